@@ -1,0 +1,73 @@
+"""The embedded AWS emulator: moto's server plus our extensions, on loopback.
+
+Run as a process (``python -m lakehouse.emulator.server``) so that the pytest
+process, ``make up`` and a user's shell all talk to the same endpoint, and so
+that stopping it is a plain process exit. The port is chosen by the kernel
+(bind to port 0) and announced on stdout as one JSON line, which removes the
+race of picking a "free" port first and binding it later.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from lakehouse.emulator.extensions import install_all
+
+READY_PREFIX = "LAKEHOUSE_EMULATOR_READY "
+
+
+def build_server(host: str = "127.0.0.1", port: int = 0) -> BaseWSGIServer:
+    """Create (but do not start) a threaded WSGI server running moto plus extensions."""
+    # Import moto's app lazily: it is the slow part of start-up, and the
+    # extensions must patch moto before the first request is dispatched.
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+
+    install_all()
+    app = DomainDispatcherApplication(create_backend_app)
+    return make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="interface to bind (loopback only by default)")
+    parser.add_argument("--port", type=int, default=0, help="0 lets the kernel choose a free port")
+    parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
+    args = parser.parse_args(argv)
+    logging.getLogger("werkzeug").setLevel(logging.INFO if args.verbose else logging.WARNING)
+
+    # moto reads these at request time; keep the emulator self-contained.
+    os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
+    server = build_server(args.host, args.port)
+    host, port = server.server_address[:2]
+
+    def _stop(_signum: int, _frame: Any) -> None:
+        # shutdown() blocks until serve_forever returns, so call it from another thread.
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    ready = {"endpoint": f"http://{host}:{port}", "pid": os.getpid()}
+    sys.stdout.write(READY_PREFIX + json.dumps(ready) + "\n")
+    sys.stdout.flush()
+    # The parent stops reading stdout after the ready line: send anything later to stderr.
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    server.serve_forever()
+    server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
