@@ -1,0 +1,6 @@
+"""Root conftest: loads the harness's pytest plugin and its step definitions.
+
+`pytest features/` collects the .feature files directly (see steps/plugin.py).
+"""
+
+pytest_plugins = ["steps.plugin", "steps.deploy_steps"]

@@ -1,0 +1,52 @@
+"""Exit check 5: 100 % IaC. Nothing drifted, nothing tagged for the stack lives outside Terraform."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lakehouse.checks import CheckResult
+from lakehouse.inventory import COVERED_KINDS, managed_resources, tagged_resources
+from lakehouse.stack import Stack
+from lakehouse.terraform import PlanResult, state_resources
+
+
+def check_iac_coverage(stack: Stack) -> CheckResult:
+    """Run ``terraform plan -detailed-exitcode`` and compare tagged resources with the state."""
+    plan = stack.plan()
+    resources = state_resources(stack.state())
+    tagged = tagged_resources(stack.target, stack.stack_id)
+    return judge_iac(plan, resources, [(r.kind, r.name) for r in tagged], stack.stack_id)
+
+
+def judge_iac(
+    plan: PlanResult,
+    state: list[dict[str, Any]],
+    tagged: list[tuple[str, str]],
+    stack_id: str,
+) -> CheckResult:
+    """The verdict from already-collected facts (kept separate so it can be tested on its own)."""
+    managed = managed_resources(state)
+    unmanaged = sorted(set(tagged) - managed)
+    changes = [
+        {"address": c.address, "action": c.action, "drift": c.drift} for c in plan.changes if c.action != "no-op"
+    ]
+    details = {
+        "plan_exit_code": plan.exit_code,
+        "plan_changes": changes,
+        "state_resource_count": len(state),
+        "tagged_in_account": [f"{k} {n}" for k, n in sorted(tagged)],
+        "unmanaged": [f"{k} {n}" for k, n in unmanaged],
+        "covered_kinds": list(COVERED_KINDS),
+        "tag": f"stack_id={stack_id}",
+    }
+    measured = {"plan_changes": len(changes), "unmanaged_resources": len(unmanaged)}
+    threshold = {"plan_changes": 0, "unmanaged_resources": 0}
+    reasons = []
+    if not plan.clean:
+        # Drift entries name what changed outside Terraform; planned changes name what it would redo.
+        names = sorted({c["address"] for c in changes}) or ["(plan reported changes without details)"]
+        reasons.append(f"terraform plan is not empty ({len(names)} resource(s) to change: {', '.join(names)})")
+    if unmanaged:
+        names = ", ".join(f"{k} {n}" for k, n in unmanaged)
+        reasons.append(f"{len(unmanaged)} resource(s) tagged stack_id={stack_id} are not in Terraform state: {names}")
+    return CheckResult(not reasons, measured, threshold, "; ".join(reasons) or None, details)

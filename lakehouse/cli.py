@@ -1,0 +1,130 @@
+"""``lakehouse up | destroy | status | docs``: the stack's life from a shell (``make up`` etc.)."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shlex
+import sys
+from pathlib import Path
+
+from lakehouse.config import ConfigError, RunOptions, env_options
+from lakehouse.criteria import CriteriaError, catalogue, markdown_table
+from lakehouse.emulator.process import EmulatorError, pid_alive
+from lakehouse.stack import Deployment, Lifecycle, StackError, destroy_recorded, list_records
+from lakehouse.target import TargetError
+from lakehouse.terraform import TerraformError
+
+BEGIN, END = "<!-- BEGIN EXIT_CRITERIA -->", "<!-- END EXIT_CRITERIA -->"
+
+
+def _options(args: argparse.Namespace, **extra: object) -> RunOptions:
+    values = env_options()
+    for name in ("target", "stack_id", "region"):
+        if getattr(args, name, None):
+            values[name] = getattr(args, name)
+    values.update(extra)
+    return RunOptions(**values)  # type: ignore[arg-type]
+
+
+def _print_access(dep: Deployment) -> None:
+    env = dep.stack.target.env()
+    print(f"stack {dep.stack.stack_id} is up on the {dep.stack.target.name} target "
+          f"({dep.stopwatch.total_s:.1f} s: " + ", ".join(f"{k} {v:.1f} s" for k, v in dep.stopwatch.phases.items())
+          + ")")
+    if dep.stack.target.endpoint_url:
+        print(f"endpoint: {dep.stack.target.endpoint_url}")
+    print("export these to reach it with the AWS CLI, boto3 or pyathena:")
+    for key, value in env.items():
+        print(f"  export {key}={shlex.quote(value)}")
+    outputs = dep.record.outputs
+    if wg := outputs.get("athena_workgroup"):
+        print(f"  export AWS_ATHENA_WORK_GROUP={shlex.quote(str(wg))}")
+    if dep.stack.target.endpoint_url:
+        print(f"try: aws --endpoint-url {dep.stack.target.endpoint_url} s3 ls")
+    print(f"verify it: .venv/bin/pytest features/ --deployed --stack-id {dep.stack.stack_id}")
+    print(f"remove it: make destroy STACK_ID={dep.stack.stack_id}")
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    options = _options(args, keep=True)
+    dep = Lifecycle(options).up(detach_emulator=True)
+    if not dep.ok:
+        print(f"error: {dep.error}", file=sys.stderr)
+        return 1
+    _print_access(dep)
+    return 0
+
+
+def cmd_destroy(args: argparse.Namespace) -> int:
+    probe = _options(args)
+    ids = [args.stack_id] if args.stack_id else [r.stack_id for r in list_records(probe)]
+    if not ids:
+        print("nothing to destroy: no stack recorded under .lakehouse/stacks")
+        return 0
+    for stack_id in ids:
+        result = destroy_recorded(_options(args, stack_id=stack_id))
+        how = f"destroyed in {result.wall_s:.1f} s" if result else "forgotten (its emulator was no longer running)"
+        print(f"stack {stack_id}: {how}; emulator stopped")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    records = list_records(_options(args))
+    if not records:
+        print("no stacks recorded")
+    for r in records:
+        running = "" if r.target != "local" else (
+            " (emulator running)" if r.emulator_pid and pid_alive(r.emulator_pid) else " (emulator gone)"
+        )
+        print(f"{r.stack_id}  {r.target:5}  {r.status:15} {r.created_at}  {r.endpoint_url or r.region}{running}")
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    """Regenerate README's copy of the exit-criteria table from the feature files."""
+    root = RunOptions().root
+    readme = Path(args.readme) if args.readme else root / "README.md"
+    table = markdown_table(catalogue(root / "features"))
+    text = readme.read_text(encoding="utf-8")
+    pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
+    if not pattern.search(text):
+        raise StackError(f"{readme}: markers {BEGIN} ... {END} not found")
+    new = pattern.sub(lambda _: f"{BEGIN}\n{table}{END}", text)
+    if args.check:
+        if new != text:
+            print(f"{readme}: the exit-criteria table differs from features/; run `make docs`", file=sys.stderr)
+            return 1
+        return 0
+    readme.write_text(new, encoding="utf-8")
+    print(f"{readme}: exit-criteria table updated")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lakehouse", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, func, text in (
+        ("up", cmd_up, "deploy a stack and leave it running; prints how to reach it"),
+        ("destroy", cmd_destroy, "destroy recorded stacks (all, or --stack-id) and stop their emulators"),
+        ("status", cmd_status, "list recorded stacks"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("--target", choices=("local", "aws"))
+        p.add_argument("--stack-id")
+        p.add_argument("--region")
+        p.set_defaults(func=func)
+    docs = sub.add_parser("docs", help="regenerate README's exit-criteria table from features/")
+    docs.add_argument("--check", action="store_true", help="fail if README is out of date instead of writing")
+    docs.add_argument("--readme")
+    docs.set_defaults(func=cmd_docs)
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (ConfigError, TargetError, StackError, TerraformError, EmulatorError, CriteriaError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,200 @@
+"""AWS Budgets operations that moto 5.2.5 lacks and ``aws_budgets_budget`` needs.
+
+Terraform's AWS provider (5.100) reads a budget back with DescribeBudget,
+DescribeNotificationsForBudget, DescribeSubscribersForNotification (per
+notification) and ListTagsForResource; it updates with UpdateBudget,
+DeleteNotification/CreateNotification and TagResource/UntagResource. Against
+moto 5.2.5 (the version this module was written against):
+
+- DescribeSubscribersForNotification, UpdateBudget, ListTagsForResource,
+  TagResource and UntagResource are not implemented (500; the provider
+  retries them for minutes);
+- CreateBudget ignores ``ResourceTags``;
+- DescribeNotificationsForBudget on an unknown budget answers 500 instead of
+  NotFoundException;
+- DeleteNotification compares notifications as whole dicts, so it silently
+  keeps a notification the request names without ``ThresholdType`` (AWS
+  treats a missing ThresholdType as PERCENTAGE) and never reports an unknown
+  notification.
+
+Subscriber-level operations (Create/Update/DeleteSubscriber,
+UpdateNotification) are left to moto: the provider does not call them.
+
+Shape: the extension classes below subclass moto's classes for typing only;
+``install()`` copies their methods onto moto's ``BudgetsBackend`` (state and
+logic) and ``BudgetsResponse`` (wire format), so moto dispatches the new
+actions like its own.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+from moto.budgets.exceptions import NotFoundException
+from moto.budgets.models import Budget, BudgetsBackend, Notification
+from moto.budgets.responses import BudgetsResponse
+
+# AWS reads a notification without ThresholdType as a percentage threshold.
+_DEFAULT_THRESHOLD_TYPE = "PERCENTAGE"
+_INSTALLED_MARK = "_lakehouse_budgets_extension"
+
+
+def notification_key(details: dict[str, Any]) -> tuple[str, str, float, str]:
+    """What identifies a notification within a budget, as AWS compares it."""
+    return (
+        details["NotificationType"],
+        details["ComparisonOperator"],
+        float(details["Threshold"]),
+        details.get("ThresholdType") or _DEFAULT_THRESHOLD_TYPE,
+    )
+
+
+def budget_arn(partition: str, account_id: str, budget_name: str) -> str:
+    """The ARN AWS gives a budget (the resource the tagging API takes)."""
+    return f"arn:{partition}:budgets::{account_id}:budget/{budget_name}"
+
+
+def parse_budget_arn(arn: str) -> tuple[str, str]:
+    """(account id, budget name) of a budget ARN; NotFoundException for anything else."""
+    parts = arn.split(":", 5)
+    if len(parts) != 6 or parts[2] != "budgets" or not parts[5].startswith("budget/"):
+        raise NotFoundException(f"Unable to find resource: {arn}")
+    name = parts[5][len("budget/") :]
+    if not name or "/" in name:  # budget actions have ARNs too; they are not supported here
+        raise NotFoundException(f"Unable to find resource: {arn}")
+    return parts[4], name
+
+
+def _resource_tags(budget: Budget) -> dict[str, str]:
+    """The tags of one budget, kept on moto's Budget object so they die with it."""
+    return cast(dict[str, str], budget.__dict__.setdefault("lakehouse_resource_tags", {}))
+
+
+class BudgetsBackendExtension(BudgetsBackend):
+    """State and logic grafted onto moto's BudgetsBackend by ``install()``."""
+
+    def get_budget(self, account_id: str, budget_name: str, action: str) -> Budget:
+        """The stored budget, or NotFoundException worded the way moto words it."""
+        budget = self.budgets[account_id].get(budget_name)
+        if budget is None:
+            raise NotFoundException(f"Unable to {action} - the budget doesn't exist.")
+        return budget
+
+    def get_notification(self, account_id: str, budget_name: str, details: dict[str, Any]) -> Notification:
+        budget = self.get_budget(account_id, budget_name, "get notification")
+        wanted = notification_key(details)
+        for notification in budget.notifications:
+            if notification_key(notification.details) == wanted:
+                return notification
+        raise NotFoundException(
+            f"Unable to get notification for budget: {budget_name} - the notification doesn't exist."
+        )
+
+    def describe_subscribers_for_notification(
+        self, account_id: str, budget_name: str, notification: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """Pagination is not implemented: every subscriber comes in one page."""
+        found = self.get_notification(account_id, budget_name, notification)
+        # moto annotates Notification.subscribers as a dict; it holds the request's list of Subscriber.
+        return list(cast(list[dict[str, Any]], found.subscribers))
+
+    def describe_notifications_for_budget(self, account_id: str, budget_name: str) -> list[dict[str, Any]]:
+        budget = self.get_budget(account_id, budget_name, "get notifications")
+        return [n.details for n in budget.notifications]
+
+    def delete_notification(self, account_id: str, budget_name: str, notification: dict[str, Any]) -> None:
+        budget = self.get_budget(account_id, budget_name, "delete notification")
+        found = self.get_notification(account_id, budget_name, notification)
+        budget.notifications = [n for n in budget.notifications if n is not found]
+
+    def update_budget(self, account_id: str, new_budget: dict[str, Any]) -> None:
+        """Replace every field of the budget; its notifications, subscribers and tags stay.
+
+        AWS ignores CalculatedSpend on update. A NewBudget without TimePeriod keeps
+        the current one (moto's Budget would otherwise reset it to this month).
+        """
+        current = self.get_budget(account_id, new_budget["BudgetName"], "update budget")
+        fields = {k: v for k, v in new_budget.items() if k != "CalculatedSpend"}
+        if "TimePeriod" not in fields:
+            fields["TimePeriod"] = current.budget["TimePeriod"]
+        current.budget = Budget(fields, notifications=[]).budget  # validates the limit like create
+
+    def tag_budget(self, arn: str, tags: list[dict[str, str]]) -> None:
+        account_id, name = parse_budget_arn(arn)
+        budget = self.get_budget(account_id, name, "tag resource")
+        _resource_tags(budget).update({t["Key"]: t["Value"] for t in tags})
+
+    def untag_budget(self, arn: str, keys: list[str]) -> None:
+        account_id, name = parse_budget_arn(arn)
+        tags = _resource_tags(self.get_budget(account_id, name, "untag resource"))
+        for key in keys:
+            tags.pop(key, None)
+
+    def list_budget_tags(self, arn: str) -> list[dict[str, str]]:
+        account_id, name = parse_budget_arn(arn)
+        tags = _resource_tags(self.get_budget(account_id, name, "list tags"))
+        return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+class BudgetsResponseExtension(BudgetsResponse):
+    """Wire format grafted onto moto's BudgetsResponse; method names are the actions in snake_case."""
+
+    @property
+    def ext_backend(self) -> BudgetsBackendExtension:
+        return cast(BudgetsBackendExtension, self.backend)
+
+    def create_budget(self) -> str:
+        """moto's CreateBudget plus ``ResourceTags``."""
+        account_id = self._get_param("AccountId")
+        budget = self._get_param("Budget")
+        self.ext_backend.create_budget(
+            account_id=account_id,
+            budget=budget,
+            notifications=self._get_param("NotificationsWithSubscribers", []),
+        )
+        tags = self._get_param("ResourceTags")
+        if tags:
+            arn = budget_arn(self.partition, account_id, budget["BudgetName"])
+            self.ext_backend.tag_budget(arn, tags)
+        return "{}"
+
+    def describe_subscribers_for_notification(self) -> str:
+        subscribers = self.ext_backend.describe_subscribers_for_notification(
+            account_id=self._get_param("AccountId"),
+            budget_name=self._get_param("BudgetName"),
+            notification=self._get_param("Notification"),
+        )
+        return json.dumps({"Subscribers": subscribers})
+
+    def update_budget(self) -> str:
+        self.ext_backend.update_budget(account_id=self._get_param("AccountId"), new_budget=self._get_param("NewBudget"))
+        return "{}"
+
+    def list_tags_for_resource(self) -> str:
+        tags = self.ext_backend.list_budget_tags(self._get_param("ResourceARN"))
+        return json.dumps({"ResourceTags": tags})
+
+    def tag_resource(self) -> str:
+        self.ext_backend.tag_budget(self._get_param("ResourceARN"), self._get_param("ResourceTags"))
+        return "{}"
+
+    def untag_resource(self) -> str:
+        self.ext_backend.untag_budget(self._get_param("ResourceARN"), self._get_param("ResourceTagKeys"))
+        return "{}"
+
+
+def _graft(extension: type, target: type) -> None:
+    """Copy the methods and properties an extension class defines onto moto's class."""
+    for name, member in vars(extension).items():
+        if not name.startswith("__"):
+            setattr(target, name, member)
+
+
+def install() -> None:
+    """Patch moto's Budgets backend and responses in place; calling it again does nothing."""
+    if getattr(BudgetsBackend, _INSTALLED_MARK, False):
+        return
+    _graft(BudgetsBackendExtension, BudgetsBackend)
+    _graft(BudgetsResponseExtension, BudgetsResponse)
+    setattr(BudgetsBackend, _INSTALLED_MARK, True)

@@ -1,0 +1,361 @@
+"""Lake Formation behaviour that moto 5.2.5 lacks and our grants, checks and Terraform need.
+
+Written against moto 5.2.5. What it adds or corrects, each as AWS does it:
+
+- ListPermissions: a ``Table`` filter also returns the grants stored on that
+  table as ``TableWithColumns`` (column grants, e.g. a wildcard excluding
+  ``ssn``), which is how Terraform's ``aws_lakeformation_permissions`` reads a
+  column grant back; a ``TableWithColumns`` filter is accepted and answered like
+  the ``Table`` filter on the same table; ``DataCellsFilter``, ``LFTag`` and
+  ``LFTagPolicy`` filters and every ``ResourceType`` work (moto rejects the
+  filters, answers 500 for ``DATA_CELLS_FILTER`` and 500s on a table-wildcard
+  grant). A grant comes back in the shape it was granted in.
+- RevokePermissions of nothing the grantee holds fails with
+  ``InvalidInputException: No permissions revoked...``; Terraform's destroy
+  revokes until it sees that error (against moto it retried until its timeout).
+- GrantPermissions on a data cells filter that does not exist fails with
+  ``EntityNotFoundException``.
+- Data cells filters: Create/Get/Update/Delete/ListDataCellsFilter (moto: 404,
+  and List always empty), with AlreadyExistsException, EntityNotFoundException
+  (also for a table missing from the Glue catalog) and InvalidInputException.
+  Deleting a filter drops the grants on it.
+- RegisterResource keeps HybridAccessEnabled, WithFederation and
+  WithPrivilegedAccess, and ``UseServiceLinkedRole`` gets the service-linked
+  role's ARN; DescribeResource/ListResources return them (moto drops them, so
+  Terraform's ``aws_lakeformation_resource`` would plan a replacement).
+
+Shape: the extension classes subclass moto's classes for typing only;
+``install()`` copies their methods onto moto's ``LakeFormationBackend`` (state
+and logic) and ``LakeFormationResponse`` (wire format), and routes the new
+REST paths to moto's dispatcher.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, cast
+
+from moto.core.exceptions import JsonRESTError
+from moto.glue.exceptions import EntityNotFoundException as GlueEntityNotFound
+from moto.glue.models import glue_backends
+from moto.lakeformation import urls as moto_urls
+from moto.lakeformation.exceptions import AlreadyExists, InvalidInput
+from moto.lakeformation.models import LakeFormationBackend, Resource
+from moto.lakeformation.responses import LakeFormationResponse
+
+_INSTALLED_MARK = "_lakehouse_lakeformation_extension"
+_NEW_ACTIONS = ("CreateDataCellsFilter", "GetDataCellsFilter", "UpdateDataCellsFilter", "DeleteDataCellsFilter")
+
+# Members of botocore's Resource structure, in the order a filter's first member is taken.
+RESOURCE_KINDS = (
+    "Catalog",
+    "Database",
+    "Table",
+    "TableWithColumns",
+    "DataLocation",
+    "DataCellsFilter",
+    "LFTag",
+    "LFTagPolicy",
+    "LFTagExpression",
+    "UserDefinedFunction",
+)
+# Fields naming a catalog: absent means the catalog of the request.
+_CATALOG_FIELDS = frozenset({"CatalogId", "TableCatalogId", "Id"})
+_TABLE_FIELDS = ("CatalogId", "DatabaseName", "Name", "TableWildcard")
+_FILTER_KEY_FIELDS = ("TableCatalogId", "DatabaseName", "TableName", "Name")
+
+FilterKey = tuple[str, str, str, str]
+
+
+class EntityNotFound(JsonRESTError):
+    """AWS's EntityNotFoundException with a message saying what is missing."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("EntityNotFoundException", message)
+
+
+def resource_kind(resource: dict[str, Any]) -> str:
+    """Which kind of resource a Resource structure names (its first member we know)."""
+    for kind in RESOURCE_KINDS:
+        if kind in resource:
+            return kind
+    raise InvalidInput("Resource must have either the catalog, table or database field populated.")
+
+
+def _table_view(resource: dict[str, Any]) -> dict[str, Any] | None:
+    """A Table or TableWithColumns resource seen as the table it is on; None for other kinds."""
+    if "Table" in resource:
+        return cast(dict[str, Any], resource["Table"])
+    if "TableWithColumns" in resource:
+        columns = resource["TableWithColumns"]
+        return {k: columns[k] for k in _TABLE_FIELDS if k in columns}
+    return None
+
+
+def _fields_match(wanted: dict[str, Any], stored: dict[str, Any], catalog_id: str) -> bool:
+    """Every field the filter names has the stored value (catalog ids default to the request's)."""
+    for field, value in wanted.items():
+        have = stored.get(field)
+        if field in _CATALOG_FIELDS:
+            value, have = value or catalog_id, have or catalog_id
+        if have != value:
+            return False
+    return True
+
+
+def resource_matches(wanted: dict[str, Any], stored: dict[str, Any], catalog_id: str) -> bool:
+    """Whether a grant on ``stored`` answers a ListPermissions filter on ``wanted``."""
+    kind = resource_kind(wanted)
+    if kind not in ("Table", "TableWithColumns"):
+        return kind in stored and _fields_match(wanted[kind], stored[kind], catalog_id)
+    wanted_table, stored_table = _table_view({kind: wanted[kind]}), _table_view(stored)
+    return (
+        wanted_table is not None and stored_table is not None and _fields_match(wanted_table, stored_table, catalog_id)
+    )
+
+
+def _lf_tag_policy_on(resource_type: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda r: r.get("LFTagPolicy", {}).get("ResourceType") == resource_type
+
+
+# ListPermissions' ResourceType values (botocore's DataLakeResourceType, plus DATA_CELLS_FILTER,
+# which the console and moto's tests use) and which stored grants each selects.
+RESOURCE_TYPES: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "CATALOG": lambda r: "Catalog" in r,
+    "DATABASE": lambda r: "Database" in r,
+    "TABLE": lambda r: "Table" in r or "TableWithColumns" in r,
+    "DATA_LOCATION": lambda r: "DataLocation" in r,
+    "DATA_CELLS_FILTER": lambda r: "DataCellsFilter" in r,
+    "LF_TAG": lambda r: "LFTag" in r,
+    "LF_TAG_POLICY": lambda r: "LFTagPolicy" in r,
+    "LF_TAG_POLICY_DATABASE": _lf_tag_policy_on("DATABASE"),
+    "LF_TAG_POLICY_TABLE": _lf_tag_policy_on("TABLE"),
+    "LF_NAMED_TAG_EXPRESSION": lambda r: "LFTagExpression" in r,
+    "USER_DEFINED_FUNCTION": lambda r: "UserDefinedFunction" in r,
+}
+
+
+def filter_key(fields: dict[str, Any]) -> FilterKey:
+    """(table catalog, database, table, filter name): what identifies a data cells filter."""
+    return cast(FilterKey, tuple(fields.get(f) for f in _FILTER_KEY_FIELDS))
+
+
+def _describe_filter(key: FilterKey) -> str:
+    catalog, database, table, name = key
+    return f"data cells filter {name} on table {catalog}:{database}.{table}"
+
+
+def _validate_table_data(table_data: dict[str, Any]) -> None:
+    """AWS wants exactly one of ColumnNames and ColumnWildcard."""
+    if ("ColumnNames" in table_data) == ("ColumnWildcard" in table_data):
+        raise InvalidInput("Exactly one of ColumnNames or ColumnWildcard must be specified.")
+
+
+class LakeFormationBackendExtension(LakeFormationBackend):
+    """State and logic grafted onto moto's LakeFormationBackend by ``install()``."""
+
+    @property
+    def data_cells_filters(self) -> dict[FilterKey, dict[str, Any]]:
+        """Data cells filters by key; created on first use, so moto's reset() clears them."""
+        return cast(dict[FilterKey, dict[str, Any]], self.__dict__.setdefault("lakehouse_data_cells_filters", {}))
+
+    def find_permissions(
+        self,
+        catalog_id: str,
+        principal: dict[str, str] | None,
+        resource: dict[str, Any] | None,
+        resource_type: str | None,
+    ) -> list[dict[str, Any]]:
+        """ListPermissions as AWS answers it; no pagination (everything in one page)."""
+        if principal is not None and resource is None:
+            raise InvalidInput("Resource is mandatory if Principal is set in the input.")
+        if resource_type is not None and resource_type not in RESOURCE_TYPES:
+            raise InvalidInput(f"Unsupported ResourceType: {resource_type}")
+        if resource is not None:
+            resource_kind(resource)  # rejects an empty Resource before looking at grants
+        catalog = self.grants.get(catalog_id)
+        grants = list(catalog.permissions) if catalog else []
+        return [
+            grant.to_external_form()
+            for grant in grants
+            if (principal is None or grant.principal == principal)
+            and (resource_type is None or RESOURCE_TYPES[resource_type](grant.resource))
+            and (resource is None or resource_matches(resource, grant.resource, catalog_id))
+        ]
+
+    def held_permissions(self, catalog_id: str, principal: dict[str, str], resource: dict[str, Any]) -> set[str]:
+        """What the principal holds on exactly this resource (the grant moto's revoke would edit)."""
+        catalog = self.grants.get(catalog_id)
+        for grant in catalog.permissions if catalog else ():
+            if grant.principal == principal and grant.resource == resource:
+                return set(grant.permissions) | set(grant.permissions_with_grant_options)
+        return set()
+
+    def require_data_cells_filter(self, fields: dict[str, Any]) -> dict[str, Any]:
+        key = filter_key(fields)
+        if key not in self.data_cells_filters:
+            raise EntityNotFound(f"Entity not found: {_describe_filter(key)}")
+        return self.data_cells_filters[key]
+
+    def create_data_cells_filter(self, table_data: dict[str, Any]) -> None:
+        _validate_table_data(table_data)
+        key = filter_key(table_data)
+        if key in self.data_cells_filters:
+            raise AlreadyExists(f"The {_describe_filter(key)} already exists.")
+        catalog, database, table, _ = key
+        try:
+            glue_backends[catalog][self.region_name].get_table(database, table)
+        except GlueEntityNotFound as missing:
+            raise EntityNotFound(f"Table not found: {catalog}:{database}.{table}") from missing
+        self.data_cells_filters[key] = {**table_data, "VersionId": str(uuid.uuid4())}
+
+    def get_data_cells_filter(self, fields: dict[str, Any]) -> dict[str, Any]:
+        return self.require_data_cells_filter(fields)
+
+    def update_data_cells_filter(self, table_data: dict[str, Any]) -> None:
+        """Replace the filter's columns and rows; a new VersionId says it changed."""
+        _validate_table_data(table_data)
+        self.require_data_cells_filter(table_data)
+        self.data_cells_filters[filter_key(table_data)] = {**table_data, "VersionId": str(uuid.uuid4())}
+
+    def delete_data_cells_filter(self, fields: dict[str, Any]) -> None:
+        """Delete the filter and the grants on it, which cannot outlive it."""
+        self.require_data_cells_filter(fields)
+        key = filter_key(fields)
+        del self.data_cells_filters[key]
+        for catalog in self.grants.values():
+            catalog.permissions = {
+                grant
+                for grant in catalog.permissions
+                if "DataCellsFilter" not in grant.resource or filter_key(grant.resource["DataCellsFilter"]) != key
+            }
+
+    def list_data_cells_filter(self, table: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Every filter, or those on one table (or, with TableWildcard, one database)."""
+        filters = list(self.data_cells_filters.values())
+        if table is None:
+            return filters
+        wanted = {"TableCatalogId": table.get("CatalogId"), "DatabaseName": table["DatabaseName"]}
+        if "Name" in table:
+            wanted["TableName"] = table["Name"]
+        return [f for f in filters if _fields_match(wanted, f, self.account_id)]
+
+    def register_resource_details(self, resource_arn: str, details: dict[str, Any]) -> None:
+        """Keep the RegisterResource options moto drops, on moto's Resource object."""
+        resource = self.resources[resource_arn]
+        if details.pop("UseServiceLinkedRole", False) and resource.role_arn is None:
+            resource.role_arn = (
+                f"arn:aws:iam::{self.account_id}:role/aws-service-role/"
+                "lakeformation.amazonaws.com/AWSServiceRoleForLakeFormationDataAccess"
+            )
+        details["LastModified"] = time.time()
+        resource.__dict__["lakehouse_details"] = details
+
+    def resource_info(self, resource: Resource) -> dict[str, Any]:
+        """DescribeResource's ResourceInfo: moto's fields plus the kept options."""
+        info = resource.to_dict()
+        info.update(resource.__dict__.get("lakehouse_details", {}))
+        return {k: v for k, v in info.items() if v is not None}
+
+
+class LakeFormationResponseExtension(LakeFormationResponse):
+    """Wire format grafted onto moto's LakeFormationResponse; method names are the actions in snake_case."""
+
+    @property
+    def ext_backend(self) -> LakeFormationBackendExtension:
+        return cast(LakeFormationBackendExtension, self.lakeformation_backend)
+
+    def _catalog_id(self) -> str:
+        return cast(str, self._get_param("CatalogId") or self.current_account)
+
+    def list_permissions(self) -> str:
+        permissions = self.ext_backend.find_permissions(
+            catalog_id=self._catalog_id(),
+            principal=self._get_param("Principal"),
+            resource=self._get_param("Resource"),
+            resource_type=self._get_param("ResourceType"),
+        )
+        return json.dumps({"PrincipalResourcePermissions": permissions})
+
+    def grant_permissions(self) -> str:
+        resource = self._get_param("Resource") or {}
+        if "DataCellsFilter" in resource:
+            self.ext_backend.require_data_cells_filter(resource["DataCellsFilter"])
+        self.ext_backend.grant_permissions(
+            catalog_id=self._catalog_id(),
+            principal=self._get_param("Principal"),
+            resource=resource,
+            permissions=self._get_param("Permissions"),
+            permissions_with_grant_options=self._get_param("PermissionsWithGrantOption"),
+        )
+        return "{}"
+
+    def revoke_permissions(self) -> str:
+        catalog_id, principal, resource = self._catalog_id(), self._get_param("Principal"), self._get_param("Resource")
+        permissions = self._get_param("Permissions") or []
+        grantable = self._get_param("PermissionsWithGrantOption") or []
+        if not self.ext_backend.held_permissions(catalog_id, principal, resource) & {*permissions, *grantable}:
+            raise InvalidInput(
+                "No permissions revoked. Grantee has no permissions and no grantable permissions on resource."
+            )
+        self.ext_backend.revoke_permissions(catalog_id, principal, resource, permissions, grantable)
+        return "{}"
+
+    def create_data_cells_filter(self) -> str:
+        self.ext_backend.create_data_cells_filter(self._get_param("TableData"))
+        return "{}"
+
+    def get_data_cells_filter(self) -> str:
+        fields = {f: self._get_param(f) for f in _FILTER_KEY_FIELDS}
+        return json.dumps({"DataCellsFilter": self.ext_backend.get_data_cells_filter(fields)})
+
+    def update_data_cells_filter(self) -> str:
+        self.ext_backend.update_data_cells_filter(self._get_param("TableData"))
+        return "{}"
+
+    def delete_data_cells_filter(self) -> str:
+        self.ext_backend.delete_data_cells_filter({f: self._get_param(f) for f in _FILTER_KEY_FIELDS})
+        return "{}"
+
+    def list_data_cells_filter(self) -> str:
+        filters = self.ext_backend.list_data_cells_filter(self._get_param("Table"))
+        return json.dumps({"DataCellsFilters": filters})
+
+    def register_resource(self) -> str:
+        resource_arn = self._get_param("ResourceArn")
+        self.ext_backend.register_resource(resource_arn=resource_arn, role_arn=self._get_param("RoleArn"))
+        options = ("UseServiceLinkedRole", "HybridAccessEnabled", "WithFederation", "WithPrivilegedAccess")
+        details = {k: self._get_param(k) for k in options if self._get_param(k) is not None}
+        self.ext_backend.register_resource_details(resource_arn, details)
+        return "{}"
+
+    def describe_resource(self) -> str:
+        resource = self.ext_backend.describe_resource(resource_arn=self._get_param("ResourceArn"))
+        return json.dumps({"ResourceInfo": self.ext_backend.resource_info(resource)})
+
+    def list_resources(self) -> str:
+        infos = [self.ext_backend.resource_info(r) for r in self.ext_backend.list_resources()]
+        return json.dumps({"ResourceInfoList": infos})
+
+
+def _graft(extension: type, target: type) -> None:
+    """Copy the methods and properties an extension class defines onto moto's class."""
+    for name, member in vars(extension).items():
+        if not name.startswith("__"):
+            setattr(target, name, member)
+
+
+def install() -> None:
+    """Patch moto's Lake Formation backend, responses and routes; calling it again does nothing."""
+    if getattr(LakeFormationBackend, _INSTALLED_MARK, False):
+        return
+    _graft(LakeFormationBackendExtension, LakeFormationBackend)
+    _graft(LakeFormationResponseExtension, LakeFormationResponse)
+    # moto routes Lake Formation's REST paths one by one; the server builds its URL map from
+    # this dict on the first Lake Formation request, after install() has run.
+    for action in _NEW_ACTIONS:
+        moto_urls.url_paths[f"{{0}}/{action}$"] = LakeFormationResponse.dispatch
+    setattr(LakeFormationBackend, _INSTALLED_MARK, True)

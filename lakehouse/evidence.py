@@ -1,0 +1,109 @@
+"""``reports/evidence.json``: one entry per check, the contract CI and the HTML report read.
+
+Entry fields (all always present): ``id``, ``title``, ``status`` (passed | failed |
+skipped | error), ``measured``, ``threshold``, ``target``, ``started_at``,
+``duration_s``, ``artifacts`` (paths relative to reports/), ``reason`` (one sentence
+when not passed) and ``details`` (the evidence itself).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lakehouse.checks import CheckResult
+
+SCHEMA_VERSION = 1
+STATUSES = ("passed", "failed", "skipped", "error")
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass
+class CheckEvidence:
+    """The evidence of one check, filled in by its steps and closed by the test outcome."""
+
+    id: str
+    title: str
+    target: str
+    status: str = "error"
+    measured: Any = None
+    threshold: Any = None
+    started_at: str = field(default_factory=utc_now)
+    duration_s: float = 0.0
+    artifacts: list[str] = field(default_factory=list)
+    reason: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def record(self, result: CheckResult) -> None:
+        """Take a check's measurement, threshold, details and (when it failed) its reason."""
+        self.measured = result.measured
+        self.threshold = result.threshold
+        self.details.update(result.details)
+        self.reason = None if result.passed else result.reason
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CheckEvidence:
+        return cls(**data)
+
+
+class ArtifactStore:
+    """Files a check attaches as evidence, kept under reports/ with relative paths."""
+
+    def __init__(self, reports_dir: Path):
+        self.root = reports_dir
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def write_json(self, name: str, data: Any) -> str:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+        return name
+
+    def copy(self, source: Path, name: str) -> str:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, path)
+        return name
+
+
+def git_commit(root: Path) -> str | None:
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def verdict(entries: list[CheckEvidence]) -> str:
+    """``passed`` only when nothing failed or errored (skipped checks are listed, not hidden)."""
+    if any(e.status in ("failed", "error") for e in entries):
+        return "failed"
+    return "passed" if any(e.status == "passed" for e in entries) else "incomplete"
+
+
+def write_evidence(path: Path, run: dict[str, Any], entries: list[CheckEvidence]) -> Path:
+    """Write the report, entries in catalogue order, with the run's verdict on top."""
+    for e in entries:
+        if e.status not in STATUSES:
+            raise ValueError(f"evidence {e.id}: status {e.status!r} is not one of {STATUSES}")
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "run": {**run, "verdict": verdict(entries), "written_at": utc_now()},
+        "checks": [e.to_dict() for e in entries],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(doc, indent=2, default=str) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path

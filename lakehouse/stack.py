@@ -1,0 +1,335 @@
+"""One stack: a working copy of ``infra/`` under a stack id, its state, and its life.
+
+Each stack gets ``.lakehouse/stacks/<stack_id>/``: a copy of the Terraform root
+(with the run-time provider override and variables), the Terraform state, logs,
+the deploy stopwatch, and ``stack.json``, the record that ``make destroy`` and
+``pytest --deployed`` read. Copies keep stacks apart, so two runs (or xdist
+workers) never share a state file or an override.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lakehouse.config import RunOptions
+from lakehouse.emulator.process import EmulatorHandle, pid_alive, start_emulator, stop_emulator
+from lakehouse.target import Target, aws_target, local_target
+from lakehouse.terraform import ApplyResult, PlanResult, Terraform, cli_config_for_mirror, provider_aliases
+
+OVERRIDE_FILE = "lakehouse_local_override.tf"
+TFVARS_FILE = "lakehouse.auto.tfvars.json"
+RECORD_FILE = "stack.json"
+STOPWATCH_FILE = "stopwatch.json"
+
+
+class StackError(RuntimeError):
+    """A stack cannot be found, deployed or destroyed; the message says what to do."""
+
+
+@dataclass
+class StackRecord:
+    """What is known about a deployed stack, persisted next to its state."""
+
+    stack_id: str
+    target: str
+    region: str
+    status: str  # "deploying" | "deployed" | "deploy_failed" | "destroy_failed"
+    created_at: str
+    endpoint_url: str | None = None
+    emulator_pid: int | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path) -> StackRecord:
+        return cls(**json.loads(path.read_text(encoding="utf-8")))
+
+
+@dataclass
+class Stopwatch:
+    """Exit check 1's artifact: the whole deploy path, phase by phase, plus Terraform's per-resource times."""
+
+    phases: dict[str, float] = field(default_factory=dict)
+    apply: ApplyResult | None = None
+
+    @property
+    def total_s(self) -> float:
+        return sum(self.phases.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "total_s": round(self.total_s, 3),
+            "phases_s": {k: round(v, 3) for k, v in self.phases.items()},
+            "apply": self.apply.to_dict() if self.apply else None,
+        }
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Stack:
+    """A Terraform deployment of ``infra/`` on one target under one stack id."""
+
+    def __init__(self, options: RunOptions, target: Target):
+        self.options = options
+        self.target = target
+        self.stack_id = options.stack_id
+        self.dir = stack_dir(options, options.stack_id)
+        self.root = self.dir / "infra"
+        env: dict[str, str] = dict(target.env())
+        self.cli_config = self.dir / "terraform.rc"
+        if options.tf_plugin_mirror is not None or self.cli_config.exists():
+            env["TF_CLI_CONFIG_FILE"] = str(self.cli_config)
+        self.tf = Terraform(self.root, env=env, log_dir=self.dir / "logs")
+
+    # -- files -----------------------------------------------------------------------------------
+
+    @property
+    def record_path(self) -> Path:
+        return self.dir / RECORD_FILE
+
+    def prepare(self) -> None:
+        """Copy the root, write the override, variables and CLI config, then ``terraform init``."""
+        source = self.options.root / "infra"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        ignore = shutil.ignore_patterns(".terraform", "*.tfstate*", "*_override.tf", "*.auto.tfvars*")
+        if self.root.exists():  # keep state and providers, refresh the configuration
+            for old in self.root.glob("*.tf"):
+                old.unlink()
+        shutil.copytree(source, self.root, ignore=ignore, dirs_exist_ok=True)
+        override = self.target.provider_override(provider_aliases(self.root))
+        if override:
+            (self.root / OVERRIDE_FILE).write_text(override, encoding="utf-8")
+        (self.root / TFVARS_FILE).write_text(json.dumps(self.variables(), indent=2) + "\n", encoding="utf-8")
+        if self.options.tf_plugin_mirror is not None:
+            self.cli_config.write_text(cli_config_for_mirror(self.options.tf_plugin_mirror.resolve()), encoding="utf-8")
+        self.tf.init()
+
+    def variables(self) -> dict[str, Any]:
+        return {
+            "stack_id": self.stack_id,
+            "region": self.target.region,
+            "owner": f"lakehouse-harness/{self.target.name}",
+        }
+
+    # -- life ------------------------------------------------------------------------------------
+
+    def apply(self) -> ApplyResult:
+        return self.tf.apply()
+
+    def plan(self) -> PlanResult:
+        return self.tf.plan()
+
+    def destroy(self) -> ApplyResult:
+        return self.tf.destroy()
+
+    def state(self) -> dict[str, Any]:
+        return self.tf.show_state()
+
+    def outputs(self) -> dict[str, Any]:
+        return self.tf.outputs()
+
+
+def stack_dir(options: RunOptions, stack_id: str) -> Path:
+    return options.home / "stacks" / stack_id
+
+
+def list_records(options: RunOptions) -> list[StackRecord]:
+    """Stacks that have a record on this machine, newest first."""
+    records = []
+    for path in (options.home / "stacks").glob(f"*/{RECORD_FILE}"):
+        try:
+            records.append(StackRecord.load(path))
+        except (json.JSONDecodeError, TypeError) as err:
+            raise StackError(f"{path}: unreadable stack record ({err}); remove the folder by hand") from None
+    return sorted(records, key=lambda r: r.created_at, reverse=True)
+
+
+@dataclass
+class Deployment:
+    """The outcome of bringing a stack up: the stack (when usable), its stopwatch, and any error."""
+
+    stack: Stack
+    stopwatch: Stopwatch
+    record: StackRecord
+    emulator: EmulatorHandle | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Lifecycle:
+    """Bring a stack up and take it down again, with destroy guaranteed on every failure path.
+
+    Used by the pytest session fixture and by ``lakehouse up`` / ``lakehouse destroy``.
+    """
+
+    def __init__(self, options: RunOptions):
+        self.options = options
+        self.deployment: Deployment | None = None
+
+    # -- up --------------------------------------------------------------------------------------
+
+    def up(self, detach_emulator: bool = False) -> Deployment:
+        """Start the emulator (local), deploy, time everything. Never leaves a half-deployed stack.
+
+        A failed apply is returned as ``Deployment.error`` (exit check 1 reports it) after the
+        partial stack has been destroyed again; other failures are raised after the same clean-up.
+        """
+        opts = self.options
+        stopwatch = Stopwatch()
+        emulator: EmulatorHandle | None = None
+        start = time.monotonic()
+        if opts.target == "local":
+            log = stack_dir(opts, opts.stack_id) / "emulator.log"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            emulator = start_emulator(log_path=log, detach=detach_emulator or opts.keep)
+            target = local_target(emulator.endpoint, opts.region)
+        else:
+            target = aws_target(opts.region, opts.profile)
+        stopwatch.phases["emulator_start" if emulator else "target_check"] = time.monotonic() - start
+        stack = Stack(opts, target)
+        record = StackRecord(
+            stack_id=opts.stack_id,
+            target=opts.target,
+            region=target.region,
+            status="deploying",
+            created_at=_now(),
+            endpoint_url=target.endpoint_url,
+            emulator_pid=emulator.pid if emulator else None,
+        )
+        deployment = Deployment(stack, stopwatch, record, emulator)
+        self.deployment = deployment
+        try:
+            phase = time.monotonic()
+            stack.prepare()
+            record.save(stack.record_path)
+            stopwatch.phases["terraform_init"] = time.monotonic() - phase
+            result = stack.apply()
+            stopwatch.apply = result
+            stopwatch.phases["terraform_apply"] = result.wall_s
+            if not result.ok:
+                deployment.error = "terraform apply failed: " + "; ".join(result.diagnostics)
+                record.status = "deploy_failed"
+            else:
+                record.outputs = stack.outputs()
+                record.status = "deployed"
+            record.save(stack.record_path)
+            self._write_stopwatch(deployment)
+        except BaseException:
+            # Set-up failed half way (or Ctrl-C): take down whatever exists, then re-raise.
+            self.down(force=True)
+            raise
+        if deployment.error:
+            try:
+                self.down(force=True)
+            except StackError as err:
+                deployment.error += f"; {err}"
+        return deployment
+
+    def _write_stopwatch(self, deployment: Deployment) -> None:
+        data = deployment.stopwatch.to_dict()
+        data.update(stack_id=deployment.stack.stack_id, target=self.options.target, finished_at=_now())
+        text = json.dumps(data, indent=2) + "\n"
+        (deployment.stack.dir / STOPWATCH_FILE).write_text(text, encoding="utf-8")
+
+    # -- attach to an existing stack -------------------------------------------------------------
+
+    def attach(self) -> Deployment:
+        """Use a stack deployed earlier (``make up``): nothing is deployed or destroyed."""
+        opts = self.options
+        path = stack_dir(opts, opts.stack_id) / RECORD_FILE
+        if not path.exists():
+            known = ", ".join(r.stack_id for r in list_records(opts)) or "none"
+            raise StackError(
+                f"no deployed stack {opts.stack_id!r} under {opts.home}/stacks (known: {known}); "
+                "run `make up` first or pass --stack-id"
+            )
+        record = StackRecord.load(path)
+        if record.status != "deployed":
+            raise StackError(f"stack {record.stack_id} is {record.status}, not deployed; see {path}")
+        emulator = None
+        if record.target == "local":
+            if not record.endpoint_url or not record.emulator_pid or not pid_alive(record.emulator_pid):
+                raise StackError(
+                    f"stack {record.stack_id}: its emulator (pid {record.emulator_pid}) is not running; "
+                    "run `make destroy` then `make up`"
+                )
+            emulator = EmulatorHandle(endpoint=record.endpoint_url, pid=record.emulator_pid)
+            target = local_target(record.endpoint_url, record.region)
+        else:
+            target = aws_target(record.region, opts.profile)
+        stack = Stack(opts, target)
+        stopwatch = Stopwatch()
+        sw_path = stack.dir / STOPWATCH_FILE
+        if sw_path.exists():
+            saved = json.loads(sw_path.read_text(encoding="utf-8"))
+            stopwatch.phases = dict(saved.get("phases_s", {}))
+            if saved.get("apply"):
+                stopwatch.apply = ApplyResult.from_dict(saved["apply"])
+        self.deployment = Deployment(stack, stopwatch, record, emulator)
+        return self.deployment
+
+    # -- down ------------------------------------------------------------------------------------
+
+    def down(self, force: bool = False) -> ApplyResult | None:
+        """Destroy the stack and stop the emulator we started; repeatable.
+
+        ``keep`` and ``deployed`` runs leave everything as it is unless ``force``.
+        If destroy fails the state is kept and the error says how to finish.
+        """
+        dep = self.deployment
+        if dep is None or (not force and (self.options.keep or self.options.deployed)):
+            return None
+        result: ApplyResult | None = None
+        try:
+            if dep.stack.root.joinpath(".terraform").exists():
+                result = dep.stack.destroy()
+                if not result.ok:
+                    dep.record.status = "destroy_failed"
+                    dep.record.save(dep.stack.record_path)
+                    raise StackError(
+                        f"destroy of stack {dep.stack.stack_id} failed: {'; '.join(result.diagnostics)}. "
+                        f"State kept in {dep.stack.root}; finish with "
+                        f"`make destroy STACK_ID={dep.stack.stack_id}`"
+                    )
+        finally:
+            if dep.emulator is not None and (result is None or result.ok or force):
+                stop_emulator(dep.emulator)
+        if result is not None and result.ok:
+            shutil.rmtree(dep.stack.dir, ignore_errors=True)
+        return result
+
+
+def destroy_recorded(options: RunOptions) -> ApplyResult | None:
+    """``make destroy``: destroy a recorded stack, or forget it when its emulator is gone."""
+    record_path = stack_dir(options, options.stack_id) / RECORD_FILE
+    if not record_path.exists():
+        raise StackError(f"no stack {options.stack_id!r} recorded under {options.home}/stacks")
+    record = StackRecord.load(record_path)
+    if record.target == "local" and not (record.emulator_pid and pid_alive(record.emulator_pid)):
+        # The emulator keeps everything in memory: with it gone, nothing is deployed any more.
+        shutil.rmtree(stack_dir(options, options.stack_id), ignore_errors=True)
+        return None
+    life = Lifecycle(options)
+    if record.target == "local":
+        assert record.endpoint_url and record.emulator_pid
+        emulator: EmulatorHandle | None = EmulatorHandle(record.endpoint_url, record.emulator_pid)
+        target = local_target(record.endpoint_url, record.region)
+    else:
+        emulator = None
+        target = aws_target(record.region, options.profile)
+    stack = Stack(options, target)
+    life.deployment = Deployment(stack, Stopwatch(), record, emulator)
+    return life.down(force=True)

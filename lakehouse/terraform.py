@@ -1,0 +1,299 @@
+"""Run Terraform as a subprocess and read its machine-readable output.
+
+Everything goes through ``-json`` streams or ``show -json``, never through
+human output, because Terraform's text changes between versions.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Set to a directory in Terraform's filesystem-mirror layout
+#: (``<dir>/registry.terraform.io/hashicorp/aws/...``) to install providers from it
+#: instead of the registry, e.g. on a machine without internet access.
+MIRROR_ENV = "LAKEHOUSE_TF_PLUGIN_MIRROR"
+
+
+class TerraformError(RuntimeError):
+    """A Terraform command failed; ``diagnostics`` holds Terraform's own error summaries."""
+
+    def __init__(self, command: str, returncode: int, diagnostics: list[str], log_path: Path | None):
+        self.command = command
+        self.returncode = returncode
+        self.diagnostics = diagnostics
+        self.log_path = log_path
+        summary = "; ".join(diagnostics) or f"exit code {returncode}"
+        where = f" (log: {log_path})" if log_path else ""
+        super().__init__(f"terraform {command} failed: {summary}{where}")
+
+
+@dataclass(frozen=True)
+class ResourceTiming:
+    """How long Terraform spent on one resource action, from its own apply hooks."""
+
+    address: str
+    action: str
+    elapsed_s: float
+    status: str  # "complete" | "errored"
+
+
+@dataclass
+class ApplyResult:
+    """The stopwatch of one apply or destroy: wall time plus per-resource times."""
+
+    wall_s: float
+    resources: list[ResourceTiming] = field(default_factory=list)
+    diagnostics: list[str] = field(default_factory=list)
+    returncode: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ApplyResult:
+        return cls(
+            wall_s=data["wall_s"],
+            resources=[ResourceTiming(**r) for r in data.get("resources", [])],
+            diagnostics=list(data.get("diagnostics", [])),
+            returncode=data.get("returncode", 0),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "wall_s": round(self.wall_s, 3),
+            "returncode": self.returncode,
+            "diagnostics": self.diagnostics,
+            "resources": [
+                {"address": r.address, "action": r.action, "elapsed_s": r.elapsed_s, "status": r.status}
+                for r in sorted(self.resources, key=lambda r: -r.elapsed_s)
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class PlannedChange:
+    """One resource a plan would touch, and whether it drifted outside Terraform."""
+
+    address: str
+    action: str
+    drift: bool = False
+
+
+@dataclass
+class PlanResult:
+    """``plan -detailed-exitcode``: 0 = no change, 2 = changes (listed), 1 = error."""
+
+    exit_code: int
+    changes: list[PlannedChange] = field(default_factory=list)
+    diagnostics: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return self.exit_code == 0
+
+
+def cli_config_for_mirror(mirror: Path) -> str:
+    """A Terraform CLI config that installs every provider from a filesystem mirror."""
+    return f"provider_installation {{\n  filesystem_mirror {{\n    path = {json.dumps(str(mirror))}\n  }}\n}}\n"
+
+
+def parse_json_stream(lines: Iterable[str]) -> tuple[list[ResourceTiming], list[PlannedChange], list[str]]:
+    """Collect resource timings, planned changes and error diagnostics from ``-json`` output."""
+    timings: list[ResourceTiming] = []
+    changes: list[PlannedChange] = []
+    diagnostics: list[str] = []
+    for line in lines:
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            msg = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        kind = msg.get("type")
+        hook = msg.get("hook") or {}
+        if kind in ("apply_complete", "apply_errored"):
+            timings.append(
+                ResourceTiming(
+                    address=hook.get("resource", {}).get("addr", "?"),
+                    action=hook.get("action", "?"),
+                    elapsed_s=float(hook.get("elapsed_seconds", 0)),
+                    status="complete" if kind == "apply_complete" else "errored",
+                )
+            )
+        elif kind in ("planned_change", "resource_drift"):
+            change = msg.get("change") or {}
+            changes.append(
+                PlannedChange(
+                    address=change.get("resource", {}).get("addr", "?"),
+                    action=change.get("action", "?"),
+                    drift=kind == "resource_drift",
+                )
+            )
+        elif kind == "diagnostic" and msg.get("@level") == "error":
+            diag = msg.get("diagnostic") or {}
+            text = diag.get("summary", "")
+            if diag.get("detail"):
+                text += f": {diag['detail']}"
+            if diag.get("address"):
+                text = f"{diag['address']}: {text}"
+            diagnostics.append(text.strip())
+    return timings, changes, diagnostics
+
+
+class Terraform:
+    """One Terraform working directory: init, apply, plan, destroy, show, output.
+
+    Variables are passed with ``-var-file`` so that every command of the stack's
+    life (apply, plan, destroy) sees the same values.
+    """
+
+    def __init__(
+        self,
+        workdir: Path,
+        var_file: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        log_dir: Path | None = None,
+        binary: str = "terraform",
+    ):
+        self.workdir = workdir
+        self.var_file = var_file
+        self.binary = binary
+        self.log_dir = log_dir or workdir
+        self.env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", **(env or {})}
+
+    # -- low level -------------------------------------------------------------------------------
+
+    def _var_args(self) -> list[str]:
+        return [f"-var-file={self.var_file}"] if self.var_file else []
+
+    def _run(
+        self,
+        command: str,
+        args: list[str],
+        on_line: Callable[[str], None] | None = None,
+        ok_codes: tuple[int, ...] | None = (0,),
+    ) -> tuple[int, list[str]]:
+        """Run one command, tee its output to a log file, return (exit code, stdout lines).
+
+        Raises ``TerraformError`` when the exit code is not in ``ok_codes`` (``None``: never).
+        """
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.log_dir / f"terraform-{command}.log"
+        argv = [self.binary, f"-chdir={self.workdir}", command, *args]
+        lines: list[str] = []
+        with open(log_path, "w", encoding="utf-8") as log:
+            log.write("$ " + " ".join(argv) + "\n")
+            proc = subprocess.Popen(
+                argv,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self.env,
+                text=True,
+            )
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                log.write(line)
+                lines.append(line)
+                if on_line:
+                    on_line(line)
+            proc.wait()
+        if ok_codes is not None and proc.returncode not in ok_codes:
+            _, _, diagnostics = parse_json_stream(lines)
+            if not diagnostics:  # not a -json command: keep the lines that say "Error"
+                diagnostics = _error_lines(lines)
+            raise TerraformError(command, proc.returncode, diagnostics, log_path)
+        return proc.returncode, lines
+
+    # -- commands --------------------------------------------------------------------------------
+
+    def init(self) -> None:
+        """Install providers as pinned by the committed lock file (never rewrite it)."""
+        self._run("init", ["-input=false", "-no-color", "-lockfile=readonly"])
+
+    def apply(self, on_line: Callable[[str], None] | None = None) -> ApplyResult:
+        """Apply and time it; a failed apply is a result (with diagnostics), not an exception."""
+        return self._apply_like("apply", on_line)
+
+    def destroy(self, on_line: Callable[[str], None] | None = None) -> ApplyResult:
+        return self._apply_like("destroy", on_line)
+
+    def _apply_like(self, command: str, on_line: Callable[[str], None] | None) -> ApplyResult:
+        start = time.monotonic()
+        args = ["-input=false", "-auto-approve", "-json", *self._var_args()]
+        code, lines = self._run(command, args, on_line, ok_codes=None)
+        timings, _, diagnostics = parse_json_stream(lines)
+        if code != 0 and not diagnostics:
+            diagnostics = _error_lines(lines) or [f"exit code {code}"]
+        return ApplyResult(time.monotonic() - start, timings, diagnostics, code)
+
+    def plan(self) -> PlanResult:
+        """``plan -detailed-exitcode``: an empty plan right after apply means 100 % IaC."""
+        code, lines = self._run(
+            "plan",
+            ["-input=false", "-json", "-detailed-exitcode", "-lock=false", *self._var_args()],
+            ok_codes=(0, 2),
+        )
+        _, changes, diagnostics = parse_json_stream(lines)
+        return PlanResult(exit_code=code, changes=changes, diagnostics=diagnostics)
+
+    def show_state(self) -> dict[str, Any]:
+        """The state as ``terraform show -json`` (``{}`` when nothing is deployed)."""
+        _, lines = self._run("show", ["-json", "-no-color"])
+        text = "".join(lines).strip()
+        return json.loads(text) if text else {}
+
+    def outputs(self) -> dict[str, Any]:
+        """Output values, unwrapped from Terraform's ``{"value": ...}`` envelopes."""
+        _, lines = self._run("output", ["-json", "-no-color"])
+        raw = json.loads("".join(lines) or "{}")
+        return {name: item.get("value") for name, item in raw.items()}
+
+
+def state_resources(state: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Every managed resource in a ``show -json`` document (root and child modules)."""
+    found: list[dict[str, Any]] = []
+
+    def walk(module: Mapping[str, Any]) -> None:
+        for res in module.get("resources", []):
+            if res.get("mode") == "managed":
+                found.append(res)
+        for child in module.get("child_modules", []):
+            walk(child)
+
+    walk(state.get("values", {}).get("root_module", {}))
+    return found
+
+
+_PROVIDER_BLOCK = re.compile(r'provider\s+"aws"\s*\{(?P<body>[^{}]*(?:\{[^{}]*\}[^{}]*)*)\}', re.S)
+_ALIAS = re.compile(r'^\s*alias\s*=\s*"(?P<alias>[^"]+)"', re.M)
+
+
+def provider_aliases(root: Path) -> list[str | None]:
+    """The ``provider "aws"`` configurations in a root: ``None`` for the default one, then aliases.
+
+    An override file must repeat each configuration to point all of them at the emulator.
+    """
+    aliases: list[str | None] = []
+    for tf in sorted(root.glob("*.tf")):
+        for block in _PROVIDER_BLOCK.finditer(tf.read_text(encoding="utf-8")):
+            match = _ALIAS.search(block.group("body"))
+            alias = match.group("alias") if match else None
+            if alias not in aliases:
+                aliases.append(alias)
+    return aliases or [None]
+
+
+def _error_lines(lines: list[str]) -> list[str]:
+    picked = [ln.strip().lstrip("│").strip() for ln in lines if "Error" in ln]
+    return picked[-3:]

@@ -1,0 +1,106 @@
+"""Steps of exit checks 1 (30-min deploy) and 5 (100 % IaC)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pytest_bdd import given, then, when
+
+from lakehouse.checks.deploy_time import check_deploy_time, untimed_resources
+from lakehouse.checks.iac import judge_iac
+from lakehouse.config import RunOptions
+from lakehouse.evidence import ArtifactStore, CheckEvidence
+from lakehouse.inventory import tagged_resources
+from lakehouse.stack import Deployment, Stack
+from lakehouse.terraform import state_resources
+
+
+@pytest.fixture
+def artifacts(run_options: RunOptions) -> ArtifactStore:
+    return ArtifactStore(run_options.reports)
+
+
+@pytest.fixture
+def facts() -> dict[str, Any]:
+    """What When steps measured, for the Then steps of the same scenario to judge."""
+    return {}
+
+
+@given("the lakehouse stack is deployed from infra/", target_fixture="stack")
+def stack_deployed(deployment: Deployment, request: pytest.FixtureRequest) -> Stack:
+    # Exit check 1 judges a failed deploy itself; every other check needs a deployed stack.
+    if not deployment.ok and request.node.get_closest_marker("check").args[0] != "EXIT-1":
+        raise RuntimeError(f"stack {deployment.stack.stack_id} is not deployed: {deployment.error}")
+    return deployment.stack
+
+
+# -- exit check 1 ----------------------------------------------------------------------------------
+
+
+@when("the deploy stopwatch is read")
+def read_stopwatch(
+    deployment: Deployment,
+    run_options: RunOptions,
+    evidence: CheckEvidence,
+    artifacts: ArtifactStore,
+    facts: dict[str, Any],
+) -> None:
+    result = check_deploy_time(deployment.stopwatch, run_options.deploy_threshold_s, deployment.error)
+    name = f"stopwatch-{deployment.stack.stack_id}.json"
+    evidence.artifacts.append(artifacts.write_json(name, result.details))
+    apply_log = deployment.stack.dir / "logs" / "terraform-apply.log"
+    if apply_log.exists():
+        evidence.artifacts.append(artifacts.copy(apply_log, f"terraform-apply-{deployment.stack.stack_id}.log"))
+    evidence.record(result)
+    facts["deploy_time"] = result
+
+
+@then("the whole deploy completed within the deploy threshold")
+def deploy_within_threshold(facts: dict[str, Any]) -> None:
+    result = facts["deploy_time"]
+    assert result.passed, result.reason
+
+
+@then("every resource Terraform created has a time on the stopwatch")
+def every_resource_timed(deployment: Deployment, stack: Stack, evidence: CheckEvidence) -> None:
+    apply = deployment.stopwatch.apply
+    assert apply is not None, "no apply stopwatch was recorded for this stack"
+    missing = untimed_resources(apply, stack.state())
+    evidence.details["resources_without_time"] = missing
+    assert not missing, f"{len(missing)} resource(s) have no time on the stopwatch: {', '.join(missing[:5])}"
+
+
+# -- exit check 5 ----------------------------------------------------------------------------------
+
+
+@when("Terraform plans the deployed stack again")
+def plan_again(stack: Stack, facts: dict[str, Any]) -> None:
+    facts["plan"] = stack.plan()
+
+
+@when("the account is searched for resources tagged with the stack id")
+def search_account(stack: Stack, facts: dict[str, Any], evidence: CheckEvidence, artifacts: ArtifactStore) -> None:
+    tagged = tagged_resources(stack.target, stack.stack_id)
+    result = judge_iac(
+        facts["plan"], state_resources(stack.state()), [(r.kind, r.name) for r in tagged], stack.stack_id
+    )
+    evidence.artifacts.append(artifacts.write_json(f"iac-{stack.stack_id}.json", result.details))
+    plan_log = stack.dir / "logs" / "terraform-plan.log"
+    if plan_log.exists():
+        evidence.artifacts.append(artifacts.copy(plan_log, f"terraform-plan-{stack.stack_id}.log"))
+    evidence.record(result)
+    facts["iac"] = result
+
+
+@then("the plan shows no change")
+def plan_is_empty(facts: dict[str, Any]) -> None:
+    plan = facts["plan"]
+    changed = ", ".join(sorted({c.address for c in plan.changes if c.action != "no-op"}))
+    assert plan.clean, f"terraform plan is not empty: {changed or 'changes without details'}"
+
+
+@then("every tagged resource is managed by Terraform")
+def all_tagged_managed(facts: dict[str, Any]) -> None:
+    unmanaged = facts["iac"].details["unmanaged"]
+    assert not unmanaged, f"tagged with the stack id but not in Terraform state: {', '.join(unmanaged)}"
