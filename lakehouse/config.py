@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lakehouse.target import DEFAULT_REGION, TARGETS
+from lakehouse.terraform import MIRROR_ENV
 
 #: Exit check 1: ``make up`` must complete within this many seconds (the plan's 30 min).
 DEFAULT_DEPLOY_THRESHOLD_S = 30 * 60
@@ -62,7 +63,7 @@ class RunOptions:
         if self.deploy_threshold_s <= 0:
             raise ConfigError(f"--deploy-threshold: {self.deploy_threshold_s} must be a positive number of seconds")
         if self.tf_plugin_mirror is not None and not self.tf_plugin_mirror.is_dir():
-            raise ConfigError(f"LAKEHOUSE_TF_PLUGIN_MIRROR: {self.tf_plugin_mirror} is not a directory")
+            raise ConfigError(f"{MIRROR_ENV}: {self.tf_plugin_mirror} is not a directory")
         if self.reports_dir is None:
             self.reports_dir = self.root / "reports"
 
@@ -86,7 +87,7 @@ def env_options() -> dict[str, object]:
         values["stack_id"] = stack_id
     if region := os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"):
         values["region"] = region
-    if mirror := os.environ.get("LAKEHOUSE_TF_PLUGIN_MIRROR"):
+    if mirror := os.environ.get(MIRROR_ENV):
         values["tf_plugin_mirror"] = Path(mirror)
     if threshold := os.environ.get("LAKEHOUSE_DEPLOY_THRESHOLD_S"):
         try:

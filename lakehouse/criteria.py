@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gherkin.errors import CompositeParserException, ParserException
 from gherkin.parser import Parser
@@ -53,7 +54,7 @@ def _field(description: str, name: str) -> str:
 def read_feature(path: Path) -> list[Criterion]:
     """The checks stated in one feature file, in file order."""
     try:
-        doc = Parser().parse(TokenScanner(path.read_text(encoding="utf-8")))
+        doc: dict[str, Any] = Parser().parse(TokenScanner(path.read_text(encoding="utf-8")))  # type: ignore[assignment]
     except (CompositeParserException, ParserException) as err:
         raise CriteriaError(f"{path}: {err}") from None
     found: list[Criterion] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -20,6 +21,9 @@ from typing import Any
 #: (``<dir>/registry.terraform.io/hashicorp/aws/...``) to install providers from it
 #: instead of the registry, e.g. on a machine without internet access.
 MIRROR_ENV = "LAKEHOUSE_TF_PLUGIN_MIRROR"
+
+#: How long an interrupted Terraform may take to finish its in-flight operations and write state.
+INTERRUPT_GRACE_S = 120.0
 
 
 class TerraformError(RuntimeError):
@@ -193,6 +197,8 @@ class Terraform:
         lines: list[str] = []
         with open(log_path, "w", encoding="utf-8") as log:
             log.write("$ " + " ".join(argv) + "\n")
+            # Own session: a terminal's Ctrl-C reaches only us, and we pass on exactly one
+            # SIGINT. Terraform treats a second one as "exit now", which can lose state.
             proc = subprocess.Popen(
                 argv,
                 stdout=subprocess.PIPE,
@@ -200,14 +206,26 @@ class Terraform:
                 stdin=subprocess.DEVNULL,
                 env=self.env,
                 text=True,
+                start_new_session=True,
             )
             assert proc.stdout is not None
-            for line in proc.stdout:
-                log.write(line)
-                lines.append(line)
-                if on_line:
-                    on_line(line)
-            proc.wait()
+            try:
+                for line in proc.stdout:
+                    log.write(line)
+                    lines.append(line)
+                    if on_line:
+                        on_line(line)
+                proc.wait()
+            except BaseException:
+                # Interrupted (Ctrl-C, SIGTERM): let Terraform stop gracefully and save its state.
+                proc.send_signal(signal.SIGINT)
+                try:
+                    proc.wait(timeout=INTERRUPT_GRACE_S)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+                log.write(f"\n# interrupted; terraform exited with {proc.returncode}\n")
+                raise
         if ok_codes is not None and proc.returncode not in ok_codes:
             _, _, diagnostics = parse_json_stream(lines)
             if not diagnostics:  # not a -json command: keep the lines that say "Error"

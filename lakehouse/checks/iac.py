@@ -44,9 +44,10 @@ def judge_iac(
     reasons = []
     if not plan.clean:
         # Drift entries name what changed outside Terraform; planned changes name what it would redo.
-        names = sorted({c["address"] for c in changes}) or ["(plan reported changes without details)"]
-        reasons.append(f"terraform plan is not empty ({len(names)} resource(s) to change: {', '.join(names)})")
+        changed = sorted({c.address for c in plan.changes if c.action != "no-op"})
+        listed = ", ".join(changed) or "(plan reported changes without details)"
+        reasons.append(f"terraform plan is not empty ({len(changed)} resource(s) to change: {listed})")
     if unmanaged:
-        names = ", ".join(f"{k} {n}" for k, n in unmanaged)
-        reasons.append(f"{len(unmanaged)} resource(s) tagged stack_id={stack_id} are not in Terraform state: {names}")
+        stray = ", ".join(f"{k} {n}" for k, n in unmanaged)
+        reasons.append(f"{len(unmanaged)} resource(s) tagged stack_id={stack_id} are not in Terraform state: {stray}")
     return CheckResult(not reasons, measured, threshold, "; ".join(reasons) or None, details)

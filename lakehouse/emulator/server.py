@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    ready = {"endpoint": f"http://{host}:{port}", "pid": os.getpid()}
+    ready = {"endpoint": f"http://{host!s}:{port}", "pid": os.getpid()}
     sys.stdout.write(READY_PREFIX + json.dumps(ready) + "\n")
     sys.stdout.flush()
     # The parent stops reading stdout after the ready line: send anything later to stderr.

@@ -121,8 +121,9 @@ def _lf_tag_policy_on(resource_type: str) -> Callable[[dict[str, Any]], bool]:
     return lambda r: r.get("LFTagPolicy", {}).get("ResourceType") == resource_type
 
 
-# ListPermissions' ResourceType values (botocore's DataLakeResourceType, plus DATA_CELLS_FILTER,
-# which the console and moto's tests use) and which stored grants each selects.
+# ListPermissions' ResourceType values and which stored grants each selects: botocore's
+# DataLakeResourceType plus DATA_CELLS_FILTER (absent from botocore 1.44.5's enum, which botocore
+# does not enforce; moto answered it with a 500).
 RESOURCE_TYPES: dict[str, Callable[[dict[str, Any]], bool]] = {
     "CATALOG": lambda r: "Catalog" in r,
     "DATABASE": lambda r: "Database" in r,
@@ -138,9 +139,13 @@ RESOURCE_TYPES: dict[str, Callable[[dict[str, Any]], bool]] = {
 }
 
 
-def filter_key(fields: dict[str, Any]) -> FilterKey:
-    """(table catalog, database, table, filter name): what identifies a data cells filter."""
-    return cast(FilterKey, tuple(fields.get(f) for f in _FILTER_KEY_FIELDS))
+def filter_key(fields: dict[str, Any], default_catalog: str) -> FilterKey:
+    """(table catalog, database, table, filter name): what identifies a data cells filter.
+
+    A grant may name the filter without TableCatalogId; it then means the caller's catalog.
+    """
+    catalog, database, table, name = (fields.get(f) for f in _FILTER_KEY_FIELDS)
+    return cast(FilterKey, (catalog or default_catalog, database, table, name))
 
 
 def _describe_filter(key: FilterKey) -> str:
@@ -195,14 +200,14 @@ class LakeFormationBackendExtension(LakeFormationBackend):
         return set()
 
     def require_data_cells_filter(self, fields: dict[str, Any]) -> dict[str, Any]:
-        key = filter_key(fields)
+        key = filter_key(fields, self.account_id)
         if key not in self.data_cells_filters:
             raise EntityNotFound(f"Entity not found: {_describe_filter(key)}")
         return self.data_cells_filters[key]
 
     def create_data_cells_filter(self, table_data: dict[str, Any]) -> None:
         _validate_table_data(table_data)
-        key = filter_key(table_data)
+        key = filter_key(table_data, self.account_id)
         if key in self.data_cells_filters:
             raise AlreadyExists(f"The {_describe_filter(key)} already exists.")
         catalog, database, table, _ = key
@@ -219,18 +224,22 @@ class LakeFormationBackendExtension(LakeFormationBackend):
         """Replace the filter's columns and rows; a new VersionId says it changed."""
         _validate_table_data(table_data)
         self.require_data_cells_filter(table_data)
-        self.data_cells_filters[filter_key(table_data)] = {**table_data, "VersionId": str(uuid.uuid4())}
+        self.data_cells_filters[filter_key(table_data, self.account_id)] = {
+            **table_data,
+            "VersionId": str(uuid.uuid4()),
+        }
 
     def delete_data_cells_filter(self, fields: dict[str, Any]) -> None:
         """Delete the filter and the grants on it, which cannot outlive it."""
         self.require_data_cells_filter(fields)
-        key = filter_key(fields)
+        key = filter_key(fields, self.account_id)
         del self.data_cells_filters[key]
-        for catalog in self.grants.values():
+        for catalog_id, catalog in self.grants.items():
             catalog.permissions = {
                 grant
                 for grant in catalog.permissions
-                if "DataCellsFilter" not in grant.resource or filter_key(grant.resource["DataCellsFilter"]) != key
+                if "DataCellsFilter" not in grant.resource
+                or filter_key(grant.resource["DataCellsFilter"], catalog_id) != key
             }
 
     def list_data_cells_filter(self, table: dict[str, Any] | None = None) -> list[dict[str, Any]]:

@@ -1,0 +1,109 @@
+"""Check verdicts from collected facts, and the evidence.json contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lakehouse.checks import CheckResult
+from lakehouse.checks.deploy_time import check_deploy_time, untimed_resources
+from lakehouse.checks.iac import judge_iac
+from lakehouse.evidence import CheckEvidence, verdict, write_evidence
+from lakehouse.stack import Stopwatch
+from lakehouse.terraform import ApplyResult, PlannedChange, PlanResult, ResourceTiming
+
+
+def _stopwatch(apply_s: float) -> Stopwatch:
+    apply = ApplyResult(apply_s, [ResourceTiming("aws_s3_bucket.this[\"gold\"]", "create", apply_s, "complete")])
+    return Stopwatch(phases={"emulator_start": 0.5, "terraform_init": 1.0, "terraform_apply": apply_s}, apply=apply)
+
+
+def test_deploy_within_threshold_passes() -> None:
+    result = check_deploy_time(_stopwatch(20), threshold_s=1800)
+    assert result.passed and result.measured == 21.5
+
+
+def test_deploy_over_threshold_fails_naming_the_slowest_resource() -> None:
+    result = check_deploy_time(_stopwatch(20), threshold_s=1)
+    assert not result.passed
+    assert "21.5 s, over the 1 s threshold" in str(result.reason)
+    assert 'aws_s3_bucket.this["gold"]' in str(result.reason)
+
+
+def test_failed_deploy_fails_the_check_with_terraform_error() -> None:
+    result = check_deploy_time(_stopwatch(3), 1800, error="terraform apply failed: AccessDenied")
+    assert not result.passed and "AccessDenied" in str(result.reason)
+
+
+def test_missing_stopwatch_fails() -> None:
+    result = check_deploy_time(Stopwatch(), 1800)
+    assert not result.passed and "no deploy stopwatch" in str(result.reason)
+
+
+def test_untimed_resources_lists_what_the_stopwatch_missed() -> None:
+    state = {"values": {"root_module": {"resources": [
+        {"address": 'aws_s3_bucket.this["gold"]', "mode": "managed"},
+        {"address": "aws_sns_topic.alerts", "mode": "managed"},
+    ]}}}
+    assert untimed_resources(_stopwatch(1).apply, state) == ["aws_sns_topic.alerts"]  # type: ignore[arg-type]
+
+
+STATE = [
+    {"type": "aws_s3_bucket", "address": "aws_s3_bucket.this[\"gold\"]", "values": {"bucket": "lh-gold"}},
+    {"type": "aws_sns_topic", "address": "aws_sns_topic.alerts", "values": {"name": "lh-alerts"}},
+]
+
+
+def test_clean_plan_and_no_stray_resources_pass() -> None:
+    result = judge_iac(PlanResult(0), STATE, [("aws_s3_bucket", "lh-gold"), ("aws_sns_topic", "lh-alerts")], "lh-1")
+    assert result.passed
+    assert result.measured == {"plan_changes": 0, "unmanaged_resources": 0}
+
+
+def test_out_of_band_resource_is_named() -> None:
+    tagged = [("aws_s3_bucket", "lh-gold"), ("aws_s3_bucket", "sneaky-bucket")]
+    result = judge_iac(PlanResult(0), STATE, tagged, "lh-1")
+    assert not result.passed
+    assert "aws_s3_bucket sneaky-bucket" in str(result.reason)
+    assert result.details["unmanaged"] == ["aws_s3_bucket sneaky-bucket"]
+
+
+def test_drift_is_named() -> None:
+    plan = PlanResult(2, [PlannedChange('aws_s3_bucket.this["gold"]', "update", drift=True),
+                          PlannedChange('aws_s3_bucket.this["gold"]', "update")])
+    result = judge_iac(plan, STATE, [], "lh-1")
+    assert not result.passed
+    assert 'terraform plan is not empty (1 resource(s) to change: aws_s3_bucket.this["gold"])' in str(result.reason)
+
+
+def test_a_failed_check_must_say_why() -> None:
+    with pytest.raises(ValueError):
+        CheckResult(False, 1, 0)
+
+
+def test_evidence_json_holds_the_contract_fields(tmp_path: Path) -> None:
+    entry = CheckEvidence(id="EXIT-1", title="30-min deploy", target="local")
+    entry.record(check_deploy_time(_stopwatch(2), 1))
+    entry.status = "failed"
+    skipped = CheckEvidence(id="EXIT-2", title="Data loop", target="local", status="skipped", reason="not yet")
+    path = write_evidence(tmp_path / "evidence.json", {"target": "local"}, [entry, skipped])
+    doc = json.loads(path.read_text())
+    assert doc["run"]["verdict"] == "failed"
+    required = {"id", "title", "status", "measured", "threshold", "target", "started_at", "duration_s", "artifacts"}
+    for check in doc["checks"]:
+        assert required <= check.keys()
+    assert doc["checks"][0]["reason"].startswith("the deploy took")
+
+
+def test_verdict_never_passes_on_skips_alone() -> None:
+    skipped = CheckEvidence(id="EXIT-2", title="t", target="local", status="skipped")
+    passed = CheckEvidence(id="EXIT-1", title="t", target="local", status="passed")
+    assert verdict([skipped]) == "incomplete"
+    assert verdict([skipped, passed]) == "passed"
+
+
+def test_unknown_status_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="status"):
+        write_evidence(tmp_path / "e.json", {}, [CheckEvidence(id="X", title="t", target="l", status="ok")])

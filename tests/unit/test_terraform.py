@@ -1,0 +1,184 @@
+"""The Terraform runner: JSON stream parsing, CLI config, aliases, and the subprocess contract.
+
+A fake ``terraform`` script stands in for the binary so these tests run in milliseconds;
+the real binary is exercised by the integration tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from lakehouse.terraform import (
+    ApplyResult,
+    Terraform,
+    TerraformError,
+    cli_config_for_mirror,
+    parse_json_stream,
+    provider_aliases,
+    state_resources,
+)
+
+
+def _msg(kind: str, **fields: object) -> str:
+    return json.dumps({"type": kind, "@level": fields.pop("level", "info"), **fields})
+
+
+APPLY_STREAM = [
+    _msg("version", terraform="1.11.4"),
+    _msg("apply_start", hook={"resource": {"addr": "aws_s3_bucket.this[\"bronze\"]"}, "action": "create"}),
+    _msg("apply_complete", hook={"resource": {"addr": "aws_s3_bucket.this[\"bronze\"]"}, "action": "create",
+                                 "elapsed_seconds": 3}),
+    _msg("apply_errored", hook={"resource": {"addr": "aws_sns_topic.alerts"}, "action": "create",
+                                "elapsed_seconds": 1}),
+    _msg("diagnostic", level="error", diagnostic={"summary": "creating SNS Topic", "detail": "AccessDenied",
+                                                  "address": "aws_sns_topic.alerts"}),
+    "not json at all",
+]
+
+
+def test_apply_stream_gives_per_resource_times_and_errors() -> None:
+    timings, changes, diagnostics = parse_json_stream(APPLY_STREAM)
+    assert [(t.address, t.elapsed_s, t.status) for t in timings] == [
+        ('aws_s3_bucket.this["bronze"]', 3.0, "complete"),
+        ("aws_sns_topic.alerts", 1.0, "errored"),
+    ]
+    assert changes == []
+    assert diagnostics == ["aws_sns_topic.alerts: creating SNS Topic: AccessDenied"]
+
+
+def test_plan_stream_separates_drift_from_planned_changes() -> None:
+    lines = [
+        _msg("resource_drift", change={"resource": {"addr": "aws_s3_bucket.this[\"gold\"]"}, "action": "update"}),
+        _msg("planned_change", change={"resource": {"addr": "aws_s3_bucket.this[\"gold\"]"}, "action": "update"}),
+        _msg("change_summary", changes={"add": 0, "change": 1}),
+    ]
+    _, changes, _ = parse_json_stream(lines)
+    assert [(c.address, c.action, c.drift) for c in changes] == [
+        ('aws_s3_bucket.this["gold"]', "update", True),
+        ('aws_s3_bucket.this["gold"]', "update", False),
+    ]
+
+
+def test_apply_result_round_trips_through_json() -> None:
+    timings, _, diags = parse_json_stream(APPLY_STREAM)
+    result = ApplyResult(wall_s=4.5, resources=timings, diagnostics=diags, returncode=1)
+    again = ApplyResult.from_dict(json.loads(json.dumps(result.to_dict())))
+    assert again.resources == sorted(timings, key=lambda r: -r.elapsed_s)
+    assert not again.ok and again.diagnostics == diags
+
+
+def test_cli_config_names_the_mirror(tmp_path: Path) -> None:
+    text = cli_config_for_mirror(tmp_path)
+    assert "provider_installation" in text and f'path = "{tmp_path}"' in text
+
+
+def test_provider_aliases_finds_default_and_aliased_blocks(tmp_path: Path) -> None:
+    (tmp_path / "providers.tf").write_text(textwrap.dedent("""
+        provider "aws" {
+          region = var.region
+          default_tags { tags = local.tags }
+        }
+        provider "aws" {
+          alias  = "use1"
+          region = "us-east-1"
+        }
+    """))
+    assert provider_aliases(tmp_path) == [None, "use1"]
+
+
+def test_state_resources_skips_data_sources_and_walks_modules() -> None:
+    state = {"values": {"root_module": {
+        "resources": [{"address": "a.b", "mode": "managed"}, {"address": "data.x.y", "mode": "data"}],
+        "child_modules": [{"resources": [{"address": "module.m.c.d", "mode": "managed"}]}],
+    }}}
+    assert [r["address"] for r in state_resources(state)] == ["a.b", "module.m.c.d"]
+
+
+def _fake_terraform(tmp_path: Path, body: str) -> str:
+    script = tmp_path / "terraform"
+    script.write_text("#!/usr/bin/env bash\n" + textwrap.dedent(body))
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return str(script)
+
+
+def test_failed_init_raises_with_terraform_error_lines(tmp_path: Path) -> None:
+    binary = _fake_terraform(tmp_path, """
+        echo "Initializing provider plugins..."
+        echo "Error: Failed to query available provider packages" >&2
+        exit 1
+    """)
+    tf = Terraform(tmp_path, binary=binary)
+    with pytest.raises(TerraformError) as err:
+        tf.init()
+    assert "Failed to query available provider packages" in str(err.value)
+    assert err.value.log_path and err.value.log_path.exists()
+
+
+def test_failed_apply_is_a_result_with_diagnostics(tmp_path: Path) -> None:
+    stream = "\n".join(APPLY_STREAM).replace("'", "'\\''")
+    binary = _fake_terraform(tmp_path, f"printf '%s\\n' '{stream}'\nexit 1\n")
+    result = Terraform(tmp_path, binary=binary).apply()
+    assert not result.ok
+    assert result.diagnostics == ["aws_sns_topic.alerts: creating SNS Topic: AccessDenied"]
+    assert {r.address for r in result.resources} == {'aws_s3_bucket.this["bronze"]', "aws_sns_topic.alerts"}
+
+
+def test_plan_exit_code_two_means_changes(tmp_path: Path) -> None:
+    line = _msg("planned_change", change={"resource": {"addr": "aws_sns_topic.alerts"}, "action": "create"})
+    binary = _fake_terraform(tmp_path, f"echo '{line}'\nexit 2\n")
+    plan = Terraform(tmp_path, binary=binary).plan()
+    assert not plan.clean and plan.exit_code == 2
+    assert [c.address for c in plan.changes] == ["aws_sns_topic.alerts"]
+
+
+def test_every_command_sees_the_var_file_and_automation_env(tmp_path: Path) -> None:
+    seen = tmp_path / "seen.txt"
+    binary = _fake_terraform(tmp_path, f'echo "$@ TF_IN_AUTOMATION=$TF_IN_AUTOMATION CP=$CHECKPOINT_DISABLE" >> {seen}\n')
+    tf = Terraform(tmp_path, var_file=tmp_path / "v.tfvars.json", binary=binary)
+    tf.apply()
+    tf.plan()
+    tf.destroy()
+    lines = seen.read_text().splitlines()
+    assert len(lines) == 3
+    assert all(f"-var-file={tmp_path / 'v.tfvars.json'}" in ln for ln in lines)
+    assert all("TF_IN_AUTOMATION=1 CP=1" in ln for ln in lines)
+
+
+def test_interrupt_is_passed_on_once_and_terraform_may_finish(tmp_path: Path) -> None:
+    """Ctrl-C during apply: Terraform gets one SIGINT and time to save state before we re-raise."""
+    marker = tmp_path / "got-sigint"
+    started = tmp_path / "started"
+    binary = _fake_terraform(tmp_path, f"""
+        trap 'echo once >> {marker}; exit 130' INT
+        touch {started}
+        while true; do sleep 0.05; done
+    """)
+    driver = tmp_path / "driver.py"
+    driver.write_text(textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from lakehouse.terraform import Terraform
+        try:
+            Terraform(Path({str(tmp_path)!r}), binary={binary!r}).apply()
+        except KeyboardInterrupt:
+            sys.exit(42)
+    """))
+    proc = subprocess.Popen([sys.executable, str(driver)], env={**os.environ, "PYTHONPATH": os.getcwd()})
+    deadline = time.monotonic() + 20
+    while not started.exists():
+        assert time.monotonic() < deadline, "fake terraform never started"
+        assert proc.poll() is None, "driver exited early"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=20) == 42
+    assert marker.read_text().splitlines() == ["once"]
