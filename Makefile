@@ -35,7 +35,7 @@ smoke: venv
 	$(BIN)/pytest features/ --junitxml=reports/junit.xml --cucumberjson=reports/cucumber.json $(PYTEST_ARGS)
 
 test: venv
-	$(BIN)/pytest tests/ -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/pytest tests/ -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 unit: venv
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)

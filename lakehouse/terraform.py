@@ -104,6 +104,11 @@ class PlanResult:
     def clean(self) -> bool:
         return self.exit_code == 0
 
+    @property
+    def planned(self) -> list[PlannedChange]:
+        """The changes Terraform would make (drift reports and no-ops left out)."""
+        return [c for c in self.changes if not c.drift and c.action != "no-op"]
+
 
 def cli_config_for_mirror(mirror: Path) -> str:
     """A Terraform CLI config that installs every provider from a filesystem mirror."""

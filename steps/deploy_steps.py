@@ -96,7 +96,7 @@ def search_account(stack: Stack, facts: dict[str, Any], evidence: CheckEvidence,
 @then("the plan shows no change")
 def plan_is_empty(facts: dict[str, Any]) -> None:
     plan = facts["plan"]
-    changed = ", ".join(sorted({c.address for c in plan.changes if c.action != "no-op"}))
+    changed = ", ".join(sorted({c.address for c in plan.planned}))
     assert plan.clean, f"terraform plan is not empty: {changed or 'changes without details'}"
 
 

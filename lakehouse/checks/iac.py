@@ -27,12 +27,13 @@ def judge_iac(
     """The verdict from already-collected facts (kept separate so it can be tested on its own)."""
     managed = managed_resources(state)
     unmanaged = sorted(set(tagged) - managed)
-    changes = [
-        {"address": c.address, "action": c.action, "drift": c.drift} for c in plan.changes if c.action != "no-op"
-    ]
+    # Only planned changes count. Refresh "drift" without a planned change is attribute noise
+    # (e.g. null vs. empty map); it is kept in the details for the curious.
+    changes = [{"address": c.address, "action": c.action} for c in plan.planned]
     details = {
         "plan_exit_code": plan.exit_code,
         "plan_changes": changes,
+        "refresh_drift": sorted({c.address for c in plan.changes if c.drift}),
         "state_resource_count": len(state),
         "tagged_in_account": [f"{k} {n}" for k, n in sorted(tagged)],
         "unmanaged": [f"{k} {n}" for k, n in unmanaged],
@@ -44,7 +45,7 @@ def judge_iac(
     reasons = []
     if not plan.clean:
         # Drift entries name what changed outside Terraform; planned changes name what it would redo.
-        changed = sorted({c.address for c in plan.changes if c.action != "no-op"})
+        changed = sorted({c["address"] for c in changes})
         listed = ", ".join(changed) or "(plan reported changes without details)"
         reasons.append(f"terraform plan is not empty ({len(changed)} resource(s) to change: {listed})")
     if unmanaged:

@@ -1,0 +1,200 @@
+"""Athena workgroup operations that moto 5.2 lacks or answers unlike AWS.
+
+Why each patch exists (all seen with Terraform's ``aws_athena_workgroup``):
+
+- ``UpdateWorkGroup`` is missing, so Terraform cannot correct drift or apply an
+  in-place change (scan cutoff, engine version, description); the provider gets a 500.
+- ``ListTagsForResource`` answers "does not exist" for a workgroup without tags, and
+  answers with stale tags for a deleted one (``DeleteWorkGroup`` leaves them behind,
+  so a workgroup re-created under the same name inherits them).
+- ``GetWorkGroup`` answers 200 with ``WorkGroup: null`` for an unknown name, where
+  Athena raises ``InvalidRequestException`` "WorkGroup <name> is not found."
+  (the message the provider keys its not-found handling on).
+- ``CreationTime`` changes on every read, and ``EffectiveEngineVersion`` is missing
+  when a version was selected explicitly.
+
+State stays on moto's backend model; the wire format is patched on the responses class.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from moto.athena import models as athena_models
+from moto.athena.models import AthenaBackend, WorkGroup
+from moto.athena.responses import AthenaResponse
+from moto.core.exceptions import JsonRESTError
+
+_MARK = "_lakehouse_ext_installed"
+_AUTO_ENGINE = "AUTO"
+_DEFAULT_ENGINE = "Athena engine version 3"
+
+
+class WorkGroupNotFound(JsonRESTError):
+    """Athena's answer to an operation on a workgroup that does not exist."""
+
+    code = 400
+
+    def __init__(self, name: str) -> None:
+        super().__init__("InvalidRequestException", f"WorkGroup {name} is not found.")
+
+
+class ResourceNotFound(JsonRESTError):
+    """Athena's answer to a tag operation on an ARN that names nothing."""
+
+    code = 400
+
+    def __init__(self, arn: str) -> None:
+        super().__init__("ResourceNotFoundException", f"Resource {arn} does not exist.")
+
+
+# ---------------------------------------------------------------- model (state)
+
+
+def _effective_engine(selected: str | None) -> str:
+    """Athena resolves AUTO to its current default engine."""
+    return _DEFAULT_ENGINE if not selected or selected == _AUTO_ENGINE else selected
+
+
+def _normalise_engine(configuration: dict[str, Any]) -> None:
+    engine = configuration.get("EngineVersion")
+    if isinstance(engine, dict):
+        engine["SelectedEngineVersion"] = engine.get("SelectedEngineVersion") or _AUTO_ENGINE
+        engine["EffectiveEngineVersion"] = _effective_engine(engine["SelectedEngineVersion"])
+
+
+def _apply_updates(target: dict[str, Any], updates: dict[str, Any]) -> None:
+    """Apply an Athena ``*Updates`` structure: ``RemoveX: true`` drops ``X``, others set it.
+
+    Nested ``XUpdates`` structures (``ResultConfigurationUpdates``,
+    ``ManagedQueryResultsConfigurationUpdates``) update the ``X`` sub-structure.
+    """
+    for key, value in updates.items():
+        if key.startswith("Remove") and isinstance(value, bool):
+            if value:
+                target.pop(key[len("Remove") :], None)
+        elif key.endswith("Updates") and isinstance(value, dict):
+            nested = target.setdefault(key[: -len("Updates")], {})
+            _apply_updates(nested, value)
+        else:
+            target[key] = value
+
+
+def _update_work_group(
+    backend: AthenaBackend,
+    name: str,
+    description: str | None,
+    configuration_updates: dict[str, Any] | None,
+    state: str | None,
+) -> None:
+    """UpdateWorkGroup: change description, state and configuration in place."""
+    work_group = backend.work_groups.get(name)
+    if work_group is None:
+        raise WorkGroupNotFound(name)
+    if description is not None:
+        work_group.description = description
+    if state is not None:
+        work_group.state = state
+    if configuration_updates:
+        _apply_updates(work_group.configuration, configuration_updates)
+        _normalise_engine(work_group.configuration)
+
+
+def _resource_exists(backend: AthenaBackend, arn: str) -> bool:
+    """True when the ARN names a workgroup, data catalog or capacity reservation we hold."""
+    resource = arn.split(":", 5)[-1] if arn.count(":") >= 5 else ""
+    kind, _, name = resource.partition("/")
+    collections: dict[str, dict[str, Any]] = {
+        "workgroup": backend.work_groups,
+        "datacatalog": backend.data_catalogs,
+        "capacity-reservation": backend.capacity_reservations,
+    }
+    return name in collections.get(kind, {})
+
+
+def _install_model() -> None:
+    original_init = WorkGroup.__init__
+    original_delete = AthenaBackend.delete_work_group
+
+    def init(self: WorkGroup, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        self.creation_time = time.time()  # type: ignore[attr-defined]  # once, not on every read
+        _normalise_engine(self.configuration)
+
+    def delete_work_group(self: AthenaBackend, name: str) -> None:
+        work_group = self.work_groups.get(name)
+        original_delete(self, name)
+        if work_group is not None:
+            self.tagger.delete_all_tags_for_resource(work_group.arn)
+
+    def describe(work_group: WorkGroup, full: bool) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "Name": work_group.name,
+            "State": work_group.state,
+            "Description": work_group.description,
+            "CreationTime": getattr(work_group, "creation_time", time.time()),
+        }
+        if full:
+            out["Configuration"] = work_group.configuration
+        else:
+            engine = work_group.configuration.get("EngineVersion")
+            if engine:
+                out["EngineVersion"] = engine
+        return out
+
+    def get_work_group(self: AthenaBackend, name: str) -> dict[str, Any] | None:
+        work_group = self.work_groups.get(name)
+        return None if work_group is None else describe(work_group, full=True)
+
+    def list_work_groups(self: AthenaBackend) -> list[dict[str, Any]]:
+        return [describe(wg, full=False) for wg in self.work_groups.values()]
+
+    WorkGroup.__init__ = init  # type: ignore[method-assign]
+    AthenaBackend.delete_work_group = delete_work_group  # type: ignore[method-assign]
+    AthenaBackend.get_work_group = get_work_group  # type: ignore[method-assign]
+    AthenaBackend.list_work_groups = list_work_groups  # type: ignore[method-assign]
+    AthenaBackend.update_work_group = _update_work_group  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- responses (wire format)
+
+
+def _install_responses() -> None:
+    def get_work_group(self: AthenaResponse) -> str:
+        name = self._get_param("WorkGroup")
+        work_group = self.athena_backend.get_work_group(name)
+        if work_group is None:
+            raise WorkGroupNotFound(name)
+        return json.dumps({"WorkGroup": work_group})
+
+    def update_work_group(self: AthenaResponse) -> str:
+        _update_work_group(
+            self.athena_backend,
+            self._get_param("WorkGroup"),
+            self._get_param("Description"),
+            self._get_param("ConfigurationUpdates"),
+            self._get_param("State"),
+        )
+        return "{}"
+
+    def list_tags_for_resource(self: AthenaResponse) -> str:
+        arn = self._get_param("ResourceARN")
+        backend = self.athena_backend
+        if not _resource_exists(backend, arn):
+            raise ResourceNotFound(arn)
+        return json.dumps({"Tags": backend.tagger.list_tags_for_resource(arn)["Tags"]})
+
+    AthenaResponse.get_work_group = get_work_group  # type: ignore[method-assign]
+    AthenaResponse.update_work_group = update_work_group  # type: ignore[attr-defined]
+    AthenaResponse.list_tags_for_resource = list_tags_for_resource  # type: ignore[method-assign]
+
+
+def install() -> None:
+    """Patch moto's Athena in place; a second call does nothing."""
+    if getattr(athena_models, _MARK, False):
+        return
+    _install_model()
+    _install_responses()
+    setattr(athena_models, _MARK, True)

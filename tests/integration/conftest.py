@@ -1,0 +1,64 @@
+"""Real stacks on the local target, shared by the integration tests of one xdist group.
+
+These run the real Terraform against the real emulator. Each test that breaks the
+stack repairs it before it ends, so the next test sees a clean stack.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lakehouse.config import RunOptions, env_options, new_stack_id, project_root
+from lakehouse.stack import Deployment, Lifecycle
+
+ROOT = project_root()
+
+
+def make_options(**values: Any) -> RunOptions:
+    """Options as a run from this shell would get them (environment first, then ``values``)."""
+    return RunOptions(**{**env_options(), **values})
+
+
+@dataclass
+class FeatureRun:
+    """A finished `pytest features/` subprocess and the evidence it wrote."""
+
+    returncode: int
+    output: str
+    evidence: dict[str, Any]
+
+    def check(self, check_id: str) -> dict[str, Any]:
+        return next(c for c in self.evidence["checks"] if c["id"] == check_id)
+
+
+def run_features(reports: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 600) -> FeatureRun:
+    """Run the verification suite as a user would, in its own process."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "features/", "-p", "no:cacheprovider", "--reports-dir", str(reports), *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env or dict(os.environ),
+    )
+    path = reports / "evidence.json"
+    evidence = json.loads(path.read_text()) if path.exists() else {}
+    return FeatureRun(proc.returncode, proc.stdout + proc.stderr, evidence)
+
+
+@pytest.fixture(scope="session")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
+    """A stack deployed as `make up` does (detached emulator, kept), destroyed at the end."""
+    options = make_options(stack_id=new_stack_id(), keep=True, reports_dir=tmp_path_factory.mktemp("up-reports"))
+    life = Lifecycle(options)
+    dep = life.up(detach_emulator=True)
+    assert dep.ok, dep.error
+    try:
+        yield dep
+    finally:
+        life.down(force=True)  # repeatable: a no-op when a test already destroyed it

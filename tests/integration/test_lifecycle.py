@@ -1,0 +1,105 @@
+"""The stack's life: a full smoke run, set-up failing half way, Ctrl-C, and the aws target without credentials."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from lakehouse.config import RunOptions, new_stack_id
+from lakehouse.emulator.process import pid_alive
+from lakehouse.stack import Lifecycle, stack_dir
+from tests.integration.conftest import ROOT, make_options, run_features
+
+
+@pytest.mark.xdist_group("smoke")
+def test_full_run_deploys_verifies_and_destroys(tmp_path: Path) -> None:
+    stack_id = new_stack_id()
+    run = run_features(tmp_path, "--stack-id", stack_id)
+    assert run.returncode == 0, run.output
+    assert run.evidence["run"]["verdict"] == "passed"
+    assert run.evidence["run"]["stack_id"] == stack_id
+    assert [c["status"] for c in run.evidence["checks"] if c["id"] in ("EXIT-1", "EXIT-5")] == ["passed", "passed"]
+    assert not stack_dir(RunOptions(stack_id=stack_id), stack_id).exists(), "stack not destroyed"
+
+
+def _broken_root(tmp_path: Path) -> Path:
+    """A small root whose second resource fails at apply time, after the first was created."""
+    root = tmp_path / "project"
+    (root / "infra").mkdir(parents=True)
+    for name in ("versions.tf", ".terraform.lock.hcl"):
+        shutil.copy(ROOT / "infra" / name, root / "infra" / name)
+    (root / "infra" / "main.tf").write_text(textwrap.dedent("""
+        variable "stack_id" { type = string }
+        variable "region" { type = string }
+        variable "owner" { type = string }
+        provider "aws" {
+          region = var.region
+          default_tags { tags = { stack_id = var.stack_id } }
+        }
+        resource "aws_iam_role" "first" {
+          name               = "${var.stack_id}-first"
+          assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [] })
+        }
+        resource "aws_iam_role_policy_attachment" "fails" {
+          role       = aws_iam_role.first.name
+          policy_arn = "arn:aws:iam::aws:policy/ThisPolicyDoesNotExist"
+        }
+    """))
+    return root
+
+
+@pytest.mark.xdist_group("broken-root")
+def test_failed_apply_is_reported_and_the_partial_stack_destroyed(tmp_path: Path) -> None:
+    options = make_options(root=_broken_root(tmp_path), stack_id=new_stack_id(), reports_dir=tmp_path / "reports")
+    life = Lifecycle(options)
+    dep = life.up()
+    assert not dep.ok
+    assert dep.error and "terraform apply failed" in dep.error
+    assert "aws_iam_role_policy_attachment.fails" in dep.error
+    assert dep.emulator is not None and not pid_alive(dep.emulator.pid), "emulator left running"
+    assert not dep.stack.dir.exists(), "partial stack not destroyed (its state would still be there)"
+
+
+@pytest.mark.xdist_group("broken-root")
+def test_ctrl_c_during_deploy_destroys_and_stops_the_emulator(tmp_path: Path) -> None:
+    stack_id = new_stack_id()
+    record = stack_dir(RunOptions(stack_id=stack_id), stack_id) / "stack.json"
+    apply_log = record.parent / "logs" / "terraform-apply.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "features/", "-p", "no:cacheprovider", "--stack-id", stack_id,
+         "--reports-dir", str(tmp_path)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    deadline = time.monotonic() + 180
+    # Wait until Terraform has created something, so there is a partial stack to destroy.
+    while not (apply_log.exists() and '"apply_complete"' in apply_log.read_text()):
+        assert proc.poll() is None, proc.communicate()[0]
+        assert time.monotonic() < deadline, "apply never made progress"
+        time.sleep(0.1)
+    emulator_pid = json.loads(record.read_text())["emulator_pid"]
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=300)
+    assert proc.returncode != 0
+    assert not pid_alive(emulator_pid), "emulator left running after Ctrl-C"
+    assert not record.parent.exists(), f"stack not destroyed after Ctrl-C:\n{output[-2000:]}"
+
+
+def test_aws_target_without_credentials_stops_at_once_with_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"), AWS_CONFIG_FILE=str(tmp_path / "none"),
+               AWS_EC2_METADATA_DISABLED="true", AWS_REGION="us-east-1")
+    run = run_features(tmp_path, "--target", "aws", env=env, timeout=120)
+    assert run.returncode == pytest.ExitCode.USAGE_ERROR
+    error_lines = [ln for ln in run.output.splitlines() if ln.startswith("ERROR:")]
+    assert len(error_lines) == 1
+    assert "no AWS credentials found" in error_lines[0]
+    assert not (tmp_path / "evidence.json").exists()
