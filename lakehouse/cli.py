@@ -38,7 +38,7 @@ def _print_access(dep: Deployment) -> None:
     for key, value in env.items():
         print(f"  export {key}={shlex.quote(value)}")
     outputs = dep.record.outputs
-    if wg := outputs.get("athena_workgroup"):
+    if wg := outputs.get("athena_workgroup_name"):
         print(f"  export AWS_ATHENA_WORK_GROUP={shlex.quote(str(wg))}")
     if dep.stack.target.endpoint_url:
         print(f"try: aws --endpoint-url {dep.stack.target.endpoint_url} s3 ls")

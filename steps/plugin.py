@@ -18,8 +18,8 @@ import pytest
 
 from lakehouse.config import ConfigError, RunOptions, env_options
 from lakehouse.criteria import CHECK_TAG, PENDING_TAG, Criterion, catalogue
-from lakehouse.evidence import CheckEvidence, git_commit, utc_now, write_evidence
-from lakehouse.stack import Deployment, Lifecycle
+from lakehouse.evidence import ArtifactStore, CheckEvidence, git_commit, utc_now, write_evidence
+from lakehouse.stack import Deployment, Lifecycle, StackError
 from lakehouse.target import TargetError, aws_target
 
 EVIDENCE_PROPERTY = "lakehouse_evidence"
@@ -166,10 +166,21 @@ def deployment(run_options: RunOptions) -> Iterator[Deployment]:
     """
     life = Lifecycle(run_options)
     dep = life.attach() if run_options.deployed else life.up()
+    teardown = {"stack_id": dep.stack.stack_id, "outcome": "destroyed", "message": None}
     try:
         yield dep
     finally:
-        life.down()
+        result = None
+        try:
+            result = life.down()
+        except StackError as err:
+            teardown.update(outcome="destroy_failed", message=str(err))
+            raise
+        finally:
+            if result is None and teardown["outcome"] == "destroyed":
+                teardown["outcome"] = "kept" if (run_options.keep or run_options.deployed) else "nothing to destroy"
+            # The evidence (written later, by the process that sees all reports) picks this up.
+            ArtifactStore(run_options.reports).write_json(f"teardown-{dep.stack.stack_id}.json", teardown)
         if run_options.keep and dep.ok:
             _print_kept(dep)
 
@@ -259,6 +270,7 @@ class EvidenceCollector:
         self.options = options
         self.entries: dict[str, dict[str, Any]] = {}
         self.started_at = utc_now()
+        self.started_epoch = time.time()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for name, value in report.user_properties:
@@ -266,6 +278,7 @@ class EvidenceCollector:
                 data = json.loads(value)
                 self.entries[data["id"]] = data
 
+    @pytest.hookimpl(trylast=True)  # after session teardown, so the destroy outcome is known
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if not self.entries and not _runs_features(self.config):
             return  # the harness's own tests: no evidence to write
@@ -280,12 +293,21 @@ class EvidenceCollector:
             "finished_at": utc_now(),
             "mode": "deployed" if options.deployed else ("keep" if options.keep else "deploy-verify-destroy"),
             "pytest_exit_status": int(exitstatus),
+            "teardown": self._teardowns(),
         }
         path = write_evidence(options.reports / "evidence.json", run, entries)
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
         if reporter is not None:
             summary = ", ".join(f"{e.id} {e.status}" for e in entries)
             reporter.write_line(f"lakehouse evidence: {path} ({summary})")
+
+    def _teardowns(self) -> list[dict[str, Any]]:
+        """What happened to each stack this run deployed (one per xdist worker)."""
+        found = []
+        for path in sorted(self.options.reports.glob("teardown-*.json")):
+            if path.stat().st_mtime >= self.started_epoch:
+                found.append(json.loads(path.read_text(encoding="utf-8")))
+        return found
 
     def _entry_for(self, crit: Criterion) -> CheckEvidence:
         if crit.id in self.entries:

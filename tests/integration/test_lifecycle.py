@@ -16,7 +16,7 @@ import pytest
 
 from lakehouse.config import RunOptions, new_stack_id
 from lakehouse.emulator.process import pid_alive
-from lakehouse.stack import Lifecycle, stack_dir
+from lakehouse.stack import Lifecycle, StackError, StackRecord, destroy_recorded, stack_dir
 from tests.integration.conftest import ROOT, make_options, run_features
 
 
@@ -31,20 +31,30 @@ def test_full_run_deploys_verifies_and_destroys(tmp_path: Path) -> None:
     assert not stack_dir(RunOptions(stack_id=stack_id), stack_id).exists(), "stack not destroyed"
 
 
-def _broken_root(tmp_path: Path) -> Path:
-    """A small root whose second resource fails at apply time, after the first was created."""
+SMALL_ROOT = """
+    variable "stack_id" { type = string }
+    variable "region" { type = string }
+    variable "owner" { type = string }
+    provider "aws" {
+      region = var.region
+      default_tags { tags = { stack_id = var.stack_id } }
+    }
+"""
+
+
+def _small_root(tmp_path: Path, resources: str) -> Path:
+    """A project whose infra/ is a few resources only, with the real provider pin and lock file."""
     root = tmp_path / "project"
     (root / "infra").mkdir(parents=True)
     for name in ("versions.tf", ".terraform.lock.hcl"):
         shutil.copy(ROOT / "infra" / name, root / "infra" / name)
-    (root / "infra" / "main.tf").write_text(textwrap.dedent("""
-        variable "stack_id" { type = string }
-        variable "region" { type = string }
-        variable "owner" { type = string }
-        provider "aws" {
-          region = var.region
-          default_tags { tags = { stack_id = var.stack_id } }
-        }
+    (root / "infra" / "main.tf").write_text(textwrap.dedent(SMALL_ROOT) + textwrap.dedent(resources))
+    return root
+
+
+def _broken_root(tmp_path: Path) -> Path:
+    """A small root whose second resource fails at apply time, after the first was created."""
+    return _small_root(tmp_path, """
         resource "aws_iam_role" "first" {
           name               = "${var.stack_id}-first"
           assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [] })
@@ -53,8 +63,7 @@ def _broken_root(tmp_path: Path) -> Path:
           role       = aws_iam_role.first.name
           policy_arn = "arn:aws:iam::aws:policy/ThisPolicyDoesNotExist"
         }
-    """))
-    return root
+    """)
 
 
 @pytest.mark.xdist_group("broken-root")
@@ -67,6 +76,34 @@ def test_failed_apply_is_reported_and_the_partial_stack_destroyed(tmp_path: Path
     assert "aws_iam_role_policy_attachment.fails" in dep.error
     assert dep.emulator is not None and not pid_alive(dep.emulator.pid), "emulator left running"
     assert not dep.stack.dir.exists(), "partial stack not destroyed (its state would still be there)"
+
+
+@pytest.mark.xdist_group("broken-root")
+def test_failed_destroy_keeps_state_and_says_how_to_finish(tmp_path: Path) -> None:
+    root = _small_root(tmp_path, """
+        resource "aws_s3_bucket" "kept" {
+          bucket        = "${var.stack_id}-no-force-destroy"
+          force_destroy = false
+        }
+    """)
+    options = make_options(root=root, stack_id=new_stack_id(), reports_dir=tmp_path / "reports")
+    life = Lifecycle(options)
+    dep = life.up()
+    assert dep.ok, dep.error
+    s3 = dep.stack.target.client("s3")
+    bucket = f"{options.stack_id}-no-force-destroy"
+    s3.put_object(Bucket=bucket, Key="left-behind.csv", Body=b"id\n1\n")  # makes DeleteBucket fail
+    with pytest.raises(StackError) as err:
+        life.down()
+    assert f"make destroy STACK_ID={options.stack_id}" in str(err.value)
+    assert (dep.stack.root / "terraform.tfstate").exists(), "state must be kept when destroy fails"
+    assert StackRecord.load(dep.stack.record_path).status == "destroy_failed"
+    assert dep.emulator is not None and pid_alive(dep.emulator.pid), "emulator must stay for `make destroy`"
+    s3.delete_object(Bucket=bucket, Key="left-behind.csv")
+    result = destroy_recorded(options)  # what `make destroy STACK_ID=...` runs
+    assert result is not None and result.ok
+    assert not pid_alive(dep.emulator.pid)
+    assert not dep.stack.dir.exists()
 
 
 @pytest.mark.xdist_group("broken-root")
