@@ -29,9 +29,10 @@ def _options(args: argparse.Namespace, **extra: object) -> RunOptions:
 
 def _print_access(dep: Deployment) -> None:
     env = dep.stack.target.env()
-    print(f"stack {dep.stack.stack_id} is up on the {dep.stack.target.name} target "
-          f"({dep.stopwatch.total_s:.1f} s: " + ", ".join(f"{k} {v:.1f} s" for k, v in dep.stopwatch.phases.items())
-          + ")")
+    print(
+        f"stack {dep.stack.stack_id} is up on the {dep.stack.target.name} target "
+        f"({dep.stopwatch.total_s:.1f} s: " + ", ".join(f"{k} {v:.1f} s" for k, v in dep.stopwatch.phases.items()) + ")"
+    )
     if dep.stack.target.endpoint_url:
         print(f"endpoint: {dep.stack.target.endpoint_url}")
     print("export these to reach it with the AWS CLI, boto3 or pyathena:")
@@ -74,8 +75,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     if not records:
         print("no stacks recorded")
     for r in records:
-        running = "" if r.target != "local" else (
-            " (emulator running)" if r.emulator_pid and pid_alive(r.emulator_pid) else " (emulator gone)"
+        running = (
+            ""
+            if r.target != "local"
+            else (" (emulator running)" if r.emulator_pid and pid_alive(r.emulator_pid) else " (emulator gone)")
         )
         print(f"{r.stack_id}  {r.target:5}  {r.status:15} {r.created_at}  {r.endpoint_url or r.region}{running}")
     return 0

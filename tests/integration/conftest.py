@@ -44,7 +44,11 @@ def run_features(reports: Path, *args: str, env: dict[str, str] | None = None, t
     """Run the verification suite as a user would, in its own process."""
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "features/", "-p", "no:cacheprovider", "--reports-dir", str(reports), *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env or dict(os.environ),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or dict(os.environ),
     )
     path = reports / "evidence.json"
     evidence = json.loads(path.read_text()) if path.exists() else {}

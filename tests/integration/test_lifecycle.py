@@ -54,7 +54,9 @@ def _small_root(tmp_path: Path, resources: str) -> Path:
 
 def _broken_root(tmp_path: Path) -> Path:
     """A small root whose second resource fails at apply time, after the first was created."""
-    return _small_root(tmp_path, """
+    return _small_root(
+        tmp_path,
+        """
         resource "aws_iam_role" "first" {
           name               = "${var.stack_id}-first"
           assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [] })
@@ -63,7 +65,8 @@ def _broken_root(tmp_path: Path) -> Path:
           role       = aws_iam_role.first.name
           policy_arn = "arn:aws:iam::aws:policy/ThisPolicyDoesNotExist"
         }
-    """)
+    """,
+    )
 
 
 @pytest.mark.xdist_group("broken-root")
@@ -80,12 +83,15 @@ def test_failed_apply_is_reported_and_the_partial_stack_destroyed(tmp_path: Path
 
 @pytest.mark.xdist_group("broken-root")
 def test_failed_destroy_keeps_state_and_says_how_to_finish(tmp_path: Path) -> None:
-    root = _small_root(tmp_path, """
+    root = _small_root(
+        tmp_path,
+        """
         resource "aws_s3_bucket" "kept" {
           bucket        = "${var.stack_id}-no-force-destroy"
           force_destroy = false
         }
-    """)
+    """,
+    )
     options = make_options(root=root, stack_id=new_stack_id(), reports_dir=tmp_path / "reports")
     life = Lifecycle(options)
     dep = life.up()
@@ -112,9 +118,22 @@ def test_ctrl_c_during_deploy_destroys_and_stops_the_emulator(tmp_path: Path) ->
     record = stack_dir(RunOptions(stack_id=stack_id), stack_id) / "stack.json"
     apply_log = record.parent / "logs" / "terraform-apply.log"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "features/", "-p", "no:cacheprovider", "--stack-id", stack_id,
-         "--reports-dir", str(tmp_path)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "features/",
+            "-p",
+            "no:cacheprovider",
+            "--stack-id",
+            stack_id,
+            "--reports-dir",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     deadline = time.monotonic() + 180
     # Wait until Terraform has created something, so there is a partial stack to destroy.
@@ -132,8 +151,12 @@ def test_ctrl_c_during_deploy_destroys_and_stops_the_emulator(tmp_path: Path) ->
 
 def test_aws_target_without_credentials_stops_at_once_with_one_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"), AWS_CONFIG_FILE=str(tmp_path / "none"),
-               AWS_EC2_METADATA_DISABLED="true", AWS_REGION="us-east-1")
+    env.update(
+        AWS_SHARED_CREDENTIALS_FILE=str(tmp_path / "none"),
+        AWS_CONFIG_FILE=str(tmp_path / "none"),
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_REGION="us-east-1",
+    )
     run = run_features(tmp_path, "--target", "aws", env=env, timeout=120)
     assert run.returncode == pytest.ExitCode.USAGE_ERROR
     error_lines = [ln for ln in run.output.splitlines() if ln.startswith("ERROR:")]

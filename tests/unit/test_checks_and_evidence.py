@@ -16,7 +16,7 @@ from lakehouse.terraform import ApplyResult, PlannedChange, PlanResult, Resource
 
 
 def _stopwatch(apply_s: float) -> Stopwatch:
-    apply = ApplyResult(apply_s, [ResourceTiming("aws_s3_bucket.this[\"gold\"]", "create", apply_s, "complete")])
+    apply = ApplyResult(apply_s, [ResourceTiming('aws_s3_bucket.this["gold"]', "create", apply_s, "complete")])
     return Stopwatch(phases={"emulator_start": 0.5, "terraform_init": 1.0, "terraform_apply": apply_s}, apply=apply)
 
 
@@ -43,15 +43,21 @@ def test_missing_stopwatch_fails() -> None:
 
 
 def test_untimed_resources_lists_what_the_stopwatch_missed() -> None:
-    state = {"values": {"root_module": {"resources": [
-        {"address": 'aws_s3_bucket.this["gold"]', "mode": "managed"},
-        {"address": "aws_sns_topic.alerts", "mode": "managed"},
-    ]}}}
+    state = {
+        "values": {
+            "root_module": {
+                "resources": [
+                    {"address": 'aws_s3_bucket.this["gold"]', "mode": "managed"},
+                    {"address": "aws_sns_topic.alerts", "mode": "managed"},
+                ]
+            }
+        }
+    }
     assert untimed_resources(_stopwatch(1).apply, state) == ["aws_sns_topic.alerts"]  # type: ignore[arg-type]
 
 
 STATE = [
-    {"type": "aws_s3_bucket", "address": "aws_s3_bucket.this[\"gold\"]", "values": {"bucket": "lh-gold"}},
+    {"type": "aws_s3_bucket", "address": 'aws_s3_bucket.this["gold"]', "values": {"bucket": "lh-gold"}},
     {"type": "aws_sns_topic", "address": "aws_sns_topic.alerts", "values": {"name": "lh-alerts"}},
 ]
 
@@ -71,8 +77,13 @@ def test_out_of_band_resource_is_named() -> None:
 
 
 def test_drift_is_named() -> None:
-    plan = PlanResult(2, [PlannedChange('aws_s3_bucket.this["gold"]', "update", drift=True),
-                          PlannedChange('aws_s3_bucket.this["gold"]', "update")])
+    plan = PlanResult(
+        2,
+        [
+            PlannedChange('aws_s3_bucket.this["gold"]', "update", drift=True),
+            PlannedChange('aws_s3_bucket.this["gold"]', "update"),
+        ],
+    )
     result = judge_iac(plan, STATE, [], "lh-1")
     assert not result.passed
     assert 'terraform plan is not empty (1 resource(s) to change: aws_s3_bucket.this["gold"])' in str(result.reason)

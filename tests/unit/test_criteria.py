@@ -38,13 +38,16 @@ def _feature(tmp_path: Path, body: str) -> Path:
 
 
 def test_missing_pass_condition_names_file_line_and_field(tmp_path: Path) -> None:
-    path = _feature(tmp_path, """\
+    path = _feature(
+        tmp_path,
+        """\
         Feature: f
           @EXIT-9
           Scenario: something
             Verifier: a test
             Given x
-    """)
+    """,
+    )
     with pytest.raises(CriteriaError, match=rf"{path}:3: .*EXIT-9.*'Pass condition:'"):
         read_feature(path)
 
@@ -64,13 +67,16 @@ def test_duplicate_ids_across_files_are_rejected(tmp_path: Path) -> None:
 
 
 def test_pending_tag_gives_the_reason(tmp_path: Path) -> None:
-    path = _feature(tmp_path, """\
+    path = _feature(
+        tmp_path,
+        """\
         Feature: f
           @EXIT-2 @pending:issue-3
           Scenario: s
             Pass condition: p
             Verifier: v
             Given x
-    """)
+    """,
+    )
     [crit] = read_feature(path)
     assert crit.pending == "issue 3"

@@ -38,9 +38,17 @@ def test_aws_target_has_no_override(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                 "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE",
-                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI"):
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ROLE_ARN",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
@@ -91,8 +99,11 @@ def test_environment_supplies_options(monkeypatch: pytest.MonkeyPatch, tmp_path:
     monkeypatch.setenv("LAKEHOUSE_TF_PLUGIN_MIRROR", str(tmp_path))
     monkeypatch.setenv("LAKEHOUSE_DEPLOY_THRESHOLD_S", "60")
     assert env_options() == {
-        "target": "aws", "stack_id": "lh-env1", "region": "eu-west-1",
-        "tf_plugin_mirror": tmp_path, "deploy_threshold_s": 60.0,
+        "target": "aws",
+        "stack_id": "lh-env1",
+        "region": "eu-west-1",
+        "tf_plugin_mirror": tmp_path,
+        "deploy_threshold_s": 60.0,
     }
     monkeypatch.setenv("LAKEHOUSE_DEPLOY_THRESHOLD_S", "soon")
     with pytest.raises(ConfigError, match="LAKEHOUSE_DEPLOY_THRESHOLD_S"):

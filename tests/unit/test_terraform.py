@@ -35,13 +35,19 @@ def _msg(kind: str, **fields: object) -> str:
 
 APPLY_STREAM = [
     _msg("version", terraform="1.11.4"),
-    _msg("apply_start", hook={"resource": {"addr": "aws_s3_bucket.this[\"bronze\"]"}, "action": "create"}),
-    _msg("apply_complete", hook={"resource": {"addr": "aws_s3_bucket.this[\"bronze\"]"}, "action": "create",
-                                 "elapsed_seconds": 3}),
-    _msg("apply_errored", hook={"resource": {"addr": "aws_sns_topic.alerts"}, "action": "create",
-                                "elapsed_seconds": 1}),
-    _msg("diagnostic", level="error", diagnostic={"summary": "creating SNS Topic", "detail": "AccessDenied",
-                                                  "address": "aws_sns_topic.alerts"}),
+    _msg("apply_start", hook={"resource": {"addr": 'aws_s3_bucket.this["bronze"]'}, "action": "create"}),
+    _msg(
+        "apply_complete",
+        hook={"resource": {"addr": 'aws_s3_bucket.this["bronze"]'}, "action": "create", "elapsed_seconds": 3},
+    ),
+    _msg(
+        "apply_errored", hook={"resource": {"addr": "aws_sns_topic.alerts"}, "action": "create", "elapsed_seconds": 1}
+    ),
+    _msg(
+        "diagnostic",
+        level="error",
+        diagnostic={"summary": "creating SNS Topic", "detail": "AccessDenied", "address": "aws_sns_topic.alerts"},
+    ),
     "not json at all",
 ]
 
@@ -58,8 +64,8 @@ def test_apply_stream_gives_per_resource_times_and_errors() -> None:
 
 def test_plan_stream_separates_drift_from_planned_changes() -> None:
     lines = [
-        _msg("resource_drift", change={"resource": {"addr": "aws_s3_bucket.this[\"gold\"]"}, "action": "update"}),
-        _msg("planned_change", change={"resource": {"addr": "aws_s3_bucket.this[\"gold\"]"}, "action": "update"}),
+        _msg("resource_drift", change={"resource": {"addr": 'aws_s3_bucket.this["gold"]'}, "action": "update"}),
+        _msg("planned_change", change={"resource": {"addr": 'aws_s3_bucket.this["gold"]'}, "action": "update"}),
         _msg("change_summary", changes={"add": 0, "change": 1}),
     ]
     _, changes, _ = parse_json_stream(lines)
@@ -83,7 +89,8 @@ def test_cli_config_names_the_mirror(tmp_path: Path) -> None:
 
 
 def test_provider_aliases_finds_default_and_aliased_blocks(tmp_path: Path) -> None:
-    (tmp_path / "providers.tf").write_text(textwrap.dedent("""
+    (tmp_path / "providers.tf").write_text(
+        textwrap.dedent("""
         provider "aws" {
           region = var.region
           default_tags { tags = local.tags }
@@ -92,15 +99,20 @@ def test_provider_aliases_finds_default_and_aliased_blocks(tmp_path: Path) -> No
           alias  = "use1"
           region = "us-east-1"
         }
-    """))
+    """)
+    )
     assert provider_aliases(tmp_path) == [None, "use1"]
 
 
 def test_state_resources_skips_data_sources_and_walks_modules() -> None:
-    state = {"values": {"root_module": {
-        "resources": [{"address": "a.b", "mode": "managed"}, {"address": "data.x.y", "mode": "data"}],
-        "child_modules": [{"resources": [{"address": "module.m.c.d", "mode": "managed"}]}],
-    }}}
+    state = {
+        "values": {
+            "root_module": {
+                "resources": [{"address": "a.b", "mode": "managed"}, {"address": "data.x.y", "mode": "data"}],
+                "child_modules": [{"resources": [{"address": "module.m.c.d", "mode": "managed"}]}],
+            }
+        }
+    }
     assert [r["address"] for r in state_resources(state)] == ["a.b", "module.m.c.d"]
 
 
@@ -112,11 +124,14 @@ def _fake_terraform(tmp_path: Path, body: str) -> str:
 
 
 def test_failed_init_raises_with_terraform_error_lines(tmp_path: Path) -> None:
-    binary = _fake_terraform(tmp_path, """
+    binary = _fake_terraform(
+        tmp_path,
+        """
         echo "Initializing provider plugins..."
         echo "Error: Failed to query available provider packages" >&2
         exit 1
-    """)
+    """,
+    )
     tf = Terraform(tmp_path, binary=binary)
     with pytest.raises(TerraformError) as err:
         tf.init()
@@ -143,7 +158,9 @@ def test_plan_exit_code_two_means_changes(tmp_path: Path) -> None:
 
 def test_every_command_sees_the_var_file_and_automation_env(tmp_path: Path) -> None:
     seen = tmp_path / "seen.txt"
-    binary = _fake_terraform(tmp_path, f'echo "$@ TF_IN_AUTOMATION=$TF_IN_AUTOMATION CP=$CHECKPOINT_DISABLE" >> {seen}\n')
+    binary = _fake_terraform(
+        tmp_path, f'echo "$@ TF_IN_AUTOMATION=$TF_IN_AUTOMATION CP=$CHECKPOINT_DISABLE" >> {seen}\n'
+    )
     tf = Terraform(tmp_path, var_file=tmp_path / "v.tfvars.json", binary=binary)
     tf.apply()
     tf.plan()
@@ -158,13 +175,17 @@ def test_interrupt_is_passed_on_once_and_terraform_may_finish(tmp_path: Path) ->
     """Ctrl-C during apply: Terraform gets one SIGINT and time to save state before we re-raise."""
     marker = tmp_path / "got-sigint"
     started = tmp_path / "started"
-    binary = _fake_terraform(tmp_path, f"""
+    binary = _fake_terraform(
+        tmp_path,
+        f"""
         trap 'echo once >> {marker}; exit 130' INT
         touch {started}
         while true; do sleep 0.05; done
-    """)
+    """,
+    )
     driver = tmp_path / "driver.py"
-    driver.write_text(textwrap.dedent(f"""
+    driver.write_text(
+        textwrap.dedent(f"""
         import sys
         from pathlib import Path
         from lakehouse.terraform import Terraform
@@ -172,7 +193,8 @@ def test_interrupt_is_passed_on_once_and_terraform_may_finish(tmp_path: Path) ->
             Terraform(Path({str(tmp_path)!r}), binary={binary!r}).apply()
         except KeyboardInterrupt:
             sys.exit(42)
-    """))
+    """)
+    )
     proc = subprocess.Popen([sys.executable, str(driver)], env={**os.environ, "PYTHONPATH": os.getcwd()})
     deadline = time.monotonic() + 20
     while not started.exists():
