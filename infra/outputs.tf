@@ -1,0 +1,94 @@
+# What the harness and its checks read (`terraform output -json`). Names are stable API:
+# steps and the guard depend on them.
+
+output "stack_id" {
+  description = "Id of this stack; every taggable resource carries it as the `stack_id` tag."
+  value       = var.stack_id
+}
+
+output "region" {
+  description = "Region of the stack."
+  value       = var.region
+}
+
+output "account_id" {
+  description = "Account the stack is deployed in."
+  value       = local.account_id
+}
+
+output "tags" {
+  description = "Tags every taggable resource carries (provider default_tags)."
+  value       = local.tags
+}
+
+output "bucket_names" {
+  description = "S3 bucket names by purpose: bronze, silver, gold, athena-results."
+  value       = { for purpose, bucket in aws_s3_bucket.this : purpose => bucket.id }
+}
+
+output "bucket_arns" {
+  description = "S3 bucket ARNs by purpose."
+  value       = { for purpose, bucket in aws_s3_bucket.this : purpose => bucket.arn }
+}
+
+output "glue_database_names" {
+  description = "Glue catalog database names by layer: bronze, silver, gold."
+  value       = { for layer, db in aws_glue_catalog_database.this : layer => db.name }
+}
+
+output "athena_workgroup_name" {
+  description = "Athena workgroup all queries of the stack run in."
+  value       = aws_athena_workgroup.this.name
+}
+
+output "athena_workgroup_arn" {
+  description = "ARN of the Athena workgroup."
+  value       = aws_athena_workgroup.this.arn
+}
+
+output "athena_results_location" {
+  description = "S3 URI where the workgroup writes query results (enforced for every client)."
+  value       = local.athena_results_location
+}
+
+output "athena_bytes_scanned_cutoff" {
+  description = "Per-query scan limit of the workgroup, in bytes."
+  value       = var.athena_bytes_scanned_cutoff
+}
+
+output "pipeline_role_arn" {
+  description = "Role the pipeline assumes to write the lake."
+  value       = aws_iam_role.pipeline.arn
+}
+
+output "analyst_role_arn" {
+  description = "Role the analyst persona assumes to query (Lake Formation decides its columns)."
+  value       = aws_iam_role.analyst.arn
+}
+
+output "role_arns" {
+  description = "Role ARNs by persona."
+  value = {
+    pipeline = aws_iam_role.pipeline.arn
+    analyst  = aws_iam_role.analyst.arn
+  }
+}
+
+output "alerts_topic_arn" {
+  description = "SNS topic that Budgets and CloudWatch alarms publish to."
+  value       = aws_sns_topic.alerts.arn
+}
+
+output "managed_resources" {
+  description = "What this root manages, for the `0 unmanaged` guard: one entry per AWS resource with its Terraform address, type and ARN (or id where AWS has no ARN)."
+  value = concat(
+    [for purpose, b in aws_s3_bucket.this : { address = "aws_s3_bucket.this[\"${purpose}\"]", type = "s3_bucket", arn = b.arn }],
+    [for layer, db in aws_glue_catalog_database.this : { address = "aws_glue_catalog_database.this[\"${layer}\"]", type = "glue_database", arn = db.arn }],
+    [
+      { address = "aws_athena_workgroup.this", type = "athena_workgroup", arn = aws_athena_workgroup.this.arn },
+      { address = "aws_iam_role.pipeline", type = "iam_role", arn = aws_iam_role.pipeline.arn },
+      { address = "aws_iam_role.analyst", type = "iam_role", arn = aws_iam_role.analyst.arn },
+      { address = "aws_sns_topic.alerts", type = "sns_topic", arn = aws_sns_topic.alerts.arn },
+    ],
+  )
+}
