@@ -35,6 +35,8 @@ from moto.budgets.exceptions import NotFoundException
 from moto.budgets.models import Budget, BudgetsBackend, Notification
 from moto.budgets.responses import BudgetsResponse
 
+from lakehouse.emulator.extensions._graft import graft
+
 # AWS reads a notification without ThresholdType as a percentage threshold.
 _DEFAULT_THRESHOLD_TYPE = "PERCENTAGE"
 _INSTALLED_MARK = "_lakehouse_budgets_extension"
@@ -184,17 +186,10 @@ class BudgetsResponseExtension(BudgetsResponse):
         return "{}"
 
 
-def _graft(extension: type, target: type) -> None:
-    """Copy the methods and properties an extension class defines onto moto's class."""
-    for name, member in vars(extension).items():
-        if not name.startswith("__"):
-            setattr(target, name, member)
-
-
 def install() -> None:
     """Patch moto's Budgets backend and responses in place; calling it again does nothing."""
     if getattr(BudgetsBackend, _INSTALLED_MARK, False):
         return
-    _graft(BudgetsBackendExtension, BudgetsBackend)
-    _graft(BudgetsResponseExtension, BudgetsResponse)
+    graft(BudgetsBackendExtension, BudgetsBackend)
+    graft(BudgetsResponseExtension, BudgetsResponse)
     setattr(BudgetsBackend, _INSTALLED_MARK, True)

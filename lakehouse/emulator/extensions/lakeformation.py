@@ -46,6 +46,8 @@ from moto.lakeformation.exceptions import AlreadyExists, InvalidInput
 from moto.lakeformation.models import LakeFormationBackend, Resource
 from moto.lakeformation.responses import LakeFormationResponse
 
+from lakehouse.emulator.extensions._graft import graft
+
 _INSTALLED_MARK = "_lakehouse_lakeformation_extension"
 _NEW_ACTIONS = ("CreateDataCellsFilter", "GetDataCellsFilter", "UpdateDataCellsFilter", "DeleteDataCellsFilter")
 
@@ -350,19 +352,12 @@ class LakeFormationResponseExtension(LakeFormationResponse):
         return json.dumps({"ResourceInfoList": infos})
 
 
-def _graft(extension: type, target: type) -> None:
-    """Copy the methods and properties an extension class defines onto moto's class."""
-    for name, member in vars(extension).items():
-        if not name.startswith("__"):
-            setattr(target, name, member)
-
-
 def install() -> None:
     """Patch moto's Lake Formation backend, responses and routes; calling it again does nothing."""
     if getattr(LakeFormationBackend, _INSTALLED_MARK, False):
         return
-    _graft(LakeFormationBackendExtension, LakeFormationBackend)
-    _graft(LakeFormationResponseExtension, LakeFormationResponse)
+    graft(LakeFormationBackendExtension, LakeFormationBackend)
+    graft(LakeFormationResponseExtension, LakeFormationResponse)
     # moto routes Lake Formation's REST paths one by one; the server builds its URL map from
     # this dict on the first Lake Formation request, after install() has run.
     for action in _NEW_ACTIONS:
