@@ -97,6 +97,10 @@ class Stack:
     def record_path(self) -> Path:
         return self.dir / RECORD_FILE
 
+    def log_path(self, command: str) -> Path:
+        """The log of the last ``terraform <command>`` run for this stack."""
+        return self.tf.log_path(command)
+
     def prepare(self) -> None:
         """Copy the root, write the override, variables and CLI config, then ``terraform init``."""
         source = self.options.root / "infra"

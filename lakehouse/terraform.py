@@ -182,6 +182,10 @@ class Terraform:
 
     # -- low level -------------------------------------------------------------------------------
 
+    def log_path(self, command: str) -> Path:
+        """Where the output of the last run of ``command`` is kept."""
+        return self.log_dir / f"terraform-{command}.log"
+
     def _var_args(self) -> list[str]:
         return [f"-var-file={self.var_file}"] if self.var_file else []
 
@@ -197,7 +201,7 @@ class Terraform:
         Raises ``TerraformError`` when the exit code is not in ``ok_codes`` (``None``: never).
         """
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        log_path = self.log_dir / f"terraform-{command}.log"
+        log_path = self.log_path(command)
         argv = [self.binary, f"-chdir={self.workdir}", command, *args]
         lines: list[str] = []
         with open(log_path, "w", encoding="utf-8") as log:

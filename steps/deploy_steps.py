@@ -27,6 +27,16 @@ def facts() -> dict[str, Any]:
     return {}
 
 
+def _attach(
+    evidence: CheckEvidence, artifacts: ArtifactStore, stack: Stack, stem: str, details: Any, command: str
+) -> None:
+    """Keep a check's details and the Terraform log behind them as artifacts of its evidence."""
+    evidence.artifacts.append(artifacts.write_json(f"{stem}-{stack.stack_id}.json", details))
+    log = stack.log_path(command)
+    if log.exists():
+        evidence.artifacts.append(artifacts.copy(log, f"terraform-{command}-{stack.stack_id}.log"))
+
+
 @given("the lakehouse stack is deployed from infra/", target_fixture="stack")
 def stack_deployed(deployment: Deployment, request: pytest.FixtureRequest) -> Stack:
     # Exit check 1 judges a failed deploy itself; every other check needs a deployed stack.
@@ -47,11 +57,7 @@ def read_stopwatch(
     facts: dict[str, Any],
 ) -> None:
     result = check_deploy_time(deployment.stopwatch, run_options.deploy_threshold_s, deployment.error)
-    name = f"stopwatch-{deployment.stack.stack_id}.json"
-    evidence.artifacts.append(artifacts.write_json(name, result.details))
-    apply_log = deployment.stack.dir / "logs" / "terraform-apply.log"
-    if apply_log.exists():
-        evidence.artifacts.append(artifacts.copy(apply_log, f"terraform-apply-{deployment.stack.stack_id}.log"))
+    _attach(evidence, artifacts, deployment.stack, "stopwatch", result.details, "apply")
     evidence.record(result)
     facts["deploy_time"] = result
 
@@ -85,10 +91,7 @@ def search_account(stack: Stack, facts: dict[str, Any], evidence: CheckEvidence,
     result = judge_iac(
         facts["plan"], state_resources(stack.state()), [(r.kind, r.name) for r in tagged], stack.stack_id
     )
-    evidence.artifacts.append(artifacts.write_json(f"iac-{stack.stack_id}.json", result.details))
-    plan_log = stack.dir / "logs" / "terraform-plan.log"
-    if plan_log.exists():
-        evidence.artifacts.append(artifacts.copy(plan_log, f"terraform-plan-{stack.stack_id}.log"))
+    _attach(evidence, artifacts, stack, "iac", result.details, "plan")
     evidence.record(result)
     facts["iac"] = result
 
