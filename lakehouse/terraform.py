@@ -208,15 +208,20 @@ class Terraform:
             log.write("$ " + " ".join(argv) + "\n")
             # Own session: a terminal's Ctrl-C reaches only us, and we pass on exactly one
             # SIGINT. Terraform treats a second one as "exit now", which can lose state.
-            proc = subprocess.Popen(
-                argv,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=self.env,
-                text=True,
-                start_new_session=True,
-            )
+            try:
+                proc = subprocess.Popen(
+                    argv,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    env=self.env,
+                    text=True,
+                    start_new_session=True,
+                )
+            except FileNotFoundError:
+                raise TerraformError(
+                    command, 127, [f"{self.binary!r} not found on PATH: install Terraform >= 1.6"], None
+                ) from None
             assert proc.stdout is not None
             try:
                 for line in proc.stdout:

@@ -204,3 +204,8 @@ def test_interrupt_is_passed_on_once_and_terraform_may_finish(tmp_path: Path) ->
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=20) == 42
     assert marker.read_text().splitlines() == ["once"]
+
+
+def test_missing_binary_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(TerraformError, match="not found on PATH: install Terraform"):
+        Terraform(tmp_path, binary=str(tmp_path / "no-terraform-here")).init()
