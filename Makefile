@@ -54,6 +54,7 @@ lint: venv
 	$(BIN)/ruff format --check lakehouse steps tests conftest.py
 	$(BIN)/mypy
 	terraform fmt -check -recursive infra
+	$(BIN)/lakehouse validate
 	$(BIN)/lakehouse docs --check
 
 docs: venv

@@ -11,8 +11,8 @@ from pathlib import Path
 from lakehouse.config import ConfigError, RunOptions, env_options
 from lakehouse.criteria import CriteriaError, catalogue, markdown_table
 from lakehouse.emulator.process import EmulatorError, pid_alive
-from lakehouse.stack import Deployment, Lifecycle, StackError, destroy_recorded, list_records
-from lakehouse.target import TargetError
+from lakehouse.stack import Deployment, Lifecycle, Stack, StackError, destroy_recorded, list_records
+from lakehouse.target import Target, TargetError
 from lakehouse.terraform import TerraformError
 
 BEGIN, END = "<!-- BEGIN EXIT_CRITERIA -->", "<!-- END EXIT_CRITERIA -->"
@@ -84,6 +84,18 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    """``terraform validate`` of infra/ in a scratch working copy (the checkout stays clean)."""
+    options = _options(args, stack_id="validate")
+    stack = Stack(options, Target(name="aws", region=options.region))  # no override: the root as written
+    stack.prepare()
+    errors = stack.tf.validate()
+    for line in errors:
+        print(f"infra/{line}", file=sys.stderr)
+    print("infra/: valid" if not errors else f"infra/: {len(errors)} error(s)")
+    return 1 if errors else 0
+
+
 def cmd_docs(args: argparse.Namespace) -> int:
     """Regenerate README's copy of the exit-criteria table from the feature files."""
     root = RunOptions().root
@@ -111,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         ("up", cmd_up, "deploy a stack and leave it running; prints how to reach it"),
         ("destroy", cmd_destroy, "destroy recorded stacks (all, or --stack-id) and stop their emulators"),
         ("status", cmd_status, "list recorded stacks"),
+        ("validate", cmd_validate, "terraform validate infra/ in a scratch copy"),
     ):
         p = sub.add_parser(name, help=text)
         p.add_argument("--target", choices=("local", "aws"))

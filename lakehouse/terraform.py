@@ -279,6 +279,19 @@ class Terraform:
         _, changes, diagnostics = parse_json_stream(lines)
         return PlanResult(exit_code=code, changes=changes, diagnostics=diagnostics)
 
+    def validate(self) -> list[str]:
+        """``terraform validate``: the error diagnostics (empty when the root is valid)."""
+        code, lines = self._run("validate", ["-json", "-no-color"], ok_codes=None)
+        text = "".join(lines)
+        report = json.loads(text[text.index("{") :]) if "{" in text else {}
+        errors = [
+            f"{d.get('range', {}).get('filename', '?')}:{d.get('range', {}).get('start', {}).get('line', '?')}: "
+            f"{d.get('summary', '')} {d.get('detail', '')}".strip()
+            for d in report.get("diagnostics", [])
+            if d.get("severity") == "error"
+        ]
+        return errors or ([] if code == 0 else [f"terraform validate exited with {code}"])
+
     def show_state(self) -> dict[str, Any]:
         """The state as ``terraform show -json`` (``{}`` when nothing is deployed)."""
         _, lines = self._run("show", ["-json", "-no-color"])
