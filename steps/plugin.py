@@ -78,6 +78,10 @@ def _options_from(config: pytest.Config) -> RunOptions:
     values["keep"] = bool(config.getoption("--keep-stack"))
     if values["deployed"] and "stack_id" not in values:
         values["stack_id"] = _single_recorded_stack(RunOptions().home)
+    worker = getattr(config, "workerinput", {}).get("workerid")
+    if worker and "stack_id" in values and not values["deployed"]:
+        # Each xdist worker deploys its own stack: keep a given id apart per worker.
+        values["stack_id"] = f"{values['stack_id']}-{worker}"
     return RunOptions(**values)
 
 
@@ -284,16 +288,20 @@ class EvidenceCollector:
             return  # the harness's own tests: no evidence to write
         options = self.options
         entries = [self._entry_for(c) for c in catalogue(options.root / "features")]
+        teardowns = self._teardowns()
+        # Under xdist every worker has its own stack; the controller deployed none.
+        stack_ids = sorted({t["stack_id"] for t in teardowns}) or [options.stack_id]
         run = {
             "target": options.target,
-            "stack_id": options.stack_id,
+            "stack_id": stack_ids[0] if len(stack_ids) == 1 else None,
+            "stack_ids": stack_ids,
             "region": options.region,
             "commit": git_commit(options.root),
             "started_at": self.started_at,
             "finished_at": utc_now(),
             "mode": "deployed" if options.deployed else ("keep" if options.keep else "deploy-verify-destroy"),
             "pytest_exit_status": int(exitstatus),
-            "teardown": self._teardowns(),
+            "teardown": teardowns,
         }
         path = write_evidence(options.reports / "evidence.json", run, entries)
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
