@@ -35,7 +35,7 @@ def _print_access(dep: Deployment) -> None:
     )
     if dep.stack.target.endpoint_url:
         print(f"endpoint: {dep.stack.target.endpoint_url}")
-    print("export these to reach it with the AWS CLI, boto3 or pyathena:")
+    print("to reach it with the AWS CLI, boto3 or pyathena, run:")
     for key, value in env.items():
         print(f"  export {key}={shlex.quote(value)}")
     outputs = dep.record.outputs

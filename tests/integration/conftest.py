@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from lakehouse.config import RunOptions, env_options, new_stack_id, project_root
-from lakehouse.stack import Deployment, Lifecycle
+from lakehouse.stack import Deployment, Lifecycle, destroy_recorded, stack_dir
 
 ROOT = project_root()
 
@@ -55,14 +55,33 @@ def run_features(reports: Path, *args: str, env: dict[str, str] | None = None, t
     return FeatureRun(proc.returncode, proc.stdout + proc.stderr, evidence)
 
 
+@dataclass
+class UpStack:
+    """A stack brought up by `lakehouse up` (what `make up` runs), and what it printed."""
+
+    deployment: Deployment
+    output: str
+
+
 @pytest.fixture(scope="session")
-def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
-    """A stack deployed as `make up` does (detached emulator, kept), destroyed at the end."""
-    options = make_options(stack_id=new_stack_id(), keep=True, reports_dir=tmp_path_factory.mktemp("up-reports"))
-    life = Lifecycle(options)
-    dep = life.up(detach_emulator=True)
-    assert dep.ok, dep.error
+def up_stack() -> Iterator[UpStack]:
+    """`lakehouse up` in its own process, as a user runs it; destroyed at the end if a test did not."""
+    stack_id = new_stack_id()
+    proc = subprocess.run(
+        [sys.executable, "-m", "lakehouse.cli", "up", "--stack-id", stack_id],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     try:
-        yield dep
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        yield UpStack(Lifecycle(make_options(stack_id=stack_id, deployed=True)).attach(), proc.stdout)
     finally:
-        life.down(force=True)  # repeatable: a no-op when a test already destroyed it
+        if stack_dir(make_options(), stack_id).exists():
+            destroy_recorded(make_options(stack_id=stack_id))
+
+
+@pytest.fixture(scope="session")
+def deployed(up_stack: UpStack) -> Deployment:
+    return up_stack.deployment

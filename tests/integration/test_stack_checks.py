@@ -8,15 +8,38 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import boto3
 import pytest
 
 from lakehouse.checks.iac import check_iac_coverage
 from lakehouse.cli import main as cli_main
 from lakehouse.emulator.process import pid_alive
 from lakehouse.stack import Deployment
-from tests.integration.conftest import run_features
+from tests.integration.conftest import UpStack, run_features
 
 pytestmark = pytest.mark.xdist_group("stack")
+
+
+def test_make_up_prints_how_to_reach_the_stack(up_stack: UpStack) -> None:
+    out = up_stack.output
+    endpoint = up_stack.deployment.stack.target.endpoint_url
+    assert f"endpoint: {endpoint}" in out
+    exports = dict(
+        line.strip().removeprefix("export ").split("=", 1)
+        for line in out.splitlines()
+        if line.strip().startswith("export ")
+    )
+    assert exports["AWS_ENDPOINT_URL"] == endpoint
+    assert exports["AWS_ATHENA_WORK_GROUP"] == up_stack.deployment.record.outputs["athena_workgroup_name"]
+    # What the printed variables give a user's boto3: the stack's buckets.
+    session = boto3.Session(
+        aws_access_key_id=exports["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=exports["AWS_SECRET_ACCESS_KEY"],
+        region_name=exports["AWS_DEFAULT_REGION"],
+    )
+    names = {b["Name"] for b in session.client("s3", endpoint_url=endpoint).list_buckets()["Buckets"]}
+    assert set(up_stack.deployment.record.outputs["bucket_names"].values()) <= names
+    assert f"make destroy STACK_ID={up_stack.deployment.stack.stack_id}" in out
 
 
 def test_deployed_stack_passes_checks_1_and_5(deployed: Deployment, tmp_path: Path) -> None:
