@@ -9,7 +9,9 @@ workers) never share a state file or an override.
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -86,12 +88,19 @@ class Stack:
         self.dir = stack_dir(options, options.stack_id)
         self.root = self.dir / "infra"
         env: dict[str, str] = dict(target.env())
+        # Every stack has a fresh working copy: share one provider cache so the ~700 MB AWS
+        # provider is downloaded once per machine, not once per run (a user's own setting wins).
+        env.setdefault("TF_PLUGIN_CACHE_DIR", os.environ.get("TF_PLUGIN_CACHE_DIR") or str(self.plugin_cache))
         self.cli_config = self.dir / "terraform.rc"
         if options.tf_plugin_mirror is not None or self.cli_config.exists():
             env["TF_CLI_CONFIG_FILE"] = str(self.cli_config)
         self.tf = Terraform(self.root, env=env, log_dir=self.dir / "logs")
 
     # -- files -----------------------------------------------------------------------------------
+
+    @property
+    def plugin_cache(self) -> Path:
+        return self.options.home / "plugin-cache"
 
     @property
     def record_path(self) -> Path:
@@ -116,7 +125,12 @@ class Stack:
         (self.root / TFVARS_FILE).write_text(json.dumps(self.variables(), indent=2) + "\n", encoding="utf-8")
         if self.options.tf_plugin_mirror is not None:
             self.cli_config.write_text(cli_config_for_mirror(self.options.tf_plugin_mirror.resolve()), encoding="utf-8")
-        self.tf.init()
+        self.plugin_cache.mkdir(parents=True, exist_ok=True)
+        # Terraform's plugin cache is not safe for concurrent installs (hashicorp/terraform#31964):
+        # runs side by side (xdist workers, two shells) take turns for init only.
+        with open(self.options.home / "plugin-cache.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self.tf.init()
 
     def variables(self) -> dict[str, Any]:
         return {
