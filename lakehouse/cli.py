@@ -104,7 +104,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
     text = readme.read_text(encoding="utf-8")
     pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
     if not pattern.search(text):
-        raise StackError(f"{readme}: markers {BEGIN} ... {END} not found")
+        raise CriteriaError(f"{readme}: markers {BEGIN} ... {END} not found")
     new = pattern.sub(lambda _: f"{BEGIN}\n{table}{END}", text)
     if args.check:
         if new != text:

@@ -21,6 +21,14 @@ CHECK_TAG = re.compile(r"^@((?:EXIT|KPI)-[A-Za-z0-9-]+)$")
 PENDING_TAG = re.compile(r"^@pending(?::(?P<why>.+))?$")
 
 
+def pending_reason(tag: str) -> str | None:
+    """Why a ``@pending[:why]`` tag's check is not built yet (``issue-3`` reads "issue 3"); None for other tags."""
+    m = PENDING_TAG.match(tag)
+    if m is None:
+        return None
+    return (m.group("why") or "not implemented yet").replace("-", " ")
+
+
 class CriteriaError(ValueError):
     """A feature file does not state its checks properly; names file, line and field."""
 
@@ -69,10 +77,7 @@ def read_feature(path: Path) -> list[Criterion]:
         line = scenario["location"]["line"]
         if len(ids) > 1:
             raise CriteriaError(f"{path}:{line}: scenario {scenario['name']!r} has several check ids {ids}")
-        pending = None
-        for t in tags:
-            if m := PENDING_TAG.match(t):
-                pending = (m.group("why") or "not implemented yet").replace("-", " ")
+        pending = next((why for t in tags if (why := pending_reason(t)) is not None), None)
         description = scenario.get("description") or ""
         crit = Criterion(
             id=ids[0],

@@ -66,6 +66,12 @@ class Stopwatch:
     def total_s(self) -> float:
         return sum(self.phases.values())
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Stopwatch:
+        """Read back what ``to_dict`` wrote (``stopwatch.json``)."""
+        apply = ApplyResult.from_dict(data["apply"]) if data.get("apply") else None
+        return cls(phases=dict(data.get("phases_s", {})), apply=apply)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "total_s": round(self.total_s, 3),
@@ -277,25 +283,16 @@ class Lifecycle:
         record = StackRecord.load(path)
         if record.status != "deployed":
             raise StackError(f"stack {record.stack_id} is {record.status}, not deployed; see {path}")
-        emulator = None
-        if record.target == "local":
-            if not record.endpoint_url or not record.emulator_pid or not pid_alive(record.emulator_pid):
-                raise StackError(
-                    f"stack {record.stack_id}: its emulator (pid {record.emulator_pid}) is not running; "
-                    "run `make destroy` then `make up`"
-                )
-            emulator = EmulatorHandle(endpoint=record.endpoint_url, pid=record.emulator_pid)
-            target = local_target(record.endpoint_url, record.region)
-        else:
-            target = aws_target(record.region, opts.profile)
+        if record.target == "local" and not (record.emulator_pid and pid_alive(record.emulator_pid)):
+            raise StackError(
+                f"stack {record.stack_id}: its emulator (pid {record.emulator_pid}) is not running; "
+                "run `make destroy` then `make up`"
+            )
+        target, emulator = _reach(record, opts)
         stack = Stack(opts, target)
         stopwatch = Stopwatch()
-        sw_path = stack.dir / STOPWATCH_FILE
-        if sw_path.exists():
-            saved = json.loads(sw_path.read_text(encoding="utf-8"))
-            stopwatch.phases = dict(saved.get("phases_s", {}))
-            if saved.get("apply"):
-                stopwatch.apply = ApplyResult.from_dict(saved["apply"])
+        if (saved := stack.dir / STOPWATCH_FILE).exists():  # the deploy `make up` timed
+            stopwatch = Stopwatch.from_dict(json.loads(saved.read_text(encoding="utf-8")))
         self.deployment = Deployment(stack, stopwatch, record, emulator)
         return self.deployment
 
@@ -330,6 +327,15 @@ class Lifecycle:
         return result
 
 
+def _reach(record: StackRecord, options: RunOptions) -> tuple[Target, EmulatorHandle | None]:
+    """The target of a recorded stack and, locally, the emulator it lives in."""
+    if record.target != "local":
+        return aws_target(record.region, options.profile), None
+    if not (record.endpoint_url and record.emulator_pid):
+        raise StackError(f"stack {record.stack_id}: its record has no emulator endpoint; remove {options.home}")
+    return local_target(record.endpoint_url, record.region), EmulatorHandle(record.endpoint_url, record.emulator_pid)
+
+
 def destroy_recorded(options: RunOptions) -> ApplyResult | None:
     """``make destroy``: destroy a recorded stack, or forget it when its emulator is gone."""
     record_path = stack_dir(options, options.stack_id) / RECORD_FILE
@@ -341,13 +347,7 @@ def destroy_recorded(options: RunOptions) -> ApplyResult | None:
         shutil.rmtree(stack_dir(options, options.stack_id), ignore_errors=True)
         return None
     life = Lifecycle(options)
-    if record.target == "local":
-        assert record.endpoint_url and record.emulator_pid
-        emulator: EmulatorHandle | None = EmulatorHandle(record.endpoint_url, record.emulator_pid)
-        target = local_target(record.endpoint_url, record.region)
-    else:
-        emulator = None
-        target = aws_target(record.region, options.profile)
+    target, emulator = _reach(record, options)
     stack = Stack(options, target)
     life.deployment = Deployment(stack, Stopwatch(), record, emulator)
     return life.down(force=True)

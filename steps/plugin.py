@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from lakehouse.config import ConfigError, RunOptions, env_options
-from lakehouse.criteria import CHECK_TAG, PENDING_TAG, Criterion, catalogue
+from lakehouse.criteria import CHECK_TAG, Criterion, catalogue, pending_reason
 from lakehouse.evidence import ArtifactStore, CheckEvidence, git_commit, utc_now, write_evidence
 from lakehouse.stack import Deployment, Lifecycle, StackError
 from lakehouse.target import TargetError, aws_target
@@ -141,14 +141,17 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     return None
 
 
+def _not_implemented(why: str) -> str:
+    return f"not implemented yet ({why})"
+
+
 def pytest_bdd_apply_tag(tag: str, function: Any) -> bool | None:
     """Check ids become a ``check`` marker; ``@pending:why`` skips the scenario with that reason."""
     if m := CHECK_TAG.match("@" + tag):
         pytest.mark.check(m.group(1))(function)
         return True
-    if m := PENDING_TAG.match("@" + tag):
-        why = (m.group("why") or "not implemented yet").replace("-", " ")
-        pytest.mark.skip(reason=f"not implemented yet ({why})")(function)
+    if (why := pending_reason("@" + tag)) is not None:
+        pytest.mark.skip(reason=_not_implemented(why))(function)
         return True
     return None
 
@@ -322,5 +325,5 @@ class EvidenceCollector:
             entry = CheckEvidence.from_dict(self.entries[crit.id])
             entry.title = crit.title  # the plan's words, as the feature file states them
             return entry
-        reason = f"not implemented yet ({crit.pending})" if crit.pending else "not run in this session (deselected)"
+        reason = _not_implemented(crit.pending) if crit.pending else "not run in this session (deselected)"
         return CheckEvidence(id=crit.id, title=crit.title, target=self.options.target, status="skipped", reason=reason)

@@ -118,3 +118,10 @@ def test_verdict_never_passes_on_skips_alone() -> None:
 def test_unknown_status_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="status"):
         write_evidence(tmp_path / "e.json", {}, [CheckEvidence(id="X", title="t", target="l", status="ok")])
+
+
+def test_stopwatch_round_trips_through_json() -> None:
+    watch = _stopwatch(7)
+    again = Stopwatch.from_dict(json.loads(json.dumps(watch.to_dict())))
+    assert again.phases == watch.phases and again.total_s == watch.total_s
+    assert again.apply is not None and again.apply.resources == watch.apply.resources  # type: ignore[union-attr]
