@@ -35,9 +35,14 @@ def build_server(host: str = "127.0.0.1", port: int = 0) -> BaseWSGIServer:
         create_backend_app,
     )
 
+    from lakehouse.emulator.extensions.athena_queries import set_endpoint
+
     install_all()
     app = DomainDispatcherApplication(create_backend_app)
-    return make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    bound_host, bound_port = server.server_address[:2]
+    set_endpoint(f"http://{bound_host!s}:{bound_port}")  # the Athena engine reads tables through it
+    return server
 
 
 def main(argv: list[str] | None = None) -> int:

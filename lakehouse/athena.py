@@ -1,0 +1,92 @@
+"""Athena through pyathena, the same way on both targets, with a record of every query.
+
+A record holds what a reviewer needs to trust a result without re-running it: the SQL,
+the query execution id, the columns and first rows, bytes scanned and times.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import pyathena
+from pyathena.connection import Connection
+from pyathena.error import Error as PyAthenaError
+
+from lakehouse.target import Target
+
+#: pyathena polls once a second by default; the local engine answers in tens of milliseconds.
+LOCAL_POLL_S = 0.05
+AWS_POLL_S = 0.5
+KEEP_ROWS = 20
+
+
+def connect(target: Target, work_group: str, schema: str = "default", **kwargs: Any) -> Connection[Any]:
+    """A pyathena connection to the stack's workgroup (results go where the workgroup says)."""
+    params: dict[str, Any] = {
+        "work_group": work_group,
+        "region_name": target.region,
+        "schema_name": schema,
+        "poll_interval": LOCAL_POLL_S if target.is_local else AWS_POLL_S,
+        "session": target.session(),
+    }
+    if target.is_local:
+        params["endpoint_url"] = target.endpoint_url
+    params.update(kwargs)
+    return pyathena.connect(**params)
+
+
+@dataclass
+class QueryRecord:
+    """One statement as it ran: the evidence shape ``details.queries`` entries use."""
+
+    sql: str
+    query_execution_id: str | None = None
+    state: str | None = None
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[Any]] = field(default_factory=list)
+    row_count: int | None = None
+    update_count: int | None = None
+    data_scanned_bytes: int | None = None
+    engine_execution_ms: int | None = None
+    total_execution_ms: int | None = None
+    wall_ms: int | None = None
+    error: str | None = None
+    label: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+
+def run(conn: Connection[Any], sql: str, label: str | None = None, keep_rows: int = KEEP_ROWS) -> tuple[QueryRecord, list[tuple[Any, ...]]]:
+    """Run one statement; the record (first rows only) and all rows. Failures are recorded, not raised."""
+    record = QueryRecord(sql=sql.strip(), label=label)
+    cursor = conn.cursor()
+    started = time.monotonic()
+    rows: list[tuple[Any, ...]] = []
+    try:
+        cursor.execute(sql)
+        if cursor.description:
+            rows = list(cursor.fetchall())
+            record.columns = [d[0] for d in cursor.description]
+            record.rows = [list(r) for r in rows[:keep_rows]]
+            record.row_count = len(rows)
+        if cursor.rowcount is not None and cursor.rowcount >= 0:
+            record.update_count = cursor.rowcount
+    except PyAthenaError as err:
+        record.error = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    finally:
+        record.wall_ms = int((time.monotonic() - started) * 1000)
+        record.query_execution_id = cursor.query_id
+        record.state = cursor.state
+        record.data_scanned_bytes = cursor.data_scanned_in_bytes
+        record.engine_execution_ms = cursor.engine_execution_time_in_millis
+        record.total_execution_ms = cursor.total_execution_time_in_millis
+        if record.error is None and cursor.state == "FAILED":
+            record.error = cursor.state_change_reason or "query failed"
+    return record, rows

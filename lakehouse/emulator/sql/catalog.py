@@ -1,0 +1,397 @@
+"""The tables behind the names: Glue for metadata, pyiceberg for Iceberg, S3 objects for CSV.
+
+Everything goes through the emulator's own HTTP endpoint, like any client: a table the engine
+creates is a real Glue table with a real Iceberg ``metadata_location``, readable by pyiceberg,
+DuckDB's iceberg_scan or Athena alike.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from pyiceberg.catalog.glue import GlueCatalog
+from pyiceberg.partitioning import PartitionField, PartitionSpec
+from pyiceberg.schema import Schema
+from pyiceberg.table import Table as IcebergTable
+from pyiceberg.transforms import (
+    BucketTransform,
+    DayTransform,
+    HourTransform,
+    IdentityTransform,
+    MonthTransform,
+    Transform,
+    TruncateTransform,
+    YearTransform,
+)
+
+from lakehouse.emulator.sql.errors import AthenaError
+
+OPEN_CSV_SERDE = "org.apache.hadoop.hive.serde2.OpenCSVSerde"
+LAZY_SIMPLE_SERDE = "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
+PATH_COLUMN = "$path"
+
+
+@dataclass
+class TableInfo:
+    """A catalog table as the engine needs to know it."""
+
+    database: str
+    name: str
+    kind: str  # "iceberg" or "hive"
+    location: str
+    columns: list[tuple[str, str]] = field(default_factory=list)  # (name, hive type) of hive tables
+    parameters: dict[str, str] = field(default_factory=dict)
+    serde: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.database}.{self.name}"
+
+
+@dataclass
+class Scan:
+    """A table's rows as Arrow, with what reading them cost."""
+
+    table: pa.Table
+    scanned_bytes: int
+    snapshot_id: int | None = None
+
+
+class LakeCatalog:
+    """Glue + S3 + pyiceberg against one emulator endpoint and region."""
+
+    def __init__(self, endpoint: str, region: str, access_key: str = "test", secret_key: str = "test") -> None:
+        session = boto3.Session(aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name=region)
+        cfg = Config(retries={"max_attempts": 2}, s3={"addressing_style": "path"})
+        self.glue = session.client("glue", endpoint_url=endpoint, config=cfg)
+        self.s3 = session.client("s3", endpoint_url=endpoint, config=cfg)
+        self.iceberg = GlueCatalog(
+            "awsdatacatalog",
+            **{
+                "glue.endpoint": endpoint,
+                "s3.endpoint": endpoint,
+                "glue.region": region,
+                "client.region": region,
+                "client.access-key-id": access_key,
+                "client.secret-access-key": secret_key,
+                "s3.force-virtual-addressing": "false",
+            },
+        )
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    # -- names ------------------------------------------------------------------------------
+
+    def database_exists(self, database: str) -> bool:
+        try:
+            self.glue.get_database(Name=database)
+            return True
+        except self.glue.exceptions.EntityNotFoundException:
+            return False
+
+    def databases(self) -> list[str]:
+        pages = self.glue.get_paginator("get_databases").paginate()
+        return sorted(d["Name"] for page in pages for d in page["DatabaseList"])
+
+    def tables(self, database: str) -> list[str]:
+        pages = self.glue.get_paginator("get_tables").paginate(DatabaseName=database)
+        return sorted(t["Name"] for page in pages for t in page["TableList"])
+
+    def describe(self, database: str, name: str) -> TableInfo | None:
+        try:
+            table = self.glue.get_table(DatabaseName=database, Name=name)["Table"]
+        except self.glue.exceptions.EntityNotFoundException:
+            return None
+        params = {k.lower(): v for k, v in (table.get("Parameters") or {}).items()}
+        storage = table.get("StorageDescriptor") or {}
+        kind = "iceberg" if params.get("table_type", "").upper() == "ICEBERG" else "hive"
+        serde_info = storage.get("SerdeInfo") or {}
+        return TableInfo(
+            database=database,
+            name=name,
+            kind=kind,
+            location=storage.get("Location", ""),
+            columns=[(c["Name"].lower(), c.get("Type", "string")) for c in storage.get("Columns", [])],
+            parameters=params,
+            serde={"library": serde_info.get("SerializationLibrary", ""), **(serde_info.get("Parameters") or {})},
+        )
+
+    @contextmanager
+    def writing(self, info: TableInfo) -> Iterator[None]:
+        """One writer per table at a time: Iceberg commits are optimistic, Athena serialises them."""
+        with self._locks_guard:
+            lock = self._locks.setdefault(info.qualified, threading.Lock())
+        with lock:
+            yield
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def load_iceberg(self, info: TableInfo) -> IcebergTable:
+        return self.iceberg.load_table(f"{info.database}.{info.name}")
+
+    def scan(self, info: TableInfo, snapshot_id: int | None = None, with_path: bool = False) -> Scan:
+        if info.kind == "iceberg":
+            return self._scan_iceberg(info, snapshot_id)
+        if snapshot_id is not None:
+            raise AthenaError("NOT_SUPPORTED", f"line 1:1: time travel on the non-Iceberg table {info.qualified}")
+        return self._scan_hive(info, with_path)
+
+    def _scan_iceberg(self, info: TableInfo, snapshot_id: int | None) -> Scan:
+        table = self.load_iceberg(info)
+        if snapshot_id is not None and table.snapshot_by_id(snapshot_id) is None:
+            raise AthenaError(
+                "INVALID_ARGUMENTS", f"line 1:1: Iceberg snapshot ID does not exist: {snapshot_id}"
+            )
+        current = table.current_snapshot()
+        scan = table.scan(snapshot_id=snapshot_id) if snapshot_id is not None else table.scan()
+        tasks = list(scan.plan_files())
+        scanned = sum(t.file.file_size_in_bytes for t in tasks) + sum(
+            d.file_size_in_bytes for t in tasks for d in t.delete_files
+        )
+        arrow = scan.to_arrow()
+        used = snapshot_id if snapshot_id is not None else (current.snapshot_id if current else None)
+        return Scan(arrow, scanned, used)
+
+    def snapshot_as_of(self, info: TableInfo, epoch_ms: int) -> int:
+        table = self.load_iceberg(info)
+        snap = table.snapshot_as_of_timestamp(epoch_ms)
+        if snap is None:
+            raise AthenaError("INVALID_ARGUMENTS", f"line 1:1: No version history table {info.qualified} at or before that time")
+        return snap.snapshot_id
+
+    def _scan_hive(self, info: TableInfo, with_path: bool) -> Scan:
+        library = info.serde.get("library", "")
+        if library not in (OPEN_CSV_SERDE, LAZY_SIMPLE_SERDE):
+            raise AthenaError(
+                "NOT_SUPPORTED", f"line 1:1: reading {info.qualified} (serde {library or 'unknown'}) is not emulated"
+            )
+        names = [name for name, _ in info.columns]
+        skip = int(info.parameters.get("skip.header.line.count", "0") or 0)
+        batches: list[pa.Table] = []
+        scanned = 0
+        for bucket, key, size in self._objects(info.location):
+            body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            scanned += size
+            table = _parse_text(body, names, info.serde, skip)
+            if with_path:
+                table = table.append_column(PATH_COLUMN, pa.array([f"s3://{bucket}/{key}"] * table.num_rows, pa.string()))
+            batches.append(table)
+        if batches:
+            arrow = pa.concat_tables(batches)
+        else:
+            fields = [pa.field(n, pa.string()) for n in names] + ([pa.field(PATH_COLUMN, pa.string())] if with_path else [])
+            arrow = pa.schema(fields).empty_table()
+        return Scan(_cast_hive(arrow, info), scanned)
+
+    def _objects(self, location: str) -> Iterator[tuple[str, str, int]]:
+        bucket, prefix = split_s3(location)
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        try:
+            pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for page in pages:
+                for obj in page.get("Contents", []):
+                    leaf = obj["Key"][len(prefix) :].rsplit("/", 1)[-1]
+                    if obj["Key"].endswith("/") or leaf.startswith(("_", ".")):
+                        continue  # folders and Hive's hidden files
+                    yield bucket, obj["Key"], int(obj["Size"])
+        except ClientError as err:
+            raise AthenaError("HIVE_BAD_DATA", f"line 1:1: cannot list {location}: {err}") from None
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def create_iceberg(
+        self,
+        database: str,
+        name: str,
+        schema: Schema | pa.Schema,
+        location: str,
+        partitions: list[tuple[str, str, int | None]],
+        properties: dict[str, str],
+    ) -> IcebergTable:
+        """A format-version 2 table (what Athena creates), partitioned by (column, transform, arg)."""
+        table = self.iceberg.create_table(
+            f"{database}.{name}",
+            schema=schema,
+            location=location.rstrip("/"),
+            properties={"format-version": "2", "write.format.default": "parquet", **properties},
+        )
+        if partitions:
+            with table.update_spec() as spec:
+                for column, transform, arg in partitions:
+                    spec.add_field(column, _transform(transform, arg), f"{column}_{transform}" if transform != "identity" else column)
+            table = self.load_iceberg(TableInfo(database, name, "iceberg", location))
+        return table
+
+    def create_hive(
+        self,
+        database: str,
+        name: str,
+        columns: list[tuple[str, str]],
+        location: str,
+        serde: dict[str, str],
+        parameters: dict[str, str],
+    ) -> None:
+        """An external text table in Glue, shaped as Athena's DDL leaves it."""
+        library = serde.pop("library")
+        self.glue.create_table(
+            DatabaseName=database,
+            TableInput={
+                "Name": name,
+                "TableType": "EXTERNAL_TABLE",
+                "Parameters": {"EXTERNAL": "TRUE", "classification": "csv", **parameters},
+                "StorageDescriptor": {
+                    "Columns": [{"Name": c, "Type": t} for c, t in columns],
+                    "Location": location,
+                    "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+                    "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                    "SerdeInfo": {"SerializationLibrary": library, "Parameters": serde},
+                },
+            },
+        )
+
+    def drop(self, info: TableInfo) -> None:
+        """Drop the table; an Iceberg table's data goes with it, as in Athena."""
+        if info.kind == "iceberg":
+            self.iceberg.drop_table(f"{info.database}.{info.name}")
+            self._delete_prefix(info.location)
+        else:
+            self.glue.delete_table(DatabaseName=info.database, Name=info.name)
+
+    def _delete_prefix(self, location: str) -> None:
+        bucket, prefix = split_s3(location)
+        pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix.rstrip("/") + "/")
+        keys = [(bucket, o["Key"]) for page in pages for o in page.get("Contents", [])]
+        for i in range(0, len(keys), 1000):
+            chunk = keys[i : i + 1000]
+            self.s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for _, k in chunk]})
+
+    def put_text(self, uri: str, body: bytes) -> None:
+        bucket, key = split_s3(uri)
+        self.s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+
+def split_s3(uri: str) -> tuple[str, str]:
+    if not uri.startswith("s3://"):
+        raise AthenaError("INVALID_ARGUMENTS", f"line 1:1: not an S3 location: {uri!r}")
+    bucket, _, key = uri[len("s3://") :].partition("/")
+    return bucket, key
+
+
+def _transform(name: str, arg: int | None) -> Transform[Any, Any]:
+    simple: dict[str, Transform[Any, Any]] = {
+        "identity": IdentityTransform(),
+        "year": YearTransform(),
+        "month": MonthTransform(),
+        "day": DayTransform(),
+        "hour": HourTransform(),
+    }
+    if name in simple:
+        return simple[name]
+    if name == "bucket" and arg:
+        return BucketTransform(arg)
+    if name == "truncate" and arg:
+        return TruncateTransform(arg)
+    raise AthenaError("NOT_SUPPORTED", f"line 1:1: partition transform {name}")
+
+
+# -- text tables --------------------------------------------------------------------------------
+
+
+def _parse_text(body: bytes, names: list[str], serde: dict[str, str], skip: int) -> pa.Table:
+    """Rows of one text object the way the table's serde reads them.
+
+    OpenCSVSerde: quoted fields, every value a string, empty stays empty (not NULL), a row
+    with fewer fields gets NULLs, extra fields are dropped. LazySimpleSerDe: no quoting, ``\\N``
+    is NULL. Fast path through pyarrow; rows of the wrong width are fixed up one by one.
+    """
+    if serde.get("library") == OPEN_CSV_SERDE:
+        sep = serde.get("separatorChar", ",")
+        quote: str | bool = serde.get("quoteChar", '"')
+        escape: str | bool = serde.get("escapeChar", "\\")
+        null_values: list[str] = []
+    else:
+        sep = serde.get("field.delim", serde.get("serialization.format", "\x01"))
+        quote, escape = False, serde.get("escape.delim", False) or False
+        null_values = ["\\N"]
+    odd: list[tuple[int, str]] = []
+
+    def keep_odd(row: Any) -> str:
+        odd.append((row.number or 0, row.text))
+        return "skip"
+
+    arrow = pacsv.read_csv(
+        io.BytesIO(body),
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip, block_size=1 << 24),
+        parse_options=pacsv.ParseOptions(
+            delimiter=sep, quote_char=quote, escape_char=escape, newlines_in_values=bool(quote),
+            invalid_row_handler=keep_odd,
+        ),
+        convert_options=pacsv.ConvertOptions(
+            column_types={n: pa.string() for n in names},
+            strings_can_be_null=bool(null_values),
+            null_values=null_values,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    if not odd:
+        return arrow
+    fixed: list[list[str | None]] = []
+    for _, text in odd:
+        fields = next(csv.reader([text], delimiter=sep, quotechar=quote or None, escapechar=escape or None), [])
+        fixed.append([*fields[: len(names)], *([None] * (len(names) - len(fields)))])
+    extra = pa.table({n: pa.array([r[i] for r in fixed], pa.string()) for i, n in enumerate(names)})
+    return pa.concat_tables([arrow, extra])
+
+
+_HIVE_ARROW = {
+    "string": pa.string(),
+    "varchar": pa.string(),
+    "char": pa.string(),
+    "int": pa.int32(),
+    "integer": pa.int32(),
+    "bigint": pa.int64(),
+    "smallint": pa.int16(),
+    "tinyint": pa.int8(),
+    "double": pa.float64(),
+    "float": pa.float32(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),
+}
+
+
+def _cast_hive(arrow: pa.Table, info: TableInfo) -> pa.Table:
+    """Declared column types applied to the text values; a value that does not fit is bad data."""
+    for i, (name, hive_type) in enumerate(info.columns):
+        base = hive_type.lower().split("(")[0]
+        if base in ("string", "varchar", "char"):
+            continue
+        if base == "decimal":
+            p, s = (int(x) for x in hive_type[hive_type.index("(") + 1 : -1].split(","))
+            target: pa.DataType = pa.decimal128(p, s)
+        elif base in _HIVE_ARROW:
+            target = _HIVE_ARROW[base]
+        else:
+            raise AthenaError("NOT_SUPPORTED", f"line 1:1: column {name} of {info.qualified} has type {hive_type}")
+        try:
+            column = arrow.column(i)
+            if base != "string":
+                column = pa.compute.if_else(pa.compute.equal(column, ""), pa.scalar(None, pa.string()), column)
+            arrow = arrow.set_column(i, name, column.cast(target))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
+            raise AthenaError(
+                "HIVE_BAD_DATA", f"line 1:1: error parsing field value of column {name} as {hive_type}: {err}"
+            ) from None
+    return arrow

@@ -1,0 +1,221 @@
+"""Athena (Trino) SQL as the engine needs it: parse, classify, pick apart DDL, translate.
+
+sqlglot parses the Athena dialect and writes DuckDB's. What sqlglot cannot translate must
+fail loudly (``ErrorLevel.RAISE``), never run as something else.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, ParseError, UnsupportedError
+
+from lakehouse.emulator.sql.errors import AthenaError, where
+
+READ = "athena"
+WRITE = "duckdb"
+
+# sqlglot logs every table property it drops while writing DuckDB; the engine reads them itself.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
+
+_SHOW_TABLES = re.compile(r"^\s*SHOW\s+TABLES(?:\s+(?:IN|FROM)\s+`?(\w+)`?)?(?:\s+'([^']*)')?\s*;?\s*$", re.I)
+_SHOW_DATABASES = re.compile(r"^\s*SHOW\s+(?:DATABASES|SCHEMAS)(?:\s+(?:LIKE\s+)?'([^']*)')?\s*;?\s*$", re.I)
+_SHOW_COLUMNS = re.compile(r"^\s*SHOW\s+COLUMNS\s+(?:IN|FROM)\s+`?(\w+)`?(?:\.`?(\w+)`?)?\s*;?\s*$", re.I)
+
+
+@dataclass
+class Statement:
+    """One parsed statement and what kind of work it is."""
+
+    sql: str
+    kind: str  # SELECT, INSERT, MERGE, DELETE, UPDATE, CTAS, CREATE_TABLE, CREATE_EXTERNAL_TABLE, ...
+    tree: exp.Expression | None
+    args: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def statement_type(self) -> str:
+        """Athena's StatementType: DDL, DML or UTILITY."""
+        if self.kind in ("SELECT", "INSERT", "MERGE", "DELETE", "UPDATE"):
+            return "DML"
+        if self.kind.startswith("SHOW") or self.kind == "DESCRIBE":
+            return "UTILITY"
+        return "DDL"
+
+
+def parse(sql: str) -> Statement:
+    """Parse one statement; syntax errors fail like Athena's (``SYNTAX_ERROR: line L:C: ...``)."""
+    for kind, pattern in (("SHOW_TABLES", _SHOW_TABLES), ("SHOW_DATABASES", _SHOW_DATABASES)):
+        if m := pattern.match(sql):
+            return Statement(sql, kind, None, {"database": m.group(1) if kind == "SHOW_TABLES" else None,
+                                               "pattern": m.groups()[-1]})
+    if m := _SHOW_COLUMNS.match(sql):
+        db, name = (m.group(1), m.group(2)) if m.group(2) else (None, m.group(1))
+        return Statement(sql, "SHOW_COLUMNS", None, {"database": db, "table": name})
+    try:
+        trees = [t for t in sqlglot.parse(sql, read=READ, error_level=ErrorLevel.RAISE) if t is not None]
+    except ParseError as err:
+        first = err.errors[0] if err.errors else {}
+        line, col = first.get("line", 1), first.get("col", 1)
+        near = first.get("highlight") or ""
+        raise AthenaError(
+            "SYNTAX_ERROR", f"line {line}:{col}: {first.get('description', 'syntax error')} near '{near}'"
+        ) from None
+    if not trees:
+        raise AthenaError("SYNTAX_ERROR", "line 1:1: empty statement")
+    if len(trees) > 1:
+        raise AthenaError("SYNTAX_ERROR", "line 1:1: only one statement per query is allowed")
+    tree = trees[0]
+    return Statement(sql, _kind(sql, tree), tree)
+
+
+def _kind(sql: str, tree: exp.Expression) -> str:
+    if isinstance(tree, exp.Query):
+        return "SELECT"
+    if isinstance(tree, exp.Insert):
+        return "INSERT"
+    if isinstance(tree, exp.Merge):
+        return "MERGE"
+    if isinstance(tree, exp.Delete):
+        return "DELETE"
+    if isinstance(tree, exp.Update):
+        return "UPDATE"
+    if isinstance(tree, exp.Describe):
+        return "DESCRIBE"
+    if isinstance(tree, exp.Create):
+        kind = (tree.args.get("kind") or "").upper()
+        if kind in ("DATABASE", "SCHEMA"):
+            return "CREATE_DATABASE"
+        if kind == "TABLE":
+            if tree.args.get("expression") is not None:
+                return "CTAS"
+            return "CREATE_EXTERNAL_TABLE" if has_property(tree, exp.ExternalProperty) else "CREATE_TABLE"
+        return f"CREATE_{kind or 'UNKNOWN'}"
+    if isinstance(tree, exp.Drop):
+        kind = (tree.args.get("kind") or "").upper()
+        return "DROP_DATABASE" if kind in ("DATABASE", "SCHEMA") else f"DROP_{kind or 'UNKNOWN'}"
+    if isinstance(tree, exp.Command):
+        return f"COMMAND_{str(tree.this).upper()}"
+    return type(tree).__name__.upper()
+
+
+# -- tables a statement names ------------------------------------------------------------------
+
+
+def table_refs(tree: exp.Expression) -> list[exp.Table]:
+    """Every catalog table the statement reads or writes (CTE names and table functions excluded)."""
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    refs = []
+    for table in tree.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):
+            continue  # UNNEST(...), VALUES, table functions
+        if not table.db and table.name.lower() in ctes:
+            continue
+        refs.append(table)
+    return refs
+
+
+def qualified(sql: str, table: exp.Table, database: str) -> tuple[str, str]:
+    """``(database, table)`` in Glue's lower case, the context database filling a missing one."""
+    catalog = table.catalog
+    if catalog and catalog.lower() != "awsdatacatalog":
+        raise AthenaError("NOT_SUPPORTED", f"{where(sql, table)}catalog '{catalog}' (only awsdatacatalog is emulated)")
+    return (table.db or database).lower(), table.name.lower()
+
+
+def replace_table(table: exp.Table, view: str) -> None:
+    """Point a table reference at a DuckDB view, keeping the name the query qualifies columns with."""
+    alias = table.args.get("alias")
+    if alias is None:
+        alias = exp.TableAlias(this=exp.to_identifier(table.name))
+    table.set("this", exp.to_identifier(view))
+    table.set("db", None)
+    table.set("catalog", None)
+    table.set("version", None)
+    table.set("alias", alias)
+
+
+def to_duckdb(tree: exp.Expression) -> str:
+    """DuckDB SQL for ``tree``; constructs sqlglot cannot translate fail as NOT_SUPPORTED."""
+    try:
+        return tree.sql(dialect=WRITE, unsupported_level=ErrorLevel.RAISE)
+    except UnsupportedError as err:
+        raise AthenaError("NOT_SUPPORTED", f"line 1:1: {err}") from None
+
+
+# -- DDL pieces --------------------------------------------------------------------------------
+
+
+def has_property(tree: exp.Expression, kind: type[exp.Expression]) -> bool:
+    props = tree.args.get("properties")
+    return bool(props) and any(isinstance(p, kind) for p in props.expressions)
+
+
+def properties(tree: exp.Expression) -> dict[str, str]:
+    """TBLPROPERTIES / WITH (...) key-value pairs, keys lower-cased, plus ``location``."""
+    out: dict[str, str] = {}
+    props = tree.args.get("properties")
+    for prop in props.expressions if props else []:
+        if isinstance(prop, exp.LocationProperty):
+            out["location"] = prop.this.name
+        elif isinstance(prop, exp.FileFormatProperty):
+            out["format"] = prop.this.name if isinstance(prop.this, exp.Expression) else str(prop.this)
+        elif type(prop) is exp.Property:  # subclasses are PARTITIONED BY, ROW FORMAT, ...
+            key = prop.this.name if isinstance(prop.this, exp.Expression) else str(prop.this)
+            value = prop.args.get("value")
+            out[key.lower()] = value.name if isinstance(value, exp.Literal) else (value.sql(READ) if value else "")
+    return out
+
+
+def partition_exprs(tree: exp.Expression) -> list[exp.Expression]:
+    """``PARTITIONED BY (...)`` entries (columns or transform calls), or a CTAS ``partitioning`` array."""
+    props = tree.args.get("properties")
+    for prop in props.expressions if props else []:
+        if isinstance(prop, exp.PartitionedByProperty):
+            inner = prop.this
+            return list(inner.expressions) if isinstance(inner, (exp.Schema, exp.Tuple)) else [inner]
+        if isinstance(prop, exp.Property) and prop.name.lower() in ("partitioning", "partitioned_by"):
+            value = prop.args.get("value")
+            items = value.expressions if isinstance(value, exp.Array) else [value]
+            return [sqlglot.parse_one(i.name, read=READ) for i in items if isinstance(i, exp.Literal)]
+    return []
+
+
+def serde(tree: exp.Expression) -> dict[str, str]:
+    """Row format of an external table: serde library and its parameters."""
+    props = tree.args.get("properties")
+    for prop in props.expressions if props else []:
+        if isinstance(prop, exp.RowFormatSerdeProperty):
+            params = {}
+            if sp := prop.args.get("serde_properties"):
+                for p in sp.expressions:
+                    params[p.this.name] = p.args["value"].name
+            return {"library": prop.this.name, **params}
+        if isinstance(prop, exp.RowFormatDelimitedProperty):
+            params = {"library": "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"}
+            if fields := prop.args.get("fields"):
+                params["field.delim"] = fields.name
+            if escaped := prop.args.get("escaped"):
+                params["escape.delim"] = escaped.name
+            return params
+    return {"library": "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"}
+
+
+def column_defs(tree: exp.Create) -> list[tuple[str, exp.DataType]]:
+    schema = tree.this
+    if not isinstance(schema, exp.Schema):
+        return []
+    return [(c.name.lower(), c.args["kind"]) for c in schema.expressions if isinstance(c, exp.ColumnDef)]
+
+
+def target_table(tree: exp.Expression) -> exp.Table:
+    """The table a CREATE, INSERT, MERGE, DELETE, UPDATE or DROP statement writes."""
+    node = tree.this if tree.args.get("this") is not None else (tree.args.get("tables") or [None])[0]
+    if isinstance(node, exp.Schema):
+        node = node.this
+    if not isinstance(node, exp.Table):
+        raise AthenaError("SYNTAX_ERROR", "line 1:1: the statement names no table")
+    return node

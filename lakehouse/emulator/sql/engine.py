@@ -1,0 +1,579 @@
+"""One Athena statement in, an ``Outcome`` or an ``AthenaError`` out.
+
+Reads: every catalog table the statement names is read (pyiceberg for Iceberg, the serde's
+rules for CSV), registered in a fresh DuckDB connection, and the statement, translated by
+sqlglot, runs there. Writes to Iceberg tables (INSERT, MERGE, DELETE, UPDATE, CTAS) run in
+DuckDB against a working copy of the target and are committed back through pyiceberg, so the
+table is a real Iceberg table with a new snapshot afterwards. Athena's rules that decide
+whether a statement fails are kept (a MERGE target row matched twice, the workgroup's scan
+limit, External Iceberg DDL, types Iceberg DDL does not take).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from lakehouse.emulator.sql import dialect
+from lakehouse.emulator.sql.catalog import PATH_COLUMN, LakeCatalog, TableInfo
+from lakehouse.emulator.sql.dialect import Statement, qualified, replace_table, to_duckdb
+from lakehouse.emulator.sql.errors import AthenaError, where
+from lakehouse.emulator.sql.results import Column, athena_column, text
+
+SUPPORTED = (
+    "SELECT, INSERT INTO, MERGE INTO, DELETE, UPDATE, CREATE TABLE (Iceberg), CREATE TABLE AS SELECT (Iceberg), "
+    "CREATE EXTERNAL TABLE (CSV/text), DROP TABLE, CREATE/DROP DATABASE, SHOW TABLES/DATABASES/COLUMNS, DESCRIBE"
+)
+
+#: Iceberg DDL types Athena accepts, as Arrow types (pyiceberg maps them to Iceberg's).
+_ICEBERG_TYPES: dict[str, pa.DataType] = {
+    "TEXT": pa.large_string(),  # sqlglot's name for Athena's `string`
+    "INT": pa.int32(),
+    "BIGINT": pa.int64(),
+    "FLOAT": pa.float32(),
+    "DOUBLE": pa.float64(),
+    "DATE": pa.date32(),
+    "TIMESTAMP": pa.timestamp("us"),
+    "BOOLEAN": pa.bool_(),
+    "BINARY": pa.large_binary(),
+    "VARBINARY": pa.large_binary(),
+}
+#: pyiceberg's type names as Athena's DESCRIBE shows them.
+_HIVE_NAMES = {"long": "bigint", "integer": "int", "timestamptz": "timestamp with time zone", "binary": "binary"}
+_NOT_IN_ICEBERG_DDL = {"TINYINT", "SMALLINT", "VARCHAR", "CHAR"}
+
+_MISSING_COLUMN = (
+    re.compile(r'Referenced column "([^"]+)" not found'),
+    re.compile(r'does not have a column named "([^"]+)"'),
+    re.compile(r'column "([^"]+)" (?:not found|does not exist)', re.I),
+)
+_MISSING_FUNCTION = re.compile(r'Function with name "?([\w.]+)"? does not exist', re.I)
+
+
+@dataclass
+class Outcome:
+    """What a statement produced, for GetQueryExecution and GetQueryResults."""
+
+    kind: str
+    statement_type: str
+    columns: list[Column] = field(default_factory=list)
+    rows: list[list[str | None]] = field(default_factory=list)
+    update_count: int | None = None
+    scanned_bytes: int = 0
+    snapshots: dict[str, int] = field(default_factory=dict)  # table -> snapshot read or written
+
+    @property
+    def substatement_type(self) -> str:
+        return {"CTAS": "CREATE_TABLE_AS_SELECT", "CREATE_EXTERNAL_TABLE": "CREATE_TABLE"}.get(self.kind, self.kind)
+
+
+class Engine:
+    """Runs statements against one emulator endpoint and region."""
+
+    def __init__(self, catalog: LakeCatalog) -> None:
+        self.catalog = catalog
+
+    def execute(self, sql: str, database: str = "default", scan_limit: int | None = None) -> Outcome:
+        stmt = dialect.parse(sql)
+        handler = getattr(self, f"_run_{stmt.kind.lower()}", None)
+        if handler is None:
+            what = stmt.kind.replace("_", " ").removeprefix("COMMAND ")
+            raise AthenaError(
+                "NOT_SUPPORTED", f"line 1:1: {what} statements are not supported by the local Athena emulator "
+                f"(supported: {SUPPORTED})"
+            )
+        run = _Run(self.catalog, stmt, database.lower(), scan_limit)
+        try:
+            outcome: Outcome = handler(run)
+        finally:
+            run.close()
+        outcome.scanned_bytes = run.scanned
+        outcome.snapshots.update(run.snapshots)
+        return outcome
+
+    # -- queries ------------------------------------------------------------------------------
+
+    def _run_select(self, run: _Run) -> Outcome:
+        tree = run.tree()
+        _name_unnamed_columns(tree)
+        run.bind_reads(tree)
+        columns, rows = run.rows(to_duckdb(tree))
+        return Outcome("SELECT", "DML", columns, rows)
+
+    # -- writes into Iceberg tables -----------------------------------------------------------
+
+    def _run_insert(self, run: _Run) -> Outcome:
+        tree = run.tree()
+        target = dialect.target_table(tree)
+        info = run.iceberg_target(target)
+        with self.catalog.writing(info):
+            table = self.catalog.load_iceberg(info)
+            run.working_copy(table.schema().as_arrow().empty_table())
+            replace_table(target, "__target")
+            target.set("alias", None)
+            run.bind_reads(tree, skip=target)
+            count = run.count(to_duckdb(tree))
+            if count:
+                table.append(run.target_rows(table))
+                run.snapshots[info.qualified] = table.current_snapshot().snapshot_id
+        return Outcome("INSERT", "DML", update_count=count)
+
+    def _rewrite(self, run: _Run, kind: str) -> Outcome:
+        """MERGE, DELETE and UPDATE: change a working copy, commit it as the table's new snapshot."""
+        tree = run.tree()
+        target = dialect.target_table(tree)
+        info = run.iceberg_target(target)
+        with self.catalog.writing(info):
+            table = self.catalog.load_iceberg(info)
+            run.working_copy(run.read(info, None).table)
+            had_alias = target.args.get("alias") is not None
+            replace_table(target, "__target")
+            if not had_alias and kind != "MERGE":
+                target.set("alias", None)
+            run.bind_reads(tree, skip=target)
+            if isinstance(tree, exp.Merge):
+                run.refuse_multiple_matches(tree)
+            count = run.count(to_duckdb(tree))
+            if count:
+                table.overwrite(run.target_rows(table))
+                run.snapshots[info.qualified] = table.current_snapshot().snapshot_id
+        return Outcome(kind, "DML", update_count=count)
+
+    def _run_merge(self, run: _Run) -> Outcome:
+        return self._rewrite(run, "MERGE")
+
+    def _run_delete(self, run: _Run) -> Outcome:
+        return self._rewrite(run, "DELETE")
+
+    def _run_update(self, run: _Run) -> Outcome:
+        return self._rewrite(run, "UPDATE")
+
+    # -- DDL ----------------------------------------------------------------------------------
+
+    def _run_ctas(self, run: _Run) -> Outcome:
+        tree = run.tree()
+        target = dialect.target_table(tree)
+        db, name = run.new_table_name(target, tree)
+        if db is None:
+            return Outcome("CTAS", "DDL", update_count=0)
+        props = dialect.properties(tree)
+        if props.get("table_type", "").upper() != "ICEBERG":
+            raise AthenaError(
+                "NOT_SUPPORTED",
+                f"{where(run.sql, target)}CREATE TABLE AS SELECT without table_type='ICEBERG' (a Hive table) "
+                "is not supported by the local Athena emulator",
+            )
+        location = props.get("location") or props.get("external_location")
+        if not location:
+            raise AthenaError("GENERIC_USER_ERROR", f"{where(run.sql, target)}location is required for Iceberg tables")
+        query = tree.expression
+        _name_unnamed_columns(query)
+        run.bind_reads(query)
+        data = run.arrow(to_duckdb(query))
+        partitions = _partitions(run.sql, dialect.partition_exprs(tree))
+        table = self.catalog.create_iceberg(db, name, data.schema, location, partitions, {})
+        if data.num_rows:
+            table.append(data.cast(table.schema().as_arrow()))
+            run.snapshots[f"{db}.{name}"] = table.current_snapshot().snapshot_id
+        return Outcome("CTAS", "DDL", update_count=data.num_rows)
+
+    def _run_create_table(self, run: _Run) -> Outcome:
+        tree = run.tree()
+        target = dialect.target_table(tree)
+        props = dialect.properties(tree)
+        if props.get("table_type", "").upper() != "ICEBERG":
+            raise AthenaError(
+                "NOT_SUPPORTED",
+                f"{where(run.sql, target)}only Iceberg tables can be created without EXTERNAL: "
+                "add TBLPROPERTIES ('table_type'='ICEBERG')",
+            )
+        fmt = props.get("format", "parquet").lower()
+        if fmt != "parquet":
+            raise AthenaError("NOT_SUPPORTED", f"{where(run.sql, target)}Iceberg format '{fmt}' (only parquet is emulated)")
+        if not props.get("location"):
+            raise AthenaError("GENERIC_USER_ERROR", f"{where(run.sql, target)}LOCATION is required for Iceberg tables")
+        db, name = run.new_table_name(target, tree)
+        if db is None:
+            return Outcome("CREATE_TABLE", "DDL")
+        schema = pa.schema([pa.field(c, _iceberg_type(run.sql, t)) for c, t in dialect.column_defs(tree)])
+        partitions = _partitions(run.sql, dialect.partition_exprs(tree))
+        extra = {k: v for k, v in props.items() if k not in ("table_type", "format", "location")}
+        self.catalog.create_iceberg(db, name, schema, props["location"], partitions, extra)
+        return Outcome("CREATE_TABLE", "DDL")
+
+    def _run_create_external_table(self, run: _Run) -> Outcome:
+        tree = run.tree()
+        target = dialect.target_table(tree)
+        props = dialect.properties(tree)
+        if props.get("table_type", "").upper() == "ICEBERG":
+            raise AthenaError("NOT_SUPPORTED", f"{where(run.sql, target)}External keyword not supported for table type ICEBERG.")
+        if not props.get("location"):
+            raise AthenaError("GENERIC_USER_ERROR", f"{where(run.sql, target)}LOCATION is required for external tables")
+        db, name = run.new_table_name(target, tree)
+        if db is None:
+            return Outcome("CREATE_EXTERNAL_TABLE", "DDL")
+        columns = [(c, t.sql("hive").lower().replace(" ", "")) for c, t in dialect.column_defs(tree)]
+        parameters = {k: v for k, v in props.items() if k not in ("location", "format")}
+        self.catalog.create_hive(db, name, columns, props["location"], dialect.serde(tree), parameters)
+        return Outcome("CREATE_EXTERNAL_TABLE", "DDL")
+
+    def _run_drop_table(self, run: _Run) -> Outcome:
+        tree = run.tree()
+        target = dialect.target_table(tree)
+        db, name = qualified(run.sql, target, run.database)
+        info = self.catalog.describe(db, name)
+        if info is None:
+            if tree.args.get("exists"):
+                return Outcome("DROP_TABLE", "DDL")
+            raise AthenaError("TABLE_NOT_FOUND", f"{where(run.sql, target)}Table 'awsdatacatalog.{db}.{name}' does not exist")
+        self.catalog.drop(info)
+        return Outcome("DROP_TABLE", "DDL")
+
+    def _run_create_database(self, run: _Run) -> Outcome:
+        tree = run.tree()
+        name = dialect.target_table(tree).name.lower()
+        if self.catalog.database_exists(name):
+            if tree.args.get("exists"):
+                return Outcome("CREATE_DATABASE", "DDL")
+            raise AthenaError("ALREADY_EXISTS", f"line 1:1: Database {name} already exists")
+        props = dialect.properties(tree)
+        db_input: dict[str, Any] = {"Name": name}
+        if props.get("location"):
+            db_input["LocationUri"] = props["location"]
+        self.catalog.glue.create_database(DatabaseInput=db_input)
+        return Outcome("CREATE_DATABASE", "DDL")
+
+    def _run_drop_database(self, run: _Run) -> Outcome:
+        tree = run.tree()
+        name = dialect.target_table(tree).name.lower()
+        if not self.catalog.database_exists(name):
+            if tree.args.get("exists"):
+                return Outcome("DROP_DATABASE", "DDL")
+            raise AthenaError("SCHEMA_NOT_FOUND", f"line 1:1: Schema '{name}' does not exist")
+        tables = self.catalog.tables(name)
+        if tables and not tree.args.get("cascade"):
+            raise AthenaError("GENERIC_USER_ERROR", f"line 1:1: Database {name} is not empty. One or more tables exist.")
+        for table in tables:
+            info = self.catalog.describe(name, table)
+            if info is not None:
+                self.catalog.drop(info)
+        self.catalog.glue.delete_database(Name=name)
+        return Outcome("DROP_DATABASE", "DDL")
+
+    # -- utility ------------------------------------------------------------------------------
+
+    def _run_show_tables(self, run: _Run) -> Outcome:
+        db = (run.stmt.args.get("database") or run.database).lower()
+        run.require_database(db, None)
+        names = self.catalog.tables(db)
+        if pattern := run.stmt.args.get("pattern"):
+            names = [n for n in names if any(fnmatch.fnmatch(n, p.strip()) for p in pattern.split("|"))]
+        return Outcome("SHOW_TABLES", "UTILITY", [Column("tab_name", "varchar")], [[n] for n in names])
+
+    def _run_show_databases(self, run: _Run) -> Outcome:
+        names = self.catalog.databases()
+        if pattern := run.stmt.args.get("pattern"):
+            names = [n for n in names if any(fnmatch.fnmatch(n, p.strip()) for p in pattern.split("|"))]
+        return Outcome("SHOW_DATABASES", "UTILITY", [Column("database_name", "varchar")], [[n] for n in names])
+
+    def _run_show_columns(self, run: _Run) -> Outcome:
+        db = (run.stmt.args.get("database") or run.database).lower()
+        info = run.info(db, str(run.stmt.args["table"]).lower(), None)
+        names = [c for c, _ in run.columns_of(info)]
+        return Outcome("SHOW_COLUMNS", "UTILITY", [Column("field", "varchar")], [[n] for n in names])
+
+    def _run_describe(self, run: _Run) -> Outcome:
+        tree = run.tree()
+        table = tree.this if isinstance(tree.this, exp.Table) else tree.find(exp.Table)
+        assert table is not None
+        db, name = qualified(run.sql, table, run.database)
+        info = run.info(db, name, table)
+        rows: list[list[str | None]] = [[c, t] for c, t in run.columns_of(info)]
+        return Outcome("DESCRIBE", "UTILITY", [Column("col_name", "varchar"), Column("data_type", "varchar")], rows)
+
+
+class _Run:
+    """The state of one statement: its DuckDB connection, what it read, what it cost."""
+
+    def __init__(self, catalog: LakeCatalog, stmt: Statement, database: str, scan_limit: int | None) -> None:
+        self.catalog = catalog
+        self.stmt = stmt
+        self.sql = stmt.sql
+        self.database = database
+        self.scan_limit = scan_limit
+        self.con = duckdb.connect()
+        self.scanned = 0
+        self.snapshots: dict[str, int] = {}
+        self._views: dict[tuple[str, int | None, bool], str] = {}
+
+    def close(self) -> None:
+        self.con.close()
+
+    def tree(self) -> exp.Expression:
+        """A copy to rewrite; the original keeps the source positions error messages point at."""
+        assert self.stmt.tree is not None
+        return self.stmt.tree.copy()
+
+    # -- names --------------------------------------------------------------------------------
+
+    def require_database(self, db: str, node: exp.Expression | None) -> None:
+        if not self.catalog.database_exists(db):
+            raise AthenaError("SCHEMA_NOT_FOUND", f"{where(self.sql, node)}Schema '{db}' does not exist")
+
+    def info(self, db: str, name: str, node: exp.Expression | None) -> TableInfo:
+        self.require_database(db, node)
+        info = self.catalog.describe(db, name)
+        if info is None:
+            raise AthenaError("TABLE_NOT_FOUND", f"{where(self.sql, node)}Table 'awsdatacatalog.{db}.{name}' does not exist")
+        return info
+
+    def resolve(self, table: exp.Table) -> TableInfo:
+        db, name = qualified(self.sql, table, self.database)
+        return self.info(db, name, self._original(table))
+
+    def _original(self, node: exp.Expression) -> exp.Expression | None:
+        """The node of the unmodified statement at the same place (rewritten copies lose it)."""
+        assert self.stmt.tree is not None
+        for candidate in self.stmt.tree.find_all(type(node)):
+            if candidate == node:
+                return candidate
+        return None
+
+    def new_table_name(self, target: exp.Table, tree: exp.Expression) -> tuple[str | None, str]:
+        """Where a CREATE puts its table; ``(None, name)`` when IF NOT EXISTS finds it there."""
+        db, name = qualified(self.sql, target, self.database)
+        self.require_database(db, target)
+        if self.catalog.describe(db, name) is not None:
+            if tree.args.get("exists"):
+                return None, name
+            raise AthenaError("ALREADY_EXISTS", f"{where(self.sql, target)}Table '{db}.{name}' already exists")
+        return db, name
+
+    def iceberg_target(self, target: exp.Table) -> TableInfo:
+        info = self.resolve(target)
+        if info.kind != "iceberg":
+            raise AthenaError(
+                "NOT_SUPPORTED",
+                f"{where(self.sql, self._original(target))}writing to the non-Iceberg table {info.qualified} "
+                "(Athena writes INSERT/MERGE/DELETE/UPDATE into Iceberg tables)",
+            )
+        return info
+
+    def columns_of(self, info: TableInfo) -> list[tuple[str, str]]:
+        if info.kind == "hive":
+            return info.columns
+        schema = self.catalog.load_iceberg(info).schema()
+        return [(f.name, _HIVE_NAMES.get(str(f.field_type), str(f.field_type).replace(", ", ","))) for f in schema.fields]
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def read(self, info: TableInfo, snapshot_id: int | None, with_path: bool = False) -> Any:
+        scan = self.catalog.scan(info, snapshot_id, with_path)
+        self.scanned += scan.scanned_bytes
+        if self.scan_limit is not None and self.scanned > self.scan_limit:
+            raise AthenaError(
+                "EXCEEDED_SCAN_LIMIT",
+                f"Query cancelled: bytes scanned limit was exceeded ({self.scanned} bytes scanned, "
+                f"the workgroup allows {self.scan_limit})",
+            )
+        if scan.snapshot_id is not None:
+            self.snapshots.setdefault(info.qualified, scan.snapshot_id)
+        return scan
+
+    def bind_reads(self, tree: exp.Expression, skip: exp.Table | None = None) -> None:
+        """Read every table the statement names into DuckDB and point the statement at it."""
+        wants_path = any(c.name == PATH_COLUMN for c in tree.find_all(exp.Column))
+        for table in dialect.table_refs(tree):
+            if table is skip:
+                continue
+            info = self.resolve(table)
+            snapshot_id = self._version(info, table)
+            with_path = wants_path and info.kind == "hive"
+            key = (info.qualified, snapshot_id, with_path)
+            if key not in self._views:
+                view = f"__t{len(self._views)}"
+                self.con.register(view, self.read(info, snapshot_id, with_path).table)
+                self._views[key] = view
+            replace_table(table, self._views[key])
+
+    def _version(self, info: TableInfo, table: exp.Table) -> int | None:
+        """The snapshot a ``FOR VERSION|TIMESTAMP AS OF`` clause names (time travel)."""
+        version = table.args.get("version")
+        if version is None:
+            return None
+        if info.kind != "iceberg":
+            raise AthenaError("NOT_SUPPORTED", f"{where(self.sql, self._original(table))}time travel on {info.qualified}")
+        value = version.expression
+        if str(version.this).upper() == "VERSION":
+            return int(value.name)
+        when = self.con.sql(f"SELECT {value.sql(dialect.WRITE)}").fetchone()
+        assert when is not None
+        stamp = when[0]
+        if not isinstance(stamp, dt.datetime):
+            raise AthenaError("TYPE_MISMATCH", f"{where(self.sql, value)}FOR TIMESTAMP AS OF needs a timestamp")
+        if stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=dt.UTC)
+        return self.catalog.snapshot_as_of(info, int(stamp.timestamp() * 1000))
+
+    # -- running ------------------------------------------------------------------------------
+
+    def relation(self, sql: str) -> duckdb.DuckDBPyRelation:
+        """The statement's result, with Trino's result types where DuckDB widens (sum of bigint)."""
+        rel = self._guard(lambda: self.con.sql(sql))
+        if rel is None:
+            raise AthenaError("GENERIC_USER_ERROR", "line 1:1: the statement returned no result")
+        if any(str(t).upper() == "HUGEINT" for t in rel.types):
+            casts = ", ".join(
+                f'CAST("{c}" AS BIGINT) AS "{c}"' if str(t).upper() == "HUGEINT" else f'"{c}"'
+                for c, t in zip(rel.columns, rel.types, strict=True)
+            )
+            rel = self._guard(lambda: rel.project(casts))
+        return rel
+
+    def rows(self, sql: str) -> tuple[list[Column], list[list[str | None]]]:
+        rel = self.relation(sql)
+        columns = [athena_column(c, str(t)) for c, t in zip(rel.columns, rel.types, strict=True)]
+        values = self._guard(rel.fetchall)
+        return columns, [[text(v) for v in row] for row in values]
+
+    def arrow(self, sql: str) -> pa.Table:
+        rel = self.relation(sql)
+        return self._guard(rel.fetch_arrow_table)
+
+    def count(self, sql: str) -> int:
+        """Run a DML statement in DuckDB; the number of rows it changed."""
+        result = self._guard(lambda: self.con.execute(sql).fetchone())
+        return int(result[0]) if result else 0
+
+    def working_copy(self, data: pa.Table) -> None:
+        self.con.register("__current", data)
+        self.con.execute("CREATE TABLE __target AS SELECT * FROM __current")
+        self.con.unregister("__current")
+
+    def target_rows(self, table: Any) -> pa.Table:
+        """The working copy, typed as the Iceberg table's schema, ready to commit."""
+        schema = table.schema().as_arrow()
+        data = self.con.sql("SELECT * FROM __target").fetch_arrow_table()
+        try:
+            return data.rename_columns(schema.names).cast(schema)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
+            raise AthenaError("TYPE_MISMATCH", f"line 1:1: the rows do not fit the table's columns: {err}") from None
+
+    def refuse_multiple_matches(self, merge: exp.Merge) -> None:
+        """Athena fails a MERGE when one target row matches more than one source row."""
+        target = merge.this
+        alias = target.alias_or_name
+        source = merge.args["using"].sql(dialect.WRITE)
+        condition = merge.args["on"].sql(dialect.WRITE)
+        sql = (
+            f'SELECT 1 FROM __target AS "{alias}" JOIN {source} ON {condition} '
+            f'GROUP BY "{alias}".rowid HAVING count(*) > 1 LIMIT 1'
+        )
+        if self._guard(lambda: self.con.sql(sql).fetchone()):
+            raise AthenaError(
+                "MERGE_TARGET_ROW_MULTIPLE_MATCHES",
+                "One MERGE target table row matched more than one source row",
+            )
+
+    def _guard(self, call: Any) -> Any:
+        """Run a DuckDB call, turning its errors into Athena's."""
+        try:
+            return call()
+        except duckdb.Error as err:
+            raise self._athena_error(err) from None
+
+    def _athena_error(self, err: duckdb.Error) -> AthenaError:
+        message = str(err).splitlines()[0]
+        for pattern in _MISSING_COLUMN:
+            if m := pattern.search(message):
+                return self._column_not_found(m.group(1))
+        if m := _MISSING_FUNCTION.search(message):
+            name = m.group(1)
+            node = self._find(exp.Anonymous, name) or self._find(exp.Func, name)
+            return AthenaError("FUNCTION_NOT_FOUND", f"{where(self.sql, node)}Function '{name}' not registered")
+        if isinstance(err, duckdb.ConversionException):
+            return AthenaError("INVALID_CAST_ARGUMENT", f"line 1:1: {message.split(': ', 1)[-1]}")
+        if isinstance(err, duckdb.ParserException):
+            return AthenaError("NOT_SUPPORTED", f"line 1:1: the local engine cannot run this statement: {message}")
+        return AthenaError("GENERIC_USER_ERROR", f"line 1:1: {message}")
+
+    def _column_not_found(self, name: str) -> AthenaError:
+        column = None
+        assert self.stmt.tree is not None
+        for node in self.stmt.tree.find_all(exp.Column):
+            if node.name.lower() == name.lower():
+                column = node
+                break
+        shown = name.lower()
+        if column is not None and column.table:
+            shown = f"{column.table}.{shown}"
+        return AthenaError(
+            "COLUMN_NOT_FOUND",
+            f"{where(self.sql, column)}Column '{shown}' cannot be resolved or requester is not authorized "
+            "to access requested resources",
+        )
+
+    def _find(self, kind: type[exp.Expression], name: str) -> exp.Expression | None:
+        assert self.stmt.tree is not None
+        for node in self.stmt.tree.find_all(kind):
+            node_name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
+            if node_name.lower() == name.lower():
+                return node
+        return None
+
+
+def _name_unnamed_columns(query: exp.Expression) -> None:
+    """Athena names an unaliased expression column ``_colN`` (N its position), not after its text."""
+    select = query
+    while isinstance(select, exp.SetOperation):
+        select = select.left
+    if not isinstance(select, exp.Select):
+        return
+    named = []
+    for i, projection in enumerate(select.expressions):
+        if isinstance(projection, (exp.Alias, exp.Column, exp.Star)) or projection.find(exp.Star) is projection:
+            named.append(projection)
+        else:
+            named.append(exp.alias_(projection, f"_col{i}"))
+    select.set("expressions", named)
+
+
+def _iceberg_type(sql: str, kind: exp.DataType) -> pa.DataType:
+    name = kind.this.name if hasattr(kind.this, "name") else str(kind.this)
+    if name in _NOT_IN_ICEBERG_DDL:
+        raise AthenaError(
+            "NOT_SUPPORTED",
+            f"{where(sql, kind)}type {kind.sql('athena').lower()} is not supported in Iceberg tables "
+            "(use string, int, bigint, float, double, decimal(p,s), date, timestamp, boolean or binary)",
+        )
+    if name == "DECIMAL":
+        params = [int(p.name) for p in kind.expressions]
+        precision, scale = (params + [10, 0])[:2] if len(params) < 2 else params[:2]
+        return pa.decimal128(precision, scale)
+    if name in _ICEBERG_TYPES:
+        return _ICEBERG_TYPES[name]
+    raise AthenaError("NOT_SUPPORTED", f"{where(sql, kind)}type {kind.sql('athena').lower()} in Iceberg DDL")
+
+
+def _partitions(sql: str, exprs: list[exp.Expression]) -> list[tuple[str, str, int | None]]:
+    """``PARTITIONED BY`` entries as (column, transform, argument)."""
+    out: list[tuple[str, str, int | None]] = []
+    for e in exprs:
+        if isinstance(e, (exp.Column, exp.Identifier)):
+            out.append((e.name.lower(), "identity", None))
+            continue
+        column = e.find(exp.Column)
+        number = e.find(exp.Literal)
+        fname = (e.name if isinstance(e, exp.Anonymous) else e.key).lower()
+        fname = {"dayofmonth": "day", "trunc": "truncate", "timestamptrunc": "truncate"}.get(fname, fname)
+        if column is None or fname not in ("year", "month", "day", "hour", "bucket", "truncate"):
+            raise AthenaError("NOT_SUPPORTED", f"{where(sql, e)}partition transform {e.sql('athena')}")
+        out.append((column.name.lower(), fname, int(number.name) if number is not None else None))
+    return out

@@ -1,0 +1,124 @@
+"""Athena's result shape: column metadata and every value as text (``VarCharValue``).
+
+pyathena's default cursor converts by the ``Type`` names and text formats used here
+(timestamps ``YYYY-MM-DD HH:MM:SS.fff``, booleans ``true``), so results must look like Athena's.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import io
+import re
+from dataclasses import dataclass
+from typing import Any
+
+_DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
+_SIMPLE = {
+    "BOOLEAN": "boolean",
+    "TINYINT": "tinyint",
+    "SMALLINT": "smallint",
+    "INTEGER": "integer",
+    "BIGINT": "bigint",
+    "HUGEINT": "bigint",
+    "UTINYINT": "smallint",
+    "USMALLINT": "integer",
+    "UINTEGER": "bigint",
+    "UBIGINT": "bigint",
+    "FLOAT": "float",
+    "DOUBLE": "double",
+    "VARCHAR": "varchar",
+    "DATE": "date",
+    "TIME": "time",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP_NS": "timestamp",
+    "TIMESTAMP_MS": "timestamp",
+    "TIMESTAMP_S": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamp with time zone",
+    "BLOB": "varbinary",
+    "UUID": "varchar",
+    "INTERVAL": "varchar",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One entry of ``ResultSetMetadata.ColumnInfo``."""
+
+    name: str
+    type: str
+    precision: int = 0
+    scale: int = 0
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "CatalogName": "hive",
+            "SchemaName": "",
+            "TableName": "",
+            "Name": self.name,
+            "Label": self.name,
+            "Type": self.type,
+            "Precision": self.precision,
+            "Scale": self.scale,
+            "Nullable": "UNKNOWN",
+            "CaseSensitive": self.type == "varchar",
+        }
+
+
+def athena_column(name: str, duck_type: str) -> Column:
+    """Athena's type name (and precision/scale) for a DuckDB result column type."""
+    upper = duck_type.upper()
+    if m := _DECIMAL.fullmatch(upper):
+        return Column(name, "decimal", int(m.group(1)), int(m.group(2)))
+    if upper.endswith("[]") or upper.startswith("LIST"):
+        return Column(name, "array")
+    if upper.startswith("STRUCT"):
+        return Column(name, "row")
+    if upper.startswith("MAP"):
+        return Column(name, "map")
+    if upper.startswith("VARCHAR"):
+        return Column(name, "varchar", 2147483647)
+    kind = _SIMPLE.get(upper)
+    if kind is None:
+        return Column(name, "varchar")
+    precision = {"integer": 10, "bigint": 19, "double": 17, "float": 24, "timestamp": 3, "date": 0}.get(kind, 0)
+    return Column(name, kind, precision)
+
+
+def text(value: Any) -> str | None:
+    """A value as Athena prints it; ``None`` stays NULL (no ``VarCharValue``)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        out = value.strftime("%Y-%m-%d %H:%M:%S.") + f"{value.microsecond // 1000:03d}"
+        if value.tzinfo is not None:
+            out += " " + (value.tzname() or "UTC")
+        return out
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M:%S.") + f"{value.microsecond // 1000:03d}"
+    if isinstance(value, decimal.Decimal):
+        return format(value, "f")
+    if isinstance(value, float):
+        return repr(value) if value == value else "NaN"
+    if isinstance(value, bytes):
+        return " ".join(value.hex()[i : i + 2] for i in range(0, len(value.hex()), 2))
+    if isinstance(value, list):
+        return "[" + ", ".join("null" if v is None else str(text(v)) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={'null' if v is None else text(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def to_csv(columns: list[Column], rows: list[list[str | None]]) -> bytes:
+    """The result file Athena writes to the output location: header plus rows, all quoted."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    writer.writerow([c.name for c in columns])
+    for row in rows:
+        buf.write(",".join("" if v is None else '"' + v.replace('"', '""') + '"' for v in row) + "\n")
+    return buf.getvalue().encode("utf-8")

@@ -1,0 +1,134 @@
+"""Run the pipeline against a deployed stack: land Bronze, then every statement in order.
+
+The same code and the same SQL files run on both targets; only the Target differs. A
+failing statement stops the run (later ones build on it) and the result names its file,
+line and Athena's reason. Rows the SQL refused are counted per table and reason.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lakehouse.athena import QueryRecord, connect, run
+from lakehouse.config import project_root
+from lakehouse.pipeline.landing import Landed, MalformedLine, land
+from lakehouse.pipeline.sqlfiles import SqlStatement, load
+from lakehouse.target import Target
+
+SQL_DIR = project_root() / "pipeline" / "sql"
+DEMO_DIR = project_root() / "pipeline" / "demo"
+DATA_DIR = project_root() / "fixtures" / "data"
+
+#: Tables the pipeline builds, by layer, and the quarantine tables next to them.
+TABLES = {
+    "bronze": ["users_csv", "orders_csv"],
+    "silver": ["users", "orders"],
+    "gold": ["users", "orders_enriched", "daily_revenue"],
+}
+QUARANTINE = {"silver.users": "silver.users_rejected", "silver.orders": "silver.orders_rejected"}
+
+Listener = Callable[[SqlStatement, QueryRecord], None]
+
+
+def stack_values(outputs: dict[str, Any]) -> dict[str, str]:
+    """Placeholder values of the SQL files, from the stack's Terraform outputs."""
+    dbs, buckets = outputs["glue_database_names"], outputs["bucket_names"]
+    values = {f"{layer}_db": dbs[layer] for layer in ("bronze", "silver", "gold")}
+    values.update({f"{layer}_bucket": buckets[layer] for layer in ("bronze", "silver", "gold")})
+    return values
+
+
+def physical(name: str, outputs: dict[str, Any]) -> str:
+    """``silver.users`` -> ``<stack's silver database>.users``."""
+    layer, table = name.split(".", 1)
+    return f"{outputs['glue_database_names'][layer]}.{table}"
+
+
+@dataclass
+class PipelineResult:
+    """What one run did: files landed, statements run, rows refused, and how long it took."""
+
+    ok: bool = True
+    error: str | None = None
+    landed: list[Landed] = field(default_factory=list)
+    malformed: list[MalformedLine] = field(default_factory=list)
+    statements: list[dict[str, Any]] = field(default_factory=list)
+    quarantined: dict[str, dict[str, int]] = field(default_factory=dict)
+    row_counts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def quarantined_total(self) -> int:
+        return sum(sum(reasons.values()) for reasons in self.quarantined.values())
+
+    def summary(self) -> str:
+        head = "pipeline ok" if self.ok else f"pipeline FAILED: {self.error}"
+        lines = [f"{head} ({len(self.statements)} statements, {self.seconds:.1f} s)"]
+        for table, count in self.row_counts.items():
+            lines.append(f"  {table}: {count} rows")
+        for table, reasons in self.quarantined.items():
+            for reason, count in sorted(reasons.items()):
+                lines.append(f"  quarantined in {table}: {count} x {reason}")
+        lines += [f"  malformed line {m}" for m in self.malformed]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "error": self.error,
+            "seconds": round(self.seconds, 3),
+            "landed": [f.to_dict() for f in self.landed],
+            "malformed_lines": [str(m) for m in self.malformed],
+            "quarantined": self.quarantined,
+            "quarantined_total": self.quarantined_total,
+            "row_counts": self.row_counts,
+            "statements": self.statements,
+        }
+
+
+def run_pipeline(
+    target: Target,
+    outputs: dict[str, Any],
+    data_dir: Path = DATA_DIR,
+    sql_dir: Path = SQL_DIR,
+    listeners: list[Listener] | None = None,
+) -> PipelineResult:
+    """Land the CSVs and run every statement; never raises for a failed statement (see ``ok``)."""
+    started = time.monotonic()
+    result = PipelineResult()
+    statements = load(sql_dir, stack_values(outputs))
+    result.landed, result.malformed = land(target, outputs["bucket_names"]["bronze"], data_dir)
+    conn = connect(target, outputs["athena_workgroup_name"])
+    try:
+        for stmt in statements:
+            record, _ = run(conn, stmt.sql, label=stmt.job)
+            result.statements.append({"job": stmt.job, "where": stmt.where, **record.to_dict()})
+            for listener in listeners or []:
+                listener(stmt, record)
+            if not record.ok:
+                result.ok, result.error = False, f"{stmt.where}: {record.error}"
+                break
+        if result.ok:
+            _measure(conn, outputs, result)
+    finally:
+        conn.close()
+        result.seconds = time.monotonic() - started
+    return result
+
+
+def _measure(conn: Any, outputs: dict[str, Any], result: PipelineResult) -> None:
+    """Row counts of every table and the refused rows by reason."""
+    for layer, tables in TABLES.items():
+        for table in tables:
+            name = f"{layer}.{table}"
+            record, rows = run(conn, f"SELECT count(*) FROM {physical(name, outputs)}")
+            result.row_counts[name] = int(rows[0][0]) if record.ok and rows else -1
+    for clean, rejected in QUARANTINE.items():
+        record, rows = run(
+            conn, f"SELECT reject_reason, count(*) FROM {physical(rejected, outputs)} GROUP BY reject_reason"
+        )
+        result.quarantined[rejected] = {str(r[0]): int(r[1]) for r in rows} if record.ok else {}
