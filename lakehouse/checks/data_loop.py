@@ -1,0 +1,110 @@
+"""Exit check 2: CSV -> Iceberg -> Athena returns a row (the expected one, not just any).
+
+Judged on what Athena answered: the demo query's rows must contain a row with the values
+the scenario states. Data contracts are checked on every table the pipeline builds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from typing import Any
+
+from lakehouse.athena import QueryRecord, run
+from lakehouse.checks import CheckResult
+from lakehouse.contracts import Contract, ContractResult, check_contract
+from lakehouse.pipeline.runner import TABLES, physical
+
+
+def _same(actual: Any, expected: str) -> bool:
+    """Compare a converted Athena value with the text a feature file states."""
+    if actual is None:
+        return expected.strip().upper() in ("", "NULL")
+    if isinstance(actual, decimal.Decimal | float | int) and not isinstance(actual, bool):
+        try:
+            return decimal.Decimal(str(actual)) == decimal.Decimal(expected)
+        except decimal.InvalidOperation:
+            return False
+    if isinstance(actual, dt.datetime | dt.date):
+        return (
+            actual.isoformat(sep=" ").startswith(expected)
+            if isinstance(actual, dt.datetime)
+            else actual.isoformat() == expected
+        )
+    return str(actual) == expected
+
+
+def check_expected_row(record: QueryRecord, rows: list[tuple[Any, ...]], expected: dict[str, str]) -> CheckResult:
+    """Pass when the query succeeded and one of its rows has every expected column value."""
+    details = {"queries": [record.to_dict()], "expected_row": expected}
+    if not record.ok:
+        return CheckResult(False, None, expected, f"the Athena query failed: {record.error}", details)
+    missing = [c for c in expected if c not in record.columns]
+    if missing:
+        return CheckResult(False, record.columns, expected, f"the query has no column(s) {', '.join(missing)}", details)
+    if not rows:
+        return CheckResult(False, 0, expected, "the Athena query on Gold returned no rows", details)
+    index = {c: i for i, c in enumerate(record.columns)}
+    for row in rows:
+        if all(_same(row[index[c]], v) for c, v in expected.items()):
+            found = {c: row[index[c]] for c in record.columns}
+            details["matched_row"] = found
+            return CheckResult(True, found, expected, None, details)
+    key, value = next(iter(expected.items()))
+    near = [dict(zip(record.columns, r, strict=True)) for r in rows if _same(r[index[key]], value)]
+    shown = f"; rows with {key}={value}: {near[:3]}" if near else f"; no row has {key}={value}"
+    return CheckResult(False, len(rows), expected, f"no row of {len(rows)} matches the expected values{shown}", details)
+
+
+def read_frame(conn: Any, table: str) -> tuple[Any, QueryRecord]:
+    """All rows of a table as a pandas frame (decimals as floats, so expectations can compare)."""
+    import pandas as pd
+
+    record, rows = run(conn, f"SELECT * FROM {table}", keep_rows=0)
+    if not record.ok:
+        raise RuntimeError(f"reading {table} failed: {record.error}")
+    frame = pd.DataFrame.from_records(rows, columns=record.columns)
+    for column in frame.columns:
+        if len(frame) and isinstance(
+            frame[column].dropna().iloc[0] if frame[column].notna().any() else None, decimal.Decimal
+        ):
+            frame[column] = frame[column].astype(float)
+    return frame, record
+
+
+def check_contracts(conn: Any, outputs: dict[str, Any], contracts: list[Contract]) -> CheckResult:
+    """Every pipeline table has a contract and meets it; failures name table, expectation, rows."""
+    built = [f"{layer}.{t}" for layer, tables in TABLES.items() for t in tables]
+    by_table = {c.table: c for c in contracts}
+    counts: dict[str, int] = {}
+    results: list[ContractResult] = []
+    frames = {}
+    for table in built:
+        if table in by_table:
+            frames[table], _ = read_frame(conn, physical(table, outputs))
+            counts[table] = len(frames[table])
+
+    def count(name: str) -> int:
+        if name not in counts:
+            frame, _ = read_frame(conn, physical(name, outputs))
+            counts[name] = len(frame)
+        return counts[name]
+
+    for table in built:
+        if table in by_table:
+            results.append(check_contract(by_table[table], frames[table], count))
+    uncovered = [t for t in built if t not in by_table]
+    coverage = round(100.0 * (len(built) - len(uncovered)) / len(built), 1)
+    failures = [line for r in results for line in r.failures()]
+    details = {
+        "contracts": [r.to_dict() for r in results],
+        "tables": built,
+        "tables_without_contract": uncovered,
+        "coverage_pct": coverage,
+    }
+    if uncovered:
+        return CheckResult(False, coverage, 100.0, f"no data contract for {', '.join(uncovered)}", details)
+    if failures:
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        return CheckResult(False, coverage, 100.0, f"data contract violated: {failures[0]}{more}", details)
+    return CheckResult(True, coverage, 100.0, None, details)

@@ -1,0 +1,175 @@
+"""Data contracts: one YAML file per table, checked with Great Expectations on the table's rows.
+
+A contract names its table (``layer.table``), the expectations (Great Expectations' own
+names without the ``expect_`` prefix, and their arguments) and row-count relations to other
+tables. Great Expectations runs in an ephemeral context on a pandas frame: nothing is
+written to disk. It is imported only here, lazily: the import costs seconds per process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lakehouse.config import project_root
+
+CONTRACTS_DIR = project_root() / "fixtures" / "contracts"
+_LINE = "__line__"
+
+
+class ContractError(ValueError):
+    """A contract file that cannot be used; the message names file, line and field."""
+
+
+@dataclass
+class Expectation:
+    name: str  # e.g. column_values_to_not_be_null
+    kwargs: dict[str, Any]
+    line: int
+
+
+@dataclass
+class Contract:
+    path: Path
+    table: str  # layer.table
+    expectations: list[Expectation]
+    row_count: list[tuple[str, str | int, int]] = field(default_factory=list)  # (relation, other, line)
+
+
+class _LineLoader(yaml.SafeLoader):
+    """Remembers where each mapping starts, for error messages."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        mapping = super().construct_mapping(node, deep=deep)
+        mapping[_LINE] = node.start_mark.line + 1
+        return mapping
+
+
+def _class_name(name: str) -> str:
+    return "Expect" + "".join(part.capitalize() for part in name.split("_"))
+
+
+def load_contract(path: Path) -> Contract:
+    """Parse one contract; every problem is a ``ContractError`` naming file, line and field."""
+    import great_expectations.expectations as gxe
+
+    try:
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.MarkedYAMLError as err:
+        line = err.problem_mark.line + 1 if err.problem_mark else 0
+        raise ContractError(f"{path}:{line}: not valid YAML: {err.problem}") from None
+    if not isinstance(doc, dict):
+        raise ContractError(f"{path}:1: a contract is a mapping with `table` and `expectations`")
+    table = doc.get("table")
+    if not isinstance(table, str) or table.count(".") != 1:
+        raise ContractError(f"{path}:{doc.get(_LINE, 1)}: field `table` must be `layer.table`, got {table!r}")
+    unknown = set(doc) - {"table", "expectations", "row_count", "description", _LINE}
+    if unknown:
+        raise ContractError(f"{path}:{doc[_LINE]}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+    expectations = []
+    for item in doc.get("expectations") or []:
+        line = item.get(_LINE, 0) if isinstance(item, dict) else 0
+        if not isinstance(item, dict) or not isinstance(item.get("expect"), str):
+            raise ContractError(f"{path}:{line}: field `expect` missing (an expectation name, e.g. column_values_to_be_unique)")
+        name = item["expect"].removeprefix("expect_")
+        if not hasattr(gxe, _class_name(name)):
+            raise ContractError(f"{path}:{line}: field `expect`: unknown expectation {item['expect']!r}")
+        kwargs = {k: v for k, v in item.items() if k not in ("expect", _LINE)}
+        try:
+            getattr(gxe, _class_name(name))(**kwargs)
+        except Exception as err:  # pydantic's ValidationError: name the field it complains about
+            raise ContractError(f"{path}:{line}: expectation {name}: {str(err).splitlines()[0]}") from None
+        expectations.append(Expectation(name, kwargs, line))
+    relations = []
+    for item in doc.get("row_count") or []:
+        line = item.get(_LINE, 0) if isinstance(item, dict) else 0
+        pairs = [(k, v) for k, v in (item.items() if isinstance(item, dict) else []) if k != _LINE]
+        if len(pairs) != 1 or pairs[0][0] not in ("equals", "at_most", "at_least"):
+            raise ContractError(f"{path}:{line}: field `row_count` entries are one of equals/at_most/at_least: <table or number>")
+        relations.append((pairs[0][0], pairs[0][1], line))
+    return Contract(path, table, expectations, relations)
+
+
+def load_contracts(directory: Path = CONTRACTS_DIR) -> list[Contract]:
+    """Every contract of a directory; all files are read before any error is raised."""
+    contracts, errors = [], []
+    for path in sorted(directory.glob("*.yml")):
+        try:
+            contracts.append(load_contract(path))
+        except ContractError as err:
+            errors.append(str(err))
+    if errors:
+        raise ContractError("\n".join(errors))
+    return contracts
+
+
+@dataclass
+class ContractResult:
+    """One table's contract outcome: the evidence shape ``details.contracts`` entries use."""
+
+    table: str
+    suite: str
+    success: bool
+    rows: int
+    expectations: list[dict[str, Any]]
+
+    def failures(self) -> list[str]:
+        return [
+            f"{self.table}: {e['expectation']}{'(' + e['column'] + ')' if e.get('column') else ''} failed"
+            + (f" for {e['unexpected_count']} row(s)" if e.get("unexpected_count") else "")
+            + (f" ({e['details']})" if e.get("details") else "")
+            for e in self.expectations
+            if not e["success"]
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"table": self.table, "suite": self.suite, "success": self.success, "rows": self.rows,
+                "expectations": self.expectations}
+
+
+def check_contract(contract: Contract, frame: Any, counts: Callable[[str], int]) -> ContractResult:
+    """Validate ``frame`` (the table's rows) against the contract; ``counts`` gives other tables' sizes."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+
+    context = gx.get_context(mode="ephemeral")
+    source = context.data_sources.add_pandas(name=f"contract-{contract.table}")
+    batch_def = source.add_dataframe_asset(name=contract.table).add_batch_definition_whole_dataframe("all")
+    suite = gx.ExpectationSuite(name=contract.path.stem)
+    for e in contract.expectations:
+        suite.add_expectation(getattr(gxe, _class_name(e.name))(**e.kwargs))
+    relation_notes = []
+    for relation, other, _ in contract.row_count:
+        n = other if isinstance(other, int) else counts(str(other))
+        relation_notes.append(f"{relation} {other} ({n} rows)")
+        if relation == "equals":
+            suite.add_expectation(gxe.ExpectTableRowCountToEqual(value=n))
+        elif relation == "at_most":
+            suite.add_expectation(gxe.ExpectTableRowCountToBeBetween(max_value=n))
+        else:
+            suite.add_expectation(gxe.ExpectTableRowCountToBeBetween(min_value=n))
+    outcome = batch_def.get_batch(batch_parameters={"dataframe": frame}).validate(suite)
+    rows = []
+    relation_iter = iter(relation_notes)
+    for r in outcome.results:
+        kind = r.expectation_config.type
+        kwargs = r.expectation_config.kwargs
+        entry: dict[str, Any] = {"expectation": kind, "success": bool(r.success)}
+        if kwargs.get("column"):
+            entry["column"] = kwargs["column"]
+        if "unexpected_count" in r.result:
+            entry["unexpected_count"] = int(r.result["unexpected_count"] or 0)
+        if kind.startswith("expect_table_row_count"):
+            entry["details"] = f"row count {r.result.get('observed_value')}, expected {next(relation_iter, '')}"
+        elif not r.success and r.result.get("partial_unexpected_list"):
+            entry["details"] = f"e.g. {r.result['partial_unexpected_list'][:3]}"
+        rows.append(entry)
+    return ContractResult(contract.table, suite.name, bool(outcome.success), len(frame), rows)

@@ -1,0 +1,78 @@
+"""Steps of exit check 2 (data loop): load the sample, query Gold through Athena, check contracts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pytest_bdd import parsers, then, when
+
+from lakehouse.athena import connect, run
+from lakehouse.checks.data_loop import check_contracts, check_expected_row
+from lakehouse.config import RunOptions
+from lakehouse.contracts import load_contracts
+from lakehouse.evidence import ArtifactStore, CheckEvidence
+from lakehouse.iceberg import snapshot
+from lakehouse.pipeline.demo import demo_queries
+from lakehouse.pipeline.runner import PipelineResult, run_pipeline
+from lakehouse.stack import Deployment
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(deployment: Deployment, run_options: RunOptions) -> PipelineResult:
+    """The pipeline, run once per session on the deployed stack (later checks read what it built)."""
+    if not deployment.ok:
+        raise RuntimeError(f"stack {deployment.stack.stack_id} is not deployed: {deployment.error}")
+    assert run_options.data_dir is not None
+    return run_pipeline(deployment.stack.target, deployment.record.outputs, data_dir=run_options.data_dir)
+
+
+@pytest.fixture
+def athena(deployment: Deployment) -> Iterator[Any]:
+    conn = connect(deployment.stack.target, deployment.record.outputs["athena_workgroup_name"])
+    yield conn
+    conn.close()
+
+
+@when("the sample CSVs are loaded through Bronze, Silver and Gold")
+def load_sample(
+    pipeline_run: PipelineResult, evidence: CheckEvidence, artifacts: ArtifactStore, deployment: Deployment
+) -> None:
+    evidence.artifacts.append(artifacts.write_json(f"pipeline-{deployment.stack.stack_id}.json", pipeline_run.to_dict()))
+    evidence.details["pipeline"] = {
+        k: v for k, v in pipeline_run.to_dict().items() if k not in ("statements", "landed")
+    }
+    assert pipeline_run.ok, f"the pipeline failed at {pipeline_run.error}"
+
+
+@when(parsers.parse('the demo query "{name}" runs on Gold through Athena'))
+def demo_query(name: str, athena: Any, deployment: Deployment, facts: dict[str, Any]) -> None:
+    queries = demo_queries(deployment.record.outputs)
+    assert name in queries, f"no demo query {name!r} in pipeline/demo/ (have: {', '.join(queries)})"
+    facts["query"] = run(athena, queries[name])
+
+
+@then("it returns the expected row")
+def expected_row(datatable: list[list[str]], facts: dict[str, Any], evidence: CheckEvidence) -> None:
+    header, values = datatable[0], datatable[1]
+    record, rows = facts["query"]
+    result = check_expected_row(record, rows, dict(zip(header, values, strict=True)))
+    evidence.record(result)
+    assert result.passed, result.reason
+
+
+@then("the Gold table is an Iceberg table with a current snapshot")
+def gold_snapshot(deployment: Deployment, evidence: CheckEvidence) -> None:
+    gold_db = deployment.record.outputs["glue_database_names"]["gold"]
+    found = snapshot(deployment.stack.target, gold_db, "daily_revenue")
+    evidence.details["iceberg_snapshot"] = found
+    assert found.get("snapshot_id"), f"{gold_db}.daily_revenue has no current Iceberg snapshot"
+
+
+@then("every table the pipeline built meets its data contract")
+def contracts_met(athena: Any, deployment: Deployment, evidence: CheckEvidence) -> None:
+    result = check_contracts(athena, deployment.record.outputs, load_contracts())
+    evidence.details.update(result.details)
+    evidence.details["contract_coverage_pct"] = result.measured
+    assert result.passed, result.reason
