@@ -63,7 +63,9 @@ class QueryRecord:
         return {k: v for k, v in asdict(self).items() if v is not None}
 
 
-def run(conn: Connection[Any], sql: str, label: str | None = None, keep_rows: int = KEEP_ROWS) -> tuple[QueryRecord, list[tuple[Any, ...]]]:
+def run(
+    conn: Connection[Any], sql: str, label: str | None = None, keep_rows: int = KEEP_ROWS
+) -> tuple[QueryRecord, list[tuple[Any, ...]]]:
     """Run one statement; the record (first rows only) and all rows. Failures are recorded, not raised."""
     record = QueryRecord(sql=sql.strip(), label=label)
     cursor = conn.cursor()

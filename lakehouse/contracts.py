@@ -76,7 +76,9 @@ def load_contract(path: Path) -> Contract:
     for item in doc.get("expectations") or []:
         line = item.get(_LINE, 0) if isinstance(item, dict) else 0
         if not isinstance(item, dict) or not isinstance(item.get("expect"), str):
-            raise ContractError(f"{path}:{line}: field `expect` missing (an expectation name, e.g. column_values_to_be_unique)")
+            raise ContractError(
+                f"{path}:{line}: field `expect` missing (an expectation name, e.g. column_values_to_be_unique)"
+            )
         name = item["expect"].removeprefix("expect_")
         if not hasattr(gxe, _class_name(name)):
             raise ContractError(f"{path}:{line}: field `expect`: unknown expectation {item['expect']!r}")
@@ -91,7 +93,9 @@ def load_contract(path: Path) -> Contract:
         line = item.get(_LINE, 0) if isinstance(item, dict) else 0
         pairs = [(k, v) for k, v in (item.items() if isinstance(item, dict) else []) if k != _LINE]
         if len(pairs) != 1 or pairs[0][0] not in ("equals", "at_most", "at_least"):
-            raise ContractError(f"{path}:{line}: field `row_count` entries are one of equals/at_most/at_least: <table or number>")
+            raise ContractError(
+                f"{path}:{line}: field `row_count` entries are one of equals/at_most/at_least: <table or number>"
+            )
         relations.append((pairs[0][0], pairs[0][1], line))
     return Contract(path, table, expectations, relations)
 
@@ -129,8 +133,13 @@ class ContractResult:
         ]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"table": self.table, "suite": self.suite, "success": self.success, "rows": self.rows,
-                "expectations": self.expectations}
+        return {
+            "table": self.table,
+            "suite": self.suite,
+            "success": self.success,
+            "rows": self.rows,
+            "expectations": self.expectations,
+        }
 
 
 def check_contract(contract: Contract, frame: Any, counts: Callable[[str], int]) -> ContractResult:
@@ -160,8 +169,9 @@ def check_contract(contract: Contract, frame: Any, counts: Callable[[str], int])
     rows = []
     relation_iter = iter(relation_notes)
     for r in outcome.results:
-        kind = r.expectation_config.type
-        kwargs = r.expectation_config.kwargs
+        config = r.expectation_config
+        assert config is not None
+        kind, kwargs = config.type, config.kwargs
         entry: dict[str, Any] = {"expectation": kind, "success": bool(r.success)}
         if kwargs.get("column"):
             entry["column"] = kwargs["column"]

@@ -25,12 +25,10 @@ def _same(actual: Any, expected: str) -> bool:
             return decimal.Decimal(str(actual)) == decimal.Decimal(expected)
         except decimal.InvalidOperation:
             return False
-    if isinstance(actual, dt.datetime | dt.date):
-        return (
-            actual.isoformat(sep=" ").startswith(expected)
-            if isinstance(actual, dt.datetime)
-            else actual.isoformat() == expected
-        )
+    if isinstance(actual, dt.datetime):
+        return actual.isoformat(sep=" ").startswith(expected)
+    if isinstance(actual, dt.date):
+        return actual.isoformat() == expected
     return str(actual) == expected
 
 

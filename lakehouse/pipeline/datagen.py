@@ -34,8 +34,15 @@ def users(n: int, rng: random.Random) -> list[list[str]]:
         signup = START + dt.timedelta(minutes=rng.randrange(0, 60 * 24 * 30))
         ssn = f"{rng.randrange(900, 1000)}-{rng.randrange(10, 100)}-{rng.randrange(1000, 10000)}"
         rows.append(
-            [str(i), f"{first}.{last}{i}@example.com".lower(), f"{first} {last}", ssn, rng.choice(COUNTRIES),
-             _ts(signup), _ts(signup)]
+            [
+                str(i),
+                f"{first}.{last}{i}@example.com".lower(),
+                f"{first} {last}",
+                ssn,
+                rng.choice(COUNTRIES),
+                _ts(signup),
+                _ts(signup),
+            ]
         )
     return rows
 
@@ -47,8 +54,15 @@ def dirty_users(n: int) -> list[list[str]]:
         [str(n + 1), "not-an-email", "No Mail", "900-22-2222", "US", "2026-01-02 11:00:00", "2026-01-02 11:00:00"],
         [str(n + 2), "no.ssn@example.com", "No Ssn", "123456789", "DE", "2026-01-02 12:00:00", "2026-01-02 12:00:00"],
         [str(n + 3), "late@example.com", "Truncated Line"],  # a line cut short
-        ["1", "updated.user1@example.com", "Updated User", "900-00-0001", "JP", "2026-01-01 00:00:00",
-         "2026-02-01 00:00:00"],
+        [
+            "1",
+            "updated.user1@example.com",
+            "Updated User",
+            "900-00-0001",
+            "JP",
+            "2026-01-01 00:00:00",
+            "2026-02-01 00:00:00",
+        ],
     ]
 
 

@@ -66,7 +66,9 @@ def inspect_csv(path: Path, text: str | None = None) -> tuple[int, list[Malforme
             rows += 1
             if len(fields) != width:
                 problems.append(
-                    MalformedLine(path.name, line_start, f"expected {width} fields (as the header), found {len(fields)}")
+                    MalformedLine(
+                        path.name, line_start, f"expected {width} fields (as the header), found {len(fields)}"
+                    )
                 )
             line_start = reader.line_num + 1
     except csv.Error as err:

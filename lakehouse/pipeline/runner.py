@@ -127,7 +127,7 @@ def _measure(conn: Any, outputs: dict[str, Any], result: PipelineResult) -> None
             name = f"{layer}.{table}"
             record, rows = run(conn, f"SELECT count(*) FROM {physical(name, outputs)}")
             result.row_counts[name] = int(rows[0][0]) if record.ok and rows else -1
-    for clean, rejected in QUARANTINE.items():
+    for rejected in QUARANTINE.values():
         record, rows = run(
             conn, f"SELECT reject_reason, count(*) FROM {physical(rejected, outputs)} GROUP BY reject_reason"
         )

@@ -234,8 +234,10 @@ def _page(execution: QueryExecution, token: str | None, max_results: int | None)
     assert outcome is not None
     size = min(max_results or MAX_PAGE, MAX_PAGE)
     # A SELECT's first page starts with the header row, as Athena's does.
-    header = [[c.name for c in outcome.columns]] if outcome.statement_type == "DML" and outcome.columns else []
-    rows: list[list[str | None]] = header + outcome.rows  # type: ignore[operator]
+    header: list[list[str | None]] = (
+        [[c.name for c in outcome.columns]] if outcome.statement_type == "DML" and outcome.columns else []
+    )
+    rows = header + outcome.rows
     start = int(token) if token else 0
     if token and (not token.isdigit() or start > len(rows)):
         raise InvalidRequest("The NextToken is not valid.")

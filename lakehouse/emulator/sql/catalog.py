@@ -21,7 +21,6 @@ import pyarrow.csv as pacsv
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from pyiceberg.catalog.glue import GlueCatalog
-from pyiceberg.partitioning import PartitionField, PartitionSpec
 from pyiceberg.schema import Schema
 from pyiceberg.table import Table as IcebergTable
 from pyiceberg.transforms import (
@@ -150,9 +149,7 @@ class LakeCatalog:
     def _scan_iceberg(self, info: TableInfo, snapshot_id: int | None) -> Scan:
         table = self.load_iceberg(info)
         if snapshot_id is not None and table.snapshot_by_id(snapshot_id) is None:
-            raise AthenaError(
-                "INVALID_ARGUMENTS", f"line 1:1: Iceberg snapshot ID does not exist: {snapshot_id}"
-            )
+            raise AthenaError("INVALID_ARGUMENTS", f"line 1:1: Iceberg snapshot ID does not exist: {snapshot_id}")
         current = table.current_snapshot()
         scan = table.scan(snapshot_id=snapshot_id) if snapshot_id is not None else table.scan()
         tasks = list(scan.plan_files())
@@ -167,7 +164,9 @@ class LakeCatalog:
         table = self.load_iceberg(info)
         snap = table.snapshot_as_of_timestamp(epoch_ms)
         if snap is None:
-            raise AthenaError("INVALID_ARGUMENTS", f"line 1:1: No version history table {info.qualified} at or before that time")
+            raise AthenaError(
+                "INVALID_ARGUMENTS", f"line 1:1: No version history table {info.qualified} at or before that time"
+            )
         return snap.snapshot_id
 
     def _scan_hive(self, info: TableInfo, with_path: bool) -> Scan:
@@ -185,12 +184,16 @@ class LakeCatalog:
             scanned += size
             table = _parse_text(body, names, info.serde, skip)
             if with_path:
-                table = table.append_column(PATH_COLUMN, pa.array([f"s3://{bucket}/{key}"] * table.num_rows, pa.string()))
+                table = table.append_column(
+                    PATH_COLUMN, pa.array([f"s3://{bucket}/{key}"] * table.num_rows, pa.string())
+                )
             batches.append(table)
         if batches:
             arrow = pa.concat_tables(batches)
         else:
-            fields = [pa.field(n, pa.string()) for n in names] + ([pa.field(PATH_COLUMN, pa.string())] if with_path else [])
+            fields = [pa.field(n, pa.string()) for n in names] + (
+                [pa.field(PATH_COLUMN, pa.string())] if with_path else []
+            )
             arrow = pa.schema(fields).empty_table()
         return Scan(_cast_hive(arrow, info), scanned)
 
@@ -230,7 +233,11 @@ class LakeCatalog:
         if partitions:
             with table.update_spec() as spec:
                 for column, transform, arg in partitions:
-                    spec.add_field(column, _transform(transform, arg), f"{column}_{transform}" if transform != "identity" else column)
+                    spec.add_field(
+                        column,
+                        _transform(transform, arg),
+                        f"{column}_{transform}" if transform != "identity" else column,
+                    )
             table = self.load_iceberg(TableInfo(database, name, "iceberg", location))
         return table
 
@@ -335,7 +342,10 @@ def _parse_text(body: bytes, names: list[str], serde: dict[str, str], skip: int)
         io.BytesIO(body),
         read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip, block_size=1 << 24),
         parse_options=pacsv.ParseOptions(
-            delimiter=sep, quote_char=quote, escape_char=escape, newlines_in_values=bool(quote),
+            delimiter=sep,
+            quote_char=quote,
+            escape_char=escape,
+            newlines_in_values=bool(quote),
             invalid_row_handler=keep_odd,
         ),
         convert_options=pacsv.ConvertOptions(
@@ -349,7 +359,9 @@ def _parse_text(body: bytes, names: list[str], serde: dict[str, str], skip: int)
         return arrow
     fixed: list[list[str | None]] = []
     for _, text in odd:
-        fields = next(csv.reader([text], delimiter=sep, quotechar=quote or None, escapechar=escape or None), [])
+        quotechar = quote if isinstance(quote, str) else None
+        escapechar = escape if isinstance(escape, str) else None
+        fields = next(csv.reader([text], delimiter=sep, quotechar=quotechar, escapechar=escapechar), [])
         fixed.append([*fields[: len(names)], *([None] * (len(names) - len(fields)))])
     extra = pa.table({n: pa.array([r[i] for r in fixed], pa.string()) for i, n in enumerate(names)})
     return pa.concat_tables([arrow, extra])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
+from typing import cast
 
 import sqlglot
 from sqlglot import exp
@@ -50,8 +51,9 @@ def parse(sql: str) -> Statement:
     """Parse one statement; syntax errors fail like Athena's (``SYNTAX_ERROR: line L:C: ...``)."""
     for kind, pattern in (("SHOW_TABLES", _SHOW_TABLES), ("SHOW_DATABASES", _SHOW_DATABASES)):
         if m := pattern.match(sql):
-            return Statement(sql, kind, None, {"database": m.group(1) if kind == "SHOW_TABLES" else None,
-                                               "pattern": m.groups()[-1]})
+            return Statement(
+                sql, kind, None, {"database": m.group(1) if kind == "SHOW_TABLES" else None, "pattern": m.groups()[-1]}
+            )
     if m := _SHOW_COLUMNS.match(sql):
         db, name = (m.group(1), m.group(2)) if m.group(2) else (None, m.group(1))
         return Statement(sql, "SHOW_COLUMNS", None, {"database": db, "table": name})
@@ -68,7 +70,7 @@ def parse(sql: str) -> Statement:
         raise AthenaError("SYNTAX_ERROR", "line 1:1: empty statement")
     if len(trees) > 1:
         raise AthenaError("SYNTAX_ERROR", "line 1:1: only one statement per query is allowed")
-    tree = trees[0]
+    tree = cast(exp.Expression, trees[0])
     return Statement(sql, _kind(sql, tree), tree)
 
 
@@ -151,7 +153,7 @@ def to_duckdb(tree: exp.Expression) -> str:
 
 def has_property(tree: exp.Expression, kind: type[exp.Expression]) -> bool:
     props = tree.args.get("properties")
-    return bool(props) and any(isinstance(p, kind) for p in props.expressions)
+    return props is not None and any(isinstance(p, kind) for p in props.expressions)
 
 
 def properties(tree: exp.Expression) -> dict[str, str]:
@@ -180,7 +182,9 @@ def partition_exprs(tree: exp.Expression) -> list[exp.Expression]:
         if isinstance(prop, exp.Property) and prop.name.lower() in ("partitioning", "partitioned_by"):
             value = prop.args.get("value")
             items = value.expressions if isinstance(value, exp.Array) else [value]
-            return [sqlglot.parse_one(i.name, read=READ) for i in items if isinstance(i, exp.Literal)]
+            return [
+                cast(exp.Expression, sqlglot.parse_one(i.name, read=READ)) for i in items if isinstance(i, exp.Literal)
+            ]
     return []
 
 
@@ -204,7 +208,7 @@ def serde(tree: exp.Expression) -> dict[str, str]:
     return {"library": "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"}
 
 
-def column_defs(tree: exp.Create) -> list[tuple[str, exp.DataType]]:
+def column_defs(tree: exp.Expression) -> list[tuple[str, exp.DataType]]:
     schema = tree.this
     if not isinstance(schema, exp.Schema):
         return []

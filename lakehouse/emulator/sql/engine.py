@@ -86,8 +86,8 @@ class Engine:
         if handler is None:
             what = stmt.kind.replace("_", " ").removeprefix("COMMAND ")
             raise AthenaError(
-                "NOT_SUPPORTED", f"line 1:1: {what} statements are not supported by the local Athena emulator "
-                f"(supported: {SUPPORTED})"
+                "NOT_SUPPORTED",
+                f"line 1:1: {what} statements are not supported by the local Athena emulator (supported: {SUPPORTED})",
             )
         run = _Run(self.catalog, stmt, database.lower(), scan_limit)
         try:
@@ -122,7 +122,7 @@ class Engine:
             count = run.count(to_duckdb(tree))
             if count:
                 table.append(run.target_rows(table))
-                run.snapshots[info.qualified] = table.current_snapshot().snapshot_id
+                run.snapshots[info.qualified] = _snapshot_id(table)
         return Outcome("INSERT", "DML", update_count=count)
 
     def _rewrite(self, run: _Run, kind: str) -> Outcome:
@@ -143,7 +143,7 @@ class Engine:
             count = run.count(to_duckdb(tree))
             if count:
                 table.overwrite(run.target_rows(table))
-                run.snapshots[info.qualified] = table.current_snapshot().snapshot_id
+                run.snapshots[info.qualified] = _snapshot_id(table)
         return Outcome(kind, "DML", update_count=count)
 
     def _run_merge(self, run: _Run) -> Outcome:
@@ -181,7 +181,7 @@ class Engine:
         table = self.catalog.create_iceberg(db, name, data.schema, location, partitions, {})
         if data.num_rows:
             table.append(data.cast(table.schema().as_arrow()))
-            run.snapshots[f"{db}.{name}"] = table.current_snapshot().snapshot_id
+            run.snapshots[f"{db}.{name}"] = _snapshot_id(table)
         return Outcome("CTAS", "DDL", update_count=data.num_rows)
 
     def _run_create_table(self, run: _Run) -> Outcome:
@@ -196,7 +196,9 @@ class Engine:
             )
         fmt = props.get("format", "parquet").lower()
         if fmt != "parquet":
-            raise AthenaError("NOT_SUPPORTED", f"{where(run.sql, target)}Iceberg format '{fmt}' (only parquet is emulated)")
+            raise AthenaError(
+                "NOT_SUPPORTED", f"{where(run.sql, target)}Iceberg format '{fmt}' (only parquet is emulated)"
+            )
         if not props.get("location"):
             raise AthenaError("GENERIC_USER_ERROR", f"{where(run.sql, target)}LOCATION is required for Iceberg tables")
         db, name = run.new_table_name(target, tree)
@@ -213,7 +215,9 @@ class Engine:
         target = dialect.target_table(tree)
         props = dialect.properties(tree)
         if props.get("table_type", "").upper() == "ICEBERG":
-            raise AthenaError("NOT_SUPPORTED", f"{where(run.sql, target)}External keyword not supported for table type ICEBERG.")
+            raise AthenaError(
+                "NOT_SUPPORTED", f"{where(run.sql, target)}External keyword not supported for table type ICEBERG."
+            )
         if not props.get("location"):
             raise AthenaError("GENERIC_USER_ERROR", f"{where(run.sql, target)}LOCATION is required for external tables")
         db, name = run.new_table_name(target, tree)
@@ -232,7 +236,9 @@ class Engine:
         if info is None:
             if tree.args.get("exists"):
                 return Outcome("DROP_TABLE", "DDL")
-            raise AthenaError("TABLE_NOT_FOUND", f"{where(run.sql, target)}Table 'awsdatacatalog.{db}.{name}' does not exist")
+            raise AthenaError(
+                "TABLE_NOT_FOUND", f"{where(run.sql, target)}Table 'awsdatacatalog.{db}.{name}' does not exist"
+            )
         self.catalog.drop(info)
         return Outcome("DROP_TABLE", "DDL")
 
@@ -259,7 +265,9 @@ class Engine:
             raise AthenaError("SCHEMA_NOT_FOUND", f"line 1:1: Schema '{name}' does not exist")
         tables = self.catalog.tables(name)
         if tables and not tree.args.get("cascade"):
-            raise AthenaError("GENERIC_USER_ERROR", f"line 1:1: Database {name} is not empty. One or more tables exist.")
+            raise AthenaError(
+                "GENERIC_USER_ERROR", f"line 1:1: Database {name} is not empty. One or more tables exist."
+            )
         for table in tables:
             info = self.catalog.describe(name, table)
             if info is not None:
@@ -331,7 +339,9 @@ class _Run:
         self.require_database(db, node)
         info = self.catalog.describe(db, name)
         if info is None:
-            raise AthenaError("TABLE_NOT_FOUND", f"{where(self.sql, node)}Table 'awsdatacatalog.{db}.{name}' does not exist")
+            raise AthenaError(
+                "TABLE_NOT_FOUND", f"{where(self.sql, node)}Table 'awsdatacatalog.{db}.{name}' does not exist"
+            )
         return info
 
     def resolve(self, table: exp.Table) -> TableInfo:
@@ -370,7 +380,9 @@ class _Run:
         if info.kind == "hive":
             return info.columns
         schema = self.catalog.load_iceberg(info).schema()
-        return [(f.name, _HIVE_NAMES.get(str(f.field_type), str(f.field_type).replace(", ", ","))) for f in schema.fields]
+        return [
+            (f.name, _HIVE_NAMES.get(str(f.field_type), str(f.field_type).replace(", ", ","))) for f in schema.fields
+        ]
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -409,7 +421,9 @@ class _Run:
         if version is None:
             return None
         if info.kind != "iceberg":
-            raise AthenaError("NOT_SUPPORTED", f"{where(self.sql, self._original(table))}time travel on {info.qualified}")
+            raise AthenaError(
+                "NOT_SUPPORTED", f"{where(self.sql, self._original(table))}time travel on {info.qualified}"
+            )
         value = version.expression
         if str(version.this).upper() == "VERSION":
             return int(value.name)
@@ -520,18 +534,24 @@ class _Run:
             "to access requested resources",
         )
 
-    def _find(self, kind: type[exp.Expression], name: str) -> exp.Expression | None:
+    def _find(self, kind: type[Any], name: str) -> exp.Expression | None:
         assert self.stmt.tree is not None
         for node in self.stmt.tree.find_all(kind):
-            node_name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
+            node_name = node.name if isinstance(node, exp.Anonymous) else str(node.key)
             if node_name.lower() == name.lower():
                 return node
         return None
 
 
+def _snapshot_id(table: Any) -> int:
+    snapshot = table.current_snapshot()
+    assert snapshot is not None, "a table just written has a snapshot"
+    return int(snapshot.snapshot_id)
+
+
 def _name_unnamed_columns(query: exp.Expression) -> None:
     """Athena names an unaliased expression column ``_colN`` (N its position), not after its text."""
-    select = query
+    select: Any = query
     while isinstance(select, exp.SetOperation):
         select = select.left
     if not isinstance(select, exp.Select):

@@ -1,0 +1,86 @@
+"""``lakehouse pipeline`` and ``lakehouse demo``: the data loop from a shell, on a deployed stack.
+
+They attach to a stack ``make up`` recorded (``--stack-id``, ``LAKEHOUSE_STACK_ID``, or the only
+one there is) and use its target, so the same command works for a local or an aws stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from lakehouse.athena import connect, run
+from lakehouse.config import RunOptions, env_options
+from lakehouse.pipeline.demo import demo_queries, format_rows
+from lakehouse.pipeline.runner import DATA_DIR, run_pipeline
+from lakehouse.stack import Deployment, Lifecycle, StackError, list_records
+
+
+def attach(stack_id: str | None) -> Deployment:
+    values = env_options()
+    if stack_id:
+        values["stack_id"] = stack_id
+    if "stack_id" not in values:
+        deployed = [r.stack_id for r in list_records(RunOptions()) if r.status == "deployed"]
+        if len(deployed) != 1:
+            known = ", ".join(deployed) or "none (run `make up` first)"
+            raise StackError(f"pass --stack-id or set LAKEHOUSE_STACK_ID; deployed stacks here: {known}")
+        values["stack_id"] = deployed[0]
+    values["deployed"] = True
+    return Lifecycle(RunOptions(**values)).attach()  # type: ignore[arg-type]
+
+
+def cmd_pipeline(args: argparse.Namespace) -> int:
+    """Land the CSVs and build Silver and Gold on a deployed stack; print what happened."""
+    dep = attach(args.stack_id)
+    result = run_pipeline(dep.stack.target, dep.record.outputs, data_dir=Path(args.data_dir))
+    print(result.summary())
+    if args.json:
+        Path(args.json).write_text(json.dumps(result.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+    return 0 if result.ok else 1
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Run the demo queries (or the SQL given) through Athena and print their rows."""
+    dep = attach(args.stack_id)
+    outputs = dep.record.outputs
+    queries = {"query": args.sql} if args.sql else demo_queries(outputs)
+    if args.names:
+        unknown = [n for n in args.names if n not in queries]
+        if unknown:
+            print(f"error: no demo query {', '.join(unknown)} (have: {', '.join(queries)})", file=sys.stderr)
+            return 2
+        queries = {n: queries[n] for n in args.names}
+    conn = connect(dep.stack.target, outputs["athena_workgroup_name"], schema=outputs["glue_database_names"]["gold"])
+    failed = 0
+    try:
+        for name, sql in queries.items():
+            record, rows = run(conn, sql, label=name)
+            print(
+                f"-- {name} (query {record.query_execution_id}, {record.data_scanned_bytes} bytes scanned, "
+                f"{record.wall_ms} ms)"
+            )
+            if record.ok:
+                print(format_rows(record.columns, rows) if record.columns else f"{record.update_count} rows changed")
+            else:
+                failed += 1
+                print(f"FAILED: {record.error}")
+            print()
+    finally:
+        conn.close()
+    return 1 if failed else 0
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    pipeline = sub.add_parser("pipeline", help="load CSVs through Bronze, Silver and Gold on a deployed stack")
+    pipeline.add_argument("--stack-id")
+    pipeline.add_argument("--data-dir", default=str(DATA_DIR), help="folder with users.csv and orders.csv")
+    pipeline.add_argument("--json", metavar="FILE", help="also write the full result as JSON")
+    pipeline.set_defaults(func=cmd_pipeline)
+    demo = sub.add_parser("demo", help="run the demo queries on Gold through Athena and print the rows")
+    demo.add_argument("names", nargs="*", help="demo queries to run (default: all in pipeline/demo/)")
+    demo.add_argument("--stack-id")
+    demo.add_argument("--sql", help="run this SQL instead (default schema: the Gold database)")
+    demo.set_defaults(func=cmd_demo)

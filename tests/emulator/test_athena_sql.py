@@ -1,0 +1,289 @@
+"""The emulator's Athena runs SQL: a compatibility set through pyathena's default cursor.
+
+Each test states what Athena does and checks the emulator does the same, through the
+client library the harness and users use, so botocore and pyathena parse every answer.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pyathena
+import pytest
+from pyathena.error import OperationalError
+from pyiceberg.catalog.glue import GlueCatalog
+
+from lakehouse.emulator.process import EmulatorHandle
+from tests.emulator.conftest import REGION, AwsClientFactory
+
+WORK_GROUP = "compat"
+RESULTS = "s3://compat-results/out/"
+
+
+@pytest.fixture(scope="module")
+def lake(aws_client: AwsClientFactory) -> dict[str, str]:
+    """Buckets, a Glue database and a workgroup that writes results to S3."""
+    s3, glue = aws_client("s3"), aws_client("glue")
+    for bucket in ("compat-results", "compat-lake"):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    glue.create_database(DatabaseInput={"Name": "compat"})
+    aws_client("athena").create_work_group(
+        Name=WORK_GROUP,
+        Configuration={"ResultConfiguration": {"OutputLocation": RESULTS}, "EnforceWorkGroupConfiguration": True},
+    )
+    s3.put_object(
+        Bucket="compat-lake",
+        Key="raw/people/people.csv",
+        Body=b'id,name,city\n1,"Doe, Jane",Tokyo\n2,,Osaka\n3,Short\n',
+    )
+    return {"db": "compat", "bucket": "compat-lake"}
+
+
+@pytest.fixture
+def cursor(emulator: EmulatorHandle, lake: dict[str, str]) -> Iterator[Any]:
+    conn = pyathena.connect(
+        work_group=WORK_GROUP,
+        region_name=REGION,
+        schema_name=lake["db"],
+        endpoint_url=emulator.endpoint,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        poll_interval=0.05,
+    )
+    yield conn.cursor()
+    conn.close()
+
+
+def fresh(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:8]}"
+
+
+def iceberg_table(cursor: Any, columns: str, name: str | None = None) -> str:
+    name = name or fresh("t")
+    cursor.execute(
+        f"CREATE TABLE {name} ({columns}) LOCATION 's3://compat-lake/{name}/' "
+        "TBLPROPERTIES ('table_type'='ICEBERG', 'format'='parquet')"
+    )
+    return name
+
+
+def failure(cursor: Any, sql: str) -> str:
+    """Athena's reason for a statement that must fail (as a FAILED query, not as a server error)."""
+    with pytest.raises(OperationalError) as err:
+        cursor.execute(sql)
+    return str(err.value)
+
+
+def newest_execution(aws_client: AwsClientFactory) -> dict[str, Any]:
+    athena = aws_client("athena")
+    newest = athena.list_query_executions(WorkGroup=WORK_GROUP)["QueryExecutionIds"][0]
+    return athena.get_query_execution(QueryExecutionId=newest)["QueryExecution"]
+
+
+def test_types_come_back_as_python_values(cursor: Any) -> None:
+    cursor.execute(
+        "SELECT 1, CAST(2 AS bigint), 'x', NULL, DATE '2026-01-02', TIMESTAMP '2026-01-02 03:04:05.678', "
+        "true, 1.5e0, CAST('12.30' AS decimal(10,2))"
+    )
+    row = cursor.fetchone()
+    assert row == (
+        1,
+        2,
+        "x",
+        None,
+        dt.date(2026, 1, 2),
+        dt.datetime(2026, 1, 2, 3, 4, 5, 678000),
+        True,
+        1.5,
+        Decimal("12.30"),
+    )
+    types = [d[1] for d in cursor.description]
+    assert types == ["integer", "bigint", "varchar", "integer", "date", "timestamp", "boolean", "double", "decimal"]
+    assert [d[0] for d in cursor.description][:2] == ["_col0", "_col1"]  # Athena's names for unnamed columns
+
+
+def test_csv_table_reads_like_open_csv_serde(cursor: Any) -> None:
+    cursor.execute(
+        "CREATE EXTERNAL TABLE people (id string, name string, city string) "
+        "ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.OpenCSVSerde' "
+        "WITH SERDEPROPERTIES ('separatorChar'=',', 'quoteChar'='\"') "
+        "LOCATION 's3://compat-lake/raw/people/' TBLPROPERTIES ('skip.header.line.count'='1')"
+    )
+    cursor.execute('SELECT id, name, city, "$path" FROM people ORDER BY id')
+    rows = cursor.fetchall()
+    # quoted comma kept, empty field stays '' (not NULL), a short line gets NULLs
+    assert rows == [
+        ("1", "Doe, Jane", "Tokyo", "s3://compat-lake/raw/people/people.csv"),
+        ("2", "", "Osaka", "s3://compat-lake/raw/people/people.csv"),
+        ("3", "Short", None, "s3://compat-lake/raw/people/people.csv"),
+    ]
+    assert cursor.data_scanned_in_bytes == len(b'id,name,city\n1,"Doe, Jane",Tokyo\n2,,Osaka\n3,Short\n')
+
+
+def test_results_page_past_1000_rows(cursor: Any, aws_client: AwsClientFactory) -> None:
+    cursor.execute("SELECT x, x * 2 AS y FROM UNNEST(sequence(1, 2500)) AS t(x) ORDER BY x")
+    rows = cursor.fetchall()
+    assert len(rows) == 2500 and rows[0] == (1, 2) and rows[-1] == (2500, 5000)
+    athena = aws_client("athena")
+    first = athena.get_query_results(QueryExecutionId=cursor.query_id, MaxResults=1000)
+    assert [d["VarCharValue"] for d in first["ResultSet"]["Rows"][0]["Data"]] == ["x", "y"]  # header row first
+    assert len(first["ResultSet"]["Rows"]) == 1000 and "NextToken" in first
+    second = athena.get_query_results(QueryExecutionId=cursor.query_id, NextToken=first["NextToken"])
+    assert second["ResultSet"]["Rows"][0]["Data"][0]["VarCharValue"] == "1000"
+
+
+def test_results_are_written_as_csv_to_the_output_location(cursor: Any, aws_client: AwsClientFactory) -> None:
+    cursor.execute("SELECT 'a' AS k, NULL AS v")
+    assert cursor.output_location == f"{RESULTS}{cursor.query_id}.csv"
+    body = aws_client("s3").get_object(Bucket="compat-results", Key=f"out/{cursor.query_id}.csv")["Body"].read()
+    assert list(csv.reader(io.StringIO(body.decode()))) == [["k", "v"], ["a", ""]]
+
+
+def test_ddl_then_insert_then_select_on_a_real_iceberg_table(cursor: Any, emulator: EmulatorHandle) -> None:
+    name = iceberg_table(cursor, "id bigint, amount decimal(10,2), at timestamp, note string")
+    cursor.execute(f"INSERT INTO {name} VALUES (1, 9.99, TIMESTAMP '2026-01-01 00:00:00', NULL), (2, 0.01, NULL, 'b')")
+    assert cursor.rowcount == 2
+    cursor.execute(f"SELECT sum(amount), count(note), count(*) FROM {name}")
+    assert cursor.fetchone() == (Decimal("10.00"), 1, 2)
+    assert cursor.data_scanned_in_bytes > 0
+    # A real Iceberg table: pyiceberg finds it through Glue and reads the same rows.
+    catalog = GlueCatalog(
+        "check",
+        **{
+            "glue.endpoint": emulator.endpoint,
+            "s3.endpoint": emulator.endpoint,
+            "client.region": REGION,
+            "client.access-key-id": "test",
+            "client.secret-access-key": "test",
+        },
+    )
+    table = catalog.load_table(f"compat.{name}")
+    assert table.format_version == 2
+    assert table.scan().to_arrow().num_rows == 2
+
+
+def test_merge_updates_and_inserts_and_is_idempotent(cursor: Any) -> None:
+    name = iceberg_table(cursor, "id bigint, v string")
+    cursor.execute(f"INSERT INTO {name} VALUES (1, 'old'), (2, 'keep')")
+    merge = (
+        f"MERGE INTO {name} t USING (SELECT * FROM (VALUES (1, 'new'), (3, 'added')) AS s(id, v)) s ON t.id = s.id "
+        "WHEN MATCHED THEN UPDATE SET v = s.v WHEN NOT MATCHED THEN INSERT (id, v) VALUES (s.id, s.v)"
+    )
+    cursor.execute(merge)
+    assert cursor.rowcount == 2
+    cursor.execute(merge)
+    cursor.execute(f"SELECT id, v FROM {name} ORDER BY id")
+    assert cursor.fetchall() == [(1, "new"), (2, "keep"), (3, "added")]
+
+
+def test_merge_fails_when_a_target_row_matches_two_source_rows(cursor: Any) -> None:
+    name = iceberg_table(cursor, "id bigint, v string")
+    cursor.execute(f"INSERT INTO {name} VALUES (1, 'a')")
+    reason = failure(
+        cursor,
+        f"MERGE INTO {name} t USING (SELECT * FROM (VALUES (1, 'x'), (1, 'y')) AS s(id, v)) s ON t.id = s.id "
+        "WHEN MATCHED THEN UPDATE SET v = s.v",
+    )
+    assert "MERGE_TARGET_ROW_MULTIPLE_MATCHES" in reason
+
+
+def test_delete_update_and_time_travel_to_an_earlier_snapshot(cursor: Any, emulator: EmulatorHandle) -> None:
+    name = iceberg_table(cursor, "id bigint, v string")
+    cursor.execute(f"INSERT INTO {name} VALUES (1, 'a'), (2, 'b')")
+    catalog = GlueCatalog(
+        "tt",
+        **{
+            "glue.endpoint": emulator.endpoint,
+            "s3.endpoint": emulator.endpoint,
+            "client.region": REGION,
+            "client.access-key-id": "test",
+            "client.secret-access-key": "test",
+        },
+    )
+    first = catalog.load_table(f"compat.{name}").current_snapshot().snapshot_id
+    cursor.execute(f"DELETE FROM {name} WHERE id = 1")
+    cursor.execute(f"UPDATE {name} SET v = 'B' WHERE id = 2")
+    cursor.execute(f"SELECT id, v FROM {name}")
+    assert cursor.fetchall() == [(2, "B")]
+    cursor.execute(f"SELECT id, v FROM {name} FOR VERSION AS OF {first} ORDER BY id")
+    assert cursor.fetchall() == [(1, "a"), (2, "b")]
+
+
+def test_ctas_creates_an_iceberg_table(cursor: Any) -> None:
+    name = fresh("ctas")
+    cursor.execute(
+        f"CREATE TABLE {name} WITH (table_type='ICEBERG', location='s3://compat-lake/{name}/', is_external=false) "
+        "AS SELECT x AS n, x % 2 = 0 AS even FROM UNNEST(sequence(1, 10)) AS t(x)"
+    )
+    assert cursor.rowcount == 10
+    cursor.execute(f"SELECT count(*) FROM {name} WHERE even")
+    assert cursor.fetchone() == (5,)
+
+
+@pytest.mark.parametrize(
+    ("sql", "expected"),
+    [
+        (
+            "SELECT nope FROM (SELECT 1 AS a)",
+            "COLUMN_NOT_FOUND: line 1:8: Column 'nope' cannot be resolved or requester is not authorized",
+        ),
+        (
+            "SELECT a\n  FROM compat.missing",
+            "TABLE_NOT_FOUND: line 2:8: Table 'awsdatacatalog.compat.missing' does not exist",
+        ),
+        ("SELECT * FROM nodb.t", "SCHEMA_NOT_FOUND: line 1:15: Schema 'nodb' does not exist"),
+        ("SELECT * FORM x", "SYNTAX_ERROR: line 1:"),
+        ("SELECT format_datetime(now(), 'yyyy')", "FUNCTION_NOT_FOUND: line 1:8: Function 'format_datetime'"),
+        ("SELECT CAST('abc' AS bigint)", "INVALID_CAST_ARGUMENT"),
+        ("CREATE VIEW v AS SELECT 1", "NOT_SUPPORTED: line 1:1: CREATE VIEW statements are not supported"),
+        (
+            "CREATE EXTERNAL TABLE e (a string) LOCATION 's3://compat-lake/e/' TBLPROPERTIES ('table_type'='ICEBERG')",
+            "External keyword not supported for table type ICEBERG",
+        ),
+        (
+            "CREATE TABLE s (a tinyint) LOCATION 's3://compat-lake/s/' TBLPROPERTIES ('table_type'='ICEBERG')",
+            "type tinyint is not supported in Iceberg tables",
+        ),
+    ],
+)
+def test_failing_statements_fail_like_athena(
+    cursor: Any, aws_client: AwsClientFactory, sql: str, expected: str
+) -> None:
+    reason = failure(cursor, sql)
+    assert expected in reason
+    execution = newest_execution(aws_client)
+    assert execution["Query"] == sql
+    assert execution["Status"]["State"] == "FAILED"
+    assert expected in execution["Status"]["StateChangeReason"]
+    assert execution["Status"]["AthenaError"]["ErrorCategory"] == 2
+
+
+def test_query_execution_reports_statistics_and_context(cursor: Any, aws_client: AwsClientFactory) -> None:
+    cursor.execute("SELECT 1")
+    execution = aws_client("athena").get_query_execution(QueryExecutionId=cursor.query_id)["QueryExecution"]
+    assert execution["Status"]["State"] == "SUCCEEDED"
+    assert execution["StatementType"] == "DML"
+    assert execution["WorkGroup"] == WORK_GROUP
+    assert execution["QueryExecutionContext"]["Database"] == "compat"
+    stats = execution["Statistics"]
+    assert {"EngineExecutionTimeInMillis", "DataScannedInBytes", "TotalExecutionTimeInMillis"} <= set(stats)
+
+
+def test_show_tables_and_describe(cursor: Any) -> None:
+    name = iceberg_table(cursor, "id bigint, amount decimal(10,2)")
+    cursor.execute("SHOW TABLES IN compat")
+    assert (name,) in cursor.fetchall()
+    cursor.execute(f"DESCRIBE {name}")
+    assert cursor.fetchall() == [("id", "bigint"), ("amount", "decimal(10,2)")]
+
+
+def test_without_an_output_location_start_is_refused(aws_client: AwsClientFactory) -> None:
+    athena = aws_client("athena")
+    with pytest.raises(athena.exceptions.InvalidRequestException, match="No output location provided"):
+        athena.start_query_execution(QueryString="SELECT 1")  # the primary workgroup has none

@@ -1,0 +1,142 @@
+"""Exit check 2 on a real deployed stack: the pipeline, arbitrary SQL on Gold, broken data.
+
+Shares the "stack" group's deployment; tests that change the data load the sample again
+before they end.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pyathena
+import pytest
+
+from lakehouse.athena import connect, run
+from lakehouse.checks.data_loop import check_expected_row
+from lakehouse.pipeline.demo import demo_queries
+from lakehouse.pipeline.runner import DATA_DIR, PipelineResult, run_pipeline
+from lakehouse.stack import Deployment
+from tests.integration.conftest import ROOT, run_features
+
+pytestmark = pytest.mark.xdist_group("stack")
+
+EXPECTED = {"order_date": "2026-03-01", "country": "US", "orders": "1", "revenue": "444.15"}
+
+
+def load(deployed: Deployment, data_dir: Path = DATA_DIR) -> PipelineResult:
+    result = run_pipeline(deployed.stack.target, deployed.record.outputs, data_dir=data_dir)
+    assert result.ok, result.summary()
+    return result
+
+
+def test_pipeline_is_idempotent_and_keeps_every_refused_row(deployed: Deployment) -> None:
+    first, second = load(deployed), load(deployed)
+    assert first.row_counts == second.row_counts
+    assert second.row_counts["silver.users"] == 20 and second.row_counts["silver.orders"] == 60
+    assert second.row_counts["bronze.orders_csv"] == 68 and second.row_counts["gold.daily_revenue"] == 47
+    # 25 users landed: 4 refused, 1 an update of user 1; 68 orders: 7 refused, 1 an exact duplicate.
+    assert sum(second.quarantined["silver.users_rejected"].values()) == 4
+    assert sum(second.quarantined["silver.orders_rejected"].values()) == 7
+    assert second.quarantined["silver.orders_rejected"]["user_id unknown"] == 1
+    assert [str(m) for m in second.malformed] == [
+        "users.csv:25: expected 7 fields (as the header), found 3",
+        "orders.csv:68: expected 5 fields (as the header), found 2",
+    ]
+
+
+def test_gold_answers_joins_aggregates_and_windows_through_plain_pyathena(deployed: Deployment) -> None:
+    outputs, target = deployed.record.outputs, deployed.stack.target
+    env = target.env()
+    conn = pyathena.connect(  # what a user types after `make up`, with the printed exports
+        work_group=outputs["athena_workgroup_name"],
+        region_name=env["AWS_REGION"],
+        endpoint_url=env["AWS_ENDPOINT_URL"],
+        aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        schema_name=outputs["glue_database_names"]["gold"],
+    )
+    cursor = conn.cursor()
+    cursor.execute(
+        "SELECT sum(u.lifetime_value), (SELECT sum(revenue) FROM daily_revenue), "
+        "(SELECT sum(amount) FROM orders_enriched WHERE status <> 'cancelled') FROM users u"
+    )
+    a, b, c = cursor.fetchone()
+    assert a == b == c and a > 0
+    cursor.execute(
+        "SELECT country, order_date, revenue, sum(revenue) OVER (PARTITION BY country ORDER BY order_date) AS running "
+        "FROM daily_revenue WHERE country = 'JP' ORDER BY order_date"
+    )
+    rows = cursor.fetchall()
+    assert rows and rows[-1][3] == sum(r[2] for r in rows)
+    conn.close()
+
+
+def test_run_demo_queries_prints_the_rows(deployed: Deployment) -> None:
+    proc = subprocess.run(
+        [str(ROOT / "run_demo_queries.sh"), "daily_revenue"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "LAKEHOUSE_STACK_ID": deployed.stack.stack_id},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "2026-03-01 | US      | 1      | 444.15" in proc.stdout
+
+
+def test_malformed_lines_are_reported_and_the_good_rows_still_load(deployed: Deployment, tmp_path: Path) -> None:
+    for name in ("users.csv", "orders.csv"):
+        shutil.copy(DATA_DIR / name, tmp_path / name)
+    lines = (tmp_path / "orders.csv").read_text().splitlines()
+    lines.insert(4, "70,5")  # line 5: cut short
+    (tmp_path / "orders.csv").write_text("\n".join(lines) + "\n")
+    result = load(deployed, tmp_path)
+    assert "orders.csv:5: expected 5 fields (as the header), found 2" in [str(m) for m in result.malformed]
+    assert result.row_counts["silver.orders"] == 60  # every good row loaded
+    assert result.quarantined["silver.orders_rejected"]["line has too few fields"] == 2
+    load(deployed)
+
+
+def test_empty_gold_table_fails_check_2_with_its_query(deployed: Deployment) -> None:
+    outputs = deployed.record.outputs
+    conn = connect(deployed.stack.target, outputs["athena_workgroup_name"])
+    try:
+        deleted, _ = run(conn, f"DELETE FROM {outputs['glue_database_names']['gold']}.daily_revenue")
+        assert deleted.ok, deleted.error
+        record, rows = run(conn, demo_queries(outputs)["daily_revenue"])
+        result = check_expected_row(record, rows, EXPECTED)
+        assert not result.passed
+        assert result.reason == "the Athena query on Gold returned no rows"
+        assert result.details["queries"][0]["query_execution_id"] == record.query_execution_id
+    finally:
+        conn.close()
+        load(deployed)
+
+
+def test_wrong_value_in_gold_fails_exit_2_with_evidence(deployed: Deployment, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(DATA_DIR / "users.csv", data / "users.csv")
+    orders = (DATA_DIR / "orders.csv").read_text()
+    assert ",2026-03-01 14:47:00,444.15," in orders
+    (data / "orders.csv").write_text(orders.replace(",2026-03-01 14:47:00,444.15,", ",2026-03-01 14:47:00,400.00,"))
+    try:
+        run = run_features(
+            tmp_path / "reports",
+            "--deployed",
+            "--stack-id",
+            deployed.stack.stack_id,
+            "--data-dir",
+            str(data),
+            "-k",
+            "Data",
+        )
+        check = run.check("EXIT-2")
+        assert check["status"] == "failed", run.output
+        assert "no row of 20 matches the expected values" in check["reason"] and "400.00" in check["reason"]
+        query = check["details"]["queries"][0]
+        assert query["query_execution_id"] and "daily_revenue" in query["sql"] and query["rows"]
+    finally:
+        load(deployed)

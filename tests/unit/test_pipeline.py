@@ -1,0 +1,106 @@
+"""The pipeline's parts that need no stack: SQL files, landing inspection, sample data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lakehouse.emulator.extensions.s3 import applicable_policy
+from lakehouse.pipeline.datagen import generate
+from lakehouse.pipeline.landing import inspect_csv
+from lakehouse.pipeline.runner import DATA_DIR, SQL_DIR, stack_values
+from lakehouse.pipeline.sqlfiles import SqlFileError, load, render, split
+
+OUTPUTS = {
+    "glue_database_names": {"bronze": "b_db", "silver": "s_db", "gold": "g_db"},
+    "bucket_names": {"bronze": "b-bronze", "silver": "b-silver", "gold": "b-gold", "athena-results": "b-res"},
+}
+
+
+def test_pipeline_sql_renders_for_a_stack_and_splits_into_statements() -> None:
+    statements = load(SQL_DIR, stack_values(OUTPUTS))
+    assert statements, "pipeline/sql holds the pipeline"
+    assert all("${" not in s.sql for s in statements)
+    assert all(not s.sql.rstrip().endswith(";") for s in statements)
+    kinds = {s.sql.split()[0].upper() for s in statements}
+    assert {"CREATE", "INSERT", "MERGE", "DELETE"} <= kinds
+    first = statements[0]
+    assert first.job == "10_bronze.1" and first.where.endswith("10_bronze.sql:4")
+
+
+def test_unknown_placeholder_names_file_and_line(tmp_path: Path) -> None:
+    with pytest.raises(SqlFileError, match=r"x\.sql:3: unknown placeholder \$\{silver_bd\}"):
+        render(tmp_path / "x.sql", "SELECT 1;\n\nSELECT * FROM ${silver_bd}.t", {"silver_db": "s"})
+
+
+def test_semicolons_in_strings_and_comments_do_not_split(tmp_path: Path) -> None:
+    text = "-- a comment; still a comment\nSELECT 'a;b' AS x;\n\n/* c; */ SELECT 2"
+    assert split(tmp_path / "y.sql", text) == [(2, "SELECT 'a;b' AS x"), (4, "SELECT 2")]
+
+
+def test_inspect_finds_malformed_lines_with_their_number(tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text('id,note,amount\n1,"two\nlines",3.00\n2,short\n3,ok,1.00\n4,"x",1,extra\n', encoding="utf-8")
+    rows, problems = inspect_csv(path)
+    assert rows == 4
+    assert [(p.line, p.problem) for p in problems] == [
+        (4, "expected 3 fields (as the header), found 2"),
+        (6, "expected 3 fields (as the header), found 4"),
+    ]
+    assert str(problems[0]) == "orders.csv:4: expected 3 fields (as the header), found 2"
+
+
+def test_inspect_reports_bytes_that_are_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "users.csv"
+    path.write_bytes(b"a,b\n1,2\n3,\xff\n")
+    _, problems = inspect_csv(path)
+    assert [p.line for p in problems] == [3] and "not UTF-8" in problems[0].problem
+
+
+def test_committed_sample_is_what_the_generator_makes(tmp_path: Path) -> None:
+    generate(tmp_path, 60)
+    for name in ("users.csv", "orders.csv"):
+        assert (tmp_path / name).read_bytes() == (DATA_DIR / name).read_bytes(), f"regenerate fixtures/data/{name}"
+
+
+def test_generated_sets_carry_every_kind_of_dirty_row(tmp_path: Path) -> None:
+    counts = generate(tmp_path, 1000)
+    assert counts == {"users": 105, "orders": 1008}
+    orders = (tmp_path / "orders.csv").read_text().splitlines()
+    assert any('"12,50"' in line for line in orders) and any(",999999," in line for line in orders)
+    _, problems = inspect_csv(tmp_path / "orders.csv")
+    assert len(problems) == 1  # the line cut short
+
+
+def test_bucket_policy_deny_without_tls_does_not_apply_to_emulator_requests() -> None:
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Action": "s3:*",
+                "Resource": "*",
+                "Principal": "*",
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+            {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*", "Principal": "*"},
+            {
+                "Effect": "Deny",
+                "Action": "s3:*",
+                "Resource": "*",
+                "Principal": "*",
+                "Condition": {"Bool": {"aws:SecureTransport": "true"}},
+            },
+            {
+                "Effect": "Deny",
+                "Action": "s3:*",
+                "Resource": "*",
+                "Principal": "*",
+                "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
+            },
+        ],
+    }
+    kept = applicable_policy(policy)["Statement"]
+    assert [s["Action"] for s in kept] == ["s3:DeleteBucket", "s3:*"]
+    assert all("Condition" not in s for s in kept)
