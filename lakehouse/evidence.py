@@ -4,12 +4,14 @@ Entry fields (all always present): ``id``, ``title``, ``status`` (passed | faile
 skipped | error), ``measured``, ``threshold``, ``target``, ``started_at``,
 ``duration_s``, ``artifacts`` (paths relative to reports/), ``reason`` (one sentence
 when not passed) and ``details`` (the evidence itself).
+
+Everything written here (evidence.json, JSON artifacts, copied logs) goes through
+``lakehouse.redact`` first: secrets never reach reports/.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse.checks import CheckResult
+from lakehouse.redact import copy_redacted, redact, redact_text
 
 SCHEMA_VERSION = 1
 STATUSES = ("passed", "failed", "skipped", "error")
@@ -57,23 +60,34 @@ class CheckEvidence:
         return cls(**data)
 
 
+def plain(data: Any) -> Any:
+    """JSON-native data (what ``json.dumps(default=str)`` would write), so redaction sees every string."""
+    return json.loads(json.dumps(data, default=str))
+
+
 class ArtifactStore:
-    """Files a check attaches as evidence, kept under reports/ with relative paths."""
+    """Files a check attaches as evidence, kept under reports/ with relative paths, secrets redacted."""
 
     def __init__(self, reports_dir: Path):
         self.root = reports_dir
         self.root.mkdir(parents=True, exist_ok=True)
 
-    def write_json(self, name: str, data: Any) -> str:
+    def _path(self, name: str) -> Path:
         path = self.root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+        return path
+
+    def write_json(self, name: str, data: Any) -> str:
+        self._path(name).write_text(json.dumps(redact(plain(data)), indent=2) + "\n", encoding="utf-8")
+        return name
+
+    def write_text(self, name: str, text: str) -> str:
+        self._path(name).write_text(redact_text(text), encoding="utf-8")
         return name
 
     def copy(self, source: Path, name: str) -> str:
-        path = self.root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, path)
+        """Copy a file in; text files (logs) are redacted on the way, binary ones (PNGs) copied as they are."""
+        copy_redacted(source, self._path(name))
         return name
 
 
@@ -106,6 +120,6 @@ def write_evidence(path: Path, run: dict[str, Any], entries: list[CheckEvidence]
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(doc, indent=2, default=str) + "\n", encoding="utf-8")
+    tmp.write_text(json.dumps(redact(plain(doc)), indent=2) + "\n", encoding="utf-8")
     tmp.replace(path)
     return path

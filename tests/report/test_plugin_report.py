@@ -1,0 +1,44 @@
+"""`pytest features/` writes evidence.html right after evidence.json (no stack needed: nothing selected)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.report.conftest import ROOT
+
+
+def test_a_features_session_renders_the_report(tmp_path: Path) -> None:
+    reports = tmp_path / "reports"
+    reports.mkdir()  # pytest-bdd does not create the cucumber.json folder
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEHOUSE_STACK_ID", "PYTEST_XDIST"))}
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "features/",
+            "-k",
+            "no_scenario_has_this_name",
+            "-p",
+            "no:cacheprovider",
+            "--reports-dir",
+            str(reports),
+            "--junitxml",
+            str(reports / "junit.xml"),
+            "--cucumberjson",
+            str(reports / "cucumber.json"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 5, out.stdout + out.stderr  # every scenario deselected: nothing ran
+    html = (reports / "evidence.html").read_text(encoding="utf-8")
+    assert f"lakehouse report: {reports / 'evidence.html'}" in out.stdout
+    assert "not run in this session (deselected)" in html
+    assert (reports / "junit.xml").is_file() and (reports / "cucumber.json").is_file()
