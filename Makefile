@@ -11,16 +11,20 @@ PYTEST_WORKERS ?= 2
 LAKEHOUSE_TF_PLUGIN_MIRROR ?= $(shell scripts/find-tf-mirror)
 export LAKEHOUSE_TF_PLUGIN_MIRROR
 
-.PHONY: help venv smoke test unit up deploy destroy status lint docs docs-check clean
+.PHONY: help venv smoke test unit up deploy pipeline demo destroy status lint guard docs docs-check report clean
 
 help:
 	@echo "make smoke    deploy the local stack, verify the exit criteria, destroy (writes reports/)"
 	@echo "make test     the harness's own tests (unit, emulator, integration)"
 	@echo "make up       deploy the local stack and leave it running (TARGET=aws for a real account)"
+	@echo "make pipeline load fixtures/data through Bronze, Silver, Gold on the make-up stack (DATA_DIR=...)"
+	@echo "make demo     run the demo queries on Gold (run_demo_queries.sh)"
 	@echo "make destroy  destroy what make up deployed and stop its emulator (STACK_ID=... for one)"
 	@echo "make status   list recorded stacks"
 	@echo "make lint     ruff, mypy, terraform fmt/validate"
+	@echo "make guard    the guard suite (lint + test), recorded in reports/guard-ledger.jsonl (exit check 3)"
 	@echo "make docs     regenerate README's exit-criteria table from features/"
+	@echo "make report   re-render reports/evidence.html from reports/evidence.json"
 
 venv: $(STAMP)
 
@@ -43,6 +47,12 @@ unit: venv
 up deploy: venv
 	$(BIN)/lakehouse up $(if $(TARGET),--target $(TARGET)) $(if $(STACK_ID),--stack-id $(STACK_ID))
 
+pipeline: venv
+	$(BIN)/lakehouse pipeline $(if $(STACK_ID),--stack-id $(STACK_ID)) $(if $(DATA_DIR),--data-dir $(DATA_DIR))
+
+demo: venv
+	./run_demo_queries.sh $(if $(STACK_ID),--stack-id $(STACK_ID))
+
 destroy: venv
 	$(BIN)/lakehouse destroy $(if $(STACK_ID),--stack-id $(STACK_ID))
 
@@ -56,9 +66,20 @@ lint: venv
 	terraform fmt -check -recursive infra
 	$(BIN)/lakehouse validate
 	$(BIN)/lakehouse docs --check
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions .github/actions/common/action.yml
+	$(BIN)/python -m lakehouse.workflows
+
+# The guard suite (what .github/workflows/guard.yml runs, except its policy scan). Every run is
+# appended to reports/guard-ledger.jsonl; exit check 3 reads it when GitHub cannot be asked.
+guard: venv
+	$(BIN)/python -m lakehouse.guard run -- $(MAKE) --no-print-directory lint test
 
 docs: venv
 	$(BIN)/lakehouse docs
+
+report: venv
+	$(BIN)/lakehouse report $(if $(EVIDENCE),--evidence $(EVIDENCE))
 
 clean:
 	rm -rf reports/* .pytest_cache

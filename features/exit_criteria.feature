@@ -15,15 +15,20 @@ Feature: Exit criteria of the Bronze -> Gold lakehouse plan
     Then the whole deploy completed within the deploy threshold
     And every resource Terraform created has a time on the stopwatch
 
-  @EXIT-2 @pending:issue-3
+  @EXIT-2
   Scenario: Data loop
     Pass condition: CSV -> Iceberg -> Athena returns a row
     Verifier: `run_demo_queries.sh`
 
     When the sample CSVs are loaded through Bronze, Silver and Gold
-    Then an Athena query on Gold returns the expected row
+    And the demo query "daily_revenue" runs on Gold through Athena
+    Then it returns the expected row
+      | order_date | country | orders | revenue |
+      | 2026-03-01 | US      | 1      | 444.15  |
+    And the Gold table is an Iceberg table with a current snapshot
+    And every table the pipeline built meets its data contract
 
-  @EXIT-3 @pending:issue-6
+  @EXIT-3
   Scenario: CI green
     Pass condition: guard workflow succeeds 3x consecutively
     Verifier: guard workflow
@@ -57,10 +62,11 @@ Feature: Exit criteria of the Bronze -> Gold lakehouse plan
     When the analyst queries gold users through Athena
     Then the ssn column is hidden from the analyst
 
-  @EXIT-7 @pending:issue-6
+  @EXIT-7
   Scenario: Fin/Obs guards
     Pass condition: Budgets alarm + CloudWatch dashboard with >= 3 metrics
     Verifier: Terraform outputs
 
     When the budget and the dashboard are read through their APIs
     Then the budget alarms and the dashboard has at least 3 metrics
+    And the billing alarm on estimated charges has an action

@@ -89,6 +89,40 @@ output "managed_resources" {
       { address = "aws_iam_role.pipeline", type = "iam_role", arn = aws_iam_role.pipeline.arn },
       { address = "aws_iam_role.analyst", type = "iam_role", arn = aws_iam_role.analyst.arn },
       { address = "aws_sns_topic.alerts", type = "sns_topic", arn = aws_sns_topic.alerts.arn },
+      { address = "aws_sns_topic.billing_alerts", type = "sns_topic", arn = aws_sns_topic.billing_alerts.arn },
+      { address = "aws_budgets_budget.monthly_cost", type = "budget", arn = aws_budgets_budget.monthly_cost.arn },
+      { address = "aws_cloudwatch_metric_alarm.estimated_charges", type = "cloudwatch_alarm", arn = aws_cloudwatch_metric_alarm.estimated_charges.arn },
+      { address = "aws_cloudwatch_dashboard.finops", type = "cloudwatch_dashboard", arn = aws_cloudwatch_dashboard.finops.dashboard_arn },
     ],
   )
+}
+
+output "monthly_cost_cap_usd" {
+  description = "Monthly cost cap in USD: the budget's limit and the billing alarm's threshold."
+  value       = var.monthly_cost_cap_usd
+}
+
+output "budget_name" {
+  description = "AWS Budgets cost budget of the stack (Budgets is global: read it with the account id)."
+  value       = aws_budgets_budget.monthly_cost.name
+}
+
+output "dashboard_name" {
+  description = "CloudWatch dashboard of the stack's cost and usage metrics (dashboards are account-global)."
+  value       = aws_cloudwatch_dashboard.finops.dashboard_name
+}
+
+output "billing_alarm_name" {
+  description = "CloudWatch alarm on AWS/Billing EstimatedCharges, in billing_alarm_region."
+  value       = aws_cloudwatch_metric_alarm.estimated_charges.alarm_name
+}
+
+output "billing_alarm_region" {
+  description = "Region of the billing alarm and its topic: us-east-1, where AWS publishes billing metrics."
+  value       = local.billing_region
+}
+
+output "billing_alerts_topic_arn" {
+  description = "SNS topic in us-east-1 that the billing alarm notifies."
+  value       = aws_sns_topic.billing_alerts.arn
 }

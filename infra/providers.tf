@@ -10,6 +10,18 @@ provider "aws" {
   }
 }
 
+# us-east-1, whatever the stack's region: AWS keeps the billing metrics (AWS/Billing
+# EstimatedCharges) there only, so the billing alarm and the SNS topic it notifies live
+# there (an alarm's actions must be in its own region). Same tags as the default provider.
+provider "aws" {
+  alias  = "use1"
+  region = "us-east-1"
+
+  default_tags {
+    tags = local.tags
+  }
+}
+
 data "aws_caller_identity" "current" {}
 
 data "aws_partition" "current" {}

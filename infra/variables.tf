@@ -99,3 +99,14 @@ variable "force_destroy" {
   type        = bool
   default     = true
 }
+
+variable "monthly_cost_cap_usd" {
+  description = "Monthly cost cap of the stack in USD: the limit of its AWS Budgets cost budget and the threshold of its billing alarm (the plan's KPI is <= 20)."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.monthly_cost_cap_usd > 0
+    error_message = "monthly_cost_cap_usd must be a positive amount of USD."
+  }
+}

@@ -1,4 +1,4 @@
-"""``lakehouse up | destroy | status | docs``: the stack's life from a shell (``make up`` etc.)."""
+"""``lakehouse up | destroy | status | pipeline | demo | docs | report``: the stack's life from a shell."""
 
 from __future__ import annotations
 
@@ -8,9 +8,13 @@ import shlex
 import sys
 from pathlib import Path
 
+from lakehouse.browser import BrowserNotFound, ScreenshotError, screenshot
 from lakehouse.config import ConfigError, RunOptions, env_options
 from lakehouse.criteria import CriteriaError, catalogue, markdown_table
 from lakehouse.emulator.process import EmulatorError, pid_alive
+from lakehouse.pipeline.commands import add_parsers as add_pipeline_parsers
+from lakehouse.pipeline.sqlfiles import SqlFileError
+from lakehouse.report import ReportError, render_report
 from lakehouse.stack import Deployment, Lifecycle, Stack, StackError, destroy_recorded, list_records
 from lakehouse.target import Target, TargetError
 from lakehouse.terraform import TerraformError
@@ -116,6 +120,18 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Re-render reports/evidence.html from an evidence.json (and, optionally, screenshot it)."""
+    root = RunOptions().root
+    evidence = Path(args.evidence) if args.evidence else root / "reports" / "evidence.json"
+    rendered = render_report(evidence, Path(args.out) if args.out else None, features_dir=root / "features")
+    print(f"{rendered.path}: {rendered.size_bytes // 1024} KiB in {rendered.seconds:.2f} s")
+    if args.screenshot:
+        shot = screenshot(rendered.path, Path(args.screenshot))
+        print(f"{shot.path}: screenshot in {shot.seconds:.1f} s")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lakehouse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -134,10 +150,28 @@ def main(argv: list[str] | None = None) -> int:
     docs.add_argument("--check", action="store_true", help="fail if README is out of date instead of writing")
     docs.add_argument("--readme")
     docs.set_defaults(func=cmd_docs)
+    report = sub.add_parser("report", help="render reports/evidence.html from reports/evidence.json")
+    report.add_argument("--evidence", help="evidence.json to read (default reports/evidence.json)")
+    report.add_argument("--out", help="HTML file to write (default evidence.html next to the evidence)")
+    report.add_argument("--screenshot", metavar="PNG", help="also save a full-page PNG of it (headless Chromium)")
+    report.set_defaults(func=cmd_report)
+    add_pipeline_parsers(sub)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
-    except (ConfigError, TargetError, StackError, TerraformError, EmulatorError, CriteriaError) as err:
+    except (
+        ConfigError,
+        TargetError,
+        StackError,
+        TerraformError,
+        EmulatorError,
+        CriteriaError,
+        SqlFileError,
+        FileNotFoundError,
+        ReportError,
+        BrowserNotFound,
+        ScreenshotError,
+    ) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

@@ -17,6 +17,8 @@ from lakehouse.terraform import MIRROR_ENV
 
 #: Exit check 1: ``make up`` must complete within this many seconds (the plan's 30 min).
 DEFAULT_DEPLOY_THRESHOLD_S = 30 * 60
+#: Exit check 7: the budget's limit must not exceed this (the plan's KPI: monthly cost <= $20).
+DEFAULT_MONTHLY_COST_CAP_USD = 20.0
 
 STACK_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{2,19}$")
 
@@ -51,6 +53,14 @@ class RunOptions:
     reports_dir: Path | None = None
     profile: str | None = None
     tf_plugin_mirror: Path | None = None
+    #: Exit check 2: the CSVs the pipeline lands (default fixtures/data, the committed sample).
+    data_dir: Path | None = None
+    #: Exit check 3: the GitHub repository (owner/name) whose guard workflow runs are read.
+    github_repo: str | None = None
+    #: Exit check 3 without GitHub: ``make guard``'s ledger (default ``<reports>/guard-ledger.jsonl``).
+    guard_ledger: Path | None = None
+    #: Exit check 7: the highest budget limit (and billing alarm threshold) accepted, in USD.
+    monthly_cost_cap_usd: float = DEFAULT_MONTHLY_COST_CAP_USD
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
@@ -64,8 +74,18 @@ class RunOptions:
             raise ConfigError(f"--deploy-threshold: {self.deploy_threshold_s} must be a positive number of seconds")
         if self.tf_plugin_mirror is not None and not self.tf_plugin_mirror.is_dir():
             raise ConfigError(f"{MIRROR_ENV}: {self.tf_plugin_mirror} is not a directory")
+        if self.monthly_cost_cap_usd <= 0:
+            raise ConfigError(f"--cost-cap: {self.monthly_cost_cap_usd} must be a positive amount of USD")
+        if self.github_repo is not None and not re.match(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", self.github_repo):
+            raise ConfigError(f"--github-repo: {self.github_repo!r} must look like owner/name")
         if self.reports_dir is None:
             self.reports_dir = self.root / "reports"
+        if self.data_dir is None:
+            self.data_dir = self.root / "fixtures" / "data"
+        elif not self.data_dir.is_dir():
+            raise ConfigError(f"--data-dir: {self.data_dir} is not a directory")
+        if self.guard_ledger is None:
+            self.guard_ledger = self.reports_dir / "guard-ledger.jsonl"
 
     @property
     def home(self) -> Path:
@@ -76,6 +96,11 @@ class RunOptions:
     def reports(self) -> Path:
         assert self.reports_dir is not None
         return self.reports_dir
+
+    @property
+    def ledger(self) -> Path:
+        assert self.guard_ledger is not None
+        return self.guard_ledger
 
 
 def env_options() -> dict[str, object]:
@@ -89,6 +114,17 @@ def env_options() -> dict[str, object]:
         values["region"] = region
     if mirror := os.environ.get(MIRROR_ENV):
         values["tf_plugin_mirror"] = Path(mirror)
+    if data_dir := os.environ.get("LAKEHOUSE_DATA_DIR"):
+        values["data_dir"] = Path(data_dir)
+    if repo := os.environ.get("GITHUB_REPOSITORY"):  # set by GitHub Actions in every job
+        values["github_repo"] = repo
+    if ledger := os.environ.get("LAKEHOUSE_GUARD_LEDGER"):
+        values["guard_ledger"] = Path(ledger)
+    if cap := os.environ.get("LAKEHOUSE_MONTHLY_COST_CAP_USD"):
+        try:
+            values["monthly_cost_cap_usd"] = float(cap)
+        except ValueError:
+            raise ConfigError(f"LAKEHOUSE_MONTHLY_COST_CAP_USD: {cap!r} is not a number") from None
     if threshold := os.environ.get("LAKEHOUSE_DEPLOY_THRESHOLD_S"):
         try:
             values["deploy_threshold_s"] = float(threshold)

@@ -4,6 +4,12 @@ Exit check 5 compares this with Terraform's state: anything tagged with the
 stack id that Terraform does not manage was created outside Terraform.
 Each service is listed through its own API because the Resource Groups
 Tagging API does not cover IAM roles, and the emulator's coverage of it is thin.
+
+Regional kinds are listed in the stack's region and in every other region the root
+deploys to (``EXTRA_REGIONS``: the ``aws.use1`` provider alias of the billing alarm).
+CloudWatch dashboards cannot be found by tag: they have no tags (neither the
+dashboard API nor ``aws_cloudwatch_dashboard`` accepts any), so they are found by the
+stack's name prefix instead.
 """
 
 from __future__ import annotations
@@ -17,6 +23,10 @@ from botocore.exceptions import ClientError
 from lakehouse.target import Target
 
 STACK_TAG = "stack_id"
+#: Default of the root's ``project`` variable: first part of every name (``<project>-<stack_id>``).
+DEFAULT_PROJECT = "lakehouse"
+#: Regions the root deploys to besides the stack's own (providers.tf: alias ``use1``).
+EXTRA_REGIONS = ("us-east-1",)
 
 
 @dataclass(frozen=True, order=True)
@@ -75,13 +85,55 @@ def _iam_roles(target: Target) -> Iterator[tuple[CloudResource, dict[str, str]]]
             yield CloudResource("aws_iam_role", role["RoleName"], role["Arn"]), tags
 
 
+def _regions(target: Target) -> list[str]:
+    """The stack's region first, then the other regions the root deploys to, each once."""
+    return list(dict.fromkeys((target.region, *EXTRA_REGIONS)))
+
+
 def _sns_topics(target: Target) -> Iterator[tuple[CloudResource, dict[str, str]]]:
-    sns = target.client("sns")
-    for page in sns.get_paginator("list_topics").paginate():
-        for topic in page["Topics"]:
-            arn = topic["TopicArn"]
-            tags = _tags_from_list(sns.list_tags_for_resource(ResourceArn=arn).get("Tags", []))
-            yield CloudResource("aws_sns_topic", arn.rsplit(":", 1)[-1], arn), tags
+    for region in _regions(target):
+        sns = target.client("sns", region=region)
+        for page in sns.get_paginator("list_topics").paginate():
+            for topic in page["Topics"]:
+                arn = topic["TopicArn"]
+                tags = _tags_from_list(sns.list_tags_for_resource(ResourceArn=arn).get("Tags", []))
+                yield CloudResource("aws_sns_topic", arn.rsplit(":", 1)[-1], arn), tags
+
+
+def _budgets(target: Target, account: str) -> Iterator[tuple[CloudResource, dict[str, str]]]:
+    """Budgets are global (one endpoint for every region), so they are listed once."""
+    budgets = target.client("budgets")
+    for page in budgets.get_paginator("describe_budgets").paginate(AccountId=account):
+        for budget in page.get("Budgets", []):
+            arn = f"arn:aws:budgets::{account}:budget/{budget['BudgetName']}"
+            tags = _tags_from_list(budgets.list_tags_for_resource(ResourceARN=arn).get("ResourceTags", []))
+            yield CloudResource("aws_budgets_budget", budget["BudgetName"], arn), tags
+
+
+def _cloudwatch_alarms(target: Target) -> Iterator[tuple[CloudResource, dict[str, str]]]:
+    for region in _regions(target):
+        cloudwatch = target.client("cloudwatch", region=region)
+        for page in cloudwatch.get_paginator("describe_alarms").paginate(AlarmTypes=["MetricAlarm"]):
+            for alarm in page.get("MetricAlarms", []):
+                arn = alarm["AlarmArn"]
+                tags = _tags_from_list(cloudwatch.list_tags_for_resource(ResourceARN=arn).get("Tags", []))
+                yield CloudResource("aws_cloudwatch_metric_alarm", alarm["AlarmName"], arn), tags
+
+
+def _dashboards_named(target: Target, prefix: str) -> Iterator[CloudResource]:
+    """Dashboards whose name starts with the stack's prefix: they carry no tags to search by.
+
+    Dashboards are account-global on AWS; the emulator keeps them per region, so the
+    regions the root deploys to are all asked.
+    """
+    seen: set[str] = set()
+    for region in _regions(target):
+        cloudwatch = target.client("cloudwatch", region=region)
+        for page in cloudwatch.get_paginator("list_dashboards").paginate(DashboardNamePrefix=prefix):
+            for entry in page.get("DashboardEntries", []):
+                if entry["DashboardName"] not in seen:
+                    seen.add(entry["DashboardName"])
+                    yield CloudResource("aws_cloudwatch_dashboard", entry["DashboardName"], entry["DashboardArn"])
 
 
 def _athena_workgroups(target: Target, account: str) -> Iterator[tuple[CloudResource, dict[str, str]]]:
@@ -98,8 +150,11 @@ def _athena_workgroups(target: Target, account: str) -> Iterator[tuple[CloudReso
         kwargs = {"NextToken": page["NextToken"]}
 
 
-def tagged_resources(target: Target, stack_id: str) -> list[CloudResource]:
-    """Every resource of the covered kinds whose ``stack_id`` tag equals this stack's id."""
+def tagged_resources(target: Target, stack_id: str, project: str = DEFAULT_PROJECT) -> list[CloudResource]:
+    """Every resource of the covered kinds whose ``stack_id`` tag equals this stack's id.
+
+    Plus the dashboards named ``<project>-<stack_id>-...`` (untaggable, see the module doc).
+    """
     account = target.client("sts").get_caller_identity()["Account"]
     listers: list[Callable[[], Iterator[tuple[CloudResource, dict[str, str]]]]] = [
         lambda: _s3_buckets(target),
@@ -107,8 +162,11 @@ def tagged_resources(target: Target, stack_id: str) -> list[CloudResource]:
         lambda: _iam_roles(target),
         lambda: _sns_topics(target),
         lambda: _athena_workgroups(target, account),
+        lambda: _budgets(target, account),
+        lambda: _cloudwatch_alarms(target),
     ]
     found = [res for lister in listers for res, tags in lister() if tags.get(STACK_TAG) == stack_id]
+    found.extend(_dashboards_named(target, f"{project}-{stack_id}-"))
     return sorted(found)
 
 
@@ -120,6 +178,9 @@ _STATE_NAME: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "aws_iam_role": lambda v: v["name"],
     "aws_sns_topic": lambda v: v["name"],
     "aws_athena_workgroup": lambda v: v["name"],
+    "aws_budgets_budget": lambda v: v["name"],
+    "aws_cloudwatch_metric_alarm": lambda v: v["alarm_name"],
+    "aws_cloudwatch_dashboard": lambda v: v["dashboard_name"],
 }
 
 COVERED_KINDS = tuple(_STATE_NAME)

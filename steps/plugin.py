@@ -19,6 +19,8 @@ import pytest
 from lakehouse.config import ConfigError, RunOptions, env_options
 from lakehouse.criteria import CHECK_TAG, Criterion, catalogue, pending_reason
 from lakehouse.evidence import ArtifactStore, CheckEvidence, git_commit, utc_now, write_evidence
+from lakehouse.redact import redact_file
+from lakehouse.report import render_report
 from lakehouse.stack import Deployment, Lifecycle, StackError
 from lakehouse.target import TargetError, aws_target
 
@@ -59,7 +61,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="exit check 1 threshold in seconds (default 1800; env LAKEHOUSE_DEPLOY_THRESHOLD_S)",
     )
     group.addoption("--reports-dir", default=None, help="where evidence goes (default reports/)")
+    group.addoption(
+        "--data-dir", default=None, help="CSVs the pipeline loads (default fixtures/data; env LAKEHOUSE_DATA_DIR)"
+    )
     group.addoption("--aws-profile", default=None, help="AWS profile for --target aws")
+    group.addoption(
+        "--github-repo",
+        default=None,
+        metavar="OWNER/NAME",
+        help="exit check 3: repository whose guard workflow runs are read, with GITHUB_TOKEN (env GITHUB_REPOSITORY)",
+    )
+    group.addoption(
+        "--guard-ledger",
+        default=None,
+        metavar="PATH",
+        help="exit check 3 without GitHub: `make guard`'s ledger (default <reports-dir>/guard-ledger.jsonl; "
+        "env LAKEHOUSE_GUARD_LEDGER)",
+    )
+    group.addoption(
+        "--cost-cap",
+        type=float,
+        default=None,
+        metavar="USD",
+        help="exit check 7: highest accepted monthly budget limit (default 20; env LAKEHOUSE_MONTHLY_COST_CAP_USD)",
+    )
 
 
 def _options_from(config: pytest.Config) -> RunOptions:
@@ -70,10 +95,16 @@ def _options_from(config: pytest.Config) -> RunOptions:
         "region": config.getoption("--region"),
         "deploy_threshold_s": config.getoption("--deploy-threshold"),
         "profile": config.getoption("--aws-profile"),
+        "github_repo": config.getoption("--github-repo"),
+        "monthly_cost_cap_usd": config.getoption("--cost-cap"),
     }
     values.update({k: v for k, v in flags.items() if v is not None})
+    if data_dir := config.getoption("--data-dir"):
+        values["data_dir"] = Path(data_dir).resolve()
     if reports := config.getoption("--reports-dir"):
         values["reports_dir"] = Path(reports).resolve()
+    if ledger := config.getoption("--guard-ledger"):
+        values["guard_ledger"] = Path(ledger).resolve()
     values["deployed"] = bool(config.getoption("--deployed"))
     values["keep"] = bool(config.getoption("--keep-stack"))
     if values["deployed"] and "stack_id" not in values:
@@ -311,6 +342,23 @@ class EvidenceCollector:
         if reporter is not None:
             summary = ", ".join(f"{e.id} {e.status}" for e in entries)
             reporter.write_line(f"lakehouse evidence: {path} ({summary})")
+        self._redact_other_reports()
+        try:
+            html = render_report(path, features_dir=options.root / "features")
+        except Exception as err:  # the verdict is in evidence.json already; a broken page must still fail the run
+            session.exitstatus = session.exitstatus or pytest.ExitCode.INTERNAL_ERROR
+            message = f"lakehouse report: evidence.html not written: {type(err).__name__}: {err}"
+        else:
+            message = f"lakehouse report: {html.path} ({html.size_bytes // 1024} KiB, {html.seconds:.2f} s)"
+        if reporter is not None:
+            reporter.write_line(message)
+
+    def _redact_other_reports(self) -> None:
+        """junit.xml and cucumber.json (written by pytest and pytest-bdd just before us) carry failure text too."""
+        for option in ("xmlpath", "cucumber_json_path"):
+            value = getattr(self.config.option, option, None)
+            if value and Path(value).is_file():
+                redact_file(Path(value))
 
     def _teardowns(self) -> list[dict[str, Any]]:
         """What happened to each stack this run deployed (one per xdist worker)."""

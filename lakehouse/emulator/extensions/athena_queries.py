@@ -83,6 +83,7 @@ class QueryExecution:
     output_location: str
     scan_limit: int | None
     engine_version: str
+    token: str | None = None  # ClientRequestToken: the same token starts the same execution
     state: str = "QUEUED"
     reason: str | None = None
     error: AthenaError | None = None
@@ -207,7 +208,7 @@ def _start(backend: AthenaBackend, params: dict[str, Any]) -> QueryExecution:
     store = _executions(backend)
     if token:
         for existing in store.values():
-            if getattr(existing, "token", None) == token:
+            if existing.token == token:
                 return existing
     execution = QueryExecution(
         id=str(uuid.uuid4()),
@@ -218,8 +219,8 @@ def _start(backend: AthenaBackend, params: dict[str, Any]) -> QueryExecution:
         output_location=location,
         scan_limit=int(limit) if limit else None,
         engine_version=engine,
+        token=token,
     )
-    execution.token = token  # type: ignore[attr-defined]
     store[execution.id] = execution
     _pool.submit(_run, execution, backend.account_id, backend.region_name)
     return execution

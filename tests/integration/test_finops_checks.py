@@ -1,0 +1,261 @@
+"""Exit checks 3 and 7 against the real deployed stack on the emulator, healthy and broken.
+
+Check 7 is broken through the same boto3 APIs a person would use (Budgets, CloudWatch) and
+read back through its real reader; each test repairs what it broke, and the last test proves
+the repairs left the stack exactly as Terraform made it (exit check 5 passes). Check 3 runs
+from a guard ledger written into the run's reports directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lakehouse.checks.finops import check_finops
+from lakehouse.checks.iac import check_iac_coverage
+from lakehouse.guard import LedgerEntry, append_entry
+from lakehouse.stack import Deployment
+from tests.fake_github import REPO, FakeGitHub, github, run
+from tests.integration.conftest import run_features
+
+__all__ = ["github"]  # the fixture, imported for this module's tests
+
+pytestmark = pytest.mark.xdist_group("stack")
+
+
+def _without_github() -> dict[str, str]:
+    """The environment of a run that must use the local ledger, even inside GitHub Actions."""
+    return {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "GITHUB_REPOSITORY")}
+
+
+def _ledger(path: Path, *exit_codes: int) -> None:
+    for n, code in enumerate(exit_codes, start=1):
+        stamp = f"2026-11-24T09:{n:02d}:00+00:00"
+        append_entry(path, LedgerEntry(stamp, stamp, code, code == 0, 1.0, "c0ffee" * 6 + "0000", False, ["make"]))
+
+
+class Budgets:
+    """The stack's budget through the Budgets API, with what it looked like when Terraform left it."""
+
+    def __init__(self, deployed: Deployment):
+        target = deployed.stack.target
+        self.outputs = deployed.record.outputs
+        self.client = target.client("budgets")
+        self.account = target.client("sts").get_caller_identity()["Account"]
+        self.name = self.outputs["budget_name"]
+        self.budget = self.client.describe_budget(AccountId=self.account, BudgetName=self.name)["Budget"]
+        self.notifications = self.notifications_now()
+
+    def notifications_now(self) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
+        found = []
+        for n in self.client.describe_notifications_for_budget(AccountId=self.account, BudgetName=self.name)[
+            "Notifications"
+        ]:
+            subs = self.client.describe_subscribers_for_notification(
+                AccountId=self.account, BudgetName=self.name, Notification=n
+            )["Subscribers"]
+            found.append((n, subs))
+        return found
+
+    def set_limit(self, amount: str) -> None:
+        new = {**self.budget, "BudgetLimit": {"Amount": amount, "Unit": "USD"}}
+        self.client.update_budget(AccountId=self.account, NewBudget=new)
+
+    def drop_notifications(self) -> None:
+        for notification, _ in self.notifications_now():
+            self.client.delete_notification(AccountId=self.account, BudgetName=self.name, Notification=notification)
+
+    def add_notification(self, notification: dict[str, Any], subscribers: list[dict[str, Any]]) -> None:
+        self.client.create_notification(
+            AccountId=self.account, BudgetName=self.name, Notification=notification, Subscribers=subscribers
+        )
+
+    def restore(self) -> None:
+        self.client.update_budget(AccountId=self.account, NewBudget=self.budget)
+        self.drop_notifications()
+        for notification, subscribers in self.notifications:
+            self.add_notification(notification, subscribers)
+
+
+@pytest.fixture
+def budgets(deployed: Deployment) -> Iterator[Budgets]:
+    handle = Budgets(deployed)
+    try:
+        yield handle
+    finally:
+        handle.restore()
+
+
+def test_deployed_stack_passes_checks_3_and_7(deployed: Deployment, tmp_path: Path) -> None:
+    _ledger(tmp_path / "guard-ledger.jsonl", 1, 0, 0, 0)  # an old red run, then three green ones
+    run = run_features(
+        tmp_path, "--deployed", "--stack-id", deployed.stack.stack_id, "-k", "ci_green or finobs", env=_without_github()
+    )
+    assert run.returncode == 0, run.output
+    ci, finops = run.check("EXIT-3"), run.check("EXIT-7")
+    assert ci["status"] == "passed", ci["reason"]
+    assert ci["measured"] == {"consecutive_green_runs": 3, "runs_known": 4, "source": "ledger"}
+    assert finops["status"] == "passed", finops["reason"]
+    assert finops["measured"] == {
+        "budget_limit_usd": "20",
+        "budget_notifications_to_alerts_topic": 2,
+        "dashboard_metric_series": 4,
+        "billing_alarm_actions": 1,
+    }
+    details = finops["details"]
+    assert details["budget"]["BudgetName"] == deployed.record.outputs["budget_name"]
+    assert {n["notification"]["NotificationType"] for n in details["budget_notifications"]} == {"ACTUAL", "FORECASTED"}
+    assert all(n["subscribers"][0]["SubscriptionType"] == "SNS" for n in details["budget_notifications"])
+    assert details["dashboard_body"]["widgets"] and len(details["metric_series"]) == 4
+    assert details["billing_alarm"]["Namespace"] == "AWS/Billing"
+    for artifact in ci["artifacts"] + finops["artifacts"]:
+        assert (tmp_path / artifact).is_file(), artifact
+
+
+def test_check_3_asks_github_when_a_token_and_a_repository_are_given(
+    deployed: Deployment, github: FakeGitHub, tmp_path: Path
+) -> None:
+    """End to end through options and environment: GITHUB_TOKEN, --github-repo, GITHUB_API_URL."""
+    github.runs = [run(12, "success"), run(11, "success"), run(10, "success")]
+    env = {**_without_github(), "GITHUB_TOKEN": "ghp_" + "x" * 36, "GITHUB_API_URL": github.url}
+    args = ("--deployed", "--stack-id", deployed.stack.stack_id, "-k", "ci_green", "--github-repo", REPO)
+    run_ok = run_features(tmp_path / "green", *args, env=env)
+    entry = run_ok.check("EXIT-3")
+    assert entry["status"] == "passed", entry["reason"]
+    assert entry["details"]["source"] == "github"
+    assert github.requests[0]["query"]["status"] == ["completed"]
+    assert "ghp_" + "x" * 36 not in json.dumps(run_ok.evidence)
+
+    github.error = (503, {}, "<html>unicorn</html>")
+    run_down = run_features(tmp_path / "down", *args, env=env)
+    entry = run_down.check("EXIT-3")
+    assert entry["status"] == "error"
+    assert "GitHub answered 503" in entry["reason"]
+    assert run_down.returncode == 1 and run_down.evidence["run"]["verdict"] == "failed"
+
+
+def test_budget_above_the_cap_and_a_red_guard_run_fail_their_checks(
+    deployed: Deployment, budgets: Budgets, tmp_path: Path
+) -> None:
+    """End to end: the feature run reports EXIT-7 and EXIT-3 failed, each with its reason."""
+    budgets.set_limit("25")
+    _ledger(tmp_path / "guard-ledger.jsonl", 0, 2, 0)
+    run = run_features(
+        tmp_path, "--deployed", "--stack-id", deployed.stack.stack_id, "-k", "ci_green or finobs", env=_without_github()
+    )
+    assert run.returncode == 1
+    finops, ci = run.check("EXIT-7"), run.check("EXIT-3")
+    assert finops["status"] == "failed"
+    assert f"budget {budgets.name} limit 25 USD is above the 20 USD monthly cap" in finops["reason"]
+    assert finops["measured"]["budget_limit_usd"] == "25"
+    assert ci["status"] == "failed" and "failed with exit code 2" in ci["reason"]
+    assert run.evidence["run"]["verdict"] == "failed"
+
+
+def test_a_higher_cap_given_to_the_harness_accepts_the_higher_budget(deployed: Deployment, budgets: Budgets) -> None:
+    budgets.set_limit("25")
+    result = check_finops(deployed.stack.target, budgets.outputs, cap_usd=30)
+    assert result.passed, result.reason
+    assert result.threshold["budget_limit_usd"] == "<= 30"
+
+
+def test_budget_without_notifications_fails_check_7(deployed: Deployment, budgets: Budgets) -> None:
+    budgets.drop_notifications()
+    result = check_finops(deployed.stack.target, budgets.outputs)
+    assert not result.passed
+    assert f"budget {budgets.name} has no notifications, so it alerts nobody" in str(result.reason)
+    assert result.details["budget_notifications"] == []
+
+
+def test_notification_that_only_mails_someone_fails_check_7(deployed: Deployment, budgets: Budgets) -> None:
+    budgets.drop_notifications()
+    notification, _ = budgets.notifications[0]
+    budgets.add_notification(notification, [{"SubscriptionType": "EMAIL", "Address": "finops@example.com"}])
+    result = check_finops(deployed.stack.target, budgets.outputs)
+    assert not result.passed
+    assert "EMAIL finops@example.com" in str(result.reason)
+    assert f"SNS subscriber on the alerts topic {budgets.outputs['alerts_topic_arn']}" in str(result.reason)
+
+
+def test_dashboard_with_two_metrics_fails_check_7(deployed: Deployment) -> None:
+    cloudwatch = deployed.stack.target.client("cloudwatch")
+    name = deployed.record.outputs["dashboard_name"]
+    original = cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"]
+    body = json.loads(original)
+    kept = [w for w in body["widgets"] if w["type"] == "metric" and w["properties"]["metrics"][0][0] == "AWS/Athena"]
+    cloudwatch.put_dashboard(DashboardName=name, DashboardBody=json.dumps({"widgets": kept}))
+    try:
+        result = check_finops(deployed.stack.target, deployed.record.outputs)
+        assert not result.passed
+        assert f"dashboard {name} has 2 metric series, fewer than 3" in str(result.reason)
+        assert result.measured["dashboard_metric_series"] == 2
+    finally:
+        cloudwatch.put_dashboard(DashboardName=name, DashboardBody=original)
+
+
+def test_billing_alarm_without_action_fails_check_7(deployed: Deployment) -> None:
+    outputs = deployed.record.outputs
+    cloudwatch = deployed.stack.target.client("cloudwatch", region=outputs["billing_alarm_region"])
+    alarm = cloudwatch.describe_alarms(AlarmNames=[outputs["billing_alarm_name"]])["MetricAlarms"][0]
+    tags = cloudwatch.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"]
+    keep = (
+        "AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions", "InsufficientDataActions",
+        "MetricName", "Namespace", "Statistic", "Dimensions", "Period", "EvaluationPeriods", "Threshold",
+        "ComparisonOperator", "TreatMissingData",
+    )  # fmt: skip
+    params = {k: alarm[k] for k in keep if k in alarm}
+    cloudwatch.put_metric_alarm(**{**params, "AlarmActions": []})
+    try:
+        result = check_finops(deployed.stack.target, outputs)
+        assert not result.passed
+        assert f"billing alarm {outputs['billing_alarm_name']} has no alarm action" in str(result.reason)
+    finally:
+        cloudwatch.put_metric_alarm(**params)
+        cloudwatch.tag_resource(ResourceARN=alarm["AlarmArn"], Tags=tags)
+
+
+def test_budget_alarm_and_dashboard_made_by_hand_fail_check_5(deployed: Deployment, budgets: Budgets) -> None:
+    """The inventory sees budgets and us-east-1 alarms by tag, and dashboards (untaggable) by name."""
+    stack = deployed.stack
+    tag = {"Key": "stack_id", "Value": stack.stack_id}
+    prefix = f"lakehouse-{stack.stack_id}"
+    budget = f"{prefix}-console-budget"
+    limit = {"Amount": "5", "Unit": "USD"}
+    budgets.client.create_budget(
+        AccountId=budgets.account,
+        Budget={"BudgetName": budget, "BudgetType": "COST", "TimeUnit": "MONTHLY", "BudgetLimit": limit},
+        ResourceTags=[tag],
+    )
+    use1 = stack.target.client("cloudwatch", region="us-east-1")
+    alarm = f"{prefix}-console-alarm"
+    use1.put_metric_alarm(
+        AlarmName=alarm, Namespace="AWS/Billing", MetricName="EstimatedCharges", Statistic="Maximum", Period=21600,
+        EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanThreshold", Tags=[tag],
+    )  # fmt: skip
+    cloudwatch = stack.target.client("cloudwatch")
+    dashboard = f"{prefix}-console-dashboard"
+    cloudwatch.put_dashboard(DashboardName=dashboard, DashboardBody=json.dumps({"widgets": []}))
+    try:
+        result = check_iac_coverage(stack)
+        assert not result.passed
+        assert result.details["unmanaged"] == [
+            f"aws_budgets_budget {budget}",
+            f"aws_cloudwatch_dashboard {dashboard}",
+            f"aws_cloudwatch_metric_alarm {alarm}",
+        ]
+    finally:
+        budgets.client.delete_budget(AccountId=budgets.account, BudgetName=budget)
+        use1.delete_alarms(AlarmNames=[alarm])
+        cloudwatch.delete_dashboards(DashboardNames=[dashboard])
+
+
+def test_the_repairs_left_the_stack_as_terraform_made_it(deployed: Deployment) -> None:
+    """After the breakages above: check 7 passes again and Terraform sees no change (check 5)."""
+    assert check_finops(deployed.stack.target, deployed.record.outputs).passed
+    result = check_iac_coverage(deployed.stack)
+    assert result.passed, result.reason
