@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -133,13 +133,7 @@ class ContractResult:
         ]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "table": self.table,
-            "suite": self.suite,
-            "success": self.success,
-            "rows": self.rows,
-            "expectations": self.expectations,
-        }
+        return asdict(self)
 
 
 def check_contract(contract: Contract, frame: Any, counts: Callable[[str], int]) -> ContractResult:

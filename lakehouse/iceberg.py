@@ -14,20 +14,28 @@ from pyiceberg.catalog.glue import GlueCatalog
 from lakehouse.target import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, Target
 
 
+def local_catalog(name: str, endpoint: str, region: str, access_key: str, secret_key: str) -> GlueCatalog:
+    """pyiceberg's Glue catalog on the emulator: Glue and path-style S3 on one loopback endpoint."""
+    return GlueCatalog(
+        name,
+        **{
+            "glue.endpoint": endpoint,
+            "s3.endpoint": endpoint,
+            "glue.region": region,
+            "client.region": region,
+            "client.access-key-id": access_key,
+            "client.secret-access-key": secret_key,
+            "s3.force-virtual-addressing": "false",
+        },
+    )
+
+
 def catalog(target: Target) -> GlueCatalog:
-    props: dict[str, str] = {"client.region": target.region, "glue.region": target.region}
     if target.is_local:
         assert target.endpoint_url
-        props.update(
-            {
-                "glue.endpoint": target.endpoint_url,
-                "s3.endpoint": target.endpoint_url,
-                "client.access-key-id": LOCAL_ACCESS_KEY,
-                "client.secret-access-key": LOCAL_SECRET_KEY,
-                "s3.force-virtual-addressing": "false",
-            }
-        )
-    elif target.profile:
+        return local_catalog("lakehouse", target.endpoint_url, target.region, LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY)
+    props = {"client.region": target.region, "glue.region": target.region}
+    if target.profile:
         props["glue.profile-name"] = target.profile
     return GlueCatalog("lakehouse", **props)
 

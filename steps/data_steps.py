@@ -39,12 +39,9 @@ def athena(deployment: Deployment) -> Iterator[Any]:
 def load_sample(
     pipeline_run: PipelineResult, evidence: CheckEvidence, artifacts: ArtifactStore, deployment: Deployment
 ) -> None:
-    evidence.artifacts.append(
-        artifacts.write_json(f"pipeline-{deployment.stack.stack_id}.json", pipeline_run.to_dict())
-    )
-    evidence.details["pipeline"] = {
-        k: v for k, v in pipeline_run.to_dict().items() if k not in ("statements", "landed")
-    }
+    result = pipeline_run.to_dict()
+    evidence.artifacts.append(artifacts.write_json(f"pipeline-{deployment.stack.stack_id}.json", result))
+    evidence.details["pipeline"] = {k: v for k, v in result.items() if k not in ("statements", "landed")}
     assert pipeline_run.ok, f"the pipeline failed at {pipeline_run.error}"
 
 

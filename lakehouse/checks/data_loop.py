@@ -63,9 +63,8 @@ def read_frame(conn: Any, table: str) -> tuple[Any, QueryRecord]:
         raise RuntimeError(f"reading {table} failed: {record.error}")
     frame = pd.DataFrame.from_records(rows, columns=record.columns)
     for column in frame.columns:
-        if len(frame) and isinstance(
-            frame[column].dropna().iloc[0] if frame[column].notna().any() else None, decimal.Decimal
-        ):
+        present = frame[column].dropna()
+        if len(present) and isinstance(present.iloc[0], decimal.Decimal):
             frame[column] = frame[column].astype(float)
     return frame, record
 
@@ -74,24 +73,18 @@ def check_contracts(conn: Any, outputs: dict[str, Any], contracts: list[Contract
     """Every pipeline table has a contract and meets it; failures name table, expectation, rows."""
     built = [f"{layer}.{t}" for layer, tables in TABLES.items() for t in tables]
     by_table = {c.table: c for c in contracts}
-    counts: dict[str, int] = {}
-    results: list[ContractResult] = []
-    frames = {}
-    for table in built:
-        if table in by_table:
-            frames[table], _ = read_frame(conn, physical(table, outputs))
-            counts[table] = len(frames[table])
+    covered = [t for t in built if t in by_table]
+    uncovered = [t for t in built if t not in by_table]
+    # Every covered table is read before any contract runs: row-count relations use the sizes.
+    frames = {table: read_frame(conn, physical(table, outputs))[0] for table in covered}
+    counts = {table: len(frame) for table, frame in frames.items()}
 
     def count(name: str) -> int:
         if name not in counts:
-            frame, _ = read_frame(conn, physical(name, outputs))
-            counts[name] = len(frame)
+            counts[name] = len(read_frame(conn, physical(name, outputs))[0])
         return counts[name]
 
-    for table in built:
-        if table in by_table:
-            results.append(check_contract(by_table[table], frames[table], count))
-    uncovered = [t for t in built if t not in by_table]
+    results: list[ContractResult] = [check_contract(by_table[t], frames[t], count) for t in covered]
     coverage = round(100.0 * (len(built) - len(uncovered)) / len(built), 1)
     failures = [line for r in results for line in r.failures()]
     details = {

@@ -75,7 +75,8 @@ def orders(n: int, n_users: int, rng: random.Random) -> list[list[str]]:
     return rows
 
 
-def dirty_orders(n: int) -> list[list[str]]:
+def dirty_orders(n: int, first: list[str]) -> list[list[str]]:
+    """One of each kind of bad order row, plus ``first`` delivered a second time."""
     return [
         [str(n + 1), "2", "2026-01-05 09:00:00", "12,50", "completed"],  # decimal comma
         [str(n + 2), "2", "2026-01-05 09:30:00", "-5.00", "completed"],  # negative amount
@@ -84,7 +85,7 @@ def dirty_orders(n: int) -> list[list[str]]:
         [str(n + 5), "3", "2026-01-05 11:00:00", "20.00", "lost"],  # unknown status
         ["", "3", "2026-01-05 12:00:00", "20.00", "completed"],  # no order id
         [str(n + 6), "4"],  # a line cut short
-        ["1", "", "", "", ""],  # placeholder, replaced by an exact duplicate of order 1 below
+        list(first),  # the same order delivered twice
     ]
 
 
@@ -94,9 +95,7 @@ def generate(out: Path, n_orders: int, n_users: int | None = None, seed: int = 7
     n_users = n_users or max(20, n_orders // 10)
     user_rows = users(n_users, rng) + dirty_users(n_users)
     order_rows = orders(n_orders, n_users, rng)
-    bad_orders = dirty_orders(n_orders)
-    bad_orders[-1] = list(order_rows[0])  # the same order delivered twice
-    order_rows += bad_orders
+    order_rows += dirty_orders(n_orders, order_rows[0])
     out.mkdir(parents=True, exist_ok=True)
     for name, header, rows in (("users.csv", USER_COLUMNS, user_rows), ("orders.csv", ORDER_COLUMNS, order_rows)):
         with (out / name).open("w", newline="", encoding="utf-8") as f:

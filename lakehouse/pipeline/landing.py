@@ -42,17 +42,20 @@ class Landed:
         return asdict(self)
 
 
-def inspect_csv(path: Path, text: str | None = None) -> tuple[int, list[MalformedLine]]:
-    """Count data lines and list malformed ones (1-based line numbers, header is line 1)."""
+def inspect_csv(path: Path, raw: bytes | None = None) -> tuple[int, list[MalformedLine]]:
+    """Count data lines and list malformed ones (1-based line numbers, header is line 1).
+
+    ``raw`` is the file's content when the caller has read it already.
+    """
     problems: list[MalformedLine] = []
-    if text is None:
+    if raw is None:
         raw = path.read_bytes()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as err:
-            line = raw.count(b"\n", 0, err.start) + 1
-            problems.append(MalformedLine(path.name, line, f"not UTF-8 at byte {err.start}"))
-            text = raw.decode("utf-8", errors="replace")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        problems.append(MalformedLine(path.name, line, f"not UTF-8 at byte {err.start}"))
+        text = raw.decode("utf-8", errors="replace")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     width = 0
     rows = 0
@@ -86,9 +89,9 @@ def land(target: Target, bucket: str, data_dir: Path) -> tuple[list[Landed], lis
     malformed: list[MalformedLine] = []
     for name, prefix in LANDING.items():
         path = data_dir / name
-        rows, problems = inspect_csv(path)
-        malformed += problems
         body = path.read_bytes()
+        rows, problems = inspect_csv(path, body)
+        malformed += problems
         key = prefix + name
         s3.put_object(Bucket=bucket, Key=key, Body=body)
         landed.append(Landed(name, f"s3://{bucket}/{key}", len(body), rows))

@@ -63,17 +63,13 @@ def split(path: Path, text: str) -> list[tuple[int, str]]:
     for tok in tokens:
         if tok.token_type == TokenType.SEMICOLON:
             if start_tok is not None:
-                pieces.append((start_tok.line, text[_token_start(text, start_tok) : tok.start].strip()))
+                pieces.append((start_tok.line, text[start_tok.start : tok.start].strip()))
             start_tok = None
         elif start_tok is None:
             start_tok = tok
     if start_tok is not None:
-        pieces.append((start_tok.line, text[_token_start(text, start_tok) :].strip()))
+        pieces.append((start_tok.line, text[start_tok.start :].strip()))
     return [(line, sql) for line, sql in pieces if sql]
-
-
-def _token_start(text: str, tok: object) -> int:
-    return int(getattr(tok, "start", 0))
 
 
 def load(directory: Path, values: dict[str, str]) -> list[SqlStatement]:

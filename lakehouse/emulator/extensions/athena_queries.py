@@ -26,6 +26,7 @@ from moto.athena.responses import AthenaResponse
 from moto.core.exceptions import JsonRESTError
 
 from lakehouse.emulator.extensions._graft import graft
+from lakehouse.emulator.extensions.athena import WorkGroupNotFound
 from lakehouse.emulator.sql.catalog import LakeCatalog
 from lakehouse.emulator.sql.engine import Engine, Outcome
 from lakehouse.emulator.sql.errors import SYSTEM, AthenaError
@@ -188,7 +189,7 @@ def _start(backend: AthenaBackend, params: dict[str, Any]) -> QueryExecution:
     name = params.get("WorkGroup") or "primary"
     work_group = backend.work_groups.get(name)
     if work_group is None:
-        raise InvalidRequest(f"WorkGroup {name} is not found.")
+        raise WorkGroupNotFound(name)
     if getattr(work_group, "state", "ENABLED") == "DISABLED":
         raise InvalidRequest(f"WorkGroup {name} is disabled.")
     config = work_group.configuration or {}

@@ -20,7 +20,6 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from pyiceberg.catalog.glue import GlueCatalog
 from pyiceberg.schema import Schema
 from pyiceberg.table import Table as IcebergTable
 from pyiceberg.transforms import (
@@ -35,6 +34,7 @@ from pyiceberg.transforms import (
 )
 
 from lakehouse.emulator.sql.errors import AthenaError
+from lakehouse.iceberg import local_catalog
 
 OPEN_CSV_SERDE = "org.apache.hadoop.hive.serde2.OpenCSVSerde"
 LAZY_SIMPLE_SERDE = "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
@@ -75,18 +75,7 @@ class LakeCatalog:
         cfg = Config(retries={"max_attempts": 2}, s3={"addressing_style": "path"})
         self.glue = session.client("glue", endpoint_url=endpoint, config=cfg)
         self.s3 = session.client("s3", endpoint_url=endpoint, config=cfg)
-        self.iceberg = GlueCatalog(
-            "awsdatacatalog",
-            **{
-                "glue.endpoint": endpoint,
-                "s3.endpoint": endpoint,
-                "glue.region": region,
-                "client.region": region,
-                "client.access-key-id": access_key,
-                "client.secret-access-key": secret_key,
-                "s3.force-virtual-addressing": "false",
-            },
-        )
+        self.iceberg = local_catalog("awsdatacatalog", endpoint, region, access_key, secret_key)
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -139,15 +128,22 @@ class LakeCatalog:
     def load_iceberg(self, info: TableInfo) -> IcebergTable:
         return self.iceberg.load_table(f"{info.database}.{info.name}")
 
-    def scan(self, info: TableInfo, snapshot_id: int | None = None, with_path: bool = False) -> Scan:
+    def scan(
+        self,
+        info: TableInfo,
+        snapshot_id: int | None = None,
+        with_path: bool = False,
+        table: IcebergTable | None = None,
+    ) -> Scan:
+        """The table's rows; ``table`` is the Iceberg table when the caller has loaded it already."""
         if info.kind == "iceberg":
-            return self._scan_iceberg(info, snapshot_id)
+            return self._scan_iceberg(info, snapshot_id, table)
         if snapshot_id is not None:
             raise AthenaError("NOT_SUPPORTED", f"line 1:1: time travel on the non-Iceberg table {info.qualified}")
         return self._scan_hive(info, with_path)
 
-    def _scan_iceberg(self, info: TableInfo, snapshot_id: int | None) -> Scan:
-        table = self.load_iceberg(info)
+    def _scan_iceberg(self, info: TableInfo, snapshot_id: int | None, table: IcebergTable | None) -> Scan:
+        table = table or self.load_iceberg(info)
         if snapshot_id is not None and table.snapshot_by_id(snapshot_id) is None:
             raise AthenaError("INVALID_ARGUMENTS", f"line 1:1: Iceberg snapshot ID does not exist: {snapshot_id}")
         current = table.current_snapshot()
@@ -237,8 +233,7 @@ class LakeCatalog:
                         column,
                         _transform(transform, arg),
                         f"{column}_{transform}" if transform != "identity" else column,
-                    )
-            table = self.load_iceberg(TableInfo(database, name, "iceberg", location))
+                    )  # the commit leaves the new spec on ``table``
         return table
 
     def create_hive(
@@ -399,8 +394,7 @@ def _cast_hive(arrow: pa.Table, info: TableInfo) -> pa.Table:
             raise AthenaError("NOT_SUPPORTED", f"line 1:1: column {name} of {info.qualified} has type {hive_type}")
         try:
             column = arrow.column(i)
-            if base != "string":
-                column = pa.compute.if_else(pa.compute.equal(column, ""), pa.scalar(None, pa.string()), column)
+            column = pa.compute.if_else(pa.compute.equal(column, ""), pa.scalar(None, pa.string()), column)
             arrow = arrow.set_column(i, name, column.cast(target))
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
             raise AthenaError(

@@ -15,6 +15,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, UnsupportedError
 
+from lakehouse.emulator.sql.catalog import LAZY_SIMPLE_SERDE
 from lakehouse.emulator.sql.errors import AthenaError, where
 
 READ = "athena"
@@ -36,15 +37,6 @@ class Statement:
     kind: str  # SELECT, INSERT, MERGE, DELETE, UPDATE, CTAS, CREATE_TABLE, CREATE_EXTERNAL_TABLE, ...
     tree: exp.Expression | None
     args: dict[str, str | None] = field(default_factory=dict)
-
-    @property
-    def statement_type(self) -> str:
-        """Athena's StatementType: DDL, DML or UTILITY."""
-        if self.kind in ("SELECT", "INSERT", "MERGE", "DELETE", "UPDATE"):
-            return "DML"
-        if self.kind.startswith("SHOW") or self.kind == "DESCRIBE":
-            return "UTILITY"
-        return "DDL"
 
 
 def parse(sql: str) -> Statement:
@@ -199,13 +191,13 @@ def serde(tree: exp.Expression) -> dict[str, str]:
                     params[p.this.name] = p.args["value"].name
             return {"library": prop.this.name, **params}
         if isinstance(prop, exp.RowFormatDelimitedProperty):
-            params = {"library": "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"}
+            params = {"library": LAZY_SIMPLE_SERDE}
             if fields := prop.args.get("fields"):
                 params["field.delim"] = fields.name
             if escaped := prop.args.get("escaped"):
                 params["escape.delim"] = escaped.name
             return params
-    return {"library": "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"}
+    return {"library": LAZY_SIMPLE_SERDE}
 
 
 def column_defs(tree: exp.Expression) -> list[tuple[str, exp.DataType]]:

@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from pyiceberg.table import Table as IcebergTable
 from sqlglot import exp
 
 from lakehouse.emulator.sql import dialect
@@ -62,12 +63,20 @@ class Outcome:
     """What a statement produced, for GetQueryExecution and GetQueryResults."""
 
     kind: str
-    statement_type: str
     columns: list[Column] = field(default_factory=list)
     rows: list[list[str | None]] = field(default_factory=list)
     update_count: int | None = None
     scanned_bytes: int = 0
     snapshots: dict[str, int] = field(default_factory=dict)  # table -> snapshot read or written
+
+    @property
+    def statement_type(self) -> str:
+        """Athena's StatementType: DDL, DML or UTILITY."""
+        if self.kind in ("SELECT", "INSERT", "MERGE", "DELETE", "UPDATE"):
+            return "DML"
+        if self.kind.startswith("SHOW") or self.kind == "DESCRIBE":
+            return "UTILITY"
+        return "DDL"
 
     @property
     def substatement_type(self) -> str:
@@ -105,7 +114,7 @@ class Engine:
         _name_unnamed_columns(tree)
         run.bind_reads(tree)
         columns, rows = run.rows(to_duckdb(tree))
-        return Outcome("SELECT", "DML", columns, rows)
+        return Outcome("SELECT", columns, rows)
 
     # -- writes into Iceberg tables -----------------------------------------------------------
 
@@ -123,7 +132,7 @@ class Engine:
             if count:
                 table.append(run.target_rows(table))
                 run.snapshots[info.qualified] = _snapshot_id(table)
-        return Outcome("INSERT", "DML", update_count=count)
+        return Outcome("INSERT", update_count=count)
 
     def _rewrite(self, run: _Run, kind: str) -> Outcome:
         """MERGE, DELETE and UPDATE: change a working copy, commit it as the table's new snapshot."""
@@ -132,7 +141,7 @@ class Engine:
         info = run.iceberg_target(target)
         with self.catalog.writing(info):
             table = self.catalog.load_iceberg(info)
-            run.working_copy(run.read(info, None).table)
+            run.working_copy(run.read(info, None, table=table).table)
             had_alias = target.args.get("alias") is not None
             replace_table(target, "__target")
             if not had_alias and kind != "MERGE":
@@ -144,7 +153,7 @@ class Engine:
             if count:
                 table.overwrite(run.target_rows(table))
                 run.snapshots[info.qualified] = _snapshot_id(table)
-        return Outcome(kind, "DML", update_count=count)
+        return Outcome(kind, update_count=count)
 
     def _run_merge(self, run: _Run) -> Outcome:
         return self._rewrite(run, "MERGE")
@@ -162,7 +171,7 @@ class Engine:
         target = dialect.target_table(tree)
         db, name = run.new_table_name(target, tree)
         if db is None:
-            return Outcome("CTAS", "DDL", update_count=0)
+            return Outcome("CTAS", update_count=0)
         props = dialect.properties(tree)
         if props.get("table_type", "").upper() != "ICEBERG":
             raise AthenaError(
@@ -182,7 +191,7 @@ class Engine:
         if data.num_rows:
             table.append(data.cast(table.schema().as_arrow()))
             run.snapshots[f"{db}.{name}"] = _snapshot_id(table)
-        return Outcome("CTAS", "DDL", update_count=data.num_rows)
+        return Outcome("CTAS", update_count=data.num_rows)
 
     def _run_create_table(self, run: _Run) -> Outcome:
         tree = run.tree()
@@ -203,12 +212,12 @@ class Engine:
             raise AthenaError("GENERIC_USER_ERROR", f"{where(run.sql, target)}LOCATION is required for Iceberg tables")
         db, name = run.new_table_name(target, tree)
         if db is None:
-            return Outcome("CREATE_TABLE", "DDL")
+            return Outcome("CREATE_TABLE")
         schema = pa.schema([pa.field(c, _iceberg_type(run.sql, t)) for c, t in dialect.column_defs(tree)])
         partitions = _partitions(run.sql, dialect.partition_exprs(tree))
         extra = {k: v for k, v in props.items() if k not in ("table_type", "format", "location")}
         self.catalog.create_iceberg(db, name, schema, props["location"], partitions, extra)
-        return Outcome("CREATE_TABLE", "DDL")
+        return Outcome("CREATE_TABLE")
 
     def _run_create_external_table(self, run: _Run) -> Outcome:
         tree = run.tree()
@@ -222,11 +231,11 @@ class Engine:
             raise AthenaError("GENERIC_USER_ERROR", f"{where(run.sql, target)}LOCATION is required for external tables")
         db, name = run.new_table_name(target, tree)
         if db is None:
-            return Outcome("CREATE_EXTERNAL_TABLE", "DDL")
+            return Outcome("CREATE_EXTERNAL_TABLE")
         columns = [(c, t.sql("hive").lower().replace(" ", "")) for c, t in dialect.column_defs(tree)]
         parameters = {k: v for k, v in props.items() if k not in ("location", "format")}
         self.catalog.create_hive(db, name, columns, props["location"], dialect.serde(tree), parameters)
-        return Outcome("CREATE_EXTERNAL_TABLE", "DDL")
+        return Outcome("CREATE_EXTERNAL_TABLE")
 
     def _run_drop_table(self, run: _Run) -> Outcome:
         tree = run.tree()
@@ -235,33 +244,33 @@ class Engine:
         info = self.catalog.describe(db, name)
         if info is None:
             if tree.args.get("exists"):
-                return Outcome("DROP_TABLE", "DDL")
+                return Outcome("DROP_TABLE")
             raise AthenaError(
                 "TABLE_NOT_FOUND", f"{where(run.sql, target)}Table 'awsdatacatalog.{db}.{name}' does not exist"
             )
         self.catalog.drop(info)
-        return Outcome("DROP_TABLE", "DDL")
+        return Outcome("DROP_TABLE")
 
     def _run_create_database(self, run: _Run) -> Outcome:
         tree = run.tree()
         name = dialect.target_table(tree).name.lower()
         if self.catalog.database_exists(name):
             if tree.args.get("exists"):
-                return Outcome("CREATE_DATABASE", "DDL")
+                return Outcome("CREATE_DATABASE")
             raise AthenaError("ALREADY_EXISTS", f"line 1:1: Database {name} already exists")
         props = dialect.properties(tree)
         db_input: dict[str, Any] = {"Name": name}
         if props.get("location"):
             db_input["LocationUri"] = props["location"]
         self.catalog.glue.create_database(DatabaseInput=db_input)
-        return Outcome("CREATE_DATABASE", "DDL")
+        return Outcome("CREATE_DATABASE")
 
     def _run_drop_database(self, run: _Run) -> Outcome:
         tree = run.tree()
         name = dialect.target_table(tree).name.lower()
         if not self.catalog.database_exists(name):
             if tree.args.get("exists"):
-                return Outcome("DROP_DATABASE", "DDL")
+                return Outcome("DROP_DATABASE")
             raise AthenaError("SCHEMA_NOT_FOUND", f"line 1:1: Schema '{name}' does not exist")
         tables = self.catalog.tables(name)
         if tables and not tree.args.get("cascade"):
@@ -273,7 +282,7 @@ class Engine:
             if info is not None:
                 self.catalog.drop(info)
         self.catalog.glue.delete_database(Name=name)
-        return Outcome("DROP_DATABASE", "DDL")
+        return Outcome("DROP_DATABASE")
 
     # -- utility ------------------------------------------------------------------------------
 
@@ -282,20 +291,20 @@ class Engine:
         run.require_database(db, None)
         names = self.catalog.tables(db)
         if pattern := run.stmt.args.get("pattern"):
-            names = [n for n in names if any(fnmatch.fnmatch(n, p.strip()) for p in pattern.split("|"))]
-        return Outcome("SHOW_TABLES", "UTILITY", [Column("tab_name", "varchar")], [[n] for n in names])
+            names = _like(names, pattern)
+        return Outcome("SHOW_TABLES", [Column("tab_name", "varchar")], [[n] for n in names])
 
     def _run_show_databases(self, run: _Run) -> Outcome:
         names = self.catalog.databases()
         if pattern := run.stmt.args.get("pattern"):
-            names = [n for n in names if any(fnmatch.fnmatch(n, p.strip()) for p in pattern.split("|"))]
-        return Outcome("SHOW_DATABASES", "UTILITY", [Column("database_name", "varchar")], [[n] for n in names])
+            names = _like(names, pattern)
+        return Outcome("SHOW_DATABASES", [Column("database_name", "varchar")], [[n] for n in names])
 
     def _run_show_columns(self, run: _Run) -> Outcome:
         db = (run.stmt.args.get("database") or run.database).lower()
         info = run.info(db, str(run.stmt.args["table"]).lower(), None)
         names = [c for c, _ in run.columns_of(info)]
-        return Outcome("SHOW_COLUMNS", "UTILITY", [Column("field", "varchar")], [[n] for n in names])
+        return Outcome("SHOW_COLUMNS", [Column("field", "varchar")], [[n] for n in names])
 
     def _run_describe(self, run: _Run) -> Outcome:
         tree = run.tree()
@@ -304,7 +313,7 @@ class Engine:
         db, name = qualified(run.sql, table, run.database)
         info = run.info(db, name, table)
         rows: list[list[str | None]] = [[c, t] for c, t in run.columns_of(info)]
-        return Outcome("DESCRIBE", "UTILITY", [Column("col_name", "varchar"), Column("data_type", "varchar")], rows)
+        return Outcome("DESCRIBE", [Column("col_name", "varchar"), Column("data_type", "varchar")], rows)
 
 
 class _Run:
@@ -336,9 +345,9 @@ class _Run:
             raise AthenaError("SCHEMA_NOT_FOUND", f"{where(self.sql, node)}Schema '{db}' does not exist")
 
     def info(self, db: str, name: str, node: exp.Expression | None) -> TableInfo:
-        self.require_database(db, node)
-        info = self.catalog.describe(db, name)
+        info = self.catalog.describe(db, name)  # one Glue call when the table exists (the usual case)
         if info is None:
+            self.require_database(db, node)
             raise AthenaError(
                 "TABLE_NOT_FOUND", f"{where(self.sql, node)}Table 'awsdatacatalog.{db}.{name}' does not exist"
             )
@@ -346,15 +355,7 @@ class _Run:
 
     def resolve(self, table: exp.Table) -> TableInfo:
         db, name = qualified(self.sql, table, self.database)
-        return self.info(db, name, self._original(table))
-
-    def _original(self, node: exp.Expression) -> exp.Expression | None:
-        """The node of the unmodified statement at the same place (rewritten copies lose it)."""
-        assert self.stmt.tree is not None
-        for candidate in self.stmt.tree.find_all(type(node)):
-            if candidate == node:
-                return candidate
-        return None
+        return self.info(db, name, table)  # copies keep the source position ``where`` reads
 
     def new_table_name(self, target: exp.Table, tree: exp.Expression) -> tuple[str | None, str]:
         """Where a CREATE puts its table; ``(None, name)`` when IF NOT EXISTS finds it there."""
@@ -371,7 +372,7 @@ class _Run:
         if info.kind != "iceberg":
             raise AthenaError(
                 "NOT_SUPPORTED",
-                f"{where(self.sql, self._original(target))}writing to the non-Iceberg table {info.qualified} "
+                f"{where(self.sql, target)}writing to the non-Iceberg table {info.qualified} "
                 "(Athena writes INSERT/MERGE/DELETE/UPDATE into Iceberg tables)",
             )
         return info
@@ -386,8 +387,10 @@ class _Run:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def read(self, info: TableInfo, snapshot_id: int | None, with_path: bool = False) -> Any:
-        scan = self.catalog.scan(info, snapshot_id, with_path)
+    def read(
+        self, info: TableInfo, snapshot_id: int | None, with_path: bool = False, table: IcebergTable | None = None
+    ) -> Any:
+        scan = self.catalog.scan(info, snapshot_id, with_path, table)
         self.scanned += scan.scanned_bytes
         if self.scan_limit is not None and self.scanned > self.scan_limit:
             raise AthenaError(
@@ -421,9 +424,7 @@ class _Run:
         if version is None:
             return None
         if info.kind != "iceberg":
-            raise AthenaError(
-                "NOT_SUPPORTED", f"{where(self.sql, self._original(table))}time travel on {info.qualified}"
-            )
+            raise AthenaError("NOT_SUPPORTED", f"{where(self.sql, table)}time travel on {info.qualified}")
         value = version.expression
         if str(version.this).upper() == "VERSION":
             return int(value.name)
@@ -563,6 +564,11 @@ def _name_unnamed_columns(query: exp.Expression) -> None:
         else:
             named.append(exp.alias_(projection, f"_col{i}"))
     select.set("expressions", named)
+
+
+def _like(names: list[str], pattern: str) -> list[str]:
+    """SHOW ... LIKE: Hive-style ``*`` wildcards, alternatives separated by ``|``."""
+    return [n for n in names if any(fnmatch.fnmatch(n, p.strip()) for p in pattern.split("|"))]
 
 
 def _iceberg_type(sql: str, kind: exp.DataType) -> pa.DataType:

@@ -106,7 +106,7 @@ def text(value: Any) -> str | None:
     if isinstance(value, float):
         return repr(value) if value == value else "NaN"
     if isinstance(value, bytes):
-        return " ".join(value.hex()[i : i + 2] for i in range(0, len(value.hex()), 2))
+        return value.hex(" ")
     if isinstance(value, list):
         return "[" + ", ".join("null" if v is None else str(text(v)) for v in value) + "]"
     if isinstance(value, dict):
