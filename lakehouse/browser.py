@@ -2,7 +2,8 @@
 
 Playwright's own browser download is not reachable everywhere we run (CI images, offline
 machines), so we launch the distribution's Chromium through ``executable_path``. Used for
-the evidence report's visual check and for the lineage (Marquez) screenshot.
+the evidence report's visual check and ``lakehouse report --screenshot``; made to serve the
+lineage (Marquez) screenshot of exit check 4 as well.
 
 :func:`png_summary` reads a PNG back without any imaging library, so a caller can tell a
 real page from a blank one.

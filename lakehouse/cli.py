@@ -122,9 +122,9 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """Re-render reports/evidence.html from an evidence.json (and, optionally, screenshot it)."""
-    root = RunOptions().root
-    evidence = Path(args.evidence) if args.evidence else root / "reports" / "evidence.json"
-    rendered = render_report(evidence, Path(args.out) if args.out else None, features_dir=root / "features")
+    options = RunOptions()
+    evidence = Path(args.evidence) if args.evidence else options.reports / "evidence.json"
+    rendered = render_report(evidence, Path(args.out) if args.out else None, features_dir=options.root / "features")
     print(f"{rendered.path}: {rendered.size_bytes // 1024} KiB in {rendered.seconds:.2f} s")
     if args.screenshot:
         shot = screenshot(rendered.path, Path(args.screenshot))

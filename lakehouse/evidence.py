@@ -65,6 +65,11 @@ def plain(data: Any) -> Any:
     return json.loads(json.dumps(data, default=str))
 
 
+def redacted_json(data: Any) -> str:
+    """The text every JSON report file gets: plain data, secrets redacted, indented."""
+    return json.dumps(redact(plain(data)), indent=2) + "\n"
+
+
 class ArtifactStore:
     """Files a check attaches as evidence, kept under reports/ with relative paths, secrets redacted."""
 
@@ -78,7 +83,7 @@ class ArtifactStore:
         return path
 
     def write_json(self, name: str, data: Any) -> str:
-        self._path(name).write_text(json.dumps(redact(plain(data)), indent=2) + "\n", encoding="utf-8")
+        self._path(name).write_text(redacted_json(data), encoding="utf-8")
         return name
 
     def write_text(self, name: str, text: str) -> str:
@@ -120,6 +125,6 @@ def write_evidence(path: Path, run: dict[str, Any], entries: list[CheckEvidence]
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(redact(plain(doc)), indent=2) + "\n", encoding="utf-8")
+    tmp.write_text(redacted_json(doc), encoding="utf-8")
     tmp.replace(path)
     return path

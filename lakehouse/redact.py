@@ -30,7 +30,8 @@ REDACTED = "***REDACTED***"
 #: Key names (case-insensitive substrings) whose values are secrets.
 SECRET_KEY_WORDS = ("secret", "token", "password", "passwd", "credential", "authorization", "api_key", "apikey")
 
-_SECRET_KEY = re.compile("|".join(re.escape(w) for w in SECRET_KEY_WORDS) + r"|api-key|private[_-]?key", re.I)
+_SECRET_WORDS = "|".join(re.escape(w) for w in SECRET_KEY_WORDS) + r"|api-key|private[_-]?key"
+_SECRET_KEY = re.compile(_SECRET_WORDS, re.I)
 
 
 def is_secret_key(name: str) -> bool:
@@ -69,7 +70,7 @@ _SHAPES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
 # A key (optionally quoted, quotes possibly JSON-escaped) that names a secret, then = or :.
 # Dots are not key characters, so Terraform addresses like `aws_secretsmanager_secret.db: Creating...`
 # are left alone; nor is a key right after `:` or `/` (ARNs: `arn:aws:secretsmanager:...`).
-_KEY = r"[A-Za-z0-9_-]*(?:" + "|".join(SECRET_KEY_WORDS) + r"|api-key|private[_-]?key)[A-Za-z0-9_-]*"
+_KEY = r"[A-Za-z0-9_-]*(?:" + _SECRET_WORDS + r")[A-Za-z0-9_-]*"
 # Quotes may be plain, JSON-escaped (\\") or XML-escaped (&quot;, in junit.xml).
 _QUOTE = r"(?:\\?[\"']|&quot;|&#34;|&#39;|&apos;)?"
 _KEY_VALUE = re.compile(

@@ -321,7 +321,8 @@ class EvidenceCollector:
         if not self.entries and not _runs_features(self.config):
             return  # the harness's own tests: no evidence to write
         options = self.options
-        entries = [self._entry_for(c) for c in catalogue(options.root / "features")]
+        criteria = catalogue(options.root / "features")
+        entries = [self._entry_for(c) for c in criteria]
         teardowns = self._teardowns()
         # Under xdist every worker has its own stack; the controller deployed none.
         stack_ids = sorted({t["stack_id"] for t in teardowns}) or [options.stack_id]
@@ -344,7 +345,7 @@ class EvidenceCollector:
             reporter.write_line(f"lakehouse evidence: {path} ({summary})")
         self._redact_other_reports()
         try:
-            html = render_report(path, features_dir=options.root / "features")
+            html = render_report(path, criteria=criteria)
         except Exception as err:  # the verdict is in evidence.json already; a broken page must still fail the run
             session.exitstatus = session.exitstatus or pytest.ExitCode.INTERNAL_ERROR
             message = f"lakehouse report: evidence.html not written: {type(err).__name__}: {err}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -343,6 +344,15 @@ def _contract(raw: Any) -> ContractView:
     )
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    """``value`` when evidence holds an object there; a hand-edited file may hold anything."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def is_stopwatch(details: dict[str, Any]) -> bool:
     return isinstance(details.get("phases_s"), dict) or (
         isinstance(details.get("apply"), dict) and isinstance(details["apply"].get("resources"), list)
@@ -350,23 +360,22 @@ def is_stopwatch(details: dict[str, Any]) -> bool:
 
 
 def _stopwatch(details: dict[str, Any]) -> StopwatchView:
-    phases_raw = details.get("phases_s") if isinstance(details.get("phases_s"), dict) else {}
-    assert isinstance(phases_raw, dict)
+    phases_raw = _dict(details.get("phases_s"))
     total = _seconds(details.get("total_s")) or sum(_seconds(v) for v in phases_raw.values())
     phases = [
         Bar(str(name), _seconds(s), round(100 * _seconds(s) / total, 2) if total else 0.0)
         for name, s in phases_raw.items()
     ]
-    apply = details.get("apply") if isinstance(details.get("apply"), dict) else {}
-    assert isinstance(apply, dict)
-    resources_raw = [r for r in apply.get("resources") or [] if isinstance(r, dict)]
-    resources_raw.sort(key=lambda r: -_seconds(r.get("elapsed_s")))
-    longest = max((_seconds(r.get("elapsed_s")) for r in resources_raw), default=0.0)
+    apply = _dict(details.get("apply"))
+    timed = sorted(
+        ((_seconds(r.get("elapsed_s")), r) for r in _list(apply.get("resources")) if isinstance(r, dict)),
+        key=lambda t: -t[0],
+    )
+    longest = timed[0][0] if timed else 0.0
     # Terraform reports whole seconds: resources at 0 s are counted, not drawn.
-    drawn = [r for r in resources_raw if _seconds(r.get("elapsed_s")) > 0][:MAX_BARS]
+    drawn = [t for t in timed if t[0] > 0][:MAX_BARS]
     bars = []
-    for r in drawn:
-        s = _seconds(r.get("elapsed_s"))
+    for s, r in drawn:
         status = str(r.get("status") or "")
         bars.append(
             Bar(
@@ -377,7 +386,7 @@ def _stopwatch(details: dict[str, Any]) -> StopwatchView:
                 failed=status not in ("", "complete"),
             )
         )
-    hidden = resources_raw[len(drawn) :]
+    hidden = timed[len(drawn) :]
     diagnostics = apply.get("diagnostics") or []
     returncode = apply.get("returncode")
     return StopwatchView(
@@ -385,7 +394,7 @@ def _stopwatch(details: dict[str, Any]) -> StopwatchView:
         phases=phases,
         resources=bars,
         hidden=len(hidden),
-        hidden_max_s=_seconds(hidden[0].get("elapsed_s")) if hidden else 0.0,
+        hidden_max_s=hidden[0][0] if hidden else 0.0,
         apply_wall_s=_seconds(apply["wall_s"]) if "wall_s" in apply else None,
         returncode=returncode if isinstance(returncode, int) else None,
         diagnostics=[str(d) for d in diagnostics] if isinstance(diagnostics, list) else [str(diagnostics)],
@@ -419,16 +428,11 @@ def _rest(details: dict[str, Any], used: set[str]) -> tuple[list[tuple[str, str]
 
 
 def check_view(entry: dict[str, Any], crit: Criterion | None, reader: ArtifactReader) -> CheckView:
-    details = entry.get("details") if isinstance(entry.get("details"), dict) else {}
-    assert isinstance(details, dict)
+    details = _dict(entry.get("details"))
     used: set[str] = {"unit"}
-    queries = contracts = None
-    if isinstance(details.get("queries"), list):
-        queries = [_query(q) for q in details["queries"]]
-        used.add("queries")
-    if isinstance(details.get("contracts"), list):
-        contracts = [_contract(c) for c in details["contracts"]]
-        used.add("contracts")
+    queries = [_query(q) for q in _list(details.get("queries"))]
+    contracts = [_contract(c) for c in _list(details.get("contracts"))]
+    used.update(key for key in ("queries", "contracts") if isinstance(details.get(key), list))
     stopwatch = None
     if is_stopwatch(details):
         stopwatch = _stopwatch(details)
@@ -436,8 +440,6 @@ def check_view(entry: dict[str, Any], crit: Criterion | None, reader: ArtifactRe
     facts, blocks = _rest(details, used)
     unit = _text(details.get("unit")) or ("s" if stopwatch else None)
     check_id = str(entry.get("id") or "(no id)")
-    artifacts = entry.get("artifacts") if isinstance(entry.get("artifacts"), list) else []
-    assert isinstance(artifacts, list)
     return CheckView(
         id=check_id,
         anchor=anchor(check_id),
@@ -452,12 +454,12 @@ def check_view(entry: dict[str, Any], crit: Criterion | None, reader: ArtifactRe
         target=_text(entry.get("target")),
         pass_condition=crit.pass_condition if crit else None,
         verifier=crit.verifier if crit else None,
-        queries=queries or [],
-        contracts=contracts or [],
+        queries=queries,
+        contracts=contracts,
         stopwatch=stopwatch,
         facts=facts,
         blocks=blocks,
-        artifacts=[reader.read(str(a)) for a in artifacts],
+        artifacts=[reader.read(str(a)) for a in _list(entry.get("artifacts"))],
     )
 
 
@@ -485,19 +487,16 @@ def build_report(
     warnings: list[str] | None = None,
 ) -> ReportView:
     """The whole page's content: catalogue order first, then checks the catalogue does not know."""
-    run = doc.get("run") if isinstance(doc.get("run"), dict) else {}
-    assert isinstance(run, dict)
+    run = _dict(doc.get("run"))
     entries = [e for e in doc.get("checks") or [] if isinstance(e, dict)]
     by_id = {str(e.get("id")): e for e in entries}
     known = {c.id: c for c in criteria or []}
     order = [c.id for c in criteria or []] + [i for i in by_id if i not in known]
     views = {i: check_view(by_id[i], known.get(i), reader) for i in order if i in by_id}
     rows = [_row(views.get(i), known.get(i)) for i in order]
-    checks = [v for i, v in views.items() if not v.is_kpi]
-    kpis = [v for i, v in views.items() if v.is_kpi]
-    counts: dict[str, int] = {}
-    for r in rows:
-        counts[r.status] = counts.get(r.status, 0) + 1
+    checks = [v for v in views.values() if not v.is_kpi]
+    kpis = [v for v in views.values() if v.is_kpi]
+    counts = dict(Counter(r.status for r in rows))
     teardown = [
         TeardownView(str(t.get("stack_id")), str(t.get("outcome")), _text(t.get("message")))
         for t in run.get("teardown") or []

@@ -87,18 +87,18 @@ def render_report(
     evidence_path: Path,
     out_path: Path | None = None,
     features_dir: Path | None = None,
+    criteria: list[Criterion] | None = None,
 ) -> Rendered:
     """Write the HTML page next to evidence.json (or to ``out_path``); artifacts are read from its folder.
 
     ``features_dir`` supplies the exit-criteria catalogue (pass conditions, verifiers, rows
     without evidence); without it, or when it cannot be read, the page lists what the
-    evidence holds and says so.
+    evidence holds and says so. A caller that has read the catalogue passes it as ``criteria``.
     """
     started = time.monotonic()
     doc = redact(load_evidence(evidence_path))
     warnings: list[str] = []
-    criteria: list[Criterion] | None = None
-    if features_dir is not None:
+    if criteria is None and features_dir is not None:
         try:
             criteria = catalogue(features_dir)
         except (CriteriaError, OSError) as err:
