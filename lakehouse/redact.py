@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -164,9 +164,31 @@ def copy_redacted(source: Path, dest: Path) -> None:
         source.open("r", encoding="utf-8", errors="replace", newline="") as src,
         tmp.open("w", encoding="utf-8", newline="") as out,
     ):
-        for line in src:
-            out.write(redact_text(line))
+        for chunk in _chunks(src):
+            out.write(redact_text(chunk))
     tmp.replace(dest)
+
+
+_PEM_BEGIN = re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")
+_PEM_END = re.compile(r"-----END [A-Z ]*PRIVATE KEY-----")
+_PEM_MAX_LINES = 200  # far more than any key; a BEGIN without an END does not hold the whole file
+
+
+def _chunks(lines: Iterable[str]) -> Iterator[str]:
+    """Lines one at a time (logs can be large), but a PEM private key block as one piece."""
+    block: list[str] = []
+    for line in lines:
+        if not block:
+            begin = _PEM_BEGIN.search(line)
+            if begin is None or _PEM_END.search(line, begin.end()):
+                yield line
+                continue
+        block.append(line)
+        if _PEM_END.search(line) and len(block) > 1 or len(block) >= _PEM_MAX_LINES:
+            yield "".join(block)
+            block = []
+    if block:
+        yield "".join(block)
 
 
 def redact_file(path: Path) -> None:

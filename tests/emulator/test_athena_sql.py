@@ -276,11 +276,11 @@ def test_query_execution_reports_statistics_and_context(cursor: Any, aws_client:
 
 
 def test_show_tables_and_describe(cursor: Any) -> None:
-    name = iceberg_table(cursor, "id bigint, amount decimal(10,2)")
+    name = iceberg_table(cursor, "id bigint, amount decimal(10,2), cents decimal(5)")
     cursor.execute("SHOW TABLES IN compat")
     assert (name,) in cursor.fetchall()
     cursor.execute(f"DESCRIBE {name}")
-    assert cursor.fetchall() == [("id", "bigint"), ("amount", "decimal(10,2)")]
+    assert cursor.fetchall() == [("id", "bigint"), ("amount", "decimal(10,2)"), ("cents", "decimal(5,0)")]
 
 
 def test_without_an_output_location_start_is_refused(aws_client: AwsClientFactory) -> None:

@@ -127,6 +127,14 @@ def test_files_are_redacted_text_json_and_binary(tmp_path: Path) -> None:
     redact_file(png)  # in place, binary: unchanged, no error
     assert png.read_bytes().endswith(AK.encode())
 
+    pem = tmp_path / "key.log"
+    key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEA\nQ2hhbmdlTWU=\n-----END RSA PRIVATE KEY-----\n"
+    pem.write_text(f"before\n{key}after\n")
+    copy_redacted(pem, tmp_path / "key-out.log")
+    out = (tmp_path / "key-out.log").read_text()
+    assert "MIIEpAIBAAKCAQEA" not in out and "Q2hhbmdlTWU=" not in out
+    assert out.startswith("before\n") and out.endswith("after\n")
+
     junit = tmp_path / "junit.xml"
     junit.write_text(
         f'<testcase><failure message="AssertionError: token={GH}">GITHUB_TOKEN={GH}</failure></testcase>\n'

@@ -581,7 +581,7 @@ def _iceberg_type(sql: str, kind: exp.DataType) -> pa.DataType:
         )
     if name == "DECIMAL":
         params = [int(p.name) for p in kind.expressions]
-        precision, scale = (params + [10, 0])[:2] if len(params) < 2 else params[:2]
+        precision, scale = (params + [10, 0][len(params) :])[:2]  # decimal = decimal(10,0), decimal(p) = (p,0)
         return pa.decimal128(precision, scale)
     if name in _ICEBERG_TYPES:
         return _ICEBERG_TYPES[name]
