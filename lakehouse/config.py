@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lakehouse.github import REPO_PATTERN
 from lakehouse.target import DEFAULT_REGION, TARGETS
 from lakehouse.terraform import MIRROR_ENV
 
@@ -19,6 +20,9 @@ from lakehouse.terraform import MIRROR_ENV
 DEFAULT_DEPLOY_THRESHOLD_S = 30 * 60
 #: Exit check 7: the budget's limit must not exceed this (the plan's KPI: monthly cost <= $20).
 DEFAULT_MONTHLY_COST_CAP_USD = 20.0
+
+#: Exit check 3 without GitHub: the file ``make guard`` appends each run to, under reports/.
+LEDGER_FILE = "guard-ledger.jsonl"
 
 STACK_ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{2,19}$")
 
@@ -76,7 +80,7 @@ class RunOptions:
             raise ConfigError(f"{MIRROR_ENV}: {self.tf_plugin_mirror} is not a directory")
         if self.monthly_cost_cap_usd <= 0:
             raise ConfigError(f"--cost-cap: {self.monthly_cost_cap_usd} must be a positive amount of USD")
-        if self.github_repo is not None and not re.match(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", self.github_repo):
+        if self.github_repo is not None and not REPO_PATTERN.match(self.github_repo):
             raise ConfigError(f"--github-repo: {self.github_repo!r} must look like owner/name")
         if self.reports_dir is None:
             self.reports_dir = self.root / "reports"
@@ -85,7 +89,7 @@ class RunOptions:
         elif not self.data_dir.is_dir():
             raise ConfigError(f"--data-dir: {self.data_dir} is not a directory")
         if self.guard_ledger is None:
-            self.guard_ledger = self.reports_dir / "guard-ledger.jsonl"
+            self.guard_ledger = self.reports_dir / LEDGER_FILE
 
     @property
     def home(self) -> Path:

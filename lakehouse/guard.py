@@ -23,10 +23,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from lakehouse.config import project_root
+from lakehouse.config import LEDGER_FILE, project_root
 from lakehouse.evidence import git_commit, utc_now
-
-LEDGER_FILE = "guard-ledger.jsonl"
 
 #: Fields every ledger line must have, with their JSON types.
 _REQUIRED: dict[str, type | tuple[type, ...]] = {
@@ -37,9 +35,9 @@ _REQUIRED: dict[str, type | tuple[type, ...]] = {
 }
 
 
-def default_ledger(root: Path | None = None) -> Path:
+def default_ledger() -> Path:
     """``reports/guard-ledger.jsonl`` in the checkout."""
-    return (root or project_root()) / "reports" / LEDGER_FILE
+    return project_root() / "reports" / LEDGER_FILE
 
 
 @dataclass(frozen=True)
@@ -76,8 +74,9 @@ class Ledger:
     def exists(self) -> bool:
         return self.path.exists()
 
-    def problem_texts(self) -> list[str]:
-        return [f"{self.path}:{line}: {message}" for line, message in self.problems]
+    def problem_texts(self, after: int = 0) -> list[str]:
+        """``file:line: problem`` for each unreadable line after line ``after`` (0: all of them)."""
+        return [f"{self.path}:{line}: {message}" for line, message in self.problems if line > after]
 
 
 def _parse_line(text: str, line: int) -> LedgerEntry:

@@ -17,6 +17,7 @@ House rules:
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import sys
@@ -51,9 +52,11 @@ class Problem:
         return f"{self.path}: {self.where}: {self.message}" if self.where else f"{self.path}: {self.message}"
 
 
-def _schema(name: str) -> dict[str, Any]:
+@functools.cache
+def _validator(name: str) -> jsonschema.Draft7Validator:
+    """GitHub's schema as check-jsonschema vendors it, read once per process (the workflow one is 118 KB)."""
     text = (resources.files("check_jsonschema.builtin_schemas.vendor") / f"{name}.json").read_text(encoding="utf-8")
-    return dict(json.loads(text))
+    return jsonschema.Draft7Validator(json.loads(text))
 
 
 def load_yaml(text: str) -> Any:
@@ -62,12 +65,17 @@ def load_yaml(text: str) -> Any:
 
 
 def schema_problems(path: Path, document: Any, schema_name: str) -> list[Problem]:
-    validator = jsonschema.Draft7Validator(_schema(schema_name))
     problems = []
-    for error in sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path)):
+    for error in sorted(_validator(schema_name).iter_errors(document), key=lambda e: list(e.absolute_path)):
         where = "/".join(str(p) for p in error.absolute_path) or "(top)"
         problems.append(Problem(path, where, f"{error.message} (schema {schema_name})"))
     return problems
+
+
+def _jobs(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(id, job) of each job that is a mapping; the schema check reports the others."""
+    jobs = document.get("jobs")
+    return [(str(k), j) for k, j in (jobs.items() if isinstance(jobs, dict) else []) if isinstance(j, dict)]
 
 
 def _uses(document: Any) -> list[tuple[str, str]]:
@@ -75,10 +83,7 @@ def _uses(document: Any) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     if not isinstance(document, dict):
         return found
-    jobs = document.get("jobs")
-    for job_id, job in (jobs or {}).items() if isinstance(jobs, dict) else []:
-        if not isinstance(job, dict):
-            continue
+    for job_id, job in _jobs(document):
         if "uses" in job:  # a reusable workflow
             found.append((f"jobs/{job_id}/uses", str(job["uses"])))
         for i, step in enumerate(job.get("steps") or []):
@@ -112,11 +117,7 @@ def workflow_rule_problems(path: Path, document: Any) -> list[Problem]:
     problems = pinning_problems(path, document)
     if "permissions" not in document:
         problems.append(Problem(path, "permissions", "missing: grant the GITHUB_TOKEN only what the jobs need"))
-    raw_jobs = document.get("jobs")
-    jobs: dict[str, Any] = raw_jobs if isinstance(raw_jobs, dict) else {}
-    for job_id, job in jobs.items():
-        if not isinstance(job, dict):
-            continue
+    for job_id, job in _jobs(document):
         steps = job.get("steps") or []
         assumes_role = any(isinstance(s, dict) and str(s.get("uses", "")).startswith(_OIDC_ACTION) for s in steps)
         granted = _grants_id_token(job.get("permissions", document.get("permissions")))
@@ -135,9 +136,8 @@ def workflow_rule_problems(path: Path, document: Any) -> list[Problem]:
 
 
 def _uploads_reports_always(document: dict[str, Any]) -> bool:
-    jobs = document.get("jobs")
-    for job in jobs.values() if isinstance(jobs, dict) else []:
-        for step in (job.get("steps") or []) if isinstance(job, dict) else []:
+    for _, job in _jobs(document):
+        for step in job.get("steps") or []:
             if not isinstance(step, dict) or not str(step.get("uses", "")).startswith("actions/upload-artifact@"):
                 continue
             paths = str((step.get("with") or {}).get("path", "")).split()

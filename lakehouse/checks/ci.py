@@ -35,7 +35,7 @@ import requests
 
 from lakehouse.checks import CheckResult
 from lakehouse.github import GitHubActions, GitHubApiError, RunsPage
-from lakehouse.guard import Ledger, LedgerEntry, read_ledger
+from lakehouse.guard import Ledger, read_ledger
 
 GUARD_WORKFLOW = "guard.yml"
 MAIN_BRANCH = "main"
@@ -174,10 +174,6 @@ def check_github(repo: str, token: str, api_url: str, session: requests.Session 
 # -- the local ledger --------------------------------------------------------------------------------
 
 
-def _entry_summary(entry: LedgerEntry) -> dict[str, Any]:
-    return asdict(entry)
-
-
 def judge_ledger(ledger: Ledger, why_not_github: str | None = None) -> CiOutcome:
     """The newest three runs in ``make guard``'s ledger must all have passed.
 
@@ -200,7 +196,7 @@ def judge_ledger(ledger: Ledger, why_not_github: str | None = None) -> CiOutcome
             "exists": ledger.exists,
             "entries": len(ledger.entries),
             "unreadable_lines": ledger.problem_texts(),
-            "newest": [_entry_summary(e) for e in newest_first[:RUNS_PER_PAGE]],
+            "newest": [asdict(e) for e in newest_first[:RUNS_PER_PAGE]],
         }
     }
     if why_not_github:
@@ -214,7 +210,7 @@ def judge_ledger(ledger: Ledger, why_not_github: str | None = None) -> CiOutcome
     counted = newest_first[:REQUIRED_RUNS]
     # Lines newer than the oldest counted run; with fewer runs than needed, every bad line.
     oldest_line = counted[-1].line if len(counted) == REQUIRED_RUNS else 0
-    in_span = [f"{ledger.path}:{line}: {message}" for line, message in ledger.problems if line > oldest_line]
+    in_span = ledger.problem_texts(after=oldest_line)
     verdict = judge_streak(streak, "ledger", where, how)
     if verdict.status == "skipped" and why_not_github:
         verdict.result.reason = f"{why_not_github}; {verdict.result.reason}"

@@ -19,10 +19,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lakehouse.checks import CheckResult
+from lakehouse.config import DEFAULT_MONTHLY_COST_CAP_USD
 from lakehouse.target import Target
 
-#: The plan's KPI: monthly cost <= 20 USD. The budget's limit must not exceed it.
-DEFAULT_MONTHLY_COST_CAP_USD = 20.0
 #: The plan's pass condition: a CloudWatch dashboard with >= 3 metrics.
 MIN_METRIC_SERIES = 3
 #: AWS publishes billing metrics only here (reference section 4.3).
@@ -91,13 +90,7 @@ def read_finops(target: Target, outputs: Mapping[str, Any]) -> FinopsReadback:
         if _error_code(err) != "NotFoundException":
             raise
     if budget is not None:
-        pages = budgets.get_paginator("describe_notifications_for_budget").paginate(AccountId=account, BudgetName=name)
-        for page in pages:
-            for notification in page.get("Notifications", []):
-                subscribers = budgets.describe_subscribers_for_notification(
-                    AccountId=account, BudgetName=name, Notification=notification
-                ).get("Subscribers", [])
-                notifications.append(NotificationReadback(notification, list(subscribers)))
+        notifications = budget_notifications(budgets, account, name)
 
     dashboard_name = str(outputs["dashboard_name"])
     body: str | None = None
@@ -126,6 +119,19 @@ def read_finops(target: Target, outputs: Mapping[str, Any]) -> FinopsReadback:
     )
 
 
+def budget_notifications(budgets: Any, account: str, name: str) -> list[NotificationReadback]:
+    """A budget's notifications, each with the subscribers AWS has for it."""
+    found = []
+    pages = budgets.get_paginator("describe_notifications_for_budget").paginate(AccountId=account, BudgetName=name)
+    for page in pages:
+        for notification in page.get("Notifications", []):
+            subscribers = budgets.describe_subscribers_for_notification(
+                AccountId=account, BudgetName=name, Notification=notification
+            ).get("Subscribers", [])
+            found.append(NotificationReadback(notification, list(subscribers)))
+    return found
+
+
 # -- counting dashboard metrics ----------------------------------------------------------------------
 
 
@@ -135,7 +141,6 @@ class MetricCount:
 
     series: list[str] = field(default_factory=list)
     not_counted: list[str] = field(default_factory=list)
-    rows: int = 0
 
     @property
     def count(self) -> int:
@@ -179,7 +184,6 @@ def count_metric_series(body: Mapping[str, Any]) -> MetricCount:
             continue
         previous: list[str] | None = None
         for r_index, row in enumerate(rows):
-            result.rows += 1
             where = f"widget {w_index} ({widget.get('type')}) row {r_index}"
             if widget.get("type") != "metric":
                 result.not_counted.append(f"{where}: not a metric widget")

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from lakehouse.checks.finops import check_finops
+from lakehouse.checks.finops import NotificationReadback, budget_notifications, check_finops
 from lakehouse.checks.iac import check_iac_coverage
 from lakehouse.guard import LedgerEntry, append_entry
 from lakehouse.stack import Deployment
@@ -51,24 +51,18 @@ class Budgets:
         self.budget = self.client.describe_budget(AccountId=self.account, BudgetName=self.name)["Budget"]
         self.notifications = self.notifications_now()
 
-    def notifications_now(self) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
-        found = []
-        for n in self.client.describe_notifications_for_budget(AccountId=self.account, BudgetName=self.name)[
-            "Notifications"
-        ]:
-            subs = self.client.describe_subscribers_for_notification(
-                AccountId=self.account, BudgetName=self.name, Notification=n
-            )["Subscribers"]
-            found.append((n, subs))
-        return found
+    def notifications_now(self) -> list[NotificationReadback]:
+        return budget_notifications(self.client, self.account, self.name)
 
     def set_limit(self, amount: str) -> None:
         new = {**self.budget, "BudgetLimit": {"Amount": amount, "Unit": "USD"}}
         self.client.update_budget(AccountId=self.account, NewBudget=new)
 
     def drop_notifications(self) -> None:
-        for notification, _ in self.notifications_now():
-            self.client.delete_notification(AccountId=self.account, BudgetName=self.name, Notification=notification)
+        for readback in self.notifications_now():
+            self.client.delete_notification(
+                AccountId=self.account, BudgetName=self.name, Notification=readback.notification
+            )
 
     def add_notification(self, notification: dict[str, Any], subscribers: list[dict[str, Any]]) -> None:
         self.client.create_notification(
@@ -78,8 +72,8 @@ class Budgets:
     def restore(self) -> None:
         self.client.update_budget(AccountId=self.account, NewBudget=self.budget)
         self.drop_notifications()
-        for notification, subscribers in self.notifications:
-            self.add_notification(notification, subscribers)
+        for readback in self.notifications:
+            self.add_notification(readback.notification, readback.subscribers)
 
 
 @pytest.fixture
@@ -174,7 +168,7 @@ def test_budget_without_notifications_fails_check_7(deployed: Deployment, budget
 
 def test_notification_that_only_mails_someone_fails_check_7(deployed: Deployment, budgets: Budgets) -> None:
     budgets.drop_notifications()
-    notification, _ = budgets.notifications[0]
+    notification = budgets.notifications[0].notification
     budgets.add_notification(notification, [{"SubscriptionType": "EMAIL", "Address": "finops@example.com"}])
     result = check_finops(deployed.stack.target, budgets.outputs)
     assert not result.passed
