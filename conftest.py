@@ -3,4 +3,13 @@
 `pytest features/` collects the .feature files directly (see steps/plugin.py).
 """
 
-pytest_plugins = ["steps.plugin", "steps.deploy_steps", "steps.data_steps", "steps.ci_steps", "steps.finops_steps"]
+pytest_plugins = [
+    "steps.plugin",
+    "steps.deploy_steps",
+    "steps.data_steps",
+    "steps.ci_steps",
+    "steps.finops_steps",
+    "steps.security_steps",
+    "steps.lineage_steps",
+    "steps.kpi_steps",
+]

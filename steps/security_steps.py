@@ -1,0 +1,1 @@
+"""Step definitions for security checks (filled in by its issue)."""
