@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 2
 LAKEHOUSE_TF_PLUGIN_MIRROR ?= $(shell scripts/find-tf-mirror)
 export LAKEHOUSE_TF_PLUGIN_MIRROR
 
-.PHONY: help venv smoke test unit up deploy pipeline demo destroy status lint guard docs docs-check report clean
+.PHONY: help venv smoke test unit up deploy pipeline demo destroy status lint guard docs docs-check report bench clean
 
 help:
 	@echo "make smoke    deploy the local stack, verify the exit criteria, destroy (writes reports/)"
@@ -25,6 +25,7 @@ help:
 	@echo "make guard    the guard suite (lint + test), recorded in reports/guard-ledger.jsonl (exit check 3)"
 	@echo "make docs     regenerate README's exit-criteria table from features/"
 	@echo "make report   re-render reports/evidence.html from reports/evidence.json"
+	@echo "make bench    benchmarks: verification vs terraform floor, pipeline vs DuckDB, query latency (reports/bench.json)"
 
 venv: $(STAMP)
 
@@ -60,8 +61,8 @@ status: venv
 	$(BIN)/lakehouse status
 
 lint: venv
-	$(BIN)/ruff check lakehouse steps tests conftest.py
-	$(BIN)/ruff format --check lakehouse steps tests conftest.py
+	$(BIN)/ruff check lakehouse steps tests bench fixtures/load conftest.py
+	$(BIN)/ruff format --check lakehouse steps tests bench fixtures/load conftest.py
 	$(BIN)/mypy
 	terraform fmt -check -recursive infra
 	$(BIN)/lakehouse validate
@@ -80,6 +81,10 @@ docs: venv
 
 report: venv
 	$(BIN)/lakehouse report $(if $(EVIDENCE),--evidence $(EVIDENCE))
+
+# Benchmarks (not tests): writes reports/bench.json (BENCH_ARGS="--out PATH --rows N --load-seconds S").
+bench: venv
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf reports/* .pytest_cache

@@ -36,7 +36,7 @@ Feature: Exit criteria of the Bronze -> Gold lakehouse plan
     When the newest three completed guard runs are read
     Then all three concluded successfully
 
-  @EXIT-4 @pending:issue-5
+  @EXIT-4
   Scenario: Lineage graph
     Pass condition: Marquez UI shows >= 1 job/node
     Verifier: screenshot
@@ -54,13 +54,17 @@ Feature: Exit criteria of the Bronze -> Gold lakehouse plan
     Then the plan shows no change
     And every tagged resource is managed by Terraform
 
-  @EXIT-6 @pending:issue-4
+  @EXIT-6
   Scenario: Security baseline
     Pass condition: Lake Formation column mask hides `ssn`
     Verifier: SQL test
 
-    When the analyst queries gold users through Athena
-    Then the ssn column is hidden from the analyst
+    When the analyst role and a privileged principal query gold users through Athena
+    And the Lake Formation grants on gold users are read back
+    Then the analyst's SELECT * returns rows without the ssn column
+    And the analyst's SELECT ssn fails with COLUMN_NOT_FOUND
+    And ssn exists and holds values for the privileged principal
+    And no grant opens ssn to the analyst
 
   @EXIT-7
   Scenario: Fin/Obs guards

@@ -17,4 +17,7 @@ resource "aws_glue_catalog_database" "this" {
   tags = {
     layer = each.key
   }
+
+  # Born after the Lake Formation settings cleared the IAMAllowedPrincipals defaults (governance.tf).
+  depends_on = [aws_lakeformation_data_lake_settings.this]
 }

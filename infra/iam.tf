@@ -145,10 +145,11 @@ resource "aws_iam_role" "analyst" {
 }
 
 data "aws_iam_policy_document" "analyst" {
+  # Its own workgroup only (governance.tf): the pipeline's query history and results stay out of reach.
   statement {
     sid       = "RunQueriesInWorkgroup"
     actions   = local.athena_query_actions
-    resources = [local.athena_workgroup_arn]
+    resources = [aws_athena_workgroup.analyst.arn]
   }
 
   statement {
@@ -173,7 +174,7 @@ data "aws_iam_policy_document" "analyst" {
   statement {
     sid       = "ReadWriteQueryResults"
     actions   = local.s3_object_rw_actions
-    resources = ["${local.results_bucket_arn}/*"]
+    resources = ["${local.results_bucket_arn}/analyst/*"] # its workgroup's results, not the pipeline's
   }
 
   statement {

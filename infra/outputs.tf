@@ -66,6 +66,34 @@ output "analyst_role_arn" {
   value       = aws_iam_role.analyst.arn
 }
 
+output "analyst_workgroup_name" {
+  description = "Athena workgroup the analyst queries in (its own results location and history)."
+  value       = aws_athena_workgroup.analyst.name
+}
+
+output "analyst_results_location" {
+  description = "S3 URI where the analyst workgroup writes query results."
+  value       = local.analyst_results_location
+}
+
+output "data_lake_admin_arns" {
+  description = "Lake Formation data lake admins set by this stack (the deployer); they see every column."
+  value       = aws_lakeformation_data_lake_settings.this.admins
+}
+
+output "gold_users_table" {
+  description = "Gold users table (database and name) whose hidden columns the analyst must not read."
+  value = {
+    database = aws_glue_catalog_table.gold_users.database_name
+    name     = aws_glue_catalog_table.gold_users.name
+  }
+}
+
+output "gold_users_hidden_columns" {
+  description = "Columns of Gold users excluded from the analyst's Lake Formation SELECT grant."
+  value       = local.gold_users_hidden_columns
+}
+
 output "role_arns" {
   description = "Role ARNs by persona."
   value = {
@@ -86,6 +114,8 @@ output "managed_resources" {
     [for layer, db in aws_glue_catalog_database.this : { address = "aws_glue_catalog_database.this[\"${layer}\"]", type = "glue_database", arn = db.arn }],
     [
       { address = "aws_athena_workgroup.this", type = "athena_workgroup", arn = aws_athena_workgroup.this.arn },
+      { address = "aws_athena_workgroup.analyst", type = "athena_workgroup", arn = aws_athena_workgroup.analyst.arn },
+      { address = "aws_glue_catalog_table.gold_users", type = "glue_table", arn = aws_glue_catalog_table.gold_users.arn },
       { address = "aws_iam_role.pipeline", type = "iam_role", arn = aws_iam_role.pipeline.arn },
       { address = "aws_iam_role.analyst", type = "iam_role", arn = aws_iam_role.analyst.arn },
       { address = "aws_sns_topic.alerts", type = "sns_topic", arn = aws_sns_topic.alerts.arn },

@@ -16,6 +16,7 @@ import shutil
 import struct
 import time
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,6 +63,8 @@ def _as_url(target: str | Path) -> str:
 class Screenshot:
     path: Path
     seconds: float
+    #: HTTP status of the page (None for files).
+    status: int | None = None
 
 
 def screenshot(
@@ -71,11 +74,14 @@ def screenshot(
     height: int = 800,
     full_page: bool = True,
     timeout_s: float = 30.0,
+    expect_text: Sequence[str] = (),
 ) -> Screenshot:
     """Load ``url`` (or a local file) in headless Chromium and save a PNG of it.
 
-    Waits for the page's ``load`` event (every subresource of a self-contained page);
-    the browser process is always closed, also when loading fails.
+    Waits for the page's ``load`` event (every subresource of a self-contained page), then
+    for each of ``expect_text`` to be visible (a page that draws after fetching, like
+    Marquez web). The PNG is saved in any case, as evidence; an HTTP error status or a
+    missing text then raises ``ScreenshotError``. The browser is always closed.
     """
     executable = find_chromium()
     url_text = _as_url(url)
@@ -84,19 +90,34 @@ def screenshot(
 
     png_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
+    status: int | None = None
+    missing: list[str] = []
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=executable, headless=True, timeout=timeout_s * 1000)
             try:
                 page = browser.new_page(viewport={"width": width, "height": height})
-                page.goto(url_text, wait_until="load", timeout=timeout_s * 1000)
+                response = page.goto(url_text, wait_until="load", timeout=timeout_s * 1000)
+                status = response.status if response is not None and "://" in url_text[:10] else None
+                deadline = time.monotonic() + timeout_s
+                for text in expect_text if status is None or status < 400 else ():  # no waiting on an error page
+                    left_ms = max(1.0, (deadline - time.monotonic()) * 1000)
+                    try:
+                        # visible matches only: an SVG <title> holding the same text is never shown
+                        page.get_by_text(text).locator("visible=true").first.wait_for(timeout=left_ms)
+                    except PlaywrightError:
+                        missing.append(text)
                 page.screenshot(path=str(png_path), full_page=full_page, timeout=timeout_s * 1000)
             finally:
                 browser.close()
     except PlaywrightError as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ScreenshotError(f"{executable}: could not screenshot {url_text}: {first}") from err
-    return Screenshot(png_path, round(time.monotonic() - started, 3))
+    if status is not None and status >= 400:
+        raise ScreenshotError(f"{url_text} answered HTTP {status} (PNG of the error page saved to {png_path})")
+    if missing:
+        raise ScreenshotError(f"{url_text} does not show {', '.join(repr(m) for m in missing)}")
+    return Screenshot(png_path, round(time.monotonic() - started, 3), status)
 
 
 # -- reading a PNG back --------------------------------------------------------------------------------

@@ -47,6 +47,9 @@ def _print_access(dep: Deployment) -> None:
         print(f"  export AWS_ATHENA_WORK_GROUP={shlex.quote(str(wg))}")
     if dep.stack.target.endpoint_url:
         print(f"try: aws --endpoint-url {dep.stack.target.endpoint_url} s3 ls")
+    if dep.record.lineage_url:
+        print(f"lineage UI (Marquez API at {dep.record.lineage_url}/api/v1): {dep.record.lineage_url}/")
+        print(f"  after `.venv/bin/lakehouse pipeline --stack-id {dep.stack.stack_id}` it shows the pipeline's jobs")
     print(f"verify it: .venv/bin/pytest features/ --deployed --stack-id {dep.stack.stack_id}")
     print(f"remove it: make destroy STACK_ID={dep.stack.stack_id}")
 

@@ -65,6 +65,12 @@ class RunOptions:
     guard_ledger: Path | None = None
     #: Exit check 7: the highest budget limit (and billing alarm threshold) accepted, in USD.
     monthly_cost_cap_usd: float = DEFAULT_MONTHLY_COST_CAP_USD
+    #: Exit check 4: the Marquez API lineage goes to (default: the local stack's own lineage service).
+    marquez_url: str | None = None
+    #: Exit check 4: Marquez web, for the screenshot (default: ``marquez_url``; real Marquez serves it on :3000).
+    marquez_web_url: str | None = None
+    #: Exit check 4: the OpenLineage job namespace of the pipeline (default ``lakehouse-<stack id>``).
+    lineage_namespace: str | None = None
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
@@ -124,6 +130,12 @@ def env_options() -> dict[str, object]:
         values["github_repo"] = repo
     if ledger := os.environ.get("LAKEHOUSE_GUARD_LEDGER"):
         values["guard_ledger"] = Path(ledger)
+    if marquez := os.environ.get("MARQUEZ_URL"):
+        values["marquez_url"] = marquez
+    if marquez_web := os.environ.get("MARQUEZ_WEB_URL"):
+        values["marquez_web_url"] = marquez_web
+    if namespace := os.environ.get("OPENLINEAGE_NAMESPACE"):
+        values["lineage_namespace"] = namespace
     if cap := os.environ.get("LAKEHOUSE_MONTHLY_COST_CAP_USD"):
         try:
             values["monthly_cost_cap_usd"] = float(cap)

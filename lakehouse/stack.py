@@ -21,6 +21,7 @@ from typing import Any
 
 from lakehouse.config import RunOptions
 from lakehouse.emulator.process import EmulatorHandle, pid_alive, start_emulator, stop_emulator
+from lakehouse.lineage.service.process import LineageHandle, start_lineage_service, stop_lineage_service
 from lakehouse.target import Target, aws_target, local_target
 from lakehouse.terraform import ApplyResult, PlanResult, Terraform, cli_config_for_mirror, provider_aliases
 
@@ -45,6 +46,9 @@ class StackRecord:
     created_at: str
     endpoint_url: str | None = None
     emulator_pid: int | None = None
+    #: The local lineage service (Marquez API + web) started next to the emulator.
+    lineage_url: str | None = None
+    lineage_pid: int | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
 
     def save(self, path: Path) -> None:
@@ -187,6 +191,7 @@ class Deployment:
     record: StackRecord
     emulator: EmulatorHandle | None = None
     error: str | None = None
+    lineage: LineageHandle | None = None
 
     @property
     def ok(self) -> bool:
@@ -223,6 +228,18 @@ class Lifecycle:
         else:
             target = aws_target(opts.region, opts.profile)
         stopwatch.phases["emulator_start" if emulator else "target_check"] = time.monotonic() - start
+        lineage: LineageHandle | None = None
+        if emulator is not None:
+            phase = time.monotonic()
+            home = stack_dir(opts, opts.stack_id)
+            try:
+                lineage = start_lineage_service(
+                    home / "lineage.sqlite", log_path=home / "lineage.log", detach=detach_emulator or opts.keep
+                )
+            except BaseException:
+                stop_emulator(emulator)
+                raise
+            stopwatch.phases["lineage_start"] = time.monotonic() - phase
         stack = Stack(opts, target)
         record = StackRecord(
             stack_id=opts.stack_id,
@@ -232,8 +249,10 @@ class Lifecycle:
             created_at=_now(),
             endpoint_url=target.endpoint_url,
             emulator_pid=emulator.pid if emulator else None,
+            lineage_url=lineage.url if lineage else None,
+            lineage_pid=lineage.pid if lineage else None,
         )
-        deployment = Deployment(stack, stopwatch, record, emulator)
+        deployment = Deployment(stack, stopwatch, record, emulator, lineage=lineage)
         self.deployment = deployment
         try:
             phase = time.monotonic()
@@ -293,7 +312,7 @@ class Lifecycle:
         stopwatch = Stopwatch()
         if (saved := stack.dir / STOPWATCH_FILE).exists():  # the deploy `make up` timed
             stopwatch = Stopwatch.from_dict(json.loads(saved.read_text(encoding="utf-8")))
-        self.deployment = Deployment(stack, stopwatch, record, emulator)
+        self.deployment = Deployment(stack, stopwatch, record, emulator, lineage=_lineage_of(record))
         return self.deployment
 
     # -- down ------------------------------------------------------------------------------------
@@ -322,6 +341,8 @@ class Lifecycle:
         finally:
             if dep.emulator is not None and (result is None or result.ok or force):
                 stop_emulator(dep.emulator)
+            if dep.lineage is not None and (result is None or result.ok or force):
+                stop_lineage_service(dep.lineage)
         if result is not None and result.ok:
             shutil.rmtree(dep.stack.dir, ignore_errors=True)
         return result
@@ -336,6 +357,13 @@ def _reach(record: StackRecord, options: RunOptions) -> tuple[Target, EmulatorHa
     return local_target(record.endpoint_url, record.region), EmulatorHandle(record.endpoint_url, record.emulator_pid)
 
 
+def _lineage_of(record: StackRecord) -> LineageHandle | None:
+    """The recorded lineage service of a local stack, if one was started."""
+    if record.lineage_url and record.lineage_pid:
+        return LineageHandle(record.lineage_url, record.lineage_pid)
+    return None
+
+
 def destroy_recorded(options: RunOptions) -> ApplyResult | None:
     """``make destroy``: destroy a recorded stack, or forget it when its emulator is gone."""
     record_path = stack_dir(options, options.stack_id) / RECORD_FILE
@@ -344,10 +372,12 @@ def destroy_recorded(options: RunOptions) -> ApplyResult | None:
     record = StackRecord.load(record_path)
     if record.target == "local" and not (record.emulator_pid and pid_alive(record.emulator_pid)):
         # The emulator keeps everything in memory: with it gone, nothing is deployed any more.
+        if (lineage := _lineage_of(record)) is not None:
+            stop_lineage_service(lineage)
         shutil.rmtree(stack_dir(options, options.stack_id), ignore_errors=True)
         return None
     life = Lifecycle(options)
     target, emulator = _reach(record, options)
     stack = Stack(options, target)
-    life.deployment = Deployment(stack, Stopwatch(), record, emulator)
+    life.deployment = Deployment(stack, Stopwatch(), record, emulator, lineage=_lineage_of(record))
     return life.down(force=True)

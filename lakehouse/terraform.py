@@ -279,6 +279,17 @@ class Terraform:
         _, changes, diagnostics = parse_json_stream(lines)
         return PlanResult(exit_code=code, changes=changes, diagnostics=diagnostics)
 
+    def saved_plan_json(self, plan_file: Path) -> dict[str, Any]:
+        """``plan -out`` then ``show -json`` of it: every planned resource, as cost estimators read it.
+
+        ``-refresh=false``: what is priced is the configuration against the state, and a refresh of
+        every resource would only add time (exit check 5's plan is the one that refreshes).
+        """
+        args = ["-input=false", "-lock=false", "-refresh=false", "-no-color", f"-out={plan_file}", *self._var_args()]
+        self._run("plan", args, ok_codes=(0,))
+        _, lines = self._run("show", ["-json", "-no-color", str(plan_file)])
+        return dict(json.loads("".join(lines)))
+
     def validate(self) -> list[str]:
         """``terraform validate``: the error diagnostics (empty when the root is valid)."""
         code, lines = self._run("validate", ["-json", "-no-color"], ok_codes=None)

@@ -14,18 +14,30 @@ from lakehouse.config import RunOptions
 from lakehouse.contracts import load_contracts
 from lakehouse.evidence import ArtifactStore, CheckEvidence
 from lakehouse.iceberg import snapshot
+from lakehouse.lineage.emitter import LineageEmitter
 from lakehouse.pipeline.demo import demo_queries
 from lakehouse.pipeline.runner import PipelineResult, run_pipeline
 from lakehouse.stack import Deployment
 
 
 @pytest.fixture(scope="session")
-def pipeline_run(deployment: Deployment, run_options: RunOptions) -> PipelineResult:
-    """The pipeline, run once per session on the deployed stack (later checks read what it built)."""
+def pipeline_run(deployment: Deployment, run_options: RunOptions, lineage_emitter: LineageEmitter) -> PipelineResult:
+    """The pipeline, run once per session on the deployed stack (later checks read what it built).
+
+    Its OpenLineage events go out through ``lineage_emitter`` (exit check 4 reads them back).
+    """
     if not deployment.ok:
         raise RuntimeError(f"stack {deployment.stack.stack_id} is not deployed: {deployment.error}")
     assert run_options.data_dir is not None
-    return run_pipeline(deployment.stack.target, deployment.record.outputs, data_dir=run_options.data_dir)
+    result = run_pipeline(
+        deployment.stack.target,
+        deployment.record.outputs,
+        data_dir=run_options.data_dir,
+        listeners=[lineage_emitter.statement],
+        landing_listeners=[lineage_emitter.landing],
+    )
+    result.lineage = lineage_emitter.stats.to_dict()
+    return result
 
 
 @pytest.fixture

@@ -1,1 +1,243 @@
-"""Step definitions for kpi checks (filled in by its issue)."""
+"""Steps of the KPIs (features/kpis.feature): measure for real, keep the raw samples, judge.
+
+The work is in ``lakehouse.kpi``; a KPI that cannot be measured on this target is skipped
+with its reason, never passed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_bdd import then, when
+
+from lakehouse.config import ConfigError, RunOptions
+from lakehouse.evidence import ArtifactStore, CheckEvidence
+from lakehouse.github import api_url_from_env
+from lakehouse.kpi import KpiOutcome, judged, not_measured
+from lakehouse.kpi.carbon import estimate_carbon, judge_carbon, load_coefficients
+from lakehouse.kpi.cost import (
+    CostEstimate,
+    estimate_cost,
+    infracost_unavailable,
+    judge_cost,
+    load_prices,
+    load_usage,
+    parse_infracost,
+    planned_resources,
+    run_infracost,
+)
+from lakehouse.kpi.latency import LoadSpec, config_for, judge_latency, run_load
+from lakehouse.kpi.quickstart import judge_quickstart
+from lakehouse.kpi.sbom import build_wheel, generate_sbom, installed_distributions, judge_release, sbom_coverage
+from lakehouse.kpi.settings import KpiSettings, kpi_settings
+from lakehouse.kpi.signing import make_signer, verify_all
+from lakehouse.kpi.success import e2e_history, judge_success, run_pipeline_n
+from lakehouse.pipeline.runner import run_pipeline
+from lakehouse.stack import Deployment, Stack
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("lakehouse-kpi", "lakehouse KPIs (each also LAKEHOUSE_KPI_<NAME>)")
+    group.addoption("--kpi-load-users", type=int, default=None, help="p95 latency: Locust users (default 2)")
+    group.addoption("--kpi-load-seconds", type=float, default=None, help="p95 latency: seconds of load (default 8)")
+    group.addoption("--kpi-p95-ms", type=float, default=None, help="p95 latency threshold in ms (default 200)")
+    group.addoption("--kpi-pipeline-runs", type=int, default=None, help="success rate: pipeline runs (default 3)")
+
+
+@pytest.fixture(scope="session")
+def kpi(pytestconfig: pytest.Config) -> KpiSettings:
+    try:
+        return kpi_settings(
+            load_users=pytestconfig.getoption("--kpi-load-users"),
+            load_seconds=pytestconfig.getoption("--kpi-load-seconds"),
+            p95_ms=pytestconfig.getoption("--kpi-p95-ms"),
+            pipeline_runs=pytestconfig.getoption("--kpi-pipeline-runs"),
+        )
+    except ConfigError as err:
+        raise pytest.UsageError(str(err)) from None
+
+
+def _dir(stack: Stack) -> str:
+    return f"kpi-{stack.stack_id}"
+
+
+@pytest.fixture(scope="session")
+def stack_plan(deployment: Deployment, run_options: RunOptions) -> tuple[dict[str, Any], str]:
+    """The deployed stack's saved plan as ``terraform show -json`` and its path under reports/ (redacted)."""
+    stack = deployment.stack
+    plan = stack.tf.saved_plan_json(stack.dir / "kpi.tfplan")
+    name = ArtifactStore(run_options.reports).write_json(f"{_dir(stack)}/release/plan.json", plan)
+    return plan, name
+
+
+def _conclude(outcome: KpiOutcome, evidence: CheckEvidence) -> None:
+    """Record the outcome, then make the scenario end the way the KPI did."""
+    evidence.record(outcome.result)
+    if outcome.status == "skipped":
+        pytest.skip(outcome.result.reason or "not measured")
+    if outcome.status == "error":
+        raise RuntimeError(outcome.result.reason)
+    assert outcome.status == "passed", outcome.result.reason
+
+
+# -- quick start ---------------------------------------------------------------------------------
+
+
+@when("the quick-start stopwatch is read", target_fixture="kpi_outcome")
+def read_quickstart(
+    deployment: Deployment, kpi: KpiSettings, artifacts: ArtifactStore, evidence: CheckEvidence
+) -> KpiOutcome:
+    outcome = judge_quickstart(deployment.stopwatch, kpi.quickstart_s, deployment.error)
+    name = f"{_dir(deployment.stack)}/quickstart-stopwatch.json"
+    evidence.artifacts.append(artifacts.write_json(name, deployment.stopwatch.to_dict()))
+    return outcome
+
+
+# -- pipeline success rate -------------------------------------------------------------------------
+
+
+@when("the pipeline runs repeatedly on the deployed stack", target_fixture="local_runs")
+def pipeline_repeatedly(
+    deployment: Deployment, run_options: RunOptions, kpi: KpiSettings, artifacts: ArtifactStore, evidence: CheckEvidence
+) -> list[Any]:
+    results: list[dict[str, Any]] = []
+
+    def once() -> Any:
+        assert run_options.data_dir is not None
+        result = run_pipeline(deployment.stack.target, deployment.record.outputs, data_dir=run_options.data_dir)
+        results.append({k: v for k, v in result.to_dict().items() if k != "landed"})
+        return result
+
+    runs = run_pipeline_n(once, kpi.pipeline_runs)
+    evidence.artifacts.append(artifacts.write_json(f"{_dir(deployment.stack)}/pipeline-runs.json", results))
+    return runs
+
+
+@when("the e2e workflow's history is read from GitHub", target_fixture="kpi_outcome")
+def e2e_workflow_history(run_options: RunOptions, kpi: KpiSettings, local_runs: list[Any]) -> KpiOutcome:
+    github = e2e_history(run_options.github_repo, os.environ.get("GITHUB_TOKEN"), api_url_from_env())
+    return judge_success(local_runs, github, kpi.success_pct)
+
+
+# -- p95 latency ------------------------------------------------------------------------------------
+
+
+@when("Locust users run the demo queries through Athena", target_fixture="kpi_outcome")
+def locust_load(
+    deployment: Deployment, kpi: KpiSettings, artifacts: ArtifactStore, evidence: CheckEvidence
+) -> KpiOutcome:
+    # Never `import locust` here: its import monkey-patches this process with gevent.
+    if importlib.util.find_spec("locust") is None:
+        return not_measured("locust is not installed", kpi.p95_ms)
+    stack = deployment.stack
+    with tempfile.TemporaryDirectory(prefix="lakehouse-load-") as tmp:
+        stats = run_load(
+            config_for(stack.target, deployment.record.outputs), LoadSpec(kpi.load_users, kpi.load_seconds), Path(tmp)
+        )
+    evidence.artifacts.append(
+        artifacts.write_json(
+            f"{_dir(stack)}/latency-samples.json",
+            {"users": stats.users, "seconds": stats.seconds, "locust": stats.locust, "samples": stats.samples},
+        )
+    )
+    return judged(judge_latency(stats, kpi.p95_ms, stack.target.is_local))
+
+
+# -- cost and CO2 -----------------------------------------------------------------------------------
+
+
+@when("the monthly cost of the planned stack is estimated", target_fixture="kpi_outcome")
+def estimate_monthly_cost(
+    deployment: Deployment,
+    run_options: RunOptions,
+    kpi: KpiSettings,
+    stack_plan: tuple[dict[str, Any], str],
+    artifacts: ArtifactStore,
+    evidence: CheckEvidence,
+) -> KpiOutcome:
+    plan, plan_name = stack_plan
+    stack = deployment.stack
+    why_not = infracost_unavailable()
+    estimate: CostEstimate
+    if why_not is None:
+        estimate = parse_infracost(run_infracost(run_options.reports / plan_name, stack.root))
+    else:
+        resources = planned_resources(plan, stack.target.region)
+        estimate = estimate_cost(resources, load_prices(kpi.prices), load_usage(kpi.usage))
+        estimate.inputs["why_not_infracost"] = why_not
+    budget = _read_budget(stack, deployment.record.outputs)
+    result = judge_cost(estimate, run_options.monthly_cost_cap_usd, budget)
+    evidence.artifacts += [plan_name, artifacts.write_json(f"{_dir(stack)}/cost.json", result.details)]
+    return judged(result)
+
+
+def _read_budget(stack: Stack, outputs: dict[str, Any]) -> dict[str, Any] | None:
+    from botocore.exceptions import ClientError
+
+    account = str(stack.target.client("sts").get_caller_identity()["Account"])
+    try:
+        budget = stack.target.client("budgets").describe_budget(AccountId=account, BudgetName=outputs["budget_name"])
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") == "NotFoundException":
+            return None
+        raise
+    return dict(budget["Budget"])
+
+
+@when("the monthly CO2 of the same usage is estimated", target_fixture="kpi_outcome")
+def estimate_monthly_co2(
+    deployment: Deployment, kpi: KpiSettings, artifacts: ArtifactStore, evidence: CheckEvidence
+) -> KpiOutcome:
+    estimate = estimate_carbon(load_usage(kpi.usage), load_coefficients(kpi.carbon), deployment.stack.target.region)
+    result = judge_carbon(estimate, kpi.co2_kg)
+    evidence.artifacts.append(artifacts.write_json(f"{_dir(deployment.stack)}/co2.json", result.details))
+    return judged(result)
+
+
+# -- SBOM and signatures ----------------------------------------------------------------------------
+
+
+@when("the SBOM, the wheel and the plan JSON are built and signed", target_fixture="kpi_outcome")
+def build_and_sign(
+    deployment: Deployment,
+    run_options: RunOptions,
+    stack_plan: tuple[dict[str, Any], str],
+    artifacts: ArtifactStore,
+    evidence: CheckEvidence,
+) -> KpiOutcome:
+    release = f"{_dir(deployment.stack)}/release"
+    python = Path(sys.executable)
+    with tempfile.TemporaryDirectory(prefix="lakehouse-release-") as tmp:
+        work = Path(tmp)
+        sbom_tmp = generate_sbom(python, run_options.root / "pyproject.toml", work / "sbom.cdx.json")
+        wheel_tmp = build_wheel(run_options.root, work / "dist")
+        built = [
+            artifacts.copy(sbom_tmp, f"{release}/sbom.cdx.json"),
+            artifacts.copy(wheel_tmp, f"{release}/{wheel_tmp.name}"),
+        ]
+        names = [*built, stack_plan[1]]  # the plan JSON is listed with the cost KPI, signed here
+        signer = make_signer(work / "keys")
+        paths = [run_options.reports / n for n in names]
+        for path in paths:  # sign exactly the bytes kept under reports/ (after redaction)
+            evidence.artifacts.append(str(signer.sign(path).relative_to(run_options.reports)))
+        evidence.artifacts += built
+        evidence.artifacts.append(artifacts.write_text(f"{release}/signing-key.pub.pem", signer.public_key_pem()))
+        checks = verify_all(signer, paths, run_options.reports)
+    sbom = json.loads((run_options.reports / names[0]).read_text(encoding="utf-8"))
+    coverage, missing = sbom_coverage(sbom, installed_distributions(python))
+    return judged(judge_release(checks, coverage, missing, signer.name, len(sbom.get("components") or [])))
+
+
+# -- every KPI --------------------------------------------------------------------------------------
+
+
+@then("the KPI meets its threshold")
+def kpi_meets_threshold(kpi_outcome: KpiOutcome, evidence: CheckEvidence) -> None:
+    _conclude(kpi_outcome, evidence)

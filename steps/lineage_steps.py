@@ -1,1 +1,67 @@
-"""Step definitions for lineage checks (filled in by its issue)."""
+"""Steps of exit check 4 (lineage): the pipeline's OpenLineage events, Marquez's graph, the screenshot."""
+
+from __future__ import annotations
+
+import pytest
+from pytest_bdd import then, when
+
+from lakehouse.checks.lineage import check_lineage, pipeline_expectation, visible_names
+from lakehouse.config import RunOptions
+from lakehouse.evidence import ArtifactStore, CheckEvidence
+from lakehouse.lineage.client import MarquezClient
+from lakehouse.lineage.emitter import LineageEmitter
+from lakehouse.lineage.endpoint import LineageEndpoint, emitter_for, resolve
+from lakehouse.pipeline.runner import PipelineResult
+from lakehouse.stack import Deployment
+
+
+@pytest.fixture(scope="session")
+def lineage_endpoint(deployment: Deployment, run_options: RunOptions) -> LineageEndpoint:
+    """Where lineage goes: ``--marquez-url``/``MARQUEZ_URL``, else the local stack's lineage service."""
+    return resolve(
+        deployment.stack.stack_id,
+        deployment.record.lineage_url,
+        run_options.marquez_url,
+        run_options.marquez_web_url,
+        run_options.lineage_namespace,
+    )
+
+
+@pytest.fixture(scope="session")
+def lineage_emitter(deployment: Deployment, lineage_endpoint: LineageEndpoint) -> LineageEmitter:
+    """The listener the session's pipeline run (``pipeline_run``) sends its OpenLineage events through."""
+    return emitter_for(deployment.stack.target, lineage_endpoint)
+
+
+@when("the pipeline has emitted its lineage")
+def emitted(pipeline_run: PipelineResult, lineage_emitter: LineageEmitter, evidence: CheckEvidence) -> None:
+    stats = lineage_emitter.stats
+    evidence.details["emission"] = stats.to_dict()
+    evidence.details["pipeline_ok"] = pipeline_run.ok
+    assert stats.url, f"the pipeline's lineage was not sent: {stats.summary()}"
+
+
+@then("the Marquez graph of the gold job reaches back to bronze")
+def graph_reaches_bronze(
+    deployment: Deployment,
+    run_options: RunOptions,
+    lineage_endpoint: LineageEndpoint,
+    evidence: CheckEvidence,
+    artifacts: ArtifactStore,
+) -> None:
+    assert lineage_endpoint.api_url, "no Marquez to read: set MARQUEZ_URL or --marquez-url"
+    assert run_options.data_dir is not None
+    stack_id = deployment.stack.stack_id
+    exp = pipeline_expectation(
+        deployment.record.outputs, deployment.stack.target.region, run_options.data_dir, lineage_endpoint.namespace
+    )
+    png = run_options.reports / f"lineage-{stack_id}.png"
+    result, graph = check_lineage(
+        MarquezClient(lineage_endpoint.api_url), exp, lineage_endpoint.web_url, png, visible_names(exp)
+    )
+    evidence.record(result)
+    evidence.details["endpoint"] = lineage_endpoint.to_dict()
+    evidence.artifacts.append(artifacts.write_json(f"marquez-lineage-{stack_id}.json", {"graph": graph}))
+    if png.is_file():
+        evidence.artifacts.append(png.name)
+    assert result.passed, result.reason

@@ -85,6 +85,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="USD",
         help="exit check 7: highest accepted monthly budget limit (default 20; env LAKEHOUSE_MONTHLY_COST_CAP_USD)",
     )
+    group.addoption(
+        "--marquez-url",
+        default=None,
+        metavar="URL",
+        help="exit check 4: Marquez API the pipeline's lineage goes to (env MARQUEZ_URL; default on the local "
+        "target: the stack's own lineage service)",
+    )
+    group.addoption(
+        "--lineage-namespace",
+        default=None,
+        help="exit check 4: OpenLineage job namespace (env OPENLINEAGE_NAMESPACE; default lakehouse-<stack id>)",
+    )
 
 
 def _options_from(config: pytest.Config) -> RunOptions:
@@ -97,6 +109,8 @@ def _options_from(config: pytest.Config) -> RunOptions:
         "profile": config.getoption("--aws-profile"),
         "github_repo": config.getoption("--github-repo"),
         "monthly_cost_cap_usd": config.getoption("--cost-cap"),
+        "marquez_url": config.getoption("--marquez-url"),
+        "lineage_namespace": config.getoption("--lineage-namespace"),
     }
     values.update({k: v for k, v in flags.items() if v is not None})
     if data_dir := config.getoption("--data-dir"):
@@ -204,7 +218,7 @@ def deployment(run_options: RunOptions) -> Iterator[Deployment]:
     """
     life = Lifecycle(run_options)
     dep = life.attach() if run_options.deployed else life.up()
-    teardown = {"stack_id": dep.stack.stack_id, "outcome": "destroyed", "message": None}
+    teardown: dict[str, Any] = {"stack_id": dep.stack.stack_id, "outcome": "destroyed", "message": None}
     try:
         yield dep
     finally:
@@ -217,6 +231,8 @@ def deployment(run_options: RunOptions) -> Iterator[Deployment]:
         finally:
             if result is None and teardown["outcome"] == "destroyed":
                 teardown["outcome"] = "kept" if (run_options.keep or run_options.deployed) else "nothing to destroy"
+            if result is not None:  # `make bench` splits the run's wall time with it
+                teardown["destroy_s"] = round(result.wall_s, 3)
             # The evidence (written later, by the process that sees all reports) picks this up.
             ArtifactStore(run_options.reports).write_json(f"teardown-{dep.stack.stack_id}.json", teardown)
         if run_options.keep and dep.ok:

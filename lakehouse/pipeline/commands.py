@@ -13,6 +13,7 @@ from pathlib import Path
 
 from lakehouse.athena import connect, run
 from lakehouse.config import RunOptions, env_options
+from lakehouse.lineage.endpoint import emitter_for, resolve
 from lakehouse.pipeline.demo import demo_queries, format_rows
 from lakehouse.pipeline.runner import DATA_DIR, run_pipeline
 from lakehouse.stack import Deployment, Lifecycle, StackError, list_records
@@ -35,8 +36,25 @@ def attach(stack_id: str | None) -> Deployment:
 def cmd_pipeline(args: argparse.Namespace) -> int:
     """Land the CSVs and build Silver and Gold on a deployed stack; print what happened."""
     dep = attach(args.stack_id)
-    result = run_pipeline(dep.stack.target, dep.record.outputs, data_dir=Path(args.data_dir))
+    options = dep.stack.options
+    endpoint = resolve(
+        dep.stack.stack_id,
+        dep.record.lineage_url,
+        options.marquez_url,
+        options.marquez_web_url,
+        options.lineage_namespace,
+    )
+    emitter = emitter_for(dep.stack.target, endpoint)
+    result = run_pipeline(
+        dep.stack.target,
+        dep.record.outputs,
+        data_dir=Path(args.data_dir),
+        listeners=[emitter.statement],
+        landing_listeners=[emitter.landing],
+    )
+    result.lineage = emitter.stats.to_dict()
     print(result.summary())
+    print(emitter.stats.summary())
     if args.json:
         Path(args.json).write_text(json.dumps(result.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
     return 0 if result.ok else 1

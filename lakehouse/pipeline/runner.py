@@ -32,6 +32,8 @@ TABLES = {
 QUARANTINE = {"silver.users": "silver.users_rejected", "silver.orders": "silver.orders_rejected"}
 
 Listener = Callable[[SqlStatement, QueryRecord], None]
+#: Called once Bronze landing is done: data folder, files landed, seconds it took (lineage).
+LandingListener = Callable[[Path, list[Landed], float], None]
 
 
 def stack_values(outputs: dict[str, Any]) -> dict[str, str]:
@@ -60,6 +62,8 @@ class PipelineResult:
     quarantined: dict[str, dict[str, int]] = field(default_factory=dict)
     row_counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    #: What happened to the run's OpenLineage events (``EmissionStats.to_dict()``), when emitted.
+    lineage: dict[str, Any] | None = None
 
     @property
     def quarantined_total(self) -> int:
@@ -74,6 +78,11 @@ class PipelineResult:
             for reason, count in sorted(reasons.items()):
                 lines.append(f"  quarantined in {table}: {count} x {reason}")
         lines += [f"  malformed line {m}" for m in self.malformed]
+        if self.lineage is not None:
+            lines.append(
+                f"  lineage: {self.lineage.get('events_sent', 0)} events sent, "
+                f"{self.lineage.get('events_failed', 0) + self.lineage.get('events_not_sent', 0)} not delivered"
+            )
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -87,6 +96,7 @@ class PipelineResult:
             "quarantined_total": self.quarantined_total,
             "row_counts": self.row_counts,
             "statements": self.statements,
+            "lineage": self.lineage,
         }
 
 
@@ -96,12 +106,16 @@ def run_pipeline(
     data_dir: Path = DATA_DIR,
     sql_dir: Path = SQL_DIR,
     listeners: list[Listener] | None = None,
+    landing_listeners: list[LandingListener] | None = None,
 ) -> PipelineResult:
     """Land the CSVs and run every statement; never raises for a failed statement (see ``ok``)."""
     started = time.monotonic()
     result = PipelineResult()
     statements = load(sql_dir, stack_values(outputs))
+    landing_started = time.monotonic()
     result.landed, result.malformed = land(target, outputs["bucket_names"]["bronze"], data_dir)
+    for on_landed in landing_listeners or []:
+        on_landed(data_dir, result.landed, time.monotonic() - landing_started)
     conn = connect(target, outputs["athena_workgroup_name"])
     try:
         for stmt in statements:

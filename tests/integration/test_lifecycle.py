@@ -23,7 +23,9 @@ from tests.integration.conftest import ROOT, make_options, run_features
 @pytest.mark.xdist_group("smoke")
 def test_full_run_deploys_verifies_and_destroys(tmp_path: Path) -> None:
     stack_id = new_stack_id()
-    run = run_features(tmp_path, "--stack-id", stack_id)
+    # The latency KPI is judged against the plan's 200 ms in make smoke; here the other xdist worker
+    # loads the same 2 cores, and this test is about the stack's life, so the limit is generous.
+    run = run_features(tmp_path, "--stack-id", stack_id, "--kpi-p95-ms", "5000")
     assert run.returncode == 0, run.output
     assert run.evidence["run"]["verdict"] == "passed"
     assert run.evidence["run"]["stack_id"] == stack_id

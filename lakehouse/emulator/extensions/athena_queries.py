@@ -8,6 +8,10 @@ rows a page, NextToken), and results are also written as CSV to the output locat
 
 A failing statement is a FAILED execution, never a server error: clients see exactly what
 they would see on AWS.
+
+Lake Formation applies as on Athena: the caller is resolved from the request's access key
+when the query starts (an emulator STS role session is its role), and its grants are read when
+the query runs, so the engine shows it only the tables and columns it may see.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from moto.core.exceptions import JsonRESTError
 
 from lakehouse.emulator.extensions._graft import graft
 from lakehouse.emulator.extensions.athena import WorkGroupNotFound
+from lakehouse.emulator.extensions.lakeformation import access_for, caller_principal
 from lakehouse.emulator.sql.catalog import LakeCatalog
 from lakehouse.emulator.sql.engine import Engine, Outcome
 from lakehouse.emulator.sql.errors import SYSTEM, AthenaError
@@ -84,6 +89,7 @@ class QueryExecution:
     output_location: str
     scan_limit: int | None
     engine_version: str
+    principal: str = ""  # the Lake Formation principal who started it
     token: str | None = None  # ClientRequestToken: the same token starts the same execution
     state: str = "QUEUED"
     reason: str | None = None
@@ -153,7 +159,8 @@ def _run(execution: QueryExecution, account_id: str, region: str) -> None:
     execution.state, execution.started = "RUNNING", time.time()
     try:
         engine = _engine(account_id, region)
-        outcome = engine.execute(execution.query, execution.database, execution.scan_limit)
+        access = access_for(account_id, region, execution.principal)
+        outcome = engine.execute(execution.query, execution.database, execution.scan_limit, access)
         if outcome.columns:
             engine.catalog.put_text(execution.result_file, to_csv(outcome.columns, outcome.rows))
         execution.outcome, final = outcome, "SUCCEEDED"
@@ -185,7 +192,7 @@ def _lookup(backend: AthenaBackend, query_id: str) -> QueryExecution:
     return execution
 
 
-def _start(backend: AthenaBackend, params: dict[str, Any]) -> QueryExecution:
+def _start(backend: AthenaBackend, params: dict[str, Any], principal: str) -> QueryExecution:
     name = params.get("WorkGroup") or "primary"
     work_group = backend.work_groups.get(name)
     if work_group is None:
@@ -220,6 +227,7 @@ def _start(backend: AthenaBackend, params: dict[str, Any]) -> QueryExecution:
         output_location=location,
         scan_limit=int(limit) if limit else None,
         engine_version=engine,
+        principal=principal,
         token=token,
     )
     store[execution.id] = execution
@@ -265,7 +273,9 @@ class _QueryResponses:
 
     def start_query_execution(self: Any) -> str:
         keys = ("QueryString", "WorkGroup", "ResultConfiguration", "QueryExecutionContext", "ClientRequestToken")
-        execution = _start(self.athena_backend, {k: self._get_param(k) for k in keys})
+        backend = self.athena_backend
+        principal = caller_principal(backend.account_id, backend.region_name, self.get_access_key())
+        execution = _start(backend, {k: self._get_param(k) for k in keys}, principal)
         return json.dumps({"QueryExecutionId": execution.id})
 
     def get_query_execution(self: Any) -> str:

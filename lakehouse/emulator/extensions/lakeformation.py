@@ -19,6 +19,13 @@ Written against moto 5.2.5. What it adds or corrects, each as AWS does it:
   and List always empty), with AlreadyExistsException, EntityNotFoundException
   (also for a table missing from the Glue catalog) and InvalidInputException.
   Deleting a filter drops the grants on it.
+- Glue CreateDatabase / CreateTable apply the account's CreateDatabaseDefaultPermissions /
+  CreateTableDefaultPermissions as grants (by default ``IAM_ALLOWED_PRINCIPALS`` gets ALL, so
+  a stack that does not clear them is open, as on AWS); deleting a database or table drops the
+  grants on it, so a table re-created under the same name does not inherit them.
+- The emulator's Athena asks ``access_for()`` which columns the caller may read, with the caller
+  resolved by ``caller_principal()`` from the request's access key (keys from the emulator's STS
+  AssumeRole map to the role, as Lake Formation sees a role session).
 - RegisterResource keeps HybridAccessEnabled, WithFederation and
   WithPrivilegedAccess, and ``UseServiceLinkedRole`` gets the service-linked
   role's ARN; DescribeResource/ListResources return them (moto drops them, so
@@ -40,13 +47,16 @@ from typing import Any, cast
 
 from moto.core.exceptions import JsonRESTError
 from moto.glue.exceptions import EntityNotFoundException as GlueEntityNotFound
-from moto.glue.models import glue_backends
+from moto.glue.models import GlueBackend, glue_backends
 from moto.lakeformation import urls as moto_urls
 from moto.lakeformation.exceptions import AlreadyExists, InvalidInput
-from moto.lakeformation.models import LakeFormationBackend, Resource
+from moto.lakeformation.models import LakeFormationBackend, Resource, lakeformation_backends
 from moto.lakeformation.responses import LakeFormationResponse
+from moto.sts.models import sts_backends
+from moto.utilities.utils import get_partition
 
 from lakehouse.emulator.extensions._graft import graft
+from lakehouse.emulator.sql.access import Access
 
 _INSTALLED_MARK = "_lakehouse_lakeformation_extension"
 _NEW_ACTIONS = ("CreateDataCellsFilter", "GetDataCellsFilter", "UpdateDataCellsFilter", "DeleteDataCellsFilter")
@@ -352,11 +362,111 @@ class LakeFormationResponseExtension(LakeFormationResponse):
         return json.dumps({"ResourceInfoList": infos})
 
 
+# ---------------------------------------------------------------- who asks, and what they may see
+
+
+def caller_principal(account_id: str, region: str, access_key: str) -> str:
+    """The Lake Formation principal behind an access key: a role for role sessions, else the caller's ARN.
+
+    Unknown keys get what moto's GetCallerIdentity answers for them, which is also what
+    Terraform's ``aws_caller_identity`` saw when it made the deployer a data lake admin.
+    """
+    sts = sts_backends[account_id][get_partition(region)]
+    assumed = sts.get_assumed_role_from_access_key(access_key)
+    if assumed is not None:
+        return str(assumed.role_arn)
+    return sts.get_caller_identity(access_key, region)[1]
+
+
+def _principal_ids(entries: list[dict[str, Any]] | None) -> set[str]:
+    return {str(e.get("DataLakePrincipalIdentifier", "")) for e in entries or []}
+
+
+def access_for(account_id: str, region: str, principal: str) -> Access:
+    """What ``principal`` may use, from the Lake Formation state of this account and region."""
+    backend = cast(LakeFormationBackendExtension, lakeformation_backends[account_id][region])
+    settings = backend.get_data_lake_settings(account_id)
+    catalog = backend.grants.get(account_id)
+    grants = [g.to_external_form() for g in list(catalog.permissions)] if catalog else []
+    filters = {
+        (database.lower(), table.lower(), name): definition
+        for (_, database, table, name), definition in dict(backend.data_cells_filters).items()
+    }
+    return Access(
+        principal=principal,
+        admin=principal in _principal_ids(settings.get("DataLakeAdmins")),
+        read_only_admin=principal in _principal_ids(settings.get("ReadOnlyAdmins")),
+        grants=grants,
+        filters=filters,
+    )
+
+
+# ---------------------------------------------------------------- Glue creates and deletes
+
+
+def _apply_defaults(glue: GlueBackend, setting: str, resource: dict[str, Any]) -> None:
+    """Grant what the data lake settings say new databases or tables get (AWS does this on create)."""
+    backend = lakeformation_backends[glue.account_id][glue.region_name]
+    for default in backend.get_data_lake_settings(glue.account_id).get(setting) or []:
+        if default.get("Permissions"):
+            backend.grant_permissions(glue.account_id, default["Principal"], resource, default["Permissions"], [])
+
+
+def _drop_grants(glue: GlueBackend, database: str, table: str | None) -> None:
+    """Grants die with their database or table on AWS; moto kept them for a namesake to inherit."""
+    backend = lakeformation_backends[glue.account_id][glue.region_name]
+    catalog = backend.grants.get(glue.account_id)
+    if catalog is None:
+        return
+
+    def doomed(resource: dict[str, Any]) -> bool:
+        if table is None and resource.get("Database", {}).get("Name") == database:
+            return True
+        for kind, name_field in (("Table", "Name"), ("TableWithColumns", "Name"), ("DataCellsFilter", "TableName")):
+            spec = resource.get(kind)
+            if spec is not None and spec.get("DatabaseName") == database:
+                return table is None or spec.get(name_field) == table
+        return False
+
+    catalog.permissions = {g for g in catalog.permissions if not doomed(g.resource)}
+
+
+def _install_glue_hooks() -> None:
+    create_database, create_table = GlueBackend.create_database, GlueBackend.create_table
+    delete_database, delete_table = GlueBackend.delete_database, GlueBackend.delete_table
+
+    def create_database_with_defaults(self: GlueBackend, database_name: str, *args: Any, **kwargs: Any) -> Any:
+        created = create_database(self, database_name, *args, **kwargs)
+        _apply_defaults(self, "CreateDatabaseDefaultPermissions", {"Database": {"Name": database_name}})
+        return created
+
+    def create_table_with_defaults(self: GlueBackend, database_name: str, table_name: str, *a: Any, **kw: Any) -> Any:
+        created = create_table(self, database_name, table_name, *a, **kw)
+        resource = {"Table": {"DatabaseName": database_name, "Name": table_name}}
+        _apply_defaults(self, "CreateTableDefaultPermissions", resource)
+        return created
+
+    def delete_database_and_grants(self: GlueBackend, database_name: str) -> None:
+        delete_database(self, database_name)
+        _drop_grants(self, database_name, None)
+
+    def delete_table_and_grants(self: GlueBackend, database_name: str, table_name: str) -> Any:
+        deleted = delete_table(self, database_name, table_name)
+        _drop_grants(self, database_name, table_name)
+        return deleted
+
+    GlueBackend.create_database = create_database_with_defaults  # type: ignore[method-assign]
+    GlueBackend.create_table = create_table_with_defaults  # type: ignore[method-assign]
+    GlueBackend.delete_database = delete_database_and_grants  # type: ignore[method-assign]
+    GlueBackend.delete_table = delete_table_and_grants  # type: ignore[method-assign]
+
+
 def install() -> None:
     """Patch moto's Lake Formation backend, responses and routes; calling it again does nothing."""
     if getattr(LakeFormationBackend, _INSTALLED_MARK, False):
         return
     graft(LakeFormationBackendExtension, LakeFormationBackend)
+    _install_glue_hooks()
     graft(LakeFormationResponseExtension, LakeFormationResponse)
     # moto routes Lake Formation's REST paths one by one; the server builds its URL map from
     # this dict on the first Lake Formation request, after install() has run.

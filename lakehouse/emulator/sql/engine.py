@@ -23,9 +23,10 @@ from pyiceberg.table import Table as IcebergTable
 from sqlglot import exp
 
 from lakehouse.emulator.sql import dialect
+from lakehouse.emulator.sql.access import Access, RowFilterNotEmulated
 from lakehouse.emulator.sql.catalog import PATH_COLUMN, LakeCatalog, TableInfo
 from lakehouse.emulator.sql.dialect import Statement, qualified, replace_table, to_duckdb
-from lakehouse.emulator.sql.errors import AthenaError, where
+from lakehouse.emulator.sql.errors import AccessDenied, AthenaError, where
 from lakehouse.emulator.sql.results import Column, athena_column, text
 
 SUPPORTED = (
@@ -89,7 +90,10 @@ class Engine:
     def __init__(self, catalog: LakeCatalog) -> None:
         self.catalog = catalog
 
-    def execute(self, sql: str, database: str = "default", scan_limit: int | None = None) -> Outcome:
+    def execute(
+        self, sql: str, database: str = "default", scan_limit: int | None = None, access: Access | None = None
+    ) -> Outcome:
+        """Run one statement as the principal ``access`` describes (unrestricted when None)."""
         stmt = dialect.parse(sql)
         handler = getattr(self, f"_run_{stmt.kind.lower()}", None)
         if handler is None:
@@ -98,7 +102,7 @@ class Engine:
                 "NOT_SUPPORTED",
                 f"line 1:1: {what} statements are not supported by the local Athena emulator (supported: {SUPPORTED})",
             )
-        run = _Run(self.catalog, stmt, database.lower(), scan_limit)
+        run = _Run(self.catalog, stmt, database.lower(), scan_limit, access or Access.unrestricted())
         try:
             outcome: Outcome = handler(run)
         finally:
@@ -122,6 +126,7 @@ class Engine:
         tree = run.tree()
         target = dialect.target_table(tree)
         info = run.iceberg_target(target)
+        run.require(info, {"INSERT"}, target)
         with self.catalog.writing(info):
             table = self.catalog.load_iceberg(info)
             run.working_copy(table.schema().as_arrow().empty_table())
@@ -139,6 +144,8 @@ class Engine:
         tree = run.tree()
         target = dialect.target_table(tree)
         info = run.iceberg_target(target)
+        # Rewriting rows reads the whole row and writes it back: Athena wants all three on the table.
+        run.require(info, {"SELECT", "INSERT", "DELETE"}, target)
         with self.catalog.writing(info):
             table = self.catalog.load_iceberg(info)
             run.working_copy(run.read(info, None, table=table).table)
@@ -172,6 +179,7 @@ class Engine:
         db, name = run.new_table_name(target, tree)
         if db is None:
             return Outcome("CTAS", update_count=0)
+        run.require_on_database(db, "CREATE_TABLE", target)
         props = dialect.properties(tree)
         if props.get("table_type", "").upper() != "ICEBERG":
             raise AthenaError(
@@ -213,6 +221,7 @@ class Engine:
         db, name = run.new_table_name(target, tree)
         if db is None:
             return Outcome("CREATE_TABLE")
+        run.require_on_database(db, "CREATE_TABLE", target)
         schema = pa.schema([pa.field(c, _iceberg_type(run.sql, t)) for c, t in dialect.column_defs(tree)])
         partitions = _partitions(run.sql, dialect.partition_exprs(tree))
         extra = {k: v for k, v in props.items() if k not in ("table_type", "format", "location")}
@@ -232,6 +241,7 @@ class Engine:
         db, name = run.new_table_name(target, tree)
         if db is None:
             return Outcome("CREATE_EXTERNAL_TABLE")
+        run.require_on_database(db, "CREATE_TABLE", target)
         columns = [(c, t.sql("hive").lower().replace(" ", "")) for c, t in dialect.column_defs(tree)]
         parameters = {k: v for k, v in props.items() if k not in ("location", "format")}
         self.catalog.create_hive(db, name, columns, props["location"], dialect.serde(tree), parameters)
@@ -248,6 +258,7 @@ class Engine:
             raise AthenaError(
                 "TABLE_NOT_FOUND", f"{where(run.sql, target)}Table 'awsdatacatalog.{db}.{name}' does not exist"
             )
+        run.require(info, {"DROP"}, target)
         self.catalog.drop(info)
         return Outcome("DROP_TABLE")
 
@@ -289,7 +300,7 @@ class Engine:
     def _run_show_tables(self, run: _Run) -> Outcome:
         db = (run.stmt.args.get("database") or run.database).lower()
         run.require_database(db, None)
-        names = self.catalog.tables(db)
+        names = [n for n in self.catalog.tables(db) if run.access.table_permissions(db, n)]
         if pattern := run.stmt.args.get("pattern"):
             names = _like(names, pattern)
         return Outcome("SHOW_TABLES", [Column("tab_name", "varchar")], [[n] for n in names])
@@ -303,7 +314,7 @@ class Engine:
     def _run_show_columns(self, run: _Run) -> Outcome:
         db = (run.stmt.args.get("database") or run.database).lower()
         info = run.info(db, str(run.stmt.args["table"]).lower(), None)
-        names = [c for c, _ in run.columns_of(info)]
+        names = [c for c, _ in run.visible_columns(info, None)]
         return Outcome("SHOW_COLUMNS", [Column("field", "varchar")], [[n] for n in names])
 
     def _run_describe(self, run: _Run) -> Outcome:
@@ -312,15 +323,18 @@ class Engine:
         assert table is not None
         db, name = qualified(run.sql, table, run.database)
         info = run.info(db, name, table)
-        rows: list[list[str | None]] = [[c, t] for c, t in run.columns_of(info)]
+        rows: list[list[str | None]] = [[c, t] for c, t in run.visible_columns(info, table)]
         return Outcome("DESCRIBE", [Column("col_name", "varchar"), Column("data_type", "varchar")], rows)
 
 
 class _Run:
     """The state of one statement: its DuckDB connection, what it read, what it cost."""
 
-    def __init__(self, catalog: LakeCatalog, stmt: Statement, database: str, scan_limit: int | None) -> None:
+    def __init__(
+        self, catalog: LakeCatalog, stmt: Statement, database: str, scan_limit: int | None, access: Access
+    ) -> None:
         self.catalog = catalog
+        self.access = access
         self.stmt = stmt
         self.sql = stmt.sql
         self.database = database
@@ -377,6 +391,70 @@ class _Run:
             )
         return info
 
+    # -- Lake Formation -----------------------------------------------------------------------
+
+    def require(self, info: TableInfo, needed: set[str], node: exp.Expression | None) -> None:
+        """Fail as Athena does when the principal lacks a table permission the statement needs."""
+        if not self.access.governed(info.database, info.name):
+            return
+        self._require_default_database()
+        missing = needed - self.access.table_permissions(info.database, info.name)
+        if missing:
+            raise AccessDenied(
+                "Insufficient permissions to execute the query. Insufficient Lake Formation permission(s) on "
+                f"{info.qualified} (required: {', '.join(sorted(missing))})"
+            )
+
+    def require_on_database(self, database: str, permission: str, node: exp.Expression | None) -> None:
+        if self.access.admin or self.access.database_open_to_iam(database):
+            return
+        self._require_default_database()
+        if permission not in self.access.database_permissions(database):
+            raise AccessDenied(
+                f"Insufficient Lake Formation permission(s): Required {permission.replace('_', ' ').title()} "
+                f"on {database}"
+            )
+
+    def _require_default_database(self) -> None:
+        """Athena describes ``default`` for every Lake Formation governed principal."""
+        if not self.access.database_permissions("default"):
+            raise AccessDenied("Insufficient Lake Formation permission(s): Required Describe on default")
+
+    def _readable(self, info: TableInfo, data: pa.Table, node: exp.Expression) -> pa.Table:
+        """The rows with only the columns the principal may see: the others do not exist for it."""
+        names = [n for n in data.column_names if n != PATH_COLUMN]
+        try:
+            keep = self.access.readable_columns(info.database, info.name, names)
+        except RowFilterNotEmulated as err:
+            raise AthenaError("NOT_SUPPORTED", f"{where(self.sql, node)}{err} (not emulated)") from None
+        if keep is None:  # require() let it through, so SELECT came from the table, not a column grant
+            keep = []
+        if len(keep) == len(names):
+            return data
+        if not keep:
+            raise AccessDenied(
+                f"Insufficient permissions to execute the query. Insufficient Lake Formation permission(s) on "
+                f"{info.qualified} (no column is granted)"
+            )
+        return data.select(keep + [PATH_COLUMN] if PATH_COLUMN in data.column_names else keep)
+
+    def visible_columns(self, info: TableInfo, node: exp.Expression | None) -> list[tuple[str, str]]:
+        """DESCRIBE / SHOW COLUMNS: the columns the principal may see, failing without any access."""
+        columns = self.columns_of(info)
+        if not self.access.governed(info.database, info.name):
+            return columns
+        self._require_default_database()
+        if not self.access.table_permissions(info.database, info.name):
+            raise AccessDenied(
+                "Insufficient permissions to execute the query. Insufficient Lake Formation permission(s) on "
+                f"{info.qualified}"
+            )
+        try:
+            keep = self.access.readable_columns(info.database, info.name, [c for c, _ in columns]) or []
+        except RowFilterNotEmulated as err:
+            raise AthenaError("NOT_SUPPORTED", f"{where(self.sql, node)}{err} (not emulated)") from None
+        return [(c, t) for c, t in columns if c in keep]
+
     def columns_of(self, info: TableInfo) -> list[tuple[str, str]]:
         if info.kind == "hive":
             return info.columns
@@ -409,12 +487,13 @@ class _Run:
             if table is skip:
                 continue
             info = self.resolve(table)
+            self.require(info, {"SELECT"}, table)
             snapshot_id = self._version(info, table)
             with_path = wants_path and info.kind == "hive"
             key = (info.qualified, snapshot_id, with_path)
             if key not in self._views:
                 view = f"__t{len(self._views)}"
-                self.con.register(view, self.read(info, snapshot_id, with_path).table)
+                self.con.register(view, self._readable(info, self.read(info, snapshot_id, with_path).table, table))
                 self._views[key] = view
             replace_table(table, self._views[key])
 

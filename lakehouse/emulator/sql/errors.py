@@ -43,6 +43,18 @@ class AthenaError(Exception):
         return str(self)
 
 
+class AccessDenied(AthenaError):
+    """Lake Formation said no: Athena passes the catalog's message on without a Trino error name."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("PERMISSION_DENIED", message)
+        self.args = (message,)
+
+    @property
+    def reason(self) -> str:
+        return str(self.args[0])
+
+
 def where(sql: str, node: exp.Expression | None) -> str:
     """Trino's ``line L:C: `` prefix for the place ``node`` starts in ``sql`` (1-based)."""
     start = _start(node) if node is not None else None

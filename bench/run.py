@@ -1,0 +1,229 @@
+"""``make bench``: where the time goes, next to the floor it cannot beat. Prints and writes bench.json.
+
+One run, on this machine, of:
+
+1. the full local verification (``pytest features/``), its wall time split into emulator start,
+   terraform init/apply/destroy, pipeline and each check (from the run's evidence.json);
+2. the floor for it: ``terraform apply`` + ``terraform destroy`` of the same root against a fresh
+   emulator with nothing else, and the ratio of the two;
+3. on another fresh stack: query latency p50/p95 of the demo queries (committed sample loaded)
+   with 1 and 10 concurrent Locust users (a subprocess each), then pipeline throughput on
+   N generated orders (default 1,000,000) next to DuckDB converting the same CSVs to Parquet
+   (the floor), and the ratio.
+
+Benchmarks, not tests: nothing here passes or fails on a number. Every stack it deploys is
+destroyed, also when a step fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from lakehouse.config import RunOptions, env_options, new_stack_id, project_root
+from lakehouse.kpi.latency import LoadSpec, config_for, run_load
+from lakehouse.pipeline.runner import run_pipeline
+from lakehouse.stack import Deployment, Lifecycle
+
+ROOT = project_root()
+
+
+def log(message: str) -> None:
+    print(f"[bench {datetime.now(UTC).strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def features_run(work: Path) -> dict[str, Any]:
+    """`pytest features/` as `make smoke` runs it, with its own reports dir; split by its evidence."""
+    reports = work / "features-reports"
+    argv = [sys.executable, "-m", "pytest", "features/", "-q", "-p", "no:cacheprovider", "--reports-dir", str(reports)]
+    started = time.monotonic()
+    proc = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+    wall = time.monotonic() - started
+    evidence = json.loads((reports / "evidence.json").read_text()) if (reports / "evidence.json").exists() else {}
+    return {
+        "command": " ".join(argv[2:]),
+        "exit_code": proc.returncode,
+        **split_features(evidence, wall),
+        "output_tail": proc.stdout.strip().splitlines()[-3:],
+    }
+
+
+def split_features(evidence: dict[str, Any], wall: float) -> dict[str, Any]:
+    """Where a features run's wall time went, from its evidence.json.
+
+    A check's ``duration_s`` runs from its set-up, so the first check that ran also holds the
+    session's deploy, and EXIT-2 the pipeline (both session fixtures): those are taken out of
+    ``checks_net_s`` and shown as phases, so nothing is counted twice.
+    """
+    checks = {c["id"]: c for c in evidence.get("checks", [])}
+    stopwatch = (checks.get("EXIT-1") or {}).get("details", {}).get("phases_s", {})
+    pipeline = float(((checks.get("EXIT-2") or {}).get("details", {}).get("pipeline") or {}).get("seconds") or 0.0)
+    destroy = sum(t.get("destroy_s") or 0 for t in evidence.get("run", {}).get("teardown", []))
+    ran = sorted((c for c in checks.values() if c.get("status") != "skipped"), key=lambda c: c.get("started_at") or "")
+    net = {c["id"]: float(c.get("duration_s") or 0.0) for c in ran}
+    deploy = sum(stopwatch.values())
+    if ran and net[ran[0]["id"]] >= deploy:
+        net[ran[0]["id"]] -= deploy
+    if net.get("EXIT-2", 0.0) >= pipeline:
+        net["EXIT-2"] -= pipeline
+    phases = {**stopwatch, "pipeline": pipeline, "terraform_destroy": round(destroy, 3)}
+    return {
+        "wall_s": round(wall, 2),
+        "verdict": evidence.get("run", {}).get("verdict"),
+        "statuses": {cid: c.get("status") for cid, c in checks.items()},
+        "phases_s": {k: round(v, 3) for k, v in phases.items()},
+        "checks_net_s": {k: round(v, 3) for k, v in net.items()},
+        "other_s": round(wall - sum(phases.values()) - sum(net.values()), 2),
+    }
+
+
+def with_stack(work: Path, body: Callable[[Deployment], dict[str, Any]]) -> dict[str, Any]:
+    """Deploy a fresh local stack, run ``body`` on it, destroy it (always); times every phase."""
+    values = {**env_options(), "stack_id": new_stack_id(), "reports_dir": work / "reports"}
+    options = RunOptions(**values)  # type: ignore[arg-type]
+    life = Lifecycle(options)
+    dep = life.up()
+    try:
+        if not dep.ok:
+            raise RuntimeError(f"deploy of {options.stack_id} failed: {dep.error}")
+        phases = {k: round(v, 3) for k, v in dep.stopwatch.phases.items()}
+        result = body(dep)
+    finally:
+        down = life.down(force=True)
+    result["deploy_phases_s"] = phases
+    result["terraform_destroy_s"] = round(down.wall_s, 3) if down else None
+    result["stack_id"] = options.stack_id
+    return result
+
+
+def floor_run(work: Path) -> dict[str, Any]:
+    return with_stack(work, lambda dep: {})
+
+
+def workload(work: Path, rows: int, load_seconds: float) -> dict[str, Any]:
+    """Latency (sample data) then throughput (N orders) on one fresh stack; N orders generated meanwhile."""
+    data = work / f"orders-{rows}"
+    gen_started = time.monotonic()
+    gen = subprocess.Popen(
+        [sys.executable, "-m", "lakehouse.pipeline.datagen", "--rows", str(rows), "--out", str(data)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+    def body(dep: Deployment) -> dict[str, Any]:
+        target, outputs = dep.stack.target, dep.record.outputs
+        sample = run_pipeline(target, outputs)
+        if not sample.ok:
+            raise RuntimeError(f"the sample pipeline failed: {sample.error}")
+        latency = {}
+        config = config_for(target, outputs)
+        for users in (1, 10):
+            log(f"query latency, {users} user(s), {load_seconds:g} s")
+            stats = run_load(config, LoadSpec(users, load_seconds), work / f"load-{users}")
+            latency[f"{users}_users"] = {k: v for k, v in stats.summary().items() if k != "by_query"}
+        out, _ = gen.communicate()
+        if gen.returncode != 0:
+            raise RuntimeError(f"datagen failed: {out}")
+        gen_s = time.monotonic() - gen_started
+        log(f"pipeline on {rows:,} orders")
+        big = run_pipeline(target, outputs, data_dir=data)
+        if not big.ok:
+            raise RuntimeError(f"the pipeline failed on {rows} orders: {big.error}")
+        orders = big.row_counts.get("bronze.orders_csv", rows)
+        floor_s = duckdb_floor(data, work / "parquet")
+        csv_mb = sum(p.stat().st_size for p in data.glob("*.csv")) / 1e6
+        return {
+            "query_latency_sample_data": latency,
+            "pipeline_throughput": {
+                "orders_rows": orders,
+                "csv_mb": round(csv_mb, 1),
+                "datagen_s (concurrent with the deploy)": round(gen_s, 2),
+                "pipeline_s": round(big.seconds, 2),
+                "pipeline_rows_per_s": round(orders / big.seconds),
+                "pipeline_statements": len(big.statements),
+                "duckdb_csv_to_parquet_s": round(floor_s, 2),
+                "duckdb_rows_per_s": round(orders / floor_s),
+                "pipeline_over_floor": round(big.seconds / floor_s, 1),
+                "row_counts": big.row_counts,
+            },
+        }
+
+    try:
+        return with_stack(work, body)
+    finally:
+        if gen.poll() is None:
+            gen.kill()
+            gen.wait()
+
+
+def duckdb_floor(data: Path, out: Path) -> float:
+    """DuckDB straight from the same CSVs to Parquet: what the pipeline's work costs with nothing around it."""
+    out.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    started = time.monotonic()
+    for name in ("users", "orders"):
+        con.execute(
+            f"COPY (SELECT * FROM read_csv('{data / (name + '.csv')}', header=true, all_varchar=true, "
+            f"null_padding=true, ignore_errors=true)) TO '{out / (name + '.parquet')}' (FORMAT parquet)"
+        )
+    seconds = time.monotonic() - started
+    con.close()
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "reports" / "bench.json")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="generated orders for the throughput run")
+    parser.add_argument("--load-seconds", type=float, default=10.0, help="seconds of Locust load per user count")
+    parser.add_argument("--skip-features", action="store_true", help="leave out the `pytest features/` run")
+    args = parser.parse_args(argv)
+
+    started = time.monotonic()
+    bench: dict[str, Any] = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "load_avg_at_start": [round(x, 2) for x in os.getloadavg()],
+        },
+        "note": "one run; other processes on the machine (load_avg_at_start) skew every number",
+    }
+    with tempfile.TemporaryDirectory(prefix="lakehouse-bench-") as tmp:
+        work = Path(tmp)
+        if not args.skip_features:
+            log("pytest features/ (the full local verification)")
+            bench["features_run"] = features_run(work)
+        log("floor: terraform apply + destroy of infra/ on a fresh emulator, nothing else")
+        floor = floor_run(work)
+        apply_s, destroy_s = floor["deploy_phases_s"]["terraform_apply"], floor["terraform_destroy_s"] or 0.0
+        floor["floor_apply_plus_destroy_s"] = round(apply_s + destroy_s, 2)
+        if "features_run" in bench:
+            floor["features_over_floor"] = round(bench["features_run"]["wall_s"] / (apply_s + destroy_s), 2)
+        bench["terraform_floor"] = floor
+        log("workload stack: query latency (1 and 10 users), pipeline throughput")
+        bench["workload"] = workload(work, args.rows, args.load_seconds)
+    bench["total_s"] = round(time.monotonic() - started, 1)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(bench, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(bench, indent=2))
+    log(f"wrote {args.out} ({bench['total_s']} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,56 @@
+Feature: KPIs of the Bronze -> Gold lakehouse plan
+  The plan's key performance indicators, each measured for real on the deployed stack
+  (or from its plan and the committed usage model), with the raw samples kept under
+  reports/. A KPI that cannot be measured on a target is skipped with the reason.
+
+  Background:
+    Given the lakehouse stack is deployed from infra/
+
+  @KPI-quickstart
+  Scenario: Quick-start runtime <= 30 min
+    Pass condition: the whole `make up` path (emulator or credential check, terraform init, apply) takes <= 30 min
+    Verifier: deploy stopwatch
+
+    When the quick-start stopwatch is read
+    Then the KPI meets its threshold
+
+  @KPI-success-rate
+  Scenario: Pipeline success rate >= 95 %
+    Pass condition: >= 95 % of pipeline runs succeed (N runs on the stack, plus the e2e workflow's runs on GitHub)
+    Verifier: pipeline runs + GitHub Actions API
+
+    When the pipeline runs repeatedly on the deployed stack
+    And the e2e workflow's history is read from GitHub
+    Then the KPI meets its threshold
+
+  @KPI-p95-latency
+  Scenario: p95 query latency < 200 ms
+    Pass condition: p95 of the demo queries through pyathena under a Locust load is < 200 ms, no query failing
+    Verifier: Locust
+
+    When Locust users run the demo queries through Athena
+    Then the KPI meets its threshold
+
+  @KPI-cost
+  Scenario: Monthly cost <= 20 USD
+    Pass condition: the planned stack's monthly cost is <= 20 USD and the Budgets limit is not above it
+    Verifier: Infracost, or the plan priced with fixtures/cost/ + Budgets
+
+    When the monthly cost of the planned stack is estimated
+    Then the KPI meets its threshold
+
+  @KPI-co2
+  Scenario: CO2 <= 50 kg / month
+    Pass condition: the monthly usage's estimated emissions are <= 50 kg CO2e
+    Verifier: Cloud Carbon Footprint coefficients (fixtures/cost/carbon.yml)
+
+    When the monthly CO2 of the same usage is estimated
+    Then the KPI meets its threshold
+
+  @KPI-sbom
+  Scenario: SBOM + signature coverage 100 %
+    Pass condition: every release artifact (SBOM, wheel, plan JSON) has a valid signature and the SBOM lists every installed package
+    Verifier: CycloneDX SBOM + cosign-format signatures
+
+    When the SBOM, the wheel and the plan JSON are built and signed
+    Then the KPI meets its threshold

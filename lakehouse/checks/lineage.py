@@ -1,0 +1,240 @@
+"""Exit check 4: Marquez shows the pipeline's lineage, and its UI draws it (screenshot).
+
+Judged through Marquez's API: the job namespace has jobs, and the lineage graph of the job
+that builds the Gold table holds every edge the pipeline's SQL implies upstream of that job,
+so that it reaches back to the Bronze datasets. Then headless Chromium opens Marquez web's
+route of that job and saves a PNG. No screenshot, no pass.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lakehouse.browser import BrowserNotFound, ScreenshotError, png_summary, screenshot
+from lakehouse.checks import CheckResult
+from lakehouse.lineage.client import MarquezClient, MarquezError, ui_route
+from lakehouse.lineage.jobs import Edge, expected_jobs, job_edges, job_node, writers_of
+from lakehouse.lineage.naming import CATALOG, DatasetRef, athena_table
+from lakehouse.lineage.sqlio import StatementIO
+from lakehouse.pipeline.runner import SQL_DIR, stack_values
+from lakehouse.pipeline.sqlfiles import load
+
+THRESHOLD = ">= 1 job in the namespace; the gold job's graph reaches back to Bronze; a screenshot of it"
+#: A rendered page has text, boxes and lines; a blank or single-colour PNG is no evidence.
+MIN_COLOURS = 8
+
+
+@dataclass
+class Expectation:
+    """What Marquez must hold: the gold job, the edges upstream of it, the Bronze datasets it reaches."""
+
+    namespace: str
+    gold_job: str
+    gold: DatasetRef
+    edges: set[Edge]
+    bronze: list[DatasetRef]
+
+    @property
+    def gold_node(self) -> str:
+        return job_node(self.namespace, self.gold_job)
+
+
+def expectation(jobs: dict[str, StatementIO], namespace: str, gold: DatasetRef, is_bronze: Any = None) -> Expectation:
+    """Upstream edges of the last job carrying data into ``gold``, from the jobs' SQL-derived I/O.
+
+    ``is_bronze(dataset) -> bool`` tells Bronze datasets apart; the upstream must contain one.
+    """
+    writers = writers_of(jobs, gold)
+    if not writers:
+        raise ValueError(f"no pipeline job writes {gold.name}")
+    gold_job = writers[-1]
+    all_edges = {e for name, io in jobs.items() for e in job_edges(namespace, name, io)}
+    into: dict[str, list[Edge]] = {}
+    for edge in all_edges:
+        into.setdefault(edge.destination, []).append(edge)
+    upstream: set[Edge] = {Edge(job_node(namespace, gold_job), gold.node_id)}  # and the Gold table it writes
+    todo, seen = [job_node(namespace, gold_job)], set()
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for edge in into.get(node, []):
+            upstream.add(edge)
+            todo.append(edge.origin)
+    datasets = {d for io in jobs.values() for d in io.inputs + io.outputs}
+    bronze = sorted(d for d in datasets if d.node_id in seen and is_bronze is not None and is_bronze(d))
+    if not bronze:
+        raise ValueError(f"job {gold_job} has no Bronze dataset upstream in the pipeline's SQL")
+    return Expectation(namespace, gold_job, gold, upstream, bronze)
+
+
+def graph_edges(graph: list[dict[str, Any]]) -> set[Edge]:
+    edges = set()
+    for node in graph:
+        for e in node.get("inEdges", []) + node.get("outEdges", []):
+            edges.add(Edge(str(e.get("origin")), str(e.get("destination"))))
+    return edges
+
+
+def path_back(edges: set[Edge], start: str, targets: set[str]) -> list[str] | None:
+    """The shortest chain of nodes from one of ``targets`` down to ``start``, following edges backwards."""
+    into: dict[str, list[str]] = {}
+    for e in edges:
+        into.setdefault(e.destination, []).append(e.origin)
+    previous: dict[str, str | None] = {start: None}
+    queue = deque([start])
+    while queue:
+        node = queue.popleft()
+        if node in targets:
+            chain = [node]
+            while (step := previous[chain[-1]]) is not None:
+                chain.append(step)
+            return chain
+        for origin in sorted(into.get(node, [])):
+            if origin not in previous:
+                previous[origin] = node
+                queue.append(origin)
+    return None
+
+
+@dataclass
+class ApiResult:
+    passed: bool
+    reason: str | None
+    details: dict[str, Any] = field(default_factory=dict)
+    graph: list[dict[str, Any]] = field(default_factory=list)
+
+
+def check_api(client: MarquezClient, exp: Expectation) -> ApiResult:
+    """Jobs in the namespace, and the gold job's graph holding the expected edges back to Bronze."""
+    details: dict[str, Any] = {"marquez_url": client.url, "namespace": exp.namespace, "gold_job": exp.gold_job}
+    try:
+        jobs, total = client.jobs(exp.namespace)
+    except MarquezError as err:
+        if err.status != 404:
+            return ApiResult(False, f"Marquez could not be read: {err}", details)
+        jobs, total = [], 0
+    details["jobs_in_namespace"] = total
+    details["job_names"] = sorted(j.get("name", "?") for j in jobs)[:50]
+    if total < 1 or not jobs:
+        try:
+            others = sorted(n.get("name", "?") for n in client.namespaces())
+        except MarquezError as err:
+            others = [f"(namespaces unreadable: {err})"]
+        details["namespaces_in_marquez"] = others
+        where = f"namespaces there: {', '.join(others)}" if others else "Marquez holds no namespace at all"
+        return ApiResult(False, f"no job in namespace {exp.namespace!r} at {client.url} ({where})", details)
+    if exp.gold_job not in details["job_names"] and not any(j.get("name") == exp.gold_job for j in jobs):
+        return ApiResult(
+            False, f"Marquez has {total} job(s) in {exp.namespace!r} but not the gold job {exp.gold_job}", details
+        )
+    try:
+        graph = client.lineage(exp.gold_node)
+    except MarquezError as err:
+        return ApiResult(False, f"the lineage of {exp.gold_node} could not be read: {err}", details)
+    found = graph_edges(graph)
+    missing = sorted(exp.edges - found, key=str)
+    bronze_nodes = {d.node_id for d in exp.bronze}
+    chain = path_back(found, exp.gold_node, bronze_nodes)
+    details.update(
+        graph_nodes=len(graph),
+        graph_jobs=sum(1 for n in graph if n.get("type") == "JOB"),
+        graph_edges=len(found),
+        expected_edges=len(exp.edges),
+        expected_edges_found=len(exp.edges) - len(missing),
+        missing_edges=[e.to_dict() for e in missing],
+        bronze_datasets=sorted(bronze_nodes),
+        path_from_bronze=chain,
+    )
+    if chain is None:
+        first = next((e for e in missing if e.origin in bronze_nodes), missing[0] if missing else None)
+        hint = (
+            f"; missing edge {first}" + (f" and {len(missing) - 1} more" if len(missing) > 1 else "") if first else ""
+        )
+        return ApiResult(
+            False, f"the lineage graph of {exp.gold_job} does not reach back to Bronze{hint}", details, graph
+        )
+    if missing:
+        return ApiResult(
+            False,
+            f"the lineage graph of {exp.gold_job} lacks {len(missing)} of {len(exp.edges)} expected edges, "
+            f"first {missing[0]}",
+            details,
+            graph,
+        )
+    return ApiResult(True, None, details, graph)
+
+
+def check_lineage(
+    client: MarquezClient, exp: Expectation, web_url: str | None, png_path: Path, expect_visible: list[str]
+) -> tuple[CheckResult, list[dict[str, Any]]]:
+    """The API check, then the screenshot of the gold job's page; fails without a screenshot.
+
+    Returns the result and the lineage graph Marquez answered (evidence).
+    """
+    api = check_api(client, exp)
+    details: dict[str, Any] = {"marquez": api.details}
+    measured: dict[str, Any] = {
+        "jobs": api.details.get("jobs_in_namespace", 0),
+        "expected_edges_found": f"{api.details.get('expected_edges_found', 0)}/{len(exp.edges)}",
+        "screenshot": None,
+    }
+    shot_reason = None
+    if web_url:
+        url = ui_route(web_url, "job", exp.namespace, exp.gold_job)
+        details["ui_url"] = url
+        try:
+            # the page is kept as evidence either way; waiting for names the API lacks would only cost time
+            texts = expect_visible if api.passed else []
+            shot = screenshot(url, png_path, width=1400, height=900, expect_text=texts)
+            summary = png_summary(shot.path)
+            details["screenshot"] = {
+                "path": png_path.name,
+                "seconds": shot.seconds,
+                "http_status": shot.status,
+                "bytes": png_path.stat().st_size,
+                "width": summary.width,
+                "height": summary.height,
+                "colours_top_rows": summary.colours,
+                "texts_checked": texts,
+            }
+            if summary.colours < MIN_COLOURS:
+                shot_reason = f"the screenshot of {url} is blank ({summary.colours} colours)"
+            else:
+                measured["screenshot"] = png_path.name
+        except BrowserNotFound as err:
+            shot_reason = f"no browser for the screenshot: {err}"
+        except ScreenshotError as err:
+            shot_reason = f"the lineage UI page failed: {err}"
+    else:
+        shot_reason = "no Marquez web URL to screenshot"
+    if shot_reason:
+        details["screenshot_error"] = shot_reason
+    if not api.passed:
+        return CheckResult(False, measured, THRESHOLD, api.reason, details), api.graph
+    if shot_reason:
+        return CheckResult(False, measured, THRESHOLD, shot_reason, details), api.graph
+    return CheckResult(True, measured, THRESHOLD, None, details), api.graph
+
+
+def pipeline_expectation(outputs: dict[str, Any], region: str, data_dir: Path, namespace: str) -> Expectation:
+    """The expectation for this project's pipeline: Gold ``daily_revenue`` back to the Bronze bucket/tables."""
+    bucket, bronze_db = outputs["bucket_names"]["bronze"], outputs["glue_database_names"]["bronze"]
+    statements = load(SQL_DIR, stack_values(outputs))
+    jobs = expected_jobs(statements, region, bucket, data_dir)
+    gold = athena_table(region, outputs["glue_database_names"]["gold"], "daily_revenue")
+
+    def is_bronze(d: DatasetRef) -> bool:
+        return d.namespace == f"s3://{bucket}" or d.name.startswith(f"{CATALOG}.{bronze_db.lower()}.")
+
+    return expectation(jobs, namespace, gold, is_bronze)
+
+
+def visible_names(exp: Expectation) -> list[str]:
+    """Texts the screenshot must show: the gold job and the tables at both ends (as ``db.table``)."""
+    tables = [d.name.split(".", 1)[-1] for d in exp.bronze if d.namespace.startswith("awsathena://")]
+    return [exp.gold_job, *tables[:1], exp.gold.name.split(".", 1)[-1]]

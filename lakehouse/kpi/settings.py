@@ -1,0 +1,66 @@
+"""KPI settings: thresholds (the plan's numbers by default), load-test size, input files.
+
+Each comes from a ``LAKEHOUSE_KPI_*`` environment variable (some also from a pytest flag, see
+``steps/kpi_steps.py``). Defaults are small, so the KPIs add well under a minute to
+``make smoke``; ``make bench`` runs the big loads.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from lakehouse.config import ConfigError
+from lakehouse.kpi.carbon import COEFFICIENTS_FILE
+from lakehouse.kpi.cost import PRICES_FILE, USAGE_FILE
+
+
+@dataclass
+class KpiSettings:
+    #: p95 query latency: Locust users, seconds of load, and the threshold (strictly under).
+    load_users: int = 2
+    load_seconds: float = 8.0
+    p95_ms: float = 200.0
+    #: Pipeline success rate: runs on the deployed stack and the lowest accepted rate.
+    pipeline_runs: int = 3
+    success_pct: float = 95.0
+    #: Quick start: the whole `make up` path, in seconds.
+    quickstart_s: float = 30 * 60
+    #: CO2 per month, kg CO2e.
+    co2_kg: float = 50.0
+    prices: Path = PRICES_FILE
+    usage: Path = USAGE_FILE
+    carbon: Path = COEFFICIENTS_FILE
+
+    def __post_init__(self) -> None:
+        if self.load_users < 1:
+            raise ConfigError(f"LAKEHOUSE_KPI_LOAD_USERS: {self.load_users} must be >= 1")
+        if self.pipeline_runs < 1:
+            raise ConfigError(f"LAKEHOUSE_KPI_PIPELINE_RUNS: {self.pipeline_runs} must be >= 1")
+        for name in ("load_seconds", "p95_ms", "quickstart_s", "co2_kg"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"LAKEHOUSE_KPI_{name.upper()}: {getattr(self, name)} must be positive")
+        if not 0 < self.success_pct <= 100:
+            raise ConfigError(f"LAKEHOUSE_KPI_SUCCESS_PCT: {self.success_pct} must be in (0, 100]")
+
+
+def env_var(name: str) -> str:
+    return f"LAKEHOUSE_KPI_{name.upper()}"
+
+
+def kpi_settings(env: dict[str, str] | None = None, **overrides: object) -> KpiSettings:
+    """Settings from ``LAKEHOUSE_KPI_<FIELD>`` variables, then ``overrides`` (flags; None = unset)."""
+    env = dict(os.environ) if env is None else env
+    values: dict[str, object] = {}
+    for f in fields(KpiSettings):
+        raw = env.get(env_var(f.name))
+        if raw is None or raw == "":
+            continue
+        kind = {"int": int, "float": float}.get(str(f.type))
+        try:
+            values[f.name] = kind(raw) if kind else Path(raw)
+        except ValueError:
+            raise ConfigError(f"{env_var(f.name)}: {raw!r} is not a {f.type}") from None
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return KpiSettings(**values)  # type: ignore[arg-type]

@@ -1,0 +1,187 @@
+"""Signing release artifacts and verifying the signatures (KPI SBOM + signature coverage).
+
+With ``cosign`` on PATH, ``cosign sign-blob`` / ``verify-blob`` with a key pair made for the
+run (no transparency log: nothing leaves the machine). Without it, the same format by hand:
+an ECDSA P-256 signature over the blob's SHA-256, DER encoded, base64 in ``<artifact>.sig``,
+verifiable with ``cosign verify-blob --key <pub> --signature <sig> --insecure-ignore-tlog``.
+The private key stays in a temporary directory (or the file ``LAKEHOUSE_SIGNING_KEY`` names)
+and never reaches reports/; the public key is kept as evidence.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+KEY_ENV = "LAKEHOUSE_SIGNING_KEY"
+
+
+class SigningError(RuntimeError):
+    """An artifact could not be signed; the message names it."""
+
+
+class Signer(Protocol):
+    name: str
+
+    def sign(self, artifact: Path) -> Path: ...
+
+    def verify(self, artifact: Path, signature: Path) -> str | None:
+        """None when the signature is valid, else why not."""
+        ...
+
+    def public_key_pem(self) -> str: ...
+
+
+def signature_path(artifact: Path) -> Path:
+    return artifact.with_name(artifact.name + ".sig")
+
+
+class EcdsaSigner:
+    """cosign's blob-signature format without cosign: ECDSA P-256 over SHA-256, base64 DER."""
+
+    name = "ecdsa-p256-sha256 (cosign blob format, cryptography)"
+
+    def __init__(self, key: ec.EllipticCurvePrivateKey | None = None):
+        self._key = key or ec.generate_private_key(ec.SECP256R1())
+        if not isinstance(self._key.curve, ec.SECP256R1):
+            raise SigningError(f"the signing key must be on P-256, not {self._key.curve.name}")
+
+    @classmethod
+    def from_pem(cls, path: Path) -> EcdsaSigner:
+        try:
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        except (OSError, ValueError, TypeError) as err:
+            raise SigningError(f"{path}: not an unencrypted PEM private key ({err})") from None
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise SigningError(f"{path}: not an EC private key")
+        return cls(key)
+
+    def sign(self, artifact: Path) -> Path:
+        der = self._key.sign(artifact.read_bytes(), ec.ECDSA(hashes.SHA256()))
+        sig = signature_path(artifact)
+        sig.write_text(base64.b64encode(der).decode("ascii"), encoding="ascii")
+        return sig
+
+    def verify(self, artifact: Path, signature: Path) -> str | None:
+        return verify_ecdsa(self._key.public_key(), artifact, signature)
+
+    def public_key_pem(self) -> str:
+        return (
+            self._key.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode("ascii")
+        )
+
+
+def verify_ecdsa(public: ec.EllipticCurvePublicKey, artifact: Path, signature: Path) -> str | None:
+    """Verify a base64 DER ECDSA/SHA-256 blob signature; None when valid, else why not."""
+    if not signature.exists():
+        return f"no signature file {signature.name}"
+    try:
+        der = base64.b64decode(signature.read_text(encoding="ascii").strip(), validate=True)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return f"{signature.name} is not base64"
+    try:
+        public.verify(der, artifact.read_bytes(), ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        return "signature does not match the artifact (changed after signing, or another key)"
+    return None
+
+
+class CosignSigner:
+    """The cosign CLI with a key pair generated for this run (empty password, no tlog upload)."""
+
+    name = "cosign"
+
+    def __init__(self, key_dir: Path):
+        self.key_dir = key_dir
+        self.env = {**os.environ, "COSIGN_PASSWORD": ""}
+        key_dir.mkdir(parents=True, exist_ok=True)
+        self._run(["cosign", "generate-key-pair", "--output-key-prefix", str(key_dir / "cosign")])
+
+    def _run(self, argv: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(argv, capture_output=True, text=True, env=self.env, timeout=120, cwd=self.key_dir)
+
+    def sign(self, artifact: Path) -> Path:
+        sig = signature_path(artifact)
+        out = self._run(
+            [
+                "cosign",
+                "sign-blob",
+                "--yes",
+                "--tlog-upload=false",
+                "--key",
+                str(self.key_dir / "cosign.key"),
+                "--output-signature",
+                str(sig),
+                str(artifact),
+            ]
+        )
+        if out.returncode != 0:
+            raise SigningError(f"cosign sign-blob {artifact.name}: {out.stderr.strip()[:300]}")
+        return sig
+
+    def verify(self, artifact: Path, signature: Path) -> str | None:
+        if not signature.exists():
+            return f"no signature file {signature.name}"
+        out = self._run(
+            [
+                "cosign",
+                "verify-blob",
+                "--insecure-ignore-tlog=true",
+                "--key",
+                str(self.key_dir / "cosign.pub"),
+                "--signature",
+                str(signature),
+                str(artifact),
+            ]
+        )
+        return None if out.returncode == 0 else (out.stderr.strip().splitlines() or ["cosign verify-blob failed"])[-1]
+
+    def public_key_pem(self) -> str:
+        return (self.key_dir / "cosign.pub").read_text(encoding="ascii")
+
+
+def make_signer(key_dir: Path) -> Signer:
+    """cosign when installed, else ECDSA P-256 (from ``LAKEHOUSE_SIGNING_KEY`` or a fresh key)."""
+    if shutil.which("cosign"):
+        return CosignSigner(key_dir)
+    if path := os.environ.get(KEY_ENV):
+        return EcdsaSigner.from_pem(Path(path))
+    return EcdsaSigner()
+
+
+@dataclass
+class SignatureCheck:
+    artifact: str
+    signature: str
+    sha256: str
+    bytes: int
+    valid: bool
+    why_not: str | None = None
+
+
+def verify_all(signer: Signer, artifacts: list[Path], root: Path) -> list[SignatureCheck]:
+    """Verify each artifact's signature (paths in the result are relative to ``root``)."""
+    import hashlib
+
+    checks = []
+    for artifact in artifacts:
+        sig = signature_path(artifact)
+        why = signer.verify(artifact, sig) if artifact.exists() else f"artifact {artifact.name} is missing"
+        digest = hashlib.sha256(artifact.read_bytes()).hexdigest() if artifact.exists() else ""
+        size = artifact.stat().st_size if artifact.exists() else 0
+        checks.append(
+            SignatureCheck(str(artifact.relative_to(root)), str(sig.relative_to(root)), digest, size, why is None, why)
+        )
+    return checks

@@ -1,0 +1,126 @@
+"""KPI pipeline success rate >= 95 %: the pipeline run N times on the deployed stack, plus CI history.
+
+Two sources. Local runs are always measured: ``run_once`` (the real pipeline on the real
+stack) is called N times and each outcome is kept. On GitHub (token and repository known),
+the e2e workflow's completed runs on ``main`` count too; without them that part is reported
+as not measured. An unreadable GitHub is ``error``, as in exit check 3.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lakehouse.checks import CheckResult
+from lakehouse.github import GitHubActions, GitHubApiError
+from lakehouse.kpi import KpiOutcome, judged
+from lakehouse.pipeline.runner import PipelineResult
+
+E2E_WORKFLOW = "e2e.yml"
+MAIN_BRANCH = "main"
+E2E_RUNS = 20
+
+
+@dataclass
+class RunSample:
+    source: str
+    label: str
+    ok: bool
+    seconds: float | None = None
+    error: str | None = None
+
+
+@dataclass
+class GitHubPart:
+    """The e2e workflow's history, or why it was not read."""
+
+    samples: list[RunSample] = field(default_factory=list)
+    not_measured: str | None = None
+    error: str | None = None
+    request: dict[str, Any] = field(default_factory=dict)
+
+
+def run_pipeline_n(run_once: Callable[[], PipelineResult], n: int) -> list[RunSample]:
+    """Run the pipeline ``n`` times; an exception is a failed run too, not an abort."""
+    samples = []
+    for i in range(1, n + 1):
+        started = time.monotonic()
+        try:
+            result = run_once()
+            ok, error = result.ok, result.error
+        except Exception as err:  # a crashed run is a failed run; the KPI counts it
+            ok, error = False, f"{type(err).__name__}: {err}"
+        samples.append(RunSample("local", f"run {i}", ok, round(time.monotonic() - started, 3), error))
+    return samples
+
+
+def e2e_history(repo: str | None, token: str | None, api_url: str, session: Any = None) -> GitHubPart:
+    if not repo or not token:
+        missing = " and no ".join(
+            n for n, v in (("GITHUB_TOKEN", token), ("repository (--github-repo)", repo)) if not v
+        )
+        return GitHubPart(not_measured=f"e2e workflow history not measured: no {missing}")
+    client = GitHubActions(repo, token, api_url, session=session)
+    try:
+        page = client.workflow_runs(E2E_WORKFLOW, MAIN_BRANCH, per_page=E2E_RUNS)
+    except GitHubApiError as err:
+        return GitHubPart(error=str(err))
+    samples = [
+        RunSample(
+            "github",
+            f"#{r.get('run_number')} {str(r.get('head_sha', ''))[:7]}",
+            r.get("conclusion") == "success",
+            error=None if r.get("conclusion") == "success" else str(r.get("conclusion")),
+        )
+        for r in page.runs
+        if r.get("conclusion") != "skipped"
+    ]
+    part = GitHubPart(samples=samples, request={"url": page.url, "params": page.params})
+    if not samples:
+        part.not_measured = f"the {E2E_WORKFLOW} workflow has no completed runs on {MAIN_BRANCH} yet"
+    return part
+
+
+def _rate(samples: list[RunSample]) -> float | None:
+    return round(100.0 * sum(s.ok for s in samples) / len(samples), 2) if samples else None
+
+
+def judge_success(local: list[RunSample], github: GitHubPart, threshold_pct: float) -> KpiOutcome:
+    """Measured: the success rate over every known run; each source must also meet the threshold."""
+    every = local + github.samples
+    details: dict[str, Any] = {
+        "unit": "%",
+        "local": {"runs": len(local), "succeeded": sum(s.ok for s in local), "rate_pct": _rate(local)},
+        "github_e2e": {
+            "runs": len(github.samples),
+            "succeeded": sum(s.ok for s in github.samples),
+            "rate_pct": _rate(github.samples),
+            "not_measured": github.not_measured,
+            "error": github.error,
+            "request": github.request,
+        },
+        "runs": [vars(s) for s in every],
+    }
+    measured = _rate(every)
+    if github.error:
+        reason = f"the e2e workflow history could not be read: {github.error}"
+        return KpiOutcome("error", CheckResult(False, measured, threshold_pct, reason, details))
+    if measured is None:
+        return KpiOutcome("skipped", CheckResult(False, None, threshold_pct, "no pipeline run was measured", details))
+    low = [
+        (name, r)
+        for name, r in (("local", _rate(local)), ("github e2e", _rate(github.samples)))
+        if r is not None and r < threshold_pct
+    ]
+    if low:
+        failed = [s for s in every if not s.ok]
+        first = f"; first failure: {failed[0].source} {failed[0].label}: {failed[0].error}" if failed else ""
+        parts = ", ".join(f"{name} {r:g} %" for name, r in low)
+        return judged(
+            CheckResult(
+                False, measured, threshold_pct, f"success rate below {threshold_pct:g} %: {parts}{first}", details
+            )
+        )
+    return judged(CheckResult(True, measured, threshold_pct, None, details))

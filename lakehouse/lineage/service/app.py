@@ -1,0 +1,201 @@
+"""The Flask app: Marquez's REST API subset and its lineage web route, on one port.
+
+API (base ``/api/v1``, shapes in ``model``): ``POST /lineage`` (201, empty body),
+``GET /namespaces``, ``/namespaces/{ns}``, ``/namespaces/{ns}/jobs[/{name}]``,
+``/namespaces/{ns}/datasets[/{name}]``, ``/lineage?nodeId=&depth=``, ``/events/lineage``.
+Web: ``/`` lists jobs, ``/lineage/{job|dataset}/{ns}/{name}`` draws the graph as inline SVG
+(no script, no external fetch), at the same route shape as Marquez web.
+
+Path parameters are read from the raw request URI: a namespace like ``s3://bucket``
+arrives as ``s3%3A%2F%2Fbucket`` and must not be split at its encoded slashes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+from flask import Flask, Response, render_template, request
+
+from lakehouse.lineage.service import model
+from lakehouse.lineage.service.layout import layout
+from lakehouse.lineage.service.store import EventError, Store
+
+API = "/api/v1"
+UNSUPPORTED_SCHEMAS = ("/DatasetEvent", "/JobEvent")
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(json.dumps(data), status=status, mimetype="application/json")
+
+
+def _error(status: int, message: str) -> Response:
+    """Marquez's (Dropwizard's) error body: ``{"code": N, "message": "..."}``."""
+    return _json({"code": status, "message": message}, status)
+
+
+def _segments(prefix: str) -> list[str]:
+    """The raw path after ``prefix``, split at literal slashes, each segment percent-decoded."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
+    path = str(raw).split("?", 1)[0]
+    if "://" in path.split("/", 1)[0]:  # absolute-form request target
+        path = "/" + path.split("/", 3)[-1]
+    rest = path[len(prefix) :].strip("/") if path.startswith(prefix) else ""
+    return [unquote(s) for s in rest.split("/")] if rest else []
+
+
+def _page(name: str) -> tuple[int, int]:
+    try:
+        limit = int(request.args.get("limit", 100))
+        offset = int(request.args.get("offset", 0))
+    except ValueError:
+        raise EventError(400, ["limit and offset must be integers"]) from None
+    if limit < 0 or offset < 0:
+        raise EventError(400, [f"{name}: limit and offset must not be negative"])
+    return limit, offset
+
+
+def _verbs(store: Store, graph: list[dict[str, Any]]) -> dict[str, str]:
+    """The first word of each job's ``sql`` facet (MERGE, INSERT, CREATE, ...), or its ``jobType``."""
+    verbs = {}
+    for node in graph:
+        if node["type"] != "JOB":
+            continue
+        row = store.job(node["data"]["namespace"], node["data"]["name"])
+        facets = json.loads(row["facets"]) if row else {}
+        query = str((facets.get("sql") or {}).get("query", "")).split()
+        verb = query[0].upper() if query else str((facets.get("jobType") or {}).get("jobType", ""))
+        if verb:
+            verbs[node["id"]] = verb
+    return verbs
+
+
+def create_app(store: Store) -> Flask:
+    app = Flask(__name__, template_folder=str(Path(__file__).parent / "templates"))
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    @app.errorhandler(EventError)
+    def _bad(err: EventError) -> Response:
+        if err.status == 422:
+            return _json({"errors": err.messages}, 422)
+        return _error(err.status, str(err))
+
+    @app.post(f"{API}/lineage")
+    def post_lineage() -> Response:
+        try:
+            event = json.loads(request.get_data(as_text=True) or "null")
+        except json.JSONDecodeError as err:
+            return _error(400, f"Unable to process JSON: {err.msg}")
+        schema_url = str(event.get("schemaURL", "")) if isinstance(event, dict) else ""
+        if schema_url.endswith(UNSUPPORTED_SCHEMAS) and not (isinstance(event, dict) and event.get("run")):
+            return _json(event, 200)  # Marquez: unsupported event types are echoed with 200
+        store.add(event)
+        return Response(status=201)
+
+    @app.get(f"{API}/namespaces")
+    def namespaces() -> Response:
+        limit, offset = _page("namespaces")
+        rows = store.namespaces()[offset : offset + limit]
+        return _json({"namespaces": [model.namespace_json(r) for r in rows]})
+
+    @app.get(f"{API}/namespaces/<path:_rest>")
+    def under_namespace(_rest: str) -> Response:
+        parts = _segments(f"{API}/namespaces")
+        if len(parts) == 1:
+            row = store.namespace(parts[0])
+            return _json(model.namespace_json(row)) if row else _error(404, f"Namespace '{parts[0]}' not found.")
+        if len(parts) < 2 or parts[1] not in ("jobs", "datasets") or len(parts) > 3:
+            return _error(404, "HTTP 404 Not Found")
+        ns, what = parts[0], parts[1]
+        if store.namespace(ns) is None:
+            return _error(404, f"Namespace '{ns}' not found.")
+        if what == "jobs":
+            if len(parts) == 3:
+                job = store.job(ns, parts[2])
+                if job is None:
+                    return _error(404, f"Job '{parts[2]}' not found.")
+                return _json(model.job_json(store, job))
+            limit, offset = _page("jobs")
+            jobs = store.jobs(ns)
+            return _json(
+                {"jobs": [model.job_json(store, r) for r in jobs[offset : offset + limit]], "totalCount": len(jobs)}
+            )
+        if len(parts) == 3:
+            ds = store.dataset(ns, parts[2])
+            if ds is None:
+                return _error(404, f"Dataset '{parts[2]}' not found.")
+            return _json(model.dataset_json(ds))
+        limit, offset = _page("datasets")
+        datasets = store.datasets(ns)
+        shown = [model.dataset_json(r) for r in datasets[offset : offset + limit]]
+        return _json({"datasets": shown, "totalCount": len(datasets)})
+
+    @app.get(f"{API}/lineage")
+    def get_lineage() -> Response:
+        node_id = request.args.get("nodeId")
+        if not node_id:
+            return _error(400, "query param nodeId must not be null")
+        try:
+            depth = int(request.args.get("depth", model.DEFAULT_DEPTH))
+            graph = model.lineage(store, node_id, depth)
+        except ValueError as err:
+            return _error(400, str(err))
+        except model.NodeNotFound as err:
+            return _error(404, str(err))
+        return _json({"graph": graph})
+
+    @app.get(f"{API}/events/lineage")
+    def events() -> Response:
+        limit, offset = _page("events")
+        found, total = store.events(limit, offset, request.args.get("sortDirection", "desc").lower() != "asc")
+        return _json({"events": found, "totalCount": total})
+
+    # -- web -------------------------------------------------------------------------------------
+
+    @app.get("/")
+    def index() -> str:
+        jobs = [
+            {
+                "namespace": r["namespace"],
+                "name": r["name"],
+                "href": f"/lineage/job/{quote(r['namespace'], safe='')}/{quote(r['name'], safe='')}",
+            }
+            for r in store.jobs()
+        ]
+        return render_template("index.html.j2", jobs=jobs, namespaces=store.namespaces())
+
+    @app.get("/lineage/<path:_rest>")
+    def lineage_page(_rest: str) -> tuple[str, int]:
+        parts = _segments("/lineage")
+        if len(parts) != 3 or parts[0] not in ("job", "dataset"):
+            return render_template("error.html.j2", message="expected /lineage/{job|dataset}/{namespace}/{name}"), 404
+        kind, ns, name = parts
+        node_id = f"{kind}:{ns}:{name}"
+        try:
+            depth = int(request.args.get("depth", model.DEFAULT_DEPTH))
+            graph = model.lineage(store, node_id, depth)
+        except (ValueError, model.NodeNotFound) as err:
+            return render_template("error.html.j2", message=str(err)), 404
+        drawn = layout(graph, selected=node_id, notes=_verbs(store, graph))
+        jobs = sum(1 for n in graph if n["type"] == "JOB")
+        edges = sum(len(n["outEdges"]) for n in graph)
+        return (
+            render_template(
+                "lineage.html.j2",
+                kind=kind,
+                namespace=ns,
+                name=name,
+                node_id=node_id,
+                depth=depth,
+                layout=drawn,
+                jobs=jobs,
+                datasets=len(graph) - jobs,
+                edges=edges,
+                api=f"{API}/lineage?nodeId={quote(node_id, safe='')}&depth={depth}",
+            ),
+            200,
+        )
+
+    return app

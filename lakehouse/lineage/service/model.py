@@ -1,0 +1,262 @@
+"""The store's rows in Marquez's JSON shapes, and Marquez's lineage graph.
+
+Key names and their order follow Marquez (``spec/openapi.yml`` 0.51, ``JobData``/``DatasetData``,
+``Node`` with ``@JsonPropertyOrder``); see reference/aws-semantics.md section 3. The contract
+tests pin these shapes, so a client written against real Marquez works here unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import deque
+from typing import Any
+
+from lakehouse.lineage.service.store import Store
+
+DATASET_TYPE = "DB_TABLE"
+JOB_TYPE = "BATCH"
+DEFAULT_DEPTH = 20
+OWNER = "anonymous"
+
+
+class NodeNotFound(LookupError):
+    """The node id names nothing Marquez knows (answered with 404)."""
+
+
+def namespace_json(row: sqlite3.Row) -> dict[str, Any]:
+    return {
+        "name": row["name"],
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+        "ownerName": OWNER,
+        "description": None,
+        "isHidden": False,
+    }
+
+
+def run_json(row: sqlite3.Row) -> dict[str, Any]:
+    started, ended = row["started_at"], row["ended_at"]
+    duration = None
+    if started and ended:
+        from datetime import datetime
+
+        delta = datetime.fromisoformat(ended.replace("Z", "+00:00")) - datetime.fromisoformat(
+            started.replace("Z", "+00:00")
+        )
+        duration = int(delta.total_seconds() * 1000)
+    return {
+        "id": row["id"],
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+        "nominalStartTime": None,
+        "nominalEndTime": None,
+        "state": row["state"],
+        "startedAt": started,
+        "endedAt": ended,
+        "durationMs": duration,
+        "args": {},
+        "jobVersion": {"namespace": row["job_namespace"], "name": row["job_name"], "version": row["job_version"]},
+        "inputDatasetVersions": [],
+        "outputDatasetVersions": [],
+        "context": {},
+        "facets": json.loads(row["facets"]),
+    }
+
+
+def _dataset_ids(text: str) -> list[dict[str, str]]:
+    return [{"namespace": d["namespace"], "name": d["name"]} for d in json.loads(text)]
+
+
+def job_json(store: Store, row: sqlite3.Row) -> dict[str, Any]:
+    """A Job of ``GET /namespaces/{ns}/jobs[/{name}]``."""
+    runs = [run_json(r) for r in store.runs_of(row["namespace"], row["name"])]
+    latest = next((r for r in runs if r["id"] == row["latest_run_id"]), runs[0] if runs else None)
+    return {
+        "id": {"namespace": row["namespace"], "name": row["name"]},
+        "type": JOB_TYPE,
+        "name": row["name"],
+        "simpleName": row["name"],
+        "parentJobName": None,
+        "parentJobUuid": None,
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+        "namespace": row["namespace"],
+        "inputs": _dataset_ids(row["inputs"]),
+        "outputs": _dataset_ids(row["outputs"]),
+        "location": None,
+        "description": None,
+        "latestRun": latest,
+        "latestRuns": runs,
+        "facets": json.loads(row["facets"]),
+        "currentVersion": row["current_version"],
+    }
+
+
+def dataset_json(row: sqlite3.Row) -> dict[str, Any]:
+    """A Dataset of ``GET /namespaces/{ns}/datasets[/{name}]``."""
+    return {
+        "id": {"namespace": row["namespace"], "name": row["name"]},
+        "type": DATASET_TYPE,
+        "name": row["name"],
+        "physicalName": row["name"],
+        "createdAt": row["created_at"],
+        "updatedAt": row["updated_at"],
+        "namespace": row["namespace"],
+        "sourceName": row["namespace"],
+        "fields": json.loads(row["fields"]),
+        "tags": [],
+        "lastModifiedAt": row["last_modified_at"],
+        "lastLifecycleState": None,
+        "description": None,
+        "facets": json.loads(row["facets"]),
+        "currentVersion": None,
+        "deleted": False,
+    }
+
+
+def _job_data(store: Store, row: sqlite3.Row) -> dict[str, Any]:
+    """``JobData``: the Job-like ``data`` of a lineage node."""
+    full = job_json(store, row)
+    return {
+        "type": JOB_TYPE,
+        "id": full["id"],
+        "name": full["name"],
+        "simpleName": full["simpleName"],
+        "parentJobName": None,
+        "createdAt": full["createdAt"],
+        "updatedAt": full["updatedAt"],
+        "namespace": full["namespace"],
+        "inputs": full["inputs"],
+        "outputs": full["outputs"],
+        "location": None,
+        "context": {},
+        "description": None,
+        "latestRun": full["latestRun"],
+    }
+
+
+def _dataset_data(row: sqlite3.Row | None, namespace: str, name: str) -> dict[str, Any]:
+    """``DatasetData``: the Dataset-like ``data`` of a lineage node."""
+    return {
+        "type": DATASET_TYPE,
+        "id": {"namespace": namespace, "name": name},
+        "name": name,
+        "physicalName": name,
+        "createdAt": row["created_at"] if row else None,
+        "updatedAt": row["updated_at"] if row else None,
+        "namespace": namespace,
+        "sourceName": namespace,
+        "fields": json.loads(row["fields"]) if row else [],
+        "tags": [],
+        "lastModifiedAt": row["last_modified_at"] if row else None,
+        "description": None,
+        "lastlifecycleState": None,
+    }
+
+
+def parse_node_id(node_id: str) -> tuple[str, str, str]:
+    """``job:<ns>:<name>`` / ``dataset:<ns>:<name>`` -> (type, ns, name); colons in URIs are fine.
+
+    Like Marquez's ``NodeId``, the namespace may itself hold ``scheme://host:port``: the name
+    is what follows the last ``:`` that is not part of the namespace's URI authority.
+    """
+    kind, sep, rest = node_id.partition(":")
+    if not sep or kind not in ("job", "dataset") or not rest:
+        raise ValueError(f"nodeId {node_id!r} must look like job:<namespace>:<name> or dataset:<namespace>:<name>")
+    rest = rest.split("#", 1)[0]
+    if "://" in rest:
+        scheme, _, tail = rest.partition("://")
+        authority, sep2, name = tail.partition(":")
+        if not sep2 or not name:
+            raise ValueError(f"nodeId {node_id!r} has no name after the namespace")
+        maybe_port, sep3, after = name.partition(":")  # host:port:name
+        if sep3 and maybe_port.isdigit():
+            return kind, f"{scheme}://{authority}:{maybe_port}", after
+        return kind, f"{scheme}://{authority}", name
+    ns, sep4, name = rest.partition(":")
+    if not sep4 or not name:
+        raise ValueError(f"nodeId {node_id!r} has no name after the namespace")
+    return kind, ns, name
+
+
+def lineage(store: Store, node_id: str, depth: int = DEFAULT_DEPTH) -> list[dict[str, Any]]:
+    """``GET /lineage?nodeId=&depth=``: jobs within ``depth`` job hops of the node, with their datasets.
+
+    Jobs connect through the datasets they share, upstream and downstream, as in Marquez.
+    Nodes are sorted by id; edges only between nodes of the graph.
+    """
+    kind, ns, name = parse_node_id(node_id)
+    jobs = {f"job:{r['namespace']}:{r['name']}": r for r in store.jobs()}
+    names: dict[str, tuple[str, str]] = {}  # dataset node id -> (namespace, name)
+
+    def ids(text: str) -> list[str]:
+        out = []
+        for d in json.loads(text):
+            node = f"dataset:{d['namespace']}:{d['name']}"
+            names[node] = (d["namespace"], d["name"])
+            out.append(node)
+        return out
+
+    io = {jid: (ids(r["inputs"]), ids(r["outputs"])) for jid, r in jobs.items()}
+    touching: dict[str, set[str]] = {}
+    for jid, (ins, outs) in io.items():
+        for ds in ins + outs:
+            touching.setdefault(ds, set()).add(jid)
+    start = f"{kind}:{ns}:{name}"
+    if kind == "job":
+        if start not in jobs:
+            raise NodeNotFound(f"node {node_id} not found")
+        frontier = {start}
+    else:
+        if store.dataset(ns, name) is None:
+            raise NodeNotFound(f"node {node_id} not found")
+        frontier = set(touching.get(start, set()))
+    seen_jobs: set[str] = set(frontier)
+    queue = deque((j, 0) for j in frontier)
+    while queue:
+        jid, hops = queue.popleft()
+        if hops >= depth:
+            continue
+        ins, outs = io[jid]
+        for ds in ins + outs:
+            for other in touching.get(ds, ()):
+                if other not in seen_jobs:
+                    seen_jobs.add(other)
+                    queue.append((other, hops + 1))
+    datasets = {ds for j in seen_jobs for ds in io[j][0] + io[j][1]}
+    if kind == "dataset":
+        datasets.add(start)
+        names[start] = (ns, name)
+    in_edges: dict[str, list[dict[str, str]]] = {n: [] for n in seen_jobs | datasets}
+    out_edges: dict[str, list[dict[str, str]]] = {n: [] for n in seen_jobs | datasets}
+    for jid in seen_jobs:
+        ins, outs = io[jid]
+        for ds in ins:
+            edge = {"origin": ds, "destination": jid}
+            out_edges[ds].append(edge)
+            in_edges[jid].append(edge)
+        for ds in outs:
+            edge = {"origin": jid, "destination": ds}
+            out_edges[jid].append(edge)
+            in_edges[ds].append(edge)
+    rows = {f"dataset:{r['namespace']}:{r['name']}": r for r in store.datasets()}
+    graph = []
+    for node in sorted(seen_jobs | datasets):
+        if node in jobs:
+            data = _job_data(store, jobs[node])
+            node_type = "JOB"
+        else:
+            data = _dataset_data(rows.get(node), *names[node])
+            node_type = "DATASET"
+        key = lambda e: (e["origin"], e["destination"])  # noqa: E731
+        graph.append(
+            {
+                "id": node,
+                "type": node_type,
+                "data": data,
+                "inEdges": sorted(in_edges[node], key=key),
+                "outEdges": sorted(out_edges[node], key=key),
+            }
+        )
+    return graph

@@ -1,0 +1,314 @@
+"""Durable storage of OpenLineage events and the model Marquez derives from them (SQLite).
+
+Each accepted event is kept verbatim and folded into namespaces, jobs, datasets and runs
+the way Marquez does: a job's inputs and outputs are those of its latest finished run
+(all events of the run merged), a dataset's fields come from its ``schema`` facet, and
+every namespace named by a job or a dataset exists. SQLite in WAL mode with one writer at a
+time; the file survives a restart of the service.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, received_at TEXT NOT NULL, event_time TEXT NOT NULL,
+  event_type TEXT, run_id TEXT NOT NULL, job_namespace TEXT NOT NULL, job_name TEXT NOT NULL, body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS namespaces (name TEXT PRIMARY KEY, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS jobs (
+  namespace TEXT NOT NULL, name TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  facets TEXT NOT NULL DEFAULT '{}', inputs TEXT NOT NULL DEFAULT '[]', outputs TEXT NOT NULL DEFAULT '[]',
+  latest_run_id TEXT, current_version TEXT, PRIMARY KEY (namespace, name)
+);
+CREATE TABLE IF NOT EXISTS datasets (
+  namespace TEXT NOT NULL, name TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  fields TEXT NOT NULL DEFAULT '[]', facets TEXT NOT NULL DEFAULT '{}', last_modified_at TEXT,
+  PRIMARY KEY (namespace, name)
+);
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY, job_namespace TEXT NOT NULL, job_name TEXT NOT NULL, created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL, state TEXT NOT NULL, started_at TEXT, ended_at TEXT, facets TEXT NOT NULL DEFAULT '{}',
+  inputs TEXT NOT NULL DEFAULT '[]', outputs TEXT NOT NULL DEFAULT '[]', job_version TEXT
+);
+"""
+
+#: OpenLineage eventType -> Marquez run state.
+RUN_STATES = {"START": "RUNNING", "RUNNING": "RUNNING", "COMPLETE": "COMPLETED", "FAIL": "FAILED", "ABORT": "ABORTED"}
+TERMINAL = {"COMPLETE", "FAIL", "ABORT"}
+
+
+class EventError(ValueError):
+    """An event Marquez would refuse; ``status`` is the HTTP status it answers with."""
+
+    def __init__(self, status: int, messages: list[str]):
+        super().__init__("; ".join(messages))
+        self.status = status
+        self.messages = messages
+
+
+def iso(text: str) -> str:
+    """An OpenLineage timestamp normalised to UTC ISO-8601 with ``Z`` (Marquez's Instant format)."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        raise EventError(400, [f"eventTime {text!r} is not an ISO-8601 date-time"]) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def validate(event: Any) -> None:
+    """What Marquez checks before it accepts a RunEvent (``LineageEvent``'s @NotNull fields) -> 422."""
+    if not isinstance(event, dict):
+        raise EventError(400, ["the body is not a JSON object"])
+    missing = [f"{name} must not be null" for name in ("eventTime", "producer", "run", "job") if not event.get(name)]
+    run, job = event.get("run"), event.get("job")
+    if isinstance(run, dict) and not run.get("runId"):
+        missing.append("run.runId must not be null")
+    if isinstance(job, dict):
+        missing += [f"job.{k} must not be null" for k in ("namespace", "name") if not job.get(k)]
+    elif job is not None:
+        missing.append("job must be an object")
+    if missing:
+        raise EventError(422, missing)
+
+
+def run_uuid(run_id: str) -> str:
+    """Marquez stores run ids as UUIDs and converts other strings with ``nameUUIDFromBytes`` (MD5, v3)."""
+    try:
+        return str(uuid.UUID(run_id))
+    except ValueError:
+        import hashlib
+
+        digest = bytearray(hashlib.md5(run_id.encode()).digest())  # noqa: S324 - Java's nameUUIDFromBytes
+        digest[6] = (digest[6] & 0x0F) | 0x30
+        digest[8] = (digest[8] & 0x3F) | 0x80
+        return str(uuid.UUID(bytes=bytes(digest)))
+
+
+def _ids(datasets: Any) -> list[dict[str, str]]:
+    out = []
+    for d in datasets or []:
+        if isinstance(d, dict) and d.get("namespace") and d.get("name"):
+            out.append({"namespace": str(d["namespace"]), "name": str(d["name"])})
+    return out
+
+
+def _merge(a: list[dict[str, str]], b: list[dict[str, str]]) -> list[dict[str, str]]:
+    seen = {(d["namespace"], d["name"]) for d in a}
+    return a + [d for d in b if (d["namespace"], d["name"]) not in seen]
+
+
+@dataclass
+class Store:
+    """The service's state in one SQLite file."""
+
+    path: Path
+
+    def __post_init__(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        db = sqlite3.connect(self.path, timeout=30)
+        db.row_factory = sqlite3.Row
+        try:
+            with db:  # one transaction: committed on success, rolled back on error
+                yield db
+        finally:
+            db.close()
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def add(self, event: dict[str, Any]) -> None:
+        """Keep one validated RunEvent and fold it into the model, in one transaction."""
+        validate(event)
+        when = iso(str(event["eventTime"]))
+        job, run = event["job"], event["run"]
+        ns, name, rid = str(job["namespace"]), str(job["name"]), run_uuid(str(run["runId"]))
+        etype = str(event.get("eventType") or "OTHER").upper()
+        inputs, outputs = _ids(event.get("inputs")), _ids(event.get("outputs"))
+        received = iso(datetime.now(UTC).isoformat())
+        with self._lock, self._connect() as db:
+            db.execute(
+                "INSERT INTO events (received_at, event_time, event_type, run_id, job_namespace, job_name, body) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (received, when, etype, rid, ns, name, json.dumps(event)),
+            )
+            for namespace in {ns} | {d["namespace"] for d in inputs + outputs}:
+                self._touch_namespace(db, namespace, when)
+            for dataset in (event.get("inputs") or []) + (event.get("outputs") or []):
+                if isinstance(dataset, dict) and dataset.get("namespace") and dataset.get("name"):
+                    is_output = dataset in (event.get("outputs") or [])
+                    self._touch_dataset(db, dataset, when, modified=is_output and etype == "COMPLETE")
+            run_row = db.execute("SELECT * FROM runs WHERE id = ?", (rid,)).fetchone()
+            if run_row is None:
+                db.execute(
+                    "INSERT INTO runs (id, job_namespace, job_name, created_at, updated_at, state) "
+                    "VALUES (?,?,?,?,?,?)",
+                    (rid, ns, name, when, when, "NEW"),
+                )
+                run_row = db.execute("SELECT * FROM runs WHERE id = ?", (rid,)).fetchone()
+            run_inputs = _merge(json.loads(run_row["inputs"]), inputs)
+            run_outputs = _merge(json.loads(run_row["outputs"]), outputs)
+            facets = {**json.loads(run_row["facets"]), **(run.get("facets") or {})}
+            state = RUN_STATES.get(etype, run_row["state"])
+            started = run_row["started_at"] or (when if etype in ("START", "RUNNING") else None)
+            ended = when if etype in TERMINAL else run_row["ended_at"]
+            version = None
+            if etype in TERMINAL:
+                key = json.dumps([ns, name, sorted(map(str, run_inputs)), sorted(map(str, run_outputs))])
+                version = str(uuid.uuid5(uuid.NAMESPACE_URL, key))
+            db.execute(
+                "UPDATE runs SET updated_at=?, state=?, started_at=?, ended_at=?, facets=?, inputs=?, outputs=?, "
+                "job_version=coalesce(?, job_version) WHERE id=?",
+                (
+                    max(when, run_row["updated_at"]),
+                    state,
+                    started,
+                    ended,
+                    json.dumps(facets),
+                    json.dumps(run_inputs),
+                    json.dumps(run_outputs),
+                    version,
+                    rid,
+                ),
+            )
+            self._touch_job(db, ns, name, when, job.get("facets") or {}, rid, run_inputs, run_outputs, version)
+
+    def _touch_namespace(self, db: sqlite3.Connection, name: str, when: str) -> None:
+        db.execute(
+            "INSERT INTO namespaces (name, created_at, updated_at) VALUES (?,?,?) "
+            "ON CONFLICT(name) DO UPDATE SET updated_at = max(updated_at, excluded.updated_at)",
+            (name, when, when),
+        )
+
+    def _touch_dataset(self, db: sqlite3.Connection, dataset: dict[str, Any], when: str, modified: bool) -> None:
+        facets = dataset.get("facets") or {}
+        fields: list[dict[str, Any]] = [
+            {"name": f.get("name"), "type": f.get("type"), "tags": [], "description": f.get("description")}
+            for f in (facets.get("schema") or {}).get("fields") or []
+            if isinstance(f, dict) and f.get("name")
+        ]
+        ns, name = str(dataset["namespace"]), str(dataset["name"])
+        row = db.execute("SELECT * FROM datasets WHERE namespace=? AND name=?", (ns, name)).fetchone()
+        if row is None:
+            db.execute(
+                "INSERT INTO datasets (namespace, name, created_at, updated_at, fields, facets, last_modified_at) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (ns, name, when, when, json.dumps(fields), json.dumps(facets), when if modified else None),
+            )
+            return
+        db.execute(
+            "UPDATE datasets SET updated_at=?, fields=?, facets=?, last_modified_at=? WHERE namespace=? AND name=?",
+            (
+                max(when, row["updated_at"]),
+                json.dumps(fields) if fields else row["fields"],
+                json.dumps({**json.loads(row["facets"]), **facets}),
+                when if modified else row["last_modified_at"],
+                ns,
+                name,
+            ),
+        )
+
+    def _touch_job(
+        self,
+        db: sqlite3.Connection,
+        ns: str,
+        name: str,
+        when: str,
+        facets: dict[str, Any],
+        run_id: str,
+        inputs: list[dict[str, str]],
+        outputs: list[dict[str, str]],
+        version: str | None,
+    ) -> None:
+        row = db.execute("SELECT * FROM jobs WHERE namespace=? AND name=?", (ns, name)).fetchone()
+        if row is None:
+            db.execute(
+                "INSERT INTO jobs (namespace, name, created_at, updated_at, facets, inputs, outputs, latest_run_id, "
+                "current_version) VALUES (?,?,?,?,?,?,?,?,?)",
+                (ns, name, when, when, json.dumps(facets), json.dumps(inputs), json.dumps(outputs), run_id, version),
+            )
+            return
+        finished = version is not None
+        has_io = row["inputs"] != "[]" or row["outputs"] != "[]"
+        db.execute(
+            "UPDATE jobs SET updated_at=?, facets=?, inputs=?, outputs=?, latest_run_id=?, current_version=? "
+            "WHERE namespace=? AND name=?",
+            (
+                max(when, row["updated_at"]),
+                json.dumps({**json.loads(row["facets"]), **facets}),
+                json.dumps(inputs) if finished or not has_io else row["inputs"],
+                json.dumps(outputs) if finished or not has_io else row["outputs"],
+                run_id if when >= row["updated_at"] else row["latest_run_id"],
+                version or row["current_version"],
+                ns,
+                name,
+            ),
+        )
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def rows(self, sql: str, *params: Any) -> list[sqlite3.Row]:
+        with self._connect() as db:
+            return list(db.execute(sql, params).fetchall())
+
+    def namespaces(self) -> list[sqlite3.Row]:
+        return self.rows("SELECT * FROM namespaces ORDER BY name")
+
+    def namespace(self, name: str) -> sqlite3.Row | None:
+        found = self.rows("SELECT * FROM namespaces WHERE name=?", name)
+        return found[0] if found else None
+
+    def jobs(self, namespace: str | None = None) -> list[sqlite3.Row]:
+        if namespace is None:
+            return self.rows("SELECT * FROM jobs ORDER BY namespace, name")
+        return self.rows("SELECT * FROM jobs WHERE namespace=? ORDER BY name", namespace)
+
+    def job(self, namespace: str, name: str) -> sqlite3.Row | None:
+        found = self.rows("SELECT * FROM jobs WHERE namespace=? AND name=?", namespace, name)
+        return found[0] if found else None
+
+    def datasets(self, namespace: str | None = None) -> list[sqlite3.Row]:
+        if namespace is None:
+            return self.rows("SELECT * FROM datasets ORDER BY namespace, name")
+        return self.rows("SELECT * FROM datasets WHERE namespace=? ORDER BY name", namespace)
+
+    def dataset(self, namespace: str, name: str) -> sqlite3.Row | None:
+        found = self.rows("SELECT * FROM datasets WHERE namespace=? AND name=?", namespace, name)
+        return found[0] if found else None
+
+    def runs_of(self, namespace: str, name: str, limit: int = 10) -> list[sqlite3.Row]:
+        return self.rows(
+            "SELECT * FROM runs WHERE job_namespace=? AND job_name=? ORDER BY created_at DESC LIMIT ?",
+            namespace,
+            name,
+            limit,
+        )
+
+    def run(self, run_id: str) -> sqlite3.Row | None:
+        found = self.rows("SELECT * FROM runs WHERE id=?", run_id)
+        return found[0] if found else None
+
+    def events(self, limit: int, offset: int, descending: bool = True) -> tuple[list[dict[str, Any]], int]:
+        order = "DESC" if descending else "ASC"
+        sql = f"SELECT body FROM events ORDER BY event_time {order}, seq {order} LIMIT ? OFFSET ?"  # noqa: S608
+        rows = self.rows(sql, limit, offset)
+        total = self.rows("SELECT count(*) AS n FROM events")[0]["n"]
+        return [json.loads(r["body"]) for r in rows], int(total)

@@ -1,0 +1,97 @@
+"""The KPI scenarios on a real local stack: they pass as deployed, and fail, with the reason, when made to."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from lakehouse.kpi.cost import USAGE_FILE
+from lakehouse.stack import Deployment
+from tests.integration.conftest import ROOT, run_features
+
+pytestmark = pytest.mark.xdist_group("stack")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "GITHUB_REPOSITORY")}
+    return {**env, **extra}
+
+
+def test_kpis_measured_on_the_deployed_stack(deployed: Deployment, tmp_path: Path) -> None:
+    run = run_features(
+        tmp_path,
+        "--deployed",
+        "--stack-id",
+        deployed.stack.stack_id,
+        "-k",
+        "latency or success_rate or monthly_cost or co2 or sbom",
+        "--kpi-load-seconds",
+        "3",
+        "--kpi-pipeline-runs",
+        "2",
+        env=_env(LAKEHOUSE_KPI_P95_MS="5000"),
+    )
+    assert run.returncode == 0, run.output
+    latency = run.check("KPI-p95-latency")
+    assert latency["status"] == "passed" and latency["details"]["requests"] > 0
+    success = run.check("KPI-success-rate")
+    assert success["measured"] == 100.0 and success["details"]["local"]["runs"] == 2
+    assert "not measured" in success["details"]["github_e2e"]["not_measured"]
+    assert run.check("KPI-cost")["status"] == "passed" and run.check("KPI-co2")["status"] == "passed"
+    sbom = run.check("KPI-sbom")
+    assert sbom["measured"] == 100.0 and len(sbom["details"]["signatures"]) == 3
+    for check in (latency, success, sbom):
+        for artifact in check["artifacts"]:
+            assert (tmp_path / artifact).is_file(), artifact
+
+
+def test_kpis_fail_with_a_low_latency_threshold_an_expensive_usage_and_a_broken_pipeline(
+    deployed: Deployment, tmp_path: Path
+) -> None:
+    usage = tmp_path / "usage.yml"
+    usage.write_text(USAGE_FILE.read_text().replace("queries_per_day: 200", "queries_per_day: 1000000"))
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(ROOT / "fixtures" / "data" / "users.csv", data / "users.csv")
+    (data / "orders.csv").write_bytes(b"\xff\xfe\x00 not a CSV")  # Silver's MERGE fails on it (a FAILED query)
+    run = run_features(
+        tmp_path / "reports",
+        "--deployed",
+        "--stack-id",
+        deployed.stack.stack_id,
+        "-k",
+        "latency or success_rate or monthly_cost or co2",
+        "--kpi-load-seconds",
+        "2",
+        "--kpi-pipeline-runs",
+        "1",
+        "--kpi-p95-ms",
+        "1",
+        "--data-dir",
+        str(data),
+        env=_env(LAKEHOUSE_KPI_USAGE=str(usage)),
+    )
+    assert run.returncode != 0
+    latency, cost, co2 = run.check("KPI-p95-latency"), run.check("KPI-cost"), run.check("KPI-co2")
+    assert latency["status"] == "failed" and "is not under 1 ms" in latency["reason"]
+    assert cost["status"] == "failed" and "over the 20 USD cap" in cost["reason"]
+    assert co2["status"] == "failed" and "over 50 kg" in co2["reason"]
+    success = run.check("KPI-success-rate")
+    assert success["status"] == "failed" and success["measured"] == 0.0, success["reason"]
+    assert "21_silver_orders.sql" in success["reason"]
+    # Restore Silver and Gold from the committed sample for the tests after this one.
+    rerun = run_features(
+        tmp_path / "restore",
+        "--deployed",
+        "--stack-id",
+        deployed.stack.stack_id,
+        "-k",
+        "success_rate",
+        "--kpi-pipeline-runs",
+        "1",
+        env=_env(),
+    )
+    assert rerun.check("KPI-success-rate")["status"] == "passed", rerun.output

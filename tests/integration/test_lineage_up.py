@@ -1,0 +1,72 @@
+"""The lineage service of a `make up` stack: printed, reachable, fed by `lakehouse pipeline`, stopped by destroy."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from lakehouse.emulator.process import pid_alive
+from lakehouse.lineage.jobs import default_namespace
+from lakehouse.stack import StackRecord, stack_dir
+from tests.integration.conftest import ROOT, UpStack, make_options
+
+
+@pytest.mark.xdist_group("stack")
+def test_up_prints_a_reachable_lineage_ui_that_the_cli_pipeline_fills(up_stack: UpStack) -> None:
+    record = up_stack.deployment.record
+    match = re.search(r"^lineage UI \(Marquez API at (\S+)/api/v1\): (\S+)$", up_stack.output, re.M)
+    assert match, up_stack.output
+    assert match.group(1) == record.lineage_url and record.lineage_pid and pid_alive(record.lineage_pid)
+    assert requests.get(match.group(2), timeout=10).status_code == 200
+    stack_id = up_stack.deployment.stack.stack_id
+    proc = subprocess.run(
+        [sys.executable, "-m", "lakehouse.cli", "pipeline", "--stack-id", stack_id],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert re.search(r"lineage: 50 events of 25 jobs sent to \S+ \(namespace lakehouse-", proc.stdout), proc.stdout
+    ns = default_namespace(stack_id)
+    jobs = requests.get(f"{record.lineage_url}/api/v1/namespaces/{ns}/jobs", timeout=10).json()
+    assert jobs["totalCount"] == 25
+    page = requests.get(f"{record.lineage_url}/lineage/job/{ns}/30_gold.6", timeout=10)
+    assert page.status_code == 200 and "bronze.orders_csv" in page.text
+
+
+@pytest.mark.xdist_group("lineage-destroy")
+def test_destroy_stops_the_lineage_service() -> None:
+    stack_id = "lh-lineage-down"
+    up = subprocess.run(
+        [sys.executable, "-m", "lakehouse.cli", "up", "--stack-id", stack_id],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        record = StackRecord.load(stack_dir(make_options(), stack_id) / "stack.json")
+        assert record.lineage_pid and pid_alive(record.lineage_pid)
+        down = subprocess.run(
+            [sys.executable, "-m", "lakehouse.cli", "destroy", "--stack-id", stack_id],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        assert down.returncode == 0, down.stdout + down.stderr
+        assert not pid_alive(record.lineage_pid), "lineage service left running after destroy"
+    finally:
+        if stack_dir(make_options(), stack_id).exists():
+            subprocess.run(
+                [sys.executable, "-m", "lakehouse.cli", "destroy", "--stack-id", stack_id],
+                cwd=ROOT,
+                capture_output=True,
+                timeout=900,
+            )

@@ -1,0 +1,214 @@
+"""KPI cost and CO2: the plan parser, the estimator, both Infracost generations, the judges, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lakehouse.kpi.carbon import estimate_carbon, judge_carbon, load_coefficients
+from lakehouse.kpi.cost import (
+    PRICES_FILE,
+    USAGE_FILE,
+    InfracostError,
+    estimate_cost,
+    infracost_unavailable,
+    judge_cost,
+    load_prices,
+    load_usage,
+    parse_infracost,
+    planned_resources,
+)
+from lakehouse.kpi.datafile import DataFileError
+
+DATA = Path(__file__).parent / "data" / "infracost"
+BUDGET = {"BudgetName": "lakehouse-x-monthly-cost", "BudgetLimit": {"Amount": "20.0", "Unit": "USD"}}
+
+
+def _plan() -> dict[str, Any]:
+    """The shape of `terraform show -json <planfile>` for a few of infra/'s resources."""
+
+    def res(address: str, rtype: str) -> dict[str, Any]:
+        return {"address": address, "mode": "managed", "type": rtype, "name": address.split(".")[1].split("[")[0]}
+
+    return {
+        "format_version": "1.2",
+        "planned_values": {
+            "root_module": {
+                "resources": [
+                    res("aws_athena_workgroup.this", "aws_athena_workgroup"),
+                    res('aws_s3_bucket.this["bronze"]', "aws_s3_bucket"),
+                    res('aws_s3_bucket.this["gold"]', "aws_s3_bucket"),
+                    res("aws_cloudwatch_dashboard.finops", "aws_cloudwatch_dashboard"),
+                    res("aws_cloudwatch_metric_alarm.estimated_charges", "aws_cloudwatch_metric_alarm"),
+                    res("aws_iam_role.pipeline", "aws_iam_role"),
+                    res("aws_apprunner_service.marquez", "aws_apprunner_service"),
+                    {"address": "data.aws_partition.current", "mode": "data", "type": "aws_partition"},
+                ]
+            }
+        },
+        "configuration": {
+            "provider_config": {
+                "aws": {"name": "aws", "expressions": {"region": {"references": ["var.region"]}}},
+                "aws.use1": {
+                    "name": "aws",
+                    "alias": "use1",
+                    "expressions": {"region": {"constant_value": "us-east-1"}},
+                },
+            },
+            "root_module": {
+                "resources": [
+                    {"address": "aws_cloudwatch_metric_alarm.estimated_charges", "provider_config_key": "aws.use1"},
+                    {"address": "aws_s3_bucket.this", "provider_config_key": "aws"},
+                ]
+            },
+        },
+    }
+
+
+def test_planned_resources_take_their_region_from_the_provider_alias() -> None:
+    found = {r.address: r for r in planned_resources(_plan(), "ap-northeast-1")}
+    assert "data.aws_partition.current" not in found
+    assert found["aws_cloudwatch_metric_alarm.estimated_charges"].region == "us-east-1"
+    assert found['aws_s3_bucket.this["bronze"]'].region == "ap-northeast-1"
+
+
+def test_not_a_plan_is_refused() -> None:
+    with pytest.raises(ValueError, match="planned_values"):
+        planned_resources({"values": {}}, "ap-northeast-1")
+
+
+def test_estimate_prices_each_resource_and_lists_the_free_and_the_unpriced() -> None:
+    est = estimate_cost(planned_resources(_plan(), "ap-northeast-1"), load_prices(), load_usage())
+    lines = {line.address: line for line in est.lines}
+    assert lines["aws_cloudwatch_dashboard.finops"].monthly_usd == pytest.approx(3.0)
+    assert lines["aws_cloudwatch_metric_alarm.estimated_charges"].region == "us-east-1"
+    # 200 queries/day x 30 days, each billed at the 10 MB minimum: 0.06 TB x 5 USD.
+    assert lines["aws_athena_workgroup.this"].monthly_usd == pytest.approx(0.3)
+    # usage is split over the buckets: 5 GB over 2 buckets at the Tokyo price.
+    bronze = lines['aws_s3_bucket.this["bronze"]'].components[0]
+    assert bronze.quantity == pytest.approx(2.5) and bronze.unit_price_usd == pytest.approx(0.025)
+    assert [f["address"] for f in est.free] == ["aws_iam_role.pipeline"]
+    assert [u["address"] for u in est.unpriced] == ["aws_apprunner_service.marquez"]
+    assert est.total_usd == pytest.approx(sum(line.monthly_usd for line in est.lines))
+    result = judge_cost(est, 20.0, BUDGET)
+    assert result.passed, result.reason
+    assert "aws_apprunner_service.marquez" in result.details["unpriced_note"]
+
+
+def test_a_usage_file_that_makes_the_stack_expensive_fails_the_kpi(tmp_path: Path) -> None:
+    usage = tmp_path / "usage.yml"
+    usage.write_text(USAGE_FILE.read_text().replace("queries_per_day: 200", "queries_per_day: 100000"))
+    est = estimate_cost(planned_resources(_plan(), "ap-northeast-1"), load_prices(), load_usage(usage))
+    result = judge_cost(est, 20.0, BUDGET)
+    assert not result.passed and result.measured > 20
+    assert "over the 20 USD cap" in str(result.reason) and "aws_athena_workgroup.this" in str(result.reason)
+
+
+def test_a_budget_above_the_cap_or_missing_fails_the_kpi() -> None:
+    est = estimate_cost(planned_resources(_plan(), "ap-northeast-1"), load_prices(), load_usage())
+    high = {**BUDGET, "BudgetLimit": {"Amount": "50", "Unit": "USD"}}
+    assert "budget's limit 50 USD is above the 20 USD cap" in str(judge_cost(est, 20.0, high).reason)
+    assert "budget was not found" in str(judge_cost(est, 20.0, None).reason)
+
+
+def test_a_price_file_with_a_bad_value_names_file_line_and_field(tmp_path: Path) -> None:
+    bad = tmp_path / "prices.yml"
+    text = PRICES_FILE.read_text().replace("s3_put_usd_per_1k: 0.005 ", 's3_put_usd_per_1k: "cheap" ', 1)
+    bad.write_text(text)
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if '"cheap"' in t)
+    with pytest.raises(
+        DataFileError, match=rf"prices.yml:{line}: regions.us-east-1.s3_put_usd_per_1k: must be a number"
+    ):
+        load_prices(bad)
+
+
+def test_a_region_missing_from_the_price_table_is_an_error() -> None:
+    with pytest.raises(DataFileError, match="no prices for region 'eu-west-1'"):
+        estimate_cost(planned_resources(_plan(), "eu-west-1"), load_prices(), load_usage())
+
+
+def test_usage_file_errors_name_the_field(tmp_path: Path) -> None:
+    bad = tmp_path / "usage.yml"
+    bad.write_text(USAGE_FILE.read_text().replace("  gb_stored: 5", "  gb_stored: -5"))
+    with pytest.raises(DataFileError, match=r"usage.yml:\d+: s3.gb_stored: must be >= 0"):
+        load_usage(bad)
+    bad.write_text("athena: [1, 2\n")
+    with pytest.raises(DataFileError, match=r"usage.yml:\d+: not valid YAML"):
+        load_usage(bad)
+
+
+def test_infracost_classic_breakdown_json() -> None:
+    est = parse_infracost(json.loads((DATA / "classic-breakdown.json").read_text()))
+    assert est.source == "infracost (classic CLI)"
+    assert est.total_usd == pytest.approx(3.1)
+    assert {line.address: line.monthly_usd for line in est.lines}['aws_s3_bucket.this["bronze"]'] == 0.0
+    assert {u["type"] for u in est.unpriced} == {"aws_athena_workgroup", "aws_lakeformation_permissions"}
+    assert {f["type"] for f in est.free} == {"aws_budgets_budget", "aws_iam_role"}
+    assert judge_cost(est, 20.0, BUDGET).passed
+
+
+def test_infracost_2026_cli_scan_json() -> None:
+    est = parse_infracost(json.loads((DATA / "cli-scan.json").read_text()))
+    assert est.source == "infracost (2026 CLI)"
+    assert est.total_usd == pytest.approx(3.1)
+    assert sorted(line.address for line in est.lines) == [
+        "aws_cloudwatch_dashboard.finops",
+        "aws_cloudwatch_metric_alarm.estimated_charges",
+    ]
+    assert [u["type"] for u in est.unpriced] == ["aws_athena_workgroup"]
+    doc = json.loads((DATA / "cli-scan.json").read_text())
+    del doc["summary"]["total_monthly_cost"]  # omitted when nil: the components are summed
+    assert parse_infracost(doc).total_usd == pytest.approx(3.1)
+    assert not judge_cost(parse_infracost(doc), 3.0, BUDGET).passed
+
+
+def test_infracost_json_with_a_bad_number_is_refused() -> None:
+    doc = json.loads((DATA / "classic-breakdown.json").read_text())
+    doc["totalMonthlyCost"] = "three"
+    with pytest.raises(InfracostError, match="totalMonthlyCost is not a decimal"):
+        parse_infracost(doc)
+    with pytest.raises(InfracostError, match="no projects"):
+        parse_infracost({"summary": {}})
+
+
+def test_infracost_is_used_only_when_installed_and_configured(tmp_path: Path) -> None:
+    assert "not installed" in str(infracost_unavailable({"PATH": str(tmp_path)}))
+    fake = tmp_path / "infracost"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    assert "not configured" in str(infracost_unavailable({"PATH": str(tmp_path)}))
+    assert infracost_unavailable({"PATH": str(tmp_path), "INFRACOST_API_KEY": "ico-x"}) is None
+
+
+def test_co2_of_the_committed_usage_is_small_and_every_coefficient_has_a_source() -> None:
+    coeff = load_coefficients()
+    assert all(coeff.sources.values())
+    est = estimate_carbon(load_usage(), coeff, "ap-northeast-1")
+    assert 0 < est.kg_co2e < 50
+    assert est.inputs["grid_tco2e_per_kwh"] == 0.000506
+    result = judge_carbon(est, 50.0)
+    assert result.passed and result.details["unit"] == "kg CO2e/month"
+
+
+def test_co2_fails_when_the_usage_is_far_larger(tmp_path: Path) -> None:
+    usage = tmp_path / "usage.yml"
+    usage.write_text(USAGE_FILE.read_text().replace("queries_per_day: 200", "queries_per_day: 500000"))
+    result = judge_carbon(estimate_carbon(load_usage(usage), load_coefficients(), "us-east-1"), 50.0)
+    assert not result.passed and "over 50 kg" in str(result.reason) and "athena_compute" in str(result.reason)
+
+
+def test_a_coefficient_without_a_source_names_its_line(tmp_path: Path) -> None:
+    from lakehouse.kpi.carbon import COEFFICIENTS_FILE
+
+    text = COEFFICIENTS_FILE.read_text()
+    start = text.index("  pue:")
+    end = text.index("\n", text.index("source:", start))
+    bad = tmp_path / "carbon.yml"
+    bad.write_text(text[:start] + "  pue:\n    value: 1.135\n" + text[end + 1 :])
+    with pytest.raises(DataFileError, match=r"carbon.yml:\d+: coefficients.pue.source: is missing"):
+        load_coefficients(bad)
+    with pytest.raises(DataFileError, match="no region 'eu-west-1'"):
+        estimate_carbon(load_usage(), load_coefficients(), "eu-west-1")

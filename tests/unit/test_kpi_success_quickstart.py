@@ -1,0 +1,95 @@
+"""KPI pipeline success rate and quick start: counting runs, GitHub's e2e history, the stopwatch."""
+
+from __future__ import annotations
+
+import pytest
+
+from lakehouse.config import ConfigError
+from lakehouse.kpi.quickstart import judge_quickstart
+from lakehouse.kpi.settings import kpi_settings
+from lakehouse.kpi.success import GitHubPart, RunSample, e2e_history, judge_success, run_pipeline_n
+from lakehouse.pipeline.runner import PipelineResult
+from lakehouse.stack import Stopwatch
+from tests.fake_github import REPO, TOKEN, FakeGitHub, github, run  # noqa: F401  (github is a fixture)
+
+
+def _runs(*oks: bool) -> list[RunSample]:
+    return [
+        RunSample("local", f"run {i}", ok, 1.0, None if ok else "30_gold.sql:3: TABLE_NOT_FOUND")
+        for i, ok in enumerate(oks)
+    ]
+
+
+def test_every_run_is_counted_and_a_crash_is_a_failed_run() -> None:
+    outcomes = iter([PipelineResult(), PipelineResult(ok=False, error="20_silver.sql:4: SYNTAX_ERROR"), None])
+
+    def once() -> PipelineResult:
+        result = next(outcomes)
+        if result is None:
+            raise ConnectionError("emulator went away")
+        return result
+
+    samples = run_pipeline_n(once, 3)
+    assert [s.ok for s in samples] == [True, False, False]
+    assert samples[1].error == "20_silver.sql:4: SYNTAX_ERROR" and "ConnectionError" in str(samples[2].error)
+
+
+def test_all_runs_green_passes_and_github_not_measured_is_said() -> None:
+    outcome = judge_success(_runs(True, True, True), GitHubPart(not_measured="no GITHUB_TOKEN"), 95.0)
+    assert outcome.status == "passed" and outcome.result.measured == 100.0
+    assert outcome.result.details["github_e2e"]["not_measured"] == "no GITHUB_TOKEN"
+
+
+def test_a_failing_pipeline_run_fails_the_kpi_with_the_first_failure() -> None:
+    outcome = judge_success(_runs(True, False, True), GitHubPart(not_measured="x"), 95.0)
+    assert outcome.status == "failed" and outcome.result.measured == pytest.approx(66.67)
+    assert "local 66.67 %" in str(outcome.result.reason) and "TABLE_NOT_FOUND" in str(outcome.result.reason)
+
+
+def test_an_unreadable_github_is_an_error_not_a_pass() -> None:
+    outcome = judge_success(_runs(True), GitHubPart(error="GitHub answered 503"), 95.0)
+    assert outcome.status == "error" and "503" in str(outcome.result.reason)
+
+
+def test_without_token_or_repository_github_is_not_measured() -> None:
+    part = e2e_history(None, None, "http://127.0.0.1:9")
+    assert part.not_measured and "GITHUB_TOKEN" in part.not_measured and not part.samples
+
+
+def test_the_e2e_history_counts_on_github(github: FakeGitHub) -> None:  # noqa: F811
+    github.runs = [{**run(n, c), "path": ".github/workflows/e2e.yml"} for n, c in ((5, "success"), (4, "failure"))]
+    original = github.answer
+
+    def answer(path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], str]:
+        # The fake serves guard.yml's path; these runs stand for e2e.yml's.
+        return original(path.replace("/e2e.yml/", "/guard.yml/"), query)
+
+    github.answer = answer  # type: ignore[method-assign]
+    part = e2e_history(REPO, TOKEN, github.url)
+    assert [s.ok for s in part.samples] == [True, False]
+    assert github.requests[0]["path"].endswith("/workflows/e2e.yml/runs")
+    assert github.requests[0]["query"]["status"] == ["completed"]
+    outcome = judge_success(_runs(True, True), part, 95.0)
+    assert outcome.status == "failed" and "github e2e 50 %" in str(outcome.result.reason)
+
+
+def test_quick_start_is_the_whole_path_and_can_fail() -> None:
+    watch = Stopwatch(phases={"emulator_start": 1.0, "terraform_init": 3.0, "terraform_apply": 60.0})
+    assert judge_quickstart(watch, 1800).status == "failed"  # no apply result recorded: not a complete deploy
+    from lakehouse.terraform import ApplyResult
+
+    watch.apply = ApplyResult(60.0, [], [], 0)
+    ok = judge_quickstart(watch, 1800)
+    assert ok.status == "passed" and ok.result.measured == 64.0
+    slow = judge_quickstart(watch, 10)
+    assert slow.status == "failed" and "over the 10 s threshold" in str(slow.result.reason)
+    assert judge_quickstart(Stopwatch(), 1800).status == "skipped"
+
+
+def test_settings_from_the_environment_and_bad_values() -> None:
+    s = kpi_settings({"LAKEHOUSE_KPI_LOAD_USERS": "3", "LAKEHOUSE_KPI_P95_MS": "150"}, pipeline_runs=5)
+    assert (s.load_users, s.p95_ms, s.pipeline_runs) == (3, 150.0, 5)
+    with pytest.raises(ConfigError, match="LAKEHOUSE_KPI_LOAD_USERS: 'many'"):
+        kpi_settings({"LAKEHOUSE_KPI_LOAD_USERS": "many"})
+    with pytest.raises(ConfigError, match="SUCCESS_PCT"):
+        kpi_settings({"LAKEHOUSE_KPI_SUCCESS_PCT": "120"})
