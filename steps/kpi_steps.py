@@ -7,9 +7,7 @@ with its reason, never passed.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -17,27 +15,17 @@ from typing import Any
 import pytest
 from pytest_bdd import then, when
 
+from lakehouse.checks.finops import read_stack_budget
 from lakehouse.config import ConfigError, RunOptions
 from lakehouse.evidence import ArtifactStore, CheckEvidence
 from lakehouse.github import api_url_from_env
 from lakehouse.kpi import KpiOutcome, judged, not_measured
 from lakehouse.kpi.carbon import estimate_carbon, judge_carbon, load_coefficients
-from lakehouse.kpi.cost import (
-    CostEstimate,
-    estimate_cost,
-    infracost_unavailable,
-    judge_cost,
-    load_prices,
-    load_usage,
-    parse_infracost,
-    planned_resources,
-    run_infracost,
-)
+from lakehouse.kpi.cost import judge_cost, load_usage, monthly_cost
 from lakehouse.kpi.latency import LoadSpec, config_for, judge_latency, run_load
 from lakehouse.kpi.quickstart import judge_quickstart
-from lakehouse.kpi.sbom import build_wheel, generate_sbom, installed_distributions, judge_release, sbom_coverage
+from lakehouse.kpi.release import build_signed_release
 from lakehouse.kpi.settings import KpiSettings, kpi_settings
-from lakehouse.kpi.signing import make_signer, verify_all
 from lakehouse.kpi.success import e2e_history, judge_success, run_pipeline_n
 from lakehouse.pipeline.runner import run_pipeline
 from lakehouse.stack import Deployment, Stack
@@ -164,31 +152,13 @@ def estimate_monthly_cost(
 ) -> KpiOutcome:
     plan, plan_name = stack_plan
     stack = deployment.stack
-    why_not = infracost_unavailable()
-    estimate: CostEstimate
-    if why_not is None:
-        estimate = parse_infracost(run_infracost(run_options.reports / plan_name, stack.root))
-    else:
-        resources = planned_resources(plan, stack.target.region)
-        estimate = estimate_cost(resources, load_prices(kpi.prices), load_usage(kpi.usage))
-        estimate.inputs["why_not_infracost"] = why_not
-    budget = _read_budget(stack, deployment.record.outputs)
+    estimate = monthly_cost(
+        plan, run_options.reports / plan_name, stack.root, stack.target.region, kpi.prices, kpi.usage
+    )
+    budget = read_stack_budget(stack.target, deployment.record.outputs)
     result = judge_cost(estimate, run_options.monthly_cost_cap_usd, budget)
     evidence.artifacts += [plan_name, artifacts.write_json(f"{_dir(stack)}/cost.json", result.details)]
     return judged(result)
-
-
-def _read_budget(stack: Stack, outputs: dict[str, Any]) -> dict[str, Any] | None:
-    from botocore.exceptions import ClientError
-
-    account = str(stack.target.client("sts").get_caller_identity()["Account"])
-    try:
-        budget = stack.target.client("budgets").describe_budget(AccountId=account, BudgetName=outputs["budget_name"])
-    except ClientError as err:
-        if err.response.get("Error", {}).get("Code") == "NotFoundException":
-            return None
-        raise
-    return dict(budget["Budget"])
 
 
 @when("the monthly CO2 of the same usage is estimated", target_fixture="kpi_outcome")
@@ -212,27 +182,10 @@ def build_and_sign(
     artifacts: ArtifactStore,
     evidence: CheckEvidence,
 ) -> KpiOutcome:
-    release = f"{_dir(deployment.stack)}/release"
-    python = Path(sys.executable)
-    with tempfile.TemporaryDirectory(prefix="lakehouse-release-") as tmp:
-        work = Path(tmp)
-        sbom_tmp = generate_sbom(python, run_options.root / "pyproject.toml", work / "sbom.cdx.json")
-        wheel_tmp = build_wheel(run_options.root, work / "dist")
-        built = [
-            artifacts.copy(sbom_tmp, f"{release}/sbom.cdx.json"),
-            artifacts.copy(wheel_tmp, f"{release}/{wheel_tmp.name}"),
-        ]
-        names = [*built, stack_plan[1]]  # the plan JSON is listed with the cost KPI, signed here
-        signer = make_signer(work / "keys")
-        paths = [run_options.reports / n for n in names]
-        for path in paths:  # sign exactly the bytes kept under reports/ (after redaction)
-            evidence.artifacts.append(str(signer.sign(path).relative_to(run_options.reports)))
-        evidence.artifacts += built
-        evidence.artifacts.append(artifacts.write_text(f"{release}/signing-key.pub.pem", signer.public_key_pem()))
-        checks = verify_all(signer, paths, run_options.reports)
-    sbom = json.loads((run_options.reports / names[0]).read_text(encoding="utf-8"))
-    coverage, missing = sbom_coverage(sbom, installed_distributions(python))
-    return judged(judge_release(checks, coverage, missing, signer.name, len(sbom.get("components") or [])))
+    # The plan JSON is listed with the cost KPI; it is signed here with the other artifacts.
+    release = build_signed_release(run_options.root, artifacts, f"{_dir(deployment.stack)}/release", stack_plan[1])
+    evidence.artifacts += release.artifacts
+    return judged(release.result)
 
 
 # -- every KPI --------------------------------------------------------------------------------------

@@ -74,6 +74,22 @@ def _error_code(err: ClientError) -> str:
     return str(err.response.get("Error", {}).get("Code", ""))
 
 
+def read_budget(budgets: Any, account: str, name: str) -> dict[str, Any] | None:
+    """The budget as DescribeBudget returns it, or None when there is none by that name."""
+    try:
+        return dict(budgets.describe_budget(AccountId=account, BudgetName=name)["Budget"])
+    except ClientError as err:
+        if _error_code(err) != "NotFoundException":
+            raise
+    return None
+
+
+def read_stack_budget(target: Target, outputs: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The stack's budget (output ``budget_name``) in the caller's account, or None when it is gone."""
+    account = str(target.client("sts").get_caller_identity()["Account"])
+    return read_budget(target.client("budgets"), account, str(outputs["budget_name"]))
+
+
 def read_finops(target: Target, outputs: Mapping[str, Any]) -> FinopsReadback:
     """Read the budget, its notifications and subscribers, the dashboard and the billing alarm."""
     missing = [k for k in OUTPUT_KEYS if not outputs.get(k)]
@@ -82,13 +98,8 @@ def read_finops(target: Target, outputs: Mapping[str, Any]) -> FinopsReadback:
     account = str(target.client("sts").get_caller_identity()["Account"])
     budgets = target.client("budgets")  # a global endpoint on AWS, whatever the region
     name = str(outputs["budget_name"])
-    budget: dict[str, Any] | None = None
+    budget = read_budget(budgets, account, name)
     notifications: list[NotificationReadback] = []
-    try:
-        budget = budgets.describe_budget(AccountId=account, BudgetName=name)["Budget"]
-    except ClientError as err:
-        if _error_code(err) != "NotFoundException":
-            raise
     if budget is not None:
         notifications = budget_notifications(budgets, account, name)
 

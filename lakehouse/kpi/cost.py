@@ -370,6 +370,18 @@ def run_infracost(plan_json: Path, root: Path, timeout_s: float = 300) -> dict[s
         raise InfracostError(f"`{' '.join(argv)}` did not print JSON ({err})") from None
 
 
+def monthly_cost(
+    plan: dict[str, Any], plan_json: Path, root: Path, region: str, prices: Path, usage: Path
+) -> CostEstimate:
+    """Infracost when it is installed and configured, else the plan priced with the committed table."""
+    why_not = infracost_unavailable()
+    if why_not is None:
+        return parse_infracost(run_infracost(plan_json, root))
+    estimate = estimate_cost(planned_resources(plan, region), load_prices(prices), load_usage(usage))
+    estimate.inputs["why_not_infracost"] = why_not
+    return estimate
+
+
 # -- judging -------------------------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ Bad input must say which file, line and field is wrong; PyYAML's node marks give
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,8 @@ class DataFile:
         value = self.get(field)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise self.error(field, f"must be a number, got {value!r}")
+        if not math.isfinite(value):  # YAML's .nan/.inf: a NaN total compares False with any cap
+            raise self.error(field, f"must be a finite number, got {value!r}")
         if value < minimum:
             raise self.error(field, f"must be >= {minimum:g}, got {value!r}")
         return float(value)

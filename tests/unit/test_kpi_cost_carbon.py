@@ -212,3 +212,15 @@ def test_a_coefficient_without_a_source_names_its_line(tmp_path: Path) -> None:
         load_coefficients(bad)
     with pytest.raises(DataFileError, match="no region 'eu-west-1'"):
         estimate_carbon(load_usage(), load_coefficients(), "eu-west-1")
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf"])
+def test_a_price_that_is_not_finite_is_refused_with_file_line_and_field(tmp_path: Path, value: str) -> None:
+    bad = tmp_path / "prices.yml"
+    text = PRICES_FILE.read_text()
+    key = "athena_usd_per_tb_scanned:"
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if key in row)
+    bad.write_text("\n".join(row.split(":")[0] + ": " + value if key in row else row for row in text.splitlines()))
+    with pytest.raises(ValueError) as err:
+        load_prices(bad)
+    assert str(bad) in str(err.value) and f":{line}" in str(err.value) and "finite" in str(err.value)
