@@ -67,6 +67,13 @@ def run_features(reports: Path, *args: str, env: dict[str, str] | None = None, t
     return FeatureRun(proc.returncode, proc.stdout + proc.stderr, evidence)
 
 
+def run_cli(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    """``lakehouse <args>`` in its own process, as a user runs it from the checkout."""
+    return subprocess.run(
+        [sys.executable, "-m", "lakehouse.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+    )
+
+
 @dataclass
 class UpStack:
     """A stack brought up by `lakehouse up` (what `make up` runs), and what it printed."""
@@ -79,13 +86,7 @@ class UpStack:
 def up_stack() -> Iterator[UpStack]:
     """`lakehouse up` in its own process, as a user runs it; destroyed at the end if a test did not."""
     stack_id = new_stack_id()
-    proc = subprocess.run(
-        [sys.executable, "-m", "lakehouse.cli", "up", "--stack-id", stack_id],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    proc = run_cli("up", "--stack-id", stack_id)
     try:
         assert proc.returncode == 0, proc.stdout + proc.stderr
         yield UpStack(Lifecycle(make_options(stack_id=stack_id, deployed=True)).attach(), proc.stdout)

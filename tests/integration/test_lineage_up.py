@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
 import requests
@@ -12,7 +10,7 @@ import requests
 from lakehouse.emulator.process import pid_alive
 from lakehouse.lineage.jobs import default_namespace
 from lakehouse.stack import StackRecord, stack_dir
-from tests.integration.conftest import ROOT, UpStack, make_options
+from tests.integration.conftest import UpStack, make_options, run_cli
 
 
 @pytest.mark.xdist_group("stack")
@@ -23,13 +21,7 @@ def test_up_prints_a_reachable_lineage_ui_that_the_cli_pipeline_fills(up_stack: 
     assert match.group(1) == record.lineage_url and record.lineage_pid and pid_alive(record.lineage_pid)
     assert requests.get(match.group(2), timeout=10).status_code == 200
     stack_id = up_stack.deployment.stack.stack_id
-    proc = subprocess.run(
-        [sys.executable, "-m", "lakehouse.cli", "pipeline", "--stack-id", stack_id],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    proc = run_cli("pipeline", "--stack-id", stack_id, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert re.search(r"lineage: 50 events of 25 jobs sent to \S+ \(namespace lakehouse-", proc.stdout), proc.stdout
     ns = default_namespace(stack_id)
@@ -42,31 +34,14 @@ def test_up_prints_a_reachable_lineage_ui_that_the_cli_pipeline_fills(up_stack: 
 @pytest.mark.xdist_group("lineage-destroy")
 def test_destroy_stops_the_lineage_service() -> None:
     stack_id = "lh-lineage-down"
-    up = subprocess.run(
-        [sys.executable, "-m", "lakehouse.cli", "up", "--stack-id", stack_id],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    up = run_cli("up", "--stack-id", stack_id)
     try:
         assert up.returncode == 0, up.stdout + up.stderr
         record = StackRecord.load(stack_dir(make_options(), stack_id) / "stack.json")
         assert record.lineage_pid and pid_alive(record.lineage_pid)
-        down = subprocess.run(
-            [sys.executable, "-m", "lakehouse.cli", "destroy", "--stack-id", stack_id],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
+        down = run_cli("destroy", "--stack-id", stack_id)
         assert down.returncode == 0, down.stdout + down.stderr
         assert not pid_alive(record.lineage_pid), "lineage service left running after destroy"
     finally:
         if stack_dir(make_options(), stack_id).exists():
-            subprocess.run(
-                [sys.executable, "-m", "lakehouse.cli", "destroy", "--stack-id", stack_id],
-                cwd=ROOT,
-                capture_output=True,
-                timeout=900,
-            )
+            run_cli("destroy", "--stack-id", stack_id)
