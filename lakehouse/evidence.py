@@ -18,11 +18,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lakehouse.checks import CheckResult
+from lakehouse.outcome import Outcome, Status, run_verdict
 from lakehouse.redact import copy_redacted, redact, redact_text
 
 SCHEMA_VERSION = 1
-STATUSES = ("passed", "failed", "skipped", "error")
+STATUSES = tuple(s.value for s in Status)
 
 
 def utc_now() -> str:
@@ -45,12 +45,16 @@ class CheckEvidence:
     reason: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
-    def record(self, result: CheckResult) -> None:
-        """Take a check's measurement, threshold, details and (when it failed) its reason."""
-        self.measured = result.measured
-        self.threshold = result.threshold
-        self.details.update(result.details)
-        self.reason = None if result.passed else result.reason
+    def record(self, outcome: Outcome) -> None:
+        """Take a check's status, measurement, threshold, details and (when it did not pass) its reason.
+
+        The test's own end (see ``steps/evidence.py``) confirms the status afterwards.
+        """
+        self.status = outcome.status.value
+        self.measured = outcome.measured
+        self.threshold = outcome.threshold
+        self.details.update(outcome.details)
+        self.reason = outcome.reason
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -107,10 +111,13 @@ def git_commit(root: Path) -> str | None:
 
 
 def verdict(entries: list[CheckEvidence]) -> str:
-    """``passed`` only when nothing failed or errored (skipped checks are listed, not hidden)."""
-    if any(e.status in ("failed", "error") for e in entries):
-        return "failed"
-    return "passed" if any(e.status == "passed" for e in entries) else "incomplete"
+    """``passed`` only when every stated check ran and passed; ``incomplete`` when one did not run."""
+    return run_verdict([Status(e.status) for e in entries]).value
+
+
+def not_run(entries: list[CheckEvidence]) -> list[dict[str, str]]:
+    """The checks that make a run ``incomplete``, each with why it did not run (one line each)."""
+    return [{"id": e.id, "reason": e.reason or "skipped"} for e in entries if e.status == Status.SKIPPED]
 
 
 def write_evidence(path: Path, run: dict[str, Any], entries: list[CheckEvidence]) -> Path:
@@ -120,7 +127,7 @@ def write_evidence(path: Path, run: dict[str, Any], entries: list[CheckEvidence]
             raise ValueError(f"evidence {e.id}: status {e.status!r} is not one of {STATUSES}")
     doc = {
         "schema_version": SCHEMA_VERSION,
-        "run": {**run, "verdict": verdict(entries), "written_at": utc_now()},
+        "run": {**run, "verdict": verdict(entries), "not_run": not_run(entries), "written_at": utc_now()},
         "checks": [e.to_dict() for e in entries],
     }
     path.parent.mkdir(parents=True, exist_ok=True)

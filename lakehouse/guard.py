@@ -211,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         entry = run_guard(suite, ledger_path)
         print(f"guard: {'passed' if entry.passed else f'failed (exit {entry.exit_code})'} in {entry.duration_s:.1f} s")
     outcome = judge_ledger(read_ledger(ledger_path))
-    text = outcome.result.reason or f"the newest {outcome.result.threshold} guard runs all passed"
+    text = outcome.reason or f"the newest {outcome.threshold} guard runs all passed"
     print(f"guard ledger {ledger_path}: exit check 3 would be {outcome.status}: {text}", file=sys.stderr)
     if args.command == "run":  # make sees the suite's own exit code
         return entry.exit_code if 0 <= entry.exit_code < 256 else 1

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pytest_bdd import parsers, then, when
 
-from lakehouse.athena import connect, run
+from lakehouse.athena import QueryRecord, connect, run
 from lakehouse.checks.data_loop import check_contracts, check_expected_row
 from lakehouse.config import RunOptions
 from lakehouse.contracts import load_contracts
@@ -18,6 +18,7 @@ from lakehouse.lineage.emitter import LineageEmitter
 from lakehouse.pipeline.demo import demo_queries
 from lakehouse.pipeline.runner import PipelineResult, run_pipeline
 from lakehouse.stack import Deployment
+from steps.outcomes import conclude
 
 
 @pytest.fixture(scope="session")
@@ -57,20 +58,20 @@ def load_sample(
     assert pipeline_run.ok, f"the pipeline failed at {pipeline_run.error}"
 
 
-@when(parsers.parse('the demo query "{name}" runs on Gold through Athena'))
-def demo_query(name: str, athena: Any, deployment: Deployment, facts: dict[str, Any]) -> None:
+@when(parsers.parse('the demo query "{name}" runs on Gold through Athena'), target_fixture="demo_result")
+def demo_query(name: str, athena: Any, deployment: Deployment) -> tuple[QueryRecord, list[tuple[Any, ...]]]:
     queries = demo_queries(deployment.record.outputs)
     assert name in queries, f"no demo query {name!r} in pipeline/demo/ (have: {', '.join(queries)})"
-    facts["query"] = run(athena, queries[name])
+    return run(athena, queries[name])
 
 
 @then("it returns the expected row")
-def expected_row(datatable: list[list[str]], facts: dict[str, Any], evidence: CheckEvidence) -> None:
+def expected_row(
+    datatable: list[list[str]], demo_result: tuple[QueryRecord, list[tuple[Any, ...]]], evidence: CheckEvidence
+) -> None:
     header, values = datatable[0], datatable[1]
-    record, rows = facts["query"]
-    result = check_expected_row(record, rows, dict(zip(header, values, strict=True)))
-    evidence.record(result)
-    assert result.passed, result.reason
+    record, rows = demo_result
+    conclude(check_expected_row(record, rows, dict(zip(header, values, strict=True))), evidence)
 
 
 @then("the Gold table is an Iceberg table with a current snapshot")
@@ -83,7 +84,9 @@ def gold_snapshot(deployment: Deployment, evidence: CheckEvidence) -> None:
 
 @then("every table the pipeline built meets its data contract")
 def contracts_met(athena: Any, deployment: Deployment, evidence: CheckEvidence) -> None:
-    result = check_contracts(athena, deployment.record.outputs, load_contracts())
-    evidence.details.update(result.details)
-    evidence.details["contract_coverage_pct"] = result.measured
-    assert result.passed, result.reason
+    outcome = check_contracts(athena, deployment.record.outputs, load_contracts())
+    evidence.details["contract_coverage_pct"] = outcome.measured
+    # The row check above set the entry's measurement; the contracts add their details and verdict.
+    row_measured, row_threshold = evidence.measured, evidence.threshold
+    conclude(outcome, evidence)
+    evidence.measured, evidence.threshold = row_measured, row_threshold

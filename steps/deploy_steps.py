@@ -12,19 +12,15 @@ from lakehouse.checks.iac import judge_iac
 from lakehouse.config import RunOptions
 from lakehouse.evidence import ArtifactStore, CheckEvidence
 from lakehouse.inventory import tagged_resources
+from lakehouse.outcome import Outcome
 from lakehouse.stack import Deployment, Stack
-from lakehouse.terraform import state_resources
+from lakehouse.terraform import PlanResult, state_resources
+from steps.outcomes import conclude
 
 
 @pytest.fixture
 def artifacts(run_options: RunOptions) -> ArtifactStore:
     return ArtifactStore(run_options.reports)
-
-
-@pytest.fixture
-def facts() -> dict[str, Any]:
-    """What When steps measured, for the Then steps of the same scenario to judge."""
-    return {}
 
 
 def _attach(
@@ -48,24 +44,18 @@ def stack_deployed(deployment: Deployment, request: pytest.FixtureRequest) -> St
 # -- exit check 1 ----------------------------------------------------------------------------------
 
 
-@when("the deploy stopwatch is read")
+@when("the deploy stopwatch is read", target_fixture="deploy_time")
 def read_stopwatch(
-    deployment: Deployment,
-    run_options: RunOptions,
-    evidence: CheckEvidence,
-    artifacts: ArtifactStore,
-    facts: dict[str, Any],
-) -> None:
-    result = check_deploy_time(deployment.stopwatch, run_options.deploy_threshold_s, deployment.error)
-    _attach(evidence, artifacts, deployment.stack, "stopwatch", result.details, "apply")
-    evidence.record(result)
-    facts["deploy_time"] = result
+    deployment: Deployment, run_options: RunOptions, evidence: CheckEvidence, artifacts: ArtifactStore
+) -> Outcome:
+    outcome = check_deploy_time(deployment.stopwatch, run_options.deploy_threshold_s, deployment.error)
+    _attach(evidence, artifacts, deployment.stack, "stopwatch", outcome.details, "apply")
+    return outcome
 
 
 @then("the whole deploy completed within the deploy threshold")
-def deploy_within_threshold(facts: dict[str, Any]) -> None:
-    result = facts["deploy_time"]
-    assert result.passed, result.reason
+def deploy_within_threshold(deploy_time: Outcome, evidence: CheckEvidence) -> None:
+    conclude(deploy_time, evidence)
 
 
 @then("every resource Terraform created has a time on the stopwatch")
@@ -80,30 +70,24 @@ def every_resource_timed(deployment: Deployment, stack: Stack, evidence: CheckEv
 # -- exit check 5 ----------------------------------------------------------------------------------
 
 
-@when("Terraform plans the deployed stack again")
-def plan_again(stack: Stack, facts: dict[str, Any]) -> None:
-    facts["plan"] = stack.plan()
+@when("Terraform plans the deployed stack again", target_fixture="plan")
+def plan_again(stack: Stack) -> PlanResult:
+    return stack.plan()
 
 
-@when("the account is searched for resources tagged with the stack id")
-def search_account(stack: Stack, facts: dict[str, Any], evidence: CheckEvidence, artifacts: ArtifactStore) -> None:
+@when("the account is searched for resources tagged with the stack id", target_fixture="iac")
+def search_account(stack: Stack, plan: PlanResult, evidence: CheckEvidence, artifacts: ArtifactStore) -> Outcome:
     tagged = tagged_resources(stack.target, stack.stack_id)
-    result = judge_iac(
-        facts["plan"], state_resources(stack.state()), [(r.kind, r.name) for r in tagged], stack.stack_id
-    )
-    _attach(evidence, artifacts, stack, "iac", result.details, "plan")
-    evidence.record(result)
-    facts["iac"] = result
+    outcome = judge_iac(plan, state_resources(stack.state()), [(r.kind, r.name) for r in tagged], stack.stack_id)
+    _attach(evidence, artifacts, stack, "iac", outcome.details, "plan")
+    return outcome
 
 
 @then("the plan shows no change")
-def plan_is_empty(facts: dict[str, Any]) -> None:
-    plan = facts["plan"]
-    changed = ", ".join(sorted({c.address for c in plan.planned}))
-    assert plan.clean, f"terraform plan is not empty: {changed or 'changes without details'}"
+def plan_is_empty(iac: Outcome, evidence: CheckEvidence) -> None:
+    conclude(iac, evidence, iac.details["problems"]["plan"])
 
 
 @then("every tagged resource is managed by Terraform")
-def all_tagged_managed(facts: dict[str, Any]) -> None:
-    unmanaged = facts["iac"].details["unmanaged"]
-    assert not unmanaged, f"tagged with the stack id but not in Terraform state: {', '.join(unmanaged)}"
+def all_tagged_managed(iac: Outcome, evidence: CheckEvidence) -> None:
+    conclude(iac, evidence)

@@ -19,7 +19,6 @@ from lakehouse.checks.finops import read_stack_budget
 from lakehouse.config import ConfigError, RunOptions
 from lakehouse.evidence import ArtifactStore, CheckEvidence
 from lakehouse.github import api_url_from_env
-from lakehouse.kpi import KpiOutcome, judged, not_measured
 from lakehouse.kpi.carbon import estimate_carbon, judge_carbon, load_coefficients
 from lakehouse.kpi.cost import judge_cost, load_usage, monthly_cost
 from lakehouse.kpi.latency import LoadSpec, config_for, judge_latency, run_load
@@ -27,8 +26,10 @@ from lakehouse.kpi.quickstart import judge_quickstart
 from lakehouse.kpi.release import build_signed_release
 from lakehouse.kpi.settings import KpiSettings, kpi_settings
 from lakehouse.kpi.success import e2e_history, judge_success, run_pipeline_n
+from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import run_pipeline
 from lakehouse.stack import Deployment, Stack
+from steps.outcomes import conclude
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -65,23 +66,13 @@ def stack_plan(deployment: Deployment, run_options: RunOptions) -> tuple[dict[st
     return plan, name
 
 
-def _conclude(outcome: KpiOutcome, evidence: CheckEvidence) -> None:
-    """Record the outcome, then make the scenario end the way the KPI did."""
-    evidence.record(outcome.result)
-    if outcome.status == "skipped":
-        pytest.skip(outcome.result.reason or "not measured")
-    if outcome.status == "error":
-        raise RuntimeError(outcome.result.reason)
-    assert outcome.status == "passed", outcome.result.reason
-
-
 # -- quick start ---------------------------------------------------------------------------------
 
 
 @when("the quick-start stopwatch is read", target_fixture="kpi_outcome")
 def read_quickstart(
     deployment: Deployment, kpi: KpiSettings, artifacts: ArtifactStore, evidence: CheckEvidence
-) -> KpiOutcome:
+) -> Outcome:
     outcome = judge_quickstart(deployment.stopwatch, kpi.quickstart_s, deployment.error)
     name = f"{_dir(deployment.stack)}/quickstart-stopwatch.json"
     evidence.artifacts.append(artifacts.write_json(name, deployment.stopwatch.to_dict()))
@@ -109,7 +100,7 @@ def pipeline_repeatedly(
 
 
 @when("the e2e workflow's history is read from GitHub", target_fixture="kpi_outcome")
-def e2e_workflow_history(run_options: RunOptions, kpi: KpiSettings, local_runs: list[Any]) -> KpiOutcome:
+def e2e_workflow_history(run_options: RunOptions, kpi: KpiSettings, local_runs: list[Any]) -> Outcome:
     github = e2e_history(run_options.github_repo, os.environ.get("GITHUB_TOKEN"), api_url_from_env())
     return judge_success(local_runs, github, kpi.success_pct)
 
@@ -118,12 +109,10 @@ def e2e_workflow_history(run_options: RunOptions, kpi: KpiSettings, local_runs: 
 
 
 @when("Locust users run the demo queries through Athena", target_fixture="kpi_outcome")
-def locust_load(
-    deployment: Deployment, kpi: KpiSettings, artifacts: ArtifactStore, evidence: CheckEvidence
-) -> KpiOutcome:
+def locust_load(deployment: Deployment, kpi: KpiSettings, artifacts: ArtifactStore, evidence: CheckEvidence) -> Outcome:
     # Never `import locust` here: its import monkey-patches this process with gevent.
     if importlib.util.find_spec("locust") is None:
-        return not_measured("locust is not installed", kpi.p95_ms)
+        return Outcome.skipped("locust is not installed", kpi.p95_ms)
     stack = deployment.stack
     with tempfile.TemporaryDirectory(prefix="lakehouse-load-") as tmp:
         stats = run_load(
@@ -135,7 +124,7 @@ def locust_load(
             {"users": stats.users, "seconds": stats.seconds, "locust": stats.locust, "samples": stats.samples},
         )
     )
-    return judged(judge_latency(stats, kpi.p95_ms, stack.target.is_local))
+    return judge_latency(stats, kpi.p95_ms, stack.target.is_local)
 
 
 # -- cost and CO2 -----------------------------------------------------------------------------------
@@ -149,7 +138,7 @@ def estimate_monthly_cost(
     stack_plan: tuple[dict[str, Any], str],
     artifacts: ArtifactStore,
     evidence: CheckEvidence,
-) -> KpiOutcome:
+) -> Outcome:
     plan, plan_name = stack_plan
     stack = deployment.stack
     estimate = monthly_cost(
@@ -158,17 +147,17 @@ def estimate_monthly_cost(
     budget = read_stack_budget(stack.target, deployment.record.outputs)
     result = judge_cost(estimate, run_options.monthly_cost_cap_usd, budget)
     evidence.artifacts += [plan_name, artifacts.write_json(f"{_dir(stack)}/cost.json", result.details)]
-    return judged(result)
+    return result
 
 
 @when("the monthly CO2 of the same usage is estimated", target_fixture="kpi_outcome")
 def estimate_monthly_co2(
     deployment: Deployment, kpi: KpiSettings, artifacts: ArtifactStore, evidence: CheckEvidence
-) -> KpiOutcome:
+) -> Outcome:
     estimate = estimate_carbon(load_usage(kpi.usage), load_coefficients(kpi.carbon), deployment.stack.target.region)
     result = judge_carbon(estimate, kpi.co2_kg)
     evidence.artifacts.append(artifacts.write_json(f"{_dir(deployment.stack)}/co2.json", result.details))
-    return judged(result)
+    return result
 
 
 # -- SBOM and signatures ----------------------------------------------------------------------------
@@ -181,16 +170,16 @@ def build_and_sign(
     stack_plan: tuple[dict[str, Any], str],
     artifacts: ArtifactStore,
     evidence: CheckEvidence,
-) -> KpiOutcome:
+) -> Outcome:
     # The plan JSON is listed with the cost KPI; it is signed here with the other artifacts.
     release = build_signed_release(run_options.root, artifacts, f"{_dir(deployment.stack)}/release", stack_plan[1])
     evidence.artifacts += release.artifacts
-    return judged(release.result)
+    return release.result
 
 
 # -- every KPI --------------------------------------------------------------------------------------
 
 
 @then("the KPI meets its threshold")
-def kpi_meets_threshold(kpi_outcome: KpiOutcome, evidence: CheckEvidence) -> None:
-    _conclude(kpi_outcome, evidence)
+def kpi_meets_threshold(kpi_outcome: Outcome, evidence: CheckEvidence) -> None:
+    conclude(kpi_outcome, evidence)

@@ -13,6 +13,7 @@ from lakehouse.lineage.emitter import LineageEmitter
 from lakehouse.lineage.endpoint import LineageEndpoint, emitter_for, resolve
 from lakehouse.pipeline.runner import PipelineResult
 from lakehouse.stack import Deployment
+from steps.outcomes import conclude
 
 
 @pytest.fixture(scope="session")
@@ -59,9 +60,8 @@ def graph_reaches_bronze(
     result, graph = check_lineage(
         MarquezClient(lineage_endpoint.api_url), exp, lineage_endpoint.web_url, png, visible_names(exp)
     )
-    evidence.record(result)
     evidence.details["endpoint"] = lineage_endpoint.to_dict()
     evidence.artifacts.append(artifacts.write_json(f"marquez-lineage-{stack_id}.json", {"graph": graph}))
     if png.is_file():
         evidence.artifacts.append(png.name)
-    assert result.passed, result.reason
+    conclude(result, evidence)

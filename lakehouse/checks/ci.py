@@ -33,29 +33,15 @@ from typing import Any
 
 import requests
 
-from lakehouse.checks import CheckResult
 from lakehouse.github import GitHubActions, GitHubApiError, RunsPage
 from lakehouse.guard import Ledger, read_ledger
+from lakehouse.outcome import Outcome, Status
 
 GUARD_WORKFLOW = "guard.yml"
 MAIN_BRANCH = "main"
 REQUIRED_RUNS = 3
 #: Runs asked for per request: three are judged, a few more give the evidence context.
 RUNS_PER_PAGE = 10
-
-
-@dataclass
-class CiOutcome:
-    """The check's status (one of evidence's four) and the result behind it."""
-
-    status: str
-    result: CheckResult
-
-    def __post_init__(self) -> None:
-        if self.status not in ("passed", "failed", "skipped", "error"):
-            raise ValueError(f"unknown status {self.status!r}")
-        if (self.status == "passed") != self.result.passed:
-            raise ValueError(f"status {self.status} contradicts the result (passed={self.result.passed})")
 
 
 @dataclass(frozen=True)
@@ -87,13 +73,13 @@ class Streak:
         return count
 
 
-def _outcome(status: str, streak: Streak, reason: str | None, source: str) -> CiOutcome:
+def _outcome(status: str, streak: Streak, reason: str | None, source: str) -> Outcome:
     measured = {"consecutive_green_runs": streak.consecutive_green, "runs_known": len(streak.runs), "source": source}
     details = {"source": source, **streak.details, "newest_runs": [r.label for r in streak.newest]}
-    return CiOutcome(status, CheckResult(status == "passed", measured, REQUIRED_RUNS, reason, details))
+    return Outcome(Status(status), measured, REQUIRED_RUNS, reason, details)
 
 
-def judge_streak(streak: Streak, source: str, where: str, how_to_add: str) -> CiOutcome:
+def judge_streak(streak: Streak, source: str, where: str, how_to_add: str) -> Outcome:
     """Passed, failed or skipped from the runs alone (see the module doc for why)."""
     red = [r for r in streak.newest if not r.green]
     if red:
@@ -126,7 +112,7 @@ def _run_summary(run: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-def judge_github_runs(page: RunsPage, repo: str) -> CiOutcome:
+def judge_github_runs(page: RunsPage, repo: str) -> Outcome:
     """Judge a page of runs as GitHub returned it (newest first)."""
     completed = [r for r in page.runs if r.get("status") == "completed"]
     # Newest first, as GitHub sorts; sorted again so a reordered answer cannot fool the check.
@@ -156,7 +142,7 @@ def judge_github_runs(page: RunsPage, repo: str) -> CiOutcome:
     return judge_streak(Streak(runs, details), "github", where, how)
 
 
-def check_github(repo: str, token: str, api_url: str, session: requests.Session | None = None) -> CiOutcome:
+def check_github(repo: str, token: str, api_url: str, session: requests.Session | None = None) -> Outcome:
     """Ask GitHub; any API failure is an ``error`` naming the cause (and the rate-limit reset)."""
     try:
         client = GitHubActions(repo, token, api_url, session=session)
@@ -174,7 +160,7 @@ def check_github(repo: str, token: str, api_url: str, session: requests.Session 
 # -- the local ledger --------------------------------------------------------------------------------
 
 
-def judge_ledger(ledger: Ledger, why_not_github: str | None = None) -> CiOutcome:
+def judge_ledger(ledger: Ledger, why_not_github: str | None = None) -> Outcome:
     """The newest three runs in ``make guard``'s ledger must all have passed.
 
     An unreadable line newer than the oldest run counted could be a red run: the check then
@@ -213,7 +199,7 @@ def judge_ledger(ledger: Ledger, why_not_github: str | None = None) -> CiOutcome
     in_span = ledger.problem_texts(after=oldest_line)
     verdict = judge_streak(streak, "ledger", where, how)
     if verdict.status == "skipped" and why_not_github:
-        verdict.result.reason = f"{why_not_github}; {verdict.result.reason}"
+        verdict.reason = f"{why_not_github}; {verdict.reason}"
     if verdict.status == "failed" or not in_span:
         return verdict
     return _outcome(
@@ -243,7 +229,7 @@ def check_ci_green(
     api_url: str,
     ledger_path: Path,
     session: requests.Session | None = None,
-) -> CiOutcome:
+) -> Outcome:
     """Exit check 3 from GitHub when it can be asked, else from the local guard ledger."""
     why_not = github_unavailable_reason(repo, token)
     if why_not is None:

@@ -11,8 +11,8 @@ import decimal
 from typing import Any
 
 from lakehouse.athena import QueryRecord, run
-from lakehouse.checks import CheckResult
 from lakehouse.contracts import Contract, ContractResult, check_contract
+from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import TABLES, physical
 
 
@@ -32,26 +32,30 @@ def _same(actual: Any, expected: str) -> bool:
     return str(actual) == expected
 
 
-def check_expected_row(record: QueryRecord, rows: list[tuple[Any, ...]], expected: dict[str, str]) -> CheckResult:
+def check_expected_row(record: QueryRecord, rows: list[tuple[Any, ...]], expected: dict[str, str]) -> Outcome:
     """Pass when the query succeeded and one of its rows has every expected column value."""
     details = {"queries": [record.to_dict()], "expected_row": expected}
     if not record.ok:
-        return CheckResult(False, None, expected, f"the Athena query failed: {record.error}", details)
+        return Outcome.judged(False, None, expected, f"the Athena query failed: {record.error}", details)
     missing = [c for c in expected if c not in record.columns]
     if missing:
-        return CheckResult(False, record.columns, expected, f"the query has no column(s) {', '.join(missing)}", details)
+        return Outcome.judged(
+            False, record.columns, expected, f"the query has no column(s) {', '.join(missing)}", details
+        )
     if not rows:
-        return CheckResult(False, 0, expected, "the Athena query on Gold returned no rows", details)
+        return Outcome.judged(False, 0, expected, "the Athena query on Gold returned no rows", details)
     index = {c: i for i, c in enumerate(record.columns)}
     for row in rows:
         if all(_same(row[index[c]], v) for c, v in expected.items()):
             found = {c: row[index[c]] for c in record.columns}
             details["matched_row"] = found
-            return CheckResult(True, found, expected, None, details)
+            return Outcome.judged(True, found, expected, None, details)
     key, value = next(iter(expected.items()))
     near = [dict(zip(record.columns, r, strict=True)) for r in rows if _same(r[index[key]], value)]
     shown = f"; rows with {key}={value}: {near[:3]}" if near else f"; no row has {key}={value}"
-    return CheckResult(False, len(rows), expected, f"no row of {len(rows)} matches the expected values{shown}", details)
+    return Outcome.judged(
+        False, len(rows), expected, f"no row of {len(rows)} matches the expected values{shown}", details
+    )
 
 
 def read_frame(conn: Any, table: str) -> tuple[Any, QueryRecord]:
@@ -69,7 +73,7 @@ def read_frame(conn: Any, table: str) -> tuple[Any, QueryRecord]:
     return frame, record
 
 
-def check_contracts(conn: Any, outputs: dict[str, Any], contracts: list[Contract]) -> CheckResult:
+def check_contracts(conn: Any, outputs: dict[str, Any], contracts: list[Contract]) -> Outcome:
     """Every pipeline table has a contract and meets it; failures name table, expectation, rows."""
     built = [f"{layer}.{t}" for layer, tables in TABLES.items() for t in tables]
     by_table = {c.table: c for c in contracts}
@@ -94,8 +98,8 @@ def check_contracts(conn: Any, outputs: dict[str, Any], contracts: list[Contract
         "coverage_pct": coverage,
     }
     if uncovered:
-        return CheckResult(False, coverage, 100.0, f"no data contract for {', '.join(uncovered)}", details)
+        return Outcome.judged(False, coverage, 100.0, f"no data contract for {', '.join(uncovered)}", details)
     if failures:
         more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
-        return CheckResult(False, coverage, 100.0, f"data contract violated: {failures[0]}{more}", details)
-    return CheckResult(True, coverage, 100.0, None, details)
+        return Outcome.judged(False, coverage, 100.0, f"data contract violated: {failures[0]}{more}", details)
+    return Outcome.judged(True, coverage, 100.0, None, details)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakehouse.checks import CheckResult
+from lakehouse.outcome import Outcome
 from lakehouse.stack import Stopwatch
 from lakehouse.terraform import ApplyResult, state_resources
 
 
-def check_deploy_time(stopwatch: Stopwatch, threshold_s: float, error: str | None = None) -> CheckResult:
+def check_deploy_time(stopwatch: Stopwatch, threshold_s: float, error: str | None = None) -> Outcome:
     """Pass when the deploy succeeded and its whole path took no longer than the threshold.
 
     The measured value is the sum of the phases (emulator start or credential check,
@@ -18,20 +18,20 @@ def check_deploy_time(stopwatch: Stopwatch, threshold_s: float, error: str | Non
     measured = round(stopwatch.total_s, 3)
     details = stopwatch.to_dict()
     if error:
-        return CheckResult(False, measured, threshold_s, f"the deploy did not complete: {error}", details)
+        return Outcome.judged(False, measured, threshold_s, f"the deploy did not complete: {error}", details)
     if stopwatch.apply is None:
-        return CheckResult(False, measured, threshold_s, "no deploy stopwatch was recorded for this stack", details)
+        return Outcome.judged(False, measured, threshold_s, "no deploy stopwatch was recorded for this stack", details)
     if measured > threshold_s:
         slowest = sorted(stopwatch.apply.resources, key=lambda r: -r.elapsed_s)[:3]
         names = ", ".join(f"{r.address} {r.elapsed_s:g} s" for r in slowest) or "no per-resource times"
-        return CheckResult(
+        return Outcome.judged(
             False,
             measured,
             threshold_s,
             f"the deploy took {measured:.1f} s, over the {threshold_s:g} s threshold (slowest: {names})",
             details,
         )
-    return CheckResult(True, measured, threshold_s, None, details)
+    return Outcome.judged(True, measured, threshold_s, None, details)
 
 
 def untimed_resources(apply: ApplyResult, state: dict[str, Any]) -> list[str]:

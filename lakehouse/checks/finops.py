@@ -18,8 +18,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from lakehouse.checks import CheckResult
 from lakehouse.config import DEFAULT_MONTHLY_COST_CAP_USD
+from lakehouse.outcome import Outcome
 from lakehouse.target import Target
 
 #: The plan's pass condition: a CloudWatch dashboard with >= 3 metrics.
@@ -300,7 +300,7 @@ def _judge_alarm(data: FinopsReadback, cap: Decimal, reasons: list[str]) -> int:
     return len(actions) if alarm.get("ActionsEnabled", True) else 0
 
 
-def judge_finops(data: FinopsReadback, cap_usd: float = DEFAULT_MONTHLY_COST_CAP_USD) -> CheckResult:
+def judge_finops(data: FinopsReadback, cap_usd: float = DEFAULT_MONTHLY_COST_CAP_USD) -> Outcome:
     """The verdict of exit check 7 from what ``read_finops`` returned."""
     cap = Decimal(str(cap_usd)).normalize()  # 20.0 and 20 both read "20" in the evidence
     cap = cap.quantize(Decimal(1)) if cap == cap.to_integral_value() else cap
@@ -353,11 +353,9 @@ def judge_finops(data: FinopsReadback, cap_usd: float = DEFAULT_MONTHLY_COST_CAP
         "billing_alarm_region": data.alarm_region,
         "billing_alarm": data.alarm,
     }
-    return CheckResult(not reasons, measured, threshold, "; ".join(reasons) or None, details)
+    return Outcome.judged(not reasons, measured, threshold, "; ".join(reasons) or None, details)
 
 
-def check_finops(
-    target: Target, outputs: Mapping[str, Any], cap_usd: float = DEFAULT_MONTHLY_COST_CAP_USD
-) -> CheckResult:
+def check_finops(target: Target, outputs: Mapping[str, Any], cap_usd: float = DEFAULT_MONTHLY_COST_CAP_USD) -> Outcome:
     """Read back and judge in one call (what the step and the integration tests use)."""
     return judge_finops(read_finops(target, outputs), cap_usd)

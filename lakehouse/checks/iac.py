@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakehouse.checks import CheckResult
 from lakehouse.inventory import COVERED_KINDS, managed_resources, tagged_resources
+from lakehouse.outcome import Outcome
 from lakehouse.stack import Stack
 from lakehouse.terraform import PlanResult, state_resources
 
 
-def check_iac_coverage(stack: Stack) -> CheckResult:
+def check_iac_coverage(stack: Stack) -> Outcome:
     """Run ``terraform plan -detailed-exitcode`` and compare tagged resources with the state."""
     plan = stack.plan()
     resources = state_resources(stack.state())
@@ -23,7 +23,7 @@ def judge_iac(
     state: list[dict[str, Any]],
     tagged: list[tuple[str, str]],
     stack_id: str,
-) -> CheckResult:
+) -> Outcome:
     """The verdict from already-collected facts (kept separate so it can be tested on its own)."""
     managed = managed_resources(state)
     unmanaged = sorted(set(tagged) - managed)
@@ -42,13 +42,18 @@ def judge_iac(
     }
     measured = {"plan_changes": len(changes), "unmanaged_resources": len(unmanaged)}
     threshold = {"plan_changes": 0, "unmanaged_resources": 0}
-    reasons = []
+    plan_problems: list[str] = []
+    unmanaged_problems: list[str] = []
     if not plan.clean:
         # Drift entries name what changed outside Terraform; planned changes name what it would redo.
         changed = sorted({c["address"] for c in changes})
         listed = ", ".join(changed) or "(plan reported changes without details)"
-        reasons.append(f"terraform plan is not empty ({len(changed)} resource(s) to change: {listed})")
+        plan_problems.append(f"terraform plan is not empty ({len(changed)} resource(s) to change: {listed})")
     if unmanaged:
         stray = ", ".join(f"{k} {n}" for k, n in unmanaged)
-        reasons.append(f"{len(unmanaged)} resource(s) tagged stack_id={stack_id} are not in Terraform state: {stray}")
-    return CheckResult(not reasons, measured, threshold, "; ".join(reasons) or None, details)
+        unmanaged_problems.append(
+            f"{len(unmanaged)} resource(s) tagged stack_id={stack_id} are not in Terraform state: {stray}"
+        )
+    details["problems"] = {"plan": plan_problems, "unmanaged": unmanaged_problems}
+    reasons = plan_problems + unmanaged_problems
+    return Outcome.judged(not reasons, measured, threshold, "; ".join(reasons) or None, details)

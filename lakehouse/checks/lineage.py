@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse.browser import BrowserNotFound, ScreenshotError, png_summary, screenshot
-from lakehouse.checks import CheckResult
 from lakehouse.lineage.client import MarquezClient, MarquezError, ui_route
 from lakehouse.lineage.jobs import Edge, expected_jobs, job_edges, job_node, writers_of
 from lakehouse.lineage.naming import CATALOG, DatasetRef, athena_table
 from lakehouse.lineage.sqlio import StatementIO
+from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import SQL_DIR, stack_values
 from lakehouse.pipeline.sqlfiles import load
 
@@ -171,7 +171,7 @@ def check_api(client: MarquezClient, exp: Expectation) -> ApiResult:
 
 def check_lineage(
     client: MarquezClient, exp: Expectation, web_url: str | None, png_path: Path, expect_visible: list[str]
-) -> tuple[CheckResult, list[dict[str, Any]]]:
+) -> tuple[Outcome, list[dict[str, Any]]]:
     """The API check, then the screenshot of the gold job's page; fails without a screenshot.
 
     Returns the result and the lineage graph Marquez answered (evidence).
@@ -215,10 +215,10 @@ def check_lineage(
     if shot_reason:
         details["screenshot_error"] = shot_reason
     if not api.passed:
-        return CheckResult(False, measured, THRESHOLD, api.reason, details), api.graph
+        return Outcome.judged(False, measured, THRESHOLD, api.reason, details), api.graph
     if shot_reason:
-        return CheckResult(False, measured, THRESHOLD, shot_reason, details), api.graph
-    return CheckResult(True, measured, THRESHOLD, None, details), api.graph
+        return Outcome.judged(False, measured, THRESHOLD, shot_reason, details), api.graph
+    return Outcome.judged(True, measured, THRESHOLD, None, details), api.graph
 
 
 def pipeline_expectation(outputs: dict[str, Any], region: str, data_dir: Path, namespace: str) -> Expectation:

@@ -22,7 +22,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from lakehouse.athena import QueryRecord, connect, run
-from lakehouse.checks import CheckResult
+from lakehouse.outcome import Outcome
 from lakehouse.target import Target
 
 IAM_ALLOWED_PRINCIPALS = "IAM_ALLOWED_PRINCIPALS"
@@ -272,7 +272,7 @@ def privileged_problems(rb: SecurityReadback) -> list[str]:
     ]
 
 
-def judge_security(rb: SecurityReadback) -> CheckResult:
+def judge_security(rb: SecurityReadback) -> Outcome:
     """Pass when the analyst cannot see the hidden columns, a privileged principal can, and no grant opens them."""
     by_kind = {
         "select_all": select_all_problems(rb),
@@ -319,9 +319,9 @@ def judge_security(rb: SecurityReadback) -> CheckResult:
     threshold = f"{', '.join(rb.hidden)} hidden from the analyst, readable by a privileged principal, no grant opens it"
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        return CheckResult(False, measured, threshold, f"{problems[0]}{more}", details)
-    return CheckResult(True, measured, threshold, None, details)
+        return Outcome.judged(False, measured, threshold, f"{problems[0]}{more}", details)
+    return Outcome.judged(True, measured, threshold, None, details)
 
 
-def check_security(target: Target, outputs: Mapping[str, Any]) -> CheckResult:
+def check_security(target: Target, outputs: Mapping[str, Any]) -> Outcome:
     return judge_security(read_security(target, outputs))

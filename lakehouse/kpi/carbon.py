@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lakehouse.checks import CheckResult
 from lakehouse.kpi.cost import COST_DIR, DAYS_PER_MONTH, Usage
 from lakehouse.kpi.datafile import DataFileError, load_data_file
+from lakehouse.outcome import Outcome
 
 COEFFICIENTS_FILE = COST_DIR / "carbon.yml"
 HOURS_PER_MONTH = 730
@@ -121,12 +121,12 @@ def estimate_carbon(usage: Usage, coeff: Coefficients, region: str) -> CarbonEst
     )
 
 
-def judge_carbon(estimate: CarbonEstimate, threshold_kg: float) -> CheckResult:
+def judge_carbon(estimate: CarbonEstimate, threshold_kg: float) -> Outcome:
     details = {"unit": "kg CO2e/month", "estimate": estimate.to_dict()}
     measured = round(estimate.kg_co2e, 4)
     if estimate.kg_co2e > threshold_kg:
         biggest = max(estimate.kwh, key=lambda k: estimate.kwh[k])
-        return CheckResult(
+        return Outcome.judged(
             False,
             measured,
             threshold_kg,
@@ -134,4 +134,4 @@ def judge_carbon(estimate: CarbonEstimate, threshold_kg: float) -> CheckResult:
             f"(largest part: {biggest}, {estimate.kwh[biggest]:.3g} kWh)",
             details,
         )
-    return CheckResult(True, measured, threshold_kg, None, details)
+    return Outcome.judged(True, measured, threshold_kg, None, details)

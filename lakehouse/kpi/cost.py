@@ -19,9 +19,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from lakehouse.checks import CheckResult
 from lakehouse.config import project_root
 from lakehouse.kpi.datafile import DataFile, DataFileError, load_data_file
+from lakehouse.outcome import Outcome
 
 COST_DIR = project_root() / "fixtures" / "cost"
 PRICES_FILE = COST_DIR / "prices.yml"
@@ -398,7 +398,7 @@ def budget_limit_usd(budget: dict[str, Any] | None) -> float | None:
         return None
 
 
-def judge_cost(estimate: CostEstimate, cap_usd: float, budget: dict[str, Any] | None) -> CheckResult:
+def judge_cost(estimate: CostEstimate, cap_usd: float, budget: dict[str, Any] | None) -> Outcome:
     """Pass when the monthly estimate is within the cap and the Budgets limit is not above it."""
     limit = budget_limit_usd(budget)
     details: dict[str, Any] = {
@@ -424,4 +424,4 @@ def judge_cost(estimate: CostEstimate, cap_usd: float, budget: dict[str, Any] | 
             f"{len(estimate.unpriced)} resource(s) could not be priced and count as 0 USD: "
             + ", ".join(u["address"] for u in estimate.unpriced[:10])
         )
-    return CheckResult(not problems, measured, cap_usd, "; ".join(problems) or None, details)
+    return Outcome.judged(not problems, measured, cap_usd, "; ".join(problems) or None, details)

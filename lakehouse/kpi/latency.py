@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lakehouse.checks import CheckResult
 from lakehouse.config import project_root
+from lakehouse.outcome import Outcome
 from lakehouse.target import Target
 
 LOCUSTFILE = project_root() / "fixtures" / "load" / "locustfile.py"
@@ -201,17 +201,17 @@ def run_load(config: LoadConfig, spec: LoadSpec, work_dir: Path, locustfile: Pat
     return LoadStats(spec.users, float(data["seconds"]), data["samples"], data.get("locust", {}), wall)
 
 
-def judge_latency(stats: LoadStats, threshold_ms: float, target_is_local: bool) -> CheckResult:
+def judge_latency(stats: LoadStats, threshold_ms: float, target_is_local: bool) -> Outcome:
     """Pass when the p95 of every request is under the threshold and no request failed."""
     summary = stats.summary()
     details: dict[str, Any] = {"unit": "ms", **summary, "note": LOCAL_NOTE if target_is_local else AWS_NOTE}
     p95 = stats.percentile(0.95)
     if p95 is None:
-        return CheckResult(False, None, threshold_ms, f"no query completed in {stats.seconds:g} s of load", details)
+        return Outcome.judged(False, None, threshold_ms, f"no query completed in {stats.seconds:g} s of load", details)
     measured = round(p95, 1)
     if stats.failures:
         first = stats.failures[0]
-        return CheckResult(
+        return Outcome.judged(
             False,
             measured,
             threshold_ms,
@@ -219,7 +219,7 @@ def judge_latency(stats: LoadStats, threshold_ms: float, target_is_local: bool) 
             details,
         )
     if p95 >= threshold_ms:
-        return CheckResult(
+        return Outcome.judged(
             False,
             measured,
             threshold_ms,
@@ -227,4 +227,4 @@ def judge_latency(stats: LoadStats, threshold_ms: float, target_is_local: bool) 
             f"({summary['requests']} queries, {stats.users} users, p50 {summary['percentiles_ms']['50']} ms)",
             details,
         )
-    return CheckResult(True, measured, threshold_ms, None, details)
+    return Outcome.judged(True, measured, threshold_ms, None, details)

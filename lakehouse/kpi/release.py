@@ -12,17 +12,17 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lakehouse.checks import CheckResult
 from lakehouse.evidence import ArtifactStore
 from lakehouse.kpi.sbom import build_wheel, generate_sbom, installed_distributions, judge_release, sbom_coverage
 from lakehouse.kpi.signing import make_signer, verify_all
+from lakehouse.outcome import Outcome
 
 
 @dataclass
 class Release:
     """The judged release and every file it wrote under reports/ (artifacts, signatures, public key)."""
 
-    result: CheckResult
+    result: Outcome
     artifacts: list[str] = field(default_factory=list)
 
 

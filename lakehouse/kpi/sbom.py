@@ -18,8 +18,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from lakehouse.checks import CheckResult
 from lakehouse.kpi.signing import SignatureCheck
+from lakehouse.outcome import Outcome
 
 
 class ReleaseBuildError(RuntimeError):
@@ -107,7 +107,7 @@ def build_wheel(root: Path, out_dir: Path) -> Path:
 
 def judge_release(
     signatures: list[SignatureCheck], coverage: float, missing: list[str], signer: str, sbom_components: int
-) -> CheckResult:
+) -> Outcome:
     """Pass when every artifact has a valid signature and the SBOM lists every installed package."""
     valid = sum(c.valid for c in signatures)
     fraction = valid / len(signatures) if signatures else 0.0
@@ -136,4 +136,4 @@ def judge_release(
             f"signature coverage {measured:g} % ({valid}/{len(signatures)}), SBOM coverage {100 * coverage:.4g} %: "
             + "; ".join(problems)
         )
-    return CheckResult(not problems, measured, 100.0, reason, details)
+    return Outcome.judged(not problems, measured, 100.0, reason, details)

@@ -13,9 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lakehouse.checks import CheckResult
 from lakehouse.github import GitHubActions, GitHubApiError
-from lakehouse.kpi import KpiOutcome, judged
+from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import PipelineResult
 
 E2E_WORKFLOW = "e2e.yml"
@@ -87,7 +86,7 @@ def _rate(samples: list[RunSample]) -> float | None:
     return round(100.0 * sum(s.ok for s in samples) / len(samples), 2) if samples else None
 
 
-def judge_success(local: list[RunSample], github: GitHubPart, threshold_pct: float) -> KpiOutcome:
+def judge_success(local: list[RunSample], github: GitHubPart, threshold_pct: float) -> Outcome:
     """Measured: the success rate over every known run; each source must also meet the threshold."""
     every = local + github.samples
     details: dict[str, Any] = {
@@ -106,9 +105,9 @@ def judge_success(local: list[RunSample], github: GitHubPart, threshold_pct: flo
     measured = _rate(every)
     if github.error:
         reason = f"the e2e workflow history could not be read: {github.error}"
-        return KpiOutcome("error", CheckResult(False, measured, threshold_pct, reason, details))
+        return Outcome.error(reason, threshold_pct, details, measured)
     if measured is None:
-        return KpiOutcome("skipped", CheckResult(False, None, threshold_pct, "no pipeline run was measured", details))
+        return Outcome.skipped("no pipeline run was measured", threshold_pct, details)
     low = [
         (name, r)
         for name, r in (("local", _rate(local)), ("github e2e", _rate(github.samples)))
@@ -118,9 +117,6 @@ def judge_success(local: list[RunSample], github: GitHubPart, threshold_pct: flo
         failed = [s for s in every if not s.ok]
         first = f"; first failure: {failed[0].source} {failed[0].label}: {failed[0].error}" if failed else ""
         parts = ", ".join(f"{name} {r:g} %" for name, r in low)
-        return judged(
-            CheckResult(
-                False, measured, threshold_pct, f"success rate below {threshold_pct:g} %: {parts}{first}", details
-            )
-        )
-    return judged(CheckResult(True, measured, threshold_pct, None, details))
+        reason = f"success rate below {threshold_pct:g} %: {parts}{first}"
+        return Outcome.judged(False, measured, threshold_pct, reason, details)
+    return Outcome.judged(True, measured, threshold_pct, None, details)

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from lakehouse.checks import CheckResult
 from lakehouse.checks.iac import check_iac_coverage
 from lakehouse.checks.security import check_security
+from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import DATA_DIR, run_pipeline
 from lakehouse.stack import Deployment
 
@@ -70,7 +70,7 @@ def lf(filled: Deployment) -> Iterator[LakeFormation]:
         lake.restore()
 
 
-def _check(deployed: Deployment) -> CheckResult:
+def _check(deployed: Deployment) -> Outcome:
     return check_security(deployed.stack.target, deployed.record.outputs)
 
 

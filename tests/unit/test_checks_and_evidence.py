@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse.checks import CheckResult
 from lakehouse.checks.deploy_time import check_deploy_time, untimed_resources
 from lakehouse.checks.iac import judge_iac
-from lakehouse.evidence import CheckEvidence, verdict, write_evidence
+from lakehouse.evidence import CheckEvidence, not_run, verdict, write_evidence
+from lakehouse.outcome import Outcome
 from lakehouse.stack import Stopwatch
 from lakehouse.terraform import ApplyResult, PlannedChange, PlanResult, ResourceTiming
 
@@ -91,7 +91,7 @@ def test_drift_is_named() -> None:
 
 def test_a_failed_check_must_say_why() -> None:
     with pytest.raises(ValueError):
-        CheckResult(False, 1, 0)
+        Outcome.judged(False, 1, 0)
 
 
 def test_evidence_json_holds_the_contract_fields(tmp_path: Path) -> None:
@@ -108,11 +108,18 @@ def test_evidence_json_holds_the_contract_fields(tmp_path: Path) -> None:
     assert doc["checks"][0]["reason"].startswith("the deploy took")
 
 
-def test_verdict_never_passes_on_skips_alone() -> None:
-    skipped = CheckEvidence(id="EXIT-2", title="t", target="local", status="skipped")
+def test_verdict_is_passed_only_when_every_check_ran_and_passed() -> None:
+    skipped = CheckEvidence(id="EXIT-2", title="t", target="local", status="skipped", reason="deselected")
     passed = CheckEvidence(id="EXIT-1", title="t", target="local", status="passed")
+    failed = CheckEvidence(id="EXIT-3", title="t", target="local", status="failed", reason="red")
+    errored = CheckEvidence(id="EXIT-4", title="t", target="local", status="error", reason="unreadable")
     assert verdict([skipped]) == "incomplete"
-    assert verdict([skipped, passed]) == "passed"
+    assert verdict([skipped, passed]) == "incomplete"
+    assert verdict([passed, passed]) == "passed"
+    assert verdict([passed, failed, skipped]) == "failed"
+    assert verdict([passed, errored]) == "failed"
+    assert verdict([]) == "incomplete"
+    assert not_run([skipped, passed]) == [{"id": "EXIT-2", "reason": "deselected"}]
 
 
 def test_unknown_status_is_refused(tmp_path: Path) -> None:

@@ -27,15 +27,15 @@ def ask(github: FakeGitHub) -> Any:
 def test_three_newest_completed_successes_pass(github: FakeGitHub) -> None:
     github.runs = [run(7, "success"), run(6, "success"), run(5, "success"), run(4, "failure")]
     outcome = ask(github)
-    assert outcome.status == "passed", outcome.result.reason
-    assert outcome.result.measured == {"consecutive_green_runs": 3, "runs_known": 4, "source": "github"}
+    assert outcome.status == "passed", outcome.reason
+    assert outcome.measured == {"consecutive_green_runs": 3, "runs_known": 4, "source": "github"}
     request = github.requests[0]
     assert request["path"] == RUNS_PATH
     assert request["query"] == {"branch": ["main"], "status": ["completed"], "per_page": ["10"]}
     assert request["headers"]["Authorization"] == f"Bearer {TOKEN}"
     assert request["headers"]["Accept"] == "application/vnd.github+json"
     assert request["headers"]["X-GitHub-Api-Version"] == "2022-11-28"
-    runs = outcome.result.details["github"]["runs"]
+    runs = outcome.details["github"]["runs"]
     assert [r["run_number"] for r in runs] == [7, 6, 5, 4]
     assert runs[0]["html_url"].endswith("/9000007")
 
@@ -44,30 +44,30 @@ def test_two_successes_and_a_failure_fail_naming_the_red_run(github: FakeGitHub)
     github.runs = [run(9, "success"), run(8, "failure"), run(7, "success"), run(6, "success"), run(5, "success")]
     outcome = ask(github)
     assert outcome.status == "failed"
-    assert "1 of the newest 3 guard runs" in str(outcome.result.reason)
-    assert "run #8 (" in str(outcome.result.reason) and "concluded failure" in str(outcome.result.reason)
-    assert outcome.result.measured["consecutive_green_runs"] == 1
+    assert "1 of the newest 3 guard runs" in str(outcome.reason)
+    assert "run #8 (" in str(outcome.reason) and "concluded failure" in str(outcome.reason)
+    assert outcome.measured["consecutive_green_runs"] == 1
 
 
 @pytest.mark.parametrize("conclusion", ["cancelled", "timed_out", "startup_failure", "action_required"])
 def test_any_conclusion_but_success_breaks_the_streak(github: FakeGitHub, conclusion: str) -> None:
     github.runs = [run(3, "success"), run(2, conclusion), run(1, "success")]
     outcome = ask(github)
-    assert outcome.status == "failed" and f"concluded {conclusion}" in str(outcome.result.reason)
+    assert outcome.status == "failed" and f"concluded {conclusion}" in str(outcome.reason)
 
 
 def test_fewer_than_three_runs_is_skipped_saying_how_many_are_missing(github: FakeGitHub) -> None:
     github.runs = [run(2, "success"), run(1, "success")]
     outcome = ask(github)
     assert outcome.status == "skipped"
-    assert "only 2 guard run(s)" in str(outcome.result.reason)
-    assert "1 of 3 missing" in str(outcome.result.reason)
-    assert not outcome.result.passed
+    assert "only 2 guard run(s)" in str(outcome.reason)
+    assert "1 of 3 missing" in str(outcome.reason)
+    assert not outcome.passed
 
 
 def test_no_runs_at_all_is_skipped(github: FakeGitHub) -> None:
     outcome = ask(github)
-    assert outcome.status == "skipped" and "only 0 guard run(s)" in str(outcome.result.reason)
+    assert outcome.status == "skipped" and "only 0 guard run(s)" in str(outcome.reason)
 
 
 def test_a_red_run_among_fewer_than_three_fails(github: FakeGitHub) -> None:
@@ -86,7 +86,7 @@ def test_in_progress_runs_are_filtered_out_by_the_query(github: FakeGitHub) -> N
     outcome = ask(github)
     assert outcome.status == "passed"
     assert github.requests[0]["query"]["status"] == ["completed"]  # never status=success
-    assert outcome.result.details["github"]["total_count"] == 3
+    assert outcome.details["github"]["total_count"] == 3
 
 
 def test_in_progress_runs_are_dropped_even_when_the_server_ignores_the_filter(github: FakeGitHub) -> None:
@@ -94,7 +94,7 @@ def test_in_progress_runs_are_dropped_even_when_the_server_ignores_the_filter(gi
     github.runs = [run(9, None, status="in_progress"), run(8, "success"), run(7, "success"), run(6, "success")]
     outcome = ask(github)
     assert outcome.status == "passed"
-    assert outcome.result.details["github"]["not_completed_dropped"] == 1
+    assert outcome.details["github"]["not_completed_dropped"] == 1
 
 
 def test_a_status_success_filter_would_have_hidden_the_failure(github: FakeGitHub) -> None:
@@ -114,9 +114,9 @@ def test_401_is_an_error_that_names_the_token(github: FakeGitHub) -> None:
     github.error = (401, {}, json.dumps({"message": "Bad credentials", "status": "401"}))
     outcome = ask(github)
     assert outcome.status == "error"
-    assert "401" in str(outcome.result.reason) and "GITHUB_TOKEN" in str(outcome.result.reason)
-    assert "Bad credentials" in str(outcome.result.reason)
-    assert outcome.result.details["github"]["error"] == "auth"
+    assert "401" in str(outcome.reason) and "GITHUB_TOKEN" in str(outcome.reason)
+    assert "Bad credentials" in str(outcome.reason)
+    assert outcome.details["github"]["error"] == "auth"
 
 
 def test_403_rate_limit_is_an_error_with_the_reset_time(github: FakeGitHub) -> None:
@@ -125,15 +125,15 @@ def test_403_rate_limit_is_an_error_with_the_reset_time(github: FakeGitHub) -> N
     github.error = (403, headers, body)
     outcome = ask(github)
     assert outcome.status == "error"
-    assert "rate limit exceeded (403)" in str(outcome.result.reason)
-    assert "resets at 2026-11-18T11:06:40+00:00" in str(outcome.result.reason)
-    assert outcome.result.details["github"]["rate_limit_reset_at"] == "2026-11-18T11:06:40+00:00"
+    assert "rate limit exceeded (403)" in str(outcome.reason)
+    assert "resets at 2026-11-18T11:06:40+00:00" in str(outcome.reason)
+    assert outcome.details["github"]["rate_limit_reset_at"] == "2026-11-18T11:06:40+00:00"
 
 
 def test_403_without_rate_limit_says_which_permission_is_missing(github: FakeGitHub) -> None:
     github.error = (403, {"X-RateLimit-Remaining": "4999"}, json.dumps({"message": "Resource not accessible"}))
     outcome = ask(github)
-    assert outcome.status == "error" and "actions: read" in str(outcome.result.reason)
+    assert outcome.status == "error" and "actions: read" in str(outcome.reason)
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])
@@ -141,27 +141,27 @@ def test_5xx_is_an_error_not_a_red_ci(github: FakeGitHub, status: int) -> None:
     github.error = (status, {}, "<html>unicorn</html>")
     outcome = ask(github)
     assert outcome.status == "error"
-    assert f"GitHub answered {status}" in str(outcome.result.reason) and "GitHub-side failure" in str(
-        outcome.result.reason
+    assert f"GitHub answered {status}" in str(outcome.reason) and "GitHub-side failure" in str(
+        outcome.reason
     )
 
 
 def test_404_names_what_to_check(github: FakeGitHub) -> None:
     outcome = check_github("acme/other", TOKEN, github.url)
-    assert outcome.status == "error" and "404" in str(outcome.result.reason)
-    assert "workflow file exists" in str(outcome.result.reason)
+    assert outcome.status == "error" and "404" in str(outcome.reason)
+    assert "workflow file exists" in str(outcome.reason)
 
 
 def test_an_answer_without_runs_is_an_error(github: FakeGitHub) -> None:
     github.error = (200, {}, json.dumps({"message": "hello"}))
     outcome = ask(github)
-    assert outcome.status == "error" and "no workflow_runs list" in str(outcome.result.reason)
+    assert outcome.status == "error" and "no workflow_runs list" in str(outcome.reason)
 
 
 def test_no_answer_at_all_is_an_error(github: FakeGitHub) -> None:
     url = github.url
     outcome = check_github(REPO, TOKEN, url.replace(url.rsplit(":", 1)[1], "9"))  # discard port: refused
-    assert outcome.status == "error" and "no answer from" in str(outcome.result.reason)
+    assert outcome.status == "error" and "no answer from" in str(outcome.reason)
 
 
 def test_the_token_never_reaches_the_evidence(github: FakeGitHub) -> None:
@@ -169,7 +169,7 @@ def test_the_token_never_reaches_the_evidence(github: FakeGitHub) -> None:
     for error in (None, (401, {}, json.dumps({"message": "Bad credentials"}))):
         github.error = error
         outcome = ask(github)
-        text = json.dumps(outcome.result.details) + str(outcome.result.reason) + json.dumps(outcome.result.measured)
+        text = json.dumps(outcome.details) + str(outcome.reason) + json.dumps(outcome.measured)
         assert TOKEN not in text
 
 
@@ -177,22 +177,22 @@ def test_without_token_or_repo_github_is_not_asked(github: FakeGitHub, tmp_path:
     for repo, token in ((REPO, None), (None, TOKEN), (None, None)):
         outcome = check_ci_green(repo, token, github.url, tmp_path / "guard-ledger.jsonl")
         assert outcome.status == "skipped"
-        assert outcome.result.details["source"] == "ledger"
-        assert str(outcome.result.reason).startswith("GitHub not asked: ")
+        assert outcome.details["source"] == "ledger"
+        assert str(outcome.reason).startswith("GitHub not asked: ")
     assert github.requests == []
 
 
 def test_with_token_and_repo_github_is_the_source(github: FakeGitHub, tmp_path: Path) -> None:
     github.runs = [run(3, "success"), run(2, "success"), run(1, "success")]
     outcome = check_ci_green(REPO, TOKEN, github.url, tmp_path / "no-ledger.jsonl")
-    assert outcome.status == "passed" and outcome.result.details["source"] == "github"
+    assert outcome.status == "passed" and outcome.details["source"] == "github"
 
 
 def test_repository_names_are_checked_before_any_request() -> None:
     with pytest.raises(ValueError, match="owner/name"):
         GitHubActions("not-a-repo", TOKEN)
     outcome = check_github("../../etc", TOKEN, "http://127.0.0.1:9")
-    assert outcome.status == "error" and "owner/name" in str(outcome.result.reason)
+    assert outcome.status == "error" and "owner/name" in str(outcome.reason)
 
 
 def test_api_errors_carry_their_kind() -> None:

@@ -60,9 +60,9 @@ def test_run_guard_appends_one_line_per_run(tmp_path: Path) -> None:
 
 def test_three_passed_runs_pass(tmp_path: Path) -> None:
     outcome = judge_ledger(read_ledger(ledger_with(tmp_path / "l.jsonl", 0, 0, 0)))
-    assert outcome.status == "passed", outcome.result.reason
-    assert outcome.result.measured == {"consecutive_green_runs": 3, "runs_known": 3, "source": "ledger"}
-    assert len(outcome.result.details["ledger"]["newest"]) == 3
+    assert outcome.status == "passed", outcome.reason
+    assert outcome.measured == {"consecutive_green_runs": 3, "runs_known": 3, "source": "ledger"}
+    assert len(outcome.details["ledger"]["newest"]) == 3
 
 
 def test_only_the_newest_three_count(tmp_path: Path) -> None:
@@ -73,7 +73,7 @@ def test_only_the_newest_three_count(tmp_path: Path) -> None:
 def test_a_failed_run_among_the_newest_three_fails_naming_it(tmp_path: Path) -> None:
     outcome = judge_ledger(read_ledger(ledger_with(tmp_path / "l.jsonl", 0, 0, 2, 0)))
     assert outcome.status == "failed"
-    reason = str(outcome.result.reason)
+    reason = str(outcome.reason)
     assert "1 of the newest 3 guard runs" in reason
     assert "l.jsonl:3 run of 3333333" in reason and "failed with exit code 2" in reason
 
@@ -83,15 +83,15 @@ def test_fewer_than_three_runs_are_skipped_saying_how_many_are_missing(tmp_path:
         read_ledger(ledger_with(tmp_path / "l.jsonl", 0)), "GitHub not asked: GITHUB_TOKEN is not set"
     )
     assert outcome.status == "skipped"
-    reason = str(outcome.result.reason)
+    reason = str(outcome.reason)
     assert "only 1 guard run(s)" in reason and "2 of 3 missing" in reason and "make guard" in reason
     assert reason.startswith("GitHub not asked: GITHUB_TOKEN is not set; ")
 
 
 def test_no_ledger_is_skipped_never_passed(tmp_path: Path) -> None:
     outcome = check_ci_green(None, None, "http://127.0.0.1:9", tmp_path / "absent.jsonl")
-    assert outcome.status == "skipped" and not outcome.result.passed
-    assert f"no guard ledger at {tmp_path / 'absent.jsonl'}" in str(outcome.result.reason)
+    assert outcome.status == "skipped" and not outcome.passed
+    assert f"no guard ledger at {tmp_path / 'absent.jsonl'}" in str(outcome.reason)
 
 
 def test_a_corrupt_line_is_named_by_file_and_line_and_the_rest_still_count(tmp_path: Path) -> None:
@@ -111,7 +111,7 @@ def test_a_corrupt_line_is_named_by_file_and_line_and_the_rest_still_count(tmp_p
     # Both bad lines are older than the newest three good runs: the check still passes and says so.
     outcome = judge_ledger(read)
     assert outcome.status == "passed"
-    assert outcome.result.details["ledger"]["unreadable_lines"] == texts
+    assert outcome.details["ledger"]["unreadable_lines"] == texts
 
 
 def test_a_corrupt_line_among_the_newest_runs_is_an_error(tmp_path: Path) -> None:
@@ -121,7 +121,7 @@ def test_a_corrupt_line_among_the_newest_runs_is_an_error(tmp_path: Path) -> Non
     append_entry(path, entry(4))
     outcome = judge_ledger(read_ledger(path))
     assert outcome.status == "error"
-    assert f"{path}:3: not JSON" in str(outcome.result.reason) and "could hide a red run" in str(outcome.result.reason)
+    assert f"{path}:3: not JSON" in str(outcome.reason) and "could hide a red run" in str(outcome.reason)
 
 
 def test_a_known_failure_wins_over_a_corrupt_line(tmp_path: Path) -> None:

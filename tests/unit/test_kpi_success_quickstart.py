@@ -36,19 +36,19 @@ def test_every_run_is_counted_and_a_crash_is_a_failed_run() -> None:
 
 def test_all_runs_green_passes_and_github_not_measured_is_said() -> None:
     outcome = judge_success(_runs(True, True, True), GitHubPart(not_measured="no GITHUB_TOKEN"), 95.0)
-    assert outcome.status == "passed" and outcome.result.measured == 100.0
-    assert outcome.result.details["github_e2e"]["not_measured"] == "no GITHUB_TOKEN"
+    assert outcome.status == "passed" and outcome.measured == 100.0
+    assert outcome.details["github_e2e"]["not_measured"] == "no GITHUB_TOKEN"
 
 
 def test_a_failing_pipeline_run_fails_the_kpi_with_the_first_failure() -> None:
     outcome = judge_success(_runs(True, False, True), GitHubPart(not_measured="x"), 95.0)
-    assert outcome.status == "failed" and outcome.result.measured == pytest.approx(66.67)
-    assert "local 66.67 %" in str(outcome.result.reason) and "TABLE_NOT_FOUND" in str(outcome.result.reason)
+    assert outcome.status == "failed" and outcome.measured == pytest.approx(66.67)
+    assert "local 66.67 %" in str(outcome.reason) and "TABLE_NOT_FOUND" in str(outcome.reason)
 
 
 def test_an_unreadable_github_is_an_error_not_a_pass() -> None:
     outcome = judge_success(_runs(True), GitHubPart(error="GitHub answered 503"), 95.0)
-    assert outcome.status == "error" and "503" in str(outcome.result.reason)
+    assert outcome.status == "error" and "503" in str(outcome.reason)
 
 
 def test_without_token_or_repository_github_is_not_measured() -> None:
@@ -70,7 +70,7 @@ def test_the_e2e_history_counts_on_github(github: FakeGitHub) -> None:  # noqa: 
     assert github.requests[0]["path"].endswith("/workflows/e2e.yml/runs")
     assert github.requests[0]["query"]["status"] == ["completed"]
     outcome = judge_success(_runs(True, True), part, 95.0)
-    assert outcome.status == "failed" and "github e2e 50 %" in str(outcome.result.reason)
+    assert outcome.status == "failed" and "github e2e 50 %" in str(outcome.reason)
 
 
 def test_quick_start_is_the_whole_path_and_can_fail() -> None:
@@ -80,7 +80,7 @@ def test_quick_start_is_the_whole_path_and_can_fail() -> None:
 
     watch.apply = ApplyResult(60.0, [], [], 0)
     ok = judge_quickstart(watch, 1800)
-    assert ok.status == "passed" and ok.result.measured == 64.0
+    assert ok.status == "passed" and ok.measured == 64.0
     slow = judge_quickstart(watch, 10)
     assert slow.status == "failed" and "over the 10 s threshold" in str(slow.result.reason)
     assert judge_quickstart(Stopwatch(), 1800).status == "skipped"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse.checks import CheckResult
 from lakehouse.evidence import ArtifactStore, CheckEvidence, write_evidence
+from lakehouse.outcome import Outcome
 from lakehouse.redact import REDACTED, copy_redacted, is_secret_key, redact, redact_file, redact_text
 
 AK = "AKIAIOSFODNN7EXAMPLE"
@@ -147,7 +147,7 @@ def test_evidence_and_artifacts_are_written_redacted(tmp_path: Path) -> None:
     store = ArtifactStore(tmp_path)
     entry = CheckEvidence(id="EXIT-1", title="30-min deploy", target="local", status="failed")
     entry.record(
-        CheckResult(
+        Outcome.judged(
             False,
             measured=1,
             threshold=0,
