@@ -1,10 +1,13 @@
 """Root conftest: loads the harness's pytest plugin and its step definitions.
 
-`pytest features/` collects the .feature files directly (see steps/plugin.py).
+`pytest features/` collects the .feature files directly (see steps/collection.py).
 """
 
 pytest_plugins = [
-    "steps.plugin",
+    "steps.options",
+    "steps.collection",
+    "steps.stack",
+    "steps.evidence",
     "steps.deploy_steps",
     "steps.data_steps",
     "steps.ci_steps",

@@ -71,6 +71,8 @@ class RunOptions:
     marquez_web_url: str | None = None
     #: Exit check 4: the OpenLineage job namespace of the pipeline (default ``lakehouse-<stack id>``).
     lineage_namespace: str | None = None
+    #: A run that is ``incomplete`` (a check skipped or deselected) exits non-zero.
+    require_all: bool = False
 
     def __post_init__(self) -> None:
         if self.target not in TARGETS:
@@ -136,6 +138,8 @@ def env_options() -> dict[str, object]:
         values["marquez_web_url"] = marquez_web
     if namespace := os.environ.get("OPENLINEAGE_NAMESPACE"):
         values["lineage_namespace"] = namespace
+    if (require := os.environ.get("LAKEHOUSE_REQUIRE_ALL")) is not None:
+        values["require_all"] = _flag("LAKEHOUSE_REQUIRE_ALL", require)
     if cap := os.environ.get("LAKEHOUSE_MONTHLY_COST_CAP_USD"):
         try:
             values["monthly_cost_cap_usd"] = float(cap)
@@ -147,3 +151,13 @@ def env_options() -> dict[str, object]:
         except ValueError:
             raise ConfigError(f"LAKEHOUSE_DEPLOY_THRESHOLD_S: {threshold!r} is not a number") from None
     return values
+
+
+def _flag(name: str, value: str) -> bool:
+    """An on/off environment variable: 1/true/yes/on or 0/false/no/off/empty, anything else is an error."""
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("", "0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name}: {value!r} is not one of 1/true/yes/on or 0/false/no/off")

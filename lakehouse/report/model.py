@@ -173,6 +173,8 @@ class ReportView:
     kpis: list[CheckView]
     counts: dict[str, int]
     problems: list[CheckView]
+    #: Checks that did not run (skipped, deselected, missing): why the verdict is not ``passed``.
+    not_run: list[Row]
     warnings: list[str]
     generated_at: str
     source: str
@@ -522,6 +524,7 @@ def build_report(
         kpis=kpis,
         counts=counts,
         problems=[v for v in views.values() if v.status in NOT_PASSED],
+        not_run=[r for r in rows if r.status not in ("passed", *NOT_PASSED)],
         warnings=list(warnings or []),
         generated_at=generated_at,
         source=source,

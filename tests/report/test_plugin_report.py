@@ -7,7 +7,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+from steps.evidence import exit_status
 from tests.report.conftest import ROOT
+
+
+def test_incomplete_fails_only_under_require_all() -> None:
+    assert exit_status("passed", True, 0) == 0
+    assert exit_status("incomplete", False, 0) == 0
+    assert exit_status("incomplete", True, 0) == 1
+    assert exit_status("failed", False, 0) == 1
+    assert exit_status("incomplete", True, 5) == 5  # pytest's own "no tests ran" stays
 
 
 def test_a_features_session_renders_the_report(tmp_path: Path) -> None:
@@ -30,6 +39,7 @@ def test_a_features_session_renders_the_report(tmp_path: Path) -> None:
             str(reports / "junit.xml"),
             "--cucumberjson",
             str(reports / "cucumber.json"),
+            "--require-all",
         ],
         cwd=ROOT,
         env=env,
@@ -41,4 +51,8 @@ def test_a_features_session_renders_the_report(tmp_path: Path) -> None:
     html = (reports / "evidence.html").read_text(encoding="utf-8")
     assert f"lakehouse report: {reports / 'evidence.html'}" in out.stdout
     assert "not run in this session (deselected)" in html
+    assert "lakehouse verdict: INCOMPLETE" in out.stdout
+    assert "EXIT-6 not run: not run in this session (deselected)" in out.stdout
+    assert "this run exits non-zero (--require-all)" in out.stdout
+    assert '<ul class="not-run">' in html
     assert (reports / "junit.xml").is_file() and (reports / "cucumber.json").is_file()

@@ -48,11 +48,13 @@ def test_every_reason_is_shown_in_one_sentence_at_the_top_of_its_section(sample_
         assert after_header.startswith(f'<p class="why why-{check["status"]}">'), check["id"]
 
 
-def test_failures_are_listed_first_under_needs_attention(sample_page: Page) -> None:
+def test_failures_and_checks_not_run_are_listed_at_the_top(sample_page: Page) -> None:
     top = sample_page.html.split("<h2>Exit criteria</h2>")[0]
+    not_run = top.split('<ul class="not-run">')[1].split("</ul>")[0]
     for check in SAMPLE["checks"]:
         linked = f'href="#check-{check["id"]}"' in top
-        assert linked == (check["status"] in ("failed", "error")), check["id"]
+        assert linked == (check["status"] != "passed"), check["id"]
+        assert (f'href="#check-{check["id"]}"' in not_run) == (check["status"] == "skipped"), check["id"]
 
 
 def test_no_planted_secret_reaches_the_page(sample_page: Page) -> None:
