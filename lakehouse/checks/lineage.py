@@ -1,13 +1,17 @@
 """Exit check 4: Marquez shows the pipeline's lineage, and its UI draws it (screenshot).
 
-Judged through Marquez's API: the job namespace has jobs, and the lineage graph of the job
-that builds the Gold table holds every edge the pipeline's SQL implies upstream of that job,
-so that it reaches back to the Bronze datasets. Then headless Chromium opens Marquez web's
-route of that job and saves a PNG. No screenshot, no pass.
+Tied to this run: every OpenLineage event the session's pipeline emitted was delivered, and
+the latest run Marquez holds for the job that builds the Gold table is COMPLETED and is one
+this session emitted (its run id), so jobs left in the namespace by an earlier run, or a
+failed Gold run, never pass. Then, judged through Marquez's API: the job namespace has jobs,
+and the lineage graph of the Gold job holds every edge the pipeline's SQL implies upstream of
+it, so that it reaches back to the Bronze datasets. Then headless Chromium opens Marquez
+web's route of that job and saves a PNG. No screenshot, no pass.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +19,7 @@ from typing import Any
 
 from lakehouse.browser import BrowserNotFound, ScreenshotError, png_summary, screenshot
 from lakehouse.lineage.client import MarquezClient, MarquezError, ui_route
+from lakehouse.lineage.emitter import EmissionStats
 from lakehouse.lineage.jobs import Edge, expected_jobs, job_edges, job_node, writers_of
 from lakehouse.lineage.naming import CATALOG, DatasetRef, athena_table
 from lakehouse.lineage.sqlio import StatementIO
@@ -22,7 +27,14 @@ from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import SQL_DIR, stack_values
 from lakehouse.pipeline.sqlfiles import load
 
-THRESHOLD = ">= 1 job in the namespace; the gold job's graph reaches back to Bronze; a screenshot of it"
+THRESHOLD = (
+    "every lineage event of this run delivered; the gold job's latest run COMPLETED and emitted by this run; "
+    ">= 1 job in the namespace; the gold job's graph reaches back to Bronze; a screenshot of it"
+)
+#: Marquez's run state of a finished run (OpenLineage's ``COMPLETE`` event makes it).
+COMPLETED = "COMPLETED"
+#: Undelivered events named in a reason before "and N more".
+NAMED_EVENTS = 5
 #: A rendered page has text, boxes and lines; a blank or single-colour PNG is no evidence.
 MIN_COLOURS = 8
 
@@ -101,22 +113,84 @@ def path_back(edges: set[Edge], start: str, targets: set[str]) -> list[str] | No
     return None
 
 
+def emission_problems(emission: EmissionStats) -> list[str]:
+    """What went wrong sending this run's events: not sent at all, none made, or some not delivered."""
+    if emission.url is None:
+        return [f"the pipeline's lineage was not sent: {emission.errors[0] if emission.errors else 'no Marquez URL'}"]
+    if emission.jobs == 0:
+        return ["this run emitted no lineage: no pipeline job reached the emitter"]
+    if not emission.undelivered:
+        return []
+    named = ", ".join(emission.undelivered[:NAMED_EVENTS])
+    more = len(emission.undelivered) - NAMED_EVENTS
+    total = emission.sent + len(emission.undelivered)
+    why = f" (first error: {emission.errors[0]})" if emission.errors else ""
+    return [
+        f"{len(emission.undelivered)} of {total} lineage events of this run were not delivered to {emission.url}: "
+        f"{named}{f' and {more} more' if more > 0 else ''}{why}"
+    ]
+
+
+def _run_id(text: Any) -> str:
+    """Run ids compared as UUIDs (Marquez answers them lower-case); other strings as they are."""
+    try:
+        return str(uuid.UUID(str(text)))
+    except ValueError:
+        return str(text)
+
+
+def run_problems(gold_job: str, job: dict[str, Any], emission: EmissionStats) -> list[str]:
+    """The gold job's ``latestRun`` (Marquez ``GET .../jobs/{job}``) must be COMPLETED and one this run emitted."""
+    ours = [_run_id(r) for r in emission.run_ids.get(gold_job, [])]
+    latest = job.get("latestRun")
+    if not isinstance(latest, dict):
+        return [f"the gold job {gold_job} has no run in Marquez" + ("" if ours else " and this run emitted none")]
+    run_id, state = _run_id(latest.get("id")), str(latest.get("state"))
+    when = latest.get("endedAt") or latest.get("updatedAt") or "?"
+    found: list[str] = []
+    if state != COMPLETED:
+        message = (latest.get("facets") or {}).get("errorMessage", {}).get("message")
+        found.append(
+            f"the gold job {gold_job}'s latest run {run_id} is {state}, not {COMPLETED}"
+            + (f" ({str(message).strip().splitlines()[0]})" if message and str(message).strip() else "")
+        )
+    if run_id not in ours:
+        emitted = f"this run emitted {', '.join(ours)}" if ours else "this run emitted no run of it"
+        found.append(
+            f"the gold job {gold_job}'s latest run {run_id} (at {when}) is not one this run emitted ({emitted})"
+        )
+    return found
+
+
 @dataclass
 class ApiResult:
-    passed: bool
-    reason: str | None
+    """The API part of the check: ``problems`` found, or ``unreadable`` when Marquez could not be read."""
+
+    problems: list[str]
     details: dict[str, Any] = field(default_factory=dict)
     graph: list[dict[str, Any]] = field(default_factory=list)
+    unreadable: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems and self.unreadable is None
+
+    @property
+    def reason(self) -> str | None:
+        found = self.problems + ([self.unreadable] if self.unreadable else [])
+        return "; ".join(found) or None
 
 
-def check_api(client: MarquezClient, exp: Expectation) -> ApiResult:
-    """Jobs in the namespace, and the gold job's graph holding the expected edges back to Bronze."""
+def check_api(client: MarquezClient, exp: Expectation, emission: EmissionStats) -> ApiResult:
+    """This run's events delivered; jobs in the namespace; the gold job's latest run this run's and COMPLETED;
+    the gold job's graph holding the expected edges back to Bronze."""
     details: dict[str, Any] = {"marquez_url": client.url, "namespace": exp.namespace, "gold_job": exp.gold_job}
+    problems = emission_problems(emission)
     try:
         jobs, total = client.jobs(exp.namespace)
     except MarquezError as err:
         if err.status != 404:
-            return ApiResult(False, f"Marquez could not be read: {err}", details)
+            return ApiResult(problems, details, unreadable=f"Marquez could not be read: {err}")
         jobs, total = [], 0
     details["jobs_in_namespace"] = total
     details["job_names"] = sorted(j.get("name", "?") for j in jobs)[:50]
@@ -127,15 +201,23 @@ def check_api(client: MarquezClient, exp: Expectation) -> ApiResult:
             others = [f"(namespaces unreadable: {err})"]
         details["namespaces_in_marquez"] = others
         where = f"namespaces there: {', '.join(others)}" if others else "Marquez holds no namespace at all"
-        return ApiResult(False, f"no job in namespace {exp.namespace!r} at {client.url} ({where})", details)
+        problems.append(f"no job in namespace {exp.namespace!r} at {client.url} ({where})")
+        return ApiResult(problems, details)
     if exp.gold_job not in details["job_names"] and not any(j.get("name") == exp.gold_job for j in jobs):
-        return ApiResult(
-            False, f"Marquez has {total} job(s) in {exp.namespace!r} but not the gold job {exp.gold_job}", details
-        )
+        problems.append(f"Marquez has {total} job(s) in {exp.namespace!r} but not the gold job {exp.gold_job}")
+        return ApiResult(problems, details)
+    try:
+        gold = client.job(exp.namespace, exp.gold_job)
+    except MarquezError as err:
+        return ApiResult(problems, details, unreadable=f"the gold job {exp.gold_job} could not be read: {err}")
+    latest: dict[str, Any] = gold["latestRun"] if isinstance(gold.get("latestRun"), dict) else {}
+    details["gold_latest_run"] = {k: latest.get(k) for k in ("id", "state", "startedAt", "endedAt")}
+    details["gold_runs_this_run"] = emission.run_ids.get(exp.gold_job, [])
+    problems += run_problems(exp.gold_job, gold, emission)
     try:
         graph = client.lineage(exp.gold_node)
     except MarquezError as err:
-        return ApiResult(False, f"the lineage of {exp.gold_node} could not be read: {err}", details)
+        return ApiResult(problems, details, unreadable=f"the lineage of {exp.gold_node} could not be read: {err}")
     found = graph_edges(graph)
     missing = sorted(exp.edges - found, key=str)
     bronze_nodes = {d.node_id for d in exp.bronze}
@@ -155,30 +237,33 @@ def check_api(client: MarquezClient, exp: Expectation) -> ApiResult:
         hint = (
             f"; missing edge {first}" + (f" and {len(missing) - 1} more" if len(missing) > 1 else "") if first else ""
         )
-        return ApiResult(
-            False, f"the lineage graph of {exp.gold_job} does not reach back to Bronze{hint}", details, graph
-        )
-    if missing:
-        return ApiResult(
-            False,
+        problems.append(f"the lineage graph of {exp.gold_job} does not reach back to Bronze{hint}")
+    elif missing:
+        problems.append(
             f"the lineage graph of {exp.gold_job} lacks {len(missing)} of {len(exp.edges)} expected edges, "
-            f"first {missing[0]}",
-            details,
-            graph,
+            f"first {missing[0]}"
         )
-    return ApiResult(True, None, details, graph)
+    return ApiResult(problems, details, graph)
 
 
 def check_lineage(
-    client: MarquezClient, exp: Expectation, web_url: str | None, png_path: Path, expect_visible: list[str]
+    client: MarquezClient,
+    exp: Expectation,
+    emission: EmissionStats,
+    web_url: str | None,
+    png_path: Path,
+    expect_visible: list[str],
 ) -> tuple[Outcome, list[dict[str, Any]]]:
-    """The API check, then the screenshot of the gold job's page; fails without a screenshot.
+    """This run's emission and the API check, then the screenshot of the gold job's page; fails without one.
 
-    Returns the result and the lineage graph Marquez answered (evidence).
+    ``emission`` is the session emitter's stats: what ties Marquez's answers to this run.
+    Returns the outcome and the lineage graph Marquez answered (evidence).
     """
-    api = check_api(client, exp)
-    details: dict[str, Any] = {"marquez": api.details}
+    api = check_api(client, exp, emission)
+    details: dict[str, Any] = {"emission": emission.to_dict(), "marquez": api.details}
     measured: dict[str, Any] = {
+        "events_undelivered": len(emission.undelivered),
+        "gold_latest_run": api.details.get("gold_latest_run", {}).get("state"),
         "jobs": api.details.get("jobs_in_namespace", 0),
         "expected_edges_found": f"{api.details.get('expected_edges_found', 0)}/{len(exp.edges)}",
         "screenshot": None,
@@ -214,8 +299,10 @@ def check_lineage(
         shot_reason = "no Marquez web URL to screenshot"
     if shot_reason:
         details["screenshot_error"] = shot_reason
-    if not api.passed:
+    if api.problems:
         return Outcome.judged(False, measured, THRESHOLD, api.reason, details), api.graph
+    if api.unreadable:
+        return Outcome.error(api.unreadable, THRESHOLD, details, measured), api.graph
     if shot_reason:
         return Outcome.judged(False, measured, THRESHOLD, shot_reason, details), api.graph
     return Outcome.judged(True, measured, THRESHOLD, None, details), api.graph

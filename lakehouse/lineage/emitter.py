@@ -53,6 +53,12 @@ class EmissionStats:
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: When this emitter was made (UTC): the session's runs start after it.
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: Job name -> the OpenLineage run ids this emitter made for it, oldest first.
+    run_ids: dict[str, list[str]] = field(default_factory=dict)
+    #: ``"<job> <eventType>"`` of every event that failed or was never sent, in order.
+    undelivered: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -77,7 +83,16 @@ class EmissionStats:
             "seconds": round(self.seconds, 3),
             "errors": self.errors,
             "warnings": self.warnings,
+            "started_at": self.started_at.isoformat(timespec="milliseconds"),
+            "run_ids": self.run_ids,
+            "undelivered_events": self.undelivered,
         }
+
+
+def _label(event: RunEvent) -> str:
+    """``"<job> <eventType>"``, e.g. ``30_gold.6 COMPLETE``: how reasons name an event."""
+    kind = event.eventType.value if event.eventType is not None else "OTHER"
+    return f"{event.job.name} {kind}"
 
 
 def http_client(url: str, timeout_s: float = TIMEOUT_S) -> OpenLineageClient:
@@ -159,6 +174,7 @@ class LineageEmitter:
 
     def _job(self, run: JobRun, seconds: float, ok: bool, error: str | None = None) -> None:
         self.stats.jobs += 1
+        self.stats.run_ids.setdefault(run.name, []).append(run.run_id)
         ended = datetime.now(UTC)
         self._send(run_event(run, RunState.START, ended - timedelta(seconds=seconds)))
         self._send(run_event(run, RunState.COMPLETE if ok else RunState.FAIL, ended, error=error))
@@ -166,16 +182,18 @@ class LineageEmitter:
     def _send(self, event: RunEvent) -> None:
         if self.client is None or self._failures_in_a_row >= GIVE_UP_AFTER:
             self.stats.not_sent += 1
+            self.stats.undelivered.append(_label(event))
             return
         started = time.monotonic()
         try:
             self.client.emit(event)
         except Exception as err:  # any transport error: lineage never breaks the pipeline
             self.stats.failed += 1
+            self.stats.undelivered.append(_label(event))
             self._failures_in_a_row += 1
             if len(self.stats.errors) < MAX_ERRORS_KEPT:
                 first = str(err).strip().splitlines()[0] if str(err).strip() else ""
-                self.stats.errors.append(f"{event.job.name} {event.eventType}: {type(err).__name__}: {first}")
+                self.stats.errors.append(f"{_label(event)}: {type(err).__name__}: {first}")
             if self._failures_in_a_row == GIVE_UP_AFTER:
                 self.stats.errors.append(f"gave up after {GIVE_UP_AFTER} failed sends in a row")
         else:
