@@ -11,7 +11,7 @@ PYTEST_WORKERS ?= 2
 LAKEHOUSE_TF_PLUGIN_MIRROR ?= $(shell scripts/find-tf-mirror)
 export LAKEHOUSE_TF_PLUGIN_MIRROR
 
-.PHONY: help venv smoke test unit up deploy pipeline demo destroy status lint guard docs docs-check report bench clean
+.PHONY: help venv browser smoke test unit up deploy pipeline demo destroy status lint guard docs docs-check report bench clean
 
 help:
 	@echo "make smoke    deploy the local stack, verify the exit criteria, destroy (writes reports/)"
@@ -36,10 +36,15 @@ $(STAMP):
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-smoke: venv
+# A headless Chromium (exit check 4's screenshot, the report's visual test), installed where we may.
+browser:
+	@scripts/ensure-chromium
+
+smoke: venv browser
 	$(BIN)/pytest features/ --junitxml=reports/junit.xml --cucumberjson=reports/cucumber.json $(PYTEST_ARGS)
 
 test: venv
+	@scripts/ensure-chromium || echo "make test: no browser: the report's visual test is skipped"
 	$(BIN)/pytest tests/ -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 unit: venv

@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 
+from lakehouse.browser import BrowserNotFound, find_chromium
 from lakehouse.criteria import CHECK_TAG, pending_reason
 
 FEATURES = Path(__file__).resolve().parent.parent / "features"
+#: Checks that cannot pass without a headless browser (the lineage screenshot).
+NEEDS_BROWSER = ("EXIT-4",)
 
 
 def runs_features(config: pytest.Config) -> bool:
@@ -52,3 +55,26 @@ def pytest_bdd_apply_tag(tag: str, function: Any) -> bool | None:
         pytest.mark.skip(reason=not_implemented(why))(function)
         return True
     return None
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """The check id is a keyword too, so ``-k EXIT-6`` selects exit check 6."""
+    if marker := item.get_closest_marker("check"):
+        item.extra_keyword_matches.add(str(marker.args[0]))
+
+
+@pytest.hookimpl(trylast=True)  # after -k/-m deselection: only what will really run
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Stop before anything is deployed when a selected check needs a browser and there is none."""
+    needing = sorted(
+        {str(m.args[0]) for item in items if (m := item.get_closest_marker("check")) and m.args[0] in NEEDS_BROWSER}
+    )
+    if not needing:
+        return
+    try:
+        find_chromium()
+    except BrowserNotFound as err:
+        raise pytest.UsageError(
+            f"{', '.join(needing)} need(s) a headless browser and {err}; `scripts/ensure-chromium` installs one "
+            "where it can (make smoke runs it), or deselect with -k 'not EXIT-4' (the run is then incomplete)"
+        ) from None

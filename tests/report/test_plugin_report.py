@@ -56,3 +56,20 @@ def test_a_features_session_renders_the_report(tmp_path: Path) -> None:
     assert "this run exits non-zero (--require-all)" in out.stdout
     assert '<ul class="not-run">' in html
     assert (reports / "junit.xml").is_file() and (reports / "cucumber.json").is_file()
+
+
+def test_no_browser_stops_the_run_before_anything_is_deployed(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEHOUSE_STACK_ID", "PYTEST_XDIST"))}
+    env["LAKEHOUSE_CHROMIUM"] = str(tmp_path / "no-such-chromium")
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "features/", "-k", "EXIT-4", "-p", "no:cacheprovider"]
+        + ["--reports-dir", str(tmp_path / "reports"), "--stack-id", "lh-nobrowser"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 4, out.stdout + out.stderr  # a usage error, at once
+    assert "EXIT-4 need(s) a headless browser" in out.stdout + out.stderr
+    assert not (ROOT / ".lakehouse" / "stacks" / "lh-nobrowser").exists()  # nothing was deployed
