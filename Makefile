@@ -7,9 +7,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 PYTEST_WORKERS ?= 2
 
-# Offline machines: use a local provider mirror when one holds the pinned hashicorp/aws.
-LAKEHOUSE_TF_PLUGIN_MIRROR ?= $(shell scripts/find-tf-mirror)
-export LAKEHOUSE_TF_PLUGIN_MIRROR
+# Offline machines: the library itself finds a provider mirror holding the pinned hashicorp/aws
+# (lakehouse/tfmirror.py), so make, tox and `pytest features/` run alike.
 
 .PHONY: help venv browser smoke test unit up deploy pipeline demo destroy status lint guard docs docs-check report bench clean
 

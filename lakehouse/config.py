@@ -14,7 +14,7 @@ from pathlib import Path
 
 from lakehouse.github import REPO_PATTERN
 from lakehouse.target import DEFAULT_REGION, TARGETS
-from lakehouse.terraform import MIRROR_ENV
+from lakehouse.tfmirror import MIRROR_ENV, find_mirror
 
 #: Exit check 1: ``make up`` must complete within this many seconds (the plan's 30 min).
 DEFAULT_DEPLOY_THRESHOLD_S = 30 * 60
@@ -31,14 +31,32 @@ class ConfigError(ValueError):
     """An option has a value the harness cannot use; the message names the option."""
 
 
+ROOT_ENV = "LAKEHOUSE_ROOT"
+
+
 def new_stack_id() -> str:
     """A short unique stack id, so runs can exist side by side (``lh-`` + 6 hex digits)."""
     return f"lh-{secrets.token_hex(3)}"
 
 
 def project_root() -> Path:
-    """The checkout this package lives in (``infra/`` and ``features/`` sit there)."""
-    return Path(__file__).resolve().parent.parent
+    """The checkout whose ``infra/`` and ``features/`` a run uses.
+
+    ``LAKEHOUSE_ROOT`` when set; else the checkout this package lives in (an editable install);
+    else the working directory or its nearest parent that is one (an installed wheel run inside
+    a checkout); else the working directory (commands like ``lakehouse report`` need no checkout).
+    """
+    if configured := os.environ.get(ROOT_ENV):
+        return Path(configured).resolve()
+    here = Path(__file__).resolve().parent.parent
+    if is_checkout(here):
+        return here
+    cwd = Path.cwd()
+    return next((d for d in (cwd, *cwd.parents) if is_checkout(d)), cwd)
+
+
+def is_checkout(path: Path) -> bool:
+    return (path / "infra").is_dir() and (path / "features").is_dir()
 
 
 @dataclass
@@ -124,8 +142,8 @@ def env_options() -> dict[str, object]:
         values["stack_id"] = stack_id
     if region := os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"):
         values["region"] = region
-    if mirror := os.environ.get(MIRROR_ENV):
-        values["tf_plugin_mirror"] = Path(mirror)
+    if mirror := find_mirror(project_root() / "infra"):
+        values["tf_plugin_mirror"] = mirror
     if data_dir := os.environ.get("LAKEHOUSE_DATA_DIR"):
         values["data_dir"] = Path(data_dir)
     if repo := os.environ.get("GITHUB_REPOSITORY"):  # set by GitHub Actions in every job

@@ -17,11 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: Set to a directory in Terraform's filesystem-mirror layout
-#: (``<dir>/registry.terraform.io/hashicorp/aws/...``) to install providers from it
-#: instead of the registry, e.g. on a machine without internet access.
-MIRROR_ENV = "LAKEHOUSE_TF_PLUGIN_MIRROR"
-
 #: How long an interrupted Terraform may take to finish its in-flight operations and write state.
 INTERRUPT_GRACE_S = 120.0
 
