@@ -59,12 +59,13 @@ Feature: Exit criteria of the Bronze -> Gold lakehouse plan
     Pass condition: Lake Formation column mask hides `ssn`
     Verifier: SQL test
 
-    When the analyst role and a privileged principal query gold users through Athena
-    And the Lake Formation grants on gold users are read back
-    Then the analyst's SELECT * returns rows without the ssn column
-    And the analyst's SELECT ssn fails with COLUMN_NOT_FOUND
-    And ssn exists and holds values for the privileged principal
-    And no grant opens ssn to the analyst
+    When the analyst role and a privileged principal query every catalog table with a "ssn" column through Athena
+    And the Lake Formation grants and the analyst role's IAM policies are read back
+    Then the analyst's SELECT * on gold users returns rows, and no table returns ssn to the analyst
+    And the analyst's SELECT ssn fails with COLUMN_NOT_FOUND or no access on every such table
+    And ssn holds values in gold users for the privileged principal
+    And no Lake Formation grant opens ssn to the analyst
+    And no IAM policy of the analyst role reads the lake buckets' objects
 
   @EXIT-7
   Scenario: Fin/Obs guards

@@ -1,8 +1,11 @@
-"""Steps of exit check 6 (security baseline): query gold users as the analyst, read the grants back."""
+"""Steps of exit check 6 (security baseline): ssn hidden from the analyst in every catalog table.
+
+The column comes from the feature text (the plan), never from the stack's outputs.
+"""
 
 from __future__ import annotations
 
-from pytest_bdd import then, when
+from pytest_bdd import parsers, then, when
 
 from lakehouse.checks.security import check_security
 from lakehouse.evidence import ArtifactStore, CheckEvidence
@@ -12,37 +15,53 @@ from lakehouse.stack import Deployment
 from steps.outcomes import conclude
 
 
-@when("the analyst role and a privileged principal query gold users through Athena", target_fixture="security")
+@when(
+    parsers.parse(
+        'the analyst role and a privileged principal query every catalog table with a "{column}" column through Athena'
+    ),
+    target_fixture="security",
+)
 def query_as_analyst(
-    pipeline_run: PipelineResult, deployment: Deployment, evidence: CheckEvidence, artifacts: ArtifactStore
+    column: str,
+    pipeline_run: PipelineResult,
+    deployment: Deployment,
+    evidence: CheckEvidence,
+    artifacts: ArtifactStore,
 ) -> Outcome:
-    # Gold users is filled by the pipeline: without rows the analyst's SELECT * would prove nothing.
-    assert pipeline_run.ok, f"the pipeline that fills gold users failed at {pipeline_run.error}"
-    outcome = check_security(deployment.stack.target, deployment.record.outputs)
+    # The pipeline makes the Bronze, Silver and Gold tables: without them and their rows the
+    # analyst's queries would prove nothing.
+    assert pipeline_run.ok, f"the pipeline that fills the lake failed at {pipeline_run.error}"
+    outcome = check_security(deployment.stack.target, deployment.record.outputs, hidden=[column])
     evidence.artifacts.append(artifacts.write_json(f"security-{deployment.stack.stack_id}.json", outcome.details))
     return outcome
 
 
-@when("the Lake Formation grants on gold users are read back")
+@when("the Lake Formation grants and the analyst role's IAM policies are read back")
 def grants_read_back(security: Outcome, evidence: CheckEvidence) -> None:
     conclude(security, evidence, security.details.get("read_errors") or [])
 
 
-@then("the analyst's SELECT * returns rows without the ssn column")
+@then("the analyst's SELECT * on gold users returns rows, and no table returns ssn to the analyst")
 def select_all_without_ssn(security: Outcome, evidence: CheckEvidence) -> None:
     conclude(security, evidence, security.details["problems"]["select_all"])
 
 
-@then("the analyst's SELECT ssn fails with COLUMN_NOT_FOUND")
+@then("the analyst's SELECT ssn fails with COLUMN_NOT_FOUND or no access on every such table")
 def select_ssn_denied(security: Outcome, evidence: CheckEvidence) -> None:
     conclude(security, evidence, security.details["problems"]["denied"])
 
 
-@then("ssn exists and holds values for the privileged principal")
+@then("ssn holds values in gold users for the privileged principal")
 def ssn_readable_when_privileged(security: Outcome, evidence: CheckEvidence) -> None:
     conclude(security, evidence, security.details["problems"]["privileged"])
 
 
-@then("no grant opens ssn to the analyst")
+@then("no Lake Formation grant opens ssn to the analyst")
 def no_grant_opens_ssn(security: Outcome, evidence: CheckEvidence) -> None:
+    conclude(security, evidence, security.details["problems"]["grants"])
+
+
+@then("no IAM policy of the analyst role reads the lake buckets' objects")
+def no_iam_read_of_the_lake(security: Outcome, evidence: CheckEvidence) -> None:
+    # The scenario's last step: it ends the check whole, so nothing another part missed passes.
     conclude(security, evidence)

@@ -1,37 +1,68 @@
-"""Exit check 6: Lake Formation hides ``ssn`` from the analyst, proven by querying as the analyst.
+"""Exit check 6: the analyst cannot read ``ssn`` anywhere in the catalog, proven by querying as the analyst.
+
+The column to hide is the plan's (``ssn``, a check input from the feature text), never the
+stack's own say: a stack that hides ``email`` instead must fail. The check looks wherever the
+column lives, not at the one table the stack cares about: every Glue table of every database in
+the catalog with such a column (Bronze CSV, Silver and its rejected rows, Gold, anything the
+pipeline made) is queried as the analyst (STS AssumeRole, pyathena in the analyst workgroup).
 
 Athena cannot tell "column excluded by Lake Formation" from "column does not exist" (both are
-``COLUMN_NOT_FOUND ... cannot be resolved or requester is not authorized ...``), so the denial
-alone proves nothing: a privileged principal must also find the column holding values. And a
-query result can look right on a stack that is open in ways the query does not reach, so the
-grants are read back through the Lake Formation API and judged too (IAMAllowedPrincipals on the
-table, the analyst as a data lake admin, a second grant that includes the column).
+``COLUMN_NOT_FOUND ... cannot be resolved or requester is not authorized ...``), so a privileged
+principal must also find the column holding values in Gold users. A query result can look right
+on a stack that is open in ways the query does not reach, so the check also reads back, through
+the APIs, every Lake Formation grant that could open the column (table, column, database-wide
+TableWildcard, catalog, LF-Tag policy, data cells filter grants to the analyst or
+IAMAllowedPrincipals; the data lake settings) and the analyst role's IAM policies (S3 reads of
+the lake buckets bypass Lake Formation: ``iam_access``).
 
-Split like the other checks: ``read_security`` talks to the target (STS, Athena through pyathena,
-Lake Formation), ``judge_security`` is a pure function over what was read.
+Split like the other checks: ``read_security`` talks to the target, ``judge_security`` is a pure
+function over what was read. A read that fails ends the check ``error`` (``failed`` when it found
+a culprit anyway), never ``passed``.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.athena import QueryRecord, connect, run
+from lakehouse.checks.iam_access import Policy, object_read_problems
 from lakehouse.outcome import Outcome
 from lakehouse.target import Target
 
 IAM_ALLOWED_PRINCIPALS = "IAM_ALLOWED_PRINCIPALS"
 SESSION_NAME = "lakehouse-exit6"
-#: Terraform outputs the check needs (it judges what the APIs return, outputs only name things).
-OUTPUT_KEYS = ("analyst_role_arn", "analyst_workgroup_name", "athena_workgroup_name", "gold_users_table")
-DEFAULT_HIDDEN = ("ssn",)
+#: Terraform outputs the check needs; they only *name* things (roles, workgroups, the Gold database).
+OUTPUT_KEYS = ("analyst_role_arn", "analyst_workgroup_name", "athena_workgroup_name")
+#: The plan's column (exit check 6: "Lake Formation column mask hides `ssn`").
+PLAN_HIDDEN = ("ssn",)
+#: The table the plan's column mask is about: a privileged principal must find ssn values there.
+GOLD_USERS = "users"
 #: Rows of the analyst's ``SELECT *`` kept in the evidence.
 KEEP_ROWS = 5
+#: Object keys listed per table location to try the analyst's IAM policies on.
+MAX_KEYS = 1000
+#: A key that exists nowhere, under each location: a policy naming future files opens it too.
+PROBE_KEY = "lakehouse-exit6-probe"
+#: Permissions that read a table's data (ALL is Super; SUPER_USER is the catalog-level Super).
+READS = frozenset({"ALL", "SELECT", "SUPER_USER"})
+#: Permissions on a catalog or database that hand the principal everything under it.
+SUPER = frozenset({"ALL", "SUPER_USER"})
+
+#: Athena's answers that mean "the analyst may not use this table at all" (fine: nothing is read).
+NO_ACCESS = re.compile(
+    r"Insufficient Lake Formation permission|AccessDenied|Access Denied|is not authorized to perform"
+    r"|TABLE_NOT_FOUND|SCHEMA_NOT_FOUND|Insufficient permissions to execute the query",
+    re.IGNORECASE,
+)
+
+T = TypeVar("T")
 
 
 def column_denied(column: str) -> re.Pattern[str]:
@@ -47,26 +78,69 @@ class SecurityReadError(RuntimeError):
 
 
 @dataclass
-class SecurityReadback:
-    """What STS, Athena and Lake Formation answered."""
+class CatalogTable:
+    """A Glue table as the catalog holds it: every column (partition keys too) and where its data lives."""
 
     database: str
-    table: str
-    hidden: list[str]
-    analyst_role_arn: str
-    analyst_caller_arn: str | None
-    privileged_arn: str
-    select_all: QueryRecord
-    denied: dict[str, QueryRecord]
-    privileged: QueryRecord
-    settings: dict[str, Any]
-    grants: list[dict[str, Any]]
-    filters: list[dict[str, Any]] = field(default_factory=list)
-    read_errors: list[str] = field(default_factory=list)
+    name: str
+    columns: list[str]
+    location: str | None = None
+    metadata_location: str | None = None
 
     @property
     def qualified(self) -> str:
-        return f"{self.database}.{self.table}"
+        return f"{self.database}.{self.name}"
+
+    def holding(self, hidden: Iterable[str]) -> list[str]:
+        """The table's own spelling of the hidden columns it has."""
+        wanted = {h.lower() for h in hidden}
+        return [c for c in self.columns if c.lower() in wanted]
+
+
+@dataclass
+class TableProbe:
+    """A table with a hidden column and what the analyst and the privileged principal got from it."""
+
+    table: CatalogTable
+    hidden: list[str]
+    select_all: QueryRecord
+    denied: dict[str, QueryRecord]
+    privileged: QueryRecord
+
+
+@dataclass
+class SecurityReadback:
+    """What Glue, STS, Athena, Lake Formation, IAM and S3 answered."""
+
+    hidden: list[str]
+    gold_database: str
+    analyst_role_arn: str
+    analyst_caller_arn: str | None
+    privileged_arn: str
+    probes: list[TableProbe]
+    databases: list[str] = field(default_factory=list)
+    account_id: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    grants: list[dict[str, Any]] = field(default_factory=list)
+    filters: list[dict[str, Any]] = field(default_factory=list)
+    #: GetResourceLFTags per table (read only when an LF-Tag grant could open it), or why it failed.
+    lf_tags: dict[str, dict[str, Any] | str] = field(default_factory=dict)
+    #: Saved LF-Tag expressions named by grants: their expression, or why it could not be read.
+    tag_expressions: dict[str, list[dict[str, Any]] | str] = field(default_factory=dict)
+    identity_policies: list[Policy] = field(default_factory=list)
+    boundary: Policy | None = None
+    #: bucket -> object keys the analyst's IAM policies are tried on.
+    lake_objects: dict[str, list[str]] = field(default_factory=dict)
+    #: What could not be read (the check cannot pass without it).
+    read_errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def gold_users(self) -> str:
+        return f"{self.gold_database}.{GOLD_USERS}"
+
+    def tables(self) -> list[CatalogTable]:
+        return [p.table for p in self.probes]
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -83,19 +157,8 @@ def assume(target: Target, role_arn: str, session_name: str = SESSION_NAME) -> b
     )
 
 
-def _relevant(grant: Mapping[str, Any], database: str, table: str, analyst: str) -> bool:
-    """A grant on the table, on its database or ``default``, or held by the analyst."""
-    if (grant.get("Principal") or {}).get("DataLakePrincipalIdentifier") == analyst:
-        return True
-    resource = grant.get("Resource") or {}
-    return on_table(resource, database, table) or str((resource.get("Database") or {}).get("Name", "")).lower() in (
-        database.lower(),
-        "default",
-    )
-
-
 def _pages(call: Any, key: str, **params: Any) -> list[dict[str, Any]]:
-    """Every item of a NextToken-paged Lake Formation list (boto3 has no paginator for these)."""
+    """Every item of a NextToken-paged Lake Formation list (boto3 has no paginator for ListPermissions)."""
     items: list[dict[str, Any]] = []
     while True:
         page = call(**params)
@@ -105,59 +168,246 @@ def _pages(call: Any, key: str, **params: Any) -> list[dict[str, Any]]:
         params["NextToken"] = page["NextToken"]
 
 
-def read_security(target: Target, outputs: Mapping[str, Any]) -> SecurityReadback:
-    """Query as the analyst and as the caller, and read the Lake Formation grants back."""
+def _attempt(errors: list[str], what: str, call: Callable[[], T], default: T) -> T:
+    """Run a read; on failure note what could not be read (the check then cannot pass)."""
+    try:
+        return call()
+    except (ClientError, BotoCoreError, ValueError, KeyError) as err:
+        errors.append(f"could not read {what}: {err}")
+        return default
+
+
+def split_s3(uri: str) -> tuple[str, str] | None:
+    if not uri.startswith(("s3://", "s3a://")):
+        return None
+    bucket, _, key = uri.split("://", 1)[1].partition("/")
+    return bucket, key
+
+
+def _quoted(name: str) -> str:
+    return name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else '"' + name.replace('"', '""') + '"'
+
+
+def _sql_name(table: CatalogTable) -> str:
+    return f"{_quoted(table.database)}.{_quoted(table.name)}"
+
+
+def read_catalog(target: Target) -> tuple[list[str], list[CatalogTable]]:
+    """Every database and table of the Glue catalog (paged), with every column and data location."""
+    glue = target.client("glue")
+    databases: list[str] = []
+    tables: list[CatalogTable] = []
+    for page in glue.get_paginator("get_databases").paginate():
+        for db in page.get("DatabaseList") or []:
+            databases.append(db["Name"])
+            for tpage in glue.get_paginator("get_tables").paginate(DatabaseName=db["Name"]):
+                for t in tpage.get("TableList") or []:
+                    storage = t.get("StorageDescriptor") or {}
+                    columns = [c["Name"] for c in (storage.get("Columns") or []) + (t.get("PartitionKeys") or [])]
+                    tables.append(
+                        CatalogTable(
+                            database=db["Name"],
+                            name=t["Name"],
+                            columns=columns,
+                            location=storage.get("Location"),
+                            metadata_location=(t.get("Parameters") or {}).get("metadata_location"),
+                        )
+                    )
+    return databases, tables
+
+
+def probe_tables(
+    target: Target, outputs: Mapping[str, Any], tables: Sequence[CatalogTable], hidden: Sequence[str]
+) -> tuple[str | None, list[TableProbe]]:
+    """Query each table as the privileged caller (counting values only) and as the analyst."""
+    probes: list[TableProbe] = []
+    with connect(target, outputs["athena_workgroup_name"]) as conn:
+        privileged = {}
+        for table in tables:
+            counts = ", ".join(f'count("{c}") AS "{c.lower()}_values"' for c in table.holding(hidden))
+            privileged[table.qualified] = run(conn, f"SELECT count(*) AS row_count, {counts} FROM {_sql_name(table)}")[
+                0
+            ]
+    session = assume(target, outputs["analyst_role_arn"])
+    analyst_caller = session.client("sts", endpoint_url=target.endpoint_url).get_caller_identity()["Arn"]
+    with connect(target, outputs["analyst_workgroup_name"], session=session) as conn:
+        for table in tables:
+            columns = table.holding(hidden)
+            select_all, _ = run(conn, f"SELECT * FROM {_sql_name(table)}", keep_rows=KEEP_ROWS)
+            denied = {c: run(conn, f'SELECT "{c}" FROM {_sql_name(table)} LIMIT 1')[0] for c in columns}
+            probes.append(TableProbe(table, columns, select_all, denied, privileged[table.qualified]))
+    return analyst_caller, probes
+
+
+def read_grants(target: Target, tables: Sequence[CatalogTable], rb: SecurityReadback) -> None:
+    """Every Lake Formation grant (all pages; per table with related grants; LF-Tag policies) and filter."""
+    lf = target.client("lakeformation")
+    errors = rb.read_errors
+    rb.settings = _attempt(
+        errors, "the data lake settings", lambda: lf.get_data_lake_settings()["DataLakeSettings"], {}
+    )
+    seen: dict[str, dict[str, Any]] = {}
+
+    def keep(grants: Iterable[dict[str, Any]]) -> None:
+        for g in grants:
+            g = {k: v for k, v in g.items() if k != "LastUpdated"}
+            seen.setdefault(json.dumps(g, sort_keys=True, default=str), g)
+
+    def listed(**params: Any) -> Callable[[], list[dict[str, Any]]]:
+        return lambda: _pages(lf.list_permissions, "PrincipalResourcePermissions", **params)
+
+    keep(_attempt(errors, "the Lake Formation grants", listed(), []))
+    for kind in ("LF_TAG_POLICY", "LF_TAG_POLICY_TABLE", "LF_TAG_POLICY_DATABASE"):
+        keep(_attempt(errors, f"the Lake Formation grants of type {kind}", listed(ResourceType=kind), []))
+    for table in tables:
+        resource = {"Table": {"DatabaseName": table.database, "Name": table.name}}
+        on = listed(Resource=resource, IncludeRelated="TRUE")
+        keep(_attempt(errors, f"the Lake Formation grants on {table.qualified}", on, []))
+    rb.grants = list(seen.values())
+    rb.filters = _attempt(
+        errors, "the data cells filters", lambda: _pages(lf.list_data_cells_filter, "DataCellsFilters"), []
+    )
+
+    watched = _watched(rb)
+    tag_grants = [
+        g
+        for g in rb.grants
+        if "LFTagPolicy" in (g.get("Resource") or {}) and _principal(g) in watched and _held(g) & READS
+    ]
+    if not tag_grants:
+        return
+    for table in tables:
+        spec = {"Table": {"DatabaseName": table.database, "Name": table.name}}
+        try:
+            answer = lf.get_resource_lf_tags(Resource=spec)
+            rb.lf_tags[table.qualified] = {k: v for k, v in answer.items() if k != "ResponseMetadata"}
+        except (ClientError, BotoCoreError) as err:
+            rb.lf_tags[table.qualified] = str(err)
+    for grant in tag_grants:
+        name = (grant["Resource"]["LFTagPolicy"] or {}).get("ExpressionName")
+        if name and name not in rb.tag_expressions:
+            try:
+                rb.tag_expressions[name] = lf.get_lf_tag_expression(Name=name).get("Expression") or []
+            except (ClientError, BotoCoreError) as err:
+                rb.tag_expressions[name] = str(err)
+
+
+def _policy_document(iam: Any, arn: str) -> Any:
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    return iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+
+
+def read_role_policies(target: Target, role_arn: str) -> tuple[list[Policy], Policy | None]:
+    """The role's inline and attached policies (default versions) and its permissions boundary."""
+    iam = target.client("iam")
+    name = role_arn.rsplit("/", 1)[-1]
+    role = iam.get_role(RoleName=name)["Role"]
+    policies: list[Policy] = []
+    for page in iam.get_paginator("list_role_policies").paginate(RoleName=name):
+        for policy_name in page.get("PolicyNames") or []:
+            document = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
+            policies.append(Policy.parse(f"inline policy {policy_name}", document))
+    for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name):
+        for attached in page.get("AttachedPolicies") or []:
+            arn = attached["PolicyArn"]
+            policies.append(Policy.parse(f"attached policy {arn}", _policy_document(iam, arn)))
+    boundary_arn = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+    boundary = (
+        Policy.parse(f"permissions boundary {boundary_arn}", _policy_document(iam, boundary_arn))
+        if boundary_arn
+        else None
+    )
+    return policies, boundary
+
+
+def lake_objects(
+    target: Target, tables: Sequence[CatalogTable], buckets: Iterable[str], notes: list[str]
+) -> dict[str, list[str]]:
+    """Keys to try the analyst's IAM policies on: each table's files, a probe under its location, bucket probes."""
+    s3 = target.client("s3")
+    objects: dict[str, set[str]] = {b: {PROBE_KEY} for b in buckets}
+    for table in tables:
+        for uri in (table.location, table.metadata_location):
+            where = split_s3(uri or "")
+            if where is None:
+                continue
+            bucket, key = where
+            keys = objects.setdefault(bucket, {PROBE_KEY})
+            if uri == table.metadata_location:
+                keys.add(key)
+                continue
+            prefix = key if not key or key.endswith("/") else key + "/"
+            keys.add(prefix + PROBE_KEY)
+            try:
+                listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=MAX_KEYS).get("Contents") or []
+                keys.update(o["Key"] for o in listed)
+            except (ClientError, BotoCoreError) as err:
+                notes.append(f"listing s3://{bucket}/{prefix} failed ({err}); only probe keys were tried there")
+    return {b: sorted(k) for b, k in objects.items()}
+
+
+def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[str] = PLAN_HIDDEN) -> SecurityReadback:
+    """Find every table holding a hidden column, query it both ways, read grants and IAM back."""
     missing = [k for k in OUTPUT_KEYS if not outputs.get(k)]
+    gold_database = (outputs.get("glue_database_names") or {}).get("gold") or (
+        outputs.get("gold_users_table") or {}
+    ).get("database")
+    if not gold_database:
+        missing.append("glue_database_names")
     if missing:
         raise SecurityReadError(f"the stack has no Terraform output(s) {', '.join(missing)}")
-    database, table = outputs["gold_users_table"]["database"], outputs["gold_users_table"]["name"]
-    hidden = [str(c) for c in outputs.get("gold_users_hidden_columns") or DEFAULT_HIDDEN]
-    analyst_arn = outputs["analyst_role_arn"]
-    qualified = f"{database}.{table}"
-
-    privileged_arn = target.client("sts").get_caller_identity()["Arn"]
-    counts = ", ".join(f'count("{c}") AS "{c}_values"' for c in hidden)
-    with connect(target, outputs["athena_workgroup_name"], database) as conn:
-        privileged, _ = run(conn, f"SELECT count(*) AS row_count, {counts} FROM {qualified}")
-
-    session = assume(target, analyst_arn)
-    sts = session.client("sts", endpoint_url=target.endpoint_url)
-    analyst_caller = sts.get_caller_identity()["Arn"]
-    with connect(target, outputs["analyst_workgroup_name"], database, session=session) as conn:
-        select_all, _ = run(conn, f"SELECT * FROM {qualified}", keep_rows=KEEP_ROWS)
-        denied = {c: run(conn, f'SELECT "{c}" FROM {qualified} LIMIT 1')[0] for c in hidden}
-
-    lf = target.client("lakeformation")
+    identity = target.client("sts").get_caller_identity()
     errors: list[str] = []
-    settings = lf.get_data_lake_settings()["DataLakeSettings"]
-    grants = [
-        g
-        for g in _pages(lf.list_permissions, "PrincipalResourcePermissions")
-        if _relevant(g, database, table, analyst_arn)
-    ]
-    filters: list[dict[str, Any]] = []
-    try:
-        filters = _pages(lf.list_data_cells_filter, "DataCellsFilters", Table={"DatabaseName": database, "Name": table})
-    except ClientError as err:
-        errors.append(f"list_data_cells_filter: {err}")
-    return SecurityReadback(
-        database=database,
-        table=table,
-        hidden=hidden,
-        analyst_role_arn=analyst_arn,
+    databases, catalog = read_catalog(target)  # without the catalog there is nothing to judge: error
+    tables = [t for t in catalog if t.holding(hidden)]
+    analyst_caller, probes = probe_tables(target, outputs, tables, hidden)
+    rb = SecurityReadback(
+        hidden=list(hidden),
+        gold_database=str(gold_database),
+        analyst_role_arn=outputs["analyst_role_arn"],
         analyst_caller_arn=analyst_caller,
-        privileged_arn=privileged_arn,
-        select_all=select_all,
-        denied=denied,
-        privileged=privileged,
-        settings=settings,
-        grants=grants,
-        filters=filters,
+        privileged_arn=identity["Arn"],
+        probes=probes,
+        databases=databases,
+        account_id=identity.get("Account"),
         read_errors=errors,
     )
+    read_grants(target, tables, rb)
+    no_policies: tuple[list[Policy], Policy | None] = ([], None)
+    rb.identity_policies, rb.boundary = _attempt(
+        errors,
+        f"the IAM policies of {rb.analyst_role_arn}",
+        lambda: read_role_policies(target, rb.analyst_role_arn),
+        no_policies,
+    )
+    holding_dbs = {t.database for t in tables}
+    buckets = {b for layer, b in (outputs.get("bucket_names") or {}).items() if layer in ("bronze", "silver", "gold")}
+    rb.lake_objects = lake_objects(target, tables, buckets, rb.notes)
+    rb.notes.append(f"databases holding {', '.join(hidden)}: {', '.join(sorted(holding_dbs)) or 'none'}")
+    return rb
 
 
 # -- judging ---------------------------------------------------------------------------------------
+
+
+def _held(grant: Mapping[str, Any]) -> set[str]:
+    return set(grant.get("Permissions") or []) | set(grant.get("PermissionsWithGrantOption") or [])
+
+
+def _principal(grant: Mapping[str, Any]) -> str:
+    return str((grant.get("Principal") or {}).get("DataLakePrincipalIdentifier", ""))
+
+
+def _watched(rb: SecurityReadback) -> dict[str, str]:
+    """Principals whose grants reach the analyst, and how to name them in a reason."""
+    who = {
+        rb.analyst_role_arn: "the analyst",
+        IAM_ALLOWED_PRINCIPALS: "IAMAllowedPrincipals (every IAM principal, the analyst too)",
+    }
+    if rb.account_id:
+        who[rb.account_id] = f"the whole account {rb.account_id}"
+        who[f"arn:aws:iam::{rb.account_id}:root"] = f"the whole account {rb.account_id}"
+    return who
 
 
 def on_table(resource: Mapping[str, Any], database: str, table: str) -> bool:
@@ -172,39 +422,100 @@ def on_table(resource: Mapping[str, Any], database: str, table: str) -> bool:
     return False
 
 
-def _held(grant: Mapping[str, Any]) -> set[str]:
-    return set(grant.get("Permissions") or []) | set(grant.get("PermissionsWithGrantOption") or [])
-
-
-def _principal(grant: Mapping[str, Any]) -> str:
-    return str((grant.get("Principal") or {}).get("DataLakePrincipalIdentifier", ""))
+def _find_filter(spec: Mapping[str, Any], filters: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    key = [str(spec.get(k, "")).lower() for k in ("DatabaseName", "TableName", "Name")]
+    return next(
+        (f for f in filters if [str(f.get(k, "")).lower() for k in ("DatabaseName", "TableName", "Name")] == key), None
+    )
 
 
 def opened_columns(
-    resource: Mapping[str, Any], hidden: list[str], filters: list[dict[str, Any]]
+    resource: Mapping[str, Any], hidden: Sequence[str], filters: Sequence[Mapping[str, Any]]
 ) -> tuple[list[str], str]:
-    """Which of the hidden columns a SELECT grant on ``resource`` opens, and how (for the reason)."""
-    lowered = [c.lower() for c in hidden]
+    """Which of the hidden columns a SELECT grant on ``resource`` opens, and how (for the reason).
+
+    A grant on a data cells filter that cannot be found opens what it opens: unknown, so all of them.
+    """
     if "Table" in resource:
-        return lowered, "a table-level grant (every column)"
+        if "TableWildcard" in resource["Table"]:
+            return list(hidden), f"a database-wide grant (TableWildcard on {resource['Table'].get('DatabaseName')})"
+        return list(hidden), "a table-level grant (every column)"
     if "TableWithColumns" in resource:
         spec = resource["TableWithColumns"]
         if "ColumnWildcard" in spec:
             excluded = {c.lower() for c in (spec["ColumnWildcard"] or {}).get("ExcludedColumnNames") or []}
-            return [c for c in lowered if c not in excluded], "a column wildcard that does not exclude it"
+            return [c for c in hidden if c.lower() not in excluded], "a column wildcard that does not exclude it"
         named = {c.lower() for c in spec.get("ColumnNames") or []}
-        return [c for c in lowered if c in named], "a grant naming it"
+        return [c for c in hidden if c.lower() in named], "a grant naming it"
     if "DataCellsFilter" in resource:
         name = resource["DataCellsFilter"].get("Name")
-        found = next((f for f in filters if f.get("Name") == name), None)
+        found = _find_filter(resource["DataCellsFilter"], filters)
         if found is None:
-            return [], "a data cells filter that does not exist"
+            return list(
+                hidden
+            ), f"data cells filter {name}, which does not exist or could not be read (unknown columns)"
         return opened_columns({"TableWithColumns": found}, hidden, filters)[0], f"data cells filter {name}"
     return [], ""
 
 
+def _tag_map(tags: Iterable[Mapping[str, Any]] | None) -> dict[str, set[str]]:
+    return {str(t.get("TagKey")): set(t.get("TagValues") or []) for t in tags or []}
+
+
+def column_tags(answer: Mapping[str, Any], column: str) -> dict[str, set[str]]:
+    """A column's LF-Tags: the database's, overridden by the table's, overridden by the column's own."""
+    tags = _tag_map(answer.get("LFTagOnDatabase"))
+    tags.update(_tag_map(answer.get("LFTagsOnTable")))
+    for entry in answer.get("LFTagsOnColumns") or []:
+        if str(entry.get("Name", "")).lower() == column.lower():
+            tags.update(_tag_map(entry.get("LFTags")))
+    return tags
+
+
+def expression_matches(expression: Iterable[Mapping[str, Any]], tags: Mapping[str, set[str]]) -> bool:
+    """Every condition of an LF-Tag expression holds (a ``*`` value matches any value of the key)."""
+    for condition in expression:
+        values = set(condition.get("TagValues") or [])
+        have = tags.get(str(condition.get("TagKey")))
+        if have is None or not ("*" in values or have & values):
+            return False
+    return True
+
+
+def lf_tag_problems(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> list[str]:
+    """An LF-Tag policy grant that reads data: which tables' hidden columns its expression matches."""
+    policy = grant["Resource"]["LFTagPolicy"] or {}
+    held = sorted(_held(grant) & READS)
+    expression: Any = policy.get("Expression")
+    name = policy.get("ExpressionName")
+    if expression is None and name:
+        expression = rb.tag_expressions.get(name, "not read")
+    if not isinstance(expression, list):
+        return [
+            f"{who} holds {held} through LF-Tag expression {name or policy}, which could not be resolved "
+            f"({expression}): it may match a table with {', '.join(rb.hidden)}"
+        ]
+    problems: list[str] = []
+    for probe in rb.probes:
+        table = probe.table
+        tags = rb.lf_tags.get(table.qualified)
+        if not isinstance(tags, Mapping):
+            problems.append(
+                f"{who} holds {held} through LF-Tag expression {expression}, and the LF-Tags of {table.qualified} "
+                f"could not be read ({tags or 'not read'}): it may open {', '.join(probe.hidden)}"
+            )
+            continue
+        opened = [c for c in probe.hidden if expression_matches(expression, column_tags(tags, c))]
+        if opened:
+            problems.append(
+                f"{who} holds {held} on {', '.join(opened)} of {table.qualified} through LF-Tag expression "
+                f"{expression} ({policy.get('ResourceType')})"
+            )
+    return problems
+
+
 def grant_problems(rb: SecurityReadback) -> list[str]:
-    """What in Lake Formation's own answer leaves a hidden column open to the analyst."""
+    """What in Lake Formation's own answer leaves a hidden column open to the analyst, anywhere."""
     problems: list[str] = []
     admins = {_principal({"Principal": p}) for p in rb.settings.get("DataLakeAdmins") or []}
     read_only = {_principal({"Principal": p}) for p in rb.settings.get("ReadOnlyAdmins") or []}
@@ -212,95 +523,191 @@ def grant_problems(rb: SecurityReadback) -> list[str]:
         problems.append(f"the analyst role {rb.analyst_role_arn} is a data lake admin: admins see every column")
     if rb.analyst_role_arn in read_only:
         problems.append(f"the analyst role {rb.analyst_role_arn} is a read-only data lake admin: it reads every column")
+    watched = _watched(rb)
+    holding = {p.table.database.lower() for p in rb.probes}
     for grant in rb.grants:
+        who = watched.get(_principal(grant))
         resource = grant.get("Resource") or {}
-        if not on_table(resource, rb.database, rb.table) or not _held(grant) & {"ALL", "SELECT"}:
+        held = _held(grant)
+        if who is None or not held & READS:
             continue
-        who = _principal(grant)
-        if who == IAM_ALLOWED_PRINCIPALS:
+        if "Catalog" in resource and held & SUPER:
             problems.append(
-                f"IAMAllowedPrincipals holds {sorted(_held(grant))} on {rb.qualified}: IAM alone decides, "
-                "so every principal reads every column"
+                f"{who} holds {sorted(held & SUPER)} on the whole catalog {resource['Catalog'] or '(this account)'}: "
+                f"every database and table, {', '.join(rb.hidden)} included"
             )
-        elif who == rb.analyst_role_arn:
-            opened, how = opened_columns(resource, rb.hidden, rb.filters)
-            if opened:
+        elif "Database" in resource and held & SUPER:
+            database = str((resource["Database"] or {}).get("Name", ""))
+            if database.lower() in holding:
+                tables = [p.table.qualified for p in rb.probes if p.table.database.lower() == database.lower()]
                 problems.append(
-                    f"the analyst holds SELECT on {', '.join(opened)} of {rb.qualified} through {how}: {resource}"
+                    f"{who} holds {sorted(held & SUPER)} on database {database}, which holds {', '.join(tables)} "
+                    f"with {', '.join(rb.hidden)}: it may create tables there and grant itself their columns"
                 )
+        elif "LFTagPolicy" in resource:
+            problems += lf_tag_problems(grant, who, rb)
+        else:
+            for probe in rb.probes:
+                table = probe.table
+                if not on_table(resource, table.database, table.name):
+                    continue
+                if _principal(grant) == IAM_ALLOWED_PRINCIPALS:
+                    problems.append(
+                        f"IAMAllowedPrincipals holds {sorted(held)} on {table.qualified}: IAM alone decides, "
+                        f"so every principal reads every column, {', '.join(probe.hidden)} included: {resource}"
+                    )
+                    continue
+                opened, how = opened_columns(resource, probe.hidden, rb.filters)
+                if opened:
+                    problems.append(
+                        f"{who} holds SELECT on {', '.join(opened)} of {table.qualified} through {how}: {resource}"
+                    )
     for key in ("CreateDatabaseDefaultPermissions", "CreateTableDefaultPermissions"):
         if any(_principal(p) == IAM_ALLOWED_PRINCIPALS for p in rb.settings.get(key) or []):
             problems.append(f"the data lake settings' {key} still give IAMAllowedPrincipals new databases/tables")
     return problems
 
 
+def _no_access(record: QueryRecord) -> bool:
+    return (
+        not record.ok and bool(NO_ACCESS.search(record.error or "")) and "COLUMN_NOT_FOUND" not in (record.error or "")
+    )
+
+
 def select_all_problems(rb: SecurityReadback) -> list[str]:
-    """The analyst's ``SELECT *``: it must succeed, return rows, and have no hidden column."""
+    """The analyst's ``SELECT *`` of every table: no hidden column; on Gold users it must also return rows."""
     problems: list[str] = []
     if rb.analyst_caller_arn and rb.analyst_caller_arn == rb.privileged_arn:
         problems.append("the analyst queries ran as the privileged principal: the role was not assumed")
-    if not rb.select_all.ok:
-        return [*problems, f"the analyst's SELECT * on {rb.qualified} failed: {rb.select_all.error}"]
-    seen = [c for c in rb.select_all.columns if c.lower() in {h.lower() for h in rb.hidden}]
-    if seen:
-        problems.append(f"the analyst's SELECT * on {rb.qualified} returns {', '.join(seen)}")
-    if not rb.select_all.row_count:
-        problems.append(f"the analyst's SELECT * on {rb.qualified} returned no rows: nothing shows the grant works")
+    for probe in rb.probes:
+        table, record = probe.table, probe.select_all
+        gold = table.qualified.lower() == rb.gold_users.lower()
+        if record.ok:
+            seen = [c for c in record.columns if c.lower() in {h.lower() for h in probe.hidden}]
+            if seen:
+                problems.append(f"the analyst's SELECT * on {table.qualified} returns {', '.join(seen)}")
+            if gold and not record.row_count:
+                problems.append(
+                    f"the analyst's SELECT * on {table.qualified} returned no rows: nothing shows the grant works"
+                )
+        elif gold:
+            problems.append(f"the analyst's SELECT * on {table.qualified} failed: {record.error}")
+        elif not _no_access(record):
+            problems.append(
+                f"the analyst's SELECT * on {table.qualified} failed, but not as access denied, so it proves "
+                f"nothing: {record.error}"
+            )
     return problems
 
 
 def denied_problems(rb: SecurityReadback) -> list[str]:
-    """The analyst naming a hidden column must fail with Athena's COLUMN_NOT_FOUND."""
+    """The analyst naming a hidden column fails: COLUMN_NOT_FOUND, or no access to the table at all."""
     problems: list[str] = []
-    for column, record in rb.denied.items():
-        if record.ok:
-            problems.append(f"the analyst read {column}: `{record.sql}` succeeded")
-        elif not column_denied(column).search(record.error or ""):
-            problems.append(f"the analyst's `{record.sql}` failed, but not with COLUMN_NOT_FOUND: {record.error}")
+    for probe in rb.probes:
+        for column, record in probe.denied.items():
+            if record.ok:
+                problems.append(f"the analyst read {column} of {probe.table.qualified}: `{record.sql}` succeeded")
+            elif column_denied(column).search(record.error or ""):
+                continue
+            elif probe.select_all.ok or not _no_access(record):
+                problems.append(
+                    f"the analyst's `{record.sql}` on {probe.table.qualified} failed, but not with COLUMN_NOT_FOUND: "
+                    f"{record.error}"
+                )
     return problems
 
 
 def privileged_problems(rb: SecurityReadback) -> list[str]:
-    """A privileged principal must find every hidden column holding values, or the denial proves nothing."""
-    if not rb.privileged.ok:
-        return [f"the privileged principal could not read {', '.join(rb.hidden)}: {rb.privileged.error}"]
-    values = dict(zip(rb.privileged.columns, rb.privileged.rows[0], strict=True)) if rb.privileged.rows else {}
+    """A privileged principal must find every hidden column holding values in Gold users."""
+    gold = next((p for p in rb.probes if p.table.qualified.lower() == rb.gold_users.lower()), None)
+    if gold is None:
+        return [
+            f"{rb.gold_users} has no {', '.join(rb.hidden)} column in the Glue catalog: the analyst's denial "
+            "cannot be told from a missing column"
+        ]
+    if not gold.privileged.ok:
+        return [
+            f"the privileged principal could not read {', '.join(gold.hidden)} of {rb.gold_users}: "
+            f"{gold.privileged.error}"
+        ]
+    row = gold.privileged.rows[0] if gold.privileged.rows else []
+    values = dict(zip(gold.privileged.columns, row, strict=False))
+    missing = [c for c in rb.hidden if c.lower() not in {h.lower() for h in gold.hidden}]
     return [
-        f"{column} holds no values for the privileged principal: the analyst's denial proves nothing"
-        for column in rb.hidden
+        f"{rb.gold_users} has no {c} column in the Glue catalog: the analyst's denial proves nothing" for c in missing
+    ] + [
+        f"{column} holds no values in {rb.gold_users} for the privileged principal: the analyst's denial proves nothing"
+        for column in gold.hidden
         if not values.get(f"{column.lower()}_values")
     ]
 
 
+def iam_problems(rb: SecurityReadback) -> tuple[list[str], list[dict[str, Any]]]:
+    """The analyst role's own IAM policies reading lake objects from S3 (Lake Formation never sees those reads)."""
+    return object_read_problems(rb.identity_policies, rb.boundary, rb.lake_objects)
+
+
+def _queries(rb: SecurityReadback) -> list[dict[str, Any]]:
+    analyst = rb.analyst_caller_arn or rb.analyst_role_arn
+    records: list[dict[str, Any]] = []
+    for probe in rb.probes:
+        table = probe.table.qualified
+        records.append({**probe.privileged.to_dict(), "principal": rb.privileged_arn, "table": table})
+        records.append({**probe.select_all.to_dict(), "principal": analyst, "table": table})
+        records += [{**r.to_dict(), "principal": analyst, "table": table} for r in probe.denied.values()]
+    return records
+
+
 def judge_security(rb: SecurityReadback) -> Outcome:
-    """Pass when the analyst cannot see the hidden columns, a privileged principal can, and no grant opens them."""
+    """Pass when no table shows the hidden columns to the analyst, Gold users holds them, and nothing opens them."""
+    iam, decisions = iam_problems(rb)
     by_kind = {
         "select_all": select_all_problems(rb),
         "denied": denied_problems(rb),
         "privileged": privileged_problems(rb),
         "grants": grant_problems(rb),
+        "iam": iam,
     }
     problems = [p for found in by_kind.values() for p in found]
-    records = [
-        {**rb.privileged.to_dict(), "principal": rb.privileged_arn},
-        {**rb.select_all.to_dict(), "principal": rb.analyst_caller_arn or rb.analyst_role_arn},
-        *({**r.to_dict(), "principal": rb.analyst_caller_arn or rb.analyst_role_arn} for r in rb.denied.values()),
-    ]
+    outcome_of = {p.table.qualified: p for p in rb.probes}
+    read = sorted(
+        q
+        for q, p in outcome_of.items()
+        if any(r.ok for r in p.denied.values())
+        or (p.select_all.ok and any(c.lower() in {h.lower() for h in p.hidden} for c in p.select_all.columns))
+    )
+    no_access = sorted(q for q, p in outcome_of.items() if _no_access(p.select_all) and q not in read)
     measured = {
-        "analyst_columns": rb.select_all.columns,
-        "analyst_rows": rb.select_all.row_count,
-        "hidden_denied": sorted(c for c, r in rb.denied.items() if column_denied(c).search(r.error or "")),
+        "tables_with_hidden_columns": sorted(outcome_of),
+        "analyst_reads_hidden": read,
+        "analyst_column_hidden": sorted(
+            q
+            for q, p in outcome_of.items()
+            if p.select_all.ok and all(column_denied(c).search(r.error or "") for c, r in p.denied.items())
+        ),
+        "analyst_no_access": no_access,
         "grant_problems": len(by_kind["grants"]),
+        "iam_problems": len(iam),
     }
     details: dict[str, Any] = {
-        "table": rb.qualified,
         "hidden_columns": rb.hidden,
+        "gold_users": rb.gold_users,
+        "databases": rb.databases,
+        "tables": [
+            {
+                "table": p.table.qualified,
+                "hidden": p.hidden,
+                "location": p.table.location,
+                "metadata_location": p.table.metadata_location,
+            }
+            for p in rb.probes
+        ],
         "principals": {
             "analyst_role": rb.analyst_role_arn,
             "analyst_session": rb.analyst_caller_arn,
             "privileged": rb.privileged_arn,
         },
-        "queries": records,
+        "queries": _queries(rb),
         "data_lake_settings": {
             k: rb.settings.get(k)
             for k in (
@@ -312,16 +719,41 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         },
         "grants": rb.grants,
         "data_cells_filters": rb.filters,
+        "lf_tags": rb.lf_tags,
+        "lf_tag_expressions": rb.tag_expressions,
+        "iam": {
+            "policies": [{"source": p.source, "document": p.document} for p in rb.identity_policies],
+            "permissions_boundary": None
+            if rb.boundary is None
+            else {"source": rb.boundary.source, "document": rb.boundary.document},
+            "lake_objects_tried": rb.lake_objects,
+            "statements_allowing_reads": decisions,
+        },
         "problems": by_kind,
     }
+    if rb.notes:
+        details["notes"] = rb.notes
     if rb.read_errors:
         details["read_errors"] = rb.read_errors
-    threshold = f"{', '.join(rb.hidden)} hidden from the analyst, readable by a privileged principal, no grant opens it"
+    threshold = (
+        f"{', '.join(rb.hidden)} hidden from the analyst in every catalog table, readable by a privileged principal "
+        f"in {rb.gold_users}, no Lake Formation grant or IAM policy opens it"
+    )
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         return Outcome.judged(False, measured, threshold, f"{problems[0]}{more}", details)
+    if rb.read_errors:
+        more = f" (and {len(rb.read_errors) - 1} more)" if len(rb.read_errors) > 1 else ""
+        return Outcome.error(f"{rb.read_errors[0]}{more}", threshold, details, measured)
     return Outcome.judged(True, measured, threshold, None, details)
 
 
-def check_security(target: Target, outputs: Mapping[str, Any]) -> Outcome:
-    return judge_security(read_security(target, outputs))
+def check_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[str] = PLAN_HIDDEN) -> Outcome:
+    """Exit check 6 on a deployed stack; ``hidden`` is the plan's column(s), never the stack's."""
+    try:
+        rb = read_security(target, outputs, hidden)
+    except SecurityReadError as err:
+        return Outcome.error(str(err))
+    except (ClientError, BotoCoreError) as err:
+        return Outcome.error(f"could not read what exit check 6 needs: {err}")
+    return judge_security(rb)

@@ -1,4 +1,4 @@
-"""Exit check 6's judging, and the Lake Formation rules the emulator's Athena applies, without a stack."""
+"""Exit check 6's judging, the IAM evaluator, and the Lake Formation rules the emulator's Athena applies."""
 
 from __future__ import annotations
 
@@ -9,17 +9,30 @@ from typing import Any
 import pytest
 
 from lakehouse.athena import QueryRecord
-from lakehouse.checks.security import SecurityReadback, column_denied, judge_security
+from lakehouse.checks.iam_access import Policy, decide
+from lakehouse.checks.security import (
+    CatalogTable,
+    SecurityReadback,
+    TableProbe,
+    column_denied,
+    judge_security,
+)
 from lakehouse.config import project_root
-from lakehouse.emulator.sql.access import Access, RowFilterNotEmulated
+from lakehouse.emulator.sql.access import Access
+from lakehouse.outcome import Status
 
-DB, TABLE = "gold", "users"
-ANALYST = "arn:aws:iam::123456789012:role/lh-analyst"
-ADMIN = "arn:aws:iam::123456789012:user/deployer"
+ACCOUNT = "123456789012"
+DB, TABLE = "lh_gold", "users"
+BRONZE, SILVER = "lh_bronze", "lh_silver"
+ANALYST = f"arn:aws:iam::{ACCOUNT}:role/lh-analyst"
+SESSION = f"arn:aws:sts::{ACCOUNT}:assumed-role/lh-analyst/lakehouse-exit6"
+ADMIN = f"arn:aws:iam::{ACCOUNT}:user/deployer"
+BUCKETS = {"bronze": "lh-bronze-1", "silver": "lh-silver-1", "gold": "lh-gold-1", "results": "lh-athena-results-1"}
 DENIED = (
     "COLUMN_NOT_FOUND: line 1:8: Column 'ssn' cannot be resolved or requester is not authorized to access "
     "requested resources"
 )
+NO_ACCESS = "Insufficient permissions to execute the query. Insufficient Lake Formation permission(s) on {t}"
 COLUMNS = ["user_id", "email", "ssn", "country"]
 
 
@@ -38,60 +51,135 @@ EXCLUDING_SSN = grant(
     "SELECT",
 )
 
+#: The analyst's inline policy as infra/iam.tf writes it: no S3 read on the data buckets.
+ANALYST_POLICY = Policy.parse(
+    "inline policy lakehouse-analyst",
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Sid": "RunQueriesInWorkgroup", "Effect": "Allow", "Action": ["athena:*"], "Resource": "arn:aws:athena:*"},
+            {
+                "Sid": "ListResultsBucket",
+                "Effect": "Allow",
+                "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+                "Resource": f"arn:aws:s3:::{BUCKETS['results']}",
+            },
+            {
+                "Sid": "ReadWriteQueryResults",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:PutObject"],
+                "Resource": f"arn:aws:s3:::{BUCKETS['results']}/analyst/*",
+            },
+            {
+                "Sid": "LakeFormationCredentialVending",
+                "Effect": "Allow",
+                "Action": "lakeformation:GetDataAccess",
+                "Resource": "*",
+            },
+        ],
+    },
+)
+
+
+def ok(sql: str, columns: list[str], rows: list[list[Any]]) -> QueryRecord:
+    return QueryRecord(sql=sql, columns=columns, rows=rows, row_count=len(rows))
+
+
+def probe(database: str, name: str, analyst: str, location: str) -> TableProbe:
+    """A table holding ssn; ``analyst`` is what the analyst got: "hidden", "no access" or "reads"."""
+    table = CatalogTable(database, name, ["user_id", "email", "ssn", "country"], location)
+    q = table.qualified
+    if analyst == "hidden":
+        select_all, denied = ok(f"SELECT * FROM {q}", ["user_id", "email", "country"], [[1, "a", "JP"]]), DENIED
+    elif analyst == "no access":
+        select_all = QueryRecord(sql=f"SELECT * FROM {q}", error=NO_ACCESS.format(t=q))
+        denied = NO_ACCESS.format(t=q)
+    else:
+        select_all, denied = ok(f"SELECT * FROM {q}", COLUMNS, [[1, "a", "123-45-6789", "JP"]]), ""
+    ssn = (
+        ok(f'SELECT "ssn" FROM {q} LIMIT 1', ["ssn"], [["123-45-6789"]])
+        if analyst == "reads"
+        else QueryRecord(sql=f'SELECT "ssn" FROM {q} LIMIT 1', error=denied)
+    )
+    privileged = ok(f"SELECT count(*) ... FROM {q}", ["row_count", "ssn_values"], [[20, 20]])
+    return TableProbe(table, ["ssn"], select_all, {"ssn": ssn}, privileged)
+
 
 def healthy() -> SecurityReadback:
     return SecurityReadback(
-        database=DB,
-        table=TABLE,
         hidden=["ssn"],
+        gold_database=DB,
         analyst_role_arn=ANALYST,
-        analyst_caller_arn="arn:aws:sts::123456789012:assumed-role/lh-analyst/lakehouse-exit6",
+        analyst_caller_arn=SESSION,
         privileged_arn=ADMIN,
-        select_all=QueryRecord(
-            sql="SELECT * FROM gold.users", columns=["user_id", "email"], rows=[[1, "a"]], row_count=1
-        ),
-        denied={"ssn": QueryRecord(sql='SELECT "ssn" FROM gold.users LIMIT 1', error=DENIED)},
-        privileged=QueryRecord(sql="SELECT count(*) ...", columns=["row_count", "ssn_values"], rows=[[20, 20]]),
+        account_id=ACCOUNT,
+        probes=[
+            probe(BRONZE, "users_csv", "no access", f"s3://{BUCKETS['bronze']}/raw/users/"),
+            probe(SILVER, "users", "no access", f"s3://{BUCKETS['silver']}/users/"),
+            probe(SILVER, "users_rejected", "no access", f"s3://{BUCKETS['silver']}/users_rejected/"),
+            probe(DB, TABLE, "hidden", f"s3://{BUCKETS['gold']}/users/"),
+        ],
+        databases=[BRONZE, SILVER, DB, "default"],
         settings={"DataLakeAdmins": [{"DataLakePrincipalIdentifier": ADMIN}]},
-        grants=[EXCLUDING_SSN],
+        grants=[
+            EXCLUDING_SSN,
+            grant(ANALYST, {"Database": {"Name": DB}}, "DESCRIBE"),
+            grant(f"arn:aws:iam::{ACCOUNT}:role/lh-pipeline", {"Table": {"DatabaseName": DB, "Name": TABLE}}, "ALL"),
+        ],
+        identity_policies=[ANALYST_POLICY],
+        lake_objects={
+            BUCKETS["bronze"]: ["raw/users/lakehouse-exit6-probe", "raw/users/users.csv"],
+            BUCKETS["silver"]: ["users/data/00000.parquet", "users/lakehouse-exit6-probe"],
+            BUCKETS["gold"]: ["users/lakehouse-exit6-probe", "users/metadata/00001.metadata.json"],
+        },
     )
+
+
+def problems(rb: SecurityReadback, kind: str) -> list[str]:
+    return list(judge_security(rb).details["problems"][kind])
 
 
 def test_a_healthy_readback_passes_with_its_evidence() -> None:
     result = judge_security(healthy())
     assert result.passed, result.reason
-    assert result.measured["hidden_denied"] == ["ssn"]
-    assert [q["principal"] for q in result.details["queries"]] == [
-        ADMIN,
-        healthy().analyst_caller_arn,
-        healthy().analyst_caller_arn,
+    assert result.measured["analyst_column_hidden"] == [f"{DB}.{TABLE}"]
+    assert result.measured["analyst_no_access"] == [
+        f"{BRONZE}.users_csv",
+        f"{SILVER}.users",
+        f"{SILVER}.users_rejected",
     ]
-    assert result.details["grants"] == [EXCLUDING_SSN]
+    assert result.measured["analyst_reads_hidden"] == []
+    gold = [q for q in result.details["queries"] if q["table"] == f"{DB}.{TABLE}"]
+    assert [q["principal"] for q in gold] == [ADMIN, SESSION, SESSION]
+    assert result.details["grants"][0] == EXCLUDING_SSN
+
+
+# -- what the analyst's queries show ---------------------------------------------------------------------
+
+
+def _gold(rb: SecurityReadback, **change: Any) -> SecurityReadback:
+    rb.probes[-1] = replace(rb.probes[-1], **change)
+    return rb
 
 
 @pytest.mark.parametrize(
     ("change", "kind", "reason"),
     [
         (
-            {"select_all": QueryRecord(sql="SELECT *", columns=["user_id", "SSN"], rows=[[1, "x"]], row_count=1)},
+            {"select_all": ok("SELECT *", ["user_id", "SSN"], [[1, "x"]])},
             "select_all",
-            "the analyst's SELECT * on gold.users returns SSN",
+            f"the analyst's SELECT * on {DB}.users returns SSN",
         ),
-        (
-            {"select_all": QueryRecord(sql="SELECT *", columns=["user_id"], rows=[], row_count=0)},
-            "select_all",
-            "returned no rows",
-        ),
+        ({"select_all": ok("SELECT *", ["user_id"], [])}, "select_all", "returned no rows"),
         (
             {"select_all": QueryRecord(sql="SELECT *", error="boom")},
             "select_all",
-            "SELECT * on gold.users failed: boom",
+            f"SELECT * on {DB}.users failed: boom",
         ),
-        ({"analyst_caller_arn": ADMIN}, "select_all", "the role was not assumed"),
         (
-            {"denied": {"ssn": QueryRecord(sql="SELECT ssn", columns=["ssn"], rows=[["1"]])}},
+            {"denied": {"ssn": ok("SELECT ssn", ["ssn"], [["1"]])}},
             "denied",
-            "the analyst read ssn",
+            f"the analyst read ssn of {DB}.users",
         ),
         (
             {"denied": {"ssn": QueryRecord(sql="SELECT ssn", error="Insufficient Lake Formation permission(s)")}},
@@ -99,9 +187,9 @@ def test_a_healthy_readback_passes_with_its_evidence() -> None:
             "not with COLUMN_NOT_FOUND",
         ),
         (
-            {"privileged": QueryRecord(sql="SELECT count", columns=["row_count", "ssn_values"], rows=[[20, 0]])},
+            {"privileged": ok("SELECT count", ["row_count", "ssn_values"], [[20, 0]])},
             "privileged",
-            "ssn holds no values for the privileged principal",
+            f"ssn holds no values in {DB}.users for the privileged principal",
         ),
         (
             {"privileged": QueryRecord(sql="SELECT count", error="COLUMN_NOT_FOUND: ssn")},
@@ -110,11 +198,62 @@ def test_a_healthy_readback_passes_with_its_evidence() -> None:
         ),
     ],
 )
-def test_what_the_queries_show_fails_the_check(change: dict[str, Any], kind: str, reason: str) -> None:
-    result = judge_security(replace(healthy(), **change))
-    assert not result.passed
+def test_what_the_gold_queries_show_fails_the_check(change: dict[str, Any], kind: str, reason: str) -> None:
+    result = judge_security(_gold(healthy(), **change))
+    assert result.status is Status.FAILED
     assert any(reason in p for p in result.details["problems"][kind]), result.details["problems"]
     assert result.reason and result.reason.startswith(result.details["problems"][kind][0][:20])
+
+
+def test_the_role_not_assumed_fails_the_check() -> None:
+    assert "the role was not assumed" in problems(replace(healthy(), analyst_caller_arn=ADMIN), "select_all")[0]
+
+
+@pytest.mark.parametrize("index", [0, 1, 2], ids=["bronze-csv", "silver-users", "silver-rejected"])
+def test_the_analyst_reading_ssn_in_any_table_fails_the_check(index: int) -> None:
+    rb = healthy()
+    name = rb.probes[index].table
+    rb.probes[index] = probe(name.database, name.name, "reads", name.location or "")
+    result = judge_security(rb)
+    assert not result.passed
+    assert f"the analyst's SELECT * on {name.qualified} returns ssn" in problems(rb, "select_all")
+    assert f"the analyst read ssn of {name.qualified}" in problems(rb, "denied")[0]
+    assert result.measured["analyst_reads_hidden"] == [name.qualified]
+
+
+def test_a_table_failing_for_another_reason_than_access_proves_nothing() -> None:
+    rb = healthy()
+    rb.probes[1].select_all = QueryRecord(sql="SELECT *", error="HIVE_CURSOR_ERROR: bad file")
+    rb.probes[1].denied["ssn"] = QueryRecord(sql="SELECT ssn", error="HIVE_CURSOR_ERROR: bad file")
+    assert "failed, but not as access denied" in problems(rb, "select_all")[0]
+    assert "not with COLUMN_NOT_FOUND" in problems(rb, "denied")[0]
+
+
+def test_gold_users_without_ssn_in_the_catalog_fails_the_check() -> None:
+    rb = healthy()
+    rb.probes.pop()
+    assert f"{DB}.users has no ssn column in the Glue catalog" in problems(rb, "privileged")[0]
+
+
+def test_a_stack_hiding_email_instead_of_ssn_still_has_ssn_tested() -> None:
+    """The stack excludes email from its grant; the check's column is the plan's ssn, so it fails."""
+    rb = healthy()
+    rb.grants[0] = grant(
+        ANALYST,
+        {"TableWithColumns": {"DatabaseName": DB, "Name": TABLE, "ColumnWildcard": {"ExcludedColumnNames": ["email"]}}},
+        "SELECT",
+    )
+    rb.probes[-1] = probe(DB, TABLE, "reads", f"s3://{BUCKETS['gold']}/users/")
+    result = judge_security(rb)
+    assert not result.passed
+    assert result.threshold.startswith("ssn hidden from the analyst in every catalog table")
+    assert any(
+        "the analyst holds SELECT on ssn of lh_gold.users through a column wildcard" in p
+        for p in problems(rb, "grants")
+    )
+
+
+# -- grants read back ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -123,19 +262,66 @@ def test_what_the_queries_show_fails_the_check(change: dict[str, Any], kind: str
         (
             [grant("IAM_ALLOWED_PRINCIPALS", {"Table": {"DatabaseName": DB, "Name": TABLE}}, "ALL")],
             {},
-            "IAMAllowedPrincipals holds ['ALL'] on gold.users",
+            f"IAMAllowedPrincipals holds ['ALL'] on {DB}.users",
         ),
         (
-            [grant("IAM_ALLOWED_PRINCIPALS", {"Table": {"DatabaseName": DB, "TableWildcard": {}}}, "ALL")],
+            [grant("IAM_ALLOWED_PRINCIPALS", {"Table": {"DatabaseName": SILVER, "TableWildcard": {}}}, "ALL")],
             {},
-            "IAMAllowedPrincipals holds",
+            f"IAMAllowedPrincipals holds ['ALL'] on {SILVER}.users_rejected",
         ),
         ([], {"DataLakeAdmins": [{"DataLakePrincipalIdentifier": ANALYST}]}, "is a data lake admin"),
         ([], {"ReadOnlyAdmins": [{"DataLakePrincipalIdentifier": ANALYST}]}, "is a read-only data lake admin"),
         (
             [grant(ANALYST, {"Table": {"DatabaseName": DB, "Name": "USERS"}}, "SELECT")],
             {},
-            "the analyst holds SELECT on ssn of gold.users through a table-level grant",
+            f"the analyst holds SELECT on ssn of {DB}.users through a table-level grant",
+        ),
+        (
+            [grant(ANALYST, {"Table": {"DatabaseName": SILVER, "Name": "users"}}, "SELECT")],
+            {},
+            f"the analyst holds SELECT on ssn of {SILVER}.users through a table-level grant",
+        ),
+        (
+            [grant(ANALYST, {"Table": {"DatabaseName": SILVER, "Name": "users_rejected"}}, "SELECT")],
+            {},
+            f"the analyst holds SELECT on ssn of {SILVER}.users_rejected",
+        ),
+        (
+            [
+                grant(
+                    ANALYST,
+                    {"TableWithColumns": {"DatabaseName": BRONZE, "Name": "users_csv", "ColumnNames": ["ssn"]}},
+                    "SELECT",
+                )
+            ],
+            {},
+            f"the analyst holds SELECT on ssn of {BRONZE}.users_csv through a grant naming it",
+        ),
+        (
+            [grant(ANALYST, {"Table": {"DatabaseName": BRONZE, "TableWildcard": {}}}, "SELECT")],
+            {},
+            f"the analyst holds SELECT on ssn of {BRONZE}.users_csv through a database-wide grant "
+            f"(TableWildcard on {BRONZE})",
+        ),
+        (
+            [grant(ANALYST, {"Database": {"Name": SILVER}}, "ALL")],
+            {},
+            f"the analyst holds ['ALL'] on database {SILVER}, which holds {SILVER}.users, {SILVER}.users_rejected",
+        ),
+        (
+            [grant(ANALYST, {"Catalog": {}}, "ALL")],
+            {},
+            "the analyst holds ['ALL'] on the whole catalog",
+        ),
+        (
+            [grant("IAM_ALLOWED_PRINCIPALS", {"Catalog": {"Id": ACCOUNT}}, "SUPER_USER")],
+            {},
+            "IAMAllowedPrincipals (every IAM principal, the analyst too) holds ['SUPER_USER'] on the whole catalog",
+        ),
+        (
+            [grant(ACCOUNT, {"Table": {"DatabaseName": SILVER, "Name": "users"}}, "SELECT")],
+            {},
+            f"the whole account {ACCOUNT} holds SELECT on ssn of {SILVER}.users",
         ),
         (
             [
@@ -152,6 +338,18 @@ def test_what_the_queries_show_fails_the_check(change: dict[str, Any], kind: str
             [grant(ANALYST, {"DataCellsFilter": {"DatabaseName": DB, "TableName": TABLE, "Name": "f"}}, "SELECT")],
             {},
             "through data cells filter f",
+        ),
+        (
+            [
+                grant(
+                    ANALYST,
+                    {"DataCellsFilter": {"DatabaseName": SILVER, "TableName": "users", "Name": "gone"}},
+                    "SELECT",
+                )
+            ],
+            {},
+            f"the analyst holds SELECT on ssn of {SILVER}.users through data cells filter gone, which does not "
+            "exist or could not be read",
         ),
         (
             [],
@@ -172,20 +370,243 @@ def test_grants_that_open_ssn_fail_the_check(
     rb.settings = {**rb.settings, **settings}
     rb.filters = [{"Name": "f", "DatabaseName": DB, "TableName": TABLE, "ColumnWildcard": {}}]
     result = judge_security(rb)
-    assert not result.passed
+    assert result.status is Status.FAILED
     assert any(reason in p for p in result.details["problems"]["grants"]), result.details["problems"]["grants"]
 
 
 def test_grants_that_keep_ssn_hidden_pass() -> None:
     rb = healthy()
+    rb.filters = [{"Name": "no_ssn", "DatabaseName": DB, "TableName": TABLE, "ColumnNames": ["email"]}]
     rb.grants = [
         *rb.grants,
         grant(ANALYST, {"TableWithColumns": {"DatabaseName": DB, "Name": TABLE, "ColumnNames": ["email"]}}, "SELECT"),
+        grant(ANALYST, {"DataCellsFilter": {"DatabaseName": DB, "TableName": TABLE, "Name": "NO_SSN"}}, "SELECT"),
         grant(ANALYST, {"Table": {"DatabaseName": DB, "Name": "orders"}}, "SELECT"),
         grant(ANALYST, {"Table": {"DatabaseName": DB, "Name": TABLE}}, "DESCRIBE"),
-        grant("IAM_ALLOWED_PRINCIPALS", {"Table": {"DatabaseName": "silver", "Name": TABLE}}, "ALL"),
+        grant(ANALYST, {"Database": {"Name": SILVER}}, "DESCRIBE"),
+        grant(ANALYST, {"Catalog": {}}, "DESCRIBE"),
+        grant("IAM_ALLOWED_PRINCIPALS", {"Table": {"DatabaseName": "other", "Name": TABLE}}, "ALL"),
+        grant(f"arn:aws:iam::{ACCOUNT}:role/other", {"Table": {"DatabaseName": SILVER, "Name": TABLE}}, "ALL"),
     ]
+    result = judge_security(rb)
+    assert result.passed, result.reason
+
+
+def _tag_grant(expression: list[dict[str, Any]] | None = None, name: str | None = None) -> dict[str, Any]:
+    policy: dict[str, Any] = {"ResourceType": "TABLE"}
+    if expression is not None:
+        policy["Expression"] = expression
+    if name is not None:
+        policy["ExpressionName"] = name
+    return grant(ANALYST, {"LFTagPolicy": policy}, "SELECT")
+
+
+PII_TAGS: dict[str, Any] = {
+    "LFTagOnDatabase": [{"TagKey": "layer", "TagValues": ["silver"]}],
+    "LFTagsOnTable": [{"TagKey": "pii", "TagValues": ["no"]}],
+    "LFTagsOnColumns": [{"Name": "ssn", "LFTags": [{"TagKey": "pii", "TagValues": ["yes"]}]}],
+}
+
+
+def test_an_lf_tag_expression_matching_the_ssn_column_fails_the_check() -> None:
+    rb = healthy()
+    rb.grants.append(_tag_grant([{"TagKey": "layer", "TagValues": ["silver"]}]))
+    rb.lf_tags = {p.table.qualified: dict[str, Any]() for p in rb.probes}
+    rb.lf_tags[f"{SILVER}.users"] = PII_TAGS
+    found = problems(rb, "grants")
+    assert found == [
+        f"the analyst holds ['SELECT'] on ssn of {SILVER}.users through LF-Tag expression "
+        "[{'TagKey': 'layer', 'TagValues': ['silver']}] (TABLE)"
+    ]
+
+
+def test_an_lf_tag_expression_leaving_the_ssn_column_out_passes() -> None:
+    rb = healthy()
+    rb.grants.append(_tag_grant([{"TagKey": "pii", "TagValues": ["no"]}]))
+    rb.lf_tags = {p.table.qualified: dict[str, Any]() for p in rb.probes}
+    rb.lf_tags[f"{SILVER}.users"] = PII_TAGS
+    assert problems(rb, "grants") == []
+
+
+@pytest.mark.parametrize(
+    ("tags", "expressions", "grant_made", "reason"),
+    [
+        ({}, {}, _tag_grant([{"TagKey": "pii", "TagValues": ["*"]}]), "could not be read (not read)"),
+        (
+            {f"{DB}.users": "AccessDeniedException: no"},
+            {},
+            _tag_grant([{"TagKey": "pii", "TagValues": ["*"]}]),
+            "the LF-Tags of lh_gold.users could not be read (AccessDeniedException: no)",
+        ),
+        (
+            {},
+            {"saved": "EntityNotFoundException"},
+            _tag_grant(name="saved"),
+            "LF-Tag expression saved, which could not be resolved",
+        ),
+    ],
+)
+def test_an_lf_tag_grant_that_cannot_be_resolved_fails_the_check(
+    tags: dict[str, Any], expressions: dict[str, Any], grant_made: dict[str, Any], reason: str
+) -> None:
+    rb = healthy()
+    rb.grants.append(grant_made)
+    rb.lf_tags, rb.tag_expressions = tags, expressions
+    result = judge_security(rb)
+    assert result.status is Status.FAILED
+    assert any(reason in p for p in result.details["problems"]["grants"]), result.details["problems"]["grants"]
+
+
+def test_unreadable_grants_end_the_check_in_error_never_passed() -> None:
+    rb = healthy()
+    rb.grants, rb.read_errors = [], ["could not read the Lake Formation grants: AccessDeniedException"]
+    result = judge_security(rb)
+    assert result.status is Status.ERROR
+    assert result.reason == "could not read the Lake Formation grants: AccessDeniedException"
+
+
+def test_a_culprit_found_despite_a_read_error_fails_the_check() -> None:
+    rb = healthy()
+    rb.read_errors = ["could not read the data cells filters: boom"]
+    rb.grants.append(grant(ANALYST, {"Table": {"DatabaseName": SILVER, "Name": "users"}}, "SELECT"))
+    result = judge_security(rb)
+    assert result.status is Status.FAILED
+    assert result.details["read_errors"] == rb.read_errors
+
+
+# -- the analyst role's IAM policies ------------------------------------------------------------------------
+
+
+def _policy(source: str, *statements: dict[str, Any]) -> Policy:
+    return Policy.parse(source, {"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def _allow(action: Any, resource: Any, sid: str = "Open", effect: str = "Allow", **more: Any) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": effect, "Action": action, "Resource": resource, **more}
+
+
+@pytest.mark.parametrize(
+    ("policy", "reason"),
+    [
+        (
+            _policy("inline policy debug", _allow("s3:GetObject", f"arn:aws:s3:::{BUCKETS['silver']}/*")),
+            f"the analyst role reads lake bucket {BUCKETS['silver']} directly from S3, around Lake Formation: "
+            f"statement Open of inline policy debug allows s3:GetObject on arn:aws:s3:::{BUCKETS['silver']}/",
+        ),
+        (
+            _policy(
+                "attached policy arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess", _allow(["s3:Get*", "s3:List*"], "*")
+            ),
+            f"lake bucket {BUCKETS['bronze']} directly from S3, around Lake Formation: statement Open of attached "
+            "policy arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess allows s3:GetObject",
+        ),
+        (_policy("attached policy admin", _allow("*", "*")), f"lake bucket {BUCKETS['gold']}"),
+        (_policy("inline policy s3", _allow("S3:*", "arn:aws:s3:::lh-*")), f"lake bucket {BUCKETS['gold']}"),
+        (
+            _policy(
+                "inline policy raw",
+                _allow("s3:getobjectversion", f"arn:aws:s3:::{BUCKETS['bronze']}/raw/users/users.csv"),
+            ),
+            f"allows s3:GetObjectVersion on arn:aws:s3:::{BUCKETS['bronze']}/raw/users/users.csv",
+        ),
+        (
+            _policy("inline policy not", {"Sid": "Broad", "Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}),
+            "statement Broad of inline policy not (counted as matching: NotAction) allows s3:GetObject",
+        ),
+        (
+            _policy(
+                "inline policy cond",
+                _allow("s3:GetObject", "*", Condition={"Bool": {"aws:SecureTransport": "true"}}),
+            ),
+            "(counted as matching: Condition not evaluated)",
+        ),
+    ],
+)
+def test_iam_policies_that_read_the_lake_buckets_fail_the_check(policy: Policy, reason: str) -> None:
+    rb = healthy()
+    rb.identity_policies = [*rb.identity_policies, policy]
+    result = judge_security(rb)
+    assert result.status is Status.FAILED
+    assert any(reason in p for p in result.details["problems"]["iam"]), result.details["problems"]["iam"]
+
+
+def test_an_iam_policy_read_of_other_buckets_passes() -> None:
+    rb = healthy()
+    rb.identity_policies.append(
+        _policy(
+            "inline policy elsewhere",
+            _allow("s3:GetObject", "arn:aws:s3:::someone-else/*"),
+            _allow("s3:PutObject", f"arn:aws:s3:::{BUCKETS['gold']}/*", sid="WriteOnly"),
+            _allow("s3:GetObject", f"arn:aws:s3:::{BUCKETS['silver']}/orders/*", sid="OtherPrefix"),
+        )
+    )
     assert judge_security(rb).passed
+
+
+OPEN_SILVER = _policy("inline policy debug", _allow("s3:GetObject", f"arn:aws:s3:::{BUCKETS['silver']}/*"))
+
+
+@pytest.mark.parametrize(
+    ("identity", "boundary", "opened"),
+    [
+        # a boundary that does not allow S3 reads blocks the identity policy's allow
+        ([OPEN_SILVER], _policy("permissions boundary b", _allow("athena:*", "*")), False),
+        # a boundary that allows everything lets it through
+        ([OPEN_SILVER], _policy("permissions boundary b", _allow("*", "*")), True),
+        # a boundary's explicit deny on the lake wins over its own allow
+        (
+            [OPEN_SILVER],
+            _policy(
+                "permissions boundary b",
+                _allow("*", "*"),
+                _allow("s3:GetObject*", "arn:aws:s3:::lh-silver-*", sid="NoLake", effect="Deny"),
+            ),
+            False,
+        ),
+        # a boundary deny with a condition might not apply: it does not close anything
+        (
+            [OPEN_SILVER],
+            _policy(
+                "permissions boundary b",
+                _allow("*", "*"),
+                _allow("s3:*", "*", sid="Cond", effect="Deny", Condition={"StringEquals": {"aws:x": "y"}}),
+            ),
+            True,
+        ),
+        # a boundary alone grants nothing
+        ([ANALYST_POLICY], _policy("permissions boundary b", _allow("*", "*")), False),
+        # an identity deny wins over an identity allow
+        ([OPEN_SILVER, _policy("inline policy deny", _allow("s3:*", "*", effect="Deny"))], None, False),
+    ],
+    ids=[
+        "boundary-blocks",
+        "boundary-allows",
+        "boundary-denies",
+        "boundary-conditional-deny",
+        "boundary-only",
+        "identity-deny",
+    ],
+)
+def test_a_permissions_boundary_counts_only_where_it_really_closes_the_read(
+    identity: list[Policy], boundary: Policy | None, opened: bool
+) -> None:
+    rb = replace(healthy(), identity_policies=[ANALYST_POLICY, *identity], boundary=boundary)
+    found = problems(rb, "iam")
+    assert bool(found) is opened, found
+    if opened and boundary is not None:
+        assert (
+            "and statement Open of permissions boundary b lets it through" in found[0] or "lets it through" in found[0]
+        )
+
+
+def test_the_evaluator_reads_url_encoded_documents_and_single_statements() -> None:
+    encoded = (
+        "%7B%22Statement%22%3A%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%2"
+        "2s3%3AGetObject%22%2C%22Resource%22%3A%22*%22%7D%7D"
+    )
+    decision = decide([Policy.parse("inline policy p", encoded)], None, "s3:GetObject", "arn:aws:s3:::b/k")
+    assert decision.allowed and decision.allows[0].sid == "#1"
+    assert not decide([Policy.parse("p", {"Statement": []})], None, "s3:GetObject", "arn:aws:s3:::b/k").allowed
 
 
 def test_column_denied_matches_athena_and_qualified_names_only() -> None:
@@ -207,7 +628,7 @@ def test_a_column_wildcard_with_exclusion_leaves_the_column_out_case_insensitive
         ANALYST,
         {
             "TableWithColumns": {
-                "DatabaseName": "GOLD",
+                "DatabaseName": DB.upper(),
                 "Name": TABLE,
                 "ColumnWildcard": {"ExcludedColumnNames": ["SSN"]},
             }
@@ -239,15 +660,6 @@ def test_describe_alone_reads_nothing_and_all_means_every_permission() -> None:
     assert access(describe).readable_columns(DB, TABLE, COLUMNS) is None
     wildcard = grant(ANALYST, {"Table": {"DatabaseName": DB, "TableWildcard": {}}}, "ALL")
     assert {"SELECT", "INSERT", "DELETE"} <= access(wildcard).table_permissions(DB, TABLE)
-
-
-def test_data_cells_filter_columns_apply_and_row_filters_are_refused() -> None:
-    on_filter = grant(ANALYST, {"DataCellsFilter": {"DatabaseName": DB, "TableName": TABLE, "Name": "f"}}, "SELECT")
-    columns_only = {"ColumnNames": ["email"], "RowFilter": {"AllRowsWildcard": {}}}
-    assert access(on_filter, filters={(DB, TABLE, "f"): columns_only}).readable_columns(DB, TABLE, COLUMNS) == ["email"]
-    rows = {"ColumnNames": ["email"], "RowFilter": {"FilterExpression": "country = 'JP'"}}
-    with pytest.raises(RowFilterNotEmulated):
-        access(on_filter, filters={(DB, TABLE, "f"): rows}).readable_columns(DB, TABLE, COLUMNS)
 
 
 # -- Terraform and the pipeline agree on Gold users ----------------------------------------------------
