@@ -72,6 +72,6 @@ Feature: Exit criteria of the Bronze -> Gold lakehouse plan
     Pass condition: Budgets alarm + CloudWatch dashboard with >= 3 metrics
     Verifier: Terraform outputs
 
-    When the budget and the dashboard are read through their APIs
-    Then the budget alarms and the dashboard has at least 3 metrics
-    And the billing alarm on estimated charges has an action
+    When the budget, the billing alarm and the dashboard are read through their APIs
+    Then the budget alarms within the 20 USD monthly cap and the dashboard has at least 3 metric series
+    And the billing alarm on estimated charges can fire within that cap

@@ -1,8 +1,10 @@
-"""Exit check 7: Fin/Obs guards. A budget that alarms, a billing alarm, a dashboard with >= 3 metrics.
+"""Exit check 7: Fin/Obs guards. A budget and a billing alarm that can fire, a dashboard with >= 3 metrics.
 
-Everything is read back through the service APIs (Budgets, CloudWatch), never from
+Everything is read back through the service APIs (Budgets, CloudWatch, SNS), never from
 Terraform state: the check must see what AWS would act on, including changes made
-outside Terraform. Terraform outputs only supply the names to look for.
+outside Terraform. Terraform outputs only name the budget, dashboard and alarm to read;
+the alarm is judged where AWS publishes billing metrics, and every alarm on those metrics
+in us-east-1 is listed in the evidence, so a healthy stray alarm cannot hide a broken one.
 
 Split in two so each half can be tested on its own: ``read_finops`` talks to the
 target (boto3), ``judge_finops`` is a pure function over what was read.
@@ -11,36 +13,50 @@ target (boto3), ``judge_finops`` is a pure function over what was read.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from lakehouse.checks.billing_alarm import (
+    BILLING_ALARM_RULE,
+    BILLING_METRIC,
+    BILLING_NAMESPACE,
+    BILLING_REGION,
+    amount,
+    arn_region,
+    billing_alarm_summary,
+    is_sns_topic,
+    judge_billing_alarm,
+)
+from lakehouse.checks.dashboard_metrics import COUNTING_RULE, MetricCount, count_metric_series
 from lakehouse.config import DEFAULT_MONTHLY_COST_CAP_USD
 from lakehouse.outcome import Outcome
 from lakehouse.target import Target
 
-#: The plan's pass condition: a CloudWatch dashboard with >= 3 metrics.
+__all__ = ["BILLING_REGION", "COUNTING_RULE", "MetricCount", "count_metric_series"]  # re-exported for callers
+
+#: The plan's pass condition: a CloudWatch dashboard with >= 3 metrics (the feature's step text can change it).
 MIN_METRIC_SERIES = 3
-#: AWS publishes billing metrics only here (reference section 4.3).
-BILLING_REGION = "us-east-1"
-
-#: Stated in the evidence, so a reader knows what "3 metrics" was measured as.
-COUNTING_RULE = (
-    "A metric series is one row of `properties.metrics` in a widget of type `metric` that names a metric "
-    "(namespace and metric name, or the console shorthands `.`/`...`, resolved against the metric row above). "
-    "Distinct series are counted: the same metric, dimensions, statistic and region twice counts once. "
-    "Expression-only rows (math, SEARCH), alarm, text and log widgets are not counted."
-)
-
 #: Terraform output names the check reads the resources' names from.
-OUTPUT_KEYS = ("budget_name", "dashboard_name", "billing_alarm_name", "alerts_topic_arn")
+OUTPUT_KEYS = ("budget_name", "dashboard_name", "billing_alarm_name")
+#: Budgets reads a notification without ThresholdType as a percentage of the limit.
+DEFAULT_THRESHOLD_TYPE = "PERCENTAGE"
+
+BUDGET_RULE = (
+    "The budget can fire when: it is a MONTHLY COST budget whose USD limit is within the cap; it covers all "
+    "of the account's cost (no CostFilters, no FilterExpression: a budget filtered to one service never sees "
+    "the rest of the bill); and at least one notification compares GREATER_THAN at a threshold <= 100 % of "
+    "the limit (PERCENTAGE thresholds as they are, ABSOLUTE_VALUE thresholds in USD against the limit) and "
+    "has an SNS subscriber whose topic exists (checked with GetTopicAttributes)."
+)
 
 
 class FinopsReadError(RuntimeError):
-    """The stack does not say what to look for (outputs missing); not a verdict on the stack."""
+    """Something the check needs could not be read: no verdict on the stack (``error``)."""
 
 
 @dataclass
@@ -64,7 +80,11 @@ class FinopsReadback:
     alarm_name: str
     alarm_region: str
     alarm: dict[str, Any] | None
-    alerts_topic_arn: str
+    #: Every metric alarm on AWS/Billing EstimatedCharges in us-east-1, whatever its name.
+    billing_alarms: list[dict[str, Any]] = field(default_factory=list)
+    #: Each SNS topic ARN a subscriber or an alarm action names -> whether the topic exists.
+    topics: dict[str, bool] = field(default_factory=dict)
+    alerts_topic_arn: str | None = None
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -72,6 +92,15 @@ class FinopsReadback:
 
 def _error_code(err: ClientError) -> str:
     return str(err.response.get("Error", {}).get("Code", ""))
+
+
+@contextmanager
+def _reading(what: str) -> Iterator[None]:
+    """Turn an API failure into a ``FinopsReadError`` that names what could not be read."""
+    try:
+        yield
+    except (ClientError, BotoCoreError) as err:
+        raise FinopsReadError(f"could not read {what}: {err}") from err
 
 
 def read_budget(budgets: Any, account: str, name: str) -> dict[str, Any] | None:
@@ -90,46 +119,6 @@ def read_stack_budget(target: Target, outputs: Mapping[str, Any]) -> dict[str, A
     return read_budget(target.client("budgets"), account, str(outputs["budget_name"]))
 
 
-def read_finops(target: Target, outputs: Mapping[str, Any]) -> FinopsReadback:
-    """Read the budget, its notifications and subscribers, the dashboard and the billing alarm."""
-    missing = [k for k in OUTPUT_KEYS if not outputs.get(k)]
-    if missing:
-        raise FinopsReadError(f"the stack's Terraform outputs lack {', '.join(missing)}; redeploy it from infra/")
-    account = str(target.client("sts").get_caller_identity()["Account"])
-    budgets = target.client("budgets")  # a global endpoint on AWS, whatever the region
-    name = str(outputs["budget_name"])
-    budget = read_budget(budgets, account, name)
-    notifications: list[NotificationReadback] = []
-    if budget is not None:
-        notifications = budget_notifications(budgets, account, name)
-
-    dashboard_name = str(outputs["dashboard_name"])
-    body: str | None = None
-    try:
-        body = target.client("cloudwatch").get_dashboard(DashboardName=dashboard_name)["DashboardBody"]
-    except ClientError as err:
-        if _error_code(err) not in ("ResourceNotFound", "ResourceNotFoundException"):
-            raise
-
-    alarm_region = str(outputs.get("billing_alarm_region") or BILLING_REGION)
-    alarm_name = str(outputs["billing_alarm_name"])
-    alarms = (
-        target.client("cloudwatch", region=alarm_region).describe_alarms(AlarmNames=[alarm_name]).get("MetricAlarms")
-    )
-    return FinopsReadback(
-        account_id=account,
-        budget_name=name,
-        budget=budget,
-        notifications=notifications,
-        dashboard_name=dashboard_name,
-        dashboard_body=body,
-        alarm_name=alarm_name,
-        alarm_region=alarm_region,
-        alarm=alarms[0] if alarms else None,
-        alerts_topic_arn=str(outputs["alerts_topic_arn"]),
-    )
-
-
 def budget_notifications(budgets: Any, account: str, name: str) -> list[NotificationReadback]:
     """A budget's notifications, each with the subscribers AWS has for it."""
     found = []
@@ -143,169 +132,207 @@ def budget_notifications(budgets: Any, account: str, name: str) -> list[Notifica
     return found
 
 
-# -- counting dashboard metrics ----------------------------------------------------------------------
+def billing_alarms(cloudwatch: Any) -> list[dict[str, Any]]:
+    """Every metric alarm on AWS/Billing EstimatedCharges that ``cloudwatch``'s region holds.
 
-
-@dataclass
-class MetricCount:
-    """The metric series of a dashboard body, and every metrics row that did not count, with why."""
-
-    series: list[str] = field(default_factory=list)
-    not_counted: list[str] = field(default_factory=list)
-
-    @property
-    def count(self) -> int:
-        return len(self.series)
-
-
-def _resolve_shorthand(names: list[str], previous: list[str] | None) -> list[str] | None:
-    """Expand the console shorthands against the metric row above; None when that is impossible.
-
-    ``"..."`` first repeats the row above's leading values so the rest lines up at its end
-    (``["...", "i-2"]`` after ``[ns, m, "InstanceId", "i-1"]`` is ``[ns, m, "InstanceId", "i-2"]``);
-    ``"."`` repeats the value at the same position. (CloudWatch's dashboard body syntax.)
+    DescribeAlarmsForMetric wants the alarm's exact dimensions on AWS, and the point is to
+    find alarms with any dimensions, so all metric alarms are listed and filtered here.
     """
-    if names and names[0] == "...":
-        if previous is None or len(names) - 1 > len(previous):
-            return None
-        rest = names[1:]
-        names = previous[: len(previous) - len(rest)] + rest
-    resolved = []
-    for i, value in enumerate(names):
-        if value == ".":
-            if previous is None or i >= len(previous):
-                return None
-            value = previous[i]
-        resolved.append(value)
-    return resolved
+    found = []
+    for page in cloudwatch.get_paginator("describe_alarms").paginate(AlarmTypes=["MetricAlarm"]):
+        for alarm in page.get("MetricAlarms", []):
+            if (alarm.get("Namespace"), alarm.get("MetricName")) == (BILLING_NAMESPACE, BILLING_METRIC):
+                found.append(dict(alarm))
+    return found
 
 
-def count_metric_series(body: Mapping[str, Any]) -> MetricCount:
-    """Count metric series the way ``COUNTING_RULE`` states (reference section 4.2)."""
-    result = MetricCount()
-    seen: set[tuple[str, ...]] = set()
-    widgets = body.get("widgets")
-    for w_index, widget in enumerate(widgets if isinstance(widgets, list) else []):
-        if not isinstance(widget, dict):
-            continue
-        raw_props = widget.get("properties")
-        props: dict[str, Any] = raw_props if isinstance(raw_props, dict) else {}
-        rows = props.get("metrics")
-        if not isinstance(rows, list):
-            continue
-        previous: list[str] | None = None
-        for r_index, row in enumerate(rows):
-            where = f"widget {w_index} ({widget.get('type')}) row {r_index}"
-            if widget.get("type") != "metric":
-                result.not_counted.append(f"{where}: not a metric widget")
-                continue
-            if not isinstance(row, list) or not row:
-                result.not_counted.append(f"{where}: not a list")
-                continue
-            names = [x for x in row if isinstance(x, str)]
-            options = next((x for x in row if isinstance(x, dict)), {})
-            if not names:
-                result.not_counted.append(f"{where}: expression only ({options.get('expression', '?')})")
-                continue
-            resolved = _resolve_shorthand(names, previous)
-            if resolved is None or len(resolved) < 2:
-                result.not_counted.append(f"{where}: {names} names no metric (shorthand without a row above)")
-                continue
-            previous = resolved
-            stat = str(options.get("stat") or props.get("stat") or "Average")
-            region = str(options.get("region") or props.get("region") or "")
-            key = (*resolved, stat, region)
-            label = f"{resolved[0]} {resolved[1]}" + "".join(
-                f" {resolved[i]}={resolved[i + 1]}" for i in range(2, len(resolved) - 1, 2)
-            )
-            label += f" [{stat}{' ' + region if region else ''}]"
-            if key in seen:
-                result.not_counted.append(f"{where}: same series as an earlier row ({label})")
-                continue
-            seen.add(key)
-            result.series.append(label)
-    return result
+def topic_exists(sns: Any, arn: str) -> bool:
+    """Whether GetTopicAttributes finds the topic; other failures (access, throttling) raise."""
+    try:
+        sns.get_topic_attributes(TopicArn=arn)
+    except ClientError as err:
+        if _error_code(err) in ("NotFound", "NotFoundException", "InvalidParameter"):
+            return False
+        raise
+    return True
+
+
+def _topic_arns(data: FinopsReadback) -> list[str]:
+    """Every SNS topic the budget's subscribers and the billing alarms' actions name."""
+    arns = {
+        str(s.get("Address")) for n in data.notifications for s in n.subscribers if s.get("SubscriptionType") == "SNS"
+    }
+    for alarm in [data.alarm or {}, *data.billing_alarms]:
+        arns.update(str(a) for a in alarm.get("AlarmActions") or [])
+    return sorted(a for a in arns if is_sns_topic(a))
+
+
+def read_finops(target: Target, outputs: Mapping[str, Any]) -> FinopsReadback:
+    """Read the budget and its subscribers, the dashboard, the billing alarms and their topics.
+
+    Raises ``FinopsReadError`` naming the read that failed.
+    """
+    missing = [k for k in OUTPUT_KEYS if not outputs.get(k)]
+    if missing:
+        raise FinopsReadError(f"the stack's Terraform outputs lack {', '.join(missing)}; redeploy it from infra/")
+    with _reading("the caller's account id (STS GetCallerIdentity)"):
+        account = str(target.client("sts").get_caller_identity()["Account"])
+    budgets = target.client("budgets")  # a global endpoint on AWS, whatever the region
+    name = str(outputs["budget_name"])
+    with _reading(f"budget {name} (Budgets DescribeBudget)"):
+        budget = read_budget(budgets, account, name)
+    notifications: list[NotificationReadback] = []
+    if budget is not None:
+        with _reading(f"the notifications and subscribers of budget {name}"):
+            notifications = budget_notifications(budgets, account, name)
+
+    dashboard_name = str(outputs["dashboard_name"])
+    body: str | None = None
+    with _reading(f"dashboard {dashboard_name} (CloudWatch GetDashboard)"):
+        try:
+            body = target.client("cloudwatch").get_dashboard(DashboardName=dashboard_name)["DashboardBody"]
+        except ClientError as err:
+            if _error_code(err) not in ("ResourceNotFound", "ResourceNotFoundException"):
+                raise
+
+    # Where the stack says it put the alarm; judged against us-east-1, the only place it can work.
+    alarm_region = str(outputs.get("billing_alarm_region") or BILLING_REGION)
+    alarm_name = str(outputs["billing_alarm_name"])
+    with _reading(f"billing alarm {alarm_name} in {alarm_region} (CloudWatch DescribeAlarms)"):
+        cloudwatch = target.client("cloudwatch", region=alarm_region)
+        alarms = cloudwatch.describe_alarms(AlarmNames=[alarm_name]).get("MetricAlarms")
+    with _reading(f"the alarms on {BILLING_NAMESPACE} {BILLING_METRIC} in {BILLING_REGION}"):
+        in_billing_region = billing_alarms(target.client("cloudwatch", region=BILLING_REGION))
+    data = FinopsReadback(
+        account_id=account,
+        budget_name=name,
+        budget=budget,
+        notifications=notifications,
+        dashboard_name=dashboard_name,
+        dashboard_body=body,
+        alarm_name=alarm_name,
+        alarm_region=alarm_region,
+        alarm=dict(alarms[0]) if alarms else None,
+        billing_alarms=in_billing_region,
+        alerts_topic_arn=str(outputs["alerts_topic_arn"]) if outputs.get("alerts_topic_arn") else None,
+    )
+    clients: dict[str, Any] = {}
+    for arn in _topic_arns(data):
+        region = arn_region(arn) or target.region
+        with _reading(f"SNS topic {arn} (GetTopicAttributes)"):
+            sns = clients.setdefault(region, target.client("sns", region=region))
+            data.topics[arn] = topic_exists(sns, arn)
+    return data
 
 
 # -- judging ---------------------------------------------------------------------------------------
 
 
-def _amount(text: Any) -> Decimal | None:
-    try:
-        return Decimal(str(text))
-    except (InvalidOperation, ValueError):
-        return None
+def _num(value: Decimal) -> str:
+    """A Decimal as people write it: 20000, not 2E+4 or 20000.000."""
+    return f"{value.normalize():f}"
 
 
-def _judge_budget(data: FinopsReadback, cap: Decimal, reasons: list[str]) -> tuple[Any, int]:
-    """Budget exists, is a monthly cost budget within the cap, and notifies the alerts topic."""
+def _notification_problems(n: NotificationReadback, limit: Decimal | None, topics: Mapping[str, bool]) -> list[str]:
+    """Why this notification cannot alert before the budget's limit is spent (empty: it can)."""
+    note = n.notification
+    kind = note.get("ThresholdType") or DEFAULT_THRESHOLD_TYPE
+    threshold = amount(note.get("Threshold"))
+    why = []
+    if note.get("ComparisonOperator") != "GREATER_THAN":
+        why.append(f"compares {note.get('ComparisonOperator')}, not GREATER_THAN")
+    if threshold is None:
+        why.append(f"has no threshold ({note.get('Threshold')})")
+    elif kind == "PERCENTAGE":
+        if threshold > 100:
+            spent = f" = {_num(limit * threshold / 100)} USD" if limit is not None else ""
+            why.append(f"fires only past {_num(threshold)} % of the limit{spent}, above 100 %")
+    elif kind == "ABSOLUTE_VALUE":
+        if limit is None:
+            why.append("has an ABSOLUTE_VALUE threshold and the budget no USD limit to compare it with")
+        elif threshold > limit:
+            why.append(f"fires only past {_num(threshold)} USD, above the {_num(limit)} USD limit")
+    else:
+        why.append(f"has threshold type {kind}")
+    if not n.subscribers:
+        why.append("has no subscriber")
+    elif not any(s.get("SubscriptionType") == "SNS" and topics.get(str(s.get("Address"))) for s in n.subscribers):
+        shown = ", ".join(
+            f"{s.get('SubscriptionType')} {s.get('Address')}"
+            + (" (topic does not exist)" if topics.get(str(s.get("Address"))) is False else "")
+            for s in n.subscribers
+        )
+        why.append(f"has no subscriber on an SNS topic that exists ({shown})")
+    return why
+
+
+def _notification_label(note: Mapping[str, Any]) -> str:
+    unit = " USD" if note.get("ThresholdType") == "ABSOLUTE_VALUE" else " %"
+    return f"{note.get('NotificationType')} {note.get('ComparisonOperator')} {note.get('Threshold')}{unit}"
+
+
+def _judge_budget(data: FinopsReadback, cap: Decimal, reasons: list[str]) -> tuple[Any, list[dict[str, Any]]]:
+    """(limit, notification summaries): the budget covers all cost within the cap and can alert."""
     budget = data.budget
     if budget is None:
         reasons.append(f"budget {data.budget_name} does not exist (account {data.account_id})")
-        return None, 0
+        return None, []
     limit = budget.get("BudgetLimit") or {}
-    amount = _amount(limit.get("Amount"))
+    usd = amount(limit.get("Amount")) if limit.get("Unit") == "USD" else None
     if budget.get("BudgetType") != "COST" or budget.get("TimeUnit") != "MONTHLY":
         reasons.append(
             f"budget {data.budget_name} is a {budget.get('TimeUnit')} {budget.get('BudgetType')} budget, "
             "not a MONTHLY COST budget"
         )
-    if amount is None or limit.get("Unit") != "USD":
+    if usd is None:
         reasons.append(f"budget {data.budget_name} has no USD limit (BudgetLimit {limit})")
-    elif amount > cap:
-        reasons.append(f"budget {data.budget_name} limit {amount} USD is above the {cap} USD monthly cap")
-    alerting = [
-        n
-        for n in data.notifications
-        if n.notification.get("ComparisonOperator") == "GREATER_THAN"
-        and any(s.get("SubscriptionType") == "SNS" and s.get("Address") == data.alerts_topic_arn for s in n.subscribers)
-    ]
+    elif usd > cap:
+        reasons.append(f"budget {data.budget_name} limit {usd} USD is above the {cap} USD monthly cap")
+    for key in ("CostFilters", "FilterExpression"):
+        if budget.get(key):
+            reasons.append(
+                f"budget {data.budget_name} counts only part of the account's cost ({key} "
+                f"{json.dumps(budget[key], sort_keys=True, default=str)})"
+            )
+    summaries = []
+    for n in data.notifications:
+        why = _notification_problems(n, usd, data.topics)
+        summaries.append({**asdict(n), "can_fire": not why, "problems": why})
     if not data.notifications:
         reasons.append(f"budget {data.budget_name} has no notifications, so it alerts nobody")
-    elif not alerting:
-        found = "; ".join(
-            f"{n.notification.get('NotificationType')} {n.notification.get('ComparisonOperator')} "
-            f"{n.notification.get('Threshold')}: "
-            + (", ".join(f"{s.get('SubscriptionType')} {s.get('Address')}" for s in n.subscribers) or "no subscriber")
-            for n in data.notifications
-        )
+    elif not any(s["can_fire"] for s in summaries):
+        found = " | ".join(f"{_notification_label(s['notification'])}: {'; '.join(s['problems'])}" for s in summaries)
         reasons.append(
-            f"none of budget {data.budget_name}'s {len(data.notifications)} notification(s) alerts on "
-            f"GREATER_THAN to an SNS subscriber on the alerts topic {data.alerts_topic_arn} ({found})"
+            f"none of budget {data.budget_name}'s {len(summaries)} notification(s) can alert before the limit "
+            f"is spent ({found})"
         )
-    return (str(amount) if amount is not None else limit.get("Amount")), len(alerting)
+    return (str(usd) if usd is not None else limit.get("Amount")), summaries
 
 
 def _judge_alarm(data: FinopsReadback, cap: Decimal, reasons: list[str]) -> int:
-    """The billing alarm watches AWS/Billing EstimatedCharges in USD, within the cap, and has an action."""
-    alarm = data.alarm
-    if alarm is None:
-        reasons.append(f"billing alarm {data.alarm_name} does not exist in {data.alarm_region}")
+    """The named billing alarm can fire (``BILLING_ALARM_RULE``); returns its live actions."""
+    if data.alarm is None:
+        where = "" if data.alarm_region == BILLING_REGION else f" (billing metrics exist only in {BILLING_REGION})"
+        reasons.append(f"billing alarm {data.alarm_name} does not exist in {data.alarm_region}{where}")
         return 0
-    problems = []
-    if (alarm.get("Namespace"), alarm.get("MetricName")) != ("AWS/Billing", "EstimatedCharges"):
-        problems.append(f"watches {alarm.get('Namespace')} {alarm.get('MetricName')}, not AWS/Billing EstimatedCharges")
-    if {"Name": "Currency", "Value": "USD"} not in (alarm.get("Dimensions") or []):
-        problems.append("has no Currency=USD dimension")
-    threshold = _amount(alarm.get("Threshold"))
-    if threshold is None or threshold > cap:
-        problems.append(f"threshold {alarm.get('Threshold')} is above the {cap} USD cap")
-    actions = list(alarm.get("AlarmActions") or [])
-    if not actions:
-        problems.append("has no alarm action")
-    elif not alarm.get("ActionsEnabled", True):
-        problems.append("has its actions disabled")
+    problems, live = judge_billing_alarm(data.alarm, data.alarm_region, data.topics, cap)
     if problems:
         reasons.append(f"billing alarm {data.alarm_name} " + "; ".join(problems))
-    return len(actions) if alarm.get("ActionsEnabled", True) else 0
+    return len(live)
 
 
-def judge_finops(data: FinopsReadback, cap_usd: float = DEFAULT_MONTHLY_COST_CAP_USD) -> Outcome:
-    """The verdict of exit check 7 from what ``read_finops`` returned."""
+def _cap(cap_usd: float) -> Decimal:
     cap = Decimal(str(cap_usd)).normalize()  # 20.0 and 20 both read "20" in the evidence
-    cap = cap.quantize(Decimal(1)) if cap == cap.to_integral_value() else cap
+    return cap.quantize(Decimal(1)) if cap == cap.to_integral_value() else cap
+
+
+def judge_finops(
+    data: FinopsReadback, cap_usd: float = DEFAULT_MONTHLY_COST_CAP_USD, min_series: int = MIN_METRIC_SERIES
+) -> Outcome:
+    """The verdict of exit check 7 from what ``read_finops`` returned."""
+    cap = _cap(cap_usd)
     problems: dict[str, list[str]] = {"budget": [], "dashboard": [], "billing_alarm": []}
-    limit, alerting = _judge_budget(data, cap, problems["budget"])
+    limit, notifications = _judge_budget(data, cap, problems["budget"])
 
     body: Any = None
     metrics = MetricCount()
@@ -318,24 +345,24 @@ def judge_finops(data: FinopsReadback, cap_usd: float = DEFAULT_MONTHLY_COST_CAP
             problems["dashboard"].append(f"dashboard {data.dashboard_name} has a body that is not JSON ({err})")
         else:
             metrics = count_metric_series(body if isinstance(body, dict) else {})
-            if metrics.count < MIN_METRIC_SERIES:
+            if metrics.count < min_series:
                 problems["dashboard"].append(
                     f"dashboard {data.dashboard_name} has {metrics.count} metric series, fewer than "
-                    f"{MIN_METRIC_SERIES} ({', '.join(metrics.series) or 'none'})"
+                    f"{min_series} ({', '.join(metrics.series) or 'none'})"
                 )
     actions = _judge_alarm(data, cap, problems["billing_alarm"])
     reasons = [p for part in problems.values() for p in part]
 
     measured = {
         "budget_limit_usd": limit,
-        "budget_notifications_to_alerts_topic": alerting,
+        "budget_notifications_that_can_fire": sum(1 for n in notifications if n["can_fire"]),
         "dashboard_metric_series": metrics.count,
         "billing_alarm_actions": actions,
     }
     threshold = {
         "budget_limit_usd": f"<= {cap}",
-        "budget_notifications_to_alerts_topic": ">= 1",
-        "dashboard_metric_series": f">= {MIN_METRIC_SERIES}",
+        "budget_notifications_that_can_fire": ">= 1",
+        "dashboard_metric_series": f">= {min_series}",
         "billing_alarm_actions": ">= 1",
     }
     details = {
@@ -343,7 +370,9 @@ def judge_finops(data: FinopsReadback, cap_usd: float = DEFAULT_MONTHLY_COST_CAP
         "account_id": data.account_id,
         "monthly_cost_cap_usd": float(cap),
         "budget": data.budget,
-        "budget_notifications": [asdict(n) for n in data.notifications],
+        "budget_notifications": notifications,
+        "budget_rule": BUDGET_RULE,
+        "sns_topics_exist": data.topics,
         "alerts_topic_arn": data.alerts_topic_arn,
         "dashboard_name": data.dashboard_name,
         "dashboard_body": body if body is not None else data.dashboard_body,
@@ -352,10 +381,34 @@ def judge_finops(data: FinopsReadback, cap_usd: float = DEFAULT_MONTHLY_COST_CAP
         "metric_counting_rule": COUNTING_RULE,
         "billing_alarm_region": data.alarm_region,
         "billing_alarm": data.alarm,
+        "billing_alarm_rule": BILLING_ALARM_RULE,
+        "billing_alarms_in_us_east_1": [
+            billing_alarm_summary(a, BILLING_REGION, data.topics, cap) for a in data.billing_alarms
+        ],
     }
     return Outcome.judged(not reasons, measured, threshold, "; ".join(reasons) or None, details)
 
 
-def check_finops(target: Target, outputs: Mapping[str, Any], cap_usd: float = DEFAULT_MONTHLY_COST_CAP_USD) -> Outcome:
-    """Read back and judge in one call (what the step and the integration tests use)."""
-    return judge_finops(read_finops(target, outputs), cap_usd)
+def try_read_finops(target: Target, outputs: Mapping[str, Any]) -> FinopsReadback | Outcome:
+    """The read-back, or an ``error`` outcome naming what could not be read."""
+    try:
+        return read_finops(target, outputs)
+    except FinopsReadError as err:
+        return Outcome.error(str(err), details={"problems": {"budget": [], "dashboard": [], "billing_alarm": []}})
+
+
+def verdict(
+    read: FinopsReadback | Outcome, cap_usd: float = DEFAULT_MONTHLY_COST_CAP_USD, min_series: int = MIN_METRIC_SERIES
+) -> Outcome:
+    """Judge a read-back; a failed read stays the ``error`` it is."""
+    return read if isinstance(read, Outcome) else judge_finops(read, cap_usd, min_series)
+
+
+def check_finops(
+    target: Target,
+    outputs: Mapping[str, Any],
+    cap_usd: float = DEFAULT_MONTHLY_COST_CAP_USD,
+    min_series: int = MIN_METRIC_SERIES,
+) -> Outcome:
+    """Read back and judge in one call (what the integration tests use; the steps do it in two)."""
+    return verdict(try_read_finops(target, outputs), cap_usd, min_series)

@@ -1,25 +1,42 @@
-"""Exit check 7's judge and its metric counting, fed healthy and broken read-backs."""
+"""Exit check 7's judge, its metric counting and its reader, fed healthy and broken read-backs.
+
+Every broken input the issue lists (budget filtered to one service, a notification at
+100000 %, a billing alarm outside us-east-1, LessThanThreshold, extra dimensions, 1000
+evaluation periods, an action on a deleted topic, one metric drawn with three statistics)
+has a test here whose reason names the culprit.
+"""
 
 from __future__ import annotations
 
 import copy
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
 import pytest
+from botocore.stub import ANY, Stubber
 
+from lakehouse.checks.billing_alarm import BILLING_ALARM_RULE
 from lakehouse.checks.finops import (
     FinopsReadback,
     FinopsReadError,
     NotificationReadback,
+    check_finops,
     count_metric_series,
     judge_finops,
     read_finops,
 )
-from lakehouse.target import local_target
+from lakehouse.outcome import Status
+from lakehouse.target import Target, local_target
 
-TOPIC = "arn:aws:sns:ap-northeast-1:123456789012:lakehouse-lh-1-alerts"
+ACCOUNT = "123456789012"
+TOPIC = f"arn:aws:sns:ap-northeast-1:{ACCOUNT}:lakehouse-lh-1-alerts"
+BILLING_TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:lakehouse-lh-1-billing-alerts"
+GONE_TOPIC = f"arn:aws:sns:us-east-1:{ACCOUNT}:deleted-yesterday"
 WG = "lakehouse-lh-1"
+ALARM_NAME = "lakehouse-lh-1-estimated-charges"
+BUDGET_NAME = "lakehouse-lh-1-monthly-cost"
 
 
 def metric_widget(*rows: list[Any], **props: Any) -> dict[str, Any]:
@@ -41,26 +58,37 @@ ACTUAL_80 = {"NotificationType": "ACTUAL", "ComparisonOperator": "GREATER_THAN",
 FORECAST_100 = {"NotificationType": "FORECASTED", "ComparisonOperator": "GREATER_THAN", "Threshold": 100.0}
 SNS = {"SubscriptionType": "SNS", "Address": TOPIC}
 EMAIL = {"SubscriptionType": "EMAIL", "Address": "finops@example.com"}
+BUDGET: dict[str, Any] = {"BudgetType": "COST", "TimeUnit": "MONTHLY", "BudgetLimit": {"Amount": "20.0", "Unit": "USD"}}
+ALARM: dict[str, Any] = {
+    "AlarmName": ALARM_NAME,
+    "AlarmArn": f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:{ALARM_NAME}",
+    "Namespace": "AWS/Billing",
+    "MetricName": "EstimatedCharges",
+    "Dimensions": [{"Name": "Currency", "Value": "USD"}],
+    "Statistic": "Maximum",
+    "Period": 21600,
+    "EvaluationPeriods": 1,
+    "ComparisonOperator": "GreaterThanThreshold",
+    "Threshold": 20.0,
+    "TreatMissingData": "notBreaching",
+    "ActionsEnabled": True,
+    "AlarmActions": [BILLING_TOPIC],
+}
 
 
 def healthy(**changes: Any) -> FinopsReadback:
     data = FinopsReadback(
-        account_id="123456789012",
-        budget_name="lakehouse-lh-1-monthly-cost",
-        budget={"BudgetType": "COST", "TimeUnit": "MONTHLY", "BudgetLimit": {"Amount": "20.0", "Unit": "USD"}},
+        account_id=ACCOUNT,
+        budget_name=BUDGET_NAME,
+        budget=dict(BUDGET),
         notifications=[NotificationReadback(ACTUAL_80, [SNS]), NotificationReadback(FORECAST_100, [SNS])],
         dashboard_name="lakehouse-lh-1-finops",
         dashboard_body=json.dumps(HEALTHY_BODY),
-        alarm_name="lakehouse-lh-1-estimated-charges",
+        alarm_name=ALARM_NAME,
         alarm_region="us-east-1",
-        alarm={
-            "Namespace": "AWS/Billing",
-            "MetricName": "EstimatedCharges",
-            "Dimensions": [{"Name": "Currency", "Value": "USD"}],
-            "Threshold": 20.0,
-            "ActionsEnabled": True,
-            "AlarmActions": ["arn:aws:sns:us-east-1:123456789012:lakehouse-lh-1-billing-alerts"],
-        },
+        alarm=dict(ALARM),
+        billing_alarms=[dict(ALARM)],
+        topics={TOPIC: True, BILLING_TOPIC: True, GONE_TOPIC: False},
         alerts_topic_arn=TOPIC,
     )
     for key, value in changes.items():
@@ -73,49 +101,108 @@ def test_healthy_guards_pass_with_the_evidence_the_issue_asks_for() -> None:
     assert result.passed, result.reason
     assert result.measured == {
         "budget_limit_usd": "20.0",
-        "budget_notifications_to_alerts_topic": 2,
+        "budget_notifications_that_can_fire": 2,
         "dashboard_metric_series": 4,
         "billing_alarm_actions": 1,
     }
+    assert result.threshold["dashboard_metric_series"] == ">= 3"
     details = result.details
     assert details["budget"]["BudgetLimit"]["Amount"] == "20.0"
     assert details["budget_notifications"][0]["subscribers"] == [SNS]
+    assert details["budget_notifications"][0]["can_fire"] is True
     assert details["dashboard_body"] == HEALTHY_BODY  # parsed, not a string
     assert len(details["metric_series"]) == 4
-    assert "Expression-only rows" in details["metric_counting_rule"]
+    assert "a second statistic" in details["metric_counting_rule"]
     assert details["billing_alarm"]["MetricName"] == "EstimatedCharges"
+    assert details["billing_alarm_rule"] == BILLING_ALARM_RULE
+    assert "TreatMissingData is recorded but not judged" in BILLING_ALARM_RULE
+    assert details["billing_alarms_in_us_east_1"] == [
+        {"name": ALARM_NAME, "arn": ALARM["AlarmArn"], "can_fire": True, "problems": []}
+    ]
+    assert details["sns_topics_exist"][BILLING_TOPIC] is True
+
+
+# -- budget ----------------------------------------------------------------------------------------
 
 
 def test_budget_limit_above_the_cap_fails() -> None:
-    budget = {"BudgetType": "COST", "TimeUnit": "MONTHLY", "BudgetLimit": {"Amount": "20.01", "Unit": "USD"}}
+    budget = {**BUDGET, "BudgetLimit": {"Amount": "20.01", "Unit": "USD"}}
     result = judge_finops(healthy(budget=budget), cap_usd=20)
     assert not result.passed
-    assert "limit 20.01 USD is above the 20 USD monthly cap" in str(result.reason)
+    assert f"budget {BUDGET_NAME} limit 20.01 USD is above the 20 USD monthly cap" in str(result.reason)
     assert result.details["problems"]["budget"] and not result.details["problems"]["dashboard"]
 
 
 def test_limit_is_compared_as_a_number_not_as_text() -> None:
     # "9.5" > "20" as strings; as amounts it is well within the cap.
-    budget = {"BudgetType": "COST", "TimeUnit": "MONTHLY", "BudgetLimit": {"Amount": "9.5", "Unit": "USD"}}
-    assert judge_finops(healthy(budget=budget), cap_usd=20).passed
+    assert judge_finops(healthy(budget={**BUDGET, "BudgetLimit": {"Amount": "9.5", "Unit": "USD"}}), 20).passed
 
 
 def test_missing_budget_fails() -> None:
     result = judge_finops(healthy(budget=None, notifications=[]))
-    assert not result.passed and "budget lakehouse-lh-1-monthly-cost does not exist" in str(result.reason)
+    assert not result.passed and f"budget {BUDGET_NAME} does not exist" in str(result.reason)
 
 
 def test_usage_budget_is_not_a_cost_guard() -> None:
-    budget = {"BudgetType": "USAGE", "TimeUnit": "MONTHLY", "BudgetLimit": {"Amount": "20", "Unit": "USD"}}
-    result = judge_finops(healthy(budget=budget))
+    result = judge_finops(healthy(budget={**BUDGET, "BudgetType": "USAGE"}))
     assert not result.passed and "not a MONTHLY COST budget" in str(result.reason)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "shown"),
+    [
+        ("CostFilters", {"Service": ["Amazon Athena"]}, 'CostFilters {"Service": ["Amazon Athena"]}'),
+        (
+            "FilterExpression",
+            {"Dimensions": {"Key": "SERVICE", "Values": ["Amazon Athena"]}},
+            'FilterExpression {"Dimensions": {"Key": "SERVICE", "Values": ["Amazon Athena"]}}',
+        ),
+    ],
+)
+def test_budget_filtered_to_one_service_fails(key: str, value: dict[str, Any], shown: str) -> None:
+    result = judge_finops(healthy(budget={**BUDGET, key: value}))
+    assert not result.passed
+    assert f"budget {BUDGET_NAME} counts only part of the account's cost ({shown})" in str(result.reason)
+
+
+def test_empty_filters_as_aws_returns_them_cover_all_cost() -> None:
+    assert judge_finops(healthy(budget={**BUDGET, "CostFilters": {}, "FilterExpression": {}})).passed
 
 
 def test_budget_without_notifications_fails() -> None:
     result = judge_finops(healthy(notifications=[]))
     assert not result.passed
-    assert "has no notifications, so it alerts nobody" in str(result.reason)
-    assert result.measured["budget_notifications_to_alerts_topic"] == 0
+    assert f"budget {BUDGET_NAME} has no notifications, so it alerts nobody" in str(result.reason)
+    assert result.measured["budget_notifications_that_can_fire"] == 0
+
+
+def test_notification_at_100000_percent_fails() -> None:
+    absurd = {**ACTUAL_80, "Threshold": 100000.0, "ThresholdType": "PERCENTAGE"}
+    result = judge_finops(healthy(notifications=[NotificationReadback(absurd, [SNS])]))
+    assert not result.passed
+    assert (
+        f"none of budget {BUDGET_NAME}'s 1 notification(s) can alert before the limit is spent "
+        "(ACTUAL GREATER_THAN 100000.0 %: fires only past 100000 % of the limit = 20000 USD, above 100 %)"
+    ) in str(result.reason)
+
+
+def test_threshold_without_a_type_is_a_percentage() -> None:
+    absurd = {**ACTUAL_80, "Threshold": 150.0}
+    assert "fires only past 150 % of the limit" in str(
+        judge_finops(healthy(notifications=[NotificationReadback(absurd, [SNS])])).reason
+    )
+
+
+@pytest.mark.parametrize(("threshold", "ok"), [(16.0, True), (20.0, True), (25.0, False), (80.0, False)])
+def test_absolute_thresholds_are_dollars_compared_with_the_limit(threshold: float, ok: bool) -> None:
+    # 80 USD is "80" like the healthy percentage, but four times a 20 USD limit.
+    note = {**ACTUAL_80, "Threshold": threshold, "ThresholdType": "ABSOLUTE_VALUE"}
+    result = judge_finops(healthy(notifications=[NotificationReadback(note, [SNS])]))
+    assert result.passed is ok, result.reason
+    if not ok:
+        assert f"ACTUAL GREATER_THAN {threshold} USD: fires only past {threshold:g} USD, above the 20 USD limit" in str(
+            result.reason
+        )
 
 
 def test_notification_without_subscriber_fails() -> None:
@@ -123,60 +210,147 @@ def test_notification_without_subscriber_fails() -> None:
     # notification), so it is tested here on the judge alone.
     result = judge_finops(healthy(notifications=[NotificationReadback(ACTUAL_80, [])]))
     assert not result.passed
-    assert "ACTUAL GREATER_THAN 80.0: no subscriber" in str(result.reason)
+    assert "ACTUAL GREATER_THAN 80.0 %: has no subscriber" in str(result.reason)
 
 
-def test_notification_to_someone_else_fails() -> None:
-    other_topic = {"SubscriptionType": "SNS", "Address": TOPIC.replace("alerts", "other")}
-    result = judge_finops(healthy(notifications=[NotificationReadback(ACTUAL_80, [EMAIL, other_topic])]))
+def test_notification_that_only_mails_fails() -> None:
+    result = judge_finops(healthy(notifications=[NotificationReadback(ACTUAL_80, [EMAIL])]))
     assert not result.passed
-    assert f"SNS subscriber on the alerts topic {TOPIC}" in str(result.reason)
-    assert "EMAIL finops@example.com" in str(result.reason)
+    assert "has no subscriber on an SNS topic that exists (EMAIL finops@example.com)" in str(result.reason)
+
+
+def test_notification_to_a_deleted_topic_fails() -> None:
+    gone = {"SubscriptionType": "SNS", "Address": GONE_TOPIC}
+    result = judge_finops(healthy(notifications=[NotificationReadback(ACTUAL_80, [gone])]))
+    assert not result.passed
+    assert f"SNS {GONE_TOPIC} (topic does not exist)" in str(result.reason)
+
+
+def test_notification_to_another_topic_that_exists_can_fire() -> None:
+    other = f"arn:aws:sns:ap-northeast-1:{ACCOUNT}:finops-team"
+    data = healthy(notifications=[NotificationReadback(ACTUAL_80, [{"SubscriptionType": "SNS", "Address": other}])])
+    data.topics[other] = True
+    assert judge_finops(data).passed
 
 
 def test_notification_that_fires_below_a_threshold_does_not_alert_on_cost() -> None:
     below = {**ACTUAL_80, "ComparisonOperator": "LESS_THAN"}
-    assert not judge_finops(healthy(notifications=[NotificationReadback(below, [SNS])])).passed
+    result = judge_finops(healthy(notifications=[NotificationReadback(below, [SNS])]))
+    assert not result.passed and "ACTUAL LESS_THAN 80.0 %: compares LESS_THAN, not GREATER_THAN" in str(result.reason)
 
 
 def test_one_good_notification_is_enough() -> None:
+    absurd = {**ACTUAL_80, "Threshold": 100000.0}
     result = judge_finops(
-        healthy(notifications=[NotificationReadback(ACTUAL_80, [EMAIL]), NotificationReadback(FORECAST_100, [SNS])])
+        healthy(notifications=[NotificationReadback(absurd, [SNS]), NotificationReadback(FORECAST_100, [SNS])])
     )
-    assert result.passed and result.measured["budget_notifications_to_alerts_topic"] == 1
+    assert result.passed and result.measured["budget_notifications_that_can_fire"] == 1
+    assert result.details["budget_notifications"][0]["can_fire"] is False  # still in the evidence
 
 
-def test_dashboard_with_two_metrics_fails() -> None:
-    body = copy.deepcopy(HEALTHY_BODY)
-    body["widgets"] = body["widgets"][:2]
-    result = judge_finops(healthy(dashboard_body=json.dumps(body)))
-    assert not result.passed
-    assert "has 2 metric series, fewer than 3" in str(result.reason)
-    assert result.measured["dashboard_metric_series"] == 2
-
-
-def test_missing_dashboard_and_unparsable_body_fail() -> None:
-    assert "dashboard lakehouse-lh-1-finops does not exist" in str(judge_finops(healthy(dashboard_body=None)).reason)
-    assert "not JSON" in str(judge_finops(healthy(dashboard_body="{widgets:")).reason)
+# -- billing alarm ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("alarm", "expected"),
+    ("change", "expected"),
     [
-        (None, "does not exist in us-east-1"),
         ({"AlarmActions": []}, "has no alarm action"),
-        ({"ActionsEnabled": False}, "has its actions disabled"),
+        ({"ActionsEnabled": False}, "has its actions disabled (ActionsEnabled false)"),
         ({"Namespace": "AWS/EC2", "MetricName": "CPUUtilization"}, "not AWS/Billing EstimatedCharges"),
-        ({"Dimensions": []}, "no Currency=USD dimension"),
+        ({"Dimensions": []}, "has dimensions none, not exactly Currency=USD"),
+        (
+            {"Dimensions": [{"Name": "Currency", "Value": "USD"}, {"Name": "ServiceName", "Value": "AmazonS3"}]},
+            "has dimensions Currency=USD, ServiceName=AmazonS3, not exactly Currency=USD",
+        ),
+        ({"Dimensions": [{"Name": "Currency", "Value": "EUR"}]}, "has dimensions Currency=EUR"),
         ({"Threshold": 500.0}, "threshold 500.0 is above the 20 USD cap"),
+        ({"Threshold": None}, "has no threshold (None)"),
+        ({"ComparisonOperator": "LessThanThreshold"}, "compares with LessThanThreshold, not GreaterThanThreshold"),
+        ({"ComparisonOperator": "LessThanOrEqualToThreshold"}, "compares with LessThanOrEqualToThreshold"),
+        ({"ComparisonOperator": "GreaterThanUpperThreshold"}, "compares with GreaterThanUpperThreshold"),
+        ({"EvaluationPeriods": 1000}, "evaluates 1000 periods of 21600 s = 6000 h, longer than 24 h"),
+        ({"Period": 10}, "period 10 s is outside 60-86400 s"),
+        ({"Period": 604800}, "period 604800 s is outside 60-86400 s"),
+        ({"Period": None}, "has no usable period (None s x 1 evaluation periods)"),
+        (
+            {"Period": 3600, "EvaluationPeriods": 6},
+            "needs 6 breaching datapoints in a 6 h window, but billing data arrive about every 6 h (at most 1",
+        ),
+        ({"AlarmActions": [GONE_TOPIC]}, f"has an action on SNS topic {GONE_TOPIC}, which does not exist"),
+        ({"AlarmActions": [BILLING_TOPIC, GONE_TOPIC]}, f"SNS topic {GONE_TOPIC}, which does not exist"),
+        (
+            {"AlarmActions": ["arn:aws:lambda:us-east-1:123456789012:function:f"]},
+            "has no action on an SNS topic that exists (actions: arn:aws:lambda:",
+        ),
+        ({"Statistic": "SampleCount"}, "uses the statistic SampleCount"),
+        ({"Unit": "Bytes"}, "names the unit Bytes"),
+        (
+            {"AlarmArn": f"arn:aws:cloudwatch:eu-west-1:{ACCOUNT}:alarm:{ALARM_NAME}"},
+            "is in eu-west-1, but AWS/Billing metrics exist only in us-east-1",
+        ),
     ],
 )
-def test_broken_billing_alarm_fails(alarm: dict[str, Any] | None, expected: str) -> None:
-    data = healthy()
-    data.alarm = None if alarm is None else {**(data.alarm or {}), **alarm}
+def test_broken_billing_alarm_fails(change: dict[str, Any], expected: str) -> None:
+    data = healthy(alarm={**ALARM, **change})
     result = judge_finops(data, cap_usd=20)
-    assert not result.passed and expected in str(result.reason)
+    assert not result.passed
+    assert f"billing alarm {ALARM_NAME} " in str(result.reason) and expected in str(result.reason)
     assert result.details["problems"]["billing_alarm"] and not result.details["problems"]["budget"]
+
+
+def test_missing_billing_alarm_fails() -> None:
+    result = judge_finops(healthy(alarm=None))
+    assert f"billing alarm {ALARM_NAME} does not exist in us-east-1" in str(result.reason)
+
+
+def test_billing_alarm_in_another_region_fails() -> None:
+    alarm = {**ALARM, "AlarmArn": ALARM["AlarmArn"].replace("us-east-1", "ap-northeast-1")}
+    result = judge_finops(healthy(alarm=alarm, alarm_region="ap-northeast-1", billing_alarms=[]))
+    assert not result.passed
+    assert f"billing alarm {ALARM_NAME} is in ap-northeast-1, but AWS/Billing metrics exist only in us-east-1" in str(
+        result.reason
+    )
+    not_there = judge_finops(healthy(alarm=None, alarm_region="ap-northeast-1"))
+    assert "does not exist in ap-northeast-1 (billing metrics exist only in us-east-1)" in str(not_there.reason)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"ComparisonOperator": "GreaterThanOrEqualToThreshold"},
+        {"Period": 21600, "EvaluationPeriods": 4},
+        {"Period": 3600, "EvaluationPeriods": 24, "DatapointsToAlarm": 1},
+        {"Period": 60},
+        {"Threshold": 15.5},
+        {"Unit": "None"},
+        {"ExtendedStatistic": "p99", "Statistic": None},
+        {"TreatMissingData": "breaching"},
+        {"TreatMissingData": "ignore"},
+        {"TreatMissingData": "missing"},
+        {"ActionsEnabled": None},  # not reported: AWS's default is enabled
+    ],
+)
+def test_alarms_that_can_fire_pass(change: dict[str, Any]) -> None:
+    result = judge_finops(healthy(alarm={**ALARM, **change}))
+    assert result.passed, result.reason
+
+
+def test_named_alarm_is_judged_even_when_another_alarm_is_fine() -> None:
+    broken = {**ALARM, "ComparisonOperator": "LessThanThreshold"}
+    fine = {**ALARM, "AlarmName": "console-billing-alarm", "AlarmArn": "arn:aws:cloudwatch:us-east-1:1:alarm:c"}
+    result = judge_finops(healthy(alarm=broken, billing_alarms=[broken, fine]))
+    assert not result.passed and "compares with LessThanThreshold" in str(result.reason)
+    listed = {a["name"]: a["can_fire"] for a in result.details["billing_alarms_in_us_east_1"]}
+    assert listed == {ALARM_NAME: False, "console-billing-alarm": True}
+
+
+def test_other_broken_alarms_do_not_fail_the_check_but_are_listed() -> None:
+    stray = {**ALARM, "AlarmName": "stray", "AlarmActions": [GONE_TOPIC]}
+    result = judge_finops(healthy(billing_alarms=[ALARM, stray]))
+    assert result.passed, result.reason
+    listed = result.details["billing_alarms_in_us_east_1"][1]
+    assert listed["name"] == "stray" and listed["can_fire"] is False
+    assert listed["problems"] == [f"has an action on SNS topic {GONE_TOPIC}, which does not exist"]
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -184,7 +358,43 @@ def test_every_problem_is_reported_at_once() -> None:
     assert str(result.reason).count(";") == 2
 
 
-# -- counting ----------------------------------------------------------------------------------------
+# -- dashboard -------------------------------------------------------------------------------------
+
+
+def test_dashboard_with_two_metrics_fails() -> None:
+    body = copy.deepcopy(HEALTHY_BODY)
+    body["widgets"] = body["widgets"][:2]
+    result = judge_finops(healthy(dashboard_body=json.dumps(body)))
+    assert not result.passed
+    assert "dashboard lakehouse-lh-1-finops has 2 metric series, fewer than 3" in str(result.reason)
+    assert result.measured["dashboard_metric_series"] == 2
+
+
+def test_the_minimum_comes_from_the_caller() -> None:
+    result = judge_finops(healthy(), min_series=5)
+    assert not result.passed and "has 4 metric series, fewer than 5" in str(result.reason)
+    assert result.threshold["dashboard_metric_series"] == ">= 5"
+
+
+def test_one_metric_with_three_statistics_is_one_series() -> None:
+    row = ["AWS/Billing", "EstimatedCharges", "Currency", "USD"]
+    body = {
+        "widgets": [
+            metric_widget([*row, {"stat": "Maximum"}], [*row, {"stat": "Average"}], ["...", {"stat": "p90"}]),
+        ]
+    }
+    counted = count_metric_series(body)
+    assert counted.count == 1
+    assert any("statistic p90" in r and "same series as widget 0 (metric) row 0" in r for r in counted.not_counted)
+    result = judge_finops(healthy(dashboard_body=json.dumps(body)))
+    assert "has 1 metric series, fewer than 3 (AWS/Billing EstimatedCharges Currency=USD [ap-northeast-1])" in str(
+        result.reason
+    )
+
+
+def test_missing_dashboard_and_unparsable_body_fail() -> None:
+    assert "dashboard lakehouse-lh-1-finops does not exist" in str(judge_finops(healthy(dashboard_body=None)).reason)
+    assert "not JSON" in str(judge_finops(healthy(dashboard_body="{widgets:")).reason)
 
 
 def test_expression_rows_and_other_widgets_do_not_count() -> None:
@@ -213,23 +423,42 @@ def test_shorthand_rows_count_as_series_resolved_against_the_row_above() -> None
                 ["AWS/EC2", "CPUUtilization", "InstanceId", "i-1"],
                 [".", ".", ".", "i-2"],
                 ["...", "i-3"],
-                ["...", {"stat": "p90"}],  # same metric as above, another statistic: another series
+                ["...", {"stat": "p90"}],  # same metric as above, another statistic: the same series
             )
         ]
     }
     counted = count_metric_series(body)
-    assert counted.count == 4
-    assert counted.series[1] == "AWS/EC2 CPUUtilization InstanceId=i-2 [Average ap-northeast-1]"
-    assert counted.series[2] == "AWS/EC2 CPUUtilization InstanceId=i-3 [Average ap-northeast-1]"
-    assert counted.series[3] == "AWS/EC2 CPUUtilization InstanceId=i-3 [p90 ap-northeast-1]"
+    assert counted.count == 3
+    assert counted.series[1] == "AWS/EC2 CPUUtilization InstanceId=i-2 [ap-northeast-1]"
+    assert counted.series[2] == "AWS/EC2 CPUUtilization InstanceId=i-3 [ap-northeast-1]"
 
 
-def test_the_same_series_twice_counts_once() -> None:
+def test_the_same_series_twice_counts_once_whatever_the_dimension_order() -> None:
     row = ["AWS/Billing", "EstimatedCharges", "Currency", "USD"]
-    body = {"widgets": [metric_widget(row, row), metric_widget(row, ["..."], [".", ".", ".", "."])]}
+    swapped = ["AWS/S3", "BucketSizeBytes", "StorageType", "StandardStorage", "BucketName", "gold"]
+    body = {
+        "widgets": [
+            metric_widget(row, row),
+            metric_widget(row, ["..."], [".", ".", ".", "."]),
+            metric_widget(
+                ["AWS/S3", "BucketSizeBytes", "BucketName", "gold", "StorageType", "StandardStorage"], swapped
+            ),
+        ]
+    }
     counted = count_metric_series(body)
-    assert counted.count == 1
-    assert sum("same series as an earlier row" in r for r in counted.not_counted) == 4
+    assert counted.count == 2
+    assert sum("same series as" in r for r in counted.not_counted) == 5
+
+
+def test_other_regions_and_accounts_are_other_series() -> None:
+    row = ["AWS/Billing", "EstimatedCharges", "Currency", "USD"]
+    body = {"widgets": [metric_widget(row, [*row, {"region": "us-east-1"}], [*row, {"accountId": "210987654321"}])]}
+    assert count_metric_series(body).count == 3
+
+
+def test_a_dimension_without_a_value_names_no_series() -> None:
+    counted = count_metric_series({"widgets": [metric_widget(["AWS/EC2", "CPUUtilization", "InstanceId"])]})
+    assert counted.count == 0 and counted.not_counted == ["widget 0 (metric) row 0: dimension InstanceId has no value"]
 
 
 def test_shorthand_without_a_row_above_names_no_metric() -> None:
@@ -242,6 +471,97 @@ def test_bodies_of_the_wrong_shape_count_nothing() -> None:
         assert count_metric_series(body).count == 0
 
 
+# -- reading ---------------------------------------------------------------------------------------
+
+IDENTITY = {"Account": ACCOUNT, "Arn": f"arn:aws:iam::{ACCOUNT}:user/tester", "UserId": "AIDAEXAMPLEEXAMPLE"}
+OUTPUTS = {
+    "budget_name": BUDGET_NAME,
+    "dashboard_name": "lakehouse-lh-1-finops",
+    "billing_alarm_name": ALARM_NAME,
+    "billing_alarm_region": "us-east-1",
+    "alerts_topic_arn": TOPIC,
+}
+
+
+@dataclass(frozen=True)
+class StubbedTarget(Target):
+    """A target whose clients answer from botocore Stubbers, one per (service, region)."""
+
+    stubs: dict[tuple[str, str], Stubber] = field(default_factory=dict)
+
+    def stub(self, service: str, region: str | None = None) -> Stubber:
+        key = (service, region or self.region)
+        if key not in self.stubs:
+            client = boto3.client(
+                service, region_name=key[1], aws_access_key_id="x", aws_secret_access_key="x"
+            )  # never sent: the Stubber answers
+            self.stubs[key] = Stubber(client)
+            self.stubs[key].activate()
+        return self.stubs[key]
+
+    def client(self, service: str, region: str | None = None, **config: Any) -> Any:
+        return self.stub(service, region).client
+
+
+def stubbed_stack(sns_error: str | None) -> StubbedTarget:
+    """Every answer of a healthy stack, except GetTopicAttributes on the alarm's topic fails with ``sns_error``."""
+    target = StubbedTarget(name="aws", region="ap-northeast-1")
+    target.stub("sts").add_response("get_caller_identity", IDENTITY)
+    budgets = target.stub("budgets")
+    budget = {**BUDGET, "BudgetName": BUDGET_NAME}
+    budgets.add_response("describe_budget", {"Budget": budget}, {"AccountId": ACCOUNT, "BudgetName": BUDGET_NAME})
+    budgets.add_response("describe_notifications_for_budget", {"Notifications": [ACTUAL_80]})
+    budgets.add_response("describe_subscribers_for_notification", {"Subscribers": [SNS]})
+    target.stub("cloudwatch").add_response(
+        "get_dashboard", {"DashboardBody": json.dumps(HEALTHY_BODY)}, {"DashboardName": "lakehouse-lh-1-finops"}
+    )
+    use1 = target.stub("cloudwatch", "us-east-1")
+    use1.add_response("describe_alarms", {"MetricAlarms": [ALARM]}, {"AlarmNames": [ALARM_NAME]})
+    other = {**ALARM, "AlarmName": "cpu", "Namespace": "AWS/EC2", "MetricName": "CPUUtilization"}
+    use1.add_response("describe_alarms", {"MetricAlarms": [ALARM, other]}, {"AlarmTypes": ["MetricAlarm"]})
+    target.stub("sns").add_response("get_topic_attributes", {"Attributes": {}}, {"TopicArn": TOPIC})
+    if sns_error is None:
+        target.stub("sns", "us-east-1").add_response("get_topic_attributes", {"Attributes": {}}, {"TopicArn": ANY})
+    else:
+        target.stub("sns", "us-east-1").add_client_error("get_topic_attributes", sns_error, "topic says no")
+    return target
+
+
+def test_reader_reads_every_billing_alarm_and_each_topic_in_its_region() -> None:
+    result = check_finops(stubbed_stack(None), OUTPUTS)
+    assert result.passed, result.reason
+    assert [a["name"] for a in result.details["billing_alarms_in_us_east_1"]] == [ALARM_NAME]
+    assert result.details["sns_topics_exist"] == {BILLING_TOPIC: True, TOPIC: True}
+
+
+def test_reader_sees_a_deleted_alarm_topic() -> None:
+    result = check_finops(stubbed_stack("NotFound"), OUTPUTS)
+    assert not result.passed
+    assert f"billing alarm {ALARM_NAME} has an action on SNS topic {BILLING_TOPIC}, which does not exist" in str(
+        result.reason
+    )
+
+
+def test_a_read_that_fails_is_an_error_naming_it() -> None:
+    result = check_finops(stubbed_stack("AuthorizationError"), OUTPUTS)
+    assert result.status is Status.ERROR
+    assert f"could not read SNS topic {BILLING_TOPIC} (GetTopicAttributes)" in str(result.reason)
+    assert "AuthorizationError" in str(result.reason)
+
+    target = StubbedTarget(name="aws", region="ap-northeast-1")
+    target.stub("sts").add_response("get_caller_identity", IDENTITY)
+    target.stub("budgets").add_client_error("describe_budget", "AccessDeniedException", "no")
+    denied = check_finops(target, OUTPUTS)
+    assert denied.status is Status.ERROR
+    assert f"could not read budget {BUDGET_NAME} (Budgets DescribeBudget)" in str(denied.reason)
+
+
 def test_reader_needs_the_stack_outputs_that_name_the_resources() -> None:
     with pytest.raises(FinopsReadError, match="lack budget_name, dashboard_name"):
-        read_finops(local_target("http://127.0.0.1:9"), {"billing_alarm_name": "a", "alerts_topic_arn": TOPIC})
+        read_finops(local_target("http://127.0.0.1:9"), {"billing_alarm_name": "a"})
+    result = check_finops(local_target("http://127.0.0.1:9"), {"billing_alarm_name": "a"})
+    assert result.status is Status.ERROR and result.details["problems"] == {
+        "budget": [],
+        "dashboard": [],
+        "billing_alarm": [],
+    }

@@ -1,0 +1,159 @@
+"""Can a CloudWatch alarm on the account's estimated charges fire? A pure judge of one alarm.
+
+Exit check 7 must prove the billing alarm *can fire*, not that an alarm by the right name
+exists: an alarm in the wrong region, on the wrong dimensions, with a less-than operator,
+an evaluation window of months or an action on a deleted topic is accepted by CloudWatch
+and never notifies anyone. ``BILLING_ALARM_RULE`` states what "can fire" is measured as.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+#: AWS publishes AWS/Billing metrics only here (reference section 4.3).
+BILLING_REGION = "us-east-1"
+BILLING_NAMESPACE = "AWS/Billing"
+BILLING_METRIC = "EstimatedCharges"
+#: The one dimension set of the account-wide total (ServiceName/LinkedAccount split it up).
+BILLING_DIMENSIONS = [{"Name": "Currency", "Value": "USD"}]
+#: Operators under which a rising month-to-date total crosses the threshold.
+RISING_OPERATORS = ("GreaterThanThreshold", "GreaterThanOrEqualToThreshold")
+#: CloudWatch's shortest period for a standard-resolution metric (billing is one).
+MIN_PERIOD_S = 60
+#: The longest evaluation window (period x evaluation periods) that still answers in time.
+MAX_WINDOW_S = 86_400
+#: How often AWS publishes EstimatedCharges, roughly ("several times daily").
+BILLING_UPDATE_S = 21_600
+
+BILLING_ALARM_RULE = (
+    f"The billing alarm can fire when: it is in {BILLING_REGION} (the only region with {BILLING_NAMESPACE} "
+    f"metrics) on {BILLING_NAMESPACE} {BILLING_METRIC} with exactly the dimension Currency=USD (the account's "
+    "total; other dimension sets are other series); its operator is GreaterThanThreshold or "
+    "GreaterThanOrEqualToThreshold (a month-to-date total rises; any other operator never trips on overspend); "
+    "its threshold is within the monthly cost cap; its statistic is not SampleCount and it names no unit but "
+    f"None (either makes it compare something other than dollars); its period is {MIN_PERIOD_S}-{MAX_WINDOW_S} s "
+    f"and period x evaluation periods <= {MAX_WINDOW_S} s, with no more datapoints to alarm than billing "
+    f"updates (about one per {BILLING_UPDATE_S // 3600} h) can put in that window: a longer window answers a day "
+    "or more after the cap is crossed, and 1000 periods of 6 h outlast the month whose total the metric "
+    "holds, so it never fires; its actions are enabled and at least one is an SNS topic that exists (checked "
+    "with GetTopicAttributes), with no action on a topic that is gone. TreatMissingData is recorded but not "
+    "judged: within these bounds an overspend arrives as a real datapoint above the threshold whatever "
+    "missing periods count as ('breaching' only fires sooner)."
+)
+
+
+def amount(text: Any) -> Decimal | None:
+    """A finite number from the API's string or float, or None."""
+    try:
+        value = Decimal(str(text))
+    except (InvalidOperation, ValueError):
+        return None
+    return value if value.is_finite() else None
+
+
+def arn_region(arn: str) -> str | None:
+    """The region field of an ARN (``arn:partition:service:region:account:resource``)."""
+    parts = arn.split(":", 5)
+    return parts[3] if len(parts) == 6 and parts[0] == "arn" else None
+
+
+def is_sns_topic(arn: str) -> bool:
+    parts = arn.split(":", 5)
+    return len(parts) == 6 and parts[0] == "arn" and parts[2] == "sns"
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _periods(alarm: Mapping[str, Any]) -> list[str]:
+    """Problems with the alarm's period, evaluation window and datapoints to alarm."""
+    period, evaluations = _int(alarm.get("Period")), _int(alarm.get("EvaluationPeriods"))
+    if period is None or evaluations is None or evaluations < 1:
+        return [f"has no usable period ({alarm.get('Period')} s x {alarm.get('EvaluationPeriods')} evaluation periods)"]
+    problems = []
+    if not MIN_PERIOD_S <= period <= MAX_WINDOW_S:
+        problems.append(f"period {period} s is outside {MIN_PERIOD_S}-{MAX_WINDOW_S} s")
+    window = period * evaluations
+    if window > MAX_WINDOW_S:
+        problems.append(
+            f"evaluates {evaluations} periods of {period} s = {window / 3600:g} h, longer than "
+            f"{MAX_WINDOW_S // 3600} h: it answers too late (or never, past the month its total covers)"
+        )
+    needed = _int(alarm.get("DatapointsToAlarm")) or evaluations
+    available = max(1, min(window, MAX_WINDOW_S) // BILLING_UPDATE_S)
+    if needed > available:
+        problems.append(
+            f"needs {needed} breaching datapoints in a {window / 3600:g} h window, but billing data arrive about "
+            f"every {BILLING_UPDATE_S // 3600} h (at most {available} in that window)"
+        )
+    return problems
+
+
+def _actions(alarm: Mapping[str, Any], topics: Mapping[str, bool]) -> tuple[list[str], list[str]]:
+    """(problems, live actions): SNS actions must exist; at least one must."""
+    actions = [str(a) for a in alarm.get("AlarmActions") or []]
+    if not actions:
+        return ["has no alarm action"], []
+    gone = [a for a in actions if is_sns_topic(a) and topics.get(a) is False]
+    live = [a for a in actions if is_sns_topic(a) and topics.get(a) is True]
+    problems = [f"has an action on SNS topic {a}, which does not exist" for a in gone]
+    if not live and not gone:
+        problems.append(f"has no action on an SNS topic that exists (actions: {', '.join(actions)})")
+    if alarm.get("ActionsEnabled") is False:
+        problems.append("has its actions disabled (ActionsEnabled false)")
+        live = []
+    return problems, live
+
+
+def judge_billing_alarm(
+    alarm: Mapping[str, Any], region: str, topics: Mapping[str, bool], cap: Decimal
+) -> tuple[list[str], list[str]]:
+    """(problems, live actions) of one alarm read in ``region``; no problems means it can fire.
+
+    ``topics`` maps each SNS topic ARN to whether GetTopicAttributes found it.
+    """
+    problems = []
+    regions = {region, arn_region(str(alarm.get("AlarmArn") or "")) or region}
+    if regions != {BILLING_REGION}:
+        problems.append(
+            f"is in {', '.join(sorted(regions - {BILLING_REGION}))}, but {BILLING_NAMESPACE} metrics exist only in "
+            f"{BILLING_REGION}"
+        )
+    watched = (alarm.get("Namespace"), alarm.get("MetricName"))
+    if watched != (BILLING_NAMESPACE, BILLING_METRIC):
+        problems.append(f"watches {watched[0]} {watched[1]}, not {BILLING_NAMESPACE} {BILLING_METRIC}")
+    dimensions = list(alarm.get("Dimensions") or [])
+    if dimensions != BILLING_DIMENSIONS:
+        shown = ", ".join(f"{d.get('Name')}={d.get('Value')}" for d in dimensions) or "none"
+        problems.append(f"has dimensions {shown}, not exactly Currency=USD")
+    operator = alarm.get("ComparisonOperator")
+    if operator not in RISING_OPERATORS:
+        problems.append(f"compares with {operator}, not {' or '.join(RISING_OPERATORS)}")
+    threshold = amount(alarm.get("Threshold"))
+    if threshold is None:
+        problems.append(f"has no threshold ({alarm.get('Threshold')})")
+    elif threshold > cap:
+        problems.append(f"threshold {alarm.get('Threshold')} is above the {cap} USD cap")
+    if alarm.get("Statistic") == "SampleCount":
+        problems.append("uses the statistic SampleCount, which counts datapoints instead of dollars")
+    if alarm.get("Unit") not in (None, "None"):
+        problems.append(f"names the unit {alarm.get('Unit')}; EstimatedCharges has none, so no datapoint matches")
+    problems += _periods(alarm)
+    action_problems, live = _actions(alarm, topics)
+    return problems + action_problems, live
+
+
+def billing_alarm_summary(
+    alarm: Mapping[str, Any], region: str, topics: Mapping[str, bool], cap: Decimal
+) -> dict[str, Any]:
+    """One line of evidence about an alarm on estimated charges: can it fire, and if not why."""
+    problems, _ = judge_billing_alarm(alarm, region, topics, cap)
+    return {
+        "name": alarm.get("AlarmName"),
+        "arn": alarm.get("AlarmArn"),
+        "can_fire": not problems,
+        "problems": problems,
+    }
