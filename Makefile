@@ -59,7 +59,7 @@ demo: venv
 	./run_demo_queries.sh $(if $(STACK_ID),--stack-id $(STACK_ID))
 
 destroy: venv
-	$(BIN)/lakehouse destroy $(if $(STACK_ID),--stack-id $(STACK_ID))
+	$(BIN)/lakehouse destroy $(if $(STACK_ID),--stack-id $(STACK_ID)) $(if $(ALL),--all)
 
 status: venv
 	$(BIN)/lakehouse status

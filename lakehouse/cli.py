@@ -6,8 +6,10 @@ import argparse
 import re
 import shlex
 import sys
+from importlib import metadata
 from pathlib import Path
 
+from lakehouse import procgroup
 from lakehouse.browser import BrowserNotFound, ScreenshotError, screenshot
 from lakehouse.config import ConfigError, RunOptions, env_options
 from lakehouse.criteria import CriteriaError, catalogue, markdown_table
@@ -15,11 +17,35 @@ from lakehouse.emulator.process import EmulatorError, pid_alive
 from lakehouse.pipeline.commands import add_parsers as add_pipeline_parsers
 from lakehouse.pipeline.sqlfiles import SqlFileError
 from lakehouse.report import ReportError, render_report
-from lakehouse.stack import Deployment, Lifecycle, Stack, StackError, destroy_recorded, list_records
+from lakehouse.stack import (
+    Deployment,
+    Lifecycle,
+    Stack,
+    StackError,
+    StackRecord,
+    destroy_recorded,
+    list_records,
+    stack_dir,
+)
+from lakehouse.stacklock import busy
 from lakehouse.target import Target, TargetError
 from lakehouse.terraform import TerraformError
 
+#: Exit codes, the same for every command (argparse's own usage errors are 2 as well).
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ERROR = 0, 1, 2, 3
+EXIT_CODES = (
+    "exit codes: 0 done / verified; 1 what was checked failed (validate, docs --check, pipeline); "
+    "2 usage error (bad option or value, nothing done); 3 harness or runtime error (Terraform, the emulator, "
+    "credentials, a stack in use by a running session)"
+)
 BEGIN, END = "<!-- BEGIN EXIT_CRITERIA -->", "<!-- END EXIT_CRITERIA -->"
+
+
+def _version() -> str:
+    try:
+        return metadata.version("lakehouse-code")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def _options(args: argparse.Namespace, **extra: object) -> RunOptions:
@@ -65,30 +91,66 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_destroy(args: argparse.Namespace) -> int:
+    """One stack by id; every recorded stack only with ``--all`` or after a yes at the prompt."""
     probe = _options(args)
-    ids = [args.stack_id] if args.stack_id else [r.stack_id for r in list_records(probe)]
-    if not ids:
+    records = list_records(probe)
+    if args.stack_id:
+        ids = [args.stack_id]
+    elif not records:
         print("nothing to destroy: no stack recorded under .lakehouse/stacks")
-        return 0
+        return EXIT_OK
+    else:
+        ids = [r.stack_id for r in records]
+        if not args.all and not _confirm(records):
+            return EXIT_USAGE
+    failed = 0
     for stack_id in ids:
-        result = destroy_recorded(_options(args, stack_id=stack_id))
+        try:
+            result = destroy_recorded(_options(args, stack_id=stack_id))
+        except StackError as err:  # busy or failed: say so, go on with the others
+            print(f"stack {stack_id}: not destroyed: {err}", file=sys.stderr)
+            failed += 1
+            continue
         how = f"destroyed in {result.wall_s:.1f} s" if result else "forgotten (its emulator was no longer running)"
         print(f"stack {stack_id}: {how}; emulator stopped")
-    return 0
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+def _confirm(records: list[StackRecord]) -> bool:
+    """Ask before destroying several stacks (AWS ones cost money to rebuild); no terminal, no yes."""
+    listed = ", ".join(f"{r.stack_id} ({r.target})" for r in records)
+    if not sys.stdin.isatty():
+        print(f"destroy: no --stack-id: pass one, or --all to destroy every recorded stack: {listed}", file=sys.stderr)
+        return False
+    answer = input(f"destroy every recorded stack: {listed}? [y/N] ").strip().lower()
+    return answer in ("y", "yes")
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    records = list_records(_options(args))
+    """Every recorded stack, and what still runs for it (emulator, lineage service, Terraform, a session)."""
+    options = _options(args)
+    records = list_records(options)
     if not records:
         print("no stacks recorded")
     for r in records:
-        running = (
-            ""
-            if r.target != "local"
-            else (" (emulator running)" if r.emulator_pid and pid_alive(r.emulator_pid) else " (emulator gone)")
-        )
-        print(f"{r.stack_id}  {r.target:5}  {r.status:15} {r.created_at}  {r.endpoint_url or r.region}{running}")
-    return 0
+        home = stack_dir(options, r.stack_id)
+        running = []
+        if r.target == "local":
+            running.append(f"emulator {'pid ' + str(r.emulator_pid) if _alive(r.emulator_pid) else 'gone'}")
+            if r.lineage_pid:
+                running.append(f"lineage service {'pid ' + str(r.lineage_pid) if _alive(r.lineage_pid) else 'gone'}")
+        if who := busy(home):
+            running.append(f"in use by a session ({who})")
+        print(f"{r.stack_id}  {r.target:5}  {r.status:15} {r.created_at}  {r.endpoint_url or r.region}")
+        if running:
+            print(f"    {'; '.join(running)}")
+        for m in procgroup.leftovers(home / "logs"):
+            print(f"    terraform process still running: pid {m.pid} {m.command[:100]}")
+    return EXIT_OK
+
+
+def _alive(pid: int | None) -> bool:
+    return bool(pid) and pid_alive(int(pid or 0))
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -136,7 +198,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="lakehouse", description=__doc__)
+    parser = argparse.ArgumentParser(prog="lakehouse", description=__doc__, epilog=EXIT_CODES)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, func, text in (
         ("up", cmd_up, "deploy a stack and leave it running; prints how to reach it"),
@@ -149,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--stack-id")
         p.add_argument("--region")
         p.set_defaults(func=func)
+        if name == "destroy":
+            p.add_argument("--all", action="store_true", help="destroy every recorded stack without asking")
     docs = sub.add_parser("docs", help="regenerate README's exit-criteria table from features/")
     docs.add_argument("--check", action="store_true", help="fail if README is out of date instead of writing")
     docs.add_argument("--readme")
@@ -162,8 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args))
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_USAGE
     except (
-        ConfigError,
         TargetError,
         StackError,
         TerraformError,
@@ -176,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         ScreenshotError,
     ) as err:
         print(f"error: {err}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
 
 
 if __name__ == "__main__":

@@ -19,9 +19,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from lakehouse import procgroup
 from lakehouse.config import RunOptions
 from lakehouse.emulator.process import EmulatorHandle, pid_alive, start_emulator, stop_emulator
 from lakehouse.lineage.service.process import LineageHandle, start_lineage_service, stop_lineage_service
+from lakehouse.stacklock import StackLock, busy
 from lakehouse.target import Target, aws_target, local_target
 from lakehouse.terraform import ApplyResult, PlanResult, Terraform, cli_config_for_mirror, provider_aliases
 
@@ -207,6 +209,7 @@ class Lifecycle:
     def __init__(self, options: RunOptions):
         self.options = options
         self.deployment: Deployment | None = None
+        self.lock = StackLock(stack_dir(options, options.stack_id))
 
     # -- up --------------------------------------------------------------------------------------
 
@@ -217,6 +220,8 @@ class Lifecycle:
         partial stack has been destroyed again; other failures are raised after the same clean-up.
         """
         opts = self.options
+        if not detach_emulator:  # a session: it owns the stack until its teardown (`lakehouse up` exits at once)
+            self.lock.acquire()
         stopwatch = Stopwatch()
         emulator: EmulatorHandle | None = None
         start = time.monotonic()
@@ -307,6 +312,7 @@ class Lifecycle:
                 f"stack {record.stack_id}: its emulator (pid {record.emulator_pid}) is not running; "
                 "run `make destroy` then `make up`"
             )
+        self.lock.acquire()  # `make destroy` leaves it alone while this session verifies it
         target, emulator = _reach(record, opts)
         stack = Stack(opts, target)
         stopwatch = Stopwatch()
@@ -325,6 +331,7 @@ class Lifecycle:
         """
         dep = self.deployment
         if dep is None or (not force and (self.options.keep or self.options.deployed)):
+            self.lock.release()
             return None
         result: ApplyResult | None = None
         try:
@@ -343,6 +350,7 @@ class Lifecycle:
                 stop_emulator(dep.emulator)
             if dep.lineage is not None and (result is None or result.ok or force):
                 stop_lineage_service(dep.lineage)
+        self.lock.release()
         if result is not None and result.ok:
             shutil.rmtree(dep.stack.dir, ignore_errors=True)
         return result
@@ -370,6 +378,14 @@ def destroy_recorded(options: RunOptions) -> ApplyResult | None:
     if not record_path.exists():
         raise StackError(f"no stack {options.stack_id!r} recorded under {options.home}/stacks")
     record = StackRecord.load(record_path)
+    home = stack_dir(options, options.stack_id)
+    if (who := busy(home)) is not None:
+        raise StackError(
+            f"stack {options.stack_id} is in use by a running session ({who}): it destroys the stack itself "
+            "when it ends; stop that session first (Ctrl-C destroys as well)"
+        )
+    # A killed session's Terraform (and its provider plugins) may still run: end that group first.
+    procgroup.end(home / "logs")
     if record.target == "local" and not (record.emulator_pid and pid_alive(record.emulator_pid)):
         # The emulator keeps everything in memory: with it gone, nothing is deployed any more.
         if (lineage := _lineage_of(record)) is not None:
@@ -377,6 +393,7 @@ def destroy_recorded(options: RunOptions) -> ApplyResult | None:
         shutil.rmtree(stack_dir(options, options.stack_id), ignore_errors=True)
         return None
     life = Lifecycle(options)
+    life.lock.acquire()
     target, emulator = _reach(record, options)
     stack = Stack(options, target)
     life.deployment = Deployment(stack, Stopwatch(), record, emulator, lineage=_lineage_of(record))

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lakehouse import procgroup
+
 #: How long an interrupted Terraform may take to finish its in-flight operations and write state.
 INTERRUPT_GRACE_S = 120.0
 
@@ -218,6 +220,8 @@ class Terraform:
                     command, 127, [f"{self.binary!r} not found on PATH: install Terraform >= 1.6"], None
                 ) from None
             assert proc.stdout is not None
+            # Recorded while it runs: a killed harness leaves a group `make destroy` can still end.
+            pgid_file = procgroup.record(self.log_dir, proc.pid, command)
             try:
                 for line in proc.stdout:
                     log.write(line)
@@ -235,6 +239,9 @@ class Terraform:
                     proc.wait()
                 log.write(f"\n# interrupted; terraform exited with {proc.returncode}\n")
                 raise
+            finally:
+                if proc.returncode is not None:
+                    pgid_file.unlink(missing_ok=True)
         if ok_codes is not None and proc.returncode not in ok_codes:
             _, _, diagnostics = parse_json_stream(lines)
             if not diagnostics:  # not a -json command: keep the lines that say "Error"

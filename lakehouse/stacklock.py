@@ -1,0 +1,90 @@
+"""A lock per stack, held by the session that deployed (or attached to) it.
+
+`make destroy` in a second terminal must never take down a stack a running `pytest features/`
+is verifying: that stopped the session's emulator mid-apply, and its own teardown then hung in
+the provider's retries against a dead endpoint. The lock is an advisory ``flock`` on a file in
+the stack's folder: the kernel drops it when the holder exits, however it exits (``kill -9``
+included), so a crashed session never leaves a stale lock behind.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+
+LOCK_FILE = "session.lock"
+#: Locks this process holds: path -> (fd, holders). Within one process the lock is shared (a session
+#: and the helpers it calls, or a test and the destroy it runs, are one owner).
+_HELD: dict[Path, tuple[int, int]] = {}
+
+
+class StackBusy(RuntimeError):
+    """Another live process holds the stack's lock."""
+
+
+class StackLock:
+    """``acquire`` once per session; ``release`` (or process exit) lets ``make destroy`` in."""
+
+    def __init__(self, stack_dir: Path):
+        self.path = stack_dir / LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        if self._fd is not None:
+            return
+        key = self.path.resolve() if self.path.exists() else self.path.absolute()
+        if key in _HELD:
+            fd, holders = _HELD[key]
+            _HELD[key] = (fd, holders + 1)
+            self._fd = fd
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise StackBusy(f"it is in use by a running session ({holder(self.path)})") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+        _HELD[self.path.resolve()] = (fd, 1)
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        key = self.path.resolve() if self.path.exists() else self.path.absolute()
+        fd, holders = _HELD.pop(key, (self._fd, 1))
+        self._fd = None
+        if holders > 1:
+            _HELD[key] = (fd, holders - 1)
+            return
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+
+def holder(path: Path) -> str:
+    """Who holds the lock, for the message (the pid the holder wrote)."""
+    try:
+        pid = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return "pid unknown"
+    return f"pid {pid}" if pid else "pid unknown"
+
+
+def busy(stack_dir: Path) -> str | None:
+    """``None`` when nobody holds the stack's lock, else who does (a probe: takes and drops it)."""
+    lock = StackLock(stack_dir)
+    if not lock.path.exists():
+        return None
+    try:
+        lock.acquire()
+    except StackBusy:
+        return holder(lock.path)
+    lock.release()
+    return None

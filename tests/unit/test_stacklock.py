@@ -1,0 +1,64 @@
+"""A running session's stack cannot be destroyed from another process; the lock dies with its holder."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lakehouse import procgroup
+from lakehouse.stacklock import StackBusy, StackLock, busy
+
+HOLD = (
+    "import sys, time; from pathlib import Path; from lakehouse.stacklock import StackLock;"
+    "StackLock(Path(sys.argv[1])).acquire(); print('held', flush=True); sys.stdin.read()"
+)
+
+
+def test_another_process_holding_the_lock_makes_the_stack_busy(tmp_path: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(tmp_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        assert busy(tmp_path) == f"pid {holder.pid}"
+        with pytest.raises(StackBusy, match=f"pid {holder.pid}"):
+            StackLock(tmp_path).acquire()
+    finally:
+        holder.kill()  # like kill -9: the kernel drops the lock
+        holder.wait()
+    assert busy(tmp_path) is None
+    StackLock(tmp_path).acquire()
+
+
+def test_one_process_shares_its_own_lock(tmp_path: Path) -> None:
+    session, helper = StackLock(tmp_path), StackLock(tmp_path)
+    session.acquire()
+    helper.acquire()  # e.g. the session's own destroy, or a test that runs one
+    assert busy(tmp_path) is None
+    helper.release()
+    session.release()
+    assert not session.held
+
+
+def test_a_recorded_terraform_group_left_behind_is_listed_and_ended(tmp_path: Path) -> None:
+    # Stands for Terraform and a provider plugin: a group leader with a child, in a session of their own.
+    group = subprocess.Popen(
+        ["sh", "-c", "sleep 300 & exec sleep 300"], start_new_session=True, stdout=subprocess.DEVNULL
+    )
+    try:
+        procgroup.record(tmp_path, group.pid, "apply")
+        deadline = time.monotonic() + 10
+        while len(procgroup.leftovers(tmp_path)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(procgroup.leftovers(tmp_path)) == 2
+        ended = procgroup.end(tmp_path, grace_s=5)
+        assert {m.pid for m in ended} >= {group.pid}
+        assert procgroup.leftovers(tmp_path) == [] and not (tmp_path / procgroup.PGID_FILE).exists()
+    finally:
+        if group.poll() is None:
+            group.kill()
+        group.wait()
