@@ -7,6 +7,7 @@ from pathlib import Path
 
 from lakehouse.emulator.server import READY_PREFIX
 from lakehouse.services import pid_alive, start_service, stop_pid
+from lakehouse.target import LOCAL_ACCESS_KEY
 
 __all__ = ["EmulatorError", "EmulatorHandle", "pid_alive", "start_emulator", "stop_emulator"]
 
@@ -31,11 +32,17 @@ def start_emulator(
     log_path: Path | None = None,
     timeout_s: float = 30.0,
     detach: bool = False,
+    root_keys: tuple[str, ...] = (LOCAL_ACCESS_KEY,),
 ) -> EmulatorHandle:
-    """Start the emulator on a kernel-chosen loopback port and wait for its ready line."""
-    pid, info = start_service(
-        ["lakehouse.emulator.server"], READY_PREFIX, "emulator", EmulatorError, log_path, timeout_s, detach
-    )
+    """Start the emulator on a kernel-chosen loopback port and wait for its ready line.
+
+    ``root_keys`` are the deployer's access keys, the only keys (besides the ones the emulator
+    issues: IAM users', STS sessions') it accepts; the harness's clients use the first.
+    """
+    args = ["lakehouse.emulator.server"]
+    for key in root_keys:
+        args += ["--root-access-key", key]
+    pid, info = start_service(args, READY_PREFIX, "emulator", EmulatorError, log_path, timeout_s, detach)
     return EmulatorHandle(endpoint=info["endpoint"], pid=pid, log_path=log_path)
 
 

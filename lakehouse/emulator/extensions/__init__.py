@@ -2,8 +2,10 @@
 
 One module per AWS service, shaped like moto (state on the backend model,
 wire format on the responses class). Each module exposes ``install()``,
-which patches moto in place. ``install_all()`` finds the modules in this
-package, so adding a service means adding a file, nothing else.
+which patches moto in place. ``install_all()`` installs them in the explicit
+order of :data:`INSTALL_ORDER` (Lake Formation re-wraps what Glue wrapped; the
+identity front door comes first so that every later operation sees a resolved
+caller); a module missing from the list fails the server's own test.
 """
 
 from __future__ import annotations
@@ -11,19 +13,22 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+#: Install order: identity (who calls) first, then each service; lakeformation after glue.
+INSTALL_ORDER = ("identity", "s3", "glue", "lakeformation", "athena", "athena_queries", "budgets")
+
 _installed = False
 
 
 def service_modules() -> list[str]:
-    """Names of the extension modules, one per AWS service."""
+    """Names of the extension modules found in this package (one per AWS service, plus identity)."""
     return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
 
 
 def install_all() -> None:
-    """Patch every extension into moto once per process."""
+    """Patch every extension into moto once per process, in :data:`INSTALL_ORDER`."""
     global _installed
     if _installed:
         return
-    for service in service_modules():
-        importlib.import_module(f"{__name__}.{service}").install()
+    for name in INSTALL_ORDER:
+        importlib.import_module(f"{__name__}.{name}").install()
     _installed = True

@@ -12,6 +12,11 @@ they would see on AWS.
 Lake Formation applies as on Athena: the caller is resolved from the request's access key
 when the query starts (an emulator STS role session is its role), and its grants are read when
 the query runs, so the engine shows it only the tables and columns it may see.
+
+IAM applies as on Athena: every query operation needs the action on the workgroup the query ran
+in (the front door, ``extensions.identity``, evaluates it with the resources registered here), so
+a principal that may not use a workgroup can neither list its executions nor read their status
+or results; BatchGetQueryExecution leaves such executions unprocessed.
 """
 
 from __future__ import annotations
@@ -28,10 +33,12 @@ from moto.athena import models as athena_models
 from moto.athena.models import AthenaBackend
 from moto.athena.responses import AthenaResponse
 from moto.core.exceptions import JsonRESTError
+from moto.utilities.utils import get_partition
 
+from lakehouse.emulator.extensions import identity
 from lakehouse.emulator.extensions._graft import graft
 from lakehouse.emulator.extensions.athena import WorkGroupNotFound
-from lakehouse.emulator.extensions.lakeformation import access_for, caller_principal
+from lakehouse.emulator.extensions.lakeformation import access_for
 from lakehouse.emulator.sql.catalog import LakeCatalog
 from lakehouse.emulator.sql.engine import Engine, Outcome
 from lakehouse.emulator.sql.errors import SYSTEM, AthenaError
@@ -63,7 +70,9 @@ def _engine(account_id: str, region: str) -> Engine:
     with _engines_lock:
         key = (account_id, region)
         if key not in _engines:
-            _engines[key] = Engine(LakeCatalog(_endpoint, region))
+            # The engine reads tables through the endpoint as the emulator itself, not as the caller.
+            catalog = LakeCatalog(_endpoint, region, identity.SERVICE_KEY, identity.SERVICE_SECRET)
+            _engines[key] = Engine(catalog)
         return _engines[key]
 
 
@@ -274,7 +283,7 @@ class _QueryResponses:
     def start_query_execution(self: Any) -> str:
         keys = ("QueryString", "WorkGroup", "ResultConfiguration", "QueryExecutionContext", "ClientRequestToken")
         backend = self.athena_backend
-        principal = caller_principal(backend.account_id, backend.region_name, self.get_access_key())
+        principal = identity.caller(self).principal
         execution = _start(backend, {k: self._get_param(k) for k in keys}, principal)
         return json.dumps({"QueryExecutionId": execution.id})
 
@@ -284,10 +293,23 @@ class _QueryResponses:
         return json.dumps({"QueryExecution": execution.describe()})
 
     def batch_get_query_execution(self: Any) -> str:
-        store = _executions(self.athena_backend)
-        ids = self._get_param("QueryExecutionIds") or []
-        found = [store[i].describe() for i in ids if i in store]
-        missing = [{"QueryExecutionId": i, "ErrorMessage": "not found"} for i in ids if i not in store]
+        backend = self.athena_backend
+        store = _executions(backend)
+        who = identity.caller(self)
+        found, missing = [], []
+        for query_id in self._get_param("QueryExecutionIds") or []:
+            execution = store.get(query_id)
+            if execution is None:
+                missing.append({"QueryExecutionId": query_id, "ErrorMessage": "not found"})
+                continue
+            action, arn = "athena:BatchGetQueryExecution", work_group_arn(backend, execution.work_group)
+            allowed, _, explicit = who.allows(action, [arn])
+            if allowed:
+                found.append(execution.describe())
+            else:
+                message = identity.denied_message(who, action, arn, explicit)
+                refused = {"QueryExecutionId": query_id, "ErrorCode": "AccessDeniedException", "ErrorMessage": message}
+                missing.append(refused)
         return json.dumps({"QueryExecutions": found, "UnprocessedQueryExecutionIds": missing})
 
     def get_query_results(self: Any) -> str:
@@ -309,9 +331,53 @@ class _QueryResponses:
         return json.dumps({"QueryExecutionIds": ids[:50]})
 
 
+# ---------------------------------------------------------------- IAM resources
+
+
+def work_group_arn(backend: AthenaBackend, name: str) -> str:
+    region = backend.region_name
+    return f"arn:{get_partition(region)}:athena:{region}:{backend.account_id}:workgroup/{name}"
+
+
+#: Operations on one query execution: IAM decides on the workgroup it ran in.
+_ON_EXECUTION = ("GetQueryExecution", "GetQueryResults", "StopQueryExecution", "GetQueryRuntimeStatistics")
+#: Operations naming a workgroup (``primary`` when they name none).
+_ON_WORK_GROUP = (
+    "StartQueryExecution",
+    "ListQueryExecutions",
+    "GetWorkGroup",
+    "UpdateWorkGroup",
+    "DeleteWorkGroup",
+    "ListNamedQueries",
+    "CreateNamedQuery",
+    "ListPreparedStatements",
+)
+
+
+def athena_resources(response: Any, action: str) -> list[str]:
+    """The resources an Athena action needs IAM permission on (the workgroup, for query operations)."""
+    backend = response.athena_backend
+    if action in _ON_EXECUTION:
+        execution = _executions(backend).get(response._get_param("QueryExecutionId"))
+        return [work_group_arn(backend, execution.work_group)] if execution else []  # unknown: the op answers
+    if action == "BatchGetQueryExecution":
+        return []  # each execution is checked on its own workgroup by the operation
+    if action in _ON_WORK_GROUP:
+        return [work_group_arn(backend, response._get_param("WorkGroup") or "primary")]
+    if action == "CreateWorkGroup":
+        return [work_group_arn(backend, response._get_param("Name"))]
+    if arn := response._get_param("ResourceARN"):
+        return [str(arn)]
+    if catalog := response._get_param("CatalogName") or response._get_param("Name"):
+        region = backend.region_name
+        return [f"arn:{get_partition(region)}:athena:{region}:{backend.account_id}:datacatalog/{catalog}"]
+    return ["*"]
+
+
 def install() -> None:
     """Patch moto's Athena so queries execute; a second call does nothing."""
     if getattr(athena_models, _MARK, False):
         return
     graft(_QueryResponses, AthenaResponse)
+    identity.register_resources("athena", athena_resources)
     setattr(athena_models, _MARK, True)

@@ -2,6 +2,11 @@
 
 sqlglot parses the Athena dialect and writes DuckDB's. What sqlglot cannot translate must
 fail loudly (``ErrorLevel.RAISE``), never run as something else.
+
+The SQL surface is Athena's, not DuckDB's: a statement may read catalog tables, ``UNNEST`` and
+``VALUES`` only. DuckDB's table functions (``read_csv``, ``read_text``, ``query``, ``glob``, ...)
+and its introspection functions fail as Athena fails them, before DuckDB sees the statement (the
+engine also runs DuckDB with external access off, so a construct missed here still reads nothing).
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import cast
 
+import duckdb
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, UnsupportedError
@@ -26,6 +32,27 @@ logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 _SHOW_TABLES = re.compile(r"^\s*SHOW\s+TABLES(?:\s+(?:IN|FROM)\s+`?(\w+)`?)?(?:\s+'([^']*)')?\s*;?\s*$", re.I)
 _SHOW_DATABASES = re.compile(r"^\s*SHOW\s+(?:DATABASES|SCHEMAS)(?:\s+(?:LIKE\s+)?'([^']*)')?\s*;?\s*$", re.I)
+#: DuckDB functions that have no Athena meaning and read files, settings or other SQL: their
+#: table functions (asked of DuckDB itself, so a new DuckDB's additions are covered) and the
+#: scalar functions that expose the engine. ``repeat`` is also a Trino scalar function.
+_DUCKDB_ONLY_SCALARS = frozenset(
+    {"current_setting", "getenv", "json_serialize_sql", "json_deserialize_sql", "current_database", "version"}
+)
+_DUCKDB_ONLY_PREFIXES = ("duckdb_", "pragma_", "parquet_", "read_", "sqlite_", "iceberg_", "delta_")
+
+
+def _duckdb_table_functions() -> frozenset[str]:
+    with duckdb.connect() as con:
+        rows = con.sql(
+            "SELECT DISTINCT function_name FROM duckdb_functions() WHERE function_type IN ('table', 'table_macro')"
+        ).fetchall()
+    return frozenset(str(r[0]).lower() for r in rows) - {"repeat", "unnest"}
+
+
+_DUCKDB_TABLE_FUNCTIONS = _duckdb_table_functions()
+#: sqlglot's typed nodes for DuckDB's file readers (sqlglot parses ``read_csv(...)`` into these).
+_FILE_READERS: tuple[type[exp.Expression], ...] = (exp.ReadCSV, exp.ReadParquet)
+
 _SHOW_COLUMNS = re.compile(r"^\s*SHOW\s+COLUMNS\s+(?:IN|FROM)\s+`?(\w+)`?(?:\.`?(\w+)`?)?\s*;?\s*$", re.I)
 
 
@@ -63,7 +90,65 @@ def parse(sql: str) -> Statement:
     if len(trees) > 1:
         raise AthenaError("SYNTAX_ERROR", "line 1:1: only one statement per query is allowed")
     tree = cast(exp.Expression, trees[0])
+    check_surface(sql, tree)
     return Statement(sql, _kind(sql, tree), tree)
+
+
+# -- what Athena's SQL has --------------------------------------------------------------------
+
+
+def _position(sql: str, name: str, after_name: bool) -> str:
+    """``line L:C: `` of the first call of ``name`` in ``sql`` (at its ``(`` when ``after_name``)."""
+    m = re.search(rf"\b{re.escape(name)}\s*\(", sql, re.I)
+    if m is None:
+        return "line 1:1: "
+    start = m.end() - 1 if after_name else m.start()
+    line = sql.count("\n", 0, start) + 1
+    col = start - (sql.rfind("\n", 0, start) + 1) + 1
+    return f"line {line}:{col}: "
+
+
+def _function_name(node: exp.Expression) -> str:
+    if isinstance(node, exp.Anonymous):
+        return str(node.name)
+    return str(node.sql_name() if hasattr(node, "sql_name") else node.key)
+
+
+def check_surface(sql: str, tree: exp.Expression) -> None:
+    """Fail what Athena fails: a function call as a relation, DuckDB's own functions anywhere.
+
+    In Athena's grammar a relation is a table name, ``(query)``, ``UNNEST``, ``LATERAL (query)``
+    or ``TABLE(function(...))``; a bare ``f(...)`` after FROM is a syntax error there, and a table
+    function Athena does not have is FUNCTION_NOT_FOUND, as is any DuckDB-only scalar function.
+    """
+    for node in tree.find_all(exp.Table, exp.Lateral):
+        relation = node.this
+        if isinstance(node, exp.Lateral) and isinstance(relation, (exp.Subquery, exp.Unnest)):
+            continue
+        if isinstance(node, exp.Table) and (relation is None or isinstance(relation, exp.Identifier)):
+            continue
+        if isinstance(relation, exp.Anonymous) and str(relation.name).upper() == "TABLE":
+            inner = relation.expressions[0] if relation.expressions else relation
+            name = _function_name(inner).lower()
+            raise AthenaError(
+                "FUNCTION_NOT_FOUND", f"{_position(sql, name, False)}Table function '{name}' not registered"
+            )
+        name = _function_name(relation).lower() if isinstance(relation, exp.Expression) else "?"
+        raise AthenaError(
+            "SYNTAX_ERROR",
+            f"{_position(sql, name, True)}mismatched input '('. Expecting: ',', 'CROSS', 'EXCEPT', 'FULL', "
+            "'GROUP', 'HAVING', 'INNER', 'INTERSECT', 'JOIN', 'LEFT', 'LIMIT', 'NATURAL', 'OFFSET', 'ORDER', "
+            "'RIGHT', 'UNION', 'WHERE', 'WINDOW', <EOF>",
+        )
+    for func in tree.find_all(exp.Anonymous, *_FILE_READERS):
+        name = _function_name(func).lower()
+        if (
+            isinstance(func, _FILE_READERS)
+            or name in _DUCKDB_TABLE_FUNCTIONS
+            or name in _DUCKDB_ONLY_SCALARS
+            or name.startswith(_DUCKDB_ONLY_PREFIXES)
+        ):
+            raise AthenaError("FUNCTION_NOT_FOUND", f"{_position(sql, name, False)}Function '{name}' not registered")
 
 
 def _kind(sql: str, tree: exp.Expression) -> str:
