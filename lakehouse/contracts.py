@@ -1,9 +1,17 @@
 """Data contracts: one YAML file per table, checked with Great Expectations on the table's rows.
 
 A contract names its table (``layer.table``), the expectations (Great Expectations' own
-names without the ``expect_`` prefix, and their arguments) and row-count relations to other
-tables. Great Expectations runs in an ephemeral context on a pandas frame: nothing is
-written to disk. It is imported only here, lazily: the import costs seconds per process.
+names without the ``expect_`` prefix, and their arguments), a null rule per column and
+row-count relations to other tables. Great Expectations runs in an ephemeral context on a
+pandas frame: nothing is written to disk. It is imported only here, lazily: the import costs
+seconds per process.
+
+Great Expectations' value expectations (range, regex, set, uniqueness, aggregates) skip NULLs,
+so a column of nothing but NULLs meets them all. Hence every column an expectation judges
+must have a null rule under ``columns:`` (``nullable: false`` or ``max_null_fraction: 0.1``),
+which becomes a ``column_values_to_not_be_null`` expectation (with ``mostly`` for a
+fraction); the loader refuses a contract that judges a column without one, and null rules
+are said only there.
 """
 
 from __future__ import annotations
@@ -27,11 +35,19 @@ class ContractError(ValueError):
     """A contract file that cannot be used; the message names file, line and field."""
 
 
+#: The expectation a null rule becomes; said in ``columns:``, never in ``expectations:``.
+NOT_NULL = "column_values_to_not_be_null"
+#: Expectations about NULLs themselves: they need no null rule.
+NULL_EXPECTATIONS = (NOT_NULL, "column_values_to_be_null")
+
+
 @dataclass
 class Expectation:
-    name: str  # e.g. column_values_to_not_be_null
+    name: str  # e.g. column_values_to_be_between
     kwargs: dict[str, Any]
     line: int
+    #: For a null rule: the rule as the contract says it (``nullable: false``), for failure texts.
+    null_rule: str | None = None
 
 
 @dataclass
@@ -55,6 +71,55 @@ def _class_name(name: str) -> str:
     return "Expect" + "".join(part.capitalize() for part in name.split("_"))
 
 
+def judged_columns(expectation: Any) -> list[str]:
+    """The columns whose values a GX expectation judges while skipping their NULLs (none for table-level ones)."""
+    from great_expectations.expectations.expectation import (
+        ColumnAggregateExpectation,
+        ColumnMapExpectation,
+        ColumnPairMapExpectation,
+        MulticolumnMapExpectation,
+    )
+
+    if isinstance(expectation, ColumnMapExpectation | ColumnAggregateExpectation):
+        return [str(expectation.column)]
+    if isinstance(expectation, ColumnPairMapExpectation):
+        return [str(expectation.column_A), str(expectation.column_B)]
+    if isinstance(expectation, MulticolumnMapExpectation):
+        return [str(c) for c in expectation.column_list]
+    return []
+
+
+def _null_rules(path: Path, doc: dict[Any, Any]) -> dict[str, Expectation]:
+    """``columns:`` -> one not-null expectation per column; a rule either forbids NULLs or bounds their share."""
+    section = doc.get("columns") or {}
+    if not isinstance(section, dict):
+        raise ContractError(f"{path}:{doc[_LINE]}: field `columns` maps column names to null rules")
+    line = section.get(_LINE, doc[_LINE])
+    rules = {}
+    for column, rule in section.items():
+        if column == _LINE:
+            continue
+        at = rule.get(_LINE, line) if isinstance(rule, dict) else line
+        where = f"{path}:{at}: field `columns.{column}`"
+        keys = {k: v for k, v in rule.items() if k != _LINE} if isinstance(rule, dict) else {}
+        if keys == {"nullable": False}:
+            rules[str(column)] = Expectation(NOT_NULL, {"column": str(column)}, at, "nullable: false")
+            continue
+        fraction = keys.get("max_null_fraction")
+        if set(keys) == {"max_null_fraction"} and isinstance(fraction, int | float) and not isinstance(fraction, bool):
+            if not 0 <= fraction < 1:
+                raise ContractError(f"{where}: max_null_fraction must be >= 0 and < 1 (1 allows a column of NULLs)")
+            kwargs: dict[str, Any] = {"column": str(column)}
+            if fraction:
+                kwargs["mostly"] = round(1 - float(fraction), 9)
+            rules[str(column)] = Expectation(NOT_NULL, kwargs, at, f"max_null_fraction: {fraction}")
+            continue
+        raise ContractError(
+            f"{where}: a null rule is `nullable: false` or `max_null_fraction: <0 to <1>`, got {keys or rule!r}"
+        )
+    return rules
+
+
 def load_contract(path: Path) -> Contract:
     """Parse one contract; every problem is a ``ContractError`` naming file, line and field."""
     import great_expectations.expectations as gxe
@@ -69,9 +134,10 @@ def load_contract(path: Path) -> Contract:
     table = doc.get("table")
     if not isinstance(table, str) or table.count(".") != 1:
         raise ContractError(f"{path}:{doc.get(_LINE, 1)}: field `table` must be `layer.table`, got {table!r}")
-    unknown = set(doc) - {"table", "expectations", "row_count", "description", _LINE}
+    unknown = set(doc) - {"table", "expectations", "columns", "row_count", "description", _LINE}
     if unknown:
         raise ContractError(f"{path}:{doc[_LINE]}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+    null_rules = _null_rules(path, doc)
     expectations = []
     for item in doc.get("expectations") or []:
         line = item.get(_LINE, 0) if isinstance(item, dict) else 0
@@ -82,11 +148,23 @@ def load_contract(path: Path) -> Contract:
         name = item["expect"].removeprefix("expect_")
         if not hasattr(gxe, _class_name(name)):
             raise ContractError(f"{path}:{line}: field `expect`: unknown expectation {item['expect']!r}")
+        if name == NOT_NULL:
+            column = item.get("column", "<column>")
+            raise ContractError(
+                f"{path}:{line}: field `expect`: say null rules under `columns:` "
+                f"(`{column}: {{nullable: false}}` or `{column}: {{max_null_fraction: 0.1}}`)"
+            )
         kwargs = {k: v for k, v in item.items() if k not in ("expect", _LINE)}
         try:
-            getattr(gxe, _class_name(name))(**kwargs)
+            built = getattr(gxe, _class_name(name))(**kwargs)
         except Exception as err:  # pydantic's ValidationError: name the field it complains about
             raise ContractError(f"{path}:{line}: expectation {name}: {str(err).splitlines()[0]}") from None
+        unruled = [c for c in judged_columns(built) if c not in null_rules] if name not in NULL_EXPECTATIONS else []
+        if unruled:
+            raise ContractError(
+                f"{path}:{line}: field `column`: expectation {name} skips NULLs, so {', '.join(unruled)} "
+                f"needs a null rule under `columns:` (`nullable: false` or `max_null_fraction: <0 to <1>`)"
+            )
         expectations.append(Expectation(name, kwargs, line))
     relations = []
     for item in doc.get("row_count") or []:
@@ -97,7 +175,7 @@ def load_contract(path: Path) -> Contract:
                 f"{path}:{line}: field `row_count` entries are one of equals/at_most/at_least: <table or number>"
             )
         relations.append((pairs[0][0], pairs[0][1], line))
-    return Contract(path, table, expectations, relations)
+    return Contract(path, table, list(null_rules.values()) + expectations, relations)
 
 
 def load_contracts(directory: Path = CONTRACTS_DIR) -> list[Contract]:
@@ -124,9 +202,11 @@ class ContractResult:
     expectations: list[dict[str, Any]]
 
     def failures(self) -> list[str]:
+        """One line per failed expectation, naming ``table.column`` when it judges one column."""
         return [
-            f"{self.table}: {e['expectation']}{'(' + e['column'] + ')' if e.get('column') else ''} failed"
-            + (f" for {e['unexpected_count']} row(s)" if e.get("unexpected_count") else "")
+            (f"{self.table}.{e['column']}: " if e.get("column") else f"{self.table}: ")
+            + f"{e['expectation']} failed"
+            + (f" for {e['unexpected_count']} of {self.rows} row(s)" if e.get("unexpected_count") else "")
             + (f" ({e['details']})" if e.get("details") else "")
             for e in self.expectations
             if not e["success"]
@@ -148,7 +228,8 @@ def check_contract(contract: Contract, frame: Any, counts: Callable[[str], int])
     batch_def = source.add_dataframe_asset(name=contract.table).add_batch_definition_whole_dataframe("all")
     suite = gx.ExpectationSuite(name=contract.path.stem)
     for e in contract.expectations:
-        suite.add_expectation(getattr(gxe, _class_name(e.name))(**e.kwargs))
+        meta = {"null_rule": e.null_rule, "line": e.line} if e.null_rule else None
+        suite.add_expectation(getattr(gxe, _class_name(e.name))(**e.kwargs, meta=meta))
     relation_notes = []
     for relation, other, _ in contract.row_count:
         n = other if isinstance(other, int) else counts(str(other))
@@ -171,8 +252,14 @@ def check_contract(contract: Contract, frame: Any, counts: Callable[[str], int])
             entry["column"] = kwargs["column"]
         if "unexpected_count" in r.result:
             entry["unexpected_count"] = int(r.result["unexpected_count"] or 0)
+        rule = (config.meta or {}).get("null_rule")
+        if rule:
+            entry["null_rule"] = rule
         if kind.startswith("expect_table_row_count"):
             entry["details"] = f"row count {r.result.get('observed_value')}, expected {next(relation_iter, '')}"
+        elif not r.success and rule:
+            line = (config.meta or {}).get("line")
+            entry["details"] = f"null rule `{rule}`, {contract.path.name}:{line}"
         elif not r.success and r.result.get("partial_unexpected_list"):
             entry["details"] = f"e.g. {r.result['partial_unexpected_list'][:3]}"
         rows.append(entry)

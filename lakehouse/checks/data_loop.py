@@ -58,13 +58,17 @@ def check_expected_row(record: QueryRecord, rows: list[tuple[Any, ...]], expecte
     )
 
 
+class TableUnreadable(RuntimeError):
+    """A table the contracts need could not be read: the check ends ``error``, naming it."""
+
+
 def read_frame(conn: Any, table: str) -> tuple[Any, QueryRecord]:
     """All rows of a table as a pandas frame (decimals as floats, so expectations can compare)."""
     import pandas as pd
 
     record, rows = run(conn, f"SELECT * FROM {table}", keep_rows=0)
     if not record.ok:
-        raise RuntimeError(f"reading {table} failed: {record.error}")
+        raise TableUnreadable(f"reading {table} failed: {record.error}")
     frame = pd.DataFrame.from_records(rows, columns=record.columns)
     for column in frame.columns:
         present = frame[column].dropna()
@@ -74,22 +78,46 @@ def read_frame(conn: Any, table: str) -> tuple[Any, QueryRecord]:
 
 
 def check_contracts(conn: Any, outputs: dict[str, Any], contracts: list[Contract]) -> Outcome:
-    """Every pipeline table has a contract and meets it; failures name table, expectation, rows."""
+    """Every pipeline table has a contract and meets it; failures name ``table.column``, expectation, rows."""
     built = [f"{layer}.{t}" for layer, tables in TABLES.items() for t in tables]
     by_table = {c.table: c for c in contracts}
     covered = [t for t in built if t in by_table]
     uncovered = [t for t in built if t not in by_table]
-    # Every covered table is read before any contract runs: row-count relations use the sizes.
-    frames = {table: read_frame(conn, physical(table, outputs))[0] for table in covered}
+    coverage = round(100.0 * (len(built) - len(uncovered)) / len(built), 1)
+    try:
+        # Every covered table is read before any contract runs: row-count relations use the sizes.
+        frames = {table: read_frame(conn, physical(table, outputs))[0] for table in covered}
+    except TableUnreadable as err:
+        return Outcome.error(str(err), 100.0, {"tables": built}, coverage)
+    return judge_contracts(built, [by_table[t] for t in covered], frames, coverage, uncovered, conn, outputs)
+
+
+def judge_contracts(
+    built: list[str],
+    contracts: list[Contract],
+    frames: dict[str, Any],
+    coverage: float,
+    uncovered: list[str],
+    conn: Any = None,
+    outputs: dict[str, Any] | None = None,
+) -> Outcome:
+    """Run each contract on its table's frame; every violation is named in the reason.
+
+    Tables a row-count relation names but ``frames`` lacks are read through ``conn``.
+    """
     counts = {table: len(frame) for table, frame in frames.items()}
 
     def count(name: str) -> int:
         if name not in counts:
+            if conn is None or outputs is None:
+                raise TableUnreadable(f"no rows of {name} to count")
             counts[name] = len(read_frame(conn, physical(name, outputs))[0])
         return counts[name]
 
-    results: list[ContractResult] = [check_contract(by_table[t], frames[t], count) for t in covered]
-    coverage = round(100.0 * (len(built) - len(uncovered)) / len(built), 1)
+    try:
+        results: list[ContractResult] = [check_contract(c, frames[c.table], count) for c in contracts]
+    except TableUnreadable as err:
+        return Outcome.error(str(err), 100.0, {"tables": built}, coverage)
     failures = [line for r in results for line in r.failures()]
     details = {
         "contracts": [r.to_dict() for r in results],
@@ -97,9 +125,7 @@ def check_contracts(conn: Any, outputs: dict[str, Any], contracts: list[Contract
         "tables_without_contract": uncovered,
         "coverage_pct": coverage,
     }
-    if uncovered:
-        return Outcome.judged(False, coverage, 100.0, f"no data contract for {', '.join(uncovered)}", details)
-    if failures:
-        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
-        return Outcome.judged(False, coverage, 100.0, f"data contract violated: {failures[0]}{more}", details)
-    return Outcome.judged(True, coverage, 100.0, None, details)
+    problems = ([f"no data contract for {', '.join(uncovered)}"] if uncovered else []) + (
+        [f"data contract violated: {'; '.join(failures)}"] if failures else []
+    )
+    return Outcome.judged(not problems, coverage, 100.0, "; ".join(problems) or None, details)

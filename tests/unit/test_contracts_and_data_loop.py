@@ -1,8 +1,9 @@
-"""Data contracts (file errors, violations) and exit check 2's judgement of Athena's rows."""
+"""Data contracts (file errors, null rules, violations) and exit check 2's judgement of Athena's rows."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -10,15 +11,24 @@ import pandas as pd
 import pytest
 
 from lakehouse.athena import QueryRecord
-from lakehouse.checks.data_loop import check_expected_row
-from lakehouse.contracts import CONTRACTS_DIR, ContractError, check_contract, load_contract, load_contracts
+from lakehouse.checks.data_loop import check_expected_row, judge_contracts
+from lakehouse.contracts import (
+    CONTRACTS_DIR,
+    NULL_EXPECTATIONS,
+    ContractError,
+    check_contract,
+    judged_columns,
+    load_contract,
+    load_contracts,
+)
+from lakehouse.outcome import Status
 from lakehouse.pipeline.runner import TABLES
 
 EXPECTED = {"order_date": "2026-03-01", "country": "US", "orders": "1", "revenue": "444.15"}
 COLUMNS = ["order_date", "country", "orders", "revenue"]
 
 
-def record(rows: list[tuple[object, ...]], error: str | None = None) -> QueryRecord:
+def record(rows: Sequence[tuple[object, ...]], error: str | None = None) -> QueryRecord:
     return QueryRecord(
         sql="SELECT ...", query_execution_id="q-1", columns=COLUMNS, rows=[list(r) for r in rows], error=error
     )
@@ -34,8 +44,11 @@ def test_contract_errors_name_file_line_and_field(tmp_path: Path) -> None:
     bad.write_text("table: silver.users\nexpectations:\n  - expect: column_values_to_be_uniq\n    column: id\n")
     with pytest.raises(ContractError, match=r"silver\.users\.yml:3: field `expect`: unknown expectation"):
         load_contract(bad)
-    bad.write_text("table: silver.users\nexpectations:\n  - expect: column_values_to_be_between\n    colum: id\n")
-    with pytest.raises(ContractError, match=r"silver\.users\.yml:3: expectation column_values_to_be_between"):
+    bad.write_text(
+        "table: silver.users\ncolumns: {id: {nullable: false}}\n"
+        "expectations:\n  - expect: column_values_to_be_between\n    colum: id\n"
+    )
+    with pytest.raises(ContractError, match=r"silver\.users\.yml:4: expectation column_values_to_be_between"):
         load_contract(bad)
     bad.write_text("table: users\n")
     with pytest.raises(ContractError, match=r"silver\.users\.yml:1: field `table` must be `layer.table`"):
@@ -56,6 +69,140 @@ def test_one_bad_contract_does_not_hide_the_others(tmp_path: Path) -> None:
     assert "gold.daily_revenue.yml:1" in str(err.value)
 
 
+SILVER_ORDERS = pd.DataFrame(
+    {
+        "order_id": [1, 2, 3],
+        "user_id": [10, 11, 12],
+        "order_ts": [dt.datetime(2026, 3, 1)] * 3,
+        "amount": [12.5, 0.0, 99.0],
+        "status": ["placed", "shipped", "completed"],
+    }
+)
+GOLD_USERS = pd.DataFrame(
+    {
+        "user_id": [1, 2],
+        "email": ["a@example.com", "b@example.com"],
+        "ssn": ["900-00-0001", "900-00-0002"],
+        "country": ["US", "unknown"],
+        "order_count": [1, 0],
+        "lifetime_value": [12.5, 0.0],
+    }
+)
+
+
+@pytest.mark.parametrize("path", sorted(CONTRACTS_DIR.glob("*.yml")), ids=lambda p: p.stem)
+def test_every_column_a_contract_judges_has_a_null_rule(path: Path) -> None:
+    """The loader enforces it; this says the shipped contracts carry one per judged column."""
+    import great_expectations.expectations as gxe
+
+    from lakehouse.contracts import _class_name
+
+    contract = load_contract(path)
+    ruled = {e.kwargs["column"] for e in contract.expectations if e.null_rule}
+    for e in contract.expectations:
+        if e.name not in NULL_EXPECTATIONS:
+            assert set(judged_columns(getattr(gxe, _class_name(e.name))(**e.kwargs))) <= ruled
+
+
+@pytest.mark.parametrize(
+    "expectation",
+    [
+        "  - expect: column_values_to_be_between\n    column: amount\n    min_value: 0\n",
+        "  - expect: column_values_to_match_regex\n    column: amount\n    regex: '^1$'\n",
+        "  - expect: column_values_to_be_in_set\n    column: amount\n    value_set: [1]\n",
+        "  - expect: column_values_to_be_unique\n    column: amount\n",
+        "  - expect: column_mean_to_be_between\n    column: amount\n    min_value: 0\n",
+        "  - expect: compound_columns_to_be_unique\n    column_list: [order_id, amount]\n",
+    ],
+    ids=["range", "regex", "set", "unique", "aggregate", "compound"],
+)
+def test_a_contract_judging_a_column_without_a_null_rule_is_refused(tmp_path: Path, expectation: str) -> None:
+    bad = tmp_path / "silver.orders.yml"
+    bad.write_text(f"table: silver.orders\ncolumns:\n  order_id: {{nullable: false}}\nexpectations:\n{expectation}")
+    with pytest.raises(ContractError) as err:
+        load_contract(bad)
+    assert str(err.value).startswith(f"{bad}:5: field `column`: expectation ")
+    assert "skips NULLs, so amount needs a null rule under `columns:`" in str(err.value)
+
+
+def test_null_rules_are_said_once_and_bounded(tmp_path: Path) -> None:
+    bad = tmp_path / "silver.orders.yml"
+    bad.write_text(
+        "table: silver.orders\nexpectations:\n  - expect: column_values_to_not_be_null\n    column: amount\n"
+    )
+    with pytest.raises(ContractError, match=r"silver\.orders\.yml:3: field `expect`: say null rules under `columns:`"):
+        load_contract(bad)
+    bad.write_text("table: silver.orders\ncolumns:\n  amount: {max_null_fraction: 1}\n")
+    with pytest.raises(ContractError, match=r"yml:3: field `columns.amount`: max_null_fraction must be >= 0 and < 1"):
+        load_contract(bad)
+    bad.write_text("table: silver.orders\ncolumns:\n  amount: {nullable: true}\n")
+    with pytest.raises(ContractError, match=r"yml:3: field `columns.amount`: a null rule is `nullable: false` or"):
+        load_contract(bad)
+    bad.write_text("table: silver.orders\ncolumns:\n  amount:\n    max_null_fraction: 0.25\n")
+    (rule,) = load_contract(bad).expectations
+    assert (rule.name, rule.kwargs, rule.line, rule.null_rule) == (
+        "column_values_to_not_be_null",
+        {"column": "amount", "mostly": 0.75},
+        4,
+        "max_null_fraction: 0.25",
+    )
+
+
+def test_silver_orders_with_every_amount_null_fails_naming_the_column() -> None:
+    contract = load_contract(CONTRACTS_DIR / "silver.orders.yml")
+    assert check_contract(contract, SILVER_ORDERS, counts=lambda table: 3).success
+    frame = SILVER_ORDERS.assign(amount=[None] * 3)
+    result = check_contract(contract, frame, counts=lambda table: 3)
+    assert not result.success
+    assert result.failures() == [
+        "silver.orders.amount: expect_column_values_to_not_be_null failed for 3 of 3 row(s) "
+        "(null rule `nullable: false`, silver.orders.yml:7)"
+    ]
+
+
+def test_gold_users_with_every_ssn_null_fails_naming_the_column() -> None:
+    contract = load_contract(CONTRACTS_DIR / "gold.users.yml")
+    assert check_contract(contract, GOLD_USERS, counts=lambda table: 2).success
+    result = check_contract(contract, GOLD_USERS.assign(ssn=[None, None]), counts=lambda table: 2)
+    assert result.failures() == [
+        "gold.users.ssn: expect_column_values_to_not_be_null failed for 2 of 2 row(s) "
+        "(null rule `nullable: false`, gold.users.yml:5)"
+    ]
+
+
+def test_a_null_fraction_allows_that_share_and_no_more(tmp_path: Path) -> None:
+    path = tmp_path / "silver.orders.yml"
+    path.write_text(
+        "table: silver.orders\ncolumns:\n  amount: {max_null_fraction: 0.4}\n"
+        "expectations:\n  - expect: column_values_to_be_between\n    column: amount\n    min_value: 0\n"
+    )
+    contract = load_contract(path)
+    one_null = SILVER_ORDERS.assign(amount=[None, 1.0, 2.0])
+    assert check_contract(contract, one_null, counts=lambda table: 3).success
+    two_null = SILVER_ORDERS.assign(amount=[None, None, 2.0])
+    assert check_contract(contract, two_null, counts=lambda table: 3).failures() == [
+        "silver.orders.amount: expect_column_values_to_not_be_null failed for 2 of 3 row(s) "
+        "(null rule `max_null_fraction: 0.4`, silver.orders.yml:3)"
+    ]
+
+
+def test_the_check_names_every_violation_in_its_reason() -> None:
+    contracts = [load_contract(CONTRACTS_DIR / f"{t}.yml") for t in ("silver.orders", "gold.users")]
+    frames = {"silver.orders": SILVER_ORDERS.assign(amount=[None] * 3), "gold.users": GOLD_USERS.assign(ssn=[None] * 2)}
+    counts = {"bronze.orders_csv": 3, "silver.users": 2}
+    built = ["silver.orders", "gold.users", "silver.users"]
+    outcome = judge_contracts(built, contracts, {**frames}, 66.7, ["silver.users"], outputs=None)
+    assert outcome.status is Status.ERROR  # a relation names a table whose rows it cannot count
+    assert outcome.reason == "no rows of bronze.orders_csv to count"
+    frames.update({name: pd.DataFrame({"x": range(n)}) for name, n in counts.items()})
+    outcome = judge_contracts(built, contracts, frames, 66.7, ["silver.users"])
+    assert outcome.status is Status.FAILED and outcome.reason is not None
+    assert outcome.reason.startswith(
+        "no data contract for silver.users; data contract violated: silver.orders.amount: "
+    )
+    assert "; gold.users.ssn: expect_column_values_to_not_be_null failed for 2 of 2 row(s)" in outcome.reason
+
+
 def test_a_violated_contract_names_table_expectation_and_rows() -> None:
     contract = load_contract(CONTRACTS_DIR / "silver.users.yml")
     frame = pd.DataFrame(
@@ -69,8 +216,10 @@ def test_a_violated_contract_names_table_expectation_and_rows() -> None:
     result = check_contract(contract, frame, counts=lambda table: 2)
     assert not result.success
     failures = result.failures()
-    assert "silver.users: expect_column_values_to_be_unique(user_id) failed for 2 row(s)" in failures[0]
-    assert any("expect_column_values_to_match_regex(email) failed for 1 row(s)" in f for f in failures)
+    assert "silver.users.user_id: expect_column_values_to_be_unique failed for 2 of 3 row(s) (e.g. [1, 1])" in failures
+    assert (
+        "silver.users.email: expect_column_values_to_match_regex failed for 1 of 3 row(s) (e.g. ['nope'])" in failures
+    )
     assert any(
         "expect_table_row_count_to_be_between" in f and "at_most bronze.users_csv (2 rows)" in f for f in failures
     )
