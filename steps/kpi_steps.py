@@ -27,7 +27,7 @@ from lakehouse.kpi.release import build_signed_release
 from lakehouse.kpi.settings import KpiSettings, kpi_settings
 from lakehouse.kpi.success import e2e_history, judge_success, run_pipeline_n
 from lakehouse.outcome import Outcome
-from lakehouse.pipeline.runner import run_pipeline
+from lakehouse.pipeline.runner import PipelineResult, run_pipeline
 from lakehouse.stack import Deployment, Stack
 from steps.outcomes import conclude
 
@@ -109,22 +109,43 @@ def e2e_workflow_history(run_options: RunOptions, kpi: KpiSettings, local_runs: 
 
 
 @when("Locust users run the demo queries through Athena", target_fixture="kpi_outcome")
-def locust_load(deployment: Deployment, kpi: KpiSettings, artifacts: ArtifactStore, evidence: CheckEvidence) -> Outcome:
+def locust_load(
+    deployment: Deployment,
+    pipeline_run: PipelineResult,
+    kpi: KpiSettings,
+    artifacts: ArtifactStore,
+    evidence: CheckEvidence,
+) -> Outcome:
+    """The demo queries need Gold: the session's pipeline run (``pipeline_run``) builds it first."""
     # Never `import locust` here: its import monkey-patches this process with gevent.
     if importlib.util.find_spec("locust") is None:
         return Outcome.skipped("locust is not installed", kpi.p95_ms)
     stack = deployment.stack
+    spec = LoadSpec(
+        kpi.load_users,
+        kpi.load_seconds,
+        warmup=kpi.load_warmup,
+        min_samples=kpi.load_min_samples,
+        max_seconds=kpi.load_max_seconds,
+    )
     with tempfile.TemporaryDirectory(prefix="lakehouse-load-") as tmp:
-        stats = run_load(
-            config_for(stack.target, deployment.record.outputs), LoadSpec(kpi.load_users, kpi.load_seconds), Path(tmp)
-        )
+        stats = run_load(config_for(stack.target, deployment.record.outputs), spec, Path(tmp))
     evidence.artifacts.append(
         artifacts.write_json(
             f"{_dir(stack)}/latency-samples.json",
-            {"users": stats.users, "seconds": stats.seconds, "locust": stats.locust, "samples": stats.samples},
+            {
+                "users": stats.users,
+                "seconds": stats.seconds,
+                "run": stats.run,
+                "not_started": stats.not_started,
+                "locust": stats.locust,
+                "samples": stats.samples,
+            },
         )
     )
-    return judge_latency(stats, kpi.p95_ms, stack.target.is_local)
+    outcome = judge_latency(stats, kpi.p95_ms, stack.target.is_local, kpi.load_min_samples)
+    outcome.details["pipeline_before_load"] = "ok" if pipeline_run.ok else f"failed at {pipeline_run.error}"
+    return outcome
 
 
 # -- cost and CO2 -----------------------------------------------------------------------------------
@@ -147,6 +168,8 @@ def estimate_monthly_cost(
     budget = read_stack_budget(stack.target, deployment.record.outputs)
     result = judge_cost(estimate, run_options.monthly_cost_cap_usd, budget)
     evidence.artifacts += [plan_name, artifacts.write_json(f"{_dir(stack)}/cost.json", result.details)]
+    if usage_file := estimate.inputs.get("usage_file"):  # what Infracost was given (--usage-file)
+        evidence.artifacts.append(str(Path(usage_file).relative_to(run_options.reports)))
     return result
 
 

@@ -4,20 +4,26 @@ The estimate prices the resources in ``terraform show -json`` of a saved plan wi
 dated price table and a committed usage file (``fixtures/cost/``): flat-priced resources
 (dashboards, alarms) per resource, usage-based ones (Athena scans, S3, Glue, SNS) from the
 usage file, split evenly over the resources of that type. A resource type neither priced nor
-listed as free is reported as *unpriced*, never silently counted as 0.
+listed as free (with its source and date) is *unpriced*, and an unpriced resource, or a
+usage-based part Infracost left without a cost, makes the KPI ``error`` naming it: never 0 USD.
+Infracost gets the same usage, translated into its usage-file format (``--usage-file``).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import re
 import shutil
 import subprocess
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from lakehouse.config import project_root
 from lakehouse.kpi.datafile import DataFile, DataFileError, load_data_file
@@ -50,6 +56,21 @@ USAGE_KEYS = {
 }
 
 
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class FreeType:
+    """A resource type the price table states is free: why, where that was read, and when."""
+
+    why: str
+    source: str
+    as_of: str
+
+    def note(self) -> str:
+        return f"{self.why} ({self.source}, {self.as_of})"
+
+
 @dataclass
 class PriceTable:
     """List prices per region, and the resource types that cost nothing by themselves."""
@@ -57,7 +78,7 @@ class PriceTable:
     path: Path
     as_of: str
     regions: dict[str, dict[str, float]]
-    free_types: dict[str, str]
+    free_types: dict[str, FreeType]
     source: DataFile
 
     def prices(self, region: str) -> dict[str, float]:
@@ -76,11 +97,17 @@ def load_prices(path: Path = PRICES_FILE) -> PriceTable:
         regions[region] = {key: doc.number(f"regions.{region}.{key}") for key in PRICE_KEYS}
     free = doc.data.get("free_resource_types") or {}
     if not isinstance(free, dict):
-        raise doc.error("free_resource_types", "must be a mapping of resource type to why it is free")
-    for name, why in free.items():
-        if not isinstance(why, str) or not why.strip():
-            raise doc.error(f"free_resource_types.{name}", "must say why the type is free")
-    return PriceTable(path, doc.text("as_of"), regions, {str(k): str(v) for k, v in free.items()}, doc)
+        raise doc.error("free_resource_types", "must be a mapping of resource type to why, source and as_of")
+    free_types: dict[str, FreeType] = {}
+    for name, entry in free.items():
+        where = f"free_resource_types.{name}"
+        if not isinstance(entry, dict):
+            raise doc.error(where, "must say explicitly why the type is free, with its source and as_of date")
+        why, source, as_of = (doc.text(f"{where}.{key}") for key in ("why", "source", "as_of"))
+        if not _DATE.match(as_of):
+            raise doc.error(f"{where}.as_of", f"must be a date YYYY-MM-DD, got {as_of!r}")
+        free_types[str(name)] = FreeType(why, source, as_of)
+    return PriceTable(path, doc.text("as_of"), regions, free_types, doc)
 
 
 @dataclass
@@ -109,6 +136,7 @@ class PlannedResource:
     address: str
     type: str
     region: str
+    values: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 def _provider_regions(plan: dict[str, Any], default_region: str) -> dict[str, str]:
@@ -143,7 +171,8 @@ def planned_resources(plan: dict[str, Any], default_region: str) -> list[Planned
             address = str(res["address"])
             base = address.split("[", 1)[0]
             provider = config_provider.get(base, "aws")
-            found.append(PlannedResource(address, str(res["type"]), regions.get(provider, default_region)))
+            region = regions.get(provider, default_region)
+            found.append(PlannedResource(address, str(res["type"]), region, dict(res.get("values") or {})))
         for child in module.get("child_modules") or []:
             walk(child)
 
@@ -174,7 +203,11 @@ class CostLine:
 
 @dataclass
 class CostEstimate:
-    """Monthly cost per resource, what is free, and what could not be priced."""
+    """Monthly cost per resource, what is free, and what could not be priced.
+
+    ``unpriced``: resources nobody priced; ``unpriced_components``: usage-based parts whose cost
+    Infracost left null. Either makes the total a lower bound, so the KPI cannot pass on it.
+    """
 
     source: str
     total_usd: float
@@ -182,6 +215,7 @@ class CostEstimate:
     free: list[dict[str, str]] = field(default_factory=list)
     unpriced: list[dict[str, str]] = field(default_factory=list)
     inputs: dict[str, Any] = field(default_factory=dict)
+    unpriced_components: list[dict[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -241,7 +275,7 @@ def estimate_cost(resources: list[PlannedResource], prices: PriceTable, usage: U
         if comps is not None:
             lines.append(CostLine(r.address, r.type, r.region, sum(c.monthly_usd for c in comps), comps))
         elif r.type in prices.free_types:
-            free.append({"address": r.address, "type": r.type, "why": prices.free_types[r.type]})
+            free.append({"address": r.address, "type": r.type, "why": prices.free_types[r.type].note()})
         else:
             unpriced.append({"address": r.address, "type": r.type, "region": r.region})
     return CostEstimate(
@@ -269,13 +303,33 @@ class InfracostError(RuntimeError):
 
 
 def _money(value: Any, where: str) -> float:
-    """Infracost writes money as decimal strings (both generations); null means no price."""
-    if value is None:
-        return 0.0
+    """Infracost writes money as decimal strings (both generations); callers handle null first."""
     try:
-        return float(Decimal(str(value)))
+        number = float(Decimal(str(value)))
     except InvalidOperation:
         raise InfracostError(f"infracost JSON: {where} is not a decimal ({value!r})") from None
+    if not math.isfinite(number):
+        raise InfracostError(f"infracost JSON: {where} is not a finite decimal ({value!r})")
+    return number
+
+
+def _component(
+    address: str, comp: dict[str, Any], keys: tuple[str, str, str], unpriced: list[dict[str, str]]
+) -> CostComponent:
+    """One cost component; a null cost (usage unknown) or a missing price is listed as unpriced, never 0."""
+    qty_key, price_key, cost_key = keys
+    name = str(comp.get("name", "?"))
+    cost = comp.get(cost_key)
+    if cost is None or comp.get("priceNotFound"):
+        why = "price not found" if comp.get("priceNotFound") else f"{cost_key} is null (usage unknown)"
+        unpriced.append({"address": address, "component": name, "why": why})
+    return CostComponent(
+        name,
+        0.0 if comp.get(qty_key) is None else _money(comp[qty_key], f"{address} {name} {qty_key}"),
+        str(comp.get("unit", "")),
+        0.0 if comp.get(price_key) is None else _money(comp[price_key], f"{address} {name} {price_key}"),
+        0.0 if cost is None else _money(cost, f"{address} {name} {cost_key}"),
+    )
 
 
 def parse_infracost(doc: dict[str, Any]) -> CostEstimate:
@@ -286,28 +340,25 @@ def parse_infracost(doc: dict[str, Any]) -> CostEstimate:
     lines: list[CostLine] = []
     free: list[dict[str, str]] = []
     unpriced: list[dict[str, str]] = []
+    null_parts: list[dict[str, str]] = []
     if classic:
         for p in doc["projects"]:
             breakdown = p.get("breakdown") or {}
-            for i, res in enumerate(breakdown.get("resources") or []):
-                comps = [
-                    CostComponent(
-                        c.get("name", "?"),
-                        _money(c.get("monthlyQuantity"), f"{res.get('name')} monthlyQuantity"),
-                        c.get("unit", ""),
-                        _money(c.get("price"), f"{res.get('name')} price"),
-                        _money(c.get("monthlyCost"), f"{res.get('name')} monthlyCost"),
-                    )
-                    for c in _all_components(res)
-                ]
-                monthly = _money(res.get("monthlyCost"), f"projects[].breakdown.resources[{i}].monthlyCost")
-                lines.append(CostLine(res.get("name", "?"), res.get("resourceType", "?"), "", monthly, comps))
+            for res in breakdown.get("resources") or []:
+                name = str(res.get("name", "?"))
+                keys = ("monthlyQuantity", "price", "monthlyCost")
+                comps = [_component(name, c, keys, null_parts) for c in _all_components(res)]
+                lines.append(CostLine(name, res.get("resourceType", "?"), "", sum(c.monthly_usd for c in comps), comps))
             for res in breakdown.get("freeResources") or []:
                 free.append({"address": res.get("name", "?"), "type": res.get("resourceType", "?"), "why": "free"})
         counts = (doc.get("summary") or {}).get("unsupportedResourceCounts") or {}
         unpriced = [{"address": f"{n} resource(s)", "type": t} for t, n in counts.items()]
-        total = _money(doc.get("totalMonthlyCost"), "totalMonthlyCost")
-        return CostEstimate("infracost (classic CLI)", total, lines, free, unpriced)
+        total = (
+            sum(line.monthly_usd for line in lines)
+            if doc.get("totalMonthlyCost") is None
+            else _money(doc["totalMonthlyCost"], "totalMonthlyCost")
+        )
+        return CostEstimate("infracost (classic CLI)", total, lines, free, unpriced, unpriced_components=null_parts)
     for p in doc["projects"]:
         for res in p.get("resources") or []:
             name, rtype = res.get("name", "?"), res.get("type", "?")
@@ -317,16 +368,8 @@ def parse_infracost(doc: dict[str, Any]) -> CostEstimate:
             if res.get("is_supported") is False:
                 unpriced.append({"address": name, "type": rtype})
                 continue
-            comps = [
-                CostComponent(
-                    c.get("name", "?"),
-                    _money(c.get("quantity"), f"{name} quantity"),
-                    c.get("unit", ""),
-                    _money(c.get("price"), f"{name} price"),
-                    _money(c.get("total_monthly_cost"), f"{name} total_monthly_cost"),
-                )
-                for c in res.get("cost_components") or []
-            ]
+            keys = ("quantity", "price", "total_monthly_cost")
+            comps = [_component(name, c, keys, null_parts) for c in res.get("cost_components") or []]
             lines.append(CostLine(name, rtype, "", sum(c.monthly_usd for c in comps), comps))
     summary = doc.get("summary") or {}
     total = (
@@ -334,7 +377,7 @@ def parse_infracost(doc: dict[str, Any]) -> CostEstimate:
         if summary.get("total_monthly_cost") is not None
         else sum(line.monthly_usd for line in lines)
     )
-    return CostEstimate("infracost (2026 CLI)", total, lines, free, unpriced)
+    return CostEstimate("infracost (2026 CLI)", total, lines, free, unpriced, unpriced_components=null_parts)
 
 
 def _all_components(res: dict[str, Any]) -> list[dict[str, Any]]:
@@ -342,6 +385,98 @@ def _all_components(res: dict[str, Any]) -> list[dict[str, Any]]:
     for sub in res.get("subresources") or []:
         comps += _all_components(sub)
     return comps
+
+
+def price_the_unpriced(
+    estimate: CostEstimate, resources: list[PlannedResource], prices: PriceTable, usage: Usage
+) -> CostEstimate:
+    """Resources Infracost does not price: priced from the dated table, or free by its explicit entry.
+
+    What neither Infracost nor the table prices stays unpriced (the KPI is then ``error``).
+    """
+    types = {u["type"] for u in estimate.unpriced}
+    if not types:
+        return estimate
+    by_type = [r for r in resources if r.type in types]
+    from_table = estimate_cost(by_type, prices, usage)
+    for line in from_table.lines:
+        line.components = [
+            CostComponent(
+                f"{c.name} [fixtures prices {prices.as_of}]", c.quantity, c.unit, c.unit_price_usd, c.monthly_usd
+            )
+            for c in line.components
+        ]
+    planned_types = {r.type for r in by_type}
+    still = [u for u in estimate.unpriced if u["type"] not in planned_types] + from_table.unpriced
+    estimate.lines = sorted(estimate.lines + from_table.lines, key=lambda line: -line.monthly_usd)
+    estimate.free += from_table.free
+    estimate.unpriced = still
+    estimate.total_usd += from_table.total_usd
+    estimate.inputs.update(
+        {"priced_from_table": sorted({line.type for line in from_table.lines}), "prices": str(prices.path)}
+    )
+    return estimate
+
+
+#: Subscription protocol -> the Infracost aws_sns_topic usage key that counts it (others cost nothing).
+_SNS_PROTOCOLS = {
+    "http": "http_subscriptions",
+    "https": "http_subscriptions",
+    "email": "email_subscriptions",
+    "email-json": "email_subscriptions",
+    "firehose": "kinesis_subscriptions",
+    "application": "mobile_push_subscriptions",
+    "sms": "sms_subscriptions",
+}
+
+
+def infracost_usage(resources: list[PlannedResource], usage: Usage) -> dict[str, Any]:
+    """``fixtures/cost/usage.yml`` in Infracost's usage-file format (version 0.1), per resource address.
+
+    Usage is split evenly over the resources of a type, as the committed estimate does. SNS
+    subscription counts come from the plan (every count is stated, so no notification part is
+    left null); each topic is given every subscription, which errs on the high side.
+    """
+    per_type = Counter(r.type for r in resources)
+    subs = Counter(
+        _SNS_PROTOCOLS[str(r.values.get("protocol"))]
+        for r in resources
+        if r.type == "aws_sns_topic_subscription" and str(r.values.get("protocol")) in _SNS_PROTOCOLS
+    )
+    s3, glue, sns = usage["s3"], usage["glue"], usage["sns"]
+    out: dict[str, Any] = {}
+    for r in resources:
+        share = 1 / per_type[r.type]
+        if r.type == "aws_s3_bucket":
+            out[r.address] = {
+                "standard": {
+                    "storage_gb": round(s3["gb_stored"] * share, 6),
+                    "monthly_tier_1_requests": math.ceil(s3["put_requests"] * share),
+                    "monthly_tier_2_requests": math.ceil(s3["get_requests"] * share),
+                    "monthly_select_data_scanned_gb": 0,
+                    "monthly_select_data_returned_gb": 0,
+                }
+            }
+        elif r.type == "aws_glue_catalog_database":
+            out[r.address] = {
+                "monthly_objects": round(glue["objects"] * share, 6),
+                "monthly_requests": round(glue["requests"] * share, 6),
+            }
+        elif r.type == "aws_sns_topic":
+            out[r.address] = {
+                "monthly_requests": math.ceil(sns["publishes"] * share),
+                **{key: subs.get(key, 0) for key in sorted(set(_SNS_PROTOCOLS.values()))},
+                "macos_subscriptions": 0,
+            }
+    return {"version": "0.1", "resource_usage": out}
+
+
+def write_infracost_usage(resources: list[PlannedResource], usage: Usage, path: Path) -> Path:
+    """Write the usage file Infracost reads with ``--usage-file`` (kept with the evidence)."""
+    header = f"# Generated from {usage.path} (as_of {usage.as_of}) for this plan; Infracost usage-file format.\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(header + yaml.safe_dump(infracost_usage(resources, usage), sort_keys=True), encoding="utf-8")
+    return path
 
 
 def infracost_unavailable(env: dict[str, str] | None = None) -> str | None:
@@ -354,30 +489,45 @@ def infracost_unavailable(env: dict[str, str] | None = None) -> str | None:
     return None
 
 
-def run_infracost(plan_json: Path, root: Path, timeout_s: float = 300) -> dict[str, Any]:
-    """Run whichever CLI generation is installed and return its JSON."""
+def infracost_argv(plan_json: Path, root: Path, usage_file: Path, scan_help: str | None) -> list[str]:
+    """The command for the installed CLI generation (``scan_help``: ``scan --help`` output, None if absent)."""
+    if scan_help is None:  # classic: prices a plan JSON
+        return ["infracost", "breakdown", "--path", str(plan_json), "--format", "json", "--usage-file", str(usage_file)]
+    argv = ["infracost", "scan", str(root), "--json"]
+    if "--usage-file" in scan_help:
+        argv += ["--usage-file", str(usage_file)]
+    return argv
+
+
+def run_infracost(plan_json: Path, root: Path, usage_file: Path, timeout_s: float = 300) -> dict[str, Any]:
+    """Run whichever CLI generation is installed, with the usage file, and return its JSON."""
     scan = subprocess.run(["infracost", "scan", "--help"], capture_output=True, text=True, timeout=60)
-    if scan.returncode == 0:  # the 2026 CLI: scans the Terraform directory
-        argv = ["infracost", "scan", str(root), "--json"]
-    else:  # classic: prices a plan JSON
-        argv = ["infracost", "breakdown", "--path", str(plan_json), "--format", "json"]
+    argv = infracost_argv(plan_json, root, usage_file, scan.stdout + scan.stderr if scan.returncode == 0 else None)
     out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s)
     if out.returncode != 0:
         raise InfracostError(f"`{' '.join(argv)}` exited with {out.returncode}: {out.stderr.strip()[:300]}")
     try:
-        return dict(json.loads(out.stdout))
+        doc = dict(json.loads(out.stdout))
     except ValueError as err:
         raise InfracostError(f"`{' '.join(argv)}` did not print JSON ({err})") from None
+    doc.setdefault("lakehouse_argv", argv)
+    return doc
 
 
 def monthly_cost(
     plan: dict[str, Any], plan_json: Path, root: Path, region: str, prices: Path, usage: Path
 ) -> CostEstimate:
-    """Infracost when it is installed and configured, else the plan priced with the committed table."""
+    """Infracost (with the usage file) when installed and configured, else the plan priced with the table."""
+    resources = planned_resources(plan, region)
+    price_table, usage_values = load_prices(prices), load_usage(usage)
     why_not = infracost_unavailable()
     if why_not is None:
-        return parse_infracost(run_infracost(plan_json, root))
-    estimate = estimate_cost(planned_resources(plan, region), load_prices(prices), load_usage(usage))
+        usage_file = write_infracost_usage(resources, usage_values, plan_json.parent / "infracost-usage.yml")
+        doc = run_infracost(plan_json, root, usage_file)
+        estimate = price_the_unpriced(parse_infracost(doc), resources, price_table, usage_values)
+        estimate.inputs.update({"usage_file": str(usage_file), "argv": doc.get("lakehouse_argv")})
+        return estimate
+    estimate = estimate_cost(resources, price_table, usage_values)
     estimate.inputs["why_not_infracost"] = why_not
     return estimate
 
@@ -398,8 +548,27 @@ def budget_limit_usd(budget: dict[str, Any] | None) -> float | None:
         return None
 
 
+def _unpriced_texts(estimate: CostEstimate) -> list[str]:
+    """One line per resource or usage-based part that has no price, naming it."""
+    texts = [
+        f"{u['address']} ({u['type']}) has no price: neither {estimate.source} nor fixtures/cost/prices.yml "
+        "prices it, and prices.yml does not list its type as free (with source and date)"
+        for u in estimate.unpriced
+    ]
+    texts += [
+        f"{c['address']} '{c['component']}' has no cost in {estimate.source} ({c['why']}): "
+        "give it usage in fixtures/cost/usage.yml"
+        for c in estimate.unpriced_components
+    ]
+    return texts
+
+
 def judge_cost(estimate: CostEstimate, cap_usd: float, budget: dict[str, Any] | None) -> Outcome:
-    """Pass when the monthly estimate is within the cap and the Budgets limit is not above it."""
+    """Pass when every resource is priced, the monthly total is within the cap and the budget not above it.
+
+    Unpriced parts make the total a lower bound: over the cap is still a sure failure, within it
+    is ``error`` naming what has no price (never 0 USD).
+    """
     limit = budget_limit_usd(budget)
     details: dict[str, Any] = {
         "unit": "USD/month",
@@ -407,11 +576,13 @@ def judge_cost(estimate: CostEstimate, cap_usd: float, budget: dict[str, Any] | 
         "budget": {"name": (budget or {}).get("BudgetName"), "limit_usd": limit, "cap_usd": cap_usd},
     }
     measured = round(estimate.total_usd, 2)
+    unpriced = _unpriced_texts(estimate)
     problems = []
     if estimate.total_usd > cap_usd:
         top = ", ".join(f"{line.address} {line.monthly_usd:.2f}" for line in estimate.lines[:3])
+        bound = " at least" if unpriced else ""
         problems.append(
-            f"the monthly cost ({estimate.source}) is {measured:.2f} USD, over the {cap_usd:g} USD cap ({top})"
+            f"the monthly cost ({estimate.source}) is{bound} {measured:.2f} USD, over the {cap_usd:g} USD cap ({top})"
         )
     if budget is None:
         problems.append("the stack's budget was not found, so nothing stops the cost exceeding the cap")
@@ -419,9 +590,16 @@ def judge_cost(estimate: CostEstimate, cap_usd: float, budget: dict[str, Any] | 
         problems.append(f"the budget {details['budget']['name']} has no USD limit")
     elif limit > cap_usd:
         problems.append(f"the budget's limit {limit:g} USD is above the {cap_usd:g} USD cap")
-    if estimate.unpriced:
-        details["unpriced_note"] = (
-            f"{len(estimate.unpriced)} resource(s) could not be priced and count as 0 USD: "
-            + ", ".join(u["address"] for u in estimate.unpriced[:10])
+    if unpriced:
+        details["unpriced"] = unpriced
+    if problems:
+        return Outcome.judged(False, measured, cap_usd, "; ".join(problems + unpriced), details)
+    if unpriced:
+        return Outcome.error(
+            f"{len(unpriced)} cost part(s) cannot be priced, so {measured:.2f} USD is only a lower bound: "
+            + "; ".join(unpriced),
+            cap_usd,
+            details,
+            measured,
         )
-    return Outcome.judged(not problems, measured, cap_usd, "; ".join(problems) or None, details)
+    return Outcome.judged(True, measured, cap_usd, None, details)

@@ -1,8 +1,11 @@
-"""``python -m lakehouse.kpi.loadrun``: one headless, time-bounded Locust run, stats as JSON.
+"""``python -m lakehouse.kpi.loadrun``: one headless, bounded Locust run, stats as JSON.
 
 Only ever run as a subprocess (see ``lakehouse.kpi.latency``): importing locust
 monkey-patches the process with gevent. Users come from the locustfile, as with
-``locust -f``; every request is also kept as a raw sample.
+``locust -f``; every request is also kept as a raw sample, and so is every exception a
+user raised (in ``on_start`` or a task): a query that failed some other way than the
+locustfile reports must still reach the judge. The process lowers its own CPU priority
+(``os.nice``) so the load generator does not starve the server it measures.
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ import argparse
 import importlib.util
 import inspect
 import json
+import os
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -34,40 +39,102 @@ def _user_classes(locustfile: Path) -> list[type]:
     return found
 
 
+def _describe(exception: BaseException) -> str:
+    """``Type: message`` (the message alone can be empty or ambiguous)."""
+    text = str(exception).strip().splitlines()
+    return f"{type(exception).__name__}: {text[0]}" if text else type(exception).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run a locustfile headless for a bounded time; write JSON stats")
+    parser = argparse.ArgumentParser(description="Run a locustfile headless, bounded in time; write JSON stats")
     parser.add_argument("--locustfile", type=Path, required=True)
     parser.add_argument("--users", type=int, required=True)
-    parser.add_argument("--seconds", type=float, required=True)
+    parser.add_argument("--seconds", type=float, required=True, help="run at least this long")
     parser.add_argument("--spawn-rate", type=float, default=None)
+    parser.add_argument("--warmup", type=int, default=0, help="first requests of each user marked as warm-up")
+    parser.add_argument("--min-samples", type=int, default=0, help="run on, past --seconds, until this many measured")
+    parser.add_argument("--max-seconds", type=float, default=None, help="never run longer (default --seconds)")
+    parser.add_argument("--nice", type=int, default=10, help="lower this process's CPU priority by this much")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
+    max_seconds = max(args.max_seconds or args.seconds, args.seconds)
+    if args.nice:
+        os.nice(args.nice)
 
     import gevent
-    from locust import events
+    from locust import User, events
     from locust.env import Environment
 
     users = _user_classes(args.locustfile)
     env = Environment(user_classes=users, events=events)
     samples: list[dict[str, Any]] = []
+    not_started: list[dict[str, Any]] = []
+    user_ids: dict[int, int] = {}
+    per_user: Counter[int] = Counter()
+    measured = 0
+    stop: dict[str, str] = {}
     started = time.monotonic()
+    runner = env.create_local_runner()
+
+    def elapsed() -> float:
+        return round(time.monotonic() - started, 3)
+
+    def current_user() -> int:
+        """Users run in their own greenlets; number them in the order they first report."""
+        return user_ids.setdefault(id(gevent.getcurrent()), len(user_ids) + 1)
+
+    def quit_once(why: str) -> None:
+        if not stop:
+            stop["by"] = why
+            gevent.spawn(runner.quit)  # never from a user's greenlet: quit kills the users
+
+    def maybe_done() -> None:
+        if elapsed() >= args.seconds and measured >= args.min_samples:
+            quit_once("time and samples" if args.min_samples else "time")
+
+    def at_cap() -> None:
+        maybe_done()  # the minimum time and samples may be met at the cap itself
+        quit_once("time cap")
+
+    def sample(name: str, ms: float | None, error: str | None, **extra: Any) -> None:
+        nonlocal measured
+        user = current_user()
+        seq = per_user[user]
+        per_user[user] += 1
+        warmup = seq < args.warmup
+        samples.append(
+            {"t_s": elapsed(), "user": user, "seq": seq, "warmup": warmup, "name": name, "ms": ms, "error": error}
+            | extra
+        )
+        if not warmup and error is None and ms is not None:
+            measured += 1
+        maybe_done()
 
     def on_request(request_type: str, name: str, response_time: float, exception: Any = None, **kw: Any) -> None:
-        samples.append(
-            {
-                "t_s": round(time.monotonic() - started, 3),
-                "name": name,
-                "ms": round(float(response_time), 3),
-                "rows": kw.get("response_length"),
-                "error": str(exception) if exception else None,
-                "query_execution_id": (kw.get("context") or {}).get("query_execution_id"),
-            }
+        sample(
+            name,
+            round(float(response_time), 3),
+            _describe(exception) if exception else None,
+            rows=kw.get("response_length"),
+            query_execution_id=(kw.get("context") or {}).get("query_execution_id"),
         )
 
+    def on_user_error(user_instance: Any, exception: BaseException, tb: Any = None, **kw: Any) -> None:
+        """An exception the locustfile did not report: in ``on_start`` the user never starts."""
+        if isinstance(user_instance, User):
+            not_started.append(
+                {"user": current_user(), "class": type(user_instance).__name__, "error": _describe(exception)}
+            )
+            if len(not_started) >= args.users:
+                quit_once("no user started")
+        else:
+            sample(f"{type(user_instance.user).__name__} task", None, _describe(exception), uncaught=True)
+
     env.events.request.add_listener(on_request)
-    runner = env.create_local_runner()
+    env.events.user_error.add_listener(on_user_error)
     runner.start(args.users, spawn_rate=args.spawn_rate or args.users)
-    gevent.spawn_later(args.seconds, runner.quit)
+    gevent.spawn_later(args.seconds, maybe_done)
+    gevent.spawn_later(max_seconds, at_cap)
     runner.greenlet.join()
     total = env.stats.total
     locust_stats = {
@@ -79,11 +146,23 @@ def main(argv: list[str] | None = None) -> int:
             {"name": e.name, "error": str(e.error), "occurrences": e.occurrences} for e in env.stats.errors.values()
         ],
     }
+    result = {
+        "seconds": elapsed(),
+        "users": args.users,
+        "run": {
+            "min_seconds": args.seconds,
+            "max_seconds": max_seconds,
+            "warmup_per_user": args.warmup,
+            "min_samples": args.min_samples,
+            "stopped_by": stop.get("by", "runner ended"),
+            "nice": args.nice,
+        },
+        "not_started": not_started,
+        "locust": locust_stats,
+        "samples": samples,
+    }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(
-        json.dumps({"seconds": args.seconds, "users": args.users, "locust": locust_stats, "samples": samples}) + "\n",
-        encoding="utf-8",
-    )
+    args.out.write_text(json.dumps(result) + "\n", encoding="utf-8")
     print(json.dumps({"requests": total.num_requests, "failures": total.num_failures, "out": str(args.out)}))
     return 0
 

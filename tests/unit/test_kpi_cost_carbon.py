@@ -13,22 +13,28 @@ from lakehouse.kpi.cost import (
     PRICES_FILE,
     USAGE_FILE,
     InfracostError,
+    PlannedResource,
     estimate_cost,
+    infracost_argv,
     infracost_unavailable,
+    infracost_usage,
     judge_cost,
     load_prices,
     load_usage,
     parse_infracost,
     planned_resources,
+    price_the_unpriced,
+    write_infracost_usage,
 )
 from lakehouse.kpi.datafile import DataFileError
+from lakehouse.outcome import Status
 
 DATA = Path(__file__).parent / "data" / "infracost"
 BUDGET = {"BudgetName": "lakehouse-x-monthly-cost", "BudgetLimit": {"Amount": "20.0", "Unit": "USD"}}
 
 
-def _plan() -> dict[str, Any]:
-    """The shape of `terraform show -json <planfile>` for a few of infra/'s resources."""
+def _plan(unpriced: bool = True) -> dict[str, Any]:
+    """The shape of `terraform show -json <planfile>` for a few of infra/'s resources (+ App Runner, unpriced)."""
 
     def res(address: str, rtype: str) -> dict[str, Any]:
         return {"address": address, "mode": "managed", "type": rtype, "name": address.split(".")[1].split("[")[0]}
@@ -44,7 +50,7 @@ def _plan() -> dict[str, Any]:
                     res("aws_cloudwatch_dashboard.finops", "aws_cloudwatch_dashboard"),
                     res("aws_cloudwatch_metric_alarm.estimated_charges", "aws_cloudwatch_metric_alarm"),
                     res("aws_iam_role.pipeline", "aws_iam_role"),
-                    res("aws_apprunner_service.marquez", "aws_apprunner_service"),
+                    *([res("aws_apprunner_service.marquez", "aws_apprunner_service")] if unpriced else []),
                     {"address": "data.aws_partition.current", "mode": "data", "type": "aws_partition"},
                 ]
             }
@@ -91,11 +97,51 @@ def test_estimate_prices_each_resource_and_lists_the_free_and_the_unpriced() -> 
     bronze = lines['aws_s3_bucket.this["bronze"]'].components[0]
     assert bronze.quantity == pytest.approx(2.5) and bronze.unit_price_usd == pytest.approx(0.025)
     assert [f["address"] for f in est.free] == ["aws_iam_role.pipeline"]
+    assert "aws.amazon.com/iam" in est.free[0]["why"] and "2026-" in est.free[0]["why"]  # source and date
     assert [u["address"] for u in est.unpriced] == ["aws_apprunner_service.marquez"]
     assert est.total_usd == pytest.approx(sum(line.monthly_usd for line in est.lines))
+
+
+def test_an_unpriced_resource_is_an_error_naming_it_never_0_usd() -> None:
+    est = estimate_cost(planned_resources(_plan(), "ap-northeast-1"), load_prices(), load_usage())
     result = judge_cost(est, 20.0, BUDGET)
-    assert result.passed, result.reason
-    assert "aws_apprunner_service.marquez" in result.details["unpriced_note"]
+    assert result.status is Status.ERROR
+    assert "aws_apprunner_service.marquez (aws_apprunner_service) has no price" in str(result.reason)
+    assert "lower bound" in str(result.reason)
+    priced = estimate_cost(planned_resources(_plan(unpriced=False), "ap-northeast-1"), load_prices(), load_usage())
+    assert judge_cost(priced, 20.0, BUDGET).passed
+
+
+def test_an_unpriced_resource_over_the_cap_is_still_a_failure() -> None:
+    est = estimate_cost(planned_resources(_plan(), "ap-northeast-1"), load_prices(), load_usage())
+    result = judge_cost(est, 1.0, BUDGET)
+    assert result.status is Status.FAILED
+    assert "is at least" in str(result.reason) and "aws_apprunner_service.marquez" in str(result.reason)
+
+
+def test_a_free_type_must_say_why_with_source_and_date(tmp_path: Path) -> None:
+    text = PRICES_FILE.read_text()
+    bad = tmp_path / "prices.yml"
+    row = next(r for r in text.splitlines() if r.startswith("  aws_iam_role:"))
+    line = text.splitlines().index(row) + 1
+    bad.write_text(text.replace(row, '  aws_iam_role: "IAM has no charge"'))
+    with pytest.raises(DataFileError, match=rf"prices.yml:{line}: free_resource_types.aws_iam_role: must say"):
+        load_prices(bad)
+    bad.write_text(text.replace(row, '  aws_iam_role: {why: "IAM has no charge", source: "aws.amazon.com/iam"}'))
+    with pytest.raises(DataFileError, match=r"free_resource_types.aws_iam_role.as_of: is missing"):
+        load_prices(bad)
+    bad.write_text(text.replace(row, '  aws_iam_role: {why: "free", source: "aws.amazon.com/iam", as_of: "soon"}'))
+    with pytest.raises(DataFileError, match=r"free_resource_types.aws_iam_role.as_of: must be a date"):
+        load_prices(bad)
+
+
+def test_a_type_removed_from_the_free_list_becomes_an_error(tmp_path: Path) -> None:
+    text = PRICES_FILE.read_text()
+    bad = tmp_path / "prices.yml"
+    bad.write_text("\n".join(r for r in text.splitlines() if not r.startswith("  aws_iam_role:")))
+    est = estimate_cost(planned_resources(_plan(unpriced=False), "ap-northeast-1"), load_prices(bad), load_usage())
+    result = judge_cost(est, 20.0, BUDGET)
+    assert result.status is Status.ERROR and "aws_iam_role.pipeline (aws_iam_role) has no price" in str(result.reason)
 
 
 def test_a_usage_file_that_makes_the_stack_expensive_fails_the_kpi(tmp_path: Path) -> None:
@@ -140,14 +186,54 @@ def test_usage_file_errors_name_the_field(tmp_path: Path) -> None:
         load_usage(bad)
 
 
-def test_infracost_classic_breakdown_json() -> None:
+def _resources() -> list[PlannedResource]:
+    return [
+        *planned_resources(_plan(unpriced=False), "ap-northeast-1"),
+        PlannedResource("aws_lakeformation_permissions.analyst", "aws_lakeformation_permissions", "ap-northeast-1"),
+    ]
+
+
+def test_infracost_classic_breakdown_json_with_a_null_usage_cost_is_an_error_naming_it() -> None:
     est = parse_infracost(json.loads((DATA / "classic-breakdown.json").read_text()))
     assert est.source == "infracost (classic CLI)"
     assert est.total_usd == pytest.approx(3.1)
-    assert {line.address: line.monthly_usd for line in est.lines}['aws_s3_bucket.this["bronze"]'] == 0.0
     assert {u["type"] for u in est.unpriced} == {"aws_athena_workgroup", "aws_lakeformation_permissions"}
     assert {f["type"] for f in est.free} == {"aws_budgets_budget", "aws_iam_role"}
+    # The S3 bucket's storage cost is null (no usage): listed, not counted as 0.
+    assert est.unpriced_components == [
+        {
+            "address": 'aws_s3_bucket.this["bronze"]',
+            "component": "Storage",
+            "why": "monthlyCost is null (usage unknown)",
+        }
+    ]
+    est = price_the_unpriced(est, _resources(), load_prices(), load_usage())
+    assert est.unpriced == []  # the workgroup priced by the dated table, the LF permission free by its entry
+    lines = {line.address: line for line in est.lines}
+    assert lines["aws_athena_workgroup.this"].monthly_usd == pytest.approx(0.3)
+    assert "fixtures prices 2026-11-22" in lines["aws_athena_workgroup.this"].components[0].name
+    assert est.total_usd == pytest.approx(3.4)
+    result = judge_cost(est, 20.0, BUDGET)
+    assert result.status is Status.ERROR
+    assert """aws_s3_bucket.this["bronze"] 'Storage' has no cost""" in str(result.reason)
+
+
+def test_infracost_classic_with_every_usage_priced_passes() -> None:
+    doc = json.loads((DATA / "classic-breakdown.json").read_text())
+    s3 = doc["projects"][0]["breakdown"]["resources"][2]
+    s3["monthlyCost"] = s3["subresources"][0]["costComponents"][0]["monthlyCost"] = "0.0625"
+    est = price_the_unpriced(parse_infracost(doc), _resources(), load_prices(), load_usage())
+    assert est.unpriced == [] and est.unpriced_components == []
     assert judge_cost(est, 20.0, BUDGET).passed
+
+
+def test_infracost_unsupported_type_missing_from_the_table_stays_an_error() -> None:
+    doc = json.loads((DATA / "classic-breakdown.json").read_text())
+    doc["summary"]["unsupportedResourceCounts"]["aws_apprunner_service"] = 1
+    resources = [*_resources(), PlannedResource("aws_apprunner_service.m", "aws_apprunner_service", "ap-northeast-1")]
+    est = price_the_unpriced(parse_infracost(doc), resources, load_prices(), load_usage())
+    assert [u["address"] for u in est.unpriced] == ["aws_apprunner_service.m"]
+    assert "aws_apprunner_service.m (aws_apprunner_service) has no price" in str(judge_cost(est, 20.0, BUDGET).reason)
 
 
 def test_infracost_2026_cli_scan_json() -> None:
@@ -159,10 +245,67 @@ def test_infracost_2026_cli_scan_json() -> None:
         "aws_cloudwatch_metric_alarm.estimated_charges",
     ]
     assert [u["type"] for u in est.unpriced] == ["aws_athena_workgroup"]
+    assert judge_cost(est, 20.0, BUDGET).status is Status.ERROR  # the workgroup has no price yet
+    assert judge_cost(price_the_unpriced(est, _resources(), load_prices(), load_usage()), 20.0, BUDGET).passed
     doc = json.loads((DATA / "cli-scan.json").read_text())
     del doc["summary"]["total_monthly_cost"]  # omitted when nil: the components are summed
     assert parse_infracost(doc).total_usd == pytest.approx(3.1)
     assert not judge_cost(parse_infracost(doc), 3.0, BUDGET).passed
+
+
+def test_infracost_2026_cli_null_usage_cost_is_an_error_naming_it() -> None:
+    doc = json.loads((DATA / "cli-scan.json").read_text())
+    doc["projects"][0]["resources"].append(
+        {
+            "name": "aws_sns_topic.alerts",
+            "type": "aws_sns_topic",
+            "is_supported": True,
+            "is_free": False,
+            "cost_components": [
+                {
+                    "name": "API requests (over 1M)",
+                    "unit": "1M requests",
+                    "price": "0.5",
+                    "quantity": None,
+                    "total_monthly_cost": None,
+                }
+            ],
+        }
+    )
+    est = price_the_unpriced(parse_infracost(doc), _resources(), load_prices(), load_usage())
+    result = judge_cost(est, 20.0, BUDGET)
+    assert result.status is Status.ERROR
+    assert "aws_sns_topic.alerts 'API requests (over 1M)' has no cost" in str(result.reason)
+
+
+def test_the_usage_file_is_given_to_infracost_in_its_format(tmp_path: Path) -> None:
+    resources = [
+        *planned_resources(_plan(unpriced=False), "ap-northeast-1"),
+        PlannedResource("aws_glue_catalog_database.lake", "aws_glue_catalog_database", "ap-northeast-1"),
+        PlannedResource("aws_sns_topic.alerts", "aws_sns_topic", "ap-northeast-1"),
+        PlannedResource("aws_sns_topic_subscription.ops", "aws_sns_topic_subscription", "x", {"protocol": "email"}),
+    ]
+    doc = infracost_usage(resources, load_usage())
+    assert doc["version"] == "0.1"
+    usage = doc["resource_usage"]
+    assert usage['aws_s3_bucket.this["bronze"]']["standard"] == {
+        "storage_gb": 2.5,
+        "monthly_tier_1_requests": 10000,
+        "monthly_tier_2_requests": 100000,
+        "monthly_select_data_scanned_gb": 0,
+        "monthly_select_data_returned_gb": 0,
+    }
+    assert usage["aws_glue_catalog_database.lake"] == {"monthly_objects": 50.0, "monthly_requests": 50000.0}
+    sns = usage["aws_sns_topic.alerts"]
+    assert sns["monthly_requests"] == 100 and sns["email_subscriptions"] == 1 and sns["sms_subscriptions"] == 0
+    written = write_infracost_usage(resources, load_usage(), tmp_path / "infracost-usage.yml")
+    import yaml
+
+    assert yaml.safe_load(written.read_text()) == doc
+    classic = infracost_argv(Path("plan.json"), Path("infra"), written, None)
+    assert classic[:2] == ["infracost", "breakdown"] and classic[-2:] == ["--usage-file", str(written)]
+    scan = infracost_argv(Path("plan.json"), Path("infra"), written, "Flags:\n  --usage-file string  usage")
+    assert scan[:2] == ["infracost", "scan"] and "--usage-file" in scan
 
 
 def test_infracost_json_with_a_bad_number_is_refused() -> None:

@@ -7,12 +7,24 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse.kpi.latency import LoadConfig, LoadRunError, LoadSpec, LoadStats, judge_latency, percentile, run_load
+from lakehouse.config import ConfigError
+from lakehouse.kpi.latency import (
+    LOCUSTFILE,
+    LoadConfig,
+    LoadRunError,
+    LoadSpec,
+    LoadStats,
+    judge_latency,
+    percentile,
+    run_load,
+)
+from lakehouse.kpi.settings import kpi_settings
+from lakehouse.outcome import Status
 
 # A locustfile whose user does real work that needs no stack: hashing, timed and reported the
 # way fixtures/load/locustfile.py reports its pyathena queries.
 HASH_LOCUSTFILE = """
-import hashlib, time
+import hashlib, os, time
 from locust import User, constant, task
 
 class HashUser(User):
@@ -23,17 +35,21 @@ class HashUser(User):
         started = time.perf_counter()
         hashlib.sha256(b"x" * 200_000).hexdigest()
         self.environment.events.request.fire(
-            request_type="cpu", name="sha256", response_time=(time.perf_counter() - started) * 1000,
+            request_type="cpu", name=f"sha256 nice={os.nice(0)}", response_time=(time.perf_counter() - started) * 1000,
             response_length=64, exception=None, context={},
         )
 """
 
 
-def _stats(times: list[float], errors: int = 0) -> LoadStats:
-    samples = [{"name": "q", "ms": t, "error": None} for t in times]
+def _stats(times: list[float], errors: int = 0, warmup: list[float] | None = None) -> LoadStats:
+    """Two users' samples: ``warmup`` first (flagged), then ``times``, alternating users."""
+    samples: list[dict[str, object]] = [
+        {"user": 1 + i % 2, "warmup": True, "name": "q", "ms": t, "error": None} for i, t in enumerate(warmup or [])
+    ]
+    samples += [{"user": 1 + i % 2, "warmup": False, "name": "q", "ms": t, "error": None} for i, t in enumerate(times)]
     for s in samples[:errors]:
-        s["error"] = "TABLE_NOT_FOUND: line 1:15: Table 'x' does not exist"
-    return LoadStats(users=2, seconds=5.0, samples=samples)
+        s["error"] = "AthenaQueryFailed: TABLE_NOT_FOUND: line 1:15: Table 'x' does not exist"
+    return LoadStats(users=2, seconds=5.0, samples=samples, run={"warmup_per_user": 3, "stopped_by": "time cap"})
 
 
 def test_nearest_rank_percentiles() -> None:
@@ -56,13 +72,66 @@ def test_a_very_low_threshold_fails_the_kpi_with_the_numbers() -> None:
 
 def test_a_failing_query_fails_the_kpi_whatever_the_latency() -> None:
     result = judge_latency(_stats([5.0] * 10, errors=1), 200.0, False)
-    assert not result.passed and "1 of 10 queries failed" in str(result.reason)
+    assert result.status is Status.FAILED and "1 of 10 queries failed (AthenaQueryFailed;" in str(result.reason)
+    assert "Table 'x' does not exist" in str(result.reason)
     assert "queueing" in result.details["note"]  # on aws the evidence says what dominates
 
 
-def test_no_completed_query_is_a_failure_not_a_pass() -> None:
-    result = judge_latency(_stats([]), 200.0, True)
-    assert not result.passed and "no query completed" in str(result.reason)
+def test_the_17_good_samples_of_a_run_where_everything_else_failed_do_not_pass() -> None:
+    """The review's case: 17 fast samples; every other query raised, and one user died in on_start."""
+    stats = _stats([50.0] * 17)
+    stats.samples += [
+        {"user": 2, "warmup": False, "name": "AthenaDemoUser task", "ms": None, "error": "ConnectionError: refused"}
+    ] * 40
+    stats.not_started = [{"user": 3, "class": "AthenaDemoUser", "error": "KeyError: 'athena_workgroup_name'"}]
+    stats.users = 3
+    result = judge_latency(stats, 200.0, True, min_samples=10)
+    assert result.status is Status.FAILED
+    assert "1 of 3 Locust users did not start (user 3 AthenaDemoUser: KeyError: 'athena_workgroup_name')" in str(
+        result.reason
+    )
+    assert "40 of 57 queries failed (ConnectionError; first: AthenaDemoUser task: ConnectionError: refused)" in str(
+        result.reason
+    )
+    assert result.details["users_not_started"] == 1 and result.details["failures"] == 40
+
+
+def test_a_user_that_never_reported_fails_the_kpi() -> None:
+    stats = _stats([50.0] * 40)
+    stats.users = 3
+    result = judge_latency(stats, 200.0, True, min_samples=20)
+    assert result.status is Status.FAILED and "Locust user(s) 3 started but reported no query" in str(result.reason)
+
+
+def test_warm_up_queries_are_kept_but_not_judged() -> None:
+    result = judge_latency(_stats([50.0] * 100, warmup=[1200.0] * 6), 200.0, True, min_samples=100)
+    assert result.passed and result.measured == 50.0
+    assert result.details["warmup"] == {"per_user": 3, "requests": 6, "max_ms": 1200.0, "p50_ms": 1200.0}
+    assert result.details["requests"] == 100
+    assert "not Athena" in result.details["note"]  # on local the evidence says what is measured
+
+
+def test_too_few_measured_queries_is_no_verdict() -> None:
+    result = judge_latency(_stats([50.0] * 40), 200.0, True, min_samples=100)
+    assert result.status is Status.ERROR
+    assert "only 40 measured queries in 5 s (the KPI needs 100; stopped by time cap)" in str(result.reason)
+    nothing = judge_latency(_stats([]), 200.0, True)  # no query at all: the users are named, never a pass
+    assert nothing.status is Status.FAILED and "user(s) 1, 2 started but reported no query" in str(nothing.reason)
+
+
+def test_too_few_queries_that_are_already_too_slow_fail() -> None:
+    # 6 of 100 over the threshold put the p95 over it, whatever the 60 missing queries took.
+    result = judge_latency(_stats([50.0] * 34 + [300.0] * 6), 200.0, True, min_samples=100)
+    assert result.status is Status.FAILED and "6 of 40 measured queries took 200 ms or more" in str(result.reason)
+    assert judge_latency(_stats([50.0] * 35 + [300.0] * 5), 200.0, True, min_samples=100).status is Status.ERROR
+
+
+def test_latency_settings_refuse_too_few_samples_and_a_cap_below_the_load() -> None:
+    assert kpi_settings({}).load_min_samples == 100 and kpi_settings({}).p95_ms == 200.0
+    with pytest.raises(ConfigError, match="LAKEHOUSE_KPI_LOAD_MIN_SAMPLES: 5 must be >= 20"):
+        kpi_settings({"LAKEHOUSE_KPI_LOAD_MIN_SAMPLES": "5"})
+    with pytest.raises(ConfigError, match="LAKEHOUSE_KPI_LOAD_MAX_SECONDS"):
+        kpi_settings({"LAKEHOUSE_KPI_LOAD_SECONDS": "30", "LAKEHOUSE_KPI_LOAD_MAX_SECONDS": "10"})
 
 
 def test_load_spec_is_bounded() -> None:
@@ -70,18 +139,62 @@ def test_load_spec_is_bounded() -> None:
         LoadSpec(0, 5)
     with pytest.raises(ValueError, match="seconds"):
         LoadSpec(1, 0)
+    with pytest.raises(ValueError, match="max seconds"):
+        LoadSpec(1, 5, max_seconds=2)
 
 
 def test_locust_runs_in_a_subprocess_and_keeps_every_sample(tmp_path: Path) -> None:
     locustfile = tmp_path / "locustfile.py"
     locustfile.write_text(HASH_LOCUSTFILE)
     config = LoadConfig(target={"name": "local", "region": "ap-northeast-1"}, work_group="wg", queries={})
-    stats = run_load(config, LoadSpec(users=2, seconds=1.5), tmp_path, locustfile=locustfile)
+    stats = run_load(config, LoadSpec(users=2, seconds=1.5, warmup=2), tmp_path, locustfile=locustfile)
     assert "locust" not in sys.modules  # this process never imported it
     assert len(stats.samples) > 10 and stats.locust["requests"] == len(stats.samples)
-    assert {s["name"] for s in stats.samples} == {"sha256"}
+    assert {s["name"] for s in stats.samples} == {"sha256 nice=10"}  # the load generator yields the CPU
+    assert {s["user"] for s in stats.samples} == {1, 2} and len(stats.warmup) == 4
     assert judge_latency(stats, 10_000.0, True).passed
     assert not judge_latency(stats, 0.0001, True).passed
+
+
+def test_the_load_runs_on_until_it_has_the_minimum_samples_within_the_cap(tmp_path: Path) -> None:
+    locustfile = tmp_path / "locustfile.py"
+    locustfile.write_text(HASH_LOCUSTFILE.replace("constant(0.01)", "constant(0.05)"))
+    config = LoadConfig(target={"name": "local", "region": "ap-northeast-1"}, work_group="wg", queries={})
+    spec = LoadSpec(users=1, seconds=0.2, warmup=1, min_samples=15, max_seconds=30)
+    stats = run_load(config, spec, tmp_path, locustfile=locustfile)
+    assert stats.run["stopped_by"] == "time and samples" and len(stats.measured) >= 15
+    capped = run_load(config, LoadSpec(1, 0.2, min_samples=10_000, max_seconds=0.6), tmp_path, locustfile=locustfile)
+    assert capped.run["stopped_by"] == "time cap" and capped.seconds < 10
+    assert judge_latency(capped, 200.0, True, 10_000).status is Status.ERROR
+
+
+def test_a_task_raising_any_exception_is_a_failed_sample_named_by_its_type(tmp_path: Path) -> None:
+    locustfile = tmp_path / "locustfile.py"
+    locustfile.write_text(
+        HASH_LOCUSTFILE
+        + """
+    @task
+    def broken(self):
+        raise ValueError("not a PyAthenaError")
+"""
+    )
+    config = LoadConfig(target={"name": "local", "region": "ap-northeast-1"}, work_group="wg", queries={})
+    stats = run_load(config, LoadSpec(1, 0.3, min_samples=20, max_seconds=60), tmp_path, locustfile=locustfile)
+    uncaught = [s for s in stats.samples if s.get("uncaught")]
+    assert uncaught and uncaught[0]["error"] == "ValueError: not a PyAthenaError"
+    result = judge_latency(stats, 10_000.0, True)
+    assert result.status is Status.FAILED and "ValueError: not a PyAthenaError" in str(result.reason)
+
+
+def test_a_user_dying_in_on_start_of_the_real_locustfile_is_counted_and_named(tmp_path: Path) -> None:
+    # A target the harness cannot build: the locustfile's on_start raises (a TypeError, not a PyAthenaError).
+    target = {"name": "local", "region": "ap-northeast-1", "no_such_field": 1}
+    config = LoadConfig(target=target, work_group="wg", queries={"q": "SELECT 1"})
+    stats = run_load(config, LoadSpec(users=2, seconds=0.5, max_seconds=5), tmp_path, locustfile=LOCUSTFILE)
+    assert len(stats.not_started) == 2 and stats.run["stopped_by"] == "no user started"
+    result = judge_latency(stats, 200.0, True, min_samples=100)
+    assert result.status is Status.FAILED and "2 of 2 Locust users did not start (user " in str(result.reason)
+    assert "AthenaDemoUser: TypeError:" in str(result.reason) and "no_such_field" in str(result.reason)
 
 
 def test_a_broken_locustfile_is_reported_with_its_output(tmp_path: Path) -> None:
