@@ -9,7 +9,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from lakehouse import procgroup
+from lakehouse import procgroup, progress
 from lakehouse.browser import BrowserNotFound, ScreenshotError, screenshot
 from lakehouse.config import ConfigError, RunOptions, env_options
 from lakehouse.criteria import CriteriaError, catalogue, markdown_table
@@ -225,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     report.set_defaults(func=cmd_report)
     add_pipeline_parsers(sub)
     args = parser.parse_args(argv)
+    progress.set_sink(progress.stderr_sink)
     try:
         return int(args.func(args))
     except ConfigError as err:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lakehouse import procgroup
+from lakehouse import procgroup, progress
 from lakehouse.config import RunOptions
 from lakehouse.emulator.process import EmulatorHandle, pid_alive, start_emulator, stop_emulator
 from lakehouse.lineage.service.process import LineageHandle, start_lineage_service, stop_lineage_service
@@ -154,13 +154,13 @@ class Stack:
     # -- life ------------------------------------------------------------------------------------
 
     def apply(self) -> ApplyResult:
-        return self.tf.apply()
+        return self.tf.apply(on_line=progress.tracker(f"apply ({self.stack_id})"))
 
     def plan(self) -> PlanResult:
         return self.tf.plan()
 
     def destroy(self) -> ApplyResult:
-        return self.tf.destroy()
+        return self.tf.destroy(on_line=progress.tracker(f"destroy ({self.stack_id})"))
 
     def state(self) -> dict[str, Any]:
         return self.tf.show_state()

@@ -126,6 +126,15 @@ class EvidenceCollector:
             if name == EVIDENCE_PROPERTY:
                 data = json.loads(value)
                 self.entries[data["id"]] = data
+                self._finished(data)
+
+    def _finished(self, entry: dict[str, Any]) -> None:
+        """One line per check as it ends, so a long run shows its verdicts as they come."""
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None:
+            return
+        why = f": {entry['reason']}" if entry.get("reason") and entry["status"] != "passed" else ""
+        reporter.write_line(f"{entry['id']} {entry['status']} in {entry.get('duration_s', 0):.1f} s{why}")
 
     @pytest.hookimpl(trylast=True)  # after session teardown, so the destroy outcome is known
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

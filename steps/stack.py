@@ -7,18 +7,41 @@ from typing import Any
 
 import pytest
 
+from lakehouse import progress
 from lakehouse.config import RunOptions
 from lakehouse.evidence import ArtifactStore
 from lakehouse.stack import Deployment, Lifecycle, StackError
 
 
+def terminal_sink(config: pytest.Config) -> progress.Sink | None:
+    """Progress through pytest's terminal, past output capture (as live logging does)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None:
+        return None
+
+    def sink(text: str, live: bool) -> None:
+        if live and not reporter.isatty:
+            return
+        with capture.global_and_fixture_disabled():
+            if reporter.isatty:
+                reporter.rewrite(text, erase=True)
+                if not live:
+                    reporter.write("\n")
+            else:
+                reporter.write_line(text)
+
+    return sink
+
+
 @pytest.fixture(scope="session")
-def deployment(run_options: RunOptions) -> Iterator[Deployment]:
+def deployment(run_options: RunOptions, pytestconfig: pytest.Config) -> Iterator[Deployment]:
     """Deploy the stack once per session (or attach to a deployed one); destroy it at the end.
 
     Destroy runs when a check fails, on Ctrl-C or SIGTERM (pytest tears down session
     fixtures on interrupt), and when set-up fails half way (``Lifecycle.up`` cleans up).
     """
+    progress.set_sink(terminal_sink(pytestconfig))
     life = Lifecycle(run_options)
     dep = life.attach() if run_options.deployed else life.up()
     teardown: dict[str, Any] = {"stack_id": dep.stack.stack_id, "outcome": "destroyed", "message": None}
