@@ -12,6 +12,7 @@ Everything written here (evidence.json, JSON artifacts, copied logs) goes throug
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -118,6 +119,46 @@ def verdict(entries: list[CheckEvidence]) -> str:
 def not_run(entries: list[CheckEvidence]) -> list[dict[str, str]]:
     """The checks that make a run ``incomplete``, each with why it did not run (one line each)."""
     return [{"id": e.id, "reason": e.reason or "skipped"} for e in entries if e.status == Status.SKIPPED]
+
+
+#: Files every verification run writes besides its checks' artifacts.
+RUN_FILES = ("evidence.json", "evidence.html", "junit.xml", "cucumber.json")
+PREVIOUS_DIR = "previous"
+
+
+def set_aside_previous_run(reports: Path) -> list[str]:
+    """Move what the last run wrote (its evidence.json names it) to ``reports/previous/``.
+
+    Each run owns what it writes: a second run in the same folder would otherwise leave the first
+    run's stack files beside its own, and CI would upload both. Files no run listed (the guard
+    ledger, bench.json) stay where they are.
+    """
+    doc_path = reports / "evidence.json"
+    if not doc_path.is_file():
+        return []
+    try:
+        doc = json.loads(doc_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        doc = {}
+    names = set(RUN_FILES)
+    for check in doc.get("checks") or []:
+        names.update(str(a) for a in (check.get("artifacts") or []) if isinstance(a, str))
+    for stack_id in (doc.get("run") or {}).get("stack_ids") or []:
+        names.add(f"teardown-{stack_id}.json")
+        names.update(p.name for p in reports.glob(f"*-{stack_id}.*"))
+        names.update(p.name for p in reports.glob(f"*-{stack_id}") if p.is_dir())
+    previous = reports / PREVIOUS_DIR
+    shutil.rmtree(previous, ignore_errors=True)
+    moved = []
+    for name in sorted(names):
+        source = reports / name
+        if ".." in Path(name).parts or not source.exists():
+            continue
+        target = previous / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(source), str(target))
+        moved.append(name)
+    return moved
 
 
 def write_evidence(path: Path, run: dict[str, Any], entries: list[CheckEvidence]) -> Path:

@@ -18,7 +18,15 @@ import pytest
 
 from lakehouse.config import RunOptions
 from lakehouse.criteria import Criterion, catalogue
-from lakehouse.evidence import CheckEvidence, git_commit, not_run, utc_now, verdict, write_evidence
+from lakehouse.evidence import (
+    CheckEvidence,
+    git_commit,
+    not_run,
+    set_aside_previous_run,
+    utc_now,
+    verdict,
+    write_evidence,
+)
 from lakehouse.redact import redact_file
 from lakehouse.report import render_report
 from lakehouse.report.ci_summary import step_summary, workflow_annotations
@@ -120,6 +128,8 @@ class EvidenceCollector:
         self.entries: dict[str, dict[str, Any]] = {}
         self.started_at = utc_now()
         self.started_epoch = time.time()
+        if runs_features(config):
+            set_aside_previous_run(options.reports)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for name, value in report.user_properties:

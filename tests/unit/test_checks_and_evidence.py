@@ -8,11 +8,10 @@ from pathlib import Path
 import pytest
 
 from lakehouse.checks.deploy_time import check_deploy_time, untimed_resources
-from lakehouse.checks.iac import judge_iac
-from lakehouse.evidence import CheckEvidence, not_run, verdict, write_evidence
+from lakehouse.evidence import CheckEvidence, not_run, set_aside_previous_run, verdict, write_evidence
 from lakehouse.outcome import Outcome
 from lakehouse.stack import Stopwatch
-from lakehouse.terraform import ApplyResult, PlannedChange, PlanResult, ResourceTiming
+from lakehouse.terraform import ApplyResult, ResourceTiming
 
 
 def _stopwatch(apply_s: float) -> Stopwatch:
@@ -54,39 +53,6 @@ def test_untimed_resources_lists_what_the_stopwatch_missed() -> None:
         }
     }
     assert untimed_resources(_stopwatch(1).apply, state) == ["aws_sns_topic.alerts"]  # type: ignore[arg-type]
-
-
-STATE = [
-    {"type": "aws_s3_bucket", "address": 'aws_s3_bucket.this["gold"]', "values": {"bucket": "lh-gold"}},
-    {"type": "aws_sns_topic", "address": "aws_sns_topic.alerts", "values": {"name": "lh-alerts"}},
-]
-
-
-def test_clean_plan_and_no_stray_resources_pass() -> None:
-    result = judge_iac(PlanResult(0), STATE, [("aws_s3_bucket", "lh-gold"), ("aws_sns_topic", "lh-alerts")], "lh-1")
-    assert result.passed
-    assert result.measured == {"plan_changes": 0, "unmanaged_resources": 0}
-
-
-def test_out_of_band_resource_is_named() -> None:
-    tagged = [("aws_s3_bucket", "lh-gold"), ("aws_s3_bucket", "sneaky-bucket")]
-    result = judge_iac(PlanResult(0), STATE, tagged, "lh-1")
-    assert not result.passed
-    assert "aws_s3_bucket sneaky-bucket" in str(result.reason)
-    assert result.details["unmanaged"] == ["aws_s3_bucket sneaky-bucket"]
-
-
-def test_drift_is_named() -> None:
-    plan = PlanResult(
-        2,
-        [
-            PlannedChange('aws_s3_bucket.this["gold"]', "update", drift=True),
-            PlannedChange('aws_s3_bucket.this["gold"]', "update"),
-        ],
-    )
-    result = judge_iac(plan, STATE, [], "lh-1")
-    assert not result.passed
-    assert 'terraform plan is not empty (1 resource(s) to change: aws_s3_bucket.this["gold"])' in str(result.reason)
 
 
 def test_a_failed_check_must_say_why() -> None:
@@ -132,3 +98,17 @@ def test_stopwatch_round_trips_through_json() -> None:
     again = Stopwatch.from_dict(json.loads(json.dumps(watch.to_dict())))
     assert again.phases == watch.phases and again.total_s == watch.total_s
     assert again.apply is not None and again.apply.resources == watch.apply.resources  # type: ignore[union-attr]
+
+
+def test_a_new_run_sets_the_previous_runs_files_aside(tmp_path: Path) -> None:
+    old = CheckEvidence(id="EXIT-5", title="t", target="local", status="passed", artifacts=["iac-lh-old.json"])
+    write_evidence(tmp_path / "evidence.json", {"stack_ids": ["lh-old"]}, [old])
+    for name in ("iac-lh-old.json", "lineage-lh-old.png", "teardown-lh-old.json", "guard-ledger.jsonl", "junit.xml"):
+        (tmp_path / name).write_text("x")
+    (tmp_path / "kpi-lh-old").mkdir()
+    (tmp_path / "kpi-lh-old" / "cost.json").write_text("{}")
+    moved = set_aside_previous_run(tmp_path)
+    assert "iac-lh-old.json" in moved and "kpi-lh-old" in moved and "evidence.json" in moved
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == ["guard-ledger.jsonl", "previous"]  # the ledger belongs to no run
+    assert (tmp_path / "previous" / "kpi-lh-old" / "cost.json").is_file()
