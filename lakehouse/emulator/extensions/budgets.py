@@ -17,8 +17,9 @@ moto 5.2.5 (the version this module was written against):
   treats a missing ThresholdType as PERCENTAGE) and never reports an unknown
   notification.
 
-Subscriber-level operations (Create/Update/DeleteSubscriber,
-UpdateNotification) are left to moto: the provider does not call them.
+- UpdateNotification, CreateSubscriber, UpdateSubscriber and DeleteSubscriber
+  are not implemented (an HTML 500 page); the provider calls them when a
+  notification's threshold or subscribers change in place.
 
 Shape: the extension classes below subclass moto's classes for typing only;
 ``install()`` copies their methods onto moto's ``BudgetsBackend`` (state and
@@ -31,7 +32,7 @@ from __future__ import annotations
 import json
 from typing import Any, cast
 
-from moto.budgets.exceptions import NotFoundException
+from moto.budgets.exceptions import DuplicateRecordException, NotFoundException
 from moto.budgets.models import Budget, BudgetsBackend, Notification
 from moto.budgets.responses import BudgetsResponse
 
@@ -110,6 +111,53 @@ class BudgetsBackendExtension(BudgetsBackend):
         found = self.get_notification(account_id, budget_name, notification)
         budget.notifications = [n for n in budget.notifications if n is not found]
 
+    def update_notification(self, account_id: str, budget_name: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+        """Replace a notification's details; its subscribers stay."""
+        found = self.get_notification(account_id, budget_name, old)
+        budget = self.get_budget(account_id, budget_name, "update notification")
+        if notification_key(new) != notification_key(old) and any(
+            notification_key(n.details) == notification_key(new) for n in budget.notifications
+        ):
+            raise DuplicateRecordException("notification", str(new))
+        found.details = new
+
+    def subscribers(self, account_id: str, budget_name: str, notification: dict[str, Any]) -> list[dict[str, Any]]:
+        found = self.get_notification(account_id, budget_name, notification)
+        return cast(list[dict[str, Any]], found.subscribers)
+
+    def create_subscriber(
+        self, account_id: str, budget_name: str, notification: dict[str, Any], subscriber: dict[str, Any]
+    ) -> None:
+        subscribers = self.subscribers(account_id, budget_name, notification)
+        if subscriber in subscribers:
+            raise DuplicateRecordException("subscriber", subscriber.get("Address", ""))
+        subscribers.append(subscriber)
+
+    def update_subscriber(
+        self,
+        account_id: str,
+        budget_name: str,
+        notification: dict[str, Any],
+        old: dict[str, Any],
+        new: dict[str, Any],
+    ) -> None:
+        subscribers = self.subscribers(account_id, budget_name, notification)
+        if old not in subscribers:
+            raise NotFoundException(
+                f"Unable to update subscriber for budget: {budget_name} - the subscriber doesn't exist."
+            )
+        subscribers[subscribers.index(old)] = new
+
+    def delete_subscriber(
+        self, account_id: str, budget_name: str, notification: dict[str, Any], subscriber: dict[str, Any]
+    ) -> None:
+        subscribers = self.subscribers(account_id, budget_name, notification)
+        if subscriber not in subscribers:
+            raise NotFoundException(
+                f"Unable to delete subscriber for budget: {budget_name} - the subscriber doesn't exist."
+            )
+        subscribers.remove(subscriber)
+
     def update_budget(self, account_id: str, new_budget: dict[str, Any]) -> None:
         """Replace every field of the budget; its notifications, subscribers and tags stay.
 
@@ -171,6 +219,43 @@ class BudgetsResponseExtension(BudgetsResponse):
 
     def update_budget(self) -> str:
         self.ext_backend.update_budget(account_id=self._get_param("AccountId"), new_budget=self._get_param("NewBudget"))
+        return "{}"
+
+    def update_notification(self) -> str:
+        self.ext_backend.update_notification(
+            self._get_param("AccountId"),
+            self._get_param("BudgetName"),
+            self._get_param("OldNotification"),
+            self._get_param("NewNotification"),
+        )
+        return "{}"
+
+    def create_subscriber(self) -> str:
+        self.ext_backend.create_subscriber(
+            self._get_param("AccountId"),
+            self._get_param("BudgetName"),
+            self._get_param("Notification"),
+            self._get_param("Subscriber"),
+        )
+        return "{}"
+
+    def update_subscriber(self) -> str:
+        self.ext_backend.update_subscriber(
+            self._get_param("AccountId"),
+            self._get_param("BudgetName"),
+            self._get_param("Notification"),
+            self._get_param("OldSubscriber"),
+            self._get_param("NewSubscriber"),
+        )
+        return "{}"
+
+    def delete_subscriber(self) -> str:
+        self.ext_backend.delete_subscriber(
+            self._get_param("AccountId"),
+            self._get_param("BudgetName"),
+            self._get_param("Notification"),
+            self._get_param("Subscriber"),
+        )
         return "{}"
 
     def list_tags_for_resource(self) -> str:
