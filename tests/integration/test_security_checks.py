@@ -1,13 +1,14 @@
 """Exit check 6 against the real deployed stack on the emulator, healthy and broken.
 
-Each broken stack is made through the Lake Formation API, as a person would break it (or forget
-to fix it), checked with the real reader (STS AssumeRole, pyathena as the analyst, ListPermissions),
-and repaired before the test ends; the last test proves the repairs left the stack as Terraform
-made it (plan is empty).
+Each broken stack is made through the Lake Formation or IAM API, as a person would break it (or
+forget to fix it), checked with the real reader (Glue, STS AssumeRole, pyathena as the analyst,
+ListPermissions, the analyst role's IAM policies), and repaired before the test ends; the last
+test proves the repairs left the stack as Terraform made it (plan is empty).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,8 @@ from lakehouse.stack import Deployment
 pytestmark = pytest.mark.xdist_group("stack")
 
 IAP = {"DataLakePrincipalIdentifier": "IAM_ALLOWED_PRINCIPALS"}
+#: Tables of the pipeline that hold ssn (pipeline/sql), by layer.
+SSN_TABLES = {"bronze": ["users_csv"], "silver": ["users", "users_rejected", "users_staged"], "gold": ["users"]}
 
 
 class LakeFormation:
@@ -74,16 +77,26 @@ def _check(deployed: Deployment) -> Outcome:
     return check_security(deployed.stack.target, deployed.record.outputs)
 
 
+def _qualified(deployed: Deployment, layer: str, table: str) -> str:
+    return f"{deployed.record.outputs['glue_database_names'][layer]}.{table}"
+
+
 def test_the_deployed_stack_hides_ssn_from_the_analyst(filled: Deployment) -> None:
     result = _check(filled)
     assert result.passed, result.reason
-    queries = result.details["queries"]
-    assert [q["principal"].split(":")[-1] for q in queries] == [
-        "user/moto",
-        *["assumed-role/" + filled.record.outputs["analyst_role_arn"].split("/")[-1] + "/lakehouse-exit6"] * 2,
-    ]
+    gold = _qualified(filled, "gold", "users")
+    found = [_qualified(filled, layer, t) for layer, tables in SSN_TABLES.items() for t in tables]
+    assert set(found) <= set(result.measured["tables_with_hidden_columns"])
+    assert result.measured["analyst_column_hidden"] == [gold]
+    assert set(found) - {gold} <= set(result.measured["analyst_no_access"])
+    queries = [q for q in result.details["queries"] if q["table"] == gold]
+    analyst_session = "assumed-role/" + filled.record.outputs["analyst_role_arn"].split("/")[-1] + "/lakehouse-exit6"
+    assert [q["principal"].split(":")[-1] for q in queries] == ["user/moto", analyst_session, analyst_session]
     assert "ssn" not in queries[1]["columns"] and queries[1]["row_count"] > 0
     assert queries[2]["error"].startswith("COLUMN_NOT_FOUND: line 1:8: Column 'ssn' cannot be resolved")
+    tried = result.details["iam"]["lake_objects_tried"]
+    assert set(filled.record.outputs["bucket_names"][layer] for layer in SSN_TABLES) <= set(tried)
+    assert any(k.endswith(".csv") for k in tried[filled.record.outputs["bucket_names"]["bronze"]])
 
 
 def test_exclusion_removed_fails_the_check(lf: LakeFormation, filled: Deployment) -> None:
@@ -96,7 +109,7 @@ def test_exclusion_removed_fails_the_check(lf: LakeFormation, filled: Deployment
         f"the analyst's SELECT * on {lf.table['DatabaseName']}.users returns ssn"
     ]
     assert any("through a column wildcard that does not exclude it" in p for p in result.details["problems"]["grants"])
-    assert "the analyst read ssn" in result.details["problems"]["denied"][0]
+    assert f"the analyst read ssn of {lf.table['DatabaseName']}.users" in result.details["problems"]["denied"][0]
 
 
 def test_iam_allowed_principals_left_on_the_table_fails_the_check(lf: LakeFormation, filled: Deployment) -> None:
@@ -124,9 +137,62 @@ def test_second_analyst_grant_including_ssn_fails_the_check(lf: LakeFormation, f
     result = _check(filled)
     assert not result.passed
     assert any("the analyst holds SELECT on ssn" in p for p in result.details["problems"]["grants"])
+    gold = f"{lf.table['DatabaseName']}.users"
     assert result.details["problems"]["denied"] == [
-        f'the analyst read ssn: `SELECT "ssn" FROM {lf.table["DatabaseName"]}.users LIMIT 1` succeeded'
+        f'the analyst read ssn of {gold}: `SELECT "ssn" FROM {gold} LIMIT 1` succeeded'
     ]
+
+
+def test_analyst_grant_on_silver_users_fails_the_check(lf: LakeFormation, filled: Deployment) -> None:
+    silver = _qualified(filled, "silver", "users")
+    lf.grant(lf.analyst, {"Table": {"DatabaseName": silver.split(".")[0], "Name": "users"}}, ["SELECT"])
+    result = _check(filled)
+    assert not result.passed
+    assert result.measured["analyst_reads_hidden"] == [silver]
+    assert f"the analyst's SELECT * on {silver} returns ssn" in result.details["problems"]["select_all"]
+    assert any(p.startswith(f"the analyst read ssn of {silver}") for p in result.details["problems"]["denied"])
+    assert any(
+        p.startswith(f"the analyst holds SELECT on ssn of {silver} through a table-level grant")
+        for p in result.details["problems"]["grants"]
+    )
+
+
+@pytest.fixture
+def analyst_iam(filled: Deployment) -> Iterator[tuple[Any, str]]:
+    """The analyst role through IAM; any inline policy a test adds is deleted afterwards."""
+    iam = filled.stack.target.client("iam")
+    role = filled.record.outputs["analyst_role_arn"].rsplit("/", 1)[-1]
+    before = set(iam.list_role_policies(RoleName=role)["PolicyNames"])
+    try:
+        yield iam, role
+    finally:
+        for name in set(iam.list_role_policies(RoleName=role)["PolicyNames"]) - before:
+            iam.delete_role_policy(RoleName=role, PolicyName=name)
+
+
+def test_inline_s3_read_on_the_lake_fails_the_check(analyst_iam: tuple[Any, str], filled: Deployment) -> None:
+    iam, role = analyst_iam
+    silver = filled.record.outputs["bucket_names"]["silver"]
+    statement = {
+        "Sid": "DebugRead",
+        "Effect": "Allow",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{silver}/*",
+    }
+    iam.put_role_policy(
+        RoleName=role,
+        PolicyName="debug-silver",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )
+    result = _check(filled)
+    assert not result.passed
+    (problem,) = result.details["problems"]["iam"]
+    assert problem.startswith(
+        f"the analyst role reads lake bucket {silver} directly from S3, around Lake Formation: "
+        f"statement DebugRead of inline policy debug-silver allows s3:GetObject on arn:aws:s3:::{silver}/"
+    )
+    assert result.details["problems"]["grants"] == []
+    assert result.reason and result.reason.startswith(f"the analyst role reads lake bucket {silver}")
 
 
 def test_repairs_leave_the_stack_as_terraform_made_it(filled: Deployment) -> None:
