@@ -10,6 +10,12 @@ Written against moto 5.2.5. What it adds or corrects, each as AWS does it:
   ``LFTagPolicy`` filters and every ``ResourceType`` work (moto rejects the
   filters, answers 500 for ``DATA_CELLS_FILTER`` and 500s on a table-wildcard
   grant). A grant comes back in the shape it was granted in.
+- Grant authority: GrantPermissions, RevokePermissions and their batch forms are accepted only
+  from data lake admins and from holders of the permissions *with grant option* on that resource
+  (or the resource's creator); anyone else gets ``AccessDeniedException: Resource does not exist
+  or requester is not authorized to access requested permissions.`` (the batch forms answer it
+  per entry in ``Failures``). An account without data lake admins has not adopted Lake
+  Formation, so IAM alone decides there (the emulator does not evaluate IAM).
 - RevokePermissions of nothing the grantee holds fails with
   ``InvalidInputException: No permissions revoked...``; Terraform's destroy
   revokes until it sees that error (against moto it retried until its timeout).
@@ -23,9 +29,11 @@ Written against moto 5.2.5. What it adds or corrects, each as AWS does it:
   CreateTableDefaultPermissions as grants (by default ``IAM_ALLOWED_PRINCIPALS`` gets ALL, so
   a stack that does not clear them is open, as on AWS); deleting a database or table drops the
   grants on it, so a table re-created under the same name does not inherit them.
-- The emulator's Athena asks ``access_for()`` which columns the caller may read, with the caller
+- The emulator's Athena asks ``access_for()`` what the caller may do, with the caller
   resolved by ``caller_principal()`` from the request's access key (keys from the emulator's STS
-  AssumeRole map to the role, as Lake Formation sees a role session).
+  AssumeRole map to the role, as Lake Formation sees a role session). Who created which database
+  or table through Athena is kept (creators hold every permission on what they create, implicitly)
+  and forgotten with the database or table.
 - RegisterResource keeps HybridAccessEnabled, WithFederation and
   WithPrivilegedAccess, and ``UseServiceLinkedRole`` gets the service-linked
   role's ARN; DescribeResource/ListResources return them (moto drops them, so
@@ -56,9 +64,10 @@ from moto.sts.models import sts_backends
 from moto.utilities.utils import get_partition
 
 from lakehouse.emulator.extensions._graft import graft
-from lakehouse.emulator.sql.access import Access
+from lakehouse.emulator.sql.access import Access, Created
 
 _INSTALLED_MARK = "_lakehouse_lakeformation_extension"
+NOT_AUTHORIZED = "Resource does not exist or requester is not authorized to access requested permissions."
 _NEW_ACTIONS = ("CreateDataCellsFilter", "GetDataCellsFilter", "UpdateDataCellsFilter", "DeleteDataCellsFilter")
 
 # Members of botocore's Resource structure, in the order a filter's first member is taken.
@@ -80,6 +89,13 @@ _TABLE_FIELDS = ("CatalogId", "DatabaseName", "Name", "TableWildcard")
 _FILTER_KEY_FIELDS = ("TableCatalogId", "DatabaseName", "TableName", "Name")
 
 FilterKey = tuple[str, str, str, str]
+
+
+class AccessDenied(JsonRESTError):
+    """Lake Formation's AccessDeniedException (HTTP 400, as AWS answers it)."""
+
+    def __init__(self, message: str = NOT_AUTHORIZED) -> None:
+        super().__init__("AccessDeniedException", message)
 
 
 class EntityNotFound(JsonRESTError):
@@ -178,6 +194,11 @@ class LakeFormationBackendExtension(LakeFormationBackend):
     def data_cells_filters(self) -> dict[FilterKey, dict[str, Any]]:
         """Data cells filters by key; created on first use, so moto's reset() clears them."""
         return cast(dict[FilterKey, dict[str, Any]], self.__dict__.setdefault("lakehouse_data_cells_filters", {}))
+
+    @property
+    def creators(self) -> dict[Created, str]:
+        """Who created each database ``(db,)`` and table ``(db, table)`` through Athena, lower case."""
+        return cast(dict[Created, str], self.__dict__.setdefault("lakehouse_creators", {}))
 
     def find_permissions(
         self,
@@ -301,29 +322,73 @@ class LakeFormationResponseExtension(LakeFormationResponse):
         )
         return json.dumps({"PrincipalResourcePermissions": permissions})
 
-    def grant_permissions(self) -> str:
-        resource = self._get_param("Resource") or {}
+    def _caller_access(self) -> Access:
+        backend = self.ext_backend
+        principal = caller_principal(backend.account_id, backend.region_name, self.get_access_key())
+        return access_for(backend.account_id, backend.region_name, principal)
+
+    def _authorise(self, access: Access, entry: dict[str, Any]) -> None:
+        """Only data lake admins and holders of the permissions with grant option may grant or revoke them."""
+        wanted = [*(entry.get("Permissions") or []), *(entry.get("PermissionsWithGrantOption") or [])]
+        if not access.may_grant(entry.get("Resource") or {}, wanted):
+            raise AccessDenied()
+
+    def _grant(self, entry: dict[str, Any]) -> None:
+        resource = entry.get("Resource") or {}
         if "DataCellsFilter" in resource:
             self.ext_backend.require_data_cells_filter(resource["DataCellsFilter"])
         self.ext_backend.grant_permissions(
             catalog_id=self._catalog_id(),
-            principal=self._get_param("Principal"),
+            principal=entry.get("Principal"),  # type: ignore[arg-type]
             resource=resource,
-            permissions=self._get_param("Permissions"),
-            permissions_with_grant_options=self._get_param("PermissionsWithGrantOption"),
+            permissions=entry.get("Permissions") or [],
+            permissions_with_grant_options=entry.get("PermissionsWithGrantOption") or [],
         )
-        return "{}"
 
-    def revoke_permissions(self) -> str:
-        catalog_id, principal, resource = self._catalog_id(), self._get_param("Principal"), self._get_param("Resource")
-        permissions = self._get_param("Permissions") or []
-        grantable = self._get_param("PermissionsWithGrantOption") or []
-        if not self.ext_backend.held_permissions(catalog_id, principal, resource) & {*permissions, *grantable}:
+    def _revoke(self, entry: dict[str, Any]) -> None:
+        catalog_id, principal, resource = self._catalog_id(), entry.get("Principal"), entry.get("Resource")
+        permissions = entry.get("Permissions") or []
+        grantable = entry.get("PermissionsWithGrantOption") or []
+        if not self.ext_backend.held_permissions(catalog_id, principal, resource) & {*permissions, *grantable}:  # type: ignore[arg-type]
             raise InvalidInput(
                 "No permissions revoked. Grantee has no permissions and no grantable permissions on resource."
             )
-        self.ext_backend.revoke_permissions(catalog_id, principal, resource, permissions, grantable)
+        self.ext_backend.revoke_permissions(catalog_id, principal, resource, permissions, grantable)  # type: ignore[arg-type]
+
+    def _request_entry(self) -> dict[str, Any]:
+        keys = ("Principal", "Resource", "Permissions", "PermissionsWithGrantOption")
+        return {k: self._get_param(k) for k in keys}
+
+    def grant_permissions(self) -> str:
+        entry = self._request_entry()
+        self._authorise(self._caller_access(), entry)
+        self._grant(entry)
         return "{}"
+
+    def revoke_permissions(self) -> str:
+        entry = self._request_entry()
+        self._authorise(self._caller_access(), entry)
+        self._revoke(entry)
+        return "{}"
+
+    def _batch(self, apply: Callable[[dict[str, Any]], None]) -> str:
+        """Each entry on its own: what fails is answered in ``Failures``, the rest is done."""
+        access = self._caller_access()
+        failures = []
+        for entry in self._get_param("Entries") or []:
+            try:
+                self._authorise(access, entry)
+                apply(entry)
+            except JsonRESTError as err:
+                error = {"ErrorCode": err.error_type, "ErrorMessage": err.message}
+                failures.append({"RequestEntry": entry, "Error": error})
+        return json.dumps({"Failures": failures})
+
+    def batch_grant_permissions(self) -> str:
+        return self._batch(self._grant)
+
+    def batch_revoke_permissions(self) -> str:
+        return self._batch(self._revoke)
 
     def create_data_cells_filter(self) -> str:
         self.ext_backend.create_data_cells_filter(self._get_param("TableData"))
@@ -383,7 +448,7 @@ def _principal_ids(entries: list[dict[str, Any]] | None) -> set[str]:
 
 
 def access_for(account_id: str, region: str, principal: str) -> Access:
-    """What ``principal`` may use, from the Lake Formation state of this account and region."""
+    """What ``principal`` may do, from the Lake Formation state of this account and region."""
     backend = cast(LakeFormationBackendExtension, lakeformation_backends[account_id][region])
     settings = backend.get_data_lake_settings(account_id)
     catalog = backend.grants.get(account_id)
@@ -392,12 +457,21 @@ def access_for(account_id: str, region: str, principal: str) -> Access:
         (database.lower(), table.lower(), name): definition
         for (_, database, table, name), definition in dict(backend.data_cells_filters).items()
     }
+    admins = _principal_ids(settings.get("DataLakeAdmins"))
+    read_only_admins = _principal_ids(settings.get("ReadOnlyAdmins"))
+
+    def created(key: Created) -> None:
+        backend.creators[key] = principal
+
     return Access(
         principal=principal,
-        admin=principal in _principal_ids(settings.get("DataLakeAdmins")),
-        read_only_admin=principal in _principal_ids(settings.get("ReadOnlyAdmins")),
+        admin=principal in admins,
+        read_only_admin=principal in read_only_admins,
         grants=grants,
         filters=filters,
+        adopted=bool(admins or read_only_admins),
+        created=frozenset(k for k, who in dict(backend.creators).items() if who == principal),
+        on_create=created,
     )
 
 
@@ -416,8 +490,6 @@ def _drop_grants(glue: GlueBackend, database: str, table: str | None) -> None:
     """Grants die with their database or table on AWS; moto kept them for a namesake to inherit."""
     backend = lakeformation_backends[glue.account_id][glue.region_name]
     catalog = backend.grants.get(glue.account_id)
-    if catalog is None:
-        return
 
     def doomed(resource: dict[str, Any]) -> bool:
         if table is None and resource.get("Database", {}).get("Name") == database:
@@ -428,7 +500,11 @@ def _drop_grants(glue: GlueBackend, database: str, table: str | None) -> None:
                 return table is None or spec.get(name_field) == table
         return False
 
-    catalog.permissions = {g for g in catalog.permissions if not doomed(g.resource)}
+    if catalog is not None:
+        catalog.permissions = {g for g in catalog.permissions if not doomed(g.resource)}
+    creators = cast(LakeFormationBackendExtension, backend).creators
+    for key in [k for k in creators if k[0] == database.lower() and (table is None or k[1:] == (table.lower(),))]:
+        del creators[key]
 
 
 def _install_glue_hooks() -> None:

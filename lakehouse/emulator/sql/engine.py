@@ -23,15 +23,17 @@ from pyiceberg.table import Table as IcebergTable
 from sqlglot import exp
 
 from lakehouse.emulator.sql import dialect
-from lakehouse.emulator.sql.access import Access, RowFilterNotEmulated
+from lakehouse.emulator.sql.access import Access
 from lakehouse.emulator.sql.catalog import PATH_COLUMN, LakeCatalog, TableInfo
 from lakehouse.emulator.sql.dialect import Statement, qualified, replace_table, to_duckdb
 from lakehouse.emulator.sql.errors import AccessDenied, AthenaError, where
+from lakehouse.emulator.sql.restrict import cells_select, needs_rows_cut
 from lakehouse.emulator.sql.results import Column, athena_column, text
 
 SUPPORTED = (
     "SELECT, INSERT INTO, MERGE INTO, DELETE, UPDATE, CREATE TABLE (Iceberg), CREATE TABLE AS SELECT (Iceberg), "
-    "CREATE EXTERNAL TABLE (CSV/text), DROP TABLE, CREATE/DROP DATABASE, SHOW TABLES/DATABASES/COLUMNS, DESCRIBE"
+    "CREATE EXTERNAL TABLE (CSV/text), DROP TABLE, CREATE/DROP DATABASE, ALTER TABLE ADD COLUMNS / SET TBLPROPERTIES "
+    "(Iceberg), SHOW TABLES/DATABASES/COLUMNS, DESCRIBE, information_schema.schemata/tables/columns"
 )
 
 #: Iceberg DDL types Athena accepts, as Arrow types (pyiceberg maps them to Iceberg's).
@@ -144,8 +146,8 @@ class Engine:
         tree = run.tree()
         target = dialect.target_table(tree)
         info = run.iceberg_target(target)
-        # Rewriting rows reads the whole row and writes it back: Athena wants all three on the table.
-        run.require(info, {"SELECT", "INSERT", "DELETE"}, target)
+        # DELETE removes rows it reads; UPDATE and MERGE also write rows back.
+        run.require(info, {"SELECT", "DELETE"} if kind == "DELETE" else {"SELECT", "INSERT", "DELETE"}, target)
         with self.catalog.writing(info):
             table = self.catalog.load_iceberg(info)
             run.working_copy(run.read(info, None, table=table).table)
@@ -154,6 +156,7 @@ class Engine:
             if not had_alias and kind != "MERGE":
                 target.set("alias", None)
             run.bind_reads(tree, skip=target)
+            run.check_target_reads(info, tree, target)
             if isinstance(tree, exp.Merge):
                 run.refuse_multiple_matches(tree)
             count = run.count(to_duckdb(tree))
@@ -196,6 +199,7 @@ class Engine:
         data = run.arrow(to_duckdb(query))
         partitions = _partitions(run.sql, dialect.partition_exprs(tree))
         table = self.catalog.create_iceberg(db, name, data.schema, location, partitions, {})
+        run.access.record_creation((db, name))
         if data.num_rows:
             table.append(data.cast(table.schema().as_arrow()))
             run.snapshots[f"{db}.{name}"] = _snapshot_id(table)
@@ -226,6 +230,7 @@ class Engine:
         partitions = _partitions(run.sql, dialect.partition_exprs(tree))
         extra = {k: v for k, v in props.items() if k not in ("table_type", "format", "location")}
         self.catalog.create_iceberg(db, name, schema, props["location"], partitions, extra)
+        run.access.record_creation((db, name))
         return Outcome("CREATE_TABLE")
 
     def _run_create_external_table(self, run: _Run) -> Outcome:
@@ -245,6 +250,7 @@ class Engine:
         columns = [(c, t.sql("hive").lower().replace(" ", "")) for c, t in dialect.column_defs(tree)]
         parameters = {k: v for k, v in props.items() if k not in ("location", "format")}
         self.catalog.create_hive(db, name, columns, props["location"], dialect.serde(tree), parameters)
+        run.access.record_creation((db, name))
         return Outcome("CREATE_EXTERNAL_TABLE")
 
     def _run_drop_table(self, run: _Run) -> Outcome:
@@ -269,11 +275,13 @@ class Engine:
             if tree.args.get("exists"):
                 return Outcome("CREATE_DATABASE")
             raise AthenaError("ALREADY_EXISTS", f"line 1:1: Database {name} already exists")
+        run.require_on_catalog("CREATE_DATABASE")
         props = dialect.properties(tree)
         db_input: dict[str, Any] = {"Name": name}
         if props.get("location"):
             db_input["LocationUri"] = props["location"]
         self.catalog.glue.create_database(DatabaseInput=db_input)
+        run.access.record_creation((name,))
         return Outcome("CREATE_DATABASE")
 
     def _run_drop_database(self, run: _Run) -> Outcome:
@@ -283,17 +291,50 @@ class Engine:
             if tree.args.get("exists"):
                 return Outcome("DROP_DATABASE")
             raise AthenaError("SCHEMA_NOT_FOUND", f"line 1:1: Schema '{name}' does not exist")
+        run.require_on_database(name, "DROP", None)
         tables = self.catalog.tables(name)
         if tables and not tree.args.get("cascade"):
             raise AthenaError(
                 "GENERIC_USER_ERROR", f"line 1:1: Database {name} is not empty. One or more tables exist."
             )
-        for table in tables:
-            info = self.catalog.describe(name, table)
-            if info is not None:
-                self.catalog.drop(info)
+        # CASCADE drops every table: each needs DROP, all checked before anything is dropped.
+        infos = [info for info in (self.catalog.describe(name, t) for t in tables) if info is not None]
+        for info in infos:
+            run.require(info, {"DROP"}, None)
+        for info in infos:
+            self.catalog.drop(info)
         self.catalog.glue.delete_database(Name=name)
         return Outcome("DROP_DATABASE")
+
+    def _run_alter(self, run: _Run) -> Outcome:
+        """ALTER TABLE: ALTER on the table first; ADD COLUMNS and SET TBLPROPERTIES on Iceberg tables."""
+        tree = run.tree()
+        target = tree.this
+        if not isinstance(target, exp.Table) or str(tree.args.get("kind") or "").upper() != "TABLE":
+            raise AthenaError("NOT_SUPPORTED", f"line 1:1: {tree.sql(dialect.READ)[:60]}")
+        info = run.resolve(target)
+        run.require(info, {"ALTER"}, target)
+        actions = tree.args.get("actions") or []
+        if info.kind == "iceberg" and actions and all(isinstance(a, (exp.Schema, exp.AlterSet)) for a in actions):
+            with self.catalog.writing(info):
+                table = self.catalog.load_iceberg(info)
+                with table.transaction() as tx:
+                    for action in actions:
+                        if isinstance(action, exp.Schema):
+                            added = [
+                                pa.field(c.name.lower(), _iceberg_type(run.sql, c.args["kind"]))
+                                for c in action.expressions
+                            ]
+                            with tx.update_schema() as update:
+                                update.union_by_name(pa.schema(added))
+                        else:
+                            tx.set_properties(dialect.properties(action))
+            return Outcome("ALTER_TABLE")
+        raise AthenaError(
+            "NOT_SUPPORTED",
+            f"{where(run.sql, target)}this ALTER TABLE is not supported by the local Athena emulator "
+            "(supported: ADD COLUMNS, SET TBLPROPERTIES on Iceberg tables)",
+        )
 
     # -- utility ------------------------------------------------------------------------------
 
@@ -306,7 +347,7 @@ class Engine:
         return Outcome("SHOW_TABLES", [Column("tab_name", "varchar")], [[n] for n in names])
 
     def _run_show_databases(self, run: _Run) -> Outcome:
-        names = self.catalog.databases()
+        names = [n for n in self.catalog.databases() if run.access.sees_database(n, self.catalog.tables(n))]
         if pattern := run.stmt.args.get("pattern"):
             names = _like(names, pattern)
         return Outcome("SHOW_DATABASES", [Column("database_name", "varchar")], [[n] for n in names])
@@ -394,10 +435,14 @@ class _Run:
     # -- Lake Formation -----------------------------------------------------------------------
 
     def require(self, info: TableInfo, needed: set[str], node: exp.Expression | None) -> None:
-        """Fail as Athena does when the principal lacks a table permission the statement needs."""
-        if not self.access.governed(info.database, info.name):
-            return
-        self._require_default_database()
+        """Fail as Athena does when the principal lacks a table permission the statement needs.
+
+        Every principal is asked, admins and IAMAllowedPrincipals included: their permissions
+        are what ``Access`` says they hold (read-only admins and a SELECT-only IAMAllowedPrincipals
+        grant do not write).
+        """
+        if self.access.governed(info.database, info.name):
+            self._require_default_database()
         missing = needed - self.access.table_permissions(info.database, info.name)
         if missing:
             raise AccessDenied(
@@ -406,8 +451,6 @@ class _Run:
             )
 
     def require_on_database(self, database: str, permission: str, node: exp.Expression | None) -> None:
-        if self.access.admin or self.access.database_open_to_iam(database):
-            return
         self._require_default_database()
         if permission not in self.access.database_permissions(database):
             raise AccessDenied(
@@ -415,28 +458,71 @@ class _Run:
                 f"on {database}"
             )
 
+    def require_on_catalog(self, permission: str) -> None:
+        self._require_default_database()
+        if permission not in self.access.catalog_permissions():
+            raise AccessDenied(
+                f"Insufficient Lake Formation permission(s): Required {permission.replace('_', ' ').title()} on Catalog"
+            )
+
     def _require_default_database(self) -> None:
         """Athena describes ``default`` for every Lake Formation governed principal."""
+        if self.access.admin or self.access.read_only_admin or not self.access.adopted:
+            return
         if not self.access.database_permissions("default"):
             raise AccessDenied("Insufficient Lake Formation permission(s): Required Describe on default")
 
     def _readable(self, info: TableInfo, data: pa.Table, node: exp.Expression) -> pa.Table:
-        """The rows with only the columns the principal may see: the others do not exist for it."""
+        """The cells the principal may see: other columns do not exist for it, other rows are not there."""
         names = [n for n in data.column_names if n != PATH_COLUMN]
-        try:
-            keep = self.access.readable_columns(info.database, info.name, names)
-        except RowFilterNotEmulated as err:
-            raise AthenaError("NOT_SUPPORTED", f"{where(self.sql, node)}{err} (not emulated)") from None
-        if keep is None:  # require() let it through, so SELECT came from the table, not a column grant
-            keep = []
-        if len(keep) == len(names):
-            return data
-        if not keep:
+        cells = self.access.cells(info.database, info.name, names)
+        keep = self.access.readable_columns(info.database, info.name, names) or []
+        if not keep:  # require() let it through, so SELECT came from somewhere that opens no column
             raise AccessDenied(
                 f"Insufficient permissions to execute the query. Insufficient Lake Formation permission(s) on "
                 f"{info.qualified} (no column is granted)"
             )
-        return data.select(keep + [PATH_COLUMN] if PATH_COLUMN in data.column_names else keep)
+        extra = [PATH_COLUMN] if PATH_COLUMN in data.column_names else []
+        if cells is not None and needs_rows_cut(cells):
+            self.con.register("__uncut", data)
+            try:
+                sql = cells_select("__uncut", keep, cells, extra, dialect.READ, dialect.WRITE)
+                return self._guard(lambda: self.con.sql(sql).fetch_arrow_table())
+            finally:
+                self.con.unregister("__uncut")
+        if len(keep) == len(names):
+            return data
+        return data.select(keep + extra)
+
+    def check_target_reads(self, info: TableInfo, tree: exp.Expression, target: exp.Table) -> None:
+        """UPDATE/DELETE/MERGE read their target: each column they name needs SELECT, as on Athena.
+
+        The statement is bound first against an empty copy of the target holding only the columns
+        the principal may read, so naming any other fails with Athena's COLUMN_NOT_FOUND.
+        """
+        if not self.access.governed(info.database, info.name):
+            return
+        names = [n for n in self.con.sql("SELECT * FROM __target LIMIT 0").columns if n != PATH_COLUMN]
+        cells = self.access.cells(info.database, info.name, names) or []
+        if needs_rows_cut(cells):
+            raise AthenaError(
+                "NOT_SUPPORTED",
+                f"{where(self.sql, target)}writing to {info.qualified}, which this principal reads through a "
+                "row filter (not emulated)",
+            )
+        keep = self.access.readable_columns(info.database, info.name, names) or []
+        if len(keep) == len(names):
+            return
+        projection = ", ".join('"' + c.replace('"', '""') + '"' for c in keep)
+        self._guard(lambda: self.con.execute(f"CREATE TABLE __check AS SELECT {projection} FROM __target LIMIT 0"))
+        probe = tree.copy()
+        for table in probe.find_all(exp.Table):
+            if table.name == "__target":
+                table.set("this", exp.to_identifier("__check"))
+        try:
+            self._guard(lambda: self.con.execute(to_duckdb(probe)))
+        finally:
+            self.con.execute("DROP TABLE IF EXISTS __check")
 
     def visible_columns(self, info: TableInfo, node: exp.Expression | None) -> list[tuple[str, str]]:
         """DESCRIBE / SHOW COLUMNS: the columns the principal may see, failing without any access."""
@@ -449,10 +535,7 @@ class _Run:
                 "Insufficient permissions to execute the query. Insufficient Lake Formation permission(s) on "
                 f"{info.qualified}"
             )
-        try:
-            keep = self.access.readable_columns(info.database, info.name, [c for c, _ in columns]) or []
-        except RowFilterNotEmulated as err:
-            raise AthenaError("NOT_SUPPORTED", f"{where(self.sql, node)}{err} (not emulated)") from None
+        keep = self.access.readable_columns(info.database, info.name, [c for c, _ in columns]) or []
         return [(c, t) for c, t in columns if c in keep]
 
     def columns_of(self, info: TableInfo) -> list[tuple[str, str]]:
@@ -486,6 +569,9 @@ class _Run:
         for table in dialect.table_refs(tree):
             if table is skip:
                 continue
+            if (table.db or self.database).lower() == "information_schema":
+                self._bind_information_schema(table)
+                continue
             info = self.resolve(table)
             self.require(info, {"SELECT"}, table)
             snapshot_id = self._version(info, table)
@@ -496,6 +582,70 @@ class _Run:
                 self.con.register(view, self._readable(info, self.read(info, snapshot_id, with_path).table, table))
                 self._views[key] = view
             replace_table(table, self._views[key])
+
+    def _bind_information_schema(self, table: exp.Table) -> None:
+        """information_schema's schemata, tables and columns: what the principal may see, nothing else."""
+        name = table.name.lower()
+        if name not in ("schemata", "tables", "columns"):
+            raise AthenaError(
+                "TABLE_NOT_FOUND",
+                f"{where(self.sql, table)}Table 'awsdatacatalog.information_schema.{name}' does not exist",
+            )
+        view = f"__information_schema_{name}"
+        if view not in self._views.values():
+            self.con.register(view, self._information_schema(name))
+            self._views[(f"information_schema.{name}", None, False)] = view
+        replace_table(table, view)
+
+    def _information_schema(self, name: str) -> pa.Table:
+        rows: list[dict[str, Any]] = []
+        for db in self.catalog.databases():
+            tables = self.catalog.tables(db)
+            if not self.access.sees_database(db, tables):
+                continue
+            if name == "schemata":
+                rows.append({"catalog_name": "awsdatacatalog", "schema_name": db})
+                continue
+            for t in tables:
+                if not self.access.table_permissions(db, t):
+                    continue
+                place = {"table_catalog": "awsdatacatalog", "table_schema": db, "table_name": t}
+                if name == "tables":
+                    rows.append({**place, "table_type": "BASE TABLE"})
+                    continue
+                info = self.catalog.describe(db, t)
+                if info is None:
+                    continue
+                visible = self.visible_columns(info, None)
+                for position, (column, kind) in enumerate(visible, start=1):
+                    rows.append(
+                        {
+                            **place,
+                            "column_name": column,
+                            "ordinal_position": position,
+                            "column_default": None,
+                            "is_nullable": "YES",
+                            "data_type": kind,
+                        }
+                    )
+        if name == "schemata":
+            rows.append({"catalog_name": "awsdatacatalog", "schema_name": "information_schema"})
+        fields = {
+            "schemata": ["catalog_name", "schema_name"],
+            "tables": ["table_catalog", "table_schema", "table_name", "table_type"],
+            "columns": [
+                "table_catalog",
+                "table_schema",
+                "table_name",
+                "column_name",
+                "ordinal_position",
+                "column_default",
+                "is_nullable",
+                "data_type",
+            ],
+        }[name]
+        schema = pa.schema([pa.field(f, pa.int64() if f == "ordinal_position" else pa.string()) for f in fields])
+        return pa.Table.from_pylist(rows, schema=schema)
 
     def _version(self, info: TableInfo, table: exp.Table) -> int | None:
         """The snapshot a ``FOR VERSION|TIMESTAMP AS OF`` clause names (time travel)."""

@@ -1,0 +1,58 @@
+"""The SQL that cuts a table down to the cells a principal may read (Lake Formation's data filters).
+
+A principal reading through several grants sees the union of their cells: a row is there when
+some grant's row filter matches it, and a cell of that row holds its value only when a grant
+that opens the column also matches the row (else NULL), as Lake Formation's cell-level
+filtering answers. Row filters are PartiQL WHERE expressions; sqlglot reads them as Athena SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from lakehouse.emulator.sql.access import Cells
+from lakehouse.emulator.sql.errors import AthenaError
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _condition(expression: str, read: str, write: str) -> str:
+    try:
+        tree = sqlglot.parse_one(expression, read=read)
+    except ParseError as err:
+        raise AthenaError(
+            "GENERIC_USER_ERROR", f"line 1:1: invalid row filter expression {expression!r}: {err}"
+        ) from None
+    if tree.find(exp.Subquery, exp.Select, exp.Table) is not None:
+        raise AthenaError("NOT_SUPPORTED", f"line 1:1: row filter expression {expression!r} reads other tables")
+    return f"({tree.sql(dialect=write)})"
+
+
+def needs_rows_cut(cells: Sequence[Cells]) -> bool:
+    """Whether some grant limits rows (a plain column cut is done without SQL)."""
+    return any(c.rows is not None for c in cells)
+
+
+def cells_select(
+    source: str, keep: Sequence[str], cells: Sequence[Cells], extra: Sequence[str], read: str, write: str
+) -> str:
+    """``SELECT`` of the visible cells of ``source``: ``keep`` columns in order, plus ``extra`` as is."""
+    every_row = any(c.rows is None for c in cells)
+    rows = sorted({_condition(c.rows, read, write) for c in cells if c.rows is not None})
+    projections = []
+    for column in keep:
+        openers = [c for c in cells if column.lower() in c.columns]
+        if any(c.rows is None for c in openers):
+            projections.append(_quoted(column))
+        else:
+            when = " OR ".join(sorted({_condition(str(c.rows), read, write) for c in openers})) or "FALSE"
+            projections.append(f"CASE WHEN {when} THEN {_quoted(column)} END AS {_quoted(column)}")
+    projections += [_quoted(e) for e in extra]
+    where = "" if every_row else f" WHERE {' OR '.join(rows)}"
+    return f"SELECT {', '.join(projections)} FROM {source}{where}"
