@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import boto3
+import pytest
+from botocore.exceptions import ClientError
 
-from lakehouse.emulator.extensions import service_modules
+from lakehouse.emulator.extensions import INSTALL_ORDER, service_modules
 from lakehouse.emulator.process import pid_alive, start_emulator, stop_emulator
 
 
 def test_extensions_are_discovered_per_service() -> None:
-    assert {"athena", "budgets", "glue", "lakeformation"} <= set(service_modules())
+    assert {"athena", "budgets", "glue", "lakeformation", "identity"} <= set(service_modules())
     assert "_graft" not in service_modules()
+
+
+def test_every_extension_has_a_place_in_the_install_order() -> None:
+    assert sorted(INSTALL_ORDER) == service_modules()
+    assert INSTALL_ORDER[0] == "identity"
+    assert INSTALL_ORDER.index("glue") < INSTALL_ORDER.index("lakeformation")
 
 
 def test_start_serves_on_loopback_and_stop_ends_the_process(tmp_path: Path) -> None:
@@ -57,3 +66,25 @@ def test_two_emulators_run_side_by_side(tmp_path: Path) -> None:
     finally:
         stop_emulator(first)
         stop_emulator(second)
+
+
+def test_only_the_root_keys_it_was_started_with_act_as_the_account(tmp_path: Path) -> None:
+    """``make up`` tells the emulator the deployer's keys; any other key it never issued is refused."""
+    handle = start_emulator(log_path=tmp_path / "emulator.log", root_keys=("deployer-key",))
+    try:
+
+        def sts(key: str) -> Any:
+            return boto3.client(
+                "sts",
+                endpoint_url=handle.endpoint,
+                region_name="ap-northeast-1",
+                aws_access_key_id=key,
+                aws_secret_access_key="secret",
+            )
+
+        assert sts("deployer-key").get_caller_identity()["Account"] == "123456789012"
+        with pytest.raises(ClientError) as refused:
+            sts("test").get_caller_identity()
+        assert refused.value.response["Error"]["Code"] == "InvalidClientTokenId"
+    finally:
+        stop_emulator(handle)
