@@ -172,3 +172,54 @@ def test_new_tables_get_the_default_permissions_the_settings_name(lake: Lake) ->
     assert [g["Permissions"] for g in grants] == [["ALL"]]
     glue.delete_table(DatabaseName=DB, Name="born_open")
     assert lf.list_permissions(Principal=iap, Resource=resource)["PrincipalResourcePermissions"] == []
+
+
+def _filter(lake: Lake, name: str, **spec: Any) -> dict[str, str]:
+    account = lake.client("sts").get_caller_identity()["Account"]
+    where = {"TableCatalogId": account, "DatabaseName": DB, "TableName": "users", "Name": name}
+    lake.client("lakeformation").create_data_cells_filter(TableData={**where, **spec})
+    return where
+
+
+@pytest.fixture(scope="module")
+def filtered(lake: Lake) -> str:
+    """A role reading users only through data cells filters: JP rows with some columns, every row's country."""
+    lake.add_role("filtered")
+    for database in (DB, "default"):
+        lake.grant("filtered", {"Database": {"Name": database}}, ["DESCRIBE"])
+    jp = _filter(lake, "jp", ColumnNames=["user_id", "email"], RowFilter={"FilterExpression": "country = 'JP'"})
+    countries = _filter(lake, "countries", ColumnNames=["user_id", "country"], RowFilter={"AllRowsWildcard": {}})
+    for where in (jp, countries):
+        lake.grant("filtered", {"DataCellsFilter": where}, ["SELECT"])
+    return "filtered"
+
+
+def test_data_cells_filters_give_the_union_of_their_cells(lake: Lake, filtered: str) -> None:
+    """A cell shows when one filter opens both its column and its row; else it is NULL (cell-level security)."""
+    with lake.cursor(filtered) as cursor:
+        cursor.execute("SELECT * FROM users ORDER BY user_id")
+        assert [d[0] for d in cursor.description] == ["user_id", "email", "country"]
+        rows = cursor.fetchall()
+    assert rows[:3] == [(1, "a@example.com", "JP"), (2, None, "US"), (3, "c@example.com", "JP")]
+
+
+def test_a_row_filter_alone_hides_rows(lake: Lake) -> None:
+    lake.add_role("jp_only")
+    for database in (DB, "default"):
+        lake.grant("jp_only", {"Database": {"Name": database}}, ["DESCRIBE"])
+    where = _filter(
+        lake,
+        "jp_rows",
+        ColumnWildcard={"ExcludedColumnNames": ["ssn"]},
+        RowFilter={"FilterExpression": "country = 'JP'"},
+    )
+    lake.grant("jp_only", {"DataCellsFilter": where}, ["SELECT"])
+    with lake.cursor("jp_only") as cursor:
+        cursor.execute("SELECT user_id, country FROM users ORDER BY user_id")
+        assert cursor.fetchall() == [(1, "JP"), (3, "JP")]
+        assert DENIED.match(_denied(cursor, "SELECT count(*) FROM users WHERE ssn IS NOT NULL"))
+
+
+def test_a_filter_column_list_hides_the_others(lake: Lake, filtered: str) -> None:
+    with lake.cursor(filtered) as cursor:
+        assert DENIED.match(_denied(cursor, "SELECT ssn FROM users"))

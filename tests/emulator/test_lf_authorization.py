@@ -26,6 +26,7 @@ from botocore.exceptions import ClientError
 from pyathena.error import OperationalError
 
 from lakehouse.emulator.process import EmulatorHandle
+from lakehouse.emulator.sql.access import Access
 from tests.emulator.lf_stack import Lake, build_lake, principal
 
 REGION = "eu-north-1"
@@ -127,7 +128,7 @@ def lake(emulator: EmulatorHandle) -> Lake:
             lake.grant(role, {"Database": {"Name": database}}, ["DESCRIBE"])
     lake.grant("writer", columns, ["SELECT"])
     lake.grant("writer", users, ["INSERT", "DELETE"])
-    lake.grant("grantor", users, ["SELECT"], ["SELECT"])
+    lake.grant("grantor", users, ["SELECT"], ("SELECT",))
     settings = lf.get_data_lake_settings()["DataLakeSettings"]
     lf.put_data_lake_settings(DataLakeSettings={**settings, "ReadOnlyAdmins": [principal(lake.roles["reader"])]})
     with lake.cursor() as admin:
@@ -193,3 +194,64 @@ def test_the_emulator_answers_as_aws(lake: Lake, who: str, action: str, resource
 
 def test_a_refused_cascade_drops_nothing(lake: Lake) -> None:
     assert "t" in [t["Name"] for t in lake.client("glue").get_tables(DatabaseName="doomed")["TableList"]]
+
+
+# ---------------------------------------------------------------- the same rules, pure (no emulator)
+
+ROLE = "arn:aws:iam::123456789012:role/r"
+USERS_TABLE = {"Table": {"DatabaseName": DB, "Name": "users"}}
+
+
+def _grant(
+    who: str, resource: dict[str, Any], permissions: list[str], grantable: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    return {
+        "Principal": principal(who),
+        "Resource": resource,
+        "Permissions": permissions,
+        "PermissionsWithGrantOption": list(grantable),
+    }
+
+
+@pytest.mark.parametrize(
+    ("grants", "resource", "wanted", "allowed"),
+    [
+        ([], USERS_TABLE, ["SELECT"], False),
+        ([_grant(ROLE, USERS_TABLE, ["SELECT"])], USERS_TABLE, ["SELECT"], False),
+        ([_grant(ROLE, USERS_TABLE, ["SELECT"], ("SELECT",))], USERS_TABLE, ["SELECT"], True),
+        ([_grant(ROLE, USERS_TABLE, ["SELECT"], ("SELECT",))], USERS_TABLE, ["INSERT"], False),
+        ([_grant(ROLE, USERS_TABLE, ["ALL"], ("ALL",))], USERS_TABLE, ["INSERT", "DROP"], True),
+        (
+            [_grant(ROLE, {"Table": {"DatabaseName": DB, "TableWildcard": {}}}, [], ("SELECT",))],
+            USERS_TABLE,
+            ["SELECT"],
+            True,
+        ),
+        ([_grant(ROLE, {"Database": {"Name": DB}}, ["ALL"], ("ALL",))], USERS_TABLE, ["SELECT"], False),
+        ([_grant("IAM_ALLOWED_PRINCIPALS", USERS_TABLE, ["ALL"], ("ALL",))], USERS_TABLE, ["SELECT"], False),
+    ],
+)
+def test_grant_authority_rules(
+    grants: list[dict[str, Any]], resource: dict[str, Any], wanted: list[str], allowed: bool
+) -> None:
+    assert Access(ROLE, grants=grants).may_grant(resource, wanted) is allowed
+
+
+def test_read_only_admins_read_everything_and_write_nothing() -> None:
+    access = Access(ROLE, read_only_admin=True)
+    assert access.table_permissions(DB, "users") == {"SELECT", "DESCRIBE"}
+    assert access.readable_columns(DB, "users", ["id", "ssn"]) == ["id", "ssn"]
+    assert "CREATE_DATABASE" not in access.catalog_permissions()
+    assert not access.may_grant(USERS_TABLE, ["SELECT"])
+
+
+def test_iam_allowed_principals_gives_what_it_names() -> None:
+    access = Access(ROLE, grants=[_grant("IAM_ALLOWED_PRINCIPALS", USERS_TABLE, ["SELECT"])])
+    assert access.table_permissions(DB, "users") == {"SELECT"}
+    assert access.readable_columns(DB, "users", ["id", "ssn"]) == ["id", "ssn"]
+
+
+def test_an_account_without_admins_leaves_it_to_iam() -> None:
+    access = Access(ROLE, adopted=False)
+    assert "CREATE_DATABASE" in access.catalog_permissions()
+    assert access.may_grant(USERS_TABLE, ["SELECT"])
