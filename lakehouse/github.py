@@ -124,14 +124,20 @@ class GitHubActions:
             headers["Authorization"] = f"Bearer {self._token}"
         return headers
 
-    def workflow_runs(self, workflow: str, branch: str, status: str = "completed", per_page: int = 10) -> RunsPage:
+    def workflow_runs(
+        self, workflow: str, branch: str, status: str = "completed", per_page: int = 10, event: str | None = None
+    ) -> RunsPage:
         """The newest runs of a workflow (file name or id) on a branch, newest first.
 
         ``status`` defaults to ``completed``: never ``success``, which would hide the
-        failures between successes (reference section 0, item 12).
+        failures between successes (reference section 0, item 12). ``event`` (e.g. ``push``)
+        narrows the answer on GitHub's side; callers that depend on it still check each run's
+        ``event``, since the branch filter alone lets in pull requests from a fork's ``main``.
         """
         url = f"{self.api_url}/repos/{self.repo}/actions/workflows/{workflow}/runs"
         params = {"branch": branch, "status": status, "per_page": str(per_page)}
+        if event:
+            params["event"] = event
         what = f"the runs of workflow {workflow} in {self.repo}"
         try:
             response = self._session.get(url, params=params, headers=self._headers(), timeout=self.timeout_s)

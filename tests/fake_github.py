@@ -1,7 +1,9 @@
 """A local stand-in for GitHub's Actions API: ``GET /repos/{owner}/{repo}/actions/workflows/{id}/runs``.
 
-It answers in the recorded shape (reference section 5): runs newest first, ``status`` filtering by
-status or conclusion, ``total_count``, and GitHub's error bodies and rate-limit headers. It listens
+It answers in the recorded shape (reference section 5): runs newest first, ``branch``, ``event`` and
+``status`` filters (a status or a conclusion), ``total_count``, and GitHub's error bodies and rate-limit
+headers. ``honour_event_filter = False`` stands for a server that lets other events through, so the
+check's own filter is what is tested. It listens
 on 127.0.0.1 on a port the kernel picks and keeps every request it received for assertions.
 """
 
@@ -22,18 +24,31 @@ TOKEN = "ghp_exampletokenthatmustneverleak000000"
 RUNS_PATH = f"/repos/{REPO}/actions/workflows/guard.yml/runs"
 
 
-def run(number: int, conclusion: str | None, status: str = "completed", branch: str = "main") -> dict[str, Any]:
+def sha(number: int) -> str:
+    """The commit ``run(number)`` tested unless told otherwise."""
+    return f"{number:040x}"
+
+
+def run(
+    number: int,
+    conclusion: str | None,
+    status: str = "completed",
+    branch: str = "main",
+    event: str = "push",
+    head_repo: str = REPO,
+    head_sha: str | None = None,
+) -> dict[str, Any]:
     """One workflow run in the shape the API returns (fields the check reads, and some it does not)."""
     return {
         "id": 9_000_000 + number,
         "name": "guard",
         "display_title": f"commit {number}",
         "head_branch": branch,
-        "head_sha": f"{number:040x}",
+        "head_sha": head_sha or sha(number),
         "path": ".github/workflows/guard.yml",
         "run_number": number,
         "run_attempt": 1,
-        "event": "push",
+        "event": event,
         "status": status,
         "conclusion": conclusion,
         "workflow_id": 4242,
@@ -43,6 +58,8 @@ def run(number: int, conclusion: str | None, status: str = "completed", branch: 
         "html_url": f"https://github.com/{REPO}/actions/runs/{9_000_000 + number}",
         "jobs_url": f"https://api.github.com/repos/{REPO}/actions/runs/{9_000_000 + number}/jobs",
         "actor": {"login": "dev", "id": 1, "type": "User"},
+        "repository": {"full_name": REPO},
+        "head_repository": {"full_name": head_repo},
     }
 
 
@@ -52,6 +69,7 @@ class FakeGitHub:
 
     runs: list[dict[str, Any]] = field(default_factory=list)  # newest first, as GitHub stores them
     honour_status_filter: bool = True
+    honour_event_filter: bool = True
     error: tuple[int, dict[str, str], str] | None = None  # status, headers, body
     requests: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
@@ -62,6 +80,8 @@ class FakeGitHub:
         if path != RUNS_PATH:
             return 404, {}, json.dumps({"message": "Not Found", "status": "404"})
         runs = [r for r in self.runs if r["head_branch"] == query.get("branch", [r["head_branch"]])[0]]
+        if self.honour_event_filter and "event" in query:
+            runs = [r for r in runs if r["event"] == query["event"][0]]
         if self.honour_status_filter and "status" in query:
             wanted = query["status"][0]  # GitHub matches a status or a conclusion
             runs = [r for r in runs if wanted in (r["status"], r["conclusion"])]

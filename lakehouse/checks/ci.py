@@ -3,80 +3,150 @@
 Two sources, in this order:
 
 - GitHub, when a token (``GITHUB_TOKEN``) and a repository (``--github-repo`` or
-  ``GITHUB_REPOSITORY``) are known: the newest three *completed* runs of ``guard.yml`` on
-  ``main`` must all have concluded ``success``. Runs are asked for with ``status=completed``,
-  never ``status=success``, which would hide the failures between successes.
-- Otherwise the local guard ledger that ``make guard`` appends to (``lakehouse.guard``): the
-  newest three runs in it must all have passed.
+  ``GITHUB_REPOSITORY``) are known: the newest three *completed* runs of ``guard.yml`` that
+  were ``push`` events to ``main`` of that repository must all have concluded ``success``.
+  Runs are asked for with ``status=completed``, never ``status=success``, which would hide the
+  failures between successes. ``workflow_dispatch`` runs (of any ref), pull requests (a fork's
+  branch may be called ``main`` too) and runs whose commit came from another repository do not
+  count; they are listed with why.
+- Otherwise the local guard ledger that ``make guard`` appends to (``lakehouse.ledger``): the
+  newest three runs *of the guard suite at the commit under test, on a clean tree* must all have
+  passed. Runs of another command, under ``make -i``, on a dirty tree or at another commit do
+  not count; they are listed with why. The ledger is a local convenience (a line can be
+  written by hand); GitHub is the source of record.
+
+The commit under test is ``GITHUB_SHA`` when set, else the checkout's ``git HEAD``. The
+evidence (and the measured value) says which commit the newest green run tested and whether it
+is the commit under test. On GitHub a newest green run of an earlier commit still passes: the
+claim is about the workflow's history on ``main``, and where the check runs in CI the guard run
+of the very commit under test is usually still in progress. But a completed run of the commit
+under test that was red fails the check, however green the runs after it.
 
 Statuses, and why:
 
-- ``passed``: three known runs, all green.
-- ``failed``: a run among the newest three is known to be red (any conclusion but
-  ``success``, including ``cancelled`` and ``timed_out``: none of them is a green guard run).
+- ``passed``: three counted runs, all green.
+- ``failed``: a counted run among the newest three is red (any conclusion but ``success``,
+  including ``cancelled`` and ``timed_out``), or the commit under test's own newest run is red.
   A red run wins over missing history: it is already evidence against the claim.
-- ``skipped``: no red run, but fewer than three runs are known (or no source at all). Nothing
-  was measured against the claim, so it is neither passed nor failed; the reason says how
-  many runs are missing and how to get them. Never ``passed``.
+- ``skipped``: no red run, but fewer than three counted runs (or no source at all). Nothing
+  was measured against the claim; the reason says how many runs are missing and names the
+  runs that did not count. Never ``passed``.
 - ``error``: the source was configured but could not be read: GitHub answered 401, 403
-  (permissions or rate limit, with the reset time), 404, 5xx or not at all, or a ledger line
-  among the newest runs is unreadable. An outage is no evidence of a red CI, so not
-  ``failed``; but a run whose configured CI source could not be verified must not end green
-  either, and ``error`` makes the run's verdict fail (``skipped`` would not).
+  (permissions or rate limit, with the reset time), 404, 5xx or not at all, a ledger line
+  among the newest runs is unreadable, or the commit under test is unknown to the ledger
+  check. An outage is no evidence of a red CI, so not ``failed``; but it must not end green.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import requests
 
+from lakehouse.config import project_root
+from lakehouse.evidence import git_commit
 from lakehouse.github import GitHubActions, GitHubApiError, RunsPage
-from lakehouse.guard import Ledger, read_ledger
+from lakehouse.ledger import GUARD_SUITE, Ledger, read_ledger, why_not_counted
 from lakehouse.outcome import Outcome, Status
 
 GUARD_WORKFLOW = "guard.yml"
 MAIN_BRANCH = "main"
+PUSH_EVENT = "push"
 REQUIRED_RUNS = 3
 #: Runs asked for per request: three are judged, a few more give the evidence context.
 RUNS_PER_PAGE = 10
+#: Runs that did not count named in a reason (the evidence lists them all).
+_NAMED_IN_REASON = 5
 
 
 @dataclass(frozen=True)
 class GuardRun:
-    """One guard run as the check sees it, whatever its source."""
+    """One guard run as the check sees it, whatever its source; ``why_not_counted`` empty when it counts."""
 
     label: str
     green: bool
+    commit: str | None
+    why_not_counted: tuple[str, ...] = ()
+    #: The ledger line it was read from (0 for a GitHub run).
+    line: int = 0
+
+    @property
+    def counted(self) -> bool:
+        return not self.why_not_counted
 
 
 @dataclass
 class Streak:
-    """How the newest runs (newest first) measure up against ``REQUIRED_RUNS``."""
+    """The runs (newest first, counted or not) measured against ``required`` at the commit under test."""
 
     runs: list[GuardRun]
+    commit_under_test: str | None
+    required: int = REQUIRED_RUNS
     details: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def counted(self) -> list[GuardRun]:
+        return [r for r in self.runs if r.counted]
+
+    @property
+    def not_counted(self) -> list[GuardRun]:
+        return [r for r in self.runs if not r.counted]
+
+    @property
     def newest(self) -> list[GuardRun]:
-        return self.runs[:REQUIRED_RUNS]
+        return self.counted[: self.required]
 
     @property
     def consecutive_green(self) -> int:
         count = 0
-        for run in self.runs:
+        for run in self.counted:
             if not run.green:
                 break
             count += 1
         return count
 
+    def newest_green(self) -> GuardRun | None:
+        return next((r for r in self.counted if r.green), None)
 
-def _outcome(status: str, streak: Streak, reason: str | None, source: str) -> Outcome:
-    measured = {"consecutive_green_runs": streak.consecutive_green, "runs_known": len(streak.runs), "source": source}
-    details = {"source": source, **streak.details, "newest_runs": [r.label for r in streak.newest]}
-    return Outcome(Status(status), measured, REQUIRED_RUNS, reason, details)
+    def own_run(self) -> GuardRun | None:
+        """The newest counted run that tested the commit under test."""
+        return next((r for r in self.counted if self.commit_under_test and r.commit == self.commit_under_test), None)
+
+    def measured(self, source: str) -> dict[str, Any]:
+        green = self.newest_green()
+        return {
+            "source": source,
+            "consecutive_green_runs": self.consecutive_green,
+            "runs_counted": len(self.counted),
+            "runs_not_counted": len(self.not_counted),
+            "commit_under_test": self.commit_under_test,
+            "newest_green_commit": green.commit if green else None,
+            "newest_green_is_commit_under_test": bool(green and green.commit == self.commit_under_test),
+            "commit_under_test_tested": self.own_run() is not None,
+        }
+
+
+def _outcome(status: Status, streak: Streak, reason: str | None, source: str) -> Outcome:
+    details = {
+        "source": source,
+        **streak.details,
+        "newest_runs": [r.label for r in streak.newest],
+        "not_counted": [f"{r.label}: {'; '.join(r.why_not_counted)}" for r in streak.not_counted],
+    }
+    return Outcome(status, streak.measured(source), streak.required, reason, details)
+
+
+def _named_not_counted(streak: Streak) -> str:
+    runs = streak.not_counted
+    if not runs:
+        return ""
+    named = "; ".join(f"{r.label} ({', '.join(r.why_not_counted)})" for r in runs[:_NAMED_IN_REASON])
+    more = f"; and {len(runs) - _NAMED_IN_REASON} more" if len(runs) > _NAMED_IN_REASON else ""
+    return f"; {len(runs)} run(s) did not count: {named}{more}"
 
 
 def judge_streak(streak: Streak, source: str, where: str, how_to_add: str) -> Outcome:
@@ -85,21 +155,38 @@ def judge_streak(streak: Streak, source: str, where: str, how_to_add: str) -> Ou
     if red:
         listed = "; ".join(r.label for r in red)
         return _outcome(
-            "failed",
+            Status.FAILED,
             streak,
-            f"{len(red)} of the newest {len(streak.newest)} guard runs in {where} were not green: {listed}",
+            f"{len(red)} of the newest {len(streak.newest)} counted guard runs in {where} were not green: {listed}",
             source,
         )
-    if len(streak.newest) < REQUIRED_RUNS:
-        missing = REQUIRED_RUNS - len(streak.newest)
+    own = streak.own_run()
+    if own is not None and not own.green:
         return _outcome(
-            "skipped",
+            Status.FAILED,
             streak,
-            f"only {len(streak.newest)} guard run(s) in {where}, {missing} of {REQUIRED_RUNS} missing "
-            f"(all green so far); {how_to_add}",
+            f"the commit under test {str(streak.commit_under_test)[:12]} was tested by {own.label} in {where}, "
+            "and the newer green runs tested other commits",
             source,
         )
-    return _outcome("passed", streak, None, source)
+    if len(streak.newest) < streak.required:
+        missing = streak.required - len(streak.newest)
+        return _outcome(
+            Status.SKIPPED,
+            streak,
+            f"only {len(streak.newest)} counted guard run(s) in {where}, {missing} of {streak.required} missing "
+            f"(all green so far){_named_not_counted(streak)}; {how_to_add}",
+            source,
+        )
+    return _outcome(Status.PASSED, streak, None, source)
+
+
+def commit_under_test(checkout: Path, environ: Mapping[str, str] | None = None) -> tuple[str | None, str]:
+    """The commit the run verifies and where that came from: ``GITHUB_SHA`` when set, else the checkout's HEAD."""
+    env = os.environ if environ is None else environ
+    if sha := env.get("GITHUB_SHA", "").strip():
+        return sha.lower(), "GITHUB_SHA"
+    return git_commit(checkout), f"git HEAD of {checkout}"
 
 
 # -- GitHub ----------------------------------------------------------------------------------------
@@ -108,60 +195,132 @@ def judge_streak(streak: Streak, source: str, where: str, how_to_add: str) -> Ou
 def _run_summary(run: dict[str, Any]) -> dict[str, Any]:
     keys = ("id", "run_number", "run_attempt", "event", "status", "conclusion", "head_branch", "head_sha")
     summary = {k: run.get(k) for k in keys}
-    summary.update(created_at=run.get("created_at"), html_url=run.get("html_url"))
+    summary.update(
+        head_repository=_head_repository(run), created_at=run.get("created_at"), html_url=run.get("html_url")
+    )
     return summary
 
 
-def judge_github_runs(page: RunsPage, repo: str) -> Outcome:
-    """Judge a page of runs as GitHub returned it (newest first)."""
+def _head_repository(run: dict[str, Any]) -> str | None:
+    head = run.get("head_repository")
+    name = head.get("full_name") if isinstance(head, dict) else None
+    return str(name) if name else None
+
+
+def why_github_run_not_counted(run: dict[str, Any], repo: str) -> list[str]:
+    """Why a completed run is not a guard run of a push to ``main`` of ``repo`` (empty: it counts)."""
+    why: list[str] = []
+    if run.get("event") != PUSH_EVENT:
+        why.append(f"event {run.get('event')}: only {PUSH_EVENT} events to {MAIN_BRANCH} count")
+    if run.get("head_branch") != MAIN_BRANCH:
+        why.append(f"branch {run.get('head_branch')}, not {MAIN_BRANCH}")
+    head_repo = _head_repository(run)
+    if head_repo is None:
+        why.append("GitHub did not say which repository its commit came from")
+    elif head_repo.lower() != repo.lower():
+        why.append(f"its commit came from {head_repo}, not {repo}")
+    return why
+
+
+def judge_github_runs(
+    page: RunsPage, repo: str, commit: str | None, commit_source: str = "", required: int = REQUIRED_RUNS
+) -> Outcome:
+    """Judge a page of runs as GitHub returned it (newest first) for the commit under test ``commit``."""
     completed = [r for r in page.runs if r.get("status") == "completed"]
     # Newest first, as GitHub sorts; sorted again so a reordered answer cannot fool the check.
     completed.sort(key=lambda r: (str(r.get("created_at") or ""), int(r.get("id") or 0)), reverse=True)
     runs = [
         GuardRun(
             f"run #{r.get('run_number')} ({str(r.get('head_sha') or '')[:7]}, {r.get('event')}, "
-            f"{r.get('created_at')}) concluded {r.get('conclusion')}",
+            f"{_head_repository(r)}:{r.get('head_branch')}, {r.get('created_at')}) concluded {r.get('conclusion')}",
             r.get("conclusion") == "success",
+            str(r.get("head_sha") or "").lower() or None,
+            tuple(why_github_run_not_counted(r, repo)),
         )
         for r in completed
     ]
+    streak = Streak(runs, commit, required)
+    green = streak.newest_green()
     details = {
         "github": {
             "repo": repo,
             "workflow": GUARD_WORKFLOW,
             "branch": MAIN_BRANCH,
+            "event": PUSH_EVENT,
             "request": {"url": page.url, "params": page.params},
             "total_count": page.total_count,
             "not_completed_dropped": len(page.runs) - len(completed),
-            "distinct_commits_in_newest": len({r.get("head_sha") for r in completed[:REQUIRED_RUNS]}),
+            "distinct_commits_in_newest": len({r.commit for r in streak.newest}),
             "runs": [_run_summary(r) for r in completed],
-        }
+        },
+        "commit_under_test": {
+            "sha": commit,
+            "from": commit_source,
+            "newest_green_run": green.label if green else None,
+            "newest_green_commit": green.commit if green else None,
+            "newest_green_is_commit_under_test": bool(green and commit and green.commit == commit),
+            "tested_by": own.label if (own := streak.own_run()) else None,
+            "note": _commit_note(streak),
+        },
     }
-    where = f"{repo} (workflow {GUARD_WORKFLOW}, branch {MAIN_BRANCH})"
-    how = f"push to {MAIN_BRANCH} or run {GUARD_WORKFLOW} by hand (workflow_dispatch) until three completed runs exist"
-    return judge_streak(Streak(runs, details), "github", where, how)
+    streak.details = details
+    where = f"{repo} (workflow {GUARD_WORKFLOW}, {PUSH_EVENT} events to {MAIN_BRANCH})"
+    how = f"push to {MAIN_BRANCH} until three completed runs exist"
+    return judge_streak(streak, "github", where, how)
 
 
-def check_github(repo: str, token: str, api_url: str, session: requests.Session | None = None) -> Outcome:
+def _commit_note(streak: Streak) -> str:
+    """What the runs say about the commit under test, in words."""
+    sha = streak.commit_under_test
+    green = streak.newest_green()
+    if sha is None:
+        return (
+            "the commit under test is unknown (no GITHUB_SHA and no git HEAD): which commit was tested is not compared"
+        )
+    if green is not None and green.commit == sha:
+        return f"the newest green run tested the commit under test {sha[:12]}"
+    own = streak.own_run()
+    newest = f"the newest green run tested {str(green.commit)[:12]}" if green else "no counted run is green"
+    if own is None:
+        return f"the commit under test {sha[:12]} was not tested by any counted run read; {newest}"
+    return f"the commit under test {sha[:12]} was tested by {own.label}; {newest}"
+
+
+def check_github(
+    repo: str,
+    token: str,
+    api_url: str,
+    session: requests.Session | None = None,
+    commit: tuple[str | None, str] = (None, ""),
+    required: int = REQUIRED_RUNS,
+) -> Outcome:
     """Ask GitHub; any API failure is an ``error`` naming the cause (and the rate-limit reset)."""
     try:
         client = GitHubActions(repo, token, api_url, session=session)
-        page = client.workflow_runs(GUARD_WORKFLOW, MAIN_BRANCH, status="completed", per_page=RUNS_PER_PAGE)
+        page = client.workflow_runs(
+            GUARD_WORKFLOW, MAIN_BRANCH, status="completed", per_page=max(RUNS_PER_PAGE, required), event=PUSH_EVENT
+        )
     except GitHubApiError as err:
         details = {"github": {"repo": repo, "api_url": api_url, "error": err.kind, "http_status": err.status}}
         if err.reset_at:
             details["github"]["rate_limit_reset_at"] = err.reset_at
-        return _outcome("error", Streak([], details), str(err), "github")
+        return _outcome(Status.ERROR, Streak([], commit[0], required, details), str(err), "github")
     except ValueError as err:  # a repository name GitHub cannot have
-        return _outcome("error", Streak([], {"github": {"repo": repo}}), str(err), "github")
-    return judge_github_runs(page, repo)
+        return _outcome(Status.ERROR, Streak([], commit[0], required, {"github": {"repo": repo}}), str(err), "github")
+    return judge_github_runs(page, repo, commit[0], commit[1], required)
 
 
 # -- the local ledger --------------------------------------------------------------------------------
 
 
-def judge_ledger(ledger: Ledger, why_not_github: str | None = None) -> Outcome:
-    """The newest three runs in ``make guard``'s ledger must all have passed.
+def judge_ledger(
+    ledger: Ledger,
+    commit: str | None,
+    commit_source: str = "",
+    why_not_github: str | None = None,
+    required: int = REQUIRED_RUNS,
+) -> Outcome:
+    """The newest three runs of the guard suite at ``commit`` on a clean tree must all have passed.
 
     An unreadable line newer than the oldest run counted could be a red run: the check then
     reports ``error`` naming the file and line instead of trusting the runs around it.
@@ -173,6 +332,9 @@ def judge_ledger(ledger: Ledger, why_not_github: str | None = None) -> Outcome:
             f"{' (uncommitted changes)' if e.dirty else ''} finished {e.finished_at} "
             + ("passed" if e.passed else f"failed with exit code {e.exit_code}"),
             e.passed,
+            e.commit,
+            tuple(why_not_counted(e, commit)) if commit else (),
+            e.line,
         )
         for e in newest_first
     ]
@@ -181,29 +343,39 @@ def judge_ledger(ledger: Ledger, why_not_github: str | None = None) -> Outcome:
             "path": str(ledger.path),
             "exists": ledger.exists,
             "entries": len(ledger.entries),
+            "suite": GUARD_SUITE,
             "unreadable_lines": ledger.problem_texts(),
             "newest": [asdict(e) for e in newest_first[:RUNS_PER_PAGE]],
-        }
+            "forgeable": "every line is plain JSON written on this machine: GitHub's runs are the source of record",
+        },
+        "commit_under_test": {"sha": commit, "from": commit_source},
     }
     if why_not_github:
         details["github"] = {"used": False, "why": why_not_github}
-    streak = Streak(runs, details)
+    streak = Streak(runs, commit, required, details)
     where = f"the guard ledger {ledger.path}"
-    how = "run `make guard` (it appends each run to the ledger)"
+    how = f"run `make guard` on a clean checkout of {commit[:12] if commit else 'the commit under test'}"
+    prefix = f"{why_not_github}; " if why_not_github else ""
     if not ledger.exists:
-        prefix = f"{why_not_github}, and " if why_not_github else ""
-        return _outcome("skipped", streak, f"{prefix}no guard ledger at {ledger.path}: {how} three times", "ledger")
-    counted = newest_first[:REQUIRED_RUNS]
+        reason = f"{prefix}no guard ledger at {ledger.path}: {how} {required} times"
+        return _outcome(Status.SKIPPED, streak, reason, "ledger")
+    if commit is None:
+        unknown = commit_source or "no GITHUB_SHA, no git HEAD"
+        reason = f"{prefix}the commit under test is unknown ({unknown}), so no run in {where} can be matched to it"
+        return _outcome(Status.ERROR, streak, reason, "ledger")
+    counted = streak.newest
     # Lines newer than the oldest counted run; with fewer runs than needed, every bad line.
-    oldest_line = counted[-1].line if len(counted) == REQUIRED_RUNS else 0
+    oldest_line = counted[-1].line if len(counted) == required else 0
     in_span = ledger.problem_texts(after=oldest_line)
-    verdict = judge_streak(streak, "ledger", where, how)
-    if verdict.status == "skipped" and why_not_github:
+    verdict = judge_streak(streak, "ledger", f"{where} (the guard suite at {commit[:12]} on a clean tree)", how)
+    if verdict.status is Status.SKIPPED and why_not_github:
         verdict.reason = f"{why_not_github}; {verdict.reason}"
-    if verdict.status == "failed" or not in_span:
+    if verdict.status is Status.FAILED or not in_span:
+        # What the ledger vouches for: the commit under test when it passed, nothing otherwise.
+        verdict.details["commit_under_test"]["ledger_vouches_for_it"] = verdict.passed
         return verdict
     return _outcome(
-        "error",
+        Status.ERROR,
         streak,
         f"unreadable guard ledger line(s) among the newest runs, which could hide a red run: {'; '.join(in_span)}",
         "ledger",
@@ -229,10 +401,13 @@ def check_ci_green(
     api_url: str,
     ledger_path: Path,
     session: requests.Session | None = None,
+    checkout: Path | None = None,
+    required: int = REQUIRED_RUNS,
 ) -> Outcome:
-    """Exit check 3 from GitHub when it can be asked, else from the local guard ledger."""
+    """Exit check 3 from GitHub when it can be asked, else from the local guard ledger, for the checkout's commit."""
+    commit = commit_under_test(checkout or project_root())
     why_not = github_unavailable_reason(repo, token)
     if why_not is None:
         assert repo and token
-        return check_github(repo, token, api_url, session)
-    return judge_ledger(read_ledger(ledger_path), why_not)
+        return check_github(repo, token, api_url, session, commit, required)
+    return judge_ledger(read_ledger(ledger_path), commit[0], commit[1], why_not, required)

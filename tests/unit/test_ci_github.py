@@ -15,23 +15,40 @@ import pytest
 
 from lakehouse.checks.ci import check_ci_green, check_github
 from lakehouse.github import GitHubActions, GitHubApiError
-from tests.fake_github import REPO, RUNS_PATH, TOKEN, FakeGitHub, github, run
+from lakehouse.outcome import Outcome, Status
+from tests.fake_github import REPO, RUNS_PATH, TOKEN, FakeGitHub, github, run, sha
 
 __all__ = ["github"]  # the fixture, imported for this module's tests
 
 
-def ask(github: FakeGitHub) -> Any:
-    return check_github(REPO, TOKEN, github.url)
+def ask(github: FakeGitHub, commit: str | None = None) -> Any:
+    return check_github(REPO, TOKEN, github.url, commit=(commit, "test"))
+
+
+@pytest.fixture(autouse=True)
+def _no_github_sha(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inside GitHub Actions GITHUB_SHA would become the commit under test: these tests pick their own."""
+    monkeypatch.delenv("GITHUB_SHA", raising=False)
 
 
 def test_three_newest_completed_successes_pass(github: FakeGitHub) -> None:
     github.runs = [run(7, "success"), run(6, "success"), run(5, "success"), run(4, "failure")]
-    outcome = ask(github)
+    outcome = ask(github, sha(7))
     assert outcome.status == "passed", outcome.reason
-    assert outcome.measured == {"consecutive_green_runs": 3, "runs_known": 4, "source": "github"}
+    assert outcome.measured == {
+        "source": "github",
+        "consecutive_green_runs": 3,
+        "runs_counted": 4,
+        "runs_not_counted": 0,
+        "commit_under_test": sha(7),
+        "newest_green_commit": sha(7),
+        "newest_green_is_commit_under_test": True,
+        "commit_under_test_tested": True,
+    }
+    assert "newest green run tested the commit under test" in outcome.details["commit_under_test"]["note"]
     request = github.requests[0]
     assert request["path"] == RUNS_PATH
-    assert request["query"] == {"branch": ["main"], "status": ["completed"], "per_page": ["10"]}
+    assert request["query"] == {"branch": ["main"], "status": ["completed"], "per_page": ["10"], "event": ["push"]}
     assert request["headers"]["Authorization"] == f"Bearer {TOKEN}"
     assert request["headers"]["Accept"] == "application/vnd.github+json"
     assert request["headers"]["X-GitHub-Api-Version"] == "2022-11-28"
@@ -44,7 +61,7 @@ def test_two_successes_and_a_failure_fail_naming_the_red_run(github: FakeGitHub)
     github.runs = [run(9, "success"), run(8, "failure"), run(7, "success"), run(6, "success"), run(5, "success")]
     outcome = ask(github)
     assert outcome.status == "failed"
-    assert "1 of the newest 3 guard runs" in str(outcome.reason)
+    assert "1 of the newest 3 counted guard runs" in str(outcome.reason)
     assert "run #8 (" in str(outcome.reason) and "concluded failure" in str(outcome.reason)
     assert outcome.measured["consecutive_green_runs"] == 1
 
@@ -60,14 +77,14 @@ def test_fewer_than_three_runs_is_skipped_saying_how_many_are_missing(github: Fa
     github.runs = [run(2, "success"), run(1, "success")]
     outcome = ask(github)
     assert outcome.status == "skipped"
-    assert "only 2 guard run(s)" in str(outcome.reason)
+    assert "only 2 counted guard run(s)" in str(outcome.reason)
     assert "1 of 3 missing" in str(outcome.reason)
     assert not outcome.passed
 
 
 def test_no_runs_at_all_is_skipped(github: FakeGitHub) -> None:
     outcome = ask(github)
-    assert outcome.status == "skipped" and "only 0 guard run(s)" in str(outcome.reason)
+    assert outcome.status == "skipped" and "only 0 counted guard run(s)" in str(outcome.reason)
 
 
 def test_a_red_run_among_fewer_than_three_fails(github: FakeGitHub) -> None:
@@ -110,6 +127,107 @@ def test_runs_of_other_branches_do_not_count(github: FakeGitHub) -> None:
     assert ask(github).status == "passed"
 
 
+# -- which runs count: push events to main of this repository --------------------------------------------
+
+FORK = "mallory/lakehouse-code"
+
+
+def _not_passing_naming(outcome: Outcome, *culprits: str) -> None:
+    assert outcome.status is not Status.PASSED, outcome.measured
+    for culprit in culprits:
+        assert culprit in str(outcome.reason), outcome.reason
+
+
+def test_workflow_dispatch_runs_do_not_count(github: FakeGitHub) -> None:
+    """Three green runs started by hand (of any ref) are not three green pushes to main."""
+    github.honour_event_filter = False  # the check's own filter is under test, not GitHub's
+    github.runs = [run(n, "success", event="workflow_dispatch") for n in (9, 8, 7)] + [run(6, "success")]
+    outcome = ask(github, sha(9))
+    _not_passing_naming(outcome, "only 1 counted guard run(s)", "run #9 (", "event workflow_dispatch")
+    assert outcome.status is Status.SKIPPED and outcome.measured["runs_not_counted"] == 3
+
+
+def test_a_fork_pull_request_from_a_branch_called_main_does_not_count(github: FakeGitHub) -> None:
+    github.honour_event_filter = False
+    forked = [run(n, "success", event="pull_request", head_repo=FORK) for n in (9, 8)]
+    github.runs = [*forked, run(7, "failure"), run(6, "success"), run(5, "success")]
+    outcome = ask(github)
+    _not_passing_naming(outcome, "run #7 (", "concluded failure")
+    assert outcome.status is Status.FAILED
+    not_counted = " ".join(outcome.details["not_counted"])
+    assert f"its commit came from {FORK}, not {REPO}" in not_counted and "event pull_request" in not_counted
+    github.runs = forked + [run(6, "success")]
+    _not_passing_naming(ask(github), "event pull_request", f"its commit came from {FORK}")
+
+
+def test_a_push_whose_commit_came_from_another_repository_does_not_count(github: FakeGitHub) -> None:
+    github.runs = [run(n, "success", head_repo="acme/other") for n in (9, 8, 7)]
+    _not_passing_naming(ask(github), "its commit came from acme/other, not acme/lakehouse-code")
+    github.runs = [{**run(n, "success"), "head_repository": None} for n in (9, 8, 7)]
+    _not_passing_naming(ask(github), "GitHub did not say which repository its commit came from")
+
+
+def test_the_repository_name_is_compared_without_case(github: FakeGitHub) -> None:
+    github.runs = [run(n, "success", head_repo=REPO.upper()) for n in (9, 8, 7)]
+    assert ask(github).status is Status.PASSED
+
+
+def test_an_old_red_run_of_the_commit_under_test_fails_however_green_the_newer_runs(github: FakeGitHub) -> None:
+    """Green runs of newer commits do not vouch for a commit whose own guard run was red."""
+    head = "c" * 40
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success"), run(6, "failure", head_sha=head)]
+    outcome = ask(github, head)
+    _not_passing_naming(outcome, f"the commit under test {head[:12]} was tested by run #6 (", "concluded failure")
+    assert outcome.status is Status.FAILED
+    assert outcome.measured["newest_green_commit"] == sha(9)
+    assert outcome.measured["newest_green_is_commit_under_test"] is False
+
+
+def test_green_runs_of_an_earlier_commit_pass_and_say_the_commit_under_test_was_not_tested(
+    github: FakeGitHub,
+) -> None:
+    """In CI the guard run of the very commit under test is usually still running: passed, and the evidence says so."""
+    head = "d" * 40
+    github.runs = [run(9, None, status="in_progress", head_sha=head), run(8, "success"), run(7, "success")]
+    github.runs.append(run(6, "success"))
+    outcome = ask(github, head)
+    assert outcome.status is Status.PASSED
+    assert outcome.measured["commit_under_test"] == head
+    assert outcome.measured["newest_green_commit"] == sha(8)
+    assert outcome.measured["newest_green_is_commit_under_test"] is False
+    assert outcome.measured["commit_under_test_tested"] is False
+    note = outcome.details["commit_under_test"]["note"]
+    assert note.startswith(f"the commit under test {head[:12]} was not tested by any counted run read; ")
+    assert note.endswith(f"the newest green run tested {sha(8)[:12]}")
+
+
+def test_a_green_run_of_the_commit_under_test_behind_newer_runs_is_reported(github: FakeGitHub) -> None:
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    outcome = ask(github, sha(8))
+    assert outcome.status is Status.PASSED and outcome.measured["commit_under_test_tested"] is True
+    assert "was tested by run #8 (" in outcome.details["commit_under_test"]["note"]
+
+
+def test_the_commit_under_test_is_github_sha_when_set(
+    github: FakeGitHub, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    monkeypatch.setenv("GITHUB_SHA", sha(9))
+    outcome = check_ci_green(REPO, TOKEN, github.url, tmp_path / "none.jsonl", checkout=tmp_path)
+    assert outcome.measured["commit_under_test"] == sha(9) and outcome.measured["newest_green_is_commit_under_test"]
+    assert outcome.details["commit_under_test"]["from"] == "GITHUB_SHA"
+    monkeypatch.delenv("GITHUB_SHA")
+    outcome = check_ci_green(REPO, TOKEN, github.url, tmp_path / "none.jsonl", checkout=tmp_path)
+    assert outcome.status is Status.PASSED and outcome.measured["commit_under_test"] is None  # not a checkout
+    assert "the commit under test is unknown" in outcome.details["commit_under_test"]["note"]
+
+
+def test_the_required_count_comes_from_the_caller(github: FakeGitHub) -> None:
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    outcome = check_github(REPO, TOKEN, github.url, required=4)
+    assert outcome.status is Status.SKIPPED and outcome.threshold == 4 and "1 of 4 missing" in str(outcome.reason)
+
+
 def test_401_is_an_error_that_names_the_token(github: FakeGitHub) -> None:
     github.error = (401, {}, json.dumps({"message": "Bad credentials", "status": "401"}))
     outcome = ask(github)
@@ -141,9 +259,7 @@ def test_5xx_is_an_error_not_a_red_ci(github: FakeGitHub, status: int) -> None:
     github.error = (status, {}, "<html>unicorn</html>")
     outcome = ask(github)
     assert outcome.status == "error"
-    assert f"GitHub answered {status}" in str(outcome.reason) and "GitHub-side failure" in str(
-        outcome.reason
-    )
+    assert f"GitHub answered {status}" in str(outcome.reason) and "GitHub-side failure" in str(outcome.reason)
 
 
 def test_404_names_what_to_check(github: FakeGitHub) -> None:
@@ -166,7 +282,8 @@ def test_no_answer_at_all_is_an_error(github: FakeGitHub) -> None:
 
 def test_the_token_never_reaches_the_evidence(github: FakeGitHub) -> None:
     github.runs = [run(3, "success"), run(2, "success"), run(1, "success")]
-    for error in (None, (401, {}, json.dumps({"message": "Bad credentials"}))):
+    errors: list[tuple[int, dict[str, str], str] | None] = [None, (401, {}, json.dumps({"message": "Bad credentials"}))]
+    for error in errors:
         github.error = error
         outcome = ask(github)
         text = json.dumps(outcome.details) + str(outcome.reason) + json.dumps(outcome.measured)
