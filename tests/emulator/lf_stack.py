@@ -95,9 +95,10 @@ class Lake:
             conn.close()
 
     def add_role(self, name: str) -> str:
-        iam = self.client("iam")
-        arn = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]["Arn"])
-        iam.put_role_policy(RoleName=name, PolicyName="broad", PolicyDocument=json.dumps(BROAD_POLICY))
+        """A role with broad IAM; IAM is global, so its name carries the region (one lake a region)."""
+        iam, role_name = self.client("iam"), f"{name}-{self.region}"
+        arn = str(iam.create_role(RoleName=role_name, AssumeRolePolicyDocument="{}")["Role"]["Arn"])
+        iam.put_role_policy(RoleName=role_name, PolicyName="broad", PolicyDocument=json.dumps(BROAD_POLICY))
         self.roles[name] = arn
         return arn
 
