@@ -10,7 +10,7 @@ PYTEST_WORKERS ?= 2
 # Offline machines: the library itself finds a provider mirror holding the pinned hashicorp/aws
 # (lakehouse/tfmirror.py), so make, tox and `pytest features/` run alike.
 
-.PHONY: help venv browser smoke test unit up deploy pipeline demo destroy status lint guard docs docs-check report bench clean
+.PHONY: help venv browser smoke test fuzz unit up deploy pipeline demo destroy status lint guard docs docs-check report bench clean
 
 help:
 	@echo "make smoke    deploy the local stack, verify the exit criteria, destroy (writes reports/)"
@@ -24,6 +24,7 @@ help:
 	@echo "make guard    the guard suite (lint + test), recorded in reports/guard-ledger.jsonl (exit check 3)"
 	@echo "make docs     regenerate README's exit-criteria table from features/"
 	@echo "make report   re-render reports/evidence.html from reports/evidence.json"
+	@echo "make fuzz     property-based tests with many more examples (HYPOTHESIS_PROFILE=fuzz)"
 	@echo "make bench    benchmarks: verification vs terraform floor, pipeline vs DuckDB, query latency (reports/bench.json)"
 
 venv: $(STAMP)
@@ -45,6 +46,10 @@ smoke: venv browser
 test: venv
 	@scripts/ensure-chromium || echo "make test: no browser: the report's visual test is skipped"
 	$(BIN)/pytest tests/ -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+# Property-based tests (hypothesis) run long: `make test` runs them bounded, this for thousands of examples.
+fuzz: venv
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/emulator/test_ssn_property.py -q $(PYTEST_ARGS)
 
 unit: venv
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
