@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             round(float(response_time), 3),
             _describe(exception) if exception else None,
             rows=kw.get("response_length"),
-            query_execution_id=(kw.get("context") or {}).get("query_execution_id"),
+            **{k: v for k, v in (kw.get("context") or {}).items() if isinstance(v, str | int | float | None)},
         )
 
     def on_user_error(user_instance: Any, exception: BaseException, tb: Any = None, **kw: Any) -> None:
