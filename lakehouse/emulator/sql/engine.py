@@ -58,6 +58,12 @@ _MISSING_COLUMN = (
     re.compile(r'does not have a column named "([^"]+)"'),
     re.compile(r'column "([^"]+)" (?:not found|does not exist)', re.I),
 )
+#: DuckDB reads only the Arrow tables the engine registers: no files, no URLs, no extensions,
+#: and the statement cannot switch that back on (``SET`` fails on a locked configuration).
+SANDBOX: dict[str, str | bool | int | float | list[str]] = {
+    "enable_external_access": False,
+    "lock_configuration": True,
+}
 _MISSING_FUNCTION = re.compile(r'Function with name "?([\w.]+)"? does not exist', re.I)
 
 
@@ -380,7 +386,7 @@ class _Run:
         self.sql = stmt.sql
         self.database = database
         self.scan_limit = scan_limit
-        self.con = duckdb.connect()
+        self.con = duckdb.connect(config=SANDBOX)
         self.scanned = 0
         self.snapshots: dict[str, int] = {}
         self._views: dict[tuple[str, int | None, bool], str] = {}
