@@ -50,9 +50,9 @@ Feature: Exit criteria of the Bronze -> Gold lakehouse plan
     Verifier: guard output
 
     When Terraform plans the deployed stack again
-    And the account is searched for resources tagged with the stack id
+    And the account is searched for the stack's resources by tag, name and contents
     Then the plan shows no change
-    And every tagged resource is managed by Terraform
+    And everything found for the stack is managed by Terraform
 
   @EXIT-6
   Scenario: Security baseline

@@ -1,25 +1,41 @@
-"""What exists in the account (or emulator) with a stack's tag, read through the service APIs.
+"""Everything of a stack that exists in the account (or emulator), read through the service APIs.
 
-Exit check 5 compares this with Terraform's state: anything tagged with the
-stack id that Terraform does not manage was created outside Terraform.
-Each service is listed through its own API because the Resource Groups
-Tagging API does not cover IAM roles, and the emulator's coverage of it is thin.
+Exit check 5 compares this with Terraform's state: whatever belongs to the stack but is not
+in state was made outside Terraform. "Belongs to the stack" is found four ways, and the
+evidence says which one found each thing:
 
-Regional kinds are listed in the stack's region and in every other region the root
-deploys to (``EXTRA_REGIONS``: the ``aws.use1`` provider alias of the billing alarm).
-CloudWatch dashboards cannot be found by tag: they have no tags (neither the
-dashboard API nor ``aws_cloudwatch_dashboard`` accepts any), so they are found by the
-stack's name prefix instead.
+- ``tag``: the ``stack_id`` tag equals the stack's id (``default_tags`` of the root put it on
+  everything taggable);
+- ``name prefix``: the name is ``<project>-<stack_id>`` or starts ``<project>-<stack_id>-``
+  (``<project>_<stack_id>_`` for Glue, which allows no hyphens): the root's ``local.name_prefix``,
+  so an untagged bucket, role or topic named like the stack is found too;
+- ``policies of a stack role`` / ``... user``, ``subscriptions of a stack topic``: what hangs
+  off a stack resource (IAM policy attachments and inline policies, SNS subscriptions);
+- ``database contents`` and ``LF listing``: every table of a stack database, every Lake
+  Formation grant, data cells filter and registered location on the stack's databases,
+  tables and buckets or to a stack principal, and the data lake settings.
+
+Kinds searched: S3 buckets; IAM roles, users, customer-managed policies, the policies attached
+to and inline in stack roles and users; SNS topics and their subscriptions; Athena workgroups;
+Glue databases and tables; budgets; CloudWatch metric and composite alarms and dashboards
+(dashboards have no tags: name prefix only); Lake Formation grants, data cells filters,
+registered locations and settings. Regional kinds are read in the stack's region and in every
+other region the root deploys to (``EXTRA_REGIONS``: the ``aws.use1`` provider of the billing
+alarm); IAM, S3 listings and budgets are account-wide. Every listing pages to its end.
+
+A listing that fails is not skipped: it is recorded in ``Inventory.unreadable`` (service,
+operation, region, error) and the check cannot pass.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from lakehouse.lf_grants import LfGrant, grants_from_listing, resource_database
 from lakehouse.target import Target
 
 STACK_TAG = "stack_id"
@@ -27,170 +43,467 @@ STACK_TAG = "stack_id"
 DEFAULT_PROJECT = "lakehouse"
 #: Regions the root deploys to besides the stack's own (providers.tf: alias ``use1``).
 EXTRA_REGIONS = ("us-east-1",)
+#: ``region`` of account-wide things (IAM, budgets).
+GLOBAL = "global"
+
+TAG = "tag"
+NAME_PREFIX = "name prefix"
+DATABASE_CONTENTS = "database contents"
+LF_LISTING = "LF listing"
+
+_READ_ERRORS = (ClientError, BotoCoreError)
 
 
 @dataclass(frozen=True, order=True)
 class CloudResource:
-    """One resource as the account knows it: kind is the Terraform type it corresponds to."""
+    """One thing in the account: ``kind`` is the Terraform type that would manage it.
+
+    ``key`` is what state is compared by (an ARN, a name, or a compound such as
+    ``role:policy``); ``name`` is what a person calls it; ``found_by`` says how it was found.
+    """
 
     kind: str
+    key: str
     name: str
-    arn: str = ""
+    region: str
+    found_by: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "name": self.name, "region": self.region, "found_by": list(self.found_by)}
 
 
-def _tags_from_list(items: list[dict[str, str]]) -> dict[str, str]:
-    return {t["Key"]: t["Value"] for t in items}
+@dataclass
+class LakeSettings:
+    """``GetDataLakeSettings`` of the stack's region: admins and the defaults for new databases and tables."""
+
+    admins: list[str]
+    create_database_default_permissions: list[dict[str, Any]]
+    create_table_default_permissions: list[dict[str, Any]]
 
 
-def _s3_buckets(target: Target) -> Iterator[tuple[CloudResource, dict[str, str]]]:
-    s3 = target.client("s3")
-    for bucket in s3.list_buckets().get("Buckets", []):
-        name = bucket["Name"]
+@dataclass
+class Inventory:
+    """What the listings found, and what could not be read."""
+
+    stack_id: str
+    name_prefix: str
+    glue_prefix: str
+    account: str = ""
+    partition: str = "aws"
+    regions: list[str] = field(default_factory=list)
+    resources: list[CloudResource] = field(default_factory=list)
+    grants: list[LfGrant] = field(default_factory=list)
+    lake_settings: LakeSettings | None = None
+    #: "what (operation, region): error" for every listing that failed.
+    unreadable: list[str] = field(default_factory=list)
+
+    def of_kind(self, kind: str) -> list[CloudResource]:
+        return [r for r in self.resources if r.kind == kind]
+
+
+def name_prefixes(stack_id: str, project: str = DEFAULT_PROJECT) -> tuple[str, str]:
+    """``(lakehouse-<id>, lakehouse_<id with _>)``: infra/providers.tf's ``name_prefix`` and ``glue_prefix``."""
+    prefix = f"{project}-{stack_id}"
+    return prefix, prefix.replace("-", "_")
+
+
+def _tags_from_list(items: list[dict[str, str]] | None) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in items or []}
+
+
+def _tags_via(operation: Callable[..., dict[str, Any]], field: str, kwargs: dict[str, str]) -> dict[str, str]:
+    """Tags from a one-page tag listing, whether it answers a Key/Value list (most) or a map (Glue)."""
+    tags = operation(**kwargs).get(field)
+    return dict(tags) if isinstance(tags, dict) else _tags_from_list(tags)
+
+
+def _iam_tags(iam: Any, operation: str, kwargs: dict[str, str]) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    marker: dict[str, str] = {}
+    while True:  # botocore has no paginators for the IAM tag listings
+        page = getattr(iam, operation)(**kwargs, **marker)
+        tags.update(_tags_from_list(page.get("Tags")))
+        if not page.get("IsTruncated"):
+            return tags
+        marker = {"Marker": page["Marker"]}
+
+
+def _athena_tags(athena: Any, arn: str) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    kwargs: dict[str, str] = {}
+    while True:  # botocore has no paginator for Athena's ListTagsForResource
+        page = athena.list_tags_for_resource(ResourceARN=arn, **kwargs)
+        tags.update(_tags_from_list(page.get("Tags")))
+        if not page.get("NextToken"):
+            return tags
+        kwargs = {"NextToken": page["NextToken"]}
+
+
+class _Search:
+    """One search of the account for one stack; each ``_read_*`` adds what it finds."""
+
+    def __init__(self, target: Target, stack_id: str, project: str) -> None:
+        self.target = target
+        prefix, glue_prefix = name_prefixes(stack_id, project)
+        self.inv = Inventory(
+            stack_id, prefix, glue_prefix, regions=list(dict.fromkeys((target.region, *EXTRA_REGIONS)))
+        )
+
+    # -- helpers ----------------------------------------------------------------------------------
+
+    def named_like_stack(self, name: str) -> bool:
+        low = name.lower()
+        return any(
+            low == p or low.startswith(p + sep) for p, sep in ((self.inv.name_prefix, "-"), (self.inv.glue_prefix, "_"))
+        )
+
+    def found_by(self, name: str, tags: Mapping[str, str] | None) -> tuple[str, ...]:
+        how = []
+        if tags is not None and tags.get(STACK_TAG) == self.inv.stack_id:
+            how.append(TAG)
+        if self.named_like_stack(name):
+            how.append(NAME_PREFIX)
+        return tuple(how)
+
+    def unreadable(self, what: str, region: str, err: Exception) -> None:
+        self.inv.unreadable.append(f"{what} ({region}): {str(err).splitlines()[0] if str(err) else type(err).__name__}")
+
+    def tags(self, what: str, region: str, read: Callable[..., dict[str, str]], *args: Any) -> dict[str, str] | None:
+        """Tags of one resource (``read(*args)``); None (recorded as unreadable) when they cannot be read."""
         try:
-            tags = _tags_from_list(s3.get_bucket_tagging(Bucket=name).get("TagSet", []))
+            return read(*args)
+        except _READ_ERRORS as err:
+            self.unreadable(f"tags of {what}", region, err)
+            return None
+
+    def add(self, kind: str, key: str, name: str, region: str, found_by: tuple[str, ...]) -> CloudResource | None:
+        if not found_by:
+            return None
+        res = CloudResource(kind, key, name, region, found_by)
+        self.inv.resources.append(res)
+        return res
+
+    def guarded(self, what: str, region: str, read: Callable[..., object], *args: Any) -> None:
+        """Run one listing (``read(*args)``); a failure is recorded (never silently skipped), the search goes on."""
+        try:
+            read(*args)
+        except _READ_ERRORS as err:
+            self.unreadable(what, region, err)
+
+    # -- S3 ---------------------------------------------------------------------------------------
+
+    def s3_buckets(self) -> None:
+        s3 = self.target.client("s3")
+        for page in s3.get_paginator("list_buckets").paginate():
+            for bucket in page.get("Buckets", []):
+                name = bucket["Name"]
+                tags = self.tags(f"bucket {name}", GLOBAL, self._bucket_tags, s3, name)
+                how = self.found_by(name, tags)
+                if how:
+                    region = bucket.get("BucketRegion") or self._bucket_region(s3, name)
+                    self.add("aws_s3_bucket", name, name, region, how)
+
+    @staticmethod
+    def _bucket_tags(s3: Any, name: str) -> dict[str, str]:
+        try:
+            return _tags_from_list(s3.get_bucket_tagging(Bucket=name).get("TagSet"))
         except ClientError as err:
-            if err.response["Error"]["Code"] in ("NoSuchTagSet", "NoSuchBucket", "AccessDenied"):
-                continue
+            if err.response["Error"]["Code"] in ("NoSuchTagSet", "NoSuchBucket"):
+                return {}
             raise
-        yield CloudResource("aws_s3_bucket", name, f"arn:aws:s3:::{name}"), tags
 
+    def _bucket_region(self, s3: Any, name: str) -> str:
+        try:
+            return str(s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1")
+        except _READ_ERRORS:
+            return "unknown"
 
-def _glue(target: Target, account: str) -> Iterator[tuple[CloudResource, dict[str, str]]]:
-    glue = target.client("glue")
-    prefix = f"arn:aws:glue:{target.region}:{account}"
-    for page in glue.get_paginator("get_databases").paginate():
-        for db in page["DatabaseList"]:
-            arn = f"{prefix}:database/{db['Name']}"
-            yield (
-                CloudResource("aws_glue_catalog_database", db["Name"], arn),
-                glue.get_tags(ResourceArn=arn).get("Tags", {}),
+    # -- IAM --------------------------------------------------------------------------------------
+
+    def iam(self) -> None:
+        iam = self.target.client("iam")
+        roles: list[str] = []
+        users: list[str] = []
+        for page in iam.get_paginator("list_roles").paginate():
+            for role in page["Roles"]:
+                if role.get("Path", "/").startswith("/aws-service-role/"):
+                    continue
+                name = role["RoleName"]
+                tags = self.tags(f"role {name}", GLOBAL, _iam_tags, iam, "list_role_tags", {"RoleName": name})
+                if self.add("aws_iam_role", name, name, GLOBAL, self.found_by(name, tags)):
+                    roles.append(name)
+        for page in iam.get_paginator("list_users").paginate():
+            for user in page["Users"]:
+                name = user["UserName"]
+                tags = self.tags(f"user {name}", GLOBAL, _iam_tags, iam, "list_user_tags", {"UserName": name})
+                if self.add("aws_iam_user", name, name, GLOBAL, self.found_by(name, tags)):
+                    users.append(name)
+        for page in iam.get_paginator("list_policies").paginate(Scope="Local"):
+            for policy in page["Policies"]:
+                arn, name = policy["Arn"], policy["PolicyName"]
+                tags = self.tags(f"policy {name}", GLOBAL, _iam_tags, iam, "list_policy_tags", {"PolicyArn": arn})
+                self.add("aws_iam_policy", arn, name, GLOBAL, self.found_by(name, tags))
+        for role in roles:
+            self.guarded(
+                f"iam ListAttachedRolePolicies/ListRolePolicies of {role}",
+                GLOBAL,
+                self._hanging_policies,
+                iam,
+                "role",
+                role,
             )
-            for tpage in glue.get_paginator("get_tables").paginate(DatabaseName=db["Name"]):
-                for table in tpage["TableList"]:
-                    name = f"{db['Name']}.{table['Name']}"
-                    tarn = f"{prefix}:table/{db['Name']}/{table['Name']}"
-                    yield (
-                        CloudResource("aws_glue_catalog_table", name, tarn),
-                        glue.get_tags(ResourceArn=tarn).get("Tags", {}),
-                    )
+        for user in users:
+            self.guarded(
+                f"iam ListAttachedUserPolicies/ListUserPolicies of {user}",
+                GLOBAL,
+                self._hanging_policies,
+                iam,
+                "user",
+                user,
+            )
 
+    def _hanging_policies(self, iam: Any, of: str, name: str) -> None:
+        """Managed policies attached to, and inline policies in, one stack role or user."""
+        cap = of.capitalize()
+        how = (f"policies of a stack {of}",)
+        for page in iam.get_paginator(f"list_attached_{of}_policies").paginate(**{f"{cap}Name": name}):
+            for att in page["AttachedPolicies"]:
+                arn = att["PolicyArn"]
+                self.add(f"aws_iam_{of}_policy_attachment", f"{name}/{arn}", f"{name} <- {arn}", GLOBAL, how)
+        for page in iam.get_paginator(f"list_{of}_policies").paginate(**{f"{cap}Name": name}):
+            for policy in page["PolicyNames"]:
+                self.add(f"aws_iam_{of}_policy", f"{name}:{policy}", f"{name}:{policy}", GLOBAL, how)
 
-def _iam_roles(target: Target) -> Iterator[tuple[CloudResource, dict[str, str]]]:
-    iam = target.client("iam")
-    for page in iam.get_paginator("list_roles").paginate():
-        for role in page["Roles"]:
-            if role.get("Path", "/").startswith("/aws-service-role/"):
-                continue
-            tags = _tags_from_list(iam.list_role_tags(RoleName=role["RoleName"]).get("Tags", []))
-            yield CloudResource("aws_iam_role", role["RoleName"], role["Arn"]), tags
+    # -- SNS --------------------------------------------------------------------------------------
 
-
-def _regions(target: Target) -> list[str]:
-    """The stack's region first, then the other regions the root deploys to, each once."""
-    return list(dict.fromkeys((target.region, *EXTRA_REGIONS)))
-
-
-def _sns_topics(target: Target) -> Iterator[tuple[CloudResource, dict[str, str]]]:
-    for region in _regions(target):
-        sns = target.client("sns", region=region)
+    def sns(self, region: str) -> None:
+        sns = self.target.client("sns", region=region)
         for page in sns.get_paginator("list_topics").paginate():
             for topic in page["Topics"]:
                 arn = topic["TopicArn"]
-                tags = _tags_from_list(sns.list_tags_for_resource(ResourceArn=arn).get("Tags", []))
-                yield CloudResource("aws_sns_topic", arn.rsplit(":", 1)[-1], arn), tags
+                name = arn.rsplit(":", 1)[-1]
+                tags = self.tags(
+                    f"topic {name}",
+                    region,
+                    _tags_via,
+                    sns.list_tags_for_resource,
+                    "Tags",
+                    {"ResourceArn": arn},
+                )
+                if self.add("aws_sns_topic", arn, name, region, self.found_by(name, tags)):
+                    self.guarded(
+                        f"sns ListSubscriptionsByTopic of {name}",
+                        region,
+                        self._subscriptions,
+                        sns,
+                        arn,
+                        name,
+                        region,
+                    )
 
+    def _subscriptions(self, sns: Any, topic_arn: str, topic: str, region: str) -> None:
+        for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn):
+            for sub in page["Subscriptions"]:
+                key = f"{topic_arn} {sub['Protocol']} {sub['Endpoint']}"
+                name = f"{sub['Protocol']}:{sub['Endpoint']} on {topic}"
+                self.add("aws_sns_topic_subscription", key, name, region, ("subscriptions of a stack topic",))
 
-def _budgets(target: Target, account: str) -> Iterator[tuple[CloudResource, dict[str, str]]]:
-    """Budgets are global (one endpoint for every region), so they are listed once."""
-    budgets = target.client("budgets")
-    for page in budgets.get_paginator("describe_budgets").paginate(AccountId=account):
-        for budget in page.get("Budgets", []):
-            arn = f"arn:aws:budgets::{account}:budget/{budget['BudgetName']}"
-            tags = _tags_from_list(budgets.list_tags_for_resource(ResourceARN=arn).get("ResourceTags", []))
-            yield CloudResource("aws_budgets_budget", budget["BudgetName"], arn), tags
+    # -- Athena -----------------------------------------------------------------------------------
 
+    def athena(self, region: str) -> None:
+        athena = self.target.client("athena", region=region)
+        kwargs: dict[str, str] = {}
+        while True:  # botocore has no paginator for ListWorkGroups
+            page = athena.list_work_groups(**kwargs)
+            for wg in page["WorkGroups"]:
+                name = wg["Name"]
+                arn = f"arn:{self.inv.partition}:athena:{region}:{self.inv.account}:workgroup/{name}"
+                tags = self.tags(f"workgroup {name}", region, _athena_tags, athena, arn)
+                self.add("aws_athena_workgroup", arn, name, region, self.found_by(name, tags))
+            if not page.get("NextToken"):
+                return
+            kwargs = {"NextToken": page["NextToken"]}
 
-def _cloudwatch_alarms(target: Target) -> Iterator[tuple[CloudResource, dict[str, str]]]:
-    for region in _regions(target):
-        cloudwatch = target.client("cloudwatch", region=region)
-        for page in cloudwatch.get_paginator("describe_alarms").paginate(AlarmTypes=["MetricAlarm"]):
-            for alarm in page.get("MetricAlarms", []):
-                arn = alarm["AlarmArn"]
-                tags = _tags_from_list(cloudwatch.list_tags_for_resource(ResourceARN=arn).get("Tags", []))
-                yield CloudResource("aws_cloudwatch_metric_alarm", alarm["AlarmName"], arn), tags
+    # -- Glue -------------------------------------------------------------------------------------
 
+    def glue(self, region: str, stack_dbs_by_region: dict[str, list[str]]) -> None:
+        """Databases and tables; keeps the stack's databases of this region (for Lake Formation)."""
+        glue = self.target.client("glue", region=region)
+        arn_prefix = f"arn:{self.inv.partition}:glue:{region}:{self.inv.account}"
+        stack_dbs = stack_dbs_by_region.setdefault(region, [])
+        for page in glue.get_paginator("get_databases").paginate():
+            for db in page["DatabaseList"]:
+                name = db["Name"]
+                arn = f"{arn_prefix}:database/{name}"
+                tags = self.tags(f"database {name}", region, _tags_via, glue.get_tags, "Tags", {"ResourceArn": arn})
+                ours = self.add("aws_glue_catalog_database", arn, name, region, self.found_by(name, tags)) is not None
+                if ours:
+                    stack_dbs.append(name)
+                self.guarded(
+                    f"glue GetTables of {name}",
+                    region,
+                    self._tables,
+                    glue,
+                    arn_prefix,
+                    name,
+                    ours,
+                    region,
+                )
 
-def _dashboards_named(target: Target, prefix: str) -> Iterator[CloudResource]:
-    """Dashboards whose name starts with the stack's prefix: they carry no tags to search by.
+    def _tables(self, glue: Any, arn_prefix: str, database: str, stack_database: bool, region: str) -> None:
+        """Every table of a stack database; elsewhere only tables tagged for the stack."""
+        for page in glue.get_paginator("get_tables").paginate(DatabaseName=database):
+            for table in page["TableList"]:
+                name = f"{database}.{table['Name']}"
+                arn = f"{arn_prefix}:table/{database}/{table['Name']}"
+                if stack_database:
+                    how: tuple[str, ...] = (DATABASE_CONTENTS,)
+                else:
+                    tags = self.tags(f"table {name}", region, _tags_via, glue.get_tags, "Tags", {"ResourceArn": arn})
+                    how = (TAG,) if tags and tags.get(STACK_TAG) == self.inv.stack_id else ()
+                self.add("aws_glue_catalog_table", arn, name, region, how)
 
-    Dashboards are account-global on AWS; the emulator keeps them per region, so the
-    regions the root deploys to are all asked.
-    """
-    seen: set[str] = set()
-    for region in _regions(target):
-        cloudwatch = target.client("cloudwatch", region=region)
-        for page in cloudwatch.get_paginator("list_dashboards").paginate(DashboardNamePrefix=prefix):
+    # -- Budgets ----------------------------------------------------------------------------------
+
+    def budgets(self) -> None:
+        """Budgets are global (one endpoint for every region), so they are listed once."""
+        budgets = self.target.client("budgets")
+        account = self.inv.account
+        for page in budgets.get_paginator("describe_budgets").paginate(AccountId=account):
+            for budget in page.get("Budgets", []):
+                name = budget["BudgetName"]
+                arn = f"arn:{self.inv.partition}:budgets::{account}:budget/{name}"
+                tags = self.tags(
+                    f"budget {name}",
+                    GLOBAL,
+                    _tags_via,
+                    budgets.list_tags_for_resource,
+                    "ResourceTags",
+                    {"ResourceARN": arn},
+                )
+                self.add("aws_budgets_budget", name, name, GLOBAL, self.found_by(name, tags))
+
+    # -- CloudWatch -------------------------------------------------------------------------------
+
+    def cloudwatch(self, region: str) -> None:
+        cloudwatch = self.target.client("cloudwatch", region=region)
+        kinds = {"MetricAlarms": "aws_cloudwatch_metric_alarm", "CompositeAlarms": "aws_cloudwatch_composite_alarm"}
+        for page in cloudwatch.get_paginator("describe_alarms").paginate(AlarmTypes=["MetricAlarm", "CompositeAlarm"]):
+            for field_name, kind in kinds.items():
+                for alarm in page.get(field_name, []):
+                    arn, name = alarm["AlarmArn"], alarm["AlarmName"]
+                    tags = self.tags(
+                        f"alarm {name}",
+                        region,
+                        _tags_via,
+                        cloudwatch.list_tags_for_resource,
+                        "Tags",
+                        {"ResourceARN": arn},
+                    )
+                    self.add(kind, arn, name, region, self.found_by(name, tags))
+
+    def dashboards(self, region: str, seen: set[str]) -> None:
+        """Dashboards carry no tags: name prefix only. Account-global on AWS; the emulator keeps them
+        per region, so every region the root deploys to is asked."""
+        cloudwatch = self.target.client("cloudwatch", region=region)
+        for page in cloudwatch.get_paginator("list_dashboards").paginate():
             for entry in page.get("DashboardEntries", []):
-                if entry["DashboardName"] not in seen:
-                    seen.add(entry["DashboardName"])
-                    yield CloudResource("aws_cloudwatch_dashboard", entry["DashboardName"], entry["DashboardArn"])
+                name = entry["DashboardName"]
+                if name not in seen and self.add(
+                    "aws_cloudwatch_dashboard", name, name, GLOBAL, self.found_by(name, None)
+                ):
+                    seen.add(name)
+
+    # -- Lake Formation ---------------------------------------------------------------------------
+
+    def lake_settings(self) -> None:
+        settings = self.target.client("lakeformation").get_data_lake_settings()["DataLakeSettings"]
+        self.inv.lake_settings = LakeSettings(
+            admins=sorted(a["DataLakePrincipalIdentifier"] for a in settings.get("DataLakeAdmins", [])),
+            create_database_default_permissions=list(settings.get("CreateDatabaseDefaultPermissions", [])),
+            create_table_default_permissions=list(settings.get("CreateTableDefaultPermissions", [])),
+        )
+
+    def lake_formation(self, region: str, stack_dbs: list[str]) -> None:
+        """Grants on the stack's databases, tables, filters and buckets, or to a stack principal;
+        data cells filters on stack tables; registered locations of stack buckets."""
+        lf = self.target.client("lakeformation", region=region)
+        dbs = {d.lower() for d in stack_dbs}
+        principals = {
+            f"arn:{self.inv.partition}:iam::{self.inv.account}:{kind.removeprefix('aws_iam_')}/{r.name}"
+            for kind in ("aws_iam_role", "aws_iam_user")
+            for r in self.inv.of_kind(kind)
+        }
+        buckets = {f"arn:{self.inv.partition}:s3:::{r.name}" for r in self.inv.of_kind("aws_s3_bucket")}
+
+        def grants() -> None:
+            for entry in _pages(lf.list_permissions, "PrincipalResourcePermissions"):
+                resource = entry["Resource"]
+                database = resource_database(resource)
+                location = resource.get("DataLocation", {}).get("ResourceArn")
+                principal = entry["Principal"]["DataLakePrincipalIdentifier"]
+                if (database or "").lower() in dbs or location in buckets or principal in principals:
+                    self.inv.grants.extend(grants_from_listing(entry, region))
+
+        def filters() -> None:
+            for page in lf.get_paginator("list_data_cells_filter").paginate():
+                for f in page.get("DataCellsFilters", []):
+                    if f["DatabaseName"].lower() in dbs:
+                        name = f"{f['DatabaseName']}.{f['TableName']}.{f['Name']}"
+                        self.add("aws_lakeformation_data_cells_filter", name, name, region, (LF_LISTING,))
+
+        def locations() -> None:
+            for info in _pages(lf.list_resources, "ResourceInfoList"):
+                arn = info["ResourceArn"]
+                bucket = arn.split(":::", 1)[-1].split("/", 1)[0]
+                if arn in buckets or self.named_like_stack(bucket):
+                    self.add("aws_lakeformation_resource", arn, arn, region, (LF_LISTING,))
+
+        self.guarded("lakeformation ListPermissions", region, grants)
+        self.guarded("lakeformation ListDataCellsFilter", region, filters)
+        self.guarded("lakeformation ListResources", region, locations)
+
+    # -- all --------------------------------------------------------------------------------------
+
+    def run(self) -> Inventory:
+        inv = self.inv
+        try:
+            ident = self.target.client("sts").get_caller_identity()
+        except _READ_ERRORS as err:
+            self.unreadable("sts GetCallerIdentity", self.target.region, err)
+            return inv
+        inv.account, inv.partition = ident["Account"], ident["Arn"].split(":")[1]
+        self.guarded("s3 ListBuckets", GLOBAL, self.s3_buckets)
+        self.guarded("iam ListRoles/ListUsers/ListPolicies", GLOBAL, self.iam)
+        self.guarded("budgets DescribeBudgets", GLOBAL, self.budgets)
+        seen_dashboards: set[str] = set()
+        stack_dbs: dict[str, list[str]] = {}
+        for region in inv.regions:
+            self.guarded("sns ListTopics", region, self.sns, region)
+            self.guarded("athena ListWorkGroups", region, self.athena, region)
+            self.guarded("cloudwatch DescribeAlarms", region, self.cloudwatch, region)
+            self.guarded("cloudwatch ListDashboards", region, self.dashboards, region, seen_dashboards)
+            self.guarded("glue GetDatabases", region, self.glue, region, stack_dbs)
+        # After IAM, S3 and Glue: the grants are selected by the stack's principals, buckets and databases.
+        self.guarded("lakeformation GetDataLakeSettings", self.target.region, self.lake_settings)
+        for region in inv.regions:
+            self.lake_formation(region, stack_dbs.get(region, []))
+        inv.resources.sort()
+        inv.grants.sort()
+        return inv
 
 
-def _athena_workgroups(target: Target, account: str) -> Iterator[tuple[CloudResource, dict[str, str]]]:
-    athena = target.client("athena")
+def _pages(operation: Callable[..., dict[str, Any]], key: str) -> Iterator[dict[str, Any]]:
+    """Items of a NextToken-paged operation botocore has no paginator for."""
     kwargs: dict[str, str] = {}
-    while True:  # botocore has no paginator for ListWorkGroups
-        page = athena.list_work_groups(**kwargs)
-        for wg in page["WorkGroups"]:
-            arn = f"arn:aws:athena:{target.region}:{account}:workgroup/{wg['Name']}"
-            tags = _tags_from_list(athena.list_tags_for_resource(ResourceARN=arn).get("Tags", []))
-            yield CloudResource("aws_athena_workgroup", wg["Name"], arn), tags
+    while True:
+        page = operation(**kwargs)
+        yield from page.get(key, [])
         if not page.get("NextToken"):
             return
         kwargs = {"NextToken": page["NextToken"]}
 
 
-def tagged_resources(target: Target, stack_id: str, project: str = DEFAULT_PROJECT) -> list[CloudResource]:
-    """Every resource of the covered kinds whose ``stack_id`` tag equals this stack's id.
-
-    Plus the dashboards named ``<project>-<stack_id>-...`` (untaggable, see the module doc).
-    """
-    account = target.client("sts").get_caller_identity()["Account"]
-    listers: list[Callable[[], Iterator[tuple[CloudResource, dict[str, str]]]]] = [
-        lambda: _s3_buckets(target),
-        lambda: _glue(target, account),
-        lambda: _iam_roles(target),
-        lambda: _sns_topics(target),
-        lambda: _athena_workgroups(target, account),
-        lambda: _budgets(target, account),
-        lambda: _cloudwatch_alarms(target),
-    ]
-    found = [res for lister in listers for res, tags in lister() if tags.get(STACK_TAG) == stack_id]
-    found.extend(_dashboards_named(target, f"{project}-{stack_id}-"))
-    return sorted(found)
-
-
-#: Which state attribute names a resource the way the account listing above does.
-_STATE_NAME: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
-    "aws_s3_bucket": lambda v: v["bucket"],
-    "aws_glue_catalog_database": lambda v: v["name"],
-    "aws_glue_catalog_table": lambda v: f"{v['database_name']}.{v['name']}",
-    "aws_iam_role": lambda v: v["name"],
-    "aws_sns_topic": lambda v: v["name"],
-    "aws_athena_workgroup": lambda v: v["name"],
-    "aws_budgets_budget": lambda v: v["name"],
-    "aws_cloudwatch_metric_alarm": lambda v: v["alarm_name"],
-    "aws_cloudwatch_dashboard": lambda v: v["dashboard_name"],
-}
-
-COVERED_KINDS = tuple(_STATE_NAME)
-
-
-def managed_resources(state_resources: list[dict[str, Any]]) -> set[tuple[str, str]]:
-    """(kind, name) of every covered resource in Terraform state."""
-    managed = set()
-    for res in state_resources:
-        namer = _STATE_NAME.get(res.get("type", ""))
-        if namer is not None:
-            managed.add((res["type"], namer(res.get("values", {}))))
-    return managed
+def stack_inventory(target: Target, stack_id: str, project: str = DEFAULT_PROJECT) -> Inventory:
+    """Everything of the stack in the account, found by tag, name prefix and contents (module doc)."""
+    return _Search(target, stack_id, project).run()

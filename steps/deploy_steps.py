@@ -8,13 +8,12 @@ import pytest
 from pytest_bdd import given, then, when
 
 from lakehouse.checks.deploy_time import check_deploy_time, untimed_resources
-from lakehouse.checks.iac import judge_iac
+from lakehouse.checks.iac import check_iac_coverage
 from lakehouse.config import RunOptions
 from lakehouse.evidence import ArtifactStore, CheckEvidence
-from lakehouse.inventory import tagged_resources
 from lakehouse.outcome import Outcome
 from lakehouse.stack import Deployment, Stack
-from lakehouse.terraform import PlanResult, state_resources
+from lakehouse.terraform import PlanResult
 from steps.outcomes import conclude
 
 
@@ -75,19 +74,18 @@ def plan_again(stack: Stack) -> PlanResult:
     return stack.plan()
 
 
-@when("the account is searched for resources tagged with the stack id", target_fixture="iac")
+@when("the account is searched for the stack's resources by tag, name and contents", target_fixture="iac")
 def search_account(stack: Stack, plan: PlanResult, evidence: CheckEvidence, artifacts: ArtifactStore) -> Outcome:
-    tagged = tagged_resources(stack.target, stack.stack_id)
-    outcome = judge_iac(plan, state_resources(stack.state()), [(r.kind, r.name) for r in tagged], stack.stack_id)
+    outcome = check_iac_coverage(stack, plan)
     _attach(evidence, artifacts, stack, "iac", outcome.details, "plan")
     return outcome
 
 
 @then("the plan shows no change")
 def plan_is_empty(iac: Outcome, evidence: CheckEvidence) -> None:
-    conclude(iac, evidence, iac.details["problems"]["plan"])
+    conclude(iac, evidence, iac.details.get("problems", {}).get("plan"))
 
 
-@then("every tagged resource is managed by Terraform")
-def all_tagged_managed(iac: Outcome, evidence: CheckEvidence) -> None:
+@then("everything found for the stack is managed by Terraform")
+def all_found_managed(iac: Outcome, evidence: CheckEvidence) -> None:
     conclude(iac, evidence)

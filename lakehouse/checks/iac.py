@@ -1,46 +1,252 @@
-"""Exit check 5: 100 % IaC. Nothing drifted, nothing tagged for the stack lives outside Terraform."""
+"""Exit check 5: 100 % IaC. Nothing drifted, and nothing of the stack lives outside Terraform.
+
+Two halves: ``terraform plan -detailed-exitcode`` must be empty (drift of what Terraform
+manages), and everything the account holds for the stack (``lakehouse.inventory``: found by
+the ``stack_id`` tag, by the stack's name prefix, hanging off a stack role, user or topic,
+inside a stack database, or listed by Lake Formation) must be in Terraform state.
+
+What is expected without being in state:
+
+- **The pipeline's tables.** The pipeline creates its tables in the stack's Glue databases
+  (Terraform creates only Gold ``users``, which a grant must name). They are exactly the
+  targets of the ``CREATE TABLE`` / ``CREATE TABLE AS`` / ``CREATE VIEW`` statements of
+  ``pipeline/sql/*.sql``, rendered for this stack's database names (``<project>_<stack>_<layer>``)
+  and parsed with sqlglot (``lakehouse.lineage.sqlio``). Landing creates no tables (it only
+  uploads files). Any other table in a stack database is unmanaged.
+- **Creators' grants.** Lake Formation gives whoever creates a database or table all
+  permissions on it. A grant to a data lake admin the root names (its
+  ``aws_lakeformation_data_lake_settings``) on a stack database or on a table that is
+  expected (in state or the pipeline's), or to a principal the root grants ``CREATE_TABLE``
+  on a database, on one of the pipeline's tables in that database, is such a grant.
+
+Every other Lake Formation grant on the stack's databases, tables, filters or buckets, or to a
+stack principal, must be one of the root's ``aws_lakeformation_permissions`` (compared one
+permission at a time: principal, resource, permission). Data lake admins and default
+permissions for new databases/tables beyond what the root's settings say are unmanaged too.
+
+A listing that failed makes the check ``error`` (naming it) unless something unmanaged was
+found anyway, which fails the check whatever the rest would have shown.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
-from lakehouse.inventory import COVERED_KINDS, managed_resources, tagged_resources
+from lakehouse.inventory import (
+    DEFAULT_PROJECT,
+    LF_LISTING,
+    CloudResource,
+    Inventory,
+    name_prefixes,
+    stack_inventory,
+)
+from lakehouse.lf_grants import (
+    LfGrant,
+    default_permissions_from_settings,
+    default_permissions_from_state,
+    grants_from_state,
+)
+from lakehouse.lineage.sqlio import SqlLineageError, statement_io
 from lakehouse.outcome import Outcome
+from lakehouse.pipeline.runner import SQL_DIR, TABLES
+from lakehouse.pipeline.sqlfiles import SqlFileError, load
 from lakehouse.stack import Stack
 from lakehouse.terraform import PlanResult, state_resources
 
+#: How a state entry names what the inventory lists (``CloudResource.key``), by Terraform type.
+STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
+    "aws_s3_bucket": lambda v: v["bucket"],
+    "aws_iam_role": lambda v: v["name"],
+    "aws_iam_user": lambda v: v["name"],
+    "aws_iam_policy": lambda v: v["arn"],
+    "aws_iam_role_policy_attachment": lambda v: f"{v['role']}/{v['policy_arn']}",
+    "aws_iam_role_policy": lambda v: f"{v['role']}:{v['name']}",
+    "aws_iam_user_policy_attachment": lambda v: f"{v['user']}/{v['policy_arn']}",
+    "aws_iam_user_policy": lambda v: f"{v['user']}:{v['name']}",
+    "aws_sns_topic": lambda v: v["arn"],
+    "aws_sns_topic_subscription": lambda v: f"{v['topic_arn']} {v['protocol']} {v['endpoint']}",
+    "aws_athena_workgroup": lambda v: v["arn"],
+    "aws_glue_catalog_database": lambda v: v["arn"],
+    "aws_glue_catalog_table": lambda v: v["arn"],
+    "aws_budgets_budget": lambda v: v["name"],
+    "aws_cloudwatch_metric_alarm": lambda v: v["arn"],
+    "aws_cloudwatch_composite_alarm": lambda v: v["arn"],
+    "aws_cloudwatch_dashboard": lambda v: v["dashboard_name"],
+    "aws_lakeformation_data_cells_filter": lambda v: "{database_name}.{table_name}.{name}".format(**v["table_data"][0]),
+    "aws_lakeformation_resource": lambda v: v["arn"],
+}
 
-def check_iac_coverage(stack: Stack) -> Outcome:
-    """Run ``terraform plan -detailed-exitcode`` and compare tagged resources with the state."""
-    plan = stack.plan()
-    resources = state_resources(stack.state())
-    tagged = tagged_resources(stack.target, stack.stack_id)
-    return judge_iac(plan, resources, [(r.kind, r.name) for r in tagged], stack.stack_id)
+COVERED_KINDS = (*STATE_KEY, "aws_lakeformation_permissions", "aws_lakeformation_data_lake_settings")
+
+_PERMISSIONS = "aws_lakeformation_permissions"
+_SETTINGS = "aws_lakeformation_data_lake_settings"
+
+
+class PipelineTablesError(RuntimeError):
+    """The pipeline's SQL could not be read, so its tables cannot be told from strays."""
+
+
+def pipeline_tables(
+    stack_id: str, account: str, region: str, project: str = DEFAULT_PROJECT, sql_dir: Path = SQL_DIR
+) -> set[str]:
+    """``db.table`` (lower case) of every table the pipeline's SQL creates, for this stack's names."""
+    prefix, glue_prefix = name_prefixes(stack_id, project)
+    values = {}
+    for layer in TABLES:
+        values[f"{layer}_db"] = f"{glue_prefix}_{layer}"
+        values[f"{layer}_bucket"] = f"{prefix}-{layer}-{account}"
+    try:
+        statements = load(sql_dir, values)
+    except (SqlFileError, OSError) as err:
+        raise PipelineTablesError(f"cannot read the pipeline's SQL: {err}") from None
+    tables = set()
+    for stmt in statements:
+        try:
+            io = statement_io(stmt.sql, region)
+        except SqlLineageError as err:
+            raise PipelineTablesError(f"{stmt.where}: {err}") from None
+        if io.kind == "CREATE":
+            tables |= {out.name.split(".", 1)[1].lower() for out in io.outputs}
+    return tables
+
+
+def _state_of(state: list[dict[str, Any]], kind: str) -> list[Mapping[str, Any]]:
+    return [r.get("values", {}) for r in state if r.get("type") == kind]
+
+
+def managed_keys(state: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(kind, key) of every covered resource in Terraform state."""
+    managed = set()
+    for res in state:
+        keyer = STATE_KEY.get(res.get("type", ""))
+        if keyer is not None:
+            managed.add((res["type"], keyer(res.get("values", {}))))
+    return managed
+
+
+def _creator_grants(
+    state: list[dict[str, Any]],
+    inventory: Inventory,
+    expected_tables: set[str],
+    state_grants: set[tuple[str, str, str]],
+) -> Callable[[LfGrant], bool]:
+    """Whether a grant is a creator's implicit grant (module doc)."""
+    admins = {a for s in _state_of(state, _SETTINGS) for a in s.get("admins") or []}
+    stack_dbs = {r.name.lower() for r in inventory.of_kind("aws_glue_catalog_database")}
+    creators: dict[str, set[str]] = defaultdict(set)  # database -> principals granted CREATE_TABLE on it
+    for principal, resource, permission in state_grants:
+        if permission in ("CREATE_TABLE", "ALL") and resource.startswith("database "):
+            creators[resource.removeprefix("database ").lower()].add(principal)
+    in_state = {f"{v['database_name']}.{v['name']}".lower() for v in _state_of(state, "aws_glue_catalog_table")}
+
+    def is_creators(grant: LfGrant) -> bool:
+        kind, _, what = grant.resource.partition(" ")
+        what = what.lower()
+        if kind == "database":
+            return what in stack_dbs and grant.principal in admins
+        if kind != "table":
+            return False
+        database = what.split(".", 1)[0]
+        if grant.principal in admins and (what in expected_tables or what in in_state):
+            return True
+        return what in expected_tables and grant.principal in creators.get(database, set())
+
+    return is_creators
+
+
+def unmanaged_grants(
+    state: list[dict[str, Any]], inventory: Inventory, expected_tables: set[str]
+) -> list[tuple[str, str, str, list[str]]]:
+    """(principal, resource, region, permissions) of every grant Lake Formation holds that the root does not."""
+    state_grants = {g.comparable for v in _state_of(state, _PERMISSIONS) for g in grants_from_state(v)}
+    is_creators = _creator_grants(state, inventory, expected_tables, state_grants)
+    stray: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    for grant in inventory.grants:
+        if grant.comparable not in state_grants and not is_creators(grant):
+            stray[(grant.principal, grant.resource, grant.region)].append(grant.permission)
+    return [(p, r, region, sorted(perms)) for (p, r, region), perms in sorted(stray.items())]
+
+
+def unmanaged_settings(state: list[dict[str, Any]], inventory: Inventory) -> list[str]:
+    """Data lake admins and default permissions Lake Formation has that the root's settings do not give."""
+    read = inventory.lake_settings
+    settings = _state_of(state, _SETTINGS)
+    if read is None or not settings:
+        return []
+    want = settings[0]
+    out = [f"data lake admin {a}" for a in sorted(set(read.admins) - set(want.get("admins") or []))]
+    for label, api, tf in (
+        ("new databases", read.create_database_default_permissions, want.get("create_database_default_permissions")),
+        ("new tables", read.create_table_default_permissions, want.get("create_table_default_permissions")),
+    ):
+        extra = default_permissions_from_settings(api) - default_permissions_from_state(tf or [])
+        out += [f"default permission for {label}: {e}" for e in sorted(extra)]
+    return out
+
+
+def _describe(res: CloudResource) -> str:
+    return f"{res.kind} {res.name} ({res.region}, found by {' + '.join(res.found_by)})"
 
 
 def judge_iac(
-    plan: PlanResult,
-    state: list[dict[str, Any]],
-    tagged: list[tuple[str, str]],
-    stack_id: str,
+    plan: PlanResult, state: list[dict[str, Any]], inventory: Inventory, expected_tables: set[str]
 ) -> Outcome:
-    """The verdict from already-collected facts (kept separate so it can be tested on its own)."""
-    managed = managed_resources(state)
-    unmanaged = sorted(set(tagged) - managed)
+    """The verdict from already-collected facts: the plan, the state, what the account holds.
+
+    ``expected_tables``: the pipeline's own tables (``pipeline_tables``), ``db.table`` lower case.
+    """
+    managed = managed_keys(state)
+    unmanaged: list[CloudResource] = []
+    pipeline_made: list[str] = []
+    for res in inventory.resources:
+        if (res.kind, res.key) in managed:
+            continue
+        if res.kind == "aws_glue_catalog_table" and res.name.lower() in expected_tables:
+            pipeline_made.append(res.name)
+            continue
+        unmanaged.append(res)
+    grants = unmanaged_grants(state, inventory, expected_tables)
+    settings = unmanaged_settings(state, inventory)
+    found = [r.to_dict() for r in unmanaged]
+    found += [
+        {"kind": _PERMISSIONS, "name": f"{p} on {r}: {', '.join(perms)}", "region": region, "found_by": [LF_LISTING]}
+        for p, r, region, perms in grants
+    ]
+    found += [
+        {
+            "kind": _SETTINGS,
+            "name": s,
+            "region": inventory.regions[0] if inventory.regions else "",
+            "found_by": [LF_LISTING],
+        }
+        for s in settings
+    ]
+    labels = sorted(f"{f['kind']} {f['name']}" for f in found)
+
     # Only planned changes count. Refresh "drift" without a planned change is attribute noise
     # (e.g. null vs. empty map); it is kept in the details for the curious.
     changes = [{"address": c.address, "action": c.action} for c in plan.planned]
-    details = {
+    details: dict[str, Any] = {
         "plan_exit_code": plan.exit_code,
         "plan_changes": changes,
         "refresh_drift": sorted({c.address for c in plan.changes if c.drift}),
         "state_resource_count": len(state),
-        "tagged_in_account": [f"{k} {n}" for k, n in sorted(tagged)],
-        "unmanaged": [f"{k} {n}" for k, n in unmanaged],
+        "unmanaged": labels,
+        "unmanaged_found": sorted(found, key=lambda f: (f["kind"], f["name"])),
+        "stack_resources_found": [r.to_dict() for r in inventory.resources],
+        "lake_formation_grants_read": len(inventory.grants),
+        "pipeline_tables_found": sorted(pipeline_made),
+        "pipeline_tables_expected": sorted(expected_tables),
+        "unreadable": list(inventory.unreadable),
         "covered_kinds": list(COVERED_KINDS),
-        "tag": f"stack_id={stack_id}",
+        "searched_by": f"tag stack_id={inventory.stack_id}, name prefix {inventory.name_prefix} / "
+        f"{inventory.glue_prefix}, contents of stack databases, Lake Formation listings",
+        "regions": list(inventory.regions),
     }
-    measured = {"plan_changes": len(changes), "unmanaged_resources": len(unmanaged)}
+    measured = {"plan_changes": len(changes), "unmanaged_resources": len(found)}
     threshold = {"plan_changes": 0, "unmanaged_resources": 0}
     plan_problems: list[str] = []
     unmanaged_problems: list[str] = []
@@ -49,11 +255,33 @@ def judge_iac(
         changed = sorted({c["address"] for c in changes})
         listed = ", ".join(changed) or "(plan reported changes without details)"
         plan_problems.append(f"terraform plan is not empty ({len(changed)} resource(s) to change: {listed})")
-    if unmanaged:
-        stray = ", ".join(f"{k} {n}" for k, n in unmanaged)
+    if found:
+        texts = [_describe(r) for r in sorted(unmanaged)]
+        texts += [
+            f"{_PERMISSIONS} {p} on {r}: {', '.join(perms)} ({region}, found by {LF_LISTING})"
+            for p, r, region, perms in grants
+        ]
+        texts += [f"{_SETTINGS} {s} (found by {LF_LISTING})" for s in settings]
         unmanaged_problems.append(
-            f"{len(unmanaged)} resource(s) tagged stack_id={stack_id} are not in Terraform state: {stray}"
+            f"{len(found)} thing(s) of stack {inventory.stack_id} are not in Terraform state: {'; '.join(texts)}"
         )
     details["problems"] = {"plan": plan_problems, "unmanaged": unmanaged_problems}
     reasons = plan_problems + unmanaged_problems
+    if inventory.unreadable:
+        unread = f"could not read {len(inventory.unreadable)} listing(s): {'; '.join(inventory.unreadable)}"
+        if not reasons:
+            return Outcome.error(unread, threshold, details, measured)
+        reasons.append(unread)
     return Outcome.judged(not reasons, measured, threshold, "; ".join(reasons) or None, details)
+
+
+def check_iac_coverage(stack: Stack, plan: PlanResult | None = None) -> Outcome:
+    """Plan (unless given), list the stack's resources in the account, judge them against the state."""
+    plan = plan if plan is not None else stack.plan()
+    state = state_resources(stack.state())
+    inventory = stack_inventory(stack.target, stack.stack_id)
+    try:
+        expected = pipeline_tables(stack.stack_id, inventory.account, stack.target.region)
+    except PipelineTablesError as err:
+        return Outcome.error(f"cannot tell the pipeline's tables from strays: {err}")
+    return judge_iac(plan, state, inventory, expected)

@@ -1,4 +1,4 @@
-"""Exit checks 1 and 5 against a real deployed stack, healthy and broken.
+"""Exit checks 1 and 5 against a real deployed stack, healthy and broken (one stray of each kind check 5 searches).
 
 Everything here runs on one xdist worker (group "stack") because the tests share
 one deployment; each test that breaks it puts it right again.
@@ -7,6 +7,7 @@ one deployment; each test that breaks it puts it right again.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any, cast
 
 import boto3
 import pytest
@@ -15,6 +16,8 @@ from lakehouse.checks.iac import check_iac_coverage
 from lakehouse.cli import main as cli_main
 from lakehouse.criteria import catalogue
 from lakehouse.emulator.process import pid_alive
+from lakehouse.outcome import Status
+from lakehouse.pipeline.runner import DATA_DIR, run_pipeline
 from lakehouse.stack import Deployment
 from tests.integration.conftest import ROOT, UpStack, run_features
 
@@ -76,7 +79,7 @@ def test_out_of_band_bucket_with_the_stack_tag_fails_check_5(deployed: Deploymen
     try:
         run = run_features(tmp_path, "--deployed", "--stack-id", stack.stack_id)
         entry = run.check("EXIT-5")
-        assert entry["status"] == "failed"
+        assert entry["status"] == "failed", entry.get("reason")
         assert f"aws_s3_bucket {stray}" in entry["reason"]
         assert entry["details"]["unmanaged"] == [f"aws_s3_bucket {stray}"]
     finally:
@@ -113,6 +116,106 @@ def test_tag_changed_outside_terraform_fails_check_5(deployed: Deployment) -> No
     finally:
         s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": original})
     assert check_iac_coverage(stack).passed
+
+
+def test_stack_after_the_pipeline_passes_check_5(deployed: Deployment) -> None:
+    """The pipeline's own tables in the stack's databases are expected, not strays."""
+    result = run_pipeline(deployed.stack.target, deployed.record.outputs, data_dir=DATA_DIR)
+    assert result.ok, result.error
+    outcome = check_iac_coverage(deployed.stack)
+    assert outcome.passed, outcome.reason
+    gold = deployed.record.outputs["glue_database_names"]["gold"]
+    assert f"{gold}.daily_revenue" in outcome.details["pipeline_tables_found"]
+    kinds = {f["kind"] for f in outcome.details["stack_resources_found"]}
+    assert {"aws_s3_bucket", "aws_iam_role", "aws_iam_role_policy", "aws_sns_topic", "aws_glue_catalog_table"} <= kinds
+    assert outcome.details["lake_formation_grants_read"] > 0
+
+
+def _caught(deployed: Deployment, culprit: str) -> dict[str, Any]:
+    """Check 5 on the broken stack: failed, the culprit named in the reason; the entry found."""
+    outcome = check_iac_coverage(deployed.stack)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert culprit in str(outcome.reason)
+    assert outcome.details["problems"]["plan"] == []
+    (found,) = outcome.details["unmanaged_found"]
+    return cast(dict[str, Any], found)
+
+
+def test_untagged_bucket_named_like_the_stack_fails_check_5(deployed: Deployment) -> None:
+    stack = deployed.stack
+    s3 = stack.target.client("s3")
+    name = f"lakehouse-{stack.stack_id}-scratch"
+    s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": stack.target.region})
+    try:
+        found = _caught(deployed, f"aws_s3_bucket {name} ({stack.target.region}, found by name prefix)")
+        assert found == {
+            "kind": "aws_s3_bucket",
+            "name": name,
+            "region": stack.target.region,
+            "found_by": ["name prefix"],
+        }
+    finally:
+        s3.delete_bucket(Bucket=name)
+
+
+def test_untagged_role_named_like_the_stack_fails_check_5(deployed: Deployment) -> None:
+    iam = deployed.stack.target.client("iam")
+    name = f"lakehouse-{deployed.stack.stack_id}-console"
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument="{}")
+    try:
+        found = _caught(deployed, f"aws_iam_role {name} (global, found by name prefix)")
+        assert found["kind"] == "aws_iam_role"
+    finally:
+        iam.delete_role(RoleName=name)
+
+
+def test_extra_lake_formation_grant_on_a_stack_database_fails_check_5(deployed: Deployment) -> None:
+    stack = deployed.stack
+    lf = stack.target.client("lakeformation")
+    account = stack.target.client("sts").get_caller_identity()["Account"]
+    outsider = f"arn:aws:iam::{account}:role/outsider"
+    silver = deployed.record.outputs["glue_database_names"]["silver"]
+    grant = {
+        "Principal": {"DataLakePrincipalIdentifier": outsider},
+        "Resource": {"Database": {"Name": silver}},
+        "Permissions": ["DESCRIBE", "CREATE_TABLE"],
+    }
+    lf.grant_permissions(**grant)
+    try:
+        found = _caught(
+            deployed, f"aws_lakeformation_permissions {outsider} on database {silver}: CREATE_TABLE, DESCRIBE"
+        )
+        assert found["found_by"] == ["LF listing"]
+    finally:
+        lf.revoke_permissions(**grant)
+
+
+def test_stray_table_in_the_gold_database_fails_check_5(deployed: Deployment) -> None:
+    glue = deployed.stack.target.client("glue")
+    gold = deployed.record.outputs["glue_database_names"]["gold"]
+    glue.create_table(DatabaseName=gold, TableInput={"Name": "made_by_hand", "TableType": "EXTERNAL_TABLE"})
+    try:
+        found = _caught(deployed, f"aws_glue_catalog_table {gold}.made_by_hand")
+        assert found["found_by"] == ["database contents"]
+    finally:
+        glue.delete_table(DatabaseName=gold, Name="made_by_hand")
+
+
+def test_subscription_added_to_the_alerts_topic_fails_check_5(deployed: Deployment) -> None:
+    stack = deployed.stack
+    sns = stack.target.client("sns")
+    topic = deployed.record.outputs["alerts_topic_arn"]
+    sub = sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="someone@example.com", ReturnSubscriptionArn=True)
+    try:
+        found = _caught(deployed, f"aws_sns_topic_subscription email:someone@example.com on {topic.rsplit(':', 1)[-1]}")
+        assert found["found_by"] == ["subscriptions of a stack topic"]
+    finally:
+        sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"])
+
+
+def test_check_5_passes_again_after_the_repairs(deployed: Deployment) -> None:
+    outcome = check_iac_coverage(deployed.stack)
+    assert outcome.passed, outcome.reason
 
 
 def test_make_destroy_leaves_nothing_running(deployed: Deployment) -> None:

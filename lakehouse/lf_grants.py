@@ -1,0 +1,152 @@
+"""Lake Formation grants in one comparable shape, from ListPermissions and from Terraform state.
+
+Exit check 5 asks whether every grant Lake Formation holds on the stack's databases, tables,
+filters and locations is one the root grants. The two sides speak differently: the API says
+``{"TableWithColumns": {"DatabaseName": ..., "ColumnWildcard": {"ExcludedColumnNames": [...]}}}``,
+an ``aws_lakeformation_permissions`` resource says ``table_with_columns { wildcard = true,
+excluded_column_names = [...] }``. Both become ``LfGrant``s (one permission each, so a grant
+widened by one permission shows as exactly that permission) with the resource spelt the same way.
+
+Catalog ids are left out: the root grants in its own account only. A column grant on every
+column (a wildcard excluding nothing) is the table grant Lake Formation lists it as.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+#: Lake Formation's name for "every IAM principal" (the defaults a stack must clear).
+IAM_ALLOWED_PRINCIPALS = "IAM_ALLOWED_PRINCIPALS"
+
+
+@dataclass(frozen=True, order=True)
+class LfGrant:
+    """One permission of one principal on one resource (``permission`` ends ``(grantable)`` for grant options)."""
+
+    principal: str
+    resource: str
+    permission: str
+    region: str = ""
+
+    @property
+    def comparable(self) -> tuple[str, str, str]:
+        """What must match a grant in state (the region is where it was found, not part of the grant)."""
+        return (self.principal, self.resource, self.permission)
+
+
+def _table(database: str, name: str | None, wildcard: bool) -> str:
+    return f"table {database}.{'*' if wildcard or not name else name}"
+
+
+def _columns(database: str, name: str, columns: Iterable[str] | None, excluded: Iterable[str] | None) -> str:
+    if columns:
+        return f"columns {database}.{name} ({', '.join(sorted(columns))})"
+    if excluded:
+        return f"columns {database}.{name} (all but {', '.join(sorted(excluded))})"
+    return _table(database, name, False)
+
+
+def _tag_expression(pairs: Iterable[tuple[str, Iterable[str]]]) -> str:
+    return "; ".join(sorted(f"{key}={','.join(sorted(values))}" for key, values in pairs))
+
+
+def describe_resource(resource: Mapping[str, Any]) -> str:
+    """A ListPermissions ``Resource`` as text, e.g. ``columns db.users (all but ssn)``."""
+    if "Catalog" in resource:
+        return "catalog"
+    if "Database" in resource:
+        return f"database {resource['Database']['Name']}"
+    if "Table" in resource:
+        table = resource["Table"]
+        return _table(table["DatabaseName"], table.get("Name"), "TableWildcard" in table)
+    if "TableWithColumns" in resource:
+        cols = resource["TableWithColumns"]
+        excluded = cols.get("ColumnWildcard", {}).get("ExcludedColumnNames") if "ColumnWildcard" in cols else None
+        return _columns(cols["DatabaseName"], cols["Name"], cols.get("ColumnNames"), excluded)
+    if "DataLocation" in resource:
+        return f"data location {resource['DataLocation']['ResourceArn']}"
+    if "DataCellsFilter" in resource:
+        f = resource["DataCellsFilter"]
+        return f"data cells filter {f.get('DatabaseName')}.{f.get('TableName')}.{f.get('Name')}"
+    if "LFTag" in resource:
+        tag = resource["LFTag"]
+        return f"lf-tag {_tag_expression([(tag['TagKey'], tag.get('TagValues', []))])}"
+    if "LFTagPolicy" in resource:
+        policy = resource["LFTagPolicy"]
+        expression = _tag_expression((e["TagKey"], e.get("TagValues", [])) for e in policy.get("Expression", []))
+        return f"lf-tag policy {policy.get('ResourceType', '').lower()} {expression}".rstrip()
+    return f"other {json.dumps(dict(resource), sort_keys=True)}"
+
+
+def resource_database(resource: Mapping[str, Any]) -> str | None:
+    """The Glue database a grant's resource lies in (None for catalog, locations, tags)."""
+    if "Database" in resource:
+        return str(resource["Database"]["Name"])
+    for kind in ("Table", "TableWithColumns", "DataCellsFilter"):
+        if kind in resource:
+            return str(resource[kind]["DatabaseName"])
+    return None
+
+
+def grants_from_listing(entry: Mapping[str, Any], region: str = "") -> list[LfGrant]:
+    """One ``PrincipalResourcePermissions`` entry of ListPermissions as single-permission grants."""
+    principal = entry["Principal"]["DataLakePrincipalIdentifier"]
+    resource = describe_resource(entry["Resource"])
+    perms = [LfGrant(principal, resource, p, region) for p in entry.get("Permissions", [])]
+    grantable = [
+        LfGrant(principal, resource, f"{p} (grantable)", region) for p in entry.get("PermissionsWithGrantOption", [])
+    ]
+    return perms + grantable
+
+
+def _first(values: Mapping[str, Any], block: str) -> Mapping[str, Any] | None:
+    items = values.get(block) or []
+    return items[0] if items else None
+
+
+def _state_resource(values: Mapping[str, Any]) -> str:
+    """The resource of an ``aws_lakeformation_permissions`` state entry, spelt as ``describe_resource`` does."""
+    if values.get("catalog_resource"):
+        return "catalog"
+    if db := _first(values, "database"):
+        return f"database {db['name']}"
+    if table := _first(values, "table"):
+        return _table(table["database_name"], table.get("name"), bool(table.get("wildcard")))
+    if cols := _first(values, "table_with_columns"):
+        return _columns(
+            cols["database_name"], cols["name"], cols.get("column_names"), cols.get("excluded_column_names")
+        )
+    if loc := _first(values, "data_location"):
+        return f"data location {loc['arn']}"
+    if f := _first(values, "data_cells_filter"):
+        return f"data cells filter {f['database_name']}.{f['table_name']}.{f['name']}"
+    if tag := _first(values, "lf_tag"):
+        return f"lf-tag {_tag_expression([(tag['key'], tag.get('values', []))])}"
+    if policy := _first(values, "lf_tag_policy"):
+        expression = _tag_expression((e["key"], e.get("values", [])) for e in policy.get("expression", []))
+        return f"lf-tag policy {str(policy.get('resource_type', '')).lower()} {expression}".rstrip()
+    return "other (unknown resource block in state)"
+
+
+def grants_from_state(values: Mapping[str, Any]) -> list[LfGrant]:
+    """An ``aws_lakeformation_permissions`` resource's values as single-permission grants."""
+    principal = values["principal"]
+    resource = _state_resource(values)
+    perms = [LfGrant(principal, resource, p) for p in values.get("permissions") or []]
+    grantable = [
+        LfGrant(principal, resource, f"{p} (grantable)") for p in values.get("permissions_with_grant_option") or []
+    ]
+    return perms + grantable
+
+
+def default_permissions_from_settings(entries: Iterable[Mapping[str, Any]]) -> set[str]:
+    """``CreateDatabaseDefaultPermissions``-style entries (API) as ``principal: PERMISSION`` texts."""
+    return {f"{e['Principal']['DataLakePrincipalIdentifier']}: {p}" for e in entries for p in e.get("Permissions", [])}
+
+
+def default_permissions_from_state(entries: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The same entries as ``aws_lakeformation_data_lake_settings`` keeps them in state."""
+    return {f"{e['principal']}: {p}" for e in entries for p in e.get("permissions") or []}

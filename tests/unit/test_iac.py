@@ -1,0 +1,374 @@
+"""Exit check 5's judge on collected facts: every kind of stray is named, the pipeline's own tables are not."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lakehouse.checks.iac import PipelineTablesError, judge_iac, pipeline_tables
+from lakehouse.inventory import (
+    DATABASE_CONTENTS,
+    GLOBAL,
+    LF_LISTING,
+    NAME_PREFIX,
+    TAG,
+    CloudResource,
+    Inventory,
+    LakeSettings,
+    name_prefixes,
+)
+from lakehouse.lf_grants import LfGrant, describe_resource, grants_from_listing, grants_from_state
+from lakehouse.outcome import Status
+from lakehouse.terraform import PlannedChange, PlanResult
+
+ACCOUNT = "123456789012"
+REGION = "ap-northeast-1"
+STACK = "lh-1"
+P, G = name_prefixes(STACK)  # lakehouse-lh-1, lakehouse_lh_1
+GOLD = f"{G}_gold"
+ANALYST = f"arn:aws:iam::{ACCOUNT}:role/{P}-analyst"
+PIPELINE = f"arn:aws:iam::{ACCOUNT}:role/{P}-pipeline"
+ADMIN = f"arn:aws:iam::{ACCOUNT}:role/deployer"
+ALERTS = f"arn:aws:sns:{REGION}:{ACCOUNT}:{P}-alerts"
+GLUE_ARN = f"arn:aws:glue:{REGION}:{ACCOUNT}"
+EXPECTED = {f"{GOLD}.daily_revenue", f"{G}_silver.users"}
+
+
+def _res(kind: str, values: dict[str, Any]) -> dict[str, Any]:
+    return {"type": kind, "address": f"{kind}.x", "mode": "managed", "values": values}
+
+
+def _perm(principal: str, permissions: list[str], **block: list[dict[str, Any]]) -> dict[str, Any]:
+    values: dict[str, Any] = {"principal": principal, "permissions": permissions, "catalog_resource": False}
+    for name in ("database", "table", "table_with_columns", "data_location", "data_cells_filter"):
+        values[name] = block.get(name, [])
+    return _res("aws_lakeformation_permissions", values)
+
+
+STATE = [
+    _res("aws_s3_bucket", {"bucket": f"{P}-gold-{ACCOUNT}"}),
+    _res("aws_iam_role", {"name": f"{P}-analyst"}),
+    _res("aws_iam_role_policy", {"role": f"{P}-analyst", "name": "lakehouse-analyst"}),
+    _res("aws_sns_topic", {"arn": ALERTS, "name": f"{P}-alerts"}),
+    _res("aws_glue_catalog_database", {"arn": f"{GLUE_ARN}:database/{GOLD}", "name": GOLD}),
+    _res("aws_glue_catalog_table", {"arn": f"{GLUE_ARN}:table/{GOLD}/users", "name": "users", "database_name": GOLD}),
+    _res("aws_cloudwatch_dashboard", {"dashboard_name": f"{P}-finops"}),
+    _res("aws_lakeformation_data_lake_settings", {"admins": [ADMIN], "create_database_default_permissions": []}),
+    _perm(ANALYST, ["DESCRIBE"], database=[{"catalog_id": "", "name": GOLD}]),
+    _perm(
+        ANALYST,
+        ["SELECT"],
+        table_with_columns=[
+            {
+                "database_name": GOLD,
+                "name": "users",
+                "wildcard": True,
+                "excluded_column_names": ["ssn"],
+                "column_names": None,
+            }
+        ],
+    ),
+    _perm(PIPELINE, ["ALTER", "CREATE_TABLE", "DESCRIBE", "DROP"], database=[{"catalog_id": "", "name": GOLD}]),
+]
+
+
+def _found(kind: str, key: str, name: str | None = None, region: str = REGION, how: str = NAME_PREFIX) -> CloudResource:
+    return CloudResource(kind, key, name or key, region, (how,))
+
+
+def _grant(principal: str, resource: str, *permissions: str) -> list[LfGrant]:
+    return [LfGrant(principal, resource, p, REGION) for p in permissions]
+
+
+def healthy() -> Inventory:
+    """What the account holds for the stack in STATE, after the pipeline ran."""
+    return Inventory(
+        stack_id=STACK,
+        name_prefix=P,
+        glue_prefix=G,
+        account=ACCOUNT,
+        regions=[REGION, "us-east-1"],
+        resources=[
+            _found("aws_s3_bucket", f"{P}-gold-{ACCOUNT}", how=TAG),
+            _found("aws_iam_role", f"{P}-analyst", region=GLOBAL),
+            _found(
+                "aws_iam_role_policy", f"{P}-analyst:lakehouse-analyst", region=GLOBAL, how="policies of a stack role"
+            ),
+            _found("aws_sns_topic", ALERTS, f"{P}-alerts"),
+            _found("aws_glue_catalog_database", f"{GLUE_ARN}:database/{GOLD}", GOLD),
+            _found("aws_glue_catalog_table", f"{GLUE_ARN}:table/{GOLD}/users", f"{GOLD}.users", how=DATABASE_CONTENTS),
+            _found(
+                "aws_glue_catalog_table",
+                f"{GLUE_ARN}:table/{GOLD}/daily_revenue",
+                f"{GOLD}.daily_revenue",
+                how=DATABASE_CONTENTS,
+            ),
+            _found("aws_cloudwatch_dashboard", f"{P}-finops", region=GLOBAL),
+        ],
+        grants=sorted(
+            _grant(ANALYST, f"database {GOLD}", "DESCRIBE")
+            + _grant(ANALYST, f"columns {GOLD}.users (all but ssn)", "SELECT")
+            + _grant(PIPELINE, f"database {GOLD}", "ALTER", "CREATE_TABLE", "DESCRIBE", "DROP")
+        ),
+        lake_settings=LakeSettings([ADMIN], [], []),
+    )
+
+
+def _with(*extra: CloudResource, grants: list[LfGrant] | None = None, **changes: Any) -> Inventory:
+    inv = healthy()
+    inv.resources = sorted([*inv.resources, *extra])
+    inv.grants = sorted(inv.grants + (grants or []))
+    return replace(inv, **changes)
+
+
+def _judge(inv: Inventory, plan: PlanResult | None = None) -> Any:
+    return judge_iac(plan or PlanResult(0), STATE, inv, EXPECTED)
+
+
+def test_healthy_stack_after_the_pipeline_passes() -> None:
+    result = _judge(healthy())
+    assert result.passed, result.reason
+    assert result.measured == {"plan_changes": 0, "unmanaged_resources": 0}
+    assert result.details["pipeline_tables_found"] == [f"{GOLD}.daily_revenue"]
+    assert result.details["problems"] == {"plan": [], "unmanaged": []}
+
+
+@pytest.mark.parametrize(
+    ("stray", "label"),
+    [
+        (_found("aws_s3_bucket", f"{P}-scratch"), f"aws_s3_bucket {P}-scratch ({REGION}, found by name prefix)"),
+        (_found("aws_s3_bucket", "made-by-hand", how=TAG), "aws_s3_bucket made-by-hand"),
+        (
+            _found("aws_iam_role", f"{P}-console", region=GLOBAL),
+            f"aws_iam_role {P}-console (global, found by name prefix)",
+        ),
+        (_found("aws_iam_user", f"{P}-ci", region=GLOBAL), f"aws_iam_user {P}-ci"),
+        (
+            _found("aws_iam_policy", f"arn:aws:iam::{ACCOUNT}:policy/{P}-extra", f"{P}-extra", GLOBAL),
+            f"aws_iam_policy {P}-extra",
+        ),
+        (
+            _found(
+                "aws_iam_role_policy_attachment",
+                f"{P}-analyst/arn:aws:iam::aws:policy/AmazonS3FullAccess",
+                f"{P}-analyst <- arn:aws:iam::aws:policy/AmazonS3FullAccess",
+                GLOBAL,
+                "policies of a stack role",
+            ),
+            f"aws_iam_role_policy_attachment {P}-analyst <- arn:aws:iam::aws:policy/AmazonS3FullAccess",
+        ),
+        (
+            _found("aws_iam_role_policy", f"{P}-analyst:open-bucket", region=GLOBAL, how="policies of a stack role"),
+            f"aws_iam_role_policy {P}-analyst:open-bucket",
+        ),
+        (
+            _found(
+                "aws_sns_topic_subscription",
+                f"{ALERTS} email someone@example.com",
+                f"email:someone@example.com on {P}-alerts",
+                how="subscriptions of a stack topic",
+            ),
+            f"aws_sns_topic_subscription email:someone@example.com on {P}-alerts",
+        ),
+        (
+            _found("aws_sns_topic", f"arn:aws:sns:us-east-1:{ACCOUNT}:{P}-other", f"{P}-other", "us-east-1"),
+            f"aws_sns_topic {P}-other (us-east-1",
+        ),
+        (
+            _found("aws_athena_workgroup", f"arn:aws:athena:{REGION}:{ACCOUNT}:workgroup/{P}-adhoc", f"{P}-adhoc"),
+            f"aws_athena_workgroup {P}-adhoc",
+        ),
+        (_found("aws_budgets_budget", f"{P}-b", region=GLOBAL, how=TAG), f"aws_budgets_budget {P}-b"),
+        (
+            _found("aws_cloudwatch_metric_alarm", f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:{P}-a", f"{P}-a"),
+            f"aws_cloudwatch_metric_alarm {P}-a",
+        ),
+        (
+            _found("aws_cloudwatch_composite_alarm", f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{P}-c", f"{P}-c"),
+            f"aws_cloudwatch_composite_alarm {P}-c",
+        ),
+        (_found("aws_cloudwatch_dashboard", f"{P}-ops", region=GLOBAL), f"aws_cloudwatch_dashboard {P}-ops"),
+        (
+            _found("aws_glue_catalog_database", f"{GLUE_ARN}:database/{G}_scratch", f"{G}_scratch"),
+            f"aws_glue_catalog_database {G}_scratch",
+        ),
+        (
+            _found("aws_glue_catalog_table", f"{GLUE_ARN}:table/{GOLD}/stray", f"{GOLD}.stray", how=DATABASE_CONTENTS),
+            f"aws_glue_catalog_table {GOLD}.stray ({REGION}, found by database contents)",
+        ),
+        (
+            _found("aws_lakeformation_data_cells_filter", f"{GOLD}.users.all", how=LF_LISTING),
+            f"aws_lakeformation_data_cells_filter {GOLD}.users.all",
+        ),
+        (
+            _found("aws_lakeformation_resource", f"arn:aws:s3:::{P}-silver-{ACCOUNT}", how=LF_LISTING),
+            f"aws_lakeformation_resource arn:aws:s3:::{P}-silver-{ACCOUNT}",
+        ),
+    ],
+)
+def test_each_stray_kind_fails_naming_it(stray: CloudResource, label: str) -> None:
+    result = _judge(_with(stray))
+    assert result.status is Status.FAILED
+    assert label in str(result.reason)
+    assert result.details["unmanaged"] == [f"{stray.kind} {stray.name}"]
+    assert result.details["unmanaged_found"] == [stray.to_dict()]
+    assert result.details["problems"]["plan"] == []
+    assert result.measured["unmanaged_resources"] == 1
+
+
+def test_a_pipeline_table_in_another_database_is_a_stray() -> None:
+    """Expected tables are the pipeline's (database, table) pairs, not just its table names."""
+    misplaced = _found(
+        "aws_glue_catalog_table", f"{GLUE_ARN}:table/{G}_bronze/daily_revenue", f"{G}_bronze.daily_revenue"
+    )
+    result = _judge(_with(misplaced))
+    assert not result.passed and f"{G}_bronze.daily_revenue" in str(result.reason)
+
+
+def test_extra_lake_formation_grant_names_principal_resource_and_permission() -> None:
+    someone = f"arn:aws:iam::{ACCOUNT}:role/someone"
+    result = _judge(_with(grants=_grant(someone, f"database {GOLD}", "DESCRIBE", "CREATE_TABLE")))
+    assert not result.passed
+    assert f"aws_lakeformation_permissions {someone} on database {GOLD}: CREATE_TABLE, DESCRIBE" in str(result.reason)
+    assert result.details["unmanaged_found"][0]["found_by"] == [LF_LISTING]
+
+
+def test_a_managed_grant_widened_by_one_permission_names_that_permission() -> None:
+    result = _judge(_with(grants=_grant(ANALYST, f"database {GOLD}", "ALTER")))
+    assert not result.passed
+    assert result.details["unmanaged"] == [f"aws_lakeformation_permissions {ANALYST} on database {GOLD}: ALTER"]
+
+
+def test_column_grant_with_other_exclusions_is_not_the_managed_one() -> None:
+    result = _judge(_with(grants=_grant(ANALYST, f"columns {GOLD}.users (all but email)", "SELECT")))
+    assert not result.passed and f"columns {GOLD}.users (all but email): SELECT" in str(result.reason)
+
+
+def test_iam_allowed_principals_left_on_a_stack_database_is_unmanaged() -> None:
+    result = _judge(_with(grants=_grant("IAM_ALLOWED_PRINCIPALS", f"table {GOLD}.users", "ALL")))
+    assert not result.passed and f"IAM_ALLOWED_PRINCIPALS on table {GOLD}.users: ALL" in str(result.reason)
+
+
+def test_creators_grants_on_expected_tables_are_expected_but_not_on_strays() -> None:
+    creators = (
+        _grant(ADMIN, f"table {GOLD}.daily_revenue", "ALL")  # admin ran the pipeline
+        + _grant(ADMIN, f"table {GOLD}.users", "ALL")  # admin ran Terraform
+        + _grant(ADMIN, f"database {GOLD}", "ALL")
+        + _grant(PIPELINE, f"table {GOLD}.daily_revenue", "ALL")  # CREATE_TABLE on gold in state
+    )
+    assert _judge(_with(grants=creators)).passed
+    stray_table = _found("aws_glue_catalog_table", f"{GLUE_ARN}:table/{GOLD}/x", f"{GOLD}.x", how=DATABASE_CONTENTS)
+    result = _judge(_with(stray_table, grants=_grant(ADMIN, f"table {GOLD}.x", "ALL")))
+    assert not result.passed
+    assert f"aws_lakeformation_permissions {ADMIN} on table {GOLD}.x: ALL" in result.details["unmanaged"]
+    # The pipeline role created nothing in silver's name: it holds CREATE_TABLE on gold only.
+    result = _judge(_with(grants=_grant(PIPELINE, f"table {G}_silver.users", "ALL")))
+    assert not result.passed and f"{PIPELINE} on table {G}_silver.users: ALL" in str(result.reason)
+
+
+def test_extra_data_lake_admin_and_default_permissions_are_unmanaged() -> None:
+    opened = {"Principal": {"DataLakePrincipalIdentifier": "IAM_ALLOWED_PRINCIPALS"}, "Permissions": ["ALL"]}
+    settings = LakeSettings([ADMIN, "arn:aws:iam::123456789012:user/bob"], [], [opened])
+    result = _judge(_with(lake_settings=settings))
+    assert not result.passed
+    assert result.details["unmanaged"] == [
+        "aws_lakeformation_data_lake_settings data lake admin arn:aws:iam::123456789012:user/bob",
+        "aws_lakeformation_data_lake_settings default permission for new tables: IAM_ALLOWED_PRINCIPALS: ALL",
+    ]
+
+
+def test_an_unreadable_listing_is_an_error_naming_it() -> None:
+    result = _judge(_with(unreadable=["iam ListRoles/ListUsers/ListPolicies (global): AccessDenied"]))
+    assert result.status is Status.ERROR
+    assert "iam ListRoles/ListUsers/ListPolicies (global): AccessDenied" in str(result.reason)
+
+
+def test_a_stray_found_despite_an_unreadable_listing_fails() -> None:
+    result = _judge(_with(_found("aws_s3_bucket", f"{P}-x"), unreadable=["sns ListTopics (us-east-1): boom"]))
+    assert result.status is Status.FAILED
+    assert f"aws_s3_bucket {P}-x" in str(result.reason) and "sns ListTopics (us-east-1): boom" in str(result.reason)
+
+
+def test_drift_is_named() -> None:
+    plan = PlanResult(
+        2,
+        [
+            PlannedChange('aws_s3_bucket.this["gold"]', "update", drift=True),
+            PlannedChange('aws_s3_bucket.this["gold"]', "update"),
+        ],
+    )
+    result = _judge(healthy(), plan)
+    assert not result.passed
+    assert 'terraform plan is not empty (1 resource(s) to change: aws_s3_bucket.this["gold"])' in str(result.reason)
+    assert result.details["problems"]["unmanaged"] == []
+
+
+# -- the pipeline's tables -------------------------------------------------------------------------
+
+
+def test_pipeline_tables_are_the_create_targets_of_its_sql() -> None:
+    tables = pipeline_tables(STACK, ACCOUNT, REGION)
+    assert {
+        f"{G}_bronze.users_csv",
+        f"{G}_silver.users_rejected",
+        f"{G}_silver.orders_staged",
+        f"{GOLD}.daily_revenue",
+    } <= tables
+    assert all(t.startswith(f"{G}_") for t in tables)
+
+
+def test_pipeline_tables_follow_new_sql(tmp_path: Path) -> None:
+    (tmp_path / "10.sql").write_text(
+        "CREATE TABLE ${gold_db}.fresh AS SELECT 1 AS x;\nINSERT INTO ${gold_db}.other SELECT 1;\n", encoding="utf-8"
+    )
+    assert pipeline_tables(STACK, ACCOUNT, REGION, sql_dir=tmp_path) == {f"{GOLD}.fresh"}
+
+
+def test_unreadable_pipeline_sql_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "10.sql").write_text("CREATE TABLE ${nowhere}.t (a int);", encoding="utf-8")
+    with pytest.raises(PipelineTablesError, match=r"10\.sql:1: unknown placeholder \$\{nowhere\}"):
+        pipeline_tables(STACK, ACCOUNT, REGION, sql_dir=tmp_path)
+
+
+# -- Lake Formation grants in one shape ------------------------------------------------------------
+
+
+def test_listing_and_state_spell_a_column_grant_the_same() -> None:
+    listed = {
+        "Principal": {"DataLakePrincipalIdentifier": ANALYST},
+        "Resource": {
+            "TableWithColumns": {
+                "DatabaseName": GOLD,
+                "Name": "users",
+                "ColumnWildcard": {"ExcludedColumnNames": ["ssn"]},
+            }
+        },
+        "Permissions": ["SELECT"],
+        "PermissionsWithGrantOption": ["SELECT"],
+    }
+    state = {
+        "principal": ANALYST,
+        "permissions": ["SELECT"],
+        "permissions_with_grant_option": ["SELECT"],
+        "table_with_columns": [
+            {"database_name": GOLD, "name": "users", "wildcard": True, "excluded_column_names": ["ssn"]}
+        ],
+    }
+    assert [g.comparable for g in grants_from_listing(listed)] == [g.comparable for g in grants_from_state(state)]
+    assert grants_from_state(state)[1].permission == "SELECT (grantable)"
+
+
+def test_a_wildcard_excluding_nothing_is_the_table_grant() -> None:
+    all_columns = {"TableWithColumns": {"DatabaseName": "d", "Name": "t", "ColumnWildcard": {}}}
+    assert (
+        describe_resource(all_columns)
+        == describe_resource({"Table": {"DatabaseName": "d", "Name": "t"}})
+        == "table d.t"
+    )
+    assert describe_resource({"Table": {"DatabaseName": "d", "TableWildcard": {}}}) == "table d.*"
+    assert describe_resource({"DataCellsFilter": {"DatabaseName": "d", "TableName": "t", "Name": "f"}}) == (
+        "data cells filter d.t.f"
+    )
