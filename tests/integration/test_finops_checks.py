@@ -85,6 +85,42 @@ def budgets(deployed: Deployment) -> Iterator[Budgets]:
         handle.restore()
 
 
+class BillingAlarm:
+    """The stack's billing alarm through CloudWatch in us-east-1, with what Terraform left (params and tags)."""
+
+    #: What PutMetricAlarm takes back from DescribeAlarms to recreate the alarm as it was.
+    PARAMS = (
+        "AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions", "InsufficientDataActions",
+        "MetricName", "Namespace", "Statistic", "Dimensions", "Period", "EvaluationPeriods", "Threshold",
+        "ComparisonOperator", "TreatMissingData",
+    )  # fmt: skip
+
+    def __init__(self, deployed: Deployment):
+        self.outputs = deployed.record.outputs
+        self.name = self.outputs["billing_alarm_name"]
+        self.client = deployed.stack.target.client("cloudwatch", region=self.outputs["billing_alarm_region"])
+        alarm = self.client.describe_alarms(AlarmNames=[self.name])["MetricAlarms"][0]
+        self.arn = alarm["AlarmArn"]
+        self.tags = self.client.list_tags_for_resource(ResourceARN=self.arn)["Tags"]
+        self.params = {k: alarm[k] for k in self.PARAMS if k in alarm}
+
+    def change(self, **changes: Any) -> None:
+        self.client.put_metric_alarm(**{**self.params, **changes})
+
+    def restore(self) -> None:
+        self.client.put_metric_alarm(**self.params)
+        self.client.tag_resource(ResourceARN=self.arn, Tags=self.tags)
+
+
+@pytest.fixture
+def billing_alarm(deployed: Deployment) -> Iterator[BillingAlarm]:
+    handle = BillingAlarm(deployed)
+    try:
+        yield handle
+    finally:
+        handle.restore()
+
+
 def test_deployed_stack_passes_checks_3_and_7(deployed: Deployment, tmp_path: Path) -> None:
     _ledger(tmp_path / "guard-ledger.jsonl", 1, 0, 0, 0)  # an old red run, then three green ones
     run = run_features(
@@ -97,7 +133,7 @@ def test_deployed_stack_passes_checks_3_and_7(deployed: Deployment, tmp_path: Pa
     assert finops["status"] == "passed", finops["reason"]
     assert finops["measured"] == {
         "budget_limit_usd": "20",
-        "budget_notifications_to_alerts_topic": 2,
+        "budget_notifications_that_can_fire": 2,
         "dashboard_metric_series": 4,
         "billing_alarm_actions": 1,
     }
@@ -107,6 +143,11 @@ def test_deployed_stack_passes_checks_3_and_7(deployed: Deployment, tmp_path: Pa
     assert all(n["subscribers"][0]["SubscriptionType"] == "SNS" for n in details["budget_notifications"])
     assert details["dashboard_body"]["widgets"] and len(details["metric_series"]) == 4
     assert details["billing_alarm"]["Namespace"] == "AWS/Billing"
+    alarm = deployed.record.outputs["billing_alarm_name"]
+    assert {"name": alarm, "can_fire": True, "problems": []}.items() <= details["billing_alarms_in_us_east_1"][
+        0
+    ].items()
+    assert set(details["sns_topics_exist"].values()) == {True} and len(details["sns_topics_exist"]) == 2
     for artifact in ci["artifacts"] + finops["artifacts"]:
         assert (tmp_path / artifact).is_file(), artifact
 
@@ -172,8 +213,30 @@ def test_notification_that_only_mails_someone_fails_check_7(deployed: Deployment
     budgets.add_notification(notification, [{"SubscriptionType": "EMAIL", "Address": "finops@example.com"}])
     result = check_finops(deployed.stack.target, budgets.outputs)
     assert not result.passed
-    assert "EMAIL finops@example.com" in str(result.reason)
-    assert f"SNS subscriber on the alerts topic {budgets.outputs['alerts_topic_arn']}" in str(result.reason)
+    assert "has no subscriber on an SNS topic that exists (EMAIL finops@example.com)" in str(result.reason)
+
+
+def test_notification_at_100000_percent_fails_check_7(deployed: Deployment, budgets: Budgets) -> None:
+    budgets.drop_notifications()
+    absurd = {**budgets.notifications[0].notification, "Threshold": 100000.0, "ThresholdType": "PERCENTAGE"}
+    budgets.add_notification(absurd, budgets.notifications[0].subscribers)
+    result = check_finops(deployed.stack.target, budgets.outputs)
+    assert not result.passed
+    assert f"none of budget {budgets.name}'s 1 notification(s) can alert before the limit is spent" in str(
+        result.reason
+    )
+    assert "fires only past 100000 % of the limit = 20000 USD, above 100 %" in str(result.reason)
+
+
+def test_budget_filtered_to_one_service_fails_check_7(deployed: Deployment, budgets: Budgets) -> None:
+    filtered = {**budgets.budget, "CostFilters": {"Service": ["Amazon Athena"]}}
+    budgets.client.update_budget(AccountId=budgets.account, NewBudget=filtered)
+    result = check_finops(deployed.stack.target, budgets.outputs)
+    assert not result.passed
+    assert (
+        f'budget {budgets.name} counts only part of the account\'s cost (CostFilters {{"Service": ["Amazon Athena"]}})'
+        in str(result.reason)
+    )
 
 
 def test_dashboard_with_two_metrics_fails_check_7(deployed: Deployment) -> None:
@@ -192,25 +255,60 @@ def test_dashboard_with_two_metrics_fails_check_7(deployed: Deployment) -> None:
         cloudwatch.put_dashboard(DashboardName=name, DashboardBody=original)
 
 
-def test_billing_alarm_without_action_fails_check_7(deployed: Deployment) -> None:
-    outputs = deployed.record.outputs
-    cloudwatch = deployed.stack.target.client("cloudwatch", region=outputs["billing_alarm_region"])
-    alarm = cloudwatch.describe_alarms(AlarmNames=[outputs["billing_alarm_name"]])["MetricAlarms"][0]
-    tags = cloudwatch.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"]
-    keep = (
-        "AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions", "InsufficientDataActions",
-        "MetricName", "Namespace", "Statistic", "Dimensions", "Period", "EvaluationPeriods", "Threshold",
-        "ComparisonOperator", "TreatMissingData",
-    )  # fmt: skip
-    params = {k: alarm[k] for k in keep if k in alarm}
-    cloudwatch.put_metric_alarm(**{**params, "AlarmActions": []})
+def test_billing_alarm_without_action_fails_check_7(deployed: Deployment, billing_alarm: BillingAlarm) -> None:
+    billing_alarm.change(AlarmActions=[])
+    result = check_finops(deployed.stack.target, billing_alarm.outputs)
+    assert not result.passed
+    assert f"billing alarm {billing_alarm.name} has no alarm action" in str(result.reason)
+
+
+def test_billing_alarm_comparing_less_than_fails_check_7(deployed: Deployment, billing_alarm: BillingAlarm) -> None:
+    billing_alarm.change(ComparisonOperator="LessThanThreshold")
+    result = check_finops(deployed.stack.target, billing_alarm.outputs)
+    assert not result.passed
+    assert f"billing alarm {billing_alarm.name} compares with LessThanThreshold" in str(result.reason)
+    assert result.details["billing_alarms_in_us_east_1"][0]["can_fire"] is False
+
+
+def test_billing_alarm_whose_topic_was_deleted_fails_check_7(deployed: Deployment, billing_alarm: BillingAlarm) -> None:
+    """The topic goes, the alarm stays (CloudWatch does not notice): the check asks SNS for each action."""
+    (arn,) = billing_alarm.params["AlarmActions"]
+    sns = deployed.stack.target.client("sns", region="us-east-1")
+    attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+    tags = sns.list_tags_for_resource(ResourceArn=arn)["Tags"]
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+    sns.delete_topic(TopicArn=arn)
     try:
-        result = check_finops(deployed.stack.target, outputs)
+        result = check_finops(deployed.stack.target, billing_alarm.outputs)
         assert not result.passed
-        assert f"billing alarm {outputs['billing_alarm_name']} has no alarm action" in str(result.reason)
+        assert f"billing alarm {billing_alarm.name} has an action on SNS topic {arn}, which does not exist" in str(
+            result.reason
+        )
+        assert result.details["sns_topics_exist"][arn] is False
+        assert result.measured["billing_alarm_actions"] == 0
     finally:
-        cloudwatch.put_metric_alarm(**params)
-        cloudwatch.tag_resource(ResourceARN=alarm["AlarmArn"], Tags=tags)
+        sns.create_topic(Name=arn.rsplit(":", 1)[1], **({"Tags": tags} if tags else {}))
+        for name in ("DisplayName", "Policy", "DeliveryPolicy"):
+            if name in attributes:
+                sns.set_topic_attributes(TopicArn=arn, AttributeName=name, AttributeValue=attributes[name])
+        for sub in subscriptions:
+            sns.subscribe(TopicArn=arn, Protocol=sub["Protocol"], Endpoint=sub["Endpoint"])
+    assert sns.get_topic_attributes(TopicArn=arn)["Attributes"] == attributes
+
+
+def test_a_stray_broken_billing_alarm_is_listed_not_judged(deployed: Deployment, billing_alarm: BillingAlarm) -> None:
+    """The named alarm is the one judged; every other alarm on estimated charges is in the evidence."""
+    stray = f"{billing_alarm.name}-stray"
+    billing_alarm.client.put_metric_alarm(**{**billing_alarm.params, "AlarmName": stray, "EvaluationPeriods": 1000})
+    try:
+        result = check_finops(deployed.stack.target, billing_alarm.outputs)
+        assert result.passed, result.reason
+        listed = {a["name"]: a for a in result.details["billing_alarms_in_us_east_1"]}
+        assert listed[billing_alarm.name]["can_fire"] is True
+        assert listed[stray]["can_fire"] is False
+        assert "evaluates 1000 periods of 21600 s = 6000 h" in listed[stray]["problems"][0]
+    finally:
+        billing_alarm.client.delete_alarms(AlarmNames=[stray])
 
 
 def test_budget_alarm_and_dashboard_made_by_hand_fail_check_5(deployed: Deployment, budgets: Budgets) -> None:
