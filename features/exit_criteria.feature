@@ -25,6 +25,7 @@ Feature: Exit criteria of the Bronze -> Gold lakehouse plan
     Then it returns the expected row
       | order_date | country | orders | revenue |
       | 2026-03-01 | US      | 1      | 444.15  |
+    And every input line ends in exactly one place: Silver, a rejected table or the landing report
     And the Gold table is an Iceberg table with a current snapshot
     And every table the pipeline built meets its data contract
 

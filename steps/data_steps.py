@@ -1,4 +1,4 @@
-"""Steps of exit check 2 (data loop): load the sample, query Gold through Athena, check contracts."""
+"""Steps of exit check 2 (data loop): load the sample, query Gold, account for every line, check contracts."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from pytest_bdd import parsers, then, when
 
 from lakehouse.athena import QueryRecord, connect, run
-from lakehouse.checks.data_loop import check_contracts, check_expected_row
+from lakehouse.checks.data_loop import check_accounting, check_contracts, check_expected_row
 from lakehouse.config import RunOptions
 from lakehouse.contracts import load_contracts
 from lakehouse.evidence import ArtifactStore, CheckEvidence
@@ -80,6 +80,15 @@ def gold_snapshot(deployment: Deployment, evidence: CheckEvidence) -> None:
     found = snapshot(deployment.stack.target, gold_db, "daily_revenue")
     evidence.details["iceberg_snapshot"] = found
     assert found.get("snapshot_id"), f"{gold_db}.daily_revenue has no current Iceberg snapshot"
+
+
+@then("every input line ends in exactly one place: Silver, a rejected table or the landing report")
+def lines_accounted(pipeline_run: PipelineResult, evidence: CheckEvidence) -> None:
+    """The accounting table (lines in, per destination, out) goes into the evidence whatever it says."""
+    outcome = check_accounting(pipeline_run)
+    row_measured, row_threshold = evidence.measured, evidence.threshold
+    conclude(outcome, evidence)
+    evidence.measured, evidence.threshold = row_measured, row_threshold
 
 
 @then("every table the pipeline built meets its data contract")

@@ -1,15 +1,18 @@
-"""Bronze landing: the CSV files go to the bronze bucket unchanged, after a line-by-line look.
+"""Bronze landing: every data line of a CSV is looked at once and goes to exactly one place.
 
-Landing never edits or drops a line (Bronze keeps what arrived). The look finds the lines
-a reader will trip over, with file and line: wrong number of fields, an unterminated quote,
-bytes that are not UTF-8. Those lines still land; the SQL layer quarantines their rows.
+A line that fits the file's header (as many fields as the header, readable CSV, UTF-8) lands
+in the Bronze table's folder with its line number appended (``source_line``), so every later
+row names the line it came from. A line that does not fit is quarantined here, in the landing
+report (file, line, reason): it never reaches a table with fields dropped or shifted. A bad
+byte quarantines its line, not the file. The file as it arrived is kept byte for byte under
+``arrived/`` next to the table folders (not read by any table).
 """
 
 from __future__ import annotations
 
 import csv
 import io
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +20,15 @@ from lakehouse.target import Target
 
 #: Which table folder each sample file lands in (the bronze tables' LOCATIONs).
 LANDING = {"users.csv": "raw/users/", "orders.csv": "raw/orders/"}
+#: Where the files land as they arrived (outside every table's LOCATION).
+ARRIVED = "arrived/"
+#: The column landing appends: the 1-based line of the arrived file the row starts on.
+LINE_COLUMN = "source_line"
 
 
 @dataclass(frozen=True)
 class MalformedLine:
-    """A line of a landed file that does not fit the file's header."""
+    """A line of a landed file that does not fit the file's header: quarantined at landing."""
 
     file: str
     line: int
@@ -32,55 +39,108 @@ class MalformedLine:
 
 
 @dataclass
+class Inspected:
+    """One file, looked at line by line: the header, the lines that fit, the ones that don't."""
+
+    header: list[str]
+    good: list[tuple[int, list[str]]] = field(default_factory=list)  # (line, fields)
+    malformed: list[MalformedLine] = field(default_factory=list)
+
+    @property
+    def data_lines(self) -> int:
+        return len(self.good) + len(self.malformed)
+
+    @property
+    def lines(self) -> list[int]:
+        """Every data line (the line each record starts on), good or quarantined."""
+        return sorted([n for n, _ in self.good] + [m.line for m in self.malformed])
+
+    def bronze_csv(self) -> bytes:
+        """What lands in the table folder: header and good lines, ``source_line`` appended."""
+        out = io.StringIO()
+        # Backslash escapes, not doubled quotes: OpenCSVSerde's escapeChar is ``\``, so a
+        # backslash in a value must itself be escaped to arrive unchanged.
+        writer = csv.writer(out, lineterminator="\n", doublequote=False, escapechar="\\")
+        writer.writerow([*self.header, LINE_COLUMN])
+        writer.writerows([*fields, str(line)] for line, fields in self.good)
+        return out.getvalue().encode("utf-8")
+
+
+@dataclass
 class Landed:
     file: str
     uri: str
     bytes: int
     data_lines: int
+    #: Lines that went to the Bronze table / to the landing report.
+    loaded_lines: int = 0
+    quarantined_lines: int = 0
+    #: Every data line number (the accounting's "lines in"); not in ``to_dict``.
+    lines: list[int] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if k != "lines"}
+
+
+def _bad_byte(text: str) -> int | None:
+    """Index of the first undecodable byte (``surrogateescape`` turns it into U+DC80..U+DCFF)."""
+    for i, ch in enumerate(text):
+        if "\udc80" <= ch <= "\udcff":
+            return i
+    return None
+
+
+def inspect(name: str, raw: bytes) -> Inspected:
+    """Split a file into lines that fit its header and quarantined ones (1-based; the header is line 1).
+
+    A UTF-8 byte order mark is not data. Records may span lines (quoted newlines): a record
+    is numbered by the line it starts on.
+    """
+    text = raw.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    result = Inspected(header=[])
+    line_start = 1
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as err:
+            start, line_start = line_start, reader.line_num + 1
+            result.malformed.append(MalformedLine(name, start, f"unreadable CSV: {err}"))
+            continue
+        start, line_start = line_start, reader.line_num + 1
+        if start == 1:
+            result.header = fields
+            continue
+        if not fields:
+            continue  # a blank line is no record (a reader skips it too)
+        bad = next((i for i, f in enumerate(fields) if _bad_byte(f) is not None), None)
+        if bad is not None:
+            column = result.header[bad] if bad < len(result.header) else f"field {bad + 1}"
+            result.malformed.append(MalformedLine(name, start, f"not UTF-8 (in {column})"))
+        elif (broken := next((i for i, f in enumerate(fields) if "\n" in f or "\r" in f), None)) is not None:
+            column = result.header[broken] if broken < len(result.header) else f"field {broken + 1}"
+            result.malformed.append(
+                MalformedLine(name, start, f"line break inside a value (in {column}): Athena reads one line per row")
+            )
+        elif len(fields) != len(result.header):
+            result.malformed.append(
+                MalformedLine(name, start, f"expected {len(result.header)} fields (as the header), found {len(fields)}")
+            )
+        else:
+            result.good.append((start, fields))
+    return result
 
 
 def inspect_csv(path: Path, raw: bytes | None = None) -> tuple[int, list[MalformedLine]]:
-    """Count data lines and list malformed ones (1-based line numbers, header is line 1).
-
-    ``raw`` is the file's content when the caller has read it already.
-    """
-    problems: list[MalformedLine] = []
-    if raw is None:
-        raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = raw.count(b"\n", 0, err.start) + 1
-        problems.append(MalformedLine(path.name, line, f"not UTF-8 at byte {err.start}"))
-        text = raw.decode("utf-8", errors="replace")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    width = 0
-    rows = 0
-    line_start = 1
-    try:
-        for fields in reader:
-            if reader.line_num == 1:
-                width = len(fields)
-                line_start = reader.line_num + 1
-                continue
-            rows += 1
-            if len(fields) != width:
-                problems.append(
-                    MalformedLine(
-                        path.name, line_start, f"expected {width} fields (as the header), found {len(fields)}"
-                    )
-                )
-            line_start = reader.line_num + 1
-    except csv.Error as err:
-        problems.append(MalformedLine(path.name, line_start, f"unreadable CSV: {err}"))
-    return rows, problems
+    """Count data lines and list the malformed ones (kept for callers that only need the report)."""
+    found = inspect(path.name, path.read_bytes() if raw is None else raw)
+    return found.data_lines, found.malformed
 
 
 def land(target: Target, bucket: str, data_dir: Path) -> tuple[list[Landed], list[MalformedLine]]:
-    """Upload every known CSV of ``data_dir`` to its Bronze folder, byte for byte."""
+    """Land every known CSV of ``data_dir``: lines that fit into their Bronze folder, the file as it arrived beside."""
     missing = [name for name in LANDING if not (data_dir / name).is_file()]
     if missing:
         raise FileNotFoundError(f"{data_dir}: missing {', '.join(missing)}")
@@ -88,11 +148,21 @@ def land(target: Target, bucket: str, data_dir: Path) -> tuple[list[Landed], lis
     landed: list[Landed] = []
     malformed: list[MalformedLine] = []
     for name, prefix in LANDING.items():
-        path = data_dir / name
-        body = path.read_bytes()
-        rows, problems = inspect_csv(path, body)
-        malformed += problems
+        body = (data_dir / name).read_bytes()
+        found = inspect(name, body)
+        malformed += found.malformed
+        s3.put_object(Bucket=bucket, Key=f"{ARRIVED}{prefix.removeprefix('raw/')}{name}", Body=body)
         key = prefix + name
-        s3.put_object(Bucket=bucket, Key=key, Body=body)
-        landed.append(Landed(name, f"s3://{bucket}/{key}", len(body), rows))
+        s3.put_object(Bucket=bucket, Key=key, Body=found.bronze_csv())
+        landed.append(
+            Landed(
+                name,
+                f"s3://{bucket}/{key}",
+                len(body),
+                found.data_lines,
+                len(found.good),
+                len(found.malformed),
+                found.lines,
+            )
+        )
     return landed, malformed

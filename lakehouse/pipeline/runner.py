@@ -3,6 +3,11 @@
 The same code and the same SQL files run on both targets; only the Target differs. A
 failing statement stops the run (later ones build on it) and the result names its file,
 line and Athena's reason. Rows the SQL refused are counted per table and reason.
+
+Before any statement, the keyed tables are asked for duplicate keys (an older version could
+leave some): the run stops naming them rather than failing later at an opaque MERGE error.
+After the last one, every input line is accounted for (``lakehouse.pipeline.accounting``):
+a run whose lines do not add up fails, naming the lines.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 
 from lakehouse.athena import QueryRecord, connect, run
 from lakehouse.config import project_root
+from lakehouse.pipeline.accounting import FileAccount, account_lines
 from lakehouse.pipeline.landing import Landed, MalformedLine, land
 from lakehouse.pipeline.sqlfiles import SqlStatement, load
 from lakehouse.target import Target
@@ -29,7 +35,22 @@ TABLES = {
     "silver": ["users", "orders"],
     "gold": ["users", "orders_enriched", "daily_revenue"],
 }
+#: Tables with a data contract: the built ones and, for the accounting, staging and refused rows.
+CONTRACTED = {
+    **TABLES,
+    "silver": [*TABLES["silver"], "users_staged", "users_rejected", "orders_staged", "orders_rejected"],
+}
 QUARANTINE = {"silver.users": "silver.users_rejected", "silver.orders": "silver.orders_rejected"}
+#: The tables with a key, and the key: one row per key, always.
+KEYS = {
+    "silver.users": ["user_id"],
+    "silver.orders": ["order_id"],
+    "gold.users": ["user_id"],
+    "gold.orders_enriched": ["order_id"],
+    "gold.daily_revenue": ["order_date", "country"],
+}
+#: Duplicate keys named per table at most.
+SHOWN_KEYS = 20
 
 Listener = Callable[[SqlStatement, QueryRecord], None]
 #: Called once Bronze landing is done: data folder, files landed, seconds it took (lineage).
@@ -61,6 +82,10 @@ class PipelineResult:
     statements: list[dict[str, Any]] = field(default_factory=list)
     quarantined: dict[str, dict[str, int]] = field(default_factory=dict)
     row_counts: dict[str, int] = field(default_factory=dict)
+    #: Every input file's lines: in, per destination, out (see ``accounting``).
+    accounting: list[FileAccount] = field(default_factory=list)
+    #: Keys a keyed table held more than once before the run (table -> "key (n rows)").
+    duplicate_keys: dict[str, list[str]] = field(default_factory=dict)
     seconds: float = 0.0
     #: What happened to the run's OpenLineage events (``EmissionStats.to_dict()``), when emitted.
     lineage: dict[str, Any] | None = None
@@ -77,7 +102,9 @@ class PipelineResult:
         for table, reasons in self.quarantined.items():
             for reason, count in sorted(reasons.items()):
                 lines.append(f"  quarantined in {table}: {count} x {reason}")
-        lines += [f"  malformed line {m}" for m in self.malformed]
+        lines += [f"  quarantined at landing: {m}" for m in self.malformed]
+        lines += [f"  accounting {a.row()}" for a in self.accounting]
+        lines += [f"  {p}" for a in self.accounting for p in a.problems]
         if self.lineage is not None:
             lines.append(
                 f"  lineage: {self.lineage.get('events_sent', 0)} events sent, "
@@ -95,6 +122,8 @@ class PipelineResult:
             "quarantined": self.quarantined,
             "quarantined_total": self.quarantined_total,
             "row_counts": self.row_counts,
+            "accounting": [a.to_dict() for a in self.accounting],
+            "duplicate_keys": self.duplicate_keys,
             "statements": self.statements,
             "lineage": self.lineage,
         }
@@ -118,6 +147,15 @@ def run_pipeline(
         on_landed(data_dir, result.landed, time.monotonic() - landing_started)
     conn = connect(target, outputs["athena_workgroup_name"])
     try:
+        result.duplicate_keys = duplicate_keys(conn, outputs)
+        if result.duplicate_keys:
+            named = "; ".join(f"{t}: {', '.join(keys)}" for t, keys in result.duplicate_keys.items())
+            result.ok = False
+            result.error = (
+                f"before loading: keyed tables already hold duplicate keys ({named}); "
+                "an older pipeline left them. Keep one row per key (or empty the table) and run again"
+            )
+            return result
         for stmt in statements:
             record, _ = run(conn, stmt.sql, label=stmt.job)
             result.statements.append({"job": stmt.job, "where": stmt.where, **record.to_dict()})
@@ -128,6 +166,7 @@ def run_pipeline(
                 break
         if result.ok:
             _measure(conn, outputs, result)
+            _account(conn, outputs, result)
     finally:
         conn.close()
         result.seconds = time.monotonic() - started
@@ -146,3 +185,53 @@ def _measure(conn: Any, outputs: dict[str, Any], result: PipelineResult) -> None
             conn, f"SELECT reject_reason, count(*) FROM {physical(rejected, outputs)} GROUP BY reject_reason"
         )
         result.quarantined[rejected] = {str(r[0]): int(r[1]) for r in rows} if record.ok else {}
+
+
+def _rows(conn: Any, sql: str) -> list[tuple[Any, ...]]:
+    record, rows = run(conn, sql, keep_rows=0)
+    if not record.ok:
+        raise RuntimeError(f"{record.error} (query: {sql})")
+    return rows
+
+
+def duplicate_keys(conn: Any, outputs: dict[str, Any]) -> dict[str, list[str]]:
+    """Keys every keyed table holds more than once; a table not created yet holds none."""
+    found: dict[str, list[str]] = {}
+    for table, key in KEYS.items():
+        shown = " || '/' || ".join(f"CAST({k} AS varchar)" for k in key)
+        sql = (
+            f"SELECT {shown}, count(*) FROM {physical(table, outputs)} GROUP BY {', '.join(key)} "
+            f"HAVING count(*) > 1 ORDER BY 2 DESC LIMIT {SHOWN_KEYS}"
+        )
+        record, rows = run(conn, sql, keep_rows=0)
+        if not record.ok:
+            if "TABLE_NOT_FOUND" in (record.error or "") or "does not exist" in (record.error or ""):
+                continue
+            found[table] = [f"cannot be read: {record.error}"]
+            continue
+        if rows:
+            found[table] = [f"{'/'.join(key)}={r[0]} ({r[1]} rows)" for r in rows]
+    return found
+
+
+def _account(conn: Any, outputs: dict[str, Any], result: PipelineResult) -> None:
+    """Every input line in exactly one place; a run where they do not add up fails naming the lines."""
+    landing: dict[str, list[int]] = {}
+    for m in result.malformed:
+        landing.setdefault(m.file, []).append(m.line)
+    try:
+        result.accounting = account_lines(
+            lambda sql: _rows(conn, sql),
+            lambda name: physical(name, outputs),
+            [(f.file, f.lines) for f in result.landed],
+            landing,
+        )
+    except RuntimeError as err:
+        result.ok, result.error = False, f"the accounting could not read the tables: {err}"
+        return
+    problems = [p for a in result.accounting for p in a.problems]
+    if problems:
+        result.ok = False
+        result.error = f"input lines do not add up: {'; '.join(problems[:10])}" + (
+            f" (and {len(problems) - 10} more)" if len(problems) > 10 else ""
+        )

@@ -54,6 +54,12 @@ WHEN MATCHED THEN UPDATE SET
 WHEN NOT MATCHED THEN INSERT (order_id, order_ts, order_date, user_id, email, country, amount, status)
   VALUES (s.order_id, s.order_ts, s.order_date, s.user_id, s.email, s.country, s.amount, s.status);
 
+-- A day and country whose orders all moved away (an order updated or cancelled) has no row any more.
+DELETE FROM ${gold_db}.daily_revenue
+WHERE concat(CAST(order_date AS varchar), '|', country) NOT IN (
+  SELECT concat(CAST(order_date AS varchar), '|', country) FROM ${gold_db}.orders_enriched WHERE status <> 'cancelled'
+);
+
 MERGE INTO ${gold_db}.daily_revenue t
 USING (
   SELECT order_date, country, count(*) AS orders, CAST(sum(amount) AS decimal(12, 2)) AS revenue

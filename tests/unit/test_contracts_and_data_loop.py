@@ -22,7 +22,7 @@ from lakehouse.contracts import (
     load_contracts,
 )
 from lakehouse.outcome import Status
-from lakehouse.pipeline.runner import TABLES
+from lakehouse.pipeline.runner import CONTRACTED
 
 EXPECTED = {"order_date": "2026-03-01", "country": "US", "orders": "1", "revenue": "444.15"}
 COLUMNS = ["order_date", "country", "orders", "revenue"]
@@ -36,7 +36,7 @@ def record(rows: Sequence[tuple[object, ...]], error: str | None = None) -> Quer
 
 def test_every_pipeline_table_has_a_contract() -> None:
     tables = {c.table for c in load_contracts()}
-    assert tables == {f"{layer}.{t}" for layer, names in TABLES.items() for t in names}
+    assert tables == {f"{layer}.{t}" for layer, names in CONTRACTED.items() for t in names}
 
 
 def test_contract_errors_name_file_line_and_field(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from lakehouse.emulator.extensions.s3 import applicable_policy
+from lakehouse.emulator.sql.dialect import parse, to_duckdb
 from lakehouse.pipeline.datagen import generate
 from lakehouse.pipeline.landing import inspect_csv
 from lakehouse.pipeline.runner import DATA_DIR, SQL_DIR, stack_values
@@ -26,7 +27,28 @@ def test_pipeline_sql_renders_for_a_stack_and_splits_into_statements() -> None:
     kinds = {s.sql.split()[0].upper() for s in statements}
     assert {"CREATE", "INSERT", "MERGE", "DELETE"} <= kinds
     first = statements[0]
-    assert first.job == "10_bronze.1" and first.where.endswith("10_bronze.sql:4")
+    assert first.job == "10_bronze.1" and first.where.endswith("10_bronze.sql:5")
+
+
+def test_every_pipeline_statement_is_athena_sql_the_emulator_translates() -> None:
+    """Parsed as Athena's dialect (the files run unchanged on Athena) and written as DuckDB's."""
+    for stmt in load(SQL_DIR, stack_values(OUTPUTS)):
+        parsed = parse(stmt.sql)
+        if parsed.tree is not None and parsed.kind in ("SELECT", "INSERT", "MERGE", "DELETE"):
+            assert to_duckdb(parsed.tree), stmt.where
+
+
+def test_silver_sql_keeps_one_row_per_key_by_its_stated_rule() -> None:
+    """The rule is in the SQL, not only in the README: newest first, then the later line; losers refused."""
+    for name, version in (("20_silver_users.sql", "updated_at"), ("21_silver_orders.sql", "order_ts")):
+        text = (SQL_DIR / name).read_text(encoding="utf-8")
+        assert "ORDER BY version DESC, source_line DESC" in text
+        assert "'duplicate key, superseded by line '" in text
+        assert (
+            f"try_cast(o.{version} AS timestamp) AS version" in text
+            or f"try_cast({version} AS timestamp) AS version" in text
+        )
+        assert "SELECT DISTINCT\n    CAST" not in text
 
 
 def test_unknown_placeholder_names_file_and_line(tmp_path: Path) -> None:
@@ -45,17 +67,18 @@ def test_inspect_finds_malformed_lines_with_their_number(tmp_path: Path) -> None
     rows, problems = inspect_csv(path)
     assert rows == 4
     assert [(p.line, p.problem) for p in problems] == [
+        (2, "line break inside a value (in note): Athena reads one line per row"),
         (4, "expected 3 fields (as the header), found 2"),
         (6, "expected 3 fields (as the header), found 4"),
     ]
-    assert str(problems[0]) == "orders.csv:4: expected 3 fields (as the header), found 2"
+    assert str(problems[1]) == "orders.csv:4: expected 3 fields (as the header), found 2"
 
 
 def test_inspect_reports_bytes_that_are_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "users.csv"
     path.write_bytes(b"a,b\n1,2\n3,\xff\n")
     _, problems = inspect_csv(path)
-    assert [p.line for p in problems] == [3] and "not UTF-8" in problems[0].problem
+    assert [p.line for p in problems] == [3] and problems[0].problem == "not UTF-8 (in b)"
 
 
 def test_committed_sample_is_what_the_generator_makes(tmp_path: Path) -> None:

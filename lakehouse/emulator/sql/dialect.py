@@ -21,6 +21,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, UnsupportedError
 
+from lakehouse.emulator.sql.casts import trino_casts
 from lakehouse.emulator.sql.catalog import LAZY_SIMPLE_SERDE
 from lakehouse.emulator.sql.errors import AthenaError, where
 
@@ -218,9 +219,12 @@ def replace_table(table: exp.Table, view: str) -> None:
 
 
 def to_duckdb(tree: exp.Expression) -> str:
-    """DuckDB SQL for ``tree``; constructs sqlglot cannot translate fail as NOT_SUPPORTED."""
+    """DuckDB SQL for ``tree``; constructs sqlglot cannot translate fail as NOT_SUPPORTED.
+
+    Casts from varchar follow Trino's grammar (``casts.trino_casts``), not DuckDB's looser one.
+    """
     try:
-        return tree.sql(dialect=WRITE, unsupported_level=ErrorLevel.RAISE)
+        return trino_casts(tree).sql(dialect=WRITE, unsupported_level=ErrorLevel.RAISE)
     except UnsupportedError as err:
         raise AthenaError("NOT_SUPPORTED", f"line 1:1: {err}") from None
 

@@ -1,0 +1,166 @@
+"""The accounting invariant: every data line of every input file ends in exactly one place.
+
+The places are the landing report (file, line, reason), a rejected table (with its reason) and a
+Silver table (the row Silver holds has the line's values; identical duplicates of one key share
+it). Counts come from the tables themselves, read back through Athena after the run; the lines
+that went missing or were counted twice are asked for by number, only the problem ones, so a
+healthy run of a million lines reads a handful of rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: One input file's path through the pipeline: its Bronze, staging, rejected and Silver tables,
+#: and the condition under which a staged line's values are what the Silver row holds.
+FAMILIES: dict[str, dict[str, str]] = {
+    "users.csv": {
+        "bronze": "bronze.users_csv",
+        "staged": "silver.users_staged",
+        "rejected": "silver.users_rejected",
+        "silver": "silver.users",
+        "holds": (
+            "t.user_id = try_cast(s.user_id AS bigint) AND t.email = lower(trim(s.email)) "
+            "AND t.full_name IS NOT DISTINCT FROM trim(s.full_name) AND t.ssn = s.ssn "
+            "AND t.country IS NOT DISTINCT FROM nullif(upper(trim(s.country)), '') "
+            "AND t.signup_ts = try_cast(s.signup_ts AS timestamp) "
+            "AND t.updated_at = try_cast(s.updated_at AS timestamp)"
+        ),
+    },
+    "orders.csv": {
+        "bronze": "bronze.orders_csv",
+        "staged": "silver.orders_staged",
+        "rejected": "silver.orders_rejected",
+        "silver": "silver.orders",
+        "holds": (
+            "t.order_id = try_cast(s.order_id AS bigint) AND t.user_id = try_cast(s.user_id AS bigint) "
+            "AND t.order_ts = try_cast(s.order_ts AS timestamp) AND t.amount = try_cast(s.amount AS decimal(10, 2)) "
+            "AND t.status = s.status"
+        ),
+    },
+}
+#: Problem lines named per file at most (the counts say how many there are in all).
+SHOWN = 50
+
+Query = Callable[[str], list[tuple[Any, ...]]]
+Names = Callable[[str], str]
+
+
+def placements_sql(family: dict[str, str], name: Names) -> str:
+    """Every (line, destination, reason) the tables hold for one file (landing's lines aside)."""
+    return (
+        f"SELECT s.source_line AS line, 'silver' AS dest, CAST(NULL AS varchar) AS reason "
+        f"FROM {name(family['staged'])} s JOIN {name(family['silver'])} t ON {family['holds']} "
+        f"WHERE s.reject_reason IS NULL "
+        f"UNION ALL SELECT source_line, 'rejected', reject_reason FROM {name(family['rejected'])}"
+    )
+
+
+def counts_sql(family: dict[str, str], name: Names) -> str:
+    """Lines per destination and reason, and the Bronze rows landing's lines became."""
+    return (
+        f"SELECT dest, reason, count(*) FROM ({placements_sql(family, name)}) GROUP BY dest, reason "
+        f"UNION ALL SELECT 'bronze', CAST(NULL AS varchar), count(*) FROM {name(family['bronze'])}"
+    )
+
+
+def problems_sql(family: dict[str, str], name: Names) -> str:
+    """Only the lines not placed exactly once, or placed without being a Bronze row (none when healthy)."""
+    return (
+        f"WITH b AS (SELECT try_cast(source_line AS bigint) AS line, count(*) AS n FROM {name(family['bronze'])} "
+        f"GROUP BY 1), p AS (SELECT line, count(*) AS n, array_join(array_agg(dest), ', ') AS dests "
+        f"FROM ({placements_sql(family, name)}) GROUP BY line) "
+        f"SELECT coalesce(b.line, p.line), coalesce(b.n, 0), coalesce(p.n, 0), p.dests "
+        f"FROM b FULL OUTER JOIN p ON b.line = p.line "
+        f"WHERE b.line IS NULL OR p.line IS NULL OR b.n <> 1 OR p.n <> 1 ORDER BY 1 LIMIT {SHOWN}"
+    )
+
+
+@dataclass
+class FileAccount:
+    """One file's row of the accounting table: lines in, per destination, out."""
+
+    file: str
+    lines_in: int
+    landing: int
+    rejected: dict[str, int] = field(default_factory=dict)
+    silver: int = 0
+    silver_table: str = ""
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def lines_out(self) -> int:
+        return self.landing + sum(self.rejected.values()) + self.silver
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and self.lines_out == self.lines_in
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "lines_out": self.lines_out, "ok": self.ok}
+
+    def row(self) -> str:
+        rejected = sum(self.rejected.values())
+        return (
+            f"{self.file}: {self.lines_in} in = {self.landing} landing report + {rejected} rejected + "
+            f"{self.silver} in {self.silver_table} = {self.lines_out} out" + ("" if self.ok else "  <- does not add up")
+        )
+
+
+def judge(
+    file: str,
+    lines_in: list[int],
+    landing_lines: list[int],
+    bronze_rows: int,
+    counts: list[tuple[Any, ...]],
+    problem_lines: list[tuple[Any, ...]],
+    silver_table: str,
+) -> FileAccount:
+    """The file's account from what the tables hold; every line missing or counted twice is named.
+
+    ``counts``: (destination, reason, lines) rows; ``problem_lines``: (line, bronze rows, placements,
+    destinations) for every line not placed exactly once.
+    """
+    account = FileAccount(file, len(lines_in), len(landing_lines), silver_table=silver_table)
+    for dest, reason, n in counts:
+        if dest == "silver":
+            account.silver += int(n)
+        elif dest == "rejected":
+            account.rejected[str(reason)] = account.rejected.get(str(reason), 0) + int(n)
+    expected_bronze = len(lines_in) - len(landing_lines)
+    if bronze_rows != expected_bronze:
+        account.problems.append(
+            f"{file}: landing put {expected_bronze} line(s) in Bronze but the Bronze table reads {bronze_rows} row(s)"
+        )
+    known, quarantined = set(lines_in), set(landing_lines)
+    for line, in_bronze, placed, dests in problem_lines:
+        where = f"{file}:{line}"
+        if int(line) in quarantined:
+            account.problems.append(f"{where}: quarantined at landing and also in {dests}")
+        elif int(line) not in known:
+            account.problems.append(f"{where}: is no data line of the file, yet in {dests or 'Bronze'}")
+        elif int(placed) == 0:
+            account.problems.append(f"{where}: missing (in Bronze {int(in_bronze)} time(s), in no table after it)")
+        elif int(placed) > 1 or int(in_bronze) > 1:
+            account.problems.append(f"{where}: counted {int(placed)} times ({dests})")
+    if account.lines_out != account.lines_in and not account.problems:
+        account.problems.append(
+            f"{file}: {account.lines_in} line(s) in, {account.lines_out} accounted for (no single line to blame)"
+        )
+    return account
+
+
+def account_lines(
+    query: Query, name: Names, landed: list[tuple[str, list[int]]], landing: dict[str, list[int]]
+) -> list[FileAccount]:
+    """Read back every file's destinations and judge them. ``landed``: (file, every data line number)."""
+    accounts = []
+    for file, lines in landed:
+        family = FAMILIES[file]
+        counts = query(counts_sql(family, name))
+        bronze = sum(int(n) for dest, _, n in counts if dest == "bronze")
+        problems = query(problems_sql(family, name))
+        accounts.append(judge(file, lines, landing.get(file, []), bronze, counts, problems, family["silver"]))
+    return accounts
