@@ -131,6 +131,8 @@ class SecurityReadback:
     boundary: Policy | None = None
     #: bucket -> object keys the analyst's IAM policies are tried on.
     lake_objects: dict[str, list[str]] = field(default_factory=dict)
+    #: HeadObject as the analyst on one file of each table: what S3 itself answered.
+    object_probes: list[dict[str, Any]] = field(default_factory=list)
     #: What could not be read (the check cannot pass without it).
     read_errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -217,7 +219,11 @@ def read_catalog(target: Target) -> tuple[list[str], list[CatalogTable]]:
 
 
 def probe_tables(
-    target: Target, outputs: Mapping[str, Any], tables: Sequence[CatalogTable], hidden: Sequence[str]
+    target: Target,
+    outputs: Mapping[str, Any],
+    tables: Sequence[CatalogTable],
+    hidden: Sequence[str],
+    session: boto3.Session,
 ) -> tuple[str | None, list[TableProbe]]:
     """Query each table as the privileged caller (counting values only) and as the analyst."""
     probes: list[TableProbe] = []
@@ -228,7 +234,6 @@ def probe_tables(
             privileged[table.qualified] = run(conn, f"SELECT count(*) AS row_count, {counts} FROM {_sql_name(table)}")[
                 0
             ]
-    session = assume(target, outputs["analyst_role_arn"])
     analyst_caller = session.client("sts", endpoint_url=target.endpoint_url).get_caller_identity()["Arn"]
     with connect(target, outputs["analyst_workgroup_name"], session=session) as conn:
         for table in tables:
@@ -346,6 +351,34 @@ def lake_objects(
     return {b: sorted(k) for b, k in objects.items()}
 
 
+def head_as_analyst(
+    target: Target, session: boto3.Session, tables: Sequence[CatalogTable], objects: Mapping[str, Sequence[str]]
+) -> list[dict[str, Any]]:
+    """HeadObject (it needs ``s3:GetObject``, reads no bytes) as the analyst on one real file of each table.
+
+    What S3 answers is the proof the policy reading backs up: 403 is the healthy answer.
+    """
+    s3 = session.client("s3", endpoint_url=target.endpoint_url)
+    answers: list[dict[str, Any]] = []
+    for table in tables:
+        where = split_s3(table.location or "")
+        if where is None:
+            continue
+        bucket, prefix = where[0], where[1].rstrip("/") + "/" if where[1] else ""
+        key = next((k for k in objects.get(bucket, []) if k.startswith(prefix) and not k.endswith(PROBE_KEY)), None)
+        if key is None:
+            continue
+        answer: dict[str, Any] = {"table": table.qualified, "object": f"s3://{bucket}/{key}"}
+        try:
+            s3.head_object(Bucket=bucket, Key=key)
+            answer["status"] = "allowed"
+        except ClientError as err:
+            code = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            answer["status"] = "denied" if code == 403 else f"error {code}: {err}"
+        answers.append(answer)
+    return answers
+
+
 def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[str] = PLAN_HIDDEN) -> SecurityReadback:
     """Find every table holding a hidden column, query it both ways, read grants and IAM back."""
     missing = [k for k in OUTPUT_KEYS if not outputs.get(k)]
@@ -360,7 +393,8 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     errors: list[str] = []
     databases, catalog = read_catalog(target)  # without the catalog there is nothing to judge: error
     tables = [t for t in catalog if t.holding(hidden)]
-    analyst_caller, probes = probe_tables(target, outputs, tables, hidden)
+    session = assume(target, outputs["analyst_role_arn"])
+    analyst_caller, probes = probe_tables(target, outputs, tables, hidden, session)
     rb = SecurityReadback(
         hidden=list(hidden),
         gold_database=str(gold_database),
@@ -383,6 +417,7 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     holding_dbs = {t.database for t in tables}
     buckets = {b for layer, b in (outputs.get("bucket_names") or {}).items() if layer in ("bronze", "silver", "gold")}
     rb.lake_objects = lake_objects(target, tables, buckets, rb.notes)
+    rb.object_probes = head_as_analyst(target, session, tables, rb.lake_objects)
     rb.notes.append(f"databases holding {', '.join(hidden)}: {', '.join(sorted(holding_dbs)) or 'none'}")
     return rb
 
@@ -643,8 +678,15 @@ def privileged_problems(rb: SecurityReadback) -> list[str]:
 
 
 def iam_problems(rb: SecurityReadback) -> tuple[list[str], list[dict[str, Any]]]:
-    """The analyst role's own IAM policies reading lake objects from S3 (Lake Formation never sees those reads)."""
-    return object_read_problems(rb.identity_policies, rb.boundary, rb.lake_objects)
+    """The analyst reading lake objects from S3 (by its policies, or by S3's answer): Lake Formation never sees it."""
+    problems, decisions = object_read_problems(rb.identity_policies, rb.boundary, rb.lake_objects)
+    problems += [
+        f"the analyst's HeadObject on {a['object']} (a file of {a['table']}) succeeded: "
+        "S3 serves the lake's files to the analyst directly"
+        for a in rb.object_probes
+        if a.get("status") == "allowed"
+    ]
+    return problems, decisions
 
 
 def _queries(rb: SecurityReadback) -> list[dict[str, Any]]:
@@ -728,6 +770,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
             else {"source": rb.boundary.source, "document": rb.boundary.document},
             "lake_objects_tried": rb.lake_objects,
             "statements_allowing_reads": decisions,
+            "analyst_head_object": rb.object_probes,
         },
         "problems": by_kind,
     }

@@ -676,3 +676,22 @@ def test_terraform_gold_users_columns_match_the_pipeline_ddl() -> None:
         (name, kind.replace(" ", "")) for name, kind in re.findall(r"(\w+) ([a-z]+(?:\(\d+,\s*\d+\))?)", ddl.group(1))
     ]
     assert terraform == pipeline
+
+
+def test_s3_serving_a_lake_file_to_the_analyst_fails_the_check() -> None:
+    """S3's own answer backs the policy reading: a HeadObject that succeeds is a culprit, a 403 is healthy."""
+    rb = healthy()
+    rb.object_probes = [
+        {"table": f"{DB}.users", "object": f"s3://{BUCKETS['gold']}/users/data/1.parquet", "status": "denied"},
+        {
+            "table": f"{BRONZE}.users_csv",
+            "object": f"s3://{BUCKETS['bronze']}/raw/users/users.csv",
+            "status": "allowed",
+        },
+    ]
+    assert problems(rb, "iam") == [
+        f"the analyst's HeadObject on s3://{BUCKETS['bronze']}/raw/users/users.csv (a file of {BRONZE}.users_csv) "
+        "succeeded: S3 serves the lake's files to the analyst directly"
+    ]
+    rb.object_probes.pop()
+    assert judge_security(rb).passed
