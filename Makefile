@@ -49,7 +49,7 @@ test: venv
 
 # Property-based tests (hypothesis) run long: `make test` runs them bounded, this for thousands of examples.
 fuzz: venv
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/emulator/test_ssn_property.py -q $(PYTEST_ARGS)
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/emulator/test_ssn_property.py tests/emulator/test_data_loop_property.py -q $(PYTEST_ARGS)
 
 unit: venv
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
