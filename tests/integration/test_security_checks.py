@@ -97,6 +97,12 @@ def test_the_deployed_stack_hides_ssn_from_the_analyst(filled: Deployment) -> No
     tried = result.details["iam"]["lake_objects_tried"]
     assert set(filled.record.outputs["bucket_names"][layer] for layer in SSN_TABLES) <= set(tried)
     assert any(k.endswith(".csv") for k in tried[filled.record.outputs["bucket_names"]["bronze"]])
+    heads = result.details["iam"]["analyst_head_object"]
+    assert {h["table"] for h in heads} >= {
+        _qualified(filled, "bronze", "users_csv"),
+        _qualified(filled, "gold", "users"),
+    }
+    assert {h["status"] for h in heads} == {"denied"}
 
 
 def test_exclusion_removed_fails_the_check(lf: LakeFormation, filled: Deployment) -> None:
@@ -186,11 +192,18 @@ def test_inline_s3_read_on_the_lake_fails_the_check(analyst_iam: tuple[Any, str]
     )
     result = _check(filled)
     assert not result.passed
-    (problem,) = result.details["problems"]["iam"]
-    assert problem.startswith(
+    policy, *served = result.details["problems"]["iam"]
+    assert policy.startswith(
         f"the analyst role reads lake bucket {silver} directly from S3, around Lake Formation: "
         f"statement DebugRead of inline policy debug-silver allows s3:GetObject on arn:aws:s3:::{silver}/"
     )
+    # S3 itself (the emulator enforces IAM) serves a file of each Silver table holding ssn
+    assert served and all(
+        p.startswith(f"the analyst's HeadObject on s3://{silver}/")
+        and p.endswith("succeeded: S3 serves the lake's files to the analyst directly")
+        for p in served
+    )
+    assert any(f"(a file of {_qualified(filled, 'silver', 'users')})" in p for p in served)
     assert result.details["problems"]["grants"] == []
     assert result.reason and result.reason.startswith(f"the analyst role reads lake bucket {silver}")
 
