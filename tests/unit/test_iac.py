@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from unittest.mock import MagicMock
 
 import pytest
+from botocore.exceptions import ClientError
 
 from lakehouse.checks.iac import PipelineTablesError, judge_iac, pipeline_tables
 from lakehouse.inventory import (
@@ -19,9 +21,11 @@ from lakehouse.inventory import (
     Inventory,
     LakeSettings,
     name_prefixes,
+    stack_inventory,
 )
 from lakehouse.lf_grants import LfGrant, describe_resource, grants_from_listing, grants_from_state
 from lakehouse.outcome import Status
+from lakehouse.target import Target
 from lakehouse.terraform import PlannedChange, PlanResult
 
 ACCOUNT = "123456789012"
@@ -372,3 +376,45 @@ def test_a_wildcard_excluding_nothing_is_the_table_grant() -> None:
     assert describe_resource({"DataCellsFilter": {"DatabaseName": "d", "TableName": "t", "Name": "f"}}) == (
         "data cells filter d.t.f"
     )
+
+
+# -- reading: a listing that fails is named, never skipped -----------------------------------------
+
+
+class _Refusing(Target):
+    """A target whose services all answer AccessDenied, except STS and those in ``working``."""
+
+    working: tuple[str, ...] = ("sts",)
+
+    def client(self, service: str, region: str | None = None, **config: Any) -> Any:
+        fake = MagicMock()
+        fake.get_caller_identity.return_value = {"Account": ACCOUNT, "Arn": f"arn:aws:iam::{ACCOUNT}:user/me"}
+        if service not in self.working:
+            denied = ClientError({"Error": {"Code": "AccessDenied", "Message": f"no {service}"}}, "List")
+            fake.get_paginator.return_value.paginate.side_effect = denied
+            for op in ("list_work_groups", "get_data_lake_settings", "list_permissions", "list_resources"):
+                getattr(fake, op).side_effect = denied
+        return fake
+
+
+def test_every_unreadable_service_is_named_in_the_inventory() -> None:
+    inv = stack_inventory(_Refusing("aws", REGION), STACK)
+    assert not inv.resources
+    for what in (
+        f"s3 ListBuckets ({GLOBAL})",
+        f"iam ListRoles/ListUsers/ListPolicies ({GLOBAL})",
+        f"budgets DescribeBudgets ({GLOBAL})",
+        f"sns ListTopics ({REGION})",
+        "sns ListTopics (us-east-1)",
+        f"athena ListWorkGroups ({REGION})",
+        f"cloudwatch DescribeAlarms ({REGION})",
+        f"cloudwatch ListDashboards ({REGION})",
+        f"glue GetDatabases ({REGION})",
+        f"lakeformation GetDataLakeSettings ({REGION})",
+        f"lakeformation ListPermissions ({REGION})",
+        f"lakeformation ListDataCellsFilter ({REGION})",
+        f"lakeformation ListResources ({REGION})",
+    ):
+        assert any(u.startswith(what) for u in inv.unreadable), (what, inv.unreadable)
+    result = judge_iac(PlanResult(0), STATE, inv, EXPECTED)
+    assert result.status is Status.ERROR and "AccessDenied" in str(result.reason)
