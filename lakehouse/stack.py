@@ -312,7 +312,9 @@ class Lifecycle:
                 f"stack {record.stack_id}: its emulator (pid {record.emulator_pid}) is not running; "
                 "run `make destroy` then `make up`"
             )
-        self.lock.acquire()  # `make destroy` leaves it alone while this session verifies it
+        # `make destroy` leaves it alone while this session verifies it; other verifiers may share it.
+        self.lock = StackLock(stack_dir(opts, opts.stack_id), shared=True)
+        self.lock.acquire()
         target, emulator = _reach(record, opts)
         stack = Stack(opts, target)
         stopwatch = Stopwatch()

@@ -24,10 +24,16 @@ class StackBusy(RuntimeError):
 
 
 class StackLock:
-    """``acquire`` once per session; ``release`` (or process exit) lets ``make destroy`` in."""
+    """``acquire`` once per session; ``release`` (or process exit) lets ``make destroy`` in.
 
-    def __init__(self, stack_dir: Path):
+    A session that deploys (and will destroy) holds it exclusively; sessions that only verify a
+    deployed stack (``--deployed``, each xdist worker of one) share it. Destroy needs it exclusively,
+    so it waits for neither kind: it refuses.
+    """
+
+    def __init__(self, stack_dir: Path, shared: bool = False):
         self.path = stack_dir / LOCK_FILE
+        self.shared = shared
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -42,12 +48,13 @@ class StackLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, (fcntl.LOCK_SH if self.shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
             raise StackBusy(f"it is in use by a running session ({holder(self.path)})") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
+        if not self.shared:  # the pid of a deploying session, for the message
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
         self._fd = fd
         _HELD[self.path.resolve()] = (fd, 1)
 

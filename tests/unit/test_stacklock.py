@@ -62,3 +62,31 @@ def test_a_recorded_terraform_group_left_behind_is_listed_and_ended(tmp_path: Pa
         if group.poll() is None:
             group.kill()
         group.wait()
+
+
+def test_verifying_sessions_share_the_lock_and_destroy_still_refuses(tmp_path: Path) -> None:
+    shared_hold = HOLD.replace("StackLock(Path(sys.argv[1]))", "StackLock(Path(sys.argv[1]), shared=True)")
+    verifier = subprocess.Popen(
+        [sys.executable, "-c", shared_hold, str(tmp_path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert verifier.stdout is not None and verifier.stdout.readline().strip() == "held"
+        other = StackLock(tmp_path, shared=True)
+        other.acquire()  # a second `--deployed` session (or xdist worker) verifies alongside
+        other.release()
+        holder = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from pathlib import Path; from lakehouse.stacklock import busy;"
+                "print(busy(Path(sys.argv[1])))",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert holder.stdout.strip() != "None"  # what `make destroy` asks: in use
+    finally:
+        verifier.kill()
+        verifier.wait()
