@@ -18,7 +18,8 @@ import pytest
 
 from lakehouse.checks.finops import NotificationReadback, budget_notifications, check_finops
 from lakehouse.checks.iac import check_iac_coverage
-from lakehouse.guard import LedgerEntry, append_entry
+from lakehouse.evidence import git_commit
+from lakehouse.ledger import GUARD_SUITE, LedgerEntry, append_entry
 from lakehouse.stack import Deployment
 from tests.fake_github import REPO, FakeGitHub, github, run
 from tests.integration.conftest import run_features
@@ -34,9 +35,13 @@ def _without_github() -> dict[str, str]:
 
 
 def _ledger(path: Path, *exit_codes: int) -> None:
+    """Guard runs as `make guard` records them, at the commit under test on a clean tree."""
+    head = git_commit(Path(__file__).resolve().parents[2])
+    suite = ["make", "--no-print-directory", "lint", "test"]
     for n, code in enumerate(exit_codes, start=1):
         stamp = f"2026-11-24T09:{n:02d}:00+00:00"
-        append_entry(path, LedgerEntry(stamp, stamp, code, code == 0, 1.0, "c0ffee" * 6 + "0000", False, ["make"]))
+        entry = LedgerEntry(stamp, stamp, code, code == 0, 1.0, head, False, suite, GUARD_SUITE, {})
+        append_entry(path, entry)
 
 
 class Budgets:
@@ -129,7 +134,7 @@ def test_deployed_stack_passes_checks_3_and_7(deployed: Deployment, tmp_path: Pa
     assert run.returncode == 0, run.output
     ci, finops = run.check("EXIT-3"), run.check("EXIT-7")
     assert ci["status"] == "passed", ci["reason"]
-    assert ci["measured"] == {"consecutive_green_runs": 3, "runs_known": 4, "source": "ledger"}
+    assert ci["measured"]["consecutive_green_runs"] == 3 and ci["measured"]["runs_counted"] == 4
     assert finops["status"] == "passed", finops["reason"]
     assert finops["measured"] == {
         "budget_limit_usd": "20",
