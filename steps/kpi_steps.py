@@ -127,6 +127,7 @@ def locust_load(
         warmup=kpi.load_warmup,
         min_samples=kpi.load_min_samples,
         max_seconds=kpi.load_max_seconds,
+        nice=kpi.load_nice,
     )
     with tempfile.TemporaryDirectory(prefix="lakehouse-load-") as tmp:
         stats = run_load(config_for(stack.target, deployment.record.outputs), spec, Path(tmp))

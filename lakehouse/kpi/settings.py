@@ -28,6 +28,8 @@ class KpiSettings:
     #: up to ``load_max_seconds``; fewer is ``error``. 100 puts 5 queries above the p95.
     load_min_samples: int = 100
     load_max_seconds: float = 60.0
+    #: How much lower the load generator's CPU priority is than the server's (``os.nice``, 0-19).
+    load_nice: int = 10
     #: Pipeline success rate: runs on the deployed stack and the lowest accepted rate.
     pipeline_runs: int = 3
     success_pct: float = 95.0
@@ -44,6 +46,8 @@ class KpiSettings:
             raise ConfigError(f"LAKEHOUSE_KPI_LOAD_USERS: {self.load_users} must be >= 1")
         if self.load_warmup < 0:
             raise ConfigError(f"LAKEHOUSE_KPI_LOAD_WARMUP: {self.load_warmup} must be >= 0")
+        if not 0 <= self.load_nice <= 19:
+            raise ConfigError(f"LAKEHOUSE_KPI_LOAD_NICE: {self.load_nice} must be in 0..19")
         if self.load_min_samples < 20:
             raise ConfigError(
                 f"LAKEHOUSE_KPI_LOAD_MIN_SAMPLES: {self.load_min_samples} must be >= 20 (below, a p95 is the maximum)"

@@ -130,6 +130,8 @@ def test_latency_settings_refuse_too_few_samples_and_a_cap_below_the_load() -> N
     assert kpi_settings({}).load_min_samples == 100 and kpi_settings({}).p95_ms == 200.0
     with pytest.raises(ConfigError, match="LAKEHOUSE_KPI_LOAD_MIN_SAMPLES: 5 must be >= 20"):
         kpi_settings({"LAKEHOUSE_KPI_LOAD_MIN_SAMPLES": "5"})
+    with pytest.raises(ConfigError, match="LAKEHOUSE_KPI_LOAD_NICE: 25 must be in 0..19"):
+        kpi_settings({"LAKEHOUSE_KPI_LOAD_NICE": "25"})
     with pytest.raises(ConfigError, match="LAKEHOUSE_KPI_LOAD_MAX_SECONDS"):
         kpi_settings({"LAKEHOUSE_KPI_LOAD_SECONDS": "30", "LAKEHOUSE_KPI_LOAD_MAX_SECONDS": "10"})
 
