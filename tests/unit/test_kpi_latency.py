@@ -149,7 +149,8 @@ def test_locust_runs_in_a_subprocess_and_keeps_every_sample(tmp_path: Path) -> N
     locustfile = tmp_path / "locustfile.py"
     locustfile.write_text(HASH_LOCUSTFILE)
     config = LoadConfig(target={"name": "local", "region": "ap-northeast-1"}, work_group="wg", queries={})
-    stats = run_load(config, LoadSpec(users=2, seconds=1.5, warmup=2), tmp_path, locustfile=locustfile)
+    spec = LoadSpec(users=2, seconds=0.5, warmup=2, min_samples=12, max_seconds=120)  # a count, not a time
+    stats = run_load(config, spec, tmp_path, locustfile=locustfile)
     assert "locust" not in sys.modules  # this process never imported it
     assert len(stats.samples) > 10 and stats.locust["requests"] == len(stats.samples)
     assert {s["name"] for s in stats.samples} == {"sha256 nice=10"}  # the load generator yields the CPU
