@@ -10,7 +10,7 @@ from lakehouse.config import RunOptions
 from lakehouse.evidence import ArtifactStore, CheckEvidence
 from lakehouse.lineage.client import MarquezClient
 from lakehouse.lineage.emitter import EmissionStats, LineageEmitter
-from lakehouse.lineage.endpoint import LineageEndpoint, emitter_for, resolve
+from lakehouse.lineage.endpoint import LineageEndpoint, emitter_for, probe, resolve
 from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import PipelineResult
 from lakehouse.stack import Deployment
@@ -19,20 +19,29 @@ from steps.outcomes import conclude
 
 @pytest.fixture(scope="session")
 def lineage_endpoint(deployment: Deployment, run_options: RunOptions) -> LineageEndpoint:
-    """Where lineage goes: ``--marquez-url``/``MARQUEZ_URL``, else the local stack's lineage service."""
-    return resolve(
-        deployment.stack.stack_id,
-        deployment.record.lineage_url,
-        run_options.marquez_url,
-        run_options.marquez_web_url,
-        run_options.lineage_namespace,
+    """Where lineage goes: ``--marquez-url``/``MARQUEZ_URL``, else the local stack's lineage service.
+
+    Resolved before the pipeline runs (the emitter needs it), and so is the web URL's probe: a
+    missing or wrong ``MARQUEZ_WEB_URL`` is known (and named) before any time is spent.
+    """
+    return probe(
+        resolve(
+            deployment.stack.stack_id,
+            deployment.record.lineage_url,
+            run_options.marquez_url,
+            run_options.marquez_web_url,
+            run_options.lineage_namespace,
+        )
     )
 
 
 @pytest.fixture(scope="session")
 def lineage_emitter(deployment: Deployment, lineage_endpoint: LineageEndpoint) -> LineageEmitter:
     """The listener the session's pipeline run (``pipeline_run``) sends its OpenLineage events through."""
-    return emitter_for(deployment.stack.target, lineage_endpoint)
+    emitter = emitter_for(deployment.stack.target, lineage_endpoint)
+    if lineage_endpoint.web_problem:  # in the pipeline result at once, not only at check 4
+        emitter.stats.warnings.append(lineage_endpoint.web_problem)
+    return emitter
 
 
 @when("the pipeline has emitted its lineage", target_fixture="lineage_emission")
@@ -67,6 +76,7 @@ def graph_reaches_bronze(
         lineage_endpoint.web_url,
         png,
         visible_names(exp),
+        lineage_endpoint.web_problem,
     )
     evidence.details["endpoint"] = lineage_endpoint.to_dict()
     evidence.artifacts.append(artifacts.write_json(f"marquez-lineage-{stack_id}.json", {"graph": graph}))

@@ -5,8 +5,14 @@ the latest run Marquez holds for the job that builds the Gold table is COMPLETED
 this session emitted (its run id), so jobs left in the namespace by an earlier run, or a
 failed Gold run, never pass. Then, judged through Marquez's API: the job namespace has jobs,
 and the lineage graph of the Gold job holds every edge the pipeline's SQL implies upstream of
-it, so that it reaches back to the Bronze datasets. Then headless Chromium opens Marquez
-web's route of that job and saves a PNG. No screenshot, no pass.
+it, so that it reaches back to the Bronze datasets. The API is the proof of the edges.
+
+Then headless Chromium opens Marquez web's route of that job at the depth the graph needs to
+reach Bronze, with the full graph (``?depth=N&isFull=true``; Marquez web otherwise opens at
+depth 2 and hides what is not directly up- or downstream), and saves a PNG. The page must show
+what Marquez web really draws: the job's name (its action bar, cut at 40 characters) and a
+Bronze dataset's node label (cut at 15 characters, so only a short Bronze name is distinct;
+``web/src/helpers/text.ts``). No screenshot, no pass.
 """
 
 from __future__ import annotations
@@ -48,6 +54,8 @@ class Expectation:
     gold: DatasetRef
     edges: set[Edge]
     bronze: list[DatasetRef]
+    #: Marquez's ``depth`` (job hops through shared datasets) at which the gold job's graph holds every edge.
+    depth: int = 20
 
     @property
     def gold_node(self) -> str:
@@ -81,7 +89,26 @@ def expectation(jobs: dict[str, StatementIO], namespace: str, gold: DatasetRef, 
     bronze = sorted(d for d in datasets if d.node_id in seen and is_bronze is not None and is_bronze(d))
     if not bronze:
         raise ValueError(f"job {gold_job} has no Bronze dataset upstream in the pipeline's SQL")
-    return Expectation(namespace, gold_job, gold, upstream, bronze)
+    needed = {e.origin for e in upstream} | {e.destination for e in upstream}
+    depth = max(h for j, h in job_hops(jobs, gold_job).items() if job_node(namespace, j) in needed)
+    return Expectation(namespace, gold_job, gold, upstream, bronze, depth)
+
+
+def job_hops(jobs: dict[str, StatementIO], start: str) -> dict[str, int]:
+    """Marquez's lineage depth of every job from ``start``: hops between jobs sharing a dataset."""
+    touching: dict[DatasetRef, set[str]] = {}
+    for name, io in jobs.items():
+        for d in io.inputs + io.outputs:
+            touching.setdefault(d, set()).add(name)
+    hops, queue = {start: 0}, deque([start])
+    while queue:
+        job = queue.popleft()
+        for d in jobs[job].inputs + jobs[job].outputs:
+            for other in sorted(touching[d]):
+                if other not in hops:
+                    hops[other] = hops[job] + 1
+                    queue.append(other)
+    return hops
 
 
 def graph_edges(graph: list[dict[str, Any]]) -> set[Edge]:
@@ -253,10 +280,12 @@ def check_lineage(
     web_url: str | None,
     png_path: Path,
     expect_visible: list[str],
+    web_problem: str | None = None,
 ) -> tuple[Outcome, list[dict[str, Any]]]:
     """This run's emission and the API check, then the screenshot of the gold job's page; fails without one.
 
     ``emission`` is the session emitter's stats: what ties Marquez's answers to this run.
+    ``web_problem`` is what the probe before the run found wrong with ``web_url`` (no screenshot then).
     Returns the outcome and the lineage graph Marquez answered (evidence).
     """
     api = check_api(client, exp, emission)
@@ -269,9 +298,12 @@ def check_lineage(
         "screenshot": None,
     }
     shot_reason = None
-    if web_url:
-        url = ui_route(web_url, "job", exp.namespace, exp.gold_job)
+    if web_problem:
+        shot_reason = f"the lineage UI cannot be shown: {web_problem}"
+    elif web_url:
+        url = ui_route(web_url, "job", exp.namespace, exp.gold_job, depth=exp.depth, full=True)
         details["ui_url"] = url
+        details["ui_depth"] = exp.depth
         try:
             # the page is kept as evidence either way; waiting for names the API lacks would only cost time
             texts = expect_visible if api.passed else []
@@ -321,7 +353,22 @@ def pipeline_expectation(outputs: dict[str, Any], region: str, data_dir: Path, n
     return expectation(jobs, namespace, gold, is_bronze)
 
 
+#: Marquez web's cuts (``truncateText``): the action bar's Name and a dataset node's label.
+NAME_CHARS, DATASET_LABEL_CHARS = 40, 15
+
+
 def visible_names(exp: Expectation) -> list[str]:
-    """Texts the screenshot must show: the gold job and the tables at both ends (as ``db.table``)."""
-    tables = [d.name.split(".", 1)[-1] for d in exp.bronze if d.namespace.startswith("awsathena://")]
-    return [exp.gold_job, *tables[:1], exp.gold.name.split(".", 1)[-1]]
+    """Texts the screenshot must show, as Marquez web draws them (matched as visible substrings).
+
+    The gold job's name as the action bar shows it (its first 40 characters), and the label of a
+    Bronze dataset whose whole name fits a node (15 characters) and is part of no other dataset's
+    name in the graph, so seeing it means the drawn graph reaches Bronze. Full dataset names are
+    only in Marquez web's tooltips and never expected.
+    """
+    others = {n for e in exp.edges for n in (e.origin, e.destination) if n.startswith("dataset:")}
+    others -= {d.node_id for d in exp.bronze}
+    names = [n.split(":", 1)[1] for n in others]
+    short = [
+        d.name for d in exp.bronze if len(d.name) <= DATASET_LABEL_CHARS and not any(d.name in other for other in names)
+    ]
+    return [exp.gold_job[:NAME_CHARS], *sorted(short)[:1]]

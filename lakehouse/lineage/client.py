@@ -2,7 +2,12 @@
 
 The same client talks to a user's Marquez on the ``aws`` target and to our service locally.
 Path segments and the ``nodeId`` are URL-encoded (namespaces such as ``s3://bucket`` hold
-slashes). Errors carry the status and Marquez's message.
+slashes). Errors carry the status and Marquez's message (``{"code","message"}`` or, for validation,
+``{"errors": [...]}``).
+
+Marquez web (port 3000 by default) serves the lineage page and proxies ``/api/v1`` to the API
+(``web/setupProxy.js``); the API port (5000) serves no web route. :func:`probe_web` tells the two
+apart before a pipeline runs, so a wrong URL fails at once with the URL to give.
 """
 
 from __future__ import annotations
@@ -28,9 +33,62 @@ def _enc(part: str) -> str:
     return quote(part, safe="")
 
 
-def ui_route(web_url: str, kind: str, namespace: str, name: str) -> str:
-    """Marquez web's lineage route: ``/lineage/{job|dataset}/{enc ns}/{enc name}``."""
-    return f"{web_url.rstrip('/')}/lineage/{_enc(kind.lower())}/{_enc(namespace)}/{_enc(name)}"
+def ui_route(web_url: str, kind: str, namespace: str, name: str, depth: int | None = None, full: bool = False) -> str:
+    """Marquez web's lineage route: ``/lineage/{job|dataset}/{enc ns}/{enc name}``.
+
+    Marquez web opens the graph at depth 2 unless ``?depth=`` says otherwise, and draws only what
+    is up- or downstream of the node unless ``isFull=true`` (its "Full Graph" switch).
+    """
+    url = f"{web_url.rstrip('/')}/lineage/{_enc(kind.lower())}/{_enc(namespace)}/{_enc(name)}"
+    query = ([f"depth={depth}"] if depth is not None else []) + (["isFull=true"] if full else [])
+    return url + ("?" + "&".join(query) if query else "")
+
+
+def _message(resp: requests.Response) -> str:
+    """Marquez's error text: ``message``, else the ``errors`` list, else the start of the body."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return resp.text[:200]
+    if isinstance(body, dict):
+        if body.get("message"):
+            return str(body["message"])
+        if isinstance(body.get("errors"), list) and body["errors"]:
+            return "; ".join(map(str, body["errors"]))
+    return resp.text[:200]
+
+
+WEB_HINT = (
+    "give Marquez web's URL (MARQUEZ_WEB_URL, e.g. http://<host>:3000): it serves /lineage/... and "
+    "proxies /api/v1 to the API, so it can also stand in for MARQUEZ_URL"
+)
+
+
+def probe_web(web_url: str, timeout_s: float = TIMEOUT_S) -> str | None:
+    """None when ``web_url`` is a Marquez web (a page at ``/``, the API through ``/api/v1``), else why not."""
+    base = web_url.rstrip("/")
+    try:
+        page = requests.get(f"{base}/", timeout=timeout_s)
+        api = requests.get(f"{base}/api/v1/namespaces", params={"limit": 1}, timeout=timeout_s)
+    except requests.RequestException as err:
+        return f"Marquez web at {web_url} does not answer ({type(err).__name__}); {WEB_HINT}"
+    kind = page.headers.get("content-type", "")
+    if page.status_code != 200 or "html" not in kind:
+        return (
+            f"{web_url} is not Marquez web: GET / answers HTTP {page.status_code} ({kind or 'no content type'}), "
+            f"as Marquez's API port does; {WEB_HINT}"
+        )
+    try:
+        listed = api.status_code == 200 and isinstance(api.json().get("namespaces"), list)
+    except (ValueError, AttributeError):
+        listed = False
+    if not listed:
+        return (
+            f"{web_url} serves a page but GET /api/v1/namespaces answers HTTP {api.status_code} without "
+            f"Marquez's namespace list: Marquez web proxies /api/v1 to the API (check MARQUEZ_HOST/MARQUEZ_PORT "
+            f"of the web container); {WEB_HINT}"
+        )
+    return None
 
 
 @dataclass
@@ -47,11 +105,7 @@ class MarquezClient:
         except requests.RequestException as err:
             raise MarquezError(f"GET {address}: no answer ({type(err).__name__})") from None
         if resp.status_code != 200:
-            try:
-                message = resp.json().get("message") or resp.text[:200]
-            except ValueError:
-                message = resp.text[:200]
-            raise MarquezError(f"GET {resp.url}: HTTP {resp.status_code}: {message}", resp.status_code)
+            raise MarquezError(f"GET {resp.url}: HTTP {resp.status_code}: {_message(resp)}", resp.status_code)
         try:
             return resp.json()
         except ValueError:

@@ -7,13 +7,16 @@ input, so an earlier run's jobs, a failed Gold run or another run's Gold run nev
 from __future__ import annotations
 
 import dataclasses
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
+from werkzeug.serving import make_server
 
 from lakehouse.athena import QueryRecord
-from lakehouse.browser import BROWSER_ENV, png_summary
+from lakehouse.browser import BROWSER_ENV, ScreenshotError, png_summary, screenshot
 from lakehouse.checks.lineage import (
     check_lineage,
     emission_problems,
@@ -21,12 +24,14 @@ from lakehouse.checks.lineage import (
     run_problems,
     visible_names,
 )
-from lakehouse.lineage.client import MarquezClient
+from lakehouse.lineage.client import MarquezClient, probe_web, ui_route
 from lakehouse.lineage.emitter import EmissionStats, LineageEmitter
-from lakehouse.lineage.service.process import LineageHandle
+from lakehouse.lineage.endpoint import probe, resolve
+from lakehouse.lineage.service.process import LineageHandle, start_lineage_service, stop_lineage_service
 from lakehouse.outcome import Outcome, Status
 from lakehouse.pipeline.runner import DATA_DIR
 from tests.lineage.conftest import NAMESPACE, OUTPUTS, REGION, emit_pipeline, landed, statements
+from tests.lineage.marquez_web import marquez_web
 
 EXP = pipeline_expectation(OUTPUTS, REGION, DATA_DIR, NAMESPACE)
 GOLD = EXP.gold_job  # the last statement of 30_gold.sql that writes daily_revenue
@@ -58,7 +63,9 @@ def test_the_expectation_follows_the_gold_table_back_to_bronze() -> None:
     bronze = {d.name for d in EXP.bronze}
     assert {"raw/users", "raw/orders", "awsdatacatalog.lh_t_bronze.orders_csv"} <= bronze
     assert len(EXP.edges) == 29
-    assert visible_names(EXP) == [GOLD, "lh_t_bronze.orders_csv", "lh_t_gold.daily_revenue"]
+    # what Marquez web shows: the job's name, and Bronze's S3 folder (short enough not to be cut at 15)
+    assert visible_names(EXP) == [GOLD, "raw/orders"]
+    assert EXP.depth == 4  # job hops from the gold job back to the landing job
 
 
 def test_a_healthy_service_passes_with_a_screenshot(service: LineageHandle, tmp_path: Path) -> None:
@@ -78,6 +85,8 @@ def test_a_healthy_service_passes_with_a_screenshot(service: LineageHandle, tmp_
     assert chain[0].startswith("dataset:") and chain[-1] == f"job:{NAMESPACE}:{GOLD}"
     assert {n["id"] for n in graph} >= {e.origin for e in EXP.edges} | {e.destination for e in EXP.edges}
     assert png_summary(png).colours > 100
+    assert result.details["ui_url"].endswith(f"/lineage/job/{NAMESPACE}/{GOLD}?depth={EXP.depth}&isFull=true")
+    assert result.details["screenshot"]["texts_checked"] == [GOLD, "raw/orders"]
 
 
 def test_an_empty_service_fails(service: LineageHandle, tmp_path: Path) -> None:
@@ -242,3 +251,94 @@ def dead_url() -> str:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+# -- Marquez web (the stand-in page built from its source) and the web URL ----------------------------
+
+
+def test_against_marquez_webs_page_a_complete_graph_passes(service: LineageHandle, tmp_path: Path) -> None:
+    emission = emitted(service.url)
+    with marquez_web(service.url) as web:
+        assert probe_web(web) is None
+        result, _, png = run_check(service, tmp_path, emission, web_url=web)
+    assert result.passed, result.reason
+    assert result.details["screenshot"]["texts_checked"] == [GOLD, "raw/orders"] and png_summary(png).colours > 8
+
+
+def test_against_marquez_webs_page_a_stale_graph_fails_naming_what_is_not_drawn(
+    service: LineageHandle, tmp_path: Path
+) -> None:
+    """The API holds this run's complete graph; the web shows a stale Marquez whose graph stops short of Bronze."""
+    emission = emitted(service.url)
+    stale = start_lineage_service(tmp_path / "stale.sqlite")
+    try:
+        cut = [
+            dataclasses.replace(s, sql=s.sql.replace("lh_t_bronze.", "lh_t_elsewhere.")) if s.job.startswith("2") else s
+            for s in statements()
+        ]
+        emit_pipeline(LineageEmitter(stale.url, NAMESPACE, REGION), cut)
+        with marquez_web(stale.url) as web:
+            result, _, png = run_check(service, tmp_path, emission, web_url=web)
+    finally:
+        stop_lineage_service(stale)
+    assert result.status is Status.FAILED and result.details["marquez"]["expected_edges_found"] == 29
+    assert result.reason is not None and result.reason.startswith("the lineage UI page failed: ")
+    assert result.reason.endswith("does not show 'raw/orders'") and png.is_file()
+
+
+def test_marquez_webs_default_depth_does_not_reach_bronze(service: LineageHandle, tmp_path: Path) -> None:
+    """Why the check opens the page at its own depth: at Marquez web's default (2) Bronze is not drawn,
+    on the stand-in Marquez web page and on our service's page alike."""
+    emit_pipeline(LineageEmitter(service.url, NAMESPACE, REGION))
+    with marquez_web(service.url) as stand_in:
+        for base in (stand_in, service.url):
+            with pytest.raises(ScreenshotError, match="does not show 'raw/orders'"):
+                screenshot(ui_route(base, "job", NAMESPACE, GOLD), tmp_path / "d2.png", expect_text=visible_names(EXP))
+            full = ui_route(base, "job", NAMESPACE, GOLD, depth=EXP.depth, full=True)
+            assert screenshot(full, tmp_path / "full.png", expect_text=visible_names(EXP)).status == 200
+
+
+def test_the_web_probe_tells_marquez_web_from_the_api_port(service: LineageHandle, dead_url: str) -> None:
+    assert probe_web(service.url) is None  # our service serves the page and the API on one port
+    api_only = Flask("marquez-api-port")  # Marquez's API port: JSON 404 for every web route
+
+    @api_only.get("/")
+    @api_only.get("/<path:_any>")
+    def _nf(_any: str = "") -> Any:
+        return {"code": 404, "message": "HTTP 404 Not Found"}, 404
+
+    server = make_server("127.0.0.1", 0, api_only)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        problem = probe_web(url)
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+    assert problem is not None and problem.startswith(f"{url} is not Marquez web: GET / answers HTTP 404")
+    assert "MARQUEZ_WEB_URL" in problem and "proxies /api/v1" in problem
+    dead = probe_web(dead_url)
+    assert dead is not None and dead.startswith(f"Marquez web at {dead_url} does not answer (ConnectionError)")
+
+
+def test_endpoint_resolution_names_the_web_url_to_give() -> None:
+    local = resolve("lh-t", "http://127.0.0.1:7000")
+    assert (local.api_url, local.web_url, local.web_problem) == ("http://127.0.0.1:7000", "http://127.0.0.1:7000", None)
+    api_only = resolve("lh-t", None, marquez_url="http://m:5000")
+    assert api_only.web_url is None and api_only.web_problem is not None
+    assert api_only.web_problem.startswith("MARQUEZ_URL (http://m:5000) is set but MARQUEZ_WEB_URL is not")
+    web_only = resolve("lh-t", None, marquez_web_url="http://m:3000")
+    assert (web_only.api_url, web_only.web_url) == ("http://m:3000", "http://m:3000")  # the web proxies /api/v1
+    assert probe(api_only) is api_only
+
+
+def test_a_web_url_found_wrong_before_the_run_fails_the_check_with_the_api_evidence_kept(
+    service: LineageHandle, tmp_path: Path
+) -> None:
+    png = tmp_path / "x.png"
+    problem = "MARQUEZ_URL (x) is set but MARQUEZ_WEB_URL is not"
+    result, _ = check_lineage(MarquezClient(service.url), EXP, emitted(service.url), None, png, [], problem)
+    assert result.status is Status.FAILED and result.reason == f"the lineage UI cannot be shown: {problem}"
+    assert result.details["marquez"]["expected_edges_found"] == 29 and not png.exists()

@@ -1,10 +1,17 @@
 """The Flask app: Marquez's REST API subset and its lineage web route, on one port.
 
-API (base ``/api/v1``, shapes in ``model``): ``POST /lineage`` (201, empty body),
-``GET /namespaces``, ``/namespaces/{ns}``, ``/namespaces/{ns}/jobs[/{name}]``,
-``/namespaces/{ns}/datasets[/{name}]``, ``/lineage?nodeId=&depth=``, ``/events/lineage``.
-Web: ``/`` lists jobs, ``/lineage/{job|dataset}/{ns}/{name}`` draws the graph as inline SVG
-(no script, no external fetch), at the same route shape as Marquez web.
+API (base ``/api/v1``, shapes in ``model``): ``POST /lineage`` (Run, Dataset and Job events
+stored, 201, empty body), ``GET /namespaces``, ``/namespaces/{ns}``, ``/namespaces/{ns}/jobs[/{name}]``
+(an unknown namespace has no jobs: 200, empty list, as in Marquez), ``/namespaces/{ns}/datasets[/{name}]``,
+``/lineage?nodeId=&depth=``, ``/events/lineage``. Errors are Marquez's JSON: parameter and event
+validation ``{"errors": [...]}`` (400/422), not found ``{"code": 404, "message": ...}``, also for a
+route that does not exist under ``/api``.
+
+Web: ``/`` lists jobs, ``/lineage/{job|dataset}/{ns}/{name}`` draws the graph as inline SVG (no
+script, no external fetch) at Marquez web's route, with its query parameters: ``depth`` (default 2,
+as Marquez web opens the graph) and ``isFull`` (``true`` draws every node of the graph; otherwise
+only what is up- or downstream of the selected node, as Marquez web hides the rest).
+``/healthcheck`` answers ``OK`` like Marquez web's server.
 
 Path parameters are read from the raw request URI: a namespace like ``s3://bucket``
 arrives as ``s3%3A%2F%2Fbucket`` and must not be split at its encoded slashes.
@@ -18,13 +25,15 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from flask import Flask, Response, render_template, request
+from werkzeug.exceptions import HTTPException
 
 from lakehouse.lineage.service import model
 from lakehouse.lineage.service.layout import layout
 from lakehouse.lineage.service.store import EventError, Store
 
 API = "/api/v1"
-UNSUPPORTED_SCHEMAS = ("/DatasetEvent", "/JobEvent")
+#: Marquez web opens a lineage graph at this depth unless the URL says ``depth=`` (TableLevel.tsx).
+WEB_DEFAULT_DEPTH = 2
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -34,6 +43,11 @@ def _json(data: Any, status: int = 200) -> Response:
 def _error(status: int, message: str) -> Response:
     """Marquez's (Dropwizard's) error body: ``{"code": N, "message": "..."}``."""
     return _json({"code": status, "message": message}, status)
+
+
+def _invalid(*messages: str, status: int = 400) -> Response:
+    """Marquez's (Dropwizard's) validation error body: ``{"errors": ["..."]}``."""
+    return _json({"errors": list(messages)}, status)
 
 
 def _segments(prefix: str) -> list[str]:
@@ -72,26 +86,59 @@ def _verbs(store: Store, graph: list[dict[str, Any]]) -> dict[str, str]:
     return verbs
 
 
+def connected(graph: list[dict[str, Any]], node_id: str) -> list[dict[str, Any]]:
+    """Marquez web without "Full Graph": the node and what is up- or downstream of it along edges.
+
+    (``createElkNodes`` in Marquez web's ``routes/table-level/layout.ts``.)
+    """
+    by_id = {n["id"]: n for n in graph}
+
+    def walk(key: str, end: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [node_id]
+        while todo:
+            n = todo.pop()
+            if n in seen or n not in by_id:
+                continue
+            seen.add(n)
+            todo += [e[end] for e in by_id[n].get(key, [])]
+        return seen
+
+    keep = walk("outEdges", "destination") | walk("inEdges", "origin") | {node_id}
+    return [n for n in graph if n["id"] in keep]
+
+
+def _with_query(**params: Any) -> str:
+    """The current page's path with ``params`` set in its query string."""
+    args = {**request.args.to_dict(), **{k: str(v) for k, v in params.items()}}
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path
+    return (
+        str(raw).split("?", 1)[0] + "?" + "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in args.items())
+    )
+
+
 def create_app(store: Store) -> Flask:
     app = Flask(__name__, template_folder=str(Path(__file__).parent / "templates"))
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
     @app.errorhandler(EventError)
     def _bad(err: EventError) -> Response:
-        if err.status == 422:
-            return _json({"errors": err.messages}, 422)
-        return _error(err.status, str(err))
+        return _invalid(*err.messages, status=err.status)
+
+    @app.errorhandler(HTTPException)
+    def _http(err: HTTPException) -> Response | HTTPException:
+        """Under ``/api`` every error is Marquez's JSON (Dropwizard answers a missing route that way)."""
+        if request.path.startswith("/api/"):
+            return _error(err.code or 500, f"HTTP {err.code} {err.name}")
+        return err
 
     @app.post(f"{API}/lineage")
     def post_lineage() -> Response:
         try:
             event = json.loads(request.get_data(as_text=True) or "null")
-        except json.JSONDecodeError as err:
-            return _error(400, f"Unable to process JSON: {err.msg}")
-        schema_url = str(event.get("schemaURL", "")) if isinstance(event, dict) else ""
-        if schema_url.endswith(UNSUPPORTED_SCHEMAS) and not (isinstance(event, dict) and event.get("run")):
-            return _json(event, 200)  # Marquez: unsupported event types are echoed with 200
-        store.add(event)
+        except json.JSONDecodeError:
+            return _error(400, "Unable to process JSON")
+        store.add(event)  # Run, Dataset and Job events alike (Marquez's EventTypeResolver)
         return Response(status=201)
 
     @app.get(f"{API}/namespaces")
@@ -109,8 +156,8 @@ def create_app(store: Store) -> Flask:
         if len(parts) < 2 or parts[1] not in ("jobs", "datasets") or len(parts) > 3:
             return _error(404, "HTTP 404 Not Found")
         ns, what = parts[0], parts[1]
-        if store.namespace(ns) is None:
-            return _error(404, f"Namespace '{ns}' not found.")
+        if store.namespace(ns) is None and not (what == "jobs" and len(parts) == 2):
+            return _error(404, f"Namespace '{ns}' not found.")  # the job list alone does not check it
         if what == "jobs":
             if len(parts) == 3:
                 job = store.job(ns, parts[2])
@@ -136,12 +183,17 @@ def create_app(store: Store) -> Flask:
     def get_lineage() -> Response:
         node_id = request.args.get("nodeId")
         if not node_id:
-            return _error(400, "query param nodeId must not be null")
+            return _invalid("query param nodeId must not be null")
         try:
             depth = int(request.args.get("depth", model.DEFAULT_DEPTH))
+        except ValueError:
+            return _invalid("query param depth must be an integer")
+        if depth < 0:
+            return _invalid("query param depth must be greater than or equal to 0")
+        try:
             graph = model.lineage(store, node_id, depth)
         except ValueError as err:
-            return _error(400, str(err))
+            return _invalid(str(err))
         except model.NodeNotFound as err:
             return _error(404, str(err))
         return _json({"graph": graph})
@@ -153,6 +205,10 @@ def create_app(store: Store) -> Flask:
         return _json({"events": found, "totalCount": total})
 
     # -- web -------------------------------------------------------------------------------------
+
+    @app.get("/healthcheck")
+    def healthcheck() -> Response:
+        return Response("OK", mimetype="text/plain")
 
     @app.get("/")
     def index() -> str:
@@ -173,11 +229,16 @@ def create_app(store: Store) -> Flask:
             return render_template("error.html.j2", message="expected /lineage/{job|dataset}/{namespace}/{name}"), 404
         kind, ns, name = parts
         node_id = f"{kind}:{ns}:{name}"
+        full = request.args.get("isFull") == "true"
         try:
-            depth = int(request.args.get("depth", model.DEFAULT_DEPTH))
+            depth = max(0, int(request.args.get("depth") or WEB_DEFAULT_DEPTH))
             graph = model.lineage(store, node_id, depth)
         except (ValueError, model.NodeNotFound) as err:
             return render_template("error.html.j2", message=str(err)), 404
+        hidden = len(graph)
+        if not full:
+            graph = connected(graph, node_id)
+        hidden -= len(graph)
         drawn = layout(graph, selected=node_id, notes=_verbs(store, graph))
         jobs = sum(1 for n in graph if n["type"] == "JOB")
         edges = sum(len(n["outEdges"]) for n in graph)
@@ -189,6 +250,9 @@ def create_app(store: Store) -> Flask:
                 name=name,
                 node_id=node_id,
                 depth=depth,
+                full=full,
+                hidden=hidden,
+                toggle=_with_query(depth=depth, isFull="false" if full else "true"),
                 layout=drawn,
                 jobs=jobs,
                 datasets=len(graph) - jobs,

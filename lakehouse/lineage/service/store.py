@@ -14,7 +14,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE TABLE IF NOT EXISTS datasets (
   namespace TEXT NOT NULL, name TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
   fields TEXT NOT NULL DEFAULT '[]', facets TEXT NOT NULL DEFAULT '{}', last_modified_at TEXT,
-  PRIMARY KEY (namespace, name)
+  current_version TEXT, PRIMARY KEY (namespace, name)
 );
 CREATE TABLE IF NOT EXISTS runs (
   id TEXT PRIMARY KEY, job_namespace TEXT NOT NULL, job_name TEXT NOT NULL, created_at TEXT NOT NULL,
@@ -46,6 +46,17 @@ CREATE TABLE IF NOT EXISTS runs (
 #: OpenLineage eventType -> Marquez run state.
 RUN_STATES = {"START": "RUNNING", "RUNNING": "RUNNING", "COMPLETE": "COMPLETED", "FAIL": "FAILED", "ABORT": "ABORTED"}
 TERMINAL = {"COMPLETE", "FAIL", "ABORT"}
+#: Columns added after the first release: added to an older file when it is opened.
+MIGRATIONS = ("ALTER TABLE datasets ADD COLUMN current_version TEXT",)
+
+
+def event_kind(event: Any) -> str:
+    """Marquez's ``EventTypeResolver``: ``schemaURL`` ending ``/DatasetEvent`` or ``/JobEvent``, else RunEvent."""
+    url = str(event.get("schemaURL") or "") if isinstance(event, dict) else ""
+    for kind in ("DatasetEvent", "JobEvent"):
+        if url.endswith("/" + kind):
+            return kind
+    return "RunEvent"
 
 
 class EventError(ValueError):
@@ -69,10 +80,21 @@ def iso(text: str) -> str:
 
 
 def validate(event: Any) -> None:
-    """What Marquez checks before it accepts a RunEvent (``LineageEvent``'s @NotNull fields) -> 422."""
+    """What Marquez checks before it accepts an event (``LineageEvent``/``DatasetEvent``/``JobEvent``
+    @NotNull fields) -> 422."""
     if not isinstance(event, dict):
         raise EventError(400, ["the body is not a JSON object"])
-    missing = [f"{name} must not be null" for name in ("eventTime", "producer", "run", "job") if not event.get(name)]
+    kind = event_kind(event)
+    if kind == "DatasetEvent":
+        missing = [f"{name} must not be null" for name in ("eventTime", "producer", "dataset") if not event.get(name)]
+        dataset = event.get("dataset")
+        if isinstance(dataset, dict):
+            missing += [f"dataset.{k} must not be null" for k in ("namespace", "name") if not dataset.get(k)]
+        if missing:
+            raise EventError(422, missing)
+        return
+    required = ("eventTime", "producer", "job") if kind == "JobEvent" else ("eventTime", "producer", "run", "job")
+    missing = [f"{name} must not be null" for name in required if not event.get(name)]
     run, job = event.get("run"), event.get("job")
     if isinstance(run, dict) and not run.get("runId"):
         missing.append("run.runId must not be null")
@@ -122,6 +144,9 @@ class Store:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+            for statement in MIGRATIONS:
+                with suppress(sqlite3.OperationalError):  # already there
+                    db.execute(statement)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -136,26 +161,29 @@ class Store:
     # -- writing ---------------------------------------------------------------------------------
 
     def add(self, event: dict[str, Any]) -> None:
-        """Keep one validated RunEvent and fold it into the model, in one transaction."""
+        """Keep one validated event (Run, Dataset or Job event) and fold it into the model, in one transaction."""
         validate(event)
+        kind = event_kind(event)
+        if kind == "DatasetEvent":
+            self._add_dataset_event(event)
+            return
+        if kind == "JobEvent":
+            self._add_job_event(event)
+            return
         when = iso(str(event["eventTime"]))
         job, run = event["job"], event["run"]
         ns, name, rid = str(job["namespace"]), str(job["name"]), run_uuid(str(run["runId"]))
         etype = str(event.get("eventType") or "OTHER").upper()
         inputs, outputs = _ids(event.get("inputs")), _ids(event.get("outputs"))
-        received = iso(datetime.now(UTC).isoformat())
         with self._lock, self._connect() as db:
-            db.execute(
-                "INSERT INTO events (received_at, event_time, event_type, run_id, job_namespace, job_name, body) "
-                "VALUES (?,?,?,?,?,?,?)",
-                (received, when, etype, rid, ns, name, json.dumps(event)),
-            )
+            self._keep(db, event, when, rid, ns, name)
             for namespace in {ns} | {d["namespace"] for d in inputs + outputs}:
                 self._touch_namespace(db, namespace, when)
             for dataset in (event.get("inputs") or []) + (event.get("outputs") or []):
                 if isinstance(dataset, dict) and dataset.get("namespace") and dataset.get("name"):
                     is_output = dataset in (event.get("outputs") or [])
-                    self._touch_dataset(db, dataset, when, modified=is_output and etype == "COMPLETE")
+                    modified = is_output and etype == "COMPLETE"
+                    self._touch_dataset(db, dataset, when, modified=modified, version_key=rid if modified else None)
             run_row = db.execute("SELECT * FROM runs WHERE id = ?", (rid,)).fetchone()
             if run_row is None:
                 db.execute(
@@ -198,7 +226,49 @@ class Store:
             (name, when, when),
         )
 
-    def _touch_dataset(self, db: sqlite3.Connection, dataset: dict[str, Any], when: str, modified: bool) -> None:
+    def _add_dataset_event(self, event: dict[str, Any]) -> None:
+        """A DatasetEvent: the dataset (and its namespace) with its facets; no job, no run."""
+        when, dataset = iso(str(event["eventTime"])), event["dataset"]
+        ns = str(dataset["namespace"])
+        with self._lock, self._connect() as db:
+            self._keep(db, event, when, "", "", "")
+            self._touch_namespace(db, ns, when)
+            self._touch_dataset(db, dataset, when, modified=False)
+
+    def _add_job_event(self, event: dict[str, Any]) -> None:
+        """A JobEvent: the job with its facets and declared inputs/outputs, their datasets; no run."""
+        when, job = iso(str(event["eventTime"])), event["job"]
+        ns, name = str(job["namespace"]), str(job["name"])
+        inputs, outputs = _ids(event.get("inputs")), _ids(event.get("outputs"))
+        with self._lock, self._connect() as db:
+            self._keep(db, event, when, "", ns, name)
+            for namespace in {ns} | {d["namespace"] for d in inputs + outputs}:
+                self._touch_namespace(db, namespace, when)
+            for dataset in (event.get("inputs") or []) + (event.get("outputs") or []):
+                if isinstance(dataset, dict) and dataset.get("namespace") and dataset.get("name"):
+                    self._touch_dataset(db, dataset, when, modified=False)
+            row = db.execute("SELECT latest_run_id FROM jobs WHERE namespace=? AND name=?", (ns, name)).fetchone()
+            latest = row["latest_run_id"] if row else None
+            self._touch_job(db, ns, name, when, job.get("facets") or {}, latest, inputs, outputs, None, declared=True)
+
+    def _keep(self, db: sqlite3.Connection, event: dict[str, Any], when: str, rid: str, ns: str, name: str) -> None:
+        received = iso(datetime.now(UTC).isoformat())
+        etype = str(event.get("eventType") or "OTHER").upper() if event_kind(event) == "RunEvent" else None
+        db.execute(
+            "INSERT INTO events (received_at, event_time, event_type, run_id, job_namespace, job_name, body) "
+            "VALUES (?,?,?,?,?,?,?)",
+            (received, when, etype, rid, ns, name, json.dumps(event)),
+        )
+
+    def _touch_dataset(
+        self,
+        db: sqlite3.Connection,
+        dataset: dict[str, Any],
+        when: str,
+        modified: bool,
+        version_key: str | None = None,
+    ) -> None:
+        """Create or update a dataset; a new version (UUID) when a run wrote it, one at creation."""
         facets = dataset.get("facets") or {}
         fields: list[dict[str, Any]] = [
             {"name": f.get("name"), "type": f.get("type"), "tags": [], "description": f.get("description")}
@@ -207,20 +277,23 @@ class Store:
         ]
         ns, name = str(dataset["namespace"]), str(dataset["name"])
         row = db.execute("SELECT * FROM datasets WHERE namespace=? AND name=?", (ns, name)).fetchone()
+        version = str(uuid.uuid5(uuid.NAMESPACE_URL, json.dumps([ns, name, version_key or when])))
         if row is None:
             db.execute(
-                "INSERT INTO datasets (namespace, name, created_at, updated_at, fields, facets, last_modified_at) "
-                "VALUES (?,?,?,?,?,?,?)",
-                (ns, name, when, when, json.dumps(fields), json.dumps(facets), when if modified else None),
+                "INSERT INTO datasets (namespace, name, created_at, updated_at, fields, facets, last_modified_at, "
+                "current_version) VALUES (?,?,?,?,?,?,?,?)",
+                (ns, name, when, when, json.dumps(fields), json.dumps(facets), when if modified else None, version),
             )
             return
         db.execute(
-            "UPDATE datasets SET updated_at=?, fields=?, facets=?, last_modified_at=? WHERE namespace=? AND name=?",
+            "UPDATE datasets SET updated_at=?, fields=?, facets=?, last_modified_at=?, current_version=? "
+            "WHERE namespace=? AND name=?",
             (
                 max(when, row["updated_at"]),
                 json.dumps(fields) if fields else row["fields"],
                 json.dumps({**json.loads(row["facets"]), **facets}),
                 when if modified else row["last_modified_at"],
+                version if version_key or not row["current_version"] else row["current_version"],
                 ns,
                 name,
             ),
@@ -233,11 +306,13 @@ class Store:
         name: str,
         when: str,
         facets: dict[str, Any],
-        run_id: str,
+        run_id: str | None,
         inputs: list[dict[str, str]],
         outputs: list[dict[str, str]],
         version: str | None,
+        declared: bool = False,
     ) -> None:
+        """Create or update a job: its I/O is its latest finished run's (or, from a JobEvent, declared)."""
         row = db.execute("SELECT * FROM jobs WHERE namespace=? AND name=?", (ns, name)).fetchone()
         if row is None:
             db.execute(
@@ -246,7 +321,7 @@ class Store:
                 (ns, name, when, when, json.dumps(facets), json.dumps(inputs), json.dumps(outputs), run_id, version),
             )
             return
-        finished = version is not None
+        finished = version is not None or declared
         has_io = row["inputs"] != "[]" or row["outputs"] != "[]"
         db.execute(
             "UPDATE jobs SET updated_at=?, facets=?, inputs=?, outputs=?, latest_run_id=?, current_version=? "
@@ -256,7 +331,7 @@ class Store:
                 json.dumps({**json.loads(row["facets"]), **facets}),
                 json.dumps(inputs) if finished or not has_io else row["inputs"],
                 json.dumps(outputs) if finished or not has_io else row["outputs"],
-                run_id if when >= row["updated_at"] else row["latest_run_id"],
+                run_id if run_id and when >= row["updated_at"] else row["latest_run_id"],
                 version or row["current_version"],
                 ns,
                 name,
