@@ -45,8 +45,14 @@ class JobRun:
     query_id: str | None = None
 
 
+def datasource_uri(namespace: str) -> str:
+    """The ``dataSource`` facet's ``uri`` (``format: uri`` in its schema): the namespace when it is a
+    URI (``s3://bucket``, ``awsathena://...``), else ``<namespace>:///`` (local files: ``file:///``)."""
+    return namespace if "://" in namespace else f"{namespace}:///"
+
+
 def _datasource(ref: DatasetRef) -> datasource_dataset.DatasourceDatasetFacet:
-    return datasource_dataset.DatasourceDatasetFacet(name=ref.namespace, uri=ref.namespace)
+    return datasource_dataset.DatasourceDatasetFacet(name=ref.namespace, uri=datasource_uri(ref.namespace))
 
 
 def _schema(columns: list[Column]) -> schema_dataset.SchemaDatasetFacet:
