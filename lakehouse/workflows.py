@@ -7,12 +7,26 @@ scripts) but cannot be installed here; the schema plus these rules is the stand-
 
 House rules:
 
-- every ``uses:`` is a local path, or pinned: ``owner/repo[/path]@vN[.N...]`` or a full commit SHA
-  (never a branch such as ``@main``), or ``docker://image:tag``;
-- every workflow sets top-level ``permissions`` (the token gets only what it is granted);
+- every ``uses:`` is a local path, or pinned by a full commit SHA with its version in a comment
+  (``owner/repo@<40 hex> # v4.2.2``: a tag can be moved, a commit cannot; Dependabot moves both),
+  or ``docker://image@sha256:<digest>``;
+- every ``actions/checkout`` sets ``persist-credentials: false`` (no token left in ``.git/config``
+  for later steps or artifacts);
+- no ``${{ ... }}`` inside a ``run:`` script: values reach scripts through ``env:`` (an expanded
+  value becomes script text, and a crafted one becomes code);
+- every workflow sets top-level ``permissions`` (the token gets only what it is granted), and
+  ``id-token: write`` only on the jobs that need it, never for the whole workflow;
 - a job that assumes an AWS role through OIDC has ``id-token: write``;
+- every job runs under a ``concurrency`` group (the workflow's or its own);
+- every ``actions/upload-artifact`` name contains ``github.run_attempt`` (a re-run never collides
+  with, or overwrites, the first attempt's artifact);
 - the five workflows of the design exist; ``guard.yml`` runs on pushes to ``main`` (exit check 3
-  reads those runs); ``smoke.yml`` uploads ``reports/`` with ``if: always()``.
+  reads those runs); ``smoke.yml`` uploads ``reports/`` with ``if: always()``;
+- ``.github/CODEOWNERS`` names owners for ``/infra/`` and ``/pipeline/`` (two-person review), and
+  ``.github/dependabot.yml`` updates pip, GitHub Actions and Terraform.
+
+zizmor (``make lint``, pinned in requirements-checkov.txt) audits more; these rules also run
+where only ``.venv`` exists (the unit tests).
 """
 
 from __future__ import annotations
@@ -35,9 +49,17 @@ from lakehouse.config import project_root
 #: Workflows the design names (DESIGN.md, "Layout we aim for").
 REQUIRED_WORKFLOWS = ("guard.yml", "smoke.yml", "infra.yml", "e2e.yml", "sbom.yml")
 COMPOSITE_ACTION = Path(".github/actions/common/action.yml")
-_PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[^@\s]+)?@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$")
-_DOCKER = re.compile(r"^docker://[^:@\s]+(:[^\s:]+|@sha256:[0-9a-f]{64})$")
+_PINNED = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[^@\s]+)?@[0-9a-f]{40}$")
+_DOCKER = re.compile(r"^docker://[^:@\s]+(:[^\s@]+)?@sha256:[0-9a-f]{64}$")
+#: ``uses: owner/repo@<sha> # v1.2.3`` as written in the file (the comment is not in the YAML data).
+_USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*['\"]?([^\s'\"#]+)['\"]?\s*(#.*)?$")
+_VERSION_COMMENT = re.compile(r"^#\s*v\d+(\.\d+){0,2}\b")
 _OIDC_ACTION = "aws-actions/configure-aws-credentials"
+CODEOWNERS = Path(".github/CODEOWNERS")
+DEPENDABOT = Path(".github/dependabot.yml")
+#: Paths whose changes need a code owner's review, and the ecosystems Dependabot must watch.
+OWNED_PATHS = ("/infra/", "/pipeline/")
+DEPENDABOT_ECOSYSTEMS = ("pip", "github-actions", "terraform")
 
 
 @dataclass(frozen=True)
@@ -97,12 +119,48 @@ def _uses(document: Any) -> list[tuple[str, str]]:
     return found
 
 
-def pinning_problems(path: Path, document: Any) -> list[Problem]:
+def pinning_problems(path: Path, document: Any, text: str = "") -> list[Problem]:
+    """Every remote ``uses:`` pinned by commit SHA (docker: by digest); in ``text``, with a version comment."""
     problems = []
     for where, value in _uses(document):
         if value.startswith("./") or _PINNED.match(value) or _DOCKER.match(value):
             continue
-        problems.append(Problem(path, where, f"{value!r} is not pinned to a version tag (vN[.N.N]) or a commit SHA"))
+        problems.append(Problem(path, where, f"{value!r} is not pinned to a full commit SHA (docker: a sha256 digest)"))
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _USES_LINE.match(line)
+        if match and _PINNED.match(match.group(1)) and not _VERSION_COMMENT.match(match.group(2) or ""):
+            message = f"{match.group(1)!r} has no version comment (`# vX.Y.Z`) after its SHA"
+            problems.append(Problem(path, f"line {number}", message))
+    return problems
+
+
+def _steps(document: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(location, step) of every step mapping of a workflow's jobs or a composite action."""
+    found = [
+        (f"jobs/{job_id}/steps/{i}", step)
+        for job_id, job in _jobs(document)
+        for i, step in enumerate(job.get("steps") or [])
+        if isinstance(step, dict)
+    ]
+    runs = document.get("runs")
+    if isinstance(runs, dict):
+        found += [(f"runs/steps/{i}", s) for i, s in enumerate(runs.get("steps") or []) if isinstance(s, dict)]
+    return found
+
+
+def step_problems(path: Path, document: Any) -> list[Problem]:
+    """Checkout keeps no credentials; scripts take no ``${{ }}``; artifact names are unique per attempt."""
+    if not isinstance(document, dict):
+        return []
+    problems = []
+    for where, step in _steps(document):
+        uses, with_ = str(step.get("uses", "")), step.get("with") or {}
+        if uses.startswith("actions/checkout@") and with_.get("persist-credentials") is not False:
+            problems.append(Problem(path, where, "actions/checkout without `persist-credentials: false`"))
+        if "${{" in str(step.get("run", "")):
+            problems.append(Problem(path, f"{where}/run", "`${{ }}` expanded inside a script: pass it through env:"))
+        if uses.startswith("actions/upload-artifact@") and "github.run_attempt" not in str(with_.get("name", "")):
+            problems.append(Problem(path, f"{where}/with/name", "artifact name without github.run_attempt"))
     return problems
 
 
@@ -110,14 +168,18 @@ def _grants_id_token(permissions: Any) -> bool:
     return permissions == "write-all" or (isinstance(permissions, dict) and permissions.get("id-token") == "write")
 
 
-def workflow_rule_problems(path: Path, document: Any) -> list[Problem]:
+def workflow_rule_problems(path: Path, document: Any, text: str = "") -> list[Problem]:
     """The house rules for one workflow file (see the module doc)."""
     if not isinstance(document, dict):
         return [Problem(path, "", "not a YAML mapping")]
-    problems = pinning_problems(path, document)
+    problems = pinning_problems(path, document, text) + step_problems(path, document)
     if "permissions" not in document:
         problems.append(Problem(path, "permissions", "missing: grant the GITHUB_TOKEN only what the jobs need"))
+    elif _grants_id_token(document["permissions"]):
+        problems.append(Problem(path, "permissions", "id-token: write for the whole workflow: grant it per job"))
     for job_id, job in _jobs(document):
+        if "concurrency" not in document and "concurrency" not in job:
+            problems.append(Problem(path, f"jobs/{job_id}", "no concurrency group (the workflow's or the job's)"))
         steps = job.get("steps") or []
         assumes_role = any(isinstance(s, dict) and str(s.get("uses", "")).startswith(_OIDC_ACTION) for s in steps)
         granted = _grants_id_token(job.get("permissions", document.get("permissions")))
@@ -148,15 +210,52 @@ def _uploads_reports_always(document: dict[str, Any]) -> bool:
 
 def check_file(path: Path, kind: str) -> list[Problem]:
     """Schema and house rules for one file; ``kind`` is ``workflow`` or ``action``."""
+    text = path.read_text(encoding="utf-8")
     try:
-        document = load_yaml(path.read_text(encoding="utf-8"))
+        document = load_yaml(text)
     except YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
         return [Problem(path, where, f"not valid YAML: {getattr(err, 'problem', None) or err}")]
     if kind == "action":
-        return schema_problems(path, document, "github-actions") + pinning_problems(path, document)
-    return schema_problems(path, document, "github-workflows") + workflow_rule_problems(path, document)
+        return (
+            schema_problems(path, document, "github-actions")
+            + pinning_problems(path, document, text)
+            + step_problems(path, document)
+        )
+    return schema_problems(path, document, "github-workflows") + workflow_rule_problems(path, document, text)
+
+
+def codeowners_problems(root: Path) -> list[Problem]:
+    """CODEOWNERS gives each owned path at least one owner (its last matching line decides, as on GitHub)."""
+    path = root / CODEOWNERS
+    if not path.exists():
+        return [Problem(path, "", "missing: infra/ and pipeline/ changes need a code owner's review")]
+    owners: dict[str, list[str]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        fields = line.split("#", 1)[0].split()
+        if fields:
+            owners[fields[0]] = fields[1:]
+    return [
+        Problem(path, owned, "no owner: changes there need a code owner's review")
+        for owned in OWNED_PATHS
+        if not owners.get(owned) and not owners.get(owned.rstrip("/"))
+    ]
+
+
+def dependabot_problems(root: Path) -> list[Problem]:
+    """dependabot.yml is valid (its schema) and updates every ecosystem the repository pins."""
+    path = root / DEPENDABOT
+    if not path.exists():
+        return [Problem(path, "", "missing: pins (pip, actions, terraform) would never move")]
+    document = load_yaml(path.read_text(encoding="utf-8"))
+    problems = schema_problems(path, document, "dependabot")
+    updates = document.get("updates") if isinstance(document, dict) else None
+    watched = {str(u.get("package-ecosystem")) for u in updates or [] if isinstance(u, dict)}
+    problems += [
+        Problem(path, "updates", f"no {eco!r} ecosystem") for eco in DEPENDABOT_ECOSYSTEMS if eco not in watched
+    ]
+    return problems
 
 
 def check_repository(root: Path) -> list[Problem]:
@@ -174,7 +273,7 @@ def check_repository(root: Path) -> list[Problem]:
         problems.extend(check_file(action, "action"))
     else:
         problems.append(Problem(action, "", "missing (the shared setup steps live there)"))
-    return problems
+    return problems + codeowners_problems(root) + dependabot_problems(root)
 
 
 def main(argv: list[str] | None = None) -> int:

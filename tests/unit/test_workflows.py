@@ -5,13 +5,25 @@ A broken workflow fails here, in `make test`, before GitHub sees it.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from lakehouse.workflows import COMPOSITE_ACTION, REQUIRED_WORKFLOWS, check_file, check_repository, load_yaml, main
+from lakehouse.workflows import (
+    CODEOWNERS,
+    COMPOSITE_ACTION,
+    DEPENDABOT,
+    REQUIRED_WORKFLOWS,
+    check_file,
+    check_repository,
+    codeowners_problems,
+    dependabot_problems,
+    load_yaml,
+    main,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -53,13 +65,14 @@ def test_smoke_uploads_reports_whatever_the_outcome() -> None:
     smoke = load_yaml((ROOT / ".github/workflows/smoke.yml").read_text())
     steps = [s for job in smoke["jobs"].values() for s in job["steps"]]
     upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-artifact@"))
-    assert upload["if"] == "always()" and upload["with"]["path"] == "reports/"
+    assert upload["if"] == "always()" and "reports/" in upload["with"]["path"].split()
     assert any(s.get("run") == "make smoke" for s in steps)
 
 
 def test_infra_plans_on_pull_requests_and_applies_on_main_with_oidc() -> None:
     infra = load_yaml((ROOT / ".github/workflows/infra.yml").read_text())
-    assert infra["permissions"]["id-token"] == "write"
+    assert "id-token" not in infra["permissions"]  # per job, not for the workflow
+    assert all(infra["jobs"][job]["permissions"]["id-token"] == "write" for job in ("plan", "apply"))
     assert "pull_request" in infra["on"] and infra["on"]["push"]["branches"] == ["main"]
     assert "pull_request" in infra["jobs"]["plan"]["if"]
     assert "refs/heads/main" in infra["jobs"]["apply"]["if"] and infra["jobs"]["apply"]["environment"]
@@ -75,7 +88,10 @@ def _broken(tmp_path: Path, name: str, text: str) -> list[str]:
 
 
 def test_a_schema_error_is_rejected_naming_where(tmp_path: Path) -> None:
-    text = "name: x\non: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    stepz:\n      - run: echo\n"
+    text = (
+        "name: x\non: push\npermissions: {}\nconcurrency: x\njobs:\n  a:\n    runs-on: ubuntu-24.04\n"
+        "    stepz:\n      - run: echo\n"
+    )
     problems = _broken(tmp_path, "bad.yml", text)
     assert problems and all("schema github-workflows" in p for p in problems)
     assert any("jobs/a" in p for p in problems)
@@ -86,17 +102,66 @@ def test_invalid_yaml_is_rejected_with_its_line(tmp_path: Path) -> None:
     assert len(problems) == 1 and "not valid YAML" in problems[0] and "line " in problems[0]
 
 
-def test_unpinned_and_branch_pinned_actions_are_rejected(tmp_path: Path) -> None:
-    text = (
-        "name: x\non: push\npermissions:\n  contents: read\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    steps:\n"
-        "      - uses: actions/checkout@main\n      - uses: actions/setup-python\n"
+SHA = "11d5960a326750d5838078e36cf38b85af677262"
+HEAD = "name: x\non: push\npermissions:\n  contents: read\nconcurrency: x\njobs:\n  a:\n    runs-on: ubuntu-24.04\n"
+
+
+def test_actions_not_pinned_by_sha_with_a_version_comment_are_rejected(tmp_path: Path) -> None:
+    text = HEAD + (
+        "    steps:\n      - uses: actions/setup-python@main\n      - uses: actions/setup-python\n"
         "      - uses: actions/cache@v4\n      - uses: ./.github/actions/common\n"
-        "      - uses: actions/checkout@8e5e7e5ab8b370d6c329ec480221332ada57f0ab\n"
+        f"      - uses: actions/cache@{SHA} # v4.3.0\n"
+        f"      - uses: actions/cache@{SHA}\n"
+        f"      - uses: actions/cache@{SHA} # latest\n"
+        "      - uses: docker://alpine:3.20\n"
+        f"      - uses: docker://alpine:3.20@sha256:{'a' * 64}\n"
     )
     problems = _broken(tmp_path, "bad.yml", text)
-    assert len(problems) == 2
-    assert "'actions/checkout@main' is not pinned" in problems[0]
-    assert "'actions/setup-python' is not pinned" in problems[1]
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "jobs/a/steps/0/uses: 'actions/setup-python@main' is not pinned to a full commit SHA (docker: a sha256 digest)",
+        "jobs/a/steps/1/uses: 'actions/setup-python' is not pinned to a full commit SHA (docker: a sha256 digest)",
+        "jobs/a/steps/2/uses: 'actions/cache@v4' is not pinned to a full commit SHA (docker: a sha256 digest)",
+        "jobs/a/steps/7/uses: 'docker://alpine:3.20' is not pinned to a full commit SHA (docker: a sha256 digest)",
+        f"line 15: 'actions/cache@{SHA}' has no version comment (`# vX.Y.Z`) after its SHA",
+        f"line 16: 'actions/cache@{SHA}' has no version comment (`# vX.Y.Z`) after its SHA",
+    ]
+
+
+def test_checkout_with_credentials_scripts_with_expressions_and_reused_artifact_names_are_rejected(
+    tmp_path: Path,
+) -> None:
+    text = HEAD + (
+        f"    steps:\n      - uses: actions/checkout@{SHA} # v4.4.0\n"
+        "      - run: terraform init -backend-config=bucket=${{ vars.TF_STATE_BUCKET }}\n"
+        f"      - uses: actions/upload-artifact@{SHA} # v4.6.2\n        with:\n"
+        "          name: sbom-${{ github.sha }}\n          path: x\n"
+    )
+    problems = [p.split(": ", 1)[1] for p in _broken(tmp_path, "bad.yml", text)]
+    assert problems == [
+        "jobs/a/steps/0: actions/checkout without `persist-credentials: false`",
+        "jobs/a/steps/1/run: `${{ }}` expanded inside a script: pass it through env:",
+        "jobs/a/steps/2/with/name: artifact name without github.run_attempt",
+    ]
+
+
+def test_workflow_wide_id_token_and_missing_concurrency_are_rejected(tmp_path: Path) -> None:
+    text = (
+        "name: x\non: push\npermissions:\n  contents: read\n  id-token: write\njobs:\n  a:\n"
+        "    runs-on: ubuntu-24.04\n    steps:\n      - run: echo\n"
+    )
+    problems = [p.split(": ", 1)[1] for p in _broken(tmp_path, "bad.yml", text)]
+    assert problems == [
+        "permissions: id-token: write for the whole workflow: grant it per job",
+        "jobs/a: no concurrency group (the workflow's or the job's)",
+    ]
+
+
+def test_every_workflow_of_the_repository_pins_by_sha_and_keeps_no_credentials() -> None:
+    for path in WORKFLOWS:
+        text = path.read_text()
+        assert "@v" not in text.replace("# v", ""), path.name
+        checkouts = text.count("uses: actions/checkout@")
+        assert text.count("persist-credentials: false") == checkouts, path.name
 
 
 def test_oidc_without_id_token_and_missing_permissions_are_rejected(tmp_path: Path) -> None:
@@ -105,7 +170,7 @@ def test_oidc_without_id_token_and_missing_permissions_are_rejected(tmp_path: Pa
         "      - uses: aws-actions/configure-aws-credentials@v4\n        with:\n          aws-region: us-east-1\n"
     )
     problems = _broken(tmp_path, "bad.yml", text)
-    assert any("permissions: missing" in p for p in problems)
+    assert any("permissions: missing" in p for p in problems) and any("no concurrency" in p for p in problems)
     assert any("without id-token: write" in p for p in problems)
 
 
@@ -126,7 +191,7 @@ def test_a_broken_composite_action_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "action.yml"
     # A composite `run` step needs a shell; and the setup-python pin is removed.
     text = (ROOT / COMPOSITE_ACTION).read_text().replace("      shell: bash\n", "", 1)
-    path.write_text(text.replace("actions/setup-python@v5", "actions/setup-python@master"))
+    path.write_text(re.sub(r"actions/setup-python@[0-9a-f]{40}", "actions/setup-python@master", text))
     problems = [str(p) for p in check_file(path, "action")]
     assert any("schema github-actions" in p for p in problems)
     assert any("'actions/setup-python@master' is not pinned" in p for p in problems)
@@ -141,3 +206,26 @@ def test_cli_fails_on_a_broken_copy_of_the_repository(tmp_path: Path, capsys: py
     err = capsys.readouterr().err
     assert "sbom.yml: missing (a workflow the design requires)" in err
     assert "guard.yml: jobs:" in err
+
+
+def test_codeowners_must_own_infra_and_pipeline(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / ".github", tmp_path / ".github")
+    assert codeowners_problems(tmp_path) == []
+    (tmp_path / CODEOWNERS).write_text("/infra/ @someone\n/pipeline/ @someone\n/pipeline/\n")  # last line wins
+    assert [str(p) for p in codeowners_problems(tmp_path)] == [
+        f"{tmp_path / CODEOWNERS}: /pipeline/: no owner: changes there need a code owner's review"
+    ]
+    (tmp_path / CODEOWNERS).unlink()
+    assert "missing" in str(codeowners_problems(tmp_path)[0])
+
+
+def test_dependabot_must_watch_pip_actions_and_terraform(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / ".github", tmp_path / ".github")
+    assert dependabot_problems(tmp_path) == []
+    text = (ROOT / DEPENDABOT).read_text().replace("package-ecosystem: terraform", "package-ecosystem: npm")
+    (tmp_path / DEPENDABOT).write_text(text)
+    assert [str(p) for p in dependabot_problems(tmp_path)] == [
+        f"{tmp_path / DEPENDABOT}: updates: no 'terraform' ecosystem"
+    ]
+    (tmp_path / DEPENDABOT).write_text("version: 2\nupdates:\n  - package-ecosystem: pip\n")
+    assert any("schema dependabot" in str(p) for p in dependabot_problems(tmp_path))
