@@ -4,8 +4,8 @@
 """
 
 pytest_plugins = [
-    "steps.options",
     "steps.collection",
+    "steps.options",
     "steps.stack",
     "steps.evidence",
     "steps.deploy_steps",

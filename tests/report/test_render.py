@@ -203,4 +203,4 @@ def test_cli_report_renders_and_names_a_missing_file(tmp_path: Path, capsys: obj
     out = tmp_path / "page.html"
     assert cli_main(["report", "--evidence", str(evidence), "--out", str(out)]) == 0
     assert "<!DOCTYPE html>" in out.read_text()
-    assert cli_main(["report", "--evidence", str(tmp_path / "nope.json")]) == 2
+    assert cli_main(["report", "--evidence", str(tmp_path / "nope.json")]) == 3  # a runtime error, not usage
