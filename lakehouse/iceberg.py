@@ -37,6 +37,19 @@ def catalog(target: Target) -> GlueCatalog:
     props = {"client.region": target.region, "glue.region": target.region}
     if target.profile:
         props["glue.profile-name"] = target.profile
+    # pyiceberg reads table metadata with Arrow's S3 file system, which knows neither --aws-profile
+    # nor the endpoint settings botocore reads (AWS_ENDPOINT_URL, the profile's): give it the
+    # credentials and the endpoint the target's own session resolves.
+    creds = target.session().get_credentials()
+    if creds is not None:
+        frozen = creds.get_frozen_credentials()
+        props.update({"client.access-key-id": frozen.access_key, "client.secret-access-key": frozen.secret_key})
+        if frozen.token:
+            props["client.session-token"] = frozen.token
+    if s3 := target.configured_endpoint("s3"):
+        props.update({"s3.endpoint": s3, "s3.force-virtual-addressing": "false"})
+    if glue := target.configured_endpoint("glue"):
+        props["glue.endpoint"] = glue
     return GlueCatalog("lakehouse", **props)
 
 

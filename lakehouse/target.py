@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import boto3
+import botocore.session
 from botocore.config import Config
+from botocore.configprovider import ConfiguredEndpointProvider
 from botocore.exceptions import ProfileNotFound
 
 TARGETS = ("local", "aws")
@@ -69,6 +71,23 @@ class Target:
         return self.session().client(
             service, region_name=region or self.region, endpoint_url=self.endpoint_url, config=cfg
         )
+
+    def configured_endpoint(self, service: str) -> str | None:
+        """The endpoint ``service`` is reached at when one is configured, else ``None`` (AWS's own).
+
+        boto3 finds a configured endpoint by itself; clients that are not botocore (pyiceberg's
+        Arrow S3 file system) do not, so they are given this. On ``aws`` it is what the standard
+        configuration names, as botocore resolves it: ``AWS_ENDPOINT_URL_<SERVICE>``,
+        ``AWS_ENDPOINT_URL``, the profile's ``endpoint_url`` or ``services`` section (none of them
+        under ``AWS_IGNORE_CONFIGURED_ENDPOINT_URLS``).
+        """
+        if self.is_local:
+            return self.endpoint_url
+        core = botocore.session.Session(profile=self.profile)
+        if core.get_config_variable("ignore_configured_endpoint_urls"):
+            return None
+        found = ConfiguredEndpointProvider(core.full_config, core.get_scoped_config(), service).provide()
+        return str(found) if found else None
 
     def env(self) -> dict[str, str]:
         """Environment variables that point the AWS CLI, boto3 and pyathena at this target."""

@@ -37,6 +37,34 @@ def test_aws_target_has_no_override(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "AWS_ENDPOINT_URL" not in target.env()
 
 
+def test_aws_target_reports_the_endpoint_the_standard_configuration_names(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Non-botocore clients (pyiceberg's Arrow S3) are given what botocore would resolve, nothing else."""
+    from lakehouse.iceberg import catalog
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_GLUE", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"):
+        monkeypatch.delenv(name, raising=False)
+    target = aws_target("us-east-1")
+    assert target.configured_endpoint("s3") is None  # AWS's own: Arrow keeps virtual-hosted addressing
+    assert "s3.endpoint" not in catalog(target).properties
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:2")
+    assert (target.configured_endpoint("s3"), target.configured_endpoint("glue")) == (
+        "http://127.0.0.1:2",
+        "http://127.0.0.1:1",
+    )
+    props = catalog(target).properties
+    assert props["s3.endpoint"] == "http://127.0.0.1:2"
+    assert props["glue.endpoint"] == "http://127.0.0.1:1"
+    assert props["client.access-key-id"] == "AKIAEXAMPLE"
+    monkeypatch.setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
+    assert target.configured_endpoint("s3") is None
+
+
 def _no_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in (
         "AWS_ACCESS_KEY_ID",

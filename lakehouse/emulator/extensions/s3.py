@@ -76,4 +76,10 @@ def install() -> None:
             self.policy = saved
 
     FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
+    # moto disposes every version of a key it drops from a bucket whose versioning is suspended
+    # (as `terraform destroy` leaves a force_destroy bucket before emptying it); a delete marker has
+    # nothing to dispose and no method for it, so DeleteObjects answered 500 and the provider
+    # retried for minutes before the destroy failed.
+    if not hasattr(s3_models.FakeDeleteMarker, "dispose"):
+        s3_models.FakeDeleteMarker.dispose = lambda self, garbage=False: None  # type: ignore[attr-defined]
     setattr(s3_models, _MARK, True)
