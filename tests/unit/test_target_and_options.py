@@ -46,8 +46,9 @@ def test_aws_target_reports_the_endpoint_the_standard_configuration_names(
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_GLUE", "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"):
+    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_GLUE"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", raising=False)
     target = aws_target("us-east-1")
     assert target.configured_endpoint("s3") is None  # AWS's own: Arrow keeps virtual-hosted addressing
     assert "s3.endpoint" not in catalog(target).properties
