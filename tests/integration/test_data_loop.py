@@ -10,12 +10,15 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pyathena
 import pytest
 
 from lakehouse.athena import connect, run
-from lakehouse.checks.data_loop import check_expected_row
+from lakehouse.checks.data_loop import check_contracts, check_expected_row
+from lakehouse.contracts import load_contracts
+from lakehouse.outcome import Status
 from lakehouse.pipeline.demo import demo_queries
 from lakehouse.pipeline.runner import DATA_DIR, PipelineResult, run_pipeline
 from lakehouse.stack import Deployment
@@ -69,13 +72,15 @@ def test_gold_answers_joins_aggregates_and_windows_through_plain_pyathena(deploy
         "SELECT sum(u.lifetime_value), (SELECT sum(revenue) FROM daily_revenue), "
         "(SELECT sum(amount) FROM orders_enriched WHERE status <> 'cancelled') FROM users u"
     )
-    a, b, c = cursor.fetchone()
+    totals = cursor.fetchone()
+    assert isinstance(totals, tuple)
+    a, b, c = totals
     assert a == b == c and a > 0
     cursor.execute(
         "SELECT country, order_date, revenue, sum(revenue) OVER (PARTITION BY country ORDER BY order_date) AS running "
         "FROM daily_revenue WHERE country = 'JP' ORDER BY order_date"
     )
-    rows = cursor.fetchall()
+    rows: list[Any] = list(cursor.fetchall())
     assert rows and rows[-1][3] == sum(r[2] for r in rows)
     conn.close()
 
@@ -119,6 +124,39 @@ def test_empty_gold_table_fails_check_2_with_its_query(deployed: Deployment) -> 
     finally:
         conn.close()
         load(deployed)
+
+
+def test_silver_orders_with_every_amount_null_fail_the_contracts_naming_the_column(deployed: Deployment) -> None:
+    """Range expectations skip NULLs: only the contract's null rule for ``amount`` catches this.
+
+    Repaired by writing the amounts read before back (the pipeline's MERGE would not: NULL <> x is not true).
+    """
+    outputs = deployed.record.outputs
+    orders = f"{outputs['glue_database_names']['silver']}.orders"
+    load(deployed)
+    conn = connect(deployed.stack.target, outputs["athena_workgroup_name"])
+    try:
+        healthy = check_contracts(conn, outputs, load_contracts())
+        assert healthy.passed, healthy.reason
+        read, amounts = run(conn, f"SELECT order_id, amount FROM {orders}", keep_rows=0)
+        assert read.ok and amounts, read.error
+        nulled, _ = run(conn, f"UPDATE {orders} SET amount = NULL")
+        assert nulled.ok, nulled.error
+        try:
+            result = check_contracts(conn, outputs, load_contracts())
+            assert result.status is Status.FAILED
+            assert result.reason == (
+                "data contract violated: silver.orders.amount: expect_column_values_to_not_be_null failed for "
+                f"{len(amounts)} of {len(amounts)} row(s) (null rule `nullable: false`, silver.orders.yml:7)"
+            )
+        finally:
+            cases = " ".join(f"WHEN {order_id} THEN {amount}" for order_id, amount in amounts)
+            restored, _ = run(conn, f"UPDATE {orders} SET amount = CASE order_id {cases} END")
+            assert restored.ok, restored.error
+        after = check_contracts(conn, outputs, load_contracts())
+        assert after.passed, after.reason
+    finally:
+        conn.close()
 
 
 def test_wrong_value_in_gold_fails_exit_2_with_evidence(deployed: Deployment, tmp_path: Path) -> None:
