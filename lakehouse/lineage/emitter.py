@@ -22,6 +22,7 @@ from openlineage.client.transport.http import HttpConfig, HttpTransport
 
 from lakehouse.athena import QueryRecord
 from lakehouse.lineage.events import JobRun, run_event
+from lakehouse.lineage.jobnames import JobNamer
 from lakehouse.lineage.jobs import LANDING_JOB, landing_io
 from lakehouse.lineage.naming import DatasetRef
 from lakehouse.lineage.sqlio import Column, SqlLineageError, StatementIO, statement_io
@@ -90,7 +91,7 @@ class EmissionStats:
 
 
 def _label(event: RunEvent) -> str:
-    """``"<job> <eventType>"``, e.g. ``30_gold.6 COMPLETE``: how reasons name an event."""
+    """``"<job> <eventType>"``, e.g. ``lh_gold.daily_revenue.merge COMPLETE``: how reasons name an event."""
     kind = event.eventType.value if event.eventType is not None else "OTHER"
     return f"{event.job.name} {kind}"
 
@@ -121,6 +122,7 @@ class LineageEmitter:
         self.schema_lookup = schema_lookup
         self._schemas: dict[DatasetRef, list[Column]] = {}
         self._failures_in_a_row = 0
+        self._names = JobNamer(region)
 
     # -- listeners -------------------------------------------------------------------------------
 
@@ -148,7 +150,7 @@ class LineageEmitter:
             io = StatementIO(kind="UNKNOWN")
         run = JobRun(
             self.namespace,
-            stmt.job,
+            self._names.name(stmt, io),
             inputs=tuple(io.inputs),
             outputs=tuple(io.outputs),
             schemas={d: cols for d in io.outputs if (cols := self._schema(d, io))},

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lakehouse.lineage.jobnames import JobNamer
 from lakehouse.lineage.naming import DatasetRef, local_file, s3_location
 from lakehouse.lineage.sqlio import Column, StatementIO, statement_io
 from lakehouse.pipeline.landing import LANDING
 from lakehouse.pipeline.sqlfiles import SqlStatement
 
-#: The Bronze landing step's job name (the SQL statements are ``<file>.<n>``).
+#: The Bronze landing step's job name (the SQL statements': ``jobnames``).
 LANDING_JOB = "bronze_landing"
 
 
@@ -75,8 +76,10 @@ def expected_jobs(
 ) -> dict[str, StatementIO]:
     """Every job of a pipeline run, in run order, with the datasets its SQL (or landing) reads and writes."""
     jobs = {LANDING_JOB: landing_io(bronze_bucket, data_dir)}
+    namer = JobNamer(region)  # the emitter's names (jobnames: table and operation, not place)
     for stmt in statements:
-        jobs[stmt.job] = statement_io(stmt.sql, region)
+        io = statement_io(stmt.sql, region)
+        jobs[namer.name(stmt, io)] = io
     return jobs
 
 

@@ -51,8 +51,8 @@ def _cte_names(tree: exp.Expression) -> set[str]:
 
 def _target(tree: exp.Expression) -> exp.Table | None:
     this = tree.this if isinstance(tree, exp.Insert | exp.Merge | exp.Delete | exp.Update | exp.Create) else None
-    if isinstance(tree, exp.Drop):
-        this = tree.this
+    if isinstance(tree, exp.Drop):  # sqlglot >= 30 keeps the dropped tables in ``tables``, not ``this``
+        this = tree.this or next(iter(tree.args.get("tables") or []), None)
     if isinstance(this, exp.Schema):  # CREATE t (cols) / INSERT INTO t (cols)
         this = this.this
     return this if isinstance(this, exp.Table) else None

@@ -7,8 +7,12 @@ import re
 import pytest
 import requests
 
+from lakehouse.checks.lineage import pipeline_expectation
 from lakehouse.emulator.process import pid_alive
+from lakehouse.lineage.client import ui_route
 from lakehouse.lineage.jobs import default_namespace
+from lakehouse.pipeline.runner import DATA_DIR, SQL_DIR, stack_values
+from lakehouse.pipeline.sqlfiles import load
 from lakehouse.stack import StackRecord, stack_dir
 from tests.integration.conftest import UpStack, make_options, run_cli
 
@@ -23,12 +27,17 @@ def test_up_prints_a_reachable_lineage_ui_that_the_cli_pipeline_fills(up_stack: 
     stack_id = up_stack.deployment.stack.stack_id
     proc = run_cli("pipeline", "--stack-id", stack_id, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert re.search(r"lineage: 50 events of 25 jobs sent to \S+ \(namespace lakehouse-", proc.stdout), proc.stdout
+    n = 1 + len(load(SQL_DIR, stack_values(record.outputs)))  # the landing job and one per statement
+    assert re.search(rf"lineage: {2 * n} events of {n} jobs sent to \S+ \(namespace lakehouse-", proc.stdout), (
+        proc.stdout
+    )
     ns = default_namespace(stack_id)
     jobs = requests.get(f"{record.lineage_url}/api/v1/namespaces/{ns}/jobs", timeout=10).json()
-    assert jobs["totalCount"] == 25
-    page = requests.get(f"{record.lineage_url}/lineage/job/{ns}/30_gold.6", timeout=10)
-    assert page.status_code == 200 and "bronze.orders_csv" in page.text
+    assert jobs["totalCount"] == n
+    exp = pipeline_expectation(record.outputs, up_stack.deployment.stack.target.region, DATA_DIR, ns)
+    assert record.lineage_url
+    page = requests.get(ui_route(record.lineage_url, "job", ns, exp.gold_job, depth=exp.depth, full=True), timeout=10)
+    assert page.status_code == 200 and "raw/orders" in page.text
 
 
 @pytest.mark.xdist_group("lineage-destroy")

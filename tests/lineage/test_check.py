@@ -27,6 +27,7 @@ from lakehouse.checks.lineage import (
 from lakehouse.lineage.client import MarquezClient, probe_web, ui_route
 from lakehouse.lineage.emitter import EmissionStats, LineageEmitter
 from lakehouse.lineage.endpoint import probe, resolve
+from lakehouse.lineage.jobnames import job_names
 from lakehouse.lineage.service.process import LineageHandle, start_lineage_service, stop_lineage_service
 from lakehouse.outcome import Outcome, Status
 from lakehouse.pipeline.runner import DATA_DIR
@@ -34,7 +35,8 @@ from tests.lineage.conftest import NAMESPACE, OUTPUTS, REGION, emit_pipeline, la
 from tests.lineage.marquez_web import marquez_web
 
 EXP = pipeline_expectation(OUTPUTS, REGION, DATA_DIR, NAMESPACE)
-GOLD = EXP.gold_job  # the last statement of 30_gold.sql that writes daily_revenue
+GOLD = EXP.gold_job  # the job of the last statement carrying data into daily_revenue
+EDGES = len(EXP.edges)
 
 
 def run_check(
@@ -51,18 +53,17 @@ def emitted(url: str, errors: dict[str, str] | None = None) -> EmissionStats:
     """This run's emission: the whole pipeline, the statements of the jobs in ``errors`` failing."""
     emitter = LineageEmitter(url, NAMESPACE, REGION)
     emitter.landing(DATA_DIR, landed(), 0.05)
-    for i, stmt in enumerate(statements()):
-        error = (errors or {}).get(stmt.job)
+    for i, (name, stmt) in enumerate(zip(job_names(statements(), REGION), statements(), strict=True)):
+        error = (errors or {}).get(name)
         emitter.statement(stmt, QueryRecord(sql=stmt.sql, query_execution_id=f"q-{i}", wall_ms=15, error=error))
     return emitter.stats
 
 
 def test_the_expectation_follows_the_gold_table_back_to_bronze() -> None:
-    gold = next(s for s in statements() if s.job == EXP.gold_job)
-    assert gold.job.startswith("30_gold.") and gold.sql.lstrip().startswith("MERGE INTO lh_t_gold.daily_revenue")
+    assert GOLD == "lh_t_gold.daily_revenue.merge"  # stable: named after its table and operation (jobnames)
     bronze = {d.name for d in EXP.bronze}
     assert {"raw/users", "raw/orders", "awsdatacatalog.lh_t_bronze.orders_csv"} <= bronze
-    assert len(EXP.edges) == 29
+    assert EDGES == 33
     # what Marquez web shows: the job's name, and Bronze's S3 folder (short enough not to be cut at 15)
     assert visible_names(EXP) == [GOLD, "raw/orders"]
     assert EXP.depth == 4  # job hops from the gold job back to the landing job
@@ -76,7 +77,7 @@ def test_a_healthy_service_passes_with_a_screenshot(service: LineageHandle, tmp_
         "events_undelivered": 0,
         "gold_latest_run": "COMPLETED",
         "jobs": 1 + len(statements()),  # bronze_landing and one job per statement
-        "expected_edges_found": "29/29",
+        "expected_edges_found": f"{EDGES}/{EDGES}",
         "screenshot": "lineage.png",
     }
     marquez = result.details["marquez"]
@@ -143,7 +144,7 @@ def test_a_failed_gold_run_fails_and_names_the_run_and_its_error(service: Lineag
 def test_a_gold_run_from_another_run_fails_and_names_both_run_ids(service: LineageHandle, tmp_path: Path) -> None:
     ours = emitted(service.url)
     other = LineageEmitter(service.url, NAMESPACE, REGION)  # someone else runs the gold job afterwards
-    gold = next(s for s in statements() if s.job == GOLD)
+    gold = dict(zip(job_names(statements(), REGION), statements(), strict=True))[GOLD]
     other.statement(gold, QueryRecord(sql=gold.sql, query_execution_id="q-other", wall_ms=1))
     result, _, _ = run_check(service, tmp_path, ours)
     assert result.status is Status.FAILED
@@ -229,7 +230,7 @@ def test_a_ui_that_answers_with_an_error_page_fails(service: LineageHandle, tmp_
     assert not result.passed
     assert result.reason is not None and result.reason.startswith("the lineage UI page failed: ")
     assert "HTTP 404" in result.reason and png.is_file()  # the error page is kept as evidence
-    assert result.measured["screenshot"] is None and result.details["marquez"]["expected_edges_found"] == 29
+    assert result.measured["screenshot"] is None and result.details["marquez"]["expected_edges_found"] == EDGES
 
 
 def test_without_a_browser_the_api_result_is_reported_but_the_check_fails(
@@ -240,7 +241,9 @@ def test_without_a_browser_the_api_result_is_reported_but_the_check_fails(
     result, _, png = run_check(service, tmp_path, emission)
     assert not result.passed and not png.exists()
     assert result.reason is not None and result.reason.startswith("no browser for the screenshot")
-    assert result.measured["expected_edges_found"] == "29/29" and result.details["marquez"]["path_from_bronze"]
+    assert (
+        result.measured["expected_edges_found"] == f"{EDGES}/{EDGES}" and result.details["marquez"]["path_from_bronze"]
+    )
 
 
 @pytest.fixture
@@ -281,7 +284,7 @@ def test_against_marquez_webs_page_a_stale_graph_fails_naming_what_is_not_drawn(
             result, _, png = run_check(service, tmp_path, emission, web_url=web)
     finally:
         stop_lineage_service(stale)
-    assert result.status is Status.FAILED and result.details["marquez"]["expected_edges_found"] == 29
+    assert result.status is Status.FAILED and result.details["marquez"]["expected_edges_found"] == EDGES
     assert result.reason is not None and result.reason.startswith("the lineage UI page failed: ")
     assert result.reason.endswith("does not show 'raw/orders'") and png.is_file()
 
@@ -341,4 +344,4 @@ def test_a_web_url_found_wrong_before_the_run_fails_the_check_with_the_api_evide
     problem = "MARQUEZ_URL (x) is set but MARQUEZ_WEB_URL is not"
     result, _ = check_lineage(MarquezClient(service.url), EXP, emitted(service.url), None, png, [], problem)
     assert result.status is Status.FAILED and result.reason == f"the lineage UI cannot be shown: {problem}"
-    assert result.details["marquez"]["expected_edges_found"] == 29 and not png.exists()
+    assert result.details["marquez"]["expected_edges_found"] == EDGES and not png.exists()

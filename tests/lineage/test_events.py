@@ -29,7 +29,7 @@ def validate(event: dict[str, Any]) -> None:
 def test_start_and_complete_events_carry_the_required_fields_namespaces_and_schema() -> None:
     run = JobRun(
         NAMESPACE,
-        "30_gold.6",
+        "lh_t_gold.daily_revenue.merge",
         inputs=(ENRICHED,),
         outputs=(GOLD,),
         schemas={GOLD: [Column("country", "string")]},
@@ -41,7 +41,7 @@ def test_start_and_complete_events_carry_the_required_fields_namespaces_and_sche
         validate(event)
         assert event["producer"] == PRODUCER and event["run"]["runId"] == run.run_id
         assert uuid.UUID(event["run"]["runId"])
-        assert event["job"] == {**event["job"], "namespace": NAMESPACE, "name": "30_gold.6"}
+        assert event["job"] == {**event["job"], "namespace": NAMESPACE, "name": "lh_t_gold.daily_revenue.merge"}
         assert event["inputs"][0]["namespace"] == "awsathena://athena.ap-northeast-1.amazonaws.com"
         assert event["inputs"][0]["name"] == "awsdatacatalog.lh_t_gold.orders_enriched"
         assert event["outputs"][0]["facets"]["schema"]["fields"][0] == {

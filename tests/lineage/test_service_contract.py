@@ -17,13 +17,15 @@ import requests
 from flask.testing import FlaskClient
 from openlineage.client.event_v2 import RunState
 
+from lakehouse.checks.lineage import pipeline_expectation
 from lakehouse.lineage.emitter import LineageEmitter
 from lakehouse.lineage.events import PRODUCER, JobRun, run_event, to_dict
 from lakehouse.lineage.naming import athena_table, s3_location
 from lakehouse.lineage.service.app import create_app
 from lakehouse.lineage.service.process import start_lineage_service, stop_lineage_service
 from lakehouse.lineage.service.store import Store
-from tests.lineage.conftest import NAMESPACE, REGION, emit_pipeline, statements
+from lakehouse.pipeline.runner import DATA_DIR
+from tests.lineage.conftest import NAMESPACE, OUTPUTS, REGION, emit_pipeline, statements
 from tests.lineage.spec import openapi_errors, response_schema
 
 ATHENA = "awsathena://athena.ap-northeast-1.amazonaws.com"
@@ -64,8 +66,7 @@ def pipeline_client(tmp_path: Path) -> tuple[FlaskClient, str]:
             assert client.post("/api/v1/lineage", data=to_json(ev), content_type="application/json").status_code == 201
 
     emit_pipeline(LineageEmitter("http://test", NAMESPACE, REGION, client=Poster()))  # type: ignore[arg-type]
-    gold = next(s.job for s in reversed(statements()) if "daily_revenue" in s.sql and "MERGE" in s.sql.upper())
-    return client, gold
+    return client, pipeline_expectation(OUTPUTS, REGION, DATA_DIR, NAMESPACE).gold_job
 
 
 # -- every answer against the document -------------------------------------------------------------

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from lakehouse.lineage.jobnames import job_names
 from lakehouse.lineage.jobs import LANDING_JOB, expected_jobs
 from lakehouse.lineage.naming import athena_table, s3_location
 from lakehouse.lineage.sqlio import Column, SqlLineageError, statement_io
@@ -22,7 +25,7 @@ def test_the_pipelines_jobs_read_and_write_what_their_sql_says() -> None:
     assert [d.namespace for d in landing.inputs] == ["file", "file"]
     assert landing.outputs == [s3_location("s3://lh-t-bronze/raw/users/"), s3_location("s3://lh-t-bronze/raw/orders/")]
     assert landing.schemas[landing.outputs[0]][0] == Column("user_id", "string")
-    bronze = jobs["10_bronze.2"]  # CREATE EXTERNAL TABLE ... LOCATION: reads the folder
+    bronze = jobs["lh_t_bronze.orders_csv.create"]  # CREATE EXTERNAL TABLE ... LOCATION: reads the folder
     assert bronze.inputs == [s3_location("s3://lh-t-bronze/raw/orders")]
     assert bronze.outputs == [t("lh_t_bronze", "orders_csv")]
     assert [c.name for c in bronze.schemas[t("lh_t_bronze", "orders_csv")]] == [
@@ -31,18 +34,23 @@ def test_the_pipelines_jobs_read_and_write_what_their_sql_says() -> None:
         "order_ts",
         "amount",
         "status",
+        "source_line",
     ]
-    staged = jobs["21_silver_orders.5"]  # INSERT ... FROM bronze LEFT JOIN silver users
-    assert set(staged.inputs) == {t("lh_t_bronze", "orders_csv"), t("lh_t_silver", "users")}
+    staged = jobs["lh_t_silver.orders_staged.insert"]  # INSERT ... FROM bronze LEFT JOIN silver users
+    # ... and the Silver orders already there (a key's newest row wins)
+    assert set(staged.inputs) == {t("lh_t_bronze", "orders_csv"), t("lh_t_silver", "users"), t("lh_t_silver", "orders")}
     assert staged.outputs == [t("lh_t_silver", "orders_staged")]
-    gold = jobs["30_gold.6"]  # MERGE INTO daily_revenue USING (... FROM orders_enriched)
+    gold = jobs["lh_t_gold.daily_revenue.merge"]  # MERGE INTO daily_revenue USING (... FROM orders_enriched)
     assert (gold.kind, gold.inputs, gold.outputs) == (
         "MERGE",
         [t("lh_t_gold", "orders_enriched")],
         [t("lh_t_gold", "daily_revenue")],
     )
-    assert jobs["20_silver_users.4"].inputs == [] and jobs["20_silver_users.4"].kind == "DELETE"
-    iceberg = jobs["30_gold.3"]  # CREATE TABLE (Iceberg) LOCATION: storage, not an input
+    cleared = jobs["lh_t_gold.daily_revenue.delete"]
+    assert (cleared.kind, cleared.outputs) == ("DELETE", [t("lh_t_gold", "daily_revenue")])
+    dropped = jobs["lh_t_silver.users_staged.drop"]  # DROP writes (removes) its table, reads nothing
+    assert (dropped.inputs, dropped.outputs, dropped.dropped) == ([], [t("lh_t_silver", "users_staged")], True)
+    iceberg = jobs["lh_t_gold.daily_revenue.create"]  # CREATE TABLE (Iceberg) LOCATION: storage, not an input
     assert iceberg.inputs == [] and len(iceberg.schemas[t("lh_t_gold", "daily_revenue")]) == 4
 
 
@@ -62,3 +70,22 @@ def test_ctas_reads_its_query_and_a_select_writes_nothing() -> None:
 def test_unparseable_sql_is_an_error_not_a_guess() -> None:
     with pytest.raises(SqlLineageError, match="cannot parse"):
         statement_io("MERGE INTO (", REGION)
+
+
+def test_job_names_follow_table_and_operation_and_survive_inserted_statements() -> None:
+    """Marquez keeps history per job name: inserting a statement must not rename the others."""
+    stmts = statements()
+    names = job_names(stmts, REGION)
+    assert len(set(names)) == len(names) and "lh_t_gold.daily_revenue.merge" in names
+    extra = dataclasses.replace(stmts[0], sql="INSERT INTO lh_t_gold.audit SELECT 1", index=1)
+    moved = [dataclasses.replace(s, index=s.index + 1) if s.path == stmts[0].path else s for s in stmts]
+    again = job_names([extra, *moved], REGION)
+    assert again == ["lh_t_gold.audit.insert", *names]  # every other job keeps its name
+    assert [s.job for s in moved][:2] != [s.job for s in stmts][:2]  # while place names shift
+
+
+def test_a_repeated_table_and_operation_is_numbered_and_an_unparseable_statement_keeps_its_place() -> None:
+    base = statements()[0]
+    twice = [dataclasses.replace(base, sql="INSERT INTO g.t SELECT 1", index=i) for i in (1, 2)]
+    broken = dataclasses.replace(base, sql="MERGE INTO (", index=3)
+    assert job_names([*twice, broken], REGION) == ["g.t.insert", "g.t.insert.2", f"{base.path.stem}.3"]
