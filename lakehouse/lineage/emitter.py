@@ -21,6 +21,7 @@ from openlineage.client.event_v2 import RunEvent, RunState
 from openlineage.client.transport.http import HttpConfig, HttpTransport
 
 from lakehouse.athena import QueryRecord
+from lakehouse.lineage.columns import Schema, column_lineage
 from lakehouse.lineage.events import JobRun, run_event
 from lakehouse.lineage.jobnames import JobNamer
 from lakehouse.lineage.jobs import LANDING_JOB, landing_io
@@ -123,6 +124,8 @@ class LineageEmitter:
         self._schemas: dict[DatasetRef, list[Column]] = {}
         self._failures_in_a_row = 0
         self._names = JobNamer(region)
+        #: Columns the run's DDL declared, per table (the schema column lineage resolves against).
+        self._declared: dict[DatasetRef, list[Column]] = {}
 
     # -- listeners -------------------------------------------------------------------------------
 
@@ -148,14 +151,20 @@ class LineageEmitter:
         except SqlLineageError as err:
             self.stats.warnings.append(f"{stmt.where}: {err}; its job is sent without datasets")
             io = StatementIO(kind="UNKNOWN")
+        schemas = {d: cols for d in io.outputs if (cols := self._schema(d, io))}
+        for d in io.outputs if io.dropped else ():
+            self._declared.pop(d, None)
+        self._declared.update(io.schemas)
+        flows = column_lineage(stmt.sql, self.region, self._known_columns()) if io.outputs and io.inputs else {}
         run = JobRun(
             self.namespace,
             self._names.name(stmt, io),
             inputs=tuple(io.inputs),
             outputs=tuple(io.outputs),
-            schemas={d: cols for d in io.outputs if (cols := self._schema(d, io))},
+            schemas=schemas,
             sql=stmt.sql,
             query_id=record.query_execution_id,
+            column_lineage={io.outputs[0]: flows} if flows else {},
         )
         self._job(run, (record.wall_ms or 0) / 1000.0, ok=record.ok, error=record.error)
 
@@ -173,6 +182,15 @@ class LineageEmitter:
             except Exception as err:  # the catalog is a nice-to-have here, never a reason to fail
                 self.stats.warnings.append(f"schema of {dataset.name}: {type(err).__name__}: {err}")
         return self._schemas.get(dataset) or io.schemas.get(dataset)
+
+    def _known_columns(self) -> Schema:
+        """Every table's columns known so far in this run (catalog or DDL), as sqlglot's schema."""
+        known: Schema = {}
+        for ref, cols in [*self._declared.items(), *self._schemas.items()]:  # the catalog's last: it wins
+            parts = ref.name.split(".")
+            if ref.namespace.startswith("awsathena://") and len(parts) == 3:
+                known.setdefault(parts[1], {})[parts[2]] = {c.name: c.type for c in cols}
+        return known
 
     def _job(self, run: JobRun, seconds: float, ok: bool, error: str | None = None) -> None:
         self.stats.jobs += 1

@@ -12,6 +12,7 @@ from typing import Any
 
 from openlineage.client.event_v2 import InputDataset, Job, OutputDataset, Run, RunEvent, RunState
 from openlineage.client.facet_v2 import (
+    column_lineage_dataset,
     datasource_dataset,
     error_message_run,
     external_query_run,
@@ -43,6 +44,8 @@ class JobRun:
     integration: str = "ATHENA"
     job_type: str = "QUERY"
     query_id: str | None = None
+    #: Output -> its column -> the source columns it is computed from (``columns.column_lineage``).
+    column_lineage: dict[DatasetRef, dict[str, set[tuple[DatasetRef, str]]]] = field(default_factory=dict)
 
 
 def datasource_uri(namespace: str) -> str:
@@ -61,6 +64,20 @@ def _schema(columns: list[Column]) -> schema_dataset.SchemaDatasetFacet:
             schema_dataset.SchemaDatasetFacetFields(name=c.name, type=c.type, ordinal_position=i)
             for i, c in enumerate(columns, start=1)
         ]
+    )
+
+
+def _column_lineage(fields: dict[str, set[tuple[DatasetRef, str]]]) -> column_lineage_dataset.ColumnLineageDatasetFacet:
+    return column_lineage_dataset.ColumnLineageDatasetFacet(
+        fields={
+            column: column_lineage_dataset.Fields(
+                inputFields=[
+                    column_lineage_dataset.InputField(namespace=d.namespace, name=d.name, field=f)
+                    for d, f in sorted(sources)
+                ]
+            )
+            for column, sources in sorted(fields.items())
+        }
     )
 
 
@@ -83,8 +100,9 @@ def run_event(
 ) -> RunEvent:
     """A START, COMPLETE or FAIL event of ``run`` at ``when`` (UTC; now by default).
 
-    Outputs carry a ``schema`` facet when the columns are known, every dataset a
-    ``dataSource`` facet; FAIL carries the error, COMPLETE/FAIL the Athena query id.
+    Outputs carry a ``schema`` facet when the columns are known and a ``columnLineage`` facet
+    when their columns' sources are, every dataset a ``dataSource`` facet; FAIL carries the
+    error, COMPLETE/FAIL the Athena query id.
     """
     when = when or datetime.now(UTC)
     run_facets: dict[str, Any] = {}
@@ -102,6 +120,8 @@ def run_event(
         facets: dict[str, Any] = {"dataSource": _datasource(d)}
         if columns := run.schemas.get(d):
             facets["schema"] = _schema(columns)
+        if flows := run.column_lineage.get(d):
+            facets["columnLineage"] = _column_lineage(flows)
         outputs.append(OutputDataset(namespace=d.namespace, name=d.name, facets=facets))
     return RunEvent(
         eventType=state,

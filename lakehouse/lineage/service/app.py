@@ -3,7 +3,8 @@
 API (base ``/api/v1``, shapes in ``model``): ``POST /lineage`` (Run, Dataset and Job events
 stored, 201, empty body), ``GET /namespaces``, ``/namespaces/{ns}``, ``/namespaces/{ns}/jobs[/{name}]``
 (an unknown namespace has no jobs: 200, empty list, as in Marquez), ``/namespaces/{ns}/datasets[/{name}]``,
-``/lineage?nodeId=&depth=``, ``/events/lineage``. Errors are Marquez's JSON: parameter and event
+``/lineage?nodeId=&depth=``, ``/column-lineage?nodeId=&depth=&withDownstream=`` (from the outputs'
+``columnLineage`` facets), ``/events/lineage``. Errors are Marquez's JSON: parameter and event
 validation ``{"errors": [...]}`` (400/422), not found ``{"code": 404, "message": ...}``, also for a
 route that does not exist under ``/api``.
 
@@ -192,6 +193,24 @@ def create_app(store: Store) -> Flask:
             return _invalid("query param depth must be greater than or equal to 0")
         try:
             graph = model.lineage(store, node_id, depth)
+        except ValueError as err:
+            return _invalid(str(err))
+        except model.NodeNotFound as err:
+            return _error(404, str(err))
+        return _json({"graph": graph})
+
+    @app.get(f"{API}/column-lineage")
+    def get_column_lineage() -> Response:
+        node_id = request.args.get("nodeId")
+        if not node_id:
+            return _invalid("query param nodeId must not be null")
+        try:
+            depth = int(request.args.get("depth", model.DEFAULT_DEPTH))
+        except ValueError:
+            return _invalid("query param depth must be an integer")
+        downstream = request.args.get("withDownstream", "false").lower() == "true"
+        try:
+            graph = model.column_lineage(store, node_id, depth, downstream)
         except ValueError as err:
             return _invalid(str(err))
         except model.NodeNotFound as err:

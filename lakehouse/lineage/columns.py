@@ -1,0 +1,144 @@
+"""Column-level lineage of one statement (sqlglot's ``lineage``), and where a column flows.
+
+For the table a statement writes, each column is mapped to the source columns its value is
+computed from: ``INSERT INTO t [(cols)] SELECT ...`` by position, ``CREATE TABLE t AS SELECT``
+by name, ``MERGE INTO t USING (SELECT ...) s`` through its ``UPDATE SET`` and ``INSERT VALUES``
+back into the ``USING`` query. sqlglot resolves each value through CTEs, subqueries and joins
+to catalog tables, given the tables' columns (``Schema``: the pipeline's DDL or the catalog).
+These become OpenLineage's ``columnLineage`` facet; :func:`flows_from` follows a column
+(``users.ssn``) through every statement to every table and column it reaches.
+
+openlineage-sql (OpenLineage's own parser) is not installed here and its dialects name no
+Athena/Trino one; sqlglot, already the project's SQL parser, reads the pipeline's dialect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import cast
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+from sqlglot.lineage import lineage
+from sqlglot.optimizer.qualify import qualify
+
+from lakehouse.emulator.sql.dialect import READ
+from lakehouse.lineage.naming import DatasetRef, athena_table
+
+#: ``{database: {table: {column: type}}}``, what sqlglot needs to resolve unqualified columns.
+Schema = dict[str, dict[str, dict[str, str]]]
+#: ``(dataset, column)``.
+Field = tuple[DatasetRef, str]
+
+
+def _sources(select: exp.Expression, column: str, schema: Schema, region: str) -> set[Field]:
+    """The catalog columns the output ``column`` of ``select`` is computed from."""
+    try:
+        node = lineage(column, select.copy(), schema=cast(dict[str, object], schema), dialect=READ)
+    except (SqlglotError, KeyError, ValueError, AttributeError):
+        return set()
+    found: set[Field] = set()
+    for step in node.walk():
+        if not step.downstream and isinstance(step.expression, exp.Table) and step.expression.name:
+            table = step.expression
+            found.add((athena_table(region, table.db or "default", table.name), step.name.split(".")[-1].strip('"')))
+    return found
+
+
+def _columns_in(value: exp.Expression) -> list[exp.Column]:
+    return [value] if isinstance(value, exp.Column) else list(value.find_all(exp.Column))
+
+
+def _select_of(query: exp.Expression | None) -> exp.Select | None:
+    """The query whose projections name the output columns (a UNION's left side)."""
+    node: exp.Expression | None = query
+    while isinstance(node, exp.Union | exp.Subquery):
+        node = cast(exp.Expression, node.left if isinstance(node, exp.Union) else node.this)
+    return node if isinstance(node, exp.Select) else None
+
+
+def _expanded(query: exp.Select, schema: Schema) -> exp.Select:
+    """``SELECT *`` expanded to the tables' columns (sqlglot's qualify), so projections have names."""
+    try:
+        done = qualify(
+            query.copy(),
+            schema=cast(dict[str, object], schema),
+            dialect=READ,
+            validate_qualify_columns=False,
+            identify=False,
+        )
+    except (SqlglotError, KeyError, ValueError):
+        return query
+    return done if isinstance(done, exp.Select) else query
+
+
+def _merge(tree: exp.Merge, schema: Schema, region: str) -> dict[str, set[Field]]:
+    using = tree.args.get("using")
+    alias = using.alias_or_name.lower() if using is not None else ""
+    query = _select_of(using) if isinstance(using, exp.Subquery) else None
+    pairs: list[tuple[str, exp.Expression]] = []
+    whens = tree.args.get("whens")
+    for when in whens.expressions if whens is not None else []:
+        then = when.args.get("then")
+        if isinstance(then, exp.Insert) and isinstance(then.this, exp.Tuple) and isinstance(then.expression, exp.Tuple):
+            pairs += [(c.name, v) for c, v in zip(then.this.expressions, then.expression.expressions, strict=False)]
+        elif isinstance(then, exp.Update):
+            pairs += [(eq.this.name, eq.expression) for eq in then.expressions if isinstance(eq, exp.EQ)]
+    out: dict[str, set[Field]] = {}
+    for target, value in pairs:
+        found = out.setdefault(target, set())
+        for col in _columns_in(value):
+            if col.table and col.table.lower() != alias:
+                continue  # the target's own old value, not a source
+            if query is not None:
+                found |= _sources(query, col.name, schema, region)
+            elif isinstance(using, exp.Table):
+                found.add((athena_table(region, using.db or "default", using.name), col.name))
+    return out
+
+
+def column_lineage(sql: str, region: str, schema: Schema) -> dict[str, set[Field]]:
+    """Output column of the written table -> the source columns its values come from (may be empty).
+
+    An unparseable statement, or one that writes no rows from a query, has none.
+    """
+    try:
+        tree = cast(exp.Expression, sqlglot.parse_one(sql, read=READ))
+    except SqlglotError:
+        return {}
+    if isinstance(tree, exp.Merge):
+        return {k: v for k, v in _merge(tree, schema, region).items() if v}
+    if isinstance(tree, exp.Insert | exp.Create):
+        query = _select_of(tree.expression)
+        target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        if query is None or not isinstance(target, exp.Table):
+            return {}
+        query = _expanded(query, schema)
+        if isinstance(tree, exp.Insert) and isinstance(tree.this, exp.Schema) and tree.this.expressions:
+            names = [c.name for c in tree.this.expressions]
+        elif isinstance(tree, exp.Insert):
+            names = list(schema.get(target.db.lower(), {}).get(target.name.lower(), {}))
+        else:
+            names = [p.alias_or_name for p in query.selects]
+        out: dict[str, set[Field]] = {}
+        for name, projection in zip(names, query.selects, strict=False):
+            if projection.alias_or_name and (found := _sources(query, projection.alias_or_name, schema, region)):
+                out[name] = found
+        return out
+    return {}
+
+
+def flows_from(start: Field, edges: Iterable[tuple[Field, Field]]) -> list[Field]:
+    """Every column ``start`` flows into (transitively), sorted; ``edges`` are ``(source, target)``."""
+    into: dict[Field, set[Field]] = {}
+    for source, target in edges:
+        into.setdefault(source, set()).add(target)
+    seen: set[Field] = set()
+    todo = [start]
+    while todo:
+        for nxt in into.get(todo.pop(), ()):
+            if nxt not in seen and nxt != start:
+                seen.add(nxt)
+                todo.append(nxt)
+    return sorted(seen)
