@@ -25,6 +25,8 @@ from sqlglot.optimizer.qualify import qualify
 
 from lakehouse.emulator.sql.dialect import READ
 from lakehouse.lineage.naming import DatasetRef, athena_table
+from lakehouse.lineage.sqlio import SqlLineageError, statement_io
+from lakehouse.pipeline.sqlfiles import SqlStatement
 
 #: ``{database: {table: {column: type}}}``, what sqlglot needs to resolve unqualified columns.
 Schema = dict[str, dict[str, dict[str, str]]]
@@ -142,3 +144,25 @@ def flows_from(start: Field, edges: Iterable[tuple[Field, Field]]) -> list[Field
                 seen.add(nxt)
                 todo.append(nxt)
     return sorted(seen)
+
+
+def pipeline_column_edges(statements: Iterable[SqlStatement], region: str) -> list[tuple[Field, Field]]:
+    """``(source, target)`` column edges of a whole pipeline run, each statement resolved against the
+    columns its run's DDL declared so far (what the emitter sends, without a catalog)."""
+    schema: Schema = {}
+    edges: list[tuple[Field, Field]] = []
+    for stmt in statements:
+        try:
+            io = statement_io(stmt.sql, region)
+        except SqlLineageError:
+            continue
+        for ref, cols in io.schemas.items():
+            _, database, table = ref.name.split(".", 2)
+            schema.setdefault(database, {})[table] = {c.name: c.type for c in cols}
+        if io.outputs:
+            edges += [
+                (src, (io.outputs[0], col))
+                for col, srcs in column_lineage(stmt.sql, region, schema).items()
+                for src in srcs
+            ]
+    return edges

@@ -9,13 +9,12 @@ from urllib.parse import quote
 
 from flask.testing import FlaskClient
 
-from lakehouse.lineage.columns import Schema, column_lineage, flows_from
+from lakehouse.lineage.columns import Schema, column_lineage, flows_from, pipeline_column_edges
 from lakehouse.lineage.emitter import LineageEmitter
 from lakehouse.lineage.events import to_dict, to_json
 from lakehouse.lineage.naming import athena_table
 from lakehouse.lineage.service.app import create_app
 from lakehouse.lineage.service.store import Store
-from lakehouse.lineage.sqlio import statement_io
 from tests.lineage.conftest import NAMESPACE, REGION, emit_pipeline, statements
 from tests.lineage.spec import openlineage_errors
 
@@ -55,24 +54,12 @@ def test_unparseable_or_rowless_statements_have_no_column_lineage() -> None:
     assert column_lineage("CREATE TABLE g.n (a int)", REGION, SCHEMA) == {}
 
 
-def pipeline_edges() -> list[tuple[tuple[Any, str], tuple[Any, str]]]:
-    """(source, target) column edges of the whole pipeline, resolved against its own DDL."""
-    schema: Schema = {}
-    edges = []
-    for stmt in statements():
-        io = statement_io(stmt.sql, REGION)
-        for ref, cols in io.schemas.items():
-            _, db, table = ref.name.split(".", 2)
-            schema.setdefault(db, {})[table] = {c.name: c.type for c in cols}
-        for col, sources in column_lineage(stmt.sql, REGION, schema).items():
-            edges += [(src, (io.outputs[0], col)) for src in sources]
-    return edges
-
-
 def test_bronze_users_ssn_flows_into_silver_and_gold_tables() -> None:
     """The question security reviewers ask: every table and column ``users.ssn`` reaches."""
     start = (athena_table(REGION, "lh_t_bronze", "users_csv"), "ssn")
-    reached = [f"{d.name.split('.', 1)[1]}.{f}" for d, f in flows_from(start, pipeline_edges())]
+    reached = [
+        f"{d.name.split('.', 1)[1]}.{f}" for d, f in flows_from(start, pipeline_column_edges(statements(), REGION))
+    ]
     assert reached == [
         "lh_t_gold.users.ssn",
         "lh_t_silver.users.ssn",
