@@ -10,6 +10,12 @@ Which access keys act as the account (the deployer's) is told at start: ``--root
 (repeatable; default the harness's ``lakehouse.target.LOCAL_ACCESS_KEY``). Any key the emulator
 did not issue itself (IAM users' keys, STS sessions) is refused as AWS refuses it
 (``extensions.identity``).
+
+Serving is tuned for many small requests (Athena polling under load, Terraform's parallel calls):
+requests run on a pool of reused threads (no thread start per request in the accept loop), with
+Nagle's algorithm off (werkzeug writes headers and body separately: without it a response waits for
+the client's delayed ACK) and a deep listen queue, and the host -> moto service lookup is remembered
+(moto lists its own package directory for every request, under a process-wide lock).
 """
 
 from __future__ import annotations
@@ -21,14 +27,45 @@ import os
 import signal
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer
 
 from lakehouse.emulator.extensions import install_all
 from lakehouse.target import LOCAL_ACCESS_KEY
 
 READY_PREFIX = "LAKEHOUSE_EMULATOR_READY "
+#: Request threads (made as needed, then reused). Long polls and Terraform's parallelism hold a few
+#: each; the engine's own requests to the endpoint need free ones while clients wait.
+REQUEST_THREADS = 256
+LISTEN_BACKLOG = 1024
+
+
+class PooledWSGIServer(BaseWSGIServer):
+    """werkzeug's threaded server, with requests handed to a pool instead of a new thread each."""
+
+    multithread = True  # also makes werkzeug answer in HTTP/1.1 (chunked responses), as its threaded server
+    request_queue_size = LISTEN_BACKLOG
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pool = ThreadPoolExecutor(max_workers=REQUEST_THREADS, thread_name_prefix="emulator-request")
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self._pool.submit(self._serve, request, client_address)
+
+    def _serve(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def build_server(host: str = "127.0.0.1", port: int = 0, root_keys: list[str] | None = None) -> BaseWSGIServer:
@@ -47,11 +84,26 @@ def build_server(host: str = "127.0.0.1", port: int = 0, root_keys: list[str] | 
     from lakehouse.emulator.extensions import identity
     from lakehouse.emulator.extensions.athena_queries import set_endpoint
 
+    class Dispatcher(DomainDispatcherApplication):
+        """moto's dispatcher, remembering which service a host name belongs to (a fixed mapping)."""
+
+        _backends: dict[str, Any] = {}
+
+        def get_backend_for_host(self, host: str | None) -> Any:
+            if host is None:
+                return None
+            if host not in self._backends:
+                self._backends[host] = super().get_backend_for_host(host)
+            return self._backends[host]
+
+    class RequestHandler(MotoRequestHandler):
+        disable_nagle_algorithm = True
+
     install_all()
     if root_keys is not None:
         identity.set_root_keys(root_keys)
-    app = DomainDispatcherApplication(create_backend_app)
-    server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    app = Dispatcher(create_backend_app)
+    server = PooledWSGIServer(host, port, app, handler=RequestHandler)
     bound_host, bound_port = server.server_address[:2]
     set_endpoint(f"http://{bound_host!s}:{bound_port}")  # the Athena engine reads tables through it
     return server

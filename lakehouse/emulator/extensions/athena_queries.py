@@ -71,7 +71,7 @@ def _engine(account_id: str, region: str) -> Engine:
         key = (account_id, region)
         if key not in _engines:
             # The engine reads tables through the endpoint as the emulator itself, not as the caller.
-            catalog = LakeCatalog(_endpoint, region, identity.SERVICE_KEY, identity.SERVICE_SECRET)
+            catalog = LakeCatalog(_endpoint, region, identity.SERVICE_KEY, identity.SERVICE_SECRET, account_id)
             _engines[key] = Engine(catalog)
         return _engines[key]
 

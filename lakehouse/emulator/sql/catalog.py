@@ -1,8 +1,14 @@
 """The tables behind the names: Glue for metadata, pyiceberg for Iceberg, S3 objects for CSV.
 
-Everything goes through the emulator's own HTTP endpoint, like any client: a table the engine
-creates is a real Glue table with a real Iceberg ``metadata_location``, readable by pyiceberg,
-DuckDB's iceberg_scan or Athena alike.
+Writes go through the emulator's own HTTP endpoint, like any client: a table the engine creates is
+a real Glue table with a real Iceberg ``metadata_location``, readable by pyiceberg, DuckDB's
+iceberg_scan or Athena alike. The engine runs inside the emulator, so on the hot read path (a
+table's Glue entry, the query result file, and whether a cached read is still current) it asks
+moto's Glue and S3 state directly, as the account, instead of a round trip to itself: the same
+state, answered by the same backend functions the HTTP operations call.
+
+Iceberg reads are cached exactly (``scancache``): metadata by metadata location, a snapshot's rows
+by (metadata location, snapshot), each checked against the S3 objects it was read from.
 """
 
 from __future__ import annotations
@@ -20,7 +26,15 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from moto.glue.exceptions import EntityNotFoundException
+from moto.glue.models import glue_backends
+from moto.s3.exceptions import MissingBucket
+from moto.s3.models import FakeKey, s3_backends
+from moto.utilities.utils import get_partition
+from pyiceberg.io import load_file_io
+from pyiceberg.io.pyarrow import ArrowScan
 from pyiceberg.schema import Schema
+from pyiceberg.serializers import FromInputFile
 from pyiceberg.table import Table as IcebergTable
 from pyiceberg.transforms import (
     BucketTransform,
@@ -33,7 +47,8 @@ from pyiceberg.transforms import (
     YearTransform,
 )
 
-from lakehouse.emulator.sql.errors import AthenaError
+from lakehouse.emulator.sql.errors import SYSTEM, AthenaError
+from lakehouse.emulator.sql.scancache import ExactCache, Sources, cache_bytes
 from lakehouse.iceberg import local_catalog
 
 OPEN_CSV_SERDE = "org.apache.hadoop.hive.serde2.OpenCSVSerde"
@@ -68,16 +83,38 @@ class Scan:
 
 
 class LakeCatalog:
-    """Glue + S3 + pyiceberg against one emulator endpoint and region."""
+    """Glue + S3 + pyiceberg of one account and region, inside the emulator serving ``endpoint``."""
 
-    def __init__(self, endpoint: str, region: str, access_key: str = "test", secret_key: str = "test") -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        region: str,
+        access_key: str = "test",
+        secret_key: str = "test",
+        account_id: str = "123456789012",
+    ) -> None:
         session = boto3.Session(aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name=region)
         cfg = Config(retries={"max_attempts": 2}, s3={"addressing_style": "path"})
         self.glue = session.client("glue", endpoint_url=endpoint, config=cfg)
         self.s3 = session.client("s3", endpoint_url=endpoint, config=cfg)
         self.iceberg = local_catalog("awsdatacatalog", endpoint, region, access_key, secret_key)
+        self.account_id = account_id
+        self.region = region
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        self.tables_cache: ExactCache[IcebergTable] = ExactCache(max_entries=256)
+        self.scans_cache: ExactCache[Scan] = ExactCache(max_entries=256, max_size=cache_bytes())
+
+    # -- moto's own state (the engine runs in the emulator's process) -------------------------
+
+    def s3_object(self, uri: str) -> object | None:
+        """The record S3 holds under ``uri`` now (moto's key object), None when there is none."""
+        if not uri.startswith("s3://"):
+            return None
+        bucket_name, _, key = uri[len("s3://") :].partition("/")
+        bucket = s3_backends[self.account_id][get_partition(self.region)].buckets.get(bucket_name)
+        found = bucket.keys.get(key) if bucket is not None else None
+        return found if isinstance(found, FakeKey) else None
 
     # -- names ------------------------------------------------------------------------------
 
@@ -97,9 +134,9 @@ class LakeCatalog:
         return sorted(t["Name"] for page in pages for t in page["TableList"])
 
     def describe(self, database: str, name: str) -> TableInfo | None:
-        try:
-            table = self.glue.get_table(DatabaseName=database, Name=name)["Table"]
-        except self.glue.exceptions.EntityNotFoundException:
+        try:  # what GetTable answers (moto's GlueResponse.get_table), without the round trip
+            table = glue_backends[self.account_id][self.region].get_table(database, name).as_dict()
+        except EntityNotFoundException:
             return None
         params = {k.lower(): v for k, v in (table.get("Parameters") or {}).items()}
         storage = table.get("StorageDescriptor") or {}
@@ -126,7 +163,29 @@ class LakeCatalog:
     # -- reading ----------------------------------------------------------------------------
 
     def load_iceberg(self, info: TableInfo) -> IcebergTable:
+        """The table as Glue points at it now, freshly loaded (to write: a commit changes the object)."""
         return self.iceberg.load_table(f"{info.database}.{info.name}")
+
+    def read_iceberg(self, info: TableInfo) -> IcebergTable:
+        """The table at the metadata ``info`` was described with, shared between readers (never write to it)."""
+        location = info.parameters.get("metadata_location")
+        if not location:
+            return self.load_iceberg(info)
+        cached = self.tables_cache.get(location, self.s3_object)
+        if cached is not None:
+            return cached
+        sources = Sources.taken(self.s3_object, [location])
+        io = load_file_io(self.iceberg.properties, location)
+        metadata = FromInputFile.table_metadata(io.new_input(location))
+        table = IcebergTable(
+            identifier=(info.database, info.name),
+            metadata=metadata,
+            metadata_location=location,
+            io=load_file_io({**self.iceberg.properties, **metadata.properties}, location),
+            catalog=self.iceberg,
+        )
+        self.tables_cache.put(location, table, sources)
+        return table
 
     def scan(
         self,
@@ -143,21 +202,38 @@ class LakeCatalog:
         return self._scan_hive(info, with_path)
 
     def _scan_iceberg(self, info: TableInfo, snapshot_id: int | None, table: IcebergTable | None) -> Scan:
-        table = table or self.load_iceberg(info)
+        table = table or self.read_iceberg(info)
         if snapshot_id is not None and table.snapshot_by_id(snapshot_id) is None:
             raise AthenaError("INVALID_ARGUMENTS", f"line 1:1: Iceberg snapshot ID does not exist: {snapshot_id}")
         current = table.current_snapshot()
+        used = snapshot_id if snapshot_id is not None else (current.snapshot_id if current else None)
+        key = (table.metadata_location, used)
+        if (cached := self.scans_cache.get(key, self.s3_object)) is not None:
+            return cached
+        # Every object's record is taken before its bytes are read (see ``scancache``).
+        sources = Sources.taken(self.s3_object, [table.metadata_location])
+        snapshot = table.snapshot_by_id(used) if used is not None else None
+        if snapshot is not None and sources is not None:
+            sources = _joined(sources, Sources.taken(self.s3_object, [snapshot.manifest_list]))
+            manifests = [m.manifest_path for m in snapshot.manifests(table.io)]
+            sources = _joined(sources, Sources.taken(self.s3_object, manifests))
         scan = table.scan(snapshot_id=snapshot_id) if snapshot_id is not None else table.scan()
         tasks = list(scan.plan_files())
+        files = [t.file.file_path for t in tasks] + [d.file_path for t in tasks for d in t.delete_files]
+        sources = _joined(sources, Sources.taken(self.s3_object, files))
         scanned = sum(t.file.file_size_in_bytes for t in tasks) + sum(
             d.file_size_in_bytes for t in tasks for d in t.delete_files
         )
-        arrow = scan.to_arrow()
-        used = snapshot_id if snapshot_id is not None else (current.snapshot_id if current else None)
-        return Scan(arrow, scanned, used)
+        # The tasks just planned, not a second planning (``scan.to_arrow()`` would plan again).
+        arrow = ArrowScan(
+            scan.table_metadata, scan.io, scan.projection(), scan.row_filter, scan.case_sensitive, scan.limit
+        ).to_table(tasks)
+        result = Scan(arrow, scanned, used)
+        self.scans_cache.put(key, result, sources, arrow.nbytes)
+        return result
 
     def snapshot_as_of(self, info: TableInfo, epoch_ms: int) -> int:
-        table = self.load_iceberg(info)
+        table = self.read_iceberg(info)
         snap = table.snapshot_as_of_timestamp(epoch_ms)
         if snap is None:
             raise AthenaError(
@@ -280,8 +356,18 @@ class LakeCatalog:
             self.s3.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for _, k in chunk]})
 
     def put_text(self, uri: str, body: bytes) -> None:
+        """Write an object as PutObject does (moto's backend call), without the round trip."""
         bucket, key = split_s3(uri)
-        self.s3.put_object(Bucket=bucket, Key=key, Body=body)
+        try:
+            s3_backends[self.account_id][get_partition(self.region)].put_object(bucket, key, body)
+        except MissingBucket:
+            raise AthenaError(
+                "GENERIC_INTERNAL_ERROR", f"Unable to verify/create output bucket {bucket}", SYSTEM
+            ) from None
+
+
+def _joined(first: Sources | None, second: Sources | None) -> Sources | None:
+    return first + second if first is not None and second is not None else None
 
 
 def split_s3(uri: str) -> tuple[str, str]:

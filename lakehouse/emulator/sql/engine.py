@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import functools
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +68,24 @@ SANDBOX: dict[str, str | bool | int | float | list[str]] = {
 }
 _MISSING_FUNCTION = re.compile(r'Function with name "?([\w.]+)"? does not exist', re.I)
 
+_database: duckdb.DuckDBPyConnection | None = None
+_database_lock = threading.Lock()
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    """A fresh connection to the engine's one in-memory DuckDB database (made sandboxed, once).
+
+    Opening a DuckDB database costs tens of milliseconds, a connection to an open one microseconds.
+    What a statement registers (its Arrow views) and creates (its ``TEMP`` working tables) belongs
+    to its own connection, so statements running side by side never see each other's; the
+    database's own schema stays empty.
+    """
+    global _database
+    with _database_lock:
+        if _database is None:
+            _database = duckdb.connect(config=SANDBOX)
+        return _database.cursor()
+
 
 @dataclass
 class Outcome:
@@ -92,6 +112,15 @@ class Outcome:
         return {"CTAS": "CREATE_TABLE_AS_SELECT", "CREATE_EXTERNAL_TABLE": "CREATE_TABLE"}.get(self.kind, self.kind)
 
 
+@functools.lru_cache(maxsize=512)
+def _parsed(sql: str) -> Statement:
+    """``dialect.parse``, remembered per statement text (a pure function of it; failures are not kept).
+
+    The parsed statement is shared: the engine only reads it, rewriting a copy (``_Run.tree``).
+    """
+    return dialect.parse(sql)
+
+
 class Engine:
     """Runs statements against one emulator endpoint and region."""
 
@@ -102,7 +131,7 @@ class Engine:
         self, sql: str, database: str = "default", scan_limit: int | None = None, access: Access | None = None
     ) -> Outcome:
         """Run one statement as the principal ``access`` describes (unrestricted when None)."""
-        stmt = dialect.parse(sql)
+        stmt = _parsed(sql)
         handler = getattr(self, f"_run_{stmt.kind.lower()}", None)
         if handler is None:
             what = stmt.kind.replace("_", " ").removeprefix("COMMAND ")
@@ -386,7 +415,7 @@ class _Run:
         self.sql = stmt.sql
         self.database = database
         self.scan_limit = scan_limit
-        self.con = duckdb.connect(config=SANDBOX)
+        self.con = _connection()
         self.scanned = 0
         self.snapshots: dict[str, int] = {}
         self._views: dict[tuple[str, int | None, bool], str] = {}
@@ -520,7 +549,7 @@ class _Run:
         if len(keep) == len(names):
             return
         projection = ", ".join('"' + c.replace('"', '""') + '"' for c in keep)
-        self._guard(lambda: self.con.execute(f"CREATE TABLE __check AS SELECT {projection} FROM __target LIMIT 0"))
+        self._guard(lambda: self.con.execute(f"CREATE TEMP TABLE __check AS SELECT {projection} FROM __target LIMIT 0"))
         probe = tree.copy()
         for table in probe.find_all(exp.Table):
             if table.name == "__target":
@@ -547,7 +576,7 @@ class _Run:
     def columns_of(self, info: TableInfo) -> list[tuple[str, str]]:
         if info.kind == "hive":
             return info.columns
-        schema = self.catalog.load_iceberg(info).schema()
+        schema = self.catalog.read_iceberg(info).schema()
         return [
             (f.name, _HIVE_NAMES.get(str(f.field_type), str(f.field_type).replace(", ", ","))) for f in schema.fields
         ]
@@ -688,9 +717,15 @@ class _Run:
         return rel
 
     def rows(self, sql: str) -> tuple[list[Column], list[list[str | None]]]:
-        rel = self.relation(sql)
-        columns = [athena_column(c, str(t)) for c, t in zip(rel.columns, rel.types, strict=True)]
-        values = self._guard(rel.fetchall)
+        """The statement's columns and rows as Athena's text; run once, unless DuckDB widened a column."""
+        cursor = self._guard(lambda: self.con.execute(sql))
+        described = cursor.description
+        if not described or any(str(d[1]).upper() == "HUGEINT" for d in described):
+            rel = self.relation(sql)  # a SELECT has no side effect: run it again with Trino's types
+            described = list(zip(rel.columns, rel.types, strict=True))
+            cursor = rel
+        columns = [athena_column(d[0], str(d[1])) for d in described]
+        values = self._guard(cursor.fetchall)
         return columns, [[text(v) for v in row] for row in values]
 
     def arrow(self, sql: str) -> pa.Table:
@@ -704,7 +739,7 @@ class _Run:
 
     def working_copy(self, data: pa.Table) -> None:
         self.con.register("__current", data)
-        self.con.execute("CREATE TABLE __target AS SELECT * FROM __current")
+        self.con.execute("CREATE TEMP TABLE __target AS SELECT * FROM __current")
         self.con.unregister("__current")
 
     def target_rows(self, table: Any) -> pa.Table:
