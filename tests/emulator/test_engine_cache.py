@@ -201,7 +201,8 @@ def test_an_entry_is_valid_only_while_every_object_it_read_is_still_the_one_held
 
 def test_nothing_is_kept_when_an_object_was_missing_when_read() -> None:
     cache: ExactCache[str] = ExactCache(max_entries=4)
-    sources = Sources.taken({}.get, ["s3://b/gone"])
+    nothing: dict[str, object] = {}
+    sources = Sources.taken(nothing.get, ["s3://b/gone"])
     assert sources is None
     cache.put("k", "rows", sources)
     assert len(cache) == 0
