@@ -47,6 +47,8 @@ class ApplyTracker:
     in_flight: dict[str, float] = field(default_factory=dict)
     done: int = 0
     errored: int = 0
+    #: Terraform said the apply (or destroy) is over (its final change summary).
+    finished: bool = False
     started: float = field(default_factory=time.monotonic)
     clock: Callable[[], float] = time.monotonic
 
@@ -69,7 +71,10 @@ class ApplyTracker:
             self.done += 1
             self.errored += kind == "apply_errored"
             return True
-        return kind in ("apply_start", "change_summary")
+        elif kind == "change_summary" and (msg.get("changes") or {}).get("operation") in ("apply", "destroy"):
+            self.finished = True
+            return True
+        return kind == "apply_start"
 
     def line(self) -> str:
         now = self.clock()
@@ -100,7 +105,8 @@ def tracker(phase: str) -> Callable[[str], None] | None:
         if (changed and now - last["printed"] >= HEARTBEAT_S) or now - last["printed"] >= 3 * HEARTBEAT_S:
             sink(state.line(), False)
             last["printed"] = now
-        if '"change_summary"' in line:
+        if state.finished:
             sink(state.line() + " (done)", False)
+            state.finished = False
 
     return on_line

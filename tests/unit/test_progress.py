@@ -30,3 +30,11 @@ def test_lines_that_are_not_json_are_ignored() -> None:
     state = ApplyTracker("destroy")
     assert not state.feed("Terraform has been successfully initialized!\n")
     assert state.line().startswith("terraform destroy: 0/? resources")
+
+
+def test_only_the_apply_summary_ends_the_phase() -> None:
+    state = ApplyTracker("apply")
+    state.feed(json.dumps({"type": "change_summary", "changes": {"add": 3, "operation": "plan"}}))
+    assert not state.finished
+    state.feed(json.dumps({"type": "change_summary", "changes": {"add": 3, "operation": "apply"}}))
+    assert state.finished
