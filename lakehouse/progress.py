@@ -71,7 +71,13 @@ class ApplyTracker:
             self.done += 1
             self.errored += kind == "apply_errored"
             return True
-        elif kind == "change_summary" and (msg.get("changes") or {}).get("operation") in ("apply", "destroy"):
+        elif (
+            kind == "change_summary"
+            and (msg.get("changes") or {}).get("operation") in ("apply", "destroy")
+            and (
+                self.done or not self.planned  # a destroy's plan also sums up as "destroy": wait for real work
+            )
+        ):
             self.finished = True
             return True
         return kind == "apply_start"

@@ -188,6 +188,7 @@ class EvidenceCollector:
 
     def _verdict_lines(self, reporter: Any, outcome: str, entries: list[CheckEvidence], path: Path) -> None:
         """The verdict first, then one line per check that failed or did not run, each with why."""
+        reporter.ensure_newline()
         reporter.write_sep("=", f"lakehouse verdict: {outcome.upper()}", bold=True, red=outcome == "failed")
         for e in entries:
             if e.status in ("failed", "error"):
