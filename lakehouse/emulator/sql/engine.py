@@ -31,6 +31,7 @@ from lakehouse.emulator.sql.dialect import Statement, qualified, replace_table, 
 from lakehouse.emulator.sql.errors import AccessDenied, AthenaError, where
 from lakehouse.emulator.sql.restrict import cells_select, needs_rows_cut
 from lakehouse.emulator.sql.results import Column, athena_column, text
+from lakehouse.emulator.sql.scancache import ExactCache, Sources
 
 SUPPORTED = (
     "SELECT, INSERT INTO, MERGE INTO, DELETE, UPDATE, CREATE TABLE (Iceberg), CREATE TABLE AS SELECT (Iceberg), "
@@ -121,6 +122,14 @@ def _parsed(sql: str) -> Statement:
     return dialect.parse(sql)
 
 
+#: A SELECT's DuckDB text by (statement, database, the views its table references read, in order).
+_TRANSLATIONS: ExactCache[str] = ExactCache(max_entries=512)
+
+
+def _no_object(uri: str) -> object | None:
+    return None
+
+
 class Engine:
     """Runs statements against one emulator endpoint and region."""
 
@@ -151,10 +160,18 @@ class Engine:
     # -- queries ------------------------------------------------------------------------------
 
     def _run_select(self, run: _Run) -> Outcome:
-        tree = run.tree()
-        _name_unnamed_columns(tree)
-        run.bind_reads(tree)
-        columns, rows = run.rows(to_duckdb(tree))
+        assert run.stmt.tree is not None
+        views = tuple(view for _, view in run.bind_views(run.stmt.tree))  # reads; the parsed tree is not changed
+        key = (run.sql, run.database, views)
+        sql = _TRANSLATIONS.get(key, _no_object)
+        if sql is None:  # translate: a pure function of the statement and the views it reads
+            tree = run.tree()
+            _name_unnamed_columns(tree)
+            for table, view in zip(dialect.table_refs(tree), views, strict=True):
+                replace_table(table, view)
+            sql = to_duckdb(tree)
+            _TRANSLATIONS.put(key, sql, Sources(()))
+        columns, rows = run.rows(sql)
         return Outcome("SELECT", columns, rows)
 
     # -- writes into Iceberg tables -----------------------------------------------------------
@@ -600,12 +617,18 @@ class _Run:
 
     def bind_reads(self, tree: exp.Expression, skip: exp.Table | None = None) -> None:
         """Read every table the statement names into DuckDB and point the statement at it."""
+        for table, view in self.bind_views(tree, skip):
+            replace_table(table, view)
+
+    def bind_views(self, tree: exp.Expression, skip: exp.Table | None = None) -> list[tuple[exp.Table, str]]:
+        """Read every table the statement names into DuckDB: each reference with its view (``tree`` unchanged)."""
         wants_path = any(c.name == PATH_COLUMN for c in tree.find_all(exp.Column))
+        bound: list[tuple[exp.Table, str]] = []
         for table in dialect.table_refs(tree):
             if table is skip:
                 continue
             if (table.db or self.database).lower() == "information_schema":
-                self._bind_information_schema(table)
+                bound.append((table, self._bind_information_schema(table)))
                 continue
             info = self.resolve(table)
             self.require(info, {"SELECT"}, table)
@@ -616,9 +639,10 @@ class _Run:
                 view = f"__t{len(self._views)}"
                 self.con.register(view, self._readable(info, self.read(info, snapshot_id, with_path).table, table))
                 self._views[key] = view
-            replace_table(table, self._views[key])
+            bound.append((table, self._views[key]))
+        return bound
 
-    def _bind_information_schema(self, table: exp.Table) -> None:
+    def _bind_information_schema(self, table: exp.Table) -> str:
         """information_schema's schemata, tables and columns: what the principal may see, nothing else."""
         name = table.name.lower()
         if name not in ("schemata", "tables", "columns"):
@@ -630,7 +654,7 @@ class _Run:
         if view not in self._views.values():
             self.con.register(view, self._information_schema(name))
             self._views[(f"information_schema.{name}", None, False)] = view
-        replace_table(table, view)
+        return view
 
     def _information_schema(self, name: str) -> pa.Table:
         rows: list[dict[str, Any]] = []
