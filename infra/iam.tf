@@ -147,9 +147,11 @@ resource "aws_iam_role" "analyst" {
 data "aws_iam_policy_document" "analyst" {
   # Its own workgroup only (governance.tf): the pipeline's query history and results stay out of reach.
   statement {
-    sid       = "RunQueriesInWorkgroup"
-    actions   = local.athena_query_actions
-    resources = [aws_athena_workgroup.analyst.arn]
+    sid     = "RunQueriesInWorkgroup"
+    actions = local.athena_query_actions
+    # Built from the name (like the pipeline's): the document stays known at plan time, where
+    # lakehouse.policies judges it.
+    resources = ["arn:${local.partition}:athena:${var.region}:${local.account_id}:workgroup/${local.analyst_workgroup_name}"]
   }
 
   statement {

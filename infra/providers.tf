@@ -27,12 +27,16 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  tags = {
-    project  = var.project
-    stack_id = var.stack_id
-    owner    = var.owner
-    ttl      = var.ttl
-  }
+  # expires_at only when given (the harness passes it): a constant default keeps plans empty.
+  tags = merge(
+    {
+      project  = var.project
+      stack_id = var.stack_id
+      owner    = var.owner
+      ttl      = var.ttl
+    },
+    var.expires_at == null ? {} : { expires_at = var.expires_at },
+  )
 
   account_id = data.aws_caller_identity.current.account_id
   partition  = data.aws_partition.current.partition

@@ -17,6 +17,11 @@ locals {
 }
 
 resource "aws_s3_bucket" "this" {
+  # checkov 3.3.30 links settings attached through for_each to one bucket instance only; the plan-level
+  # lakehouse.policies judges each bucket instead (bucket-versioning, -public-access-block, -lifecycle).
+  #checkov:skip=CKV_AWS_21:false positive on for_each, judged per bucket by lakehouse.policies bucket-versioning
+  #checkov:skip=CKV2_AWS_6:false positive on for_each, judged per bucket by lakehouse.policies bucket-public-access-block
+  #checkov:skip=CKV2_AWS_61:false positive on for_each, judged per bucket by lakehouse.policies bucket-lifecycle
   for_each = local.bucket_purposes
 
   bucket        = local.bucket_names[each.key]

@@ -44,6 +44,17 @@ variable "ttl" {
   }
 }
 
+variable "expires_at" {
+  description = "When a reaper may destroy the stack, RFC 3339 UTC (e.g. \"2026-01-02T15:04:05Z\"); the `expires_at` tag. Null: no tag (set it from the run's clock, not with timestamp(), which would change every plan)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.expires_at == null ? true : can(regex("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$", var.expires_at)) && can(timeadd(var.expires_at, "0s"))
+    error_message = "expires_at must be an RFC 3339 UTC time such as \"2026-01-02T15:04:05Z\", or null."
+  }
+}
+
 variable "region" {
   description = "AWS region of the stack."
   type        = string
