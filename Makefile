@@ -10,7 +10,7 @@ PYTEST_WORKERS ?= 2
 # Offline machines: the library itself finds a provider mirror holding the pinned hashicorp/aws
 # (lakehouse/tfmirror.py), so make, tox and `pytest features/` run alike.
 
-.PHONY: help venv browser smoke test fuzz unit up deploy pipeline demo destroy status lint guard docs docs-check report bench clean
+.PHONY: help venv browser policy smoke test fuzz unit up deploy pipeline demo destroy status lint guard docs docs-check report bench clean
 
 help:
 	@echo "make smoke    deploy the local stack, verify the exit criteria, destroy (writes reports/)"
@@ -20,7 +20,7 @@ help:
 	@echo "make demo     run the demo queries on Gold (run_demo_queries.sh)"
 	@echo "make destroy  destroy what make up deployed and stop its emulator (STACK_ID=... for one)"
 	@echo "make status   list recorded stacks"
-	@echo "make lint     ruff, mypy, terraform fmt/validate"
+	@echo "make lint     ruff, mypy, terraform fmt/validate, workflow rules, policies (checkov, plan norms, zizmor)"
 	@echo "make guard    the guard suite (lint + test), recorded in reports/guard-ledger.jsonl (exit check 3)"
 	@echo "make docs     regenerate README's exit-criteria table from features/"
 	@echo "make report   re-render reports/evidence.html from reports/evidence.json"
@@ -79,8 +79,26 @@ lint: venv
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-actions .github/actions/common/action.yml
 	$(BIN)/python -m lakehouse.workflows
+	$(MAKE) --no-print-directory policy
 
-# The guard suite (what .github/workflows/guard.yml runs, except its policy scan). Every run is
+# Policy as code: checkov on infra/, the plan's norms on a plan of infra/ (lakehouse.policies), zizmor on
+# .github/. checkov and zizmor live in their own venv (requirements-checkov.txt, exact pins): their many
+# dependencies would otherwise constrain ours.
+POLICY_VENV  := .venv-checkov
+POLICY_STAMP := $(POLICY_VENV)/.installed-$(shell cksum < requirements-checkov.txt | cut -d' ' -f1)
+
+$(POLICY_STAMP): requirements-checkov.txt
+	$(PYTHON) -m venv $(POLICY_VENV)
+	$(POLICY_VENV)/bin/python -m pip install --quiet --no-deps -r requirements-checkov.txt
+	rm -f $(POLICY_VENV)/.installed-*
+	touch $@
+
+policy: venv $(POLICY_STAMP)
+	$(POLICY_VENV)/bin/checkov --config-file .github/checkov.yaml
+	$(BIN)/python -m lakehouse.policies
+	$(POLICY_VENV)/bin/zizmor --offline --config .github/zizmor.yml .
+
+# The guard suite (what .github/workflows/guard.yml runs, policies included). Every run is
 # appended to reports/guard-ledger.jsonl; exit check 3 reads it when GitHub cannot be asked.
 guard: venv
 	$(BIN)/python -m lakehouse.guard run -- $(MAKE) --no-print-directory lint test

@@ -95,6 +95,12 @@ def cmd_destroy(args: argparse.Namespace) -> int:
     probe = _options(args)
     records = list_records(probe)
     if args.stack_id:
+        if args.stack_id not in {r.stack_id for r in records}:  # a bad value: nothing to do
+            known = ", ".join(r.stack_id for r in records) or "none"
+            print(
+                f"error: no stack {args.stack_id!r} recorded under .lakehouse/stacks (known: {known})", file=sys.stderr
+            )
+            return EXIT_USAGE
         ids = [args.stack_id]
     elif not records:
         print("nothing to destroy: no stack recorded under .lakehouse/stacks")
