@@ -12,60 +12,91 @@ did not issue itself (IAM users' keys, STS sessions) is refused as AWS refuses i
 (``extensions.identity``).
 
 Serving is tuned for many small requests (Athena polling under load, Terraform's parallel calls):
-requests run on a pool of reused threads (no thread start per request in the accept loop), with
-Nagle's algorithm off (werkzeug writes headers and body separately: without it a response waits for
-the client's delayed ACK) and a deep listen queue, and the host -> moto service lookup is remembered
+connections are kept alive between requests (no connect, accept and thread start per request), with
+Nagle's algorithm off and a deep listen queue, and the host -> moto service lookup is remembered
 (moto lists its own package directory for every request, under a process-wide lock).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import os
 import signal
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from werkzeug.serving import BaseWSGIServer
+from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 
 from lakehouse.emulator.extensions import install_all
 from lakehouse.target import LOCAL_ACCESS_KEY
 
 READY_PREFIX = "LAKEHOUSE_EMULATOR_READY "
-#: Request threads (made as needed, then reused). Long polls and Terraform's parallelism hold a few
-#: each; the engine's own requests to the endpoint need free ones while clients wait.
-REQUEST_THREADS = 256
+#: Connections queued for accept under load (the default 128 drops SYNs when many clients connect at once).
 LISTEN_BACKLOG = 1024
+#: A kept-alive connection idle this long is closed (its thread ends).
+IDLE_TIMEOUT_S = 30.0
 
 
-class PooledWSGIServer(BaseWSGIServer):
-    """werkzeug's threaded server, with requests handed to a pool instead of a new thread each."""
+class KeepAliveServer(ThreadedWSGIServer):
+    """werkzeug's threaded server (a thread per connection) with a deep listen queue."""
 
-    multithread = True  # also makes werkzeug answer in HTTP/1.1 (chunked responses), as its threaded server
     request_queue_size = LISTEN_BACKLOG
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._pool = ThreadPoolExecutor(max_workers=REQUEST_THREADS, thread_name_prefix="emulator-request")
 
-    def process_request(self, request: Any, client_address: Any) -> None:
-        self._pool.submit(self._serve, request, client_address)
+class KeepAlive(WSGIRequestHandler):
+    """werkzeug's request handler, keeping the connection open between requests (HTTP/1.1).
 
-    def _serve(self, request: Any, client_address: Any) -> None:
+    werkzeug closes every connection after one response, because after the response it discards
+    whatever the client sent and was not read, which on a kept-alive connection would be the next
+    request. Here the request body is read first, exactly as long as ``Content-Length`` says, and
+    werkzeug is given it from memory, so what it discards is nothing and the connection can serve
+    the next request. A chunked request body (length unknown in advance) keeps werkzeug's own
+    behaviour: read as it goes, connection closed after the response.
+    """
+
+    disable_nagle_algorithm = True  # werkzeug writes headers and body apart: no wait for a delayed ACK
+    timeout = IDLE_TIMEOUT_S
+    _kept = False
+
+    def run_wsgi(self) -> None:
+        body = self._whole_body()
+        if body is None:
+            super().run_wsgi()
+            return
+        wire, self.rfile = self.rfile, io.BytesIO(body)
+        self._kept = True
         try:
-            self.finish_request(request, client_address)
-        except Exception:
-            self.handle_error(request, client_address)
+            super().run_wsgi()
         finally:
-            self.shutdown_request(request)
+            self.rfile, self._kept = wire, False
 
-    def server_close(self) -> None:
-        super().server_close()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def send_header(self, keyword: str, value: str) -> None:
+        if self._kept and keyword.lower() == "connection" and value.lower() == "close":
+            return  # the request decides (HTTP/1.1: kept unless the client says close)
+        super().send_header(keyword, value)
+
+    def _whole_body(self) -> bytes | None:
+        """The request body, when its length is known up front; None otherwise."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            return None
+        raw = self.headers.get("Content-Length")
+        try:
+            length = int(raw) if raw is not None else 0
+        except ValueError:
+            return None
+        if length < 0:
+            return None
+        if (self.headers.get("Expect") or "").lower().strip(" \t") == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")  # what werkzeug would send, once
+            del self.headers["Expect"]
+        body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            self.close_connection = True  # the client went away mid-body
+        return body
 
 
 def build_server(host: str = "127.0.0.1", port: int = 0, root_keys: list[str] | None = None) -> BaseWSGIServer:
@@ -96,14 +127,14 @@ def build_server(host: str = "127.0.0.1", port: int = 0, root_keys: list[str] | 
                 self._backends[host] = super().get_backend_for_host(host)
             return self._backends[host]
 
-    class RequestHandler(MotoRequestHandler):
-        disable_nagle_algorithm = True
+    class RequestHandler(KeepAlive, MotoRequestHandler):
+        """moto's handler (headers with underscores kept) on kept-alive connections."""
 
     install_all()
     if root_keys is not None:
         identity.set_root_keys(root_keys)
     app = Dispatcher(create_backend_app)
-    server = PooledWSGIServer(host, port, app, handler=RequestHandler)
+    server = KeepAliveServer(host, port, app, handler=RequestHandler)
     bound_host, bound_port = server.server_address[:2]
     set_endpoint(f"http://{bound_host!s}:{bound_port}")  # the Athena engine reads tables through it
     return server

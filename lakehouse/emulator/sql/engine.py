@@ -69,23 +69,26 @@ SANDBOX: dict[str, str | bool | int | float | list[str]] = {
 }
 _MISSING_FUNCTION = re.compile(r'Function with name "?([\w.]+)"? does not exist', re.I)
 
-_database: duckdb.DuckDBPyConnection | None = None
-_database_lock = threading.Lock()
+#: A statement that reads at least this much (bytes of its files), or writes, runs on the parallel
+#: database; a small one runs on the single-threaded one, where a query of a few hundred rows does
+#: not pay for waking worker threads (a few ms each time, more on a busy machine).
+PARALLEL_FROM_BYTES = 8 * 1024 * 1024
+_databases: dict[bool, duckdb.DuckDBPyConnection] = {}
+_databases_lock = threading.Lock()
 
 
-def _connection() -> duckdb.DuckDBPyConnection:
-    """A fresh connection to the engine's one in-memory DuckDB database (made sandboxed, once).
+def _connection(parallel: bool) -> duckdb.DuckDBPyConnection:
+    """A fresh connection to one of the engine's two in-memory DuckDB databases (each made once).
 
     Opening a DuckDB database costs tens of milliseconds, a connection to an open one microseconds.
     What a statement registers (its Arrow views) and creates (its ``TEMP`` working tables) belongs
     to its own connection, so statements running side by side never see each other's; the
-    database's own schema stays empty.
+    databases' own schemas stay empty. The two differ only in their worker threads.
     """
-    global _database
-    with _database_lock:
-        if _database is None:
-            _database = duckdb.connect(config=SANDBOX)
-        return _database.cursor()
+    with _databases_lock:
+        if parallel not in _databases:
+            _databases[parallel] = duckdb.connect(config=SANDBOX if parallel else {**SANDBOX, "threads": 1})
+        return _databases[parallel].cursor()
 
 
 @dataclass
@@ -122,6 +125,8 @@ def _parsed(sql: str) -> Statement:
     return dialect.parse(sql)
 
 
+#: Statements that may run on the single-threaded database when they read little.
+_SMALL_KINDS = frozenset({"SELECT", "DESCRIBE", "SHOW_TABLES", "SHOW_DATABASES", "SHOW_COLUMNS"})
 #: A SELECT's DuckDB text by (statement, database, the views its table references read, in order).
 _TRANSLATIONS: ExactCache[str] = ExactCache(max_entries=512)
 
@@ -432,13 +437,22 @@ class _Run:
         self.sql = stmt.sql
         self.database = database
         self.scan_limit = scan_limit
-        self.con = _connection()
+        self._con: duckdb.DuckDBPyConnection | None = None
         self.scanned = 0
         self.snapshots: dict[str, int] = {}
         self._views: dict[tuple[str, int | None, bool], str] = {}
 
+    @property
+    def con(self) -> duckdb.DuckDBPyConnection:
+        """The statement's DuckDB connection, made at first use: parallel for writes and big reads."""
+        if self._con is None:
+            parallel = self.stmt.kind not in _SMALL_KINDS or self.scanned >= PARALLEL_FROM_BYTES
+            self._con = _connection(parallel)
+        return self._con
+
     def close(self) -> None:
-        self.con.close()
+        if self._con is not None:
+            self._con.close()
 
     def tree(self) -> exp.Expression:
         """A copy to rewrite; the original keeps the source positions error messages point at."""
@@ -621,25 +635,39 @@ class _Run:
             replace_table(table, view)
 
     def bind_views(self, tree: exp.Expression, skip: exp.Table | None = None) -> list[tuple[exp.Table, str]]:
-        """Read every table the statement names into DuckDB: each reference with its view (``tree`` unchanged)."""
+        """Read every table the statement names into DuckDB: each reference with its view (``tree`` unchanged).
+
+        Every table is read before the first is registered, so the connection is chosen (``con``)
+        knowing how much the statement reads.
+        """
         wants_path = any(c.name == PATH_COLUMN for c in tree.find_all(exp.Column))
-        bound: list[tuple[exp.Table, str]] = []
+        refs: list[tuple[exp.Table, tuple[str, int | None, bool] | None]] = []
+        reads: dict[tuple[str, int | None, bool], tuple[TableInfo, pa.Table, exp.Table]] = {}
         for table in dialect.table_refs(tree):
             if table is skip:
                 continue
             if (table.db or self.database).lower() == "information_schema":
-                bound.append((table, self._bind_information_schema(table)))
+                refs.append((table, None))
                 continue
             info = self.resolve(table)
             self.require(info, {"SELECT"}, table)
             snapshot_id = self._version(info, table)
             with_path = wants_path and info.kind == "hive"
             key = (info.qualified, snapshot_id, with_path)
-            if key not in self._views:
+            if key not in self._views and key not in reads:
+                reads[key] = (info, self.read(info, snapshot_id, with_path).table, table)
+            refs.append((table, key))
+        bound: list[tuple[exp.Table, str]] = []
+        for table, ref in refs:
+            if ref is None:
+                bound.append((table, self._bind_information_schema(table)))
+                continue
+            if ref not in self._views:
+                info, data, first = reads[ref]
                 view = f"__t{len(self._views)}"
-                self.con.register(view, self._readable(info, self.read(info, snapshot_id, with_path).table, table))
-                self._views[key] = view
-            bound.append((table, self._views[key]))
+                self.con.register(view, self._readable(info, data, first))
+                self._views[ref] = view
+            bound.append((table, self._views[ref]))
         return bound
 
     def _bind_information_schema(self, table: exp.Table) -> str:
