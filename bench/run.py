@@ -6,10 +6,12 @@ One run, on this machine, of:
    terraform init/apply/destroy, pipeline and each check (from the run's evidence.json);
 2. the floor for it: ``terraform apply`` + ``terraform destroy`` of the same root against a fresh
    emulator with nothing else, and the ratio of the two;
-3. on another fresh stack: query latency p50/p95 of the demo queries (committed sample loaded)
-   with 1 and 10 concurrent Locust users (a subprocess each), then pipeline throughput on
+3. on another fresh stack: query latency p50/p95 and throughput of the demo queries (committed
+   sample loaded) with 1, 10 and 50 concurrent Locust users (a subprocess each), next to the
+   query floor (the same demo SQL run by bare DuckDB, in this process, over the same Iceberg
+   snapshots read once: no emulator, no HTTP, no Athena client), then pipeline throughput on
    N generated orders (default 1,000,000) next to DuckDB converting the same CSVs to Parquet
-   (the floor), and the ratio.
+   (the floor), and the ratio; the emulator's peak memory (RSS) at the end.
 
 Benchmarks, not tests: nothing here passes or fails on a number. Every stack it deploys is
 destroyed, also when a step fails.
@@ -128,12 +130,16 @@ def workload(work: Path, rows: int, load_seconds: float) -> dict[str, Any]:
         sample = run_pipeline(target, outputs)
         if not sample.ok:
             raise RuntimeError(f"the sample pipeline failed: {sample.error}")
-        latency = {}
+        latency: dict[str, Any] = {}
         config = config_for(target, outputs)
-        for users in (1, 10):
+        for users in (1, 10, 50):
             log(f"query latency, {users} user(s), {load_seconds:g} s")
             stats = run_load(config, LoadSpec(users, load_seconds), work / f"load-{users}")
             latency[f"{users}_users"] = {k: v for k, v in stats.summary().items() if k != "by_query"}
+        latency["floor_bare_duckdb"] = query_floor(target, outputs, config.queries)
+        p50_1 = (latency["1_users"].get("percentiles_ms") or {}).get("50")
+        if p50_1 and latency["floor_bare_duckdb"]["p50_ms"]:
+            latency["1_user_p50_over_floor"] = round(p50_1 / latency["floor_bare_duckdb"]["p50_ms"], 1)
         out, _ = gen.communicate()
         if gen.returncode != 0:
             raise RuntimeError(f"datagen failed: {out}")
@@ -147,6 +153,7 @@ def workload(work: Path, rows: int, load_seconds: float) -> dict[str, Any]:
         csv_mb = sum(p.stat().st_size for p in data.glob("*.csv")) / 1e6
         return {
             "query_latency_sample_data": latency,
+            "emulator_peak_rss_mb": peak_rss_mb(dep.emulator.pid if dep.emulator else None),
             "pipeline_throughput": {
                 "orders_rows": orders,
                 "csv_mb": round(csv_mb, 1),
@@ -167,6 +174,50 @@ def workload(work: Path, rows: int, load_seconds: float) -> dict[str, Any]:
         if gen.poll() is None:
             gen.kill()
             gen.wait()
+
+
+def query_floor(target: Any, outputs: dict[str, Any], queries: dict[str, str], rounds: int = 30) -> dict[str, Any]:
+    """The demo SQL in bare DuckDB over the same Iceberg snapshots (read once, as native tables): per-query times."""
+    import sqlglot
+
+    from lakehouse.iceberg import catalog
+
+    gold = str(outputs["glue_database_names"]["gold"])
+    iceberg = catalog(target)
+    con = duckdb.connect()
+    con.execute(f'CREATE SCHEMA "{gold}"')
+    for name in iceberg.list_tables(gold):
+        con.register("__load", iceberg.load_table(name).scan().to_arrow())
+        con.execute(f'CREATE TABLE "{gold}"."{name[-1]}" AS SELECT * FROM __load')
+        con.unregister("__load")
+    translated = {q: sqlglot.transpile(sql, read="athena", write="duckdb")[0] for q, sql in queries.items()}
+    times: list[float] = []
+    for _ in range(rounds):
+        for sql in translated.values():
+            started = time.perf_counter()
+            con.execute(sql).fetchall()
+            times.append((time.perf_counter() - started) * 1000)
+    con.close()
+    times.sort()
+    return {
+        "queries": len(times),
+        "p50_ms": round(times[len(times) // 2], 2),
+        "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)], 2),
+        "what": "the demo SQL (sqlglot athena -> duckdb), one DuckDB connection, native copies of the gold tables",
+    }
+
+
+def peak_rss_mb(pid: int | None) -> float | None:
+    """A process's peak resident memory (Linux VmHWM), None when it cannot be read."""
+    if pid is None:
+        return None
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        return None
+    return None
 
 
 def duckdb_floor(data: Path, out: Path) -> float:
