@@ -33,6 +33,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.athena import QueryRecord, connect, run
 from lakehouse.checks.iam_access import Policy, object_read_problems
+from lakehouse.checks.ssn_lineage import lineage_evidence
 from lakehouse.outcome import Outcome
 from lakehouse.target import Target
 
@@ -799,4 +800,8 @@ def check_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[
         return Outcome.error(str(err))
     except (ClientError, BotoCoreError) as err:
         return Outcome.error(f"could not read what exit check 6 needs: {err}")
-    return judge_security(rb)
+    outcome = judge_security(rb)
+    # Evidence for reviewers: where the pipeline's SQL carries each hidden column (issue 17).
+    checked = [t.qualified for t in rb.tables()]
+    outcome.details["column_lineage"] = [lineage_evidence(outputs, target.region, c, checked) for c in rb.hidden]
+    return outcome
