@@ -82,6 +82,10 @@ class Landed:
         return {k: v for k, v in asdict(self).items() if k != "lines"}
 
 
+class LandingError(ValueError):
+    """A file that cannot be landed at all (its header is unreadable): names file and line."""
+
+
 def _bad_byte(text: str) -> int | None:
     """Index of the first undecodable byte (``surrogateescape`` turns it into U+DC80..U+DCFF)."""
     for i, ch in enumerate(text):
@@ -111,6 +115,9 @@ def inspect(name: str, raw: bytes) -> Inspected:
             continue
         start, line_start = line_start, reader.line_num + 1
         if start == 1:
+            if any(_bad_byte(f) is not None for f in fields):
+                # Without a readable header no line can be matched to its columns: refuse the file whole.
+                raise LandingError(f"{name}:1: the header is not UTF-8, so no line of {name} can be landed")
             result.header = fields
             continue
         if not fields:

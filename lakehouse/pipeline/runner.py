@@ -21,7 +21,7 @@ from typing import Any
 from lakehouse.athena import QueryRecord, connect, run
 from lakehouse.config import project_root
 from lakehouse.pipeline.accounting import FileAccount, account_lines
-from lakehouse.pipeline.landing import Landed, MalformedLine, land
+from lakehouse.pipeline.landing import Landed, LandingError, MalformedLine, land
 from lakehouse.pipeline.sqlfiles import SqlStatement, load
 from lakehouse.target import Target
 
@@ -142,7 +142,12 @@ def run_pipeline(
     result = PipelineResult()
     statements = load(sql_dir, stack_values(outputs))
     landing_started = time.monotonic()
-    result.landed, result.malformed = land(target, outputs["bucket_names"]["bronze"], data_dir)
+    try:
+        result.landed, result.malformed = land(target, outputs["bucket_names"]["bronze"], data_dir)
+    except LandingError as err:
+        result.ok, result.error = False, f"landing: {err}"
+        result.seconds = time.monotonic() - started
+        return result
     for on_landed in landing_listeners or []:
         on_landed(data_dir, result.landed, time.monotonic() - landing_started)
     conn = connect(target, outputs["athena_workgroup_name"])

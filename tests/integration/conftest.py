@@ -18,6 +18,8 @@ from typing import Any
 import pytest
 
 from lakehouse.config import RunOptions, env_options, new_stack_id, project_root
+from lakehouse.evidence import git_commit
+from lakehouse.ledger import GUARD_SUITE, LedgerEntry, append_entry
 from lakehouse.stack import Deployment, Lifecycle, destroy_recorded, stack_dir
 
 ROOT = project_root()
@@ -33,6 +35,15 @@ def _group_kept_on_one_worker(request: pytest.FixtureRequest) -> None:
     grouped = request.node.get_closest_marker("xdist_group") is not None
     if grouped and getattr(request.config.option, "loadgroup", False) and "@" not in request.node.nodeid:
         pytest.fail("pytest-xdist did not keep this xdist_group on one worker (see pytest-xdist#1386): check the pins")
+
+
+def write_ledger(path: Path, *exit_codes: int) -> None:
+    """Guard runs as `make guard` records them, at the commit under test on a clean tree (exit check 3)."""
+    head = git_commit(ROOT)
+    suite = ["make", "--no-print-directory", "lint", "test"]
+    for n, code in enumerate(exit_codes, start=1):
+        stamp = f"2026-11-24T09:{n:02d}:00+00:00"
+        append_entry(path, LedgerEntry(stamp, stamp, code, code == 0, 1.0, head, False, suite, GUARD_SUITE, {}))
 
 
 def make_options(**values: Any) -> RunOptions:

@@ -18,11 +18,9 @@ import pytest
 
 from lakehouse.checks.finops import NotificationReadback, budget_notifications, check_finops
 from lakehouse.checks.iac import check_iac_coverage
-from lakehouse.evidence import git_commit
-from lakehouse.ledger import GUARD_SUITE, LedgerEntry, append_entry
 from lakehouse.stack import Deployment
 from tests.fake_github import REPO, FakeGitHub, github, run
-from tests.integration.conftest import run_features
+from tests.integration.conftest import run_features, write_ledger
 
 __all__ = ["github"]  # the fixture, imported for this module's tests
 
@@ -35,13 +33,7 @@ def _without_github() -> dict[str, str]:
 
 
 def _ledger(path: Path, *exit_codes: int) -> None:
-    """Guard runs as `make guard` records them, at the commit under test on a clean tree."""
-    head = git_commit(Path(__file__).resolve().parents[2])
-    suite = ["make", "--no-print-directory", "lint", "test"]
-    for n, code in enumerate(exit_codes, start=1):
-        stamp = f"2026-11-24T09:{n:02d}:00+00:00"
-        entry = LedgerEntry(stamp, stamp, code, code == 0, 1.0, head, False, suite, GUARD_SUITE, {})
-        append_entry(path, entry)
+    write_ledger(path, *exit_codes)
 
 
 class Budgets:

@@ -127,3 +127,10 @@ def test_bucket_policy_deny_without_tls_does_not_apply_to_emulator_requests() ->
     kept = applicable_policy(policy)["Statement"]
     assert [s["Action"] for s in kept] == ["s3:DeleteBucket", "s3:*"]
     assert all("Condition" not in s for s in kept)
+
+
+def test_a_header_that_is_not_utf8_refuses_the_file_naming_it() -> None:
+    from lakehouse.pipeline.landing import LandingError, inspect
+
+    with pytest.raises(LandingError, match=r"orders.csv:1: the header is not UTF-8"):
+        inspect("orders.csv", b"\xff\xfe\x00 not a CSV\n1,2\n")
