@@ -14,7 +14,17 @@ import importlib
 import pkgutil
 
 #: Install order: identity (who calls) first, then each service; lakeformation after glue.
-INSTALL_ORDER = ("identity", "s3", "glue", "lakeformation", "athena", "athena_queries", "budgets")
+INSTALL_ORDER = (
+    "identity",
+    "s3",
+    "glue",
+    "lakeformation",
+    "athena",
+    "athena_queries",
+    "budgets",
+    "sns",  # HTTP/HTTPS delivery and the confirmation handshake
+    "cloudwatch",  # metric alarms evaluated and acting; before the composite alarms that read them
+)
 
 _installed = False
 

@@ -1,0 +1,338 @@
+"""CloudWatch metric alarms evaluated by the emulator, and SNS delivering their notifications.
+
+moto 5.2.5 stored alarms and datapoints but never moved an alarm's state, ran no action on
+SetAlarmState and POSTed to HTTP subscribers synchronously without SNS's headers or handshake.
+Each test uses its own namespace, topic and queue (one emulator serves the session). Evaluation
+after PutMetricData and SetAlarmState is synchronous, so states are asserted at once; what the
+background tick or an HTTP delivery does is awaited on a condition with a deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from lakehouse.emulator.extensions.cloudwatch import TICK_S
+
+AwsClient = Callable[[str], Any]
+DIMS = [{"Name": "Stack", "Value": "s1"}]
+#: How long a test waits for something asynchronous (a tick, an HTTP delivery) before failing.
+DEADLINE_S = 30.0
+
+
+@pytest.fixture
+def cw(aws_client: AwsClient) -> Any:
+    return aws_client("cloudwatch")
+
+
+@pytest.fixture
+def sns(aws_client: AwsClient) -> Any:
+    return aws_client("sns")
+
+
+@pytest.fixture
+def sqs(aws_client: AwsClient) -> Any:
+    return aws_client("sqs")
+
+
+def _name(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def _subscribed_queue(sns: Any, sqs: Any, **attributes: str) -> tuple[str, str]:
+    """A new topic and a new queue subscribed to it: (topic ARN, queue URL)."""
+    topic = sns.create_topic(Name=_name("alerts"))["TopicArn"]
+    url = sqs.create_queue(QueueName=_name("inbox"))["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes=attributes)
+    return topic, url
+
+
+def _alarm(cw: Any, namespace: str, **overrides: Any) -> str:
+    name = _name("alarm")
+    spec: dict[str, Any] = {
+        "AlarmName": name,
+        "Namespace": namespace,
+        "MetricName": "Failures",
+        "Dimensions": DIMS,
+        "Statistic": "Sum",
+        "Period": 10,
+        "EvaluationPeriods": 1,
+        "Threshold": 0.0,
+        "ComparisonOperator": "GreaterThanThreshold",
+    }
+    cw.put_metric_alarm(**{**spec, **overrides})
+    return name
+
+
+def _state(cw: Any, name: str) -> str:
+    return str(cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"])
+
+
+def _put(cw: Any, namespace: str, value: float, dims: list[dict[str, str]] = DIMS, **extra: Any) -> None:
+    cw.put_metric_data(
+        Namespace=namespace, MetricData=[{"MetricName": "Failures", "Value": value, "Dimensions": dims, **extra}]
+    )
+
+
+def _queued(sqs: Any, url: str) -> list[dict[str, Any]]:
+    """What the queue holds now (SNS -> SQS delivery is done when Publish returns)."""
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+    return [json.loads(m["Body"]) for m in messages]
+
+
+def _notifications(sqs: Any, url: str) -> list[dict[str, Any]]:
+    """The CloudWatch notifications in the queue, each the parsed ``Message`` of SNS's envelope."""
+    return [json.loads(envelope["Message"]) for envelope in _queued(sqs, url)]
+
+
+def _history(cw: Any, name: str, kind: str) -> list[dict[str, Any]]:
+    items = cw.describe_alarm_history(AlarmName=name, HistoryItemType=kind, ScanBy="TimestampAscending")
+    return list(items["AlarmHistoryItems"])
+
+
+def _until(condition: Callable[[], bool], what: str) -> None:
+    """Wait for a condition the emulator reaches asynchronously; fail naming it past the deadline."""
+    deadline = time.monotonic() + DEADLINE_S
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"not reached within {DEADLINE_S} s: {what}")
+        time.sleep(TICK_S / 4)  # poll interval of a condition wait, not a synchronisation
+
+
+def test_a_new_alarm_without_data_has_insufficient_data(cw: Any) -> None:
+    name = _alarm(cw, _name("ns"))
+    alarm = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+    assert alarm["StateValue"] == "INSUFFICIENT_DATA"
+    assert _history(cw, name, "ConfigurationUpdate")[0]["HistorySummary"] == f'Alarm "{name}" created'
+
+
+def test_ok_alarm_ok_publishes_to_alarm_actions_then_ok_actions(cw: Any, sns: Any, sqs: Any) -> None:
+    namespace = _name("ns")
+    alarm_topic, alarm_queue = _subscribed_queue(sns, sqs)
+    ok_topic, ok_queue = _subscribed_queue(sns, sqs)
+    name = _alarm(
+        cw,
+        namespace,
+        Statistic="Average",
+        Threshold=1.0,
+        TreatMissingData="notBreaching",
+        AlarmActions=[alarm_topic],
+        OKActions=[ok_topic],
+    )
+    assert _state(cw, name) == "OK"  # no datapoint, treated as not breaching
+    assert [(m["OldStateValue"], m["NewStateValue"]) for m in _notifications(sqs, ok_queue)] == [
+        ("INSUFFICIENT_DATA", "OK")
+    ]
+
+    _put(cw, namespace, 5.0)
+    assert _state(cw, name) == "ALARM"
+    (alarmed,) = _notifications(sqs, alarm_queue)
+    assert (alarmed["OldStateValue"], alarmed["NewStateValue"]) == ("OK", "ALARM")
+
+    cw.put_metric_data(
+        Namespace=namespace,
+        MetricData=[{"MetricName": "Failures", "Dimensions": DIMS, "Values": [0.0], "Counts": [99.0]}],
+    )
+    assert _state(cw, name) == "OK"  # the period's average is now 0.05
+    (recovered,) = _notifications(sqs, ok_queue)
+    assert (recovered["OldStateValue"], recovered["NewStateValue"]) == ("ALARM", "OK")
+    assert _notifications(sqs, alarm_queue) == []
+    updates = [i["HistorySummary"] for i in _history(cw, name, "StateUpdate")]
+    assert updates == [
+        "Alarm updated from INSUFFICIENT_DATA to OK",
+        "Alarm updated from OK to ALARM",
+        "Alarm updated from ALARM to OK",
+    ]
+
+
+def test_sqs_subscriber_receives_cloudwatchs_message_in_snss_envelope(cw: Any, sns: Any, sqs: Any) -> None:
+    namespace = _name("ns")
+    topic, inbox = _subscribed_queue(sns, sqs)
+    name = _alarm(cw, namespace, AlarmActions=[topic], AlarmDescription="pipeline failed")
+    _put(cw, namespace, 2.0)
+    (envelope,) = _queued(sqs, inbox)
+    assert envelope["Type"] == "Notification"
+    assert envelope["TopicArn"] == topic
+    assert envelope["Subject"] == f'ALARM: "{name}" in Asia Pacific (Tokyo)'
+    message = json.loads(envelope["Message"])
+    alarm = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+    assert message["AlarmName"] == name
+    assert message["AlarmDescription"] == "pipeline failed"
+    assert message["AlarmArn"] == alarm["AlarmArn"]
+    assert (message["OldStateValue"], message["NewStateValue"]) == ("INSUFFICIENT_DATA", "ALARM")
+    assert message["NewStateReason"] == alarm["StateReason"]
+    assert message["NewStateReason"].startswith("Threshold Crossed: 1 out of the last 1 datapoints [2.0 (")
+    assert message["Region"] == "Asia Pacific (Tokyo)"
+    assert datetime.strptime(message["StateChangeTime"], "%Y-%m-%dT%H:%M:%S.%f%z") <= datetime.now(UTC)
+    assert message["Trigger"] == {
+        "MetricName": "Failures",
+        "Namespace": namespace,
+        "StatisticType": "Statistic",
+        "Statistic": "SUM",
+        "Unit": None,
+        "Dimensions": [{"value": "s1", "name": "Stack"}],
+        "Period": 10,
+        "EvaluationPeriods": 1,
+        "DatapointsToAlarm": 1,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 0.0,
+        "TreatMissingData": "missing",
+        "EvaluateLowSampleCountPercentile": "",
+    }
+
+
+def test_raw_message_delivery_to_sqs_follows_the_attribute(cw: Any, sns: Any, sqs: Any) -> None:
+    enveloped_topic, enveloped = _subscribed_queue(sns, sqs, RawMessageDelivery="false")
+    raw_topic, raw = _subscribed_queue(sns, sqs, RawMessageDelivery="true")
+    sns.publish(TopicArn=enveloped_topic, Message='{"a": 1}')
+    sns.publish(TopicArn=raw_topic, Message='{"a": 1}')
+    assert [m["Type"] for m in _queued(sqs, enveloped)] == ["Notification"]
+    assert _queued(sqs, raw) == [{"a": 1}]
+
+
+def test_datapoints_with_other_dimensions_do_not_move_the_alarm(cw: Any, sns: Any, sqs: Any) -> None:
+    namespace = _name("ns")
+    topic, inbox = _subscribed_queue(sns, sqs)
+    name = _alarm(cw, namespace, AlarmActions=[topic])
+    _put(cw, namespace, 5.0, dims=[*DIMS, {"Name": "Table", "Value": "gold"}])  # a superset
+    _put(cw, namespace, 5.0, dims=[{"Name": "Stack", "Value": "s2"}])  # another value
+    _put(cw, namespace, 5.0, dims=[])  # none
+    assert _state(cw, name) == "INSUFFICIENT_DATA"
+    assert _queued(sqs, inbox) == []
+    _put(cw, namespace, 5.0)
+    assert _state(cw, name) == "ALARM"
+
+
+def test_disabled_actions_move_the_state_but_publish_nothing(cw: Any, sns: Any, sqs: Any) -> None:
+    namespace = _name("ns")
+    topic, inbox = _subscribed_queue(sns, sqs)
+    name = _alarm(cw, namespace, AlarmActions=[topic], ActionsEnabled=False)
+    _put(cw, namespace, 5.0)
+    assert _state(cw, name) == "ALARM"
+    assert _queued(sqs, inbox) == []
+    assert _history(cw, name, "Action") == []
+    cw.enable_alarm_actions(AlarmNames=[name])
+    cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="reset")
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="again")
+    assert [m["NewStateReason"] for m in _notifications(sqs, inbox)] == ["again"]
+
+
+def test_set_alarm_state_runs_the_new_states_actions(cw: Any, sns: Any, sqs: Any) -> None:
+    namespace = _name("ns")
+    topic, inbox = _subscribed_queue(sns, sqs)
+    name = _alarm(cw, namespace, AlarmActions=[topic], InsufficientDataActions=[topic])
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="drill")
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="drill again")  # no change: no action
+    (message,) = _notifications(sqs, inbox)
+    assert (message["OldStateValue"], message["NewStateValue"], message["NewStateReason"]) == (
+        "INSUFFICIENT_DATA",
+        "ALARM",
+        "drill",
+    )
+
+
+def test_an_update_keeps_the_alarms_state(cw: Any) -> None:
+    namespace = _name("ns")
+    name = _alarm(cw, namespace)
+    _put(cw, namespace, 5.0)
+    _alarm(cw, namespace, AlarmName=name, AlarmDescription="changed")
+    assert _state(cw, name) == "ALARM"
+    summaries = [i["HistorySummary"] for i in _history(cw, name, "ConfigurationUpdate")]
+    assert summaries == [f'Alarm "{name}" created', f'Alarm "{name}" updated']
+
+
+def test_an_action_on_a_missing_topic_fails_in_the_history(cw: Any) -> None:
+    namespace = _name("ns")
+    missing = "arn:aws:sns:ap-northeast-1:123456789012:" + _name("gone")
+    name = _alarm(cw, namespace, AlarmActions=[missing])
+    _put(cw, namespace, 5.0)
+    assert _state(cw, name) == "ALARM"
+    assert [i["HistorySummary"] for i in _history(cw, name, "Action")] == [f"Failed to execute action {missing}"]
+
+
+def test_the_tick_evaluates_without_a_request(cw: Any) -> None:
+    """A datapoint stamped in the next period counts only once the clock reaches that period."""
+    namespace = _name("ns")
+    name = _alarm(cw, namespace)
+    next_period = (math.floor(time.time() / 10) + 1) * 10
+    _put(cw, namespace, 5.0, Timestamp=datetime.fromtimestamp(next_period, UTC))
+    if time.time() < next_period:
+        assert _state(cw, name) == "INSUFFICIENT_DATA"
+    _until(lambda: _state(cw, name) == "ALARM", f"{name} in ALARM by the background tick")
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    """Records each POST (headers, body) on the server's queue and answers 200."""
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
+        self.server.received.put((dict(self.headers), body))  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *_: Any) -> None:
+        return
+
+
+@pytest.fixture
+def http_subscriber() -> Iterator[tuple[str, queue.Queue[tuple[dict[str, str], str]]]]:
+    """A tiny HTTP endpoint on 127.0.0.1 (kernel-chosen port): (URL, queue of requests); stopped after."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    received: queue.Queue[tuple[dict[str, str], str]] = queue.Queue()
+    server.received = received  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/sns", received
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_http_subscriber_confirms_then_receives_the_alarm(
+    cw: Any, sns: Any, http_subscriber: tuple[str, queue.Queue[tuple[dict[str, str], str]]]
+) -> None:
+    url, received = http_subscriber
+    topic = sns.create_topic(Name=_name("alerts"))["TopicArn"]
+    assert sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url)["SubscriptionArn"] == "pending confirmation"
+    headers, body = received.get(timeout=DEADLINE_S)
+    confirmation = json.loads(body)
+    assert headers["x-amz-sns-message-type"] == "SubscriptionConfirmation"
+    assert headers["x-amz-sns-topic-arn"] == topic
+    assert confirmation["Type"] == "SubscriptionConfirmation"
+    sns.publish(TopicArn=topic, Message="before confirmation")  # not delivered: still pending
+
+    arn = sns.confirm_subscription(TopicArn=topic, Token=confirmation["Token"])["SubscriptionArn"]
+    assert sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]["PendingConfirmation"] == "false"
+    namespace = _name("ns")
+    name = _alarm(cw, namespace, AlarmActions=[topic])
+    _put(cw, namespace, 5.0)
+
+    headers, body = received.get(timeout=DEADLINE_S)
+    assert headers["x-amz-sns-message-type"] == "Notification"
+    assert headers["x-amz-sns-subscription-arn"] == arn
+    assert headers["Content-Type"] == "text/plain; charset=UTF-8"
+    envelope = json.loads(body)
+    assert envelope["MessageId"] == headers["x-amz-sns-message-id"]
+    message = json.loads(envelope["Message"])
+    assert (message["AlarmName"], message["NewStateValue"]) == (name, "ALARM")
+
+
+def test_a_wrong_token_confirms_nothing(sns: Any, http_subscriber: tuple[str, Any]) -> None:
+    url, _ = http_subscriber
+    topic = sns.create_topic(Name=_name("alerts"))["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url)
+    with pytest.raises(sns.exceptions.InvalidParameterException):
+        sns.confirm_subscription(TopicArn=topic, Token="not-the-token")
