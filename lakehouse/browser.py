@@ -65,6 +65,8 @@ class Screenshot:
     seconds: float
     #: HTTP status of the page (None for files).
     status: int | None = None
+    #: The page's HTML as the browser held it when the PNG was taken (what a check judges with the picture).
+    html: str = ""
 
 
 def screenshot(
@@ -81,7 +83,8 @@ def screenshot(
     Waits for the page's ``load`` event (every subresource of a self-contained page), then
     for each of ``expect_text`` to be visible (a page that draws after fetching, like
     Marquez web). The PNG is saved in any case, as evidence; an HTTP error status or a
-    missing text then raises ``ScreenshotError``. The browser is always closed.
+    missing text then raises ``ScreenshotError``. The browser is always closed. The page's HTML at the
+    moment of the PNG comes back with it, so a check judges what the picture shows.
     """
     executable = find_chromium()
     url_text = _as_url(url)
@@ -92,6 +95,7 @@ def screenshot(
     started = time.monotonic()
     status: int | None = None
     missing: list[str] = []
+    html = ""
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=executable, headless=True, timeout=timeout_s * 1000)
@@ -108,6 +112,7 @@ def screenshot(
                     except PlaywrightError:
                         missing.append(text)
                 page.screenshot(path=str(png_path), full_page=full_page, timeout=timeout_s * 1000)
+                html = page.content()
             finally:
                 browser.close()
     except PlaywrightError as err:
@@ -117,7 +122,7 @@ def screenshot(
         raise ScreenshotError(f"{url_text} answered HTTP {status} (PNG of the error page saved to {png_path})")
     if missing:
         raise ScreenshotError(f"{url_text} does not show {', '.join(repr(m) for m in missing)}")
-    return Screenshot(png_path, round(time.monotonic() - started, 3), status)
+    return Screenshot(png_path, round(time.monotonic() - started, 3), status, html)
 
 
 # -- reading a PNG back --------------------------------------------------------------------------------

@@ -129,3 +129,9 @@ class MarquezClient:
     def lineage(self, node_id: str, depth: int = 20) -> list[dict[str, Any]]:
         """``GET /lineage?nodeId=...&depth=...``: the graph's nodes (with ``inEdges``/``outEdges``)."""
         return list(self._get("/lineage", nodeId=node_id, depth=depth)["graph"])
+
+    def column_lineage(self, node_id: str, depth: int = 20, downstream: bool = True) -> list[dict[str, Any]]:
+        """``GET /column-lineage?nodeId=&depth=&withDownstream=``: ``DATASET_FIELD`` nodes with their edges."""
+        return list(
+            self._get("/column-lineage", nodeId=node_id, depth=depth, withDownstream=str(downstream).lower())["graph"]
+        )

@@ -21,6 +21,7 @@ arrives as ``s3%3A%2F%2Fbucket`` and must not be split at its encoded slashes.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
@@ -29,12 +30,14 @@ from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from lakehouse.lineage.service import model
-from lakehouse.lineage.service.layout import layout
+from lakehouse.lineage.service.layout import column_layout, dataset_title, layout
 from lakehouse.lineage.service.store import EventError, Store
 
 API = "/api/v1"
 #: Marquez web opens a lineage graph at this depth unless the URL says ``depth=`` (TableLevel.tsx).
 WEB_DEFAULT_DEPTH = 2
+#: On every web answer: this service drew the page (Marquez web serves its app at any route).
+SERVICE_HEADER = "X-Lakehouse-Lineage"
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -59,6 +62,27 @@ def _segments(prefix: str) -> list[str]:
         path = "/" + path.split("/", 3)[-1]
     rest = path[len(prefix) :].strip("/") if path.startswith(prefix) else ""
     return [unquote(s) for s in rest.split("/")] if rest else []
+
+
+def _graph_answer(build: Callable[[str, int], list[dict[str, Any]]]) -> Response:
+    """``/lineage`` and ``/column-lineage``: ``nodeId`` and ``depth`` read and validated as Marquez does,
+    the graph ``build(node_id, depth)`` makes, or Marquez's 400/404 body."""
+    node_id = request.args.get("nodeId")
+    if not node_id:
+        return _invalid("query param nodeId must not be null")
+    try:
+        depth = int(request.args.get("depth", model.DEFAULT_DEPTH))
+    except ValueError:
+        return _invalid("query param depth must be an integer")
+    if depth < 0:
+        return _invalid("query param depth must be greater than or equal to 0")
+    try:
+        graph = build(node_id, depth)
+    except ValueError as err:
+        return _invalid(str(err))
+    except model.NodeNotFound as err:
+        return _error(404, str(err))
+    return _json({"graph": graph})
 
 
 def _page(name: str) -> tuple[int, int]:
@@ -182,40 +206,12 @@ def create_app(store: Store) -> Flask:
 
     @app.get(f"{API}/lineage")
     def get_lineage() -> Response:
-        node_id = request.args.get("nodeId")
-        if not node_id:
-            return _invalid("query param nodeId must not be null")
-        try:
-            depth = int(request.args.get("depth", model.DEFAULT_DEPTH))
-        except ValueError:
-            return _invalid("query param depth must be an integer")
-        if depth < 0:
-            return _invalid("query param depth must be greater than or equal to 0")
-        try:
-            graph = model.lineage(store, node_id, depth)
-        except ValueError as err:
-            return _invalid(str(err))
-        except model.NodeNotFound as err:
-            return _error(404, str(err))
-        return _json({"graph": graph})
+        return _graph_answer(lambda node_id, depth: model.lineage(store, node_id, depth))
 
     @app.get(f"{API}/column-lineage")
     def get_column_lineage() -> Response:
-        node_id = request.args.get("nodeId")
-        if not node_id:
-            return _invalid("query param nodeId must not be null")
-        try:
-            depth = int(request.args.get("depth", model.DEFAULT_DEPTH))
-        except ValueError:
-            return _invalid("query param depth must be an integer")
         downstream = request.args.get("withDownstream", "false").lower() == "true"
-        try:
-            graph = model.column_lineage(store, node_id, depth, downstream)
-        except ValueError as err:
-            return _invalid(str(err))
-        except model.NodeNotFound as err:
-            return _error(404, str(err))
-        return _json({"graph": graph})
+        return _graph_answer(lambda node_id, depth: model.column_lineage(store, node_id, depth, downstream))
 
     @app.get(f"{API}/events/lineage")
     def events() -> Response:
@@ -244,8 +240,14 @@ def create_app(store: Store) -> Flask:
     @app.get("/lineage/<path:_rest>")
     def lineage_page(_rest: str) -> tuple[str, int]:
         parts = _segments("/lineage")
+        if len(parts) == 4 and parts[0] == "column":
+            return column_page(*parts[1:])
         if len(parts) != 3 or parts[0] not in ("job", "dataset"):
-            return render_template("error.html.j2", message="expected /lineage/{job|dataset}/{namespace}/{name}"), 404
+            return render_template(
+                "error.html.j2",
+                message="expected /lineage/{job|dataset}/{namespace}/{name} "
+                "or /lineage/column/{namespace}/{dataset}/{field}",
+            ), 404
         kind, ns, name = parts
         node_id = f"{kind}:{ns}:{name}"
         full = request.args.get("isFull") == "true"
@@ -280,5 +282,45 @@ def create_app(store: Store) -> Flask:
             ),
             200,
         )
+
+    def column_page(ns: str, name: str, field: str) -> tuple[str, int]:
+        """Where one field's values flow: ``/column-lineage`` downstream of it, datasets with the columns reached."""
+        if store.dataset(ns, name) is None:
+            return render_template("error.html.j2", message=f"Dataset '{name}' not found."), 404
+        if not model.known_field(store, ns, name, field):
+            return render_template("error.html.j2", message=f"Field '{field}' of dataset '{name}' not found."), 404
+        source = model.field_node_id(ns, name, field)
+        try:
+            depth = max(0, int(request.args.get("depth") or model.DEFAULT_DEPTH))
+        except ValueError:
+            return render_template("error.html.j2", message="depth must be an integer"), 404
+        graph = model.downstream(model.column_lineage(store, source, depth, downstream=True), source)
+        drawn = column_layout(graph, source)
+        api = f"{API}/column-lineage?nodeId={quote(source, safe='')}&depth={depth}&withDownstream=true"
+        return (
+            render_template(
+                "column.html.j2",
+                namespace=ns,
+                name=name,
+                title=dataset_title(ns, name),
+                field=field,
+                source=source,
+                depth=depth,
+                layout=drawn,
+                tables=sum(1 for b in drawn.boxes if not b.source),
+                columns=len(graph) - 1,
+                edges=len(drawn.wires),
+                api=api,
+                dataset_href=f"/lineage/dataset/{quote(ns, safe='')}/{quote(name, safe='')}",
+            ),
+            200,
+        )
+
+    @app.after_request
+    def _mark(resp: Response) -> Response:
+        """Web answers say which server drew them, so a check tells this page from Marquez web's."""
+        if not request.path.startswith("/api/"):
+            resp.headers[SERVICE_HEADER] = "lakehouse"
+        return resp
 
     return app

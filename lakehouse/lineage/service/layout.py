@@ -170,3 +170,120 @@ def layout(graph: list[dict[str, Any]], selected: str | None = None, notes: dict
         path = f"M{x1:.1f},{y1:.1f} C{x1:.1f},{y1 + bend:.1f} {x2:.1f},{y2 - bend:.1f} {x2:.1f},{y2 - 6:.1f}"
         wires.append(Wire(a, b, path, upstream=a in up and b in up, downstream=a in down and b in down))
     return Layout(width, height, list(boxes.values()), wires)
+
+
+# -- a field's column flow: datasets left to right, their flowing columns as rows --------------------
+
+HEAD_H = 44  # a dataset box's title and subtitle
+FIELD_H = 24
+FIELD_PAD = 8
+BOX_GAP = 22  # between boxes of one layer (vertically)
+LAYER_GAP = 96  # between layers (horizontally): room for the field-to-field edges
+
+
+@dataclass
+class FieldRow:
+    id: str  # datasetField:<ns>:<name>:<field>
+    name: str
+    y: float = 0.0  # centre line
+    source: bool = False
+
+
+@dataclass
+class DatasetBox:
+    id: str  # dataset:<ns>:<name>
+    title: str
+    subtitle: str
+    fields: list[FieldRow]
+    x: float = 0.0
+    y: float = 0.0
+    w: float = 0.0
+    h: float = 0.0
+    layer: int = 0
+    source: bool = False
+
+
+@dataclass
+class FieldWire:
+    origin: str
+    destination: str
+    path: str
+    from_source: bool
+
+
+@dataclass
+class ColumnLayout:
+    width: float
+    height: float
+    boxes: list[DatasetBox] = field(default_factory=list)
+    wires: list[FieldWire] = field(default_factory=list)
+
+
+def dataset_title(namespace: str, name: str) -> str:
+    """The label a dataset gets on the pages (``db.table`` for an Athena table): what a reader looks for."""
+    return _labels({"type": "DATASET", "data": {"namespace": namespace, "name": name}}, None)[0]
+
+
+def column_layout(graph: list[dict[str, Any]], source: str) -> ColumnLayout:
+    """Positions for the ``DATASET_FIELD`` nodes of a Marquez column-lineage graph, grouped by dataset.
+
+    Datasets are layered left to right by longest path (as Marquez web draws column lineage, edges
+    leaving a column row on the right and entering one on the left); ``source`` is the field to mark.
+    """
+    data = {n["id"]: n.get("data") or {} for n in graph}
+    owner = {i: f"dataset:{d.get('namespace', '')}:{d.get('dataset', '')}" for i, d in data.items()}
+    boxes: dict[str, DatasetBox] = {}
+    for node_id in sorted(data, key=lambda i: (owner[i], str(data[i].get("field")))):
+        d, ds = data[node_id], owner[node_id]
+        if ds not in boxes:
+            ns, name = str(d.get("namespace", "")), str(d.get("dataset", ""))
+            title = dataset_title(ns, name)
+            boxes[ds] = DatasetBox(ds, title, ns.split("://", 1)[-1], [])  # the page's header names the scheme
+        boxes[ds].fields.append(FieldRow(node_id, str(d.get("field", "")), source=node_id == source))
+    edges = sorted(
+        {(e["origin"], e["destination"]) for n in graph for e in n.get("outEdges", []) if e["destination"] in data}
+    )
+    ids = list(boxes)
+    preds: dict[str, list[str]] = {i: [] for i in ids}
+    succs: dict[str, list[str]] = {i: [] for i in ids}
+    for a, b in {(owner[a], owner[b]) for a, b in edges if a in owner}:
+        if a != b:
+            preds[b].append(a)
+            succs[a].append(b)
+    layer = _layers(ids, preds, succs)
+    columns: dict[int, list[str]] = {}
+    for i in ids:
+        boxes[i].layer = layer[i]
+        boxes[i].source = any(f.source for f in boxes[i].fields)
+        columns.setdefault(layer[i], []).append(i)
+    order: dict[str, float] = {}
+    for lay in sorted(columns):  # one barycentre pass: a box sits near what feeds it
+        columns[lay].sort(key=lambda n: (sum(order[p] for p in preds[n]) / len(preds[n]) if preds[n] else 0, n))
+        order.update({n: k for k, n in enumerate(columns[lay])})
+    for box in boxes.values():
+        longest = max([len(box.title) + 3, 0.85 * len(box.subtitle) + 3, *(len(f.name) + 6 for f in box.fields)])
+        box.w = max(MIN_W + 40, CHAR_W * longest)
+        box.h = HEAD_H + FIELD_PAD + FIELD_H * len(box.fields)
+    col_h = {lay: sum(boxes[n].h for n in col) + BOX_GAP * (len(col) - 1) for lay, col in columns.items()}
+    col_w = {lay: max(boxes[n].w for n in col) for lay, col in columns.items()}
+    height = max(col_h.values(), default=0) + 2 * MARGIN
+    x: float = MARGIN
+    for lay in sorted(columns):
+        y = MARGIN + (height - 2 * MARGIN - col_h[lay]) / 2
+        for n in columns[lay]:
+            box = boxes[n]
+            box.x, box.y = x + (col_w[lay] - box.w) / 2, y
+            for k, row in enumerate(box.fields):
+                row.y = y + HEAD_H + FIELD_PAD / 2 + FIELD_H * k + FIELD_H / 2
+            y += box.h + BOX_GAP
+        x += col_w[lay] + LAYER_GAP
+    width = x - LAYER_GAP + MARGIN
+    where = {row.id: (box, row) for box in boxes.values() for row in box.fields}
+    wires = []
+    for a, b in edges:
+        (sb, sr), (db, dr) = where[a], where[b]
+        x1, x2 = sb.x + sb.w, db.x
+        bend = max(LAYER_GAP * 0.45, (x2 - x1) / 2)
+        path = f"M{x1:.1f},{sr.y:.1f} C{x1 + bend:.1f},{sr.y:.1f} {x2 - bend:.1f},{dr.y:.1f} {x2 - 6:.1f},{dr.y:.1f}"
+        wires.append(FieldWire(a, b, path, from_source=a == source))
+    return ColumnLayout(width, height, list(boxes.values()), wires)

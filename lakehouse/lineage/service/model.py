@@ -367,3 +367,31 @@ def column_lineage(
             }
         )
     return graph
+
+
+def field_node_id(namespace: str, dataset: str, field: str) -> str:
+    """Marquez's id of a dataset's field in the column-lineage graph."""
+    return _field_node((namespace, dataset, field))
+
+
+def known_field(store: Store, namespace: str, dataset: str, field: str) -> bool:
+    """The dataset's schema names the field, or some ``columnLineage`` facet does (as output or input)."""
+    row = store.dataset(namespace, dataset)
+    if row is not None and any(f.get("name") == field for f in json.loads(row["fields"])):
+        return True
+    wanted = (namespace, dataset, field)
+    return any(target == wanted or wanted in sources for target, sources in column_edges(store).items())
+
+
+def downstream(graph: list[dict[str, Any]], node_id: str) -> list[dict[str, Any]]:
+    """The node and every node reached from it along ``outEdges``: where a field's values flow."""
+    by_id = {n["id"]: n for n in graph}
+    seen: set[str] = set()
+    todo = [node_id]
+    while todo:
+        n = todo.pop()
+        if n in seen or n not in by_id:
+            continue
+        seen.add(n)
+        todo += [e["destination"] for e in by_id[n].get("outEdges", [])]
+    return [n for n in graph if n["id"] in seen]
