@@ -187,7 +187,7 @@ def test_sqs_subscriber_receives_cloudwatchs_message_in_snss_envelope(cw: Any, s
         "DatapointsToAlarm": 1,
         "ComparisonOperator": "GreaterThanThreshold",
         "Threshold": 0.0,
-        "TreatMissingData": "missing",
+        "TreatMissingData": "- TreatMissingData:                    missing",  # sic: as CloudWatch sends it
         "EvaluateLowSampleCountPercentile": "",
     }
 
@@ -272,13 +272,31 @@ def test_the_tick_evaluates_without_a_request(cw: Any) -> None:
     _until(lambda: _state(cw, name) == "ALARM", f"{name} in ALARM by the background tick")
 
 
+class _Endpoint(ThreadingHTTPServer):
+    """An HTTP subscriber: records each POST (headers, body); answers 500 to the next ``failures`` POSTs."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Recorder)
+        self.received: queue.Queue[tuple[dict[str, str], str]] = queue.Queue()
+        self.failures = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/sns"
+
+    def next_post(self) -> tuple[dict[str, str], str]:
+        return self.received.get(timeout=DEADLINE_S)
+
+
 class _Recorder(BaseHTTPRequestHandler):
-    """Records each POST (headers, body) on the server's queue and answers 200."""
+    server: _Endpoint
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8")
-        self.server.received.put((dict(self.headers), body))  # type: ignore[attr-defined]
-        self.send_response(200)
+        self.server.received.put((dict(self.headers), body))
+        failing = self.server.failures > 0
+        self.server.failures -= int(failing)
+        self.send_response(500 if failing else 200)
         self.end_headers()
 
     def log_message(self, *_: Any) -> None:
@@ -286,28 +304,31 @@ class _Recorder(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def http_subscriber() -> Iterator[tuple[str, queue.Queue[tuple[dict[str, str], str]]]]:
-    """A tiny HTTP endpoint on 127.0.0.1 (kernel-chosen port): (URL, queue of requests); stopped after."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    received: queue.Queue[tuple[dict[str, str], str]] = queue.Queue()
-    server.received = received  # type: ignore[attr-defined]
+def endpoint() -> Iterator[_Endpoint]:
+    """A tiny HTTP subscriber on 127.0.0.1 (kernel-chosen port), stopped by the test's teardown."""
+    server = _Endpoint()
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/sns", received
+        yield server
     finally:
         server.shutdown()
         server.server_close()
         thread.join()
 
 
-def test_http_subscriber_confirms_then_receives_the_alarm(
-    cw: Any, sns: Any, http_subscriber: tuple[str, queue.Queue[tuple[dict[str, str], str]]]
-) -> None:
-    url, received = http_subscriber
+def _confirmed(sns: Any, topic: str, endpoint: _Endpoint) -> str:
+    """Subscribe the endpoint to the topic and answer the confirmation as a subscriber does: its ARN."""
+    sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint.url)
+    _, body = endpoint.next_post()
+    return str(sns.confirm_subscription(TopicArn=topic, Token=json.loads(body)["Token"])["SubscriptionArn"])
+
+
+def test_http_subscriber_confirms_then_receives_the_alarm(cw: Any, sns: Any, endpoint: _Endpoint) -> None:
     topic = sns.create_topic(Name=_name("alerts"))["TopicArn"]
-    assert sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url)["SubscriptionArn"] == "pending confirmation"
-    headers, body = received.get(timeout=DEADLINE_S)
+    answer = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint.url)
+    assert answer["SubscriptionArn"] == "pending confirmation"
+    headers, body = endpoint.next_post()
     confirmation = json.loads(body)
     assert headers["x-amz-sns-message-type"] == "SubscriptionConfirmation"
     assert headers["x-amz-sns-topic-arn"] == topic
@@ -320,7 +341,7 @@ def test_http_subscriber_confirms_then_receives_the_alarm(
     name = _alarm(cw, namespace, AlarmActions=[topic])
     _put(cw, namespace, 5.0)
 
-    headers, body = received.get(timeout=DEADLINE_S)
+    headers, body = endpoint.next_post()
     assert headers["x-amz-sns-message-type"] == "Notification"
     assert headers["x-amz-sns-subscription-arn"] == arn
     assert headers["Content-Type"] == "text/plain; charset=UTF-8"
@@ -330,9 +351,39 @@ def test_http_subscriber_confirms_then_receives_the_alarm(
     assert (message["AlarmName"], message["NewStateValue"]) == (name, "ALARM")
 
 
-def test_a_wrong_token_confirms_nothing(sns: Any, http_subscriber: tuple[str, Any]) -> None:
-    url, _ = http_subscriber
+def test_a_wrong_token_confirms_nothing(sns: Any, endpoint: _Endpoint) -> None:
     topic = sns.create_topic(Name=_name("alerts"))["TopicArn"]
-    sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url)
+    sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint.url)
     with pytest.raises(sns.exceptions.InvalidParameterException):
         sns.confirm_subscription(TopicArn=topic, Token="not-the-token")
+
+
+def test_http_delivery_is_retried_after_server_errors(sns: Any, endpoint: _Endpoint) -> None:
+    topic = sns.create_topic(Name=_name("alerts"))["TopicArn"]
+    _confirmed(sns, topic, endpoint)
+    endpoint.failures = 2
+    message_id = sns.publish(TopicArn=topic, Message="retried")["MessageId"]
+    attempts = [endpoint.next_post() for _ in range(3)]  # two refused, the third taken
+    assert {headers["x-amz-sns-message-id"] for headers, _ in attempts} == {message_id}
+    assert json.loads(attempts[-1][1])["Message"] == "retried"
+
+
+def test_raw_http_delivery_posts_the_bare_message(sns: Any, endpoint: _Endpoint) -> None:
+    topic = sns.create_topic(Name=_name("alerts"))["TopicArn"]
+    arn = _confirmed(sns, topic, endpoint)
+    sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="RawMessageDelivery", AttributeValue="true")
+    sns.publish(TopicArn=topic, Message="bare")
+    headers, body = endpoint.next_post()
+    assert (body, headers["x-amz-sns-rawdelivery"]) == ("bare", "true")
+
+
+def test_a_subscriber_that_is_down_does_not_fail_the_publisher(sns: Any) -> None:
+    gone = _Endpoint()
+    thread = threading.Thread(target=gone.serve_forever, daemon=True)
+    thread.start()
+    topic = sns.create_topic(Name=_name("alerts"))["TopicArn"]
+    _confirmed(sns, topic, gone)
+    gone.shutdown()
+    gone.server_close()
+    thread.join()
+    assert sns.publish(TopicArn=topic, Message="nobody listens")["MessageId"]

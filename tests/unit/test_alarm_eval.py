@@ -238,3 +238,115 @@ def test_reasons_are_worded_as_cloudwatch_words_them() -> None:
         "Threshold Crossed: no datapoints were received for 3 periods "
         "and 3 missing datapoints were treated as [Breaching]."
     )
+
+
+# --- what the CloudWatch extension builds from moto's alarm -----------------------------------
+
+
+def moto_alarm(**overrides: Any) -> Any:
+    from moto.cloudwatch.models import Alarm
+
+    spec: dict[str, Any] = {
+        "account_id": "123456789012",
+        "region_name": "ap-northeast-1",
+        "name": "lh-failures",
+        "namespace": "Lakehouse/Pipeline",
+        "metric_name": "Failures",
+        "metric_data_queries": None,
+        "comparison_operator": "GreaterThanOrEqualToThreshold",
+        "evaluation_periods": 2,
+        "datapoints_to_alarm": None,
+        "period": 10,
+        "threshold": 1.0,
+        "statistic": "SampleCount",
+        "extended_statistic": None,
+        "description": "a run failed",
+        "dimensions": [{"Name": "StackId", "Value": "s1"}],
+        "alarm_actions": ["arn:aws:sns:ap-northeast-1:123456789012:alerts"],
+        "ok_actions": None,
+        "insufficient_data_actions": None,
+        "unit": None,
+        "actions_enabled": True,
+        "treat_missing_data": None,
+        "evaluate_low_sample_count_percentile": None,
+        "threshold_metric_id": None,
+        "rule": None,
+    }
+    return Alarm(**{**spec, **overrides})
+
+
+def test_the_rule_of_a_moto_alarm_defaults_m_to_n_and_missing_data_to_missing() -> None:
+    from lakehouse.emulator.extensions.cloudwatch import rule_of
+
+    got = rule_of(moto_alarm())
+    assert got is not None
+    assert (got.evaluation_periods, got.datapoints_to_alarm, got.treat_missing_data) == (2, 2, "missing")
+    assert rule_of(moto_alarm(rule="ALARM(x)")) is None  # composite: not this evaluator's
+    assert rule_of(moto_alarm(comparison_operator="LessThanLowerOrGreaterThanUpperThreshold")) is None
+
+
+def test_the_notification_carries_what_cloudwatch_sends() -> None:
+    from lakehouse.emulator.extensions.cloudwatch import alarm_message
+
+    alarm = moto_alarm()
+    alarm.update_state("Threshold Crossed: test", "{}", "ALARM")
+    message = alarm_message(alarm, "123456789012", "OK")
+    assert {k: message[k] for k in ("AlarmName", "NewStateValue", "OldStateValue", "NewStateReason", "Region")} == {
+        "AlarmName": "lh-failures",
+        "NewStateValue": "ALARM",
+        "OldStateValue": "OK",
+        "NewStateReason": "Threshold Crossed: test",
+        "Region": "Asia Pacific (Tokyo)",
+    }
+    assert message["AlarmArn"] == "arn:aws:cloudwatch:ap-northeast-1:123456789012:alarm:lh-failures"
+    assert datetime.strptime(message["StateChangeTime"], "%Y-%m-%dT%H:%M:%S.%f%z").tzinfo is not None
+    trigger = message["Trigger"]
+    assert (trigger["Statistic"], trigger["StatisticType"], trigger["DatapointsToAlarm"]) == (
+        "SAMPLE_COUNT",
+        "Statistic",
+        2,
+    )
+    assert trigger["Dimensions"] == [{"value": "s1", "name": "StackId"}]
+    percentile_alarm = alarm_message(moto_alarm(statistic=None, extended_statistic="p99"), "123456789012", "OK")
+    assert percentile_alarm["Trigger"]["StatisticType"] == "ExtendedStatistic"
+    assert percentile_alarm["Trigger"]["ExtendedStatistic"] == "p99"
+
+
+def test_history_is_filtered_and_newest_first_unless_asked() -> None:
+    from lakehouse.emulator.extensions.cloudwatch import select_history
+
+    def item(name: str, kind: str, second: int) -> dict[str, Any]:
+        return {
+            "AlarmName": name,
+            "AlarmType": "MetricAlarm",
+            "HistoryItemType": kind,
+            "Timestamp": datetime.fromtimestamp(second, UTC),
+        }
+
+    items = [
+        item("a", "StateUpdate", 1),
+        item("b", "StateUpdate", 2),
+        item("a", "Action", 3),
+        item("a", "StateUpdate", 4),
+    ]
+    assert [i["Timestamp"].second for i in select_history(items, alarm_name="a", item_type="StateUpdate")] == [4, 1]
+    assert [i["Timestamp"].second for i in select_history(items, scan_by="TimestampAscending", max_records=2)] == [1, 2]
+    assert select_history(items, start=datetime.fromtimestamp(3, UTC), alarm_types=["CompositeAlarm"]) == []
+
+
+def test_sns_reads_subscription_attributes_as_aws_does() -> None:
+    from lakehouse.emulator.extensions.sns import headers_for, is_true
+
+    assert [is_true(v) for v in ("true", "True", True, "false", False, None, "")] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+    ]
+    headers = headers_for("Notification", "m-1", "arn:topic", "arn:sub", raw=False)
+    assert headers["x-amz-sns-message-type"] == "Notification"
+    assert headers["x-amz-sns-subscription-arn"] == "arn:sub"
+    assert "x-amz-sns-rawdelivery" not in headers

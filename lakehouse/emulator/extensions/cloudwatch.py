@@ -163,7 +163,10 @@ def alarm_message(alarm: Alarm, account_id: str, old_state: str) -> dict[str, An
         "DatapointsToAlarm": alarm.datapoints_to_alarm or alarm.evaluation_periods,
         "ComparisonOperator": alarm.comparison_operator,
         "Threshold": float(alarm.threshold) if alarm.threshold is not None else None,
-        "TreatMissingData": alarm.treat_missing_data or evaluator.DEFAULT_TREATMENT,
+        # CloudWatch's own quirk: the value behind a label and padding, as its notifications carry it.
+        "TreatMissingData": "- TreatMissingData:"
+        + " " * 20
+        + (alarm.treat_missing_data or evaluator.DEFAULT_TREATMENT),
         "EvaluateLowSampleCountPercentile": alarm.evaluate_low_sample_count_percentile or "",
     }
     if alarm.extended_statistic:
