@@ -120,11 +120,12 @@ resource "aws_cloudwatch_metric_alarm" "estimated_charges" {
 
 # ---------------------------------------------------------------- dashboard
 #
-# Four metric series, each one a row of `properties.metrics` (exit check 7 counts them):
-# Athena bytes processed and query time for the stack's workgroup (Athena bills by bytes
-# scanned), the gold bucket's size (storage cost), and the account's estimated charges.
+# Seven metric series, each one a row of `properties.metrics` (exit check 7 counts them), and
+# the pipeline alarms (alarms.tf) in an alarm widget. Athena bytes processed and query time
+# for the stack's workgroup (Athena bills by bytes scanned), the gold bucket's size (storage cost), and the account's estimated charges.
 # Athena publishes per-workgroup metrics with the QueryState/QueryType/WorkGroup dimensions
-# because the workgroup has publish_cloudwatch_metrics_enabled (athena.tf).
+# because the workgroup has publish_cloudwatch_metrics_enabled (athena.tf). The pipeline's
+# failures, rows refused and Gold freshness are what its alarms watch (alarms.tf).
 
 resource "aws_cloudwatch_dashboard" "finops" {
   dashboard_name = local.dashboard_name
@@ -191,6 +192,35 @@ resource "aws_cloudwatch_dashboard" "finops" {
           annotations = {
             horizontal = [{ label = "monthly cap", value = var.monthly_cost_cap_usd }]
           }
+        }
+      },
+      {
+        type   = "metric"
+        x      = 0
+        y      = 8
+        width  = 12
+        height = 6
+        properties = {
+          title  = "Pipeline: failures, rows refused, Gold freshness (alarms.tf)"
+          region = var.region
+          view   = "timeSeries"
+          period = var.alarm_period_s
+          metrics = [
+            [local.pipeline_metrics_namespace, "Failures", "StackId", var.stack_id, { stat = "Sum" }],
+            [local.pipeline_metrics_namespace, "RowsRefused", "StackId", var.stack_id, { stat = "Maximum" }],
+            [local.pipeline_metrics_namespace, "GoldFreshnessSeconds", "StackId", var.stack_id, { stat = "Minimum", yAxis = "right" }],
+          ]
+        }
+      },
+      {
+        type   = "alarm"
+        x      = 12
+        y      = 8
+        width  = 12
+        height = 6
+        properties = {
+          title  = "Pipeline alarms (notify the alerts topic)"
+          alarms = [for name in sort(keys(local.pipeline_alarms)) : aws_cloudwatch_metric_alarm.pipeline[name].arn]
         }
       },
     ]

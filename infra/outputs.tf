@@ -124,6 +124,7 @@ output "managed_resources" {
       { address = "aws_cloudwatch_metric_alarm.estimated_charges", type = "cloudwatch_alarm", arn = aws_cloudwatch_metric_alarm.estimated_charges.arn },
       { address = "aws_cloudwatch_dashboard.finops", type = "cloudwatch_dashboard", arn = aws_cloudwatch_dashboard.finops.dashboard_arn },
     ],
+    [for name, a in aws_cloudwatch_metric_alarm.pipeline : { address = "aws_cloudwatch_metric_alarm.pipeline[\"${name}\"]", type = "cloudwatch_alarm", arn = a.arn }],
   )
 }
 

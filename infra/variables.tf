@@ -121,3 +121,47 @@ variable "monthly_cost_cap_usd" {
     error_message = "monthly_cost_cap_usd must be a positive amount of USD."
   }
 }
+
+variable "alarm_period_s" {
+  description = "Period of the pipeline alarms in seconds (alarms.tf): 300 on AWS by default; 10, 20 or 30 make them high-resolution alarms (0.30 USD/month each instead of 0.10), as the local harness uses for short chaos runs."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = contains([10, 20, 30], var.alarm_period_s) || (var.alarm_period_s >= 60 && var.alarm_period_s % 60 == 0)
+    error_message = "alarm_period_s must be 10, 20, 30 or a multiple of 60 (CloudWatch's alarm periods)."
+  }
+}
+
+variable "alarm_evaluation_periods" {
+  description = "Periods the pipeline alarms evaluate (one breaching datapoint among them raises the alarm)."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.alarm_evaluation_periods >= 1 && floor(var.alarm_evaluation_periods) == var.alarm_evaluation_periods
+    error_message = "alarm_evaluation_periods must be a whole number, at least 1."
+  }
+}
+
+variable "rows_refused_alarm_threshold" {
+  description = "Rows one pipeline run may refuse (quarantined at landing or in Silver) before the rows-refused alarm fires; the sample data refuses a handful on purpose."
+  type        = number
+  default     = 25
+
+  validation {
+    condition     = var.rows_refused_alarm_threshold >= 0
+    error_message = "rows_refused_alarm_threshold must be 0 or more."
+  }
+}
+
+variable "gold_freshness_alarm_s" {
+  description = "Seconds since Gold's last successful commit after which the gold-freshness alarm fires (default 25 h: a daily pipeline plus an hour)."
+  type        = number
+  default     = 90000
+
+  validation {
+    condition     = var.gold_freshness_alarm_s > 0
+    error_message = "gold_freshness_alarm_s must be a positive number of seconds."
+  }
+}

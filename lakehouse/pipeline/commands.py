@@ -10,13 +10,17 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from lakehouse.athena import connect, run
 from lakehouse.config import RunOptions, env_options
+from lakehouse.lineage.emitter import LineageEmitter
 from lakehouse.lineage.endpoint import emitter_for, resolve
 from lakehouse.pipeline.demo import demo_queries, format_rows
-from lakehouse.pipeline.runner import DATA_DIR, run_pipeline
+from lakehouse.pipeline.metrics import publish_run
+from lakehouse.pipeline.runner import DATA_DIR, PipelineResult, run_pipeline
 from lakehouse.stack import Deployment, Lifecycle, StackError, list_records
+from lakehouse.target import Target
 
 
 def attach(stack_id: str | None) -> Deployment:
@@ -33,6 +37,22 @@ def attach(stack_id: str | None) -> Deployment:
     return Lifecycle(RunOptions(**values)).attach()  # type: ignore[arg-type]
 
 
+def operated_run(target: Target, outputs: dict[str, Any], data_dir: Path, emitter: LineageEmitter) -> PipelineResult:
+    """One run as the stack operates it: lineage through ``emitter``, then the outcome as CloudWatch metrics.
+
+    A run that crashes is a failed run (its error names the exception), so the failure alarm sees it too.
+    """
+    try:
+        result = run_pipeline(
+            target, outputs, data_dir=data_dir, listeners=[emitter.statement], landing_listeners=[emitter.landing]
+        )
+    except Exception as err:  # noqa: BLE001 - a crash is a failed run: its metrics still go out
+        result = PipelineResult(ok=False, error=f"the pipeline crashed: {type(err).__name__}: {err}")
+    result.lineage = emitter.stats.to_dict()
+    publish_run(target, outputs, result)
+    return result
+
+
 def cmd_pipeline(args: argparse.Namespace) -> int:
     """Land the CSVs and build Silver and Gold on a deployed stack; print what happened."""
     dep = attach(args.stack_id)
@@ -45,14 +65,7 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
         options.lineage_namespace,
     )
     emitter = emitter_for(dep.stack.target, endpoint)
-    result = run_pipeline(
-        dep.stack.target,
-        dep.record.outputs,
-        data_dir=Path(args.data_dir),
-        listeners=[emitter.statement],
-        landing_listeners=[emitter.landing],
-    )
-    result.lineage = emitter.stats.to_dict()
+    result = operated_run(dep.stack.target, dep.record.outputs, Path(args.data_dir), emitter)
     print(result.summary())
     print(emitter.stats.summary())
     if args.json:

@@ -89,6 +89,8 @@ class PipelineResult:
     seconds: float = 0.0
     #: What happened to the run's OpenLineage events (``EmissionStats.to_dict()``), when emitted.
     lineage: dict[str, Any] | None = None
+    #: What happened to the run's CloudWatch metrics (``MetricsStats.to_dict()``), when published.
+    metrics: dict[str, Any] | None = None
 
     @property
     def quarantined_total(self) -> int:
@@ -110,6 +112,8 @@ class PipelineResult:
                 f"  lineage: {self.lineage.get('events_sent', 0)} events sent, "
                 f"{self.lineage.get('events_failed', 0) + self.lineage.get('events_not_sent', 0)} not delivered"
             )
+        if self.metrics is not None:
+            lines.append(f"  metrics: {self.metrics.get('sent', 0)} sent, {self.metrics.get('failed', 0)} not sent")
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -126,6 +130,7 @@ class PipelineResult:
             "duplicate_keys": self.duplicate_keys,
             "statements": self.statements,
             "lineage": self.lineage,
+            "metrics": self.metrics,
         }
 
 

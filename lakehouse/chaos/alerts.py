@@ -1,0 +1,165 @@
+"""The harness's own subscriber to the stack's alerts: an SQS queue it creates, subscribes and removes.
+
+Detection is by the stack's observability, not by the harness looking: a fault counts as detected
+when a CloudWatch alarm's notification, published by the alarm's action to its SNS topic, arrives
+on this queue. The topics are the alarms' ``AlarmActions`` read back from CloudWatch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from lakehouse.target import Target
+
+#: Longest single ReceiveMessage wait SQS allows (a long poll: returns as soon as a message is there).
+LONG_POLL_S = 20
+
+
+@dataclass(frozen=True)
+class AlarmMessage:
+    """One alarm notification as it arrived: which alarm, its new state, when and through which topic."""
+
+    alarm: str
+    state: str
+    reason: str
+    topic: str
+    received_at: float
+    state_changed_at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "alarm": self.alarm,
+            "state": self.state,
+            "reason": self.reason,
+            "topic": self.topic,
+            "received_at": self.received_at,
+            "state_changed_at": self.state_changed_at,
+        }
+
+
+def parse_message(body: str, received_at: float) -> AlarmMessage | None:
+    """An SQS body from an SNS subscription (envelope or raw delivery) -> the alarm notification, if it is one."""
+    try:
+        outer = json.loads(body)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(outer, dict):
+        return None
+    topic = str(outer.get("TopicArn", ""))
+    inner: Any = outer
+    if "Message" in outer and outer.get("Type") == "Notification":
+        try:
+            inner = json.loads(str(outer["Message"]))
+        except json.JSONDecodeError:
+            return None
+    if not isinstance(inner, dict) or "AlarmName" not in inner:
+        return None
+    return AlarmMessage(
+        alarm=str(inner["AlarmName"]),
+        state=str(inner.get("NewStateValue", "")),
+        reason=str(inner.get("NewStateReason", "")),
+        topic=topic,
+        received_at=received_at,
+        state_changed_at=str(inner.get("StateChangeTime", "")),
+    )
+
+
+def queue_policy(queue_arn: str, topic_arns: list[str]) -> str:
+    """Let SNS deliver from these topics only (what an SQS subscription to a topic needs)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AlertsTopicsDeliver",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "sns.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": queue_arn,
+                    "Condition": {"ArnEquals": {"aws:SourceArn": topic_arns}},
+                }
+            ],
+        }
+    )
+
+
+@dataclass
+class AlertQueue:
+    """An SQS queue subscribed to the alarms' topics for the length of a chaos run."""
+
+    target: Target
+    name: str
+    url: str = ""
+    arn: str = ""
+    subscriptions: list[str] = field(default_factory=list)
+    #: Every message that arrived, alarm or not (evidence).
+    seen: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, target: Target, stack_id: str, topic_arns: list[str]) -> AlertQueue:
+        # Not named like the stack's resources: exit check 5 must not count the harness's queue as unmanaged.
+        queue = cls(target, f"mttr-chaos-{stack_id}-{uuid.uuid4().hex[:8]}")
+        sqs = target.client("sqs")
+        queue.url = sqs.create_queue(QueueName=queue.name, Attributes={"MessageRetentionPeriod": "3600"})["QueueUrl"]
+        queue.arn = sqs.get_queue_attributes(QueueUrl=queue.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sqs.set_queue_attributes(QueueUrl=queue.url, Attributes={"Policy": queue_policy(queue.arn, topic_arns)})
+        sns = target.client("sns")
+        for topic in topic_arns:
+            sub = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue.arn, ReturnSubscriptionArn=True)
+            queue.subscriptions.append(sub["SubscriptionArn"])
+        return queue
+
+    def _receive(self, wait_s: int) -> list[AlarmMessage]:
+        sqs = self.target.client("sqs")
+        answer = sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_s)
+        found: list[AlarmMessage] = []
+        for msg in answer.get("Messages", []):
+            now = time.time()
+            sqs.delete_message(QueueUrl=self.url, ReceiptHandle=msg["ReceiptHandle"])
+            parsed = parse_message(msg.get("Body", ""), now)
+            self.seen.append(parsed.to_dict() if parsed else {"unparsed": msg.get("Body", "")[:500]})
+            if parsed is not None:
+                found.append(parsed)
+        return found
+
+    def drain(self) -> None:
+        """Take away whatever is waiting (OK notifications of the last recovery)."""
+        while self._receive(0):
+            pass
+
+    def wait_for(self, alarms: set[str], deadline: float) -> AlarmMessage | None:
+        """The first ALARM notification of one of ``alarms`` before ``deadline`` (monotonic), else None."""
+        while (left := deadline - time.monotonic()) > 0:
+            for message in self._receive(max(0, min(LONG_POLL_S, int(left)))):
+                if message.alarm in alarms and message.state == "ALARM":
+                    return message
+            if left < 1:
+                break
+        return None
+
+    def next_message(self, deadline: float) -> AlarmMessage | None:
+        """The next alarm notification of any alarm and state before ``deadline`` (monotonic), else None."""
+        while (left := deadline - time.monotonic()) > 0:
+            found = self._receive(max(0, min(LONG_POLL_S, int(left))))
+            if found:
+                return found[0]
+            if left < 1:
+                break
+        return None
+
+    def close(self) -> None:
+        """Unsubscribe and delete the queue (best effort: the stack's destroy does not know it)."""
+        sns = self.target.client("sns")
+        for sub in self.subscriptions:
+            with contextlib.suppress(BotoCoreError, ClientError):
+                sns.unsubscribe(SubscriptionArn=sub)
+        if self.url:
+            with contextlib.suppress(BotoCoreError, ClientError):
+                self.target.client("sqs").delete_queue(QueueUrl=self.url)

@@ -1,0 +1,148 @@
+"""The chaos loop: for each fault, wait for quiet, inject, run from Bronze, wait for the alarm, mend, check.
+
+Every wait is a condition with a deadline (SQS long polls, which return when a message arrives);
+nothing sleeps. The fault's deadline is the KPI's threshold: past it the fault fails anyway.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lakehouse.chaos.alerts import AlertQueue
+from lakehouse.chaos.faults import ChaosContext, Fault
+from lakehouse.chaos.mttr import Timeline, missing_alarms
+from lakehouse.chaos.runbook import STEPS, Criteria, ScheduledRun, exit_checks, not_green, run_from_bronze, summary
+from lakehouse.target import Target
+
+#: Recovery attempts (runbook step, then run from Bronze and the checks) before a fault counts as unrecovered.
+RECOVERY_ATTEMPTS = 2
+
+
+@dataclass
+class ChaosRun:
+    """Every fault's timeline, the alarms as CloudWatch described them, and the messages that arrived."""
+
+    timelines: list[Timeline] = field(default_factory=list)
+    alarms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "seconds": round(self.seconds, 1),
+            "alarms": self.alarms,
+            "faults": [t.to_dict() for t in self.timelines],
+            "messages": self.messages,
+        }
+
+
+def describe_alarms(target: Target, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The named alarms as CloudWatch has them (absent ones are not in the answer)."""
+    cloudwatch = target.client("cloudwatch")
+    found: dict[str, dict[str, Any]] = {}
+    unique = sorted(set(names))
+    for start in range(0, len(unique), 100):
+        for page in cloudwatch.get_paginator("describe_alarms").paginate(AlarmNames=unique[start : start + 100]):
+            for alarm in page.get("MetricAlarms", []):
+                found[alarm["AlarmName"]] = {
+                    "AlarmActions": list(alarm.get("AlarmActions", [])),
+                    "StateValue": alarm.get("StateValue"),
+                    "MetricName": alarm.get("MetricName"),
+                    "Namespace": alarm.get("Namespace"),
+                    "Period": alarm.get("Period"),
+                    "Threshold": alarm.get("Threshold"),
+                    "ComparisonOperator": alarm.get("ComparisonOperator"),
+                }
+    return found
+
+
+def wait_quiet(target: Target, queue: AlertQueue, names: list[str], deadline: float) -> list[str]:
+    """Wait (on the queue: OK notifications wake it) until none of ``names`` is in ALARM; those still in it."""
+    while True:
+        loud = [n for n, a in describe_alarms(target, names).items() if a["StateValue"] == "ALARM"]
+        if not loud or time.monotonic() >= deadline:
+            return loud
+        queue.next_message(min(deadline, time.monotonic() + 5))  # an OK notification, or 5 s, then look again
+
+
+def _pipeline(scheduled: ScheduledRun) -> dict[str, Any]:
+    r = scheduled.result
+    return {"ok": r.ok, "error": r.error, "metrics": r.metrics, "seconds": round(r.seconds, 1)}
+
+
+def run_fault(
+    ctx: ChaosContext, fault: Fault, queue: AlertQueue, criteria: Criteria, deadline_s: float, scratch: Path
+) -> Timeline:
+    """One fault end to end; the stack is mended whatever happened (or the timeline says why not)."""
+    names = [ctx.alarm_name(a) for a in fault.alarms]
+    tl = Timeline(fault.name, fault.what, names, fault.runbook.value)
+    deadline = time.monotonic() + deadline_s
+    if loud := wait_quiet(ctx.target, queue, names, deadline):
+        tl.problem = f"fault {fault.name}: alarm {', '.join(loud)} is still in ALARM before the fault (not detectable)"
+        return tl
+    queue.drain()
+    tl.injected_at = time.time()
+    injection = fault.inject(ctx)
+    tl.injection = injection.did
+    after = run_from_bronze(ctx, criteria.lineage, scratch / fault.name / "after-fault")
+    tl.pipeline["after_fault"] = _pipeline(after)
+    message = queue.wait_for(set(names), deadline)
+    if message is None:
+        tl.problem = f"fault {fault.name}: no ALARM message of {' or '.join(names)} arrived within {deadline_s:.0f} s"
+    else:
+        tl.detected_at, tl.alarm_fired, tl.message = message.received_at, message.alarm, message.to_dict()
+    try:
+        tl.runbook_did.append(STEPS[fault.runbook](ctx, injection))
+    except Exception as err:  # noqa: BLE001 - a runbook step that fails is the fault's problem, named
+        tl.problem = f"fault {fault.name}: runbook step failed: {type(err).__name__}: {err}"
+        return tl
+    for attempt in range(1, RECOVERY_ATTEMPTS + 1):
+        rerun = run_from_bronze(ctx, criteria.lineage, scratch / fault.name / f"recovery-{attempt}")
+        tl.runbook_did.append(f"pipeline re-run from Bronze: {'ok' if rerun.result.ok else rerun.result.error}")
+        tl.pipeline[f"recovery_{attempt}"] = _pipeline(rerun)
+        checks = exit_checks(ctx, criteria, rerun)
+        tl.checks = summary(checks)
+        red = not_green(checks)
+        if not red:
+            tl.recovered_at = time.time()
+            return tl
+        if time.monotonic() >= deadline:
+            break
+    if tl.problem is None:
+        tl.problem = f"fault {fault.name}: exit checks not green after the runbook: {'; '.join(red)}"
+    return tl
+
+
+def run_chaos(
+    ctx: ChaosContext, faults: Sequence[Fault], criteria: Criteria, deadline_s: float, scratch: Path
+) -> ChaosRun:
+    """Every fault in turn through the harness's own SQS subscriber to the alarms' topics."""
+    started = time.monotonic()
+    out = ChaosRun()
+    expected = {f.name: [ctx.alarm_name(a) for a in f.alarms] for f in faults}
+    out.alarms = describe_alarms(ctx.target, [n for names in expected.values() for n in names])
+    missing = missing_alarms(expected, out.alarms)
+    topics = sorted({arn for a in out.alarms.values() for arn in a["AlarmActions"] if ":sns:" in arn})
+    queue = AlertQueue.create(ctx.target, ctx.stack_id, topics)
+    try:
+        for fault in faults:
+            if why := fault.unavailable(ctx):
+                out.timelines.append(
+                    Timeline(fault.name, fault.what, expected[fault.name], fault.runbook.value, skipped=why)
+                )
+                continue
+            if fault.name in missing:  # not injected: nobody would be told of it
+                tl = Timeline(fault.name, fault.what, expected[fault.name], fault.runbook.value)
+                tl.problem = missing[fault.name]
+                out.timelines.append(tl)
+                continue
+            out.timelines.append(run_fault(ctx, fault, queue, criteria, deadline_s, scratch))
+    finally:
+        out.messages = queue.seen
+        queue.close()
+        out.seconds = time.monotonic() - started
+    return out

@@ -1,0 +1,200 @@
+"""The runbook: how each fault is mended, and the exit checks (2, 4, 6, 7) whose passing ends a recovery.
+
+Each step mends from what the stack itself keeps (S3 object versions, the Glue table's previous
+metadata location, Terraform's configuration, the service's address), then re-runs the pipeline
+from Bronze. The checks are the exit checks' own functions, the ones the exit scenarios call.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lakehouse.athena import connect, run
+from lakehouse.chaos.faults import GOLD_TABLE, ChaosContext, Injection, Runbook, landing_files, table_input
+from lakehouse.checks.data_loop import check_accounting, check_contracts, check_expected_row
+from lakehouse.checks.finops import try_read_finops, verdict
+from lakehouse.checks.lineage import check_lineage, pipeline_expectation, visible_names
+from lakehouse.checks.security import check_security
+from lakehouse.contracts import load_contracts
+from lakehouse.lineage.client import MarquezClient
+from lakehouse.lineage.emitter import EmissionStats
+from lakehouse.lineage.endpoint import LineageEndpoint, emitter_for
+from lakehouse.outcome import Outcome, Status
+from lakehouse.pipeline.commands import operated_run
+from lakehouse.pipeline.demo import demo_queries
+from lakehouse.pipeline.runner import PipelineResult
+
+
+class RunbookError(RuntimeError):
+    """A runbook step could not be carried out (names what it lacked)."""
+
+
+@dataclass
+class Criteria:
+    """What "exit checks 2, 4, 6 and 7 pass" means, from the feature text (never from the stack)."""
+
+    expected_row: dict[str, str]
+    demo_query: str = "daily_revenue"
+    hidden_column: str = "ssn"
+    cost_cap_usd: float = 20.0
+    min_series: int = 3
+    lineage: LineageEndpoint | None = None
+    screenshot_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()))
+
+
+@dataclass
+class ScheduledRun:
+    """One pipeline run from Bronze as the stack's schedule would start it, with its lineage emission."""
+
+    result: PipelineResult
+    emission: EmissionStats
+    data_dir: Path
+
+
+def run_from_bronze(ctx: ChaosContext, lineage: LineageEndpoint | None, scratch: Path) -> ScheduledRun:
+    """Land Bronze's arrived files again and build Silver and Gold; metrics and lineage go out as always."""
+    data_dir = landing_files(ctx, scratch)
+    endpoint = lineage or LineageEndpoint(None, None, ctx.prefix)
+    emitter = emitter_for(ctx.target, endpoint)
+    result = operated_run(ctx.target, ctx.outputs, data_dir, emitter)
+    return ScheduledRun(result, emitter.stats, data_dir)
+
+
+def restore_snapshot(ctx: ChaosContext, injection: Injection) -> str:
+    """Point the Gold table back at Glue's ``previous_metadata_location`` once it is a file S3 has."""
+    glue, s3 = ctx.target.client("glue"), ctx.target.client("s3")
+    database = injection.subject.get("database") or str(ctx.outputs["glue_database_names"]["gold"])
+    table = glue.get_table(DatabaseName=database, Name=GOLD_TABLE)["Table"]
+    previous = table.get("Parameters", {}).get("previous_metadata_location")
+    if not previous:
+        raise RunbookError(f"{database}.{GOLD_TABLE} has no previous_metadata_location to restore")
+    bucket, key = previous.removeprefix("s3://").split("/", 1)
+    s3.head_object(Bucket=bucket, Key=key)  # raises if the previous metadata is gone too
+    current = table["Parameters"]["metadata_location"]
+    glue.update_table(
+        DatabaseName=database,
+        TableInput=table_input(table, {"metadata_location": previous, "previous_metadata_location": current}),
+    )
+    return f"{database}.{GOLD_TABLE} metadata_location -> {previous}"
+
+
+def restore_object(ctx: ChaosContext, injection: Injection) -> str:
+    """Copy the object's version before the current one back on top (Bronze is versioned)."""
+    s3 = ctx.target.client("s3")
+    bucket, key = injection.subject["bucket"], injection.subject["key"]
+    versions = [
+        v
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key)
+        for v in page.get("Versions", [])
+        if v["Key"] == key
+    ]
+    versions.sort(key=lambda v: v["LastModified"], reverse=True)
+    if len(versions) < 2:
+        raise RunbookError(f"s3://{bucket}/{key} has no earlier version to restore")
+    good = versions[1]["VersionId"]
+    s3.copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": key, "VersionId": good})
+    return f"s3://{bucket}/{key} restored from version {good}"
+
+
+def restart_service(ctx: ChaosContext, _injection: Injection) -> str:
+    if ctx.start_lineage is None:
+        raise RunbookError("no lineage service to restart on this target")
+    ctx.start_lineage()
+    return "lineage service restarted on its address"
+
+
+def reapply(ctx: ChaosContext, _injection: Injection) -> str:
+    if ctx.reapply is None:
+        raise RunbookError("no Terraform working copy to re-apply")
+    ctx.reapply()
+    return "terraform apply of infra/"
+
+
+STEPS: dict[Runbook, Callable[[ChaosContext, Injection], str]] = {
+    Runbook.RESTORE_SNAPSHOT: restore_snapshot,
+    Runbook.RESTORE_BRONZE_OBJECT: restore_object,
+    Runbook.RESTART_SERVICE: restart_service,
+    Runbook.REAPPLY: reapply,
+}
+
+
+def _all(outcomes: list[Outcome]) -> Outcome:
+    """One outcome of several parts of a check: the first that did not pass, else passed."""
+    for outcome in outcomes:
+        if not outcome.passed:
+            return outcome
+    return outcomes[-1]
+
+
+def exit_check_2(ctx: ChaosContext, criteria: Criteria, scheduled: ScheduledRun) -> Outcome:
+    """Exit check 2's parts: the demo row from Gold, every line accounted for, every contract met."""
+    conn = connect(ctx.target, str(ctx.outputs["athena_workgroup_name"]))
+    try:
+        record, rows = run(conn, demo_queries(ctx.outputs)[criteria.demo_query])
+        return _all(
+            [
+                check_expected_row(record, rows, criteria.expected_row),
+                check_accounting(scheduled.result),
+                check_contracts(conn, ctx.outputs, load_contracts()),
+            ]
+        )
+    finally:
+        conn.close()
+
+
+def exit_check_4(ctx: ChaosContext, criteria: Criteria, scheduled: ScheduledRun) -> Outcome:
+    """Exit check 4: Marquez's graph of the gold job reaches Bronze, for the recovery run's events."""
+    endpoint = criteria.lineage
+    if endpoint is None or not endpoint.api_url:
+        return Outcome.error("no Marquez to read: set MARQUEZ_URL or --marquez-url")
+    exp = pipeline_expectation(ctx.outputs, ctx.target.region, scheduled.data_dir, endpoint.namespace)
+    outcome, _graph = check_lineage(
+        MarquezClient(endpoint.api_url),
+        exp,
+        scheduled.emission,
+        endpoint.web_url,
+        criteria.screenshot_dir / f"mttr-lineage-{ctx.stack_id}.png",
+        visible_names(exp),
+        endpoint.web_problem,
+    )
+    return outcome
+
+
+def exit_check_6(ctx: ChaosContext, criteria: Criteria, _scheduled: ScheduledRun) -> Outcome:
+    return check_security(ctx.target, ctx.outputs, hidden=[criteria.hidden_column])
+
+
+def exit_check_7(ctx: ChaosContext, criteria: Criteria, _scheduled: ScheduledRun) -> Outcome:
+    return verdict(try_read_finops(ctx.target, ctx.outputs), criteria.cost_cap_usd, criteria.min_series)
+
+
+EXIT_CHECKS: dict[str, Callable[[ChaosContext, Criteria, ScheduledRun], Outcome]] = {
+    "EXIT-2": exit_check_2,
+    "EXIT-4": exit_check_4,
+    "EXIT-6": exit_check_6,
+    "EXIT-7": exit_check_7,
+}
+
+
+def exit_checks(ctx: ChaosContext, criteria: Criteria, scheduled: ScheduledRun) -> dict[str, Outcome]:
+    """Every exit check of a recovery; one that raises is an ``error`` outcome naming the exception."""
+    found: dict[str, Outcome] = {}
+    for name, check in EXIT_CHECKS.items():
+        try:
+            found[name] = check(ctx, criteria, scheduled)
+        except Exception as err:  # noqa: BLE001 - a check that cannot read is an error, never green
+            found[name] = Outcome.error(f"{type(err).__name__}: {err}")
+    return found
+
+
+def not_green(checks: dict[str, Outcome]) -> list[str]:
+    """``EXIT-n (status): reason`` for every check that did not pass."""
+    return [f"{n} ({o.status}): {o.reason}" for n, o in checks.items() if o.status is not Status.PASSED]
+
+
+def summary(checks: dict[str, Outcome]) -> dict[str, Any]:
+    return {n: {"status": str(o.status), "reason": o.reason} for n, o in checks.items()}
