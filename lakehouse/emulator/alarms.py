@@ -8,7 +8,7 @@ Semantics (CloudWatch user guide, "Using Amazon CloudWatch alarms" and "Configur
 CloudWatch alarms treat missing data"):
 
 - datapoints are aggregated per ``Period`` into buckets aligned on multiples of the period
-  (10 and 30 s high-resolution periods work like 60 s multiples);
+  (10, 20 and 30 s high-resolution periods work like 60 s multiples);
 - an evaluation retrieves an *evaluation range* of more buckets than ``EvaluationPeriods`` (N):
   the user guide's example retrieves 5 for N = 3; here N + max(2, N // 3);
 - when at least N buckets of the range hold data, the N most recent of them decide: ALARM when

@@ -117,6 +117,29 @@ def test_a_new_alarm_without_data_has_insufficient_data(cw: Any) -> None:
     assert _history(cw, name, "ConfigurationUpdate")[0]["HistorySummary"] == f'Alarm "{name}" created'
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"Period": 15},
+        {"Period": 90},
+        {"EvaluationPeriods": 2, "DatapointsToAlarm": 3},
+        {"Period": 60, "EvaluationPeriods": 1441},  # over a day with a period under an hour
+        {"Period": 3600, "EvaluationPeriods": 169},  # over seven days
+    ],
+)
+def test_what_cloudwatch_refuses_in_an_alarm_is_refused(cw: Any, bad: dict[str, Any]) -> None:
+    with pytest.raises(cw.exceptions.ClientError) as refused:
+        _alarm(cw, _name("ns"), **bad)
+    assert refused.value.response["Error"]["Code"] == "ValidationError"
+
+
+@pytest.mark.parametrize(
+    "good", [{"Period": 20}, {"Period": 30}, {"Period": 21600}, {"Period": 3600, "EvaluationPeriods": 168}]
+)
+def test_what_cloudwatch_accepts_in_an_alarm_is_accepted(cw: Any, good: dict[str, Any]) -> None:
+    assert _state(cw, _alarm(cw, _name("ns"), **good)) == "INSUFFICIENT_DATA"
+
+
 def test_ok_alarm_ok_publishes_to_alarm_actions_then_ok_actions(cw: Any, sns: Any, sqs: Any) -> None:
     namespace = _name("ns")
     alarm_topic, alarm_queue = _subscribed_queue(sns, sqs)
@@ -222,16 +245,25 @@ def test_disabled_actions_move_the_state_but_publish_nothing(cw: Any, sns: Any, 
     assert _state(cw, name) == "ALARM"
     assert _queued(sqs, inbox) == []
     assert _history(cw, name, "Action") == []
+
+
+def test_disable_and_enable_alarm_actions(cw: Any, sns: Any, sqs: Any) -> None:
+    # "ignore" with no data: evaluation keeps whatever state SetAlarmState sets, so no tick interferes.
+    topic, inbox = _subscribed_queue(sns, sqs)
+    name = _alarm(cw, _name("ns"), AlarmActions=[topic], OKActions=[topic], TreatMissingData="ignore")
+    cw.disable_alarm_actions(AlarmNames=[name])
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="silent")
+    assert _queued(sqs, inbox) == []
     cw.enable_alarm_actions(AlarmNames=[name])
-    cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="reset")
-    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="again")
-    assert [m["NewStateReason"] for m in _notifications(sqs, inbox)] == ["again"]
+    cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="heard")
+    assert [m["NewStateReason"] for m in _notifications(sqs, inbox)] == ["heard"]
 
 
 def test_set_alarm_state_runs_the_new_states_actions(cw: Any, sns: Any, sqs: Any) -> None:
     namespace = _name("ns")
     topic, inbox = _subscribed_queue(sns, sqs)
-    name = _alarm(cw, namespace, AlarmActions=[topic], InsufficientDataActions=[topic])
+    # "ignore" with no data: evaluation keeps whatever state SetAlarmState sets, so no tick interferes.
+    name = _alarm(cw, namespace, AlarmActions=[topic], InsufficientDataActions=[topic], TreatMissingData="ignore")
     cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="drill")
     cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="drill again")  # no change: no action
     (message,) = _notifications(sqs, inbox)

@@ -13,6 +13,9 @@ DescribeAlarmHistory is not implemented. Here:
   OldStateValue, NewStateReason, StateChangeTime, Region, AlarmArn, Trigger{...}) to each SNS topic
   of the new state's actions (AlarmActions / OKActions / InsufficientDataActions), recording an
   Action history item for each (failed when the topic does not exist);
+- PutMetricAlarm refuses (ValidationError) what CloudWatch refuses: a Period other than 10, 20, 30
+  or a multiple of 60 s, DatapointsToAlarm above EvaluationPeriods, a total evaluation period over
+  a day (periods under an hour) or seven days;
 - a new alarm starts in INSUFFICIENT_DATA ("Unchecked: Initial alarm creation"); an update keeps
   the state; both record a ConfigurationUpdate history item;
 - DescribeAlarmHistory answers from that history (AlarmName, AlarmTypes, HistoryItemType,
@@ -32,6 +35,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, cast
 
+from moto.cloudwatch.exceptions import ValidationError
 from moto.cloudwatch.models import Alarm, CloudWatchBackend, MetricAggregatedDatum, MetricDatum, cloudwatch_backends
 from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.responses import ActionResult
@@ -45,6 +49,9 @@ LOG = logging.getLogger(__name__)
 TICK_S = 1.0
 _INSTALLED_MARK = "_lakehouse_cloudwatch_extension"
 _HISTORY = "lakehouse_alarm_history"
+_ONE_DAY_S = 86_400
+#: Periods under a minute CloudWatch accepts (high-resolution alarms).
+HIGH_RESOLUTION_PERIODS = (10, 20, 30)
 #: One evaluation or state change at a time (request threads and the ticker share the alarms).
 LOCK = threading.RLock()
 
@@ -319,6 +326,27 @@ def start_ticker() -> None:
         _ticker.start()
 
 
+def validate_metric_alarm(period: Any, evaluation_periods: Any, datapoints_to_alarm: Any) -> None:
+    """What PutMetricAlarm refuses and moto stores: a Period other than 10, 20, 30 or a multiple of 60 s;
+    DatapointsToAlarm outside 1..EvaluationPeriods; Period x EvaluationPeriods over a day (a period under
+    an hour) or seven days."""
+    if period is not None:
+        seconds = int(period)
+        if seconds not in HIGH_RESOLUTION_PERIODS and (seconds <= 0 or seconds % 60):
+            raise ValidationError(f"The parameter Period ({seconds}) must be 10, 20, 30 or a multiple of 60.")
+        limit = _ONE_DAY_S if seconds < 3600 else 7 * _ONE_DAY_S
+        if evaluation_periods is not None and seconds * int(evaluation_periods) > limit:
+            raise ValidationError(f"Period multiplied by EvaluationPeriods must not exceed {limit} seconds.")
+    if (
+        evaluation_periods is not None
+        and datapoints_to_alarm is not None
+        and not 1 <= int(datapoints_to_alarm) <= int(evaluation_periods)
+    ):
+        raise ValidationError(
+            f"DatapointsToAlarm ({datapoints_to_alarm}) must be between 1 and EvaluationPeriods ({evaluation_periods})."
+        )
+
+
 def _patch_backend() -> None:
     original_put_alarm = CloudWatchBackend.put_metric_alarm
     original_put_data = CloudWatchBackend.put_metric_data
@@ -326,6 +354,10 @@ def _patch_backend() -> None:
 
     def put_metric_alarm(self: CloudWatchBackend, *args: Any, **kwargs: Any) -> Alarm:
         name = kwargs["name"] if "name" in kwargs else args[0]
+        if kwargs.get("rule") is None:
+            validate_metric_alarm(
+                kwargs.get("period"), kwargs.get("evaluation_periods"), kwargs.get("datapoints_to_alarm")
+            )
         with LOCK:
             previous = self.alarms.get(name)
             alarm = original_put_alarm(self, *args, **kwargs)
