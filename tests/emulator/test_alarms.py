@@ -123,8 +123,6 @@ def test_a_new_alarm_without_data_has_insufficient_data(cw: Any) -> None:
         {"Period": 15},
         {"Period": 90},
         {"EvaluationPeriods": 2, "DatapointsToAlarm": 3},
-        {"Period": 60, "EvaluationPeriods": 1441},  # over a day with a period under an hour
-        {"Period": 3600, "EvaluationPeriods": 169},  # over seven days
     ],
 )
 def test_what_cloudwatch_refuses_in_an_alarm_is_refused(cw: Any, bad: dict[str, Any]) -> None:
