@@ -10,7 +10,7 @@ PYTEST_WORKERS ?= 2
 # Offline machines: the library itself finds a provider mirror holding the pinned hashicorp/aws
 # (lakehouse/tfmirror.py), so make, tox and `pytest features/` run alike.
 
-.PHONY: help venv browser policy smoke test fuzz unit up deploy pipeline demo destroy status lint guard docs docs-check report bench clean
+.PHONY: help venv browser policy smoke test fuzz unit up deploy pipeline demo destroy reap nuke status lint guard docs docs-check report bench clean
 
 help:
 	@echo "make smoke    deploy the local stack, verify the exit criteria, destroy (writes reports/)"
@@ -19,6 +19,8 @@ help:
 	@echo "make pipeline load fixtures/data through Bronze, Silver, Gold on the make-up stack (DATA_DIR=...)"
 	@echo "make demo     run the demo queries on Gold (run_demo_queries.sh)"
 	@echo "make destroy  destroy what make up deployed and stop its emulator (STACK_ID=... for one)"
+	@echo "make reap     list expired stacks; YES=1 destroys them (TARGET=aws: orphans in the account too)"
+	@echo "make nuke     destroy every stack the harness made, expired or not (asks; YES=1 does not; TARGET=aws)"
 	@echo "make status   list recorded stacks"
 	@echo "make lint     ruff, mypy, terraform fmt/validate, workflow rules, policies (checkov, plan norms, zizmor)"
 	@echo "make guard    the guard suite (lint + test), recorded in reports/guard-ledger.jsonl (exit check 3)"
@@ -65,6 +67,13 @@ demo: venv
 
 destroy: venv
 	$(BIN)/lakehouse destroy $(if $(STACK_ID),--stack-id $(STACK_ID)) $(if $(ALL),--all)
+
+# Auto-destroy (lakehouse reap): dry run unless YES=1; TARGET=aws also reaps orphans of the account.
+reap: venv
+	$(BIN)/lakehouse reap $(if $(TARGET),--target $(TARGET)) $(if $(YES),--yes)
+
+nuke: venv
+	$(BIN)/lakehouse reap --all $(if $(TARGET),--target $(TARGET)) $(if $(YES),--yes,--confirm)
 
 status: venv
 	$(BIN)/lakehouse status

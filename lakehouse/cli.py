@@ -1,4 +1,4 @@
-"""``lakehouse up | destroy | status | pipeline | demo | docs | report``: the stack's life from a shell."""
+"""``lakehouse up | destroy | reap | status | pipeline | demo | docs | report``: the stack's life from a shell."""
 
 from __future__ import annotations
 
@@ -6,14 +6,18 @@ import argparse
 import re
 import shlex
 import sys
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from lakehouse import procgroup, progress
+from botocore.exceptions import BotoCoreError, ClientError
+
+from lakehouse import procgroup, progress, reap
 from lakehouse.browser import BrowserNotFound, ScreenshotError, screenshot
 from lakehouse.config import ConfigError, RunOptions, env_options
 from lakehouse.criteria import CriteriaError, catalogue, markdown_table
 from lakehouse.emulator.process import EmulatorError, pid_alive
+from lakehouse.lifetime import LifetimeError, parse_expiry, parse_ttl
 from lakehouse.pipeline.commands import add_parsers as add_pipeline_parsers
 from lakehouse.pipeline.sqlfiles import SqlFileError
 from lakehouse.report import ReportError, render_report
@@ -28,7 +32,7 @@ from lakehouse.stack import (
     stack_dir,
 )
 from lakehouse.stacklock import busy
-from lakehouse.target import Target, TargetError
+from lakehouse.target import Target, TargetError, aws_target
 from lakehouse.terraform import TerraformError
 
 #: Exit codes, the same for every command (argparse's own usage errors are 2 as well).
@@ -76,13 +80,14 @@ def _print_access(dep: Deployment) -> None:
     if dep.record.lineage_url:
         print(f"lineage UI (Marquez API at {dep.record.lineage_url}/api/v1): {dep.record.lineage_url}/")
         print(f"  after `.venv/bin/lakehouse pipeline --stack-id {dep.stack.stack_id}` it shows the pipeline's jobs")
+    print(f"expires at {dep.record.expires_at} (ttl {dep.record.ttl}): `lakehouse reap --yes` destroys it after that")
     print(f"verify it: .venv/bin/pytest features/ --deployed --stack-id {dep.stack.stack_id}")
     print(f"remove it: make destroy STACK_ID={dep.stack.stack_id}")
 
 
 def cmd_up(args: argparse.Namespace) -> int:
     options = _options(args, keep=True)
-    dep = Lifecycle(options).up(detach_emulator=True)
+    dep = Lifecycle(options, ttl=args.ttl).up(detach_emulator=True)
     if not dep.ok:
         print(f"error: {dep.error}", file=sys.stderr)
         return 1
@@ -147,12 +152,64 @@ def cmd_status(args: argparse.Namespace) -> int:
                 running.append(f"lineage service {'pid ' + str(r.lineage_pid) if _alive(r.lineage_pid) else 'gone'}")
         if who := busy(home):
             running.append(f"in use by a session ({who})")
-        print(f"{r.stack_id}  {r.target:5}  {r.status:15} {r.created_at}  {r.endpoint_url or r.region}")
+        expires = f"expires {r.expires_at}" if r.expires_at else "no expiry recorded"
+        print(f"{r.stack_id}  {r.target:5}  {r.status:15} {r.created_at}  {expires}  {r.endpoint_url or r.region}")
         if running:
             print(f"    {'; '.join(running)}")
         for m in procgroup.leftovers(home / "logs"):
             print(f"    terraform process still running: pid {m.pid} {m.command[:100]}")
     return EXIT_OK
+
+
+def cmd_reap(args: argparse.Namespace) -> int:
+    """Expired stacks (every stack the harness made with ``--all``): listed, destroyed with ``--yes``."""
+    options = _options(args)
+    now = parse_expiry(args.at) if args.at else datetime.now(UTC).replace(microsecond=0)
+    orphan_target = aws_target(options.region, options.profile) if options.target == "aws" else None
+    try:
+        found = reap.survey(options, now, everything=args.all, orphan_target=orphan_target)
+    except (ClientError, BotoCoreError) as err:  # no permission for the tagging API, endpoint down, ...
+        print(f"error: reap: cannot look for orphans in the account: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    destroy = args.yes or (args.confirm and reap.due(found) and _confirm_reap(found))
+    for line in reap.describe(found, dry_run=not destroy):
+        print(line)
+    if args.confirm and not destroy and reap.due(found):
+        return EXIT_USAGE  # asked and not answered yes (or no terminal to ask on)
+    if not destroy or not reap.due(found):
+        return EXIT_OK
+    sweep = reap.reap(options, found, orphan_target, say=print)
+    if sweep.left_standing:
+        print(f"reap: {sweep.left_standing} stack(s) or resource(s) left standing (see above)", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _confirm_reap(found: reap.Survey) -> bool:
+    """``make nuke`` asks on a terminal (``YES=1`` skips the question); with no terminal it refuses."""
+    if not sys.stdin.isatty():
+        print("reap: no terminal to ask on: pass --yes (make nuke YES=1) to destroy", file=sys.stderr)
+        return False
+    for line in reap.describe(found, dry_run=True):
+        print(line)
+    answer = input(f"destroy these {reap.due(found)} stack(s)? [y/N] ").strip().lower()
+    return answer in ("y", "yes")
+
+
+def _ttl_arg(text: str) -> str:
+    try:
+        parse_ttl(text)
+    except LifetimeError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return text
+
+
+def _time_arg(text: str) -> str:
+    try:
+        parse_expiry(text)
+    except LifetimeError as err:
+        raise argparse.ArgumentTypeError(str(err).replace("expires_at", "--at")) from None
+    return text
 
 
 def _alive(pid: int | None) -> bool:
@@ -220,6 +277,31 @@ def main(argv: list[str] | None = None) -> int:
         p.set_defaults(func=func)
         if name == "destroy":
             p.add_argument("--all", action="store_true", help="destroy every recorded stack without asking")
+        if name == "up":
+            p.add_argument(
+                "--ttl",
+                type=_ttl_arg,
+                default=None,
+                help="how long the stack may live before `lakehouse reap` destroys it: 12h, 7d, ... "
+                "(default 12h; env LAKEHOUSE_TTL)",
+            )
+    reaper = sub.add_parser(
+        "reap",
+        help="list expired stacks (dry run) and destroy them with --yes; on --target aws, orphans too",
+        description="Recorded stacks past their expires_at are destroyed through their state (a stack a running "
+        "session holds is skipped); on --target aws, resources tagged with an expired stack_id and no state here "
+        "are found with the tagging API and deleted per type.",
+        epilog=EXIT_CODES,
+    )
+    reaper.add_argument("--target", choices=("local", "aws"), help="aws: also reap orphans in the account")
+    reaper.add_argument("--region", help="the account's region to look in for orphans (us-east-1 is always looked in)")
+    reaper.add_argument("--yes", action="store_true", help="destroy what is due (default: list it only)")
+    reaper.add_argument("--confirm", action="store_true", help="list, then ask on the terminal before destroying")
+    reaper.add_argument(
+        "--all", action="store_true", help="every stack the harness made, expired or not (what `make nuke` runs)"
+    )
+    reaper.add_argument("--at", type=_time_arg, metavar="TIME", help="judge expiry as of TIME (YYYY-MM-DDTHH:MM:SSZ)")
+    reaper.set_defaults(func=cmd_reap)
     docs = sub.add_parser("docs", help="regenerate README's exit-criteria table from features/")
     docs.add_argument("--check", action="store_true", help="fail if README is out of date instead of writing")
     docs.add_argument("--readme")
@@ -234,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     progress.set_sink(progress.stderr_sink)
     try:
         return int(args.func(args))
-    except ConfigError as err:
+    except (ConfigError, LifetimeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_USAGE
     except (

@@ -434,10 +434,7 @@ def plan_infra(edit: Callable[[Path], None] | None = None) -> dict[str, Any]:
         emulator = start_emulator(log_path=workdir / "emulator.log")
         try:
             stack = Stack(options, local_target(emulator.endpoint, options.region))
-            stack.prepare()
-            # As the harness will pass it (issue 18): Stack.variables() has no expires_at yet.
-            variables = {"expires_at": expiry(datetime.now(UTC))}
-            (stack.root / "policy.auto.tfvars.json").write_text(json.dumps(variables), encoding="utf-8")
+            stack.prepare()  # the variables every stack gets, its ttl and expires_at included
             if edit is not None:
                 edit(stack.root)
             return stack.tf.saved_plan_json(workdir / "policy.tfplan")

@@ -22,6 +22,7 @@ from typing import Any
 from lakehouse import procgroup, progress
 from lakehouse.config import RunOptions
 from lakehouse.emulator.process import EmulatorHandle, pid_alive, start_emulator, stop_emulator
+from lakehouse.lifetime import Lifetime, default_ttl
 from lakehouse.lineage.service.process import LineageHandle, start_lineage_service, stop_lineage_service
 from lakehouse.stacklock import StackLock, busy
 from lakehouse.target import Target, aws_target, local_target
@@ -30,6 +31,8 @@ from lakehouse.terraform import ApplyResult, PlanResult, Terraform, cli_config_f
 OVERRIDE_FILE = "lakehouse_local_override.tf"
 TFVARS_FILE = "lakehouse.auto.tfvars.json"
 RECORD_FILE = "stack.json"
+#: The ``owner`` tag of every stack the harness makes starts with this (``make nuke`` goes by it).
+OWNER_PREFIX = "lakehouse-harness"
 STOPWATCH_FILE = "stopwatch.json"
 
 
@@ -52,6 +55,9 @@ class StackRecord:
     lineage_url: str | None = None
     lineage_pid: int | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
+    #: The stack's lifetime (``lakehouse reap`` judges by it); fixed when the stack is first recorded.
+    ttl: str | None = None
+    expires_at: str | None = None
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
@@ -86,19 +92,36 @@ class Stopwatch:
         }
 
 
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return _utcnow().isoformat(timespec="seconds")
+
+
+def recorded_lifetime(path: Path) -> Lifetime | None:
+    """The lifetime a stack's record fixed, if there is a readable record that has one."""
+    try:
+        record = StackRecord.load(path)
+    except (OSError, json.JSONDecodeError, TypeError):
+        return None
+    if record.ttl and record.expires_at:
+        return Lifetime(record.ttl, record.expires_at)
+    return None
 
 
 class Stack:
     """A Terraform deployment of ``infra/`` on one target under one stack id."""
 
-    def __init__(self, options: RunOptions, target: Target):
+    def __init__(self, options: RunOptions, target: Target, lifetime: Lifetime | None = None):
         self.options = options
         self.target = target
         self.stack_id = options.stack_id
         self.dir = stack_dir(options, options.stack_id)
         self.root = self.dir / "infra"
+        #: Given by ``Lifecycle.up``; else the recorded one; else a new one with the default ttl.
+        self.lifetime = lifetime or recorded_lifetime(self.dir / RECORD_FILE) or Lifetime.starting(_utcnow())
         env: dict[str, str] = dict(target.env())
         # Every stack has a fresh working copy: share one provider cache so the ~700 MB AWS
         # provider is downloaded once per machine, not once per run (a user's own setting wins).
@@ -145,10 +168,13 @@ class Stack:
             self.tf.init()
 
     def variables(self) -> dict[str, Any]:
+        """The stack's Terraform variables, written once per working copy: every apply, plan and
+        destroy of the stack reads the same ``ttl`` and ``expires_at``, so its plans stay empty."""
         return {
             "stack_id": self.stack_id,
             "region": self.target.region,
-            "owner": f"lakehouse-harness/{self.target.name}",
+            "owner": f"{OWNER_PREFIX}/{self.target.name}",
+            **self.lifetime.variables(),
         }
 
     # -- life ------------------------------------------------------------------------------------
@@ -203,11 +229,13 @@ class Deployment:
 class Lifecycle:
     """Bring a stack up and take it down again, with destroy guaranteed on every failure path.
 
-    Used by the pytest session fixture and by ``lakehouse up`` / ``lakehouse destroy``.
+    Used by the pytest session fixture and by ``lakehouse up`` / ``lakehouse destroy``. ``ttl``
+    (default ``$LAKEHOUSE_TTL``, else 12h) sets the expiry of a stack this lifecycle first records.
     """
 
-    def __init__(self, options: RunOptions):
+    def __init__(self, options: RunOptions, ttl: str | None = None):
         self.options = options
+        self.ttl = ttl or default_ttl()
         self.deployment: Deployment | None = None
         self.lock = StackLock(stack_dir(options, options.stack_id))
 
@@ -245,13 +273,18 @@ class Lifecycle:
                 stop_emulator(emulator)
                 raise
             stopwatch.phases["lineage_start"] = time.monotonic() - phase
-        stack = Stack(opts, target)
+        home = stack_dir(opts, opts.stack_id)
+        # Once per stack: a stack id deployed again keeps the expiry it was first recorded with.
+        lifetime = recorded_lifetime(home / RECORD_FILE) or Lifetime.starting(_utcnow(), self.ttl)
+        stack = Stack(opts, target, lifetime)
         record = StackRecord(
             stack_id=opts.stack_id,
             target=opts.target,
             region=target.region,
             status="deploying",
             created_at=_now(),
+            ttl=lifetime.ttl,
+            expires_at=lifetime.expires_at,
             endpoint_url=target.endpoint_url,
             emulator_pid=emulator.pid if emulator else None,
             lineage_url=lineage.url if lineage else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import signal
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import pytest
 
 from lakehouse.config import ConfigError, RunOptions, env_options
+from lakehouse.lifetime import LifetimeError, parse_ttl
 from lakehouse.target import TargetError, aws_target
 from steps.collection import runs_features
 
@@ -48,6 +50,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--aws-profile", default=None, help="AWS profile for --target aws")
     group.addoption(
+        "--ttl",
+        type=_ttl,
+        default=None,
+        help="how long a stack this run deploys may live before `lakehouse reap` destroys it, e.g. 12h or 7d "
+        "(default 12h; env LAKEHOUSE_TTL)",
+    )
+    group.addoption(
         "--github-repo",
         default=None,
         metavar="OWNER/NAME",
@@ -85,6 +94,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="exit check 4: OpenLineage job namespace (env OPENLINEAGE_NAMESPACE; default lakehouse-<stack id>)",
     )
+
+
+def _ttl(text: str) -> str:
+    """Validated at parse time, so a bad --ttl is a usage error before anything is deployed."""
+    try:
+        parse_ttl(text)
+    except LifetimeError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return text
 
 
 def _options_from(config: pytest.Config) -> RunOptions:

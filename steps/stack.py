@@ -42,7 +42,7 @@ def deployment(run_options: RunOptions, pytestconfig: pytest.Config) -> Iterator
     fixtures on interrupt), and when set-up fails half way (``Lifecycle.up`` cleans up).
     """
     progress.set_sink(terminal_sink(pytestconfig))
-    life = Lifecycle(run_options)
+    life = Lifecycle(run_options, ttl=pytestconfig.getoption("--ttl"))
     dep = life.attach() if run_options.deployed else life.up()
     teardown: dict[str, Any] = {"stack_id": dep.stack.stack_id, "outcome": "destroyed", "message": None}
     try:
