@@ -15,4 +15,6 @@ pytest_plugins = [
     "steps.security_steps",
     "steps.lineage_steps",
     "steps.kpi_steps",
+    "steps.chaos_steps",
+    "steps.guard_steps",
 ]

@@ -1,6 +1,7 @@
 """The catalogue of checks, read from the feature files (their single source of truth).
 
-A check is a scenario tagged with its id (``@EXIT-1``, later ``@KPI-...``). Its
+A check is a scenario tagged with its id: ``@EXIT-1`` (exit criteria), ``@GUARD-review`` (guard
+rails of the plan: repository and pipeline settings that keep the stack safe) or ``@KPI-...``. Its
 description carries the table's other columns as ``Pass condition:`` and
 ``Verifier:`` lines. A ``@pending:<why>`` tag marks a check that is stated but
 not implemented yet: it is reported as skipped with that reason.
@@ -17,7 +18,7 @@ from gherkin.errors import CompositeParserException, ParserException
 from gherkin.parser import Parser
 from gherkin.token_scanner import TokenScanner
 
-CHECK_TAG = re.compile(r"^@((?:EXIT|KPI)-[A-Za-z0-9-]+)$")
+CHECK_TAG = re.compile(r"^@((?:EXIT|GUARD|KPI)-[A-Za-z0-9-]+)$")
 PENDING_TAG = re.compile(r"^@pending(?::(?P<why>.+))?$")
 
 
@@ -96,7 +97,7 @@ def read_feature(path: Path) -> list[Criterion]:
 
 
 def catalogue(features_dir: Path) -> list[Criterion]:
-    """All checks of all feature files, exit checks first in number order, then KPIs in file order."""
+    """All checks of all feature files, exit checks first in number order, then the others in file order."""
     checks: list[Criterion] = []
     seen: dict[str, Criterion] = {}
     for path in sorted(features_dir.glob("*.feature")):
@@ -108,8 +109,15 @@ def catalogue(features_dir: Path) -> list[Criterion]:
                 )
             seen[crit.id] = crit
             checks.append(crit)
-    # KPI ids are names (KPI-p95-latency): their digits are no order, so KPIs keep the feature's order.
-    return sorted(checks, key=lambda c: (0, c.number, c.id) if c.id.startswith("EXIT-") else (1, 0, ""))
+    # GUARD and KPI ids are names (KPI-p95-latency): their digits are no order, so they keep the files' order.
+    return sorted(checks, key=_order)
+
+
+def _order(c: Criterion) -> tuple[int, int, str]:
+    """Exit checks by number, then guard rails, then KPIs (the order of the report's tables)."""
+    if c.id.startswith("EXIT-"):
+        return 0, c.number, c.id
+    return (1 if c.id.startswith("GUARD-") else 2), 0, ""
 
 
 def markdown_table(checks: list[Criterion]) -> str:

@@ -1,11 +1,14 @@
 """A small GitHub Actions REST client: the one call exit check 3 needs, with errors that say why.
 
-Only ``GET /repos/{repo}/actions/workflows/{workflow}/runs`` (reference section 5). The token
-is sent as a header and never kept anywhere else, so it cannot reach the evidence.
+``GET /repos/{repo}/actions/workflows/{workflow}/runs`` (reference section 5) for exit check 3, and
+the read-only calls the two-person review check needs (``GitHubRepo``: branch rules, classic branch
+protection, rulesets, CODEOWNERS and its errors, the tree of a ref). The token is sent as a header
+and never kept anywhere else, so it cannot reach the evidence.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from dataclasses import dataclass
@@ -65,7 +68,17 @@ def _github_message(response: requests.Response) -> str:
     return str(data.get("message", "")) if isinstance(data, dict) else ""
 
 
-def _raise_for(response: requests.Response, what: str) -> None:
+#: What a 403 and a 404 of the Actions runs call most likely mean (other calls pass their own).
+ACTIONS_NEEDS = "read access to Actions (`actions: read`)"
+ACTIONS_MISSING = (
+    "check the repository name, that the workflow file exists on the default branch, and that the token can "
+    "see a private repository"
+)
+
+
+def _raise_for(
+    response: requests.Response, what: str, needs: str = ACTIONS_NEEDS, missing: str = ACTIONS_MISSING
+) -> None:
     """Turn a non-2xx answer into a GitHubApiError that names the cause and the fix."""
     status = response.status_code
     message = _github_message(response)
@@ -84,14 +97,13 @@ def _raise_for(response: requests.Response, what: str) -> None:
     if status == 403:
         raise GitHubApiError(
             "forbidden",
-            f"GitHub refused {what} with 403{said}; the token needs read access to Actions (`actions: read`)",
+            f"GitHub refused {what} with 403{said}; the token needs {needs}",
             status,
         )
     if status == 404:
         raise GitHubApiError(
             "not_found",
-            f"GitHub has no {what} (404){said}: check the repository name, that the workflow file exists on "
-            "the default branch, and that the token can see a private repository",
+            f"GitHub has no {what} (404){said}: {missing}",
             status,
         )
     if status >= 500:
@@ -155,3 +167,140 @@ class GitHubActions:
                 "bad_response", f"GitHub's answer for {what} has no workflow_runs list ({err})", response.status_code
             ) from None
         return RunsPage(url=url, params=params, total_count=int(data.get("total_count", len(runs))), runs=runs)
+
+
+# -- the repository settings the two-person review check reads ------------------------------------------
+
+#: Most results a paginated call asks for per page (GitHub's maximum).
+PER_PAGE = 100
+#: Pages read at most from a paginated call: far more rules than any branch has.
+MAX_PAGES = 10
+#: Where GitHub looks for CODEOWNERS, in its order: the first one found is the one it uses.
+CODEOWNERS_PATHS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A GitHub answer's JSON and the request that asked for it (for the evidence)."""
+
+    url: str
+    data: Any
+
+
+class GitHubRepo(GitHubActions):
+    """Read-only access to one repository's review settings: the same connection as the Actions runs."""
+
+    def _get(
+        self,
+        path: str,
+        what: str,
+        params: dict[str, str] | None = None,
+        needs: str = "read access to the repository's metadata and contents",
+        missing: str = "check the repository name and that the token can see a private repository",
+        tolerate: tuple[int, ...] = (),
+    ) -> tuple[requests.Response, Answer]:
+        """One GET; a non-2xx answer raises ``GitHubApiError`` unless its status is in ``tolerate``."""
+        url = f"{self.api_url}/repos/{self.repo}/{path}"
+        try:
+            response = self._session.get(url, params=params, headers=self._headers(), timeout=self.timeout_s)
+        except requests.RequestException as err:
+            raise GitHubApiError("network", f"no answer from {self.api_url} for {what}: {err}") from None
+        if not response.ok and response.status_code not in tolerate:
+            _raise_for(response, what, needs, missing)
+        try:
+            data = response.json()
+        except ValueError:
+            if response.ok:
+                raise GitHubApiError(
+                    "bad_response", f"GitHub's answer for {what} is not JSON", response.status_code
+                ) from None
+            data = None
+        return response, Answer(url, data)
+
+    def branch_rules(self, branch: str) -> Answer:
+        """The *active* ruleset rules binding ``branch`` (rulesets in ``evaluate`` or ``disabled`` are not returned)."""
+        what = f"the rules for branch {branch} of {self.repo}"
+        rules: list[Any] = []
+        url = ""
+        for page in range(1, MAX_PAGES + 1):
+            _, answer = self._get(
+                f"rules/branches/{branch}", what, {"per_page": str(PER_PAGE), "page": str(page)}, needs="metadata: read"
+            )
+            url = answer.url
+            if not isinstance(answer.data, list):
+                raise GitHubApiError("bad_response", f"GitHub's answer for {what} is not a list of rules")
+            rules.extend(answer.data)
+            if len(answer.data) < PER_PAGE:
+                break
+        return Answer(url, rules)
+
+    def branch_protection(self, branch: str) -> Answer | None:
+        """The classic protection of ``branch``; None when GitHub says "Branch not protected".
+
+        Needs admin rights: with a weaker token GitHub answers 403 or 404, raised as ``forbidden``
+        or ``not_found`` so the caller can tell "cannot see" from "not protected".
+        """
+        what = f"the classic branch protection of {branch} in {self.repo}"
+        response, answer = self._get(
+            f"branches/{branch}/protection",
+            what,
+            needs="admin rights on the repository (`administration: read`) to read classic branch protection",
+            missing="a token without admin rights cannot see classic branch protection",
+            tolerate=(404,),
+        )
+        if response.status_code == 404:
+            if _github_message(response).strip().lower() == "branch not protected":
+                return None
+            _raise_for(response, what, missing="a token without admin rights cannot see classic branch protection")
+        if not isinstance(answer.data, dict):
+            raise GitHubApiError("bad_response", f"GitHub's answer for {what} is not an object")
+        return answer
+
+    def ruleset(self, ruleset_id: int) -> Answer:
+        """One ruleset with its bypass actors (GitHub shows them only to tokens that may edit it)."""
+        what = f"ruleset {ruleset_id} of {self.repo}"
+        _, answer = self._get(f"rulesets/{ruleset_id}", what, {"includes_parents": "true"})
+        if not isinstance(answer.data, dict):
+            raise GitHubApiError("bad_response", f"GitHub's answer for {what} is not an object")
+        return answer
+
+    def codeowners_errors(self, ref: str) -> Answer:
+        """The errors GitHub finds in the CODEOWNERS file of ``ref`` (ask only when there is one: else 404)."""
+        what = f"the CODEOWNERS errors of {ref} in {self.repo}"
+        _, answer = self._get("codeowners/errors", what, {"ref": ref}, needs="contents: read")
+        errors = answer.data.get("errors") if isinstance(answer.data, dict) else None
+        if not isinstance(errors, list):
+            raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no errors list")
+        return Answer(answer.url, errors)
+
+    def file_text(self, path: str, ref: str) -> Answer | None:
+        """A file's text at ``ref`` through the contents API; None when there is no such file."""
+        what = f"{path} at {ref} in {self.repo}"
+        response, answer = self._get(f"contents/{path}", what, {"ref": ref}, needs="contents: read", tolerate=(404,))
+        if response.status_code == 404:
+            return None
+        data = answer.data
+        if not isinstance(data, dict) or data.get("type") != "file" or data.get("encoding") != "base64":
+            raise GitHubApiError("bad_response", f"GitHub's answer for {what} is not a base64 file")
+        try:
+            text = base64.b64decode(str(data.get("content", ""))).decode("utf-8")
+        except (ValueError, UnicodeDecodeError) as err:
+            raise GitHubApiError("bad_response", f"{what} is not UTF-8 base64 text ({err})") from None
+        return Answer(answer.url, text)
+
+    def codeowners(self, ref: str) -> tuple[str, Answer] | None:
+        """The CODEOWNERS file GitHub uses at ``ref`` (the first of its three places), with its path."""
+        for path in CODEOWNERS_PATHS:
+            if (answer := self.file_text(path, ref)) is not None:
+                return path, answer
+        return None
+
+    def tree_paths(self, ref: str) -> tuple[Answer, bool]:
+        """Every file path at ``ref`` and whether GitHub truncated the list (over its size limit)."""
+        what = f"the file tree of {ref} in {self.repo}"
+        _, answer = self._get(f"git/trees/{ref}", what, {"recursive": "1"}, needs="contents: read")
+        tree = answer.data.get("tree") if isinstance(answer.data, dict) else None
+        if not isinstance(tree, list):
+            raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no tree list")
+        paths = [str(e["path"]) for e in tree if isinstance(e, dict) and e.get("type") == "blob" and e.get("path")]
+        return Answer(answer.url, paths), bool(answer.data.get("truncated"))

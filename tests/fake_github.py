@@ -1,4 +1,6 @@
-"""A local stand-in for GitHub's Actions API: ``GET /repos/{owner}/{repo}/actions/workflows/{id}/runs``.
+"""A local stand-in for GitHub's Actions API: ``GET /repos/{owner}/{repo}/actions/workflows/{id}/runs``,
+and for the repository settings the two-person review check reads (rules of a branch, rulesets, classic
+branch protection, contents, CODEOWNERS errors, the git tree; see ``FakeGitHub.answer_repo``).
 
 It answers in the recorded shape (reference section 5): runs newest first, ``branch``, ``event`` and
 ``status`` filters (a status or a conclusion), ``total_count``, and GitHub's error bodies and rate-limit
@@ -9,6 +11,7 @@ on 127.0.0.1 on a port the kernel picks and keeps every request it received for 
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Iterator
@@ -73,12 +76,22 @@ class FakeGitHub:
     error: tuple[int, dict[str, str], str] | None = None  # status, headers, body
     requests: list[dict[str, Any]] = field(default_factory=list)
     url: str = ""
+    # The repository settings (two-person review); the defaults are a repository with nothing set up.
+    rulesets: list[dict[str, Any]] = field(default_factory=list)  # every enforcement, as configured
+    show_bypass_actors: bool = True  # False: a token that may not edit rulesets (GitHub omits the field)
+    classic: dict[str, Any] | None = None  # None: 404 "Branch not protected"
+    files: dict[str, str] = field(default_factory=dict)  # path -> text on main
+    codeowners_errors: list[dict[str, Any]] = field(default_factory=list)
+    #: Answers for one path that win over everything but ``error`` (e.g. a 403 for a weaker token).
+    overrides: dict[str, tuple[int, dict[str, str], str]] = field(default_factory=dict)
 
     def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], str]:
         if self.error:
             return self.error
+        if path in self.overrides:
+            return self.overrides[path]
         if path != RUNS_PATH:
-            return 404, {}, json.dumps({"message": "Not Found", "status": "404"})
+            return self.answer_repo(path, query)
         runs = [r for r in self.runs if r["head_branch"] == query.get("branch", [r["head_branch"]])[0]]
         if self.honour_event_filter and "event" in query:
             runs = [r for r in runs if r["event"] == query["event"][0]]
@@ -87,6 +100,146 @@ class FakeGitHub:
             runs = [r for r in runs if wanted in (r["status"], r["conclusion"])]
         per_page = int(query.get("per_page", ["30"])[0])
         return 200, {}, json.dumps({"total_count": len(runs), "workflow_runs": runs[:per_page]})
+
+    def answer_repo(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], str]:
+        """The review settings, answered the way GitHub documents them (only ``main`` exists)."""
+        base = f"/repos/{REPO}/"
+        rest = path.removeprefix(base) if path.startswith(base) else None
+        if rest == "rules/branches/main":  # active rulesets only: evaluate and disabled are not returned
+            rules = [
+                {**rule, "ruleset_source_type": "Repository", "ruleset_source": REPO, "ruleset_id": rs["id"]}
+                for rs in self.rulesets
+                if rs["enforcement"] == "active"
+                for rule in rs["rules"]
+            ]
+            return _ok(rules)
+        if rest is not None and rest.startswith("rulesets/"):
+            found = next((rs for rs in self.rulesets if str(rs["id"]) == rest.removeprefix("rulesets/")), None)
+            if found is None:
+                return _not_found()
+            shown = dict(found) if self.show_bypass_actors else {k: v for k, v in found.items() if k != "bypass_actors"}
+            return _ok(shown)
+        if rest == "branches/main/protection":
+            if self.classic is None:
+                return 404, {}, json.dumps({"message": "Branch not protected", "status": "404"})
+            return _ok(self.classic)
+        if rest is not None and rest.startswith("contents/") and query.get("ref") == ["main"]:
+            text = self.files.get(rest.removeprefix("contents/"))
+            if text is None:
+                return _not_found()
+            content = base64.b64encode(text.encode()).decode()
+            return _ok({"type": "file", "encoding": "base64", "content": content, "path": rest})
+        if rest == "codeowners/errors" and query.get("ref") == ["main"]:
+            if not any(p in self.files for p in CODEOWNERS_PLACES):
+                return _not_found()
+            return _ok({"errors": self.codeowners_errors})
+        if rest == "git/trees/main":
+            tree = [{"path": p, "mode": "100644", "type": "blob", "sha": sha(i)} for i, p in enumerate(self.files)]
+            return _ok({"sha": sha(0), "tree": tree, "truncated": False})
+        return _not_found()
+
+
+CODEOWNERS_PLACES = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
+#: What a healthy repository's CODEOWNERS says (real teams, unlike the template's placeholders).
+CODEOWNERS = "# owners\n/infra/    @acme/infra-owners\n/pipeline/ @acme/data-owners\n/.github/  @acme/infra-owners\n"
+#: Files on main besides CODEOWNERS.
+MAIN_FILES = ("infra/storage.tf", "infra/iam.tf", "pipeline/silver.sql", "README.md")
+
+
+def _ok(data: Any) -> tuple[int, dict[str, str], str]:
+    return 200, {}, json.dumps(data)
+
+
+def _not_found() -> tuple[int, dict[str, str], str]:
+    return 404, {}, json.dumps({"message": "Not Found", "status": "404"})
+
+
+def pull_request_rule(approvals: int = 1, code_owner: bool = True, dismiss_stale: bool = True) -> dict[str, Any]:
+    """A ruleset's ``pull_request`` rule in the shape GitHub returns it."""
+    return {
+        "type": "pull_request",
+        "parameters": {
+            "required_approving_review_count": approvals,
+            "require_code_owner_review": code_owner,
+            "dismiss_stale_reviews_on_push": dismiss_stale,
+            "require_last_push_approval": False,
+            "required_review_thread_resolution": False,
+            "allowed_merge_methods": ["merge", "squash", "rebase"],
+        },
+    }
+
+
+def ruleset(
+    ruleset_id: int = 42,
+    enforcement: str = "active",
+    rules: list[dict[str, Any]] | None = None,
+    bypass_actors: list[dict[str, Any]] | None = None,
+    name: str = "main review",
+) -> dict[str, Any]:
+    """A branch ruleset on main as ``GET /repos/{repo}/rulesets/{id}`` returns it."""
+    return {
+        "id": ruleset_id,
+        "name": name,
+        "target": "branch",
+        "source_type": "Repository",
+        "source": REPO,
+        "enforcement": enforcement,
+        "conditions": {"ref_name": {"include": ["~DEFAULT_BRANCH"], "exclude": []}},
+        "rules": rules if rules is not None else [pull_request_rule(), {"type": "deletion"}],
+        "bypass_actors": bypass_actors or [],
+    }
+
+
+def classic_protection(
+    approvals: int = 1,
+    code_owner: bool = True,
+    dismiss_stale: bool = True,
+    enforce_admins: bool = True,
+    bypass_users: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """``GET /repos/{repo}/branches/main/protection`` of a branch that requires reviews."""
+    url = f"https://api.github.com/repos/{REPO}/branches/main/protection"
+    return {
+        "url": url,
+        "required_pull_request_reviews": {
+            "url": f"{url}/required_pull_request_reviews",
+            "dismiss_stale_reviews": dismiss_stale,
+            "require_code_owner_reviews": code_owner,
+            "required_approving_review_count": approvals,
+            "require_last_push_approval": False,
+            "bypass_pull_request_allowances": {
+                "users": [{"login": u, "id": 7, "type": "User"} for u in bypass_users],
+                "teams": [],
+                "apps": [],
+            },
+        },
+        "enforce_admins": {"url": f"{url}/enforce_admins", "enabled": enforce_admins},
+        "allow_force_pushes": {"enabled": False},
+        "allow_deletions": {"enabled": False},
+    }
+
+
+def reviewed_repository(fake: FakeGitHub) -> FakeGitHub:
+    """A main protected the way the plan asks: an active ruleset and classic protection, real owners."""
+    fake.rulesets = [ruleset()]
+    fake.classic = classic_protection()
+    fake.files = {".github/CODEOWNERS": CODEOWNERS, **{p: "" for p in MAIN_FILES}}
+    fake.codeowners_errors = []
+    return fake
+
+
+def codeowners_error(line: int, owner: str, source: str) -> dict[str, Any]:
+    """One entry of ``GET /repos/{repo}/codeowners/errors`` for an owner GitHub does not know."""
+    return {
+        "line": line,
+        "column": source.index(owner) + 1,
+        "kind": "Unknown owner",
+        "source": source + "\n",
+        "suggestion": None,
+        "message": f"Unknown owner on line {line}: make sure {owner} exists and has write access to the repository\n\n"
+        f"  {source}\n",
+        "path": ".github/CODEOWNERS",
+    }
 
 
 @pytest.fixture

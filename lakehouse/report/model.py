@@ -127,6 +127,11 @@ class CheckView:
     def is_kpi(self) -> bool:
         return self.id.startswith("KPI-")
 
+    @property
+    def is_guard(self) -> bool:
+        """A guard rail of the plan (``GUARD-review``): a setting around the stack, not an exit criterion."""
+        return self.id.startswith("GUARD-")
+
 
 @dataclass
 class Row:
@@ -171,6 +176,9 @@ class ReportView:
     kpi_rows: list[Row]
     checks: list[CheckView]
     kpis: list[CheckView]
+    #: Guard rails (``GUARD-...``): their own table and section, after the exit criteria.
+    guard_rows: list[Row]
+    guards: list[CheckView]
     counts: dict[str, int]
     problems: list[CheckView]
     #: Checks that did not run (skipped, deselected, missing): why the verdict is not ``passed``.
@@ -465,9 +473,18 @@ def check_view(entry: dict[str, Any], crit: Criterion | None, reader: ArtifactRe
     )
 
 
+def _short_id(check_id: str) -> str:
+    """A KPI or guard rail's id without its prefix (the table's heading says which kind it is)."""
+    return check_id.removeprefix("KPI-").removeprefix("GUARD-")
+
+
+def _kind(check_id: str) -> str:
+    return "kpi" if check_id.startswith("KPI-") else "guard" if check_id.startswith("GUARD-") else "exit"
+
+
 def _row(view: CheckView | None, crit: Criterion | None) -> Row:
     check_id = crit.id if crit else view.id if view else "?"
-    number = str(crit.number) if crit and crit.id.startswith("EXIT-") else check_id.removeprefix("KPI-")
+    number = str(crit.number) if crit and crit.id.startswith("EXIT-") else _short_id(check_id)
     return Row(
         number=number,
         id=check_id,
@@ -496,7 +513,7 @@ def build_report(
     order = [c.id for c in criteria or []] + [i for i in by_id if i not in known]
     views = {i: check_view(by_id[i], known.get(i), reader) for i in order if i in by_id}
     rows = [_row(views.get(i), known.get(i)) for i in order]
-    checks = [v for v in views.values() if not v.is_kpi]
+    checks = [v for v in views.values() if _kind(v.id) == "exit"]
     kpis = [v for v in views.values() if v.is_kpi]
     counts = dict(Counter(r.status for r in rows))
     teardown = [
@@ -518,10 +535,12 @@ def build_report(
         teardown=teardown,
         pytest_exit_status=run.get("pytest_exit_status"),
         schema_version=doc.get("schema_version"),
-        exit_rows=[r for r in rows if not r.id.startswith("KPI-")],
-        kpi_rows=[r for r in rows if r.id.startswith("KPI-")],
+        exit_rows=[r for r in rows if _kind(r.id) == "exit"],
+        kpi_rows=[r for r in rows if _kind(r.id) == "kpi"],
         checks=checks,
         kpis=kpis,
+        guard_rows=[r for r in rows if _kind(r.id) == "guard"],
+        guards=[v for v in views.values() if v.is_guard],
         counts=counts,
         problems=[v for v in views.values() if v.status in NOT_PASSED],
         not_run=[r for r in rows if r.status not in ("passed", *NOT_PASSED)],

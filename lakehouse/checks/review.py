@@ -1,0 +1,477 @@
+"""Guard rail GUARD-review: a change to main needs a second person, a code owner of what it touches.
+
+Read through GitHub's REST API, never from the checkout (a local CODEOWNERS proves nothing about
+what GitHub enforces):
+
+- the *active* ruleset rules of ``main`` (``GET /repos/{repo}/rules/branches/main``: rulesets in
+  ``evaluate`` or ``disabled`` mode are not returned, so they never count), and each binding
+  ruleset's bypass actors where the token may see them (``GET /repos/{repo}/rulesets/{id}``);
+- the classic branch protection (``GET /repos/{repo}/branches/main/protection``; it needs admin
+  rights, so a weaker token's 403/404 is recorded as "could not read" and the rulesets judge
+  alone when they suffice);
+- the CODEOWNERS file GitHub uses on ``main`` (contents API, its three places in GitHub's order),
+  the errors GitHub finds in it (``GET /repos/{repo}/codeowners/errors?ref=main``: unknown owners,
+  such as this template's placeholder teams, and owners without write access) and the files of
+  ``main`` (the git tree) it must give an owner.
+
+GitHub applies classic protection and rulesets together, so the effective requirement is the
+strongest that *binds everyone*: classic protection binds admins only with ``enforce_admins``
+on and no pull-request bypass allowances; a ruleset binds everyone when nobody may bypass it.
+A requirement someone can skip is not two-person review: "an admin merges unreviewed" fails.
+
+Statuses: ``passed`` when every part holds; ``failed`` naming each culprit (the setting, the
+ruleset, the CODEOWNERS line, the unowned file); ``error`` when what the verdict needs could not
+be read; ``skipped`` without a token or a repository.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from pathspec import lookup_pattern
+
+from lakehouse.github import CODEOWNERS_PATHS, GitHubApiError, GitHubRepo
+from lakehouse.outcome import Outcome, Status
+
+MAIN_BRANCH = "main"
+REVIEWED_DIRS = ("/infra/", "/pipeline/")
+MIN_APPROVALS = 1
+#: A path no file on main has yet: a new file under a directory must have an owner too.
+PROBE_NAME = "a-new-file-no-commit-has-yet"
+#: Unowned files named in a reason per directory (the evidence lists them all).
+_NAMED = 5
+
+
+@dataclass
+class ReviewReading:
+    """What GitHub answered about main's review settings; ``*_error`` says why a part could not be read."""
+
+    repo: str
+    branch: str = MAIN_BRANCH
+    dirs: tuple[str, ...] = REVIEWED_DIRS
+    rules: list[dict[str, Any]] | None = None
+    rules_error: str | None = None
+    #: The classic protection; None with ``classic_error`` None means GitHub said "Branch not protected".
+    classic: dict[str, Any] | None = None
+    classic_error: str | None = None
+    #: Ruleset id -> the ruleset, or why it could not be read.
+    rulesets: dict[int, dict[str, Any] | str] = field(default_factory=dict)
+    codeowners_path: str | None = None
+    codeowners_text: str | None = None
+    codeowners_errors: list[dict[str, Any]] | None = None
+    codeowners_error: str | None = None
+    tree: list[str] | None = None
+    tree_truncated: bool = False
+    tree_error: str | None = None
+    requests: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """One source of a review requirement, and who it does not bind."""
+
+    source: str
+    approvals: int
+    code_owner_review: bool
+    dismiss_stale: bool
+    #: Who may merge without it (empty: it binds everyone); None when the token cannot see.
+    bypass: tuple[str, ...] | None
+
+    def binds_everyone(self) -> bool:
+        return not self.bypass
+
+    def summary(self) -> str:
+        return (
+            f"{self.source}: {self.approvals} approval(s), code-owner review "
+            f"{'on' if self.code_owner_review else 'off'}, stale approvals "
+            f"{'dismissed' if self.dismiss_stale else 'kept'}"
+        )
+
+
+# -- reading -------------------------------------------------------------------------------------------
+
+
+def _why(err: GitHubApiError) -> str:
+    return f"{err} [{err.kind}]"
+
+
+def read_review(client: GitHubRepo, branch: str = MAIN_BRANCH, dirs: Sequence[str] = REVIEWED_DIRS) -> ReviewReading:
+    """Every answer the judge needs; a part GitHub would not give is kept as its reason, never guessed."""
+    reading = ReviewReading(client.repo, branch, tuple(dirs))
+    try:
+        answer = client.branch_rules(branch)
+        reading.rules = [r for r in answer.data if isinstance(r, dict)]
+        reading.requests.append(answer.url)
+    except GitHubApiError as err:
+        reading.rules_error = _why(err)
+    for rule in reading.rules or []:
+        if rule.get("type") == "pull_request" and isinstance(rule.get("ruleset_id"), int):
+            rid = int(rule["ruleset_id"])
+            if rid in reading.rulesets:
+                continue
+            try:
+                detail = client.ruleset(rid)
+                reading.rulesets[rid] = detail.data
+                reading.requests.append(detail.url)
+            except GitHubApiError as err:
+                reading.rulesets[rid] = _why(err)
+    try:
+        classic = client.branch_protection(branch)
+        reading.classic = classic.data if classic else None
+    except GitHubApiError as err:
+        reading.classic_error = _why(err)
+    try:
+        found = client.codeowners(branch)
+        if found is not None:
+            reading.codeowners_path, text = found[0], found[1]
+            reading.codeowners_text = text.data
+            reading.requests.append(text.url)
+            errors = client.codeowners_errors(branch)
+            reading.codeowners_errors = [e for e in errors.data if isinstance(e, dict)]
+            reading.requests.append(errors.url)
+    except GitHubApiError as err:
+        reading.codeowners_error = _why(err)
+    try:
+        tree, reading.tree_truncated = client.tree_paths(branch)
+        reading.tree = list(tree.data)
+        reading.requests.append(tree.url)
+    except GitHubApiError as err:
+        reading.tree_error = _why(err)
+    return reading
+
+
+# -- the review requirement ------------------------------------------------------------------------------
+
+
+def _names(items: Any, key: str) -> list[str]:
+    return [str(i.get(key)) for i in items or [] if isinstance(i, dict) and i.get(key)]
+
+
+def classic_requirement(classic: dict[str, Any], branch: str) -> Requirement | None:
+    """The classic protection's review requirement (None when it requires no pull request review)."""
+    reviews = classic.get("required_pull_request_reviews")
+    if not isinstance(reviews, dict):
+        return None
+    bypass: list[str] = []
+    enforce = classic.get("enforce_admins")
+    if not (isinstance(enforce, dict) and enforce.get("enabled") is True):
+        bypass.append("repository admins (enforce_admins is disabled)")
+    allowances = reviews.get("bypass_pull_request_allowances")
+    if isinstance(allowances, dict):
+        bypass += [f"user {n}" for n in _names(allowances.get("users"), "login")]
+        bypass += [f"team {n}" for n in _names(allowances.get("teams"), "slug")]
+        bypass += [f"app {n}" for n in _names(allowances.get("apps"), "slug")]
+    return Requirement(
+        f"classic branch protection of {branch}",
+        int(reviews.get("required_approving_review_count") or 0),
+        reviews.get("require_code_owner_reviews") is True,
+        reviews.get("dismiss_stale_reviews") is True,
+        tuple(bypass),
+    )
+
+
+def _actor(actor: dict[str, Any]) -> str:
+    who = (
+        f"{actor.get('actor_type')} {actor.get('actor_id')}" if actor.get("actor_id") else str(actor.get("actor_type"))
+    )
+    return f"{who} ({actor.get('bypass_mode', 'always')})"
+
+
+def ruleset_requirements(reading: ReviewReading) -> list[Requirement]:
+    """One requirement per active ``pull_request`` rule of main (the endpoint returns active rules only)."""
+    found = []
+    for rule in reading.rules or []:
+        if rule.get("type") != "pull_request":
+            continue
+        raw = rule.get("parameters")
+        params: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        rid = rule.get("ruleset_id")
+        detail = reading.rulesets.get(int(rid)) if isinstance(rid, int) else None
+        name = f"{detail.get('name')!r} " if isinstance(detail, dict) and detail.get("name") else ""
+        where = f"ruleset {name}(id {rid}, {rule.get('ruleset_source_type', '?')} {rule.get('ruleset_source', '?')})"
+        bypass: tuple[str, ...] | None = None
+        if isinstance(detail, dict) and isinstance(detail.get("bypass_actors"), list):
+            bypass = tuple(_actor(a) for a in detail["bypass_actors"] if isinstance(a, dict))
+        found.append(
+            Requirement(
+                where,
+                int(params.get("required_approving_review_count") or 0),
+                params.get("require_code_owner_review") is True,
+                params.get("dismiss_stale_reviews_on_push") is True,
+                bypass,
+            )
+        )
+    return found
+
+
+@dataclass
+class ProtectionVerdict:
+    """The effective requirement on main, the problems found and what could not be read."""
+
+    measured: dict[str, Any]
+    problems: list[str]
+    unreadable: list[str]
+    notes: list[str]
+    sources: list[dict[str, Any]]
+
+
+def judge_protection(reading: ReviewReading, min_approvals: int = MIN_APPROVALS) -> ProtectionVerdict:
+    """The strongest requirement that binds everyone must ask for the approvals, code owners and fresh approvals."""
+    branch = reading.branch
+    notes: list[str] = []
+    reqs = ruleset_requirements(reading)
+    if reading.rules_error:
+        notes.append(f"could not read the rulesets of {branch}: {reading.rules_error}")
+    if reading.classic_error:
+        notes.append(f"could not read classic protection of {branch}: {reading.classic_error}")
+    elif reading.classic is None:
+        notes.append(f"classic protection: GitHub says {branch} is not protected (404 Branch not protected)")
+    elif (classic := classic_requirement(reading.classic, branch)) is None:
+        notes.append(f"classic protection of {branch} requires no pull request review")
+    else:
+        reqs.append(classic)
+    for r in reqs:
+        if r.bypass is None:
+            notes.append(f"{r.source}: its bypass actors are not visible to this token (an admin token shows them)")
+    binding = [r for r in reqs if r.binds_everyone()]
+    skippable = [r for r in reqs if not r.binds_everyone()]
+    approvals = max((r.approvals for r in binding), default=0)
+    code_owner = any(r.code_owner_review for r in binding)
+    dismiss = any(r.dismiss_stale for r in binding)
+    measured = {
+        "required_approving_review_count": approvals,
+        "require_code_owner_review": code_owner,
+        "dismiss_stale_reviews_on_push": dismiss,
+        "binds_admins": bool(binding),
+    }
+    sources = [
+        {**r.__dict__, "bypass": list(r.bypass) if r.bypass is not None else "not visible", "binds": r in binding}
+        for r in reqs
+    ]
+    missing = []
+    if approvals < min_approvals:
+        missing.append(f"{approvals} required approving review(s), fewer than {min_approvals}")
+    if not code_owner:
+        missing.append("no code-owner review required")
+    if not dismiss:
+        missing.append("stale approvals are kept when new commits are pushed")
+    if not missing:  # what could not be read can only add to a requirement that already suffices
+        return ProtectionVerdict(measured, [], [], notes, sources)
+    said = "; ".join(r.summary() for r in binding) or "no requirement that binds everyone"
+    why_not = "; ".join(f"{r.summary()}, but {', '.join(r.bypass or ())} may bypass it" for r in skippable)
+    problem = f"a merge to {branch} is not two-person reviewed: {', '.join(missing)} ({said}"
+    problem += f"; does not bind: {why_not})" if why_not else ")"
+    if skippable and not binding:
+        problem = f"no review requirement on {branch} binds everyone, so one person can merge unreviewed: {why_not}"
+    if not reqs and reading.classic is None and not reading.classic_error and not reading.rules_error:
+        problem = (
+            f"{branch} has no review requirement at all: no active ruleset with a pull_request rule and GitHub "
+            "says the branch is not protected (classic protection 404)"
+        )
+    if reading.rules_error and reading.classic_error:
+        why = f"rulesets: {reading.rules_error}; classic protection: {reading.classic_error}"
+        return ProtectionVerdict(
+            measured, [], [f"neither source of {branch}'s review rules could be read ({why})"], notes, sources
+        )
+    if reading.classic_error or reading.rules_error:
+        # The source that could not be read might hold what is missing: no verdict on the repository.
+        unread = (
+            f"classic protection could not be read: {reading.classic_error}"
+            if reading.classic_error
+            else f"the rulesets could not be read: {reading.rules_error}"
+        )
+        return ProtectionVerdict(measured, [], [f"{problem}, and {unread}"], notes, sources)
+    return ProtectionVerdict(measured, [problem], [], notes, sources)
+
+
+# -- CODEOWNERS --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OwnerRule:
+    """One CODEOWNERS line: its pattern and owners (none: the paths it matches have no owner)."""
+
+    line: int
+    pattern: str
+    owners: tuple[str, ...]
+
+
+def parse_codeowners(text: str) -> list[OwnerRule]:
+    """The rules of a CODEOWNERS file in order (the last matching rule decides a path's owners)."""
+    rules = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        tokens = line.split()
+        owners = []
+        for token in tokens[1:]:
+            if token.startswith("#"):
+                break
+            owners.append(token)
+        rules.append(OwnerRule(number, tokens[0], tuple(owners)))
+    return rules
+
+
+def owners_of(path: str, rules: Sequence[OwnerRule]) -> OwnerRule | None:
+    """The rule that decides ``path``'s owners (gitignore-style patterns, as GitHub documents), or None."""
+    pattern_type = lookup_pattern("gitignore")
+    decided = None
+    for rule in rules:
+        if pattern_type(rule.pattern).match_file(path):
+            decided = rule
+    return decided
+
+
+def judge_codeowners(reading: ReviewReading) -> tuple[dict[str, Any], list[str], list[str], dict[str, Any]]:
+    """CODEOWNERS on main has no errors and gives every file under each reviewed directory an owner.
+
+    Returns measured, problems, unreadable parts and details.
+    """
+    where = f"{reading.codeowners_path or 'CODEOWNERS'} on {reading.branch}"
+    if reading.codeowners_error:
+        return {}, [], [f"could not read CODEOWNERS of {reading.branch}: {reading.codeowners_error}"], {}
+    if reading.codeowners_text is None:
+        looked = ", ".join(CODEOWNERS_PATHS)
+        problem = f"{reading.branch} has no CODEOWNERS file (GitHub looks in {looked}): nobody owns {reading.dirs}"
+        return {"codeowners_errors": None, "unowned_dirs": list(reading.dirs)}, [problem], [], {}
+    problems = []
+    errors = reading.codeowners_errors or []
+    for e in errors:
+        source = str(e.get("source") or "").strip()
+        message = str(e.get("message") or "").strip().splitlines()
+        detail = message[0] if message else str(e.get("kind") or "error")
+        problems.append(f"{e.get('path') or where}:{e.get('line')}: {detail}" + (f" (`{source}`)" if source else ""))
+    rules = parse_codeowners(reading.codeowners_text)
+    unowned: dict[str, list[str]] = {}
+    owned_by: dict[str, list[str]] = {}
+    if reading.tree_error:
+        return {}, problems, [f"could not list the files of {reading.branch}: {reading.tree_error}"], {}
+    for directory in reading.dirs:
+        prefix = directory.strip("/") + "/"
+        files = [p for p in reading.tree or [] if p.startswith(prefix)]
+        probes = [*files, prefix + PROBE_NAME]
+        lost = []
+        for path in probes:
+            rule = owners_of(path, rules)
+            if rule is None or not rule.owners:
+                why = f"line {rule.line} `{rule.pattern}` names no owner" if rule else "no rule matches"
+                lost.append(f"{path} ({why})")
+            else:
+                owned_by.setdefault(directory, [])
+                line = f"line {rule.line}: {' '.join(rule.owners)}"
+                if line not in owned_by[directory]:
+                    owned_by[directory].append(line)
+        if lost:
+            unowned[directory] = lost
+            named = "; ".join(lost[:_NAMED]) + (f"; and {len(lost) - _NAMED} more" if len(lost) > _NAMED else "")
+            problems.append(f"{where} gives no owner to {len(lost)} path(s) under {directory}: {named}")
+    measured = {"codeowners_errors": len(errors), "unowned_dirs": sorted(unowned)}
+    details = {
+        "path": reading.codeowners_path,
+        "errors": errors,
+        "owners_by_dir": owned_by,
+        "unowned": unowned,
+        "files_on_branch": len(reading.tree or []),
+        "tree_truncated": reading.tree_truncated,
+    }
+    return measured, problems, [], details
+
+
+# -- the verdict -------------------------------------------------------------------------------------------
+
+
+def threshold(min_approvals: int, dirs: Sequence[str]) -> dict[str, Any]:
+    return {
+        "required_approving_review_count": f">= {min_approvals}",
+        "require_code_owner_review": True,
+        "dismiss_stale_reviews_on_push": True,
+        "binds_admins": True,
+        "codeowners_errors": 0,
+        "unowned_dirs": [],
+        "owned_dirs": list(dirs),
+    }
+
+
+def judge_review(reading: ReviewReading, min_approvals: int = MIN_APPROVALS) -> Outcome:
+    """The whole check: ``failed`` on any problem found, else ``error`` if a part was unreadable, else ``passed``."""
+    protection = judge_protection(reading, min_approvals)
+    owners_measured, owner_problems, owner_unreadable, owner_details = judge_codeowners(reading)
+    problems = protection.problems + owner_problems
+    unreadable = protection.unreadable + owner_unreadable
+    if reading.tree_truncated:
+        protection.notes.append(f"GitHub truncated the file tree of {reading.branch}: files beyond it were not probed")
+    details = {
+        "github": {"repo": reading.repo, "branch": reading.branch, "requests": reading.requests},
+        "requirements": protection.sources,
+        "notes": protection.notes,
+        "codeowners": owner_details,
+        "problems": {"protection": protection.problems, "codeowners": owner_problems},
+        "unreadable": unreadable,
+    }
+    measured = {**protection.measured, **owners_measured}
+    limit = threshold(min_approvals, reading.dirs)
+    if problems:
+        reason = "; ".join(problems)
+        if unreadable:
+            reason += "; also: " + "; ".join(unreadable)
+        return Outcome(Status.FAILED, measured, limit, reason, details)
+    if unreadable:
+        return Outcome.error("; ".join(unreadable), limit, details, measured)
+    return Outcome.judged(True, measured, limit, details=details)
+
+
+def review_unavailable_reason(repo: str | None, token: str | None) -> str | None:
+    """Why GitHub cannot be asked (None when it can)."""
+    missing = []
+    if not token:
+        missing.append("GITHUB_TOKEN is not set")
+    if not repo:
+        missing.append("no repository (--github-repo or GITHUB_REPOSITORY)")
+    if not missing:
+        return None
+    return "two-person review is a setting of the GitHub repository, not asked: " + " and ".join(missing)
+
+
+def try_read_review(
+    repo: str | None,
+    token: str | None,
+    api_url: str,
+    branch: str = MAIN_BRANCH,
+    dirs: Sequence[str] = REVIEWED_DIRS,
+    session: requests.Session | None = None,
+) -> ReviewReading | Outcome:
+    """GitHub's answers, or the outcome that ends the check before judging (skipped, or a bad repository name)."""
+    if why := review_unavailable_reason(repo, token):
+        return Outcome.skipped(why, threshold(MIN_APPROVALS, dirs))
+    assert repo and token
+    try:
+        client = GitHubRepo(repo, token, api_url, session=session)
+    except ValueError as err:
+        return Outcome.error(str(err), threshold(MIN_APPROVALS, dirs), {"github": {"repo": repo}})
+    return read_review(client, branch, dirs)
+
+
+def verdict(reading: ReviewReading | Outcome, min_approvals: int = MIN_APPROVALS) -> Outcome:
+    """The judged reading, or the early outcome with this check's threshold."""
+    if isinstance(reading, Outcome):
+        dirs = reading.threshold.get("owned_dirs", REVIEWED_DIRS) if isinstance(reading.threshold, dict) else ()
+        reading.threshold = threshold(min_approvals, dirs)
+        return reading
+    return judge_review(reading, min_approvals)
+
+
+def check_review(
+    repo: str | None,
+    token: str | None,
+    api_url: str,
+    min_approvals: int = MIN_APPROVALS,
+    dirs: Sequence[str] = REVIEWED_DIRS,
+    branch: str = MAIN_BRANCH,
+    session: requests.Session | None = None,
+) -> Outcome:
+    """GUARD-review: skipped without a token or repository, else read GitHub and judge."""
+    return verdict(try_read_review(repo, token, api_url, branch, dirs, session), min_approvals)

@@ -1,0 +1,308 @@
+"""GUARD-review (two-person review on main) against a local server that answers like GitHub's REST API.
+
+Each broken repository is one a reviewer could be fooled by: no protection, zero approvals, no
+code-owner review, stale approvals kept, admins exempt, a ruleset only evaluated, placeholder
+teams in CODEOWNERS, a directory nobody owns, and a token that can read nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from lakehouse.checks.review import (
+    ReviewReading,
+    check_review,
+    judge_review,
+    owners_of,
+    parse_codeowners,
+)
+from lakehouse.config import project_root
+from lakehouse.criteria import catalogue
+from lakehouse.outcome import Outcome, Status
+from lakehouse.report import render_report
+from tests.fake_github import (
+    CODEOWNERS,
+    REPO,
+    TOKEN,
+    FakeGitHub,
+    classic_protection,
+    codeowners_error,
+    github,
+    pull_request_rule,
+    reviewed_repository,
+    ruleset,
+)
+
+__all__ = ["github"]  # the fixture, imported for this module's tests
+
+FORBIDDEN: tuple[int, dict[str, str], str] = (
+    403,
+    {},
+    json.dumps({"message": "Resource not accessible by integration", "status": "403"}),
+)
+PROTECTION = f"/repos/{REPO}/branches/main/protection"
+
+
+def ask(github: FakeGitHub, approvals: int = 1) -> Outcome:
+    return check_review(REPO, TOKEN, github.url, min_approvals=approvals)
+
+
+def test_protected_main_with_real_owners_passes(github: FakeGitHub) -> None:
+    reviewed_repository(github)
+    outcome = ask(github)
+    assert outcome.status is Status.PASSED, outcome.reason
+    assert outcome.measured == {
+        "required_approving_review_count": 1,
+        "require_code_owner_review": True,
+        "dismiss_stale_reviews_on_push": True,
+        "binds_admins": True,
+        "codeowners_errors": 0,
+        "unowned_dirs": [],
+    }
+    assert outcome.details["codeowners"]["owners_by_dir"]["/infra/"] == ["line 2: @acme/infra-owners"]
+    # The token went in the header only.
+    assert all(r["headers"]["Authorization"] == f"Bearer {TOKEN}" for r in github.requests)
+    assert TOKEN not in json.dumps(outcome.details)
+
+
+def test_unprotected_main_fails(github: FakeGitHub) -> None:
+    reviewed_repository(github)
+    github.rulesets, github.classic = [], None
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED
+    assert "main has no review requirement at all" in str(outcome.reason)
+    assert "Branch not protected" in " ".join(outcome.details["notes"])
+
+
+def test_zero_approvals_fails_naming_the_ruleset(github: FakeGitHub) -> None:
+    reviewed_repository(github)
+    github.classic = None
+    github.rulesets = [ruleset(rules=[pull_request_rule(approvals=0)])]
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED
+    assert "0 required approving review(s), fewer than 1" in str(outcome.reason)
+    assert "ruleset 'main review' (id 42" in str(outcome.reason)
+
+
+def test_the_feature_sets_the_number_of_approvals(github: FakeGitHub) -> None:
+    reviewed_repository(github)
+    outcome = ask(github, approvals=2)
+    assert outcome.status is Status.FAILED
+    assert "1 required approving review(s), fewer than 2" in str(outcome.reason)
+    assert outcome.threshold["required_approving_review_count"] == ">= 2"
+
+
+def test_no_code_owner_review_fails(github: FakeGitHub) -> None:
+    reviewed_repository(github)
+    github.rulesets = [ruleset(rules=[pull_request_rule(code_owner=False)])]
+    github.classic = classic_protection(code_owner=False)
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED
+    assert "no code-owner review required" in str(outcome.reason)
+    assert "classic branch protection of main: 1 approval(s), code-owner review off" in str(outcome.reason)
+
+
+def test_stale_approvals_kept_fails(github: FakeGitHub) -> None:
+    reviewed_repository(github)
+    github.rulesets = []
+    github.classic = classic_protection(dismiss_stale=False)
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED
+    assert "stale approvals are kept when new commits are pushed" in str(outcome.reason)
+
+
+def test_admins_exempt_from_classic_protection_fails(github: FakeGitHub) -> None:
+    reviewed_repository(github)
+    github.rulesets = []
+    github.classic = classic_protection(enforce_admins=False)
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED
+    assert "no review requirement on main binds everyone, so one person can merge unreviewed" in str(outcome.reason)
+    assert "repository admins (enforce_admins is disabled) may bypass it" in str(outcome.reason)
+    assert outcome.measured["binds_admins"] is False
+
+
+def test_admins_exempt_from_classic_protection_pass_when_a_ruleset_binds(github: FakeGitHub) -> None:
+    reviewed_repository(github)
+    github.classic = classic_protection(enforce_admins=False)
+    outcome = ask(github)
+    assert outcome.status is Status.PASSED, outcome.reason
+    binds = {r["source"]: r["binds"] for r in outcome.details["requirements"]}
+    assert binds == {
+        "ruleset 'main review' (id 42, Repository acme/lakehouse-code)": True,
+        "classic branch protection of main": False,
+    }
+
+
+def test_pull_request_bypass_allowance_fails(github: FakeGitHub) -> None:
+    reviewed_repository(github)
+    github.rulesets = []
+    github.classic = classic_protection(bypass_users=("release-bot",))
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED
+    assert "user release-bot may bypass it" in str(outcome.reason)
+
+
+def test_ruleset_bypass_actor_fails(github: FakeGitHub) -> None:
+    reviewed_repository(github)
+    github.classic = None
+    actor = {"actor_id": 5, "actor_type": "RepositoryRole", "bypass_mode": "always"}
+    github.rulesets = [ruleset(bypass_actors=[actor])]
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED
+    assert "RepositoryRole 5 (always) may bypass it" in str(outcome.reason)
+
+
+def test_ruleset_in_evaluate_mode_does_not_count(github: FakeGitHub) -> None:
+    reviewed_repository(github)
+    github.classic = None
+    github.rulesets = [ruleset(enforcement="evaluate")]
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED
+    assert "no review requirement at all" in str(outcome.reason)
+    assert outcome.details["requirements"] == []
+
+
+def test_codeowners_errors_fail_naming_the_line(github: FakeGitHub) -> None:
+    reviewed_repository(github)
+    placeholder = CODEOWNERS.replace("@acme/infra-owners", "@lakehouse-org/infra-owners")
+    github.files[".github/CODEOWNERS"] = placeholder
+    github.codeowners_errors = [
+        codeowners_error(2, "@lakehouse-org/infra-owners", "/infra/    @lakehouse-org/infra-owners"),
+        codeowners_error(4, "@lakehouse-org/infra-owners", "/.github/  @lakehouse-org/infra-owners"),
+    ]
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED
+    reason = str(outcome.reason)
+    assert ".github/CODEOWNERS:2: Unknown owner on line 2: make sure @lakehouse-org/infra-owners exists" in reason
+    assert "(`/infra/    @lakehouse-org/infra-owners`)" in reason
+    assert ".github/CODEOWNERS:4: Unknown owner on line 4" in reason
+    assert outcome.measured["codeowners_errors"] == 2
+
+
+def test_codeowners_without_infra_fails_naming_the_files(github: FakeGitHub) -> None:
+    reviewed_repository(github)
+    github.files[".github/CODEOWNERS"] = "/pipeline/ @acme/data-owners\n"
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED
+    assert "gives no owner to 3 path(s) under /infra/" in str(outcome.reason)
+    assert "infra/storage.tf (no rule matches)" in str(outcome.reason)
+    assert outcome.measured["unowned_dirs"] == ["/infra/"]
+
+
+def test_a_later_rule_without_owners_unowns_files(github: FakeGitHub) -> None:
+    reviewed_repository(github)
+    github.files[".github/CODEOWNERS"] = CODEOWNERS + "*.sql\n"
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED
+    assert "pipeline/silver.sql (line 5 `*.sql` names no owner)" in str(outcome.reason)
+
+
+def test_no_codeowners_file_fails(github: FakeGitHub) -> None:
+    reviewed_repository(github)
+    del github.files[".github/CODEOWNERS"]
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED
+    assert "main has no CODEOWNERS file" in str(outcome.reason)
+
+
+def test_codeowners_at_the_root_is_read_when_github_has_none(github: FakeGitHub) -> None:
+    reviewed_repository(github)
+    github.files["CODEOWNERS"] = github.files.pop(".github/CODEOWNERS")
+    outcome = ask(github)
+    assert outcome.status is Status.PASSED, outcome.reason
+    assert outcome.details["codeowners"]["path"] == "CODEOWNERS"
+
+
+def test_weaker_token_judges_from_rulesets(github: FakeGitHub) -> None:
+    reviewed_repository(github)
+    github.overrides[PROTECTION] = FORBIDDEN
+    github.show_bypass_actors = False
+    outcome = ask(github)
+    assert outcome.status is Status.PASSED, outcome.reason
+    notes = " ".join(outcome.details["notes"])
+    assert "could not read classic protection of main" in notes
+    assert "bypass actors are not visible to this token" in notes
+
+
+def test_weaker_token_with_insufficient_rulesets_is_an_error(github: FakeGitHub) -> None:
+    reviewed_repository(github)
+    github.rulesets = [ruleset(rules=[pull_request_rule(dismiss_stale=False)])]
+    github.overrides[PROTECTION] = FORBIDDEN
+    outcome = ask(github)
+    assert outcome.status is Status.ERROR
+    assert "stale approvals are kept" in str(outcome.reason)
+    assert "classic protection could not be read" in str(outcome.reason)
+
+
+def test_nothing_readable_is_an_error(github: FakeGitHub) -> None:
+    github.error = FORBIDDEN
+    outcome = ask(github)
+    assert outcome.status is Status.ERROR
+    assert "neither source of main's review rules could be read" in str(outcome.reason)
+    assert "could not read CODEOWNERS of main" in str(outcome.reason)
+
+
+def test_no_answer_at_all_is_an_error() -> None:
+    outcome = check_review(REPO, TOKEN, "http://127.0.0.1:9")
+    assert outcome.status is Status.ERROR
+    assert "no answer from http://127.0.0.1:9" in str(outcome.reason)
+
+
+@pytest.mark.parametrize(
+    ("repo", "token", "missing"),
+    [(REPO, None, "GITHUB_TOKEN is not set"), (None, TOKEN, "no repository"), (None, None, "GITHUB_TOKEN")],
+)
+def test_without_token_or_repository_skipped(repo: str | None, token: str | None, missing: str) -> None:
+    outcome = check_review(repo, token, "http://127.0.0.1:9")
+    assert outcome.status is Status.SKIPPED
+    assert missing in str(outcome.reason)
+
+
+def test_pure_judge_on_a_reading() -> None:
+    """The judge needs no server: a reading with one good ruleset and owned directories passes."""
+    reading = ReviewReading(
+        REPO,
+        rules=[{**pull_request_rule(), "ruleset_id": 1, "ruleset_source_type": "Repository", "ruleset_source": REPO}],
+        rulesets={1: ruleset(1)},
+        codeowners_path=".github/CODEOWNERS",
+        codeowners_text=CODEOWNERS,
+        codeowners_errors=[],
+        tree=["infra/a.tf", "pipeline/b.sql"],
+    )
+    assert judge_review(reading).status is Status.PASSED
+
+
+def test_codeowners_last_match_wins() -> None:
+    rules = parse_codeowners("* @acme/all # everyone\n/infra/ @acme/infra\n/infra/docs/\n")
+    assert [r.owners for r in rules] == [("@acme/all",), ("@acme/infra",), ()]
+    assert owners_of("infra/x.tf", rules) == rules[1]
+    assert owners_of("infra/docs/readme.md", rules) == rules[2]
+    assert owners_of("README.md", rules) == rules[0]
+
+
+def test_guard_rail_has_its_own_table_and_section_in_the_report(tmp_path: Path) -> None:
+    """GUARD-review is neither an exit criterion nor a KPI: the page gives it a "Guard rails" table."""
+    doc = {
+        "schema_version": 1,
+        "run": {"target": "local"},
+        "checks": [
+            {"id": "EXIT-3", "status": "passed"},
+            {"id": "GUARD-review", "status": "skipped", "reason": "GITHUB_TOKEN is not set"},
+        ],
+    }
+    evidence = tmp_path / "evidence.json"
+    evidence.write_text(json.dumps(doc))
+    criteria = catalogue(project_root() / "features")
+    assert [c.id for c in criteria if not c.id.startswith("EXIT-")][0] == "GUARD-review"  # before the KPIs
+    html = render_report(evidence, criteria=criteria).path.read_text(encoding="utf-8")
+    exits = html.split("<h2>Exit criteria</h2>")[1].split("<h2>")[0]
+    guards = html.split("<h2>Guard rails</h2>")[1].split("<h2>")[0]
+    assert "GUARD-review" not in exits
+    assert re.search(r'<tr class="row-skipped">\s*<td>review</td>', guards)
+    assert "Two-person review on main" in guards and "GITHUB_TOKEN is not set" in guards
+    assert "<h2>Guard rails in detail</h2>" in html
