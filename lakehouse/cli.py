@@ -199,8 +199,8 @@ def _confirm_reap(found: reap.Survey) -> bool:
 def _ttl_arg(text: str) -> str:
     try:
         parse_ttl(text)
-    except LifetimeError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
+    except LifetimeError as err:  # argparse names the option itself
+        raise argparse.ArgumentTypeError(str(err).removeprefix("--ttl: ")) from None
     return text
 
 

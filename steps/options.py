@@ -100,8 +100,8 @@ def _ttl(text: str) -> str:
     """Validated at parse time, so a bad --ttl is a usage error before anything is deployed."""
     try:
         parse_ttl(text)
-    except LifetimeError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
+    except LifetimeError as err:  # argparse names the option itself
+        raise argparse.ArgumentTypeError(str(err).removeprefix("--ttl: ")) from None
     return text
 
 

@@ -294,3 +294,14 @@ def test_cli_usage_errors_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr("sys.stdin", open("/dev/null"))  # noqa: SIM115 - closed with the test's process
     assert cli.main(["reap", "--confirm", "--at", "2026-06-01T12:00:00Z"]) == cli.EXIT_USAGE
     assert [r.stack_id for r in list_records(RunOptions(root=tmp_path))] == ["lh-old001"]
+
+
+def test_pytest_ttl_option_is_validated_at_parse_time() -> None:
+    """`pytest features/ --ttl 12m` is a usage error before anything is deployed."""
+    import argparse
+
+    from steps.options import _ttl
+
+    assert _ttl("7d") == "7d"
+    with pytest.raises(argparse.ArgumentTypeError, match="12h or 7d"):
+        _ttl("12m")
