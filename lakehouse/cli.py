@@ -171,9 +171,9 @@ def cmd_reap(args: argparse.Namespace) -> int:
     except (ClientError, BotoCoreError) as err:  # no permission for the tagging API, endpoint down, ...
         print(f"error: reap: cannot look for orphans in the account: {err}", file=sys.stderr)
         return EXIT_ERROR
-    destroy = args.yes or (args.confirm and reap.due(found) and _confirm_reap(found))
-    for line in reap.describe(found, dry_run=not destroy):
+    for line in reap.describe(found, dry_run=not args.yes):
         print(line)
+    destroy = args.yes or (args.confirm and reap.due(found) and _confirm_reap(found))
     if args.confirm and not destroy and reap.due(found):
         return EXIT_USAGE  # asked and not answered yes (or no terminal to ask on)
     if not destroy or not reap.due(found):
@@ -190,8 +190,6 @@ def _confirm_reap(found: reap.Survey) -> bool:
     if not sys.stdin.isatty():
         print("reap: no terminal to ask on: pass --yes (make nuke YES=1) to destroy", file=sys.stderr)
         return False
-    for line in reap.describe(found, dry_run=True):
-        print(line)
     answer = input(f"destroy these {reap.due(found)} stack(s)? [y/N] ").strip().lower()
     return answer in ("y", "yes")
 

@@ -305,3 +305,17 @@ def test_pytest_ttl_option_is_validated_at_parse_time() -> None:
     assert _ttl("7d") == "7d"
     with pytest.raises(argparse.ArgumentTypeError, match="12h or 7d"):
         _ttl("12m")
+
+
+@pytest.mark.parametrize(("answer", "code", "left"), [("n", cli.EXIT_USAGE, ["lh-old001"]), ("y", cli.EXIT_OK, [])])
+def test_make_nuke_asks_on_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, answer: str, code: int, left: list[str]
+) -> None:
+    """`make nuke` without YES=1: the listing, then a question; only a yes destroys."""
+    monkeypatch.setenv("LAKEHOUSE_ROOT", str(tmp_path))
+    monkeypatch.delenv("LAKEHOUSE_TARGET", raising=False)
+    _record(RunOptions(root=tmp_path), "lh-old001", "2099-01-01T00:00:00Z")  # live: only --all takes it
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda prompt: answer)
+    assert cli.main(["reap", "--all", "--confirm"]) == code
+    assert [r.stack_id for r in list_records(RunOptions(root=tmp_path))] == left
