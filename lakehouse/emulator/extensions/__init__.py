@@ -24,6 +24,7 @@ INSTALL_ORDER = (
     "budgets",
     "sns",  # HTTP/HTTPS delivery and the confirmation handshake
     "cloudwatch",  # metric alarms evaluated and acting; before the composite alarms that read them
+    "cloudwatch_composite",  # last: it filters what other DescribeAlarms patches answer
 )
 
 _installed = False
