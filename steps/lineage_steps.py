@@ -1,11 +1,16 @@
-"""Steps of exit check 4 (lineage): the pipeline's OpenLineage events, Marquez's graph, the screenshot."""
+"""Steps of exit check 4 (lineage): the pipeline's OpenLineage events, Marquez's graph, the screenshots
+(the gold job's graph, and the column-flow page of where Bronze ``ssn`` flows)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pytest
 from pytest_bdd import then, when
 
-from lakehouse.checks.lineage import THRESHOLD, check_lineage, pipeline_expectation, visible_names
+from lakehouse.checks.column_page import stack_column_page
+from lakehouse.checks.lineage import THRESHOLD, check_lineage, pipeline_expectation, visible_names, with_column_page
+from lakehouse.checks.security import PLAN_HIDDEN
 from lakehouse.config import RunOptions
 from lakehouse.evidence import ArtifactStore, CheckEvidence
 from lakehouse.lineage.client import MarquezClient
@@ -44,6 +49,35 @@ def lineage_emitter(deployment: Deployment, lineage_endpoint: LineageEndpoint) -
     return emitter
 
 
+#: Draws the column-flow page of a column (the plan's hidden one) and judges it; one screenshot per column a session.
+ColumnPage = Callable[[str], Outcome]
+
+
+@pytest.fixture(scope="session")
+def column_flow_page(
+    deployment: Deployment, run_options: RunOptions, lineage_endpoint: LineageEndpoint, pipeline_run: PipelineResult
+) -> ColumnPage:
+    """The lineage page of where a Bronze column flows (``ssn``), screenshotted once after the pipeline ran:
+    judged in exit check 4 (the lineage UI), attached to exit check 6's evidence (the tables to deny)."""
+    taken: dict[str, Outcome] = {}
+
+    def page(column: str) -> Outcome:
+        if column not in taken:
+            stack_id = deployment.stack.stack_id
+            taken[column] = stack_column_page(
+                deployment.record.outputs,
+                deployment.stack.target.region,
+                lineage_endpoint.api_url,
+                lineage_endpoint.web_url,
+                lineage_endpoint.web_problem,
+                column,
+                run_options.reports / f"{column}-column-flow-{stack_id}.png",
+            )
+        return taken[column]
+
+    return page
+
+
 @when("the pipeline has emitted its lineage", target_fixture="lineage_emission")
 def emitted(pipeline_run: PipelineResult, lineage_emitter: LineageEmitter, evidence: CheckEvidence) -> EmissionStats:
     """This session's emission (run ids, undelivered events): the check ties Marquez's answers to it."""
@@ -59,6 +93,7 @@ def graph_reaches_bronze(
     lineage_emission: EmissionStats,
     evidence: CheckEvidence,
     artifacts: ArtifactStore,
+    column_flow_page: ColumnPage,
 ) -> None:
     if not lineage_endpoint.api_url:
         conclude(Outcome.error("no Marquez to read: set MARQUEZ_URL or --marquez-url", THRESHOLD), evidence)
@@ -82,4 +117,7 @@ def graph_reaches_bronze(
     evidence.artifacts.append(artifacts.write_json(f"marquez-lineage-{stack_id}.json", {"graph": graph}))
     if png.is_file():
         evidence.artifacts.append(png.name)
-    conclude(result, evidence)
+    page = column_flow_page(PLAN_HIDDEN[0])  # the plan's hidden column: where ssn flows, drawn
+    if shot := page.details.get("screenshot"):
+        evidence.artifacts.append(str(shot))
+    conclude(with_column_page(result, page), evidence)

@@ -5,6 +5,8 @@ The column comes from the feature text (the plan), never from the stack's output
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pytest_bdd import parsers, then, when
 
 from lakehouse.checks.security import check_security
@@ -13,6 +15,9 @@ from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import PipelineResult
 from lakehouse.stack import Deployment
 from steps.outcomes import conclude
+
+if TYPE_CHECKING:
+    from steps.lineage_steps import ColumnPage
 
 
 @when(
@@ -27,12 +32,24 @@ def query_as_analyst(
     deployment: Deployment,
     evidence: CheckEvidence,
     artifacts: ArtifactStore,
+    column_flow_page: ColumnPage,
 ) -> Outcome:
     # The pipeline makes the Bronze, Silver and Gold tables: without them and their rows the
     # analyst's queries would prove nothing.
     assert pipeline_run.ok, f"the pipeline that fills the lake failed at {pipeline_run.error}"
     outcome = check_security(deployment.stack.target, deployment.record.outputs, hidden=[column])
     evidence.artifacts.append(artifacts.write_json(f"security-{deployment.stack.stack_id}.json", outcome.details))
+    # Where the column flows, drawn on the lineage page: the picture of the tables to deny. Exit check 4
+    # judges the page (a lineage UI fault is not a security one); here it is evidence only.
+    page = column_flow_page(column)
+    if shot := page.details.get("screenshot"):
+        evidence.artifacts.append(str(shot))
+    evidence.details["column_flow_page"] = {
+        "status": page.status.value,
+        "reason": page.reason,
+        "judged_in": "exit check 4",
+        **{k: page.details[k] for k in ("url", "source", "drawn") if k in page.details},
+    }
     return outcome
 
 

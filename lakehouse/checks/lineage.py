@@ -29,13 +29,14 @@ from lakehouse.lineage.emitter import EmissionStats
 from lakehouse.lineage.jobs import Edge, expected_jobs, job_edges, job_node, writers_of
 from lakehouse.lineage.naming import CATALOG, DatasetRef, athena_table
 from lakehouse.lineage.sqlio import StatementIO
-from lakehouse.outcome import Outcome
+from lakehouse.outcome import Outcome, Status
 from lakehouse.pipeline.runner import SQL_DIR, stack_values
 from lakehouse.pipeline.sqlfiles import load
 
 THRESHOLD = (
     "every lineage event of this run delivered; the gold job's latest run COMPLETED and emitted by this run; "
-    ">= 1 job in the namespace; the gold job's graph reaches back to Bronze; a screenshot of it"
+    ">= 1 job in the namespace; the gold job's graph reaches back to Bronze; a screenshot of it; "
+    "the column-flow page of Bronze ssn draws every table it flows into (on the local lineage service)"
 )
 #: Marquez's run state of a finished run (OpenLineage's ``COMPLETE`` event makes it).
 COMPLETED = "COMPLETED"
@@ -372,3 +373,20 @@ def visible_names(exp: Expectation) -> list[str]:
         d.name for d in exp.bronze if len(d.name) <= DATASET_LABEL_CHARS and not any(d.name in other for other in names)
     ]
     return [exp.gold_job[:NAME_CHARS], *sorted(short)[:1]]
+
+
+def with_column_page(outcome: Outcome, page: Outcome) -> Outcome:
+    """Check 4's outcome with the column-flow page's (``lakehouse.checks.column_page``) folded in.
+
+    A page that misses a table fails the check (named in the reason); a page that could not be
+    read makes a passing check ``error``; a skipped page (Marquez web, no web URL) is a note only.
+    """
+    details = {**outcome.details, "column_page": {"status": page.status.value, "reason": page.reason, **page.details}}
+    measured = outcome.measured if isinstance(outcome.measured, dict) else {"check": outcome.measured}
+    measured = {**measured, "ssn_column_page": (page.measured or {}).get("tables_drawn", page.status.value)}
+    reasons = [r for r in (outcome.reason, page.reason) if r]
+    if page.status is Status.FAILED and outcome.status in (Status.PASSED, Status.FAILED):
+        return Outcome.judged(False, measured, outcome.threshold, "; ".join(reasons), details)
+    if page.status is Status.ERROR and outcome.passed:
+        return Outcome.error(str(page.reason), outcome.threshold, details, measured)
+    return Outcome(outcome.status, measured, outcome.threshold, outcome.reason, details)

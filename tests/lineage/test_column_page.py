@@ -21,6 +21,7 @@ from lakehouse.checks.column_page import (
     page_problems,
     sql_flow,
 )
+from lakehouse.checks.lineage import with_column_page
 from lakehouse.lineage.columns import pipeline_column_edges
 from lakehouse.lineage.emitter import LineageEmitter
 from lakehouse.lineage.events import to_dict
@@ -28,7 +29,7 @@ from lakehouse.lineage.naming import athena_table
 from lakehouse.lineage.service.app import SERVICE_HEADER, create_app
 from lakehouse.lineage.service.process import LineageHandle
 from lakehouse.lineage.service.store import Store
-from lakehouse.outcome import Status
+from lakehouse.outcome import Outcome, Status
 from tests.lineage.conftest import NAMESPACE, OUTPUTS, REGION, emit_pipeline, statements
 from tests.lineage.marquez_web import marquez_web
 
@@ -236,3 +237,29 @@ def test_on_marquez_web_the_picture_is_skipped_with_the_reason(service: LineageH
     assert "is Marquez web" in str(outcome.reason) and "/datasets/column-level/" in str(outcome.reason)
     assert outcome.details["flows_into_by_api"] == FLOW  # the API's answer is still the evidence
     assert not (tmp_path / "ssn-column-flow.png").exists()
+
+
+# -- folded into exit check 4 -----------------------------------------------------------------------------
+
+
+def test_exit_check_4_fails_on_a_page_missing_a_table_and_only_notes_a_skipped_one() -> None:
+    ok = Outcome.judged(True, {"jobs": 3}, "t", None, {"a": 1})
+    bad_page = Outcome.judged(
+        False, {"tables_drawn": "2/4"}, "p", "does not show lh_t_silver.users (ssn)", {"url": "u"}
+    )
+    folded = with_column_page(ok, bad_page)
+    assert folded.status is Status.FAILED and folded.reason == "does not show lh_t_silver.users (ssn)"
+    assert folded.measured == {"jobs": 3, "ssn_column_page": "2/4"} and folded.details["column_page"]["url"] == "u"
+    failing = with_column_page(Outcome.judged(False, {}, "t", "graph stale"), bad_page)
+    assert failing.reason == "graph stale; does not show lh_t_silver.users (ssn)"
+    skipped = with_column_page(ok, Outcome.skipped("is Marquez web", "p"))
+    assert skipped.passed and skipped.details["column_page"] == {"status": "skipped", "reason": "is Marquez web"}
+    unread = with_column_page(ok, Outcome.error("column lineage could not be read", "p"))
+    assert unread.status is Status.ERROR and unread.reason == "column lineage could not be read"
+
+
+def test_a_datasets_lineage_page_links_each_column_to_its_flow(tmp_path: Path) -> None:
+    client = fed_client(tmp_path)
+    html = client.get(f"/lineage/dataset/{quote(ATHENA, safe='')}/{BRONZE_USERS}").get_data(as_text=True)
+    assert f'<a href="{PAGE}">ssn</a>' in html
+    assert client.get(PAGE).status_code == 200

@@ -261,6 +261,11 @@ def create_app(store: Store) -> Flask:
             graph = connected(graph, node_id)
         hidden -= len(graph)
         drawn = layout(graph, selected=node_id, notes=_verbs(store, graph))
+        row = store.dataset(ns, name) if kind == "dataset" else None
+        columns = [
+            {"name": f["name"], "href": "/lineage/column/" + "/".join(quote(p, safe="") for p in (ns, name, f["name"]))}
+            for f in (json.loads(row["fields"]) if row else [])
+        ]
         jobs = sum(1 for n in graph if n["type"] == "JOB")
         edges = sum(len(n["outEdges"]) for n in graph)
         return (
@@ -279,6 +284,7 @@ def create_app(store: Store) -> Flask:
                 datasets=len(graph) - jobs,
                 edges=edges,
                 api=f"{API}/lineage?nodeId={quote(node_id, safe='')}&depth={depth}",
+                columns=columns,
             ),
             200,
         )

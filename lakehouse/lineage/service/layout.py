@@ -261,7 +261,7 @@ def column_layout(graph: list[dict[str, Any]], source: str) -> ColumnLayout:
         columns[lay].sort(key=lambda n: (sum(order[p] for p in preds[n]) / len(preds[n]) if preds[n] else 0, n))
         order.update({n: k for k, n in enumerate(columns[lay])})
     for box in boxes.values():
-        longest = max([len(box.title) + 3, 0.85 * len(box.subtitle) + 3, *(len(f.name) + 6 for f in box.fields)])
+        longest = max([1.1 * len(box.title) + 4, 0.85 * len(box.subtitle) + 3, *(len(f.name) + 6 for f in box.fields)])
         box.w = max(MIN_W + 40, CHAR_W * longest)
         box.h = HEAD_H + FIELD_PAD + FIELD_H * len(box.fields)
     col_h = {lay: sum(boxes[n].h for n in col) + BOX_GAP * (len(col) - 1) for lay, col in columns.items()}
