@@ -189,6 +189,7 @@ def test_reap_deletes_an_expired_orphan_of_the_real_root_and_leaves_a_live_one(t
         assert _stack_leftovers(target, stack_id) == [], done.stdout
         assert _stack_leftovers(target, live_id) == [f"{live_id}-live"]
         assert [o.stack_id for o in reap.group_orphans(reap.scan(target, [REGION, "us-east-1"]), [])] == [live_id]
+        print(dry.stdout + done.stdout)  # what a sweep of the real root looks like (pytest -rP shows it)
     finally:
         if dep.lineage is not None:
             stop_lineage_service(dep.lineage)
