@@ -220,9 +220,11 @@ class Terraform:
                     command, 127, [f"{self.binary!r} not found on PATH: install Terraform >= 1.6"], None
                 ) from None
             assert proc.stdout is not None
-            # Recorded while it runs: a killed harness leaves a group `make destroy` can still end.
-            pgid_file = procgroup.record(self.log_dir, proc.pid, command)
+            pgid_file: Path | None = None
             try:
+                # Recorded while it runs: a killed harness leaves a group `make destroy` can still end.
+                # Inside the try: a Ctrl-C that lands here must still reach Terraform.
+                pgid_file = procgroup.record(self.log_dir, proc.pid, command)
                 for line in proc.stdout:
                     log.write(line)
                     lines.append(line)
@@ -240,7 +242,7 @@ class Terraform:
                 log.write(f"\n# interrupted; terraform exited with {proc.returncode}\n")
                 raise
             finally:
-                if proc.returncode is not None:
+                if proc.returncode is not None and pgid_file is not None:
                     pgid_file.unlink(missing_ok=True)
         if ok_codes is not None and proc.returncode not in ok_codes:
             _, _, diagnostics = parse_json_stream(lines)

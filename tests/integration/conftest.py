@@ -63,8 +63,19 @@ class FeatureRun:
         return next(c for c in self.evidence["checks"] if c["id"] == check_id)
 
 
+#: The latency KPI's limit for integration runs that are not about latency.
+BUSY_MACHINE_P95_MS = 5000
+
+
 def run_features(reports: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 600) -> FeatureRun:
-    """Run the verification suite as a user would, in its own process."""
+    """Run the verification suite as a user would, in its own process.
+
+    The latency KPI's limit is generous unless a test sets it: these runs share 2 cores with the other
+    xdist worker and its stacks, and no test's verdict may depend on how busy the machine is (the
+    latency judgment has its own tests, which set the limit).
+    """
+    if not any(a == "--kpi-p95-ms" or a.startswith("--kpi-p95-ms=") for a in args):
+        args = (*args, "--kpi-p95-ms", str(BUSY_MACHINE_P95_MS))
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "features/", "-p", "no:cacheprovider", "--reports-dir", str(reports), *args],
         cwd=ROOT,
