@@ -92,12 +92,15 @@ def _bronze(ctx: ChaosContext) -> str:
 def _replace_arrived(ctx: ChaosContext, file: str, change: Callable[[bytes], bytes]) -> Injection:
     s3 = ctx.target.client("s3")
     key = arrived_key(file)
-    body = s3.get_object(Bucket=_bronze(ctx), Key=key)["Body"].read()
+    current = s3.get_object(Bucket=_bronze(ctx), Key=key)
+    body = current["Body"].read()
     changed = change(body)
     s3.put_object(Bucket=_bronze(ctx), Key=key, Body=changed)
+    # The incident starts when the object was replaced: the runbook restores the version from before.
+    since = s3.head_object(Bucket=_bronze(ctx), Key=key)["LastModified"]
     return Injection(
         f"s3://{_bronze(ctx)}/{key} replaced ({len(body)} -> {len(changed)} bytes)",
-        {"bucket": _bronze(ctx), "key": key},
+        {"bucket": _bronze(ctx), "key": key, "since": since.isoformat()},
     )
 
 

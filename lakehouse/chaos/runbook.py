@@ -10,6 +10,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -83,19 +84,23 @@ def restore_snapshot(ctx: ChaosContext, injection: Injection) -> str:
 
 
 def restore_object(ctx: ChaosContext, injection: Injection) -> str:
-    """Copy the object's version before the current one back on top (Bronze is versioned)."""
+    """Copy the object's newest version from before the incident back on top (Bronze is versioned).
+
+    Runs after the incident landed the bad file again, so "the version before the current one"
+    would be the bad one: the incident's start (``since``) decides.
+    """
     s3 = ctx.target.client("s3")
     bucket, key = injection.subject["bucket"], injection.subject["key"]
+    since = datetime.fromisoformat(injection.subject["since"])
     versions = [
         v
         for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket, Prefix=key)
         for v in page.get("Versions", [])
-        if v["Key"] == key
+        if v["Key"] == key and v["LastModified"] < since
     ]
-    versions.sort(key=lambda v: v["LastModified"], reverse=True)
-    if len(versions) < 2:
-        raise RunbookError(f"s3://{bucket}/{key} has no earlier version to restore")
-    good = versions[1]["VersionId"]
+    if not versions:
+        raise RunbookError(f"s3://{bucket}/{key} has no version from before {since.isoformat()} to restore")
+    good = max(versions, key=lambda v: v["LastModified"])["VersionId"]
     s3.copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": bucket, "Key": key, "VersionId": good})
     return f"s3://{bucket}/{key} restored from version {good}"
 

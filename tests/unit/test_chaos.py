@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,8 @@ from lakehouse.chaos.alerts import parse_message, queue_policy
 from lakehouse.chaos.faults import (
     CATALOGUE,
     TABLE_INPUT_FIELDS,
+    ChaosContext,
+    Injection,
     by_name,
     change_schema,
     listing,
@@ -24,7 +27,7 @@ from lakehouse.chaos.faults import (
     truncate,
 )
 from lakehouse.chaos.mttr import Timeline, judge_mttr, missing_alarms
-from lakehouse.chaos.runbook import not_green
+from lakehouse.chaos.runbook import RunbookError, not_green, restore_object
 from lakehouse.config import project_root
 from lakehouse.outcome import Outcome, Status
 from lakehouse.pipeline import metrics
@@ -237,3 +240,52 @@ def test_the_sample_data_refuses_fewer_rows_than_the_alarm_threshold() -> None:
 
 def _variables() -> str:
     return Path(project_root() / "infra" / "variables.tf").read_text(encoding="utf-8")
+
+
+class _Versions:
+    """An S3 client holding one key's versions: what ``restore_object`` lists and copies."""
+
+    def __init__(self, stamps: dict[str, str]):
+        self.versions = [
+            {"Key": "arrived/orders/orders.csv", "VersionId": v, "LastModified": datetime.fromisoformat(t)}
+            for v, t in stamps.items()
+        ]
+        self.copied: list[dict[str, Any]] = []
+
+    def get_paginator(self, _name: str) -> Any:
+        versions = self.versions
+
+        class _Pages:
+            def paginate(self, **_kwargs: Any) -> list[dict[str, Any]]:
+                return [{"Versions": versions}]
+
+        return _Pages()
+
+    def copy_object(self, **kwargs: Any) -> None:
+        self.copied.append(kwargs)
+
+
+def test_the_bronze_runbook_restores_the_newest_version_from_before_the_incident() -> None:
+    """Runs after the incident landed the bad file again: the version just before the current one is bad too."""
+    s3 = _Versions(
+        {
+            "good-1": "2026-12-03T10:00:00+00:00",
+            "good-2": "2026-12-03T10:05:00+00:00",
+            "bad": "2026-12-03T10:10:00+00:00",
+            "bad-relanded": "2026-12-03T10:10:20+00:00",
+        }
+    )
+    ctx = ChaosContext(_S3Target(s3), {}, "lh-1")  # type: ignore[arg-type]
+    subject = {"bucket": "b", "key": "arrived/orders/orders.csv", "since": "2026-12-03T10:10:00+00:00"}
+    did = restore_object(ctx, Injection("replaced", subject))
+    assert s3.copied[0]["CopySource"]["VersionId"] == "good-2" and "good-2" in did
+    with pytest.raises(RunbookError, match="no version from before"):
+        restore_object(ctx, Injection("replaced", {**subject, "since": "2026-12-03T09:00:00+00:00"}))
+
+
+class _S3Target:
+    def __init__(self, s3: _Versions):
+        self.s3 = s3
+
+    def client(self, _service: str, **_kwargs: Any) -> Any:
+        return self.s3
