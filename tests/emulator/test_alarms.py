@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -80,9 +80,9 @@ def _state(cw: Any, name: str) -> str:
 
 
 def _put(cw: Any, namespace: str, value: float, dims: list[dict[str, str]] = DIMS, **extra: Any) -> None:
-    cw.put_metric_data(
-        Namespace=namespace, MetricData=[{"MetricName": "Failures", "Value": value, "Dimensions": dims, **extra}]
-    )
+    """One high-resolution datapoint (as the pipeline publishes them: 10 s alarm periods see its second)."""
+    datum = {"MetricName": "Failures", "Value": value, "Dimensions": dims, "StorageResolution": 1, **extra}
+    cw.put_metric_data(Namespace=namespace, MetricData=[datum])
 
 
 def _queued(sqs: Any, url: str) -> list[dict[str, Any]]:
@@ -163,7 +163,9 @@ def test_ok_alarm_ok_publishes_to_alarm_actions_then_ok_actions(cw: Any, sns: An
 
     cw.put_metric_data(
         Namespace=namespace,
-        MetricData=[{"MetricName": "Failures", "Dimensions": DIMS, "Values": [0.0], "Counts": [99.0]}],
+        MetricData=[
+            {"MetricName": "Failures", "Dimensions": DIMS, "Values": [0.0], "Counts": [99.0], "StorageResolution": 1}
+        ],
     )
     assert _state(cw, name) == "OK"  # the period's average is now 0.05
     (recovered,) = _notifications(sqs, ok_queue)
@@ -289,6 +291,30 @@ def test_an_action_on_a_missing_topic_fails_in_the_history(cw: Any) -> None:
     _put(cw, namespace, 5.0)
     assert _state(cw, name) == "ALARM"
     assert [i["HistorySummary"] for i in _history(cw, name, "Action")] == [f"Failed to execute action {missing}"]
+
+
+def test_a_standard_resolution_datapoint_is_stored_at_its_minute(cw: Any) -> None:
+    """AWS keeps standard-resolution data per minute: a 10 s alarm period sees it only at the minute's start."""
+    namespace = _name("ns")
+    minute = datetime.fromtimestamp((math.floor(time.time() / 60) - 2) * 60, UTC)
+    at = minute + timedelta(seconds=37)
+    _put(cw, namespace, 1.0, Timestamp=at, StorageResolution=60)
+    _put(cw, namespace, 2.0, Timestamp=at, dims=[{"Name": "Stack", "Value": "hi-res"}])
+    stamps = {}
+    for value, dims in ((1.0, DIMS), (2.0, [{"Name": "Stack", "Value": "hi-res"}])):
+        answer = cw.get_metric_statistics(
+            Namespace=namespace,
+            MetricName="Failures",
+            Dimensions=dims,
+            StartTime=minute - timedelta(minutes=1),
+            EndTime=minute + timedelta(minutes=1),
+            Period=10,
+            Statistics=["Sum"],
+        )
+        (point,) = answer["Datapoints"]
+        assert point["Sum"] == value
+        stamps[value] = point["Timestamp"]
+    assert stamps == {1.0: minute, 2.0: at}
 
 
 def test_the_tick_evaluates_without_a_request(cw: Any) -> None:

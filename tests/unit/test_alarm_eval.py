@@ -350,3 +350,14 @@ def test_sns_reads_subscription_attributes_as_aws_does() -> None:
     assert headers["x-amz-sns-message-type"] == "Notification"
     assert headers["x-amz-sns-subscription-arn"] == "arn:sub"
     assert "x-amz-sns-rawdelivery" not in headers
+
+
+def test_standard_resolution_datapoints_are_stored_at_their_minute() -> None:
+    from lakehouse.emulator.extensions.cloudwatch import as_stored
+
+    at = datetime(2026, 12, 3, 11, 21, 37, 250000, tzinfo=UTC)
+    now = datetime(2026, 12, 3, 11, 22, 5, 1)
+    assert as_stored({"Value": 1.0, "Timestamp": at}, now)["Timestamp"] == datetime(2026, 12, 3, 11, 21, tzinfo=UTC)
+    assert as_stored({"Value": 1.0, "StorageResolution": 60}, now)["Timestamp"] == datetime(2026, 12, 3, 11, 22)
+    assert as_stored({"Value": 1.0, "Timestamp": at, "StorageResolution": 1}, now)["Timestamp"] == at
+    assert "Timestamp" not in as_stored({"Value": 1.0, "StorageResolution": "1"}, now)

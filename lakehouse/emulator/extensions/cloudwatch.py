@@ -5,6 +5,8 @@ the state it is created in (``OK``, where AWS starts in ``INSUFFICIENT_DATA``), 
 an existing alarm resets its state (AWS keeps it), SetAlarmState runs no action, and
 DescribeAlarmHistory is not implemented. Here:
 
+- a standard-resolution datapoint (no ``StorageResolution: 1``) is stored at the start of its minute, as
+  CloudWatch stores it, so a high-resolution alarm (10/20/30 s periods) misses it as on AWS;
 - every metric alarm (not metric math, not composite) is evaluated by :mod:`lakehouse.emulator.alarms`
   on a background thread every :data:`TICK_S` seconds of wall clock, and at once after a
   PutMetricData that names its metric and after PutMetricAlarm, so detection does not wait a tick;
@@ -38,6 +40,7 @@ from moto.cloudwatch.exceptions import ValidationError
 from moto.cloudwatch.models import Alarm, CloudWatchBackend, MetricAggregatedDatum, MetricDatum, cloudwatch_backends
 from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.responses import ActionResult
+from moto.core.utils import utcnow
 
 from lakehouse.emulator import alarms as evaluator
 from lakehouse.emulator.extensions._graft import graft
@@ -324,6 +327,19 @@ def start_ticker() -> None:
         _ticker.start()
 
 
+def as_stored(member: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """A PutMetricData member as CloudWatch stores it: a standard-resolution datapoint (StorageResolution
+    absent or 60) at the start of its minute, so a 10/20/30 s alarm period sees it only there (AWS: such an
+    alarm "might often lapse into INSUFFICIENT_DATA"); a high-resolution one (1) at its second.
+
+    ``now`` (moto's naive UTC clock) stands in for an absent Timestamp, as moto would use it.
+    """
+    if str(member.get("StorageResolution") or "60") == "1":
+        return member
+    stamp = member.get("Timestamp") or now
+    return {**member, "Timestamp": stamp.replace(second=0, microsecond=0)}
+
+
 def validate_metric_alarm(period: Any, evaluation_periods: Any, datapoints_to_alarm: Any) -> None:
     """What PutMetricAlarm refuses and moto stores: a Period other than 10, 20, 30 or a multiple of 60 s;
     DatapointsToAlarm outside 1..EvaluationPeriods.
@@ -376,7 +392,7 @@ def _patch_backend() -> None:
             return alarm
 
     def put_metric_data(self: CloudWatchBackend, namespace: str, metric_data: list[dict[str, Any]]) -> None:
-        original_put_data(self, namespace, metric_data)
+        original_put_data(self, namespace, [as_stored(member, utcnow()) for member in metric_data])
         evaluate_backend(self, time.time(), (namespace, {str(m.get("MetricName")) for m in metric_data}))
 
     def set_alarm_state(
