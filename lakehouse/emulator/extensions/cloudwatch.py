@@ -103,7 +103,7 @@ def rule_of(alarm: Alarm) -> evaluator.AlarmRule | None:
             treat_missing_data=alarm.treat_missing_data or evaluator.DEFAULT_TREATMENT,
         )
     except (evaluator.UnsupportedAlarm, TypeError, ValueError) as exc:
-        LOG.info("alarm %s is not evaluated: %s", alarm.name, exc)
+        LOG.debug("alarm %s is not evaluated: %s", alarm.name, exc)
         return None
 
 
