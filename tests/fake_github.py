@@ -82,6 +82,8 @@ class FakeGitHub:
     classic: dict[str, Any] | None = None  # None: 404 "Branch not protected"
     files: dict[str, str] = field(default_factory=dict)  # path -> text on main
     codeowners_errors: list[dict[str, Any]] = field(default_factory=list)
+    #: Runs of workflows other than guard.yml (e.g. ``e2e.yml``), newest first; others answer 404.
+    other_workflows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: Answers for one path that win over everything but ``error`` (e.g. a 403 for a weaker token).
     overrides: dict[str, tuple[int, dict[str, str], str]] = field(default_factory=dict)
 
@@ -90,9 +92,13 @@ class FakeGitHub:
             return self.error
         if path in self.overrides:
             return self.overrides[path]
-        if path != RUNS_PATH:
+        if path == RUNS_PATH:
+            all_runs = self.runs
+        elif (workflow := _other_workflow(path)) in self.other_workflows:
+            all_runs = self.other_workflows[workflow]
+        else:
             return self.answer_repo(path, query)
-        runs = [r for r in self.runs if r["head_branch"] == query.get("branch", [r["head_branch"]])[0]]
+        runs = [r for r in all_runs if r["head_branch"] == query.get("branch", [r["head_branch"]])[0]]
         if self.honour_event_filter and "event" in query:
             runs = [r for r in runs if r["event"] == query["event"][0]]
         if self.honour_status_filter and "status" in query:
@@ -137,6 +143,14 @@ class FakeGitHub:
             tree = [{"path": p, "mode": "100644", "type": "blob", "sha": sha(i)} for i, p in enumerate(self.files)]
             return _ok({"sha": sha(0), "tree": tree, "truncated": False})
         return _not_found()
+
+
+def _other_workflow(path: str) -> str | None:
+    """``e2e.yml`` of ``/repos/{REPO}/actions/workflows/e2e.yml/runs``, else None."""
+    prefix, suffix = f"/repos/{REPO}/actions/workflows/", "/runs"
+    if path.startswith(prefix) and path.endswith(suffix):
+        return path.removeprefix(prefix).removesuffix(suffix)
+    return None
 
 
 CODEOWNERS_PLACES = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
