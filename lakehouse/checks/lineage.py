@@ -13,6 +13,10 @@ depth 2 and hides what is not directly up- or downstream), and saves a PNG. The 
 what Marquez web really draws: the job's name (its action bar, cut at 40 characters) and a
 Bronze dataset's node label (cut at 15 characters, so only a short Bronze name is distinct;
 ``web/src/helpers/text.ts``). No screenshot, no pass.
+
+On our lineage service the column-flow page of Bronze ``ssn`` is judged too
+(``lakehouse.checks.column_page``, folded in by :func:`with_column_page`): a page that does not draw
+a table ssn flows into fails the check, naming it.
 """
 
 from __future__ import annotations

@@ -189,7 +189,7 @@ def test_drawn_flow_reads_only_the_drawn_labels() -> None:
 # -- the check end to end: a real service process, real Chromium --------------------------------------------
 
 
-def run_check(service: LineageHandle, tmp_path: Path, web_url: str | None = None) -> Any:
+def run_check(service: LineageHandle, tmp_path: Path, web_url: str | None = None) -> Outcome:
     return check_column_page(
         service.url,
         web_url or service.url,
@@ -207,7 +207,7 @@ def test_the_check_passes_with_a_screenshot_of_a_complete_page(service: LineageH
     fed_service(service)
     outcome = run_check(service, tmp_path)
     if outcome.status is Status.ERROR and "no browser" in str(outcome.reason):
-        pytest.skip(outcome.reason)
+        pytest.skip(str(outcome.reason))
     assert outcome.passed, outcome.reason
     assert outcome.measured == {"tables_drawn": "4/4", "screenshot": "ssn-column-flow.png"}
     assert outcome.details["flows_into_by_api"] == FLOW == outcome.details["flows_into_by_sql"]
@@ -221,7 +221,7 @@ def test_the_check_fails_naming_silver_users_when_its_column_lineage_is_missing(
     fed_service(service, without_silver_users_column_lineage)
     outcome = run_check(service, tmp_path)
     if outcome.status is Status.ERROR and "no browser" in str(outcome.reason):
-        pytest.skip(outcome.reason)
+        pytest.skip(str(outcome.reason))
     assert outcome.status is Status.FAILED
     assert "does not show lh_t_silver.users (ssn)" in str(outcome.reason)
     assert "does not show lh_t_gold.users (ssn)" in str(outcome.reason)

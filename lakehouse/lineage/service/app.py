@@ -12,6 +12,9 @@ Web: ``/`` lists jobs, ``/lineage/{job|dataset}/{ns}/{name}`` draws the graph as
 script, no external fetch) at Marquez web's route, with its query parameters: ``depth`` (default 2,
 as Marquez web opens the graph) and ``isFull`` (``true`` draws every node of the graph; otherwise
 only what is up- or downstream of the selected node, as Marquez web hides the rest).
+``/lineage/column/{ns}/{dataset}/{field}`` draws where one field's values flow (``/column-lineage``
+downstream of it; ``depth``, default 20): datasets left to right with the columns reached, edges
+column to column. A dataset's page links each of its columns there.
 ``/healthcheck`` answers ``OK`` like Marquez web's server.
 
 Path parameters are read from the raw request URI: a namespace like ``s3://bucket``
