@@ -10,8 +10,13 @@ One run, on this machine, of:
    sample loaded) with 1, 10 and 50 concurrent Locust users (a subprocess each), next to the
    query floor (the same demo SQL run by bare DuckDB, in this process, over the same Iceberg
    snapshots read once: no emulator, no HTTP, no Athena client), then pipeline throughput on
-   N generated orders (default 1,000,000) next to DuckDB converting the same CSVs to Parquet
-   (the floor), and the ratio; the emulator's peak memory (RSS) at the end.
+   N generated orders (default 1,000,000) next to its floor, the pipeline's own SQL run by bare
+   DuckDB on the same CSVs (``bench/pipeline_floor.py``), and DuckDB converting the same CSVs to
+   Parquet, with the ratios; the emulator's peak memory (RSS, Linux ``VmHWM``) at the end.
+
+``--render-readme BENCH_JSON`` rewrites the performance table in README.md (between its
+``bench:begin``/``bench:end`` markers) from a bench.json, with the machine it ran on; ``--check``
+only says whether the README holds that table.
 
 Benchmarks, not tests: nothing here passes or fails on a number. Every stack it deploys is
 destroyed, also when a step fails.
@@ -21,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -34,10 +37,14 @@ from typing import Any
 
 import duckdb
 
-from lakehouse.config import RunOptions, env_options, new_stack_id, project_root
-from lakehouse.kpi.latency import LoadSpec, config_for, run_load
-from lakehouse.pipeline.runner import run_pipeline
-from lakehouse.stack import Deployment, Lifecycle
+if __package__ in (None, ""):  # run as a script (`python bench/run.py`): the checkout's root for `bench.`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import pipeline_floor, readme  # noqa: E402
+from lakehouse.config import RunOptions, env_options, new_stack_id, project_root  # noqa: E402
+from lakehouse.kpi.latency import LoadSpec, config_for, run_load  # noqa: E402
+from lakehouse.pipeline.runner import run_pipeline  # noqa: E402
+from lakehouse.stack import Deployment, Lifecycle  # noqa: E402
 
 ROOT = project_root()
 
@@ -149,23 +156,15 @@ def workload(work: Path, rows: int, load_seconds: float) -> dict[str, Any]:
         if not big.ok:
             raise RuntimeError(f"the pipeline failed on {rows} orders: {big.error}")
         orders = big.row_counts.get("bronze.orders_csv", rows)
+        log("pipeline floor: the same SQL in bare DuckDB on the same CSVs")
+        sql_floor = pipeline_floor.run(data)
         floor_s = duckdb_floor(data, work / "parquet")
         csv_mb = sum(p.stat().st_size for p in data.glob("*.csv")) / 1e6
         return {
             "query_latency_sample_data": latency,
             "emulator_peak_rss_mb": peak_rss_mb(dep.emulator.pid if dep.emulator else None),
-            "pipeline_throughput": {
-                "orders_rows": orders,
-                "csv_mb": round(csv_mb, 1),
-                "datagen_s (concurrent with the deploy)": round(gen_s, 2),
-                "pipeline_s": round(big.seconds, 2),
-                "pipeline_rows_per_s": round(orders / big.seconds),
-                "pipeline_statements": len(big.statements),
-                "duckdb_csv_to_parquet_s": round(floor_s, 2),
-                "duckdb_rows_per_s": round(orders / floor_s),
-                "pipeline_over_floor": round(big.seconds / floor_s, 1),
-                "row_counts": big.row_counts,
-            },
+            "emulator_peak_rss_how": "VmHWM of /proc/<emulator pid>/status (the kernel's peak RSS; psutil has none)",
+            "pipeline_throughput": pipeline_figures(orders, csv_mb, gen_s, big, sql_floor, floor_s),
         }
 
     try:
@@ -174,6 +173,32 @@ def workload(work: Path, rows: int, load_seconds: float) -> dict[str, Any]:
         if gen.poll() is None:
             gen.kill()
             gen.wait()
+
+
+def pipeline_figures(
+    orders: int, csv_mb: float, gen_s: float, big: Any, sql_floor: pipeline_floor.FloorRun, csv_floor_s: float
+) -> dict[str, Any]:
+    """The pipeline's run next to its two floors (its SQL in bare DuckDB; CSV -> Parquet), with the ratios."""
+    compared = {name: (big.row_counts.get(name), count) for name, count in sql_floor.row_counts.items()}
+    return {
+        "orders_rows": orders,
+        "csv_mb": round(csv_mb, 1),
+        "datagen_s (concurrent with the deploy)": round(gen_s, 2),
+        "pipeline_s": round(big.seconds, 2),
+        "pipeline_rows_per_s": round(orders / big.seconds),
+        "pipeline_statements": len(big.statements),
+        "floor_pipeline_sql_bare_duckdb_s": round(sql_floor.seconds, 2),
+        "floor_pipeline_sql_rows_per_s": round(orders / sql_floor.seconds) if sql_floor.seconds else None,
+        "pipeline_over_sql_floor": round(big.seconds / sql_floor.seconds, 1) if sql_floor.seconds else None,
+        "floor_pipeline_sql_what": pipeline_floor.__doc__.splitlines()[0] if pipeline_floor.__doc__ else "",
+        "floor_row_counts_match": all(a == b for a, b in compared.values() if a is not None),
+        "floor_row_counts": sql_floor.row_counts,
+        "floor_slowest_statements": sorted(sql_floor.statements, key=lambda s: -s["seconds"])[:5],
+        "duckdb_csv_to_parquet_s": round(csv_floor_s, 2),
+        "duckdb_rows_per_s": round(orders / csv_floor_s),
+        "pipeline_over_floor": round(big.seconds / csv_floor_s, 1),
+        "row_counts": big.row_counts,
+    }
 
 
 def query_floor(target: Any, outputs: dict[str, Any], queries: dict[str, str], rounds: int = 30) -> dict[str, Any]:
@@ -204,6 +229,8 @@ def query_floor(target: Any, outputs: dict[str, Any], queries: dict[str, str], r
         "p50_ms": round(times[len(times) // 2], 2),
         "p95_ms": round(times[max(0, int(len(times) * 0.95) - 1)], 2),
         "what": "the demo SQL (sqlglot athena -> duckdb), one DuckDB connection, native copies of the gold tables",
+        "method": "pyiceberg scan -> Arrow -> DuckDB table, read once (DuckDB's iceberg extension is not "
+        "installable offline: it downloads from extensions.duckdb.org)",
     }
 
 
@@ -241,17 +268,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000, help="generated orders for the throughput run")
     parser.add_argument("--load-seconds", type=float, default=10.0, help="seconds of Locust load per user count")
     parser.add_argument("--skip-features", action="store_true", help="leave out the `pytest features/` run")
+    parser.add_argument(
+        "--render-readme", type=Path, metavar="BENCH_JSON", help="rewrite README.md's performance table from it"
+    )
+    parser.add_argument("--check", action="store_true", help="with --render-readme: only check, exit 1 if stale")
     args = parser.parse_args(argv)
+    if args.render_readme is not None:
+        held = readme.update(ROOT / "README.md", json.loads(args.render_readme.read_text()), check=args.check)
+        if args.check:
+            print("README.md's performance table is " + ("current" if held else f"stale: render {args.render_readme}"))
+            return 0 if held else 1
+        print(f"README.md's performance table rendered from {args.render_readme}")
+        return 0
 
     started = time.monotonic()
     bench: dict[str, Any] = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "load_avg_at_start": [round(x, 2) for x in os.getloadavg()],
-        },
+        "machine": readme.machine(),
         "note": "one run; other processes on the machine (load_avg_at_start) skew every number",
     }
     with tempfile.TemporaryDirectory(prefix="lakehouse-bench-") as tmp:

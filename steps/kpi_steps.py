@@ -29,6 +29,7 @@ from lakehouse.kpi.success import e2e_history, judge_success, run_pipeline_n
 from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import PipelineResult, run_pipeline
 from lakehouse.stack import Deployment, Stack
+from steps.early_work import early_release, release_dir
 from steps.outcomes import conclude
 
 
@@ -194,9 +195,16 @@ def build_and_sign(
     stack_plan: tuple[dict[str, Any], str],
     artifacts: ArtifactStore,
     evidence: CheckEvidence,
+    pytestconfig: pytest.Config,
 ) -> Outcome:
-    # The plan JSON is listed with the cost KPI; it is signed here with the other artifacts.
-    release = build_signed_release(run_options.root, artifacts, f"{_dir(deployment.stack)}/release", stack_plan[1])
+    # The plan JSON is listed with the cost KPI; it is signed here with the other artifacts. The SBOM
+    # and the wheel were started before the deploy when this session deployed (steps/early_work.py).
+    early = early_release(pytestconfig, deployment.stack.stack_id)
+    if early is not None:
+        release = early.finish(stack_plan[1])
+    else:
+        where = release_dir(deployment.stack.stack_id)
+        release = build_signed_release(run_options.root, artifacts, where, stack_plan[1])
     evidence.artifacts += release.artifacts
     return release.result
 

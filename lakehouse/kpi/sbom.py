@@ -35,12 +35,18 @@ def normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+def niced(argv: list[str], nice: int) -> list[str]:
+    """``argv`` at a lower CPU priority (``nice -n``), so work overlapping a deploy yields the CPU to it."""
+    tool = shutil.which("nice") if nice > 0 else None
+    return [tool, "-n", str(nice), *argv] if tool else argv
+
+
 def cyclonedx_cli() -> str | None:
     local = Path(sys.executable).parent / "cyclonedx-py"
     return str(local) if local.exists() else shutil.which("cyclonedx-py")
 
 
-def generate_sbom(python: Path, pyproject: Path, out: Path) -> Path:
+def generate_sbom(python: Path, pyproject: Path, out: Path, nice: int = 0) -> Path:
     """CycloneDX 1.6 JSON of the environment ``python`` runs in (as .github/workflows/sbom.yml does)."""
     cli = cyclonedx_cli()
     if cli is None:
@@ -59,19 +65,19 @@ def generate_sbom(python: Path, pyproject: Path, out: Path) -> Path:
         str(out),
         str(python),
     ]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(niced(argv, nice), capture_output=True, text=True, timeout=300)
     if proc.returncode != 0 or not out.exists():
         raise ReleaseBuildError(f"cyclonedx-py environment exited with {proc.returncode}: {_tail(proc)}")
     return out
 
 
-def installed_distributions(python: Path) -> list[str]:
+def installed_distributions(python: Path, nice: int = 0) -> list[str]:
     """Names of every distribution installed in that environment (asked of its own interpreter)."""
     code = (
         "import importlib.metadata as m, json; "
         "print(json.dumps(sorted({d.metadata['Name'] for d in m.distributions()})))"
     )
-    proc = subprocess.run([str(python), "-c", code], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(niced([str(python), "-c", code], nice), capture_output=True, text=True, timeout=120)
     if proc.returncode != 0:
         raise ReleaseBuildError(f"{python} could not list its distributions: {_tail(proc)}")
     return [str(n) for n in json.loads(proc.stdout)]
@@ -88,7 +94,7 @@ def sbom_coverage(sbom: dict[str, Any], installed: list[str]) -> tuple[float, li
     return (1.0 - len(missing) / len(wanted)) if wanted else 0.0, missing
 
 
-def build_wheel(root: Path, out_dir: Path) -> Path:
+def build_wheel(root: Path, out_dir: Path, nice: int = 0) -> Path:
     """The project's wheel, built from a copy of pyproject.toml, README.md and lakehouse/."""
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lakehouse-wheel-") as tmp:
@@ -98,7 +104,7 @@ def build_wheel(root: Path, out_dir: Path) -> Path:
             shutil.copy2(root / name, src / name)
         shutil.copytree(root / "lakehouse", src / "lakehouse", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         argv = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(out_dir), str(src)]
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(niced(argv, nice), capture_output=True, text=True, timeout=300)
     wheels = sorted(out_dir.glob("*.whl"))
     if proc.returncode != 0 or not wheels:
         raise ReleaseBuildError(f"pip wheel exited with {proc.returncode}: {_tail(proc)}")

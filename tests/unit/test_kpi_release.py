@@ -12,7 +12,18 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from lakehouse.kpi.sbom import build_wheel, generate_sbom, installed_distributions, judge_release, sbom_coverage
+import lakehouse.kpi.release as release_module
+from lakehouse.evidence import ArtifactStore
+from lakehouse.kpi.release import BACKGROUND_NICE, build_signed_release, start_release
+from lakehouse.kpi.sbom import (
+    ReleaseBuildError,
+    build_wheel,
+    generate_sbom,
+    installed_distributions,
+    judge_release,
+    niced,
+    sbom_coverage,
+)
 from lakehouse.kpi.signing import EcdsaSigner, SigningError, signature_path, verify_all, verify_ecdsa
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,3 +117,84 @@ def test_the_real_sbom_and_wheel_of_this_environment(tmp_path: Path) -> None:
     assert coverage == 1.0, missing
     wheel = build_wheel(ROOT, tmp_path / "dist")
     assert wheel.name.startswith("lakehouse_code-") and wheel.suffix == ".whl"
+
+
+# -- the release's first half overlapping the deploy (lakehouse.kpi.release.EarlyRelease) --------
+
+
+@pytest.fixture
+def fast_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The SBOM, wheel and package list as small files, recording the CPU priority asked for each."""
+    nices: list[int] = []
+
+    def sbom(python: Path, pyproject: Path, out: Path, nice: int = 0) -> Path:
+        nices.append(nice)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"bomFormat": "CycloneDX", "components": [{"name": "duckdb"}]}))
+        return out
+
+    def wheel(root: Path, out_dir: Path, nice: int = 0) -> Path:
+        nices.append(nice)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        path = out_dir / "lakehouse_code-0.1.0-py3-none-any.whl"
+        path.write_bytes(b"PK\x03\x04 not really a wheel")
+        return path
+
+    monkeypatch.setattr(release_module, "generate_sbom", sbom)
+    monkeypatch.setattr(release_module, "build_wheel", wheel)
+    monkeypatch.setattr(release_module, "installed_distributions", lambda python, nice=0: ["duckdb"])
+    return nices
+
+
+def _plan(store: ArtifactStore) -> str:
+    return store.write_json("kpi-lh-test/release/plan.json", {"planned_values": {}})
+
+
+def test_a_release_prepared_before_the_deploy_is_the_release_built_in_a_row(
+    tmp_path: Path, fast_builds: list[int]
+) -> None:
+    in_row = ArtifactStore(tmp_path / "in-row")
+    early_store = ArtifactStore(tmp_path / "early")
+    expected = build_signed_release(ROOT, in_row, "kpi-lh-test/release", _plan(in_row))
+    early = start_release(ROOT, early_store, "kpi-lh-test/release")
+    got = early.finish(_plan(early_store))
+    assert got.artifacts == expected.artifacts
+    assert (got.result.status, got.result.measured, got.result.reason) == (
+        expected.result.status,
+        expected.result.measured,
+        expected.result.reason,
+    )
+    same = {k: v for k, v in got.result.details.items() if k not in ("stopwatch_s", "signatures")}
+    assert same == {k: v for k, v in expected.result.details.items() if k not in ("stopwatch_s", "signatures")}
+    assert [c["artifact"] for c in got.result.details["signatures"]] == [
+        c["artifact"] for c in expected.result.details["signatures"]
+    ]
+    assert got.result.passed and got.result.details["stopwatch_s"]["overlapped_the_deploy"] is True
+    assert expected.result.details["stopwatch_s"]["overlapped_the_deploy"] is False
+    assert fast_builds == [0, 0, BACKGROUND_NICE, BACKGROUND_NICE]  # in a row, then niced in the background
+
+
+def test_a_background_build_that_failed_fails_the_kpi_step_with_its_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(python: Path, pyproject: Path, out: Path, nice: int = 0) -> Path:
+        raise ReleaseBuildError("cyclonedx-py environment exited with 2: boom")
+
+    monkeypatch.setattr(release_module, "generate_sbom", broken)
+    store = ArtifactStore(tmp_path)
+    early = start_release(ROOT, store, "kpi-lh-test/release")
+    with pytest.raises(ReleaseBuildError, match="cyclonedx-py environment exited with 2"):
+        early.finish(_plan(store))
+
+
+def test_a_prepared_release_nobody_finished_leaves_no_key_files(tmp_path: Path, fast_builds: list[int]) -> None:
+    early = start_release(ROOT, ArtifactStore(tmp_path), "kpi-lh-test/release")
+    prepared = early._future.result()
+    assert prepared.work.exists()
+    early.close()
+    assert not prepared.work.exists()
+
+
+def test_niced_lowers_the_priority_only_when_asked() -> None:
+    assert niced(["pip", "wheel"], 0) == ["pip", "wheel"]
+    assert niced(["pip", "wheel"], 10)[-4:] == ["-n", "10", "pip", "wheel"]

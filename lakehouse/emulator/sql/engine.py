@@ -15,7 +15,9 @@ import datetime as dt
 import fnmatch
 import functools
 import re
+import secrets
 import threading
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,18 +79,99 @@ _databases: dict[bool, duckdb.DuckDBPyConnection] = {}
 _databases_lock = threading.Lock()
 
 
+#: The schema holding the snapshot copies (``_NativeTables``); unguessable, and no statement names
+#: a DuckDB table itself (every table reference is resolved through Glue and replaced).
+_COPIES_SCHEMA = f"__snapshots_{secrets.token_hex(6)}"
+
+
 def _connection(parallel: bool) -> duckdb.DuckDBPyConnection:
     """A fresh connection to one of the engine's two in-memory DuckDB databases (each made once).
 
     Opening a DuckDB database costs tens of milliseconds, a connection to an open one microseconds.
     What a statement registers (its Arrow views) and creates (its ``TEMP`` working tables) belongs
     to its own connection, so statements running side by side never see each other's; the
-    databases' own schemas stay empty. The two differ only in their worker threads.
+    databases' own schemas stay empty but for the snapshot copies (``_NativeTables``). The two
+    differ only in their worker threads.
     """
     with _databases_lock:
         if parallel not in _databases:
-            _databases[parallel] = duckdb.connect(config=SANDBOX if parallel else {**SANDBOX, "threads": 1})
+            database = duckdb.connect(config=SANDBOX if parallel else {**SANDBOX, "threads": 1})
+            database.execute(f'CREATE SCHEMA "{_COPIES_SCHEMA}"')
+            _databases[parallel] = database
         return _databases[parallel].cursor()
+
+
+class _NativeTables:
+    """Snapshot rows the scan cache hands out again, copied once into the database as DuckDB tables.
+
+    Registering an Arrow table costs each statement about 0.4 ms and DuckDB reads a native table
+    faster than an Arrow scan (the demo queries: 1.2 ms instead of 3.3). A copy is keyed by the
+    identity of the cached Arrow table (``scancache`` hands out the same object while the snapshot's
+    files are current), made the second time that object is read, and dropped once nothing holds
+    that object any more (the cache let go of it and no running statement reads it: ``_Run``
+    holds what it reads). Only for statements that see every row and column of the table: a
+    principal Lake Formation restricts gets its own cut registered, as before. Results are never
+    cached.
+    """
+
+    def __init__(self, max_entries: int = 64, max_bytes: int = 8 * 1024 * 1024, max_total: int = 256 << 20) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.max_total = max_total
+        self._seen: dict[int, weakref.ref[pa.Table]] = {}
+        self._copies: dict[int, tuple[weakref.ref[pa.Table], str, int]] = {}
+        self._lock = threading.Lock()
+        self._made = 0
+
+    def name(self, data: pa.Table) -> str | None:
+        """The copy of ``data`` in the single-threaded database, None when it is not (yet) worth one."""
+        if data.nbytes > self.max_bytes:
+            return None
+        key = id(data)
+        with self._lock:
+            copy = self._copies.get(key)
+            if copy is not None and copy[0]() is data:
+                return copy[1]
+            seen = self._seen.get(key)
+            if seen is None or seen() is not data:
+                self._seen = {k: ref for k, ref in self._seen.items() if ref() is not None}
+                self._seen[key] = weakref.ref(data)
+                return None
+            del self._seen[key]
+            return self._copy(key, data)
+
+    def _copy(self, key: int, data: pa.Table) -> str | None:
+        con = _connection(parallel=False)
+        try:
+            for old in [k for k, (ref, _, _) in self._copies.items() if ref() is None or k == key]:
+                con.execute(f"DROP TABLE IF EXISTS {self._copies.pop(old)[1]}")
+            held = sum(size for _, _, size in self._copies.values())
+            if len(self._copies) >= self.max_entries or held + data.nbytes > self.max_total:
+                return None  # every copy is in use: this statement registers its rows instead
+            self._made += 1
+            name = f'"{_COPIES_SCHEMA}"."t{self._made}"'
+            con.register("__copy", data)
+            con.execute(f"CREATE TABLE {name} AS SELECT * FROM __copy")
+        finally:
+            con.close()
+        self._copies[key] = (weakref.ref(data), name, data.nbytes)
+        return name
+
+    def __len__(self) -> int:
+        return len(self._copies)
+
+
+_NATIVE = _NativeTables()
+
+
+def _point(table: exp.Table, view: str) -> None:
+    """``replace_table`` for a registered view (``__t0``) or a snapshot copy (``"schema"."t1"``)."""
+    if not view.startswith('"'):
+        replace_table(table, view)
+        return
+    schema, name = (part.strip('"') for part in view.split(".", 1))
+    replace_table(table, name)
+    table.set("db", exp.to_identifier(schema, quoted=True))
 
 
 @dataclass
@@ -173,7 +256,7 @@ class Engine:
             tree = run.tree()
             _name_unnamed_columns(tree)
             for table, view in zip(dialect.table_refs(tree), views, strict=True):
-                replace_table(table, view)
+                _point(table, view)
             sql = to_duckdb(tree)
             _TRANSLATIONS.put(key, sql, Sources(()))
         columns, rows = run.rows(sql)
@@ -441,18 +524,24 @@ class _Run:
         self.scanned = 0
         self.snapshots: dict[str, int] = {}
         self._views: dict[tuple[str, int | None, bool], str] = {}
+        self._held: list[pa.Table] = []
+        self._parallel = False
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
         """The statement's DuckDB connection, made at first use: parallel for writes and big reads."""
         if self._con is None:
-            parallel = self.stmt.kind not in _SMALL_KINDS or self.scanned >= PARALLEL_FROM_BYTES
-            self._con = _connection(parallel)
+            self._parallel = self.stmt.kind not in _SMALL_KINDS or self.scanned >= PARALLEL_FROM_BYTES
+            self._con = _connection(self._parallel)
         return self._con
 
     def close(self) -> None:
         if self._con is not None:
             self._con.close()
+
+    def _on_small_database(self) -> bool:
+        """Whether this statement runs on the single-threaded database (where snapshot copies live)."""
+        return self.con is not None and not self._parallel
 
     def tree(self) -> exp.Expression:
         """A copy to rewrite; the original keeps the source positions error messages point at."""
@@ -632,7 +721,7 @@ class _Run:
     def bind_reads(self, tree: exp.Expression, skip: exp.Table | None = None) -> None:
         """Read every table the statement names into DuckDB and point the statement at it."""
         for table, view in self.bind_views(tree, skip):
-            replace_table(table, view)
+            _point(table, view)
 
     def bind_views(self, tree: exp.Expression, skip: exp.Table | None = None) -> list[tuple[exp.Table, str]]:
         """Read every table the statement names into DuckDB: each reference with its view (``tree`` unchanged).
@@ -664,9 +753,13 @@ class _Run:
                 continue
             if ref not in self._views:
                 info, data, first = reads[ref]
-                view = f"__t{len(self._views)}"
-                self.con.register(view, self._readable(info, data, first))
-                self._views[ref] = view
+                readable = self._readable(info, data, first)
+                self._held.append(data)  # a copy of it stays while this statement may read it
+                copy = _NATIVE.name(data) if readable is data and self._on_small_database() else None
+                if copy is None:
+                    copy = f"__t{len(self._views)}"
+                    self.con.register(copy, readable)
+                self._views[ref] = copy
             bound.append((table, self._views[ref]))
         return bound
 
