@@ -11,6 +11,7 @@ from lakehouse import progress
 from lakehouse.config import RunOptions
 from lakehouse.evidence import ArtifactStore
 from lakehouse.stack import Deployment, Lifecycle, StackError
+from steps.early_work import start_before_deploy
 
 
 def terminal_sink(config: pytest.Config) -> progress.Sink | None:
@@ -35,7 +36,9 @@ def terminal_sink(config: pytest.Config) -> progress.Sink | None:
 
 
 @pytest.fixture(scope="session")
-def deployment(run_options: RunOptions, pytestconfig: pytest.Config) -> Iterator[Deployment]:
+def deployment(
+    run_options: RunOptions, pytestconfig: pytest.Config, request: pytest.FixtureRequest
+) -> Iterator[Deployment]:
     """Deploy the stack once per session (or attach to a deployed one); destroy it at the end.
 
     Destroy runs when a check fails, on Ctrl-C or SIGTERM (pytest tears down session
@@ -43,6 +46,7 @@ def deployment(run_options: RunOptions, pytestconfig: pytest.Config) -> Iterator
     """
     progress.set_sink(terminal_sink(pytestconfig))
     life = Lifecycle(run_options, ttl=pytestconfig.getoption("--ttl"))
+    start_before_deploy(request, run_options)  # work that needs no stack overlaps the deploy
     dep = life.attach() if run_options.deployed else life.up()
     teardown: dict[str, Any] = {"stack_id": dep.stack.stack_id, "outcome": "destroyed", "message": None}
     try:
