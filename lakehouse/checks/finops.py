@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -49,8 +50,10 @@ DEFAULT_THRESHOLD_TYPE = "PERCENTAGE"
 BUDGET_RULE = (
     "The budget can fire when: it is a MONTHLY COST budget whose USD limit is within the cap; it covers all "
     "of the account's cost (no CostFilters, no FilterExpression: a budget filtered to one service never sees "
-    "the rest of the bill); and at least one notification compares GREATER_THAN at a threshold <= 100 % of "
-    "the limit (PERCENTAGE thresholds as they are, ABSOLUTE_VALUE thresholds in USD against the limit) and "
+    "the rest of the bill); its TimePeriod holds the moment of reading (Start <= now < End: a budget that ended, "
+    "or starts later, tracks no spend this month and never alerts); and at least one notification compares "
+    "GREATER_THAN at a threshold <= 100 % of the limit (PERCENTAGE thresholds as they are, ABSOLUTE_VALUE "
+    "thresholds in USD against the limit) and "
     "has an SNS subscriber whose topic exists (checked with GetTopicAttributes)."
 )
 
@@ -85,6 +88,8 @@ class FinopsReadback:
     #: Each SNS topic ARN a subscriber or an alarm action names -> whether the topic exists.
     topics: dict[str, bool] = field(default_factory=dict)
     alerts_topic_arn: str | None = None
+    #: When the budget was read: its TimePeriod must hold this moment (None: judged against the clock).
+    read_at: datetime | None = None
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -215,6 +220,7 @@ def read_finops(target: Target, outputs: Mapping[str, Any]) -> FinopsReadback:
         alarm=dict(alarms[0]) if alarms else None,
         billing_alarms=in_billing_region,
         alerts_topic_arn=str(outputs["alerts_topic_arn"]) if outputs.get("alerts_topic_arn") else None,
+        read_at=datetime.now(UTC),
     )
     clients: dict[str, Any] = {}
     for arn in _topic_arns(data):
@@ -271,6 +277,38 @@ def _notification_label(note: Mapping[str, Any]) -> str:
     return f"{note.get('NotificationType')} {note.get('ComparisonOperator')} {note.get('Threshold')}{unit}"
 
 
+def _instant(value: Any) -> datetime | None:
+    """A TimePeriod bound as boto3 parses it (datetime), or as epoch seconds / ISO text; None if unreadable."""
+    try:
+        if isinstance(value, datetime):
+            moment = value
+        elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+            moment = datetime.fromtimestamp(float(value), UTC)
+        elif isinstance(value, str):
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        else:
+            return None
+    except (ValueError, OverflowError, OSError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def period_problems(name: str, period: Any, now: datetime) -> list[str]:
+    """Why a budget's TimePeriod does not cover ``now`` (it then tracks nothing this month and cannot alert)."""
+    if not isinstance(period, Mapping):
+        return [f"budget {name} has no TimePeriod ({period}): nothing shows it tracks this month's spend"]
+    start, end = _instant(period.get("Start")), _instant(period.get("End"))
+    shown = f"TimePeriod {period.get('Start')} to {period.get('End')}"
+    why = []
+    if start is None or end is None:
+        why.append(f"budget {name} has a TimePeriod that cannot be read ({shown})")
+    elif start > now:
+        why.append(f"budget {name} starts only on {start.isoformat()} ({shown}): it does not guard {now:%Y-%m}")
+    elif end <= now:
+        why.append(f"budget {name} ended on {end.isoformat()} ({shown}): it does not guard {now:%Y-%m}")
+    return why
+
+
 def _judge_budget(data: FinopsReadback, cap: Decimal, reasons: list[str]) -> tuple[Any, list[dict[str, Any]]]:
     """(limit, notification summaries): the budget covers all cost within the cap and can alert."""
     budget = data.budget
@@ -288,6 +326,7 @@ def _judge_budget(data: FinopsReadback, cap: Decimal, reasons: list[str]) -> tup
         reasons.append(f"budget {data.budget_name} has no USD limit (BudgetLimit {limit})")
     elif usd > cap:
         reasons.append(f"budget {data.budget_name} limit {usd} USD is above the {cap} USD monthly cap")
+    reasons += period_problems(data.budget_name, budget.get("TimePeriod"), data.read_at or datetime.now(UTC))
     for key in ("CostFilters", "FilterExpression"):
         if budget.get(key):
             reasons.append(
@@ -370,6 +409,7 @@ def judge_finops(
         "account_id": data.account_id,
         "monthly_cost_cap_usd": float(cap),
         "budget": data.budget,
+        "budget_read_at": data.read_at.isoformat() if data.read_at else None,
         "budget_notifications": notifications,
         "budget_rule": BUDGET_RULE,
         "sns_topics_exist": data.topics,

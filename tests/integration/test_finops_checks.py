@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +235,28 @@ def test_budget_filtered_to_one_service_fails_check_7(deployed: Deployment, budg
         f'budget {budgets.name} counts only part of the account\'s cost (CostFilters {{"Service": ["Amazon Athena"]}})'
         in str(result.reason)
     )
+
+
+@pytest.mark.parametrize(
+    ("period", "expected"),
+    [
+        ({"Start": datetime(2024, 1, 1, tzinfo=UTC), "End": datetime(2024, 12, 31, tzinfo=UTC)}, "ended on 2024-12-31"),
+        (
+            {"Start": datetime(2999, 1, 1, tzinfo=UTC), "End": datetime(2999, 12, 31, tzinfo=UTC)},
+            "starts only on 2999-01",
+        ),
+    ],
+)
+def test_budget_whose_period_does_not_hold_this_month_fails_check_7(
+    deployed: Deployment, budgets: Budgets, period: dict[str, datetime], expected: str
+) -> None:
+    """UpdateBudget moves the TimePeriod away from today: the budget tracks nothing this month and never alerts."""
+    budgets.client.update_budget(AccountId=budgets.account, NewBudget={**budgets.budget, "TimePeriod": period})
+    result = check_finops(deployed.stack.target, budgets.outputs)
+    assert not result.passed
+    assert f"budget {budgets.name} {expected}" in str(result.reason)
+    assert "TimePeriod" in str(result.reason) and "it does not guard" in str(result.reason)
+    assert result.details["budget"]["TimePeriod"]["Start"] == period["Start"]
 
 
 def test_dashboard_with_two_metrics_fails_check_7(deployed: Deployment) -> None:

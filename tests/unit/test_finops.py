@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -58,7 +59,15 @@ ACTUAL_80 = {"NotificationType": "ACTUAL", "ComparisonOperator": "GREATER_THAN",
 FORECAST_100 = {"NotificationType": "FORECASTED", "ComparisonOperator": "GREATER_THAN", "Threshold": 100.0}
 SNS = {"SubscriptionType": "SNS", "Address": TOPIC}
 EMAIL = {"SubscriptionType": "EMAIL", "Address": "finops@example.com"}
-BUDGET: dict[str, Any] = {"BudgetType": "COST", "TimeUnit": "MONTHLY", "BudgetLimit": {"Amount": "20.0", "Unit": "USD"}}
+#: When the healthy read-back was read: inside BUDGET's TimePeriod.
+READ_AT = datetime(2026, 12, 3, 11, 0, tzinfo=UTC)
+THIS_MONTH = {"Start": datetime(2026, 12, 1, tzinfo=UTC), "End": datetime(2087, 6, 15, tzinfo=UTC)}
+BUDGET: dict[str, Any] = {
+    "BudgetType": "COST",
+    "TimeUnit": "MONTHLY",
+    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
+    "TimePeriod": THIS_MONTH,
+}
 ALARM: dict[str, Any] = {
     "AlarmName": ALARM_NAME,
     "AlarmArn": f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:{ALARM_NAME}",
@@ -90,6 +99,7 @@ def healthy(**changes: Any) -> FinopsReadback:
         billing_alarms=[dict(ALARM)],
         topics={TOPIC: True, BILLING_TOPIC: True, GONE_TOPIC: False},
         alerts_topic_arn=TOPIC,
+        read_at=READ_AT,
     )
     for key, value in changes.items():
         setattr(data, key, value)
@@ -141,6 +151,37 @@ def test_limit_is_compared_as_a_number_not_as_text() -> None:
 def test_missing_budget_fails() -> None:
     result = judge_finops(healthy(budget=None, notifications=[]))
     assert not result.passed and f"budget {BUDGET_NAME} does not exist" in str(result.reason)
+
+
+@pytest.mark.parametrize(
+    ("period", "expected"),
+    [
+        (
+            {"Start": datetime(2026, 1, 1, tzinfo=UTC), "End": datetime(2026, 11, 30, tzinfo=UTC)},
+            f"budget {BUDGET_NAME} ended on 2026-11-30T00:00:00+00:00 (TimePeriod 2026-01-01 00:00:00+00:00 to "
+            "2026-11-30 00:00:00+00:00): it does not guard 2026-12",
+        ),
+        (
+            {"Start": datetime(2027, 1, 1, tzinfo=UTC), "End": datetime(2087, 6, 15, tzinfo=UTC)},
+            f"budget {BUDGET_NAME} starts only on 2027-01-01T00:00:00+00:00",
+        ),
+        ({"Start": 1764547200, "End": 1764547200.0}, f"budget {BUDGET_NAME} ended on 2025-12-01T00:00:00+00:00"),
+        ({"Start": "garbage", "End": None}, f"budget {BUDGET_NAME} has a TimePeriod that cannot be read"),
+        (None, f"budget {BUDGET_NAME} has no TimePeriod (None)"),
+    ],
+)
+def test_budget_whose_period_does_not_hold_the_reading_fails(period: Any, expected: str) -> None:
+    result = judge_finops(healthy(budget={**BUDGET, "TimePeriod": period}))
+    assert not result.passed
+    assert expected in str(result.reason)
+    assert result.details["problems"]["budget"] and result.details["budget_read_at"] == READ_AT.isoformat()
+
+
+def test_budget_ending_at_the_moment_of_reading_no_longer_guards() -> None:
+    at_end = {"Start": datetime(2026, 12, 1, tzinfo=UTC), "End": READ_AT}
+    assert not judge_finops(healthy(budget={**BUDGET, "TimePeriod": at_end})).passed
+    starting_now = {"Start": READ_AT, "End": datetime(2026, 12, 31, tzinfo=UTC)}
+    assert judge_finops(healthy(budget={**BUDGET, "TimePeriod": starting_now})).passed
 
 
 def test_usage_budget_is_not_a_cost_guard() -> None:

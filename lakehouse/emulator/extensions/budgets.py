@@ -20,6 +20,11 @@ moto 5.2.5 (the version this module was written against):
 - UpdateNotification, CreateSubscriber, UpdateSubscriber and DeleteSubscriber
   are not implemented (an HTML 500 page); the provider calls them when a
   notification's threshold or subscribers change in place.
+- CreateBudget fills a missing ``TimePeriod`` but keeps one without ``Start``
+  (the provider sends only ``End`` when ``time_period_start`` is unset). AWS
+  sets a missing Start to the start of the chosen period (today for DAILY, the
+  first of the month, quarter or year) and a missing End to 2087-06-15, as its
+  ``TimePeriod`` documentation says; so does the emulator (:func:`with_period`).
 
 Shape: the extension classes below subclass moto's classes for typing only;
 ``install()`` copies their methods onto moto's ``BudgetsBackend`` (state and
@@ -30,6 +35,7 @@ actions like its own.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from moto.budgets.exceptions import DuplicateRecordException, NotFoundException
@@ -41,6 +47,34 @@ from lakehouse.emulator.extensions._graft import graft
 # AWS reads a notification without ThresholdType as a percentage threshold.
 _DEFAULT_THRESHOLD_TYPE = "PERCENTAGE"
 _INSTALLED_MARK = "_lakehouse_budgets_extension"
+#: Where AWS ends a budget that was given no end date (2087-06-15T00:00:00Z).
+DEFAULT_END = 3706473600
+
+
+def period_start(time_unit: str | None, now: datetime) -> datetime:
+    """The start of the current period of a budget's TimeUnit (UTC), AWS's default Start."""
+    day = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if time_unit == "DAILY":
+        return day
+    if time_unit == "QUARTERLY":
+        return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    if time_unit == "ANNUALLY":
+        return day.replace(month=1, day=1)
+    return day.replace(day=1)  # MONTHLY (and anything else)
+
+
+def with_period(budget: dict[str, Any], current: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The budget with AWS's defaults for a missing TimePeriod Start/End (on update: the current ones)."""
+    period = dict(budget.get("TimePeriod") or (current or {}).get("TimePeriod") or {})
+    kept = (current or {}).get("TimePeriod") or {}
+    if period.get("Start") is None:
+        start = kept.get("Start")
+        period["Start"] = (
+            start if start is not None else period_start(budget.get("TimeUnit"), datetime.now(UTC)).timestamp()
+        )
+    if period.get("End") is None:
+        period["End"] = kept.get("End", DEFAULT_END)
+    return {**budget, "TimePeriod": period}
 
 
 def notification_key(details: dict[str, Any]) -> tuple[str, str, float, str]:
@@ -161,13 +195,12 @@ class BudgetsBackendExtension(BudgetsBackend):
     def update_budget(self, account_id: str, new_budget: dict[str, Any]) -> None:
         """Replace every field of the budget; its notifications, subscribers and tags stay.
 
-        AWS ignores CalculatedSpend on update. A NewBudget without TimePeriod keeps
-        the current one (moto's Budget would otherwise reset it to this month).
+        AWS ignores CalculatedSpend on update. A NewBudget without TimePeriod (or
+        without its Start or End) keeps the current one (moto's Budget would
+        otherwise reset it to this month).
         """
         current = self.get_budget(account_id, new_budget["BudgetName"], "update budget")
-        fields = {k: v for k, v in new_budget.items() if k != "CalculatedSpend"}
-        if "TimePeriod" not in fields:
-            fields["TimePeriod"] = current.budget["TimePeriod"]
+        fields = with_period({k: v for k, v in new_budget.items() if k != "CalculatedSpend"}, current.budget)
         current.budget = Budget(fields, notifications=[]).budget  # validates the limit like create
 
     def tag_budget(self, arn: str, tags: list[dict[str, str]]) -> None:
@@ -195,9 +228,9 @@ class BudgetsResponseExtension(BudgetsResponse):
         return cast(BudgetsBackendExtension, self.backend)
 
     def create_budget(self) -> str:
-        """moto's CreateBudget plus ``ResourceTags``."""
+        """moto's CreateBudget plus ``ResourceTags`` and AWS's default TimePeriod Start/End."""
         account_id = self._get_param("AccountId")
-        budget = self._get_param("Budget")
+        budget = with_period(self._get_param("Budget"))
         self.ext_backend.create_budget(
             account_id=account_id,
             budget=budget,
