@@ -194,3 +194,180 @@ def object_read_problems(
                         f"{match.describe()} allows {action} on {decision.resource}{through}",
                     )
     return list(problems.values()), evidence
+
+
+# -- bucket policies -------------------------------------------------------------------------------
+#
+# A bucket policy is a resource-based policy: within one account, AWS allows a request when an
+# identity policy *or* the bucket policy allows it and nothing denies it explicitly. A bucket
+# policy statement naming the role (or one of its sessions), or ``*``, is enough on its own; one
+# naming the account (``arn:aws:iam::<account>:root`` or the bare account id) only delegates to
+# the account's identity policies, so it opens the objects only when those allow the read too.
+# The reading leans towards "the analyst may read": ``NotPrincipal`` in an Allow applies unless it
+# lists the analyst, conditions are not evaluated (an Allow with a Condition counts as allowing, a
+# Deny with one as not denying), a Deny counts only when it surely names the analyst (``*``, the
+# role, its sessions) without ``NotPrincipal``, and a permissions boundary's implicit deny is not
+# taken to limit what the bucket policy grants to the role.
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The principal whose reads are judged: a role, its sessions, and its account."""
+
+    role_arn: str
+    account_id: str
+
+    @property
+    def session_pattern(self) -> str:
+        """Every session of the role (``arn:aws:sts::<account>:assumed-role/<name>/<session>``)."""
+        partition = self.role_arn.split(":")[1] if self.role_arn.count(":") >= 5 else "aws"
+        return f"arn:{partition}:sts::{self.account_id}:assumed-role/{self.role_arn.rsplit('/', 1)[-1]}/*"
+
+    def roots(self) -> set[str]:
+        partition = self.role_arn.split(":")[1] if self.role_arn.count(":") >= 5 else "aws"
+        return {self.account_id, f"arn:{partition}:iam::{self.account_id}:root"}
+
+
+def _aws_principals(value: Any) -> tuple[list[str], list[str]]:
+    """(AWS principals, other principals) of a Principal/NotPrincipal element, as text."""
+    if value is None:
+        return [], []
+    if isinstance(value, str):
+        return [value], []
+    if isinstance(value, Mapping):
+        others = [f"{k}:{v}" for k, vs in value.items() if k != "AWS" for v in _listed(vs)]
+        return _listed(value.get("AWS")), others
+    return [str(value)], []
+
+
+def principal_reach(statement: Mapping[str, Any], who: Principal) -> tuple[str | None, str]:
+    """How a bucket policy statement's principal reaches the role: ``direct``, ``account`` or None; and why."""
+    session = who.session_pattern
+    if "NotPrincipal" in statement:
+        # The role's sessions are principals of their own: only a list naming the role *and* every
+        # session of it leaves the analyst out (a session name cannot be known in advance).
+        listed, _ = _aws_principals(statement["NotPrincipal"])
+        if who.role_arn in listed and any(fnmatchcase(session, _glob(p)) for p in listed):
+            return None, ""
+        return "direct", f"NotPrincipal {listed}, which does not leave out every session of the analyst"
+    aws, _ = _aws_principals(statement.get("Principal"))
+    for p in aws:
+        if p == "*":
+            return "direct", 'Principal "*"'
+        if p == who.role_arn or fnmatchcase(who.role_arn, _glob(p)) or fnmatchcase(session, _glob(p)):
+            return "direct", f"Principal {p}"
+        if p.startswith(session.removesuffix("*")):
+            return "direct", f"Principal {p} (a session of the analyst role)"
+    for p in aws:
+        if p in who.roots():
+            return "account", f"Principal {p} (the account: the role's identity policies decide)"
+    return None, ""
+
+
+@dataclass(frozen=True)
+class BucketMatch:
+    """One bucket policy statement that applies to the role's request."""
+
+    bucket: str
+    sid: str
+    effect: str
+    reach: str  # "direct" or "account"
+    principal: str
+    uncertain: str | None = None
+
+    def describe(self) -> str:
+        hedge = f" (counted as matching: {self.uncertain})" if self.uncertain else ""
+        return f"statement {self.sid} of the bucket policy of {self.bucket} ({self.principal}){hedge}"
+
+
+def bucket_statement_match(
+    statement: Mapping[str, Any], bucket: str, index: int, who: Principal, action: str, resource: str
+) -> BucketMatch | None:
+    """Whether a bucket policy statement applies to the role's request, leaning the way that cannot hide access."""
+    effect = str(statement.get("Effect", ""))
+    if effect not in ("Allow", "Deny"):
+        return None
+    allow = effect == "Allow"
+    sid = str(statement.get("Sid") or f"#{index + 1}")
+    if "NotAction" in statement:
+        if action_matches(_listed(statement["NotAction"]), action):
+            return None
+    elif not action_matches(_listed(statement.get("Action")), action):
+        return None
+    if "NotResource" in statement:
+        if resource_matches(_listed(statement["NotResource"]), resource):
+            return None
+    elif not resource_matches(_listed(statement.get("Resource")), resource):
+        return None
+    reach, principal = principal_reach(statement, who)
+    if reach is None:
+        return None
+    doubts = []
+    if statement.get("Condition"):
+        if not allow:
+            return None
+        doubts.append("Condition not evaluated")
+    if not allow and ("NotPrincipal" in statement or reach != "direct"):
+        return None
+    return BucketMatch(bucket, sid, effect, reach, principal, ", ".join(doubts) or None)
+
+
+def bucket_policy_statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    found = document.get("Statement") or []
+    return [found] if isinstance(found, Mapping) else list(found)
+
+
+def bucket_policy_problems(
+    identity: Sequence[Policy],
+    boundary: Policy | None,
+    who: Principal,
+    policies: Mapping[str, Mapping[str, Any] | None],
+    objects: Mapping[str, Sequence[str]],
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Problems (one per statement and bucket) where a bucket policy lets the role read lake objects.
+
+    ``policies``: bucket -> its policy document (None: the bucket has none); ``objects`` as for
+    ``object_read_problems``. A statement naming the account opens the objects only where the role's
+    identity policies (and boundary) allow the read as well; one naming the role or ``*`` on its own.
+    """
+    problems: dict[tuple[str, str], str] = {}
+    evidence: list[dict[str, Any]] = []
+    for bucket, document in sorted(policies.items()):
+        if not document:
+            continue
+        statements = bucket_policy_statements(document)
+        for key in objects.get(bucket, []):
+            for action in READ_ACTIONS:
+                resource = object_arn(bucket, key)
+                matches = [
+                    m
+                    for i, s in enumerate(statements)
+                    if (m := bucket_statement_match(s, bucket, i, who, action, resource)) is not None
+                ]
+                allows = [m for m in matches if m.effect == "Allow"]
+                if not allows:
+                    continue
+                denies = [m for m in matches if m.effect == "Deny"]
+                iam = decide(identity, boundary, action, resource)
+                explicit = bool(denies or iam.denies or iam.boundary_denies)
+                opening = [m for m in allows if m.reach == "direct" or iam.allowed]
+                evidence.append(
+                    {
+                        "action": action,
+                        "resource": resource,
+                        "allowed": bool(opening) and not explicit,
+                        "bucket_policy_allows": [m.describe() for m in allows],
+                        "bucket_policy_denies": [m.describe() for m in denies],
+                        "identity_allows": iam.allowed,
+                        "identity_denies": [m.describe() for m in iam.denies + iam.boundary_denies],
+                    }
+                )
+                if explicit:
+                    continue
+                for match in opening:
+                    problems.setdefault(
+                        (match.describe(), bucket),
+                        f"the bucket policy of lake bucket {bucket} lets the analyst role read it directly from S3, "
+                        f"around Lake Formation: {match.describe()} allows {action} on {resource}",
+                    )
+    return list(problems.values()), evidence

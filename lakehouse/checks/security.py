@@ -12,8 +12,12 @@ principal must also find the column holding values in Gold users. A query result
 on a stack that is open in ways the query does not reach, so the check also reads back, through
 the APIs, every Lake Formation grant that could open the column (table, column, database-wide
 TableWildcard, catalog, LF-Tag policy, data cells filter grants to the analyst or
-IAMAllowedPrincipals; the data lake settings) and the analyst role's IAM policies (S3 reads of
-the lake buckets bypass Lake Formation: ``iam_access``).
+IAMAllowedPrincipals; DATA_LOCATION_ACCESS on a location holding such a table; the data lake
+settings), the analyst role's IAM policies and every lake bucket's policy (S3 reads of the lake
+buckets bypass Lake Formation: ``iam_access``). The lake buckets are found from the services, not
+from the stack's outputs: the buckets under every such table's location, the locations registered
+with Lake Formation, and the result locations of every Athena workgroup but the analyst's own
+(query results of the pipeline and the deployer can hold ``ssn``).
 
 Split like the other checks: ``read_security`` talks to the target, ``judge_security`` is a pure
 function over what was read. A read that fails ends the check ``error`` (``failed`` when it found
@@ -32,7 +36,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.athena import QueryRecord, connect, run
-from lakehouse.checks.iam_access import Policy, object_read_problems
+from lakehouse.checks.iam_access import Policy, Principal, bucket_policy_problems, object_read_problems
 from lakehouse.checks.ssn_lineage import lineage_evidence
 from lakehouse.outcome import Outcome
 from lakehouse.target import Target
@@ -55,6 +59,8 @@ PROBE_KEY = "lakehouse-exit6-probe"
 READS = frozenset({"ALL", "SELECT", "SUPER_USER"})
 #: Permissions on a catalog or database that hand the principal everything under it.
 SUPER = frozenset({"ALL", "SUPER_USER"})
+#: Permissions on a data location that let a principal create tables over the files there.
+LOCATION_ACCESS = frozenset({"DATA_LOCATION_ACCESS", "ALL"})
 
 #: Athena's answers that mean "the analyst may not use this table at all" (fine: nothing is read).
 NO_ACCESS = re.compile(
@@ -134,6 +140,10 @@ class SecurityReadback:
     lake_objects: dict[str, list[str]] = field(default_factory=dict)
     #: HeadObject as the analyst on one file of each table: what S3 itself answered.
     object_probes: list[dict[str, Any]] = field(default_factory=list)
+    #: Each lake bucket and how it was found (table location, registered location, workgroup results).
+    lake_buckets: dict[str, list[str]] = field(default_factory=dict)
+    #: GetBucketPolicy of each lake bucket: its document, or None when it has none.
+    bucket_policies: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     #: What could not be read (the check cannot pass without it).
     read_errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -352,6 +362,79 @@ def lake_objects(
     return {b: sorted(k) for b, k in objects.items()}
 
 
+def registered_locations(target: Target) -> list[str]:
+    """Every S3 location registered with Lake Formation (ListResources, all pages)."""
+    lf = target.client("lakeformation")
+    return [str(r["ResourceArn"]) for r in _pages(lf.list_resources, "ResourceInfoList") if r.get("ResourceArn")]
+
+
+def results_locations(target: Target, own: str) -> dict[str, str]:
+    """Workgroup -> result location (OutputLocation) of every Athena workgroup but ``own`` (the analyst's)."""
+    athena = target.client("athena")
+    found: dict[str, str] = {}
+    for summary in _pages(athena.list_work_groups, "WorkGroups"):  # boto3 has no paginator for it
+        name = summary["Name"]
+        if name == own:
+            continue
+        config = athena.get_work_group(WorkGroup=name)["WorkGroup"].get("Configuration") or {}
+        location = (config.get("ResultConfiguration") or {}).get("OutputLocation")
+        if location:
+            found[name] = str(location)
+    return found
+
+
+def location_bucket(arn_or_uri: str) -> tuple[str, str] | None:
+    """(bucket, key prefix) of an S3 ARN (``arn:aws:s3:::b/p``) or URI (``s3://b/p``)."""
+    if arn_or_uri.startswith("arn:") and ":s3:::" in arn_or_uri:
+        bucket, _, key = arn_or_uri.split(":::", 1)[1].partition("/")
+        return bucket, key
+    return split_s3(arn_or_uri)
+
+
+def add_locations(
+    target: Target, objects: dict[str, list[str]], locations: Mapping[str, str], notes: list[str]
+) -> dict[str, list[str]]:
+    """``objects`` plus a probe under each location and the keys listed there (results files can hold ssn)."""
+    s3 = target.client("s3")
+    merged = {b: set(k) for b, k in objects.items()}
+    for uri in locations.values():
+        where = location_bucket(uri)
+        if where is None:
+            continue
+        bucket, key = where
+        prefix = key if not key or key.endswith("/") else key + "/"
+        keys = merged.setdefault(bucket, {PROBE_KEY})
+        keys.add(prefix + PROBE_KEY)
+        try:
+            listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=MAX_KEYS).get("Contents") or []
+            keys.update(o["Key"] for o in listed)
+        except (ClientError, BotoCoreError) as err:
+            notes.append(f"listing s3://{bucket}/{prefix} failed ({err}); only probe keys were tried there")
+    return {b: sorted(k) for b, k in merged.items()}
+
+
+def read_bucket_policy(s3: Any, bucket: str) -> dict[str, Any] | None:
+    """The bucket's policy document (GetBucketPolicy), or None when it has none."""
+    try:
+        text = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+    except ClientError as err:
+        # No policy, or no bucket (a workgroup may name a results bucket that is gone): nothing opens it.
+        if err.response.get("Error", {}).get("Code") in ("NoSuchBucketPolicy", "NoSuchBucket"):
+            return None
+        raise
+    document = json.loads(text)
+    if not isinstance(document, dict):
+        raise ValueError(f"the policy of bucket {bucket} is not a JSON object")
+    return document
+
+
+def _policy_or_none(errors: list[str], s3: Any, bucket: str) -> dict[str, Any] | None:
+    no_policy: dict[str, Any] | None = None
+    return _attempt(
+        errors, f"the bucket policy of {bucket} (GetBucketPolicy)", lambda: read_bucket_policy(s3, bucket), no_policy
+    )
+
+
 def head_as_analyst(
     target: Target, session: boto3.Session, tables: Sequence[CatalogTable], objects: Mapping[str, Sequence[str]]
 ) -> list[dict[str, Any]]:
@@ -416,8 +499,35 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         no_policies,
     )
     holding_dbs = {t.database for t in tables}
-    buckets = {b for layer, b in (outputs.get("bucket_names") or {}).items() if layer in ("bronze", "silver", "gold")}
-    rb.lake_objects = lake_objects(target, tables, buckets, rb.notes)
+    # The lake's buckets as the services know them (never the stack's outputs).
+    found: dict[str, set[str]] = {}
+    for table in tables:
+        for uri in (table.location, table.metadata_location):
+            if (where := split_s3(uri or "")) is not None:
+                found.setdefault(where[0], set()).add(f"location of {table.qualified}")
+    none_registered: list[str] = []
+    registered = _attempt(
+        errors, "the Lake Formation registered locations", lambda: registered_locations(target), none_registered
+    )
+    for arn in registered:
+        if (where := location_bucket(arn)) is not None:
+            found.setdefault(where[0], set()).add(f"registered with Lake Formation ({arn})")
+    no_results: dict[str, str] = {}
+    results = _attempt(
+        errors,
+        "the Athena workgroups' result locations",
+        lambda: results_locations(target, str(outputs["analyst_workgroup_name"])),
+        no_results,
+    )
+    for workgroup, uri in results.items():
+        if (where := location_bucket(uri)) is not None:
+            found.setdefault(where[0], set()).add(f"query results of workgroup {workgroup} ({uri})")
+    rb.lake_buckets = {b: sorted(how) for b, how in sorted(found.items())}
+    rb.lake_objects = lake_objects(target, tables, found, rb.notes)
+    rb.lake_objects = add_locations(target, rb.lake_objects, results, rb.notes)
+    s3 = target.client("s3")
+    for bucket in rb.lake_buckets:
+        rb.bucket_policies[bucket] = _policy_or_none(errors, s3, bucket)
     rb.object_probes = head_as_analyst(target, session, tables, rb.lake_objects)
     rb.notes.append(f"databases holding {', '.join(hidden)}: {', '.join(sorted(holding_dbs)) or 'none'}")
     return rb
@@ -550,6 +660,34 @@ def lf_tag_problems(grant: Mapping[str, Any], who: str, rb: SecurityReadback) ->
     return problems
 
 
+def _covers(outer: tuple[str, str], inner: tuple[str, str]) -> bool:
+    """Whether two S3 locations overlap: one lies within the other (same bucket, path prefix)."""
+    if outer[0] != inner[0]:
+        return False
+    a, b = outer[1].strip("/"), inner[1].strip("/")
+    return not a or not b or a == b or b.startswith(a + "/") or a.startswith(b + "/")
+
+
+def location_problems(spec: Mapping[str, Any], who: str, held: list[str], rb: SecurityReadback) -> list[str]:
+    """DATA_LOCATION_ACCESS on a location overlapping a table with a hidden column: a table of its own reads it."""
+    arn = str(spec.get("ResourceArn", ""))
+    where = location_bucket(arn)
+    if where is None:
+        return [f"{who} holds {held} on data location {arn}, which cannot be read as an S3 location"]
+    problems = []
+    for probe in rb.probes:
+        table = probe.table
+        for uri in (table.location, table.metadata_location):
+            inner = split_s3(uri or "")
+            if inner is not None and _covers(where, inner):
+                problems.append(
+                    f"{who} holds {held} on data location {arn}, which holds the files of {table.qualified} "
+                    f"({uri}): with it a table of its own over those files reads {', '.join(probe.hidden)}"
+                )
+                break
+    return problems
+
+
 def grant_problems(rb: SecurityReadback) -> list[str]:
     """What in Lake Formation's own answer leaves a hidden column open to the analyst, anywhere."""
     problems: list[str] = []
@@ -565,6 +703,9 @@ def grant_problems(rb: SecurityReadback) -> list[str]:
         who = watched.get(_principal(grant))
         resource = grant.get("Resource") or {}
         held = _held(grant)
+        if who is not None and "DataLocation" in resource and held & LOCATION_ACCESS:
+            problems += location_problems(resource["DataLocation"], who, sorted(held & LOCATION_ACCESS), rb)
+            continue
         if who is None or not held & READS:
             continue
         if "Catalog" in resource and held & SUPER:
@@ -690,6 +831,14 @@ def iam_problems(rb: SecurityReadback) -> tuple[list[str], list[dict[str, Any]]]
     return problems, decisions
 
 
+def bucket_problems(rb: SecurityReadback) -> tuple[list[str], list[dict[str, Any]]]:
+    """A lake bucket's policy letting the analyst read objects (Lake Formation never sees the read)."""
+    if not rb.account_id:
+        return [], []
+    who = Principal(rb.analyst_role_arn, rb.account_id)
+    return bucket_policy_problems(rb.identity_policies, rb.boundary, who, rb.bucket_policies, rb.lake_objects)
+
+
 def _queries(rb: SecurityReadback) -> list[dict[str, Any]]:
     analyst = rb.analyst_caller_arn or rb.analyst_role_arn
     records: list[dict[str, Any]] = []
@@ -704,11 +853,13 @@ def _queries(rb: SecurityReadback) -> list[dict[str, Any]]:
 def judge_security(rb: SecurityReadback) -> Outcome:
     """Pass when no table shows the hidden columns to the analyst, Gold users holds them, and nothing opens them."""
     iam, decisions = iam_problems(rb)
+    policies, policy_decisions = bucket_problems(rb)
     by_kind = {
         "select_all": select_all_problems(rb),
         "denied": denied_problems(rb),
         "privileged": privileged_problems(rb),
         "grants": grant_problems(rb),
+        "bucket_policies": policies,  # before S3's own answer: the reason names the statement
         "iam": iam,
     }
     problems = [p for found in by_kind.values() for p in found]
@@ -731,6 +882,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "analyst_no_access": no_access,
         "grant_problems": len(by_kind["grants"]),
         "iam_problems": len(iam),
+        "bucket_policy_problems": len(policies),
     }
     details: dict[str, Any] = {
         "hidden_columns": rb.hidden,
@@ -773,6 +925,9 @@ def judge_security(rb: SecurityReadback) -> Outcome:
             "statements_allowing_reads": decisions,
             "analyst_head_object": rb.object_probes,
         },
+        "lake_buckets": rb.lake_buckets,
+        "bucket_policies": rb.bucket_policies,
+        "bucket_policy_statements_allowing_reads": policy_decisions,
         "problems": by_kind,
     }
     if rb.notes:
@@ -781,7 +936,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         details["read_errors"] = rb.read_errors
     threshold = (
         f"{', '.join(rb.hidden)} hidden from the analyst in every catalog table, readable by a privileged principal "
-        f"in {rb.gold_users}, no Lake Formation grant or IAM policy opens it"
+        f"in {rb.gold_users}, no Lake Formation grant, IAM policy or lake bucket policy opens it"
     )
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""

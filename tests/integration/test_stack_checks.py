@@ -213,6 +213,26 @@ def test_subscription_added_to_the_alerts_topic_fails_check_5(deployed: Deployme
         sns.unsubscribe(SubscriptionArn=sub["SubscriptionArn"])
 
 
+def test_untagged_composite_alarm_named_like_the_stack_fails_check_5(deployed: Deployment) -> None:
+    """PutCompositeAlarm (the emulator's cloudwatch_composite extension) in the stack's region, no tags."""
+    stack = deployed.stack
+    region = stack.target.region
+    cloudwatch = stack.target.client("cloudwatch")
+    name = f"lakehouse-{stack.stack_id}-any-failure"
+    cloudwatch.put_composite_alarm(AlarmName=name, AlarmRule="FALSE", AlarmDescription="made by hand")
+    try:
+        found = _caught(deployed, f"aws_cloudwatch_composite_alarm {name} ({region}, found by name prefix)")
+        assert found == {
+            "kind": "aws_cloudwatch_composite_alarm",
+            "name": name,
+            "region": region,
+            "found_by": ["name prefix"],
+        }
+    finally:
+        cloudwatch.delete_alarms(AlarmNames=[name])
+    assert cloudwatch.describe_alarms(AlarmNames=[name], AlarmTypes=["CompositeAlarm"])["CompositeAlarms"] == []
+
+
 def test_check_5_passes_again_after_the_repairs(deployed: Deployment) -> None:
     outcome = check_iac_coverage(deployed.stack)
     assert outcome.passed, outcome.reason

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from typing import Any
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
+from botocore.stub import Stubber
 
 from lakehouse.athena import QueryRecord
 from lakehouse.checks.iam_access import Policy, decide
@@ -16,6 +20,8 @@ from lakehouse.checks.security import (
     TableProbe,
     column_denied,
     judge_security,
+    location_bucket,
+    read_bucket_policy,
 )
 from lakehouse.config import project_root
 from lakehouse.emulator.sql.access import Access
@@ -131,8 +137,27 @@ def healthy() -> SecurityReadback:
             BUCKETS["bronze"]: ["raw/users/lakehouse-exit6-probe", "raw/users/users.csv"],
             BUCKETS["silver"]: ["users/data/00000.parquet", "users/lakehouse-exit6-probe"],
             BUCKETS["gold"]: ["users/lakehouse-exit6-probe", "users/metadata/00001.metadata.json"],
+            BUCKETS["results"]: ["results/lakehouse-exit6-probe", "results/3f1c.csv"],
         },
+        bucket_policies={b: tls_only(b) for b in BUCKETS.values()},
     )
+
+
+def tls_only(bucket: str) -> dict[str, Any]:
+    """The bucket policy infra/storage.tf puts on every bucket."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
 
 
 def problems(rb: SecurityReadback, kind: str) -> list[str]:
@@ -695,3 +720,211 @@ def test_s3_serving_a_lake_file_to_the_analyst_fails_the_check() -> None:
     ]
     rb.object_probes.pop()
     assert judge_security(rb).passed
+
+
+# -- lake bucket policies and data locations -------------------------------------------------------------
+
+
+def _with_statements(rb: SecurityReadback, bucket: str, *statements: dict[str, Any]) -> SecurityReadback:
+    policy = tls_only(bucket)
+    policy["Statement"] = [*policy["Statement"], *statements]
+    rb.bucket_policies[bucket] = policy
+    return rb
+
+
+def _grant_to(
+    principal: Any, action: Any = "s3:GetObject", bucket: str = BUCKETS["silver"], **more: Any
+) -> dict[str, Any]:
+    return {
+        "Sid": "Share",
+        "Effect": "Allow",
+        "Principal": principal,
+        "Action": action,
+        "Resource": f"arn:aws:s3:::{bucket}/*",
+        **more,
+    }
+
+
+@pytest.mark.parametrize(
+    ("statement", "reason"),
+    [
+        (
+            _grant_to({"AWS": ANALYST}),
+            f"the bucket policy of lake bucket {BUCKETS['silver']} lets the analyst role read it directly from S3, "
+            f"around Lake Formation: statement Share of the bucket policy of {BUCKETS['silver']} (Principal {ANALYST}) "
+            f"allows s3:GetObject on arn:aws:s3:::{BUCKETS['silver']}/",
+        ),
+        (_grant_to("*", "s3:Get*"), '(Principal "*") allows s3:GetObject'),
+        (_grant_to({"AWS": "*"}, "s3:*"), '(Principal "*") allows s3:GetObject'),
+        (_grant_to({"AWS": [ADMIN, SESSION]}), f"(Principal {SESSION} (a session of the analyst role))"),
+        (
+            {**_grant_to(None), "Principal": None, "NotPrincipal": {"AWS": [ADMIN, ANALYST]}},
+            "which does not leave out every session of the analyst",
+        ),
+        (
+            _grant_to({"AWS": ANALYST}, Condition={"StringEquals": {"aws:SourceVpce": "vpce-1"}}),
+            "(counted as matching: Condition not evaluated) allows s3:GetObject",
+        ),
+        (
+            {**_grant_to({"AWS": ANALYST}), "Action": None, "NotAction": ["s3:PutObject", "s3:DeleteObject"]},
+            "allows s3:GetObject",
+        ),
+        (
+            {**_grant_to({"AWS": ANALYST}), "Resource": None, "NotResource": "arn:aws:s3:::elsewhere/*"},
+            "allows s3:GetObject",
+        ),
+        (_grant_to({"AWS": ANALYST}, "s3:GetObjectVersion"), "allows s3:GetObjectVersion"),
+        (
+            {**_grant_to({"AWS": ANALYST}), "Sid": "Explicit", "Effect": "Deny", "Condition": {"Bool": {"x": "1"}}},
+            f"statement Share of the bucket policy of {BUCKETS['silver']}",
+        ),
+    ],
+    ids=[
+        "role",
+        "star",
+        "aws-star",
+        "session",
+        "not-principal",
+        "condition",
+        "not-action",
+        "not-resource",
+        "version",
+        "conditional-deny",
+    ],
+)
+def test_a_lake_bucket_policy_letting_the_analyst_read_fails_the_check(statement: dict[str, Any], reason: str) -> None:
+    statement = {k: v for k, v in statement.items() if v is not None}
+    # A Deny that does not surely apply must leave the grant it would close open.
+    opened = [_grant_to({"AWS": ANALYST})] if statement["Effect"] == "Deny" else []
+    rb = _with_statements(healthy(), BUCKETS["silver"], *opened, statement)
+    result = judge_security(rb)
+    assert result.status is Status.FAILED
+    found = result.details["problems"]["bucket_policies"]
+    assert any(reason in p for p in found), found
+    assert result.measured["bucket_policy_problems"] == len(found)
+    assert result.details["bucket_policies"][BUCKETS["silver"]] == rb.bucket_policies[BUCKETS["silver"]]
+
+
+def test_a_results_bucket_policy_opening_the_pipeline_query_results_fails_the_check() -> None:
+    rb = _with_statements(healthy(), BUCKETS["results"], _grant_to({"AWS": ANALYST}, bucket=BUCKETS["results"]))
+    result = judge_security(rb)
+    assert not result.passed
+    assert f"allows s3:GetObject on arn:aws:s3:::{BUCKETS['results']}/results/" in str(result.reason)
+
+
+def test_the_account_as_principal_opens_only_what_the_identity_policies_allow() -> None:
+    root = _grant_to({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "s3:*")
+    assert judge_security(_with_statements(healthy(), BUCKETS["silver"], root)).passed
+    assert judge_security(
+        _with_statements(healthy(), BUCKETS["silver"], {**root, "Principal": {"AWS": ACCOUNT}})
+    ).passed
+    rb = _with_statements(healthy(), BUCKETS["silver"], root)
+    rb.identity_policies.append(
+        _policy("inline policy debug", _allow("s3:GetObject", f"arn:aws:s3:::{BUCKETS['silver']}/*"))
+    )
+    found = judge_security(rb).details["problems"]["bucket_policies"]
+    assert any(
+        f"(Principal arn:aws:iam::{ACCOUNT}:root (the account: the role's identity policies decide))" in p
+        for p in found
+    )
+
+
+@pytest.mark.parametrize(
+    "statements",
+    [
+        [_grant_to({"AWS": ANALYST}), {**_grant_to({"AWS": ANALYST}), "Sid": "No", "Effect": "Deny"}],
+        [_grant_to({"AWS": ANALYST}), {**_grant_to("*"), "Sid": "No", "Effect": "Deny"}],
+        [_grant_to({"AWS": f"arn:aws:iam::{ACCOUNT}:role/lh-pipeline"})],
+        [_grant_to({"Service": "athena.amazonaws.com"})],
+        [_grant_to({"AWS": ANALYST}, "s3:PutObject")],
+        [{**_grant_to({"AWS": ANALYST}), "Resource": f"arn:aws:s3:::{BUCKETS['silver']}/orders/*"}],
+        [
+            {
+                **_grant_to(None),
+                "Principal": None,
+                "NotPrincipal": {"AWS": [ANALYST, f"arn:aws:sts::{ACCOUNT}:assumed-role/lh-analyst/*"]},
+            }
+        ],
+        [{**_grant_to({"AWS": ANALYST}), "Action": None, "NotAction": "s3:Get*"}],
+    ],
+    ids=[
+        "explicit-deny",
+        "deny-everyone",
+        "other-role",
+        "service",
+        "write-only",
+        "other-prefix",
+        "not-principal-all",
+        "not-action-get",
+    ],
+)
+def test_bucket_policies_that_keep_the_analyst_out_pass(statements: list[dict[str, Any]]) -> None:
+    statements = [{k: v for k, v in s.items() if v is not None} for s in statements]
+    result = judge_security(_with_statements(healthy(), BUCKETS["silver"], *statements))
+    assert result.passed, result.reason
+
+
+def test_an_explicit_deny_in_the_identity_policy_closes_a_bucket_policy_grant() -> None:
+    rb = _with_statements(healthy(), BUCKETS["silver"], _grant_to({"AWS": ANALYST}))
+    rb.identity_policies.append(_policy("inline policy fence", _allow("s3:*", "*", sid="Fence", effect="Deny")))
+    assert judge_security(rb).passed
+
+
+def _location(principal: str, arn: str, *permissions: str) -> dict[str, Any]:
+    return grant(principal, {"DataLocation": {"ResourceArn": arn}}, *permissions)
+
+
+@pytest.mark.parametrize(
+    ("arn", "culprit"),
+    [
+        (f"arn:aws:s3:::{BUCKETS['gold']}", f"{DB}.{TABLE}"),
+        (f"arn:aws:s3:::{BUCKETS['bronze']}/raw", f"{BRONZE}.users_csv"),
+        (f"arn:aws:s3:::{BUCKETS['silver']}/users/data", f"{SILVER}.users"),
+    ],
+)
+def test_data_location_access_over_a_table_holding_ssn_fails_the_check(arn: str, culprit: str) -> None:
+    rb = healthy()
+    rb.grants.append(_location(ANALYST, arn, "DATA_LOCATION_ACCESS"))
+    result = judge_security(rb)
+    assert not result.passed
+    assert any(
+        p.startswith(
+            f"the analyst holds ['DATA_LOCATION_ACCESS'] on data location {arn}, which holds the files of {culprit}"
+        )
+        for p in result.details["problems"]["grants"]
+    ), result.details["problems"]["grants"]
+
+
+def test_data_location_access_elsewhere_or_to_others_passes() -> None:
+    rb = healthy()
+    rb.grants += [
+        _location(ANALYST, f"arn:aws:s3:::{BUCKETS['gold']}/scratch", "DATA_LOCATION_ACCESS"),
+        _location(ANALYST, "arn:aws:s3:::someone-else", "DATA_LOCATION_ACCESS"),
+        _location(
+            f"arn:aws:iam::{ACCOUNT}:role/lh-pipeline", f"arn:aws:s3:::{BUCKETS['gold']}", "DATA_LOCATION_ACCESS"
+        ),
+    ]
+    assert judge_security(rb).passed
+    rb.grants.append(_location("IAM_ALLOWED_PRINCIPALS", f"arn:aws:s3:::{BUCKETS['gold']}", "DATA_LOCATION_ACCESS"))
+    assert "IAMAllowedPrincipals" in str(judge_security(rb).reason)
+
+
+def test_bucket_policies_are_read_back_and_a_missing_one_opens_nothing() -> None:
+    client = boto3.client("s3", region_name="ap-northeast-1", aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(client) as stub:
+        stub.add_response("get_bucket_policy", {"Policy": json.dumps(tls_only("b"))}, {"Bucket": "b"})
+        stub.add_client_error("get_bucket_policy", "NoSuchBucketPolicy", "none", 404)
+        stub.add_client_error("get_bucket_policy", "NoSuchBucket", "gone", 404)
+        stub.add_client_error("get_bucket_policy", "AccessDenied", "no", 403)
+        assert read_bucket_policy(client, "b") == tls_only("b")
+        assert read_bucket_policy(client, "b") is None
+        assert read_bucket_policy(client, "b") is None
+        with pytest.raises(ClientError):
+            read_bucket_policy(client, "b")
+
+
+def test_locations_are_read_from_arns_and_uris() -> None:
+    assert location_bucket("arn:aws:s3:::lh-gold-1") == ("lh-gold-1", "")
+    assert location_bucket("arn:aws:s3:::lh-gold-1/users/x") == ("lh-gold-1", "users/x")
+    assert location_bucket("s3://lh-results-1/results/") == ("lh-results-1", "results/")
+    assert location_bucket("arn:aws:iam::1:role/x") is None

@@ -9,7 +9,9 @@ AWS refuses a key it never issued; before this module the emulator took any key 
   allowed, as an administrator deployer is on AWS;
 - access keys of IAM users created through the emulator, and STS AssumeRole session keys (with
   their session token): their IAM policies are evaluated for every action, by moto's own policy
-  evaluator (``moto.iam.access_control``), on the resource the action names.
+  evaluator (``moto.iam.access_control``), on the resource the action names; for S3, together
+  with the bucket's policy (``s3.bucket_policy_effect``: explicit Deny wins, an Allow naming the
+  caller suffices).
 
 Any other key gets AWS's answer for the service's protocol: ``UnrecognizedClientException``
 (JSON protocols), ``InvalidClientTokenId`` (query protocols: STS, IAM, SNS, CloudWatch) or
@@ -28,6 +30,7 @@ operation, instead of moto's HTML 500 page.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -43,6 +46,7 @@ from moto.s3.responses import S3Response
 from moto.sts.models import sts_backends
 from moto.utilities.utils import get_partition
 
+from lakehouse.emulator.extensions.s3 import bucket_policy_effect
 from lakehouse.target import LOCAL_ACCESS_KEY
 
 _MARK = "_lakehouse_identity_installed"
@@ -283,6 +287,24 @@ def _install_front_door() -> None:
 # ---------------------------------------------------------------- S3 (its own dispatch)
 
 
+def _with_bucket_policy(
+    response: S3Response, bucket_name: str, who: Caller, action: str, resource: str, allowed: bool, explicit: bool
+) -> bool:
+    """IAM's answer with the bucket's policy, as AWS decides for a principal of the bucket owner's account.
+
+    An explicit Deny in either wins; otherwise the identity policies *or* the bucket policy (a
+    statement naming the caller, its role or ``*``) suffice (``s3.bucket_policy_effect``).
+    """
+    bucket = response.backend.buckets.get(bucket_name)
+    if bucket is None or not bucket.policy:
+        return allowed
+    policy = json.loads(bucket.policy.decode() if isinstance(bucket.policy, bytes) else bucket.policy)
+    grants, denies = bucket_policy_effect(policy, action, resource, [who.arn, who.principal], response.current_account)
+    if denies or explicit:
+        return False
+    return allowed or grants
+
+
 def _install_s3() -> None:
     """S3 does not pass through ``call_action``: moto asks ``_authenticate_and_authorize_s3_action``."""
 
@@ -299,7 +321,10 @@ def _install_s3() -> None:
         self.lakehouse_caller = who  # type: ignore[attr-defined]
         partition = get_partition(self.region)
         arn = f"{bucket_name or '*'}/{key_name}" if key_name else (bucket_name or "*")
-        allowed, _, _ = who.allows(f"s3:{self.data.get('Action', '')}", [f"arn:{partition}:s3:::{arn}"])
+        action, resource = f"s3:{self.data.get('Action', '')}", f"arn:{partition}:s3:::{arn}"
+        allowed, _, explicit = who.allows(action, [resource])
+        if not who.root and bucket_name:
+            allowed = _with_bucket_policy(self, bucket_name, who, action, resource, allowed, explicit)
         if not allowed:
             raise s3_errors.BucketAccessDeniedError(bucket=bucket) if bucket else s3_errors.S3AccessDeniedError()
 
