@@ -194,6 +194,15 @@ def _executions(backend: AthenaBackend) -> dict[str, QueryExecution]:
     return store
 
 
+def _by_token(backend: AthenaBackend) -> dict[str, QueryExecution]:
+    """Executions by ClientRequestToken (botocore sends one with every StartQueryExecution)."""
+    index: dict[str, QueryExecution] | None = getattr(backend, "lakehouse_executions_by_token", None)
+    if index is None:
+        index = {}
+        backend.lakehouse_executions_by_token = index  # type: ignore[attr-defined]
+    return index
+
+
 def _lookup(backend: AthenaBackend, query_id: str) -> QueryExecution:
     execution = _executions(backend).get(query_id)
     if execution is None:
@@ -222,11 +231,9 @@ def _start(backend: AthenaBackend, params: dict[str, Any], principal: str) -> Qu
     engine = (config.get("EngineVersion") or {}).get("EffectiveEngineVersion") or "Athena engine version 3"
     limit = config.get("BytesScannedCutoffPerQuery")
     token = params.get("ClientRequestToken")
-    store = _executions(backend)
-    if token:
-        for existing in store.values():
-            if existing.token == token:
-                return existing
+    store, by_token = _executions(backend), _by_token(backend)
+    if token and (existing := by_token.get(token)) is not None:
+        return existing  # an index, not a scan of every execution so far (it grows with each query)
     execution = QueryExecution(
         id=str(uuid.uuid4()),
         query=params["QueryString"],
@@ -240,6 +247,8 @@ def _start(backend: AthenaBackend, params: dict[str, Any], principal: str) -> Qu
         token=token,
     )
     store[execution.id] = execution
+    if token:
+        by_token[token] = execution
     _pool.submit(_run, execution, backend.account_id, backend.region_name)
     return execution
 
