@@ -43,6 +43,13 @@ locals {
       comparison  = "GreaterThanOrEqualToThreshold"
       threshold   = 1
     }
+    "gold-unreadable" = {
+      description = "A Gold table of lakehouse stack ${var.stack_id} cannot be loaded from the catalog (its Iceberg metadata is missing): readers are broken. Runbook: restore the table's previous metadata."
+      metric      = "GoldUnreadableTables"
+      statistic   = "Maximum"
+      comparison  = "GreaterThanOrEqualToThreshold"
+      threshold   = 1
+    }
     "gold-freshness" = {
       description = "Gold of lakehouse stack ${var.stack_id} has had no successful commit for more than ${var.gold_freshness_alarm_s} s."
       metric      = "GoldFreshnessSeconds"

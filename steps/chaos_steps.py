@@ -38,7 +38,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-def _context(deployment: Deployment, run_options: RunOptions) -> ChaosContext:
+def chaos_context(deployment: Deployment, run_options: RunOptions) -> ChaosContext:
     """The stack's levers: its lineage service (only when the harness started it) and terraform apply."""
     stack = deployment.stack
     ctx = ChaosContext(stack.target, deployment.record.outputs, stack.stack_id)
@@ -109,7 +109,7 @@ def inject_the_catalogue(
         screenshot_dir=run_options.reports,
     )
     with tempfile.TemporaryDirectory(prefix="lakehouse-chaos-") as scratch:
-        chaos = run_chaos(_context(deployment, run_options), faults, criteria, threshold_s, Path(scratch))
+        chaos = run_chaos(chaos_context(deployment, run_options), faults, criteria, threshold_s, Path(scratch))
     evidence.artifacts.append(artifacts.write_json(f"kpi-{deployment.stack.stack_id}/mttr.json", chaos.to_dict()))
     outcome = judge_mttr(chaos.timelines, threshold_s)
     outcome.details.update(chaos_seconds=round(chaos.seconds, 1), alarms=chaos.alarms)

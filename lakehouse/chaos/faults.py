@@ -201,7 +201,7 @@ CATALOGUE: tuple[Fault, ...] = (
     Fault(
         "gold-metadata-missing",
         "the Gold table's Iceberg metadata pointer is moved to a file that does not exist",
-        ("pipeline-failures",),
+        ("gold-unreadable",),
         Runbook.RESTORE_SNAPSHOT,
         inject_gold_pointer,
     ),

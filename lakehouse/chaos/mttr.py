@@ -34,6 +34,8 @@ class Timeline:
     problem: str | None = None
     skipped: str | None = None
     pipeline: dict[str, Any] = field(default_factory=dict)
+    #: Seconds each part of the recovery took (runbook step, each re-run, each round of checks).
+    spent: dict[str, float] = field(default_factory=dict)
 
     @property
     def detect_s(self) -> float | None:
@@ -75,6 +77,7 @@ class Timeline:
                 "total_s": rounded(self.total_s),
             },
             "pipeline": self.pipeline,
+            "spent_s": {k: round(v, 1) for k, v in self.spent.items()},
             "problem": self.problem,
             "skipped": self.skipped,
         }

@@ -84,6 +84,7 @@ def run_fault(
     if loud := wait_quiet(ctx.target, queue, names, deadline):
         tl.problem = f"fault {fault.name}: alarm {', '.join(loud)} is still in ALARM before the fault (not detectable)"
         return tl
+    tl.spent["wait_quiet"] = time.monotonic() - (deadline - deadline_s)
     queue.drain()
     tl.injected_at = time.time()
     injection = fault.inject(ctx)
@@ -95,16 +96,22 @@ def run_fault(
         tl.problem = f"fault {fault.name}: no ALARM message of {' or '.join(names)} arrived within {deadline_s:.0f} s"
     else:
         tl.detected_at, tl.alarm_fired, tl.message = message.received_at, message.alarm, message.to_dict()
+    started = time.monotonic()
     try:
         tl.runbook_did.append(STEPS[fault.runbook](ctx, injection))
+        tl.spent["runbook_step"] = time.monotonic() - started
     except Exception as err:  # noqa: BLE001 - a runbook step that fails is the fault's problem, named
         tl.problem = f"fault {fault.name}: runbook step failed: {type(err).__name__}: {err}"
         return tl
     for attempt in range(1, RECOVERY_ATTEMPTS + 1):
+        started = time.monotonic()
         rerun = run_from_bronze(ctx, criteria.lineage, scratch / fault.name / f"recovery-{attempt}")
         tl.runbook_did.append(f"pipeline re-run from Bronze: {'ok' if rerun.result.ok else rerun.result.error}")
         tl.pipeline[f"recovery_{attempt}"] = _pipeline(rerun)
+        tl.spent[f"rerun_{attempt}"] = time.monotonic() - started
+        started = time.monotonic()
         checks = exit_checks(ctx, criteria, rerun)
+        tl.spent[f"exit_checks_{attempt}"] = time.monotonic() - started
         tl.checks = summary(checks)
         red = not_green(checks)
         if not red:

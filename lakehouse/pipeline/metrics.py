@@ -1,7 +1,7 @@
 """The pipeline's outcome as CloudWatch metrics: what the stack's own alarms (infra/alarms.tf) watch.
 
 A run publishes runs, failures, rows refused, input files with no data line (an empty or truncated
-upload), undelivered lineage events and Gold's freshness
+upload), undelivered lineage events, Gold tables readers cannot load, and Gold's freshness
 (seconds since Gold's last successful Iceberg commit) under ``NAMESPACE`` with the ``StackId``
 dimension, at high resolution so that short alarm periods (10 s locally) see them. Best effort:
 a metrics failure never fails the pipeline; it is counted in ``MetricsStats`` like the lineage
@@ -23,13 +23,14 @@ from lakehouse.target import Target
 NAMESPACE = "Lakehouse/Pipeline"
 DIMENSION = "StackId"
 #: Metric names: infra/alarms.tf alarms on them under the same names.
-RUNS, FAILURES, ROWS_REFUSED, EMPTY_INPUTS, LINEAGE_UNDELIVERED, GOLD_FRESHNESS = (
+RUNS, FAILURES, ROWS_REFUSED, EMPTY_INPUTS, LINEAGE_UNDELIVERED, GOLD_FRESHNESS, GOLD_UNREADABLE = (
     "Runs",
     "Failures",
     "RowsRefused",
     "EmptyInputFiles",
     "LineageEventsUndelivered",
     "GoldFreshnessSeconds",
+    "GoldUnreadableTables",
 )
 #: The Gold tables whose last commit is Gold's freshness (the oldest of them counts).
 GOLD_TABLES = ("users", "orders_enriched", "daily_revenue")
@@ -79,33 +80,48 @@ def metric_data(values: Mapping[str, float], stack_id: str, timestamp: float) ->
     ]
 
 
-def gold_freshness(target: Target, outputs: Mapping[str, Any], now: float) -> float:
-    """Seconds since the oldest Gold table's current snapshot was committed; raises if one is unreadable."""
+@dataclass
+class GoldState:
+    """Gold as readers find it: seconds since its oldest table's last commit, and the tables nobody can read."""
+
+    freshness_s: float | None
+    unreadable: list[str] = field(default_factory=list)
+
+
+def read_gold(target: Target, outputs: Mapping[str, Any], now: float) -> GoldState:
+    """Each Gold table's current snapshot through the catalog; one that cannot be loaded is unreadable."""
     gold_db = outputs["glue_database_names"]["gold"]
-    stamps = []
+    stamps: list[float] = []
+    unreadable: list[str] = []
     for table in GOLD_TABLES:
-        found = snapshot(target, gold_db, table)
-        if not found.get("timestamp_ms"):
-            raise ValueError(f"{gold_db}.{table} has no current snapshot")
-        stamps.append(int(found["timestamp_ms"]) / 1000)
-    return now - min(stamps)
+        try:
+            found = snapshot(target, gold_db, table)
+        except Exception as err:  # noqa: BLE001 - any reader failure is what a reader of Gold meets
+            unreadable.append(f"{gold_db}.{table}: {type(err).__name__}: {err}")
+            continue
+        if found.get("timestamp_ms"):
+            stamps.append(int(found["timestamp_ms"]) / 1000)
+    complete = stamps and len(stamps) == len(GOLD_TABLES)
+    return GoldState(now - min(stamps) if complete else None, unreadable)
 
 
 def publish_run(
     target: Target,
     outputs: Mapping[str, Any],
     result: Any,
-    freshness: Callable[[Target, Mapping[str, Any], float], float] = gold_freshness,
+    gold: Callable[[Target, Mapping[str, Any], float], GoldState] = read_gold,
 ) -> MetricsStats:
     """Publish ``result``'s metrics; never raises (what failed is in the stats)."""
     stats = MetricsStats()
     now = time.time()
-    freshness_s: float | None = None
+    state = GoldState(None)
     try:
-        freshness_s = freshness(target, outputs, now)
-    except Exception as err:  # noqa: BLE001 - any reader failure: no freshness point, the alarm sees missing data
-        stats.errors.append(f"Gold freshness unreadable: {type(err).__name__}: {err}")
-    stats.values = metric_values(result, freshness_s)
+        state = gold(target, outputs, now)
+    except Exception as err:  # noqa: BLE001 - a reader failure: no Gold points, the alarms see missing data
+        stats.errors.append(f"Gold unreadable: {type(err).__name__}: {err}")
+    stats.errors += [f"Gold unreadable: {u}" for u in state.unreadable]
+    stats.values = metric_values(result, state.freshness_s)
+    stats.values[GOLD_UNREADABLE] = float(len(state.unreadable))
     data = metric_data(stats.values, str(outputs["stack_id"]), now)
     try:
         target.client("cloudwatch").put_metric_data(Namespace=NAMESPACE, MetricData=data)

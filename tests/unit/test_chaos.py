@@ -85,14 +85,15 @@ class _Target:
 def test_a_metrics_failure_never_fails_the_run_and_is_counted() -> None:
     result = _result()
 
-    def unreadable(*_args: Any) -> float:
-        raise ValueError("gold.daily_revenue has no current snapshot")
+    def unreadable(*_args: Any) -> metrics.GoldState:
+        return metrics.GoldState(None, ["g.daily_revenue: FileNotFoundError: 99999-x.metadata.json"])
 
-    stats = metrics.publish_run(_Target(), {"stack_id": "lh-1"}, result, freshness=unreadable)  # type: ignore[arg-type]
+    stats = metrics.publish_run(_Target(), {"stack_id": "lh-1"}, result, gold=unreadable)  # type: ignore[arg-type]
     assert result.ok
-    assert stats.sent == 0 and stats.failed == 4
+    assert stats.values["GoldUnreadableTables"] == 1.0 and "GoldFreshnessSeconds" not in stats.values
+    assert stats.sent == 0 and stats.failed == len(stats.values)
     assert any("Throttling" in e for e in stats.errors)
-    assert any("no current snapshot" in e for e in stats.errors)
+    assert any("99999-x.metadata.json" in e for e in stats.errors)
     assert result.metrics == stats.to_dict()
 
 
@@ -100,6 +101,7 @@ def test_infra_alarms_watch_the_metrics_the_pipeline_publishes() -> None:
     assert f'"{metrics.NAMESPACE}"' in ALARMS_TF
     watched = set(re.findall(r'metric\s*=\s*"(\w+)"', ALARMS_TF))
     published = {metrics.FAILURES, metrics.ROWS_REFUSED, metrics.EMPTY_INPUTS, metrics.LINEAGE_UNDELIVERED}
+    published |= {metrics.GOLD_UNREADABLE}
     assert published | {metrics.GOLD_FRESHNESS} == watched
 
 
