@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import fnmatch
 import functools
+import itertools
 import re
 import secrets
 import threading
@@ -82,6 +83,7 @@ _databases_lock = threading.Lock()
 #: The schema holding the snapshot copies (``_NativeTables``); unguessable, and no statement names
 #: a DuckDB table itself (every table reference is resolved through Glue and replaced).
 _COPIES_SCHEMA = f"__snapshots_{secrets.token_hex(6)}"
+_COPY_NUMBERS = itertools.count(1)
 
 
 def _connection(parallel: bool) -> duckdb.DuckDBPyConnection:
@@ -121,7 +123,6 @@ class _NativeTables:
         self._seen: dict[int, weakref.ref[pa.Table]] = {}
         self._copies: dict[int, tuple[weakref.ref[pa.Table], str, int]] = {}
         self._lock = threading.Lock()
-        self._made = 0
 
     def name(self, data: pa.Table) -> str | None:
         """The copy of ``data`` in the single-threaded database, None when it is not (yet) worth one."""
@@ -148,8 +149,7 @@ class _NativeTables:
             held = sum(size for _, _, size in self._copies.values())
             if len(self._copies) >= self.max_entries or held + data.nbytes > self.max_total:
                 return None  # every copy is in use: this statement registers its rows instead
-            self._made += 1
-            name = f'"{_COPIES_SCHEMA}"."t{self._made}"'
+            name = f'"{_COPIES_SCHEMA}"."t{next(_COPY_NUMBERS)}"'
             con.register("__copy", data)
             con.execute(f"CREATE TABLE {name} AS SELECT * FROM __copy")
         finally:
