@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse import procgroup, progress, reap
 from lakehouse.browser import BrowserNotFound, ScreenshotError, screenshot
+from lakehouse.chaos.commands import add_parsers as add_chaos_parsers
 from lakehouse.config import ConfigError, RunOptions, env_options
 from lakehouse.criteria import CriteriaError, catalogue, markdown_table
 from lakehouse.emulator.process import EmulatorError, pid_alive
@@ -310,6 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--screenshot", metavar="PNG", help="also save a full-page PNG of it (headless Chromium)")
     report.set_defaults(func=cmd_report)
     add_pipeline_parsers(sub)
+    add_chaos_parsers(sub)
     args = parser.parse_args(argv)
     progress.set_sink(progress.stderr_sink)
     try:

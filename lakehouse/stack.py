@@ -175,6 +175,9 @@ class Stack:
             "region": self.target.region,
             "owner": f"{OWNER_PREFIX}/{self.target.name}",
             **self.lifetime.variables(),
+            # Against an emulator (local, or aws with a configured CloudWatch endpoint) the pipeline alarms
+            # (infra/alarms.tf) evaluate every 10 s, so a chaos run ends in minutes; AWS itself keeps 300 s.
+            **({"alarm_period_s": 10} if self.target.configured_endpoint("cloudwatch") else {}),
         }
 
     # -- life ------------------------------------------------------------------------------------
