@@ -103,6 +103,15 @@ def test_the_deployed_stack_hides_ssn_from_the_analyst(filled: Deployment) -> No
         _qualified(filled, "gold", "users"),
     }
     assert {h["status"] for h in heads} == {"denied"}
+    # The lake's buckets come from the services: table locations, Lake Formation, workgroups' results.
+    buckets = filled.record.outputs["bucket_names"]
+    found = result.details["lake_buckets"]
+    assert set(buckets.values()) <= set(found)
+    assert any(how.startswith("registered with Lake Formation") for how in found[buckets["gold"]])
+    assert any(how.startswith("query results of workgroup") for how in found[buckets["athena-results"]])
+    policies = result.details["bucket_policies"]
+    assert all(policies[b]["Statement"][0]["Sid"] == "DenyInsecureTransport" for b in buckets.values())
+    assert result.details["problems"]["bucket_policies"] == []
 
 
 def test_exclusion_removed_fails_the_check(lf: LakeFormation, filled: Deployment) -> None:
@@ -206,6 +215,101 @@ def test_inline_s3_read_on_the_lake_fails_the_check(analyst_iam: tuple[Any, str]
     assert any(f"(a file of {_qualified(filled, 'silver', 'users')})" in p for p in served)
     assert result.details["problems"]["grants"] == []
     assert result.reason and result.reason.startswith(f"the analyst role reads lake bucket {silver}")
+
+
+@pytest.fixture
+def bucket_policy(filled: Deployment) -> Iterator[tuple[Any, dict[str, str]]]:
+    """The deployer's S3 client and each lake bucket's policy as Terraform left it, put back afterwards."""
+    s3 = filled.stack.target.client("s3")
+    buckets = filled.record.outputs["bucket_names"]
+    saved = {b: s3.get_bucket_policy(Bucket=b)["Policy"] for b in buckets.values()}
+    try:
+        yield s3, saved
+    finally:
+        for bucket, policy in saved.items():
+            s3.put_bucket_policy(Bucket=bucket, Policy=policy)
+
+
+def _with_statement(policy: str, statement: dict[str, Any]) -> str:
+    document = json.loads(policy)
+    document["Statement"] = [*document["Statement"], statement]
+    return json.dumps(document)
+
+
+def test_silver_bucket_policy_letting_the_analyst_read_fails_the_check(
+    bucket_policy: tuple[Any, dict[str, str]], filled: Deployment
+) -> None:
+    """A bucket policy naming the analyst role opens the files however the role's own policies read."""
+    s3, saved = bucket_policy
+    silver = filled.record.outputs["bucket_names"]["silver"]
+    analyst = filled.record.outputs["analyst_role_arn"]
+    share = {
+        "Sid": "ShareWithAnalyst",
+        "Effect": "Allow",
+        "Principal": {"AWS": analyst},
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{silver}/*",
+    }
+    s3.put_bucket_policy(Bucket=silver, Policy=_with_statement(saved[silver], share))
+    result = _check(filled)
+    assert not result.passed
+    found = result.details["problems"]["bucket_policies"]
+    assert found and found[0].startswith(
+        f"the bucket policy of lake bucket {silver} lets the analyst role read it directly from S3, around Lake "
+        f"Formation: statement ShareWithAnalyst of the bucket policy of {silver} (Principal {analyst}) allows "
+        f"s3:GetObject on arn:aws:s3:::{silver}/"
+    )
+    assert result.reason and result.reason.startswith(f"the bucket policy of lake bucket {silver}")
+    assert result.details["problems"]["iam"] and all(  # S3 itself serves the files (the emulator reads the policy)
+        p.startswith(f"the analyst's HeadObject on s3://{silver}/") for p in result.details["problems"]["iam"]
+    )
+    assert result.measured["bucket_policy_problems"] == len(found)
+
+
+def test_results_bucket_policy_opening_the_pipeline_results_fails_the_check(
+    bucket_policy: tuple[Any, dict[str, str]], filled: Deployment
+) -> None:
+    """Query results of the deployer's workgroup hold ssn: the analyst may read only its own prefix."""
+    s3, saved = bucket_policy
+    results = filled.record.outputs["bucket_names"]["athena-results"]
+    analyst = filled.record.outputs["analyst_role_arn"]
+    share = {
+        "Sid": "AllResults",
+        "Effect": "Allow",
+        "Principal": {"AWS": analyst},
+        "Action": ["s3:Get*"],
+        "Resource": f"arn:aws:s3:::{results}/*",
+    }
+    s3.put_bucket_policy(Bucket=results, Policy=_with_statement(saved[results], share))
+    result = _check(filled)
+    assert not result.passed
+    assert any(
+        p.startswith(f"the bucket policy of lake bucket {results} lets the analyst role read it directly from S3")
+        and f"statement AllResults of the bucket policy of {results}" in p
+        for p in result.details["problems"]["bucket_policies"]
+    ), result.details["problems"]["bucket_policies"]
+    # the deployer's workgroup's results (found through Athena) are among the objects judged
+    prefix = filled.record.outputs["athena_results_location"].removeprefix(f"s3://{results}/")
+    tried = result.details["iam"]["lake_objects_tried"][results]
+    assert any(k.startswith(prefix) and k.endswith(".csv") for k in tried), tried
+    analyst_prefix = filled.record.outputs["analyst_results_location"].removeprefix(f"s3://{results}/")
+    assert not any(k.startswith(analyst_prefix) for k in tried)
+
+
+def test_data_location_access_to_the_analyst_on_a_lake_location_fails_the_check(
+    lf: LakeFormation, filled: Deployment
+) -> None:
+    """With DATA_LOCATION_ACCESS the analyst may create a table of its own over the users files."""
+    gold = f"arn:aws:s3:::{filled.record.outputs['bucket_names']['gold']}"
+    lf.grant(lf.analyst, {"DataLocation": {"ResourceArn": gold}}, ["DATA_LOCATION_ACCESS"])
+    result = _check(filled)
+    assert not result.passed
+    users = _qualified(filled, "gold", "users")
+    assert any(
+        p.startswith(f"the analyst holds ['DATA_LOCATION_ACCESS'] on data location {gold}, which holds the files of")
+        and users in p
+        for p in result.details["problems"]["grants"]
+    ), result.details["problems"]["grants"]
 
 
 def test_repairs_leave_the_stack_as_terraform_made_it(filled: Deployment) -> None:
