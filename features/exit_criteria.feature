@@ -61,12 +61,12 @@ Feature: Exit criteria of the Bronze -> Gold lakehouse plan
     Verifier: SQL test
 
     When the analyst role and a privileged principal query every catalog table with a "ssn" column through Athena
-    And the Lake Formation grants and the analyst role's IAM policies are read back
+    And the Lake Formation grants, the analyst role's IAM policies and the lake buckets' policies are read back
     Then the analyst's SELECT * on gold users returns rows, and no table returns ssn to the analyst
     And the analyst's SELECT ssn fails with COLUMN_NOT_FOUND or no access on every such table
     And ssn holds values in gold users for the privileged principal
     And no Lake Formation grant opens ssn to the analyst
-    And no IAM policy of the analyst role reads the lake buckets' objects
+    And no IAM policy of the analyst role nor any lake bucket's policy lets the analyst read the lake's objects
 
   @EXIT-7
   Scenario: Fin/Obs guards

@@ -53,7 +53,7 @@ def query_as_analyst(
     return outcome
 
 
-@when("the Lake Formation grants and the analyst role's IAM policies are read back")
+@when("the Lake Formation grants, the analyst role's IAM policies and the lake buckets' policies are read back")
 def grants_read_back(security: Outcome, evidence: CheckEvidence) -> None:
     conclude(security, evidence, security.details.get("read_errors") or [])
 
@@ -78,7 +78,7 @@ def no_grant_opens_ssn(security: Outcome, evidence: CheckEvidence) -> None:
     conclude(security, evidence, security.details["problems"]["grants"])
 
 
-@then("no IAM policy of the analyst role reads the lake buckets' objects")
+@then("no IAM policy of the analyst role nor any lake bucket's policy lets the analyst read the lake's objects")
 def no_iam_read_of_the_lake(security: Outcome, evidence: CheckEvidence) -> None:
     # The scenario's last step: it ends the check whole, so nothing another part missed passes.
     conclude(security, evidence)
