@@ -180,6 +180,7 @@ def pipeline_figures(
 ) -> dict[str, Any]:
     """The pipeline's run next to its two floors (its SQL in bare DuckDB; CSV -> Parquet), with the ratios."""
     compared = {name: (big.row_counts.get(name), count) for name, count in sql_floor.row_counts.items()}
+    statements_s = sum((st.get("wall_ms") or 0) for st in big.statements) / 1000
     return {
         "orders_rows": orders,
         "csv_mb": round(csv_mb, 1),
@@ -187,6 +188,12 @@ def pipeline_figures(
         "pipeline_s": round(big.seconds, 2),
         "pipeline_rows_per_s": round(orders / big.seconds),
         "pipeline_statements": len(big.statements),
+        "pipeline_statements_s": round(statements_s, 2),
+        "pipeline_other_s (landing, lineage, counts)": round(big.seconds - statements_s, 2),
+        "pipeline_slowest_statements": [
+            {"job": st.get("job"), "seconds": round((st.get("wall_ms") or 0) / 1000, 3)}
+            for st in sorted(big.statements, key=lambda st: -(st.get("wall_ms") or 0))[:5]
+        ],
         "floor_pipeline_sql_bare_duckdb_s": round(sql_floor.seconds, 2),
         "floor_pipeline_sql_rows_per_s": round(orders / sql_floor.seconds) if sql_floor.seconds else None,
         "pipeline_over_sql_floor": round(big.seconds / sql_floor.seconds, 1) if sql_floor.seconds else None,
