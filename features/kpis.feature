@@ -54,3 +54,13 @@ Feature: KPIs of the Bronze -> Gold lakehouse plan
 
     When the SBOM, the wheel and the plan JSON are built and signed
     Then the KPI meets its threshold
+
+  @KPI-mttr
+  Scenario: MTTR < 30 min
+    Pass condition: each fault of the chaos catalogue (`lakehouse chaos --list`) raises its CloudWatch alarm, whose message reaches the harness's SQS subscriber of the alerts topic, and its runbook step brings exit checks 2, 4, 6 and 7 back; the mean of detect + recover is < 30 min
+    Verifier: chaos script + alert test
+
+    When every fault of the chaos catalogue is injected in turn, each detected and recovered within 30 min
+      | order_date | country | orders | revenue |
+      | 2026-03-01 | US      | 1      | 444.15  |
+    Then the KPI meets its threshold

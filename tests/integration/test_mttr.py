@@ -1,0 +1,89 @@
+"""KPI-mttr on a real stack: a fault raises its alarm, the message reaches the harness's queue, the runbook mends.
+
+And the broken case the KPI exists for: a fault whose alarm is missing from the stack fails the
+KPI naming the fault and the alarm. The test deletes the alarm through CloudWatch's API and
+re-applies infra/ afterwards, so the next test sees the stack Terraform made.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lakehouse.chaos.faults import CATALOGUE, ChaosContext, by_name
+from lakehouse.chaos.mttr import judge_mttr
+from lakehouse.chaos.run import describe_alarms, run_chaos
+from lakehouse.chaos.runbook import Criteria
+from lakehouse.lineage.endpoint import emitter_for, resolve
+from lakehouse.outcome import Status
+from lakehouse.pipeline.commands import operated_run
+from lakehouse.pipeline.runner import DATA_DIR
+from lakehouse.stack import Deployment
+from steps.chaos_steps import chaos_context
+from tests.integration.conftest import make_options
+
+pytestmark = pytest.mark.xdist_group("stack")
+
+#: The Gold row exit check 2 expects of the sample data (features/exit_criteria.feature).
+ROW = {"order_date": "2026-03-01", "country": "US", "orders": "1", "revenue": "444.15"}
+FAULT = "bronze-truncated"
+THRESHOLD_S = 1800.0
+
+
+def _context(deployed: Deployment) -> ChaosContext:
+    return ChaosContext(deployed.stack.target, deployed.record.outputs, deployed.stack.stack_id)
+
+
+def _criteria(deployed: Deployment, tmp_path: Path) -> Criteria:
+    endpoint = resolve(deployed.stack.stack_id, deployed.record.lineage_url, None, None, None)
+    return Criteria(expected_row=ROW, lineage=endpoint, screenshot_dir=tmp_path)
+
+
+@pytest.fixture
+def loaded(deployed: Deployment, tmp_path: Path) -> Deployment:
+    """The stack with the sample loaded (what the faults break), as `lakehouse pipeline` leaves it."""
+    endpoint = resolve(deployed.stack.stack_id, deployed.record.lineage_url, None, None, None)
+    result = operated_run(
+        deployed.stack.target, deployed.record.outputs, DATA_DIR, emitter_for(deployed.stack.target, endpoint)
+    )
+    assert result.ok, result.error
+    assert result.metrics is not None and result.metrics["sent"] >= 5, result.metrics
+    return deployed
+
+
+def test_every_fault_raises_its_alarm_and_the_runbook_brings_checks_back(
+    loaded: Deployment, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The whole catalogue on a `lakehouse up` stack, with the levers the scenario has (service, re-apply)."""
+    ctx = chaos_context(loaded, make_options(stack_id=loaded.stack.stack_id, deployed=True))
+    chaos = run_chaos(ctx, CATALOGUE, _criteria(loaded, tmp_path), THRESHOLD_S, tmp_path)
+    outcome = judge_mttr(chaos.timelines, THRESHOLD_S)
+    with capsys.disabled():
+        print(f"\nchaos: {chaos.seconds:.0f} s for {len(chaos.timelines)} faults; {outcome.measured}")
+    assert outcome.passed, outcome.reason
+    fired = {t["fault"]: t["alarm_fired"] for t in outcome.details["faults"]}
+    prefix = f"lakehouse-{loaded.stack.stack_id}"
+    assert fired[FAULT] == f"{prefix}-input-empty"
+    assert fired["gold-metadata-missing"] == f"{prefix}-gold-unreadable"
+    for timeline in outcome.details["faults"]:
+        assert timeline["message"]["state"] == "ALARM"
+        assert set(timeline["exit_checks"]) == {"EXIT-2", "EXIT-4", "EXIT-6", "EXIT-7"}
+        assert all(c["status"] == "passed" for c in timeline["exit_checks"].values())
+        assert timeline["timeline"]["detect_s"] >= 0 and timeline["timeline"]["recover_s"] >= 0
+
+
+def test_a_fault_whose_alarm_is_missing_fails_the_kpi_naming_it(loaded: Deployment, tmp_path: Path) -> None:
+    ctx = _context(loaded)
+    alarm = ctx.alarm_name("input-empty")
+    cloudwatch = loaded.stack.target.client("cloudwatch")
+    cloudwatch.delete_alarms(AlarmNames=[alarm])
+    try:
+        chaos = run_chaos(ctx, by_name([FAULT]), _criteria(loaded, tmp_path), THRESHOLD_S, tmp_path)
+        outcome = judge_mttr(chaos.timelines, THRESHOLD_S)
+        assert outcome.status is Status.FAILED
+        assert FAULT in str(outcome.reason) and alarm in str(outcome.reason)
+        assert chaos.timelines[0].injected_at is None  # nothing was broken: nobody would have been told
+    finally:
+        assert loaded.stack.apply().ok
+    assert alarm in describe_alarms(loaded.stack.target, [alarm])
