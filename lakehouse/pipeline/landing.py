@@ -6,6 +6,10 @@ row names the line it came from. A line that does not fit is quarantined here, i
 report (file, line, reason): it never reaches a table with fields dropped or shifted. A bad
 byte quarantines its line, not the file. The file as it arrived is kept byte for byte under
 ``arrived/`` next to the table folders (not read by any table).
+
+The Bronze tables read their columns by position, so a file whose header is not the columns
+its table declares (renamed, reordered, added or dropped) is refused whole, naming the file,
+line 1 and the first column that differs, before anything of this run is written.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ import io
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+import sqlglot
+from sqlglot import exp
 
 from lakehouse.target import Target
 
@@ -146,17 +153,70 @@ def inspect_csv(path: Path, raw: bytes | None = None) -> tuple[int, list[Malform
     return found.data_lines, found.malformed
 
 
-def land(target: Target, bucket: str, data_dir: Path) -> tuple[list[Landed], list[MalformedLine]]:
-    """Land every known CSV of ``data_dir``: lines that fit into their Bronze folder, the file as it arrived beside."""
+def declared_headers(statements: list[str]) -> dict[str, tuple[str, list[str]]]:
+    """File name -> (table, columns before ``source_line``), from the CREATE EXTERNAL TABLEs whose
+    LOCATION is that file's landing folder: the pipeline's SQL is the one place the columns are stated."""
+    by_prefix = {prefix: name for name, prefix in LANDING.items()}
+    found: dict[str, tuple[str, list[str]]] = {}
+    for sql in statements:
+        if "EXTERNAL" not in sql.upper():
+            continue
+        create = sqlglot.parse_one(sql, read="athena")
+        location = create.find(exp.LocationProperty)
+        if not isinstance(create, exp.Create) or not isinstance(create.this, exp.Schema) or location is None:
+            continue
+        folder = str(location.this.name).partition("://")[2].partition("/")[2]
+        if (name := by_prefix.get(folder)) is not None:
+            table = create.this.this
+            columns = [c.name for c in create.this.expressions if c.name != LINE_COLUMN]
+            found[name] = (table.sql(dialect="athena"), columns)
+    return found
+
+
+def check_header(name: str, header: list[str], table: str, columns: list[str]) -> None:
+    """Refuse a file whose header is not its table's columns in order (tables read by position)."""
+    got = [h.strip().lower() for h in header]
+    if got == [c.lower() for c in columns]:
+        return
+    for i, (have, want) in enumerate(zip(got, columns, strict=False), start=1):
+        if have != want.lower():
+            problem = f"column {i} is `{header[i - 1]}` where {table} expects `{want}`"
+            break
+    else:
+        extra = len(got) - len(columns)
+        problem = (
+            f"{extra} column(s) more than {table}'s {len(columns)} (first extra: `{header[len(columns)]}`)"
+            if extra > 0
+            else f"{-extra} column(s) missing: {table} expects `{'`, `'.join(columns[len(got) :])}` too"
+        )
+    raise LandingError(
+        f"{name}:1: the header does not match the Bronze table ({problem}); expected "
+        f"`{','.join(columns)}`. Nothing of this run was landed"
+    )
+
+
+def land(
+    target: Target, bucket: str, data_dir: Path, headers: dict[str, tuple[str, list[str]]] | None = None
+) -> tuple[list[Landed], list[MalformedLine]]:
+    """Land every known CSV of ``data_dir``: lines that fit into their Bronze folder, the file as it arrived beside.
+
+    ``headers`` (from :func:`declared_headers`): every file's header is checked first, so a refused
+    file leaves Bronze as the last good run left it.
+    """
     missing = [name for name in LANDING if not (data_dir / name).is_file()]
     if missing:
         raise FileNotFoundError(f"{data_dir}: missing {', '.join(missing)}")
+    inspected: dict[str, tuple[bytes, Inspected]] = {}
+    for name in LANDING:
+        body = (data_dir / name).read_bytes()
+        inspected[name] = (body, inspect(name, body))
+        if headers and name in headers:
+            check_header(name, inspected[name][1].header, *headers[name])
     s3 = target.client("s3")
     landed: list[Landed] = []
     malformed: list[MalformedLine] = []
     for name, prefix in LANDING.items():
-        body = (data_dir / name).read_bytes()
-        found = inspect(name, body)
+        body, found = inspected[name]
         malformed += found.malformed
         s3.put_object(Bucket=bucket, Key=f"{ARRIVED}{prefix.removeprefix('raw/')}{name}", Body=body)
         key = prefix + name

@@ -21,7 +21,7 @@ from typing import Any
 from lakehouse.athena import QueryRecord, connect, run
 from lakehouse.config import project_root
 from lakehouse.pipeline.accounting import FileAccount, account_lines
-from lakehouse.pipeline.landing import Landed, LandingError, MalformedLine, land
+from lakehouse.pipeline.landing import Landed, LandingError, MalformedLine, declared_headers, land
 from lakehouse.pipeline.sqlfiles import SqlStatement, load
 from lakehouse.target import Target
 
@@ -148,7 +148,8 @@ def run_pipeline(
     statements = load(sql_dir, stack_values(outputs))
     landing_started = time.monotonic()
     try:
-        result.landed, result.malformed = land(target, outputs["bucket_names"]["bronze"], data_dir)
+        headers = declared_headers([stmt.sql for stmt in statements])
+        result.landed, result.malformed = land(target, outputs["bucket_names"]["bronze"], data_dir, headers)
     except LandingError as err:
         result.ok, result.error = False, f"landing: {err}"
         result.seconds = time.monotonic() - started

@@ -134,3 +134,72 @@ def test_a_header_that_is_not_utf8_refuses_the_file_naming_it() -> None:
 
     with pytest.raises(LandingError, match=r"orders.csv:1: the header is not UTF-8"):
         inspect("orders.csv", b"\xff\xfe\x00 not a CSV\n1,2\n")
+
+
+class _RecordingS3:
+    """Stands for a target's S3: what landing wrote, in order."""
+
+    def __init__(self) -> None:
+        self.puts: list[str] = []
+
+    def put_object(self, Bucket: str, Key: str, Body: bytes) -> None:  # noqa: N803 (boto3's names)
+        self.puts.append(Key)
+
+
+class _Target:
+    def __init__(self) -> None:
+        self.s3 = _RecordingS3()
+
+    def client(self, service: str) -> _RecordingS3:
+        assert service == "s3"
+        return self.s3
+
+
+def _headers() -> dict[str, tuple[str, list[str]]]:
+    from lakehouse.pipeline.landing import declared_headers
+
+    return declared_headers([s.sql for s in load(SQL_DIR, stack_values(OUTPUTS))])
+
+
+def test_the_bronze_tables_declare_the_sample_files_headers() -> None:
+    headers = _headers()
+    assert headers["orders.csv"] == ("b_db.orders_csv", ["order_id", "user_id", "order_ts", "amount", "status"])
+    for name, (_, columns) in headers.items():
+        assert (DATA_DIR / name).read_text(encoding="utf-8").splitlines()[0].split(",") == columns
+
+
+@pytest.mark.parametrize(
+    ("header", "said"),
+    [
+        ("order_id,user_id,order_ts,amount_usd,status,currency", "column 4 is `amount_usd` where b_db.orders_csv"),
+        ("order_id,user_id,order_ts,status,amount", "column 4 is `status` where b_db.orders_csv expects `amount`"),
+        ("order_id,user_id,order_ts,amount,status,currency", "1 column(s) more than b_db.orders_csv's 5"),
+        ("order_id,user_id,order_ts,amount", "1 column(s) missing: b_db.orders_csv expects `status` too"),
+    ],
+)
+def test_a_changed_header_refuses_the_run_before_anything_lands(tmp_path: Path, header: str, said: str) -> None:
+    """Bronze reads by position: a renamed, reordered, added or dropped column would shift values."""
+    from lakehouse.pipeline.landing import LandingError, land
+
+    (tmp_path / "users.csv").write_bytes((DATA_DIR / "users.csv").read_bytes())
+    (tmp_path / "orders.csv").write_text(f"{header}\n1,6,2026-02-15 04:38:00,53.80,completed,EUR\n")
+    target = _Target()
+    with pytest.raises(LandingError) as err:
+        land(target, "b-bronze", tmp_path, _headers())  # type: ignore[arg-type]
+    assert str(err.value).startswith("orders.csv:1: the header does not match the Bronze table")
+    assert said in str(err.value)
+    assert target.s3.puts == [], "a refused run must leave Bronze as the last good run left it"
+
+
+def test_a_header_differing_only_in_case_and_spaces_lands(tmp_path: Path) -> None:
+    from lakehouse.pipeline.landing import land
+
+    (tmp_path / "users.csv").write_bytes((DATA_DIR / "users.csv").read_bytes())
+    (tmp_path / "orders.csv").write_text(
+        "Order_ID, user_id ,order_ts,AMOUNT,status\n1,6,2026-02-15 04:38:00,53.80,ok\n"
+    )
+    target = _Target()
+    landed, malformed = land(target, "b-bronze", tmp_path, _headers())  # type: ignore[arg-type]
+    assert [x.file for x in landed] == ["users.csv", "orders.csv"]
+    assert not [m for m in malformed if m.file == "orders.csv"]
+    assert len(target.s3.puts) == 4
