@@ -105,9 +105,13 @@ def _replace_arrived(ctx: ChaosContext, file: str, change: Callable[[bytes], byt
 
 
 def truncate(body: bytes) -> bytes:
-    """An upload cut short inside its header line: nothing after it arrived."""
+    """An upload cut short right after its header line: no data line arrived.
+
+    (Cut inside the header, landing refuses the file as a changed schema, which the failure alarm
+    sees: the empty-input alarm is what this fault is for.)
+    """
     header_end = body.find(b"\n")
-    return body[: max(1, (header_end if header_end > 0 else len(body)) // 2)]
+    return body[: header_end + 1] if header_end > 0 else body[: max(1, len(body) // 2)]
 
 
 def inject_bronze_truncated(ctx: ChaosContext) -> Injection:
@@ -207,7 +211,7 @@ CATALOGUE: tuple[Fault, ...] = (
     ),
     Fault(
         "bronze-truncated",
-        "a Bronze object (the arrived orders.csv) is replaced by a file cut short inside its header",
+        "a Bronze object (the arrived orders.csv) is replaced by a file cut short right after its header",
         ("input-empty",),
         Runbook.RESTORE_BRONZE_OBJECT,
         inject_bronze_truncated,
