@@ -95,7 +95,9 @@ def inject_the_catalogue(
 ) -> Outcome:
     """The session's pipeline run loads the stack first: the faults hit a lakehouse with data in it."""
     threshold_s = minutes * 60
-    if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+    # This process's own workers only: a run started from an xdist worker inherits its environment.
+    workerinput = getattr(pytestconfig, "workerinput", None)
+    if workerinput is not None and int(workerinput.get("workercount", 1)) > 1:
         # The faults break the stack the other workers are verifying at the same moment.
         return Outcome.skipped(
             "chaos is not injected while other xdist workers verify the same stack: run KPI-mttr alone (-n 0)",

@@ -6,12 +6,14 @@ shows the policies read Terraform's real plan JSON, for_each expansion included.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from lakehouse.config import DEFAULT_MONTHLY_COST_CAP_USD
 from lakehouse.policies import evaluate, plan_infra
+from lakehouse.stack import TFVARS_FILE
 
 
 def _break(root: Path) -> None:
@@ -21,7 +23,10 @@ def _break(root: Path) -> None:
     finops = root / "finops.tf"
     text = finops.read_text().replace("  provider = aws.use1\n\n  alarm_name", "  alarm_name")
     finops.write_text(text.replace("limit_amount = local.budget_limit_amount", 'limit_amount = "50"'))
-    (root / "policy.auto.tfvars.json").unlink()  # expires_at left null, as the harness does today
+    variables = root / TFVARS_FILE  # the variables every stack gets: take its expiry away
+    values = json.loads(variables.read_text())
+    del values["expires_at"]
+    variables.write_text(json.dumps(values))
 
 
 @pytest.mark.xdist_group("policies")
