@@ -132,14 +132,14 @@ def test_deployed_stack_passes_checks_3_and_7(deployed: Deployment, tmp_path: Pa
     assert finops["measured"] == {
         "budget_limit_usd": "20",
         "budget_notifications_that_can_fire": 2,
-        "dashboard_metric_series": 4,
+        "dashboard_metric_series": 7,  # 4 of the guards + the pipeline's metrics and alarms (KPI-mttr)
         "billing_alarm_actions": 1,
     }
     details = finops["details"]
     assert details["budget"]["BudgetName"] == deployed.record.outputs["budget_name"]
     assert {n["notification"]["NotificationType"] for n in details["budget_notifications"]} == {"ACTUAL", "FORECASTED"}
     assert all(n["subscribers"][0]["SubscriptionType"] == "SNS" for n in details["budget_notifications"])
-    assert details["dashboard_body"]["widgets"] and len(details["metric_series"]) == 4
+    assert details["dashboard_body"]["widgets"] and len(details["metric_series"]) == 7
     assert details["billing_alarm"]["Namespace"] == "AWS/Billing"
     alarm = deployed.record.outputs["billing_alarm_name"]
     assert {"name": alarm, "can_fire": True, "problems": []}.items() <= details["billing_alarms_in_us_east_1"][
