@@ -352,14 +352,19 @@ def lake_objects(
             if uri == table.metadata_location:
                 keys.add(key)
                 continue
-            prefix = key if not key or key.endswith("/") else key + "/"
-            keys.add(prefix + PROBE_KEY)
-            try:
-                listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=MAX_KEYS).get("Contents") or []
-                keys.update(o["Key"] for o in listed)
-            except (ClientError, BotoCoreError) as err:
-                notes.append(f"listing s3://{bucket}/{prefix} failed ({err}); only probe keys were tried there")
+            _probe_prefix(s3, bucket, key, keys, notes)
     return {b: sorted(k) for b, k in objects.items()}
+
+
+def _probe_prefix(s3: Any, bucket: str, key: str, keys: set[str], notes: list[str]) -> None:
+    """Add a probe key under ``key``'s folder and the keys listed there (a listing failure is noted)."""
+    prefix = key if not key or key.endswith("/") else key + "/"
+    keys.add(prefix + PROBE_KEY)
+    try:
+        listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=MAX_KEYS).get("Contents") or []
+        keys.update(o["Key"] for o in listed)
+    except (ClientError, BotoCoreError) as err:
+        notes.append(f"listing s3://{bucket}/{prefix} failed ({err}); only probe keys were tried there")
 
 
 def registered_locations(target: Target) -> list[str]:
@@ -402,14 +407,7 @@ def add_locations(
         if where is None:
             continue
         bucket, key = where
-        prefix = key if not key or key.endswith("/") else key + "/"
-        keys = merged.setdefault(bucket, {PROBE_KEY})
-        keys.add(prefix + PROBE_KEY)
-        try:
-            listed = s3.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=MAX_KEYS).get("Contents") or []
-            keys.update(o["Key"] for o in listed)
-        except (ClientError, BotoCoreError) as err:
-            notes.append(f"listing s3://{bucket}/{prefix} failed ({err}); only probe keys were tried there")
+        _probe_prefix(s3, bucket, key, merged.setdefault(bucket, {PROBE_KEY}), notes)
     return {b: sorted(k) for b, k in merged.items()}
 
 

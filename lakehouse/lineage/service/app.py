@@ -119,20 +119,8 @@ def connected(graph: list[dict[str, Any]], node_id: str) -> list[dict[str, Any]]
 
     (``createElkNodes`` in Marquez web's ``routes/table-level/layout.ts``.)
     """
-    by_id = {n["id"]: n for n in graph}
-
-    def walk(key: str, end: str) -> set[str]:
-        seen: set[str] = set()
-        todo = [node_id]
-        while todo:
-            n = todo.pop()
-            if n in seen or n not in by_id:
-                continue
-            seen.add(n)
-            todo += [e[end] for e in by_id[n].get(key, [])]
-        return seen
-
-    keep = walk("outEdges", "destination") | walk("inEdges", "origin") | {node_id}
+    down = model.reachable(graph, node_id, "outEdges", "destination")
+    keep = down | model.reachable(graph, node_id, "inEdges", "origin") | {node_id}
     return [n for n in graph if n["id"] in keep]
 
 

@@ -383,8 +383,8 @@ def known_field(store: Store, namespace: str, dataset: str, field: str) -> bool:
     return any(target == wanted or wanted in sources for target, sources in column_edges(store).items())
 
 
-def downstream(graph: list[dict[str, Any]], node_id: str) -> list[dict[str, Any]]:
-    """The node and every node reached from it along ``outEdges``: where a field's values flow."""
+def reachable(graph: list[dict[str, Any]], node_id: str, edges: str, end: str) -> set[str]:
+    """Ids of the node and every node reached from it along ``edges`` (``outEdges``/``inEdges``) to ``end``."""
     by_id = {n["id"]: n for n in graph}
     seen: set[str] = set()
     todo = [node_id]
@@ -393,5 +393,11 @@ def downstream(graph: list[dict[str, Any]], node_id: str) -> list[dict[str, Any]
         if n in seen or n not in by_id:
             continue
         seen.add(n)
-        todo += [e["destination"] for e in by_id[n].get("outEdges", [])]
+        todo += [e[end] for e in by_id[n].get(edges, [])]
+    return seen
+
+
+def downstream(graph: list[dict[str, Any]], node_id: str) -> list[dict[str, Any]]:
+    """The node and every node reached from it along ``outEdges``: where a field's values flow."""
+    seen = reachable(graph, node_id, "outEdges", "destination")
     return [n for n in graph if n["id"] in seen]
