@@ -1,7 +1,8 @@
 """The catalogue of checks, read from the feature files (their single source of truth).
 
 A check is a scenario tagged with its id: ``@EXIT-1`` (exit criteria), ``@GUARD-review`` (guard
-rails of the plan: repository and pipeline settings that keep the stack safe) or ``@KPI-...``. Its
+rails of the plan: repository and pipeline settings that keep the stack safe), ``@STACK-...`` (the
+v0.9 stack's other components: MLflow -> SageMaker, the Backstage catalog) or ``@KPI-...``. Its
 description carries the table's other columns as ``Pass condition:`` and
 ``Verifier:`` lines. A ``@pending:<why>`` tag marks a check that is stated but
 not implemented yet: it is reported as skipped with that reason.
@@ -18,7 +19,7 @@ from gherkin.errors import CompositeParserException, ParserException
 from gherkin.parser import Parser
 from gherkin.token_scanner import TokenScanner
 
-CHECK_TAG = re.compile(r"^@((?:EXIT|GUARD|KPI)-[A-Za-z0-9-]+)$")
+CHECK_TAG = re.compile(r"^@((?:EXIT|GUARD|STACK|KPI)-[A-Za-z0-9-]+)$")
 PENDING_TAG = re.compile(r"^@pending(?::(?P<why>.+))?$")
 
 
@@ -109,15 +110,15 @@ def catalogue(features_dir: Path) -> list[Criterion]:
                 )
             seen[crit.id] = crit
             checks.append(crit)
-    # GUARD and KPI ids are names (KPI-p95-latency): their digits are no order, so they keep the files' order.
+    # GUARD, STACK and KPI ids are names (KPI-p95-latency): their digits are no order, so they keep the files' order.
     return sorted(checks, key=_order)
 
 
 def _order(c: Criterion) -> tuple[int, int, str]:
-    """Exit checks by number, then guard rails, then KPIs (the order of the report's tables)."""
+    """Exit checks by number, then guard rails, stack components, KPIs (the order of the report's tables)."""
     if c.id.startswith("EXIT-"):
         return 0, c.number, c.id
-    return (1 if c.id.startswith("GUARD-") else 2), 0, ""
+    return (1 if c.id.startswith("GUARD-") else 2 if c.id.startswith("STACK-") else 3), 0, ""
 
 
 def markdown_table(checks: list[Criterion]) -> str:

@@ -132,6 +132,11 @@ class CheckView:
         """A guard rail of the plan (``GUARD-review``): a setting around the stack, not an exit criterion."""
         return self.id.startswith("GUARD-")
 
+    @property
+    def is_component(self) -> bool:
+        """A component of the v0.9 stack beyond Bronze -> Gold (``STACK-model``): verified like an exit check."""
+        return self.id.startswith("STACK-")
+
 
 @dataclass
 class Row:
@@ -179,6 +184,9 @@ class ReportView:
     #: Guard rails (``GUARD-...``): their own table and section, after the exit criteria.
     guard_rows: list[Row]
     guards: list[CheckView]
+    #: Stack components (``STACK-...``): MLflow -> SageMaker, the Backstage catalog.
+    component_rows: list[Row]
+    components: list[CheckView]
     counts: dict[str, int]
     problems: list[CheckView]
     #: Checks that did not run (skipped, deselected, missing): why the verdict is not ``passed``.
@@ -475,11 +483,14 @@ def check_view(entry: dict[str, Any], crit: Criterion | None, reader: ArtifactRe
 
 def _short_id(check_id: str) -> str:
     """A KPI or guard rail's id without its prefix (the table's heading says which kind it is)."""
-    return check_id.removeprefix("KPI-").removeprefix("GUARD-")
+    return check_id.removeprefix("KPI-").removeprefix("GUARD-").removeprefix("STACK-")
 
 
 def _kind(check_id: str) -> str:
-    return "kpi" if check_id.startswith("KPI-") else "guard" if check_id.startswith("GUARD-") else "exit"
+    for prefix, kind in (("KPI-", "kpi"), ("GUARD-", "guard"), ("STACK-", "component")):
+        if check_id.startswith(prefix):
+            return kind
+    return "exit"
 
 
 def _row(view: CheckView | None, crit: Criterion | None) -> Row:
@@ -541,6 +552,8 @@ def build_report(
         kpis=kpis,
         guard_rows=[r for r in rows if _kind(r.id) == "guard"],
         guards=[v for v in views.values() if v.is_guard],
+        component_rows=[r for r in rows if _kind(r.id) == "component"],
+        components=[v for v in views.values() if v.is_component],
         counts=counts,
         problems=[v for v in views.values() if v.status in NOT_PASSED],
         not_run=[r for r in rows if r.status not in ("passed", *NOT_PASSED)],

@@ -204,3 +204,37 @@ def test_cli_report_renders_and_names_a_missing_file(tmp_path: Path, capsys: obj
     assert cli_main(["report", "--evidence", str(evidence), "--out", str(out)]) == 0
     assert "<!DOCTYPE html>" in out.read_text()
     assert cli_main(["report", "--evidence", str(tmp_path / "nope.json")]) == 3  # a runtime error, not usage
+
+
+def test_stack_components_get_their_own_table_and_sections(tmp_path: Path) -> None:
+    """A v0.9 component (``@STACK-model``) is neither an exit check nor a KPI: it has its own table."""
+    features = tmp_path / "features"
+    features.mkdir()
+    (features / "x.feature").write_text(
+        "Feature: f\n"
+        "  @KPI-cost\n  Scenario: cost\n    Pass condition: a\n    Verifier: b\n    Given x\n"
+        "  @STACK-model\n  Scenario: model served\n    Pass condition: the registered version serves\n"
+        "    Verifier: SageMaker + MLflow APIs\n    Given x\n"
+        "  @EXIT-1\n  Scenario: deploy\n    Pass condition: c\n    Verifier: d\n    Given x\n"
+    )
+    from lakehouse.criteria import catalogue
+    from lakehouse.report import render_report
+
+    assert [c.id for c in catalogue(features)] == ["EXIT-1", "STACK-model", "KPI-cost"]
+    doc = {
+        "schema_version": 1,
+        "run": {"target": "local"},
+        "checks": [
+            {"id": "EXIT-1", "status": "passed"},
+            {"id": "STACK-model", "status": "failed", "reason": "endpoint serves version 1, registry has 2"},
+            {"id": "KPI-cost", "status": "passed"},
+        ],
+    }
+    evidence = tmp_path / "evidence.json"
+    evidence.write_text(json.dumps(doc))
+    html = render_report(evidence, features_dir=features).path.read_text()
+    table = html.split("<h2>Stack components</h2>")[1].split("</table>")[0]
+    assert "model" in table and "row-failed" in table
+    assert "STACK-model" not in html.split("<h2>Exit criteria</h2>")[1].split("</table>")[0]
+    detail = html.split("<h2>Stack components in detail</h2>")[1].split("<h2>")[0]
+    assert "endpoint serves version 1, registry has 2" in detail
