@@ -115,7 +115,7 @@ class FakeGitHub:
             rules = [
                 {**rule, "ruleset_source_type": "Repository", "ruleset_source": REPO, "ruleset_id": rs["id"]}
                 for rs in self.rulesets
-                if rs["enforcement"] == "active"
+                if rs["enforcement"] == "active" and applies_to_main(rs)
                 for rule in rs["rules"]
             ]
             return _ok(rules)
@@ -160,6 +160,13 @@ CODEOWNERS = "# owners\n/infra/    @acme/infra-owners\n/pipeline/ @acme/data-own
 MAIN_FILES = ("infra/storage.tf", "infra/iam.tf", "pipeline/silver.sql", "README.md")
 
 
+def applies_to_main(rs: dict[str, Any]) -> bool:
+    """Whether a ruleset's ``conditions.ref_name`` covers main, as GitHub decides it (main is the default branch)."""
+    refs = (rs.get("conditions") or {}).get("ref_name") or {}
+    names = {"~ALL", "~DEFAULT_BRANCH", "refs/heads/main", "refs/heads/*", "main"}
+    return bool(names & set(refs.get("include") or [])) and not names & set(refs.get("exclude") or [])
+
+
 def _ok(data: Any) -> tuple[int, dict[str, str], str]:
     return 200, {}, json.dumps(data)
 
@@ -189,6 +196,7 @@ def ruleset(
     rules: list[dict[str, Any]] | None = None,
     bypass_actors: list[dict[str, Any]] | None = None,
     name: str = "main review",
+    ref_name: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """A branch ruleset on main as ``GET /repos/{repo}/rulesets/{id}`` returns it."""
     return {
@@ -198,7 +206,7 @@ def ruleset(
         "source_type": "Repository",
         "source": REPO,
         "enforcement": enforcement,
-        "conditions": {"ref_name": {"include": ["~DEFAULT_BRANCH"], "exclude": []}},
+        "conditions": {"ref_name": ref_name or {"include": ["~DEFAULT_BRANCH"], "exclude": []}},
         "rules": rules if rules is not None else [pull_request_rule(), {"type": "deletion"}],
         "bypass_actors": bypass_actors or [],
     }

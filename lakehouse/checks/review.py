@@ -17,7 +17,11 @@ what GitHub enforces):
 GitHub applies classic protection and rulesets together, so the effective requirement is the
 strongest that *binds everyone*: classic protection binds admins only with ``enforce_admins``
 on and no pull-request bypass allowances; a ruleset binds everyone when nobody may bypass it.
-A requirement someone can skip is not two-person review: "an admin merges unreviewed" fails.
+A requirement someone can skip is not two-person review: "an admin merges unreviewed" fails, whatever
+the bypass actor (role, team, app, organization admin; ``always``, ``pull_request`` or ``exempt``). A
+ruleset whose bypass actors the token cannot see never makes the grade alone: the check then says so
+(``error``). The ruleset's own ``enforcement`` and ``conditions.ref_name`` are read again, so an
+``evaluate`` ruleset or one excluding main never counts, whatever the rules endpoint listed.
 
 Statuses: ``passed`` when every part holds; ``failed`` naming each culprit (the setting, the
 ruleset, the CODEOWNERS line, the unowned file); ``error`` when what the verdict needs could not
@@ -28,6 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from typing import Any
 
 import requests
@@ -180,7 +185,38 @@ def _actor(actor: dict[str, Any]) -> str:
     return f"{who} ({actor.get('bypass_mode', 'always')})"
 
 
-def ruleset_requirements(reading: ReviewReading) -> list[Requirement]:
+def _ref_matches(pattern: str, branch: str) -> bool:
+    """A ``conditions.ref_name`` pattern (fnmatch on ``refs/heads/...``, or ``~ALL``/``~DEFAULT_BRANCH``)."""
+    if pattern == "~ALL":
+        return True
+    if pattern == "~DEFAULT_BRANCH":
+        return branch == MAIN_BRANCH  # the plan's main is the repository's default branch
+    return fnmatchcase(f"refs/heads/{branch}", pattern) or fnmatchcase(branch, pattern)
+
+
+def ruleset_not_applying(detail: dict[str, Any], branch: str) -> str | None:
+    """Why a ruleset does not bind ``branch`` (not active, or its ref_name conditions leave it out); None if it does.
+
+    GitHub's rules endpoint already leaves such rulesets out; read again from the ruleset itself so an
+    answer that does not cannot make an evaluate-only or excluding ruleset count.
+    """
+    enforcement = detail.get("enforcement")
+    if enforcement is not None and enforcement != "active":
+        return f"its enforcement is {enforcement!r}, not 'active': GitHub only reports what it would block"
+    conditions = detail.get("conditions")
+    refs = conditions.get("ref_name") if isinstance(conditions, dict) else None
+    if not isinstance(refs, dict):
+        return None
+    include = [str(p) for p in refs.get("include") or []]
+    exclude = [str(p) for p in refs.get("exclude") or []]
+    if excluded := [p for p in exclude if _ref_matches(p, branch)]:
+        return f"its conditions.ref_name excludes {branch} ({', '.join(excluded)})"
+    if not any(_ref_matches(p, branch) for p in include):
+        return f"its conditions.ref_name does not include {branch} (include {include})"
+    return None
+
+
+def ruleset_requirements(reading: ReviewReading, notes: list[str] | None = None) -> list[Requirement]:
     """One requirement per active ``pull_request`` rule of main (the endpoint returns active rules only)."""
     found = []
     for rule in reading.rules or []:
@@ -192,6 +228,10 @@ def ruleset_requirements(reading: ReviewReading) -> list[Requirement]:
         detail = reading.rulesets.get(int(rid)) if isinstance(rid, int) else None
         name = f"{detail.get('name')!r} " if isinstance(detail, dict) and detail.get("name") else ""
         where = f"ruleset {name}(id {rid}, {rule.get('ruleset_source_type', '?')} {rule.get('ruleset_source', '?')})"
+        if isinstance(detail, dict) and (why := ruleset_not_applying(detail, reading.branch)):
+            if notes is not None:
+                notes.append(f"{where} does not count: {why}")
+            continue
         bypass: tuple[str, ...] | None = None
         if isinstance(detail, dict) and isinstance(detail.get("bypass_actors"), list):
             bypass = tuple(_actor(a) for a in detail["bypass_actors"] if isinstance(a, dict))
@@ -218,11 +258,23 @@ class ProtectionVerdict:
     sources: list[dict[str, Any]]
 
 
+def _missing(reqs: Sequence[Requirement], min_approvals: int) -> list[str]:
+    """What the strongest of ``reqs`` together lack (empty: they suffice)."""
+    missing = []
+    if max((r.approvals for r in reqs), default=0) < min_approvals:
+        missing.append("approvals")
+    if not any(r.code_owner_review for r in reqs):
+        missing.append("code-owner review")
+    if not any(r.dismiss_stale for r in reqs):
+        missing.append("stale approvals dismissed")
+    return missing
+
+
 def judge_protection(reading: ReviewReading, min_approvals: int = MIN_APPROVALS) -> ProtectionVerdict:
     """The strongest requirement that binds everyone must ask for the approvals, code owners and fresh approvals."""
     branch = reading.branch
     notes: list[str] = []
-    reqs = ruleset_requirements(reading)
+    reqs = ruleset_requirements(reading, notes)
     if reading.rules_error:
         notes.append(f"could not read the rulesets of {branch}: {reading.rules_error}")
     if reading.classic_error:
@@ -233,11 +285,13 @@ def judge_protection(reading: ReviewReading, min_approvals: int = MIN_APPROVALS)
         notes.append(f"classic protection of {branch} requires no pull request review")
     else:
         reqs.append(classic)
-    for r in reqs:
-        if r.bypass is None:
-            notes.append(f"{r.source}: its bypass actors are not visible to this token (an admin token shows them)")
-    binding = [r for r in reqs if r.binds_everyone()]
-    skippable = [r for r in reqs if not r.binds_everyone()]
+    # A requirement whose bypass actors the token cannot see might be skipped by anyone it lists:
+    # it counts only as "binding if nobody bypasses", never towards a pass on its own.
+    unseen = [r for r in reqs if r.bypass is None]
+    for r in unseen:
+        notes.append(f"{r.source}: its bypass actors are not visible to this token (an admin token shows them)")
+    binding = [r for r in reqs if r.bypass is not None and r.binds_everyone()]
+    skippable = [r for r in reqs if r.bypass]
     approvals = max((r.approvals for r in binding), default=0)
     code_owner = any(r.code_owner_review for r in binding)
     dismiss = any(r.dismiss_stale for r in binding)
@@ -260,6 +314,20 @@ def judge_protection(reading: ReviewReading, min_approvals: int = MIN_APPROVALS)
         missing.append("stale approvals are kept when new commits are pushed")
     if not missing:  # what could not be read can only add to a requirement that already suffices
         return ProtectionVerdict(measured, [], [], notes, sources)
+    if unseen and not _missing(binding + unseen, min_approvals):
+        # Only a requirement whose bypass actors are hidden would make the grade: no verdict either way.
+        hidden = "; ".join(r.summary() for r in unseen)
+        return ProtectionVerdict(
+            measured,
+            [],
+            [
+                f"a merge to {branch} is two-person reviewed only if nobody may bypass {hidden}, and this token "
+                f"cannot see its bypass actors (GET /repos/{reading.repo}/rulesets/{{id}} omits them without admin "
+                f"rights): {', '.join(missing)} otherwise"
+            ],
+            notes,
+            sources,
+        )
     said = "; ".join(r.summary() for r in binding) or "no requirement that binds everyone"
     why_not = "; ".join(f"{r.summary()}, but {', '.join(r.bypass or ())} may bypass it" for r in skippable)
     problem = f"a merge to {branch} is not two-person reviewed: {', '.join(missing)} ({said}"

@@ -219,14 +219,85 @@ def test_codeowners_at_the_root_is_read_when_github_has_none(github: FakeGitHub)
 
 
 def test_weaker_token_judges_from_rulesets(github: FakeGitHub) -> None:
+    """Classic protection unreadable: the ruleset alone suffices when its bypass actors are visible (none)."""
+    reviewed_repository(github)
+    github.overrides[PROTECTION] = FORBIDDEN
+    outcome = ask(github)
+    assert outcome.status is Status.PASSED, outcome.reason
+    assert "could not read classic protection of main" in " ".join(outcome.details["notes"])
+
+
+def test_hidden_bypass_actors_never_pass_silently(github: FakeGitHub) -> None:
+    """A token that cannot see a ruleset's bypass actors cannot tell whether someone skips review: error, naming it."""
     reviewed_repository(github)
     github.overrides[PROTECTION] = FORBIDDEN
     github.show_bypass_actors = False
+    github.rulesets = [
+        ruleset(bypass_actors=[{"actor_id": 5, "actor_type": "RepositoryRole", "bypass_mode": "always"}])
+    ]
+    outcome = ask(github)
+    assert outcome.status is Status.ERROR, outcome.reason
+    assert "only if nobody may bypass ruleset 'main review' (id 42" in str(outcome.reason)
+    assert "cannot see its bypass actors" in str(outcome.reason)
+    # With classic protection readable and binding admins, the hidden actors do not matter.
+    del github.overrides[PROTECTION]
     outcome = ask(github)
     assert outcome.status is Status.PASSED, outcome.reason
-    notes = " ".join(outcome.details["notes"])
-    assert "could not read classic protection of main" in notes
-    assert "bypass actors are not visible to this token" in notes
+    assert "bypass actors are not visible to this token" in " ".join(outcome.details["notes"])
+
+
+@pytest.mark.parametrize(
+    "actor",
+    [
+        {"actor_id": 5, "actor_type": "RepositoryRole", "bypass_mode": "always"},
+        {"actor_id": 9, "actor_type": "Team", "bypass_mode": "pull_request"},
+        {"actor_id": 77, "actor_type": "Integration", "bypass_mode": "always"},
+        {"actor_id": None, "actor_type": "OrganizationAdmin", "bypass_mode": "always"},
+    ],
+)
+def test_every_kind_of_bypass_actor_fails_naming_it(github: FakeGitHub, actor: dict[str, object]) -> None:
+    reviewed_repository(github)
+    github.classic = classic_protection(enforce_admins=False)
+    github.rulesets = [ruleset(bypass_actors=[actor])]
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert f"{actor['actor_type']}" in str(outcome.reason)
+    assert f"({actor['bypass_mode']}) may bypass it" in str(outcome.reason)
+
+
+def test_ruleset_excluding_main_does_not_count(github: FakeGitHub) -> None:
+    reviewed_repository(github)
+    github.classic = None
+    github.rulesets = [ruleset(ref_name={"include": ["~ALL"], "exclude": ["refs/heads/main"]})]
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED
+    assert "no review requirement at all" in str(outcome.reason)
+
+
+@pytest.mark.parametrize(
+    ("detail", "why"),
+    [
+        ({"enforcement": "evaluate"}, "enforcement is 'evaluate'"),
+        ({"enforcement": "disabled"}, "enforcement is 'disabled'"),
+        ({"ref_name": {"include": ["~ALL"], "exclude": ["refs/heads/ma*"]}}, "excludes main (refs/heads/ma*)"),
+        ({"ref_name": {"include": ["refs/heads/release/*"], "exclude": []}}, "does not include main"),
+    ],
+)
+def test_judge_rereads_enforcement_and_ref_conditions(detail: dict[str, object], why: str) -> None:
+    """Should the rules endpoint list a ruleset that does not bind main, the ruleset's own settings decide."""
+    reading = ReviewReading(
+        REPO,
+        rules=[{**pull_request_rule(), "ruleset_id": 1, "ruleset_source_type": "Repository", "ruleset_source": REPO}],
+        rulesets={1: ruleset(1, **detail)},  # type: ignore[arg-type]
+        classic=None,
+        codeowners_path=".github/CODEOWNERS",
+        codeowners_text=CODEOWNERS,
+        codeowners_errors=[],
+        tree=["infra/a.tf", "pipeline/b.sql"],
+    )
+    outcome = judge_review(reading)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert why in " ".join(outcome.details["notes"])
 
 
 def test_weaker_token_with_insufficient_rulesets_is_an_error(github: FakeGitHub) -> None:
