@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,10 @@ LANDING = {"users.csv": "raw/users/", "orders.csv": "raw/orders/"}
 ARRIVED = "arrived/"
 #: The column landing appends: the 1-based line of the arrived file the row starts on.
 LINE_COLUMN = "source_line"
+#: What ``surrogateescape`` makes of a byte that is not UTF-8.
+_UNDECODED = re.compile("[\udc80-\udcff]")
+#: What makes a line more than its text split at the commas (for the CSV reader or writer).
+_SPECIAL = re.compile('["\\\\\r\x00\udc80-\udcff]')
 
 
 @dataclass(frozen=True)
@@ -47,30 +53,35 @@ class MalformedLine:
 
 @dataclass
 class Inspected:
-    """One file, looked at line by line: the header, the lines that fit, the ones that don't."""
+    """One file, looked at line by line: the header, the lines that fit, the ones that don't.
+
+    The lines that fit are kept as the Bronze CSV records they become (``source_line`` appended),
+    not as lists of fields: a million-line file is one list of strings, joined once.
+    """
 
     header: list[str]
-    good: list[tuple[int, list[str]]] = field(default_factory=list)  # (line, fields)
+    good_lines: list[int] = field(default_factory=list)
+    rows: list[str] = field(default_factory=list, repr=False)  # the Bronze record of each good line
     malformed: list[MalformedLine] = field(default_factory=list)
 
     @property
+    def good(self) -> list[tuple[int, list[str]]]:
+        """(line, fields) of every line that fits, read back from its Bronze record."""
+        records = csv.reader(self.rows, doublequote=False, escapechar="\\", strict=True)
+        return [(line, fields[:-1]) for line, fields in zip(self.good_lines, records, strict=True)]
+
+    @property
     def data_lines(self) -> int:
-        return len(self.good) + len(self.malformed)
+        return len(self.good_lines) + len(self.malformed)
 
     @property
     def lines(self) -> list[int]:
         """Every data line (the line each record starts on), good or quarantined."""
-        return sorted([n for n, _ in self.good] + [m.line for m in self.malformed])
+        return sorted(self.good_lines + [m.line for m in self.malformed])
 
     def bronze_csv(self) -> bytes:
         """What lands in the table folder: header and good lines, ``source_line`` appended."""
-        out = io.StringIO()
-        # Backslash escapes, not doubled quotes: OpenCSVSerde's escapeChar is ``\``, so a
-        # backslash in a value must itself be escaped to arrive unchanged.
-        writer = csv.writer(out, lineterminator="\n", doublequote=False, escapechar="\\")
-        writer.writerow([*self.header, LINE_COLUMN])
-        writer.writerows([*fields, str(line)] for line, fields in self.good)
-        return out.getvalue().encode("utf-8")
+        return "".join([_record([*self.header, LINE_COLUMN]), *self.rows]).encode("utf-8")
 
 
 @dataclass
@@ -95,10 +106,16 @@ class LandingError(ValueError):
 
 def _bad_byte(text: str) -> int | None:
     """Index of the first undecodable byte (``surrogateescape`` turns it into U+DC80..U+DCFF)."""
-    for i, ch in enumerate(text):
-        if "\udc80" <= ch <= "\udcff":
-            return i
-    return None
+    found = _UNDECODED.search(text)
+    return found.start() if found else None
+
+
+def _record(fields: list[str]) -> str:
+    """One Bronze CSV record. Backslash escapes, not doubled quotes: OpenCSVSerde's escapeChar is
+    ``\\``, so a backslash in a value must itself be escaped to arrive unchanged."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n", doublequote=False, escapechar="\\").writerow(fields)
+    return out.getvalue()
 
 
 def inspect(name: str, raw: bytes) -> Inspected:
@@ -106,26 +123,46 @@ def inspect(name: str, raw: bytes) -> Inspected:
 
     A UTF-8 byte order mark is not data. Records may span lines (quoted newlines): a record
     is numbered by the line it starts on.
+
+    A line holding no quote, backslash, lone carriage return, NUL or undecodable byte is one
+    record whose fields are its text split at the commas, and it lands as that same text (the
+    CSV reader and writer would give exactly that): it is counted, not parsed. Every other line
+    goes through Python's CSV reader, record by record, as the whole file once did.
     """
     text = raw.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    physical = iter(io.StringIO(text, newline=""))
     result = Inspected(header=[])
-    line_start = 1
-    while True:
+    width = 0
+    next_line = 1  # the line the next record starts on
+    for first in physical:
+        start = next_line
+        body = first[:-2] if first.endswith("\r\n") else first[:-1] if first.endswith("\n") else first
+        if start > 1 and _SPECIAL.search(body) is None:
+            next_line += 1
+            if not body:
+                continue  # a blank line is no record (a reader skips it too)
+            found = body.count(",") + 1
+            if found == width:
+                result.good_lines.append(start)
+                result.rows.append(f"{body},{start}\n")
+            else:
+                result.malformed.append(
+                    MalformedLine(name, start, f"expected {width} fields (as the header), found {found}")
+                )
+            continue
+        reader = csv.reader(itertools.chain((first,), physical), strict=True)  # reads no further than its record
         try:
             fields = next(reader)
-        except StopIteration:
-            break
         except csv.Error as err:
-            start, line_start = line_start, reader.line_num + 1
+            next_line = start + reader.line_num
             result.malformed.append(MalformedLine(name, start, f"unreadable CSV: {err}"))
             continue
-        start, line_start = line_start, reader.line_num + 1
+        next_line = start + reader.line_num
         if start == 1:
             if any(_bad_byte(f) is not None for f in fields):
                 # Without a readable header no line can be matched to its columns: refuse the file whole.
                 raise LandingError(f"{name}:1: the header is not UTF-8, so no line of {name} can be landed")
-            result.header = fields
+            result.header, width = fields, len(fields)
             continue
         if not fields:
             continue  # a blank line is no record (a reader skips it too)
@@ -138,12 +175,13 @@ def inspect(name: str, raw: bytes) -> Inspected:
             result.malformed.append(
                 MalformedLine(name, start, f"line break inside a value (in {column}): Athena reads one line per row")
             )
-        elif len(fields) != len(result.header):
+        elif len(fields) != width:
             result.malformed.append(
-                MalformedLine(name, start, f"expected {len(result.header)} fields (as the header), found {len(fields)}")
+                MalformedLine(name, start, f"expected {width} fields (as the header), found {len(fields)}")
             )
         else:
-            result.good.append((start, fields))
+            result.good_lines.append(start)
+            result.rows.append(_record([*fields, str(start)]))
     return result
 
 
@@ -227,7 +265,7 @@ def land(
                 f"s3://{bucket}/{key}",
                 len(body),
                 found.data_lines,
-                len(found.good),
+                len(found.good_lines),
                 len(found.malformed),
                 found.lines,
             )
