@@ -22,6 +22,7 @@ INSTALL_ORDER = (
     "athena",
     "athena_queries",
     "budgets",
+    "apprunner",  # a whole service moto lacks (the catalog's App Runner service)
     "sns",  # HTTP/HTTPS delivery and the confirmation handshake
     "cloudwatch",  # metric alarms evaluated and acting; before the composite alarms that read them
     "cloudwatch_composite",  # last: it filters what other DescribeAlarms patches answer
