@@ -22,6 +22,7 @@ DEFAULT_REGION = "ap-northeast-1"
 #: Services the Terraform root and the checks use; the local provider override
 #: points every one of them at the emulator.
 SERVICES = (
+    "apprunner",
     "athena",
     "budgets",
     "cloudwatch",
