@@ -24,6 +24,7 @@ from lakehouse.config import RunOptions
 from lakehouse.emulator.process import EmulatorHandle, pid_alive, start_emulator, stop_emulator
 from lakehouse.lifetime import Lifetime, default_ttl
 from lakehouse.lineage.service.process import LineageHandle, start_lineage_service, stop_lineage_service
+from lakehouse.ml.service import MlflowHandle, start_mlflow_service, stop_mlflow_service
 from lakehouse.stacklock import StackLock, busy
 from lakehouse.target import Target, aws_target, local_target
 from lakehouse.terraform import ApplyResult, PlanResult, Terraform, cli_config_for_mirror, provider_aliases
@@ -54,6 +55,9 @@ class StackRecord:
     #: The local lineage service (Marquez API + web) started next to the emulator.
     lineage_url: str | None = None
     lineage_pid: int | None = None
+    #: The stack's MLflow tracking server (runs, model registry), started with the stack.
+    mlflow_url: str | None = None
+    mlflow_pid: int | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
     #: The stack's lifetime (``lakehouse reap`` judges by it); fixed when the stack is first recorded.
     ttl: str | None = None
@@ -223,6 +227,7 @@ class Deployment:
     emulator: EmulatorHandle | None = None
     error: str | None = None
     lineage: LineageHandle | None = None
+    mlflow: MlflowHandle | None = None
 
     @property
     def ok(self) -> bool:
@@ -265,6 +270,7 @@ class Lifecycle:
             target = aws_target(opts.region, opts.profile)
         stopwatch.phases["emulator_start" if emulator else "target_check"] = time.monotonic() - start
         lineage: LineageHandle | None = None
+        mlflow: MlflowHandle | None = None
         if emulator is not None:
             phase = time.monotonic()
             home = stack_dir(opts, opts.stack_id)
@@ -276,6 +282,14 @@ class Lifecycle:
                 stop_emulator(emulator)
                 raise
             stopwatch.phases["lineage_start"] = time.monotonic() - phase
+            phase = time.monotonic()
+            try:
+                mlflow = start_mlflow_service(home, log_path=home / "mlflow.log", detach=detach_emulator or opts.keep)
+            except BaseException:
+                stop_lineage_service(lineage)
+                stop_emulator(emulator)
+                raise
+            stopwatch.phases["mlflow_start"] = time.monotonic() - phase
         home = stack_dir(opts, opts.stack_id)
         # Once per stack: a stack id deployed again keeps the expiry it was first recorded with.
         lifetime = recorded_lifetime(home / RECORD_FILE) or Lifetime.starting(_utcnow(), self.ttl)
@@ -292,8 +306,10 @@ class Lifecycle:
             emulator_pid=emulator.pid if emulator else None,
             lineage_url=lineage.url if lineage else None,
             lineage_pid=lineage.pid if lineage else None,
+            mlflow_url=mlflow.url if mlflow else None,
+            mlflow_pid=mlflow.pid if mlflow else None,
         )
-        deployment = Deployment(stack, stopwatch, record, emulator, lineage=lineage)
+        deployment = Deployment(stack, stopwatch, record, emulator, lineage=lineage, mlflow=mlflow)
         self.deployment = deployment
         try:
             phase = time.monotonic()
@@ -356,7 +372,9 @@ class Lifecycle:
         stopwatch = Stopwatch()
         if (saved := stack.dir / STOPWATCH_FILE).exists():  # the deploy `make up` timed
             stopwatch = Stopwatch.from_dict(json.loads(saved.read_text(encoding="utf-8")))
-        self.deployment = Deployment(stack, stopwatch, record, emulator, lineage=_lineage_of(record))
+        self.deployment = Deployment(
+            stack, stopwatch, record, emulator, lineage=_lineage_of(record), mlflow=_mlflow_of(record)
+        )
         return self.deployment
 
     # -- down ------------------------------------------------------------------------------------
@@ -388,6 +406,8 @@ class Lifecycle:
                 stop_emulator(dep.emulator)
             if dep.lineage is not None and (result is None or result.ok or force):
                 stop_lineage_service(dep.lineage)
+            if dep.mlflow is not None and (result is None or result.ok or force):
+                stop_mlflow_service(dep.mlflow)
         self.lock.release()
         if result is not None and result.ok:
             shutil.rmtree(dep.stack.dir, ignore_errors=True)
@@ -401,6 +421,13 @@ def _reach(record: StackRecord, options: RunOptions) -> tuple[Target, EmulatorHa
     if not (record.endpoint_url and record.emulator_pid):
         raise StackError(f"stack {record.stack_id}: its record has no emulator endpoint; remove {options.home}")
     return local_target(record.endpoint_url, record.region), EmulatorHandle(record.endpoint_url, record.emulator_pid)
+
+
+def _mlflow_of(record: StackRecord) -> MlflowHandle | None:
+    """The recorded MLflow tracking server of a stack, if one was started."""
+    if record.mlflow_url and record.mlflow_pid:
+        return MlflowHandle(record.mlflow_url, record.mlflow_pid)
+    return None
 
 
 def _lineage_of(record: StackRecord) -> LineageHandle | None:
@@ -428,11 +455,15 @@ def destroy_recorded(options: RunOptions) -> ApplyResult | None:
         # The emulator keeps everything in memory: with it gone, nothing is deployed any more.
         if (lineage := _lineage_of(record)) is not None:
             stop_lineage_service(lineage)
+        if (mlflow := _mlflow_of(record)) is not None:
+            stop_mlflow_service(mlflow)
         shutil.rmtree(stack_dir(options, options.stack_id), ignore_errors=True)
         return None
     life = Lifecycle(options)
     life.lock.acquire()
     target, emulator = _reach(record, options)
     stack = Stack(options, target)
-    life.deployment = Deployment(stack, Stopwatch(), record, emulator, lineage=_lineage_of(record))
+    life.deployment = Deployment(
+        stack, Stopwatch(), record, emulator, lineage=_lineage_of(record), mlflow=_mlflow_of(record)
+    )
     return life.down(force=True)

@@ -1,0 +1,1 @@
+"""MLflow -> SageMaker: the stack's tracking server, the model trained on Gold, and its deployment."""
