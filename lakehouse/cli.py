@@ -81,6 +81,8 @@ def _print_access(dep: Deployment) -> None:
     if dep.record.lineage_url:
         print(f"lineage UI (Marquez API at {dep.record.lineage_url}/api/v1): {dep.record.lineage_url}/")
         print(f"  after `.venv/bin/lakehouse pipeline --stack-id {dep.stack.stack_id}` it shows the pipeline's jobs")
+    if dep.record.mlflow_url:
+        print(f"MLflow tracking server and model registry: {dep.record.mlflow_url} (REST API under /api/2.0/mlflow)")
     print(f"expires at {dep.record.expires_at} (ttl {dep.record.ttl}): `lakehouse reap --yes` destroys it after that")
     print(f"verify it: .venv/bin/pytest features/ --deployed --stack-id {dep.stack.stack_id}")
     print(f"remove it: make destroy STACK_ID={dep.stack.stack_id}")
