@@ -25,7 +25,6 @@ import boto3
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from botocore.config import Config
-from botocore.exceptions import ClientError
 from moto.glue.exceptions import EntityNotFoundException
 from moto.glue.models import glue_backends
 from moto.s3.exceptions import MissingBucket
@@ -47,6 +46,7 @@ from pyiceberg.transforms import (
     YearTransform,
 )
 
+from lakehouse.emulator.sql import motofs
 from lakehouse.emulator.sql.errors import SYSTEM, AthenaError
 from lakehouse.emulator.sql.scancache import ExactCache, Sources, cache_bytes
 from lakehouse.iceberg import local_catalog
@@ -98,6 +98,8 @@ class LakeCatalog:
         self.glue = session.client("glue", endpoint_url=endpoint, config=cfg)
         self.s3 = session.client("s3", endpoint_url=endpoint, config=cfg)
         self.iceberg = local_catalog("awsdatacatalog", endpoint, region, access_key, secret_key)
+        # Table files straight from the emulator's S3 state (``motofs``); Glue stays on the endpoint.
+        self.iceberg.properties.update(motofs.properties(account_id, region))
         self.account_id = account_id
         self.region = region
         self._locks: dict[str, threading.Lock] = {}
@@ -252,7 +254,10 @@ class LakeCatalog:
         batches: list[pa.Table] = []
         scanned = 0
         for bucket, key, size in self._objects(info.location):
-            body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            record = self.s3_object(f"s3://{bucket}/{key}")
+            if record is None:
+                continue  # deleted since it was listed
+            body = record.value  # type: ignore[attr-defined]
             scanned += size
             table = _parse_text(body, names, info.serde, skip)
             if with_path:
@@ -270,19 +275,23 @@ class LakeCatalog:
         return Scan(_cast_hive(arrow, info), scanned)
 
     def _objects(self, location: str) -> Iterator[tuple[str, str, int]]:
-        bucket, prefix = split_s3(location)
+        """The objects under a table's location, in ListObjectsV2's order, from S3's state (as the account)."""
+        bucket_name, prefix = split_s3(location)
         if prefix and not prefix.endswith("/"):
             prefix += "/"
-        try:
-            pages = self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-            for page in pages:
-                for obj in page.get("Contents", []):
-                    leaf = obj["Key"][len(prefix) :].rsplit("/", 1)[-1]
-                    if obj["Key"].endswith("/") or leaf.startswith(("_", ".")):
-                        continue  # folders and Hive's hidden files
-                    yield bucket, obj["Key"], int(obj["Size"])
-        except ClientError as err:
-            raise AthenaError("HIVE_BAD_DATA", f"line 1:1: cannot list {location}: {err}") from None
+        bucket = s3_backends[self.account_id][get_partition(self.region)].buckets.get(bucket_name)
+        if bucket is None:
+            raise AthenaError(
+                "HIVE_BAD_DATA",
+                f"line 1:1: cannot list {location}: An error occurred (NoSuchBucket) when calling the "
+                "ListObjectsV2 operation: The specified bucket does not exist",
+            )
+        found = [(k, v) for k, v in list(bucket.keys.items()) if k.startswith(prefix) and isinstance(v, FakeKey)]
+        for key, record in sorted(found, key=lambda kv: kv[0].encode("utf-8")):
+            leaf = key[len(prefix) :].rsplit("/", 1)[-1]
+            if key.endswith("/") or leaf.startswith(("_", ".")):
+                continue  # folders and Hive's hidden files
+            yield bucket_name, key, int(record.size)
 
     # -- writing ----------------------------------------------------------------------------
 

@@ -1,0 +1,174 @@
+"""Profile the two hot paths without Terraform: the demo queries under Locust, and the pipeline vs its floor.
+
+``make bench`` measures on a deployed stack; finding *where* the time goes needs many short runs,
+so this starts its own emulator, makes the bare stack the pipeline needs (buckets, Glue databases,
+a workgroup: what Terraform creates for it, by plain API calls), loads the committed sample and
+then either runs Locust users on the demo queries (``queries``) or the pipeline on a data folder
+next to its bare-DuckDB floor (``pipeline``). ``--pyspy FILE`` records the emulator (and, for the
+pipeline, this process: landing and the client run here) with py-spy while it runs.
+
+Benchmarks, not tests: numbers to read, nothing passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a script: the checkout's root for `bench.` and `lakehouse.`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import pipeline_floor  # noqa: E402
+from lakehouse.emulator.process import EmulatorHandle, start_emulator, stop_emulator  # noqa: E402
+from lakehouse.kpi.latency import LoadSpec, config_for, run_load  # noqa: E402
+from lakehouse.pipeline.runner import run_pipeline  # noqa: E402
+from lakehouse.target import Target, local_target  # noqa: E402
+
+PYSPY = os.environ.get("PYSPY", "/tmp/pyspy/bin/py-spy")
+REGION = "ap-northeast-1"
+
+
+def bare_stack(emulator: EmulatorHandle, name: str = "hot") -> tuple[Target, dict[str, Any]]:
+    """``(target, outputs)`` as ``run_pipeline`` takes them: buckets, Glue databases and a workgroup."""
+    target = local_target(emulator.endpoint, REGION)
+    buckets = {layer: f"{name}-{layer}" for layer in ("bronze", "silver", "gold", "athena-results")}
+    databases = {layer: f"{name}_{layer}" for layer in ("bronze", "silver", "gold")}
+    s3 = target.client("s3")
+    for bucket in buckets.values():
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    for database in databases.values():
+        target.client("glue").create_database(DatabaseInput={"Name": database})
+    workgroup = f"{name}-wg"
+    target.client("athena").create_work_group(
+        Name=workgroup,
+        Configuration={
+            "ResultConfiguration": {"OutputLocation": f"s3://{buckets['athena-results']}/out/"},
+            "EnforceWorkGroupConfiguration": True,
+        },
+    )
+    outputs = {
+        "glue_database_names": databases,
+        "bucket_names": buckets,
+        "athena_workgroup_name": workgroup,
+        "stack_id": name,
+    }
+    return target, outputs
+
+
+@contextmanager
+def pyspy(pid: int, out: Path | None, *extra: str) -> Iterator[None]:
+    """py-spy recording ``pid`` while the block runs (nothing when ``out`` is None)."""
+    if out is None:
+        yield
+        return
+    fmt = {".json": "speedscope", ".svg": "flamegraph"}.get(out.suffix, "raw")  # raw: collapsed stacks
+    argv = [PYSPY, "record", "--pid", str(pid), "-o", str(out), "-f", fmt, "-r", "200", "--nonblocking", *extra]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        yield
+    finally:
+        proc.send_signal(2)
+        proc.wait(timeout=60)
+
+
+def uptime() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def queries(args: argparse.Namespace, emulator: EmulatorHandle, work: Path) -> dict[str, Any]:
+    target, outputs = bare_stack(emulator)
+    sample = run_pipeline(target, outputs)
+    assert sample.ok, sample.error
+    config = config_for(target, outputs)
+    out: dict[str, Any] = {}
+    for users in args.users:
+        spy = args.pyspy.with_name(f"{args.pyspy.stem}-{users}u{args.pyspy.suffix}") if args.pyspy else None
+        load = uptime()
+        with pyspy(emulator.pid, spy, "--idle" if args.idle else "--gil"):
+            stats = run_load(config, LoadSpec(users, args.seconds), work / f"load-{users}")
+        summary = stats.summary()
+        out[f"{users}_users"] = {
+            "load_avg": load,
+            "requests_per_s": summary["requests_per_s"],
+            "percentiles_ms": summary["percentiles_ms"],
+            "failures": summary["failures"],
+        }
+        print(json.dumps({f"{users}_users": out[f"{users}_users"]}), flush=True)
+    return out
+
+
+def pipeline(args: argparse.Namespace, emulator: EmulatorHandle, work: Path) -> dict[str, Any]:
+    target, outputs = bare_stack(emulator)
+    sample = run_pipeline(target, outputs)
+    assert sample.ok, sample.error
+    load = uptime()
+    started = time.monotonic()
+    emu_spy = args.pyspy.with_name(f"{args.pyspy.stem}-emulator{args.pyspy.suffix}") if args.pyspy else None
+    self_spy = args.pyspy.with_name(f"{args.pyspy.stem}-client{args.pyspy.suffix}") if args.pyspy else None
+    with pyspy(emulator.pid, emu_spy), pyspy(os.getpid(), self_spy):
+        big = run_pipeline(target, outputs, data_dir=args.data)
+    wall = time.monotonic() - started
+    assert big.ok, big.error
+    statements_s = sum((st.get("wall_ms") or 0) for st in big.statements) / 1000
+    floor = pipeline_floor.run(args.data) if not args.no_floor else None
+    floor_by_job = {st["job"]: st["seconds"] for st in floor.statements} if floor else {}
+    result = {
+        "load_avg": load,
+        "pipeline_s": round(wall, 2),
+        "statements_s": round(statements_s, 2),
+        "other_s (landing, checks, counts, accounting)": round(wall - statements_s, 2),
+        "floor_s": round(floor.seconds, 2) if floor else None,
+        "ratio": round(wall / floor.seconds, 2) if floor else None,
+        "statements (job, s, engine s, floor s)": [
+            (
+                st["job"],
+                (st.get("wall_ms") or 0) / 1000,
+                (st.get("engine_execution_ms") or 0) / 1000,
+                floor_by_job.get(st["job"]),
+            )
+            for st in big.statements
+        ],
+        "row_counts": big.row_counts,
+    }
+    print(json.dumps(result, indent=1), flush=True)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    q = sub.add_parser("queries", help="Locust users on the demo queries (sample data)")
+    q.add_argument("--users", type=int, nargs="+", default=[1, 10])
+    q.add_argument("--seconds", type=float, default=10.0)
+    q.add_argument("--idle", action="store_true", help="py-spy: sample idle threads too")
+    p = sub.add_parser("pipeline", help="the pipeline on a data folder, then its floor")
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--no-floor", action="store_true")
+    for each in (q, p):
+        each.add_argument(
+            "--pyspy",
+            type=Path,
+            help="record py-spy profiles (.svg flame graph, .json speedscope, else collapsed stacks)",
+        )
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="lakehouse-hotpath-") as tmp:
+        work = Path(tmp)
+        emulator = start_emulator(log_path=work / "emulator.log")
+        try:
+            (queries if args.what == "queries" else pipeline)(args, emulator, work)
+        finally:
+            stop_emulator(emulator)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
