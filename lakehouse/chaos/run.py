@@ -15,7 +15,16 @@ from typing import Any
 from lakehouse.chaos.alerts import AlertQueue
 from lakehouse.chaos.faults import ChaosContext, Fault
 from lakehouse.chaos.mttr import Timeline, missing_alarms
-from lakehouse.chaos.runbook import STEPS, Criteria, ScheduledRun, exit_checks, not_green, run_from_bronze, summary
+from lakehouse.chaos.runbook import (
+    STEPS,
+    Criteria,
+    ScheduledRun,
+    exit_checks,
+    not_green,
+    run_from_bronze,
+    source_data_lines,
+    summary,
+)
 from lakehouse.target import Target
 
 #: Recovery attempts (runbook step, then run from Bronze and the checks) before a fault counts as unrecovered.
@@ -86,6 +95,11 @@ def run_fault(
         return tl
     tl.spent["wait_quiet"] = time.monotonic() - (deadline - deadline_s)
     queue.drain()
+    try:
+        source = source_data_lines(ctx)  # what a recovery must bring back, row for row
+    except Exception as err:  # noqa: BLE001 - without the source no recovery can be proven
+        tl.problem = f"fault {fault.name}: could not count the source's data lines before the fault: {err}"
+        return tl
     tl.injected_at = time.time()
     injection = fault.inject(ctx)
     tl.injection = injection.did
@@ -110,7 +124,7 @@ def run_fault(
         tl.pipeline[f"recovery_{attempt}"] = _pipeline(rerun)
         tl.spent[f"rerun_{attempt}"] = time.monotonic() - started
         started = time.monotonic()
-        checks = exit_checks(ctx, criteria, rerun)
+        checks = exit_checks(ctx, criteria, rerun, source)
         tl.spent[f"exit_checks_{attempt}"] = time.monotonic() - started
         tl.checks = summary(checks)
         red = not_green(checks)

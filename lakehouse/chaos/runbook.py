@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse.athena import connect, run
-from lakehouse.chaos.faults import GOLD_TABLE, ChaosContext, Injection, Runbook, landing_files, table_input
+from lakehouse.chaos.faults import (
+    GOLD_TABLE,
+    LANDING,
+    ChaosContext,
+    Injection,
+    Runbook,
+    arrived_key,
+    landing_files,
+    table_input,
+)
 from lakehouse.checks.data_loop import check_accounting, check_contracts, check_expected_row
 from lakehouse.checks.finops import try_read_finops, verdict
 from lakehouse.checks.lineage import check_lineage, pipeline_expectation, visible_names
@@ -27,6 +36,7 @@ from lakehouse.lineage.endpoint import LineageEndpoint, emitter_for
 from lakehouse.outcome import Outcome, Status
 from lakehouse.pipeline.commands import operated_run
 from lakehouse.pipeline.demo import demo_queries
+from lakehouse.pipeline.landing import inspect
 from lakehouse.pipeline.runner import PipelineResult
 
 
@@ -151,6 +161,44 @@ def exit_check_2(ctx: ChaosContext, criteria: Criteria, scheduled: ScheduledRun)
         conn.close()
 
 
+def source_data_lines(ctx: ChaosContext) -> dict[str, int]:
+    """Data lines of each arrived Bronze file as it is now: taken before a fault, the source a recovery must match."""
+    s3 = ctx.target.client("s3")
+    bucket = str(ctx.outputs["bucket_names"]["bronze"])
+    found = {}
+    for file in LANDING:
+        body = s3.get_object(Bucket=bucket, Key=arrived_key(file))["Body"].read()
+        found[file] = inspect(file, body).data_lines
+    return found
+
+
+def full_data_problems(source: dict[str, int], landed: dict[str, int]) -> list[str]:
+    """Each file whose recovery run landed fewer (or more) data lines than the source had: some rows are not back."""
+    problems = []
+    for file, expected in sorted(source.items()):
+        got = landed.get(file)
+        if got is None:
+            problems.append(f"{file}: the recovery run landed no such file; the source has {expected} data lines")
+        elif got != expected:
+            problems.append(f"{file}: the recovery run landed {got} data lines, the source has {expected}")
+    return problems
+
+
+def check_full_data(source: dict[str, int] | None, scheduled: ScheduledRun) -> Outcome:
+    """A recovery brings every row back: per file, the data lines landed equal the source's (not "some rows")."""
+    if not source:
+        return Outcome.error("the source's data line counts were not taken before the fault: recovery unprovable")
+    landed = {f.file: f.data_lines for f in scheduled.result.landed}
+    problems = full_data_problems(source, landed)
+    return Outcome.judged(
+        not problems,
+        landed,
+        source,
+        "; ".join(problems) or None,
+        {"source_data_lines": source, "landed_data_lines": landed},
+    )
+
+
 def exit_check_4(ctx: ChaosContext, criteria: Criteria, scheduled: ScheduledRun) -> Outcome:
     """Exit check 4: Marquez's graph of the gold job reaches Bronze, for the recovery run's events."""
     endpoint = criteria.lineage
@@ -185,14 +233,21 @@ EXIT_CHECKS: dict[str, Callable[[ChaosContext, Criteria, ScheduledRun], Outcome]
 }
 
 
-def exit_checks(ctx: ChaosContext, criteria: Criteria, scheduled: ScheduledRun) -> dict[str, Outcome]:
-    """Every exit check of a recovery; one that raises is an ``error`` outcome naming the exception."""
+def exit_checks(
+    ctx: ChaosContext, criteria: Criteria, scheduled: ScheduledRun, source: dict[str, int] | None = None
+) -> dict[str, Outcome]:
+    """Every exit check of a recovery, and the full data back when the source was taken before the fault.
+
+    One that raises is an ``error`` outcome naming the exception.
+    """
     found: dict[str, Outcome] = {}
     for name, check in EXIT_CHECKS.items():
         try:
             found[name] = check(ctx, criteria, scheduled)
         except Exception as err:  # noqa: BLE001 - a check that cannot read is an error, never green
             found[name] = Outcome.error(f"{type(err).__name__}: {err}")
+    if source is not None:
+        found["full-data"] = check_full_data(source, scheduled)
     return found
 
 

@@ -27,8 +27,9 @@ from lakehouse.chaos.faults import (
     truncate,
 )
 from lakehouse.chaos.mttr import Timeline, judge_mttr, missing_alarms
-from lakehouse.chaos.runbook import RunbookError, not_green, restore_object
+from lakehouse.chaos.runbook import RunbookError, ScheduledRun, check_full_data, not_green, restore_object
 from lakehouse.config import project_root
+from lakehouse.lineage.emitter import EmissionStats
 from lakehouse.outcome import Outcome, Status
 from lakehouse.pipeline import metrics
 from lakehouse.pipeline.landing import Landed, inspect
@@ -291,3 +292,34 @@ class _S3Target:
 
     def client(self, _service: str, **_kwargs: Any) -> Any:
         return self.s3
+
+
+def _scheduled(**landed: int) -> ScheduledRun:
+    result = PipelineResult()
+    result.landed = [Landed(file, f"s3://bronze/raw/{file}", 1, lines) for file, lines in landed.items()]
+    return ScheduledRun(result, EmissionStats(None, "lakehouse"), DATA_DIR)
+
+
+def test_a_recovery_that_brings_back_only_some_rows_is_not_recovered() -> None:
+    """A truncated upload that still keeps whole lines: some rows land, so exit check 2 can pass, but not all."""
+    body = (DATA_DIR / "orders.csv").read_bytes()
+    lines = body.split(b"\n")
+    kept = b"\n".join(lines[: len(lines) // 2]) + b"\n" + lines[len(lines) // 2][:5]  # whole lines, then a cut one
+    source = {"orders.csv": inspect("orders.csv", body).data_lines, "users.csv": 40}
+    partial = inspect("orders.csv", kept).data_lines
+    assert 0 < partial < source["orders.csv"]
+    outcome = check_full_data(source, _scheduled(**{"orders.csv": partial, "users.csv": 40}))
+    assert outcome.status is Status.FAILED
+    assert outcome.reason == (
+        f"orders.csv: the recovery run landed {partial} data lines, the source has {source['orders.csv']}"
+    )
+    checks = {"EXIT-2": Outcome.judged(True, 1, 1), "full-data": outcome}
+    assert not_green(checks) == [f"full-data (failed): {outcome.reason}"]
+
+
+def test_a_recovery_with_every_row_back_counts_and_a_missing_file_does_not() -> None:
+    source = {"orders.csv": 200, "users.csv": 40}
+    assert check_full_data(source, _scheduled(**{"orders.csv": 200, "users.csv": 40})).passed
+    missing = check_full_data(source, _scheduled(**{"orders.csv": 200}))
+    assert missing.reason == "users.csv: the recovery run landed no such file; the source has 40 data lines"
+    assert check_full_data(None, _scheduled(**source)).status is Status.ERROR
