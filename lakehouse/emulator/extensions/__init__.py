@@ -23,6 +23,7 @@ INSTALL_ORDER = (
     "athena_queries",
     "budgets",
     "apprunner",  # a whole service moto lacks (the catalog's App Runner service)
+    "sagemaker",  # UpdateEndpoint; the runtime's InvokeEndpoint serving the endpoint's MLflow model
     "sns",  # HTTP/HTTPS delivery and the confirmation handshake
     "cloudwatch",  # metric alarms evaluated and acting; before the composite alarms that read them
     "cloudwatch_composite",  # last: it filters what other DescribeAlarms patches answer

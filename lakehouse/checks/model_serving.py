@@ -1,0 +1,310 @@
+"""@STACK-model: the model MLflow registered is the one SageMaker serves, it predicts right, and idles free.
+
+Read back, never taken from the stack's own word: the stack's endpoints are listed through SageMaker
+(names starting ``<project>-<stack_id>-``), each followed DescribeEndpoint -> its EndpointConfig -> the
+variant's Model -> ``ModelDataUrl``, and the archive there is opened: its MLmodel says which MLflow
+model (``model_id``, ``run_id``) is really served. The registry's side comes from MLflow's API: the
+version the ``champion`` alias names, and every version (to name the one an endpoint serves). The
+prediction is compared with a value computed again from Gold by SQL; serverless is read from the
+endpoint's current configuration. Three pure judges, one per property; the readers feed them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from lakehouse.ml.model import mlmodel_of
+from lakehouse.outcome import Outcome
+from lakehouse.target import Target
+
+SERVERLESS_RULE = (
+    "An endpoint is serverless when every production variant of the endpoint configuration it currently "
+    "uses has a ServerlessConfig and no InstanceType (instances bill every hour, idle or not; serverless bills "
+    "per request, so idle costs 0), within the stated MaxConcurrency and MemorySizeInMB caps (a burst's cost)."
+)
+
+
+@dataclass
+class ServedModel:
+    """What one endpoint serves, followed through SageMaker to the archive in S3."""
+
+    endpoint: str
+    status: str | None = None
+    config: str | None = None
+    variants: list[dict[str, Any]] = field(default_factory=list)
+    model: str | None = None
+    model_data_url: str | None = None
+    mlmodel: dict[str, Any] = field(default_factory=dict)
+    #: Why the chain could not be followed to an MLflow model (a broken stack, named), or None.
+    broken: str | None = None
+
+    @property
+    def model_id(self) -> str | None:
+        value = self.mlmodel.get("model_id") or self.mlmodel.get("model_uuid")
+        return str(value) if value else None
+
+    @property
+    def run_id(self) -> str | None:
+        value = self.mlmodel.get("run_id")
+        return str(value) if value else None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "endpoint": self.endpoint,
+            "status": self.status,
+            "endpoint_config": self.config,
+            "model": self.model,
+            "model_data_url": self.model_data_url,
+            "model_id": self.model_id,
+            "run_id": self.run_id,
+            "broken": self.broken,
+        }
+
+
+@dataclass(frozen=True)
+class RegisteredVersion:
+    """One version of the registered model, as MLflow's registry answers it."""
+
+    version: str
+    run_id: str | None
+    source: str | None
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def model_id(self) -> str | None:
+        """MLflow 3 sources read ``models:/<model_id>``; older ones a run's artifact path."""
+        if self.source and self.source.startswith("models:/") and "/" not in self.source[8:]:
+            return self.source[8:]
+        return None
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The registered model's versions and the one its alias names (None when the alias is unset)."""
+
+    model_name: str
+    alias: str
+    versions: tuple[RegisteredVersion, ...]
+    champion: RegisteredVersion | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model_name": self.model_name,
+            "alias": self.alias,
+            "champion": self.champion.version if self.champion else None,
+            "versions": [{"version": v.version, "run_id": v.run_id, "source": v.source} for v in self.versions],
+        }
+
+
+def serves(served: ServedModel, version: RegisteredVersion) -> bool:
+    """Is the archive an endpoint serves this registered version? By MLflow model id, else by run."""
+    if served.model_id and version.model_id:
+        return served.model_id == version.model_id
+    return bool(served.run_id) and served.run_id == version.run_id
+
+
+def _describe_version(served: ServedModel, registry: Registry) -> str:
+    found = next((v for v in registry.versions if serves(served, v)), None)
+    what = (
+        f"version {found.version}" if found else f"no registered version (model {served.model_id}, run {served.run_id})"
+    )
+    return f"{registry.model_name} {what} ({served.model_data_url})"
+
+
+def judge_version(served: list[ServedModel], registry: Registry, stack: str) -> Outcome:
+    """Every endpoint of the stack serves the version the registry's alias names."""
+    details: dict[str, Any] = {"endpoints": [s.to_dict() for s in served], "registry": registry.to_dict()}
+    champion = registry.champion
+    threshold = f"{registry.model_name}@{registry.alias}" + (f" = version {champion.version}" if champion else "")
+    if not served:
+        reason = f"stack {stack} has no SageMaker endpoint: nothing serves {registry.model_name}"
+        return Outcome.judged(False, {}, threshold, reason, details)
+    if champion is None:
+        versions = ", ".join(v.version for v in registry.versions) or "none"
+        reason = (
+            f"MLflow model {registry.model_name} has no version with alias {registry.alias!r} (versions: {versions})"
+        )
+        return Outcome.judged(False, {}, threshold, reason, details)
+    problems: list[str] = []
+    measured: dict[str, str | None] = {}
+    for s in served:
+        if s.broken:
+            problems.append(f"endpoint {s.endpoint} serves no readable MLflow model: {s.broken}")
+            measured[s.endpoint] = None
+            continue
+        found = next((v for v in registry.versions if serves(s, v)), None)
+        measured[s.endpoint] = found.version if found else None
+        if not serves(s, champion):
+            problems.append(
+                f"endpoint {s.endpoint} (config {s.config}, model {s.model}) serves {_describe_version(s, registry)}, "
+                f"but the registry's {registry.alias} is version {champion.version} (run {champion.run_id})"
+            )
+    reason = "; ".join(problems) or (
+        f"{len(served)} endpoint(s) serve {registry.model_name} version {champion.version}, the {registry.alias}"
+    )
+    return Outcome.judged(not problems, measured, threshold, reason, details)
+
+
+def judge_prediction(
+    endpoint: str, country: str, predicted: float | None, reference: float | None, tolerance_pct: float
+) -> Outcome:
+    """The endpoint's prediction for ``country`` is within ``tolerance_pct`` % of Gold's reference value."""
+    details = {"endpoint": endpoint, "country": country, "predicted": predicted, "reference": reference}
+    threshold = f"within {tolerance_pct:g} % of {reference}"
+    if reference is None:
+        return Outcome.error(f"Gold has no orders of country {country!r} to compute the reference from", details)
+    if predicted is None:
+        return Outcome.judged(
+            False, None, threshold, f"endpoint {endpoint} returned no prediction for {country}", details
+        )
+    off_pct = abs(predicted - reference) / abs(reference) * 100 if reference else abs(predicted) * 100
+    details["off_pct"] = round(off_pct, 6)
+    ok = off_pct <= tolerance_pct
+    verb = "is" if ok else "is not"
+    reason = (
+        f"endpoint {endpoint} predicts {predicted:.2f} for {country}; Gold's SQL gives {reference:.2f}: "
+        f"{off_pct:.3g} % off, which {verb} within {tolerance_pct:g} %"
+    )
+    return Outcome.judged(ok, round(predicted, 6), threshold, reason, details)
+
+
+def judge_serverless(served: list[ServedModel], max_concurrency: int, max_memory_mb: int, stack: str) -> Outcome:
+    """Every endpoint's current configuration is serverless within the caps (idle cost 0)."""
+    details: dict[str, Any] = {"rule": SERVERLESS_RULE, "endpoints": [s.to_dict() for s in served]}
+    threshold = f"serverless, MaxConcurrency <= {max_concurrency}, MemorySizeInMB <= {max_memory_mb}"
+    if not served:
+        return Outcome.judged(False, {}, threshold, f"stack {stack} has no SageMaker endpoint to judge", details)
+    problems: list[str] = []
+    measured: dict[str, Any] = {}
+    for s in served:
+        if not s.variants:
+            problems.append(f"endpoint {s.endpoint}: its endpoint configuration {s.config} has no production variant")
+            continue
+        for v in s.variants:
+            name = v.get("VariantName")
+            serverless = v.get("ServerlessConfig")
+            measured[f"{s.endpoint}/{name}"] = serverless or {"InstanceType": v.get("InstanceType")}
+            where = f"endpoint {s.endpoint}'s configuration {s.config}, variant {name}"
+            if not serverless or v.get("InstanceType"):
+                problems.append(
+                    f"{where} runs on instances ({v.get('InitialInstanceCount')} x {v.get('InstanceType')}): "
+                    "it bills every hour, idle or not (no ServerlessConfig)"
+                )
+                continue
+            concurrency, memory = serverless.get("MaxConcurrency"), serverless.get("MemorySizeInMB")
+            if not isinstance(concurrency, int) or concurrency > max_concurrency:
+                problems.append(f"{where}: MaxConcurrency {concurrency} is above the cap {max_concurrency}")
+            if not isinstance(memory, int) or memory > max_memory_mb:
+                problems.append(f"{where}: MemorySizeInMB {memory} is above the cap {max_memory_mb}")
+    reason = "; ".join(problems) or f"{len(served)} endpoint(s) serverless within the caps: idle cost 0"
+    return Outcome.judged(not problems, measured, threshold, reason, details)
+
+
+# ---------------------------------------------------------------- readers
+
+
+def stack_endpoints(client: Any, name_prefix: str) -> list[str]:
+    """Names of the SageMaker endpoints of a stack (``<prefix>`` or ``<prefix>-...``), every page."""
+    names: list[str] = []
+    token: str | None = None
+    while True:
+        page = client.list_endpoints(NameContains=name_prefix, **({"NextToken": token} if token else {}))
+        names += [
+            str(e["EndpointName"])
+            for e in page.get("Endpoints", [])
+            if e["EndpointName"] == name_prefix or str(e["EndpointName"]).startswith(name_prefix + "-")
+        ]
+        token = page.get("NextToken")
+        if not token:
+            return sorted(names)
+
+
+def _missing(err: ClientError) -> bool:
+    return err.response.get("Error", {}).get("Code") in ("ValidationException", "NoSuchKey", "404", "NoSuchBucket")
+
+
+def read_served(target: Target, endpoint: str) -> ServedModel:
+    """Follow one endpoint to its MLflow model. A link that is gone is recorded (``broken``), naming it;
+    failures to call the APIs at all raise (the check ends ``error``)."""
+    sm, s3 = target.client("sagemaker"), target.client("s3")
+    served = ServedModel(endpoint)
+    described = sm.describe_endpoint(EndpointName=endpoint)
+    served.status, served.config = described.get("EndpointStatus"), described.get("EndpointConfigName")
+    try:
+        config = sm.describe_endpoint_config(EndpointConfigName=served.config)
+    except ClientError as err:
+        if not _missing(err):
+            raise
+        served.broken = f"its endpoint configuration {served.config} does not exist"
+        return served
+    served.variants = list(config.get("ProductionVariants") or [])
+    if not served.variants:
+        served.broken = f"its endpoint configuration {served.config} has no production variant"
+        return served
+    served.model = served.variants[0].get("ModelName")
+    try:
+        model = sm.describe_model(ModelName=served.model)
+    except ClientError as err:
+        if not _missing(err):
+            raise
+        served.broken = f"its model {served.model} does not exist"
+        return served
+    served.model_data_url = (model.get("PrimaryContainer") or {}).get("ModelDataUrl")
+    if not served.model_data_url or not served.model_data_url.startswith("s3://"):
+        served.broken = f"model {served.model} has no s3:// ModelDataUrl ({served.model_data_url})"
+        return served
+    bucket, _, key = served.model_data_url[5:].partition("/")
+    try:
+        archive = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as err:
+        if not _missing(err):
+            raise
+        served.broken = f"model {served.model}'s ModelDataUrl {served.model_data_url} does not exist"
+        return served
+    try:
+        served.mlmodel = mlmodel_of(archive)
+    except Exception as err:  # noqa: BLE001 - any unreadable archive is a broken model, named
+        served.broken = f"model {served.model}'s archive {served.model_data_url} is no MLflow model: {err}"
+    return served
+
+
+def read_registry(tracking_uri: str, model_name: str, alias: str) -> Registry:
+    """The registered model's versions and its alias, through MLflow's client (its REST API)."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    found = client.search_model_versions(f"name = '{model_name}'")
+    versions = tuple(
+        sorted(
+            (RegisteredVersion(str(v.version), v.run_id, v.source, tuple(v.aliases or ())) for v in found),
+            key=lambda v: int(v.version),
+        )
+    )
+    try:
+        named = client.get_model_version_by_alias(model_name, alias)
+    except MlflowException:
+        return Registry(model_name, alias, versions, None)
+    champion = next((v for v in versions if v.version == str(named.version)), None)
+    return Registry(model_name, alias, versions, champion)
+
+
+def invoke(target: Target, endpoint: str, records: Iterable[Mapping[str, Any]]) -> list[float]:
+    """Predictions of an endpoint for rows, sent as MLflow's scoring servers read them (dataframe_records)."""
+    import json
+
+    runtime = target.client("sagemaker-runtime")
+    body = json.dumps({"dataframe_records": [dict(r) for r in records]})
+    answer = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="application/json", Body=body)
+    predictions = json.loads(answer["Body"].read())["predictions"]
+    return [float(p) for p in predictions]
+
+
+def read_all_served(target: Target, name_prefix: str) -> list[ServedModel]:
+    """Every endpoint of the stack, followed to what it serves."""
+    sm = target.client("sagemaker")
+    return [read_served(target, name) for name in stack_endpoints(sm, name_prefix)]

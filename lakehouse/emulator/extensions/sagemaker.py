@@ -1,0 +1,181 @@
+"""SageMaker operations moto 5.2.5 lacks or fakes, for the stack's MLflow model on a serverless endpoint.
+
+moto stores models, endpoint configurations and endpoints (created ``InService`` at once, so the AWS
+provider's wait for InService ends at its first read), but:
+
+- ``UpdateEndpoint`` is not implemented: the AWS provider calls it when an endpoint moves to a new
+  endpoint configuration (a new model version), and so does a person switching configs by hand.
+  Here it switches the endpoint to the named configuration (its production variants, serverless or
+  instance-based, as that configuration states) and the endpoint stays ``InService``, as on AWS
+  once the update has finished;
+- the runtime's ``InvokeEndpoint`` answers canned data for any endpoint name, existing or not.
+  Here it serves what the endpoint serves on AWS: endpoint -> its endpoint configuration -> the
+  model of its (first) production variant -> that model's ``ModelDataUrl``, a ``model.tar.gz`` of an
+  MLflow model in the emulator's S3, unpacked and loaded with MLflow's pyfunc loader and scored with
+  MLflow's own scoring-server code (the code of the inference image MLflow builds for SageMaker),
+  so a request body is read exactly as that image reads it. A missing endpoint is a
+  ``ValidationError``; a model that cannot load or score is a ``ModelError`` (HTTP 424) naming it.
+
+Loaded models are kept per archive (S3 URL + ETag): a replaced archive is loaded again.
+"""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+from moto.core.common_types import TYPE_RESPONSE
+from moto.core.exceptions import JsonRESTError
+from moto.core.responses import ActionResult
+from moto.s3.models import s3_backends
+from moto.sagemaker.exceptions import ValidationError
+from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
+from moto.sagemaker.responses import SageMakerResponse
+from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
+from moto.utilities.utils import get_partition
+
+from lakehouse.emulator.extensions._graft import graft
+
+_MARK = "_lakehouse_sagemaker_extension"
+
+
+class RuntimeValidationError(JsonRESTError):
+    """SageMaker runtime's ``ValidationError`` (an unknown endpoint, a bad request)."""
+
+    code = 400
+
+    def __init__(self, message: str):
+        super().__init__("ValidationError", message)
+
+
+class ModelError(JsonRESTError):
+    """SageMaker runtime's ``ModelError``: the model container answered with an error (HTTP 424)."""
+
+    code = 424
+
+    def __init__(self, message: str):
+        super().__init__("ModelError", message)
+
+
+def split_s3_url(url: str) -> tuple[str, str]:
+    """``s3://bucket/key`` -> (bucket, key); anything else is a ValueError naming the URL."""
+    if not url.startswith("s3://") or "/" not in url[5:]:
+        raise ValueError(f"ModelDataUrl {url!r} is not an s3://bucket/key URL")
+    bucket, _, key = url[5:].partition("/")
+    return bucket, key
+
+
+class ServedModels:
+    """MLflow models unpacked from their archives, one per (URL, ETag), loaded on first use."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._models: dict[tuple[str, str], Any] = {}
+        self._dirs: list[tempfile.TemporaryDirectory[str]] = []
+
+    def get(self, url: str, etag: str, archive: bytes) -> Any:
+        with self._lock:
+            key = (url, etag)
+            if key not in self._models:
+                self._models[key] = self._load(url, archive)
+            return self._models[key]
+
+    def _load(self, url: str, archive: bytes) -> Any:
+        import mlflow.pyfunc  # slow import: only once an endpoint is invoked
+
+        folder = tempfile.TemporaryDirectory(prefix="lakehouse-sagemaker-")
+        self._dirs.append(folder)
+        try:
+            with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+                tar.extractall(folder.name, filter="data")
+        except (tarfile.TarError, OSError) as err:
+            raise ModelError(f"ModelDataUrl {url} is not a readable .tar.gz archive: {err}") from None
+        root = Path(folder.name)
+        if not (root / "MLmodel").exists():
+            raise ModelError(f"ModelDataUrl {url}: the archive has no MLmodel file at its root (not an MLflow model)")
+        try:
+            return mlflow.pyfunc.load_model(str(root))
+        except Exception as err:  # noqa: BLE001 - any load failure is the model's error, named
+            raise ModelError(f"the model at {url} does not load: {err}") from None
+
+
+SERVED = ServedModels()
+
+
+def served_model_data_url(backend: SageMakerModelBackend, endpoint_name: str, account: str) -> str:
+    """The ModelDataUrl an endpoint serves: endpoint -> endpoint config -> first variant's model."""
+    endpoint = backend.endpoints.get(endpoint_name)
+    if endpoint is None:
+        raise RuntimeValidationError(f"Endpoint {endpoint_name} of account {account} not found.")
+    config = backend.endpoint_configs.get(endpoint.endpoint_config_name)
+    if config is None or not config.production_variants:
+        raise ModelError(f"endpoint {endpoint_name}: endpoint configuration {endpoint.endpoint_config_name} is gone")
+    model_name = config.production_variants[0]["ModelName"]
+    model = backend._models.get(model_name)
+    if model is None:
+        raise ModelError(f"endpoint {endpoint_name}: its model {model_name} is gone")
+    url = (model.primary_container or {}).get("ModelDataUrl")
+    if not url:
+        raise ModelError(f"endpoint {endpoint_name}: model {model_name} has no ModelDataUrl")
+    return str(url)
+
+
+class SageMakerRuntimeExtension(SageMakerRuntimeResponse):
+    """InvokeEndpoint that loads the endpoint's MLflow model and really predicts."""
+
+    def invoke_endpoint(self) -> TYPE_RESPONSE:
+        from mlflow.pyfunc import scoring_server
+
+        endpoint_name = self.path.split("/")[2]
+        backend = sagemaker_backends[self.current_account][self.region]
+        url = served_model_data_url(backend, endpoint_name, self.current_account)
+        try:
+            bucket, key = split_s3_url(url)
+            obj = s3_backends[self.current_account][get_partition(self.region)].get_object(bucket, key)
+        except Exception as err:  # noqa: BLE001 - a missing archive is the model's error, named
+            raise ModelError(f"endpoint {endpoint_name}: cannot read its model archive {url}: {err}") from None
+        if obj is None:
+            raise ModelError(f"endpoint {endpoint_name}: its model archive {url} does not exist")
+        model = SERVED.get(url, obj.etag, obj.value)
+        content_type = self.headers.get("Content-Type") or "application/json"
+        try:
+            answer = scoring_server.invocations(self.body, content_type, model, model.metadata.get_input_schema())
+        except Exception as err:  # noqa: BLE001 - MLflow's scoring errors become the container's 4xx
+            raise ModelError(f"Received client error (400) from primary with message: {err}") from None
+        if answer.status != 200:
+            raise ModelError(f"Received client error ({answer.status}) from primary with message: {answer.response}")
+        body = answer.response if isinstance(answer.response, str) else str(answer.response)
+        return 200, {"Content-Type": "application/json", "x-Amzn-Invoked-Production-Variant": "AllTraffic"}, body
+
+
+class SageMakerExtension(SageMakerResponse):
+    """UpdateEndpoint: the endpoint moves to another endpoint configuration."""
+
+    def update_endpoint(self) -> ActionResult:
+        name = self._get_param("EndpointName")
+        config_name = self._get_param("EndpointConfigName")
+        backend = self.sagemaker_backend
+        endpoint = backend.endpoints.get(name)
+        if endpoint is None:
+            raise ValidationError(message=f'Could not find endpoint "{name}".')
+        config = backend.endpoint_configs.get(config_name)
+        if config is None:
+            raise ValidationError(message=f'Could not find endpoint configuration "{config_name}".')
+        endpoint.endpoint_config_name = config_name
+        endpoint.production_variants = endpoint._process_production_variants(config.production_variants)
+        endpoint.data_capture_config = config.data_capture_config
+        endpoint.endpoint_status = "InService"
+        return ActionResult({"EndpointArn": endpoint.arn})
+
+
+def install() -> None:
+    """Graft UpdateEndpoint and the serving InvokeEndpoint onto moto (once)."""
+    if getattr(SageMakerResponse, _MARK, False):
+        return
+    graft(SageMakerExtension, SageMakerResponse)
+    graft(SageMakerRuntimeExtension, SageMakerRuntimeResponse)
+    setattr(SageMakerResponse, _MARK, True)

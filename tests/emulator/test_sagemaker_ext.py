@@ -1,0 +1,121 @@
+"""SageMaker in the emulator (lakehouse.emulator.extensions.sagemaker): endpoints that really predict.
+
+An MLflow model is saved, packed as SageMaker's model.tar.gz into the emulator's S3, and deployed the
+way Terraform's AWS provider does (CreateModel, CreateEndpointConfig, CreateEndpoint); the runtime's
+InvokeEndpoint must answer the model's own predictions, and UpdateEndpoint must switch what is served.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from lakehouse.checks.model_serving import invoke, read_served
+from lakehouse.ml.model import fit, pack
+from lakehouse.target import local_target
+
+ROLE = "arn:aws:iam::123456789012:role/sagemaker"
+SERVERLESS = {"MaxConcurrency": 2, "MemorySizeInMB": 2048}
+
+
+@pytest.fixture(scope="module")
+def archives(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """Two MLflow models (different data) packed as SageMaker archives."""
+    import mlflow.sklearn
+
+    found = {}
+    for name, rows in {"v1": [("JP", 10.0), ("JP", 30.0)], "v2": [("JP", 100.0), ("US", 5.0)]}.items():
+        folder = tmp_path_factory.mktemp(name) / "model"
+        mlflow.sklearn.save_model(fit(list(rows)).model, str(folder), serialization_format="cloudpickle")
+        found[name] = pack(Path(folder))
+    return found
+
+
+def _deploy(sm: Any, s3: Any, archive: bytes, name: str, variant: dict[str, Any] | None = None) -> str:
+    bucket = f"models-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-1"})
+    s3.put_object(Bucket=bucket, Key=f"{name}/model.tar.gz", Body=archive)
+    container = {"Image": "1.dkr.ecr.ap-northeast-1.amazonaws.com/mlflow-pyfunc:3.18.0"}
+    container["ModelDataUrl"] = f"s3://{bucket}/{name}/model.tar.gz"
+    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer=container)
+    variant = variant or {"ServerlessConfig": SERVERLESS}
+    sm.create_endpoint_config(
+        EndpointConfigName=name, ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": name, **variant}]
+    )
+    return name
+
+
+@pytest.fixture
+def clients(aws_client: Callable[[str], Any]) -> tuple[Any, Any, Any]:
+    return aws_client("sagemaker"), aws_client("s3"), aws_client("sagemaker-runtime")
+
+
+def test_invoke_endpoint_answers_the_models_prediction(
+    clients: tuple[Any, Any, Any], archives: dict[str, bytes], emulator: Any
+) -> None:
+    sm, s3, _ = clients
+    name = _deploy(sm, s3, archives["v1"], f"ep-{uuid.uuid4().hex[:6]}")
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    assert sm.describe_endpoint(EndpointName=name)["EndpointStatus"] == "InService"
+    target = local_target(emulator.endpoint, "ap-northeast-1")
+    assert invoke(target, name, [{"country": "JP"}]) == pytest.approx([20.0])
+
+
+def test_update_endpoint_switches_the_served_model(
+    clients: tuple[Any, Any, Any], archives: dict[str, bytes], emulator: Any
+) -> None:
+    sm, s3, _ = clients
+    first = _deploy(sm, s3, archives["v1"], f"ep-{uuid.uuid4().hex[:6]}")
+    sm.create_endpoint(EndpointName=first, EndpointConfigName=first)
+    second = _deploy(sm, s3, archives["v2"], f"cfg-{uuid.uuid4().hex[:6]}")
+    sm.update_endpoint(EndpointName=first, EndpointConfigName=second)
+    described = sm.describe_endpoint(EndpointName=first)
+    assert described["EndpointConfigName"] == second and described["EndpointStatus"] == "InService"
+    target = local_target(emulator.endpoint, "ap-northeast-1")
+    assert invoke(target, first, [{"country": "JP"}]) == pytest.approx([100.0])
+    assert read_served(target, first).model == second
+
+
+def test_update_to_an_instance_config_is_what_describe_shows(
+    clients: tuple[Any, Any, Any], archives: dict[str, bytes], emulator: Any
+) -> None:
+    sm, s3, _ = clients
+    name = _deploy(sm, s3, archives["v1"], f"ep-{uuid.uuid4().hex[:6]}")
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    instances = {"InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+    other = _deploy(sm, s3, archives["v1"], f"cfg-{uuid.uuid4().hex[:6]}", instances)
+    sm.update_endpoint(EndpointName=name, EndpointConfigName=other)
+    served = read_served(local_target(emulator.endpoint, "ap-northeast-1"), name)
+    assert served.config == other and served.variants[0]["InstanceType"] == "ml.m5.large"
+    assert "ServerlessConfig" not in served.variants[0]
+
+
+def test_unknown_endpoint_is_a_validation_error(clients: tuple[Any, Any, Any]) -> None:
+    _, _, runtime = clients
+    with pytest.raises(ClientError) as err:
+        runtime.invoke_endpoint(EndpointName="nope", ContentType="application/json", Body=b"{}")
+    assert err.value.response["Error"]["Code"] == "ValidationError"
+    assert "nope" in err.value.response["Error"]["Message"]
+
+
+def test_a_missing_archive_is_a_model_error_naming_it(
+    clients: tuple[Any, Any, Any], archives: dict[str, bytes]
+) -> None:
+    sm, s3, runtime = clients
+    name = _deploy(sm, s3, archives["v1"], f"ep-{uuid.uuid4().hex[:6]}")
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    url = sm.describe_model(ModelName=name)["PrimaryContainer"]["ModelDataUrl"]
+    bucket, _, key = url[5:].partition("/")
+    s3.delete_object(Bucket=bucket, Key=key)
+    with pytest.raises(ClientError) as err:
+        runtime.invoke_endpoint(
+            EndpointName=name, ContentType="application/json", Body=json.dumps({"dataframe_records": []})
+        )
+    assert err.value.response["Error"]["Code"] == "ModelError"
+    assert url in err.value.response["Error"]["Message"]

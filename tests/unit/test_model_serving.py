@@ -1,0 +1,153 @@
+"""@STACK-model's pure judges with healthy and broken inputs, and the model's own pieces (fit, archive)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lakehouse.checks.model_serving import (
+    RegisteredVersion,
+    Registry,
+    ServedModel,
+    judge_prediction,
+    judge_serverless,
+    judge_version,
+)
+from lakehouse.ml.model import fit, mlmodel_of, pack, reference_sql
+from lakehouse.outcome import Status
+
+V1 = RegisteredVersion("1", "run-one", "models:/m-one", ())
+V2 = RegisteredVersion("2", "run-two", "models:/m-two", ("champion",))
+REGISTRY = Registry("daily-revenue", "champion", (V1, V2), V2)
+SERVERLESS = {"VariantName": "AllTraffic", "ServerlessConfig": {"MaxConcurrency": 2, "MemorySizeInMB": 2048}}
+
+
+def served(model_id: str = "m-two", run_id: str = "run-two", **extra: Any) -> ServedModel:
+    values: dict[str, Any] = {
+        "endpoint": "lakehouse-s1-daily-revenue",
+        "config": "lakehouse-s1-daily-revenue-v2",
+        "model": "lakehouse-s1-daily-revenue-v2",
+        "model_data_url": "s3://b/sagemaker/daily-revenue/v2/model.tar.gz",
+        "mlmodel": {"model_id": model_id, "run_id": run_id},
+        "variants": [SERVERLESS],
+    }
+    values.update(extra)
+    return ServedModel(**values)
+
+
+def test_the_champion_served_passes() -> None:
+    outcome = judge_version([served()], REGISTRY, "s1")
+    assert outcome.status is Status.PASSED, outcome.reason
+    assert outcome.measured == {"lakehouse-s1-daily-revenue": "2"}
+
+
+def test_an_older_version_served_fails_naming_both_versions() -> None:
+    old = served("m-one", "run-one", model_data_url="s3://b/sagemaker/daily-revenue/v1/model.tar.gz")
+    outcome = judge_version([old], REGISTRY, "s1")
+    assert outcome.status is Status.FAILED
+    assert outcome.reason is not None
+    assert "serves daily-revenue version 1" in outcome.reason and "champion is version 2" in outcome.reason
+    assert "lakehouse-s1-daily-revenue" in outcome.reason
+
+
+def test_a_model_no_version_registered_fails_naming_what_it_is() -> None:
+    outcome = judge_version([served("m-stray", "run-stray")], REGISTRY, "s1")
+    assert outcome.status is Status.FAILED
+    assert outcome.reason is not None and "no registered version (model m-stray, run run-stray)" in outcome.reason
+
+
+def test_a_broken_chain_fails_naming_the_link() -> None:
+    broken = served(broken="model x's ModelDataUrl s3://b/k does not exist", mlmodel={})
+    outcome = judge_version([broken], REGISTRY, "s1")
+    assert outcome.status is Status.FAILED
+    assert outcome.reason is not None and "s3://b/k does not exist" in outcome.reason
+
+
+def test_no_endpoint_or_no_champion_fails() -> None:
+    assert judge_version([], REGISTRY, "s1").status is Status.FAILED
+    unaliased = Registry("daily-revenue", "champion", (V1, V2), None)
+    outcome = judge_version([served()], unaliased, "s1")
+    assert outcome.status is Status.FAILED
+    assert outcome.reason is not None and "'champion'" in outcome.reason and "1, 2" in outcome.reason
+
+
+def test_run_id_decides_when_sources_carry_no_model_id() -> None:
+    legacy = Registry("m", "champion", (RegisteredVersion("3", "run-3", "s3://b/0/run-3/artifacts/model"),), None)
+    legacy = Registry("m", "champion", legacy.versions, legacy.versions[0])
+    assert judge_version([served("m-x", "run-3")], legacy, "s1").passed
+    assert not judge_version([served("m-x", "run-4")], legacy, "s1").passed
+
+
+@pytest.mark.parametrize(
+    ("predicted", "status"),
+    [(100.5, Status.PASSED), (99.0, Status.PASSED), (98.9, Status.FAILED), (None, Status.FAILED)],
+)
+def test_prediction_within_the_stated_tolerance(predicted: float | None, status: Status) -> None:
+    outcome = judge_prediction("ep", "JP", predicted, 100.0, 1.0)
+    assert outcome.status is status, outcome.reason
+    if status is Status.FAILED:
+        assert outcome.reason is not None and "ep" in outcome.reason and "JP" in outcome.reason
+
+
+def test_prediction_without_a_reference_is_an_error() -> None:
+    assert judge_prediction("ep", "XX", 1.0, None, 1.0).status is Status.ERROR
+
+
+def test_serverless_within_caps_passes() -> None:
+    outcome = judge_serverless([served()], 2, 2048, "s1")
+    assert outcome.status is Status.PASSED, outcome.reason
+
+
+def test_an_instance_based_config_fails_naming_the_endpoint_config() -> None:
+    instances = {"VariantName": "AllTraffic", "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+    outcome = judge_serverless([served(config="hand-made-config", variants=[instances])], 2, 2048, "s1")
+    assert outcome.status is Status.FAILED
+    assert outcome.reason is not None
+    assert "configuration hand-made-config" in outcome.reason and "ml.m5.large" in outcome.reason
+
+
+def test_serverless_above_the_caps_fails() -> None:
+    big = {"VariantName": "AllTraffic", "ServerlessConfig": {"MaxConcurrency": 50, "MemorySizeInMB": 6144}}
+    outcome = judge_serverless([served(variants=[big])], 2, 2048, "s1")
+    assert outcome.status is Status.FAILED
+    assert outcome.reason is not None
+    assert "MaxConcurrency 50" in outcome.reason and "MemorySizeInMB 6144" in outcome.reason
+
+
+def test_no_endpoint_is_not_serverless() -> None:
+    assert judge_serverless([], 2, 2048, "s1").status is Status.FAILED
+
+
+def test_fit_predicts_each_countrys_mean_daily_revenue() -> None:
+    import pandas as pd
+
+    fitted = fit([("JP", Decimal("10.00")), ("JP", Decimal("30.00")), ("US", Decimal("7.50"))])
+    predicted = fitted.model.predict(pd.DataFrame({"country": ["JP", "US"]}))
+    assert predicted[0] == pytest.approx(20.0) and predicted[1] == pytest.approx(7.5)
+    assert fitted.params["rows"] == 3 and fitted.params["countries"] == 2
+
+
+def test_fit_refuses_empty_gold() -> None:
+    with pytest.raises(ValueError, match="no rows"):
+        fit([])
+
+
+def test_the_archive_carries_the_mlmodel_at_its_root(tmp_path: Path) -> None:
+    (tmp_path / "MLmodel").write_text("run_id: r1\nmodel_id: m-1\n", encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "x.txt").write_text("x", encoding="utf-8")
+    assert mlmodel_of(pack(tmp_path)) == {"run_id": "r1", "model_id": "m-1"}
+
+
+def test_pack_refuses_a_folder_that_is_no_mlflow_model(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no MLmodel"):
+        pack(tmp_path)
+
+
+def test_reference_sql_takes_plain_country_codes_only() -> None:
+    assert "country = 'JP'" in reference_sql("gold", "JP")
+    with pytest.raises(ValueError):
+        reference_sql("gold", "JP' OR '1'='1")
