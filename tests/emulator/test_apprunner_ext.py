@@ -73,7 +73,7 @@ def test_auto_scaling_configuration_bounds_and_use(aws_client: AwsClientFactory)
     assert described["AutoScalingConfiguration"]["HasAssociatedService"] is True
     client.delete_service(ServiceArn=service["ServiceArn"])
     deleted = client.delete_auto_scaling_configuration(AutoScalingConfigurationArn=arn)
-    assert deleted["AutoScalingConfiguration"]["Status"] == "INACTIVE"
+    assert deleted["AutoScalingConfiguration"]["Status"] == "inactive"
 
 
 def test_unknown_service_is_not_found(aws_client: AwsClientFactory) -> None:

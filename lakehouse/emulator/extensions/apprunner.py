@@ -14,7 +14,9 @@ finish at their first poll. Updating a paused service is refused with InvalidSta
 AWS refuses it; pausing a paused one or resuming a running one too. Read back, a service carries
 AWS's defaults where the request left them out (1 vCPU / 2 GB, the TCP health check, public
 ingress, IPv4, no observability, the account's DefaultConfiguration auto scaling: min 1, max 25,
-concurrency 100), so a plan after apply is empty. The service URL is the emulator's own host name
+concurrency 100), so a plan after apply is empty. An auto scaling configuration's status is
+``active``/``inactive`` in lower case, as AWS answers it (botocore's model says ACTIVE; the provider
+waits for ``active`` and times out on anything else). The service URL is the emulator's own host name
 pattern (``<id>.<region>.awsapprunner.com``); nothing answers there: locally the catalog's content
 is served by the harness's catalog process (lakehouse.catalog.service).
 
@@ -128,7 +130,7 @@ class AppRunnerBackend(BaseBackend):
             "AutoScalingConfigurationName": name,
             "AutoScalingConfigurationRevision": revision,
             "Latest": True,
-            "Status": "ACTIVE",
+            "Status": "active",
             "MaxConcurrency": values["MaxConcurrency"],
             "MinSize": values["MinSize"],
             "MaxSize": values["MaxSize"],
@@ -174,7 +176,7 @@ class AppRunnerBackend(BaseBackend):
         found = self.describe_auto_scaling_configuration(arn)
         if found["HasAssociatedService"]:
             raise InvalidRequest(f"Auto scaling configuration {arn} is used by a service")
-        found.update(Status="INACTIVE", DeletedAt=_now(), Latest=False)
+        found.update(Status="inactive", DeletedAt=_now(), Latest=False)
         self.tags.pop(arn, None)
         return found
 
@@ -217,8 +219,9 @@ class AppRunnerBackend(BaseBackend):
             "HealthCheckConfiguration": {**DEFAULT_HEALTH_CHECK, **(request.get("HealthCheckConfiguration") or {})},
             "AutoScalingConfigurationSummary": self._summary(request.get("AutoScalingConfigurationArn")),
             "NetworkConfiguration": _network(request.get("NetworkConfiguration")),
-            "ObservabilityConfiguration": request.get("ObservabilityConfiguration") or {"ObservabilityEnabled": False},
         }
+        if request.get("ObservabilityConfiguration"):  # absent unless given, as AWS answers it
+            service["ObservabilityConfiguration"] = request["ObservabilityConfiguration"]
         if request.get("EncryptionConfiguration"):
             service["EncryptionConfiguration"] = request["EncryptionConfiguration"]
         self.services[arn] = service
