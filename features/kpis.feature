@@ -49,10 +49,10 @@ Feature: KPIs of the Bronze -> Gold lakehouse plan
 
   @KPI-sbom
   Scenario: SBOM + signature coverage 100 %
-    Pass condition: every release artifact (SBOM, wheel, plan JSON) has a valid signature and the SBOM lists every installed package
-    Verifier: CycloneDX SBOM + cosign-format signatures
+    Pass condition: every release artifact (CycloneDX and SPDX SBOMs of the environment and of the wheel, the wheel, the plan JSON) has a valid signature at the required trust (sigstore identity of this repository's workflow on main in CI, else at least integrity, each signature's trust kind named), and every SBOM is valid and lists every installed package (the wheel's: its requirement closure)
+    Verifier: CycloneDX + SPDX 2.3 SBOMs (cyclonedx-py, spdx-tools) + sigstore keyless or cosign-format signatures
 
-    When the SBOM, the wheel and the plan JSON are built and signed
+    When the SBOMs, the wheel and the plan JSON are built and signed
     Then the KPI meets its threshold
 
   @KPI-mttr

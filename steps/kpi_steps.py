@@ -26,10 +26,12 @@ from lakehouse.kpi.quickstart import judge_quickstart
 from lakehouse.kpi.release import build_signed_release
 from lakehouse.kpi.settings import KpiSettings, kpi_settings
 from lakehouse.kpi.success import e2e_history, judge_success, run_pipeline_n
+from lakehouse.kpi.trust import LEVELS as TRUST_LEVELS
+from lakehouse.kpi.trust import TrustConfigError
 from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import PipelineResult, run_pipeline
 from lakehouse.stack import Deployment, Stack
-from steps.early_work import early_release, release_dir
+from steps.early_work import early_release, release_dir, release_trust
 from steps.outcomes import conclude
 
 
@@ -39,6 +41,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--kpi-load-seconds", type=float, default=None, help="p95 latency: seconds of load (default 8)")
     group.addoption("--kpi-p95-ms", type=float, default=None, help="p95 latency threshold in ms (default 200)")
     group.addoption("--kpi-pipeline-runs", type=int, default=None, help="success rate: pipeline runs (default 3)")
+    group.addoption(
+        "--signing-public-key",
+        default=None,
+        metavar="PEM",
+        help="SBOM KPI: a P-256 public key published before the run; signatures it verifies are trusted as "
+        "published-key (env LAKEHOUSE_SIGNING_PUBLIC_KEY, or the PEM text in LAKEHOUSE_SIGNING_PUBLIC_KEY_PEM)",
+    )
+    group.addoption(
+        "--sbom-required-trust",
+        choices=tuple(TRUST_LEVELS),
+        default=None,
+        help="SBOM KPI: the trust every signature must give: integrity, provenance or sigstore-identity "
+        "(default sigstore-identity in GitHub Actions on refs/heads/main with id-token: write, else integrity; "
+        "env LAKEHOUSE_SBOM_REQUIRED_TRUST)",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -188,7 +205,7 @@ def estimate_monthly_co2(
 # -- SBOM and signatures ----------------------------------------------------------------------------
 
 
-@when("the SBOM, the wheel and the plan JSON are built and signed", target_fixture="kpi_outcome")
+@when("the SBOMs, the wheel and the plan JSON are built and signed", target_fixture="kpi_outcome")
 def build_and_sign(
     deployment: Deployment,
     run_options: RunOptions,
@@ -197,14 +214,18 @@ def build_and_sign(
     evidence: CheckEvidence,
     pytestconfig: pytest.Config,
 ) -> Outcome:
-    # The plan JSON is listed with the cost KPI; it is signed here with the other artifacts. The SBOM
+    # The plan JSON is listed with the cost KPI; it is signed here with the other artifacts. The SBOMs
     # and the wheel were started before the deploy when this session deployed (steps/early_work.py).
+    try:
+        trust = release_trust(pytestconfig, run_options)
+    except TrustConfigError as err:
+        return Outcome.error(str(err))
     early = early_release(pytestconfig, deployment.stack.stack_id)
     if early is not None:
         release = early.finish(stack_plan[1])
     else:
         where = release_dir(deployment.stack.stack_id)
-        release = build_signed_release(run_options.root, artifacts, where, stack_plan[1])
+        release = build_signed_release(run_options.root, artifacts, where, stack_plan[1], trust)
     evidence.artifacts += release.artifacts
     return release.result
 

@@ -1,11 +1,16 @@
 """Signing release artifacts and verifying the signatures (KPI SBOM + signature coverage).
 
-With ``cosign`` on PATH, ``cosign sign-blob`` / ``verify-blob`` with a key pair made for the
-run (no transparency log: nothing leaves the machine). Without it, the same format by hand:
-an ECDSA P-256 signature over the blob's SHA-256, DER encoded, base64 in ``<artifact>.sig``,
-verifiable with ``cosign verify-blob --key <pub> --signature <sig> --insecure-ignore-tlog``.
-The private key stays in a temporary directory (or the file ``LAKEHOUSE_SIGNING_KEY`` names)
-and never reaches reports/; the public key is kept as evidence.
+In GitHub Actions with ``id-token: write`` (an ambient OIDC credential), keylessly with sigstore:
+a Fulcio certificate for the workflow's identity, the signature logged in Rekor, the bundle in
+``<artifact>.sigstore.json`` (``lakehouse.kpi.trust`` verifies it against the repository's
+workflow on main). Elsewhere there is no identity to sign with, so a key: with ``cosign`` on
+PATH, ``cosign sign-blob`` with a key pair made for the run (no transparency log: nothing
+leaves the machine). Without it, the same format by hand: an ECDSA P-256 signature over the
+blob's SHA-256, DER encoded, base64 in ``<artifact>.sig``, verifiable with
+``cosign verify-blob --key <pub> --signature <sig> --insecure-ignore-tlog``. The private key
+stays in a temporary directory (or the file ``LAKEHOUSE_SIGNING_KEY`` names) and never reaches
+reports/; the public key is kept as evidence. Such a key proves integrity only, unless its
+public half was published before the run (``lakehouse.kpi.trust``).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import binascii
 import os
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -35,11 +41,9 @@ class Signer(Protocol):
 
     def sign(self, artifact: Path) -> Path: ...
 
-    def verify(self, artifact: Path, signature: Path) -> str | None:
-        """None when the signature is valid, else why not."""
+    def public_key_pem(self) -> str | None:
+        """The public key the signatures verify with (None: keyless, the certificate is in each bundle)."""
         ...
-
-    def public_key_pem(self) -> str: ...
 
 
 def signature_path(artifact: Path) -> Path:
@@ -152,8 +156,56 @@ class CosignSigner:
         return (self.key_dir / "cosign.pub").read_text(encoding="ascii")
 
 
+class KeylessSigner:
+    """sigstore keyless signing with the ambient OIDC credential (GitHub Actions with ``id-token: write``).
+
+    A fresh token per artifact: the release's halves lie a deploy apart, longer than a token lives.
+    """
+
+    name = "sigstore keyless (Fulcio certificate for the workflow identity, Rekor log)"
+
+    def sign(self, artifact: Path) -> Path:
+        from sigstore.errors import Error as SigstoreError
+        from sigstore.models import ClientTrustConfig
+        from sigstore.oidc import IdentityToken, detect_credential
+        from sigstore.sign import SigningContext
+
+        try:
+            token = detect_credential()
+            if token is None:
+                raise SigningError(f"{artifact.name}: no ambient OIDC credential to sign keylessly with")
+            context = SigningContext.from_trust_config(ClientTrustConfig.production())
+            with context.signer(IdentityToken(token), cache=False) as signer:
+                bundle = signer.sign_artifact(artifact.read_bytes())
+        except SigstoreError as err:
+            raise SigningError(f"sigstore could not sign {artifact.name}: {err}") from None
+        out = artifact.with_name(artifact.name + ".sigstore.json")
+        out.write_text(bundle.to_json(), encoding="utf-8")
+        return out
+
+    def public_key_pem(self) -> None:
+        return None
+
+
+def ambient_oidc(env: Mapping[str, str] | None = None) -> bool:
+    """GitHub Actions on main grants this job an OIDC token (``permissions: id-token: write``).
+
+    Only on main: elsewhere (a pull request) the certificate would carry an identity the
+    verification refuses by design, and a run-made key's integrity is all that run can give.
+    """
+    env = dict(os.environ) if env is None else env
+    return (
+        env.get("GITHUB_ACTIONS") == "true"
+        and env.get("GITHUB_REF") == "refs/heads/main"
+        and bool(env.get("ACTIONS_ID_TOKEN_REQUEST_URL"))
+    )
+
+
 def make_signer(key_dir: Path) -> Signer:
-    """cosign when installed, else ECDSA P-256 (from ``LAKEHOUSE_SIGNING_KEY`` or a fresh key)."""
+    """sigstore keyless with an OIDC credential; else cosign when installed, else ECDSA P-256
+    (from ``LAKEHOUSE_SIGNING_KEY`` or a fresh key)."""
+    if ambient_oidc():
+        return KeylessSigner()
     if shutil.which("cosign"):
         return CosignSigner(key_dir)
     if path := os.environ.get(KEY_ENV):
@@ -163,25 +215,15 @@ def make_signer(key_dir: Path) -> Signer:
 
 @dataclass
 class SignatureCheck:
+    """One artifact's signature: valid (integrity) and trusted (provenance), and the kind of trust."""
+
     artifact: str
     signature: str
     sha256: str
     bytes: int
     valid: bool
     why_not: str | None = None
-
-
-def verify_all(signer: Signer, artifacts: list[Path], root: Path) -> list[SignatureCheck]:
-    """Verify each artifact's signature (paths in the result are relative to ``root``)."""
-    import hashlib
-
-    checks = []
-    for artifact in artifacts:
-        sig = signature_path(artifact)
-        why = signer.verify(artifact, sig) if artifact.exists() else f"artifact {artifact.name} is missing"
-        digest = hashlib.sha256(artifact.read_bytes()).hexdigest() if artifact.exists() else ""
-        size = artifact.stat().st_size if artifact.exists() else 0
-        checks.append(
-            SignatureCheck(str(artifact.relative_to(root)), str(sig.relative_to(root)), digest, size, why is None, why)
-        )
-    return checks
+    trusted: bool = False
+    trust: str | None = None  # lakehouse.kpi.trust: sigstore-identity, published-key, run-made-key (integrity only)
+    identity: str | None = None  # a sigstore certificate's identity
+    why_untrusted: str | None = None

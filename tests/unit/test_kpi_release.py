@@ -1,4 +1,4 @@
-"""KPI SBOM + signature coverage: signing in cosign's blob format, verification, tampering, SBOM coverage."""
+"""KPI SBOM + signature coverage: signing in cosign's blob format, verification, tampering, SBOM coverage, the judge."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import base64
 import hashlib
 import json
 import sys
+import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,15 +18,21 @@ import lakehouse.kpi.release as release_module
 from lakehouse.evidence import ArtifactStore
 from lakehouse.kpi.release import BACKGROUND_NICE, build_signed_release, start_release
 from lakehouse.kpi.sbom import (
+    CYCLONEDX,
+    SPDX,
+    Distribution,
     ReleaseBuildError,
+    SbomCheck,
     build_wheel,
+    check_cyclonedx,
     generate_sbom,
-    installed_distributions,
     judge_release,
     niced,
+    read_distributions,
     sbom_coverage,
 )
-from lakehouse.kpi.signing import EcdsaSigner, SigningError, signature_path, verify_all, verify_ecdsa
+from lakehouse.kpi.signing import EcdsaSigner, SignatureCheck, SigningError, signature_path, verify_ecdsa
+from lakehouse.kpi.trust import RUN_MADE_KEY, SIGSTORE_IDENTITY, TrustContext, check_artifact
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,15 +56,46 @@ def test_signature_is_cosign_blob_format_base64_der_ecdsa_p256_over_sha256(relea
     public.verify(der, release[0].read_bytes(), ec.ECDSA(hashes.SHA256()))  # raises if not
 
 
-def test_every_artifact_signed_gives_full_coverage(release: list[Path], tmp_path: Path) -> None:
+INTEGRITY = ("integrity", "default outside GitHub Actions on refs/heads/main")
+COMPLETE = [
+    SbomCheck("sbom-env.cdx.json", CYCLONEDX, "environment", 2, 2),
+    SbomCheck("sbom-env.spdx.json", SPDX, "environment", 2, 2),
+]
+
+
+def _verify(signer: EcdsaSigner, paths: list[Path], root: Path) -> list[SignatureCheck]:
+    key = serialization.load_pem_public_key(signer.public_key_pem().encode())
+    assert isinstance(key, ec.EllipticCurvePublicKey)
+    ctx = TrustContext(datetime.now(UTC), key)
+    return [check_artifact(p, root, ctx) for p in paths]
+
+
+def test_every_artifact_signed_gives_full_coverage_at_integrity_and_names_the_trust(
+    release: list[Path], tmp_path: Path
+) -> None:
     signer = EcdsaSigner()
     for path in release:
         signer.sign(path)
-    checks = verify_all(signer, release, tmp_path)
+    checks = _verify(signer, release, tmp_path)
     assert all(c.valid for c in checks)
     assert checks[0].sha256 == hashlib.sha256(release[0].read_bytes()).hexdigest()
-    result = judge_release(checks, 1.0, [], signer.name, 1)
+    result = judge_release(checks, COMPLETE, signer.name, INTEGRITY)
     assert result.passed and result.measured == 100.0
+    assert result.details["trust_kinds"] == {"sbom.cdx.json": RUN_MADE_KEY, "plan.json": RUN_MADE_KEY}
+    assert "not who made it (provenance)" in result.details["trust_note"]
+    assert result.details["trusted_signature_coverage_pct"] == 0.0
+
+
+def test_run_made_keys_fail_where_sigstore_identity_is_required_naming_each_artifact(
+    release: list[Path], tmp_path: Path
+) -> None:
+    signer = EcdsaSigner()
+    for path in release:
+        signer.sign(path)
+    result = judge_release(_verify(signer, release, tmp_path), COMPLETE, signer.name, (SIGSTORE_IDENTITY, "default"))
+    assert not result.passed and result.measured == 0.0
+    assert f"plan.json: its signature gives {RUN_MADE_KEY}, not the required {SIGSTORE_IDENTITY}" in str(result.reason)
+    assert result.details["signature_coverage_pct"] == 100.0
 
 
 def test_a_tampered_artifact_makes_coverage_fall_and_the_kpi_fail(release: list[Path], tmp_path: Path) -> None:
@@ -64,11 +103,27 @@ def test_a_tampered_artifact_makes_coverage_fall_and_the_kpi_fail(release: list[
     for path in release:
         signer.sign(path)
     release[1].write_bytes(release[1].read_bytes().replace(b"{}", b'{"x": 1}'))  # changed after signing
-    checks = verify_all(signer, release, tmp_path)
+    checks = _verify(signer, release, tmp_path)
     assert [c.valid for c in checks] == [True, False]
-    result = judge_release(checks, 1.0, [], signer.name, 1)
+    result = judge_release(checks, COMPLETE, signer.name, INTEGRITY)
     assert not result.passed and result.measured == 50.0
     assert "plan.json: signature does not match the artifact" in str(result.reason)
+
+
+def test_an_sbom_that_lacks_a_package_or_is_invalid_fails_the_kpi_named(release: list[Path], tmp_path: Path) -> None:
+    signer = EcdsaSigner()
+    for path in release:
+        signer.sign(path)
+    checks = _verify(signer, release, tmp_path)
+    sboms = [
+        SbomCheck("sbom-env.cdx.json", CYCLONEDX, "environment", 1, 2, ["duckdb"]),
+        SbomCheck("sbom-wheel.spdx.json", SPDX, "wheel", 2, 2, [], ["spdxVersion is SPDX-2.2, not SPDX-2.3"]),
+    ]
+    result = judge_release(checks, sboms, signer.name, INTEGRITY)
+    assert not result.passed and result.measured == 100.0  # the signatures are fine; the SBOMs are not
+    assert "sbom-env.cdx.json (CycloneDX 1.6 JSON of the environment) lacks 1 package(s): duckdb" in str(result.reason)
+    assert "sbom-wheel.spdx.json: spdxVersion is SPDX-2.2, not SPDX-2.3" in str(result.reason)
+    assert "no SBOM was made" in str(judge_release(checks, [], signer.name, INTEGRITY).reason)
 
 
 def test_missing_garbled_or_foreign_signatures_are_not_valid(release: list[Path]) -> None:
@@ -102,19 +157,45 @@ def test_sbom_coverage_names_the_packages_it_lacks() -> None:
     assert sbom_coverage(sbom, ["pyyaml", "boto3", "lakehouse_code"]) == (1.0, [])
     coverage, missing = sbom_coverage(sbom, ["pyyaml", "boto3", "duckdb", "lakehouse-code"])
     assert coverage == 0.75 and missing == ["duckdb"]
-    result = judge_release([], coverage, missing, "x", 2)
-    assert (
-        not result.passed and "no release artifact was signed" in str(result.reason) and "duckdb" in str(result.reason)
+    result = judge_release([], COMPLETE, "x", INTEGRITY)
+    assert not result.passed and "no release artifact was signed" in str(result.reason)
+
+
+def test_a_cyclonedx_file_read_back_names_missing_packages_and_what_is_not_cyclonedx(tmp_path: Path) -> None:
+    path = tmp_path / "sbom.cdx.json"
+    path.write_text(
+        json.dumps(
+            {
+                "bomFormat": "CycloneDX",
+                "specVersion": "1.6",
+                "components": [{"type": "library", "name": "boto3", "version": "1.0", "bom-ref": "boto3"}],
+            }
+        )
     )
+    check = check_cyclonedx(path, "sbom.cdx.json", "environment", ["boto3", "duckdb"])
+    assert check.missing == ["duckdb"] and check.invalid == [] and check.packages == 1
+    path.write_text(
+        json.dumps(
+            {"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"type": "not-a-type", "name": "boto3"}]}
+        )
+    )
+    assert (
+        "not valid CycloneDX 1.6: 'not-a-type' is not a valid ComponentType"
+        in check_cyclonedx(path, "x", "environment", ["boto3"]).invalid[0]
+    )
+    path.write_text(json.dumps({"bomFormat": "CycloneDX", "specVersion": "1.4", "components": []}))
+    assert "not a CycloneDX 1.6 document" in check_cyclonedx(path, "x", "environment", []).invalid[0]
+    path.write_text("{")
+    broken = check_cyclonedx(path, "x", "environment", ["boto3"])
+    assert "not readable as JSON" in broken.invalid[0] and broken.missing == ["boto3"]
 
 
 def test_the_real_sbom_and_wheel_of_this_environment(tmp_path: Path) -> None:
     python = Path(sys.executable)
     sbom_path = generate_sbom(python, ROOT / "pyproject.toml", tmp_path / "sbom.cdx.json")
-    sbom = json.loads(sbom_path.read_text())
-    assert sbom["bomFormat"] == "CycloneDX" and sbom["specVersion"] == "1.6"
-    coverage, missing = sbom_coverage(sbom, installed_distributions(python))
-    assert coverage == 1.0, missing
+    installed = [d.name for d in read_distributions(python)]
+    check = check_cyclonedx(sbom_path, "sbom.cdx.json", "environment", installed)
+    assert check.invalid == [] and check.missing == [], (check.invalid, check.missing)
     wheel = build_wheel(ROOT, tmp_path / "dist")
     assert wheel.name.startswith("lakehouse_code-") and wheel.suffix == ".whl"
 
@@ -130,19 +211,32 @@ def fast_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     def sbom(python: Path, pyproject: Path, out: Path, nice: int = 0) -> Path:
         nices.append(nice)
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({"bomFormat": "CycloneDX", "components": [{"name": "duckdb"}]}))
+        out.write_text(
+            json.dumps(
+                {
+                    "bomFormat": "CycloneDX",
+                    "specVersion": "1.6",
+                    "metadata": {"component": {"type": "application", "name": "lakehouse-code", "bom-ref": "root"}},
+                    "components": [{"type": "library", "name": "duckdb", "version": "1.5.5", "bom-ref": "duckdb"}],
+                }
+            )
+        )
         return out
 
     def wheel(root: Path, out_dir: Path, nice: int = 0) -> Path:
         nices.append(nice)
         out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / "lakehouse_code-0.1.0-py3-none-any.whl"
-        path.write_bytes(b"PK\x03\x04 not really a wheel")
+        with zipfile.ZipFile(path, "w") as zf:  # only its METADATA: what the wheel's SBOMs read
+            zf.writestr(
+                "lakehouse_code-0.1.0.dist-info/METADATA",
+                "Metadata-Version: 2.1\nName: lakehouse-code\nVersion: 0.1.0\nRequires-Dist: duckdb==1.5.5\n",
+            )
         return path
 
     monkeypatch.setattr(release_module, "generate_sbom", sbom)
     monkeypatch.setattr(release_module, "build_wheel", wheel)
-    monkeypatch.setattr(release_module, "installed_distributions", lambda python, nice=0: ["duckdb"])
+    monkeypatch.setattr(release_module, "read_distributions", lambda python, nice=0: [Distribution("duckdb", "1.5.5")])
     return nices
 
 

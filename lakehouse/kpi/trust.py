@@ -1,0 +1,271 @@
+"""How far each release signature can be trusted (KPI SBOM + signature coverage).
+
+A signature proves only what its key proves. Three kinds, named in every artifact's evidence:
+
+- ``sigstore-identity``: a sigstore bundle (``<artifact>.sigstore.json``) whose Fulcio certificate
+  was issued by GitHub Actions' OIDC issuer to a workflow of the given repository running on
+  ``refs/heads/main``, verified with sigstore's verifier (chain, transparency log, signature):
+  provenance.
+- ``published-key``: a signature that verifies with a public key published *before* the run: a
+  PEM file (``LAKEHOUSE_SIGNING_PUBLIC_KEY``, e.g. committed in the repository) last written
+  before the run started, or PEM text in ``LAKEHOUSE_SIGNING_PUBLIC_KEY_PEM``: provenance, as far
+  as whoever holds the private key.
+- ``run-made-key (integrity only)``: a key the run made itself (or any key whose public half was
+  not published before the run): the bytes were not changed after signing, nothing more.
+
+The verdict counts a signature at the level ``LAKEHOUSE_SBOM_REQUIRED_TRUST`` asks for:
+``integrity`` (any valid signature; the default elsewhere), ``provenance`` (sigstore-identity or
+published-key) or ``sigstore-identity`` (the default in GitHub Actions on refs/heads/main in a job
+granted ``id-token: write``, the jobs that can sign keylessly: smoke.yml, e2e.yml, sbom.yml; a job
+without it, such as guard.yml's ``make test``, has nothing to sign with but a run-made key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from sigstore.errors import Error as SigstoreError
+from sigstore.models import Bundle
+from sigstore.verify import policy
+
+from lakehouse.kpi.signing import SignatureCheck, ambient_oidc, signature_path, verify_ecdsa
+
+SIGSTORE_IDENTITY = "sigstore-identity"
+PUBLISHED_KEY = "published-key"
+RUN_MADE_KEY = "run-made-key (integrity only)"
+#: The issuer of GitHub Actions' OIDC tokens (what Fulcio records in the certificate).
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+#: The only ref whose workflows sign with provenance (the plan: this repository's workflow on main).
+MAIN = "refs/heads/main"
+PUBLIC_KEY_ENV = "LAKEHOUSE_SIGNING_PUBLIC_KEY"
+PUBLIC_KEY_PEM_ENV = "LAKEHOUSE_SIGNING_PUBLIC_KEY_PEM"
+REQUIRED_TRUST_ENV = "LAKEHOUSE_SBOM_REQUIRED_TRUST"
+#: Required levels, weakest first, and the trust kinds each accepts.
+LEVELS: dict[str, frozenset[str]] = {
+    "integrity": frozenset({SIGSTORE_IDENTITY, PUBLISHED_KEY, RUN_MADE_KEY}),
+    "provenance": frozenset({SIGSTORE_IDENTITY, PUBLISHED_KEY}),
+    SIGSTORE_IDENTITY: frozenset({SIGSTORE_IDENTITY}),
+}
+INTEGRITY_ONLY = (
+    "a key made by the run (or one whose public half was not published before it) proves the artifact was not "
+    "changed after signing (integrity), not who made it (provenance)"
+)
+
+
+class TrustConfigError(ValueError):
+    """A trust option is malformed; the message names the option."""
+
+
+def bundle_path(artifact: Path) -> Path:
+    return artifact.with_name(artifact.name + ".sigstore.json")
+
+
+@dataclass(frozen=True)
+class PublishedKey:
+    """A public key said to be published before the run; ``written_at`` None for a key given as text."""
+
+    source: str
+    key: ec.EllipticCurvePublicKey
+    written_at: datetime | None
+
+    def postdates(self, run_started: datetime) -> bool:
+        return self.written_at is not None and self.written_at >= run_started
+
+
+def load_published_key(env: Mapping[str, str]) -> PublishedKey | None:
+    """The published public key the options name (file or PEM text), None when none is given."""
+    if pem := env.get(PUBLIC_KEY_PEM_ENV):
+        return PublishedKey(PUBLIC_KEY_PEM_ENV, _public_key(pem.encode("ascii"), PUBLIC_KEY_PEM_ENV), None)
+    if not (path := env.get(PUBLIC_KEY_ENV)):
+        return None
+    file = Path(path)
+    try:
+        data, mtime = file.read_bytes(), file.stat().st_mtime
+    except OSError as err:
+        raise TrustConfigError(f"{PUBLIC_KEY_ENV}: {path}: {err.strerror or err}") from None
+    return PublishedKey(str(file), _public_key(data, f"{PUBLIC_KEY_ENV} {path}"), datetime.fromtimestamp(mtime, UTC))
+
+
+def _public_key(pem: bytes, where: str) -> ec.EllipticCurvePublicKey:
+    try:
+        key = serialization.load_pem_public_key(pem)
+    except (ValueError, TypeError) as err:
+        raise TrustConfigError(f"{where}: not a PEM public key ({err})") from None
+    if not isinstance(key, ec.EllipticCurvePublicKey) or not isinstance(key.curve, ec.SECP256R1):
+        raise TrustConfigError(f"{where}: not an EC P-256 public key")
+    return key
+
+
+@dataclass(frozen=True)
+class TrustOptions:
+    """What the verdict asks of the signatures: the level and its source, the published key, the repository."""
+
+    required: tuple[str, str] = ("integrity", "default")
+    published: PublishedKey | None = None
+    repo: str | None = None  # owner/name whose workflows on main a sigstore identity must be
+    run_started: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+def trust_options(
+    env: Mapping[str, str],
+    repo: str | None,
+    run_started: datetime,
+    public_key: str | None = None,
+    required: str | None = None,
+) -> TrustOptions:
+    """The trust options from the flags (``public_key``, ``required``) or else the environment."""
+    if public_key:  # the flag wins over both environment variables
+        env = {k: v for k, v in env.items() if k != PUBLIC_KEY_PEM_ENV} | {PUBLIC_KEY_ENV: public_key}
+    if required:
+        env = {**env, REQUIRED_TRUST_ENV: required}
+    return TrustOptions(required_trust(env), load_published_key(env), repo, run_started)
+
+
+def required_trust(env: Mapping[str, str]) -> tuple[str, str]:
+    """The level the verdict asks for and where it came from (the option, or the default and why)."""
+    if value := env.get(REQUIRED_TRUST_ENV, "").strip():
+        if value not in LEVELS:
+            raise TrustConfigError(f"{REQUIRED_TRUST_ENV}: {value!r} is not one of {', '.join(LEVELS)}")
+        return value, REQUIRED_TRUST_ENV
+    if ambient_oidc(env):
+        return SIGSTORE_IDENTITY, "default in GitHub Actions on refs/heads/main with id-token: write"
+    return "integrity", "default outside GitHub Actions on refs/heads/main with id-token: write"
+
+
+class WorkflowIdentity:
+    """sigstore policy: issued by GitHub Actions to a workflow of ``repo`` running on ``ref`` (main)."""
+
+    def __init__(self, repo: str, ref: str = MAIN) -> None:
+        self.repo, self.ref = repo, ref
+        self.pattern = re.compile(
+            rf"https://github\.com/{re.escape(repo)}/\.github/workflows/[^/@]+\.ya?ml@{re.escape(ref)}", re.IGNORECASE
+        )
+
+    def __str__(self) -> str:
+        return f"a workflow of {self.repo} on {self.ref} (issuer {GITHUB_ISSUER})"
+
+    def verify(self, cert: x509.Certificate) -> None:
+        from sigstore.errors import VerificationError
+
+        policy.OIDCIssuer(GITHUB_ISSUER).verify(cert)
+        sans = certificate_identities(cert)
+        if not any(self.pattern.fullmatch(s) for s in sans):
+            raise VerificationError(f"certificate identity {', '.join(sans) or '(none)'} is not {self}")
+
+
+def certificate_identities(cert: x509.Certificate) -> list[str]:
+    """The URI and e-mail SANs of a certificate (where Fulcio puts the signer's identity)."""
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return []
+    return sorted([*san.get_values_for_type(x509.UniformResourceIdentifier), *san.get_values_for_type(x509.RFC822Name)])
+
+
+class BundleVerifier(Protocol):
+    """The part of ``sigstore.verify.Verifier`` used here (raises sigstore's errors when not verified)."""
+
+    def verify_artifact(self, input_: bytes, bundle: Bundle, policy: Any) -> None: ...
+
+
+def sigstore_verifier(offline: bool) -> BundleVerifier:
+    """sigstore's verifier for the public-good instance (offline: the trust root shipped with sigstore)."""
+    from sigstore.verify import Verifier
+
+    return Verifier.production(offline=offline)
+
+
+@dataclass
+class TrustContext:
+    """What the classification needs: the run's start, the keys, the repository, a sigstore verifier."""
+
+    run_started: datetime
+    run_key: ec.EllipticCurvePublicKey | None = None
+    run_key_source: str = "a key made by this run"
+    published: PublishedKey | None = None
+    repo: str | None = None
+    ref: str = MAIN
+    verifier: Callable[[], BundleVerifier] = lambda: sigstore_verifier(offline=True)
+
+
+def check_artifact(artifact: Path, root: Path, ctx: TrustContext) -> SignatureCheck:
+    """Verify the artifact's signature and say what kind of trust it gives (paths relative to ``root``)."""
+    bundle, sig = bundle_path(artifact), signature_path(artifact)
+    use = bundle if bundle.exists() else sig
+    check = SignatureCheck(str(artifact.relative_to(root)), str(use.relative_to(root)), "", 0, False)
+    if not artifact.exists():
+        check.why_not = f"artifact {artifact.name} is missing"
+        return check
+    data = artifact.read_bytes()
+    check.sha256, check.bytes = hashlib.sha256(data).hexdigest(), len(data)
+    if use == bundle:
+        _check_bundle(check, data, bundle, ctx)
+    elif not sig.exists():
+        check.why_not = f"no signature ({bundle.name} or {sig.name})"
+    else:
+        _check_key_signature(check, artifact, sig, ctx)
+    return check
+
+
+def _check_bundle(check: SignatureCheck, data: bytes, bundle: Path, ctx: TrustContext) -> None:
+    try:
+        parsed = Bundle.from_json(bundle.read_bytes())
+    except (SigstoreError, ValueError) as err:
+        check.why_not = f"{bundle.name} is not a sigstore bundle ({err})"
+        return
+    check.identity = ", ".join(certificate_identities(parsed.signing_certificate))
+    if ctx.repo is None:
+        check.why_not = (
+            f"{bundle.name}: no repository to match the certificate identity {check.identity} against "
+            "(--github-repo or GITHUB_REPOSITORY)"
+        )
+        return
+    wanted = WorkflowIdentity(ctx.repo, ctx.ref)
+    try:
+        ctx.verifier().verify_artifact(data, parsed, wanted)
+    except SigstoreError as err:
+        check.why_not = f"{bundle.name} does not verify against {wanted}: {err}"
+        return
+    check.valid, check.trusted, check.trust = True, True, SIGSTORE_IDENTITY
+
+
+def _check_key_signature(check: SignatureCheck, artifact: Path, sig: Path, ctx: TrustContext) -> None:
+    published = ctx.published
+    if published is not None:
+        why = verify_ecdsa(published.key, artifact, sig)
+        if why is not None:
+            check.why_not = f"{why} (verified with the published key {published.source})"
+            return
+        check.valid = True
+        if published.postdates(ctx.run_started):
+            check.trust = RUN_MADE_KEY
+            check.why_untrusted = (
+                f"the public key {published.source} was written at {published.written_at:%Y-%m-%dT%H:%M:%SZ}, "
+                f"after the run started at {ctx.run_started:%Y-%m-%dT%H:%M:%SZ}: it was not published before the run"
+            )
+            return
+        check.trusted, check.trust = True, PUBLISHED_KEY
+        return
+    if ctx.run_key is None:
+        check.why_not = f"no key to verify {sig.name} with"
+        return
+    why = verify_ecdsa(ctx.run_key, artifact, sig)
+    if why is not None:
+        check.why_not = why
+        return
+    check.valid, check.trust = True, RUN_MADE_KEY
+    check.why_untrusted = f"verified with {ctx.run_key_source}: {INTEGRITY_ONLY}"
+
+
+def meets(check: SignatureCheck, level: str) -> bool:
+    """A valid signature whose trust kind the required level accepts."""
+    return check.valid and check.trust in LEVELS[level]
