@@ -46,6 +46,8 @@ PRICE_KEYS = (
     "cloudwatch_usd_per_dashboard_month",
     "cloudwatch_usd_per_alarm_month",
     "sns_usd_per_1m_publishes",
+    "sagemaker_serverless_usd_per_gb_second",
+    "sagemaker_usd_per_gb_processed",
 )
 #: Usage-file keys, by section.
 USAGE_KEYS = {
@@ -53,6 +55,7 @@ USAGE_KEYS = {
     "s3": ("gb_stored", "put_requests", "get_requests", "gb_transferred_out"),
     "glue": ("objects", "requests"),
     "sns": ("publishes",),
+    "sagemaker": ("inferences", "seconds_per_inference", "memory_gb", "gb_processed", "artifact_gb_stored"),
 }
 
 
@@ -259,6 +262,15 @@ def _components(rtype: str, share: float, p: dict[str, float], u: Usage) -> list
     if rtype == "aws_sns_topic":
         n = u["sns"]["publishes"] * share
         return [comp("publishes", n, "requests", p["sns_usd_per_1m_publishes"], 1_000_000)]
+    if rtype == "aws_sagemaker_endpoint":
+        # Serverless inference: billed only while a request runs (idle: 0), plus the data in and out.
+        m = u["sagemaker"]
+        gb_s = m["inferences"] * m["seconds_per_inference"] * m["memory_gb"] * share
+        return [
+            comp("serverless compute (0 when idle)", gb_s, "GB-seconds", p["sagemaker_serverless_usd_per_gb_second"]),
+            comp("data processed in and out", m["gb_processed"] * share, "GB", p["sagemaker_usd_per_gb_processed"]),
+            comp("model archives (S3)", m["artifact_gb_stored"] * share, "GB-month", p["s3_standard_usd_per_gb_month"]),
+        ]
     return None
 
 
