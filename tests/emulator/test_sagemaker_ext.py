@@ -119,3 +119,12 @@ def test_a_missing_archive_is_a_model_error_naming_it(
         )
     assert err.value.response["Error"]["Code"] == "ModelError"
     assert url in err.value.response["Error"]["Message"]
+
+
+def test_a_model_keeps_its_network_isolation(clients: tuple[Any, Any, Any]) -> None:
+    sm, _, _ = clients
+    name = f"iso-{uuid.uuid4().hex[:6]}"
+    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "i"}, EnableNetworkIsolation=True)
+    assert sm.describe_model(ModelName=name)["EnableNetworkIsolation"] is True
+    sm.create_model(ModelName=name + "-open", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "i"})
+    assert sm.describe_model(ModelName=name + "-open")["EnableNetworkIsolation"] is False

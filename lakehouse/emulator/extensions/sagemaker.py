@@ -3,6 +3,8 @@
 moto stores models, endpoint configurations and endpoints (created ``InService`` at once, so the AWS
 provider's wait for InService ends at its first read), but:
 
+- ``CreateModel`` drops ``EnableNetworkIsolation`` (every model reads back ``false``): the AWS provider
+  then plans to replace an isolated model on every plan. Here the model keeps what it was created with;
 - ``UpdateEndpoint`` is not implemented: the AWS provider calls it when an endpoint moves to a new
   endpoint configuration (a new model version), and so does a person switching configs by hand.
   Here it switches the endpoint to the named configuration (its production variants, serverless or
@@ -153,7 +155,19 @@ class SageMakerRuntimeExtension(SageMakerRuntimeResponse):
 
 
 class SageMakerExtension(SageMakerResponse):
-    """UpdateEndpoint: the endpoint moves to another endpoint configuration."""
+    """CreateModel keeping EnableNetworkIsolation; UpdateEndpoint: the endpoint moves to another configuration."""
+
+    def create_model(self) -> ActionResult:
+        model = self.sagemaker_backend.create_model(
+            model_name=self._get_param("ModelName"),
+            execution_role_arn=self._get_param("ExecutionRoleArn"),
+            primary_container=self._get_param("PrimaryContainer"),
+            vpc_config=self._get_param("VpcConfig"),
+            containers=self._get_param("Containers"),
+            tags=self._get_param("Tags"),
+        )
+        model.enable_network_isolation = bool(self._get_param("EnableNetworkIsolation", False))
+        return ActionResult(model.response_create)
 
     def update_endpoint(self) -> ActionResult:
         name = self._get_param("EndpointName")
