@@ -292,3 +292,38 @@ def test_a_prepared_release_nobody_finished_leaves_no_key_files(tmp_path: Path, 
 def test_niced_lowers_the_priority_only_when_asked() -> None:
     assert niced(["pip", "wheel"], 0) == ["pip", "wheel"]
     assert niced(["pip", "wheel"], 10)[-4:] == ["-n", "10", "pip", "wheel"]
+
+
+# -- python -m lakehouse.kpi.release (sbom.yml) ----------------------------------------------------
+
+
+def test_the_release_command_fails_when_run_made_keys_meet_a_provenance_requirement(
+    tmp_path: Path, fast_builds: list[int], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("GITHUB_ACTIONS", "LAKEHOUSE_SIGNING_KEY", "LAKEHOUSE_SIGNING_PUBLIC_KEY_PEM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("shutil.which", lambda name: None)  # no cosign: the run makes its own key
+    assert release_module.main(["--out", str(tmp_path), "--required-trust", "provenance"]) == 1
+    verdict = json.loads((tmp_path / "release" / "kpi-sbom.json").read_text())
+    assert verdict["status"] == "failed" and verdict["required_trust"] == "provenance"
+    assert f"its signature gives {RUN_MADE_KEY}, not the required provenance" in verdict["reason"]
+    assert "release/sbom-env.spdx.json: run-made-key (integrity only)" in capsys.readouterr().out
+
+
+def test_a_signing_key_whose_public_half_was_published_gives_published_key_trust(
+    tmp_path: Path, fast_builds: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    private = tmp_path / "release-key.pem"
+    private.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    monkeypatch.setenv("LAKEHOUSE_SIGNING_KEY", str(private))
+    monkeypatch.setenv("LAKEHOUSE_SIGNING_PUBLIC_KEY_PEM", public.decode())
+    assert release_module.main(["--out", str(tmp_path / "out"), "--required-trust", "provenance"]) == 0
+    verdict = json.loads((tmp_path / "out" / "release" / "kpi-sbom.json").read_text())
+    assert set(verdict["trust_kinds"].values()) == {"published-key"} and verdict["measured"] == 100.0
+    assert len(verdict["signatures"]) == 5 and "trust_note" not in verdict  # no plan without a stack
