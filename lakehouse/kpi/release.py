@@ -137,6 +137,7 @@ def finish_release(prepared: PreparedRelease, plan_name: str | None, waited_s: f
         ctx = TrustContext(
             trust.run_started,
             _run_key(prepared.signer),
+            prepared.signer.key_source,
             published=trust.published,
             repo=trust.repo,
             # Where it signed keylessly it can reach sigstore's TUF repository for the current trust root.

@@ -38,6 +38,7 @@ class SigningError(RuntimeError):
 
 class Signer(Protocol):
     name: str
+    key_source: str
 
     def sign(self, artifact: Path) -> Path: ...
 
@@ -55,8 +56,10 @@ class EcdsaSigner:
 
     name = "ecdsa-p256-sha256 (cosign blob format, cryptography)"
 
-    def __init__(self, key: ec.EllipticCurvePrivateKey | None = None):
+    def __init__(self, key: ec.EllipticCurvePrivateKey | None = None, key_source: str = "a key made by this run"):
         self._key = key or ec.generate_private_key(ec.SECP256R1())
+        #: Where the key came from, for the evidence (a given key's public half may still be unpublished).
+        self.key_source = key_source
         if not isinstance(self._key.curve, ec.SECP256R1):
             raise SigningError(f"the signing key must be on P-256, not {self._key.curve.name}")
 
@@ -68,7 +71,7 @@ class EcdsaSigner:
             raise SigningError(f"{path}: not an unencrypted PEM private key ({err})") from None
         if not isinstance(key, ec.EllipticCurvePrivateKey):
             raise SigningError(f"{path}: not an EC private key")
-        return cls(key)
+        return cls(key, f"the key {path} ({KEY_ENV}) with no public key published before the run")
 
     def sign(self, artifact: Path) -> Path:
         der = self._key.sign(artifact.read_bytes(), ec.ECDSA(hashes.SHA256()))
@@ -106,6 +109,7 @@ class CosignSigner:
     """The cosign CLI with a key pair generated for this run (empty password, no tlog upload)."""
 
     name = "cosign"
+    key_source = "a cosign key pair made by this run"
 
     def __init__(self, key_dir: Path):
         self.key_dir = key_dir
@@ -163,6 +167,7 @@ class KeylessSigner:
     """
 
     name = "sigstore keyless (Fulcio certificate for the workflow identity, Rekor log)"
+    key_source = "a short-lived key certified by Fulcio for this job's OIDC identity"
 
     def sign(self, artifact: Path) -> Path:
         from sigstore.errors import Error as SigstoreError
