@@ -17,4 +17,5 @@ pytest_plugins = [
     "steps.kpi_steps",
     "steps.chaos_steps",
     "steps.guard_steps",
+    "steps.model_steps",
 ]

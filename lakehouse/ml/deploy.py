@@ -1,0 +1,120 @@
+"""The second deploy phase: train and register on Gold, then apply the root with the version to serve.
+
+The first apply (``make up``, exit check 1's stopwatch) cannot deploy a model: Gold is empty until
+the pipeline has run. Once it has, :func:`publish_model` runs the training step
+(``lakehouse.ml.train``, its own process), writes the registered version's ``model_version`` and
+``model_data_url`` into the stack's working copy (``MODEL_VARIABLES_FILE``: every later plan, apply
+and destroy reads them, so exit check 5's plan stays empty) and applies again: Terraform creates the
+SageMaker model, the serverless endpoint configuration and the endpoint. The phase's own stopwatch
+(train, apply) goes to ``model_deploy.json`` beside exit check 1's ``stopwatch.json``, which it does
+not touch: exit check 1 times the first deploy only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from lakehouse import progress
+from lakehouse.ml.server import QUIET_ENV
+from lakehouse.ml.train import RESULT_PREFIX
+from lakehouse.stack import Deployment
+
+#: Kept in the stack's working copy (Terraform loads every ``*.auto.tfvars.json``).
+MODEL_VARIABLES_FILE = "lakehouse_model.auto.tfvars.json"
+#: The second phase's stopwatch, beside exit check 1's ``stopwatch.json``.
+MODEL_STOPWATCH_FILE = "model_deploy.json"
+
+
+class ModelDeployError(RuntimeError):
+    """Training, registering or applying the model version failed; the message says where."""
+
+
+@dataclass
+class ModelRelease:
+    """A registered version and the apply that deployed it, with the phase's times."""
+
+    registered: dict[str, Any]
+    phases_s: dict[str, float] = field(default_factory=dict)
+    apply_ok: bool = False
+
+    @property
+    def version(self) -> str:
+        return str(self.registered["version"])
+
+    @property
+    def model_data_url(self) -> str:
+        return str(self.registered["model_data_url"])
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def train_and_register(deployment: Deployment, timeout_s: float = 600) -> dict[str, Any]:
+    """Run the training step against the stack; what it registered (version, run, archive URL)."""
+    outputs = deployment.record.outputs
+    if not deployment.record.mlflow_url:
+        raise ModelDeployError(f"stack {deployment.stack.stack_id} has no MLflow tracking server recorded")
+    bucket = outputs.get("ml_bucket_name")
+    if not bucket:
+        raise ModelDeployError(f"stack {deployment.stack.stack_id} has no model bucket (ml_enabled = false?)")
+    env = {**os.environ, **deployment.stack.target.env(), **QUIET_ENV}
+    if deployment.stack.target.endpoint_url:
+        env["MLFLOW_S3_ENDPOINT_URL"] = deployment.stack.target.endpoint_url
+    args = [
+        *("--tracking-uri", deployment.record.mlflow_url),
+        *("--workgroup", str(outputs["athena_workgroup_name"])),
+        *("--gold-db", str(outputs["glue_database_names"]["gold"])),
+        *("--bucket", str(bucket)),
+    ]
+    log = deployment.stack.dir / "logs" / "train.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "w", encoding="utf-8") as err:
+        proc = subprocess.run(
+            [sys.executable, "-m", "lakehouse.ml.train", *args],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            env=env,
+            timeout=timeout_s,
+        )
+    found = [line[len(RESULT_PREFIX) :] for line in proc.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
+    if proc.returncode != 0 or not found:
+        stack_id = deployment.stack.stack_id
+        raise ModelDeployError(f"training on stack {stack_id} failed (exit {proc.returncode}); see {log}")
+    return dict(json.loads(found[-1]))
+
+
+def write_model_variables(deployment: Deployment, version: str, model_data_url: str) -> None:
+    """Pin the version to serve in the stack's working copy (read by every later plan and apply)."""
+    values = {"model_version": version, "model_data_url": model_data_url}
+    (deployment.stack.root / MODEL_VARIABLES_FILE).write_text(json.dumps(values, indent=2) + "\n", encoding="utf-8")
+
+
+def apply_model(deployment: Deployment, version: str, model_data_url: str) -> float:
+    """Apply the root with this version to serve; the apply's wall time. Refreshes the recorded outputs."""
+    write_model_variables(deployment, version, model_data_url)
+    label = f"apply model v{version} ({deployment.stack.stack_id})"
+    result = deployment.stack.tf.apply(on_line=progress.tracker(label))
+    if not result.ok:
+        raise ModelDeployError(f"applying model version {version}: " + "; ".join(result.diagnostics))
+    deployment.record.outputs = deployment.stack.outputs()
+    deployment.record.save(deployment.stack.record_path)
+    return result.wall_s
+
+
+def publish_model(deployment: Deployment) -> ModelRelease:
+    """Train + register on Gold, then deploy that version to the serverless endpoint; timed by phase."""
+    start = time.monotonic()
+    registered = train_and_register(deployment)
+    release = ModelRelease(registered=registered, phases_s={"train_register": time.monotonic() - start})
+    release.phases_s["terraform_apply"] = apply_model(deployment, release.version, release.model_data_url)
+    release.apply_ok = True
+    path = deployment.stack.dir / MODEL_STOPWATCH_FILE
+    path.write_text(json.dumps(release.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+    return release

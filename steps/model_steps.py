@@ -1,0 +1,157 @@
+"""Steps of @STACK-model (MLflow -> SageMaker): the served version, a prediction, serverless.
+
+The second deploy phase (train on Gold, register, apply the version) runs once per session, after the
+pipeline has built Gold (``model_release``). Each Then step judges one property; the evidence keeps
+every part judged so far, and the last step concludes on all of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from lakehouse.checks.model_serving import (
+    Registry,
+    ServedModel,
+    invoke,
+    judge_prediction,
+    judge_serverless,
+    judge_version,
+    read_all_served,
+    read_reference,
+    read_registry,
+)
+from lakehouse.evidence import ArtifactStore, CheckEvidence
+from lakehouse.inventory import name_prefixes
+from lakehouse.ml.deploy import ModelDeployError, ModelRelease, publish_model
+from lakehouse.outcome import Outcome, Status
+from lakehouse.pipeline.runner import PipelineResult
+from lakehouse.stack import Deployment
+from steps.outcomes import conclude
+
+
+@pytest.fixture(scope="session")
+def model_release(deployment: Deployment, pipeline_run: PipelineResult) -> ModelRelease | Outcome:
+    """Train on Gold, register, deploy the version (the second deploy phase), once per session."""
+    if not pipeline_run.ok:
+        return Outcome.error(f"the pipeline failed at {pipeline_run.error}: no Gold to train on")
+    try:
+        return publish_model(deployment)
+    except ModelDeployError as err:
+        return Outcome.error(str(err))
+
+
+class ModelReadback:
+    """What the When step read: every endpoint followed to its archive, and the registry."""
+
+    def __init__(self, served: list[ServedModel], registry: Registry, stack_id: str):
+        self.served, self.registry, self.stack_id = served, registry, stack_id
+        self.parts: dict[str, Outcome] = {}
+
+    def conclude(self, part: str, outcome: Outcome, evidence: CheckEvidence) -> None:
+        """Record ``outcome`` as one part of the whole and end this step on that part."""
+        self.parts[part] = outcome
+        problems = [] if outcome.passed else [outcome.reason or f"{part} failed"]
+        conclude(self.whole(), evidence, problems if outcome.status is not Status.ERROR else None)
+
+    def whole(self) -> Outcome:
+        """Every part judged so far as one outcome (an error in any part makes it an error)."""
+        details = {name: {"reason": o.reason, **o.details} for name, o in self.parts.items()}
+        measured = {name: o.measured for name, o in self.parts.items()}
+        threshold = {name: o.threshold for name, o in self.parts.items()}
+        errors = [f"{n}: {o.reason}" for n, o in self.parts.items() if o.status is Status.ERROR]
+        if errors:
+            return Outcome.error("; ".join(errors), details)
+        failed = [f"{n}: {o.reason}" for n, o in self.parts.items() if not o.passed]
+        reason = "; ".join(failed) or "; ".join(f"{n}: {o.reason}" for n, o in self.parts.items())
+        return Outcome.judged(not failed, measured, threshold, reason, details)
+
+
+@given(parsers.parse('the model "{name}" is trained on Gold, registered in MLflow and deployed by Terraform'))
+def model_deployed(
+    name: str,
+    model_release: ModelRelease | Outcome,
+    deployment: Deployment,
+    evidence: CheckEvidence,
+    artifacts: ArtifactStore,
+) -> None:
+    if isinstance(model_release, Outcome):
+        conclude(model_release, evidence)
+        return
+    if model_release.registered.get("model_name") != name:
+        conclude(
+            Outcome.error(f"the harness trains {model_release.registered.get('model_name')}, not {name}"), evidence
+        )
+    evidence.details["release"] = model_release.to_dict()
+    evidence.artifacts.append(artifacts.write_json(f"model-release-{deployment.stack.stack_id}.json", evidence.details))
+
+
+@when(
+    parsers.parse(
+        "the stack's SageMaker endpoints are followed to the archives they serve and MLflow's \"{name}\" is read"
+    ),
+    target_fixture="model_readback",
+)
+def read_model_serving(name: str, deployment: Deployment, evidence: CheckEvidence) -> ModelReadback:
+    prefix, _ = name_prefixes(deployment.stack.stack_id)
+    if not deployment.record.mlflow_url:
+        conclude(Outcome.error(f"stack {deployment.stack.stack_id} has no MLflow tracking server recorded"), evidence)
+    try:
+        served = read_all_served(deployment.stack.target, prefix)
+        registry = read_registry(str(deployment.record.mlflow_url), name, "champion")
+    except Exception as err:  # noqa: BLE001 - an API that cannot be read ends the check as an error, named
+        conclude(Outcome.error(f"reading SageMaker or MLflow failed: {type(err).__name__}: {err}"), evidence)
+        raise  # unreachable: conclude raises
+    return ModelReadback(served, registry, deployment.stack.stack_id)
+
+
+@then(parsers.parse('every endpoint serves the version the alias "{alias}" names in the registry'))
+def serves_the_champion(
+    alias: str, model_readback: ModelReadback, deployment: Deployment, evidence: CheckEvidence
+) -> None:
+    registry = model_readback.registry
+    if alias != registry.alias:
+        registry = read_registry(str(deployment.record.mlflow_url), registry.model_name, alias)
+    model_readback.conclude(
+        "version", judge_version(model_readback.served, registry, model_readback.stack_id), evidence
+    )
+
+
+@then(
+    parsers.parse(
+        'for country "{country}" every endpoint predicts within {tolerance:g} % '
+        "of the mean daily revenue that Gold's orders give by SQL"
+    )
+)
+def predicts_gold(
+    country: str, tolerance: float, model_readback: ModelReadback, deployment: Deployment, evidence: CheckEvidence
+) -> None:
+    try:
+        outputs: dict[str, Any] = deployment.record.outputs
+        gold_db = outputs["glue_database_names"]["gold"]
+        reference = read_reference(deployment.stack.target, outputs["athena_workgroup_name"], gold_db, country)
+        target = deployment.stack.target
+        predictions = {s.endpoint: invoke(target, s.endpoint, [{"country": country}]) for s in model_readback.served}
+    except Exception as err:  # noqa: BLE001 - an unreadable reference or endpoint is an error, named
+        model_readback.conclude("prediction", Outcome.error(f"{type(err).__name__}: {err}"), evidence)
+        return
+    outcomes = [judge_prediction(e, country, p[0] if p else None, reference, tolerance) for e, p in predictions.items()]
+    if not outcomes:
+        outcomes = [Outcome.judged(False, None, f"within {tolerance:g} %", "no endpoint to ask for a prediction")]
+    worst = next((o for o in outcomes if not o.passed), outcomes[0])
+    worst.details["endpoints"] = dict(predictions)
+    model_readback.conclude("prediction", worst, evidence)
+
+
+@then(
+    parsers.parse(
+        "every endpoint is serverless, so idle costs 0, with at most {concurrency:d} concurrent invocations "
+        "of at most {memory:d} MB"
+    )
+)
+def serverless(concurrency: int, memory: int, model_readback: ModelReadback, evidence: CheckEvidence) -> None:
+    outcome = judge_serverless(model_readback.served, concurrency, memory, model_readback.stack_id)
+    model_readback.parts["serverless"] = outcome
+    conclude(model_readback.whole(), evidence)
