@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse import procgroup, progress
+from lakehouse.catalog.model import CATALOG_FILE
+from lakehouse.catalog.service import CatalogHandle, pause_idle, start_catalog_service, stop_catalog_service
 from lakehouse.config import RunOptions
 from lakehouse.emulator.process import EmulatorHandle, pid_alive, start_emulator, stop_emulator
 from lakehouse.lifetime import Lifetime, default_ttl
@@ -58,6 +60,9 @@ class StackRecord:
     #: The stack's MLflow tracking server (runs, model registry), started with the stack.
     mlflow_url: str | None = None
     mlflow_pid: int | None = None
+    #: The local catalog service (Backstage's catalog API over catalog-info.yaml), started with the stack.
+    catalog_url: str | None = None
+    catalog_pid: int | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
     #: The stack's lifetime (``lakehouse reap`` judges by it); fixed when the stack is first recorded.
     ttl: str | None = None
@@ -228,6 +233,7 @@ class Deployment:
     error: str | None = None
     lineage: LineageHandle | None = None
     mlflow: MlflowHandle | None = None
+    catalog: CatalogHandle | None = None
 
     @property
     def ok(self) -> bool:
@@ -271,6 +277,7 @@ class Lifecycle:
         stopwatch.phases["emulator_start" if emulator else "target_check"] = time.monotonic() - start
         lineage: LineageHandle | None = None
         mlflow: MlflowHandle | None = None
+        catalog: CatalogHandle | None = None
         if emulator is not None:
             phase = time.monotonic()
             home = stack_dir(opts, opts.stack_id)
@@ -290,6 +297,17 @@ class Lifecycle:
                 stop_emulator(emulator)
                 raise
             stopwatch.phases["mlflow_start"] = time.monotonic() - phase
+            phase = time.monotonic()
+            try:
+                catalog = start_catalog_service(
+                    opts.root / CATALOG_FILE, log_path=home / "catalog.log", detach=detach_emulator or opts.keep
+                )
+            except BaseException:
+                stop_mlflow_service(mlflow)
+                stop_lineage_service(lineage)
+                stop_emulator(emulator)
+                raise
+            stopwatch.phases["catalog_start"] = time.monotonic() - phase
         home = stack_dir(opts, opts.stack_id)
         # Once per stack: a stack id deployed again keeps the expiry it was first recorded with.
         lifetime = recorded_lifetime(home / RECORD_FILE) or Lifetime.starting(_utcnow(), self.ttl)
@@ -308,8 +326,10 @@ class Lifecycle:
             lineage_pid=lineage.pid if lineage else None,
             mlflow_url=mlflow.url if mlflow else None,
             mlflow_pid=mlflow.pid if mlflow else None,
+            catalog_url=catalog.url if catalog else None,
+            catalog_pid=catalog.pid if catalog else None,
         )
-        deployment = Deployment(stack, stopwatch, record, emulator, lineage=lineage, mlflow=mlflow)
+        deployment = Deployment(stack, stopwatch, record, emulator, lineage=lineage, mlflow=mlflow, catalog=catalog)
         self.deployment = deployment
         try:
             phase = time.monotonic()
@@ -325,6 +345,8 @@ class Lifecycle:
             else:
                 record.outputs = stack.outputs()
                 record.status = "deployed"
+                if name := record.outputs.get("catalog_service_name"):  # App Runner cannot scale to 0: idle paused
+                    pause_idle(target.client("apprunner"), str(name))
             record.save(stack.record_path)
             self._write_stopwatch(deployment)
         except BaseException:
@@ -373,7 +395,13 @@ class Lifecycle:
         if (saved := stack.dir / STOPWATCH_FILE).exists():  # the deploy `make up` timed
             stopwatch = Stopwatch.from_dict(json.loads(saved.read_text(encoding="utf-8")))
         self.deployment = Deployment(
-            stack, stopwatch, record, emulator, lineage=_lineage_of(record), mlflow=_mlflow_of(record)
+            stack,
+            stopwatch,
+            record,
+            emulator,
+            lineage=_lineage_of(record),
+            mlflow=_mlflow_of(record),
+            catalog=_catalog_of(record),
         )
         return self.deployment
 
@@ -408,6 +436,8 @@ class Lifecycle:
                 stop_lineage_service(dep.lineage)
             if dep.mlflow is not None and (result is None or result.ok or force):
                 stop_mlflow_service(dep.mlflow)
+            if dep.catalog is not None and (result is None or result.ok or force):
+                stop_catalog_service(dep.catalog)
         self.lock.release()
         if result is not None and result.ok:
             shutil.rmtree(dep.stack.dir, ignore_errors=True)
@@ -421,6 +451,13 @@ def _reach(record: StackRecord, options: RunOptions) -> tuple[Target, EmulatorHa
     if not (record.endpoint_url and record.emulator_pid):
         raise StackError(f"stack {record.stack_id}: its record has no emulator endpoint; remove {options.home}")
     return local_target(record.endpoint_url, record.region), EmulatorHandle(record.endpoint_url, record.emulator_pid)
+
+
+def _catalog_of(record: StackRecord) -> CatalogHandle | None:
+    """The recorded catalog service of a local stack, if one was started."""
+    if record.catalog_url and record.catalog_pid:
+        return CatalogHandle(record.catalog_url, record.catalog_pid)
+    return None
 
 
 def _mlflow_of(record: StackRecord) -> MlflowHandle | None:
@@ -457,6 +494,8 @@ def destroy_recorded(options: RunOptions) -> ApplyResult | None:
             stop_lineage_service(lineage)
         if (mlflow := _mlflow_of(record)) is not None:
             stop_mlflow_service(mlflow)
+        if (catalog := _catalog_of(record)) is not None:
+            stop_catalog_service(catalog)
         shutil.rmtree(stack_dir(options, options.stack_id), ignore_errors=True)
         return None
     life = Lifecycle(options)
@@ -464,6 +503,12 @@ def destroy_recorded(options: RunOptions) -> ApplyResult | None:
     target, emulator = _reach(record, options)
     stack = Stack(options, target)
     life.deployment = Deployment(
-        stack, Stopwatch(), record, emulator, lineage=_lineage_of(record), mlflow=_mlflow_of(record)
+        stack,
+        Stopwatch(),
+        record,
+        emulator,
+        lineage=_lineage_of(record),
+        mlflow=_mlflow_of(record),
+        catalog=_catalog_of(record),
     )
     return life.down(force=True)

@@ -1,0 +1,111 @@
+"""The catalog service of a stack: the local process (started and stopped with the stack, by PID) and
+the App Runner service it stands for (found by the name the plan gives it, paused when idle).
+
+App Runner cannot scale to zero: a RUNNING service bills its provisioned instances' memory while idle,
+a PAUSED one bills nothing. The stack therefore pauses its catalog service once deployed
+(:func:`pause_idle`) and the catalog is resumed for as long as it is asked (:func:`answering`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lakehouse.catalog.server import READY_PREFIX
+from lakehouse.services import pid_alive, start_service, stop_pid
+
+#: The service name infra/catalog_service.tf gives it, from the plan's project and the stack id.
+SERVICE_NAME = "{project}-{stack_id}-catalog"
+DEFAULT_PROJECT = "lakehouse"
+#: How long a pause or resume may take (AWS: a few minutes; the emulator: the next read).
+TRANSITION_TIMEOUT_S = 600.0
+
+
+class CatalogServiceError(RuntimeError):
+    """The catalog service did not start, or its App Runner service cannot be reached or moved."""
+
+
+@dataclass(frozen=True)
+class CatalogHandle:
+    """A running local catalog service: its base URL and its process."""
+
+    url: str
+    pid: int
+
+    def alive(self) -> bool:
+        return pid_alive(self.pid)
+
+
+def start_catalog_service(
+    catalog: Path, log_path: Path | None = None, timeout_s: float = 20.0, detach: bool = False
+) -> CatalogHandle:
+    """Serve ``catalog`` on a kernel-chosen loopback port; return once it listens."""
+    pid, info = start_service(
+        ["lakehouse.catalog.server", "--catalog", str(catalog)],
+        READY_PREFIX,
+        "catalog service",
+        CatalogServiceError,
+        log_path,
+        timeout_s,
+        detach,
+    )
+    return CatalogHandle(url=info["url"], pid=pid)
+
+
+def stop_catalog_service(handle: CatalogHandle, timeout_s: float = 10.0) -> None:
+    stop_pid(handle.pid, timeout_s)
+
+
+def service_name(stack_id: str, project: str = DEFAULT_PROJECT) -> str:
+    return SERVICE_NAME.format(project=project, stack_id=stack_id)
+
+
+def find_service(client: Any, name: str) -> dict[str, Any] | None:
+    """The App Runner service called ``name`` (DescribeService of the ListServices match), or None."""
+    for page in client.get_paginator("list_services").paginate():
+        for summary in page.get("ServiceSummaryList", []):
+            if summary.get("ServiceName") == name and summary.get("Status") != "DELETED":
+                return dict(client.describe_service(ServiceArn=summary["ServiceArn"])["Service"])
+    return None
+
+
+def wait_status(client: Any, arn: str, wanted: str, timeout_s: float = TRANSITION_TIMEOUT_S) -> dict[str, Any]:
+    """Poll DescribeService until the service is ``wanted`` (a condition with a deadline)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        service = dict(client.describe_service(ServiceArn=arn)["Service"])
+        if service["Status"] == wanted:
+            return service
+        if service["Status"] != "OPERATION_IN_PROGRESS" or time.monotonic() > deadline:
+            name, status = service["ServiceName"], service["Status"]
+            raise CatalogServiceError(f"App Runner service {name} is {status}, not {wanted}")
+        time.sleep(5.0)  # polling a condition with a deadline (AWS takes minutes), not synchronising by sleep
+
+
+def pause_idle(client: Any, name: str) -> dict[str, Any] | None:
+    """Pause the catalog's App Runner service once deployed (idle costs 0); None when the stack has none."""
+    service = find_service(client, name)
+    if service is None or service["Status"] == "PAUSED":
+        return service
+    client.pause_service(ServiceArn=service["ServiceArn"])
+    return wait_status(client, service["ServiceArn"], "PAUSED")
+
+
+@contextlib.contextmanager
+def answering(client: Any, service: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """The service resumed while the block asks it, then paused again if it was paused (idle costs 0 again)."""
+    arn = service["ServiceArn"]
+    was_paused = service["Status"] == "PAUSED"
+    if was_paused:
+        client.resume_service(ServiceArn=arn)
+        service = wait_status(client, arn, "RUNNING")
+    try:
+        yield service
+    finally:
+        if was_paused:
+            client.pause_service(ServiceArn=arn)
+            wait_status(client, arn, "PAUSED")
