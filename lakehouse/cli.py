@@ -83,6 +83,8 @@ def _print_access(dep: Deployment) -> None:
         print(f"  after `.venv/bin/lakehouse pipeline --stack-id {dep.stack.stack_id}` it shows the pipeline's jobs")
     if dep.record.mlflow_url:
         print(f"MLflow tracking server and model registry: {dep.record.mlflow_url} (REST API under /api/2.0/mlflow)")
+    if dep.record.catalog_url:
+        print(f"Backstage catalog API (catalog-info.yaml): {dep.record.catalog_url}/api/catalog/entities")
     print(f"expires at {dep.record.expires_at} (ttl {dep.record.ttl}): `lakehouse reap --yes` destroys it after that")
     print(f"verify it: .venv/bin/pytest features/ --deployed --stack-id {dep.stack.stack_id}")
     print(f"remove it: make destroy STACK_ID={dep.stack.stack_id}")
