@@ -18,4 +18,5 @@ pytest_plugins = [
     "steps.chaos_steps",
     "steps.guard_steps",
     "steps.model_steps",
+    "steps.catalog_steps",
 ]

@@ -1,0 +1,78 @@
+"""Steps of @STACK-catalog: the Backstage catalog names the stack's real resources, is owned, served and idles paused.
+
+The work is in ``lakehouse.checks.catalog``; each Then step concludes its own part and the last the whole.
+"""
+
+from __future__ import annotations
+
+from pytest_bdd import given, then, when
+
+from lakehouse.catalog.model import CATALOG_FILE, CatalogError, Entity, load_catalog
+from lakehouse.checks.catalog import CatalogReadback, read_catalog, verdict
+from lakehouse.config import RunOptions
+from lakehouse.evidence import ArtifactStore, CheckEvidence
+from lakehouse.outcome import Outcome
+from lakehouse.stack import Deployment, Stack
+from steps.outcomes import conclude
+
+
+@given(
+    "the repository's catalog-info.yaml, valid against Backstage's entity schemas", target_fixture="catalog_entities"
+)
+def catalog_file(run_options: RunOptions) -> list[Entity] | Outcome:
+    try:
+        return load_catalog(run_options.root / CATALOG_FILE)
+    except CatalogError as err:
+        return Outcome.error(str(err))
+
+
+@when(
+    "the resources it names, its App Runner service and its catalog service are read through their APIs",
+    target_fixture="catalog_check",
+)
+def read_back(
+    catalog_entities: list[Entity] | Outcome,
+    stack: Stack,
+    deployment: Deployment,
+    run_options: RunOptions,
+    evidence: CheckEvidence,
+    artifacts: ArtifactStore,
+) -> Outcome:
+    read: CatalogReadback | Outcome = (
+        catalog_entities
+        if isinstance(catalog_entities, Outcome)
+        else read_catalog(
+            run_options.root / CATALOG_FILE,
+            stack.target,
+            stack.stack_id,
+            {"lineage": deployment.record.lineage_url, "mlflow": deployment.record.mlflow_url},
+            deployment.record.catalog_url,
+        )
+    )
+    outcome = verdict(read)
+    evidence.artifacts.append(artifacts.write_json(f"catalog-{stack.stack_id}.json", outcome.details))
+    return outcome
+
+
+def _part(outcome: Outcome, part: str) -> list[str]:
+    return list(outcome.details.get("problems", {}).get(part, []))
+
+
+@then("every resource the catalog names exists in the stack")
+def resources_exist(catalog_check: Outcome, evidence: CheckEvidence) -> None:
+    conclude(catalog_check, evidence, _part(catalog_check, "resources"))
+
+
+@then("every component has a lifecycle and an owner that is a group of the catalog")
+def components_owned(catalog_check: Outcome, evidence: CheckEvidence) -> None:
+    conclude(catalog_check, evidence, _part(catalog_check, "ownership"))
+
+
+@then("the catalog's App Runner service is paused while idle")
+def paused_when_idle(catalog_check: Outcome, evidence: CheckEvidence) -> None:
+    conclude(catalog_check, evidence, _part(catalog_check, "idle"))
+
+
+@then("the catalog service answers with exactly the entities of catalog-info.yaml")
+def served(catalog_check: Outcome, evidence: CheckEvidence) -> None:
+    conclude(catalog_check, evidence)
