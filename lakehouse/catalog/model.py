@@ -106,18 +106,20 @@ def _validators() -> tuple[Draft7Validator, dict[str, Draft7Validator]]:
 
 
 def _field_line(node: yaml.Node, path: Iterable[Any]) -> int:
-    """The 1-based line of the field at ``path`` in a composed document (as deep as the path exists)."""
+    """The 1-based line of the field at ``path`` in a composed document (its key's line; as deep as it exists)."""
+    line = node.start_mark.line
     for key in path:
         if isinstance(node, yaml.MappingNode):
-            found = next((v for k, v in node.value if k.value == key), None)
+            found = next(((k, v) for k, v in node.value if k.value == key), None)
             if found is None:
                 break
-            node = found
+            line, node = found[0].start_mark.line, found[1]
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
             node = node.value[key]
+            line = node.start_mark.line
         else:
             break
-    return node.start_mark.line + 1
+    return line + 1
 
 
 def validate_documents(source: str, text: str) -> list[Entity]:

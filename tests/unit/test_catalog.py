@@ -1,0 +1,180 @@
+"""@STACK-catalog's pure parts: catalog-info.yaml against Backstage's schemas, the judges, the served API."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.test import Client
+
+from lakehouse.catalog.model import CATALOG_FILE, CatalogError, Entity, load_catalog, validate_documents
+from lakehouse.catalog.server import create_app
+from lakehouse.checks.catalog import (
+    CatalogReadback,
+    Lookup,
+    fill,
+    judge_idle,
+    judge_ownership,
+    judge_resources,
+    judge_served,
+    verdict,
+)
+from lakehouse.config import project_root
+from lakehouse.outcome import Status
+
+ROOT = project_root()
+HEADER = "apiVersion: backstage.io/v1alpha1\n"
+
+
+def _component(name: str, spec: dict[str, Any], line: int = 1) -> Entity:
+    data = {"apiVersion": "backstage.io/v1alpha1", "kind": "Component", "metadata": {"name": name}, "spec": spec}
+    return Entity(data, line, 0)
+
+
+def _entity(kind: str, name: str, spec: dict[str, Any] | None = None) -> Entity:
+    return Entity({"kind": kind, "metadata": {"name": name}, "spec": spec or {}}, 1, 0)
+
+
+def test_the_repository_catalog_is_valid_and_complete() -> None:
+    entities = load_catalog(ROOT / CATALOG_FILE)
+    kinds = {e.kind for e in entities}
+    assert kinds == {"System", "Group", "Component", "Resource", "API"}
+    components = {e.name for e in entities if e.kind == "Component"}
+    assert components == {"lakehouse-pipeline", "lakehouse-harness", "lakehouse-infra"}
+    types = {e.spec["type"] for e in entities if e.kind == "Resource"}
+    assert {"s3-bucket", "glue-database", "athena-workgroup", "lineage-service", "mlflow-service"} <= types
+    assert judge_ownership(entities) == []
+
+
+def test_a_component_without_owner_is_refused_naming_file_line_document_and_field() -> None:
+    text = (
+        HEADER
+        + "kind: Group\nmetadata:\n  name: team\nspec:\n  type: team\n  children: []\n---\n"
+        + HEADER
+        + "kind: Component\nmetadata:\n  name: orphan\nspec:\n  type: service\n  lifecycle: production\n"
+    )
+    with pytest.raises(CatalogError) as err:
+        validate_documents("catalog-info.yaml", text)
+    message = str(err.value)
+    assert "catalog-info.yaml:13: document 1 (Component 'orphan'): field 'spec'" in message
+    assert "'owner' is a required property" in message
+
+
+def test_every_bad_document_is_named_at_once() -> None:
+    text = (
+        HEADER
+        + "kind: Component\nmetadata:\n  name: Bad Name\nspec:\n  type: service\n  lifecycle: x\n  owner: t\n---\n"
+        + HEADER
+        + "kind: Widget\nmetadata:\n  name: w\n---\n"
+        + HEADER
+        + "kind: Resource\nmetadata:\n  name: r\nspec:\n  type: 7\n  owner: t\n"
+    )
+    with pytest.raises(CatalogError) as err:
+        validate_documents("c.yaml", text)
+    message = str(err.value)
+    assert "c.yaml:4: document 0 (Component 'Bad Name'): field 'metadata.name'" in message
+    assert "document 1 (Widget 'w'): field 'kind'" in message
+    assert "c.yaml:20: document 2 (Resource 'r'): field 'spec.type': 7 is not of type 'string'" in message
+
+
+def test_a_duplicate_entity_and_broken_yaml_are_named() -> None:
+    doc = HEADER + "kind: Group\nmetadata:\n  name: team\nspec:\n  type: team\n  children: []\n"
+    with pytest.raises(CatalogError, match=r"c.yaml:9: document 1 \(Group 'team'\): group:default/team already"):
+        validate_documents("c.yaml", doc + "---\n" + doc)
+    with pytest.raises(CatalogError, match=r"c.yaml:2: not YAML"):
+        validate_documents("c.yaml", "kind: [\n  - x: y\n: z")
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(CatalogError, match="cannot read"):
+        load_catalog(tmp_path / "catalog-info.yaml")
+
+
+def test_a_resource_that_does_not_exist_fails_naming_entity_and_resource() -> None:
+    bucket = _entity("Resource", "gold", {"type": "s3-bucket"})
+    lookups = [Lookup(bucket.ref, "s3-bucket", "lakehouse-lh-1-gold-123", "S3 HeadBucket", exists=False)]
+    assert judge_resources([bucket], lookups) == [
+        "resource:default/gold names s3-bucket 'lakehouse-lh-1-gold-123', which does not exist (S3 HeadBucket)"
+    ]
+    lookups = [Lookup(bucket.ref, "s3-bucket", "lakehouse-lh-1-gold-123", "S3 HeadBucket", exists=True)]
+    assert judge_resources([bucket], lookups) == []
+
+
+def test_a_resource_naming_nothing_readable_fails() -> None:
+    vague = _entity("Resource", "somewhere", {"type": "database"})
+    [problem] = judge_resources([vague], [])
+    assert problem.startswith("resource:default/somewhere (line 1) names no resource the check can read back")
+
+
+def test_a_component_without_owner_or_lifecycle_or_with_an_unknown_owner_fails() -> None:
+    team = _entity("Group", "team")
+    entities = [
+        team,
+        _component("no-owner", {"type": "service", "lifecycle": "production"}),
+        _component("no-lifecycle", {"type": "service", "owner": "team"}),
+        _component("stranger", {"type": "service", "lifecycle": "production", "owner": "group:default/nobody"}),
+        _component("fine", {"type": "service", "lifecycle": "production", "owner": "team"}),
+    ]
+    assert judge_ownership(entities) == [
+        "component:default/no-owner (line 1) has no owner",
+        "component:default/no-lifecycle (line 1) has no lifecycle",
+        "component:default/stranger (line 1) is owned by group:default/nobody, which is no Group of the catalog",
+    ]
+
+
+def test_the_service_must_serve_exactly_the_files_entities() -> None:
+    entities = [_entity("Group", "team"), _entity("System", "lakehouse")]
+    served = [{"kind": "Group", "metadata": {"name": "team"}}, {"kind": "API", "metadata": {"name": "extra"}}]
+    assert judge_served(entities, served, "http://c") == [
+        "the catalog service at http://c does not serve system:default/lakehouse",
+        "the catalog service at http://c serves api:default/extra, which catalog-info.yaml does not define",
+    ]
+    assert judge_served(entities, None, "http://c") == ["the catalog service at http://c answered no entities"]
+
+
+def test_the_service_not_paused_when_idle_fails_naming_it() -> None:
+    running = {
+        "Status": "RUNNING",
+        "InstanceConfiguration": {"Memory": "512"},
+        "AutoScalingConfigurationSummary": {"AutoScalingConfigurationName": "one"},
+    }
+    [problem] = judge_idle("lakehouse-lh-1-catalog", running)
+    assert problem.startswith("App Runner service lakehouse-lh-1-catalog is RUNNING while idle, not PAUSED")
+    assert judge_idle("lakehouse-lh-1-catalog", {"Status": "PAUSED"}) == []
+    assert judge_idle("lakehouse-lh-1-catalog", None) == [
+        "there is no App Runner service 'lakehouse-lh-1-catalog' (ListServices)"
+    ]
+
+
+def test_verdict_composes_every_part_and_fills_names() -> None:
+    assert fill("{project}-{stack_id}-gold-{account_id}", {"project": "p", "stack_id": "s", "account_id": "1"}) == (
+        "p-s-gold-1"
+    )
+    team = _entity("Group", "team")
+    read = CatalogReadback([team], service_name="svc", service={"Status": "PAUSED"}, catalog_url="http://c")
+    read.served = [{"kind": "Group", "metadata": {"name": "team"}}]
+    assert verdict(read).status is Status.PASSED
+    read.service = {"Status": "RUNNING"}
+    outcome = verdict(read)
+    assert outcome.status is Status.FAILED
+    assert outcome.reason is not None and "svc is RUNNING" in outcome.reason
+    assert outcome.details["problems"]["idle"]
+
+
+def test_the_catalog_api_answers_in_backstages_shape() -> None:
+    client = Client(create_app(ROOT / CATALOG_FILE))
+    response = client.get("/api/catalog/entities")
+    assert response.status_code == 200
+    entities = json.loads(response.get_data())
+    assert len(entities) == len(load_catalog(ROOT / CATALOG_FILE))
+    pipeline = next(e for e in entities if e["metadata"]["name"] == "lakehouse-pipeline")
+    assert pipeline["metadata"]["namespace"] == "default" and pipeline["metadata"]["uid"]
+    assert {"type": "ownedBy", "targetRef": "group:default/data-owners"} in pipeline["relations"]
+    one = client.get("/api/catalog/entities/by-name/component/default/lakehouse-pipeline")
+    assert json.loads(one.get_data())["metadata"]["name"] == "lakehouse-pipeline"
+    missing = client.get("/api/catalog/entities/by-name/component/default/nope")
+    assert missing.status_code == 404
+    assert json.loads(missing.get_data())["error"]["name"] == "NotFound"
+    assert client.get("/.backstage/health/v1/liveness").status_code == 200
