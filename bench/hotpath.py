@@ -114,8 +114,27 @@ def pipeline(args: argparse.Namespace, emulator: EmulatorHandle, work: Path) -> 
     started = time.monotonic()
     emu_spy = args.pyspy.with_name(f"{args.pyspy.stem}-emulator{args.pyspy.suffix}") if args.pyspy else None
     self_spy = args.pyspy.with_name(f"{args.pyspy.stem}-client{args.pyspy.suffix}") if args.pyspy else None
+    from lakehouse.pipeline import runner
+
+    queried: list[tuple[str, float]] = []
+    original = runner.run
+
+    def timed(conn: Any, sql: str, *rest: Any, **kw: Any) -> Any:
+        began = time.monotonic()
+        try:
+            return original(conn, sql, *rest, **kw)
+        finally:
+            queried.append((" ".join(sql.split())[:90], round(time.monotonic() - began, 3)))
+
+    runner.run = timed  # type: ignore[assignment]
     with pyspy(emulator.pid, emu_spy), pyspy(os.getpid(), self_spy):
-        big = run_pipeline(target, outputs, data_dir=args.data)
+        big = run_pipeline(
+            target,
+            outputs,
+            data_dir=args.data,
+            landing_listeners=[lambda _d, _f, s: queried.append(("(landing)", round(s, 3)))],
+        )
+    runner.run = original  # type: ignore[assignment]
     wall = time.monotonic() - started
     assert big.ok, big.error
     statements_s = sum((st.get("wall_ms") or 0) for st in big.statements) / 1000
@@ -138,6 +157,7 @@ def pipeline(args: argparse.Namespace, emulator: EmulatorHandle, work: Path) -> 
             for st in big.statements
         ],
         "row_counts": big.row_counts,
+        "queries besides the statements (sql, s)": [q for q in queried if q[1] >= 0.05],
     }
     print(json.dumps(result, indent=1), flush=True)
     return result

@@ -78,6 +78,39 @@ def problems_sql(family: dict[str, str], name: Names) -> str:
     )
 
 
+def account_sql(family: dict[str, str], name: Names) -> str:
+    """``counts_sql`` and ``problems_sql`` in one statement, the placements join computed once.
+
+    Rows are ``(kind, dest, reason, lines, line, bronze rows, destinations)``: ``count`` rows per
+    destination and reason (``bronze``: the Bronze table's rows), ``problem`` rows as
+    ``problems_sql``'s. The join of staging and Silver is most of the accounting's cost, so it is
+    written once (a CTE both parts read) rather than run by two statements.
+    """
+    return (
+        f"WITH placed AS ({placements_sql(family, name)}), "
+        f"b AS (SELECT try_cast(source_line AS bigint) AS line, count(*) AS n FROM {name(family['bronze'])} "
+        f"GROUP BY 1), p AS (SELECT line, count(*) AS n, array_join(array_agg(dest), ', ') AS dests "
+        f"FROM placed GROUP BY line), "
+        f"problems AS (SELECT coalesce(b.line, p.line) AS line, coalesce(b.n, 0) AS in_bronze, "
+        f"coalesce(p.n, 0) AS n, p.dests FROM b FULL OUTER JOIN p ON b.line = p.line "
+        f"WHERE b.line IS NULL OR p.line IS NULL OR b.n <> 1 OR p.n <> 1 ORDER BY 1 LIMIT {SHOWN}) "
+        f"SELECT 'count' AS kind, dest, reason, count(*) AS n, CAST(NULL AS bigint) AS line, "
+        f"CAST(NULL AS bigint) AS in_bronze, CAST(NULL AS varchar) AS dests FROM placed GROUP BY dest, reason "
+        f"UNION ALL SELECT 'count', 'bronze', CAST(NULL AS varchar), coalesce(sum(n), 0), NULL, NULL, NULL FROM b "
+        f"UNION ALL SELECT 'problem', NULL, NULL, n, line, in_bronze, dests FROM problems"
+    )
+
+
+def split_account(rows: list[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """``account_sql``'s rows as ``counts_sql``'s and ``problems_sql``'s (problem lines in line order)."""
+    counts = [(dest, reason, n) for kind, dest, reason, n, *_ in rows if kind == "count"]
+    problems = sorted(
+        ((line, in_bronze, n, dests) for kind, _, _, n, line, in_bronze, dests in rows if kind == "problem"),
+        key=lambda r: (r[0] is None, int(r[0] or 0)),  # problems_sql's ORDER BY 1 (NULLs last)
+    )
+    return counts, problems
+
+
 @dataclass
 class FileAccount:
     """One file's row of the accounting table: lines in, per destination, out."""
@@ -159,8 +192,7 @@ def account_lines(
     accounts = []
     for file, lines in landed:
         family = FAMILIES[file]
-        counts = query(counts_sql(family, name))
+        counts, problems = split_account(query(account_sql(family, name)))
         bronze = sum(int(n) for dest, _, n in counts if dest == "bronze")
-        problems = query(problems_sql(family, name))
         accounts.append(judge(file, lines, landing.get(file, []), bronze, counts, problems, family["silver"]))
     return accounts

@@ -254,16 +254,13 @@ class LakeCatalog:
         batches: list[pa.Table] = []
         scanned = 0
         for bucket, key, size in self._objects(info.location):
-            record = self.s3_object(f"s3://{bucket}/{key}")
-            if record is None:
+            uri = f"s3://{bucket}/{key}"
+            table = self._hive_object(info, uri, names, skip)
+            if table is None:
                 continue  # deleted since it was listed
-            body = record.value  # type: ignore[attr-defined]
             scanned += size
-            table = _parse_text(body, names, info.serde, skip)
             if with_path:
-                table = table.append_column(
-                    PATH_COLUMN, pa.array([f"s3://{bucket}/{key}"] * table.num_rows, pa.string())
-                )
+                table = table.append_column(PATH_COLUMN, pa.array([uri] * table.num_rows, pa.string()))
             batches.append(table)
         if batches:
             arrow = pa.concat_tables(batches)
@@ -271,8 +268,27 @@ class LakeCatalog:
             fields = [pa.field(n, pa.string()) for n in names] + (
                 [pa.field(PATH_COLUMN, pa.string())] if with_path else []
             )
-            arrow = pa.schema(fields).empty_table()
-        return Scan(_cast_hive(arrow, info), scanned)
+            arrow = _cast_hive(pa.schema(fields).empty_table(), info)
+        return Scan(arrow, scanned)
+
+    def _hive_object(self, info: TableInfo, uri: str, names: list[str], skip: int) -> pa.Table | None:
+        """One text object's rows as the table reads them (typed); None when the object is gone.
+
+        Kept (``scans_cache``) per object record and reading (serde, columns and types, header
+        lines): an object overwritten is a new record, so a kept entry is exact; the listing is
+        read every time, so an object added or deleted is seen at once.
+        """
+        rules = (tuple(sorted(info.serde.items())), tuple(info.columns), skip)
+        key = ("hive", uri, rules)
+        if (cached := self.scans_cache.get(key, self.s3_object)) is not None:
+            return cached.table
+        sources = Sources.taken(self.s3_object, [uri])
+        record = self.s3_object(uri)
+        if record is None:
+            return None
+        parsed = _cast_hive(_parse_text(record.value, names, info.serde, skip), info)  # type: ignore[attr-defined]
+        self.scans_cache.put(key, Scan(parsed, 0), sources, parsed.nbytes)
+        return parsed
 
     def _objects(self, location: str) -> Iterator[tuple[str, str, int]]:
         """The objects under a table's location, in ListObjectsV2's order, from S3's state (as the account)."""

@@ -298,6 +298,7 @@ class Engine:
             run.bind_reads(tree, skip=target)
             run.check_target_reads(info, tree, target)
             if isinstance(tree, exp.Merge):
+                run.materialize_source(tree)
                 run.refuse_multiple_matches(tree)
             count = run.count(to_duckdb(tree))
             if count:
@@ -895,6 +896,21 @@ class _Run:
             return data.rename_columns(schema.names).cast(schema)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
             raise AthenaError("TYPE_MISMATCH", f"line 1:1: the rows do not fit the table's columns: {err}") from None
+
+    def materialize_source(self, merge: exp.Merge) -> None:
+        """A MERGE's ``USING (subquery)`` run once into a temporary table the MERGE then reads.
+
+        The multiple-match check and the MERGE both read the source; a subquery (a window over a
+        million staged rows) would otherwise run twice, and a source whose rows are not fully
+        determined (``row_number()`` over ties) could differ between the two, where Athena reads it once.
+        """
+        using = merge.args.get("using")
+        if not isinstance(using, exp.Subquery):
+            return
+        query = using.this
+        self._guard(lambda: self.con.execute(f"CREATE TEMP TABLE __source AS {to_duckdb(query)}"))
+        alias = using.args.get("alias")
+        merge.set("using", exp.Table(this=exp.to_identifier("__source"), alias=alias.copy() if alias else None))
 
     def refuse_multiple_matches(self, merge: exp.Merge) -> None:
         """Athena fails a MERGE when one target row matches more than one source row."""
