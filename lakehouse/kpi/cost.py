@@ -48,6 +48,8 @@ PRICE_KEYS = (
     "sns_usd_per_1m_publishes",
     "sagemaker_serverless_usd_per_gb_second",
     "sagemaker_usd_per_gb_processed",
+    "apprunner_usd_per_vcpu_hour",
+    "apprunner_usd_per_gb_hour",
 )
 #: Usage-file keys, by section.
 USAGE_KEYS = {
@@ -56,6 +58,7 @@ USAGE_KEYS = {
     "glue": ("objects", "requests"),
     "sns": ("publishes",),
     "sagemaker": ("inferences", "seconds_per_inference", "memory_gb", "gb_processed", "artifact_gb_stored"),
+    "apprunner": ("active_hours", "idle_running_hours", "vcpu", "memory_gb"),
 }
 
 
@@ -270,6 +273,22 @@ def _components(rtype: str, share: float, p: dict[str, float], u: Usage) -> list
             comp("serverless compute (0 when idle)", gb_s, "GB-seconds", p["sagemaker_serverless_usd_per_gb_second"]),
             comp("data processed in and out", m["gb_processed"] * share, "GB", p["sagemaker_usd_per_gb_processed"]),
             comp("model archives (S3)", m["artifact_gb_stored"] * share, "GB-month", p["s3_standard_usd_per_gb_month"]),
+        ]
+    if rtype == "aws_apprunner_service":
+        # Active (answering): vCPU and memory per hour. Running but idle: the provisioned instance's memory
+        # only. Paused: nothing. The stack pauses the catalog when idle, so idle_running_hours is 0.
+        r = u["apprunner"]
+        active = r["active_hours"] * share
+        idle = r["idle_running_hours"] * share
+        return [
+            comp("active vCPU (in use)", active * r["vcpu"], "vCPU-hours", p["apprunner_usd_per_vcpu_hour"]),
+            comp("active memory (in use)", active * r["memory_gb"], "GB-hours", p["apprunner_usd_per_gb_hour"]),
+            comp(
+                "provisioned memory while running idle",
+                idle * r["memory_gb"],
+                "GB-hours",
+                p["apprunner_usd_per_gb_hour"],
+            ),
         ]
     return None
 

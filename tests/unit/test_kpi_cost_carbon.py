@@ -50,7 +50,7 @@ def _plan(unpriced: bool = True) -> dict[str, Any]:
                     res("aws_cloudwatch_dashboard.finops", "aws_cloudwatch_dashboard"),
                     res("aws_cloudwatch_metric_alarm.estimated_charges", "aws_cloudwatch_metric_alarm"),
                     res("aws_iam_role.pipeline", "aws_iam_role"),
-                    *([res("aws_apprunner_service.marquez", "aws_apprunner_service")] if unpriced else []),
+                    *([res("aws_lightsail_instance.marquez", "aws_lightsail_instance")] if unpriced else []),
                     {"address": "data.aws_partition.current", "mode": "data", "type": "aws_partition"},
                 ]
             }
@@ -98,7 +98,7 @@ def test_estimate_prices_each_resource_and_lists_the_free_and_the_unpriced() -> 
     assert bronze.quantity == pytest.approx(2.5) and bronze.unit_price_usd == pytest.approx(0.025)
     assert [f["address"] for f in est.free] == ["aws_iam_role.pipeline"]
     assert "aws.amazon.com/iam" in est.free[0]["why"] and "2026-" in est.free[0]["why"]  # source and date
-    assert [u["address"] for u in est.unpriced] == ["aws_apprunner_service.marquez"]
+    assert [u["address"] for u in est.unpriced] == ["aws_lightsail_instance.marquez"]
     assert est.total_usd == pytest.approx(sum(line.monthly_usd for line in est.lines))
 
 
@@ -106,7 +106,7 @@ def test_an_unpriced_resource_is_an_error_naming_it_never_0_usd() -> None:
     est = estimate_cost(planned_resources(_plan(), "ap-northeast-1"), load_prices(), load_usage())
     result = judge_cost(est, 20.0, BUDGET)
     assert result.status is Status.ERROR
-    assert "aws_apprunner_service.marquez (aws_apprunner_service) has no price" in str(result.reason)
+    assert "aws_lightsail_instance.marquez (aws_lightsail_instance) has no price" in str(result.reason)
     assert "lower bound" in str(result.reason)
     priced = estimate_cost(planned_resources(_plan(unpriced=False), "ap-northeast-1"), load_prices(), load_usage())
     assert judge_cost(priced, 20.0, BUDGET).passed
@@ -116,7 +116,7 @@ def test_an_unpriced_resource_over_the_cap_is_still_a_failure() -> None:
     est = estimate_cost(planned_resources(_plan(), "ap-northeast-1"), load_prices(), load_usage())
     result = judge_cost(est, 1.0, BUDGET)
     assert result.status is Status.FAILED
-    assert "is at least" in str(result.reason) and "aws_apprunner_service.marquez" in str(result.reason)
+    assert "is at least" in str(result.reason) and "aws_lightsail_instance.marquez" in str(result.reason)
 
 
 def test_a_free_type_must_say_why_with_source_and_date(tmp_path: Path) -> None:
@@ -229,11 +229,11 @@ def test_infracost_classic_with_every_usage_priced_passes() -> None:
 
 def test_infracost_unsupported_type_missing_from_the_table_stays_an_error() -> None:
     doc = json.loads((DATA / "classic-breakdown.json").read_text())
-    doc["summary"]["unsupportedResourceCounts"]["aws_apprunner_service"] = 1
-    resources = [*_resources(), PlannedResource("aws_apprunner_service.m", "aws_apprunner_service", "ap-northeast-1")]
+    doc["summary"]["unsupportedResourceCounts"]["aws_lightsail_instance"] = 1
+    resources = [*_resources(), PlannedResource("aws_lightsail_instance.m", "aws_lightsail_instance", "ap-northeast-1")]
     est = price_the_unpriced(parse_infracost(doc), resources, load_prices(), load_usage())
-    assert [u["address"] for u in est.unpriced] == ["aws_apprunner_service.m"]
-    assert "aws_apprunner_service.m (aws_apprunner_service) has no price" in str(judge_cost(est, 20.0, BUDGET).reason)
+    assert [u["address"] for u in est.unpriced] == ["aws_lightsail_instance.m"]
+    assert "aws_lightsail_instance.m (aws_lightsail_instance) has no price" in str(judge_cost(est, 20.0, BUDGET).reason)
 
 
 def test_infracost_2026_cli_scan_json() -> None:

@@ -1,0 +1,39 @@
+"""The cost KPI prices the catalog's App Runner service: 0 while paused, cents in use, memory if left running idle."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from lakehouse.kpi.cost import PlannedResource, estimate_cost, load_prices, load_usage
+
+REGION = "ap-northeast-1"
+CATALOG = [
+    PlannedResource("aws_apprunner_service.catalog[0]", "aws_apprunner_service", REGION),
+    PlannedResource(
+        "aws_apprunner_auto_scaling_configuration_version.catalog[0]",
+        "aws_apprunner_auto_scaling_configuration_version",
+        REGION,
+    ),
+]
+HOURS_PER_MONTH = 730
+
+
+def test_the_service_is_priced_in_use_and_idle_paused_costs_nothing() -> None:
+    estimate = estimate_cost(CATALOG, load_prices(), load_usage())
+    assert not estimate.unpriced
+    [line] = estimate.lines
+    parts = {c.name: c.monthly_usd for c in line.components}
+    assert parts["provisioned memory while running idle"] == 0  # paused when idle
+    assert 0 < parts["active vCPU (in use)"] + parts["active memory (in use)"] < 1
+    assert [f["type"] for f in estimate.free] == ["aws_apprunner_auto_scaling_configuration_version"]
+
+
+def test_a_service_left_running_idle_bills_its_memory_all_month() -> None:
+    usage = load_usage()
+    left_running = replace(
+        usage,
+        values={**usage.values, "apprunner": {**usage["apprunner"], "active_hours": 0, "idle_running_hours": 730}},
+    )
+    [line] = estimate_cost(CATALOG, load_prices(), left_running).lines
+    gb_hour = load_prices().prices(REGION)["apprunner_usd_per_gb_hour"]
+    assert line.monthly_usd == HOURS_PER_MONTH * 0.5 * gb_hour  # 0.5 GB provisioned, no vCPU while idle
