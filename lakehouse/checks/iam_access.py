@@ -266,7 +266,7 @@ def principal_reach(statement: Mapping[str, Any], who: Principal) -> tuple[str |
 
 @dataclass(frozen=True)
 class BucketMatch:
-    """One bucket policy statement that applies to the role's request."""
+    """One bucket (or access point) policy statement that applies to the role's request."""
 
     bucket: str
     sid: str
@@ -274,10 +274,74 @@ class BucketMatch:
     reach: str  # "direct" or "account"
     principal: str
     uncertain: str | None = None
+    policy_of: str = "the bucket policy of"
 
     def describe(self) -> str:
         hedge = f" (counted as matching: {self.uncertain})" if self.uncertain else ""
-        return f"statement {self.sid} of the bucket policy of {self.bucket} ({self.principal}){hedge}"
+        return f"statement {self.sid} of {self.policy_of} {self.bucket} ({self.principal}){hedge}"
+
+
+#: Condition keys S3 sets only on requests made through an access point.
+ACCESS_POINT_KEYS = frozenset({"s3:dataaccesspointaccount", "s3:dataaccesspointarn", "s3:accesspointnetworkorigin"})
+#: Operators that are false when their key is absent (a negated operator is true then).
+_POSITIVE = ("stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike")
+
+
+def access_point_condition(statement: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The access-point keys a statement's Condition requires (key -> values); empty when it has none.
+
+    Such a statement (AWS's "delegate access control to access points" pattern) applies only to
+    requests made through an access point: the keys are absent on a request to the bucket itself,
+    and a positive operator on an absent key is false.
+    """
+    found: dict[str, list[str]] = {}
+    condition = statement.get("Condition")
+    if not isinstance(condition, Mapping):
+        return found
+    for operator, block in condition.items():
+        if not isinstance(block, Mapping) or str(operator).lower() not in _POSITIVE:
+            continue
+        for key, values in block.items():
+            if str(key).lower() in ACCESS_POINT_KEYS:
+                found.setdefault(str(key).lower(), []).extend(_listed(values))
+    return found
+
+
+def principal_account(principal: str) -> str | None:
+    """The account an AWS principal belongs to (bare id or IAM/STS ARN); None when it names none (``*``)."""
+    if re.fullmatch(r"\d{12}", principal):
+        return principal
+    parts = principal.split(":")
+    if len(parts) >= 6 and parts[0] == "arn" and parts[2] in ("iam", "sts"):
+        return parts[4]
+    return None
+
+
+def outside_principals(statement: Mapping[str, Any], account_id: str) -> list[str]:
+    """Principals of an Allow outside ``account_id``: other accounts (any, by wildcard), canonical or federated users.
+
+    ``*`` is left to the analyst's reading (it names the analyst too). A service principal acts for
+    the account that configured the service and is not counted here.
+    """
+    if "NotPrincipal" in statement:
+        return []  # an Allow with NotPrincipal already counts as reaching the analyst
+    value = statement.get("Principal")
+    found: list[str] = []
+    entries: list[tuple[str, str]] = []
+    if isinstance(value, Mapping):
+        entries = [(str(k), v) for k, vs in value.items() for v in _listed(vs)]
+    for kind, p in entries:
+        if kind == "Service":
+            continue
+        if kind != "AWS":
+            found.append(f"{kind} {p}")
+        elif p != "*":
+            owner = principal_account(p)
+            if owner is None or owner != account_id and not fnmatchcase(account_id, _glob(owner)):
+                found.append(f"AWS {p}")
+            elif owner != account_id:  # a wildcard account field matches this account and every other
+                found.append(f"AWS {p} (any account)")
+    return found
 
 
 def bucket_statement_match(
@@ -289,6 +353,8 @@ def bucket_statement_match(
         return None
     allow = effect == "Allow"
     sid = str(statement.get("Sid") or f"#{index + 1}")
+    if access_point_condition(statement) and not resource.split(":")[5].startswith("accesspoint/"):
+        return None  # applies only through an access point; the access points are judged on their own
     if "NotAction" in statement:
         if action_matches(_listed(statement["NotAction"]), action):
             return None

@@ -36,7 +36,20 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.athena import QueryRecord, connect, run
-from lakehouse.checks.iam_access import Policy, Principal, bucket_policy_problems, object_read_problems
+from lakehouse.checks.iam_access import (
+    Policy,
+    Principal,
+    bucket_policy_problems,
+    object_read_problems,
+    principal_account,
+)
+from lakehouse.checks.s3_routes import (
+    RoutesReadback,
+    access_point_problems,
+    acl_problems,
+    outsider_problems,
+    read_routes,
+)
 from lakehouse.checks.ssn_lineage import lineage_evidence
 from lakehouse.outcome import Outcome
 from lakehouse.target import Target
@@ -144,6 +157,8 @@ class SecurityReadback:
     lake_buckets: dict[str, list[str]] = field(default_factory=dict)
     #: GetBucketPolicy of each lake bucket: its document, or None when it has none.
     bucket_policies: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    #: Access points, ACLs and Block Public Access of the lake buckets (``s3_routes``).
+    routes: RoutesReadback = field(default_factory=RoutesReadback)
     #: What could not be read (the check cannot pass without it).
     read_errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -526,6 +541,10 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     s3 = target.client("s3")
     for bucket in rb.lake_buckets:
         rb.bucket_policies[bucket] = _policy_or_none(errors, s3, bucket)
+    if rb.account_id:
+        partition = rb.analyst_role_arn.split(":")[1] if rb.analyst_role_arn.count(":") >= 5 else "aws"
+        rb.routes = read_routes(target, rb.account_id, partition, rb.lake_objects, PROBE_KEY)
+        errors += rb.routes.errors
     rb.object_probes = head_as_analyst(target, session, tables, rb.lake_objects)
     rb.notes.append(f"databases holding {', '.join(hidden)}: {', '.join(sorted(holding_dbs)) or 'none'}")
     return rb
@@ -552,6 +571,14 @@ def _watched(rb: SecurityReadback) -> dict[str, str]:
         who[rb.account_id] = f"the whole account {rb.account_id}"
         who[f"arn:aws:iam::{rb.account_id}:root"] = f"the whole account {rb.account_id}"
     return who
+
+
+def _outsider(principal: str, account_id: str | None) -> str | None:
+    """How to name a Lake Formation principal of another account (a cross-account grant), or None."""
+    owner = principal_account(principal)
+    if account_id and owner and owner != account_id:
+        return f"{principal}, outside account {account_id},"
+    return None
 
 
 def on_table(resource: Mapping[str, Any], database: str, table: str) -> bool:
@@ -698,7 +725,7 @@ def grant_problems(rb: SecurityReadback) -> list[str]:
     watched = _watched(rb)
     holding = {p.table.database.lower() for p in rb.probes}
     for grant in rb.grants:
-        who = watched.get(_principal(grant))
+        who = watched.get(_principal(grant)) or _outsider(_principal(grant), rb.account_id)
         resource = grant.get("Resource") or {}
         held = _held(grant)
         if who is not None and "DataLocation" in resource and held & LOCATION_ACCESS:
@@ -837,6 +864,18 @@ def bucket_problems(rb: SecurityReadback) -> tuple[list[str], list[dict[str, Any
     return bucket_policy_problems(rb.identity_policies, rb.boundary, who, rb.bucket_policies, rb.lake_objects)
 
 
+def route_problems(rb: SecurityReadback) -> list[str]:
+    """Who else S3 lets read the lake's objects: other accounts in bucket policies, ACLs, access points."""
+    if not rb.account_id:
+        return []
+    who = Principal(rb.analyst_role_arn, rb.account_id)
+    return (
+        outsider_problems(rb.bucket_policies, rb.lake_objects, rb.account_id)
+        + acl_problems(rb.routes)
+        + access_point_problems(rb.routes, rb.bucket_policies, rb.identity_policies, rb.boundary, who, rb.lake_objects)
+    )
+
+
 def _queries(rb: SecurityReadback) -> list[dict[str, Any]]:
     analyst = rb.analyst_caller_arn or rb.analyst_role_arn
     records: list[dict[str, Any]] = []
@@ -858,6 +897,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "privileged": privileged_problems(rb),
         "grants": grant_problems(rb),
         "bucket_policies": policies,  # before S3's own answer: the reason names the statement
+        "other_routes": route_problems(rb),
         "iam": iam,
     }
     problems = [p for found in by_kind.values() for p in found]
@@ -881,6 +921,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "grant_problems": len(by_kind["grants"]),
         "iam_problems": len(iam),
         "bucket_policy_problems": len(policies),
+        "other_route_problems": len(by_kind["other_routes"]),
     }
     details: dict[str, Any] = {
         "hidden_columns": rb.hidden,
@@ -926,6 +967,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "lake_buckets": rb.lake_buckets,
         "bucket_policies": rb.bucket_policies,
         "bucket_policy_statements_allowing_reads": policy_decisions,
+        "s3_routes": rb.routes.to_dict(),
         "problems": by_kind,
     }
     if rb.notes:
@@ -934,7 +976,8 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         details["read_errors"] = rb.read_errors
     threshold = (
         f"{', '.join(rb.hidden)} hidden from the analyst in every catalog table, readable by a privileged principal "
-        f"in {rb.gold_users}, no Lake Formation grant, IAM policy or lake bucket policy opens it"
+        f"in {rb.gold_users}, no Lake Formation grant, IAM policy or lake bucket policy opens it, and S3 serves the "
+        "lake's objects to no one outside the account (bucket policy, ACL or access point)"
     )
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""

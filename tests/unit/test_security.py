@@ -14,6 +14,7 @@ from botocore.stub import Stubber
 
 from lakehouse.athena import QueryRecord
 from lakehouse.checks.iam_access import Policy, decide
+from lakehouse.checks.s3_routes import ALL_USERS, AUTHENTICATED_USERS, AccessPoint, BucketAcls
 from lakehouse.checks.security import (
     CatalogTable,
     SecurityReadback,
@@ -928,3 +929,228 @@ def test_locations_are_read_from_arns_and_uris() -> None:
     assert location_bucket("arn:aws:s3:::lh-gold-1/users/x") == ("lh-gold-1", "users/x")
     assert location_bucket("s3://lh-results-1/results/") == ("lh-results-1", "results/")
     assert location_bucket("arn:aws:iam::1:role/x") is None
+
+
+# -- other routes S3 serves the lake's objects by: other accounts, ACLs, access points -------------------
+
+OTHER = "210987654321"
+OWNER_ID = "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a"
+OTHER_ID = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
+GOLD_FILE = "users/metadata/00001.metadata.json"
+POINT_ARN = f"arn:aws:s3:ap-northeast-1:{ACCOUNT}:accesspoint/gold-share"
+
+
+def routes(problems_of: SecurityReadback) -> list[str]:
+    return list(judge_security(problems_of).details["problems"]["other_routes"])
+
+
+@pytest.mark.parametrize(
+    ("principal", "culprit"),
+    [
+        ({"AWS": f"arn:aws:iam::{OTHER}:root"}, f"lets AWS arn:aws:iam::{OTHER}:root, outside account {ACCOUNT}"),
+        ({"AWS": OTHER}, f"lets AWS {OTHER}, outside account {ACCOUNT}"),
+        ({"AWS": f"arn:aws:iam::{OTHER}:role/partner"}, f"lets AWS arn:aws:iam::{OTHER}:role/partner"),
+        ({"AWS": "arn:aws:iam::*:root"}, "lets AWS arn:aws:iam::*:root (any account)"),
+        ({"CanonicalUser": OTHER_ID}, f"lets CanonicalUser {OTHER_ID}"),
+    ],
+    ids=["account-root", "account-id", "role", "any-account", "canonical"],
+)
+def test_a_bucket_policy_granting_another_account_fails_naming_it(principal: dict[str, Any], culprit: str) -> None:
+    rb = _with_statements(healthy(), BUCKETS["gold"], _grant_to(principal, "s3:GetObject*", bucket=BUCKETS["gold"]))
+    result = judge_security(rb)
+    assert result.status is Status.FAILED
+    found = routes(rb)
+    assert any(
+        culprit in p and f"statement Share of the bucket policy of lake bucket {BUCKETS['gold']}" in p for p in found
+    )
+    assert result.measured["other_route_problems"] == len(found)
+
+
+def test_other_accounts_kept_out_pass() -> None:
+    write_only = _grant_to({"AWS": f"arn:aws:iam::{OTHER}:root"}, "s3:PutObject", bucket=BUCKETS["gold"])
+    denied = {**_grant_to("*", bucket=BUCKETS["gold"]), "Sid": "No", "Effect": "Deny"}
+    read = _grant_to({"AWS": f"arn:aws:iam::{OTHER}:root"}, bucket=BUCKETS["gold"])
+    own = _grant_to({"AWS": f"arn:aws:iam::{ACCOUNT}:role/lh-pipeline"}, bucket=BUCKETS["gold"])
+    for statements in ([write_only], [read, denied], [own]):
+        result = judge_security(_with_statements(healthy(), BUCKETS["gold"], *statements))
+        assert result.passed, result.reason
+
+
+def _acls(ownership: str | None, grants: list[dict[str, Any]], block: dict[str, Any] | None = None) -> BucketAcls:
+    owner = {"Grantee": {"Type": "CanonicalUser", "ID": OWNER_ID}, "Permission": "FULL_CONTROL"}
+    return BucketAcls(ownership, block, OWNER_ID, [owner], {GOLD_FILE: [owner, *grants]})
+
+
+ALL_USERS_READ = {"Grantee": {"Type": "Group", "URI": ALL_USERS}, "Permission": "READ"}
+AUTH_READ = {"Grantee": {"Type": "Group", "URI": AUTHENTICATED_USERS}, "Permission": "READ"}
+OTHER_READ = {"Grantee": {"Type": "CanonicalUser", "ID": OTHER_ID}, "Permission": "READ"}
+IGNORE = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
+
+
+@pytest.mark.parametrize(
+    ("acls", "culprit"),
+    [
+        (_acls("BucketOwnerPreferred", [ALL_USERS_READ]), "grants READ to group AllUsers (anyone)"),
+        (_acls(None, [AUTH_READ]), "grants READ to group AuthenticatedUsers (any AWS account)"),
+        (_acls("ObjectWriter", [OTHER_READ], IGNORE), f"grants READ to canonical user {OTHER_ID}"),
+        (
+            _acls(
+                "ObjectWriter",
+                [{"Grantee": {"Type": "AmazonCustomerByEmail", "EmailAddress": "x@y"}, "Permission": "FULL_CONTROL"}],
+            ),
+            "grants FULL_CONTROL to e-mail grantee x@y",
+        ),
+    ],
+    ids=["all-users", "authenticated-users", "other-account-despite-ignore-public", "e-mail"],
+)
+def test_an_object_acl_opening_an_ssn_file_fails_naming_the_object_and_grantee(acls: BucketAcls, culprit: str) -> None:
+    rb = healthy()
+    rb.routes.acls[BUCKETS["gold"]] = acls
+    found = routes(rb)
+    assert any(f"the object ACL of s3://{BUCKETS['gold']}/{GOLD_FILE} {culprit}" in p for p in found), found
+    assert not judge_security(rb).passed
+
+
+def test_a_bucket_acl_granting_outsiders_fails() -> None:
+    rb = healthy()
+    acls = _acls("BucketOwnerPreferred", [])
+    acls.bucket_grants.append(ALL_USERS_READ)
+    rb.routes.acls[BUCKETS["gold"]] = acls
+    assert any(
+        f"the bucket ACL of lake bucket {BUCKETS['gold']} grants READ to group AllUsers" in p for p in routes(rb)
+    )
+
+
+@pytest.mark.parametrize(
+    ("acls", "account_block"),
+    [
+        (_acls("BucketOwnerEnforced", [ALL_USERS_READ, OTHER_READ]), None),  # ACLs disabled: S3 applies none
+        (_acls("BucketOwnerPreferred", [ALL_USERS_READ, AUTH_READ], IGNORE), None),  # public grants ignored
+        (_acls("BucketOwnerPreferred", [ALL_USERS_READ]), {"IgnorePublicAcls": True}),  # ignored account-wide
+        (_acls(None, []), None),  # only the owner
+    ],
+    ids=["owner-enforced", "ignore-public-acls", "account-ignore-public-acls", "owner-only"],
+)
+def test_acls_s3_does_not_apply_pass(acls: BucketAcls, account_block: dict[str, Any] | None) -> None:
+    rb = healthy()
+    rb.routes.acls[BUCKETS["gold"]] = acls
+    rb.routes.account_public_access_block = account_block
+    result = judge_security(rb)
+    assert result.passed, result.reason
+
+
+def _delegating(bucket: str = BUCKETS["gold"], account: str = ACCOUNT) -> dict[str, Any]:
+    """AWS's documented statement that lets a bucket's access points decide."""
+    return {
+        "Sid": "DelegateToAccessPoints",
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": "*",
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+        "Condition": {"StringEquals": {"s3:DataAccessPointAccount": account}},
+    }
+
+
+def _point(*statements: dict[str, Any]) -> AccessPoint:
+    policy = {"Version": "2012-10-17", "Statement": list(statements)} if statements else None
+    return AccessPoint("gold-share", BUCKETS["gold"], POINT_ARN, policy)
+
+
+def _point_grant(principal: Any, resource: str = f"{POINT_ARN}/object/users/*") -> dict[str, Any]:
+    return {
+        "Sid": "Analysts",
+        "Effect": "Allow",
+        "Principal": principal,
+        "Action": "s3:GetObject",
+        "Resource": resource,
+    }
+
+
+def test_a_delegating_bucket_policy_alone_does_not_open_the_bucket() -> None:
+    """The delegation applies only to requests through access points (the key is absent otherwise)."""
+    rb = _with_statements(healthy(), BUCKETS["gold"], _delegating())
+    assert judge_security(rb).passed, judge_security(rb).reason
+    rb.routes.access_points[BUCKETS["gold"]] = [_point()]  # an access point without a policy
+    assert judge_security(rb).passed, judge_security(rb).reason
+
+
+@pytest.mark.parametrize(
+    ("statement", "culprit"),
+    [
+        (
+            _point_grant({"AWS": ANALYST}),
+            f"statement Analysts of the policy of access point gold-share (Principal {ANALYST})",
+        ),
+        (_point_grant("*"), 'statement Analysts of the policy of access point gold-share (Principal "*")'),
+        (_point_grant({"AWS": f"arn:aws:iam::{OTHER}:root"}), f"lets AWS arn:aws:iam::{OTHER}:root, outside account"),
+    ],
+    ids=["analyst", "everyone", "other-account"],
+)
+def test_an_access_point_policy_opening_ssn_files_fails_naming_it(statement: dict[str, Any], culprit: str) -> None:
+    rb = _with_statements(healthy(), BUCKETS["gold"], _delegating())
+    rb.routes.access_points[BUCKETS["gold"]] = [_point(statement)]
+    found = routes(rb)
+    assert any(culprit in p and "gold-share" in p for p in found), found
+    assert not judge_security(rb).passed
+
+
+def test_an_access_point_without_delegation_grants_nothing_the_bucket_does_not() -> None:
+    rb = healthy()
+    rb.routes.access_points[BUCKETS["gold"]] = [_point(_point_grant({"AWS": ANALYST}))]
+    assert judge_security(rb).passed
+
+
+def test_the_analyst_iam_policy_on_a_delegated_access_point_fails() -> None:
+    rb = _with_statements(healthy(), BUCKETS["gold"], _delegating())
+    rb.routes.access_points[BUCKETS["gold"]] = [_point(_point_grant({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}))]
+    assert judge_security(rb).passed  # the account: the analyst's own policies decide, and they do not allow it
+    rb.identity_policies.append(_policy("inline policy ap", _allow("s3:GetObject", "arn:aws:s3:*:*:accesspoint/*")))
+    found = routes(rb)
+    assert any("through access point gold-share of lake bucket" in p for p in found), found
+
+
+def test_delegation_to_another_accounts_access_points_fails() -> None:
+    rb = _with_statements(healthy(), BUCKETS["gold"], _delegating(account=OTHER))
+    found = routes(rb)
+    assert any(f"delegates reads of its objects to access points of another account ({OTHER})" in p for p in found)
+
+
+def test_unreadable_access_points_or_acls_are_an_error_never_passed() -> None:
+    rb = healthy()
+    rb.read_errors.append(f"could not read the access points of {BUCKETS['gold']} (S3 Control ListAccessPoints): x")
+    assert judge_security(rb).status is Status.ERROR
+
+
+@pytest.mark.parametrize(
+    ("principal", "resource"),
+    [
+        (OTHER, {"Table": {"DatabaseName": DB, "Name": TABLE}}),
+        (
+            f"arn:aws:iam::{OTHER}:role/partner",
+            {"TableWithColumns": {"DatabaseName": DB, "Name": TABLE, "ColumnNames": ["ssn"]}},
+        ),
+        (OTHER, {"Database": {"Name": DB}}),
+    ],
+    ids=["account-table", "role-column", "account-database"],
+)
+def test_a_lake_formation_grant_to_another_account_fails_naming_it(principal: str, resource: dict[str, Any]) -> None:
+    rb = healthy()
+    rb.grants.append(grant(principal, resource, "SELECT" if "Database" not in resource else "ALL"))
+    found = problems(rb, "grants")
+    assert any(p.startswith(f"{principal}, outside account {ACCOUNT}, holds") for p in found), found
+    # A cross-account grant of a table without ssn, or one keeping ssn out, passes.
+    rb = healthy()
+    rb.grants.append(
+        grant(
+            OTHER,
+            {
+                "TableWithColumns": {
+                    "DatabaseName": DB,
+                    "Name": TABLE,
+                    "ColumnWildcard": {"ExcludedColumnNames": ["ssn"]},
+                }
+            },
+            "SELECT",
+        )
+    )
+    assert judge_security(rb).passed

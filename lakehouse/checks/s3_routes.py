@@ -1,0 +1,453 @@
+"""Routes to the lake's objects other than the analyst's own IAM policies and the bucket policy (exit check 6).
+
+S3 serves an object to whoever one of these lets in, and Lake Formation sees none of them:
+
+- an **access point** on a lake bucket: a request through it is allowed when the access point's
+  policy (or, for a principal of the account, its identity policy on the access point's ARN) allows
+  it *and* the bucket allows it; AWS's documented way to let access points decide is a bucket
+  policy statement conditioned on ``s3:DataAccessPointAccount`` (or ``s3:DataAccessPointArn``).
+  Without such a delegation an access point grants nothing the bucket policy does not (already
+  judged); with it, every access point of the delegated account is read back (s3control
+  ListAccessPoints, GetAccessPointPolicy) and its policy judged for the analyst and for principals
+  outside the account. A delegation to another account's access points cannot be read from here:
+  it fails as such;
+- **ACLs**: an object ACL granting READ (or FULL_CONTROL) to another account's canonical user, an
+  e-mail grantee, or the AllUsers/AuthenticatedUsers groups, and a bucket ACL granting anything to
+  them. S3 applies no ACL when the bucket's Object Ownership is ``BucketOwnerEnforced``, and ignores
+  the public groups' grants under ``IgnorePublicAcls`` (bucket or account Block Public Access), so
+  those are read too and a healthy stack (ACLs disabled) stays green. A grant to the bucket owner's
+  own canonical id hands the account's principals nothing their IAM policies do not;
+- a **bucket policy** Allow naming a principal outside the account (another account, any account
+  by wildcard, a service, a federated or canonical user): the plan lets only the stack's own
+  principals read ``ssn`` data.
+
+``read_routes`` talks to S3 and S3 Control; the ``*_problems`` functions are pure over what it read.
+A read that fails is recorded, so the check cannot pass without it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from lakehouse.checks.iam_access import (
+    READ_ACTIONS,
+    Policy,
+    Principal,
+    access_point_condition,
+    action_matches,
+    bucket_policy_statements,
+    bucket_statement_match,
+    decide,
+    object_arn,
+    outside_principals,
+    resource_matches,
+)
+from lakehouse.target import Target
+
+ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
+AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+PUBLIC_GROUPS = {ALL_USERS: "AllUsers (anyone)", AUTHENTICATED_USERS: "AuthenticatedUsers (any AWS account)"}
+#: ACL permissions that read an object's bytes.
+OBJECT_READS = frozenset({"READ", "FULL_CONTROL"})
+ACLS_DISABLED = "BucketOwnerEnforced"
+
+
+@dataclass
+class AccessPoint:
+    """One access point of a lake bucket and its policy (None: it has none)."""
+
+    name: str
+    bucket: str
+    arn: str
+    policy: dict[str, Any] | None = None
+
+
+@dataclass
+class BucketAcls:
+    """What decides whether a bucket's ACLs count, and the ACLs themselves (read only when they count)."""
+
+    ownership: str | None  # ObjectOwnership; None when the bucket has no ownership controls (ACLs apply)
+    public_access_block: dict[str, Any] | None
+    owner_id: str | None = None
+    bucket_grants: list[dict[str, Any]] = field(default_factory=list)
+    object_grants: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+@dataclass
+class RoutesReadback:
+    """Access points, ACLs and Block Public Access of the lake buckets, and what could not be read."""
+
+    access_points: dict[str, list[AccessPoint]] = field(default_factory=dict)
+    acls: dict[str, BucketAcls] = field(default_factory=dict)
+    account_public_access_block: dict[str, Any] | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "access_points": {b: [ap.__dict__ for ap in aps] for b, aps in self.access_points.items()},
+            "acls": {b: a.__dict__ for b, a in self.acls.items()},
+            "account_public_access_block": self.account_public_access_block,
+        }
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+
+def _code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+def _without_account_host(request: Any, **_: Any) -> None:
+    """S3 Control puts the account id in front of the host; a local endpoint (an IP) has no such names."""
+    parts = urlsplit(request.url)
+    first, _, rest = parts.netloc.partition(".")
+    if rest and first.isdigit() and len(first) == 12:
+        request.url = urlunsplit(parts._replace(netloc=rest))
+
+
+def s3control(target: Target) -> Any:
+    client = target.client("s3control")
+    if target.is_local:
+        client.meta.events.register("before-sign.s3-control", _without_account_host)
+    return client
+
+
+def _pages(call: Any, key: str, **params: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    while True:
+        page = call(**params)
+        items += page.get(key) or []
+        if not page.get("NextToken"):
+            return items
+        params["NextToken"] = page["NextToken"]
+
+
+def _json(text: str, what: str) -> dict[str, Any]:
+    document = json.loads(text)
+    if not isinstance(document, dict):
+        raise ValueError(f"{what} is not a JSON object")
+    return document
+
+
+def read_access_points(control: Any, account: str, region: str, partition: str, bucket: str) -> list[AccessPoint]:
+    """Every access point of ``bucket`` in ``account`` and its policy."""
+    found = []
+    for ap in _pages(control.list_access_points, "AccessPointList", AccountId=account, Bucket=bucket):
+        name = str(ap["Name"])
+        # The ARN as AWS forms it for this region (what an access point policy's Resource names).
+        point = AccessPoint(name, bucket, f"arn:{partition}:s3:{region}:{account}:accesspoint/{name}")
+        try:
+            text = control.get_access_point_policy(AccountId=account, Name=name)["Policy"]
+            point.policy = _json(text, f"the policy of access point {name}")
+        except ClientError as err:
+            if _code(err) not in ("NoSuchAccessPointPolicy",):
+                raise
+        found.append(point)
+    return found
+
+
+def _optional(call: Any, missing: tuple[str, ...], **params: Any) -> Any:
+    """The answer, or None when S3 says the configuration does not exist."""
+    try:
+        return call(**params)
+    except ClientError as err:
+        if _code(err) in missing:
+            return None
+        raise
+
+
+def read_acls(s3: Any, bucket: str, keys: Sequence[str]) -> BucketAcls:
+    """Ownership controls and Block Public Access of a bucket; its ACLs and its objects' when ACLs apply."""
+    controls = _optional(s3.get_bucket_ownership_controls, ("OwnershipControlsNotFoundError",), Bucket=bucket)
+    rules = ((controls or {}).get("OwnershipControls") or {}).get("Rules") or []
+    ownership = str(rules[0].get("ObjectOwnership")) if rules else None
+    block = _optional(s3.get_public_access_block, ("NoSuchPublicAccessBlockConfiguration",), Bucket=bucket)
+    acls = BucketAcls(ownership, (block or {}).get("PublicAccessBlockConfiguration"))
+    if ownership == ACLS_DISABLED:
+        return acls  # S3 applies no ACL: nothing to read
+    answer = s3.get_bucket_acl(Bucket=bucket)
+    acls.owner_id = (answer.get("Owner") or {}).get("ID")
+    acls.bucket_grants = list(answer.get("Grants") or [])
+    for key in keys:
+        try:
+            acls.object_grants[key] = list(s3.get_object_acl(Bucket=bucket, Key=key).get("Grants") or [])
+        except ClientError as err:
+            if _code(err) not in ("NoSuchKey", "404"):
+                raise
+    return acls
+
+
+def read_routes(
+    target: Target, account: str, partition: str, objects: Mapping[str, Sequence[str]], probe_suffix: str
+) -> RoutesReadback:
+    """Access points, ACLs (of the real objects, not the probe keys) and Block Public Access of every lake bucket."""
+    rb = RoutesReadback()
+    s3 = target.client("s3")
+    control = s3control(target)
+    try:
+        answer = _optional(
+            control.get_public_access_block, ("NoSuchPublicAccessBlockConfiguration",), AccountId=account
+        )
+        rb.account_public_access_block = (answer or {}).get("PublicAccessBlockConfiguration")
+    except (ClientError, BotoCoreError) as err:
+        rb.errors.append(f"could not read the account's Block Public Access settings (S3 Control): {err}")
+    for bucket, keys in sorted(objects.items()):
+        try:
+            rb.access_points[bucket] = read_access_points(control, account, target.region, partition, bucket)
+        except (ClientError, BotoCoreError, ValueError) as err:
+            rb.errors.append(f"could not read the access points of {bucket} (S3 Control ListAccessPoints): {err}")
+        real = [k for k in keys if not k.endswith(probe_suffix)]
+        try:
+            rb.acls[bucket] = read_acls(s3, bucket, real)
+        except ClientError as err:
+            if _code(err) == "NoSuchBucket":
+                continue  # a workgroup naming a results bucket that is gone: nothing to open
+            rb.errors.append(f"could not read the ACLs or ownership controls of {bucket}: {err}")
+        except BotoCoreError as err:
+            rb.errors.append(f"could not read the ACLs or ownership controls of {bucket}: {err}")
+    return rb
+
+
+# -- judging ---------------------------------------------------------------------------------------
+
+
+def _grantee(grantee: Mapping[str, Any]) -> str:
+    kind = grantee.get("Type")
+    if kind == "Group":
+        uri = str(grantee.get("URI"))
+        return f"group {PUBLIC_GROUPS.get(uri, uri)}"
+    if kind == "AmazonCustomerByEmail":
+        return f"e-mail grantee {grantee.get('EmailAddress')}"
+    return f"canonical user {grantee.get('ID')}"
+
+
+def _outsider(grantee: Mapping[str, Any], owner_id: str | None, public_ignored: bool) -> bool:
+    """A grantee outside the bucket owner's account (public groups count unless S3 ignores their grants)."""
+    if grantee.get("Type") == "CanonicalUser":
+        return bool(owner_id) and grantee.get("ID") != owner_id
+    if grantee.get("Type") == "Group" and grantee.get("URI") in PUBLIC_GROUPS:
+        return not public_ignored
+    return True
+
+
+def acl_problems(rb: RoutesReadback) -> list[str]:
+    """ACL grants that let someone outside the account read (or list) a lake bucket's objects."""
+    problems: list[str] = []
+    account_block = rb.account_public_access_block or {}
+    for bucket, acls in sorted(rb.acls.items()):
+        if acls.ownership == ACLS_DISABLED:
+            continue
+        block = acls.public_access_block or {}
+        ignored = bool(block.get("IgnorePublicAcls") or account_block.get("IgnorePublicAcls"))
+        ownership = acls.ownership or "no ownership controls (ObjectWriter)"
+
+        for grant in acls.bucket_grants:
+            grantee = grant.get("Grantee") or {}
+            if _outsider(grantee, acls.owner_id, ignored):
+                problems.append(
+                    f"the bucket ACL of lake bucket {bucket} grants {grant.get('Permission')} to {_grantee(grantee)} "
+                    f"(Object Ownership: {ownership}; IgnorePublicAcls {'on' if ignored else 'off'}): they list "
+                    "the keys of the lake's files, ssn tables included"
+                )
+        for key, grants in sorted(acls.object_grants.items()):
+            for grant in grants:
+                grantee = grant.get("Grantee") or {}
+                if grant.get("Permission") in OBJECT_READS and _outsider(grantee, acls.owner_id, ignored):
+                    problems.append(
+                        f"the object ACL of s3://{bucket}/{key} grants {grant.get('Permission')} to "
+                        f"{_grantee(grantee)} (Object Ownership: {ownership}; IgnorePublicAcls "
+                        f"{'on' if ignored else 'off'}): S3 serves the file to them, around Lake Formation"
+                    )
+    return problems
+
+
+def _denied_to(statements: Sequence[Mapping[str, Any]], principal: str, action: str, resource: str) -> bool:
+    """An unconditional Deny naming ``*`` or the principal that matches the request."""
+    for s in statements:
+        if s.get("Effect") != "Deny" or s.get("Condition") or "NotPrincipal" in s or "NotAction" in s:
+            continue
+        value = s.get("Principal")
+        names = value.get("AWS") if isinstance(value, Mapping) else value
+        listed = [names] if isinstance(names, str) else list(names or [])
+        if (
+            ("*" in listed or principal.removeprefix("AWS ") in listed)
+            and action_matches(_strs(s.get("Action")), action)
+            and resource_matches(_strs(s.get("Resource")), resource)
+        ):
+            return True
+    return False
+
+
+def _strs(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else [str(v) for v in value or []]
+
+
+def _allows(statement: Mapping[str, Any], action: str, resource: str) -> bool:
+    if statement.get("Effect") != "Allow":
+        return False
+    if "NotAction" in statement:
+        if action_matches(_strs(statement["NotAction"]), action):
+            return False
+    elif not action_matches(_strs(statement.get("Action")), action):
+        return False
+    if "NotResource" in statement:
+        return not resource_matches(_strs(statement["NotResource"]), resource)
+    return resource_matches(_strs(statement.get("Resource")), resource)
+
+
+def outsider_problems(
+    policies: Mapping[str, Mapping[str, Any] | None],
+    objects: Mapping[str, Sequence[str]],
+    account_id: str,
+    policy_of: str = "the bucket policy of lake bucket",
+    resource_of: Any = object_arn,
+) -> list[str]:
+    """Allow statements of a bucket (or access point) policy letting principals outside the account read objects."""
+    problems: dict[tuple[str, str, str], str] = {}
+    for owner, document in sorted(policies.items()):
+        if not document:
+            continue
+        statements = bucket_policy_statements(document)
+        for index, statement in enumerate(statements):
+            if access_point_condition(statement) and policy_of.startswith("the bucket"):
+                continue  # judged with the access points it delegates to
+            outside = outside_principals(statement, account_id)
+            if not outside:
+                continue
+            sid = str(statement.get("Sid") or f"#{index + 1}")
+            for key in objects.get(owner, []):
+                for action in READ_ACTIONS:
+                    resource = resource_of(owner, key)
+                    if not _allows(statement, action, resource):
+                        continue
+                    for who in outside:
+                        if _denied_to(statements, who, action, resource):
+                            continue
+                        hedge = " (Condition not evaluated)" if statement.get("Condition") else ""
+                        problems.setdefault(
+                            (owner, sid, who),
+                            f"statement {sid} of {policy_of} {owner} lets {who}, outside account {account_id}, "
+                            f"read lake objects{hedge}: it allows {action} on {resource}",
+                        )
+    return list(problems.values())
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """A bucket policy statement handing reads of the bucket's objects to access points."""
+
+    bucket: str
+    sid: str
+    accounts: tuple[str, ...]
+    arns: tuple[str, ...]
+
+    def covers(self, point: AccessPoint, account_id: str) -> bool:
+        return account_id in self.accounts or any(fnmatchcase(point.arn, p) for p in self.arns)
+
+
+def delegations(bucket: str, document: Mapping[str, Any] | None, keys: Sequence[str]) -> list[Delegation]:
+    """The bucket policy's Allow statements, conditioned on access-point keys, that allow reading ``keys``."""
+    found = []
+    for index, statement in enumerate(bucket_policy_statements(document or {})):
+        keys_required = access_point_condition(statement)
+        if not keys_required or statement.get("Effect") != "Allow":
+            continue
+        if not any(_allows(statement, a, object_arn(bucket, k)) for k in keys for a in READ_ACTIONS):
+            continue
+        found.append(
+            Delegation(
+                bucket,
+                str(statement.get("Sid") or f"#{index + 1}"),
+                tuple(keys_required.get("s3:dataaccesspointaccount", [])),
+                tuple(keys_required.get("s3:dataaccesspointarn", [])),
+            )
+        )
+    return found
+
+
+def point_object_arn(point_arn: str, key: str) -> str:
+    return f"{point_arn}/object/{key}"
+
+
+def access_point_problems(
+    rb: RoutesReadback,
+    bucket_policies: Mapping[str, Mapping[str, Any] | None],
+    identity: Sequence[Policy],
+    boundary: Policy | None,
+    who: Principal,
+    objects: Mapping[str, Sequence[str]],
+) -> list[str]:
+    """Access points through which the analyst, or anyone outside the account, reads lake objects."""
+    problems: list[str] = []
+    account = who.account_id
+    for bucket, keys in sorted(objects.items()):
+        handed = delegations(bucket, bucket_policies.get(bucket), keys)
+        for d in handed:
+            foreign = [a for a in d.accounts if a != account]
+            foreign += [p for p in d.arns if p.split(":")[4:5] != [account]]
+            if foreign:
+                problems.append(
+                    f"statement {d.sid} of the bucket policy of lake bucket {bucket} delegates reads of its objects "
+                    f"to access points of another account ({', '.join(foreign)}): their policies, out of this "
+                    "account's sight, decide who reads ssn"
+                )
+        for point in rb.access_points.get(bucket, []):
+            through = next((d for d in handed if d.covers(point, account)), None)
+            if through is None:
+                continue  # without a delegation the bucket policy (judged already) must allow the read too
+            where = f"access point {point.name} of lake bucket {bucket} (delegated by bucket policy {through.sid})"
+            problems += _point_problems(point, where, keys, identity, boundary, who)
+            problems += outsider_problems(
+                {point.name: point.policy},
+                {point.name: keys},
+                account,
+                policy_of="the policy of access point",
+                resource_of=lambda _name, key, arn=point.arn: point_object_arn(arn, key),
+            )
+    return problems
+
+
+def _point_problems(
+    point: AccessPoint,
+    where: str,
+    keys: Sequence[str],
+    identity: Sequence[Policy],
+    boundary: Policy | None,
+    who: Principal,
+) -> list[str]:
+    """The analyst reading through one delegated access point: by its policy, or by its own IAM policies."""
+    statements = bucket_policy_statements(point.policy or {})
+    found: dict[str, str] = {}
+    for key in keys:
+        for action in READ_ACTIONS:
+            resource = point_object_arn(point.arn, key)
+            matches = [
+                replace(m, policy_of="the policy of access point")
+                for i, s in enumerate(statements)
+                if (m := bucket_statement_match(s, point.name, i, who, action, resource)) is not None
+            ]
+            iam = decide(identity, boundary, action, resource)
+            if any(m.effect == "Deny" for m in matches) or iam.denies or iam.boundary_denies:
+                continue
+            for m in matches:
+                if m.effect == "Allow" and (m.reach == "direct" or iam.allowed):
+                    found.setdefault(
+                        m.describe(),
+                        f"the analyst role reads lake objects through {where}, around Lake Formation: "
+                        f"{m.describe()} allows {action} on {resource}",
+                    )
+            if iam.allowed:
+                first = iam.allows[0].describe()
+                found.setdefault(
+                    first,
+                    f"the analyst role reads lake objects through {where}, around Lake Formation: "
+                    f"{first} allows {action} on {resource}",
+                )
+    return list(found.values())
