@@ -86,7 +86,7 @@ class CarbonEstimate:
 def estimate_carbon(usage: Usage, coeff: Coefficients, region: str) -> CarbonEstimate:
     """kg CO2e per month of the usage, in the stack's region."""
     c = coeff.values
-    a, s = usage["athena"], usage["s3"]
+    a, s, r = usage["athena"], usage["s3"], usage["apprunner"]
     athena_hours = a["queries_per_day"] * DAYS_PER_MONTH * a["engine_seconds_per_query"] / 3600 * a["dpu_per_query"]
     watts_per_vcpu = c["min_watts_per_vcpu"] + c["avg_cpu_utilization"] * (
         c["max_watts_per_vcpu"] - c["min_watts_per_vcpu"]
@@ -101,6 +101,11 @@ def estimate_carbon(usage: Usage, coeff: Coefficients, region: str) -> CarbonEst
         * c["s3_replication_factor"]
         / 1000,
         "network_out": s["gb_transferred_out"] * c["networking_kwh_per_gb"],
+        # The catalog on App Runner: vCPU while answering, memory while running (answering or idle); paused: 0.
+        "apprunner_compute": r["active_hours"] * r["vcpu"] * watts_per_vcpu / 1000,
+        "apprunner_memory": (r["active_hours"] + r["idle_running_hours"])
+        * r["memory_gb"]
+        * c["memory_kwh_per_gb_hour"],
     }
     total = sum(kwh.values()) * c["pue"]
     kg = total * coeff.grid(region) * 1000
