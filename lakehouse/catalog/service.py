@@ -66,11 +66,15 @@ def service_name(stack_id: str, project: str = DEFAULT_PROJECT) -> str:
 
 def find_service(client: Any, name: str) -> dict[str, Any] | None:
     """The App Runner service called ``name`` (DescribeService of the ListServices match), or None."""
-    for page in client.get_paginator("list_services").paginate():
+    token: dict[str, str] = {}
+    while True:  # botocore has no paginator for it
+        page = client.list_services(**token)
         for summary in page.get("ServiceSummaryList", []):
             if summary.get("ServiceName") == name and summary.get("Status") != "DELETED":
                 return dict(client.describe_service(ServiceArn=summary["ServiceArn"])["Service"])
-    return None
+        if not page.get("NextToken"):
+            return None
+        token = {"NextToken": page["NextToken"]}
 
 
 def wait_status(client: Any, arn: str, wanted: str, timeout_s: float = TRANSITION_TIMEOUT_S) -> dict[str, Any]:

@@ -274,7 +274,13 @@ def read_catalog(
         return Outcome.error(str(err), THRESHOLD, {"problems": {p: [] for p in PARTS}})
     try:
         account = str(target.client("sts").get_caller_identity()["Account"])
-        values = {"project": project, "stack_id": stack_id, "account_id": account, "region": target.region}
+        values = {
+            "project": project,
+            "stack_id": stack_id,
+            "account_id": account,
+            "region": target.region,
+            "glue_prefix": f"{project}_{stack_id}".replace("-", "_"),  # infra/providers.tf local.glue_prefix
+        }
         read = CatalogReadback(entities, service_name=service_name(stack_id, project))
         for entity in entities:
             if entity.kind == "Resource" and (found := lookup(entity, target, values, services)) is not None:

@@ -1,0 +1,107 @@
+"""@STACK-catalog's reader on the emulator (no Terraform): each kind of resource the catalog names read back.
+
+A stack's worth of resources is made through boto3 with one part missing per kind; the composed check
+must name each missing one and the running service, and pass once everything is there and paused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from lakehouse.catalog.model import CATALOG_FILE
+from lakehouse.catalog.service import CatalogHandle, start_catalog_service, stop_catalog_service
+from lakehouse.checks.catalog import check_catalog
+from lakehouse.config import project_root
+from lakehouse.emulator.process import EmulatorHandle
+from lakehouse.lineage.service.process import LineageHandle, start_lineage_service, stop_lineage_service
+from lakehouse.outcome import Status
+from lakehouse.target import local_target
+
+CATALOG = project_root() / CATALOG_FILE
+NOTHING_LISTENS = "http://127.0.0.1:9"  # discard port: nothing answers there
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CatalogHandle, LineageHandle]]:
+    catalog = start_catalog_service(CATALOG)
+    lineage = start_lineage_service(tmp_path_factory.mktemp("lineage") / "lineage.sqlite")
+    try:
+        yield catalog, lineage
+    finally:
+        stop_catalog_service(catalog)
+        stop_lineage_service(lineage)
+
+
+def _stack(emulator: EmulatorHandle, stack_id: str, missing: str = "") -> None:
+    target = local_target(emulator.endpoint)
+    account = target.client("sts").get_caller_identity()["Account"]
+    s3 = target.client("s3")
+    for purpose in ("bronze", "silver", "gold", "athena-results"):
+        if purpose != missing:
+            name = f"lakehouse-{stack_id}-{purpose}-{account}"
+            s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": target.region})
+    for layer in ("bronze", "silver", "gold"):
+        if f"{layer}-database" != missing:
+            target.client("glue").create_database(
+                DatabaseInput={"Name": f"lakehouse_{stack_id}_{layer}".replace("-", "_")}
+            )
+    if missing != "workgroup":
+        target.client("athena").create_work_group(Name=f"lakehouse-{stack_id}")
+    apprunner = target.client("apprunner")
+    source = {"ImageRepository": {"ImageIdentifier": "public.ecr.aws/x/y:1", "ImageRepositoryType": "ECR_PUBLIC"}}
+    arn = apprunner.create_service(ServiceName=f"lakehouse-{stack_id}-catalog", SourceConfiguration=source)["Service"][
+        "ServiceArn"
+    ]
+    if missing != "pause":
+        apprunner.pause_service(ServiceArn=arn)
+
+
+def test_a_whole_stack_passes_and_its_service_is_left_paused(
+    emulator: EmulatorHandle, services: tuple[CatalogHandle, LineageHandle]
+) -> None:
+    catalog, lineage = services
+    _stack(emulator, "lh-cat-ok")
+    target = local_target(emulator.endpoint)
+    # MLflow stands for a service the stack runs: here the lineage service answers nothing at MLflow's path.
+    outcome = check_catalog(CATALOG, target, "lh-cat-ok", {"lineage": lineage.url, "mlflow": lineage.url}, catalog.url)
+    assert outcome.details["problems"]["resources"] == [
+        f"resource:default/mlflow names mlflow-service 'mlflow at {lineage.url}', which does not exist "
+        "(GET /api/2.0/mlflow/experiments/search)"
+    ]
+    for part in ("ownership", "idle", "served"):
+        assert outcome.details["problems"][part] == [], part
+    assert outcome.details["served"] == outcome.measured
+    [summary] = [
+        s for s in target.client("apprunner").list_services()["ServiceSummaryList"] if "lh-cat-ok" in s["ServiceName"]
+    ]
+    assert summary["Status"] == "PAUSED"  # resumed to be asked, paused again
+
+
+@pytest.mark.parametrize(
+    ("missing", "culprit"),
+    [
+        ("gold", "resource:default/lakehouse-gold-bucket names s3-bucket 'lakehouse-lh-cat-gold-gold-"),
+        ("silver-database", "resource:default/lakehouse-silver-database names glue-database 'lakehouse_lh_cat_silver"),
+        ("workgroup", "resource:default/lakehouse-workgroup names athena-workgroup 'lakehouse-lh-cat-workgroup'"),
+        ("pause", "App Runner service lakehouse-lh-cat-pause-catalog is RUNNING while idle, not PAUSED"),
+    ],
+)
+def test_each_missing_part_is_named(
+    emulator: EmulatorHandle, services: tuple[CatalogHandle, LineageHandle], missing: str, culprit: str
+) -> None:
+    catalog, lineage = services
+    stack_id = f"lh-cat-{missing.split('-')[0]}"
+    _stack(emulator, stack_id, missing)
+    target = local_target(emulator.endpoint)
+    outcome = check_catalog(CATALOG, target, stack_id, {"lineage": lineage.url, "mlflow": NOTHING_LISTENS}, catalog.url)
+    assert outcome.status is Status.FAILED
+    assert culprit in str(outcome.reason)
+
+
+def test_a_service_url_the_run_lacks_is_an_error(emulator: EmulatorHandle) -> None:
+    _stack(emulator, "lh-cat-nourl")
+    outcome = check_catalog(CATALOG, local_target(emulator.endpoint), "lh-cat-nourl", {}, None)
+    assert outcome.status is Status.ERROR
+    assert "no URL for the stack's lineage" in str(outcome.reason)
