@@ -276,6 +276,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load-seconds", type=float, default=10.0, help="seconds of Locust load per user count")
     parser.add_argument("--skip-features", action="store_true", help="leave out the `pytest features/` run")
     parser.add_argument(
+        "--workload-only",
+        action="store_true",
+        help="only the workload stack (query latency, pipeline and their floors): no features run, no Terraform floor",
+    )
+    parser.add_argument(
         "--render-readme", type=Path, metavar="BENCH_JSON", help="rewrite README.md's performance table from it"
     )
     parser.add_argument("--check", action="store_true", help="with --render-readme: only check, exit 1 if stale")
@@ -296,16 +301,17 @@ def main(argv: list[str] | None = None) -> int:
     }
     with tempfile.TemporaryDirectory(prefix="lakehouse-bench-") as tmp:
         work = Path(tmp)
-        if not args.skip_features:
+        if not args.skip_features and not args.workload_only:
             log("pytest features/ (the full local verification)")
             bench["features_run"] = features_run(work)
-        log("floor: terraform apply + destroy of infra/ on a fresh emulator, nothing else")
-        floor = floor_run(work)
-        apply_s, destroy_s = floor["deploy_phases_s"]["terraform_apply"], floor["terraform_destroy_s"] or 0.0
-        floor["floor_apply_plus_destroy_s"] = round(apply_s + destroy_s, 2)
-        if "features_run" in bench:
-            floor["features_over_floor"] = round(bench["features_run"]["wall_s"] / (apply_s + destroy_s), 2)
-        bench["terraform_floor"] = floor
+        if not args.workload_only:
+            log("floor: terraform apply + destroy of infra/ on a fresh emulator, nothing else")
+            floor = floor_run(work)
+            apply_s, destroy_s = floor["deploy_phases_s"]["terraform_apply"], floor["terraform_destroy_s"] or 0.0
+            floor["floor_apply_plus_destroy_s"] = round(apply_s + destroy_s, 2)
+            if "features_run" in bench:
+                floor["features_over_floor"] = round(bench["features_run"]["wall_s"] / (apply_s + destroy_s), 2)
+            bench["terraform_floor"] = floor
         log("workload stack: query latency (1 and 10 users), pipeline throughput")
         bench["workload"] = workload(work, args.rows, args.load_seconds)
     bench["total_s"] = round(time.monotonic() - started, 1)

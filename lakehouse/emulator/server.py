@@ -14,12 +14,16 @@ did not issue itself (IAM users' keys, STS sessions) is refused as AWS refuses i
 Serving is tuned for many small requests (Athena polling under load, Terraform's parallel calls):
 connections are kept alive between requests (no connect, accept and thread start per request), with
 Nagle's algorithm off and a deep listen queue, and the host -> moto service lookup is remembered
-(moto lists its own package directory for every request, under a process-wide lock).
+(moto lists its own package directory for every request, under a process-wide lock). A response's
+head and body leave in one write, moto's "is there a method for this action" is one attribute
+lookup instead of listing the class, and the GIL switch interval is 1 ms (threads hand a query
+from request to worker to long poll and back).
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import io
 import json
 import logging
@@ -39,12 +43,74 @@ READY_PREFIX = "LAKEHOUSE_EMULATOR_READY "
 LISTEN_BACKLOG = 1024
 #: A kept-alive connection idle this long is closed (its thread ends).
 IDLE_TIMEOUT_S = 30.0
+#: How long a thread holding the GIL keeps it while another waits (CPython's default: 5 ms). A
+#: request thread woken when a query finishes waited up to that long behind a busy thread; 1 ms
+#: keeps the hand-offs of a query (request, worker, long poll) short under concurrent load.
+SWITCH_INTERVAL_S = 0.001
+
+
+class _MethodNames:
+    """``action in method_names_from_class(cls)`` without listing every member of the class.
+
+    moto's ``call_action`` asks whether the responses class has a method for the action by listing
+    all of its functions (``inspect.getmembers``) on every request; asking for the one name is the
+    same answer.
+    """
+
+    def __init__(self, clazz: object) -> None:
+        self.clazz = clazz
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and inspect.isfunction(getattr(self.clazz, name, None))
+
+
+def _fast_action_lookup() -> None:
+    from moto.core import responses
+
+    responses.method_names_from_class = _MethodNames  # type: ignore[assignment]
 
 
 class KeepAliveServer(ThreadedWSGIServer):
     """werkzeug's threaded server (a thread per connection) with a deep listen queue."""
 
     request_queue_size = LISTEN_BACKLOG
+
+
+class _HeadWithBody:
+    """The connection's writer, holding a response's status line and headers until its body goes.
+
+    ``http.server`` sends the head and then werkzeug the body, two sends and two TCP segments per
+    response; held back, they leave in one (a large body still goes as it is, right after).
+    """
+
+    #: Bodies up to this size are sent in the same write as the head.
+    JOIN_UP_TO = 64 * 1024
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.held = b""
+
+    def hold(self, head: bytes) -> None:
+        self.held += head
+
+    def write(self, data: bytes) -> int:
+        if self.held:
+            head, self.held = self.held, b""
+            if len(data) <= self.JOIN_UP_TO:
+                self.raw.write(head + data)
+                return len(data)
+            self.raw.write(head)
+        written: int = self.raw.write(data)
+        return written
+
+    def flush(self) -> None:
+        if self.held:
+            head, self.held = self.held, b""
+            self.raw.write(head)
+        self.raw.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
 
 
 class KeepAlive(WSGIRequestHandler):
@@ -61,6 +127,17 @@ class KeepAlive(WSGIRequestHandler):
     disable_nagle_algorithm = True  # werkzeug writes headers and body apart: no wait for a delayed ACK
     timeout = IDLE_TIMEOUT_S
     _kept = False
+
+    def setup(self) -> None:
+        super().setup()
+        self.wfile = _HeadWithBody(self.wfile)  # type: ignore[assignment]
+
+    def flush_headers(self) -> None:
+        """Keep the head for the body's write (``_HeadWithBody``); any flush sends it."""
+        buffered = getattr(self, "_headers_buffer", None)
+        if buffered:
+            self.wfile.hold(b"".join(buffered))  # type: ignore[attr-defined]
+            self._headers_buffer: list[bytes] = []
 
     def run_wsgi(self) -> None:
         body = self._whole_body()
@@ -131,6 +208,7 @@ def build_server(host: str = "127.0.0.1", port: int = 0, root_keys: list[str] | 
         """moto's handler (headers with underscores kept) on kept-alive connections."""
 
     install_all()
+    _fast_action_lookup()
     if root_keys is not None:
         identity.set_root_keys(root_keys)
     app = Dispatcher(create_backend_app)
@@ -156,6 +234,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # moto reads these at request time; keep the emulator self-contained.
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     server = build_server(args.host, args.port, args.root_keys or [LOCAL_ACCESS_KEY])
     host, port = server.server_address[:2]
 
