@@ -1,7 +1,10 @@
 """Real stacks on the local target, shared by the integration tests of one xdist group.
 
-These run the real Terraform against the real emulator. Each test that breaks the
-stack repairs it before it ends, so the next test sees a clean stack.
+These run the real Terraform against the real emulator. Each xdist group that asks for
+``up_stack``/``deployed`` gets a stack of its own (so groups run side by side on the two
+workers); each test that breaks it repairs it before it ends, so the next test sees a clean stack.
+Stacks whose tests are not about S3 lifecycle rules deploy without them (``FAST_VARIABLES``);
+the full run in test_lifecycle.py deploys the root as a user does.
 """
 
 from __future__ import annotations
@@ -89,11 +92,36 @@ def run_features(reports: Path, *args: str, env: dict[str, str] | None = None, t
     return FeatureRun(proc.returncode, proc.stdout + proc.stderr, evidence)
 
 
-def run_cli(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, timeout: float = 900, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """``lakehouse <args>`` in its own process, as a user runs it from the checkout."""
     return subprocess.run(
-        [sys.executable, "-m", "lakehouse.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "-m", "lakehouse.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env or dict(os.environ),
     )
+
+
+#: Terraform variables of the stacks tests deploy when the tests are not about S3 lifecycle rules:
+#: the AWS provider waits ~55 s after writing each bucket's lifecycle configuration (infra/storage.tf).
+FAST_VARIABLES: dict[str, Any] = {"s3_lifecycle_rules_enabled": False}
+#: Kept in a stack's working copy, so its later plans (exit check 5), re-applies (KPI-mttr's runbook)
+#: and destroy read the variables its apply read (Terraform loads every ``*.auto.tfvars.json``).
+FAST_VARIABLES_FILE = "tests_fast.auto.tfvars.json"
+
+
+def fast_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """``env`` (default this process's) with ``FAST_VARIABLES`` as ``TF_VAR_*``, for a deploy in a subprocess."""
+    values = {f"TF_VAR_{name}": json.dumps(value) for name, value in FAST_VARIABLES.items()}
+    return {**(os.environ if env is None else env), **values}
+
+
+def keep_fast(stack_id: str) -> None:
+    """Pin ``FAST_VARIABLES`` in the working copy of a stack deployed with ``fast_env``."""
+    root = stack_dir(make_options(), stack_id) / "infra"
+    (root / FAST_VARIABLES_FILE).write_text(json.dumps(FAST_VARIABLES) + "\n", encoding="utf-8")
 
 
 @dataclass
@@ -104,19 +132,80 @@ class UpStack:
     output: str
 
 
-@pytest.fixture(scope="session")
-def up_stack() -> Iterator[UpStack]:
-    """`lakehouse up` in its own process, as a user runs it; destroyed at the end if a test did not."""
-    stack_id = new_stack_id()
-    proc = run_cli("up", "--stack-id", stack_id)
-    try:
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        yield UpStack(Lifecycle(make_options(stack_id=stack_id, deployed=True)).attach(), proc.stdout)
-    finally:
+def xdist_group_of(item: pytest.Item) -> str | None:
+    """The group xdist schedules ``item`` in: every ``xdist_group`` name on it, sorted and joined (as xdist does)."""
+    names = {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")}
+    return "_".join(sorted(names)) or None
+
+
+class StackPool:
+    """One `lakehouse up` stack per xdist group, deployed when the group first asks for it."""
+
+    def __init__(self) -> None:
+        self.stacks: dict[str, UpStack | BaseException] = {}
+
+    def get(self, group: str) -> UpStack:
+        if group not in self.stacks:
+            try:
+                self.stacks[group] = self._up()
+            except BaseException as err:  # one failed deploy per group, not one per module
+                self.stacks[group] = err
+                raise
+        found = self.stacks[group]
+        if isinstance(found, BaseException):
+            raise RuntimeError(f"the stack of xdist group {group!r} did not deploy: {found}")
+        return found
+
+    def _up(self) -> UpStack:
+        stack_id = new_stack_id()
+        try:
+            proc = run_cli("up", "--stack-id", stack_id, env=fast_env())
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+            keep_fast(stack_id)
+            return UpStack(Lifecycle(make_options(stack_id=stack_id, deployed=True)).attach(), proc.stdout)
+        except BaseException:
+            self._destroy(stack_id)
+            raise
+
+    @staticmethod
+    def _destroy(stack_id: str) -> None:
         if stack_dir(make_options(), stack_id).exists():
             destroy_recorded(make_options(stack_id=stack_id))
 
+    def close(self) -> None:
+        """Destroy every stack a test did not destroy itself."""
+        for found in self.stacks.values():
+            if isinstance(found, UpStack):
+                self._destroy(found.deployment.stack.stack_id)
+
 
 @pytest.fixture(scope="session")
+def stack_pool() -> Iterator[StackPool]:
+    pool = StackPool()
+    try:
+        yield pool
+    finally:
+        pool.close()
+
+
+@pytest.fixture(scope="module")
+def up_stack(stack_pool: StackPool, request: pytest.FixtureRequest) -> UpStack:
+    """`lakehouse up` in its own process, as a user runs it: the stack of this module's xdist group."""
+    users = [
+        item
+        for item in request.session.items
+        if isinstance(item, pytest.Function) and item.module is request.module and "up_stack" in item.fixturenames
+    ]
+    groups = {xdist_group_of(i) for i in users}
+    if len(groups) != 1 or None in groups:
+        pytest.fail(f"the tests of {request.module.__name__} that use a stack must share one xdist group: {groups}")
+    group = str(groups.pop())
+    found = stack_pool.get(group)
+    if not found.deployment.stack.dir.exists():
+        pytest.fail(f"group {group!r}: its stack was destroyed by an earlier test (a destroy test must be its last)")
+    return found
+
+
+@pytest.fixture(scope="module")
 def deployed(up_stack: UpStack) -> Deployment:
     return up_stack.deployment
