@@ -31,6 +31,7 @@ SERVICES = (
     "lakeformation",
     "resourcegroupstaggingapi",
     "s3",
+    "sagemaker",
     "sns",
     "sts",
 )
