@@ -18,6 +18,7 @@ import csv
 import io
 import itertools
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -253,12 +254,13 @@ def land(
     s3 = target.client("s3")
     landed: list[Landed] = []
     malformed: list[MalformedLine] = []
+    uploads: list[tuple[str, bytes]] = []
     for name, prefix in LANDING.items():
         body, found = inspected[name]
         malformed += found.malformed
-        s3.put_object(Bucket=bucket, Key=f"{ARRIVED}{prefix.removeprefix('raw/')}{name}", Body=body)
+        uploads.append((f"{ARRIVED}{prefix.removeprefix('raw/')}{name}", body))
         key = prefix + name
-        s3.put_object(Bucket=bucket, Key=key, Body=found.bronze_csv())
+        uploads.append((key, found.bronze_csv()))
         landed.append(
             Landed(
                 name,
@@ -270,4 +272,8 @@ def land(
                 found.lines,
             )
         )
+    # Every header was checked above; the objects are independent, so they go up side by side.
+    with ThreadPoolExecutor(max_workers=len(uploads)) as pool:
+        for done in [pool.submit(s3.put_object, Bucket=bucket, Key=k, Body=b) for k, b in uploads]:
+            done.result()
     return landed, malformed
