@@ -38,7 +38,9 @@ BILLING_ALARM_RULE = (
     f"updates (about one per {BILLING_UPDATE_S // 3600} h) can put in that window: a longer window answers a day "
     "or more after the cap is crossed, and 1000 periods of 6 h outlast the month whose total the metric "
     "holds, so it never fires; its actions are enabled and at least one is an SNS topic that exists (checked "
-    "with GetTopicAttributes), with no action on a topic that is gone. TreatMissingData is recorded but not "
+    "with GetTopicAttributes) with at least one confirmed subscription (ListSubscriptionsByTopic; "
+    "PendingConfirmation does not count: an alert nobody receives is no alert), with no action on a topic that "
+    "is gone. TreatMissingData is recorded but not "
     "judged: within these bounds an overspend arrives as a real datapoint above the threshold whatever "
     "missing periods count as ('breaching' only fires sooner)."
 )
@@ -92,15 +94,22 @@ def _periods(alarm: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def _actions(alarm: Mapping[str, Any], topics: Mapping[str, bool]) -> tuple[list[str], list[str]]:
-    """(problems, live actions): SNS actions must exist; at least one must."""
+def _actions(
+    alarm: Mapping[str, Any], topics: Mapping[str, bool], deaf: Mapping[str, str] | None = None
+) -> tuple[list[str], list[str]]:
+    """(problems, live actions): SNS actions must exist; at least one must reach a confirmed subscriber."""
+    deaf = deaf or {}
     actions = [str(a) for a in alarm.get("AlarmActions") or []]
     if not actions:
         return ["has no alarm action"], []
     gone = [a for a in actions if is_sns_topic(a) and topics.get(a) is False]
-    live = [a for a in actions if is_sns_topic(a) and topics.get(a) is True]
+    existing = [a for a in actions if is_sns_topic(a) and topics.get(a) is True]
+    live = [a for a in existing if a not in deaf]
     problems = [f"has an action on SNS topic {a}, which does not exist" for a in gone]
-    if not live and not gone:
+    if existing and not live:
+        why = "; ".join(f"topic {a} {deaf[a]}" for a in existing)
+        problems.append(f"notifies nobody: no action topic has a confirmed subscription ({why})")
+    if not existing and not gone:
         problems.append(f"has no action on an SNS topic that exists (actions: {', '.join(actions)})")
     if alarm.get("ActionsEnabled") is False:
         problems.append("has its actions disabled (ActionsEnabled false)")
@@ -109,11 +118,16 @@ def _actions(alarm: Mapping[str, Any], topics: Mapping[str, bool]) -> tuple[list
 
 
 def judge_billing_alarm(
-    alarm: Mapping[str, Any], region: str, topics: Mapping[str, bool], cap: Decimal
+    alarm: Mapping[str, Any],
+    region: str,
+    topics: Mapping[str, bool],
+    cap: Decimal,
+    deaf: Mapping[str, str] | None = None,
 ) -> tuple[list[str], list[str]]:
     """(problems, live actions) of one alarm read in ``region``; no problems means it can fire.
 
-    ``topics`` maps each SNS topic ARN to whether GetTopicAttributes found it.
+    ``topics`` maps each SNS topic ARN to whether GetTopicAttributes found it; ``deaf`` each topic
+    nobody receives from (no confirmed subscription) to why: an alert nobody receives is no alert.
     """
     problems = []
     regions = {region, arn_region(str(alarm.get("AlarmArn") or "")) or region}
@@ -142,15 +156,19 @@ def judge_billing_alarm(
     if alarm.get("Unit") not in (None, "None"):
         problems.append(f"names the unit {alarm.get('Unit')}; EstimatedCharges has none, so no datapoint matches")
     problems += _periods(alarm)
-    action_problems, live = _actions(alarm, topics)
+    action_problems, live = _actions(alarm, topics, deaf)
     return problems + action_problems, live
 
 
 def billing_alarm_summary(
-    alarm: Mapping[str, Any], region: str, topics: Mapping[str, bool], cap: Decimal
+    alarm: Mapping[str, Any],
+    region: str,
+    topics: Mapping[str, bool],
+    cap: Decimal,
+    deaf: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """One line of evidence about an alarm on estimated charges: can it fire, and if not why."""
-    problems, _ = judge_billing_alarm(alarm, region, topics, cap)
+    problems, _ = judge_billing_alarm(alarm, region, topics, cap, deaf)
     return {
         "name": alarm.get("AlarmName"),
         "arn": alarm.get("AlarmArn"),

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
+from fnmatch import fnmatchcase
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -54,8 +55,15 @@ BUDGET_RULE = (
     "or starts later, tracks no spend this month and never alerts); and at least one notification compares "
     "GREATER_THAN at a threshold <= 100 % of the limit (PERCENTAGE thresholds as they are, ABSOLUTE_VALUE "
     "thresholds in USD against the limit) and "
-    "has an SNS subscriber whose topic exists (checked with GetTopicAttributes)."
+    "has an SNS subscriber whose topic exists (checked with GetTopicAttributes), has at least one confirmed "
+    "subscription (ListSubscriptionsByTopic; PendingConfirmation does not count) and whose topic policy lets "
+    "budgets.amazonaws.com publish (an Allow of sns:Publish to that service principal, or to everyone without a "
+    "condition; SNS's default policy lets only the account's own principals publish): an alert nobody receives "
+    "is no alert."
 )
+#: What ListSubscriptionsByTopic shows for a subscription that is not confirmed (or is being deleted).
+UNCONFIRMED = frozenset({"PendingConfirmation", "pending confirmation", "Deleted"})
+BUDGETS_PRINCIPAL = "budgets.amazonaws.com"
 
 
 class FinopsReadError(RuntimeError):
@@ -87,6 +95,10 @@ class FinopsReadback:
     billing_alarms: list[dict[str, Any]] = field(default_factory=list)
     #: Each SNS topic ARN a subscriber or an alarm action names -> whether the topic exists.
     topics: dict[str, bool] = field(default_factory=dict)
+    #: Each existing topic -> its subscriptions (ListSubscriptionsByTopic, all pages).
+    subscriptions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: Each existing topic -> its access policy (the Policy attribute), None when it has none.
+    topic_policies: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     alerts_topic_arn: str | None = None
     #: When the budget was read: its TimePeriod must hold this moment (None: judged against the clock).
     read_at: datetime | None = None
@@ -151,15 +163,27 @@ def billing_alarms(cloudwatch: Any) -> list[dict[str, Any]]:
     return found
 
 
-def topic_exists(sns: Any, arn: str) -> bool:
-    """Whether GetTopicAttributes finds the topic; other failures (access, throttling) raise."""
+def topic_attributes(sns: Any, arn: str) -> dict[str, Any] | None:
+    """The topic's attributes (GetTopicAttributes), None when it does not exist; other failures raise."""
     try:
-        sns.get_topic_attributes(TopicArn=arn)
+        return dict(sns.get_topic_attributes(TopicArn=arn).get("Attributes") or {})
     except ClientError as err:
         if _error_code(err) in ("NotFound", "NotFoundException", "InvalidParameter"):
-            return False
+            return None
         raise
-    return True
+
+
+def topic_exists(sns: Any, arn: str) -> bool:
+    """Whether GetTopicAttributes finds the topic; other failures (access, throttling) raise."""
+    return topic_attributes(sns, arn) is not None
+
+
+def topic_subscriptions(sns: Any, arn: str) -> list[dict[str, Any]]:
+    """Every subscription of the topic, confirmed or not (ListSubscriptionsByTopic, all pages)."""
+    found: list[dict[str, Any]] = []
+    for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arn):
+        found += [dict(s) for s in page.get("Subscriptions") or []]
+    return found
 
 
 def _topic_arns(data: FinopsReadback) -> list[str]:
@@ -225,10 +249,83 @@ def read_finops(target: Target, outputs: Mapping[str, Any]) -> FinopsReadback:
     clients: dict[str, Any] = {}
     for arn in _topic_arns(data):
         region = arn_region(arn) or target.region
+        sns = clients.setdefault(region, target.client("sns", region=region))
         with _reading(f"SNS topic {arn} (GetTopicAttributes)"):
-            sns = clients.setdefault(region, target.client("sns", region=region))
-            data.topics[arn] = topic_exists(sns, arn)
+            attributes = topic_attributes(sns, arn)
+        data.topics[arn] = attributes is not None
+        if attributes is None:
+            continue
+        with _reading(f"the subscriptions of SNS topic {arn} (ListSubscriptionsByTopic)"):
+            data.subscriptions[arn] = topic_subscriptions(sns, arn)
+        policy = attributes.get("Policy")
+        with _reading(f"the access policy of SNS topic {arn}"):
+            document = json.loads(policy) if policy else None
+            if document is not None and not isinstance(document, dict):
+                raise ValueError(f"the policy of {arn} is not a JSON object")
+        data.topic_policies[arn] = document
     return data
+
+
+# -- who receives an alert -------------------------------------------------------------------------
+
+
+def confirmed(subscriptions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The subscriptions SNS delivers to: confirmed ones (a real SubscriptionArn)."""
+    return [s for s in subscriptions if str(s.get("SubscriptionArn", "")).startswith("arn:")]
+
+
+def deaf_topics(data: FinopsReadback) -> dict[str, str]:
+    """Each existing topic nobody receives from, and why (no subscription, or none confirmed)."""
+    deaf: dict[str, str] = {}
+    for arn, exists in data.topics.items():
+        if not exists:
+            continue
+        subs = data.subscriptions.get(arn, [])
+        if not confirmed(subs):
+            pending = [f"{s.get('Protocol')} {s.get('Endpoint')}" for s in subs]
+            deaf[arn] = (
+                f"has no confirmed subscription ({len(subs)} pending: {', '.join(pending)})"
+                if subs
+                else "has no subscription"
+            )
+    return deaf
+
+
+def _strings(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else [str(v) for v in value or []]
+
+
+def _service_may_publish(statement: dict[str, Any], topic: str, service: str, account: str) -> bool:
+    """An Allow of sns:Publish on the topic to ``service`` (or to everyone without a condition)."""
+    if statement.get("Effect") != "Allow" or "NotPrincipal" in statement or "NotAction" in statement:
+        return False
+    principal = statement.get("Principal")
+    condition = statement.get("Condition") or {}
+    services = _strings(principal.get("Service")) if isinstance(principal, dict) else []
+    everyone = principal == "*" or (isinstance(principal, dict) and "*" in _strings(principal.get("AWS")))
+    if service not in services and not (everyone and not condition):
+        return False
+    if not any(fnmatchcase("sns:publish", a.lower()) for a in _strings(statement.get("Action"))):
+        return False
+    if not any(fnmatchcase(topic, r) for r in _strings(statement.get("Resource"))):
+        return False
+    # Conditions on the source account or ARN are what AWS recommends; one naming another account never holds.
+    for operator, block in condition.items() if isinstance(condition, dict) else []:
+        for key, values in (block or {}).items():
+            if (
+                str(key).lower() == "aws:sourceaccount"
+                and str(operator).startswith("StringEquals")
+                and account not in _strings(values)
+            ):
+                return False
+    return True
+
+
+def budgets_may_publish(policy: dict[str, Any] | None, topic: str, account: str) -> bool:
+    """Whether the topic policy lets AWS Budgets publish (no policy: SNS's default, which does not)."""
+    statements = (policy or {}).get("Statement") or []
+    statements = [statements] if isinstance(statements, dict) else statements
+    return any(_service_may_publish(s, topic, BUDGETS_PRINCIPAL, account) for s in statements if isinstance(s, dict))
 
 
 # -- judging ---------------------------------------------------------------------------------------
@@ -239,8 +336,13 @@ def _num(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def _notification_problems(n: NotificationReadback, limit: Decimal | None, topics: Mapping[str, bool]) -> list[str]:
-    """Why this notification cannot alert before the budget's limit is spent (empty: it can)."""
+def _notification_problems(
+    n: NotificationReadback, limit: Decimal | None, topics: Mapping[str, bool], receivers: Mapping[str, str | None]
+) -> list[str]:
+    """Why this notification cannot alert before the budget's limit is spent (empty: it can).
+
+    ``receivers``: each SNS topic -> why budget alerts sent there reach nobody (None: they reach someone).
+    """
     note = n.notification
     kind = note.get("ThresholdType") or DEFAULT_THRESHOLD_TYPE
     threshold = amount(note.get("Threshold"))
@@ -260,16 +362,34 @@ def _notification_problems(n: NotificationReadback, limit: Decimal | None, topic
             why.append(f"fires only past {_num(threshold)} USD, above the {_num(limit)} USD limit")
     else:
         why.append(f"has threshold type {kind}")
+    sns = [str(s.get("Address")) for s in n.subscribers if s.get("SubscriptionType") == "SNS"]
     if not n.subscribers:
         why.append("has no subscriber")
-    elif not any(s.get("SubscriptionType") == "SNS" and topics.get(str(s.get("Address"))) for s in n.subscribers):
+    elif not any(topics.get(a) for a in sns):
         shown = ", ".join(
             f"{s.get('SubscriptionType')} {s.get('Address')}"
             + (" (topic does not exist)" if topics.get(str(s.get("Address"))) is False else "")
             for s in n.subscribers
         )
         why.append(f"has no subscriber on an SNS topic that exists ({shown})")
+    elif all(receivers.get(a, "is not read") for a in sns if topics.get(a)):
+        shown = "; ".join(f"topic {a} {receivers.get(a, 'is not read')}" for a in sns if topics.get(a))
+        why.append(f"reaches nobody: {shown}")
     return why
+
+
+def budget_receivers(data: FinopsReadback) -> dict[str, str | None]:
+    """Each existing topic -> why a budget alert published there reaches nobody (None: someone gets it)."""
+    deaf = deaf_topics(data)
+    found: dict[str, str | None] = {}
+    for arn, exists in data.topics.items():
+        if not exists:
+            continue
+        reasons = [deaf[arn]] if arn in deaf else []
+        if not budgets_may_publish(data.topic_policies.get(arn), arn, data.account_id):
+            reasons.append(f"has a policy that does not let {BUDGETS_PRINCIPAL} publish (Budgets cannot deliver)")
+        found[arn] = " and ".join(reasons) or None
+    return found
 
 
 def _notification_label(note: Mapping[str, Any]) -> str:
@@ -334,8 +454,9 @@ def _judge_budget(data: FinopsReadback, cap: Decimal, reasons: list[str]) -> tup
                 f"{json.dumps(budget[key], sort_keys=True, default=str)})"
             )
     summaries = []
+    receivers = budget_receivers(data)
     for n in data.notifications:
-        why = _notification_problems(n, usd, data.topics)
+        why = _notification_problems(n, usd, data.topics, receivers)
         summaries.append({**asdict(n), "can_fire": not why, "problems": why})
     if not data.notifications:
         reasons.append(f"budget {data.budget_name} has no notifications, so it alerts nobody")
@@ -354,7 +475,7 @@ def _judge_alarm(data: FinopsReadback, cap: Decimal, reasons: list[str]) -> int:
         where = "" if data.alarm_region == BILLING_REGION else f" (billing metrics exist only in {BILLING_REGION})"
         reasons.append(f"billing alarm {data.alarm_name} does not exist in {data.alarm_region}{where}")
         return 0
-    problems, live = judge_billing_alarm(data.alarm, data.alarm_region, data.topics, cap)
+    problems, live = judge_billing_alarm(data.alarm, data.alarm_region, data.topics, cap, deaf_topics(data))
     if problems:
         reasons.append(f"billing alarm {data.alarm_name} " + "; ".join(problems))
     return len(live)
@@ -413,6 +534,9 @@ def judge_finops(
         "budget_notifications": notifications,
         "budget_rule": BUDGET_RULE,
         "sns_topics_exist": data.topics,
+        "sns_subscriptions": data.subscriptions,
+        "sns_topic_policies": data.topic_policies,
+        "sns_topics_nobody_receives": deaf_topics(data),
         "alerts_topic_arn": data.alerts_topic_arn,
         "dashboard_name": data.dashboard_name,
         "dashboard_body": body if body is not None else data.dashboard_body,
@@ -423,7 +547,7 @@ def judge_finops(
         "billing_alarm": data.alarm,
         "billing_alarm_rule": BILLING_ALARM_RULE,
         "billing_alarms_in_us_east_1": [
-            billing_alarm_summary(a, BILLING_REGION, data.topics, cap) for a in data.billing_alarms
+            billing_alarm_summary(a, BILLING_REGION, data.topics, cap, deaf_topics(data)) for a in data.billing_alarms
         ],
     }
     return Outcome.judged(not reasons, measured, threshold, "; ".join(reasons) or None, details)

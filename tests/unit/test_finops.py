@@ -85,6 +85,44 @@ ALARM: dict[str, Any] = {
 }
 
 
+def subscription(topic: str, confirmed: bool = True, protocol: str = "sqs") -> dict[str, Any]:
+    """One entry of ListSubscriptionsByTopic (an unconfirmed one shows PendingConfirmation)."""
+    return {
+        "SubscriptionArn": f"{topic}:5f2c1f8e-0000-4000-8000-000000000001" if confirmed else "PendingConfirmation",
+        "Owner": ACCOUNT,
+        "Protocol": protocol,
+        "Endpoint": f"arn:aws:sqs:ap-northeast-1:{ACCOUNT}:lakehouse-lh-1-alerts-inbox"
+        if protocol == "sqs"
+        else "finops@example.com",
+        "TopicArn": topic,
+    }
+
+
+def topic_policy(topic: str, *services: str, condition: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A topic policy like infra/alerts.tf's: the owner account, and each service allowed to publish."""
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "OwnerManagesTopic",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": ["SNS:Publish", "SNS:Subscribe"],
+            "Resource": topic,
+        }
+    ]
+    statements += [
+        {
+            "Sid": f"{service.split('.')[0]}Publish",
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "SNS:Publish",
+            "Resource": topic,
+            "Condition": condition if condition is not None else {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+        }
+        for service in services
+    ]
+    return {"Version": "2008-10-17", "Statement": statements}
+
+
 def healthy(**changes: Any) -> FinopsReadback:
     data = FinopsReadback(
         account_id=ACCOUNT,
@@ -98,6 +136,11 @@ def healthy(**changes: Any) -> FinopsReadback:
         alarm=dict(ALARM),
         billing_alarms=[dict(ALARM)],
         topics={TOPIC: True, BILLING_TOPIC: True, GONE_TOPIC: False},
+        subscriptions={TOPIC: [subscription(TOPIC)], BILLING_TOPIC: [subscription(BILLING_TOPIC)]},
+        topic_policies={
+            TOPIC: topic_policy(TOPIC, "budgets.amazonaws.com", "cloudwatch.amazonaws.com"),
+            BILLING_TOPIC: topic_policy(BILLING_TOPIC, "cloudwatch.amazonaws.com"),
+        },
         alerts_topic_arn=TOPIC,
         read_at=READ_AT,
     )
@@ -271,7 +314,86 @@ def test_notification_to_another_topic_that_exists_can_fire() -> None:
     other = f"arn:aws:sns:ap-northeast-1:{ACCOUNT}:finops-team"
     data = healthy(notifications=[NotificationReadback(ACTUAL_80, [{"SubscriptionType": "SNS", "Address": other}])])
     data.topics[other] = True
+    data.subscriptions[other] = [subscription(other, protocol="email")]
+    data.topic_policies[other] = topic_policy(other, "budgets.amazonaws.com")
     assert judge_finops(data).passed
+
+
+# -- alerts nobody receives ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("subscriptions", "why"),
+    [
+        ([], "has no subscription"),
+        (
+            [subscription(TOPIC, confirmed=False, protocol="email")],
+            "has no confirmed subscription (1 pending: email finops@example.com)",
+        ),
+    ],
+    ids=["none", "pending-only"],
+)
+def test_a_budget_topic_nobody_receives_from_fails_naming_it(subscriptions: list[dict[str, Any]], why: str) -> None:
+    data = healthy()
+    data.subscriptions[TOPIC] = subscriptions
+    result = judge_finops(data)
+    assert result.status is Status.FAILED
+    assert f"reaches nobody: topic {TOPIC} {why}" in str(result.reason)
+    assert result.measured["budget_notifications_that_can_fire"] == 0
+
+
+@pytest.mark.parametrize(
+    ("policy", "ok"),
+    [
+        (None, False),  # SNS's default policy: only the account's own principals publish
+        (topic_policy(TOPIC, "cloudwatch.amazonaws.com"), False),
+        (topic_policy(TOPIC, "budgets.amazonaws.com", condition={"StringEquals": {"aws:SourceAccount": "999"}}), False),
+        (topic_policy(TOPIC, "budgets.amazonaws.com", condition={}), True),
+        (
+            {"Statement": {"Effect": "Allow", "Principal": "*", "Action": "sns:*", "Resource": "*"}},
+            True,
+        ),
+        (
+            {
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "*"},
+                        "Action": "SNS:Publish",
+                        "Resource": TOPIC,
+                        "Condition": {"StringEquals": {"AWS:SourceOwner": ACCOUNT}},
+                    }
+                ]
+            },
+            False,
+        ),
+    ],
+    ids=["no-policy", "cloudwatch-only", "other-account", "unconditioned", "everyone", "default-shape"],
+)
+def test_budgets_must_be_allowed_to_publish_to_the_topic(policy: dict[str, Any] | None, ok: bool) -> None:
+    data = healthy()
+    data.topic_policies[TOPIC] = policy
+    result = judge_finops(data)
+    assert result.passed is ok, result.reason
+    if not ok:
+        assert f"topic {TOPIC} has a policy that does not let budgets.amazonaws.com publish" in str(result.reason)
+
+
+@pytest.mark.parametrize(
+    "subscriptions",
+    [[], [subscription(BILLING_TOPIC, confirmed=False, protocol="email")]],
+    ids=["none", "pending-only"],
+)
+def test_a_billing_alarm_whose_topic_nobody_receives_from_fails(subscriptions: list[dict[str, Any]]) -> None:
+    data = healthy()
+    data.subscriptions[BILLING_TOPIC] = subscriptions
+    result = judge_finops(data)
+    assert result.status is Status.FAILED
+    assert (
+        f"billing alarm {ALARM_NAME} notifies nobody: no action topic has a confirmed subscription "
+        f"(topic {BILLING_TOPIC} has no" in str(result.reason)
+    )
+    assert result.measured["billing_alarm_actions"] == 0
 
 
 def test_notification_that_fires_below_a_threshold_does_not_alert_on_cost() -> None:
@@ -560,9 +682,17 @@ def stubbed_stack(sns_error: str | None) -> StubbedTarget:
     use1.add_response("describe_alarms", {"MetricAlarms": [ALARM]}, {"AlarmNames": [ALARM_NAME]})
     other = {**ALARM, "AlarmName": "cpu", "Namespace": "AWS/EC2", "MetricName": "CPUUtilization"}
     use1.add_response("describe_alarms", {"MetricAlarms": [ALARM, other]}, {"AlarmTypes": ["MetricAlarm"]})
-    target.stub("sns").add_response("get_topic_attributes", {"Attributes": {}}, {"TopicArn": TOPIC})
+    budgets_may = {"Policy": json.dumps(topic_policy(TOPIC, "budgets.amazonaws.com"))}
+    target.stub("sns").add_response("get_topic_attributes", {"Attributes": budgets_may}, {"TopicArn": TOPIC})
+    target.stub("sns").add_response(
+        "list_subscriptions_by_topic", {"Subscriptions": [subscription(TOPIC)]}, {"TopicArn": TOPIC}
+    )
     if sns_error is None:
-        target.stub("sns", "us-east-1").add_response("get_topic_attributes", {"Attributes": {}}, {"TopicArn": ANY})
+        use1_sns = target.stub("sns", "us-east-1")
+        use1_sns.add_response("get_topic_attributes", {"Attributes": {}}, {"TopicArn": ANY})
+        use1_sns.add_response(
+            "list_subscriptions_by_topic", {"Subscriptions": [subscription(BILLING_TOPIC)]}, {"TopicArn": ANY}
+        )
     else:
         target.stub("sns", "us-east-1").add_client_error("get_topic_attributes", sns_error, "topic says no")
     return target

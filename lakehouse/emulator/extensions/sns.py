@@ -11,7 +11,8 @@ Against moto 5.2.5 (the version this module was written against), in the emulato
   synchronously, inside the publisher's request, without SNS's headers, ignoring
   RawMessageDelivery, and a subscriber that was down failed the publisher's request (500).
 
-Here an HTTP/HTTPS subscription starts ``PendingConfirmation`` and SNS's handshake runs: a
+Here an HTTP/HTTPS (or e-mail) subscription starts ``PendingConfirmation``, listed with the SubscriptionArn
+``PendingConfirmation`` as AWS lists it, and for HTTP/HTTPS SNS's handshake runs: a
 ``SubscriptionConfirmation`` POST carries a ``Token``; ``ConfirmSubscription(TopicArn, Token)``
 confirms it (the ``SubscribeURL`` in the message is AWS's address; the emulator does not serve
 it, so a local subscriber confirms through the API, which AWS accepts too). Subscribe answers
@@ -45,6 +46,10 @@ LOG = logging.getLogger(__name__)
 
 _INSTALLED_MARK = "_lakehouse_sns_extension"
 HTTP_PROTOCOLS = ("http", "https")
+#: Protocols whose subscriptions wait for the endpoint's owner to confirm (AWS mails a link to e-mail ones).
+CONFIRMED_BY_OWNER = (*HTTP_PROTOCOLS, "email", "email-json")
+#: What ListSubscriptions(ByTopic) shows as the SubscriptionArn of an unconfirmed subscription.
+LISTED_PENDING = "PendingConfirmation"
 #: Waits before each retry of an HTTP delivery that failed transiently.
 RETRY_DELAYS_S = (0.5, 1.0, 2.0)
 #: Seconds an HTTP subscriber has to answer one delivery.
@@ -184,12 +189,14 @@ def _patch_backend() -> None:
         with _lock:
             known = set(self.subscriptions)
             subscription = original_subscribe(self, topic_arn, endpoint, protocol)
-            if protocol not in HTTP_PROTOCOLS or subscription.arn in known:
+            if protocol not in CONFIRMED_BY_OWNER or subscription.arn in known:
                 return subscription
             token = secrets.token_hex(32)
             subscription.__dict__["lakehouse_token"] = token
             subscription.attributes["PendingConfirmation"] = "true"
             subscription.attributes["ConfirmationWasAuthenticated"] = "false"
+        if protocol not in HTTP_PROTOCOLS:
+            return subscription  # AWS mails the confirmation link; nobody here reads that mail
         message_id, body = confirmation_message(subscription, token)
         _send(endpoint, body, headers_for("SubscriptionConfirmation", message_id, topic_arn, None, False))
         return subscription
@@ -219,7 +226,34 @@ def _patch_responses() -> None:
         subscription = confirm(self.backend, self._get_param("TopicArn"), self._get_param("Token") or "")
         return ActionResult({"SubscriptionArn": subscription.arn})
 
+    def listed(answer: ActionResult) -> ActionResult:
+        """Unconfirmed subscriptions listed as AWS lists them: SubscriptionArn ``PendingConfirmation``."""
+        result = answer.result if isinstance(answer.result, dict) else {}
+        shown: list[Any] = []
+        for sub in result.get("Subscriptions") or []:
+            if isinstance(sub, Subscription) and pending(sub):
+                sub = {
+                    "SubscriptionArn": LISTED_PENDING,
+                    "Owner": sub.owner,
+                    "Protocol": sub.protocol,
+                    "Endpoint": sub.endpoint,
+                    "TopicArn": sub.topic.arn,
+                }
+            shown.append(sub)
+        return ActionResult({**result, "Subscriptions": shown})
+
+    original_list = SNSResponse.list_subscriptions
+    original_list_by_topic = SNSResponse.list_subscriptions_by_topic
+
+    def list_subscriptions(self: SNSResponse) -> ActionResult:
+        return listed(original_list(self))
+
+    def list_subscriptions_by_topic(self: SNSResponse) -> ActionResult:
+        return listed(original_list_by_topic(self))
+
     SNSResponse.subscribe = subscribe  # type: ignore[method-assign]
+    SNSResponse.list_subscriptions = list_subscriptions  # type: ignore[method-assign]
+    SNSResponse.list_subscriptions_by_topic = list_subscriptions_by_topic  # type: ignore[method-assign]
     SNSResponse.confirm_subscription = confirm_subscription  # type: ignore[method-assign]
 
 
