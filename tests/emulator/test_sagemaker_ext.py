@@ -128,3 +128,16 @@ def test_a_model_keeps_its_network_isolation(clients: tuple[Any, Any, Any]) -> N
     assert sm.describe_model(ModelName=name)["EnableNetworkIsolation"] is True
     sm.create_model(ModelName=name + "-open", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "i"})
     assert sm.describe_model(ModelName=name + "-open")["EnableNetworkIsolation"] is False
+
+
+def test_no_vpc_config_or_data_capture_is_answered_for_what_was_made_without(clients: tuple[Any, Any, Any]) -> None:
+    """AWS leaves them out; an empty one makes Terraform's provider plan a replacement on every plan."""
+    sm, _, _ = clients
+    name = f"plain-{uuid.uuid4().hex[:6]}"
+    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "i"})
+    assert "VpcConfig" not in sm.describe_model(ModelName=name)
+    variant = {"VariantName": "AllTraffic", "ModelName": name, "ServerlessConfig": SERVERLESS}
+    sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[variant])
+    assert "DataCaptureConfig" not in sm.describe_endpoint_config(EndpointConfigName=name)
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    assert sm.describe_endpoint(EndpointName=name)["EndpointStatus"] == "InService"

@@ -3,8 +3,11 @@
 moto stores models, endpoint configurations and endpoints (created ``InService`` at once, so the AWS
 provider's wait for InService ends at its first read), but:
 
-- ``CreateModel`` drops ``EnableNetworkIsolation`` (every model reads back ``false``): the AWS provider
-  then plans to replace an isolated model on every plan. Here the model keeps what it was created with;
+- ``CreateModel`` drops ``EnableNetworkIsolation`` (every model reads back ``false``) and answers an
+  empty ``VpcConfig`` for a model made without one: either makes the AWS provider plan to replace the
+  model on every plan. Here the model keeps what it was created with;
+- ``CreateEndpointConfig`` answers an empty ``DataCaptureConfig`` for a configuration made without one
+  (AWS answers none), which makes the provider plan to replace the configuration on every plan;
 - ``UpdateEndpoint`` is not implemented: the AWS provider calls it when an endpoint moves to a new
   endpoint configuration (a new model version), and so does a person switching configs by hand.
   Here it switches the endpoint to the named configuration (its production variants, serverless or
@@ -35,7 +38,7 @@ from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
 from moto.s3.models import s3_backends
 from moto.sagemaker.exceptions import ValidationError
-from moto.sagemaker.models import SageMakerModelBackend, sagemaker_backends
+from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend, sagemaker_backends
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 from moto.utilities.utils import get_partition
@@ -167,7 +170,42 @@ class SageMakerExtension(SageMakerResponse):
             tags=self._get_param("Tags"),
         )
         model.enable_network_isolation = bool(self._get_param("EnableNetworkIsolation", False))
+        if not model.vpc_config:  # AWS answers no VpcConfig for a model made without one (moto: {})
+            model.vpc_config = None  # type: ignore[assignment]  # moto types it as a dict
         return ActionResult(model.response_create)
+
+    def create_endpoint_config(self) -> ActionResult:
+        config = self.sagemaker_backend.create_endpoint_config(
+            endpoint_config_name=self._get_param("EndpointConfigName"),
+            async_inference_config=self._get_param("AsyncInferenceConfig"),
+            production_variants=self._get_param("ProductionVariants"),
+            data_capture_config=self._get_param("DataCaptureConfig"),
+            tags=self._get_param("Tags"),
+            kms_key_id=self._get_param("KmsKeyId"),
+        )
+        if not config.data_capture_config:
+            config.data_capture_config = None  # type: ignore[assignment]  # moto types it as a dict
+        return ActionResult({"EndpointConfigArn": config.endpoint_config_arn})
+
+    def create_endpoint(self) -> ActionResult:
+        """moto's, reading the configuration object (its answer may leave DataCaptureConfig out)."""
+        name, config_name = self._get_param("EndpointName"), self._get_param("EndpointConfigName")
+        backend = self.sagemaker_backend
+        config = backend.endpoint_configs.get(config_name)
+        if config is None:
+            arn = FakeEndpointConfig.arn_formatter(config_name, backend.account_id, backend.region_name)
+            raise ValidationError(message=f"Could not find endpoint_config '{arn}'.")
+        endpoint = FakeEndpoint(  # type: ignore[abstract]  # as moto itself makes it
+            account_id=backend.account_id,
+            region_name=backend.region_name,
+            endpoint_name=name,
+            endpoint_config_name=config_name,
+            production_variants=config.production_variants,
+            data_capture_config=config.data_capture_config or {},
+            tags=self._get_param("Tags"),
+        )
+        backend.endpoints[name] = endpoint
+        return ActionResult({"EndpointArn": endpoint.arn})
 
     def update_endpoint(self) -> ActionResult:
         name = self._get_param("EndpointName")
@@ -181,7 +219,7 @@ class SageMakerExtension(SageMakerResponse):
             raise ValidationError(message=f'Could not find endpoint configuration "{config_name}".')
         endpoint.endpoint_config_name = config_name
         endpoint.production_variants = endpoint._process_production_variants(config.production_variants)
-        endpoint.data_capture_config = config.data_capture_config
+        endpoint.data_capture_config = config.data_capture_config or {}
         endpoint.endpoint_status = "InService"
         return ActionResult({"EndpointArn": endpoint.arn})
 
