@@ -137,8 +137,8 @@ def required_trust(env: Mapping[str, str]) -> tuple[str, str]:
             raise TrustConfigError(f"{REQUIRED_TRUST_ENV}: {value!r} is not one of {', '.join(LEVELS)}")
         return value, REQUIRED_TRUST_ENV
     if ambient_oidc(env):
-        return SIGSTORE_IDENTITY, "default in GitHub Actions on refs/heads/main with id-token: write"
-    return "integrity", "default outside GitHub Actions on refs/heads/main with id-token: write"
+        return SIGSTORE_IDENTITY, "default in GitHub Actions on refs/heads/main in a job granted an OIDC token"
+    return "integrity", "default outside a GitHub Actions job on refs/heads/main granted an OIDC token"
 
 
 class WorkflowIdentity:

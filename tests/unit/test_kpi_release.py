@@ -32,7 +32,8 @@ from lakehouse.kpi.sbom import (
     sbom_coverage,
 )
 from lakehouse.kpi.signing import EcdsaSigner, SignatureCheck, SigningError, signature_path, verify_ecdsa
-from lakehouse.kpi.trust import RUN_MADE_KEY, SIGSTORE_IDENTITY, TrustContext, check_artifact
+from lakehouse.kpi.trust import RUN_MADE_KEY, SIGSTORE_IDENTITY, TrustContext, check_artifact, required_trust
+from lakehouse.redact import REDACTED, redact_text
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,7 +57,7 @@ def test_signature_is_cosign_blob_format_base64_der_ecdsa_p256_over_sha256(relea
     public.verify(der, release[0].read_bytes(), ec.ECDSA(hashes.SHA256()))  # raises if not
 
 
-INTEGRITY = ("integrity", "default outside GitHub Actions on refs/heads/main")
+INTEGRITY = required_trust({})  # as a local run reads it
 COMPLETE = [
     SbomCheck("sbom-env.cdx.json", CYCLONEDX, "environment", 2, 2),
     SbomCheck("sbom-env.spdx.json", SPDX, "environment", 2, 2),
@@ -84,6 +85,7 @@ def test_every_artifact_signed_gives_full_coverage_at_integrity_and_names_the_tr
     assert result.details["trust_kinds"] == {"sbom.cdx.json": RUN_MADE_KEY, "plan.json": RUN_MADE_KEY}
     assert "not who made it (provenance)" in result.details["trust_note"]
     assert result.details["trusted_signature_coverage_pct"] == 0.0
+    assert REDACTED not in redact_text(json.dumps(result.details))  # the evidence's redaction leaves it readable
 
 
 def test_run_made_keys_fail_where_sigstore_identity_is_required_naming_each_artifact(
