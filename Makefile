@@ -47,7 +47,7 @@ smoke: venv browser
 
 test: venv
 	@scripts/ensure-chromium || echo "make test: no browser: the report's visual test is skipped"
-	$(BIN)/pytest tests/ -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/pytest tests/ -n $(PYTEST_WORKERS) --dist loadgroup --durations=25 $(PYTEST_ARGS)
 
 # Property-based tests (hypothesis) run long: `make test` runs them bounded, this for thousands of examples.
 fuzz: venv
