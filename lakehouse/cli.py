@@ -143,7 +143,7 @@ def _confirm(records: list[StackRecord]) -> bool:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    """Every recorded stack, and what still runs for it (emulator, lineage service, Terraform, a session)."""
+    """Every recorded stack, and what still runs for it (emulator, lineage and MLflow servers, a session)."""
     options = _options(args)
     records = list_records(options)
     if not records:
@@ -155,6 +155,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             running.append(f"emulator {'pid ' + str(r.emulator_pid) if _alive(r.emulator_pid) else 'gone'}")
             if r.lineage_pid:
                 running.append(f"lineage service {'pid ' + str(r.lineage_pid) if _alive(r.lineage_pid) else 'gone'}")
+            if r.mlflow_pid:
+                running.append(f"MLflow server {'pid ' + str(r.mlflow_pid) if _alive(r.mlflow_pid) else 'gone'}")
         if who := busy(home):
             running.append(f"in use by a session ({who})")
         expires = f"expires {r.expires_at}" if r.expires_at else "no expiry recorded"
