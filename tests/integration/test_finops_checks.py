@@ -146,6 +146,10 @@ def test_deployed_stack_passes_checks_3_and_7(deployed: Deployment, tmp_path: Pa
         0
     ].items()
     assert set(details["sns_topics_exist"].values()) == {True} and len(details["sns_topics_exist"]) == 2
+    # Both topics deliver to the alerts inbox (infra/alert_inbox.tf): a confirmed SQS subscription each.
+    assert details["sns_topics_nobody_receives"] == {}
+    for subs in details["sns_subscriptions"].values():
+        assert any(s["Protocol"] == "sqs" and s["SubscriptionArn"].startswith("arn:") for s in subs), subs
     for artifact in ci["artifacts"] + finops["artifacts"]:
         assert (tmp_path / artifact).is_file(), artifact
 
@@ -296,8 +300,7 @@ def test_billing_alarm_whose_topic_was_deleted_fails_check_7(deployed: Deploymen
     sns = deployed.stack.target.client("sns", region="us-east-1")
     attributes = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
     tags = sns.list_tags_for_resource(ResourceArn=arn)["Tags"]
-    subscriptions = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
-    sns.delete_topic(TopicArn=arn)
+    sns.delete_topic(TopicArn=arn)  # its subscriptions go with it
     try:
         result = check_finops(deployed.stack.target, billing_alarm.outputs)
         assert not result.passed
@@ -311,8 +314,10 @@ def test_billing_alarm_whose_topic_was_deleted_fails_check_7(deployed: Deploymen
         for name in ("DisplayName", "Policy", "DeliveryPolicy"):
             if name in attributes:
                 sns.set_topic_attributes(TopicArn=arn, AttributeName=name, AttributeValue=attributes[name])
-        for sub in subscriptions:
-            sns.subscribe(TopicArn=arn, Protocol=sub["Protocol"], Endpoint=sub["Endpoint"])
+        # The alerts inbox's subscription is Terraform's (infra/alert_inbox.tf): re-applying brings it back
+        # under the ARN Terraform records, so the last test's plan stays empty.
+        applied = deployed.stack.apply()
+        assert applied.ok, applied.diagnostics
     assert sns.get_topic_attributes(TopicArn=arn)["Attributes"] == attributes
 
 
@@ -364,6 +369,50 @@ def test_budget_alarm_and_dashboard_made_by_hand_fail_check_5(deployed: Deployme
         budgets.client.delete_budget(AccountId=budgets.account, BudgetName=budget)
         use1.delete_alarms(AlarmNames=[alarm])
         cloudwatch.delete_dashboards(DashboardNames=[dashboard])
+
+
+def test_a_billing_alarm_on_a_topic_nobody_receives_fails_check_7(
+    deployed: Deployment, billing_alarm: BillingAlarm
+) -> None:
+    """A topic with no subscription, then with only an unconfirmed mailbox: the alarm alerts nobody."""
+    sns = deployed.stack.target.client("sns", region="us-east-1")
+    arn = sns.create_topic(Name=f"{billing_alarm.name}-nobody")["TopicArn"]
+    try:
+        billing_alarm.change(AlarmActions=[arn])
+        result = check_finops(deployed.stack.target, billing_alarm.outputs)
+        assert not result.passed
+        assert (
+            f"billing alarm {billing_alarm.name} notifies nobody: no action topic has a confirmed subscription "
+            f"(topic {arn} has no subscription)" in str(result.reason)
+        )
+        assert result.measured["billing_alarm_actions"] == 0
+        sns.subscribe(TopicArn=arn, Protocol="email", Endpoint="finops@example.com")
+        result = check_finops(deployed.stack.target, billing_alarm.outputs)
+        assert f"(topic {arn} has no confirmed subscription (1 pending: email finops@example.com))" in str(
+            result.reason
+        )
+        assert result.details["sns_subscriptions"][arn][0]["SubscriptionArn"] == "PendingConfirmation"
+    finally:
+        billing_alarm.restore()
+        sns.delete_topic(TopicArn=arn)
+
+
+def test_a_topic_policy_keeping_budgets_out_fails_check_7(deployed: Deployment) -> None:
+    """Budgets cannot publish to the alerts topic once its policy no longer names budgets.amazonaws.com."""
+    topic = deployed.record.outputs["alerts_topic_arn"]
+    sns = deployed.stack.target.client("sns")
+    saved = sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"]
+    document = json.loads(saved)
+    document["Statement"] = [s for s in document["Statement"] if s.get("Sid") != "BudgetsPublish"]
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(document))
+    try:
+        result = check_finops(deployed.stack.target, deployed.record.outputs)
+        assert not result.passed
+        assert f"topic {topic} has a policy that does not let budgets.amazonaws.com publish" in str(result.reason)
+        assert result.measured["budget_notifications_that_can_fire"] == 0
+        assert result.measured["billing_alarm_actions"] == 1  # the billing alarm's own topic still delivers
+    finally:
+        sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=saved)
 
 
 def test_the_repairs_left_the_stack_as_terraform_made_it(deployed: Deployment) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from lakehouse.checks.iac import check_iac_coverage
+from lakehouse.checks.s3_routes import s3control
 from lakehouse.checks.security import check_security
 from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import DATA_DIR, run_pipeline
@@ -112,6 +113,11 @@ def test_the_deployed_stack_hides_ssn_from_the_analyst(filled: Deployment) -> No
     policies = result.details["bucket_policies"]
     assert all(policies[b]["Statement"][0]["Sid"] == "DenyInsecureTransport" for b in buckets.values())
     assert result.details["problems"]["bucket_policies"] == []
+    # ACLs are off on every lake bucket (Object Ownership BucketOwnerEnforced), no access point, no outsider.
+    routes = result.details["s3_routes"]
+    assert {routes["acls"][b]["ownership"] for b in buckets.values()} == {"BucketOwnerEnforced"}
+    assert all(not routes["access_points"][b] for b in buckets.values())
+    assert result.details["problems"]["other_routes"] == []
 
 
 def test_exclusion_removed_fails_the_check(lf: LakeFormation, filled: Deployment) -> None:
@@ -310,6 +316,117 @@ def test_data_location_access_to_the_analyst_on_a_lake_location_fails_the_check(
         and users in p
         for p in result.details["problems"]["grants"]
     ), result.details["problems"]["grants"]
+
+
+# -- other routes S3 serves the lake's objects by: access points, ACLs, other accounts --------------------
+
+OTHER_ACCOUNT = "210987654321"
+
+
+def _gold_users_file(s3: Any, gold: str) -> str:
+    """A data or metadata file of Gold users (what holds ssn)."""
+    listed = s3.list_objects_v2(Bucket=gold, Prefix="users/").get("Contents") or []
+    assert listed, f"no Gold users file in {gold}"
+    return str(listed[0]["Key"])
+
+
+def test_an_access_point_letting_the_analyst_read_ssn_files_fails_the_check(
+    bucket_policy: tuple[Any, dict[str, str]], filled: Deployment
+) -> None:
+    """AWS's delegation to access points in the bucket policy, and an access point policy naming the analyst."""
+    s3, saved = bucket_policy
+    target = filled.stack.target
+    account = target.client("sts").get_caller_identity()["Account"]
+    gold = filled.record.outputs["bucket_names"]["gold"]
+    analyst = filled.record.outputs["analyst_role_arn"]
+    delegate = {
+        "Sid": "DelegateToAccessPoints",
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": "*",
+        "Resource": [f"arn:aws:s3:::{gold}", f"arn:aws:s3:::{gold}/*"],
+        "Condition": {"StringEquals": {"s3:DataAccessPointAccount": account}},
+    }
+    s3.put_bucket_policy(Bucket=gold, Policy=_with_statement(saved[gold], delegate))
+    control = s3control(target)
+    name = "lh-exit6-share"
+    point = f"arn:aws:s3:{target.region}:{account}:accesspoint/{name}"
+    control.create_access_point(AccountId=account, Name=name, Bucket=gold)
+    try:
+        # The delegation alone opens nothing: requests to the bucket itself never carry the key.
+        assert _check(filled).passed
+        share = {
+            "Sid": "AnalystReadsUsers",
+            "Effect": "Allow",
+            "Principal": {"AWS": analyst},
+            "Action": "s3:GetObject",
+            "Resource": f"{point}/object/users/*",
+        }
+        control.put_access_point_policy(
+            AccountId=account, Name=name, Policy=json.dumps({"Version": "2012-10-17", "Statement": [share]})
+        )
+        result = _check(filled)
+        assert not result.passed
+        found = result.details["problems"]["other_routes"]
+        assert any(
+            p.startswith(f"the analyst role reads lake objects through access point {name} of lake bucket {gold}")
+            and f"statement AnalystReadsUsers of the policy of access point {name} (Principal {analyst})" in p
+            for p in found
+        ), found
+        assert result.details["problems"]["bucket_policies"] == []
+    finally:
+        control.delete_access_point(AccountId=account, Name=name)
+
+
+def test_a_public_object_acl_on_an_ssn_file_fails_the_check(filled: Deployment) -> None:
+    """ACLs turned back on (Object Ownership, Block Public Access) and a public-read ACL on a Gold users file."""
+    target = filled.stack.target
+    s3 = target.client("s3")
+    gold = filled.record.outputs["bucket_names"]["gold"]
+    key = _gold_users_file(s3, gold)
+    controls = s3.get_bucket_ownership_controls(Bucket=gold)["OwnershipControls"]
+    block = s3.get_public_access_block(Bucket=gold)["PublicAccessBlockConfiguration"]
+    try:
+        s3.put_object_acl(Bucket=gold, Key=key, ACL="public-read")
+        assert _check(filled).passed, "ACLs are disabled (BucketOwnerEnforced): the grant is not applied"
+        s3.put_bucket_ownership_controls(
+            Bucket=gold, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]}
+        )
+        assert _check(filled).passed, "IgnorePublicAcls: S3 ignores the public grant"
+        s3.delete_public_access_block(Bucket=gold)
+        result = _check(filled)
+        assert not result.passed
+        found = result.details["problems"]["other_routes"]
+        assert any(
+            p.startswith(f"the object ACL of s3://{gold}/{key} grants READ to group AllUsers (anyone)") for p in found
+        ), found
+    finally:
+        s3.put_object_acl(Bucket=gold, Key=key, ACL="private")
+        s3.put_bucket_ownership_controls(Bucket=gold, OwnershipControls=controls)
+        s3.put_public_access_block(Bucket=gold, PublicAccessBlockConfiguration=block)
+
+
+def test_a_bucket_policy_granting_another_account_fails_the_check(
+    bucket_policy: tuple[Any, dict[str, str]], filled: Deployment
+) -> None:
+    s3, saved = bucket_policy
+    silver = filled.record.outputs["bucket_names"]["silver"]
+    partner = f"arn:aws:iam::{OTHER_ACCOUNT}:root"
+    share = {
+        "Sid": "PartnerReads",
+        "Effect": "Allow",
+        "Principal": {"AWS": partner},
+        "Action": ["s3:GetObject"],
+        "Resource": f"arn:aws:s3:::{silver}/*",
+    }
+    s3.put_bucket_policy(Bucket=silver, Policy=_with_statement(saved[silver], share))
+    result = _check(filled)
+    assert not result.passed
+    assert any(
+        p.startswith(f"statement PartnerReads of the bucket policy of lake bucket {silver} lets AWS {partner}")
+        for p in result.details["problems"]["other_routes"]
+    ), result.details["problems"]["other_routes"]
+    assert result.details["problems"]["bucket_policies"] == []  # the analyst itself is not named
 
 
 def test_repairs_leave_the_stack_as_terraform_made_it(filled: Deployment) -> None:
