@@ -1,0 +1,19 @@
+Feature: The Backstage catalog of the stack
+  catalog-info.yaml describes the lakehouse for Backstage: the system, its components and their owners,
+  and the stack's resources. It runs on App Runner (paused when idle: App Runner cannot scale to zero).
+  The stack is deployed once per run from infra/; the check writes its evidence to reports/evidence.json.
+
+  Background:
+    Given the lakehouse stack is deployed from infra/
+
+  @STACK-catalog
+  Scenario: Backstage catalog on App Runner
+    Pass condition: every resource catalog-info.yaml names exists, every component has an owner group and a lifecycle, the catalog service answers with the entities, and its App Runner service is paused when idle
+    Verifier: Backstage's entity schemas; S3, Glue, Athena and App Runner APIs, the lineage and MLflow services; GET /api/catalog/entities
+
+    Given the repository's catalog-info.yaml, valid against Backstage's entity schemas
+    When the resources it names, its App Runner service and its catalog service are read through their APIs
+    Then every resource the catalog names exists in the stack
+    And every component has a lifecycle and an owner that is a group of the catalog
+    And the catalog's App Runner service is paused while idle
+    And the catalog service answers with exactly the entities of catalog-info.yaml

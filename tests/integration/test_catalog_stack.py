@@ -1,0 +1,97 @@
+"""@STACK-catalog against a real stack made by `lakehouse up` on the emulator, healthy and broken.
+
+Broken as a person would break it (a catalog entity naming a bucket the stack lacks; the App Runner
+service resumed through its API and left running) and judged by the real reader; each test repairs what
+it broke (the shared "stack" group), and the catalog check leaves its App Runner service paused again.
+Deleting a real resource is not done here: the emulator drops a Glue database's Lake Formation grants
+with it, which no repair could restore for the next test (tests/emulator/test_catalog_readback.py
+removes one resource of each kind on the bare emulator instead).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lakehouse.catalog.model import CATALOG_FILE
+from lakehouse.catalog.service import find_service, service_name
+from lakehouse.checks.catalog import check_catalog
+from lakehouse.outcome import Outcome, Status
+from lakehouse.stack import Deployment
+from tests.integration.conftest import ROOT, UpStack, run_features
+
+pytestmark = pytest.mark.xdist_group("stack")
+
+
+def _check(deployed: Deployment, catalog: Path = ROOT / CATALOG_FILE) -> Outcome:
+    record = deployed.record
+    return check_catalog(
+        catalog,
+        deployed.stack.target,
+        deployed.stack.stack_id,
+        {"lineage": record.lineage_url, "mlflow": record.mlflow_url},
+        record.catalog_url,
+    )
+
+
+def _service(deployed: Deployment) -> dict[str, Any]:
+    found = find_service(deployed.stack.target.client("apprunner"), service_name(deployed.stack.stack_id))
+    assert found is not None
+    return found
+
+
+def test_make_up_prints_the_catalog_and_pauses_its_service(up_stack: UpStack) -> None:
+    record = up_stack.deployment.record
+    assert f"Backstage catalog API (catalog-info.yaml): {record.catalog_url}/api/catalog/entities" in up_stack.output
+    assert _service(up_stack.deployment)["Status"] == "PAUSED"
+
+
+def test_healthy_stack_passes_the_catalog_scenario(deployed: Deployment, tmp_path: Path) -> None:
+    run = run_features(tmp_path, "--deployed", "--stack-id", deployed.stack.stack_id, "-k", "catalog")
+    check = run.check("STACK-catalog")
+    assert check["status"] == "passed", (check["reason"], run.output[-3000:])
+    details = check["details"]
+    assert details["service"]["status_when_idle"] == "PAUSED"
+    assert {r["type"] for r in details["resources"] if r["exists"]} >= {
+        "s3-bucket",
+        "glue-database",
+        "athena-workgroup",
+        "apprunner-service",
+        "lineage-service",
+        "mlflow-service",
+    }
+    assert _service(deployed)["Status"] == "PAUSED"  # asked, then paused again
+
+
+def test_an_entity_naming_a_bucket_the_stack_lacks_fails(deployed: Deployment, tmp_path: Path) -> None:
+    text = (ROOT / CATALOG_FILE).read_text(encoding="utf-8")
+    stray = text.replace('"{project}-{stack_id}-gold-{account_id}"', '"{project}-{stack_id}-platinum-{account_id}"')
+    catalog = tmp_path / CATALOG_FILE
+    catalog.write_text(stray, encoding="utf-8")
+    outcome = _check(deployed, catalog)
+    assert outcome.status is Status.FAILED
+    assert outcome.reason is not None
+    assert "resource:default/lakehouse-gold-bucket names s3-bucket 'lakehouse-" in outcome.reason
+    assert "-platinum-" in outcome.reason and "which does not exist (S3 HeadBucket)" in outcome.reason
+
+
+@pytest.fixture
+def resumed(deployed: Deployment) -> Iterator[dict[str, Any]]:
+    client = deployed.stack.target.client("apprunner")
+    service = _service(deployed)
+    client.resume_service(ServiceArn=service["ServiceArn"])
+    try:
+        yield service
+    finally:
+        client.pause_service(ServiceArn=service["ServiceArn"])
+
+
+def test_a_service_left_running_when_idle_fails_naming_it(deployed: Deployment, resumed: dict[str, Any]) -> None:
+    outcome = _check(deployed)
+    assert outcome.status is Status.FAILED
+    assert outcome.reason is not None
+    assert outcome.reason.startswith(f"App Runner service {resumed['ServiceName']} is RUNNING while idle, not PAUSED")
+    assert outcome.details["problems"]["resources"] == []
