@@ -1,0 +1,138 @@
+"""@STACK-model against a real stack on the emulator: healthy, an older version served, instances.
+
+The stack is brought up by `lakehouse up`, the pipeline builds Gold, and the second deploy phase runs
+twice (versions 1 and 2; 2 is the champion and deployed). Each broken case is made the way a person
+would make it, through SageMaker's API (a model and endpoint configuration made by hand, the endpoint
+switched to it with UpdateEndpoint), judged by the check's own readers and judges, and repaired.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from lakehouse.checks.model_serving import (
+    invoke,
+    judge_prediction,
+    judge_serverless,
+    judge_version,
+    read_all_served,
+    read_reference,
+    read_registry,
+)
+from lakehouse.config import project_root
+from lakehouse.inventory import name_prefixes
+from lakehouse.ml.deploy import ModelRelease, publish_model
+from lakehouse.ml.model import MODEL_NAME
+from lakehouse.outcome import Status
+from lakehouse.pipeline.runner import run_pipeline
+from lakehouse.stack import Deployment
+
+pytestmark = pytest.mark.xdist_group("model")
+
+DATA_DIR = project_root() / "fixtures" / "data"
+
+
+@dataclass
+class Released:
+    """The stack with two published versions; the second is deployed."""
+
+    deployment: Deployment
+    first: ModelRelease
+    second: ModelRelease
+
+    @property
+    def prefix(self) -> str:
+        return name_prefixes(self.deployment.stack.stack_id)[0]
+
+    def sm(self) -> Any:
+        return self.deployment.stack.target.client("sagemaker")
+
+    def check(self) -> tuple[Any, Any]:
+        """The version and serverless judgments, read as the scenario reads them."""
+        served = read_all_served(self.deployment.stack.target, self.prefix)
+        registry = read_registry(str(self.deployment.record.mlflow_url), MODEL_NAME, "champion")
+        stack = self.deployment.stack.stack_id
+        return judge_version(served, registry, stack), judge_serverless(served, 2, 2048, stack)
+
+
+@pytest.fixture(scope="module")
+def released(deployed: Deployment) -> Released:
+    result = run_pipeline(deployed.stack.target, deployed.record.outputs, data_dir=DATA_DIR)
+    assert result.ok, result.error
+    first = publish_model(deployed)
+    second = publish_model(deployed)
+    assert (first.version, second.version) == ("1", "2")
+    return Released(deployed, first, second)
+
+
+@pytest.fixture
+def switched(released: Released) -> Iterator[list[str]]:
+    """Configs and models a test makes by hand; the endpoint is put back on Terraform's config after."""
+    sm = released.sm()
+    endpoint = f"{released.prefix}-daily-revenue"
+    original = sm.describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
+    made: list[str] = []
+    try:
+        yield made
+    finally:
+        sm.update_endpoint(EndpointName=endpoint, EndpointConfigName=original)
+        for name in made:
+            sm.delete_endpoint_config(EndpointConfigName=name)
+            sm.delete_model(ModelName=name)
+
+
+def _make(released: Released, name: str, model_data_url: str, variant: dict[str, Any]) -> None:
+    sm = released.sm()
+    current = sm.describe_model(ModelName=f"{released.prefix}-daily-revenue-v{released.second.version}")
+    container = {**current["PrimaryContainer"], "ModelDataUrl": model_data_url}
+    sm.create_model(ModelName=name, ExecutionRoleArn=current["ExecutionRoleArn"], PrimaryContainer=container)
+    sm.create_endpoint_config(
+        EndpointConfigName=name, ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": name, **variant}]
+    )
+    sm.update_endpoint(EndpointName=f"{released.prefix}-daily-revenue", EndpointConfigName=name)
+
+
+def test_healthy_stack_serves_the_champion_serverless_and_predicts_gold(released: Released) -> None:
+    version, serverless = released.check()
+    assert version.status is Status.PASSED, version.reason
+    assert version.measured == {f"{released.prefix}-daily-revenue": "2"}
+    assert serverless.status is Status.PASSED, serverless.reason
+    target, outputs = released.deployment.stack.target, released.deployment.record.outputs
+    endpoint = f"{released.prefix}-daily-revenue"
+    [predicted] = invoke(target, endpoint, [{"country": "JP"}])
+    gold_db = outputs["glue_database_names"]["gold"]
+    reference = read_reference(target, outputs["athena_workgroup_name"], gold_db, "JP")
+    outcome = judge_prediction(endpoint, "JP", predicted, reference, 1.0)
+    assert outcome.passed, outcome.reason
+
+
+def test_an_older_version_deployed_fails_naming_both_versions(released: Released, switched: list[str]) -> None:
+    name = f"{released.prefix}-daily-revenue-by-hand"
+    _make(
+        released,
+        name,
+        released.first.model_data_url,
+        {"ServerlessConfig": {"MaxConcurrency": 2, "MemorySizeInMB": 2048}},
+    )
+    switched.append(name)
+    version, serverless = released.check()
+    assert version.status is Status.FAILED
+    assert version.reason is not None
+    assert f"serves {MODEL_NAME} version 1" in version.reason, version.reason
+    assert "champion is version 2" in version.reason and name in version.reason
+    assert serverless.passed, serverless.reason
+
+
+def test_an_instance_based_endpoint_fails_naming_the_endpoint_config(released: Released, switched: list[str]) -> None:
+    name = f"{released.prefix}-daily-revenue-instances"
+    _make(released, name, released.second.model_data_url, {"InstanceType": "ml.m5.large", "InitialInstanceCount": 1})
+    switched.append(name)
+    version, serverless = released.check()
+    assert serverless.status is Status.FAILED
+    assert serverless.reason is not None and f"configuration {name}" in serverless.reason, serverless.reason
+    assert "ml.m5.large" in serverless.reason
+    assert version.passed, version.reason
