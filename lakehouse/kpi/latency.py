@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse.config import project_root
+from lakehouse.kpi.pressure import PressureWindow
 from lakehouse.outcome import Outcome
 from lakehouse.target import Target
 
@@ -136,6 +137,8 @@ class LoadStats:
     wall_s: float = 0.0
     not_started: list[dict[str, Any]] = field(default_factory=list)
     run: dict[str, Any] = field(default_factory=dict)
+    #: Share of the run (%) in which some task of this machine waited for a CPU (None without PSI).
+    cpu_pressure_pct: float | None = None
 
     @property
     def measured(self) -> list[dict[str, Any]]:
@@ -194,6 +197,7 @@ class LoadStats:
                 for name, ts in _by_name(self.measured).items()
             },
             "locust_percentiles_ms": self.locust.get("percentiles_ms"),
+            "cpu_pressure_pct": self.cpu_pressure_pct,
         }
 
 
@@ -250,8 +254,10 @@ def run_load(config: LoadConfig, spec: LoadSpec, work_dir: Path, locustfile: Pat
     ]
     env = {**os.environ, CONFIG_ENV: str(cfg)}
     started = time.monotonic()
+    pressure = PressureWindow().start()
     proc = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=spec.cap_s + 120)
     wall = time.monotonic() - started
+    cpu_pressure = pressure.percent()
     if proc.returncode != 0 or not out.exists():
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-8:])
         raise LoadRunError(f"the Locust run exited with {proc.returncode}: {tail}")
@@ -264,6 +270,7 @@ def run_load(config: LoadConfig, spec: LoadSpec, work_dir: Path, locustfile: Pat
         wall,
         data.get("not_started", []),
         data.get("run", {}),
+        cpu_pressure,
     )
 
 
@@ -335,11 +342,17 @@ def judge_latency(stats: LoadStats, threshold_ms: float, target_is_local: bool, 
         )
     assert p95 is not None and measured is not None
     if p95 >= threshold_ms:
+        busy = ""
+        if target_is_local and stats.cpu_pressure_pct is not None:
+            busy = (
+                f"; during the load some task of this machine waited for a CPU {stats.cpu_pressure_pct:g} % of the "
+                "time: the local figure times this machine as much as the query path"
+            )
         return Outcome.judged(
             False,
             measured,
             threshold_ms,
-            f"p95 latency {measured:g} ms is not under {threshold_ms:g} ms ({context})",
+            f"p95 latency {measured:g} ms is not under {threshold_ms:g} ms ({context}){busy}",
             details,
         )
     return Outcome.judged(True, measured, threshold_ms, None, details)
