@@ -30,7 +30,7 @@ def column_lineage_event(namespace: str, name: str, facet: dict[str, Any]) -> di
     }
 
 
-@pytest.mark.xdist_group("stack")
+@pytest.mark.xdist_group("data-stack")
 def test_the_ssn_column_flow_page_is_judged_on_a_real_stack(up_stack: UpStack, tmp_path: Path) -> None:
     record = up_stack.deployment.record
     stack = up_stack.deployment.stack

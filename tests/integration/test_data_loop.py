@@ -24,7 +24,7 @@ from lakehouse.pipeline.runner import DATA_DIR, PipelineResult, run_pipeline
 from lakehouse.stack import Deployment
 from tests.integration.conftest import ROOT, run_features
 
-pytestmark = pytest.mark.xdist_group("stack")
+pytestmark = pytest.mark.xdist_group("data-stack")
 
 EXPECTED = {"order_date": "2026-03-01", "country": "US", "orders": "1", "revenue": "444.15"}
 

@@ -12,7 +12,7 @@ from lakehouse.kpi.cost import USAGE_FILE
 from lakehouse.stack import Deployment
 from tests.integration.conftest import ROOT, run_features
 
-pytestmark = pytest.mark.xdist_group("stack")
+pytestmark = pytest.mark.xdist_group("data-stack")
 
 
 def _env(**extra: str) -> dict[str, str]:

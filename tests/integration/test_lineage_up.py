@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from lakehouse.checks.lineage import pipeline_expectation
+from lakehouse.cli import main as cli_main
 from lakehouse.emulator.process import pid_alive
 from lakehouse.lineage.client import ui_route
 from lakehouse.lineage.jobs import default_namespace
@@ -17,7 +18,7 @@ from lakehouse.stack import StackRecord, stack_dir
 from tests.integration.conftest import UpStack, make_options, run_cli
 
 
-@pytest.mark.xdist_group("stack")
+@pytest.mark.xdist_group("data-stack")
 def test_up_prints_a_reachable_lineage_ui_that_the_cli_pipeline_fills(up_stack: UpStack) -> None:
     record = up_stack.deployment.record
     match = re.search(r"^lineage UI \(Marquez API at (\S+)/api/v1\): (\S+)$", up_stack.output, re.M)
@@ -40,17 +41,12 @@ def test_up_prints_a_reachable_lineage_ui_that_the_cli_pipeline_fills(up_stack: 
     assert page.status_code == 200 and "raw/orders" in page.text
 
 
-@pytest.mark.xdist_group("lineage-destroy")
-def test_destroy_stops_the_lineage_service() -> None:
-    stack_id = "lh-lineage-down"
-    up = run_cli("up", "--stack-id", stack_id)
-    try:
-        assert up.returncode == 0, up.stdout + up.stderr
-        record = StackRecord.load(stack_dir(make_options(), stack_id) / "stack.json")
-        assert record.lineage_pid and pid_alive(record.lineage_pid)
-        down = run_cli("destroy", "--stack-id", stack_id)
-        assert down.returncode == 0, down.stdout + down.stderr
-        assert not pid_alive(record.lineage_pid), "lineage service left running after destroy"
-    finally:
-        if stack_dir(make_options(), stack_id).exists():
-            run_cli("destroy", "--stack-id", stack_id)
+@pytest.mark.xdist_group("data-stack")
+def test_destroy_stops_the_lineage_service(up_stack: UpStack) -> None:
+    """The data-stack group's last test (this module sorts last in the group): it destroys the group's stack."""
+    stack_id = up_stack.deployment.stack.stack_id
+    record = StackRecord.load(stack_dir(make_options(), stack_id) / "stack.json")
+    assert record.lineage_pid and pid_alive(record.lineage_pid)
+    # In this process, which holds the stack's session lock (a `lakehouse destroy` elsewhere is refused).
+    assert cli_main(["destroy", "--stack-id", stack_id]) == 0
+    assert not pid_alive(record.lineage_pid), "lineage service left running after destroy"
