@@ -136,3 +136,10 @@ def test_an_instance_based_endpoint_fails_naming_the_endpoint_config(released: R
     assert serverless.reason is not None and f"configuration {name}" in serverless.reason, serverless.reason
     assert "ml.m5.large" in serverless.reason
     assert version.passed, version.reason
+
+
+def test_repairs_leave_the_stack_as_terraform_made_it(released: Released) -> None:
+    version, serverless = released.check()
+    assert version.passed and serverless.passed
+    plan = released.deployment.stack.plan()
+    assert plan.clean, [*plan.diagnostics, *plan.changes]
