@@ -17,7 +17,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from lakehouse.ml.model import mlmodel_of
+from lakehouse.athena import connect, run
+from lakehouse.ml.model import mlmodel_of, reference_sql
 from lakehouse.outcome import Outcome
 from lakehouse.target import Target
 
@@ -308,3 +309,16 @@ def read_all_served(target: Target, name_prefix: str) -> list[ServedModel]:
     """Every endpoint of the stack, followed to what it serves."""
     sm = target.client("sagemaker")
     return [read_served(target, name) for name in stack_endpoints(sm, name_prefix)]
+
+
+def read_reference(target: Target, workgroup: str, gold_db: str, country: str) -> float | None:
+    """Mean daily revenue of ``country`` from Gold's orders, by SQL through Athena (None: no orders)."""
+    conn = connect(target, workgroup)
+    try:
+        record, rows = run(conn, reference_sql(gold_db, country), label="reference")
+    finally:
+        conn.close()
+    if not record.ok:
+        raise RuntimeError(f"the reference query failed: {record.error} ({record.sql})")
+    value = rows[0][0] if rows else None
+    return float(value) if value is not None else None
