@@ -27,6 +27,7 @@ A read that fails is recorded, so the check cannot pass without it.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -105,16 +106,26 @@ def _code(err: ClientError) -> str:
 
 
 def _without_account_host(request: Any, **_: Any) -> None:
-    """S3 Control puts the account id in front of the host; a local endpoint (an IP) has no such names."""
+    """S3 Control puts the account id in front of the host; an endpoint at an IP (or localhost) has no such names."""
     parts = urlsplit(request.url)
     first, _, rest = parts.netloc.partition(".")
-    if rest and first.isdigit() and len(first) == 12:
+    host = rest.rsplit(":", 1)[0].strip("[]")
+    if rest and first.isdigit() and len(first) == 12 and (host == "localhost" or _is_ip(host)):
         request.url = urlunsplit(parts._replace(netloc=rest))
 
 
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def s3control(target: Target) -> Any:
+    """S3 Control as the target configures it: the local emulator, or an endpoint the aws target's settings name."""
     client = target.client("s3control")
-    if target.is_local:
+    if target.is_local or target.configured_endpoint("s3control") is not None:
         client.meta.events.register("before-sign.s3-control", _without_account_host)
     return client
 

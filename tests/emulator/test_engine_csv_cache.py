@@ -15,7 +15,7 @@ import pytest
 from lakehouse.emulator.process import EmulatorHandle
 from tests.emulator.lf_stack import Lake, build_lake
 
-REGION = "eu-north-1"
+REGION = "sa-east-1"  # its own region: build_lake names buckets by region on the shared emulator
 DB = "csv_cache_lake"
 
 
