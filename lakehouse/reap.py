@@ -38,7 +38,7 @@ from lakehouse.target import Target
 #: The reason ``make nuke`` gives for everything it destroys.
 NUKE_REASON = "make nuke: every stack the harness made, whatever its expiry"
 #: Deletion order within an orphan stack: what refers to a bucket or topic goes before it.
-_ORDER = ("lakeformation", "athena", "glue", "cloudwatch", "budgets", "sns", "iam", "s3")
+_ORDER = ("lakeformation", "athena", "glue", "cloudwatch", "budgets", "sns", "sqs", "iam", "s3")
 #: Errors that mean the resource is already gone (a second reap, or a stale tag index).
 _GONE = {
     "NoSuchBucket",
@@ -75,13 +75,15 @@ class TaggedResource:
             return "s3:bucket" if "/" not in rest else "s3:object"
         if self.service == "sns":
             return "sns:topic"
+        if self.service == "sqs":
+            return "sqs:queue"
         head = rest.split("/", 1)[0].split(":", 1)[0]
         return f"{self.service}:{head}"
 
     @property
     def name(self) -> str:
         rest = self.arn.split(":", 5)[5] if self.arn.count(":") >= 5 else self.arn
-        if self.service in ("s3", "sns"):
+        if self.service in ("s3", "sns", "sqs"):
             return rest
         if self.kind == "cloudwatch:alarm":
             return rest.split(":", 1)[1]
@@ -254,6 +256,12 @@ def _delete_policy(target: Target, resource: TaggedResource) -> None:
     iam.delete_policy(PolicyArn=arn)
 
 
+def _delete_queue(sqs: Any, name: str, account: str) -> None:
+    """SQS deletes by URL, which only the queue's name and owner give."""
+    url = sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+    sqs.delete_queue(QueueUrl=url)
+
+
 def _deleter(target: Target, resource: TaggedResource) -> Callable[[], Any] | None:
     """The call that deletes one resource of a type the root creates, or None for any other type."""
     region = _client_region(resource, target.region)
@@ -269,6 +277,7 @@ def _deleter(target: Target, resource: TaggedResource) -> Callable[[], Any] | No
             WorkGroup=name, RecursiveDeleteOption=True
         ),
         "sns:topic": lambda: target.client("sns", region=region).delete_topic(TopicArn=resource.arn),
+        "sqs:queue": lambda: _delete_queue(target.client("sqs", region=region), name, account),
         "cloudwatch:alarm": lambda: target.client("cloudwatch", region=region).delete_alarms(AlarmNames=[name]),
         "iam:role": lambda: _delete_role(target, resource),
         "iam:policy": lambda: _delete_policy(target, resource),

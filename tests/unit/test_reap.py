@@ -146,6 +146,7 @@ def _res(arn: str, tags: dict[str, str], region: str = "ap-northeast-1") -> reap
         (f"arn:aws:glue:ap-northeast-1:{ACCOUNT}:database/lakehouse_lh_a_gold", "glue:database", "lakehouse_lh_a_gold"),
         (f"arn:aws:athena:ap-northeast-1:{ACCOUNT}:workgroup/lakehouse-lh-a", "athena:workgroup", "lakehouse-lh-a"),
         (f"arn:aws:sns:us-east-1:{ACCOUNT}:lakehouse-lh-a-alerts", "sns:topic", "lakehouse-lh-a-alerts"),
+        (f"arn:aws:sqs:ap-northeast-1:{ACCOUNT}:lakehouse-lh-a-inbox", "sqs:queue", "lakehouse-lh-a-inbox"),
         (
             f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:lakehouse-lh-a-charges",
             "cloudwatch:alarm",
