@@ -28,6 +28,7 @@ from lakehouse.config import new_stack_id
 from lakehouse.emulator.process import EmulatorHandle, pid_alive, stop_emulator
 from lakehouse.lifetime import parse_expiry
 from lakehouse.lineage.service.process import stop_lineage_service
+from lakehouse.services import stop_pid
 from lakehouse.stack import Lifecycle, StackRecord, destroy_recorded, list_records, stack_dir
 from lakehouse.target import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, Target
 from tests.integration.conftest import ROOT, make_options
@@ -193,6 +194,9 @@ def test_reap_deletes_an_expired_orphan_of_the_real_root_and_leaves_a_live_one(t
     finally:
         if dep.lineage is not None:
             stop_lineage_service(dep.lineage)
+        for service in (dep.mlflow, dep.catalog):  # the stack's other services: none outlives the test
+            if service is not None:
+                stop_pid(service.pid)
         if emulator.pid:
             stop_emulator(emulator)
         if dep.stack.dir.exists():
