@@ -130,7 +130,8 @@ def s3control(target: Target) -> Any:
     return client
 
 
-def _pages(call: Any, key: str, **params: Any) -> list[dict[str, Any]]:
+def next_token_pages(call: Any, key: str, **params: Any) -> list[dict[str, Any]]:
+    """Every item of a NextToken-paged list that boto3 has no paginator for (ListAccessPoints, ListPermissions)."""
     items: list[dict[str, Any]] = []
     while True:
         page = call(**params)
@@ -150,7 +151,7 @@ def _json(text: str, what: str) -> dict[str, Any]:
 def read_access_points(control: Any, account: str, region: str, partition: str, bucket: str) -> list[AccessPoint]:
     """Every access point of ``bucket`` in ``account`` and its policy."""
     found = []
-    for ap in _pages(control.list_access_points, "AccessPointList", AccountId=account, Bucket=bucket):
+    for ap in next_token_pages(control.list_access_points, "AccessPointList", AccountId=account, Bucket=bucket):
         name = str(ap["Name"])
         # The ARN as AWS forms it for this region (what an access point policy's Resource names).
         point = AccessPoint(name, bucket, f"arn:{partition}:s3:{region}:{account}:accesspoint/{name}")

@@ -47,6 +47,7 @@ from lakehouse.checks.s3_routes import (
     RoutesReadback,
     access_point_problems,
     acl_problems,
+    next_token_pages,
     outsider_problems,
     read_routes,
 )
@@ -185,17 +186,6 @@ def assume(target: Target, role_arn: str, session_name: str = SESSION_NAME) -> b
     )
 
 
-def _pages(call: Any, key: str, **params: Any) -> list[dict[str, Any]]:
-    """Every item of a NextToken-paged Lake Formation list (boto3 has no paginator for ListPermissions)."""
-    items: list[dict[str, Any]] = []
-    while True:
-        page = call(**params)
-        items += page.get(key) or []
-        if not page.get("NextToken"):
-            return items
-        params["NextToken"] = page["NextToken"]
-
-
 def _attempt(errors: list[str], what: str, call: Callable[[], T], default: T) -> T:
     """Run a read; on failure note what could not be read (the check then cannot pass)."""
     try:
@@ -285,7 +275,7 @@ def read_grants(target: Target, tables: Sequence[CatalogTable], rb: SecurityRead
             seen.setdefault(json.dumps(g, sort_keys=True, default=str), g)
 
     def listed(**params: Any) -> Callable[[], list[dict[str, Any]]]:
-        return lambda: _pages(lf.list_permissions, "PrincipalResourcePermissions", **params)
+        return lambda: next_token_pages(lf.list_permissions, "PrincipalResourcePermissions", **params)
 
     keep(_attempt(errors, "the Lake Formation grants", listed(), []))
     for kind in ("LF_TAG_POLICY", "LF_TAG_POLICY_TABLE", "LF_TAG_POLICY_DATABASE"):
@@ -296,7 +286,7 @@ def read_grants(target: Target, tables: Sequence[CatalogTable], rb: SecurityRead
         keep(_attempt(errors, f"the Lake Formation grants on {table.qualified}", on, []))
     rb.grants = list(seen.values())
     rb.filters = _attempt(
-        errors, "the data cells filters", lambda: _pages(lf.list_data_cells_filter, "DataCellsFilters"), []
+        errors, "the data cells filters", lambda: next_token_pages(lf.list_data_cells_filter, "DataCellsFilters"), []
     )
 
     watched = _watched(rb)
@@ -385,14 +375,16 @@ def _probe_prefix(s3: Any, bucket: str, key: str, keys: set[str], notes: list[st
 def registered_locations(target: Target) -> list[str]:
     """Every S3 location registered with Lake Formation (ListResources, all pages)."""
     lf = target.client("lakeformation")
-    return [str(r["ResourceArn"]) for r in _pages(lf.list_resources, "ResourceInfoList") if r.get("ResourceArn")]
+    return [
+        str(r["ResourceArn"]) for r in next_token_pages(lf.list_resources, "ResourceInfoList") if r.get("ResourceArn")
+    ]
 
 
 def results_locations(target: Target, own: str) -> dict[str, str]:
     """Workgroup -> result location (OutputLocation) of every Athena workgroup but ``own`` (the analyst's)."""
     athena = target.client("athena")
     found: dict[str, str] = {}
-    for summary in _pages(athena.list_work_groups, "WorkGroups"):  # boto3 has no paginator for it
+    for summary in next_token_pages(athena.list_work_groups, "WorkGroups"):  # boto3 has no paginator for it
         name = summary["Name"]
         if name == own:
             continue
