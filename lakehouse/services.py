@@ -87,3 +87,23 @@ def stop_pid(pid: int, timeout_s: float = 10.0) -> None:
             return
         time.sleep(0.05)  # polling a condition with a deadline, not synchronising by sleep
     os.kill(pid, signal.SIGKILL)
+
+
+def serve_until_signalled(server: Any, ready_prefix: str, ready: dict[str, Any]) -> None:
+    """The service side of :func:`start_service`: print the ready line, serve until SIGTERM/SIGINT, close.
+
+    ``server`` is a werkzeug/socketserver server; its ``shutdown`` blocks until ``serve_forever``
+    returns, so a signal calls it from another thread.
+    """
+    import threading
+
+    def _stop(_signum: int, _frame: Any) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    sys.stdout.write(ready_prefix + json.dumps(ready) + "\n")
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # the parent reads stdout only up to the ready line
+    server.serve_forever()
+    server.server_close()

@@ -13,9 +13,6 @@ import argparse
 import json
 import logging
 import os
-import signal
-import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +22,7 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.wrappers import Request, Response
 
 from lakehouse.catalog.model import CatalogError, entity_ref, load_catalog, served_entity, served_ref
+from lakehouse.services import serve_until_signalled
 
 READY_PREFIX = "LAKEHOUSE_CATALOG_READY "
 
@@ -90,16 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     server = build_server(Path(args.catalog), args.host, args.port)
     host, port = server.server_address[:2]
 
-    def _stop(_signum: int, _frame: Any) -> None:
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    sys.stdout.write(READY_PREFIX + json.dumps({"url": f"http://{host!s}:{port}", "pid": os.getpid()}) + "\n")
-    sys.stdout.flush()
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # the parent reads stdout only up to the ready line
-    server.serve_forever()
-    server.server_close()
+    serve_until_signalled(server, READY_PREFIX, {"url": f"http://{host!s}:{port}", "pid": os.getpid()})
     return 0
 
 

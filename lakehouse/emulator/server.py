@@ -25,17 +25,14 @@ from __future__ import annotations
 import argparse
 import inspect
 import io
-import json
 import logging
 import os
-import signal
-import sys
-import threading
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 
 from lakehouse.emulator.extensions import install_all
+from lakehouse.services import serve_until_signalled
 from lakehouse.target import LOCAL_ACCESS_KEY
 
 READY_PREFIX = "LAKEHOUSE_EMULATOR_READY "
@@ -233,19 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     server = build_server(args.host, args.port, args.root_keys or [LOCAL_ACCESS_KEY])
     host, port = server.server_address[:2]
 
-    def _stop(_signum: int, _frame: Any) -> None:
-        # shutdown() blocks until serve_forever returns, so call it from another thread.
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    ready = {"endpoint": f"http://{host!s}:{port}", "pid": os.getpid()}
-    sys.stdout.write(READY_PREFIX + json.dumps(ready) + "\n")
-    sys.stdout.flush()
-    # The parent stops reading stdout after the ready line: send anything later to stderr.
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    server.serve_forever()
-    server.server_close()
+    serve_until_signalled(server, READY_PREFIX, {"endpoint": f"http://{host!s}:{port}", "pid": os.getpid()})
     return 0
 
 

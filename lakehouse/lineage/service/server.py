@@ -7,20 +7,16 @@ is bound, so the starter waits on that condition instead of a sleep; SIGTERM sto
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
-import signal
-import sys
-import threading
 from pathlib import Path
-from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from lakehouse.lineage.service.app import create_app
 from lakehouse.lineage.service.process import READY_PREFIX
 from lakehouse.lineage.service.store import Store
+from lakehouse.services import serve_until_signalled
 
 
 def build_server(db: Path, host: str = "127.0.0.1", port: int = 0) -> BaseWSGIServer:
@@ -39,16 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     server = build_server(Path(args.db), args.host, args.port)
     host, port = server.server_address[:2]
 
-    def _stop(_signum: int, _frame: Any) -> None:
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
-    sys.stdout.write(READY_PREFIX + json.dumps({"url": f"http://{host!s}:{port}", "pid": os.getpid()}) + "\n")
-    sys.stdout.flush()
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # the parent reads stdout only up to the ready line
-    server.serve_forever()
-    server.server_close()
+    serve_until_signalled(server, READY_PREFIX, {"url": f"http://{host!s}:{port}", "pid": os.getpid()})
     return 0
 
 
