@@ -70,7 +70,7 @@ def problems_sql(family: dict[str, str], name: Names) -> str:
     """Only the lines not placed exactly once, or placed without being a Bronze row (none when healthy)."""
     return (
         f"WITH b AS (SELECT try_cast(source_line AS bigint) AS line, count(*) AS n FROM {name(family['bronze'])} "
-        f"GROUP BY 1), p AS (SELECT line, count(*) AS n, array_join(array_agg(dest), ', ') AS dests "
+        f"GROUP BY 1), p AS (SELECT line, count(*) AS n, array_join(array_sort(array_agg(dest)), ', ') AS dests "
         f"FROM ({placements_sql(family, name)}) GROUP BY line) "
         f"SELECT coalesce(b.line, p.line), coalesce(b.n, 0), coalesce(p.n, 0), p.dests "
         f"FROM b FULL OUTER JOIN p ON b.line = p.line "
@@ -89,7 +89,7 @@ def account_sql(family: dict[str, str], name: Names) -> str:
     return (
         f"WITH placed AS ({placements_sql(family, name)}), "
         f"b AS (SELECT try_cast(source_line AS bigint) AS line, count(*) AS n FROM {name(family['bronze'])} "
-        f"GROUP BY 1), p AS (SELECT line, count(*) AS n, array_join(array_agg(dest), ', ') AS dests "
+        f"GROUP BY 1), p AS (SELECT line, count(*) AS n, array_join(array_sort(array_agg(dest)), ', ') AS dests "
         f"FROM placed GROUP BY line), "
         f"problems AS (SELECT coalesce(b.line, p.line) AS line, coalesce(b.n, 0) AS in_bronze, "
         f"coalesce(p.n, 0) AS n, p.dests FROM b FULL OUTER JOIN p ON b.line = p.line "
