@@ -89,6 +89,8 @@ class RunOptions:
     marquez_web_url: str | None = None
     #: Exit check 4: the OpenLineage job namespace of the pipeline (default ``lakehouse-<stack id>``).
     lineage_namespace: str | None = None
+    #: @STACK-model: the MLflow tracking server (default: the local stack's own; on aws, name it).
+    mlflow_url: str | None = None
     #: A run that is ``incomplete`` (a check skipped or deselected) exits non-zero.
     require_all: bool = False
 
@@ -154,6 +156,8 @@ def env_options() -> dict[str, object]:
         values["marquez_url"] = marquez
     if marquez_web := os.environ.get("MARQUEZ_WEB_URL"):
         values["marquez_web_url"] = marquez_web
+    if mlflow := os.environ.get("MLFLOW_TRACKING_URI"):
+        values["mlflow_url"] = mlflow
     if namespace := os.environ.get("OPENLINEAGE_NAMESPACE"):
         values["lineage_namespace"] = namespace
     if (require := os.environ.get("LAKEHOUSE_REQUIRE_ALL")) is not None:

@@ -11,6 +11,7 @@ from lakehouse.catalog.model import CATALOG_FILE, CatalogError, Entity, load_cat
 from lakehouse.checks.catalog import CatalogReadback, read_catalog, verdict
 from lakehouse.config import RunOptions
 from lakehouse.evidence import ArtifactStore, CheckEvidence
+from lakehouse.lineage.endpoint import LineageEndpoint
 from lakehouse.outcome import Outcome
 from lakehouse.stack import Deployment, Stack
 from steps.outcomes import conclude
@@ -35,9 +36,13 @@ def read_back(
     stack: Stack,
     deployment: Deployment,
     run_options: RunOptions,
+    lineage_endpoint: LineageEndpoint,
+    mlflow_url: str | None,
     evidence: CheckEvidence,
     artifacts: ArtifactStore,
 ) -> Outcome:
+    """The services are found where the model and lineage checks find them (the configured ones on aws);
+    the catalog service locally is the harness's process, on aws the App Runner service's own URL."""
     read: CatalogReadback | Outcome = (
         catalog_entities
         if isinstance(catalog_entities, Outcome)
@@ -45,7 +50,7 @@ def read_back(
             run_options.root / CATALOG_FILE,
             stack.target,
             stack.stack_id,
-            {"lineage": deployment.record.lineage_url, "mlflow": deployment.record.mlflow_url},
+            {"lineage": lineage_endpoint.api_url, "mlflow": mlflow_url},
             deployment.record.catalog_url,
         )
     )

@@ -23,9 +23,11 @@ from lakehouse.checks.model_serving import (
     read_reference,
     read_registry,
 )
+from lakehouse.config import RunOptions
 from lakehouse.evidence import ArtifactStore, CheckEvidence
 from lakehouse.inventory import name_prefixes
 from lakehouse.ml.deploy import ModelDeployError, ModelRelease, publish_model
+from lakehouse.ml.service import NAME_IT, tracking_uri
 from lakehouse.outcome import Outcome, Status
 from lakehouse.pipeline.runner import PipelineResult
 from lakehouse.stack import Deployment
@@ -33,12 +35,20 @@ from steps.outcomes import conclude
 
 
 @pytest.fixture(scope="session")
-def model_release(deployment: Deployment, pipeline_run: PipelineResult) -> ModelRelease | Outcome:
+def mlflow_url(deployment: Deployment, run_options: RunOptions) -> str | None:
+    """The tracking server: ``MLFLOW_TRACKING_URI``/``--mlflow-url``, else the local stack's own (aws has none)."""
+    return tracking_uri(run_options.mlflow_url, deployment.record.mlflow_url)
+
+
+@pytest.fixture(scope="session")
+def model_release(
+    deployment: Deployment, pipeline_run: PipelineResult, mlflow_url: str | None
+) -> ModelRelease | Outcome:
     """Train on Gold, register, deploy the version (the second deploy phase), once per session."""
     if not pipeline_run.ok:
         return Outcome.error(f"the pipeline failed at {pipeline_run.error}: no Gold to train on")
     try:
-        return publish_model(deployment)
+        return publish_model(deployment, mlflow_url)
     except ModelDeployError as err:
         return Outcome.error(str(err))
 
@@ -46,8 +56,8 @@ def model_release(deployment: Deployment, pipeline_run: PipelineResult) -> Model
 class ModelReadback:
     """What the When step read: every endpoint followed to its archive, and the registry."""
 
-    def __init__(self, served: list[ServedModel], registry: Registry, stack_id: str):
-        self.served, self.registry, self.stack_id = served, registry, stack_id
+    def __init__(self, served: list[ServedModel], registry: Registry, stack_id: str, mlflow_url: str):
+        self.served, self.registry, self.stack_id, self.mlflow_url = served, registry, stack_id, mlflow_url
         self.parts: dict[str, Outcome] = {}
 
     def conclude(self, part: str, outcome: Outcome, evidence: CheckEvidence) -> None:
@@ -94,26 +104,30 @@ def model_deployed(
     ),
     target_fixture="model_readback",
 )
-def read_model_serving(name: str, deployment: Deployment, evidence: CheckEvidence) -> ModelReadback:
+def read_model_serving(
+    name: str, deployment: Deployment, mlflow_url: str | None, evidence: CheckEvidence
+) -> ModelReadback:
     prefix, _ = name_prefixes(deployment.stack.stack_id)
-    if not deployment.record.mlflow_url:
-        conclude(Outcome.error(f"stack {deployment.stack.stack_id} has no MLflow tracking server recorded"), evidence)
+    if not mlflow_url:
+        conclude(
+            Outcome.error(f"stack {deployment.stack.stack_id} has no MLflow tracking server ({NAME_IT})"), evidence
+        )
+        raise AssertionError("unreachable: conclude raises")
+    evidence.details["mlflow_url"] = mlflow_url
     try:
         served = read_all_served(deployment.stack.target, prefix)
-        registry = read_registry(str(deployment.record.mlflow_url), name, "champion")
+        registry = read_registry(mlflow_url, name, "champion")
     except Exception as err:  # noqa: BLE001 - an API that cannot be read ends the check as an error, named
         conclude(Outcome.error(f"reading SageMaker or MLflow failed: {type(err).__name__}: {err}"), evidence)
         raise  # unreachable: conclude raises
-    return ModelReadback(served, registry, deployment.stack.stack_id)
+    return ModelReadback(served, registry, deployment.stack.stack_id, mlflow_url)
 
 
 @then(parsers.parse('every endpoint serves the version the alias "{alias}" names in the registry'))
-def serves_the_champion(
-    alias: str, model_readback: ModelReadback, deployment: Deployment, evidence: CheckEvidence
-) -> None:
+def serves_the_champion(alias: str, model_readback: ModelReadback, evidence: CheckEvidence) -> None:
     registry = model_readback.registry
     if alias != registry.alias:
-        registry = read_registry(str(deployment.record.mlflow_url), registry.model_name, alias)
+        registry = read_registry(model_readback.mlflow_url, registry.model_name, alias)
     model_readback.conclude(
         "version", judge_version(model_readback.served, registry, model_readback.stack_id), evidence
     )

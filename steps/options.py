@@ -84,6 +84,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "target: the stack's own lineage service)",
     )
     group.addoption(
+        "--mlflow-url",
+        default=None,
+        metavar="URL",
+        help="@STACK-model: MLflow tracking server the model is registered in and read back from "
+        "(env MLFLOW_TRACKING_URI; default on the local target: the stack's own)",
+    )
+    group.addoption(
         "--require-all",
         action="store_true",
         default=None,
@@ -116,6 +123,7 @@ def _options_from(config: pytest.Config) -> RunOptions:
         "github_repo": config.getoption("--github-repo"),
         "monthly_cost_cap_usd": config.getoption("--cost-cap"),
         "marquez_url": config.getoption("--marquez-url"),
+        "mlflow_url": config.getoption("--mlflow-url"),
         "lineage_namespace": config.getoption("--lineage-namespace"),
     }
     values.update({k: v for k, v in flags.items() if v is not None})

@@ -46,6 +46,8 @@ READERS = {
     "mlflow-service": "GET /api/2.0/mlflow/experiments/search",
 }
 HTTP_TIMEOUT_S = 10.0
+#: How a user names each service the stack runs beside AWS (on aws it has none of its own).
+SERVICE_SETTINGS = {"lineage": "MARQUEZ_URL or --marquez-url", "mlflow": "MLFLOW_TRACKING_URI or --mlflow-url"}
 PARTS = ("resources", "ownership", "served", "idle")
 
 
@@ -211,7 +213,8 @@ def _aws_exists(target: Target, kind: str, name: str) -> bool:
 
 def _http_exists(url: str | None, path: str, what: str) -> bool:
     if not url:
-        raise Unreadable(f"no URL for the stack's {what} (locally the stack record has it; on aws pass it)")
+        how = SERVICE_SETTINGS.get(what, "its setting")
+        raise Unreadable(f"no URL for the stack's {what} service (locally the stack runs it; on aws set {how})")
     try:
         response = requests.get(url.rstrip("/") + path, timeout=HTTP_TIMEOUT_S)
     except requests.RequestException:

@@ -22,6 +22,7 @@ from typing import Any
 
 from lakehouse import progress
 from lakehouse.ml.server import QUIET_ENV
+from lakehouse.ml.service import NAME_IT
 from lakehouse.ml.train import RESULT_PREFIX
 from lakehouse.stack import Deployment
 
@@ -55,19 +56,20 @@ class ModelRelease:
         return asdict(self)
 
 
-def train_and_register(deployment: Deployment, timeout_s: float = 600) -> dict[str, Any]:
-    """Run the training step against the stack; what it registered (version, run, archive URL)."""
+def train_and_register(deployment: Deployment, tracking_uri: str | None, timeout_s: float = 600) -> dict[str, Any]:
+    """Run the training step against the stack, registering in ``tracking_uri``; what it registered."""
     outputs = deployment.record.outputs
-    if not deployment.record.mlflow_url:
-        raise ModelDeployError(f"stack {deployment.stack.stack_id} has no MLflow tracking server recorded")
+    if not tracking_uri:
+        raise ModelDeployError(f"stack {deployment.stack.stack_id} has no MLflow tracking server ({NAME_IT})")
     bucket = outputs.get("ml_bucket_name")
     if not bucket:
         raise ModelDeployError(f"stack {deployment.stack.stack_id} has no model bucket (ml_enabled = false?)")
     env = {**os.environ, **deployment.stack.target.env(), **QUIET_ENV}
-    if deployment.stack.target.endpoint_url:
-        env["MLFLOW_S3_ENDPOINT_URL"] = deployment.stack.target.endpoint_url
+    if s3_endpoint := deployment.stack.target.configured_endpoint("s3"):  # the emulator's, or one aws names
+        env["MLFLOW_S3_ENDPOINT_URL"] = s3_endpoint
     args = [
-        *("--tracking-uri", deployment.record.mlflow_url),
+        *(["--local"] if deployment.stack.target.is_local else []),
+        *("--tracking-uri", tracking_uri),
         *("--workgroup", str(outputs["athena_workgroup_name"])),
         *("--gold-db", str(outputs["glue_database_names"]["gold"])),
         *("--bucket", str(bucket)),
@@ -108,10 +110,10 @@ def apply_model(deployment: Deployment, version: str, model_data_url: str) -> fl
     return result.wall_s
 
 
-def publish_model(deployment: Deployment) -> ModelRelease:
-    """Train + register on Gold, then deploy that version to the serverless endpoint; timed by phase."""
+def publish_model(deployment: Deployment, tracking_uri: str | None) -> ModelRelease:
+    """Train + register on Gold in ``tracking_uri``, then deploy that version to the serverless endpoint; timed."""
     start = time.monotonic()
-    registered = train_and_register(deployment)
+    registered = train_and_register(deployment, tracking_uri)
     release = ModelRelease(registered=registered, phases_s={"train_register": time.monotonic() - start})
     release.phases_s["terraform_apply"] = apply_model(deployment, release.version, release.model_data_url)
     release.apply_ok = True

@@ -1,4 +1,5 @@
-"""Start and stop the stack's MLflow tracking server (like the lineage service: free port, ready line, PID)."""
+"""The stack's MLflow tracking server: started and stopped with a local stack (like the lineage service:
+free port, ready line, PID), or named by the user on ``aws`` (``MLFLOW_TRACKING_URI`` / ``--mlflow-url``)."""
 
 from __future__ import annotations
 
@@ -47,3 +48,12 @@ def start_mlflow_service(
 def stop_mlflow_service(handle: MlflowHandle, timeout_s: float = 10.0) -> None:
     """End the server we started (by its PID only) and wait until it is gone."""
     stop_pid(handle.pid, timeout_s)
+
+
+#: Where the error says to name the tracking server (a real account's stack does not start one).
+NAME_IT = "set MLFLOW_TRACKING_URI or --mlflow-url"
+
+
+def tracking_uri(configured: str | None, recorded: str | None) -> str | None:
+    """The configured server (MLflow's standard variable or the option) wins; else the local stack's own."""
+    return configured or recorded

@@ -32,19 +32,25 @@ def archive_key(version: str) -> str:
     return f"sagemaker/{MODEL_NAME}/v{version}/model.tar.gz"
 
 
-def _target() -> Target:
+def _target(on_emulator: bool) -> Target:
+    """The stack's target: the local emulator (its fixed keys), else the account the credential chain names.
+
+    Told, not guessed from ``AWS_ENDPOINT_URL``: an aws run may name its endpoint that way too, and then
+    the account's own keys, not the emulator's local ones, must sign.
+    """
     region = os.environ["AWS_REGION"]
-    endpoint = os.environ.get("AWS_ENDPOINT_URL")
-    return local_target(endpoint, region) if endpoint else aws_target(region, os.environ.get("AWS_PROFILE"))
+    if on_emulator:
+        return local_target(os.environ["AWS_ENDPOINT_URL"], region)
+    return aws_target(region, os.environ.get("AWS_PROFILE"))
 
 
-def train(tracking_uri: str, workgroup: str, gold_db: str, bucket: str) -> dict[str, Any]:
+def train(tracking_uri: str, workgroup: str, gold_db: str, bucket: str, on_emulator: bool = False) -> dict[str, Any]:
     """Train on Gold, log and register in MLflow, pack the version for SageMaker; what was registered."""
     import mlflow
     import pandas as pd
     from mlflow import MlflowClient
 
-    target = _target()
+    target = _target(on_emulator)
     conn = connect(target, workgroup)
     try:
         record, rows = run(conn, TRAINING_SQL.format(gold_db=gold_db), label="training data")
@@ -92,13 +98,14 @@ def train(tracking_uri: str, workgroup: str, gold_db: str, bucket: str) -> dict[
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--local", action="store_true", help="the stack is on the local target (the emulator)")
     parser.add_argument("--tracking-uri", required=True)
     parser.add_argument("--workgroup", required=True)
     parser.add_argument("--gold-db", required=True)
     parser.add_argument("--bucket", required=True, help="the stack's model bucket (MLflow artifacts, archives)")
     args = parser.parse_args(argv)
     os.environ.update(QUIET_ENV)
-    result = train(args.tracking_uri, args.workgroup, args.gold_db, args.bucket)
+    result = train(args.tracking_uri, args.workgroup, args.gold_db, args.bucket, args.local)
     sys.stdout.write(RESULT_PREFIX + json.dumps(result, default=str) + "\n")
     return 0
 

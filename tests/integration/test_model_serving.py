@@ -63,8 +63,8 @@ class Released:
 def released(deployed: Deployment) -> Released:
     result = run_pipeline(deployed.stack.target, deployed.record.outputs, data_dir=DATA_DIR)
     assert result.ok, result.error
-    first = publish_model(deployed)
-    second = publish_model(deployed)
+    first = publish_model(deployed, deployed.record.mlflow_url)
+    second = publish_model(deployed, deployed.record.mlflow_url)
     assert (first.version, second.version) == ("1", "2")
     return Released(deployed, first, second)
 
