@@ -22,7 +22,7 @@ from lakehouse.chaos.runbook import (
     exit_checks,
     not_green,
     run_from_bronze,
-    source_data_lines,
+    source_files,
     summary,
 )
 from lakehouse.target import Target
@@ -96,9 +96,9 @@ def run_fault(
     tl.spent["wait_quiet"] = time.monotonic() - (deadline - deadline_s)
     queue.drain()
     try:
-        source = source_data_lines(ctx)  # what a recovery must bring back, row for row
+        source = source_files(ctx)  # what a recovery must bring back, byte for byte
     except Exception as err:  # noqa: BLE001 - without the source no recovery can be proven
-        tl.problem = f"fault {fault.name}: could not count the source's data lines before the fault: {err}"
+        tl.problem = f"fault {fault.name}: could not read the source files before the fault: {err}"
         return tl
     tl.injected_at = time.time()
     injection = fault.inject(ctx)

@@ -7,9 +7,10 @@ from Bronze. The checks are the exit checks' own functions, the ones the exit sc
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from lakehouse.lineage.endpoint import LineageEndpoint, emitter_for
 from lakehouse.outcome import Outcome, Status
 from lakehouse.pipeline.commands import operated_run
 from lakehouse.pipeline.demo import demo_queries
-from lakehouse.pipeline.landing import inspect
+from lakehouse.pipeline.landing import Landed, inspect, unterminated_line
 from lakehouse.pipeline.runner import PipelineResult
 
 
@@ -161,41 +162,94 @@ def exit_check_2(ctx: ChaosContext, criteria: Criteria, scheduled: ScheduledRun)
         conn.close()
 
 
-def source_data_lines(ctx: ChaosContext) -> dict[str, int]:
-    """Data lines of each arrived Bronze file as it is now: taken before a fault, the source a recovery must match."""
+@dataclass(frozen=True)
+class SourceFile:
+    """An arrived Bronze file as it was before a fault: what a recovery must bring back byte for byte."""
+
+    data_lines: int
+    bytes: int
+    sha256: str
+    unterminated_line: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def source_file(name: str, body: bytes) -> SourceFile:
+    """``body`` as landing would count and fingerprint it."""
+    return SourceFile(
+        inspect(name, body).data_lines, len(body), hashlib.sha256(body).hexdigest(), unterminated_line(body)
+    )
+
+
+def source_files(ctx: ChaosContext) -> dict[str, SourceFile]:
+    """Each arrived Bronze file as it is now: taken before a fault, the source a recovery must match."""
     s3 = ctx.target.client("s3")
     bucket = str(ctx.outputs["bucket_names"]["bronze"])
-    found = {}
-    for file in LANDING:
-        body = s3.get_object(Bucket=bucket, Key=arrived_key(file))["Body"].read()
-        found[file] = inspect(file, body).data_lines
-    return found
+    return {
+        file: source_file(file, s3.get_object(Bucket=bucket, Key=arrived_key(file))["Body"].read()) for file in LANDING
+    }
 
 
-def full_data_problems(source: dict[str, int], landed: dict[str, int]) -> list[str]:
-    """Each file whose recovery run landed fewer (or more) data lines than the source had: some rows are not back."""
+def _mid_line(landed: Landed, source: SourceFile) -> str:
+    """Why a landed file differs, when it ends mid-line where the source did not."""
+    if landed.unterminated_line is None or source.unterminated_line is not None:
+        return ""
+    return f"; it ends mid-line (line {landed.unterminated_line} has no line break: the file was cut short)"
+
+
+def full_data_problems(source: Mapping[str, SourceFile], landed: Mapping[str, Landed]) -> list[str]:
+    """Each file the recovery run did not land as the source had it: some rows are not back, or not whole.
+
+    Whole lines are not enough: a file cut inside its last line keeps every line (the last one
+    short of a value, or of fields), so the file must be the source's, checksum for checksum.
+    """
     problems = []
-    for file, expected in sorted(source.items()):
+    for file, want in sorted(source.items()):
         got = landed.get(file)
         if got is None:
-            problems.append(f"{file}: the recovery run landed no such file; the source has {expected} data lines")
-        elif got != expected:
-            problems.append(f"{file}: the recovery run landed {got} data lines, the source has {expected}")
+            problems.append(
+                f"{file}: the recovery run landed no such file; the source has {want.data_lines} data lines"
+            )
+        elif got.data_lines != want.data_lines:
+            problems.append(
+                f"{file}: the recovery run landed {got.data_lines} data lines, the source has {want.data_lines}"
+                + _mid_line(got, want)
+            )
+        elif not got.sha256:
+            problems.append(f"{file}: the recovery run recorded no checksum of what it landed: cannot match the source")
+        elif got.sha256 != want.sha256:
+            problems.append(
+                f"{file}: the recovery run landed {got.bytes} bytes (sha256 {got.sha256[:12]}), not the source's "
+                f"{want.bytes} (sha256 {want.sha256[:12]}), though both have {want.data_lines} data lines"
+                + _mid_line(got, want)
+            )
     return problems
 
 
-def check_full_data(source: dict[str, int] | None, scheduled: ScheduledRun) -> Outcome:
-    """A recovery brings every row back: per file, the data lines landed equal the source's (not "some rows")."""
+def check_full_data(source: Mapping[str, SourceFile] | None, scheduled: ScheduledRun) -> Outcome:
+    """A recovery brings every row back whole: per file, what the recovery run landed is the source, byte for byte."""
     if not source:
-        return Outcome.error("the source's data line counts were not taken before the fault: recovery unprovable")
-    landed = {f.file: f.data_lines for f in scheduled.result.landed}
+        return Outcome.error("the source files were not read before the fault: recovery unprovable")
+    landed = {f.file: f for f in scheduled.result.landed}
     problems = full_data_problems(source, landed)
     return Outcome.judged(
         not problems,
-        landed,
-        source,
+        {f: x.data_lines for f, x in landed.items()},
+        {f: x.data_lines for f, x in source.items()},
         "; ".join(problems) or None,
-        {"source_data_lines": source, "landed_data_lines": landed},
+        {
+            "source_files": {f: x.to_dict() for f, x in sorted(source.items())},
+            "landed_files": {
+                f: {
+                    "data_lines": x.data_lines,
+                    "bytes": x.bytes,
+                    "sha256": x.sha256,
+                    "unterminated_line": x.unterminated_line,
+                }
+                for f, x in sorted(landed.items())
+            },
+        },
     )
 
 
@@ -234,7 +288,7 @@ EXIT_CHECKS: dict[str, Callable[[ChaosContext, Criteria, ScheduledRun], Outcome]
 
 
 def exit_checks(
-    ctx: ChaosContext, criteria: Criteria, scheduled: ScheduledRun, source: dict[str, int] | None = None
+    ctx: ChaosContext, criteria: Criteria, scheduled: ScheduledRun, source: Mapping[str, SourceFile] | None = None
 ) -> dict[str, Outcome]:
     """Every exit check of a recovery, and the full data back when the source was taken before the fault.
 

@@ -15,6 +15,7 @@ line 1 and the first column that differs, before anything of this run is written
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import itertools
 import re
@@ -96,6 +97,10 @@ class Landed:
     quarantined_lines: int = 0
     #: Every data line number (the accounting's "lines in"); not in ``to_dict``.
     lines: list[int] = field(default_factory=list, repr=False)
+    #: SHA-256 of the file as it arrived: what tells a restored file from one cut short.
+    sha256: str = ""
+    #: The file's last line when no line break ends it (cut mid-line, or written without one), else None.
+    unterminated_line: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if k != "lines"}
@@ -103,6 +108,17 @@ class Landed:
 
 class LandingError(ValueError):
     """A file that cannot be landed at all (its header is unreadable): names file and line."""
+
+
+def unterminated_line(raw: bytes) -> int | None:
+    """The number of a file's last line when no line break ends it, else None.
+
+    A cut upload usually ends mid-line; its last line may still have every field (a value cut
+    short), so only the missing line break, and the bytes, tell it from the file as sent.
+    """
+    if not raw or raw.endswith((b"\n", b"\r")):
+        return None
+    return raw.count(b"\n") + 1
 
 
 def _bad_byte(text: str) -> int | None:
@@ -270,6 +286,8 @@ def land(
                 len(found.good_lines),
                 len(found.malformed),
                 found.lines,
+                hashlib.sha256(body).hexdigest(),
+                unterminated_line(body),
             )
         )
     # Every header was checked above; the objects are independent, so they go up side by side.

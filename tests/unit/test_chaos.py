@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -27,12 +28,19 @@ from lakehouse.chaos.faults import (
     truncate,
 )
 from lakehouse.chaos.mttr import Timeline, judge_mttr, missing_alarms
-from lakehouse.chaos.runbook import RunbookError, ScheduledRun, check_full_data, not_green, restore_object
+from lakehouse.chaos.runbook import (
+    RunbookError,
+    ScheduledRun,
+    check_full_data,
+    not_green,
+    restore_object,
+    source_file,
+)
 from lakehouse.config import project_root
 from lakehouse.lineage.emitter import EmissionStats
 from lakehouse.outcome import Outcome, Status
 from lakehouse.pipeline import metrics
-from lakehouse.pipeline.landing import Landed, inspect
+from lakehouse.pipeline.landing import Landed, inspect, unterminated_line
 from lakehouse.pipeline.runner import DATA_DIR, PipelineResult
 
 ALARMS_TF = (project_root() / "infra" / "alarms.tf").read_text(encoding="utf-8")
@@ -294,32 +302,89 @@ class _S3Target:
         return self.s3
 
 
-def _scheduled(**landed: int) -> ScheduledRun:
+def _landed(file: str, body: bytes) -> Landed:
+    """What landing records of ``body`` (the recovery run's side of the comparison)."""
+    found = inspect(file, body)
+    return Landed(
+        file,
+        f"s3://bronze/raw/{file}",
+        len(body),
+        found.data_lines,
+        sha256=hashlib.sha256(body).hexdigest(),
+        unterminated_line=unterminated_line(body),
+    )
+
+
+def _scheduled(**landed: bytes) -> ScheduledRun:
     result = PipelineResult()
-    result.landed = [Landed(file, f"s3://bronze/raw/{file}", 1, lines) for file, lines in landed.items()]
+    result.landed = [_landed(file, body) for file, body in landed.items()]
     return ScheduledRun(result, EmissionStats(None, "lakehouse"), DATA_DIR)
+
+
+ORDERS = (DATA_DIR / "orders.csv").read_bytes()
+USERS = (DATA_DIR / "users.csv").read_bytes()
+SOURCE = {"orders.csv": source_file("orders.csv", ORDERS), "users.csv": source_file("users.csv", USERS)}
 
 
 def test_a_recovery_that_brings_back_only_some_rows_is_not_recovered() -> None:
     """A truncated upload that still keeps whole lines: some rows land, so exit check 2 can pass, but not all."""
-    body = (DATA_DIR / "orders.csv").read_bytes()
-    lines = body.split(b"\n")
+    lines = ORDERS.split(b"\n")
     kept = b"\n".join(lines[: len(lines) // 2]) + b"\n" + lines[len(lines) // 2][:5]  # whole lines, then a cut one
-    source = {"orders.csv": inspect("orders.csv", body).data_lines, "users.csv": 40}
-    partial = inspect("orders.csv", kept).data_lines
-    assert 0 < partial < source["orders.csv"]
-    outcome = check_full_data(source, _scheduled(**{"orders.csv": partial, "users.csv": 40}))
+    partial, last = inspect("orders.csv", kept).data_lines, kept.count(b"\n") + 1
+    assert 0 < partial < SOURCE["orders.csv"].data_lines
+    outcome = check_full_data(SOURCE, _scheduled(**{"orders.csv": kept, "users.csv": USERS}))
     assert outcome.status is Status.FAILED
     assert outcome.reason == (
-        f"orders.csv: the recovery run landed {partial} data lines, the source has {source['orders.csv']}"
+        f"orders.csv: the recovery run landed {partial} data lines, the source has {SOURCE['orders.csv'].data_lines}; "
+        f"it ends mid-line (line {last} has no line break: the file was cut short)"
     )
     checks = {"EXIT-2": Outcome.judged(True, 1, 1), "full-data": outcome}
     assert not_green(checks) == [f"full-data (failed): {outcome.reason}"]
 
 
+def cut_in_last_line(body: bytes) -> bytes:
+    """The file cut inside its last value: every line is still there, the last one short of its end."""
+    return body.rstrip(b"\r\n")[:-4]
+
+
+def test_a_file_cut_mid_line_with_every_line_there_is_not_recovered() -> None:
+    """The hole line counts leave: the last line keeps its fields (a value cut short) or loses some (quarantined)."""
+    cut = cut_in_last_line(ORDERS)
+    assert inspect("orders.csv", cut).data_lines == SOURCE["orders.csv"].data_lines  # counting lines sees nothing
+    last = ORDERS.count(b"\n")
+    outcome = check_full_data(SOURCE, _scheduled(**{"orders.csv": cut, "users.csv": USERS}))
+    assert outcome.status is Status.FAILED
+    assert outcome.reason is not None and outcome.reason.startswith(
+        f"orders.csv: the recovery run landed {len(cut)} bytes (sha256 {hashlib.sha256(cut).hexdigest()[:12]}), "
+        f"not the source's {len(ORDERS)} (sha256 {SOURCE['orders.csv'].sha256[:12]}), "
+        f"though both have {SOURCE['orders.csv'].data_lines} data lines"
+    )
+    assert outcome.reason.endswith(f"; it ends mid-line (line {last} has no line break: the file was cut short)")
+    assert outcome.details["landed_files"]["orders.csv"]["unterminated_line"] == last
+    fewer_fields = ORDERS.rstrip(b"\n").rsplit(b",", 2)[0]  # the last line lost its last two fields
+    assert inspect("orders.csv", fewer_fields).data_lines == SOURCE["orders.csv"].data_lines
+    assert not check_full_data(SOURCE, _scheduled(**{"orders.csv": fewer_fields, "users.csv": USERS})).passed
+
+
+def test_a_source_without_a_final_line_break_is_recovered_by_the_same_bytes() -> None:
+    """A producer that writes no final line break is not a cut file: the same bytes back are a recovery."""
+    bare = ORDERS.rstrip(b"\n")
+    source = {"orders.csv": source_file("orders.csv", bare)}
+    assert source["orders.csv"].unterminated_line == ORDERS.count(b"\n")
+    assert check_full_data(source, _scheduled(**{"orders.csv": bare})).passed
+    changed = check_full_data(source, _scheduled(**{"orders.csv": bare[:-1]}))
+    assert changed.reason is not None and "not the source's" in changed.reason and "mid-line" not in changed.reason
+
+
 def test_a_recovery_with_every_row_back_counts_and_a_missing_file_does_not() -> None:
-    source = {"orders.csv": 200, "users.csv": 40}
-    assert check_full_data(source, _scheduled(**{"orders.csv": 200, "users.csv": 40})).passed
-    missing = check_full_data(source, _scheduled(**{"orders.csv": 200}))
-    assert missing.reason == "users.csv: the recovery run landed no such file; the source has 40 data lines"
-    assert check_full_data(None, _scheduled(**source)).status is Status.ERROR
+    assert check_full_data(SOURCE, _scheduled(**{"orders.csv": ORDERS, "users.csv": USERS})).passed
+    missing = check_full_data(SOURCE, _scheduled(**{"orders.csv": ORDERS}))
+    assert missing.reason == (
+        f"users.csv: the recovery run landed no such file; the source has {SOURCE['users.csv'].data_lines} data lines"
+    )
+    assert check_full_data(None, _scheduled(orders=ORDERS)).status is Status.ERROR
+    unrecorded = _scheduled(**{"orders.csv": ORDERS, "users.csv": USERS})
+    unrecorded.result.landed[0].sha256 = ""
+    assert check_full_data(SOURCE, unrecorded).reason == (
+        "orders.csv: the recovery run recorded no checksum of what it landed: cannot match the source"
+    )
