@@ -1,17 +1,30 @@
 # The Backstage catalog of the stack (catalog-info.yaml at the repository root) on AWS App Runner.
 #
-# Idle cost: App Runner cannot scale to zero (an auto scaling configuration's MinSize is 1-25). A
-# RUNNING service keeps MinSize provisioned instances and bills their memory while idle (0.5 GB x
-# 0.007 USD/GB-hour, about 2.6 USD/month at this size); a PAUSED service bills nothing. So the
-# service is kept at the smallest size (0.25 vCPU / 0.5 GB, one instance, never more than one) and
-# the harness pauses it when the deploy is done (lakehouse.catalog.service.pause_idle): idle, it
-# costs 0; it is resumed for as long as someone asks the catalog (the @STACK-catalog scenario does).
-# Locally the emulator records the service and the harness runs the catalog API itself.
+# Idle cost: App Runner cannot scale to zero (an auto scaling configuration's MinSize is 1-25) and
+# has no auto-pause. A RUNNING service keeps MinSize provisioned instances and bills their memory
+# while idle (0.5 GB x 0.007 USD/GB-hour, about 2.6 USD/month at this size); a PAUSED service bills
+# nothing. So the service is kept at the smallest size (0.25 vCPU / 0.5 GB, one instance, never more
+# than one) and the stack pauses it itself: an EventBridge Scheduler schedule calls App Runner's
+# PauseService (a universal target) every `catalog_pause_every_hours`, so a service someone resumed
+# to browse the catalog runs at most that long after. Pausing a paused service is refused by App
+# Runner and not retried (no cost: the first 14 million invocations a month are free). Locally the
+# emulator records the service and the schedule (it never fires) and the harness runs the catalog API.
 
 variable "catalog_enabled" {
   description = "Deploy the Backstage catalog service on App Runner (false leaves it out of the stack)."
   type        = bool
   default     = true
+}
+
+variable "catalog_pause_every_hours" {
+  description = "How often the stack pauses its catalog service (hours): the longest it runs after being resumed."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.catalog_pause_every_hours >= 1 && var.catalog_pause_every_hours <= 24 && floor(var.catalog_pause_every_hours) == var.catalog_pause_every_hours
+    error_message = "catalog_pause_every_hours must be a whole number of hours from 1 to 24."
+  }
 }
 
 variable "catalog_image" {
@@ -69,6 +82,76 @@ resource "aws_apprunner_service" "catalog" {
   tags = {
     purpose = "catalog"
   }
+}
+
+# ---------------------------------------------------------------- the idle pause (App Runner has none)
+
+data "aws_iam_policy_document" "trust_scheduler" {
+  statement {
+    sid     = "TrustScheduler"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+resource "aws_iam_role" "catalog_pause" {
+  count = var.catalog_enabled ? 1 : 0
+
+  name                 = "${local.catalog_service_name}-pause"
+  description          = "EventBridge Scheduler pausing the idle catalog service of lakehouse stack ${var.stack_id}."
+  assume_role_policy   = data.aws_iam_policy_document.trust_scheduler.json
+  max_session_duration = 3600
+}
+
+resource "aws_iam_role_policy" "catalog_pause" {
+  count = var.catalog_enabled ? 1 : 0
+
+  name = "lakehouse-catalog-pause"
+  role = aws_iam_role.catalog_pause[0].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "PauseTheCatalogService"
+      Effect   = "Allow"
+      Action   = ["apprunner:PauseService"]
+      Resource = [aws_apprunner_service.catalog[0].arn]
+    }]
+  })
+}
+
+resource "aws_scheduler_schedule" "catalog_pause" {
+  count = var.catalog_enabled ? 1 : 0
+
+  name                = "${local.catalog_service_name}-pause"
+  description         = "Pause the catalog's App Runner service (idle costs 0; App Runner has no auto-pause)."
+  schedule_expression = "rate(${var.catalog_pause_every_hours} ${var.catalog_pause_every_hours == 1 ? "hour" : "hours"})"
+  state               = "ENABLED"
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = "arn:${local.partition}:scheduler:::aws-sdk:apprunner:pauseService"
+    role_arn = aws_iam_role.catalog_pause[0].arn
+    input    = jsonencode({ ServiceArn = aws_apprunner_service.catalog[0].arn })
+
+    retry_policy {
+      maximum_retry_attempts = 0 # a paused service refuses the call: nothing to retry
+    }
+  }
+
+  depends_on = [aws_iam_role_policy.catalog_pause]
 }
 
 output "catalog_service_name" {

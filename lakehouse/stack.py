@@ -21,7 +21,7 @@ from typing import Any
 
 from lakehouse import procgroup, progress
 from lakehouse.catalog.model import CATALOG_FILE
-from lakehouse.catalog.service import CatalogHandle, pause_idle, start_catalog_service, stop_catalog_service
+from lakehouse.catalog.service import CatalogHandle, start_catalog_service, stop_catalog_service
 from lakehouse.config import RunOptions
 from lakehouse.emulator.process import EmulatorHandle, pid_alive, start_emulator, stop_emulator
 from lakehouse.lifetime import Lifetime, default_ttl
@@ -345,8 +345,6 @@ class Lifecycle:
             else:
                 record.outputs = stack.outputs()
                 record.status = "deployed"
-                if name := record.outputs.get("catalog_service_name"):  # App Runner cannot scale to 0: idle paused
-                    pause_idle(target.client("apprunner"), str(name))
             record.save(stack.record_path)
             self._write_stopwatch(deployment)
         except BaseException:

@@ -32,6 +32,7 @@ SERVICES = (
     "resourcegroupstaggingapi",
     "s3",
     "sagemaker",
+    "scheduler",
     "sns",
     "sts",
 )

@@ -5,7 +5,9 @@ The work is in ``lakehouse.checks.catalog``; each Then step concludes its own pa
 
 from __future__ import annotations
 
-from pytest_bdd import given, then, when
+from dataclasses import dataclass
+
+from pytest_bdd import given, parsers, then, when
 
 from lakehouse.catalog.model import CATALOG_FILE, CatalogError, Entity, load_catalog
 from lakehouse.checks.catalog import CatalogReadback, read_catalog, verdict
@@ -27,8 +29,17 @@ def catalog_file(run_options: RunOptions) -> list[Entity] | Outcome:
         return Outcome.error(str(err))
 
 
+@dataclass
+class CatalogCheck:
+    """What the When step read, and the outcome judged on it so far (the idle part's hours come from a Then)."""
+
+    read: CatalogReadback | Outcome
+    outcome: Outcome
+
+
 @when(
-    "the resources it names, its App Runner service and its catalog service are read through their APIs",
+    "the resources it names, its App Runner service, the schedules that pause it and its catalog service "
+    "are read through their APIs",
     target_fixture="catalog_check",
 )
 def read_back(
@@ -40,7 +51,7 @@ def read_back(
     mlflow_url: str | None,
     evidence: CheckEvidence,
     artifacts: ArtifactStore,
-) -> Outcome:
+) -> CatalogCheck:
     """The services are found where the model and lineage checks find them (the configured ones on aws);
     the catalog service locally is the harness's process, on aws the App Runner service's own URL."""
     read: CatalogReadback | Outcome = (
@@ -54,9 +65,7 @@ def read_back(
             deployment.record.catalog_url,
         )
     )
-    outcome = verdict(read)
-    evidence.artifacts.append(artifacts.write_json(f"catalog-{stack.stack_id}.json", outcome.details))
-    return outcome
+    return CatalogCheck(read, verdict(read))
 
 
 def _part(outcome: Outcome, part: str) -> list[str]:
@@ -64,20 +73,28 @@ def _part(outcome: Outcome, part: str) -> list[str]:
 
 
 @then("every resource the catalog names exists in the stack")
-def resources_exist(catalog_check: Outcome, evidence: CheckEvidence) -> None:
-    conclude(catalog_check, evidence, _part(catalog_check, "resources"))
+def resources_exist(catalog_check: CatalogCheck, evidence: CheckEvidence) -> None:
+    conclude(catalog_check.outcome, evidence, _part(catalog_check.outcome, "resources"))
 
 
 @then("every component has a lifecycle and an owner that is a group of the catalog")
-def components_owned(catalog_check: Outcome, evidence: CheckEvidence) -> None:
-    conclude(catalog_check, evidence, _part(catalog_check, "ownership"))
+def components_owned(catalog_check: CatalogCheck, evidence: CheckEvidence) -> None:
+    conclude(catalog_check.outcome, evidence, _part(catalog_check.outcome, "ownership"))
 
 
-@then("the catalog's App Runner service is paused while idle")
-def paused_when_idle(catalog_check: Outcome, evidence: CheckEvidence) -> None:
-    conclude(catalog_check, evidence, _part(catalog_check, "idle"))
+@then(
+    parsers.parse(
+        "an enabled schedule of the stack pauses the catalog's App Runner service at least every {hours:g} h, "
+        "through a role allowed to"
+    )
+)
+def paused_when_idle(hours: float, catalog_check: CatalogCheck, evidence: CheckEvidence) -> None:
+    catalog_check.outcome = verdict(catalog_check.read, pause_hours=hours)
+    conclude(catalog_check.outcome, evidence, _part(catalog_check.outcome, "idle"))
 
 
 @then("the catalog service answers with exactly the entities of catalog-info.yaml")
-def served(catalog_check: Outcome, evidence: CheckEvidence) -> None:
-    conclude(catalog_check, evidence)
+def served(catalog_check: CatalogCheck, stack: Stack, evidence: CheckEvidence, artifacts: ArtifactStore) -> None:
+    outcome = catalog_check.outcome
+    evidence.artifacts.append(artifacts.write_json(f"catalog-{stack.stack_id}.json", outcome.details))
+    conclude(outcome, evidence)

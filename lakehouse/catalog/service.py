@@ -1,9 +1,10 @@
 """The catalog service of a stack: the local process (started and stopped with the stack, by PID) and
-the App Runner service it stands for (found by the name the plan gives it, paused when idle).
+the App Runner service it stands for (found by the name the plan gives it).
 
 App Runner cannot scale to zero: a RUNNING service bills its provisioned instances' memory while idle,
-a PAUSED one bills nothing. The stack therefore pauses its catalog service once deployed
-(:func:`pause_idle`) and the catalog is resumed for as long as it is asked (:func:`answering`).
+a PAUSED one bills nothing. The stack pauses it itself (a schedule in infra/catalog_service.tf, judged
+by @STACK-catalog); the harness only resumes a paused service for as long as it asks it, and pauses
+it again after (:func:`answering`).
 """
 
 from __future__ import annotations
@@ -88,15 +89,6 @@ def wait_status(client: Any, arn: str, wanted: str, timeout_s: float = TRANSITIO
             name, status = service["ServiceName"], service["Status"]
             raise CatalogServiceError(f"App Runner service {name} is {status}, not {wanted}")
         time.sleep(5.0)  # polling a condition with a deadline (AWS takes minutes), not synchronising by sleep
-
-
-def pause_idle(client: Any, name: str) -> dict[str, Any] | None:
-    """Pause the catalog's App Runner service once deployed (idle costs 0); None when the stack has none."""
-    service = find_service(client, name)
-    if service is None or service["Status"] == "PAUSED":
-        return service
-    client.pause_service(ServiceArn=service["ServiceArn"])
-    return wait_status(client, service["ServiceArn"], "PAUSED")
 
 
 @contextlib.contextmanager

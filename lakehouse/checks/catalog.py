@@ -7,15 +7,20 @@ services' HTTP APIs, the catalog service's ``GET /api/catalog/entities``); the j
 the stack's id, account and region filled in (never from the stack's Terraform outputs), so an entity
 pointing at something the stack does not have fails, named.
 
-The idle state is read before the catalog is asked: the App Runner service must be PAUSED (App Runner
-cannot scale to zero, and a RUNNING service bills its provisioned memory while idle). To ask it, it is
-resumed and paused again afterwards (``lakehouse.catalog.service.answering``).
+Idle: App Runner cannot scale to zero and has no auto-pause (a RUNNING service bills its provisioned
+memory while idle), so the stack must pause the service itself. The check reads that mechanism back:
+an EventBridge Scheduler schedule (ListSchedules, GetSchedule) whose target is App Runner's
+``pauseService`` with this service's ARN, ENABLED, firing at least every stated number of hours, with
+a role (IAM GetRole and its policies) that allows ``apprunner:PauseService`` on the service. A paused
+service is resumed to be asked and paused again afterwards (``lakehouse.catalog.service.answering``).
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +36,8 @@ from lakehouse.target import Target
 THRESHOLD = (
     "catalog-info.yaml valid against Backstage's entity schemas; every Resource it names exists in the stack; "
     "every Component has an owner that is a Group of the catalog and a lifecycle; the catalog service answers "
-    "GET /api/catalog/entities with exactly the file's entities; the App Runner service is PAUSED while idle"
+    "GET /api/catalog/entities with exactly the file's entities; an enabled schedule of the stack pauses the App "
+    "Runner service at least every {hours} h, through a role allowed to"
 )
 #: The annotations catalog-info.yaml names resources with (README "Backstage catalog").
 AWS_NAME = "lakehouse.io/aws-name"
@@ -49,6 +55,13 @@ HTTP_TIMEOUT_S = 10.0
 #: How a user names each service the stack runs beside AWS (on aws it has none of its own).
 SERVICE_SETTINGS = {"lineage": "MARQUEZ_URL or --marquez-url", "mlflow": "MLFLOW_TRACKING_URI or --mlflow-url"}
 PARTS = ("resources", "ownership", "served", "idle")
+#: The stated longest time a resumed catalog service may run (the feature's number; infra's default).
+DEFAULT_PAUSE_HOURS = 1
+#: EventBridge Scheduler's universal target for App Runner's PauseService (any partition).
+PAUSE_TARGET = re.compile(r"^arn:aws[a-z-]*:scheduler:::aws-sdk:apprunner:pauseService$")
+PAUSE_ACTION = "apprunner:PauseService"
+_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
+_RATE_HOURS = {"minute": 1 / 60, "minutes": 1 / 60, "hour": 1, "hours": 1, "day": 24, "days": 24}
 
 
 class Unreadable(RuntimeError):
@@ -76,6 +89,20 @@ class CatalogReadback:
     service: dict[str, Any] | None = None  # DescribeService before the catalog was asked (idle)
     catalog_url: str | None = None
     served: list[dict[str, Any]] | None = None
+    #: The schedules whose target pauses this service (GetSchedule), with what their role allows.
+    pauses: list[PauseSchedule] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PauseSchedule:
+    """A schedule that calls PauseService on the catalog's service, and whether its role may (IAM)."""
+
+    name: str
+    state: str
+    expression: str
+    role_arn: str
+    #: The role's policies allow apprunner:PauseService on the service (None: the role does not exist).
+    role_allows: bool | None
 
 
 # -- judges (pure) -----------------------------------------------------------------------------------
@@ -138,29 +165,74 @@ def judge_served(entities: Sequence[Entity], served: Sequence[Mapping[str, Any]]
     return problems
 
 
-def judge_idle(name: str, service: Mapping[str, Any] | None) -> list[str]:
-    """The App Runner service exists and is PAUSED while idle (a RUNNING one bills its provisioned memory)."""
+def every_hours(expression: str) -> float | None:
+    """How often a ``rate(...)`` schedule fires, in hours; None for cron/at (not judged as a period)."""
+    m = _RATE.match(expression.strip())
+    return int(m.group(1)) * _RATE_HOURS[m.group(2)] if m else None
+
+
+def judge_idle(
+    name: str, service: Mapping[str, Any] | None, pauses: Sequence[PauseSchedule], max_hours: float
+) -> list[str]:
+    """The stack pauses its App Runner service: one enabled schedule, often enough, through a role allowed to."""
     if service is None:
         return [f"there is no App Runner service {name!r} (ListServices)"]
-    status = service.get("Status")
-    if status == "PAUSED":
-        return []
-    scaling = service.get("AutoScalingConfigurationSummary") or {}
     memory = (service.get("InstanceConfiguration") or {}).get("Memory")
-    return [
-        f"App Runner service {name} is {status} while idle, not PAUSED: its provisioned instances "
-        f"({memory} MB each, auto scaling {scaling.get('AutoScalingConfigurationName', '?')}) bill memory while idle"
-    ]
+    bills = f"a RUNNING service bills its provisioned memory ({memory} MB per instance) while idle"
+    if not pauses:
+        return [
+            f"App Runner service {name} ({service.get('Status')}) has no schedule that pauses it: no EventBridge "
+            f"Scheduler schedule targets pauseService with its ARN (ListSchedules); App Runner has no auto-pause, and "
+            f"{bills}"
+        ]
+    problems: dict[str, list[str]] = {}
+    for pause in pauses:
+        found = problems.setdefault(pause.name, [])
+        if pause.state != "ENABLED":
+            found.append(f"it is {pause.state}")
+        hours = every_hours(pause.expression)
+        if hours is None or hours > max_hours:
+            found.append(f"it fires {pause.expression!r}, not at least every {max_hours:g} h")
+        if pause.role_allows is None:
+            found.append(f"its role {pause.role_arn} does not exist")
+        elif not pause.role_allows:
+            found.append(f"its role {pause.role_arn} is not allowed {PAUSE_ACTION} on the service")
+    if any(not found for found in problems.values()):
+        return []
+    named = "; ".join(f"schedule {n}: {', '.join(found)}" for n, found in sorted(problems.items()))
+    return [f"App Runner service {name} ({service.get('Status')}) is not paused when idle: {named} ({bills})"]
 
 
-def verdict(read: CatalogReadback | Outcome) -> Outcome:
+def policy_allows(documents: Iterable[Mapping[str, Any]], action: str, resource: str) -> bool:
+    """Whether an Allow statement of the policies names ``action`` on ``resource`` and no Deny does (IAM wildcards)."""
+
+    def listed(value: Any) -> list[str]:
+        return [str(v) for v in (value if isinstance(value, list) else [value])] if value is not None else []
+
+    def matches(statement: Mapping[str, Any]) -> bool:
+        acts = any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in listed(statement.get("Action")))
+        on = any(fnmatch.fnmatchcase(resource, r) for r in listed(statement.get("Resource")))
+        return acts and on
+
+    statements = [st for doc in documents for st in listed_statements(doc)]
+    if any(st.get("Effect") == "Deny" and matches(st) for st in statements):
+        return False
+    return any(st.get("Effect") == "Allow" and matches(st) for st in statements)
+
+
+def listed_statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    found = document.get("Statement") or []
+    return [found] if isinstance(found, Mapping) else [st for st in found if isinstance(st, Mapping)]
+
+
+def verdict(read: CatalogReadback | Outcome, pause_hours: float = DEFAULT_PAUSE_HOURS) -> Outcome:
     """The composed outcome: ``failed`` naming every culprit, by part (``details['problems']``)."""
     if isinstance(read, Outcome):
         return read
     problems = {
         "resources": judge_resources(read.entities, read.lookups),
         "ownership": judge_ownership(read.entities),
-        "idle": judge_idle(read.service_name, read.service),
+        "idle": judge_idle(read.service_name, read.service, read.pauses, pause_hours),
         "served": judge_served(read.entities, read.served, read.catalog_url),
     }
     details = {
@@ -169,14 +241,16 @@ def verdict(read: CatalogReadback | Outcome) -> Outcome:
         "resources": [lookup.__dict__ for lookup in read.lookups],
         "service": {
             "name": read.service_name,
-            "status_when_idle": (read.service or {}).get("Status"),
+            "status_when_read": (read.service or {}).get("Status"),
             "arn": (read.service or {}).get("ServiceArn"),
             "url": read.catalog_url,
+            "pause_schedules": [p.__dict__ for p in read.pauses],
         },
         "served": len(read.served or []),
     }
     found = [p for part in PARTS for p in problems[part]]
-    return Outcome.judged(not found, len(read.entities), THRESHOLD, "; ".join(found) or None, details)
+    threshold = THRESHOLD.format(hours=f"{pause_hours:g}")
+    return Outcome.judged(not found, len(read.entities), threshold, "; ".join(found) or None, details)
 
 
 # -- read --------------------------------------------------------------------------------------------
@@ -244,6 +318,66 @@ def lookup(
     return Lookup(entity.ref, kind, name, READERS[kind], _aws_exists(target, kind, name))
 
 
+def read_pauses(target: Target, service_arn: str) -> list[PauseSchedule]:
+    """The schedules of the account whose target calls pauseService with ``service_arn``, and their roles."""
+    scheduler, iam = target.client("scheduler"), target.client("iam")
+    found = []
+    for page in scheduler.get_paginator("list_schedules").paginate():
+        for summary in page.get("Schedules", []):
+            if not PAUSE_TARGET.match(str((summary.get("Target") or {}).get("Arn", ""))):
+                continue
+            schedule = scheduler.get_schedule(Name=summary["Name"], GroupName=summary.get("GroupName", "default"))
+            target_of = schedule.get("Target") or {}
+            try:
+                pauses = json.loads(target_of.get("Input") or "{}").get("ServiceArn")
+            except (json.JSONDecodeError, AttributeError):
+                pauses = None
+            if pauses != service_arn:
+                continue
+            role = str(target_of.get("RoleArn", ""))
+            found.append(
+                PauseSchedule(
+                    f"{schedule.get('GroupName', 'default')}/{schedule['Name']}",
+                    str(schedule.get("State")),
+                    str(schedule.get("ScheduleExpression")),
+                    role,
+                    _role_allows(iam, role, service_arn),
+                )
+            )
+    return sorted(found, key=lambda p: p.name)
+
+
+def _role_allows(iam: Any, role_arn: str, resource: str) -> bool | None:
+    """Whether the role's inline and attached policies allow PauseService on ``resource``; None: no such role."""
+    name = role_arn.rsplit("/", 1)[-1]
+    try:
+        iam.get_role(RoleName=name)
+    except ClientError as err:
+        if _code(err) == "NoSuchEntity":
+            return None
+        raise
+    documents: list[Mapping[str, Any]] = []
+    for page in iam.get_paginator("list_role_policies").paginate(RoleName=name):
+        for policy in page["PolicyNames"]:
+            documents.append(_document(iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]))
+    for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name):
+        for attached in page["AttachedPolicies"]:
+            arn = attached["PolicyArn"]
+            version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+            got = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+            documents.append(_document(got))
+    return policy_allows(documents, PAUSE_ACTION, resource)
+
+
+def _document(value: Any) -> Mapping[str, Any]:
+    """A policy document as boto3 answers it (a dict) or as some APIs leave it (URL-encoded JSON text)."""
+    if isinstance(value, Mapping):
+        return value
+    from urllib.parse import unquote
+
+    return dict(json.loads(unquote(str(value))))
+
+
 def _served(url: str) -> list[dict[str, Any]] | None:
     try:
         response = requests.get(url.rstrip("/") + "/api/catalog/entities", timeout=HTTP_TIMEOUT_S)
@@ -289,8 +423,9 @@ def read_catalog(
             if entity.kind == "Resource" and (found := lookup(entity, target, values, services)) is not None:
                 read.lookups.append(found)
         client = target.client("apprunner")
-        read.service = find_service(client, read.service_name)  # idle: before anything asks it
+        read.service = find_service(client, read.service_name)  # as found, before anything asks it
         if read.service is not None:
+            read.pauses = read_pauses(target, str(read.service["ServiceArn"]))
             with answering(client, read.service) as running:
                 read.catalog_url = local_catalog_url or f"https://{running['ServiceUrl']}"
                 read.served = _served(read.catalog_url)
@@ -308,6 +443,7 @@ def check_catalog(
     stack_id: str,
     services: Mapping[str, str | None],
     local_catalog_url: str | None,
+    pause_hours: float = DEFAULT_PAUSE_HOURS,
 ) -> Outcome:
     """Read, then judge."""
-    return verdict(read_catalog(catalog_file, target, stack_id, services, local_catalog_url))
+    return verdict(read_catalog(catalog_file, target, stack_id, services, local_catalog_url), pause_hours)

@@ -1,11 +1,12 @@
 """@STACK-catalog's reader on the emulator (no Terraform): each kind of resource the catalog names read back.
 
 A stack's worth of resources is made through boto3 with one part missing per kind; the composed check
-must name each missing one and the running service, and pass once everything is there and paused.
+must name each missing one and a service nothing pauses, and pass once everything is there.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -54,8 +55,33 @@ def _stack(emulator: EmulatorHandle, stack_id: str, missing: str = "") -> None:
     arn = apprunner.create_service(ServiceName=f"lakehouse-{stack_id}-catalog", SourceConfiguration=source)["Service"][
         "ServiceArn"
     ]
+    # What infra/catalog_service.tf makes to pause it: a role allowed to, and an hourly schedule.
+    iam = target.client("iam")
+    trust = {
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ]
+    }
+    role = iam.create_role(RoleName=f"lakehouse-{stack_id}-catalog-pause", AssumeRolePolicyDocument=json.dumps(trust))
+    allowed = arn if missing != "role" else arn + "-another"
+    statement = {"Effect": "Allow", "Action": ["apprunner:PauseService"], "Resource": [allowed]}
+    iam.put_role_policy(
+        RoleName=role["Role"]["RoleName"],
+        PolicyName="pause",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )
     if missing != "pause":
-        apprunner.pause_service(ServiceArn=arn)
+        target.client("scheduler").create_schedule(
+            Name=f"lakehouse-{stack_id}-catalog-pause",
+            ScheduleExpression="rate(1 hour)",
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target={
+                "Arn": "arn:aws:scheduler:::aws-sdk:apprunner:pauseService",
+                "RoleArn": role["Role"]["Arn"],
+                "Input": json.dumps({"ServiceArn": arn}),
+            },
+        )
+    apprunner.pause_service(ServiceArn=arn)  # as the schedule does when it fires (the emulator's never does)
 
 
 def test_a_whole_stack_passes_and_its_service_is_left_paused(
@@ -85,7 +111,8 @@ def test_a_whole_stack_passes_and_its_service_is_left_paused(
         ("gold", "resource:default/lakehouse-gold-bucket names s3-bucket 'lakehouse-lh-cat-gold-gold-"),
         ("silver-database", "resource:default/lakehouse-silver-database names glue-database 'lakehouse_lh_cat_silver"),
         ("workgroup", "resource:default/lakehouse-workgroup names athena-workgroup 'lakehouse-lh-cat-workgroup'"),
-        ("pause", "App Runner service lakehouse-lh-cat-pause-catalog is RUNNING while idle, not PAUSED"),
+        ("pause", "App Runner service lakehouse-lh-cat-pause-catalog (PAUSED) has no schedule that pauses it"),
+        ("role", "schedule default/lakehouse-lh-cat-role-catalog-pause: its role arn:aws:iam::"),
     ],
 )
 def test_each_missing_part_is_named(

@@ -1,8 +1,8 @@
 """@STACK-catalog against a real stack made by `lakehouse up` on the emulator, healthy and broken.
 
-Broken as a person would break it (a catalog entity naming a bucket the stack lacks; the App Runner
-service resumed through its API and left running) and judged by the real reader; each test repairs what
-it broke (the shared "stack" group), and the catalog check leaves its App Runner service paused again.
+Broken as a person would break it (a catalog entity naming a bucket the stack lacks; the schedule that
+pauses the App Runner service disabled through its API, so nothing pauses it when idle) and judged by the
+real reader; each test repairs what it broke (the shared "stack" group).
 Deleting a real resource is not done here: the emulator drops a Glue database's Lake Formation grants
 with it, which no repair could restore for the next test (tests/emulator/test_catalog_readback.py
 removes one resource of each kind on the bare emulator instead).
@@ -18,7 +18,7 @@ import pytest
 
 from lakehouse.catalog.model import CATALOG_FILE
 from lakehouse.catalog.service import find_service, service_name
-from lakehouse.checks.catalog import check_catalog
+from lakehouse.checks.catalog import PauseSchedule, check_catalog, read_pauses
 from lakehouse.outcome import Outcome, Status
 from lakehouse.stack import Deployment
 from tests.integration.conftest import ROOT, UpStack, run_features
@@ -43,10 +43,15 @@ def _service(deployed: Deployment) -> dict[str, Any]:
     return found
 
 
-def test_make_up_prints_the_catalog_and_pauses_its_service(up_stack: UpStack) -> None:
+def _pauses(deployed: Deployment) -> list[PauseSchedule]:
+    return read_pauses(deployed.stack.target, str(_service(deployed)["ServiceArn"]))
+
+
+def test_make_up_prints_the_catalog_and_deploys_the_schedule_that_pauses_its_service(up_stack: UpStack) -> None:
     record = up_stack.deployment.record
     assert f"Backstage catalog API (catalog-info.yaml): {record.catalog_url}/api/catalog/entities" in up_stack.output
-    assert _service(up_stack.deployment)["Status"] == "PAUSED"
+    [pause] = _pauses(up_stack.deployment)
+    assert (pause.state, pause.expression, pause.role_allows) == ("ENABLED", "rate(1 hour)", True)
 
 
 def test_healthy_stack_passes_the_catalog_scenario(deployed: Deployment, tmp_path: Path) -> None:
@@ -54,7 +59,7 @@ def test_healthy_stack_passes_the_catalog_scenario(deployed: Deployment, tmp_pat
     check = run.check("STACK-catalog")
     assert check["status"] == "passed", (check["reason"], run.output[-3000:])
     details = check["details"]
-    assert details["service"]["status_when_idle"] == "PAUSED"
+    assert [p["state"] for p in details["service"]["pause_schedules"]] == ["ENABLED"]
     assert {r["type"] for r in details["resources"] if r["exists"]} >= {
         "s3-bucket",
         "glue-database",
@@ -63,7 +68,6 @@ def test_healthy_stack_passes_the_catalog_scenario(deployed: Deployment, tmp_pat
         "lineage-service",
         "mlflow-service",
     }
-    assert _service(deployed)["Status"] == "PAUSED"  # asked, then paused again
 
 
 def test_an_entity_naming_a_bucket_the_stack_lacks_fails(deployed: Deployment, tmp_path: Path) -> None:
@@ -79,19 +83,28 @@ def test_an_entity_naming_a_bucket_the_stack_lacks_fails(deployed: Deployment, t
 
 
 @pytest.fixture
-def resumed(deployed: Deployment) -> Iterator[dict[str, Any]]:
-    client = deployed.stack.target.client("apprunner")
-    service = _service(deployed)
-    client.resume_service(ServiceArn=service["ServiceArn"])
+def pause_disabled(deployed: Deployment) -> Iterator[str]:
+    """The stack's pause schedule disabled through EventBridge Scheduler's API (then enabled again)."""
+    scheduler = deployed.stack.target.client("scheduler")
+    [pause] = _pauses(deployed)
+    group, name = pause.name.split("/", 1)
+    schedule = scheduler.get_schedule(GroupName=group, Name=name)
+    keep = ("ScheduleExpression", "FlexibleTimeWindow", "Target", "Description", "ScheduleExpressionTimezone")
+    settings = {k: schedule[k] for k in keep if schedule.get(k) is not None}
+    scheduler.update_schedule(GroupName=group, Name=name, State="DISABLED", **settings)
     try:
-        yield service
+        yield pause.name
     finally:
-        client.pause_service(ServiceArn=service["ServiceArn"])
+        scheduler.update_schedule(GroupName=group, Name=name, State="ENABLED", **settings)
 
 
-def test_a_service_left_running_when_idle_fails_naming_it(deployed: Deployment, resumed: dict[str, Any]) -> None:
+def test_the_service_not_paused_when_idle_fails_naming_it_and_its_schedule(
+    deployed: Deployment, pause_disabled: str
+) -> None:
     outcome = _check(deployed)
     assert outcome.status is Status.FAILED
     assert outcome.reason is not None
-    assert outcome.reason.startswith(f"App Runner service {resumed['ServiceName']} is RUNNING while idle, not PAUSED")
+    service = service_name(deployed.stack.stack_id)
+    assert outcome.reason.startswith(f"App Runner service {service} (")
+    assert f"is not paused when idle: schedule {pause_disabled}: it is DISABLED" in outcome.reason
     assert outcome.details["problems"]["resources"] == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +15,14 @@ from lakehouse.catalog.server import create_app
 from lakehouse.checks.catalog import (
     CatalogReadback,
     Lookup,
+    PauseSchedule,
+    every_hours,
     fill,
     judge_idle,
     judge_ownership,
     judge_resources,
     judge_served,
+    policy_allows,
     verdict,
 )
 from lakehouse.config import project_root
@@ -134,18 +138,66 @@ def test_the_service_must_serve_exactly_the_files_entities() -> None:
     assert judge_served(entities, None, "http://c") == ["the catalog service at http://c answered no entities"]
 
 
+RUNNING = {"Status": "RUNNING", "ServiceArn": "arn:svc", "InstanceConfiguration": {"Memory": "512"}}
+PAUSE = PauseSchedule("default/lakehouse-lh-1-catalog-pause", "ENABLED", "rate(1 hour)", "arn:role/p", True)
+
+
+def test_a_service_with_an_enabled_hourly_pause_through_an_allowed_role_passes() -> None:
+    assert judge_idle("lakehouse-lh-1-catalog", RUNNING, [PAUSE], 1) == []
+    # One good schedule is enough: a second, broken one does not keep the service running.
+    assert judge_idle("lakehouse-lh-1-catalog", RUNNING, [PAUSE, replace(PAUSE, name="b", state="DISABLED")], 1) == []
+
+
 def test_the_service_not_paused_when_idle_fails_naming_it() -> None:
-    running = {
-        "Status": "RUNNING",
-        "InstanceConfiguration": {"Memory": "512"},
-        "AutoScalingConfigurationSummary": {"AutoScalingConfigurationName": "one"},
-    }
-    [problem] = judge_idle("lakehouse-lh-1-catalog", running)
-    assert problem.startswith("App Runner service lakehouse-lh-1-catalog is RUNNING while idle, not PAUSED")
-    assert judge_idle("lakehouse-lh-1-catalog", {"Status": "PAUSED"}) == []
-    assert judge_idle("lakehouse-lh-1-catalog", None) == [
+    [problem] = judge_idle("lakehouse-lh-1-catalog", RUNNING, [], 1)
+    assert problem.startswith(
+        "App Runner service lakehouse-lh-1-catalog (RUNNING) has no schedule that pauses it: no EventBridge "
+        "Scheduler schedule targets pauseService with its ARN"
+    )
+    assert "512 MB" in problem
+    assert judge_idle("lakehouse-lh-1-catalog", None, [PAUSE], 1) == [
         "there is no App Runner service 'lakehouse-lh-1-catalog' (ListServices)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("broken", "named"),
+    [
+        (replace(PAUSE, state="DISABLED"), "it is DISABLED"),
+        (replace(PAUSE, expression="rate(2 hours)"), "it fires 'rate(2 hours)', not at least every 1 h"),
+        (replace(PAUSE, expression="cron(0 3 * * ? *)"), "it fires 'cron(0 3 * * ? *)', not at least every 1 h"),
+        (replace(PAUSE, role_allows=None), "its role arn:role/p does not exist"),
+        (replace(PAUSE, role_allows=False), "its role arn:role/p is not allowed apprunner:PauseService"),
+    ],
+)
+def test_a_pause_that_cannot_work_fails_naming_the_schedule_and_why(broken: PauseSchedule, named: str) -> None:
+    [problem] = judge_idle("lakehouse-lh-1-catalog", RUNNING, [broken], 1)
+    assert problem.startswith("App Runner service lakehouse-lh-1-catalog (RUNNING) is not paused when idle: ")
+    assert f"schedule default/lakehouse-lh-1-catalog-pause: {named}" in problem
+
+
+def test_rates_are_read_in_hours() -> None:
+    assert [
+        every_hours(e) for e in ("rate(1 hour)", "rate(30 minutes)", "rate(2 days)", "at(2026-12-03T00:00:00)")
+    ] == [
+        1,
+        0.5,
+        48,
+        None,
+    ]
+
+
+def test_a_policy_allows_pause_only_on_the_service_and_a_deny_wins() -> None:
+    allow = {"Statement": [{"Effect": "Allow", "Action": ["apprunner:Pause*"], "Resource": ["arn:svc"]}]}
+    assert policy_allows([allow], "apprunner:PauseService", "arn:svc")
+    assert not policy_allows([allow], "apprunner:PauseService", "arn:other")
+    assert not policy_allows(
+        [{"Statement": {"Effect": "Allow", "Action": "apprunner:ResumeService", "Resource": "*"}}],
+        "apprunner:PauseService",
+        "arn:svc",
+    )
+    deny = {"Statement": [{"Effect": "Deny", "Action": "apprunner:*", "Resource": "*"}]}
+    assert not policy_allows([allow, deny], "apprunner:PauseService", "arn:svc")
 
 
 def test_verdict_composes_every_part_and_fills_names() -> None:
@@ -153,14 +205,16 @@ def test_verdict_composes_every_part_and_fills_names() -> None:
         "p-s-gold-1"
     )
     team = _entity("Group", "team")
-    read = CatalogReadback([team], service_name="svc", service={"Status": "PAUSED"}, catalog_url="http://c")
+    read = CatalogReadback([team], service_name="svc", service=RUNNING, catalog_url="http://c", pauses=[PAUSE])
     read.served = [{"kind": "Group", "metadata": {"name": "team"}}]
     assert verdict(read).status is Status.PASSED
-    read.service = {"Status": "RUNNING"}
+    read.pauses = [replace(PAUSE, expression="rate(3 hours)")]
+    assert verdict(read, pause_hours=3).status is Status.PASSED  # the stated hours come from the feature
     outcome = verdict(read)
     assert outcome.status is Status.FAILED
-    assert outcome.reason is not None and "svc is RUNNING" in outcome.reason
+    assert outcome.reason is not None and "svc (RUNNING) is not paused when idle" in outcome.reason
     assert outcome.details["problems"]["idle"]
+    assert "at least every 1 h" in str(outcome.threshold)
 
 
 def test_the_catalog_api_answers_in_backstages_shape() -> None:

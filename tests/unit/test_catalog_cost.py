@@ -1,4 +1,4 @@
-"""The cost KPI prices the catalog's App Runner service: 0 while paused, cents in use, memory if left running idle."""
+"""The cost KPI prices the catalog's App Runner service: 0 while paused, cents in use and until the pause fires."""
 
 from __future__ import annotations
 
@@ -18,14 +18,20 @@ CATALOG = [
 HOURS_PER_MONTH = 730
 
 
-def test_the_service_is_priced_in_use_and_idle_paused_costs_nothing() -> None:
-    estimate = estimate_cost(CATALOG, load_prices(), load_usage())
+def test_the_service_is_priced_in_use_and_until_its_pause_schedule_fires() -> None:
+    catalog = [*CATALOG, PlannedResource("aws_scheduler_schedule.catalog_pause[0]", "aws_scheduler_schedule", REGION)]
+    estimate = estimate_cost(catalog, load_prices(), load_usage())
     assert not estimate.unpriced
     [line] = estimate.lines
     parts = {c.name: c.monthly_usd for c in line.components}
-    assert parts["provisioned memory while running idle"] == 0  # paused when idle
+    gb_hour = load_prices().prices(REGION)["apprunner_usd_per_gb_hour"]
+    # Up to an hour after each use (usage.yml: 20), then paused: cents, not the 730 h of a service never paused.
+    assert parts["provisioned memory while running idle"] == 20 * 0.5 * gb_hour
     assert 0 < parts["active vCPU (in use)"] + parts["active memory (in use)"] < 1
-    assert [f["type"] for f in estimate.free] == ["aws_apprunner_auto_scaling_configuration_version"]
+    assert sorted(f["type"] for f in estimate.free) == [
+        "aws_apprunner_auto_scaling_configuration_version",
+        "aws_scheduler_schedule",
+    ]
 
 
 def test_a_service_left_running_idle_bills_its_memory_all_month() -> None:
