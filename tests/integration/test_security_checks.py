@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from lakehouse.checks.iac import check_iac_coverage
 from lakehouse.checks.s3_routes import s3control
@@ -379,19 +380,26 @@ def test_an_access_point_letting_the_analyst_read_ssn_files_fails_the_check(
 
 
 def test_a_public_object_acl_on_an_ssn_file_fails_the_check(filled: Deployment) -> None:
-    """ACLs turned back on (Object Ownership, Block Public Access) and a public-read ACL on a Gold users file."""
+    """ACLs turned back on (Object Ownership, Block Public Access) and a public-read ACL on a Gold users file.
+
+    S3 refuses the ACL under BucketOwnerEnforced, and under BlockPublicAcls (so does the emulator): ACLs are
+    enabled and BlockPublicAcls turned off first, IgnorePublicAcls left on until the last step.
+    """
     target = filled.stack.target
     s3 = target.client("s3")
     gold = filled.record.outputs["bucket_names"]["gold"]
     key = _gold_users_file(s3, gold)
     controls = s3.get_bucket_ownership_controls(Bucket=gold)["OwnershipControls"]
     block = s3.get_public_access_block(Bucket=gold)["PublicAccessBlockConfiguration"]
+    acls_on = {"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]}
     try:
+        with pytest.raises(ClientError, match="AccessControlListNotSupported"):
+            s3.put_object_acl(Bucket=gold, Key=key, ACL="public-read")
+        s3.put_bucket_ownership_controls(Bucket=gold, OwnershipControls=acls_on)
+        with pytest.raises(ClientError, match="AccessDenied"):
+            s3.put_object_acl(Bucket=gold, Key=key, ACL="public-read")
+        s3.put_public_access_block(Bucket=gold, PublicAccessBlockConfiguration={**block, "BlockPublicAcls": False})
         s3.put_object_acl(Bucket=gold, Key=key, ACL="public-read")
-        assert _check(filled).passed, "ACLs are disabled (BucketOwnerEnforced): the grant is not applied"
-        s3.put_bucket_ownership_controls(
-            Bucket=gold, OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]}
-        )
         assert _check(filled).passed, "IgnorePublicAcls: S3 ignores the public grant"
         s3.delete_public_access_block(Bucket=gold)
         result = _check(filled)
@@ -401,6 +409,7 @@ def test_a_public_object_acl_on_an_ssn_file_fails_the_check(filled: Deployment) 
             p.startswith(f"the object ACL of s3://{gold}/{key} grants READ to group AllUsers (anyone)") for p in found
         ), found
     finally:
+        s3.put_bucket_ownership_controls(Bucket=gold, OwnershipControls=acls_on)  # the ACL can be reset only so
         s3.put_object_acl(Bucket=gold, Key=key, ACL="private")
         s3.put_bucket_ownership_controls(Bucket=gold, OwnershipControls=controls)
         s3.put_public_access_block(Bucket=gold, PublicAccessBlockConfiguration=block)
