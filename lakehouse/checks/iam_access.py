@@ -155,11 +155,15 @@ def object_arn(bucket: str, key: str, partition: str = "aws") -> str:
 
 
 def object_read_problems(
-    identity: Sequence[Policy], boundary: Policy | None, objects: Mapping[str, Sequence[str]]
+    identity: Sequence[Policy],
+    boundary: Policy | None,
+    objects: Mapping[str, Sequence[str]],
+    name: str = "the analyst role",
 ) -> tuple[list[str], list[dict[str, Any]]]:
     """Problems (one per statement and bucket) where the role may read lake objects, and every decision made.
 
-    ``objects``: bucket -> keys to try (the tables' real files and probes under their locations).
+    ``objects``: bucket -> keys to try (the tables' real files and probes under their locations);
+    ``name``: the role as the reason names it (a role the analyst reaches is judged the same way).
     """
     problems: dict[tuple[str, str], str] = {}
     evidence: list[dict[str, Any]] = []
@@ -190,7 +194,7 @@ def object_read_problems(
                     )
                     problems.setdefault(
                         (match.describe(), bucket),
-                        f"the analyst role reads lake bucket {bucket} directly from S3, around Lake Formation: "
+                        f"{name} reads lake bucket {bucket} directly from S3, around Lake Formation: "
                         f"{match.describe()} allows {action} on {decision.resource}{through}",
                     )
     return list(problems.values()), evidence
@@ -389,6 +393,7 @@ def bucket_policy_problems(
     who: Principal,
     policies: Mapping[str, Mapping[str, Any] | None],
     objects: Mapping[str, Sequence[str]],
+    name: str = "the analyst role",
 ) -> tuple[list[str], list[dict[str, Any]]]:
     """Problems (one per statement and bucket) where a bucket policy lets the role read lake objects.
 
@@ -433,7 +438,7 @@ def bucket_policy_problems(
                 for match in opening:
                     problems.setdefault(
                         (match.describe(), bucket),
-                        f"the bucket policy of lake bucket {bucket} lets the analyst role read it directly from S3, "
+                        f"the bucket policy of lake bucket {bucket} lets {name} read it directly from S3, "
                         f"around Lake Formation: {match.describe()} allows {action} on {resource}",
                     )
     return list(problems.values()), evidence

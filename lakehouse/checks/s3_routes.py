@@ -48,6 +48,7 @@ from lakehouse.checks.iam_access import (
     decide,
     object_arn,
     outside_principals,
+    principal_account,
     resource_matches,
 )
 from lakehouse.target import Target
@@ -82,12 +83,23 @@ class BucketAcls:
 
 
 @dataclass
+class AccessGrants:
+    """S3 Access Grants of the account in the region: ``status`` read, or unreadable (and why)."""
+
+    status: str = "not read"  # "read" or "unreadable"
+    instances: list[dict[str, Any]] = field(default_factory=list)
+    grants: list[dict[str, Any]] = field(default_factory=list)
+    reason: str | None = None
+
+
+@dataclass
 class RoutesReadback:
-    """Access points, ACLs and Block Public Access of the lake buckets, and what could not be read."""
+    """Access points, ACLs, Block Public Access and Access Grants of the lake, and what could not be read."""
 
     access_points: dict[str, list[AccessPoint]] = field(default_factory=dict)
     acls: dict[str, BucketAcls] = field(default_factory=dict)
     account_public_access_block: dict[str, Any] | None = None
+    access_grants: AccessGrants = field(default_factory=AccessGrants)
     errors: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -95,6 +107,7 @@ class RoutesReadback:
             "access_points": {b: [ap.__dict__ for ap in aps] for b, aps in self.access_points.items()},
             "acls": {b: a.__dict__ for b, a in self.acls.items()},
             "account_public_access_block": self.account_public_access_block,
+            "access_grants": self.access_grants.__dict__,
         }
 
 
@@ -196,13 +209,44 @@ def read_acls(s3: Any, bucket: str, keys: Sequence[str]) -> BucketAcls:
     return acls
 
 
+def _without_dates(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: v for k, v in item.items() if k != "CreatedAt"} for item in items]
+
+
+def read_access_grants(control: Any, account: str) -> AccessGrants:
+    """The account's S3 Access Grants instances and every grant of its own (all pages).
+
+    No instance: nothing is granted (AWS lists none). A failure is returned ``unreadable`` with S3
+    Control's answer; the caller decides what that means on its target.
+    """
+    try:
+        listed = next_token_pages(control.list_access_grants_instances, "AccessGrantsInstancesList", AccountId=account)
+        found = AccessGrants("read", _without_dates(listed))
+        if found.instances:
+            grants = next_token_pages(control.list_access_grants, "AccessGrantsList", AccountId=account)
+            found.grants = _without_dates(grants)
+        return found
+    except (ClientError, BotoCoreError) as err:
+        return AccessGrants("unreadable", reason=f"S3 Control ListAccessGrantsInstances/ListAccessGrants: {err}")
+
+
 def read_routes(
     target: Target, account: str, partition: str, objects: Mapping[str, Sequence[str]], probe_suffix: str
 ) -> RoutesReadback:
-    """Access points, ACLs (of the real objects, not the probe keys) and Block Public Access of every lake bucket."""
+    """Access points, ACLs (of the real objects, not the probe keys), Block Public Access and Access Grants.
+
+    Access Grants that cannot be read are an error on AWS; the local emulator has no such API
+    (moto answers 404), so there they stay recorded ``unreadable`` in the evidence.
+    """
     rb = RoutesReadback()
     s3 = target.client("s3")
     control = s3control(target)
+    rb.access_grants = read_access_grants(control, account)
+    if rb.access_grants.status == "unreadable":
+        if target.is_local:
+            rb.access_grants.reason = f"the local emulator has no S3 Access Grants API ({rb.access_grants.reason})"
+        else:
+            rb.errors.append(f"could not read the account's S3 Access Grants ({rb.access_grants.reason})")
     try:
         answer = _optional(
             control.get_public_access_block, ("NoSuchPublicAccessBlockConfiguration",), AccountId=account
@@ -395,13 +439,18 @@ def access_point_problems(
     boundary: Policy | None,
     who: Principal,
     objects: Mapping[str, Sequence[str]],
+    name: str = "the analyst role",
+    outsiders: bool = True,
 ) -> list[str]:
-    """Access points through which the analyst, or anyone outside the account, reads lake objects."""
+    """Access points through which the analyst (or ``name``), or anyone outside the account, reads lake objects.
+
+    ``outsiders=False`` judges ``who`` alone (a role the analyst reaches: the outsiders are judged once).
+    """
     problems: list[str] = []
     account = who.account_id
     for bucket, keys in sorted(objects.items()):
         handed = delegations(bucket, bucket_policies.get(bucket), keys)
-        for d in handed:
+        for d in handed if outsiders else []:
             foreign = [a for a in d.accounts if a != account]
             foreign += [p for p in d.arns if p.split(":")[4:5] != [account]]
             if foreign:
@@ -415,7 +464,9 @@ def access_point_problems(
             if through is None:
                 continue  # without a delegation the bucket policy (judged already) must allow the read too
             where = f"access point {point.name} of lake bucket {bucket} (delegated by bucket policy {through.sid})"
-            problems += _point_problems(point, where, keys, identity, boundary, who)
+            problems += _point_problems(point, where, keys, identity, boundary, who, name)
+            if not outsiders:
+                continue
             problems += outsider_problems(
                 {point.name: point.policy},
                 {point.name: keys},
@@ -433,6 +484,7 @@ def _point_problems(
     identity: Sequence[Policy],
     boundary: Policy | None,
     who: Principal,
+    name: str = "the analyst role",
 ) -> list[str]:
     """The analyst reading through one delegated access point: by its policy, or by its own IAM policies."""
     statements = bucket_policy_statements(point.policy or {})
@@ -452,14 +504,60 @@ def _point_problems(
                 if m.effect == "Allow" and (m.reach == "direct" or iam.allowed):
                     found.setdefault(
                         m.describe(),
-                        f"the analyst role reads lake objects through {where}, around Lake Formation: "
+                        f"{name} reads lake objects through {where}, around Lake Formation: "
                         f"{m.describe()} allows {action} on {resource}",
                     )
             if iam.allowed:
                 first = iam.allows[0].describe()
                 found.setdefault(
                     first,
-                    f"the analyst role reads lake objects through {where}, around Lake Formation: "
+                    f"{name} reads lake objects through {where}, around Lake Formation: "
                     f"{first} allows {action} on {resource}",
                 )
     return list(found.values())
+
+
+# -- S3 Access Grants ------------------------------------------------------------------------------
+#
+# An access grant hands an IAM principal (or an Identity Center user or group) temporary S3
+# credentials for a location scope (``s3://bucket/prefix*``): S3 serves the objects there to it, and
+# Lake Formation never sees the read. READ and READWRITE grants read objects. Whether the grantee
+# also holds ``s3:GetDataAccess`` is not asked: a grant on ssn files is the culprit either way.
+
+GRANT_READS = frozenset({"READ", "READWRITE"})
+
+
+def grant_covers(scope: str, bucket: str, key: str) -> bool:
+    """Whether an access grant's scope (``s3://b/prefix``, a trailing ``*`` or none) covers the object."""
+    uri = f"s3://{bucket}/{key}"
+    if scope.endswith("*"):
+        return fnmatchcase(uri, scope.replace("[", "[[]"))
+    return uri == scope or uri.startswith(scope.rstrip("/") + "/") or scope in (f"s3://{bucket}", "s3://")
+
+
+def access_grant_problems(
+    grants: AccessGrants, principals: Mapping[str, str], objects: Mapping[str, Sequence[str]], account_id: str
+) -> list[str]:
+    """Access grants letting ``principals`` (ARN -> how to name it) or another account read lake objects."""
+    problems: list[str] = []
+    for grant in grants.grants:
+        grantee = grant.get("Grantee") or {}
+        identifier = str(grantee.get("GranteeIdentifier", ""))
+        if grantee.get("GranteeType") != "IAM" or grant.get("Permission") not in GRANT_READS:
+            continue
+        owner = principal_account(identifier)
+        name = principals.get(identifier)
+        if name is None and owner is not None and owner != account_id:
+            name = f"{identifier}, outside account {account_id},"
+        if name is None:
+            continue
+        scope = str(grant.get("GrantScope", ""))
+        hit = next(
+            (f"s3://{b}/{k}" for b, keys in sorted(objects.items()) for k in keys if grant_covers(scope, b, k)), None
+        )
+        if hit is not None:
+            problems.append(
+                f"S3 Access Grant {grant.get('AccessGrantId')} gives {name} {grant.get('Permission')} on {scope}, "
+                f"which holds lake object {hit}: S3 serves it around Lake Formation"
+            )
+    return problems

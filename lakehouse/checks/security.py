@@ -14,10 +14,12 @@ the APIs, every Lake Formation grant that could open the column (table, column, 
 TableWildcard, catalog, LF-Tag policy, data cells filter grants to the analyst or
 IAMAllowedPrincipals; DATA_LOCATION_ACCESS on a location holding such a table; the data lake
 settings), the analyst role's IAM policies and every lake bucket's policy (S3 reads of the lake
-buckets bypass Lake Formation: ``iam_access``). The lake buckets are found from the services, not
-from the stack's outputs: the buckets under every such table's location, the locations registered
-with Lake Formation, and the result locations of every Athena workgroup but the analyst's own
-(query results of the pipeline and the deployer can hold ``ssn``).
+buckets bypass Lake Formation: ``iam_access``), and every role of the account the analyst can act
+as (assume, rewrite the trust of, pass to a service) or rewrite, judged the same way
+(``role_paths``). The lake buckets are found from the services, not from the stack's outputs:
+the buckets under every such table's location, the locations registered with Lake Formation, and
+the result locations of every Athena workgroup but the analyst's own (query results of the
+pipeline and the deployer can hold ``ssn``).
 
 Split like the other checks: ``read_security`` talks to the target, ``judge_security`` is a pure
 function over what was read. A read that fails ends the check ``error`` (``failed`` when it found
@@ -43,8 +45,20 @@ from lakehouse.checks.iam_access import (
     object_read_problems,
     principal_account,
 )
+from lakehouse.checks.role_paths import (
+    LF_ADMIN,
+    Actor,
+    RoleInfo,
+    escalations,
+    path_text,
+    reachable,
+    read_reachable,
+    read_role_policies,
+    read_roles,
+)
 from lakehouse.checks.s3_routes import (
     RoutesReadback,
+    access_grant_problems,
     access_point_problems,
     acl_problems,
     next_token_pages,
@@ -160,6 +174,8 @@ class SecurityReadback:
     bucket_policies: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     #: Access points, ACLs and Block Public Access of the lake buckets (``s3_routes``).
     routes: RoutesReadback = field(default_factory=RoutesReadback)
+    #: Every role of the account (ARN -> trust policy; permissions of those the analyst reaches).
+    roles: dict[str, RoleInfo] = field(default_factory=dict)
     #: What could not be read (the check cannot pass without it).
     read_errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -311,34 +327,6 @@ def read_grants(target: Target, tables: Sequence[CatalogTable], rb: SecurityRead
                 rb.tag_expressions[name] = lf.get_lf_tag_expression(Name=name).get("Expression") or []
             except (ClientError, BotoCoreError) as err:
                 rb.tag_expressions[name] = str(err)
-
-
-def _policy_document(iam: Any, arn: str) -> Any:
-    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-    return iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
-
-
-def read_role_policies(target: Target, role_arn: str) -> tuple[list[Policy], Policy | None]:
-    """The role's inline and attached policies (default versions) and its permissions boundary."""
-    iam = target.client("iam")
-    name = role_arn.rsplit("/", 1)[-1]
-    role = iam.get_role(RoleName=name)["Role"]
-    policies: list[Policy] = []
-    for page in iam.get_paginator("list_role_policies").paginate(RoleName=name):
-        for policy_name in page.get("PolicyNames") or []:
-            document = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
-            policies.append(Policy.parse(f"inline policy {policy_name}", document))
-    for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name):
-        for attached in page.get("AttachedPolicies") or []:
-            arn = attached["PolicyArn"]
-            policies.append(Policy.parse(f"attached policy {arn}", _policy_document(iam, arn)))
-    boundary_arn = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
-    boundary = (
-        Policy.parse(f"permissions boundary {boundary_arn}", _policy_document(iam, boundary_arn))
-        if boundary_arn
-        else None
-    )
-    return policies, boundary
 
 
 def lake_objects(
@@ -503,6 +491,10 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         lambda: read_role_policies(target, rb.analyst_role_arn),
         no_policies,
     )
+    no_roles: dict[str, RoleInfo] = {}
+    rb.roles = _attempt(errors, "the roles of the account (IAM ListRoles)", lambda: read_roles(target), no_roles)
+    if rb.account_id:
+        read_reachable(target, _analyst(rb), rb.account_id, rb.roles, errors)
     holding_dbs = {t.database for t in tables}
     # The lake's buckets as the services know them (never the stack's outputs).
     found: dict[str, set[str]] = {}
@@ -705,60 +697,80 @@ def location_problems(spec: Mapping[str, Any], who: str, held: list[str], rb: Se
     return problems
 
 
-def grant_problems(rb: SecurityReadback) -> list[str]:
-    """What in Lake Formation's own answer leaves a hidden column open to the analyst, anywhere."""
+def _grant_opens(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> list[str]:
+    """How one Lake Formation grant to ``who`` (a principal that reaches the analyst) opens a hidden column."""
+    resource = grant.get("Resource") or {}
+    held = _held(grant)
+    if "DataLocation" in resource and held & LOCATION_ACCESS:
+        return location_problems(resource["DataLocation"], who, sorted(held & LOCATION_ACCESS), rb)
+    if not held & READS:
+        return []
     problems: list[str] = []
+    if "Catalog" in resource and held & SUPER:
+        problems.append(
+            f"{who} holds {sorted(held & SUPER)} on the whole catalog {resource['Catalog'] or '(this account)'}: "
+            f"every database and table, {', '.join(rb.hidden)} included"
+        )
+    elif "Database" in resource and held & SUPER:
+        database = str((resource["Database"] or {}).get("Name", ""))
+        if database.lower() in {p.table.database.lower() for p in rb.probes}:
+            tables = [p.table.qualified for p in rb.probes if p.table.database.lower() == database.lower()]
+            problems.append(
+                f"{who} holds {sorted(held & SUPER)} on database {database}, which holds {', '.join(tables)} "
+                f"with {', '.join(rb.hidden)}: it may create tables there and grant itself their columns"
+            )
+    elif "LFTagPolicy" in resource:
+        problems += lf_tag_problems(grant, who, rb)
+    else:
+        for probe in rb.probes:
+            table = probe.table
+            if not on_table(resource, table.database, table.name):
+                continue
+            if _principal(grant) == IAM_ALLOWED_PRINCIPALS:
+                problems.append(
+                    f"IAMAllowedPrincipals holds {sorted(held)} on {table.qualified}: IAM alone decides, "
+                    f"so every principal reads every column, {', '.join(probe.hidden)} included: {resource}"
+                )
+                continue
+            opened, how = opened_columns(resource, probe.hidden, rb.filters)
+            if opened:
+                problems.append(
+                    f"{who} holds SELECT on {', '.join(opened)} of {table.qualified} through {how}: {resource}"
+                )
+    return problems
+
+
+def _admin_problems(rb: SecurityReadback, arn: str, who: str) -> list[str]:
     admins = {_principal({"Principal": p}) for p in rb.settings.get("DataLakeAdmins") or []}
     read_only = {_principal({"Principal": p}) for p in rb.settings.get("ReadOnlyAdmins") or []}
-    if rb.analyst_role_arn in admins:
-        problems.append(f"the analyst role {rb.analyst_role_arn} is a data lake admin: admins see every column")
-    if rb.analyst_role_arn in read_only:
-        problems.append(f"the analyst role {rb.analyst_role_arn} is a read-only data lake admin: it reads every column")
+    problems = []
+    if arn in admins:
+        problems.append(f"{who} is a data lake admin: admins see every column")
+    if arn in read_only:
+        problems.append(f"{who} is a read-only data lake admin: it reads every column")
+    return problems
+
+
+def grant_problems(rb: SecurityReadback) -> list[str]:
+    """What in Lake Formation's own answer leaves a hidden column open to the analyst, anywhere."""
+    problems = _admin_problems(rb, rb.analyst_role_arn, f"the analyst role {rb.analyst_role_arn}")
     watched = _watched(rb)
-    holding = {p.table.database.lower() for p in rb.probes}
     for grant in rb.grants:
         who = watched.get(_principal(grant)) or _outsider(_principal(grant), rb.account_id)
-        resource = grant.get("Resource") or {}
-        held = _held(grant)
-        if who is not None and "DataLocation" in resource and held & LOCATION_ACCESS:
-            problems += location_problems(resource["DataLocation"], who, sorted(held & LOCATION_ACCESS), rb)
-            continue
-        if who is None or not held & READS:
-            continue
-        if "Catalog" in resource and held & SUPER:
-            problems.append(
-                f"{who} holds {sorted(held & SUPER)} on the whole catalog {resource['Catalog'] or '(this account)'}: "
-                f"every database and table, {', '.join(rb.hidden)} included"
-            )
-        elif "Database" in resource and held & SUPER:
-            database = str((resource["Database"] or {}).get("Name", ""))
-            if database.lower() in holding:
-                tables = [p.table.qualified for p in rb.probes if p.table.database.lower() == database.lower()]
-                problems.append(
-                    f"{who} holds {sorted(held & SUPER)} on database {database}, which holds {', '.join(tables)} "
-                    f"with {', '.join(rb.hidden)}: it may create tables there and grant itself their columns"
-                )
-        elif "LFTagPolicy" in resource:
-            problems += lf_tag_problems(grant, who, rb)
-        else:
-            for probe in rb.probes:
-                table = probe.table
-                if not on_table(resource, table.database, table.name):
-                    continue
-                if _principal(grant) == IAM_ALLOWED_PRINCIPALS:
-                    problems.append(
-                        f"IAMAllowedPrincipals holds {sorted(held)} on {table.qualified}: IAM alone decides, "
-                        f"so every principal reads every column, {', '.join(probe.hidden)} included: {resource}"
-                    )
-                    continue
-                opened, how = opened_columns(resource, probe.hidden, rb.filters)
-                if opened:
-                    problems.append(
-                        f"{who} holds SELECT on {', '.join(opened)} of {table.qualified} through {how}: {resource}"
-                    )
+        if who is not None:
+            problems += _grant_opens(grant, who, rb)
     for key in ("CreateDatabaseDefaultPermissions", "CreateTableDefaultPermissions"):
         if any(_principal(p) == IAM_ALLOWED_PRINCIPALS for p in rb.settings.get(key) or []):
             problems.append(f"the data lake settings' {key} still give IAMAllowedPrincipals new databases/tables")
+    return problems
+
+
+def role_grant_problems(rb: SecurityReadback, role_arn: str, name: str) -> list[str]:
+    """What Lake Formation opens to one role (a role the analyst can act as): admin, or grants opening ssn."""
+    problems = _admin_problems(rb, role_arn, name)
+    for grant in rb.grants:
+        if _principal(grant) == role_arn:
+            problems += _grant_opens(grant, name, rb)
     return problems
 
 
@@ -868,6 +880,86 @@ def route_problems(rb: SecurityReadback) -> list[str]:
     )
 
 
+def _analyst(rb: SecurityReadback) -> Actor:
+    return Actor(rb.analyst_role_arn, rb.identity_policies, rb.boundary)
+
+
+def role_path_problems(rb: SecurityReadback) -> tuple[list[str], dict[str, Any]]:
+    """Roles the analyst can act as that read the lake or ssn, and ways it can raise its own permissions.
+
+    The evidence: every role examined (its trust policy's principals), each role reached and by
+    which path, and what each opens.
+    """
+    evidence: dict[str, Any] = {
+        "roles_examined": {arn: sorted(_trusted(r)) for arn, r in sorted(rb.roles.items())},
+        "reached": [],
+        "escalations": [],
+    }
+    if not rb.account_id:
+        return [], evidence
+    analyst = _analyst(rb)
+    paths = reachable(analyst, rb.account_id, rb.roles)
+    problems: list[str] = []
+    for arn, path in sorted(paths.items()):
+        role = rb.roles[arn]
+        name = f"role {arn}"
+        who = Principal(arn, rb.account_id)
+        opens: list[str] = []
+        if role.identity is not None:
+            opens += object_read_problems(role.identity, role.boundary, rb.lake_objects, name)[0]
+            opens += bucket_policy_problems(
+                role.identity, role.boundary, who, rb.bucket_policies, rb.lake_objects, name
+            )[0]
+            opens += access_point_problems(
+                rb.routes, rb.bucket_policies, role.identity, role.boundary, who, rb.lake_objects, name, False
+            )
+        opens += role_grant_problems(rb, arn, name)
+        route = path_text(rb.analyst_role_arn, path)
+        evidence["reached"].append({"role": arn, "path": route, "opens": opens})
+        problems += [f"the analyst role can act as role {role.name} ({route}), and {p}" for p in opens]
+    for e in escalations(analyst, rb.roles, paths):
+        actor = (
+            "the analyst role"
+            if e.actor == analyst.arn
+            else f"role {e.actor}, which the analyst can act as ({path_text(rb.analyst_role_arn, paths[e.actor])}),"
+        )
+        what = (
+            "it can make itself a data lake admin, and admins read every column"
+            if e.action == LF_ADMIN
+            else "it can give a role the analyst is or becomes any permission, S3 reads of the lake and "
+            "Lake Formation admin included"
+        )
+        found = f"{actor} may call {e.action} on {e.resource} ({'; '.join(e.via)}): {what}"
+        evidence["escalations"].append(found)
+        problems.append(found)
+    return problems, evidence
+
+
+def _trusted(role: RoleInfo) -> set[str]:
+    """The principals a role's trust policy names (evidence: who could become it)."""
+    names: set[str] = set()
+    for s in role.trust.get("Statement") or []:
+        if not isinstance(s, Mapping):
+            continue
+        for key in ("Principal", "NotPrincipal"):
+            value = s.get(key)
+            if isinstance(value, Mapping):
+                names |= {f"{key} {k}:{v}" for k, vs in value.items() for v in ([vs] if isinstance(vs, str) else vs)}
+            elif value is not None:
+                names.add(f"{key} {value}")
+    return names
+
+
+def grant_route_problems(rb: SecurityReadback) -> list[str]:
+    """S3 Access Grants handing the analyst, a role it can act as, or another account the lake's objects."""
+    if not rb.account_id:
+        return []
+    named = {rb.analyst_role_arn: "the analyst role"}
+    for arn, path in reachable(_analyst(rb), rb.account_id, rb.roles).items():
+        named[arn] = f"role {arn}, which the analyst can act as ({path_text(rb.analyst_role_arn, path)}),"
+    return access_grant_problems(rb.routes.access_grants, named, rb.lake_objects, rb.account_id)
+
+
 def _queries(rb: SecurityReadback) -> list[dict[str, Any]]:
     analyst = rb.analyst_caller_arn or rb.analyst_role_arn
     records: list[dict[str, Any]] = []
@@ -883,14 +975,16 @@ def judge_security(rb: SecurityReadback) -> Outcome:
     """Pass when no table shows the hidden columns to the analyst, Gold users holds them, and nothing opens them."""
     iam, decisions = iam_problems(rb)
     policies, policy_decisions = bucket_problems(rb)
+    role_paths, role_evidence = role_path_problems(rb)
     by_kind = {
         "select_all": select_all_problems(rb),
         "denied": denied_problems(rb),
         "privileged": privileged_problems(rb),
         "grants": grant_problems(rb),
         "bucket_policies": policies,  # before S3's own answer: the reason names the statement
-        "other_routes": route_problems(rb),
+        "other_routes": route_problems(rb) + grant_route_problems(rb),
         "iam": iam,
+        "role_paths": role_paths,
     }
     problems = [p for found in by_kind.values() for p in found]
     outcome_of = {p.table.qualified: p for p in rb.probes}
@@ -914,6 +1008,9 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "iam_problems": len(iam),
         "bucket_policy_problems": len(policies),
         "other_route_problems": len(by_kind["other_routes"]),
+        "roles_examined": len(rb.roles),
+        "roles_the_analyst_can_act_as": sorted(r["role"] for r in role_evidence["reached"]),
+        "role_path_problems": len(role_paths),
     }
     details: dict[str, Any] = {
         "hidden_columns": rb.hidden,
@@ -960,6 +1057,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "bucket_policies": rb.bucket_policies,
         "bucket_policy_statements_allowing_reads": policy_decisions,
         "s3_routes": rb.routes.to_dict(),
+        "role_paths": role_evidence,
         "problems": by_kind,
     }
     if rb.notes:
@@ -968,8 +1066,9 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         details["read_errors"] = rb.read_errors
     threshold = (
         f"{', '.join(rb.hidden)} hidden from the analyst in every catalog table, readable by a privileged principal "
-        f"in {rb.gold_users}, no Lake Formation grant, IAM policy or lake bucket policy opens it, and S3 serves the "
-        "lake's objects to no one outside the account (bucket policy, ACL or access point)"
+        f"in {rb.gold_users}, no Lake Formation grant, IAM policy or lake bucket policy opens it, nor to a role the "
+        "analyst can act as, the analyst cannot raise its own permissions, and S3 serves the lake's objects to no "
+        "one outside the account (bucket policy, ACL, access point or S3 Access Grant)"
     )
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""

@@ -17,6 +17,7 @@ import pkgutil
 INSTALL_ORDER = (
     "identity",
     "s3",
+    "s3control",  # S3 Access Grants (exit check 6 reads them)
     "glue",
     "lakeformation",
     "athena",

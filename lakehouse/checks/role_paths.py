@@ -1,0 +1,292 @@
+"""Roles the analyst can act as, and ways it can raise its own permissions (exit check 6).
+
+Lake Formation and the lake buckets can be shut to the analyst role and still be open to it: the
+analyst may become another role of the account that reads the lake, or rewrite permissions.
+This module finds those paths with the same IAM reading as ``iam_access`` (moto has no policy
+simulator, and AWS's would not see the trust policies together):
+
+- **assume**: role R's trust policy lets the principal call ``sts:AssumeRole``. A trust statement
+  naming the principal (the role, its sessions, ``*``) is enough on its own within the account; one
+  naming the account (``arn:aws:iam::<account>:root``) delegates, so the principal's identity
+  policies (and boundary) must allow ``sts:AssumeRole`` on R too. Any explicit Deny wins;
+- **retrust**: the principal may ``iam:UpdateAssumeRolePolicy`` on R, so it can make R trust it;
+- **pass**: the principal may ``iam:PassRole`` R, and R trusts a service: a job or function of
+  that service the principal starts runs as R.
+
+Paths chain (analyst -> R1 -> R2), found breadth-first. Escalation in place: a principal on a
+path may ``iam:PutRolePolicy``/``AttachRolePolicy`` on a role of the path (itself included), replace or
+drop its permissions boundary, or ``iam:CreatePolicyVersion``/``SetDefaultPolicyVersion`` of a
+customer managed policy attached to one: that role then may do anything. Or it may
+``lakeformation:PutDataLakeSettings`` and make itself a data lake admin. Conditions are not
+evaluated (an Allow with one counts), as in ``iam_access``.
+
+``reachable`` and ``escalations`` are pure over the roles read; ``read_roles`` and
+``read_role_policies`` talk to IAM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from lakehouse.checks.iam_access import (
+    Decision,
+    Policy,
+    Principal,
+    action_matches,
+    bucket_policy_statements,
+    decide,
+    principal_reach,
+)
+from lakehouse.target import Target
+
+ASSUME = "sts:AssumeRole"
+#: What rewrites a role's own permissions (on the role's ARN).
+ROLE_REWRITES = ("iam:PutRolePolicy", "iam:AttachRolePolicy")
+#: What replaces or drops a role's permissions boundary (matters only when it has one).
+BOUNDARY_REWRITES = ("iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary")
+#: What rewrites a customer managed policy attached to a role (on the policy's ARN).
+POLICY_REWRITES = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion")
+#: What makes the caller a data lake admin (Lake Formation checks IAM alone for it).
+LF_ADMIN = "lakeformation:PutDataLakeSettings"
+
+
+@dataclass
+class RoleInfo:
+    """One role of the account: its trust policy, and its permissions once read (None: not read)."""
+
+    arn: str
+    trust: Mapping[str, Any]
+    identity: list[Policy] | None = None
+    boundary: Policy | None = None
+
+    @property
+    def name(self) -> str:
+        return self.arn.rsplit("/", 1)[-1]
+
+    def managed_policies(self) -> list[str]:
+        """Customer managed policies attached to the role (AWS managed ones cannot be rewritten)."""
+        found = [p.source.removeprefix("attached policy ") for p in self.identity or []]
+        return [a for a in found if a.startswith("arn:") and a.split(":")[4:5] not in (["aws"], [""])]
+
+    def service_principals(self) -> list[str]:
+        """Services the trust policy lets assume the role (what a passed role can run under)."""
+        found: list[str] = []
+        for s in bucket_policy_statements(self.trust):
+            principal = s.get("Principal")
+            if s.get("Effect") == "Allow" and isinstance(principal, Mapping):
+                value = principal.get("Service")
+                found += [value] if isinstance(value, str) else [str(v) for v in value or []]
+        return found
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One step of a path: ``source`` becomes ``target`` (``kind``: assumes, retrusts, passes), and why."""
+
+    source: str
+    target: str
+    kind: str
+    via: tuple[str, ...]
+
+    def describe(self) -> str:
+        verb = {
+            "assumes": "assumes it",
+            "retrusts": "may rewrite its trust policy to trust itself",
+            "passes": "may pass it to a service that runs as it",
+        }[self.kind]
+        return f"{verb}: {'; '.join(self.via)}"
+
+
+@dataclass
+class Actor:
+    """A principal on a path: the analyst role or a role it reaches, with its identity policies."""
+
+    arn: str
+    identity: Sequence[Policy]
+    boundary: Policy | None
+
+
+def _short(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+def path_text(analyst: str, path: Sequence[Edge]) -> str:
+    """``analyst -> role X (assumes it: ...) -> role Y (...)``."""
+    steps = [f"role {_short(e.target)} ({e.describe()})" for e in path]
+    return " -> ".join([f"analyst {_short(analyst)}", *steps])
+
+
+def trust_reach(role: RoleInfo, who: Principal) -> tuple[list[str], list[str], bool]:
+    """(statements letting ``who`` in directly, statements delegating to the account, an explicit Deny)."""
+    direct: list[str] = []
+    account: list[str] = []
+    denied = False
+    for index, s in enumerate(bucket_policy_statements(role.trust)):
+        effect = s.get("Effect")
+        actions = s.get("Action") or []
+        if "NotAction" in s or not action_matches([actions] if isinstance(actions, str) else actions, ASSUME):
+            continue
+        reach, principal = principal_reach(s, who)
+        if reach is None:
+            continue
+        sid = str(s.get("Sid") or f"#{index + 1}")
+        hedge = " (counted as matching: Condition not evaluated)" if s.get("Condition") else ""
+        where = f"statement {sid} of the trust policy of {role.name} ({principal}){hedge}"
+        if effect == "Deny":
+            denied = denied or (reach == "direct" and not s.get("Condition") and "NotPrincipal" not in s)
+        elif effect == "Allow":
+            (direct if reach == "direct" else account).append(where)
+    return direct, account, denied
+
+
+def _because(decision: Decision) -> tuple[str, ...]:
+    return tuple(f"{m.describe()} allows {decision.action} on {decision.resource}" for m in decision.allows)
+
+
+def edges_from(source: Actor, account_id: str, roles: Mapping[str, RoleInfo]) -> list[Edge]:
+    """Every role ``source`` can become in one step (itself left out), in ARN order."""
+    who = Principal(source.arn, account_id)
+    edges: list[Edge] = []
+    for arn in sorted(roles):
+        if arn == source.arn:
+            continue
+        role = roles[arn]
+        assume = decide(source.identity, source.boundary, ASSUME, arn)
+        explicit = bool(assume.denies or assume.boundary_denies)
+        direct, through_account, trust_denied = trust_reach(role, who)
+        if not explicit and not trust_denied and (direct or (through_account and assume.allowed)):
+            via = tuple(direct) or (*through_account, *_because(assume))
+            edges.append(Edge(source.arn, arn, "assumes", via))
+            continue
+        retrust = decide(source.identity, source.boundary, "iam:UpdateAssumeRolePolicy", arn)
+        if retrust.allowed:
+            edges.append(Edge(source.arn, arn, "retrusts", _because(retrust)))
+            continue
+        services = role.service_principals()
+        passing = decide(source.identity, source.boundary, "iam:PassRole", arn)
+        if services and passing.allowed:
+            edges.append(Edge(source.arn, arn, "passes", (*_because(passing), f"it trusts {', '.join(services)}")))
+    return edges
+
+
+def reachable(analyst: Actor, account_id: str, roles: Mapping[str, RoleInfo]) -> dict[str, list[Edge]]:
+    """Role -> the shortest path (breadth-first, ARN order) by which the analyst becomes it.
+
+    A role whose policies are not read yet is a dead end here (its own edges are unknown).
+    """
+    paths: dict[str, list[Edge]] = {}
+    frontier = [analyst]
+    while frontier:
+        following: list[Actor] = []
+        for source in frontier:
+            base = paths.get(source.arn, [])
+            for edge in edges_from(source, account_id, roles):
+                if edge.target in paths or edge.target == analyst.arn:
+                    continue
+                paths[edge.target] = [*base, edge]
+                role = roles[edge.target]
+                if role.identity is not None:
+                    following.append(Actor(role.arn, role.identity, role.boundary))
+        frontier = following
+    return paths
+
+
+@dataclass
+class Escalation:
+    """A principal on a path that may rewrite a role of the path, or make itself a data lake admin."""
+
+    actor: str
+    action: str
+    resource: str
+    via: list[str] = field(default_factory=list)
+
+
+def escalations(analyst: Actor, roles: Mapping[str, RoleInfo], paths: Mapping[str, Sequence[Edge]]) -> list[Escalation]:
+    """What each principal the analyst is or becomes may do to raise permissions on the path."""
+    on_path = [analyst] + [
+        Actor(arn, roles[arn].identity or [], roles[arn].boundary)
+        for arn in sorted(paths)
+        if roles[arn].identity is not None
+    ]
+    targets: list[tuple[str, Policy | None, list[str]]] = [
+        (analyst.arn, analyst.boundary, _managed(analyst.identity))
+    ] + [(p.arn, p.boundary, roles[p.arn].managed_policies()) for p in on_path[1:]]
+    found: list[Escalation] = []
+    for actor in on_path:
+        tries = [(LF_ADMIN, "*")]
+        for role_arn, boundary, managed in targets:
+            tries += [(a, role_arn) for a in ROLE_REWRITES]
+            tries += [(a, role_arn) for a in BOUNDARY_REWRITES if boundary is not None]
+            tries += [(a, policy) for policy in managed for a in POLICY_REWRITES]
+        for action, resource in tries:
+            decision = decide(actor.identity, actor.boundary, action, resource)
+            if decision.allowed:
+                found.append(Escalation(actor.arn, action, resource, [m.describe() for m in decision.allows]))
+    return found
+
+
+def _managed(policies: Iterable[Policy]) -> list[str]:
+    return RoleInfo("", {}, list(policies)).managed_policies()
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+
+def _policy_document(iam: Any, arn: str) -> Any:
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    return iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+
+
+def read_role_policies(target: Target, role_arn: str) -> tuple[list[Policy], Policy | None]:
+    """The role's inline and attached policies (default versions) and its permissions boundary."""
+    iam = target.client("iam")
+    name = role_arn.rsplit("/", 1)[-1]
+    role = iam.get_role(RoleName=name)["Role"]
+    policies: list[Policy] = []
+    for page in iam.get_paginator("list_role_policies").paginate(RoleName=name):
+        for policy_name in page.get("PolicyNames") or []:
+            document = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
+            policies.append(Policy.parse(f"inline policy {policy_name}", document))
+    for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name):
+        for attached in page.get("AttachedPolicies") or []:
+            arn = attached["PolicyArn"]
+            policies.append(Policy.parse(f"attached policy {arn}", _policy_document(iam, arn)))
+    boundary_arn = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+    boundary = (
+        Policy.parse(f"permissions boundary {boundary_arn}", _policy_document(iam, boundary_arn))
+        if boundary_arn
+        else None
+    )
+    return policies, boundary
+
+
+def read_roles(target: Target) -> dict[str, RoleInfo]:
+    """Every role of the account (ListRoles, all pages) with its trust policy; permissions not read yet."""
+    iam = target.client("iam")
+    roles: dict[str, RoleInfo] = {}
+    for page in iam.get_paginator("list_roles").paginate():
+        for role in page.get("Roles") or []:
+            trust = Policy.parse("trust policy", role.get("AssumeRolePolicyDocument") or {})
+            roles[str(role["Arn"])] = RoleInfo(str(role["Arn"]), trust.document)
+    return roles
+
+
+def read_reachable(
+    target: Target, analyst: Actor, account_id: str, roles: dict[str, RoleInfo], errors: list[str]
+) -> dict[str, list[Edge]]:
+    """Read the permissions of every role the analyst reaches, hop by hop, until no new role is reached."""
+    while True:
+        paths = reachable(analyst, account_id, roles)
+        unread = [arn for arn in sorted(paths) if roles[arn].identity is None]
+        if not unread:
+            return paths
+        for arn in unread:
+            try:
+                roles[arn].identity, roles[arn].boundary = read_role_policies(target, arn)
+            except (ClientError, BotoCoreError, ValueError, KeyError) as err:  # its edges stay unknown: noted
+                roles[arn].identity = []
+                errors.append(f"could not read the IAM policies of role {arn}, which the analyst reaches: {err}")
