@@ -9,14 +9,18 @@ evidence says which one found each thing:
 - ``name prefix``: the name is ``<project>-<stack_id>`` or starts ``<project>-<stack_id>-``
   (``<project>_<stack_id>_`` for Glue, which allows no hyphens): the root's ``local.name_prefix``,
   so an untagged bucket, role or topic named like the stack is found too;
-- ``policies of a stack role`` / ``... user``, ``subscriptions of a stack topic``: what hangs
-  off a stack resource (IAM policy attachments and inline policies, SNS subscriptions);
+- ``policies of a stack role`` / ``... user``, ``subscriptions of a stack topic``,
+  ``subscriptions to a stack queue``, ``access points of a stack bucket``: what hangs off a stack
+  resource (IAM policy attachments and inline policies, SNS subscriptions of a stack topic or
+  delivering to a stack queue, S3 access points on a stack bucket whatever their name);
 - ``database contents`` and ``LF listing``: every table of a stack database, every Lake
   Formation grant, data cells filter and registered location on the stack's databases,
   tables and buckets or to a stack principal, and the data lake settings.
 
-Kinds searched: S3 buckets; IAM roles, users, customer-managed policies, the policies attached
-to and inline in stack roles and users; SNS topics and their subscriptions; Athena workgroups;
+Kinds searched: S3 buckets and access points (S3 Control, in the stack's region, where its
+buckets are); IAM roles, users, customer-managed policies, the policies attached to and inline
+in stack roles and users; SNS topics and their subscriptions; SQS queues and the subscriptions
+that deliver to them; Athena workgroups;
 Glue databases and tables; budgets; CloudWatch metric and composite alarms and dashboards
 (dashboards have no tags: name prefix only); Lake Formation grants, data cells filters,
 registered locations and settings. Regional kinds are read in the stack's region and in every
@@ -35,6 +39,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from lakehouse.checks.s3_routes import s3control  # S3 Control as the target reaches it (local endpoint quirks)
 from lakehouse.lf_grants import LfGrant, grants_from_listing, resource_database
 from lakehouse.target import Target
 
@@ -49,6 +54,9 @@ GLOBAL = "global"
 TAG = "tag"
 NAME_PREFIX = "name prefix"
 DATABASE_CONTENTS = "database contents"
+OF_STACK_TOPIC = "subscriptions of a stack topic"
+TO_STACK_QUEUE = "subscriptions to a stack queue"
+ON_STACK_BUCKET = "access points of a stack bucket"
 LF_LISTING = "LF listing"
 
 _READ_ERRORS = (ClientError, BotoCoreError)
@@ -212,6 +220,28 @@ class _Search:
                 return {}
             raise
 
+    def access_points(self) -> None:
+        """Every access point of the account in the stack's region: by tag, name prefix, or its bucket."""
+        control = s3control(self.target)
+        region = self.target.region
+        buckets = {r.name for r in self.inv.of_kind("aws_s3_bucket")}
+        seen: set[str] = set()
+        for ap in _pages(lambda **kw: control.list_access_points(AccountId=self.inv.account, **kw), "AccessPointList"):
+            name, bucket = str(ap["Name"]), str(ap.get("Bucket") or "")
+            arn = str(
+                ap.get("AccessPointArn")
+                or f"arn:{self.inv.partition}:s3:{region}:{self.inv.account}:accesspoint/{name}"
+            )
+            if name in seen:
+                continue
+            seen.add(name)
+            tags = self.tags(f"access point {name}", region, self._access_point_tags, control, arn)
+            how = self.found_by(name, tags) + ((ON_STACK_BUCKET,) if bucket in buckets else ())
+            self.add("aws_s3_access_point", f"{self.inv.account}:{name}", f"{name} on {bucket}", region, how)
+
+    def _access_point_tags(self, control: Any, arn: str) -> dict[str, str]:
+        return _tags_from_list(control.list_tags_for_resource(AccountId=self.inv.account, ResourceArn=arn).get("Tags"))
+
     def _bucket_region(self, s3: Any, name: str) -> str:
         try:
             return str(s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1")
@@ -274,6 +304,17 @@ class _Search:
             for policy in page["PolicyNames"]:
                 self.add(f"aws_iam_{of}_policy", f"{name}:{policy}", f"{name}:{policy}", GLOBAL, how)
 
+    # -- SQS --------------------------------------------------------------------------------------
+
+    def sqs(self, region: str) -> None:
+        sqs = self.target.client("sqs", region=region)
+        for page in sqs.get_paginator("list_queues").paginate():
+            for url in page.get("QueueUrls") or []:
+                name = str(url).rstrip("/").rsplit("/", 1)[-1]
+                tags = self.tags(f"queue {name}", region, _tags_via, sqs.list_queue_tags, "Tags", {"QueueUrl": url})
+                arn = f"arn:{self.inv.partition}:sqs:{region}:{self.inv.account}:{name}"
+                self.add("aws_sqs_queue", arn, name, region, self.found_by(name, tags))
+
     # -- SNS --------------------------------------------------------------------------------------
 
     def sns(self, region: str) -> None:
@@ -304,9 +345,27 @@ class _Search:
     def _subscriptions(self, sns: Any, topic_arn: str, topic: str, region: str) -> None:
         for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn):
             for sub in page["Subscriptions"]:
-                key = f"{topic_arn} {sub['Protocol']} {sub['Endpoint']}"
-                name = f"{sub['Protocol']}:{sub['Endpoint']} on {topic}"
-                self.add("aws_sns_topic_subscription", key, name, region, ("subscriptions of a stack topic",))
+                self._subscription(sub, region, OF_STACK_TOPIC)
+
+    def _subscription(self, sub: Mapping[str, Any], region: str, how: str) -> None:
+        """One subscription, once, however many ways it was found."""
+        topic_arn = str(sub["TopicArn"])
+        key = f"{topic_arn} {sub['Protocol']} {sub['Endpoint']}"
+        if any(r.kind == "aws_sns_topic_subscription" and r.key == key for r in self.inv.resources):
+            return
+        name = f"{sub['Protocol']}:{sub['Endpoint']} on {topic_arn.rsplit(':', 1)[-1]}"
+        self.add("aws_sns_topic_subscription", key, name, region, (how,))
+
+    def queue_subscriptions(self, region: str) -> None:
+        """Subscriptions of any topic (the stack's or not) that deliver to a stack queue."""
+        queues = {r.key for r in self.inv.of_kind("aws_sqs_queue")}
+        if not queues:
+            return
+        sns = self.target.client("sns", region=region)
+        for page in sns.get_paginator("list_subscriptions").paginate():
+            for sub in page.get("Subscriptions") or []:
+                if sub.get("Protocol") == "sqs" and sub.get("Endpoint") in queues:
+                    self._subscription(sub, region, TO_STACK_QUEUE)
 
     # -- Athena -----------------------------------------------------------------------------------
 
@@ -474,12 +533,16 @@ class _Search:
             return inv
         inv.account, inv.partition = ident["Account"], ident["Arn"].split(":")[1]
         self.guarded("s3 ListBuckets", GLOBAL, self.s3_buckets)
+        self.guarded("s3control ListAccessPoints", self.target.region, self.access_points)
         self.guarded("iam ListRoles/ListUsers/ListPolicies", GLOBAL, self.iam)
         self.guarded("budgets DescribeBudgets", GLOBAL, self.budgets)
         seen_dashboards: set[str] = set()
         stack_dbs: dict[str, list[str]] = {}
         for region in inv.regions:
+            self.guarded("sqs ListQueues", region, self.sqs, region)
+        for region in inv.regions:
             self.guarded("sns ListTopics", region, self.sns, region)
+            self.guarded("sns ListSubscriptions", region, self.queue_subscriptions, region)
             self.guarded("athena ListWorkGroups", region, self.athena, region)
             self.guarded("cloudwatch DescribeAlarms", region, self.cloudwatch, region)
             self.guarded("cloudwatch ListDashboards", region, self.dashboards, region, seen_dashboards)

@@ -16,6 +16,7 @@ from lakehouse.evidence import ArtifactStore, CheckEvidence
 from lakehouse.iceberg import snapshot
 from lakehouse.lineage.emitter import LineageEmitter
 from lakehouse.pipeline.demo import demo_queries
+from lakehouse.pipeline.metrics import publish_run
 from lakehouse.pipeline.runner import PipelineResult, run_pipeline
 from lakehouse.stack import Deployment
 from steps.outcomes import conclude
@@ -25,7 +26,8 @@ from steps.outcomes import conclude
 def pipeline_run(deployment: Deployment, run_options: RunOptions, lineage_emitter: LineageEmitter) -> PipelineResult:
     """The pipeline, run once per session on the deployed stack (later checks read what it built).
 
-    Its OpenLineage events go out through ``lineage_emitter`` (exit check 4 reads them back).
+    Its OpenLineage events go out through ``lineage_emitter`` (exit check 4 reads them back), and its
+    outcome as CloudWatch metrics, as every operated run publishes it (exit check 7's dashboard draws them).
     """
     if not deployment.ok:
         raise RuntimeError(f"stack {deployment.stack.stack_id} is not deployed: {deployment.error}")
@@ -38,6 +40,7 @@ def pipeline_run(deployment: Deployment, run_options: RunOptions, lineage_emitte
         landing_listeners=[lineage_emitter.landing],
     )
     result.lineage = lineage_emitter.stats.to_dict()
+    publish_run(deployment.stack.target, deployment.record.outputs, result)
     return result
 
 

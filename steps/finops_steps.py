@@ -2,6 +2,8 @@
 
 The numbers come from the step text (the cap and the ">= 3"), so editing the feature edits
 the check; an explicit ``--cost-cap`` (or LAKEHOUSE_MONTHLY_COST_CAP_USD) overrides the cap.
+The guards are read once the stack has run its pipeline (the session's ``pipeline_run``): the
+dashboard's series count only when CloudWatch has their metrics, and the pipeline publishes them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from lakehouse.checks.finops import FinopsReadback, try_read_finops, verdict
 from lakehouse.config import RunOptions
 from lakehouse.evidence import ArtifactStore, CheckEvidence
 from lakehouse.outcome import Outcome
+from lakehouse.pipeline.runner import PipelineResult
 from lakehouse.stack import Deployment, Stack
 from steps.outcomes import conclude
 
@@ -28,8 +31,9 @@ def _cap(feature_cap: float, run_options: RunOptions, config: pytest.Config) -> 
 
 
 @when("the budget, the billing alarm and the dashboard are read through their APIs", target_fixture="finops_read")
-def read_finops_guards(stack: Stack, deployment: Deployment) -> FinopsReadback | Outcome:
-    # Terraform outputs name the resources; everything judged is read back from Budgets, CloudWatch and SNS.
+def read_finops_guards(stack: Stack, deployment: Deployment, pipeline_run: PipelineResult) -> FinopsReadback | Outcome:
+    """Read after the session's pipeline run: a dashboard series counts only once its metric is published."""
+    # Terraform outputs name the resources; everything judged is read back from Budgets, CloudWatch, SNS and SQS.
     return try_read_finops(stack.target, deployment.record.outputs)
 
 

@@ -39,7 +39,8 @@ BILLING_ALARM_RULE = (
     "or more after the cap is crossed, and 1000 periods of 6 h outlast the month whose total the metric "
     "holds, so it never fires; its actions are enabled and at least one is an SNS topic that exists (checked "
     "with GetTopicAttributes) with at least one confirmed subscription (ListSubscriptionsByTopic; "
-    "PendingConfirmation does not count: an alert nobody receives is no alert), with no action on a topic that "
+    "PendingConfirmation does not count) that receives its ALARM notification (the delivery rule: queue policy, "
+    "KMS key, filter policy; an alert nobody receives is no alert), with no action on a topic that "
     "is gone. TreatMissingData is recorded but not "
     "judged: within these bounds an overspend arrives as a real datapoint above the threshold whatever "
     "missing periods count as ('breaching' only fires sooner)."
@@ -108,7 +109,7 @@ def _actions(
     problems = [f"has an action on SNS topic {a}, which does not exist" for a in gone]
     if existing and not live:
         why = "; ".join(f"topic {a} {deaf[a]}" for a in existing)
-        problems.append(f"notifies nobody: no action topic has a confirmed subscription ({why})")
+        problems.append(f"notifies nobody: no action topic has a subscription that receives its alert ({why})")
     if not existing and not gone:
         problems.append(f"has no action on an SNS topic that exists (actions: {', '.join(actions)})")
     if alarm.get("ActionsEnabled") is False:

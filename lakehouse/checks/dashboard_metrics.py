@@ -17,8 +17,23 @@ COUNTING_RULE = (
     "`metric` that names a metric (the console shorthands `.`/`...` resolved against the metric row above) "
     "adds its series once: a second statistic, period or label of the same metric does not add one. "
     "Expression-only rows (math, SEARCH), rows with a dimension name but no value, and alarm, text and log "
-    "widgets are not counted."
+    "widgets are not counted. A series counts only if CloudWatch has it: ListMetrics, in the series' region (the "
+    "row's or widget's `region`, else the dashboard's), lists a metric of that namespace and name with exactly "
+    "that dimension set (ListMetrics shows what was published in the last two weeks; AWS/Billing exists only in "
+    "us-east-1). A tile nobody publishes to is dead: it is listed, not counted. A row naming another account "
+    "cannot be listed from this one and is not counted."
 )
+
+
+@dataclass(frozen=True)
+class SeriesKey:
+    """What identifies one series: what ListMetrics is asked about."""
+
+    namespace: str
+    metric: str
+    dimensions: tuple[tuple[str, str], ...]
+    region: str
+    account: str
 
 
 @dataclass
@@ -27,6 +42,8 @@ class MetricCount:
 
     series: list[str] = field(default_factory=list)
     not_counted: list[str] = field(default_factory=list)
+    #: ``series[i]``'s key, for the ListMetrics read-back.
+    keys: list[SeriesKey] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -102,4 +119,5 @@ def count_metric_series(body: Mapping[str, Any]) -> MetricCount:
                 continue
             seen[key] = where
             result.series.append(label)
+            result.keys.append(SeriesKey(str(resolved[0]), str(resolved[1]), dimensions, region, account))
     return result

@@ -5,6 +5,8 @@ Terraform state: the check must see what AWS would act on, including changes mad
 outside Terraform. Terraform outputs only name the budget, dashboard and alarm to read;
 the alarm is judged where AWS publishes billing metrics, and every alarm on those metrics
 in us-east-1 is listed in the evidence, so a healthy stray alarm cannot hide a broken one.
+An alert counts only if someone receives it (``alert_delivery``: queue policy, KMS key, filter
+policy), and a dashboard series only if CloudWatch has the metric (ListMetrics).
 
 Split in two so each half can be tested on its own: ``read_finops`` talks to the
 target (boto3), ``judge_finops`` is a pure function over what was read.
@@ -23,6 +25,16 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from lakehouse.checks.alert_delivery import (
+    DELIVERY_RULE,
+    Message,
+    QueueReadback,
+    alarm_alerts,
+    budget_alert,
+    read_queue,
+    read_subscription_attributes,
+    subscription_problems,
+)
 from lakehouse.checks.billing_alarm import (
     BILLING_ALARM_RULE,
     BILLING_METRIC,
@@ -34,7 +46,7 @@ from lakehouse.checks.billing_alarm import (
     is_sns_topic,
     judge_billing_alarm,
 )
-from lakehouse.checks.dashboard_metrics import COUNTING_RULE, MetricCount, count_metric_series
+from lakehouse.checks.dashboard_metrics import COUNTING_RULE, MetricCount, SeriesKey, count_metric_series
 from lakehouse.config import DEFAULT_MONTHLY_COST_CAP_USD
 from lakehouse.outcome import Outcome
 from lakehouse.target import Target
@@ -58,8 +70,9 @@ BUDGET_RULE = (
     "has an SNS subscriber whose topic exists (checked with GetTopicAttributes), has at least one confirmed "
     "subscription (ListSubscriptionsByTopic; PendingConfirmation does not count) and whose topic policy lets "
     "budgets.amazonaws.com publish (an Allow of sns:Publish to that service principal, or to everyone without a "
-    "condition; SNS's default policy lets only the account's own principals publish): an alert nobody receives "
-    "is no alert."
+    "condition; SNS's default policy lets only the account's own principals publish), and one of whose confirmed "
+    "subscriptions receives a budget alert (see the delivery rule: queue policy, KMS key, filter policy): an alert "
+    "nobody receives is no alert."
 )
 #: What ListSubscriptionsByTopic shows for a subscription that is not confirmed (or is being deleted).
 UNCONFIRMED = frozenset({"PendingConfirmation", "pending confirmation", "Deleted"})
@@ -99,6 +112,12 @@ class FinopsReadback:
     subscriptions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: Each existing topic -> its access policy (the Policy attribute), None when it has none.
     topic_policies: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    #: Each confirmed subscription (SubscriptionArn) -> GetSubscriptionAttributes (None: it is gone).
+    subscription_attributes: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    #: Each SQS queue a confirmed subscription delivers to (its ARN) -> what SQS and KMS say of it.
+    queues: dict[str, QueueReadback] = field(default_factory=dict)
+    #: Each series the dashboard draws (its label) -> whether ListMetrics lists it.
+    published_series: dict[str, bool] = field(default_factory=dict)
     alerts_topic_arn: str | None = None
     #: When the budget was read: its TimePeriod must hold this moment (None: judged against the clock).
     read_at: datetime | None = None
@@ -263,7 +282,55 @@ def read_finops(target: Target, outputs: Mapping[str, Any]) -> FinopsReadback:
             if document is not None and not isinstance(document, dict):
                 raise ValueError(f"the policy of {arn} is not a JSON object")
         data.topic_policies[arn] = document
+        with _reading(f"the subscriptions' attributes and queues of SNS topic {arn}"):
+            _read_delivery(target, sns, data, arn)
+    if body is not None:
+        _read_published(target, data, account, body)
     return data
+
+
+def _read_delivery(target: Target, sns: Any, data: FinopsReadback, topic: str) -> None:
+    """Each confirmed subscription's attributes (FilterPolicy) and, for SQS, its queue and KMS key."""
+    for sub in confirmed(data.subscriptions.get(topic, [])):
+        arn = str(sub["SubscriptionArn"])
+        data.subscription_attributes[arn] = read_subscription_attributes(sns, arn)
+        endpoint = str(sub.get("Endpoint"))
+        if sub.get("Protocol") == "sqs" and endpoint not in data.queues:
+            region = arn_region(endpoint) or target.region
+            data.queues[endpoint] = read_queue(
+                target.client("sqs", region=region), target.client("kms", region=region), endpoint
+            )
+
+
+def metric_published(cloudwatch: Any, key: SeriesKey) -> bool:
+    """Whether ListMetrics lists the series: its namespace and name with exactly its dimension set."""
+    dimensions = [{"Name": k, "Value": v} for k, v in key.dimensions]
+    pages = cloudwatch.get_paginator("list_metrics").paginate(
+        Namespace=key.namespace, MetricName=key.metric, Dimensions=dimensions
+    )
+    want = sorted(key.dimensions)
+    for page in pages:
+        for metric in page.get("Metrics") or []:
+            found = sorted((str(d.get("Name")), str(d.get("Value"))) for d in metric.get("Dimensions") or [])
+            if found == want:
+                return True
+    return False
+
+
+def _read_published(target: Target, data: FinopsReadback, account: str, body: str) -> None:
+    """ListMetrics for every series the dashboard draws, in the series' region (a dead tile does not count)."""
+    try:
+        parsed = json.loads(body)
+    except json.JSONDecodeError:
+        return  # the judge names the body that is not JSON
+    counted = count_metric_series(parsed if isinstance(parsed, dict) else {})
+    for label, key in zip(counted.series, counted.keys, strict=True):
+        if key.account and key.account != account:
+            data.published_series[label] = False  # another account's metrics: not listed from this one
+            continue
+        region = key.region or target.region
+        with _reading(f"whether CloudWatch has {label} (ListMetrics in {region})"):
+            data.published_series[label] = metric_published(target.client("cloudwatch", region=region), key)
 
 
 # -- who receives an alert -------------------------------------------------------------------------
@@ -289,6 +356,48 @@ def deaf_topics(data: FinopsReadback) -> dict[str, str]:
                 else "has no subscription"
             )
     return deaf
+
+
+def _subscription_label(sub: Mapping[str, Any]) -> str:
+    return f"{sub.get('Protocol')} {sub.get('Endpoint')}"
+
+
+def delivery_problems(data: FinopsReadback, topic: str, messages: list[Message]) -> dict[str, list[str]]:
+    """Each confirmed subscription of ``topic`` (its label) -> why it does not receive ``messages`` (empty: it does)."""
+    found: dict[str, list[str]] = {}
+    for sub in confirmed(data.subscriptions.get(topic, [])):
+        arn = str(sub.get("SubscriptionArn"))
+        if arn not in data.subscription_attributes:
+            found[_subscription_label(sub)] = ["its attributes were not read (GetSubscriptionAttributes)"]
+            continue
+        found[_subscription_label(sub)] = subscription_problems(
+            sub, data.subscription_attributes[arn], data.queues, messages
+        )
+    return found
+
+
+def nobody_receives(data: FinopsReadback, topic: str, messages: list[Message], what: str) -> str | None:
+    """Why nobody receives ``messages`` published to ``topic`` (None: a confirmed subscription does)."""
+    deaf = deaf_topics(data)
+    if topic in deaf:
+        return deaf[topic]
+    problems = delivery_problems(data, topic, messages)
+    if any(not why for why in problems.values()):
+        return None
+    shown = "; ".join(f"{label}: {', '.join(why)}" for label, why in sorted(problems.items()))
+    return f"has no subscription that receives {what} ({shown})"
+
+
+def alarm_deaf(data: FinopsReadback, alarm: Mapping[str, Any], region: str) -> dict[str, str]:
+    """Each existing topic of the alarm's actions that nobody receives its ALARM notification from, and why."""
+    messages = alarm_alerts(alarm, data.account_id, region)
+    found = {}
+    for arn in (str(a) for a in alarm.get("AlarmActions") or []):
+        if data.topics.get(arn):
+            why = nobody_receives(data, arn, messages, f"alarm {alarm.get('AlarmName')}'s ALARM notification")
+            if why:
+                found[arn] = why
+    return found
 
 
 def _strings(value: Any) -> list[str]:
@@ -380,12 +489,12 @@ def _notification_problems(
 
 def budget_receivers(data: FinopsReadback) -> dict[str, str | None]:
     """Each existing topic -> why a budget alert published there reaches nobody (None: someone gets it)."""
-    deaf = deaf_topics(data)
     found: dict[str, str | None] = {}
     for arn, exists in data.topics.items():
         if not exists:
             continue
-        reasons = [deaf[arn]] if arn in deaf else []
+        nobody = nobody_receives(data, arn, [budget_alert()], "a budget alert")
+        reasons = [nobody] if nobody else []
         if not budgets_may_publish(data.topic_policies.get(arn), arn, data.account_id):
             reasons.append(f"has a policy that does not let {BUDGETS_PRINCIPAL} publish (Budgets cannot deliver)")
         found[arn] = " and ".join(reasons) or None
@@ -475,10 +584,16 @@ def _judge_alarm(data: FinopsReadback, cap: Decimal, reasons: list[str]) -> int:
         where = "" if data.alarm_region == BILLING_REGION else f" (billing metrics exist only in {BILLING_REGION})"
         reasons.append(f"billing alarm {data.alarm_name} does not exist in {data.alarm_region}{where}")
         return 0
-    problems, live = judge_billing_alarm(data.alarm, data.alarm_region, data.topics, cap, deaf_topics(data))
+    deaf = alarm_deaf(data, data.alarm, data.alarm_region)
+    problems, live = judge_billing_alarm(data.alarm, data.alarm_region, data.topics, cap, deaf)
     if problems:
         reasons.append(f"billing alarm {data.alarm_name} " + "; ".join(problems))
     return len(live)
+
+
+def _delivery_evidence(data: FinopsReadback) -> dict[str, dict[str, list[str]]]:
+    """Each topic -> each confirmed subscription -> why it does not receive a budget alert (empty: it does)."""
+    return {arn: delivery_problems(data, arn, [budget_alert()]) for arn, ok in sorted(data.topics.items()) if ok}
 
 
 def _cap(cap_usd: float) -> Decimal:
@@ -504,11 +619,22 @@ def judge_finops(
         except json.JSONDecodeError as err:
             problems["dashboard"].append(f"dashboard {data.dashboard_name} has a body that is not JSON ({err})")
         else:
-            metrics = count_metric_series(body if isinstance(body, dict) else {})
+            drawn = count_metric_series(body if isinstance(body, dict) else {})
+            metrics = MetricCount(
+                [label for label in drawn.series if data.published_series.get(label)],
+                drawn.not_counted,
+                [k for label, k in zip(drawn.series, drawn.keys, strict=True) if data.published_series.get(label)],
+            )
+            dead = [label for label in drawn.series if not data.published_series.get(label)]
+            metrics.not_counted += [f"{label}: not published (ListMetrics does not list it)" for label in dead]
             if metrics.count < min_series:
+                shown = f" ({', '.join(metrics.series)})" if metrics.series else ""
+                unpublished = (
+                    f"; drawn but not published (ListMetrics does not list them): {', '.join(dead)}" if dead else ""
+                )
                 problems["dashboard"].append(
-                    f"dashboard {data.dashboard_name} has {metrics.count} metric series, fewer than "
-                    f"{min_series} ({', '.join(metrics.series) or 'none'})"
+                    f"dashboard {data.dashboard_name} has {metrics.count} published metric series{shown}, fewer "
+                    f"than {min_series}{unpublished}"
                 )
     actions = _judge_alarm(data, cap, problems["billing_alarm"])
     reasons = [p for part in problems.values() for p in part]
@@ -542,13 +668,21 @@ def judge_finops(
         "dashboard_body": body if body is not None else data.dashboard_body,
         "metric_series": metrics.series,
         "metric_rows_not_counted": metrics.not_counted,
+        "metric_series_not_published": [
+            label for label, published in sorted(data.published_series.items()) if not published
+        ],
         "metric_counting_rule": COUNTING_RULE,
         "billing_alarm_region": data.alarm_region,
         "billing_alarm": data.alarm,
         "billing_alarm_rule": BILLING_ALARM_RULE,
         "billing_alarms_in_us_east_1": [
-            billing_alarm_summary(a, BILLING_REGION, data.topics, cap, deaf_topics(data)) for a in data.billing_alarms
+            billing_alarm_summary(a, BILLING_REGION, data.topics, cap, alarm_deaf(data, a, BILLING_REGION))
+            for a in data.billing_alarms
         ],
+        "sns_subscription_attributes": data.subscription_attributes,
+        "sqs_queues": {arn: asdict(q) for arn, q in sorted(data.queues.items())},
+        "alert_delivery": _delivery_evidence(data),
+        "alert_delivery_rule": DELIVERY_RULE,
     }
     return Outcome.judged(not reasons, measured, threshold, "; ".join(reasons) or None, details)
 

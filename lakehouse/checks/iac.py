@@ -2,8 +2,8 @@
 
 Two halves: ``terraform plan -detailed-exitcode`` must be empty (drift of what Terraform
 manages), and everything the account holds for the stack (``lakehouse.inventory``: found by
-the ``stack_id`` tag, by the stack's name prefix, hanging off a stack role, user or topic,
-inside a stack database, or listed by Lake Formation) must be in Terraform state.
+the ``stack_id`` tag, by the stack's name prefix, hanging off a stack role, user, topic, queue
+or bucket, inside a stack database, or listed by Lake Formation) must be in Terraform state.
 
 What is expected without being in state:
 
@@ -68,6 +68,8 @@ STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "aws_iam_user_policy": lambda v: f"{v['user']}:{v['name']}",
     "aws_sns_topic": lambda v: v["arn"],
     "aws_sns_topic_subscription": lambda v: f"{v['topic_arn']} {v['protocol']} {v['endpoint']}",
+    "aws_sqs_queue": lambda v: v["arn"],
+    "aws_s3_access_point": lambda v: f"{v['account_id']}:{v['name']}",
     "aws_athena_workgroup": lambda v: v["arn"],
     "aws_glue_catalog_database": lambda v: v["arn"],
     "aws_glue_catalog_table": lambda v: v["arn"],

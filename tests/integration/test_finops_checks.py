@@ -19,6 +19,8 @@ import pytest
 
 from lakehouse.checks.finops import NotificationReadback, budget_notifications, check_finops
 from lakehouse.checks.iac import check_iac_coverage
+from lakehouse.pipeline.metrics import NAMESPACE, publish_run
+from lakehouse.pipeline.runner import DATA_DIR, run_pipeline
 from lakehouse.stack import Deployment
 from tests.fake_github import REPO, FakeGitHub, github, run
 from tests.integration.conftest import run_features, write_ledger
@@ -26,6 +28,14 @@ from tests.integration.conftest import run_features, write_ledger
 __all__ = ["github"]  # the fixture, imported for this module's tests
 
 pytestmark = pytest.mark.xdist_group("stack")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _pipeline_has_run(deployed: Deployment) -> None:
+    """The stack has run its pipeline once and published its metrics: a dashboard series counts only then."""
+    result = run_pipeline(deployed.stack.target, deployed.record.outputs, data_dir=DATA_DIR)
+    assert result.ok, result.error
+    assert publish_run(deployed.stack.target, deployed.record.outputs, result).failed == 0
 
 
 def _without_github() -> dict[str, str]:
@@ -129,17 +139,24 @@ def test_deployed_stack_passes_checks_3_and_7(deployed: Deployment, tmp_path: Pa
     assert ci["status"] == "passed", ci["reason"]
     assert ci["measured"]["consecutive_green_runs"] == 3 and ci["measured"]["runs_counted"] == 4
     assert finops["status"] == "passed", finops["reason"]
-    assert finops["measured"] == {
+    measured = finops["measured"]
+    assert {k: v for k, v in measured.items() if k != "dashboard_metric_series"} == {
         "budget_limit_usd": "20",
         "budget_notifications_that_can_fire": 2,
-        "dashboard_metric_series": 7,  # 4 of the guards + the pipeline's metrics and alarms (KPI-mttr)
         "billing_alarm_actions": 1,
     }
+    # 7 series drawn; the pipeline's 3 are published by its run, the gold bucket's size by moto's S3.
+    # The emulator publishes no AWS/Athena or AWS/Billing metrics: those tiles are listed, not counted.
+    assert measured["dashboard_metric_series"] >= 4
     details = finops["details"]
     assert details["budget"]["BudgetName"] == deployed.record.outputs["budget_name"]
     assert {n["notification"]["NotificationType"] for n in details["budget_notifications"]} == {"ACTUAL", "FORECASTED"}
     assert all(n["subscribers"][0]["SubscriptionType"] == "SNS" for n in details["budget_notifications"])
-    assert details["dashboard_body"]["widgets"] and len(details["metric_series"]) == 7
+    assert details["dashboard_body"]["widgets"]
+    assert len(details["metric_series"]) + len(details["metric_series_not_published"]) == 7
+    stack_id = deployed.stack.stack_id
+    for metric in ("Failures", "RowsRefused", "GoldFreshnessSeconds"):
+        assert any(s.startswith(f"{NAMESPACE} {metric} StackId={stack_id} ") for s in details["metric_series"])
     assert details["billing_alarm"]["Namespace"] == "AWS/Billing"
     alarm = deployed.record.outputs["billing_alarm_name"]
     assert {"name": alarm, "can_fire": True, "problems": []}.items() <= details["billing_alarms_in_us_east_1"][
@@ -263,20 +280,188 @@ def test_budget_whose_period_does_not_hold_this_month_fails_check_7(
     assert result.details["budget"]["TimePeriod"]["Start"] == period["Start"]
 
 
-def test_dashboard_with_two_metrics_fails_check_7(deployed: Deployment) -> None:
-    cloudwatch = deployed.stack.target.client("cloudwatch")
-    name = deployed.record.outputs["dashboard_name"]
-    original = cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"]
-    body = json.loads(original)
-    kept = [w for w in body["widgets"] if w["type"] == "metric" and w["properties"]["metrics"][0][0] == "AWS/Athena"]
-    cloudwatch.put_dashboard(DashboardName=name, DashboardBody=json.dumps({"widgets": kept}))
+class Dashboard:
+    """The stack's dashboard through CloudWatch, with the body Terraform left."""
+
+    def __init__(self, deployed: Deployment):
+        self.client = deployed.stack.target.client("cloudwatch")
+        self.name = deployed.record.outputs["dashboard_name"]
+        self.original = self.client.get_dashboard(DashboardName=self.name)["DashboardBody"]
+
+    def pipeline_widget(self, body: dict[str, Any]) -> dict[str, Any]:
+        return next(
+            w for w in body["widgets"] if w["type"] == "metric" and w["properties"]["metrics"][0][0] == NAMESPACE
+        )
+
+    def put(self, body: dict[str, Any]) -> None:
+        self.client.put_dashboard(DashboardName=self.name, DashboardBody=json.dumps(body))
+
+    def restore(self) -> None:
+        self.client.put_dashboard(DashboardName=self.name, DashboardBody=self.original)
+
+
+@pytest.fixture
+def dashboard(deployed: Deployment) -> Iterator[Dashboard]:
+    handle = Dashboard(deployed)
     try:
+        yield handle
+    finally:
+        handle.restore()
+
+
+def test_dashboard_with_two_metrics_fails_check_7(deployed: Deployment, dashboard: Dashboard) -> None:
+    body = json.loads(dashboard.original)
+    widget = dashboard.pipeline_widget(body)
+    widget["properties"]["metrics"] = widget["properties"]["metrics"][:2]
+    dashboard.put({"widgets": [widget]})
+    result = check_finops(deployed.stack.target, deployed.record.outputs)
+    assert not result.passed
+    assert f"dashboard {dashboard.name} has 2 published metric series" in str(result.reason)
+    assert "fewer than 3" in str(result.reason)
+    assert result.measured["dashboard_metric_series"] == 2
+
+
+def test_a_dashboard_tile_nobody_publishes_to_does_not_count_for_check_7(
+    deployed: Deployment, dashboard: Dashboard
+) -> None:
+    """A series CloudWatch's ListMetrics does not know is a dead tile: drawn, named, not counted."""
+    stack_id = deployed.stack.stack_id
+    body = json.loads(dashboard.original)
+    widget = dashboard.pipeline_widget(body)
+    widget["properties"]["metrics"][2] = [NAMESPACE, "NoSuchMetric", "StackId", stack_id]
+    dashboard.put({"widgets": [widget]})
+    result = check_finops(deployed.stack.target, deployed.record.outputs)
+    assert not result.passed
+    assert result.measured["dashboard_metric_series"] == 2
+    region = deployed.stack.target.region
+    assert (
+        f"drawn but not published (ListMetrics does not list them): {NAMESPACE} NoSuchMetric StackId={stack_id} "
+        f"[{region}]" in str(result.reason)
+    )
+
+
+class AlertsInbox:
+    """The stack's alerts inbox (infra/alert_inbox.tf): its queue and its subscriptions, as Terraform left them."""
+
+    def __init__(self, deployed: Deployment):
+        target = deployed.stack.target
+        self.outputs = deployed.record.outputs
+        self.sqs = target.client("sqs")
+        self.name = f"lakehouse-{deployed.stack.stack_id}-alerts-inbox"
+        self.url = self.sqs.get_queue_url(QueueName=self.name)["QueueUrl"]
+        self.attributes = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["All"])["Attributes"]
+        self.arn = self.attributes["QueueArn"]
+        self.topics = {"alerts": self.outputs["alerts_topic_arn"], "billing": self.outputs["billing_alerts_topic_arn"]}
+        self.sns = {"alerts": target.client("sns"), "billing": target.client("sns", region="us-east-1")}
+
+    def subscription(self, which: str) -> str:
+        subs = self.sns[which].list_subscriptions_by_topic(TopicArn=self.topics[which])["Subscriptions"]
+        return str(next(s["SubscriptionArn"] for s in subs if s["Endpoint"] == self.arn))
+
+    def filter(self, which: str, policy: str, scope: str = "MessageAttributes") -> None:
+        """Set the FilterPolicy of the inbox's subscription to a topic ("" removes it, as far as SNS shows)."""
+        arn = self.subscription(which)
+        sns = self.sns[which]
+        sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="FilterPolicyScope", AttributeValue=scope)
+        sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="FilterPolicy", AttributeValue=policy)
+
+    def encrypt(self, key_id: str) -> None:
+        # The policy goes along: moto 5.2.5's SetQueueAttributes drops a Policy the call does not name.
+        attributes = {"KmsMasterKeyId": key_id, "Policy": self.attributes["Policy"]}
+        self.sqs.set_queue_attributes(QueueUrl=self.url, Attributes=attributes)
+
+    def restore(self) -> None:
+        self.encrypt(self.attributes.get("KmsMasterKeyId", ""))  # SSE-SQS and the policy, as Terraform made them
+        for which in self.topics:
+            self.filter(which, "")
+
+
+@pytest.fixture
+def alerts_inbox(deployed: Deployment) -> Iterator[AlertsInbox]:
+    handle = AlertsInbox(deployed)
+    try:
+        yield handle
+    finally:
+        handle.restore()
+
+
+def test_a_queue_policy_that_keeps_sns_out_fails_check_7_naming_queue_and_topics(
+    deployed: Deployment, alerts_inbox: AlertsInbox
+) -> None:
+    """The subscriptions stay 'confirmed'; SNS cannot deliver: nobody receives either alert."""
+    policy = json.loads(alerts_inbox.attributes["Policy"])
+    for statement in policy["Statement"]:
+        statement["Principal"] = {"AWS": f"arn:aws:iam::{alerts_inbox.arn.split(':')[4]}:root"}
+    alerts_inbox.sqs.set_queue_attributes(QueueUrl=alerts_inbox.url, Attributes={"Policy": json.dumps(policy)})
+    result = check_finops(deployed.stack.target, deployed.record.outputs)
+    assert not result.passed
+    text = str(result.reason)
+    for topic in alerts_inbox.topics.values():
+        assert (
+            f"queue {alerts_inbox.name}'s policy: no statement allows sns.amazonaws.com sqs:SendMessage for topic "
+            f"{topic} (SNS cannot deliver)" in text
+        )
+    assert result.measured["budget_notifications_that_can_fire"] == 0
+    assert result.measured["billing_alarm_actions"] == 0
+
+
+def test_an_inbox_encrypted_with_a_key_sns_may_not_use_fails_check_7(
+    deployed: Deployment, alerts_inbox: AlertsInbox
+) -> None:
+    """The AWS managed SQS key, then a customer key whose policy leaves SNS out; then one that lets SNS in."""
+    alerts_inbox.encrypt("alias/aws/sqs")
+    result = check_finops(deployed.stack.target, deployed.record.outputs)
+    assert not result.passed
+    assert (
+        f"queue {alerts_inbox.name} is encrypted with KMS key alias/aws/sqs, an AWS managed key whose policy does "
+        "not let sns.amazonaws.com use it (SNS cannot deliver)" in str(result.reason)
+    )
+    kms = deployed.stack.target.client("kms")
+    key = kms.create_key(Description="made by hand")["KeyMetadata"]
+    try:
+        alerts_inbox.encrypt(key["KeyId"])
         result = check_finops(deployed.stack.target, deployed.record.outputs)
         assert not result.passed
-        assert f"dashboard {name} has 2 metric series, fewer than 3" in str(result.reason)
-        assert result.measured["dashboard_metric_series"] == 2
+        assert (
+            f"queue {alerts_inbox.name} is encrypted with KMS key {key['KeyId']}, whose key policy: no statement "
+            "allows sns.amazonaws.com kms:GenerateDataKey" in str(result.reason)
+        )
+        policy = json.loads(kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
+        policy["Statement"].append(
+            {
+                "Sid": "SnsDelivers",
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": ["kms:GenerateDataKey*", "kms:Decrypt"],
+                "Resource": "*",
+            }
+        )
+        kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=json.dumps(policy))
+        result = check_finops(deployed.stack.target, deployed.record.outputs)
+        assert result.passed, result.reason
     finally:
-        cloudwatch.put_dashboard(DashboardName=name, DashboardBody=original)
+        alerts_inbox.restore()
+        kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
+
+
+def test_a_filter_policy_the_billing_alarm_cannot_match_fails_check_7(
+    deployed: Deployment, alerts_inbox: AlertsInbox
+) -> None:
+    """CloudWatch sets no message attributes: a filter on one drops every alarm notification."""
+    alerts_inbox.filter("billing", json.dumps({"severity": ["high"]}))
+    result = check_finops(deployed.stack.target, deployed.record.outputs)
+    assert not result.passed
+    assert result.details["problems"]["budget"] == []
+    (problem,) = result.details["problems"]["billing_alarm"]
+    alarm = deployed.record.outputs["billing_alarm_name"]
+    assert f"billing alarm {alarm} notifies nobody" in problem
+    assert (
+        f'sqs {alerts_inbox.arn}: its filter policy {{"severity": ["high"]}} (scope MessageAttributes) drops alarm '
+        f"{alarm}'s ALARM notification from OK" in problem
+    )
+    alerts_inbox.filter("billing", json.dumps({"NewStateValue": ["ALARM"]}), scope="MessageBody")
+    healthy_filter = check_finops(deployed.stack.target, deployed.record.outputs)
+    assert healthy_filter.passed, healthy_filter.reason
 
 
 def test_billing_alarm_without_action_fails_check_7(deployed: Deployment, billing_alarm: BillingAlarm) -> None:
@@ -382,7 +567,8 @@ def test_a_billing_alarm_on_a_topic_nobody_receives_fails_check_7(
         result = check_finops(deployed.stack.target, billing_alarm.outputs)
         assert not result.passed
         assert (
-            f"billing alarm {billing_alarm.name} notifies nobody: no action topic has a confirmed subscription "
+            f"billing alarm {billing_alarm.name} notifies nobody: no action topic has a subscription that receives "
+            "its alert "
             f"(topic {arn} has no subscription)" in str(result.reason)
         )
         assert result.measured["billing_alarm_actions"] == 0

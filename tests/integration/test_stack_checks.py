@@ -13,6 +13,7 @@ import boto3
 import pytest
 
 from lakehouse.checks.iac import check_iac_coverage
+from lakehouse.checks.s3_routes import s3control
 from lakehouse.cli import main as cli_main
 from lakehouse.criteria import catalogue
 from lakehouse.emulator.process import pid_alive
@@ -233,6 +234,51 @@ def test_untagged_composite_alarm_named_like_the_stack_fails_check_5(deployed: D
     finally:
         cloudwatch.delete_alarms(AlarmNames=[name])
     assert cloudwatch.describe_alarms(AlarmNames=[name], AlarmTypes=["CompositeAlarm"])["CompositeAlarms"] == []
+
+
+def test_out_of_band_queue_with_the_stack_tag_fails_check_5(deployed: Deployment) -> None:
+    stack = deployed.stack
+    sqs = stack.target.client("sqs")
+    name = f"{stack.stack_id}-console-queue"
+    url = sqs.create_queue(QueueName=name, tags={"stack_id": stack.stack_id})["QueueUrl"]
+    try:
+        found = _caught(deployed, f"aws_sqs_queue {name} ({stack.target.region}, found by tag)")
+        assert found == {"kind": "aws_sqs_queue", "name": name, "region": stack.target.region, "found_by": ["tag"]}
+    finally:
+        sqs.delete_queue(QueueUrl=url)
+
+
+def test_access_point_on_a_stack_bucket_whatever_its_name_fails_check_5(deployed: Deployment) -> None:
+    """S3 Control CreateAccessPoint on the gold bucket, named like nothing of the stack and untagged."""
+    stack = deployed.stack
+    account = stack.target.client("sts").get_caller_identity()["Account"]
+    control = s3control(stack.target)
+    gold = deployed.record.outputs["bucket_names"]["gold"]
+    control.create_access_point(AccountId=account, Name="analytics-made-by-hand", Bucket=gold)
+    try:
+        found = _caught(
+            deployed,
+            f"aws_s3_access_point analytics-made-by-hand on {gold} ({stack.target.region}, found by access points "
+            "of a stack bucket)",
+        )
+        assert found["found_by"] == ["access points of a stack bucket"]
+    finally:
+        control.delete_access_point(AccountId=account, Name="analytics-made-by-hand")
+
+
+def test_foreign_topic_subscribed_to_the_alerts_inbox_fails_check_5(deployed: Deployment) -> None:
+    """A topic of no stack delivering into the stack's queue: found through ListSubscriptions."""
+    stack = deployed.stack
+    sqs, sns = stack.target.client("sqs"), stack.target.client("sns")
+    url = sqs.get_queue_url(QueueName=f"lakehouse-{stack.stack_id}-alerts-inbox")["QueueUrl"]
+    inbox = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    topic = sns.create_topic(Name=f"someone-elses-{stack.stack_id}")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=inbox)
+    try:
+        found = _caught(deployed, f"aws_sns_topic_subscription sqs:{inbox} on someone-elses-{stack.stack_id}")
+        assert found["found_by"] == ["subscriptions to a stack queue"]
+    finally:
+        sns.delete_topic(TopicArn=topic)
 
 
 def test_check_5_passes_again_after_the_repairs(deployed: Deployment) -> None:

@@ -18,12 +18,14 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
+from lakehouse.checks.alert_delivery import QueueReadback
 from lakehouse.checks.billing_alarm import BILLING_ALARM_RULE
 from lakehouse.checks.finops import (
     FinopsReadback,
     FinopsReadError,
     NotificationReadback,
     check_finops,
+    confirmed,
     count_metric_series,
     judge_finops,
     read_finops,
@@ -123,6 +125,28 @@ def topic_policy(topic: str, *services: str, condition: dict[str, Any] | None = 
     return {"Version": "2008-10-17", "Statement": statements}
 
 
+INBOX = f"arn:aws:sqs:ap-northeast-1:{ACCOUNT}:lakehouse-lh-1-alerts-inbox"
+
+
+def inbox_policy(*topics: str, **statement: Any) -> dict[str, Any]:
+    """The alerts inbox's queue policy as infra/alert_inbox.tf writes it: SNS may send from ``topics``."""
+    allow = {
+        "Sid": "AlertTopicsDeliver",
+        "Effect": "Allow",
+        "Principal": {"Service": "sns.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": INBOX,
+        "Condition": {"ArnEquals": {"aws:SourceArn": list(topics)}},
+    }
+    return {"Version": "2012-10-17", "Statement": [{**allow, **statement}]}
+
+
+def inbox(policy: dict[str, Any] | None = None, **attributes: str) -> QueueReadback:
+    """The alerts inbox as GetQueueAttributes shows it (SSE-SQS, the policy of ``inbox_policy``)."""
+    document = policy if policy is not None else inbox_policy(TOPIC, BILLING_TOPIC)
+    return QueueReadback(INBOX, {"Policy": json.dumps(document), "SqsManagedSseEnabled": "true", **attributes})
+
+
 def healthy(**changes: Any) -> FinopsReadback:
     data = FinopsReadback(
         account_id=ACCOUNT,
@@ -146,6 +170,18 @@ def healthy(**changes: Any) -> FinopsReadback:
     )
     for key, value in changes.items():
         setattr(data, key, value)
+    if "subscription_attributes" not in changes:  # every confirmed subscription read, no filter policy
+        data.subscription_attributes = {
+            str(s["SubscriptionArn"]): {} for subs in data.subscriptions.values() for s in confirmed(subs)
+        }
+    if "queues" not in changes:
+        data.queues = {INBOX: inbox()}
+    if "published_series" not in changes and data.dashboard_body:  # ListMetrics lists every series drawn
+        try:
+            body = json.loads(data.dashboard_body)
+        except json.JSONDecodeError:
+            body = {}
+        data.published_series = {label: True for label in count_metric_series(body).series}
     return data
 
 
@@ -315,6 +351,7 @@ def test_notification_to_another_topic_that_exists_can_fire() -> None:
     data = healthy(notifications=[NotificationReadback(ACTUAL_80, [{"SubscriptionType": "SNS", "Address": other}])])
     data.topics[other] = True
     data.subscriptions[other] = [subscription(other, protocol="email")]
+    data.subscription_attributes[data.subscriptions[other][0]["SubscriptionArn"]] = {}
     data.topic_policies[other] = topic_policy(other, "budgets.amazonaws.com")
     assert judge_finops(data).passed
 
@@ -390,7 +427,7 @@ def test_a_billing_alarm_whose_topic_nobody_receives_from_fails(subscriptions: l
     result = judge_finops(data)
     assert result.status is Status.FAILED
     assert (
-        f"billing alarm {ALARM_NAME} notifies nobody: no action topic has a confirmed subscription "
+        f"billing alarm {ALARM_NAME} notifies nobody: no action topic has a subscription that receives its alert "
         f"(topic {BILLING_TOPIC} has no" in str(result.reason)
     )
     assert result.measured["billing_alarm_actions"] == 0
@@ -529,13 +566,13 @@ def test_dashboard_with_two_metrics_fails() -> None:
     body["widgets"] = body["widgets"][:2]
     result = judge_finops(healthy(dashboard_body=json.dumps(body)))
     assert not result.passed
-    assert "dashboard lakehouse-lh-1-finops has 2 metric series, fewer than 3" in str(result.reason)
+    assert "dashboard lakehouse-lh-1-finops has 2 published metric series" in str(result.reason)
     assert result.measured["dashboard_metric_series"] == 2
 
 
 def test_the_minimum_comes_from_the_caller() -> None:
     result = judge_finops(healthy(), min_series=5)
-    assert not result.passed and "has 4 metric series, fewer than 5" in str(result.reason)
+    assert not result.passed and "has 4 published metric series" in str(result.reason)
     assert result.threshold["dashboard_metric_series"] == ">= 5"
 
 
@@ -550,8 +587,9 @@ def test_one_metric_with_three_statistics_is_one_series() -> None:
     assert counted.count == 1
     assert any("statistic p90" in r and "same series as widget 0 (metric) row 0" in r for r in counted.not_counted)
     result = judge_finops(healthy(dashboard_body=json.dumps(body)))
-    assert "has 1 metric series, fewer than 3 (AWS/Billing EstimatedCharges Currency=USD [ap-northeast-1])" in str(
-        result.reason
+    assert (
+        "has 1 published metric series (AWS/Billing EstimatedCharges Currency=USD [ap-northeast-1]), fewer than 3"
+        in str(result.reason)
     )
 
 
@@ -687,14 +725,29 @@ def stubbed_stack(sns_error: str | None) -> StubbedTarget:
     target.stub("sns").add_response(
         "list_subscriptions_by_topic", {"Subscriptions": [subscription(TOPIC)]}, {"TopicArn": TOPIC}
     )
+    target.stub("sns").add_response("get_subscription_attributes", {"Attributes": {}}, {"SubscriptionArn": ANY})
+    sqs = target.stub("sqs")
+    url = "https://sqs.ap-northeast-1.amazonaws.com/123456789012/lakehouse-lh-1-alerts-inbox"
+    sqs.add_response(
+        "get_queue_url", {"QueueUrl": url}, {"QueueName": INBOX.rsplit(":", 1)[1], "QueueOwnerAWSAccountId": ACCOUNT}
+    )
+    attributes = inbox().attributes
+    sqs.add_response("get_queue_attributes", {"Attributes": attributes}, {"QueueUrl": url, "AttributeNames": ["All"]})
     if sns_error is None:
         use1_sns = target.stub("sns", "us-east-1")
         use1_sns.add_response("get_topic_attributes", {"Attributes": {}}, {"TopicArn": ANY})
         use1_sns.add_response(
             "list_subscriptions_by_topic", {"Subscriptions": [subscription(BILLING_TOPIC)]}, {"TopicArn": ANY}
         )
+        use1_sns.add_response("get_subscription_attributes", {"Attributes": {}}, {"SubscriptionArn": ANY})
     else:
         target.stub("sns", "us-east-1").add_client_error("get_topic_attributes", sns_error, "topic says no")
+    for key in count_metric_series(HEALTHY_BODY).keys:  # ListMetrics knows every series, in its own region
+        metric = {"Namespace": key.namespace, "MetricName": key.metric}
+        dimensions = [{"Name": k, "Value": v} for k, v in key.dimensions]
+        target.stub("cloudwatch", key.region).add_response(
+            "list_metrics", {"Metrics": [{**metric, "Dimensions": dimensions}]}, {**metric, "Dimensions": dimensions}
+        )
     return target
 
 

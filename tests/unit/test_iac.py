@@ -392,7 +392,14 @@ class _Refusing(Target):
         if service not in self.working:
             denied = ClientError({"Error": {"Code": "AccessDenied", "Message": f"no {service}"}}, "List")
             fake.get_paginator.return_value.paginate.side_effect = denied
-            for op in ("list_work_groups", "get_data_lake_settings", "list_permissions", "list_resources"):
+            ops = (
+                "list_work_groups",
+                "get_data_lake_settings",
+                "list_permissions",
+                "list_resources",
+                "list_access_points",
+            )
+            for op in ops:
                 getattr(fake, op).side_effect = denied
         return fake
 
@@ -404,6 +411,9 @@ def test_every_unreadable_service_is_named_in_the_inventory() -> None:
         f"s3 ListBuckets ({GLOBAL})",
         f"iam ListRoles/ListUsers/ListPolicies ({GLOBAL})",
         f"budgets DescribeBudgets ({GLOBAL})",
+        f"s3control ListAccessPoints ({REGION})",
+        f"sqs ListQueues ({REGION})",
+        "sqs ListQueues (us-east-1)",
         f"sns ListTopics ({REGION})",
         "sns ListTopics (us-east-1)",
         f"athena ListWorkGroups ({REGION})",

@@ -1,0 +1,419 @@
+"""Does an alert published to an SNS topic reach anyone? A pure judge of one subscription.
+
+Exit check 7 counts a topic as heard only when one of its confirmed subscriptions really
+receives the alert. SNS shows a subscription as confirmed whatever happens next, so:
+
+- an SQS endpoint receives only if its queue exists, its policy lets ``sns.amazonaws.com``
+  ``sqs:SendMessage`` for that topic (``aws:SourceArn``/``aws:SourceAccount`` conditions are
+  evaluated) with no Deny that could apply, and, if the queue is encrypted with a KMS key, the
+  key is enabled, customer managed (the AWS managed ``alias/aws/sqs`` key's policy cannot be
+  changed and does not let SNS use it) and its policy lets SNS ``kms:GenerateDataKey*`` and
+  ``kms:Decrypt``; SSE-SQS (SQS-managed keys) needs nothing;
+- any endpoint receives only if its ``FilterPolicy`` matches the alert as the service sends it:
+  Budgets and CloudWatch set no message attributes; a budget alert's body is plain text and a
+  CloudWatch alarm's is JSON (built here from the alarm as DescribeAlarms shows it). Filter
+  policies are matched with moto's ``FilterPolicyMatcher`` (a pinned dependency, the one the
+  local emulator's SNS filters with).
+
+``DELIVERY_RULE`` states this for the evidence. Readers for the queue, key and subscription
+attributes live here too; they raise botocore errors for the caller to name.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from functools import cache
+from typing import Any
+
+import botocore.session
+from botocore.exceptions import ClientError
+from moto.sns.utils import FilterPolicyMatcher
+
+SNS_PRINCIPAL = "sns.amazonaws.com"
+#: The AWS managed key of SQS: its policy allows only SQS on behalf of the account's principals.
+AWS_MANAGED_SQS_KEY = "alias/aws/sqs"
+#: What SNS must be allowed to do with a queue's KMS key to deliver to it.
+KMS_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
+#: The states an alarm leaves when it goes to ALARM: a receiver must get the alert from either.
+PREVIOUS_STATES = ("OK", "INSUFFICIENT_DATA")
+
+DELIVERY_RULE = (
+    "A confirmed subscription receives an alert when: for an SQS endpoint, the queue exists; its policy "
+    f"(GetQueueAttributes Policy) has an Allow of sqs:SendMessage on the queue to {SNS_PRINCIPAL} or to everyone "
+    "whose conditions hold for the topic (aws:SourceArn, aws:SourceAccount, aws:SourceOwner evaluated; an Allow "
+    "with another condition key does not count) and no Deny that could apply (a Deny with a condition key that "
+    "cannot be evaluated counts); if it is encrypted with a KMS key (KmsMasterKeyId), the key is enabled, not the "
+    f"AWS managed {AWS_MANAGED_SQS_KEY} key, and its key policy lets {SNS_PRINCIPAL} use kms:GenerateDataKey* and "
+    "kms:Decrypt the same way (SSE-SQS needs nothing); and for every endpoint, its FilterPolicy (scope "
+    "MessageAttributes by default, or MessageBody) matches the alert as AWS sends it: no message attributes, a "
+    "budget alert's body plain text, a CloudWatch alarm's body the JSON notification of its ALARM state entered "
+    "from OK and from INSUFFICIENT_DATA (moto's FilterPolicyMatcher)."
+)
+
+
+@dataclass(frozen=True)
+class Message:
+    """An alert as the publishing service sends it: what a filter policy sees."""
+
+    what: str
+    body: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class KmsKey:
+    """A queue's KMS key: DescribeKey's metadata and its default key policy (None: not readable as JSON)."""
+
+    metadata: dict[str, Any]
+    policy: dict[str, Any] | None
+
+
+@dataclass
+class QueueReadback:
+    """One SQS queue a subscription names; ``attributes`` None when the queue does not exist."""
+
+    arn: str
+    attributes: dict[str, str] | None
+    #: The KMS key its KmsMasterKeyId names (None: no such key, or no key named).
+    key: KmsKey | None = None
+
+
+# -- the alerts ------------------------------------------------------------------------------------
+
+
+def budget_alert() -> Message:
+    """A Budgets notification: plain text, no message attributes."""
+    body = (
+        "AWS Budget Notification\nAWS Account 123456789012\n\nDear AWS Customer,\n\nYou requested that we alert "
+        "you when the ACTUAL Cost associated with your budget is greater than your threshold."
+    )
+    return Message("a budget alert (plain text, no message attributes)", body)
+
+
+@cache
+def region_title(region: str) -> str:
+    """The region's long name as CloudWatch writes it in notifications (botocore's endpoint data)."""
+    for partition in botocore.session.get_session().get_data("endpoints")["partitions"]:
+        described = partition["regions"].get(region)
+        if described and described.get("description"):
+            return str(described["description"])
+    return region
+
+
+def alarm_alerts(alarm: Mapping[str, Any], account: str, region: str) -> list[Message]:
+    """The JSON CloudWatch publishes when ``alarm`` (as DescribeAlarms shows it) enters ALARM, from each state."""
+    statistic = alarm.get("ExtendedStatistic") or str(alarm.get("Statistic") or "").upper()
+    trigger = {
+        "MetricName": alarm.get("MetricName"),
+        "Namespace": alarm.get("Namespace"),
+        "StatisticType": "ExtendedStatistic" if alarm.get("ExtendedStatistic") else "Statistic",
+        "Statistic" if not alarm.get("ExtendedStatistic") else "ExtendedStatistic": statistic,
+        "Unit": alarm.get("Unit"),
+        "Dimensions": [{"value": d.get("Value"), "name": d.get("Name")} for d in alarm.get("Dimensions") or []],
+        "Period": alarm.get("Period"),
+        "EvaluationPeriods": alarm.get("EvaluationPeriods"),
+        "DatapointsToAlarm": alarm.get("DatapointsToAlarm") or alarm.get("EvaluationPeriods"),
+        "ComparisonOperator": alarm.get("ComparisonOperator"),
+        "Threshold": alarm.get("Threshold"),
+        "TreatMissingData": "- TreatMissingData:" + " " * 20 + str(alarm.get("TreatMissingData") or "missing"),
+        "EvaluateLowSampleCountPercentile": alarm.get("EvaluateLowSampleCountPercentile") or "",
+    }
+    messages = []
+    for old in PREVIOUS_STATES:
+        body = {
+            "AlarmName": alarm.get("AlarmName"),
+            "AlarmDescription": alarm.get("AlarmDescription"),
+            "AWSAccountId": account,
+            "AlarmConfigurationUpdatedTimestamp": "2026-01-01T00:00:00.000+0000",
+            "NewStateValue": "ALARM",
+            "NewStateReason": "Threshold Crossed",
+            "StateChangeTime": "2026-01-01T00:00:00.000+0000",
+            "Region": region_title(region),
+            "AlarmArn": alarm.get("AlarmArn"),
+            "OldStateValue": old,
+            "OKActions": list(alarm.get("OKActions") or []),
+            "AlarmActions": list(alarm.get("AlarmActions") or []),
+            "InsufficientDataActions": list(alarm.get("InsufficientDataActions") or []),
+            "Trigger": trigger,
+        }
+        what = f"alarm {alarm.get('AlarmName')}'s ALARM notification from {old} (JSON, no message attributes)"
+        messages.append(Message(what, json.dumps(body, default=str)))
+    return messages
+
+
+# -- filter policies -------------------------------------------------------------------------------
+
+
+def filter_problem(attributes: Mapping[str, Any], message: Message) -> str | None:
+    """Why the subscription's FilterPolicy drops ``message`` (None: no policy, or it matches)."""
+    text = attributes.get("FilterPolicy")
+    if not text:
+        return None
+    scope = str(attributes.get("FilterPolicyScope") or "MessageAttributes")
+    shown = f"its filter policy {text} (scope {scope})"
+    try:
+        policy = json.loads(str(text))
+        if not isinstance(policy, dict):
+            return f"{shown} is not a JSON object, so it matches nothing"
+        matched = FilterPolicyMatcher(policy, scope).matches(message.attributes or None, message.body)
+    except Exception as err:  # noqa: BLE001 - a policy the matcher cannot evaluate is not shown to deliver
+        return (
+            f"{shown} cannot be evaluated ({type(err).__name__}: {err}), so it is not shown to receive {message.what}"
+        )
+    return None if matched else f"{shown} drops {message.what}"
+
+
+# -- resource policies -----------------------------------------------------------------------------
+
+
+def _strings(value: Any) -> list[str]:
+    """A policy element's values as strings (one value or a list; ``true`` as ``"true"``)."""
+    if isinstance(value, list | tuple):
+        return [_scalar(v) for v in value]
+    return [] if value is None else [_scalar(value)]
+
+
+def _scalar(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _statements(policy: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    found = (policy or {}).get("Statement") or []
+    return [s for s in ([found] if isinstance(found, dict) else found) if isinstance(s, dict)]
+
+
+def _principal_is(statement: Mapping[str, Any], service: str) -> bool:
+    """Whether the statement's Principal (or NotPrincipal, inverted) covers ``service``."""
+    if "NotPrincipal" in statement:
+        excluded = statement["NotPrincipal"]
+        names = _strings(excluded.get("Service")) if isinstance(excluded, dict) else _strings(excluded)
+        return service not in names and "*" not in names
+    principal = statement.get("Principal")
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    return service in _strings(principal.get("Service")) or "*" in _strings(principal.get("AWS"))
+
+
+def _matches(patterns: list[str], value: str, case: bool = True) -> bool:
+    if not case:
+        return any(fnmatchcase(value.lower(), p.lower()) for p in patterns)
+    return any(fnmatchcase(value, p) for p in patterns)
+
+
+def _action_covered(statement: Mapping[str, Any], action: str) -> bool:
+    if "NotAction" in statement:
+        return not _matches(_strings(statement["NotAction"]), action, case=False)
+    return _matches(_strings(statement.get("Action")), action, case=False)
+
+
+def _resource_covered(statement: Mapping[str, Any], arn: str) -> bool:
+    if "NotResource" in statement:
+        return not _matches(_strings(statement["NotResource"]), arn)
+    if "Resource" not in statement:
+        return True  # a queue or key policy applies to its own queue or key
+    return _matches(_strings(statement.get("Resource")), arn)
+
+
+def _condition(statement: Mapping[str, Any], context: Mapping[str, str]) -> bool | None:
+    """Whether every condition holds for ``context`` (keys lower case); None when one cannot be evaluated."""
+    block = statement.get("Condition") or {}
+    if not isinstance(block, dict):
+        return None
+    for operator, tests in block.items():
+        op = str(operator)
+        if_exists = op.endswith("IfExists")
+        op = op.removesuffix("IfExists")
+        negated = "Not" in op
+        base = op.replace("Not", "")
+        if base not in ("StringEquals", "StringLike", "ArnEquals", "ArnLike", "Bool", "StringEqualsIgnoreCase"):
+            return None
+        for key, values in (tests or {}).items() if isinstance(tests, dict) else []:
+            value = context.get(str(key).lower())
+            if value is None:
+                if if_exists:
+                    continue
+                return None
+            wanted = _strings(values)
+            if base in ("StringLike", "ArnLike", "ArnEquals"):
+                hit = _matches(wanted, value)
+            elif base == "StringEqualsIgnoreCase":
+                hit = value.lower() in (w.lower() for w in wanted)
+            else:
+                hit = value in wanted
+            if hit == negated:
+                return False
+    return True
+
+
+def _sid(statement: Mapping[str, Any], index: int) -> str:
+    return f"statement {statement.get('Sid') or f'#{index}'}"
+
+
+def service_allowed(
+    policy: Mapping[str, Any] | None, action: str, resource: str, context: Mapping[str, str]
+) -> tuple[bool, list[str]]:
+    """(allowed, why not) for ``sns.amazonaws.com`` doing ``action`` on ``resource`` under ``policy``."""
+    allows, denies, unknown = [], [], []
+    for index, statement in enumerate(_statements(policy)):
+        if not (
+            _principal_is(statement, SNS_PRINCIPAL)
+            and _action_covered(statement, action)
+            and _resource_covered(statement, resource)
+        ):
+            continue
+        holds = _condition(statement, context)
+        if statement.get("Effect") == "Deny" and holds is not False:
+            denies.append(_sid(statement, index) + ("" if holds else " (a condition it cannot be told not to hold)"))
+        elif statement.get("Effect") == "Allow":
+            if holds:
+                allows.append(_sid(statement, index))
+            elif holds is None:
+                unknown.append(_sid(statement, index))
+    if denies:
+        return False, [f"{', '.join(denies)} denies {SNS_PRINCIPAL} {action}"]
+    if allows:
+        return True, []
+    why = f"no statement allows {SNS_PRINCIPAL} {action} for topic {context.get('aws:sourcearn')}"
+    if unknown:
+        why += f" ({', '.join(unknown)} only under a condition that cannot be evaluated)"
+    return False, [why]
+
+
+def _arn_parts(arn: str) -> list[str]:
+    parts = arn.split(":", 5)
+    return parts if len(parts) == 6 and parts[0] == "arn" else []
+
+
+def delivery_context(topic: str) -> dict[str, str]:
+    """What SNS's delivery request carries as condition keys (lower case)."""
+    parts = _arn_parts(topic)
+    account = parts[4] if parts else ""
+    return {
+        "aws:sourcearn": topic,
+        "aws:sourceaccount": account,
+        "aws:sourceowner": account,
+        "aws:securetransport": "true",
+    }
+
+
+def queue_problems(queue: QueueReadback | None, topic: str) -> list[str]:
+    """Why SNS cannot deliver from ``topic`` to ``queue`` (empty: it can)."""
+    if queue is None:
+        return ["the queue was not read"]
+    name = queue.arn.rsplit(":", 1)[-1]
+    if queue.attributes is None:
+        return [f"queue {name} does not exist"]
+    context = delivery_context(topic)
+    problems = []
+    text = queue.attributes.get("Policy")
+    policy: dict[str, Any] | None = None
+    if text:
+        try:
+            loaded = json.loads(text)
+            policy = loaded if isinstance(loaded, dict) else None
+        except json.JSONDecodeError:
+            policy = None
+    if policy is None:
+        shown = "has no policy" if not text else "has a policy that is not a JSON object"
+        problems.append(f"queue {name} {shown}, so {SNS_PRINCIPAL} may not send to it (SNS cannot deliver)")
+    else:
+        ok, why = service_allowed(policy, "sqs:SendMessage", queue.arn, context)
+        if not ok:
+            problems.append(f"queue {name}'s policy: {'; '.join(why)} (SNS cannot deliver)")
+    key_id = queue.attributes.get("KmsMasterKeyId")
+    if key_id:
+        problems += key_problems(name, key_id, queue.key, context)
+    return problems
+
+
+def key_problems(queue: str, key_id: str, key: KmsKey | None, context: Mapping[str, str]) -> list[str]:
+    """Why SNS cannot use the queue's KMS key to deliver (empty: it can)."""
+    shown = f"queue {queue} is encrypted with KMS key {key_id}"
+    if key_id == AWS_MANAGED_SQS_KEY or (key and key.metadata.get("KeyManager") == "AWS"):
+        return [f"{shown}, an AWS managed key whose policy does not let {SNS_PRINCIPAL} use it (SNS cannot deliver)"]
+    if key is None:
+        return [f"{shown}, which does not exist (SNS cannot deliver)"]
+    if key.metadata.get("KeyState", "Enabled") != "Enabled" or key.metadata.get("Enabled") is False:
+        return [f"{shown}, which is {key.metadata.get('KeyState', 'disabled')} (SNS cannot deliver)"]
+    arn = str(key.metadata.get("Arn") or key_id)
+    for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+        ok, why = service_allowed(key.policy, action, arn, context)
+        if not ok:
+            return [f"{shown}, whose key policy: {'; '.join(why)} (SNS cannot deliver)"]
+    return []
+
+
+def subscription_problems(
+    subscription: Mapping[str, Any],
+    attributes: Mapping[str, Any] | None,
+    queues: Mapping[str, QueueReadback | None],
+    messages: list[Message],
+) -> list[str]:
+    """Why a confirmed subscription does not receive every one of ``messages`` (empty: it does)."""
+    if attributes is None:
+        return ["the subscription no longer exists (GetSubscriptionAttributes)"]
+    problems: list[str] = []
+    if str(subscription.get("Protocol")) == "sqs":
+        endpoint = str(subscription.get("Endpoint"))
+        problems += queue_problems(queues.get(endpoint), str(subscription.get("TopicArn")))
+    for message in messages:
+        why = filter_problem(attributes, message)
+        if why:
+            problems.append(why)
+    return problems
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+
+def _code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+def read_subscription_attributes(sns: Any, arn: str) -> dict[str, Any] | None:
+    """GetSubscriptionAttributes, None when the subscription is gone; other failures raise."""
+    try:
+        return dict(sns.get_subscription_attributes(SubscriptionArn=arn).get("Attributes") or {})
+    except ClientError as err:
+        if _code(err) in ("NotFound", "NotFoundException"):
+            return None
+        raise
+
+
+def read_queue(sqs: Any, kms: Any, arn: str) -> QueueReadback:
+    """The queue's attributes (and its KMS key), read in the queue's own region and account."""
+    parts = _arn_parts(arn)
+    name, account = (parts[5], parts[4]) if parts else (arn, "")
+    try:
+        url = sqs.get_queue_url(QueueName=name, **({"QueueOwnerAWSAccountId": account} if account else {}))["QueueUrl"]
+        attributes = dict(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]).get("Attributes") or {})
+    except ClientError as err:
+        if _code(err) in ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"):
+            return QueueReadback(arn, None)
+        raise
+    queue = QueueReadback(arn, attributes)
+    key_id = attributes.get("KmsMasterKeyId")
+    if key_id and key_id != AWS_MANAGED_SQS_KEY:
+        queue.key = read_key(kms, key_id)
+    return queue
+
+
+def read_key(kms: Any, key_id: str) -> KmsKey | None:
+    """DescribeKey and the default key policy; None when the key does not exist."""
+    try:
+        metadata = dict(kms.describe_key(KeyId=key_id)["KeyMetadata"])
+    except ClientError as err:
+        if _code(err) == "NotFoundException":
+            return None
+        raise
+    text = kms.get_key_policy(KeyId=metadata["KeyId"], PolicyName="default").get("Policy")
+    try:
+        loaded = json.loads(text) if text else None
+    except json.JSONDecodeError:
+        loaded = None  # judged as a policy that allows nothing
+    return KmsKey(metadata, loaded if isinstance(loaded, dict) else None)

@@ -1,0 +1,164 @@
+"""Exit check 5's inventory: SQS queues, S3 access points and subscriptions to stack queues are searched.
+
+Out-of-band, each of them passed "everything found is managed by Terraform" before: the inventory
+did not look for them. Here a fake account holds one of each; the inventory must find it (by tag,
+by name prefix, by the stack bucket it sits on, by the stack queue it delivers to) and the judge
+must name it unless Terraform state has it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from unittest.mock import MagicMock
+
+from lakehouse.checks.iac import judge_iac
+from lakehouse.inventory import NAME_PREFIX, ON_STACK_BUCKET, TAG, TO_STACK_QUEUE, name_prefixes, stack_inventory
+from lakehouse.outcome import Status
+from lakehouse.target import Target
+from lakehouse.terraform import PlanResult
+
+ACCOUNT = "123456789012"
+REGION = "ap-northeast-1"
+STACK = "lh-1"
+P, _ = name_prefixes(STACK)
+GOLD = f"{P}-gold-{ACCOUNT}"
+INBOX = f"arn:aws:sqs:{REGION}:{ACCOUNT}:{P}-alerts-inbox"
+FOREIGN_TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:someone-elses-topic"
+URL = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}"
+
+
+class FakeAccount(Target):
+    """An account holding what ``pages`` (paginated listings) and ``answers`` (single calls) say; empty elsewhere."""
+
+    pages: Mapping[tuple[str, str], Any] = {}
+    answers: Mapping[tuple[str, str], Any] = {}
+
+    def client(self, service: str, region: str | None = None, **config: Any) -> Any:
+        fake = MagicMock()
+        fake.get_caller_identity.return_value = {"Account": ACCOUNT, "Arn": f"arn:aws:iam::{ACCOUNT}:user/me"}
+        here = region in (None, self.region)  # the account's things are in the stack's region
+        fake.get_paginator.side_effect = lambda op: MagicMock(
+            paginate=MagicMock(return_value=self.pages.get((service, op), []) if here else [])
+        )
+        fake.list_work_groups.return_value = {"WorkGroups": []}
+        fake.get_data_lake_settings.return_value = {"DataLakeSettings": {}}
+        fake.list_permissions.return_value = {"PrincipalResourcePermissions": []}
+        fake.list_resources.return_value = {"ResourceInfoList": []}
+        fake.list_access_points.return_value = {"AccessPointList": []}
+        fake.list_tags_for_resource.return_value = {"Tags": [], "ResourceTags": []}
+        fake.get_bucket_tagging.return_value = {"TagSet": []}
+        fake.list_queue_tags.return_value = {}
+        for (svc, op), answer in self.answers.items():
+            if svc == service:
+                getattr(fake, op).side_effect = answer if callable(answer) else None
+                if not callable(answer):
+                    getattr(fake, op).return_value = answer
+        return fake
+
+
+def account(pages: Mapping[tuple[str, str], Any], answers: Mapping[tuple[str, str], Any]) -> FakeAccount:
+    fake = FakeAccount("aws", REGION)
+    object.__setattr__(fake, "pages", pages)
+    object.__setattr__(fake, "answers", answers)
+    return fake
+
+
+BUCKETS = {("s3", "list_buckets"): [{"Buckets": [{"Name": GOLD, "BucketRegion": REGION}, {"Name": "unrelated"}]}]}
+
+
+def queue_tags(tags: dict[str, dict[str, str]]) -> Any:
+    return lambda QueueUrl: {"Tags": tags.get(QueueUrl.rsplit("/", 1)[1], {})}  # noqa: N803 - boto3's name
+
+
+def test_queues_named_or_tagged_for_the_stack_are_found_and_others_not() -> None:
+    urls = [f"{URL}/{P}-alerts-inbox", f"{URL}/made-by-hand", f"{URL}/not-ours"]
+    tags = {"made-by-hand": {"stack_id": STACK}}
+    inv = stack_inventory(
+        account({("sqs", "list_queues"): [{"QueueUrls": urls}]}, {("sqs", "list_queue_tags"): queue_tags(tags)}),
+        STACK,
+    )
+    queues = {(r.name, r.region): r.found_by for r in inv.of_kind("aws_sqs_queue")}
+    assert queues[(f"{P}-alerts-inbox", REGION)] == (NAME_PREFIX,)
+    assert queues[("made-by-hand", REGION)] == (TAG,)
+    assert ("not-ours", REGION) not in queues
+    assert not inv.unreadable
+
+
+def test_an_out_of_band_queue_fails_check_5_naming_it_and_the_managed_one_does_not() -> None:
+    urls = [f"{URL}/{P}-alerts-inbox", f"{URL}/{P}-scratch"]
+    inv = stack_inventory(account({("sqs", "list_queues"): [{"QueueUrls": urls}]}, {}), STACK)
+    state = [{"type": "aws_sqs_queue", "values": {"arn": INBOX, "name": f"{P}-alerts-inbox"}}]
+    result = judge_iac(PlanResult(0), state, inv, set())
+    assert result.status is Status.FAILED
+    assert f"aws_sqs_queue {P}-scratch ({REGION}, found by name prefix)" in str(result.reason)
+    assert f"{P}-alerts-inbox" not in str(result.reason)
+
+
+def test_an_access_point_on_a_stack_bucket_is_found_whatever_its_name() -> None:
+    points = {
+        "AccessPointList": [
+            {
+                "Name": "analytics",
+                "Bucket": GOLD,
+                "AccessPointArn": f"arn:aws:s3:{REGION}:{ACCOUNT}:accesspoint/analytics",
+            },
+            {"Name": f"{P}-named", "Bucket": "unrelated"},
+            {"Name": "elsewhere", "Bucket": "unrelated"},
+        ]
+    }
+    inv = stack_inventory(account(BUCKETS, {("s3control", "list_access_points"): points}), STACK)
+    found = {r.name: r for r in inv.of_kind("aws_s3_access_point")}
+    assert set(found) == {f"analytics on {GOLD}", f"{P}-named on unrelated"}
+    assert found[f"analytics on {GOLD}"].found_by == (ON_STACK_BUCKET,)
+    assert found[f"{P}-named on unrelated"].found_by == (NAME_PREFIX,)
+    result = judge_iac(PlanResult(0), [{"type": "aws_s3_bucket", "values": {"bucket": GOLD}}], inv, set())
+    assert result.status is Status.FAILED
+    assert f"aws_s3_access_point analytics on {GOLD} ({REGION}, found by {ON_STACK_BUCKET})" in str(result.reason)
+    managed = [
+        {"type": "aws_s3_bucket", "values": {"bucket": GOLD}},
+        {"type": "aws_s3_access_point", "values": {"account_id": ACCOUNT, "name": "analytics", "bucket": GOLD}},
+        {"type": "aws_s3_access_point", "values": {"account_id": ACCOUNT, "name": f"{P}-named", "bucket": "x"}},
+    ]
+    assert judge_iac(PlanResult(0), managed, inv, set()).passed
+
+
+def test_a_foreign_topic_subscribed_to_a_stack_queue_is_found() -> None:
+    sub = {"TopicArn": FOREIGN_TOPIC, "Protocol": "sqs", "Endpoint": INBOX, "SubscriptionArn": f"{FOREIGN_TOPIC}:1"}
+    other = {**sub, "Endpoint": f"arn:aws:sqs:{REGION}:{ACCOUNT}:not-ours"}
+    pages = {
+        ("sqs", "list_queues"): [{"QueueUrls": [f"{URL}/{P}-alerts-inbox"]}],
+        ("sns", "list_subscriptions"): [{"Subscriptions": [sub, other]}],
+    }
+    inv = stack_inventory(account(pages, {}), STACK)
+    (found,) = inv.of_kind("aws_sns_topic_subscription")
+    assert found.key == f"{FOREIGN_TOPIC} sqs {INBOX}" and found.found_by == (TO_STACK_QUEUE,)
+    state = [{"type": "aws_sqs_queue", "values": {"arn": INBOX}}]
+    result = judge_iac(PlanResult(0), state, inv, set())
+    assert f"aws_sns_topic_subscription sqs:{INBOX} on someone-elses-topic" in str(result.reason)
+
+
+def test_unreadable_queue_and_access_point_listings_are_named() -> None:
+    from botocore.exceptions import ClientError
+
+    def denied(**_: Any) -> Any:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "List")
+
+    fake = account({}, {("s3control", "list_access_points"): denied})
+    inv = stack_inventory(fake, STACK)
+    assert any(u.startswith(f"s3control ListAccessPoints ({REGION}): ") for u in inv.unreadable), inv.unreadable
+    assert judge_iac(PlanResult(0), [], inv, set()).status is Status.ERROR
+
+
+def test_a_subscription_found_both_ways_is_listed_once() -> None:
+    topic = f"arn:aws:sns:{REGION}:{ACCOUNT}:{P}-alerts"
+    sub = {"TopicArn": topic, "Protocol": "sqs", "Endpoint": INBOX, "SubscriptionArn": f"{topic}:1"}
+    pages = {
+        ("sqs", "list_queues"): [{"QueueUrls": [f"{URL}/{P}-alerts-inbox"]}],
+        ("sns", "list_topics"): [{"Topics": [{"TopicArn": topic}]}],
+        ("sns", "list_subscriptions_by_topic"): [{"Subscriptions": [sub]}],
+        ("sns", "list_subscriptions"): [{"Subscriptions": [sub]}],
+    }
+    inv = stack_inventory(account(pages, {}), STACK)
+    (found,) = inv.of_kind("aws_sns_topic_subscription")
+    assert found.found_by == ("subscriptions of a stack topic",)
