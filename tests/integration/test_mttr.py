@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse.chaos.faults import CATALOGUE, ChaosContext, by_name
+from lakehouse.chaos.faults import CATALOGUE, ChaosContext, Injection, Runbook, by_name
 from lakehouse.chaos.mttr import judge_mttr
 from lakehouse.chaos.run import describe_alarms, run_chaos
-from lakehouse.chaos.runbook import Criteria
+from lakehouse.chaos.runbook import STEPS, Criteria
 from lakehouse.lineage.endpoint import emitter_for, resolve
 from lakehouse.outcome import Status
 from lakehouse.pipeline.commands import operated_run
@@ -88,3 +88,48 @@ def test_a_fault_whose_alarm_is_missing_fails_the_kpi_naming_it(loaded: Deployme
     finally:
         assert loaded.stack.apply().ok
     assert alarm in describe_alarms(loaded.stack.target, [alarm])
+
+
+def _cut_in_last_line(body: bytes) -> bytes:
+    """Cut inside the last value: every line is still there, the last one short of its end and line break."""
+    return body.rstrip(b"\r\n")[:-4]
+
+
+def test_a_recovery_that_brings_back_a_file_cut_mid_line_is_not_one(
+    loaded: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Bronze runbook step restores orders.csv cut inside its last line: line for line it is all there.
+
+    Counting the data lines called this a recovery; the file is not the source, and the KPI says so.
+    """
+    ctx = _context(loaded)
+    restore = STEPS[Runbook.RESTORE_BRONZE_OBJECT]
+    last_line = (DATA_DIR / "orders.csv").read_bytes().count(b"\n")
+
+    def restore_then_cut(ctx: ChaosContext, injection: Injection) -> str:
+        did = restore(ctx, injection)
+        s3 = ctx.target.client("s3")
+        bucket, key = injection.subject["bucket"], injection.subject["key"]
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        s3.put_object(Bucket=bucket, Key=key, Body=_cut_in_last_line(body))
+        return f"{did}, then cut inside its last line"
+
+    monkeypatch.setitem(STEPS, Runbook.RESTORE_BRONZE_OBJECT, restore_then_cut)
+    try:
+        chaos = run_chaos(ctx, by_name([FAULT]), _criteria(loaded, tmp_path), THRESHOLD_S, tmp_path)
+        outcome = judge_mttr(chaos.timelines, THRESHOLD_S)
+        assert outcome.status is Status.FAILED
+        (timeline,) = chaos.timelines
+        assert timeline.detected_at is not None and timeline.recovered_at is None
+        full_data = timeline.checks["full-data"]
+        assert full_data["status"] == "failed"
+        assert full_data["reason"].startswith("orders.csv: the recovery run landed ")
+        assert f"it ends mid-line (line {last_line} has no line break: the file was cut short)" in full_data["reason"]
+        assert f"fault {FAULT}: exit checks not green after the runbook" in str(outcome.reason)
+        assert full_data["reason"] in str(outcome.reason)
+    finally:
+        endpoint = resolve(loaded.stack.stack_id, loaded.record.lineage_url, None, None, None)
+        repaired = operated_run(  # lands the sample again, arrived objects included
+            loaded.stack.target, loaded.record.outputs, DATA_DIR, emitter_for(loaded.stack.target, endpoint)
+        )
+        assert repaired.ok, repaired.error
