@@ -66,6 +66,7 @@ Feature: Exit criteria of the Bronze -> Gold lakehouse plan
     And the analyst's SELECT ssn fails with COLUMN_NOT_FOUND or no access on every such table
     And ssn holds values in gold users for the privileged principal
     And no Lake Formation grant opens ssn to the analyst
+    And no role the analyst can act as opens ssn or the lake's objects, and the analyst cannot raise its own permissions
     And no IAM policy of the analyst role nor any lake bucket's policy lets the analyst read the lake's objects
 
   @EXIT-7

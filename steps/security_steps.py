@@ -78,6 +78,13 @@ def no_grant_opens_ssn(security: Outcome, evidence: CheckEvidence) -> None:
     conclude(security, evidence, security.details["problems"]["grants"])
 
 
+@then(
+    "no role the analyst can act as opens ssn or the lake's objects, and the analyst cannot raise its own permissions"
+)
+def no_role_path_to_ssn(security: Outcome, evidence: CheckEvidence) -> None:
+    conclude(security, evidence, security.details["problems"]["role_paths"])
+
+
 @then("no IAM policy of the analyst role nor any lake bucket's policy lets the analyst read the lake's objects")
 def no_iam_read_of_the_lake(security: Outcome, evidence: CheckEvidence) -> None:
     # The scenario's last step: it ends the check whole, so nothing another part missed passes.

@@ -118,7 +118,12 @@ def test_the_deployed_stack_hides_ssn_from_the_analyst(filled: Deployment) -> No
     routes = result.details["s3_routes"]
     assert {routes["acls"][b]["ownership"] for b in buckets.values()} == {"BucketOwnerEnforced"}
     assert all(not routes["access_points"][b] for b in buckets.values())
+    assert routes["access_grants"]["status"] == "read" and routes["access_grants"]["grants"] == []
     assert result.details["problems"]["other_routes"] == []
+    # Every role of the account was examined; the analyst can become none of them.
+    examined = result.details["role_paths"]["roles_examined"]
+    assert {filled.record.outputs["pipeline_role_arn"], filled.record.outputs["analyst_role_arn"]} <= set(examined)
+    assert result.details["role_paths"]["reached"] == [] and result.details["role_paths"]["escalations"] == []
 
 
 def test_exclusion_removed_fails_the_check(lf: LakeFormation, filled: Deployment) -> None:
@@ -222,6 +227,100 @@ def test_inline_s3_read_on_the_lake_fails_the_check(analyst_iam: tuple[Any, str]
     assert any(f"(a file of {_qualified(filled, 'silver', 'users')})" in p for p in served)
     assert result.details["problems"]["grants"] == []
     assert result.reason and result.reason.startswith(f"the analyst role reads lake bucket {silver}")
+
+
+def test_analyst_allowed_to_assume_the_pipeline_role_fails_the_check(
+    analyst_iam: tuple[Any, str], filled: Deployment
+) -> None:
+    """The pipeline role trusts the account: an analyst whose policy allows sts:AssumeRole on it becomes it."""
+    iam, role = analyst_iam
+    pipeline = filled.record.outputs["pipeline_role_arn"]
+    chain = {"Sid": "BecomePipeline", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": pipeline}
+    iam.put_role_policy(
+        RoleName=role,
+        PolicyName="debug-chain",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [chain]}),
+    )
+    result = _check(filled)
+    assert not result.passed
+    name = pipeline.rsplit("/", 1)[-1]
+    path = (
+        f"the analyst role can act as role {name} (analyst {role} -> role {name} (assumes it: statement "
+        f"TrustDeployingAccount of the trust policy of {name} ("
+    )
+    found = result.details["problems"]["role_paths"]
+    assert found and all(p.startswith(path) for p in found), found
+    assert all(
+        f"statement BecomePipeline of inline policy debug-chain allows sts:AssumeRole on {pipeline}" in p for p in found
+    )
+    silver = filled.record.outputs["bucket_names"]["silver"]
+    assert any(
+        f"and role {pipeline} reads lake bucket {silver} directly from S3" in p
+        and "statement ReadWriteLakeObjects of inline policy lakehouse-pipeline allows s3:GetObject" in p
+        for p in found
+    ), found
+    gold = _qualified(filled, "gold", "users")
+    assert any(f"and role {pipeline} holds SELECT on ssn of {gold} through a table-level grant" in p for p in found)
+    assert result.measured["roles_the_analyst_can_act_as"] == [pipeline]
+    assert result.details["problems"]["iam"] == []  # the analyst's own policies read nothing of the lake
+
+
+def test_analyst_allowed_to_rewrite_its_own_policies_fails_the_check(
+    analyst_iam: tuple[Any, str], filled: Deployment
+) -> None:
+    iam, role = analyst_iam
+    analyst = filled.record.outputs["analyst_role_arn"]
+    grow = {"Sid": "SelfService", "Effect": "Allow", "Action": "iam:PutRolePolicy", "Resource": analyst}
+    iam.put_role_policy(
+        RoleName=role,
+        PolicyName="debug-self-service",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [grow]}),
+    )
+    result = _check(filled)
+    assert not result.passed
+    assert result.details["problems"]["role_paths"] == [
+        f"the analyst role may call iam:PutRolePolicy on {analyst} (statement SelfService of inline policy "
+        "debug-self-service): it can give a role the analyst is or becomes any permission, S3 reads of the lake "
+        "and Lake Formation admin included"
+    ]
+    assert result.details["role_paths"]["escalations"] == result.details["problems"]["role_paths"]
+
+
+def test_an_s3_access_grant_to_the_analyst_on_gold_fails_the_check(filled: Deployment) -> None:
+    """S3 Access Grants vend the analyst credentials for the Gold users files, around Lake Formation."""
+    target = filled.stack.target
+    account = target.client("sts").get_caller_identity()["Account"]
+    control = s3control(target)
+    gold = filled.record.outputs["bucket_names"]["gold"]
+    analyst = filled.record.outputs["analyst_role_arn"]
+    control.create_access_grants_instance(AccountId=account)
+    try:
+        location = control.create_access_grants_location(
+            AccountId=account, LocationScope="s3://", IAMRoleArn=filled.record.outputs["pipeline_role_arn"]
+        )["AccessGrantsLocationId"]
+        granted = control.create_access_grant(
+            AccountId=account,
+            AccessGrantsLocationId=location,
+            AccessGrantsLocationConfiguration={"S3SubPrefix": f"{gold}/users/*"},
+            Grantee={"GranteeType": "IAM", "GranteeIdentifier": analyst},
+            Permission="READ",
+        )["AccessGrantId"]
+        result = _check(filled)
+        assert not result.passed
+        found = result.details["problems"]["other_routes"]
+        assert any(
+            p.startswith(f"S3 Access Grant {granted} gives the analyst role READ on s3://{gold}/users/*, which holds ")
+            for p in found
+        ), found
+        assert result.details["s3_routes"]["access_grants"]["grants"][0]["AccessGrantId"] == granted
+    finally:  # as AWS requires: the grants, then the locations, then the instance
+        for made in control.list_access_grants(AccountId=account)["AccessGrantsList"]:
+            control.delete_access_grant(AccountId=account, AccessGrantId=made["AccessGrantId"])
+        for where in control.list_access_grants_locations(AccountId=account)["AccessGrantsLocationsList"]:
+            control.delete_access_grants_location(
+                AccountId=account, AccessGrantsLocationId=where["AccessGrantsLocationId"]
+            )
+        control.delete_access_grants_instance(AccountId=account)
 
 
 @pytest.fixture
