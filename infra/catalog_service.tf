@@ -121,10 +121,12 @@ resource "aws_iam_role_policy" "catalog_pause" {
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
-      Sid      = "PauseTheCatalogService"
-      Effect   = "Allow"
-      Action   = ["apprunner:PauseService"]
-      Resource = [aws_apprunner_service.catalog[0].arn]
+      Sid    = "PauseTheCatalogService"
+      Effect = "Allow"
+      Action = ["apprunner:PauseService"]
+      # The service by its name (its ARN ends in an id App Runner picks): known when Terraform plans,
+      # so the plan's policies can judge it.
+      Resource = ["arn:${local.partition}:apprunner:${var.region}:${local.account_id}:service/${local.catalog_service_name}/*"]
     }]
   })
 }

@@ -20,6 +20,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import re
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,8 @@ READERS = {
     "mlflow-service": "GET /api/2.0/mlflow/experiments/search",
 }
 HTTP_TIMEOUT_S = 10.0
+#: How long a slow or failing answer is asked again before the check says it cannot tell.
+HTTP_DEADLINE_S = 120.0
 #: How a user names each service the stack runs beside AWS (on aws it has none of its own).
 SERVICE_SETTINGS = {"lineage": "MARQUEZ_URL or --marquez-url", "mlflow": "MLFLOW_TRACKING_URI or --mlflow-url"}
 PARTS = ("resources", "ownership", "served", "idle")
@@ -289,11 +292,28 @@ def _http_exists(url: str | None, path: str, what: str) -> bool:
     if not url:
         how = SERVICE_SETTINGS.get(what, "its setting")
         raise Unreadable(f"no URL for the stack's {what} service (locally the stack runs it; on aws set {how})")
-    try:
-        response = requests.get(url.rstrip("/") + path, timeout=HTTP_TIMEOUT_S)
-    except requests.RequestException:
-        return False  # nothing answers there: the service the catalog names is not running
-    return response.status_code == 200
+    # Refused means nothing runs there; a slow or failing answer on a busy machine proves nothing
+    # either way, so it is asked again until a deadline and then the check cannot tell (error).
+    deadline = time.monotonic() + HTTP_DEADLINE_S
+    while True:
+        try:
+            response = requests.get(url.rstrip("/") + path, timeout=HTTP_TIMEOUT_S)
+        except requests.ConnectionError as err:
+            if isinstance(err, requests.ConnectTimeout) or "timed out" in str(err).lower():
+                last = f"timed out: {err}"
+            else:
+                return False  # refused: the service the catalog names is not running
+        except requests.RequestException as err:
+            last = f"{type(err).__name__}: {err}"
+        else:
+            if response.status_code < 500:
+                return response.status_code == 200
+            last = f"HTTP {response.status_code}"
+        if time.monotonic() >= deadline:
+            raise Unreadable(
+                f"the {what} service at {url} did not answer {path} within {HTTP_DEADLINE_S:.0f} s ({last})"
+            )
+        time.sleep(1.0)  # pause between attempts; the deadline above bounds the wait
 
 
 def lookup(

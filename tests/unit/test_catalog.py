@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +20,8 @@ from lakehouse.checks.catalog import (
     CatalogReadback,
     Lookup,
     PauseSchedule,
+    Unreadable,
+    _http_exists,
     every_hours,
     fill,
     judge_idle,
@@ -198,6 +204,69 @@ def test_a_policy_allows_pause_only_on_the_service_and_a_deny_wins() -> None:
     )
     deny = {"Statement": [{"Effect": "Deny", "Action": "apprunner:*", "Resource": "*"}]}
     assert not policy_allows([allow, deny], "apprunner:PauseService", "arn:svc")
+    # The root names the service by name (its id is App Runner's), so the plan can judge the policy.
+    by_name = {
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "apprunner:PauseService",
+                "Resource": "arn:aws:apprunner:eu-west-1:1:service/lh-catalog/*",
+            }
+        ]
+    }
+    assert policy_allows([by_name], "apprunner:PauseService", "arn:aws:apprunner:eu-west-1:1:service/lh-catalog/0a1b")
+    assert not policy_allows([by_name], "apprunner:PauseService", "arn:aws:apprunner:eu-west-1:1:service/other/0a1b")
+
+
+class _Answers(BaseHTTPRequestHandler):
+    """Answers each GET with the next status of the server's script (the last one repeats)."""
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        script: list[int] = self.server.script  # type: ignore[attr-defined]
+        status = script.pop(0) if len(script) > 1 else script[0]
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def answering() -> Iterator[Callable[[list[int]], str]]:
+    servers: list[ThreadingHTTPServer] = []
+
+    def start(script: list[int]) -> str:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
+        server.script = script  # type: ignore[attr-defined]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_service_url_where_nothing_listens_does_not_exist() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert _http_exists(f"http://127.0.0.1:{port}", "/x", "mlflow") is False
+
+
+def test_a_failing_service_is_asked_again_and_a_404_is_absent(answering: Callable[[list[int]], str]) -> None:
+    assert _http_exists(answering([503, 200]), "/x", "mlflow") is True
+    assert _http_exists(answering([404]), "/x", "mlflow") is False
+
+
+def test_a_service_that_keeps_failing_cannot_be_judged(
+    answering: Callable[[list[int]], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("lakehouse.checks.catalog.HTTP_DEADLINE_S", 0.0)
+    with pytest.raises(Unreadable, match="did not answer /x within .*HTTP 500"):
+        _http_exists(answering([500]), "/x", "mlflow")
 
 
 def test_verdict_composes_every_part_and_fills_names() -> None:
