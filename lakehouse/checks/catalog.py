@@ -292,22 +292,29 @@ def _http_exists(url: str | None, path: str, what: str) -> bool:
     if not url:
         how = SERVICE_SETTINGS.get(what, "its setting")
         raise Unreadable(f"no URL for the stack's {what} service (locally the stack runs it; on aws set {how})")
-    # Refused means nothing runs there; a slow or failing answer on a busy machine proves nothing
-    # either way, so it is asked again until a deadline and then the check cannot tell (error).
+    response = _answer(url, path, what)
+    return response is not None and response.status_code == 200
+
+
+def _answer(url: str, path: str, what: str) -> requests.Response | None:
+    """The service's answer below 500, or None when the connection is refused (nothing runs there).
+
+    A slow or failing answer on a busy machine proves nothing either way, so it is asked again until
+    a deadline and then the check cannot tell (:class:`Unreadable`, an error, never a pass or a fail).
+    """
     deadline = time.monotonic() + HTTP_DEADLINE_S
     while True:
         try:
             response = requests.get(url.rstrip("/") + path, timeout=HTTP_TIMEOUT_S)
         except requests.ConnectionError as err:
-            if isinstance(err, requests.ConnectTimeout) or "timed out" in str(err).lower():
-                last = f"timed out: {err}"
-            else:
-                return False  # refused: the service the catalog names is not running
+            if not (isinstance(err, requests.ConnectTimeout) or "timed out" in str(err).lower()):
+                return None
+            last = f"timed out: {err}"
         except requests.RequestException as err:
             last = f"{type(err).__name__}: {err}"
         else:
             if response.status_code < 500:
-                return response.status_code == 200
+                return response
             last = f"HTTP {response.status_code}"
         if time.monotonic() >= deadline:
             raise Unreadable(
@@ -399,11 +406,8 @@ def _document(value: Any) -> Mapping[str, Any]:
 
 
 def _served(url: str) -> list[dict[str, Any]] | None:
-    try:
-        response = requests.get(url.rstrip("/") + "/api/catalog/entities", timeout=HTTP_TIMEOUT_S)
-    except requests.RequestException:
-        return None
-    if response.status_code != 200:
+    response = _answer(url, "/api/catalog/entities", "catalog")
+    if response is None or response.status_code != 200:
         return None
     try:
         body = response.json()
