@@ -20,7 +20,9 @@ evidence says which one found each thing:
 Kinds searched: S3 buckets and access points (S3 Control, in the stack's region, where its
 buckets are); IAM roles, users, customer-managed policies, the policies attached to and inline
 in stack roles and users; SNS topics and their subscriptions; SQS queues and the subscriptions
-that deliver to them; Athena workgroups;
+that deliver to them; Athena workgroups; App Runner services and auto scaling configurations
+(every active revision); SageMaker models, endpoint configurations and endpoints; EventBridge
+Scheduler schedules (no tags: name prefix only);
 Glue databases and tables; budgets; CloudWatch metric and composite alarms and dashboards
 (dashboards have no tags: name prefix only); Lake Formation grants, data cells filters,
 registered locations and settings. Regional kinds are read in the stack's region and in every
@@ -315,6 +317,73 @@ class _Search:
                 arn = f"arn:{self.inv.partition}:sqs:{region}:{self.inv.account}:{name}"
                 self.add("aws_sqs_queue", arn, name, region, self.found_by(name, tags))
 
+    # -- App Runner, SageMaker, EventBridge Scheduler (the v0.9 components) ----------------------
+
+    def apprunner(self, region: str) -> None:
+        """Services and every revision of every auto scaling configuration (botocore has no paginators)."""
+        apprunner = self.target.client("apprunner", region=region)
+        for service in _pages(apprunner.list_services, "ServiceSummaryList"):
+            arn, name = service["ServiceArn"], service["ServiceName"]
+            tags = self.tags(
+                f"App Runner service {name}",
+                region,
+                _tags_via,
+                apprunner.list_tags_for_resource,
+                "Tags",
+                {"ResourceArn": arn},
+            )
+            self.add("aws_apprunner_service", arn, name, region, self.found_by(name, tags))
+        listing = _bound(apprunner.list_auto_scaling_configurations, LatestOnly=False)
+        for config in _pages(listing, "AutoScalingConfigurationSummaryList"):
+            arn, name = config["AutoScalingConfigurationArn"], config["AutoScalingConfigurationName"]
+            if config.get("IsDefault") or config.get("Status", "active").lower() != "active":
+                continue  # the account's DefaultConfiguration is AWS's own; inactive ones are deleted
+            tags = self.tags(
+                f"auto scaling configuration {name}",
+                region,
+                _tags_via,
+                apprunner.list_tags_for_resource,
+                "Tags",
+                {"ResourceArn": arn},
+            )
+            self.add(
+                "aws_apprunner_auto_scaling_configuration_version",
+                arn,
+                f"{name} revision {config.get('AutoScalingConfigurationRevision')}",
+                region,
+                self.found_by(name, tags),
+            )
+
+    def sagemaker(self, region: str) -> None:
+        """Models, endpoint configurations and endpoints: what serves the MLflow model."""
+        sagemaker = self.target.client("sagemaker", region=region)
+        listings = (
+            ("aws_sagemaker_model", "list_models", "Models", "ModelName", "ModelArn"),
+            (
+                "aws_sagemaker_endpoint_configuration",
+                "list_endpoint_configs",
+                "EndpointConfigs",
+                "EndpointConfigName",
+                "EndpointConfigArn",
+            ),
+            ("aws_sagemaker_endpoint", "list_endpoints", "Endpoints", "EndpointName", "EndpointArn"),
+        )
+        for kind, operation, key, name_field, arn_field in listings:
+            for page in sagemaker.get_paginator(operation).paginate():
+                for item in page.get(key, []):
+                    arn, name = item[arn_field], item[name_field]
+                    tags = self.tags(f"{kind} {name}", region, _sagemaker_tags, sagemaker, arn)
+                    self.add(kind, arn, name, region, self.found_by(name, tags))
+
+    def schedules(self, region: str) -> None:
+        """Schedules carry no tags (their groups do): name prefix only, in every schedule group."""
+        scheduler = self.target.client("scheduler", region=region)
+        for page in scheduler.get_paginator("list_schedules").paginate():
+            for schedule in page.get("Schedules", []):
+                name = schedule["Name"]
+                label = f"{schedule.get('GroupName', 'default')}/{name}"
+                self.add("aws_scheduler_schedule", schedule["Arn"], label, region, self.found_by(name, None))
+
     # -- SNS --------------------------------------------------------------------------------------
 
     def sns(self, region: str) -> None:
@@ -540,6 +609,9 @@ class _Search:
         stack_dbs: dict[str, list[str]] = {}
         for region in inv.regions:
             self.guarded("sqs ListQueues", region, self.sqs, region)
+            self.guarded("apprunner ListServices/ListAutoScalingConfigurations", region, self.apprunner, region)
+            self.guarded("sagemaker ListModels/ListEndpointConfigs/ListEndpoints", region, self.sagemaker, region)
+            self.guarded("scheduler ListSchedules", region, self.schedules, region)
         for region in inv.regions:
             self.guarded("sns ListTopics", region, self.sns, region)
             self.guarded("sns ListSubscriptions", region, self.queue_subscriptions, region)
@@ -554,6 +626,17 @@ class _Search:
         inv.resources.sort()
         inv.grants.sort()
         return inv
+
+
+def _sagemaker_tags(sagemaker: Any, arn: str) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for page in sagemaker.get_paginator("list_tags").paginate(ResourceArn=arn):
+        tags.update(_tags_from_list(page.get("Tags")))
+    return tags
+
+
+def _bound(operation: Callable[..., dict[str, Any]], **fixed: Any) -> Callable[..., dict[str, Any]]:
+    return lambda **kwargs: operation(**fixed, **kwargs)
 
 
 def _pages(operation: Callable[..., dict[str, Any]], key: str) -> Iterator[dict[str, Any]]:

@@ -79,6 +79,12 @@ STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "aws_cloudwatch_dashboard": lambda v: v["dashboard_name"],
     "aws_lakeformation_data_cells_filter": lambda v: "{database_name}.{table_name}.{name}".format(**v["table_data"][0]),
     "aws_lakeformation_resource": lambda v: v["arn"],
+    "aws_apprunner_service": lambda v: v["arn"],
+    "aws_apprunner_auto_scaling_configuration_version": lambda v: v["arn"],
+    "aws_sagemaker_model": lambda v: v["arn"],
+    "aws_sagemaker_endpoint_configuration": lambda v: v["arn"],
+    "aws_sagemaker_endpoint": lambda v: v["arn"],
+    "aws_scheduler_schedule": lambda v: v["arn"],
 }
 
 COVERED_KINDS = (*STATE_KEY, "aws_lakeformation_permissions", "aws_lakeformation_data_lake_settings")

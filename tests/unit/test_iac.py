@@ -398,6 +398,8 @@ class _Refusing(Target):
                 "list_permissions",
                 "list_resources",
                 "list_access_points",
+                "list_services",
+                "list_auto_scaling_configurations",
             )
             for op in ops:
                 getattr(fake, op).side_effect = denied
@@ -420,6 +422,10 @@ def test_every_unreadable_service_is_named_in_the_inventory() -> None:
         f"cloudwatch DescribeAlarms ({REGION})",
         f"cloudwatch ListDashboards ({REGION})",
         f"glue GetDatabases ({REGION})",
+        f"apprunner ListServices/ListAutoScalingConfigurations ({REGION})",
+        f"sagemaker ListModels/ListEndpointConfigs/ListEndpoints ({REGION})",
+        f"scheduler ListSchedules ({REGION})",
+        "scheduler ListSchedules (us-east-1)",
         f"lakeformation GetDataLakeSettings ({REGION})",
         f"lakeformation ListPermissions ({REGION})",
         f"lakeformation ListDataCellsFilter ({REGION})",

@@ -46,6 +46,8 @@ class FakeAccount(Target):
         fake.list_permissions.return_value = {"PrincipalResourcePermissions": []}
         fake.list_resources.return_value = {"ResourceInfoList": []}
         fake.list_access_points.return_value = {"AccessPointList": []}
+        fake.list_services.return_value = {"ServiceSummaryList": []}
+        fake.list_auto_scaling_configurations.return_value = {"AutoScalingConfigurationSummaryList": []}
         fake.list_tags_for_resource.return_value = {"Tags": [], "ResourceTags": []}
         fake.get_bucket_tagging.return_value = {"TagSet": []}
         fake.list_queue_tags.return_value = {}

@@ -5,7 +5,8 @@ provider (5.100) creates a service with CreateService, waits with DescribeServic
 leaves ``OPERATION_IN_PROGRESS``, reads it back (DescribeService, ListTagsForResource), updates
 with UpdateService / TagResource / UntagResource and deletes with DeleteService, waiting for
 ``DELETED``. ``aws_apprunner_auto_scaling_configuration_version`` uses Create/Describe/Delete
-AutoScalingConfiguration. The harness pauses the idle service (PauseService) and resumes it
+AutoScalingConfiguration; exit check 5 lists services and configurations (ListServices,
+ListAutoScalingConfigurations). The harness pauses the idle service (PauseService) and resumes it
 (ResumeService) to ask it for its entities.
 
 States are AWS's: an operation answers ``OPERATION_IN_PROGRESS`` and the service is in its
@@ -178,6 +179,28 @@ class AppRunnerBackend(BaseBackend):
             raise InvalidRequest(f"Auto scaling configuration {arn} is used by a service")
         found.update(Status="inactive", DeletedAt=_now(), Latest=False)
         self.tags.pop(arn, None)
+        return found
+
+    def list_auto_scaling_configurations(self, name: str | None, latest_only: bool) -> list[dict[str, Any]]:
+        """Active configurations (AWS lists no deleted ones), the account's default among them."""
+        self.default_scaling()
+        keys = (
+            "AutoScalingConfigurationArn",
+            "AutoScalingConfigurationName",
+            "AutoScalingConfigurationRevision",
+            "Status",
+            "CreatedAt",
+            "HasAssociatedService",
+            "IsDefault",
+        )
+        found = []
+        for arn in list(self.scaling):
+            config = self.describe_auto_scaling_configuration(arn)
+            if config["Status"] != "active" or (name and config["AutoScalingConfigurationName"] != name):
+                continue
+            if latest_only and not config["Latest"]:
+                continue
+            found.append({k: config[k] for k in keys})
         return found
 
     # -- services -----------------------------------------------------------------------------------
@@ -378,6 +401,13 @@ class AppRunnerResponse(BaseResponse):
     def delete_auto_scaling_configuration(self) -> str:
         arn = self._get_param("AutoScalingConfigurationArn")
         return json.dumps({"AutoScalingConfiguration": self.backend.delete_auto_scaling_configuration(arn)})
+
+    def list_auto_scaling_configurations(self) -> str:
+        body = self._body()
+        found = self.backend.list_auto_scaling_configurations(
+            body.get("AutoScalingConfigurationName"), bool(body.get("LatestOnly", True))
+        )
+        return json.dumps({"AutoScalingConfigurationSummaryList": found})
 
 
 URL_BASES = [r"https?://apprunner\.(.+)\.amazonaws\.com"]
