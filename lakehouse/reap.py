@@ -11,8 +11,8 @@ two kinds of stack:
   Tagging API (``GetResources`` with ``TagFilters``) in the stack's region and us-east-1, plus
   IAM roles and budgets, which ``GetResources`` does not return (IAM roles: documented; budgets:
   global), then deleted per resource type the root creates. What the root makes untagged goes
-  with its stack: dashboards by their name, Glue tables with their database, the S3 locations
-  registered with Lake Formation with their bucket. What the reaper cannot delete it reports.
+  with its stack: dashboards and Scheduler schedules by their name, Glue tables with their
+  database, the S3 locations registered with Lake Formation with their bucket. What the reaper cannot delete it reports.
 
 The code path is the same on AWS and against the emulator: the target only decides credentials
 and endpoint (``AWS_ENDPOINT_URL``), so orphan reaping is tested on this machine.
@@ -21,6 +21,7 @@ and endpoint (``AWS_ENDPOINT_URL``), so orphan reaping is tested on this machine
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,7 +39,29 @@ from lakehouse.target import Target
 #: The reason ``make nuke`` gives for everything it destroys.
 NUKE_REASON = "make nuke: every stack the harness made, whatever its expiry"
 #: Deletion order within an orphan stack: what refers to a bucket or topic goes before it.
-_ORDER = ("lakeformation", "athena", "glue", "cloudwatch", "budgets", "sns", "sqs", "iam", "s3")
+_ORDER = (
+    "lakeformation",
+    "athena",
+    "glue",
+    "cloudwatch",
+    "budgets",
+    "sns",
+    "sqs",
+    "sagemaker",
+    "apprunner",
+    "iam",
+    "s3",
+)
+#: Within a service: what uses another resource of it goes first (an endpoint before its config and model).
+_KIND_ORDER = (
+    "sagemaker:endpoint",
+    "sagemaker:endpoint-config",
+    "sagemaker:model",
+    "apprunner:service",
+    "apprunner:autoscalingconfiguration",
+)
+#: How long a deleted App Runner service may take to be gone before its auto scaling configuration goes.
+APPRUNNER_DELETE_DEADLINE_S = 900.0
 #: Errors that mean the resource is already gone (a second reap, or a stale tag index).
 _GONE = {
     "NoSuchBucket",
@@ -262,6 +285,21 @@ def _delete_queue(sqs: Any, name: str, account: str) -> None:
     sqs.delete_queue(QueueUrl=url)
 
 
+def _delete_apprunner_service(apprunner: Any, arn: str) -> None:
+    """App Runner deletes in the background; its auto scaling configuration is in use until it is gone."""
+    apprunner.delete_service(ServiceArn=arn)
+    deadline = time.monotonic() + APPRUNNER_DELETE_DEADLINE_S
+    while time.monotonic() < deadline:
+        try:
+            if apprunner.describe_service(ServiceArn=arn)["Service"]["Status"] in ("DELETED", "DELETE_FAILED"):
+                return
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") in _GONE:
+                return
+            raise
+        time.sleep(5.0)  # pause between reads; the deadline above bounds the wait
+
+
 def _deleter(target: Target, resource: TaggedResource) -> Callable[[], Any] | None:
     """The call that deletes one resource of a type the root creates, or None for any other type."""
     region = _client_region(resource, target.region)
@@ -279,6 +317,15 @@ def _deleter(target: Target, resource: TaggedResource) -> Callable[[], Any] | No
         "sns:topic": lambda: target.client("sns", region=region).delete_topic(TopicArn=resource.arn),
         "sqs:queue": lambda: _delete_queue(target.client("sqs", region=region), name, account),
         "cloudwatch:alarm": lambda: target.client("cloudwatch", region=region).delete_alarms(AlarmNames=[name]),
+        "sagemaker:endpoint": lambda: target.client("sagemaker", region=region).delete_endpoint(EndpointName=name),
+        "sagemaker:endpoint-config": lambda: target.client("sagemaker", region=region).delete_endpoint_config(
+            EndpointConfigName=name
+        ),
+        "sagemaker:model": lambda: target.client("sagemaker", region=region).delete_model(ModelName=name),
+        "apprunner:service": lambda: _delete_apprunner_service(target.client("apprunner", region=region), resource.arn),
+        "apprunner:autoscalingconfiguration": lambda: target.client(
+            "apprunner", region=region
+        ).delete_auto_scaling_configuration(AutoScalingConfigurationArn=resource.arn),
         "iam:role": lambda: _delete_role(target, resource),
         "iam:policy": lambda: _delete_policy(target, resource),
         "budgets:budget": lambda: target.client("budgets", region=BILLING_REGION).delete_budget(
@@ -316,9 +363,20 @@ def _untagged_parts(target: Target, orphan: OrphanStack, regions: Iterable[str])
                 calls.append(
                     (f"lakeformation:resource {arn} ({region})", _bind(lf.deregister_resource, ResourceArn=arn))
                 )
+        prefix = f"{orphan.project}-{orphan.stack_id}-"
+        # Scheduler schedules take no tags (their groups do): the root names them like the stack.
+        scheduler = target.client("scheduler", region=region)
+        for page in scheduler.get_paginator("list_schedules").paginate(NamePrefix=prefix):
+            for schedule in page.get("Schedules", []):
+                name, group = schedule["Name"], schedule.get("GroupName", "default")
+                calls.append(
+                    (
+                        f"scheduler:schedule {group}/{name} ({region})",
+                        _bind(scheduler.delete_schedule, Name=name, GroupName=group),
+                    )
+                )
         # CloudWatch dashboards take no tags: the root names them <project>-<stack_id>-... (account-global).
         cw = target.client("cloudwatch", region=region)
-        prefix = f"{orphan.project}-{orphan.stack_id}-"
         for dashboard in _pages(cw.list_dashboards, "DashboardEntries", DashboardNamePrefix=prefix):
             name = dashboard["DashboardName"]
             dashboards.setdefault(name, _bind(cw.delete_dashboards, DashboardNames=[name]))
@@ -353,7 +411,12 @@ def delete_orphan(target: Target, orphan: OrphanStack, regions: Iterable[str]) -
         if what.startswith("lakeformation:"):
             results.append(_attempt(what, call))
     rank = {service: n for n, service in enumerate(_ORDER)}
-    for resource in sorted(orphan.resources, key=lambda r: (rank.get(r.service, len(_ORDER)), r.arn)):
+    kinds = {kind: n for n, kind in enumerate(_KIND_ORDER)}
+
+    def order(r: TaggedResource) -> tuple[int, int, str]:
+        return rank.get(r.service, len(_ORDER)), kinds.get(r.kind, len(_KIND_ORDER)), r.arn
+
+    for resource in sorted(orphan.resources, key=order):
         deleter = _deleter(target, resource)
         if deleter is None:
             note = f"a {resource.kind} is not a type the root creates: the reaper does not know how to delete it"

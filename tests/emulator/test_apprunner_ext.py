@@ -81,3 +81,25 @@ def test_unknown_service_is_not_found(aws_client: AwsClientFactory) -> None:
     with pytest.raises(ClientError) as err:
         client.describe_service(ServiceArn="arn:aws:apprunner:ap-northeast-1:123456789012:service/none/0")
     assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_services_and_configurations_are_in_the_tagging_api_and_listed(aws_client: AwsClientFactory) -> None:
+    """As on AWS: GetResources finds them by tag (where ``lakehouse reap`` looks for orphans)."""
+    client = aws_client("apprunner")
+    tags = [{"Key": "stack_id", "Value": "lh-tagged"}]
+    service = _create(client, "tagged-1", Tags=tags)
+    config = client.create_auto_scaling_configuration(AutoScalingConfigurationName="tagged-1", Tags=tags)[
+        "AutoScalingConfiguration"
+    ]
+    found = aws_client("resourcegroupstaggingapi").get_resources(
+        TagFilters=[{"Key": "stack_id", "Values": ["lh-tagged"]}]
+    )["ResourceTagMappingList"]
+    assert sorted(m["ResourceARN"] for m in found) == sorted(
+        [service["ServiceArn"], config["AutoScalingConfigurationArn"]]
+    )
+    listed = client.list_auto_scaling_configurations(LatestOnly=False)["AutoScalingConfigurationSummaryList"]
+    assert config["AutoScalingConfigurationArn"] in [c["AutoScalingConfigurationArn"] for c in listed]
+    client.delete_service(ServiceArn=service["ServiceArn"])
+    client.delete_auto_scaling_configuration(AutoScalingConfigurationArn=config["AutoScalingConfigurationArn"])
+    listed = client.list_auto_scaling_configurations(LatestOnly=False)["AutoScalingConfigurationSummaryList"]
+    assert config["AutoScalingConfigurationArn"] not in [c["AutoScalingConfigurationArn"] for c in listed]

@@ -135,6 +135,15 @@ def _stack_leftovers(target: Target, stack_id: str) -> list[str]:
         found += [t["TopicArn"] for t in target.client("sns", region=region).list_topics()["Topics"]]
         alarms = target.client("cloudwatch", region=region).describe_alarms()["MetricAlarms"]
         found += [a["AlarmName"] for a in alarms]
+    apprunner = target.client("apprunner")
+    found += [s["ServiceName"] for s in apprunner.list_services()["ServiceSummaryList"]]
+    configs = apprunner.list_auto_scaling_configurations(LatestOnly=False)["AutoScalingConfigurationSummaryList"]
+    found += [c["AutoScalingConfigurationName"] for c in configs]
+    found += [s["Name"] for s in target.client("scheduler").list_schedules()["Schedules"]]
+    sagemaker = target.client("sagemaker")
+    found += [m["ModelName"] for m in sagemaker.list_models()["Models"]]
+    found += [c["EndpointConfigName"] for c in sagemaker.list_endpoint_configs()["EndpointConfigs"]]
+    found += [e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]]
     budgets = target.client("budgets", region="us-east-1").describe_budgets(AccountId="123456789012")
     found += [b["BudgetName"] for b in budgets.get("Budgets", [])]
     return sorted(name for name in found if stack_id in name or glue_id in name)
@@ -153,6 +162,8 @@ def test_reap_deletes_an_expired_orphan_of_the_real_root_and_leaves_a_live_one(t
         target = _local(emulator.endpoint)
         before = _stack_leftovers(target, stack_id)
         assert len(before) >= 8, before
+        # The v0.9 parts: the catalog's App Runner service, its auto scaling and its pause schedule.
+        assert {f"lakehouse-{stack_id}-catalog", f"lakehouse-{stack_id}-catalog-pause"} <= set(before), before
         # A live orphan: tagged by the harness, expiring in a week.
         live_tags = {"stack_id": live_id, "owner": "lakehouse-harness/aws", "ttl": "7d"}
         live_tags["expires_at"] = (parse_expiry(str(record.expires_at)) + timedelta(days=7)).strftime(

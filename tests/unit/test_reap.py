@@ -7,6 +7,8 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+from unittest.mock import MagicMock
 
 import pytest
 
@@ -158,12 +160,69 @@ def _res(arn: str, tags: dict[str, str], region: str = "ap-northeast-1") -> reap
             "budgets:budget",
             "lakehouse-lh-a-monthly-cost",
         ),
+        (
+            f"arn:aws:sagemaker:ap-northeast-1:{ACCOUNT}:endpoint/lakehouse-lh-a-daily-revenue",
+            "sagemaker:endpoint",
+            "lakehouse-lh-a-daily-revenue",
+        ),
+        (
+            f"arn:aws:sagemaker:ap-northeast-1:{ACCOUNT}:endpoint-config/lakehouse-lh-a-daily-revenue-v1",
+            "sagemaker:endpoint-config",
+            "lakehouse-lh-a-daily-revenue-v1",
+        ),
+        (
+            f"arn:aws:sagemaker:ap-northeast-1:{ACCOUNT}:model/lakehouse-lh-a-daily-revenue-v1",
+            "sagemaker:model",
+            "lakehouse-lh-a-daily-revenue-v1",
+        ),
+        (
+            f"arn:aws:apprunner:ap-northeast-1:{ACCOUNT}:service/lakehouse-lh-a-catalog/0a1b",
+            "apprunner:service",
+            "lakehouse-lh-a-catalog/0a1b",
+        ),
+        (
+            f"arn:aws:apprunner:ap-northeast-1:{ACCOUNT}:autoscalingconfiguration/lakehouse-lh-a-catalog/1/0a1b",
+            "apprunner:autoscalingconfiguration",
+            "lakehouse-lh-a-catalog/1/0a1b",
+        ),
     ],
 )
 def test_resource_kinds_and_names_from_arns(arn: str, kind: str, name: str) -> None:
     resource = _res(arn, {})
     assert (resource.kind, resource.name) == (kind, name)
     assert reap._deleter(Target("aws", "ap-northeast-1"), resource) is not None
+
+
+def test_what_uses_a_resource_is_deleted_before_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An endpoint before its configuration and model, a service before its auto scaling (else AWS refuses)."""
+    account = MagicMock()
+    account.describe_service.return_value = {"Service": {"Status": "DELETED"}}
+
+    class Recording(Target):
+        def client(self, service: str, region: str | None = None, **config: Any) -> Any:
+            return account
+
+    monkeypatch.setattr(reap, "_untagged_parts", lambda *_: [])
+    prefix = f"arn:aws:sagemaker:ap-northeast-1:{ACCOUNT}"
+    runner = f"arn:aws:apprunner:ap-northeast-1:{ACCOUNT}"
+    parts = [
+        f"{runner}:autoscalingconfiguration/lakehouse-lh-a-catalog/1/0a1b",
+        f"{prefix}:model/lakehouse-lh-a-m",
+        f"{runner}:service/lakehouse-lh-a-catalog/0a1b",
+        f"{prefix}:endpoint-config/lakehouse-lh-a-m",
+        f"{prefix}:endpoint/lakehouse-lh-a-m",
+    ]
+    orphan = reap.OrphanStack("lh-a", [_res(arn, _tags("lh-a")) for arn in parts])
+    results = reap.delete_orphan(Recording("aws", "ap-northeast-1"), orphan, ["ap-northeast-1"])
+    assert all(r.ok for r in results), results
+    deletes = [name for name, *_ in account.mock_calls if name.startswith("delete_")]
+    assert deletes == [
+        "delete_endpoint",
+        "delete_endpoint_config",
+        "delete_model",
+        "delete_service",
+        "delete_auto_scaling_configuration",
+    ]
 
 
 def test_a_type_the_root_does_not_create_is_not_deleted_but_reported() -> None:

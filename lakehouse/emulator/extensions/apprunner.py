@@ -34,11 +34,13 @@ import re
 import sys
 import types
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from moto.core.base_backend import BackendDict, BaseBackend
 from moto.core.exceptions import JsonRESTError
+from moto.core.resource_tagging import TaggableResourcesMixin, TaggedResource
 from moto.core.responses import BaseResponse
 
 _INSTALLED_MARK = "_lakehouse_apprunner_extension"
@@ -98,8 +100,14 @@ def _units(value: str | None, default: str) -> str:
     return str(int(m.group(1)) * 1024) if m else value
 
 
-class AppRunnerBackend(BaseBackend):
-    """Services and auto scaling configurations of one account and region."""
+class AppRunnerBackend(BaseBackend, TaggableResourcesMixin):
+    """Services and auto scaling configurations of one account and region.
+
+    As a taggable backend its services and configurations are in the Resource Groups Tagging API's
+    GetResources (as on AWS), where ``lakehouse reap`` looks for a stack's orphans.
+    """
+
+    SERVICE_NAMESPACE = "apprunner"
 
     def __init__(self, region_name: str, account_id: str):
         super().__init__(region_name, account_id)
@@ -315,13 +323,21 @@ class AppRunnerBackend(BaseBackend):
             raise ResourceNotFound(f"Resource {arn} not found")
         return self.tags[arn]
 
-    def tag_resource(self, arn: str, tags: list[dict[str, str]]) -> None:
-        self._tagged(arn).update({t["Key"]: t["Value"] for t in tags})
+    def tag_resource(self, arn: str, tags: dict[str, str]) -> None:
+        self._tagged(arn).update(tags)
 
-    def untag_resource(self, arn: str, keys: list[str]) -> None:
+    def untag_resource(self, arn: str, tag_keys: list[str]) -> None:
         found = self._tagged(arn)
-        for key in keys:
+        for key in tag_keys:
             found.pop(key, None)
+
+    def iter_tagged_resources(self) -> Iterator[TaggedResource]:
+        for arn, service in self.services.items():
+            if service["Status"] != DELETED:
+                yield TaggedResource(arn, dict(self.tags.get(arn, {})), "apprunner:service")
+        for arn, config in self.scaling.items():
+            if config["Status"] == "active" and not config["IsDefault"]:
+                yield TaggedResource(arn, dict(self.tags.get(arn, {})), "apprunner:autoscalingconfiguration")
 
     def list_tags_for_resource(self, arn: str) -> list[dict[str, str]]:
         return [{"Key": k, "Value": v} for k, v in self._tagged(arn).items()]
@@ -377,7 +393,8 @@ class AppRunnerResponse(BaseResponse):
         return json.dumps({"ServiceSummaryList": self.backend.list_services()})
 
     def tag_resource(self) -> str:
-        self.backend.tag_resource(self._get_param("ResourceArn"), self._get_param("Tags") or [])
+        tags = {t["Key"]: t["Value"] for t in self._get_param("Tags") or []}
+        self.backend.tag_resource(self._get_param("ResourceArn"), tags)
         return "{}"
 
     def untag_resource(self) -> str:
