@@ -16,15 +16,8 @@ from lakehouse.inventory import NAME_PREFIX, TAG, name_prefixes, stack_inventory
 from lakehouse.outcome import Status
 from lakehouse.target import local_target
 from lakehouse.terraform import PlanResult
+from tests.emulator.test_apprunner_ext import SOURCE
 
-SOURCE = {
-    "ImageRepository": {
-        "ImageIdentifier": "public.ecr.aws/example/catalog:1",
-        "ImageRepositoryType": "ECR_PUBLIC",
-        "ImageConfiguration": {"Port": "7007"},
-    },
-    "AutoDeploymentsEnabled": False,
-}
 ROLE = "arn:aws:iam::123456789012:role/anything"
 
 

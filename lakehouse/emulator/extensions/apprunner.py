@@ -68,6 +68,16 @@ DEFAULT_NETWORK: dict[str, Any] = {
 DEFAULT_SCALING: dict[str, int] = {"MaxConcurrency": 100, "MinSize": 1, "MaxSize": 25}
 #: App Runner's limits on a configuration: MinSize 1-25 (no scale to zero), MaxSize 1-25, concurrency 1-200.
 SCALING_LIMITS = {"MinSize": (1, 25), "MaxSize": (1, 25), "MaxConcurrency": (1, 200)}
+#: The fields of an AutoScalingConfigurationSummary (a service's, and ListAutoScalingConfigurations').
+SCALING_SUMMARY_KEYS = (
+    "AutoScalingConfigurationArn",
+    "AutoScalingConfigurationName",
+    "AutoScalingConfigurationRevision",
+    "Status",
+    "CreatedAt",
+    "HasAssociatedService",
+    "IsDefault",
+)
 _UNITS = {"1 vCPU": "1024", "2 vCPU": "2048", "0.25 vCPU": "256", "0.5 vCPU": "512", "4 vCPU": "4096"}
 
 
@@ -192,15 +202,6 @@ class AppRunnerBackend(BaseBackend, TaggableResourcesMixin):
     def list_auto_scaling_configurations(self, name: str | None, latest_only: bool) -> list[dict[str, Any]]:
         """Active configurations (AWS lists no deleted ones), the account's default among them."""
         self.default_scaling()
-        keys = (
-            "AutoScalingConfigurationArn",
-            "AutoScalingConfigurationName",
-            "AutoScalingConfigurationRevision",
-            "Status",
-            "CreatedAt",
-            "HasAssociatedService",
-            "IsDefault",
-        )
         found = []
         for arn in list(self.scaling):
             config = self.describe_auto_scaling_configuration(arn)
@@ -208,25 +209,14 @@ class AppRunnerBackend(BaseBackend, TaggableResourcesMixin):
                 continue
             if latest_only and not config["Latest"]:
                 continue
-            found.append({k: config[k] for k in keys})
+            found.append({k: config[k] for k in SCALING_SUMMARY_KEYS})
         return found
 
     # -- services -----------------------------------------------------------------------------------
 
     def _summary(self, arn: str | None) -> dict[str, Any]:
         config = self.describe_auto_scaling_configuration(arn) if arn else self.default_scaling()
-        return {
-            k: config[k]
-            for k in (
-                "AutoScalingConfigurationArn",
-                "AutoScalingConfigurationName",
-                "AutoScalingConfigurationRevision",
-                "Status",
-                "CreatedAt",
-                "HasAssociatedService",
-                "IsDefault",
-            )
-        }
+        return {k: config[k] for k in SCALING_SUMMARY_KEYS}
 
     def create_service(self, request: dict[str, Any]) -> dict[str, Any]:
         name = request["ServiceName"]
