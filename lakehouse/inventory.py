@@ -22,12 +22,19 @@ buckets are); IAM roles, users, customer-managed policies, the policies attached
 in stack roles and users; SNS topics and their subscriptions; SQS queues and the subscriptions
 that deliver to them; Athena workgroups; App Runner services and auto scaling configurations
 (every active revision); SageMaker models, endpoint configurations and endpoints; EventBridge
-Scheduler schedules (no tags: name prefix only);
+Scheduler schedule groups and schedules (schedules take no tags: name prefix only);
 Glue databases and tables; budgets; CloudWatch metric and composite alarms and dashboards
 (dashboards have no tags: name prefix only); Lake Formation grants, data cells filters,
 registered locations and settings. Regional kinds are read in the stack's region and in every
 other region the root deploys to (``EXTRA_REGIONS``: the ``aws.use1`` provider of the billing
 alarm); IAM, S3 listings and budgets are account-wide. Every listing pages to its end.
+
+Then a sweep that is not limited to these kinds or regions: in every region the account has enabled
+(EC2 DescribeRegions), the Resource Groups Tagging API lists whatever carries the stack's tag, any
+service; whatever the listings above did not find is added as a ``tagged resource`` (found by
+``tag (tagging API)``), compared with state by ARN. So a tagged queue in a third region, or a tagged
+Lambda function or DynamoDB table (kinds the root never makes), is found too. What it cannot find:
+an untagged resource of a kind not listed above, or outside the listed regions.
 
 A listing that fails is not skipped: it is recorded in ``Inventory.unreadable`` (service,
 operation, region, error) and the check cannot pass.
@@ -41,6 +48,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from lakehouse.arns import arn_kind, arn_name, arn_service
 from lakehouse.checks.s3_routes import s3control  # S3 Control as the target reaches it (local endpoint quirks)
 from lakehouse.lf_grants import LfGrant, grants_from_listing, resource_database
 from lakehouse.target import Target
@@ -52,6 +60,12 @@ DEFAULT_PROJECT = "lakehouse"
 EXTRA_REGIONS = ("us-east-1",)
 #: ``region`` of account-wide things (IAM, budgets).
 GLOBAL = "global"
+#: Opt-in statuses of a region the account can hold resources in (EC2 DescribeRegions).
+ENABLED_REGION = ("opt-in-not-required", "opted-in")
+#: Kind of what only the tagging sweep found (any service): compared with state by ARN.
+TAGGED = "tagged resource"
+#: Services whose resources the account-wide listings judge (by name): the sweep leaves them to those.
+_ACCOUNT_WIDE = ("iam", "budgets")
 
 TAG = "tag"
 NAME_PREFIX = "name prefix"
@@ -60,6 +74,7 @@ OF_STACK_TOPIC = "subscriptions of a stack topic"
 TO_STACK_QUEUE = "subscriptions to a stack queue"
 ON_STACK_BUCKET = "access points of a stack bucket"
 LF_LISTING = "LF listing"
+TAGGING_API = "tag (tagging API)"
 
 _READ_ERRORS = (ClientError, BotoCoreError)
 
@@ -101,6 +116,8 @@ class Inventory:
     account: str = ""
     partition: str = "aws"
     regions: list[str] = field(default_factory=list)
+    #: Every region the tagging sweep asked (all the account has enabled).
+    swept_regions: list[str] = field(default_factory=list)
     resources: list[CloudResource] = field(default_factory=list)
     grants: list[LfGrant] = field(default_factory=list)
     lake_settings: LakeSettings | None = None
@@ -376,8 +393,23 @@ class _Search:
                     self.add(kind, arn, name, region, self.found_by(name, tags))
 
     def schedules(self, region: str) -> None:
-        """Schedules carry no tags (their groups do): name prefix only, in every schedule group."""
+        """Schedule groups (by tag or name prefix; ``default`` is AWS's own) and schedules: these carry
+        no tags (their groups do), so name prefix only, in every group."""
         scheduler = self.target.client("scheduler", region=region)
+        for page in scheduler.get_paginator("list_schedule_groups").paginate():
+            for group in page.get("ScheduleGroups", []):
+                arn, name = group["Arn"], group["Name"]
+                if name == "default":
+                    continue
+                tags = self.tags(
+                    f"schedule group {name}",
+                    region,
+                    _tags_via,
+                    scheduler.list_tags_for_resource,
+                    "Tags",
+                    {"ResourceArn": arn},
+                )
+                self.add("aws_scheduler_schedule_group", arn, name, region, self.found_by(name, tags))
         for page in scheduler.get_paginator("list_schedules").paginate():
             for schedule in page.get("Schedules", []):
                 name = schedule["Name"]
@@ -591,6 +623,34 @@ class _Search:
         self.guarded("lakeformation ListDataCellsFilter", region, filters)
         self.guarded("lakeformation ListResources", region, locations)
 
+    # -- any service, any region: the tagging sweep -----------------------------------------------
+
+    def enabled_regions(self) -> None:
+        regions = self.target.client("ec2").describe_regions(AllRegions=False)["Regions"]
+        self.inv.swept_regions = sorted(
+            r["RegionName"] for r in regions if r.get("OptInStatus", ENABLED_REGION[0]) in ENABLED_REGION
+        )
+
+    def tagged(self, region: str, known: set[str]) -> None:
+        """Whatever carries the stack's tag in ``region`` that no listing found (``known``: ARNs and S3 names)."""
+        tagging = self.target.client("resourcegroupstaggingapi", region=region)
+        tag_filter = [{"Key": STACK_TAG, "Values": [self.inv.stack_id]}]
+        for page in tagging.get_paginator("get_resources").paginate(TagFilters=tag_filter):
+            for mapping in page.get("ResourceTagMappingList", []):
+                arn = str(mapping["ResourceARN"])
+                if arn in known or arn_service(arn) in _ACCOUNT_WIDE:
+                    continue
+                if arn_service(arn) == "s3" and arn_name(arn).rsplit("/", 1)[-1] in known:
+                    continue  # a bucket (by name) or an access point (accesspoint/<name>) the S3 listings found
+                known.add(arn)
+                self.add(TAGGED, arn, f"{arn_kind(arn)} {arn_name(arn)}", region, (TAGGING_API,))
+
+    def _known(self) -> set[str]:
+        known = {r.key for r in self.inv.resources}
+        known |= {r.name for r in self.inv.of_kind("aws_s3_bucket")}
+        known |= {r.key.split(":", 1)[1] for r in self.inv.of_kind("aws_s3_access_point")}
+        return known
+
     # -- all --------------------------------------------------------------------------------------
 
     def run(self) -> Inventory:
@@ -611,7 +671,7 @@ class _Search:
             self.guarded("sqs ListQueues", region, self.sqs, region)
             self.guarded("apprunner ListServices/ListAutoScalingConfigurations", region, self.apprunner, region)
             self.guarded("sagemaker ListModels/ListEndpointConfigs/ListEndpoints", region, self.sagemaker, region)
-            self.guarded("scheduler ListSchedules", region, self.schedules, region)
+            self.guarded("scheduler ListScheduleGroups/ListSchedules", region, self.schedules, region)
         for region in inv.regions:
             self.guarded("sns ListTopics", region, self.sns, region)
             self.guarded("sns ListSubscriptions", region, self.queue_subscriptions, region)
@@ -623,6 +683,10 @@ class _Search:
         self.guarded("lakeformation GetDataLakeSettings", self.target.region, self.lake_settings)
         for region in inv.regions:
             self.lake_formation(region, stack_dbs.get(region, []))
+        self.guarded("ec2 DescribeRegions", GLOBAL, self.enabled_regions)
+        known = self._known()
+        for region in inv.swept_regions or inv.regions:
+            self.guarded("tagging GetResources", region, self.tagged, region, known)
         inv.resources.sort()
         inv.grants.sort()
         return inv

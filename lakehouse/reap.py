@@ -29,6 +29,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from lakehouse.arns import arn_kind, arn_name, arn_service
 from lakehouse.config import RunOptions
 from lakehouse.lifetime import EXPIRY_TAG, STACK_TAG, Judgement, judge, parse_expiry
 from lakehouse.policies import BILLING_REGION
@@ -88,29 +89,16 @@ class TaggedResource:
 
     @property
     def service(self) -> str:
-        return self.arn.split(":")[2] if self.arn.count(":") >= 5 else "?"
+        return arn_service(self.arn)
 
     @property
     def kind(self) -> str:
         """``service:type`` as the tagging API names resource types (``s3:bucket``, ``glue:database``)."""
-        rest = self.arn.split(":", 5)[5] if self.arn.count(":") >= 5 else ""
-        if self.service == "s3":
-            return "s3:bucket" if "/" not in rest else "s3:object"
-        if self.service == "sns":
-            return "sns:topic"
-        if self.service == "sqs":
-            return "sqs:queue"
-        head = rest.split("/", 1)[0].split(":", 1)[0]
-        return f"{self.service}:{head}"
+        return arn_kind(self.arn)
 
     @property
     def name(self) -> str:
-        rest = self.arn.split(":", 5)[5] if self.arn.count(":") >= 5 else self.arn
-        if self.service in ("s3", "sns", "sqs"):
-            return rest
-        if self.kind == "cloudwatch:alarm":
-            return rest.split(":", 1)[1]
-        return rest.split("/", 1)[1] if "/" in rest else rest
+        return arn_name(self.arn)
 
 
 @dataclass

@@ -21,6 +21,7 @@ import fnmatch
 import json
 import re
 import time
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,8 +50,8 @@ READERS = {
     "glue-database": "Glue GetDatabase",
     "athena-workgroup": "Athena GetWorkGroup",
     "apprunner-service": "App Runner ListServices",
-    "lineage-service": "GET /api/v1/namespaces",
-    "mlflow-service": "GET /api/2.0/mlflow/experiments/search",
+    "lineage-service": "GET /api/v1/namespaces, and 404 for an unknown namespace",
+    "mlflow-service": "GET /api/2.0/mlflow/experiments/search, and 404 for an unknown experiment",
 }
 HTTP_TIMEOUT_S = 10.0
 #: How long a slow or failing answer is asked again before the check says it cannot tell.
@@ -80,6 +81,8 @@ class Lookup:
     names: str
     api: str
     exists: bool
+    #: Why it counts as absent when something answers there (a service that is not the one named).
+    why: str = ""
 
 
 @dataclass
@@ -133,7 +136,10 @@ def judge_resources(entities: Sequence[Entity], lookups: Sequence[Lookup]) -> li
                 f"{AWS_NAME} or {SERVICE} annotation and a spec.type among {sorted(READERS)}"
             )
         elif not lookup.exists:
-            problems.append(f"{entity.ref} names {lookup.type} {lookup.names!r}, which does not exist ({lookup.api})")
+            why = f": {lookup.why}" if lookup.why else ""
+            problems.append(
+                f"{entity.ref} names {lookup.type} {lookup.names!r}, which does not exist ({lookup.api}{why})"
+            )
     return problems
 
 
@@ -288,12 +294,68 @@ def _aws_exists(target: Target, kind: str, name: str) -> bool:
         raise Unreadable(f"{READERS[kind]} of {name!r}: {err}") from None
 
 
-def _http_exists(url: str | None, path: str, what: str) -> bool:
+@dataclass(frozen=True)
+class Fingerprint:
+    """How a service of the stack is told apart from anything else that answers 200 at its URL.
+
+    A web app's fallback route, a proxy or a stub can answer 200 to every path, so one 200 proves
+    nothing: the service must answer its listing with its JSON shape *and* refuse a name that cannot
+    exist with its own 404 body (Marquez: ``{"code": 404}``; MLflow: ``RESOURCE_DOES_NOT_EXIST``).
+    """
+
+    listing: str
+    #: The listing's field, when the service always sends it (MLflow omits an empty list).
+    listing_field: str | None
+    unknown: str
+    unknown_field: str
+    unknown_value: object
+
+
+FINGERPRINTS = {
+    "lineage-service": Fingerprint("/api/v1/namespaces", "namespaces", "/api/v1/namespaces/{nonce}", "code", 404),
+    "mlflow-service": Fingerprint(
+        "/api/2.0/mlflow/experiments/search?max_results=1",
+        None,
+        "/api/2.0/mlflow/experiments/get-by-name?experiment_name={nonce}",
+        "error_code",
+        "RESOURCE_DOES_NOT_EXIST",
+    ),
+}
+
+
+def _json_object(response: requests.Response) -> dict[str, Any] | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _http_identified(url: str | None, kind: str, what: str) -> tuple[bool, str]:
+    """Whether the named service answers at ``url`` as itself, and if something else answers, why it is not it."""
     if not url:
         how = SERVICE_SETTINGS.get(what, "its setting")
         raise Unreadable(f"no URL for the stack's {what} service (locally the stack runs it; on aws set {how})")
-    response = _answer(url, path, what)
-    return response is not None and response.status_code == 200
+    probe = FINGERPRINTS[kind]
+    listing = _answer(url, probe.listing, what)
+    if listing is None:
+        return False, ""
+    if listing.status_code != 200:
+        return False, f"GET {probe.listing} answered HTTP {listing.status_code}"
+    body = _json_object(listing)
+    if body is None or (probe.listing_field is not None and not isinstance(body.get(probe.listing_field), list)):
+        shape = f"a JSON object with a {probe.listing_field!r} list" if probe.listing_field else "a JSON object"
+        return False, f"GET {probe.listing} answered 200 but not {shape}"
+    unknown = probe.unknown.format(nonce=f"lakehouse-check-{uuid.uuid4().hex}")
+    refusal = _answer(url, unknown, what)
+    refused = _json_object(refusal) if refusal is not None and refusal.status_code == 404 else None
+    if refused is None or refused.get(probe.unknown_field) != probe.unknown_value:
+        answered = "no answer" if refusal is None else f"HTTP {refusal.status_code}"
+        return False, (
+            f"GET {unknown} (a name that cannot exist) answered {answered}, not 404 with "
+            f"{probe.unknown_field} = {probe.unknown_value!r}: something else answers there"
+        )
+    return True, ""
 
 
 def _answer(url: str, path: str, what: str) -> requests.Response | None:
@@ -336,8 +398,8 @@ def lookup(
         if not which:
             return None
         url = services.get(which)
-        path = "/api/v1/namespaces" if kind == "lineage-service" else "/api/2.0/mlflow/experiments/search?max_results=1"
-        return Lookup(entity.ref, kind, f"{which} at {url}", READERS[kind], _http_exists(url, path, which))
+        exists, why = _http_identified(url, kind, which)
+        return Lookup(entity.ref, kind, f"{which} at {url}", READERS[kind], exists, why)
     pattern = annotations.get(AWS_NAME)
     if not pattern:
         return None

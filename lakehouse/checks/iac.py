@@ -3,7 +3,8 @@
 Two halves: ``terraform plan -detailed-exitcode`` must be empty (drift of what Terraform
 manages), and everything the account holds for the stack (``lakehouse.inventory``: found by
 the ``stack_id`` tag, by the stack's name prefix, hanging off a stack role, user, topic, queue
-or bucket, inside a stack database, or listed by Lake Formation) must be in Terraform state.
+or bucket, inside a stack database, listed by Lake Formation, or tagged for the stack in any
+enabled region whatever its service: the tagging sweep) must be in Terraform state.
 
 What is expected without being in state:
 
@@ -38,6 +39,7 @@ from typing import Any
 from lakehouse.inventory import (
     DEFAULT_PROJECT,
     LF_LISTING,
+    TAGGED,
     CloudResource,
     Inventory,
     name_prefixes,
@@ -85,6 +87,7 @@ STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "aws_sagemaker_endpoint_configuration": lambda v: v["arn"],
     "aws_sagemaker_endpoint": lambda v: v["arn"],
     "aws_scheduler_schedule": lambda v: v["arn"],
+    "aws_scheduler_schedule_group": lambda v: v["arn"],
 }
 
 COVERED_KINDS = (*STATE_KEY, "aws_lakeformation_permissions", "aws_lakeformation_data_lake_settings")
@@ -126,12 +129,16 @@ def _state_of(state: list[dict[str, Any]], kind: str) -> list[Mapping[str, Any]]
 
 
 def managed_keys(state: list[dict[str, Any]]) -> set[tuple[str, str]]:
-    """(kind, key) of every covered resource in Terraform state."""
+    """(kind, key) of every covered resource in Terraform state; (``TAGGED``, ARN) of every resource."""
     managed = set()
     for res in state:
+        values = res.get("values", {})
         keyer = STATE_KEY.get(res.get("type", ""))
         if keyer is not None:
-            managed.add((res["type"], keyer(res.get("values", {}))))
+            managed.add((res["type"], keyer(values)))
+        for attribute in ("arn", "id"):
+            if str(values.get(attribute) or "").startswith("arn:"):
+                managed.add((TAGGED, str(values[attribute])))
     return managed
 
 
@@ -251,8 +258,10 @@ def judge_iac(
         "unreadable": list(inventory.unreadable),
         "covered_kinds": list(COVERED_KINDS),
         "searched_by": f"tag stack_id={inventory.stack_id}, name prefix {inventory.name_prefix} / "
-        f"{inventory.glue_prefix}, contents of stack databases, Lake Formation listings",
+        f"{inventory.glue_prefix}, contents of stack databases, Lake Formation listings; the tagging API "
+        "(any service) in every enabled region",
         "regions": list(inventory.regions),
+        "tagging_sweep_regions": list(inventory.swept_regions),
     }
     measured = {"plan_changes": len(changes), "unmanaged_resources": len(found)}
     threshold = {"plan_changes": 0, "unmanaged_resources": 0}

@@ -1,4 +1,4 @@
-"""Exit check 5 sees the v0.9 components: App Runner, SageMaker and Scheduler things made by hand.
+"""Exit check 5 sees the v0.9 components: App Runner, SageMaker and Scheduler things (groups too) made by hand.
 
 Before, the inventory did not search these services, so an endpoint or a schedule made outside
 Terraform passed "nothing of the stack lives outside Terraform". Here each is made in the real
@@ -47,7 +47,11 @@ def test_app_runner_sagemaker_and_schedules_of_the_stack_are_found_and_named(emu
         ],
     )
     schedule = f"{prefix}-wake-up"
-    target.client("scheduler").create_schedule(
+    scheduler = target.client("scheduler")
+    scheduler.create_schedule_group(Name=f"{prefix}-jobs")
+    scheduler.create_schedule_group(Name="team-jobs", Tags=[{"Key": "stack_id", "Value": stack}])
+    scheduler.create_schedule_group(Name="not-ours")
+    scheduler.create_schedule(
         Name=schedule,
         ScheduleExpression="rate(1 hours)",
         FlexibleTimeWindow={"Mode": "OFF"},
@@ -64,6 +68,9 @@ def test_app_runner_sagemaker_and_schedules_of_the_stack_are_found_and_named(emu
     assert found[("aws_sagemaker_model", f"{prefix}-model")] == (NAME_PREFIX,)
     assert found[("aws_sagemaker_endpoint_configuration", f"{prefix}-config")] == (NAME_PREFIX,)
     assert found[("aws_scheduler_schedule", f"default/{schedule}")] == (NAME_PREFIX,)
+    assert found[("aws_scheduler_schedule_group", f"{prefix}-jobs")] == (NAME_PREFIX,)
+    assert found[("aws_scheduler_schedule_group", "team-jobs")] == (TAG,)
+    assert not any(kind == "aws_scheduler_schedule_group" and name in ("default", "not-ours") for kind, name in found)
     assert not any(kind.startswith("aws_apprunner") and "DefaultConfiguration" in name for kind, name in found)
 
     state = [
@@ -80,6 +87,8 @@ def test_app_runner_sagemaker_and_schedules_of_the_stack_are_found_and_named(emu
         f"aws_sagemaker_model {prefix}-model",
         f"aws_sagemaker_endpoint_configuration {prefix}-config",
         f"aws_scheduler_schedule default/{schedule}",
+        f"aws_scheduler_schedule_group {prefix}-jobs",
+        "aws_scheduler_schedule_group team-jobs",
     ):
         assert named in reason, reason
     assert "auto_scaling_configuration" not in reason  # in state: managed

@@ -141,3 +141,20 @@ def test_no_vpc_config_or_data_capture_is_answered_for_what_was_made_without(cli
     assert "DataCaptureConfig" not in sm.describe_endpoint_config(EndpointConfigName=name)
     sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
     assert sm.describe_endpoint(EndpointName=name)["EndpointStatus"] == "InService"
+
+
+def test_the_tagging_api_names_an_endpoint_configuration_by_its_arn(
+    clients: tuple[Any, Any, Any], aws_client: Callable[[str], Any]
+) -> None:
+    """moto kept the ARN as a one-element tuple: GetResources answered ``.../('name',)``, which exit
+    check 5's tagging sweep could match to nothing and so called unmanaged."""
+    sm, _, _ = clients
+    name, stack = f"tagged-{uuid.uuid4().hex[:6]}", f"s-{uuid.uuid4().hex[:6]}"
+    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "i"})
+    variant = {"VariantName": "AllTraffic", "ModelName": name, "ServerlessConfig": SERVERLESS}
+    arn = sm.create_endpoint_config(
+        EndpointConfigName=name, ProductionVariants=[variant], Tags=[{"Key": "stack_id", "Value": stack}]
+    )["EndpointConfigArn"]
+    found = aws_client("resourcegroupstaggingapi").get_resources(TagFilters=[{"Key": "stack_id", "Values": [stack]}])
+    assert [m["ResourceARN"] for m in found["ResourceTagMappingList"]] == [arn]
+    assert arn == sm.describe_endpoint_config(EndpointConfigName=name)["EndpointConfigArn"]

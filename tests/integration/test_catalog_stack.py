@@ -82,6 +82,18 @@ def test_an_entity_naming_a_bucket_the_stack_lacks_fails(deployed: Deployment, t
     assert "-platinum-" in outcome.reason and "which does not exist (S3 HeadBucket)" in outcome.reason
 
 
+def test_service_urls_answered_by_the_other_service_fail_naming_both(deployed: Deployment) -> None:
+    """MARQUEZ_URL and MLFLOW_TRACKING_URI swapped: something answers at each URL, but not the service named."""
+    record = deployed.record
+    swapped = {"lineage": record.mlflow_url, "mlflow": record.lineage_url}
+    target, stack_id = deployed.stack.target, deployed.stack.stack_id
+    outcome = check_catalog(ROOT / CATALOG_FILE, target, stack_id, swapped, record.catalog_url)
+    assert outcome.status is Status.FAILED
+    reason = outcome.reason or ""
+    assert f"names lineage-service 'lineage at {record.mlflow_url}', which does not exist" in reason, reason
+    assert f"names mlflow-service 'mlflow at {record.lineage_url}', which does not exist" in reason, reason
+
+
 @pytest.fixture
 def pause_disabled(deployed: Deployment) -> Iterator[str]:
     """The stack's pause schedule disabled through EventBridge Scheduler's API (then enabled again)."""

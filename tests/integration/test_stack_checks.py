@@ -248,6 +248,32 @@ def test_out_of_band_queue_with_the_stack_tag_fails_check_5(deployed: Deployment
         sqs.delete_queue(QueueUrl=url)
 
 
+def test_tagged_endpoint_config_in_a_region_the_root_never_uses_fails_check_5(deployed: Deployment) -> None:
+    """A SageMaker endpoint configuration made in a third region with the stack's tag (its model untagged):
+    no listing looks there, only the tagging sweep sees it."""
+    stack = deployed.stack
+    region = "eu-north-1"
+    assert region not in (stack.target.region, "us-east-1")
+    sagemaker = stack.target.client("sagemaker", region=region)
+    name = "hand-made-serving"
+    role = f"arn:aws:iam::{stack.target.client('sts').get_caller_identity()['Account']}:role/anything"
+    sagemaker.create_model(ModelName=name, ExecutionRoleArn=role, PrimaryContainer={"Image": "i"})
+    variant = {
+        "VariantName": "all",
+        "ModelName": name,
+        "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 1},
+    }
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=name, ProductionVariants=[variant], Tags=[{"Key": "stack_id", "Value": stack.stack_id}]
+    )
+    try:
+        found = _caught(deployed, f"tagged resource sagemaker:endpoint-config {name} ({region}, found by tag")
+        assert found["found_by"] == ["tag (tagging API)"]
+    finally:
+        sagemaker.delete_endpoint_config(EndpointConfigName=name)
+        sagemaker.delete_model(ModelName=name)
+
+
 def test_access_point_on_a_stack_bucket_whatever_its_name_fails_check_5(deployed: Deployment) -> None:
     """S3 Control CreateAccessPoint on the gold bucket, named like nothing of the stack and untagged."""
     stack = deployed.stack

@@ -21,7 +21,7 @@ from lakehouse.checks.catalog import (
     Lookup,
     PauseSchedule,
     Unreadable,
-    _http_exists,
+    _http_identified,
     every_hours,
     fill,
     judge_idle,
@@ -218,27 +218,36 @@ def test_a_policy_allows_pause_only_on_the_service_and_a_deny_wins() -> None:
     assert not policy_allows([by_name], "apprunner:PauseService", "arn:aws:apprunner:eu-west-1:1:service/other/0a1b")
 
 
+#: One scripted answer: a status and a body (JSON-encoded unless it is a str).
+Answer = tuple[int, object]
+MARQUEZ = [(200, {"namespaces": [], "totalCount": 0}), (404, {"code": 404, "message": "Namespace 'x' not found."})]
+MLFLOW = [(200, {"experiments": []}), (404, {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "Could not find"})]
+
+
 class _Answers(BaseHTTPRequestHandler):
-    """Answers each GET with the next status of the server's script (the last one repeats)."""
+    """Answers each GET with the next answer of the server's script (the last one repeats)."""
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        script: list[int] = self.server.script  # type: ignore[attr-defined]
-        status = script.pop(0) if len(script) > 1 else script[0]
+        script: list[Answer] = self.server.script  # type: ignore[attr-defined]
+        status, body = script.pop(0) if len(script) > 1 else script[0]
+        data = (body if isinstance(body, str) else json.dumps(body)).encode()
         self.send_response(status)
-        self.send_header("Content-Length", "0")
+        self.send_header("Content-Type", "text/html" if isinstance(body, str) else "application/json")
+        self.send_header("Content-Length", str(len(data)))
         self.end_headers()
+        self.wfile.write(data)
 
     def log_message(self, *args: Any) -> None:
         pass
 
 
 @pytest.fixture
-def answering() -> Iterator[Callable[[list[int]], str]]:
+def answering() -> Iterator[Callable[[list[Answer]], str]]:
     servers: list[ThreadingHTTPServer] = []
 
-    def start(script: list[int]) -> str:
+    def start(script: list[Answer]) -> str:
         server = ThreadingHTTPServer(("127.0.0.1", 0), _Answers)
-        server.script = script  # type: ignore[attr-defined]
+        server.script = list(script)  # type: ignore[attr-defined]
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}"
@@ -253,20 +262,42 @@ def test_a_service_url_where_nothing_listens_does_not_exist() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    assert _http_exists(f"http://127.0.0.1:{port}", "/x", "mlflow") is False
+    assert _http_identified(f"http://127.0.0.1:{port}", "mlflow-service", "mlflow") == (False, "")
 
 
-def test_a_failing_service_is_asked_again_and_a_404_is_absent(answering: Callable[[list[int]], str]) -> None:
-    assert _http_exists(answering([503, 200]), "/x", "mlflow") is True
-    assert _http_exists(answering([404]), "/x", "mlflow") is False
+def test_the_real_services_are_recognised_after_a_failing_answer(answering: Callable[[list[Answer]], str]) -> None:
+    assert _http_identified(answering([(503, ""), *MARQUEZ]), "lineage-service", "lineage") == (True, "")
+    assert _http_identified(answering([(502, ""), *MLFLOW]), "mlflow-service", "mlflow") == (True, "")
+    exists, why = _http_identified(answering([(404, "")]), "mlflow-service", "mlflow")
+    assert not exists and "answered HTTP 404" in why
+
+
+def test_something_answering_200_to_everything_is_not_the_service(answering: Callable[[list[Answer]], str]) -> None:
+    """A web app's fallback route, a stub, or the other service at the wrong URL: each named, none passes."""
+    exists, why = _http_identified(answering([(200, "<html>app</html>")]), "lineage-service", "lineage")
+    assert not exists and "answered 200 but not a JSON object with a 'namespaces' list" in why
+    exists, why = _http_identified(answering([(200, {})]), "mlflow-service", "mlflow")
+    assert not exists and "answered HTTP 200, not 404 with error_code = 'RESOURCE_DOES_NOT_EXIST'" in why
+    exists, why = _http_identified(answering([(200, {"namespaces": []})]), "lineage-service", "lineage")
+    assert not exists and "answered HTTP 200, not 404 with code = 404" in why
+    marquez_at_mlflow_url = answering([(200, {"namespaces": []}), (404, {"code": 404, "message": "no"})])
+    exists, why = _http_identified(marquez_at_mlflow_url, "mlflow-service", "mlflow")
+    assert not exists and "something else answers there" in why
+
+    entity = _entity("Resource", "lineage-api", {"type": "lineage-service"})
+    lookup = Lookup(entity.ref, "lineage-service", "lineage at http://x", "GET /api/v1/namespaces", False, why)
+    assert judge_resources([entity], [lookup]) == [
+        f"{entity.ref} names lineage-service 'lineage at http://x', which does not exist "
+        f"(GET /api/v1/namespaces: {why})"
+    ]
 
 
 def test_a_service_that_keeps_failing_cannot_be_judged(
-    answering: Callable[[list[int]], str], monkeypatch: pytest.MonkeyPatch
+    answering: Callable[[list[Answer]], str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("lakehouse.checks.catalog.HTTP_DEADLINE_S", 0.0)
-    with pytest.raises(Unreadable, match="did not answer /x within .*HTTP 500"):
-        _http_exists(answering([500]), "/x", "mlflow")
+    with pytest.raises(Unreadable, match="did not answer /api/v1/namespaces within .*HTTP 500"):
+        _http_identified(answering([(500, "")]), "lineage-service", "lineage")
 
 
 def test_verdict_composes_every_part_and_fills_names() -> None:

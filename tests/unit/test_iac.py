@@ -400,6 +400,7 @@ class _Refusing(Target):
                 "list_access_points",
                 "list_services",
                 "list_auto_scaling_configurations",
+                "describe_regions",
             )
             for op in ops:
                 getattr(fake, op).side_effect = denied
@@ -424,8 +425,11 @@ def test_every_unreadable_service_is_named_in_the_inventory() -> None:
         f"glue GetDatabases ({REGION})",
         f"apprunner ListServices/ListAutoScalingConfigurations ({REGION})",
         f"sagemaker ListModels/ListEndpointConfigs/ListEndpoints ({REGION})",
-        f"scheduler ListSchedules ({REGION})",
-        "scheduler ListSchedules (us-east-1)",
+        f"scheduler ListScheduleGroups/ListSchedules ({REGION})",
+        "scheduler ListScheduleGroups/ListSchedules (us-east-1)",
+        f"ec2 DescribeRegions ({GLOBAL})",
+        f"tagging GetResources ({REGION})",
+        "tagging GetResources (us-east-1)",
         f"lakeformation GetDataLakeSettings ({REGION})",
         f"lakeformation ListPermissions ({REGION})",
         f"lakeformation ListDataCellsFilter ({REGION})",

@@ -7,7 +7,9 @@ provider's wait for InService ends at its first read), but:
   empty ``VpcConfig`` for a model made without one: either makes the AWS provider plan to replace the
   model on every plan. Here the model keeps what it was created with;
 - ``CreateEndpointConfig`` answers an empty ``DataCaptureConfig`` for a configuration made without one
-  (AWS answers none), which makes the provider plan to replace the configuration on every plan;
+  (AWS answers none), which makes the provider plan to replace the configuration on every plan; and it
+  keeps the configuration's ARN as a one-element tuple (a stray comma), so the Resource Groups Tagging
+  API answered ``...:endpoint-config/('name',)``, an ARN no other API knows;
 - ``UpdateEndpoint`` is not implemented: the AWS provider calls it when an endpoint moves to a new
   endpoint configuration (a new model version), and so does a person switching configs by hand.
   Here it switches the endpoint to the named configuration (its production variants, serverless or
@@ -185,6 +187,7 @@ class SageMakerExtension(SageMakerResponse):
         )
         if not config.data_capture_config:
             config.data_capture_config = None  # type: ignore[assignment]  # moto types it as a dict
+        config.arn = config.endpoint_config_arn  # type: ignore[assignment]  # moto: a one-element tuple (the tagging API's answer)
         return ActionResult({"EndpointConfigArn": config.endpoint_config_arn})
 
     def create_endpoint(self) -> ActionResult:
