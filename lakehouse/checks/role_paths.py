@@ -20,6 +20,14 @@ customer managed policy attached to one: that role then may do anything. Or it m
 ``lakeformation:PutDataLakeSettings`` and make itself a data lake admin. Conditions are not
 evaluated (an Allow with one counts), as in ``iam_access``.
 
+Escalation by a principal of its own making or taking: it may ``iam:CreateRole`` (trusting itself,
+set at creation) and give that role permissions (``PutRolePolicy``/``AttachRolePolicy`` on it); or
+``iam:CreateUser``, give it permissions and ``iam:CreateAccessKey`` for it; or mint credentials of
+an existing user (``CreateAccessKey``, ``CreateLoginProfile``, ``UpdateLoginProfile``), whose
+permissions are not followed: acting as any user is named. The new role or user's ARN is tried as
+each Resource pattern the principal's Allow statements name (wildcards filled in) and as a plain
+name, so a grant limited to ``role/scratch-*`` is found too.
+
 ``reachable`` and ``escalations`` are pure over the roles read; ``read_roles`` and
 ``read_role_policies`` talk to IAM.
 """
@@ -52,6 +60,12 @@ BOUNDARY_REWRITES = ("iam:PutRolePermissionsBoundary", "iam:DeleteRolePermission
 POLICY_REWRITES = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion")
 #: What makes the caller a data lake admin (Lake Formation checks IAM alone for it).
 LF_ADMIN = "lakeformation:PutDataLakeSettings"
+#: What gives a user permissions (on the user's ARN).
+USER_REWRITES = ("iam:PutUserPolicy", "iam:AttachUserPolicy")
+#: What mints credentials to act as a user (on the user's ARN).
+USER_CREDENTIALS = ("iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile")
+#: Name of the role or user a principal would make, where its policies name no pattern.
+PROBE_NAME = "lakehouse-escalation-probe"
 
 
 @dataclass
@@ -197,16 +211,23 @@ def reachable(analyst: Actor, account_id: str, roles: Mapping[str, RoleInfo]) ->
 
 @dataclass
 class Escalation:
-    """A principal on a path that may rewrite a role of the path, or make itself a data lake admin."""
+    """A principal on a path that may rewrite a role of the path, make itself a data lake admin, or
+    make or take a principal with permissions of its choosing (``gains``: what that gives it)."""
 
     actor: str
     action: str
     resource: str
     via: list[str] = field(default_factory=list)
+    gains: str = ""
 
 
-def escalations(analyst: Actor, roles: Mapping[str, RoleInfo], paths: Mapping[str, Sequence[Edge]]) -> list[Escalation]:
-    """What each principal the analyst is or becomes may do to raise permissions on the path."""
+def escalations(
+    analyst: Actor,
+    roles: Mapping[str, RoleInfo],
+    paths: Mapping[str, Sequence[Edge]],
+    users: Sequence[str] = (),
+) -> list[Escalation]:
+    """What each principal the analyst is or becomes may do to raise permissions (``users``: the account's)."""
     on_path = [analyst] + [
         Actor(arn, roles[arn].identity or [], roles[arn].boundary)
         for arn in sorted(paths)
@@ -226,6 +247,58 @@ def escalations(analyst: Actor, roles: Mapping[str, RoleInfo], paths: Mapping[st
             decision = decide(actor.identity, actor.boundary, action, resource)
             if decision.allowed:
                 found.append(Escalation(actor.arn, action, resource, [m.describe() for m in decision.allows]))
+        found += _made_or_taken(actor, users)
+    return found
+
+
+def _first_allowed(actor: Actor, actions: Sequence[str], resource: str) -> Decision | None:
+    for action in actions:
+        decision = decide(actor.identity, actor.boundary, action, resource)
+        if decision.allowed:
+            return decision
+    return None
+
+
+def _new_principal_arns(actor: Actor, kind: str) -> list[str]:
+    """ARNs of a ``kind`` (role, user) the actor could make: each Resource pattern its Allows name, filled in."""
+    account, partition = actor.arn.split(":")[4], actor.arn.split(":")[1]
+    found = {f"arn:{partition}:iam::{account}:{kind}/{PROBE_NAME}"}
+    for policy in actor.identity:
+        for statement in policy.statements():
+            resources = statement.get("Resource") or []
+            for pattern in [resources] if isinstance(resources, str) else resources:
+                filled = str(pattern).replace("*", "x").replace("?", "x")
+                if statement.get("Effect") == "Allow" and f":{kind}/" in filled:
+                    found.add(filled)
+    return sorted(found)
+
+
+def _made_or_taken(actor: Actor, users: Sequence[str]) -> list[Escalation]:
+    """A role or user the actor may create and empower (and act as), or an existing user it may act as."""
+    found: list[Escalation] = []
+    for arn in _new_principal_arns(actor, "role"):
+        create = decide(actor.identity, actor.boundary, "iam:CreateRole", arn)
+        empower = _first_allowed(actor, ROLE_REWRITES, arn) if create.allowed else None
+        if empower is not None:
+            via = [*_because(create), *_because(empower)]
+            gains = "it can make a role trusting itself with any permission and act as it"
+            found.append(Escalation(actor.arn, f"iam:CreateRole + {empower.action}", arn, via, gains))
+            break
+    for arn in _new_principal_arns(actor, "user"):
+        create = decide(actor.identity, actor.boundary, "iam:CreateUser", arn)
+        empower = _first_allowed(actor, USER_REWRITES, arn) if create.allowed else None
+        keys = decide(actor.identity, actor.boundary, "iam:CreateAccessKey", arn) if empower else None
+        if empower is not None and keys is not None and keys.allowed:
+            via = [*_because(create), *_because(empower), *_because(keys)]
+            gains = "it can make a user with any permission and act as it with the user's access key"
+            action = f"iam:CreateUser + {empower.action} + iam:CreateAccessKey"
+            found.append(Escalation(actor.arn, action, arn, via, gains))
+            break
+    for user in sorted(users):
+        mint = _first_allowed(actor, USER_CREDENTIALS, user)
+        if mint is not None:
+            gains = "it can act as that user with credentials it makes (the user's permissions are not followed)"
+            found.append(Escalation(actor.arn, mint.action, user, list(_because(mint)), gains))
     return found
 
 
@@ -273,6 +346,12 @@ def read_roles(target: Target) -> dict[str, RoleInfo]:
             trust = Policy.parse("trust policy", role.get("AssumeRolePolicyDocument") or {})
             roles[str(role["Arn"])] = RoleInfo(str(role["Arn"]), trust.document)
     return roles
+
+
+def read_users(target: Target) -> list[str]:
+    """ARNs of every IAM user of the account (ListUsers, all pages): whose credentials a principal may mint."""
+    iam = target.client("iam")
+    return [str(u["Arn"]) for page in iam.get_paginator("list_users").paginate() for u in page.get("Users") or []]
 
 
 def read_reachable(

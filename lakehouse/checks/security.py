@@ -55,6 +55,7 @@ from lakehouse.checks.role_paths import (
     read_reachable,
     read_role_policies,
     read_roles,
+    read_users,
 )
 from lakehouse.checks.s3_routes import (
     RoutesReadback,
@@ -176,6 +177,8 @@ class SecurityReadback:
     routes: RoutesReadback = field(default_factory=RoutesReadback)
     #: Every role of the account (ARN -> trust policy; permissions of those the analyst reaches).
     roles: dict[str, RoleInfo] = field(default_factory=dict)
+    #: Every IAM user of the account (ARNs): whose credentials a principal on a path may mint.
+    users: list[str] = field(default_factory=list)
     #: What could not be read (the check cannot pass without it).
     read_errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -493,6 +496,8 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     )
     no_roles: dict[str, RoleInfo] = {}
     rb.roles = _attempt(errors, "the roles of the account (IAM ListRoles)", lambda: read_roles(target), no_roles)
+    no_users: list[str] = []
+    rb.users = _attempt(errors, "the users of the account (IAM ListUsers)", lambda: read_users(target), no_users)
     if rb.account_id:
         read_reachable(target, _analyst(rb), rb.account_id, rb.roles, errors)
     holding_dbs = {t.database for t in tables}
@@ -917,13 +922,13 @@ def role_path_problems(rb: SecurityReadback) -> tuple[list[str], dict[str, Any]]
         route = path_text(rb.analyst_role_arn, path)
         evidence["reached"].append({"role": arn, "path": route, "opens": opens})
         problems += [f"the analyst role can act as role {role.name} ({route}), and {p}" for p in opens]
-    for e in escalations(analyst, rb.roles, paths):
+    for e in escalations(analyst, rb.roles, paths, rb.users):
         actor = (
             "the analyst role"
             if e.actor == analyst.arn
             else f"role {e.actor}, which the analyst can act as ({path_text(rb.analyst_role_arn, paths[e.actor])}),"
         )
-        what = (
+        what = e.gains or (
             "it can make itself a data lake admin, and admins read every column"
             if e.action == LF_ADMIN
             else "it can give a role the analyst is or becomes any permission, S3 reads of the lake and "

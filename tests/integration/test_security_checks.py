@@ -286,6 +286,30 @@ def test_analyst_allowed_to_rewrite_its_own_policies_fails_the_check(
     assert result.details["role_paths"]["escalations"] == result.details["problems"]["role_paths"]
 
 
+def test_analyst_allowed_to_mint_a_users_access_key_fails_the_check(
+    analyst_iam: tuple[Any, str], filled: Deployment
+) -> None:
+    """An operator user made by hand, and the analyst allowed to make its access keys: it can act as that user."""
+    iam, role = analyst_iam
+    user = iam.create_user(UserName="ops-made-by-hand")["User"]["Arn"]
+    keys = {"Sid": "RotateOpsKeys", "Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": user}
+    iam.put_role_policy(
+        RoleName=role,
+        PolicyName="debug-ops-keys",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [keys]}),
+    )
+    try:
+        result = _check(filled)
+    finally:
+        iam.delete_user(UserName="ops-made-by-hand")
+    assert not result.passed
+    assert result.details["problems"]["role_paths"] == [
+        f"the analyst role may call iam:CreateAccessKey on {user} (statement RotateOpsKeys of inline policy "
+        f"debug-ops-keys allows iam:CreateAccessKey on {user}): it can act as that user with credentials it makes "
+        "(the user's permissions are not followed)"
+    ]
+
+
 def test_an_s3_access_grant_to_the_analyst_on_gold_fails_the_check(filled: Deployment) -> None:
     """S3 Access Grants vend the analyst credentials for the Gold users files, around Lake Formation."""
     target = filled.stack.target

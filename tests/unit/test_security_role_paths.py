@@ -470,3 +470,76 @@ def test_a_permissions_boundary_without_sts_keeps_the_account_trust_shut() -> No
     assert found and all(
         f"statement Sessions of the trust policy of lh-pipeline (Principal {sessions})" in p for p in found
     )
+
+
+# -- a principal of its own making or taking ---------------------------------------------------------
+
+SCRATCH = f"arn:aws:iam::{ACCOUNT}:role/scratch-*"
+OPS_USER = f"arn:aws:iam::{ACCOUNT}:user/ops"
+
+
+@pytest.mark.parametrize(
+    ("statements", "culprit"),
+    [
+        (
+            [_allow(["iam:CreateRole", "iam:PutRolePolicy"], SCRATCH, sid="Scratch")],
+            f"the analyst role may call iam:CreateRole + iam:PutRolePolicy on arn:aws:iam::{ACCOUNT}:role/scratch-x "
+            "(statement Scratch of inline policy escalate allows iam:CreateRole",
+        ),
+        (
+            [_allow("iam:CreateRole", "*", sid="Make"), _allow("iam:AttachRolePolicy", SCRATCH, sid="Attach")],
+            f"the analyst role may call iam:CreateRole + iam:AttachRolePolicy on arn:aws:iam::{ACCOUNT}:role/scratch-x",
+        ),
+        (
+            [_allow(["iam:CreateUser", "iam:AttachUserPolicy", "iam:CreateAccessKey"], "*", sid="Users")],
+            "the analyst role may call iam:CreateUser + iam:AttachUserPolicy + iam:CreateAccessKey on "
+            f"arn:aws:iam::{ACCOUNT}:user/lakehouse-escalation-probe",
+        ),
+        (
+            [_allow("iam:CreateAccessKey", OPS_USER, sid="Keys")],
+            f"the analyst role may call iam:CreateAccessKey on {OPS_USER} (statement Keys of inline policy escalate "
+            f"allows iam:CreateAccessKey on {OPS_USER}): it can act as that user",
+        ),
+        (
+            [_allow("iam:UpdateLoginProfile", f"arn:aws:iam::{ACCOUNT}:user/*", sid="Console")],
+            f"the analyst role may call iam:UpdateLoginProfile on {OPS_USER}",
+        ),
+    ],
+    ids=["create-and-put-role-policy", "create-anywhere-attach-in-scratch", "create-user", "user-keys", "login"],
+)
+def test_a_principal_the_analyst_can_make_or_take_fails_naming_the_statements(
+    statements: list[dict[str, Any]], culprit: str
+) -> None:
+    rb = stack(*statements)
+    rb.users = [OPS_USER]
+    found = role_problems(rb)
+    assert any(p.startswith(culprit) for p in found), found
+    assert judge_security(rb).status is Status.FAILED
+
+
+@pytest.mark.parametrize(
+    "statements",
+    [
+        [_allow("iam:CreateRole", "*")],  # a new role with no permissions opens nothing
+        [_allow("iam:CreateRole", SCRATCH), _allow("iam:PutRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/other-*")],
+        [_allow(["iam:CreateUser", "iam:PutUserPolicy"], "*")],  # no way to act as the user
+        [_allow("iam:CreateAccessKey", f"arn:aws:iam::{ACCOUNT}:user/someone-else")],  # no such user
+        [
+            _allow(["iam:CreateRole", "iam:PutRolePolicy"], "*"),
+            _allow("iam:PutRolePolicy", "*", sid="NoPut", effect="Deny"),
+        ],
+    ],
+    ids=["create-only", "create-and-put-apart", "user-without-keys", "keys-for-nobody", "put-denied"],
+)
+def test_making_or_taking_without_the_whole_chain_passes(statements: list[dict[str, Any]]) -> None:
+    rb = stack(*statements)
+    rb.users = [OPS_USER]
+    assert role_problems(rb) == []
+
+
+def test_the_users_of_the_account_are_read_through_iam() -> None:
+    with mock_aws():
+        iam = boto3.client("iam", region_name="us-east-1")
+        arns = [iam.create_user(UserName=f"u{i}")["User"]["Arn"] for i in range(3)]
+        target: Any = SimpleNamespace(client=lambda service: boto3.client(service, region_name="us-east-1"))
+        assert sorted(role_paths.read_users(target)) == sorted(arns)
