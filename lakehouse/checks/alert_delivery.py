@@ -9,6 +9,9 @@ receives the alert. SNS shows a subscription as confirmed whatever happens next,
   key is enabled, customer managed (the AWS managed ``alias/aws/sqs`` key's policy cannot be
   changed and does not let SNS use it) and its policy lets SNS ``kms:GenerateDataKey*`` and
   ``kms:Decrypt``; SSE-SQS (SQS-managed keys) needs nothing;
+- a Lambda endpoint receives only if the function exists and its resource policy (GetPolicy) lets
+  ``sns.amazonaws.com`` ``lambda:InvokeFunction`` for that topic (conditions as for SQS): SNS shows a
+  Lambda subscription confirmed from the start, and keeps it so after the function is deleted;
 - any endpoint receives only if its ``FilterPolicy`` matches the alert as the service sends it:
   Budgets and CloudWatch set no message attributes; a budget alert's body is plain text and a
   CloudWatch alarm's is JSON (built here from the alarm as DescribeAlarms shows it). Filter
@@ -47,7 +50,9 @@ DELIVERY_RULE = (
     "with another condition key does not count) and no Deny that could apply (a Deny with a condition key that "
     "cannot be evaluated counts); if it is encrypted with a KMS key (KmsMasterKeyId), the key is enabled, not the "
     f"AWS managed {AWS_MANAGED_SQS_KEY} key, and its key policy lets {SNS_PRINCIPAL} use kms:GenerateDataKey* and "
-    "kms:Decrypt the same way (SSE-SQS needs nothing); and for every endpoint, its FilterPolicy (scope "
+    "kms:Decrypt the same way (SSE-SQS needs nothing); for a Lambda endpoint, the function exists and its "
+    f"resource policy (GetPolicy) lets {SNS_PRINCIPAL} lambda:InvokeFunction the same way; and for every endpoint, "
+    "its FilterPolicy (scope "
     "MessageAttributes by default, or MessageBody) matches the alert as AWS sends it: no message attributes, a "
     "budget alert's body plain text, a CloudWatch alarm's body the JSON notification of its ALARM state entered "
     "from OK and from INSUFFICIENT_DATA (moto's FilterPolicyMatcher)."
@@ -79,6 +84,16 @@ class QueueReadback:
     attributes: dict[str, str] | None
     #: The KMS key its KmsMasterKeyId names (None: no such key, or no key named).
     key: KmsKey | None = None
+
+
+@dataclass
+class FunctionReadback:
+    """One Lambda function a subscription names; ``exists`` False when GetFunction does not find it."""
+
+    arn: str
+    exists: bool
+    #: Its resource policy (None: it has none, so no service may invoke it).
+    policy: dict[str, Any] | None = None
 
 
 # -- the alerts ------------------------------------------------------------------------------------
@@ -348,19 +363,35 @@ def key_problems(queue: str, key_id: str, key: KmsKey | None, context: Mapping[s
     return []
 
 
+def function_problems(function: FunctionReadback | None, topic: str) -> list[str]:
+    """Why SNS cannot invoke ``function`` for ``topic`` (empty: it can)."""
+    if function is None:
+        return ["the function was not read"]
+    name, cannot = function.arn.split(":function:", 1)[-1], "(SNS cannot deliver)"
+    if not function.exists:
+        return [f"Lambda function {name} does not exist {cannot}"]
+    if function.policy is None:
+        return [f"Lambda function {name} has no resource policy, so {SNS_PRINCIPAL} may not invoke it {cannot}"]
+    ok, why = service_allowed(function.policy, "lambda:InvokeFunction", function.arn, delivery_context(topic))
+    return [] if ok else [f"Lambda function {name}'s resource policy: {'; '.join(why)} {cannot}"]
+
+
 def subscription_problems(
     subscription: Mapping[str, Any],
     attributes: Mapping[str, Any] | None,
     queues: Mapping[str, QueueReadback | None],
     messages: list[Message],
+    functions: Mapping[str, FunctionReadback | None] | None = None,
 ) -> list[str]:
     """Why a confirmed subscription does not receive every one of ``messages`` (empty: it does)."""
     if attributes is None:
         return ["the subscription no longer exists (GetSubscriptionAttributes)"]
     problems: list[str] = []
+    endpoint, topic = str(subscription.get("Endpoint")), str(subscription.get("TopicArn"))
     if str(subscription.get("Protocol")) == "sqs":
-        endpoint = str(subscription.get("Endpoint"))
-        problems += queue_problems(queues.get(endpoint), str(subscription.get("TopicArn")))
+        problems += queue_problems(queues.get(endpoint), topic)
+    elif str(subscription.get("Protocol")) == "lambda":
+        problems += function_problems((functions or {}).get(endpoint), topic)
     for message in messages:
         why = filter_problem(attributes, message)
         if why:
@@ -401,6 +432,27 @@ def read_queue(sqs: Any, kms: Any, arn: str) -> QueueReadback:
     if key_id and key_id != AWS_MANAGED_SQS_KEY:
         queue.key = read_key(kms, key_id)
     return queue
+
+
+def read_function(awslambda: Any, arn: str) -> FunctionReadback:
+    """GetFunction and GetPolicy of the subscribed function (in its own region); other failures raise."""
+    try:
+        awslambda.get_function(FunctionName=arn)
+    except ClientError as err:
+        if _code(err) == "ResourceNotFoundException":
+            return FunctionReadback(arn, False)
+        raise
+    try:
+        text = awslambda.get_policy(FunctionName=arn).get("Policy")
+    except ClientError as err:
+        if _code(err) == "ResourceNotFoundException":  # a function without a resource policy
+            return FunctionReadback(arn, True)
+        raise
+    try:
+        loaded = json.loads(text) if text else None
+    except json.JSONDecodeError:
+        loaded = None
+    return FunctionReadback(arn, True, loaded if isinstance(loaded, dict) else None)
 
 
 def read_key(kms: Any, key_id: str) -> KmsKey | None:

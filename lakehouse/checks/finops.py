@@ -27,10 +27,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.checks.alert_delivery import (
     DELIVERY_RULE,
+    FunctionReadback,
     Message,
     QueueReadback,
     alarm_alerts,
     budget_alert,
+    read_function,
     read_queue,
     read_subscription_attributes,
     subscription_problems,
@@ -116,6 +118,8 @@ class FinopsReadback:
     subscription_attributes: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     #: Each SQS queue a confirmed subscription delivers to (its ARN) -> what SQS and KMS say of it.
     queues: dict[str, QueueReadback] = field(default_factory=dict)
+    #: Lambda endpoints of confirmed subscriptions, read back (existence, resource policy).
+    functions: dict[str, FunctionReadback] = field(default_factory=dict)
     #: Each series the dashboard draws (its label) -> whether ListMetrics lists it.
     published_series: dict[str, bool] = field(default_factory=dict)
     alerts_topic_arn: str | None = None
@@ -300,6 +304,9 @@ def _read_delivery(target: Target, sns: Any, data: FinopsReadback, topic: str) -
             data.queues[endpoint] = read_queue(
                 target.client("sqs", region=region), target.client("kms", region=region), endpoint
             )
+        elif sub.get("Protocol") == "lambda" and endpoint not in data.functions:
+            region = arn_region(endpoint) or target.region
+            data.functions[endpoint] = read_function(target.client("lambda", region=region), endpoint)
 
 
 def metric_published(cloudwatch: Any, key: SeriesKey) -> bool:
@@ -371,7 +378,7 @@ def delivery_problems(data: FinopsReadback, topic: str, messages: list[Message])
             found[_subscription_label(sub)] = ["its attributes were not read (GetSubscriptionAttributes)"]
             continue
         found[_subscription_label(sub)] = subscription_problems(
-            sub, data.subscription_attributes[arn], data.queues, messages
+            sub, data.subscription_attributes[arn], data.queues, messages, data.functions
         )
     return found
 
@@ -681,6 +688,7 @@ def judge_finops(
         ],
         "sns_subscription_attributes": data.subscription_attributes,
         "sqs_queues": {arn: asdict(q) for arn, q in sorted(data.queues.items())},
+        "lambda_functions": {arn: asdict(f) for arn, f in sorted(data.functions.items())},
         "alert_delivery": _delivery_evidence(data),
         "alert_delivery_rule": DELIVERY_RULE,
     }

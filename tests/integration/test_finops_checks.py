@@ -8,8 +8,10 @@ from a guard ledger written into the run's reports directory.
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import zipfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -581,6 +583,57 @@ def test_a_billing_alarm_on_a_topic_nobody_receives_fails_check_7(
     finally:
         billing_alarm.restore()
         sns.delete_topic(TopicArn=arn)
+
+
+def _handler_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", "def handler(event, context):\n    return None\n")
+    return buffer.getvalue()
+
+
+def test_a_billing_alarm_whose_only_receiver_is_a_deleted_function_fails_check_7(
+    deployed: Deployment, billing_alarm: BillingAlarm
+) -> None:
+    """A Lambda subscription stays 'confirmed' after its function is deleted: the alarm then pages nobody."""
+    target = deployed.stack.target
+    sns, awslambda = target.client("sns", region="us-east-1"), target.client("lambda", region="us-east-1")
+    iam = target.client("iam")
+    topic = sns.create_topic(Name=f"{billing_alarm.name}-pager")["TopicArn"]
+    trust = {
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    }
+    role = iam.create_role(RoleName="pager-made-by-hand", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    function = awslambda.create_function(
+        FunctionName="page-on-call",
+        Runtime="python3.11",
+        Role=role,
+        Handler="index.handler",
+        Code={"ZipFile": _handler_zip()},
+    )["FunctionArn"]
+    try:
+        awslambda.add_permission(
+            FunctionName="page-on-call",
+            StatementId="sns-invoke",
+            Action="lambda:InvokeFunction",
+            Principal="sns.amazonaws.com",
+            SourceArn=topic,
+        )
+        sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function)
+        billing_alarm.change(AlarmActions=[topic])
+        result = check_finops(target, billing_alarm.outputs)
+        assert result.measured["billing_alarm_actions"] == 1, result.reason  # the function receives
+        awslambda.delete_function(FunctionName="page-on-call")
+        result = check_finops(target, billing_alarm.outputs)
+        assert not result.passed
+        assert result.measured["billing_alarm_actions"] == 0
+        assert "Lambda function page-on-call does not exist (SNS cannot deliver)" in str(result.reason)
+    finally:
+        billing_alarm.restore()
+        sns.delete_topic(TopicArn=topic)
+        if any(f["FunctionName"] == "page-on-call" for f in awslambda.list_functions()["Functions"]):
+            awslambda.delete_function(FunctionName="page-on-call")  # the test stopped before deleting it
+        iam.delete_role(RoleName="pager-made-by-hand")
 
 
 def test_a_topic_policy_keeping_budgets_out_fails_check_7(deployed: Deployment) -> None:

@@ -7,20 +7,26 @@ the alert cannot match, a dashboard series no one publishes. The reason must nam
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
+from moto import mock_aws
 
 from lakehouse.checks.alert_delivery import (
     AWS_MANAGED_SQS_KEY,
+    FunctionReadback,
     KmsKey,
     QueueReadback,
     alarm_alerts,
     budget_alert,
     filter_problem,
+    function_problems,
+    read_function,
     service_allowed,
 )
 from lakehouse.checks.dashboard_metrics import SeriesKey, count_metric_series
@@ -232,6 +238,103 @@ def test_an_email_subscription_needs_no_queue_policy() -> None:
     data.subscription_attributes[f"{TOPIC}:mailbox"] = {}
     result = judge_finops(data)
     assert result.details["problems"]["budget"] == [], result.reason
+
+
+FUNCTION = f"arn:aws:lambda:ap-northeast-1:{ACCOUNT}:function:page-on-call"
+
+
+def lambda_only(function: FunctionReadback | None) -> FinopsReadback:
+    """The alerts topic's only receiver a Lambda function (the inbox queue deleted), read back as given."""
+    data = healthy(queues={INBOX: QueueReadback(INBOX, None)})
+    sub = {**subscription(TOPIC), "Protocol": "lambda", "Endpoint": FUNCTION, "SubscriptionArn": f"{TOPIC}:pager"}
+    data.subscriptions[TOPIC] = [sub]
+    data.subscription_attributes[f"{TOPIC}:pager"] = {}
+    data.functions = {FUNCTION: function} if function is not None else {}
+    return data
+
+
+def invoke_policy(condition: dict[str, Any] | None = None, principal: str = "sns.amazonaws.com") -> dict[str, Any]:
+    """What Lambda AddPermission writes for an SNS trigger."""
+    statement: dict[str, Any] = {
+        "Sid": "sns-invoke",
+        "Effect": "Allow",
+        "Principal": {"Service": principal},
+        "Action": "lambda:InvokeFunction",
+        "Resource": FUNCTION,
+    }
+    if condition is not None:
+        statement["Condition"] = condition
+    return {"Version": "2012-10-17", "Id": "default", "Statement": [statement]}
+
+
+def test_a_lambda_receiver_that_sns_may_invoke_hears_the_budget() -> None:
+    healthy_function = FunctionReadback(FUNCTION, True, invoke_policy({"ArnLike": {"AWS:SourceArn": TOPIC}}))
+    result = judge_finops(lambda_only(healthy_function))
+    assert result.details["problems"]["budget"] == [], result.reason
+
+
+@pytest.mark.parametrize(
+    ("function", "expected"),
+    [
+        (FunctionReadback(FUNCTION, False), "Lambda function page-on-call does not exist (SNS cannot deliver)"),
+        (
+            FunctionReadback(FUNCTION, True, None),
+            "Lambda function page-on-call has no resource policy, so sns.amazonaws.com may not invoke it",
+        ),
+        (
+            FunctionReadback(FUNCTION, True, invoke_policy({"ArnLike": {"AWS:SourceArn": BILLING_TOPIC}})),
+            "Lambda function page-on-call's resource policy: no statement allows sns.amazonaws.com "
+            f"lambda:InvokeFunction for topic {TOPIC}",
+        ),
+        (
+            FunctionReadback(FUNCTION, True, invoke_policy(principal="events.amazonaws.com")),
+            "Lambda function page-on-call's resource policy: no statement allows sns.amazonaws.com",
+        ),
+        (None, "the function was not read"),
+    ],
+    ids=["deleted", "no-policy", "other-topic", "other-service", "not-read"],
+)
+def test_a_lambda_receiver_sns_cannot_invoke_hears_nothing(function: FunctionReadback | None, expected: str) -> None:
+    text = reason(lambda_only(function))
+    assert f"topic {TOPIC} has no subscription that receives a budget alert" in text
+    assert expected in text, text
+
+
+def test_functions_are_read_back_through_lambda() -> None:
+    with mock_aws():
+        iam = boto3.client("iam", region_name="ap-northeast-1")
+        trust = {
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+            ]
+        }
+        role = iam.create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        awslambda = boto3.client("lambda", region_name="ap-northeast-1")
+        code = {"ZipFile": _zip("def handler(event, context):\n    return event\n")}
+        arn = awslambda.create_function(
+            FunctionName="page-on-call", Runtime="python3.11", Role=role, Handler="index.handler", Code=code
+        )["FunctionArn"]
+        assert read_function(awslambda, arn) == FunctionReadback(arn, True, None)
+        awslambda.add_permission(
+            FunctionName="page-on-call",
+            StatementId="sns-invoke",
+            Action="lambda:InvokeFunction",
+            Principal="sns.amazonaws.com",
+            SourceArn=TOPIC,
+        )
+        read = read_function(awslambda, arn)
+        assert read.exists and read.policy is not None
+        assert function_problems(read, TOPIC) == []
+        assert function_problems(read, BILLING_TOPIC) != []
+        missing = arn.replace("page-on-call", "gone")
+        assert read_function(awslambda, missing) == FunctionReadback(missing, False)
+
+
+def _zip(source: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", source)
+    return buffer.getvalue()
 
 
 def test_a_subscription_gone_since_it_was_listed_receives_nothing() -> None:
