@@ -34,7 +34,7 @@ def _cap(feature_cap: float, run_options: RunOptions, config: pytest.Config) -> 
 def read_finops_guards(stack: Stack, deployment: Deployment, pipeline_run: PipelineResult) -> FinopsReadback | Outcome:
     """Read after the session's pipeline run: a dashboard series counts only once its metric is published."""
     # Terraform outputs name the resources; everything judged is read back from Budgets, CloudWatch, SNS and SQS.
-    return try_read_finops(stack.target, deployment.record.outputs)
+    return try_read_finops(stack.target, deployment.record.outputs, stack.stack_id)
 
 
 @then(

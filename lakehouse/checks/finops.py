@@ -50,6 +50,7 @@ from lakehouse.checks.billing_alarm import (
 )
 from lakehouse.checks.dashboard_metrics import COUNTING_RULE, MetricCount, SeriesKey, count_metric_series
 from lakehouse.config import DEFAULT_MONTHLY_COST_CAP_USD
+from lakehouse.lifetime import STACK_TAG
 from lakehouse.outcome import Outcome
 from lakehouse.target import Target
 
@@ -125,6 +126,11 @@ class FinopsReadback:
     alerts_topic_arn: str | None = None
     #: When the budget was read: its TimePeriod must hold this moment (None: judged against the clock).
     read_at: datetime | None = None
+    #: The stack judged: the budget and the billing alarm the outputs name must carry its ``stack_id`` tag
+    #: (None: ownership not judged).
+    stack_id: str | None = None
+    budget_tags: dict[str, str] | None = None
+    alarm_tags: dict[str, str] | None = None
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -219,24 +225,35 @@ def _topic_arns(data: FinopsReadback) -> list[str]:
     return sorted(a for a in arns if is_sns_topic(a))
 
 
-def read_finops(target: Target, outputs: Mapping[str, Any]) -> FinopsReadback:
+def _tags(listing: Mapping[str, Any], key: str) -> dict[str, str]:
+    return {str(t["Key"]): str(t.get("Value", "")) for t in listing.get(key) or []}
+
+
+def read_finops(target: Target, outputs: Mapping[str, Any], stack_id: str | None = None) -> FinopsReadback:
     """Read the budget and its subscribers, the dashboard, the billing alarms and their topics.
 
+    ``stack_id``: the stack judged (default: the outputs' ``stack_id``); the budget's and the billing
+    alarm's tags are read so the judge can tell the stack's own from ones its outputs merely name.
     Raises ``FinopsReadError`` naming the read that failed.
     """
     missing = [k for k in OUTPUT_KEYS if not outputs.get(k)]
     if missing:
         raise FinopsReadError(f"the stack's Terraform outputs lack {', '.join(missing)}; redeploy it from infra/")
     with _reading("the caller's account id (STS GetCallerIdentity)"):
-        account = str(target.client("sts").get_caller_identity()["Account"])
+        identity = target.client("sts").get_caller_identity()
+    account, partition = str(identity["Account"]), str(identity["Arn"]).split(":")[1]
     budgets = target.client("budgets")  # a global endpoint on AWS, whatever the region
     name = str(outputs["budget_name"])
     with _reading(f"budget {name} (Budgets DescribeBudget)"):
         budget = read_budget(budgets, account, name)
     notifications: list[NotificationReadback] = []
+    budget_tags: dict[str, str] | None = None
     if budget is not None:
         with _reading(f"the notifications and subscribers of budget {name}"):
             notifications = budget_notifications(budgets, account, name)
+        with _reading(f"the tags of budget {name} (Budgets ListTagsForResource)"):
+            arn = f"arn:{partition}:budgets::{account}:budget/{name}"
+            budget_tags = _tags(budgets.list_tags_for_resource(ResourceARN=arn), "ResourceTags")
 
     dashboard_name = str(outputs["dashboard_name"])
     body: str | None = None
@@ -253,6 +270,10 @@ def read_finops(target: Target, outputs: Mapping[str, Any]) -> FinopsReadback:
     with _reading(f"billing alarm {alarm_name} in {alarm_region} (CloudWatch DescribeAlarms)"):
         cloudwatch = target.client("cloudwatch", region=alarm_region)
         alarms = cloudwatch.describe_alarms(AlarmNames=[alarm_name]).get("MetricAlarms")
+    alarm_tags: dict[str, str] | None = None
+    if alarms:
+        with _reading(f"the tags of billing alarm {alarm_name} (CloudWatch ListTagsForResource)"):
+            alarm_tags = _tags(cloudwatch.list_tags_for_resource(ResourceARN=alarms[0]["AlarmArn"]), "Tags")
     with _reading(f"the alarms on {BILLING_NAMESPACE} {BILLING_METRIC} in {BILLING_REGION}"):
         in_billing_region = billing_alarms(target.client("cloudwatch", region=BILLING_REGION))
     data = FinopsReadback(
@@ -268,6 +289,9 @@ def read_finops(target: Target, outputs: Mapping[str, Any]) -> FinopsReadback:
         billing_alarms=in_billing_region,
         alerts_topic_arn=str(outputs["alerts_topic_arn"]) if outputs.get("alerts_topic_arn") else None,
         read_at=datetime.now(UTC),
+        stack_id=stack_id or (str(outputs["stack_id"]) if outputs.get("stack_id") else None),
+        budget_tags=budget_tags,
+        alarm_tags=alarm_tags,
     )
     clients: dict[str, Any] = {}
     for arn in _topic_arns(data):
@@ -551,6 +575,7 @@ def _judge_budget(data: FinopsReadback, cap: Decimal, reasons: list[str]) -> tup
     if budget is None:
         reasons.append(f"budget {data.budget_name} does not exist (account {data.account_id})")
         return None, []
+    reasons += _not_the_stacks(f"budget {data.budget_name}", data.stack_id, data.budget_tags)
     limit = budget.get("BudgetLimit") or {}
     usd = amount(limit.get("Amount")) if limit.get("Unit") == "USD" else None
     if budget.get("BudgetType") != "COST" or budget.get("TimeUnit") != "MONTHLY":
@@ -595,7 +620,21 @@ def _judge_alarm(data: FinopsReadback, cap: Decimal, reasons: list[str]) -> int:
     problems, live = judge_billing_alarm(data.alarm, data.alarm_region, data.topics, cap, deaf)
     if problems:
         reasons.append(f"billing alarm {data.alarm_name} " + "; ".join(problems))
-    return len(live)
+    foreign = _not_the_stacks(f"billing alarm {data.alarm_name}", data.stack_id, data.alarm_tags)
+    reasons += foreign
+    return 0 if foreign else len(live)
+
+
+def _not_the_stacks(what: str, stack_id: str | None, tags: Mapping[str, str] | None) -> list[str]:
+    """Why ``what`` is not the judged stack's own: its ``stack_id`` tag (the root's default_tags) differs.
+
+    The outputs only name a resource; a root that makes no budget could name the account's or another
+    stack's, and exit check 7 would judge that one. None: ownership is not judged (no stack given).
+    """
+    if stack_id is None or tags is None or tags.get(STACK_TAG) == stack_id:
+        return []
+    carried = f"its {STACK_TAG} tag is {tags[STACK_TAG]!r}" if STACK_TAG in tags else f"it has no {STACK_TAG} tag"
+    return [f"{what} is not stack {stack_id}'s: {carried} (the outputs name it, the stack did not make it)"]
 
 
 def _delivery_evidence(data: FinopsReadback) -> dict[str, dict[str, list[str]]]:
@@ -695,10 +734,12 @@ def judge_finops(
     return Outcome.judged(not reasons, measured, threshold, "; ".join(reasons) or None, details)
 
 
-def try_read_finops(target: Target, outputs: Mapping[str, Any]) -> FinopsReadback | Outcome:
+def try_read_finops(
+    target: Target, outputs: Mapping[str, Any], stack_id: str | None = None
+) -> FinopsReadback | Outcome:
     """The read-back, or an ``error`` outcome naming what could not be read."""
     try:
-        return read_finops(target, outputs)
+        return read_finops(target, outputs, stack_id)
     except FinopsReadError as err:
         return Outcome.error(str(err), details={"problems": {"budget": [], "dashboard": [], "billing_alarm": []}})
 
@@ -715,6 +756,7 @@ def check_finops(
     outputs: Mapping[str, Any],
     cap_usd: float = DEFAULT_MONTHLY_COST_CAP_USD,
     min_series: int = MIN_METRIC_SERIES,
+    stack_id: str | None = None,
 ) -> Outcome:
     """Read back and judge in one call (what the integration tests use; the steps do it in two)."""
-    return verdict(try_read_finops(target, outputs), cap_usd, min_series)
+    return verdict(try_read_finops(target, outputs, stack_id), cap_usd, min_series)

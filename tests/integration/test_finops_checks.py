@@ -585,6 +585,24 @@ def test_a_billing_alarm_on_a_topic_nobody_receives_fails_check_7(
         sns.delete_topic(TopicArn=arn)
 
 
+def test_outputs_naming_a_budget_the_stack_did_not_make_fail_check_7(deployed: Deployment, budgets: Budgets) -> None:
+    """A root whose budget output names the account's team budget (a healthy one, made by hand, untagged)."""
+    team = {k: v for k, v in budgets.budget.items() if k not in ("CalculatedSpend", "LastUpdatedTime")}
+    team["BudgetName"] = "team-monthly-cost"
+    notifications = [{"Notification": n.notification, "Subscribers": n.subscribers} for n in budgets.notifications]
+    budgets.client.create_budget(AccountId=budgets.account, Budget=team, NotificationsWithSubscribers=notifications)
+    try:
+        outputs = {**deployed.record.outputs, "budget_name": "team-monthly-cost"}
+        result = check_finops(deployed.stack.target, outputs, stack_id=deployed.stack.stack_id)
+        assert result.details["problems"]["budget"] == [
+            f"budget team-monthly-cost is not stack {deployed.stack.stack_id}'s: it has no stack_id tag (the outputs "
+            "name it, the stack did not make it)"
+        ], result.reason
+        assert not result.passed
+    finally:
+        budgets.client.delete_budget(AccountId=budgets.account, BudgetName="team-monthly-cost")
+
+
 def _handler_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

@@ -676,6 +676,7 @@ def test_bodies_of_the_wrong_shape_count_nothing() -> None:
 
 IDENTITY = {"Account": ACCOUNT, "Arn": f"arn:aws:iam::{ACCOUNT}:user/tester", "UserId": "AIDAEXAMPLEEXAMPLE"}
 OUTPUTS = {
+    "stack_id": "lh-1",
     "budget_name": BUDGET_NAME,
     "dashboard_name": "lakehouse-lh-1-finops",
     "billing_alarm_name": ALARM_NAME,
@@ -704,8 +705,9 @@ class StubbedTarget(Target):
         return self.stub(service, region).client
 
 
-def stubbed_stack(sns_error: str | None) -> StubbedTarget:
-    """Every answer of a healthy stack, except GetTopicAttributes on the alarm's topic fails with ``sns_error``."""
+def stubbed_stack(sns_error: str | None, budget_tags: list[dict[str, str]] | None = None) -> StubbedTarget:
+    """Every answer of a healthy stack, except GetTopicAttributes on the alarm's topic fails with ``sns_error``
+    (and the budget carries ``budget_tags`` when given)."""
     target = StubbedTarget(name="aws", region="ap-northeast-1")
     target.stub("sts").add_response("get_caller_identity", IDENTITY)
     budgets = target.stub("budgets")
@@ -713,11 +715,16 @@ def stubbed_stack(sns_error: str | None) -> StubbedTarget:
     budgets.add_response("describe_budget", {"Budget": budget}, {"AccountId": ACCOUNT, "BudgetName": BUDGET_NAME})
     budgets.add_response("describe_notifications_for_budget", {"Notifications": [ACTUAL_80]})
     budgets.add_response("describe_subscribers_for_notification", {"Subscribers": [SNS]})
+    ours = [{"Key": "stack_id", "Value": "lh-1"}]
+    budget_arn = f"arn:aws:budgets::{ACCOUNT}:budget/{BUDGET_NAME}"
+    tags = ours if budget_tags is None else budget_tags
+    budgets.add_response("list_tags_for_resource", {"ResourceTags": tags}, {"ResourceARN": budget_arn})
     target.stub("cloudwatch").add_response(
         "get_dashboard", {"DashboardBody": json.dumps(HEALTHY_BODY)}, {"DashboardName": "lakehouse-lh-1-finops"}
     )
     use1 = target.stub("cloudwatch", "us-east-1")
     use1.add_response("describe_alarms", {"MetricAlarms": [ALARM]}, {"AlarmNames": [ALARM_NAME]})
+    use1.add_response("list_tags_for_resource", {"Tags": ours}, {"ResourceARN": ALARM["AlarmArn"]})
     other = {**ALARM, "AlarmName": "cpu", "Namespace": "AWS/EC2", "MetricName": "CPUUtilization"}
     use1.add_response("describe_alarms", {"MetricAlarms": [ALARM, other]}, {"AlarmTypes": ["MetricAlarm"]})
     budgets_may = {"Policy": json.dumps(topic_policy(TOPIC, "budgets.amazonaws.com"))}
@@ -756,6 +763,35 @@ def test_reader_reads_every_billing_alarm_and_each_topic_in_its_region() -> None
     assert result.passed, result.reason
     assert [a["name"] for a in result.details["billing_alarms_in_us_east_1"]] == [ALARM_NAME]
     assert result.details["sns_topics_exist"] == {BILLING_TOPIC: True, TOPIC: True}
+
+
+@pytest.mark.parametrize(
+    ("tags", "carried"),
+    [([{"Key": "stack_id", "Value": "lh-9"}], "its stack_id tag is 'lh-9'"), ([], "it has no stack_id tag")],
+    ids=["another-stacks", "untagged"],
+)
+def test_a_budget_the_outputs_name_but_the_stack_did_not_make_fails(tags: list[dict[str, str]], carried: str) -> None:
+    """A root without a budget whose output names the account's (or another stack's): judged as not the stack's."""
+    result = check_finops(stubbed_stack(None, tags), OUTPUTS)
+    assert result.status is Status.FAILED
+    assert result.details["problems"]["budget"] == [
+        f"budget {BUDGET_NAME} is not stack lh-1's: {carried} (the outputs name it, the stack did not make it)"
+    ]
+    judged_as = check_finops(stubbed_stack(None, tags), OUTPUTS, stack_id="lh-9")  # the harness's stack id wins
+    assert (judged_as.details["problems"]["budget"] == []) is (carried == "its stack_id tag is 'lh-9'")
+
+
+def test_a_billing_alarm_of_another_stack_counts_no_action() -> None:
+    data = healthy(stack_id="lh-1", budget_tags={"stack_id": "lh-1"}, alarm_tags={"stack_id": "lh-2"})
+    result = judge_finops(data)
+    assert result.status is Status.FAILED
+    assert result.measured["billing_alarm_actions"] == 0
+    assert result.details["problems"]["billing_alarm"] == [
+        f"billing alarm {ALARM_NAME} is not stack lh-1's: its stack_id tag is 'lh-2' (the outputs name it, "
+        "the stack did not make it)"
+    ]
+    data.alarm_tags = {"stack_id": "lh-1", "Name": "billing"}
+    assert judge_finops(data).passed
 
 
 def test_reader_sees_a_deleted_alarm_topic() -> None:
