@@ -50,6 +50,7 @@ from lakehouse.checks.billing_alarm import (
 )
 from lakehouse.checks.dashboard_metrics import COUNTING_RULE, MetricCount, SeriesKey, count_metric_series
 from lakehouse.config import DEFAULT_MONTHLY_COST_CAP_USD
+from lakehouse.inventory import DEFAULT_PROJECT, name_prefixes
 from lakehouse.lifetime import STACK_TAG
 from lakehouse.outcome import Outcome
 from lakehouse.target import Target
@@ -625,6 +626,17 @@ def _judge_alarm(data: FinopsReadback, cap: Decimal, reasons: list[str]) -> int:
     return 0 if foreign else len(live)
 
 
+def _project(data: FinopsReadback) -> str:
+    """The root's ``project`` (first part of every name), as the stack's own budget's ``project`` tag says."""
+    return (data.budget_tags or {}).get("project") or DEFAULT_PROJECT
+
+
+def _named_like(name: str, stack_id: str, project: str) -> bool:
+    """A dashboard of the stack: account-global and untaggable, the root names it ``<project>-<stack_id>-...``."""
+    prefix = name_prefixes(stack_id, project)[0]
+    return name == prefix or name.startswith(prefix + "-")
+
+
 def _not_the_stacks(what: str, stack_id: str | None, tags: Mapping[str, str] | None) -> list[str]:
     """Why ``what`` is not the judged stack's own: its ``stack_id`` tag (the root's default_tags) differs.
 
@@ -659,6 +671,12 @@ def judge_finops(
     metrics = MetricCount()
     if data.dashboard_body is None:
         problems["dashboard"].append(f"dashboard {data.dashboard_name} does not exist")
+    elif data.stack_id is not None and not _named_like(data.dashboard_name, data.stack_id, _project(data)):
+        prefix = name_prefixes(data.stack_id, _project(data))[0]
+        problems["dashboard"].append(
+            f"dashboard {data.dashboard_name} is not stack {data.stack_id}'s: dashboards take no tags, and its name "
+            f"does not start with the stack's prefix {prefix}- (the outputs name it, the stack did not make it)"
+        )
     else:
         try:
             body = json.loads(data.dashboard_body)

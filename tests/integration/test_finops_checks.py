@@ -603,6 +603,24 @@ def test_outputs_naming_a_budget_the_stack_did_not_make_fail_check_7(deployed: D
         budgets.client.delete_budget(AccountId=budgets.account, BudgetName="team-monthly-cost")
 
 
+def test_outputs_naming_a_dashboard_the_stack_did_not_make_fail_check_7(deployed: Deployment) -> None:
+    """The stack's dashboard copied by hand under a team name, and the outputs naming the copy."""
+    cloudwatch = deployed.stack.target.client("cloudwatch")
+    body = cloudwatch.get_dashboard(DashboardName=deployed.record.outputs["dashboard_name"])["DashboardBody"]
+    cloudwatch.put_dashboard(DashboardName="team-finops", DashboardBody=body)
+    try:
+        outputs = {**deployed.record.outputs, "dashboard_name": "team-finops"}
+        result = check_finops(deployed.stack.target, outputs, stack_id=deployed.stack.stack_id)
+        assert result.details["problems"]["dashboard"] == [
+            f"dashboard team-finops is not stack {deployed.stack.stack_id}'s: dashboards take no tags, and its name "
+            f"does not start with the stack's prefix lakehouse-{deployed.stack.stack_id}- (the outputs name it, "
+            "the stack did not make it)"
+        ], result.reason
+        assert not result.passed
+    finally:
+        cloudwatch.delete_dashboards(DashboardNames=["team-finops"])
+
+
 def _handler_zip() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

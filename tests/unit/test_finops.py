@@ -781,6 +781,24 @@ def test_a_budget_the_outputs_name_but_the_stack_did_not_make_fails(tags: list[d
     assert (judged_as.details["problems"]["budget"] == []) is (carried == "its stack_id tag is 'lh-9'")
 
 
+def test_a_dashboard_not_named_like_the_stack_is_not_its_own() -> None:
+    """Dashboards take no tags: the root names them ``lakehouse-<stack>-...``; one the outputs name otherwise is not."""
+    ours = {"stack_id": "lh-1"}
+    data = healthy(stack_id="lh-1", budget_tags=ours, alarm_tags=ours, dashboard_name="team-finops")
+    assert judge_finops(data).details["problems"]["dashboard"] == [
+        "dashboard team-finops is not stack lh-1's: dashboards take no tags, and its name does not start with the "
+        "stack's prefix lakehouse-lh-1- (the outputs name it, the stack did not make it)"
+    ]
+    data.dashboard_name = "lakehouse-lh-10-finops"  # another stack whose id starts like ours
+    assert judge_finops(data).status is Status.FAILED
+    data.dashboard_name = "lakehouse-lh-1-finops"
+    assert judge_finops(data).passed
+    data.budget_tags = {"stack_id": "lh-1", "project": "acme"}  # a root deployed with project = "acme"
+    assert judge_finops(data).status is Status.FAILED
+    data.dashboard_name = "acme-lh-1-finops"
+    assert judge_finops(data).passed
+
+
 def test_a_billing_alarm_of_another_stack_counts_no_action() -> None:
     data = healthy(stack_id="lh-1", budget_tags={"stack_id": "lh-1"}, alarm_tags={"stack_id": "lh-2"})
     result = judge_finops(data)
