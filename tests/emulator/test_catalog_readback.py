@@ -94,7 +94,8 @@ def test_a_whole_stack_passes_and_its_service_is_left_paused(
     outcome = check_catalog(CATALOG, target, "lh-cat-ok", {"lineage": lineage.url, "mlflow": lineage.url}, catalog.url)
     assert outcome.details["problems"]["resources"] == [
         f"resource:default/mlflow names mlflow-service 'mlflow at {lineage.url}', which does not exist "
-        "(GET /api/2.0/mlflow/experiments/search)"
+        "(GET /api/2.0/mlflow/experiments/search, and 404 for an unknown experiment: "
+        "GET /api/2.0/mlflow/experiments/search?max_results=1 answered HTTP 404)"
     ]
     for part in ("ownership", "idle", "served"):
         assert outcome.details["problems"][part] == [], part
