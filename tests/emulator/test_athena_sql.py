@@ -108,6 +108,15 @@ def test_types_come_back_as_python_values(cursor: Any) -> None:
     assert [d[0] for d in cursor.description][:2] == ["_col0", "_col1"]  # Athena's names for unnamed columns
 
 
+def test_a_sum_of_bigints_is_a_bigint_and_fails_on_overflow_like_trino(cursor: Any) -> None:
+    """DuckDB widens sum(bigint) to HUGEINT; Trino answers bigint and fails past its range."""
+    cursor.execute("SELECT sum(x) AS s FROM (VALUES CAST(1 AS bigint), CAST(2 AS bigint)) AS t(x)")
+    assert cursor.fetchone() == (3,)
+    assert [d[1] for d in cursor.description] == ["bigint"]
+    reason = failure(cursor, "SELECT sum(x) FROM (VALUES CAST(9223372036854775807 AS bigint), CAST(1 AS bigint)) t(x)")
+    assert reason.startswith("NUMERIC_VALUE_OUT_OF_RANGE: line 1:1: bigint addition overflow")
+
+
 def test_csv_table_reads_like_open_csv_serde(cursor: Any) -> None:
     cursor.execute(
         "CREATE EXTERNAL TABLE people (id string, name string, city string) "

@@ -76,6 +76,8 @@ _MISSING_FUNCTION = re.compile(r'Function with name "?([\w.]+)"? does not exist'
 #: database; a small one runs on the single-threaded one, where a query of a few hundred rows does
 #: not pay for waking worker threads (a few ms each time, more on a busy machine).
 PARALLEL_FROM_BYTES = 8 * 1024 * 1024
+#: Trino's bigint range: a sum DuckDB widened to HUGEINT must fit it, or Trino's overflow error.
+_BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
 _databases: dict[bool, duckdb.DuckDBPyConnection] = {}
 _databases_lock = threading.Lock()
 
@@ -863,15 +865,26 @@ class _Run:
         return rel
 
     def rows(self, sql: str) -> tuple[list[Column], list[list[str | None]]]:
-        """The statement's columns and rows as Athena's text; run once, unless DuckDB widened a column."""
+        """The statement's columns and rows as Athena's text, the statement run once.
+
+        Where DuckDB widens a sum of bigints to HUGEINT, Trino's result is a bigint that fails on
+        overflow: the column is typed bigint (``athena_column``) and a value beyond it fails the
+        statement, instead of running it a second time with a cast (the accounting's million-row
+        join took twice as long).
+        """
         cursor = self._guard(lambda: self.con.execute(sql))
         described = cursor.description
-        if not described or any(str(d[1]).upper() == "HUGEINT" for d in described):
-            rel = self.relation(sql)  # a SELECT has no side effect: run it again with Trino's types
+        if not described:
+            rel = self.relation(sql)
             described = list(zip(rel.columns, rel.types, strict=True))
             cursor = rel
         columns = [athena_column(d[0], str(d[1])) for d in described]
         values = self._guard(cursor.fetchall)
+        widened = [i for i, d in enumerate(described) if str(d[1]).upper() == "HUGEINT"]
+        for row in values if widened else ():
+            for i in widened:
+                if row[i] is not None and not _BIGINT_MIN <= row[i] <= _BIGINT_MAX:
+                    raise AthenaError("NUMERIC_VALUE_OUT_OF_RANGE", f"line 1:1: bigint addition overflow: {row[i]}")
         return columns, [[text(v) for v in row] for row in values]
 
     def arrow(self, sql: str) -> pa.Table:
