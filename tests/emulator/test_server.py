@@ -39,8 +39,13 @@ def test_start_serves_on_loopback_and_stop_ends_the_process(tmp_path: Path) -> N
             aws_secret_access_key="test",
         )
         # Still answering after the parent stopped reading its stdout.
+        request_ids = set()
         for _ in range(3):
-            assert sts.get_caller_identity()["Account"] == "123456789012"
+            answer = sts.get_caller_identity()
+            assert answer["Account"] == "123456789012"
+            request_ids.add(answer["ResponseMetadata"]["RequestId"])
+        # moto's request id, drawn in one call: 52 letters and digits, a new one each time.
+        assert len(request_ids) == 3 and all(len(r) == 52 and r.isalnum() for r in request_ids)
     finally:
         stop_emulator(handle)
     assert not pid_alive(handle.pid)

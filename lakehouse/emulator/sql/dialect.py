@@ -22,7 +22,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError, UnsupportedError
 
 from lakehouse.emulator.sql.casts import trino_casts
-from lakehouse.emulator.sql.catalog import LAZY_SIMPLE_SERDE
+from lakehouse.emulator.sql.catalog import LAZY_SIMPLE_SERDE, PATH_COLUMN
 from lakehouse.emulator.sql.errors import AthenaError, where
 
 READ = "athena"
@@ -65,6 +65,19 @@ class Statement:
     kind: str  # SELECT, INSERT, MERGE, DELETE, UPDATE, CTAS, CREATE_TABLE, CREATE_EXTERNAL_TABLE, ...
     tree: exp.Expression | None
     args: dict[str, str | None] = field(default_factory=dict)
+    _reads: tuple[tuple[exp.Table, ...], bool] | None = field(default=None, repr=False, compare=False)
+
+    def reads(self) -> tuple[tuple[exp.Table, ...], bool]:
+        """``table_refs`` of the parsed tree and whether it names ``"$path"``, walked once.
+
+        The parsed tree is shared and never changed (the engine rewrites copies), so the walk a
+        statement's every run would repeat (a tenth of a small query's CPU) is kept with it.
+        """
+        if self._reads is None:
+            assert self.tree is not None
+            named_path = any(c.name == PATH_COLUMN for c in self.tree.find_all(exp.Column))
+            self._reads = (tuple(table_refs(self.tree)), named_path)
+        return self._reads
 
 
 def parse(sql: str) -> Statement:
