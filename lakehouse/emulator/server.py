@@ -40,6 +40,8 @@ from lakehouse.target import LOCAL_ACCESS_KEY
 READY_PREFIX = "LAKEHOUSE_EMULATOR_READY "
 #: Connections queued for accept under load (the default 128 drops SYNs when many clients connect at once).
 LISTEN_BACKLOG = 1024
+#: werkzeug's request log (``--verbose`` sets it to INFO); asked once per request, looked up once.
+_WERKZEUG_LOG = logging.getLogger("werkzeug")
 #: A kept-alive connection idle this long is closed (its thread ends).
 IDLE_TIMEOUT_S = 30.0
 
@@ -166,7 +168,7 @@ class KeepAlive(WSGIRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """werkzeug formats every request's log line (path decoding, date) even when INFO is off."""
-        if logging.getLogger("werkzeug").isEnabledFor(logging.INFO):
+        if _WERKZEUG_LOG.isEnabledFor(logging.INFO):
             super().log_request(code, size)
 
     def send_header(self, keyword: str, value: str) -> None:
@@ -248,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = parser.parse_args(argv)
-    logging.getLogger("werkzeug").setLevel(logging.INFO if args.verbose else logging.WARNING)
+    _WERKZEUG_LOG.setLevel(logging.INFO if args.verbose else logging.WARNING)
 
     # moto reads these at request time; keep the emulator self-contained.
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")

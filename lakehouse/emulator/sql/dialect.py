@@ -75,8 +75,7 @@ class Statement:
         """
         if self._reads is None:
             assert self.tree is not None
-            named_path = any(c.name == PATH_COLUMN for c in self.tree.find_all(exp.Column))
-            self._reads = (tuple(table_refs(self.tree)), named_path)
+            self._reads = reads(self.tree)
         return self._reads
 
 
@@ -209,6 +208,11 @@ def table_refs(tree: exp.Expression) -> list[exp.Table]:
             continue
         refs.append(table)
     return refs
+
+
+def reads(tree: exp.Expression) -> tuple[tuple[exp.Table, ...], bool]:
+    """``table_refs`` of ``tree`` and whether it names the ``"$path"`` column."""
+    return tuple(table_refs(tree)), any(c.name == PATH_COLUMN for c in tree.find_all(exp.Column))
 
 
 def qualified(sql: str, table: exp.Table, database: str) -> tuple[str, str]:

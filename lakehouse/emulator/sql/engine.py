@@ -732,11 +732,8 @@ class _Run:
         Every table is read before the first is registered, so the connection is chosen (``con``)
         knowing how much the statement reads.
         """
-        if tree is self.stmt.tree:  # the shared parsed tree: walked once per statement text
-            named, wants_path = self.stmt.reads()
-        else:
-            named = tuple(dialect.table_refs(tree))
-            wants_path = any(c.name == PATH_COLUMN for c in tree.find_all(exp.Column))
+        # The shared parsed tree is walked once per statement text; a rewritten copy each time.
+        named, wants_path = self.stmt.reads() if tree is self.stmt.tree else dialect.reads(tree)
         refs: list[tuple[exp.Table, tuple[str, int | None, bool] | None]] = []
         reads: dict[tuple[str, int | None, bool], tuple[TableInfo, pa.Table, exp.Table]] = {}
         for table in named:
