@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyiceberg.catalog import BOTOCORE_SESSION
 from pyiceberg.catalog.glue import GlueCatalog
 
+from lakehouse.awssession import botocore_session
 from lakehouse.target import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, Target
 
 
@@ -26,6 +28,7 @@ def local_catalog(name: str, endpoint: str, region: str, access_key: str, secret
             "client.access-key-id": access_key,
             "client.secret-access-key": secret_key,
             "s3.force-virtual-addressing": "false",
+            BOTOCORE_SESSION: botocore_session(),  # its Glue client without parsing Glue's model again
         },
     )
 
@@ -34,7 +37,11 @@ def catalog(target: Target) -> GlueCatalog:
     if target.is_local:
         assert target.endpoint_url
         return local_catalog("lakehouse", target.endpoint_url, target.region, LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY)
-    props = {"client.region": target.region, "glue.region": target.region}
+    props: dict[str, Any] = {
+        "client.region": target.region,
+        "glue.region": target.region,
+        BOTOCORE_SESSION: botocore_session(target.profile),
+    }
     if target.profile:
         props["glue.profile-name"] = target.profile
     # pyiceberg reads table metadata with Arrow's S3 file system, which knows neither --aws-profile

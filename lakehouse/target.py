@@ -16,6 +16,8 @@ from botocore.config import Config
 from botocore.configprovider import ConfiguredEndpointProvider
 from botocore.exceptions import ProfileNotFound
 
+from lakehouse.awssession import new_session
+
 TARGETS = ("local", "aws")
 DEFAULT_REGION = "ap-northeast-1"
 
@@ -61,12 +63,12 @@ class Target:
 
     def session(self) -> boto3.Session:
         if self.is_local:
-            return boto3.Session(
+            return new_session(
                 aws_access_key_id=LOCAL_ACCESS_KEY,
                 aws_secret_access_key=LOCAL_SECRET_KEY,
                 region_name=self.region,
             )
-        return boto3.Session(profile_name=self.profile, region_name=self.region)
+        return new_session(profile_name=self.profile, region_name=self.region)
 
     def client(self, service: str, region: str | None = None, **config: Any) -> Any:
         """A boto3 client for this target (``config`` goes to botocore's ``Config``)."""

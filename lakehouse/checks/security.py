@@ -38,6 +38,7 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.athena import QueryRecord, connect, run
+from lakehouse.awssession import new_session
 from lakehouse.checks.iam_access import (
     Policy,
     Principal,
@@ -197,7 +198,7 @@ class SecurityReadback:
 def assume(target: Target, role_arn: str, session_name: str = SESSION_NAME) -> boto3.Session:
     """A boto3 session with the role's temporary credentials (what a person gets from assume-role)."""
     creds = target.client("sts").assume_role(RoleArn=role_arn, RoleSessionName=session_name)["Credentials"]
-    return boto3.Session(
+    return new_session(
         aws_access_key_id=creds["AccessKeyId"],
         aws_secret_access_key=creds["SecretAccessKey"],
         aws_session_token=creds["SessionToken"],

@@ -14,7 +14,9 @@ Athena/Trino one; sqlglot, already the project's SQL parser, reads the pipeline'
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import cast
 
 import sqlglot
@@ -103,8 +105,23 @@ def _merge(tree: exp.Merge, schema: Schema, region: str) -> dict[str, set[Field]
 def column_lineage(sql: str, region: str, schema: Schema) -> dict[str, set[Field]]:
     """Output column of the written table -> the source columns its values come from (may be empty).
 
-    An unparseable statement, or one that writes no rows from a query, has none.
+    An unparseable statement, or one that writes no rows from a query, has none. The answer is a
+    function of the statement, the region and the columns known, so it is remembered for them:
+    a pipeline run asks the same ~27 statements every time (sqlglot's lineage took ~0.7 s a run).
     """
+    known = json.dumps(schema)  # in order: an INSERT without a column list maps by the table's column order
+    return {column: set(sources) for column, sources in _column_lineage(sql, region, known)}
+
+
+@lru_cache(maxsize=512)
+def _column_lineage(sql: str, region: str, known: str) -> tuple[tuple[str, frozenset[Field]], ...]:
+    """``column_lineage`` for ``known``, the schema as JSON (hashable, in its order); immutable for the cache."""
+    return tuple(
+        (column, frozenset(sources)) for column, sources in _lineage_of(sql, region, json.loads(known)).items()
+    )
+
+
+def _lineage_of(sql: str, region: str, schema: Schema) -> dict[str, set[Field]]:
     try:
         tree = cast(exp.Expression, sqlglot.parse_one(sql, read=READ))
     except SqlglotError:

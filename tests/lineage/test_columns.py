@@ -39,6 +39,16 @@ def test_insert_select_star_and_ctas_map_columns_to_their_sources() -> None:
     assert names(column_lineage(ctas, REGION, SCHEMA)) == {"tag": ["s.src.name", "s.src.ssn"]}
 
 
+def test_an_insert_without_columns_maps_by_the_tables_column_order_whatever_was_asked_before() -> None:
+    """The answer is remembered per statement and schema; a reordered table is another schema."""
+    sql = "INSERT INTO g.t SELECT id, ssn FROM s.src"
+    first = column_lineage(sql, REGION, SCHEMA)
+    first["id"].clear()  # a caller's copy: the remembered answer is not touched
+    assert names(column_lineage(sql, REGION, SCHEMA)) == {"id": ["s.src.id"], "ssn": ["s.src.ssn"]}
+    swapped: Schema = {**SCHEMA, "g": {"t": {"ssn": "string", "id": "bigint"}}}
+    assert names(column_lineage(sql, REGION, swapped)) == {"ssn": ["s.src.id"], "id": ["s.src.ssn"]}
+
+
 def test_merge_follows_update_set_and_insert_values_into_the_using_query() -> None:
     merge = (
         "MERGE INTO g.t t USING (SELECT id, ssn FROM s.src) s ON t.id = s.id "
