@@ -11,7 +11,9 @@ receives the alert. SNS shows a subscription as confirmed whatever happens next,
   ``kms:Decrypt``; SSE-SQS (SQS-managed keys) needs nothing;
 - a Lambda endpoint receives only if the function exists and its resource policy (GetPolicy) lets
   ``sns.amazonaws.com`` ``lambda:InvokeFunction`` for that topic (conditions as for SQS): SNS shows a
-  Lambda subscription confirmed from the start, and keeps it so after the function is deleted;
+  Lambda subscription confirmed from the start, and keeps it so after the function is deleted; and
+  only if it runs when invoked (``lambda_receiver``: Active, its handler in its package, not failing
+  every invocation it had);
 - any endpoint receives only if its ``FilterPolicy`` matches the alert as the service sends it:
   Budgets and CloudWatch set no message attributes; a budget alert's body is plain text and a
   CloudWatch alarm's is JSON (built here from the alarm as DescribeAlarms shows it). Filter
@@ -35,11 +37,35 @@ import botocore.session
 from botocore.exceptions import ClientError
 from moto.sns.utils import FilterPolicyMatcher
 
+from lakehouse.checks.lambda_receiver import (
+    RECORD_DAYS,
+    InvocationRecord,
+    PackageReadback,
+    package_problems,
+    read_package,
+    read_record,
+    record_problems,
+    state_problems,
+)
+
 SNS_PRINCIPAL = "sns.amazonaws.com"
 #: The AWS managed key of SQS: its policy allows only SQS on behalf of the account's principals.
 AWS_MANAGED_SQS_KEY = "alias/aws/sqs"
 #: What SNS must be allowed to do with a queue's KMS key to deliver to it.
 KMS_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
+#: What the evidence keeps of GetFunction's Configuration (its Environment may hold secrets).
+FUNCTION_FIELDS = (
+    "FunctionName",
+    "Runtime",
+    "Handler",
+    "PackageType",
+    "Layers",
+    "State",
+    "StateReason",
+    "StateReasonCode",
+    "LastUpdateStatus",
+    "CodeSha256",
+)
 #: The states an alarm leaves when it goes to ALARM: a receiver must get the alert from either.
 PREVIOUS_STATES = ("OK", "INSUFFICIENT_DATA")
 
@@ -50,8 +76,11 @@ DELIVERY_RULE = (
     "with another condition key does not count) and no Deny that could apply (a Deny with a condition key that "
     "cannot be evaluated counts); if it is encrypted with a KMS key (KmsMasterKeyId), the key is enabled, not the "
     f"AWS managed {AWS_MANAGED_SQS_KEY} key, and its key policy lets {SNS_PRINCIPAL} use kms:GenerateDataKey* and "
-    "kms:Decrypt the same way (SSE-SQS needs nothing); for a Lambda endpoint, the function exists and its "
-    f"resource policy (GetPolicy) lets {SNS_PRINCIPAL} lambda:InvokeFunction the same way; and for every endpoint, "
+    "kms:Decrypt the same way (SSE-SQS needs nothing); for a Lambda endpoint, the function exists, its "
+    f"resource policy (GetPolicy) lets {SNS_PRINCIPAL} lambda:InvokeFunction the same way, its State is Active, "
+    "its deployment package (Code.Location) has the handler's module (for Python: compiling and defining the "
+    f"handler's function; a layer may bring a missing module), and it did not fail every invocation of the last "
+    f"{RECORD_DAYS} days (AWS/Lambda Invocations and Errors); and for every endpoint, "
     "its FilterPolicy (scope "
     "MessageAttributes by default, or MessageBody) matches the alert as AWS sends it: no message attributes, a "
     "budget alert's body plain text, a CloudWatch alarm's body the JSON notification of its ALARM state entered "
@@ -94,6 +123,12 @@ class FunctionReadback:
     exists: bool
     #: Its resource policy (None: it has none, so no service may invoke it).
     policy: dict[str, Any] | None = None
+    #: GetFunction's Configuration (State, Handler, Runtime, PackageType, Layers).
+    configuration: dict[str, Any] = field(default_factory=dict)
+    #: What its deployment package holds for the handler (None: not read).
+    package: PackageReadback | None = None
+    #: Its AWS/Lambda invocation record (None: not read).
+    record: InvocationRecord | None = None
 
 
 # -- the alerts ------------------------------------------------------------------------------------
@@ -373,7 +408,13 @@ def function_problems(function: FunctionReadback | None, topic: str) -> list[str
     if function.policy is None:
         return [f"Lambda function {name} has no resource policy, so {SNS_PRINCIPAL} may not invoke it {cannot}"]
     ok, why = service_allowed(function.policy, "lambda:InvokeFunction", function.arn, delivery_context(topic))
-    return [] if ok else [f"Lambda function {name}'s resource policy: {'; '.join(why)} {cannot}"]
+    problems = [] if ok else [f"Lambda function {name}'s resource policy: {'; '.join(why)} {cannot}"]
+    return (
+        problems
+        + state_problems(name, function.configuration)
+        + package_problems(name, function.package)
+        + record_problems(name, function.record)
+    )
 
 
 def subscription_problems(
@@ -434,25 +475,32 @@ def read_queue(sqs: Any, kms: Any, arn: str) -> QueueReadback:
     return queue
 
 
-def read_function(awslambda: Any, arn: str) -> FunctionReadback:
-    """GetFunction and GetPolicy of the subscribed function (in its own region); other failures raise."""
+def read_function(awslambda: Any, arn: str, cloudwatch: Any = None) -> FunctionReadback:
+    """GetFunction (its package too) and GetPolicy of the subscribed function, and its invocation record
+    (``cloudwatch``, in the function's region); other failures raise."""
     try:
-        awslambda.get_function(FunctionName=arn)
+        answer = awslambda.get_function(FunctionName=arn)
     except ClientError as err:
         if _code(err) == "ResourceNotFoundException":
             return FunctionReadback(arn, False)
         raise
+    described = answer.get("Configuration") or {}
+    configuration = {k: described[k] for k in FUNCTION_FIELDS if k in described}  # no Environment: secrets
+    function = FunctionReadback(arn, True, configuration=configuration, package=read_package(answer))
+    if cloudwatch is not None:
+        function.record = read_record(cloudwatch, str(configuration.get("FunctionName") or arn))
     try:
         text = awslambda.get_policy(FunctionName=arn).get("Policy")
     except ClientError as err:
         if _code(err) == "ResourceNotFoundException":  # a function without a resource policy
-            return FunctionReadback(arn, True)
+            return function
         raise
     try:
         loaded = json.loads(text) if text else None
     except json.JSONDecodeError:
         loaded = None
-    return FunctionReadback(arn, True, loaded if isinstance(loaded, dict) else None)
+    function.policy = loaded if isinstance(loaded, dict) else None
+    return function
 
 
 def read_key(kms: Any, key_id: str) -> KmsKey | None:

@@ -331,7 +331,9 @@ def _read_delivery(target: Target, sns: Any, data: FinopsReadback, topic: str) -
             )
         elif sub.get("Protocol") == "lambda" and endpoint not in data.functions:
             region = arn_region(endpoint) or target.region
-            data.functions[endpoint] = read_function(target.client("lambda", region=region), endpoint)
+            data.functions[endpoint] = read_function(
+                target.client("lambda", region=region), endpoint, target.client("cloudwatch", region=region)
+            )
 
 
 def metric_published(cloudwatch: Any, key: SeriesKey) -> bool:

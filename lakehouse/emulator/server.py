@@ -209,13 +209,18 @@ def build_server(host: str = "127.0.0.1", port: int = 0, root_keys: list[str] | 
         create_backend_app,
     )
 
-    from lakehouse.emulator.extensions import identity
+    from lakehouse.emulator.extensions import awslambda, identity
     from lakehouse.emulator.extensions.athena_queries import set_endpoint
 
     class Dispatcher(DomainDispatcherApplication):
         """moto's dispatcher, remembering which service a host name belongs to (a fixed mapping)."""
 
         _backends: dict[str, Any] = {}
+
+        def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+            if environ.get("PATH_INFO", "").startswith(awslambda.CODE_PATH):  # GetFunction's Code.Location
+                return awslambda.serve_code(environ, start_response)
+            return super().__call__(environ, start_response)
 
         def get_backend_for_host(self, host: str | None) -> Any:
             if host is None:
@@ -235,6 +240,7 @@ def build_server(host: str = "127.0.0.1", port: int = 0, root_keys: list[str] | 
     server = KeepAliveServer(host, port, app, handler=RequestHandler)
     bound_host, bound_port = server.server_address[:2]
     set_endpoint(f"http://{bound_host!s}:{bound_port}")  # the Athena engine reads tables through it
+    awslambda.set_endpoint(f"http://{bound_host!s}:{bound_port}")
     return server
 
 

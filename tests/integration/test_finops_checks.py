@@ -672,6 +672,51 @@ def test_a_billing_alarm_whose_only_receiver_is_a_deleted_function_fails_check_7
         iam.delete_role(RoleName="pager-made-by-hand")
 
 
+def test_a_billing_alarm_whose_only_receiver_cannot_run_its_handler_fails_check_7(
+    deployed: Deployment, billing_alarm: BillingAlarm
+) -> None:
+    """SNS may invoke the function, but its package has no handler: every alert fails in the function."""
+    target = deployed.stack.target
+    sns, awslambda = target.client("sns", region="us-east-1"), target.client("lambda", region="us-east-1")
+    iam = target.client("iam")
+    topic = sns.create_topic(Name=f"{billing_alarm.name}-pager")["TopicArn"]
+    trust = {
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+    }
+    role = iam.create_role(RoleName="broken-pager", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    function = awslambda.create_function(
+        FunctionName="broken-pager",
+        Runtime="python3.11",
+        Role=role,
+        Handler="pager.handler",  # the package has index.py only
+        Code={"ZipFile": _handler_zip()},
+    )["FunctionArn"]
+    try:
+        awslambda.add_permission(
+            FunctionName="broken-pager",
+            StatementId="sns-invoke",
+            Action="lambda:InvokeFunction",
+            Principal="sns.amazonaws.com",
+            SourceArn=topic,
+        )
+        sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function)
+        billing_alarm.change(AlarmActions=[topic])
+        result = check_finops(target, billing_alarm.outputs)
+        assert not result.passed
+        assert result.measured["billing_alarm_actions"] == 0
+        assert (
+            "Lambda function broken-pager's handler pager.handler: its package (1 files) has no pager.py or "
+            "pager/__init__.py (every invocation fails: nobody is paged)"
+        ) in str(result.reason)
+        package = result.details["lambda_functions"][function]["package"]
+        assert package["module_files"] == [] and package["unread"] is None  # read back, not assumed
+    finally:
+        billing_alarm.restore()
+        sns.delete_topic(TopicArn=topic)
+        awslambda.delete_function(FunctionName="broken-pager")
+        iam.delete_role(RoleName="broken-pager")
+
+
 def test_a_topic_policy_keeping_budgets_out_fails_check_7(deployed: Deployment) -> None:
     """Budgets cannot publish to the alerts topic once its policy no longer names budgets.amazonaws.com."""
     topic = deployed.record.outputs["alerts_topic_arn"]

@@ -25,6 +25,7 @@ INSTALL_ORDER = (
     "budgets",
     "apprunner",  # a whole service moto lacks (the catalog's App Runner service)
     "sagemaker",  # UpdateEndpoint; the runtime's InvokeEndpoint serving the endpoint's MLflow model
+    "awslambda",  # GetFunction's Code.Location answers with the deployment package
     "sns",  # HTTP/HTTPS delivery and the confirmation handshake
     "cloudwatch",  # metric alarms evaluated and acting; before the composite alarms that read them
     "cloudwatch_composite",  # last: it filters what other DescribeAlarms patches answer
