@@ -25,6 +25,7 @@ from lakehouse.ml.server import QUIET_ENV
 from lakehouse.ml.service import NAME_IT
 from lakehouse.ml.train import RESULT_PREFIX
 from lakehouse.stack import Deployment
+from lakehouse.terraform import ApplyResult
 
 #: Kept in the stack's working copy (Terraform loads every ``*.auto.tfvars.json``).
 MODEL_VARIABLES_FILE = "lakehouse_model.auto.tfvars.json"
@@ -43,6 +44,8 @@ class ModelRelease:
     registered: dict[str, Any]
     phases_s: dict[str, float] = field(default_factory=dict)
     apply_ok: bool = False
+    #: The apply's per-resource times (``ApplyResult.to_dict``): exit check 1 counts what it created as timed.
+    apply: dict[str, Any] | None = None
 
     @property
     def version(self) -> str:
@@ -98,8 +101,8 @@ def write_model_variables(deployment: Deployment, version: str, model_data_url: 
     (deployment.stack.root / MODEL_VARIABLES_FILE).write_text(json.dumps(values, indent=2) + "\n", encoding="utf-8")
 
 
-def apply_model(deployment: Deployment, version: str, model_data_url: str) -> float:
-    """Apply the root with this version to serve; the apply's wall time. Refreshes the recorded outputs."""
+def apply_model(deployment: Deployment, version: str, model_data_url: str) -> ApplyResult:
+    """Apply the root with this version to serve; the apply's stopwatch. Refreshes the recorded outputs."""
     write_model_variables(deployment, version, model_data_url)
     label = f"apply model v{version} ({deployment.stack.stack_id})"
     result = deployment.stack.tf.apply(on_line=progress.tracker(label))
@@ -107,7 +110,7 @@ def apply_model(deployment: Deployment, version: str, model_data_url: str) -> fl
         raise ModelDeployError(f"applying model version {version}: " + "; ".join(result.diagnostics))
     deployment.record.outputs = deployment.stack.outputs()
     deployment.record.save(deployment.stack.record_path)
-    return result.wall_s
+    return result
 
 
 def publish_model(deployment: Deployment, tracking_uri: str | None) -> ModelRelease:
@@ -115,8 +118,18 @@ def publish_model(deployment: Deployment, tracking_uri: str | None) -> ModelRele
     start = time.monotonic()
     registered = train_and_register(deployment, tracking_uri)
     release = ModelRelease(registered=registered, phases_s={"train_register": time.monotonic() - start})
-    release.phases_s["terraform_apply"] = apply_model(deployment, release.version, release.model_data_url)
+    applied = apply_model(deployment, release.version, release.model_data_url)
+    release.phases_s["terraform_apply"], release.apply = applied.wall_s, applied.to_dict()
     release.apply_ok = True
     path = deployment.stack.dir / MODEL_STOPWATCH_FILE
     path.write_text(json.dumps(release.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
     return release
+
+
+def recorded_model_apply(deployment: Deployment) -> ApplyResult | None:
+    """The stopwatch of the stack's last model release apply (``model_deploy.json``), if one was recorded."""
+    path = deployment.stack.dir / MODEL_STOPWATCH_FILE
+    if not path.is_file():
+        return None
+    applied = json.loads(path.read_text(encoding="utf-8")).get("apply")
+    return ApplyResult.from_dict(applied) if applied else None

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from lakehouse.checks.deploy_time import untimed_resources
 from lakehouse.checks.model_serving import (
     invoke,
     judge_prediction,
@@ -25,7 +26,7 @@ from lakehouse.checks.model_serving import (
 )
 from lakehouse.config import project_root
 from lakehouse.inventory import name_prefixes
-from lakehouse.ml.deploy import ModelRelease, publish_model
+from lakehouse.ml.deploy import ModelRelease, publish_model, recorded_model_apply
 from lakehouse.ml.model import MODEL_NAME
 from lakehouse.outcome import Status
 from lakehouse.pipeline.runner import run_pipeline
@@ -143,3 +144,17 @@ def test_repairs_leave_the_stack_as_terraform_made_it(released: Released) -> Non
     assert version.passed and serverless.passed
     plan = released.deployment.stack.plan()
     assert plan.clean, [*plan.diagnostics, *plan.changes]
+
+
+def test_what_the_model_release_created_is_timed_so_exit_check_1_stays_green_on_a_later_run(
+    released: Released,
+) -> None:
+    """`make up`, then `pytest features/ --deployed` twice: the first run's release made the endpoint."""
+    deployment = released.deployment
+    assert deployment.stopwatch.apply is not None
+    state = deployment.stack.state()
+    endpoint = 'aws_sagemaker_endpoint.this["daily-revenue"]'
+    assert endpoint in untimed_resources(deployment.stopwatch.apply, state)  # not made by the deploy
+    model = recorded_model_apply(deployment)
+    assert model is not None and endpoint in {r.address for r in model.resources}
+    assert untimed_resources(deployment.stopwatch.apply, state, model) == []

@@ -53,6 +53,8 @@ def test_untimed_resources_lists_what_the_stopwatch_missed() -> None:
         }
     }
     assert untimed_resources(_stopwatch(1).apply, state) == ["aws_sns_topic.alerts"]  # type: ignore[arg-type]
+    later = ApplyResult(wall_s=3.0, resources=[ResourceTiming("aws_sns_topic.alerts", "create", 1.0, "complete")])
+    assert untimed_resources(_stopwatch(1).apply, state, later) == []  # type: ignore[arg-type]
 
 
 def test_a_failed_check_must_say_why() -> None:
