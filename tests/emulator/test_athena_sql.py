@@ -115,6 +115,18 @@ def test_a_sum_of_bigints_is_a_bigint_and_fails_on_overflow_like_trino(cursor: A
     assert [d[1] for d in cursor.description] == ["bigint"]
     reason = failure(cursor, "SELECT sum(x) FROM (VALUES CAST(9223372036854775807 AS bigint), CAST(1 AS bigint)) t(x)")
     assert reason.startswith("NUMERIC_VALUE_OUT_OF_RANGE: line 1:1: bigint addition overflow")
+    # the same where the rows are written, not returned: a CTAS fails alike and makes no table
+    ctas = (
+        "CREATE TABLE sums WITH (table_type='ICEBERG', location='s3://compat-lake/sums/', is_external=false) AS "
+        "SELECT sum(x) AS s FROM (VALUES CAST(9223372036854775807 AS bigint), CAST(1 AS bigint)) t(x)"
+    )
+    assert (
+        failure(cursor, ctas) == "NUMERIC_VALUE_OUT_OF_RANGE: line 1:1: bigint addition overflow: 9223372036854775808"
+    )
+    cursor.execute(ctas.replace("9223372036854775807", "40"))
+    cursor.execute("SELECT s FROM sums")
+    assert cursor.fetchone() == (41,)
+    assert [d[1] for d in cursor.description] == ["bigint"]
 
 
 def test_csv_table_reads_like_open_csv_serde(cursor: Any) -> None:

@@ -78,6 +78,23 @@ _MISSING_FUNCTION = re.compile(r'Function with name "?([\w.]+)"? does not exist'
 PARALLEL_FROM_BYTES = 8 * 1024 * 1024
 #: Trino's bigint range: a sum DuckDB widened to HUGEINT must fit it, or Trino's overflow error.
 _BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
+#: Trino's words for a bigint sum past its range (``NUMERIC_VALUE_OUT_OF_RANGE``).
+_OVERFLOW = "bigint addition overflow"
+
+
+def _trino_bigint(column: str) -> str:
+    """A HUGEINT column as Trino's bigint inside DuckDB: the value, or Trino's overflow error past the range.
+
+    Used where rows stay in DuckDB (a CTAS's or INSERT's Arrow result); a plain CAST would fail as an
+    invalid cast, which is not what Athena says.
+    """
+    quoted = f'"{column}"'
+    return (
+        f"CASE WHEN {quoted} IS NULL OR {quoted} BETWEEN {_BIGINT_MIN} AND {_BIGINT_MAX} "
+        f"THEN CAST({quoted} AS BIGINT) ELSE error('{_OVERFLOW}: ' || CAST({quoted} AS VARCHAR)) END AS {quoted}"
+    )
+
+
 _databases: dict[bool, duckdb.DuckDBPyConnection] = {}
 _databases_lock = threading.Lock()
 
@@ -859,7 +876,7 @@ class _Run:
             raise AthenaError("GENERIC_USER_ERROR", "line 1:1: the statement returned no result")
         if any(str(t).upper() == "HUGEINT" for t in rel.types):
             casts = ", ".join(
-                f'CAST("{c}" AS BIGINT) AS "{c}"' if str(t).upper() == "HUGEINT" else f'"{c}"'
+                _trino_bigint(c) if str(t).upper() == "HUGEINT" else f'"{c}"'
                 for c, t in zip(rel.columns, rel.types, strict=True)
             )
             rel = self._guard(lambda: rel.project(casts))
@@ -885,7 +902,7 @@ class _Run:
         for row in values if widened else ():
             for i in widened:
                 if row[i] is not None and not _BIGINT_MIN <= row[i] <= _BIGINT_MAX:
-                    raise AthenaError("NUMERIC_VALUE_OUT_OF_RANGE", f"line 1:1: bigint addition overflow: {row[i]}")
+                    raise AthenaError("NUMERIC_VALUE_OUT_OF_RANGE", f"line 1:1: {_OVERFLOW}: {row[i]}")
         return columns, [[text(v) for v in row] for row in values]
 
     def arrow(self, sql: str) -> pa.Table:
@@ -958,6 +975,8 @@ class _Run:
             name = m.group(1)
             node = self._find(exp.Anonymous, name) or self._find(exp.Func, name)
             return AthenaError("FUNCTION_NOT_FOUND", f"{where(self.sql, node)}Function '{name}' not registered")
+        if _OVERFLOW in message:  # raised by _trino_bigint's error() for a CTAS or INSERT
+            return AthenaError("NUMERIC_VALUE_OUT_OF_RANGE", f"line 1:1: {message[message.index(_OVERFLOW) :]}")
         if isinstance(err, duckdb.ConversionException):
             return AthenaError("INVALID_CAST_ARGUMENT", f"line 1:1: {message.split(': ', 1)[-1]}")
         if isinstance(err, duckdb.ParserException):
