@@ -19,6 +19,7 @@ import hashlib
 import io
 import itertools
 import re
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -38,7 +39,11 @@ LINE_COLUMN = "source_line"
 #: What ``surrogateescape`` makes of a byte that is not UTF-8.
 _UNDECODED = re.compile("[\udc80-\udcff]")
 #: What makes a line more than its text split at the commas (for the CSV reader or writer).
-_SPECIAL = re.compile('["\\\\\r\x00\udc80-\udcff]')
+_SPECIAL_LINE = re.compile('["\\\\\x00\udc80-\udcff]|\r(?!\n)')
+#: The characters of ``_SPECIAL_LINE`` left once a file has no undecodable byte and no lone ``\r``.
+_PLAIN_BREAKERS = ('"', "\\", "\x00")
+#: One physical line as ``io.StringIO(newline="")`` reads it (the CSV reader is fed these).
+_PHYSICAL_LINE = re.compile("[^\r\n]*(?:\r\n|\r|\n)?")
 
 
 @dataclass(frozen=True)
@@ -143,63 +148,144 @@ def inspect(name: str, raw: bytes) -> Inspected:
 
     A line holding no quote, backslash, lone carriage return, NUL or undecodable byte is one
     record whose fields are its text split at the commas, and it lands as that same text (the
-    CSV reader and writer would give exactly that): it is counted, not parsed. Every other line
-    goes through Python's CSV reader, record by record, as the whole file once did.
+    CSV reader and writer would give exactly that): such lines are counted, not parsed, a run of
+    them at a time (:func:`_plain_lines`). Every other line goes through Python's CSV reader,
+    record by record (:func:`_record_at`), as the whole file once did.
     """
-    text = raw.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
-    physical = iter(io.StringIO(text, newline=""))
+    try:
+        text, undecodable = raw.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, undecodable = raw.decode("utf-8", errors="surrogateescape"), True
+    text = text.removeprefix("\ufeff")
     result = Inspected(header=[])
+    buffer = io.StringIO(text, newline="")
+    first = buffer.readline()
+    if not first:
+        return result
+    reader = csv.reader(itertools.chain((first,), buffer), strict=True)  # reads no further than its record
     width = 0
-    next_line = 1  # the line the next record starts on
-    for first in physical:
-        start = next_line
-        body = first[:-2] if first.endswith("\r\n") else first[:-1] if first.endswith("\n") else first
-        if start > 1 and _SPECIAL.search(body) is None:
-            next_line += 1
-            if not body:
-                continue  # a blank line is no record (a reader skips it too)
-            found = body.count(",") + 1
-            if found == width:
-                result.good_lines.append(start)
-                result.rows.append(f"{body},{start}\n")
-            else:
-                result.malformed.append(
-                    MalformedLine(name, start, f"expected {width} fields (as the header), found {found}")
-                )
-            continue
-        reader = csv.reader(itertools.chain((first,), physical), strict=True)  # reads no further than its record
-        try:
-            fields = next(reader)
-        except csv.Error as err:
-            next_line = start + reader.line_num
-            result.malformed.append(MalformedLine(name, start, f"unreadable CSV: {err}"))
-            continue
-        next_line = start + reader.line_num
-        if start == 1:
-            if any(_bad_byte(f) is not None for f in fields):
-                # Without a readable header no line can be matched to its columns: refuse the file whole.
-                raise LandingError(f"{name}:1: the header is not UTF-8, so no line of {name} can be landed")
-            result.header, width = fields, len(fields)
-            continue
-        if not fields:
-            continue  # a blank line is no record (a reader skips it too)
-        bad = next((i for i, f in enumerate(fields) if _bad_byte(f) is not None), None)
-        if bad is not None:
-            column = result.header[bad] if bad < len(result.header) else f"field {bad + 1}"
-            result.malformed.append(MalformedLine(name, start, f"not UTF-8 (in {column})"))
-        elif (broken := next((i for i, f in enumerate(fields) if "\n" in f or "\r" in f), None)) is not None:
-            column = result.header[broken] if broken < len(result.header) else f"field {broken + 1}"
-            result.malformed.append(
-                MalformedLine(name, start, f"line break inside a value (in {column}): Athena reads one line per row")
-            )
-        elif len(fields) != width:
-            result.malformed.append(
-                MalformedLine(name, start, f"expected {width} fields (as the header), found {len(fields)}")
-            )
-        else:
-            result.good_lines.append(start)
-            result.rows.append(_record([*fields, str(start)]))
+    try:
+        fields = next(reader)
+    except csv.Error as err:
+        result.malformed.append(MalformedLine(name, 1, f"unreadable CSV: {err}"))
+    else:
+        if any(_bad_byte(f) is not None for f in fields):
+            # Without a readable header no line can be matched to its columns: refuse the file whole.
+            raise LandingError(f"{name}:1: the header is not UTF-8, so no line of {name} can be landed")
+        result.header, width = fields, len(fields)
+    rest, line, pos = buffer.read(), 1 + reader.line_num, 0
+    specials = _Specials(rest, undecodable)
+    while pos < len(rest):
+        special = specials.next(pos)
+        plain_end = len(rest) if special is None else rest.rfind("\n", pos, special) + 1
+        if plain_end > pos:
+            line = _plain_lines(name, result, rest[pos:plain_end], line, width)
+            pos = plain_end
+        if special is not None:
+            pos, line = _record_at(name, result, rest, pos, line, width)
     return result
+
+
+class _Specials:
+    """Where the next character that makes a line not plain is (``_SPECIAL_LINE``), found fast.
+
+    A regular expression scans ~10 ns a character (0.4 s for a 50 MB file). Most files hold no
+    undecodable byte (a strict decode tells) and no lone carriage return (two counts tell); then the
+    next quote, backslash or NUL is ``str.find``'s (memchr), each remembered until passed.
+    """
+
+    def __init__(self, text: str, undecodable: bool) -> None:
+        self.text = text
+        self.by_regex = undecodable or text.count("\r") != text.count("\r\n")
+        self.found: dict[str, int] = {}
+
+    def next(self, pos: int) -> int | None:
+        """The index of the first special character at or after ``pos`` (None: none left)."""
+        if self.by_regex:
+            match = _SPECIAL_LINE.search(self.text, pos)
+            return match.start() if match else None
+        nearest = None
+        for char in _PLAIN_BREAKERS:
+            at = self.found.get(char)
+            if at is None or -1 < at < pos:
+                at = self.found[char] = self.text.find(char, pos)
+            if at != -1 and (nearest is None or at < nearest):
+                nearest = at
+        return nearest
+
+
+def _plain_lines(name: str, result: Inspected, lines_text: str, line: int, width: int) -> int:
+    """Land a run of plain lines (none holds what ``_SPECIAL_LINE`` finds); the number of the next line.
+
+    One split and one pass over the run: a line with the header's width lands as its text with its
+    number, a blank line is no record, any other is quarantined. (A million lines, one at a time
+    through the reader's loop, took ~1.3 s.)
+    """
+    lines = lines_text.split("\n")
+    if lines[-1] == "":
+        lines.pop()  # the run's last line break ends a line, it starts none
+    if "\r" in lines_text:
+        lines = [text.removesuffix("\r") for text in lines]  # \r\n line ends (a lone \r is not plain)
+    commas = width - 1
+    odd = [i for i, text in enumerate(lines) if text.count(",") != commas or not text]
+    done = 0
+    for i in [*odd, len(lines)]:
+        if i > done:
+            numbers = range(line + done, line + i)
+            result.good_lines.extend(numbers)
+            result.rows.extend(map("{},{}\n".format, lines[done:i], numbers))
+        if i < len(lines) and lines[i]:
+            found = lines[i].count(",") + 1
+            result.malformed.append(
+                MalformedLine(name, line + i, f"expected {width} fields (as the header), found {found}")
+            )
+        done = i + 1
+    return line + len(lines)
+
+
+def _record_at(name: str, result: Inspected, text: str, pos: int, start: int, width: int) -> tuple[int, int]:
+    """Read the record at ``pos`` of ``text`` (starting line ``start``) with the CSV reader and judge it;
+    (position, line) after it. The reader is given physical lines as ``io.StringIO(newline="")``
+    splits them (``\n``, ``\r\n`` or a lone ``\r``) and reads no further than its record.
+    """
+    consumed = pos
+
+    def physical() -> Iterator[str]:
+        nonlocal consumed
+        while consumed < len(text):
+            found = _PHYSICAL_LINE.match(text, consumed)
+            assert found is not None  # the pattern matches at every position
+            piece, consumed = found.group(), found.end()
+            yield piece
+
+    reader = csv.reader(physical(), strict=True)
+    try:
+        fields = next(reader)
+    except csv.Error as err:
+        result.malformed.append(MalformedLine(name, start, f"unreadable CSV: {err}"))
+        return consumed, start + reader.line_num
+    except StopIteration:
+        return consumed, start + reader.line_num
+    after = start + reader.line_num
+    if not fields:
+        return consumed, after  # a blank line is no record (a reader skips it too)
+    bad = next((i for i, f in enumerate(fields) if _bad_byte(f) is not None), None)
+    if bad is not None:
+        column = result.header[bad] if bad < len(result.header) else f"field {bad + 1}"
+        result.malformed.append(MalformedLine(name, start, f"not UTF-8 (in {column})"))
+    elif (broken := next((i for i, f in enumerate(fields) if "\n" in f or "\r" in f), None)) is not None:
+        column = result.header[broken] if broken < len(result.header) else f"field {broken + 1}"
+        result.malformed.append(
+            MalformedLine(name, start, f"line break inside a value (in {column}): Athena reads one line per row")
+        )
+    elif len(fields) != width:
+        result.malformed.append(
+            MalformedLine(name, start, f"expected {width} fields (as the header), found {len(fields)}")
+        )
+    else:
+        result.good_lines.append(start)
+        result.rows.append(_record([*fields, str(start)]))
+    return consumed, after
 
 
 def inspect_csv(path: Path, raw: bytes | None = None) -> tuple[int, list[MalformedLine]]:

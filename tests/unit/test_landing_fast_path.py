@@ -111,3 +111,26 @@ def test_the_committed_samples_land_as_before() -> None:
 
     for name in ("users.csv", "orders.csv"):
         _same_as_reference((DATA_DIR / name).read_bytes())
+
+
+_FIELD = st.text(alphabet="ab1 é.-", max_size=4)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.lists(_FIELD, min_size=2, max_size=4).map(",".join), max_size=30),
+    st.sampled_from(["\n", "\r\n"]),
+    st.booleans(),
+)
+def test_plain_files_landed_at_once_land_as_the_csv_reader_and_writer_land_them(
+    lines: list[str], end: str, last_end: bool
+) -> None:
+    """Mostly three fields a line (the at-once path), sometimes two or four or a blank line (the loop)."""
+    text = "id,name,amount" + end + end.join(lines) + (end if last_end and lines else "")
+    _same_as_reference(text.encode("utf-8"))
+
+
+def test_a_plain_file_is_landed_at_once_with_its_line_numbers() -> None:
+    found = inspect("f.csv", b"id,name,amount\r\n1,a,2\r\n3,b,4")
+    assert found.good_lines == [2, 3]
+    assert found.rows == ["1,a,2,2\n", "3,b,4,3\n"]
