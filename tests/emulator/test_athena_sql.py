@@ -16,6 +16,7 @@ from typing import Any
 
 import pyathena
 import pytest
+from botocore.exceptions import ClientError
 from pyathena.error import OperationalError
 from pyiceberg.catalog.glue import GlueCatalog
 
@@ -157,6 +158,10 @@ def test_results_page_past_1000_rows(cursor: Any, aws_client: AwsClientFactory) 
     assert len(first["ResultSet"]["Rows"]) == 1000 and "NextToken" in first
     second = athena.get_query_results(QueryExecutionId=cursor.query_id, NextToken=first["NextToken"])
     assert second["ResultSet"]["Rows"][0]["Data"][0]["VarCharValue"] == "1000"
+    for forged in ("page-2", "-1", "\u00b2", "999999"):  # not a token this service handed out: a 400, not a 500
+        with pytest.raises(ClientError) as refused:
+            athena.get_query_results(QueryExecutionId=cursor.query_id, NextToken=forged)
+        assert refused.value.response["Error"]["Code"] == "InvalidRequestException", forged
 
 
 def test_results_are_written_as_csv_to_the_output_location(cursor: Any, aws_client: AwsClientFactory) -> None:

@@ -266,8 +266,10 @@ def _page(execution: QueryExecution, token: str | None, max_results: int | None)
         [[c.name for c in outcome.columns]] if outcome.statement_type == "DML" and outcome.columns else []
     )
     rows = header + outcome.rows
+    if token and not (token.isascii() and token.isdigit()):
+        raise InvalidRequest("The NextToken is not valid.")  # not one this service handed out
     start = int(token) if token else 0
-    if token and (not token.isdigit() or start > len(rows)):
+    if start > len(rows):
         raise InvalidRequest("The NextToken is not valid.")
     chunk = rows[start : start + size]
     answer: dict[str, Any] = {
