@@ -105,7 +105,10 @@ def inspect_package(zipped: bytes, handler: str, runtime: str, layers: int) -> P
         if runtime.startswith("python"):
             candidates, _ = _python_candidates(handler)
             out.module_files = [c for c in candidates if c in present]
-            if out.module_files:
+            compiled = [n for n in present if n.startswith(candidates[0][:-2]) and n.endswith((".pyc", ".so"))]
+            if not out.module_files and compiled:
+                out.unread = f"the handler's module is compiled ({sorted(compiled)[0]}): not inspected"
+            elif out.module_files:
                 source = archive.read(out.module_files[0])
                 try:
                     out.defines, out.dynamic = _top_level_names(ast.parse(source, out.module_files[0]))

@@ -72,8 +72,11 @@ def test_a_module_without_the_function_or_that_does_not_compile_fails() -> None:
     assert "(line 1)" in why
 
 
-def test_a_missing_module_a_layer_may_bring_is_not_judged() -> None:
+def test_a_missing_module_a_layer_may_bring_or_a_compiled_one_is_not_judged() -> None:
     assert problems({"main.py": ""}, layers=1) == []
+    assert problems({"index.cpython-311-x86_64-linux-gnu.so": ""}) == []
+    assert problems({"index.pyc": ""}) == []
+    assert problems({"indexer.pyc": ""}) != []  # another module's
 
 
 def test_node_handlers_need_their_file_and_other_runtimes_are_not_inspected() -> None:
