@@ -13,6 +13,7 @@ import json
 import os
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -628,10 +629,10 @@ def _handler_zip() -> bytes:
     return buffer.getvalue()
 
 
-def test_a_billing_alarm_whose_only_receiver_is_a_deleted_function_fails_check_7(
-    deployed: Deployment, billing_alarm: BillingAlarm
-) -> None:
-    """A Lambda subscription stays 'confirmed' after its function is deleted: the alarm then pages nobody."""
+@contextmanager
+def _pager(deployed: Deployment, billing_alarm: BillingAlarm, name: str, handler: str) -> Iterator[tuple[Any, str]]:
+    """A Lambda function (package: ``index.py`` defining ``handler``) that SNS may invoke, made by hand and
+    subscribed to a topic the billing alarm alone notifies; (lambda client, function ARN). All gone after."""
     target = deployed.stack.target
     sns, awslambda = target.client("sns", region="us-east-1"), target.client("lambda", region="us-east-1")
     iam = target.client("iam")
@@ -639,17 +640,13 @@ def test_a_billing_alarm_whose_only_receiver_is_a_deleted_function_fails_check_7
     trust = {
         "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
     }
-    role = iam.create_role(RoleName="pager-made-by-hand", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     function = awslambda.create_function(
-        FunctionName="page-on-call",
-        Runtime="python3.11",
-        Role=role,
-        Handler="index.handler",
-        Code={"ZipFile": _handler_zip()},
+        FunctionName=name, Runtime="python3.11", Role=role, Handler=handler, Code={"ZipFile": _handler_zip()}
     )["FunctionArn"]
     try:
         awslambda.add_permission(
-            FunctionName="page-on-call",
+            FunctionName=name,
             StatementId="sns-invoke",
             Action="lambda:InvokeFunction",
             Principal="sns.amazonaws.com",
@@ -657,6 +654,21 @@ def test_a_billing_alarm_whose_only_receiver_is_a_deleted_function_fails_check_7
         )
         sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function)
         billing_alarm.change(AlarmActions=[topic])
+        yield awslambda, function
+    finally:
+        billing_alarm.restore()
+        sns.delete_topic(TopicArn=topic)
+        if any(f["FunctionName"] == name for f in awslambda.list_functions()["Functions"]):
+            awslambda.delete_function(FunctionName=name)  # not deleted by the test
+        iam.delete_role(RoleName=name)
+
+
+def test_a_billing_alarm_whose_only_receiver_is_a_deleted_function_fails_check_7(
+    deployed: Deployment, billing_alarm: BillingAlarm
+) -> None:
+    """A Lambda subscription stays 'confirmed' after its function is deleted: the alarm then pages nobody."""
+    target = deployed.stack.target
+    with _pager(deployed, billing_alarm, "page-on-call", "index.handler") as (awslambda, _function):
         result = check_finops(target, billing_alarm.outputs)
         assert result.measured["billing_alarm_actions"] == 1, result.reason  # the function receives
         awslambda.delete_function(FunctionName="page-on-call")
@@ -664,44 +676,15 @@ def test_a_billing_alarm_whose_only_receiver_is_a_deleted_function_fails_check_7
         assert not result.passed
         assert result.measured["billing_alarm_actions"] == 0
         assert "Lambda function page-on-call does not exist (SNS cannot deliver)" in str(result.reason)
-    finally:
-        billing_alarm.restore()
-        sns.delete_topic(TopicArn=topic)
-        if any(f["FunctionName"] == "page-on-call" for f in awslambda.list_functions()["Functions"]):
-            awslambda.delete_function(FunctionName="page-on-call")  # the test stopped before deleting it
-        iam.delete_role(RoleName="pager-made-by-hand")
 
 
 def test_a_billing_alarm_whose_only_receiver_cannot_run_its_handler_fails_check_7(
     deployed: Deployment, billing_alarm: BillingAlarm
 ) -> None:
     """SNS may invoke the function, but its package has no handler: every alert fails in the function."""
-    target = deployed.stack.target
-    sns, awslambda = target.client("sns", region="us-east-1"), target.client("lambda", region="us-east-1")
-    iam = target.client("iam")
-    topic = sns.create_topic(Name=f"{billing_alarm.name}-pager")["TopicArn"]
-    trust = {
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
-    }
-    role = iam.create_role(RoleName="broken-pager", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    function = awslambda.create_function(
-        FunctionName="broken-pager",
-        Runtime="python3.11",
-        Role=role,
-        Handler="pager.handler",  # the package has index.py only
-        Code={"ZipFile": _handler_zip()},
-    )["FunctionArn"]
-    try:
-        awslambda.add_permission(
-            FunctionName="broken-pager",
-            StatementId="sns-invoke",
-            Action="lambda:InvokeFunction",
-            Principal="sns.amazonaws.com",
-            SourceArn=topic,
-        )
-        sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function)
-        billing_alarm.change(AlarmActions=[topic])
-        result = check_finops(target, billing_alarm.outputs)
+    # the package has index.py only
+    with _pager(deployed, billing_alarm, "broken-pager", "pager.handler") as (_awslambda, function):
+        result = check_finops(deployed.stack.target, billing_alarm.outputs)
         assert not result.passed
         assert result.measured["billing_alarm_actions"] == 0
         assert (
@@ -710,11 +693,6 @@ def test_a_billing_alarm_whose_only_receiver_cannot_run_its_handler_fails_check_
         ) in str(result.reason)
         package = result.details["lambda_functions"][function]["package"]
         assert package["module_files"] == [] and package["unread"] is None  # read back, not assumed
-    finally:
-        billing_alarm.restore()
-        sns.delete_topic(TopicArn=topic)
-        awslambda.delete_function(FunctionName="broken-pager")
-        iam.delete_role(RoleName="broken-pager")
 
 
 def test_a_topic_policy_keeping_budgets_out_fails_check_7(deployed: Deployment) -> None:
