@@ -10,20 +10,22 @@ pointing at something the stack does not have fails, named.
 Idle: App Runner cannot scale to zero and has no auto-pause (a RUNNING service bills its provisioned
 memory while idle), so the stack must pause the service itself. The check reads that mechanism back:
 an EventBridge Scheduler schedule (ListSchedules, GetSchedule) whose target is App Runner's
-``pauseService`` with this service's ARN, ENABLED, firing at least every stated number of hours, with
-a role (IAM GetRole and its policies) that allows ``apprunner:PauseService`` on the service. A paused
-service is resumed to be asked and paused again afterwards (``lakehouse.catalog.service.answering``).
+``pauseService`` with this service's ARN, ENABLED, firing at least every stated number of hours, from
+now on and with no EndDate, with a role (IAM GetRole, its policies and permissions boundary) that
+Scheduler may assume and that is surely allowed ``apprunner:PauseService`` on the service
+(``lakehouse.checks.schedule_role``: a conditioned Allow proves nothing there). A paused service is
+resumed to be asked and paused again afterwards (``lakehouse.catalog.service.answering``).
 """
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import re
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.catalog.model import CatalogError, Entity, load_catalog, parse_ref, served_ref
 from lakehouse.catalog.service import CatalogServiceError, answering, find_service, service_name
+from lakehouse.checks.iam_access import Policy
+from lakehouse.checks.role_paths import read_role_policies
+from lakehouse.checks.schedule_role import not_allowed, untrusted
 from lakehouse.outcome import Outcome
 from lakehouse.target import Target
 
@@ -97,6 +102,8 @@ class CatalogReadback:
     served: list[dict[str, Any]] | None = None
     #: The schedules whose target pauses this service (GetSchedule), with what their role allows.
     pauses: list[PauseSchedule] = field(default_factory=list)
+    #: When it was read (a schedule's StartDate is judged against it).
+    read_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass(frozen=True)
@@ -107,8 +114,15 @@ class PauseSchedule:
     state: str
     expression: str
     role_arn: str
-    #: The role's policies allow apprunner:PauseService on the service (None: the role does not exist).
+    #: The role's policies surely allow apprunner:PauseService on the service (None: the role does not exist).
     role_allows: bool | None
+    #: Why they do not (statements named; ``lakehouse.checks.schedule_role``).
+    why_not: tuple[str, ...] = ()
+    #: Why EventBridge Scheduler may not assume the role (None: it may, or the role does not exist).
+    untrusted: str | None = None
+    #: The schedule's StartDate / EndDate (ISO 8601), when it has them: it fires only between the two.
+    starts: str | None = None
+    ends: str | None = None
 
 
 # -- judges (pure) -----------------------------------------------------------------------------------
@@ -181,9 +195,15 @@ def every_hours(expression: str) -> float | None:
 
 
 def judge_idle(
-    name: str, service: Mapping[str, Any] | None, pauses: Sequence[PauseSchedule], max_hours: float
+    name: str,
+    service: Mapping[str, Any] | None,
+    pauses: Sequence[PauseSchedule],
+    max_hours: float,
+    now: datetime | None = None,
 ) -> list[str]:
-    """The stack pauses its App Runner service: one enabled schedule, often enough, through a role allowed to."""
+    """The stack pauses its App Runner service: one enabled schedule, firing now and for good, often enough,
+    run by EventBridge Scheduler as a role it may assume and that is surely allowed to pause the service."""
+    now = now or datetime.now(UTC)
     if service is None:
         return [f"there is no App Runner service {name!r} (ListServices)"]
     memory = (service.get("InstanceConfiguration") or {}).get("Memory")
@@ -202,36 +222,22 @@ def judge_idle(
         hours = every_hours(pause.expression)
         if hours is None or hours > max_hours:
             found.append(f"it fires {pause.expression!r}, not at least every {max_hours:g} h")
+        if pause.starts is not None and datetime.fromisoformat(pause.starts) > now:
+            found.append(f"it starts firing only at {pause.starts}")
+        if pause.ends is not None:
+            found.append(f"it stops firing at {pause.ends} (EndDate): after that nothing pauses the service")
         if pause.role_allows is None:
             found.append(f"its role {pause.role_arn} does not exist")
-        elif not pause.role_allows:
-            found.append(f"its role {pause.role_arn} is not allowed {PAUSE_ACTION} on the service")
+            continue
+        if pause.untrusted is not None:
+            found.append(f"EventBridge Scheduler cannot run as its role {pause.role_arn}: {pause.untrusted}")
+        if not pause.role_allows:
+            why = f" ({'; '.join(pause.why_not)})" if pause.why_not else ""
+            found.append(f"its role {pause.role_arn} is not allowed {PAUSE_ACTION} on the service{why}")
     if any(not found for found in problems.values()):
         return []
     named = "; ".join(f"schedule {n}: {', '.join(found)}" for n, found in sorted(problems.items()))
     return [f"App Runner service {name} ({service.get('Status')}) is not paused when idle: {named} ({bills})"]
-
-
-def policy_allows(documents: Iterable[Mapping[str, Any]], action: str, resource: str) -> bool:
-    """Whether an Allow statement of the policies names ``action`` on ``resource`` and no Deny does (IAM wildcards)."""
-
-    def listed(value: Any) -> list[str]:
-        return [str(v) for v in (value if isinstance(value, list) else [value])] if value is not None else []
-
-    def matches(statement: Mapping[str, Any]) -> bool:
-        acts = any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in listed(statement.get("Action")))
-        on = any(fnmatch.fnmatchcase(resource, r) for r in listed(statement.get("Resource")))
-        return acts and on
-
-    statements = [st for doc in documents for st in listed_statements(doc)]
-    if any(st.get("Effect") == "Deny" and matches(st) for st in statements):
-        return False
-    return any(st.get("Effect") == "Allow" and matches(st) for st in statements)
-
-
-def listed_statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    found = document.get("Statement") or []
-    return [found] if isinstance(found, Mapping) else [st for st in found if isinstance(st, Mapping)]
 
 
 def verdict(read: CatalogReadback | Outcome, pause_hours: float = DEFAULT_PAUSE_HOURS) -> Outcome:
@@ -241,7 +247,7 @@ def verdict(read: CatalogReadback | Outcome, pause_hours: float = DEFAULT_PAUSE_
     problems = {
         "resources": judge_resources(read.entities, read.lookups),
         "ownership": judge_ownership(read.entities),
-        "idle": judge_idle(read.service_name, read.service, read.pauses, pause_hours),
+        "idle": judge_idle(read.service_name, read.service, read.pauses, pause_hours, read.read_at),
         "served": judge_served(read.entities, read.served, read.catalog_url),
     }
     details = {
@@ -409,7 +415,7 @@ def lookup(
 
 def read_pauses(target: Target, service_arn: str) -> list[PauseSchedule]:
     """The schedules of the account whose target calls pauseService with ``service_arn``, and their roles."""
-    scheduler, iam = target.client("scheduler"), target.client("iam")
+    scheduler = target.client("scheduler")
     found = []
     for page in scheduler.get_paginator("list_schedules").paginate():
         for summary in page.get("Schedules", []):
@@ -430,41 +436,31 @@ def read_pauses(target: Target, service_arn: str) -> list[PauseSchedule]:
                     str(schedule.get("State")),
                     str(schedule.get("ScheduleExpression")),
                     role,
-                    _role_allows(iam, role, service_arn),
+                    **_role_may_pause(target, role, str(schedule.get("Arn", "")), service_arn),
+                    starts=_iso(schedule.get("StartDate")),
+                    ends=_iso(schedule.get("EndDate")),
                 )
             )
     return sorted(found, key=lambda p: p.name)
 
 
-def _role_allows(iam: Any, role_arn: str, resource: str) -> bool | None:
-    """Whether the role's inline and attached policies allow PauseService on ``resource``; None: no such role."""
-    name = role_arn.rsplit("/", 1)[-1]
+def _role_may_pause(target: Target, role_arn: str, schedule_arn: str, service_arn: str) -> dict[str, Any]:
+    """What the schedule's role lets Scheduler do: ``role_allows`` (None: no such role), ``why_not``, ``untrusted``."""
     try:
-        iam.get_role(RoleName=name)
+        role = target.client("iam").get_role(RoleName=role_arn.rsplit("/", 1)[-1])["Role"]
     except ClientError as err:
         if _code(err) == "NoSuchEntity":
-            return None
+            return {"role_allows": None}
         raise
-    documents: list[Mapping[str, Any]] = []
-    for page in iam.get_paginator("list_role_policies").paginate(RoleName=name):
-        for policy in page["PolicyNames"]:
-            documents.append(_document(iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]))
-    for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name):
-        for attached in page["AttachedPolicies"]:
-            arn = attached["PolicyArn"]
-            version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-            got = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
-            documents.append(_document(got))
-    return policy_allows(documents, PAUSE_ACTION, resource)
+    identity, boundary = read_role_policies(target, role_arn)
+    why_not = tuple(not_allowed(identity, boundary, PAUSE_ACTION, service_arn))
+    trust = Policy.parse("trust policy", role.get("AssumeRolePolicyDocument") or {})
+    account_id = schedule_arn.split(":")[4] if schedule_arn.count(":") >= 5 else ""
+    return {"role_allows": not why_not, "why_not": why_not, "untrusted": untrusted(trust, account_id, schedule_arn)}
 
 
-def _document(value: Any) -> Mapping[str, Any]:
-    """A policy document as boto3 answers it (a dict) or as some APIs leave it (URL-encoded JSON text)."""
-    if isinstance(value, Mapping):
-        return value
-    from urllib.parse import unquote
-
-    return dict(json.loads(unquote(str(value))))
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else (str(value) if value else None)
 
 
 def _served(url: str) -> list[dict[str, Any]] | None:

@@ -10,6 +10,7 @@ removes one resource of each kind on the bare emulator instead).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -120,3 +121,35 @@ def test_the_service_not_paused_when_idle_fails_naming_it_and_its_schedule(
     assert outcome.reason.startswith(f"App Runner service {service} (")
     assert f"is not paused when idle: schedule {pause_disabled}: it is DISABLED" in outcome.reason
     assert outcome.details["problems"]["resources"] == []
+
+
+@pytest.fixture
+def pause_role_untrusted(deployed: Deployment) -> Iterator[str]:
+    """The pause schedule's role made to trust Lambda instead of EventBridge Scheduler (IAM's API), then restored."""
+    iam = deployed.stack.target.client("iam")
+    [pause] = _pauses(deployed)
+    name = pause.role_arn.rsplit("/", 1)[-1]
+    kept = iam.get_role(RoleName=name)["Role"]["AssumeRolePolicyDocument"]
+    lambda_trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(lambda_trust))
+    try:
+        yield pause.role_arn
+    finally:
+        iam.update_assume_role_policy(RoleName=name, PolicyDocument=kept if isinstance(kept, str) else json.dumps(kept))
+
+
+def test_a_pause_schedule_whose_role_the_scheduler_cannot_assume_fails_naming_the_role(
+    deployed: Deployment, pause_role_untrusted: str
+) -> None:
+    """The schedule is ENABLED, hourly, and its role may pause the service: but every firing fails to assume it."""
+    outcome = _check(deployed)
+    assert outcome.status is Status.FAILED and outcome.reason is not None
+    assert (
+        f"EventBridge Scheduler cannot run as its role {pause_role_untrusted}: its trust policy does not let "
+        "scheduler.amazonaws.com assume it"
+    ) in outcome.reason, outcome.reason

@@ -28,7 +28,6 @@ from lakehouse.checks.catalog import (
     judge_ownership,
     judge_resources,
     judge_served,
-    policy_allows,
     verdict,
 )
 from lakehouse.config import project_root
@@ -150,6 +149,7 @@ PAUSE = PauseSchedule("default/lakehouse-lh-1-catalog-pause", "ENABLED", "rate(1
 
 def test_a_service_with_an_enabled_hourly_pause_through_an_allowed_role_passes() -> None:
     assert judge_idle("lakehouse-lh-1-catalog", RUNNING, [PAUSE], 1) == []
+    assert judge_idle("lakehouse-lh-1-catalog", RUNNING, [replace(PAUSE, starts="2026-01-01T00:00:00+00:00")], 1) == []
     # One good schedule is enough: a second, broken one does not keep the service running.
     assert judge_idle("lakehouse-lh-1-catalog", RUNNING, [PAUSE, replace(PAUSE, name="b", state="DISABLED")], 1) == []
 
@@ -174,6 +174,19 @@ def test_the_service_not_paused_when_idle_fails_naming_it() -> None:
         (replace(PAUSE, expression="cron(0 3 * * ? *)"), "it fires 'cron(0 3 * * ? *)', not at least every 1 h"),
         (replace(PAUSE, role_allows=None), "its role arn:role/p does not exist"),
         (replace(PAUSE, role_allows=False), "its role arn:role/p is not allowed apprunner:PauseService"),
+        (
+            replace(PAUSE, role_allows=False, why_not=("no statement of its policies allows it",)),
+            "its role arn:role/p is not allowed apprunner:PauseService on the service (no statement of its policies",
+        ),
+        (
+            replace(PAUSE, untrusted="its trust policy does not let scheduler.amazonaws.com assume it"),
+            "EventBridge Scheduler cannot run as its role arn:role/p: its trust policy does not let",
+        ),
+        (replace(PAUSE, starts="2999-01-01T00:00:00+00:00"), "it starts firing only at 2999-01-01T00:00:00+00:00"),
+        (
+            replace(PAUSE, ends="2026-01-01T00:00:00+00:00"),
+            "it stops firing at 2026-01-01T00:00:00+00:00 (EndDate): after that nothing pauses the service",
+        ),
     ],
 )
 def test_a_pause_that_cannot_work_fails_naming_the_schedule_and_why(broken: PauseSchedule, named: str) -> None:
@@ -191,31 +204,6 @@ def test_rates_are_read_in_hours() -> None:
         48,
         None,
     ]
-
-
-def test_a_policy_allows_pause_only_on_the_service_and_a_deny_wins() -> None:
-    allow = {"Statement": [{"Effect": "Allow", "Action": ["apprunner:Pause*"], "Resource": ["arn:svc"]}]}
-    assert policy_allows([allow], "apprunner:PauseService", "arn:svc")
-    assert not policy_allows([allow], "apprunner:PauseService", "arn:other")
-    assert not policy_allows(
-        [{"Statement": {"Effect": "Allow", "Action": "apprunner:ResumeService", "Resource": "*"}}],
-        "apprunner:PauseService",
-        "arn:svc",
-    )
-    deny = {"Statement": [{"Effect": "Deny", "Action": "apprunner:*", "Resource": "*"}]}
-    assert not policy_allows([allow, deny], "apprunner:PauseService", "arn:svc")
-    # The root names the service by name (its id is App Runner's), so the plan can judge the policy.
-    by_name = {
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": "apprunner:PauseService",
-                "Resource": "arn:aws:apprunner:eu-west-1:1:service/lh-catalog/*",
-            }
-        ]
-    }
-    assert policy_allows([by_name], "apprunner:PauseService", "arn:aws:apprunner:eu-west-1:1:service/lh-catalog/0a1b")
-    assert not policy_allows([by_name], "apprunner:PauseService", "arn:aws:apprunner:eu-west-1:1:service/other/0a1b")
 
 
 #: One scripted answer: a status and a body (JSON-encoded unless it is a str).

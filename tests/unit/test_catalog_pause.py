@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -25,21 +27,26 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
         yield Target(name="aws", region="us-east-1")
 
 
-def _role(target: Target, name: str, resource: str) -> str:
+def _role(
+    target: Target,
+    name: str,
+    resource: str,
+    service: str = "scheduler.amazonaws.com",
+    condition: dict[str, Any] | None = None,
+    **extra: str,
+) -> str:
     iam = target.client("iam")
-    trust = {
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ]
-    }
-    arn = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"])
+    trust = {"Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
+    if condition:
+        trust["Statement"][0]["Condition"] = condition
+    arn = str(iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust), **extra)["Role"]["Arn"])
     statement = {"Effect": "Allow", "Action": "apprunner:PauseService", "Resource": resource}
     policy = {"Version": "2012-10-17", "Statement": [statement]}
     iam.put_role_policy(RoleName=name, PolicyName="pause", PolicyDocument=json.dumps(policy))
     return arn
 
 
-def _schedule(target: Target, name: str, role: str, service: str, arn: str = PAUSE_TARGET, **extra: str) -> None:
+def _schedule(target: Target, name: str, role: str, service: str, arn: str = PAUSE_TARGET, **extra: Any) -> None:
     target.client("scheduler").create_schedule(
         Name=name,
         ScheduleExpression="rate(1 hour)",
@@ -58,7 +65,9 @@ def test_the_schedules_pausing_the_service_are_found_by_their_target_with_their_
     _schedule(account, "resume-not-pause", allowed, SERVICE, arn="arn:aws:scheduler:::aws-sdk:apprunner:resumeService")
     _schedule(account, "role-gone", "arn:aws:iam::123456789012:role/gone", SERVICE)
     assert read_pauses(account, SERVICE) == [
-        PauseSchedule("default/a-pause", "ENABLED", "rate(1 hour)", elsewhere, False),
+        PauseSchedule(
+            "default/a-pause", "ENABLED", "rate(1 hour)", elsewhere, False, ("no statement of its policies allows it",)
+        ),
         PauseSchedule("default/b-pause", "DISABLED", "rate(1 hour)", allowed, True),
         PauseSchedule("default/role-gone", "ENABLED", "rate(1 hour)", "arn:aws:iam::123456789012:role/gone", None),
     ]
@@ -66,3 +75,78 @@ def test_the_schedules_pausing_the_service_are_found_by_their_target_with_their_
 
 def test_no_schedule_is_none_found(account: Target) -> None:
     assert read_pauses(account, SERVICE) == []
+
+
+def _pause(account: Target, name: str) -> PauseSchedule:
+    [found] = [p for p in read_pauses(account, SERVICE) if p.name == f"default/{name}"]
+    return found
+
+
+def test_a_role_the_scheduler_may_assume_for_this_account_passes(account: Target) -> None:
+    """The root's trust policy: scheduler.amazonaws.com, on the condition that the schedule is the account's."""
+    role = _role(account, "ok", SERVICE, condition={"StringEquals": {"aws:SourceAccount": "123456789012"}})
+    _schedule(account, "ok", role, SERVICE)
+    pause = _pause(account, "ok")
+    assert (pause.role_allows, pause.why_not, pause.untrusted, pause.starts, pause.ends) == (True, (), None, None, None)
+
+
+def test_a_role_scheduler_cannot_assume_is_named(account: Target) -> None:
+    _schedule(account, "lambda", _role(account, "lambda-trust", SERVICE, service="lambda.amazonaws.com"), SERVICE)
+    assert _pause(account, "lambda").untrusted == "its trust policy does not let scheduler.amazonaws.com assume it"
+    other = {"StringEquals": {"aws:SourceAccount": "999999999999"}}
+    _schedule(account, "other-account", _role(account, "other-account", SERVICE, condition=other), SERVICE)
+    untrusted = _pause(account, "other-account").untrusted
+    assert (
+        untrusted is not None
+        and "its Condition does not hold for arn:aws:scheduler:us-east-1:123456789012:" in untrusted
+    )
+
+
+def test_a_boundary_that_does_not_allow_pause_is_named(account: Target) -> None:
+    iam = account.client("iam")
+    document = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+    boundary = iam.create_policy(PolicyName="s3-only", PolicyDocument=json.dumps(document))["Policy"]["Arn"]
+    _schedule(account, "bounded", _role(account, "bounded", SERVICE, PermissionsBoundary=boundary), SERVICE)
+    pause = _pause(account, "bounded")
+    assert not pause.role_allows
+    assert pause.why_not == (f"no statement of permissions boundary {boundary} allows it",)
+
+
+def test_an_allow_under_a_condition_the_scheduler_never_meets_proves_nothing(account: Target) -> None:
+    iam = account.client("iam")
+    role = _role(account, "mfa", SERVICE)
+    mfa = {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    statement = {"Sid": "OnlyWithMfa", "Effect": "Allow", "Action": "apprunner:*", "Resource": "*", "Condition": mfa}
+    iam.put_role_policy(
+        RoleName="mfa",
+        PolicyName="pause",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )
+    _schedule(account, "mfa", role, SERVICE)
+    pause = _pause(account, "mfa")
+    assert not pause.role_allows
+    assert pause.why_not == (
+        "statement OnlyWithMfa of inline policy pause allow it only under a Condition the check does not evaluate",
+    )
+
+
+def test_a_deny_written_with_not_action_is_a_deny(account: Target) -> None:
+    iam = account.client("iam")
+    role = _role(account, "s3-only", SERVICE)
+    deny = {"Sid": "NothingButS3", "Effect": "Deny", "NotAction": "s3:*", "Resource": "*"}
+    iam.put_role_policy(
+        RoleName="s3-only",
+        PolicyName="guard",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [deny]}),
+    )
+    _schedule(account, "s3-only", role, SERVICE)
+    assert _pause(account, "s3-only").why_not == ("statement NothingButS3 of inline policy guard denies it",)
+
+
+def test_a_schedule_that_has_ended_or_not_begun_says_when(account: Target) -> None:
+    role = _role(account, "dated", SERVICE)
+    soon = (datetime.now(UTC) + timedelta(days=2)).replace(microsecond=0)
+    _schedule(account, "ends", role, SERVICE, EndDate=soon)
+    _schedule(account, "starts", role, SERVICE, StartDate=soon)
+    assert _pause(account, "ends").ends == soon.isoformat()
+    assert _pause(account, "starts").starts == soon.isoformat()

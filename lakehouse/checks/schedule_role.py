@@ -1,0 +1,147 @@
+"""Whether an EventBridge Scheduler schedule can act: its role trusts the scheduler and is surely allowed.
+
+The security checks ask whether anyone *could* reach ``ssn`` and lean towards "allowed" where they
+cannot be sure (``lakehouse.checks.iam_access``). A schedule that pauses an idle service asks the
+opposite: the stack must be *able* to act, or a RUNNING service bills while nobody looks. So this
+leans the other way, and says why:
+
+- an Allow counts only when it surely applies: its ``Action``/``NotAction`` and
+  ``Resource``/``NotResource`` are evaluated, and a ``Condition`` (which the check does not evaluate:
+  MFA, a source IP or a tag the scheduler's call may not carry) makes it prove nothing;
+- a Deny that could apply counts as denying, Condition or not;
+- a permissions boundary must allow as well (effective = identity ∩ boundary);
+- the trust policy must let ``scheduler.amazonaws.com`` assume the role (``sts:AssumeRole``), under
+  no condition but the confused-deputy keys AWS documents for Scheduler (``aws:SourceAccount``,
+  ``aws:SourceArn``), which are evaluated against the schedule's own account and ARN.
+
+A schedule whose role fails any of these is refused at every firing (Scheduler cannot assume the role,
+or App Runner answers AccessDenied) and the service is never paused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from fnmatch import fnmatchcase
+from typing import Any
+
+from lakehouse.checks.iam_access import Policy, action_matches, resource_matches
+
+SCHEDULER = "scheduler.amazonaws.com"
+ASSUME = "sts:AssumeRole"
+#: Condition operators whose test the check can evaluate on the two keys below.
+_EXACT = ("StringEquals", "ArnEquals")
+_LIKE = ("StringLike", "ArnLike")
+#: What Scheduler's request carries when it assumes a role (AWS: "Set up the execution role").
+_SOURCE_KEYS = ("aws:sourceaccount", "aws:sourcearn")
+
+
+def _listed(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [str(value)] if isinstance(value, str) else [str(v) for v in value]
+
+
+def _sid(statement: Mapping[str, Any], index: int, source: str) -> str:
+    return f"statement {statement.get('Sid') or f'#{index + 1}'} of {source}"
+
+
+def applies(statement: Mapping[str, Any], action: str, resource: str) -> bool:
+    """Whether the statement's action and resource elements name the request (Condition aside)."""
+    if "NotAction" in statement:
+        acts = not action_matches(_listed(statement["NotAction"]), action)
+    else:
+        acts = action_matches(_listed(statement.get("Action")), action)
+    if "NotResource" in statement:
+        on = not resource_matches(_listed(statement["NotResource"]), resource)
+    else:
+        on = resource_matches(_listed(statement.get("Resource")), resource)
+    return acts and on
+
+
+def _one_policy_set(policies: Sequence[Policy], action: str, resource: str, what: str) -> list[str]:
+    """Why ``policies`` do not surely allow the request: no unconditioned Allow, or a Deny that may apply."""
+    allows: list[str] = []
+    conditioned: list[str] = []
+    problems: list[str] = []
+    for policy in policies:
+        for index, statement in enumerate(policy.statements()):
+            if not applies(statement, action, resource):
+                continue
+            where = _sid(statement, index, policy.source)
+            if statement.get("Effect") == "Deny":
+                hedge = " (under a Condition the check does not evaluate)" if statement.get("Condition") else ""
+                problems.append(f"{where} denies it{hedge}")
+            elif statement.get("Effect") == "Allow":
+                (conditioned if statement.get("Condition") else allows).append(where)
+    if not allows:
+        if conditioned:
+            problems.append(f"{' and '.join(conditioned)} allow it only under a Condition the check does not evaluate")
+        else:
+            problems.append(f"no statement of {what} allows it")
+    return problems
+
+
+def not_allowed(identity: Sequence[Policy], boundary: Policy | None, action: str, resource: str) -> list[str]:
+    """Why the role may not surely do ``action`` on ``resource`` (empty: it may)."""
+    problems = _one_policy_set(identity, action, resource, "its policies")
+    if boundary is not None:
+        problems += _one_policy_set([boundary], action, resource, boundary.source)
+    return problems
+
+
+def _principal_is_scheduler(statement: Mapping[str, Any]) -> bool:
+    principal = statement.get("Principal")
+    if principal == "*":
+        return True
+    if not isinstance(principal, Mapping):
+        return False
+    return SCHEDULER in _listed(principal.get("Service")) or "*" in _listed(principal.get("AWS"))
+
+
+def _condition_holds(condition: Mapping[str, Any], facts: Mapping[str, str]) -> bool | None:
+    """Whether a trust statement's Condition holds for Scheduler's request; None: a test the check cannot evaluate."""
+    for operator, tests in condition.items():
+        if operator not in _EXACT + _LIKE or not isinstance(tests, Mapping):
+            return None
+        for key, values in tests.items():
+            fact = facts.get(str(key).lower())
+            if fact is None:
+                return None
+            wanted = _listed(values)
+            if operator in _EXACT and fact not in wanted:
+                return False
+            if operator in _LIKE and not any(fnmatchcase(fact, w) for w in wanted):
+                return False
+    return True
+
+
+def untrusted(trust: Policy, account_id: str, schedule_arn: str) -> str | None:
+    """Why EventBridge Scheduler may not assume the role for this schedule (None: it may)."""
+    facts = dict(zip(_SOURCE_KEYS, (account_id, schedule_arn), strict=True))
+    allows: list[str] = []
+    doubts: list[str] = []
+    for index, statement in enumerate(trust.statements()):
+        if "NotAction" in statement:
+            acts = not action_matches(_listed(statement["NotAction"]), ASSUME)
+        else:
+            acts = action_matches(_listed(statement.get("Action")), ASSUME)
+        if not _principal_is_scheduler(statement) or not acts:
+            continue
+        where = _sid(statement, index, "the trust policy")
+        if statement.get("Effect") == "Deny":
+            hedge = " (under a Condition the check does not evaluate)" if statement.get("Condition") else ""
+            return f"{where} denies {SCHEDULER} {ASSUME}{hedge}"
+        if statement.get("Effect") != "Allow":
+            continue
+        holds = _condition_holds(statement.get("Condition") or {}, facts)
+        if holds:
+            allows.append(where)
+        elif holds is None:
+            doubts.append(f"{where} (a Condition the check does not evaluate)")
+        else:
+            doubts.append(f"{where} (its Condition does not hold for {schedule_arn} in account {account_id})")
+    if allows:
+        return None
+    if doubts:
+        return f"its trust policy lets {SCHEDULER} assume it only under a condition: {'; '.join(doubts)}"
+    return f"its trust policy does not let {SCHEDULER} assume it"
