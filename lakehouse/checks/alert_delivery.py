@@ -51,6 +51,8 @@ from lakehouse.checks.lambda_receiver import (
 SNS_PRINCIPAL = "sns.amazonaws.com"
 #: The AWS managed key of SQS: its policy allows only SQS on behalf of the account's principals.
 AWS_MANAGED_SQS_KEY = "alias/aws/sqs"
+#: The AWS managed key of SNS: its policy lets no other AWS service publish to a topic it encrypts.
+AWS_MANAGED_SNS_KEY = "alias/aws/sns"
 #: What SNS must be allowed to do with a queue's KMS key to deliver to it.
 KMS_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
 #: What the evidence keeps of GetFunction's Configuration (its Environment may hold secrets).
@@ -84,7 +86,11 @@ DELIVERY_RULE = (
     "its FilterPolicy (scope "
     "MessageAttributes by default, or MessageBody) matches the alert as AWS sends it: no message attributes, a "
     "budget alert's body plain text, a CloudWatch alarm's body the JSON notification of its ALARM state entered "
-    "from OK and from INSUFFICIENT_DATA (moto's FilterPolicyMatcher)."
+    "from OK and from INSUFFICIENT_DATA (moto's FilterPolicyMatcher). A topic encrypted with a KMS key "
+    "(KmsMasterKeyId) receives from CloudWatch or Budgets only if the key is enabled, not the AWS managed "
+    f"{AWS_MANAGED_SNS_KEY} key, and its key policy lets that service principal (cloudwatch.amazonaws.com, "
+    "budgets.amazonaws.com) use kms:GenerateDataKey* and kms:Decrypt for the alarm or budget (aws:SourceArn, "
+    "aws:SourceAccount evaluated)."
 )
 
 
@@ -305,13 +311,17 @@ def _sid(statement: Mapping[str, Any], index: int) -> str:
 
 
 def service_allowed(
-    policy: Mapping[str, Any] | None, action: str, resource: str, context: Mapping[str, str]
+    policy: Mapping[str, Any] | None,
+    action: str,
+    resource: str,
+    context: Mapping[str, str],
+    principal: str = SNS_PRINCIPAL,
 ) -> tuple[bool, list[str]]:
-    """(allowed, why not) for ``sns.amazonaws.com`` doing ``action`` on ``resource`` under ``policy``."""
+    """(allowed, why not) for the service ``principal`` doing ``action`` on ``resource`` under ``policy``."""
     allows, denies, unknown = [], [], []
     for index, statement in enumerate(_statements(policy)):
         if not (
-            _principal_is(statement, SNS_PRINCIPAL)
+            _principal_is(statement, principal)
             and _action_covered(statement, action)
             and _resource_covered(statement, resource)
         ):
@@ -325,10 +335,11 @@ def service_allowed(
             elif holds is None:
                 unknown.append(_sid(statement, index))
     if denies:
-        return False, [f"{', '.join(denies)} denies {SNS_PRINCIPAL} {action}"]
+        return False, [f"{', '.join(denies)} denies {principal} {action}"]
     if allows:
         return True, []
-    why = f"no statement allows {SNS_PRINCIPAL} {action} for topic {context.get('aws:sourcearn')}"
+    source = context.get("aws:sourcearn")
+    why = f"no statement allows {principal} {action} for {'topic ' if principal == SNS_PRINCIPAL else ''}{source}"
     if unknown:
         why += f" ({', '.join(unknown)} only under a condition that cannot be evaluated)"
     return False, [why]
@@ -395,6 +406,31 @@ def key_problems(queue: str, key_id: str, key: KmsKey | None, context: Mapping[s
         ok, why = service_allowed(key.policy, action, arn, context)
         if not ok:
             return [f"{shown}, whose key policy: {'; '.join(why)} (SNS cannot deliver)"]
+    return []
+
+
+def topic_key_problems(
+    topic: str, key_id: str, key: KmsKey | None, publisher: str, context: Mapping[str, str]
+) -> list[str]:
+    """Why the service ``publisher`` (CloudWatch, Budgets) cannot publish to a topic encrypted with ``key_id``.
+
+    SNS encrypts what a service publishes with the topic's key on the publisher's behalf: the key policy must
+    let that service principal ``kms:GenerateDataKey*`` and ``kms:Decrypt``, which the AWS managed
+    ``alias/aws/sns`` key's policy (not changeable) never does. The alert is dropped otherwise.
+    """
+    shown = f"is encrypted with KMS key {key_id}"
+    cannot = f"({publisher.split('.', 1)[0]} cannot publish to it)"
+    if key_id == AWS_MANAGED_SNS_KEY or (key and key.metadata.get("KeyManager") == "AWS"):
+        return [f"{shown}, an AWS managed key whose policy does not let {publisher} use it {cannot}"]
+    if key is None:
+        return [f"{shown}, which does not exist {cannot}"]
+    if key.metadata.get("KeyState", "Enabled") != "Enabled" or key.metadata.get("Enabled") is False:
+        return [f"{shown}, which is {key.metadata.get('KeyState', 'disabled')} {cannot}"]
+    arn = str(key.metadata.get("Arn") or key_id)
+    for action in KMS_ACTIONS:
+        ok, why = service_allowed(key.policy, action, arn, context, principal=publisher)
+        if not ok:
+            return [f"{shown}, whose key policy: {'; '.join(why)} {cannot}"]
     return []
 
 

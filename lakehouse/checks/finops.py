@@ -26,16 +26,20 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.checks.alert_delivery import (
+    AWS_MANAGED_SNS_KEY,
     DELIVERY_RULE,
     FunctionReadback,
+    KmsKey,
     Message,
     QueueReadback,
     alarm_alerts,
     budget_alert,
     read_function,
+    read_key,
     read_queue,
     read_subscription_attributes,
     subscription_problems,
+    topic_key_problems,
 )
 from lakehouse.checks.billing_alarm import (
     BILLING_ALARM_RULE,
@@ -81,6 +85,7 @@ BUDGET_RULE = (
 #: What ListSubscriptionsByTopic shows for a subscription that is not confirmed (or is being deleted).
 UNCONFIRMED = frozenset({"PendingConfirmation", "pending confirmation", "Deleted"})
 BUDGETS_PRINCIPAL = "budgets.amazonaws.com"
+CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
 
 
 class FinopsReadError(RuntimeError):
@@ -116,6 +121,8 @@ class FinopsReadback:
     subscriptions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: Each existing topic -> its access policy (the Policy attribute), None when it has none.
     topic_policies: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    #: Each existing topic encrypted with a KMS key -> (its KmsMasterKeyId, the key read back; None: no such key).
+    topic_keys: dict[str, tuple[str, KmsKey | None]] = field(default_factory=dict)
     #: Each confirmed subscription (SubscriptionArn) -> GetSubscriptionAttributes (None: it is gone).
     subscription_attributes: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     #: Each SQS queue a confirmed subscription delivers to (its ARN) -> what SQS and KMS say of it.
@@ -311,6 +318,11 @@ def read_finops(target: Target, outputs: Mapping[str, Any], stack_id: str | None
             if document is not None and not isinstance(document, dict):
                 raise ValueError(f"the policy of {arn} is not a JSON object")
         data.topic_policies[arn] = document
+        key_id = attributes.get("KmsMasterKeyId")
+        if key_id:
+            with _reading(f"KMS key {key_id} of SNS topic {arn} (DescribeKey, GetKeyPolicy)"):
+                key = None if key_id == AWS_MANAGED_SNS_KEY else read_key(target.client("kms", region=region), key_id)
+            data.topic_keys[arn] = (str(key_id), key)
         with _reading(f"the subscriptions' attributes and queues of SNS topic {arn}"):
             _read_delivery(target, sns, data, arn)
     if body is not None:
@@ -422,15 +434,27 @@ def nobody_receives(data: FinopsReadback, topic: str, messages: list[Message], w
     return f"has no subscription that receives {what} ({shown})"
 
 
+def unpublishable(data: FinopsReadback, topic: str, publisher: str, source_arn: str) -> str | None:
+    """Why the service ``publisher`` cannot publish to ``topic`` because of its encryption key (None: it can)."""
+    if topic not in data.topic_keys:
+        return None
+    key_id, key = data.topic_keys[topic]
+    context = {"aws:sourcearn": source_arn, "aws:sourceaccount": data.account_id}
+    return "; ".join(topic_key_problems(topic, key_id, key, publisher, context)) or None
+
+
 def alarm_deaf(data: FinopsReadback, alarm: Mapping[str, Any], region: str) -> dict[str, str]:
     """Each existing topic of the alarm's actions that nobody receives its ALARM notification from, and why."""
     messages = alarm_alerts(alarm, data.account_id, region)
     found = {}
     for arn in (str(a) for a in alarm.get("AlarmActions") or []):
         if data.topics.get(arn):
-            why = nobody_receives(data, arn, messages, f"alarm {alarm.get('AlarmName')}'s ALARM notification")
-            if why:
-                found[arn] = why
+            reasons = [
+                unpublishable(data, arn, CLOUDWATCH_PRINCIPAL, str(alarm.get("AlarmArn") or "")),
+                nobody_receives(data, arn, messages, f"alarm {alarm.get('AlarmName')}'s ALARM notification"),
+            ]
+            if any(reasons):
+                found[arn] = " and ".join(r for r in reasons if r)
     return found
 
 
@@ -531,6 +555,10 @@ def budget_receivers(data: FinopsReadback) -> dict[str, str | None]:
         reasons = [nobody] if nobody else []
         if not budgets_may_publish(data.topic_policies.get(arn), arn, data.account_id):
             reasons.append(f"has a policy that does not let {BUDGETS_PRINCIPAL} publish (Budgets cannot deliver)")
+        partition = arn.split(":")[1] if arn.count(":") >= 5 else "aws"
+        budget = f"arn:{partition}:budgets::{data.account_id}:budget/{data.budget_name}"
+        if key_problem := unpublishable(data, arn, BUDGETS_PRINCIPAL, budget):
+            reasons.append(key_problem)
         found[arn] = " and ".join(reasons) or None
     return found
 

@@ -447,6 +447,41 @@ def test_an_inbox_encrypted_with_a_key_sns_may_not_use_fails_check_7(
         kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
 
 
+def test_alert_topics_encrypted_with_keys_budgets_and_cloudwatch_may_not_use_fail_check_7(
+    deployed: Deployment, alerts_inbox: AlertsInbox
+) -> None:
+    """SNS encrypts what Budgets and CloudWatch publish with the topic's key, on their behalf: the AWS managed
+    alias/aws/sns key never lets them, a customer key only if its policy does. The subscriptions stay fine."""
+    topics = alerts_inbox.topics
+    alerts_inbox.sns["alerts"].set_topic_attributes(
+        TopicArn=topics["alerts"], AttributeName="KmsMasterKeyId", AttributeValue="alias/aws/sns"
+    )
+    kms = deployed.stack.target.client("kms", region="us-east-1")
+    key = kms.create_key(Description="made by hand")["KeyMetadata"]
+    billing = alerts_inbox.sns["billing"]
+    billing.set_topic_attributes(TopicArn=topics["billing"], AttributeName="KmsMasterKeyId", AttributeValue=key["Arn"])
+    try:
+        result = check_finops(deployed.stack.target, deployed.record.outputs)
+        assert not result.passed
+        text = str(result.reason)
+        assert (
+            "is encrypted with KMS key alias/aws/sns, an AWS managed key whose policy does not let "
+            "budgets.amazonaws.com use it (budgets cannot publish to it)" in text
+        ), text
+        assert (
+            f"topic {topics['billing']} is encrypted with KMS key {key['Arn']}, whose key policy: no statement allows "
+            "cloudwatch.amazonaws.com kms:GenerateDataKey for arn:aws:cloudwatch:us-east-1:" in text
+        ), text
+        assert result.measured["budget_notifications_that_can_fire"] == 0
+        assert result.measured["billing_alarm_actions"] == 0
+    finally:
+        for which in topics:
+            alerts_inbox.sns[which].set_topic_attributes(
+                TopicArn=topics[which], AttributeName="KmsMasterKeyId", AttributeValue=""
+            )
+        kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
+
+
 def test_a_filter_policy_the_billing_alarm_cannot_match_fails_check_7(
     deployed: Deployment, alerts_inbox: AlertsInbox
 ) -> None:
