@@ -560,12 +560,20 @@ def _watched(rb: SecurityReadback) -> dict[str, str]:
     if rb.account_id:
         who[rb.account_id] = f"the whole account {rb.account_id}"
         who[f"arn:aws:iam::{rb.account_id}:root"] = f"the whole account {rb.account_id}"
+        who[f"{rb.account_id}:IAMPrincipals"] = f"every IAM principal of account {rb.account_id} (the analyst too)"
     return who
 
 
 def _outsider(principal: str, account_id: str | None) -> str | None:
-    """How to name a Lake Formation principal of another account (a cross-account grant), or None."""
-    owner = principal_account(principal)
+    """How to name a Lake Formation principal of another account (a cross-account grant), or None.
+
+    Besides accounts and their IAM ARNs, Lake Formation grants to ``<account>:IAMPrincipals`` (every
+    IAM principal of that account) and to organizations and OUs (``arn:aws:organizations::...``):
+    every account in them.
+    """
+    if principal.startswith("arn:") and principal.split(":")[2:3] == ["organizations"]:
+        return f"{principal}, outside account {account_id or '(unknown)'},"
+    owner = principal_account(principal.removesuffix(":IAMPrincipals"))
     if account_id and owner and owner != account_id:
         return f"{principal}, outside account {account_id},"
     return None

@@ -1154,3 +1154,27 @@ def test_a_lake_formation_grant_to_another_account_fails_naming_it(principal: st
         )
     )
     assert judge_security(rb).passed
+
+
+@pytest.mark.parametrize(
+    ("principal", "culprit"),
+    [
+        (f"{OTHER}:IAMPrincipals", f"{OTHER}:IAMPrincipals, outside account {ACCOUNT}, holds"),
+        (
+            f"arn:aws:organizations::{OTHER}:organization/o-abcdefghijkl",
+            f"arn:aws:organizations::{OTHER}:organization/o-abcdefghijkl, outside account {ACCOUNT}, holds",
+        ),
+        (
+            f"arn:aws:organizations::{OTHER}:ou/o-abcdefghijkl/ou-ab12-cdefgh34",
+            f"arn:aws:organizations::{OTHER}:ou/o-abcdefghijkl/ou-ab12-cdefgh34, outside account {ACCOUNT}, holds",
+        ),
+        (f"{ACCOUNT}:IAMPrincipals", f"every IAM principal of account {ACCOUNT} (the analyst too) holds"),
+    ],
+    ids=["other-accounts-iam-principals", "organization", "organizational-unit", "own-iam-principals"],
+)
+def test_a_lake_formation_grant_to_an_organization_or_all_iam_principals_fails(principal: str, culprit: str) -> None:
+    """Lake Formation grants to ``<account>:IAMPrincipals``, organizations and OUs (its documented principals)."""
+    rb = healthy()
+    rb.grants.append(grant(principal, {"Table": {"DatabaseName": DB, "Name": TABLE}}, "SELECT"))
+    found = problems(rb, "grants")
+    assert any(p.startswith(culprit) and f"ssn of {DB}.{TABLE}" in p for p in found), found
