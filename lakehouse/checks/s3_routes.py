@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Any
@@ -38,6 +38,7 @@ from urllib.parse import urlsplit, urlunsplit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.checks.iam_access import (
+    ANYONE,
     READ_ACTIONS,
     Policy,
     Principal,
@@ -364,8 +365,13 @@ def outsider_problems(
     account_id: str,
     policy_of: str = "the bucket policy of lake bucket",
     resource_of: Any = object_arn,
+    restricted: Collection[str] = (),
 ) -> list[str]:
-    """Allow statements of a bucket (or access point) policy letting principals outside the account read objects."""
+    """Allow statements of a bucket (or access point) policy letting principals outside the account read objects.
+
+    ``restricted``: buckets under RestrictPublicBuckets, where S3 keeps an unconditional ``*`` (a public
+    policy) to the account's own principals; a conditional one may not count as public, so it still counts.
+    """
     problems: dict[tuple[str, str, str], str] = {}
     for owner, document in sorted(policies.items()):
         if not document:
@@ -384,6 +390,8 @@ def outsider_problems(
                     if not _allows(statement, action, resource):
                         continue
                     for who in outside:
+                        if who == ANYONE and owner in restricted and not statement.get("Condition"):
+                            continue
                         if _denied_to(statements, who, action, resource):
                             continue
                         hedge = " (Condition not evaluated)" if statement.get("Condition") else ""

@@ -887,8 +887,14 @@ def route_problems(rb: SecurityReadback) -> list[str]:
     if not rb.account_id:
         return []
     who = Principal(rb.analyst_role_arn, rb.account_id)
+    # RestrictPublicBuckets (the account's or the bucket's) keeps a public policy to the account.
+    restricted = (
+        list(rb.bucket_policies)
+        if (rb.routes.account_public_access_block or {}).get("RestrictPublicBuckets")
+        else [b for b, a in rb.routes.acls.items() if (a.public_access_block or {}).get("RestrictPublicBuckets")]
+    )
     return (
-        outsider_problems(rb.bucket_policies, rb.lake_objects, rb.account_id)
+        outsider_problems(rb.bucket_policies, rb.lake_objects, rb.account_id, restricted=restricted)
         + acl_problems(rb.routes)
         + access_point_problems(rb.routes, rb.bucket_policies, rb.identity_policies, rb.boundary, who, rb.lake_objects)
     )

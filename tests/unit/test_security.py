@@ -1178,3 +1178,24 @@ def test_a_lake_formation_grant_to_an_organization_or_all_iam_principals_fails(p
     rb.grants.append(grant(principal, {"Table": {"DatabaseName": DB, "Name": TABLE}}, "SELECT"))
     found = problems(rb, "grants")
     assert any(p.startswith(culprit) and f"ssn of {DB}.{TABLE}" in p for p in found), found
+
+
+@pytest.mark.parametrize("principal", ["*", {"AWS": "*"}], ids=["star", "aws-star"])
+def test_a_public_bucket_policy_fails_even_when_it_denies_the_analyst(principal: Any) -> None:
+    """Allow ``*`` with a Deny for the analyst alone: every other principal, of any account, reads ssn files."""
+    deny_analyst = {**_grant_to({"AWS": ANALYST}, bucket=BUCKETS["gold"]), "Sid": "NotTheAnalyst", "Effect": "Deny"}
+    public = _grant_to(principal, bucket=BUCKETS["gold"])
+    rb = _with_statements(healthy(), BUCKETS["gold"], public, deny_analyst)
+    result = judge_security(rb)
+    assert result.status is Status.FAILED
+    assert any(
+        f"statement Share of the bucket policy of lake bucket {BUCKETS['gold']} lets anyone (Principal *), "
+        f"outside account {ACCOUNT}" in p
+        for p in routes(rb)
+    ), routes(rb)
+    # RestrictPublicBuckets keeps a public policy to the account's own principals: nothing outside reads.
+    rb.routes.account_public_access_block = {"RestrictPublicBuckets": True}
+    assert judge_security(rb).passed, judge_security(rb).reason
+    # A conditional "*" may not be public to S3 (so not restricted): it still counts.
+    rb.bucket_policies[BUCKETS["gold"]]["Statement"][1]["Condition"] = {"StringEquals": {"aws:SourceVpce": "vpce-1"}}
+    assert any("lets anyone (Principal *)" in p for p in routes(rb)), routes(rb)
