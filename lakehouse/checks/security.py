@@ -3,8 +3,9 @@
 The column to hide is the plan's (``ssn``, a check input from the feature text), never the
 stack's own say: a stack that hides ``email`` instead must fail. The check looks wherever the
 column lives, not at the one table the stack cares about: every Glue table of every database in
-the catalog with such a column (Bronze CSV, Silver and its rejected rows, Gold, anything the
-pipeline made) is queried as the analyst (STS AssumeRole, pyathena in the analyst workgroup).
+the catalog with such a column, or a struct column nesting it (Bronze CSV, Silver and its rejected
+rows, Gold, anything the pipeline made) is queried as the analyst (STS AssumeRole, pyathena in the
+analyst workgroup).
 
 Athena cannot tell "column excluded by Lake Formation" from "column does not exist" (both are
 ``COLUMN_NOT_FOUND ... cannot be resolved or requester is not authorized ...``), so a privileged
@@ -123,15 +124,23 @@ class CatalogTable:
     columns: list[str]
     location: str | None = None
     metadata_location: str | None = None
+    #: Column -> its Glue type (``struct<ssn:string,...>`` nests fields).
+    types: dict[str, str] = field(default_factory=dict)
 
     @property
     def qualified(self) -> str:
         return f"{self.database}.{self.name}"
 
     def holding(self, hidden: Iterable[str]) -> list[str]:
-        """The table's own spelling of the hidden columns it has."""
+        """The table's own spelling of the hidden columns it has, and of columns nesting one as a struct
+        field (Lake Formation cannot filter nested fields: whoever reads the column reads it)."""
         wanted = {h.lower() for h in hidden}
-        return [c for c in self.columns if c.lower() in wanted]
+        return [c for c in self.columns if c.lower() in wanted or _nested_fields(self.types.get(c, "")) & wanted]
+
+
+def _nested_fields(glue_type: str) -> set[str]:
+    """The field names of the structs in a Glue type (``array<struct<a:int,b:string>>`` -> a, b), lower case."""
+    return {f.lower() for f in re.findall(r"[<,]\s*`?(\w+)`?\s*:", glue_type)}
 
 
 @dataclass
@@ -241,7 +250,8 @@ def read_catalog(target: Target) -> tuple[list[str], list[CatalogTable]]:
             for tpage in glue.get_paginator("get_tables").paginate(DatabaseName=db["Name"]):
                 for t in tpage.get("TableList") or []:
                     storage = t.get("StorageDescriptor") or {}
-                    columns = [c["Name"] for c in (storage.get("Columns") or []) + (t.get("PartitionKeys") or [])]
+                    described = (storage.get("Columns") or []) + (t.get("PartitionKeys") or [])
+                    columns = [c["Name"] for c in described]
                     tables.append(
                         CatalogTable(
                             database=db["Name"],
@@ -249,6 +259,7 @@ def read_catalog(target: Target) -> tuple[list[str], list[CatalogTable]]:
                             columns=columns,
                             location=storage.get("Location"),
                             metadata_location=(t.get("Parameters") or {}).get("metadata_location"),
+                            types={c["Name"]: str(c.get("Type") or "") for c in described},
                         )
                     )
     return databases, tables

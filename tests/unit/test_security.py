@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
+from moto import mock_aws
 
 from lakehouse.athena import QueryRecord
 from lakehouse.checks.iam_access import Policy, decide
@@ -23,6 +25,7 @@ from lakehouse.checks.security import (
     judge_security,
     location_bucket,
     read_bucket_policy,
+    read_catalog,
 )
 from lakehouse.config import project_root
 from lakehouse.emulator.sql.access import Access
@@ -1199,3 +1202,23 @@ def test_a_public_bucket_policy_fails_even_when_it_denies_the_analyst(principal:
     # A conditional "*" may not be public to S3 (so not restricted): it still counts.
     rb.bucket_policies[BUCKETS["gold"]]["Statement"][1]["Condition"] = {"StringEquals": {"aws:SourceVpce": "vpce-1"}}
     assert any("lets anyone (Principal *)" in p for p in routes(rb)), routes(rb)
+
+
+@mock_aws
+def test_a_table_holding_ssn_inside_a_struct_column_is_found_and_probed() -> None:
+    """Lake Formation cannot filter nested fields: a struct column carrying ssn opens it to whoever reads the column."""
+    glue = boto3.client("glue", region_name="ap-northeast-1")
+    glue.create_database(DatabaseInput={"Name": SILVER})
+    columns = [
+        {"Name": "user_id", "Type": "bigint"},
+        {"Name": "pii", "Type": "struct<email:string,SSN:string>"},
+        {"Name": "contacts", "Type": "array<struct<kind:string,value:string>>"},
+    ]
+    glue.create_table(
+        DatabaseName=SILVER,
+        TableInput={"Name": "users_nested", "StorageDescriptor": {"Columns": columns, "Location": "s3://b/n/"}},
+    )
+    target: Any = SimpleNamespace(client=lambda name: boto3.client(name, region_name="ap-northeast-1"))
+    _, tables = read_catalog(target)
+    assert [t.holding(["ssn"]) for t in tables] == [["pii"]]
+    assert CatalogTable(DB, TABLE, COLUMNS).holding(["ssn"]) == ["ssn"]
