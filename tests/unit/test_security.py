@@ -1222,3 +1222,20 @@ def test_a_table_holding_ssn_inside_a_struct_column_is_found_and_probed() -> Non
     _, tables = read_catalog(target)
     assert [t.holding(["ssn"]) for t in tables] == [["pii"]]
     assert CatalogTable(DB, TABLE, COLUMNS).holding(["ssn"]) == ["ssn"]
+
+
+def test_an_object_acl_letting_another_account_rewrite_it_fails() -> None:
+    """WRITE_ACP on an object lets the grantee PutObjectAcl itself READ: the file is theirs to read."""
+    rb = healthy()
+    write_acp = {"Grantee": {"Type": "CanonicalUser", "ID": OTHER_ID}, "Permission": "WRITE_ACP"}
+    rb.routes.acls[BUCKETS["gold"]] = _acls("ObjectWriter", [write_acp])
+    found = routes(rb)
+    assert any(
+        f"the object ACL of s3://{BUCKETS['gold']}/{GOLD_FILE} grants WRITE_ACP to canonical user {OTHER_ID}" in p
+        and "they can grant themselves READ" in p
+        for p in found
+    ), found
+    assert not judge_security(rb).passed
+    # READ_ACP only shows the ACL, not the file.
+    rb.routes.acls[BUCKETS["gold"]] = _acls("ObjectWriter", [{**write_acp, "Permission": "READ_ACP"}])
+    assert judge_security(rb).passed
