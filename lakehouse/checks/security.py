@@ -165,6 +165,8 @@ class SecurityReadback:
     privileged_arn: str
     probes: list[TableProbe]
     databases: list[str] = field(default_factory=list)
+    #: Database -> its location (LocationUri), for those that have one.
+    database_locations: dict[str, str] = field(default_factory=dict)
     account_id: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     grants: list[dict[str, Any]] = field(default_factory=list)
@@ -239,14 +241,15 @@ def _sql_name(table: CatalogTable) -> str:
     return f"{_quoted(table.database)}.{_quoted(table.name)}"
 
 
-def read_catalog(target: Target) -> tuple[list[str], list[CatalogTable]]:
-    """Every database and table of the Glue catalog (paged), with every column and data location."""
+def read_catalog(target: Target) -> tuple[dict[str, str | None], list[CatalogTable]]:
+    """Every database (name -> its location) and table of the Glue catalog (paged), with every column and
+    data location."""
     glue = target.client("glue")
-    databases: list[str] = []
+    databases: dict[str, str | None] = {}
     tables: list[CatalogTable] = []
     for page in glue.get_paginator("get_databases").paginate():
         for db in page.get("DatabaseList") or []:
-            databases.append(db["Name"])
+            databases[db["Name"]] = db.get("LocationUri")
             for tpage in glue.get_paginator("get_tables").paginate(DatabaseName=db["Name"]):
                 for t in tpage.get("TableList") or []:
                     storage = t.get("StorageDescriptor") or {}
@@ -494,7 +497,8 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         analyst_caller_arn=analyst_caller,
         privileged_arn=identity["Arn"],
         probes=probes,
-        databases=databases,
+        databases=list(databases),
+        database_locations={name: uri for name, uri in databases.items() if uri},
         account_id=identity.get("Account"),
         read_errors=errors,
     )
@@ -722,12 +726,40 @@ def location_problems(spec: Mapping[str, Any], who: str, held: list[str], rb: Se
     return problems
 
 
+def database_location_problems(
+    database: str, who: str, rb: SecurityReadback, held: str = "['CREATE_TABLE']"
+) -> list[str]:
+    """CREATE_TABLE on a database whose location overlaps a table with a hidden column: a table of its own reads it.
+
+    Lake Formation needs no data location permission for a table within its database's location
+    ("Creating a database"), and a table's creator holds every permission on it.
+    """
+    location = next((uri for db, uri in rb.database_locations.items() if db.lower() == database.lower()), None)
+    where = location_bucket(location or "")
+    if where is None:
+        return []
+    problems = []
+    for probe in rb.probes:
+        for uri in (probe.table.location, probe.table.metadata_location):
+            inner = split_s3(uri or "")
+            if inner is not None and _covers(where, inner):
+                problems.append(
+                    f"{who} holds {held} on database {database}, whose location {location} holds the files "
+                    f"of {probe.table.qualified} ({uri}): a table of its own there needs no data location "
+                    f"permission, and its creator reads every column, {', '.join(probe.hidden)} included"
+                )
+                break
+    return problems
+
+
 def _grant_opens(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> list[str]:
     """How one Lake Formation grant to ``who`` (a principal that reaches the analyst) opens a hidden column."""
     resource = grant.get("Resource") or {}
     held = _held(grant)
     if "DataLocation" in resource and held & LOCATION_ACCESS:
         return location_problems(resource["DataLocation"], who, sorted(held & LOCATION_ACCESS), rb)
+    if "Database" in resource and "CREATE_TABLE" in held and not held & SUPER:
+        return database_location_problems(str((resource["Database"] or {}).get("Name", "")), who, rb)
     if not held & READS:
         return []
     problems: list[str] = []
@@ -744,6 +776,8 @@ def _grant_opens(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> li
                 f"{who} holds {sorted(held & SUPER)} on database {database}, which holds {', '.join(tables)} "
                 f"with {', '.join(rb.hidden)}: it may create tables there and grant itself their columns"
             )
+        else:  # Super includes CREATE_TABLE
+            problems += database_location_problems(database, who, rb, str(sorted(held & SUPER)))
     elif "LFTagPolicy" in resource:
         problems += lf_tag_problems(grant, who, rb)
     else:

@@ -1239,3 +1239,30 @@ def test_an_object_acl_letting_another_account_rewrite_it_fails() -> None:
     # READ_ACP only shows the ACL, not the file.
     rb.routes.acls[BUCKETS["gold"]] = _acls("ObjectWriter", [{**write_acp, "Permission": "READ_ACP"}])
     assert judge_security(rb).passed
+
+
+@pytest.mark.parametrize(
+    ("principal", "culprit"),
+    [
+        (ANALYST, "the analyst holds"),
+        ("IAM_ALLOWED_PRINCIPALS", "IAMAllowedPrincipals (every IAM principal, the analyst too) holds"),
+    ],
+    ids=["analyst", "iam-allowed-principals"],
+)
+def test_create_table_in_a_database_whose_location_holds_ssn_files_fails(principal: str, culprit: str) -> None:
+    """Tables within a database's location need no data location permission, and their creator reads them whole."""
+    rb = healthy()
+    rb.database_locations = {DB: f"s3://{BUCKETS['gold']}/", "scratch": f"s3://{BUCKETS['gold']}/scratch/"}
+    assert judge_security(rb).passed
+    rb.grants.append(grant(principal, {"Database": {"Name": "scratch"}}, "CREATE_TABLE"))
+    assert judge_security(rb).passed  # its location holds no ssn table's files
+    rb.grants.append(grant(principal, {"Database": {"Name": DB}}, "CREATE_TABLE", "DESCRIBE"))
+    found = problems(rb, "grants")
+    where = f"on database {DB}, whose location s3://{BUCKETS['gold']}/ holds the files of {DB}.users"
+    assert any(p.startswith(f"{culprit} ['CREATE_TABLE'] {where}") for p in found), found
+    # Super on a database holding no ssn table includes CREATE_TABLE: its location is what counts.
+    rb = healthy()
+    rb.database_locations = {"scratch": f"s3://{BUCKETS['gold']}/users/"}
+    rb.grants.append(grant(principal, {"Database": {"Name": "scratch"}}, "ALL"))
+    where = f"on database scratch, whose location s3://{BUCKETS['gold']}/users/ holds the files of {DB}.users"
+    assert any(p.startswith(f"{culprit} ['ALL'] {where}") for p in problems(rb, "grants")), problems(rb, "grants")
