@@ -321,16 +321,23 @@ def principal_account(principal: str) -> str | None:
     return None
 
 
+#: How ``outside_principals`` names ``Principal: "*"`` (every principal of every account).
+ANYONE = "anyone (Principal *)"
+
+
 def outside_principals(statement: Mapping[str, Any], account_id: str) -> list[str]:
     """Principals of an Allow outside ``account_id``: other accounts (any, by wildcard), canonical or federated users.
 
-    ``*`` is left to the analyst's reading (it names the analyst too). A service principal acts for
-    the account that configured the service and is not counted here.
+    ``*`` is ``ANYONE``: it names the analyst too, but a Deny for the analyst alone leaves it open to
+    every other principal of every account. A service principal acts for the account that configured
+    the service and is not counted here.
     """
     if "NotPrincipal" in statement:
         return []  # an Allow with NotPrincipal already counts as reaching the analyst
     value = statement.get("Principal")
     found: list[str] = []
+    if value == "*" or (isinstance(value, Mapping) and "*" in _listed(value.get("AWS"))):
+        found.append(ANYONE)
     entries: list[tuple[str, str]] = []
     if isinstance(value, Mapping):
         entries = [(str(k), v) for k, vs in value.items() for v in _listed(vs)]

@@ -16,7 +16,8 @@ simulator, and AWS's would not see the trust policies together):
 Paths chain (analyst -> R1 -> R2), found breadth-first. Escalation in place: a principal on a
 path may ``iam:PutRolePolicy``/``AttachRolePolicy`` on a role of the path (itself included), replace or
 drop its permissions boundary, or ``iam:CreatePolicyVersion``/``SetDefaultPolicyVersion`` of a
-customer managed policy attached to one: that role then may do anything. Or it may
+customer managed policy attached to one: that role then may do anything. ``iam:DeleteRolePolicy``/
+``DetachRolePolicy`` on a role with a Deny in such a policy lifts that Deny. Or it may
 ``lakeformation:PutDataLakeSettings`` and make itself a data lake admin. Conditions are not
 evaluated (an Allow with one counts), as in ``iam_access``.
 
@@ -54,6 +55,9 @@ from lakehouse.target import Target
 ASSUME = "sts:AssumeRole"
 #: What rewrites a role's own permissions (on the role's ARN).
 ROLE_REWRITES = ("iam:PutRolePolicy", "iam:AttachRolePolicy")
+#: What removes one of a role's policies (on the role's ARN), by the source prefix of the policies it removes:
+#: it raises the role's permissions when such a policy holds a Deny.
+DENY_REMOVALS = {"iam:DeleteRolePolicy": "inline policy ", "iam:DetachRolePolicy": "attached policy "}
 #: What replaces or drops a role's permissions boundary (matters only when it has one).
 BOUNDARY_REWRITES = ("iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary")
 #: What rewrites a customer managed policy attached to a role (on the policy's ARN).
@@ -233,22 +237,35 @@ def escalations(
         for arn in sorted(paths)
         if roles[arn].identity is not None
     ]
-    targets: list[tuple[str, Policy | None, list[str]]] = [
-        (analyst.arn, analyst.boundary, _managed(analyst.identity))
-    ] + [(p.arn, p.boundary, roles[p.arn].managed_policies()) for p in on_path[1:]]
+    targets: list[tuple[str, Policy | None, list[str], Sequence[Policy]]] = [
+        (analyst.arn, analyst.boundary, _managed(analyst.identity), analyst.identity)
+    ] + [(p.arn, p.boundary, roles[p.arn].managed_policies(), p.identity) for p in on_path[1:]]
     found: list[Escalation] = []
     for actor in on_path:
-        tries = [(LF_ADMIN, "*")]
-        for role_arn, boundary, managed in targets:
-            tries += [(a, role_arn) for a in ROLE_REWRITES]
-            tries += [(a, role_arn) for a in BOUNDARY_REWRITES if boundary is not None]
-            tries += [(a, policy) for policy in managed for a in POLICY_REWRITES]
-        for action, resource in tries:
+        tries = [(LF_ADMIN, "*", "")]
+        for role_arn, boundary, managed, identity in targets:
+            tries += [(a, role_arn, "") for a in ROLE_REWRITES]
+            tries += [(a, role_arn, "") for a in BOUNDARY_REWRITES if boundary is not None]
+            tries += [(a, policy, "") for policy in managed for a in POLICY_REWRITES]
+            for action, kind in DENY_REMOVALS.items():
+                if denies := _denies(p for p in identity if p.source.startswith(kind)):
+                    tries.append((action, role_arn, f"it can remove {'; '.join(denies)}, and what it denies opens"))
+        for action, resource, gains in tries:
             decision = decide(actor.identity, actor.boundary, action, resource)
             if decision.allowed:
-                found.append(Escalation(actor.arn, action, resource, [m.describe() for m in decision.allows]))
+                found.append(Escalation(actor.arn, action, resource, [m.describe() for m in decision.allows], gains))
         found += _made_or_taken(actor, users)
     return found
+
+
+def _denies(policies: Iterable[Policy]) -> list[str]:
+    """The Deny statements of ``policies``, named as in a reason."""
+    return [
+        f"statement {st.get('Sid') or f'#{i + 1}'} of {p.source}"
+        for p in policies
+        for i, st in enumerate(p.statements())
+        if st.get("Effect") == "Deny"
+    ]
 
 
 def _first_allowed(actor: Actor, actions: Sequence[str], resource: str) -> Decision | None:

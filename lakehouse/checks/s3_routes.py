@@ -11,11 +11,12 @@ S3 serves an object to whoever one of these lets in, and Lake Formation sees non
   ListAccessPoints, GetAccessPointPolicy) and its policy judged for the analyst and for principals
   outside the account. A delegation to another account's access points cannot be read from here:
   it fails as such;
-- **ACLs**: an object ACL granting READ (or FULL_CONTROL) to another account's canonical user, an
-  e-mail grantee, or the AllUsers/AuthenticatedUsers groups, and a bucket ACL granting anything to
-  them. S3 applies no ACL when the bucket's Object Ownership is ``BucketOwnerEnforced``, and ignores
-  the public groups' grants under ``IgnorePublicAcls`` (bucket or account Block Public Access), so
-  those are read too and a healthy stack (ACLs disabled) stays green. A grant to the bucket owner's
+- **ACLs**: an object ACL granting READ, FULL_CONTROL or WRITE_ACP (which rewrites the ACL) to
+  another account's canonical user, an e-mail grantee, or the AllUsers/AuthenticatedUsers groups,
+  and a bucket ACL granting anything to them. S3 applies no ACL when the bucket's Object Ownership
+  is ``BucketOwnerEnforced``, and ignores the public groups' grants under ``IgnorePublicAcls``
+  (bucket or account Block Public Access), so those are read too and a healthy stack (ACLs
+  disabled) stays green. A grant to the bucket owner's
   own canonical id hands the account's principals nothing their IAM policies do not;
 - a **bucket policy** Allow naming a principal outside the account (another account, any account
   by wildcard, a service, a federated or canonical user): the plan lets only the stack's own
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Any
@@ -38,6 +39,7 @@ from urllib.parse import urlsplit, urlunsplit
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.checks.iam_access import (
+    ANYONE,
     READ_ACTIONS,
     Policy,
     Principal,
@@ -56,8 +58,8 @@ from lakehouse.target import Target
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 AUTHENTICATED_USERS = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
 PUBLIC_GROUPS = {ALL_USERS: "AllUsers (anyone)", AUTHENTICATED_USERS: "AuthenticatedUsers (any AWS account)"}
-#: ACL permissions that read an object's bytes.
-OBJECT_READS = frozenset({"READ", "FULL_CONTROL"})
+#: ACL permissions that read an object's bytes, or rewrite its ACL (PutObjectAcl) to grant that.
+OBJECT_READS = frozenset({"READ", "FULL_CONTROL", "WRITE_ACP"})
 ACLS_DISABLED = "BucketOwnerEnforced"
 
 
@@ -316,10 +318,11 @@ def acl_problems(rb: RoutesReadback) -> list[str]:
             for grant in grants:
                 grantee = grant.get("Grantee") or {}
                 if grant.get("Permission") in OBJECT_READS and _outsider(grantee, acls.owner_id, ignored):
+                    how = "they can grant themselves READ, and " if grant.get("Permission") == "WRITE_ACP" else ""
                     problems.append(
                         f"the object ACL of s3://{bucket}/{key} grants {grant.get('Permission')} to "
                         f"{_grantee(grantee)} (Object Ownership: {ownership}; IgnorePublicAcls "
-                        f"{'on' if ignored else 'off'}): S3 serves the file to them, around Lake Formation"
+                        f"{'on' if ignored else 'off'}): {how}S3 serves the file to them, around Lake Formation"
                     )
     return problems
 
@@ -364,8 +367,13 @@ def outsider_problems(
     account_id: str,
     policy_of: str = "the bucket policy of lake bucket",
     resource_of: Any = object_arn,
+    restricted: Collection[str] = (),
 ) -> list[str]:
-    """Allow statements of a bucket (or access point) policy letting principals outside the account read objects."""
+    """Allow statements of a bucket (or access point) policy letting principals outside the account read objects.
+
+    ``restricted``: buckets under RestrictPublicBuckets, where S3 keeps an unconditional ``*`` (a public
+    policy) to the account's own principals; a conditional one may not count as public, so it still counts.
+    """
     problems: dict[tuple[str, str, str], str] = {}
     for owner, document in sorted(policies.items()):
         if not document:
@@ -384,6 +392,8 @@ def outsider_problems(
                     if not _allows(statement, action, resource):
                         continue
                     for who in outside:
+                        if who == ANYONE and owner in restricted and not statement.get("Condition"):
+                            continue
                         if _denied_to(statements, who, action, resource):
                             continue
                         hedge = " (Condition not evaluated)" if statement.get("Condition") else ""

@@ -3,8 +3,9 @@
 The column to hide is the plan's (``ssn``, a check input from the feature text), never the
 stack's own say: a stack that hides ``email`` instead must fail. The check looks wherever the
 column lives, not at the one table the stack cares about: every Glue table of every database in
-the catalog with such a column (Bronze CSV, Silver and its rejected rows, Gold, anything the
-pipeline made) is queried as the analyst (STS AssumeRole, pyathena in the analyst workgroup).
+the catalog with such a column, or a struct column nesting it (Bronze CSV, Silver and its rejected
+rows, Gold, anything the pipeline made) is queried as the analyst (STS AssumeRole, pyathena in the
+analyst workgroup).
 
 Athena cannot tell "column excluded by Lake Formation" from "column does not exist" (both are
 ``COLUMN_NOT_FOUND ... cannot be resolved or requester is not authorized ...``), so a privileged
@@ -123,15 +124,23 @@ class CatalogTable:
     columns: list[str]
     location: str | None = None
     metadata_location: str | None = None
+    #: Column -> its Glue type (``struct<ssn:string,...>`` nests fields).
+    types: dict[str, str] = field(default_factory=dict)
 
     @property
     def qualified(self) -> str:
         return f"{self.database}.{self.name}"
 
     def holding(self, hidden: Iterable[str]) -> list[str]:
-        """The table's own spelling of the hidden columns it has."""
+        """The table's own spelling of the hidden columns it has, and of columns nesting one as a struct
+        field (Lake Formation cannot filter nested fields: whoever reads the column reads it)."""
         wanted = {h.lower() for h in hidden}
-        return [c for c in self.columns if c.lower() in wanted]
+        return [c for c in self.columns if c.lower() in wanted or _nested_fields(self.types.get(c, "")) & wanted]
+
+
+def _nested_fields(glue_type: str) -> set[str]:
+    """The field names of the structs in a Glue type (``array<struct<a:int,b:string>>`` -> a, b), lower case."""
+    return {f.lower() for f in re.findall(r"[<,]\s*`?(\w+)`?\s*:", glue_type)}
 
 
 @dataclass
@@ -156,6 +165,8 @@ class SecurityReadback:
     privileged_arn: str
     probes: list[TableProbe]
     databases: list[str] = field(default_factory=list)
+    #: Database -> its location (LocationUri), for those that have one.
+    database_locations: dict[str, str] = field(default_factory=dict)
     account_id: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     grants: list[dict[str, Any]] = field(default_factory=list)
@@ -230,18 +241,20 @@ def _sql_name(table: CatalogTable) -> str:
     return f"{_quoted(table.database)}.{_quoted(table.name)}"
 
 
-def read_catalog(target: Target) -> tuple[list[str], list[CatalogTable]]:
-    """Every database and table of the Glue catalog (paged), with every column and data location."""
+def read_catalog(target: Target) -> tuple[dict[str, str | None], list[CatalogTable]]:
+    """Every database (name -> its location) and table of the Glue catalog (paged), with every column and
+    data location."""
     glue = target.client("glue")
-    databases: list[str] = []
+    databases: dict[str, str | None] = {}
     tables: list[CatalogTable] = []
     for page in glue.get_paginator("get_databases").paginate():
         for db in page.get("DatabaseList") or []:
-            databases.append(db["Name"])
+            databases[db["Name"]] = db.get("LocationUri")
             for tpage in glue.get_paginator("get_tables").paginate(DatabaseName=db["Name"]):
                 for t in tpage.get("TableList") or []:
                     storage = t.get("StorageDescriptor") or {}
-                    columns = [c["Name"] for c in (storage.get("Columns") or []) + (t.get("PartitionKeys") or [])]
+                    described = (storage.get("Columns") or []) + (t.get("PartitionKeys") or [])
+                    columns = [c["Name"] for c in described]
                     tables.append(
                         CatalogTable(
                             database=db["Name"],
@@ -249,6 +262,7 @@ def read_catalog(target: Target) -> tuple[list[str], list[CatalogTable]]:
                             columns=columns,
                             location=storage.get("Location"),
                             metadata_location=(t.get("Parameters") or {}).get("metadata_location"),
+                            types={c["Name"]: str(c.get("Type") or "") for c in described},
                         )
                     )
     return databases, tables
@@ -483,7 +497,8 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         analyst_caller_arn=analyst_caller,
         privileged_arn=identity["Arn"],
         probes=probes,
-        databases=databases,
+        databases=list(databases),
+        database_locations={name: uri for name, uri in databases.items() if uri},
         account_id=identity.get("Account"),
         read_errors=errors,
     )
@@ -560,12 +575,20 @@ def _watched(rb: SecurityReadback) -> dict[str, str]:
     if rb.account_id:
         who[rb.account_id] = f"the whole account {rb.account_id}"
         who[f"arn:aws:iam::{rb.account_id}:root"] = f"the whole account {rb.account_id}"
+        who[f"{rb.account_id}:IAMPrincipals"] = f"every IAM principal of account {rb.account_id} (the analyst too)"
     return who
 
 
 def _outsider(principal: str, account_id: str | None) -> str | None:
-    """How to name a Lake Formation principal of another account (a cross-account grant), or None."""
-    owner = principal_account(principal)
+    """How to name a Lake Formation principal of another account (a cross-account grant), or None.
+
+    Besides accounts and their IAM ARNs, Lake Formation grants to ``<account>:IAMPrincipals`` (every
+    IAM principal of that account) and to organizations and OUs (``arn:aws:organizations::...``):
+    every account in them.
+    """
+    if principal.startswith("arn:") and principal.split(":")[2:3] == ["organizations"]:
+        return f"{principal}, outside account {account_id or '(unknown)'},"
+    owner = principal_account(principal.removesuffix(":IAMPrincipals"))
     if account_id and owner and owner != account_id:
         return f"{principal}, outside account {account_id},"
     return None
@@ -703,12 +726,40 @@ def location_problems(spec: Mapping[str, Any], who: str, held: list[str], rb: Se
     return problems
 
 
+def database_location_problems(
+    database: str, who: str, rb: SecurityReadback, held: str = "['CREATE_TABLE']"
+) -> list[str]:
+    """CREATE_TABLE on a database whose location overlaps a table with a hidden column: a table of its own reads it.
+
+    Lake Formation needs no data location permission for a table within its database's location
+    ("Creating a database"), and a table's creator holds every permission on it.
+    """
+    location = next((uri for db, uri in rb.database_locations.items() if db.lower() == database.lower()), None)
+    where = location_bucket(location or "")
+    if where is None:
+        return []
+    problems = []
+    for probe in rb.probes:
+        for uri in (probe.table.location, probe.table.metadata_location):
+            inner = split_s3(uri or "")
+            if inner is not None and _covers(where, inner):
+                problems.append(
+                    f"{who} holds {held} on database {database}, whose location {location} holds the files "
+                    f"of {probe.table.qualified} ({uri}): a table of its own there needs no data location "
+                    f"permission, and its creator reads every column, {', '.join(probe.hidden)} included"
+                )
+                break
+    return problems
+
+
 def _grant_opens(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> list[str]:
     """How one Lake Formation grant to ``who`` (a principal that reaches the analyst) opens a hidden column."""
     resource = grant.get("Resource") or {}
     held = _held(grant)
     if "DataLocation" in resource and held & LOCATION_ACCESS:
         return location_problems(resource["DataLocation"], who, sorted(held & LOCATION_ACCESS), rb)
+    if "Database" in resource and "CREATE_TABLE" in held and not held & SUPER:
+        return database_location_problems(str((resource["Database"] or {}).get("Name", "")), who, rb)
     if not held & READS:
         return []
     problems: list[str] = []
@@ -725,6 +776,8 @@ def _grant_opens(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> li
                 f"{who} holds {sorted(held & SUPER)} on database {database}, which holds {', '.join(tables)} "
                 f"with {', '.join(rb.hidden)}: it may create tables there and grant itself their columns"
             )
+        else:  # Super includes CREATE_TABLE
+            problems += database_location_problems(database, who, rb, str(sorted(held & SUPER)))
     elif "LFTagPolicy" in resource:
         problems += lf_tag_problems(grant, who, rb)
     else:
@@ -879,8 +932,14 @@ def route_problems(rb: SecurityReadback) -> list[str]:
     if not rb.account_id:
         return []
     who = Principal(rb.analyst_role_arn, rb.account_id)
+    # RestrictPublicBuckets (the account's or the bucket's) keeps a public policy to the account.
+    restricted = (
+        list(rb.bucket_policies)
+        if (rb.routes.account_public_access_block or {}).get("RestrictPublicBuckets")
+        else [b for b, a in rb.routes.acls.items() if (a.public_access_block or {}).get("RestrictPublicBuckets")]
+    )
     return (
-        outsider_problems(rb.bucket_policies, rb.lake_objects, rb.account_id)
+        outsider_problems(rb.bucket_policies, rb.lake_objects, rb.account_id, restricted=restricted)
         + acl_problems(rb.routes)
         + access_point_problems(rb.routes, rb.bucket_policies, rb.identity_policies, rb.boundary, who, rb.lake_objects)
     )

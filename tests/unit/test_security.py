@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
+from moto import mock_aws
 
 from lakehouse.athena import QueryRecord
 from lakehouse.checks.iam_access import Policy, decide
@@ -23,6 +25,7 @@ from lakehouse.checks.security import (
     judge_security,
     location_bucket,
     read_bucket_policy,
+    read_catalog,
 )
 from lakehouse.config import project_root
 from lakehouse.emulator.sql.access import Access
@@ -1154,3 +1157,112 @@ def test_a_lake_formation_grant_to_another_account_fails_naming_it(principal: st
         )
     )
     assert judge_security(rb).passed
+
+
+@pytest.mark.parametrize(
+    ("principal", "culprit"),
+    [
+        (f"{OTHER}:IAMPrincipals", f"{OTHER}:IAMPrincipals, outside account {ACCOUNT}, holds"),
+        (
+            f"arn:aws:organizations::{OTHER}:organization/o-abcdefghijkl",
+            f"arn:aws:organizations::{OTHER}:organization/o-abcdefghijkl, outside account {ACCOUNT}, holds",
+        ),
+        (
+            f"arn:aws:organizations::{OTHER}:ou/o-abcdefghijkl/ou-ab12-cdefgh34",
+            f"arn:aws:organizations::{OTHER}:ou/o-abcdefghijkl/ou-ab12-cdefgh34, outside account {ACCOUNT}, holds",
+        ),
+        (f"{ACCOUNT}:IAMPrincipals", f"every IAM principal of account {ACCOUNT} (the analyst too) holds"),
+    ],
+    ids=["other-accounts-iam-principals", "organization", "organizational-unit", "own-iam-principals"],
+)
+def test_a_lake_formation_grant_to_an_organization_or_all_iam_principals_fails(principal: str, culprit: str) -> None:
+    """Lake Formation grants to ``<account>:IAMPrincipals``, organizations and OUs (its documented principals)."""
+    rb = healthy()
+    rb.grants.append(grant(principal, {"Table": {"DatabaseName": DB, "Name": TABLE}}, "SELECT"))
+    found = problems(rb, "grants")
+    assert any(p.startswith(culprit) and f"ssn of {DB}.{TABLE}" in p for p in found), found
+
+
+@pytest.mark.parametrize("principal", ["*", {"AWS": "*"}], ids=["star", "aws-star"])
+def test_a_public_bucket_policy_fails_even_when_it_denies_the_analyst(principal: Any) -> None:
+    """Allow ``*`` with a Deny for the analyst alone: every other principal, of any account, reads ssn files."""
+    deny_analyst = {**_grant_to({"AWS": ANALYST}, bucket=BUCKETS["gold"]), "Sid": "NotTheAnalyst", "Effect": "Deny"}
+    public = _grant_to(principal, bucket=BUCKETS["gold"])
+    rb = _with_statements(healthy(), BUCKETS["gold"], public, deny_analyst)
+    result = judge_security(rb)
+    assert result.status is Status.FAILED
+    assert any(
+        f"statement Share of the bucket policy of lake bucket {BUCKETS['gold']} lets anyone (Principal *), "
+        f"outside account {ACCOUNT}" in p
+        for p in routes(rb)
+    ), routes(rb)
+    # RestrictPublicBuckets keeps a public policy to the account's own principals: nothing outside reads.
+    rb.routes.account_public_access_block = {"RestrictPublicBuckets": True}
+    assert judge_security(rb).passed, judge_security(rb).reason
+    # A conditional "*" may not be public to S3 (so not restricted): it still counts.
+    rb.bucket_policies[BUCKETS["gold"]]["Statement"][1]["Condition"] = {"StringEquals": {"aws:SourceVpce": "vpce-1"}}
+    assert any("lets anyone (Principal *)" in p for p in routes(rb)), routes(rb)
+
+
+@mock_aws
+def test_a_table_holding_ssn_inside_a_struct_column_is_found_and_probed() -> None:
+    """Lake Formation cannot filter nested fields: a struct column carrying ssn opens it to whoever reads the column."""
+    glue = boto3.client("glue", region_name="ap-northeast-1")
+    glue.create_database(DatabaseInput={"Name": SILVER})
+    columns = [
+        {"Name": "user_id", "Type": "bigint"},
+        {"Name": "pii", "Type": "struct<email:string,SSN:string>"},
+        {"Name": "contacts", "Type": "array<struct<kind:string,value:string>>"},
+    ]
+    glue.create_table(
+        DatabaseName=SILVER,
+        TableInput={"Name": "users_nested", "StorageDescriptor": {"Columns": columns, "Location": "s3://b/n/"}},
+    )
+    target: Any = SimpleNamespace(client=lambda name: boto3.client(name, region_name="ap-northeast-1"))
+    _, tables = read_catalog(target)
+    assert [t.holding(["ssn"]) for t in tables] == [["pii"]]
+    assert CatalogTable(DB, TABLE, COLUMNS).holding(["ssn"]) == ["ssn"]
+
+
+def test_an_object_acl_letting_another_account_rewrite_it_fails() -> None:
+    """WRITE_ACP on an object lets the grantee PutObjectAcl itself READ: the file is theirs to read."""
+    rb = healthy()
+    write_acp = {"Grantee": {"Type": "CanonicalUser", "ID": OTHER_ID}, "Permission": "WRITE_ACP"}
+    rb.routes.acls[BUCKETS["gold"]] = _acls("ObjectWriter", [write_acp])
+    found = routes(rb)
+    assert any(
+        f"the object ACL of s3://{BUCKETS['gold']}/{GOLD_FILE} grants WRITE_ACP to canonical user {OTHER_ID}" in p
+        and "they can grant themselves READ" in p
+        for p in found
+    ), found
+    assert not judge_security(rb).passed
+    # READ_ACP only shows the ACL, not the file.
+    rb.routes.acls[BUCKETS["gold"]] = _acls("ObjectWriter", [{**write_acp, "Permission": "READ_ACP"}])
+    assert judge_security(rb).passed
+
+
+@pytest.mark.parametrize(
+    ("principal", "culprit"),
+    [
+        (ANALYST, "the analyst holds"),
+        ("IAM_ALLOWED_PRINCIPALS", "IAMAllowedPrincipals (every IAM principal, the analyst too) holds"),
+    ],
+    ids=["analyst", "iam-allowed-principals"],
+)
+def test_create_table_in_a_database_whose_location_holds_ssn_files_fails(principal: str, culprit: str) -> None:
+    """Tables within a database's location need no data location permission, and their creator reads them whole."""
+    rb = healthy()
+    rb.database_locations = {DB: f"s3://{BUCKETS['gold']}/", "scratch": f"s3://{BUCKETS['gold']}/scratch/"}
+    assert judge_security(rb).passed
+    rb.grants.append(grant(principal, {"Database": {"Name": "scratch"}}, "CREATE_TABLE"))
+    assert judge_security(rb).passed  # its location holds no ssn table's files
+    rb.grants.append(grant(principal, {"Database": {"Name": DB}}, "CREATE_TABLE", "DESCRIBE"))
+    found = problems(rb, "grants")
+    where = f"on database {DB}, whose location s3://{BUCKETS['gold']}/ holds the files of {DB}.users"
+    assert any(p.startswith(f"{culprit} ['CREATE_TABLE'] {where}") for p in found), found
+    # Super on a database holding no ssn table includes CREATE_TABLE: its location is what counts.
+    rb = healthy()
+    rb.database_locations = {"scratch": f"s3://{BUCKETS['gold']}/users/"}
+    rb.grants.append(grant(principal, {"Database": {"Name": "scratch"}}, "ALL"))
+    where = f"on database scratch, whose location s3://{BUCKETS['gold']}/users/ holds the files of {DB}.users"
+    assert any(p.startswith(f"{culprit} ['ALL'] {where}") for p in problems(rb, "grants")), problems(rb, "grants")

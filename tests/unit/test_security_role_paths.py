@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -242,6 +243,33 @@ def test_the_analyst_raising_its_own_permissions_fails_naming_the_statement(
     found = role_problems(rb)
     assert any(p.startswith(culprit) for p in found), found
     assert judge_security(rb).status is Status.FAILED
+
+
+@pytest.mark.parametrize(
+    ("action", "source"),
+    [
+        ("iam:DeleteRolePolicy", "inline policy fence"),
+        ("iam:DetachRolePolicy", f"attached policy {MANAGED}"),
+    ],
+    ids=["delete-inline", "detach-managed"],
+)
+def test_the_analyst_removing_a_deny_that_keeps_it_out_fails(action: str, source: str) -> None:
+    """Reads of the lake shut only by a Deny of the analyst's own policies, which it may delete or detach."""
+    rb = stack(_allow(action, ANALYST, sid="Prune"), _allow("s3:GetObject", "*", sid="ReadAnything"))
+    rb.identity_policies.append(_policy(source, _allow("s3:*", "arn:aws:s3:::lh-*", sid="Fence", effect="Deny")))
+    found = role_problems(rb)
+    assert any(
+        p.startswith(f"the analyst role may call {action} on {ANALYST} (statement Prune of inline policy escalate)")
+        and f"statement Fence of {source}" in p
+        for p in found
+    ), found
+    # Without a Deny in its policies there is nothing to lift: no escalation.
+    rb.identity_policies = [p for p in rb.identity_policies if p.source != source]
+    rb.identity_policies = [
+        replace(p, document={"Statement": [s for s in p.statements() if s.get("Sid") != "ReadAnything"]})
+        for p in rb.identity_policies
+    ]
+    assert role_problems(rb) == []
 
 
 def test_a_role_reached_that_may_rewrite_itself_fails() -> None:
