@@ -329,8 +329,10 @@ def outside_principals(statement: Mapping[str, Any], account_id: str) -> list[st
     """Principals of an Allow outside ``account_id``: other accounts (any, by wildcard), canonical or federated users.
 
     ``*`` is ``ANYONE``: it names the analyst too, but a Deny for the analyst alone leaves it open to
-    every other principal of every account. A service principal acts for the account that configured
-    the service and is not counted here.
+    every other principal of every account. A service principal acts for whichever account configured
+    the service (a CloudFront distribution, a log delivery of any account): it counts unless the
+    statement confines it to this account by an ``aws:SourceAccount`` or ``aws:SourceArn`` condition,
+    as AWS advises against the confused deputy.
     """
     if "NotPrincipal" in statement:
         return []  # an Allow with NotPrincipal already counts as reaching the analyst
@@ -343,6 +345,8 @@ def outside_principals(statement: Mapping[str, Any], account_id: str) -> list[st
         entries = [(str(k), v) for k, vs in value.items() for v in _listed(vs)]
     for kind, p in entries:
         if kind == "Service":
+            if not confined_to(statement, account_id):
+                found.append(f"Service {p} (no aws:SourceAccount or aws:SourceArn condition keeps it to this account)")
             continue
         if kind != "AWS":
             found.append(f"{kind} {p}")
@@ -353,6 +357,30 @@ def outside_principals(statement: Mapping[str, Any], account_id: str) -> list[st
             elif owner != account_id:  # a wildcard account field matches this account and every other
                 found.append(f"AWS {p} (any account)")
     return found
+
+
+#: Condition operators under which a source key's values are the only ones that match.
+_SOURCE_OPERATORS = ("StringEquals", "StringLike", "ArnEquals", "ArnLike")
+
+
+def confined_to(statement: Mapping[str, Any], account_id: str) -> bool:
+    """Whether the statement's Condition lets a service act only for ``account_id`` (its SourceAccount, or
+    SourceArns whose account field is this account)."""
+    block = statement.get("Condition")
+    if not isinstance(block, Mapping):
+        return False
+    for operator, tests in block.items():
+        if str(operator) not in _SOURCE_OPERATORS or not isinstance(tests, Mapping):
+            continue
+        for key, values in tests.items():
+            listed = _listed(values)
+            if not listed:
+                continue
+            if str(key).lower() == "aws:sourceaccount" and all(v == account_id for v in listed):
+                return True
+            if str(key).lower() == "aws:sourcearn" and all(v.split(":")[4:5] == [account_id] for v in listed):
+                return True
+    return False
 
 
 def bucket_statement_match(

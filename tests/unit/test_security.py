@@ -839,7 +839,18 @@ def test_the_account_as_principal_opens_only_what_the_identity_policies_allow() 
         [_grant_to({"AWS": ANALYST}), {**_grant_to({"AWS": ANALYST}), "Sid": "No", "Effect": "Deny"}],
         [_grant_to({"AWS": ANALYST}), {**_grant_to("*"), "Sid": "No", "Effect": "Deny"}],
         [_grant_to({"AWS": f"arn:aws:iam::{ACCOUNT}:role/lh-pipeline"})],
-        [_grant_to({"Service": "athena.amazonaws.com"})],
+        [
+            {
+                **_grant_to({"Service": "cloudfront.amazonaws.com"}),
+                "Condition": {"StringEquals": {"AWS:SourceArn": f"arn:aws:cloudfront::{ACCOUNT}:distribution/E1"}},
+            }
+        ],
+        [
+            {
+                **_grant_to({"Service": "logging.s3.amazonaws.com"}),
+                "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+            }
+        ],
         [_grant_to({"AWS": ANALYST}, "s3:PutObject")],
         [{**_grant_to({"AWS": ANALYST}), "Resource": f"arn:aws:s3:::{BUCKETS['silver']}/orders/*"}],
         [
@@ -855,7 +866,8 @@ def test_the_account_as_principal_opens_only_what_the_identity_policies_allow() 
         "explicit-deny",
         "deny-everyone",
         "other-role",
-        "service",
+        "service-for-this-account-by-arn",
+        "service-for-this-account",
         "write-only",
         "other-prefix",
         "not-principal-all",
@@ -1266,3 +1278,28 @@ def test_create_table_in_a_database_whose_location_holds_ssn_files_fails(princip
     rb.grants.append(grant(principal, {"Database": {"Name": "scratch"}}, "ALL"))
     where = f"on database scratch, whose location s3://{BUCKETS['gold']}/users/ holds the files of {DB}.users"
     assert any(p.startswith(f"{culprit} ['ALL'] {where}") for p in problems(rb, "grants")), problems(rb, "grants")
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        None,
+        {"StringEquals": {"aws:SourceArn": "arn:aws:cloudfront::444455556666:distribution/E1"}},
+        {"StringLike": {"aws:SourceArn": "arn:aws:cloudfront::*:distribution/*"}},
+        {"StringEquals": {"aws:SourceAccount": [ACCOUNT, "444455556666"]}},
+        {"Bool": {"aws:SecureTransport": "true"}},
+    ],
+    ids=["unconditioned", "another-accounts-distribution", "any-account", "two-accounts", "unrelated-condition"],
+)
+def test_a_service_principal_reading_the_lake_for_any_account_fails(condition: dict[str, Any] | None) -> None:
+    """A service acts for whoever configured it: CloudFront OAC without a source condition serves the files to any
+    account's distribution (AWS's confused deputy)."""
+    statement = _grant_to({"Service": "cloudfront.amazonaws.com"})
+    if condition:
+        statement["Condition"] = condition
+    result = judge_security(_with_statements(healthy(), BUCKETS["silver"], statement))
+    assert not result.passed
+    assert (
+        "Service cloudfront.amazonaws.com (no aws:SourceAccount or aws:SourceArn condition keeps it to this account)"
+        in str(result.reason)
+    )
