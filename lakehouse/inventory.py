@@ -589,20 +589,34 @@ class _Search:
         data cells filters on stack tables; registered locations of stack buckets."""
         lf = self.target.client("lakeformation", region=region)
         dbs = {d.lower() for d in stack_dbs}
+        # Stack principals by (kind, name): a principal's ARN carries the IAM path (role/team/x), its name not.
         principals = {
-            f"arn:{self.inv.partition}:iam::{self.inv.account}:{kind.removeprefix('aws_iam_')}/{r.name}"
+            (kind.removeprefix("aws_iam_"), r.name)
             for kind in ("aws_iam_role", "aws_iam_user")
             for r in self.inv.of_kind(kind)
         }
-        buckets = {f"arn:{self.inv.partition}:s3:::{r.name}" for r in self.inv.of_kind("aws_s3_bucket")}
+        buckets = {r.name for r in self.inv.of_kind("aws_s3_bucket")}
+
+        def stack_principal(arn: str) -> bool:
+            parts = arn.split(":", 5)
+            if len(parts) < 6 or parts[2] != "iam" or parts[4] != self.inv.account or "/" not in parts[5]:
+                return False
+            kind, _, path_and_name = parts[5].partition("/")
+            return (kind, path_and_name.rsplit("/", 1)[-1]) in principals
 
         def grants() -> None:
             for entry in _pages(lf.list_permissions, "PrincipalResourcePermissions"):
                 resource = entry["Resource"]
                 database = resource_database(resource)
-                location = resource.get("DataLocation", {}).get("ResourceArn")
+                location = str(resource.get("DataLocation", {}).get("ResourceArn") or "")
+                # A location is a bucket or a prefix in one (arn:aws:s3:::bucket/prefix).
+                bucket = location.split(":::", 1)[-1].split("/", 1)[0] if location else ""
                 principal = entry["Principal"]["DataLakePrincipalIdentifier"]
-                if (database or "").lower() in dbs or location in buckets or principal in principals:
+                if (
+                    (database or "").lower() in dbs
+                    or (bucket and (bucket in buckets or self.named_like_stack(bucket)))
+                    or stack_principal(principal)
+                ):
                     self.inv.grants.extend(grants_from_listing(entry, region))
 
         def filters() -> None:

@@ -164,3 +164,32 @@ def test_a_subscription_found_both_ways_is_listed_once() -> None:
     inv = stack_inventory(account(pages, {}), STACK)
     (found,) = inv.of_kind("aws_sns_topic_subscription")
     assert found.found_by == ("subscriptions of a stack topic",)
+
+
+def _lf(*entries: dict[str, Any]) -> dict[tuple[str, str], Any]:
+    return {("lakeformation", "list_permissions"): {"PrincipalResourcePermissions": list(entries)}}
+
+
+def _grant(principal: str, resource: dict[str, Any]) -> dict[str, Any]:
+    return {"Principal": {"DataLakePrincipalIdentifier": principal}, "Resource": resource, "Permissions": ["ALL"]}
+
+
+def test_an_out_of_band_grant_on_a_prefix_of_a_stack_bucket_is_found() -> None:
+    """Lake Formation locations are buckets or prefixes in them: a grant on gold's prefix is on a stack bucket."""
+    stranger = f"arn:aws:iam::{ACCOUNT}:role/someone"
+    prefix = {"DataLocation": {"ResourceArn": f"arn:aws:s3:::{GOLD}/users"}}
+    elsewhere = {"DataLocation": {"ResourceArn": "arn:aws:s3:::unrelated/users"}}
+    inv = stack_inventory(account(BUCKETS, _lf(_grant(stranger, prefix), _grant(stranger, elsewhere))), STACK)
+    assert {(g.principal, g.resource) for g in inv.grants} == {(stranger, f"data location arn:aws:s3:::{GOLD}/users")}
+    result = judge_iac(PlanResult(0), [{"type": "aws_s3_bucket", "values": {"bucket": GOLD}}], inv, set())
+    assert result.status is Status.FAILED and stranger in str(result.reason)
+
+
+def test_an_out_of_band_grant_to_a_stack_role_with_an_iam_path_is_found() -> None:
+    roles = {("iam", "list_roles"): [{"Roles": [{"RoleName": f"{P}-analyst", "Path": "/team/"}]}]}
+    with_path = f"arn:aws:iam::{ACCOUNT}:role/team/{P}-analyst"
+    other_account = f"arn:aws:iam::999999999999:role/team/{P}-analyst"
+    table = {"Table": {"DatabaseName": "someone_elses", "Name": "t"}}
+    answers = {**_lf(_grant(with_path, table), _grant(other_account, table)), ("iam", "list_role_tags"): {"Tags": []}}
+    inv = stack_inventory(account({**BUCKETS, **roles}, answers), STACK)
+    assert {g.principal for g in inv.grants} == {with_path}
