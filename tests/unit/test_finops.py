@@ -843,3 +843,27 @@ def test_reader_needs_the_stack_outputs_that_name_the_resources() -> None:
         "dashboard": [],
         "billing_alarm": [],
     }
+
+
+def test_series_of_another_stacks_resources_do_not_count() -> None:
+    """A root copied from another stack draws that stack's workgroup and pipeline: published, but not ours."""
+    other = "lakehouse-lh-10"  # another stack whose id starts like ours
+    body = {
+        "widgets": [
+            metric_widget(
+                ["AWS/Athena", "ProcessedBytes", "QueryState", "SUCCEEDED", "QueryType", "DML", "WorkGroup", other],
+                ["AWS/Athena", "TotalExecutionTime", "QueryState", "SUCCEEDED", "QueryType", "DML", "WorkGroup", other],
+                ["Lakehouse/Pipeline", "Failures", "StackId", "lh-10"],
+            ),
+            metric_widget(["AWS/Billing", "EstimatedCharges", "Currency", "USD"], region="us-east-1"),
+        ]
+    }
+    ours = {"stack_id": "lh-1"}
+    data = healthy(stack_id="lh-1", budget_tags=ours, alarm_tags=ours, dashboard_body=json.dumps(body))
+    result = judge_finops(data)
+    assert result.status is Status.FAILED
+    assert result.measured["dashboard_metric_series"] == 1
+    (problem,) = result.details["problems"]["dashboard"]
+    assert "has 1 published metric series" in problem
+    assert f"another stack's (WorkGroup={other})" in problem and "another stack's (StackId=lh-10)" in problem
+    assert judge_finops(healthy(stack_id="lh-1", budget_tags=ours, alarm_tags=ours)).passed
