@@ -25,7 +25,8 @@ from lakehouse.target import Target
 SERVERLESS_RULE = (
     "An endpoint is serverless when every production variant of the endpoint configuration it currently "
     "uses has a ServerlessConfig and no InstanceType (instances bill every hour, idle or not; serverless bills "
-    "per request, so idle costs 0), within the stated MaxConcurrency and MemorySizeInMB caps (a burst's cost)."
+    "per request, so idle costs 0) without ProvisionedConcurrency (warm capacity billed for as long as it is "
+    "provisioned, used or not), within the stated MaxConcurrency and MemorySizeInMB caps (a burst's cost)."
 )
 
 
@@ -201,6 +202,10 @@ def judge_serverless(served: list[ServedModel], max_concurrency: int, max_memory
                 problems.append(f"{where}: MaxConcurrency {concurrency} is above the cap {max_concurrency}")
             if not isinstance(memory, int) or memory > max_memory_mb:
                 problems.append(f"{where}: MemorySizeInMB {memory} is above the cap {max_memory_mb}")
+            if provisioned := serverless.get("ProvisionedConcurrency"):
+                problems.append(
+                    f"{where}: ProvisionedConcurrency {provisioned} keeps warm capacity billed every hour, idle or not"
+                )
     reason = "; ".join(problems) or f"{len(served)} endpoint(s) serverless within the caps: idle cost 0"
     return Outcome.judged(not problems, measured, threshold, reason, details)
 
