@@ -867,3 +867,24 @@ def test_series_of_another_stacks_resources_do_not_count() -> None:
     assert "has 1 published metric series" in problem
     assert f"another stack's (WorkGroup={other})" in problem and "another stack's (StackId=lh-10)" in problem
     assert judge_finops(healthy(stack_id="lh-1", budget_tags=ours, alarm_tags=ours)).passed
+
+
+def test_hidden_metric_rows_do_not_count() -> None:
+    """``visible: false`` hides a row from the graph (it only feeds math): a dashboard of hidden rows shows nothing."""
+    wg = ["AWS/Athena", "ProcessedBytes", "QueryState", "SUCCEEDED", "QueryType", "DML", "WorkGroup", WG]
+    body = {
+        "widgets": [
+            metric_widget(
+                [*wg, {"id": "m1", "visible": False}],
+                ["AWS/S3", "BucketSizeBytes", "BucketName", "gold", {"visible": False}],
+                ["AWS/Billing", "EstimatedCharges", "Currency", "USD", {"visible": False}],
+                [{"expression": "m1 * 2", "id": "e1"}],
+                [*wg, {"stat": "Sum"}],  # the same series shown after all: it counts
+            )
+        ]
+    }
+    counted = count_metric_series(body)
+    assert counted.count == 1
+    assert sum("hidden (visible: false)" in r for r in counted.not_counted) == 3
+    result = judge_finops(healthy(dashboard_body=json.dumps(body)))
+    assert not result.passed and "has 1 published metric series" in str(result.reason)
