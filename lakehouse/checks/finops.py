@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from fnmatch import fnmatchcase
@@ -706,11 +706,17 @@ def judge_finops(
                 for label, k in zip(drawn.series, drawn.keys, strict=True)
                 if stack_id and (why := _other_stacks(k, stack_id, _project(data)))
             }
-            live = [
-                (label, k)
-                for label, k in zip(drawn.series, drawn.keys, strict=True)
-                if data.published_series.get(label) and label not in foreign
-            ]
+            live: list[tuple[str, SeriesKey]] = []
+            firsts: dict[SeriesKey, str] = {}
+            for label, k in zip(drawn.series, drawn.keys, strict=True):
+                if not data.published_series.get(label) or label in foreign:
+                    continue
+                own = replace(k, account="") if k.account == data.account_id else k  # omitted = the own account
+                if own in firsts:
+                    drawn.not_counted.append(f"{label}: same series as {firsts[own]} (the dashboard's own account)")
+                    continue
+                firsts[own] = label
+                live.append((label, k))
             metrics = MetricCount([label for label, _ in live], drawn.not_counted, [k for _, k in live])
             dead = [label for label in drawn.series if not data.published_series.get(label)]
             metrics.not_counted += [f"{label}: not published (ListMetrics does not list it)" for label in dead]

@@ -888,3 +888,18 @@ def test_hidden_metric_rows_do_not_count() -> None:
     assert sum("hidden (visible: false)" in r for r in counted.not_counted) == 3
     result = judge_finops(healthy(dashboard_body=json.dumps(body)))
     assert not result.passed and "has 1 published metric series" in str(result.reason)
+
+
+def test_a_row_naming_the_own_account_is_the_same_series_as_one_naming_none() -> None:
+    """``accountId`` omitted means the dashboard's own account: naming it explicitly draws the same series again."""
+    row = ["AWS/Billing", "EstimatedCharges", "Currency", "USD"]
+    body = {
+        "widgets": [
+            metric_widget(row, [*row, {"accountId": ACCOUNT}], region="us-east-1"),
+            metric_widget(["AWS/S3", "BucketSizeBytes", "BucketName", "gold", "StorageType", "StandardStorage"]),
+        ]
+    }
+    result = judge_finops(healthy(dashboard_body=json.dumps(body)))
+    assert result.measured["dashboard_metric_series"] == 2
+    assert not result.passed and "has 2 published metric series" in str(result.reason)
+    assert any(f"account {ACCOUNT}" in r and "same series as" in r for r in result.details["metric_rows_not_counted"])
