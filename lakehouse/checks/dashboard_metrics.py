@@ -16,8 +16,9 @@ COUNTING_RULE = (
     "pairs, region, and accountId when a row names one). Each row of `properties.metrics` in a widget of type "
     "`metric` that names a metric (the console shorthands `.`/`...` resolved against the metric row above) "
     "adds its series once: a second statistic, period or label of the same metric does not add one. "
-    "Expression-only rows (math, SEARCH), rows with a dimension name but no value, and alarm, text and log "
-    "widgets are not counted. A series counts only if CloudWatch has it: ListMetrics, in the series' region (the "
+    "Expression-only rows (math, SEARCH), rows hidden from the graph (`visible: false`), rows with a dimension "
+    "name but no value, and alarm, text and log widgets are not counted. A series counts only if CloudWatch has "
+    "it: ListMetrics, in the series' region (the "
     "row's or widget's `region`, else the dashboard's), lists a metric of that namespace and name with exactly "
     "that dimension set (ListMetrics shows what was published in the last two weeks; AWS/Billing exists only in "
     "us-east-1). A tile nobody publishes to is dead: it is listed, not counted. A row naming another account "
@@ -113,6 +114,9 @@ def count_metric_series(body: Mapping[str, Any]) -> MetricCount:
             key = (resolved[0], resolved[1], dimensions, region, account)
             label = f"{resolved[0]} {resolved[1]}" + "".join(f" {k}={v}" for k, v in dimensions)
             label += f" [{region or 'no region'}{' account ' + account if account else ''}]"
+            if options.get("visible") is False:  # CloudWatch draws no line for it (it may feed an expression)
+                result.not_counted.append(f"{where}: {label} hidden (visible: false)")
+                continue
             stat = str(options.get("stat") or props.get("stat") or "Average")
             if key in seen:
                 result.not_counted.append(f"{where}: same series as {seen[key]} ({label}, statistic {stat})")

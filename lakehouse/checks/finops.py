@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from fnmatch import fnmatchcase
@@ -667,6 +667,20 @@ def _named_like(name: str, stack_id: str, project: str) -> bool:
     return name == prefix or name.startswith(prefix + "-")
 
 
+def _other_stacks(key: SeriesKey, stack_id: str, project: str) -> str | None:
+    """The dimension naming another stack's resource (a ``<project>-`` name not ours, another StackId), or None.
+
+    ListMetrics lists another stack's workgroup or pipeline just as well: a tile on it watches nothing of this one.
+    """
+    for prefix in name_prefixes(stack_id, project):
+        sep = prefix[len(project)]
+        for name, value in key.dimensions:
+            mine = value == prefix or value.startswith(prefix + sep)
+            if (name == "StackId" and value != stack_id) or (value.startswith(prefix[: len(project) + 1]) and not mine):
+                return f"{name}={value}"
+    return None
+
+
 def _not_the_stacks(what: str, stack_id: str | None, tags: Mapping[str, str] | None) -> list[str]:
     """Why ``what`` is not the judged stack's own: its ``stack_id`` tag (the root's default_tags) differs.
 
@@ -714,21 +728,36 @@ def judge_finops(
             problems["dashboard"].append(f"dashboard {data.dashboard_name} has a body that is not JSON ({err})")
         else:
             drawn = count_metric_series(body if isinstance(body, dict) else {})
-            metrics = MetricCount(
-                [label for label in drawn.series if data.published_series.get(label)],
-                drawn.not_counted,
-                [k for label, k in zip(drawn.series, drawn.keys, strict=True) if data.published_series.get(label)],
-            )
+            stack_id = data.stack_id
+            foreign = {
+                label: f"{label}: another stack's ({why})"
+                for label, k in zip(drawn.series, drawn.keys, strict=True)
+                if stack_id and (why := _other_stacks(k, stack_id, _project(data)))
+            }
+            live: list[tuple[str, SeriesKey]] = []
+            firsts: dict[SeriesKey, str] = {}
+            for label, k in zip(drawn.series, drawn.keys, strict=True):
+                if not data.published_series.get(label) or label in foreign:
+                    continue
+                own = replace(k, account="") if k.account == data.account_id else k  # omitted = the own account
+                if own in firsts:
+                    drawn.not_counted.append(f"{label}: same series as {firsts[own]} (the dashboard's own account)")
+                    continue
+                firsts[own] = label
+                live.append((label, k))
+            metrics = MetricCount([label for label, _ in live], drawn.not_counted, [k for _, k in live])
             dead = [label for label in drawn.series if not data.published_series.get(label)]
             metrics.not_counted += [f"{label}: not published (ListMetrics does not list it)" for label in dead]
+            metrics.not_counted += list(foreign.values())
             if metrics.count < min_series:
                 shown = f" ({', '.join(metrics.series)})" if metrics.series else ""
                 unpublished = (
                     f"; drawn but not published (ListMetrics does not list them): {', '.join(dead)}" if dead else ""
                 )
+                others = f"; drawn but not this stack's: {', '.join(foreign.values())}" if foreign else ""
                 problems["dashboard"].append(
                     f"dashboard {data.dashboard_name} has {metrics.count} published metric series{shown}, fewer "
-                    f"than {min_series}{unpublished}"
+                    f"than {min_series}{unpublished}{others}"
                 )
     actions = _judge_alarm(data, cap, problems["billing_alarm"])
     reasons = [p for part in problems.values() for p in part]

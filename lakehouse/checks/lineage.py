@@ -194,6 +194,13 @@ def run_problems(gold_job: str, job: dict[str, Any], emission: EmissionStats) ->
     return found
 
 
+def stale_jobs(exp: Expectation, emission: EmissionStats) -> list[str]:
+    """Jobs of the expected edges that this run emitted no run of: Marquez draws their edges from an earlier run."""
+    prefix = job_node(exp.namespace, "")
+    jobs = {n.removeprefix(prefix) for e in exp.edges for n in (e.origin, e.destination) if n.startswith(prefix)}
+    return sorted(j for j in jobs if not emission.run_ids.get(j))
+
+
 @dataclass
 class ApiResult:
     """The API part of the check: ``problems`` found, or ``unreadable`` when Marquez could not be read."""
@@ -274,6 +281,12 @@ def check_api(client: MarquezClient, exp: Expectation, emission: EmissionStats) 
         problems.append(
             f"the lineage graph of {exp.gold_job} lacks {len(missing)} of {len(exp.edges)} expected edges, "
             f"first {missing[0]}"
+        )
+    if stale := stale_jobs(exp, emission):
+        details["upstream_jobs_not_run"] = stale
+        problems.append(
+            f"the lineage graph of {exp.gold_job} holds edges of job(s) {', '.join(stale)}, but this run "
+            "emitted no run of it this session: those edges are an earlier run's"
         )
     return ApiResult(problems, details, graph)
 

@@ -1,7 +1,7 @@
 """@STACK-model: the model MLflow registered is the one SageMaker serves, it predicts right, and idles free.
 
 Read back, never taken from the stack's own word: the stack's endpoints are listed through SageMaker
-(names starting ``<project>-<stack_id>-``), each followed DescribeEndpoint -> its EndpointConfig -> the
+(names starting ``<project>-<stack_id>-``), each followed DescribeEndpoint -> its EndpointConfig -> every
 variant's Model -> ``ModelDataUrl``, and the archive there is opened: its MLmodel says which MLflow
 model (``model_id``, ``run_id``) is really served. The registry's side comes from MLflow's API: the
 version the ``champion`` alias names, and every version (to name the one an endpoint serves). The
@@ -25,7 +25,8 @@ from lakehouse.target import Target
 SERVERLESS_RULE = (
     "An endpoint is serverless when every production variant of the endpoint configuration it currently "
     "uses has a ServerlessConfig and no InstanceType (instances bill every hour, idle or not; serverless bills "
-    "per request, so idle costs 0), within the stated MaxConcurrency and MemorySizeInMB caps (a burst's cost)."
+    "per request, so idle costs 0) without ProvisionedConcurrency (warm capacity billed for as long as it is "
+    "provisioned, used or not), within the stated MaxConcurrency and MemorySizeInMB caps (a burst's cost)."
 )
 
 
@@ -201,6 +202,10 @@ def judge_serverless(served: list[ServedModel], max_concurrency: int, max_memory
                 problems.append(f"{where}: MaxConcurrency {concurrency} is above the cap {max_concurrency}")
             if not isinstance(memory, int) or memory > max_memory_mb:
                 problems.append(f"{where}: MemorySizeInMB {memory} is above the cap {max_memory_mb}")
+            if provisioned := serverless.get("ProvisionedConcurrency"):
+                problems.append(
+                    f"{where}: ProvisionedConcurrency {provisioned} keeps warm capacity billed every hour, idle or not"
+                )
     reason = "; ".join(problems) or f"{len(served)} endpoint(s) serverless within the caps: idle cost 0"
     return Outcome.judged(not problems, measured, threshold, reason, details)
 
@@ -246,31 +251,46 @@ def read_served(target: Target, endpoint: str) -> ServedModel:
     if not served.variants:
         served.broken = f"its endpoint configuration {served.config} has no production variant"
         return served
-    served.model = served.variants[0].get("ModelName")
+    first = served.variants[0]
+    served.model = first.get("ModelName")
+    served.model_data_url, served.mlmodel, served.broken = _follow(sm, s3, str(served.model))
+    for variant in served.variants[1:] if not served.broken else []:
+        # A second variant takes its weight of the traffic: it must serve the same MLflow model.
+        other = ServedModel(endpoint, model=variant.get("ModelName"))
+        other.model_data_url, other.mlmodel, other.broken = _follow(sm, s3, str(other.model))
+        if other.broken or (other.model_id, other.run_id) != (served.model_id, served.run_id):
+            what = other.broken or f"{other.model_data_url}, model {other.model_id}, run {other.run_id}"
+            served.broken = (
+                f"its configuration {served.config} splits traffic: variant {variant.get('VariantName')} serves model "
+                f"{other.model} ({what}), variant {first.get('VariantName')} serves model {served.model} "
+                f"({served.model_data_url}, model {served.model_id}, run {served.run_id})"
+            )
+            break
+    return served
+
+
+def _follow(sm: Any, s3: Any, model_name: str) -> tuple[str | None, dict[str, Any], str | None]:
+    """(ModelDataUrl, MLmodel, why it is broken) of one SageMaker model, followed to its archive in S3."""
     try:
-        model = sm.describe_model(ModelName=served.model)
+        model = sm.describe_model(ModelName=model_name)
     except ClientError as err:
         if not _missing(err):
             raise
-        served.broken = f"its model {served.model} does not exist"
-        return served
-    served.model_data_url = (model.get("PrimaryContainer") or {}).get("ModelDataUrl")
-    if not served.model_data_url or not served.model_data_url.startswith("s3://"):
-        served.broken = f"model {served.model} has no s3:// ModelDataUrl ({served.model_data_url})"
-        return served
-    bucket, _, key = served.model_data_url[5:].partition("/")
+        return None, {}, f"its model {model_name} does not exist"
+    url = (model.get("PrimaryContainer") or {}).get("ModelDataUrl")
+    if not url or not url.startswith("s3://"):
+        return url, {}, f"model {model_name} has no s3:// ModelDataUrl ({url})"
+    bucket, _, key = url[5:].partition("/")
     try:
         archive = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except ClientError as err:
         if not _missing(err):
             raise
-        served.broken = f"model {served.model}'s ModelDataUrl {served.model_data_url} does not exist"
-        return served
+        return url, {}, f"model {model_name}'s ModelDataUrl {url} does not exist"
     try:
-        served.mlmodel = mlmodel_of(archive)
+        return url, mlmodel_of(archive), None
     except Exception as err:  # noqa: BLE001 - any unreadable archive is a broken model, named
-        served.broken = f"model {served.model}'s archive {served.model_data_url} is no MLflow model: {err}"
-    return served
+        return url, {}, f"model {model_name}'s archive {url} is no MLflow model: {err}"
 
 
 def read_registry(tracking_uri: str, model_name: str, alias: str) -> Registry:

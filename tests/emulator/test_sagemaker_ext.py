@@ -96,6 +96,46 @@ def test_update_to_an_instance_config_is_what_describe_shows(
     assert "ServerlessConfig" not in served.variants[0]
 
 
+def test_a_second_variant_serving_another_model_is_named(
+    clients: tuple[Any, Any, Any], archives: dict[str, bytes], emulator: Any
+) -> None:
+    """Traffic split between the champion (first variant) and an old model (second): not "the version served"."""
+    sm, s3, _ = clients
+    champion = _deploy(sm, s3, archives["v2"], f"ep-{uuid.uuid4().hex[:6]}")
+    old = _deploy(sm, s3, archives["v1"], f"old-{uuid.uuid4().hex[:6]}")
+    name = f"split-{uuid.uuid4().hex[:6]}"
+    sm.create_endpoint_config(
+        EndpointConfigName=name,
+        ProductionVariants=[
+            {
+                "VariantName": "Champion",
+                "ModelName": champion,
+                "InitialVariantWeight": 0.1,
+                "ServerlessConfig": SERVERLESS,
+            },
+            {"VariantName": "Old", "ModelName": old, "InitialVariantWeight": 0.9, "ServerlessConfig": SERVERLESS},
+        ],
+    )
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    served = read_served(local_target(emulator.endpoint, "ap-northeast-1"), name)
+    assert served.broken is not None
+    assert (
+        f"variant Old serves model {old}" in served.broken
+        and f"variant Champion serves model {champion}" in served.broken
+    )
+    same = _deploy(sm, s3, archives["v2"], f"same-{uuid.uuid4().hex[:6]}")  # two variants, one archive: fine
+    both = f"both-{uuid.uuid4().hex[:6]}"
+    sm.create_endpoint_config(
+        EndpointConfigName=both,
+        ProductionVariants=[
+            {"VariantName": "A", "ModelName": champion, "ServerlessConfig": SERVERLESS},
+            {"VariantName": "B", "ModelName": same, "ServerlessConfig": SERVERLESS},
+        ],
+    )
+    sm.create_endpoint(EndpointName=both, EndpointConfigName=both)
+    assert read_served(local_target(emulator.endpoint, "ap-northeast-1"), both).broken is None
+
+
 def test_unknown_endpoint_is_a_validation_error(clients: tuple[Any, Any, Any]) -> None:
     _, _, runtime = clients
     with pytest.raises(ClientError) as err:

@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 from lakehouse.athena import QueryRecord
 from lakehouse.browser import BROWSER_ENV, ScreenshotError, png_summary, screenshot
 from lakehouse.checks.lineage import (
+    check_api,
     check_lineage,
     emission_problems,
     pipeline_expectation,
@@ -151,6 +152,20 @@ def test_a_gold_run_from_another_run_fails_and_names_both_run_ids(service: Linea
     theirs, mine = other.stats.run_ids[GOLD][-1], ours.run_ids[GOLD][-1]
     assert result.reason is not None and result.reason.startswith(f"the gold job {GOLD}'s latest run {theirs} (at ")
     assert result.reason.endswith(f"is not one this run emitted (this run emitted {mine})")
+
+
+def test_an_upstream_job_that_did_not_run_this_session_fails_though_an_earlier_run_drew_its_edges(
+    service: LineageHandle,
+) -> None:
+    """Bronze was not landed this run (its job emitted nothing): the landing edges are an earlier run's."""
+    emitted(service.url)  # an earlier run left the whole graph in the namespace
+    this_run = LineageEmitter(service.url, NAMESPACE, REGION)
+    for i, stmt in enumerate(statements()):  # every statement ran and emitted, landing did not
+        this_run.statement(stmt, QueryRecord(sql=stmt.sql, query_execution_id=f"q-{i}", wall_ms=15))
+    api = check_api(MarquezClient(service.url), EXP, this_run.stats)
+    assert not api.passed
+    assert api.reason is not None and "bronze_landing" in api.reason
+    assert "emitted no run of it this session" in api.reason
 
 
 def test_an_unreadable_marquez_is_an_error_never_a_pass(tmp_path: Path, dead_url: str) -> None:

@@ -843,3 +843,63 @@ def test_reader_needs_the_stack_outputs_that_name_the_resources() -> None:
         "dashboard": [],
         "billing_alarm": [],
     }
+
+
+def test_series_of_another_stacks_resources_do_not_count() -> None:
+    """A root copied from another stack draws that stack's workgroup and pipeline: published, but not ours."""
+    other = "lakehouse-lh-10"  # another stack whose id starts like ours
+    body = {
+        "widgets": [
+            metric_widget(
+                ["AWS/Athena", "ProcessedBytes", "QueryState", "SUCCEEDED", "QueryType", "DML", "WorkGroup", other],
+                ["AWS/Athena", "TotalExecutionTime", "QueryState", "SUCCEEDED", "QueryType", "DML", "WorkGroup", other],
+                ["Lakehouse/Pipeline", "Failures", "StackId", "lh-10"],
+            ),
+            metric_widget(["AWS/Billing", "EstimatedCharges", "Currency", "USD"], region="us-east-1"),
+        ]
+    }
+    ours = {"stack_id": "lh-1"}
+    data = healthy(stack_id="lh-1", budget_tags=ours, alarm_tags=ours, dashboard_body=json.dumps(body))
+    result = judge_finops(data)
+    assert result.status is Status.FAILED
+    assert result.measured["dashboard_metric_series"] == 1
+    (problem,) = result.details["problems"]["dashboard"]
+    assert "has 1 published metric series" in problem
+    assert f"another stack's (WorkGroup={other})" in problem and "another stack's (StackId=lh-10)" in problem
+    assert judge_finops(healthy(stack_id="lh-1", budget_tags=ours, alarm_tags=ours)).passed
+
+
+def test_hidden_metric_rows_do_not_count() -> None:
+    """``visible: false`` hides a row from the graph (it only feeds math): a dashboard of hidden rows shows nothing."""
+    wg = ["AWS/Athena", "ProcessedBytes", "QueryState", "SUCCEEDED", "QueryType", "DML", "WorkGroup", WG]
+    body = {
+        "widgets": [
+            metric_widget(
+                [*wg, {"id": "m1", "visible": False}],
+                ["AWS/S3", "BucketSizeBytes", "BucketName", "gold", {"visible": False}],
+                ["AWS/Billing", "EstimatedCharges", "Currency", "USD", {"visible": False}],
+                [{"expression": "m1 * 2", "id": "e1"}],
+                [*wg, {"stat": "Sum"}],  # the same series shown after all: it counts
+            )
+        ]
+    }
+    counted = count_metric_series(body)
+    assert counted.count == 1
+    assert sum("hidden (visible: false)" in r for r in counted.not_counted) == 3
+    result = judge_finops(healthy(dashboard_body=json.dumps(body)))
+    assert not result.passed and "has 1 published metric series" in str(result.reason)
+
+
+def test_a_row_naming_the_own_account_is_the_same_series_as_one_naming_none() -> None:
+    """``accountId`` omitted means the dashboard's own account: naming it explicitly draws the same series again."""
+    row = ["AWS/Billing", "EstimatedCharges", "Currency", "USD"]
+    body = {
+        "widgets": [
+            metric_widget(row, [*row, {"accountId": ACCOUNT}], region="us-east-1"),
+            metric_widget(["AWS/S3", "BucketSizeBytes", "BucketName", "gold", "StorageType", "StandardStorage"]),
+        ]
+    }
+    result = judge_finops(healthy(dashboard_body=json.dumps(body)))
+    assert result.measured["dashboard_metric_series"] == 2
+    assert not result.passed and "has 2 published metric series" in str(result.reason)
+    assert any(f"account {ACCOUNT}" in r and "same series as" in r for r in result.details["metric_rows_not_counted"])

@@ -117,6 +117,20 @@ def test_serverless_above_the_caps_fails() -> None:
     assert "MaxConcurrency 50" in outcome.reason and "MemorySizeInMB 6144" in outcome.reason
 
 
+def test_provisioned_concurrency_bills_idle_and_fails_naming_it() -> None:
+    """Serverless with ProvisionedConcurrency keeps warm capacity billed by the hour: idle is not free."""
+    warm = {
+        "VariantName": "AllTraffic",
+        "ServerlessConfig": {"MaxConcurrency": 2, "MemorySizeInMB": 2048, "ProvisionedConcurrency": 1},
+    }
+    outcome = judge_serverless([served(variants=[warm])], 2, 2048, "s1")
+    assert outcome.status is Status.FAILED
+    assert outcome.reason is not None
+    assert "ProvisionedConcurrency 1" in outcome.reason and "variant AllTraffic" in outcome.reason
+    cold = {**warm, "ServerlessConfig": {**warm["ServerlessConfig"], "ProvisionedConcurrency": 0}}
+    assert judge_serverless([served(variants=[cold])], 2, 2048, "s1").passed
+
+
 def test_no_endpoint_is_not_serverless() -> None:
     assert judge_serverless([], 2, 2048, "s1").status is Status.FAILED
 
