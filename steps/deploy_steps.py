@@ -35,9 +35,16 @@ def _attach(
 
 @given("the lakehouse stack is deployed from infra/", target_fixture="stack")
 def stack_deployed(deployment: Deployment, request: pytest.FixtureRequest) -> Stack:
-    # Exit check 1 judges a failed deploy itself; every other check needs a deployed stack.
-    if not deployment.ok and request.node.get_closest_marker("check").args[0] != "EXIT-1":
+    # Exit check 1 judges a failed deploy itself; every other check needs a deployed stack whose
+    # outputs (where each check finds what it judges) name the stack's own resources.
+    if request.node.get_closest_marker("check").args[0] == "EXIT-1":
+        return deployment.stack
+    if not deployment.ok:
         raise RuntimeError(f"stack {deployment.stack.stack_id} is not deployed: {deployment.error}")
+    if foreign := request.getfixturevalue("outputs_not_own"):
+        raise RuntimeError(
+            f"the outputs of stack {deployment.stack.stack_id} name what is not its own: {'; '.join(foreign)}"
+        )
     return deployment.stack
 
 

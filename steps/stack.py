@@ -10,6 +10,7 @@ import pytest
 from lakehouse import progress
 from lakehouse.config import RunOptions
 from lakehouse.evidence import ArtifactStore
+from lakehouse.ownership import foreign_outputs
 from lakehouse.stack import Deployment, Lifecycle, StackError
 from steps.early_work import start_before_deploy
 
@@ -67,6 +68,14 @@ def deployment(
             ArtifactStore(run_options.reports).write_json(f"teardown-{dep.stack.stack_id}.json", teardown)
         if run_options.keep and dep.ok:
             _print_kept(dep)
+
+
+@pytest.fixture(scope="session")
+def outputs_not_own(deployment: Deployment) -> list[str]:
+    """What the stack's outputs name that is not its own (read once a session; checks find their subject there)."""
+    if not deployment.ok:
+        return []
+    return foreign_outputs(deployment.stack.target, deployment.stack.stack_id, deployment.record.outputs)
 
 
 def _print_kept(dep: Deployment) -> None:

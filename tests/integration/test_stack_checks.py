@@ -6,6 +6,7 @@ one deployment; each test that breaks it puts it right again.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, cast
 
@@ -320,3 +321,35 @@ def test_make_destroy_leaves_nothing_running(deployed: Deployment) -> None:
     assert not pid_alive(pid)
     assert not deployed.stack.dir.exists()
     assert cli_main(["destroy", "--stack-id", deployed.stack.stack_id]) == 2  # nothing left to destroy
+
+
+def test_outputs_naming_another_stacks_database_error_every_check_that_reads_them(
+    deployed: Deployment, tmp_path: Path
+) -> None:
+    """A root whose Gold output names another (healthy, tagged) stack's database: exit check 2 would query that
+    stack's Gold and pass. The run reads each output's resource back and refuses to judge someone else's."""
+    from lakehouse.stack import RECORD_FILE, stack_dir
+    from tests.integration.conftest import make_options
+
+    stack = deployed.stack
+    other = f"lakehouse_{stack.stack_id.replace('-', '_')}x_gold"
+    glue = stack.target.client("glue")
+    glue.create_database(DatabaseInput={"Name": other}, Tags={"stack_id": f"{stack.stack_id}x"})
+    path = stack_dir(make_options(), stack.stack_id) / RECORD_FILE
+    kept = path.read_text(encoding="utf-8")
+    record = json.loads(kept)
+    record["outputs"]["glue_database_names"]["gold"] = other
+    path.write_text(json.dumps(record), encoding="utf-8")
+    try:
+        run = run_features(tmp_path, "--deployed", "--stack-id", stack.stack_id, "-k", "data_loop or test_iac")
+    finally:
+        path.write_text(kept, encoding="utf-8")
+        glue.delete_database(Name=other)
+    for check in ("EXIT-2", "EXIT-5"):
+        entry = run.check(check)
+        assert entry["status"] == "error", entry
+        assert (
+            f"output glue_database_names.gold names glue-database {other}, which is not this stack's "
+            f"(stack_id={stack.stack_id}x)" in entry["reason"]
+        ), entry["reason"]
+    assert run.evidence["run"]["verdict"] != "passed"

@@ -1,0 +1,98 @@
+"""The stack's outputs name the stack's own resources, read back from their tags.
+
+Every check finds what it judges through the Terraform outputs (the Gold database, the workgroups,
+the analyst role, the buckets). A root whose output names another stack's healthy database would have
+exit check 2 query that stack's Gold, and the pipeline write into it: every verdict would be about
+someone else. So before any check reads them, each resource an output names is asked for its tags
+through its own service's API (S3 GetBucketTagging, Glue GetTags, Athena ListTagsForResource, IAM
+ListRoleTags): it must exist in this account and carry the root's ``stack_id`` tag (the provider's
+``default_tags``) with this stack's id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from lakehouse.policies import STACK_TAG
+from lakehouse.target import Target
+
+#: Outputs naming one resource each, and the kind of resource.
+SINGLE = {
+    "athena_workgroup_name": "athena-workgroup",
+    "analyst_workgroup_name": "athena-workgroup",
+    "pipeline_role_arn": "iam-role",
+    "analyst_role_arn": "iam-role",
+}
+#: Outputs naming one resource per layer.
+PER_LAYER = {"bucket_names": "s3-bucket", "glue_database_names": "glue-database"}
+#: What a missing resource answers, per API.
+_MISSING = {"NoSuchBucket", "EntityNotFoundException", "NoSuchEntity", "InvalidRequestException", "404"}
+
+
+def named(outputs: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """(output, kind, name) of every resource the outputs name that the check knows how to read."""
+    for output, kind in SINGLE.items():
+        if outputs.get(output):
+            yield output, kind, str(outputs[output])
+    for output, kind in PER_LAYER.items():
+        for layer, name in sorted((outputs.get(output) or {}).items()):
+            yield f"{output}.{layer}", kind, str(name)
+
+
+def _tag_list(items: Any) -> dict[str, str]:
+    return {str(t["Key"]): str(t.get("Value", "")) for t in items or []}
+
+
+def read_tags(target: Target, kind: str, name: str, account: str, partition: str) -> dict[str, str]:
+    """The resource's tags; ClientError when it cannot be read (a missing one included)."""
+    if kind == "s3-bucket":
+        try:
+            return _tag_list(target.client("s3").get_bucket_tagging(Bucket=name).get("TagSet"))
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "NoSuchTagSet":
+                target.client("s3").head_bucket(Bucket=name)  # untagged, or missing (raises)
+                return {}
+            raise
+    if kind == "glue-database":
+        target.client("glue").get_database(Name=name)
+        arn = f"arn:{partition}:glue:{target.region}:{account}:database/{name}"
+        return dict(target.client("glue").get_tags(ResourceArn=arn).get("Tags") or {})
+    if kind == "athena-workgroup":
+        athena = target.client("athena")
+        athena.get_work_group(WorkGroup=name)
+        arn = f"arn:{partition}:athena:{target.region}:{account}:workgroup/{name}"
+        return _tag_list(athena.list_tags_for_resource(ResourceARN=arn).get("Tags"))
+    if kind == "iam-role":
+        owner = name.split(":")[4] if name.count(":") >= 5 else "(no account: not an ARN)"
+        if owner != account:
+            raise ValueError(f"it is in account {owner}, not this one ({account})")
+        iam, role = target.client("iam"), name.rsplit("/", 1)[-1]
+        return _tag_list(iam.list_role_tags(RoleName=role, MaxItems=1000).get("Tags"))
+    raise ValueError(f"no reader for {kind}")
+
+
+def foreign_outputs(
+    target: Target, stack_id: str, outputs: Mapping[str, Any], tags_of: Callable[..., dict[str, str]] = read_tags
+) -> list[str]:
+    """Why outputs name something that is not this stack's own (empty: every named resource is)."""
+    identity = target.client("sts").get_caller_identity()
+    account, partition = str(identity["Account"]), str(identity["Arn"]).split(":")[1]
+    problems = []
+    for output, kind, name in named(outputs):
+        try:
+            tags = tags_of(target, kind, name, account, partition)
+        except ClientError as err:
+            code = str(err.response.get("Error", {}).get("Code", ""))
+            why = "does not exist" if code in _MISSING else f"cannot be read ({code})"
+            problems.append(f"output {output} names {kind} {name}, which {why}")
+            continue
+        except (BotoCoreError, ValueError) as err:
+            problems.append(f"output {output} names {kind} {name}: {err}")
+            continue
+        if tags.get(STACK_TAG) != stack_id:
+            owner = f"{STACK_TAG}={tags[STACK_TAG]}" if STACK_TAG in tags else f"no {STACK_TAG} tag"
+            problems.append(f"output {output} names {kind} {name}, which is not this stack's ({owner})")
+    return problems
