@@ -121,6 +121,8 @@ class Inventory:
     resources: list[CloudResource] = field(default_factory=list)
     grants: list[LfGrant] = field(default_factory=list)
     lake_settings: LakeSettings | None = None
+    #: Each table of a stack database (``db.table``) -> where its data and Iceberg metadata lie (s3:// URIs).
+    table_locations: dict[str, list[str]] = field(default_factory=dict)
     #: "what (operation, region): error" for every listing that failed.
     unreadable: list[str] = field(default_factory=list)
 
@@ -518,6 +520,11 @@ class _Search:
                 arn = f"{arn_prefix}:table/{database}/{table['Name']}"
                 if stack_database:
                     how: tuple[str, ...] = (DATABASE_CONTENTS,)
+                    where = [
+                        (table.get("StorageDescriptor") or {}).get("Location"),
+                        (table.get("Parameters") or {}).get("metadata_location"),
+                    ]
+                    self.inv.table_locations[name] = [str(uri) for uri in where if uri]
                 else:
                     tags = self.tags(f"table {name}", region, _tags_via, glue.get_tags, "Tags", {"ResourceArn": arn})
                     how = (TAG,) if tags and tags.get(STACK_TAG) == self.inv.stack_id else ()

@@ -272,6 +272,12 @@ def judge_iac(
         changed = sorted({c["address"] for c in changes})
         listed = ", ".join(changed) or "(plan reported changes without details)"
         plan_problems.append(f"terraform plan is not empty ({len(changed)} resource(s) to change: {listed})")
+    if strays := stray_locations(state, inventory):
+        details["tables_outside_the_stack"] = strays
+        plan_problems.append(
+            f"{len(strays)} table location(s) of the stack's databases lie outside its buckets, drift terraform plan "
+            f"does not show (the root ignores a table's storage_descriptor and parameters): {'; '.join(strays)}"
+        )
     if found:
         texts = [_describe(r) for r in sorted(unmanaged)]
         texts += [
@@ -290,6 +296,22 @@ def judge_iac(
             return Outcome.error(unread, threshold, details, measured)
         reasons.append(unread)
     return Outcome.judged(not reasons, measured, threshold, "; ".join(reasons) or None, details)
+
+
+def stray_locations(state: list[dict[str, Any]], inventory: Inventory) -> list[str]:
+    """Tables of the stack's databases whose data or metadata lie outside the stack's buckets.
+
+    Drift ``terraform plan`` cannot show: the root leaves a table's ``storage_descriptor`` and
+    ``parameters`` to Iceberg (``ignore_changes``), so Gold ``users`` repointed at another bucket plans clean.
+    """
+    buckets = {str(r.get("values", {}).get("bucket")) for r in state if r.get("type") == "aws_s3_bucket"}
+    found = []
+    for table, uris in sorted(inventory.table_locations.items()):
+        for uri in uris:
+            scheme, _, rest = uri.partition("://")
+            if scheme not in ("s3", "s3a") or rest.split("/", 1)[0] not in buckets:
+                found.append(f"{table} at {uri}")
+    return found
 
 
 def check_iac_coverage(stack: Stack, plan: PlanResult | None = None) -> Outcome:

@@ -438,3 +438,21 @@ def test_every_unreadable_service_is_named_in_the_inventory() -> None:
         assert any(u.startswith(what) for u in inv.unreadable), (what, inv.unreadable)
     result = judge_iac(PlanResult(0), STATE, inv, EXPECTED)
     assert result.status is Status.ERROR and "AccessDenied" in str(result.reason)
+
+
+def test_a_table_repointed_outside_the_stacks_buckets_fails_though_the_plan_is_clean() -> None:
+    """The root ignores Gold users' storage_descriptor and parameters (Iceberg owns them): plan cannot see it."""
+    bucket = f"s3://{P}-gold-{ACCOUNT}"
+    ours = {f"{GOLD}.users": [f"{bucket}/users", f"{bucket}/users/metadata/00001.metadata.json"]}
+    assert _judge(_with(table_locations=ours)).passed
+    elsewhere = {
+        f"{GOLD}.users": ["s3://someone-elses-bucket/users", f"{bucket}/users/metadata/00001.metadata.json"],
+        f"{GOLD}.daily_revenue": [f"{bucket}/daily_revenue", "s3://someone-elses-bucket/m.json"],
+    }
+    result = _judge(_with(table_locations=elsewhere))
+    assert result.status is Status.FAILED
+    assert result.details["tables_outside_the_stack"] == [
+        f"{GOLD}.daily_revenue at s3://someone-elses-bucket/m.json",
+        f"{GOLD}.users at s3://someone-elses-bucket/users",
+    ]
+    assert "2 table location(s) of the stack's databases lie outside its buckets" in str(result.reason)

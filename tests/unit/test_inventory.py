@@ -193,3 +193,20 @@ def test_an_out_of_band_grant_to_a_stack_role_with_an_iam_path_is_found() -> Non
     answers = {**_lf(_grant(with_path, table), _grant(other_account, table)), ("iam", "list_role_tags"): {"Tags": []}}
     inv = stack_inventory(account({**BUCKETS, **roles}, answers), STACK)
     assert {g.principal for g in inv.grants} == {with_path}
+
+
+def test_the_locations_of_a_stack_databases_tables_are_read() -> None:
+    database = f"{name_prefixes(STACK)[1]}_gold"
+    table = {
+        "Name": "users",
+        "StorageDescriptor": {"Location": f"s3://{GOLD}/users"},
+        "Parameters": {"metadata_location": f"s3://{GOLD}/users/metadata/1.metadata.json"},
+    }
+    glue = {
+        ("glue", "get_databases"): [{"DatabaseList": [{"Name": database}]}],
+        ("glue", "get_tables"): [{"TableList": [table]}],
+    }
+    inv = stack_inventory(account({**BUCKETS, **glue}, {("glue", "get_tags"): {"Tags": {}}}), STACK)
+    assert inv.table_locations == {
+        f"{database}.users": [f"s3://{GOLD}/users", f"s3://{GOLD}/users/metadata/1.metadata.json"]
+    }
