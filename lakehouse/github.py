@@ -1,7 +1,8 @@
 """A small GitHub Actions REST client: the calls exit check 3 needs, with errors that say why.
 
 ``GET /repos/{repo}/actions/workflows/{workflow}/runs`` (reference section 5) for exit check 3, with the
-jobs of a run (``GET /repos/{repo}/actions/runs/{run_id}/jobs``, paginated), and
+jobs of a run (``GET /repos/{repo}/actions/runs/{run_id}/jobs``, paginated) and its earlier attempts
+(``GET /repos/{repo}/actions/runs/{run_id}/attempts/{attempt_number}``), and
 the read-only calls the two-person review check needs (``GitHubRepo``: branch rules, classic branch
 protection, rulesets, CODEOWNERS and its errors, the tree of a ref). The token is sent as a header
 and never kept anywhere else, so it cannot reach the evidence.
@@ -228,6 +229,14 @@ class GitHubActions:
             if len(listed) < PER_PAGE:
                 return Answer(url, jobs)
         raise GitHubApiError("bad_response", f"more than {MAX_PAGES * PER_PAGE} {what}: the rest were not read")
+
+    def run_attempt(self, run_id: int, attempt: int) -> Answer:
+        """One attempt of a run (a workflow run object): the run list shows only the latest one."""
+        what = f"attempt {attempt} of run {run_id} in {self.repo}"
+        _, answer = self._get(f"actions/runs/{run_id}/attempts/{attempt}", what, None, ACTIONS_NEEDS, RUN_MISSING)
+        if not isinstance(answer.data, dict) or "conclusion" not in answer.data:
+            raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no conclusion")
+        return answer
 
 
 # -- the repository settings the two-person review check reads ------------------------------------------

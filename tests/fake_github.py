@@ -1,14 +1,16 @@
 """A local stand-in for GitHub's Actions API: ``GET /repos/{owner}/{repo}/actions/workflows/{id}/runs``,
-the jobs of a run (``actions/runs/{run_id}/jobs``, paginated), and for the repository settings the
-two-person review check reads (rules of a branch, rulesets, classic branch protection, contents,
-CODEOWNERS errors, the git tree; see ``FakeGitHub.answer_repo``).
+the jobs of a run (``actions/runs/{run_id}/jobs``, paginated), a run's attempts
+(``actions/runs/{run_id}/attempts/{n}``), and for the repository settings the two-person review check
+reads (rules of a branch, rulesets, classic branch protection, contents, CODEOWNERS errors, the git
+tree; see ``FakeGitHub.answer_repo``).
 
 It answers in the recorded shape (reference section 5): runs newest first, ``branch``, ``event`` and
 ``status`` filters (a status or a conclusion), ``total_count``, and GitHub's error bodies and rate-limit
-headers. A run's jobs default to the guard's two jobs with the run's conclusion (a healthy
-repository); ``jobs`` overrides them per run id. ``honour_event_filter = False`` stands for a server
-that lets other events through, so the check's own filter is what is tested. It listens on 127.0.0.1
-on a port the kernel picks and keeps every request it received for assertions.
+headers. A run's jobs default to the guard's two jobs with the run's conclusion and its earlier
+attempts to ``success`` (a healthy repository); ``jobs`` and ``attempts`` override them per run id.
+``honour_event_filter = False`` stands for a server that lets other events through, so the check's own
+filter is what is tested. It listens on 127.0.0.1 on a port the kernel picks and keeps every request it
+received for assertions.
 """
 
 from __future__ import annotations
@@ -132,6 +134,8 @@ class FakeGitHub:
     overrides: dict[str, tuple[int, dict[str, str], str]] = field(default_factory=dict)
     #: The jobs of a run (latest attempt) by run id; a run not here has GUARD_JOBS with its conclusion.
     jobs: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    #: Conclusions of a run's earlier attempts by run id and attempt number; missing ones concluded success.
+    attempts: dict[int, dict[int, str | None]] = field(default_factory=dict)
 
     def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], str]:
         if self.error:
@@ -156,7 +160,7 @@ class FakeGitHub:
         return 200, {}, json.dumps({"total_count": len(runs), "workflow_runs": runs[:per_page]})
 
     def answer_run(self, rest: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], str]:
-        """``{run_id}/jobs`` (``per_page``, ``page``); an unknown run is a 404."""
+        """``{run_id}/jobs`` (``per_page``, ``page``) and ``{run_id}/attempts/{n}``; an unknown run is a 404."""
         parts = rest.split("/")
         every_run = [*self.runs, *(r for runs in self.other_workflows.values() for r in runs)]
         found = next((r for r in every_run if str(r["id"]) == parts[0]), None)
@@ -171,6 +175,17 @@ class FakeGitHub:
             page = int(query.get("page", ["1"])[0])
             shown = jobs[(page - 1) * per_page : page * per_page]
             return _ok({"total_count": len(jobs), "jobs": shown})
+        if len(parts) == 3 and parts[1] == "attempts" and parts[2].isdigit():
+            number = int(parts[2])
+            if not 1 <= number <= int(found["run_attempt"]):
+                return _not_found()
+            if number == found["run_attempt"]:
+                return _ok(found)
+            conclusion = self.attempts.get(run_id, {}).get(number, "success")
+            previous = f"https://api.github.com/repos/{REPO}/actions/runs/{run_id}/attempts/{number - 1}"
+            earlier = {**found, "run_attempt": number, "conclusion": conclusion}
+            earlier["previous_attempt_url"] = previous if number > 1 else None
+            return _ok(earlier)
         return _not_found()
 
     def answer_repo(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], str]:

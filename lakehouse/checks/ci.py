@@ -15,7 +15,10 @@ Two sources, in this order:
   every job of its latest attempt must have concluded ``success`` (``GET .../actions/runs/{id}/jobs``).
   A run concludes success with every job skipped (``if: false``) or failing under
   ``continue-on-error: true``; such a run is red, and the reason names the run and the job with
-  its conclusion.
+  its conclusion. And the run list shows each run's latest attempt: a judged run with
+  ``run_attempt`` > 1 is green only if every earlier attempt concluded ``success`` too
+  (``GET .../actions/runs/{id}/attempts/{n}``); a flaky guard re-run to green is not three
+  consecutive greens, and the reason names the run and the attempt that was red.
 - Otherwise the local guard ledger that ``make guard`` appends to (``lakehouse.ledger``): the
   newest three runs *of the guard suite at the commit under test, on a clean tree* must all have
   passed. Runs of another command, under ``make -i``, on a dirty tree or at another commit do
@@ -33,15 +36,15 @@ Statuses, and why:
 
 - ``passed``: three counted runs, all green.
 - ``failed``: a counted run among the newest three is red (any conclusion but ``success``,
-  including ``cancelled`` and ``timed_out``, or a job of it that did not conclude ``success``),
-  or the commit under test's own newest run is red.
+  including ``cancelled`` and ``timed_out``, a job of it that did not conclude ``success``, or an
+  earlier attempt of it that did not), or the commit under test's own newest run is red.
   A red run wins over missing history: it is already evidence against the claim.
 - ``skipped``: no red run, but fewer than three counted runs (or no source at all). Nothing
   was measured against the claim; the reason says how many runs are missing and names the
   runs that did not count. Never ``passed``.
 - ``error``: the source was configured but could not be read: GitHub answered 401, 403
   (permissions or rate limit, with the reset time), 404, 5xx or not at all (for the runs or
-  for a judged run's jobs), a ledger line
+  for a judged run's jobs or earlier attempts), a ledger line
   among the newest runs is unreadable, or the commit under test is unknown to the ledger
   check. An outage is no evidence of a red CI, so not ``failed``; but it must not end green.
 """
@@ -243,12 +246,35 @@ def why_success_is_not_green(client: GitHubActions, run: dict[str, Any]) -> tupl
 
     A run concludes success with its jobs skipped (``if: false``) or failed under
     ``continue-on-error``: only every job of it concluding success shows the guard ran and passed.
+    And the run list shows a run's latest attempt: a red attempt re-run to green is a flaky guard,
+    not a green run, so every earlier attempt must have concluded success too.
     """
-    jobs = client.run_jobs(_run_id(run)).data
+    run_id = _run_id(run)
+    jobs = client.run_jobs(run_id).data
     why = [f"job {j.get('name')!r} concluded {j.get('conclusion')}" for j in jobs if j.get("conclusion") != "success"]
     if not jobs:
         why.append("it has no jobs: nothing of the guard ran")
-    return why, {"jobs": [{k: j.get(k) for k in ("name", "status", "conclusion")} for j in jobs]}
+    read: dict[str, Any] = {"jobs": [{k: j.get(k) for k in ("name", "status", "conclusion")} for j in jobs]}
+    latest = _attempt_number(run)
+    if latest > 1:
+        earlier = [client.run_attempt(run_id, n).data.get("conclusion") for n in range(1, latest)]
+        read["earlier_attempts"] = [{"attempt": n, "conclusion": c} for n, c in enumerate(earlier, start=1)]
+        why += [
+            f"attempt {n} of {latest} concluded {c} (re-run to green)"
+            for n, c in enumerate(earlier, start=1)
+            if c != "success"
+        ]
+    return why, read
+
+
+def _attempt_number(run: dict[str, Any]) -> int:
+    """The run's latest attempt (1 when GitHub leaves ``run_attempt`` out)."""
+    try:
+        return int(run.get("run_attempt") or 1)
+    except (TypeError, ValueError):
+        raise GitHubApiError(
+            "bad_response", f"GitHub's run #{run.get('run_number')} has run_attempt {run.get('run_attempt')!r}"
+        ) from None
 
 
 def judge_github_runs(
@@ -310,7 +336,7 @@ def judge_github_runs(
 
 
 def _read_judged_runs(streak: Streak, completed: list[dict[str, Any]], client: GitHubActions) -> dict[str, Any]:
-    """Turn each judged run that concluded success red when what it ran says so; what was read, by run."""
+    """Turn each judged run that concluded success red when its jobs or attempts say so; what was read, by run."""
     own = streak.own_run()
     judged = {id(r) for r in [*streak.newest, *([own] if own else [])]}
     read: dict[str, dict[str, Any]] = {}

@@ -235,6 +235,79 @@ def test_jobs_that_cannot_be_read_are_an_error_never_green(
     assert said in str(outcome.reason) and "jobs of run 9000008" in str(outcome.reason)
 
 
+# -- a run re-run to green is green only if every attempt of it was ------------------------------------------
+
+
+def attempt_path(number: int, attempt: int) -> str:
+    return f"/repos/{REPO}/actions/runs/{9_000_000 + number}/attempts/{attempt}"
+
+
+def attempts_read(github: FakeGitHub) -> list[str]:
+    return [r["path"] for r in github.requests if "/attempts/" in r["path"]]
+
+
+@pytest.mark.parametrize("conclusion", ["failure", "cancelled", "timed_out", "startup_failure"])
+def test_a_run_re_run_to_green_after_a_red_attempt_is_red(github: FakeGitHub, conclusion: str) -> None:
+    """The run list shows the latest attempt: a flaky guard re-run until it passed is not three greens."""
+    github.runs = [run(9, "success"), run(8, "success", run_attempt=2), run(7, "success")]
+    github.attempts[9_000_008] = {1: conclusion}
+    outcome = ask(github, sha(9))
+    _not_passing_naming(
+        outcome, "1 of the newest 3 counted guard runs", "run #8 (", f"attempt 1 of 2 concluded {conclusion}"
+    )
+    assert outcome.status is Status.FAILED
+    assert outcome.measured["consecutive_green_runs"] == 1
+    assert attempts_read(github) == [attempt_path(8, 1)]
+
+
+def test_every_earlier_attempt_is_read_and_any_red_one_makes_the_run_red(github: FakeGitHub) -> None:
+    github.runs = [run(9, "success", run_attempt=3), run(8, "success"), run(7, "success")]
+    github.attempts[9_000_009] = {2: "failure"}
+    outcome = ask(github)
+    _not_passing_naming(outcome, "run #9 (", "attempt 2 of 3 concluded failure")
+    assert "attempt 1 of" not in str(outcome.reason)
+    assert attempts_read(github) == [attempt_path(9, 1), attempt_path(9, 2)]
+
+
+def test_a_re_run_whose_every_attempt_succeeded_is_green(github: FakeGitHub) -> None:
+    github.runs = [run(9, "success", run_attempt=3), run(8, "success"), run(7, "success")]
+    outcome = ask(github)
+    assert outcome.status is Status.PASSED, outcome.reason
+    assert attempts_read(github) == [attempt_path(9, 1), attempt_path(9, 2)]  # none for a first attempt
+    assert outcome.details["github"]["earlier_attempts"] == {
+        "run #9": [{"attempt": 1, "conclusion": "success"}, {"attempt": 2, "conclusion": "success"}]
+    }
+
+
+def test_the_commit_under_tests_own_run_re_run_to_green_fails(github: FakeGitHub) -> None:
+    head = "f" * 40
+    own = run(6, "success", head_sha=head, run_attempt=2)
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success"), own]
+    github.attempts[own["id"]] = {1: "failure"}
+    outcome = ask(github, head)
+    _not_passing_naming(outcome, f"the commit under test {head[:12]} was tested by run #6 (", "attempt 1 of 2")
+    assert outcome.status is Status.FAILED
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        ((502, {}, "<html>unicorn</html>"), "GitHub answered 502"),
+        ((404, {}, json.dumps({"message": "Not Found"})), "404"),
+        ((200, {}, json.dumps({"id": 9_000_008, "run_attempt": 1})), "no conclusion"),
+        ((200, {}, json.dumps(["success"])), "no conclusion"),
+    ],
+)
+def test_an_attempt_that_cannot_be_read_is_an_error_never_green(
+    github: FakeGitHub, answer: tuple[int, dict[str, str], str], said: str
+) -> None:
+    github.runs = [run(9, "success"), run(8, "success", run_attempt=2), run(7, "success")]
+    github.overrides[attempt_path(8, 1)] = answer
+    outcome = ask(github)
+    assert outcome.status is Status.ERROR, outcome.reason
+    assert said in str(outcome.reason) and "attempt 1 of run 9000008" in str(outcome.reason)
+
+
 # -- which runs count: push events to main of this repository --------------------------------------------
 
 FORK = "mallory/lakehouse-code"
