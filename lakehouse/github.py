@@ -1,6 +1,8 @@
-"""A small GitHub Actions REST client: the one call exit check 3 needs, with errors that say why.
+"""A small GitHub Actions REST client: the calls exit check 3 needs, with errors that say why.
 
-``GET /repos/{repo}/actions/workflows/{workflow}/runs`` (reference section 5) for exit check 3, and
+``GET /repos/{repo}/actions/workflows/{workflow}/runs`` (reference section 5) for exit check 3, with the
+jobs of a run (``GET /repos/{repo}/actions/runs/{run_id}/jobs``, paginated) and its earlier attempts
+(``GET /repos/{repo}/actions/runs/{run_id}/attempts/{attempt_number}``), and
 the read-only calls the two-person review check needs (``GitHubRepo``: branch rules, classic branch
 protection, rulesets, CODEOWNERS and its errors, the tree of a ref). The token is sent as a header
 and never kept anywhere else, so it cannot reach the evidence.
@@ -74,6 +76,8 @@ ACTIONS_MISSING = (
     "check the repository name, that the workflow file exists on the default branch, and that the token can "
     "see a private repository"
 )
+#: What a 404 for one run's jobs or attempts most likely means.
+RUN_MISSING = "the run may have been deleted, or the token cannot see a private repository"
 
 
 def _raise_for(
@@ -111,6 +115,20 @@ def _raise_for(
     raise GitHubApiError("bad_response", f"GitHub answered {status} for {what}{said}", status)
 
 
+#: Most results a paginated call asks for per page (GitHub's maximum).
+PER_PAGE = 100
+#: Pages read at most from a paginated call: far more rules than any branch has, or jobs than a run.
+MAX_PAGES = 10
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A GitHub answer's JSON and the request that asked for it (for the evidence)."""
+
+    url: str
+    data: Any
+
+
 class GitHubActions:
     """Read-only access to one repository's Actions runs."""
 
@@ -135,6 +153,33 @@ class GitHubActions:
         if self._token:
             headers["Authorization"] = f"Bearer {self._token}"
         return headers
+
+    def _get(
+        self,
+        path: str,
+        what: str,
+        params: dict[str, str] | None = None,
+        needs: str = "read access to the repository's metadata and contents",
+        missing: str = "check the repository name and that the token can see a private repository",
+        tolerate: tuple[int, ...] = (),
+    ) -> tuple[requests.Response, Answer]:
+        """One GET; a non-2xx answer raises ``GitHubApiError`` unless its status is in ``tolerate``."""
+        url = f"{self.api_url}/repos/{self.repo}/{path}"
+        try:
+            response = self._session.get(url, params=params, headers=self._headers(), timeout=self.timeout_s)
+        except requests.RequestException as err:
+            raise GitHubApiError("network", f"no answer from {self.api_url} for {what}: {err}") from None
+        if not response.ok and response.status_code not in tolerate:
+            _raise_for(response, what, needs, missing)
+        try:
+            data = response.json()
+        except ValueError:
+            if response.ok:
+                raise GitHubApiError(
+                    "bad_response", f"GitHub's answer for {what} is not JSON", response.status_code
+                ) from None
+            data = None
+        return response, Answer(url, data)
 
     def workflow_runs(
         self, workflow: str, branch: str, status: str = "completed", per_page: int = 10, event: str | None = None
@@ -168,54 +213,40 @@ class GitHubActions:
             ) from None
         return RunsPage(url=url, params=params, total_count=int(data.get("total_count", len(runs))), runs=runs)
 
+    def run_jobs(self, run_id: int) -> Answer:
+        """Every job of a run's latest attempt, all pages: a run concludes success with its jobs skipped."""
+        what = f"the jobs of run {run_id} in {self.repo}"
+        jobs: list[dict[str, Any]] = []
+        url = ""
+        for page in range(1, MAX_PAGES + 1):
+            params = {"filter": "latest", "per_page": str(PER_PAGE), "page": str(page)}
+            _, answer = self._get(f"actions/runs/{run_id}/jobs", what, params, ACTIONS_NEEDS, RUN_MISSING)
+            url = answer.url
+            listed = answer.data.get("jobs") if isinstance(answer.data, dict) else None
+            if not isinstance(listed, list) or not all(isinstance(j, dict) for j in listed):
+                raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no jobs list")
+            jobs.extend(listed)
+            if len(listed) < PER_PAGE:
+                return Answer(url, jobs)
+        raise GitHubApiError("bad_response", f"more than {MAX_PAGES * PER_PAGE} {what}: the rest were not read")
+
+    def run_attempt(self, run_id: int, attempt: int) -> Answer:
+        """One attempt of a run (a workflow run object): the run list shows only the latest one."""
+        what = f"attempt {attempt} of run {run_id} in {self.repo}"
+        _, answer = self._get(f"actions/runs/{run_id}/attempts/{attempt}", what, None, ACTIONS_NEEDS, RUN_MISSING)
+        if not isinstance(answer.data, dict) or "conclusion" not in answer.data:
+            raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no conclusion")
+        return answer
+
 
 # -- the repository settings the two-person review check reads ------------------------------------------
 
-#: Most results a paginated call asks for per page (GitHub's maximum).
-PER_PAGE = 100
-#: Pages read at most from a paginated call: far more rules than any branch has.
-MAX_PAGES = 10
 #: Where GitHub looks for CODEOWNERS, in its order: the first one found is the one it uses.
 CODEOWNERS_PATHS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
 
 
-@dataclass(frozen=True)
-class Answer:
-    """A GitHub answer's JSON and the request that asked for it (for the evidence)."""
-
-    url: str
-    data: Any
-
-
 class GitHubRepo(GitHubActions):
     """Read-only access to one repository's review settings: the same connection as the Actions runs."""
-
-    def _get(
-        self,
-        path: str,
-        what: str,
-        params: dict[str, str] | None = None,
-        needs: str = "read access to the repository's metadata and contents",
-        missing: str = "check the repository name and that the token can see a private repository",
-        tolerate: tuple[int, ...] = (),
-    ) -> tuple[requests.Response, Answer]:
-        """One GET; a non-2xx answer raises ``GitHubApiError`` unless its status is in ``tolerate``."""
-        url = f"{self.api_url}/repos/{self.repo}/{path}"
-        try:
-            response = self._session.get(url, params=params, headers=self._headers(), timeout=self.timeout_s)
-        except requests.RequestException as err:
-            raise GitHubApiError("network", f"no answer from {self.api_url} for {what}: {err}") from None
-        if not response.ok and response.status_code not in tolerate:
-            _raise_for(response, what, needs, missing)
-        try:
-            data = response.json()
-        except ValueError:
-            if response.ok:
-                raise GitHubApiError(
-                    "bad_response", f"GitHub's answer for {what} is not JSON", response.status_code
-                ) from None
-            data = None
-        return response, Answer(url, data)
 
     def branch_rules(self, branch: str) -> Answer:
         """The *active* ruleset rules binding ``branch`` (rulesets in ``evaluate`` or ``disabled`` are not returned)."""

@@ -1,12 +1,16 @@
 """A local stand-in for GitHub's Actions API: ``GET /repos/{owner}/{repo}/actions/workflows/{id}/runs``,
-and for the repository settings the two-person review check reads (rules of a branch, rulesets, classic
-branch protection, contents, CODEOWNERS errors, the git tree; see ``FakeGitHub.answer_repo``).
+the jobs of a run (``actions/runs/{run_id}/jobs``, paginated), a run's attempts
+(``actions/runs/{run_id}/attempts/{n}``), and for the repository settings the two-person review check
+reads (rules of a branch, rulesets, classic branch protection, contents, CODEOWNERS errors, the git
+tree; see ``FakeGitHub.answer_repo``).
 
 It answers in the recorded shape (reference section 5): runs newest first, ``branch``, ``event`` and
 ``status`` filters (a status or a conclusion), ``total_count``, and GitHub's error bodies and rate-limit
-headers. ``honour_event_filter = False`` stands for a server that lets other events through, so the
-check's own filter is what is tested. It listens
-on 127.0.0.1 on a port the kernel picks and keeps every request it received for assertions.
+headers. A run's jobs default to the guard's two jobs with the run's conclusion and its earlier
+attempts to ``success`` (a healthy repository); ``jobs`` and ``attempts`` override them per run id.
+``honour_event_filter = False`` stands for a server that lets other events through, so the check's own
+filter is what is tested. It listens on 127.0.0.1 on a port the kernel picks and keeps every request it
+received for assertions.
 """
 
 from __future__ import annotations
@@ -25,6 +29,11 @@ import pytest
 REPO = "acme/lakehouse-code"
 TOKEN = "ghp_exampletokenthatmustneverleak000000"
 RUNS_PATH = f"/repos/{REPO}/actions/workflows/guard.yml/runs"
+#: The jobs of .github/workflows/guard.yml, by the names GitHub shows.
+GUARD_JOBS = (
+    "lint (ruff, mypy, terraform fmt/validate, policies, workflows, README table)",
+    "the harness's tests (unit, emulator, integration with broken stacks)",
+)
 
 
 def sha(number: int) -> str:
@@ -40,17 +49,19 @@ def run(
     event: str = "push",
     head_repo: str = REPO,
     head_sha: str | None = None,
+    run_attempt: int = 1,
 ) -> dict[str, Any]:
     """One workflow run in the shape the API returns (fields the check reads, and some it does not)."""
+    run_id = 9_000_000 + number
     return {
-        "id": 9_000_000 + number,
+        "id": run_id,
         "name": "guard",
         "display_title": f"commit {number}",
         "head_branch": branch,
         "head_sha": head_sha or sha(number),
         "path": ".github/workflows/guard.yml",
         "run_number": number,
-        "run_attempt": 1,
+        "run_attempt": run_attempt,
         "event": event,
         "status": status,
         "conclusion": conclusion,
@@ -63,6 +74,41 @@ def run(
         "actor": {"login": "dev", "id": 1, "type": "User"},
         "repository": {"full_name": REPO},
         "head_repository": {"full_name": head_repo},
+        "previous_attempt_url": (
+            f"https://api.github.com/repos/{REPO}/actions/runs/{run_id}/attempts/{run_attempt - 1}"
+            if run_attempt > 1
+            else None
+        ),
+    }
+
+
+def job(run: dict[str, Any], name: str, conclusion: str | None, index: int = 0) -> dict[str, Any]:
+    """One job of ``run`` as "List jobs for a workflow run" returns it; a skipped job ran no step."""
+    run_id = int(run["id"])
+    ran = conclusion not in ("skipped", None)
+    steps = [
+        {"name": step, "status": "completed", "conclusion": conclusion if i == 2 else "success", "number": i + 1}
+        for i, step in enumerate(("Set up job", "Run actions/checkout", "Run make"))
+    ]
+    return {
+        "id": run_id * 100 + index,
+        "run_id": run_id,
+        "workflow_name": "guard",
+        "head_branch": run["head_branch"],
+        "run_url": f"https://api.github.com/repos/{REPO}/actions/runs/{run_id}",
+        "run_attempt": run["run_attempt"],
+        "head_sha": run["head_sha"],
+        "url": f"https://api.github.com/repos/{REPO}/actions/jobs/{run_id * 100 + index}",
+        "html_url": f"https://github.com/{REPO}/actions/runs/{run_id}/job/{run_id * 100 + index}",
+        "status": "completed" if conclusion else "in_progress",
+        "conclusion": conclusion,
+        "created_at": run["created_at"],
+        "started_at": run["run_started_at"],
+        "completed_at": run["updated_at"] if conclusion else None,
+        "name": name,
+        "steps": steps if ran else [],
+        "labels": ["ubuntu-24.04"],
+        "runner_name": "GitHub Actions 7" if ran else None,
     }
 
 
@@ -86,6 +132,10 @@ class FakeGitHub:
     other_workflows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: Answers for one path that win over everything but ``error`` (e.g. a 403 for a weaker token).
     overrides: dict[str, tuple[int, dict[str, str], str]] = field(default_factory=dict)
+    #: The jobs of a run (latest attempt) by run id; a run not here has GUARD_JOBS with its conclusion.
+    jobs: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    #: Conclusions of a run's earlier attempts by run id and attempt number; missing ones concluded success.
+    attempts: dict[int, dict[int, str | None]] = field(default_factory=dict)
 
     def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], str]:
         if self.error:
@@ -96,6 +146,8 @@ class FakeGitHub:
             all_runs = self.runs
         elif (workflow := _other_workflow(path)) in self.other_workflows:
             all_runs = self.other_workflows[workflow]
+        elif path.startswith(f"/repos/{REPO}/actions/runs/"):
+            return self.answer_run(path.removeprefix(f"/repos/{REPO}/actions/runs/"), query)
         else:
             return self.answer_repo(path, query)
         runs = [r for r in all_runs if r["head_branch"] == query.get("branch", [r["head_branch"]])[0]]
@@ -106,6 +158,35 @@ class FakeGitHub:
             runs = [r for r in runs if wanted in (r["status"], r["conclusion"])]
         per_page = int(query.get("per_page", ["30"])[0])
         return 200, {}, json.dumps({"total_count": len(runs), "workflow_runs": runs[:per_page]})
+
+    def answer_run(self, rest: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], str]:
+        """``{run_id}/jobs`` (``per_page``, ``page``) and ``{run_id}/attempts/{n}``; an unknown run is a 404."""
+        parts = rest.split("/")
+        every_run = [*self.runs, *(r for runs in self.other_workflows.values() for r in runs)]
+        found = next((r for r in every_run if str(r["id"]) == parts[0]), None)
+        if found is None:
+            return _not_found()
+        run_id = int(found["id"])
+        if parts[1:] == ["jobs"]:
+            jobs = self.jobs.get(run_id)
+            if jobs is None:
+                jobs = [job(found, name, found["conclusion"], i) for i, name in enumerate(GUARD_JOBS)]
+            per_page = int(query.get("per_page", ["30"])[0])
+            page = int(query.get("page", ["1"])[0])
+            shown = jobs[(page - 1) * per_page : page * per_page]
+            return _ok({"total_count": len(jobs), "jobs": shown})
+        if len(parts) == 3 and parts[1] == "attempts" and parts[2].isdigit():
+            number = int(parts[2])
+            if not 1 <= number <= int(found["run_attempt"]):
+                return _not_found()
+            if number == found["run_attempt"]:
+                return _ok(found)
+            conclusion = self.attempts.get(run_id, {}).get(number, "success")
+            previous = f"https://api.github.com/repos/{REPO}/actions/runs/{run_id}/attempts/{number - 1}"
+            earlier = {**found, "run_attempt": number, "conclusion": conclusion}
+            earlier["previous_attempt_url"] = previous if number > 1 else None
+            return _ok(earlier)
+        return _not_found()
 
     def answer_repo(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], str]:
         """The review settings, answered the way GitHub documents them (only ``main`` exists)."""

@@ -9,6 +9,16 @@ Two sources, in this order:
   failures between successes. ``workflow_dispatch`` runs (of any ref), pull requests (a fork's
   branch may be called ``main`` too) and runs whose commit came from another repository do not
   count; they are listed with why.
+
+  A run that concluded ``success`` is green only if its jobs show the guard ran: each judged run
+  (the newest three counted, and the commit under test's own) must have at least one job, and
+  every job of its latest attempt must have concluded ``success`` (``GET .../actions/runs/{id}/jobs``).
+  A run concludes success with every job skipped (``if: false``) or failing under
+  ``continue-on-error: true``; such a run is red, and the reason names the run and the job with
+  its conclusion. And the run list shows each run's latest attempt: a judged run with
+  ``run_attempt`` > 1 is green only if every earlier attempt concluded ``success`` too
+  (``GET .../actions/runs/{id}/attempts/{n}``); a flaky guard re-run to green is not three
+  consecutive greens, and the reason names the run and the attempt that was red.
 - Otherwise the local guard ledger that ``make guard`` appends to (``lakehouse.ledger``): the
   newest three runs *of the guard suite at the commit under test, on a clean tree* must all have
   passed. Runs of another command, under ``make -i``, on a dirty tree or at another commit do
@@ -26,13 +36,15 @@ Statuses, and why:
 
 - ``passed``: three counted runs, all green.
 - ``failed``: a counted run among the newest three is red (any conclusion but ``success``,
-  including ``cancelled`` and ``timed_out``), or the commit under test's own newest run is red.
+  including ``cancelled`` and ``timed_out``, a job of it that did not conclude ``success``, or an
+  earlier attempt of it that did not), or the commit under test's own newest run is red.
   A red run wins over missing history: it is already evidence against the claim.
 - ``skipped``: no red run, but fewer than three counted runs (or no source at all). Nothing
   was measured against the claim; the reason says how many runs are missing and names the
   runs that did not count. Never ``passed``.
 - ``error``: the source was configured but could not be read: GitHub answered 401, 403
-  (permissions or rate limit, with the reset time), 404, 5xx or not at all, a ledger line
+  (permissions or rate limit, with the reset time), 404, 5xx or not at all (for the runs or
+  for a judged run's jobs or earlier attempts), a ledger line
   among the newest runs is unreadable, or the commit under test is unknown to the ledger
   check. An outage is no evidence of a red CI, so not ``failed``; but it must not end green.
 """
@@ -41,7 +53,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -222,10 +234,62 @@ def why_github_run_not_counted(run: dict[str, Any], repo: str) -> list[str]:
     return why
 
 
+def _run_id(run: dict[str, Any]) -> int:
+    try:
+        return int(run["id"])
+    except (KeyError, TypeError, ValueError):
+        raise GitHubApiError("bad_response", f"GitHub's run #{run.get('run_number')} has no id") from None
+
+
+def why_success_is_not_green(client: GitHubActions, run: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """Why a run that concluded ``success`` is not green (empty: it is), and what was read to tell.
+
+    A run concludes success with its jobs skipped (``if: false``) or failed under
+    ``continue-on-error``: only every job of it concluding success shows the guard ran and passed.
+    And the run list shows a run's latest attempt: a red attempt re-run to green is a flaky guard,
+    not a green run, so every earlier attempt must have concluded success too.
+    """
+    run_id = _run_id(run)
+    jobs = client.run_jobs(run_id).data
+    why = [f"job {j.get('name')!r} concluded {j.get('conclusion')}" for j in jobs if j.get("conclusion") != "success"]
+    if not jobs:
+        why.append("it has no jobs: nothing of the guard ran")
+    read: dict[str, Any] = {"jobs": [{k: j.get(k) for k in ("name", "status", "conclusion")} for j in jobs]}
+    latest = _attempt_number(run)
+    if latest > 1:
+        earlier = [client.run_attempt(run_id, n).data.get("conclusion") for n in range(1, latest)]
+        read["earlier_attempts"] = [{"attempt": n, "conclusion": c} for n, c in enumerate(earlier, start=1)]
+        why += [
+            f"attempt {n} of {latest} concluded {c} (re-run to green)"
+            for n, c in enumerate(earlier, start=1)
+            if c != "success"
+        ]
+    return why, read
+
+
+def _attempt_number(run: dict[str, Any]) -> int:
+    """The run's latest attempt (1 when GitHub leaves ``run_attempt`` out)."""
+    try:
+        return int(run.get("run_attempt") or 1)
+    except (TypeError, ValueError):
+        raise GitHubApiError(
+            "bad_response", f"GitHub's run #{run.get('run_number')} has run_attempt {run.get('run_attempt')!r}"
+        ) from None
+
+
 def judge_github_runs(
-    page: RunsPage, repo: str, commit: str | None, commit_source: str = "", required: int = REQUIRED_RUNS
+    page: RunsPage,
+    repo: str,
+    client: GitHubActions,
+    commit: str | None,
+    commit_source: str = "",
+    required: int = REQUIRED_RUNS,
 ) -> Outcome:
-    """Judge a page of runs as GitHub returned it (newest first) for the commit under test ``commit``."""
+    """Judge a page of runs as GitHub returned it (newest first) for the commit under test ``commit``.
+
+    The judged runs that concluded success (the newest ``required`` counted and the commit under
+    test's own) are read further through ``client``; a ``GitHubApiError`` from it propagates.
+    """
     completed = [r for r in page.runs if r.get("status") == "completed"]
     # Newest first, as GitHub sorts; sorted again so a reordered answer cannot fool the check.
     completed.sort(key=lambda r: (str(r.get("created_at") or ""), int(r.get("id") or 0)), reverse=True)
@@ -240,6 +304,7 @@ def judge_github_runs(
         for r in completed
     ]
     streak = Streak(runs, commit, required)
+    read = _read_judged_runs(streak, completed, client)
     green = streak.newest_green()
     details = {
         "github": {
@@ -252,6 +317,7 @@ def judge_github_runs(
             "not_completed_dropped": len(page.runs) - len(completed),
             "distinct_commits_in_newest": len({r.commit for r in streak.newest}),
             "runs": [_run_summary(r) for r in completed],
+            **read,
         },
         "commit_under_test": {
             "sha": commit,
@@ -267,6 +333,22 @@ def judge_github_runs(
     where = f"{repo} (workflow {GUARD_WORKFLOW}, {PUSH_EVENT} events to {MAIN_BRANCH})"
     how = f"push to {MAIN_BRANCH} until three completed runs exist"
     return judge_streak(streak, "github", where, how)
+
+
+def _read_judged_runs(streak: Streak, completed: list[dict[str, Any]], client: GitHubActions) -> dict[str, Any]:
+    """Turn each judged run that concluded success red when its jobs or attempts say so; what was read, by run."""
+    own = streak.own_run()
+    judged = {id(r) for r in [*streak.newest, *([own] if own else [])]}
+    read: dict[str, dict[str, Any]] = {}
+    for i, (guard_run, raw) in enumerate(zip(streak.runs, completed, strict=True)):
+        if id(guard_run) not in judged or not guard_run.green:
+            continue
+        why, evidence = why_success_is_not_green(client, raw)
+        for key, value in evidence.items():
+            read.setdefault(key, {})[f"run #{raw.get('run_number')}"] = value
+        if why:
+            streak.runs[i] = replace(guard_run, green=False, label=f"{guard_run.label}, but {'; '.join(why)}")
+    return read
 
 
 def _commit_note(streak: Streak) -> str:
@@ -300,6 +382,7 @@ def check_github(
         page = client.workflow_runs(
             GUARD_WORKFLOW, MAIN_BRANCH, status="completed", per_page=max(RUNS_PER_PAGE, required), event=PUSH_EVENT
         )
+        return judge_github_runs(page, repo, client, commit[0], commit[1], required)
     except GitHubApiError as err:
         details = {"github": {"repo": repo, "api_url": api_url, "error": err.kind, "http_status": err.status}}
         if err.reset_at:
@@ -307,7 +390,6 @@ def check_github(
         return _outcome(Status.ERROR, Streak([], commit[0], required, details), str(err), "github")
     except ValueError as err:  # a repository name GitHub cannot have
         return _outcome(Status.ERROR, Streak([], commit[0], required, {"github": {"repo": repo}}), str(err), "github")
-    return judge_github_runs(page, repo, commit[0], commit[1], required)
 
 
 # -- the local ledger --------------------------------------------------------------------------------

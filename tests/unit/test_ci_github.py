@@ -16,7 +16,7 @@ import pytest
 from lakehouse.checks.ci import check_ci_green, check_github
 from lakehouse.github import GitHubActions, GitHubApiError
 from lakehouse.outcome import Outcome, Status
-from tests.fake_github import REPO, RUNS_PATH, TOKEN, FakeGitHub, github, run, sha
+from tests.fake_github import GUARD_JOBS, REPO, RUNS_PATH, TOKEN, FakeGitHub, github, job, run, sha
 
 __all__ = ["github"]  # the fixture, imported for this module's tests
 
@@ -125,6 +125,187 @@ def test_a_status_success_filter_would_have_hidden_the_failure(github: FakeGitHu
 def test_runs_of_other_branches_do_not_count(github: FakeGitHub) -> None:
     github.runs = [run(5, "failure", branch="feature"), run(4, "success"), run(3, "success"), run(2, "success")]
     assert ask(github).status == "passed"
+
+
+# -- a green run must show that the guard ran: every job of it concluded success ---------------------------
+
+
+def jobs_path(number: int) -> str:
+    return f"/repos/{REPO}/actions/runs/{9_000_000 + number}/jobs"
+
+
+def with_jobs(github: FakeGitHub, number: int, *conclusions: str | None) -> None:
+    """Give run ``number`` (already in ``github.runs``) the guard's jobs with these conclusions."""
+    found = next(r for r in github.runs if r["run_number"] == number)
+    named = zip(GUARD_JOBS, conclusions, strict=True)
+    github.jobs[found["id"]] = [job(found, name, c, i) for i, (name, c) in enumerate(named)]
+
+
+def test_the_jobs_of_each_judged_green_run_are_read_and_kept_as_evidence(github: FakeGitHub) -> None:
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success"), run(6, "success"), run(5, "failure")]
+    outcome = ask(github, sha(9))
+    assert outcome.status is Status.PASSED, outcome.reason
+    read = [r for r in github.requests if r["path"].endswith("/jobs")]
+    assert [r["path"] for r in read] == [jobs_path(9), jobs_path(8), jobs_path(7)]  # only the judged runs
+    assert read[0]["query"] == {"filter": ["latest"], "per_page": ["100"], "page": ["1"]}
+    assert read[0]["headers"]["Authorization"] == f"Bearer {TOKEN}"
+    jobs = outcome.details["github"]["jobs"]
+    assert list(jobs) == ["run #9", "run #8", "run #7"]
+    assert jobs["run #9"] == [{"name": name, "status": "completed", "conclusion": "success"} for name in GUARD_JOBS]
+
+
+@pytest.mark.parametrize("conclusion", ["skipped", "failure", "cancelled", "neutral", "action_required", None])
+def test_a_run_that_concluded_success_with_a_job_not_successful_is_red(
+    github: FakeGitHub, conclusion: str | None
+) -> None:
+    """``if: false`` skips a job and ``continue-on-error: true`` lets one fail, and the run still concludes success."""
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    with_jobs(github, 8, "success", conclusion)
+    outcome = ask(github, sha(9))
+    _not_passing_naming(outcome, "1 of the newest 3 counted guard runs", "run #8 (", f"job {GUARD_JOBS[1]!r}")
+    assert outcome.status is Status.FAILED
+    assert f"concluded {conclusion}" in str(outcome.reason)
+    assert outcome.measured["consecutive_green_runs"] == 1
+
+
+def test_a_run_whose_every_job_was_skipped_is_red(github: FakeGitHub) -> None:
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    for number in (9, 8, 7):
+        with_jobs(github, number, "skipped", "skipped")
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED
+    assert "3 of the newest 3" in str(outcome.reason) and f"job {GUARD_JOBS[0]!r} concluded skipped" in str(
+        outcome.reason
+    )
+
+
+def test_a_run_without_any_job_is_red(github: FakeGitHub) -> None:
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    github.jobs[9_000_007] = []
+    outcome = ask(github)
+    _not_passing_naming(outcome, "run #7 (", "no job")
+    assert outcome.status is Status.FAILED
+
+
+def test_jobs_on_a_second_page_are_read(github: FakeGitHub) -> None:
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    found = github.runs[0]
+    github.jobs[found["id"]] = [job(found, f"shard {i}", "success", i) for i in range(100)]
+    github.jobs[found["id"]].append(job(found, "shard 100", "skipped", 100))
+    outcome = ask(github)
+    _not_passing_naming(outcome, "run #9 (", "job 'shard 100' concluded skipped")
+    pages = [r["query"]["page"] for r in github.requests if r["path"] == jobs_path(9)]
+    assert pages == [["1"], ["2"]]
+
+
+def test_the_commit_under_tests_own_green_run_must_have_green_jobs(github: FakeGitHub) -> None:
+    head = "e" * 40
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success"), run(6, "success", head_sha=head)]
+    with_jobs(github, 6, "skipped", "skipped")
+    outcome = ask(github, head)
+    _not_passing_naming(outcome, f"the commit under test {head[:12]} was tested by run #6 (", "concluded skipped")
+    assert outcome.status is Status.FAILED
+
+
+def test_red_runs_and_runs_not_judged_are_not_asked_for_their_jobs(github: FakeGitHub) -> None:
+    github.runs = [run(9, "success"), run(8, "failure"), run(7, "success"), run(6, "success")]
+    github.runs.insert(0, run(10, "success", event="workflow_dispatch"))
+    github.honour_event_filter = False
+    assert ask(github).status is Status.FAILED
+    assert [r["path"] for r in github.requests if r["path"].endswith("/jobs")] == [jobs_path(9), jobs_path(7)]
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        ((500, {}, "<html>unicorn</html>"), "GitHub answered 500"),
+        ((403, {}, json.dumps({"message": "Resource not accessible by integration"})), "actions: read"),
+        ((404, {}, json.dumps({"message": "Not Found"})), "404"),
+        ((200, {}, json.dumps({"total_count": 2})), "no jobs list"),
+        ((200, {}, json.dumps({"total_count": 1, "jobs": ["lint"]})), "no jobs list"),
+    ],
+)
+def test_jobs_that_cannot_be_read_are_an_error_never_green(
+    github: FakeGitHub, answer: tuple[int, dict[str, str], str], said: str
+) -> None:
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    github.overrides[jobs_path(8)] = answer
+    outcome = ask(github)
+    assert outcome.status is Status.ERROR, outcome.reason
+    assert said in str(outcome.reason) and "jobs of run 9000008" in str(outcome.reason)
+
+
+# -- a run re-run to green is green only if every attempt of it was ------------------------------------------
+
+
+def attempt_path(number: int, attempt: int) -> str:
+    return f"/repos/{REPO}/actions/runs/{9_000_000 + number}/attempts/{attempt}"
+
+
+def attempts_read(github: FakeGitHub) -> list[str]:
+    return [r["path"] for r in github.requests if "/attempts/" in r["path"]]
+
+
+@pytest.mark.parametrize("conclusion", ["failure", "cancelled", "timed_out", "startup_failure"])
+def test_a_run_re_run_to_green_after_a_red_attempt_is_red(github: FakeGitHub, conclusion: str) -> None:
+    """The run list shows the latest attempt: a flaky guard re-run until it passed is not three greens."""
+    github.runs = [run(9, "success"), run(8, "success", run_attempt=2), run(7, "success")]
+    github.attempts[9_000_008] = {1: conclusion}
+    outcome = ask(github, sha(9))
+    _not_passing_naming(
+        outcome, "1 of the newest 3 counted guard runs", "run #8 (", f"attempt 1 of 2 concluded {conclusion}"
+    )
+    assert outcome.status is Status.FAILED
+    assert outcome.measured["consecutive_green_runs"] == 1
+    assert attempts_read(github) == [attempt_path(8, 1)]
+
+
+def test_every_earlier_attempt_is_read_and_any_red_one_makes_the_run_red(github: FakeGitHub) -> None:
+    github.runs = [run(9, "success", run_attempt=3), run(8, "success"), run(7, "success")]
+    github.attempts[9_000_009] = {2: "failure"}
+    outcome = ask(github)
+    _not_passing_naming(outcome, "run #9 (", "attempt 2 of 3 concluded failure")
+    assert "attempt 1 of" not in str(outcome.reason)
+    assert attempts_read(github) == [attempt_path(9, 1), attempt_path(9, 2)]
+
+
+def test_a_re_run_whose_every_attempt_succeeded_is_green(github: FakeGitHub) -> None:
+    github.runs = [run(9, "success", run_attempt=3), run(8, "success"), run(7, "success")]
+    outcome = ask(github)
+    assert outcome.status is Status.PASSED, outcome.reason
+    assert attempts_read(github) == [attempt_path(9, 1), attempt_path(9, 2)]  # none for a first attempt
+    assert outcome.details["github"]["earlier_attempts"] == {
+        "run #9": [{"attempt": 1, "conclusion": "success"}, {"attempt": 2, "conclusion": "success"}]
+    }
+
+
+def test_the_commit_under_tests_own_run_re_run_to_green_fails(github: FakeGitHub) -> None:
+    head = "f" * 40
+    own = run(6, "success", head_sha=head, run_attempt=2)
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success"), own]
+    github.attempts[own["id"]] = {1: "failure"}
+    outcome = ask(github, head)
+    _not_passing_naming(outcome, f"the commit under test {head[:12]} was tested by run #6 (", "attempt 1 of 2")
+    assert outcome.status is Status.FAILED
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        ((502, {}, "<html>unicorn</html>"), "GitHub answered 502"),
+        ((404, {}, json.dumps({"message": "Not Found"})), "404"),
+        ((200, {}, json.dumps({"id": 9_000_008, "run_attempt": 1})), "no conclusion"),
+        ((200, {}, json.dumps(["success"])), "no conclusion"),
+    ],
+)
+def test_an_attempt_that_cannot_be_read_is_an_error_never_green(
+    github: FakeGitHub, answer: tuple[int, dict[str, str], str], said: str
+) -> None:
+    github.runs = [run(9, "success"), run(8, "success", run_attempt=2), run(7, "success")]
+    github.overrides[attempt_path(8, 1)] = answer
+    outcome = ask(github)
+    assert outcome.status is Status.ERROR, outcome.reason
+    assert said in str(outcome.reason) and "attempt 1 of run 9000008" in str(outcome.reason)
 
 
 # -- which runs count: push events to main of this repository --------------------------------------------
