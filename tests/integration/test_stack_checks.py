@@ -308,21 +308,6 @@ def test_foreign_topic_subscribed_to_the_alerts_inbox_fails_check_5(deployed: De
         sns.delete_topic(TopicArn=topic)
 
 
-def test_check_5_passes_again_after_the_repairs(deployed: Deployment) -> None:
-    outcome = check_iac_coverage(deployed.stack)
-    assert outcome.passed, outcome.reason
-
-
-def test_make_destroy_leaves_nothing_running(deployed: Deployment) -> None:
-    """Last in the group: `lakehouse destroy` (what `make destroy` runs) on the kept stack."""
-    pid = deployed.record.emulator_pid
-    assert pid and pid_alive(pid)
-    assert cli_main(["destroy", "--stack-id", deployed.stack.stack_id]) == 0
-    assert not pid_alive(pid)
-    assert not deployed.stack.dir.exists()
-    assert cli_main(["destroy", "--stack-id", deployed.stack.stack_id]) == 2  # nothing left to destroy
-
-
 def test_outputs_naming_another_stacks_database_error_every_check_that_reads_them(
     deployed: Deployment, tmp_path: Path
 ) -> None:
@@ -353,3 +338,18 @@ def test_outputs_naming_another_stacks_database_error_every_check_that_reads_the
             f"(stack_id={stack.stack_id}x)" in entry["reason"]
         ), entry["reason"]
     assert run.evidence["run"]["verdict"] != "passed"
+
+
+def test_check_5_passes_again_after_the_repairs(deployed: Deployment) -> None:
+    outcome = check_iac_coverage(deployed.stack)
+    assert outcome.passed, outcome.reason
+
+
+def test_make_destroy_leaves_nothing_running(deployed: Deployment) -> None:
+    """Last in the group: `lakehouse destroy` (what `make destroy` runs) on the kept stack."""
+    pid = deployed.record.emulator_pid
+    assert pid and pid_alive(pid)
+    assert cli_main(["destroy", "--stack-id", deployed.stack.stack_id]) == 0
+    assert not pid_alive(pid)
+    assert not deployed.stack.dir.exists()
+    assert cli_main(["destroy", "--stack-id", deployed.stack.stack_id]) == 2  # nothing left to destroy
