@@ -392,21 +392,36 @@ def queue_problems(queue: QueueReadback | None, topic: str) -> list[str]:
     return problems
 
 
+def key_use_problems(
+    shown: str,
+    key_id: str,
+    key: KmsKey | None,
+    principal: str,
+    aws_managed: str,
+    cannot: str,
+    context: Mapping[str, str],
+) -> list[str]:
+    """Why the service ``principal`` cannot use ``key`` for ``kms:GenerateDataKey*`` and ``kms:Decrypt`` (empty: it
+    can); ``shown`` names what the key encrypts, ``cannot`` what follows. An AWS managed key (``aws_managed``) has
+    a policy that cannot be changed and lets no other service use it."""
+    if key_id == aws_managed or (key and key.metadata.get("KeyManager") == "AWS"):
+        return [f"{shown}, an AWS managed key whose policy does not let {principal} use it {cannot}"]
+    if key is None:
+        return [f"{shown}, which does not exist {cannot}"]
+    if key.metadata.get("KeyState", "Enabled") != "Enabled" or key.metadata.get("Enabled") is False:
+        return [f"{shown}, which is {key.metadata.get('KeyState', 'disabled')} {cannot}"]
+    arn = str(key.metadata.get("Arn") or key_id)
+    for action in KMS_ACTIONS:
+        ok, why = service_allowed(key.policy, action, arn, context, principal=principal)
+        if not ok:
+            return [f"{shown}, whose key policy: {'; '.join(why)} {cannot}"]
+    return []
+
+
 def key_problems(queue: str, key_id: str, key: KmsKey | None, context: Mapping[str, str]) -> list[str]:
     """Why SNS cannot use the queue's KMS key to deliver (empty: it can)."""
     shown = f"queue {queue} is encrypted with KMS key {key_id}"
-    if key_id == AWS_MANAGED_SQS_KEY or (key and key.metadata.get("KeyManager") == "AWS"):
-        return [f"{shown}, an AWS managed key whose policy does not let {SNS_PRINCIPAL} use it (SNS cannot deliver)"]
-    if key is None:
-        return [f"{shown}, which does not exist (SNS cannot deliver)"]
-    if key.metadata.get("KeyState", "Enabled") != "Enabled" or key.metadata.get("Enabled") is False:
-        return [f"{shown}, which is {key.metadata.get('KeyState', 'disabled')} (SNS cannot deliver)"]
-    arn = str(key.metadata.get("Arn") or key_id)
-    for action in ("kms:GenerateDataKey", "kms:Decrypt"):
-        ok, why = service_allowed(key.policy, action, arn, context)
-        if not ok:
-            return [f"{shown}, whose key policy: {'; '.join(why)} (SNS cannot deliver)"]
-    return []
+    return key_use_problems(shown, key_id, key, SNS_PRINCIPAL, AWS_MANAGED_SQS_KEY, "(SNS cannot deliver)", context)
 
 
 def topic_key_problems(
@@ -415,23 +430,13 @@ def topic_key_problems(
     """Why the service ``publisher`` (CloudWatch, Budgets) cannot publish to a topic encrypted with ``key_id``.
 
     SNS encrypts what a service publishes with the topic's key on the publisher's behalf: the key policy must
-    let that service principal ``kms:GenerateDataKey*`` and ``kms:Decrypt``, which the AWS managed
-    ``alias/aws/sns`` key's policy (not changeable) never does. The alert is dropped otherwise.
+    let that service principal use it, which the AWS managed ``alias/aws/sns`` key's policy never does.
+    The alert is dropped otherwise.
     """
-    shown = f"is encrypted with KMS key {key_id}"
     cannot = f"({publisher.split('.', 1)[0]} cannot publish to it)"
-    if key_id == AWS_MANAGED_SNS_KEY or (key and key.metadata.get("KeyManager") == "AWS"):
-        return [f"{shown}, an AWS managed key whose policy does not let {publisher} use it {cannot}"]
-    if key is None:
-        return [f"{shown}, which does not exist {cannot}"]
-    if key.metadata.get("KeyState", "Enabled") != "Enabled" or key.metadata.get("Enabled") is False:
-        return [f"{shown}, which is {key.metadata.get('KeyState', 'disabled')} {cannot}"]
-    arn = str(key.metadata.get("Arn") or key_id)
-    for action in KMS_ACTIONS:
-        ok, why = service_allowed(key.policy, action, arn, context, principal=publisher)
-        if not ok:
-            return [f"{shown}, whose key policy: {'; '.join(why)} {cannot}"]
-    return []
+    return key_use_problems(
+        f"is encrypted with KMS key {key_id}", key_id, key, publisher, AWS_MANAGED_SNS_KEY, cannot, context
+    )
 
 
 def function_problems(function: FunctionReadback | None, topic: str) -> list[str]:
