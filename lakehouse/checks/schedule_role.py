@@ -45,12 +45,16 @@ def _sid(statement: Mapping[str, Any], index: int, source: str) -> str:
     return f"statement {statement.get('Sid') or f'#{index + 1}'} of {source}"
 
 
+def _names_action(statement: Mapping[str, Any], action: str) -> bool:
+    """Whether the statement's ``Action`` (or ``NotAction``, inverted) names ``action``."""
+    if "NotAction" in statement:
+        return not action_matches(_listed(statement["NotAction"]), action)
+    return action_matches(_listed(statement.get("Action")), action)
+
+
 def applies(statement: Mapping[str, Any], action: str, resource: str) -> bool:
     """Whether the statement's action and resource elements name the request (Condition aside)."""
-    if "NotAction" in statement:
-        acts = not action_matches(_listed(statement["NotAction"]), action)
-    else:
-        acts = action_matches(_listed(statement.get("Action")), action)
+    acts = _names_action(statement, action)
     if "NotResource" in statement:
         on = not resource_matches(_listed(statement["NotResource"]), resource)
     else:
@@ -121,11 +125,7 @@ def untrusted(trust: Policy, account_id: str, schedule_arn: str) -> str | None:
     allows: list[str] = []
     doubts: list[str] = []
     for index, statement in enumerate(trust.statements()):
-        if "NotAction" in statement:
-            acts = not action_matches(_listed(statement["NotAction"]), ASSUME)
-        else:
-            acts = action_matches(_listed(statement.get("Action")), ASSUME)
-        if not _principal_is_scheduler(statement) or not acts:
+        if not _principal_is_scheduler(statement) or not _names_action(statement, ASSUME):
             continue
         where = _sid(statement, index, "the trust policy")
         if statement.get("Effect") == "Deny":
