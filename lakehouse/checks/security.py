@@ -40,6 +40,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.athena import QueryRecord, connect, run
 from lakehouse.awssession import new_session
+from lakehouse.checks.hidden_values import HiddenValues, leaked_columns, masked
 from lakehouse.checks.iam_access import (
     Policy,
     Principal,
@@ -82,6 +83,13 @@ PLAN_HIDDEN = ("ssn",)
 GOLD_USERS = "users"
 #: Rows of the analyst's ``SELECT *`` kept in the evidence.
 KEEP_ROWS = 5
+#: Rows of every other table the analyst's ``SELECT *`` searches for the hidden values (a copy under
+#: another name fills every row, so the first rows show it).
+VALUE_ROWS = 1000
+#: Distinct hidden values the privileged principal reads to search for (Gold users' ssn: one per user).
+MAX_VALUES = 100_000
+#: Tables without a hidden column searched for its values; past this the check cannot vouch for the rest.
+MAX_VALUE_TABLES = 300
 #: Object keys listed per table location to try the analyst's IAM policies on.
 MAX_KEYS = 1000
 #: A key that exists nowhere, under each location: a policy naming future files opens it too.
@@ -152,6 +160,19 @@ class TableProbe:
     select_all: QueryRecord
     denied: dict[str, QueryRecord]
     privileged: QueryRecord
+    #: Column -> rows of the analyst's ``SELECT *`` carrying a hidden value (``hidden_values``).
+    leaks: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class ValueProbe:
+    """A table without a hidden column, searched for the hidden *values* in the analyst's ``SELECT *``."""
+
+    table: CatalogTable
+    select_all: QueryRecord
+    leaks: dict[str, int] = field(default_factory=dict)
+    #: The table is in one of the stack's databases (an error there proves nothing; elsewhere a note).
+    own: bool = True
 
 
 @dataclass
@@ -164,6 +185,11 @@ class SecurityReadback:
     analyst_caller_arn: str | None
     privileged_arn: str
     probes: list[TableProbe]
+    #: Every other table, searched for the hidden values; how many distinct values were searched for.
+    value_probes: list[ValueProbe] = field(default_factory=list)
+    hidden_value_count: int = 0
+    #: Why the privileged principal could not read the hidden values (then copies cannot be found).
+    hidden_values_error: str | None = None
     databases: list[str] = field(default_factory=list)
     #: Database -> its location (LocationUri), for those that have one.
     database_locations: dict[str, str] = field(default_factory=dict)
@@ -268,15 +294,46 @@ def read_catalog(target: Target) -> tuple[dict[str, str | None], list[CatalogTab
     return databases, tables
 
 
+def read_hidden_values(conn: Any, tables: Sequence[CatalogTable], hidden: Sequence[str]) -> HiddenValues | str:
+    """The distinct values of every plain hidden column, read by the privileged principal, or why not.
+
+    The values stay in memory: the query keeps no rows and its record goes into no evidence."""
+    wanted = {h.lower() for h in hidden}
+    found: set[str] = set()
+    for table in tables:
+        for column in (c for c in table.columns if c.lower() in wanted):
+            sql = (
+                f'SELECT DISTINCT CAST("{column}" AS varchar) FROM {_sql_name(table)} '
+                f'WHERE "{column}" IS NOT NULL LIMIT {MAX_VALUES}'
+            )
+            record, rows = run(conn, sql, keep_rows=0)
+            if not record.ok:
+                return f"{table.qualified}.{column}: {record.error}"
+            found.update(str(r[0]) for r in rows if r and r[0] is not None)
+    return HiddenValues(found)
+
+
+def _searched(record: QueryRecord, rows: Sequence[Sequence[Any]], values: HiddenValues | str) -> dict[str, int]:
+    """Search the analyst's rows for hidden values and mask them in the rows the record keeps."""
+    if isinstance(values, str) or not record.ok:
+        return {}
+    record.rows = masked(record.rows, values)
+    return leaked_columns(record.columns, rows, values)
+
+
 def probe_tables(
     target: Target,
     outputs: Mapping[str, Any],
     tables: Sequence[CatalogTable],
     hidden: Sequence[str],
     session: boto3.Session,
-) -> tuple[str | None, list[TableProbe]]:
-    """Query each table as the privileged caller (counting values only) and as the analyst."""
+    others: Sequence[CatalogTable] = (),
+) -> tuple[str | None, list[TableProbe], list[ValueProbe], HiddenValues | str]:
+    """Query each table as the privileged caller (counting values, reading the hidden values to search
+    for) and as the analyst; ``others`` (tables without a hidden column) only searched for the values."""
     probes: list[TableProbe] = []
+    value_probes: list[ValueProbe] = []
+    own = {str(d).lower() for d in (outputs.get("glue_database_names") or {}).values()}
     with connect(target, outputs["athena_workgroup_name"]) as conn:
         privileged = {}
         for table in tables:
@@ -284,14 +341,20 @@ def probe_tables(
             privileged[table.qualified] = run(conn, f"SELECT count(*) AS row_count, {counts} FROM {_sql_name(table)}")[
                 0
             ]
+        values = read_hidden_values(conn, tables, hidden)
     analyst_caller = session.client("sts", endpoint_url=target.endpoint_url).get_caller_identity()["Arn"]
     with connect(target, outputs["analyst_workgroup_name"], session=session) as conn:
         for table in tables:
             columns = table.holding(hidden)
-            select_all, _ = run(conn, f"SELECT * FROM {_sql_name(table)}", keep_rows=KEEP_ROWS)
+            select_all, rows = run(conn, f"SELECT * FROM {_sql_name(table)}", keep_rows=KEEP_ROWS)
+            leaks = _searched(select_all, rows, values)
             denied = {c: run(conn, f'SELECT "{c}" FROM {_sql_name(table)} LIMIT 1')[0] for c in columns}
-            probes.append(TableProbe(table, columns, select_all, denied, privileged[table.qualified]))
-    return analyst_caller, probes
+            probes.append(TableProbe(table, columns, select_all, denied, privileged[table.qualified], leaks))
+        for table in others:
+            record, rows = run(conn, f"SELECT * FROM {_sql_name(table)} LIMIT {VALUE_ROWS}", keep_rows=KEEP_ROWS)
+            leaks = _searched(record, rows, values)
+            value_probes.append(ValueProbe(table, record, leaks, table.database.lower() in own))
+    return analyst_caller, probes, value_probes, values
 
 
 def read_grants(target: Target, tables: Sequence[CatalogTable], rb: SecurityReadback) -> None:
@@ -488,8 +551,16 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     errors: list[str] = []
     databases, catalog = read_catalog(target)  # without the catalog there is nothing to judge: error
     tables = [t for t in catalog if t.holding(hidden)]
+    others = [t for t in catalog if not t.holding(hidden)]
+    if len(others) > MAX_VALUE_TABLES:
+        errors.append(
+            f"the catalog has {len(others)} tables without a {'/'.join(hidden)} column; the first {MAX_VALUE_TABLES} "
+            "were searched for its values, the rest could hold a copy under another name"
+        )
     session = assume(target, outputs["analyst_role_arn"])
-    analyst_caller, probes = probe_tables(target, outputs, tables, hidden, session)
+    analyst_caller, probes, value_probes, values = probe_tables(
+        target, outputs, tables, hidden, session, others[:MAX_VALUE_TABLES]
+    )
     rb = SecurityReadback(
         hidden=list(hidden),
         gold_database=str(gold_database),
@@ -497,6 +568,9 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         analyst_caller_arn=analyst_caller,
         privileged_arn=identity["Arn"],
         probes=probes,
+        value_probes=value_probes,
+        hidden_value_count=0 if isinstance(values, str) else len(values),
+        hidden_values_error=values if isinstance(values, str) else None,
         databases=list(databases),
         database_locations={name: uri for name, uri in databases.items() if uri},
         account_id=identity.get("Account"),
@@ -882,6 +956,34 @@ def denied_problems(rb: SecurityReadback) -> list[str]:
     return problems
 
 
+def copied_value_problems(rb: SecurityReadback) -> list[str]:
+    """The hidden values under other names: in another column of a hidden table, or in any other table."""
+    if rb.hidden_values_error:
+        return [
+            f"the privileged principal could not read the values of {', '.join(rb.hidden)} "
+            f"({rb.hidden_values_error}), so copies under other names cannot be searched for"
+        ]
+    names = {h.lower() for h in rb.hidden}
+    problems: list[str] = []
+    searched = [(p.table, p.select_all, p.leaks) for p in rb.probes]
+    searched += [(v.table, v.select_all, v.leaks) for v in rb.value_probes]
+    for table, record, leaks in searched:
+        copies = {c: n for c, n in leaks.items() if c.lower() not in names}  # named ones: select_all_problems
+        if copies:
+            shown = ", ".join(f"{c} ({n} of {record.row_count} rows)" for c, n in sorted(copies.items()))
+            problems.append(
+                f"the analyst's SELECT * on {table.qualified} returns values of {'/'.join(rb.hidden)} of "
+                f"{rb.gold_users} in column(s) {shown}: the hidden column copied under another name"
+            )
+    for probe in rb.value_probes:
+        if probe.own and not probe.select_all.ok and not _no_access(probe.select_all):
+            problems.append(
+                f"the analyst's SELECT * on {probe.table.qualified} (searched for {'/'.join(rb.hidden)} values) "
+                f"failed, but not as access denied, so it proves nothing: {probe.select_all.error}"
+            )
+    return problems
+
+
 def privileged_problems(rb: SecurityReadback) -> list[str]:
     """A privileged principal must find every hidden column holding values in Gold users."""
     gold = next((p for p in rb.probes if p.table.qualified.lower() == rb.gold_users.lower()), None)
@@ -1033,6 +1135,8 @@ def _queries(rb: SecurityReadback) -> list[dict[str, Any]]:
         records.append({**probe.privileged.to_dict(), "principal": rb.privileged_arn, "table": table})
         records.append({**probe.select_all.to_dict(), "principal": analyst, "table": table})
         records += [{**r.to_dict(), "principal": analyst, "table": table} for r in probe.denied.values()]
+    for value_probe in rb.value_probes:
+        records.append({**value_probe.select_all.to_dict(), "principal": analyst, "table": value_probe.table.qualified})
     return records
 
 
@@ -1045,6 +1149,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "select_all": select_all_problems(rb),
         "denied": denied_problems(rb),
         "privileged": privileged_problems(rb),
+        "copied_values": copied_value_problems(rb),
         "grants": grant_problems(rb),
         "bucket_policies": policies,  # before S3's own answer: the reason names the statement
         "other_routes": route_problems(rb) + grant_route_problems(rb),
@@ -1076,6 +1181,9 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "roles_examined": len(rb.roles),
         "roles_the_analyst_can_act_as": sorted(r["role"] for r in role_evidence["reached"]),
         "role_path_problems": len(role_paths),
+        "hidden_values_searched_for": rb.hidden_value_count,
+        "tables_searched_for_hidden_values": len(rb.probes) + len(rb.value_probes),
+        "copied_value_problems": len(by_kind["copied_values"]),
     }
     details: dict[str, Any] = {
         "hidden_columns": rb.hidden,
@@ -1131,7 +1239,8 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         details["read_errors"] = rb.read_errors
     threshold = (
         f"{', '.join(rb.hidden)} hidden from the analyst in every catalog table, readable by a privileged principal "
-        f"in {rb.gold_users}, no Lake Formation grant, IAM policy or lake bucket policy opens it, nor to a role the "
+        f"in {rb.gold_users}, none of its values in any other column the analyst reads, no Lake Formation grant, "
+        "IAM policy or lake bucket policy opens it, nor to a role the "
         "analyst can act as, the analyst cannot raise its own permissions, and S3 serves the lake's objects to no "
         "one outside the account (bucket policy, ACL, access point or S3 Access Grant)"
     )

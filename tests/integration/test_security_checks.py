@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from lakehouse.athena import connect, run
+from lakehouse.checks.hidden_values import MASK
 from lakehouse.checks.iac import check_iac_coverage
 from lakehouse.checks.s3_routes import s3control
 from lakehouse.checks.security import check_security
@@ -559,6 +561,40 @@ def test_a_bucket_policy_granting_another_account_fails_the_check(
         for p in result.details["problems"]["other_routes"]
     ), result.details["problems"]["other_routes"]
     assert result.details["problems"]["bucket_policies"] == []  # the analyst itself is not named
+
+
+def test_ssn_copied_under_another_name_for_the_analyst_fails_the_check(lf: LakeFormation, filled: Deployment) -> None:
+    """A CTAS copy of Gold users with ``ssn AS tax_id``, granted to the analyst: no column is called ssn."""
+    target, outputs = filled.stack.target, filled.record.outputs
+    gold_db, gold_bucket = outputs["glue_database_names"]["gold"], outputs["bucket_names"]["gold"]
+    export = {"DatabaseName": gold_db, "Name": "users_export"}
+    ctas = (
+        f"CREATE TABLE {gold_db}.users_export WITH (table_type = 'ICEBERG', is_external = false, "
+        f"location = 's3://{gold_bucket}/users_export/') AS SELECT user_id, ssn AS tax_id FROM {gold_db}.users"
+    )
+    with connect(target, outputs["athena_workgroup_name"]) as conn:
+        record, _ = run(conn, ctas)
+        assert record.ok, record.error
+        try:
+            lf.client.grant_permissions(Principal=lf.analyst, Resource={"Table": export}, Permissions=["SELECT"])
+            result = _check(filled)
+            lf.client.revoke_permissions(Principal=lf.analyst, Resource={"Table": export}, Permissions=["SELECT"])
+        finally:
+            dropped, _ = run(conn, f"DROP TABLE {gold_db}.users_export")
+            s3 = target.client("s3")
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=gold_bucket, Prefix="users_export/"):
+                for obj in page.get("Contents") or []:
+                    s3.delete_object(Bucket=gold_bucket, Key=obj["Key"])
+        assert dropped.ok, dropped.error
+    assert not result.passed
+    copied = result.details["problems"]["copied_values"]
+    assert len(copied) == 1 and copied[0].startswith(
+        f"the analyst's SELECT * on {gold_db}.users_export returns values of ssn of {gold_db}.users in column(s) "
+        "tax_id ("
+    ), copied
+    assert result.details["problems"]["select_all"] == []  # nothing is called ssn: only the values tell
+    kept = next(q for q in result.details["queries"] if q["table"] == f"{gold_db}.users_export")
+    assert kept["rows"] and all(row[1] == MASK for row in kept["rows"])  # the evidence repeats no ssn
 
 
 def test_repairs_leave_the_stack_as_terraform_made_it(filled: Deployment) -> None:

@@ -1,0 +1,80 @@
+"""Exit check 6 searches the analyst's rows for the hidden column's values, whatever the column is called."""
+
+from __future__ import annotations
+
+from lakehouse.athena import QueryRecord
+from lakehouse.checks.hidden_values import MASK, HiddenValues, leaked_columns, masked
+from lakehouse.checks.security import CatalogTable, ValueProbe, copied_value_problems, judge_security
+
+from .test_security import DB, healthy
+
+SSNS = HiddenValues(["983-16-2186", "974-17-9313", None, "  "])
+
+
+def test_a_value_is_found_as_itself_inside_text_nested_and_without_separators() -> None:
+    assert SSNS.found_in("983-16-2186")
+    assert SSNS.found_in("Farid 983-16-2186 JP")
+    assert SSNS.found_in({"email": "f@example.com", "tax": "974-17-9313"})
+    assert SSNS.found_in(983162186) and SSNS.found_in("983162186")
+    assert SSNS.found_in("983.16.2186")
+
+
+def test_other_values_are_not_taken_for_hidden_ones() -> None:
+    assert not SSNS.found_in("***-**-2186")  # a masked form shows no value
+    assert not SSNS.found_in("983-16-21867")  # a longer number is another number
+    assert not SSNS.found_in("2026-01-18 23:15:00")
+    assert not SSNS.found_in(None) and not SSNS.found_in(42)
+    assert not HiddenValues(["JP", "12"]).found_in("JP")  # values too short to search for are left out
+    assert len(SSNS) == 2
+
+
+def test_leaks_are_counted_per_column_and_masked_in_kept_rows() -> None:
+    rows = [[1, "983-16-2186", "JP"], [2, "974-17-9313", "US"], [3, None, "US"]]
+    assert leaked_columns(["user_id", "tax_id", "country"], rows, SSNS) == {"tax_id": 2}
+    assert masked(rows[:2], SSNS) == [[1, MASK, "JP"], [2, MASK, "US"]]
+
+
+def _export(leaks: dict[str, int], error: str | None = None, own: bool = True) -> ValueProbe:
+    table = CatalogTable(DB, "users_export", ["user_id", "tax_id"])
+    record = QueryRecord(sql=f"SELECT * FROM {DB}.users_export LIMIT 1000", columns=["user_id", "tax_id"])
+    record.row_count, record.error = 20, error
+    return ValueProbe(table, record, leaks, own)
+
+
+def test_a_copy_under_another_name_fails_naming_table_and_column() -> None:
+    rb = healthy()
+    rb.hidden_value_count = 20
+    rb.value_probes = [_export({"tax_id": 20})]
+    outcome = judge_security(rb)
+    assert not outcome.passed
+    assert outcome.details["problems"]["copied_values"] == [
+        f"the analyst's SELECT * on {DB}.users_export returns values of ssn of {DB}.users in column(s) "
+        "tax_id (20 of 20 rows): the hidden column copied under another name"
+    ]
+    assert outcome.measured["copied_value_problems"] == 1
+
+
+def test_a_copy_inside_a_hidden_table_fails_but_the_named_column_is_left_to_select_all() -> None:
+    rb = healthy()
+    rb.probes[-1].leaks = {"ssn": 1, "notes": 1}
+    problems = copied_value_problems(rb)
+    assert len(problems) == 1 and "in column(s) notes (1 of 1 rows)" in problems[0]
+
+
+def test_values_unreadable_or_a_table_unsearchable_is_not_a_pass() -> None:
+    rb = healthy()
+    rb.hidden_values_error = f"{DB}.users.ssn: boom"
+    assert not judge_security(rb).passed
+    rb = healthy()
+    rb.value_probes = [_export({}, error="GENERIC_INTERNAL_ERROR: boom")]
+    assert "failed, but not as access denied" in copied_value_problems(rb)[0]
+    rb.value_probes = [_export({}, error="GENERIC_INTERNAL_ERROR: boom", own=False)]  # another project's table
+    assert copied_value_problems(rb) == []
+    rb.value_probes = [_export({}, error="Insufficient Lake Formation permission(s) on users_export")]
+    assert copied_value_problems(rb) == []
+
+
+def test_the_healthy_stack_still_passes() -> None:
+    rb = healthy()
+    rb.value_probes = [_export({})]
+    assert judge_security(rb).passed
