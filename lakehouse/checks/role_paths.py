@@ -12,6 +12,10 @@ simulator, and AWS's would not see the trust policies together):
 - **retrust**: the principal may ``iam:UpdateAssumeRolePolicy`` on R, so it can make R trust it;
 - **pass**: the principal may ``iam:PassRole`` R, and R trusts a service: a job or function of
   that service the principal starts runs as R.
+- **runs**: the principal may ``lambda:UpdateFunctionCode`` an existing function whose execution
+  role is R: its code runs as R at the next invocation, and replacing code needs no ``iam:PassRole``
+  (Rhino Security Labs' "updating the code of an existing Lambda function"). Functions of the
+  stack's region are read (ListFunctions); a function in another region is not seen.
 
 Paths chain (analyst -> R1 -> R2), found breadth-first. Escalation in place: a principal on a
 path may ``iam:PutRolePolicy``/``AttachRolePolicy`` on a role of the path (itself included), replace or
@@ -62,6 +66,8 @@ DENY_REMOVALS = {"iam:DeleteRolePolicy": "inline policy ", "iam:DetachRolePolicy
 BOUNDARY_REWRITES = ("iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary")
 #: What rewrites a customer managed policy attached to a role (on the policy's ARN).
 POLICY_REWRITES = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion")
+#: What replaces a Lambda function's code (on the function's ARN); it keeps running as its role.
+UPDATE_CODE = "lambda:UpdateFunctionCode"
 #: What makes the caller a data lake admin (Lake Formation checks IAM alone for it).
 LF_ADMIN = "lakeformation:PutDataLakeSettings"
 #: What gives a user permissions (on the user's ARN).
@@ -80,6 +86,8 @@ class RoleInfo:
     trust: Mapping[str, Any]
     identity: list[Policy] | None = None
     boundary: Policy | None = None
+    #: ARNs of the Lambda functions running as this role (their code, once replaced, runs as it).
+    functions: list[str] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -115,6 +123,7 @@ class Edge:
             "assumes": "assumes it",
             "retrusts": "may rewrite its trust policy to trust itself",
             "passes": "may pass it to a service that runs as it",
+            "runs": "may replace the code of a function that runs as it",
         }[self.kind]
         return f"{verb}: {'; '.join(self.via)}"
 
@@ -188,6 +197,12 @@ def edges_from(source: Actor, account_id: str, roles: Mapping[str, RoleInfo]) ->
         passing = decide(source.identity, source.boundary, "iam:PassRole", arn)
         if services and passing.allowed:
             edges.append(Edge(source.arn, arn, "passes", (*_because(passing), f"it trusts {', '.join(services)}")))
+            continue
+        for function in role.functions:
+            update = decide(source.identity, source.boundary, UPDATE_CODE, function)
+            if update.allowed:
+                edges.append(Edge(source.arn, arn, "runs", (*_because(update), f"function {function} runs as it")))
+                break
     return edges
 
 
@@ -363,6 +378,16 @@ def read_roles(target: Target) -> dict[str, RoleInfo]:
             trust = Policy.parse("trust policy", role.get("AssumeRolePolicyDocument") or {})
             roles[str(role["Arn"])] = RoleInfo(str(role["Arn"]), trust.document)
     return roles
+
+
+def read_functions(target: Target, roles: Mapping[str, RoleInfo]) -> None:
+    """Attach to each role the Lambda functions of the region that run as it (ListFunctions, all pages)."""
+    lam = target.client("lambda")
+    for page in lam.get_paginator("list_functions").paginate():
+        for function in page.get("Functions") or []:
+            role = roles.get(str(function.get("Role") or ""))
+            if role is not None and function.get("FunctionArn"):
+                role.functions.append(str(function["FunctionArn"]))
 
 
 def read_users(target: Target) -> list[str]:

@@ -55,6 +55,7 @@ from lakehouse.checks.role_paths import (
     escalations,
     path_text,
     reachable,
+    read_functions,
     read_reachable,
     read_role_policies,
     read_roles,
@@ -98,6 +99,8 @@ PROBE_KEY = "lakehouse-exit6-probe"
 READS = frozenset({"ALL", "SELECT", "SUPER_USER"})
 #: Permissions on a catalog or database that hand the principal everything under it.
 SUPER = frozenset({"ALL", "SUPER_USER"})
+#: Permissions on a database that let a principal create tables in it (SUPER/ALL include CREATE_TABLE).
+CREATES = frozenset({"CREATE_TABLE", "ALL", "SUPER_USER"})
 #: Permissions on a data location that let a principal create tables over the files there.
 LOCATION_ACCESS = frozenset({"DATA_LOCATION_ACCESS", "ALL"})
 
@@ -199,6 +202,9 @@ class SecurityReadback:
     filters: list[dict[str, Any]] = field(default_factory=list)
     #: GetResourceLFTags per table (read only when an LF-Tag grant could open it), or why it failed.
     lf_tags: dict[str, dict[str, Any] | str] = field(default_factory=dict)
+    #: GetResourceLFTags of each database whose location holds a hidden table's files (read only when an
+    #: LF-Tag grant could let someone create tables there), or why it failed.
+    database_lf_tags: dict[str, dict[str, Any] | str] = field(default_factory=dict)
     #: Saved LF-Tag expressions named by grants: their expression, or why it could not be read.
     tag_expressions: dict[str, list[dict[str, Any]] | str] = field(default_factory=dict)
     identity_policies: list[Policy] = field(default_factory=list)
@@ -390,10 +396,18 @@ def read_grants(target: Target, tables: Sequence[CatalogTable], rb: SecurityRead
     tag_grants = [
         g
         for g in rb.grants
-        if "LFTagPolicy" in (g.get("Resource") or {}) and _principal(g) in watched and _held(g) & READS
+        if "LFTagPolicy" in (g.get("Resource") or {}) and _principal(g) in watched and _held(g) & (READS | CREATES)
     ]
     if not tag_grants:
         return
+    for database in sorted(rb.database_locations):
+        if not database_location_problems(database, "", rb):  # its location holds no hidden table's files
+            continue
+        try:
+            answer = lf.get_resource_lf_tags(Resource={"Database": {"Name": database}})
+            rb.database_lf_tags[database] = {k: v for k, v in answer.items() if k != "ResponseMetadata"}
+        except (ClientError, BotoCoreError) as err:
+            rb.database_lf_tags[database] = str(err)
     for table in tables:
         spec = {"Table": {"DatabaseName": table.database, "Name": table.name}}
         try:
@@ -586,6 +600,8 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     )
     no_roles: dict[str, RoleInfo] = {}
     rb.roles = _attempt(errors, "the roles of the account (IAM ListRoles)", lambda: read_roles(target), no_roles)
+    functions = "the Lambda functions of the region (ListFunctions)"
+    _attempt(errors, functions, lambda: read_functions(target, rb.roles), None)
     no_users: list[str] = []
     rb.users = _attempt(errors, "the users of the account (IAM ListUsers)", lambda: read_users(target), no_users)
     if rb.account_id:
@@ -740,14 +756,42 @@ def expression_matches(expression: Iterable[Mapping[str, Any]], tags: Mapping[st
     return True
 
 
-def lf_tag_problems(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> list[str]:
-    """An LF-Tag policy grant that reads data: which tables' hidden columns its expression matches."""
-    policy = grant["Resource"]["LFTagPolicy"] or {}
-    held = sorted(_held(grant) & READS)
+def _tag_expression(policy: Mapping[str, Any], rb: SecurityReadback) -> Any:
+    """The grant's LF-Tag expression (inline, or the saved one it names), or why it is unknown."""
     expression: Any = policy.get("Expression")
     name = policy.get("ExpressionName")
     if expression is None and name:
         expression = rb.tag_expressions.get(name, "not read")
+    return expression
+
+
+def lf_tag_database_problems(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> list[str]:
+    """An LF-Tag grant of CREATE_TABLE on databases: those it matches whose location holds hidden files.
+
+    The same hole as ``database_location_problems``, reached through tags instead of the database's name."""
+    policy = grant["Resource"]["LFTagPolicy"] or {}
+    held = str(sorted(_held(grant) & CREATES))
+    expression = _tag_expression(policy, rb)
+    problems: list[str] = []
+    for database, tags in sorted(rb.database_lf_tags.items()):
+        how = f"{held} through LF-Tag expression {expression if isinstance(expression, list) else policy}"
+        if not isinstance(expression, list) or not isinstance(tags, Mapping):
+            unknown = expression if not isinstance(expression, list) else f"the LF-Tags of {database}: {tags}"
+            problems += [
+                f"{p} (could not be resolved: {unknown}; it may match)"
+                for p in database_location_problems(database, who, rb, how)
+            ]
+        elif expression_matches(expression, _tag_map(tags.get("LFTagOnDatabase"))):
+            problems += database_location_problems(database, who, rb, how)
+    return problems
+
+
+def lf_tag_problems(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> list[str]:
+    """An LF-Tag policy grant that reads data: which tables' hidden columns its expression matches."""
+    policy = grant["Resource"]["LFTagPolicy"] or {}
+    held = sorted(_held(grant) & READS)
+    expression = _tag_expression(policy, rb)
+    name = policy.get("ExpressionName")
     if not isinstance(expression, list):
         return [
             f"{who} holds {held} through LF-Tag expression {name or policy}, which could not be resolved "
@@ -834,9 +878,15 @@ def _grant_opens(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> li
         return location_problems(resource["DataLocation"], who, sorted(held & LOCATION_ACCESS), rb)
     if "Database" in resource and "CREATE_TABLE" in held and not held & SUPER:
         return database_location_problems(str((resource["Database"] or {}).get("Name", "")), who, rb)
-    if not held & READS:
-        return []
     problems: list[str] = []
+    if (
+        "LFTagPolicy" in resource
+        and held & CREATES
+        and (resource["LFTagPolicy"] or {}).get("ResourceType") == "DATABASE"
+    ):
+        problems += lf_tag_database_problems(grant, who, rb)
+    if not held & READS:
+        return problems
     if "Catalog" in resource and held & SUPER:
         problems.append(
             f"{who} holds {sorted(held & SUPER)} on the whole catalog {resource['Catalog'] or '(this account)'}: "

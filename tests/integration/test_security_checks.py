@@ -8,7 +8,9 @@ test proves the repairs left the stack as Terraform made it (plan is empty).
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -265,6 +267,62 @@ def test_analyst_allowed_to_assume_the_pipeline_role_fails_the_check(
     assert any(f"and role {pipeline} holds SELECT on ssn of {gold} through a table-level grant" in p for p in found)
     assert result.measured["roles_the_analyst_can_act_as"] == [pipeline]
     assert result.details["problems"]["iam"] == []  # the analyst's own policies read nothing of the lake
+
+
+def test_analyst_allowed_to_replace_a_lake_reading_functions_code_fails_the_check(
+    analyst_iam: tuple[Any, str], filled: Deployment
+) -> None:
+    """An existing function runs as a role reading Silver; the analyst may replace its code (no PassRole)."""
+    iam, role = analyst_iam
+    target = filled.stack.target
+    silver = filled.record.outputs["bucket_names"]["silver"]
+    trust = {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    reads = {"Sid": "ReadSilver", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{silver}/*"}
+    runner = iam.create_role(
+        RoleName="exit6-export-runner",
+        AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [trust]}),
+    )["Role"]["Arn"]
+    lam = target.client("lambda")
+    try:
+        iam.put_role_policy(
+            RoleName="exit6-export-runner",
+            PolicyName="read-silver",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [reads]}),
+        )
+        function = lam.create_function(
+            FunctionName="exit6-export",
+            Runtime="python3.11",
+            Role=runner,
+            Handler="index.handler",
+            Code={"ZipFile": _zipped("def handler(event, context):\n    return None\n")},
+        )["FunctionArn"]
+        deploy = {"Sid": "Deploy", "Effect": "Allow", "Action": "lambda:UpdateFunctionCode", "Resource": function}
+        iam.put_role_policy(
+            RoleName=role,
+            PolicyName="deploy-functions",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [deploy]}),
+        )
+        result = _check(filled)
+    finally:
+        lam.delete_function(FunctionName="exit6-export")
+        iam.delete_role_policy(RoleName="exit6-export-runner", PolicyName="read-silver")
+        iam.delete_role(RoleName="exit6-export-runner")
+    assert not result.passed
+    found = result.details["problems"]["role_paths"]
+    assert any(
+        "role exit6-export-runner (may replace the code of a function that runs as it: statement Deploy of inline "
+        f"policy deploy-functions allows lambda:UpdateFunctionCode on {function}; function {function} runs as it)"
+        in p
+        and f"role {runner} reads lake bucket {silver} directly from S3" in p
+        for p in found
+    ), found
+
+
+def _zipped(source: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", source)
+    return buffer.getvalue()
 
 
 def test_analyst_allowed_to_rewrite_its_own_policies_fails_the_check(

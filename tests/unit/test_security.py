@@ -26,6 +26,7 @@ from lakehouse.checks.security import (
     location_bucket,
     read_bucket_policy,
     read_catalog,
+    read_grants,
 )
 from lakehouse.config import project_root
 from lakehouse.emulator.sql.access import Access
@@ -1278,6 +1279,64 @@ def test_create_table_in_a_database_whose_location_holds_ssn_files_fails(princip
     rb.grants.append(grant(principal, {"Database": {"Name": "scratch"}}, "ALL"))
     where = f"on database scratch, whose location s3://{BUCKETS['gold']}/users/ holds the files of {DB}.users"
     assert any(p.startswith(f"{culprit} ['ALL'] {where}") for p in problems(rb, "grants")), problems(rb, "grants")
+
+
+def _database_tag_grant(permission: str, expression: list[dict[str, Any]]) -> dict[str, Any]:
+    return grant(ANALYST, {"LFTagPolicy": {"ResourceType": "DATABASE", "Expression": expression}}, permission)
+
+
+@pytest.mark.parametrize("permission", ["CREATE_TABLE", "ALL"])
+def test_create_table_through_lf_tags_on_a_database_whose_location_holds_ssn_files_fails(permission: str) -> None:
+    """The database-location hole reached through LF-Tags instead of the database's name."""
+    rb = healthy()
+    rb.database_locations = {"scratch": f"s3://{BUCKETS['gold']}/", "notes": f"s3://{BUCKETS['gold']}/notes/"}
+    rb.database_lf_tags = {"scratch": {"LFTagOnDatabase": [{"TagKey": "team", "TagValues": ["analytics"]}]}}
+    rb.grants.append(_database_tag_grant(permission, [{"TagKey": "team", "TagValues": ["analytics"]}]))
+    found = problems(rb, "grants")
+    assert any(
+        p.startswith(
+            f"the analyst holds ['{permission}'] through LF-Tag expression [{{'TagKey': 'team', 'TagValues': "
+            f"['analytics']}}] on database scratch, whose location s3://{BUCKETS['gold']}/ holds the files of "
+            f"{DB}.users"
+        )
+        for p in found
+    ), found
+    assert not any("database notes" in p for p in found)  # its location holds no ssn file
+
+
+def test_database_lf_tags_are_read_where_a_tag_grant_could_create_tables_over_ssn_files() -> None:
+    """Only databases whose location holds an ssn table's files, and only when such a grant exists."""
+    tag_grant = _database_tag_grant("CREATE_TABLE", [{"TagKey": "team", "TagValues": ["analytics"]}])
+    asked: list[dict[str, Any]] = []
+
+    def get_resource_lf_tags(Resource: dict[str, Any]) -> dict[str, Any]:  # noqa: N803 (boto3's spelling)
+        asked.append(Resource)
+        return {"LFTagOnDatabase": [{"TagKey": "team", "TagValues": ["analytics"]}], "ResponseMetadata": {}}
+
+    lf = SimpleNamespace(
+        get_data_lake_settings=lambda: {"DataLakeSettings": {}},
+        list_permissions=lambda **params: {"PrincipalResourcePermissions": [] if params else [tag_grant]},
+        list_data_cells_filter=lambda **params: {"DataCellsFilters": []},
+        get_resource_lf_tags=get_resource_lf_tags,
+        get_lf_tag_expression=lambda Name: {"Expression": []},  # noqa: N803
+    )
+    rb = healthy()
+    rb.database_locations = {"scratch": f"s3://{BUCKETS['gold']}/", "notes": "s3://elsewhere/notes/"}
+    read_grants(SimpleNamespace(client=lambda service: lf), [], rb)  # type: ignore[arg-type]
+    assert asked == [{"Database": {"Name": "scratch"}}]
+    assert rb.database_lf_tags == {"scratch": {"LFTagOnDatabase": [{"TagKey": "team", "TagValues": ["analytics"]}]}}
+    assert any("on database scratch, whose location" in p for p in problems(rb, "grants"))
+
+
+def test_create_table_through_lf_tags_not_matching_or_unreadable() -> None:
+    rb = healthy()
+    rb.database_locations = {"scratch": f"s3://{BUCKETS['gold']}/"}
+    rb.database_lf_tags = {"scratch": {"LFTagOnDatabase": [{"TagKey": "team", "TagValues": ["finance"]}]}}
+    rb.grants.append(_database_tag_grant("CREATE_TABLE", [{"TagKey": "team", "TagValues": ["analytics"]}]))
+    assert problems(rb, "grants") == []
+    rb.database_lf_tags = {"scratch": "AccessDeniedException: no"}
+    found = problems(rb, "grants")
+    assert len(found) == 1 and "could not be resolved: the LF-Tags of scratch: AccessDeniedException" in found[0]
 
 
 @pytest.mark.parametrize(

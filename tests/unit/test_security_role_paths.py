@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
 from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
@@ -571,3 +573,63 @@ def test_the_users_of_the_account_are_read_through_iam() -> None:
         arns = [iam.create_user(UserName=f"u{i}")["User"]["Arn"] for i in range(3)]
         target: Any = SimpleNamespace(client=lambda service: boto3.client(service, region_name="us-east-1"))
         assert sorted(role_paths.read_users(target)) == sorted(arns)
+
+
+RECEIVER = f"arn:aws:iam::{ACCOUNT}:role/lh-receiver"
+FUNCTION = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:lh-alerts-receiver"
+
+
+def _receiver() -> RoleInfo:
+    """A function's execution role that reads the lake (what an existing function runs as)."""
+    return RoleInfo(RECEIVER, _trust({"Service": "lambda.amazonaws.com"}), [PIPELINE_POLICY], functions=[FUNCTION])
+
+
+def test_replacing_the_code_of_a_function_that_runs_as_a_lake_reader_is_a_path() -> None:
+    """No iam:PassRole needed: the function keeps its role, the new code runs as it."""
+    found = role_problems(stack(_allow("lambda:UpdateFunctionCode", "*", sid="Deploy"), extra={RECEIVER: _receiver()}))
+    assert any(
+        "role lh-receiver (may replace the code of a function that runs as it: statement Deploy of inline policy "
+        f"escalate allows lambda:UpdateFunctionCode on {FUNCTION}; function {FUNCTION} runs as it)"
+        in p
+        and f"role {RECEIVER} reads lake bucket" in p
+        for p in found
+    ), found
+
+
+@pytest.mark.parametrize(
+    "statements",
+    [
+        [],  # the healthy analyst: no Lambda permission
+        [_allow("lambda:InvokeFunction", "*")],  # running the function's own code is not acting as its role
+        [_allow("lambda:UpdateFunctionCode", f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:other")],
+        [_allow("lambda:*", "*"), _allow("lambda:UpdateFunctionCode", "*", sid="No", effect="Deny")],
+    ],
+)
+def test_functions_the_analyst_cannot_rewrite_pass(statements: list[dict[str, Any]]) -> None:
+    assert role_problems(stack(*statements, extra={RECEIVER: _receiver()})) == []
+
+
+def test_the_functions_of_the_region_are_attached_to_their_roles() -> None:
+    with mock_aws():
+        iam = boto3.client("iam", region_name="us-east-1")
+        trust = _trust({"Service": "lambda.amazonaws.com"})
+        arn = iam.create_role(RoleName="lh-receiver", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        lam = boto3.client("lambda", region_name="us-east-1")
+        function = lam.create_function(
+            FunctionName="lh-alerts-receiver",
+            Runtime="python3.11",
+            Role=arn,
+            Handler="index.handler",
+            Code={"ZipFile": _zipped("def handler(event, context):\n    return None\n")},
+        )["FunctionArn"]
+        target: Any = SimpleNamespace(client=lambda service: boto3.client(service, region_name="us-east-1"))
+        roles_ = read_roles(target)
+        role_paths.read_functions(target, roles_)
+        assert roles_[arn].functions == [function]
+
+
+def _zipped(source: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.py", source)
+    return buffer.getvalue()
