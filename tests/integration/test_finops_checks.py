@@ -790,6 +790,34 @@ def test_topic_policies_denying_publish_fail_check_7_though_their_allows_stay(
             sns[which].set_topic_attributes(TopicArn=topics[which], AttributeName="Policy", AttributeValue=saved[which])
 
 
+def test_outputs_naming_another_stacks_alerts_topic_error_check_7(deployed: Deployment, tmp_path: Path) -> None:
+    """A root whose alerts_topic_arn names another (tagged) stack's topic: exit check 7 would judge whether alerts
+    reach someone through that stack's topic. The run reads the topic's tags back and refuses to judge it."""
+    from lakehouse.stack import RECORD_FILE, stack_dir
+    from tests.integration.conftest import make_options
+
+    stack = deployed.stack
+    sns = stack.target.client("sns")
+    tags = [{"Key": "stack_id", "Value": f"{stack.stack_id}x"}]
+    other = sns.create_topic(Name=f"lakehouse-{stack.stack_id}x-alerts", Tags=tags)["TopicArn"]
+    path = stack_dir(make_options(), stack.stack_id) / RECORD_FILE
+    kept = path.read_text(encoding="utf-8")
+    record = json.loads(kept)
+    record["outputs"]["alerts_topic_arn"] = other
+    path.write_text(json.dumps(record), encoding="utf-8")
+    try:
+        run = run_features(tmp_path, "--deployed", "--stack-id", stack.stack_id, "-k", "finobs")
+    finally:
+        path.write_text(kept, encoding="utf-8")
+        sns.delete_topic(TopicArn=other)
+    entry = run.check("EXIT-7")
+    assert entry["status"] == "error", entry
+    assert (
+        f"output alerts_topic_arn names sns-topic {other}, which is not this stack's (stack_id={stack.stack_id}x)"
+        in entry["reason"]
+    ), entry["reason"]
+
+
 def test_the_repairs_left_the_stack_as_terraform_made_it(deployed: Deployment) -> None:
     """After the breakages above: check 7 passes again and Terraform sees no change (check 5)."""
     assert check_finops(deployed.stack.target, deployed.record.outputs).passed
