@@ -5,8 +5,11 @@ the analyst role, the buckets). A root whose output names another stack's health
 exit check 2 query that stack's Gold, and the pipeline write into it: every verdict would be about
 someone else. So before any check reads them, each resource an output names is asked for its tags
 through its own service's API (S3 GetBucketTagging, Glue GetTags, Athena ListTagsForResource, IAM
-ListRoleTags): it must exist in this account and carry the root's ``stack_id`` tag (the provider's
-``default_tags``) with this stack's id.
+ListRoleTags, SNS ListTagsForResource, SageMaker ListTags, App Runner ListTagsForResource): it must
+exist in this account and carry the root's ``stack_id`` tag (the provider's ``default_tags``) with
+this stack's id. The alert topics matter as much as the data: exit check 7 judges whether alerts
+reach someone through the topic ``alerts_topic_arn`` names, and a root naming another stack's
+healthy topic would pass it for that stack.
 """
 
 from __future__ import annotations
@@ -25,11 +28,19 @@ SINGLE = {
     "analyst_workgroup_name": "athena-workgroup",
     "pipeline_role_arn": "iam-role",
     "analyst_role_arn": "iam-role",
+    "alerts_topic_arn": "sns-topic",
+    "billing_alerts_topic_arn": "sns-topic",
+    "model_endpoint_name": "sagemaker-endpoint",  # null until a model version is deployed
+    "catalog_service_name": "apprunner-service",  # null when the catalog is not enabled
 }
 #: Outputs naming one resource per layer.
 PER_LAYER = {"bucket_names": "s3-bucket", "glue_database_names": "glue-database"}
 #: What a missing resource answers, per API.
-_MISSING = {"NoSuchBucket", "EntityNotFoundException", "NoSuchEntity", "InvalidRequestException", "404"}
+_MISSING = {"NoSuchBucket", "EntityNotFoundException", "NoSuchEntity", "InvalidRequestException", "404", "NotFound"}
+
+
+class Missing(LookupError):
+    """The resource an output names is not there (a look-up by name found nothing)."""
 
 
 def named(outputs: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
@@ -46,8 +57,52 @@ def _tag_list(items: Any) -> dict[str, str]:
     return {str(t["Key"]): str(t.get("Value", "")) for t in items or []}
 
 
+def _in_account(arn: str, account: str) -> str:
+    """The ARN's region, once it is shown to be in ``account`` (ValueError otherwise)."""
+    parts = arn.split(":", 5)
+    owner = parts[4] if len(parts) == 6 and parts[0] == "arn" else "(no account: not an ARN)"
+    if owner != account:
+        raise ValueError(f"it is in account {owner}, not this one ({account})")
+    return parts[3]
+
+
+def _topic_tags(target: Target, arn: str, account: str) -> dict[str, str]:
+    """An SNS topic's tags, read in the topic's own region (GetTopicAttributes first: NotFound when it is gone)."""
+    sns = target.client("sns", region=_in_account(arn, account) or target.region)
+    sns.get_topic_attributes(TopicArn=arn)
+    return _tag_list(sns.list_tags_for_resource(ResourceArn=arn).get("Tags"))
+
+
+def _endpoint_tags(target: Target, name: str) -> dict[str, str]:
+    """A SageMaker endpoint's tags (ListTags on the ARN DescribeEndpoint answers: SageMaker writes ARNs lower case)."""
+    sagemaker = target.client("sagemaker")
+    try:
+        arn = sagemaker.describe_endpoint(EndpointName=name)["EndpointArn"]
+    except ClientError as err:
+        if "could not find" in str(err.response.get("Error", {}).get("Message", "")).lower():
+            raise Missing(name) from err  # SageMaker answers a ValidationException for a missing endpoint
+        raise
+    tags: dict[str, str] = {}
+    for page in sagemaker.get_paginator("list_tags").paginate(ResourceArn=arn):
+        tags.update(_tag_list(page.get("Tags")))
+    return tags
+
+
+def _service_tags(target: Target, name: str) -> dict[str, str]:
+    """An App Runner service's tags; the API takes ARNs only, so the service is found by name (ListServices)."""
+    apprunner, token = target.client("apprunner"), None
+    while True:  # botocore has no paginator for ListServices
+        page = apprunner.list_services(**({"NextToken": token} if token else {}))
+        for service in page.get("ServiceSummaryList") or []:
+            if service.get("ServiceName") == name and service.get("Status") != "DELETED":
+                return _tag_list(apprunner.list_tags_for_resource(ResourceArn=service["ServiceArn"]).get("Tags"))
+        token = page.get("NextToken")
+        if not token:
+            raise Missing(name)
+
+
 def read_tags(target: Target, kind: str, name: str, account: str, partition: str) -> dict[str, str]:
-    """The resource's tags; ClientError when it cannot be read (a missing one included)."""
+    """The resource's tags; ClientError or ``Missing`` when it cannot be read (a missing one included)."""
     if kind == "s3-bucket":
         try:
             return _tag_list(target.client("s3").get_bucket_tagging(Bucket=name).get("TagSet"))
@@ -66,11 +121,15 @@ def read_tags(target: Target, kind: str, name: str, account: str, partition: str
         arn = f"arn:{partition}:athena:{target.region}:{account}:workgroup/{name}"
         return _tag_list(athena.list_tags_for_resource(ResourceARN=arn).get("Tags"))
     if kind == "iam-role":
-        owner = name.split(":")[4] if name.count(":") >= 5 else "(no account: not an ARN)"
-        if owner != account:
-            raise ValueError(f"it is in account {owner}, not this one ({account})")
+        _in_account(name, account)
         iam, role = target.client("iam"), name.rsplit("/", 1)[-1]
         return _tag_list(iam.list_role_tags(RoleName=role, MaxItems=1000).get("Tags"))
+    if kind == "sns-topic":
+        return _topic_tags(target, name, account)
+    if kind == "sagemaker-endpoint":
+        return _endpoint_tags(target, name)
+    if kind == "apprunner-service":
+        return _service_tags(target, name)
     raise ValueError(f"no reader for {kind}")
 
 
@@ -88,6 +147,9 @@ def foreign_outputs(
             code = str(err.response.get("Error", {}).get("Code", ""))
             why = "does not exist" if code in _MISSING else f"cannot be read ({code})"
             problems.append(f"output {output} names {kind} {name}, which {why}")
+            continue
+        except Missing:
+            problems.append(f"output {output} names {kind} {name}, which does not exist")
             continue
         except (BotoCoreError, ValueError) as err:
             problems.append(f"output {output} names {kind} {name}: {err}")

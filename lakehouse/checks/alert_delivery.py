@@ -90,7 +90,12 @@ DELIVERY_RULE = (
     "(KmsMasterKeyId) receives from CloudWatch or Budgets only if the key is enabled, not the AWS managed "
     f"{AWS_MANAGED_SNS_KEY} key, and its key policy lets that service principal (cloudwatch.amazonaws.com, "
     "budgets.amazonaws.com) use kms:GenerateDataKey* and kms:Decrypt for the alarm or budget (aws:SourceArn, "
-    "aws:SourceAccount evaluated)."
+    "aws:SourceAccount evaluated). A topic receives nothing from CloudWatch or Budgets when its policy has a Deny "
+    "of sns:Publish that could apply to that service principal for the alarm or budget (Principal *, AWS *, the "
+    "service, or a NotPrincipal leaving it out; Action or NotAction covering sns:Publish; Resource or NotResource "
+    "covering the topic; aws:SourceArn and aws:SourceAccount evaluated, a condition that cannot be evaluated counts "
+    "as holding): an explicit Deny wins over every Allow. Budgets also needs an Allow (the budget rule); CloudWatch "
+    "is judged on Denies only (SNS's default policy lets AWS services publish for the owner's resources)."
 )
 
 
@@ -310,14 +315,15 @@ def _sid(statement: Mapping[str, Any], index: int) -> str:
     return f"statement {statement.get('Sid') or f'#{index}'}"
 
 
-def service_allowed(
-    policy: Mapping[str, Any] | None,
-    action: str,
-    resource: str,
-    context: Mapping[str, str],
-    principal: str = SNS_PRINCIPAL,
-) -> tuple[bool, list[str]]:
-    """(allowed, why not) for the service ``principal`` doing ``action`` on ``resource`` under ``policy``."""
+def _weigh(
+    policy: Mapping[str, Any] | None, action: str, resource: str, context: Mapping[str, str], principal: str
+) -> tuple[list[str], list[str], list[str]]:
+    """(allowing, denying, allowing only under a condition that cannot be evaluated) statements of ``policy``
+    for the service ``principal`` doing ``action`` on ``resource`` in ``context``.
+
+    A Deny counts unless its condition is shown not to hold: one with a key or operator that cannot be
+    evaluated may apply, and an explicit Deny wins over every Allow.
+    """
     allows, denies, unknown = [], [], []
     for index, statement in enumerate(_statements(policy)):
         if not (
@@ -334,6 +340,31 @@ def service_allowed(
                 allows.append(_sid(statement, index))
             elif holds is None:
                 unknown.append(_sid(statement, index))
+    return allows, denies, unknown
+
+
+def service_denied(
+    policy: Mapping[str, Any] | None,
+    action: str,
+    resource: str,
+    context: Mapping[str, str],
+    principal: str = SNS_PRINCIPAL,
+) -> list[str]:
+    """Why an explicit Deny of ``policy`` keeps the service ``principal`` from ``action`` on ``resource`` (empty:
+    none applies); for services that need no Allow in the policy, only a Deny stops them."""
+    _, denies, _ = _weigh(policy, action, resource, context, principal)
+    return [f"{', '.join(denies)} denies {principal} {action}"] if denies else []
+
+
+def service_allowed(
+    policy: Mapping[str, Any] | None,
+    action: str,
+    resource: str,
+    context: Mapping[str, str],
+    principal: str = SNS_PRINCIPAL,
+) -> tuple[bool, list[str]]:
+    """(allowed, why not) for the service ``principal`` doing ``action`` on ``resource`` under ``policy``."""
+    allows, denies, unknown = _weigh(policy, action, resource, context, principal)
     if denies:
         return False, [f"{', '.join(denies)} denies {principal} {action}"]
     if allows:

@@ -39,9 +39,9 @@ BILLING_ALARM_RULE = (
     "or more after the cap is crossed, and 1000 periods of 6 h outlast the month whose total the metric "
     "holds, so it never fires; its actions are enabled and at least one is an SNS topic that exists (checked "
     "with GetTopicAttributes) with at least one confirmed subscription (ListSubscriptionsByTopic; "
-    "PendingConfirmation does not count) that receives its ALARM notification (the delivery rule: queue policy, "
-    "KMS key, filter policy; an alert nobody receives is no alert), with no action on a topic that "
-    "is gone. TreatMissingData is recorded but not "
+    "PendingConfirmation does not count) that receives its ALARM notification (the delivery rule: a topic policy "
+    "Deny, queue policy, KMS keys, filter policy; an alert nobody receives is no alert), with no action on a "
+    "topic that is gone. TreatMissingData is recorded but not "
     "judged: within these bounds an overspend arrives as a real datapoint above the threshold whatever "
     "missing periods count as ('breaching' only fires sooner)."
 )

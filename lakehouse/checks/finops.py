@@ -5,8 +5,9 @@ Terraform state: the check must see what AWS would act on, including changes mad
 outside Terraform. Terraform outputs only name the budget, dashboard and alarm to read;
 the alarm is judged where AWS publishes billing metrics, and every alarm on those metrics
 in us-east-1 is listed in the evidence, so a healthy stray alarm cannot hide a broken one.
-An alert counts only if someone receives it (``alert_delivery``: queue policy, KMS key, filter
-policy), and a dashboard series only if CloudWatch has the metric (ListMetrics).
+An alert counts only if the service may publish it (the topic policy: an explicit Deny wins) and
+someone receives it (``alert_delivery``: queue policy, KMS key, filter policy), and a dashboard
+series only if CloudWatch has the metric (ListMetrics).
 
 Split in two so each half can be tested on its own: ``read_finops`` talks to the
 target (boto3), ``judge_finops`` is a pure function over what was read.
@@ -20,7 +21,6 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from fnmatch import fnmatchcase
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -38,6 +38,8 @@ from lakehouse.checks.alert_delivery import (
     read_key,
     read_queue,
     read_subscription_attributes,
+    service_allowed,
+    service_denied,
     subscription_problems,
     topic_key_problems,
 )
@@ -77,8 +79,11 @@ BUDGET_RULE = (
     "thresholds in USD against the limit) and "
     "has an SNS subscriber whose topic exists (checked with GetTopicAttributes), has at least one confirmed "
     "subscription (ListSubscriptionsByTopic; PendingConfirmation does not count) and whose topic policy lets "
-    "budgets.amazonaws.com publish (an Allow of sns:Publish to that service principal, or to everyone without a "
-    "condition; SNS's default policy lets only the account's own principals publish), and one of whose confirmed "
+    "budgets.amazonaws.com publish (an Allow of sns:Publish on the topic to that service principal, or to everyone, "
+    "whose conditions hold for the budget: aws:SourceAccount and aws:SourceArn evaluated, an Allow under another "
+    "condition key does not count, so SNS's default policy, conditioned on aws:SourceOwner, does not; and no Deny "
+    "of sns:Publish that could apply to Budgets: an explicit Deny wins over every Allow, and one under a condition "
+    "that cannot be evaluated counts), and one of whose confirmed "
     "subscriptions receives a budget alert (see the delivery rule: queue policy, KMS key, filter policy): an alert "
     "nobody receives is no alert."
 )
@@ -86,6 +91,14 @@ BUDGET_RULE = (
 UNCONFIRMED = frozenset({"PendingConfirmation", "pending confirmation", "Deleted"})
 BUDGETS_PRINCIPAL = "budgets.amazonaws.com"
 CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
+#: What SNS authorizes when a service publishes to a topic.
+PUBLISH = "sns:Publish"
+#: Publishers that need an Allow in the topic policy, not only no Deny. AWS Budgets documents the statement a
+#: topic policy must carry for it (docs.aws.amazon.com/cost-management/latest/userguide/budgets-sns-policy.html).
+#: No AWS page requires one for a same-account CloudWatch alarm: SNS's default policy grants AWS services access
+#: on behalf of the owner's resources (docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html), so
+#: for CloudWatch only a Deny is judged.
+NEEDS_ALLOW = frozenset({BUDGETS_PRINCIPAL})
 
 
 class FinopsReadError(RuntimeError):
@@ -434,13 +447,43 @@ def nobody_receives(data: FinopsReadback, topic: str, messages: list[Message], w
     return f"has no subscription that receives {what} ({shown})"
 
 
-def unpublishable(data: FinopsReadback, topic: str, publisher: str, source_arn: str) -> str | None:
-    """Why the service ``publisher`` cannot publish to ``topic`` because of its encryption key (None: it can)."""
-    if topic not in data.topic_keys:
+def publisher_context(account: str, source_arn: str) -> dict[str, str]:
+    """The condition keys (lower case) a service's publish carries: the budget's or alarm's ARN and account.
+
+    Budgets' and CloudWatch's documented policies condition on aws:SourceAccount and aws:SourceArn. Whether
+    they also set aws:SourceOwner is not documented, so it is left out: an Allow under it does not count, a Deny
+    under it does (a negated operator on a key the request lacks holds).
+    """
+    return {"aws:sourcearn": source_arn, "aws:sourceaccount": account}
+
+
+def topic_policy_problem(data: FinopsReadback, topic: str, publisher: str, source_arn: str) -> str | None:
+    """Why the topic's policy keeps the service ``publisher`` from publishing for ``source_arn`` (None: it does not).
+
+    An explicit Deny of sns:Publish that could apply wins over every Allow (SNS's evaluation logic); a
+    publisher in ``NEEDS_ALLOW`` also needs an Allow. The reason names the statement (Sid, or #index).
+    """
+    policy = data.topic_policies.get(topic)
+    context = publisher_context(data.account_id, source_arn)
+    if publisher in NEEDS_ALLOW:
+        _, why = service_allowed(policy, PUBLISH, topic, context, principal=publisher)
+    else:
+        why = service_denied(policy, PUBLISH, topic, context, principal=publisher)
+    if not why:
         return None
-    key_id, key = data.topic_keys[topic]
-    context = {"aws:sourcearn": source_arn, "aws:sourceaccount": data.account_id}
-    return "; ".join(topic_key_problems(topic, key_id, key, publisher, context)) or None
+    cannot = f"({publisher.split('.', 1)[0]} cannot publish to it)"
+    return f"has a policy that does not let {publisher} publish: {'; '.join(why)} {cannot}"
+
+
+def unpublishable(data: FinopsReadback, topic: str, publisher: str, source_arn: str) -> str | None:
+    """Why the service ``publisher`` cannot publish to ``topic`` for ``source_arn``: the topic's policy, or the
+    KMS key it is encrypted with (None: it can)."""
+    problems = [p] if (p := topic_policy_problem(data, topic, publisher, source_arn)) else []
+    if topic in data.topic_keys:
+        key_id, key = data.topic_keys[topic]
+        context = publisher_context(data.account_id, source_arn)
+        problems += topic_key_problems(topic, key_id, key, publisher, context)
+    return " and ".join(problems) or None
 
 
 def alarm_deaf(data: FinopsReadback, alarm: Mapping[str, Any], region: str) -> dict[str, str]:
@@ -456,43 +499,6 @@ def alarm_deaf(data: FinopsReadback, alarm: Mapping[str, Any], region: str) -> d
             if any(reasons):
                 found[arn] = " and ".join(r for r in reasons if r)
     return found
-
-
-def _strings(value: Any) -> list[str]:
-    return [value] if isinstance(value, str) else [str(v) for v in value or []]
-
-
-def _service_may_publish(statement: dict[str, Any], topic: str, service: str, account: str) -> bool:
-    """An Allow of sns:Publish on the topic to ``service`` (or to everyone without a condition)."""
-    if statement.get("Effect") != "Allow" or "NotPrincipal" in statement or "NotAction" in statement:
-        return False
-    principal = statement.get("Principal")
-    condition = statement.get("Condition") or {}
-    services = _strings(principal.get("Service")) if isinstance(principal, dict) else []
-    everyone = principal == "*" or (isinstance(principal, dict) and "*" in _strings(principal.get("AWS")))
-    if service not in services and not (everyone and not condition):
-        return False
-    if not any(fnmatchcase("sns:publish", a.lower()) for a in _strings(statement.get("Action"))):
-        return False
-    if not any(fnmatchcase(topic, r) for r in _strings(statement.get("Resource"))):
-        return False
-    # Conditions on the source account or ARN are what AWS recommends; one naming another account never holds.
-    for operator, block in condition.items() if isinstance(condition, dict) else []:
-        for key, values in (block or {}).items():
-            if (
-                str(key).lower() == "aws:sourceaccount"
-                and str(operator).startswith("StringEquals")
-                and account not in _strings(values)
-            ):
-                return False
-    return True
-
-
-def budgets_may_publish(policy: dict[str, Any] | None, topic: str, account: str) -> bool:
-    """Whether the topic policy lets AWS Budgets publish (no policy: SNS's default, which does not)."""
-    statements = (policy or {}).get("Statement") or []
-    statements = [statements] if isinstance(statements, dict) else statements
-    return any(_service_may_publish(s, topic, BUDGETS_PRINCIPAL, account) for s in statements if isinstance(s, dict))
 
 
 # -- judging ---------------------------------------------------------------------------------------
@@ -553,12 +559,10 @@ def budget_receivers(data: FinopsReadback) -> dict[str, str | None]:
             continue
         nobody = nobody_receives(data, arn, [budget_alert()], "a budget alert")
         reasons = [nobody] if nobody else []
-        if not budgets_may_publish(data.topic_policies.get(arn), arn, data.account_id):
-            reasons.append(f"has a policy that does not let {BUDGETS_PRINCIPAL} publish (Budgets cannot deliver)")
         partition = arn.split(":")[1] if arn.count(":") >= 5 else "aws"
         budget = f"arn:{partition}:budgets::{data.account_id}:budget/{data.budget_name}"
-        if key_problem := unpublishable(data, arn, BUDGETS_PRINCIPAL, budget):
-            reasons.append(key_problem)
+        if cannot := unpublishable(data, arn, BUDGETS_PRINCIPAL, budget):
+            reasons.append(cannot)
         found[arn] = " and ".join(reasons) or None
     return found
 

@@ -748,6 +748,76 @@ def test_a_topic_policy_keeping_budgets_out_fails_check_7(deployed: Deployment) 
         sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=saved)
 
 
+def test_topic_policies_denying_publish_fail_check_7_though_their_allows_stay(
+    deployed: Deployment, alerts_inbox: AlertsInbox
+) -> None:
+    """An explicit Deny wins over every Allow: the BudgetsPublish and CloudWatchAlarmsPublish statements stay,
+    a Deny of sns:Publish (to everyone on the alerts topic, to CloudWatch through a NotAction on the billing
+    topic) drops every alert. The subscriptions, the queue and the keys stay fine."""
+    topics, sns = alerts_inbox.topics, alerts_inbox.sns
+    denies: dict[str, dict[str, Any]] = {
+        "alerts": {"Sid": "NoPublish", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish"},
+        "billing": {
+            "Sid": "OnlySubscribe",
+            "Effect": "Deny",
+            "Principal": {"Service": "cloudwatch.amazonaws.com"},
+            "NotAction": "sns:Subscribe",
+        },
+    }
+    saved = {which: sns[which].get_topic_attributes(TopicArn=topics[which])["Attributes"]["Policy"] for which in topics}
+    for which, statement in denies.items():
+        document = json.loads(saved[which])
+        document["Statement"] = [*document["Statement"], {**statement, "Resource": topics[which]}]
+        sns[which].set_topic_attributes(
+            TopicArn=topics[which], AttributeName="Policy", AttributeValue=json.dumps(document)
+        )
+    try:
+        result = check_finops(deployed.stack.target, deployed.record.outputs)
+        assert not result.passed
+        text = str(result.reason)
+        assert (
+            f"topic {topics['alerts']} has a policy that does not let budgets.amazonaws.com publish: statement "
+            "NoPublish denies budgets.amazonaws.com sns:Publish (budgets cannot publish to it)" in text
+        ), text
+        assert (
+            f"topic {topics['billing']} has a policy that does not let cloudwatch.amazonaws.com publish: statement "
+            "OnlySubscribe denies cloudwatch.amazonaws.com sns:Publish (cloudwatch cannot publish to it)" in text
+        ), text
+        assert result.measured["budget_notifications_that_can_fire"] == 0
+        assert result.measured["billing_alarm_actions"] == 0
+    finally:
+        for which in topics:
+            sns[which].set_topic_attributes(TopicArn=topics[which], AttributeName="Policy", AttributeValue=saved[which])
+
+
+def test_outputs_naming_another_stacks_alerts_topic_error_check_7(deployed: Deployment, tmp_path: Path) -> None:
+    """A root whose alerts_topic_arn names another (tagged) stack's topic: exit check 7 would judge whether alerts
+    reach someone through that stack's topic. The run reads the topic's tags back and refuses to judge it."""
+    from lakehouse.stack import RECORD_FILE, stack_dir
+    from tests.integration.conftest import make_options
+
+    stack = deployed.stack
+    sns = stack.target.client("sns")
+    tags = [{"Key": "stack_id", "Value": f"{stack.stack_id}x"}]
+    other = sns.create_topic(Name=f"lakehouse-{stack.stack_id}x-alerts", Tags=tags)["TopicArn"]
+    path = stack_dir(make_options(), stack.stack_id) / RECORD_FILE
+    kept = path.read_text(encoding="utf-8")
+    record = json.loads(kept)
+    record["outputs"]["alerts_topic_arn"] = other
+    path.write_text(json.dumps(record), encoding="utf-8")
+    try:
+        run = run_features(tmp_path, "--deployed", "--stack-id", stack.stack_id, "-k", "finobs")
+    finally:
+        path.write_text(kept, encoding="utf-8")
+        sns.delete_topic(TopicArn=other)
+    entry = run.check("EXIT-7")
+    assert entry["status"] == "error", entry
+    assert (
+        f"output alerts_topic_arn names sns-topic {other}, which is not this stack's (stack_id={stack.stack_id}x)"
+        in entry["reason"]
+    ), entry["reason"]
+
+
 def test_the_repairs_left_the_stack_as_terraform_made_it(deployed: Deployment) -> None:
     """After the breakages above: check 7 passes again and Terraform sees no change (check 5)."""
     assert check_finops(deployed.stack.target, deployed.record.outputs).passed
