@@ -59,6 +59,7 @@ from lakehouse.config import DEFAULT_MONTHLY_COST_CAP_USD
 from lakehouse.inventory import DEFAULT_PROJECT, name_prefixes
 from lakehouse.lifetime import STACK_TAG
 from lakehouse.outcome import Outcome
+from lakehouse.ownership import named
 from lakehouse.target import Target
 
 __all__ = ["BILLING_REGION", "COUNTING_RULE", "MetricCount", "count_metric_series"]  # re-exported for callers
@@ -152,6 +153,11 @@ class FinopsReadback:
     stack_id: str | None = None
     budget_tags: dict[str, str] | None = None
     alarm_tags: dict[str, str] | None = None
+    #: Names the outputs give the stack's resources (the outputs guard, ``lakehouse.ownership``, proved each the
+    #: stack's by its tag). A dashboard dimension naming a ``<project>-`` resource must be one of them: by its
+    #: name alone, stack ``lh-1``'s ``lakehouse-lh-1-`` prefix also starts stack ``lh-1-x``'s names (None: the
+    #: name prefix is all there is to go by).
+    own_names: frozenset[str] | None = None
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -313,6 +319,7 @@ def read_finops(target: Target, outputs: Mapping[str, Any], stack_id: str | None
         stack_id=stack_id or (str(outputs["stack_id"]) if outputs.get("stack_id") else None),
         budget_tags=budget_tags,
         alarm_tags=alarm_tags,
+        own_names=frozenset(name for _, _, name in named(outputs)),
     )
     clients: dict[str, Any] = {}
     for arn in _topic_arns(data):
@@ -671,15 +678,17 @@ def _named_like(name: str, stack_id: str, project: str) -> bool:
     return name == prefix or name.startswith(prefix + "-")
 
 
-def _other_stacks(key: SeriesKey, stack_id: str, project: str) -> str | None:
+def _other_stacks(key: SeriesKey, stack_id: str, project: str, own_names: frozenset[str] | None = None) -> str | None:
     """The dimension naming another stack's resource (a ``<project>-`` name not ours, another StackId), or None.
 
     ListMetrics lists another stack's workgroup or pipeline just as well: a tile on it watches nothing of this one.
+    Ours are the names the outputs give (``own_names``); without them, names under the stack's prefix.
     """
     for prefix in name_prefixes(stack_id, project):
         sep = prefix[len(project)]
         for name, value in key.dimensions:
-            mine = value == prefix or value.startswith(prefix + sep)
+            under = value.startswith(prefix + sep)  # also another stack's whose id starts with ours and a "-"
+            mine = value == prefix or (value in own_names if own_names is not None else under)
             if (name == "StackId" and value != stack_id) or (value.startswith(prefix[: len(project) + 1]) and not mine):
                 return f"{name}={value}"
     return None
@@ -736,7 +745,7 @@ def judge_finops(
             foreign = {
                 label: f"{label}: another stack's ({why})"
                 for label, k in zip(drawn.series, drawn.keys, strict=True)
-                if stack_id and (why := _other_stacks(k, stack_id, _project(data)))
+                if stack_id and (why := _other_stacks(k, stack_id, _project(data), data.own_names))
             }
             live: list[tuple[str, SeriesKey]] = []
             firsts: dict[SeriesKey, str] = {}

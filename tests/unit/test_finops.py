@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -867,6 +867,30 @@ def test_series_of_another_stacks_resources_do_not_count() -> None:
     assert "has 1 published metric series" in problem
     assert f"another stack's (WorkGroup={other})" in problem and "another stack's (StackId=lh-10)" in problem
     assert judge_finops(healthy(stack_id="lh-1", budget_tags=ours, alarm_tags=ours)).passed
+
+
+def test_a_stack_whose_id_extends_ours_with_a_hyphen_is_not_ours() -> None:
+    """``lakehouse-lh-1-`` starts stack ``lh-1-x``'s names too: only the names the outputs give are ours."""
+    other = "lakehouse-lh-1-x-analyst"  # stack lh-1-x's analyst workgroup, under our name prefix
+    body = {
+        "widgets": [
+            metric_widget(
+                ["AWS/Athena", "ProcessedBytes", "QueryState", "SUCCEEDED", "QueryType", "DML", "WorkGroup", other],
+                ["AWS/Athena", "TotalExecutionTime", "QueryState", "SUCCEEDED", "QueryType", "DML", "WorkGroup", other],
+            ),
+            metric_widget(["AWS/Billing", "EstimatedCharges", "Currency", "USD"], region="us-east-1"),
+        ]
+    }
+    ours = {"stack_id": "lh-1"}
+    named = frozenset({"lakehouse-lh-1", "lakehouse-lh-1-analyst"})
+    data = healthy(stack_id="lh-1", budget_tags=ours, alarm_tags=ours, dashboard_body=json.dumps(body))
+    assert judge_finops(replace(data, own_names=None)).measured["dashboard_metric_series"] == 3  # by prefix: ours
+    result = judge_finops(replace(data, own_names=named))
+    assert result.status is Status.FAILED and result.measured["dashboard_metric_series"] == 1
+    assert f"another stack's (WorkGroup={other})" in result.details["problems"]["dashboard"][0]
+    analyst = json.dumps(body).replace(other, "lakehouse-lh-1-analyst")  # our own analyst workgroup: counts
+    data = healthy(stack_id="lh-1", budget_tags=ours, alarm_tags=ours, dashboard_body=analyst)
+    assert judge_finops(replace(data, own_names=named)).passed
 
 
 def test_hidden_metric_rows_do_not_count() -> None:
