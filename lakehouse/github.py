@@ -1,8 +1,9 @@
 """A small GitHub Actions REST client: the calls exit check 3 needs, with errors that say why.
 
 ``GET /repos/{repo}/actions/workflows/{workflow}/runs`` (reference section 5) for exit check 3, with the
-jobs of a run (``GET /repos/{repo}/actions/runs/{run_id}/jobs``, paginated) and its earlier attempts
-(``GET /repos/{repo}/actions/runs/{run_id}/attempts/{attempt_number}``), and
+jobs of a run (``GET /repos/{repo}/actions/runs/{run_id}/jobs``, paginated), its earlier attempts
+(``GET /repos/{repo}/actions/runs/{run_id}/attempts/{attempt_number}``) and a file at a commit (the
+workflow a run ran, ``GET /repos/{repo}/contents/{path}?ref=``), and
 the read-only calls the two-person review check needs (``GitHubRepo``: branch rules, classic branch
 protection, rulesets, CODEOWNERS and its errors, the tree of a ref). The token is sent as a header
 and never kept anywhere else, so it cannot reach the evidence.
@@ -238,6 +239,24 @@ class GitHubActions:
             raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no conclusion")
         return answer
 
+    def file_text(self, path: str, ref: str) -> Answer | None:
+        """A file's text at ``ref`` (a branch or a commit) through the contents API; None when there is none.
+
+        Exit check 3 reads the workflow a run ran at its commit; the review check reads CODEOWNERS.
+        """
+        what = f"{path} at {ref} in {self.repo}"
+        response, answer = self._get(f"contents/{path}", what, {"ref": ref}, needs="contents: read", tolerate=(404,))
+        if response.status_code == 404:
+            return None
+        data = answer.data
+        if not isinstance(data, dict) or data.get("type") != "file" or data.get("encoding") != "base64":
+            raise GitHubApiError("bad_response", f"GitHub's answer for {what} is not a base64 file")
+        try:
+            text = base64.b64decode(str(data.get("content", ""))).decode("utf-8")
+        except (ValueError, UnicodeDecodeError) as err:
+            raise GitHubApiError("bad_response", f"{what} is not UTF-8 base64 text ({err})") from None
+        return Answer(answer.url, text)
+
 
 # -- the repository settings the two-person review check reads ------------------------------------------
 
@@ -303,21 +322,6 @@ class GitHubRepo(GitHubActions):
         if not isinstance(errors, list):
             raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no errors list")
         return Answer(answer.url, errors)
-
-    def file_text(self, path: str, ref: str) -> Answer | None:
-        """A file's text at ``ref`` through the contents API; None when there is no such file."""
-        what = f"{path} at {ref} in {self.repo}"
-        response, answer = self._get(f"contents/{path}", what, {"ref": ref}, needs="contents: read", tolerate=(404,))
-        if response.status_code == 404:
-            return None
-        data = answer.data
-        if not isinstance(data, dict) or data.get("type") != "file" or data.get("encoding") != "base64":
-            raise GitHubApiError("bad_response", f"GitHub's answer for {what} is not a base64 file")
-        try:
-            text = base64.b64decode(str(data.get("content", ""))).decode("utf-8")
-        except (ValueError, UnicodeDecodeError) as err:
-            raise GitHubApiError("bad_response", f"{what} is not UTF-8 base64 text ({err})") from None
-        return Answer(answer.url, text)
 
     def codeowners(self, ref: str) -> tuple[str, Answer] | None:
         """The CODEOWNERS file GitHub uses at ``ref`` (the first of its three places), with its path."""

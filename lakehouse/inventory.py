@@ -106,6 +106,19 @@ class LakeSettings:
     create_table_default_permissions: list[dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class TableLocation:
+    """Where a table keeps its files: data (``StorageDescriptor.Location``) and, for Iceberg, its
+    current metadata file (the ``metadata_location`` parameter); kept apart because the rules differ."""
+
+    location: str | None = None
+    metadata_location: str | None = None
+
+    @property
+    def uris(self) -> list[str]:
+        return [uri for uri in (self.location, self.metadata_location) if uri]
+
+
 @dataclass
 class Inventory:
     """What the listings found, and what could not be read."""
@@ -121,8 +134,8 @@ class Inventory:
     resources: list[CloudResource] = field(default_factory=list)
     grants: list[LfGrant] = field(default_factory=list)
     lake_settings: LakeSettings | None = None
-    #: Each table of a stack database (``db.table``) -> where its data and Iceberg metadata lie (s3:// URIs).
-    table_locations: dict[str, list[str]] = field(default_factory=dict)
+    #: Each table of a stack database (``db.table``) -> where its data and Iceberg metadata lie.
+    table_locations: dict[str, TableLocation] = field(default_factory=dict)
     #: "what (operation, region): error" for every listing that failed.
     unreadable: list[str] = field(default_factory=list)
 
@@ -520,11 +533,11 @@ class _Search:
                 arn = f"{arn_prefix}:table/{database}/{table['Name']}"
                 if stack_database:
                     how: tuple[str, ...] = (DATABASE_CONTENTS,)
-                    where = [
-                        (table.get("StorageDescriptor") or {}).get("Location"),
-                        (table.get("Parameters") or {}).get("metadata_location"),
-                    ]
-                    self.inv.table_locations[name] = [str(uri) for uri in where if uri]
+                    location = (table.get("StorageDescriptor") or {}).get("Location")
+                    metadata = (table.get("Parameters") or {}).get("metadata_location")
+                    self.inv.table_locations[name] = TableLocation(
+                        str(location) if location else None, str(metadata) if metadata else None
+                    )
                 else:
                     tags = self.tags(f"table {name}", region, _tags_via, glue.get_tags, "Tags", {"ResourceArn": arn})
                     how = (TAG,) if tags and tags.get(STACK_TAG) == self.inv.stack_id else ()

@@ -21,7 +21,9 @@ House rules:
 - every ``actions/upload-artifact`` name contains ``github.run_attempt`` (a re-run never collides
   with, or overwrites, the first attempt's artifact);
 - the five workflows of the design exist; ``guard.yml`` runs on pushes to ``main`` (exit check 3
-  reads those runs); ``smoke.yml`` uploads ``reports/`` with ``if: always()``;
+  reads those runs), and neither it nor the composite action lets a failure pass
+  (``masked_failure_problems``: ``continue-on-error`` not literally false, a ``run:`` line ending
+  ``|| true``); ``smoke.yml`` uploads ``reports/`` with ``if: always()``;
 - ``.github/CODEOWNERS`` names owners for ``/infra/`` and ``/pipeline/`` (two-person review), and
   ``.github/dependabot.yml`` updates pip, GitHub Actions and Terraform.
 
@@ -164,6 +166,63 @@ def step_problems(path: Path, document: Any) -> list[Problem]:
     return problems
 
 
+#: The end of a ``run:`` line that makes it succeed whatever its command did (``|| true``, ``|| :``,
+#: ``|| exit 0``, ``; true``, ``; exit 0``).
+_SWALLOWED = re.compile(r"(?:\|\||;)\s*(?:true|:|exit\s+0)\s*$")
+
+
+def _step_label(step: dict[str, Any]) -> str:
+    """How a person finds the step: its name, else its id, its ``uses`` or its first ``run`` line."""
+    lines = str(step.get("run") or "").strip().splitlines()
+    return repr(str(step.get("name") or step.get("id") or step.get("uses") or (lines[0] if lines else "")))
+
+
+def _shown(value: Any) -> str:
+    return "true" if value is True else repr(value)
+
+
+def masked_failure_problems(path: Path, document: Any) -> list[Problem]:
+    """Every job and step whose failure would still let the run conclude ``success``.
+
+    ``continue-on-error`` anything but literally ``false`` on a job or a step (``true``, or an
+    expression, which may evaluate true: a failing step then leaves its job green, and the runner
+    reports the step itself as ``success``), and a ``run:`` line ending in ``|| true`` or
+    ``; exit 0`` (and the like), which turns that command's failure into success. Exit check 3
+    reads these from the guard workflow of each judged run; ``make lint`` from the checkout.
+    """
+    if not isinstance(document, dict):
+        return []
+    problems = []
+    for job_id, job in _jobs(document):
+        if "continue-on-error" in job and job["continue-on-error"] is not False:
+            message = (
+                f"job {job_id!r} has continue-on-error: {_shown(job['continue-on-error'])}: it may fail in a green run"
+            )
+            problems.append(Problem(path, f"jobs/{job_id}/continue-on-error", message))
+    for where, step in _steps(document):
+        label = _step_label(step)
+        if "continue-on-error" in step and step["continue-on-error"] is not False:
+            value = _shown(step["continue-on-error"])
+            message = f"step {label} has continue-on-error: {value}: it may fail while its job concludes success"
+            problems.append(Problem(path, f"{where}/continue-on-error", message))
+        for number, line in enumerate(str(step.get("run", "")).splitlines(), start=1):
+            if _SWALLOWED.search(line):
+                message = f"step {label}, line {number} `{line.strip()}` succeeds whatever its command did"
+                problems.append(Problem(path, f"{where}/run", message))
+    return problems
+
+
+def local_uses(document: Any) -> list[tuple[str, str]]:
+    """``(kind, path)`` of each local reusable workflow (kind ``workflow``) or action directory (``action``)
+    that a workflow or composite action uses: they run at the same commit, so they are part of it."""
+    found = [
+        ("action" if "/steps/" in where else "workflow", value.removeprefix("./").rstrip("/"))
+        for where, value in _uses(document)
+        if value.startswith("./")
+    ]
+    return list(dict.fromkeys(found))
+
+
 def _grants_id_token(permissions: Any) -> bool:
     return permissions == "write-all" or (isinstance(permissions, dict) and permissions.get("id-token") == "write")
 
@@ -186,6 +245,7 @@ def workflow_rule_problems(path: Path, document: Any, text: str = "") -> list[Pr
         if assumes_role and not granted:
             problems.append(Problem(path, f"jobs/{job_id}", "assumes an AWS role through OIDC without id-token: write"))
     if path.name == "guard.yml":
+        problems += masked_failure_problems(path, document)
         push = (document.get("on") or {}).get("push") if isinstance(document.get("on"), dict) else None
         branches = push.get("branches", []) if isinstance(push, dict) else []
         if "main" not in branches:
@@ -217,11 +277,12 @@ def check_file(path: Path, kind: str) -> list[Problem]:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
         return [Problem(path, where, f"not valid YAML: {getattr(err, 'problem', None) or err}")]
-    if kind == "action":
+    if kind == "action":  # the composite action runs inside guard's jobs too: its failures must fail them
         return (
             schema_problems(path, document, "github-actions")
             + pinning_problems(path, document, text)
             + step_problems(path, document)
+            + masked_failure_problems(path, document)
         )
     return schema_problems(path, document, "github-workflows") + workflow_rule_problems(path, document, text)
 

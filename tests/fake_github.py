@@ -2,12 +2,15 @@
 the jobs of a run (``actions/runs/{run_id}/jobs``, paginated), a run's attempts
 (``actions/runs/{run_id}/attempts/{n}``), and for the repository settings the two-person review check
 reads (rules of a branch, rulesets, classic branch protection, contents, CODEOWNERS errors, the git
-tree; see ``FakeGitHub.answer_repo``).
+tree; see ``FakeGitHub.answer_repo``), and the files of a commit (``contents/{path}?ref=<sha>``) from
+which exit check 3 reads the workflow a run ran.
 
 It answers in the recorded shape (reference section 5): runs newest first, ``branch``, ``event`` and
 ``status`` filters (a status or a conclusion), ``total_count``, and GitHub's error bodies and rate-limit
 headers. A run's jobs default to the guard's two jobs with the run's conclusion and its earlier
-attempts to ``success`` (a healthy repository); ``jobs`` and ``attempts`` override them per run id.
+attempts to ``success`` (a healthy repository); ``jobs`` and ``attempts`` override them per run id. Every
+commit holds this repository's own guard workflow and composite action (``WORKFLOW_FILES``) unless
+``commits`` says otherwise.
 ``honour_event_filter = False`` stands for a server that lets other events through, so the check's own
 filter is what is tested. It listens on 127.0.0.1 on a port the kernel picks and keeps every request it
 received for assertions.
@@ -21,6 +24,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -34,6 +38,14 @@ GUARD_JOBS = (
     "lint (ruff, mypy, terraform fmt/validate, policies, workflows, README table)",
     "the harness's tests (unit, emulator, integration with broken stacks)",
 )
+
+
+ROOT = Path(__file__).resolve().parents[1]
+GUARD_PATH = ".github/workflows/guard.yml"
+COMMON_ACTION = ".github/actions/common/action.yml"
+#: What every commit holds unless ``FakeGitHub.commits`` says otherwise: this repository's guard and the
+#: composite action it uses, as checked out (so the repository's own workflow is the healthy one).
+WORKFLOW_FILES = {path: (ROOT / path).read_text(encoding="utf-8") for path in (GUARD_PATH, COMMON_ACTION)}
 
 
 def sha(number: int) -> str:
@@ -136,6 +148,8 @@ class FakeGitHub:
     jobs: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     #: Conclusions of a run's earlier attempts by run id and attempt number; missing ones concluded success.
     attempts: dict[int, dict[int, str | None]] = field(default_factory=dict)
+    #: The files of a commit (a ref other than main) by sha; a commit not here holds WORKFLOW_FILES.
+    commits: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], str]:
         if self.error:
@@ -210,8 +224,10 @@ class FakeGitHub:
             if self.classic is None:
                 return 404, {}, json.dumps({"message": "Branch not protected", "status": "404"})
             return _ok(self.classic)
-        if rest is not None and rest.startswith("contents/") and query.get("ref") == ["main"]:
-            text = self.files.get(rest.removeprefix("contents/"))
+        if rest is not None and rest.startswith("contents/") and query.get("ref"):
+            ref = query["ref"][0]
+            files = self.files if ref == "main" else self.commits.get(ref, WORKFLOW_FILES)
+            text = files.get(rest.removeprefix("contents/"))
             if text is None:
                 return _not_found()
             content = base64.b64encode(text.encode()).decode()

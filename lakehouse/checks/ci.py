@@ -19,6 +19,15 @@ Two sources, in this order:
   ``run_attempt`` > 1 is green only if every earlier attempt concluded ``success`` too
   (``GET .../actions/runs/{id}/attempts/{n}``); a flaky guard re-run to green is not three
   consecutive greens, and the reason names the run and the attempt that was red.
+
+  Nor does a green job show that no guard step failed: a step under ``continue-on-error`` fails
+  while its job concludes success, and the jobs API cannot tell (the runner reports such a step's
+  result as success too). So the workflow each judged run ran is read at the run's commit
+  (its ``path``, ``GET .../contents/{path}?ref={head_sha}``), with the local composite actions
+  and reusable workflows it uses (``./...``, the same commit): a job or step whose
+  ``continue-on-error`` is not literally ``false`` (``true``, or an expression, which may be true),
+  or a ``run:`` line ending ``|| true`` or ``; exit 0``, makes the run red, and the reason names
+  the file, the job and the step. A file that cannot be read is an ``error``, never a pass.
 - Otherwise the local guard ledger that ``make guard`` appends to (``lakehouse.ledger``): the
   newest three runs *of the guard suite at the commit under test, on a clean tree* must all have
   passed. Runs of another command, under ``make -i``, on a dirty tree or at another commit do
@@ -44,7 +53,7 @@ Statuses, and why:
   runs that did not count. Never ``passed``.
 - ``error``: the source was configured but could not be read: GitHub answered 401, 403
   (permissions or rate limit, with the reset time), 404, 5xx or not at all (for the runs or
-  for a judged run's jobs or earlier attempts), a ledger line
+  for a judged run's jobs, earlier attempts or workflow files), a workflow file is not YAML, a ledger line
   among the newest runs is unreadable, or the commit under test is unknown to the ledger
   check. An outage is no evidence of a red CI, so not ``failed``; but it must not end green.
 """
@@ -52,18 +61,21 @@ Statuses, and why:
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import requests
+from ruamel.yaml.error import YAMLError
 
 from lakehouse.config import project_root
 from lakehouse.evidence import git_commit
 from lakehouse.github import GitHubActions, GitHubApiError, RunsPage
 from lakehouse.ledger import GUARD_SUITE, Ledger, read_ledger, why_not_counted
 from lakehouse.outcome import Outcome, Status
+from lakehouse.workflows import load_yaml, local_uses, masked_failure_problems
 
 GUARD_WORKFLOW = "guard.yml"
 MAIN_BRANCH = "main"
@@ -73,6 +85,9 @@ REQUIRED_RUNS = 3
 RUNS_PER_PAGE = 10
 #: Runs that did not count named in a reason (the evidence lists them all).
 _NAMED_IN_REASON = 5
+#: A run's ``path``: the workflow file, and the ``@ref`` GitHub may append (its docs' example shows
+#: ``.github/workflows/build.yml@main``).
+_RUN_PATH = re.compile(r"^(\.github/workflows/[^@]+\.ya?ml)(?:@.+)?$")
 
 
 @dataclass(frozen=True)
@@ -247,7 +262,8 @@ def why_success_is_not_green(client: GitHubActions, run: dict[str, Any]) -> tupl
     A run concludes success with its jobs skipped (``if: false``) or failed under
     ``continue-on-error``: only every job of it concluding success shows the guard ran and passed.
     And the run list shows a run's latest attempt: a red attempt re-run to green is a flaky guard,
-    not a green run, so every earlier attempt must have concluded success too.
+    not a green run, so every earlier attempt must have concluded success too. A job concludes
+    success with a step failed under ``continue-on-error``, which only the workflow file shows.
     """
     run_id = _run_id(run)
     jobs = client.run_jobs(run_id).data
@@ -264,7 +280,62 @@ def why_success_is_not_green(client: GitHubActions, run: dict[str, Any]) -> tupl
             for n, c in enumerate(earlier, start=1)
             if c != "success"
         ]
-    return why, read
+    masked, read["workflow_files"] = masked_failures(client, run)
+    return why + masked, read
+
+
+def _workflow_path(run: dict[str, Any]) -> str:
+    """The workflow file a run ran, without the ``@ref`` GitHub may append to its ``path``."""
+    raw = str(run.get("path") or f".github/workflows/{GUARD_WORKFLOW}")
+    match = _RUN_PATH.match(raw)
+    if match is None:
+        raise GitHubApiError(
+            "bad_response", f"GitHub's run #{run.get('run_number')} ran {raw!r}, not a file under .github/workflows"
+        )
+    return match.group(1)
+
+
+def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """What in the workflow a run ran lets a failure pass (``lakehouse.workflows.masked_failure_problems``),
+    read at the run's commit with the local actions and reusable workflows it uses; and what was read."""
+    sha = str(run.get("head_sha") or "")
+    if not sha:
+        raise GitHubApiError("bad_response", f"GitHub's run #{run.get('run_number')} has no head_sha to read it at")
+    pending = [("workflow", _workflow_path(run))]
+    seen: set[tuple[str, str]] = set()
+    files: list[str] = []
+    why: list[str] = []
+    while pending:
+        kind, path = pending.pop(0)
+        if (kind, path) in seen:
+            continue
+        seen.add((kind, path))
+        file_path, text = _file_at(client, kind, path, sha)
+        try:
+            document = load_yaml(text)
+        except YAMLError as err:
+            raise GitHubApiError("bad_response", f"{file_path} at {sha[:12]} is not valid YAML ({err})") from None
+        files.append(file_path)
+        why += [
+            f"{p.path} at {sha[:12]}: {p.where}: {p.message}"
+            for p in masked_failure_problems(Path(file_path), document)
+        ]
+        pending += local_uses(document)
+    return why, {"ref": sha, "files": files, "problems": why}
+
+
+def _file_at(client: GitHubActions, kind: str, path: str, sha: str) -> tuple[str, str]:
+    """``(path, text)`` of a workflow, or of an action directory's ``action.yml`` (else ``action.yaml``), at ``sha``."""
+    candidates = [path] if kind == "workflow" else [f"{path}/action.yml", f"{path}/action.yaml"]
+    for candidate in candidates:
+        if (answer := client.file_text(candidate, sha)) is not None:
+            return candidate, str(answer.data)
+    raise GitHubApiError(
+        "not_found",
+        f"GitHub has no {' or '.join(candidates)} at {sha[:12]} in {client.repo} (404), though the run used it: "
+        "the token may lack `contents: read`",
+        404,
+    )
 
 
 def _attempt_number(run: dict[str, Any]) -> int:

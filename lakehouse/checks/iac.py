@@ -25,6 +25,12 @@ stack principal, must be one of the root's ``aws_lakeformation_permissions`` (co
 permission at a time: principal, resource, permission). Data lake admins and default
 permissions for new databases/tables beyond what the root's settings say are unmanaged too.
 
+Table locations are drift the plan cannot show: the root ignores a table's ``storage_descriptor``
+and ``parameters`` (Iceberg owns them). So every table of the stack's databases keeps its data and
+Iceberg metadata in the stack's buckets, no two of them share a location or nest one in the other,
+an Iceberg table's ``metadata_location`` lies under its own location, and a table in state is where
+the state says (trailing slashes aside).
+
 A listing that failed makes the check ``error`` (naming it) unless something unmanaged was
 found anyway, which fails the check whatever the rest would have shown.
 """
@@ -278,6 +284,14 @@ def judge_iac(
             f"{len(strays)} table location(s) of the stack's databases lie outside its buckets, drift terraform plan "
             f"does not show (the root ignores a table's storage_descriptor and parameters): {'; '.join(strays)}"
         )
+    if clashes := location_clashes(inventory) + state_location_drift(state, inventory):
+        details["table_location_clashes"] = clashes
+        plan_problems.append(
+            f"{len(clashes)} table location problem(s) in the stack's databases (no two tables may share or nest "
+            "locations, Iceberg metadata lies under its own table's location, and Glue keeps the location Terraform "
+            "state records), drift terraform plan does not show (the root ignores a table's storage_descriptor "
+            f"and parameters): {'; '.join(clashes)}"
+        )
     if found:
         texts = [_describe(r) for r in sorted(unmanaged)]
         texts += [
@@ -306,11 +320,89 @@ def stray_locations(state: list[dict[str, Any]], inventory: Inventory) -> list[s
     """
     buckets = {str(r.get("values", {}).get("bucket")) for r in state if r.get("type") == "aws_s3_bucket"}
     found = []
-    for table, uris in sorted(inventory.table_locations.items()):
-        for uri in uris:
+    for table, where in sorted(inventory.table_locations.items()):
+        for uri in where.uris:
             scheme, _, rest = uri.partition("://")
             if scheme not in ("s3", "s3a") or rest.split("/", 1)[0] not in buckets:
                 found.append(f"{table} at {uri}")
+    return found
+
+
+def _s3_path(uri: str) -> str | None:
+    """``bucket/key`` of an S3 URI without trailing slashes (s3, s3a and s3n name the same objects); else None."""
+    scheme, sep, rest = uri.partition("://")
+    if not sep or scheme.lower() not in ("s3", "s3a", "s3n"):
+        return None
+    return rest.rstrip("/") or None
+
+
+def _inside(inner: str, outer: str) -> bool:
+    """Whether path ``inner`` lies below ``outer`` at a ``/`` boundary (``gold/users_v2`` is beside ``gold/users``)."""
+    return inner.startswith(outer + "/")
+
+
+def location_clashes(inventory: Inventory) -> list[str]:
+    """Tables of the stack's databases whose files mix with another table's, or whose metadata is not their own.
+
+    Each bucket may be the stack's and still hold a broken lake: Gold ``users`` repointed at
+    ``orders_enriched``'s prefix (or one inside or above it) reads that table's files as its own,
+    and Athena's ``VACUUM`` of the outer table removes the inner one's files as orphans (files in
+    its directory that are not part of its state). So no two tables may have equal or nested
+    locations, and an Iceberg table's ``metadata_location`` must lie under its own location
+    (Iceberg writes metadata to ``<location>/metadata`` unless ``write.metadata.path`` says
+    otherwise, which neither the root nor the pipeline sets).
+    """
+    located = {
+        table: (str(where.location), path)
+        for table, where in sorted(inventory.table_locations.items())
+        if where.location and (path := _s3_path(where.location))
+    }
+    tables = sorted(located)
+    found = []
+    for i, first in enumerate(tables):
+        for second in tables[i + 1 :]:
+            (uri_1, path_1), (uri_2, path_2) = located[first], located[second]
+            if path_1 == path_2:
+                found.append(f"{first} at {uri_1} and {second} at {uri_2} share one location")
+            elif _inside(path_2, path_1):
+                found.append(f"{second} at {uri_2} lies inside {first}'s location {uri_1}")
+            elif _inside(path_1, path_2):
+                found.append(f"{first} at {uri_1} lies inside {second}'s location {uri_2}")
+    for table, where in sorted(inventory.table_locations.items()):
+        metadata = where.metadata_location
+        if not metadata:
+            continue
+        path = _s3_path(metadata) or ""
+        own = located.get(table)
+        if own is not None and _inside(path, own[1]):
+            continue
+        text = f"{table}'s Iceberg metadata_location {metadata} is not under " + (
+            f"its own location {where.location}" if where.location else "a location of its own (it has none)"
+        )
+        others = [f"{o}'s location {located[o][0]}" for o in tables if o != table and _inside(path, located[o][1])]
+        found.append(f"{text}, but under {' and '.join(others)}" if others else text)
+    return found
+
+
+def state_location_drift(state: list[dict[str, Any]], inventory: Inventory) -> list[str]:
+    """Tables in Terraform state whose location in Glue is not the one the state records.
+
+    The state holds the location as of the last apply (``ignore_changes`` keeps plan quiet about
+    it), so a table repointed since then shows here even where no other table is hurt. Trailing
+    slashes do not count: an Iceberg commit may write the location back without one (pyiceberg's
+    does, in the emulator).
+    """
+    found = []
+    for values in _state_of(state, "aws_glue_catalog_table"):
+        name = f"{values.get('database_name')}.{values.get('name')}"
+        descriptors = values.get("storage_descriptor") or [{}]
+        declared = str(descriptors[0].get("location") or "") if isinstance(descriptors[0], dict) else ""
+        where = inventory.table_locations.get(name)
+        if not declared or where is None:
+            continue
+        actual = where.location or ""
+        if (_s3_path(actual) or actual.rstrip("/")) != (_s3_path(declared) or declared.rstrip("/")):
+            found.append(f"{name} is at {actual or '(no location)'} but Terraform state records {declared}")
     return found
 
 

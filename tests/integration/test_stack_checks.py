@@ -13,6 +13,7 @@ from typing import Any, cast
 import boto3
 import pytest
 
+from lakehouse.chaos.faults import table_input
 from lakehouse.checks.iac import check_iac_coverage
 from lakehouse.checks.s3_routes import s3control
 from lakehouse.cli import main as cli_main
@@ -203,6 +204,29 @@ def test_stray_table_in_the_gold_database_fails_check_5(deployed: Deployment) ->
         assert found["found_by"] == ["database contents"]
     finally:
         glue.delete_table(DatabaseName=gold, Name="made_by_hand")
+
+
+def test_gold_users_repointed_at_another_tables_prefix_fails_check_5_naming_both(deployed: Deployment) -> None:
+    """Gold users moved onto orders_enriched's location through the Glue API: both stay in the gold bucket, so
+    the bucket rule passes it, and the root ignores users' storage_descriptor, so plan stays clean; but the two
+    tables' files mix. Needs the pipeline's tables (test_stack_after_the_pipeline_passes_check_5 ran above)."""
+    glue = deployed.stack.target.client("glue")
+    gold = deployed.record.outputs["glue_database_names"]["gold"]
+    users = glue.get_table(DatabaseName=gold, Name="users")["Table"]
+    at = glue.get_table(DatabaseName=gold, Name="orders_enriched")["Table"]["StorageDescriptor"]["Location"]
+    kept = table_input(users, {})
+    glue.update_table(
+        DatabaseName=gold, TableInput={**kept, "StorageDescriptor": {**kept["StorageDescriptor"], "Location": at}}
+    )
+    try:
+        outcome = check_iac_coverage(deployed.stack)
+    finally:
+        glue.update_table(DatabaseName=gold, TableInput=kept)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert outcome.details["plan_changes"] == []  # the drift terraform plan cannot show
+    assert f"{gold}.orders_enriched at {at} and {gold}.users at {at} share one location" in str(outcome.reason)
+    assert f"{gold}.users is at {at} but Terraform state records s3://" in str(outcome.reason)
+    assert "tables_outside_the_stack" not in outcome.details  # every location is still in a stack bucket
 
 
 def test_subscription_added_to_the_alerts_topic_fails_check_5(deployed: Deployment) -> None:

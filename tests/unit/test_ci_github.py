@@ -16,7 +16,20 @@ import pytest
 from lakehouse.checks.ci import check_ci_green, check_github
 from lakehouse.github import GitHubActions, GitHubApiError
 from lakehouse.outcome import Outcome, Status
-from tests.fake_github import GUARD_JOBS, REPO, RUNS_PATH, TOKEN, FakeGitHub, github, job, run, sha
+from tests.fake_github import (
+    COMMON_ACTION,
+    GUARD_JOBS,
+    GUARD_PATH,
+    REPO,
+    RUNS_PATH,
+    TOKEN,
+    WORKFLOW_FILES,
+    FakeGitHub,
+    github,
+    job,
+    run,
+    sha,
+)
 
 __all__ = ["github"]  # the fixture, imported for this module's tests
 
@@ -306,6 +319,150 @@ def test_an_attempt_that_cannot_be_read_is_an_error_never_green(
     outcome = ask(github)
     assert outcome.status is Status.ERROR, outcome.reason
     assert said in str(outcome.reason) and "attempt 1 of run 9000008" in str(outcome.reason)
+
+
+# -- a green job may hide a failed guard step: the workflow each judged run ran is read at its commit ---------
+
+TEST_STEP = "      - run: make test\n"
+TEST_JOB_NAME = "    name: the harness's tests"
+
+
+def contents_read(github: FakeGitHub) -> list[tuple[str, str]]:
+    """(path, ref) of every file asked for through the contents API."""
+    prefix = f"/repos/{REPO}/contents/"
+    return [
+        (r["path"].removeprefix(prefix), r["query"]["ref"][0]) for r in github.requests if r["path"].startswith(prefix)
+    ]
+
+
+def with_guard(github: FakeGitHub, number: int, old: str, new: str, path: str = GUARD_PATH) -> str:
+    """Commit ``sha(number)`` holds the repository's guard files with ``old`` replaced by ``new`` in ``path``."""
+    text = WORKFLOW_FILES[path]
+    assert old in text, (old, path)
+    github.commits[sha(number)] = {**WORKFLOW_FILES, path: text.replace(old, new, 1)}
+    return sha(number)
+
+
+def test_the_repositorys_own_guard_is_read_at_each_judged_runs_commit_and_passes(github: FakeGitHub) -> None:
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success"), run(6, "failure")]
+    outcome = ask(github, sha(9))
+    assert outcome.status is Status.PASSED, outcome.reason
+    files = [GUARD_PATH, COMMON_ACTION]
+    assert contents_read(github) == [(path, sha(n)) for n in (9, 8, 7) for path in files]  # not run #6: red
+    read = outcome.details["github"]["workflow_files"]
+    assert read["run #9"] == {"ref": sha(9), "files": files, "problems": []}
+
+
+def test_a_guard_step_under_continue_on_error_makes_its_green_run_red(github: FakeGitHub) -> None:
+    """The step fails, its job and run conclude success and the jobs API shows the step as success too."""
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    commit = with_guard(github, 8, TEST_STEP, TEST_STEP + "        continue-on-error: true\n")
+    outcome = ask(github, sha(9))
+    _not_passing_naming(
+        outcome,
+        "1 of the newest 3 counted guard runs",
+        "run #8 (",
+        f"{GUARD_PATH} at {commit[:12]}: jobs/test/steps/2/continue-on-error: step 'make test' has "
+        "continue-on-error: true: it may fail while its job concludes success",
+    )
+    assert outcome.status is Status.FAILED
+    assert outcome.measured["consecutive_green_runs"] == 1
+    assert len(outcome.details["github"]["workflow_files"]["run #8"]["problems"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("${{ github.event_name == 'push' }}", "\"${{ github.event_name == 'push' }}\""), ("'false'", "'false'")],
+)
+def test_a_guard_job_whose_continue_on_error_is_an_expression_or_not_literally_false_is_red(
+    github: FakeGitHub, value: str, shown: str
+) -> None:
+    """An expression may be true when the run happens; a quoted 'false' is a string, not the boolean."""
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    commit = with_guard(github, 9, TEST_JOB_NAME, f"    continue-on-error: {value}\n{TEST_JOB_NAME}")
+    outcome = ask(github, sha(9))
+    _not_passing_naming(outcome, f"{GUARD_PATH} at {commit[:12]}: jobs/test/continue-on-error: job 'test'", "run #9 (")
+    assert outcome.status is Status.FAILED
+    problems = outcome.details["github"]["workflow_files"]["run #9"]["problems"]
+    assert any("continue-on-error: " in p and "it may fail in a green run" in p for p in problems), problems
+
+
+def test_continue_on_error_literally_false_and_a_later_fixed_guard_pass(github: FakeGitHub) -> None:
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    with_guard(github, 8, TEST_STEP, TEST_STEP + "        continue-on-error: false\n")
+    with_guard(github, 9, TEST_JOB_NAME, f"    continue-on-error: false\n{TEST_JOB_NAME}")
+    outcome = ask(github, sha(9))
+    assert outcome.status is Status.PASSED, outcome.reason
+
+
+def test_a_step_of_the_local_composite_action_under_continue_on_error_is_red(github: FakeGitHub) -> None:
+    """``uses: ./.github/actions/common`` runs at the same commit: its steps are the guard's too."""
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    step = "    - name: make venv\n"
+    commit = with_guard(github, 7, step, step + "      continue-on-error: true\n", COMMON_ACTION)
+    outcome = ask(github, sha(9))
+    _not_passing_naming(
+        outcome, "run #7 (", f"{COMMON_ACTION} at {commit[:12]}: runs/steps/4/continue-on-error: step 'make venv'"
+    )
+    assert outcome.status is Status.FAILED
+
+
+@pytest.mark.parametrize("tail", [" || true", " || :", "; exit 0", " || exit 0"])
+def test_a_guard_command_whose_failure_is_swallowed_is_red(github: FakeGitHub, tail: str) -> None:
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    commit = with_guard(github, 9, TEST_STEP, f"      - run: |\n          make lint\n          make test{tail}\n")
+    outcome = ask(github, sha(9))
+    _not_passing_naming(
+        outcome,
+        f"{GUARD_PATH} at {commit[:12]}: jobs/test/steps/2/run: step 'make lint', line 2 `make test{tail}` "
+        "succeeds whatever its command did",
+    )
+    assert outcome.status is Status.FAILED
+
+
+def test_the_ref_github_may_append_to_a_runs_path_is_not_part_of_the_file(github: FakeGitHub) -> None:
+    """GitHub's docs show ``path`` as ``.github/workflows/build.yml@main``; the file is read at the run's commit."""
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    github.runs[0]["path"] = f"{GUARD_PATH}@refs/heads/main"
+    assert ask(github).status is Status.PASSED
+    assert (GUARD_PATH, sha(9)) in contents_read(github)
+
+
+@pytest.mark.parametrize(
+    ("where", "answer", "said"),
+    [
+        (GUARD_PATH, (404, {}, json.dumps({"message": "Not Found"})), "GitHub has no .github/workflows/guard.yml at"),
+        (GUARD_PATH, (403, {}, json.dumps({"message": "Resource not accessible"})), "contents: read"),
+        (GUARD_PATH, (502, {}, "<html>unicorn</html>"), "GitHub answered 502"),
+        (GUARD_PATH, (200, {}, json.dumps({"type": "dir"})), "is not a base64 file"),
+        (
+            COMMON_ACTION,
+            (404, {}, json.dumps({"message": "Not Found"})),
+            "action.yml or .github/actions/common/action.yaml",
+        ),
+    ],
+)
+def test_a_workflow_file_that_cannot_be_read_is_an_error_never_green(
+    github: FakeGitHub, where: str, answer: tuple[int, dict[str, str], str], said: str
+) -> None:
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    for path in {where, ".github/actions/common/action.yaml"}:
+        github.overrides[f"/repos/{REPO}/contents/{path}"] = answer
+    outcome = ask(github)
+    assert outcome.status is Status.ERROR, outcome.reason
+    assert said in str(outcome.reason), outcome.reason
+
+
+def test_a_workflow_file_that_is_not_yaml_or_not_a_workflow_path_is_an_error(github: FakeGitHub) -> None:
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    github.commits[sha(8)] = {**WORKFLOW_FILES, GUARD_PATH: "jobs: [unclosed\n"}
+    outcome = ask(github)
+    assert outcome.status is Status.ERROR
+    assert f"{GUARD_PATH} at {sha(8)[:12]} is not valid YAML" in str(outcome.reason)
+    github.commits.clear()
+    github.runs[1]["path"] = "dynamic/pages/pages-build-deployment"
+    outcome = ask(github)
+    assert outcome.status is Status.ERROR and "not a file under .github/workflows" in str(outcome.reason)
 
 
 # -- which runs count: push events to main of this repository --------------------------------------------

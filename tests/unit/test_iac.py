@@ -20,6 +20,7 @@ from lakehouse.inventory import (
     CloudResource,
     Inventory,
     LakeSettings,
+    TableLocation,
     name_prefixes,
     stack_inventory,
 )
@@ -440,14 +441,19 @@ def test_every_unreadable_service_is_named_in_the_inventory() -> None:
     assert result.status is Status.ERROR and "AccessDenied" in str(result.reason)
 
 
+BUCKET = f"s3://{P}-gold-{ACCOUNT}"
+USERS, ORDERS, REVENUE = f"{GOLD}.users", f"{GOLD}.orders_enriched", f"{GOLD}.daily_revenue"
+
+
 def test_a_table_repointed_outside_the_stacks_buckets_fails_though_the_plan_is_clean() -> None:
     """The root ignores Gold users' storage_descriptor and parameters (Iceberg owns them): plan cannot see it."""
-    bucket = f"s3://{P}-gold-{ACCOUNT}"
-    ours = {f"{GOLD}.users": [f"{bucket}/users", f"{bucket}/users/metadata/00001.metadata.json"]}
+    ours = {f"{GOLD}.users": TableLocation(f"{BUCKET}/users", f"{BUCKET}/users/metadata/00001.metadata.json")}
     assert _judge(_with(table_locations=ours)).passed
     elsewhere = {
-        f"{GOLD}.users": ["s3://someone-elses-bucket/users", f"{bucket}/users/metadata/00001.metadata.json"],
-        f"{GOLD}.daily_revenue": [f"{bucket}/daily_revenue", "s3://someone-elses-bucket/m.json"],
+        f"{GOLD}.users": TableLocation(
+            "s3://someone-elses-bucket/users", f"{BUCKET}/users/metadata/00001.metadata.json"
+        ),
+        f"{GOLD}.daily_revenue": TableLocation(f"{BUCKET}/daily_revenue", "s3://someone-elses-bucket/m.json"),
     }
     result = _judge(_with(table_locations=elsewhere))
     assert result.status is Status.FAILED
@@ -456,3 +462,111 @@ def test_a_table_repointed_outside_the_stacks_buckets_fails_though_the_plan_is_c
         f"{GOLD}.users at s3://someone-elses-bucket/users",
     ]
     assert "2 table location(s) of the stack's databases lie outside its buckets" in str(result.reason)
+
+
+# -- no two tables share or nest locations; Iceberg metadata is the table's own ------------------------------
+
+
+def _iceberg(prefix: str, location: str | None = None) -> TableLocation:
+    """A table at ``BUCKET/prefix/`` (or ``location``) whose metadata lies where Iceberg writes it."""
+    where = location or f"{BUCKET}/{prefix}/"
+    return TableLocation(where, f"{BUCKET}/{prefix}/metadata/00003-0b1c.metadata.json")
+
+
+def _gold(**tables: TableLocation) -> dict[str, TableLocation]:
+    """The pipeline's Gold tables where it puts them, with ``tables`` (by short name) changed."""
+    healthy_gold = {"users": _iceberg("users"), "orders_enriched": _iceberg("orders_enriched")}
+    healthy_gold["daily_revenue"] = _iceberg("daily_revenue")
+    return {f"{GOLD}.{name}": where for name, where in {**healthy_gold, **tables}.items()}
+
+
+def test_the_pipelines_tables_at_their_own_prefixes_pass() -> None:
+    """users, users_v2 and users_rejected start alike but are siblings: a shared prefix is no nesting."""
+    tables = _gold(users_v2=_iceberg("users_v2"), users_rejected=TableLocation(f"{BUCKET}/users_rejected"))
+    result = _judge(_with(table_locations=tables))
+    assert result.passed, result.reason
+    assert "table_location_clashes" not in result.details
+
+
+@pytest.mark.parametrize(
+    ("users_at", "clash"),
+    [
+        (
+            f"{BUCKET}/orders_enriched/",
+            f"{ORDERS} at {BUCKET}/orders_enriched/ and {USERS} at {BUCKET}/orders_enriched/ share one location",
+        ),
+        (
+            f"{BUCKET}/orders_enriched",
+            f"{ORDERS} at {BUCKET}/orders_enriched/ and {USERS} at {BUCKET}/orders_enriched share one location",
+        ),
+        (
+            f"s3a://{P}-gold-{ACCOUNT}/orders_enriched/",
+            f"and {USERS} at s3a://{P}-gold-{ACCOUNT}/orders_enriched/ share",
+        ),
+        (
+            f"{BUCKET}/orders_enriched/users/",
+            f"{USERS} at {BUCKET}/orders_enriched/users/ lies inside {ORDERS}'s location",
+        ),
+        (f"{BUCKET}/", f"{ORDERS} at {BUCKET}/orders_enriched/ lies inside {USERS}'s location {BUCKET}/"),
+    ],
+    ids=["equal", "equal-without-slash", "equal-other-scheme", "nested-under-orders", "bucket-root-above-all"],
+)
+def test_users_repointed_at_another_tables_location_fails_naming_both(users_at: str, clash: str) -> None:
+    """Gold users moved onto orders_enriched's prefix (or inside it, or above it) stays in a stack bucket."""
+    tables = _gold(users=TableLocation(users_at, f"{users_at.rstrip('/')}/metadata/00004-9f.metadata.json"))
+    result = _judge(_with(table_locations=tables))
+    assert result.status is Status.FAILED
+    assert clash in str(result.reason), result.reason
+    assert any(clash in c for c in result.details["table_location_clashes"])
+    assert "no two tables may share or nest locations" in str(result.reason)
+    assert "tables_outside_the_stack" not in result.details  # every location is in a stack bucket
+
+
+def test_iceberg_metadata_outside_the_tables_own_location_fails() -> None:
+    """users' metadata_location pointing into orders_enriched's folder: users reads orders' snapshots."""
+    moved = f"{BUCKET}/orders_enriched/metadata/00007-aa.metadata.json"
+    tables = _gold(users=TableLocation(f"{BUCKET}/users/", moved))
+    result = _judge(_with(table_locations=tables))
+    assert result.status is Status.FAILED
+    assert result.details["table_location_clashes"] == [
+        f"{USERS}'s Iceberg metadata_location {moved} is not under its own location {BUCKET}/users/, "
+        f"but under {ORDERS}'s location {BUCKET}/orders_enriched/"
+    ]
+    elsewhere = f"{BUCKET}/users_metadata/00007-aa.metadata.json"  # a sibling prefix, no table's
+    result = _judge(_with(table_locations=_gold(users=TableLocation(f"{BUCKET}/users", elsewhere))))
+    assert result.details["table_location_clashes"] == [
+        f"{USERS}'s Iceberg metadata_location {elsewhere} is not under its own location {BUCKET}/users"
+    ]
+    nowhere = _judge(_with(table_locations=_gold(users=TableLocation(None, f"{BUCKET}/users/metadata/1.json"))))
+    assert nowhere.status is Status.FAILED
+    assert "is not under a location of its own (it has none)" in str(nowhere.reason)
+
+
+def test_a_table_of_another_database_nested_in_a_gold_tables_location_fails() -> None:
+    """Clashes are across all the stack's databases, not per database."""
+    tables = {**_gold(), f"{G}_silver.scratch": TableLocation(f"{BUCKET}/daily_revenue/scratch/")}
+    result = _judge(_with(table_locations=tables))
+    assert result.details["table_location_clashes"] == [
+        f"{G}_silver.scratch at {BUCKET}/daily_revenue/scratch/ lies inside {REVENUE}'s location "
+        f"{BUCKET}/daily_revenue/"
+    ]
+
+
+def test_a_table_managed_by_terraform_must_stay_where_the_state_says() -> None:
+    """The root ignores users' storage_descriptor, so plan is quiet; the state still has what was applied."""
+    declared = f"{BUCKET}/users/"
+    state = [
+        r
+        if r["type"] != "aws_glue_catalog_table"
+        else _res("aws_glue_catalog_table", {**r["values"], "storage_descriptor": [{"location": declared}]})
+        for r in STATE
+    ]
+    # After an Iceberg commit the location comes back without its slash: the same place.
+    committed = _with(table_locations=_gold(users=_iceberg("users", f"{BUCKET}/users")))
+    assert judge_iac(PlanResult(0), state, committed, EXPECTED).passed
+    moved = _with(table_locations=_gold(users=_iceberg("users_old")))
+    result = judge_iac(PlanResult(0), state, moved, EXPECTED)
+    assert result.status is Status.FAILED
+    assert result.details["table_location_clashes"] == [
+        f"{USERS} is at {BUCKET}/users_old/ but Terraform state records {declared}"
+    ]

@@ -13,7 +13,15 @@ from typing import Any
 from unittest.mock import MagicMock
 
 from lakehouse.checks.iac import judge_iac
-from lakehouse.inventory import NAME_PREFIX, ON_STACK_BUCKET, TAG, TO_STACK_QUEUE, name_prefixes, stack_inventory
+from lakehouse.inventory import (
+    NAME_PREFIX,
+    ON_STACK_BUCKET,
+    TAG,
+    TO_STACK_QUEUE,
+    TableLocation,
+    name_prefixes,
+    stack_inventory,
+)
 from lakehouse.outcome import Status
 from lakehouse.target import Target
 from lakehouse.terraform import PlanResult
@@ -208,5 +216,24 @@ def test_the_locations_of_a_stack_databases_tables_are_read() -> None:
     }
     inv = stack_inventory(account({**BUCKETS, **glue}, {("glue", "get_tags"): {"Tags": {}}}), STACK)
     assert inv.table_locations == {
-        f"{database}.users": [f"s3://{GOLD}/users", f"s3://{GOLD}/users/metadata/1.metadata.json"]
+        f"{database}.users": TableLocation(f"s3://{GOLD}/users", f"s3://{GOLD}/users/metadata/1.metadata.json")
     }
+
+
+def test_a_table_without_location_or_metadata_is_read_as_such() -> None:
+    """A view has no location and a Hive table no metadata_location: neither is made up."""
+    database = f"{name_prefixes(STACK)[1]}_silver"
+    tables = [
+        {"Name": "v", "TableType": "VIRTUAL_VIEW", "StorageDescriptor": {"Location": ""}},
+        {"Name": "csv", "StorageDescriptor": {"Location": f"s3://{GOLD}/raw/"}, "Parameters": {"EXTERNAL": "TRUE"}},
+    ]
+    glue = {
+        ("glue", "get_databases"): [{"DatabaseList": [{"Name": database}]}],
+        ("glue", "get_tables"): [{"TableList": tables}],
+    }
+    inv = stack_inventory(account({**BUCKETS, **glue}, {("glue", "get_tags"): {"Tags": {}}}), STACK)
+    assert inv.table_locations == {
+        f"{database}.v": TableLocation(None, None),
+        f"{database}.csv": TableLocation(f"s3://{GOLD}/raw/", None),
+    }
+    assert inv.table_locations[f"{database}.csv"].uris == [f"s3://{GOLD}/raw/"]

@@ -22,7 +22,9 @@ from lakehouse.workflows import (
     codeowners_problems,
     dependabot_problems,
     load_yaml,
+    local_uses,
     main,
+    masked_failure_problems,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,6 +187,42 @@ def test_smoke_without_the_reports_artifact_is_rejected(tmp_path: Path) -> None:
 def test_guard_that_does_not_run_on_main_is_rejected(tmp_path: Path) -> None:
     text = (ROOT / ".github/workflows/guard.yml").read_text().replace("branches: [main]", "branches: [develop]")
     assert any("guard must run on pushes to main" in p for p in _broken(tmp_path, "guard.yml", text))
+
+
+def test_guard_that_lets_a_failure_pass_is_rejected(tmp_path: Path) -> None:
+    """What exit check 3 reads from each judged run's commit, caught before it is pushed."""
+    text = (ROOT / ".github/workflows/guard.yml").read_text()
+    text = text.replace("      - run: make test\n", "      - run: make test\n        continue-on-error: true\n")
+    text = text.replace("      - run: make lint\n", "      - run: make lint || true\n")
+    text = text.replace(
+        "    name: the harness's", "    continue-on-error: ${{ github.event_name == 'push' }}\n    name: the harness's"
+    )
+    problems = _broken(tmp_path, "guard.yml", text)
+    assert [p.split(": ", 2)[1] for p in problems] == [
+        "jobs/test/continue-on-error",
+        "jobs/lint/steps/2/run",
+        "jobs/test/steps/2/continue-on-error",
+    ], problems
+    assert "step 'make test' has continue-on-error: true" in problems[2]
+
+
+def test_a_composite_action_step_that_may_fail_unseen_is_rejected(tmp_path: Path) -> None:
+    path = tmp_path / "action.yml"
+    text = (ROOT / COMPOSITE_ACTION).read_text()
+    path.write_text(text.replace("    - name: make venv\n", "    - name: make venv\n      continue-on-error: true\n"))
+    problems = [str(p) for p in check_file(path, "action")]
+    assert problems == [
+        f"{path}: runs/steps/4/continue-on-error: step 'make venv' has continue-on-error: true: it may fail while "
+        "its job concludes success"
+    ]
+
+
+def test_local_actions_and_reusable_workflows_are_listed_for_reading_at_the_same_commit() -> None:
+    guard = load_yaml((ROOT / ".github/workflows/guard.yml").read_text())
+    assert local_uses(guard) == [("action", ".github/actions/common")]
+    caller = {"jobs": {"a": {"uses": "./.github/workflows/x.yml"}, "b": {"steps": [{"uses": "./tools/act/"}]}}}
+    assert local_uses(caller) == [("workflow", ".github/workflows/x.yml"), ("action", "tools/act")]
+    assert masked_failure_problems(Path("guard.yml"), guard) == []
 
 
 def test_a_broken_composite_action_is_rejected(tmp_path: Path) -> None:

@@ -1,0 +1,113 @@
+"""Exit check 5's table-location rules on the pipeline's own tables, as the emulator leaves them.
+
+Gold ``users`` is made the way the root makes it (Glue ``CreateTable`` with an Iceberg
+``OpenTableFormatInput`` at ``s3://<gold>/users/``), then the pipeline runs and commits to every
+table: the healthy lake must show no clash, no metadata out of place and no drift from the
+location the state records; ``users`` repointed at ``orders_enriched``'s prefix must.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lakehouse.checks.iac import location_clashes, state_location_drift, stray_locations
+from lakehouse.emulator.process import EmulatorHandle
+from lakehouse.inventory import Inventory, name_prefixes, stack_inventory
+from lakehouse.pipeline.runner import DATA_DIR, run_pipeline
+from lakehouse.target import Target
+from tests.emulator.pipeline_stack import pipeline_stack
+
+REGION = "eu-south-1"
+STACK = "tloc1"
+PREFIX, GLUE_PREFIX = name_prefixes(STACK)
+#: infra/governance.tf's ``gold_users_columns``.
+USERS_COLUMNS = [
+    ("user_id", "bigint"),
+    ("email", "string"),
+    ("full_name", "string"),
+    ("ssn", "string"),
+    ("country", "string"),
+    ("signup_ts", "timestamp"),
+    ("order_count", "bigint"),
+    ("lifetime_value", "decimal(12,2)"),
+    ("last_order_ts", "timestamp"),
+]
+
+
+@pytest.fixture(scope="module")
+def lake(emulator: EmulatorHandle) -> tuple[Target, dict[str, Any], list[dict[str, Any]]]:
+    """The pipeline run on a stack whose Gold users Terraform made; the state entries check 5 reads."""
+    target, outputs = pipeline_stack(emulator, REGION, PREFIX)
+    gold_db, gold_bucket = outputs["glue_database_names"]["gold"], outputs["bucket_names"]["gold"]
+    declared = f"s3://{gold_bucket}/users/"
+    target.client("glue").create_table(
+        DatabaseName=gold_db,
+        TableInput={
+            "Name": "users",
+            "TableType": "EXTERNAL_TABLE",
+            "StorageDescriptor": {"Location": declared, "Columns": [{"Name": n, "Type": t} for n, t in USERS_COLUMNS]},
+        },
+        OpenTableFormatInput={"IcebergInput": {"MetadataOperation": "CREATE", "Version": "2"}},
+    )
+    result = run_pipeline(target, outputs, data_dir=DATA_DIR)
+    assert result.ok, result.error
+    state: list[dict[str, Any]] = [
+        {"type": "aws_s3_bucket", "values": {"bucket": b}} for b in outputs["bucket_names"].values()
+    ]
+    state.append(
+        {
+            "type": "aws_glue_catalog_table",
+            "values": {"database_name": gold_db, "name": "users", "storage_descriptor": [{"location": declared}]},
+        }
+    )
+    return target, outputs, state
+
+
+def _inventory(target: Target) -> Inventory:
+    inventory = stack_inventory(target, STACK)
+    assert not [u for u in inventory.unreadable if "glue" in u], inventory.unreadable
+    return inventory
+
+
+def test_the_pipelines_tables_after_a_run_keep_apart_and_where_the_state_says(
+    lake: tuple[Target, dict[str, Any], list[dict[str, Any]]],
+) -> None:
+    target, outputs, state = lake
+    inventory = _inventory(target)
+    gold = outputs["glue_database_names"]["gold"]
+    assert {f"{gold}.users", f"{gold}.orders_enriched", f"{gold}.daily_revenue"} <= set(inventory.table_locations)
+    assert inventory.table_locations[f"{gold}.users"].metadata_location  # the Iceberg commits are read
+    assert location_clashes(inventory) == []
+    assert state_location_drift(state, inventory) == []
+    assert stray_locations(state, inventory) == []
+
+
+def test_users_repointed_at_orders_enriched_is_named_with_it(
+    lake: tuple[Target, dict[str, Any], list[dict[str, Any]]],
+) -> None:
+    target, outputs, state = lake
+    glue = target.client("glue")
+    gold = outputs["glue_database_names"]["gold"]
+    users = glue.get_table(DatabaseName=gold, Name="users")["Table"]
+    orders = glue.get_table(DatabaseName=gold, Name="orders_enriched")["Table"]
+    keep = {k: users[k] for k in ("Name", "TableType", "StorageDescriptor", "Parameters") if k in users}
+    moved = {
+        **keep,
+        "StorageDescriptor": {**users["StorageDescriptor"], "Location": orders["StorageDescriptor"]["Location"]},
+    }
+    glue.update_table(DatabaseName=gold, TableInput=moved)
+    try:
+        inventory = _inventory(target)
+        clashes = location_clashes(inventory)
+        drift = state_location_drift(state, inventory)
+    finally:
+        glue.update_table(DatabaseName=gold, TableInput=keep)
+    at = orders["StorageDescriptor"]["Location"]
+    assert f"{gold}.orders_enriched at {at} and {gold}.users at {at} share one location" in clashes, clashes
+    assert any(c.startswith(f"{gold}.users's Iceberg metadata_location") for c in clashes), clashes
+    assert drift == [
+        f"{gold}.users is at {at} but Terraform state records s3://{outputs['bucket_names']['gold']}/users/"
+    ]
+    assert stray_locations(state, inventory) == []  # every bucket is the stack's: the old rule passed this
