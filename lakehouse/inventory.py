@@ -186,6 +186,7 @@ class _Search:
 
     def __init__(self, target: Target, stack_id: str, project: str) -> None:
         self.target = target
+        self.project = project
         prefix, glue_prefix = name_prefixes(stack_id, project)
         self.inv = Inventory(
             stack_id, prefix, glue_prefix, regions=list(dict.fromkeys((target.region, *EXTRA_REGIONS)))
@@ -193,17 +194,23 @@ class _Search:
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    def named_like_stack(self, name: str) -> bool:
+    def named_like_stack(self, name: str, stack_id: str | None = None) -> bool:
+        prefixes = name_prefixes(stack_id, self.project) if stack_id else (self.inv.name_prefix, self.inv.glue_prefix)
         low = name.lower()
-        return any(
-            low == p or low.startswith(p + sep) for p, sep in ((self.inv.name_prefix, "-"), (self.inv.glue_prefix, "_"))
-        )
+        return any(low == p or low.startswith(p + sep) for p, sep in zip(prefixes, ("-", "_"), strict=True))
+
+    def longer_stacks(self, name: str, tags: Mapping[str, str] | None) -> bool:
+        """Whether the resource is another stack's whose id extends this one's with a hyphen (``lh-1-x`` for
+        ``lh-1``): its names start with this stack's prefix too, and only its tag tells them apart."""
+        other = str((tags or {}).get(STACK_TAG) or "")
+        extends = other.startswith(self.inv.stack_id + "-")
+        return extends and self.named_like_stack(name, other)
 
     def found_by(self, name: str, tags: Mapping[str, str] | None) -> tuple[str, ...]:
         how = []
         if tags is not None and tags.get(STACK_TAG) == self.inv.stack_id:
             how.append(TAG)
-        if self.named_like_stack(name):
+        if self.named_like_stack(name) and not self.longer_stacks(name, tags):
             how.append(NAME_PREFIX)
         return tuple(how)
 

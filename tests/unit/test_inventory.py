@@ -95,6 +95,20 @@ def test_queues_named_or_tagged_for_the_stack_are_found_and_others_not() -> None
     assert not inv.unreadable
 
 
+def test_a_stack_whose_id_extends_ours_is_told_apart_by_its_tag() -> None:
+    """``lakehouse-lh-1-`` starts stack ``lh-1-x``'s names too: its tag says whose a resource is."""
+    urls = [f"{URL}/{P}-x-alerts-inbox", f"{URL}/{P}-x-untagged", f"{URL}/{P}-y-inbox"]
+    tags = {f"{P}-x-alerts-inbox": {"stack_id": f"{STACK}-x"}, f"{P}-y-inbox": {"stack_id": f"{STACK}-x"}}
+    inv = stack_inventory(
+        account({("sqs", "list_queues"): [{"QueueUrls": urls}]}, {("sqs", "list_queue_tags"): queue_tags(tags)}),
+        STACK,
+    )
+    queues = {r.name: r.found_by for r in inv.of_kind("aws_sqs_queue")}
+    assert f"{P}-x-alerts-inbox" not in queues  # lh-1-x's own, by name and tag
+    assert queues[f"{P}-x-untagged"] == (NAME_PREFIX,)  # no tag to tell: ours by name
+    assert queues[f"{P}-y-inbox"] == (NAME_PREFIX,)  # tagged lh-1-x but not named like it: a disguise
+
+
 def test_an_out_of_band_queue_fails_check_5_naming_it_and_the_managed_one_does_not() -> None:
     urls = [f"{URL}/{P}-alerts-inbox", f"{URL}/{P}-scratch"]
     inv = stack_inventory(account({("sqs", "list_queues"): [{"QueueUrls": urls}]}, {}), STACK)
