@@ -27,7 +27,7 @@ attributes live here too; they raise botocore errors for the caller to name.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import cache
@@ -246,18 +246,35 @@ def _statements(policy: Mapping[str, Any] | None) -> list[dict[str, Any]]:
     return [s for s in ([found] if isinstance(found, dict) else found) if isinstance(s, dict)]
 
 
-def _principal_is(statement: Mapping[str, Any], service: str) -> bool:
-    """Whether the statement's Principal (or NotPrincipal, inverted) covers ``service``."""
+def _root_of(arn: str) -> str | None:
+    """The account root (``arn:<partition>:iam::<account>:root``) of an IAM ARN; None for anything else."""
+    parts = _arn_parts(arn)
+    return f"arn:{parts[1]}:iam::{parts[4]}:root" if parts and parts[2] in ("iam", "sts") and parts[4] else None
+
+
+def _names(listed: list[str], principal: str) -> bool:
+    """Whether AWS principals ``listed`` name ``principal``; an account root is named by its bare id too."""
+    if principal in listed:
+        return True
+    parts = _arn_parts(principal)
+    return bool(parts) and parts[5] == "root" and parts[4] in listed
+
+
+def _principal_is(statement: Mapping[str, Any], principal: str) -> bool:
+    """Whether the statement's Principal (or NotPrincipal, inverted) covers ``principal``: a service
+    (``sns.amazonaws.com``), or an IAM ARN (a role, or an account's root)."""
+    kind = "AWS" if principal.startswith("arn:") else "Service"
     if "NotPrincipal" in statement:
         excluded = statement["NotPrincipal"]
-        names = _strings(excluded.get("Service")) if isinstance(excluded, dict) else _strings(excluded)
-        return service not in names and "*" not in names
-    principal = statement.get("Principal")
-    if principal == "*":
+        names = _strings(excluded.get(kind)) if isinstance(excluded, dict) else _strings(excluded)
+        return not _names(names, principal) and "*" not in names
+    value = statement.get("Principal")
+    if value == "*":
         return True
-    if not isinstance(principal, dict):
+    if not isinstance(value, dict):
         return False
-    return service in _strings(principal.get("Service")) or "*" in _strings(principal.get("AWS"))
+    aws = _strings(value.get("AWS"))
+    return "*" in aws or _names(_strings(value.get(kind)), principal)
 
 
 def _matches(patterns: list[str], value: str, case: bool = True) -> bool:
@@ -428,13 +445,20 @@ def key_use_problems(
     key_id: str,
     key: KmsKey | None,
     principal: str,
-    aws_managed: str,
+    aws_managed: str | None,
     cannot: str,
     context: Mapping[str, str],
+    actions: Sequence[str] = KMS_ACTIONS,
+    identity: Callable[[str, str], list[str]] | None = None,
 ) -> list[str]:
-    """Why the service ``principal`` cannot use ``key`` for ``kms:GenerateDataKey*`` and ``kms:Decrypt`` (empty: it
-    can); ``shown`` names what the key encrypts, ``cannot`` what follows. An AWS managed key (``aws_managed``) has
-    a policy that cannot be changed and lets no other service use it."""
+    """Why ``principal`` cannot use ``key`` for ``actions`` (empty: it can); ``shown`` names what the key encrypts,
+    ``cannot`` what follows. An AWS managed key (``aws_managed``) has a policy that cannot be changed and lets no
+    other service use it.
+
+    ``principal`` is a service principal, or an IAM role's ARN with ``identity``: why the role's own IAM
+    policies do not allow ``(action, key ARN)`` (empty: they do). KMS lets a key policy statement naming the
+    role's account (its root) hand the decision to the account's IAM policies, so there those must allow too.
+    """
     if key_id == aws_managed or (key and key.metadata.get("KeyManager") == "AWS"):
         return [f"{shown}, an AWS managed key whose policy does not let {principal} use it {cannot}"]
     if key is None:
@@ -442,11 +466,48 @@ def key_use_problems(
     if key.metadata.get("KeyState", "Enabled") != "Enabled" or key.metadata.get("Enabled") is False:
         return [f"{shown}, which is {key.metadata.get('KeyState', 'disabled')} {cannot}"]
     arn = str(key.metadata.get("Arn") or key_id)
-    for action in KMS_ACTIONS:
+    for action in actions:
+        if identity is not None:
+            problem = _role_key_problem(key.policy, action, arn, context, principal, identity)
+            if problem:
+                return [f"{shown}, {problem} {cannot}"]
+            continue
         ok, why = service_allowed(key.policy, action, arn, context, principal=principal)
         if not ok:
             return [f"{shown}, whose key policy: {'; '.join(why)} {cannot}"]
     return []
+
+
+def _role_key_problem(
+    policy: Mapping[str, Any] | None,
+    action: str,
+    arn: str,
+    context: Mapping[str, str],
+    role: str,
+    identity: Callable[[str, str], list[str]],
+) -> str | None:
+    """Why the IAM ``role`` may not do ``action`` on the key (None: it may): the key policy allows the role, or its
+    account with the role's IAM policies allowing too, and denies neither."""
+    root = _root_of(role)
+    allows, denies, unknown = _weigh(policy, action, arn, context, role)
+    by_account, account_denies, account_unknown = _weigh(policy, action, arn, context, root) if root else ([], [], [])
+    if denies or account_denies:  # a statement naming "*" names both: once
+        return f"whose key policy: {', '.join(dict.fromkeys(denies + account_denies))} denies {role} {action}"
+    if allows:
+        return None
+    if by_account:
+        why_not = identity(action, arn)
+        if not why_not:
+            return None
+        return (
+            f"whose key policy leaves {action} to the IAM policies of its account ({', '.join(by_account)} allows "
+            f"{root}), and the role's do not allow it: {'; '.join(why_not)}"
+        )
+    why = f"whose key policy allows neither {role} nor its account {action}"
+    if unknown or account_unknown:
+        doubts = ", ".join(dict.fromkeys(unknown + account_unknown))
+        why += f" ({doubts} only under a condition that cannot be evaluated)"
+    return why
 
 
 def key_problems(queue: str, key_id: str, key: KmsKey | None, context: Mapping[str, str]) -> list[str]:

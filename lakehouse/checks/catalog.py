@@ -13,7 +13,9 @@ an EventBridge Scheduler schedule (ListSchedules, GetSchedule) whose target is A
 ``pauseService`` with this service's ARN, ENABLED, firing at least every stated number of hours, from
 now on and with no EndDate, with a role (IAM GetRole, its policies and permissions boundary) that
 Scheduler may assume and that is surely allowed ``apprunner:PauseService`` on the service
-(``lakehouse.checks.schedule_role``: a conditioned Allow proves nothing there). A paused service is
+(``lakehouse.checks.schedule_role``: a conditioned Allow proves nothing there), and, when the schedule
+encrypts its input with a customer managed key (``KmsKeyArn``), allowed to decrypt with that key (KMS
+DescribeKey, GetKeyPolicy): Scheduler decrypts as the role at every firing. A paused service is
 resumed to be asked and paused again afterwards (``lakehouse.catalog.service.answering``).
 """
 
@@ -34,9 +36,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.catalog.model import CatalogError, Entity, load_catalog, parse_ref, served_ref
 from lakehouse.catalog.service import CatalogServiceError, answering, find_service, service_name
+from lakehouse.checks.alert_delivery import read_key
 from lakehouse.checks.iam_access import Policy
 from lakehouse.checks.role_paths import read_role_policies
-from lakehouse.checks.schedule_role import not_allowed, untrusted
+from lakehouse.checks.schedule_role import key_problems, not_allowed, untrusted
 from lakehouse.outcome import Outcome
 from lakehouse.target import Target
 
@@ -123,6 +126,10 @@ class PauseSchedule:
     #: The schedule's StartDate / EndDate (ISO 8601), when it has them: it fires only between the two.
     starts: str | None = None
     ends: str | None = None
+    #: The customer managed key encrypting its target input (None: an AWS owned key, which needs nothing).
+    key_arn: str | None = None
+    #: Why the role cannot decrypt with that key (``lakehouse.checks.schedule_role.key_problems``).
+    key_problems: tuple[str, ...] = ()
 
 
 # -- judges (pure) -----------------------------------------------------------------------------------
@@ -234,6 +241,7 @@ def judge_idle(
         if not pause.role_allows:
             why = f" ({'; '.join(pause.why_not)})" if pause.why_not else ""
             found.append(f"its role {pause.role_arn} is not allowed {PAUSE_ACTION} on the service{why}")
+        found += pause.key_problems
     if any(not found for found in problems.values()):
         return []
     named = "; ".join(f"schedule {n}: {', '.join(found)}" for n, found in sorted(problems.items()))
@@ -430,13 +438,14 @@ def read_pauses(target: Target, service_arn: str) -> list[PauseSchedule]:
             if pauses != service_arn:
                 continue
             role = str(target_of.get("RoleArn", ""))
+            key_arn = str(schedule.get("KmsKeyArn") or "") or None
             found.append(
                 PauseSchedule(
                     f"{schedule.get('GroupName', 'default')}/{schedule['Name']}",
                     str(schedule.get("State")),
                     str(schedule.get("ScheduleExpression")),
                     role,
-                    **_role_may_pause(target, role, str(schedule.get("Arn", "")), service_arn),
+                    **_role_may_pause(target, role, str(schedule.get("Arn", "")), service_arn, key_arn),
                     starts=_iso(schedule.get("StartDate")),
                     ends=_iso(schedule.get("EndDate")),
                 )
@@ -444,19 +453,32 @@ def read_pauses(target: Target, service_arn: str) -> list[PauseSchedule]:
     return sorted(found, key=lambda p: p.name)
 
 
-def _role_may_pause(target: Target, role_arn: str, schedule_arn: str, service_arn: str) -> dict[str, Any]:
-    """What the schedule's role lets Scheduler do: ``role_allows`` (None: no such role), ``why_not``, ``untrusted``."""
+def _role_may_pause(
+    target: Target, role_arn: str, schedule_arn: str, service_arn: str, key_arn: str | None = None
+) -> dict[str, Any]:
+    """What the schedule's role lets Scheduler do: ``role_allows`` (None: no such role), ``why_not``, ``untrusted``;
+    and, for a schedule with a customer managed key, ``key_arn`` and ``key_problems`` (the key read in its region)."""
     try:
         role = target.client("iam").get_role(RoleName=role_arn.rsplit("/", 1)[-1])["Role"]
     except ClientError as err:
         if _code(err) == "NoSuchEntity":
-            return {"role_allows": None}
+            return {"role_allows": None, "key_arn": key_arn}
         raise
     identity, boundary = read_role_policies(target, role_arn)
     why_not = tuple(not_allowed(identity, boundary, PAUSE_ACTION, service_arn))
     trust = Policy.parse("trust policy", role.get("AssumeRolePolicyDocument") or {})
     account_id = schedule_arn.split(":")[4] if schedule_arn.count(":") >= 5 else ""
-    return {"role_allows": not why_not, "why_not": why_not, "untrusted": untrusted(trust, account_id, schedule_arn)}
+    found: dict[str, Any] = {
+        "role_allows": not why_not,
+        "why_not": why_not,
+        "untrusted": untrusted(trust, account_id, schedule_arn),
+        "key_arn": key_arn,
+    }
+    if key_arn:
+        region = key_arn.split(":")[3] if key_arn.count(":") >= 5 and key_arn.split(":")[3] else target.region
+        key = read_key(target.client("kms", region=region), key_arn)
+        found["key_problems"] = tuple(key_problems(key_arn, key, str(role.get("Arn") or role_arn), identity, boundary))
+    return found
 
 
 def _iso(value: Any) -> str | None:

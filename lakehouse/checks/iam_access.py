@@ -383,6 +383,22 @@ def confined_to(statement: Mapping[str, Any], account_id: str) -> bool:
     return False
 
 
+def source_arns(statement: Mapping[str, Any]) -> list[str]:
+    """The ``aws:SourceArn`` values (patterns under a ``Like`` operator) the statement's Condition requires of a
+    service's request, under the operators ``confined_to`` reads; empty when it requires none."""
+    block = statement.get("Condition")
+    found: list[str] = []
+    if not isinstance(block, Mapping):
+        return found
+    for operator, tests in block.items():
+        if str(operator) not in _SOURCE_OPERATORS or not isinstance(tests, Mapping):
+            continue
+        for key, values in tests.items():
+            if str(key).lower() == "aws:sourcearn":
+                found += _listed(values)
+    return found
+
+
 def bucket_statement_match(
     statement: Mapping[str, Any], bucket: str, index: int, who: Principal, action: str, resource: str
 ) -> BucketMatch | None:

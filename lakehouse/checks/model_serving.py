@@ -3,7 +3,11 @@
 Read back, never taken from the stack's own word: the stack's endpoints are listed through SageMaker
 (names starting ``<project>-<stack_id>-``), each followed DescribeEndpoint -> its EndpointConfig -> every
 variant's Model -> ``ModelDataUrl``, and the archive there is opened: its MLmodel says which MLflow
-model (``model_id``, ``run_id``) is really served. The registry's side comes from MLflow's API: the
+model (``model_id``, ``run_id``) is really served. That archive is what the container serves only when
+nothing else picks the model: a container whose ``Environment`` sets a variable MLflow's serving image
+does not read (another image may load another model by it), a multi-model container (each request
+picks its archive) or a model of several ``Containers`` fails, named, every container followed to its
+archive for the reason. The registry's side comes from MLflow's API: the
 version the ``champion`` alias names, and every version (to name the one an endpoint serves). The
 prediction is compared with a value computed again from Gold by SQL; serverless is read from the
 endpoint's current configuration. Three pure judges, one per property; the readers feed them.
@@ -21,6 +25,24 @@ from lakehouse.athena import connect, run
 from lakehouse.ml.model import mlmodel_of, reference_sql
 from lakehouse.outcome import Outcome
 from lakehouse.target import Target
+
+#: What MLflow's SageMaker serving image reads from its environment (mlflow 3.18: ``mlflow.models.container``,
+#: ``mlflow.pyfunc.scoring_server`` and the deployment config ``mlflow.sagemaker`` sets). None picks the model: it
+#: loads /opt/ml/model, where SageMaker unpacks ModelDataUrl, and sets the scoring server's model path itself.
+#: ``SERVING_MODEL_CONFIG`` is left out: the scoring server hands it to the loaded model as its configuration.
+MLFLOW_SERVING_ENV = frozenset(
+    {
+        "MLFLOW_DEPLOYMENT_FLAVOR_NAME",
+        "SERVING_ENVIRONMENT",
+        "DISABLE_NGINX",
+        "MLFLOW_MODELS_WORKERS",
+        "MLFLOW_DISABLE_ENV_CREATION",
+        "MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT",
+        "http_proxy",
+        "https_proxy",
+        "no_proxy",
+    }
+)
 
 SERVERLESS_RULE = (
     "An endpoint is serverless when every production variant of the endpoint configuration it currently "
@@ -269,6 +291,68 @@ def read_served(target: Target, endpoint: str) -> ServedModel:
     return served
 
 
+def container_problem(model_name: str, container: Mapping[str, Any]) -> str | None:
+    """Why a container may serve another model than its ModelDataUrl's archive (None: it serves that one)."""
+    url = container.get("ModelDataUrl")
+    if container.get("Mode") == "MultiModel":
+        return (
+            f"model {model_name}'s container is multi-model (Mode MultiModel): each request's TargetModel picks an "
+            f"archive under {url}, not the one archive the registry names"
+        )
+    if container.get("ModelDataSource"):
+        # Which of the two SageMaker unpacks when both are set is not confirmed: counted as the other one.
+        source = (container["ModelDataSource"].get("S3DataSource") or {}).get("S3Uri")
+        return f"model {model_name}'s container also names ModelDataSource {source}, which SageMaker may load instead"
+    foreign = sorted(k for k in container.get("Environment") or {} if k not in MLFLOW_SERVING_ENV)
+    if foreign:
+        return (
+            f"model {model_name}'s container sets Environment {', '.join(foreign)}, which MLflow's serving image does "
+            f"not read: an image that reads it may serve another model than {url} (SageMaker's framework images run "
+            "the script SAGEMAKER_PROGRAM names from SAGEMAKER_SUBMIT_DIRECTORY; Hugging Face images load "
+            "HF_MODEL_ID from the Hub)"
+        )
+    return None
+
+
+def _archive(s3: Any, model_name: str, url: Any) -> tuple[dict[str, Any], str | None]:
+    """(MLmodel, why it is broken) of the archive at a container's ModelDataUrl."""
+    if not url or not str(url).startswith("s3://"):
+        return {}, f"model {model_name} has no s3:// ModelDataUrl ({url})"
+    bucket, _, key = str(url)[5:].partition("/")
+    if not key or key.endswith("/"):
+        return {}, f"model {model_name}'s ModelDataUrl {url} names a prefix, not an archive"
+    try:
+        archive = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    except ClientError as err:
+        if not _missing(err):
+            raise
+        return {}, f"model {model_name}'s ModelDataUrl {url} does not exist"
+    try:
+        return mlmodel_of(archive), None
+    except Exception as err:  # noqa: BLE001 - any unreadable archive is a broken model, named
+        return {}, f"model {model_name}'s archive {url} is no MLflow model: {err}"
+
+
+def _containers(s3: Any, model_name: str, model: Mapping[str, Any]) -> str:
+    """Why a model of several containers serves no one archive, each container followed to its archive."""
+    followed = []
+    for index, container in enumerate(model.get("Containers") or [], 1):
+        url = container.get("ModelDataUrl")
+        mlmodel, broken = _archive(s3, model_name, url)
+        found = (
+            broken
+            or f"{url}: model {mlmodel.get('model_id') or mlmodel.get('model_uuid')}, run {mlmodel.get('run_id')}"
+        )
+        host = container.get("ContainerHostname")
+        followed.append(f"container {index}{f' {host}' if host else ''} ({found})")
+    mode = (model.get("InferenceExecutionConfig") or {}).get("Mode") or "no InferenceExecutionConfig"
+    return (
+        f"model {model_name} is a multi-container model ({len(followed)} Containers, {mode}), not one "
+        f"PrimaryContainer: a request goes through or to {'; '.join(followed)}, so no one archive is what the "
+        "endpoint serves"
+    )
+
+
 def _follow(sm: Any, s3: Any, model_name: str) -> tuple[str | None, dict[str, Any], str | None]:
     """(ModelDataUrl, MLmodel, why it is broken) of one SageMaker model, followed to its archive in S3."""
     try:
@@ -277,20 +361,13 @@ def _follow(sm: Any, s3: Any, model_name: str) -> tuple[str | None, dict[str, An
         if not _missing(err):
             raise
         return None, {}, f"its model {model_name} does not exist"
-    url = (model.get("PrimaryContainer") or {}).get("ModelDataUrl")
-    if not url or not url.startswith("s3://"):
-        return url, {}, f"model {model_name} has no s3:// ModelDataUrl ({url})"
-    bucket, _, key = url[5:].partition("/")
-    try:
-        archive = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    except ClientError as err:
-        if not _missing(err):
-            raise
-        return url, {}, f"model {model_name}'s ModelDataUrl {url} does not exist"
-    try:
-        return url, mlmodel_of(archive), None
-    except Exception as err:  # noqa: BLE001 - any unreadable archive is a broken model, named
-        return url, {}, f"model {model_name}'s archive {url} is no MLflow model: {err}"
+    if model.get("Containers"):
+        first = (model["Containers"][0] or {}).get("ModelDataUrl")
+        return first, {}, _containers(s3, model_name, model)
+    container = model.get("PrimaryContainer") or {}
+    url = container.get("ModelDataUrl")
+    mlmodel, broken = _archive(s3, model_name, url)
+    return url, mlmodel, container_problem(model_name, container) or broken
 
 
 def read_registry(tracking_uri: str, model_name: str, alias: str) -> Registry:

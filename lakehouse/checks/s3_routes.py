@@ -327,7 +327,7 @@ def acl_problems(rb: RoutesReadback) -> list[str]:
     return problems
 
 
-def _denied_to(statements: Sequence[Mapping[str, Any]], principal: str, action: str, resource: str) -> bool:
+def denied_to(statements: Sequence[Mapping[str, Any]], principal: str, action: str, resource: str) -> bool:
     """An unconditional Deny naming ``*`` or the principal that matches the request."""
     for s in statements:
         if s.get("Effect") != "Deny" or s.get("Condition") or "NotPrincipal" in s or "NotAction" in s:
@@ -348,7 +348,8 @@ def _strs(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else [str(v) for v in value or []]
 
 
-def _allows(statement: Mapping[str, Any], action: str, resource: str) -> bool:
+def statement_allows(statement: Mapping[str, Any], action: str, resource: str) -> bool:
+    """Whether an Allow's action and resource elements name the request (its principal and Condition aside)."""
     if statement.get("Effect") != "Allow":
         return False
     if "NotAction" in statement:
@@ -389,12 +390,12 @@ def outsider_problems(
             for key in objects.get(owner, []):
                 for action in READ_ACTIONS:
                     resource = resource_of(owner, key)
-                    if not _allows(statement, action, resource):
+                    if not statement_allows(statement, action, resource):
                         continue
                     for who in outside:
                         if who == ANYONE and owner in restricted and not statement.get("Condition"):
                             continue
-                        if _denied_to(statements, who, action, resource):
+                        if denied_to(statements, who, action, resource):
                             continue
                         hedge = " (Condition not evaluated)" if statement.get("Condition") else ""
                         problems.setdefault(
@@ -425,7 +426,7 @@ def delegations(bucket: str, document: Mapping[str, Any] | None, keys: Sequence[
         keys_required = access_point_condition(statement)
         if not keys_required or statement.get("Effect") != "Allow":
             continue
-        if not any(_allows(statement, a, object_arn(bucket, k)) for k in keys for a in READ_ACTIONS):
+        if not any(statement_allows(statement, a, object_arn(bucket, k)) for k in keys for a in READ_ACTIONS):
             continue
         found.append(
             Delegation(

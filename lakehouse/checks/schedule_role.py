@@ -16,6 +16,14 @@ leans the other way, and says why:
 
 A schedule whose role fails any of these is refused at every firing (Scheduler cannot assume the role,
 or App Runner answers AccessDenied) and the service is never paused.
+
+A schedule with a ``KmsKeyArn`` (a customer managed key encrypting its target input) needs more at every
+firing: Scheduler decrypts the input as the execution role, so the role must be allowed ``kms:Decrypt``
+on the key (what AWS's CDK grants the role for a schedule with a key), by the key policy naming it, or by
+the key policy handing the decision to the account (its root) and the role's IAM policies allowing it
+(judged as above: a conditioned Allow proves nothing). The key must exist, be enabled and be a symmetric
+encryption key (EventBridge Scheduler supports no other). Without a ``KmsKeyArn`` Scheduler uses an AWS
+owned key and needs nothing (EventBridge Scheduler user guide, "Encryption at rest").
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from collections.abc import Mapping, Sequence
 from fnmatch import fnmatchcase
 from typing import Any
 
+from lakehouse.checks.alert_delivery import KmsKey, key_use_problems
 from lakehouse.checks.iam_access import Policy, action_matches, resource_matches
 
 SCHEDULER = "scheduler.amazonaws.com"
@@ -33,6 +42,10 @@ _EXACT = ("StringEquals", "ArnEquals")
 _LIKE = ("StringLike", "ArnLike")
 #: What Scheduler's request carries when it assumes a role (AWS: "Set up the execution role").
 _SOURCE_KEYS = ("aws:sourceaccount", "aws:sourcearn")
+#: What the execution role must do with a schedule's customer managed key at every firing.
+DECRYPT = "kms:Decrypt"
+#: The only key spec EventBridge Scheduler encrypts with.
+SYMMETRIC = "SYMMETRIC_DEFAULT"
 
 
 def _listed(value: Any) -> list[str]:
@@ -145,3 +158,35 @@ def untrusted(trust: Policy, account_id: str, schedule_arn: str) -> str | None:
     if doubts:
         return f"its trust policy lets {SCHEDULER} assume it only under a condition: {'; '.join(doubts)}"
     return f"its trust policy does not let {SCHEDULER} assume it"
+
+
+def key_problems(
+    key_arn: str,
+    key: KmsKey | None,
+    role_arn: str,
+    identity: Sequence[Policy],
+    boundary: Policy | None,
+) -> list[str]:
+    """Why EventBridge Scheduler, as ``role_arn``, cannot decrypt a schedule's input with ``key_arn`` (empty: it can).
+
+    The key policy is read for the role (``alert_delivery.key_use_problems``) with the request's principal
+    keys known (``aws:PrincipalArn``, ``aws:PrincipalAccount``, ``kms:CallerAccount``); any other condition
+    key is not evaluated, so an Allow under it proves nothing.
+    """
+    shown = f"its target input is encrypted with KMS key {key_arn}"
+    cannot = "(EventBridge Scheduler cannot decrypt it, so every pause fails)"
+    if key is not None and key.metadata.get("KeySpec", SYMMETRIC) != SYMMETRIC:
+        return [f"{shown}, a {key.metadata.get('KeySpec')} key, not a symmetric encryption key {cannot}"]
+    account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
+    context = {"aws:principalarn": role_arn, "aws:principalaccount": account, "kms:calleraccount": account}
+    return key_use_problems(
+        shown,
+        key_arn,
+        key,
+        role_arn,
+        None,
+        cannot,
+        context,
+        actions=(DECRYPT,),
+        identity=lambda action, arn: not_allowed(identity, boundary, action, arn),
+    )

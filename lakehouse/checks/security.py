@@ -20,7 +20,9 @@ as (assume, rewrite the trust of, pass to a service) or rewrite, judged the same
 (``role_paths``). The lake buckets are found from the services, not from the stack's outputs:
 the buckets under every such table's location, the locations registered with Lake Formation, and
 the result locations of every Athena workgroup but the analyst's own (query results of the
-pipeline and the deployer can hold ``ssn``).
+pipeline and the deployer can hold ``ssn``). A lake bucket policy letting CloudFront read for this
+account's distributions brings each of them in: one serving the lake's keys without signed URLs
+serves ``ssn`` to anyone on the internet (``cloudfront_routes``).
 
 Split like the other checks: ``read_security`` talks to the target, ``judge_security`` is a pure
 function over what was read. A read that fails ends the check ``error`` (``failed`` when it found
@@ -40,6 +42,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.athena import QueryRecord, connect, run
 from lakehouse.awssession import new_session
+from lakehouse.checks.cloudfront_routes import (
+    CloudFrontReadback,
+    cloudfront_grants,
+    cloudfront_problems,
+    read_cloudfront,
+)
 from lakehouse.checks.hidden_values import HiddenValues, leaked_columns, masked
 from lakehouse.checks.iam_access import (
     Policy,
@@ -219,6 +227,8 @@ class SecurityReadback:
     bucket_policies: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     #: Access points, ACLs and Block Public Access of the lake buckets (``s3_routes``).
     routes: RoutesReadback = field(default_factory=RoutesReadback)
+    #: The CloudFront distributions lake bucket policies let read (``cloudfront_routes``).
+    cloudfront: CloudFrontReadback = field(default_factory=CloudFrontReadback)
     #: Every role of the account (ARN -> trust policy; permissions of those the analyst reaches).
     roles: dict[str, RoleInfo] = field(default_factory=dict)
     #: Every IAM user of the account (ARNs): whose credentials a principal on a path may mint.
@@ -640,6 +650,9 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         partition = rb.analyst_role_arn.split(":")[1] if rb.analyst_role_arn.count(":") >= 5 else "aws"
         rb.routes = read_routes(target, rb.account_id, partition, rb.lake_objects, PROBE_KEY)
         errors += rb.routes.errors
+        # What cannot be read stays in the readback: the judge names the grant and the distribution.
+        if grants := cloudfront_grants(rb.bucket_policies, rb.lake_objects, rb.account_id, PROBE_KEY):
+            rb.cloudfront = read_cloudfront(target.client("cloudfront"), grants)
     rb.object_probes = head_as_analyst(target, session, tables, rb.lake_objects)
     rb.notes.append(f"databases holding {', '.join(hidden)}: {', '.join(sorted(holding_dbs)) or 'none'}")
     return rb
@@ -1097,6 +1110,15 @@ def route_problems(rb: SecurityReadback) -> list[str]:
     )
 
 
+def cdn_problems(rb: SecurityReadback) -> tuple[list[str], list[str]]:
+    """(problems, unknowns): this account's CloudFront distributions a lake bucket policy lets read the lake, serving
+    it without signed URLs; and those that could not be read (the check cannot pass without them)."""
+    if not rb.account_id:
+        return [], []
+    grants = cloudfront_grants(rb.bucket_policies, rb.lake_objects, rb.account_id, PROBE_KEY)
+    return cloudfront_problems(grants, rb.cloudfront, rb.account_id)
+
+
 def _analyst(rb: SecurityReadback) -> Actor:
     return Actor(rb.analyst_role_arn, rb.identity_policies, rb.boundary)
 
@@ -1195,6 +1217,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
     iam, decisions = iam_problems(rb)
     policies, policy_decisions = bucket_problems(rb)
     role_paths, role_evidence = role_path_problems(rb)
+    cdn, cdn_unknown = cdn_problems(rb)
     by_kind = {
         "select_all": select_all_problems(rb),
         "denied": denied_problems(rb),
@@ -1202,7 +1225,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "copied_values": copied_value_problems(rb),
         "grants": grant_problems(rb),
         "bucket_policies": policies,  # before S3's own answer: the reason names the statement
-        "other_routes": route_problems(rb) + grant_route_problems(rb),
+        "other_routes": route_problems(rb) + grant_route_problems(rb) + cdn,
         "iam": iam,
         "role_paths": role_paths,
     }
@@ -1280,26 +1303,35 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "bucket_policies": rb.bucket_policies,
         "bucket_policy_statements_allowing_reads": policy_decisions,
         "s3_routes": rb.routes.to_dict(),
+        "cloudfront": {
+            "grants": [
+                g.to_dict()
+                for g in cloudfront_grants(rb.bucket_policies, rb.lake_objects, rb.account_id or "", PROBE_KEY)
+            ],
+            **rb.cloudfront.to_dict(),
+        },
         "role_paths": role_evidence,
         "problems": by_kind,
     }
     if rb.notes:
         details["notes"] = rb.notes
-    if rb.read_errors:
-        details["read_errors"] = rb.read_errors
+    errors = rb.read_errors + cdn_unknown
+    if errors:
+        details["read_errors"] = errors
     threshold = (
         f"{', '.join(rb.hidden)} hidden from the analyst in every catalog table, readable by a privileged principal "
         f"in {rb.gold_users}, none of its values in any other column the analyst reads, no Lake Formation grant, "
         "IAM policy or lake bucket policy opens it, nor to a role the "
         "analyst can act as, the analyst cannot raise its own permissions, and S3 serves the lake's objects to no "
-        "one outside the account (bucket policy, ACL, access point or S3 Access Grant)"
+        "one outside the account (bucket policy, ACL, access point or S3 Access Grant), nor a CloudFront distribution "
+        "of the account to unsigned requests"
     )
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         return Outcome.judged(False, measured, threshold, f"{problems[0]}{more}", details)
-    if rb.read_errors:
-        more = f" (and {len(rb.read_errors) - 1} more)" if len(rb.read_errors) > 1 else ""
-        return Outcome.error(f"{rb.read_errors[0]}{more}", threshold, details, measured)
+    if errors:
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        return Outcome.error(f"{errors[0]}{more}", threshold, details, measured)
     return Outcome.judged(True, measured, threshold, None, details)
 
 

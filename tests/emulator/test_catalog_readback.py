@@ -35,7 +35,9 @@ def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Catalog
         stop_lineage_service(lineage)
 
 
-def _stack(emulator: EmulatorHandle, stack_id: str, missing: str = "") -> None:
+def _stack(emulator: EmulatorHandle, stack_id: str, missing: str = "", key: str = "") -> None:
+    """``key``: "" (AWS owned, as infra/ makes it), "usable" (a customer managed key the role may decrypt with),
+    "unusable" (one it may not: KMS's default key policy leaves it to IAM, and the role's policy lacks it)."""
     target = local_target(emulator.endpoint)
     account = target.client("sts").get_caller_identity()["Account"]
     s3 = target.client("s3")
@@ -64,11 +66,17 @@ def _stack(emulator: EmulatorHandle, stack_id: str, missing: str = "") -> None:
     }
     role = iam.create_role(RoleName=f"lakehouse-{stack_id}-catalog-pause", AssumeRolePolicyDocument=json.dumps(trust))
     allowed = arn if missing != "role" else arn + "-another"
-    statement = {"Effect": "Allow", "Action": ["apprunner:PauseService"], "Resource": [allowed]}
+    statements = [{"Effect": "Allow", "Action": ["apprunner:PauseService"], "Resource": [allowed]}]
+    encrypted = {}
+    if key:
+        key_arn = target.client("kms").create_key(Description=f"{stack_id} pause input")["KeyMetadata"]["Arn"]
+        encrypted = {"KmsKeyArn": key_arn}
+        if key == "usable":
+            statements.append({"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [key_arn]})
     iam.put_role_policy(
         RoleName=role["Role"]["RoleName"],
         PolicyName="pause",
-        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": statements}),
     )
     if missing != "pause":
         target.client("scheduler").create_schedule(
@@ -80,6 +88,7 @@ def _stack(emulator: EmulatorHandle, stack_id: str, missing: str = "") -> None:
                 "RoleArn": role["Role"]["Arn"],
                 "Input": json.dumps({"ServiceArn": arn}),
             },
+            **encrypted,
         )
     apprunner.pause_service(ServiceArn=arn)  # as the schedule does when it fires (the emulator's never does)
 
@@ -133,3 +142,27 @@ def test_a_service_url_the_run_lacks_is_an_error(emulator: EmulatorHandle) -> No
     outcome = check_catalog(CATALOG, local_target(emulator.endpoint), "lh-cat-nourl", {}, None)
     assert outcome.status is Status.ERROR
     assert "no URL for the stack's lineage" in str(outcome.reason)
+
+
+@pytest.mark.parametrize("key", ["usable", "unusable"])
+def test_a_schedule_encrypting_its_input_pauses_only_if_its_role_may_decrypt(
+    emulator: EmulatorHandle, services: tuple[CatalogHandle, LineageHandle], key: str
+) -> None:
+    """The emulator's Scheduler keeps KmsKeyArn and its KMS the key policy: the reader follows both."""
+    catalog, lineage = services
+    stack_id = f"lh-cat-{key}"
+    _stack(emulator, stack_id, key=key)
+    target = local_target(emulator.endpoint)
+    outcome = check_catalog(CATALOG, target, stack_id, {"lineage": lineage.url, "mlflow": NOTHING_LISTENS}, catalog.url)
+    idle = outcome.details["problems"]["idle"]
+    if key == "usable":
+        assert idle == []
+        return
+    [problem] = idle
+    assert (
+        f"schedule default/lakehouse-{stack_id}-catalog-pause: its target input is encrypted with KMS key " in problem
+    )
+    assert (
+        "and the role's do not allow it: no statement of its policies allows it (EventBridge Scheduler cannot "
+        "decrypt it, so every pause fails)" in problem
+    )

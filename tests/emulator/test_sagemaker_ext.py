@@ -136,6 +136,30 @@ def test_a_second_variant_serving_another_model_is_named(
     assert read_served(local_target(emulator.endpoint, "ap-northeast-1"), both).broken is None
 
 
+def test_the_served_archive_ignores_the_containers_environment_and_the_reader_names_it(
+    clients: tuple[Any, Any, Any], archives: dict[str, bytes], emulator: Any
+) -> None:
+    """The emulator serves ModelDataUrl as MLflow's image does, whatever Environment says; a variable that image
+    does not read, and another image might (a framework image's script), is named by the reader."""
+    sm, s3, _ = clients
+    champion = _deploy(sm, s3, archives["v2"], f"ep-{uuid.uuid4().hex[:6]}")
+    container = sm.describe_model(ModelName=champion)["PrimaryContainer"]
+    name = f"env-{uuid.uuid4().hex[:6]}"
+    environment = {"SAGEMAKER_PROGRAM": "serve.py", "SAGEMAKER_SUBMIT_DIRECTORY": "s3://elsewhere/code.tar.gz"}
+    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={**container, "Environment": environment})
+    variant = {"VariantName": "AllTraffic", "ModelName": name, "ServerlessConfig": SERVERLESS}
+    sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[variant])
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    target = local_target(emulator.endpoint, "ap-northeast-1")
+    assert invoke(target, name, [{"country": "JP"}]) == pytest.approx([100.0])
+    served = read_served(target, name)
+    assert served.broken is not None
+    assert served.broken.startswith(
+        f"model {name}'s container sets Environment SAGEMAKER_PROGRAM, SAGEMAKER_SUBMIT_DIRECTORY, which MLflow's "
+        "serving image does not read"
+    )
+
+
 def test_unknown_endpoint_is_a_validation_error(clients: tuple[Any, Any, Any]) -> None:
     _, _, runtime = clients
     with pytest.raises(ClientError) as err:

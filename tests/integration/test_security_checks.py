@@ -655,6 +655,75 @@ def test_ssn_copied_under_another_name_for_the_analyst_fails_the_check(lf: LakeF
     assert kept["rows"] and all(row[1] == MASK for row in kept["rows"])  # the evidence repeats no ssn
 
 
+def _distribution_config(reference: str, bucket: str, region: str) -> dict[str, Any]:
+    """A distribution with AWS's OAC-style S3 origin on ``bucket``, serving every path."""
+    origin = {
+        "Id": "gold",
+        "DomainName": f"{bucket}.s3.{region}.amazonaws.com",
+        "S3OriginConfig": {"OriginAccessIdentity": ""},
+    }
+    return {
+        "CallerReference": reference,
+        "Comment": "lakehouse exit check 6 broken stack",
+        "Enabled": True,
+        "Origins": {"Quantity": 1, "Items": [origin]},
+        "DefaultCacheBehavior": {
+            "TargetOriginId": "gold",
+            "ViewerProtocolPolicy": "https-only",
+            "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",  # AWS's CachingOptimized
+        },
+    }
+
+
+def test_the_accounts_own_cloudfront_distribution_serving_gold_unsigned_fails_the_check(
+    bucket_policy: tuple[Any, dict[str, str]], filled: Deployment
+) -> None:
+    """AWS's OAC bucket policy kept to the account's own distribution: CloudFront serves the Gold users files to
+    anyone on the internet until its cache behaviours require signed URLs."""
+    s3, saved = bucket_policy
+    target = filled.stack.target
+    cloudfront = target.client("cloudfront")
+    gold = filled.record.outputs["bucket_names"]["gold"]
+    config = _distribution_config(f"lh-exit6-{gold}", gold, target.region)
+    made = cloudfront.create_distribution(DistributionConfig=config)
+    distribution, etag = made["Distribution"], made["ETag"]
+    try:
+        oac = {
+            "Sid": "AllowCloudFrontServicePrincipalReadOnly",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{gold}/*",
+            "Condition": {"StringEquals": {"AWS:SourceArn": distribution["ARN"]}},
+        }
+        s3.put_bucket_policy(Bucket=gold, Policy=_with_statement(saved[gold], oac))
+        result = _check(filled)
+        assert not result.passed
+        found = result.details["problems"]["other_routes"]
+        assert any(
+            p.startswith(
+                f"statement AllowCloudFrontServicePrincipalReadOnly of the bucket policy of lake bucket {gold} lets "
+                f"CloudFront distribution {distribution['Id']} ({distribution['ARN']}) read lake objects, and its "
+                "default cache behaviour (path pattern *)"
+            )
+            and "requires no signed URL or cookie" in p
+            and f"at https://{distribution['DomainName']}/users/" in p
+            for p in found
+        ), found
+        assert result.details["problems"]["bucket_policies"] == []  # the analyst itself is not named
+
+        # Signed URLs only, signed with the account's own CloudFront key pairs ("self": nothing to make or delete).
+        config["DefaultCacheBehavior"]["TrustedSigners"] = {"Enabled": True, "Quantity": 1, "Items": ["self"]}
+        etag = cloudfront.update_distribution(Id=distribution["Id"], IfMatch=etag, DistributionConfig=config)["ETag"]
+        result = _check(filled)
+        assert result.passed, result.reason
+    finally:  # CloudFront deletes only a disabled, deployed distribution
+        config["Enabled"] = False
+        etag = cloudfront.update_distribution(Id=distribution["Id"], IfMatch=etag, DistributionConfig=config)["ETag"]
+        cloudfront.get_waiter("distribution_deployed").wait(Id=distribution["Id"])
+        cloudfront.delete_distribution(Id=distribution["Id"], IfMatch=etag)
+
+
 def test_repairs_leave_the_stack_as_terraform_made_it(filled: Deployment) -> None:
     assert _check(filled).passed
     iac = check_iac_coverage(filled.stack)

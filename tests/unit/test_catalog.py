@@ -187,6 +187,14 @@ def test_the_service_not_paused_when_idle_fails_naming_it() -> None:
             replace(PAUSE, ends="2026-01-01T00:00:00+00:00"),
             "it stops firing at 2026-01-01T00:00:00+00:00 (EndDate): after that nothing pauses the service",
         ),
+        (
+            replace(
+                PAUSE,
+                key_arn="arn:aws:kms:us-east-1:1:key/k",
+                key_problems=("its target input is encrypted with KMS key arn:aws:kms:us-east-1:1:key/k, which is ",),
+            ),
+            "its target input is encrypted with KMS key arn:aws:kms:us-east-1:1:key/k",
+        ),
     ],
 )
 def test_a_pause_that_cannot_work_fails_naming_the_schedule_and_why(broken: PauseSchedule, named: str) -> None:

@@ -150,3 +150,113 @@ def test_a_schedule_that_has_ended_or_not_begun_says_when(account: Target) -> No
     _schedule(account, "starts", role, SERVICE, StartDate=soon)
     assert _pause(account, "ends").ends == soon.isoformat()
     assert _pause(account, "starts").starts == soon.isoformat()
+
+
+# -- a customer managed key on the schedule: Scheduler decrypts its input as the execution role -------------------
+
+
+def _key(account: Target, policy: dict[str, Any] | None = None, **extra: Any) -> str:
+    kms = account.client("kms")
+    made = kms.create_key(**({"Policy": json.dumps(policy)} if policy else {}), **extra)["KeyMetadata"]
+    return str(made["Arn"])
+
+
+def _allow_decrypt(account: Target, role: str, key: str) -> None:
+    statement = {"Sid": "DecryptPauseInput", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key}
+    account.client("iam").put_role_policy(
+        RoleName=role,
+        PolicyName="decrypt",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [statement]}),
+    )
+
+
+ROOT = "arn:aws:iam::123456789012:root"
+ADMIN_ONLY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "Admins",
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:role/admin"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ],
+}
+
+
+def test_a_schedule_without_a_key_needs_nothing_of_kms(account: Target) -> None:
+    _schedule(account, "owned", _role(account, "owned", SERVICE), SERVICE)
+    pause = _pause(account, "owned")
+    assert (pause.key_arn, pause.key_problems) == (None, ())
+
+
+def test_a_key_whose_policy_leaves_it_to_iam_needs_the_role_allowed_to_decrypt(account: Target) -> None:
+    """KMS's default key policy lets the account's IAM policies decide: the role's must allow kms:Decrypt."""
+    key = _key(account)
+    role = _role(account, "no-decrypt", SERVICE)
+    _schedule(account, "encrypted", role, SERVICE, KmsKeyArn=key)
+    pause = _pause(account, "encrypted")
+    assert pause.key_arn == key
+    assert pause.key_problems == (
+        f"its target input is encrypted with KMS key {key}, whose key policy leaves kms:Decrypt to the IAM policies "
+        f"of its account (statement Enable IAM User Permissions allows {ROOT}), and the role's do not allow it: no "
+        "statement of its policies allows it (EventBridge Scheduler cannot decrypt it, so every pause fails)",
+    )
+    _allow_decrypt(account, "no-decrypt", key)
+    assert _pause(account, "encrypted").key_problems == ()
+
+
+def test_a_key_policy_naming_neither_the_role_nor_its_account_is_named(account: Target) -> None:
+    key = _key(account, ADMIN_ONLY)
+    role = _role(account, "locked-out", SERVICE)
+    _allow_decrypt(account, "locked-out", key)  # IAM alone cannot open a key whose policy does not delegate
+    _schedule(account, "locked-out", role, SERVICE, KmsKeyArn=key)
+    [problem] = _pause(account, "locked-out").key_problems
+    assert f"whose key policy allows neither {role} nor its account kms:Decrypt" in problem
+    # An Allow under a condition the check does not evaluate (the encryption context) proves nothing.
+    context = {"ArnLike": {"kms:EncryptionContext:aws:scheduler:schedule-arn": "arn:aws:scheduler:*"}}
+    guarded = {"Sid": "OnlyForSchedules", "Effect": "Allow", "Principal": {"AWS": role}, "Action": "kms:Decrypt"}
+    key = _key(account, {**ADMIN_ONLY, "Statement": [*ADMIN_ONLY["Statement"], {**guarded, "Condition": context}]})
+    _schedule(account, "guarded", role, SERVICE, KmsKeyArn=key)
+    [problem] = _pause(account, "guarded").key_problems
+    assert "(statement OnlyForSchedules only under a condition that cannot be evaluated)" in problem
+    # The key policy naming the role itself is enough, whatever its IAM policies say.
+    named = _role(account, "named", SERVICE)
+    direct = {
+        "Sid": "PauseRole",
+        "Effect": "Allow",
+        "Principal": {"AWS": named},
+        "Action": "kms:Decrypt",
+        "Resource": "*",
+    }
+    key = _key(account, {**ADMIN_ONLY, "Statement": [*ADMIN_ONLY["Statement"], direct]})
+    _schedule(account, "named", named, SERVICE, KmsKeyArn=key)
+    assert _pause(account, "named").key_problems == ()
+
+
+def test_a_key_policy_deny_a_disabled_key_or_an_asymmetric_key_is_named(account: Target) -> None:
+    role = _role(account, "keyed", SERVICE)
+    deny = {"Sid": "NoDecrypt", "Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}
+    opened = {"Sid": "Open", "Effect": "Allow", "Principal": {"AWS": ROOT}, "Action": "kms:*", "Resource": "*"}
+    denied = _key(account, {"Version": "2012-10-17", "Statement": [opened, deny]})
+    disabled = _key(account)
+    account.client("kms").disable_key(KeyId=disabled.rsplit("/", 1)[-1])
+    asymmetric = _key(account, KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")
+    for name, key in {"denied": denied, "disabled": disabled, "asymmetric": asymmetric}.items():
+        _allow_decrypt(account, "keyed", key)
+        _schedule(account, name, role, SERVICE, KmsKeyArn=key)
+    assert (
+        f"whose key policy: statement NoDecrypt denies {role} kms:Decrypt" in _pause(account, "denied").key_problems[0]
+    )
+    assert f"KMS key {disabled}, which is Disabled" in _pause(account, "disabled").key_problems[0]
+    assert (
+        f"KMS key {asymmetric}, a RSA_2048 key, not a symmetric encryption key"
+        in (_pause(account, "asymmetric").key_problems[0])
+    )
+    gone = asymmetric.replace(asymmetric.rsplit("/", 1)[-1], "00000000-0000-0000-0000-000000000000")
+    _schedule(account, "gone", role, SERVICE, KmsKeyArn=gone)
+    assert _pause(account, "gone").key_problems == (
+        f"its target input is encrypted with KMS key {gone}, which does not exist (EventBridge Scheduler cannot "
+        "decrypt it, so every pause fails)",
+    )

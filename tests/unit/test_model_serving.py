@@ -119,7 +119,7 @@ def test_serverless_above_the_caps_fails() -> None:
 
 def test_provisioned_concurrency_bills_idle_and_fails_naming_it() -> None:
     """Serverless with ProvisionedConcurrency keeps warm capacity billed by the hour: idle is not free."""
-    warm = {
+    warm: dict[str, Any] = {
         "VariantName": "AllTraffic",
         "ServerlessConfig": {"MaxConcurrency": 2, "MemorySizeInMB": 2048, "ProvisionedConcurrency": 1},
     }
@@ -165,3 +165,115 @@ def test_reference_sql_takes_plain_country_codes_only() -> None:
     assert "country = 'JP'" in reference_sql("gold", "JP")
     with pytest.raises(ValueError):
         reference_sql("gold", "JP' OR '1'='1")
+
+
+# -- what a variant's model serves: its one container's archive, unless something else picks the model ----------
+
+IMAGE = "1.dkr.ecr.us-east-1.amazonaws.com/mlflow-pyfunc:3.18.0"
+
+
+def _archive(model_id: str, run_id: str) -> bytes:
+    """A model.tar.gz holding only an MLmodel document (what the reader opens)."""
+    import io
+    import tarfile
+
+    text = f"model_id: {model_id}\nrun_id: {run_id}\nflavors: {{}}\n".encode()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        member = tarfile.TarInfo("MLmodel")
+        member.size = len(text)
+        tar.addfile(member, io.BytesIO(text))
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def account(monkeypatch: pytest.MonkeyPatch) -> Any:
+    from moto import mock_aws
+
+    from lakehouse.target import Target
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        target = Target(name="aws", region="us-east-1")
+        s3 = target.client("s3")
+        s3.create_bucket(Bucket="models")
+        s3.put_object(Bucket="models", Key="v2/model.tar.gz", Body=_archive("m-two", "run-two"))
+        s3.put_object(Bucket="models", Key="v1/model.tar.gz", Body=_archive("m-one", "run-one"))
+        yield target
+
+
+def _endpoint(target: Any, name: str, **model: Any) -> str:
+    sm = target.client("sagemaker")
+    sm.create_model(ModelName=name, ExecutionRoleArn="arn:aws:iam::123456789012:role/sm", **model)
+    variant = {
+        "VariantName": "AllTraffic",
+        "ModelName": name,
+        "ServerlessConfig": {"MaxConcurrency": 2, "MemorySizeInMB": 2048},
+    }
+    sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[variant])
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    return name
+
+
+CHAMPION = {"Image": IMAGE, "ModelDataUrl": "s3://models/v2/model.tar.gz"}
+
+
+def test_the_champions_archive_in_mlflows_image_is_what_is_served(account: Any) -> None:
+    from lakehouse.checks.model_serving import read_served
+
+    deployment = {"MLFLOW_DEPLOYMENT_FLAVOR_NAME": "python_function", "SERVING_ENVIRONMENT": "SageMaker"}
+    served = read_served(account, _endpoint(account, "plain", PrimaryContainer={**CHAMPION, "Environment": deployment}))
+    assert (served.broken, served.model_id, served.run_id) == (None, "m-two", "run-two")
+    assert judge_version([served], REGISTRY, "s1").passed
+
+
+@pytest.mark.parametrize(
+    ("container", "culprit"),
+    [
+        (
+            {
+                **CHAMPION,
+                "Environment": {"SAGEMAKER_PROGRAM": "serve.py", "SAGEMAKER_SUBMIT_DIRECTORY": "s3://x/c.tgz"},
+            },
+            "model env's container sets Environment SAGEMAKER_PROGRAM, SAGEMAKER_SUBMIT_DIRECTORY, which MLflow's "
+            "serving image does not read: an image that reads it may serve another model than "
+            "s3://models/v2/model.tar.gz",
+        ),
+        ({**CHAMPION, "Environment": {"HF_MODEL_ID": "someone/model"}}, "sets Environment HF_MODEL_ID"),
+        ({**CHAMPION, "Environment": {"SERVING_MODEL_CONFIG": "{}"}}, "sets Environment SERVING_MODEL_CONFIG"),
+        (
+            {**CHAMPION, "ModelDataUrl": "s3://models/", "Mode": "MultiModel"},
+            "model env's container is multi-model (Mode MultiModel): each request's TargetModel picks an archive "
+            "under s3://models/",
+        ),
+    ],
+    ids=["framework-script", "hugging-face", "model-config", "multi-model"],
+)
+def test_a_container_that_may_pick_another_model_fails_naming_it(
+    account: Any, container: dict[str, Any], culprit: str
+) -> None:
+    from lakehouse.checks.model_serving import read_served
+
+    served = read_served(account, _endpoint(account, "env", PrimaryContainer=container))
+    assert served.broken is not None and culprit in served.broken, served.broken
+    outcome = judge_version([served], REGISTRY, "s1")
+    assert outcome.status is Status.FAILED
+    assert str(outcome.reason).startswith("endpoint env serves no readable MLflow model: model env's container")
+
+
+def test_a_multi_container_model_fails_with_every_container_followed(account: Any) -> None:
+    from lakehouse.checks.model_serving import read_served
+
+    old = {"Image": IMAGE, "ModelDataUrl": "s3://models/v1/model.tar.gz", "ContainerHostname": "old"}
+    served = read_served(
+        account, _endpoint(account, "pipeline", Containers=[{**CHAMPION, "ContainerHostname": "new"}, old])
+    )
+    assert served.broken == (
+        "model pipeline is a multi-container model (2 Containers, no InferenceExecutionConfig), not one "
+        "PrimaryContainer: a request goes through or to container 1 new (s3://models/v2/model.tar.gz: model m-two, "
+        "run run-two); container 2 old (s3://models/v1/model.tar.gz: model m-one, run run-one), so no one archive is "
+        "what the endpoint serves"
+    )
+    assert not judge_version([served], REGISTRY, "s1").passed

@@ -15,6 +15,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from lakehouse.athena import QueryRecord
+from lakehouse.checks.cloudfront_routes import LISTING, CloudFrontReadback, Distribution
 from lakehouse.checks.iam_access import Policy, decide
 from lakehouse.checks.s3_routes import ALL_USERS, AUTHENTICATED_USERS, AccessPoint, BucketAcls
 from lakehouse.checks.security import (
@@ -842,12 +843,6 @@ def test_the_account_as_principal_opens_only_what_the_identity_policies_allow() 
         [_grant_to({"AWS": f"arn:aws:iam::{ACCOUNT}:role/lh-pipeline"})],
         [
             {
-                **_grant_to({"Service": "cloudfront.amazonaws.com"}),
-                "Condition": {"StringEquals": {"AWS:SourceArn": f"arn:aws:cloudfront::{ACCOUNT}:distribution/E1"}},
-            }
-        ],
-        [
-            {
                 **_grant_to({"Service": "logging.s3.amazonaws.com"}),
                 "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
             }
@@ -867,7 +862,6 @@ def test_the_account_as_principal_opens_only_what_the_identity_policies_allow() 
         "explicit-deny",
         "deny-everyone",
         "other-role",
-        "service-for-this-account-by-arn",
         "service-for-this-account",
         "write-only",
         "other-prefix",
@@ -1213,7 +1207,9 @@ def test_a_public_bucket_policy_fails_even_when_it_denies_the_analyst(principal:
     rb.routes.account_public_access_block = {"RestrictPublicBuckets": True}
     assert judge_security(rb).passed, judge_security(rb).reason
     # A conditional "*" may not be public to S3 (so not restricted): it still counts.
-    rb.bucket_policies[BUCKETS["gold"]]["Statement"][1]["Condition"] = {"StringEquals": {"aws:SourceVpce": "vpce-1"}}
+    gold_policy = rb.bucket_policies[BUCKETS["gold"]]
+    assert gold_policy is not None
+    gold_policy["Statement"][1]["Condition"] = {"StringEquals": {"aws:SourceVpce": "vpce-1"}}
     assert any("lets anyone (Principal *)" in p for p in routes(rb)), routes(rb)
 
 
@@ -1362,3 +1358,73 @@ def test_a_service_principal_reading_the_lake_for_any_account_fails(condition: d
         "Service cloudfront.amazonaws.com (no aws:SourceAccount or aws:SourceArn condition keeps it to this account)"
         in str(result.reason)
     )
+
+
+# -- this account's CloudFront distributions (OAC): public unless every behaviour reaching the lake is signed --
+
+DISTRIBUTION = f"arn:aws:cloudfront::{ACCOUNT}:distribution/E1"
+SIGNED = {"Enabled": True, "Quantity": 1, "Items": ["kg-1"]}
+UNSIGNED = {"Enabled": False, "Quantity": 0}
+
+
+def _oac(condition: dict[str, Any]) -> dict[str, Any]:
+    return {**_grant_to({"Service": "cloudfront.amazonaws.com"}, Sid="AllowCloudFront"), "Condition": condition}
+
+
+def _served_by(arn: str, key_groups: dict[str, Any], bucket: str = BUCKETS["silver"]) -> Distribution:
+    ident = arn.rsplit("/", 1)[-1]
+    origin = {"Id": "lake", "DomainName": f"{bucket}.s3.ap-northeast-1.amazonaws.com", "OriginPath": ""}
+    behaviour = {"TargetOriginId": "lake", "TrustedKeyGroups": key_groups, "TrustedSigners": UNSIGNED}
+    config = {"Origins": {"Quantity": 1, "Items": [origin]}, "DefaultCacheBehavior": behaviour}
+    return Distribution(ident, arn, f"{ident.lower()}.cloudfront.net", True, config)
+
+
+def test_this_accounts_distribution_reading_the_lake_passes_only_when_it_requires_signed_urls() -> None:
+    """The OAC statement naming the account's own distribution: CloudFront still serves the files to anyone."""
+    by_arn = _oac({"StringEquals": {"AWS:SourceArn": DISTRIBUTION}})
+    rb = _with_statements(healthy(), BUCKETS["silver"], by_arn)
+    rb.cloudfront = CloudFrontReadback({DISTRIBUTION: _served_by(DISTRIBUTION, SIGNED)})
+    assert judge_security(rb).passed, judge_security(rb).reason
+    rb.cloudfront = CloudFrontReadback({DISTRIBUTION: _served_by(DISTRIBUTION, UNSIGNED)})
+    result = judge_security(rb)
+    assert result.status is Status.FAILED
+    assert str(result.reason).startswith(
+        f"statement AllowCloudFront of the bucket policy of lake bucket {BUCKETS['silver']} lets CloudFront "
+        f"distribution E1 ({DISTRIBUTION}) read lake objects, and its default cache behaviour (path pattern *), on "
+        f"origin lake ({BUCKETS['silver']}.s3.ap-northeast-1.amazonaws.com), requires no signed URL or cookie (no "
+        f"trusted key group or trusted signer enabled): it serves s3://{BUCKETS['silver']}/users/data/00000.parquet to "
+        "anyone on the internet at https://e1.cloudfront.net/users/data/00000.parquet"
+    )
+    assert result.measured["other_route_problems"] == len(result.details["problems"]["other_routes"])
+    assert result.details["cloudfront"]["grants"][0]["source_arns"] == [DISTRIBUTION]
+
+
+def test_a_distribution_that_was_not_read_ends_the_check_in_error_naming_it() -> None:
+    rb = _with_statements(healthy(), BUCKETS["silver"], _oac({"StringEquals": {"aws:SourceArn": DISTRIBUTION}}))
+    rb.cloudfront = CloudFrontReadback(unreadable={DISTRIBUTION: "GetDistribution E1: AccessDenied"})
+    result = judge_security(rb)
+    assert result.status is Status.ERROR
+    assert f"for distribution {DISTRIBUTION}, which could not be read (GetDistribution E1: AccessDenied)" in str(
+        result.reason
+    )
+    # SourceAccount alone: every distribution of the account, which only the listing shows.
+    rb = _with_statements(healthy(), BUCKETS["silver"], _oac({"StringEquals": {"aws:SourceAccount": ACCOUNT}}))
+    rb.cloudfront = CloudFrontReadback(unreadable={LISTING: "ListDistributions: Throttling"})
+    result = judge_security(rb)
+    assert result.status is Status.ERROR
+    assert f"for every distribution of account {ACCOUNT} (aws:SourceAccount), and the account's distributions " in str(
+        result.reason
+    )
+
+
+def test_source_account_alone_brings_in_every_distribution_of_the_account_on_the_lake_bucket() -> None:
+    other = f"arn:aws:cloudfront::{ACCOUNT}:distribution/E2"
+    rb = _with_statements(healthy(), BUCKETS["silver"], _oac({"StringEquals": {"aws:SourceAccount": ACCOUNT}}))
+    rb.cloudfront = CloudFrontReadback(
+        {DISTRIBUTION: _served_by(DISTRIBUTION, SIGNED), other: _served_by(other, UNSIGNED, bucket="lh-website")},
+        listed=True,
+    )
+    assert judge_security(rb).passed  # the public one fronts another bucket
+    rb.cloudfront.distributions[other] = _served_by(other, UNSIGNED)
+    found = problems(rb, "other_routes")
+    assert len(found) == 1 and f"distribution E2 ({other})" in found[0], found
