@@ -181,6 +181,20 @@ def _athena_tags(athena: Any, arn: str) -> dict[str, str]:
         kwargs = {"NextToken": page["NextToken"]}
 
 
+def named_like(name: str, stack_id: str, project: str = DEFAULT_PROJECT) -> bool:
+    """Whether ``name`` is one of the stack's names: its prefix exactly, or the prefix and a separator."""
+    low = name.lower()
+    prefixes = name_prefixes(stack_id, project)
+    return any(low == p or low.startswith(p + sep) for p, sep in zip(prefixes, ("-", "_"), strict=True))
+
+
+def extending_stacks(name: str, tags: Mapping[str, str] | None, stack_id: str, project: str = DEFAULT_PROJECT) -> bool:
+    """Whether the resource is another stack's whose id extends ``stack_id`` with a hyphen (``lh-1-x`` for
+    ``lh-1``): its names start with this stack's prefix too, and only its tag tells them apart."""
+    other = str((tags or {}).get(STACK_TAG) or "")
+    return other.startswith(stack_id + "-") and named_like(name, other, project)
+
+
 class _Search:
     """One search of the account for one stack; each ``_read_*`` adds what it finds."""
 
@@ -194,17 +208,11 @@ class _Search:
 
     # -- helpers ----------------------------------------------------------------------------------
 
-    def named_like_stack(self, name: str, stack_id: str | None = None) -> bool:
-        prefixes = name_prefixes(stack_id, self.project) if stack_id else (self.inv.name_prefix, self.inv.glue_prefix)
-        low = name.lower()
-        return any(low == p or low.startswith(p + sep) for p, sep in zip(prefixes, ("-", "_"), strict=True))
+    def named_like_stack(self, name: str) -> bool:
+        return named_like(name, self.inv.stack_id, self.project)
 
     def longer_stacks(self, name: str, tags: Mapping[str, str] | None) -> bool:
-        """Whether the resource is another stack's whose id extends this one's with a hyphen (``lh-1-x`` for
-        ``lh-1``): its names start with this stack's prefix too, and only its tag tells them apart."""
-        other = str((tags or {}).get(STACK_TAG) or "")
-        extends = other.startswith(self.inv.stack_id + "-")
-        return extends and self.named_like_stack(name, other)
+        return extending_stacks(name, tags, self.inv.stack_id, self.project)
 
     def found_by(self, name: str, tags: Mapping[str, str] | None) -> tuple[str, ...]:
         how = []

@@ -73,7 +73,7 @@ def _topic_tags(target: Target, arn: str, account: str) -> dict[str, str]:
     return _tag_list(sns.list_tags_for_resource(ResourceArn=arn).get("Tags"))
 
 
-def _endpoint_tags(target: Target, name: str) -> dict[str, str]:
+def endpoint_tags(target: Target, name: str) -> dict[str, str]:
     """A SageMaker endpoint's tags (ListTags on the ARN DescribeEndpoint answers: SageMaker writes ARNs lower case)."""
     sagemaker = target.client("sagemaker")
     try:
@@ -127,7 +127,7 @@ def read_tags(target: Target, kind: str, name: str, account: str, partition: str
     if kind == "sns-topic":
         return _topic_tags(target, name, account)
     if kind == "sagemaker-endpoint":
-        return _endpoint_tags(target, name)
+        return endpoint_tags(target, name)
     if kind == "apprunner-service":
         return _service_tags(target, name)
     raise ValueError(f"no reader for {kind}")

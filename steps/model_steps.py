@@ -115,7 +115,7 @@ def read_model_serving(
         raise AssertionError("unreachable: conclude raises")
     evidence.details["mlflow_url"] = mlflow_url
     try:
-        served = read_all_served(deployment.stack.target, prefix)
+        served = read_all_served(deployment.stack.target, prefix, deployment.stack.stack_id)
         registry = read_registry(mlflow_url, name, "champion")
     except Exception as err:  # noqa: BLE001 - an API that cannot be read ends the check as an error, named
         conclude(Outcome.error(f"reading SageMaker or MLflow failed: {type(err).__name__}: {err}"), evidence)

@@ -22,8 +22,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lakehouse.athena import connect, run
+from lakehouse.inventory import extending_stacks
 from lakehouse.ml.model import mlmodel_of, reference_sql
 from lakehouse.outcome import Outcome
+from lakehouse.ownership import endpoint_tags
 from lakehouse.target import Target
 
 #: What MLflow's SageMaker serving image reads from its environment (mlflow 3.18: ``mlflow.models.container``,
@@ -402,10 +404,19 @@ def invoke(target: Target, endpoint: str, records: Iterable[Mapping[str, Any]]) 
     return [float(p) for p in predictions]
 
 
-def read_all_served(target: Target, name_prefix: str) -> list[ServedModel]:
-    """Every endpoint of the stack, followed to what it serves."""
-    sm = target.client("sagemaker")
-    return [read_served(target, name) for name in stack_endpoints(sm, name_prefix)]
+def own_endpoints(target: Target, name_prefix: str, stack_id: str | None = None) -> list[str]:
+    """The stack's endpoints by name; with ``stack_id``, less those tagged and named as a stack whose id
+    extends this one's with a hyphen (``lh-1-x`` for ``lh-1``: its names start with this prefix too)."""
+    names = stack_endpoints(target.client("sagemaker"), name_prefix)
+    if not stack_id:
+        return names
+    project = name_prefix.removesuffix(f"-{stack_id}")
+    return [n for n in names if not extending_stacks(n, endpoint_tags(target, n), stack_id, project)]
+
+
+def read_all_served(target: Target, name_prefix: str, stack_id: str | None = None) -> list[ServedModel]:
+    """Every endpoint of the stack (``own_endpoints``), followed to what it serves."""
+    return [read_served(target, name) for name in own_endpoints(target, name_prefix, stack_id)]
 
 
 def read_reference(target: Target, workgroup: str, gold_db: str, country: str) -> float | None:

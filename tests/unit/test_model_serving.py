@@ -277,3 +277,19 @@ def test_a_multi_container_model_fails_with_every_container_followed(account: An
         "what the endpoint serves"
     )
     assert not judge_version([served], REGISTRY, "s1").passed
+
+
+def test_endpoints_of_a_stack_whose_id_extends_ours_are_that_stacks(account: Any) -> None:
+    """``lakehouse-lh-1-`` starts stack ``lh-1-x``'s endpoint names too: the stack_id tag tells them apart."""
+    from lakehouse.checks.model_serving import own_endpoints
+
+    sm = account.client("sagemaker")
+    for name, stack in (("lakehouse-lh-1-model", "lh-1"), ("lakehouse-lh-1-x-model", "lh-1-x")):
+        _endpoint(account, name, PrimaryContainer=CHAMPION)
+        arn = sm.describe_endpoint(EndpointName=name)["EndpointArn"]
+        sm.add_tags(ResourceArn=arn, Tags=[{"Key": "stack_id", "Value": stack}])
+    _endpoint(account, "lakehouse-lh-1-untagged", PrimaryContainer=CHAMPION)
+    both = ["lakehouse-lh-1-model", "lakehouse-lh-1-untagged", "lakehouse-lh-1-x-model"]
+    assert own_endpoints(account, "lakehouse-lh-1") == both  # by name alone
+    assert own_endpoints(account, "lakehouse-lh-1", "lh-1") == ["lakehouse-lh-1-model", "lakehouse-lh-1-untagged"]
+    assert own_endpoints(account, "lakehouse-lh-1-x", "lh-1-x") == ["lakehouse-lh-1-x-model"]
