@@ -93,6 +93,55 @@ def _glob(pattern: str) -> str:
     return _VARIABLE.sub("*", pattern.replace("[", "[[]"))
 
 
+#: A witness's stand-in for what a ``*`` matches besides nothing (a policy may Deny the empty completion only).
+_WITNESS_FILL = "lakehouse-exit6-witness"
+
+
+def _tokens(pattern: str) -> list[str]:
+    """An IAM resource pattern as tokens: ``*`` (a variable ``${...}`` too), ``?``, or one literal character."""
+    tokens: list[str] = []
+    rest = _VARIABLE.sub("\0", pattern)
+    for ch in rest:
+        tokens.append("*" if ch in ("*", "\0") else ch)
+    return tokens
+
+
+def witnesses(pattern: str, prefix: str) -> list[str]:
+    """Strings longer than ``prefix``, starting with it, that the IAM pattern matches, if any (a few: ``*``
+    filled with nothing and with a name, from the least and the most advanced place in the pattern).
+
+    Listing a table's files and a probe key under its location misses a policy that names only other or
+    future keys (``users/data/2027-*``); a witness is a key the pattern does open under the location, found
+    by running the pattern's automaton over the prefix and completing it from wherever it can be."""
+    tokens = _tokens(pattern)
+
+    def closure(states: set[int]) -> set[int]:
+        todo, seen = list(states), set(states)
+        while todo:
+            i = todo.pop()
+            if i < len(tokens) and tokens[i] == "*" and i + 1 not in seen:
+                seen.add(i + 1)
+                todo.append(i + 1)
+        return seen
+
+    states = closure({0})
+    for ch in prefix:
+        stepped: set[int] = set()
+        for i in states:
+            if i < len(tokens) and (tokens[i] == "*" or tokens[i] == "?" or tokens[i] == ch):
+                stepped.add(i if tokens[i] == "*" else i + 1)
+        states = closure(stepped)
+        if not states:
+            return []
+    found: list[str] = []
+    for i in sorted({min(states), max(states)}):
+        for fill in ("", _WITNESS_FILL):
+            rest = "".join(fill if t == "*" else "x" if t == "?" else t for t in tokens[i:])
+            if rest and prefix + rest not in found:  # the location's own folder key is no file of it
+                found.append(prefix + rest)
+    return found
+
+
 def action_matches(patterns: Iterable[str], action: str) -> bool:
     return any(fnmatchcase(action.lower(), _glob(p).lower()) for p in patterns)
 

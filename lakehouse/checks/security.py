@@ -50,11 +50,16 @@ from lakehouse.checks.cloudfront_routes import (
 )
 from lakehouse.checks.hidden_values import HiddenValues, leaked_columns, masked
 from lakehouse.checks.iam_access import (
+    READ_ACTIONS,
     Policy,
     Principal,
+    action_matches,
     bucket_policy_problems,
+    bucket_policy_statements,
+    object_arn,
     object_read_problems,
     principal_account,
+    witnesses,
 )
 from lakehouse.checks.role_paths import (
     LF_ADMIN,
@@ -217,6 +222,9 @@ class SecurityReadback:
     tag_expressions: dict[str, list[dict[str, Any]] | str] = field(default_factory=dict)
     identity_policies: list[Policy] = field(default_factory=list)
     boundary: Policy | None = None
+    #: bucket -> keys under lake locations that an Allow's Resource pattern opens (``witness_objects``); also in
+    #: ``lake_objects``, kept apart for the evidence.
+    witness_keys: dict[str, list[str]] = field(default_factory=dict)
     #: bucket -> object keys the analyst's IAM policies are tried on.
     lake_objects: dict[str, list[str]] = field(default_factory=dict)
     #: HeadObject as the analyst on one file of each table: what S3 itself answered.
@@ -654,8 +662,51 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         if grants := cloudfront_grants(rb.bucket_policies, rb.lake_objects, rb.account_id, PROBE_KEY):
             rb.cloudfront = read_cloudfront(target.client("cloudfront"), grants)
     rb.object_probes = head_as_analyst(target, session, tables, rb.lake_objects)
+    # Last: keys that exist nowhere, so S3 (ACLs, HEAD) is never asked about them; only the policies are.
+    rb.witness_keys = witness_objects(rb, tables, results)
+    for bucket, keys in rb.witness_keys.items():
+        rb.lake_objects[bucket] = sorted({*rb.lake_objects.get(bucket, []), *keys})
     rb.notes.append(f"databases holding {', '.join(hidden)}: {', '.join(sorted(holding_dbs)) or 'none'}")
     return rb
+
+
+def _allow_resources(rb: SecurityReadback) -> set[str]:
+    """Resource patterns of every Allow of an object read the check evaluates: the analyst's, the roles' read,
+    the bucket policies'."""
+    policies = [*rb.identity_policies, *(p for r in rb.roles.values() for p in r.identity or [])]
+    statements = [st for p in policies for st in p.statements()]
+    statements += [st for d in rb.bucket_policies.values() if d for st in bucket_policy_statements(d)]
+    found: set[str] = set()
+    for statement in statements:
+        actions = statement.get("Action") or []
+        actions = [actions] if isinstance(actions, str) else [str(a) for a in actions]
+        reads = "NotAction" in statement or any(action_matches(actions, a) for a in READ_ACTIONS)
+        if statement.get("Effect") == "Allow" and reads:
+            resource = statement.get("Resource") or []
+            found.update([resource] if isinstance(resource, str) else [str(r) for r in resource])
+    return found
+
+
+def witness_objects(
+    rb: SecurityReadback, tables: Sequence[CatalogTable], results: Mapping[str, str]
+) -> dict[str, list[str]]:
+    """Bucket -> keys under an ssn table's (or another workgroup's results) location that some Allow's
+    Resource pattern opens (``iam_access.witnesses``): a policy naming only other or future files there
+    (``users/data/2027-*``) matches none of the files listed or the probe key, yet opens what lands there."""
+    partition = rb.analyst_role_arn.split(":")[1] if rb.analyst_role_arn.count(":") >= 5 else "aws"
+    locations = [t.location for t in tables if t.location] + list(results.values())
+    patterns = sorted(_allow_resources(rb))
+    found: dict[str, set[str]] = {}
+    for uri in locations:
+        where = split_s3(uri)
+        if where is None:
+            continue
+        bucket, key = where
+        prefix = object_arn(bucket, key if not key or key.endswith("/") else key + "/", partition)
+        for pattern in patterns:
+            for arn in witnesses(pattern, prefix):
+                found.setdefault(bucket, set()).add(arn.split(":::", 1)[1].split("/", 1)[1])
+    return {b: sorted(k) for b, k in sorted(found.items())}
 
 
 # -- judging ---------------------------------------------------------------------------------------
@@ -1296,6 +1347,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
             if rb.boundary is None
             else {"source": rb.boundary.source, "document": rb.boundary.document},
             "lake_objects_tried": rb.lake_objects,
+            "witness_keys": rb.witness_keys,
             "statements_allowing_reads": decisions,
             "analyst_head_object": rb.object_probes,
         },

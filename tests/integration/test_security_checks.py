@@ -233,6 +233,36 @@ def test_inline_s3_read_on_the_lake_fails_the_check(analyst_iam: tuple[Any, str]
     assert result.reason and result.reason.startswith(f"the analyst role reads lake bucket {silver}")
 
 
+def test_analyst_allowed_to_read_only_future_gold_files_fails_the_check(
+    analyst_iam: tuple[Any, str], filled: Deployment
+) -> None:
+    """A pattern no file listed today and no probe key matches: the files a later run writes there."""
+    iam, role = analyst_iam
+    gold = filled.record.outputs["bucket_names"]["gold"]
+    future = {
+        "Sid": "NextYear",
+        "Effect": "Allow",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{gold}/users/data/2099-*",
+    }
+    iam.put_role_policy(
+        RoleName=role,
+        PolicyName="future-files",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [future]}),
+    )
+    result = _check(filled)
+    assert not result.passed
+    assert any(
+        f"statement NextYear of inline policy future-files allows s3:GetObject on arn:aws:s3:::{gold}/users/data/2099-"
+        in p
+        for p in result.details["problems"]["iam"]
+    ), result.details["problems"]["iam"]
+    assert result.details["iam"]["witness_keys"][gold] == [
+        "users/data/2099-",
+        "users/data/2099-lakehouse-exit6-witness",
+    ]
+
+
 def test_analyst_allowed_to_assume_the_pipeline_role_fails_the_check(
     analyst_iam: tuple[Any, str], filled: Deployment
 ) -> None:
