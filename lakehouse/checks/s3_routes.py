@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Any
@@ -102,6 +102,8 @@ class RoutesReadback:
     acls: dict[str, BucketAcls] = field(default_factory=dict)
     account_public_access_block: dict[str, Any] | None = None
     access_grants: AccessGrants = field(default_factory=AccessGrants)
+    #: GetBucketReplication of each lake bucket (None: it replicates nothing).
+    replication: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -110,6 +112,7 @@ class RoutesReadback:
             "acls": {b: a.__dict__ for b, a in self.acls.items()},
             "account_public_access_block": self.account_public_access_block,
             "access_grants": self.access_grants.__dict__,
+            "replication": self.replication,
         }
 
 
@@ -261,6 +264,14 @@ def read_routes(
             rb.access_points[bucket] = read_access_points(control, account, target.region, partition, bucket)
         except (ClientError, BotoCoreError, ValueError) as err:
             rb.errors.append(f"could not read the access points of {bucket} (S3 Control ListAccessPoints): {err}")
+        try:
+            answer = _optional(s3.get_bucket_replication, ("ReplicationConfigurationNotFoundError",), Bucket=bucket)
+            rb.replication[bucket] = None if answer is None else answer.get("ReplicationConfiguration")
+        except ClientError as err:
+            if _code(err) != "NoSuchBucket":
+                rb.errors.append(f"could not read the replication configuration of {bucket}: {err}")
+        except BotoCoreError as err:
+            rb.errors.append(f"could not read the replication configuration of {bucket}: {err}")
         real = [k for k in keys if not k.endswith(probe_suffix)]
         try:
             rb.acls[bucket] = read_acls(s3, bucket, real)
@@ -570,5 +581,49 @@ def access_grant_problems(
             problems.append(
                 f"S3 Access Grant {grant.get('AccessGrantId')} gives {name} {grant.get('Permission')} on {scope}, "
                 f"which holds lake object {hit}: S3 serves it around Lake Formation"
+            )
+    return problems
+
+
+# -- replication -----------------------------------------------------------------------------------
+
+
+def _rule_prefix(rule: Mapping[str, Any]) -> str:
+    """The key prefix a replication rule copies (V2 ``Filter``, its ``And``, or the legacy ``Prefix``); tags
+    in the filter are not known per object here, so a tag filter counts as matching."""
+    found = rule.get("Filter")
+    if isinstance(found, Mapping):
+        both = found.get("And")
+        inner: Mapping[str, Any] = both if isinstance(both, Mapping) else found
+        return str(inner.get("Prefix") or "")
+    return str(rule.get("Prefix") or "")
+
+
+def replication_problems(
+    routes: RoutesReadback, objects: Mapping[str, Sequence[str]], lake_buckets: Iterable[str], account: str
+) -> list[str]:
+    """Enabled replication rules copying lake objects out of the lake: to a bucket that is not a lake bucket,
+    or into another account. The copies are ssn files in a bucket this check governs nothing of (its policy,
+    its ACLs, who may read it there)."""
+    lake = set(lake_buckets)
+    problems: list[str] = []
+    for bucket, config in sorted(routes.replication.items()):
+        for index, rule in enumerate((config or {}).get("Rules") or []):
+            if rule.get("Status") != "Enabled":
+                continue
+            prefix = _rule_prefix(rule)
+            copied = next((k for k in objects.get(bucket, []) if k.startswith(prefix)), None)
+            if copied is None:
+                continue
+            destination = rule.get("Destination") or {}
+            target = str(destination.get("Bucket") or "").removeprefix("arn:aws:s3:::").split(":::")[-1]
+            other = str(destination.get("Account") or "")
+            if target in lake and other in ("", account):
+                continue
+            where = f"bucket {target}" + (f" of account {other}" if other and other != account else "")
+            problems.append(
+                f"replication rule {rule.get('ID') or f'#{index + 1}'} of lake bucket {bucket} copies "
+                f"s3://{bucket}/{copied} (prefix {prefix or '(all)'}) to {where}, outside the lake this check "
+                "governs: whoever may read there reads the copies"
             )
     return problems

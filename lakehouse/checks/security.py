@@ -82,6 +82,7 @@ from lakehouse.checks.s3_routes import (
     next_token_pages,
     outsider_problems,
     read_routes,
+    replication_problems,
 )
 from lakehouse.checks.ssn_lineage import lineage_evidence
 from lakehouse.outcome import Outcome
@@ -1158,6 +1159,7 @@ def route_problems(rb: SecurityReadback) -> list[str]:
         outsider_problems(rb.bucket_policies, rb.lake_objects, rb.account_id, restricted=restricted)
         + acl_problems(rb.routes)
         + access_point_problems(rb.routes, rb.bucket_policies, rb.identity_policies, rb.boundary, who, rb.lake_objects)
+        + replication_problems(rb.routes, rb.lake_objects, rb.lake_buckets, rb.account_id)
     )
 
 

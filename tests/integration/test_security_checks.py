@@ -651,6 +651,36 @@ def test_a_bucket_policy_granting_another_account_fails_the_check(
     assert result.details["problems"]["bucket_policies"] == []  # the analyst itself is not named
 
 
+def test_replicating_silver_to_another_accounts_bucket_fails_the_check(filled: Deployment) -> None:
+    """Cross-account replication of the Silver bucket: every ssn file is copied where no check of ours reaches."""
+    s3 = filled.stack.target.client("s3")
+    silver = filled.record.outputs["bucket_names"]["silver"]
+    rule = {
+        "ID": "ToPartner",
+        "Priority": 1,
+        "Status": "Enabled",
+        "Filter": {"Prefix": ""},
+        "DeleteMarkerReplication": {"Status": "Disabled"},
+        "Destination": {"Bucket": "arn:aws:s3:::partner-archive-exit6", "Account": OTHER_ACCOUNT},
+    }
+    role = filled.record.outputs["pipeline_role_arn"]
+    versioning = s3.get_bucket_versioning(Bucket=silver).get("Status")
+    s3.put_bucket_versioning(Bucket=silver, VersioningConfiguration={"Status": "Enabled"})  # S3 requires it
+    try:
+        s3.put_bucket_replication(Bucket=silver, ReplicationConfiguration={"Role": role, "Rules": [rule]})
+        result = _check(filled)
+    finally:
+        s3.delete_bucket_replication(Bucket=silver)
+        if versioning != "Enabled":
+            s3.put_bucket_versioning(Bucket=silver, VersioningConfiguration={"Status": "Suspended"})
+    assert not result.passed
+    assert any(
+        p.startswith(f"replication rule ToPartner of lake bucket {silver} copies s3://{silver}/")
+        and f"to bucket partner-archive-exit6 of account {OTHER_ACCOUNT}, outside the lake" in p
+        for p in result.details["problems"]["other_routes"]
+    ), result.details["problems"]["other_routes"]
+
+
 def test_ssn_copied_under_another_name_for_the_analyst_fails_the_check(lf: LakeFormation, filled: Deployment) -> None:
     """A CTAS copy of Gold users with ``ssn AS tax_id``, granted to the analyst: no column is called ssn."""
     target, outputs = filled.stack.target, filled.record.outputs

@@ -1428,3 +1428,49 @@ def test_source_account_alone_brings_in_every_distribution_of_the_account_on_the
     rb.cloudfront.distributions[other] = _served_by(other, UNSIGNED)
     found = problems(rb, "other_routes")
     assert len(found) == 1 and f"distribution E2 ({other})" in found[0], found
+
+
+def _replicating(destination: dict[str, Any], prefix: str = "users/", status: str = "Enabled") -> dict[str, Any]:
+    rule = {"ID": "Copy", "Priority": 1, "Status": status, "Filter": {"Prefix": prefix}, "Destination": destination}
+    return {"Role": f"arn:aws:iam::{ACCOUNT}:role/replicator", "Rules": [rule]}
+
+
+@pytest.mark.parametrize(
+    ("destination", "where"),
+    [
+        (
+            {"Bucket": "arn:aws:s3:::partner-archive", "Account": "444455556666"},
+            "bucket partner-archive of account 444455556666",
+        ),
+        ({"Bucket": "arn:aws:s3:::lh-scratch"}, "bucket lh-scratch"),  # same account, but no lake bucket
+    ],
+)
+def test_replicating_ssn_files_out_of_the_lake_fails_naming_rule_and_destination(
+    destination: dict[str, Any], where: str
+) -> None:
+    rb = healthy()
+    rb.lake_buckets = {b: ["location of a table"] for b in BUCKETS.values()}
+    rb.routes.replication = {BUCKETS["silver"]: _replicating(destination)}
+    found = routes(rb)
+    assert any(
+        p.startswith(f"replication rule Copy of lake bucket {BUCKETS['silver']} copies s3://{BUCKETS['silver']}/users/")
+        and f"to {where}, outside the lake" in p
+        for p in found
+    ), found
+    assert not judge_security(rb).passed
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        _replicating({"Bucket": f"arn:aws:s3:::{BUCKETS['gold']}"}),  # into another lake bucket of the account
+        _replicating({"Bucket": "arn:aws:s3:::partner-archive", "Account": "444455556666"}, status="Disabled"),
+        _replicating({"Bucket": "arn:aws:s3:::partner-archive", "Account": "444455556666"}, prefix="logs/"),
+    ],
+    ids=["lake-to-lake", "disabled", "other-prefix"],
+)
+def test_replication_that_keeps_ssn_files_in_the_lake_passes(config: dict[str, Any]) -> None:
+    rb = healthy()
+    rb.lake_buckets = {b: ["location of a table"] for b in BUCKETS.values()}
+    rb.routes.replication = {BUCKETS["silver"]: config}
+    assert judge_security(rb).passed, judge_security(rb).reason
