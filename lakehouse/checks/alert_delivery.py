@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from fnmatch import fnmatchcase
 from functools import cache
 from typing import Any
 
@@ -46,6 +45,11 @@ from lakehouse.checks.lambda_receiver import (
     read_record,
     record_problems,
     state_problems,
+)
+from lakehouse.checks.resource_policy import (
+    arn_parts,
+    root_of,
+    weigh,
 )
 
 SNS_PRINCIPAL = "sns.amazonaws.com"
@@ -227,137 +231,7 @@ def filter_problem(attributes: Mapping[str, Any], message: Message) -> str | Non
     return None if matched else f"{shown} drops {message.what}"
 
 
-# -- resource policies -----------------------------------------------------------------------------
-
-
-def _strings(value: Any) -> list[str]:
-    """A policy element's values as strings (one value or a list; ``true`` as ``"true"``)."""
-    if isinstance(value, list | tuple):
-        return [_scalar(v) for v in value]
-    return [] if value is None else [_scalar(value)]
-
-
-def _scalar(value: Any) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
-
-
-def _statements(policy: Mapping[str, Any] | None) -> list[dict[str, Any]]:
-    found = (policy or {}).get("Statement") or []
-    return [s for s in ([found] if isinstance(found, dict) else found) if isinstance(s, dict)]
-
-
-def _root_of(arn: str) -> str | None:
-    """The account root (``arn:<partition>:iam::<account>:root``) of an IAM ARN; None for anything else."""
-    parts = _arn_parts(arn)
-    return f"arn:{parts[1]}:iam::{parts[4]}:root" if parts and parts[2] in ("iam", "sts") and parts[4] else None
-
-
-def _names(listed: list[str], principal: str) -> bool:
-    """Whether AWS principals ``listed`` name ``principal``; an account root is named by its bare id too."""
-    if principal in listed:
-        return True
-    parts = _arn_parts(principal)
-    return bool(parts) and parts[5] == "root" and parts[4] in listed
-
-
-def _principal_is(statement: Mapping[str, Any], principal: str) -> bool:
-    """Whether the statement's Principal (or NotPrincipal, inverted) covers ``principal``: a service
-    (``sns.amazonaws.com``), or an IAM ARN (a role, or an account's root)."""
-    kind = "AWS" if principal.startswith("arn:") else "Service"
-    if "NotPrincipal" in statement:
-        excluded = statement["NotPrincipal"]
-        names = _strings(excluded.get(kind)) if isinstance(excluded, dict) else _strings(excluded)
-        return not _names(names, principal) and "*" not in names
-    value = statement.get("Principal")
-    if value == "*":
-        return True
-    if not isinstance(value, dict):
-        return False
-    aws = _strings(value.get("AWS"))
-    return "*" in aws or _names(_strings(value.get(kind)), principal)
-
-
-def _matches(patterns: list[str], value: str, case: bool = True) -> bool:
-    if not case:
-        return any(fnmatchcase(value.lower(), p.lower()) for p in patterns)
-    return any(fnmatchcase(value, p) for p in patterns)
-
-
-def _action_covered(statement: Mapping[str, Any], action: str) -> bool:
-    if "NotAction" in statement:
-        return not _matches(_strings(statement["NotAction"]), action, case=False)
-    return _matches(_strings(statement.get("Action")), action, case=False)
-
-
-def _resource_covered(statement: Mapping[str, Any], arn: str) -> bool:
-    if "NotResource" in statement:
-        return not _matches(_strings(statement["NotResource"]), arn)
-    if "Resource" not in statement:
-        return True  # a queue or key policy applies to its own queue or key
-    return _matches(_strings(statement.get("Resource")), arn)
-
-
-def _condition(statement: Mapping[str, Any], context: Mapping[str, str]) -> bool | None:
-    """Whether every condition holds for ``context`` (keys lower case); None when one cannot be evaluated."""
-    block = statement.get("Condition") or {}
-    if not isinstance(block, dict):
-        return None
-    for operator, tests in block.items():
-        op = str(operator)
-        if_exists = op.endswith("IfExists")
-        op = op.removesuffix("IfExists")
-        negated = "Not" in op
-        base = op.replace("Not", "")
-        if base not in ("StringEquals", "StringLike", "ArnEquals", "ArnLike", "Bool", "StringEqualsIgnoreCase"):
-            return None
-        for key, values in (tests or {}).items() if isinstance(tests, dict) else []:
-            value = context.get(str(key).lower())
-            if value is None:
-                if if_exists:
-                    continue
-                return None
-            wanted = _strings(values)
-            if base in ("StringLike", "ArnLike", "ArnEquals"):
-                hit = _matches(wanted, value)
-            elif base == "StringEqualsIgnoreCase":
-                hit = value.lower() in (w.lower() for w in wanted)
-            else:
-                hit = value in wanted
-            if hit == negated:
-                return False
-    return True
-
-
-def _sid(statement: Mapping[str, Any], index: int) -> str:
-    return f"statement {statement.get('Sid') or f'#{index}'}"
-
-
-def _weigh(
-    policy: Mapping[str, Any] | None, action: str, resource: str, context: Mapping[str, str], principal: str
-) -> tuple[list[str], list[str], list[str]]:
-    """(allowing, denying, allowing only under a condition that cannot be evaluated) statements of ``policy``
-    for the service ``principal`` doing ``action`` on ``resource`` in ``context``.
-
-    A Deny counts unless its condition is shown not to hold: one with a key or operator that cannot be
-    evaluated may apply, and an explicit Deny wins over every Allow.
-    """
-    allows, denies, unknown = [], [], []
-    for index, statement in enumerate(_statements(policy)):
-        if not (
-            _principal_is(statement, principal)
-            and _action_covered(statement, action)
-            and _resource_covered(statement, resource)
-        ):
-            continue
-        holds = _condition(statement, context)
-        if statement.get("Effect") == "Deny" and holds is not False:
-            denies.append(_sid(statement, index) + ("" if holds else " (a condition it cannot be told not to hold)"))
-        elif statement.get("Effect") == "Allow":
-            if holds:
-                allows.append(_sid(statement, index))
-            elif holds is None:
-                unknown.append(_sid(statement, index))
-    return allows, denies, unknown
+# -- resource policies (evaluated by ``resource_policy``) ----------------------------------------
 
 
 def service_denied(
@@ -369,7 +243,7 @@ def service_denied(
 ) -> list[str]:
     """Why an explicit Deny of ``policy`` keeps the service ``principal`` from ``action`` on ``resource`` (empty:
     none applies); for services that need no Allow in the policy, only a Deny stops them."""
-    _, denies, _ = _weigh(policy, action, resource, context, principal)
+    _, denies, _ = weigh(policy, action, resource, context, principal)
     return [f"{', '.join(denies)} denies {principal} {action}"] if denies else []
 
 
@@ -381,7 +255,7 @@ def service_allowed(
     principal: str = SNS_PRINCIPAL,
 ) -> tuple[bool, list[str]]:
     """(allowed, why not) for the service ``principal`` doing ``action`` on ``resource`` under ``policy``."""
-    allows, denies, unknown = _weigh(policy, action, resource, context, principal)
+    allows, denies, unknown = weigh(policy, action, resource, context, principal)
     if denies:
         return False, [f"{', '.join(denies)} denies {principal} {action}"]
     if allows:
@@ -393,14 +267,9 @@ def service_allowed(
     return False, [why]
 
 
-def _arn_parts(arn: str) -> list[str]:
-    parts = arn.split(":", 5)
-    return parts if len(parts) == 6 and parts[0] == "arn" else []
-
-
 def delivery_context(topic: str) -> dict[str, str]:
     """What SNS's delivery request carries as condition keys (lower case)."""
-    parts = _arn_parts(topic)
+    parts = arn_parts(topic)
     account = parts[4] if parts else ""
     return {
         "aws:sourcearn": topic,
@@ -488,9 +357,9 @@ def _role_key_problem(
 ) -> str | None:
     """Why the IAM ``role`` may not do ``action`` on the key (None: it may): the key policy allows the role, or its
     account with the role's IAM policies allowing too, and denies neither."""
-    root = _root_of(role)
-    allows, denies, unknown = _weigh(policy, action, arn, context, role)
-    by_account, account_denies, account_unknown = _weigh(policy, action, arn, context, root) if root else ([], [], [])
+    root = root_of(role)
+    allows, denies, unknown = weigh(policy, action, arn, context, role)
+    by_account, account_denies, account_unknown = weigh(policy, action, arn, context, root) if root else ([], [], [])
     if denies or account_denies:  # a statement naming "*" names both: once
         return f"whose key policy: {', '.join(dict.fromkeys(denies + account_denies))} denies {role} {action}"
     if allows:
@@ -592,7 +461,7 @@ def read_subscription_attributes(sns: Any, arn: str) -> dict[str, Any] | None:
 
 def read_queue(sqs: Any, kms: Any, arn: str) -> QueueReadback:
     """The queue's attributes (and its KMS key), read in the queue's own region and account."""
-    parts = _arn_parts(arn)
+    parts = arn_parts(arn)
     name, account = (parts[5], parts[4]) if parts else (arn, "")
     try:
         url = sqs.get_queue_url(QueueName=name, **({"QueueOwnerAWSAccountId": account} if account else {}))["QueueUrl"]

@@ -29,17 +29,14 @@ owned key and needs nothing (EventBridge Scheduler user guide, "Encryption at re
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from fnmatch import fnmatchcase
 from typing import Any
 
 from lakehouse.checks.alert_delivery import KmsKey, key_use_problems
 from lakehouse.checks.iam_access import Policy, action_matches, resource_matches
+from lakehouse.checks.resource_policy import condition, principal_is
 
 SCHEDULER = "scheduler.amazonaws.com"
 ASSUME = "sts:AssumeRole"
-#: Condition operators whose test the check can evaluate on the two keys below.
-_EXACT = ("StringEquals", "ArnEquals")
-_LIKE = ("StringLike", "ArnLike")
 #: What Scheduler's request carries when it assumes a role (AWS: "Set up the execution role").
 _SOURCE_KEYS = ("aws:sourceaccount", "aws:sourcearn")
 #: What the execution role must do with a schedule's customer managed key at every firing.
@@ -106,39 +103,13 @@ def not_allowed(identity: Sequence[Policy], boundary: Policy | None, action: str
     return problems
 
 
-def _principal_is_scheduler(statement: Mapping[str, Any]) -> bool:
-    principal = statement.get("Principal")
-    if principal == "*":
-        return True
-    if not isinstance(principal, Mapping):
-        return False
-    return SCHEDULER in _listed(principal.get("Service")) or "*" in _listed(principal.get("AWS"))
-
-
-def _condition_holds(condition: Mapping[str, Any], facts: Mapping[str, str]) -> bool | None:
-    """Whether a trust statement's Condition holds for Scheduler's request; None: a test the check cannot evaluate."""
-    for operator, tests in condition.items():
-        if operator not in _EXACT + _LIKE or not isinstance(tests, Mapping):
-            return None
-        for key, values in tests.items():
-            fact = facts.get(str(key).lower())
-            if fact is None:
-                return None
-            wanted = _listed(values)
-            if operator in _EXACT and fact not in wanted:
-                return False
-            if operator in _LIKE and not any(fnmatchcase(fact, w) for w in wanted):
-                return False
-    return True
-
-
 def untrusted(trust: Policy, account_id: str, schedule_arn: str) -> str | None:
     """Why EventBridge Scheduler may not assume the role for this schedule (None: it may)."""
     facts = dict(zip(_SOURCE_KEYS, (account_id, schedule_arn), strict=True))
     allows: list[str] = []
     doubts: list[str] = []
     for index, statement in enumerate(trust.statements()):
-        if not _principal_is_scheduler(statement) or not _names_action(statement, ASSUME):
+        if not principal_is(statement, SCHEDULER) or not _names_action(statement, ASSUME):
             continue
         where = _sid(statement, index, "the trust policy")
         if statement.get("Effect") == "Deny":
@@ -146,7 +117,7 @@ def untrusted(trust: Policy, account_id: str, schedule_arn: str) -> str | None:
             return f"{where} denies {SCHEDULER} {ASSUME}{hedge}"
         if statement.get("Effect") != "Allow":
             continue
-        holds = _condition_holds(statement.get("Condition") or {}, facts)
+        holds = condition(statement, facts)
         if holds:
             allows.append(where)
         elif holds is None:

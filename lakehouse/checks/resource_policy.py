@@ -1,0 +1,152 @@
+"""A resource policy's statements weighed for one principal's request: who, what, on what, under which conditions.
+
+Queue, topic, function, key and trust policies are all read the same way: a statement applies when its
+Principal (or NotPrincipal, inverted) covers the principal, its Action (or NotAction) the action, its
+Resource (or NotResource; none: the policy's own resource) the resource, and its Condition holds for the
+request's context. Conditions on ``aws:SourceArn``/``aws:SourceAccount`` and the like are evaluated
+(StringEquals, StringLike, ArnEquals, ArnLike, Bool and their Not and IfExists forms); any other operator,
+or a key the context lacks, cannot be evaluated. ``weigh`` sorts the applying statements into Allows,
+Denies (one that may apply counts: an explicit Deny wins) and Allows only under a condition it cannot
+evaluate; each caller decides which way that doubt leans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fnmatch import fnmatchcase
+from typing import Any
+
+
+def strings(value: Any) -> list[str]:
+    """A policy element's values as strings (one value or a list; ``true`` as ``"true"``)."""
+    if isinstance(value, list | tuple):
+        return [scalar(v) for v in value]
+    return [] if value is None else [scalar(value)]
+
+
+def scalar(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def statements(policy: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    found = (policy or {}).get("Statement") or []
+    return [s for s in ([found] if isinstance(found, dict) else found) if isinstance(s, dict)]
+
+
+def root_of(arn: str) -> str | None:
+    """The account root (``arn:<partition>:iam::<account>:root``) of an IAM ARN; None for anything else."""
+    parts = arn_parts(arn)
+    return f"arn:{parts[1]}:iam::{parts[4]}:root" if parts and parts[2] in ("iam", "sts") and parts[4] else None
+
+
+def lists(listed: list[str], principal: str) -> bool:
+    """Whether AWS principals ``listed`` name ``principal``; an account root is named by its bare id too."""
+    if principal in listed:
+        return True
+    parts = arn_parts(principal)
+    return bool(parts) and parts[5] == "root" and parts[4] in listed
+
+
+def principal_is(statement: Mapping[str, Any], principal: str) -> bool:
+    """Whether the statement's Principal (or NotPrincipal, inverted) covers ``principal``: a service
+    (``sns.amazonaws.com``), or an IAM ARN (a role, or an account's root)."""
+    kind = "AWS" if principal.startswith("arn:") else "Service"
+    if "NotPrincipal" in statement:
+        excluded = statement["NotPrincipal"]
+        names = strings(excluded.get(kind)) if isinstance(excluded, dict) else strings(excluded)
+        return not lists(names, principal) and "*" not in names
+    value = statement.get("Principal")
+    if value == "*":
+        return True
+    if not isinstance(value, dict):
+        return False
+    aws = strings(value.get("AWS"))
+    return "*" in aws or lists(strings(value.get(kind)), principal)
+
+
+def matches(patterns: list[str], value: str, case: bool = True) -> bool:
+    if not case:
+        return any(fnmatchcase(value.lower(), p.lower()) for p in patterns)
+    return any(fnmatchcase(value, p) for p in patterns)
+
+
+def action_covered(statement: Mapping[str, Any], action: str) -> bool:
+    if "NotAction" in statement:
+        return not matches(strings(statement["NotAction"]), action, case=False)
+    return matches(strings(statement.get("Action")), action, case=False)
+
+
+def resource_covered(statement: Mapping[str, Any], arn: str) -> bool:
+    if "NotResource" in statement:
+        return not matches(strings(statement["NotResource"]), arn)
+    if "Resource" not in statement:
+        return True  # a queue or key policy applies to its own queue or key
+    return matches(strings(statement.get("Resource")), arn)
+
+
+def condition(statement: Mapping[str, Any], context: Mapping[str, str]) -> bool | None:
+    """Whether every condition holds for ``context`` (keys lower case); None when one cannot be evaluated."""
+    block = statement.get("Condition") or {}
+    if not isinstance(block, dict):
+        return None
+    for operator, tests in block.items():
+        op = str(operator)
+        if_exists = op.endswith("IfExists")
+        op = op.removesuffix("IfExists")
+        negated = "Not" in op
+        base = op.replace("Not", "")
+        if base not in ("StringEquals", "StringLike", "ArnEquals", "ArnLike", "Bool", "StringEqualsIgnoreCase"):
+            return None
+        for key, values in (tests or {}).items() if isinstance(tests, dict) else []:
+            value = context.get(str(key).lower())
+            if value is None:
+                if if_exists:
+                    continue
+                return None
+            wanted = strings(values)
+            if base in ("StringLike", "ArnLike", "ArnEquals"):
+                hit = matches(wanted, value)
+            elif base == "StringEqualsIgnoreCase":
+                hit = value.lower() in (w.lower() for w in wanted)
+            else:
+                hit = value in wanted
+            if hit == negated:
+                return False
+    return True
+
+
+def sid(statement: Mapping[str, Any], index: int) -> str:
+    return f"statement {statement.get('Sid') or f'#{index}'}"
+
+
+def weigh(
+    policy: Mapping[str, Any] | None, action: str, resource: str, context: Mapping[str, str], principal: str
+) -> tuple[list[str], list[str], list[str]]:
+    """(allowing, denying, allowing only under a condition that cannot be evaluated) statements of ``policy``
+    for the service ``principal`` doing ``action`` on ``resource`` in ``context``.
+
+    A Deny counts unless its condition is shown not to hold: one with a key or operator that cannot be
+    evaluated may apply, and an explicit Deny wins over every Allow.
+    """
+    allows, denies, unknown = [], [], []
+    for index, statement in enumerate(statements(policy)):
+        if not (
+            principal_is(statement, principal)
+            and action_covered(statement, action)
+            and resource_covered(statement, resource)
+        ):
+            continue
+        holds = condition(statement, context)
+        if statement.get("Effect") == "Deny" and holds is not False:
+            denies.append(sid(statement, index) + ("" if holds else " (a condition it cannot be told not to hold)"))
+        elif statement.get("Effect") == "Allow":
+            if holds:
+                allows.append(sid(statement, index))
+            elif holds is None:
+                unknown.append(sid(statement, index))
+    return allows, denies, unknown
+
+
+def arn_parts(arn: str) -> list[str]:
+    parts = arn.split(":", 5)
+    return parts if len(parts) == 6 and parts[0] == "arn" else []
