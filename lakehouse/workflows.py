@@ -212,6 +212,29 @@ def masked_failure_problems(path: Path, document: Any) -> list[Problem]:
     return problems
 
 
+def displayed_run_steps(document: Any) -> dict[str, list[str]]:
+    """Each job's displayed name -> the names GitHub shows for its own ``run:`` steps (``name:``, else
+    ``Run`` and the command's first line). Jobs or steps named by an expression are left out: what
+    GitHub shows for them depends on the run."""
+    if not isinstance(document, dict):
+        return {}
+    shown: dict[str, list[str]] = {}
+    for job_id, job in _jobs(document):
+        name = str(job.get("name") or job_id)
+        if "${{" in name:
+            continue
+        steps = []
+        for step in job.get("steps") or []:
+            if not isinstance(step, dict) or "run" not in step:
+                continue
+            lines = str(step["run"]).strip().splitlines()
+            label = str(step.get("name") or f"Run {lines[0].strip() if lines else ''}")
+            if "${{" not in label:
+                steps.append(label)
+        shown[name] = steps
+    return shown
+
+
 def local_uses(document: Any) -> list[tuple[str, str]]:
     """``(kind, path)`` of each local reusable workflow (kind ``workflow``) or action directory (``action``)
     that a workflow or composite action uses: they run at the same commit, so they are part of it."""

@@ -30,6 +30,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from lakehouse.workflows import load_yaml
+
 REPO = "acme/lakehouse-code"
 TOKEN = "ghp_exampletokenthatmustneverleak000000"
 RUNS_PATH = f"/repos/{REPO}/actions/workflows/guard.yml/runs"
@@ -94,13 +96,31 @@ def run(
     }
 
 
+def _shown_steps() -> dict[str, list[str]]:
+    """Each guard job's steps as GitHub lists them: set-up, each step (``Run`` and its action or command), end."""
+    shown: dict[str, list[str]] = {}
+    for job_id, spec in (load_yaml(WORKFLOW_FILES[GUARD_PATH]).get("jobs") or {}).items():
+        steps = [
+            str(s.get("name") or f"Run {s.get('uses') or str(s.get('run', '')).strip().splitlines()[0]}")
+            for s in spec.get("steps") or []
+        ]
+        shown[str(spec.get("name") or job_id)] = ["Set up job", *steps, "Complete job"]
+    return shown
+
+
+#: The steps of each guard job by the names GitHub shows (the last command step carries the job's conclusion).
+GUARD_STEPS = _shown_steps()
+
+
 def job(run: dict[str, Any], name: str, conclusion: str | None, index: int = 0) -> dict[str, Any]:
     """One job of ``run`` as "List jobs for a workflow run" returns it; a skipped job ran no step."""
     run_id = int(run["id"])
     ran = conclusion not in ("skipped", None)
+    names = GUARD_STEPS.get(name, ["Set up job", "Run actions/checkout", "Run make", "Complete job"])
+    last = len(names) - 2  # the command, just before "Complete job"
     steps = [
-        {"name": step, "status": "completed", "conclusion": conclusion if i == 2 else "success", "number": i + 1}
-        for i, step in enumerate(("Set up job", "Run actions/checkout", "Run make"))
+        {"name": step, "status": "completed", "conclusion": conclusion if i == last else "success", "number": i + 1}
+        for i, step in enumerate(names)
     ]
     return {
         "id": run_id * 100 + index,

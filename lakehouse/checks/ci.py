@@ -75,7 +75,7 @@ from lakehouse.evidence import git_commit
 from lakehouse.github import GitHubActions, GitHubApiError, RunsPage
 from lakehouse.ledger import GUARD_SUITE, Ledger, read_ledger, why_not_counted
 from lakehouse.outcome import Outcome, Status
-from lakehouse.workflows import load_yaml, local_uses, masked_failure_problems
+from lakehouse.workflows import displayed_run_steps, load_yaml, local_uses, masked_failure_problems
 
 GUARD_WORKFLOW = "guard.yml"
 MAIN_BRANCH = "main"
@@ -280,8 +280,28 @@ def why_success_is_not_green(client: GitHubActions, run: dict[str, Any]) -> tupl
             for n, c in enumerate(earlier, start=1)
             if c != "success"
         ]
-    masked, read["workflow_files"] = masked_failures(client, run)
-    return why + masked, read
+    masked, read["workflow_files"], workflow = masked_failures(client, run)
+    return why + masked + skipped_steps(workflow, jobs), read
+
+
+def skipped_steps(workflow: Any, jobs: list[dict[str, Any]]) -> list[str]:
+    """The workflow's own ``run:`` steps that a green run's jobs did not run to success.
+
+    A step under an ``if:`` that evaluated false is skipped while its job concludes success: a guard
+    whose ``make test`` step never ran is green. Each job of the workflow must be among the run's jobs
+    (by the name GitHub shows) with each of its ``run:`` steps there, concluded ``success``."""
+    why: list[str] = []
+    for job_name, expected in displayed_run_steps(workflow).items():
+        ran = next((j for j in jobs if j.get("name") == job_name), None)
+        if ran is None:
+            why.append(f"job {job_name!r} of the workflow is not among the run's jobs")
+            continue
+        for step in expected:
+            found = next((s for s in ran.get("steps") or [] if s.get("name") == step), None)
+            if found is None or found.get("conclusion") != "success":
+                state = "is not among its steps" if found is None else f"concluded {found.get('conclusion')}"
+                why.append(f"step {step!r} of job {job_name!r} {state}: the guard did not run it")
+    return why
 
 
 def _workflow_path(run: dict[str, Any]) -> str:
@@ -295,9 +315,10 @@ def _workflow_path(run: dict[str, Any]) -> str:
     return match.group(1)
 
 
-def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[str], dict[str, Any], Any]:
     """What in the workflow a run ran lets a failure pass (``lakehouse.workflows.masked_failure_problems``),
-    read at the run's commit with the local actions and reusable workflows it uses; and what was read."""
+    read at the run's commit with the local actions and reusable workflows it uses; what was read; and the
+    workflow itself (parsed)."""
     sha = str(run.get("head_sha") or "")
     if not sha:
         raise GitHubApiError("bad_response", f"GitHub's run #{run.get('run_number')} has no head_sha to read it at")
@@ -305,6 +326,7 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
     seen: set[tuple[str, str]] = set()
     files: list[str] = []
     why: list[str] = []
+    workflow: Any = None
     while pending:
         kind, path = pending.pop(0)
         if (kind, path) in seen:
@@ -316,12 +338,13 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
         except YAMLError as err:
             raise GitHubApiError("bad_response", f"{file_path} at {sha[:12]} is not valid YAML ({err})") from None
         files.append(file_path)
+        workflow = document if workflow is None else workflow
         why += [
             f"{p.path} at {sha[:12]}: {p.where}: {p.message}"
             for p in masked_failure_problems(Path(file_path), document)
         ]
         pending += local_uses(document)
-    return why, {"ref": sha, "files": files, "problems": why}
+    return why, {"ref": sha, "files": files, "problems": why}, workflow
 
 
 def _file_at(client: GitHubActions, kind: str, path: str, sha: str) -> tuple[str, str]:

@@ -370,6 +370,38 @@ def test_a_guard_step_under_continue_on_error_makes_its_green_run_red(github: Fa
     assert len(outcome.details["github"]["workflow_files"]["run #8"]["problems"]) == 1
 
 
+def test_a_guard_step_skipped_by_its_if_makes_its_green_run_red(github: FakeGitHub) -> None:
+    """``if: false`` on ``make test``: the step is skipped, its job and run conclude success."""
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    found = github.runs[1]
+    jobs = [job(found, name, "success", i) for i, name in enumerate(GUARD_JOBS)]
+    for step in jobs[1]["steps"]:
+        if step["name"] == "Run make test":
+            step["conclusion"] = "skipped"
+    github.jobs[found["id"]] = jobs
+    outcome = ask(github, sha(9))
+    _not_passing_naming(
+        outcome,
+        "run #8 (",
+        f"step 'Run make test' of job {GUARD_JOBS[1]!r} concluded skipped: the guard did not run it",
+    )
+    assert outcome.status is Status.FAILED
+
+
+def test_a_guard_job_or_step_missing_from_a_green_run_is_red(github: FakeGitHub) -> None:
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    found = github.runs[2]
+    jobs = [job(found, GUARD_JOBS[0], "success", 0)]
+    jobs[0]["steps"] = [s for s in jobs[0]["steps"] if s["name"] != "Run make lint"]
+    github.jobs[found["id"]] = jobs
+    outcome = ask(github, sha(9))
+    _not_passing_naming(
+        outcome,
+        f"step 'Run make lint' of job {GUARD_JOBS[0]!r} is not among its steps",
+        f"job {GUARD_JOBS[1]!r} of the workflow is not among the run's jobs",
+    )
+
+
 @pytest.mark.parametrize(
     ("value", "shown"),
     [("${{ github.event_name == 'push' }}", "\"${{ github.event_name == 'push' }}\""), ("'false'", "'false'")],

@@ -267,3 +267,16 @@ def test_dependabot_must_watch_pip_actions_and_terraform(tmp_path: Path) -> None
     ]
     (tmp_path / DEPENDABOT).write_text("version: 2\nupdates:\n  - package-ecosystem: pip\n")
     assert any("schema dependabot" in str(p) for p in dependabot_problems(tmp_path))
+
+
+def test_the_run_steps_github_shows_are_named_as_github_names_them() -> None:
+    from lakehouse.workflows import displayed_run_steps
+
+    document = {
+        "jobs": {
+            "lint": {"name": "lint", "steps": [{"uses": "actions/checkout@x"}, {"run": "make lint"}]},
+            "test": {"steps": [{"run": "set -e\nmake test\n"}, {"name": "Upload", "run": "cp a b"}]},
+            "matrix": {"name": "py ${{ matrix.python }}", "steps": [{"run": "make"}]},
+        }
+    }
+    assert displayed_run_steps(document) == {"lint": ["Run make lint"], "test": ["Run set -e", "Upload"]}
