@@ -37,6 +37,7 @@ import functools
 import json
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -235,6 +236,91 @@ def displayed_run_steps(document: Any) -> dict[str, list[str]]:
     return shown
 
 
+#: ``make`` (or ``$(MAKE)``) and what follows it on a command line.
+_MAKE_CALL = re.compile(r"(?:^|[\s;&|(])(?:make|\$\(MAKE\)|\$\{MAKE\})((?:\s+[^\s;&|)]+)*)")
+#: A rule line: targets, a single colon (not ``:=``), prerequisites.
+_RULE = re.compile(r"^([^\s:#=][^:=]*?)\s*:(?![:=])(.*)$")
+
+
+def _ignores_errors(flags: Sequence[str]) -> bool:
+    """``-i``/``--ignore-errors``, alone or among short flags (``-ki``)."""
+    return any(f == "--ignore-errors" or (not f.startswith("--") and "i" in f[1:]) for f in flags)
+
+
+def make_calls(command: str) -> list[tuple[list[str], list[str]]]:
+    """``(flags, targets)`` of each ``make`` a shell command line runs (variable assignments left out)."""
+    calls = []
+    for match in _MAKE_CALL.finditer(command):
+        words = match.group(1).split()
+        flags = [w for w in words if w.startswith("-")]
+        calls.append((flags, [w for w in words if not w.startswith("-") and "=" not in w]))
+    return calls
+
+
+def _rules(makefile: str) -> tuple[dict[str, list[str]], dict[str, list[tuple[int, str]]]]:
+    """(target -> prerequisites, target -> its recipe lines with their line numbers) of a Makefile."""
+    prerequisites: dict[str, list[str]] = {}
+    recipes: dict[str, list[tuple[int, str]]] = {}
+    current: list[str] = []
+    lines = makefile.replace("\\\n", " ").splitlines()
+    for number, line in enumerate(lines, start=1):
+        if line.startswith("\t"):
+            for target in current:
+                recipes.setdefault(target, []).append((number, line[1:]))
+            continue
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        rule = _RULE.match(line)
+        current = rule.group(1).split() if rule else []
+        needs = rule.group(2).split("#")[0].replace("|", " ").split() if rule else []
+        for target in current:
+            prerequisites.setdefault(target, []).extend(needs)
+    return prerequisites, recipes
+
+
+def makefile_masking(makefile: str, targets: Sequence[str], path: str = "Makefile") -> list[str]:
+    """What in the recipes ``make <targets>`` runs lets a failing command pass: a recipe line that starts
+    with ``-`` (make ignores its exit status), one ending ``|| true`` and the like, ``.IGNORE``, or a
+    nested ``make -i``. Prerequisites and ``$(MAKE) <target>`` lines are followed; targets named by a
+    variable are not (their recipes here only install)."""
+    prerequisites, recipes = _rules(makefile)
+    problems: list[str] = []
+    ignored = prerequisites.get(".IGNORE")
+    todo, seen = list(targets), set()
+    while todo:
+        target = todo.pop(0)
+        if target in seen or "$" in target:
+            continue
+        seen.add(target)
+        if ignored is not None and (not ignored or target in ignored):
+            problems.append(f"{path}: .IGNORE covers target {target!r}: make ignores every failure of its recipe")
+        todo += prerequisites.get(target, [])
+        for number, line in recipes.get(target, []):
+            command = line.lstrip("@+ \t")
+            if line.lstrip(" \t").lstrip("@+").startswith("-"):
+                problems.append(f"{path}, line {number} (target {target!r}) starts with '-': make ignores its failure")
+            elif _SWALLOWED.search(command):
+                problems.append(f"{path}, line {number} (target {target!r}) `{command.strip()}` succeeds whatever")
+            for flags, called in make_calls(command):
+                if _ignores_errors(flags):
+                    problems.append(f"{path}, line {number} (target {target!r}) runs make {' '.join(flags)}: -i")
+                todo += called
+    return problems
+
+
+def make_targets(document: Any) -> tuple[list[str], list[str]]:
+    """(targets, problems) of the ``make`` calls in a workflow's or composite action's ``run:`` steps: the
+    targets whose recipes the guard relies on, and each ``make -i`` (which ignores every failure)."""
+    targets: list[str] = []
+    problems: list[str] = []
+    for where, step in _steps(document) if isinstance(document, dict) else []:
+        for flags, called in make_calls(str(step.get("run", ""))):
+            if _ignores_errors(flags):
+                problems.append(f"{where}/run: make {' '.join(flags)} ignores every failure")
+            targets += called
+    return list(dict.fromkeys(targets)), problems
+
+
 def local_uses(document: Any) -> list[tuple[str, str]]:
     """``(kind, path)`` of each local reusable workflow (kind ``workflow``) or action directory (``action``)
     that a workflow or composite action uses: they run at the same commit, so they are part of it."""
@@ -269,6 +355,12 @@ def workflow_rule_problems(path: Path, document: Any, text: str = "") -> list[Pr
             problems.append(Problem(path, f"jobs/{job_id}", "assumes an AWS role through OIDC without id-token: write"))
     if path.name == "guard.yml":
         problems += masked_failure_problems(path, document)
+        targets, ignoring = make_targets(document)
+        problems += [Problem(path, "run", p) for p in ignoring]
+        makefile = path.resolve().parents[2] / "Makefile"  # .github/workflows/guard.yml -> the checkout
+        if targets and makefile.is_file():
+            text = makefile.read_text(encoding="utf-8")
+            problems += [Problem(makefile, "", p) for p in makefile_masking(text, targets)]
         push = (document.get("on") or {}).get("push") if isinstance(document.get("on"), dict) else None
         branches = push.get("branches", []) if isinstance(push, dict) else []
         if "main" not in branches:

@@ -45,9 +45,9 @@ GUARD_JOBS = (
 ROOT = Path(__file__).resolve().parents[1]
 GUARD_PATH = ".github/workflows/guard.yml"
 COMMON_ACTION = ".github/actions/common/action.yml"
-#: What every commit holds unless ``FakeGitHub.commits`` says otherwise: this repository's guard and the
-#: composite action it uses, as checked out (so the repository's own workflow is the healthy one).
-WORKFLOW_FILES = {path: (ROOT / path).read_text(encoding="utf-8") for path in (GUARD_PATH, COMMON_ACTION)}
+#: What every commit holds unless ``FakeGitHub.commits`` says otherwise: this repository's guard, the
+#: composite action it uses and the Makefile whose targets it runs, as checked out (the healthy ones).
+WORKFLOW_FILES = {path: (ROOT / path).read_text(encoding="utf-8") for path in (GUARD_PATH, COMMON_ACTION, "Makefile")}
 
 
 def sha(number: int) -> str:

@@ -75,7 +75,14 @@ from lakehouse.evidence import git_commit
 from lakehouse.github import GitHubActions, GitHubApiError, RunsPage
 from lakehouse.ledger import GUARD_SUITE, Ledger, read_ledger, why_not_counted
 from lakehouse.outcome import Outcome, Status
-from lakehouse.workflows import displayed_run_steps, load_yaml, local_uses, masked_failure_problems
+from lakehouse.workflows import (
+    displayed_run_steps,
+    load_yaml,
+    local_uses,
+    make_targets,
+    makefile_masking,
+    masked_failure_problems,
+)
 
 GUARD_WORKFLOW = "guard.yml"
 MAIN_BRANCH = "main"
@@ -327,6 +334,7 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
     files: list[str] = []
     why: list[str] = []
     workflow: Any = None
+    targets: list[str] = []
     while pending:
         kind, path = pending.pop(0)
         if (kind, path) in seen:
@@ -344,6 +352,13 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
             for p in masked_failure_problems(Path(file_path), document)
         ]
         pending += local_uses(document)
+        called, ignoring = make_targets(document)
+        targets += called
+        why += [f"{file_path} at {sha[:12]}: {p}" for p in ignoring]
+    # The recipes the guard's make runs are part of it too (no Makefile: make fails, nothing is masked).
+    if targets and (makefile := client.file_text("Makefile", sha)) is not None:
+        files.append("Makefile")
+        why += [f"{p} at {sha[:12]}" for p in makefile_masking(str(makefile.data), list(dict.fromkeys(targets)))]
     return why, {"ref": sha, "files": files, "problems": why}, workflow
 
 

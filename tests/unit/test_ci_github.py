@@ -347,7 +347,7 @@ def test_the_repositorys_own_guard_is_read_at_each_judged_runs_commit_and_passes
     github.runs = [run(9, "success"), run(8, "success"), run(7, "success"), run(6, "failure")]
     outcome = ask(github, sha(9))
     assert outcome.status is Status.PASSED, outcome.reason
-    files = [GUARD_PATH, COMMON_ACTION]
+    files = [GUARD_PATH, COMMON_ACTION, "Makefile"]  # the Makefile: guard runs make lint and make test
     assert contents_read(github) == [(path, sha(n)) for n in (9, 8, 7) for path in files]  # not run #6: red
     read = outcome.details["github"]["workflow_files"]
     assert read["run #9"] == {"ref": sha(9), "files": files, "problems": []}
@@ -400,6 +400,46 @@ def test_a_guard_job_or_step_missing_from_a_green_run_is_red(github: FakeGitHub)
         f"step 'Run make lint' of job {GUARD_JOBS[0]!r} is not among its steps",
         f"job {GUARD_JOBS[1]!r} of the workflow is not among the run's jobs",
     )
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "culprit"),
+    [
+        (
+            "\t$(BIN)/pytest tests/ -n",
+            "\t-$(BIN)/pytest tests/ -n",
+            "(target 'test') starts with '-': make ignores its failure",
+        ),
+        (
+            "\t$(MAKE) --no-print-directory policy",
+            "\t$(MAKE) --no-print-directory policy || true",
+            "(target 'lint') `$(MAKE) --no-print-directory policy || true` succeeds whatever",
+        ),
+        (
+            "\t$(BIN)/python -m lakehouse.policies",
+            "\t@-$(BIN)/python -m lakehouse.policies",
+            "(target 'policy') starts with '-'",  # reached through lint's $(MAKE) policy
+        ),
+        ("\nvenv: $(STAMP)", "\n.IGNORE: test\n\nvenv: $(STAMP)", ".IGNORE covers target 'test'"),
+    ],
+    ids=["dash-prefix", "or-true", "nested-make", "ignore"],
+)
+def test_a_makefile_recipe_that_ignores_a_failure_makes_its_green_run_red(
+    github: FakeGitHub, old: str, new: str, culprit: str
+) -> None:
+    """The guard runs ``make lint`` and ``make test``: their recipes decide whether a failure fails the job."""
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    commit = with_guard(github, 8, old, new, "Makefile")
+    outcome = ask(github, sha(9))
+    _not_passing_naming(outcome, "run #8 (", culprit, f"at {commit[:12]}")
+    assert outcome.status is Status.FAILED
+
+
+def test_make_i_in_a_guard_step_makes_its_green_run_red(github: FakeGitHub) -> None:
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    with_guard(github, 8, "      - run: make test\n", "      - run: make -i test\n")
+    outcome = ask(github, sha(9))
+    _not_passing_naming(outcome, "run #8 (", "jobs/test/steps/2/run: make -i ignores every failure")
 
 
 @pytest.mark.parametrize(

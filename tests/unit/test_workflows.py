@@ -280,3 +280,14 @@ def test_the_run_steps_github_shows_are_named_as_github_names_them() -> None:
         }
     }
     assert displayed_run_steps(document) == {"lint": ["Run make lint"], "test": ["Run set -e", "Upload"]}
+
+
+def test_lint_reads_the_makefile_targets_guard_runs(tmp_path: Path) -> None:
+    """`make lint` judges the checkout's Makefile as exit check 3 judges it at each run's commit."""
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    shutil.copy(ROOT / ".github" / "workflows" / "guard.yml", workflows / "guard.yml")
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    (tmp_path / "Makefile").write_text(makefile.replace("\t$(BIN)/pytest tests/ -n", "\t-$(BIN)/pytest tests/ -n"))
+    problems = [str(p) for p in check_file(workflows / "guard.yml", "workflow")]
+    assert any("(target 'test') starts with '-': make ignores its failure" in p for p in problems), problems
