@@ -43,6 +43,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from lakehouse.athena import QueryRecord, connect, run
 from lakehouse.awssession import new_session
 from lakehouse.checks.cloudfront_routes import (
+    CloudFrontGrant,
     CloudFrontReadback,
     cloudfront_grants,
     cloudfront_problems,
@@ -1163,12 +1164,11 @@ def route_problems(rb: SecurityReadback) -> list[str]:
     )
 
 
-def cdn_problems(rb: SecurityReadback) -> tuple[list[str], list[str]]:
-    """(problems, unknowns): this account's CloudFront distributions a lake bucket policy lets read the lake, serving
-    it without signed URLs; and those that could not be read (the check cannot pass without them)."""
+def cdn_problems(rb: SecurityReadback, grants: list[CloudFrontGrant]) -> tuple[list[str], list[str]]:
+    """(problems, unknowns): this account's CloudFront distributions the lake bucket policies' ``grants`` let read
+    the lake, serving it without signed URLs; and those that could not be read (the check cannot pass without them)."""
     if not rb.account_id:
         return [], []
-    grants = cloudfront_grants(rb.bucket_policies, rb.lake_objects, rb.account_id, PROBE_KEY)
     return cloudfront_problems(grants, rb.cloudfront, rb.account_id)
 
 
@@ -1270,7 +1270,8 @@ def judge_security(rb: SecurityReadback) -> Outcome:
     iam, decisions = iam_problems(rb)
     policies, policy_decisions = bucket_problems(rb)
     role_paths, role_evidence = role_path_problems(rb)
-    cdn, cdn_unknown = cdn_problems(rb)
+    cdn_grants = cloudfront_grants(rb.bucket_policies, rb.lake_objects, rb.account_id or "", PROBE_KEY)
+    cdn, cdn_unknown = cdn_problems(rb, cdn_grants)
     by_kind = {
         "select_all": select_all_problems(rb),
         "denied": denied_problems(rb),
@@ -1358,10 +1359,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "bucket_policy_statements_allowing_reads": policy_decisions,
         "s3_routes": rb.routes.to_dict(),
         "cloudfront": {
-            "grants": [
-                g.to_dict()
-                for g in cloudfront_grants(rb.bucket_policies, rb.lake_objects, rb.account_id or "", PROBE_KEY)
-            ],
+            "grants": [g.to_dict() for g in cdn_grants],
             **rb.cloudfront.to_dict(),
         },
         "role_paths": role_evidence,
