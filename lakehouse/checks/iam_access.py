@@ -142,6 +142,18 @@ def witnesses(pattern: str, prefix: str) -> list[str]:
     return found
 
 
+def read_patterns(statements: Iterable[Mapping[str, Any]]) -> set[str]:
+    """The Resource patterns of the statements that Allow an object read (``NotAction`` counts: it may)."""
+    found: set[str] = set()
+    for statement in statements:
+        reads = "NotAction" in statement or any(
+            action_matches(_listed(statement.get("Action")), a) for a in READ_ACTIONS
+        )
+        if statement.get("Effect") == "Allow" and reads:
+            found.update(_listed(statement.get("Resource")))
+    return found
+
+
 def action_matches(patterns: Iterable[str], action: str) -> bool:
     return any(fnmatchcase(action.lower(), _glob(p).lower()) for p in patterns)
 

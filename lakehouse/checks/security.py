@@ -51,15 +51,14 @@ from lakehouse.checks.cloudfront_routes import (
 )
 from lakehouse.checks.hidden_values import HiddenValues, leaked_columns, masked
 from lakehouse.checks.iam_access import (
-    READ_ACTIONS,
     Policy,
     Principal,
-    action_matches,
     bucket_policy_problems,
     bucket_policy_statements,
     object_arn,
     object_read_problems,
     principal_account,
+    read_patterns,
     witnesses,
 )
 from lakehouse.checks.role_paths import (
@@ -678,15 +677,7 @@ def _allow_resources(rb: SecurityReadback) -> set[str]:
     policies = [*rb.identity_policies, *(p for r in rb.roles.values() for p in r.identity or [])]
     statements = [st for p in policies for st in p.statements()]
     statements += [st for d in rb.bucket_policies.values() if d for st in bucket_policy_statements(d)]
-    found: set[str] = set()
-    for statement in statements:
-        actions = statement.get("Action") or []
-        actions = [actions] if isinstance(actions, str) else [str(a) for a in actions]
-        reads = "NotAction" in statement or any(action_matches(actions, a) for a in READ_ACTIONS)
-        if statement.get("Effect") == "Allow" and reads:
-            resource = statement.get("Resource") or []
-            found.update([resource] if isinstance(resource, str) else [str(r) for r in resource])
-    return found
+    return read_patterns(statements)
 
 
 def witness_objects(
