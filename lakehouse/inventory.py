@@ -419,7 +419,7 @@ class _Search:
             for page in sagemaker.get_paginator(operation).paginate():
                 for item in page.get(key, []):
                     arn, name = item[arn_field], item[name_field]
-                    tags = self.tags(f"{kind} {name}", region, _sagemaker_tags, sagemaker, arn)
+                    tags = self.tags(f"{kind} {name}", region, sagemaker_tags, sagemaker, arn)
                     self.add(kind, arn, name, region, self.found_by(name, tags))
 
     def schedules(self, region: str) -> None:
@@ -741,7 +741,8 @@ class _Search:
         return inv
 
 
-def _sagemaker_tags(sagemaker: Any, arn: str) -> dict[str, str]:
+def sagemaker_tags(sagemaker: Any, arn: str) -> dict[str, str]:
+    """A SageMaker resource's tags (ListTags, every page)."""
     tags: dict[str, str] = {}
     for page in sagemaker.get_paginator("list_tags").paginate(ResourceArn=arn):
         tags.update(_tags_from_list(page.get("Tags")))

@@ -19,6 +19,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from lakehouse.checks.s3_routes import next_token_pages
+from lakehouse.inventory import sagemaker_tags
 from lakehouse.policies import STACK_TAG
 from lakehouse.target import Target
 
@@ -82,23 +84,16 @@ def endpoint_tags(target: Target, name: str) -> dict[str, str]:
         if "could not find" in str(err.response.get("Error", {}).get("Message", "")).lower():
             raise Missing(name) from err  # SageMaker answers a ValidationException for a missing endpoint
         raise
-    tags: dict[str, str] = {}
-    for page in sagemaker.get_paginator("list_tags").paginate(ResourceArn=arn):
-        tags.update(_tag_list(page.get("Tags")))
-    return tags
+    return sagemaker_tags(sagemaker, arn)
 
 
 def _service_tags(target: Target, name: str) -> dict[str, str]:
     """An App Runner service's tags; the API takes ARNs only, so the service is found by name (ListServices)."""
-    apprunner, token = target.client("apprunner"), None
-    while True:  # botocore has no paginator for ListServices
-        page = apprunner.list_services(**({"NextToken": token} if token else {}))
-        for service in page.get("ServiceSummaryList") or []:
-            if service.get("ServiceName") == name and service.get("Status") != "DELETED":
-                return _tag_list(apprunner.list_tags_for_resource(ResourceArn=service["ServiceArn"]).get("Tags"))
-        token = page.get("NextToken")
-        if not token:
-            raise Missing(name)
+    apprunner = target.client("apprunner")
+    for service in next_token_pages(apprunner.list_services, "ServiceSummaryList"):  # no botocore paginator
+        if service.get("ServiceName") == name and service.get("Status") != "DELETED":
+            return _tag_list(apprunner.list_tags_for_resource(ResourceArn=service["ServiceArn"]).get("Tags"))
+    raise Missing(name)
 
 
 def read_tags(target: Target, kind: str, name: str, account: str, partition: str) -> dict[str, str]:
