@@ -224,16 +224,15 @@ def displayed_run_steps(document: Any) -> dict[str, list[str]]:
         name = str(job.get("name") or job_id)
         if "${{" in name:
             continue
-        steps = []
-        for step in job.get("steps") or []:
-            if not isinstance(step, dict) or "run" not in step:
-                continue
-            lines = str(step["run"]).strip().splitlines()
-            label = str(step.get("name") or f"Run {lines[0].strip() if lines else ''}")
-            if "${{" not in label:
-                steps.append(label)
-        shown[name] = steps
+        labels = [shown_step_name(s) for s in job.get("steps") or [] if isinstance(s, dict) and "run" in s]
+        shown[name] = [label for label in labels if "${{" not in label]
     return shown
+
+
+def shown_step_name(step: dict[str, Any]) -> str:
+    """The name GitHub shows for a step: its ``name:``, else ``Run`` and its action or its command's first line."""
+    lines = str(step.get("run") or "").strip().splitlines()
+    return str(step.get("name") or f"Run {step.get('uses') or (lines[0].strip() if lines else '')}")
 
 
 #: ``make`` (or ``$(MAKE)``) and what follows it on a command line.

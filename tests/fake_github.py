@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from lakehouse.workflows import load_yaml
+from lakehouse.workflows import load_yaml, shown_step_name
 
 REPO = "acme/lakehouse-code"
 TOKEN = "ghp_exampletokenthatmustneverleak000000"
@@ -100,10 +100,7 @@ def _shown_steps() -> dict[str, list[str]]:
     """Each guard job's steps as GitHub lists them: set-up, each step (``Run`` and its action or command), end."""
     shown: dict[str, list[str]] = {}
     for job_id, spec in (load_yaml(WORKFLOW_FILES[GUARD_PATH]).get("jobs") or {}).items():
-        steps = [
-            str(s.get("name") or f"Run {s.get('uses') or str(s.get('run', '')).strip().splitlines()[0]}")
-            for s in spec.get("steps") or []
-        ]
+        steps = [shown_step_name(s) for s in spec.get("steps") or []]
         shown[str(spec.get("name") or job_id)] = ["Set up job", *steps, "Complete job"]
     return shown
 
