@@ -7,6 +7,7 @@ the query execution id, the columns and first rows, bytes scanned and times.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -67,17 +68,38 @@ def run(
     conn: Connection[Any], sql: str, label: str | None = None, keep_rows: int = KEEP_ROWS
 ) -> tuple[QueryRecord, list[tuple[Any, ...]]]:
     """Run one statement; the record (first rows only) and all rows. Failures are recorded, not raised."""
+    rows: list[tuple[Any, ...]] = []
+    record = scan(conn, sql, lambda row: rows.append(tuple(row)), label=label, keep_rows=keep_rows)
+    return record, rows if record.ok else []
+
+
+def scan(
+    conn: Connection[Any],
+    sql: str,
+    visit: Callable[[Sequence[Any]], None],
+    label: str | None = None,
+    keep_rows: int = KEEP_ROWS,
+    max_rows: int | None = None,
+) -> QueryRecord:
+    """Run one statement and hand each row to ``visit`` as its result pages arrive, keeping none but the
+    record's first rows: a whole table can be searched in bounded memory. Past ``max_rows`` the rest is
+    not fetched and ``row_count`` stays ``max_rows + 1`` (the caller says it could not read it all)."""
     record = QueryRecord(sql=sql.strip(), label=label)
     cursor = conn.cursor()
     started = time.monotonic()
-    rows: list[tuple[Any, ...]] = []
     try:
         cursor.execute(sql)
         if cursor.description:
-            rows = list(cursor.fetchall())
             record.columns = [d[0] for d in cursor.description]
-            record.rows = [list(r) for r in rows[:keep_rows]]
-            record.row_count = len(rows)
+            count = 0
+            for row in cursor:
+                count += 1
+                if max_rows is not None and count > max_rows:
+                    break
+                if count <= keep_rows:
+                    record.rows.append(list(row))
+                visit(row)
+            record.row_count = count
         if cursor.rowcount is not None and cursor.rowcount >= 0:
             record.update_count = cursor.rowcount
     except PyAthenaError as err:
@@ -91,4 +113,4 @@ def run(
         record.total_execution_ms = cursor.total_execution_time_in_millis
         if record.error is None and cursor.state == "FAILED":
             record.error = cursor.state_change_reason or "query failed"
-    return record, rows
+    return record

@@ -48,14 +48,30 @@ class HiddenValues:
         return any(t in self.exact or _digits(t) in self.digits for t in _TOKEN.findall(text))
 
 
+class LeakTally:
+    """Rows carrying a hidden value, per column position, counted as a result's rows stream past: a
+    whole table is searched without holding it."""
+
+    def __init__(self, values: HiddenValues) -> None:
+        self.values = values
+        self.by_position: dict[int, int] = {}
+
+    def visit(self, row: Sequence[Any]) -> None:
+        for position, cell in enumerate(row):
+            if self.values.found_in(cell):
+                self.by_position[position] = self.by_position.get(position, 0) + 1
+
+    def by_column(self, columns: Sequence[str]) -> dict[str, int]:
+        """Column -> rows carrying a hidden value in it (columns without any left out)."""
+        return {columns[p]: n for p, n in sorted(self.by_position.items()) if p < len(columns)}
+
+
 def leaked_columns(columns: Sequence[str], rows: Iterable[Sequence[Any]], values: HiddenValues) -> dict[str, int]:
     """Column -> how many of the rows carry a hidden value in it (columns without any left out)."""
-    counts: dict[str, int] = {}
+    tally = LeakTally(values)
     for row in rows:
-        for name, cell in zip(columns, row, strict=False):
-            if values.found_in(cell):
-                counts[name] = counts.get(name, 0) + 1
-    return counts
+        tally.visit(row)
+    return tally.by_column(columns)
 
 
 def masked(rows: Iterable[Sequence[Any]], values: HiddenValues) -> list[list[Any]]:

@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lakehouse.athena import QueryRecord, connect, run
+from lakehouse.athena import QueryRecord, connect, run, scan
 from lakehouse.awssession import new_session
 from lakehouse.checks.cloudfront_routes import (
     CloudFrontGrant,
@@ -49,7 +49,7 @@ from lakehouse.checks.cloudfront_routes import (
     cloudfront_problems,
     read_cloudfront,
 )
-from lakehouse.checks.hidden_values import HiddenValues, leaked_columns, masked
+from lakehouse.checks.hidden_values import HiddenValues, LeakTally, masked
 from lakehouse.checks.iam_access import (
     Policy,
     Principal,
@@ -98,9 +98,9 @@ PLAN_HIDDEN = ("ssn",)
 GOLD_USERS = "users"
 #: Rows of the analyst's ``SELECT *`` kept in the evidence.
 KEEP_ROWS = 5
-#: Rows of every other table the analyst's ``SELECT *`` searches for the hidden values (a copy under
-#: another name fills every row, so the first rows show it).
-VALUE_ROWS = 1000
+#: Rows of every other table the analyst's ``SELECT *`` searches for the hidden values, streamed (a copy
+#: may sit anywhere in a table: after a million rows the check says it cannot vouch for the rest).
+MAX_SEARCH_ROWS = 1_000_000
 #: Distinct hidden values the privileged principal reads to search for (Gold users' ssn: one per user).
 MAX_VALUES = 100_000
 #: Tables without a hidden column searched for its values; past this the check cannot vouch for the rest.
@@ -338,12 +338,17 @@ def read_hidden_values(conn: Any, tables: Sequence[CatalogTable], hidden: Sequen
     return HiddenValues(found)
 
 
-def _searched(record: QueryRecord, rows: Sequence[Sequence[Any]], values: HiddenValues | str) -> dict[str, int]:
-    """Search the analyst's rows for hidden values and mask them in the rows the record keeps."""
+def _searched(
+    conn: Any, sql: str, values: HiddenValues | str, max_rows: int | None = None
+) -> tuple[QueryRecord, dict[str, int]]:
+    """Run the analyst's query, searching every row for hidden values as it streams past (column -> rows
+    carrying one), and mask them in the rows the record keeps."""
+    tally = LeakTally(HiddenValues(()) if isinstance(values, str) else values)
+    record = scan(conn, sql, tally.visit, keep_rows=KEEP_ROWS, max_rows=max_rows)
     if isinstance(values, str) or not record.ok:
-        return {}
+        return record, {}
     record.rows = masked(record.rows, values)
-    return leaked_columns(record.columns, rows, values)
+    return record, tally.by_column(record.columns)
 
 
 def probe_tables(
@@ -371,13 +376,11 @@ def probe_tables(
     with connect(target, outputs["analyst_workgroup_name"], session=session) as conn:
         for table in tables:
             columns = table.holding(hidden)
-            select_all, rows = run(conn, f"SELECT * FROM {_sql_name(table)}", keep_rows=KEEP_ROWS)
-            leaks = _searched(select_all, rows, values)
+            select_all, leaks = _searched(conn, f"SELECT * FROM {_sql_name(table)}", values)
             denied = {c: run(conn, f'SELECT "{c}" FROM {_sql_name(table)} LIMIT 1')[0] for c in columns}
             probes.append(TableProbe(table, columns, select_all, denied, privileged[table.qualified], leaks))
         for table in others:
-            record, rows = run(conn, f"SELECT * FROM {_sql_name(table)} LIMIT {VALUE_ROWS}", keep_rows=KEEP_ROWS)
-            leaks = _searched(record, rows, values)
+            record, leaks = _searched(conn, f"SELECT * FROM {_sql_name(table)}", values, MAX_SEARCH_ROWS)
             value_probes.append(ValueProbe(table, record, leaks, table.database.lower() in own))
     return analyst_caller, probes, value_probes, values
 
@@ -1083,6 +1086,12 @@ def copied_value_problems(rb: SecurityReadback) -> list[str]:
                 f"{rb.gold_users} in column(s) {shown}: the hidden column copied under another name"
             )
     for probe in rb.value_probes:
+        if (probe.select_all.row_count or 0) > MAX_SEARCH_ROWS:
+            problems.append(
+                f"{probe.table.qualified} has more than {MAX_SEARCH_ROWS:,} rows: the analyst's SELECT * was searched "
+                f"for {'/'.join(rb.hidden)} values in the first {MAX_SEARCH_ROWS:,} only, a copy past them cannot be "
+                "ruled out"
+            )
         if probe.own and not probe.select_all.ok and not _no_access(probe.select_all):
             problems.append(
                 f"the analyst's SELECT * on {probe.table.qualified} (searched for {'/'.join(rb.hidden)} values) "

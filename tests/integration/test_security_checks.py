@@ -12,10 +12,12 @@ import io
 import json
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from pyathena.connection import Connection
 
 from lakehouse.athena import connect, run
 from lakehouse.checks.hidden_values import MASK
@@ -681,29 +683,39 @@ def test_replicating_silver_to_another_accounts_bucket_fails_the_check(filled: D
     ), result.details["problems"]["other_routes"]
 
 
-def test_ssn_copied_under_another_name_for_the_analyst_fails_the_check(lf: LakeFormation, filled: Deployment) -> None:
-    """A CTAS copy of Gold users with ``ssn AS tax_id``, granted to the analyst: no column is called ssn."""
-    target, outputs = filled.stack.target, filled.record.outputs
+@contextmanager
+def _analyst_table(lf: LakeFormation, deployed: Deployment, name: str, *statements: str) -> Iterator[Connection[Any]]:
+    """A Gold table made by ``statements`` (``{gold}`` and ``{bucket}`` filled in) and granted to the analyst,
+    dropped with its files afterwards."""
+    target, outputs = deployed.stack.target, deployed.record.outputs
     gold_db, gold_bucket = outputs["glue_database_names"]["gold"], outputs["bucket_names"]["gold"]
-    export = {"DatabaseName": gold_db, "Name": "users_export"}
-    ctas = (
-        f"CREATE TABLE {gold_db}.users_export WITH (table_type = 'ICEBERG', is_external = false, "
-        f"location = 's3://{gold_bucket}/users_export/') AS SELECT user_id, ssn AS tax_id FROM {gold_db}.users"
-    )
+    table = {"DatabaseName": gold_db, "Name": name}
     with connect(target, outputs["athena_workgroup_name"]) as conn:
-        record, _ = run(conn, ctas)
-        assert record.ok, record.error
         try:
-            lf.client.grant_permissions(Principal=lf.analyst, Resource={"Table": export}, Permissions=["SELECT"])
-            result = _check(filled)
-            lf.client.revoke_permissions(Principal=lf.analyst, Resource={"Table": export}, Permissions=["SELECT"])
+            for sql in statements:
+                record, _ = run(conn, sql.format(gold=gold_db, bucket=gold_bucket))
+                assert record.ok, record.error
+            lf.client.grant_permissions(Principal=lf.analyst, Resource={"Table": table}, Permissions=["SELECT"])
+            yield conn
+            lf.client.revoke_permissions(Principal=lf.analyst, Resource={"Table": table}, Permissions=["SELECT"])
         finally:
-            dropped, _ = run(conn, f"DROP TABLE {gold_db}.users_export")
+            dropped, _ = run(conn, f"DROP TABLE IF EXISTS {gold_db}.{name}")
             s3 = target.client("s3")
-            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=gold_bucket, Prefix="users_export/"):
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=gold_bucket, Prefix=f"{name}/"):
                 for obj in page.get("Contents") or []:
                     s3.delete_object(Bucket=gold_bucket, Key=obj["Key"])
         assert dropped.ok, dropped.error
+
+
+def test_ssn_copied_under_another_name_for_the_analyst_fails_the_check(lf: LakeFormation, filled: Deployment) -> None:
+    """A CTAS copy of Gold users with ``ssn AS tax_id``, granted to the analyst: no column is called ssn."""
+    gold_db = filled.record.outputs["glue_database_names"]["gold"]
+    ctas = (
+        "CREATE TABLE {gold}.users_export WITH (table_type = 'ICEBERG', is_external = false, "
+        "location = 's3://{bucket}/users_export/') AS SELECT user_id, ssn AS tax_id FROM {gold}.users"
+    )
+    with _analyst_table(lf, filled, "users_export", ctas):
+        result = _check(filled)
     assert not result.passed
     copied = result.details["problems"]["copied_values"]
     assert len(copied) == 1 and copied[0].startswith(
@@ -713,6 +725,30 @@ def test_ssn_copied_under_another_name_for_the_analyst_fails_the_check(lf: LakeF
     assert result.details["problems"]["select_all"] == []  # nothing is called ssn: only the values tell
     kept = next(q for q in result.details["queries"] if q["table"] == f"{gold_db}.users_export")
     assert kept["rows"] and all(row[1] == MASK for row in kept["rows"])  # the evidence repeats no ssn
+
+
+def test_ssn_copied_after_the_first_thousand_rows_of_a_table_fails_the_check(
+    lf: LakeFormation, filled: Deployment
+) -> None:
+    """A table of 1,500 harmless notes, then the ssn values in text: the first 1,000 rows (all the check
+    used to read of a table without an ssn column) hold none of them; the whole table is searched now."""
+    gold_db = filled.record.outputs["glue_database_names"]["gold"]
+    statements = (  # the emulator reads the newest data file first: the notes come first
+        "CREATE TABLE {gold}.notes WITH (table_type = 'ICEBERG', is_external = false, "
+        "location = 's3://{bucket}/notes/') AS SELECT concat('tax ref ', ssn) AS note FROM {gold}.users",
+        "INSERT INTO {gold}.notes SELECT concat('note ', CAST(n AS varchar)) FROM UNNEST(sequence(1, 1500)) AS t(n)",
+    )
+    with _analyst_table(lf, filled, "notes", *statements) as conn:
+        first, rows = run(conn, f"SELECT * FROM {gold_db}.notes LIMIT 1000")
+        assert first.ok and len(rows) == 1000 and all(str(r[0]).startswith("note ") for r in rows), first
+        result = _check(filled)
+    assert not result.passed
+    copied = result.details["problems"]["copied_values"]
+    assert len(copied) == 1 and copied[0].startswith(
+        f"the analyst's SELECT * on {gold_db}.notes returns values of ssn of {gold_db}.users in column(s) note ("
+    ), copied
+    kept = next(q for q in result.details["queries"] if q["table"] == f"{gold_db}.notes")
+    assert kept["row_count"] > 1500, kept["row_count"]
 
 
 def _distribution_config(reference: str, bucket: str, region: str) -> dict[str, Any]:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from lakehouse.athena import QueryRecord
-from lakehouse.checks.hidden_values import MASK, HiddenValues, leaked_columns, masked
-from lakehouse.checks.security import CatalogTable, ValueProbe, copied_value_problems, judge_security
+from typing import Any
+
+from lakehouse.athena import QueryRecord, scan
+from lakehouse.checks.hidden_values import MASK, HiddenValues, LeakTally, leaked_columns, masked
+from lakehouse.checks.security import (
+    MAX_SEARCH_ROWS,
+    CatalogTable,
+    ValueProbe,
+    copied_value_problems,
+    judge_security,
+)
 
 from .test_security import DB, healthy
 
@@ -34,9 +42,60 @@ def test_leaks_are_counted_per_column_and_masked_in_kept_rows() -> None:
     assert masked(rows[:2], SSNS) == [[1, MASK, "JP"], [2, MASK, "US"]]
 
 
+class _Cursor:
+    """pyathena's cursor as ``scan`` uses it: rows come by iterating, page by page."""
+
+    description = [("note", "varchar")]
+    rowcount = -1
+    query_id, state, state_change_reason = "q-1", "SUCCEEDED", None
+    data_scanned_in_bytes = engine_execution_time_in_millis = total_execution_time_in_millis = 0
+
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        self.rows, self.fetched = rows, 0
+
+    def execute(self, sql: str) -> None:
+        pass
+
+    def __iter__(self) -> Any:
+        for row in self.rows:
+            self.fetched += 1
+            yield row
+
+
+class _Conn:
+    def __init__(self, cursor: _Cursor) -> None:
+        self._cursor = cursor
+
+    def cursor(self) -> _Cursor:
+        return self._cursor
+
+
+def test_a_whole_table_is_searched_as_it_streams_and_only_the_first_rows_are_kept() -> None:
+    rows = [(f"note {n}",) for n in range(5000)] + [("tax ref 983-16-2186",)]
+    tally = LeakTally(SSNS)
+    record = scan(_Conn(_Cursor(rows)), "SELECT * FROM notes", tally.visit, keep_rows=3)  # type: ignore[arg-type]
+    assert record.row_count == 5001 and len(record.rows) == 3
+    assert tally.by_column(record.columns) == {"note": 1}
+
+
+def test_past_the_row_cap_the_rest_is_not_fetched_and_the_check_cannot_vouch() -> None:
+    cursor = _Cursor([(f"note {n}",) for n in range(50)])
+    record = scan(_Conn(cursor), "SELECT * FROM notes", lambda row: None, max_rows=10)  # type: ignore[arg-type]
+    assert record.row_count == 11 and cursor.fetched == 11
+    rb = healthy()
+    probe = _export({})
+    probe.select_all.row_count = MAX_SEARCH_ROWS + 1
+    rb.value_probes = [probe]
+    assert not judge_security(rb).passed
+    assert copied_value_problems(rb) == [
+        f"{DB}.users_export has more than {MAX_SEARCH_ROWS:,} rows: the analyst's SELECT * was searched for ssn "
+        f"values in the first {MAX_SEARCH_ROWS:,} only, a copy past them cannot be ruled out"
+    ]
+
+
 def _export(leaks: dict[str, int], error: str | None = None, own: bool = True) -> ValueProbe:
     table = CatalogTable(DB, "users_export", ["user_id", "tax_id"])
-    record = QueryRecord(sql=f"SELECT * FROM {DB}.users_export LIMIT 1000", columns=["user_id", "tax_id"])
+    record = QueryRecord(sql=f"SELECT * FROM {DB}.users_export", columns=["user_id", "tax_id"])
     record.row_count, record.error = 20, error
     return ValueProbe(table, record, leaks, own)
 
