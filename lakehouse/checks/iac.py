@@ -42,6 +42,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import sqlglot
+from sqlglot import exp
+
 from lakehouse.inventory import (
     DEFAULT_PROJECT,
     LF_LISTING,
@@ -57,7 +60,7 @@ from lakehouse.lf_grants import (
     default_permissions_from_state,
     grants_from_state,
 )
-from lakehouse.lineage.sqlio import SqlLineageError, statement_io
+from lakehouse.lineage.sqlio import READ, SqlLineageError, statement_io
 from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import SQL_DIR, TABLES
 from lakehouse.pipeline.sqlfiles import SqlFileError, load
@@ -106,28 +109,55 @@ class PipelineTablesError(RuntimeError):
     """The pipeline's SQL could not be read, so its tables cannot be told from strays."""
 
 
-def pipeline_tables(
+def pipeline_locations(
     stack_id: str, account: str, region: str, project: str = DEFAULT_PROJECT, sql_dir: Path = SQL_DIR
-) -> set[str]:
-    """``db.table`` (lower case) of every table the pipeline's SQL creates, for this stack's names."""
+) -> dict[str, tuple[str | None, str]]:
+    """``db.table`` (lower case) of every table the pipeline's SQL creates, for this stack's names ->
+    (the ``LOCATION`` its statement declares, or None; the statement's file and line)."""
     prefix, glue_prefix = name_prefixes(stack_id, project)
     values = {}
     for layer in TABLES:
         values[f"{layer}_db"] = f"{glue_prefix}_{layer}"
         values[f"{layer}_bucket"] = f"{prefix}-{layer}-{account}"
+    return created_tables(values, region, sql_dir)
+
+
+def created_tables(
+    values: Mapping[str, str], region: str, sql_dir: Path = SQL_DIR
+) -> dict[str, tuple[str | None, str]]:
+    """What ``pipeline_locations`` answers for the pipeline's SQL rendered with ``values`` (its placeholders)."""
     try:
-        statements = load(sql_dir, values)
+        statements = load(sql_dir, dict(values))
     except (SqlFileError, OSError) as err:
         raise PipelineTablesError(f"cannot read the pipeline's SQL: {err}") from None
-    tables = set()
+    tables: dict[str, tuple[str | None, str]] = {}
     for stmt in statements:
         try:
             io = statement_io(stmt.sql, region)
         except SqlLineageError as err:
             raise PipelineTablesError(f"{stmt.where}: {err}") from None
         if io.kind == "CREATE":
-            tables |= {out.name.split(".", 1)[1].lower() for out in io.outputs}
+            location = declared_location(stmt.sql)
+            for out in io.outputs:
+                tables[out.name.split(".", 1)[1].lower()] = (location, stmt.where)
     return tables
+
+
+def pipeline_tables(
+    stack_id: str, account: str, region: str, project: str = DEFAULT_PROJECT, sql_dir: Path = SQL_DIR
+) -> set[str]:
+    """``db.table`` (lower case) of every table the pipeline's SQL creates, for this stack's names."""
+    return set(pipeline_locations(stack_id, account, region, project, sql_dir))
+
+
+def declared_location(sql: str) -> str | None:
+    """The ``LOCATION`` (Hive DDL) or ``location =`` (CTAS ``WITH``) a CREATE statement gives its table."""
+    try:
+        tree = sqlglot.parse_one(sql, read=READ)
+    except sqlglot.errors.ParseError:
+        return None
+    found = tree.find(exp.LocationProperty) if tree is not None else None
+    return found.this.name if found is not None and found.this is not None else None
 
 
 def _state_of(state: list[dict[str, Any]], kind: str) -> list[Mapping[str, Any]]:
@@ -213,11 +243,16 @@ def _describe(res: CloudResource) -> str:
 
 
 def judge_iac(
-    plan: PlanResult, state: list[dict[str, Any]], inventory: Inventory, expected_tables: set[str]
+    plan: PlanResult,
+    state: list[dict[str, Any]],
+    inventory: Inventory,
+    expected_tables: set[str],
+    declared: Mapping[str, tuple[str | None, str]] | None = None,
 ) -> Outcome:
     """The verdict from already-collected facts: the plan, the state, what the account holds.
 
-    ``expected_tables``: the pipeline's own tables (``pipeline_tables``), ``db.table`` lower case.
+    ``expected_tables``: the pipeline's own tables (``pipeline_tables``), ``db.table`` lower case;
+    ``declared``: their locations as the pipeline's SQL declares them (``pipeline_locations``).
     """
     managed = managed_keys(state)
     unmanaged: list[CloudResource] = []
@@ -284,13 +319,14 @@ def judge_iac(
             f"{len(strays)} table location(s) of the stack's databases lie outside its buckets, drift terraform plan "
             f"does not show (the root ignores a table's storage_descriptor and parameters): {'; '.join(strays)}"
         )
-    if clashes := location_clashes(inventory) + state_location_drift(state, inventory):
+    drift = state_location_drift(state, inventory) + pipeline_location_drift(declared or {}, inventory)
+    if clashes := location_clashes(inventory) + drift:
         details["table_location_clashes"] = clashes
         plan_problems.append(
             f"{len(clashes)} table location problem(s) in the stack's databases (no two tables may share or nest "
             "locations, Iceberg metadata lies under its own table's location, and Glue keeps the location Terraform "
-            "state records), drift terraform plan does not show (the root ignores a table's storage_descriptor "
-            f"and parameters): {'; '.join(clashes)}"
+            "state or the pipeline's SQL declares), drift terraform plan does not show (the root ignores a table's "
+            f"storage_descriptor and parameters): {'; '.join(clashes)}"
         )
     if found:
         texts = [_describe(r) for r in sorted(unmanaged)]
@@ -406,13 +442,34 @@ def state_location_drift(state: list[dict[str, Any]], inventory: Inventory) -> l
     return found
 
 
+def pipeline_location_drift(declared: Mapping[str, tuple[str | None, str]], inventory: Inventory) -> list[str]:
+    """Tables the pipeline's SQL creates whose location in Glue is not the one its statement declares.
+
+    Terraform state holds only the tables the root makes; the pipeline's own tables (Silver, most of
+    Gold) are declared by its ``CREATE TABLE ... LOCATION``. One repointed since at another prefix
+    of its bucket clashes with no other table and is in no state, yet it is no longer the table the
+    code describes (``CREATE TABLE IF NOT EXISTS`` leaves it as found)."""
+    located = {name.lower(): where for name, where in inventory.table_locations.items()}
+    found = []
+    for name, (location, statement) in sorted(declared.items()):
+        where = located.get(name)
+        if not location or where is None:
+            continue
+        actual = where.location or ""
+        if (_s3_path(actual) or actual.rstrip("/")) != (_s3_path(location) or location.rstrip("/")):
+            found.append(
+                f"{name} is at {actual or '(no location)'} but the pipeline's SQL ({statement}) declares {location}"
+            )
+    return found
+
+
 def check_iac_coverage(stack: Stack, plan: PlanResult | None = None) -> Outcome:
     """Plan (unless given), list the stack's resources in the account, judge them against the state."""
     plan = plan if plan is not None else stack.plan()
     state = state_resources(stack.state())
     inventory = stack_inventory(stack.target, stack.stack_id)
     try:
-        expected = pipeline_tables(stack.stack_id, inventory.account, stack.target.region)
+        declared = pipeline_locations(stack.stack_id, inventory.account, stack.target.region)
     except PipelineTablesError as err:
         return Outcome.error(f"cannot tell the pipeline's tables from strays: {err}")
-    return judge_iac(plan, state, inventory, expected)
+    return judge_iac(plan, state, inventory, set(declared), declared)

@@ -8,14 +8,21 @@ location the state records; ``users`` repointed at ``orders_enriched``'s prefix 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
-from lakehouse.checks.iac import location_clashes, state_location_drift, stray_locations
+from lakehouse.checks.iac import (
+    created_tables,
+    location_clashes,
+    pipeline_location_drift,
+    state_location_drift,
+    stray_locations,
+)
 from lakehouse.emulator.process import EmulatorHandle
 from lakehouse.inventory import Inventory, name_prefixes, stack_inventory
-from lakehouse.pipeline.runner import DATA_DIR, run_pipeline
+from lakehouse.pipeline.runner import DATA_DIR, run_pipeline, stack_values
 from lakehouse.target import Target
 from tests.emulator.pipeline_stack import pipeline_stack
 
@@ -81,6 +88,7 @@ def test_the_pipelines_tables_after_a_run_keep_apart_and_where_the_state_says(
     assert inventory.table_locations[f"{gold}.users"].metadata_location  # the Iceberg commits are read
     assert location_clashes(inventory) == []
     assert state_location_drift(state, inventory) == []
+    assert pipeline_location_drift(created_tables(stack_values(outputs), REGION), inventory) == []
     assert stray_locations(state, inventory) == []
 
 
@@ -111,3 +119,34 @@ def test_users_repointed_at_orders_enriched_is_named_with_it(
         f"{gold}.users is at {at} but Terraform state records s3://{outputs['bucket_names']['gold']}/users/"
     ]
     assert stray_locations(state, inventory) == []  # every bucket is the stack's: the old rule passed this
+
+
+def test_a_pipeline_table_moved_whole_to_another_prefix_is_named_with_its_statement(
+    lake: tuple[Target, dict[str, Any], list[dict[str, Any]]],
+) -> None:
+    """Gold ``daily_revenue`` (no Terraform state: the pipeline's SQL declares it) moved with its metadata to
+    ``daily_revenue_v2/``: it clashes with nothing and is in no state, so only its statement tells."""
+    target, outputs, state = lake
+    glue = target.client("glue")
+    gold, bucket = outputs["glue_database_names"]["gold"], outputs["bucket_names"]["gold"]
+    table = glue.get_table(DatabaseName=gold, Name="daily_revenue")["Table"]
+    keep = {k: table[k] for k in ("Name", "TableType", "StorageDescriptor", "Parameters") if k in table}
+    old, new = f"s3://{bucket}/daily_revenue", f"s3://{bucket}/daily_revenue_v2"
+    metadata = keep["Parameters"]["metadata_location"].replace(old + "/", new + "/")
+    moved = {
+        **keep,
+        "StorageDescriptor": {**keep["StorageDescriptor"], "Location": new},
+        "Parameters": {**keep["Parameters"], "metadata_location": metadata},
+    }
+    glue.update_table(DatabaseName=gold, TableInput=moved)
+    try:
+        inventory = _inventory(target)
+        clashes, drift = location_clashes(inventory), state_location_drift(state, inventory)
+        declared = pipeline_location_drift(created_tables(stack_values(outputs), REGION), inventory)
+    finally:
+        glue.update_table(DatabaseName=gold, TableInput=keep)
+    assert clashes == [] and drift == []  # the rules before this one passed it
+    assert len(declared) == 1 and declared[0].startswith(
+        f"{gold}.daily_revenue is at {new} but the pipeline's SQL ("
+    ), declared
+    assert re.search(rf"30_gold\.sql:\d+\) declares {re.escape(old)}/$", declared[0]), declared

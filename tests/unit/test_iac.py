@@ -10,7 +10,7 @@ from unittest.mock import MagicMock
 import pytest
 from botocore.exceptions import ClientError
 
-from lakehouse.checks.iac import PipelineTablesError, judge_iac, pipeline_tables
+from lakehouse.checks.iac import PipelineTablesError, declared_location, judge_iac, pipeline_tables
 from lakehouse.inventory import (
     DATABASE_CONTENTS,
     GLOBAL,
@@ -570,3 +570,27 @@ def test_a_table_managed_by_terraform_must_stay_where_the_state_says() -> None:
     assert result.details["table_location_clashes"] == [
         f"{USERS} is at {BUCKET}/users_old/ but Terraform state records {declared}"
     ]
+
+
+def test_a_pipeline_table_must_stay_where_its_create_statement_says() -> None:
+    """daily_revenue is in no state (the pipeline's SQL makes it): moved whole to its own new prefix it clashes
+    with nothing, so only the statement's LOCATION tells; a commit's missing slash is the same place."""
+    declared = {f"{GOLD}.daily_revenue": (f"{BUCKET}/daily_revenue/", "pipeline/sql/30_gold.sql:18")}
+    committed = _with(table_locations=_gold(daily_revenue=_iceberg("daily_revenue", f"{BUCKET}/daily_revenue")))
+    assert judge_iac(PlanResult(0), STATE, committed, EXPECTED, declared).passed
+    moved = _with(table_locations=_gold(daily_revenue=_iceberg("daily_revenue_v2")))
+    assert judge_iac(PlanResult(0), STATE, moved, EXPECTED).passed  # without the statements: the hole
+    result = judge_iac(PlanResult(0), STATE, moved, EXPECTED, declared)
+    assert result.status is Status.FAILED
+    assert result.details["table_location_clashes"] == [
+        f"{REVENUE} is at {BUCKET}/daily_revenue_v2/ but the pipeline's SQL (pipeline/sql/30_gold.sql:18) "
+        f"declares {BUCKET}/daily_revenue/"
+    ]
+    assert "or the pipeline's SQL declares" in str(result.reason)
+
+
+def test_the_location_a_create_statement_declares_hive_ddl_or_ctas() -> None:
+    assert declared_location("CREATE TABLE d.t (a int) LOCATION 's3://b/t/' TBLPROPERTIES ('x' = 'y')") == "s3://b/t/"
+    ctas = "CREATE TABLE d.t WITH (table_type = 'ICEBERG', location = 's3://b/t2/') AS SELECT 1 AS a"
+    assert declared_location(ctas) == "s3://b/t2/"
+    assert declared_location("CREATE TABLE d.t AS SELECT 1 AS a") is None
