@@ -98,8 +98,10 @@ DELIVERY_RULE = (
     "of sns:Publish that could apply to that service principal for the alarm or budget (Principal *, AWS *, the "
     "service, or a NotPrincipal leaving it out; Action or NotAction covering sns:Publish; Resource or NotResource "
     "covering the topic; aws:SourceArn and aws:SourceAccount evaluated, a condition that cannot be evaluated counts "
-    "as holding): an explicit Deny wins over every Allow. Budgets also needs an Allow (the budget rule); CloudWatch "
-    "is judged on Denies only (SNS's default policy lets AWS services publish for the owner's resources)."
+    "as holding): an explicit Deny wins over every Allow. Both also need an Allow of sns:Publish for that service "
+    "principal: Budgets by a statement that does not rest on aws:SourceOwner (the budget rule); CloudWatch by any, "
+    "SNS's default statement for the owner's account included (an alarm's action fails \"not authorized to perform: "
+    "SNS:Publish\" under a policy that allows it nothing, as AWS's knowledge center shows)."
 )
 
 

@@ -95,11 +95,16 @@ CLOUDWATCH_PRINCIPAL = "cloudwatch.amazonaws.com"
 #: What SNS authorizes when a service publishes to a topic.
 PUBLISH = "sns:Publish"
 #: Publishers that need an Allow in the topic policy, not only no Deny. AWS Budgets documents the statement a
-#: topic policy must carry for it (docs.aws.amazon.com/cost-management/latest/userguide/budgets-sns-policy.html).
-#: No AWS page requires one for a same-account CloudWatch alarm: SNS's default policy grants AWS services access
-#: on behalf of the owner's resources (docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html), so
-#: for CloudWatch only a Deny is judged.
-NEEDS_ALLOW = frozenset({BUDGETS_PRINCIPAL})
+#: topic policy must carry for it (docs.aws.amazon.com/cost-management/latest/userguide/budgets-sns-policy.html);
+#: for CloudWatch, AWS's knowledge center shows an alarm's action failing with "is not authorized to perform:
+#: SNS:Publish" under a topic policy that allows it nothing, fixed by an Allow for cloudwatch.amazonaws.com
+#: (repost.aws/knowledge-center/cloudwatch-receive-sns-for-alarm-trigger). SNS's default policy grants AWS
+#: services access on behalf of the owner's resources
+#: (docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html), so its aws:SourceOwner statement
+#: counts for a same-account alarm (``OWNER_KEYED``), not for Budgets.
+NEEDS_ALLOW = frozenset({BUDGETS_PRINCIPAL, CLOUDWATCH_PRINCIPAL})
+#: Publishers whose publish also carries aws:SourceOwner (the topic owner's account), as SNS's default policy expects.
+OWNER_KEYED = frozenset({CLOUDWATCH_PRINCIPAL})
 
 
 class FinopsReadError(RuntimeError):
@@ -472,6 +477,8 @@ def topic_policy_problem(data: FinopsReadback, topic: str, publisher: str, sourc
     """
     policy = data.topic_policies.get(topic)
     context = publisher_context(data.account_id, source_arn)
+    if publisher in OWNER_KEYED:
+        context["aws:sourceowner"] = data.account_id
     if publisher in NEEDS_ALLOW:
         _, why = service_allowed(policy, PUBLISH, topic, context, principal=publisher)
     else:

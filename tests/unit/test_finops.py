@@ -742,7 +742,8 @@ def stubbed_stack(sns_error: str | None, budget_tags: list[dict[str, str]] | Non
     sqs.add_response("get_queue_attributes", {"Attributes": attributes}, {"QueueUrl": url, "AttributeNames": ["All"]})
     if sns_error is None:
         use1_sns = target.stub("sns", "us-east-1")
-        use1_sns.add_response("get_topic_attributes", {"Attributes": {}}, {"TopicArn": ANY})
+        cloudwatch_may = {"Policy": json.dumps(topic_policy(BILLING_TOPIC, "cloudwatch.amazonaws.com"))}
+        use1_sns.add_response("get_topic_attributes", {"Attributes": cloudwatch_may}, {"TopicArn": ANY})
         use1_sns.add_response(
             "list_subscriptions_by_topic", {"Subscriptions": [subscription(BILLING_TOPIC)]}, {"TopicArn": ANY}
         )

@@ -213,13 +213,33 @@ def test_budgets_allowed_for_another_budget_only_cannot_publish() -> None:
     assert f"no statement allows budgets.amazonaws.com sns:Publish for {BUDGET_ARN}" in str(result.reason)
 
 
-def test_cloudwatch_needs_no_allow_in_the_topic_policy() -> None:
-    """No AWS page requires one for a same-account alarm (SNS's default policy lets AWS services publish)."""
+def test_cloudwatch_needs_an_allow_which_snss_default_statement_gives() -> None:
+    """An alarm's action fails "not authorized to perform: SNS:Publish" under a topic policy that allows
+    CloudWatch nothing (AWS knowledge center, cloudwatch-receive-sns-for-alarm-trigger); SNS's default
+    statement (any principal, for the owner's account: aws:SourceOwner) lets it publish."""
     data = healthy()
     data.topic_policies[BILLING_TOPIC] = topic_policy(BILLING_TOPIC)  # the owner account only
+    result = judge_finops(data)
+    assert not result.passed
+    assert (
+        f"no statement allows cloudwatch.amazonaws.com sns:Publish for arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:"
+        in str(result.reason)
+    ), result.reason
+    data.topic_policies[BILLING_TOPIC] = None  # no policy read: nothing allows it either
+    assert not judge_finops(data).passed
+    default = {
+        "Sid": "__default_statement_ID",
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": ["SNS:Publish", "SNS:Subscribe", "SNS:GetTopicAttributes"],
+        "Resource": BILLING_TOPIC,
+        "Condition": {"StringEquals": {"AWS:SourceOwner": ACCOUNT}},
+    }
+    data.topic_policies[BILLING_TOPIC] = {"Version": "2008-10-17", "Statement": [default]}
     assert judge_finops(data).passed
-    data.topic_policies[BILLING_TOPIC] = None
-    assert judge_finops(data).passed
+    other_owner = {**default, "Condition": {"StringEquals": {"AWS:SourceOwner": "999999999999"}}}
+    data.topic_policies[BILLING_TOPIC] = {"Version": "2008-10-17", "Statement": [other_owner]}
+    assert not judge_finops(data).passed
 
 
 def test_stray_billing_alarms_are_judged_on_their_topics_policy_too() -> None:
