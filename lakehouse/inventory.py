@@ -188,6 +188,13 @@ def named_like(name: str, stack_id: str, project: str = DEFAULT_PROJECT) -> bool
     return any(low == p or low.startswith(p + sep) for p, sep in zip(prefixes, ("-", "_"), strict=True))
 
 
+#: Kinds that carry no tags, found by name only -> their bare name from the inventory's name for them.
+UNTAGGED_KINDS: Mapping[str, Callable[[str], str]] = {
+    "aws_cloudwatch_dashboard": lambda name: name,
+    "aws_scheduler_schedule": lambda label: label.split("/", 1)[-1],  # ``group/name``
+}
+
+
 def extending_stacks(name: str, tags: Mapping[str, str] | None, stack_id: str, project: str = DEFAULT_PROJECT) -> bool:
     """Whether the resource is another stack's whose id extends ``stack_id`` with a hyphen (``lh-1-x`` for
     ``lh-1``): its names start with this stack's prefix too, and only its tag tells them apart."""
@@ -205,6 +212,8 @@ class _Search:
         self.inv = Inventory(
             stack_id, prefix, glue_prefix, regions=list(dict.fromkeys((target.region, *EXTRA_REGIONS)))
         )
+        #: Ids of stacks extending this one (``lh-1-x``) whose tagged resources the search met.
+        self.longer_ids: set[str] = set()
 
     # -- helpers ----------------------------------------------------------------------------------
 
@@ -212,7 +221,25 @@ class _Search:
         return named_like(name, self.inv.stack_id, self.project)
 
     def longer_stacks(self, name: str, tags: Mapping[str, str] | None) -> bool:
-        return extending_stacks(name, tags, self.inv.stack_id, self.project)
+        if extending_stacks(name, tags, self.inv.stack_id, self.project):
+            self.longer_ids.add(str((tags or {}).get(STACK_TAG)))
+            return True
+        return False
+
+    def without_longer_stacks_untagged(self) -> None:
+        """Drop what carries no tags (dashboards, schedules) but is named like a stack whose id extends
+        ours (``lh-1-x``, seen by the tags of its other resources): a name belongs to the most specific
+        stack it fits."""
+
+        def theirs(res: CloudResource) -> bool:
+            bare = UNTAGGED_KINDS.get(res.kind)
+            return (
+                bare is not None
+                and res.found_by == (NAME_PREFIX,)
+                and any(named_like(bare(res.name), other, self.project) for other in self.longer_ids)
+            )
+
+        self.inv.resources = [r for r in self.inv.resources if not theirs(r)]
 
     def found_by(self, name: str, tags: Mapping[str, str] | None) -> tuple[str, ...]:
         how = []
@@ -736,6 +763,7 @@ class _Search:
         known = self._known()
         for region in inv.swept_regions or inv.regions:
             self.guarded("tagging GetResources", region, self.tagged, region, known)
+        self.without_longer_stacks_untagged()
         inv.resources.sort()
         inv.grants.sort()
         return inv

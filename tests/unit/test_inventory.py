@@ -109,6 +109,30 @@ def test_a_stack_whose_id_extends_ours_is_told_apart_by_its_tag() -> None:
     assert queues[f"{P}-y-inbox"] == (NAME_PREFIX,)  # tagged lh-1-x but not named like it: a disguise
 
 
+def test_untaggable_things_named_for_a_stack_extending_ours_are_its_own() -> None:
+    """Dashboards and schedules carry no tags; once stack ``lh-1-x``'s tagged buckets show it exists, names
+    that fit it (``lakehouse-lh-1-x-...``) are its, not ours; without such a stack they stay ours."""
+    other = f"{P}-x-gold-{ACCOUNT}"
+    buckets = {("s3", "list_buckets"): [{"Buckets": [{"Name": GOLD, "BucketRegion": REGION}, {"Name": other}]}]}
+    dashboards = [{"DashboardEntries": [{"DashboardName": f"{P}-finops"}, {"DashboardName": f"{P}-x-finops"}]}]
+    schedules = [{"Schedules": [{"Name": f"{P}-x-pause", "GroupName": f"{P}-x-catalog", "Arn": "arn:s"}]}]
+    listings = {
+        **buckets,
+        ("cloudwatch", "list_dashboards"): dashboards,
+        ("scheduler", "list_schedules"): schedules,
+    }
+    tags = {GOLD: STACK, other: f"{STACK}-x"}
+    tagging = {
+        ("s3", "get_bucket_tagging"): lambda Bucket: {"TagSet": [{"Key": "stack_id", "Value": tags[Bucket]}]}  # noqa: N803
+    }
+    inv = stack_inventory(account(listings, tagging), STACK)
+    names = {r.name for r in inv.resources}
+    assert {GOLD, f"{P}-finops"} <= names
+    assert not names & {other, f"{P}-x-finops", f"{P}-x-catalog/{P}-x-pause"}, names
+    alone = stack_inventory(account({**listings, **BUCKETS}, {}), STACK)  # no lh-1-x anywhere: ours by name
+    assert {f"{P}-x-finops", f"{P}-x-catalog/{P}-x-pause"} <= {r.name for r in alone.resources}
+
+
 def test_an_out_of_band_queue_fails_check_5_naming_it_and_the_managed_one_does_not() -> None:
     urls = [f"{URL}/{P}-alerts-inbox", f"{URL}/{P}-scratch"]
     inv = stack_inventory(account({("sqs", "list_queues"): [{"QueueUrls": urls}]}, {}), STACK)
