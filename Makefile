@@ -46,7 +46,7 @@ smoke: venv browser
 	$(BIN)/pytest features/ --junitxml=reports/junit.xml --cucumberjson=reports/cucumber.json $(PYTEST_ARGS)
 
 test: venv
-	@scripts/ensure-chromium || echo "make test: no browser: the report's visual test is skipped"
+	@scripts/ensure-chromium --optional
 	$(BIN)/pytest tests/ -n $(PYTEST_WORKERS) --dist loadgroup --durations=25 $(PYTEST_ARGS)
 
 # Property-based tests (hypothesis) run long: `make test` runs them bounded, this for thousands of examples.

@@ -21,9 +21,11 @@ House rules:
 - every ``actions/upload-artifact`` name contains ``github.run_attempt`` (a re-run never collides
   with, or overwrites, the first attempt's artifact);
 - the five workflows of the design exist; ``guard.yml`` runs on pushes to ``main`` (exit check 3
-  reads those runs), and neither it nor the composite action lets a failure pass
-  (``masked_failure_problems``: ``continue-on-error`` not literally false, a ``run:`` line ending
-  ``|| true``); ``smoke.yml`` uploads ``reports/`` with ``if: always()``;
+  reads those runs), and neither it, the composite action nor the Makefile recipes it runs lets a
+  failure pass (``masked_failure_problems``, ``makefile_masking``: ``continue-on-error`` not literally
+  false, an ``||`` alternative that always succeeds, a pipeline without pipefail, ``set +e``, a
+  command followed by another where the shell has no ``-e``; ``lakehouse.shellstatus`` reads the
+  scripts); ``smoke.yml`` uploads ``reports/`` with ``if: always()``;
 - ``.github/CODEOWNERS`` names owners for ``/infra/`` and ``/pipeline/`` (two-person review), and
   ``.github/dependabot.yml`` updates pip, GitHub Actions and Terraform.
 
@@ -48,6 +50,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from lakehouse.config import project_root
+from lakehouse.shellstatus import Shell, lost_failures, shell_flags
 
 #: Workflows the design names (DESIGN.md, "Layout we aim for").
 REQUIRED_WORKFLOWS = ("guard.yml", "smoke.yml", "infra.yml", "e2e.yml", "sbom.yml")
@@ -167,9 +170,35 @@ def step_problems(path: Path, document: Any) -> list[Problem]:
     return problems
 
 
-#: The end of a ``run:`` line that makes it succeed whatever its command did (``|| true``, ``|| :``,
-#: ``|| exit 0``, ``; true``, ``; exit 0``).
-_SWALLOWED = re.compile(r"(?:\|\||;)\s*(?:true|:|exit\s+0)\s*$")
+#: GitHub's built-in shells on Linux and macOS, as the runner calls them (docs.github.com, workflow syntax,
+#: ``jobs.<job_id>.steps[*].shell``): no ``shell:`` runs ``bash -e {0}`` (no pipefail), ``shell: bash``
+#: runs ``bash --noprofile --norc -eo pipefail {0}``, ``shell: sh`` runs ``sh -e {0}``.
+GITHUB_SHELLS = {
+    None: Shell(errexit=True, pipefail=False, label="no `shell:`: GitHub runs `bash -e {0}`"),
+    "bash": Shell(errexit=True, pipefail=True, label="`shell: bash`: `bash --noprofile --norc -eo pipefail {0}`"),
+    "sh": Shell(errexit=True, pipefail=False, label="`shell: sh`: `sh -e {0}`"),
+}
+_POSIX_SHELLS = ("sh", "bash", "dash", "ksh", "mksh", "zsh")
+
+
+def run_shell(document: dict[str, Any], where: str, step: dict[str, Any]) -> Shell | None:
+    """How GitHub runs a step's ``run:`` script: its ``shell:``, else its job's ``defaults.run.shell``, else
+    the workflow's, else GitHub's default; ``None`` for a shell that is not sh-like (``pwsh``, ``python``:
+    not judged). A custom template (``bash -eu {0}``) is read for ``-e`` and ``-o pipefail``; an expression,
+    whose value depends on the run, is judged as if it were ``bash -eo pipefail`` (the least strict)."""
+    job = (document.get("jobs") or {}).get(where.split("/")[1]) if where.startswith("jobs/") else None
+    scopes = [step, ((job or {}).get("defaults") or {}).get("run") or {}, (document.get("defaults") or {}).get("run")]
+    shell = next((str(s["shell"]) for s in scopes if isinstance(s, dict) and s.get("shell")), None)
+    if shell in GITHUB_SHELLS:
+        return GITHUB_SHELLS[shell]
+    assert shell is not None
+    if "${{" in shell:
+        return Shell(errexit=True, pipefail=True, label=f"`shell: {shell}`, judged as `bash -eo pipefail`")
+    words = shell.split()
+    if Path(words[0]).name not in _POSIX_SHELLS:
+        return None
+    errexit, pipefail = shell_flags(words[1:])
+    return Shell(errexit, pipefail, f"`shell: {shell}`")
 
 
 def _step_label(step: dict[str, Any]) -> str:
@@ -187,9 +216,10 @@ def masked_failure_problems(path: Path, document: Any) -> list[Problem]:
 
     ``continue-on-error`` anything but literally ``false`` on a job or a step (``true``, or an
     expression, which may evaluate true: a failing step then leaves its job green, and the runner
-    reports the step itself as ``success``), and a ``run:`` line ending in ``|| true`` or
-    ``; exit 0`` (and the like), which turns that command's failure into success. Exit check 3
-    reads these from the guard workflow of each judged run; ``make lint`` from the checkout.
+    reports the step itself as ``success``), and a command of a ``run:`` script whose failure the
+    script's status does not carry (``lakehouse.shellstatus``, under the step's shell: ``|| true`` or
+    ``|| echo ...``, a pipeline without pipefail, ``set +e``...). Exit check 3 reads these from the
+    guard workflow of each judged run; ``make lint`` from the checkout.
     """
     if not isinstance(document, dict):
         return []
@@ -206,10 +236,10 @@ def masked_failure_problems(path: Path, document: Any) -> list[Problem]:
             value = _shown(step["continue-on-error"])
             message = f"step {label} has continue-on-error: {value}: it may fail while its job concludes success"
             problems.append(Problem(path, f"{where}/continue-on-error", message))
-        for number, line in enumerate(str(step.get("run", "")).splitlines(), start=1):
-            if _SWALLOWED.search(line):
-                message = f"step {label}, line {number} `{line.strip()}` succeeds whatever its command did"
-                problems.append(Problem(path, f"{where}/run", message))
+        shell = run_shell(document, where, step) if "run" in step else None
+        for found in lost_failures(str(step["run"]), shell) if shell is not None else []:
+            message = f"step {label}, line {found.line} `{found.command}` {found.message}"
+            problems.append(Problem(path, f"{where}/run", message))
     return problems
 
 
@@ -256,13 +286,27 @@ def make_calls(command: str) -> list[tuple[list[str], list[str]]]:
     return calls
 
 
+def _logical_lines(makefile: str) -> list[tuple[int, str]]:
+    """The Makefile's lines with their continuations (``\\`` newline) joined, numbered by their first line."""
+    joined: list[tuple[int, str]] = []
+    pending: tuple[int, str] | None = None
+    for number, line in enumerate(makefile.splitlines(), start=1):
+        if pending is not None:
+            number, line = pending[0], pending[1] + " " + line.lstrip("\t" if pending[1].startswith("\t") else "")
+        if line.endswith("\\") and not line.endswith("\\\\"):
+            pending = (number, line[:-1])
+            continue
+        pending = None
+        joined.append((number, line))
+    return joined + ([pending] if pending is not None else [])
+
+
 def _rules(makefile: str) -> tuple[dict[str, list[str]], dict[str, list[tuple[int, str]]]]:
     """(target -> prerequisites, target -> its recipe lines with their line numbers) of a Makefile."""
     prerequisites: dict[str, list[str]] = {}
     recipes: dict[str, list[tuple[int, str]]] = {}
     current: list[str] = []
-    lines = makefile.replace("\\\n", " ").splitlines()
-    for number, line in enumerate(lines, start=1):
+    for number, line in _logical_lines(makefile):
         if line.startswith("\t"):
             for target in current:
                 recipes.setdefault(target, []).append((number, line[1:]))
@@ -277,12 +321,55 @@ def _rules(makefile: str) -> tuple[dict[str, list[str]], dict[str, list[tuple[in
     return prerequisites, recipes
 
 
+#: ``SHELL = ...``, ``.SHELLFLAGS := ...`` (also ``override``/``export``, ``?=``, ``+=``), outside recipes.
+_SHELL_ASSIGNMENT = re.compile(
+    r"^\s*(?:override\s+)?(?:export\s+)?(SHELL|\.SHELLFLAGS)\s*(:::=|::=|:=|\?=|\+=|!=|=)\s*(.*)$"
+)
+
+
+def makefile_shell(makefile: str) -> Shell:
+    """How make runs each recipe line: ``$(SHELL) $(.SHELLFLAGS) 'line'``; GNU make's defaults are
+    ``/bin/sh`` and ``-c`` (``-ec`` under ``.POSIX``), so no ``-e`` and no pipefail. ``-o pipefail`` in
+    ``.SHELLFLAGS`` is honoured whatever ``SHELL`` is: a shell without it fails every line (nothing
+    is lost). Target-specific values (``test: SHELL := bash``) are not read."""
+    values: dict[str, str] = {}
+    posix = False
+    for _, line in _logical_lines(makefile):
+        if line.startswith("\t"):
+            continue
+        posix = posix or bool(re.match(r"^\.POSIX\s*:", line))
+        match = _SHELL_ASSIGNMENT.match(line.split("#", 1)[0].rstrip())
+        if not match or match.group(2) == "!=":
+            continue
+        name, op, value = match.groups()
+        if op == "?=" and name in values:
+            continue
+        values[name] = f"{values.get(name, '')} {value}".strip() if op == "+=" else value.strip()
+    shell = values.get("SHELL", "/bin/sh")
+    flags = values.get(".SHELLFLAGS", "-ec" if posix else "-c")
+    errexit, pipefail = shell_flags(flags.split())
+    return Shell(errexit, pipefail, f"make runs `{shell} {flags}`")
+
+
+def _recipe_scripts(makefile: str, recipe: list[tuple[int, str]]) -> list[tuple[list[int], str]]:
+    """The scripts make hands the shell for one recipe, each with the Makefile line of its script lines:
+    one per line, or the whole recipe at once under ``.ONESHELL``. Prefixes (``@``, ``-``, ``+``) dropped."""
+    lines = [(number, line.lstrip(" \t").lstrip("@+-").lstrip(" \t")) for number, line in recipe]
+    if re.search(r"^\.ONESHELL\s*:", makefile, re.MULTILINE) and lines:
+        return [([n for n, _ in lines], "\n".join(line for _, line in lines))]
+    return [([number], line) for number, line in lines]
+
+
 def makefile_masking(makefile: str, targets: Sequence[str], path: str = "Makefile") -> list[str]:
     """What in the recipes ``make <targets>`` runs lets a failing command pass: a recipe line that starts
-    with ``-`` (make ignores its exit status), one ending ``|| true`` and the like, ``.IGNORE``, or a
-    nested ``make -i``. Prerequisites and ``$(MAKE) <target>`` lines are followed; targets named by a
-    variable are not (their recipes here only install)."""
+    with ``-`` (make ignores its exit status), ``.IGNORE``, a nested ``make -i``, or a command whose
+    failure the line's status does not carry under the Makefile's ``SHELL`` and ``.SHELLFLAGS``
+    (``lakehouse.shellstatus``: ``|| true``, ``|| echo ...``; without pipefail, ``a | b``; without
+    ``-e``, ``a; b`` and loops). Prerequisites and ``$(MAKE) <target>`` lines are followed; targets named
+    by a variable are not (their recipes here only install); nor are recipes on a rule's own line
+    (``target: ; command``)."""
     prerequisites, recipes = _rules(makefile)
+    shell = makefile_shell(makefile)
     problems: list[str] = []
     ignored = prerequisites.get(".IGNORE")
     todo, seen = list(targets), set()
@@ -298,12 +385,14 @@ def makefile_masking(makefile: str, targets: Sequence[str], path: str = "Makefil
             command = line.lstrip("@+ \t")
             if line.lstrip(" \t").lstrip("@+").startswith("-"):
                 problems.append(f"{path}, line {number} (target {target!r}) starts with '-': make ignores its failure")
-            elif _SWALLOWED.search(command):
-                problems.append(f"{path}, line {number} (target {target!r}) `{command.strip()}` succeeds whatever")
             for flags, called in make_calls(command):
                 if _ignores_errors(flags):
                     problems.append(f"{path}, line {number} (target {target!r}) runs make {' '.join(flags)}: -i")
                 todo += called
+        for numbers, script in _recipe_scripts(makefile, recipes.get(target, [])):
+            for found in lost_failures(script, shell):
+                where = f"{path}, line {numbers[min(found.line, len(numbers)) - 1]} (target {target!r})"
+                problems.append(f"{where} `{found.command}` {found.message}")
     return problems
 
 

@@ -479,8 +479,9 @@ def test_a_step_of_the_local_composite_action_under_continue_on_error_is_red(git
     assert outcome.status is Status.FAILED
 
 
-@pytest.mark.parametrize("tail", [" || true", " || :", "; exit 0", " || exit 0"])
+@pytest.mark.parametrize("tail", [" || true", " || :", " || exit 0", ' || echo "tests failed"', " || { echo x; }"])
 def test_a_guard_command_whose_failure_is_swallowed_is_red(github: FakeGitHub, tail: str) -> None:
+    """(``make test; exit 0`` is not among them: GitHub's ``bash -e`` stops at the failing ``make test``.)"""
     github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
     commit = with_guard(github, 9, TEST_STEP, f"      - run: |\n          make lint\n          make test{tail}\n")
     outcome = ask(github, sha(9))
@@ -490,6 +491,34 @@ def test_a_guard_command_whose_failure_is_swallowed_is_red(github: FakeGitHub, t
         "succeeds whatever its command did",
     )
     assert outcome.status is Status.FAILED
+
+
+def test_a_guard_pipeline_without_pipefail_is_red_and_with_shell_bash_passes(github: FakeGitHub) -> None:
+    """No ``shell:`` is GitHub's ``bash -e {0}``: ``make test | tee`` concludes with tee's status."""
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    commit = with_guard(github, 9, "      - run: make test\n", "      - run: make test | tee test.log\n")
+    outcome = ask(github, sha(9))
+    _not_passing_naming(
+        outcome,
+        f"{GUARD_PATH} at {commit[:12]}: jobs/test/steps/2/run: step 'make test | tee test.log', line 1 `make test` "
+        "fails unseen: it is piped into `tee test.log` and without pipefail (no `shell:`: GitHub runs `bash -e {0}`)",
+    )
+    with_guard(github, 9, "      - run: make test\n", "      - run: make test | tee test.log\n        shell: bash\n")
+    read = ask(github, sha(9)).details["github"]["workflow_files"]  # (red still: GitHub's step names differ)
+    assert read["run #9"]["problems"] == []
+
+
+def test_a_makefile_recipe_whose_failure_is_lost_to_a_later_command_is_red(github: FakeGitHub) -> None:
+    """make runs each recipe line with ``/bin/sh -c``: no -e, so only the line's last command counts."""
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    old = "\t$(BIN)/pytest tests/ -n"
+    commit = with_guard(github, 8, old, "\t$(BIN)/pytest tests/ ; echo done\n\t$(BIN)/pytest tests/ -n", "Makefile")
+    outcome = ask(github, sha(8))
+    _not_passing_naming(
+        outcome,
+        "(target 'test') `$(BIN)/pytest tests/` fails unseen: `;` follows it and without -e (make runs `/bin/sh -c`)",
+        f"at {commit[:12]}",
+    )
 
 
 def test_the_ref_github_may_append_to_a_runs_path_is_not_part_of_the_file(github: FakeGitHub) -> None:

@@ -291,3 +291,145 @@ def test_lint_reads_the_makefile_targets_guard_runs(tmp_path: Path) -> None:
     (tmp_path / "Makefile").write_text(makefile.replace("\t$(BIN)/pytest tests/ -n", "\t-$(BIN)/pytest tests/ -n"))
     problems = [str(p) for p in check_file(workflows / "guard.yml", "workflow")]
     assert any("(target 'test') starts with '-': make ignores its failure" in p for p in problems), problems
+
+
+# -- scripts whose failures are lost (lakehouse.shellstatus, under each step's shell) -------------------------
+
+
+def _workflow(steps: list[dict[str, object]], **extra: object) -> dict[str, object]:
+    return {"on": "push", "jobs": {"t": {"runs-on": "ubuntu-24.04", "steps": steps, **extra}}}
+
+
+def _messages(document: dict[str, object]) -> list[str]:
+    return [f"{p.where}: {p.message}" for p in masked_failure_problems(Path("guard.yml"), document)]
+
+
+def test_a_run_step_whose_failure_is_lost_is_named_with_its_step_line_and_command() -> None:
+    steps = [
+        {"name": "tests", "run": 'make lint\nmake test || echo "tests failed"\n'},
+        {"run": "make test | tee test.log"},
+        {"name": "loose", "run": "set +e\nmake test\nmake lint\n"},
+    ]
+    assert _messages(_workflow(steps)) == [
+        "jobs/t/steps/0/run: step 'tests', line 2 `make test || echo \"tests failed\"` succeeds whatever its "
+        'command did: its `||` alternative `echo "tests failed"` always succeeds',
+        "jobs/t/steps/1/run: step 'make test | tee test.log', line 1 `make test` fails unseen: it is piped into "
+        "`tee test.log` and without pipefail (no `shell:`: GitHub runs `bash -e {0}`) a pipeline's status is its "
+        "last command's",
+        "jobs/t/steps/2/run: step 'loose', line 1 `set +e` turns -e off: after it a failing command no longer "
+        "stops the script, and only the last command's status counts",
+    ]
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["step", "job", "workflow"],
+)
+def test_shell_bash_from_the_step_the_job_or_the_workflow_defaults_has_pipefail(where: str) -> None:
+    step: dict[str, object] = {"run": "make test | tee test.log"}
+    document = _workflow([step])
+    if where == "step":
+        step["shell"] = "bash"
+    elif where == "job":
+        document["jobs"]["t"]["defaults"] = {"run": {"shell": "bash"}}  # type: ignore[index]
+    else:
+        document["defaults"] = {"run": {"shell": "bash"}}
+    assert _messages(document) == []
+
+
+def test_the_step_shell_decides_e_and_pipefail() -> None:
+    def lost(shell: str, script: str) -> list[str]:
+        return _messages(_workflow([{"run": script, "shell": shell}]))
+
+    assert lost("sh", "make test | tee log") and "`shell: sh`: `sh -e {0}`" in lost("sh", "make test | tee log")[0]
+    assert lost("sh", "make test; echo done") == []  # sh -e stops at the failing command
+    assert "fails unseen: another line follows it" in lost("bash {0}", "make test\necho done")[0]  # no -e
+    assert lost("bash -eo pipefail {0}", "make test | tee log") == []
+    assert lost("pwsh", "make test | tee log") == []  # not an sh-like shell: not judged
+    assert lost("${{ matrix.shell }}", "make test || echo x")  # an expression: judged as bash -eo pipefail
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "make test && echo ok",
+        "make test || exit 1",
+        "if command -v a >/dev/null || command -v b >/dev/null; then\n  echo found\nfi\nmake test\n",
+        "make test; echo done",
+        "set -e\nmake lint\nmake test\n",
+    ],
+)
+def test_healthy_run_steps_are_not_flagged(script: str) -> None:
+    assert _messages(_workflow([{"run": script}])) == []
+
+
+def test_composite_action_steps_are_judged_under_their_own_shell() -> None:
+    action = {"runs": {"using": "composite", "steps": [{"run": "make venv | tee v.log", "shell": "sh"}]}}
+    assert [p.where for p in masked_failure_problems(Path("action.yml"), action)] == ["runs/steps/0/run"]
+    action["runs"]["steps"][0]["shell"] = "bash"  # type: ignore[index]
+    assert masked_failure_problems(Path("action.yml"), action) == []
+
+
+MAKEFILE = """\
+.PHONY: test lint
+test: lint
+\t@scripts/ensure-chromium || echo "no browser"
+\tpytest tests/ | tee test.log
+\tpytest tests/; echo done
+\t$(MAKE) --no-print-directory lint && echo ok
+lint:
+\truff check \\
+\t  lakehouse; echo linted
+"""
+
+
+def test_makefile_recipes_are_judged_under_make_s_default_sh_c() -> None:
+    from lakehouse.workflows import makefile_masking
+
+    problems = makefile_masking(MAKEFILE, ["test"])
+    assert problems == [
+        "Makefile, line 3 (target 'test') `scripts/ensure-chromium || echo \"no browser\"` succeeds whatever its "
+        'command did: its `||` alternative `echo "no browser"` always succeeds',
+        "Makefile, line 4 (target 'test') `pytest tests/` fails unseen: it is piped into `tee test.log` and "
+        "without pipefail (make runs `/bin/sh -c`) a pipeline's status is its last command's",
+        "Makefile, line 5 (target 'test') `pytest tests/` fails unseen: `;` follows it and without -e (make runs "
+        "`/bin/sh -c`) only the last command's status counts",
+        # a continued line is named by its first line
+        "Makefile, line 8 (target 'lint') `ruff check lakehouse` fails unseen: `;` follows it and without -e "
+        "(make runs `/bin/sh -c`) only the last command's status counts",
+    ]
+
+
+def test_a_makefile_with_bash_and_eo_pipefail_loses_no_pipeline_or_sequence() -> None:
+    from lakehouse.workflows import makefile_masking, makefile_shell
+
+    strict = "SHELL := bash\n.SHELLFLAGS := -eo pipefail -c\n" + MAKEFILE
+    assert makefile_shell(strict).errexit and makefile_shell(strict).pipefail
+    problems = makefile_masking(strict, ["test"])
+    assert len(problems) == 1 and "line 5 (target 'test') `scripts/ensure-chromium || echo" in problems[0]
+    assert makefile_masking("SHELL = /bin/bash\n.SHELLFLAGS = -euo pipefail -c\n" + MAKEFILE, ["lint"]) == []
+    errexit_only = makefile_shell(".POSIX:\n" + MAKEFILE)  # GNU make: .SHELLFLAGS -ec under .POSIX
+    assert (errexit_only.errexit, errexit_only.pipefail) == (True, False)
+    assert makefile_shell("override .SHELLFLAGS := -c\n.SHELLFLAGS += -e\n").errexit
+
+
+def test_a_oneshell_recipe_is_one_script() -> None:
+    from lakehouse.workflows import makefile_masking
+
+    makefile = ".ONESHELL:\ntest:\n\tpytest tests/\n\techo done\n"
+    assert makefile_masking(makefile, ["test"]) == [
+        "Makefile, line 3 (target 'test') `pytest tests/` fails unseen: another line follows it and without -e "
+        "(make runs `/bin/sh -c`) only the last command's status counts"
+    ]
+    assert makefile_masking(".ONESHELL:\n.SHELLFLAGS := -ec\n" + makefile.split("\n", 1)[1], ["test"]) == []
+
+
+def test_the_repository_s_own_guard_files_lose_no_failure() -> None:
+    """FakeGitHub serves these at every commit: a healthy project stays green under the rules."""
+    from lakehouse.workflows import makefile_masking
+
+    assert makefile_masking((ROOT / "Makefile").read_text(encoding="utf-8"), ["test", "lint"]) == []
+    guard = ROOT / ".github/workflows/guard.yml"
+    assert masked_failure_problems(guard, load_yaml(guard.read_text(encoding="utf-8"))) == []
+    action = ROOT / COMPOSITE_ACTION
+    assert masked_failure_problems(action, load_yaml(action.read_text(encoding="utf-8"))) == []

@@ -1,0 +1,592 @@
+"""Which commands of a shell script can fail without failing the script: a small reader of POSIX
+shell text, enough for the guard's ``run:`` steps and Makefile recipes (``lakehouse.workflows``).
+
+A failure is *lost* when the script's exit status no longer carries it:
+
+- an ``||`` alternative that always succeeds (``|| true``, ``|| echo skipped``, ``|| { echo x; }``,
+  ``|| (echo x; true)``, ``|| exit 0``): the command before it succeeds whatever it did;
+- a command piped into another (``pytest | tee log``) when the shell has no ``pipefail``: a
+  pipeline's status is its last command's;
+- without ``-e``, a command followed by another (``;``, a newline, a loop's next iteration): only
+  the last command's status counts;
+- with ``-e``, a command left of ``&&`` whose list is not the script's last command: ``-e`` ignores
+  it and the script goes on (bash's and POSIX's rule);
+- ``set +e`` where ``-e`` was on: from there a failing command no longer stops the script;
+- a command run in the background (``&``): nobody waits for its status.
+
+Read, not judged: the condition of an ``if``/``while``/``until`` and a pipeline negated with ``!``
+(the script decided what a failure there means); ``case`` bodies and function definitions;
+command substitutions (``$(...)``, backquotes) and process substitutions; ``eval``, ``sh -c`` and
+other code in strings; aliases and traps. The reader follows quotes, ``$(...)``, ``${...}``,
+backslashes, comments and here-documents, and is tolerant: text it cannot parse is read as words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+#: Operators, longest first (``|&`` is bash's ``2>&1 |``).
+_OPERATORS = ("&&", "||", ";;", "|&", "|", ";", "&", "(", ")", "\n")
+#: Words that open or close a compound command where a command may start.
+_CLOSERS = frozenset({"then", "elif", "else", "fi", "do", "done", "esac", "}"})
+#: Commands that cannot fail (for this purpose): a failure of theirs is nothing to lose.
+_ALWAYS_SUCCEED = frozenset({"echo", "printf", "true", ":"})
+#: Commands whose failure is not a check's failure: tests (``[ -f x ] && rm x``), builtins that set
+#: things (``set`` is read for ``-e``/``pipefail``), ``exit``/``return`` (their status is the script's).
+_HARMLESS = _ALWAYS_SUCCEED | {"test", "[", "[[", "set", "exit", "return", "export", "local", "declare", "readonly"}
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[[^]]*\])?\+?=")
+
+
+@dataclass(frozen=True)
+class Shell:
+    """How a script is run: with ``-e`` (errexit) and/or ``-o pipefail``; ``label`` names it in messages."""
+
+    errexit: bool
+    pipefail: bool
+    label: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A command (``command``, as written) on ``line`` (1-based, of the script) whose failure is lost,
+    and why (``message``: a phrase that follows the command)."""
+
+    line: int
+    command: str
+    message: str
+
+
+def shell_flags(words: Sequence[str], errexit: bool = False, pipefail: bool = False) -> tuple[bool, bool]:
+    """(errexit, pipefail) after a shell's options or ``set``'s arguments (``-e``, ``-eo pipefail``,
+    ``-o errexit``, ``+e``, ``+o pipefail``), starting from ``errexit`` and ``pipefail``."""
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if len(word) > 1 and word[0] in "-+" and not word.startswith("--"):
+            on = word[0] == "-"
+            for letter in word[1:]:
+                if letter == "e":
+                    errexit = on
+                elif letter == "o" and index + 1 < len(words):
+                    index += 1
+                    if words[index] == "errexit":
+                        errexit = on
+                    elif words[index] == "pipefail":
+                        pipefail = on
+        index += 1
+    return errexit, pipefail
+
+
+# -- tokens ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str  # the word as written (quotes kept), or the operator
+    start: int
+    end: int
+    op: bool
+
+
+def _skip_quoted(text: str, i: int) -> int:
+    """The index after the quoted or substituted span that starts at ``i``."""
+    char = text[i]
+    if char == "'":
+        end = text.find("'", i + 1)
+        return len(text) if end < 0 else end + 1
+    if char == "`":
+        j = i + 1
+        while j < len(text) and text[j] != "`":
+            j += 2 if text[j] == "\\" else 1
+        return min(j + 1, len(text))
+    if char == '"':
+        j = i + 1
+        while j < len(text) and text[j] != '"':
+            if text[j] == "\\":
+                j += 2
+            elif text[j] == "$" and text[j + 1 : j + 2] in ("(", "{") or text[j] == "`":
+                j = _skip_quoted(text, j)
+            else:
+                j += 1
+        return min(j + 1, len(text))
+    # $( ... ), $(( ... )), ${ ... }, <( ... ), >( ... ): to the matching bracket, quotes respected
+    open_, close = ("{", "}") if text[i + 1] == "{" else ("(", ")")
+    depth, j = 0, i + 1
+    while j < len(text):
+        c = text[j]
+        if c == open_:
+            depth += 1
+        elif c == close:
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        elif c in "'\"`":
+            j = _skip_quoted(text, j)
+            continue
+        elif c == "\\":
+            j += 1
+        j += 1
+    return len(text)
+
+
+def _heredoc_delimiter(text: str, i: int) -> tuple[str, bool, int] | None:
+    """At ``<<`` (not ``<<<``): (delimiter, strip leading tabs, index after it)."""
+    j = i + 2
+    strip = text[j : j + 1] == "-"
+    j += strip
+    while j < len(text) and text[j] in " \t":
+        j += 1
+    match = re.match(r"""(['"]?)([^\s;&|<>()'"]+)\1""", text[j:])
+    return (match.group(2), strip, j + match.end()) if match else None
+
+
+def tokens(text: str) -> list[_Token]:
+    """Words and operators of shell text (comments, here-document bodies and line continuations dropped)."""
+    found: list[_Token] = []
+    heredocs: list[tuple[str, bool]] = []
+    start: int | None = None  # of the word being read
+    i = 0
+
+    def end_word(at: int) -> None:
+        nonlocal start
+        if start is not None:
+            found.append(_Token(text[start:at], start, at, False))
+            start = None
+
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and text[i + 1 : i + 2] == "\n":
+            end_word(i)
+            i += 2
+            continue
+        if c in " \t\r":
+            end_word(i)
+            i += 1
+            continue
+        if c == "#" and start is None:
+            i = text.find("\n", i) if "\n" in text[i:] else len(text)
+            continue
+        if c == "\\":
+            start = i if start is None else start
+            i += 2
+            continue
+        if (
+            c in "'\"`"
+            or (c == "$" and text[i + 1 : i + 2] in ("(", "{"))
+            or (c in "<>" and text[i + 1 : i + 2] == "(")
+        ):
+            start = i if start is None else start
+            i = _skip_quoted(text, i)
+            continue
+        heredoc = _heredoc_delimiter(text, i) if text.startswith("<<", i) and text[i + 2 : i + 3] != "<" else None
+        if heredoc is not None:
+            delimiter, strip, after = heredoc
+            end_word(i)
+            found.append(_Token(text[i:after], i, after, False))
+            heredocs.append((delimiter, strip))
+            i = after
+            continue
+        word = text[start:i] if start is not None else ""
+        redirect = (c == "&" and (word[-1:] in ("<", ">") or text[i + 1 : i + 2] == ">")) or (
+            c == "|" and word[-1:] == ">"
+        )
+        if c == "(" and word.endswith("="):  # a bash array: a=(x y)
+            i = _skip_paren(text, i)
+            continue
+        operator = None if redirect else next((o for o in _OPERATORS if text.startswith(o, i)), None)
+        if operator is None:
+            start = i if start is None else start
+            i += 1
+            continue
+        end_word(i)
+        found.append(_Token(operator, i, i + len(operator), True))
+        i += len(operator)
+        if operator == "\n" and heredocs:
+            i = _skip_heredocs(text, i, heredocs)
+            heredocs = []
+    end_word(len(text))
+    return found
+
+
+def _skip_paren(text: str, i: int) -> int:
+    """After the ``)`` matching the ``(`` at ``i`` (a bash array ``a=(...)``)."""
+    depth = 0
+    while i < len(text):
+        if text[i] == "(":
+            depth += 1
+        elif text[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        elif text[i] in "'\"`":
+            i = _skip_quoted(text, i)
+            continue
+        i += 1
+    return len(text)
+
+
+def _skip_heredocs(text: str, i: int, heredocs: list[tuple[str, bool]]) -> int:
+    """Past the bodies of the here-documents opened on the line that ends just before ``i``."""
+    for delimiter, strip in heredocs:
+        while i < len(text):
+            end = text.find("\n", i)
+            end = len(text) if end < 0 else end
+            line = text[i:end]
+            i = end + 1
+            if (line.lstrip("\t") if strip else line) == delimiter:
+                break
+    return min(i, len(text))
+
+
+# -- syntax ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Node:
+    kind: str  # simple, group, subshell, if, loop, opaque
+    start: int
+    end: int
+    words: list[str] = field(default_factory=list)  # simple: its words
+    lists: list[_List] = field(default_factory=list)  # group/subshell: [body]; if: cond, body, ...; loop: [cond?, body]
+    conditions: frozenset[int] = frozenset()  # indexes into ``lists`` that are conditions
+
+
+@dataclass
+class _Pipeline:
+    commands: list[_Node]
+    negated: bool
+
+
+@dataclass
+class _AndOr:
+    pipelines: list[_Pipeline]
+    ops: list[str]  # between pipelines: && or ||
+
+
+@dataclass
+class _List:
+    items: list[tuple[_AndOr, str]]  # and-or list and the separator after it (; & newline, or "")
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.toks = tokens(text)
+        self.pos = 0
+
+    def peek(self) -> _Token | None:
+        return self.toks[self.pos] if self.pos < len(self.toks) else None
+
+    def at_word(self, *words: str) -> bool:
+        tok = self.peek()
+        return tok is not None and not tok.op and tok.text in words
+
+    def at_op(self, *ops: str) -> bool:
+        tok = self.peek()
+        return tok is not None and tok.op and tok.text in ops
+
+    def skip_newlines(self) -> None:
+        while self.at_op("\n"):
+            self.pos += 1
+
+    def script(self) -> _List:
+        items: list[tuple[_AndOr, str]] = []
+        while self.pos < len(self.toks):
+            items += self.list_().items
+            if self.pos < len(self.toks):  # a stray closer: read past it
+                self.pos += 1
+        return _List(items)
+
+    def list_(self) -> _List:
+        items: list[tuple[_AndOr, str]] = []
+        while True:
+            self.skip_newlines()
+            tok = self.peek()
+            if tok is None or (tok.op and tok.text in (")", ";;")) or (not tok.op and tok.text in _CLOSERS):
+                return _List(items)
+            if tok.op and tok.text in (";", "&", "||", "&&", "|", "|&"):  # nothing before it: read past
+                self.pos += 1
+                continue
+            and_or = self.and_or()
+            sep = ""
+            if self.at_op(";", "&", "\n"):
+                sep = self.toks[self.pos].text
+                self.pos += 1
+            items.append((and_or, sep))
+
+    def and_or(self) -> _AndOr:
+        pipelines, ops = [self.pipeline()], []
+        while self.at_op("&&", "||"):
+            ops.append(self.toks[self.pos].text)
+            self.pos += 1
+            self.skip_newlines()
+            pipelines.append(self.pipeline())
+        return _AndOr(pipelines, ops)
+
+    def pipeline(self) -> _Pipeline:
+        negated = self.at_word("!")
+        self.pos += negated
+        commands = [self.command()]
+        while self.at_op("|", "|&"):
+            self.pos += 1
+            self.skip_newlines()
+            commands.append(self.command())
+        return _Pipeline(commands, negated)
+
+    def expect(self, word: str) -> None:
+        if self.at_word(word):
+            self.pos += 1
+
+    def command(self) -> _Node:
+        tok = self.peek()
+        if tok is None:
+            return _Node("simple", 0, 0)
+        start = tok.start
+        if tok.op and tok.text == "(":
+            self.pos += 1
+            body = self.list_()
+            if self.at_op(")"):
+                self.pos += 1
+            node = _Node("subshell", start, self.last_end(), lists=[body])
+        elif not tok.op and tok.text == "{":
+            self.pos += 1
+            body = self.list_()
+            self.expect("}")
+            node = _Node("group", start, self.last_end(), lists=[body])
+        elif not tok.op and tok.text == "if":
+            node = self.if_(start)
+        elif not tok.op and tok.text in ("while", "until"):
+            self.pos += 1
+            condition = self.list_()
+            self.expect("do")
+            body = self.list_()
+            self.expect("done")
+            node = _Node("loop", start, self.last_end(), lists=[condition, body], conditions=frozenset({0}))
+        elif not tok.op and tok.text in ("for", "select"):
+            self.pos += 1
+            while self.peek() is not None and not self.at_word("do") and not self.at_op("(", ")"):
+                self.pos += 1  # the name, `in` and its words, the separators
+            self.expect("do")
+            body = self.list_()
+            self.expect("done")
+            node = _Node("loop", start, self.last_end(), lists=[body])
+        elif not tok.op and tok.text == "case":
+            while self.peek() is not None and not self.at_word("esac"):
+                self.pos += 1
+            self.expect("esac")
+            node = _Node("opaque", start, self.last_end())
+        else:
+            words = []
+            while (tok := self.peek()) is not None and not tok.op:
+                words.append(tok.text)
+                self.pos += 1
+            if self.at_op("(") and len(words) <= 2:  # a function definition: name () compound-command
+                self.pos += 1
+                if self.at_op(")"):
+                    self.pos += 1
+                self.skip_newlines()
+                self.command()
+                return _Node("opaque", start, self.last_end())
+            return _Node("simple", start, self.last_end() if words else start, words=words)
+        while (tok := self.peek()) is not None and not tok.op:  # redirections after a compound command
+            self.pos += 1
+        node.end = self.last_end()
+        return node
+
+    def if_(self, start: int) -> _Node:
+        lists: list[_List] = []
+        conditions: set[int] = set()
+        self.pos += 1  # if
+        while True:
+            conditions.add(len(lists))
+            lists.append(self.list_())
+            self.expect("then")
+            lists.append(self.list_())
+            if self.at_word("elif"):
+                self.pos += 1
+                continue
+            if self.at_word("else"):
+                self.pos += 1
+                lists.append(self.list_())
+            self.expect("fi")
+            return _Node("if", start, self.last_end(), lists=lists, conditions=frozenset(conditions))
+
+    def last_end(self) -> int:
+        return self.toks[self.pos - 1].end if self.pos else 0
+
+
+# -- what happens to a failure -----------------------------------------------------------------------------
+
+#: What a non-zero status of a command leads to: ``stop`` (-e ends the script), ``final`` (it is the
+#: script's status), ``handled`` (a condition, or an ``||`` alternative runs), ``lost`` (see ``why``).
+_STOP, _FINAL, _HANDLED, _LOST = "stop", "final", "handled", "lost"
+
+
+@dataclass(frozen=True)
+class _Fate:
+    kind: str
+    why: str = ""
+    sequence: bool = False  # lost to a next command without -e (reported once, at `set +e`, after one)
+
+
+@dataclass
+class _State:
+    errexit: bool
+    pipefail: bool
+    dropped_errexit: bool = False  # `set +e` turned -e off (reported there)
+
+
+def _name_and_args(words: Sequence[str]) -> tuple[str, list[str]]:
+    """The command's name (past assignments and redirections, unquoted) and the words after it."""
+    for index, word in enumerate(words):
+        if _ASSIGNMENT.match(word) or re.match(r"^\d*[<>&]", word):
+            continue
+        return word.strip("'\""), [w.strip("'\"") for w in words[index + 1 :]]
+    return "", []
+
+
+def _always_succeeds(pipeline: _Pipeline) -> bool:
+    """The pipeline's status is always 0: ``true``, ``:``, ``echo``/``printf``, ``exit 0``/``return 0``,
+    or a group or subshell whose last command is one of these."""
+    if pipeline.negated:
+        return False
+    last = pipeline.commands[-1]
+    if last.kind in ("group", "subshell"):
+        items = last.lists[0].items
+        return bool(items) and _always_succeeds(items[-1][0].pipelines[-1])
+    if last.kind != "simple":
+        return False
+    name, args = _name_and_args(last.words)
+    return name in _ALWAYS_SUCCEED or (name in ("exit", "return") and args[:1] == ["0"])
+
+
+class _Judge:
+    def __init__(self, text: str, shell: Shell) -> None:
+        self.text = text
+        self.shell = shell
+        self.state = _State(shell.errexit, shell.pipefail)
+        self.findings: list[Finding] = []
+
+    def line(self, offset: int) -> int:
+        return self.text.count("\n", 0, offset) + 1
+
+    def source(self, start: int, end: int) -> str:
+        return " ".join(self.text[start:end].split())
+
+    def report(self, start: int, end: int, message: str) -> None:
+        finding = Finding(self.line(start), self.source(start, end), message)
+        if finding not in self.findings:
+            self.findings.append(finding)
+
+    def list_(self, node: _List, fate: _Fate) -> None:
+        for index, (and_or, sep) in enumerate(node.items):
+            last = index == len(node.items) - 1
+            if sep == "&":
+                start, end = and_or.pipelines[0].commands[0].start, and_or.pipelines[-1].commands[-1].end
+                if fate.kind != _HANDLED:
+                    self.report(start, end, "runs in the background (`&`): nothing waits for its status")
+                self.and_or(and_or, _Fate(_HANDLED))
+            elif last or fate.kind == _HANDLED:
+                self.and_or(and_or, fate)
+            elif self.state.errexit:
+                self.and_or(and_or, _Fate(_STOP))
+            else:
+                following = "`;`" if sep == ";" else "another line"
+                why = (
+                    f"fails unseen: {following} follows it and without -e ({self.shell.label}) only the last "
+                    "command's status counts"
+                )
+                self.and_or(and_or, _Fate(_LOST, why, sequence=True))
+
+    def and_or(self, node: _AndOr, fate: _Fate) -> None:
+        first = node.pipelines[0].commands[0].start
+        for index, pipeline in enumerate(node.pipelines):
+            later = node.ops[index:]
+            if "||" in later:  # a failure here runs the alternative after the next ||
+                alternative = node.pipelines[index + 1 + later.index("||")]
+                if later[0] == "||" and _always_succeeds(alternative) and fate.kind != _HANDLED:
+                    shown = self.source(alternative.commands[0].start, alternative.commands[-1].end)
+                    self.report(
+                        first,
+                        alternative.commands[-1].end,
+                        f"succeeds whatever its command did: its `||` alternative `{shown}` always succeeds",
+                    )
+                self.pipeline(pipeline, _Fate(_HANDLED))
+            elif later:  # left of && with no || after it: the list's status is this failure's
+                if fate.kind == _STOP:
+                    why = "fails unseen: -e ignores a failure left of `&&`, and the script goes on"
+                    self.pipeline(pipeline, _Fate(_LOST, why))
+                else:
+                    self.pipeline(pipeline, fate)
+            else:
+                self.pipeline(pipeline, fate)
+
+    def pipeline(self, node: _Pipeline, fate: _Fate) -> None:
+        if node.negated:
+            fate = _Fate(_HANDLED)
+        last = node.commands[-1]
+        for command in node.commands[:-1]:
+            if self.state.pipefail or fate.kind == _HANDLED:
+                self.command(command, fate)
+            else:
+                into = self.source(last.start, last.end)
+                why = (
+                    f"fails unseen: it is piped into `{into}` and without pipefail ({self.shell.label}) a "
+                    "pipeline's status is its last command's"
+                )
+                self.command(command, _Fate(_LOST, why))
+        self.command(last, fate)
+
+    def command(self, node: _Node, fate: _Fate) -> None:
+        if node.kind == "simple":
+            self.simple(node, fate)
+        elif node.kind == "group":
+            self.list_(node.lists[0], fate)
+        elif node.kind == "subshell":  # its own shell: `set` inside stays inside; its status is its last command's
+            saved = replace(self.state)
+            self.list_(node.lists[0], _Fate(_FINAL) if fate.kind == _STOP else fate)
+            self.state = saved
+        elif node.kind in ("if", "loop"):
+            for index, body in enumerate(node.lists):
+                if index in node.conditions:
+                    self.list_(body, _Fate(_HANDLED))
+                elif node.kind == "loop" and not self.state.errexit and fate.kind != _HANDLED:
+                    why = (
+                        f"fails unseen: it runs in a loop and without -e ({self.shell.label}) only the last "
+                        "iteration's status counts"
+                    )
+                    self.list_(body, _Fate(_LOST, why, sequence=True))
+                else:
+                    self.list_(body, fate)
+
+    def simple(self, node: _Node, fate: _Fate) -> None:
+        name, args = _name_and_args(node.words)
+        if name == "set":
+            errexit, pipefail = shell_flags(args, self.state.errexit, self.state.pipefail)
+            if self.state.errexit and not errexit and fate.kind != _HANDLED:
+                self.report(
+                    node.start,
+                    node.end,
+                    "turns -e off: after it a failing command no longer stops the script, and only the last "
+                    "command's status counts",
+                )
+                self.state.dropped_errexit = True
+            if errexit:
+                self.state.dropped_errexit = False
+            self.state.errexit, self.state.pipefail = errexit, pipefail
+            return
+        if fate.kind != _LOST or not name or name in _HARMLESS:
+            return
+        if all(_ASSIGNMENT.match(w) for w in node.words) and not any("$(" in w or "`" in w for w in node.words):
+            return
+        if fate.sequence and self.state.dropped_errexit:
+            return  # reported at its `set +e`
+        self.report(node.start, node.end, fate.why)
+
+
+def lost_failures(script: str, shell: Shell) -> list[Finding]:
+    """Every command of ``script`` whose failure would not fail it, run as ``shell`` says (see the module doc)."""
+    judge = _Judge(script, shell)
+    judge.list_(_Parser(script).script(), _Fate(_FINAL))
+    return judge.findings
