@@ -34,8 +34,12 @@ _CLOSERS = frozenset({"then", "elif", "else", "fi", "do", "done", "esac", "}"})
 #: Commands that cannot fail (for this purpose): a failure of theirs is nothing to lose.
 _ALWAYS_SUCCEED = frozenset({"echo", "printf", "true", ":"})
 #: Commands whose failure is not a check's failure: tests (``[ -f x ] && rm x``), builtins that set
-#: things (``set`` is read for ``-e``/``pipefail``), ``exit``/``return`` (their status is the script's).
-_HARMLESS = _ALWAYS_SUCCEED | {"test", "[", "[[", "set", "exit", "return", "export", "local", "declare", "readonly"}
+#: things (``set`` is read for ``-e``/``pipefail``), ``exit``/``return`` (their status is the script's),
+#: changing directory (``cd app && npm ci``: the commands after it run elsewhere and fail there).
+_HARMLESS = _ALWAYS_SUCCEED | {
+    *("test", "[", "[[", "set", "exit", "return", "export", "local", "declare", "readonly"),
+    *("cd", "pushd", "popd"),
+}
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[[^]]*\])?\+?=")
 
 

@@ -790,6 +790,31 @@ def test_topic_policies_denying_publish_fail_check_7_though_their_allows_stay(
             sns[which].set_topic_attributes(TopicArn=topics[which], AttributeName="Policy", AttributeValue=saved[which])
 
 
+def test_a_billing_topic_policy_allowing_only_the_account_fails_check_7(
+    deployed: Deployment, alerts_inbox: AlertsInbox
+) -> None:
+    """The billing topic's policy cut to its owner statement (the account root): no Deny anywhere, yet nothing
+    lets CloudWatch publish, and the alarm's action fails "not authorized to perform: SNS:Publish"."""
+    topic, sns = alerts_inbox.topics["billing"], alerts_inbox.sns["billing"]
+    saved = sns.get_topic_attributes(TopicArn=topic)["Attributes"]["Policy"]
+    document = json.loads(saved)
+    document["Statement"] = [
+        s for s in document["Statement"] if "cloudwatch.amazonaws.com" not in json.dumps(s.get("Principal"))
+    ]
+    assert document["Statement"] and len(document["Statement"]) < len(json.loads(saved)["Statement"])
+    sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=json.dumps(document))
+    try:
+        result = check_finops(deployed.stack.target, deployed.record.outputs)
+    finally:
+        sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=saved)
+    assert not result.passed
+    assert (
+        f"topic {topic} has a policy that does not let cloudwatch.amazonaws.com publish: no statement allows "
+        "cloudwatch.amazonaws.com sns:Publish for arn:aws:cloudwatch:us-east-1:" in str(result.reason)
+    ), result.reason
+    assert result.measured["billing_alarm_actions"] == 0
+
+
 def test_outputs_naming_another_stacks_alerts_topic_error_check_7(deployed: Deployment, tmp_path: Path) -> None:
     """A root whose alerts_topic_arn names another (tagged) stack's topic: exit check 7 would judge whether alerts
     reach someone through that stack's topic. The run reads the topic's tags back and refuses to judge it."""
