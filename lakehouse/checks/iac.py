@@ -372,6 +372,12 @@ def _s3_path(uri: str) -> str | None:
     return rest.rstrip("/") or None
 
 
+def _same_place(first: str, second: str) -> bool:
+    """Whether two locations name one place (scheme aliases and trailing slashes aside: an Iceberg commit
+    may write the location back without its slash, pyiceberg's does in the emulator)."""
+    return (_s3_path(first) or first.rstrip("/")) == (_s3_path(second) or second.rstrip("/"))
+
+
 def _inside(inner: str, outer: str) -> bool:
     """Whether path ``inner`` lies below ``outer`` at a ``/`` boundary (``gold/users_v2`` is beside ``gold/users``)."""
     return inner.startswith(outer + "/")
@@ -437,7 +443,7 @@ def state_location_drift(state: list[dict[str, Any]], inventory: Inventory) -> l
         if not declared or where is None:
             continue
         actual = where.location or ""
-        if (_s3_path(actual) or actual.rstrip("/")) != (_s3_path(declared) or declared.rstrip("/")):
+        if not _same_place(actual, declared):
             found.append(f"{name} is at {actual or '(no location)'} but Terraform state records {declared}")
     return found
 
@@ -456,7 +462,7 @@ def pipeline_location_drift(declared: Mapping[str, tuple[str | None, str]], inve
         if not location or where is None:
             continue
         actual = where.location or ""
-        if (_s3_path(actual) or actual.rstrip("/")) != (_s3_path(location) or location.rstrip("/")):
+        if not _same_place(actual, location):
             found.append(
                 f"{name} is at {actual or '(no location)'} but the pipeline's SQL ({statement}) declares {location}"
             )
