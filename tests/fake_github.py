@@ -11,10 +11,11 @@ It answers in the recorded shape (reference section 5): runs newest first, ``bra
 headers. A run's jobs default to the guard's two jobs with the run's conclusion and its earlier
 attempts to ``success`` (a healthy repository); ``jobs`` and ``attempts`` override them per run id. Every
 commit holds this repository's own guard workflow and composite action (``WORKFLOW_FILES``) unless
-``commits`` says otherwise. Its history is one line of commits: every run's ``head_sha``, the checkout's
-``git HEAD`` (``CHECKOUT_HEAD``), ``GITHUB_SHA`` when set and any sha in ``related``; comparing two of
-them answers 200, comparing a sha in ``unrelated`` (or any, with ``unrelated_history``) answers GitHub's
-404 "No common ancestor", and a sha it does not hold its 404 "No commit found".
+``commits`` says otherwise. Its history is one line of commits: every run's ``head_sha``, the
+checkout's ``git HEAD`` (``CHECKOUT_HEAD``, and that of ``project_root()`` should it be another
+checkout), ``GITHUB_SHA`` when set and any sha in ``related``; comparing two of them answers 200,
+comparing a sha in ``unrelated`` (or any, with ``unrelated_history``) answers GitHub's 404 "No common
+ancestor", and a sha it does not hold its 404 "No commit found".
 ``honour_event_filter = False`` stands for a server that lets other events through, so the check's own
 filter is what is tested. It listens on 127.0.0.1 on a port the kernel picks and keeps every request it
 received for assertions.
@@ -35,6 +36,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from lakehouse.config import project_root
 from lakehouse.evidence import git_commit
 from lakehouse.workflows import load_yaml, shown_step_name
 
@@ -184,10 +186,12 @@ class FakeGitHub:
     unrelated_history: bool = False
 
     def history(self) -> list[str]:
-        """The repository's commits, newest first: the checkout's HEAD, GITHUB_SHA, those declared, the runs'."""
+        """The repository's commits, newest first: the checkout's HEAD, GITHUB_SHA, those declared, then the runs'."""
         every_run = [*self.runs, *(r for runs in self.other_workflows.values() for r in runs)]
         by_age = sorted(every_run, key=lambda r: (str(r.get("created_at") or ""), int(r["id"])), reverse=True)
-        newest = [CHECKOUT_HEAD, os.environ.get("GITHUB_SHA", "").lower(), *sorted(self.related)]
+        # The checks' own checkout is this one unless LAKEHOUSE_ROOT or an install elsewhere says otherwise.
+        checkouts = [CHECKOUT_HEAD, git_commit(project_root())]
+        newest = [*checkouts, os.environ.get("GITHUB_SHA", "").strip().lower(), *sorted(self.related)]
         return list(dict.fromkeys(s for s in [*newest, *(str(r["head_sha"]) for r in by_age)] if s))
 
     def compare(self, basehead: str) -> tuple[int, dict[str, str], str]:
