@@ -514,9 +514,16 @@ def bind_judged_runs(
 
 def _unrelated_reason(repo: str, commit: str, commit_source: str, unrelated: list[tuple[GuardRun, Binding]]) -> str:
     named = "; ".join(f"{run.label} tested {binding.run_sha[:12]} ({binding.said})" for run, binding in unrelated)
+    # GitHub's 404 is also its answer for a commit it does not hold: one never pushed, whose history the
+    # checkout's git could judge had it fetched the runs' commits.
+    hint = (
+        f" (a commit under test not pushed to {repo}: fetch its {MAIN_BRANCH} so the checkout's git can tell)"
+        if any(b.how == GITHUB_COMPARE for _, b in unrelated)
+        else ""
+    )
     return (
         f"the guard runs of {repo} are not of this code: {len(unrelated)} judged run(s) share no history with "
-        f"the commit under test {commit[:12]} ({commit_source}): {named}"
+        f"the commit under test {commit[:12]} ({commit_source}): {named}{hint}"
     )
 
 
