@@ -3,7 +3,8 @@
 ``GET /repos/{repo}/actions/workflows/{workflow}/runs`` (reference section 5) for exit check 3, with the
 jobs of a run (``GET /repos/{repo}/actions/runs/{run_id}/jobs``, paginated), its earlier attempts
 (``GET /repos/{repo}/actions/runs/{run_id}/attempts/{attempt_number}``) and a file at a commit (the
-workflow a run ran, ``GET /repos/{repo}/contents/{path}?ref=``), and
+workflow a run ran, ``GET /repos/{repo}/contents/{path}?ref=``), whether a run's commit shares history
+with the commit under test (``GET /repos/{repo}/compare/{base}...{head}``), and
 the read-only calls the two-person review check needs (``GitHubRepo``: branch rules, classic branch
 protection, rulesets, CODEOWNERS and its errors, the tree of a ref). The token is sent as a header
 and never kept anywhere else, so it cannot reach the evidence.
@@ -120,6 +121,26 @@ def _raise_for(
 PER_PAGE = 100
 #: Pages read at most from a paginated call: far more rules than any branch has, or jobs than a run.
 MAX_PAGES = 10
+
+
+#: The ``status`` values GitHub's "Compare two commits" answers with.
+COMPARE_STATUSES = ("ahead", "behind", "identical", "diverged")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """What ``GET /repos/{repo}/compare/{base}...{head}`` said about two commits.
+
+    ``related``: GitHub compared them (200), so they share history, with ``status`` and the
+    ``merge_base`` GitHub gave; else GitHub answered 404 (no common ancestor, or a commit the
+    repository does not hold) and ``said`` is its message.
+    """
+
+    url: str
+    related: bool
+    status: str | None = None
+    merge_base: str | None = None
+    said: str = ""
 
 
 @dataclass(frozen=True)
@@ -256,6 +277,28 @@ class GitHubActions:
         except (ValueError, UnicodeDecodeError) as err:
             raise GitHubApiError("bad_response", f"{what} is not UTF-8 base64 text ({err})") from None
         return Answer(answer.url, text)
+
+    def compare(self, base: str, head: str) -> Comparison:
+        """Whether ``base`` and ``head`` share history, by GitHub's "Compare two commits".
+
+        A 200 (status ``ahead``, ``behind``, ``identical`` or ``diverged``) means they have a merge
+        base; a 404 means they have none or the repository holds one of them not. Other answers raise.
+        ``per_page=1``: only the comparison's summary is wanted, not its commits.
+        """
+        what = f"the comparison {base[:12]}...{head[:12]} in {self.repo}"
+        response, answer = self._get(
+            f"compare/{base}...{head}", what, {"per_page": "1"}, needs="contents: read", tolerate=(404,)
+        )
+        if response.status_code == 404:
+            return Comparison(answer.url, False, said=_github_message(response) or "Not Found")
+        data = answer.data
+        status = data.get("status") if isinstance(data, dict) else None
+        if status not in COMPARE_STATUSES:
+            raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no comparison status ({status!r})")
+        assert isinstance(data, dict)
+        merge_base = data.get("merge_base_commit")
+        sha = merge_base.get("sha") if isinstance(merge_base, dict) else None
+        return Comparison(answer.url, True, str(status), str(sha) if sha else None)
 
 
 # -- the repository settings the two-person review check reads ------------------------------------------

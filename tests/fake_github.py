@@ -2,15 +2,20 @@
 the jobs of a run (``actions/runs/{run_id}/jobs``, paginated), a run's attempts
 (``actions/runs/{run_id}/attempts/{n}``), and for the repository settings the two-person review check
 reads (rules of a branch, rulesets, classic branch protection, contents, CODEOWNERS errors, the git
-tree; see ``FakeGitHub.answer_repo``), and the files of a commit (``contents/{path}?ref=<sha>``) from
-which exit check 3 reads the workflow a run ran.
+tree; see ``FakeGitHub.answer_repo``), the files of a commit (``contents/{path}?ref=<sha>``) from
+which exit check 3 reads the workflow a run ran, and the comparison of two commits
+(``compare/{base}...{head}``) by which it binds a run to the commit under test.
 
 It answers in the recorded shape (reference section 5): runs newest first, ``branch``, ``event`` and
 ``status`` filters (a status or a conclusion), ``total_count``, and GitHub's error bodies and rate-limit
 headers. A run's jobs default to the guard's two jobs with the run's conclusion and its earlier
 attempts to ``success`` (a healthy repository); ``jobs`` and ``attempts`` override them per run id. Every
 commit holds this repository's own guard workflow and composite action (``WORKFLOW_FILES``) unless
-``commits`` says otherwise.
+``commits`` says otherwise. Its history is one line of commits: every run's ``head_sha``, the
+checkout's ``git HEAD`` (``CHECKOUT_HEAD``, and that of ``project_root()`` should it be another
+checkout), ``GITHUB_SHA`` when set and any sha in ``related``; comparing two of them answers 200,
+comparing a sha in ``unrelated`` (or any, with ``unrelated_history``) answers GitHub's 404 "No common
+ancestor", and a sha it does not hold its 404 "No commit found".
 ``honour_event_filter = False`` stands for a server that lets other events through, so the check's own
 filter is what is tested. It listens on 127.0.0.1 on a port the kernel picks and keeps every request it
 received for assertions.
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,6 +36,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from lakehouse.config import project_root
+from lakehouse.evidence import git_commit
 from lakehouse.workflows import load_yaml, shown_step_name
 
 REPO = "acme/lakehouse-code"
@@ -48,6 +56,9 @@ COMMON_ACTION = ".github/actions/common/action.yml"
 #: What every commit holds unless ``FakeGitHub.commits`` says otherwise: this repository's guard, the
 #: composite action it uses and the Makefile whose targets it runs, as checked out (the healthy ones).
 WORKFLOW_FILES = {path: (ROOT / path).read_text(encoding="utf-8") for path in (GUARD_PATH, COMMON_ACTION, "Makefile")}
+#: The checkout's own commit: in the fake's history, as it is in the real repository's.
+CHECKOUT_HEAD = git_commit(ROOT)
+COMPARE_DOCS = "https://docs.github.com/rest/commits/commits#compare-two-commits"
 
 
 def sha(number: int) -> str:
@@ -167,6 +178,50 @@ class FakeGitHub:
     attempts: dict[int, dict[int, str | None]] = field(default_factory=dict)
     #: The files of a commit (a ref other than main) by sha; a commit not here holds WORKFLOW_FILES.
     commits: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Shas in the repository's history besides its runs' commits, the checkout's HEAD and GITHUB_SHA.
+    related: set[str] = field(default_factory=set)
+    #: Shas of a history of their own: comparing one with any other commit answers 404 "No common ancestor".
+    unrelated: set[str] = field(default_factory=set)
+    #: True: every comparison answers 404 "No common ancestor" (a repository of other code entirely).
+    unrelated_history: bool = False
+
+    def history(self) -> list[str]:
+        """The repository's commits, newest first: the checkout's HEAD, GITHUB_SHA, those declared, then the runs'."""
+        every_run = [*self.runs, *(r for runs in self.other_workflows.values() for r in runs)]
+        by_age = sorted(every_run, key=lambda r: (str(r.get("created_at") or ""), int(r["id"])), reverse=True)
+        # The checks' own checkout is this one unless LAKEHOUSE_ROOT or an install elsewhere says otherwise.
+        checkouts = [CHECKOUT_HEAD, git_commit(project_root())]
+        newest = [*checkouts, os.environ.get("GITHUB_SHA", "").strip().lower(), *sorted(self.related)]
+        return list(dict.fromkeys(s for s in [*newest, *(str(r["head_sha"]) for r in by_age)] if s))
+
+    def compare(self, basehead: str) -> tuple[int, dict[str, str], str]:
+        """``compare/{base}...{head}`` as GitHub answers it, on one line of history (see the module doc)."""
+        base, dots, head = basehead.partition("...")
+        if not dots:
+            return _not_found()
+        if self.unrelated_history or {base, head} & self.unrelated:
+            return 404, {}, json.dumps({"message": f"No common ancestor between {base} and {head}.", "status": "404"})
+        history = self.history()
+        if missing := next((s for s in (base, head) if s not in history), None):
+            return 404, {}, json.dumps({"message": f"No commit found for SHA: {missing}", "status": "404"})
+        older, newer = history.index(base), history.index(head)  # a greater index is an older commit
+        status = "identical" if base == head else "ahead" if older > newer else "behind"
+        merge_base = base if older >= newer else head
+        url = f"https://api.github.com/repos/{REPO}/compare/{basehead}"
+        return _ok(
+            {
+                "url": url,
+                "html_url": f"https://github.com/{REPO}/compare/{basehead}",
+                "status": status,
+                "ahead_by": max(older - newer, 0),
+                "behind_by": max(newer - older, 0),
+                "total_commits": max(older - newer, 0),
+                "base_commit": {"sha": base},
+                "merge_base_commit": {"sha": merge_base},
+                "commits": [],
+                "files": [],
+            }
+        )
 
     def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], str]:
         if self.error:
@@ -249,6 +304,8 @@ class FakeGitHub:
                 return _not_found()
             content = base64.b64encode(text.encode()).decode()
             return _ok({"type": "file", "encoding": "base64", "content": content, "path": rest})
+        if rest is not None and rest.startswith("compare/"):
+            return self.compare(rest.removeprefix("compare/"))
         if rest == "codeowners/errors" and query.get("ref") == ["main"]:
             if not any(p in self.files for p in CODEOWNERS_PLACES):
                 return _not_found()

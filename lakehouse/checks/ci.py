@@ -28,6 +28,19 @@ Two sources, in this order:
   ``continue-on-error`` is not literally ``false`` (``true``, or an expression, which may be true),
   or a ``run:`` line ending ``|| true`` or ``; exit 0``, makes the run red, and the reason names
   the file, the job and the step. A file that cannot be read is an ``error``, never a pass.
+
+  And the repository is only a name the user gives: its runs say something of the code under test only
+  when they ran on its history. So each judged run's commit (``head_sha``) must share history with the
+  commit under test (have a merge base), or the check fails, the reason naming the repository, the run,
+  its commit and the commit under test: that repository's guard runs are not of this code. The
+  checkout's git is asked first (``git merge-base <run sha> <commit under test>``: exit 0 related,
+  exit 1 unrelated, except in a shallow clone whose cut history cannot tell; 128, no git, not a
+  repository: cannot tell); when it cannot tell, GitHub is (``GET .../compare/{run sha}...{commit under
+  test}``: 200, whatever its ``status`` (``ahead``, ``behind``, ``identical``, ``diverged``), related;
+  404, no common ancestor or a commit the repository does not hold, unrelated; anything else ``error``).
+  A run of the commit under test itself is related without asking. The evidence records how each
+  judged run was bound (``same commit``, ``local git`` or ``github compare``) with the merge base. A run
+  not of this code is not read further. Without a commit under test nothing can be bound: ``error``.
 - Otherwise the local guard ledger that ``make guard`` appends to (``lakehouse.ledger``): the
   newest three runs *of the guard suite at the commit under test, on a clean tree* must all have
   passed. Runs of another command, under ``make -i``, on a dirty tree or at another commit do
@@ -36,7 +49,8 @@ Two sources, in this order:
 
 The commit under test is ``GITHUB_SHA`` when set, else the checkout's ``git HEAD``. The
 evidence (and the measured value) says which commit the newest green run tested and whether it
-is the commit under test. On GitHub a newest green run of an earlier commit still passes: the
+is the commit under test. On GitHub a newest green run of an earlier commit still passes (it shares
+history with the commit under test, as does main's for a feature branch that diverged from it): the
 claim is about the workflow's history on ``main``, and where the check runs in CI the guard run
 of the very commit under test is usually still in progress. But a completed run of the commit
 under test that was red fails the check, however green the runs after it.
@@ -44,7 +58,8 @@ under test that was red fails the check, however green the runs after it.
 Statuses, and why:
 
 - ``passed``: three counted runs, all green.
-- ``failed``: a counted run among the newest three is red (any conclusion but ``success``,
+- ``failed``: a judged run on GitHub shares no history with the commit under test (the runs are of
+  other code); a counted run among the newest three is red (any conclusion but ``success``,
   including ``cancelled`` and ``timed_out``, a job of it that did not conclude ``success``, or an
   earlier attempt of it that did not), or the commit under test's own newest run is red.
   A red run wins over missing history: it is already evidence against the claim.
@@ -53,15 +68,18 @@ Statuses, and why:
   runs that did not count. Never ``passed``.
 - ``error``: the source was configured but could not be read: GitHub answered 401, 403
   (permissions or rate limit, with the reset time), 404, 5xx or not at all (for the runs or
-  for a judged run's jobs, earlier attempts or workflow files), a workflow file is not YAML, a ledger line
-  among the newest runs is unreadable, or the commit under test is unknown to the ledger
-  check. An outage is no evidence of a red CI, so not ``failed``; but it must not end green.
+  for a judged run's jobs, earlier attempts or workflow files; for its comparison with the commit under
+  test any of these but 404, which says unrelated), a workflow file is not YAML, a ledger line among the
+  newest runs is unreadable, or the commit under test is unknown (to either source: no run can be
+  matched or bound to it; on GitHub also a ``GITHUB_SHA`` that is not a commit sha). An outage is no
+  evidence of a red CI, so not ``failed``; but it must not end green.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import subprocess
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -95,6 +113,12 @@ _NAMED_IN_REASON = 5
 #: A run's ``path``: the workflow file, and the ``@ref`` GitHub may append (its docs' example shows
 #: ``.github/workflows/build.yml@main``).
 _RUN_PATH = re.compile(r"^(\.github/workflows/[^@]+\.ya?ml)(?:@.+)?$")
+#: A full commit sha (SHA-1, or SHA-256 for repositories that use it).
+_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
+#: Seconds the local ``git merge-base`` may take before the checkout is taken to be unable to tell.
+GIT_TIMEOUT_S = 30
+#: How a judged run's commit was bound to the commit under test.
+SAME_COMMIT, LOCAL_GIT, GITHUB_COMPARE = "same commit", "local git", "github compare"
 
 
 @dataclass(frozen=True)
@@ -386,6 +410,123 @@ def _attempt_number(run: dict[str, Any]) -> int:
         ) from None
 
 
+# -- is a run of this code? its commit must share history with the commit under test ------------------
+
+
+@dataclass(frozen=True)
+class Binding:
+    """How a judged run's commit was tied to the commit under test: ``related`` when they share history."""
+
+    run_sha: str
+    related: bool
+    how: str  # SAME_COMMIT, LOCAL_GIT or GITHUB_COMPARE
+    merge_base: str | None = None
+    #: GitHub's comparison status (``ahead``, ``behind``, ``identical``, ``diverged``) for GITHUB_COMPARE.
+    status: str | None = None
+    #: What the source said when they share none (git's or GitHub's words).
+    said: str = ""
+    url: str | None = None
+
+
+def _git(checkout: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
+    """``git -C checkout args``; None when git is missing or too slow."""
+    try:
+        return subprocess.run(
+            ["git", "-C", str(checkout), *args], capture_output=True, text=True, timeout=GIT_TIMEOUT_S, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def local_binding(checkout: Path | None, run_sha: str, commit: str) -> Binding | None:
+    """What the checkout's git says of ``run_sha`` and ``commit`` (``git merge-base``); None when it cannot tell.
+
+    Exit 0: a merge base, related. Exit 1: no common ancestor, unrelated; but a shallow clone's history
+    is cut short, so there it cannot tell. Exit 128 (a commit it does not hold, not a repository) or no
+    git: it cannot tell either.
+    """
+    if checkout is None or not (_SHA.match(run_sha) and _SHA.match(commit)):
+        return None
+    answer = _git(checkout, "merge-base", run_sha, commit)
+    if answer is None:
+        return None
+    if answer.returncode == 0 and (base := answer.stdout.strip().split()):
+        return Binding(run_sha, True, LOCAL_GIT, merge_base=base[0])
+    if answer.returncode == 1:
+        shallow = _git(checkout, "rev-parse", "--is-shallow-repository")
+        if shallow is not None and shallow.returncode == 0 and shallow.stdout.strip() == "false":
+            return Binding(run_sha, False, LOCAL_GIT, said=f"`git merge-base` in {checkout} found no common ancestor")
+    return None
+
+
+class HistoryBinder:
+    """Binds run commits to the commit under test: the checkout's git first, else GitHub's compare; once per sha."""
+
+    def __init__(self, client: GitHubActions, commit: str, checkout: Path | None):
+        self.client = client
+        self.commit = commit
+        self.checkout = checkout
+        self._known: dict[str, Binding] = {}
+
+    def bind(self, run_sha: str) -> Binding:
+        if run_sha not in self._known:
+            self._known[run_sha] = self._bind(run_sha)
+        return self._known[run_sha]
+
+    def _bind(self, run_sha: str) -> Binding:
+        if run_sha == self.commit:  # a commit holds its whole history: no repository has it without this code's
+            return Binding(run_sha, True, SAME_COMMIT, merge_base=run_sha)
+        if (local := local_binding(self.checkout, run_sha, self.commit)) is not None:
+            return local
+        compared = self.client.compare(run_sha, self.commit)
+        said = f"GitHub's compare answered 404: {compared.said}" if not compared.related else ""
+        return Binding(
+            run_sha, compared.related, GITHUB_COMPARE, compared.merge_base, compared.status, said, compared.url
+        )
+
+
+def _judged(streak: Streak, completed: list[dict[str, Any]]) -> list[tuple[int, GuardRun, dict[str, Any]]]:
+    """The judged runs (the newest ``required`` counted and the commit under test's own): index, run, GitHub's run."""
+    own = streak.own_run()
+    judged = {id(r) for r in [*streak.newest, *([own] if own else [])]}
+    pairs = zip(streak.runs, completed, strict=True)
+    return [(i, run, raw) for i, (run, raw) in enumerate(pairs) if id(run) in judged]
+
+
+def bind_judged_runs(
+    judged: list[tuple[int, GuardRun, dict[str, Any]]], binder: HistoryBinder
+) -> tuple[dict[str, dict[str, Any]], list[tuple[GuardRun, Binding]]]:
+    """How each judged run was bound (by ``run #n``, for the evidence); the runs unrelated to the commit under test."""
+    bound: dict[str, dict[str, Any]] = {}
+    unrelated: list[tuple[GuardRun, Binding]] = []
+    for _, guard_run, raw in judged:
+        run_sha = str(raw.get("head_sha") or "").lower()
+        if not _SHA.match(run_sha):
+            raise GitHubApiError(
+                "bad_response", f"GitHub's run #{raw.get('run_number')} has head_sha {run_sha!r}, not a commit sha"
+            )
+        binding = binder.bind(run_sha)
+        bound[f"run #{raw.get('run_number')}"] = {k: v for k, v in asdict(binding).items() if v not in (None, "")}
+        if not binding.related:
+            unrelated.append((guard_run, binding))
+    return bound, unrelated
+
+
+def _unrelated_reason(repo: str, commit: str, commit_source: str, unrelated: list[tuple[GuardRun, Binding]]) -> str:
+    named = "; ".join(f"{run.label} tested {binding.run_sha[:12]} ({binding.said})" for run, binding in unrelated)
+    # GitHub's 404 is also its answer for a commit it does not hold: one never pushed, whose history the
+    # checkout's git could judge had it fetched the runs' commits.
+    hint = (
+        f" (a commit under test not pushed to {repo}: fetch its {MAIN_BRANCH} so the checkout's git can tell)"
+        if any(b.how == GITHUB_COMPARE for _, b in unrelated)
+        else ""
+    )
+    return (
+        f"the guard runs of {repo} are not of this code: {len(unrelated)} judged run(s) share no history with "
+        f"the commit under test {commit[:12]} ({commit_source}): {named}{hint}"
+    )
+
+
 def judge_github_runs(
     page: RunsPage,
     repo: str,
@@ -393,11 +534,13 @@ def judge_github_runs(
     commit: str | None,
     commit_source: str = "",
     required: int = REQUIRED_RUNS,
+    checkout: Path | None = None,
 ) -> Outcome:
     """Judge a page of runs as GitHub returned it (newest first) for the commit under test ``commit``.
 
-    The judged runs that concluded success (the newest ``required`` counted and the commit under
-    test's own) are read further through ``client``; a ``GitHubApiError`` from it propagates.
+    Each judged run (the newest ``required`` counted and the commit under test's own) must share history
+    with ``commit``: asked of ``checkout``'s git, else of GitHub (``HistoryBinder``). The judged runs that
+    concluded success are then read further through ``client``; a ``GitHubApiError`` from it propagates.
     """
     completed = [r for r in page.runs if r.get("status") == "completed"]
     # Newest first, as GitHub sorts; sorted again so a reordered answer cannot fool the check.
@@ -413,9 +556,41 @@ def judge_github_runs(
         for r in completed
     ]
     streak = Streak(runs, commit, required)
-    read = _read_judged_runs(streak, completed, client)
+    where = f"{repo} (workflow {GUARD_WORKFLOW}, {PUSH_EVENT} events to {MAIN_BRANCH})"
+    if commit is None or not _SHA.match(commit):
+        streak.details = _github_details(page, repo, completed, streak, commit_source, {})
+        unknown = commit_source or "no GITHUB_SHA, no git HEAD"
+        said = "unknown" if commit is None else f"{commit!r}, not a commit sha"
+        reason = (
+            f"the commit under test is {said} ({unknown}), so no run in {where} can be bound to it: "
+            f"runs that share no history with this code would count"
+        )
+        return _outcome(Status.ERROR, streak, reason, "github")
+    judged = _judged(streak, completed)
+    bound, unrelated = bind_judged_runs(judged, HistoryBinder(client, commit, checkout))
+    # A run not of this code is not read further: whatever its jobs say, they say nothing of this code.
+    read = {} if unrelated else _read_judged_runs(streak, judged, client)
+    streak.details = _github_details(
+        page, repo, completed, streak, commit_source, {**read, "bound_to_commit_under_test": bound}
+    )
+    if unrelated:
+        return _outcome(Status.FAILED, streak, _unrelated_reason(repo, commit, commit_source, unrelated), "github")
+    how = f"push to {MAIN_BRANCH} until three completed runs exist"
+    return judge_streak(streak, "github", where, how)
+
+
+def _github_details(
+    page: RunsPage,
+    repo: str,
+    completed: list[dict[str, Any]],
+    streak: Streak,
+    commit_source: str,
+    read: dict[str, Any],
+) -> dict[str, Any]:
+    """The GitHub path's evidence: the request, the runs, what was read of the judged ones, the commit under test."""
+    commit = streak.commit_under_test
     green = streak.newest_green()
-    details = {
+    return {
         "github": {
             "repo": repo,
             "workflow": GUARD_WORKFLOW,
@@ -438,19 +613,15 @@ def judge_github_runs(
             "note": _commit_note(streak),
         },
     }
-    streak.details = details
-    where = f"{repo} (workflow {GUARD_WORKFLOW}, {PUSH_EVENT} events to {MAIN_BRANCH})"
-    how = f"push to {MAIN_BRANCH} until three completed runs exist"
-    return judge_streak(streak, "github", where, how)
 
 
-def _read_judged_runs(streak: Streak, completed: list[dict[str, Any]], client: GitHubActions) -> dict[str, Any]:
+def _read_judged_runs(
+    streak: Streak, judged: list[tuple[int, GuardRun, dict[str, Any]]], client: GitHubActions
+) -> dict[str, Any]:
     """Turn each judged run that concluded success red when its jobs or attempts say so; what was read, by run."""
-    own = streak.own_run()
-    judged = {id(r) for r in [*streak.newest, *([own] if own else [])]}
     read: dict[str, dict[str, Any]] = {}
-    for i, (guard_run, raw) in enumerate(zip(streak.runs, completed, strict=True)):
-        if id(guard_run) not in judged or not guard_run.green:
+    for i, guard_run, raw in judged:
+        if not guard_run.green:
             continue
         why, evidence = why_success_is_not_green(client, raw)
         for key, value in evidence.items():
@@ -484,14 +655,18 @@ def check_github(
     session: requests.Session | None = None,
     commit: tuple[str | None, str] = (None, ""),
     required: int = REQUIRED_RUNS,
+    checkout: Path | None = None,
 ) -> Outcome:
-    """Ask GitHub; any API failure is an ``error`` naming the cause (and the rate-limit reset)."""
+    """Ask GitHub; any API failure is an ``error`` naming the cause (and the rate-limit reset).
+
+    ``checkout``: the git checkout asked first whether a run's commit shares history with the commit under
+    test (None: only GitHub is asked)."""
     try:
         client = GitHubActions(repo, token, api_url, session=session)
         page = client.workflow_runs(
             GUARD_WORKFLOW, MAIN_BRANCH, status="completed", per_page=max(RUNS_PER_PAGE, required), event=PUSH_EVENT
         )
-        return judge_github_runs(page, repo, client, commit[0], commit[1], required)
+        return judge_github_runs(page, repo, client, commit[0], commit[1], required, checkout)
     except GitHubApiError as err:
         details = {"github": {"repo": repo, "api_url": api_url, "error": err.kind, "http_status": err.status}}
         if err.reset_at:
@@ -596,9 +771,10 @@ def check_ci_green(
     required: int = REQUIRED_RUNS,
 ) -> Outcome:
     """Exit check 3 from GitHub when it can be asked, else from the local guard ledger, for the checkout's commit."""
-    commit = commit_under_test(checkout or project_root())
+    root = checkout or project_root()
+    commit = commit_under_test(root)
     why_not = github_unavailable_reason(repo, token)
     if why_not is None:
         assert repo and token
-        return check_github(repo, token, api_url, session, commit, required)
+        return check_github(repo, token, api_url, session, commit, required, root)
     return judge_ledger(read_ledger(ledger_path), commit[0], commit[1], why_not, required)

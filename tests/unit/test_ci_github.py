@@ -17,6 +17,7 @@ from lakehouse.checks.ci import check_ci_green, check_github
 from lakehouse.github import GitHubActions, GitHubApiError
 from lakehouse.outcome import Outcome, Status
 from tests.fake_github import (
+    CHECKOUT_HEAD,
     COMMON_ACTION,
     GUARD_JOBS,
     GUARD_PATH,
@@ -34,7 +35,8 @@ from tests.fake_github import (
 __all__ = ["github"]  # the fixture, imported for this module's tests
 
 
-def ask(github: FakeGitHub, commit: str | None = None) -> Any:
+def ask(github: FakeGitHub, commit: str | None = CHECKOUT_HEAD) -> Any:
+    """Exit check 3 on the GitHub path for ``commit`` (by default this checkout's HEAD, in the fake's history)."""
     return check_github(REPO, TOKEN, github.url, commit=(commit, "test"))
 
 
@@ -657,13 +659,13 @@ def test_the_commit_under_test_is_github_sha_when_set(
     assert outcome.details["commit_under_test"]["from"] == "GITHUB_SHA"
     monkeypatch.delenv("GITHUB_SHA")
     outcome = check_ci_green(REPO, TOKEN, github.url, tmp_path / "none.jsonl", checkout=tmp_path)
-    assert outcome.status is Status.PASSED and outcome.measured["commit_under_test"] is None  # not a checkout
+    assert outcome.status is Status.ERROR and outcome.measured["commit_under_test"] is None  # not a checkout
     assert "the commit under test is unknown" in outcome.details["commit_under_test"]["note"]
 
 
 def test_the_required_count_comes_from_the_caller(github: FakeGitHub) -> None:
     github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
-    outcome = check_github(REPO, TOKEN, github.url, required=4)
+    outcome = check_github(REPO, TOKEN, github.url, commit=(CHECKOUT_HEAD, "test"), required=4)
     assert outcome.status is Status.SKIPPED and outcome.threshold == 4 and "1 of 4 missing" in str(outcome.reason)
 
 
