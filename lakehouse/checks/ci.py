@@ -37,7 +37,8 @@ Two sources, in this order:
   exit 1 unrelated, except in a shallow clone whose cut history cannot tell; 128, no git, not a
   repository: cannot tell); when it cannot tell, GitHub is (``GET .../compare/{run sha}...{commit under
   test}``: 200, whatever its ``status`` (``ahead``, ``behind``, ``identical``, ``diverged``), related;
-  404, no common ancestor or a commit the repository does not hold, unrelated; anything else ``error``).
+  404 "No common ancestor", unrelated; 404 for a commit the repository does not hold (one never pushed),
+  nobody can tell: ``error``, naming what to push or fetch; anything else ``error``).
   A run of the commit under test itself is related without asking. The evidence records how each
   judged run was bound (``same commit``, ``local git`` or ``github compare``) with the merge base. A run
   not of this code is not read further. Without a commit under test nothing can be bound: ``error``.
@@ -69,7 +70,8 @@ Statuses, and why:
 - ``error``: the source was configured but could not be read: GitHub answered 401, 403
   (permissions or rate limit, with the reset time), 404, 5xx or not at all (for the runs or
   for a judged run's jobs, earlier attempts or workflow files; for its comparison with the commit under
-  test any of these but 404, which says unrelated), a workflow file is not YAML, a ledger line among the
+  test any of these but a 404 "No common ancestor", which says unrelated; a 404 for a commit under test
+  GitHub does not hold is ``error`` too), a workflow file is not YAML, a ledger line among the
   newest runs is unreadable, or the commit under test is unknown (to either source: no run can be
   matched or bound to it; on GitHub also a ``GITHUB_SHA`` that is not a commit sha). An outage is no
   evidence of a red CI, so not ``failed``; but it must not end green.
@@ -119,6 +121,8 @@ _SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
 GIT_TIMEOUT_S = 30
 #: How a judged run's commit was bound to the commit under test.
 SAME_COMMIT, LOCAL_GIT, GITHUB_COMPARE = "same commit", "local git", "github compare"
+#: GitHub's 404 message for two commits without a merge base (lower case).
+NO_COMMON_ANCESTOR = "no common ancestor"
 
 
 @dataclass(frozen=True)
@@ -418,7 +422,8 @@ class Binding:
     """How a judged run's commit was tied to the commit under test: ``related`` when they share history."""
 
     run_sha: str
-    related: bool
+    #: None: nobody could tell (GitHub holds no such commit under test, the checkout's git no such run commit).
+    related: bool | None
     how: str  # SAME_COMMIT, LOCAL_GIT or GITHUB_COMPARE
     merge_base: str | None = None
     #: GitHub's comparison status (``ahead``, ``behind``, ``identical``, ``diverged``) for GITHUB_COMPARE.
@@ -480,9 +485,10 @@ class HistoryBinder:
             return local
         compared = self.client.compare(run_sha, self.commit)
         said = f"GitHub's compare answered 404: {compared.said}" if not compared.related else ""
-        return Binding(
-            run_sha, compared.related, GITHUB_COMPARE, compared.merge_base, compared.status, said, compared.url
-        )
+        # GitHub's 404 says "No common ancestor" for two histories, and the same 404 (another message) for a
+        # commit it does not hold: a commit under test never pushed, which proves nothing either way.
+        related: bool | None = compared.related or (None if NO_COMMON_ANCESTOR not in said.lower() else False)
+        return Binding(run_sha, related, GITHUB_COMPARE, compared.merge_base, compared.status, said, compared.url)
 
 
 def _judged(streak: Streak, completed: list[dict[str, Any]]) -> list[tuple[int, GuardRun, dict[str, Any]]]:
@@ -496,7 +502,8 @@ def _judged(streak: Streak, completed: list[dict[str, Any]]) -> list[tuple[int, 
 def bind_judged_runs(
     judged: list[tuple[int, GuardRun, dict[str, Any]]], binder: HistoryBinder
 ) -> tuple[dict[str, dict[str, Any]], list[tuple[GuardRun, Binding]]]:
-    """How each judged run was bound (by ``run #n``, for the evidence); the runs unrelated to the commit under test."""
+    """How each judged run was bound (by ``run #n``, for the evidence); the runs not known to be related to the
+    commit under test (unrelated, or nobody could tell)."""
     bound: dict[str, dict[str, Any]] = {}
     unrelated: list[tuple[GuardRun, Binding]] = []
     for _, guard_run, raw in judged:
@@ -506,7 +513,9 @@ def bind_judged_runs(
                 "bad_response", f"GitHub's run #{raw.get('run_number')} has head_sha {run_sha!r}, not a commit sha"
             )
         binding = binder.bind(run_sha)
-        bound[f"run #{raw.get('run_number')}"] = {k: v for k, v in asdict(binding).items() if v not in (None, "")}
+        bound[f"run #{raw.get('run_number')}"] = {
+            k: v for k, v in asdict(binding).items() if k == "related" or v not in (None, "")
+        }
         if not binding.related:
             unrelated.append((guard_run, binding))
     return bound, unrelated
@@ -514,16 +523,15 @@ def bind_judged_runs(
 
 def _unrelated_reason(repo: str, commit: str, commit_source: str, unrelated: list[tuple[GuardRun, Binding]]) -> str:
     named = "; ".join(f"{run.label} tested {binding.run_sha[:12]} ({binding.said})" for run, binding in unrelated)
-    # GitHub's 404 is also its answer for a commit it does not hold: one never pushed, whose history the
-    # checkout's git could judge had it fetched the runs' commits.
-    hint = (
-        f" (a commit under test not pushed to {repo}: fetch its {MAIN_BRANCH} so the checkout's git can tell)"
-        if any(b.how == GITHUB_COMPARE for _, b in unrelated)
-        else ""
-    )
+    if any(b.related is False for _, b in unrelated):
+        return (
+            f"the guard runs of {repo} are not of this code: {len(unrelated)} judged run(s) share no history with "
+            f"the commit under test {commit[:12]} ({commit_source}): {named}"
+        )
     return (
-        f"the guard runs of {repo} are not of this code: {len(unrelated)} judged run(s) share no history with "
-        f"the commit under test {commit[:12]} ({commit_source}): {named}{hint}"
+        f"cannot tell whether the guard runs of {repo} are of this code: {repo} holds no commit "
+        f"{commit[:12]} ({commit_source}) and the checkout's git holds not the commits of {named}: push the commit "
+        f"under test, or fetch {MAIN_BRANCH} so the checkout's git can tell"
     )
 
 
@@ -574,7 +582,8 @@ def judge_github_runs(
         page, repo, completed, streak, commit_source, {**read, "bound_to_commit_under_test": bound}
     )
     if unrelated:
-        return _outcome(Status.FAILED, streak, _unrelated_reason(repo, commit, commit_source, unrelated), "github")
+        status = Status.FAILED if any(b.related is False for _, b in unrelated) else Status.ERROR
+        return _outcome(status, streak, _unrelated_reason(repo, commit, commit_source, unrelated), "github")
     how = f"push to {MAIN_BRANCH} until three completed runs exist"
     return judge_streak(streak, "github", where, how)
 

@@ -83,17 +83,19 @@ def test_one_judged_run_unrelated_fails_naming_it_alone(github: FakeGitHub) -> N
     assert [b["related"] for b in bound(outcome).values()] == [True, False, True]
 
 
-def test_a_commit_under_test_the_repository_does_not_hold_fails(github: FakeGitHub) -> None:
-    """GitHub answers 404 for a commit it does not have: the repository holds none of this code's history."""
+def test_a_commit_under_test_the_repository_does_not_hold_cannot_be_bound(github: FakeGitHub) -> None:
+    """GitHub answers 404 "No commit found" for a commit it does not have (never pushed): with the checkout's
+    git unable to tell either, nothing binds the runs to this code, and nothing says they are another's: error."""
     github.runs = green(9, 8, 7)
     head = "e" * 40
     outcome = ask(github, head)
-    assert outcome.status is Status.FAILED
-    assert f"the commit under test {head[:12]} (test)" in str(outcome.reason)
-    assert f"GitHub's compare answered 404: No commit found for SHA: {head}" in str(outcome.reason)
-    assert str(outcome.reason).endswith(
-        f"(a commit under test not pushed to {REPO}: fetch its main so the checkout's git can tell)"
-    )
+    assert outcome.status is Status.ERROR
+    reason = str(outcome.reason)
+    assert reason.startswith(f"cannot tell whether the guard runs of {REPO} are of this code: {REPO} holds no commit ")
+    assert f"{head[:12]} (test)" in reason
+    assert f"GitHub's compare answered 404: No commit found for SHA: {head}" in reason
+    assert reason.endswith("push the commit under test, or fetch main so the checkout's git can tell")
+    assert [b["related"] for b in bound(outcome).values()] == [None, None, None]
 
 
 def test_the_checkout_that_cannot_tell_hands_over_to_githubs_compare(github: FakeGitHub) -> None:
