@@ -24,7 +24,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from lakehouse.checks.ci import commit_under_test, judge_ledger
+from lakehouse.checks.ci import judge_ledger
+from lakehouse.checks.history import commit_under_test
 from lakehouse.config import LEDGER_FILE, project_root
 from lakehouse.evidence import git_commit, utc_now
 from lakehouse.ledger import (

@@ -32,10 +32,11 @@ Two sources, in this order:
   And the repository is only a name the user gives: its runs say something of the code under test only
   when they ran on its history. So each judged run's commit (``head_sha``) must share history with the
   commit under test (have a merge base), or the check fails, the reason naming the repository, the run,
-  its commit and the commit under test: that repository's guard runs are not of this code. The
-  checkout's git is asked first (``git merge-base <run sha> <commit under test>``: exit 0 related,
-  exit 1 unrelated, except in a shallow clone whose cut history cannot tell; 128, no git, not a
-  repository: cannot tell); when it cannot tell, GitHub is (``GET .../compare/{run sha}...{commit under
+  its commit and the commit under test: that repository's guard runs are not of this code
+  (``lakehouse.checks.history``, which GUARD-review uses too). The checkout's git is asked first
+  (``git merge-base <run sha> <commit under test>``: exit 0 related, exit 1 unrelated, except in a
+  shallow clone whose cut history cannot tell; 128, no git, not a repository: cannot tell); when it
+  cannot tell, GitHub is (``GET .../compare/{run sha}...{commit under
   test}``: 200, whatever its ``status`` (``ahead``, ``behind``, ``identical``, ``diverged``), related;
   404 "No common ancestor", unrelated; 404 for a commit the repository does not hold (one never pushed),
   nobody can tell: ``error``, naming what to push or fetch; anything else ``error``).
@@ -79,10 +80,7 @@ Statuses, and why:
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -90,8 +88,8 @@ from typing import Any
 import requests
 from ruamel.yaml.error import YAMLError
 
+from lakehouse.checks.history import SHA, Binding, HistoryBinder, commit_under_test
 from lakehouse.config import project_root
-from lakehouse.evidence import git_commit
 from lakehouse.github import GitHubActions, GitHubApiError, RunsPage
 from lakehouse.ledger import GUARD_SUITE, Ledger, read_ledger, why_not_counted
 from lakehouse.outcome import Outcome, Status
@@ -115,14 +113,6 @@ _NAMED_IN_REASON = 5
 #: A run's ``path``: the workflow file, and the ``@ref`` GitHub may append (its docs' example shows
 #: ``.github/workflows/build.yml@main``).
 _RUN_PATH = re.compile(r"^(\.github/workflows/[^@]+\.ya?ml)(?:@.+)?$")
-#: A full commit sha (SHA-1, or SHA-256 for repositories that use it).
-_SHA = re.compile(r"^(?:[0-9a-f]{40}|[0-9a-f]{64})$")
-#: Seconds the local ``git merge-base`` may take before the checkout is taken to be unable to tell.
-GIT_TIMEOUT_S = 30
-#: How a judged run's commit was bound to the commit under test.
-SAME_COMMIT, LOCAL_GIT, GITHUB_COMPARE = "same commit", "local git", "github compare"
-#: GitHub's 404 message for two commits without a merge base (lower case).
-NO_COMMON_ANCESTOR = "no common ancestor"
 
 
 @dataclass(frozen=True)
@@ -241,14 +231,6 @@ def judge_streak(streak: Streak, source: str, where: str, how_to_add: str) -> Ou
             source,
         )
     return _outcome(Status.PASSED, streak, None, source)
-
-
-def commit_under_test(checkout: Path, environ: Mapping[str, str] | None = None) -> tuple[str | None, str]:
-    """The commit the run verifies and where that came from: ``GITHUB_SHA`` when set, else the checkout's HEAD."""
-    env = os.environ if environ is None else environ
-    if sha := env.get("GITHUB_SHA", "").strip():
-        return sha.lower(), "GITHUB_SHA"
-    return git_commit(checkout), f"git HEAD of {checkout}"
 
 
 # -- GitHub ----------------------------------------------------------------------------------------
@@ -414,81 +396,7 @@ def _attempt_number(run: dict[str, Any]) -> int:
         ) from None
 
 
-# -- is a run of this code? its commit must share history with the commit under test ------------------
-
-
-@dataclass(frozen=True)
-class Binding:
-    """How a judged run's commit was tied to the commit under test: ``related`` when they share history."""
-
-    run_sha: str
-    #: None: nobody could tell (GitHub holds no such commit under test, the checkout's git no such run commit).
-    related: bool | None
-    how: str  # SAME_COMMIT, LOCAL_GIT or GITHUB_COMPARE
-    merge_base: str | None = None
-    #: GitHub's comparison status (``ahead``, ``behind``, ``identical``, ``diverged``) for GITHUB_COMPARE.
-    status: str | None = None
-    #: What the source said when they share none (git's or GitHub's words).
-    said: str = ""
-    url: str | None = None
-
-
-def _git(checkout: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
-    """``git -C checkout args``; None when git is missing or too slow."""
-    try:
-        return subprocess.run(
-            ["git", "-C", str(checkout), *args], capture_output=True, text=True, timeout=GIT_TIMEOUT_S, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-
-
-def local_binding(checkout: Path | None, run_sha: str, commit: str) -> Binding | None:
-    """What the checkout's git says of ``run_sha`` and ``commit`` (``git merge-base``); None when it cannot tell.
-
-    Exit 0: a merge base, related. Exit 1: no common ancestor, unrelated; but a shallow clone's history
-    is cut short, so there it cannot tell. Exit 128 (a commit it does not hold, not a repository) or no
-    git: it cannot tell either.
-    """
-    if checkout is None or not (_SHA.match(run_sha) and _SHA.match(commit)):
-        return None
-    answer = _git(checkout, "merge-base", run_sha, commit)
-    if answer is None:
-        return None
-    if answer.returncode == 0 and (base := answer.stdout.strip().split()):
-        return Binding(run_sha, True, LOCAL_GIT, merge_base=base[0])
-    if answer.returncode == 1:
-        shallow = _git(checkout, "rev-parse", "--is-shallow-repository")
-        if shallow is not None and shallow.returncode == 0 and shallow.stdout.strip() == "false":
-            return Binding(run_sha, False, LOCAL_GIT, said=f"`git merge-base` in {checkout} found no common ancestor")
-    return None
-
-
-class HistoryBinder:
-    """Binds run commits to the commit under test: the checkout's git first, else GitHub's compare; once per sha."""
-
-    def __init__(self, client: GitHubActions, commit: str, checkout: Path | None):
-        self.client = client
-        self.commit = commit
-        self.checkout = checkout
-        self._known: dict[str, Binding] = {}
-
-    def bind(self, run_sha: str) -> Binding:
-        if run_sha not in self._known:
-            self._known[run_sha] = self._bind(run_sha)
-        return self._known[run_sha]
-
-    def _bind(self, run_sha: str) -> Binding:
-        if run_sha == self.commit:  # a commit holds its whole history: no repository has it without this code's
-            return Binding(run_sha, True, SAME_COMMIT, merge_base=run_sha)
-        if (local := local_binding(self.checkout, run_sha, self.commit)) is not None:
-            return local
-        compared = self.client.compare(run_sha, self.commit)
-        said = f"GitHub's compare answered 404: {compared.said}" if not compared.related else ""
-        # GitHub's 404 says "No common ancestor" for two histories, and the same 404 (another message) for a
-        # commit it does not hold: a commit under test never pushed, which proves nothing either way.
-        related: bool | None = compared.related or (None if NO_COMMON_ANCESTOR not in said.lower() else False)
-        return Binding(run_sha, related, GITHUB_COMPARE, compared.merge_base, compared.status, said, compared.url)
+# -- is a run of this code? its commit must share history with the commit under test (lakehouse.checks.history) --
 
 
 def _judged(streak: Streak, completed: list[dict[str, Any]]) -> list[tuple[int, GuardRun, dict[str, Any]]]:
@@ -508,14 +416,12 @@ def bind_judged_runs(
     unrelated: list[tuple[GuardRun, Binding]] = []
     for _, guard_run, raw in judged:
         run_sha = str(raw.get("head_sha") or "").lower()
-        if not _SHA.match(run_sha):
+        if not SHA.match(run_sha):
             raise GitHubApiError(
                 "bad_response", f"GitHub's run #{raw.get('run_number')} has head_sha {run_sha!r}, not a commit sha"
             )
         binding = binder.bind(run_sha)
-        bound[f"run #{raw.get('run_number')}"] = {
-            k: v for k, v in asdict(binding).items() if k == "related" or v not in (None, "")
-        }
+        bound[f"run #{raw.get('run_number')}"] = binding.evidence()
         if not binding.related:
             unrelated.append((guard_run, binding))
     return bound, unrelated
@@ -565,7 +471,7 @@ def judge_github_runs(
     ]
     streak = Streak(runs, commit, required)
     where = f"{repo} (workflow {GUARD_WORKFLOW}, {PUSH_EVENT} events to {MAIN_BRANCH})"
-    if commit is None or not _SHA.match(commit):
+    if commit is None or not SHA.match(commit):
         streak.details = _github_details(page, repo, completed, streak, commit_source, {})
         unknown = commit_source or "no GITHUB_SHA, no git HEAD"
         said = "unknown" if commit is None else f"{commit!r}, not a commit sha"
