@@ -5,9 +5,9 @@ jobs of a run (``GET /repos/{repo}/actions/runs/{run_id}/jobs``, paginated), its
 (``GET /repos/{repo}/actions/runs/{run_id}/attempts/{attempt_number}``) and a file at a commit (the
 workflow a run ran, ``GET /repos/{repo}/contents/{path}?ref=``), whether a run's commit shares history
 with the commit under test (``GET /repos/{repo}/compare/{base}...{head}``), and
-the read-only calls the two-person review check needs (``GitHubRepo``: branch rules, classic branch
-protection, rulesets, CODEOWNERS and its errors, the tree of a ref). The token is sent as a header
-and never kept anywhere else, so it cannot reach the evidence.
+the read-only calls the two-person review check needs (``GitHubRepo``: the head commit of a branch,
+branch rules, classic branch protection, rulesets, CODEOWNERS and its errors, the tree of a ref). The
+token is sent as a header and never kept anywhere else, so it cannot reach the evidence.
 """
 
 from __future__ import annotations
@@ -326,6 +326,25 @@ class GitHubRepo(GitHubActions):
             if len(answer.data) < PER_PAGE:
                 break
         return Answer(url, rules)
+
+    def branch_head(self, branch: str) -> Answer:
+        """The commit ``branch`` points at (``GET /repos/{repo}/branches/{branch}`` -> ``commit.sha``), lower case.
+
+        The review check binds the settings of ``branch`` to the code under test through it. A 404 (no such
+        branch, or a repository the token cannot see), 403 or 5xx raises like the other calls.
+        """
+        what = f"branch {branch} of {self.repo}"
+        _, answer = self._get(
+            f"branches/{branch}",
+            what,
+            needs="contents: read",
+            missing=f"check the repository name, that it has a branch {branch}, and that the token can see it",
+        )
+        commit = answer.data.get("commit") if isinstance(answer.data, dict) else None
+        sha = commit.get("sha") if isinstance(commit, dict) else None
+        if not isinstance(sha, str) or not sha:
+            raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no commit sha")
+        return Answer(answer.url, sha.lower())
 
     def branch_protection(self, branch: str) -> Answer | None:
         """The classic protection of ``branch``; None when GitHub says "Branch not protected".

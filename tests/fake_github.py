@@ -1,8 +1,8 @@
 """A local stand-in for GitHub's Actions API: ``GET /repos/{owner}/{repo}/actions/workflows/{id}/runs``,
 the jobs of a run (``actions/runs/{run_id}/jobs``, paginated), a run's attempts
 (``actions/runs/{run_id}/attempts/{n}``), and for the repository settings the two-person review check
-reads (rules of a branch, rulesets, classic branch protection, contents, CODEOWNERS errors, the git
-tree; see ``FakeGitHub.answer_repo``), the files of a commit (``contents/{path}?ref=<sha>``) from
+reads (the head of main, rules of a branch, rulesets, classic branch protection, contents, CODEOWNERS
+errors, the git tree; see ``FakeGitHub.answer_repo``), the files of a commit (``contents/{path}?ref=<sha>``) from
 which exit check 3 reads the workflow a run ran, and the comparison of two commits
 (``compare/{base}...{head}``) by which it binds a run to the commit under test.
 
@@ -13,9 +13,10 @@ attempts to ``success`` (a healthy repository); ``jobs`` and ``attempts`` overri
 commit holds this repository's own guard workflow and composite action (``WORKFLOW_FILES``) unless
 ``commits`` says otherwise. Its history is one line of commits: every run's ``head_sha``, the
 checkout's ``git HEAD`` (``CHECKOUT_HEAD``, and that of ``project_root()`` should it be another
-checkout), ``GITHUB_SHA`` when set and any sha in ``related``; comparing two of them answers 200,
-comparing a sha in ``unrelated`` (or any, with ``unrelated_history``) answers GitHub's 404 "No common
-ancestor", and a sha it does not hold its 404 "No commit found".
+checkout), the head of main (``branches/main``: ``main_head``, else the checkout's HEAD, so the review
+check binds main's settings to the code under test), ``GITHUB_SHA`` when set and any sha in ``related``;
+comparing two of them answers 200, comparing a sha in ``unrelated`` (or any, with ``unrelated_history``)
+answers GitHub's 404 "No common ancestor", and a sha it does not hold its 404 "No commit found".
 ``honour_event_filter = False`` stands for a server that lets other events through, so the check's own
 filter is what is tested. It listens on 127.0.0.1 on a port the kernel picks and keeps every request it
 received for assertions.
@@ -59,6 +60,8 @@ WORKFLOW_FILES = {path: (ROOT / path).read_text(encoding="utf-8") for path in (G
 #: The checkout's own commit: in the fake's history, as it is in the real repository's.
 CHECKOUT_HEAD = git_commit(ROOT)
 COMPARE_DOCS = "https://docs.github.com/rest/commits/commits#compare-two-commits"
+#: The head of main should neither this checkout nor the checks' have a git HEAD (an unpacked source tree).
+MAIN_WITHOUT_GIT = "c0ffee" * 6 + "c0ff"
 
 
 def sha(number: int) -> str:
@@ -184,13 +187,20 @@ class FakeGitHub:
     unrelated: set[str] = field(default_factory=set)
     #: True: every comparison answers 404 "No common ancestor" (a repository of other code entirely).
     unrelated_history: bool = False
+    #: The commit main points at (``branches/main``); None: the checkout's HEAD. Always in the history.
+    main_head: str | None = None
+
+    def main_sha(self) -> str:
+        """The head of main: ``main_head``, else the checkout's HEAD (the commit under test outside Actions)."""
+        return self.main_head or CHECKOUT_HEAD or git_commit(project_root()) or MAIN_WITHOUT_GIT
 
     def history(self) -> list[str]:
-        """The repository's commits, newest first: the checkout's HEAD, GITHUB_SHA, those declared, then the runs'."""
+        """The repository's commits, newest first: the checkout's HEAD, main's head, GITHUB_SHA, those declared,
+        then the runs'."""
         every_run = [*self.runs, *(r for runs in self.other_workflows.values() for r in runs)]
         by_age = sorted(every_run, key=lambda r: (str(r.get("created_at") or ""), int(r["id"])), reverse=True)
         # The checks' own checkout is this one unless LAKEHOUSE_ROOT or an install elsewhere says otherwise.
-        checkouts = [CHECKOUT_HEAD, git_commit(project_root())]
+        checkouts = [CHECKOUT_HEAD, git_commit(project_root()), self.main_sha()]
         newest = [*checkouts, os.environ.get("GITHUB_SHA", "").strip().lower(), *sorted(self.related)]
         return list(dict.fromkeys(s for s in [*newest, *(str(r["head_sha"]) for r in by_age)] if s))
 
@@ -222,6 +232,23 @@ class FakeGitHub:
                 "files": [],
             }
         )
+
+    def branch(self) -> dict[str, Any]:
+        """``GET /repos/{repo}/branches/main`` as GitHub answers it (the fields the review check reads, and some)."""
+        head = self.main_sha()
+        api = f"https://api.github.com/repos/{REPO}"
+        return {
+            "name": "main",
+            "commit": {
+                "sha": head,
+                "url": f"{api}/commits/{head}",
+                "commit": {"message": "the head of main", "tree": {"sha": sha(0)}},
+                "parents": [],
+            },
+            "_links": {"self": f"{api}/branches/main", "html": f"https://github.com/{REPO}/tree/main"},
+            "protected": self.classic is not None or bool(self.rulesets),
+            "protection_url": f"{api}/branches/main/protection",
+        }
 
     def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], str]:
         if self.error:
@@ -292,6 +319,8 @@ class FakeGitHub:
                 return _not_found()
             shown = dict(found) if self.show_bypass_actors else {k: v for k, v in found.items() if k != "bypass_actors"}
             return _ok(shown)
+        if rest == "branches/main":
+            return _ok(self.branch())
         if rest == "branches/main/protection":
             if self.classic is None:
                 return 404, {}, json.dumps({"message": "Branch not protected", "status": "404"})
