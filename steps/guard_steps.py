@@ -24,6 +24,7 @@ from steps.outcomes import conclude
 )
 def read_review_rules(branch: str, dirs: str, run_options: RunOptions) -> ReviewReading | Outcome:
     # The token goes from the environment straight to the request header, never into the evidence.
+    # The branch's head is bound to the commit under test of project_root()'s checkout, as exit check 3's runs.
     wanted = tuple(d.strip() for d in dirs.split(" and "))
     return try_read_review(run_options.github_repo, os.environ.get("GITHUB_TOKEN"), api_url_from_env(), branch, wanted)
 

@@ -1,8 +1,17 @@
 """Guard rail GUARD-review: a change to main needs a second person, a code owner of what it touches.
 
 Read through GitHub's REST API, never from the checkout (a local CODEOWNERS proves nothing about
-what GitHub enforces):
+what GitHub enforces), of the repository the user names (``--github-repo`` or ``GITHUB_REPOSITORY``):
 
+- first the commit ``main`` points at (``GET /repos/{repo}/branches/main`` -> ``commit.sha``), bound to the
+  commit under test (``GITHUB_SHA`` when set, else the checkout's ``git HEAD``) as exit check 3 binds its
+  runs (``lakehouse.checks.history``): the repository is only a name, and its settings say something of
+  this code only when main's head shares history with it. The same commit is related; else the
+  checkout's ``git merge-base`` is asked, else GitHub's compare (200 related; 404 "No common ancestor"
+  unrelated; a 404 for a commit GitHub does not hold, one never pushed: nobody can tell). Naming a
+  well-protected repository of other code fails, and its settings are not read further. The evidence
+  records the binding (``bound_to_commit_under_test``: main's head, the commit under test, how, the
+  merge base);
 - the *active* ruleset rules of ``main`` (``GET /repos/{repo}/rules/branches/main``: rulesets in
   ``evaluate`` or ``disabled`` mode are not returned, so they never count), and each binding
   ruleset's bypass actors where the token may see them (``GET /repos/{repo}/rulesets/{id}``);
@@ -23,9 +32,14 @@ ruleset whose bypass actors the token cannot see never makes the grade alone: th
 (``error``). The ruleset's own ``enforcement`` and ``conditions.ref_name`` are read again, so an
 ``evaluate`` ruleset or one excluding main never counts, whatever the rules endpoint listed.
 
-Statuses: ``passed`` when every part holds; ``failed`` naming each culprit (the setting, the
-ruleset, the CODEOWNERS line, the unowned file); ``error`` when what the verdict needs could not
-be read; ``skipped`` without a token or a repository.
+Statuses: ``passed`` when main's head shares history with the commit under test and every part holds;
+``failed`` when it shares none ("the review settings of OWNER/NAME are not of this code's repository",
+naming main's head and the commit under test), else naming each culprit (the setting, the ruleset, the
+CODEOWNERS line, the unowned file); ``error`` when what the verdict needs could not be read, including
+whether main's head shares history with the commit under test (the commit under test unknown or not a
+sha, main's head unreadable (404, 403, 5xx, no answer), the comparison failing, or neither the checkout's
+git nor GitHub holding both commits): settings not known to be this code's repository's decide nothing,
+however they would be judged; ``skipped`` without a token or a repository (nothing is asked).
 """
 
 from __future__ import annotations
@@ -33,11 +47,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from pathlib import Path
 from typing import Any
 
 import requests
 from pathspec import lookup_pattern
 
+from lakehouse.checks.history import SHA, Binding, HistoryBinder, commit_under_test
+from lakehouse.config import project_root
 from lakehouse.github import CODEOWNERS_PATHS, GitHubApiError, GitHubRepo
 from lakehouse.outcome import Outcome, Status
 
@@ -72,6 +89,19 @@ class ReviewReading:
     tree_truncated: bool = False
     tree_error: str | None = None
     requests: list[str] = field(default_factory=list)
+    #: The commit under test and where it came from (``GITHUB_SHA``, the checkout's HEAD).
+    commit_under_test: str | None = None
+    commit_source: str = ""
+    #: The commit ``branch`` points at in ``repo``, bound to the commit under test by ``binding``.
+    head: str | None = None
+    binding: Binding | None = None
+    #: Why the branch's head could not be bound to the commit under test (nothing read, or nothing to bind to).
+    binding_error: str | None = None
+
+    @property
+    def of_other_code(self) -> bool:
+        """The branch's head shares no history with the commit under test: the settings are another's."""
+        return self.binding is not None and self.binding.related is False
 
 
 @dataclass(frozen=True)
@@ -103,9 +133,55 @@ def _why(err: GitHubApiError) -> str:
     return f"{err} [{err.kind}]"
 
 
-def read_review(client: GitHubRepo, branch: str = MAIN_BRANCH, dirs: Sequence[str] = REVIEWED_DIRS) -> ReviewReading:
-    """Every answer the judge needs; a part GitHub would not give is kept as its reason, never guessed."""
-    reading = ReviewReading(client.repo, branch, tuple(dirs))
+def bind_to_code(reading: ReviewReading, client: GitHubRepo, checkout: Path | None) -> None:
+    """Read the head of ``reading.branch`` and bind it to the commit under test (``lakehouse.checks.history``):
+    ``reading.binding`` when it was asked, else ``reading.binding_error`` says why it could not be."""
+    repo, branch, commit = reading.repo, reading.branch, reading.commit_under_test
+    if commit is None or not SHA.match(commit):
+        said = "unknown" if commit is None else f"{commit!r}, not a commit sha"
+        reading.binding_error = (
+            f"the commit under test is {said} ({reading.commit_source or 'no GITHUB_SHA, no git HEAD'}), so the "
+            f"review settings of {repo} cannot be bound to it: those of a repository that shares no history "
+            "with this code would count"
+        )
+        return
+    try:
+        answer = client.branch_head(branch)
+        reading.requests.append(answer.url)
+        if not SHA.match(head := str(answer.data)):
+            raise GitHubApiError("bad_response", f"GitHub's answer for branch {branch} of {repo} has commit {head!r}")
+        reading.head = head
+    except GitHubApiError as err:
+        reading.binding_error = (
+            f"could not read the head commit of {branch} in {repo}, so its review settings cannot be bound to "
+            f"the code under test: {_why(err)}"
+        )
+        return
+    try:
+        reading.binding = HistoryBinder(client, commit, checkout).bind(head)
+    except GitHubApiError as err:
+        reading.binding_error = (
+            f"could not tell whether the review settings of {repo} are of this code's repository ({branch} at "
+            f"{head[:12]}, the commit under test {commit[:12]} ({reading.commit_source})): {_why(err)}"
+        )
+
+
+def read_review(
+    client: GitHubRepo,
+    branch: str = MAIN_BRANCH,
+    dirs: Sequence[str] = REVIEWED_DIRS,
+    commit: tuple[str | None, str] = (None, ""),
+    checkout: Path | None = None,
+) -> ReviewReading:
+    """Every answer the judge needs; a part GitHub would not give is kept as its reason, never guessed.
+
+    First the head of ``branch``, bound to the commit under test ``commit`` (sha, where it came from) through
+    ``checkout``'s git, else GitHub's compare: the settings of a repository of other code are not read further.
+    """
+    reading = ReviewReading(client.repo, branch, tuple(dirs), commit_under_test=commit[0], commit_source=commit[1])
+    bind_to_code(reading, client, checkout)
+    if reading.of_other_code:
+        return reading
     try:
         answer = client.branch_rules(branch)
         reading.rules = [r for r in answer.data if isinstance(r, dict)]
@@ -464,16 +540,63 @@ def threshold(min_approvals: int, dirs: Sequence[str]) -> dict[str, Any]:
     }
 
 
+def binding_details(reading: ReviewReading) -> dict[str, Any]:
+    """How the branch's head was bound to the commit under test, for the evidence."""
+    bound: dict[str, Any] = {
+        "branch": reading.branch,
+        "head": reading.head,
+        "commit_under_test": {"sha": reading.commit_under_test, "from": reading.commit_source},
+    }
+    if reading.binding is not None:
+        bound.update((k, v) for k, v in reading.binding.evidence().items() if k != "run_sha")
+    if reading.binding_error:
+        bound["error"] = reading.binding_error
+    return bound
+
+
+def unbound_reason(reading: ReviewReading) -> str | None:
+    """Why the settings read are not known to be of this code's repository (None: the head shares its history)."""
+    repo, branch, binding = reading.repo, reading.branch, reading.binding
+    commit, source = str(reading.commit_under_test)[:12], reading.commit_source
+    if reading.binding_error:
+        return reading.binding_error
+    if binding is None:
+        return f"the review settings of {repo} were not bound to the commit under test {commit} ({source})"
+    head = binding.run_sha[:12]
+    if binding.related is False:
+        return (
+            f"the review settings of {repo} are not of this code's repository: {branch} of {repo} is at {head}, "
+            f"which shares no history with the commit under test {commit} ({source}): {binding.said}"
+        )
+    if binding.related is None:
+        return (
+            f"cannot tell whether the review settings of {repo} are of this code's repository: {repo} holds no "
+            f"commit {commit} ({source}) and the checkout's git holds not {branch}'s head {head} ({binding.said}): "
+            f"push the commit under test, or fetch {branch} so the checkout's git can tell"
+        )
+    return None
+
+
 def judge_review(reading: ReviewReading, min_approvals: int = MIN_APPROVALS) -> Outcome:
-    """The whole check: ``failed`` on any problem found, else ``error`` if a part was unreadable, else ``passed``."""
+    """The whole check: ``failed`` when the settings are of another repository (the branch's head shares no
+    history with the commit under test), ``error`` when that cannot be told; else ``failed`` on any problem
+    found, else ``error`` if a part was unreadable, else ``passed``."""
+    limit = threshold(min_approvals, reading.dirs)
+    unbound = unbound_reason(reading)
+    if reading.of_other_code:
+        github = {"repo": reading.repo, "branch": reading.branch, "requests": reading.requests}
+        measured = {"branch_head": reading.head, "shares_history_with_commit_under_test": False}
+        bound = {"github": github, "bound_to_commit_under_test": binding_details(reading)}
+        return Outcome(Status.FAILED, measured, limit, unbound, bound)
     protection = judge_protection(reading, min_approvals)
     owners_measured, owner_problems, owner_unreadable, owner_details = judge_codeowners(reading)
     problems = protection.problems + owner_problems
     unreadable = protection.unreadable + owner_unreadable
     if reading.tree_truncated:
         protection.notes.append(f"GitHub truncated the file tree of {reading.branch}: files beyond it were not probed")
-    details = {
+    details: dict[str, Any] = {
         "github": {"repo": reading.repo, "branch": reading.branch, "requests": reading.requests},
+        "bound_to_commit_under_test": binding_details(reading),
         "requirements": protection.sources,
         "notes": protection.notes,
         "codeowners": owner_details,
@@ -481,7 +604,14 @@ def judge_review(reading: ReviewReading, min_approvals: int = MIN_APPROVALS) -> 
         "unreadable": unreadable,
     }
     measured = {**protection.measured, **owners_measured}
-    limit = threshold(min_approvals, reading.dirs)
+    if unbound:
+        # Settings not known to be this code's repository's say nothing of it, whatever they are: no verdict.
+        reason = unbound
+        if problems:
+            reason += "; the settings read would fail it: " + "; ".join(problems)
+        if unreadable:
+            reason += "; also: " + "; ".join(unreadable)
+        return Outcome.error(reason, limit, details, measured)
     if problems:
         reason = "; ".join(problems)
         if unreadable:
@@ -511,8 +641,13 @@ def try_read_review(
     branch: str = MAIN_BRANCH,
     dirs: Sequence[str] = REVIEWED_DIRS,
     session: requests.Session | None = None,
+    checkout: Path | None = None,
 ) -> ReviewReading | Outcome:
-    """GitHub's answers, or the outcome that ends the check before judging (skipped, or a bad repository name)."""
+    """GitHub's answers, or the outcome that ends the check before judging (skipped, or a bad repository name).
+
+    ``checkout`` (default ``project_root()``, as exit check 3): whose commit is under test (``GITHUB_SHA``
+    when set, else its HEAD) and whose git is asked first whether the branch's head shares its history.
+    """
     if why := review_unavailable_reason(repo, token):
         return Outcome.skipped(why, threshold(MIN_APPROVALS, dirs))
     assert repo and token
@@ -520,7 +655,8 @@ def try_read_review(
         client = GitHubRepo(repo, token, api_url, session=session)
     except ValueError as err:
         return Outcome.error(str(err), threshold(MIN_APPROVALS, dirs), {"github": {"repo": repo}})
-    return read_review(client, branch, dirs)
+    root = checkout or project_root()
+    return read_review(client, branch, dirs, commit_under_test(root), root)
 
 
 def verdict(reading: ReviewReading | Outcome, min_approvals: int = MIN_APPROVALS) -> Outcome:
@@ -540,6 +676,7 @@ def check_review(
     dirs: Sequence[str] = REVIEWED_DIRS,
     branch: str = MAIN_BRANCH,
     session: requests.Session | None = None,
+    checkout: Path | None = None,
 ) -> Outcome:
-    """GUARD-review: skipped without a token or repository, else read GitHub and judge."""
-    return verdict(try_read_review(repo, token, api_url, branch, dirs, session), min_approvals)
+    """GUARD-review: skipped without a token or repository, else read GitHub, bind it to the code and judge."""
+    return verdict(try_read_review(repo, token, api_url, branch, dirs, session, checkout), min_approvals)

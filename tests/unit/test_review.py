@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from lakehouse.checks.history import SAME_COMMIT, Binding
 from lakehouse.checks.review import (
     ReviewReading,
     check_review,
@@ -35,6 +36,7 @@ from tests.fake_github import (
     pull_request_rule,
     reviewed_repository,
     ruleset,
+    sha,
 )
 
 __all__ = ["github"]  # the fixture, imported for this module's tests
@@ -45,6 +47,8 @@ FORBIDDEN: tuple[int, dict[str, str], str] = (
     json.dumps({"message": "Resource not accessible by integration", "status": "403"}),
 )
 PROTECTION = f"/repos/{REPO}/branches/main/protection"
+#: A main whose head is the commit under test (a reading built by hand is bound to nothing: error).
+BOUND = Binding(sha(1), True, SAME_COMMIT, merge_base=sha(1))
 
 
 def ask(github: FakeGitHub, approvals: int = 1) -> Outcome:
@@ -294,6 +298,7 @@ def test_judge_rereads_enforcement_and_ref_conditions(detail: dict[str, object],
         codeowners_text=CODEOWNERS,
         codeowners_errors=[],
         tree=["infra/a.tf", "pipeline/b.sql"],
+        binding=BOUND,
     )
     outcome = judge_review(reading)
     assert outcome.status is Status.FAILED, outcome.reason
@@ -344,6 +349,7 @@ def test_pure_judge_on_a_reading() -> None:
         codeowners_text=CODEOWNERS,
         codeowners_errors=[],
         tree=["infra/a.tf", "pipeline/b.sql"],
+        binding=BOUND,
     )
     assert judge_review(reading).status is Status.PASSED
 
