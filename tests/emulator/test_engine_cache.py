@@ -226,10 +226,10 @@ def test_the_cache_is_bounded_in_entries_and_in_bytes() -> None:
     for key in ("a", "b", "c"):
         cache.put(key, 1, Sources.taken(probe, ["s3://b/k"]), size=10)
     assert len(cache) == 2 and cache.get("a", probe) is None  # least recently used went first
-    cache.put("big", 1, Sources.taken(probe, ["s3://b/k"]), size=26)  # over a quarter of the bound
+    cache.put("big", 1, Sources.taken(probe, ["s3://b/k"]), size=51)  # over half the bound
     assert cache.get("big", probe) is None
-    cache.put("d", 1, Sources.taken(probe, ["s3://b/k"]), size=25)
-    cache.put("e", 1, Sources.taken(probe, ["s3://b/k"]), size=25)
+    cache.put("d", 1, Sources.taken(probe, ["s3://b/k"]), size=50)
+    cache.put("e", 1, Sources.taken(probe, ["s3://b/k"]), size=50)
     assert cache.size <= 100 and len(cache) <= 2
     off: ExactCache[int] = ExactCache(max_entries=2, max_size=0)
     off.put("x", 1, Sources.taken(probe, ["s3://b/k"]), size=1)
