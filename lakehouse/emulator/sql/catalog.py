@@ -259,8 +259,8 @@ class LakeCatalog:
             if table is None:
                 continue  # deleted since it was listed
             scanned += size
-            if with_path:
-                table = table.append_column(PATH_COLUMN, pa.array([uri] * table.num_rows, pa.string()))
+            if with_path:  # one value on every row, repeated by Arrow (a Python list of a million: ~0.6 s)
+                table = table.append_column(PATH_COLUMN, pa.repeat(pa.scalar(uri, pa.string()), table.num_rows))
             batches.append(table)
         if batches:
             arrow = pa.concat_tables(batches)
