@@ -302,7 +302,9 @@ class Engine:
             run.bind_reads(tree, skip=target)
             count = run.count(to_duckdb(tree))
             if count:
-                table.append(run.target_rows(table))
+                rows = run.target_rows(table)
+                table.append(rows)
+                self.catalog.remember_written(table, rows)
                 run.snapshots[info.qualified] = _snapshot_id(table)
         return Outcome("INSERT", update_count=count)
 
@@ -327,7 +329,9 @@ class Engine:
                 run.refuse_multiple_matches(tree)
             count = run.count(to_duckdb(tree))
             if count:
-                table.overwrite(run.target_rows(table))
+                rows = run.target_rows(table)
+                table.overwrite(rows)
+                self.catalog.remember_written(table, rows)
                 run.snapshots[info.qualified] = _snapshot_id(table)
         return Outcome(kind, update_count=count)
 
@@ -367,7 +371,9 @@ class Engine:
         table = self.catalog.create_iceberg(db, name, data.schema, location, partitions, {})
         run.access.record_creation((db, name))
         if data.num_rows:
-            table.append(data.cast(table.schema().as_arrow()))
+            rows = data.cast(table.schema().as_arrow())
+            table.append(rows)
+            self.catalog.remember_written(table, rows)
             run.snapshots[f"{db}.{name}"] = _snapshot_id(table)
         return Outcome("CTAS", update_count=data.num_rows)
 
