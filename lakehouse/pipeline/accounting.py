@@ -85,19 +85,29 @@ def account_sql(family: dict[str, str], name: Names) -> str:
     destination and reason (``bronze``: the Bronze table's rows), ``problem`` rows as
     ``problems_sql``'s. The join of staging and Silver is most of the accounting's cost, so it is
     written once (a CTE both parts read) rather than run by two statements.
+
+    A problem line's destinations (``dests``) are listed for the problem lines only (``named``: the
+    placements of at most ``SHOWN`` lines), not built and sorted for every line of the file first
+    (a million lists, of which a healthy run shows none: ~0.4 s of the orders' accounting). A
+    placed line is matched by ``IS NOT DISTINCT FROM``, so a NULL line gets its group's
+    destinations as ``GROUP BY`` gave them, and a line only in Bronze gets none.
     """
     return (
         f"WITH placed AS ({placements_sql(family, name)}), "
         f"b AS (SELECT try_cast(source_line AS bigint) AS line, count(*) AS n FROM {name(family['bronze'])} "
-        f"GROUP BY 1), p AS (SELECT line, count(*) AS n, array_join(array_sort(array_agg(dest)), ', ') AS dests "
-        f"FROM placed GROUP BY line), "
+        f"GROUP BY 1), p AS (SELECT line, count(*) AS n FROM placed GROUP BY line), "
         f"problems AS (SELECT coalesce(b.line, p.line) AS line, coalesce(b.n, 0) AS in_bronze, "
-        f"coalesce(p.n, 0) AS n, p.dests FROM b FULL OUTER JOIN p ON b.line = p.line "
-        f"WHERE b.line IS NULL OR p.line IS NULL OR b.n <> 1 OR p.n <> 1 ORDER BY 1 LIMIT {SHOWN}) "
+        f"coalesce(p.n, 0) AS n, p.line AS placed_line, p.n IS NOT NULL AS is_placed "
+        f"FROM b FULL OUTER JOIN p ON b.line = p.line "
+        f"WHERE b.line IS NULL OR p.line IS NULL OR b.n <> 1 OR p.n <> 1 ORDER BY 1 LIMIT {SHOWN}), "
+        f"named AS (SELECT x.line, array_join(array_sort(array_agg(x.dest)), ', ') AS dests FROM placed x "
+        f"JOIN (SELECT DISTINCT placed_line FROM problems WHERE is_placed) k ON x.line IS NOT DISTINCT FROM "
+        f"k.placed_line GROUP BY x.line) "
         f"SELECT 'count' AS kind, dest, reason, count(*) AS n, CAST(NULL AS bigint) AS line, "
         f"CAST(NULL AS bigint) AS in_bronze, CAST(NULL AS varchar) AS dests FROM placed GROUP BY dest, reason "
         f"UNION ALL SELECT 'count', 'bronze', CAST(NULL AS varchar), coalesce(sum(n), 0), NULL, NULL, NULL FROM b "
-        f"UNION ALL SELECT 'problem', NULL, NULL, n, line, in_bronze, dests FROM problems"
+        f"UNION ALL SELECT 'problem', NULL, NULL, q.n, q.line, q.in_bronze, named.dests FROM problems q "
+        f"LEFT JOIN named ON q.is_placed AND named.line IS NOT DISTINCT FROM q.placed_line"
     )
 
 

@@ -129,6 +129,20 @@ def test_a_data_file_overwritten_behind_icebergs_back_is_read_again(lake: Lake, 
     assert _rows(admin, f"SELECT v FROM {name}") == [("swapped in",)]
 
 
+def test_rows_kept_from_a_write_are_the_rows_its_files_hold(lake: Lake, admin: Any) -> None:
+    """A commit's rows are kept as its snapshot's scan (``remember_written``): they read as the files do."""
+    name = _table(lake, admin)
+    admin.execute(f"INSERT INTO {name} VALUES (3, 'c'), (1, NULL), (2, ''), (NULL, 'n')")
+    admin.execute(
+        f"MERGE INTO {name} t USING (SELECT 2 AS id, 'B' AS v) s ON t.id = s.id "
+        "WHEN MATCHED THEN UPDATE SET v = s.v WHEN NOT MATCHED THEN INSERT (id, v) VALUES (s.id, s.v)"
+    )
+    through_athena = _rows(admin, f"SELECT id, v FROM {name}")
+    files = _iceberg(lake, name).scan().to_arrow()
+    assert through_athena == [(r["id"], r["v"]) for r in files.to_pylist()]
+    assert sorted(through_athena, key=str) == sorted([(3, "c"), (1, None), (2, "B"), (None, "n")], key=str)
+
+
 def test_a_deleted_data_file_fails_the_query_instead_of_answering_from_memory(lake: Lake, admin: Any) -> None:
     name = _table(lake, admin)
     admin.execute(f"INSERT INTO {name} VALUES (1, 'a')")
@@ -226,10 +240,10 @@ def test_the_cache_is_bounded_in_entries_and_in_bytes() -> None:
     for key in ("a", "b", "c"):
         cache.put(key, 1, Sources.taken(probe, ["s3://b/k"]), size=10)
     assert len(cache) == 2 and cache.get("a", probe) is None  # least recently used went first
-    cache.put("big", 1, Sources.taken(probe, ["s3://b/k"]), size=26)  # over a quarter of the bound
+    cache.put("big", 1, Sources.taken(probe, ["s3://b/k"]), size=51)  # over half the bound
     assert cache.get("big", probe) is None
-    cache.put("d", 1, Sources.taken(probe, ["s3://b/k"]), size=25)
-    cache.put("e", 1, Sources.taken(probe, ["s3://b/k"]), size=25)
+    cache.put("d", 1, Sources.taken(probe, ["s3://b/k"]), size=50)
+    cache.put("e", 1, Sources.taken(probe, ["s3://b/k"]), size=50)
     assert cache.size <= 100 and len(cache) <= 2
     off: ExactCache[int] = ExactCache(max_entries=2, max_size=0)
     off.put("x", 1, Sources.taken(probe, ["s3://b/k"]), size=1)
