@@ -6,10 +6,12 @@ loads ``fixtures/load/locustfile.py``, the same file ``locust -f`` runs by hand)
 the JSON it writes: Locust's own statistics plus every request as a raw sample. Percentiles
 are computed from the raw samples (nearest rank), Locust's bucketed ones are kept beside them.
 
-Robust on a busy machine: each user's first queries are warm-up (recorded, not judged), the
-run lasts until a minimum number of measured queries is in (fewer is no verdict), and the
-load generator runs at a lower CPU priority than the server it measures. Every exception a
-user raised and every user that did not start fail the KPI, named.
+Robust on a busy machine: each user's first queries are warm-up (recorded, not judged), and the
+run lasts until a minimum number of measured queries is in (fewer is no verdict). The KPI's load
+generator runs at the server's CPU priority (``KpiSettings.load_nice`` 0): niced, it is starved by
+any neighbour at normal priority and its samples time its own waiting; ``make bench``'s heavier
+loads (up to 50 users) nice it (``LoadSpec.nice``) so that it does not starve the server. Every
+exception a user raised and every user that did not start fail the KPI, named.
 """
 
 from __future__ import annotations
@@ -38,8 +40,8 @@ AWS_NOTE = (
 LOCAL_NOTE = (
     "Local target: this measures the harness's own query path on this machine, not Athena: the emulator "
     "(moto + DuckDB over the Iceberg tables, its own process) answers pyathena, which polls every 50 ms. "
-    "It guards the local loop's speed; it says nothing about Athena's latency on AWS. The load generator "
-    "runs at a lower CPU priority (nice) than the emulator; each user's first queries are warm-up, not judged."
+    "It guards the local loop's speed; it says nothing about Athena's latency on AWS. Each user's first "
+    "queries are warm-up, not judged; the evidence gives the load generator's nice and the CPU pressure."
 )
 
 

@@ -4,8 +4,9 @@ Only ever run as a subprocess (see ``lakehouse.kpi.latency``): importing locust
 monkey-patches the process with gevent. Users come from the locustfile, as with
 ``locust -f``; every request is also kept as a raw sample, and so is every exception a
 user raised (in ``on_start`` or a task): a query that failed some other way than the
-locustfile reports must still reach the judge. The process lowers its own CPU priority
-(``os.nice``) so the load generator does not starve the server it measures.
+locustfile reports must still reach the judge. ``--nice`` lowers its own CPU priority (``os.nice``)
+so a heavy load generator does not starve the server it measures (the KPI passes 0: see
+``lakehouse.kpi.settings``).
 """
 
 from __future__ import annotations

@@ -128,6 +128,8 @@ def test_too_few_queries_that_are_already_too_slow_fail() -> None:
 
 def test_latency_settings_refuse_too_few_samples_and_a_cap_below_the_load() -> None:
     assert kpi_settings({}).load_min_samples == 100 and kpi_settings({}).p95_ms == 200.0
+    # Niced, the KPI's load generator is starved by any neighbour at normal priority: it runs at the server's.
+    assert kpi_settings({}).load_nice == 0 and kpi_settings({"LAKEHOUSE_KPI_LOAD_NICE": "10"}).load_nice == 10
     with pytest.raises(ConfigError, match="LAKEHOUSE_KPI_LOAD_MIN_SAMPLES: 5 must be >= 20"):
         kpi_settings({"LAKEHOUSE_KPI_LOAD_MIN_SAMPLES": "5"})
     with pytest.raises(ConfigError, match="LAKEHOUSE_KPI_LOAD_NICE: 25 must be in 0..19"):
