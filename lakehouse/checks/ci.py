@@ -88,7 +88,7 @@ from typing import Any
 import requests
 from ruamel.yaml.error import YAMLError
 
-from lakehouse.checks.history import SHA, Binding, HistoryBinder, commit_under_test
+from lakehouse.checks.history import SHA, Binding, HistoryBinder, commit_under_test, how_to_tell, unbindable
 from lakehouse.config import project_root
 from lakehouse.github import GitHubActions, GitHubApiError, RunsPage
 from lakehouse.ledger import GUARD_SUITE, Ledger, read_ledger, why_not_counted
@@ -436,8 +436,8 @@ def _unrelated_reason(repo: str, commit: str, commit_source: str, unrelated: lis
         )
     return (
         f"cannot tell whether the guard runs of {repo} are of this code: {repo} holds no commit "
-        f"{commit[:12]} ({commit_source}) and the checkout's git holds not the commits of {named}: push the commit "
-        f"under test, or fetch {MAIN_BRANCH} so the checkout's git can tell"
+        f"{commit[:12]} ({commit_source}) and the checkout's git holds not the commits of {named}: "
+        f"{how_to_tell(MAIN_BRANCH)}"
     )
 
 
@@ -471,13 +471,10 @@ def judge_github_runs(
     ]
     streak = Streak(runs, commit, required)
     where = f"{repo} (workflow {GUARD_WORKFLOW}, {PUSH_EVENT} events to {MAIN_BRANCH})"
-    if commit is None or not SHA.match(commit):
+    if (unknown := unbindable(commit, commit_source)) is not None or commit is None:  # None: unknown is set too
         streak.details = _github_details(page, repo, completed, streak, commit_source, {})
-        unknown = commit_source or "no GITHUB_SHA, no git HEAD"
-        said = "unknown" if commit is None else f"{commit!r}, not a commit sha"
         reason = (
-            f"the commit under test is {said} ({unknown}), so no run in {where} can be bound to it: "
-            f"runs that share no history with this code would count"
+            f"{unknown}, so no run in {where} can be bound to it: runs that share no history with this code would count"
         )
         return _outcome(Status.ERROR, streak, reason, "github")
     judged = _judged(streak, completed)

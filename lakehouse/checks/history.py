@@ -51,6 +51,21 @@ def commit_under_test(checkout: Path, environ: Mapping[str, str] | None = None) 
     return git_commit(checkout), f"git HEAD of {checkout}"
 
 
+def unbindable(commit: str | None, source: str) -> str | None:
+    """Why nothing can be bound to the commit under test (unknown, or not a sha), as the start of a reason;
+    None when it is a commit sha."""
+    if commit is not None and SHA.match(commit):
+        return None
+    said = "unknown" if commit is None else f"{commit!r}, not a commit sha"
+    return f"the commit under test is {said} ({source or 'no GITHUB_SHA, no git HEAD'})"
+
+
+def how_to_tell(branch: str) -> str:
+    """What makes a binding nobody could make possible: GitHub holds no such commit under test, the checkout
+    no such commit of the repository's."""
+    return f"push the commit under test, or fetch {branch} so the checkout's git can tell"
+
+
 @dataclass(frozen=True)
 class Binding:
     """How a commit (a judged run's, a branch's head) was tied to the commit under test: ``related`` when they

@@ -53,7 +53,7 @@ from typing import Any
 import requests
 from pathspec import lookup_pattern
 
-from lakehouse.checks.history import SHA, Binding, HistoryBinder, commit_under_test
+from lakehouse.checks.history import SHA, Binding, HistoryBinder, commit_under_test, how_to_tell, unbindable
 from lakehouse.config import project_root
 from lakehouse.github import CODEOWNERS_PATHS, GitHubApiError, GitHubRepo
 from lakehouse.outcome import Outcome, Status
@@ -137,12 +137,10 @@ def bind_to_code(reading: ReviewReading, client: GitHubRepo, checkout: Path | No
     """Read the head of ``reading.branch`` and bind it to the commit under test (``lakehouse.checks.history``):
     ``reading.binding`` when it was asked, else ``reading.binding_error`` says why it could not be."""
     repo, branch, commit = reading.repo, reading.branch, reading.commit_under_test
-    if commit is None or not SHA.match(commit):
-        said = "unknown" if commit is None else f"{commit!r}, not a commit sha"
+    if (unknown := unbindable(commit, reading.commit_source)) is not None or commit is None:  # None: unknown is set
         reading.binding_error = (
-            f"the commit under test is {said} ({reading.commit_source or 'no GITHUB_SHA, no git HEAD'}), so the "
-            f"review settings of {repo} cannot be bound to it: those of a repository that shares no history "
-            "with this code would count"
+            f"{unknown}, so the review settings of {repo} cannot be bound to it: those of a repository that shares "
+            "no history with this code would count"
         )
         return
     try:
@@ -572,7 +570,7 @@ def unbound_reason(reading: ReviewReading) -> str | None:
         return (
             f"cannot tell whether the review settings of {repo} are of this code's repository: {repo} holds no "
             f"commit {commit} ({source}) and the checkout's git holds not {branch}'s head {head} ({binding.said}): "
-            f"push the commit under test, or fetch {branch} so the checkout's git can tell"
+            f"{how_to_tell(branch)}"
         )
     return None
 
