@@ -204,6 +204,17 @@ class FakeGitHub:
         newest = [*checkouts, os.environ.get("GITHUB_SHA", "").strip().lower(), *sorted(self.related)]
         return list(dict.fromkeys(s for s in [*newest, *(str(r["head_sha"]) for r in by_age)] if s))
 
+    def files_at(self, ref: str) -> dict[str, str]:
+        """The files of a ref: ``commits`` first; main (by name: ``files``; by its head's sha: ``files`` over
+        WORKFLOW_FILES); any other commit holds WORKFLOW_FILES."""
+        if ref in self.commits:
+            return self.commits[ref]
+        if ref == "main":
+            return self.files
+        if ref == self.main_sha():
+            return {**WORKFLOW_FILES, **self.files}
+        return WORKFLOW_FILES
+
     def compare(self, basehead: str) -> tuple[int, dict[str, str], str]:
         """``compare/{base}...{head}`` as GitHub answers it, on one line of history (see the module doc)."""
         base, dots, head = basehead.partition("...")
@@ -326,21 +337,20 @@ class FakeGitHub:
                 return 404, {}, json.dumps({"message": "Branch not protected", "status": "404"})
             return _ok(self.classic)
         if rest is not None and rest.startswith("contents/") and query.get("ref"):
-            ref = query["ref"][0]
-            files = self.files if ref == "main" else self.commits.get(ref, WORKFLOW_FILES)
-            text = files.get(rest.removeprefix("contents/"))
+            text = self.files_at(query["ref"][0]).get(rest.removeprefix("contents/"))
             if text is None:
                 return _not_found()
             content = base64.b64encode(text.encode()).decode()
             return _ok({"type": "file", "encoding": "base64", "content": content, "path": rest})
         if rest is not None and rest.startswith("compare/"):
             return self.compare(rest.removeprefix("compare/"))
-        if rest == "codeowners/errors" and query.get("ref") == ["main"]:
-            if not any(p in self.files for p in CODEOWNERS_PLACES):
+        if rest == "codeowners/errors" and query.get("ref"):
+            if not any(p in self.files_at(query["ref"][0]) for p in CODEOWNERS_PLACES):
                 return _not_found()
             return _ok({"errors": self.codeowners_errors})
-        if rest == "git/trees/main":
-            tree = [{"path": p, "mode": "100644", "type": "blob", "sha": sha(i)} for i, p in enumerate(self.files)]
+        if rest is not None and rest.startswith("git/trees/"):
+            files = self.files_at(rest.removeprefix("git/trees/"))
+            tree = [{"path": p, "mode": "100644", "type": "blob", "sha": sha(i)} for i, p in enumerate(files)]
             return _ok({"sha": sha(0), "tree": tree, "truncated": False})
         return _not_found()
 

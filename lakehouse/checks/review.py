@@ -19,9 +19,10 @@ what GitHub enforces), of the repository the user names (``--github-repo`` or ``
   rights, so a weaker token's 403/404 is recorded as "could not read" and the rulesets judge
   alone when they suffice);
 - the CODEOWNERS file GitHub uses on ``main`` (contents API, its three places in GitHub's order),
-  the errors GitHub finds in it (``GET /repos/{repo}/codeowners/errors?ref=main``: unknown owners,
+  the errors GitHub finds in it (``GET /repos/{repo}/codeowners/errors?ref=``: unknown owners,
   such as this template's placeholder teams, and owners without write access) and the files of
-  ``main`` (the git tree) it must give an owner.
+  ``main`` (the git tree) it must give an owner, each read at the head commit just bound (``ref=<sha>``),
+  not at ``main``: main may move between requests, and a newer head was never bound to this code.
 
 GitHub applies classic protection and rulesets together, so the effective requirement is the
 strongest that *binds everyone*: classic protection binds admins only with ``enforce_admins``
@@ -202,19 +203,22 @@ def read_review(
         reading.classic = classic.data if classic else None
     except GitHubApiError as err:
         reading.classic_error = _why(err)
+    # The files at the head just bound, not at ``branch``: main may move between two requests, and the
+    # CODEOWNERS and tree of a newer head were never bound to the commit under test.
+    ref = reading.head or branch
     try:
-        found = client.codeowners(branch)
+        found = client.codeowners(ref)
         if found is not None:
             reading.codeowners_path, text = found[0], found[1]
             reading.codeowners_text = text.data
             reading.requests.append(text.url)
-            errors = client.codeowners_errors(branch)
+            errors = client.codeowners_errors(ref)
             reading.codeowners_errors = [e for e in errors.data if isinstance(e, dict)]
             reading.requests.append(errors.url)
     except GitHubApiError as err:
         reading.codeowners_error = _why(err)
     try:
-        tree, reading.tree_truncated = client.tree_paths(branch)
+        tree, reading.tree_truncated = client.tree_paths(ref)
         reading.tree = list(tree.data)
         reading.requests.append(tree.url)
     except GitHubApiError as err:

@@ -15,7 +15,17 @@ import pytest
 
 from lakehouse.checks.review import check_review
 from lakehouse.outcome import Outcome, Status
-from tests.fake_github import CHECKOUT_HEAD, REPO, ROOT, TOKEN, FakeGitHub, github, reviewed_repository, sha
+from tests.fake_github import (
+    CHECKOUT_HEAD,
+    MAIN_FILES,
+    REPO,
+    ROOT,
+    TOKEN,
+    FakeGitHub,
+    github,
+    reviewed_repository,
+    sha,
+)
 
 __all__ = ["github"]  # the fixture, imported for this module's tests
 
@@ -115,6 +125,22 @@ def test_a_failing_main_of_this_code_still_fails(github: FakeGitHub) -> None:
     assert outcome.status is Status.FAILED
     assert str(outcome.reason).startswith("main has no review requirement at all")
     assert bound(outcome)["related"] is True
+
+
+def test_codeowners_and_tree_are_read_at_the_bound_head_not_at_main(github: FakeGitHub) -> None:
+    """main moved between the reads: its head (bound) has no CODEOWNERS; ``ref=main`` would answer a newer one."""
+    reviewed_repository(github).main_head = sha(77)
+    github.commits[sha(77)] = {p: "" for p in MAIN_FILES}  # the bound head: CODEOWNERS deleted
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert "CODEOWNERS" in str(outcome.reason)
+    reads = [r for r in github.requests if "/contents/" in str(r["path"]) or "/git/trees/" in str(r["path"])]
+    assert reads and all(r["query"].get("ref", [sha(77)]) == [sha(77)] for r in reads), reads
+    assert f"/repos/{REPO}/git/trees/{sha(77)}" in paths(github)
+    # The same head with the file in it passes: the judgement follows the bound commit's files.
+    github.commits[sha(77)] = dict(github.files)
+    github.requests.clear()
+    assert ask(github).status is Status.PASSED
 
 
 # -- unrelated: the settings of another repository -----------------------------------------------------
