@@ -15,13 +15,13 @@ from pytest_bdd import given, parsers, then, when
 from lakehouse.checks.model_serving import (
     Registry,
     ServedModel,
-    invoke,
-    judge_prediction,
+    judge_answer,
     judge_serverless,
     judge_version,
     read_all_served,
     read_reference,
     read_registry,
+    try_invoke,
 )
 from lakehouse.config import RunOptions
 from lakehouse.evidence import ArtifactStore, CheckEvidence
@@ -147,11 +147,13 @@ def predicts_gold(
         gold_db = outputs["glue_database_names"]["gold"]
         reference = read_reference(deployment.stack.target, outputs["athena_workgroup_name"], gold_db, country)
         target = deployment.stack.target
-        predictions = {s.endpoint: invoke(target, s.endpoint, [{"country": country}]) for s in model_readback.served}
+        predictions = {
+            s.endpoint: try_invoke(target, s.endpoint, [{"country": country}]) for s in model_readback.served
+        }
     except Exception as err:  # noqa: BLE001 - an unreadable reference or endpoint is an error, named
         model_readback.conclude("prediction", Outcome.error(f"{type(err).__name__}: {err}"), evidence)
         return
-    outcomes = [judge_prediction(e, country, p[0] if p else None, reference, tolerance) for e, p in predictions.items()]
+    outcomes = [judge_answer(e, country, answer, reference, tolerance) for e, answer in predictions.items()]
     if not outcomes:
         outcomes = [Outcome.judged(False, None, f"within {tolerance:g} %", "no endpoint to ask for a prediction")]
     worst = next((o for o in outcomes if not o.passed), outcomes[0])

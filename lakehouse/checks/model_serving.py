@@ -176,13 +176,24 @@ def judge_version(served: list[ServedModel], registry: Registry, stack: str) -> 
 
 
 def judge_prediction(
-    endpoint: str, country: str, predicted: float | None, reference: float | None, tolerance_pct: float
+    endpoint: str,
+    country: str,
+    predicted: float | None,
+    reference: float | None,
+    tolerance_pct: float,
+    refused: str | None = None,
 ) -> Outcome:
-    """The endpoint's prediction for ``country`` is within ``tolerance_pct`` % of Gold's reference value."""
+    """The endpoint's prediction for ``country`` is within ``tolerance_pct`` % of Gold's reference value;
+    ``refused``: the endpoint's own error instead of a prediction (its container cannot serve: the stack's fault)."""
     details = {"endpoint": endpoint, "country": country, "predicted": predicted, "reference": reference}
     threshold = f"within {tolerance_pct:g} % of {reference}"
     if reference is None:
         return Outcome.error(f"Gold has no orders of country {country!r} to compute the reference from", details)
+    if refused is not None:
+        details["refused"] = refused
+        return Outcome.judged(
+            False, None, threshold, f"endpoint {endpoint} did not predict for {country}: {refused}", details
+        )
     if predicted is None:
         return Outcome.judged(
             False, None, threshold, f"endpoint {endpoint} returned no prediction for {country}", details
@@ -196,6 +207,15 @@ def judge_prediction(
         f"{off_pct:.3g} % off, which {verb} within {tolerance_pct:g} %"
     )
     return Outcome.judged(ok, round(predicted, 6), threshold, reason, details)
+
+
+def judge_answer(
+    endpoint: str, country: str, answer: list[float] | str, reference: float | None, tolerance_pct: float
+) -> Outcome:
+    """``judge_prediction`` of what ``try_invoke`` got: the first prediction, or the endpoint's refusal."""
+    if isinstance(answer, str):
+        return judge_prediction(endpoint, country, None, reference, tolerance_pct, refused=answer)
+    return judge_prediction(endpoint, country, answer[0] if answer else None, reference, tolerance_pct)
 
 
 def judge_serverless(served: list[ServedModel], max_concurrency: int, max_memory_mb: int, stack: str) -> Outcome:
@@ -402,6 +422,18 @@ def invoke(target: Target, endpoint: str, records: Iterable[Mapping[str, Any]]) 
     answer = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="application/json", Body=body)
     predictions = json.loads(answer["Body"].read())["predictions"]
     return [float(p) for p in predictions]
+
+
+def try_invoke(target: Target, endpoint: str, records: Iterable[Mapping[str, Any]]) -> list[float] | str:
+    """``invoke``, or the endpoint's ``ModelError`` as text: the container answered that it cannot serve (a
+    model that does not load, an image that cannot run it), which judges the stack; other errors propagate."""
+    try:
+        return invoke(target, endpoint, records)
+    except ClientError as err:
+        error = err.response.get("Error", {})
+        if error.get("Code") != "ModelError":
+            raise
+        return f"ModelError: {error.get('Message', '')}"
 
 
 def own_endpoints(target: Target, name_prefix: str, stack_id: str | None = None) -> list[str]:

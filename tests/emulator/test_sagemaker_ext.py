@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from lakehouse.checks.model_serving import invoke, read_served
+from lakehouse.checks.model_serving import invoke, judge_answer, read_served, try_invoke
 from lakehouse.ml.model import fit, pack
+from lakehouse.outcome import Status
 from lakehouse.target import local_target
 
 ROLE = "arn:aws:iam::123456789012:role/sagemaker"
@@ -37,11 +38,16 @@ def archives(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     return found
 
 
-def _deploy(sm: Any, s3: Any, archive: bytes, name: str, variant: dict[str, Any] | None = None) -> str:
+MLFLOW_IMAGE = "1.dkr.ecr.ap-northeast-1.amazonaws.com/mlflow-pyfunc:3.18.0"
+
+
+def _deploy(
+    sm: Any, s3: Any, archive: bytes, name: str, variant: dict[str, Any] | None = None, image: str = MLFLOW_IMAGE
+) -> str:
     bucket = f"models-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-1"})
     s3.put_object(Bucket=bucket, Key=f"{name}/model.tar.gz", Body=archive)
-    container = {"Image": "1.dkr.ecr.ap-northeast-1.amazonaws.com/mlflow-pyfunc:3.18.0"}
+    container = {"Image": image}
     container["ModelDataUrl"] = f"s3://{bucket}/{name}/model.tar.gz"
     sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer=container)
     variant = variant or {"ServerlessConfig": SERVERLESS}
@@ -183,6 +189,29 @@ def test_a_missing_archive_is_a_model_error_naming_it(
         )
     assert err.value.response["Error"]["Code"] == "ModelError"
     assert url in err.value.response["Error"]["Message"]
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "763104351884.dkr.ecr.ap-northeast-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
+        "1.dkr.ecr.ap-northeast-1.amazonaws.com/mlflow-pyfunc:2.9.2",
+        "1.dkr.ecr.ap-northeast-1.amazonaws.com/mlflow-pyfunc@sha256:" + "a" * 64,
+    ],
+    ids=["framework-image", "other-mlflow", "digest"],
+)
+def test_an_image_the_emulator_cannot_run_is_a_model_error_naming_it(
+    clients: tuple[Any, Any, Any], archives: dict[str, bytes], emulator: Any, image: str
+) -> None:
+    """The MLflow archive is right, but on AWS this image decides what is served: the emulator cannot answer."""
+    sm, s3, _ = clients
+    name = _deploy(sm, s3, archives["v1"], f"ep-{uuid.uuid4().hex[:6]}", image=image)
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    answer = try_invoke(local_target(emulator.endpoint, "ap-northeast-1"), name, [{"country": "JP"}])
+    assert isinstance(answer, str) and answer.startswith("ModelError: "), answer
+    assert image in answer and "mlflow-pyfunc:3.18.0" in answer
+    outcome = judge_answer(name, "JP", answer, 20.0, 1.0)
+    assert outcome.status is Status.FAILED and image in str(outcome.reason)
 
 
 def test_a_model_keeps_its_network_isolation(clients: tuple[Any, Any, Any]) -> None:

@@ -17,12 +17,14 @@ import pytest
 from lakehouse.checks.deploy_time import untimed_resources
 from lakehouse.checks.model_serving import (
     invoke,
+    judge_answer,
     judge_prediction,
     judge_serverless,
     judge_version,
     read_all_served,
     read_reference,
     read_registry,
+    try_invoke,
 )
 from lakehouse.config import project_root
 from lakehouse.inventory import name_prefixes
@@ -86,10 +88,12 @@ def switched(released: Released) -> Iterator[list[str]]:
             sm.delete_model(ModelName=name)
 
 
-def _make(released: Released, name: str, model_data_url: str, variant: dict[str, Any]) -> None:
+def _make(released: Released, name: str, model_data_url: str, variant: dict[str, Any], image: str = "") -> None:
     sm = released.sm()
     current = sm.describe_model(ModelName=f"{released.prefix}-daily-revenue-v{released.second.version}")
     container = {**current["PrimaryContainer"], "ModelDataUrl": model_data_url}
+    if image:
+        container["Image"] = image
     sm.create_model(ModelName=name, ExecutionRoleArn=current["ExecutionRoleArn"], PrimaryContainer=container)
     sm.create_endpoint_config(
         EndpointConfigName=name, ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": name, **variant}]
@@ -137,6 +141,24 @@ def test_an_instance_based_endpoint_fails_naming_the_endpoint_config(released: R
     assert serverless.reason is not None and f"configuration {name}" in serverless.reason, serverless.reason
     assert "ml.m5.large" in serverless.reason
     assert version.passed, version.reason
+
+
+def test_the_champion_in_another_image_fails_the_prediction_naming_the_image(
+    released: Released, switched: list[str]
+) -> None:
+    """The right archive, serverless, but a framework image: on AWS the image decides what is served."""
+    name = f"{released.prefix}-daily-revenue-sklearn"
+    image = "763104351884.dkr.ecr.ap-northeast-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3"
+    serverless_config = {"ServerlessConfig": {"MaxConcurrency": 2, "MemorySizeInMB": 2048}}
+    _make(released, name, released.second.model_data_url, serverless_config, image)
+    switched.append(name)
+    target, outputs = released.deployment.stack.target, released.deployment.record.outputs
+    endpoint = f"{released.prefix}-daily-revenue"
+    answer = try_invoke(target, endpoint, [{"country": "JP"}])
+    reference = read_reference(target, outputs["athena_workgroup_name"], outputs["glue_database_names"]["gold"], "JP")
+    outcome = judge_answer(endpoint, "JP", answer, reference, 1.0)
+    assert outcome.status is Status.FAILED
+    assert outcome.reason is not None and image in outcome.reason and "ModelError" in outcome.reason, outcome.reason
 
 
 def test_repairs_leave_the_stack_as_terraform_made_it(released: Released) -> None:

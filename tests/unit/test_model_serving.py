@@ -12,6 +12,7 @@ from lakehouse.checks.model_serving import (
     RegisteredVersion,
     Registry,
     ServedModel,
+    judge_answer,
     judge_prediction,
     judge_serverless,
     judge_version,
@@ -90,6 +91,28 @@ def test_prediction_within_the_stated_tolerance(predicted: float | None, status:
     assert outcome.status is status, outcome.reason
     if status is Status.FAILED:
         assert outcome.reason is not None and "ep" in outcome.reason and "JP" in outcome.reason
+
+
+def test_an_endpoint_that_refuses_to_predict_fails_naming_its_error() -> None:
+    outcome = judge_answer("ep", "JP", "ModelError: the model at s3://m/model.tar.gz does not load", 20.0, 1.0)
+    assert outcome.status is Status.FAILED
+    assert (
+        outcome.reason
+        == "endpoint ep did not predict for JP: ModelError: the model at s3://m/model.tar.gz does not load"
+    )
+    assert judge_answer("ep", "JP", [20.1], 20.0, 1.0).status is Status.PASSED
+    assert judge_answer("ep", "JP", [], 20.0, 1.0).status is Status.FAILED
+
+
+def test_the_stacks_default_image_is_the_one_the_emulator_runs() -> None:
+    """infra/ml.tf's default tag follows the pinned MLflow: else every local endpoint would refuse to predict."""
+    from mlflow.version import VERSION
+
+    from lakehouse.emulator.extensions.sagemaker import unrunnable_image
+
+    text = (Path(__file__).resolve().parents[2] / "infra" / "ml.tf").read_text()
+    assert f'/mlflow-pyfunc:{VERSION}"' in text
+    assert unrunnable_image(f"1.dkr.ecr.eu-west-1.amazonaws.com/mlflow-pyfunc:{VERSION}") is None
 
 
 def test_prediction_without_a_reference_is_an_error() -> None:

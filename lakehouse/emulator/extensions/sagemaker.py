@@ -22,6 +22,11 @@ provider's wait for InService ends at its first read), but:
   MLflow's own scoring-server code (the code of the inference image MLflow builds for SageMaker),
   so a request body is read exactly as that image reads it. A missing endpoint is a
   ``ValidationError``; a model that cannot load or score is a ``ModelError`` (HTTP 424) naming it.
+  That stands in for one image only: MLflow's pyfunc serving image of the MLflow installed here
+  (``.../mlflow-pyfunc:<version>``, as ``mlflow sagemaker build-and-push-container`` names and tags it).
+  A model of any other image (another repository, another MLflow version, a digest) is a ``ModelError``
+  saying the emulator cannot run it: on AWS that image, not MLflow's code, decides what is served,
+  and answering for it would pass a stack whose endpoint would serve something else or fail its ping.
 
 Loaded models are kept per archive (S3 URL + ETag): a replaced archive is loaded again.
 """
@@ -113,8 +118,31 @@ class ServedModels:
 SERVED = ServedModels()
 
 
+def mlflow_image_tag() -> str:
+    """The image the emulator stands in for: ``mlflow-pyfunc:<installed MLflow version>``."""
+    from mlflow.version import VERSION  # the package installs as mlflow-skinny: no "mlflow" distribution
+
+    return f"mlflow-pyfunc:{VERSION}"
+
+
+def unrunnable_image(image: str) -> str | None:
+    """Why the emulator cannot run ``image`` (None: MLflow's pyfunc serving image of this MLflow).
+
+    The registry host and account are not judged (any ECR or a local name); the repository's last path
+    part and the tag are: a digest names bytes the emulator cannot see."""
+    served = mlflow_image_tag()
+    if image.rsplit("/", 1)[-1] == served:
+        return None
+    return (
+        f"the emulator runs only MLflow's pyfunc serving image ({served}, as `mlflow sagemaker "
+        f"build-and-push-container` builds it with the MLflow installed here) and cannot run image {image!r}: "
+        "on AWS that image decides what the endpoint serves"
+    )
+
+
 def served_model_data_url(backend: SageMakerModelBackend, endpoint_name: str, account: str) -> str:
-    """The ModelDataUrl an endpoint serves: endpoint -> endpoint config -> first variant's model."""
+    """The ModelDataUrl an endpoint serves: endpoint -> endpoint config -> first variant's model (of an image
+    the emulator can run)."""
     endpoint = backend.endpoints.get(endpoint_name)
     if endpoint is None:
         raise RuntimeValidationError(f"Endpoint {endpoint_name} of account {account} not found.")
@@ -125,7 +153,10 @@ def served_model_data_url(backend: SageMakerModelBackend, endpoint_name: str, ac
     model = backend._models.get(model_name)
     if model is None:
         raise ModelError(f"endpoint {endpoint_name}: its model {model_name} is gone")
-    url = (model.primary_container or {}).get("ModelDataUrl")
+    container = model.primary_container or {}
+    if (why := unrunnable_image(str(container.get("Image") or ""))) is not None:
+        raise ModelError(f"endpoint {endpoint_name}: model {model_name}: {why}")
+    url = container.get("ModelDataUrl")
     if not url:
         raise ModelError(f"endpoint {endpoint_name}: model {model_name} has no ModelDataUrl")
     return str(url)
