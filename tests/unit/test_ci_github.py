@@ -349,10 +349,12 @@ def test_the_repositorys_own_guard_is_read_at_each_judged_runs_commit_and_passes
     github.runs = [run(9, "success"), run(8, "success"), run(7, "success"), run(6, "failure")]
     outcome = ask(github, sha(9))
     assert outcome.status is Status.PASSED, outcome.reason
-    files = [GUARD_PATH, COMMON_ACTION, "Makefile"]  # the Makefile: guard runs make lint and make test
+    # the Makefile: guard runs make lint and make test; make test runs scripts/ensure-chromium
+    files = [GUARD_PATH, COMMON_ACTION, "Makefile", "scripts/ensure-chromium"]
     assert contents_read(github) == [(path, sha(n)) for n in (9, 8, 7) for path in files]  # not run #6: red
     read = outcome.details["github"]["workflow_files"]
-    assert read["run #9"] == {"ref": sha(9), "files": files, "problems": []}
+    scripts = {"scripts/ensure-chromium": "judged as `#!/usr/bin/env bash` of scripts/ensure-chromium"}
+    assert read["run #9"] == {"ref": sha(9), "files": files, "scripts": scripts, "problems": []}
 
 
 def test_a_guard_step_under_continue_on_error_makes_its_green_run_red(github: FakeGitHub) -> None:
