@@ -105,6 +105,11 @@ class ScriptFollower:
 
         return follow
 
+    def _note(self, path: str, note: str) -> None:
+        """What became of ``path``; a file reached twice (again through a cycle) keeps both notes."""
+        known = self.notes.get(path)
+        self.notes[path] = note if known is None else known if note in known else f"{known}; {note}"
+
     def _text(self, path: str) -> str | None:
         if path not in self._texts:
             self._texts[path] = self.read(path)
@@ -119,22 +124,22 @@ class ScriptFollower:
             return []
         path, given = called
         if path in chain:
-            self.notes.setdefault(path, f"not judged again: a cycle ({' -> '.join([*chain, path])})")
+            self._note(path, f"not judged again: a cycle ({' -> '.join([*chain, path])})")
             return []
         if len(chain) >= self.max_depth:
-            self.notes.setdefault(path, f"not judged: more than {self.max_depth} scripts deep ({' -> '.join(chain)})")
+            self._note(path, f"not judged: more than {self.max_depth} scripts deep ({' -> '.join(chain)})")
             return []
         text = self._text(path)
         if text is None:
-            self.notes.setdefault(path, "not in the tree (or not text): not judged; the step fails where it runs it")
+            self._note(path, "not in the tree (or not text): not judged; the step fails where it runs it")
             return []
         run_as = given if given is not None else shebang_shell(text, path)
         if isinstance(run_as, str):
             if run_as:
-                self.notes.setdefault(path, f"not a shell script ({run_as}): not judged")
+                self._note(path, f"not a shell script ({run_as}): not judged")
                 return []
             run_as = Shell(False, False, f"no `#!` line: the calling shell runs {path} without -e", shell.bash)
-        self.notes.setdefault(path, f"judged as {run_as.label}")
+        self._note(path, f"judged as {run_as.label}")
         found = lost_failures(text, run_as, self.hook(cwd, (*chain, path)))
         return [f"runs {path}: {path}:{f.line} `{f.command}` {f.message}" for f in found]
 
