@@ -14,17 +14,30 @@ A failure is *lost* when the script's exit status no longer carries it:
 - ``set +e`` where ``-e`` was on: from there a failing command no longer stops the script;
 - a command run in the background (``&``): nobody waits for its status.
 
+A failure is not lost when the script looks at it: the next command reads ``$?`` (``exit $?``,
+``[ $? -eq 0 ]``, ``if [ $? -ne 0 ]``, or ``rc=$?`` with a later ``exit``/``return``/test of ``$rc``)
+or, under bash, ``${PIPESTATUS[n]}`` for the n-th command of the pipeline before it (``make test |
+tee log; test ${PIPESTATUS[0]} -eq 0``); a test that reads a status is then judged as a command
+itself (``[ $? -eq 0 ]; echo done`` without -e loses it again). ``set +e`` is reported when a
+command after it fails unseen (``set +e; pytest; rc=$?; set -e; exit $rc`` loses nothing).
+
+Code in strings is judged too: the string of ``sh -c '...'``/``bash -ec "..."`` under the flags given
+there, and ``eval``'s under the script's own; and a caller may follow the files a command runs
+(``./scripts/test.sh``, ``bash x``, ``source x``: ``lost_failures``'s ``follow``, see
+``lakehouse.shellscripts``).
+
 Read, not judged: the condition of an ``if``/``while``/``until`` and a pipeline negated with ``!``
 (the script decided what a failure there means); ``case`` bodies and function definitions;
-command substitutions (``$(...)``, backquotes) and process substitutions; ``eval``, ``sh -c`` and
-other code in strings; aliases and traps. The reader follows quotes, ``$(...)``, ``${...}``,
-backslashes, comments and here-documents, and is tolerant: text it cannot parse is read as words.
+command substitutions (``$(...)``, backquotes) and process substitutions; aliases and traps. The
+reader follows quotes, ``$(...)``, ``${...}``, backslashes, comments and here-documents, and is
+tolerant: text it cannot parse is read as words.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 #: Operators, longest first (``|&`` is bash's ``2>&1 |``).
@@ -41,6 +54,18 @@ _HARMLESS = _ALWAYS_SUCCEED | {
     *("cd", "pushd", "popd"),
 }
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[[^]]*\])?\+?=")
+#: sh-like shells: ``sh -c '...'`` runs shell text, ``sh x`` a shell script.
+POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ksh", "mksh", "zsh"})
+#: Commands that run the command after them (``exec ./x``, ``env A=1 bash -c '...'``).
+_WRAPPERS = frozenset({"exec", "command", "time", "nohup", "env"})
+#: A read of the last status (``$?``, ``${?}``) and of a pipeline member's (bash: ``${PIPESTATUS[n]}``).
+_STATUS_READ = re.compile(r"\$\?|\$\{\?\}")
+_PIPESTATUS_READ = re.compile(r"\$\{PIPESTATUS\[(\d+|@|\*)\]\}|\$PIPESTATUS\b")
+#: Commands that test a value: reading a status, they decide what its failure means.
+_TESTS = frozenset({"test", "[", "[["})
+_SET_PLUS_E = (
+    "turns -e off: after it a failing command no longer stops the script, and only the last command's status counts"
+)
 
 
 @dataclass(frozen=True)
@@ -50,6 +75,8 @@ class Shell:
     errexit: bool
     pipefail: bool
     label: str
+    #: bash (``PIPESTATUS`` is read), not another sh.
+    bash: bool = False
 
 
 @dataclass(frozen=True)
@@ -438,7 +465,8 @@ class _Fate:
 class _State:
     errexit: bool
     pipefail: bool
-    dropped_errexit: bool = False  # `set +e` turned -e off (reported there)
+    #: where `set +e` turned -e off (reported when a command after it fails unseen)
+    dropped_at: tuple[int, int] | None = None
 
 
 def _name_and_args(words: Sequence[str]) -> tuple[str, list[str]]:
@@ -465,12 +493,126 @@ def _always_succeeds(pipeline: _Pipeline) -> bool:
     return name in _ALWAYS_SUCCEED or (name in ("exit", "return") and args[:1] == ["0"])
 
 
+#: Follows a command into the file it runs (``lakehouse.shellscripts``): given the command's words (unquoted,
+#: see ``command_words``) and the shell where it runs, a phrase for each failure lost in that file, e.g.
+#: ``runs scripts/t.sh (...): scripts/t.sh:3 `pytest || true` succeeds whatever...``.
+Follow = Callable[[Sequence[str], Shell], list[str]]
+
+
+def unquote(word: str) -> str:
+    """A word as the shell passes it on: quotes removed, backslash escapes resolved; ``$(...)``, ``${...}`` and
+    backquotes kept as written (their value is the run's)."""
+    out: list[str] = []
+    i = 0
+    while i < len(word):
+        c = word[i]
+        if c == "\\":
+            out.append(word[i + 1 : i + 2])
+            i += 2
+        elif c == "'":
+            end = word.find("'", i + 1)
+            end = len(word) if end < 0 else end
+            out.append(word[i + 1 : end])
+            i = end + 1
+        elif c == '"':
+            j = i + 1
+            while j < len(word) and word[j] != '"':
+                if word[j] == "\\" and word[j + 1 : j + 2] in ("$", "`", '"', "\\", "\n"):
+                    out.append(word[j + 1])
+                    j += 2
+                elif (word[j] == "$" and word[j + 1 : j + 2] in ("(", "{")) or word[j] == "`":
+                    k = _skip_quoted(word, j)
+                    out.append(word[j:k])
+                    j = k
+                else:
+                    out.append(word[j])
+                    j += 1
+            i = j + 1
+        elif (c == "$" and word[i + 1 : i + 2] in ("(", "{")) or c == "`":
+            k = _skip_quoted(word, i)
+            out.append(word[i:k])
+            i = k
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+#: A redirection operator whose target is the next word (``> log``), and one with its target attached (``2>&1``).
+_REDIRECT_ALONE = re.compile(r"^\d*(?:>>?|<|&>>?|>&|<&|<>|>\|)$")
+_REDIRECT = re.compile(r"^(?:\d*[<>]|&>)")
+
+
+def command_words(words: Sequence[str]) -> list[str]:
+    """The words of the command a simple command runs, unquoted: redirections, leading assignments and
+    wrappers that run the command after them (``exec``, ``env A=1``, ``time``, ``nohup``, ``command``) left out."""
+    kept: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif _REDIRECT_ALONE.match(word):
+            skip = True
+        elif not _REDIRECT.match(word):
+            kept.append(word)
+    i = 0
+    while i < len(kept):
+        name = unquote(kept[i])
+        if _ASSIGNMENT.match(kept[i]):
+            i += 1
+        elif name in _WRAPPERS and not (name == "command" and kept[i + 1 : i + 2] and kept[i + 1].startswith("-")):
+            i += 1
+            while name in ("env", "time") and i < len(kept) and (kept[i].startswith("-") or _ASSIGNMENT.match(kept[i])):
+                i += 1
+        else:
+            break
+    return [unquote(w) for w in kept[i:]]
+
+
+def shell_invocation(args: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(options, operands) of an sh-like shell's arguments (``bash -eo pipefail x.sh a`` -> ``[-eo, pipefail]``,
+    ``[x.sh, a]``): options until the first operand or ``--``, ``-o``/``+o`` with their name."""
+    options: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            index += 1
+            break
+        if len(arg) < 2 or arg[0] not in "-+":
+            break
+        options.append(arg)
+        if not arg.startswith("--") and "o" in arg[1:] and index + 1 < len(args):
+            index += 1
+            options.append(args[index])
+        index += 1
+    return options, list(args[index:])
+
+
+def runs_string(options: Sequence[str]) -> bool:
+    """The shell runs its first operand as a string (``-c``, alone or among short options)."""
+    return any(o[:1] in "-+" and not o.startswith("--") and "c" in o[1:] for o in options)
+
+
+@dataclass(frozen=True)
+class _Capture:
+    """What the command after a list reads of it: its status (``$?``), its pipeline's members (``PIPESTATUS``)."""
+
+    status: bool
+    members: frozenset[int]
+
+
 class _Judge:
-    def __init__(self, text: str, shell: Shell) -> None:
+    def __init__(self, text: str, shell: Shell, follow: Follow | None = None) -> None:
         self.text = text
         self.shell = shell
+        self.follow = follow
         self.state = _State(shell.errexit, shell.pipefail)
         self.findings: list[Finding] = []
+        #: Tests that read a status (``[ $? -eq 0 ]``): judged as commands, their failure is the status's.
+        self.checks: set[int] = set()
+        #: Variables holding a status (``rc=$?``): a test of them is a check too.
+        self.status_vars: set[str] = set()
 
     def line(self, offset: int) -> int:
         return self.text.count("\n", 0, offset) + 1
@@ -478,14 +620,21 @@ class _Judge:
     def source(self, start: int, end: int) -> str:
         return " ".join(self.text[start:end].split())
 
-    def report(self, start: int, end: int, message: str) -> None:
-        finding = Finding(self.line(start), self.source(start, end), message)
+    def add(self, finding: Finding) -> None:
         if finding not in self.findings:
             self.findings.append(finding)
+
+    def report(self, start: int, end: int, message: str) -> None:
+        self.add(Finding(self.line(start), self.source(start, end), message))
+
+    def current_shell(self) -> Shell:
+        return Shell(self.state.errexit, self.state.pipefail, self.shell.label, self.shell.bash)
 
     def list_(self, node: _List, fate: _Fate) -> None:
         for index, (and_or, sep) in enumerate(node.items):
             last = index == len(node.items) - 1
+            captured = None if last or sep == "&" else self.captured(and_or, node.items[index + 1][0])
+            members = captured.members if captured else frozenset()
             if sep == "&":
                 start, end = and_or.pipelines[0].commands[0].start, and_or.pipelines[-1].commands[-1].end
                 if fate.kind != _HANDLED:
@@ -493,17 +642,63 @@ class _Judge:
                 self.and_or(and_or, _Fate(_HANDLED))
             elif last or fate.kind == _HANDLED:
                 self.and_or(and_or, fate)
+            elif captured is not None and captured.status:  # the next command reads its status
+                self.and_or(and_or, _Fate(_FINAL), members)
             elif self.state.errexit:
-                self.and_or(and_or, _Fate(_STOP))
+                self.and_or(and_or, _Fate(_STOP), members)
             else:
                 following = "`;`" if sep == ";" else "another line"
                 why = (
                     f"fails unseen: {following} follows it and without -e ({self.shell.label}) only the last "
                     "command's status counts"
                 )
-                self.and_or(and_or, _Fate(_LOST, why, sequence=True))
+                self.and_or(and_or, _Fate(_LOST, why, sequence=True), members)
 
-    def and_or(self, node: _AndOr, fate: _Fate) -> None:
+    def captured(self, and_or: _AndOr, following: _AndOr) -> _Capture | None:
+        """What ``following`` (the next command) reads of ``and_or``'s status, when it checks it: an ``exit`` or
+        ``return`` with it, a test or an ``if``/``while`` condition reading it, or ``rc=$?`` whose ``$rc`` a
+        later ``exit``, ``return`` or test reads."""
+        first = following.pipelines[0].commands[0]
+        in_condition = False
+        while first.kind in ("if", "loop") and 0 in first.conditions and first.lists[0].items:
+            first = first.lists[0].items[0][0].pipelines[0].commands[0]
+            in_condition = True
+        if first.kind != "simple":
+            return None
+        text = " ".join(first.words)
+        members: set[int] = set()
+        if self.shell.bash and len(and_or.pipelines) == 1:
+            size = len(and_or.pipelines[0].commands)
+            for match in _PIPESTATUS_READ.finditer(text):
+                index = match.group(1) or "0"
+                members |= set(range(size)) if index in ("@", "*") else {int(index)}
+        status = bool(_STATUS_READ.search(text))
+        if not status and not members:
+            return None
+        words = command_words(first.words)
+        name = words[0] if words else ""
+        if in_condition or name in ("exit", "return"):
+            pass
+        elif name in _TESTS:
+            self.checks.add(id(first))
+        elif name in ("", "local", "declare", "typeset", "readonly", "export"):
+            held = [w.split("=", 1)[0] for w in first.words if _ASSIGNMENT.match(w) and "$" in w.split("=", 1)[1]]
+            held += [w.split("=", 1)[0] for w in words[1:] if _ASSIGNMENT.match(w)]
+            checked = [v for v in held if self.checked_later(v, first.end)]
+            if not checked:
+                return None
+            self.status_vars.update(checked)
+        else:
+            return None
+        # A script that reads PIPESTATUS chose which of the pipeline's statuses count (`tee`'s need not).
+        return _Capture(status or bool(members), frozenset(members))
+
+    def checked_later(self, variable: str, offset: int) -> bool:
+        """A later ``exit``, ``return`` or test reads ``$variable``."""
+        pattern = r"(?:\bexit|\breturn|\[|\btest)\s[^\n;&|]*\$\{?" + re.escape(variable) + r"\b"
+        return re.search(pattern, self.text[offset:]) is not None
+
+    def and_or(self, node: _AndOr, fate: _Fate, members: frozenset[int] = frozenset()) -> None:
         first = node.pipelines[0].commands[0].start
         for index, pipeline in enumerate(node.pipelines):
             later = node.ops[index:]
@@ -524,15 +719,18 @@ class _Judge:
                 else:
                     self.pipeline(pipeline, fate)
             else:
-                self.pipeline(pipeline, fate)
+                self.pipeline(pipeline, fate, members)
 
-    def pipeline(self, node: _Pipeline, fate: _Fate) -> None:
+    def pipeline(self, node: _Pipeline, fate: _Fate, members: frozenset[int] = frozenset()) -> None:
+        """``members``: the commands whose status the next command reads (``${PIPESTATUS[n]}``)."""
         if node.negated:
             fate = _Fate(_HANDLED)
         last = node.commands[-1]
-        for command in node.commands[:-1]:
+        for index, command in enumerate(node.commands[:-1]):
             if self.state.pipefail or fate.kind == _HANDLED:
                 self.command(command, fate)
+            elif index in members:
+                self.command(command, _Fate(_FINAL))
             else:
                 into = self.source(last.start, last.end)
                 why = (
@@ -540,7 +738,7 @@ class _Judge:
                     "pipeline's status is its last command's"
                 )
                 self.command(command, _Fate(_LOST, why))
-        self.command(last, fate)
+        self.command(last, _Fate(_FINAL) if len(node.commands) - 1 in members and fate.kind == _LOST else fate)
 
     def command(self, node: _Node, fate: _Fate) -> None:
         if node.kind == "simple":
@@ -569,28 +767,55 @@ class _Judge:
         if name == "set":
             errexit, pipefail = shell_flags(args, self.state.errexit, self.state.pipefail)
             if self.state.errexit and not errexit and fate.kind != _HANDLED:
-                self.report(
-                    node.start,
-                    node.end,
-                    "turns -e off: after it a failing command no longer stops the script, and only the last "
-                    "command's status counts",
-                )
-                self.state.dropped_errexit = True
+                self.state.dropped_at = (node.start, node.end)  # reported when a command after it fails unseen
             if errexit:
-                self.state.dropped_errexit = False
+                self.state.dropped_at = None
             self.state.errexit, self.state.pipefail = errexit, pipefail
             return
-        if fate.kind != _LOST or not name or name in _HARMLESS:
+        if fate.kind != _HANDLED:
+            self.inner(node)
+        checking = id(node) in self.checks or (
+            name in _TESTS
+            and any(re.search(r"\$\{?" + re.escape(v) + r"\b", w) for v in self.status_vars for w in node.words)
+        )
+        if fate.kind != _LOST or not name or (name in _HARMLESS and not checking):
             return
         if all(_ASSIGNMENT.match(w) for w in node.words) and not any("$(" in w or "`" in w for w in node.words):
             return
-        if fate.sequence and self.state.dropped_errexit:
-            return  # reported at its `set +e`
+        if fate.sequence and self.state.dropped_at is not None:
+            self.report(*self.state.dropped_at, _SET_PLUS_E)
+            return
         self.report(node.start, node.end, fate.why)
 
+    def inner(self, node: _Node) -> None:
+        """What a command runs beyond itself: the string of ``sh -c``/``eval``, the file ``follow`` reads."""
+        words = command_words(node.words)
+        name = posixpath.basename(words[0]) if words else ""
+        if name == "eval":
+            self.nested(node, " ".join(words[1:]), self.current_shell(), "in the string `eval` runs")
+            return
+        if name in POSIX_SHELLS:
+            options, operands = shell_invocation(words[1:])
+            if runs_string(options):
+                if operands:
+                    errexit, pipefail = shell_flags(options)
+                    called = " ".join([words[0], *options])
+                    shell = Shell(errexit, pipefail, f"`{called}`", bash=name == "bash")
+                    self.nested(node, operands[0], shell, f"in the string `{called}` runs")
+                return
+        if self.follow is not None and words:
+            for message in self.follow(words, self.current_shell()):
+                self.report(node.start, node.end, message)
 
-def lost_failures(script: str, shell: Shell) -> list[Finding]:
-    """Every command of ``script`` whose failure would not fail it, run as ``shell`` says (see the module doc)."""
-    judge = _Judge(script, shell)
+    def nested(self, node: _Node, script: str, shell: Shell, where: str) -> None:
+        line = self.line(node.start)
+        for found in lost_failures(script, shell, self.follow):
+            self.add(Finding(line + found.line - 1, found.command, f"{found.message} ({where})"))
+
+
+def lost_failures(script: str, shell: Shell, follow: Follow | None = None) -> list[Finding]:
+    """Every command of ``script`` whose failure would not fail it, run as ``shell`` says (see the module doc);
+    ``follow`` reads the files its commands run (None: they are not read)."""
+    judge = _Judge(script, shell, follow)
     judge.list_(_Parser(script).script(), _Fate(_FINAL))
     return judge.findings

@@ -25,7 +25,8 @@ House rules:
   failure pass (``masked_failure_problems``, ``makefile_masking``: ``continue-on-error`` not literally
   false, an ``||`` alternative that always succeeds, a pipeline without pipefail, ``set +e``, a
   command followed by another where the shell has no ``-e``; ``lakehouse.shellstatus`` reads the
-  scripts); ``smoke.yml`` uploads ``reports/`` with ``if: always()``;
+  scripts, ``sh -c``/``eval`` strings in them, and ``lakehouse.shellscripts`` the checkout's shell scripts
+  they run: ``./scripts/test.sh``, ``bash x``, ``source x``); ``smoke.yml`` uploads ``reports/`` with ``if: always()``;
 - ``.github/CODEOWNERS`` names owners for ``/infra/`` and ``/pipeline/`` (two-person review), and
   ``.github/dependabot.yml`` updates pip, GitHub Actions and Terraform.
 
@@ -50,7 +51,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from lakehouse.config import project_root
-from lakehouse.shellstatus import Shell, lost_failures, shell_flags
+from lakehouse.shellscripts import ScriptFollower, checkout_reader
+from lakehouse.shellstatus import Follow, Shell, lost_failures, shell_flags
 
 #: Workflows the design names (DESIGN.md, "Layout we aim for").
 REQUIRED_WORKFLOWS = ("guard.yml", "smoke.yml", "infra.yml", "e2e.yml", "sbom.yml")
@@ -174,8 +176,10 @@ def step_problems(path: Path, document: Any) -> list[Problem]:
 #: ``jobs.<job_id>.steps[*].shell``): no ``shell:`` runs ``bash -e {0}`` (no pipefail), ``shell: bash``
 #: runs ``bash --noprofile --norc -eo pipefail {0}``, ``shell: sh`` runs ``sh -e {0}``.
 GITHUB_SHELLS = {
-    None: Shell(errexit=True, pipefail=False, label="no `shell:`: GitHub runs `bash -e {0}`"),
-    "bash": Shell(errexit=True, pipefail=True, label="`shell: bash`: `bash --noprofile --norc -eo pipefail {0}`"),
+    None: Shell(errexit=True, pipefail=False, label="no `shell:`: GitHub runs `bash -e {0}`", bash=True),
+    "bash": Shell(
+        errexit=True, pipefail=True, label="`shell: bash`: `bash --noprofile --norc -eo pipefail {0}`", bash=True
+    ),
     "sh": Shell(errexit=True, pipefail=False, label="`shell: sh`: `sh -e {0}`"),
 }
 _POSIX_SHELLS = ("sh", "bash", "dash", "ksh", "mksh", "zsh")
@@ -193,12 +197,23 @@ def run_shell(document: dict[str, Any], where: str, step: dict[str, Any]) -> She
         return GITHUB_SHELLS[shell]
     assert shell is not None
     if "${{" in shell:
-        return Shell(errexit=True, pipefail=True, label=f"`shell: {shell}`, judged as `bash -eo pipefail`")
+        return Shell(errexit=True, pipefail=True, label=f"`shell: {shell}`, judged as `bash -eo pipefail`", bash=True)
     words = shell.split()
     if Path(words[0]).name not in _POSIX_SHELLS:
         return None
     errexit, pipefail = shell_flags(words[1:])
-    return Shell(errexit, pipefail, f"`shell: {shell}`")
+    return Shell(errexit, pipefail, f"`shell: {shell}`", bash=Path(words[0]).name == "bash")
+
+
+def working_directory(document: dict[str, Any], where: str, step: dict[str, Any]) -> str | None:
+    """Where a ``run:`` step runs, from the checkout's root (``working-directory:`` of the step, else of its
+    job's or the workflow's ``defaults.run``); None when an expression decides it."""
+    job = (document.get("jobs") or {}).get(where.split("/")[1]) if where.startswith("jobs/") else None
+    scopes = [step, ((job or {}).get("defaults") or {}).get("run") or {}, (document.get("defaults") or {}).get("run")]
+    found = next(
+        (str(s["working-directory"]) for s in scopes if isinstance(s, dict) and s.get("working-directory")), ""
+    )
+    return None if "${{" in found else found
 
 
 def _step_label(step: dict[str, Any]) -> str:
@@ -211,15 +226,16 @@ def _shown(value: Any) -> str:
     return "true" if value is True else repr(value)
 
 
-def masked_failure_problems(path: Path, document: Any) -> list[Problem]:
+def masked_failure_problems(path: Path, document: Any, scripts: ScriptFollower | None = None) -> list[Problem]:
     """Every job and step whose failure would still let the run conclude ``success``.
 
     ``continue-on-error`` anything but literally ``false`` on a job or a step (``true``, or an
     expression, which may evaluate true: a failing step then leaves its job green, and the runner
     reports the step itself as ``success``), and a command of a ``run:`` script whose failure the
     script's status does not carry (``lakehouse.shellstatus``, under the step's shell: ``|| true`` or
-    ``|| echo ...``, a pipeline without pipefail, ``set +e``...). Exit check 3 reads these from the
-    guard workflow of each judged run; ``make lint`` from the checkout.
+    ``|| echo ...``, a pipeline without pipefail, ``set +e``...), in the step or in a shell script of the
+    tree it runs, which ``scripts`` reads (``lakehouse.shellscripts``; None: scripts are not read). Exit
+    check 3 reads these from the guard workflow of each judged run; ``make lint`` from the checkout.
     """
     if not isinstance(document, dict):
         return []
@@ -237,7 +253,9 @@ def masked_failure_problems(path: Path, document: Any) -> list[Problem]:
             message = f"step {label} has continue-on-error: {value}: it may fail while its job concludes success"
             problems.append(Problem(path, f"{where}/continue-on-error", message))
         shell = run_shell(document, where, step) if "run" in step else None
-        for found in lost_failures(str(step["run"]), shell) if shell is not None else []:
+        cwd = working_directory(document, where, step) if scripts is not None else None
+        follow = scripts.hook(cwd) if scripts is not None and cwd is not None else None
+        for found in lost_failures(str(step["run"]), shell, follow) if shell is not None else []:
             message = f"step {label}, line {found.line} `{found.command}` {found.message}"
             problems.append(Problem(path, f"{where}/run", message))
     return problems
@@ -348,7 +366,8 @@ def makefile_shell(makefile: str) -> Shell:
     shell = values.get("SHELL", "/bin/sh")
     flags = values.get(".SHELLFLAGS", "-ec" if posix else "-c")
     errexit, pipefail = shell_flags(flags.split())
-    return Shell(errexit, pipefail, f"make runs `{shell} {flags}`")
+    bash = Path((shell.split() or ["sh"])[0]).name == "bash"
+    return Shell(errexit, pipefail, f"make runs `{shell} {flags}`", bash=bash)
 
 
 def _recipe_scripts(makefile: str, recipe: list[tuple[int, str]]) -> list[tuple[list[int], str]]:
@@ -360,16 +379,20 @@ def _recipe_scripts(makefile: str, recipe: list[tuple[int, str]]) -> list[tuple[
     return [([number], line) for number, line in lines]
 
 
-def makefile_masking(makefile: str, targets: Sequence[str], path: str = "Makefile") -> list[str]:
+def makefile_masking(
+    makefile: str, targets: Sequence[str], path: str = "Makefile", scripts: ScriptFollower | None = None
+) -> list[str]:
     """What in the recipes ``make <targets>`` runs lets a failing command pass: a recipe line that starts
     with ``-`` (make ignores its exit status), ``.IGNORE``, a nested ``make -i``, or a command whose
     failure the line's status does not carry under the Makefile's ``SHELL`` and ``.SHELLFLAGS``
     (``lakehouse.shellstatus``: ``|| true``, ``|| echo ...``; without pipefail, ``a | b``; without
     ``-e``, ``a; b`` and loops). Prerequisites and ``$(MAKE) <target>`` lines are followed; targets named
     by a variable are not (their recipes here only install); nor are recipes on a rule's own line
-    (``target: ; command``)."""
+    (``target: ; command``). ``scripts`` reads the shell scripts of the tree a recipe runs (make runs in the
+    Makefile's folder, the checkout's root; None: they are not read)."""
     prerequisites, recipes = _rules(makefile)
     shell = makefile_shell(makefile)
+    follow: Follow | None = scripts.hook() if scripts is not None else None
     problems: list[str] = []
     ignored = prerequisites.get(".IGNORE")
     todo, seen = list(targets), set()
@@ -390,7 +413,7 @@ def makefile_masking(makefile: str, targets: Sequence[str], path: str = "Makefil
                     problems.append(f"{path}, line {number} (target {target!r}) runs make {' '.join(flags)}: -i")
                 todo += called
         for numbers, script in _recipe_scripts(makefile, recipes.get(target, [])):
-            for found in lost_failures(script, shell):
+            for found in lost_failures(script, shell, follow):
                 where = f"{path}, line {numbers[min(found.line, len(numbers)) - 1]} (target {target!r})"
                 problems.append(f"{where} `{found.command}` {found.message}")
     return problems
@@ -442,13 +465,15 @@ def workflow_rule_problems(path: Path, document: Any, text: str = "") -> list[Pr
         if assumes_role and not granted:
             problems.append(Problem(path, f"jobs/{job_id}", "assumes an AWS role through OIDC without id-token: write"))
     if path.name == "guard.yml":
-        problems += masked_failure_problems(path, document)
+        root = path.resolve().parents[2]  # .github/workflows/guard.yml -> the checkout
+        scripts = ScriptFollower(checkout_reader(root))  # the scripts of the same tree
+        problems += masked_failure_problems(path, document, scripts)
         targets, ignoring = make_targets(document)
         problems += [Problem(path, "run", p) for p in ignoring]
-        makefile = path.resolve().parents[2] / "Makefile"  # .github/workflows/guard.yml -> the checkout
+        makefile = root / "Makefile"
         if targets and makefile.is_file():
             text = makefile.read_text(encoding="utf-8")
-            problems += [Problem(makefile, "", p) for p in makefile_masking(text, targets)]
+            problems += [Problem(makefile, "", p) for p in makefile_masking(text, targets, scripts=scripts)]
         push = (document.get("on") or {}).get("push") if isinstance(document.get("on"), dict) else None
         branches = push.get("branches", []) if isinstance(push, dict) else []
         if "main" not in branches:
@@ -481,11 +506,13 @@ def check_file(path: Path, kind: str) -> list[Problem]:
         where = f"line {mark.line + 1}" if mark is not None else ""
         return [Problem(path, where, f"not valid YAML: {getattr(err, 'problem', None) or err}")]
     if kind == "action":  # the composite action runs inside guard's jobs too: its failures must fail them
+        root = next((p.parent for p in path.resolve().parents if p.name == ".github"), None)
+        scripts = ScriptFollower(checkout_reader(root)) if root is not None else None
         return (
             schema_problems(path, document, "github-actions")
             + pinning_problems(path, document, text)
             + step_problems(path, document)
-            + masked_failure_problems(path, document)
+            + masked_failure_problems(path, document, scripts)
         )
     return schema_problems(path, document, "github-workflows") + workflow_rule_problems(path, document, text)
 

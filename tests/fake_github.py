@@ -56,7 +56,9 @@ GUARD_PATH = ".github/workflows/guard.yml"
 COMMON_ACTION = ".github/actions/common/action.yml"
 #: What every commit holds unless ``FakeGitHub.commits`` says otherwise: this repository's guard, the
 #: composite action it uses and the Makefile whose targets it runs, as checked out (the healthy ones).
-WORKFLOW_FILES = {path: (ROOT / path).read_text(encoding="utf-8") for path in (GUARD_PATH, COMMON_ACTION, "Makefile")}
+#: What guard reads at a commit: the workflow, the composite action, the Makefile and the script `make test` runs.
+GUARD_FILES = (GUARD_PATH, COMMON_ACTION, "Makefile", "scripts/ensure-chromium")
+WORKFLOW_FILES = {path: (ROOT / path).read_text(encoding="utf-8") for path in GUARD_FILES}
 #: The checkout's own commit: in the fake's history, as it is in the real repository's.
 CHECKOUT_HEAD = git_commit(ROOT)
 COMPARE_DOCS = "https://docs.github.com/rest/commits/commits#compare-two-commits"

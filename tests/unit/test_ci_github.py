@@ -349,10 +349,12 @@ def test_the_repositorys_own_guard_is_read_at_each_judged_runs_commit_and_passes
     github.runs = [run(9, "success"), run(8, "success"), run(7, "success"), run(6, "failure")]
     outcome = ask(github, sha(9))
     assert outcome.status is Status.PASSED, outcome.reason
-    files = [GUARD_PATH, COMMON_ACTION, "Makefile"]  # the Makefile: guard runs make lint and make test
+    # the Makefile: guard runs make lint and make test; make test runs scripts/ensure-chromium
+    files = [GUARD_PATH, COMMON_ACTION, "Makefile", "scripts/ensure-chromium"]
     assert contents_read(github) == [(path, sha(n)) for n in (9, 8, 7) for path in files]  # not run #6: red
     read = outcome.details["github"]["workflow_files"]
-    assert read["run #9"] == {"ref": sha(9), "files": files, "problems": []}
+    scripts = {"scripts/ensure-chromium": "judged as `#!/usr/bin/env bash` of scripts/ensure-chromium"}
+    assert read["run #9"] == {"ref": sha(9), "files": files, "scripts": scripts, "problems": []}
 
 
 def test_a_guard_step_under_continue_on_error_makes_its_green_run_red(github: FakeGitHub) -> None:
@@ -521,6 +523,58 @@ def test_a_makefile_recipe_whose_failure_is_lost_to_a_later_command_is_red(githu
         "(target 'test') `$(BIN)/pytest tests/` fails unseen: `;` follows it and without -e (make runs `/bin/sh -c`)",
         f"at {commit[:12]}",
     )
+
+
+ENSURE_CHROMIUM = "scripts/ensure-chromium"
+
+
+def test_a_script_the_guard_runs_is_read_at_the_runs_commit_and_one_that_swallows_a_failure_is_red(
+    github: FakeGitHub,
+) -> None:
+    """``make test`` runs scripts/ensure-chromium: at run #8's commit its body loses a failure. The checkout's
+    copy is healthy: what counts is the script of the commit the run ran."""
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    commit = with_guard(github, 8, "if have_chromium; then exit 0; fi\n", "have_chromium || true\n", ENSURE_CHROMIUM)
+    line = WORKFLOW_FILES[ENSURE_CHROMIUM].splitlines().index("if have_chromium; then exit 0; fi") + 1
+    outcome = ask(github, sha(9))
+    _not_passing_naming(
+        outcome,
+        "run #8 (",
+        f"(target 'test') `scripts/ensure-chromium --optional` runs {ENSURE_CHROMIUM}: {ENSURE_CHROMIUM}:{line} "
+        "`have_chromium || true` succeeds whatever its command did",
+        f"at {commit[:12]}",
+    )
+    assert outcome.status is Status.FAILED and outcome.measured["consecutive_green_runs"] == 1
+    assert (ENSURE_CHROMIUM, commit) in contents_read(github)
+
+
+def test_a_script_only_the_runs_commit_holds_is_judged_and_a_missing_one_is_noted(github: FakeGitHub) -> None:
+    """Run #8's Makefile runs ./ci/test.sh, which ends ``exit 0`` after pytest without -e; run #7's runs a
+    script its commit does not hold (make fails there: nothing is masked, the evidence says so)."""
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    old = "\t$(BIN)/pytest tests/ -n"
+    commit = with_guard(github, 8, old, "\t./ci/test.sh\n" + old, "Makefile")
+    github.commits[commit]["ci/test.sh"] = "#!/usr/bin/env bash\n$(BIN)/pytest tests/\nexit 0\n"
+    with_guard(github, 7, old, "\t./ci/gone.sh\n" + old, "Makefile")
+    outcome = ask(github, sha(9))
+    _not_passing_naming(
+        outcome,
+        "1 of the newest 3 counted guard runs",
+        "run #8 (",
+        "`./ci/test.sh` runs ci/test.sh: ci/test.sh:2 `$(BIN)/pytest tests/` fails unseen: another line follows it "
+        "and without -e (`#!/usr/bin/env bash` of ci/test.sh)",
+    )
+    read = outcome.details["github"]["workflow_files"]
+    assert "ci/test.sh" in read["run #8"]["files"]
+    assert read["run #7"]["scripts"]["ci/gone.sh"].startswith("not in the tree") and read["run #7"]["problems"] == []
+
+
+def test_a_script_github_cannot_serve_is_an_error_never_green(github: FakeGitHub) -> None:
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    github.overrides[f"/repos/{REPO}/contents/{ENSURE_CHROMIUM}"] = (502, {}, "<html>unicorn</html>")
+    outcome = ask(github)
+    assert outcome.status is Status.ERROR, outcome.reason
+    assert "GitHub answered 502" in str(outcome.reason) and ENSURE_CHROMIUM in str(outcome.reason)
 
 
 def test_the_ref_github_may_append_to_a_runs_path_is_not_part_of_the_file(github: FakeGitHub) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
-from lakehouse.shellstatus import Shell, lost_failures, shell_flags, tokens
+from lakehouse.shellstatus import Shell, command_words, lost_failures, shell_flags, tokens, unquote
 
-GITHUB = Shell(errexit=True, pipefail=False, label="bash -e")  # a run: step with no shell:
-BASH = Shell(errexit=True, pipefail=True, label="bash -eo pipefail")  # shell: bash
+GITHUB = Shell(errexit=True, pipefail=False, label="bash -e", bash=True)  # a run: step with no shell:
+BASH = Shell(errexit=True, pipefail=True, label="bash -eo pipefail", bash=True)  # shell: bash
+SH_E = Shell(errexit=True, pipefail=False, label="sh -e")  # shell: sh
 MAKE = Shell(errexit=False, pipefail=False, label="sh -c")  # a Makefile recipe line, GNU make's defaults
 
 
@@ -105,7 +108,11 @@ def test_set_plus_e_in_a_script_run_with_e_is_reported_once() -> None:
         )
     ]
     assert [f[1] for f in _found("set +o errexit\npytest\nmake lint", BASH)] == ["set +o errexit"]
-    assert _found("(set +e; grep -q x f); pytest", GITHUB)[0][1] == "set +e"
+    assert _found("(set +e; pytest; make lint); echo", GITHUB)[0][1] == "set +e"
+    # Nothing after it fails unseen: grep's status is the subshell's, pytest's is captured and exited with.
+    assert _found("(set +e; grep -q x f); pytest", GITHUB) == []
+    assert _found("set +e\npytest\nrc=$?\nset -e\nexit $rc", GITHUB) == []
+    assert [f[1] for f in _found("set +e\npytest\nrc=$?\nset -e\necho $rc", GITHUB)] == ["set +e"]
 
 
 def test_with_errexit_a_failure_left_of_and_does_not_stop_the_script() -> None:
@@ -154,3 +161,126 @@ def test_shell_flags() -> None:
     assert shell_flags(["-euo", "pipefail", "-c"]) == (True, True)
     assert shell_flags(["-o", "errexit", "-o", "pipefail"]) == (True, True)
     assert shell_flags(["+e"], errexit=True, pipefail=True) == (False, True)
+
+
+# -- a status the script reads is not lost ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "make test 2>&1 | tee log; test ${PIPESTATUS[0]} -eq 0",
+        "make test 2>&1 | tee log\nexit ${PIPESTATUS[0]}",
+        "make test | tee log\nrc=${PIPESTATUS[0]}\necho done\nexit $rc",
+        'make test | tee log; [ "${PIPESTATUS[*]}" = "0 0" ]',
+        "make test | tee log\nif [ ${PIPESTATUS[0]} -ne 0 ]; then exit 1; fi\necho ok",
+    ],
+)
+def test_a_pipeline_whose_status_bash_reads_from_pipestatus_right_after_it_is_checked(script: str) -> None:
+    assert _found(script, GITHUB) == []
+    assert _found(script, Shell(False, False, "bash", bash=True)) == []
+
+
+def test_pipestatus_is_bash_s_and_must_be_read_by_a_check() -> None:
+    piped = "fails unseen: it is piped into `tee log` and without pipefail"
+    # sh has no PIPESTATUS: the test reads an unset variable
+    assert piped in _found("make test | tee log; test ${PIPESTATUS[0]} -eq 0", SH_E)[0][2]
+    # printed, not checked; and another pipeline's member
+    assert piped in _found("make test | tee log; echo ${PIPESTATUS[0]}", GITHUB)[0][2]
+    assert _found("make test | tee log; test ${PIPESTATUS[1]} -eq 0", GITHUB)[0][1] == "make test"
+    # a check of the status that is itself lost, without -e
+    assert _found(
+        "make test | tee log; test ${PIPESTATUS[0]} -eq 0; echo done", Shell(False, False, "b", bash=True)
+    ) == [
+        (
+            1,
+            "test ${PIPESTATUS[0]} -eq 0",
+            "fails unseen: `;` follows it and without -e (b) only the last command's status counts",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "pytest tests\nexit $?",
+        'pytest tests\nstatus=$?\necho "tests: $status"\nexit $status',
+        "pytest tests\nrc=$?\nif [ $rc -ne 0 ]; then echo failed; exit 1; fi\necho ok",
+        "pytest; [ $? -eq 0 ] || exit 1; echo ok",
+        "pytest\nif [ $? -ne 0 ]; then exit 1; fi\necho ok",
+    ],
+)
+def test_a_status_read_right_after_its_command_and_exited_with_or_tested_is_not_lost(script: str) -> None:
+    assert _found(script, MAKE) == []
+
+
+def test_a_status_read_but_not_acted_on_is_lost() -> None:
+    why = "fails unseen: another line follows it and without -e (sh -c) only the last command's status counts"
+    assert _found("pytest tests\nexit 0", MAKE) == [(1, "pytest tests", why)]
+    assert _found("pytest tests\nstatus=$?\necho $status\nexit 0", MAKE) == [(1, "pytest tests", why)]
+    assert _found("pytest\n[ $? -eq 0 ]\necho done", MAKE) == [(2, "[ $? -eq 0 ]", why)]
+
+
+# -- code in strings: sh -c, bash -c, eval ----------------------------------------------------------------
+
+
+def test_the_string_of_sh_c_and_eval_is_judged_under_the_flags_given_there() -> None:
+    alternative = "succeeds whatever its command did: its `||` alternative `true` always succeeds"
+    assert _found("bash -c 'pytest tests || true'", GITHUB) == [
+        (1, "pytest tests || true", f"{alternative} (in the string `bash -c` runs)")
+    ]
+    assert _found('echo start\nsh -ec "make lint; pytest | tee log"', GITHUB) == [
+        (
+            2,
+            "pytest",
+            "fails unseen: it is piped into `tee log` and without pipefail (`sh -ec`) a pipeline's status is its last "
+            "command's (in the string `sh -ec` runs)",
+        )
+    ]
+    assert _found("/bin/sh -c 'pytest; echo done'", GITHUB)[0][:2] == (1, "pytest")  # sh -c: no -e
+    assert _found('eval "pytest || true"', GITHUB) == [
+        (1, "pytest || true", f"{alternative} (in the string `eval` runs)")
+    ]
+    assert _found("exec env CI=1 bash -c 'pytest || :'", GITHUB)[0][1] == "pytest || :"
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "bash -eo pipefail -c 'make lint; pytest | tee log'",
+        "sh -c 'pytest tests'",
+        "if bash -c 'pytest || true'; then echo ok; fi",  # a condition: the script decides
+        'bash -c "$CMD"',  # the run's value: nothing to read
+        'eval "$(ssh-agent -s)"',
+        "echo 'bash -c \"pytest || true\"'",
+    ],
+)
+def test_strings_that_lose_nothing_or_cannot_be_read_are_not_flagged(script: str) -> None:
+    assert _found(script, GITHUB) == []
+
+
+def test_a_follow_hook_is_asked_for_each_command_whose_failure_counts() -> None:
+    asked: list[tuple[list[str], bool]] = []
+
+    def follow(words: Sequence[str], shell: Shell) -> list[str]:
+        asked.append((list(words), shell.errexit))
+        return ["runs it: it.sh:1 `x || true` succeeds"] if words[0] == "./it.sh" else []
+
+    script = 'set -e\n./it.sh --fast\nif ./cond.sh; then :; fi\n./other.sh || true\nA=1 "./x.sh" > log'
+    found = lost_failures(script, MAKE, follow)
+    assert [(f.line, f.command, f.message) for f in found][0] == (
+        2,
+        "./it.sh --fast",
+        "runs it: it.sh:1 `x || true` succeeds",
+    )
+    # not the condition's, not the one left of an `||` (whose alternative is judged instead)
+    assert [(w, e) for w, e in asked if "/" in w[0]] == [(["./it.sh", "--fast"], True), (["./x.sh"], True)]
+
+
+def test_command_words_and_unquote() -> None:
+    assert command_words(["A=1", "exec", "env", "-i", "B=2", "'./x y.sh'", "2>&1", ">", "log", '"$1"']) == [
+        "./x y.sh",
+        "$1",
+    ]
+    assert command_words(["command", "-v", "x"]) == ["command", "-v", "x"]
+    assert unquote('\'a b\'"c \\"d\\$ $(e "f")"g\\ h') == 'a bc "d$ $(e "f")g h'

@@ -433,3 +433,158 @@ def test_the_repository_s_own_guard_files_lose_no_failure() -> None:
     assert masked_failure_problems(guard, load_yaml(guard.read_text(encoding="utf-8"))) == []
     action = ROOT / COMPOSITE_ACTION
     assert masked_failure_problems(action, load_yaml(action.read_text(encoding="utf-8"))) == []
+
+
+# -- the repository's shell scripts a guard step or recipe runs (lakehouse.shellscripts) -------------------
+
+GUARD_TEMPLATE = """\
+name: guard
+on:
+  push:
+    branches: [main]
+permissions:
+  contents: read
+concurrency:
+  group: guard
+jobs:
+  test:
+    runs-on: ubuntu-24.04
+    steps:
+      - run: {run}
+"""
+
+
+def _repository(tmp_path: Path, run: str, files: dict[str, str]) -> list[str]:
+    """A checkout with a guard workflow whose one step is ``run`` and ``files`` (a Makefile, scripts): its problems."""
+    guard = tmp_path / ".github" / "workflows" / "guard.yml"
+    guard.parent.mkdir(parents=True)
+    guard.write_text(GUARD_TEMPLATE.format(run=run), encoding="utf-8")
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    return [f"{p.where}: {p.message}" if p.where else p.message for p in check_file(guard, "workflow")]
+
+
+ALTERNATIVE = "succeeds whatever its command did: its `||` alternative `true` always succeeds"
+
+
+@pytest.mark.parametrize(
+    ("run", "files", "expected"),
+    [
+        (
+            "./scripts/test.sh",
+            {"scripts/test.sh": "#!/usr/bin/env bash\nset -e\npytest tests || true\n"},
+            "jobs/test/steps/0/run: step './scripts/test.sh', line 1 `./scripts/test.sh` runs scripts/test.sh: "
+            f"scripts/test.sh:3 `pytest tests || true` {ALTERNATIVE}",
+        ),
+        (  # `bash x`: bash without -e, whatever the #! line says; `exit 0` after the tests
+            "bash scripts/test.sh --all",
+            {"scripts/test.sh": "#!/bin/bash -e\npytest tests\nexit 0\n"},
+            "jobs/test/steps/0/run: step 'bash scripts/test.sh --all', line 1 `bash scripts/test.sh --all` runs "
+            "scripts/test.sh: scripts/test.sh:2 `pytest tests` fails unseen: another line follows it and without -e "
+            "(`bash scripts/test.sh`) only the last command's status counts",
+        ),
+        (  # through make: the recipe's script, with no #! line
+            "make test",
+            {"Makefile": ".PHONY: test\ntest:\n\t@sh ci/run-tests unit\n", "ci/run-tests": "pytest tests\nexit 0\n"},
+            "Makefile, line 3 (target 'test') `sh ci/run-tests unit` runs ci/run-tests: ci/run-tests:1 `pytest tests` "
+            "fails unseen: another line follows it and without -e (`sh ci/run-tests`) only the last command's status "
+            "counts",
+        ),
+        (  # a script run by a script, from its own folder; pipefail is not in `#!/bin/bash -e`
+            "scripts/ci.sh",
+            {
+                "scripts/ci.sh": '#!/usr/bin/env bash\nset -eu\n"$(dirname "$0")/unit.sh"\necho done\n',
+                "scripts/unit.sh": "#!/bin/bash -e\npytest tests 2>&1 | tee unit.log\n",
+            },
+            "jobs/test/steps/0/run: step 'scripts/ci.sh', line 1 `scripts/ci.sh` runs scripts/ci.sh: scripts/ci.sh:3 "
+            '`"$(dirname "$0")/unit.sh"` runs scripts/unit.sh: scripts/unit.sh:2 `pytest tests 2>&1` fails unseen: it '
+            "is piped into `tee unit.log` and without pipefail (`#!/bin/bash -e` of scripts/unit.sh) a pipeline's "
+            "status is its last command's",
+        ),
+        (  # sourced: runs in the step's own shell
+            "source ./ci/env.sh && make test",
+            {"ci/env.sh": "pip install -e . || echo 'no install'\n", "Makefile": "test:\n\tpytest\n"},
+            "jobs/test/steps/0/run: step 'source ./ci/env.sh && make test', line 1 `source ./ci/env.sh` runs "
+            "ci/env.sh: ci/env.sh:1 `pip install -e . || echo 'no install'` succeeds whatever its command did: its "
+            "`||` alternative `echo 'no install'` always succeeds",
+        ),
+        (  # a string a script hands to bash -c
+            "./scripts/test.sh",
+            {"scripts/test.sh": "#!/bin/sh -e\nbash -c 'pytest tests || true'\n"},
+            "jobs/test/steps/0/run: step './scripts/test.sh', line 1 `./scripts/test.sh` runs scripts/test.sh: "
+            f"scripts/test.sh:2 `pytest tests || true` {ALTERNATIVE} (in the string `bash -c` runs)",
+        ),
+    ],
+    ids=["or-true", "bash-x-exit-0", "make-sh-x", "script-runs-script", "source", "bash-c-in-script"],
+)
+def test_a_script_the_guard_runs_that_loses_a_failure_is_rejected_naming_its_file_and_line(
+    tmp_path: Path, run: str, files: dict[str, str], expected: str
+) -> None:
+    assert _repository(tmp_path, run, files) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("run", "files"),
+    [
+        (
+            "./scripts/test.sh",
+            {"scripts/test.sh": "#!/usr/bin/env bash\nset -euo pipefail\npytest | tee log\necho ok\n"},
+        ),
+        ("./scripts/test.sh", {"scripts/test.sh": "#!/bin/sh -e\npytest tests\necho done\n"}),
+        ("./scripts/test.sh", {"scripts/test.sh": "#!/usr/bin/env -S bash -e\npytest tests\necho done\n"}),
+        (  # exits with the tests' status
+            "sh scripts/test.sh",
+            {"scripts/test.sh": 'pytest tests\nstatus=$?\necho "tests: $status"\nexit $status\n'},
+        ),
+        ("./scripts/test.sh", {"scripts/test.sh": "#!/bin/sh\nexec pytest tests\n"}),
+        (  # GitHub's bash -e without pipefail, the pipeline checked through PIPESTATUS
+            "./scripts/test.sh 2>&1 | tee test.log; test ${PIPESTATUS[0]} -eq 0",
+            {"scripts/test.sh": "#!/bin/sh -e\npytest\n"},
+        ),
+        ("make test", {"Makefile": "test:\n\t./scripts/test.sh\n", "scripts/test.sh": "#!/bin/sh\npytest\n"}),
+        ("./scripts/test.py", {"scripts/test.py": "#!/usr/bin/env python3\nimport sys\nsys.exit(0)\n"}),  # not sh
+        ("./scripts/missing.sh", {}),  # fails the step where it runs: nothing masked
+    ],
+    ids=["euo-pipefail", "sh-e", "env-S", "exit-status", "exec", "pipestatus", "make", "python", "missing"],
+)
+def test_a_script_the_guard_runs_that_carries_its_failures_is_not_flagged(
+    tmp_path: Path, run: str, files: dict[str, str]
+) -> None:
+    assert _repository(tmp_path, run, files) == []
+
+
+def test_scripts_are_followed_to_a_depth_and_through_a_cycle_without_end(tmp_path: Path) -> None:
+    from lakehouse.shellscripts import MAX_DEPTH, ScriptFollower, checkout_reader
+
+    chain = {f"s{i}.sh": f"#!/bin/sh -e\n./s{i + 1}.sh\n" for i in range(MAX_DEPTH + 2)}
+    chain[f"s{MAX_DEPTH + 2}.sh"] = "pytest || true\n"  # deeper than followed
+    cycle = {"a.sh": "#!/bin/sh -e\n./b.sh\n", "b.sh": "#!/bin/sh -e\n./a.sh\npytest || true\n"}
+    for name, text in {**chain, **cycle}.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    follower = ScriptFollower(checkout_reader(tmp_path))
+    assert lost_failures_of(follower, "./s0.sh") == []
+    assert "more than" in follower.notes[f"s{MAX_DEPTH}.sh"]
+    found = lost_failures_of(follower, "./a.sh")
+    assert found == [f"runs a.sh: a.sh:2 `./b.sh` runs b.sh: b.sh:3 `pytest || true` {ALTERNATIVE}"]
+    assert follower.notes["a.sh"].startswith("judged") and "a cycle (a.sh -> b.sh -> a.sh)" in str(follower.notes)
+
+
+def lost_failures_of(follower: object, command: str) -> list[str]:
+    from lakehouse.shellscripts import ScriptFollower
+    from lakehouse.shellstatus import Shell, lost_failures
+
+    assert isinstance(follower, ScriptFollower)
+    return [f.message for f in lost_failures(command, Shell(True, False, "bash -e", True), follower.hook())]
+
+
+def test_what_is_not_judged_is_noted(tmp_path: Path) -> None:
+    from lakehouse.shellscripts import ScriptFollower, checkout_reader
+
+    (tmp_path / "t.py").write_text("#!/usr/bin/env python3\n", encoding="utf-8")
+    follower = ScriptFollower(checkout_reader(tmp_path))
+    assert lost_failures_of(follower, "./t.py; ./gone.sh; ../up.sh; /usr/bin/x.sh; $(BIN)/pytest; pytest") == []
+    assert follower.notes == {
+        "t.py": "not a shell script (#!/usr/bin/env python3): not judged",
+        "gone.sh": "not in the tree (or not text): not judged; the step fails where it runs it",
+    }

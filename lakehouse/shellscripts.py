@@ -1,0 +1,179 @@
+"""The shell scripts of the checkout that a guard step or recipe runs, read and judged like the step itself.
+
+``make test`` whose recipe is ``./scripts/test.sh`` is only as strict as ``scripts/test.sh``: a body of
+``pytest tests || true``, or ``pytest tests`` then ``exit 0`` without ``-e``, makes a failing test run a
+green step. ``ScriptFollower`` is ``lakehouse.shellstatus``'s ``follow`` hook: for a command that runs a
+file of the checkout it reads that file (through ``read``, from the same tree as the workflow: the
+checkout for ``make lint``, the run's commit for exit check 3) and judges it with ``lost_failures``
+under the shell that runs it:
+
+- ``bash x`` / ``sh -e x`` / ``dash x``: that shell with those options (a ``#!`` line is a comment then);
+- ``./x``, ``scripts/x`` (a path with ``/``; a bare name is looked up in ``PATH``, not here): its
+  ``#!`` line (``#!/usr/bin/env bash``, ``#!/bin/sh -e``, ``#!/usr/bin/env -S bash -eu``); without one,
+  the calling shell runs it, with no options;
+- ``source x`` / ``. x``: the calling shell as it is at that line (``-e`` and ``pipefail`` carry in).
+
+Followed to ``MAX_DEPTH`` files deep, never into a file already on the way (a cycle). Paths are taken
+from the checkout's root (where steps and make run; a step's ``working-directory`` is joined), except
+``$(dirname "$0")/x`` and the like, taken from the calling script's folder; a path with any other
+``$``, an absolute path or one leaving the checkout is not followed. Not judged, and said in ``notes``:
+a file that is not there (the step itself fails when it runs it, so nothing is masked), a file whose
+``#!`` names no sh-like shell (``python``, ``node``: out of this reader's scope), a cycle, the depth limit.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from lakehouse.shellstatus import (
+    POSIX_SHELLS,
+    Follow,
+    Shell,
+    lost_failures,
+    runs_string,
+    shell_flags,
+    shell_invocation,
+)
+
+#: Files followed from a step or recipe: a script that runs a script that runs a script...
+MAX_DEPTH = 4
+#: The text of a file of the tree being judged (a path relative to its root), None when there is none.
+ReadFile = Callable[[str], str | None]
+#: ``$(dirname "$0")``, ``${0%/*}``, ``$(dirname "${BASH_SOURCE[0]}")``...: the running script's folder.
+_SCRIPT_DIR = re.compile(
+    r"""^(?:\$\(\s*dirname\s+(?:--\s+)?"?\$(?:0|\{0\}|\{BASH_SOURCE(?:\[0\])?\})"?\s*\)"""
+    r"""|\$\{(?:0|BASH_SOURCE(?:\[0\])?)%/\*\})/"""
+)
+
+
+def checkout_reader(root: Path) -> ReadFile:
+    """Files of a checkout on disk (``make lint`` reads the workflow there too); None for a missing or binary file."""
+    base = root.resolve()
+
+    def read(path: str) -> str | None:
+        file = base / path
+        if not file.is_file():
+            return None
+        try:
+            return file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            return None
+
+    return read
+
+
+def shebang_shell(text: str, path: str) -> Shell | str:
+    """How the kernel runs a script: the shell its ``#!`` line names with its options; ``""`` when it has
+    none (the calling shell runs it); the ``#!`` line itself when it names no sh-like shell."""
+    first = text.split("\n", 1)[0].rstrip("\r")
+    if not first.startswith("#!"):
+        return ""
+    words = first[2:].split()
+    if words and posixpath.basename(words[0]) == "env":
+        words = words[1:]
+        if words[:1] == ["-S"]:
+            words = words[1:]
+        elif words and words[0].startswith("-S"):
+            words = [words[0][2:], *words[1:]]
+    if not words or posixpath.basename(words[0]) not in POSIX_SHELLS:
+        return first
+    errexit, pipefail = shell_flags(words[1:])
+    return Shell(errexit, pipefail, f"`{first}` of {path}", bash=posixpath.basename(words[0]) == "bash")
+
+
+class ScriptFollower:
+    """Follows commands into the checkout's scripts (see the module doc); ``read`` gives a file's text.
+
+    ``notes``: what became of each file a command names, by path (``judged under ...``, ``not in the
+    tree: not judged``...), for the evidence. ``files``: the paths read that exist, in order."""
+
+    def __init__(self, read: ReadFile, max_depth: int = MAX_DEPTH) -> None:
+        self.read = read
+        self.max_depth = max_depth
+        self.notes: dict[str, str] = {}
+        self.files: list[str] = []
+        self._texts: dict[str, str | None] = {}
+
+    def hook(self, cwd: str = "", chain: tuple[str, ...] = ()) -> Follow:
+        """The ``follow`` for a script run in ``cwd`` (relative to the root), reached through the files ``chain``."""
+
+        def follow(words: Sequence[str], shell: Shell) -> list[str]:
+            return self.messages(words, shell, cwd, chain)
+
+        return follow
+
+    def _note(self, path: str, note: str) -> None:
+        """What became of ``path``; a file reached twice (again through a cycle) keeps both notes."""
+        known = self.notes.get(path)
+        self.notes[path] = note if known is None else known if note in known else f"{known}; {note}"
+
+    def _text(self, path: str) -> str | None:
+        if path not in self._texts:
+            self._texts[path] = self.read(path)
+            if self._texts[path] is not None:
+                self.files.append(path)
+        return self._texts[path]
+
+    def messages(self, words: Sequence[str], shell: Shell, cwd: str, chain: tuple[str, ...]) -> list[str]:
+        """A phrase for each failure lost in the file ``words`` runs (empty: it runs none, or loses nothing)."""
+        called = self.called(words, shell, cwd, chain)
+        if called is None:
+            return []
+        path, given = called
+        if path in chain:
+            self._note(path, f"not judged again: a cycle ({' -> '.join([*chain, path])})")
+            return []
+        if len(chain) >= self.max_depth:
+            self._note(path, f"not judged: more than {self.max_depth} scripts deep ({' -> '.join(chain)})")
+            return []
+        text = self._text(path)
+        if text is None:
+            self._note(path, "not in the tree (or not text): not judged; the step fails where it runs it")
+            return []
+        run_as = given if given is not None else shebang_shell(text, path)
+        if isinstance(run_as, str):
+            if run_as:
+                self._note(path, f"not a shell script ({run_as}): not judged")
+                return []
+            run_as = Shell(False, False, f"no `#!` line: the calling shell runs {path} without -e", shell.bash)
+        self._note(path, f"judged as {run_as.label}")
+        found = lost_failures(text, run_as, self.hook(cwd, (*chain, path)))
+        return [f"runs {path}: {path}:{f.line} `{f.command}` {f.message}" for f in found]
+
+    def called(
+        self, words: Sequence[str], shell: Shell, cwd: str, chain: tuple[str, ...]
+    ) -> tuple[str, Shell | None] | None:
+        """(path in the tree, the shell that runs it, None for its ``#!`` line) of the file ``words`` runs."""
+        name = posixpath.basename(words[0])
+        given: Shell | None = None
+        if words[0] in (".", "source"):
+            target = words[1] if len(words) > 1 else ""
+            given = Shell(shell.errexit, shell.pipefail, f"sourced: {shell.label}", shell.bash)
+        elif name in POSIX_SHELLS and "/" not in words[0] or words[0] in {f"/bin/{s}" for s in POSIX_SHELLS}:
+            options, operands = shell_invocation(words[1:])
+            stdin = any(o[:1] == "-" and o[1:2] != "-" and "s" in o[1:] for o in options)
+            if runs_string(options) or stdin or not operands:
+                return None  # a string (lakehouse.shellstatus reads it) or standard input
+            target = operands[0]
+            errexit, pipefail = shell_flags(options)
+            given = Shell(errexit, pipefail, f"`{' '.join([words[0], *options, target])}`", bash=name == "bash")
+        elif "/" in words[0]:
+            target = words[0]
+        else:
+            return None  # found in PATH, not in the checkout
+        path = self.resolve(target, cwd, chain)
+        return (path, given) if path is not None else None
+
+    @staticmethod
+    def resolve(target: str, cwd: str, chain: tuple[str, ...]) -> str | None:
+        """``target`` as a path from the tree's root, None when it is not a file of the tree we can name."""
+        base = cwd
+        if chain and (match := _SCRIPT_DIR.match(target)):
+            base, target = posixpath.dirname(chain[-1]), target[match.end() :]
+        if not target or "$" in target or "`" in target or target.startswith(("/", "~")):
+            return None
+        path = posixpath.normpath(posixpath.join(base, target))
+        return None if path == "." or path == ".." or path.startswith("../") else path
