@@ -483,6 +483,12 @@ def test_one_good_notification_is_enough() -> None:
             "has no action on an SNS topic that exists (actions: arn:aws:lambda:",
         ),
         ({"Statistic": "SampleCount"}, "uses the statistic SampleCount"),
+        (  # "to see that it works": in ALARM from its first datapoint, silent when the cap is crossed
+            {"Threshold": 0.0, "ComparisonOperator": "GreaterThanOrEqualToThreshold"},
+            "breaches at 0 USD (GreaterThanOrEqualToThreshold 0.0; EstimatedCharges is never below 0): it is in "
+            "ALARM whatever the spend, so it never changes state when the cap is crossed",
+        ),
+        ({"Threshold": -1.0}, "breaches at 0 USD (GreaterThanThreshold -1.0; EstimatedCharges is never below 0)"),
         ({"Unit": "Bytes"}, "names the unit Bytes"),
         (
             {"AlarmArn": f"arn:aws:cloudwatch:eu-west-1:{ACCOUNT}:alarm:{ALARM_NAME}"},
@@ -522,6 +528,8 @@ def test_billing_alarm_in_another_region_fails() -> None:
         {"Period": 3600, "EvaluationPeriods": 24, "DatapointsToAlarm": 1},
         {"Period": 60},
         {"Threshold": 15.5},
+        {"Threshold": 0.0},  # GreaterThanThreshold 0: OK at 0 USD, ALARM at the first cent (an early warning)
+        {"Threshold": 0.01, "ComparisonOperator": "GreaterThanOrEqualToThreshold"},
         {"Unit": "None"},
         {"ExtendedStatistic": "p99", "Statistic": None},
         {"TreatMissingData": "breaching"},
