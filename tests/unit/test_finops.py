@@ -936,3 +936,29 @@ def test_a_row_naming_the_own_account_is_the_same_series_as_one_naming_none() ->
     assert result.measured["dashboard_metric_series"] == 2
     assert not result.passed and "has 2 published metric series" in str(result.reason)
     assert any(f"account {ACCOUNT}" in r and "same series as" in r for r in result.details["metric_rows_not_counted"])
+
+
+def test_a_row_naming_no_region_is_the_same_series_as_one_naming_the_region_it_is_read_in() -> None:
+    """A widget without ``region`` is read (ListMetrics) in the target's region: naming it draws the same series.
+
+    The broken dashboard: two series, one of them drawn twice, counted as three.
+    """
+    row = ["AWS/Billing", "EstimatedCharges", "Currency", "USD"]
+    s3 = ["AWS/S3", "BucketSizeBytes", "BucketName", "gold", "StorageType", "StandardStorage"]
+    body = {
+        "widgets": [
+            {"type": "metric", "properties": {"metrics": [row]}},
+            metric_widget(row, region="us-east-1"),
+            metric_widget(s3, region="us-east-1"),
+        ]
+    }
+    result = judge_finops(healthy(dashboard_body=json.dumps(body), default_region="us-east-1"))
+    assert result.measured["dashboard_metric_series"] == 2
+    assert not result.passed and "has 2 published metric series" in str(result.reason)
+    assert any(
+        "USD [us-east-1]: same series as AWS/Billing EstimatedCharges Currency=USD [no region]" in r
+        and "no region the one it is read in, us-east-1" in r
+        for r in result.details["metric_rows_not_counted"]
+    ), result.details["metric_rows_not_counted"]
+    # read in another region, the row naming none is another series
+    assert judge_finops(healthy(dashboard_body=json.dumps(body), default_region="eu-west-1")).passed
