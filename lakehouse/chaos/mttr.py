@@ -3,16 +3,28 @@
 Time to detect is fault injected -> the alarm's message on the harness's queue; time to recover is
 message -> exit checks 2, 4, 6 and 7 green again. The KPI is the mean of detect + recover over the
 faults (the plan's MTTR), with the worst beside it. A fault that was not detected or not recovered
-in time, or whose alarm is not in CloudWatch, fails the KPI naming the fault.
+in time, or whose alarm is not in CloudWatch, fails the KPI naming the fault. So does one "detected" by an
+alarm that breaches on what the healthy recovery run publishes: it fires on every run, fault or not, so
+its message tells nothing of the fault (``fires_without_the_fault``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import operator
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from lakehouse.outcome import Outcome
+from lakehouse.pipeline.metrics import NAMESPACE
+
+#: ComparisonOperator -> (CloudWatch's test of a value against the threshold, its symbol for the evidence).
+BREACHES: dict[str, tuple[Callable[[float, float], bool], str]] = {
+    "GreaterThanOrEqualToThreshold": (operator.ge, ">="),
+    "GreaterThanThreshold": (operator.gt, ">"),
+    "LessThanThreshold": (operator.lt, "<"),
+    "LessThanOrEqualToThreshold": (operator.le, "<="),
+}
 
 
 @dataclass
@@ -102,6 +114,32 @@ def missing_alarms(expected: Mapping[str, Sequence[str]], described: Mapping[str
             parts.append(f"alarm {' / '.join(silent)} has no AlarmActions (nobody is told)")
         problems[fault] = f"fault {fault}: " + "; ".join(parts)
     return problems
+
+
+def fires_without_the_fault(name: str, alarm: Mapping[str, Any], healthy: Mapping[str, float]) -> str | None:
+    """Why alarm ``name`` breaches on the values a healthy run published (None: it does not, or cannot be told).
+
+    ``alarm``: DescribeAlarms' fields (Namespace, MetricName, Statistic, ComparisonOperator, Threshold);
+    ``healthy``: metric -> the value the recovery run (exit checks green) put, one datapoint per metric.
+    A statistic of one datapoint is its value, except SampleCount (1). An alarm whose condition holds for
+    that value fires after every run, so its ALARM message after a fault proves no detection. Alarms on
+    another namespace, metric math or anomaly bands are not judged here (the pipeline's values say nothing).
+    """
+    metric, threshold = alarm.get("MetricName"), alarm.get("Threshold")
+    test = BREACHES.get(str(alarm.get("ComparisonOperator")))
+    if alarm.get("Namespace") != NAMESPACE or metric not in healthy or test is None:
+        return None
+    if not isinstance(threshold, int | float) or isinstance(threshold, bool):
+        return None
+    statistic = alarm.get("Statistic") or alarm.get("ExtendedStatistic") or "?"
+    value = 1.0 if statistic == "SampleCount" else float(healthy[str(metric)])
+    compare, symbol = test
+    if not compare(value, float(threshold)):
+        return None
+    return (
+        f"alarm {name} ({metric} {statistic} {symbol} {threshold:g}) breaches on the healthy recovery run's "
+        f"{metric} {statistic} = {value:g}: it fires after every run, fault or not, so its message detects nothing"
+    )
 
 
 def judge_mttr(timelines: Sequence[Timeline], threshold_s: float) -> Outcome:

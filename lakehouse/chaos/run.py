@@ -7,14 +7,14 @@ nothing sleeps. The fault's deadline is the KPI's threshold: past it the fault f
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lakehouse.chaos.alerts import AlertQueue
 from lakehouse.chaos.faults import ChaosContext, Fault
-from lakehouse.chaos.mttr import Timeline, missing_alarms
+from lakehouse.chaos.mttr import Timeline, fires_without_the_fault, missing_alarms
 from lakehouse.chaos.runbook import (
     STEPS,
     Criteria,
@@ -62,6 +62,7 @@ def describe_alarms(target: Target, names: Sequence[str]) -> dict[str, dict[str,
                     "StateValue": alarm.get("StateValue"),
                     "MetricName": alarm.get("MetricName"),
                     "Namespace": alarm.get("Namespace"),
+                    "Statistic": alarm.get("Statistic") or alarm.get("ExtendedStatistic"),
                     "Period": alarm.get("Period"),
                     "Threshold": alarm.get("Threshold"),
                     "ComparisonOperator": alarm.get("ComparisonOperator"),
@@ -78,15 +79,31 @@ def wait_quiet(target: Target, queue: AlertQueue, names: list[str], deadline: fl
         queue.next_message(min(deadline, time.monotonic() + 5))  # an OK notification, or 5 s, then look again
 
 
+def published_values(scheduled: ScheduledRun) -> dict[str, float]:
+    """The metric values the run put (``lakehouse.pipeline.metrics``), empty when it recorded none."""
+    values = (scheduled.result.metrics or {}).get("values")
+    return {str(k): float(v) for k, v in values.items()} if isinstance(values, dict) else {}
+
+
 def _pipeline(scheduled: ScheduledRun) -> dict[str, Any]:
     r = scheduled.result
     return {"ok": r.ok, "error": r.error, "metrics": r.metrics, "seconds": round(r.seconds, 1)}
 
 
 def run_fault(
-    ctx: ChaosContext, fault: Fault, queue: AlertQueue, criteria: Criteria, deadline_s: float, scratch: Path
+    ctx: ChaosContext,
+    fault: Fault,
+    queue: AlertQueue,
+    criteria: Criteria,
+    deadline_s: float,
+    scratch: Path,
+    described: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Timeline:
-    """One fault end to end; the stack is mended whatever happened (or the timeline says why not)."""
+    """One fault end to end; the stack is mended whatever happened (or the timeline says why not).
+
+    ``described``: the alarms as CloudWatch has them (``describe_alarms``); the one that fired must not
+    breach on what the healthy recovery run published, or its message detected nothing.
+    """
     names = [ctx.alarm_name(a) for a in fault.alarms]
     tl = Timeline(fault.name, fault.what, names, fault.runbook.value)
     deadline = time.monotonic() + deadline_s
@@ -130,6 +147,9 @@ def run_fault(
         red = not_green(checks)
         if not red:
             tl.recovered_at = time.time()
+            alarm = (described or {}).get(tl.alarm_fired or "")
+            if alarm and (why := fires_without_the_fault(str(tl.alarm_fired), alarm, published_values(rerun))):
+                tl.problem = f"fault {fault.name}: {why}"
             return tl
         if time.monotonic() >= deadline:
             break
@@ -161,7 +181,7 @@ def run_chaos(
                 tl.problem = missing[fault.name]
                 out.timelines.append(tl)
                 continue
-            out.timelines.append(run_fault(ctx, fault, queue, criteria, deadline_s, scratch))
+            out.timelines.append(run_fault(ctx, fault, queue, criteria, deadline_s, scratch, out.alarms))
     finally:
         out.messages = queue.seen
         queue.close()

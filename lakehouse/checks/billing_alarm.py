@@ -32,7 +32,9 @@ BILLING_ALARM_RULE = (
     f"metrics) on {BILLING_NAMESPACE} {BILLING_METRIC} with exactly the dimension Currency=USD (the account's "
     "total; other dimension sets are other series); its operator is GreaterThanThreshold or "
     "GreaterThanOrEqualToThreshold (a month-to-date total rises; any other operator never trips on overspend); "
-    "its threshold is within the monthly cost cap; its statistic is not SampleCount and it names no unit but "
+    "its threshold is within the monthly cost cap and not breached at 0 USD (below 0, or 0 with "
+    "GreaterThanOrEqualToThreshold: such an alarm is in ALARM whatever the spend and never changes state when "
+    "the cap is crossed); its statistic is not SampleCount and it names no unit but "
     f"None (either makes it compare something other than dollars); its period is {MIN_PERIOD_S}-{MAX_WINDOW_S} s "
     f"and period x evaluation periods <= {MAX_WINDOW_S} s, with no more datapoints to alarm than billing "
     f"updates (about one per {BILLING_UPDATE_S // 3600} h) can put in that window: a longer window answers a day "
@@ -69,6 +71,11 @@ def is_sns_topic(arn: str) -> bool:
 
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _breaches_at_zero(operator: str, threshold: Decimal) -> bool:
+    """Whether a month with no spend yet (0 USD, the lowest EstimatedCharges can be) already breaches."""
+    return threshold < 0 or (threshold == 0 and operator == "GreaterThanOrEqualToThreshold")
 
 
 def _periods(alarm: Mapping[str, Any]) -> list[str]:
@@ -152,6 +159,12 @@ def judge_billing_alarm(
         problems.append(f"has no threshold ({alarm.get('Threshold')})")
     elif threshold > cap:
         problems.append(f"threshold {alarm.get('Threshold')} is above the {cap} USD cap")
+    elif operator in RISING_OPERATORS and _breaches_at_zero(str(operator), threshold):
+        problems.append(
+            f"breaches at 0 USD ({operator} {alarm.get('Threshold')}; {BILLING_METRIC} is never below 0): it is in "
+            "ALARM whatever the spend, so it never changes state when the cap is crossed and its alert says nothing "
+            "of the cap"
+        )
     if alarm.get("Statistic") == "SampleCount":
         problems.append("uses the statistic SampleCount, which counts datapoints instead of dollars")
     if alarm.get("Unit") not in (None, "None"):

@@ -163,6 +163,9 @@ class FinopsReadback:
     #: name alone, stack ``lh-1``'s ``lakehouse-lh-1-`` prefix also starts stack ``lh-1-x``'s names (None: the
     #: name prefix is all there is to go by).
     own_names: frozenset[str] | None = None
+    #: The region a dashboard row naming none is read in (ListMetrics there): the same series as a row naming
+    #: it (None: rows naming no region are told apart from every region).
+    default_region: str | None = None
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -325,6 +328,7 @@ def read_finops(target: Target, outputs: Mapping[str, Any], stack_id: str | None
         budget_tags=budget_tags,
         alarm_tags=alarm_tags,
         own_names=frozenset(name for _, _, name in named(outputs)),
+        default_region=target.region,
     )
     clients: dict[str, Any] = {}
     for arn in _topic_arns(data):
@@ -759,9 +763,16 @@ def judge_finops(
             for label, k in zip(drawn.series, drawn.keys, strict=True):
                 if not data.published_series.get(label) or label in foreign:
                     continue
-                own = replace(k, account="") if k.account == data.account_id else k  # omitted = the own account
+                own = replace(  # omitted = the own account, and the region the dashboard is read in
+                    k,
+                    account="" if k.account == data.account_id else k.account,
+                    region=k.region or data.default_region or "",
+                )
                 if own in firsts:
-                    drawn.not_counted.append(f"{label}: same series as {firsts[own]} (the dashboard's own account)")
+                    drawn.not_counted.append(
+                        f"{label}: same series as {firsts[own]} (no accountId is the dashboard's own account, "
+                        f"no region the one it is read in, {own.region or '?'})"
+                    )
                     continue
                 firsts[own] = label
                 live.append((label, k))

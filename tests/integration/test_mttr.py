@@ -90,6 +90,45 @@ def test_a_fault_whose_alarm_is_missing_fails_the_kpi_naming_it(loaded: Deployme
     assert alarm in describe_alarms(loaded.stack.target, [alarm])
 
 
+#: What PutMetricAlarm takes back from DescribeAlarms to recreate a pipeline alarm as Terraform made it.
+ALARM_PARAMS = (
+    "AlarmName", "AlarmDescription", "ActionsEnabled", "OKActions", "AlarmActions", "InsufficientDataActions",
+    "MetricName", "Namespace", "Statistic", "Dimensions", "Period", "EvaluationPeriods", "DatapointsToAlarm",
+    "Threshold", "ComparisonOperator", "TreatMissingData",
+)  # fmt: skip
+
+
+def test_a_fault_detected_by_an_alarm_that_fires_after_every_run_fails_the_kpi_naming_it(
+    loaded: Deployment, tmp_path: Path
+) -> None:
+    """input-empty edited to EmptyInputFiles >= 0: it goes to ALARM after the faulty run as after any run.
+
+    Its message arrives and the runbook mends the stack, so the fault looked detected and recovered;
+    the KPI fails naming the alarm, its condition and the healthy run's value it breaches on.
+    """
+    ctx = _context(loaded)
+    alarm = ctx.alarm_name("input-empty")
+    cloudwatch = loaded.stack.target.client("cloudwatch")
+    described = cloudwatch.describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]
+    params = {k: described[k] for k in ALARM_PARAMS if k in described}
+    tags = cloudwatch.list_tags_for_resource(ResourceARN=described["AlarmArn"])["Tags"]
+    cloudwatch.put_metric_alarm(**{**params, "Threshold": 0.0})
+    try:
+        chaos = run_chaos(ctx, by_name([FAULT]), _criteria(loaded, tmp_path), THRESHOLD_S, tmp_path)
+        outcome = judge_mttr(chaos.timelines, THRESHOLD_S)
+        (timeline,) = chaos.timelines
+        assert timeline.alarm_fired == alarm and timeline.recovered_at is not None, timeline.to_dict()
+        assert outcome.status is Status.FAILED
+        assert str(outcome.reason) == (
+            f"fault {FAULT}: alarm {alarm} (EmptyInputFiles Maximum >= 0) breaches on the healthy recovery run's "
+            "EmptyInputFiles Maximum = 0: it fires after every run, fault or not, so its message detects nothing"
+        )
+    finally:
+        cloudwatch.put_metric_alarm(**params)
+        cloudwatch.tag_resource(ResourceARN=described["AlarmArn"], Tags=tags)
+    assert describe_alarms(loaded.stack.target, [alarm])[alarm]["Threshold"] == 1.0
+
+
 def _cut_in_last_line(body: bytes) -> bytes:
     """Cut inside the last value: every line is still there, the last one short of its end and line break."""
     return body.rstrip(b"\r\n")[:-4]

@@ -483,6 +483,12 @@ def test_one_good_notification_is_enough() -> None:
             "has no action on an SNS topic that exists (actions: arn:aws:lambda:",
         ),
         ({"Statistic": "SampleCount"}, "uses the statistic SampleCount"),
+        (  # "to see that it works": in ALARM from its first datapoint, silent when the cap is crossed
+            {"Threshold": 0.0, "ComparisonOperator": "GreaterThanOrEqualToThreshold"},
+            "breaches at 0 USD (GreaterThanOrEqualToThreshold 0.0; EstimatedCharges is never below 0): it is in "
+            "ALARM whatever the spend, so it never changes state when the cap is crossed",
+        ),
+        ({"Threshold": -1.0}, "breaches at 0 USD (GreaterThanThreshold -1.0; EstimatedCharges is never below 0)"),
         ({"Unit": "Bytes"}, "names the unit Bytes"),
         (
             {"AlarmArn": f"arn:aws:cloudwatch:eu-west-1:{ACCOUNT}:alarm:{ALARM_NAME}"},
@@ -522,6 +528,8 @@ def test_billing_alarm_in_another_region_fails() -> None:
         {"Period": 3600, "EvaluationPeriods": 24, "DatapointsToAlarm": 1},
         {"Period": 60},
         {"Threshold": 15.5},
+        {"Threshold": 0.0},  # GreaterThanThreshold 0: OK at 0 USD, ALARM at the first cent (an early warning)
+        {"Threshold": 0.01, "ComparisonOperator": "GreaterThanOrEqualToThreshold"},
         {"Unit": "None"},
         {"ExtendedStatistic": "p99", "Statistic": None},
         {"TreatMissingData": "breaching"},
@@ -928,3 +936,29 @@ def test_a_row_naming_the_own_account_is_the_same_series_as_one_naming_none() ->
     assert result.measured["dashboard_metric_series"] == 2
     assert not result.passed and "has 2 published metric series" in str(result.reason)
     assert any(f"account {ACCOUNT}" in r and "same series as" in r for r in result.details["metric_rows_not_counted"])
+
+
+def test_a_row_naming_no_region_is_the_same_series_as_one_naming_the_region_it_is_read_in() -> None:
+    """A widget without ``region`` is read (ListMetrics) in the target's region: naming it draws the same series.
+
+    The broken dashboard: two series, one of them drawn twice, counted as three.
+    """
+    row = ["AWS/Billing", "EstimatedCharges", "Currency", "USD"]
+    s3 = ["AWS/S3", "BucketSizeBytes", "BucketName", "gold", "StorageType", "StandardStorage"]
+    body = {
+        "widgets": [
+            {"type": "metric", "properties": {"metrics": [row]}},
+            metric_widget(row, region="us-east-1"),
+            metric_widget(s3, region="us-east-1"),
+        ]
+    }
+    result = judge_finops(healthy(dashboard_body=json.dumps(body), default_region="us-east-1"))
+    assert result.measured["dashboard_metric_series"] == 2
+    assert not result.passed and "has 2 published metric series" in str(result.reason)
+    assert any(
+        "USD [us-east-1]: same series as AWS/Billing EstimatedCharges Currency=USD [no region]" in r
+        and "no region the one it is read in, us-east-1" in r
+        for r in result.details["metric_rows_not_counted"]
+    ), result.details["metric_rows_not_counted"]
+    # read in another region, the row naming none is another series
+    assert judge_finops(healthy(dashboard_body=json.dumps(body), default_region="eu-west-1")).passed
