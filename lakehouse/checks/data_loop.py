@@ -11,9 +11,11 @@ import decimal
 from typing import Any
 
 from lakehouse.athena import QueryRecord, run
-from lakehouse.contracts import Contract, ContractResult, check_contract
+from lakehouse.contracts import Contract, ContractResult, Matcher, check_contract
 from lakehouse.outcome import Outcome
-from lakehouse.pipeline.runner import CONTRACTED, PipelineResult, physical
+from lakehouse.pipeline.runner import CONTRACTED, PipelineResult, physical, stack_values
+from lakehouse.pipeline.sqlfiles import render
+from lakehouse.reconcile import RowDiff, diff_sql
 
 
 def _same(actual: Any, expected: str) -> bool:
@@ -77,6 +79,27 @@ def read_frame(conn: Any, table: str) -> tuple[Any, QueryRecord]:
     return frame, record
 
 
+def athena_matcher(conn: Any, outputs: dict[str, Any]) -> Matcher:
+    """Compares a table with its contract's ``matches`` query in Athena; a failed query is ``TableUnreadable``."""
+    values = stack_values(outputs)
+
+    def match(contract: Contract, columns: list[str]) -> RowDiff:
+        assert contract.matches is not None
+        sql = diff_sql(physical(contract.table, outputs), columns, render(contract.path, contract.matches, values))
+        record, rows = run(conn, sql, label=f"{contract.table} matches", keep_rows=0)
+        if not record.ok:
+            raise TableUnreadable(
+                f"comparing {contract.table} with its `matches` query ({contract.matches_where}) failed: {record.error}"
+            )
+        return RowDiff.from_rows(columns, rows, record.query_execution_id)
+
+    return match
+
+
+def _no_matcher(contract: Contract, columns: list[str]) -> RowDiff:
+    raise TableUnreadable(f"no Athena connection to compare {contract.table} with its `matches` query")
+
+
 def check_contracts(conn: Any, outputs: dict[str, Any], contracts: list[Contract]) -> Outcome:
     """Every pipeline table has a contract and meets it; failures name ``table.column``, expectation, rows.
 
@@ -104,11 +127,15 @@ def judge_contracts(
     uncovered: list[str],
     conn: Any = None,
     outputs: dict[str, Any] | None = None,
+    matcher: Matcher | None = None,
 ) -> Outcome:
     """Run each contract on its table's frame; every violation is named in the reason.
 
-    Tables a row-count relation names but ``frames`` lacks are read through ``conn``.
+    Tables a row-count relation names but ``frames`` lacks are read through ``conn``, and ``matches``
+    queries run there too (unless ``matcher`` is given).
     """
+    if matcher is None:
+        matcher = athena_matcher(conn, outputs) if conn is not None and outputs is not None else _no_matcher
     counts = {table: len(frame) for table, frame in frames.items()}
 
     def count(name: str) -> int:
@@ -119,7 +146,7 @@ def judge_contracts(
         return counts[name]
 
     try:
-        results: list[ContractResult] = [check_contract(c, frames[c.table], count) for c in contracts]
+        results: list[ContractResult] = [check_contract(c, frames[c.table], count, matcher) for c in contracts]
     except TableUnreadable as err:
         return Outcome.error(str(err), 100.0, {"tables": built}, coverage)
     failures = [line for r in results for line in r.failures()]
