@@ -44,10 +44,23 @@ BROKEN = {
 }
 
 
-def sql_dir(tmp_path: Path, bug: str | None) -> Path:
-    """A copy of ``pipeline/sql``, with one Gold statement broken as ``BROKEN[bug]`` says."""
+#: A Gold table the pipeline's SQL adds without a contract: appended to on every run, judged by nothing.
+UNCONTRACTED = """
+CREATE TABLE IF NOT EXISTS ${gold_db}.revenue_by_status (status string, revenue decimal(12, 2))
+LOCATION 's3://${gold_bucket}/revenue_by_status/'
+TBLPROPERTIES ('table_type' = 'ICEBERG', 'format' = 'parquet');
+
+INSERT INTO ${gold_db}.revenue_by_status
+SELECT status, CAST(sum(amount) AS decimal(12, 2)) FROM ${gold_db}.orders_enriched GROUP BY status;
+"""
+
+
+def sql_dir(tmp_path: Path, bug: str | None, extra: str = "") -> Path:
+    """A copy of ``pipeline/sql``, with one Gold statement broken as ``BROKEN[bug]`` says and ``extra`` added."""
     out = tmp_path / "sql"
     shutil.copytree(SQL_DIR, out)
+    if extra:
+        (out / "40_extra.sql").write_text(extra, encoding="utf-8")
     if bug is not None:
         healthy, broken = BROKEN[bug]
         gold = out / "30_gold.sql"
@@ -65,12 +78,13 @@ def load(target: Target, outputs: dict[str, Any], sql: Path) -> PipelineResult:
     return run_pipeline(target, outputs, data_dir=DATA_DIR, sql_dir=sql)
 
 
-def judge_exit_2(target: Target, outputs: dict[str, Any]) -> tuple[Outcome, Outcome]:
-    """The expected-row and the contracts judgements, as the steps make them."""
+def judge_exit_2(target: Target, outputs: dict[str, Any], sql: Path = SQL_DIR) -> tuple[Outcome, Outcome]:
+    """The expected-row and the contracts judgements, as the steps make them (``sql``: the pipeline's SQL)."""
     conn = connect(target, outputs["athena_workgroup_name"])
     try:
         record, rows = run(conn, demo_queries(outputs)["daily_revenue"])
-        return check_expected_row(record, rows, EXPECTED), check_contracts(conn, outputs, load_contracts())
+        contracts = check_contracts(conn, outputs, load_contracts(), sql_dir=sql)
+        return check_expected_row(record, rows, EXPECTED), contracts
     finally:
         conn.close()
 
@@ -120,6 +134,22 @@ def test_gold_that_adds_each_run_onto_the_last_fails_the_success_rate(emulator: 
     assert "first failure: local run 1: the pipeline said ok, its tables read back say otherwise" in outcome.reason
     assert "gold.daily_revenue: table_rows_to_match_query failed" in outcome.reason
     assert "gold.users" not in outcome.reason, "only daily revenue adds up runs"
+
+
+def test_a_table_the_pipeline_builds_without_a_contract_fails_every_table(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    target, outputs = stack(emulator)
+    sql = sql_dir(tmp_path, None, UNCONTRACTED)
+    for _ in range(2):
+        result = load(target, outputs, sql)
+        assert result.ok, result.summary()
+    row, contracts = judge_exit_2(target, outputs, sql)
+    assert row.passed, row.reason
+    assert contracts.status is Status.FAILED, "gold.revenue_by_status holds every status twice, unjudged"
+    assert contracts.reason == "no data contract for gold.revenue_by_status"
+    assert contracts.measured == round(100.0 * 11 / 12, 1)
+    assert contracts.details["tables_without_contract"] == ["gold.revenue_by_status"]
 
 
 @pytest.mark.parametrize("bug", sorted(BROKEN))

@@ -7,17 +7,18 @@ Iceberg tables built by broken Gold SQL.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from lakehouse.checks.data_loop import judge_contracts
+from lakehouse.checks.data_loop import built_tables, check_contracts, judge_contracts
 from lakehouse.contracts import CONTRACTS_DIR, Contract, ContractError, load_contract, load_contracts
 from lakehouse.kpi.success import GitHubPart, judge_success, run_pipeline_n
 from lakehouse.outcome import Status
-from lakehouse.pipeline.runner import TABLES, PipelineResult
+from lakehouse.pipeline.runner import CONTRACTED, SQL_DIR, TABLES, PipelineResult
 from lakehouse.reconcile import COPIES, EXPECTATION, RowDiff, diff_sql
 
 COLUMNS = ["order_date", "country", "orders", "revenue"]
@@ -145,3 +146,29 @@ def test_a_read_back_that_cannot_read_is_a_failed_run() -> None:
 
     (sample,) = run_pipeline_n(PipelineResult, 1, unreadable)
     assert not sample.ok and sample.error == "ConnectionError: Athena went away"
+
+
+OUTPUTS = {
+    "glue_database_names": {layer: f"lakehouse_t1_{layer}" for layer in ("bronze", "silver", "gold")},
+    "bucket_names": {layer: f"lakehouse-t1-{layer}" for layer in ("bronze", "silver", "gold")},
+}
+
+
+def test_the_tables_judged_are_what_the_pipeline_sql_creates_not_only_the_contracted_list(tmp_path: Path) -> None:
+    contracted = [f"{layer}.{t}" for layer, names in CONTRACTED.items() for t in names]
+    assert built_tables(OUTPUTS) == contracted, "the healthy pipeline builds exactly the contracted tables"
+    shutil.copytree(SQL_DIR, tmp_path / "sql")
+    (tmp_path / "sql" / "40_extra.sql").write_text(
+        "CREATE VIEW ${gold_db}.revenue_view AS SELECT * FROM ${gold_db}.daily_revenue;\n"
+        "CREATE TABLE ${silver_db}.scratch (x int) LOCATION 's3://${silver_bucket}/scratch/' "
+        "TBLPROPERTIES ('table_type' = 'ICEBERG');\n"
+    )
+    assert built_tables(OUTPUTS, tmp_path / "sql") == [*contracted, "gold.revenue_view", "silver.scratch"]
+
+
+def test_pipeline_sql_that_cannot_be_read_is_an_error_before_any_table_is_read(tmp_path: Path) -> None:
+    (tmp_path / "10_bad.sql").write_text("CREATE TABLE ${nowhere_db}.t (x int);\n")
+    outcome = check_contracts(object(), OUTPUTS, [], sql_dir=tmp_path)
+    assert outcome.status is Status.ERROR
+    assert outcome.reason is not None and outcome.reason.startswith("the tables the pipeline builds cannot be told: ")
+    assert "unknown placeholder ${nowhere_db}" in outcome.reason
