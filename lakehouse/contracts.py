@@ -12,12 +12,18 @@ must have a null rule under ``columns:`` (``nullable: false`` or ``max_null_frac
 which becomes a ``column_values_to_not_be_null`` expectation (with ``mostly`` for a
 fraction); the loader refuses a contract that judges a column without one, and null rules
 are said only there.
+
+A Gold table's values cannot be judged by value expectations alone (revenue of completed orders
+only is still positive and unique), so a contract may state the rows its table must hold as a
+query over other tables (``matches:``, Athena SQL with the pipeline's ``${silver_db}`` placeholders);
+``lakehouse.reconcile`` compares the two in Athena.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,9 +32,12 @@ from typing import Any
 import yaml
 
 from lakehouse.config import project_root
+from lakehouse.reconcile import RowDiff
 
 CONTRACTS_DIR = project_root() / "fixtures" / "contracts"
 _LINE = "__line__"
+#: What a ``matches`` query may name, as the pipeline's SQL files do (``runner.stack_values``).
+PLACEHOLDERS = tuple(f"{layer}_{kind}" for layer in ("bronze", "silver", "gold") for kind in ("db", "bucket"))
 
 
 class ContractError(ValueError):
@@ -56,6 +65,13 @@ class Contract:
     table: str  # layer.table
     expectations: list[Expectation]
     row_count: list[tuple[str, str | int, int]] = field(default_factory=list)  # (relation, other, line)
+    #: The rows the table must hold, as a query (``matches:``), and the line it starts on.
+    matches: str | None = None
+    matches_line: int = 0
+
+    @property
+    def matches_where(self) -> str:
+        return f"{self.path.name}:{self.matches_line}"
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -134,7 +150,7 @@ def load_contract(path: Path) -> Contract:
     table = doc.get("table")
     if not isinstance(table, str) or table.count(".") != 1:
         raise ContractError(f"{path}:{doc.get(_LINE, 1)}: field `table` must be `layer.table`, got {table!r}")
-    unknown = set(doc) - {"table", "expectations", "columns", "row_count", "description", _LINE}
+    unknown = set(doc) - {"table", "expectations", "columns", "row_count", "matches", "description", _LINE}
     if unknown:
         raise ContractError(f"{path}:{doc[_LINE]}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
     null_rules = _null_rules(path, doc)
@@ -175,7 +191,25 @@ def load_contract(path: Path) -> Contract:
                 f"{path}:{line}: field `row_count` entries are one of equals/at_most/at_least: <table or number>"
             )
         relations.append((pairs[0][0], pairs[0][1], line))
-    return Contract(path, table, list(null_rules.values()) + expectations, relations)
+    matches = doc.get("matches")
+    matches_line = _key_line(path, "matches")
+    if matches is not None and (not isinstance(matches, str) or not matches.strip()):
+        raise ContractError(f"{path}:{matches_line}: field `matches` is a query (the rows the table must hold)")
+    unknown_names = sorted(set(re.findall(r"\$\{(\w*)\}", matches or "")) - set(PLACEHOLDERS))
+    if unknown_names:
+        raise ContractError(
+            f"{path}:{matches_line}: field `matches`: unknown placeholder(s) {', '.join(unknown_names)} "
+            f"(known: {', '.join(PLACEHOLDERS)})"
+        )
+    return Contract(path, table, list(null_rules.values()) + expectations, relations, matches, matches_line)
+
+
+def _key_line(path: Path, key: str) -> int:
+    """The line a top-level key starts on (scalars carry no mark of their own in ``_LineLoader``)."""
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if line.startswith(f"{key}:"):
+            return number
+    return 0
 
 
 def load_contracts(directory: Path = CONTRACTS_DIR) -> list[Contract]:
@@ -216,8 +250,17 @@ class ContractResult:
         return asdict(self)
 
 
-def check_contract(contract: Contract, frame: Any, counts: Callable[[str], int]) -> ContractResult:
-    """Validate ``frame`` (the table's rows) against the contract; ``counts`` gives other tables' sizes."""
+#: Compares a table with its contract's ``matches`` query, given the table's columns.
+Matcher = Callable[[Contract, list[str]], RowDiff]
+
+
+def check_contract(
+    contract: Contract, frame: Any, counts: Callable[[str], int], matcher: Matcher | None = None
+) -> ContractResult:
+    """Validate ``frame`` (the table's rows) against the contract; ``counts`` gives other tables' sizes.
+
+    ``matcher`` compares the table with its ``matches`` query (needed when the contract has one).
+    """
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     import great_expectations as gx
@@ -263,4 +306,11 @@ def check_contract(contract: Contract, frame: Any, counts: Callable[[str], int])
         elif not r.success and r.result.get("partial_unexpected_list"):
             entry["details"] = f"e.g. {r.result['partial_unexpected_list'][:3]}"
         rows.append(entry)
-    return ContractResult(contract.table, suite.name, bool(outcome.success), len(frame), rows)
+    success = bool(outcome.success)
+    if contract.matches is not None:
+        if matcher is None:
+            raise ValueError(f"{contract.table}: its contract has `matches` but nothing to compare it with")
+        diff = matcher(contract, [str(c) for c in frame.columns])
+        rows.append(diff.entry(contract.matches_where))
+        success = success and diff.ok
+    return ContractResult(contract.table, suite.name, success, len(frame), rows)

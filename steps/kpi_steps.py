@@ -25,7 +25,7 @@ from lakehouse.kpi.latency import LoadSpec, config_for, judge_latency, run_load
 from lakehouse.kpi.quickstart import judge_quickstart
 from lakehouse.kpi.release import build_signed_release
 from lakehouse.kpi.settings import KpiSettings, kpi_settings
-from lakehouse.kpi.success import e2e_history, judge_success, run_pipeline_n
+from lakehouse.kpi.success import contracts_read_back, e2e_history, judge_success, run_pipeline_n
 from lakehouse.kpi.trust import LEVELS as TRUST_LEVELS
 from lakehouse.kpi.trust import TrustConfigError
 from lakehouse.outcome import Outcome
@@ -112,7 +112,9 @@ def pipeline_repeatedly(
         results.append({k: v for k, v in result.to_dict().items() if k != "landed"})
         return result
 
-    runs = run_pipeline_n(once, kpi.pipeline_runs)
+    runs = run_pipeline_n(
+        once, kpi.pipeline_runs, contracts_read_back(deployment.stack.target, deployment.record.outputs)
+    )
     evidence.artifacts.append(artifacts.write_json(f"{_dir(deployment.stack)}/pipeline-runs.json", results))
     return runs
 

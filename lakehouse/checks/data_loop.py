@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from pathlib import Path
 from typing import Any
 
 from lakehouse.athena import QueryRecord, run
-from lakehouse.contracts import Contract, ContractResult, check_contract
+from lakehouse.checks.iac import PipelineTablesError, created_tables
+from lakehouse.contracts import Contract, ContractResult, Matcher, check_contract
 from lakehouse.outcome import Outcome
-from lakehouse.pipeline.runner import CONTRACTED, PipelineResult, physical
+from lakehouse.pipeline.runner import CONTRACTED, SQL_DIR, PipelineResult, physical, stack_values
+from lakehouse.pipeline.sqlfiles import render
+from lakehouse.reconcile import RowDiff, diff_sql
 
 
 def _same(actual: Any, expected: str) -> bool:
@@ -77,13 +81,56 @@ def read_frame(conn: Any, table: str) -> tuple[Any, QueryRecord]:
     return frame, record
 
 
-def check_contracts(conn: Any, outputs: dict[str, Any], contracts: list[Contract]) -> Outcome:
+def athena_matcher(conn: Any, outputs: dict[str, Any]) -> Matcher:
+    """Compares a table with its contract's ``matches`` query in Athena; a failed query is ``TableUnreadable``."""
+    values = stack_values(outputs)
+
+    def match(contract: Contract, columns: list[str]) -> RowDiff:
+        assert contract.matches is not None
+        sql = diff_sql(physical(contract.table, outputs), columns, render(contract.path, contract.matches, values))
+        record, rows = run(conn, sql, label=f"{contract.table} matches", keep_rows=0)
+        if not record.ok:
+            raise TableUnreadable(
+                f"comparing {contract.table} with its `matches` query ({contract.matches_where}) failed: {record.error}"
+            )
+        return RowDiff.from_rows(columns, rows, record.query_execution_id)
+
+    return match
+
+
+def _no_matcher(contract: Contract, columns: list[str]) -> RowDiff:
+    raise TableUnreadable(f"no Athena connection to compare {contract.table} with its `matches` query")
+
+
+#: Region the pipeline's SQL is parsed for: it only names lineage datasets, never a table.
+_PARSE_REGION = "us-east-1"
+
+
+def built_tables(outputs: dict[str, Any], sql_dir: Path = SQL_DIR) -> list[str]:
+    """Every table the pipeline builds, ``layer.table``: the contracted ones, then any other its SQL creates.
+
+    Read from the SQL (as exit check 5 reads it), not from the list of contracted tables: a table
+    the pipeline's SQL creates without a contract is a table "every table" would otherwise skip.
+    """
+    layers = {str(db).lower(): layer for layer, db in outputs["glue_database_names"].items()}
+    contracted = [f"{layer}.{t}" for layer, tables in CONTRACTED.items() for t in tables]
+    created = set()
+    for qualified in created_tables(stack_values(outputs), _PARSE_REGION, sql_dir):
+        db, table = qualified.split(".", 1)
+        created.add(f"{layers.get(db, db)}.{table}")
+    return contracted + sorted(created - set(contracted))
+
+
+def check_contracts(conn: Any, outputs: dict[str, Any], contracts: list[Contract], sql_dir: Path = SQL_DIR) -> Outcome:
     """Every pipeline table has a contract and meets it; failures name ``table.column``, expectation, rows.
 
     Staging and refused tables have contracts too: key uniqueness and one row per input line are
-    the accounting's, said as data contracts.
+    the accounting's, said as data contracts. The tables are those of ``built_tables`` (``sql_dir``'s).
     """
-    built = [f"{layer}.{t}" for layer, tables in CONTRACTED.items() for t in tables]
+    try:
+        built = built_tables(outputs, sql_dir)
+    except PipelineTablesError as err:
+        return Outcome.error(f"the tables the pipeline builds cannot be told: {err}", 100.0)
     by_table = {c.table: c for c in contracts}
     covered = [t for t in built if t in by_table]
     uncovered = [t for t in built if t not in by_table]
@@ -104,11 +151,15 @@ def judge_contracts(
     uncovered: list[str],
     conn: Any = None,
     outputs: dict[str, Any] | None = None,
+    matcher: Matcher | None = None,
 ) -> Outcome:
     """Run each contract on its table's frame; every violation is named in the reason.
 
-    Tables a row-count relation names but ``frames`` lacks are read through ``conn``.
+    Tables a row-count relation names but ``frames`` lacks are read through ``conn``, and ``matches``
+    queries run there too (unless ``matcher`` is given).
     """
+    if matcher is None:
+        matcher = athena_matcher(conn, outputs) if conn is not None and outputs is not None else _no_matcher
     counts = {table: len(frame) for table, frame in frames.items()}
 
     def count(name: str) -> int:
@@ -119,7 +170,7 @@ def judge_contracts(
         return counts[name]
 
     try:
-        results: list[ContractResult] = [check_contract(c, frames[c.table], count) for c in contracts]
+        results: list[ContractResult] = [check_contract(c, frames[c.table], count, matcher) for c in contracts]
     except TableUnreadable as err:
         return Outcome.error(str(err), 100.0, {"tables": built}, coverage)
     failures = [line for r in results for line in r.failures()]

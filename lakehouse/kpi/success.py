@@ -1,7 +1,10 @@
 """KPI pipeline success rate >= 95 %: the pipeline run N times on the deployed stack, plus CI history.
 
 Two sources. Local runs are always measured: ``run_once`` (the real pipeline on the real
-stack) is called N times and each outcome is kept. On GitHub (token and repository known),
+stack) is called N times and each outcome is kept. A run counts as a success only when the
+pipeline says so *and* what it built is read back and meets every data contract (Gold equal to
+what Silver says, see ``lakehouse.reconcile``): a pipeline that adds each run onto Gold's totals
+reports success every time. On GitHub (token and repository known),
 the e2e workflow's completed runs on ``main`` count too; without them that part is reported
 as not measured. An unreadable GitHub is ``error``, as in exit check 3.
 """
@@ -13,9 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from lakehouse.athena import connect
+from lakehouse.checks.data_loop import check_contracts
+from lakehouse.contracts import load_contracts
 from lakehouse.github import GitHubActions, GitHubApiError
 from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import PipelineResult
+from lakehouse.target import Target
 
 E2E_WORKFLOW = "e2e.yml"
 MAIN_BRANCH = "main"
@@ -29,6 +36,27 @@ class RunSample:
     ok: bool
     seconds: float | None = None
     error: str | None = None
+    #: What reading the run's tables back said (``None`` when not read back).
+    read_back: str | None = None
+
+
+#: Reads a run's tables back: ``None`` when they are right, else why not.
+ReadBack = Callable[[PipelineResult], str | None]
+
+
+def contracts_read_back(target: Target, outputs: dict[str, Any]) -> ReadBack:
+    """After a run: every table it built meets its data contract, read through Athena (exit check 2's judgement)."""
+    contracts = load_contracts()
+
+    def read_back(_: PipelineResult) -> str | None:
+        conn = connect(target, outputs["athena_workgroup_name"])
+        try:
+            outcome = check_contracts(conn, outputs, contracts)
+        finally:
+            conn.close()
+        return None if outcome.passed else f"data contracts {outcome.status}: {outcome.reason}"
+
+    return read_back
 
 
 @dataclass
@@ -41,17 +69,28 @@ class GitHubPart:
     request: dict[str, Any] = field(default_factory=dict)
 
 
-def run_pipeline_n(run_once: Callable[[], PipelineResult], n: int) -> list[RunSample]:
-    """Run the pipeline ``n`` times; an exception is a failed run too, not an abort."""
+def run_pipeline_n(
+    run_once: Callable[[], PipelineResult], n: int, read_back: ReadBack | None = None
+) -> list[RunSample]:
+    """Run the pipeline ``n`` times; an exception is a failed run too, not an abort.
+
+    With ``read_back``, a run the pipeline calls ok is a success only if its tables read back right.
+    """
     samples = []
     for i in range(1, n + 1):
         started = time.monotonic()
+        said = None
         try:
             result = run_once()
             ok, error = result.ok, result.error
+            if ok and read_back is not None:
+                wrong = read_back(result)
+                said = wrong or "every data contract met"
+                if wrong:
+                    ok, error = False, f"the pipeline said ok, its tables read back say otherwise: {wrong}"
         except Exception as err:  # a crashed run is a failed run; the KPI counts it
             ok, error = False, f"{type(err).__name__}: {err}"
-        samples.append(RunSample("local", f"run {i}", ok, round(time.monotonic() - started, 3), error))
+        samples.append(RunSample("local", f"run {i}", ok, round(time.monotonic() - started, 3), error, said))
     return samples
 
 

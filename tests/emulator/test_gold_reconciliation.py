@@ -1,0 +1,159 @@
+"""Broken Gold SQL that still returns the scenario's row: exit check 2 and KPI-success-rate must fail.
+
+Each test deploys a bare lakehouse on the shared emulator (``pipeline_stack``), runs the real pipeline
+with a copy of ``pipeline/sql`` where one Gold statement is wrong, and judges the result with the same
+functions the steps call. The sample's expected row (2026-03-01, US, 1 order, 444.15) is a completed
+order, so a Gold that counts only completed orders, or that adds each run onto the last, still holds it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lakehouse.athena import connect, run
+from lakehouse.checks.data_loop import check_contracts, check_expected_row
+from lakehouse.contracts import load_contracts
+from lakehouse.emulator.process import EmulatorHandle
+from lakehouse.kpi.success import GitHubPart, contracts_read_back, judge_success, run_pipeline_n
+from lakehouse.outcome import Outcome, Status
+from lakehouse.pipeline.demo import demo_queries
+from lakehouse.pipeline.runner import DATA_DIR, SQL_DIR, PipelineResult, run_pipeline
+from lakehouse.target import Target
+from tests.emulator.pipeline_stack import pipeline_stack
+
+REGION = "eu-south-1"
+EXPECTED = {"order_date": "2026-03-01", "country": "US", "orders": "1", "revenue": "444.15"}
+_names = itertools.count(1)
+
+#: The healthy Gold statement for daily revenue, and the broken versions of it (each a real bug).
+REVENUE_SOURCE = "  FROM ${gold_db}.orders_enriched\n  WHERE status <> 'cancelled'\n  GROUP BY order_date, country"
+REVENUE_SET = "WHEN MATCHED THEN UPDATE SET orders = s.orders, revenue = s.revenue"
+BROKEN = {
+    # Revenue of completed orders only: shipped and placed orders never reach Gold.
+    "completed-only": (REVENUE_SOURCE, REVENUE_SOURCE.replace("status <> 'cancelled'", "status = 'completed'")),
+    # Each run adds its totals onto Gold's: right after the first run, doubled after the second.
+    "accumulating": (
+        REVENUE_SET,
+        REVENUE_SET.replace("= s.orders", "= t.orders + s.orders").replace("= s.revenue", "= t.revenue + s.revenue"),
+    ),
+}
+
+
+#: A Gold table the pipeline's SQL adds without a contract: appended to on every run, judged by nothing.
+UNCONTRACTED = """
+CREATE TABLE IF NOT EXISTS ${gold_db}.revenue_by_status (status string, revenue decimal(12, 2))
+LOCATION 's3://${gold_bucket}/revenue_by_status/'
+TBLPROPERTIES ('table_type' = 'ICEBERG', 'format' = 'parquet');
+
+INSERT INTO ${gold_db}.revenue_by_status
+SELECT status, CAST(sum(amount) AS decimal(12, 2)) FROM ${gold_db}.orders_enriched GROUP BY status;
+"""
+
+
+def sql_dir(tmp_path: Path, bug: str | None, extra: str = "") -> Path:
+    """A copy of ``pipeline/sql``, with one Gold statement broken as ``BROKEN[bug]`` says and ``extra`` added."""
+    out = tmp_path / "sql"
+    shutil.copytree(SQL_DIR, out)
+    if extra:
+        (out / "40_extra.sql").write_text(extra, encoding="utf-8")
+    if bug is not None:
+        healthy, broken = BROKEN[bug]
+        gold = out / "30_gold.sql"
+        text = gold.read_text(encoding="utf-8")
+        assert text.count(healthy) == 1, f"30_gold.sql changed: {healthy!r} not found once"
+        gold.write_text(text.replace(healthy, broken), encoding="utf-8")
+    return out
+
+
+def stack(emulator: EmulatorHandle) -> tuple[Target, dict[str, Any]]:
+    return pipeline_stack(emulator, REGION, f"gold{next(_names)}")
+
+
+def load(target: Target, outputs: dict[str, Any], sql: Path) -> PipelineResult:
+    return run_pipeline(target, outputs, data_dir=DATA_DIR, sql_dir=sql)
+
+
+def judge_exit_2(target: Target, outputs: dict[str, Any], sql: Path = SQL_DIR) -> tuple[Outcome, Outcome]:
+    """The expected-row and the contracts judgements, as the steps make them (``sql``: the pipeline's SQL)."""
+    conn = connect(target, outputs["athena_workgroup_name"])
+    try:
+        record, rows = run(conn, demo_queries(outputs)["daily_revenue"])
+        contracts = check_contracts(conn, outputs, load_contracts(), sql_dir=sql)
+        return check_expected_row(record, rows, EXPECTED), contracts
+    finally:
+        conn.close()
+
+
+def test_healthy_gold_passes_exit_2_and_the_kpi_over_repeated_runs(emulator: EmulatorHandle, tmp_path: Path) -> None:
+    target, outputs = stack(emulator)
+    sql = sql_dir(tmp_path, None)
+    first = load(target, outputs, sql)
+    assert first.ok, first.summary()
+    row, contracts = judge_exit_2(target, outputs)
+    assert row.passed, row.reason
+    assert contracts.passed, contracts.reason
+    samples = run_pipeline_n(lambda: load(target, outputs, sql), 2, contracts_read_back(target, outputs))
+    outcome = judge_success(samples, GitHubPart(not_measured="not here"), 95.0)
+    assert outcome.passed, outcome.reason
+    assert [s.read_back for s in samples] == ["every data contract met"] * 2
+
+
+def test_gold_revenue_of_completed_orders_only_fails_the_contract_naming_the_rows(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    target, outputs = stack(emulator)
+    result = load(target, outputs, sql_dir(tmp_path, "completed-only"))
+    assert result.ok, result.summary()
+    row, contracts = judge_exit_2(target, outputs)
+    assert row.passed, "the scenario's row is a completed order: it still comes back"
+    assert contracts.status is Status.FAILED, "Gold misses every shipped and placed order"
+    assert contracts.reason is not None
+    assert (
+        "gold.daily_revenue: table_rows_to_match_query failed (rows differ from `matches` (gold.daily_revenue.yml:"
+        in contracts.reason
+    ), contracts.reason
+
+
+def test_gold_that_adds_each_run_onto_the_last_fails_the_success_rate(emulator: EmulatorHandle, tmp_path: Path) -> None:
+    target, outputs = stack(emulator)
+    sql = sql_dir(tmp_path, "accumulating")
+    first = load(target, outputs, sql)
+    assert first.ok, first.summary()
+    row, _ = judge_exit_2(target, outputs)
+    assert row.passed, "after one run the accumulated Gold is still right"
+    samples = run_pipeline_n(lambda: load(target, outputs, sql), 2, contracts_read_back(target, outputs))
+    outcome = judge_success(samples, GitHubPart(not_measured="not here"), 95.0)
+    assert outcome.status is Status.FAILED, "every later run doubles Gold's revenue"
+    assert [s.ok for s in samples] == [False, False], "each re-run adds onto Gold: both are wrong"
+    assert outcome.reason is not None, outcome.reason
+    assert "first failure: local run 1: the pipeline said ok, its tables read back say otherwise" in outcome.reason
+    assert "gold.daily_revenue: table_rows_to_match_query failed" in outcome.reason
+    assert "gold.users" not in outcome.reason, "only daily revenue adds up runs"
+
+
+def test_a_table_the_pipeline_builds_without_a_contract_fails_every_table(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    target, outputs = stack(emulator)
+    sql = sql_dir(tmp_path, None, UNCONTRACTED)
+    for _ in range(2):
+        result = load(target, outputs, sql)
+        assert result.ok, result.summary()
+    row, contracts = judge_exit_2(target, outputs, sql)
+    assert row.passed, row.reason
+    assert contracts.status is Status.FAILED, "gold.revenue_by_status holds every status twice, unjudged"
+    assert contracts.reason == "no data contract for gold.revenue_by_status"
+    assert contracts.measured == round(100.0 * 11 / 12, 1)
+    assert contracts.details["tables_without_contract"] == ["gold.revenue_by_status"]
+
+
+@pytest.mark.parametrize("bug", sorted(BROKEN))
+def test_each_broken_statement_is_in_the_pipeline_sql(tmp_path: Path, bug: str) -> None:
+    """The broken copies are made by replacing text of the real file: it must still be there."""
+    text = (sql_dir(tmp_path, bug) / "30_gold.sql").read_text(encoding="utf-8")
+    assert BROKEN[bug][1] in text
