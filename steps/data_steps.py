@@ -9,7 +9,7 @@ import pytest
 from pytest_bdd import parsers, then, when
 
 from lakehouse.athena import QueryRecord, connect, run
-from lakehouse.checks.data_loop import check_accounting, check_contracts, check_expected_row
+from lakehouse.checks.data_loop import check_accounting, check_contracts, check_demo_row
 from lakehouse.config import RunOptions
 from lakehouse.contracts import load_contracts
 from lakehouse.evidence import ArtifactStore, CheckEvidence
@@ -70,11 +70,16 @@ def demo_query(name: str, athena: Any, deployment: Deployment) -> tuple[QueryRec
 
 @then("it returns the expected row")
 def expected_row(
-    datatable: list[list[str]], demo_result: tuple[QueryRecord, list[tuple[Any, ...]]], evidence: CheckEvidence
+    datatable: list[list[str]],
+    demo_result: tuple[QueryRecord, list[tuple[Any, ...]]],
+    athena: Any,
+    deployment: Deployment,
+    evidence: CheckEvidence,
 ) -> None:
     header, values = datatable[0], datatable[1]
     record, rows = demo_result
-    conclude(check_expected_row(record, rows, dict(zip(header, values, strict=True))), evidence)
+    gold_db = deployment.record.outputs["glue_database_names"]["gold"]
+    conclude(check_demo_row(athena, record, rows, gold_db, dict(zip(header, values, strict=True))), evidence)
 
 
 @then("the Gold table is an Iceberg table with a current snapshot")

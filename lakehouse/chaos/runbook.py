@@ -26,7 +26,7 @@ from lakehouse.chaos.faults import (
     landing_files,
     table_input,
 )
-from lakehouse.checks.data_loop import check_accounting, check_contracts, check_expected_row
+from lakehouse.checks.data_loop import check_accounting, check_contracts, check_demo_row
 from lakehouse.checks.finops import try_read_finops, verdict
 from lakehouse.checks.lineage import check_lineage, pipeline_expectation, visible_names
 from lakehouse.checks.security import check_security
@@ -153,7 +153,7 @@ def exit_check_2(ctx: ChaosContext, criteria: Criteria, scheduled: ScheduledRun)
         record, rows = run(conn, demo_queries(ctx.outputs)[criteria.demo_query])
         return _all(
             [
-                check_expected_row(record, rows, criteria.expected_row),
+                check_demo_row(conn, record, rows, ctx.outputs["glue_database_names"]["gold"], criteria.expected_row),
                 check_accounting(scheduled.result),
                 check_contracts(conn, ctx.outputs, load_contracts()),
             ]

@@ -1,7 +1,9 @@
 """Exit check 2: CSV -> Iceberg -> Athena returns a row (the expected one, not just any).
 
 Judged on what Athena answered: the demo query's rows must contain a row with the values
-the scenario states. Data contracts are checked on every table the pipeline builds.
+the scenario states, and that row must be in a Gold table the demo reads, searched by the
+harness's own query (the demo is the stack's text: literals return any row). Data contracts are
+checked on every table the pipeline builds.
 """
 
 from __future__ import annotations
@@ -11,7 +13,10 @@ import decimal
 from pathlib import Path
 from typing import Any
 
-from lakehouse.athena import QueryRecord, run
+import sqlglot
+from sqlglot import exp
+
+from lakehouse.athena import QueryRecord, run, scan
 from lakehouse.checks.iac import PipelineTablesError, created_tables
 from lakehouse.contracts import Contract, ContractResult, Matcher, check_contract
 from lakehouse.outcome import Outcome
@@ -60,6 +65,86 @@ def check_expected_row(record: QueryRecord, rows: list[tuple[Any, ...]], expecte
     return Outcome.judged(
         False, len(rows), expected, f"no row of {len(rows)} matches the expected values{shown}", details
     )
+
+
+#: Rows of a Gold table searched for the demo's row; past it the check cannot vouch (daily revenue is day x country).
+MAX_GOLD_ROWS = 1_000_000
+
+
+def gold_tables_read(sql: str, gold_db: str) -> list[str]:
+    """The tables of ``gold_db`` a query reads (sqlglot, Trino's dialect as Athena engine v3's), sorted."""
+    tree = sqlglot.parse_one(sql, read="trino")
+    return sorted(
+        {f"{t.db}.{t.name}".lower() for t in tree.find_all(exp.Table) if t.db and t.db.lower() == gold_db.lower()}
+    )
+
+
+def _find_row(conn: Any, table: str, expected: dict[str, str]) -> tuple[QueryRecord, dict[str, Any] | None]:
+    """The harness's own ``SELECT`` of the expected columns of ``table``, streamed; the first row matching."""
+    matched: list[dict[str, Any]] = []
+
+    def visit(row: Any) -> None:
+        if not matched and all(_same(v, want) for v, want in zip(row, expected.values(), strict=True)):
+            matched.append(dict(zip(expected, row, strict=True)))
+
+    cols = ", ".join(f'"{c}"' for c in expected)
+    record = scan(conn, f"SELECT {cols} FROM {table}", visit, label=f"demo row in {table}", max_rows=MAX_GOLD_ROWS)
+    return record, (matched[0] if matched else None)
+
+
+def check_row_from_gold(conn: Any, sql: str, gold_db: str, expected: dict[str, str]) -> Outcome:
+    """The demo's row is in a Gold table the demo reads, searched by the harness's own query of that table.
+
+    The demo query is the stack's own text: ``SELECT DATE '2026-03-01', 'US', 1, 444.15`` (or such a row
+    UNION-ed onto Gold's) returns the expected row whatever Gold holds. Columns are those the scenario names.
+    """
+    details: dict[str, Any] = {"expected_row": expected, "gold_database": gold_db}
+    try:
+        tables = gold_tables_read(sql, gold_db)
+    except sqlglot.errors.ParseError as err:
+        return Outcome.error(f"cannot tell which Gold tables the demo query reads: {err}", details)
+    details["gold_tables_read"] = tables
+    if not tables:
+        reason = f"the demo query reads no table of Gold ({gold_db}): its rows are its own word"
+        return Outcome.judged(False, [], expected, reason, details)
+    searched: list[dict[str, Any]] = []
+    details["queries"] = searched
+    for table in tables:
+        record, found = _find_row(conn, table, expected)
+        searched.append(record.to_dict())
+        if found is not None:
+            details["found_in"] = table
+            return Outcome.judged(True, found, expected, None, details)
+        if record.ok and (record.row_count or 0) > MAX_GOLD_ROWS:
+            reason = f"{table} has more than {MAX_GOLD_ROWS:,} rows: cannot vouch the row is in it"
+            return Outcome.judged(False, None, expected, reason, details)
+    if all(q.get("error") for q in searched):
+        errors = "; ".join(f"{t}: {q.get('error')}" for t, q in zip(tables, searched, strict=True))
+        return Outcome.error(f"the Gold tables the demo query reads could not be searched: {errors}", details)
+    return Outcome.judged(
+        False,
+        None,
+        expected,
+        f"the demo query returned the expected row, but no Gold table it reads holds it ({', '.join(tables)} "
+        "searched by the harness's own SELECT): the row is the query's, not Gold's",
+        details,
+    )
+
+
+def check_demo_row(
+    conn: Any, record: QueryRecord, rows: list[tuple[Any, ...]], gold_db: str, expected: dict[str, str]
+) -> Outcome:
+    """Exit check 2's row: the demo query returns it (``check_expected_row``), and it is Gold's
+    (``check_row_from_gold``)."""
+    returned = check_expected_row(record, rows, expected)
+    if not returned.passed:
+        return returned
+    from_gold = check_row_from_gold(conn, record.sql, gold_db, expected)
+    returned.details["row_from_gold"] = {k: v for k, v in from_gold.details.items() if k != "expected_row"}
+    if from_gold.passed:
+        return returned
+    from_gold.details = {**returned.details, "row_from_gold": from_gold.details}
+    return from_gold
 
 
 class TableUnreadable(RuntimeError):

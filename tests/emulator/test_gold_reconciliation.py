@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from lakehouse.athena import connect, run
-from lakehouse.checks.data_loop import check_contracts, check_expected_row
+from lakehouse.checks.data_loop import check_contracts, check_demo_row, check_expected_row
 from lakehouse.contracts import load_contracts
 from lakehouse.emulator.process import EmulatorHandle
 from lakehouse.kpi.success import GitHubPart, contracts_read_back, judge_success, run_pipeline_n
@@ -157,3 +157,61 @@ def test_each_broken_statement_is_in_the_pipeline_sql(tmp_path: Path, bug: str) 
     """The broken copies are made by replacing text of the real file: it must still be there."""
     text = (sql_dir(tmp_path, bug) / "30_gold.sql").read_text(encoding="utf-8")
     assert BROKEN[bug][1] in text
+
+
+#: Demo queries whose rows are their own: literals, or a literal row added onto Gold's.
+FAKE_DEMOS = {
+    "literals": "SELECT DATE '2026-01-08' AS order_date, 'US' AS country, 1 AS orders, 476.00 AS revenue",
+    "union": (
+        "SELECT order_date, country, orders, revenue FROM {gold}.daily_revenue WHERE country = 'none' UNION ALL "
+        "SELECT DATE '2026-01-08', 'US', 1, CAST(476.00 AS decimal(12, 2))"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def completed_only(emulator: EmulatorHandle, tmp_path_factory: pytest.TempPathFactory) -> tuple[Target, dict[str, Any]]:
+    """Gold of completed orders only: the sample's one (shipped) order of 2026-01-08 in the US is not in it."""
+    target, outputs = stack(emulator)
+    result = load(target, outputs, sql_dir(tmp_path_factory.mktemp("sql"), "completed-only"))
+    assert result.ok, result.summary()
+    return target, outputs
+
+
+def test_the_healthy_demo_rows_are_found_in_the_gold_table_it_reads(
+    completed_only: tuple[Target, dict[str, Any]],
+) -> None:
+    target, outputs = completed_only
+    gold = outputs["glue_database_names"]["gold"]
+    conn = connect(target, outputs["athena_workgroup_name"])
+    try:
+        record, rows = run(conn, demo_queries(outputs)["daily_revenue"])
+        outcome = check_demo_row(conn, record, rows, gold, EXPECTED)
+    finally:
+        conn.close()
+    assert outcome.passed, outcome.reason
+    assert outcome.details["row_from_gold"]["found_in"] == f"{gold}.daily_revenue"
+
+
+@pytest.mark.parametrize("demo", sorted(FAKE_DEMOS))
+def test_a_demo_query_that_makes_up_its_row_fails(completed_only: tuple[Target, dict[str, Any]], demo: str) -> None:
+    """The row is a shipped order's (order 45): Gold of completed orders lacks it, the made-up demo returns it."""
+    target, outputs = completed_only
+    gold = outputs["glue_database_names"]["gold"]
+    shipped = {"order_date": "2026-01-08", "country": "US", "orders": "1", "revenue": "476.00"}
+    sql = FAKE_DEMOS[demo].format(gold=gold)
+    conn = connect(target, outputs["athena_workgroup_name"])
+    try:
+        record, rows = run(conn, sql)
+        assert check_expected_row(record, rows, shipped).passed, "the made-up row comes back"
+        outcome = check_demo_row(conn, record, rows, gold, shipped)
+    finally:
+        conn.close()
+    assert outcome.status is Status.FAILED
+    if demo == "literals":
+        assert outcome.reason == f"the demo query reads no table of Gold ({gold}): its rows are its own word"
+    else:
+        assert outcome.reason == (
+            f"the demo query returned the expected row, but no Gold table it reads holds it ({gold}.daily_revenue "
+            "searched by the harness's own SELECT): the row is the query's, not Gold's"
+        )

@@ -257,3 +257,15 @@ def test_failed_query_and_missing_column_fail() -> None:
     other = QueryRecord(sql="x", columns=["order_date"], rows=[])
     result = check_expected_row(other, [(dt.date(2026, 3, 1),)], EXPECTED)
     assert not result.passed and "no column(s) country, orders, revenue" in str(result.reason)
+
+
+def test_the_gold_tables_a_demo_query_reads_are_named_from_its_sql() -> None:
+    from lakehouse.checks.data_loop import gold_tables_read
+
+    healthy = "SELECT order_date, country FROM lh_1_gold.daily_revenue ORDER BY 1 LIMIT 20"
+    assert gold_tables_read(healthy, "lh_1_gold") == ["lh_1_gold.daily_revenue"]
+    assert gold_tables_read("SELECT DATE '2026-03-01', 'US', 1, 444.15", "lh_1_gold") == []
+    union = "SELECT * FROM lh_1_silver.orders UNION ALL SELECT * FROM LH_1_GOLD.users"
+    assert gold_tables_read(union, "lh_1_gold") == ["lh_1_gold.users"]
+    cte = "WITH daily_revenue AS (SELECT DATE '2026-03-01' AS d) SELECT * FROM daily_revenue"
+    assert gold_tables_read(cte, "lh_1_gold") == []
