@@ -186,6 +186,82 @@ def planned_resources(plan: dict[str, Any], default_region: str) -> list[Planned
     return found
 
 
+# -- what the plan says the usage file cannot --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanSizes:
+    """Capacity the plan provisions, priced over the usage file's copy of it (None: the plan does not say)."""
+
+    sagemaker_memory_gb: float | None = None
+    apprunner_vcpu: float | None = None
+    apprunner_memory_gb: float | None = None
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
+
+
+def _apprunner_size(value: Any, unit: str) -> float | None:
+    """App Runner's ``"256"`` / ``"0.25 vCPU"`` (cpu) or ``"512"`` / ``"0.5 GB"`` (memory) in vCPU or GB."""
+    match = _SIZE.match(str(value)) if value not in (None, "") else None
+    if match is None:
+        return None
+    number, suffix = float(match.group(1)), match.group(2).lower()
+    return number if suffix == unit.lower() else number / 1024 if not suffix else None
+
+
+def _variants(values: dict[str, Any]) -> list[dict[str, Any]]:
+    return [v for key in ("production_variants", "shadow_production_variants") for v in values.get(key) or [] if v]
+
+
+def plan_sizes(resources: list[PlannedResource]) -> PlanSizes:
+    """The largest serverless endpoint memory and App Runner instance the plan provisions."""
+    sm = [
+        float(c["memory_size_in_mb"]) / 1024
+        for r in resources
+        if r.type == "aws_sagemaker_endpoint_configuration"
+        for v in _variants(r.values)
+        for c in v.get("serverless_config") or []
+        if c.get("memory_size_in_mb")
+    ]
+    cpus, mems = [], []
+    for r in resources:
+        if r.type != "aws_apprunner_service":
+            continue
+        for conf in r.values.get("instance_configuration") or []:
+            if (cpu := _apprunner_size(conf.get("cpu"), "vCPU")) is not None:
+                cpus.append(cpu)
+            if (mem := _apprunner_size(conf.get("memory"), "GB")) is not None:
+                mems.append(mem)
+    return PlanSizes(max(sm, default=None), max(cpus, default=None), max(mems, default=None))
+
+
+def outside_price_model(r: PlannedResource) -> str | None:
+    """Why the table cannot price ``r`` as planned (None when it can).
+
+    The table prices SageMaker inference as serverless, 0 when idle: an endpoint configuration with
+    a variant on instances, or serverless with provisioned concurrency, bills every hour of the month,
+    and pricing it as serverless (or its configuration as free) would hide that.
+    """
+    if r.type != "aws_sagemaker_endpoint_configuration":
+        return None
+    for v in _variants(r.values):
+        name = v.get("variant_name") or "?"
+        serverless = [c for c in v.get("serverless_config") or [] if c]
+        if v.get("instance_type") or not serverless:
+            kind = v.get("instance_type") or "instance type not known at plan time"
+            return (
+                f"variant {name} runs on instances ({kind} x {v.get('initial_instance_count')}), billed every hour "
+                "they run: fixtures/cost/prices.yml prices serverless inference only (0 when idle)"
+            )
+        if provisioned := sum(int(c.get("provisioned_concurrency") or 0) for c in serverless):
+            return (
+                f"variant {name} keeps {provisioned} provisioned concurrency, billed every hour of the month: "
+                "fixtures/cost/prices.yml prices on-demand serverless inference only (0 when idle)"
+            )
+    return None
+
+
 # -- estimate ----------------------------------------------------------------------------------------
 
 
@@ -233,8 +309,14 @@ class CostEstimate:
         return data
 
 
-def _components(rtype: str, share: float, p: dict[str, float], u: Usage) -> list[CostComponent] | None:
-    """The cost components of one resource of ``rtype`` carrying ``share`` of its type's usage."""
+def _components(
+    rtype: str, share: float, p: dict[str, float], u: Usage, sizes: PlanSizes | None = None
+) -> list[CostComponent] | None:
+    """The cost components of one resource of ``rtype`` carrying ``share`` of its type's usage.
+
+    Sizes the plan states (``sizes``) are priced over the usage file's: the plan is what is deployed.
+    """
+    sizes = sizes or PlanSizes()
 
     def comp(name: str, qty: float, unit: str, price: float, per: float = 1.0) -> CostComponent:
         return CostComponent(name, qty, unit, price, qty / per * price)
@@ -268,7 +350,8 @@ def _components(rtype: str, share: float, p: dict[str, float], u: Usage) -> list
     if rtype == "aws_sagemaker_endpoint":
         # Serverless inference: billed only while a request runs (idle: 0), plus the data in and out.
         m = u["sagemaker"]
-        gb_s = m["inferences"] * m["seconds_per_inference"] * m["memory_gb"] * share
+        memory_gb = m["memory_gb"] if sizes.sagemaker_memory_gb is None else sizes.sagemaker_memory_gb
+        gb_s = m["inferences"] * m["seconds_per_inference"] * memory_gb * share
         return [
             comp("serverless compute (0 when idle)", gb_s, "GB-seconds", p["sagemaker_serverless_usd_per_gb_second"]),
             comp("data processed in and out", m["gb_processed"] * share, "GB", p["sagemaker_usd_per_gb_processed"]),
@@ -280,12 +363,14 @@ def _components(rtype: str, share: float, p: dict[str, float], u: Usage) -> list
         r = u["apprunner"]
         active = r["active_hours"] * share
         idle = r["idle_running_hours"] * share
+        vcpu = r["vcpu"] if sizes.apprunner_vcpu is None else sizes.apprunner_vcpu
+        memory_gb = r["memory_gb"] if sizes.apprunner_memory_gb is None else sizes.apprunner_memory_gb
         return [
-            comp("active vCPU (in use)", active * r["vcpu"], "vCPU-hours", p["apprunner_usd_per_vcpu_hour"]),
-            comp("active memory (in use)", active * r["memory_gb"], "GB-hours", p["apprunner_usd_per_gb_hour"]),
+            comp("active vCPU (in use)", active * vcpu, "vCPU-hours", p["apprunner_usd_per_vcpu_hour"]),
+            comp("active memory (in use)", active * memory_gb, "GB-hours", p["apprunner_usd_per_gb_hour"]),
             comp(
                 "provisioned memory while running idle",
-                idle * r["memory_gb"],
+                idle * memory_gb,
                 "GB-hours",
                 p["apprunner_usd_per_gb_hour"],
             ),
@@ -294,15 +379,23 @@ def _components(rtype: str, share: float, p: dict[str, float], u: Usage) -> list
 
 
 def estimate_cost(resources: list[PlannedResource], prices: PriceTable, usage: Usage) -> CostEstimate:
-    """Price every planned resource; the free and the unpriced are listed, not hidden."""
+    """Price every planned resource; the free and the unpriced are listed, not hidden.
+
+    A resource planned outside what the table's model prices (``outside_price_model``) is unpriced
+    with the reason, even when its type is priced or listed as free.
+    """
     per_type: dict[str, int] = defaultdict(int)
     for r in resources:
         per_type[r.type] += 1
+    sizes = plan_sizes(resources)
     lines: list[CostLine] = []
     free: list[dict[str, str]] = []
     unpriced: list[dict[str, str]] = []
     for r in resources:
-        comps = _components(r.type, 1 / per_type[r.type], prices.prices(r.region), usage)
+        if why := outside_price_model(r):
+            unpriced.append({"address": r.address, "type": r.type, "region": r.region, "why": why})
+            continue
+        comps = _components(r.type, 1 / per_type[r.type], prices.prices(r.region), usage, sizes)
         if comps is not None:
             lines.append(CostLine(r.address, r.type, r.region, sum(c.monthly_usd for c in comps), comps))
         elif r.type in prices.free_types:
@@ -321,6 +414,7 @@ def estimate_cost(resources: list[PlannedResource], prices: PriceTable, usage: U
             "usage": str(usage.path),
             "usage_as_of": usage.as_of,
             "usage_values": usage.values,
+            "sizes_from_plan": {k: v for k, v in asdict(sizes).items() if v is not None},
             "free_tiers": "not applied (per account; Infracost does the same)",
         },
     )
@@ -423,8 +517,10 @@ def price_the_unpriced(
 ) -> CostEstimate:
     """Resources Infracost does not price: priced from the dated table, or free by its explicit entry.
 
-    What neither Infracost nor the table prices stays unpriced (the KPI is then ``error``).
+    What neither Infracost nor the table prices stays unpriced (the KPI is then ``error``), and so
+    does a resource planned outside the table's model that Infracost gave no cost (e.g. called free).
     """
+    _unpriced_outside_model(estimate, resources)
     types = {u["type"] for u in estimate.unpriced}
     if not types:
         return estimate
@@ -447,6 +543,17 @@ def price_the_unpriced(
         {"priced_from_table": sorted({line.type for line in from_table.lines}), "prices": str(prices.path)}
     )
     return estimate
+
+
+def _unpriced_outside_model(estimate: CostEstimate, resources: list[PlannedResource]) -> None:
+    """Resources outside the table's model Infracost did not cost: unpriced with the reason, not free."""
+    costed = {line.address for line in estimate.lines if line.monthly_usd > 0}
+    for r in resources:
+        if r.address in costed or not (why := outside_price_model(r)):
+            continue
+        estimate.free = [f for f in estimate.free if f["address"] != r.address]
+        estimate.unpriced = [u for u in estimate.unpriced if u["address"] != r.address]
+        estimate.unpriced.append({"address": r.address, "type": r.type, "region": r.region, "why": why})
 
 
 #: Subscription protocol -> the Infracost aws_sns_topic usage key that counts it (others cost nothing).
@@ -582,7 +689,9 @@ def budget_limit_usd(budget: dict[str, Any] | None) -> float | None:
 def _unpriced_texts(estimate: CostEstimate) -> list[str]:
     """One line per resource or usage-based part that has no price, naming it."""
     texts = [
-        f"{u['address']} ({u['type']}) has no price: neither {estimate.source} nor fixtures/cost/prices.yml "
+        f"{u['address']} ({u['type']}) has no price: {u['why']}"
+        if u.get("why")
+        else f"{u['address']} ({u['type']}) has no price: neither {estimate.source} nor fixtures/cost/prices.yml "
         "prices it, and prices.yml does not list its type as free (with source and date)"
         for u in estimate.unpriced
     ]
