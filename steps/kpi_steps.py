@@ -21,7 +21,7 @@ from lakehouse.evidence import ArtifactStore, CheckEvidence
 from lakehouse.github import api_url_from_env
 from lakehouse.kpi.carbon import estimate_carbon, judge_carbon, load_coefficients
 from lakehouse.kpi.cost import judge_cost, load_usage, monthly_cost
-from lakehouse.kpi.latency import LoadSpec, config_for, judge_latency, run_load
+from lakehouse.kpi.latency import LoadSpec, config_for, gold_reads, judge_latency, run_load
 from lakehouse.kpi.quickstart import judge_quickstart
 from lakehouse.kpi.release import build_signed_release
 from lakehouse.kpi.settings import KpiSettings, kpi_settings
@@ -149,8 +149,9 @@ def locust_load(
         max_seconds=kpi.load_max_seconds,
         nice=kpi.load_nice,
     )
+    config = config_for(stack.target, deployment.record.outputs)
     with tempfile.TemporaryDirectory(prefix="lakehouse-load-") as tmp:
-        stats = run_load(config_for(stack.target, deployment.record.outputs), spec, Path(tmp))
+        stats = run_load(config, spec, Path(tmp))
     evidence.artifacts.append(
         artifacts.write_json(
             f"{_dir(stack)}/latency-samples.json",
@@ -164,7 +165,8 @@ def locust_load(
             },
         )
     )
-    outcome = judge_latency(stats, kpi.p95_ms, stack.target.is_local, kpi.load_min_samples)
+    gold = gold_reads(config.queries, deployment.record.outputs["glue_database_names"]["gold"])
+    outcome = judge_latency(stats, kpi.p95_ms, stack.target.is_local, kpi.load_min_samples, gold)
     outcome.details["pipeline_before_load"] = "ok" if pipeline_run.ok else f"failed at {pipeline_run.error}"
     return outcome
 

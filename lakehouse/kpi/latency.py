@@ -276,6 +276,32 @@ def run_load(config: LoadConfig, spec: LoadSpec, work_dir: Path, locustfile: Pat
     )
 
 
+def gold_reads(queries: dict[str, str], gold_db: str) -> tuple[dict[str, list[str]], list[str]]:
+    """Each demo query's Gold tables, and one problem per query that reads none (its time is not Gold's).
+
+    The demo queries are the stack's own text: ``SELECT 1`` or a row of literals answers in a few
+    milliseconds whatever Gold holds, and a p95 over them says nothing about querying Gold.
+    """
+    import sqlglot
+
+    from lakehouse.checks.data_loop import gold_tables_read
+
+    tables: dict[str, list[str]] = {}
+    problems: list[str] = []
+    for name, sql in sorted(queries.items()):
+        try:
+            tables[name] = gold_tables_read(sql, gold_db)
+        except sqlglot.errors.ParseError as err:
+            tables[name] = []
+            problems.append(f"demo query {name}: cannot tell which Gold tables it reads ({err})")
+            continue
+        if not tables[name]:
+            problems.append(f"demo query {name} reads no table of Gold ({gold_db}): its latency is not Gold's")
+    if not queries:
+        problems.append("there are no demo queries: nothing of Gold was measured")
+    return tables, problems
+
+
 def _failure_problems(stats: LoadStats) -> list[str]:
     """Users that did not start, silent users and failed queries, each named: any of them fails the KPI."""
     problems = []
@@ -297,8 +323,16 @@ def _failure_problems(stats: LoadStats) -> list[str]:
     return problems
 
 
-def judge_latency(stats: LoadStats, threshold_ms: float, target_is_local: bool, min_samples: int = 0) -> Outcome:
+def judge_latency(
+    stats: LoadStats,
+    threshold_ms: float,
+    target_is_local: bool,
+    min_samples: int = 0,
+    gold: tuple[dict[str, list[str]], list[str]] | None = None,
+) -> Outcome:
     """Pass when no user failed to start, no query failed, enough queries were measured and their p95 is under.
+
+    ``gold`` is ``gold_reads`` of the demo queries: a query that reads no Gold table fails the KPI.
 
     Fewer measured queries than ``min_samples`` is no verdict (``error``), unless so many are
     already over the threshold that the p95 of ``min_samples`` queries would be over whatever
@@ -313,6 +347,9 @@ def judge_latency(stats: LoadStats, threshold_ms: float, target_is_local: bool, 
         "failed_samples": stats.failures[:20],
         "not_started": stats.not_started,
     }
+    off_gold: list[str] = []
+    if gold is not None:
+        details["gold_tables_read"], off_gold = gold
     times = stats.times_ms
     p95 = stats.percentile(0.95)
     measured = None if p95 is None else round(p95, 1)
@@ -320,7 +357,7 @@ def judge_latency(stats: LoadStats, threshold_ms: float, target_is_local: bool, 
         f"{len(times)} measured queries, {stats.users} users, {stats.seconds:g} s, "
         f"p50 {summary['percentiles_ms']['50']} ms, {len(stats.warmup)} warm-up queries not judged"
     )
-    if problems := _failure_problems(stats):
+    if problems := off_gold + _failure_problems(stats):
         return Outcome.judged(False, measured, threshold_ms, "; ".join(problems), details)
     if len(times) < max(min_samples, 1):
         slow = sum(t >= threshold_ms for t in times)

@@ -14,12 +14,14 @@ from lakehouse.kpi.latency import (
     LoadRunError,
     LoadSpec,
     LoadStats,
+    gold_reads,
     judge_latency,
     percentile,
     run_load,
 )
 from lakehouse.kpi.settings import kpi_settings
 from lakehouse.outcome import Status
+from lakehouse.pipeline.demo import demo_queries
 
 # A locustfile whose user does real work that needs no stack: hashing, timed and reported the
 # way fixtures/load/locustfile.py reports its pyathena queries.
@@ -208,3 +210,46 @@ def test_a_broken_locustfile_is_reported_with_its_output(tmp_path: Path) -> None
     config = LoadConfig(target={"name": "local", "region": "ap-northeast-1"}, work_group="wg", queries={})
     with pytest.raises(LoadRunError, match="defines no Locust User class"):
         run_load(config, LoadSpec(users=1, seconds=1), tmp_path, locustfile=locustfile)
+
+
+# -- the demo queries must read Gold ------------------------------------------------------------------
+
+GOLD_DB = "lakehouse_lh_x_gold"
+
+
+def _demo_queries() -> dict[str, str]:
+    """pipeline/demo/*.sql rendered for a stack whose Gold database is ``GOLD_DB``."""
+    dbs = {layer: f"lakehouse_lh_x_{layer}" for layer in ("bronze", "silver", "gold")}
+    buckets = {name: f"lh-x-{name}" for name in ("bronze", "silver", "gold", "athena-results", "landing")}
+    return demo_queries({"glue_database_names": dbs, "bucket_names": buckets})
+
+
+def test_the_committed_demo_queries_each_read_gold_and_pass() -> None:
+    tables, problems = gold_reads(_demo_queries(), GOLD_DB)
+    assert problems == []
+    assert tables["daily_revenue"] == [f"{GOLD_DB}.daily_revenue"]
+    assert all(tables.values())
+    outcome = judge_latency(_stats([40.0] * 120), 200, True, 100, (tables, problems))
+    assert outcome.status is Status.PASSED and outcome.details["gold_tables_read"] == tables
+
+
+def test_a_p95_over_demo_queries_that_read_no_gold_fails_naming_them() -> None:
+    """The broken stack: its demo queries are literals; they answer fast whatever Gold holds (or lacks)."""
+    queries = {
+        **_demo_queries(),
+        "daily_revenue": "SELECT DATE '2026-03-01' AS order_date, 'US' AS country, 1 AS orders, 444.15 AS revenue",
+        "health": "SELECT 1",
+        "silver_only": "SELECT count(*) FROM lakehouse_lh_x_silver.orders",
+    }
+    outcome = judge_latency(_stats([3.0] * 120), 200, True, 100, gold_reads(queries, GOLD_DB))
+    assert outcome.status is Status.FAILED
+    for name in ("daily_revenue", "health", "silver_only"):
+        assert f"demo query {name} reads no table of Gold ({GOLD_DB})" in outcome.reason
+    assert "order_status" not in outcome.reason
+    assert outcome.details["gold_tables_read"]["health"] == []
+
+
+def test_no_demo_queries_or_unparsable_ones_fail() -> None:
+    assert gold_reads({}, GOLD_DB)[1] == ["there are no demo queries: nothing of Gold was measured"]
+    [problem] = gold_reads({"broken": "SELECT FROM WHERE ((("}, GOLD_DB)[1]
+    assert problem.startswith("demo query broken: cannot tell which Gold tables it reads")
