@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from lakehouse.evidence import ArtifactStore
 from lakehouse.kpi.sbom import (
     Distribution,
+    Expected,
     SbomCheck,
     build_wheel,
     check_cyclonedx,
@@ -66,7 +67,7 @@ class PreparedRelease:
     release_dir: str
     signer: Signer
     trust: TrustOptions
-    sboms: dict[str, tuple[str, str, list[str]]]  # name in reports/ -> (format, what it describes, expected)
+    sboms: dict[str, tuple[str, str, Expected]]  # name in reports/ -> (format, what it describes, expected)
     wheel_name: str
     public_key_name: str | None
     signatures: list[str]
@@ -94,11 +95,12 @@ def prepare_release(
         env_spdx = write_spdx(environment_document(project, installed), work / "sbom-env.spdx.json")
         wheel_cdx = wheel_cyclonedx(contents, work / "sbom-wheel.cdx.json")
         wheel_spdx = write_spdx(wheel_document(contents), work / "sbom-wheel.spdx.json")
-        everything = [d.name for d in installed]
-        closure = [contents.root.name, *(d.name for d in contents.dependencies)]
+        # Each package at the version installed: an SBOM naming it at another version does not describe it.
+        everything: dict[str, str | None] = {d.name: d.version for d in installed}
+        closure: dict[str, str | None] = {d.name: d.version for d in (contents.root, *contents.dependencies)}
         # A requirement the environment cannot satisfy is expected in the wheel's SBOMs and so named missing.
-        closure += contents.unresolved_names
-        sboms = {}
+        closure |= dict.fromkeys(contents.unresolved_names)
+        sboms: dict[str, tuple[str, str, Expected]] = {}
         for path, fmt, describes, expected in (
             (env_cdx, "CycloneDX", "environment", everything),
             (env_spdx, "SPDX", "environment", everything),

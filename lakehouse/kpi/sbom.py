@@ -32,6 +32,7 @@ from cyclonedx.output.json import JsonV1Dot6
 from packageurl import PackageURL
 from packaging.markers import default_environment
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.version import InvalidVersion, Version
 
 from lakehouse.kpi.signing import SignatureCheck
 from lakehouse.kpi.trust import INTEGRITY_ONLY, RUN_MADE_KEY, meets
@@ -189,6 +190,50 @@ def wheel_contents(wheel: Path, installed: list[Distribution]) -> WheelContents:
     return contents
 
 
+#: What an SBOM must list: package names, or name -> the version installed (None: no version to hold it to).
+Expected = list[str] | dict[str, str | None]
+
+
+def expected_versions(expected: Expected) -> dict[str, str | None]:
+    """``expected`` as normalised name -> version (None where no version is known)."""
+    if isinstance(expected, dict):
+        return {normalise(n): v for n, v in expected.items()}
+    return dict.fromkeys((normalise(n) for n in expected), None)
+
+
+def _same_version(listed: str, installed: str) -> bool:
+    """Equal as PEP 440 versions (``1.0`` == ``1.0.0``), else as text."""
+    try:
+        return Version(listed) == Version(installed)
+    except InvalidVersion:
+        return listed.strip() == installed.strip()
+
+
+def wrong_versions(listed: dict[str, set[str]], expected: Expected) -> list[str]:
+    """``name (lists X, installed Y)`` for each expected package the SBOM lists, but never at its installed version.
+
+    A name alone is not coverage: an SBOM of another environment, or made before an upgrade, names
+    every package at versions that are not the ones shipped, and a scanner reading it checks the wrong ones.
+    """
+    out = []
+    for name, version in sorted(expected_versions(expected).items()):
+        found = listed.get(name)
+        if version is None or not found or any(_same_version(v, version) for v in found):
+            continue
+        out.append(f"{name} (lists {', '.join(sorted(found))}, installed {version})")
+    return out
+
+
+def cyclonedx_versions(sbom: dict[str, Any]) -> dict[str, set[str]]:
+    """Normalised name -> the versions a CycloneDX document lists it at (components and the described one)."""
+    root = (sbom.get("metadata") or {}).get("component") or {}
+    found: dict[str, set[str]] = {}
+    for c in [*(sbom.get("components") or []), root]:
+        if isinstance(c, dict) and c.get("name") and c.get("version") is not None:
+            found.setdefault(normalise(str(c["name"])), set()).add(str(c["version"]))
+    return found
+
+
 def sbom_coverage(sbom: dict[str, Any], installed: list[str]) -> tuple[float, list[str]]:
     """Fraction of installed distributions the SBOM lists (the described project counts as listed)."""
     listed = {normalise(str(c.get("name", ""))) for c in sbom.get("components") or []}
@@ -250,20 +295,22 @@ class SbomCheck:
     expected: int
     missing: list[str] = field(default_factory=list)
     invalid: list[str] = field(default_factory=list)
+    #: Packages listed, but never at the version installed (``name (lists X, installed Y)``).
+    wrong_version: list[str] = field(default_factory=list)
 
 
-def check_cyclonedx(path: Path, name: str, describes: str, expected: list[str]) -> SbomCheck:
+def check_cyclonedx(path: Path, name: str, describes: str, expected: Expected) -> SbomCheck:
     """Read the file back with cyclonedx-python-lib's model (1.6 JSON) and list the expected packages it lacks.
 
     The model, not the JSON schema: jsonschema takes ~45 s on the environment's SBOM (its SPDX
     licence enumerations), the model ~0.4 s and refuses the same wrong types and enumerations.
     """
-    check = SbomCheck(name, CYCLONEDX, describes, 0, len({normalise(n) for n in expected}))
+    check = SbomCheck(name, CYCLONEDX, describes, 0, len(expected_versions(expected)))
     try:
         sbom = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as err:
         check.invalid.append(f"not readable as JSON: {err}")
-        check.missing = sorted({normalise(n) for n in expected})
+        check.missing = sorted(expected_versions(expected))
         return check
     if not isinstance(sbom, dict) or (sbom.get("bomFormat"), sbom.get("specVersion")) != ("CycloneDX", "1.6"):
         head = (sbom.get("bomFormat"), sbom.get("specVersion")) if isinstance(sbom, dict) else type(sbom).__name__
@@ -275,7 +322,8 @@ def check_cyclonedx(path: Path, name: str, describes: str, expected: list[str]) 
         except (ValueError, TypeError, KeyError) as err:
             check.invalid.append(f"not valid CycloneDX 1.6: {str(err)[:300]}")
     check.packages = len(sbom.get("components") or [])
-    check.missing = sbom_coverage(sbom, expected)[1]
+    check.missing = sbom_coverage(sbom, list(expected_versions(expected)))[1]
+    check.wrong_version = wrong_versions(cyclonedx_versions(sbom), expected)
     return check
 
 
@@ -322,6 +370,11 @@ def judge_release(
             problems.append(
                 f"{s.sbom} ({s.format} of the {s.describes}) lacks {len(s.missing)} package(s): "
                 + ", ".join(s.missing[:8])
+            )
+        if s.wrong_version:
+            problems.append(
+                f"{s.sbom} ({s.format} of the {s.describes}) lists {len(s.wrong_version)} package(s) at a version "
+                "that is not the one installed: " + ", ".join(s.wrong_version[:8])
             )
     measured = pct(meeting)
     reason = None

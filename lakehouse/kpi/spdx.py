@@ -10,7 +10,7 @@ validates it again, so what is judged is the file on disk.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,7 +33,17 @@ from spdx_tools.spdx.parser.parse_anything import parse_file
 from spdx_tools.spdx.validation.document_validator import validate_full_spdx_document
 from spdx_tools.spdx.writer.json.json_writer import write_document_to_file
 
-from lakehouse.kpi.sbom import SPDX, Distribution, ReleaseBuildError, SbomCheck, WheelContents, normalise
+from lakehouse.kpi.sbom import (
+    SPDX,
+    Distribution,
+    Expected,
+    ReleaseBuildError,
+    SbomCheck,
+    WheelContents,
+    expected_versions,
+    normalise,
+    wrong_versions,
+)
 
 SPDX_VERSION = "SPDX-2.3"
 TOOL = "lakehouse-code-kpi-sbom (spdx-tools 0.8.5)"
@@ -109,6 +119,8 @@ class SpdxReadBack:
 
     packages: list[str]
     problems: list[str]
+    #: Normalised name -> the versions the file lists it at.
+    versions: dict[str, set[str]] = field(default_factory=dict)
 
 
 def read_spdx(path: Path) -> SpdxReadBack:
@@ -122,13 +134,18 @@ def read_spdx(path: Path) -> SpdxReadBack:
     messages = [m.validation_message for m in validate_full_spdx_document(document, SPDX_VERSION)]
     if document.creation_info.spdx_version != SPDX_VERSION:
         messages.insert(0, f"spdxVersion is {document.creation_info.spdx_version}, not {SPDX_VERSION}")
-    return SpdxReadBack([p.name for p in document.packages], messages)
+    versions: dict[str, set[str]] = {}
+    for p in document.packages:
+        if p.version is not None:
+            versions.setdefault(normalise(p.name), set()).add(str(p.version))
+    return SpdxReadBack([p.name for p in document.packages], messages, versions)
 
 
-def check_spdx(path: Path, name: str, describes: str, expected: list[str]) -> SbomCheck:
-    """The SPDX file read back: spdx-tools' validation problems and the expected packages it lacks."""
+def check_spdx(path: Path, name: str, describes: str, expected: Expected) -> SbomCheck:
+    """The SPDX file read back: spdx-tools' validation problems, the expected packages it lacks or misversions."""
     back = read_spdx(path)
     listed = {normalise(n) for n in back.packages}
-    wanted = sorted({normalise(n) for n in expected})
+    wanted = sorted(expected_versions(expected))
     missing = [n for n in wanted if n not in listed]
-    return SbomCheck(name, SPDX, describes, len(back.packages), len(wanted), missing, back.problems)
+    wrong = wrong_versions(back.versions, expected)
+    return SbomCheck(name, SPDX, describes, len(back.packages), len(wanted), missing, back.problems, wrong)
