@@ -15,7 +15,10 @@ evidence says which one found each thing:
   delivering to a stack queue, S3 access points on a stack bucket whatever their name);
 - ``database contents`` and ``LF listing``: every table of a stack database, every Lake
   Formation grant, data cells filter and registered location on the stack's databases,
-  tables and buckets or to a stack principal, and the data lake settings.
+  tables and buckets or to a stack principal, and the data lake settings;
+- ``configurations of a stack bucket``: its notification, replication, CORS, website, logging,
+  lifecycle, policy, acceleration, requester-pays, object lock, inventory, metrics, analytics and
+  intelligent-tiering configurations (``lakehouse.bucket_configs``), each a Terraform resource of its own.
 
 Kinds searched: S3 buckets and access points (S3 Control, in the stack's region, where its
 buckets are); IAM roles, users, customer-managed policies, the policies attached to and inline
@@ -49,6 +52,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.arns import arn_kind, arn_name, arn_service
+from lakehouse.bucket_configs import bucket_configs
 from lakehouse.checks.s3_routes import s3control  # S3 Control as the target reaches it (local endpoint quirks)
 from lakehouse.lf_grants import LfGrant, grants_from_listing, resource_database
 from lakehouse.target import Target
@@ -73,6 +77,7 @@ DATABASE_CONTENTS = "database contents"
 OF_STACK_TOPIC = "subscriptions of a stack topic"
 TO_STACK_QUEUE = "subscriptions to a stack queue"
 ON_STACK_BUCKET = "access points of a stack bucket"
+OF_STACK_BUCKET = "configurations of a stack bucket"
 LF_LISTING = "LF listing"
 TAGGING_API = "tag (tagging API)"
 
@@ -295,6 +300,20 @@ class _Search:
             if err.response["Error"]["Code"] in ("NoSuchTagSet", "NoSuchBucket"):
                 return {}
             raise
+
+    def bucket_configurations(self) -> None:
+        """Notifications, replication, CORS, website, logging, lifecycle, policy, ... of every stack bucket
+        (``lakehouse.bucket_configs``): each its own Terraform resource, invisible to the plan when made by hand."""
+        s3 = self.target.client("s3")
+        for bucket in self.inv.of_kind("aws_s3_bucket"):
+            for what, read in bucket_configs(s3, bucket.name):
+                try:
+                    found = read()
+                except _READ_ERRORS as err:
+                    self.unreadable(what, bucket.region, err)
+                    continue
+                for config in found:
+                    self.add(config.kind, config.key, config.name, bucket.region, (OF_STACK_BUCKET,))
 
     def access_points(self) -> None:
         """Every access point of the account in the stack's region: by tag, name prefix, or its bucket."""
@@ -738,6 +757,7 @@ class _Search:
             return inv
         inv.account, inv.partition = ident["Account"], ident["Arn"].split(":")[1]
         self.guarded("s3 ListBuckets", GLOBAL, self.s3_buckets)
+        self.bucket_configurations()
         self.guarded("s3control ListAccessPoints", self.target.region, self.access_points)
         self.guarded("iam ListRoles/ListUsers/ListPolicies", GLOBAL, self.iam)
         self.guarded("budgets DescribeBudgets", GLOBAL, self.budgets)

@@ -75,7 +75,10 @@ def every_resource_timed(deployment: Deployment, stack: Stack, evidence: CheckEv
     if model is not None:
         timed = {r.address for r in model.resources if not r.address.startswith("data.")}
         evidence.details["resources_timed_by_the_model_release_apply"] = sorted(timed)
-    assert not missing, f"{len(missing)} resource(s) have no time on the stopwatch: {', '.join(missing[:5])}"
+    assert not missing, (
+        f"{len(missing)} resource(s) in state were not created by a timed apply (they existed before the "
+        f"stopwatch started, or were only updated by it): {', '.join(missing[:5])}"
+    )
 
 
 # -- exit check 5 ----------------------------------------------------------------------------------

@@ -6,14 +6,22 @@ from typing import Any
 
 from lakehouse.outcome import Outcome
 from lakehouse.stack import Stopwatch
-from lakehouse.terraform import ApplyResult, state_resources
+from lakehouse.terraform import ApplyResult, ResourceTiming, state_resources
+
+#: What Terraform's apply hooks say for a resource it created (data sources are ``read``).
+CREATED = "create"
+#: Actions an apply from empty state takes; any other (``update``, ``delete``, ``replace``, ``noop``)
+#: means the stack existed before the timer started.
+FROM_SCRATCH = (CREATED, "read")
 
 
 def check_deploy_time(stopwatch: Stopwatch, threshold_s: float, error: str | None = None) -> Outcome:
     """Pass when the deploy succeeded and its whole path took no longer than the threshold.
 
     The measured value is the sum of the phases (emulator start or credential check,
-    ``terraform init``, ``terraform apply``), not only the apply.
+    ``terraform init``, ``terraform apply``), not only the apply. The apply must be a deploy from
+    scratch: it creates, and changes nothing that existed. A second ``make up`` of a deployed stack
+    times only an empty or in-place apply, which says nothing about how long ``make up`` takes.
     """
     measured = round(stopwatch.total_s, 3)
     details = stopwatch.to_dict()
@@ -21,6 +29,8 @@ def check_deploy_time(stopwatch: Stopwatch, threshold_s: float, error: str | Non
         return Outcome.judged(False, measured, threshold_s, f"the deploy did not complete: {error}", details)
     if stopwatch.apply is None:
         return Outcome.judged(False, measured, threshold_s, "no deploy stopwatch was recorded for this stack", details)
+    if reason := not_from_scratch(stopwatch.apply):
+        return Outcome.judged(False, measured, threshold_s, reason, details)
     if measured > threshold_s:
         slowest = sorted(stopwatch.apply.resources, key=lambda r: -r.elapsed_s)[:3]
         names = ", ".join(f"{r.address} {r.elapsed_s:g} s" for r in slowest) or "no per-resource times"
@@ -34,12 +44,37 @@ def check_deploy_time(stopwatch: Stopwatch, threshold_s: float, error: str | Non
     return Outcome.judged(True, measured, threshold_s, None, details)
 
 
+def not_from_scratch(apply: ApplyResult) -> str | None:
+    """Why the timed apply was not a deploy from scratch (it created nothing, or touched what already
+    existed), or None when it only created (and read data sources)."""
+    touched = [r for r in apply.resources if r.action not in FROM_SCRATCH]
+    if touched:
+        return (
+            f"the timed apply was not a deploy from scratch: it changed {len(touched)} resource(s) that existed "
+            f"before it ({_listed(touched)}), so the stack was (partly) deployed before the stopwatch started"
+        )
+    if not any(r.action == CREATED for r in apply.resources):
+        return (
+            "the timed apply created no resource: it ran on a stack that was already deployed, so it does not "
+            "time a deploy"
+        )
+    return None
+
+
+def _listed(timings: list[ResourceTiming], most: int = 5) -> str:
+    shown = ", ".join(f"{r.address} {r.action}" for r in timings[:most])
+    return shown + (f" and {len(timings) - most} more" if len(timings) > most else "")
+
+
 def untimed_resources(apply: ApplyResult, state: dict[str, Any], *later: ApplyResult) -> list[str]:
-    """Managed resources in state that no recorded apply has a time for (should be none).
+    """Managed resources in state that no recorded apply created (should be none).
+
+    Only a completed ``create`` counts: a resource the apply updated in place, or that an apply
+    left alone, existed before the stopwatch started, so its creation is not timed.
 
     ``later``: the harness's own recorded applies after the deploy (the model release's, which
     creates the SageMaker endpoint once Gold has data): a resource one of them created is timed,
     by that apply, not by exit check 1's deploy.
     """
-    timed = {r.address for a in (apply, *later) for r in a.resources}
+    timed = {r.address for a in (apply, *later) for r in a.resources if r.action == CREATED and r.status == "complete"}
     return sorted(r["address"] for r in state_resources(state) if r["address"] not in timed)

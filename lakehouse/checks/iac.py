@@ -3,8 +3,9 @@
 Two halves: ``terraform plan -detailed-exitcode`` must be empty (drift of what Terraform
 manages), and everything the account holds for the stack (``lakehouse.inventory``: found by
 the ``stack_id`` tag, by the stack's name prefix, hanging off a stack role, user, topic, queue
-or bucket, inside a stack database, listed by Lake Formation, or tagged for the stack in any
-enabled region whatever its service: the tagging sweep) must be in Terraform state.
+or bucket (its access points and configurations: notifications, replication, CORS, ...), inside
+a stack database, listed by Lake Formation, or tagged for the stack in any enabled region
+whatever its service: the tagging sweep) must be in Terraform state.
 
 What is expected without being in state:
 
@@ -45,6 +46,7 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
+from lakehouse.bucket_configs import STATE_KEY as BUCKET_CONFIG_KEY
 from lakehouse.inventory import (
     DEFAULT_PROJECT,
     LF_LISTING,
@@ -97,6 +99,7 @@ STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "aws_sagemaker_endpoint": lambda v: v["arn"],
     "aws_scheduler_schedule": lambda v: v["arn"],
     "aws_scheduler_schedule_group": lambda v: v["arn"],
+    **BUCKET_CONFIG_KEY,
 }
 
 COVERED_KINDS = (*STATE_KEY, "aws_lakeformation_permissions", "aws_lakeformation_data_lake_settings")

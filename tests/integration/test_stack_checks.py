@@ -317,6 +317,31 @@ def test_access_point_on_a_stack_bucket_whatever_its_name_fails_check_5(deployed
         control.delete_access_point(AccountId=account, Name="analytics-made-by-hand")
 
 
+def test_notification_set_by_hand_on_a_stack_bucket_fails_check_5(deployed: Deployment) -> None:
+    """PutBucketNotificationConfiguration on the gold bucket: every new key announced to a queue that is not
+    the stack's. The root declares no notification, so the plan stays clean; the root's own bucket policy
+    and lifecycle rules (in state) are not named."""
+    stack = deployed.stack
+    s3, sqs = stack.target.client("s3"), stack.target.client("sqs")
+    gold = deployed.record.outputs["bucket_names"]["gold"]
+    queue = sqs.create_queue(QueueName="someone-elses-gold-feed")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3.put_bucket_notification_configuration(
+        Bucket=gold,
+        NotificationConfiguration={"QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]},
+    )
+    try:
+        found = _caught(
+            deployed,
+            f"aws_s3_bucket_notification notification configuration of {gold} ({stack.target.region}, found by "
+            "configurations of a stack bucket)",
+        )
+        assert found["found_by"] == ["configurations of a stack bucket"]
+    finally:
+        s3.put_bucket_notification_configuration(Bucket=gold, NotificationConfiguration={})
+        sqs.delete_queue(QueueUrl=queue)
+
+
 def test_foreign_topic_subscribed_to_the_alerts_inbox_fails_check_5(deployed: Deployment) -> None:
     """A topic of no stack delivering into the stack's queue: found through ListSubscriptions."""
     stack = deployed.stack

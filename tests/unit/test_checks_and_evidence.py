@@ -57,6 +57,45 @@ def test_untimed_resources_lists_what_the_stopwatch_missed() -> None:
     assert untimed_resources(_stopwatch(1).apply, state, later) == []  # type: ignore[arg-type]
 
 
+def _rerun(*timings: ResourceTiming) -> Stopwatch:
+    """The stopwatch of a second ``make up`` on a stack that is already deployed."""
+    apply = ApplyResult(4.0, [ResourceTiming("data.aws_caller_identity.current", "read", 0, "complete"), *timings])
+    return Stopwatch(phases={"target_check": 0.5, "terraform_init": 1.0, "terraform_apply": 4.0}, apply=apply)
+
+
+def test_a_second_make_up_that_creates_nothing_fails_check_1() -> None:
+    result = check_deploy_time(_rerun(), 1800)
+    assert not result.passed
+    assert "created no resource" in str(result.reason) and "already deployed" in str(result.reason)
+
+
+def test_an_apply_that_updates_an_existing_stack_in_place_fails_check_1_naming_what_it_changed() -> None:
+    updates = [ResourceTiming(f'aws_s3_bucket.this["{p}"]', "update", 1.0, "complete") for p in ("bronze", "gold")]
+    watch = _rerun(ResourceTiming("aws_sns_topic.alerts", "create", 1.0, "complete"), *updates)
+    result = check_deploy_time(watch, 1800)
+    assert not result.passed
+    assert "not a deploy from scratch" in str(result.reason)
+    assert 'aws_s3_bucket.this["gold"] update' in str(result.reason)
+    state = {
+        "values": {
+            "root_module": {
+                "resources": [
+                    {"address": 'aws_s3_bucket.this["gold"]', "mode": "managed"},
+                    {"address": "aws_sns_topic.alerts", "mode": "managed"},
+                ]
+            }
+        }
+    }
+    # Updated in place is not created: its creation was never timed.
+    assert untimed_resources(watch.apply, state) == ['aws_s3_bucket.this["gold"]']  # type: ignore[arg-type]
+
+
+def test_a_resource_whose_create_errored_is_not_timed() -> None:
+    apply = ApplyResult(2.0, [ResourceTiming("aws_sns_topic.alerts", "create", 1.0, "errored")])
+    state = {"values": {"root_module": {"resources": [{"address": "aws_sns_topic.alerts", "mode": "managed"}]}}}
+    assert untimed_resources(apply, state) == ["aws_sns_topic.alerts"]
+
+
 def test_a_failed_check_must_say_why() -> None:
     with pytest.raises(ValueError):
         Outcome.judged(False, 1, 0)

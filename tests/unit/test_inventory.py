@@ -12,9 +12,11 @@ from collections.abc import Mapping
 from typing import Any
 from unittest.mock import MagicMock
 
+from lakehouse.bucket_configs import MANY, SINGLE
 from lakehouse.checks.iac import judge_iac
 from lakehouse.inventory import (
     NAME_PREFIX,
+    OF_STACK_BUCKET,
     ON_STACK_BUCKET,
     TAG,
     TO_STACK_QUEUE,
@@ -59,6 +61,10 @@ class FakeAccount(Target):
         fake.list_tags_for_resource.return_value = {"Tags": [], "ResourceTags": []}
         fake.get_bucket_tagging.return_value = {"TagSet": []}
         fake.list_queue_tags.return_value = {}
+        for single in SINGLE:  # no bucket has a configuration of its own
+            getattr(fake, single.operation).return_value = {}
+        for many in MANY:
+            getattr(fake, many.operation).return_value = {"IsTruncated": False}
         for (svc, op), answer in self.answers.items():
             if svc == service:
                 getattr(fake, op).side_effect = answer if callable(answer) else None
@@ -275,3 +281,94 @@ def test_a_table_without_location_or_metadata_is_read_as_such() -> None:
         f"{database}.csv": TableLocation(f"s3://{GOLD}/raw/", None),
     }
     assert inv.table_locations[f"{database}.csv"].uris == [f"s3://{GOLD}/raw/"]
+
+
+def _config_answers(**extra: Any) -> dict[tuple[str, str], Any]:
+    """S3 answers for the gold bucket: the root's policy and lifecycle rules, plus ``extra`` (operation -> answer)."""
+    return {
+        ("s3", "get_bucket_policy"): {"Policy": '{"Statement": []}'},
+        ("s3", "get_bucket_lifecycle_configuration"): {"Rules": [{"ID": "abort-uploads", "Status": "Enabled"}]},
+        **{("s3", op): answer for op, answer in extra.items()},
+    }
+
+
+#: What Terraform state holds for the gold bucket: the bucket, its policy and its lifecycle rules.
+GOLD_STATE = [
+    {"type": "aws_s3_bucket", "values": {"bucket": GOLD}},
+    {"type": "aws_s3_bucket_policy", "values": {"bucket": GOLD}},
+    {"type": "aws_s3_bucket_lifecycle_configuration", "values": {"bucket": GOLD}},
+]
+
+
+def test_a_notification_and_an_inventory_set_by_hand_on_a_stack_bucket_fail_check_5_naming_them() -> None:
+    """Before, an event notification to someone's queue (every new Gold key leaves the stack) or an inventory
+    report to someone's bucket passed: the plan does not show them and the inventory never read them."""
+    notify = {
+        "QueueConfigurations": [{"QueueArn": FOREIGN_TOPIC.replace("sns", "sqs"), "Events": ["s3:ObjectCreated:*"]}]
+    }
+    inventory = {"IsTruncated": False, "InventoryConfigurationList": [{"Id": "weekly-export"}]}
+    answers = _config_answers(
+        get_bucket_notification_configuration=notify, list_bucket_inventory_configurations=inventory
+    )
+    inv = stack_inventory(account(BUCKETS, answers), STACK)
+    assert not inv.unreadable, inv.unreadable
+    result = judge_iac(PlanResult(0), GOLD_STATE, inv, set())
+    assert result.status is Status.FAILED
+    reason = str(result.reason)
+    assert (
+        f"aws_s3_bucket_notification notification configuration of {GOLD} ({REGION}, found by "
+        f"{OF_STACK_BUCKET})" in reason
+    ), reason
+    assert f"aws_s3_bucket_inventory inventory configuration weekly-export of {GOLD}" in reason, reason
+    assert "bucket policy" not in reason and "lifecycle" not in reason  # the root's own, in state
+    assert "2 thing(s)" in reason
+    # In state (as Terraform would hold them once the root declared them), they are managed.
+    state = [
+        *GOLD_STATE,
+        {"type": "aws_s3_bucket_notification", "values": {"bucket": GOLD}},
+        {"type": "aws_s3_bucket_inventory", "values": {"bucket": GOLD, "name": "weekly-export"}},
+    ]
+    assert judge_iac(PlanResult(0), state, inv, set()).status is Status.PASSED
+
+
+def test_a_lifecycle_rule_on_a_bucket_whose_rules_the_root_does_not_manage_is_unmanaged() -> None:
+    """``s3_lifecycle_rules_enabled = false``: no lifecycle resource in state, so a rule made by hand
+    (expire Gold after a day) is the stack's only lifecycle and nobody's code."""
+    inv = stack_inventory(account(BUCKETS, _config_answers()), STACK)
+    result = judge_iac(PlanResult(0), GOLD_STATE[:2], inv, set())
+    assert result.status is Status.FAILED
+    assert f"aws_s3_bucket_lifecycle_configuration lifecycle configuration of {GOLD}" in str(result.reason)
+
+
+def test_configurations_a_bucket_does_not_have_or_has_by_default_are_not_listed() -> None:
+    from botocore.exceptions import ClientError
+
+    def missing(code: str) -> Any:
+        def answer(**_: Any) -> Any:
+            raise ClientError({"Error": {"Code": code, "Message": "none"}}, "Get")
+
+        return answer
+
+    answers = {
+        ("s3", "get_bucket_policy"): missing("NoSuchBucketPolicy"),
+        ("s3", "get_bucket_lifecycle_configuration"): missing("NoSuchLifecycleConfiguration"),
+        ("s3", "get_bucket_request_payment"): {"Payer": "BucketOwner"},  # AWS's answer for every bucket
+        ("s3", "get_bucket_accelerate_configuration"): {"Status": "Suspended"},  # turned off again
+        ("s3", "get_bucket_logging"): {},
+    }
+    inv = stack_inventory(account(BUCKETS, answers), STACK)
+    assert not inv.unreadable, inv.unreadable
+    assert [r.kind for r in inv.resources] == ["aws_s3_bucket"]
+
+
+def test_an_unreadable_bucket_configuration_is_named() -> None:
+    from botocore.exceptions import ClientError
+
+    def denied(**_: Any) -> Any:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetBucketNotificationConfiguration")
+
+    inv = stack_inventory(account(BUCKETS, _config_answers(get_bucket_notification_configuration=denied)), STACK)
+    assert any(
+        u.startswith(f"s3 get_bucket_notification_configuration of {GOLD} ({REGION}): ") for u in inv.unreadable
+    ), inv.unreadable
+    assert judge_iac(PlanResult(0), GOLD_STATE, inv, set()).status is Status.ERROR

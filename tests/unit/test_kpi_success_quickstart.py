@@ -76,9 +76,12 @@ def test_the_e2e_history_counts_on_github(github: FakeGitHub) -> None:  # noqa: 
 def test_quick_start_is_the_whole_path_and_can_fail() -> None:
     watch = Stopwatch(phases={"emulator_start": 1.0, "terraform_init": 3.0, "terraform_apply": 60.0})
     assert judge_quickstart(watch, 1800).status == "failed"  # no apply result recorded: not a complete deploy
-    from lakehouse.terraform import ApplyResult
+    from lakehouse.terraform import ApplyResult, ResourceTiming
 
     watch.apply = ApplyResult(60.0, [], [], 0)
+    empty = judge_quickstart(watch, 1800)  # a second `make up` of a deployed stack: nothing created
+    assert empty.status == "failed" and "created no resource" in str(empty.reason)
+    watch.apply = ApplyResult(60.0, [ResourceTiming("aws_sns_topic.alerts", "create", 1.0, "complete")], [], 0)
     ok = judge_quickstart(watch, 1800)
     assert ok.status == "passed" and ok.measured == 64.0
     slow = judge_quickstart(watch, 10)
