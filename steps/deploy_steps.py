@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 from pytest_bdd import given, then, when
 
-from lakehouse.checks.deploy_time import check_deploy_time, untimed_resources
+from lakehouse.checks.deploy_time import check_deploy_time, created_by, untimed_resources
 from lakehouse.checks.iac import check_iac_coverage
 from lakehouse.config import RunOptions
 from lakehouse.evidence import ArtifactStore, CheckEvidence
-from lakehouse.ml.deploy import recorded_model_apply
+from lakehouse.ml.deploy import recorded_model_applies
 from lakehouse.outcome import Outcome
 from lakehouse.stack import Deployment, Stack
 from lakehouse.terraform import PlanResult
@@ -69,12 +69,12 @@ def deploy_within_threshold(deploy_time: Outcome, evidence: CheckEvidence) -> No
 def every_resource_timed(deployment: Deployment, stack: Stack, evidence: CheckEvidence) -> None:
     apply = deployment.stopwatch.apply
     assert apply is not None, "no apply stopwatch was recorded for this stack"
-    model = recorded_model_apply(deployment)  # a model release after the deploy created the endpoint
-    missing = untimed_resources(apply, stack.state(), *([model] if model else []))
+    models = recorded_model_applies(deployment)  # a model release after the deploy created the endpoint
+    missing = untimed_resources(apply, stack.state(), *models)
     evidence.details["resources_without_time"] = missing
-    if model is not None:
-        timed = {r.address for r in model.resources if not r.address.startswith("data.")}
-        evidence.details["resources_timed_by_the_model_release_apply"] = sorted(timed)
+    if models:
+        created = created_by(*models)
+        evidence.details["resources_timed_by_the_model_release_applies"] = created
     assert not missing, (
         f"{len(missing)} resource(s) in state were not created by a timed apply (they existed before the "
         f"stopwatch started, or were only updated by it): {', '.join(missing[:5])}"

@@ -66,6 +66,11 @@ def _listed(timings: list[ResourceTiming], most: int = 5) -> str:
     return shown + (f" and {len(timings) - most} more" if len(timings) > most else "")
 
 
+def created_by(*applies: ApplyResult) -> list[str]:
+    """The resources these applies completed a ``create`` of (data sources are read, never created)."""
+    return sorted({r.address for a in applies for r in a.resources if r.action == CREATED and r.status == "complete"})
+
+
 def untimed_resources(apply: ApplyResult, state: dict[str, Any], *later: ApplyResult) -> list[str]:
     """Managed resources in state that no recorded apply created (should be none).
 
@@ -76,5 +81,5 @@ def untimed_resources(apply: ApplyResult, state: dict[str, Any], *later: ApplyRe
     creates the SageMaker endpoint once Gold has data): a resource one of them created is timed,
     by that apply, not by exit check 1's deploy.
     """
-    timed = {r.address for a in (apply, *later) for r in a.resources if r.action == CREATED and r.status == "complete"}
+    timed = set(created_by(apply, *later))
     return sorted(r["address"] for r in state_resources(state) if r["address"] not in timed)

@@ -31,6 +31,8 @@ from lakehouse.terraform import ApplyResult
 MODEL_VARIABLES_FILE = "lakehouse_model.auto.tfvars.json"
 #: The second phase's stopwatch, beside exit check 1's ``stopwatch.json``.
 MODEL_STOPWATCH_FILE = "model_deploy.json"
+#: The key of ``model_deploy.json`` keeping the applies of the releases before the last one.
+EARLIER_APPLIES = "earlier_applies"
 
 
 class ModelDeployError(RuntimeError):
@@ -121,15 +123,28 @@ def publish_model(deployment: Deployment, tracking_uri: str | None) -> ModelRele
     applied = apply_model(deployment, release.version, release.model_data_url)
     release.phases_s["terraform_apply"], release.apply = applied.wall_s, applied.to_dict()
     release.apply_ok = True
+    # Every release's apply is kept: the first made the endpoint, a later one only moves it to the new
+    # version (an update), and exit check 1 must still find the apply that created it on a later run.
+    earlier = [a.to_dict() for a in recorded_model_applies(deployment)]
     path = deployment.stack.dir / MODEL_STOPWATCH_FILE
-    path.write_text(json.dumps(release.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+    record = {**release.to_dict(), EARLIER_APPLIES: earlier}
+    path.write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
     return release
+
+
+def _recorded(deployment: Deployment) -> dict[str, Any]:
+    path = deployment.stack.dir / MODEL_STOPWATCH_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def recorded_model_apply(deployment: Deployment) -> ApplyResult | None:
     """The stopwatch of the stack's last model release apply (``model_deploy.json``), if one was recorded."""
-    path = deployment.stack.dir / MODEL_STOPWATCH_FILE
-    if not path.is_file():
-        return None
-    applied = json.loads(path.read_text(encoding="utf-8")).get("apply")
+    applied = _recorded(deployment).get("apply")
     return ApplyResult.from_dict(applied) if applied else None
+
+
+def recorded_model_applies(deployment: Deployment) -> list[ApplyResult]:
+    """Every model release apply recorded on the stack, oldest first (the last one is ``recorded_model_apply``)."""
+    record = _recorded(deployment)
+    applies = [*record.get(EARLIER_APPLIES, []), *([record["apply"]] if record.get("apply") else [])]
+    return [ApplyResult.from_dict(a) for a in applies if isinstance(a, dict)]

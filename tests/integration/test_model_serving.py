@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from lakehouse.checks.deploy_time import untimed_resources
+from lakehouse.checks.deploy_time import created_by, untimed_resources
 from lakehouse.checks.model_serving import (
     invoke,
     judge_answer,
@@ -28,7 +28,7 @@ from lakehouse.checks.model_serving import (
 )
 from lakehouse.config import project_root
 from lakehouse.inventory import name_prefixes
-from lakehouse.ml.deploy import ModelRelease, publish_model, recorded_model_apply
+from lakehouse.ml.deploy import ModelRelease, publish_model, recorded_model_applies, recorded_model_apply
 from lakehouse.ml.model import MODEL_NAME
 from lakehouse.outcome import Status
 from lakehouse.pipeline.runner import run_pipeline
@@ -177,6 +177,9 @@ def test_what_the_model_release_created_is_timed_so_exit_check_1_stays_green_on_
     state = deployment.stack.state()
     endpoint = 'aws_sagemaker_endpoint.this["daily-revenue"]'
     assert endpoint in untimed_resources(deployment.stopwatch.apply, state)  # not made by the deploy
-    model = recorded_model_apply(deployment)
-    assert model is not None and endpoint in {r.address for r in model.resources}
-    assert untimed_resources(deployment.stopwatch.apply, state, model) == []
+    last = recorded_model_apply(deployment)  # version 2's: it moved the endpoint to v2 (an update, not a create)
+    assert last is not None and endpoint in {r.address for r in last.resources}
+    assert endpoint in untimed_resources(deployment.stopwatch.apply, state, last)
+    applies = recorded_model_applies(deployment)  # version 1's apply created it, and is kept
+    assert len(applies) == 2 and endpoint in created_by(applies[0])
+    assert untimed_resources(deployment.stopwatch.apply, state, *applies) == []
