@@ -11,8 +11,10 @@ Idle: App Runner cannot scale to zero and has no auto-pause (a RUNNING service b
 memory while idle), so the stack must pause the service itself. The check reads that mechanism back:
 an EventBridge Scheduler schedule (ListSchedules, GetSchedule) whose target is App Runner's
 ``pauseService`` with this service's ARN, ENABLED, firing at least every stated number of hours, from
-now on and with no EndDate, with a role (IAM GetRole, its policies and permissions boundary) that
-Scheduler may assume and that is surely allowed ``apprunner:PauseService`` on the service
+now on and with no EndDate (a ``FLEXIBLE`` time window counts: Scheduler may invoke each firing up to
+``MaximumWindowInMinutes`` after its time, so a pause may come that much later than the rate says),
+with a role (IAM GetRole, its policies and permissions boundary) that Scheduler may assume and that
+is surely allowed ``apprunner:PauseService`` on the service
 (``lakehouse.checks.schedule_role``: a conditioned Allow proves nothing there), and, when the schedule
 encrypts its input with a customer managed key (``KmsKeyArn``), allowed to decrypt with that key (KMS
 DescribeKey, GetKeyPolicy): Scheduler decrypts as the role at every firing. A paused service is
@@ -72,6 +74,8 @@ DEFAULT_PAUSE_HOURS = 1
 #: EventBridge Scheduler's universal target for App Runner's PauseService (any partition).
 PAUSE_TARGET = re.compile(r"^arn:aws[a-z-]*:scheduler:::aws-sdk:apprunner:pauseService$")
 PAUSE_ACTION = "apprunner:PauseService"
+#: The longest flexible time window EventBridge Scheduler accepts (FlexibleTimeWindow.MaximumWindowInMinutes).
+MAX_WINDOW_MINUTES = 1440
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _RATE_HOURS = {"minute": 1 / 60, "minutes": 1 / 60, "hour": 1, "hours": 1, "day": 24, "days": 24}
 
@@ -130,6 +134,8 @@ class PauseSchedule:
     key_arn: str | None = None
     #: Why the role cannot decrypt with that key (``lakehouse.checks.schedule_role.key_problems``).
     key_problems: tuple[str, ...] = ()
+    #: A ``FLEXIBLE`` time window's MaximumWindowInMinutes (None: mode ``OFF``, each firing on time).
+    window_minutes: int | None = None
 
 
 # -- judges (pure) -----------------------------------------------------------------------------------
@@ -208,8 +214,9 @@ def judge_idle(
     max_hours: float,
     now: datetime | None = None,
 ) -> list[str]:
-    """The stack pauses its App Runner service: one enabled schedule, firing now and for good, often enough,
-    run by EventBridge Scheduler as a role it may assume and that is surely allowed to pause the service."""
+    """The stack pauses its App Runner service: one enabled schedule, firing now and for good, often enough
+    (its rate plus any flexible time window, the latest a firing may come), run by EventBridge Scheduler as a
+    role it may assume and that is surely allowed to pause the service."""
     now = now or datetime.now(UTC)
     if service is None:
         return [f"there is no App Runner service {name!r} (ListServices)"]
@@ -229,6 +236,12 @@ def judge_idle(
         hours = every_hours(pause.expression)
         if hours is None or hours > max_hours:
             found.append(f"it fires {pause.expression!r}, not at least every {max_hours:g} h")
+        elif pause.window_minutes and (latest := hours + pause.window_minutes / 60) > max_hours:
+            found.append(
+                f"it fires {pause.expression!r} within a FLEXIBLE time window of up to {pause.window_minutes} min "
+                f"after each time, so a pause may come {latest:g} h after the one before, not at least every "
+                f"{max_hours:g} h"
+            )
         if pause.starts is not None and datetime.fromisoformat(pause.starts) > now:
             found.append(f"it starts firing only at {pause.starts}")
         if pause.ends is not None:
@@ -448,6 +461,7 @@ def read_pauses(target: Target, service_arn: str) -> list[PauseSchedule]:
                     **_role_may_pause(target, role, str(schedule.get("Arn", "")), service_arn, key_arn),
                     starts=_iso(schedule.get("StartDate")),
                     ends=_iso(schedule.get("EndDate")),
+                    window_minutes=_window(schedule.get("FlexibleTimeWindow")),
                 )
             )
     return sorted(found, key=lambda p: p.name)
@@ -479,6 +493,13 @@ def _role_may_pause(
         key = read_key(target.client("kms", region=region), key_arn)
         found["key_problems"] = tuple(key_problems(key_arn, key, str(role.get("Arn") or role_arn), identity, boundary))
     return found
+
+
+def _window(window: Any) -> int | None:
+    """A FLEXIBLE window's MaximumWindowInMinutes (the API's most, 1440, when unread); None when it is OFF."""
+    if not isinstance(window, Mapping) or window.get("Mode") != "FLEXIBLE":
+        return None
+    return int(window.get("MaximumWindowInMinutes") or MAX_WINDOW_MINUTES)
 
 
 def _iso(value: Any) -> str | None:

@@ -150,6 +150,9 @@ PAUSE = PauseSchedule("default/lakehouse-lh-1-catalog-pause", "ENABLED", "rate(1
 def test_a_service_with_an_enabled_hourly_pause_through_an_allowed_role_passes() -> None:
     assert judge_idle("lakehouse-lh-1-catalog", RUNNING, [PAUSE], 1) == []
     assert judge_idle("lakehouse-lh-1-catalog", RUNNING, [replace(PAUSE, starts="2026-01-01T00:00:00+00:00")], 1) == []
+    # A flexible window that still lands every firing within the stated hour (30 min + up to 30 min late).
+    flexible = replace(PAUSE, expression="rate(30 minutes)", window_minutes=30)
+    assert judge_idle("lakehouse-lh-1-catalog", RUNNING, [flexible], 1) == []
     # One good schedule is enough: a second, broken one does not keep the service running.
     assert judge_idle("lakehouse-lh-1-catalog", RUNNING, [PAUSE, replace(PAUSE, name="b", state="DISABLED")], 1) == []
 
@@ -183,6 +186,17 @@ def test_the_service_not_paused_when_idle_fails_naming_it() -> None:
             "EventBridge Scheduler cannot run as its role arn:role/p: its trust policy does not let",
         ),
         (replace(PAUSE, starts="2999-01-01T00:00:00+00:00"), "it starts firing only at 2999-01-01T00:00:00+00:00"),
+        (
+            # Hourly on paper, but each firing may come up to a day late: a resumed service may run 25 h.
+            replace(PAUSE, window_minutes=1440),
+            "it fires 'rate(1 hour)' within a FLEXIBLE time window of up to 1440 min after each time, so a pause may "
+            "come 25 h after the one before, not at least every 1 h",
+        ),
+        (
+            replace(PAUSE, window_minutes=15),
+            "it fires 'rate(1 hour)' within a FLEXIBLE time window of up to 15 min after each time, so a pause may "
+            "come 1.25 h after the one before, not at least every 1 h",
+        ),
         (
             replace(PAUSE, ends="2026-01-01T00:00:00+00:00"),
             "it stops firing at 2026-01-01T00:00:00+00:00 (EndDate): after that nothing pauses the service",

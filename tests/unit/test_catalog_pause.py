@@ -46,11 +46,19 @@ def _role(
     return arn
 
 
-def _schedule(target: Target, name: str, role: str, service: str, arn: str = PAUSE_TARGET, **extra: Any) -> None:
+def _schedule(
+    target: Target,
+    name: str,
+    role: str,
+    service: str,
+    arn: str = PAUSE_TARGET,
+    window: dict[str, Any] | None = None,
+    **extra: Any,
+) -> None:
     target.client("scheduler").create_schedule(
         Name=name,
         ScheduleExpression="rate(1 hour)",
-        FlexibleTimeWindow={"Mode": "OFF"},
+        FlexibleTimeWindow=window or {"Mode": "OFF"},
         Target={"Arn": arn, "RoleArn": role, "Input": json.dumps({"ServiceArn": service})},
         **extra,
     )
@@ -150,6 +158,14 @@ def test_a_schedule_that_has_ended_or_not_begun_says_when(account: Target) -> No
     _schedule(account, "starts", role, SERVICE, StartDate=soon)
     assert _pause(account, "ends").ends == soon.isoformat()
     assert _pause(account, "starts").starts == soon.isoformat()
+
+
+def test_a_flexible_time_window_is_read_with_its_length(account: Target) -> None:
+    """Scheduler may invoke a FLEXIBLE schedule's firing up to MaximumWindowInMinutes late: the judge needs it."""
+    role = _role(account, "windowed", SERVICE)
+    _schedule(account, "late", role, SERVICE, window={"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 1440})
+    _schedule(account, "on-time", role, SERVICE)
+    assert (_pause(account, "late").window_minutes, _pause(account, "on-time").window_minutes) == (1440, None)
 
 
 # -- a customer managed key on the schedule: Scheduler decrypts its input as the execution role -------------------
