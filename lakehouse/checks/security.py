@@ -210,6 +210,8 @@ class SecurityReadback:
     databases: list[str] = field(default_factory=list)
     #: Database -> its location (LocationUri), for those that have one.
     database_locations: dict[str, str] = field(default_factory=dict)
+    #: Database -> its CreateTableDefaultPermissions (what Lake Formation grants on each new table in it).
+    table_defaults: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     account_id: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     grants: list[dict[str, Any]] = field(default_factory=list)
@@ -317,6 +319,19 @@ def read_catalog(target: Target) -> tuple[dict[str, str | None], list[CatalogTab
                         )
                     )
     return databases, tables
+
+
+def read_table_defaults(target: Target) -> dict[str, list[dict[str, Any]]]:
+    """Database -> its CreateTableDefaultPermissions (GetDatabases, paged).
+
+    On AWS the data lake settings' defaults are copied into each database when it is created, and
+    new tables get the database's: clearing the settings later leaves older databases open."""
+    glue = target.client("glue")
+    return {
+        str(db["Name"]): list(db.get("CreateTableDefaultPermissions") or [])
+        for page in glue.get_paginator("get_databases").paginate()
+        for db in page.get("DatabaseList") or []
+    }
 
 
 def read_hidden_values(conn: Any, tables: Sequence[CatalogTable], hidden: Sequence[str]) -> HiddenValues | str:
@@ -613,6 +628,10 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         read_errors=errors,
     )
     read_grants(target, tables, rb)
+    no_defaults: dict[str, list[dict[str, Any]]] = {}
+    rb.table_defaults = _attempt(
+        errors, "the databases' CreateTableDefaultPermissions", lambda: read_table_defaults(target), no_defaults
+    )
     no_policies: tuple[list[Policy], Policy | None] = ([], None)
     rb.identity_policies, rb.boundary = _attempt(
         errors,
@@ -1005,6 +1024,28 @@ def grant_problems(rb: SecurityReadback) -> list[str]:
     for key in ("CreateDatabaseDefaultPermissions", "CreateTableDefaultPermissions"):
         if any(_principal(p) == IAM_ALLOWED_PRINCIPALS for p in rb.settings.get(key) or []):
             problems.append(f"the data lake settings' {key} still give IAMAllowedPrincipals new databases/tables")
+    return problems + table_default_problems(rb)
+
+
+def table_default_problems(rb: SecurityReadback) -> list[str]:
+    """A database holding a hidden table whose own CreateTableDefaultPermissions open each new table to a principal
+    reaching the analyst (IAMAllowedPrincipals: IAM alone decides). Cleared data lake settings do not help: the
+    database kept what they said when it was born, and the next table there (a pipeline rebuild, a copy) is open."""
+    watched = _watched(rb)
+    problems: list[str] = []
+    for database, defaults in sorted(rb.table_defaults.items()):
+        tables = [p.table.qualified for p in rb.probes if p.table.database.lower() == database.lower()]
+        if not tables:
+            continue
+        for default in defaults:
+            who = watched.get(_principal(default)) or _outsider(_principal(default), rb.account_id)
+            held = _held(default)
+            if who is not None and held & (READS | SUPER):
+                problems.append(
+                    f"database {database}'s CreateTableDefaultPermissions give {who} {sorted(held)} on every new "
+                    f"table in it: it holds {', '.join(tables)} with {', '.join(rb.hidden)}, and a table the pipeline "
+                    "(re)creates there is born open to it"
+                )
     return problems
 
 
@@ -1341,6 +1382,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
             )
         },
         "grants": rb.grants,
+        "database_table_defaults": rb.table_defaults,
         "data_cells_filters": rb.filters,
         "lf_tags": rb.lf_tags,
         "lf_tag_expressions": rb.tag_expressions,

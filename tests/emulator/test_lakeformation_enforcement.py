@@ -155,23 +155,53 @@ def test_without_describe_on_default_athena_refuses(lake: Lake, analyst: Any) ->
         lake.grant("analyst", default, ["DESCRIBE"])
 
 
-def test_new_tables_get_the_default_permissions_the_settings_name(lake: Lake) -> None:
-    """On AWS a table created while CreateTableDefaultPermissions names IAMAllowedPrincipals is open."""
+def _iap_grants(lake: Lake, database: str, table: str) -> list[list[str]]:
+    resource = {"Table": {"DatabaseName": database, "Name": table}}
+    answer = lake.client("lakeformation").list_permissions(
+        Principal=principal("IAM_ALLOWED_PRINCIPALS"), Resource=resource
+    )
+    return [g["Permissions"] for g in answer["PrincipalResourcePermissions"]]
+
+
+def test_new_tables_get_the_default_permissions_their_database_was_born_with(lake: Lake) -> None:
+    """On AWS the settings' CreateTableDefaultPermissions are for tables in *new* databases: a database born while
+    they name IAMAllowedPrincipals keeps giving its new tables ALL after the settings are cleared (the hole the
+    stack's depends_on on the settings closes), and one born after gives them nothing."""
     lf, glue = lake.client("lakeformation"), lake.client("glue")
     settings = lf.get_data_lake_settings()["DataLakeSettings"]
-    iap = principal("IAM_ALLOWED_PRINCIPALS")
-    lf.put_data_lake_settings(
-        DataLakeSettings={**settings, "CreateTableDefaultPermissions": [{"Principal": iap, "Permissions": ["ALL"]}]}
-    )
+    iap = [{"Principal": principal("IAM_ALLOWED_PRINCIPALS"), "Permissions": ["ALL"]}]
+    lf.put_data_lake_settings(DataLakeSettings={**settings, "CreateTableDefaultPermissions": iap})
     try:
-        glue.create_table(DatabaseName=DB, TableInput={"Name": "born_open"})
+        glue.create_database(DatabaseInput={"Name": "born_open"})
+        glue.create_table(DatabaseName=DB, TableInput={"Name": "in_a_closed_database"})
     finally:
         lf.put_data_lake_settings(DataLakeSettings=settings)
-    resource = {"Table": {"DatabaseName": DB, "Name": "born_open"}}
-    grants = lf.list_permissions(Principal=iap, Resource=resource)["PrincipalResourcePermissions"]
-    assert [g["Permissions"] for g in grants] == [["ALL"]]
-    glue.delete_table(DatabaseName=DB, Name="born_open")
-    assert lf.list_permissions(Principal=iap, Resource=resource)["PrincipalResourcePermissions"] == []
+    try:
+        assert glue.get_database(Name="born_open")["Database"]["CreateTableDefaultPermissions"] == iap
+        assert glue.get_database(Name=DB)["Database"]["CreateTableDefaultPermissions"] == []
+        glue.update_database(Name="born_open", DatabaseInput={"Name": "born_open", "Description": "renamed"})
+        glue.create_table(DatabaseName="born_open", TableInput={"Name": "users_copy"})
+        assert _iap_grants(lake, "born_open", "users_copy") == [["ALL"]]
+        assert _iap_grants(lake, DB, "in_a_closed_database") == []
+        glue.delete_table(DatabaseName="born_open", Name="users_copy")
+        assert _iap_grants(lake, "born_open", "users_copy") == []
+    finally:
+        glue.delete_table(DatabaseName=DB, Name="in_a_closed_database")
+        glue.delete_database(Name="born_open")
+
+
+def test_a_database_naming_its_own_table_defaults_opens_its_new_tables(lake: Lake) -> None:
+    """A database created with CreateTableDefaultPermissions naming IAMAllowedPrincipals (Terraform's
+    ``create_table_default_permission``) opens every new table in it, whatever the settings say."""
+    glue = lake.client("glue")
+    iap = [{"Principal": principal("IAM_ALLOWED_PRINCIPALS"), "Permissions": ["ALL"]}]
+    glue.create_database(DatabaseInput={"Name": "own_defaults", "CreateTableDefaultPermissions": iap})
+    try:
+        glue.create_table(DatabaseName="own_defaults", TableInput={"Name": "users_copy"})
+        assert _iap_grants(lake, "own_defaults", "users_copy") == [["ALL"]]
+    finally:
+        glue.delete_table(DatabaseName="own_defaults", Name="users_copy")
+        glue.delete_database(Name="own_defaults")
 
 
 def _filter(lake: Lake, name: str, **spec: Any) -> dict[str, str]:

@@ -154,6 +154,39 @@ def test_iam_allowed_principals_left_on_the_table_fails_the_check(lf: LakeFormat
     assert result.details["problems"]["denied"]  # the analyst really reads ssn on such a stack
 
 
+def test_silver_born_with_iam_only_table_defaults_fails_the_check(lf: LakeFormation, filled: Deployment) -> None:
+    """Silver keeps IAMAllowedPrincipals in its own CreateTableDefaultPermissions (born before the settings were
+    cleared, or Terraform's ``create_table_default_permission``): the settings read clean, yet the next table made
+    there (here a copy of the Bronze CSV table's definition, ssn included) is born open to every IAM principal."""
+    glue = filled.stack.target.client("glue")
+    silver = filled.record.outputs["glue_database_names"]["silver"]
+    bronze = filled.record.outputs["glue_database_names"]["bronze"]
+    born = glue.get_database(Name=silver)["Database"]
+    keys = ("Name", "Description", "LocationUri", "Parameters")
+    database_input = {k: born[k] for k in keys if k in born}
+    source = glue.get_table(DatabaseName=bronze, Name="users_csv")["Table"]
+    table_input = {
+        **{k: source[k] for k in ("StorageDescriptor", "PartitionKeys", "TableType", "Parameters") if k in source},
+        "Name": "users_next",
+    }
+    iap_all = [{"Principal": IAP, "Permissions": ["ALL"]}]
+    glue.update_database(Name=silver, DatabaseInput={**database_input, "CreateTableDefaultPermissions": iap_all})
+    try:
+        glue.create_table(DatabaseName=silver, TableInput=table_input)
+        result = _check(filled)
+    finally:
+        glue.delete_table(DatabaseName=silver, Name="users_next")
+        glue.update_database(Name=silver, DatabaseInput={**database_input, "CreateTableDefaultPermissions": []})
+    assert not result.passed
+    found = result.details["problems"]["grants"]
+    assert any(
+        p.startswith(f"database {silver}'s CreateTableDefaultPermissions give IAMAllowedPrincipals") for p in found
+    ), found
+    assert any(p.startswith(f"IAMAllowedPrincipals holds ['ALL'] on {silver}.users_next") for p in found), found
+    assert f"the analyst's SELECT * on {silver}.users_next returns ssn" in result.details["problems"]["select_all"]
+    assert glue.get_database(Name=silver)["Database"]["CreateTableDefaultPermissions"] == []
+
+
 def test_analyst_made_data_lake_admin_fails_the_check(lf: LakeFormation, filled: Deployment) -> None:
     admins = [*lf.settings["DataLakeAdmins"], lf.analyst]
     lf.client.put_data_lake_settings(DataLakeSettings={**lf.settings, "DataLakeAdmins": admins})

@@ -28,6 +28,7 @@ from lakehouse.checks.security import (
     read_bucket_policy,
     read_catalog,
     read_grants,
+    read_table_defaults,
 )
 from lakehouse.config import project_root
 from lakehouse.emulator.sql.access import Access
@@ -1474,3 +1475,41 @@ def test_replication_that_keeps_ssn_files_in_the_lake_passes(config: dict[str, A
     rb.lake_buckets = {b: ["location of a table"] for b in BUCKETS.values()}
     rb.routes.replication = {BUCKETS["silver"]: config}
     assert judge_security(rb).passed, judge_security(rb).reason
+
+
+IAP_ALL = [{"Principal": {"DataLakePrincipalIdentifier": "IAM_ALLOWED_PRINCIPALS"}, "Permissions": ["ALL"]}]
+
+
+def test_a_database_holding_ssn_born_with_iam_only_table_defaults_fails() -> None:
+    """On AWS the settings' CreateTableDefaultPermissions are copied into each database at birth: Silver born before
+    the stack cleared them (or made with Terraform's ``create_table_default_permission`` naming IAMAllowedPrincipals)
+    opens the next table the pipeline makes there to IAM alone, though the settings now read clean."""
+    rb = healthy()
+    rb.table_defaults = {BRONZE: [], SILVER: IAP_ALL, DB: [], "default": IAP_ALL}
+    result = judge_security(rb)
+    assert result.status is Status.FAILED
+    found = result.details["problems"]["grants"]
+    assert found == [
+        f"database {SILVER}'s CreateTableDefaultPermissions give IAMAllowedPrincipals (every IAM principal, the "
+        f"analyst too) ['ALL'] on every new table in it: it holds {SILVER}.users, {SILVER}.users_rejected with ssn, "
+        "and a table the pipeline (re)creates there is born open to it"
+    ], found
+    assert result.details["database_table_defaults"][SILVER] == IAP_ALL
+
+
+def test_iam_only_table_defaults_of_a_database_without_ssn_pass() -> None:
+    """Athena's ``default`` database is born with IAMAllowedPrincipals defaults in most accounts: it holds no ssn."""
+    rb = healthy()
+    rb.table_defaults = {BRONZE: [], SILVER: [], DB: [], "default": IAP_ALL, "other": IAP_ALL}
+    result = judge_security(rb)
+    assert result.passed, result.reason
+
+
+@mock_aws
+def test_the_databases_table_defaults_are_read_back() -> None:
+    glue = boto3.client("glue", region_name="ap-northeast-1")
+    glue.create_database(DatabaseInput={"Name": SILVER, "CreateTableDefaultPermissions": IAP_ALL})
+    glue.create_database(DatabaseInput={"Name": DB, "CreateTableDefaultPermissions": []})
+    glue.create_database(DatabaseInput={"Name": "legacy"})
+    target: Any = SimpleNamespace(client=lambda name: boto3.client(name, region_name="ap-northeast-1"))
+    assert read_table_defaults(target) == {SILVER: IAP_ALL, DB: [], "legacy": []}

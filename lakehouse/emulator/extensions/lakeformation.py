@@ -25,9 +25,11 @@ Written against moto 5.2.5. What it adds or corrects, each as AWS does it:
   and List always empty), with AlreadyExistsException, EntityNotFoundException
   (also for a table missing from the Glue catalog) and InvalidInputException.
   Deleting a filter drops the grants on it.
-- Glue CreateDatabase / CreateTable apply the account's CreateDatabaseDefaultPermissions /
-  CreateTableDefaultPermissions as grants (by default ``IAM_ALLOWED_PRINCIPALS`` gets ALL, so
-  a stack that does not clear them is open, as on AWS); deleting a database or table drops the
+- Glue CreateDatabase applies the account's CreateDatabaseDefaultPermissions as grants and keeps
+  CreateTableDefaultPermissions on the database (its input's, else the settings' of that moment;
+  GetDatabase shows it, UpdateDatabase without it leaves it be); CreateTable grants the database's
+  (by default ``IAM_ALLOWED_PRINCIPALS`` gets ALL, so a stack whose databases are born before it
+  clears the settings stays open, as on AWS); deleting a database or table drops the
   grants on it, so a table re-created under the same name does not inherit them.
 - The emulator's Athena asks ``access_for()`` what the caller may do, with the caller
   resolved by ``caller_principal()`` from the request's access key (keys from the emulator's STS
@@ -478,12 +480,26 @@ def access_for(account_id: str, region: str, principal: str) -> Access:
 # ---------------------------------------------------------------- Glue creates and deletes
 
 
-def _apply_defaults(glue: GlueBackend, setting: str, resource: dict[str, Any]) -> None:
-    """Grant what the data lake settings say new databases or tables get (AWS does this on create)."""
+def _settings_default(glue: GlueBackend, setting: str) -> list[dict[str, Any]]:
     backend = lakeformation_backends[glue.account_id][glue.region_name]
-    for default in backend.get_data_lake_settings(glue.account_id).get(setting) or []:
+    return list(backend.get_data_lake_settings(glue.account_id).get(setting) or [])
+
+
+def _grant_defaults(glue: GlueBackend, defaults: list[dict[str, Any]], resource: dict[str, Any]) -> None:
+    """Grant what a database's or the data lake settings' defaults say a new database or table gets."""
+    backend = lakeformation_backends[glue.account_id][glue.region_name]
+    for default in defaults:
         if default.get("Permissions"):
             backend.grant_permissions(glue.account_id, default["Principal"], resource, default["Permissions"], [])
+
+
+def _table_defaults(glue: GlueBackend, database_name: str) -> list[dict[str, Any]]:
+    """What a new table of the database gets: the database's own CreateTableDefaultPermissions (set when it was
+    created, from its input or else the data lake settings of that moment), not today's settings."""
+    database = glue.databases.get(database_name)
+    if database is None or "CreateTableDefaultPermissions" not in (database.input or {}):
+        return _settings_default(glue, "CreateTableDefaultPermissions")
+    return list(database.input.get("CreateTableDefaultPermissions") or [])
 
 
 def _drop_grants(glue: GlueBackend, database: str, table: str | None) -> None:
@@ -509,17 +525,33 @@ def _drop_grants(glue: GlueBackend, database: str, table: str | None) -> None:
 
 def _install_glue_hooks() -> None:
     create_database, create_table = GlueBackend.create_database, GlueBackend.create_table
+    update_database = GlueBackend.update_database
     delete_database, delete_table = GlueBackend.delete_database, GlueBackend.delete_table
 
     def create_database_with_defaults(self: GlueBackend, database_name: str, *args: Any, **kwargs: Any) -> Any:
         created = create_database(self, database_name, *args, **kwargs)
-        _apply_defaults(self, "CreateDatabaseDefaultPermissions", {"Database": {"Name": database_name}})
+        # The database keeps what its new tables get: its input's, else the data lake settings' of this moment
+        # (GetDatabase shows it; clearing the settings later leaves it be, as on AWS).
+        if created.input is None:
+            created.input = {}
+        if created.input.get("CreateTableDefaultPermissions") is None:
+            created.input["CreateTableDefaultPermissions"] = _settings_default(self, "CreateTableDefaultPermissions")
+        _grant_defaults(
+            self, _settings_default(self, "CreateDatabaseDefaultPermissions"), {"Database": {"Name": database_name}}
+        )
         return created
+
+    def update_database_keeping_defaults(self: GlueBackend, database_name: str, database_input: dict[str, Any]) -> Any:
+        key = "CreateTableDefaultPermissions"
+        previous = (self.databases[database_name].input or {}) if database_name in self.databases else {}
+        if database_input.get(key) is None and key in previous:
+            database_input = {**database_input, key: previous[key]}
+        return update_database(self, database_name, database_input)
 
     def create_table_with_defaults(self: GlueBackend, database_name: str, table_name: str, *a: Any, **kw: Any) -> Any:
         created = create_table(self, database_name, table_name, *a, **kw)
         resource = {"Table": {"DatabaseName": database_name, "Name": table_name}}
-        _apply_defaults(self, "CreateTableDefaultPermissions", resource)
+        _grant_defaults(self, _table_defaults(self, database_name), resource)
         return created
 
     def delete_database_and_grants(self: GlueBackend, database_name: str) -> None:
@@ -533,6 +565,7 @@ def _install_glue_hooks() -> None:
 
     GlueBackend.create_database = create_database_with_defaults  # type: ignore[method-assign]
     GlueBackend.create_table = create_table_with_defaults  # type: ignore[method-assign]
+    GlueBackend.update_database = update_database_keeping_defaults  # type: ignore[method-assign]
     GlueBackend.delete_database = delete_database_and_grants  # type: ignore[method-assign]
     GlueBackend.delete_table = delete_table_and_grants  # type: ignore[method-assign]
 
