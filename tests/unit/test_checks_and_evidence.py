@@ -41,17 +41,21 @@ def test_missing_stopwatch_fails() -> None:
     assert not result.passed and "no deploy stopwatch" in str(result.reason)
 
 
-def test_untimed_resources_lists_what_the_stopwatch_missed() -> None:
-    state = {
-        "values": {
-            "root_module": {
-                "resources": [
-                    {"address": 'aws_s3_bucket.this["gold"]', "mode": "managed"},
-                    {"address": "aws_sns_topic.alerts", "mode": "managed"},
-                ]
-            }
+#: Terraform state (``terraform show -json``) holding the gold bucket and the alerts topic.
+GOLD_AND_ALERTS_STATE = {
+    "values": {
+        "root_module": {
+            "resources": [
+                {"address": 'aws_s3_bucket.this["gold"]', "mode": "managed"},
+                {"address": "aws_sns_topic.alerts", "mode": "managed"},
+            ]
         }
     }
+}
+
+
+def test_untimed_resources_lists_what_the_stopwatch_missed() -> None:
+    state = GOLD_AND_ALERTS_STATE
     assert untimed_resources(_stopwatch(1).apply, state) == ["aws_sns_topic.alerts"]  # type: ignore[arg-type]
     later = ApplyResult(wall_s=3.0, resources=[ResourceTiming("aws_sns_topic.alerts", "create", 1.0, "complete")])
     assert untimed_resources(_stopwatch(1).apply, state, later) == []  # type: ignore[arg-type]
@@ -76,16 +80,7 @@ def test_an_apply_that_updates_an_existing_stack_in_place_fails_check_1_naming_w
     assert not result.passed
     assert "not a deploy from scratch" in str(result.reason)
     assert 'aws_s3_bucket.this["gold"] update' in str(result.reason)
-    state = {
-        "values": {
-            "root_module": {
-                "resources": [
-                    {"address": 'aws_s3_bucket.this["gold"]', "mode": "managed"},
-                    {"address": "aws_sns_topic.alerts", "mode": "managed"},
-                ]
-            }
-        }
-    }
+    state = GOLD_AND_ALERTS_STATE
     # Updated in place is not created: its creation was never timed.
     assert untimed_resources(watch.apply, state) == ['aws_s3_bucket.this["gold"]']  # type: ignore[arg-type]
 
