@@ -262,6 +262,8 @@ class Lifecycle:
         partial stack has been destroyed again; other failures are raised after the same clean-up.
         """
         opts = self.options
+        if opts.target == "local":
+            refuse_running_local_stack(opts)
         if not detach_emulator:  # a session: it owns the stack until its teardown (`lakehouse up` exits at once)
             self.lock.acquire()
         stopwatch = Stopwatch()
@@ -470,6 +472,22 @@ def _lineage_of(record: StackRecord) -> LineageHandle | None:
     if record.lineage_url and record.lineage_pid:
         return LineageHandle(record.lineage_url, record.lineage_pid)
     return None
+
+
+def refuse_running_local_stack(options: RunOptions) -> None:
+    """A local stack id whose emulator still runs is up: deploying it again would start a second
+    emulator, overwrite the record and leave the first one (and its services) running unrecorded."""
+    record_path = stack_dir(options, options.stack_id) / RECORD_FILE
+    if not record_path.exists():
+        return
+    record = StackRecord.load(record_path)
+    if record.target != "local" or not (record.emulator_pid and pid_alive(record.emulator_pid)):
+        return  # its emulator is gone: nothing of it runs, a new deploy starts afresh
+    raise StackError(
+        f"stack {options.stack_id} is already up ({record.status}, emulator pid {record.emulator_pid} at "
+        f"{record.endpoint_url}): verify it with `pytest features/ --deployed --stack-id {options.stack_id}`, "
+        f"or remove it first with `make destroy STACK_ID={options.stack_id}`"
+    )
 
 
 def destroy_recorded(options: RunOptions) -> ApplyResult | None:
