@@ -179,6 +179,8 @@ class TableProbe:
     privileged: QueryRecord
     #: Column -> rows of the analyst's ``SELECT *`` carrying a hidden value (``hidden_values``).
     leaks: dict[str, int] = field(default_factory=dict)
+    #: Column -> the unsalted hashes whose digests of the hidden values it carries.
+    hashed: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -190,6 +192,8 @@ class ValueProbe:
     leaks: dict[str, int] = field(default_factory=dict)
     #: The table is in one of the stack's databases (an error there proves nothing; elsewhere a note).
     own: bool = True
+    #: Column -> the unsalted hashes whose digests of the hidden values it carries.
+    hashed: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -355,15 +359,15 @@ def read_hidden_values(conn: Any, tables: Sequence[CatalogTable], hidden: Sequen
 
 def _searched(
     conn: Any, sql: str, values: HiddenValues | str, max_rows: int | None = None
-) -> tuple[QueryRecord, dict[str, int]]:
+) -> tuple[QueryRecord, dict[str, int], dict[str, list[str]]]:
     """Run the analyst's query, searching every row for hidden values as it streams past (column -> rows
-    carrying one), and mask them in the rows the record keeps."""
+    carrying one; column -> hashes of them found), and mask them in the rows the record keeps."""
     tally = LeakTally(HiddenValues(()) if isinstance(values, str) else values)
     record = scan(conn, sql, tally.visit, keep_rows=KEEP_ROWS, max_rows=max_rows)
     if isinstance(values, str) or not record.ok:
-        return record, {}
+        return record, {}, {}
     record.rows = masked(record.rows, values)
-    return record, tally.by_column(record.columns)
+    return record, tally.by_column(record.columns), tally.hashed_columns(record.columns)
 
 
 def probe_tables(
@@ -391,12 +395,12 @@ def probe_tables(
     with connect(target, outputs["analyst_workgroup_name"], session=session) as conn:
         for table in tables:
             columns = table.holding(hidden)
-            select_all, leaks = _searched(conn, f"SELECT * FROM {_sql_name(table)}", values)
+            select_all, leaks, hashed = _searched(conn, f"SELECT * FROM {_sql_name(table)}", values)
             denied = {c: run(conn, f'SELECT "{c}" FROM {_sql_name(table)} LIMIT 1')[0] for c in columns}
-            probes.append(TableProbe(table, columns, select_all, denied, privileged[table.qualified], leaks))
+            probes.append(TableProbe(table, columns, select_all, denied, privileged[table.qualified], leaks, hashed))
         for table in others:
-            record, leaks = _searched(conn, f"SELECT * FROM {_sql_name(table)}", values, MAX_SEARCH_ROWS)
-            value_probes.append(ValueProbe(table, record, leaks, table.database.lower() in own))
+            record, leaks, hashed = _searched(conn, f"SELECT * FROM {_sql_name(table)}", values, MAX_SEARCH_ROWS)
+            value_probes.append(ValueProbe(table, record, leaks, table.database.lower() in own, hashed))
     return analyst_caller, probes, value_probes, values
 
 
@@ -1116,12 +1120,21 @@ def copied_value_problems(rb: SecurityReadback) -> list[str]:
         ]
     names = {h.lower() for h in rb.hidden}
     problems: list[str] = []
-    searched = [(p.table, p.select_all, p.leaks) for p in rb.probes]
-    searched += [(v.table, v.select_all, v.leaks) for v in rb.value_probes]
-    for table, record, leaks in searched:
+    searched = [(p.table, p.select_all, p.leaks, p.hashed) for p in rb.probes]
+    searched += [(v.table, v.select_all, v.leaks, v.hashed) for v in rb.value_probes]
+    for table, record, leaks, hashed in searched:
         copies = {c: n for c, n in leaks.items() if c.lower() not in names}  # named ones: select_all_problems
         if copies:
-            shown = ", ".join(f"{c} ({n} of {record.row_count} rows)" for c, n in sorted(copies.items()))
+            shown = ", ".join(
+                f"{c} ({n} of {record.row_count} rows"
+                + (
+                    f", as unsalted {'/'.join(hashed[c])} digests: hashing every possible value reverses them"
+                    if c in hashed
+                    else ""
+                )
+                + ")"
+                for c, n in sorted(copies.items())
+            )
             problems.append(
                 f"the analyst's SELECT * on {table.qualified} returns values of {'/'.join(rb.hidden)} of "
                 f"{rb.gold_users} in column(s) {shown}: the hidden column copied under another name"
