@@ -20,7 +20,9 @@ as (assume, rewrite the trust of, pass to a service) or rewrite, judged the same
 (``role_paths``). The lake buckets are found from the services, not from the stack's outputs:
 the buckets under every such table's location, the locations registered with Lake Formation, and
 the result locations of every Athena workgroup but the analyst's own (query results of the
-pipeline and the deployer can hold ``ssn``). A lake bucket policy letting CloudFront read for this
+pipeline and the deployer can hold ``ssn``), and every folder a past query of those workgroups
+wrote its results to (``query_results``: a workgroup not enforcing its configuration lets a
+query write anywhere). A lake bucket policy letting CloudFront read for this
 account's distributions brings each of them in: one serving the lake's keys without signed URLs
 serves ``ssn`` to anyone on the internet (``cloudfront_routes``).
 
@@ -61,6 +63,7 @@ from lakehouse.checks.iam_access import (
     read_patterns,
     witnesses,
 )
+from lakehouse.checks.query_results import ExecutionLocations, execution_locations
 from lakehouse.checks.role_paths import (
     LF_ADMIN,
     Actor,
@@ -504,6 +507,18 @@ def registered_locations(target: Target) -> list[str]:
     ]
 
 
+def work_group_names(target: Target, own: str) -> list[str]:
+    """Every Athena workgroup but ``own`` (the analyst's: its results are the analyst's to read)."""
+    athena = target.client("athena")
+    return [str(s["Name"]) for s in next_token_pages(athena.list_work_groups, "WorkGroups") if s["Name"] != own]
+
+
+def past_results(target: Target, own: str, known: Iterable[str]) -> ExecutionLocations:
+    """Result folders past queries of every workgroup but ``own`` wrote to besides the ``known`` locations
+    (``query_results``: a workgroup not enforcing its configuration lets a query write anywhere)."""
+    return execution_locations(target.client("athena"), work_group_names(target, own), known)
+
+
 def results_locations(target: Target, own: str) -> dict[str, str]:
     """Workgroup -> result location (OutputLocation) of every Athena workgroup but ``own`` (the analyst's)."""
     athena = target.client("athena")
@@ -672,6 +687,15 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         lambda: results_locations(target, str(outputs["analyst_workgroup_name"])),
         no_results,
     )
+    executions = _attempt(
+        errors,
+        "where past Athena queries wrote their results (ListQueryExecutions, BatchGetQueryExecution)",
+        lambda: past_results(target, str(outputs["analyst_workgroup_name"]), results.values()),
+        ExecutionLocations(),
+    )
+    errors += executions.errors
+    rb.notes += executions.notes
+    results.update({how: folder for folder, how in executions.folders.items()})
     for workgroup, uri in results.items():
         if (where := location_bucket(uri)) is not None:
             found.setdefault(where[0], set()).add(f"query results of workgroup {workgroup} ({uri})")
