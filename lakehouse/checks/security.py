@@ -483,9 +483,19 @@ def lake_objects(
             keys = objects.setdefault(bucket, {PROBE_KEY})
             if uri == table.metadata_location:
                 keys.add(key)
+                _probe_prefix(s3, bucket, metadata_folder(key), keys, notes)
                 continue
             _probe_prefix(s3, bucket, key, keys, notes)
     return {b: sorted(k) for b, k in objects.items()}
+
+
+def metadata_folder(key: str) -> str:
+    """The folder of an Iceberg metadata file: its manifest lists and manifests (``*.avro``) lie beside it.
+
+    Usually ``<location>/metadata/``, already listed with the table's location; but the table property
+    ``write.metadata.path`` puts them anywhere, and each manifest's column bounds (``lower_bounds``,
+    ``upper_bounds``, strings truncated to 16 characters) hold hidden values verbatim."""
+    return key.rsplit("/", 1)[0] + "/" if "/" in key else ""
 
 
 def _probe_prefix(s3: Any, bucket: str, key: str, keys: set[str], notes: list[str]) -> None:
@@ -590,21 +600,26 @@ def head_as_analyst(
     answers: list[dict[str, Any]] = []
     for table in tables:
         where = split_s3(table.location or "")
-        if where is None:
-            continue
-        bucket, prefix = where[0], where[1].rstrip("/") + "/" if where[1] else ""
+        bucket, prefix = (where[0], where[1].rstrip("/") + "/" if where[1] else "") if where else ("", "")
         key = next((k for k in objects.get(bucket, []) if k.startswith(prefix) and not k.endswith(PROBE_KEY)), None)
-        if key is None:
-            continue
-        answer: dict[str, Any] = {"table": table.qualified, "object": f"s3://{bucket}/{key}"}
-        try:
-            s3.head_object(Bucket=bucket, Key=key)
-            answer["status"] = "allowed"
-        except ClientError as err:
-            code = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            answer["status"] = "denied" if code == 403 else f"error {code}: {err}"
-        answers.append(answer)
+        if where is not None and key is not None:
+            answers.append(_head(s3, table, bucket, key))
+        # Metadata kept elsewhere (write.metadata.path): its manifests hold hidden values as column bounds.
+        meta = split_s3(table.metadata_location or "")
+        if meta is not None and (meta[0] != bucket or not meta[1].startswith(prefix)):
+            answers.append(_head(s3, table, *meta))
     return answers
+
+
+def _head(s3: Any, table: CatalogTable, bucket: str, key: str) -> dict[str, Any]:
+    answer: dict[str, Any] = {"table": table.qualified, "object": f"s3://{bucket}/{key}"}
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+        answer["status"] = "allowed"
+    except ClientError as err:
+        code = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        answer["status"] = "denied" if code == 403 else f"error {code}: {err}"
+    return answer
 
 
 def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[str] = PLAN_HIDDEN) -> SecurityReadback:
@@ -738,6 +753,9 @@ def witness_objects(
     (``users/data/2027-*``) matches none of the files listed or the probe key, yet opens what lands there."""
     partition = rb.analyst_role_arn.split(":")[1] if rb.analyst_role_arn.count(":") >= 5 else "aws"
     locations = [t.location for t in tables if t.location] + list(results.values())
+    for table in tables:  # the metadata folder: manifests hold hidden values as column bounds
+        if (where := split_s3(table.metadata_location or "")) is not None:
+            locations.append(f"s3://{where[0]}/{metadata_folder(where[1])}")
     patterns = sorted(_allow_resources(rb))
     found: dict[str, set[str]] = {}
     for uri in locations:
