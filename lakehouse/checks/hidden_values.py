@@ -7,10 +7,19 @@ mask looks perfect. The values themselves are the property: the privileged princ
 hidden column's distinct values, the analyst's ``SELECT *`` of every table is searched for them
 (as tokens inside longer strings and nested values too, with and without separators), and only
 counts reach the evidence: a matched cell is masked in the rows the evidence keeps.
+
+A copy can also be disguised as a digest: ``to_hex(sha256(to_utf8(ssn)))`` (or md5, sha1, sha512,
+hex or base64, or Athena's varbinary as such) shows no digit of the value, yet an unsalted hash of
+a 9-digit number is reversed by hashing all 10^9 of them. Each value is hashed the same ways (as
+read, lower case, digits only) and the cells are searched for those digests too; a keyed or salted
+hash (HMAC with a secret) matches none, so pseudonymised columns stay legitimate.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -22,30 +31,73 @@ _TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-./][A-Za-z0-9]+)*")
 #: Values shorter than this are not searched for (nor matched on fewer digits, ``983162186`` for
 #: ``983-16-2186``): short strings and numbers would match ids, counts and codes by chance.
 MIN_LENGTH = 6
+#: Unkeyed hashes Athena computes (``md5``, ``sha1``, ``sha256``, ``sha512``) by their digest sizes in bytes.
+DIGESTS = {16: "md5", 20: "sha1", 32: "sha256", 64: "sha512"}
+#: A cell that is one base64 text (``to_base64(sha256(...))``), whose length may be a digest's.
+_BASE64 = re.compile(r"[A-Za-z0-9+/]{22,86}={0,2}")
+#: Bytes of a digest kept to recognise it: 2^-64 odds of a chance match, a quarter of a sha256's memory.
+_PREFIX = 8
 
 
 def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
 
+def _key(digest: bytes) -> tuple[int, int]:
+    return len(digest), int.from_bytes(digest[:_PREFIX], "big")
+
+
 class HiddenValues:
-    """The privileged principal's values of the hidden columns, matched exactly or by their digits."""
+    """The privileged principal's values of the hidden columns, matched exactly, by their digits, or by their
+    unsalted digests."""
 
     def __init__(self, values: Iterable[Any]) -> None:
-        self.exact = {text for v in values if v is not None and len(text := str(v).strip().lower()) >= MIN_LENGTH}
+        read = {text for v in values if v is not None and len(text := str(v).strip()) >= MIN_LENGTH}
+        self.exact = {text.lower() for text in read}
         self.digits = {d for v in self.exact if len(d := _digits(v)) >= MIN_LENGTH}
+        forms = {f for text in read for f in (text, text.lower(), _digits(text)) if len(f) >= MIN_LENGTH}
+        self.digests = {_key(hashlib.new(name, form.encode()).digest()) for form in forms for name in DIGESTS.values()}
 
     def __len__(self) -> int:
         return len(self.exact)
 
-    def found_in(self, cell: Any) -> bool:
-        """Whether the cell (any type; nested values by their text) carries one of the values."""
+    def _digest(self, raw: bytes) -> str | None:
+        """The hash whose digest ``raw`` is, when it is one of a value's."""
+        return DIGESTS[len(raw)] if len(raw) in DIGESTS and _key(raw) in self.digests else None
+
+    def _hashed(self, token: str) -> str | None:
+        if len(token) // 2 in DIGESTS and len(token) % 2 == 0:
+            try:
+                return self._digest(bytes.fromhex(token))
+            except ValueError:
+                return None
+        return None
+
+    def match(self, cell: Any) -> str | None:
+        """How the cell (any type; nested values by their text) carries one of the values: ``"value"``, the name
+        of the hash whose digest it holds (``"sha256"``), or None."""
         if cell is None or not self.exact:
-            return False
-        text = str(cell).strip().lower()
+            return None
+        if isinstance(cell, bytes | bytearray | memoryview):  # Athena's varbinary: md5(to_utf8(ssn))
+            return self._digest(bytes(cell))
+        original = str(cell).strip()
+        text = original.lower()
         if text in self.exact:
-            return True
-        return any(t in self.exact or _digits(t) in self.digits for t in _TOKEN.findall(text))
+            return "value"
+        if _BASE64.fullmatch(original):
+            try:
+                if found := self._digest(base64.b64decode(original, validate=True)):
+                    return found
+            except (binascii.Error, ValueError):
+                pass
+        tokens = _TOKEN.findall(text)
+        if any(t in self.exact or _digits(t) in self.digits for t in tokens):
+            return "value"
+        return next((found for t in tokens if (found := self._hashed(t))), None)
+
+    def found_in(self, cell: Any) -> bool:
+        """Whether the cell carries one of the values (as itself or as an unsalted digest)."""
+        return self.match(cell) is not None
 
 
 class LeakTally:
@@ -55,15 +107,23 @@ class LeakTally:
     def __init__(self, values: HiddenValues) -> None:
         self.values = values
         self.by_position: dict[int, int] = {}
+        #: Position -> the hashes whose digests of the values it held.
+        self.hashes: dict[int, set[str]] = {}
 
     def visit(self, row: Sequence[Any]) -> None:
         for position, cell in enumerate(row):
-            if self.values.found_in(cell):
+            if (how := self.values.match(cell)) is not None:
                 self.by_position[position] = self.by_position.get(position, 0) + 1
+                if how != "value":
+                    self.hashes.setdefault(position, set()).add(how)
 
     def by_column(self, columns: Sequence[str]) -> dict[str, int]:
         """Column -> rows carrying a hidden value in it (columns without any left out)."""
         return {columns[p]: n for p, n in sorted(self.by_position.items()) if p < len(columns)}
+
+    def hashed_columns(self, columns: Sequence[str]) -> dict[str, list[str]]:
+        """Column -> the unsalted hashes of hidden values found in it (columns without any left out)."""
+        return {columns[p]: sorted(h) for p, h in sorted(self.hashes.items()) if p < len(columns)}
 
 
 def leaked_columns(columns: Sequence[str], rows: Iterable[Sequence[Any]], values: HiddenValues) -> dict[str, int]:

@@ -20,7 +20,9 @@ as (assume, rewrite the trust of, pass to a service) or rewrite, judged the same
 (``role_paths``). The lake buckets are found from the services, not from the stack's outputs:
 the buckets under every such table's location, the locations registered with Lake Formation, and
 the result locations of every Athena workgroup but the analyst's own (query results of the
-pipeline and the deployer can hold ``ssn``). A lake bucket policy letting CloudFront read for this
+pipeline and the deployer can hold ``ssn``), and every folder a past query of those workgroups
+wrote its results to (``query_results``: a workgroup not enforcing its configuration lets a
+query write anywhere). A lake bucket policy letting CloudFront read for this
 account's distributions brings each of them in: one serving the lake's keys without signed URLs
 serves ``ssn`` to anyone on the internet (``cloudfront_routes``).
 
@@ -61,6 +63,7 @@ from lakehouse.checks.iam_access import (
     read_patterns,
     witnesses,
 )
+from lakehouse.checks.query_results import ExecutionLocations, execution_locations
 from lakehouse.checks.role_paths import (
     LF_ADMIN,
     Actor,
@@ -179,6 +182,8 @@ class TableProbe:
     privileged: QueryRecord
     #: Column -> rows of the analyst's ``SELECT *`` carrying a hidden value (``hidden_values``).
     leaks: dict[str, int] = field(default_factory=dict)
+    #: Column -> the unsalted hashes whose digests of the hidden values it carries.
+    hashed: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -190,6 +195,8 @@ class ValueProbe:
     leaks: dict[str, int] = field(default_factory=dict)
     #: The table is in one of the stack's databases (an error there proves nothing; elsewhere a note).
     own: bool = True
+    #: Column -> the unsalted hashes whose digests of the hidden values it carries.
+    hashed: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -355,15 +362,15 @@ def read_hidden_values(conn: Any, tables: Sequence[CatalogTable], hidden: Sequen
 
 def _searched(
     conn: Any, sql: str, values: HiddenValues | str, max_rows: int | None = None
-) -> tuple[QueryRecord, dict[str, int]]:
+) -> tuple[QueryRecord, dict[str, int], dict[str, list[str]]]:
     """Run the analyst's query, searching every row for hidden values as it streams past (column -> rows
-    carrying one), and mask them in the rows the record keeps."""
+    carrying one; column -> hashes of them found), and mask them in the rows the record keeps."""
     tally = LeakTally(HiddenValues(()) if isinstance(values, str) else values)
     record = scan(conn, sql, tally.visit, keep_rows=KEEP_ROWS, max_rows=max_rows)
     if isinstance(values, str) or not record.ok:
-        return record, {}
+        return record, {}, {}
     record.rows = masked(record.rows, values)
-    return record, tally.by_column(record.columns)
+    return record, tally.by_column(record.columns), tally.hashed_columns(record.columns)
 
 
 def probe_tables(
@@ -391,12 +398,12 @@ def probe_tables(
     with connect(target, outputs["analyst_workgroup_name"], session=session) as conn:
         for table in tables:
             columns = table.holding(hidden)
-            select_all, leaks = _searched(conn, f"SELECT * FROM {_sql_name(table)}", values)
+            select_all, leaks, hashed = _searched(conn, f"SELECT * FROM {_sql_name(table)}", values)
             denied = {c: run(conn, f'SELECT "{c}" FROM {_sql_name(table)} LIMIT 1')[0] for c in columns}
-            probes.append(TableProbe(table, columns, select_all, denied, privileged[table.qualified], leaks))
+            probes.append(TableProbe(table, columns, select_all, denied, privileged[table.qualified], leaks, hashed))
         for table in others:
-            record, leaks = _searched(conn, f"SELECT * FROM {_sql_name(table)}", values, MAX_SEARCH_ROWS)
-            value_probes.append(ValueProbe(table, record, leaks, table.database.lower() in own))
+            record, leaks, hashed = _searched(conn, f"SELECT * FROM {_sql_name(table)}", values, MAX_SEARCH_ROWS)
+            value_probes.append(ValueProbe(table, record, leaks, table.database.lower() in own, hashed))
     return analyst_caller, probes, value_probes, values
 
 
@@ -476,9 +483,19 @@ def lake_objects(
             keys = objects.setdefault(bucket, {PROBE_KEY})
             if uri == table.metadata_location:
                 keys.add(key)
+                _probe_prefix(s3, bucket, metadata_folder(key), keys, notes)
                 continue
             _probe_prefix(s3, bucket, key, keys, notes)
     return {b: sorted(k) for b, k in objects.items()}
+
+
+def metadata_folder(key: str) -> str:
+    """The folder of an Iceberg metadata file: its manifest lists and manifests (``*.avro``) lie beside it.
+
+    Usually ``<location>/metadata/``, already listed with the table's location; but the table property
+    ``write.metadata.path`` puts them anywhere, and each manifest's column bounds (``lower_bounds``,
+    ``upper_bounds``, strings truncated to 16 characters) hold hidden values verbatim."""
+    return key.rsplit("/", 1)[0] + "/" if "/" in key else ""
 
 
 def _probe_prefix(s3: Any, bucket: str, key: str, keys: set[str], notes: list[str]) -> None:
@@ -498,6 +515,18 @@ def registered_locations(target: Target) -> list[str]:
     return [
         str(r["ResourceArn"]) for r in next_token_pages(lf.list_resources, "ResourceInfoList") if r.get("ResourceArn")
     ]
+
+
+def work_group_names(target: Target, own: str) -> list[str]:
+    """Every Athena workgroup but ``own`` (the analyst's: its results are the analyst's to read)."""
+    athena = target.client("athena")
+    return [str(s["Name"]) for s in next_token_pages(athena.list_work_groups, "WorkGroups") if s["Name"] != own]
+
+
+def past_results(target: Target, own: str, known: Iterable[str]) -> ExecutionLocations:
+    """Result folders past queries of every workgroup but ``own`` wrote to besides the ``known`` locations
+    (``query_results``: a workgroup not enforcing its configuration lets a query write anywhere)."""
+    return execution_locations(target.client("athena"), work_group_names(target, own), known)
 
 
 def results_locations(target: Target, own: str) -> dict[str, str]:
@@ -571,21 +600,26 @@ def head_as_analyst(
     answers: list[dict[str, Any]] = []
     for table in tables:
         where = split_s3(table.location or "")
-        if where is None:
-            continue
-        bucket, prefix = where[0], where[1].rstrip("/") + "/" if where[1] else ""
+        bucket, prefix = (where[0], where[1].rstrip("/") + "/" if where[1] else "") if where else ("", "")
         key = next((k for k in objects.get(bucket, []) if k.startswith(prefix) and not k.endswith(PROBE_KEY)), None)
-        if key is None:
-            continue
-        answer: dict[str, Any] = {"table": table.qualified, "object": f"s3://{bucket}/{key}"}
-        try:
-            s3.head_object(Bucket=bucket, Key=key)
-            answer["status"] = "allowed"
-        except ClientError as err:
-            code = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-            answer["status"] = "denied" if code == 403 else f"error {code}: {err}"
-        answers.append(answer)
+        if where is not None and key is not None:
+            answers.append(_head(s3, table, bucket, key))
+        # Metadata kept elsewhere (write.metadata.path): its manifests hold hidden values as column bounds.
+        meta = split_s3(table.metadata_location or "")
+        if meta is not None and (meta[0] != bucket or not meta[1].startswith(prefix)):
+            answers.append(_head(s3, table, *meta))
     return answers
+
+
+def _head(s3: Any, table: CatalogTable, bucket: str, key: str) -> dict[str, Any]:
+    answer: dict[str, Any] = {"table": table.qualified, "object": f"s3://{bucket}/{key}"}
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+        answer["status"] = "allowed"
+    except ClientError as err:
+        code = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        answer["status"] = "denied" if code == 403 else f"error {code}: {err}"
+    return answer
 
 
 def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[str] = PLAN_HIDDEN) -> SecurityReadback:
@@ -668,6 +702,15 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         lambda: results_locations(target, str(outputs["analyst_workgroup_name"])),
         no_results,
     )
+    executions = _attempt(
+        errors,
+        "where past Athena queries wrote their results (ListQueryExecutions, BatchGetQueryExecution)",
+        lambda: past_results(target, str(outputs["analyst_workgroup_name"]), results.values()),
+        ExecutionLocations(),
+    )
+    errors += executions.errors
+    rb.notes += executions.notes
+    results.update({how: folder for folder, how in executions.folders.items()})
     for workgroup, uri in results.items():
         if (where := location_bucket(uri)) is not None:
             found.setdefault(where[0], set()).add(f"query results of workgroup {workgroup} ({uri})")
@@ -710,6 +753,9 @@ def witness_objects(
     (``users/data/2027-*``) matches none of the files listed or the probe key, yet opens what lands there."""
     partition = rb.analyst_role_arn.split(":")[1] if rb.analyst_role_arn.count(":") >= 5 else "aws"
     locations = [t.location for t in tables if t.location] + list(results.values())
+    for table in tables:  # the metadata folder: manifests hold hidden values as column bounds
+        if (where := split_s3(table.metadata_location or "")) is not None:
+            locations.append(f"s3://{where[0]}/{metadata_folder(where[1])}")
     patterns = sorted(_allow_resources(rb))
     found: dict[str, set[str]] = {}
     for uri in locations:
@@ -1116,12 +1162,21 @@ def copied_value_problems(rb: SecurityReadback) -> list[str]:
         ]
     names = {h.lower() for h in rb.hidden}
     problems: list[str] = []
-    searched = [(p.table, p.select_all, p.leaks) for p in rb.probes]
-    searched += [(v.table, v.select_all, v.leaks) for v in rb.value_probes]
-    for table, record, leaks in searched:
+    searched = [(p.table, p.select_all, p.leaks, p.hashed) for p in rb.probes]
+    searched += [(v.table, v.select_all, v.leaks, v.hashed) for v in rb.value_probes]
+    for table, record, leaks, hashed in searched:
         copies = {c: n for c, n in leaks.items() if c.lower() not in names}  # named ones: select_all_problems
         if copies:
-            shown = ", ".join(f"{c} ({n} of {record.row_count} rows)" for c, n in sorted(copies.items()))
+            shown = ", ".join(
+                f"{c} ({n} of {record.row_count} rows"
+                + (
+                    f", as unsalted {'/'.join(hashed[c])} digests: hashing every possible value reverses them"
+                    if c in hashed
+                    else ""
+                )
+                + ")"
+                for c, n in sorted(copies.items())
+            )
             problems.append(
                 f"the analyst's SELECT * on {table.qualified} returns values of {'/'.join(rb.hidden)} of "
                 f"{rb.gold_users} in column(s) {shown}: the hidden column copied under another name"

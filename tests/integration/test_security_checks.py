@@ -853,6 +853,45 @@ def test_the_accounts_own_cloudfront_distribution_serving_gold_unsigned_fails_th
         cloudfront.delete_distribution(Id=distribution["Id"], IfMatch=etag)
 
 
+def test_a_privileged_query_writing_ssn_into_the_analysts_results_fails_the_check(filled: Deployment) -> None:
+    """A scratch workgroup that does not enforce its configuration; the deployer's ``SELECT ssn`` names its own
+    OutputLocation, under the analyst's results prefix. The workgroup's settings say nothing of it: only the
+    executions do (``query_results``). Repaired by deleting the workgroup (and its history) and the files."""
+    target, outputs = filled.stack.target, filled.record.outputs
+    athena, s3 = target.client("athena"), target.client("s3")
+    results = outputs["bucket_names"]["athena-results"]
+    scratch = f"{outputs['athena_workgroup_name']}-scratch"
+    leak = outputs["analyst_results_location"].rstrip("/") + "/shared/"
+    athena.create_work_group(
+        Name=scratch,
+        Configuration={
+            "ResultConfiguration": {"OutputLocation": outputs["athena_results_location"]},
+            "EnforceWorkGroupConfiguration": False,
+        },
+    )
+    try:
+        with connect(target, scratch, s3_staging_dir=leak) as conn:
+            record = run(conn, f"SELECT user_id, ssn FROM {_qualified(filled, 'gold', 'users')}")[0]
+        assert record.ok and record.query_execution_id, record.error
+        result = _check(filled)
+    finally:
+        athena.delete_work_group(WorkGroup=scratch, RecursiveDeleteOption=True)
+        prefix = leak.removeprefix(f"s3://{results}/")
+        for item in s3.list_objects_v2(Bucket=results, Prefix=prefix).get("Contents") or []:
+            s3.delete_object(Bucket=results, Key=item["Key"])
+    assert not result.passed
+    assert (
+        f"query results of workgroup {scratch}, query {record.query_execution_id} ({leak})"
+        in (result.details["lake_buckets"][results])
+    ), result.details["lake_buckets"]
+    shared = f"arn:aws:s3:::{results}/{prefix}"
+    assert any(
+        p.startswith(f"the analyst role reads lake bucket {results} directly from S3") and shared in p
+        for p in result.details["problems"]["iam"]
+    ), result.details["problems"]["iam"]
+    assert _check(filled).passed  # the workgroup and its history gone, nothing of it is left to judge
+
+
 def test_repairs_leave_the_stack_as_terraform_made_it(filled: Deployment) -> None:
     assert _check(filled).passed
     iac = check_iac_coverage(filled.stack)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from typing import Any
 
 from lakehouse.athena import QueryRecord, scan
@@ -137,3 +140,46 @@ def test_the_healthy_stack_still_passes() -> None:
     rb = healthy()
     rb.value_probes = [_export({})]
     assert judge_security(rb).passed
+
+
+def _digest(name: str, text: str) -> bytes:
+    return hashlib.new(name, text.encode()).digest()
+
+
+def test_an_unsalted_digest_of_a_value_is_found_in_every_shape_athena_returns() -> None:
+    """``to_hex(sha256(to_utf8(ssn)))`` shows no digit of the value, yet hashing all 10^9 ssns reverses it."""
+    assert SSNS.match(_digest("sha256", "983-16-2186").hex().upper()) == "sha256"  # to_hex(...)
+    assert SSNS.match(_digest("md5", "983162186")) == "md5"  # varbinary, digits only
+    assert SSNS.match(base64.b64encode(_digest("sha1", "974-17-9313")).decode()) == "sha1"  # to_base64(...)
+    assert SSNS.match(f"ref:{_digest('sha512', '983-16-2186').hex()}") == "sha512"  # inside longer text
+    assert SSNS.match({"h": _digest("sha256", "974179313").hex()}) == "sha256"  # nested
+    assert SSNS.match("983-16-2186") == "value"
+
+
+def test_keyed_or_salted_digests_and_other_hashes_are_not_taken_for_hidden_values() -> None:
+    keyed = hmac.new(b"pipeline-secret", b"983-16-2186", "sha256").hexdigest()
+    salted = _digest("sha256", "salt:983-16-2186").hex()
+    other = _digest("sha256", "983-16-2187").hex()
+    assert not any(SSNS.found_in(v) for v in (keyed, salted, other, "0" * 64, "g" * 32))
+    assert not SSNS.found_in(bytes.fromhex(other)) and not SSNS.found_in(b"983-16-2186")
+
+
+def test_a_hashed_copy_fails_naming_column_and_hash_and_is_masked() -> None:
+    tally = LeakTally(SSNS)
+    rows = [[1, _digest("sha256", "983-16-2186").hex()], [2, _digest("sha256", "974-17-9313").hex()], [3, "x"]]
+    for row in rows:
+        tally.visit(row)
+    assert tally.by_column(["user_id", "ssn_hash"]) == {"ssn_hash": 2}
+    assert tally.hashed_columns(["user_id", "ssn_hash"]) == {"ssn_hash": ["sha256"]}
+    assert masked(rows[:1], SSNS) == [[1, MASK]]
+    rb = healthy()
+    probe = _export({"tax_id": 2})
+    probe.hashed = {"tax_id": ["sha256"]}
+    rb.value_probes = [probe]
+    outcome = judge_security(rb)
+    assert not outcome.passed
+    assert outcome.details["problems"]["copied_values"] == [
+        f"the analyst's SELECT * on {DB}.users_export returns values of ssn of {DB}.users in column(s) tax_id "
+        "(2 of 20 rows, as unsalted sha256 digests: hashing every possible value reverses them): the hidden column "
+        "copied under another name"
+    ]

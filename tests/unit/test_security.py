@@ -819,6 +819,21 @@ def test_a_results_bucket_policy_opening_the_pipeline_query_results_fails_the_ch
     assert f"allows s3:GetObject on arn:aws:s3:::{BUCKETS['results']}/results/" in str(result.reason)
 
 
+def test_a_team_share_an_admin_query_wrote_its_results_to_fails_the_check() -> None:
+    """The pipeline's workgroup does not enforce its location; a privileged ``SELECT ssn`` wrote to a team share
+    the analyst reads (``query_results`` finds the folder: tests/emulator/test_query_result_locations.py)."""
+    share = "lh-team-share-1"
+    rb = _with_statements(healthy(), share, _grant_to({"AWS": ANALYST}, bucket=share))
+    rb.lake_buckets[share] = [f"query results of workgroup lh, query 3f1c (s3://{share}/exports/)"]
+    rb.lake_objects[share] = ["exports/3f1c.csv", "exports/3f1c.csv.metadata", "exports/lakehouse-exit6-probe"]
+    result = judge_security(rb)
+    assert not result.passed
+    reason = str(result.reason)
+    assert reason.startswith(f"the bucket policy of lake bucket {share} lets the analyst role read it directly")
+    assert f"allows s3:GetObject on arn:aws:s3:::{share}/exports/3f1c.csv" in reason
+    assert result.details["lake_buckets"][share] == rb.lake_buckets[share]
+
+
 def test_the_account_as_principal_opens_only_what_the_identity_policies_allow() -> None:
     root = _grant_to({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "s3:*")
     assert judge_security(_with_statements(healthy(), BUCKETS["silver"], root)).passed

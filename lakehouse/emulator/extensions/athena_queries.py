@@ -339,7 +339,13 @@ class _QueryResponses:
         work_group = self._get_param("WorkGroup") or "primary"
         store = _executions(self.athena_backend)
         ids = [e.id for e in sorted(store.values(), key=lambda e: -e.submitted) if e.work_group == work_group]
-        return json.dumps({"QueryExecutionIds": ids[:50]})
+        # Paged as Athena pages it (MaxResults at most 50, NextToken): callers must see every execution.
+        start = int(self._get_param("NextToken") or 0)
+        end = start + min(self._get_int_param("MaxResults") or 50, 50)
+        page: dict[str, Any] = {"QueryExecutionIds": ids[start:end]}
+        if end < len(ids):
+            page["NextToken"] = str(end)
+        return json.dumps(page)
 
 
 # ---------------------------------------------------------------- IAM resources
