@@ -215,3 +215,82 @@ def test_a_demo_query_that_makes_up_its_row_fails(completed_only: tuple[Target, 
             f"the demo query returned the expected row, but no Gold table it reads holds it ({gold}.daily_revenue "
             "searched by the harness's own SELECT): the row is the query's, not Gold's"
         )
+
+
+#: Demo queries that name Gold and return the scenario's row, which Gold holds too, without reading it from Gold.
+GOLD_HOLDS_IT_DEMO_DOES_NOT_READ_IT = {
+    # Gold's rows filtered away, the row added as literals.
+    "where-false-union": (
+        "SELECT order_date, country, orders, revenue FROM {gold}.daily_revenue WHERE false UNION ALL "
+        "SELECT DATE '2026-03-01', 'US', 1, CAST(444.15 AS decimal(12, 2))"
+    ),
+    # One literal row per Gold row: Gold is read, its values are not.
+    "literals-per-gold-row": (
+        "SELECT DATE '2026-03-01' AS order_date, 'US' AS country, 1 AS orders, 444.15 AS revenue "
+        "FROM {gold}.daily_revenue LIMIT 1"
+    ),
+    # A join against an empty CTE of Gold, the row from literals.
+    "empty-cte-join": (
+        "WITH none AS (SELECT * FROM {gold}.daily_revenue WHERE 1 = 0) "
+        "SELECT v.* FROM (VALUES (DATE '2026-03-01', 'US', 1, 444.15)) AS v(order_date, country, orders, revenue) "
+        "LEFT JOIN none n ON n.order_date = v.order_date"
+    ),
+}
+
+#: Demo queries a healthy stack may well have: selective, aliased, reading Gold twice.
+HEALTHY_DEMOS = {
+    "selective": (
+        "SELECT order_date, country, orders, revenue FROM {gold}.daily_revenue "
+        "WHERE country = 'US' AND order_date = DATE '2026-03-01'"
+    ),
+    "aliased": (
+        "SELECT d.order_date, d.country, d.orders, d.revenue FROM {gold}.daily_revenue AS d "
+        "WHERE d.revenue > 0 ORDER BY d.order_date DESC LIMIT 50"
+    ),
+    "self-join": (
+        "SELECT d.order_date, d.country, d.orders, d.revenue FROM {gold}.daily_revenue d "
+        "JOIN (SELECT country, max(order_date) AS newest FROM {gold}.daily_revenue GROUP BY country) m "
+        "ON m.country = d.country"
+    ),
+}
+
+
+def judge_demo(target: Target, outputs: dict[str, Any], sql: str) -> Outcome:
+    conn = connect(target, outputs["athena_workgroup_name"])
+    try:
+        record, rows = run(conn, sql)
+        assert check_expected_row(record, rows, EXPECTED).passed, "the demo returns the scenario's row"
+        return check_demo_row(conn, record, rows, outputs["glue_database_names"]["gold"], EXPECTED)
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("demo", sorted(GOLD_HOLDS_IT_DEMO_DOES_NOT_READ_IT))
+def test_a_demo_query_that_returns_gold_s_row_without_reading_it_fails(
+    completed_only: tuple[Target, dict[str, Any]], demo: str
+) -> None:
+    """Gold holds the scenario's row (a completed order); the demo returns it from its own literals."""
+    target, outputs = completed_only
+    gold = outputs["glue_database_names"]["gold"]
+    outcome = judge_demo(target, outputs, GOLD_HOLDS_IT_DEMO_DOES_NOT_READ_IT[demo].format(gold=gold))
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert outcome.reason == (
+        f"the demo query still returns the expected row when the harness takes it out of {gold}.daily_revenue: "
+        "the row is the query's own, not read from Gold"
+    )
+    probe = outcome.details["answered_from_gold"]
+    assert probe["taken_out_of"] == [f"{gold}.daily_revenue"]
+    assert probe["still_returned"]["country"] == "US"
+    assert "NOT COALESCE(" in probe["queries"][0]["sql"], "the evidence shows the query the harness ran"
+
+
+@pytest.mark.parametrize("demo", sorted(HEALTHY_DEMOS))
+def test_a_demo_query_that_reads_the_row_from_gold_passes(
+    completed_only: tuple[Target, dict[str, Any]], demo: str
+) -> None:
+    """No false red: a selective, aliased or self-joining demo whose row is Gold's stops returning it without it."""
+    target, outputs = completed_only
+    gold = outputs["glue_database_names"]["gold"]
+    outcome = judge_demo(target, outputs, HEALTHY_DEMOS[demo].format(gold=gold))
+    assert outcome.passed, outcome.reason
+    assert outcome.details["answered_from_gold"]["taken_out_of"] == [f"{gold}.daily_revenue"]
