@@ -1,7 +1,7 @@
 """Exit check 2: CSV -> Iceberg -> Athena returns a row (the expected one, not just any).
 
 Judged on what Athena answered: the demo query's rows must contain a row with the values
-the scenario states, that row must be in a Gold table the demo reads, searched by the
+the scenario states, that row must be in an Iceberg table of Gold the demo reads, searched by the
 harness's own query (the demo is the stack's text: literals return any row), and the demo
 must stop returning it when the harness takes that row out of Gold (the answer is Gold's, not
 the query's own). Data contracts are checked on every table the pipeline builds.
@@ -93,13 +93,27 @@ def _find_row(conn: Any, table: str, expected: dict[str, str]) -> tuple[QueryRec
     return record, (matched[0] if matched else None)
 
 
-def check_row_from_gold(conn: Any, sql: str, gold_db: str, expected: dict[str, str]) -> Outcome:
-    """The demo's row is in a Gold table the demo reads, searched by the harness's own query of that table.
+def table_format(glue: Any, table: str) -> str:
+    """``ICEBERG``, or what else the Glue catalog says ``db.table`` is (``VIRTUAL_VIEW``, ``EXTERNAL_TABLE``
+    with its ``table_type`` or ``classification``), read with GetTable."""
+    db, name = table.split(".", 1)
+    found = glue.get_table(DatabaseName=db, Name=name)["Table"]
+    params = found.get("Parameters") or {}
+    if str(params.get("table_type", "")).upper() == "ICEBERG":
+        return "ICEBERG"
+    kind = params.get("table_type") or params.get("classification") or "no table_type"
+    return f"{found.get('TableType', 'no TableType')} ({kind})"
+
+
+def check_row_from_gold(conn: Any, sql: str, gold_db: str, expected: dict[str, str], glue: Any) -> Outcome:
+    """The demo's row is in an Iceberg table of Gold the demo reads, searched by the harness's own query of it.
 
     The demo query is the stack's own text: ``SELECT DATE '2026-03-01', 'US', 1, 444.15`` (or such a row
     UNION-ed onto Gold's) returns the expected row whatever Gold holds. Columns are those the scenario names.
-    Every Gold table the demo reads is searched: ``details["holding"]`` maps each that holds the row to it
-    (``check_row_answered_from_gold`` takes it out of all of them).
+    Every Gold table the demo reads is searched: ``details["holding"]`` maps each Iceberg table that holds the
+    row to it (``check_row_answered_from_gold`` takes it out of all of them). A view or a plain CSV table in
+    Gold's database holding the row is not the loop the plan states (CSV -> Iceberg -> Athena): ``glue``
+    (a Glue client) tells the tables' formats (``table_format``).
     """
     details: dict[str, Any] = {"expected_row": expected, "gold_database": gold_db}
     try:
@@ -122,6 +136,15 @@ def check_row_from_gold(conn: Any, sql: str, gold_db: str, expected: dict[str, s
             reason = f"{table} has more than {MAX_GOLD_ROWS:,} rows: cannot vouch the row is in it"
             return Outcome.judged(False, None, expected, reason, details)
     if holding:
+        try:
+            formats = {table: table_format(glue, table) for table in holding}
+        except Exception as err:  # botocore's ClientError or an endpoint error: no verdict
+            return Outcome.error(f"cannot read the Glue table(s) holding the row: {err}", expected, details)
+        details["formats"] = formats
+        if not (holding := {t: row for t, row in holding.items() if formats[t] == "ICEBERG"}):
+            named = ", ".join(f"{t} ({f})" for t, f in formats.items())
+            reason = f"the expected row is only in Gold table(s) that are not Iceberg: {named}"
+            return Outcome.judged(False, None, expected, reason, details)
         details["found_in"] = next(iter(holding))
         details["holding"] = holding
         return Outcome.judged(True, next(iter(holding.values())), expected, None, details)
@@ -201,14 +224,14 @@ def check_row_answered_from_gold(
 
 
 def check_demo_row(
-    conn: Any, record: QueryRecord, rows: list[tuple[Any, ...]], gold_db: str, expected: dict[str, str]
+    conn: Any, record: QueryRecord, rows: list[tuple[Any, ...]], gold_db: str, expected: dict[str, str], glue: Any
 ) -> Outcome:
     """Exit check 2's row: the demo query returns it (``check_expected_row``), it is Gold's
     (``check_row_from_gold``), and the demo answers it from Gold (``check_row_answered_from_gold``)."""
     returned = check_expected_row(record, rows, expected)
     if not returned.passed:
         return returned
-    from_gold = check_row_from_gold(conn, record.sql, gold_db, expected)
+    from_gold = check_row_from_gold(conn, record.sql, gold_db, expected, glue)
     returned.details["row_from_gold"] = {k: v for k, v in from_gold.details.items() if k != "expected_row"}
     if not from_gold.passed:
         from_gold.details = {**returned.details, "row_from_gold": from_gold.details}

@@ -186,7 +186,7 @@ def test_the_healthy_demo_rows_are_found_in_the_gold_table_it_reads(
     conn = connect(target, outputs["athena_workgroup_name"])
     try:
         record, rows = run(conn, demo_queries(outputs)["daily_revenue"])
-        outcome = check_demo_row(conn, record, rows, gold, EXPECTED)
+        outcome = check_demo_row(conn, record, rows, gold, EXPECTED, target.client("glue"))
     finally:
         conn.close()
     assert outcome.passed, outcome.reason
@@ -204,7 +204,7 @@ def test_a_demo_query_that_makes_up_its_row_fails(completed_only: tuple[Target, 
     try:
         record, rows = run(conn, sql)
         assert check_expected_row(record, rows, shipped).passed, "the made-up row comes back"
-        outcome = check_demo_row(conn, record, rows, gold, shipped)
+        outcome = check_demo_row(conn, record, rows, gold, shipped, target.client("glue"))
     finally:
         conn.close()
     assert outcome.status is Status.FAILED
@@ -260,7 +260,9 @@ def judge_demo(target: Target, outputs: dict[str, Any], sql: str) -> Outcome:
     try:
         record, rows = run(conn, sql)
         assert check_expected_row(record, rows, EXPECTED).passed, "the demo returns the scenario's row"
-        return check_demo_row(conn, record, rows, outputs["glue_database_names"]["gold"], EXPECTED)
+        return check_demo_row(
+            conn, record, rows, outputs["glue_database_names"]["gold"], EXPECTED, target.client("glue")
+        )
     finally:
         conn.close()
 
@@ -294,3 +296,35 @@ def test_a_demo_query_that_reads_the_row_from_gold_passes(
     outcome = judge_demo(target, outputs, HEALTHY_DEMOS[demo].format(gold=gold))
     assert outcome.passed, outcome.reason
     assert outcome.details["answered_from_gold"]["taken_out_of"] == [f"{gold}.daily_revenue"]
+
+
+def test_a_demo_query_answering_from_a_csv_table_in_gold_fails_naming_its_format(
+    completed_only: tuple[Target, dict[str, Any]],
+) -> None:
+    """The broken stack: a hand-written CSV under Gold's bucket, a plain (Hive) table over it in Gold's database,
+    and the demo reading that: the row is in Gold's database and comes from it, but never went through Iceberg."""
+    target, outputs = completed_only
+    gold, bucket = outputs["glue_database_names"]["gold"], outputs["bucket_names"]["gold"]
+    target.client("s3").put_object(
+        Bucket=bucket, Key="revenue_csv/part-0.csv", Body=b"order_date,country,orders,revenue\n2026-03-01,US,1,444.15\n"
+    )
+    conn = connect(target, outputs["athena_workgroup_name"])
+    try:
+        ddl, _ = run(
+            conn,
+            f"CREATE EXTERNAL TABLE {gold}.revenue_csv (order_date string, country string, orders string, "
+            "revenue string) ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.OpenCSVSerde' "
+            f"LOCATION 's3://{bucket}/revenue_csv/' TBLPROPERTIES ('skip.header.line.count' = '1')",
+        )
+        assert ddl.ok, ddl.error
+        record, rows = run(conn, f"SELECT order_date, country, orders, revenue FROM {gold}.revenue_csv")
+        assert check_expected_row(record, rows, EXPECTED).passed, "the CSV's row comes back"
+        outcome = check_demo_row(conn, record, rows, gold, EXPECTED, target.client("glue"))
+    finally:
+        conn.close()
+    assert outcome.status is Status.FAILED
+    assert outcome.reason is not None
+    assert outcome.reason.startswith(
+        f"the expected row is only in Gold table(s) that are not Iceberg: {gold}.revenue_csv ("
+    )
+    assert outcome.details["row_from_gold"]["formats"][f"{gold}.revenue_csv"] != "ICEBERG"
