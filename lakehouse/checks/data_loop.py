@@ -182,7 +182,7 @@ def without_row(sql: str, holding: dict[str, dict[str, Any]]) -> str:
         if found is None:
             return node
         alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
-        source = exp.Table(this=node.this.copy(), db=node.args["db"].copy())
+        source = exp.Table(**{k: node.args[k].copy() for k in ("this", "db", "catalog") if node.args.get(k)})
         inner = exp.select("*").from_(source).where(unequal(found))
         return exp.Subquery(this=inner, alias=alias.copy())
 

@@ -290,3 +290,5 @@ def test_the_demo_query_without_its_row_reads_each_holding_gold_table_minus_that
     assert "JOIN lh_1_silver.orders AS o ON" in probe, "a table that does not hold the row is read as it is"
     with_null = without_row("SELECT * FROM g.t", {"g.t": {"note": None, "n": 2}})
     assert 'WHERE NOT COALESCE("note" IS NULL AND "n" = 2, FALSE)' in with_null
+    qualified = without_row('SELECT * FROM awsdatacatalog."g"."t"', {"g.t": {"n": 2}})
+    assert qualified.startswith('SELECT * FROM (SELECT * FROM awsdatacatalog."g"."t" WHERE NOT'), qualified
