@@ -79,7 +79,8 @@ def expected_row(
     header, values = datatable[0], datatable[1]
     record, rows = demo_result
     gold_db = deployment.record.outputs["glue_database_names"]["gold"]
-    conclude(check_demo_row(athena, record, rows, gold_db, dict(zip(header, values, strict=True))), evidence)
+    glue = deployment.stack.target.client("glue")
+    conclude(check_demo_row(athena, record, rows, gold_db, dict(zip(header, values, strict=True)), glue), evidence)
 
 
 @then("the Gold table is an Iceberg table with a current snapshot")

@@ -153,7 +153,14 @@ def exit_check_2(ctx: ChaosContext, criteria: Criteria, scheduled: ScheduledRun)
         record, rows = run(conn, demo_queries(ctx.outputs)[criteria.demo_query])
         return _all(
             [
-                check_demo_row(conn, record, rows, ctx.outputs["glue_database_names"]["gold"], criteria.expected_row),
+                check_demo_row(
+                    conn,
+                    record,
+                    rows,
+                    ctx.outputs["glue_database_names"]["gold"],
+                    criteria.expected_row,
+                    ctx.target.client("glue"),
+                ),
                 check_accounting(scheduled.result),
                 check_contracts(conn, ctx.outputs, load_contracts()),
             ]

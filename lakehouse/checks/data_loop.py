@@ -1,9 +1,10 @@
 """Exit check 2: CSV -> Iceberg -> Athena returns a row (the expected one, not just any).
 
 Judged on what Athena answered: the demo query's rows must contain a row with the values
-the scenario states, and that row must be in a Gold table the demo reads, searched by the
-harness's own query (the demo is the stack's text: literals return any row). Data contracts are
-checked on every table the pipeline builds.
+the scenario states, that row must be in an Iceberg table of Gold the demo reads, searched by the
+harness's own query (the demo is the stack's text: literals return any row), and the demo
+must stop returning it when the harness takes that row out of Gold (the answer is Gold's, not
+the query's own). Data contracts are checked on every table the pipeline builds.
 """
 
 from __future__ import annotations
@@ -92,35 +93,64 @@ def _find_row(conn: Any, table: str, expected: dict[str, str]) -> tuple[QueryRec
     return record, (matched[0] if matched else None)
 
 
-def check_row_from_gold(conn: Any, sql: str, gold_db: str, expected: dict[str, str]) -> Outcome:
-    """The demo's row is in a Gold table the demo reads, searched by the harness's own query of that table.
+def table_format(glue: Any, table: str) -> str:
+    """``ICEBERG``, or what else the Glue catalog says ``db.table`` is (``VIRTUAL_VIEW``, ``EXTERNAL_TABLE``
+    with its ``table_type`` or ``classification``), read with GetTable."""
+    db, name = table.split(".", 1)
+    found = glue.get_table(DatabaseName=db, Name=name)["Table"]
+    params = found.get("Parameters") or {}
+    if str(params.get("table_type", "")).upper() == "ICEBERG":
+        return "ICEBERG"
+    kind = params.get("table_type") or params.get("classification") or "no table_type"
+    return f"{found.get('TableType', 'no TableType')} ({kind})"
+
+
+def check_row_from_gold(conn: Any, sql: str, gold_db: str, expected: dict[str, str], glue: Any) -> Outcome:
+    """The demo's row is in an Iceberg table of Gold the demo reads, searched by the harness's own query of it.
 
     The demo query is the stack's own text: ``SELECT DATE '2026-03-01', 'US', 1, 444.15`` (or such a row
     UNION-ed onto Gold's) returns the expected row whatever Gold holds. Columns are those the scenario names.
+    Every Gold table the demo reads is searched: ``details["holding"]`` maps each Iceberg table that holds the
+    row to it (``check_row_answered_from_gold`` takes it out of all of them). A view or a plain CSV table in
+    Gold's database holding the row is not the loop the plan states (CSV -> Iceberg -> Athena): ``glue``
+    (a Glue client) tells the tables' formats (``table_format``).
     """
     details: dict[str, Any] = {"expected_row": expected, "gold_database": gold_db}
     try:
         tables = gold_tables_read(sql, gold_db)
     except sqlglot.errors.ParseError as err:
-        return Outcome.error(f"cannot tell which Gold tables the demo query reads: {err}", details)
+        return Outcome.error(f"cannot tell which Gold tables the demo query reads: {err}", expected, details)
     details["gold_tables_read"] = tables
     if not tables:
         reason = f"the demo query reads no table of Gold ({gold_db}): its rows are its own word"
         return Outcome.judged(False, [], expected, reason, details)
     searched: list[dict[str, Any]] = []
+    holding: dict[str, dict[str, Any]] = {}
     details["queries"] = searched
     for table in tables:
         record, found = _find_row(conn, table, expected)
         searched.append(record.to_dict())
         if found is not None:
-            details["found_in"] = table
-            return Outcome.judged(True, found, expected, None, details)
-        if record.ok and (record.row_count or 0) > MAX_GOLD_ROWS:
+            holding[table] = found
+        elif record.ok and (record.row_count or 0) > MAX_GOLD_ROWS:
             reason = f"{table} has more than {MAX_GOLD_ROWS:,} rows: cannot vouch the row is in it"
             return Outcome.judged(False, None, expected, reason, details)
+    if holding:
+        try:
+            formats = {table: table_format(glue, table) for table in holding}
+        except Exception as err:  # botocore's ClientError or an endpoint error: no verdict
+            return Outcome.error(f"cannot read the Glue table(s) holding the row: {err}", expected, details)
+        details["formats"] = formats
+        if not (holding := {t: row for t, row in holding.items() if formats[t] == "ICEBERG"}):
+            named = ", ".join(f"{t} ({f})" for t, f in formats.items())
+            reason = f"the expected row is only in Gold table(s) that are not Iceberg: {named}"
+            return Outcome.judged(False, None, expected, reason, details)
+        details["found_in"] = next(iter(holding))
+        details["holding"] = holding
+        return Outcome.judged(True, next(iter(holding.values())), expected, None, details)
     if all(q.get("error") for q in searched):
         errors = "; ".join(f"{t}: {q.get('error')}" for t, q in zip(tables, searched, strict=True))
-        return Outcome.error(f"the Gold tables the demo query reads could not be searched: {errors}", details)
+        return Outcome.error(f"the Gold tables the demo query reads could not be searched: {errors}", expected, details)
     return Outcome.judged(
         False,
         None,
@@ -131,20 +161,87 @@ def check_row_from_gold(conn: Any, sql: str, gold_db: str, expected: dict[str, s
     )
 
 
-def check_demo_row(
-    conn: Any, record: QueryRecord, rows: list[tuple[Any, ...]], gold_db: str, expected: dict[str, str]
+def without_row(sql: str, holding: dict[str, dict[str, Any]]) -> str:
+    """The demo query with its row taken out of Gold: each table of ``holding`` read through a subquery that
+    drops the rows equal to the one found there (values as Gold holds them, typed; NULL matched by IS NULL).
+
+    Tables keep their alias (or their own name), so the demo's column references still resolve.
+    """
+
+    def unequal(found: dict[str, Any]) -> exp.Expression:
+        tests = [
+            exp.column(c, quoted=True).is_(exp.null()) if v is None else exp.column(c, quoted=True).eq(exp.convert(v))
+            for c, v in found.items()
+        ]
+        return exp.not_(exp.func("coalesce", exp.and_(*tests), exp.false()))
+
+    def swap(node: exp.Expression) -> exp.Expression:
+        if not isinstance(node, exp.Table) or not node.db:
+            return node
+        found = holding.get(f"{node.db}.{node.name}".lower())
+        if found is None:
+            return node
+        alias = node.args.get("alias") or exp.TableAlias(this=exp.to_identifier(node.name))
+        source = exp.Table(**{k: node.args[k].copy() for k in ("this", "db", "catalog") if node.args.get(k)})
+        inner = exp.select("*").from_(source).where(unequal(found))
+        return exp.Subquery(this=inner, alias=alias.copy())
+
+    return sqlglot.parse_one(sql, read="trino").transform(swap).sql(dialect="trino")
+
+
+def check_row_answered_from_gold(
+    conn: Any, sql: str, holding: dict[str, dict[str, Any]], expected: dict[str, str]
 ) -> Outcome:
-    """Exit check 2's row: the demo query returns it (``check_expected_row``), and it is Gold's
-    (``check_row_from_gold``)."""
+    """The demo's row comes from Gold's: with that row taken out of the Gold tables holding it (``without_row``),
+    the same demo query no longer returns it.
+
+    Finding the row in Gold is not enough: ``... FROM gold.daily_revenue WHERE false UNION ALL SELECT DATE
+    '2026-03-01', 'US', 1, 444.15`` or ``SELECT DATE '2026-03-01', ... FROM gold.daily_revenue LIMIT 1`` name
+    Gold, return the row, and Gold holds it, yet the demo would answer the same whatever Gold held.
+    """
+    details: dict[str, Any] = {"taken_out_of": sorted(holding)}
+    try:
+        probe = without_row(sql, holding)
+    except sqlglot.errors.SqlglotError as err:
+        return Outcome.error(f"cannot take the row out of the demo query's Gold tables: {err}", expected, details)
+    record, rows = run(conn, probe, label="demo query, its row taken out of Gold")
+    details["queries"] = [record.to_dict()]
+    if not record.ok:
+        return Outcome.error(
+            f"the demo query with its row taken out of Gold ({', '.join(sorted(holding))}) failed: {record.error}",
+            expected,
+            details,
+        )
+    still = check_expected_row(record, rows, expected)
+    if still.passed:
+        details["still_returned"] = still.details.get("matched_row")
+        reason = (
+            f"the demo query still returns the expected row when the harness takes it out of "
+            f"{', '.join(sorted(holding))}: the row is the query's own, not read from Gold"
+        )
+        return Outcome.judged(False, still.measured, expected, reason, details)
+    return Outcome.judged(True, record.row_count, expected, None, details)
+
+
+def check_demo_row(
+    conn: Any, record: QueryRecord, rows: list[tuple[Any, ...]], gold_db: str, expected: dict[str, str], glue: Any
+) -> Outcome:
+    """Exit check 2's row: the demo query returns it (``check_expected_row``), it is Gold's
+    (``check_row_from_gold``), and the demo answers it from Gold (``check_row_answered_from_gold``)."""
     returned = check_expected_row(record, rows, expected)
     if not returned.passed:
         return returned
-    from_gold = check_row_from_gold(conn, record.sql, gold_db, expected)
+    from_gold = check_row_from_gold(conn, record.sql, gold_db, expected, glue)
     returned.details["row_from_gold"] = {k: v for k, v in from_gold.details.items() if k != "expected_row"}
-    if from_gold.passed:
+    if not from_gold.passed:
+        from_gold.details = {**returned.details, "row_from_gold": from_gold.details}
+        return from_gold
+    answered = check_row_answered_from_gold(conn, record.sql, from_gold.details["holding"], expected)
+    returned.details["answered_from_gold"] = answered.details
+    if answered.passed:
         return returned
-    from_gold.details = {**returned.details, "row_from_gold": from_gold.details}
-    return from_gold
+    answered.details = {**returned.details, "answered_from_gold": answered.details}
+    return answered
 
 
 class TableUnreadable(RuntimeError):

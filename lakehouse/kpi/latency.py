@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lakehouse.athena import QueryRecord
 from lakehouse.config import project_root
 from lakehouse.kpi.pressure import PressureWindow
 from lakehouse.outcome import Outcome
@@ -302,6 +303,53 @@ def gold_reads(queries: dict[str, str], gold_db: str) -> tuple[dict[str, list[st
     return tables, problems
 
 
+def untimed_answers(config: LoadConfig) -> dict[str, QueryRecord]:
+    """Each demo query run once, untimed, before the load, on the stack's workgroup: the answer every timed
+    sample of it must give again (``answer_problems``)."""
+    from lakehouse.athena import connect, run
+
+    conn = connect(config.make_target(), config.work_group)
+    try:
+        return {name: run(conn, sql, label=f"{name} (untimed)", keep_rows=3)[0] for name, sql in config.queries.items()}
+    finally:
+        conn.close()
+
+
+def answer_problems(stats: LoadStats, untimed: dict[str, QueryRecord]) -> list[str]:
+    """A demo query that answers no rows, and timed samples that did not return the rows the same query
+    returns untimed, each named: a p95 over empty or cut-short answers times nothing of Gold.
+
+    ``SELECT * FROM gold.daily_revenue WHERE false`` (``LIMIT 0``, ``HAVING false``, a join against an
+    empty CTE) reads Gold by name and answers nothing in a few milliseconds.
+    """
+    problems: list[str] = []
+    for name, record in sorted(untimed.items()):
+        if not record.ok:
+            problems.append(f"demo query {name} failed when run untimed: {record.error}")
+        elif not record.row_count:
+            problems.append(
+                f"demo query {name} returns no rows (run untimed, query {record.query_execution_id}): "
+                "its latency is that of an empty answer, not of reading Gold"
+            )
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for sample in stats.measured:
+        by_name.setdefault(str(sample["name"]), []).append(sample)
+    for name, samples in sorted(by_name.items()):
+        if name not in untimed:
+            problems.append(f"{len(samples)} timed sample(s) of {name}, which is not a demo query")
+            continue
+        want = untimed[name].row_count
+        other = [s for s in samples if s.get("rows") != want]
+        if other and untimed[name].ok:
+            first = other[0]
+            problems.append(
+                f"{len(other)} of {len(samples)} timed samples of {name} did not return the {want} row(s) it "
+                f"returns untimed (first: user {first.get('user')}, query {first.get('seq')}: "
+                f"{first.get('rows')} row(s), {first.get('query_execution_id', 'no query id')})"
+            )
+    return problems
+
+
 def _failure_problems(stats: LoadStats) -> list[str]:
     """Users that did not start, silent users and failed queries, each named: any of them fails the KPI."""
     problems = []
@@ -329,10 +377,13 @@ def judge_latency(
     target_is_local: bool,
     min_samples: int = 0,
     gold: tuple[dict[str, list[str]], list[str]] | None = None,
+    untimed: dict[str, QueryRecord] | None = None,
 ) -> Outcome:
     """Pass when no user failed to start, no query failed, enough queries were measured and their p95 is under.
 
     ``gold`` is ``gold_reads`` of the demo queries: a query that reads no Gold table fails the KPI.
+    ``untimed`` is ``untimed_answers``: a demo query answering no rows, or a timed sample that did not
+    return the rows its query returns untimed, fails it (``answer_problems``).
 
     Fewer measured queries than ``min_samples`` is no verdict (``error``), unless so many are
     already over the threshold that the p95 of ``min_samples`` queries would be over whatever
@@ -357,7 +408,14 @@ def judge_latency(
         f"{len(times)} measured queries, {stats.users} users, {stats.seconds:g} s, "
         f"p50 {summary['percentiles_ms']['50']} ms, {len(stats.warmup)} warm-up queries not judged"
     )
-    if problems := off_gold + _failure_problems(stats):
+    unanswered: list[str] = []
+    if untimed is not None:
+        details["untimed_answers"] = {
+            n: {k: v for k, v in r.to_dict().items() if k in ("query_execution_id", "row_count", "error", "wall_ms")}
+            for n, r in sorted(untimed.items())
+        }
+        unanswered = answer_problems(stats, untimed)
+    if problems := off_gold + unanswered + _failure_problems(stats):
         return Outcome.judged(False, measured, threshold_ms, "; ".join(problems), details)
     if len(times) < max(min_samples, 1):
         slow = sum(t >= threshold_ms for t in times)

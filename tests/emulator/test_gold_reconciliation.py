@@ -186,7 +186,7 @@ def test_the_healthy_demo_rows_are_found_in_the_gold_table_it_reads(
     conn = connect(target, outputs["athena_workgroup_name"])
     try:
         record, rows = run(conn, demo_queries(outputs)["daily_revenue"])
-        outcome = check_demo_row(conn, record, rows, gold, EXPECTED)
+        outcome = check_demo_row(conn, record, rows, gold, EXPECTED, target.client("glue"))
     finally:
         conn.close()
     assert outcome.passed, outcome.reason
@@ -204,7 +204,7 @@ def test_a_demo_query_that_makes_up_its_row_fails(completed_only: tuple[Target, 
     try:
         record, rows = run(conn, sql)
         assert check_expected_row(record, rows, shipped).passed, "the made-up row comes back"
-        outcome = check_demo_row(conn, record, rows, gold, shipped)
+        outcome = check_demo_row(conn, record, rows, gold, shipped, target.client("glue"))
     finally:
         conn.close()
     assert outcome.status is Status.FAILED
@@ -215,3 +215,116 @@ def test_a_demo_query_that_makes_up_its_row_fails(completed_only: tuple[Target, 
             f"the demo query returned the expected row, but no Gold table it reads holds it ({gold}.daily_revenue "
             "searched by the harness's own SELECT): the row is the query's, not Gold's"
         )
+
+
+#: Demo queries that name Gold and return the scenario's row, which Gold holds too, without reading it from Gold.
+GOLD_HOLDS_IT_DEMO_DOES_NOT_READ_IT = {
+    # Gold's rows filtered away, the row added as literals.
+    "where-false-union": (
+        "SELECT order_date, country, orders, revenue FROM {gold}.daily_revenue WHERE false UNION ALL "
+        "SELECT DATE '2026-03-01', 'US', 1, CAST(444.15 AS decimal(12, 2))"
+    ),
+    # One literal row per Gold row: Gold is read, its values are not.
+    "literals-per-gold-row": (
+        "SELECT DATE '2026-03-01' AS order_date, 'US' AS country, 1 AS orders, 444.15 AS revenue "
+        "FROM {gold}.daily_revenue LIMIT 1"
+    ),
+    # A join against an empty CTE of Gold, the row from literals.
+    "empty-cte-join": (
+        "WITH none AS (SELECT * FROM {gold}.daily_revenue WHERE 1 = 0) "
+        "SELECT v.* FROM (VALUES (DATE '2026-03-01', 'US', 1, 444.15)) AS v(order_date, country, orders, revenue) "
+        "LEFT JOIN none n ON n.order_date = v.order_date"
+    ),
+}
+
+#: Demo queries a healthy stack may well have: selective, aliased, reading Gold twice.
+HEALTHY_DEMOS = {
+    "selective": (
+        "SELECT order_date, country, orders, revenue FROM {gold}.daily_revenue "
+        "WHERE country = 'US' AND order_date = DATE '2026-03-01'"
+    ),
+    "aliased": (
+        "SELECT d.order_date, d.country, d.orders, d.revenue FROM {gold}.daily_revenue AS d "
+        "WHERE d.revenue > 0 ORDER BY d.order_date DESC LIMIT 50"
+    ),
+    "self-join": (
+        "SELECT d.order_date, d.country, d.orders, d.revenue FROM {gold}.daily_revenue d "
+        "JOIN (SELECT country, max(order_date) AS newest FROM {gold}.daily_revenue GROUP BY country) m "
+        "ON m.country = d.country"
+    ),
+}
+
+
+def judge_demo(target: Target, outputs: dict[str, Any], sql: str) -> Outcome:
+    conn = connect(target, outputs["athena_workgroup_name"])
+    try:
+        record, rows = run(conn, sql)
+        assert check_expected_row(record, rows, EXPECTED).passed, "the demo returns the scenario's row"
+        return check_demo_row(
+            conn, record, rows, outputs["glue_database_names"]["gold"], EXPECTED, target.client("glue")
+        )
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("demo", sorted(GOLD_HOLDS_IT_DEMO_DOES_NOT_READ_IT))
+def test_a_demo_query_that_returns_gold_s_row_without_reading_it_fails(
+    completed_only: tuple[Target, dict[str, Any]], demo: str
+) -> None:
+    """Gold holds the scenario's row (a completed order); the demo returns it from its own literals."""
+    target, outputs = completed_only
+    gold = outputs["glue_database_names"]["gold"]
+    outcome = judge_demo(target, outputs, GOLD_HOLDS_IT_DEMO_DOES_NOT_READ_IT[demo].format(gold=gold))
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert outcome.reason == (
+        f"the demo query still returns the expected row when the harness takes it out of {gold}.daily_revenue: "
+        "the row is the query's own, not read from Gold"
+    )
+    probe = outcome.details["answered_from_gold"]
+    assert probe["taken_out_of"] == [f"{gold}.daily_revenue"]
+    assert probe["still_returned"]["country"] == "US"
+    assert "NOT COALESCE(" in probe["queries"][0]["sql"], "the evidence shows the query the harness ran"
+
+
+@pytest.mark.parametrize("demo", sorted(HEALTHY_DEMOS))
+def test_a_demo_query_that_reads_the_row_from_gold_passes(
+    completed_only: tuple[Target, dict[str, Any]], demo: str
+) -> None:
+    """No false red: a selective, aliased or self-joining demo whose row is Gold's stops returning it without it."""
+    target, outputs = completed_only
+    gold = outputs["glue_database_names"]["gold"]
+    outcome = judge_demo(target, outputs, HEALTHY_DEMOS[demo].format(gold=gold))
+    assert outcome.passed, outcome.reason
+    assert outcome.details["answered_from_gold"]["taken_out_of"] == [f"{gold}.daily_revenue"]
+
+
+def test_a_demo_query_answering_from_a_csv_table_in_gold_fails_naming_its_format(
+    completed_only: tuple[Target, dict[str, Any]],
+) -> None:
+    """The broken stack: a hand-written CSV under Gold's bucket, a plain (Hive) table over it in Gold's database,
+    and the demo reading that: the row is in Gold's database and comes from it, but never went through Iceberg."""
+    target, outputs = completed_only
+    gold, bucket = outputs["glue_database_names"]["gold"], outputs["bucket_names"]["gold"]
+    target.client("s3").put_object(
+        Bucket=bucket, Key="revenue_csv/part-0.csv", Body=b"order_date,country,orders,revenue\n2026-03-01,US,1,444.15\n"
+    )
+    conn = connect(target, outputs["athena_workgroup_name"])
+    try:
+        ddl, _ = run(
+            conn,
+            f"CREATE EXTERNAL TABLE {gold}.revenue_csv (order_date string, country string, orders string, "
+            "revenue string) ROW FORMAT SERDE 'org.apache.hadoop.hive.serde2.OpenCSVSerde' "
+            f"LOCATION 's3://{bucket}/revenue_csv/' TBLPROPERTIES ('skip.header.line.count' = '1')",
+        )
+        assert ddl.ok, ddl.error
+        record, rows = run(conn, f"SELECT order_date, country, orders, revenue FROM {gold}.revenue_csv")
+        assert check_expected_row(record, rows, EXPECTED).passed, "the CSV's row comes back"
+        outcome = check_demo_row(conn, record, rows, gold, EXPECTED, target.client("glue"))
+    finally:
+        conn.close()
+    assert outcome.status is Status.FAILED
+    assert outcome.reason is not None
+    assert outcome.reason.startswith(
+        f"the expected row is only in Gold table(s) that are not Iceberg: {gold}.revenue_csv ("
+    )
+    assert outcome.details["row_from_gold"]["formats"][f"{gold}.revenue_csv"] != "ICEBERG"

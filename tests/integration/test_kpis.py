@@ -27,7 +27,7 @@ def test_kpis_measured_on_the_deployed_stack(deployed: Deployment, tmp_path: Pat
         "--stack-id",
         deployed.stack.stack_id,
         "-k",
-        "latency or success_rate or monthly_cost or co2 or sbom",
+        "latency or success_rate or monthly_cost or co2 or sbom or data_loop",
         "--kpi-load-seconds",
         "3",
         "--kpi-pipeline-runs",
@@ -38,6 +38,15 @@ def test_kpis_measured_on_the_deployed_stack(deployed: Deployment, tmp_path: Pat
     assert run.returncode == 0, run.output
     latency = run.check("KPI-p95-latency")
     assert latency["status"] == "passed" and latency["details"]["requests"] > 0
+    untimed = latency["details"]["untimed_answers"]  # what every timed sample answered again
+    assert sorted(untimed) == ["daily_revenue", "order_status", "top_customers"]
+    assert all(a["row_count"] > 0 for a in untimed.values())
+    data_loop = run.check("EXIT-2")  # the demo's row is an Iceberg table's, and gone when taken out of it
+    assert data_loop["status"] == "passed", data_loop.get("reason")
+    assert set(data_loop["details"]["row_from_gold"]["formats"].values()) == {"ICEBERG"}
+    assert data_loop["details"]["answered_from_gold"]["taken_out_of"] == [
+        data_loop["details"]["row_from_gold"]["found_in"]
+    ]
     success = run.check("KPI-success-rate")
     assert success["measured"] == 100.0 and success["details"]["local"]["runs"] == 2
     assert "not measured" in success["details"]["github_e2e"]["not_measured"]

@@ -269,3 +269,26 @@ def test_the_gold_tables_a_demo_query_reads_are_named_from_its_sql() -> None:
     assert gold_tables_read(union, "lh_1_gold") == ["lh_1_gold.users"]
     cte = "WITH daily_revenue AS (SELECT DATE '2026-03-01' AS d) SELECT * FROM daily_revenue"
     assert gold_tables_read(cte, "lh_1_gold") == []
+
+
+def test_the_demo_query_without_its_row_reads_each_holding_gold_table_minus_that_row() -> None:
+    """``without_row`` keeps aliases (the demo's column references resolve) and leaves other tables alone."""
+    from lakehouse.checks.data_loop import without_row
+
+    found = {"order_date": dt.date(2026, 3, 1), "country": "US", "orders": 1, "revenue": Decimal("444.15")}
+    sql = (
+        "SELECT d.order_date, d.country, d.orders, d.revenue FROM LH_1_GOLD.daily_revenue d "
+        "JOIN lh_1_silver.orders o ON o.order_date = d.order_date JOIN lh_1_gold.daily_revenue ON true"
+    )
+    probe = without_row(sql, {"lh_1_gold.daily_revenue": found})
+    minus = (
+        "WHERE NOT COALESCE(\"order_date\" = CAST('2026-03-01' AS DATE) AND \"country\" = 'US' "
+        'AND "orders" = 1 AND "revenue" = 444.15, FALSE))'
+    )
+    assert f"FROM (SELECT * FROM LH_1_GOLD.daily_revenue {minus} AS d " in probe
+    assert f"JOIN (SELECT * FROM lh_1_gold.daily_revenue {minus} AS daily_revenue ON TRUE" in probe
+    assert "JOIN lh_1_silver.orders AS o ON" in probe, "a table that does not hold the row is read as it is"
+    with_null = without_row("SELECT * FROM g.t", {"g.t": {"note": None, "n": 2}})
+    assert 'WHERE NOT COALESCE("note" IS NULL AND "n" = 2, FALSE)' in with_null
+    qualified = without_row('SELECT * FROM awsdatacatalog."g"."t"', {"g.t": {"n": 2}})
+    assert qualified.startswith('SELECT * FROM (SELECT * FROM awsdatacatalog."g"."t" WHERE NOT'), qualified

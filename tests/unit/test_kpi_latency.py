@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from lakehouse.athena import QueryRecord
 from lakehouse.config import ConfigError
 from lakehouse.kpi.latency import (
     LOCUSTFILE,
@@ -253,3 +254,57 @@ def test_no_demo_queries_or_unparsable_ones_fail() -> None:
     assert gold_reads({}, GOLD_DB)[1] == ["there are no demo queries: nothing of Gold was measured"]
     [problem] = gold_reads({"broken": "SELECT FROM WHERE ((("}, GOLD_DB)[1]
     assert problem.startswith("demo query broken: cannot tell which Gold tables it reads")
+
+
+# -- the timed demo queries must answer what they answer untimed ---------------------------------------
+
+
+def _answered(rows: list[int | None], name: str = "daily_revenue") -> LoadStats:
+    """Timed samples of one query, one per entry of ``rows`` (what each returned), all fast."""
+    samples = [
+        {"user": 1, "seq": i, "warmup": False, "name": name, "ms": 4.0, "error": None, "rows": r}
+        | ({"query_execution_id": f"q-{i}"} if r is not None else {})
+        for i, r in enumerate(rows)
+    ]
+    return LoadStats(users=1, seconds=5.0, samples=samples, run={"warmup_per_user": 0, "stopped_by": "time"})
+
+
+def _untimed(row_count: int | None, error: str | None = None) -> dict[str, QueryRecord]:
+    sql = f"SELECT * FROM {GOLD_DB}.daily_revenue"
+    return {"daily_revenue": QueryRecord(sql=sql, query_execution_id="q-untimed", row_count=row_count, error=error)}
+
+
+def test_timed_samples_that_return_the_untimed_rows_pass_and_the_untimed_answer_is_evidence() -> None:
+    outcome = judge_latency(_answered([20] * 120), 200.0, True, 100, untimed=_untimed(20))
+    assert outcome.passed, outcome.reason
+    assert outcome.details["untimed_answers"] == {"daily_revenue": {"query_execution_id": "q-untimed", "row_count": 20}}
+
+
+def test_a_demo_query_that_answers_no_rows_fails_even_when_fast() -> None:
+    """The broken stack: ``... FROM gold.daily_revenue WHERE false`` (LIMIT 0) reads Gold by name, answers nothing."""
+    assert judge_latency(_answered([0] * 120), 200.0, True, 100).passed, "the latency alone: 4 ms, green"
+    outcome = judge_latency(_answered([0] * 120), 200.0, True, 100, untimed=_untimed(0))
+    assert outcome.status is Status.FAILED
+    assert outcome.reason == (
+        "demo query daily_revenue returns no rows (run untimed, query q-untimed): its latency is that of an "
+        "empty answer, not of reading Gold"
+    )
+
+
+def test_timed_samples_that_return_other_rows_than_untimed_fail_naming_the_first() -> None:
+    """The broken query path: under load some answers come back empty (or cut short) and fast."""
+    outcome = judge_latency(_answered([20] * 100 + [0] * 20 + [None]), 200.0, True, 100, untimed=_untimed(20))
+    assert outcome.status is Status.FAILED
+    assert outcome.reason == (
+        "21 of 121 timed samples of daily_revenue did not return the 20 row(s) it returns untimed "
+        "(first: user 1, query 100: 0 row(s), q-100)"
+    )
+
+
+def test_a_demo_query_failing_untimed_or_a_timed_query_that_is_no_demo_query_fails() -> None:
+    failed = judge_latency(_answered([20] * 120), 200.0, True, 100, untimed=_untimed(None, "TABLE_NOT_FOUND: x"))
+    assert failed.status is Status.FAILED
+    assert failed.reason == "demo query daily_revenue failed when run untimed: TABLE_NOT_FOUND: x"
+    other = judge_latency(_answered([1] * 120, name="health"), 200.0, True, 100, untimed=_untimed(20))
+    assert other.status is Status.FAILED
+    assert other.reason == "120 timed sample(s) of health, which is not a demo query"
