@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from math import inf
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -236,7 +237,8 @@ def judge_prediction(
         return Outcome.judged(
             False, None, threshold, f"endpoint {endpoint} returned no prediction for {country}", details
         )
-    off_pct = abs(predicted - reference) / abs(reference) * 100 if reference else abs(predicted) * 100
+    # A relative tolerance of a reference of 0 is 0: only 0 itself is within it.
+    off_pct = abs(predicted - reference) / abs(reference) * 100 if reference else (0.0 if predicted == 0 else inf)
     details["off_pct"] = round(off_pct, 6)
     ok = off_pct <= tolerance_pct
     verb = "is" if ok else "is not"
@@ -508,22 +510,48 @@ def read_registry(tracking_uri: str, model_name: str, alias: str) -> Registry:
     return Registry(model_name, alias, versions, champion)
 
 
+class Unanswered(ValueError):
+    """The endpoint answered 200, but not one number per record as MLflow's scoring server does."""
+
+
+def predictions_of(body: bytes, asked: int) -> list[float]:
+    """The predictions in an MLflow scoring server's answer (``{"predictions": [...]}``), one finite number per
+    record asked; anything else (another shape, a count that is not the records', NaN) is :class:`Unanswered`."""
+    import json
+    import math
+
+    shown = body[:200].decode("utf-8", "replace")
+    try:
+        predictions = json.loads(body)["predictions"]
+        values = [float(p) for p in predictions if not isinstance(p, bool)]
+    except (ValueError, KeyError, TypeError) as err:
+        raise Unanswered(f'it answered {shown!r}, not MLflow\'s {{"predictions": [numbers]}} ({err})') from None
+    if len(values) != len(predictions) or len(values) != asked:
+        raise Unanswered(f"it answered {len(predictions)} prediction(s) for {asked} record(s): {shown!r}")
+    if not all(math.isfinite(v) for v in values):
+        raise Unanswered(f"it answered predictions that are not finite numbers: {shown!r}")
+    return values
+
+
 def invoke(target: Target, endpoint: str, records: Iterable[Mapping[str, Any]]) -> list[float]:
     """Predictions of an endpoint for rows, sent as MLflow's scoring servers read them (dataframe_records)."""
     import json
 
+    rows = [dict(r) for r in records]
     runtime = target.client("sagemaker-runtime")
-    body = json.dumps({"dataframe_records": [dict(r) for r in records]})
+    body = json.dumps({"dataframe_records": rows})
     answer = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="application/json", Body=body)
-    predictions = json.loads(answer["Body"].read())["predictions"]
-    return [float(p) for p in predictions]
+    return predictions_of(answer["Body"].read(), len(rows))
 
 
 def try_invoke(target: Target, endpoint: str, records: Iterable[Mapping[str, Any]]) -> list[float] | str:
-    """``invoke``, or the endpoint's ``ModelError`` as text: the container answered that it cannot serve (a
-    model that does not load, an image that cannot run it), which judges the stack; other errors propagate."""
+    """``invoke``, or why the endpoint gave no prediction per record, as text: its ``ModelError`` (the container
+    answered that it cannot serve: a model that does not load, an image that cannot run it) or an answer that
+    is not one number per record (:class:`Unanswered`); both judge the stack. Other errors propagate."""
     try:
         return invoke(target, endpoint, records)
+    except Unanswered as err:
+        return str(err)
     except ClientError as err:
         error = err.response.get("Error", {})
         if error.get("Code") != "ModelError":

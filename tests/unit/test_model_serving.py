@@ -105,6 +105,38 @@ def test_an_endpoint_that_refuses_to_predict_fails_naming_its_error() -> None:
     assert judge_answer("ep", "JP", [], 20.0, 1.0).status is Status.FAILED
 
 
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b'{"predictions": [20.0, 999.0]}', "it answered 2 prediction(s) for 1 record(s)"),
+        (b'{"predictions": []}', "it answered 0 prediction(s) for 1 record(s)"),
+        (b'{"predictions": [[20.0]]}', 'not MLflow\'s {"predictions": [numbers]}'),
+        (b'{"predictions": [true]}', "it answered 1 prediction(s) for 1 record(s)"),
+        (b'{"outputs": [20.0]}', "not MLflow's"),
+        (b"<html>ok</html>", "not MLflow's"),
+        (b'{"predictions": [NaN]}', "not finite numbers"),
+    ],
+    ids=["extra-prediction", "none", "nested", "boolean", "other-key", "not-json", "nan"],
+)
+def test_an_answer_that_is_not_one_number_per_record_is_named_and_fails(body: bytes, why: str) -> None:
+    """The first of two numbers used to be judged alone: an answer must be exactly one finite number per record."""
+    from lakehouse.checks.model_serving import Unanswered, predictions_of
+
+    with pytest.raises(Unanswered) as raised:
+        predictions_of(body, 1)
+    assert why in str(raised.value)
+    outcome = judge_answer("ep", "JP", str(raised.value), 20.0, 1.0)
+    assert outcome.status is Status.FAILED and str(outcome.reason).startswith("endpoint ep did not predict for JP: ")
+    assert predictions_of(b'{"predictions": [20.0]}', 1) == [20.0]
+
+
+def test_a_reference_of_zero_is_met_by_zero_only() -> None:
+    """A relative tolerance of 0 is 0 (it used to read |prediction| x 100 as the percentage off)."""
+    assert judge_prediction("ep", "JP", 0.0, 0.0, 1.0).passed
+    outcome = judge_prediction("ep", "JP", 0.005, 0.0, 1.0)
+    assert outcome.status is Status.FAILED and "inf % off" in str(outcome.reason)
+
+
 def test_the_stacks_default_image_is_the_one_the_emulator_runs() -> None:
     """infra/ml.tf's default tag follows the pinned MLflow: else every local endpoint would refuse to predict."""
     from mlflow.version import VERSION
