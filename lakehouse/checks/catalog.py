@@ -200,8 +200,24 @@ def judge_ownership(entities: Sequence[Entity]) -> list[str]:
     return problems
 
 
+def _differences(entity: Entity, served: Mapping[str, Any]) -> list[str]:
+    """Where a served entity differs from the file's: its spec, and the annotations the file states (Backstage
+    adds its own annotations, relations and status to what it serves; those are not the file's to judge)."""
+    found = []
+    spec, wanted = served.get("spec") or {}, entity.spec
+    for key in sorted(set(spec) | set(wanted), key=str):
+        if spec.get(key) != wanted.get(key):
+            found.append(f"spec.{key} {spec.get(key)!r}, not {wanted.get(key)!r}")
+    annotations = (served.get("metadata") or {}).get("annotations") or {}
+    for key, value in sorted(entity.annotations.items()):
+        if str(annotations.get(key)) != value:
+            found.append(f"annotation {key} {annotations.get(key)!r}, not {value!r}")
+    return found
+
+
 def judge_served(entities: Sequence[Entity], served: Sequence[Mapping[str, Any]] | None, url: str | None) -> list[str]:
-    """The catalog service answers with exactly the file's entities (by reference)."""
+    """The catalog service answers with exactly the file's entities: every reference, and each entity's spec and
+    annotations as the file states them (a service built from an older catalog-info.yaml serves the same names)."""
     if served is None:
         return [f"the catalog service at {url} answered no entities"]
     expected = {e.ref for e in entities}
@@ -211,6 +227,13 @@ def judge_served(entities: Sequence[Entity], served: Sequence[Mapping[str, Any]]
         f"the catalog service at {url} serves {ref}, which catalog-info.yaml does not define"
         for ref in sorted(set(answered) - expected)
     ]
+    by_ref = {served_ref(e): e for e in served}
+    for entity in entities:
+        if entity.ref in by_ref and (found := _differences(entity, by_ref[entity.ref])):
+            problems.append(
+                f"the catalog service at {url} serves {entity.ref} unlike catalog-info.yaml (line {entity.line}): "
+                + "; ".join(found)
+            )
     return problems
 
 
