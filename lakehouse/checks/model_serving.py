@@ -152,8 +152,9 @@ class Registry:
 
 
 def serves(served: ServedModel, version: RegisteredVersion) -> bool:
-    """Is the archive an endpoint serves this registered version? By MLflow model id, else by run."""
-    if served.model_id and version.model_id:
+    """Is the archive an endpoint serves this registered version? By MLflow model id when the version has one
+    (an archive without it is not proven to be that model: one run may log several), else by run."""
+    if version.model_id:
         return served.model_id == version.model_id
     return bool(served.run_id) and served.run_id == version.run_id
 

@@ -83,6 +83,15 @@ def test_run_id_decides_when_sources_carry_no_model_id() -> None:
     assert not judge_version([served("m-x", "run-4")], legacy, "s1").passed
 
 
+def test_an_archive_of_the_champions_run_without_its_model_id_is_not_the_champion() -> None:
+    """One run may log several models; MLflow 3's version names its model: the run alone used to decide."""
+    outcome = judge_version([served(model_id="", run_id="run-two")], REGISTRY, "s1")
+    assert outcome.status is Status.FAILED
+    assert "serves daily-revenue no registered version (model None, run run-two)" in str(outcome.reason)
+    other = served(model_id="m-baseline", run_id="run-two")
+    assert not judge_version([other], REGISTRY, "s1").passed
+
+
 @pytest.mark.parametrize(
     ("predicted", "status"),
     [(100.5, Status.PASSED), (99.0, Status.PASSED), (98.9, Status.FAILED), (None, Status.FAILED)],
