@@ -5,7 +5,10 @@ Glue GetDatabase, Athena GetWorkGroup, App Runner ListServices/DescribeService, 
 services' HTTP APIs, the catalog service's ``GET /api/catalog/entities``); the judges are pure; and
 :func:`verdict` composes them. What a Resource names comes from catalog-info.yaml's annotations with
 the stack's id, account and region filled in (never from the stack's Terraform outputs), so an entity
-pointing at something the stack does not have fails, named.
+pointing at something the stack does not have fails, named; so does one naming something that exists but is
+not the stack's: a name without the stack's prefix (the same for every stack, or another stack's id), or an
+S3 bucket in another region (HeadBucket's ``x-amz-bucket-region``; Glue, Athena and App Runner are read in
+the stack's region already).
 
 Idle: App Runner cannot scale to zero and has no auto-pause (a RUNNING service bills its provisioned
 memory while idle), so the stack must pause the service itself. The check reads that mechanism back:
@@ -13,8 +16,9 @@ an EventBridge Scheduler schedule (ListSchedules, GetSchedule) whose target is A
 ``pauseService`` with this service's ARN, ENABLED, firing at least every stated number of hours, from
 now on and with no EndDate (a ``FLEXIBLE`` time window counts: Scheduler may invoke each firing up to
 ``MaximumWindowInMinutes`` after its time, so a pause may come that much later than the rate says),
-with a role (IAM GetRole, its policies and permissions boundary) that Scheduler may assume and that
-is surely allowed ``apprunner:PauseService`` on the service
+with a role (IAM GetRole, its policies and permissions boundary) of the schedule's own account and at the
+very ARN it names (a same-named role of another account or path is another role, never judged in its place)
+that Scheduler may assume and that is surely allowed ``apprunner:PauseService`` on the service
 (``lakehouse.checks.schedule_role``: a conditioned Allow proves nothing there), and, when the schedule
 encrypts its input with a customer managed key (``KmsKeyArn``), allowed to decrypt with that key (KMS
 DescribeKey, GetKeyPolicy): Scheduler decrypts as the role at every firing. A paused service is
@@ -95,6 +99,8 @@ class Lookup:
     exists: bool
     #: Why it counts as absent when something answers there (a service that is not the one named).
     why: str = ""
+    #: Why what it names, existing or not, is not this stack's (another stack's name, another region).
+    foreign: str = ""
 
 
 @dataclass
@@ -136,6 +142,9 @@ class PauseSchedule:
     key_problems: tuple[str, ...] = ()
     #: A ``FLEXIBLE`` time window's MaximumWindowInMinutes (None: mode ``OFF``, each firing on time).
     window_minutes: int | None = None
+    #: Why the RoleArn names no role of the schedule's account (another account's, or another path than the
+    #: account's role of that name): that role is not read, and the same-named local one is not judged for it.
+    role_elsewhere: str | None = None
 
 
 # -- judges (pure) -----------------------------------------------------------------------------------
@@ -162,6 +171,10 @@ def judge_resources(entities: Sequence[Entity], lookups: Sequence[Lookup]) -> li
                 f"{entity.ref} (line {entity.line}) names no resource the check can read back: it needs a "
                 f"{AWS_NAME} or {SERVICE} annotation and a spec.type among {sorted(READERS)}"
             )
+        elif lookup.foreign:
+            problems.append(
+                f"{entity.ref} names {lookup.type} {lookup.names!r}, which is not the stack's: {lookup.foreign}"
+            )
         elif not lookup.exists:
             why = f": {lookup.why}" if lookup.why else ""
             problems.append(
@@ -187,8 +200,24 @@ def judge_ownership(entities: Sequence[Entity]) -> list[str]:
     return problems
 
 
+def _differences(entity: Entity, served: Mapping[str, Any]) -> list[str]:
+    """Where a served entity differs from the file's: its spec, and the annotations the file states (Backstage
+    adds its own annotations, relations and status to what it serves; those are not the file's to judge)."""
+    found = []
+    spec, wanted = served.get("spec") or {}, entity.spec
+    for key in sorted(set(spec) | set(wanted), key=str):
+        if spec.get(key) != wanted.get(key):
+            found.append(f"spec.{key} {spec.get(key)!r}, not {wanted.get(key)!r}")
+    annotations = (served.get("metadata") or {}).get("annotations") or {}
+    for key, value in sorted(entity.annotations.items()):
+        if str(annotations.get(key)) != value:
+            found.append(f"annotation {key} {annotations.get(key)!r}, not {value!r}")
+    return found
+
+
 def judge_served(entities: Sequence[Entity], served: Sequence[Mapping[str, Any]] | None, url: str | None) -> list[str]:
-    """The catalog service answers with exactly the file's entities (by reference)."""
+    """The catalog service answers with exactly the file's entities: every reference, and each entity's spec and
+    annotations as the file states them (a service built from an older catalog-info.yaml serves the same names)."""
     if served is None:
         return [f"the catalog service at {url} answered no entities"]
     expected = {e.ref for e in entities}
@@ -198,6 +227,13 @@ def judge_served(entities: Sequence[Entity], served: Sequence[Mapping[str, Any]]
         f"the catalog service at {url} serves {ref}, which catalog-info.yaml does not define"
         for ref in sorted(set(answered) - expected)
     ]
+    by_ref = {served_ref(e): e for e in served}
+    for entity in entities:
+        if entity.ref in by_ref and (found := _differences(entity, by_ref[entity.ref])):
+            problems.append(
+                f"the catalog service at {url} serves {entity.ref} unlike catalog-info.yaml (line {entity.line}): "
+                + "; ".join(found)
+            )
     return problems
 
 
@@ -247,7 +283,7 @@ def judge_idle(
         if pause.ends is not None:
             found.append(f"it stops firing at {pause.ends} (EndDate): after that nothing pauses the service")
         if pause.role_allows is None:
-            found.append(f"its role {pause.role_arn} does not exist")
+            found.append(f"its role {pause.role_arn} {pause.role_elsewhere or 'does not exist'}")
             continue
         if pause.untrusted is not None:
             found.append(f"EventBridge Scheduler cannot run as its role {pause.role_arn}: {pause.untrusted}")
@@ -296,11 +332,32 @@ def _code(err: ClientError) -> str:
     return str(err.response.get("Error", {}).get("Code", ""))
 
 
-def _aws_exists(target: Target, kind: str, name: str) -> bool:
-    """Whether the named AWS resource exists; Unreadable when the API answers anything but found / not found."""
+def stack_names(values: Mapping[str, str]) -> tuple[str, str]:
+    """The two name prefixes of the stack's resources (infra/providers.tf): ``<project>-<stack_id>`` and, for
+    Glue and Athena, ``<glue_prefix>``."""
+    return f"{values['project']}-{values['stack_id']}", values["glue_prefix"]
+
+
+def not_the_stacks(name: str, values: Mapping[str, str]) -> str:
+    """Why an AWS name is no resource of this stack ("" when it is one: a stack prefix, then ``-`` or ``_``).
+    A name that is the same for every stack (no ``{stack_id}`` in its pattern) or carries another stack's id
+    may exist, but it is not what this stack deploys."""
+    prefixes = stack_names(values)
+    if any(name == p or name.startswith(p + "-") or name.startswith(p + "_") for p in prefixes):
+        return ""
+    return f"the stack {values['stack_id']}'s names start with {' or '.join(repr(p) for p in prefixes)}"
+
+
+def _aws_exists(target: Target, kind: str, name: str) -> bool | str:
+    """Whether the named AWS resource exists, or why it is not the stack's though it exists (an S3 bucket in
+    another region); Unreadable when the API answers anything but found / not found."""
     try:
         if kind == "s3-bucket":
-            target.client("s3").head_bucket(Bucket=name)
+            head = target.client("s3").head_bucket(Bucket=name)
+            headers = head.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+            region = head.get("BucketRegion") or headers.get("x-amz-bucket-region")
+            if region and region != target.region:
+                return f"S3 HeadBucket answers x-amz-bucket-region {region}, not the stack's region {target.region}"
         elif kind == "glue-database":
             target.client("glue").get_database(Name=name)
         elif kind == "athena-workgroup":
@@ -431,7 +488,12 @@ def lookup(
     if not pattern:
         return None
     name = fill(pattern, values)
-    return Lookup(entity.ref, kind, name, READERS[kind], _aws_exists(target, kind, name))
+    if foreign := not_the_stacks(name, values):
+        return Lookup(entity.ref, kind, name, READERS[kind], False, foreign=f"{AWS_NAME} {pattern!r}: {foreign}")
+    found = _aws_exists(target, kind, name)
+    if isinstance(found, str):
+        return Lookup(entity.ref, kind, name, READERS[kind], True, foreign=found)
+    return Lookup(entity.ref, kind, name, READERS[kind], found)
 
 
 def read_pauses(target: Target, service_arn: str) -> list[PauseSchedule]:
@@ -472,16 +534,36 @@ def _role_may_pause(
 ) -> dict[str, Any]:
     """What the schedule's role lets Scheduler do: ``role_allows`` (None: no such role), ``why_not``, ``untrusted``;
     and, for a schedule with a customer managed key, ``key_arn`` and ``key_problems`` (the key read in its region)."""
+    account_id = schedule_arn.split(":")[4] if schedule_arn.count(":") >= 5 else ""
+    role_account = role_arn.split(":")[4] if role_arn.count(":") >= 5 else ""
+    if account_id and role_account != account_id:
+        return {
+            "role_allows": None,
+            "key_arn": key_arn,
+            "role_elsewhere": (
+                f"is not a role of the schedule's account {account_id} (account {role_account or 'none'}): the "
+                "check reads the roles of this account only, and a schedule is passed (iam:PassRole) a role of its "
+                "own account"
+            ),
+        }
     try:
         role = target.client("iam").get_role(RoleName=role_arn.rsplit("/", 1)[-1])["Role"]
     except ClientError as err:
         if _code(err) == "NoSuchEntity":
             return {"role_allows": None, "key_arn": key_arn}
         raise
+    if str(role.get("Arn") or "") != role_arn:
+        return {
+            "role_allows": None,
+            "key_arn": key_arn,
+            "role_elsewhere": (
+                f"does not exist: the account's role of that name is {role.get('Arn')} (another path), which "
+                "EventBridge Scheduler does not assume for it"
+            ),
+        }
     identity, boundary = read_role_policies(target, role_arn)
     why_not = tuple(not_allowed(identity, boundary, PAUSE_ACTION, service_arn))
     trust = Policy.parse("trust policy", role.get("AssumeRolePolicyDocument") or {})
-    account_id = schedule_arn.split(":")[4] if schedule_arn.count(":") >= 5 else ""
     found: dict[str, Any] = {
         "role_allows": not why_not,
         "why_not": why_not,

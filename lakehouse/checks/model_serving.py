@@ -10,13 +10,20 @@ picks its archive) or a model of several ``Containers`` fails, named, every cont
 archive for the reason. The registry's side comes from MLflow's API: the
 version the ``champion`` alias names, and every version (to name the one an endpoint serves). The
 prediction is compared with a value computed again from Gold by SQL; serverless is read from the
-endpoint's current configuration. Three pure judges, one per property; the readers feed them.
+endpoint's current configuration and from the variants as the endpoint runs them (DescribeEndpoint's
+Current/DesiredServerlessConfig, which UpdateEndpointWeightsAndCapacities changes in place). Only an
+``InService`` (or AWS-maintained ``SystemUpdating``) endpoint serves its configuration steadily: any other
+status fails, with its FailureReason. SageMaker loads the archive when it deploys the endpoint, so an archive
+written after the endpoint's LastModifiedTime is not what it serves and fails, named, whatever it holds now.
+Three pure judges, one per property; the readers feed them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
+from math import inf
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -46,11 +53,18 @@ MLFLOW_SERVING_ENV = frozenset(
     }
 )
 
+#: The endpoint statuses in which it serves its current configuration steadily (SystemUpdating: AWS's maintenance,
+#: which changes nothing the stack states). Any other (Creating, Updating, RollingBack, OutOfService, Failed,
+#: UpdateRollbackFailed, Deleting) serves nothing, or a configuration on its way in or out.
+SERVING_STATUSES = frozenset({"InService", "SystemUpdating"})
+
 SERVERLESS_RULE = (
     "An endpoint is serverless when every production variant of the endpoint configuration it currently "
     "uses has a ServerlessConfig and no InstanceType (instances bill every hour, idle or not; serverless bills "
     "per request, so idle costs 0) without ProvisionedConcurrency (warm capacity billed for as long as it is "
-    "provisioned, used or not), within the stated MaxConcurrency and MemorySizeInMB caps (a burst's cost)."
+    "provisioned, used or not), within the stated MaxConcurrency and MemorySizeInMB caps (a burst's cost); and "
+    "the endpoint runs it so: DescribeEndpoint's Current/DesiredServerlessConfig of every variant are judged the "
+    "same way (UpdateEndpointWeightsAndCapacities changes them without a new configuration)."
 )
 
 
@@ -67,6 +81,14 @@ class ServedModel:
     mlmodel: dict[str, Any] = field(default_factory=dict)
     #: Why the chain could not be followed to an MLflow model (a broken stack, named), or None.
     broken: str | None = None
+    #: DescribeEndpoint's FailureReason (a failed creation or update), when it has one.
+    failure_reason: str | None = None
+    #: DescribeEndpoint's ProductionVariants: the variants as the endpoint runs them (weights, serverless config).
+    live: list[dict[str, Any]] = field(default_factory=list)
+    #: PendingDeploymentSummary's EndpointConfigName: the configuration an update is deploying.
+    pending_config: str | None = None
+    #: DescribeEndpoint's LastModifiedTime: SageMaker loads the archive when it (re)deploys the endpoint.
+    deployed_at: datetime | None = None
 
     @property
     def model_id(self) -> str | None:
@@ -82,6 +104,9 @@ class ServedModel:
         return {
             "endpoint": self.endpoint,
             "status": self.status,
+            "failure_reason": self.failure_reason,
+            "pending_config": self.pending_config,
+            "deployed_at": self.deployed_at.isoformat() if self.deployed_at else None,
             "endpoint_config": self.config,
             "model": self.model,
             "model_data_url": self.model_data_url,
@@ -127,8 +152,9 @@ class Registry:
 
 
 def serves(served: ServedModel, version: RegisteredVersion) -> bool:
-    """Is the archive an endpoint serves this registered version? By MLflow model id, else by run."""
-    if served.model_id and version.model_id:
+    """Is the archive an endpoint serves this registered version? By MLflow model id when the version has one
+    (an archive without it is not proven to be that model: one run may log several), else by run."""
+    if version.model_id:
         return served.model_id == version.model_id
     return bool(served.run_id) and served.run_id == version.run_id
 
@@ -139,6 +165,18 @@ def _describe_version(served: ServedModel, registry: Registry) -> str:
         f"version {found.version}" if found else f"no registered version (model {served.model_id}, run {served.run_id})"
     )
     return f"{registry.model_name} {what} ({served.model_data_url})"
+
+
+def status_problem(served: ServedModel) -> str | None:
+    """Why an endpoint does not steadily serve the configuration it names (None: it does)."""
+    if served.status in SERVING_STATUSES:
+        return None
+    failure = f" (FailureReason: {served.failure_reason})" if served.failure_reason else ""
+    pending = f", deploying configuration {served.pending_config}" if served.pending_config else ""
+    return (
+        f"endpoint {served.endpoint} is {served.status}{failure}{pending}: only an InService endpoint serves its "
+        f"configuration {served.config} steadily, so what it serves is not settled"
+    )
 
 
 def judge_version(served: list[ServedModel], registry: Registry, stack: str) -> Outcome:
@@ -158,6 +196,8 @@ def judge_version(served: list[ServedModel], registry: Registry, stack: str) -> 
     problems: list[str] = []
     measured: dict[str, str | None] = {}
     for s in served:
+        if (unsteady := status_problem(s)) is not None:
+            problems.append(unsteady)
         if s.broken:
             problems.append(f"endpoint {s.endpoint} serves no readable MLflow model: {s.broken}")
             measured[s.endpoint] = None
@@ -198,7 +238,8 @@ def judge_prediction(
         return Outcome.judged(
             False, None, threshold, f"endpoint {endpoint} returned no prediction for {country}", details
         )
-    off_pct = abs(predicted - reference) / abs(reference) * 100 if reference else abs(predicted) * 100
+    # A relative tolerance of a reference of 0 is 0: only 0 itself is within it.
+    off_pct = abs(predicted - reference) / abs(reference) * 100 if reference else (0.0 if predicted == 0 else inf)
     details["off_pct"] = round(off_pct, 6)
     ok = off_pct <= tolerance_pct
     verb = "is" if ok else "is not"
@@ -216,6 +257,48 @@ def judge_answer(
     if isinstance(answer, str):
         return judge_prediction(endpoint, country, None, reference, tolerance_pct, refused=answer)
     return judge_prediction(endpoint, country, answer[0] if answer else None, reference, tolerance_pct)
+
+
+def _cap_problems(where: str, serverless: Mapping[str, Any], max_concurrency: int, max_memory_mb: int) -> list[str]:
+    """Why one serverless configuration is above the caps or bills idle (empty: it is within them)."""
+    problems = []
+    concurrency, memory = serverless.get("MaxConcurrency"), serverless.get("MemorySizeInMB")
+    if not isinstance(concurrency, int) or concurrency > max_concurrency:
+        problems.append(f"{where}: MaxConcurrency {concurrency} is above the cap {max_concurrency}")
+    if not isinstance(memory, int) or memory > max_memory_mb:
+        problems.append(f"{where}: MemorySizeInMB {memory} is above the cap {max_memory_mb}")
+    if provisioned := serverless.get("ProvisionedConcurrency"):
+        problems.append(
+            f"{where}: ProvisionedConcurrency {provisioned} keeps warm capacity billed every hour, idle or not"
+        )
+    return problems
+
+
+def _live_problems(
+    served: ServedModel, max_concurrency: int, max_memory_mb: int, measured: dict[str, Any]
+) -> list[str]:
+    """Why the variants as the endpoint runs them (DescribeEndpoint) are not serverless within the caps, where
+    they differ from what its configuration states (UpdateEndpointWeightsAndCapacities changes them in place)."""
+    stated = {v.get("VariantName"): v.get("ServerlessConfig") or {} for v in served.variants}
+    problems = []
+    for live in served.live:
+        name = live.get("VariantName")
+        where = f"endpoint {served.endpoint}'s variant {name} as it runs (DescribeEndpoint"
+        if name not in stated:
+            problems.append(f"{where}) is no variant of its configuration {served.config}")
+            continue
+        if live.get("CurrentInstanceCount") or live.get("DesiredInstanceCount"):
+            count = live.get("CurrentInstanceCount") or live.get("DesiredInstanceCount")
+            problems.append(f"{where}) runs {count} instance(s): it bills every hour, idle or not")
+        for key in ("CurrentServerlessConfig", "DesiredServerlessConfig"):
+            running = {**stated[name], **(live.get(key) or {})}
+            if not live.get(key) or running == stated[name]:
+                continue  # what the configuration states, judged above
+            measured[f"{served.endpoint}/{name}/{key}"] = running
+            problems += _cap_problems(
+                f"{where} {key}, not its configuration's {stated[name]})", running, max_concurrency, max_memory_mb
+            )
+    return problems
 
 
 def judge_serverless(served: list[ServedModel], max_concurrency: int, max_memory_mb: int, stack: str) -> Outcome:
@@ -241,15 +324,8 @@ def judge_serverless(served: list[ServedModel], max_concurrency: int, max_memory
                     "it bills every hour, idle or not (no ServerlessConfig)"
                 )
                 continue
-            concurrency, memory = serverless.get("MaxConcurrency"), serverless.get("MemorySizeInMB")
-            if not isinstance(concurrency, int) or concurrency > max_concurrency:
-                problems.append(f"{where}: MaxConcurrency {concurrency} is above the cap {max_concurrency}")
-            if not isinstance(memory, int) or memory > max_memory_mb:
-                problems.append(f"{where}: MemorySizeInMB {memory} is above the cap {max_memory_mb}")
-            if provisioned := serverless.get("ProvisionedConcurrency"):
-                problems.append(
-                    f"{where}: ProvisionedConcurrency {provisioned} keeps warm capacity billed every hour, idle or not"
-                )
+            problems += _cap_problems(where, serverless, max_concurrency, max_memory_mb)
+        problems += _live_problems(s, max_concurrency, max_memory_mb, measured)
     reason = "; ".join(problems) or f"{len(served)} endpoint(s) serverless within the caps: idle cost 0"
     return Outcome.judged(not problems, measured, threshold, reason, details)
 
@@ -284,6 +360,11 @@ def read_served(target: Target, endpoint: str) -> ServedModel:
     served = ServedModel(endpoint)
     described = sm.describe_endpoint(EndpointName=endpoint)
     served.status, served.config = described.get("EndpointStatus"), described.get("EndpointConfigName")
+    served.failure_reason = described.get("FailureReason") or None
+    served.live = list(described.get("ProductionVariants") or [])
+    served.pending_config = (described.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")
+    deployed = described.get("LastModifiedTime") or described.get("CreationTime")
+    served.deployed_at = deployed if isinstance(deployed, datetime) else None
     try:
         config = sm.describe_endpoint_config(EndpointConfigName=served.config)
     except ClientError as err:
@@ -297,11 +378,11 @@ def read_served(target: Target, endpoint: str) -> ServedModel:
         return served
     first = served.variants[0]
     served.model = first.get("ModelName")
-    served.model_data_url, served.mlmodel, served.broken = _follow(sm, s3, str(served.model))
+    served.model_data_url, served.mlmodel, served.broken = _follow(sm, s3, str(served.model), served.deployed_at)
     for variant in served.variants[1:] if not served.broken else []:
         # A second variant takes its weight of the traffic: it must serve the same MLflow model.
         other = ServedModel(endpoint, model=variant.get("ModelName"))
-        other.model_data_url, other.mlmodel, other.broken = _follow(sm, s3, str(other.model))
+        other.model_data_url, other.mlmodel, other.broken = _follow(sm, s3, str(other.model), served.deployed_at)
         if other.broken or (other.model_id, other.run_id) != (served.model_id, served.run_id):
             what = other.broken or f"{other.model_data_url}, model {other.model_id}, run {other.run_id}"
             served.broken = (
@@ -336,23 +417,37 @@ def container_problem(model_name: str, container: Mapping[str, Any]) -> str | No
     return None
 
 
-def _archive(s3: Any, model_name: str, url: Any) -> tuple[dict[str, Any], str | None]:
-    """(MLmodel, why it is broken) of the archive at a container's ModelDataUrl."""
+def _archive(
+    s3: Any, model_name: str, url: Any, deployed_at: datetime | None = None
+) -> tuple[dict[str, Any], str | None]:
+    """(MLmodel, why it is broken) of the archive at a container's ModelDataUrl. An archive written after the
+    endpoint last (re)deployed is broken: SageMaker read the archive when it deployed, so what is there now is
+    not what was loaded (and an instance that starts later may load the new one)."""
     if not url or not str(url).startswith("s3://"):
         return {}, f"model {model_name} has no s3:// ModelDataUrl ({url})"
     bucket, _, key = str(url)[5:].partition("/")
     if not key or key.endswith("/"):
         return {}, f"model {model_name}'s ModelDataUrl {url} names a prefix, not an archive"
     try:
-        archive = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        found = s3.get_object(Bucket=bucket, Key=key)
+        archive = found["Body"].read()
     except ClientError as err:
         if not _missing(err):
             raise
         return {}, f"model {model_name}'s ModelDataUrl {url} does not exist"
     try:
-        return mlmodel_of(archive), None
+        mlmodel = mlmodel_of(archive)
     except Exception as err:  # noqa: BLE001 - any unreadable archive is a broken model, named
         return {}, f"model {model_name}'s archive {url} is no MLflow model: {err}"
+    written = found.get("LastModified")
+    if isinstance(written, datetime) and deployed_at is not None and written > deployed_at:
+        now = f"model {mlmodel.get('model_id') or mlmodel.get('model_uuid')}, run {mlmodel.get('run_id')}"
+        return mlmodel, (
+            f"model {model_name}'s archive {url} was written at {written.isoformat()} (now {now}), after the endpoint "
+            f"last deployed at {deployed_at.isoformat()}: SageMaker loaded the archive as it was then, not this one, "
+            "so which model it serves cannot be read back (a new endpoint configuration deploys a new archive)"
+        )
+    return mlmodel, None
 
 
 def _containers(s3: Any, model_name: str, model: Mapping[str, Any]) -> str:
@@ -375,8 +470,11 @@ def _containers(s3: Any, model_name: str, model: Mapping[str, Any]) -> str:
     )
 
 
-def _follow(sm: Any, s3: Any, model_name: str) -> tuple[str | None, dict[str, Any], str | None]:
-    """(ModelDataUrl, MLmodel, why it is broken) of one SageMaker model, followed to its archive in S3."""
+def _follow(
+    sm: Any, s3: Any, model_name: str, deployed_at: datetime | None = None
+) -> tuple[str | None, dict[str, Any], str | None]:
+    """(ModelDataUrl, MLmodel, why it is broken) of one SageMaker model, followed to its archive in S3
+    (``deployed_at``: when the endpoint last deployed, which the archive must predate)."""
     try:
         model = sm.describe_model(ModelName=model_name)
     except ClientError as err:
@@ -388,7 +486,7 @@ def _follow(sm: Any, s3: Any, model_name: str) -> tuple[str | None, dict[str, An
         return first, {}, _containers(s3, model_name, model)
     container = model.get("PrimaryContainer") or {}
     url = container.get("ModelDataUrl")
-    mlmodel, broken = _archive(s3, model_name, url)
+    mlmodel, broken = _archive(s3, model_name, url, deployed_at)
     return url, mlmodel, container_problem(model_name, container) or broken
 
 
@@ -413,22 +511,48 @@ def read_registry(tracking_uri: str, model_name: str, alias: str) -> Registry:
     return Registry(model_name, alias, versions, champion)
 
 
+class Unanswered(ValueError):
+    """The endpoint answered 200, but not one number per record as MLflow's scoring server does."""
+
+
+def predictions_of(body: bytes, asked: int) -> list[float]:
+    """The predictions in an MLflow scoring server's answer (``{"predictions": [...]}``), one finite number per
+    record asked; anything else (another shape, a count that is not the records', NaN) is :class:`Unanswered`."""
+    import json
+    import math
+
+    shown = body[:200].decode("utf-8", "replace")
+    try:
+        predictions = json.loads(body)["predictions"]
+        values = [float(p) for p in predictions if not isinstance(p, bool)]
+    except (ValueError, KeyError, TypeError) as err:
+        raise Unanswered(f'it answered {shown!r}, not MLflow\'s {{"predictions": [numbers]}} ({err})') from None
+    if len(values) != len(predictions) or len(values) != asked:
+        raise Unanswered(f"it answered {len(predictions)} prediction(s) for {asked} record(s): {shown!r}")
+    if not all(math.isfinite(v) for v in values):
+        raise Unanswered(f"it answered predictions that are not finite numbers: {shown!r}")
+    return values
+
+
 def invoke(target: Target, endpoint: str, records: Iterable[Mapping[str, Any]]) -> list[float]:
     """Predictions of an endpoint for rows, sent as MLflow's scoring servers read them (dataframe_records)."""
     import json
 
+    rows = [dict(r) for r in records]
     runtime = target.client("sagemaker-runtime")
-    body = json.dumps({"dataframe_records": [dict(r) for r in records]})
+    body = json.dumps({"dataframe_records": rows})
     answer = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="application/json", Body=body)
-    predictions = json.loads(answer["Body"].read())["predictions"]
-    return [float(p) for p in predictions]
+    return predictions_of(answer["Body"].read(), len(rows))
 
 
 def try_invoke(target: Target, endpoint: str, records: Iterable[Mapping[str, Any]]) -> list[float] | str:
-    """``invoke``, or the endpoint's ``ModelError`` as text: the container answered that it cannot serve (a
-    model that does not load, an image that cannot run it), which judges the stack; other errors propagate."""
+    """``invoke``, or why the endpoint gave no prediction per record, as text: its ``ModelError`` (the container
+    answered that it cannot serve: a model that does not load, an image that cannot run it) or an answer that
+    is not one number per record (:class:`Unanswered`); both judge the stack. Other errors propagate."""
     try:
         return invoke(target, endpoint, records)
+    except Unanswered as err:
+        return str(err)
     except ClientError as err:
         error = err.response.get("Error", {})
         if error.get("Code") != "ModelError":

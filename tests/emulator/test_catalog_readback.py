@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -166,3 +167,38 @@ def test_a_schedule_encrypting_its_input_pauses_only_if_its_role_may_decrypt(
         "and the role's do not allow it: no statement of its policies allows it (EventBridge Scheduler cannot "
         "decrypt it, so every pause fails)" in problem
     )
+
+
+def test_resources_that_exist_but_are_not_the_stacks_are_named(
+    emulator: EmulatorHandle, services: tuple[CatalogHandle, LineageHandle], tmp_path: Path
+) -> None:
+    """The gold bucket's name is right but it lives in another region; the silver entity hard-codes another
+    stack's bucket, which exists. Both read back as existing, neither is this stack's."""
+    catalog, lineage = services
+    stack_id = "lh-cat-foreign"
+    _stack(emulator, stack_id, missing="gold")
+    target = local_target(emulator.endpoint)
+    account = target.client("sts").get_caller_identity()["Account"]
+    s3 = target.client("s3")
+    gold = f"lakehouse-{stack_id}-gold-{account}"
+    oregon = local_target(emulator.endpoint, "us-west-2").client("s3")
+    oregon.create_bucket(Bucket=gold, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    other = f"lakehouse-lh-cat-other-silver-{account}"
+    s3.create_bucket(Bucket=other, CreateBucketConfiguration={"LocationConstraint": target.region})
+    text = CATALOG.read_text(encoding="utf-8")
+    pattern = '"{project}-{stack_id}-silver-{account_id}"'
+    assert pattern in text
+    edited = tmp_path / "catalog-info.yaml"
+    edited.write_text(text.replace(pattern, '"{project}-lh-cat-other-silver-{account_id}"'), encoding="utf-8")
+    outcome = check_catalog(edited, target, stack_id, {"lineage": lineage.url, "mlflow": lineage.url}, catalog.url)
+    assert outcome.status is Status.FAILED
+    problems = outcome.details["problems"]["resources"]
+    assert (
+        f"resource:default/lakehouse-gold-bucket names s3-bucket '{gold}', which is not the stack's: S3 HeadBucket "
+        f"answers x-amz-bucket-region us-west-2, not the stack's region {target.region}"
+    ) in problems
+    assert (
+        f"resource:default/lakehouse-silver-bucket names s3-bucket '{other}', which is not the stack's: "
+        "lakehouse.io/aws-name '{project}-lh-cat-other-silver-{account_id}': the stack lh-cat-foreign's names start "
+        "with 'lakehouse-lh-cat-foreign' or 'lakehouse_lh_cat_foreign'"
+    ) in problems

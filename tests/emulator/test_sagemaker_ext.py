@@ -85,7 +85,9 @@ def test_update_endpoint_switches_the_served_model(
     assert described["EndpointConfigName"] == second and described["EndpointStatus"] == "InService"
     target = local_target(emulator.endpoint, "ap-northeast-1")
     assert invoke(target, first, [{"country": "JP"}]) == pytest.approx([100.0])
-    assert read_served(target, first).model == second
+    served = read_served(target, first)
+    # The new archive was written after the endpoint was made but before the update: what it serves.
+    assert (served.model, served.broken) == (second, None)
 
 
 def test_update_to_an_instance_config_is_what_describe_shows(
@@ -251,3 +253,34 @@ def test_the_tagging_api_names_an_endpoint_configuration_by_its_arn(
     found = aws_client("resourcegroupstaggingapi").get_resources(TagFilters=[{"Key": "stack_id", "Values": [stack]}])
     assert [m["ResourceARN"] for m in found["ResourceTagMappingList"]] == [arn]
     assert arn == sm.describe_endpoint_config(EndpointConfigName=name)["EndpointConfigArn"]
+
+
+def test_a_serverless_update_in_place_is_what_describe_shows_and_the_check_fails_it(
+    clients: tuple[Any, Any, Any], archives: dict[str, bytes], emulator: Any
+) -> None:
+    """UpdateEndpointWeightsAndCapacities raises MaxConcurrency and provisions warm capacity with no new
+    configuration: the configuration still reads 2, DescribeEndpoint reads what runs, the check names it."""
+    from lakehouse.checks.model_serving import judge_serverless
+
+    sm, s3, _ = clients
+    name = _deploy(sm, s3, archives["v2"], f"ep-{uuid.uuid4().hex[:6]}")
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    before = sm.describe_endpoint(EndpointName=name)["LastModifiedTime"]
+    target = local_target(emulator.endpoint, "ap-northeast-1")
+    assert judge_serverless([read_served(target, name)], 2, 2048, "s").passed
+    update = {"MaxConcurrency": 5, "ProvisionedConcurrency": 1}
+    sm.update_endpoint_weights_and_capacities(
+        EndpointName=name, DesiredWeightsAndCapacities=[{"VariantName": "AllTraffic", "ServerlessUpdateConfig": update}]
+    )
+    described = sm.describe_endpoint(EndpointName=name)
+    [variant] = described["ProductionVariants"]
+    assert variant["CurrentServerlessConfig"] == {"MemorySizeInMB": 2048, **update}
+    assert variant["DesiredServerlessConfig"] == variant["CurrentServerlessConfig"]
+    assert described["LastModifiedTime"] >= before
+    config = sm.describe_endpoint_config(EndpointConfigName=name)["ProductionVariants"][0]
+    assert config["ServerlessConfig"] == SERVERLESS  # the configuration is unchanged
+    outcome = judge_serverless([read_served(target, name)], 2, 2048, "s")
+    assert outcome.status is Status.FAILED
+    assert "as it runs (DescribeEndpoint CurrentServerlessConfig" in str(outcome.reason)
+    assert "MaxConcurrency 5 is above the cap 2" in str(outcome.reason)
+    assert "ProvisionedConcurrency 1 keeps warm capacity billed" in str(outcome.reason)

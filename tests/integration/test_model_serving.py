@@ -8,8 +8,10 @@ switched to it with UpdateEndpoint), judged by the check's own readers and judge
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -159,6 +161,43 @@ def test_the_champion_in_another_image_fails_the_prediction_naming_the_image(
     outcome = judge_answer(endpoint, "JP", answer, reference, 1.0)
     assert outcome.status is Status.FAILED
     assert outcome.reason is not None and image in outcome.reason and "ModelError" in outcome.reason, outcome.reason
+
+
+def _wait_past_second(moment: datetime, deadline_s: float = 5.0) -> None:
+    """Wait until the clock is in a later second than ``moment``: S3's LastModified is kept to the second."""
+    deadline = time.monotonic() + deadline_s
+    later = moment.replace(microsecond=0) + timedelta(seconds=1)
+    while datetime.now(UTC) < later:
+        assert time.monotonic() < deadline, f"the clock did not pass {later.isoformat()}"
+        time.sleep(0.05)  # polling the clock for the condition above, bounded by the deadline
+
+
+def test_the_champions_archive_overwritten_in_s3_fails_until_its_version_is_restored(released: Released) -> None:
+    """Version 1's archive written over the champion's S3 key after the endpoint deployed (another run's model
+    behind the same ModelDataUrl); the model bucket is versioned, so deleting that write restores the archive
+    the endpoint loaded, with its own LastModified."""
+    healthy, _ = released.check()
+    assert healthy.passed, healthy.reason
+    s3 = released.deployment.stack.target.client("s3")
+    url = released.second.model_data_url
+    bucket, _, key = url[5:].partition("/")
+    old_bucket, _, old_key = released.first.model_data_url[5:].partition("/")
+    endpoint = f"{released.prefix}-daily-revenue"
+    _wait_past_second(released.sm().describe_endpoint(EndpointName=endpoint)["LastModifiedTime"])
+    older = s3.get_object(Bucket=old_bucket, Key=old_key)["Body"].read()
+    written = s3.put_object(Bucket=bucket, Key=key, Body=older)["VersionId"]
+    try:
+        version, serverless = released.check()
+        assert version.status is Status.FAILED
+        reason = str(version.reason)
+        assert f"endpoint {endpoint} serves no readable MLflow model: " in reason, reason
+        assert f"archive {url} was written at " in reason and "after the endpoint last deployed at" in reason
+        assert f"run {released.first.registered['run_id']}" in reason, reason
+        assert serverless.passed, serverless.reason
+    finally:
+        s3.delete_object(Bucket=bucket, Key=key, VersionId=written)
+    repaired, _ = released.check()
+    assert repaired.passed, repaired.reason
 
 
 def test_repairs_leave_the_stack_as_terraform_made_it(released: Released) -> None:

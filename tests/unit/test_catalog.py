@@ -143,6 +143,38 @@ def test_the_service_must_serve_exactly_the_files_entities() -> None:
     assert judge_served(entities, None, "http://c") == ["the catalog service at http://c answered no entities"]
 
 
+def test_an_entity_served_unlike_the_file_fails_naming_each_difference() -> None:
+    """A service built from an older catalog-info.yaml answers the same references with another owner or
+    another resource name: same refs used to pass. Backstage's own annotations and relations are no difference."""
+    group = Entity(
+        {
+            "kind": "Resource",
+            "metadata": {"name": "gold", "annotations": {"lakehouse.io/aws-name": "{project}-{stack_id}-gold"}},
+            "spec": {"type": "s3-bucket", "owner": "group:default/data-owners"},
+        },
+        7,
+        0,
+    )
+    backstage = {"backstage.io/managed-by-location": "url:https://x/catalog-info.yaml"}
+    healthy = {
+        "kind": "Resource",
+        "metadata": {"name": "gold", "uid": "u-1", "annotations": {**group.annotations, **backstage}},
+        "spec": dict(group.spec),
+        "relations": [{"type": "ownedBy", "targetRef": "group:default/data-owners"}],
+    }
+    assert judge_served([group], [healthy], "http://c") == []
+    stale = {
+        **healthy,
+        "metadata": {"name": "gold", "annotations": {"lakehouse.io/aws-name": "lakehouse-old-gold", **backstage}},
+        "spec": {"type": "s3-bucket", "owner": "group:default/someone-else"},
+    }
+    assert judge_served([group], [stale], "http://c") == [
+        "the catalog service at http://c serves resource:default/gold unlike catalog-info.yaml (line 7): "
+        "spec.owner 'group:default/someone-else', not 'group:default/data-owners'; "
+        "annotation lakehouse.io/aws-name 'lakehouse-old-gold', not '{project}-{stack_id}-gold'"
+    ]
+
+
 RUNNING = {"Status": "RUNNING", "ServiceArn": "arn:svc", "InstanceConfiguration": {"Memory": "512"}}
 PAUSE = PauseSchedule("default/lakehouse-lh-1-catalog-pause", "ENABLED", "rate(1 hour)", "arn:role/p", True)
 

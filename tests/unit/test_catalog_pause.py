@@ -276,3 +276,34 @@ def test_a_key_policy_deny_a_disabled_key_or_an_asymmetric_key_is_named(account:
         f"its target input is encrypted with KMS key {gone}, which does not exist (EventBridge Scheduler cannot "
         "decrypt it, so every pause fails)",
     )
+
+
+def test_a_role_of_another_account_is_not_judged_by_the_same_named_role_of_this_one(account: Target) -> None:
+    """The local ``pause-ok`` may pause the service, but the schedule names account 999999999999's role."""
+    from lakehouse.checks.catalog import judge_idle
+
+    local = _role(account, "pause-ok", SERVICE)
+    foreign = local.replace(":123456789012:", ":999999999999:")
+    _schedule(account, "foreign", foreign, SERVICE)
+    pause = _pause(account, "foreign")
+    assert (pause.role_arn, pause.role_allows) == (foreign, None)
+    assert pause.role_elsewhere is not None
+    assert "is not a role of the schedule's account 123456789012 (account 999999999999)" in pause.role_elsewhere
+    service = {"Status": "RUNNING", "ServiceArn": SERVICE, "InstanceConfiguration": {"Memory": "2048"}}
+    [problem] = judge_idle("lakehouse-lh-1-catalog", service, [pause], 1)
+    assert f"schedule default/foreign: its role {foreign} is not a role of the schedule's account" in problem
+
+
+def test_a_role_arn_with_another_path_is_not_the_same_named_role(account: Target) -> None:
+    """GetRole finds a role by name alone; the ARN at another path names a role that does not exist."""
+    local = _role(account, "pathed", SERVICE, Path="/service-role/")
+    assert ":role/service-role/pathed" in local
+    _schedule(account, "pathless", local.replace("/service-role/", "/"), SERVICE)
+    pause = _pause(account, "pathless")
+    assert pause.role_allows is None
+    assert pause.role_elsewhere == (
+        f"does not exist: the account's role of that name is {local} (another path), which EventBridge Scheduler "
+        "does not assume for it"
+    )
+    _schedule(account, "pathed", local, SERVICE)
+    assert _pause(account, "pathed").role_allows is True

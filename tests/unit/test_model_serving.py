@@ -29,6 +29,7 @@ SERVERLESS = {"VariantName": "AllTraffic", "ServerlessConfig": {"MaxConcurrency"
 def served(model_id: str = "m-two", run_id: str = "run-two", **extra: Any) -> ServedModel:
     values: dict[str, Any] = {
         "endpoint": "lakehouse-s1-daily-revenue",
+        "status": "InService",
         "config": "lakehouse-s1-daily-revenue-v2",
         "model": "lakehouse-s1-daily-revenue-v2",
         "model_data_url": "s3://b/sagemaker/daily-revenue/v2/model.tar.gz",
@@ -82,6 +83,15 @@ def test_run_id_decides_when_sources_carry_no_model_id() -> None:
     assert not judge_version([served("m-x", "run-4")], legacy, "s1").passed
 
 
+def test_an_archive_of_the_champions_run_without_its_model_id_is_not_the_champion() -> None:
+    """One run may log several models; MLflow 3's version names its model: the run alone used to decide."""
+    outcome = judge_version([served(model_id="", run_id="run-two")], REGISTRY, "s1")
+    assert outcome.status is Status.FAILED
+    assert "serves daily-revenue no registered version (model None, run run-two)" in str(outcome.reason)
+    other = served(model_id="m-baseline", run_id="run-two")
+    assert not judge_version([other], REGISTRY, "s1").passed
+
+
 @pytest.mark.parametrize(
     ("predicted", "status"),
     [(100.5, Status.PASSED), (99.0, Status.PASSED), (98.9, Status.FAILED), (None, Status.FAILED)],
@@ -102,6 +112,38 @@ def test_an_endpoint_that_refuses_to_predict_fails_naming_its_error() -> None:
     )
     assert judge_answer("ep", "JP", [20.1], 20.0, 1.0).status is Status.PASSED
     assert judge_answer("ep", "JP", [], 20.0, 1.0).status is Status.FAILED
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b'{"predictions": [20.0, 999.0]}', "it answered 2 prediction(s) for 1 record(s)"),
+        (b'{"predictions": []}', "it answered 0 prediction(s) for 1 record(s)"),
+        (b'{"predictions": [[20.0]]}', 'not MLflow\'s {"predictions": [numbers]}'),
+        (b'{"predictions": [true]}', "it answered 1 prediction(s) for 1 record(s)"),
+        (b'{"outputs": [20.0]}', "not MLflow's"),
+        (b"<html>ok</html>", "not MLflow's"),
+        (b'{"predictions": [NaN]}', "not finite numbers"),
+    ],
+    ids=["extra-prediction", "none", "nested", "boolean", "other-key", "not-json", "nan"],
+)
+def test_an_answer_that_is_not_one_number_per_record_is_named_and_fails(body: bytes, why: str) -> None:
+    """The first of two numbers used to be judged alone: an answer must be exactly one finite number per record."""
+    from lakehouse.checks.model_serving import Unanswered, predictions_of
+
+    with pytest.raises(Unanswered) as raised:
+        predictions_of(body, 1)
+    assert why in str(raised.value)
+    outcome = judge_answer("ep", "JP", str(raised.value), 20.0, 1.0)
+    assert outcome.status is Status.FAILED and str(outcome.reason).startswith("endpoint ep did not predict for JP: ")
+    assert predictions_of(b'{"predictions": [20.0]}', 1) == [20.0]
+
+
+def test_a_reference_of_zero_is_met_by_zero_only() -> None:
+    """A relative tolerance of 0 is 0 (it used to read |prediction| x 100 as the percentage off)."""
+    assert judge_prediction("ep", "JP", 0.0, 0.0, 1.0).passed
+    outcome = judge_prediction("ep", "JP", 0.005, 0.0, 1.0)
+    assert outcome.status is Status.FAILED and "inf % off" in str(outcome.reason)
 
 
 def test_the_stacks_default_image_is_the_one_the_emulator_runs() -> None:
@@ -316,3 +358,117 @@ def test_endpoints_of_a_stack_whose_id_extends_ours_are_that_stacks(account: Any
     assert own_endpoints(account, "lakehouse-lh-1") == both  # by name alone
     assert own_endpoints(account, "lakehouse-lh-1", "lh-1") == ["lakehouse-lh-1-model", "lakehouse-lh-1-untagged"]
     assert own_endpoints(account, "lakehouse-lh-1-x", "lh-1-x") == ["lakehouse-lh-1-x-model"]
+
+
+# -- the endpoint as it runs: its status, its running serverless config, the archive it loaded -------------------
+
+
+def _backend_endpoint(name: str) -> Any:
+    """moto's record of an endpoint: what DescribeEndpoint answers from (no API puts an endpoint in these states)."""
+    from moto.sagemaker.models import sagemaker_backends
+
+    return sagemaker_backends["123456789012"]["us-east-1"].endpoints[name]
+
+
+@pytest.mark.parametrize(
+    ("status", "failure"),
+    [
+        ("Failed", "Could not find model data at s3://models/v2/model.tar.gz."),
+        ("Updating", None),
+        ("UpdateRollbackFailed", "The primary container for production variant AllTraffic did not pass the ping"),
+    ],
+)
+def test_an_endpoint_not_in_service_fails_naming_its_status_and_failure_reason(
+    account: Any, status: str, failure: str | None
+) -> None:
+    """The chain may read as the champion's, but a Failed or mid-update endpoint serves no settled version."""
+    from lakehouse.checks.model_serving import read_served
+
+    name = _endpoint(account, "unsettled", PrimaryContainer=CHAMPION)
+    endpoint = _backend_endpoint(name)
+    endpoint.endpoint_status, endpoint.failure_reason = status, failure
+    served = read_served(account, name)
+    assert (served.status, served.failure_reason, served.broken) == (status, failure, None)
+    outcome = judge_version([served], REGISTRY, "s1")
+    assert outcome.status is Status.FAILED
+    assert str(outcome.reason).startswith(f"endpoint unsettled is {status}")
+    assert (f"(FailureReason: {failure})" in str(outcome.reason)) is (failure is not None)
+    assert "only an InService endpoint serves its configuration unsettled steadily" in str(outcome.reason)
+    assert outcome.details["endpoints"][0]["failure_reason"] == failure
+
+
+def test_an_endpoint_under_aws_maintenance_still_serves_and_passes(account: Any) -> None:
+    """SystemUpdating changes nothing the stack states: the endpoint serves on (no false red)."""
+    from lakehouse.checks.model_serving import read_served
+
+    name = _endpoint(account, "maintained", PrimaryContainer=CHAMPION)
+    _backend_endpoint(name).endpoint_status = "SystemUpdating"
+    assert judge_version([read_served(account, name)], REGISTRY, "s1").passed
+
+
+@pytest.mark.parametrize(
+    ("deployed", "now_there"),
+    [("v1", "v2"), ("v2", "v1")],
+    ids=["stale-endpoint-archive-replaced-by-the-champion", "champion-archive-replaced-by-another-run"],
+)
+def test_an_archive_replaced_after_the_endpoint_deployed_fails_naming_both_times(
+    account: Any, deployed: str, now_there: str
+) -> None:
+    """SageMaker loaded the archive when it deployed: one written since is not what the endpoint serves, whichever
+    model it holds now (here even the champion's, which read as served before)."""
+    from datetime import timedelta
+
+    from lakehouse.checks.model_serving import read_served
+
+    url = "s3://models/live/model.tar.gz"
+    s3 = account.client("s3")
+    s3.put_object(Bucket="models", Key="live/model.tar.gz", Body=_archive(f"m-{deployed}", f"run-{deployed}"))
+    name = _endpoint(account, "replaced", PrimaryContainer={"Image": IMAGE, "ModelDataUrl": url})
+    endpoint = _backend_endpoint(name)
+    endpoint.last_modified_time -= timedelta(hours=1)  # deployed an hour ago
+    models = {"v1": ("m-one", "run-one"), "v2": ("m-two", "run-two")}
+    s3.put_object(Bucket="models", Key="live/model.tar.gz", Body=_archive(*models[now_there]))
+    served = read_served(account, name)
+    assert served.broken is not None
+    assert f"model replaced's archive {url} was written at " in served.broken
+    assert f"(now model {models[now_there][0]}, run {models[now_there][1]}), after the endpoint last deployed at" in (
+        served.broken
+    )
+    outcome = judge_version([served], REGISTRY, "s1")
+    assert outcome.status is Status.FAILED
+    assert str(outcome.reason).startswith("endpoint replaced serves no readable MLflow model: model replaced's archive")
+
+
+def test_an_archive_written_before_the_endpoint_deployed_is_what_it_serves(account: Any) -> None:
+    """The harness's order (archive, then model, config, endpoint) reads as served, within the same second too."""
+    from lakehouse.checks.model_serving import read_served
+
+    served = read_served(account, _endpoint(account, "fresh", PrimaryContainer=CHAMPION))
+    assert (served.broken, served.model_id, served.deployed_at is not None) == (None, "m-two", True)
+
+
+def test_a_running_serverless_config_above_the_caps_fails_though_the_configuration_is_within() -> None:
+    """UpdateEndpointWeightsAndCapacities raises MaxConcurrency and adds ProvisionedConcurrency in place:
+    the endpoint configuration still says 2, DescribeEndpoint says what runs."""
+    running = {"MaxConcurrency": 20, "MemorySizeInMB": 2048, "ProvisionedConcurrency": 2}
+    live = [{"VariantName": "AllTraffic", "CurrentServerlessConfig": running, "DesiredServerlessConfig": running}]
+    outcome = judge_serverless([served(live=live)], 2, 2048, "s1")
+    assert outcome.status is Status.FAILED
+    reason = str(outcome.reason)
+    where = "lakehouse-s1-daily-revenue's variant AllTraffic as it runs (DescribeEndpoint CurrentServerlessConfig"
+    stated = "not its configuration's {'MaxConcurrency': 2, 'MemorySizeInMB': 2048}"
+    assert f"{where}, {stated}): MaxConcurrency 20 is above the cap 2" in reason
+    assert "DesiredServerlessConfig" in reason and "ProvisionedConcurrency 2 keeps warm capacity billed" in reason
+    same = {"MaxConcurrency": 2, "MemorySizeInMB": 2048}
+    healthy = [{"VariantName": "AllTraffic", "CurrentServerlessConfig": same, "DesiredServerlessConfig": {}}]
+    assert judge_serverless([served(live=healthy)], 2, 2048, "s1").passed
+
+
+def test_a_running_variant_the_configuration_does_not_state_or_on_instances_fails() -> None:
+    live = [
+        {"VariantName": "AllTraffic", "CurrentInstanceCount": 1, "DesiredInstanceCount": 1},
+        {"VariantName": "Stray", "CurrentServerlessConfig": {"MaxConcurrency": 1, "MemorySizeInMB": 1024}},
+    ]
+    reason = str(judge_serverless([served(live=live)], 2, 2048, "s1").reason)
+    assert "variant AllTraffic as it runs (DescribeEndpoint) runs 1 instance(s): it bills every hour" in reason
+    assert "variant Stray as it runs (DescribeEndpoint) is no variant of its configuration" in reason

@@ -15,6 +15,11 @@ provider's wait for InService ends at its first read), but:
   Here it switches the endpoint to the named configuration (its production variants, serverless or
   instance-based, as that configuration states) and the endpoint stays ``InService``, as on AWS
   once the update has finished;
+- ``UpdateEndpointWeightsAndCapacities`` drops a variant's ``ServerlessUpdateConfig`` (AWS changes the
+  running MaxConcurrency / ProvisionedConcurrency by it, with no new configuration, and DescribeEndpoint's
+  Current/DesiredServerlessConfig say so); moto's endpoint variants also share the configuration's
+  ServerlessConfig object, so changing one changed the other. Here each endpoint keeps its own copy and the
+  update reaches it; UpdateEndpoint and this update move the endpoint's LastModifiedTime, as on AWS;
 - the runtime's ``InvokeEndpoint`` answers canned data for any endpoint name, existing or not.
   Here it serves what the endpoint serves on AWS: endpoint -> its endpoint configuration -> the
   model of its (first) production variant -> that model's ``ModelDataUrl``, a ``model.tar.gz`` of an
@@ -33,6 +38,7 @@ Loaded models are kept per archive (S3 URL + ETag): a replaced archive is loaded
 
 from __future__ import annotations
 
+import copy
 import io
 import tarfile
 import tempfile
@@ -43,6 +49,7 @@ from typing import Any
 from moto.core.common_types import TYPE_RESPONSE
 from moto.core.exceptions import JsonRESTError
 from moto.core.responses import ActionResult
+from moto.core.utils import utcnow
 from moto.s3.models import s3_backends
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import FakeEndpoint, FakeEndpointConfig, SageMakerModelBackend, sagemaker_backends
@@ -191,7 +198,8 @@ class SageMakerRuntimeExtension(SageMakerRuntimeResponse):
 
 
 class SageMakerExtension(SageMakerResponse):
-    """CreateModel keeping EnableNetworkIsolation; UpdateEndpoint: the endpoint moves to another configuration."""
+    """CreateModel keeping EnableNetworkIsolation; UpdateEndpoint: the endpoint moves to another configuration;
+    UpdateEndpointWeightsAndCapacities: a serverless variant's running config changes."""
 
     def create_model(self) -> ActionResult:
         model = self.sagemaker_backend.create_model(
@@ -234,7 +242,7 @@ class SageMakerExtension(SageMakerResponse):
             region_name=backend.region_name,
             endpoint_name=name,
             endpoint_config_name=config_name,
-            production_variants=config.production_variants,
+            production_variants=copy.deepcopy(config.production_variants),
             data_capture_config=config.data_capture_config or {},
             tags=self._get_param("Tags"),
         )
@@ -252,10 +260,32 @@ class SageMakerExtension(SageMakerResponse):
         if config is None:
             raise ValidationError(message=f'Could not find endpoint configuration "{config_name}".')
         endpoint.endpoint_config_name = config_name
-        endpoint.production_variants = endpoint._process_production_variants(config.production_variants)
+        endpoint.production_variants = endpoint._process_production_variants(copy.deepcopy(config.production_variants))
         endpoint.data_capture_config = config.data_capture_config or {}
         endpoint.endpoint_status = "InService"
+        endpoint.last_modified_time = utcnow()
         return ActionResult({"EndpointArn": endpoint.arn})
+
+    def update_endpoint_weights_and_capacities(self) -> ActionResult:
+        """moto's, then each variant's ServerlessUpdateConfig applied to its running serverless config."""
+        name = self._get_param("EndpointName")
+        desired = self._get_param("DesiredWeightsAndCapacities") or []
+        arn = self.sagemaker_backend.update_endpoint_weights_and_capacities(
+            endpoint_name=name, desired_weights_and_capacities=desired
+        )
+        endpoint = self.sagemaker_backend.endpoints[name]
+        for wanted in desired:
+            update = wanted.get("ServerlessUpdateConfig") or {}
+            for variant in endpoint.production_variants:
+                if variant.get("VariantName") != wanted.get("VariantName") or not update:
+                    continue
+                for key in ("CurrentServerlessConfig", "DesiredServerlessConfig"):
+                    variant[key] = {**(variant.get(key) or {}), **update}
+                for key in ("CurrentWeight", "DesiredWeight", "CurrentInstanceCount", "DesiredInstanceCount"):
+                    if variant.get(key) is None:  # moto sets what the request left out to None
+                        variant.pop(key, None)
+        endpoint.last_modified_time = utcnow()
+        return ActionResult({"EndpointArn": arn})
 
 
 def install() -> None:
