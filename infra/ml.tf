@@ -253,13 +253,15 @@ resource "aws_iam_role_policy" "sagemaker" {
 # ---------------------------------------------------------------- model, serverless endpoint
 
 resource "aws_sagemaker_model" "this" {
+  #checkov:skip=CKV_AWS_370:Serverless Inference excludes network isolation (AWS docs); the model calls out to nothing
   for_each = local.sagemaker_models
 
   # One name per version: an endpoint config and its endpoint then move to a new version as an
   # update (SageMaker keeps serving the old one until the new one is InService).
-  name                     = local.model_name
-  execution_role_arn       = aws_iam_role.sagemaker[0].arn
-  enable_network_isolation = true # the model reads its archive and answers; it calls out to nothing
+  # No enable_network_isolation: AWS lists network isolation (and a VPC) among Serverless Inference's
+  # feature exclusions, so an isolated model cannot be deployed to the serverless endpoint below.
+  name               = local.model_name
+  execution_role_arn = aws_iam_role.sagemaker[0].arn
 
   primary_container {
     image          = local.model_image

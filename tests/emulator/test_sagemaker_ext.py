@@ -225,6 +225,28 @@ def test_a_model_keeps_its_network_isolation(clients: tuple[Any, Any, Any]) -> N
     assert sm.describe_model(ModelName=name + "-open")["EnableNetworkIsolation"] is False
 
 
+def test_an_isolated_model_is_not_deployed_to_a_serverless_endpoint(clients: tuple[Any, Any, Any]) -> None:
+    """Network isolation is one of Serverless Inference's feature exclusions: such a root fails on AWS."""
+    sm, _, _ = clients
+    name = f"isosl-{uuid.uuid4().hex[:6]}"
+    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "i"}, EnableNetworkIsolation=True)
+    variant = {"VariantName": "AllTraffic", "ModelName": name, "ServerlessConfig": SERVERLESS}
+    sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[variant])
+    with pytest.raises(ClientError) as err:
+        sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    assert (
+        "network isolation" in err.value.response["Error"]["Message"] and name in err.value.response["Error"]["Message"]
+    )
+    plain = f"plainsl-{uuid.uuid4().hex[:6]}"  # the same endpoint moved to an isolated model by UpdateEndpoint
+    sm.create_model(ModelName=plain, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "i"})
+    sm.create_endpoint_config(EndpointConfigName=plain, ProductionVariants=[{**variant, "ModelName": plain}])
+    sm.create_endpoint(EndpointName=plain, EndpointConfigName=plain)
+    with pytest.raises(ClientError, match="network isolation"):
+        sm.update_endpoint(EndpointName=plain, EndpointConfigName=name)
+    assert sm.describe_endpoint(EndpointName=plain)["EndpointConfigName"] == plain
+
+
 def test_no_vpc_config_or_data_capture_is_answered_for_what_was_made_without(clients: tuple[Any, Any, Any]) -> None:
     """AWS leaves them out; an empty one makes Terraform's provider plan a replacement on every plan."""
     sm, _, _ = clients

@@ -20,6 +20,11 @@ provider's wait for InService ends at its first read), but:
   Current/DesiredServerlessConfig say so); moto's endpoint variants also share the configuration's
   ServerlessConfig object, so changing one changed the other. Here each endpoint keeps its own copy and the
   update reaches it; UpdateEndpoint and this update move the endpoint's LastModifiedTime, as on AWS;
+- ``CreateEndpoint`` and ``UpdateEndpoint`` deploy a serverless variant whose model has network isolation
+  or a VPC configuration: AWS lists both among Serverless Inference's feature exclusions, so a root
+  setting them applies here and fails on AWS. Here they are a ``ValidationError`` naming the model
+  (which call AWS refuses it at is not documented; the endpoint, where the serverless compute is
+  provisioned, is where it is refused here);
 - the runtime's ``InvokeEndpoint`` answers canned data for any endpoint name, existing or not.
   Here it serves what the endpoint serves on AWS: endpoint -> its endpoint configuration -> the
   model of its (first) production variant -> that model's ``ModelDataUrl``, a ``model.tar.gz`` of an
@@ -237,6 +242,7 @@ class SageMakerExtension(SageMakerResponse):
         if config is None:
             arn = FakeEndpointConfig.arn_formatter(config_name, backend.account_id, backend.region_name)
             raise ValidationError(message=f"Could not find endpoint_config '{arn}'.")
+        self._refuse_serverless_exclusions(config.production_variants)
         endpoint = FakeEndpoint(  # type: ignore[abstract]  # as moto itself makes it
             account_id=backend.account_id,
             region_name=backend.region_name,
@@ -249,6 +255,21 @@ class SageMakerExtension(SageMakerResponse):
         backend.endpoints[name] = endpoint
         return ActionResult({"EndpointArn": endpoint.arn})
 
+    def _refuse_serverless_exclusions(self, variants: list[dict[str, Any]]) -> None:
+        """Network isolation and a VPC are among Serverless Inference's feature exclusions (AWS docs)."""
+        for variant in variants:
+            if not variant.get("ServerlessConfig"):
+                continue
+            model = self.sagemaker_backend._models.get(variant.get("ModelName", ""))
+            if model is None:
+                continue
+            if getattr(model, "enable_network_isolation", False) or model.vpc_config:
+                what = "network isolation" if getattr(model, "enable_network_isolation", False) else "a VpcConfig"
+                raise ValidationError(
+                    message=f"Serverless Inference does not support {what}: model {model.model_name} of variant "
+                    f"{variant.get('VariantName')} is deployed to a serverless endpoint"
+                )
+
     def update_endpoint(self) -> ActionResult:
         name = self._get_param("EndpointName")
         config_name = self._get_param("EndpointConfigName")
@@ -259,6 +280,7 @@ class SageMakerExtension(SageMakerResponse):
         config = backend.endpoint_configs.get(config_name)
         if config is None:
             raise ValidationError(message=f'Could not find endpoint configuration "{config_name}".')
+        self._refuse_serverless_exclusions(config.production_variants)
         endpoint.endpoint_config_name = config_name
         endpoint.production_variants = endpoint._process_production_variants(copy.deepcopy(config.production_variants))
         endpoint.data_capture_config = config.data_capture_config or {}
