@@ -1,14 +1,28 @@
-"""KPI quick-start runtime <= 30 min: the stopwatch of the whole ``make up`` path.
+"""KPI quick-start runtime <= 30 min: one wall clock over the whole ``make up`` path.
 
-Every phase ``Lifecycle.up`` times counts (emulator start or credential check, ``terraform
-init``, ``terraform apply``, and any phase added later), not only the apply.
+The figure is the stopwatch's ``wall_s``: one monotonic clock from the ``Lifecycle.up`` call (before
+the stack lock is taken) until the deploy is recorded (outputs read, ``stack.json`` saved), plus,
+for ``make up``, the time since make read the Makefile (``LAKEHOUSE_QUICKSTART_STARTED``: the venv
+build and the CLI's start). Not a sum of named phases: a sum leaves out the lock wait, the stack
+record, reading the outputs and whatever phase nobody named, so a quick start of 35 minutes could
+add up to 29. The phases are still in the evidence, with the time outside them.
 """
 
 from __future__ import annotations
 
-from lakehouse.checks.deploy_time import check_deploy_time
+from lakehouse.checks.deploy_time import not_from_scratch
 from lakehouse.outcome import Outcome
 from lakehouse.stack import Stopwatch
+
+#: What the clock leaves out, and why (in every verdict's evidence).
+OUTSIDE_THE_CLOCK = (
+    "in a pytest session, everything before the deployment fixture calls Lifecycle.up (building .venv, installing "
+    "a browser, pytest's start and collection: the harness's own, not `make up`'s) and the destroy at the session's "
+    "end (not part of a quick start); with `make up`, nothing before make read the Makefile; in both, writing "
+    "stopwatch.json itself (one small file, after the clock stops)"
+)
+#: A wall clock shorter than the phases it contains by more than this is not a clock of them (rounding: 3 decimals).
+SLACK_S = 0.01
 
 
 def judge_quickstart(stopwatch: Stopwatch, threshold_s: float, error: str | None = None) -> Outcome:
@@ -17,6 +31,50 @@ def judge_quickstart(stopwatch: Stopwatch, threshold_s: float, error: str | None
         return Outcome.skipped(
             "no deploy stopwatch for this stack (it was not deployed by this run or by `lakehouse up`)", threshold_s
         )
-    result = check_deploy_time(stopwatch, threshold_s, error)
-    result.details = {"unit": "s", "phases_s": result.details.get("phases_s", {}), "total_s": result.measured}
-    return result
+    phases = round(stopwatch.total_s, 3)
+    wall = None if stopwatch.wall_s is None else round(stopwatch.wall_s, 3)
+    details = {
+        "unit": "s",
+        "measured_by": "one wall clock over the whole quick start (not the sum of its phases)",
+        "clock_started": stopwatch.clock_started,
+        "total_s": wall,
+        "phases_s": {k: round(v, 3) for k, v in stopwatch.phases.items()},
+        "sum_of_phases_s": phases,
+        "outside_the_phases_s": None if wall is None else round(wall - phases, 3),
+        "outside_the_clock": OUTSIDE_THE_CLOCK,
+    }
+    if error:
+        return Outcome.judged(False, wall, threshold_s, f"the deploy did not complete: {error}", details)
+    if wall is None:
+        return Outcome.skipped(
+            "the deploy stopwatch has no whole-path wall clock (wall_s; written by an older harness): "
+            "the sum of its named phases would leave time out, so it is not measured; redeploy the stack",
+            threshold_s,
+            details,
+        )
+    if wall + SLACK_S < phases:
+        return Outcome.judged(
+            False,
+            wall,
+            threshold_s,
+            f"the stopwatch is not one clock: its wall clock ({wall:g} s) is shorter than the phases it contains "
+            f"({phases:g} s)",
+            details,
+        )
+    if stopwatch.apply is None:
+        return Outcome.judged(False, wall, threshold_s, "no deploy stopwatch was recorded for this stack", details)
+    if reason := not_from_scratch(stopwatch.apply):
+        return Outcome.judged(False, wall, threshold_s, reason, details)
+    if wall > threshold_s:
+        slowest = sorted(stopwatch.phases.items(), key=lambda kv: -kv[1])[:3]
+        named = ", ".join(f"{k} {v:.1f} s" for k, v in slowest)
+        return Outcome.judged(
+            False,
+            wall,
+            threshold_s,
+            f"the quick start took {wall:.1f} s by the wall clock (from {stopwatch.clock_started}), over the "
+            f"{threshold_s:g} s threshold: its named phases add up to {phases:.1f} s ({named}), "
+            f"{wall - phases:.1f} s passed outside them",
+            details,
+        )
+    return Outcome.judged(True, wall, threshold_s, None, details)

@@ -28,7 +28,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from lakehouse.evidence import ArtifactStore
+from lakehouse.kpi.manifest import BuiltWheel, ReleaseManifest
 from lakehouse.kpi.sbom import (
+    CYCLONEDX,
+    SPDX,
     Distribution,
     Expected,
     SbomCheck,
@@ -72,6 +75,8 @@ class PreparedRelease:
     public_key_name: str | None
     signatures: list[str]
     work: Path  # the signer's key files live here until ``finish_release``
+    #: The wheel as built (its SHA-256 taken from pip's output, before it was copied, signed or described).
+    wheel: BuiltWheel
     seconds: float = 0.0
     in_background: bool = False
 
@@ -109,6 +114,7 @@ def prepare_release(
         ):
             sboms[store.copy(path, f"{release_dir}/{path.name}")] = (fmt, describes, expected)
         wheel_name = store.copy(wheel, f"{release_dir}/{wheel.name}")
+        built = BuiltWheel(wheel_name, wheel.name, contents.sha256)
         signer = make_signer(work / "keys")
         signatures = [str(signer.sign(store.root / n).relative_to(store.root)) for n in (*sboms, wheel_name)]
         pem = signer.public_key_pem()
@@ -117,7 +123,7 @@ def prepare_release(
         shutil.rmtree(work, ignore_errors=True)
         raise
     prepared = PreparedRelease(
-        store, release_dir, signer, trust or TrustOptions(), sboms, wheel_name, public, signatures, work
+        store, release_dir, signer, trust or TrustOptions(), sboms, wheel_name, public, signatures, work, built
     )
     prepared.seconds = time.monotonic() - started
     return prepared
@@ -153,7 +159,15 @@ def finish_release(prepared: PreparedRelease, plan_name: str | None, waited_s: f
     for name, (fmt, describes, expected) in prepared.sboms.items():
         check = check_cyclonedx if fmt == "CycloneDX" else check_spdx
         sboms.append(check(store.root / name, name, describes, expected))
-    result = judge_release(checks, sboms, prepared.signer.name, trust.required)
+    manifest = ReleaseManifest(
+        tuple(str(p.relative_to(store.root)) for p in paths),
+        {
+            n: (CYCLONEDX if fmt == "CycloneDX" else SPDX, describes)
+            for n, (fmt, describes, _) in prepared.sboms.items()
+        },
+        prepared.wheel,
+    )
+    result = judge_release(checks, sboms, prepared.signer.name, trust.required, manifest)
     result.details["stopwatch_s"] = {
         "sboms_wheel_and_signing": round(prepared.seconds, 3),
         "overlapped_the_deploy": prepared.in_background,

@@ -26,6 +26,7 @@ from email.parser import Parser
 from pathlib import Path
 from typing import Any
 
+from cyclonedx.model import HashAlgorithm, HashType
 from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Component, ComponentType
 from cyclonedx.output.json import JsonV1Dot6
@@ -34,6 +35,7 @@ from packaging.markers import default_environment
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
+from lakehouse.kpi.manifest import ReleaseManifest, manifest_problems, unsigned
 from lakehouse.kpi.signing import SignatureCheck
 from lakehouse.kpi.trust import INTEGRITY_ONLY, RUN_MADE_KEY, meets
 from lakehouse.outcome import Outcome
@@ -42,6 +44,8 @@ CYCLONEDX = "CycloneDX 1.6 JSON"
 SPDX = "SPDX 2.3 JSON"
 #: Why the plan's Syft is not the SPDX tool here.
 SYFT_NOTE = "Syft is not installable here (no PyPI or Debian package): SPDX is built with spdx-tools"
+#: The SBOMs every release has: each format of each subject.
+REQUIRED_SBOMS = ((CYCLONEDX, "environment"), (SPDX, "environment"), (CYCLONEDX, "wheel"), (SPDX, "wheel"))
 
 
 class ReleaseBuildError(RuntimeError):
@@ -273,6 +277,7 @@ def wheel_cyclonedx(wheel: WheelContents, out: Path) -> Path:
         )
 
     root = component(wheel.root)
+    root.hashes.add(HashType(alg=HashAlgorithm.SHA_256, content=wheel.sha256))  # which wheel: its bytes
     bom.metadata.component = root
     deps = [component(d) for d in wheel.dependencies if d.key != wheel.root.key]
     for dep in deps:
@@ -297,6 +302,33 @@ class SbomCheck:
     invalid: list[str] = field(default_factory=list)
     #: Packages listed, but never at the version installed (``name (lists X, installed Y)``).
     wrong_version: list[str] = field(default_factory=list)
+    #: Packages listed that the release does not have (not installed; not in the wheel's closure).
+    unexpected: list[str] = field(default_factory=list)
+    #: The SHA-256 digests the SBOM records for what it describes (the wheel's file), lower-case hex.
+    subject_sha256: list[str] = field(default_factory=list)
+
+
+def unexpected_packages(listed: set[str], root: str | None, expected: Expected) -> list[str]:
+    """Normalised names listed but not expected, the described root aside (an environment SBOM's is the project).
+
+    Listing more is not harmless: an SBOM of another wheel, or of a fatter environment, names packages
+    the release does not ship, and a scanner's findings on them are about something else.
+    """
+    wanted = set(expected_versions(expected))
+    return sorted(n for n in listed if n not in wanted and n != root)
+
+
+def cyclonedx_subject(sbom: dict[str, Any]) -> tuple[str | None, list[str]]:
+    """The described component's normalised name and its SHA-256 hashes (``metadata.component.hashes``)."""
+    root = (sbom.get("metadata") or {}).get("component") or {}
+    if not isinstance(root, dict):
+        return None, []
+    hashes = [
+        str(h.get("content", "")).lower()
+        for h in root.get("hashes") or []
+        if isinstance(h, dict) and str(h.get("alg", "")).upper() == "SHA-256"
+    ]
+    return (normalise(str(root["name"])) if root.get("name") else None), hashes
 
 
 def check_cyclonedx(path: Path, name: str, describes: str, expected: Expected) -> SbomCheck:
@@ -324,20 +356,33 @@ def check_cyclonedx(path: Path, name: str, describes: str, expected: Expected) -
     check.packages = len(sbom.get("components") or [])
     check.missing = sbom_coverage(sbom, list(expected_versions(expected)))[1]
     check.wrong_version = wrong_versions(cyclonedx_versions(sbom), expected)
+    root, check.subject_sha256 = cyclonedx_subject(sbom)
+    listed = {normalise(str(c["name"])) for c in sbom.get("components") or [] if isinstance(c, dict) and c.get("name")}
+    check.unexpected = unexpected_packages(listed, root, expected)
     return check
 
 
 def judge_release(
-    signatures: list[SignatureCheck], sboms: list[SbomCheck], signer: str, required: tuple[str, str]
+    signatures: list[SignatureCheck],
+    sboms: list[SbomCheck],
+    signer: str,
+    required: tuple[str, str],
+    manifest: ReleaseManifest | None = None,
 ) -> Outcome:
-    """Pass when every artifact's signature meets the required trust and every SBOM is valid and complete."""
+    """Pass when every artifact's signature meets the required trust and every SBOM is valid and complete.
+
+    ``manifest`` (what this run built; ``finish_release`` always gives it): the coverage is over all of
+    it, an artifact without a signature check counting as unsigned, and the wheel's SBOMs and signature
+    must be about the wheel's bytes.
+    """
     level, level_from = required
     meeting = sum(meets(c, level) for c in signatures)
     valid = sum(c.valid for c in signatures)
     trusted = sum(c.trusted for c in signatures)
+    total = len(signatures) + (len(unsigned(manifest, signatures)) if manifest else 0)
 
     def pct(n: int) -> float:
-        return round(100 * n / len(signatures), 2) if signatures else 0.0
+        return round(100 * n / total, 2) if total else 0.0
 
     details: dict[str, Any] = {
         "unit": f"% of release artifacts whose signature is valid at the required trust ({level})",
@@ -355,6 +400,9 @@ def judge_release(
     if any(c.trust == RUN_MADE_KEY for c in signatures):
         details["trust_note"] = INTEGRITY_ONLY
     problems = []
+    if manifest is not None:
+        details["release"] = manifest.to_dict()
+        problems += manifest_problems(manifest, signatures, sboms, REQUIRED_SBOMS)
     if not signatures:
         problems.append("no release artifact was signed")
     for c in signatures:
@@ -376,10 +424,14 @@ def judge_release(
                 f"{s.sbom} ({s.format} of the {s.describes}) lists {len(s.wrong_version)} package(s) at a version "
                 "that is not the one installed: " + ", ".join(s.wrong_version[:8])
             )
+        if s.unexpected:
+            absent = "not in its requirement closure" if s.describes == "wheel" else "not installed"
+            problems.append(
+                f"{s.sbom} ({s.format} of the {s.describes}) lists {len(s.unexpected)} package(s) the {s.describes} "
+                f"does not have ({absent}): " + ", ".join(s.unexpected[:8])
+            )
     measured = pct(meeting)
     reason = None
     if problems:
-        reason = f"coverage at trust {level}: {measured:g} % ({meeting}/{len(signatures)} artifacts): " + "; ".join(
-            problems
-        )
+        reason = f"coverage at trust {level}: {measured:g} % ({meeting}/{total} artifacts): " + "; ".join(problems)
     return Outcome.judged(not problems, measured, 100.0, reason, details)

@@ -42,6 +42,7 @@ from lakehouse.kpi.sbom import (
     WheelContents,
     expected_versions,
     normalise,
+    unexpected_packages,
     wrong_versions,
 )
 
@@ -121,6 +122,9 @@ class SpdxReadBack:
     problems: list[str]
     #: Normalised name -> the versions the file lists it at.
     versions: dict[str, set[str]] = field(default_factory=dict)
+    #: The normalised name of the package the document DESCRIBES, and that package's SHA-256 checksums.
+    described: str | None = None
+    subject_sha256: list[str] = field(default_factory=list)
 
 
 def read_spdx(path: Path) -> SpdxReadBack:
@@ -138,7 +142,15 @@ def read_spdx(path: Path) -> SpdxReadBack:
     for p in document.packages:
         if p.version is not None:
             versions.setdefault(normalise(p.name), set()).add(str(p.version))
-    return SpdxReadBack([p.name for p in document.packages], messages, versions)
+    ids = {
+        r.related_spdx_element_id
+        for r in document.relationships
+        if r.spdx_element_id == "SPDXRef-DOCUMENT" and r.relationship_type == RelationshipType.DESCRIBES
+    }
+    described = [p for p in document.packages if p.spdx_id in ids]
+    sha = [c.value.lower() for p in described for c in p.checksums if c.algorithm == ChecksumAlgorithm.SHA256]
+    root = normalise(described[0].name) if len(described) == 1 else None
+    return SpdxReadBack([p.name for p in document.packages], messages, versions, root, sha)
 
 
 def check_spdx(path: Path, name: str, describes: str, expected: Expected) -> SbomCheck:
@@ -148,4 +160,7 @@ def check_spdx(path: Path, name: str, describes: str, expected: Expected) -> Sbo
     wanted = sorted(expected_versions(expected))
     missing = [n for n in wanted if n not in listed]
     wrong = wrong_versions(back.versions, expected)
-    return SbomCheck(name, SPDX, describes, len(back.packages), len(wanted), missing, back.problems, wrong)
+    check = SbomCheck(name, SPDX, describes, len(back.packages), len(wanted), missing, back.problems, wrong)
+    check.unexpected = unexpected_packages(listed, back.described, expected)
+    check.subject_sha256 = back.subject_sha256
+    return check

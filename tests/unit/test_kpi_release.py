@@ -30,8 +30,11 @@ from lakehouse.kpi.sbom import (
     niced,
     read_distributions,
     sbom_coverage,
+    wheel_contents,
+    wheel_cyclonedx,
 )
 from lakehouse.kpi.signing import EcdsaSigner, SignatureCheck, SigningError, signature_path, verify_ecdsa
+from lakehouse.kpi.spdx import check_spdx, wheel_document, write_spdx
 from lakehouse.kpi.trust import RUN_MADE_KEY, SIGSTORE_IDENTITY, TrustContext, check_artifact, required_trust
 from lakehouse.redact import REDACTED, redact_text
 
@@ -195,11 +198,22 @@ def test_a_cyclonedx_file_read_back_names_missing_packages_and_what_is_not_cyclo
 def test_the_real_sbom_and_wheel_of_this_environment(tmp_path: Path) -> None:
     python = Path(sys.executable)
     sbom_path = generate_sbom(python, ROOT / "pyproject.toml", tmp_path / "sbom.cdx.json")
-    installed = {d.name: d.version for d in read_distributions(python)}  # each at the version installed
+    dists = read_distributions(python)
+    installed = {d.name: d.version for d in dists}  # each at the version installed
     check = check_cyclonedx(sbom_path, "sbom.cdx.json", "environment", installed)
     assert check.invalid == [] and check.missing == [] and check.wrong_version == [], check
+    assert check.unexpected == [], check  # cyclonedx-py lists nothing that is not installed
     wheel = build_wheel(ROOT, tmp_path / "dist")
     assert wheel.name.startswith("lakehouse_code-") and wheel.suffix == ".whl"
+    # The real wheel's SBOMs name its bytes and only its closure.
+    contents = wheel_contents(wheel, dists)
+    closure = {d.name: d.version for d in (contents.root, *contents.dependencies)}
+    for back in (
+        check_cyclonedx(wheel_cyclonedx(contents, tmp_path / "w.cdx.json"), "w.cdx.json", "wheel", closure),
+        check_spdx(write_spdx(wheel_document(contents), tmp_path / "w.spdx.json"), "w.spdx.json", "wheel", closure),
+    ):
+        assert back.subject_sha256 == [hashlib.sha256(wheel.read_bytes()).hexdigest()], back
+        assert back.unexpected == [] and back.missing == [] and back.invalid == [], back
 
 
 # -- the release's first half overlapping the deploy (lakehouse.kpi.release.EarlyRelease) --------
