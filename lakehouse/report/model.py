@@ -91,6 +91,8 @@ class StopwatchView:
     apply_wall_s: float | None
     returncode: int | None
     diagnostics: list[str]
+    #: The one clock over the whole deploy (what exit check 1 and KPI-quickstart measure), when recorded.
+    wall_s: float | None = None
 
 
 @dataclass
@@ -416,6 +418,7 @@ def _stopwatch(details: dict[str, Any]) -> StopwatchView:
         apply_wall_s=_seconds(apply["wall_s"]) if "wall_s" in apply else None,
         returncode=returncode if isinstance(returncode, int) else None,
         diagnostics=[str(d) for d in diagnostics] if isinstance(diagnostics, list) else [str(diagnostics)],
+        wall_s=_seconds(details["wall_s"]) if isinstance(details.get("wall_s"), int | float) else None,
     )
 
 

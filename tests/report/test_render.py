@@ -125,6 +125,15 @@ def test_artifacts_png_inline_logs_and_json_collapsible(sample_page: Page) -> No
             assert f"<code>{path}</code>" in _section(sample_page, check["id"])
 
 
+def test_the_stopwatch_heading_shows_the_wall_clock_exit_check_1_measures(tmp_path: Path) -> None:
+    evidence = copy_sample(tmp_path / "reports")
+    doc = json.loads(evidence.read_text())
+    deploy = next(c for c in doc["checks"] if c["id"] == "EXIT-1")
+    deploy["details"]["wall_s"] = 71.4
+    evidence.write_text(json.dumps(doc))
+    assert "wall clock 71.4 s, phases 68.2 s" in _section(render(evidence), "EXIT-1")
+
+
 def test_everything_is_escaped(tmp_path: Path) -> None:
     evidence = copy_sample(tmp_path / "reports")
     doc = json.loads(evidence.read_text())

@@ -31,6 +31,18 @@ def test_deploy_over_threshold_fails_naming_the_slowest_resource() -> None:
     assert 'aws_s3_bucket.this["gold"]' in str(result.reason)
 
 
+def test_the_deploy_is_timed_by_its_wall_clock_not_its_phases() -> None:
+    """1779 s of named phases inside a 1900 s `make up` (lock, record, outputs, venv): over 30 minutes."""
+    watch = _stopwatch(1777.5)
+    watch.wall_s = 1900.0
+    result = check_deploy_time(watch, threshold_s=1800)
+    assert not result.passed and result.measured == 1900.0
+    assert "1900.0 s, over the 1800 s threshold" in str(result.reason)
+    assert "wall clock" in result.details["measured_as"]
+    older = check_deploy_time(_stopwatch(20), threshold_s=1800)  # a stopwatch of an older harness: its phases
+    assert older.passed and "sum of the named phases" in older.details["measured_as"]
+
+
 def test_failed_deploy_fails_the_check_with_terraform_error() -> None:
     result = check_deploy_time(_stopwatch(3), 1800, error="terraform apply failed: AccessDenied")
     assert not result.passed and "AccessDenied" in str(result.reason)
