@@ -123,3 +123,9 @@ def test_removing_the_pause_from_a_grown_catalog_fails_the_kpi_naming_the_missin
     assert f"{SERVICE} " in str(broken.reason) and f"[{NO_PAUSE}]" in str(broken.reason)
     hours = broken.details["estimate"]["inputs"]["apprunner_hours_from_plan"][SERVICE]
     assert hours["idle"] == 710.0 and hours["paused_by"] is None
+
+
+def test_a_flexible_time_window_lets_the_pause_fire_that_much_later() -> None:
+    flexible = pause_values(flexible_time_window=[{"maximum_window_in_minutes": 60, "mode": "FLEXIBLE"}])
+    hours = _idle(plan(flexible))
+    assert (hours.window_h, hours.idle) == (2.0, 40.0)  # 1 h rate + up to 60 min late, after each of 20 resumes
