@@ -33,7 +33,7 @@ Feature: KPIs of the Bronze -> Gold lakehouse plan
 
   @KPI-cost
   Scenario: Monthly cost <= 20 USD
-    Pass condition: the planned stack's monthly cost is <= 20 USD and the Budgets limit is not above it
+    Pass condition: the planned stack's monthly cost (the catalog's idle hours as the plan's pause schedule leaves them) is <= 20 USD and the Budgets limit is not above it
     Verifier: Infracost, or the plan priced with fixtures/cost/ + Budgets
 
     When the monthly cost of the planned stack is estimated
@@ -41,7 +41,7 @@ Feature: KPIs of the Bronze -> Gold lakehouse plan
 
   @KPI-co2
   Scenario: CO2 <= 50 kg / month
-    Pass condition: the monthly usage's estimated emissions are <= 50 kg CO2e
+    Pass condition: the monthly usage's estimated emissions on the planned stack (its sizes, and the catalog's hours as its pause schedule leaves them) are <= 50 kg CO2e, with nothing the plan keeps provisioned every hour left out of the estimate
     Verifier: Cloud Carbon Footprint coefficients (fixtures/cost/carbon.yml)
 
     When the monthly CO2 of the same usage is estimated
@@ -57,7 +57,7 @@ Feature: KPIs of the Bronze -> Gold lakehouse plan
 
   @KPI-mttr
   Scenario: MTTR < 30 min
-    Pass condition: each fault of the chaos catalogue (`lakehouse chaos --list`) raises its CloudWatch alarm, whose message reaches the harness's SQS subscriber of the alerts topic, and its runbook step brings exit checks 2, 4, 6 and 7 back; the mean of detect + recover is < 30 min
+    Pass condition: each fault of the chaos catalogue (`lakehouse chaos --list`) raises its CloudWatch alarm (on this stack's metric, breached by the faulty run's own value), whose message reaches the harness's SQS subscriber of the alerts topic, and its runbook step brings exit checks 2, 4, 6 and 7 back; the mean of detect + recover is < 30 min
     Verifier: chaos script + alert test
 
     When every fault of the chaos catalogue is injected in turn, each detected and recovered within 30 min

@@ -20,7 +20,7 @@ from lakehouse.config import ConfigError, RunOptions
 from lakehouse.evidence import ArtifactStore, CheckEvidence
 from lakehouse.github import api_url_from_env
 from lakehouse.kpi.carbon import estimate_carbon, judge_carbon, load_coefficients
-from lakehouse.kpi.cost import judge_cost, load_usage, monthly_cost
+from lakehouse.kpi.cost import judge_cost, load_usage, monthly_cost, planned_resources
 from lakehouse.kpi.latency import LoadSpec, config_for, gold_reads, judge_latency, run_load, untimed_answers
 from lakehouse.kpi.quickstart import judge_quickstart
 from lakehouse.kpi.release import build_signed_release
@@ -200,9 +200,18 @@ def estimate_monthly_cost(
 
 @when("the monthly CO2 of the same usage is estimated", target_fixture="kpi_outcome")
 def estimate_monthly_co2(
-    deployment: Deployment, kpi: KpiSettings, artifacts: ArtifactStore, evidence: CheckEvidence
+    deployment: Deployment,
+    kpi: KpiSettings,
+    stack_plan: tuple[dict[str, Any], str],
+    artifacts: ArtifactStore,
+    evidence: CheckEvidence,
 ) -> Outcome:
-    estimate = estimate_carbon(load_usage(kpi.usage), load_coefficients(kpi.carbon), deployment.stack.target.region)
+    """The same usage on the same saved plan as the cost: the plan's sizes, pause schedule, what it leaves out."""
+    plan, plan_name = stack_plan
+    region = deployment.stack.target.region
+    resources = planned_resources(plan, region)
+    estimate = estimate_carbon(load_usage(kpi.usage), load_coefficients(kpi.carbon), region, resources)
+    evidence.artifacts.append(plan_name)
     result = judge_carbon(estimate, kpi.co2_kg)
     evidence.artifacts.append(artifacts.write_json(f"{_dir(deployment.stack)}/co2.json", result.details))
     return result

@@ -6,6 +6,11 @@ faults (the plan's MTTR), with the worst beside it. A fault that was not detecte
 in time, or whose alarm is not in CloudWatch, fails the KPI naming the fault. So does one "detected" by an
 alarm that breaches on what the healthy recovery run publishes: it fires on every run, fault or not, so
 its message tells nothing of the fault (``fires_without_the_fault``).
+
+Only an alarm that can tell of this fault is listened to: one on the metric this stack's pipeline
+publishes (the pipeline's namespace, the one dimension ``StackId`` = this stack; ``watches_another_metric``),
+and whose condition the faulty run's own value breaches (``not_breached_by_the_fault``). An alarm on
+another stack's metric of the same name, or one in ALARM for another reason, is never the detection.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lakehouse.outcome import Outcome
-from lakehouse.pipeline.metrics import NAMESPACE
+from lakehouse.pipeline.metrics import DIMENSION, NAMESPACE
 
 #: ComparisonOperator -> (CloudWatch's test of a value against the threshold, its symbol for the evidence).
 BREACHES: dict[str, tuple[Callable[[float, float], bool], str]] = {
@@ -48,6 +53,8 @@ class Timeline:
     pipeline: dict[str, Any] = field(default_factory=dict)
     #: Seconds each part of the recovery took (runbook step, each re-run, each round of checks).
     spent: dict[str, float] = field(default_factory=dict)
+    #: The fault's alarms not listened to, and why (not this stack's metric, not breached by the faulty run).
+    ignored: dict[str, str] = field(default_factory=dict)
 
     @property
     def detect_s(self) -> float | None:
@@ -76,6 +83,7 @@ class Timeline:
             "alarms_expected": self.alarms,
             "injection": self.injection,
             "alarm_fired": self.alarm_fired,
+            "alarms_ignored": self.ignored,
             "message": self.message,
             "runbook": self.runbook,
             "runbook_did": self.runbook_did,
@@ -95,25 +103,89 @@ class Timeline:
         }
 
 
-def missing_alarms(expected: Mapping[str, Sequence[str]], described: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    """Faults whose alarms CloudWatch does not have or that notify nobody -> why (naming fault and alarm).
+def watches_another_metric(name: str, alarm: Mapping[str, Any], stack_id: str) -> str | None:
+    """Why alarm ``name`` does not watch a metric this stack's pipeline publishes (None: it does).
+
+    A CloudWatch metric is its namespace, name and every dimension: the pipeline publishes under
+    ``NAMESPACE`` with the one dimension ``StackId`` = ``stack_id``. An alarm on another stack's
+    ``StackId`` (same metric name), or with other dimensions, changes state on what something else
+    publishes, so its message says nothing of a fault here.
+    """
+    dims = {str(d.get("Name")): str(d.get("Value")) for d in alarm.get("Dimensions") or []}
+    if alarm.get("Namespace") == NAMESPACE and alarm.get("MetricName") and dims == {DIMENSION: stack_id}:
+        return None
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(dims.items())) or "no dimension"
+    return (
+        f"alarm {name} watches {alarm.get('Namespace') or '?'} {alarm.get('MetricName') or '(no single metric)'} "
+        f"[{shown}], not the metric this stack's pipeline publishes ({NAMESPACE} [{DIMENSION}={stack_id}]): "
+        "it changes state on what something else publishes, so its message says nothing of a fault here"
+    )
+
+
+def unusable(name: str, alarm: Mapping[str, Any] | None, stack_id: str) -> str | None:
+    """Why alarm ``name`` (DescribeAlarms' fields, None when absent) cannot tell of a fault of this stack."""
+    if alarm is None:
+        return f"alarm {name} is not in CloudWatch (missing from infra/alarms.tf?)"
+    if not alarm.get("AlarmActions"):
+        return f"alarm {name} has no AlarmActions (nobody is told)"
+    return watches_another_metric(name, alarm, stack_id)
+
+
+def missing_alarms(
+    expected: Mapping[str, Sequence[str]], described: Mapping[str, Mapping[str, Any]], stack_id: str
+) -> dict[str, str]:
+    """Faults none of whose alarms can tell of them -> why (naming fault and each alarm).
 
     ``expected``: fault -> full alarm names (any one may fire); ``described``: DescribeAlarms' alarms by name.
+    An alarm is usable when CloudWatch has it, it notifies someone and it watches this stack's metric.
     """
     problems: dict[str, str] = {}
     for fault, names in expected.items():
-        usable = [n for n in names if n in described and described[n].get("AlarmActions")]
-        if usable:
+        whys = [unusable(n, described.get(n), stack_id) for n in names]
+        if any(why is None for why in whys):
             continue
-        absent = [n for n in names if n not in described]
-        silent = [n for n in names if n in described and not described[n].get("AlarmActions")]
-        parts = []
-        if absent:
-            parts.append(f"alarm {' / '.join(absent)} is not in CloudWatch (missing from infra/alarms.tf?)")
-        if silent:
-            parts.append(f"alarm {' / '.join(silent)} has no AlarmActions (nobody is told)")
-        problems[fault] = f"fault {fault}: " + "; ".join(parts)
+        problems[fault] = f"fault {fault}: " + "; ".join(str(why) for why in whys)
     return problems
+
+
+def _condition(alarm: Mapping[str, Any]) -> tuple[str, str, float, Callable[[float, float], bool], str] | None:
+    """The alarm's test of one datapoint: (metric, statistic, threshold, compare, symbol); None if not one."""
+    metric, threshold = alarm.get("MetricName"), alarm.get("Threshold")
+    test = BREACHES.get(str(alarm.get("ComparisonOperator")))
+    if not metric or test is None or not isinstance(threshold, int | float) or isinstance(threshold, bool):
+        return None
+    statistic = str(alarm.get("Statistic") or alarm.get("ExtendedStatistic") or "?")
+    return str(metric), statistic, float(threshold), test[0], test[1]
+
+
+def _one_point(statistic: str, value: float) -> float:
+    """A statistic of one datapoint is its value, except SampleCount (1)."""
+    return 1.0 if statistic == "SampleCount" else float(value)
+
+
+def not_breached_by_the_fault(name: str, alarm: Mapping[str, Any], faulty: Mapping[str, float]) -> str | None:
+    """Why the faulty run's own value does not breach alarm ``name`` (None: it does).
+
+    ``faulty``: metric -> the value the run after the fault published. An alarm whose condition that
+    value does not meet goes to ALARM, if at all, for another reason: its message is not this fault's.
+    """
+    condition = _condition(alarm)
+    if condition is None:
+        return (
+            f"alarm {name}'s condition ({alarm.get('ComparisonOperator')} {alarm.get('Threshold')}) is not a "
+            "threshold on one metric: the faulty run's values cannot show it breached"
+        )
+    metric, statistic, threshold, compare, symbol = condition
+    shown = f"alarm {name} ({metric} {statistic} {symbol} {threshold:g})"
+    if metric not in faulty:
+        return f"the faulty run published no {metric}, so {shown} cannot have seen the fault"
+    value = _one_point(statistic, faulty[metric])
+    if compare(value, threshold):
+        return None
+    return (
+        f"the faulty run's {metric} {statistic} = {value:g} does not breach {shown}: "
+        "an ALARM of it would be for another reason, not this fault"
+    )
 
 
 def fires_without_the_fault(name: str, alarm: Mapping[str, Any], healthy: Mapping[str, float]) -> str | None:
@@ -125,16 +197,12 @@ def fires_without_the_fault(name: str, alarm: Mapping[str, Any], healthy: Mappin
     that value fires after every run, so its ALARM message after a fault proves no detection. Alarms on
     another namespace, metric math or anomaly bands are not judged here (the pipeline's values say nothing).
     """
-    metric, threshold = alarm.get("MetricName"), alarm.get("Threshold")
-    test = BREACHES.get(str(alarm.get("ComparisonOperator")))
-    if alarm.get("Namespace") != NAMESPACE or metric not in healthy or test is None:
+    condition = _condition(alarm)
+    if alarm.get("Namespace") != NAMESPACE or condition is None or condition[0] not in healthy:
         return None
-    if not isinstance(threshold, int | float) or isinstance(threshold, bool):
-        return None
-    statistic = alarm.get("Statistic") or alarm.get("ExtendedStatistic") or "?"
-    value = 1.0 if statistic == "SampleCount" else float(healthy[str(metric)])
-    compare, symbol = test
-    if not compare(value, float(threshold)):
+    metric, statistic, threshold, compare, symbol = condition
+    value = _one_point(statistic, healthy[metric])
+    if not compare(value, threshold):
         return None
     return (
         f"alarm {name} ({metric} {statistic} {symbol} {threshold:g}) breaches on the healthy recovery run's "

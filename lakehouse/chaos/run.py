@@ -14,7 +14,13 @@ from typing import Any
 
 from lakehouse.chaos.alerts import AlertQueue
 from lakehouse.chaos.faults import ChaosContext, Fault
-from lakehouse.chaos.mttr import Timeline, fires_without_the_fault, missing_alarms
+from lakehouse.chaos.mttr import (
+    Timeline,
+    fires_without_the_fault,
+    missing_alarms,
+    not_breached_by_the_fault,
+    unusable,
+)
 from lakehouse.chaos.runbook import (
     STEPS,
     Criteria,
@@ -62,6 +68,9 @@ def describe_alarms(target: Target, names: Sequence[str]) -> dict[str, dict[str,
                     "StateValue": alarm.get("StateValue"),
                     "MetricName": alarm.get("MetricName"),
                     "Namespace": alarm.get("Namespace"),
+                    "Dimensions": [
+                        {"Name": d.get("Name"), "Value": d.get("Value")} for d in alarm.get("Dimensions", [])
+                    ],
                     "Statistic": alarm.get("Statistic") or alarm.get("ExtendedStatistic"),
                     "Period": alarm.get("Period"),
                     "Threshold": alarm.get("Threshold"),
@@ -80,9 +89,36 @@ def wait_quiet(target: Target, queue: AlertQueue, names: list[str], deadline: fl
 
 
 def published_values(scheduled: ScheduledRun) -> dict[str, float]:
-    """The metric values the run put (``lakehouse.pipeline.metrics``), empty when it recorded none."""
-    values = (scheduled.result.metrics or {}).get("values")
-    return {str(k): float(v) for k, v in values.items()} if isinstance(values, dict) else {}
+    """The metric values the run put (``lakehouse.pipeline.metrics``), empty when it recorded none.
+
+    Values whose PutMetricData failed (nothing ``sent``) reached no alarm: they count as not published.
+    """
+    metrics = scheduled.result.metrics or {}
+    values = metrics.get("values")
+    if not isinstance(values, dict) or ("sent" in metrics and not metrics["sent"]):
+        return {}
+    return {str(k): float(v) for k, v in values.items()}
+
+
+def listened_alarms(
+    ctx: ChaosContext, names: Sequence[str], described: Mapping[str, Mapping[str, Any]], faulty: Mapping[str, float]
+) -> tuple[set[str], dict[str, str]]:
+    """The fault's alarms whose ALARM message can be its detection, and why each other one cannot.
+
+    Usable (in CloudWatch, notifying, on this stack's metric) and breached by the faulty run's own value.
+    """
+    listen: set[str] = set()
+    ignored: dict[str, str] = {}
+    for name in names:
+        alarm = described.get(name)
+        why = unusable(name, alarm, ctx.stack_id)
+        if why is None and alarm is not None:
+            why = not_breached_by_the_fault(name, alarm, faulty)
+        if why is None:
+            listen.add(name)
+        else:
+            ignored[name] = why
+    return listen, ignored
 
 
 def _pipeline(scheduled: ScheduledRun) -> dict[str, Any]:
@@ -101,13 +137,17 @@ def run_fault(
 ) -> Timeline:
     """One fault end to end; the stack is mended whatever happened (or the timeline says why not).
 
-    ``described``: the alarms as CloudWatch has them (``describe_alarms``); the one that fired must not
-    breach on what the healthy recovery run published, or its message detected nothing.
+    ``described``: the alarms as CloudWatch has them (``describe_alarms``). Only the fault's alarms on
+    this stack's metric whose condition the faulty run's own value breaches are listened to (a message
+    of another is not this fault's); the one that fired must not breach on what the healthy recovery
+    run published, or its message detected nothing.
     """
     names = [ctx.alarm_name(a) for a in fault.alarms]
     tl = Timeline(fault.name, fault.what, names, fault.runbook.value)
     deadline = time.monotonic() + deadline_s
-    if loud := wait_quiet(ctx.target, queue, names, deadline):
+    # An alarm on another stack's metric is not listened to: its state is not this stack's to wait out.
+    quiet = [n for n in names if described is None or unusable(n, described.get(n), ctx.stack_id) is None]
+    if loud := wait_quiet(ctx.target, queue, quiet, deadline):
         tl.problem = f"fault {fault.name}: alarm {', '.join(loud)} is still in ALARM before the fault (not detectable)"
         return tl
     tl.spent["wait_quiet"] = time.monotonic() - (deadline - deadline_s)
@@ -122,9 +162,20 @@ def run_fault(
     tl.injection = injection.did
     after = run_from_bronze(ctx, criteria.lineage, scratch / fault.name / "after-fault")
     tl.pipeline["after_fault"] = _pipeline(after)
-    message = queue.wait_for(set(names), deadline)
-    if message is None:
-        tl.problem = f"fault {fault.name}: no ALARM message of {' or '.join(names)} arrived within {deadline_s:.0f} s"
+    listen = set(names)
+    if described is not None:
+        listen, tl.ignored = listened_alarms(ctx, names, described, published_values(after))
+    message = queue.wait_for(listen, deadline) if listen else None
+    if not listen:
+        tl.problem = (
+            f"fault {fault.name}: none of its alarms can tell of it, so no message is its detection: "
+            + "; ".join(tl.ignored.values())
+        )
+    elif message is None:
+        tl.problem = (
+            f"fault {fault.name}: no ALARM message of {' or '.join(n for n in names if n in listen)} arrived "
+            f"within {deadline_s:.0f} s"
+        )
     else:
         tl.detected_at, tl.alarm_fired, tl.message = message.received_at, message.alarm, message.to_dict()
     started = time.monotonic()
@@ -149,7 +200,7 @@ def run_fault(
             tl.recovered_at = time.time()
             alarm = (described or {}).get(tl.alarm_fired or "")
             if alarm and (why := fires_without_the_fault(str(tl.alarm_fired), alarm, published_values(rerun))):
-                tl.problem = f"fault {fault.name}: {why}"
+                tl.problem = tl.problem or f"fault {fault.name}: {why}"
             return tl
         if time.monotonic() >= deadline:
             break
@@ -166,7 +217,7 @@ def run_chaos(
     out = ChaosRun()
     expected = {f.name: [ctx.alarm_name(a) for a in f.alarms] for f in faults}
     out.alarms = describe_alarms(ctx.target, [n for names in expected.values() for n in names])
-    missing = missing_alarms(expected, out.alarms)
+    missing = missing_alarms(expected, out.alarms, ctx.stack_id)
     topics = sorted({arn for a in out.alarms.values() for arn in a["AlarmActions"] if ":sns:" in arn})
     queue = AlertQueue.create(ctx.target, ctx.stack_id, topics)
     try:

@@ -27,6 +27,7 @@ import yaml
 
 from lakehouse.config import project_root
 from lakehouse.kpi.datafile import DataFile, DataFileError, load_data_file
+from lakehouse.kpi.pause import HOURS_PER_MONTH, RunningHours, running_hours
 from lakehouse.outcome import Outcome
 
 COST_DIR = project_root() / "fixtures" / "cost"
@@ -58,7 +59,7 @@ USAGE_KEYS = {
     "glue": ("objects", "requests"),
     "sns": ("publishes",),
     "sagemaker": ("inferences", "seconds_per_inference", "memory_gb", "gb_processed", "artifact_gb_stored"),
-    "apprunner": ("active_hours", "idle_running_hours", "vcpu", "memory_gb"),
+    "apprunner": ("active_hours", "resumes", "vcpu", "memory_gb"),
 }
 
 
@@ -143,6 +144,23 @@ class PlannedResource:
     type: str
     region: str
     values: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    #: What its configuration refers to (``aws_apprunner_service.catalog[0]``...): ties known only at apply time.
+    references: frozenset[str] = field(default_factory=frozenset, compare=False, hash=False)
+
+
+def _references(expressions: Any, prefix: str) -> set[str]:
+    """Every ``references`` entry under a resource's configuration expressions, module-prefixed."""
+    found: set[str] = set()
+    if isinstance(expressions, dict):
+        for key, value in expressions.items():
+            if key == "references" and isinstance(value, list):
+                found |= {prefix + str(v) for v in value}
+            else:
+                found |= _references(value, prefix)
+    elif isinstance(expressions, list):
+        for item in expressions:
+            found |= _references(item, prefix)
+    return found
 
 
 def _provider_regions(plan: dict[str, Any], default_region: str) -> dict[str, str]:
@@ -160,10 +178,12 @@ def planned_resources(plan: dict[str, Any], default_region: str) -> list[Planned
         raise ValueError("not a saved plan's `terraform show -json` document (no planned_values)")
     regions = _provider_regions(plan, default_region)
     config_provider: dict[str, str] = {}
+    config_refs: dict[str, frozenset[str]] = {}
 
     def walk_config(module: dict[str, Any], prefix: str) -> None:
         for res in module.get("resources") or []:
             config_provider[prefix + res["address"]] = res.get("provider_config_key", "aws")
+            config_refs[prefix + res["address"]] = frozenset(_references(res.get("expressions"), prefix))
         for name, call in (module.get("module_calls") or {}).items():
             walk_config(call.get("module") or {}, f"{prefix}module.{name}.")
 
@@ -178,7 +198,8 @@ def planned_resources(plan: dict[str, Any], default_region: str) -> list[Planned
             base = address.split("[", 1)[0]
             provider = config_provider.get(base, "aws")
             region = regions.get(provider, default_region)
-            found.append(PlannedResource(address, str(res["type"]), region, dict(res.get("values") or {})))
+            values = dict(res.get("values") or {})
+            found.append(PlannedResource(address, str(res["type"]), region, values, config_refs.get(base, frozenset())))
         for child in module.get("child_modules") or []:
             walk(child)
 
@@ -281,6 +302,8 @@ class CostLine:
     region: str
     monthly_usd: float
     components: list[CostComponent] = field(default_factory=list)
+    #: What the plan decided about its usage (an App Runner service's idle hours: which pause, or none).
+    note: str = ""
 
 
 @dataclass
@@ -310,11 +333,17 @@ class CostEstimate:
 
 
 def _components(
-    rtype: str, share: float, p: dict[str, float], u: Usage, sizes: PlanSizes | None = None
+    rtype: str,
+    share: float,
+    p: dict[str, float],
+    u: Usage,
+    sizes: PlanSizes | None = None,
+    hours: RunningHours | None = None,
 ) -> list[CostComponent] | None:
     """The cost components of one resource of ``rtype`` carrying ``share`` of its type's usage.
 
     Sizes the plan states (``sizes``) are priced over the usage file's: the plan is what is deployed.
+    ``hours``: an App Runner service's month as the plan's pause schedule decides it (``lakehouse.kpi.pause``).
     """
     sizes = sizes or PlanSizes()
 
@@ -359,10 +388,13 @@ def _components(
         ]
     if rtype == "aws_apprunner_service":
         # Active (answering): vCPU and memory per hour. Running but idle: the provisioned instance's memory
-        # only. Paused: nothing. The stack pauses the catalog when idle, so idle_running_hours is 0.
+        # only, until the plan's pause schedule fires (none: all month). Paused: nothing.
         r = u["apprunner"]
-        active = r["active_hours"] * share
-        idle = r["idle_running_hours"] * share
+        if hours is None:  # no plan to read: nothing is known to pause it
+            hours = RunningHours(
+                "?", r["active_hours"] * share, HOURS_PER_MONTH - r["active_hours"] * share, None, None, ""
+            )
+        active, idle = hours.active, hours.idle
         vcpu = r["vcpu"] if sizes.apprunner_vcpu is None else sizes.apprunner_vcpu
         memory_gb = r["memory_gb"] if sizes.apprunner_memory_gb is None else sizes.apprunner_memory_gb
         return [
@@ -378,16 +410,21 @@ def _components(
     return None
 
 
-def estimate_cost(resources: list[PlannedResource], prices: PriceTable, usage: Usage) -> CostEstimate:
+def estimate_cost(
+    resources: list[PlannedResource], prices: PriceTable, usage: Usage, plan: list[PlannedResource] | None = None
+) -> CostEstimate:
     """Price every planned resource; the free and the unpriced are listed, not hidden.
 
     A resource planned outside what the table's model prices (``outside_price_model``) is unpriced
-    with the reason, even when its type is priced or listed as free.
+    with the reason, even when its type is priced or listed as free. ``plan``: the whole plan's
+    resources when ``resources`` is part of it (sizes and pause schedules are read from the whole).
     """
     per_type: dict[str, int] = defaultdict(int)
     for r in resources:
         per_type[r.type] += 1
-    sizes = plan_sizes(resources)
+    whole = resources if plan is None else plan
+    sizes = plan_sizes(whole)
+    running = running_hours(whole, usage["apprunner"])
     lines: list[CostLine] = []
     free: list[dict[str, str]] = []
     unpriced: list[dict[str, str]] = []
@@ -395,9 +432,11 @@ def estimate_cost(resources: list[PlannedResource], prices: PriceTable, usage: U
         if why := outside_price_model(r):
             unpriced.append({"address": r.address, "type": r.type, "region": r.region, "why": why})
             continue
-        comps = _components(r.type, 1 / per_type[r.type], prices.prices(r.region), usage, sizes)
+        hours = running.get(r.address)
+        comps = _components(r.type, 1 / per_type[r.type], prices.prices(r.region), usage, sizes, hours)
         if comps is not None:
-            lines.append(CostLine(r.address, r.type, r.region, sum(c.monthly_usd for c in comps), comps))
+            note = hours.why if hours else ""
+            lines.append(CostLine(r.address, r.type, r.region, sum(c.monthly_usd for c in comps), comps, note))
         elif r.type in prices.free_types:
             free.append({"address": r.address, "type": r.type, "why": prices.free_types[r.type].note()})
         else:
@@ -415,6 +454,7 @@ def estimate_cost(resources: list[PlannedResource], prices: PriceTable, usage: U
             "usage_as_of": usage.as_of,
             "usage_values": usage.values,
             "sizes_from_plan": {k: v for k, v in asdict(sizes).items() if v is not None},
+            "apprunner_hours_from_plan": {a: h.to_dict() for a, h in running.items()},
             "free_tiers": "not applied (per account; Infracost does the same)",
         },
     )
@@ -525,7 +565,7 @@ def price_the_unpriced(
     if not types:
         return estimate
     by_type = [r for r in resources if r.type in types]
-    from_table = estimate_cost(by_type, prices, usage)
+    from_table = estimate_cost(by_type, prices, usage, plan=resources)
     for line in from_table.lines:
         line.components = [
             CostComponent(
@@ -719,7 +759,10 @@ def judge_cost(estimate: CostEstimate, cap_usd: float, budget: dict[str, Any] | 
     unpriced = _unpriced_texts(estimate)
     problems = []
     if estimate.total_usd > cap_usd:
-        top = ", ".join(f"{line.address} {line.monthly_usd:.2f}" for line in estimate.lines[:3])
+        top = ", ".join(
+            f"{line.address} {line.monthly_usd:.2f}" + (f" [{line.note}]" if line.note else "")
+            for line in estimate.lines[:3]
+        )
         bound = " at least" if unpriced else ""
         problems.append(
             f"the monthly cost ({estimate.source}) is{bound} {measured:.2f} USD, over the {cap_usd:g} USD cap ({top})"

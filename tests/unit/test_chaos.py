@@ -212,8 +212,15 @@ def test_a_mean_at_the_threshold_fails() -> None:
 
 def test_a_fault_whose_alarm_is_missing_fails_the_kpi_naming_fault_and_alarm() -> None:
     expected = {"gold-metadata-missing": ["lakehouse-lh-1-pipeline-failures"], "x": ["lakehouse-lh-1-x"]}
-    described = {"lakehouse-lh-1-x": {"AlarmActions": ["arn:aws:sns:r:1:alerts"]}}
-    problems = missing_alarms(expected, described)
+    described = {
+        "lakehouse-lh-1-x": {
+            "AlarmActions": ["arn:aws:sns:r:1:alerts"],
+            "Namespace": metrics.NAMESPACE,
+            "MetricName": metrics.FAILURES,
+            "Dimensions": [{"Name": metrics.DIMENSION, "Value": "lh-1"}],
+        }
+    }
+    problems = missing_alarms(expected, described, "lh-1")
     assert list(problems) == ["gold-metadata-missing"]
     assert "lakehouse-lh-1-pipeline-failures is not in CloudWatch" in problems["gold-metadata-missing"]
     broken = Timeline("gold-metadata-missing", "what", expected["gold-metadata-missing"], "runbook")
@@ -224,7 +231,7 @@ def test_a_fault_whose_alarm_is_missing_fails_the_kpi_naming_fault_and_alarm() -
 
 
 def test_an_alarm_that_notifies_nobody_is_no_detection() -> None:
-    problems = missing_alarms({"f": ["a"]}, {"a": {"AlarmActions": []}})
+    problems = missing_alarms({"f": ["a"]}, {"a": {"AlarmActions": []}}, "lh-1")
     assert "has no AlarmActions" in problems["f"]
 
 

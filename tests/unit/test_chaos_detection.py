@@ -29,6 +29,7 @@ HEALTHY_ALARM: dict[str, Any] = {
     "StateValue": "OK",
     "MetricName": metrics.EMPTY_INPUTS,
     "Namespace": metrics.NAMESPACE,
+    "Dimensions": [{"Name": metrics.DIMENSION, "Value": "lh-1"}],
     "Statistic": "Maximum",
     "Period": 10,
     "Threshold": 1.0,

@@ -329,7 +329,7 @@ def test_infracost_is_used_only_when_installed_and_configured(tmp_path: Path) ->
 def test_co2_of_the_committed_usage_is_small_and_every_coefficient_has_a_source() -> None:
     coeff = load_coefficients()
     assert all(coeff.sources.values())
-    est = estimate_carbon(load_usage(), coeff, "ap-northeast-1")
+    est = estimate_carbon(load_usage(), coeff, "ap-northeast-1", planned_resources(_plan(False), "ap-northeast-1"))
     assert 0 < est.kg_co2e < 50
     assert est.inputs["grid_tco2e_per_kwh"] == 0.000506
     result = judge_carbon(est, 50.0)
@@ -339,7 +339,8 @@ def test_co2_of_the_committed_usage_is_small_and_every_coefficient_has_a_source(
 def test_co2_fails_when_the_usage_is_far_larger(tmp_path: Path) -> None:
     usage = tmp_path / "usage.yml"
     usage.write_text(USAGE_FILE.read_text().replace("queries_per_day: 200", "queries_per_day: 500000"))
-    result = judge_carbon(estimate_carbon(load_usage(usage), load_coefficients(), "us-east-1"), 50.0)
+    plan = planned_resources(_plan(False), "us-east-1")
+    result = judge_carbon(estimate_carbon(load_usage(usage), load_coefficients(), "us-east-1", plan), 50.0)
     assert not result.passed and "over 50 kg" in str(result.reason) and "athena_compute" in str(result.reason)
 
 
@@ -354,7 +355,7 @@ def test_a_coefficient_without_a_source_names_its_line(tmp_path: Path) -> None:
     with pytest.raises(DataFileError, match=r"carbon.yml:\d+: coefficients.pue.source: is missing"):
         load_coefficients(bad)
     with pytest.raises(DataFileError, match="no region 'eu-west-1'"):
-        estimate_carbon(load_usage(), load_coefficients(), "eu-west-1")
+        estimate_carbon(load_usage(), load_coefficients(), "eu-west-1", [])
 
 
 @pytest.mark.parametrize("value", [".nan", ".inf"])

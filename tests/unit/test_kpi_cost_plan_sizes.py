@@ -96,7 +96,7 @@ def test_an_app_runner_service_is_priced_at_the_size_the_plan_gives_it() -> None
     [big] = estimate_cost(service("4 vCPU", "12 GB"), load_prices(), load_usage()).lines
     parts = {c.name: c.quantity for c in big.components}
     assert parts["active vCPU (in use)"] == usage["active_hours"] * 4
-    assert parts["provisioned memory while running idle"] == usage["idle_running_hours"] * 12
+    assert parts["provisioned memory while running idle"] == (730 - usage["active_hours"]) * 12  # nothing pauses it
     assert {c.name: c.quantity for c in healthy.components}["active vCPU (in use)"] == usage["active_hours"] * 0.25
     assert big.monthly_usd > 10 * healthy.monthly_usd
     assert plan_sizes(service("1024", "2048")).apprunner_vcpu == 1.0

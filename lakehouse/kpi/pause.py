@@ -1,0 +1,137 @@
+"""How long each planned App Runner service runs a month: in use, and idle until the plan's pause fires.
+
+App Runner has no auto-pause: a RUNNING service bills (and draws) its provisioned memory while idle.
+The stack pauses the catalog itself with an EventBridge Scheduler schedule calling App Runner's
+PauseService (infra/catalog_service.tf). So the idle hours are the plan's, not the usage file's: a
+service some enabled pause schedule targets runs at most the schedule's window after each resume
+(``resumes`` in fixtures/cost/usage.yml); a service nothing pauses runs all month. The cost and CO2
+KPIs both price these hours, and their evidence says which schedule (or none) decided them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lakehouse.kpi.cost import PlannedResource
+
+HOURS_PER_MONTH = 730.0
+PAUSE_TARGET = ":apprunner:pauseService"
+_RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")
+_HOURS_PER_UNIT = {"minute": 1 / 60, "hour": 1.0, "day": 24.0}
+#: cron(minutes hours day-of-month month day-of-week year): an hours field "*", "*/N" or "M/N" fires every N h.
+_CRON = re.compile(r"^cron\(\s*(\S+)\s+(\S+)\s+\*\s+\*\s+[*?]\s+(?:\*\s*)?\)$")
+
+
+def window_hours(expression: str) -> float | None:
+    """Longest gap between two firings of a schedule expression (hours); None when it cannot be told."""
+    expression = expression.strip()
+    if match := _RATE.match(expression):
+        return int(match.group(1)) * _HOURS_PER_UNIT[match.group(2).rstrip("s")]
+    if match := _CRON.match(expression):
+        minutes, hours = match.groups()
+        if not minutes.isdigit():
+            return None
+        if hours == "*":
+            return 1.0
+        step = re.fullmatch(r"(?:\*|0)/(\d+)", hours)
+        if step and 24 % int(step.group(1)) == 0:
+            return float(step.group(1))
+    return None
+
+
+@dataclass(frozen=True)
+class RunningHours:
+    """One service's month: hours in use, hours running idle, and what decided the idle hours."""
+
+    service: str
+    active: float
+    idle: float
+    paused_by: str | None
+    window_h: float | None
+    why: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _service_arn_in(schedule: PlannedResource) -> str | None:
+    """The ServiceArn the schedule's target input names, when the plan knows it."""
+    for target in schedule.values.get("target") or []:
+        try:
+            doc = json.loads(str(target.get("input") or ""))
+        except json.JSONDecodeError:
+            continue
+        if isinstance(doc, dict) and doc.get("ServiceArn"):
+            return str(doc["ServiceArn"])
+    return None
+
+
+def _targets(schedule: PlannedResource, service: PlannedResource) -> bool:
+    """Whether ``schedule``'s target input is ``service``: by ARN when both are known, else by reference."""
+    named, arn = _service_arn_in(schedule), service.values.get("arn")
+    if named and arn:
+        return bool(named == arn)
+    base = service.address.split("[", 1)[0]
+    return service.address in schedule.references or base in schedule.references
+
+
+def _not_pausing(schedule: PlannedResource) -> str | None:
+    """Why a schedule calling PauseService does not bound the idle hours (None: it does)."""
+    v = schedule.values
+    if str(v.get("state", "ENABLED")) != "ENABLED":
+        return f"{schedule.address} is {v.get('state')}"
+    if v.get("end_date"):
+        return f"{schedule.address} ends at {v['end_date']}: after it nothing pauses the service"
+    if window_hours(str(v.get("schedule_expression", ""))) is None:
+        return f"{schedule.address}'s {v.get('schedule_expression')!r} has no window the estimate can tell"
+    return None
+
+
+def _window(schedule: PlannedResource) -> float:
+    """The schedule's window plus its flexible time window (it may fire that much later)."""
+    hours = window_hours(str(schedule.values.get("schedule_expression", ""))) or 0.0
+    for flexible in schedule.values.get("flexible_time_window") or []:
+        if flexible.get("mode") == "FLEXIBLE":
+            hours += float(flexible.get("maximum_window_in_minutes") or 0) / 60
+    return hours
+
+
+def running_hours(resources: list[PlannedResource], usage: dict[str, float]) -> dict[str, RunningHours]:
+    """Each planned App Runner service's hours, usage (``active_hours``, ``resumes``) split evenly over them."""
+    services = [r for r in resources if r.type == "aws_apprunner_service"]
+    pausers = [
+        r
+        for r in resources
+        if r.type == "aws_scheduler_schedule"
+        and any(str(t.get("arn", "")).endswith(PAUSE_TARGET) for t in r.values.get("target") or [])
+    ]
+    found: dict[str, RunningHours] = {}
+    for service in services:
+        share = 1 / len(services)
+        active, resumes = usage["active_hours"] * share, usage["resumes"] * share
+        mine = [s for s in pausers if _targets(s, service)]
+        usable = [s for s in mine if _not_pausing(s) is None]
+        if usable:
+            best = min(usable, key=_window)
+            window = _window(best)
+            idle = min(resumes * window, HOURS_PER_MONTH - active)
+            why = (
+                f"paused by {best.address} ({best.values.get('schedule_expression')}): at most {window:g} h "
+                f"running after each of {resumes:g} resumes = {idle:g} h idle"
+            )
+            found[service.address] = RunningHours(service.address, active, idle, best.address, window, why)
+            continue
+        idle = HOURS_PER_MONTH - active
+        reasons = [str(_not_pausing(s)) for s in mine] or [
+            f"no schedule in the plan calls apprunner:PauseService on {service.address}"
+        ]
+        why = (
+            f"{'; '.join(reasons)}: the service runs all month, {HOURS_PER_MONTH:g} h - {active:g} h in use "
+            f"= {idle:g} h idle"
+        )
+        found[service.address] = RunningHours(service.address, active, idle, None, None, why)
+    return found
