@@ -54,6 +54,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from lakehouse.arns import arn_kind, arn_name, arn_service
 from lakehouse.bucket_configs import bucket_configs
 from lakehouse.checks.s3_routes import s3control  # S3 Control as the target reaches it (local endpoint quirks)
+from lakehouse.inventory_kinds import athena_named_queries, event_rules, glue_jobs_and_crawlers, kms_aliases, log_groups
 from lakehouse.lf_grants import LfGrant, grants_from_listing, resource_database
 from lakehouse.target import Target
 
@@ -775,6 +776,19 @@ class _Search:
             self.guarded("cloudwatch DescribeAlarms", region, self.cloudwatch, region)
             self.guarded("cloudwatch ListDashboards", region, self.dashboards, region, seen_dashboards)
             self.guarded("glue GetDatabases", region, self.glue, region, stack_dbs)
+        # After the kinds they hang off (workgroups, databases, buckets, roles, topics, queues).
+        for region in inv.regions:
+            self.guarded("athena ListNamedQueries", region, athena_named_queries, self, region)
+            self.guarded("glue GetCrawlers/GetJobs/GetTriggers", region, glue_jobs_and_crawlers, self, region)
+            self.guarded("events ListRules/ListTargetsByRule", region, event_rules, self, region)
+            self.guarded(
+                "logs DescribeLogGroups/DescribeMetricFilters/DescribeSubscriptionFilters",
+                region,
+                log_groups,
+                self,
+                region,
+            )
+            self.guarded("kms ListAliases", region, kms_aliases, self, region)
         # After IAM, S3 and Glue: the grants are selected by the stack's principals, buckets and databases.
         self.guarded("lakeformation GetDataLakeSettings", self.target.region, self.lake_settings)
         for region in inv.regions:

@@ -56,6 +56,7 @@ from lakehouse.inventory import (
     name_prefixes,
     stack_inventory,
 )
+from lakehouse.inventory_kinds import STATE_KEY as HANGING_KIND_KEY
 from lakehouse.lf_grants import (
     LfGrant,
     default_permissions_from_settings,
@@ -100,6 +101,7 @@ STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "aws_scheduler_schedule": lambda v: v["arn"],
     "aws_scheduler_schedule_group": lambda v: v["arn"],
     **BUCKET_CONFIG_KEY,
+    **HANGING_KIND_KEY,
 }
 
 COVERED_KINDS = (*STATE_KEY, "aws_lakeformation_permissions", "aws_lakeformation_data_lake_settings")
