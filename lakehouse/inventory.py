@@ -55,7 +55,7 @@ from lakehouse.arns import arn_kind, arn_name, arn_service
 from lakehouse.bucket_configs import bucket_configs
 from lakehouse.checks.s3_routes import s3control  # S3 Control as the target reaches it (local endpoint quirks)
 from lakehouse.inventory_kinds import athena_named_queries, event_rules, glue_jobs_and_crawlers, kms_aliases, log_groups
-from lakehouse.lf_grants import LfGrant, grants_from_listing, resource_database
+from lakehouse.lf_grants import LfGrant, grants_from_listing, reached_by_tags, resource_database
 from lakehouse.target import Target
 
 STACK_TAG = "stack_id"
@@ -687,6 +687,7 @@ class _Search:
             return (kind, path_and_name.rsplit("/", 1)[-1]) in principals
 
         def grants() -> None:
+            by_tags: list[dict[str, Any]] = []
             for entry in _pages(lf.list_permissions, "PrincipalResourcePermissions"):
                 resource = entry["Resource"]
                 database = resource_database(resource)
@@ -700,6 +701,10 @@ class _Search:
                     or stack_principal(principal)
                 ):
                     self.inv.grants.extend(grants_from_listing(entry, region))
+                elif "LFTagPolicy" in resource or "LFTag" in resource:
+                    by_tags.append(entry)
+            if by_tags:
+                self._tag_grants(lf, region, stack_dbs, by_tags)
 
         def filters() -> None:
             for page in lf.get_paginator("list_data_cells_filter").paginate():
@@ -718,6 +723,47 @@ class _Search:
         self.guarded("lakeformation ListPermissions", region, grants)
         self.guarded("lakeformation ListDataCellsFilter", region, filters)
         self.guarded("lakeformation ListResources", region, locations)
+
+    def _tag_grants(self, lf: Any, region: str, stack_dbs: list[str], entries: list[dict[str, Any]]) -> None:
+        """LF-Tag grants (policy or tag) naming no stack resource, kept when their tags reach a stack database or
+        table (``lf_grants.reached_by_tags``): a grant on ``level=open`` to another account opens every stack
+        table tagged so, and is in no state when made by hand."""
+        tagged: dict[str, dict[str, Any]] = {}
+        tables = [r.name for r in self.inv.of_kind("aws_glue_catalog_table") if DATABASE_CONTENTS in r.found_by]
+        for database in stack_dbs:
+            try:
+                on_db = lf.get_resource_lf_tags(Resource={"Database": {"Name": database}})
+            except _READ_ERRORS as err:
+                self.unreadable(f"lakeformation GetResourceLFTags of database {database}", region, err)
+                continue
+            db_tags = list(on_db.get("LFTagOnDatabase") or [])
+            tagged[f"database {database}"] = {"LFTagOnDatabase": db_tags}
+            for table in (t for t in tables if t.split(".", 1)[0] == database):
+                spec = {"Table": {"DatabaseName": database, "Name": table.split(".", 1)[1]}}
+                try:
+                    answer = dict(lf.get_resource_lf_tags(Resource=spec))
+                except _READ_ERRORS as err:
+                    self.unreadable(f"lakeformation GetResourceLFTags of table {table}", region, err)
+                    continue
+                answer["LFTagOnDatabase"] = answer.get("LFTagOnDatabase") or db_tags  # inherited
+                tagged[f"table {table}"] = answer
+        for entry in entries:
+            resource = entry["Resource"]
+            policy = resource.get("LFTagPolicy") or {}
+            expression = policy.get("Expression")
+            if "LFTagPolicy" in resource and not expression:
+                name = policy.get("ExpressionName")
+                try:
+                    expression = lf.get_lf_tag_expression(Name=name).get("Expression") or []
+                except _READ_ERRORS as err:
+                    self.unreadable(f"lakeformation GetLFTagExpression {name}", region, err)
+                    continue
+                if not expression:
+                    continue
+            reached = reached_by_tags(resource, expression, tagged)
+            if reached:
+                shown = ", ".join(reached[:5]) + (f" and {len(reached) - 5} more" if len(reached) > 5 else "")
+                self.inv.grants.extend(grants_from_listing(entry, region, f"its LF-Tags reach {shown}"))
 
     # -- any service, any region: the tagging sweep -----------------------------------------------
 

@@ -215,15 +215,16 @@ def _creator_grants(
 
 def unmanaged_grants(
     state: list[dict[str, Any]], inventory: Inventory, expected_tables: set[str]
-) -> list[tuple[str, str, str, list[str]]]:
-    """(principal, resource, region, permissions) of every grant Lake Formation holds that the root does not."""
+) -> list[tuple[str, str, str, list[str], str]]:
+    """(principal, resource, region, permissions, why it is the stack's when it names no stack resource) of every
+    grant Lake Formation holds that the root does not."""
     state_grants = {g.comparable for v in _state_of(state, _PERMISSIONS) for g in grants_from_state(v)}
     is_creators = _creator_grants(state, inventory, expected_tables, state_grants)
-    stray: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    stray: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
     for grant in inventory.grants:
         if grant.comparable not in state_grants and not is_creators(grant):
-            stray[(grant.principal, grant.resource, grant.region)].append(grant.permission)
-    return [(p, r, region, sorted(perms)) for (p, r, region), perms in sorted(stray.items())]
+            stray[(grant.principal, grant.resource, grant.region, grant.via)].append(grant.permission)
+    return [(p, r, region, sorted(perms), via) for (p, r, region, via), perms in sorted(stray.items())]
 
 
 def unmanaged_settings(state: list[dict[str, Any]], inventory: Inventory) -> list[str]:
@@ -241,6 +242,11 @@ def unmanaged_settings(state: list[dict[str, Any]], inventory: Inventory) -> lis
         extra = default_permissions_from_settings(api) - default_permissions_from_state(tf or [])
         out += [f"default permission for {label}: {e}" for e in sorted(extra)]
     return out
+
+
+def _lf_found_by(via: str) -> str:
+    """How a grant was found: the LF listing, and why it is the stack's when it names no stack resource."""
+    return f"{LF_LISTING}: {via}" if via else LF_LISTING
 
 
 def _describe(res: CloudResource) -> str:
@@ -273,8 +279,13 @@ def judge_iac(
     settings = unmanaged_settings(state, inventory)
     found = [r.to_dict() for r in unmanaged]
     found += [
-        {"kind": _PERMISSIONS, "name": f"{p} on {r}: {', '.join(perms)}", "region": region, "found_by": [LF_LISTING]}
-        for p, r, region, perms in grants
+        {
+            "kind": _PERMISSIONS,
+            "name": f"{p} on {r}: {', '.join(perms)}",
+            "region": region,
+            "found_by": [_lf_found_by(via)],
+        }
+        for p, r, region, perms, via in grants
     ]
     found += [
         {
@@ -336,8 +347,8 @@ def judge_iac(
     if found:
         texts = [_describe(r) for r in sorted(unmanaged)]
         texts += [
-            f"{_PERMISSIONS} {p} on {r}: {', '.join(perms)} ({region}, found by {LF_LISTING})"
-            for p, r, region, perms in grants
+            f"{_PERMISSIONS} {p} on {r}: {', '.join(perms)} ({region}, found by {_lf_found_by(via)})"
+            for p, r, region, perms, via in grants
         ]
         texts += [f"{_SETTINGS} {s} (found by {LF_LISTING})" for s in settings]
         unmanaged_problems.append(
