@@ -824,7 +824,7 @@ class _Search:
             self.guarded("glue GetDatabases", region, self.glue, region, stack_dbs)
         # After the kinds they hang off (workgroups, databases, buckets, roles, topics, queues).
         for region in inv.regions:
-            self.guarded("athena ListNamedQueries", region, athena_named_queries, self, region)
+            self.guarded("athena ListNamedQueries/ListPreparedStatements", region, athena_named_queries, self, region)
             self.guarded("glue GetCrawlers/GetJobs/GetTriggers", region, glue_jobs_and_crawlers, self, region)
             self.guarded("events ListRules/ListTargetsByRule", region, event_rules, self, region)
             self.guarded(

@@ -3,7 +3,8 @@
 The tagging sweep finds a *tagged* Glue crawler, EventBridge rule, log group or KMS key of any
 name. These listings find the rest, each a Terraform resource the root could own:
 
-- Athena named queries (``aws_athena_named_query``): no tags. Every one in a stack workgroup
+- Athena named queries and prepared statements (``aws_athena_named_query``,
+  ``aws_athena_prepared_statement``): no tags. Every one in a stack workgroup
   (``contents of a stack workgroup``), and, in any other workgroup (``primary``, AWS's own, holds
   the account's queries), those named like the stack.
 - Glue crawlers, jobs and triggers: by tag or name prefix, and whatever their name when they
@@ -30,6 +31,7 @@ recorded as unreadable by the caller's ``guarded``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -49,6 +51,7 @@ _LEAVING_KEY_STATES = ("PendingDeletion", "PendingReplicaDeletion")
 #: How a state entry names what these listings find (``CloudResource.key``), by Terraform type.
 STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "aws_athena_named_query": lambda v: v["id"],
+    "aws_athena_prepared_statement": lambda v: f"{v['workgroup']}/{v['name']}",
     "aws_glue_crawler": lambda v: v["name"],
     "aws_glue_job": lambda v: v["name"],
     "aws_glue_trigger": lambda v: v["name"],
@@ -115,7 +118,7 @@ def _how(search: _Search, name: str, tags: Mapping[str, str] | None, uses: Itera
 
 
 def athena_named_queries(search: _Search, region: str) -> None:
-    """Every named query of a stack workgroup; those named like the stack in any other workgroup."""
+    """Every named query and prepared statement of a stack workgroup; those named like the stack in any other."""
     athena = search.target.client("athena", region=region)
     stack_groups = set(_in_region(search, "aws_athena_workgroup", region))
     groups = [str(g["Name"]) for g in _next_token_pages(athena.list_work_groups, "WorkGroups")]
@@ -125,6 +128,11 @@ def athena_named_queries(search: _Search, region: str) -> None:
             name = str(query.get("Name") or query_id)
             how = (IN_STACK_WORKGROUP,) if group in stack_groups else search.found_by(name, None)
             search.add("aws_athena_named_query", str(query_id), f"{name} in workgroup {group}", region, how)
+        listed = _next_token_pages(partial(athena.list_prepared_statements, WorkGroup=group), "PreparedStatements")
+        for statement in listed:
+            name = str(statement["StatementName"])
+            how = (IN_STACK_WORKGROUP,) if group in stack_groups else search.found_by(name, None)
+            search.add("aws_athena_prepared_statement", f"{group}/{name}", f"{name} in workgroup {group}", region, how)
 
 
 # -- Glue ------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Exit check 5 finds untagged kinds made by hand: named queries, Glue crawlers/jobs/triggers, EventBridge
-rules and targets, log groups and their filters, KMS aliases and keys.
+"""Exit check 5 finds untagged kinds made by hand: named queries and prepared statements, Glue
+crawlers/jobs/triggers, EventBridge rules and targets, log groups and their filters, KMS aliases and keys.
 
 Before, the inventory never listed these kinds, and the tagging sweep sees only tagged things: a
 crawler writing into a stack database as the stack's role, a rule forwarding the stack's alarms to
@@ -71,6 +71,7 @@ def test_hand_made_untagged_kinds_of_the_stack_fail_check_5_naming_each(emulator
     in_group = athena.create_named_query(Name="handy", Database=database, QueryString="SELECT 1", WorkGroup=workgroup)
     in_primary = athena.create_named_query(Name=f"{prefix}-adhoc", Database=database, QueryString="SELECT 2")
     athena.create_named_query(Name="team-query", Database="default", QueryString="SELECT 3")
+    athena.create_prepared_statement(StatementName="peek", WorkGroup=workgroup, QueryStatement="SELECT ?")
     glue.create_crawler(
         Name="nightly-crawl",
         Role=role_arn,
@@ -113,6 +114,7 @@ def test_hand_made_untagged_kinds_of_the_stack_fail_check_5_naming_each(emulator
     expected = [
         f"aws_athena_named_query handy in workgroup {workgroup} ({region}, found by {IN_STACK_WORKGROUP})",
         f"aws_athena_named_query {prefix}-adhoc in workgroup primary ({region}, found by name prefix)",
+        f"aws_athena_prepared_statement peek in workgroup {workgroup} ({region}, found by {IN_STACK_WORKGROUP})",
         f"aws_glue_crawler nightly-crawl ({region}, found by {USES_STACK}: bucket {bucket} + {USES_STACK}: database "
         f"{database} + {USES_STACK}: role {prefix}-pipeline)",
         f"aws_glue_job export ({region}, found by {USES_STACK}: role {prefix}-pipeline)",
@@ -138,6 +140,7 @@ def test_hand_made_untagged_kinds_of_the_stack_fail_check_5_naming_each(emulator
     state += [
         {"type": "aws_athena_named_query", "values": {"id": in_group["NamedQueryId"]}},
         {"type": "aws_athena_named_query", "values": {"id": in_primary["NamedQueryId"]}},
+        {"type": "aws_athena_prepared_statement", "values": {"name": "peek", "workgroup": workgroup}},
         {"type": "aws_glue_crawler", "values": {"name": "nightly-crawl"}},
         {"type": "aws_glue_job", "values": {"name": "export"}},
         {"type": "aws_glue_trigger", "values": {"name": "kick"}},
@@ -154,3 +157,6 @@ def test_hand_made_untagged_kinds_of_the_stack_fail_check_5_naming_each(emulator
     ]
     passed = judge_iac(PlanResult(0), state, inv, set())
     assert passed.status is Status.PASSED, passed.reason
+
+    athena.delete_named_query(NamedQueryId=in_group["NamedQueryId"])  # the emulator deletes them as Athena does
+    assert in_group["NamedQueryId"] not in athena.list_named_queries(WorkGroup=workgroup)["NamedQueryIds"]
