@@ -28,7 +28,11 @@ that deliver to them; Athena workgroups; App Runner services and auto scaling co
 Scheduler schedule groups and schedules (schedules take no tags: name prefix only);
 Glue databases and tables; budgets; CloudWatch metric and composite alarms and dashboards
 (dashboards have no tags: name prefix only); Lake Formation grants, data cells filters,
-registered locations and settings. Regional kinds are read in the stack's region and in every
+registered locations and settings, and LF-Tag grants whose expression reaches the LF-Tags of a
+stack database, table or column; and, through ``lakehouse.inventory_kinds``, kinds that carry no
+tag or hang off the stack under any name: Athena named queries and prepared statements, Glue
+crawlers, jobs and triggers, EventBridge rules and their targets, CloudWatch log groups with their
+metric and subscription filters, KMS aliases and their keys. Regional kinds are read in the stack's region and in every
 other region the root deploys to (``EXTRA_REGIONS``: the ``aws.use1`` provider of the billing
 alarm); IAM, S3 listings and budgets are account-wide. Every listing pages to its end.
 

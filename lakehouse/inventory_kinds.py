@@ -24,7 +24,8 @@ name. These listings find the rest, each a Terraform resource the root could own
 - KMS aliases named ``alias/<stack prefix>...`` and the customer-managed keys they point to
   (tagged keys the sweep finds; AWS-managed keys and keys pending deletion are not judged).
 
-Each listing runs in every region the inventory reads (``Inventory.regions``); a failure is
+Keys are ARNs where the kind has tags, so the tagging sweep does not list a tagged one twice. Each
+listing runs in every region the inventory reads (``Inventory.regions``); a failure is
 recorded as unreadable by the caller's ``guarded``.
 """
 
@@ -52,14 +53,14 @@ _LEAVING_KEY_STATES = ("PendingDeletion", "PendingReplicaDeletion")
 STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "aws_athena_named_query": lambda v: v["id"],
     "aws_athena_prepared_statement": lambda v: f"{v['workgroup']}/{v['name']}",
-    "aws_glue_crawler": lambda v: v["name"],
-    "aws_glue_job": lambda v: v["name"],
-    "aws_glue_trigger": lambda v: v["name"],
+    "aws_glue_crawler": lambda v: v["arn"],
+    "aws_glue_job": lambda v: v["arn"],
+    "aws_glue_trigger": lambda v: v["arn"],
     "aws_cloudwatch_event_rule": lambda v: v["arn"],
     "aws_cloudwatch_event_target": lambda v: "{}/{}/{}".format(
         str(v.get("event_bus_name") or "default").rsplit("/", 1)[-1], v["rule"], v["target_id"]
     ),
-    "aws_cloudwatch_log_group": lambda v: v["name"],
+    "aws_cloudwatch_log_group": lambda v: v["arn"],
     "aws_cloudwatch_log_metric_filter": lambda v: f"{v['log_group_name']}:{v['name']}",
     "aws_cloudwatch_log_subscription_filter": lambda v: f"{v['log_group_name']}:{v['name']}",
     "aws_kms_alias": lambda v: v["name"],
@@ -165,7 +166,13 @@ def glue_jobs_and_crawlers(search: _Search, region: str) -> None:
             paths += [str(p) for t in targets.get(kind) or [] for p in t.get("Paths") or []]
         uses += [f"bucket {_bucket_of(p)}" for p in paths if _bucket_of(p) in buckets]
         tags = _glue_tags(search, glue, region, "crawler", name)
-        if search.add("aws_glue_crawler", name, name, region, _how(search, name, tags, uses)):
+        if search.add(
+            "aws_glue_crawler",
+            _arn(search, "glue", region, f"crawler/{name}"),
+            name,
+            region,
+            _how(search, name, tags, uses),
+        ):
             stack_crawlers.add(name)
     for job in _paged(glue, "get_jobs", "Jobs"):
         name = str(job["Name"])
@@ -174,7 +181,9 @@ def glue_jobs_and_crawlers(search: _Search, region: str) -> None:
         script = str((job.get("Command") or {}).get("ScriptLocation") or "")
         uses += [f"bucket {_bucket_of(script)}"] if _bucket_of(script) in buckets else []
         tags = _glue_tags(search, glue, region, "job", name)
-        if search.add("aws_glue_job", name, name, region, _how(search, name, tags, uses)):
+        if search.add(
+            "aws_glue_job", _arn(search, "glue", region, f"job/{name}"), name, region, _how(search, name, tags, uses)
+        ):
             stack_jobs.add(name)
     for trigger in _paged(glue, "get_triggers", "Triggers"):
         name = str(trigger["Name"])
@@ -185,7 +194,13 @@ def glue_jobs_and_crawlers(search: _Search, region: str) -> None:
             if action.get("CrawlerName") in stack_crawlers:
                 uses.append(f"crawler {action['CrawlerName']}")
         tags = _glue_tags(search, glue, region, "trigger", name)
-        search.add("aws_glue_trigger", name, name, region, _how(search, name, tags, uses))
+        search.add(
+            "aws_glue_trigger",
+            _arn(search, "glue", region, f"trigger/{name}"),
+            name,
+            region,
+            _how(search, name, tags, uses),
+        )
 
 
 # -- EventBridge -----------------------------------------------------------------------------------
@@ -274,7 +289,7 @@ def log_groups(search: _Search, region: str) -> None:
         how = search.found_by(name, tags) or next(
             (found for part in name.split("/") if part and (found := search.found_by(part, tags))), ()
         )
-        if search.add("aws_cloudwatch_log_group", name, name, region, how):
+        if search.add("aws_cloudwatch_log_group", arn, name, region, how):
             watched.append(name)
     for name in watched:
         for flt in _paged(logs, "describe_metric_filters", "metricFilters", logGroupName=name):

@@ -4,8 +4,9 @@ Two halves: ``terraform plan -detailed-exitcode`` must be empty (drift of what T
 manages), and everything the account holds for the stack (``lakehouse.inventory``: found by
 the ``stack_id`` tag, by the stack's name prefix, hanging off a stack role, user, topic, queue
 or bucket (its access points and configurations: notifications, replication, CORS, ...), inside
-a stack database, listed by Lake Formation, or tagged for the stack in any enabled region
-whatever its service: the tagging sweep) must be in Terraform state.
+a stack database or workgroup, using the stack (a crawler, job, rule or filter: ``lakehouse.inventory_kinds``),
+listed by Lake Formation (LF-Tag grants too, when their tags reach the stack), or tagged for the stack in
+any enabled region whatever its service: the tagging sweep) must be in Terraform state.
 
 What is expected without being in state:
 

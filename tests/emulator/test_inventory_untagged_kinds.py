@@ -79,8 +79,11 @@ def test_hand_made_untagged_kinds_of_the_stack_fail_check_5_naming_each(emulator
         Targets={"S3Targets": [{"Path": f"s3://{bucket}/x"}]},
     )
     glue.create_crawler(Name="other-crawl", Role="arn:aws:iam::1:role/x", Targets={"S3Targets": [{"Path": "s3://o/x"}]})
-    glue.create_job(
-        Name="export", Role=f"{prefix}-pipeline", Command={"Name": "glueetl", "ScriptLocation": "s3://o/a.py"}
+    glue.create_job(  # tagged too: found once, not again by the tagging sweep
+        Name="export",
+        Role=f"{prefix}-pipeline",
+        Command={"Name": "glueetl", "ScriptLocation": "s3://o/a.py"},
+        Tags=tag,
     )
     glue.create_trigger(Name="kick", Type="ON_DEMAND", Actions=[{"JobName": "export"}])
     events = target.client("events")
@@ -117,7 +120,7 @@ def test_hand_made_untagged_kinds_of_the_stack_fail_check_5_naming_each(emulator
         f"aws_athena_prepared_statement peek in workgroup {workgroup} ({region}, found by {IN_STACK_WORKGROUP})",
         f"aws_glue_crawler nightly-crawl ({region}, found by {USES_STACK}: bucket {bucket} + {USES_STACK}: database "
         f"{database} + {USES_STACK}: role {prefix}-pipeline)",
-        f"aws_glue_job export ({region}, found by {USES_STACK}: role {prefix}-pipeline)",
+        f"aws_glue_job export ({region}, found by tag + {USES_STACK}: role {prefix}-pipeline)",
         f"aws_glue_trigger kick ({region}, found by {USES_STACK}: job export)",
         f"aws_cloudwatch_event_rule forward-alarms ({region}, found by {USES_STACK}: target {topic_arn})",
         f"aws_cloudwatch_event_target away of rule forward-alarms -> {OUTSIDE_BUS} "
@@ -133,24 +136,29 @@ def test_hand_made_untagged_kinds_of_the_stack_fail_check_5_naming_each(emulator
     for other in ("team-query", "other-crawl", "someone-elses", "/team/other", other_key["KeyId"]):
         assert other not in reason, (other, reason)
     assert "aws_athena_workgroup primary" not in reason
+    assert "glue:job export" not in reason  # the sweep's name for it: listed once
     assert f"aws_cloudwatch_log_group {service_logs}" not in reason  # AWS's own group; its filter is judged
 
     # Once Terraform state holds each (by the keys its resource types keep), nothing is unmanaged.
     rule_arn = f"arn:aws:events:{region}:{account}:rule/forward-alarms"
+    glue_arn = f"arn:aws:glue:{region}:{account}"
     state += [
         {"type": "aws_athena_named_query", "values": {"id": in_group["NamedQueryId"]}},
         {"type": "aws_athena_named_query", "values": {"id": in_primary["NamedQueryId"]}},
         {"type": "aws_athena_prepared_statement", "values": {"name": "peek", "workgroup": workgroup}},
-        {"type": "aws_glue_crawler", "values": {"name": "nightly-crawl"}},
-        {"type": "aws_glue_job", "values": {"name": "export"}},
-        {"type": "aws_glue_trigger", "values": {"name": "kick"}},
+        {"type": "aws_glue_crawler", "values": {"arn": f"{glue_arn}:crawler/nightly-crawl"}},
+        {"type": "aws_glue_job", "values": {"arn": f"{glue_arn}:job/export"}},
+        {"type": "aws_glue_trigger", "values": {"arn": f"{glue_arn}:trigger/kick"}},
         {"type": "aws_cloudwatch_event_rule", "values": {"arn": rule_arn}},
         {"type": "aws_cloudwatch_event_target", "values": {"rule": "forward-alarms", "target_id": "topic"}},
         {
             "type": "aws_cloudwatch_event_target",
             "values": {"rule": "forward-alarms", "target_id": "away", "event_bus_name": "default"},
         },
-        {"type": "aws_cloudwatch_log_group", "values": {"name": own_logs}},
+        {
+            "type": "aws_cloudwatch_log_group",
+            "values": {"arn": f"arn:aws:logs:{region}:{account}:log-group:{own_logs}"},
+        },
         {"type": "aws_cloudwatch_log_metric_filter", "values": {"name": "errors", "log_group_name": service_logs}},
         {"type": "aws_kms_alias", "values": {"name": f"alias/{prefix}-data"}},
         {"type": "aws_kms_key", "values": {"arn": key["Arn"]}},
