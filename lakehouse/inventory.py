@@ -202,6 +202,10 @@ def named_like(name: str, stack_id: str, project: str = DEFAULT_PROJECT) -> bool
 UNTAGGED_KINDS: Mapping[str, Callable[[str], str]] = {
     "aws_cloudwatch_dashboard": lambda name: name,
     "aws_scheduler_schedule": lambda label: label.split("/", 1)[-1],  # ``group/name``
+    "aws_athena_named_query": lambda label: label.split(" in workgroup ", 1)[0],
+    "aws_athena_prepared_statement": lambda label: label.split(" in workgroup ", 1)[0],
+    "aws_kms_alias": lambda name: name.removeprefix("alias/"),
+    "aws_cloudwatch_log_group": lambda name: name.strip("/").split("/", 1)[0],
 }
 
 

@@ -47,3 +47,26 @@ def test_aws_owned_rules_keys_and_service_log_groups_are_not_judged_but_filters_
     assert not any(kind == "aws_cloudwatch_log_group" for kind, _ in kinds), kinds  # App Runner's own group
     [metric_filter] = inv.of_kind("aws_cloudwatch_log_metric_filter")  # but nobody's filter on it but a person's
     assert (metric_filter.name, metric_filter.found_by) == (f"errors on {SERVICE_LOGS}", (ON_STACK_LOGS,))
+
+
+def test_untagged_things_named_for_a_stack_extending_ours_are_its_own() -> None:
+    """A named query and a KMS alias named ``lakehouse-lh-1-x-...`` are stack ``lh-1-x``'s once its tagged
+    bucket shows it exists (as dashboards and schedules are); without such a stack they stay ours."""
+    other = f"{P}-x-gold-{ACCOUNT}"
+    listings = {
+        ("athena", "list_named_queries"): [{"NamedQueryIds": ["q-1"]}],
+        ("kms", "list_aliases"): [{"Aliases": [{"AliasName": f"alias/{P}-x-data"}]}],
+    }
+    answers = {
+        ("athena", "list_work_groups"): {"WorkGroups": [{"Name": "primary"}]},
+        ("athena", "get_named_query"): {"NamedQuery": {"Name": f"{P}-x-adhoc"}},
+    }
+    theirs = {
+        ("s3", "list_buckets"): [{"Buckets": [{"Name": other, "BucketRegion": REGION}]}],
+        **listings,
+    }
+    tagging = {("s3", "get_bucket_tagging"): {"TagSet": [{"Key": "stack_id", "Value": f"{STACK}-x"}]}}
+    names = {r.name for r in stack_inventory(account(theirs, {**answers, **tagging}), STACK).resources}
+    assert not names & {f"{P}-x-adhoc in workgroup primary", f"alias/{P}-x-data"}, names
+    alone = {r.name for r in stack_inventory(account(listings, answers), STACK).resources}
+    assert {f"{P}-x-adhoc in workgroup primary", f"alias/{P}-x-data"} <= alone, alone
