@@ -28,7 +28,11 @@ that deliver to them; Athena workgroups; App Runner services and auto scaling co
 Scheduler schedule groups and schedules (schedules take no tags: name prefix only);
 Glue databases and tables; budgets; CloudWatch metric and composite alarms and dashboards
 (dashboards have no tags: name prefix only); Lake Formation grants, data cells filters,
-registered locations and settings. Regional kinds are read in the stack's region and in every
+registered locations and settings, and LF-Tag grants whose expression reaches the LF-Tags of a
+stack database, table or column; and, through ``lakehouse.inventory_kinds``, kinds that carry no
+tag or hang off the stack under any name: Athena named queries and prepared statements, Glue
+crawlers, jobs and triggers, EventBridge rules and their targets, CloudWatch log groups with their
+metric and subscription filters, KMS aliases and their keys. Regional kinds are read in the stack's region and in every
 other region the root deploys to (``EXTRA_REGIONS``: the ``aws.use1`` provider of the billing
 alarm); IAM, S3 listings and budgets are account-wide. Every listing pages to its end.
 
@@ -54,7 +58,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from lakehouse.arns import arn_kind, arn_name, arn_service
 from lakehouse.bucket_configs import bucket_configs
 from lakehouse.checks.s3_routes import s3control  # S3 Control as the target reaches it (local endpoint quirks)
-from lakehouse.lf_grants import LfGrant, grants_from_listing, resource_database
+from lakehouse.inventory_kinds import athena_named_queries, event_rules, glue_jobs_and_crawlers, kms_aliases, log_groups
+from lakehouse.lf_grants import LfGrant, grants_from_listing, reached_by_tags, resource_database
 from lakehouse.target import Target
 
 STACK_TAG = "stack_id"
@@ -197,6 +202,10 @@ def named_like(name: str, stack_id: str, project: str = DEFAULT_PROJECT) -> bool
 UNTAGGED_KINDS: Mapping[str, Callable[[str], str]] = {
     "aws_cloudwatch_dashboard": lambda name: name,
     "aws_scheduler_schedule": lambda label: label.split("/", 1)[-1],  # ``group/name``
+    "aws_athena_named_query": lambda label: label.split(" in workgroup ", 1)[0],
+    "aws_athena_prepared_statement": lambda label: label.split(" in workgroup ", 1)[0],
+    "aws_kms_alias": lambda name: name.removeprefix("alias/"),
+    "aws_cloudwatch_log_group": lambda name: name.strip("/").split("/", 1)[0],
 }
 
 
@@ -686,6 +695,7 @@ class _Search:
             return (kind, path_and_name.rsplit("/", 1)[-1]) in principals
 
         def grants() -> None:
+            by_tags: list[dict[str, Any]] = []
             for entry in _pages(lf.list_permissions, "PrincipalResourcePermissions"):
                 resource = entry["Resource"]
                 database = resource_database(resource)
@@ -699,6 +709,10 @@ class _Search:
                     or stack_principal(principal)
                 ):
                     self.inv.grants.extend(grants_from_listing(entry, region))
+                elif "LFTagPolicy" in resource or "LFTag" in resource:
+                    by_tags.append(entry)
+            if by_tags:
+                self._tag_grants(lf, region, stack_dbs, by_tags)
 
         def filters() -> None:
             for page in lf.get_paginator("list_data_cells_filter").paginate():
@@ -717,6 +731,47 @@ class _Search:
         self.guarded("lakeformation ListPermissions", region, grants)
         self.guarded("lakeformation ListDataCellsFilter", region, filters)
         self.guarded("lakeformation ListResources", region, locations)
+
+    def _tag_grants(self, lf: Any, region: str, stack_dbs: list[str], entries: list[dict[str, Any]]) -> None:
+        """LF-Tag grants (policy or tag) naming no stack resource, kept when their tags reach a stack database or
+        table (``lf_grants.reached_by_tags``): a grant on ``level=open`` to another account opens every stack
+        table tagged so, and is in no state when made by hand."""
+        tagged: dict[str, dict[str, Any]] = {}
+        tables = [r.name for r in self.inv.of_kind("aws_glue_catalog_table") if DATABASE_CONTENTS in r.found_by]
+        for database in stack_dbs:
+            try:
+                on_db = lf.get_resource_lf_tags(Resource={"Database": {"Name": database}})
+            except _READ_ERRORS as err:
+                self.unreadable(f"lakeformation GetResourceLFTags of database {database}", region, err)
+                continue
+            db_tags = list(on_db.get("LFTagOnDatabase") or [])
+            tagged[f"database {database}"] = {"LFTagOnDatabase": db_tags}
+            for table in (t for t in tables if t.split(".", 1)[0] == database):
+                spec = {"Table": {"DatabaseName": database, "Name": table.split(".", 1)[1]}}
+                try:
+                    answer = dict(lf.get_resource_lf_tags(Resource=spec))
+                except _READ_ERRORS as err:
+                    self.unreadable(f"lakeformation GetResourceLFTags of table {table}", region, err)
+                    continue
+                answer["LFTagOnDatabase"] = answer.get("LFTagOnDatabase") or db_tags  # inherited
+                tagged[f"table {table}"] = answer
+        for entry in entries:
+            resource = entry["Resource"]
+            policy = resource.get("LFTagPolicy") or {}
+            expression = policy.get("Expression")
+            if "LFTagPolicy" in resource and not expression:
+                name = policy.get("ExpressionName")
+                try:
+                    expression = lf.get_lf_tag_expression(Name=name).get("Expression") or []
+                except _READ_ERRORS as err:
+                    self.unreadable(f"lakeformation GetLFTagExpression {name}", region, err)
+                    continue
+                if not expression:
+                    continue
+            reached = reached_by_tags(resource, expression, tagged)
+            if reached:
+                shown = ", ".join(reached[:5]) + (f" and {len(reached) - 5} more" if len(reached) > 5 else "")
+                self.inv.grants.extend(grants_from_listing(entry, region, f"its LF-Tags reach {shown}"))
 
     # -- any service, any region: the tagging sweep -----------------------------------------------
 
@@ -775,6 +830,19 @@ class _Search:
             self.guarded("cloudwatch DescribeAlarms", region, self.cloudwatch, region)
             self.guarded("cloudwatch ListDashboards", region, self.dashboards, region, seen_dashboards)
             self.guarded("glue GetDatabases", region, self.glue, region, stack_dbs)
+        # After the kinds they hang off (workgroups, databases, buckets, roles, topics, queues).
+        for region in inv.regions:
+            self.guarded("athena ListNamedQueries/ListPreparedStatements", region, athena_named_queries, self, region)
+            self.guarded("glue GetCrawlers/GetJobs/GetTriggers", region, glue_jobs_and_crawlers, self, region)
+            self.guarded("events ListRules/ListTargetsByRule", region, event_rules, self, region)
+            self.guarded(
+                "logs DescribeLogGroups/DescribeMetricFilters/DescribeSubscriptionFilters",
+                region,
+                log_groups,
+                self,
+                region,
+            )
+            self.guarded("kms ListAliases", region, kms_aliases, self, region)
         # After IAM, S3 and Glue: the grants are selected by the stack's principals, buckets and databases.
         self.guarded("lakeformation GetDataLakeSettings", self.target.region, self.lake_settings)
         for region in inv.regions:

@@ -30,6 +30,8 @@ class LfGrant:
     resource: str
     permission: str
     region: str = ""
+    #: Why a grant that names no stack resource is the stack's (an LF-Tag grant: what its tags reach).
+    via: str = ""
 
     @property
     def comparable(self) -> tuple[str, str, str]:
@@ -77,6 +79,8 @@ def describe_resource(resource: Mapping[str, Any]) -> str:
     if "LFTagPolicy" in resource:
         policy = resource["LFTagPolicy"]
         expression = _tag_expression((e["TagKey"], e.get("TagValues", [])) for e in policy.get("Expression", []))
+        if policy.get("ExpressionName") and not policy.get("Expression"):
+            expression = f"expression {policy['ExpressionName']}"
         return f"lf-tag policy {policy.get('ResourceType', '').lower()} {expression}".rstrip()
     return f"other {json.dumps(dict(resource), sort_keys=True)}"
 
@@ -91,13 +95,14 @@ def resource_database(resource: Mapping[str, Any]) -> str | None:
     return None
 
 
-def grants_from_listing(entry: Mapping[str, Any], region: str = "") -> list[LfGrant]:
+def grants_from_listing(entry: Mapping[str, Any], region: str = "", via: str = "") -> list[LfGrant]:
     """One ``PrincipalResourcePermissions`` entry of ListPermissions as single-permission grants."""
     principal = entry["Principal"]["DataLakePrincipalIdentifier"]
     resource = describe_resource(entry["Resource"])
-    perms = [LfGrant(principal, resource, p, region) for p in entry.get("Permissions", [])]
+    perms = [LfGrant(principal, resource, p, region, via) for p in entry.get("Permissions", [])]
     grantable = [
-        LfGrant(principal, resource, f"{p} (grantable)", region) for p in entry.get("PermissionsWithGrantOption", [])
+        LfGrant(principal, resource, f"{p} (grantable)", region, via)
+        for p in entry.get("PermissionsWithGrantOption", [])
     ]
     return perms + grantable
 
@@ -150,3 +155,64 @@ def default_permissions_from_settings(entries: Iterable[Mapping[str, Any]]) -> s
 def default_permissions_from_state(entries: Iterable[Mapping[str, Any]]) -> set[str]:
     """The same entries as ``aws_lakeformation_data_lake_settings`` keeps them in state."""
     return {f"{e['principal']}: {p}" for e in entries for p in e.get("permissions") or []}
+
+
+def tag_map(tags: Iterable[Mapping[str, Any]] | None) -> dict[str, set[str]]:
+    """GetResourceLFTags' tag list as key -> values."""
+    return {str(t.get("TagKey")): set(t.get("TagValues") or []) for t in tags or []}
+
+
+def column_tags(answer: Mapping[str, Any], column: str) -> dict[str, set[str]]:
+    """A column's LF-Tags: the database's, overridden by the table's, overridden by the column's own."""
+    tags = tag_map(answer.get("LFTagOnDatabase"))
+    tags.update(tag_map(answer.get("LFTagsOnTable")))
+    for entry in answer.get("LFTagsOnColumns") or []:
+        if str(entry.get("Name", "")).lower() == column.lower():
+            tags.update(tag_map(entry.get("LFTags")))
+    return tags
+
+
+def expression_matches(expression: Iterable[Mapping[str, Any]], tags: Mapping[str, set[str]]) -> bool:
+    """Every condition of an LF-Tag expression holds (a ``*`` value matches any value of the key)."""
+    for condition in expression:
+        values = set(condition.get("TagValues") or [])
+        have = tags.get(str(condition.get("TagKey")))
+        if have is None or not ("*" in values or have & values):
+            return False
+    return True
+
+
+def _tag_maps(answer: Mapping[str, Any]) -> list[dict[str, set[str]]]:
+    """The tags a database or table carries, and each of its columns' (with what they inherit)."""
+    maps = [column_tags(answer, "")]
+    maps += [column_tags(answer, str(c.get("Name", ""))) for c in answer.get("LFTagsOnColumns") or []]
+    return maps
+
+
+def reached_by_tags(
+    resource: Mapping[str, Any], expression: Iterable[Mapping[str, Any]] | None, tagged: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
+    """Which stack databases and tables an ``LFTagPolicy`` or ``LFTag`` grant reaches.
+
+    ``tagged``: ``database <db>`` / ``table <db>.<t>`` -> its GetResourceLFTags answer (a table's with its
+    database's tags in ``LFTagOnDatabase``); ``expression``: the policy's (inline, or the saved one it names).
+    A policy grant on ``DATABASE`` reaches databases whose tags match; on ``TABLE``, tables whose own or any
+    column's tags match. A grant on an LF-Tag (``DESCRIBE``/``ASSOCIATE`` on key and values: the power to
+    tag) reaches whatever carries that key with one of those values.
+    """
+    if "LFTag" in resource:
+        key = str(resource["LFTag"].get("TagKey"))
+        values = set(resource["LFTag"].get("TagValues") or [])
+        return sorted(
+            name
+            for name, answer in tagged.items()
+            if any(key in m and ("*" in values or m[key] & values) for m in _tag_maps(answer))
+        )
+    policy = resource.get("LFTagPolicy") or {}
+    wanted = "database " if policy.get("ResourceType") == "DATABASE" else "table "
+    conditions = list(expression or [])
+    return sorted(
+        name
+        for name, answer in tagged.items()
+        if name.startswith(wanted) and any(expression_matches(conditions, m) for m in _tag_maps(answer))
+    )

@@ -4,8 +4,9 @@ Two halves: ``terraform plan -detailed-exitcode`` must be empty (drift of what T
 manages), and everything the account holds for the stack (``lakehouse.inventory``: found by
 the ``stack_id`` tag, by the stack's name prefix, hanging off a stack role, user, topic, queue
 or bucket (its access points and configurations: notifications, replication, CORS, ...), inside
-a stack database, listed by Lake Formation, or tagged for the stack in any enabled region
-whatever its service: the tagging sweep) must be in Terraform state.
+a stack database or workgroup, using the stack (a crawler, job, rule or filter: ``lakehouse.inventory_kinds``),
+listed by Lake Formation (LF-Tag grants too, when their tags reach the stack), or tagged for the stack in
+any enabled region whatever its service: the tagging sweep) must be in Terraform state.
 
 What is expected without being in state:
 
@@ -56,6 +57,7 @@ from lakehouse.inventory import (
     name_prefixes,
     stack_inventory,
 )
+from lakehouse.inventory_kinds import STATE_KEY as HANGING_KIND_KEY
 from lakehouse.lf_grants import (
     LfGrant,
     default_permissions_from_settings,
@@ -100,6 +102,7 @@ STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "aws_scheduler_schedule": lambda v: v["arn"],
     "aws_scheduler_schedule_group": lambda v: v["arn"],
     **BUCKET_CONFIG_KEY,
+    **HANGING_KIND_KEY,
 }
 
 COVERED_KINDS = (*STATE_KEY, "aws_lakeformation_permissions", "aws_lakeformation_data_lake_settings")
@@ -213,15 +216,16 @@ def _creator_grants(
 
 def unmanaged_grants(
     state: list[dict[str, Any]], inventory: Inventory, expected_tables: set[str]
-) -> list[tuple[str, str, str, list[str]]]:
-    """(principal, resource, region, permissions) of every grant Lake Formation holds that the root does not."""
+) -> list[tuple[str, str, str, list[str], str]]:
+    """(principal, resource, region, permissions, why it is the stack's when it names no stack resource) of every
+    grant Lake Formation holds that the root does not."""
     state_grants = {g.comparable for v in _state_of(state, _PERMISSIONS) for g in grants_from_state(v)}
     is_creators = _creator_grants(state, inventory, expected_tables, state_grants)
-    stray: dict[tuple[str, str, str], list[str]] = defaultdict(list)
+    stray: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)
     for grant in inventory.grants:
         if grant.comparable not in state_grants and not is_creators(grant):
-            stray[(grant.principal, grant.resource, grant.region)].append(grant.permission)
-    return [(p, r, region, sorted(perms)) for (p, r, region), perms in sorted(stray.items())]
+            stray[(grant.principal, grant.resource, grant.region, grant.via)].append(grant.permission)
+    return [(p, r, region, sorted(perms), via) for (p, r, region, via), perms in sorted(stray.items())]
 
 
 def unmanaged_settings(state: list[dict[str, Any]], inventory: Inventory) -> list[str]:
@@ -239,6 +243,11 @@ def unmanaged_settings(state: list[dict[str, Any]], inventory: Inventory) -> lis
         extra = default_permissions_from_settings(api) - default_permissions_from_state(tf or [])
         out += [f"default permission for {label}: {e}" for e in sorted(extra)]
     return out
+
+
+def _lf_found_by(via: str) -> str:
+    """How a grant was found: the LF listing, and why it is the stack's when it names no stack resource."""
+    return f"{LF_LISTING}: {via}" if via else LF_LISTING
 
 
 def _describe(res: CloudResource) -> str:
@@ -271,8 +280,13 @@ def judge_iac(
     settings = unmanaged_settings(state, inventory)
     found = [r.to_dict() for r in unmanaged]
     found += [
-        {"kind": _PERMISSIONS, "name": f"{p} on {r}: {', '.join(perms)}", "region": region, "found_by": [LF_LISTING]}
-        for p, r, region, perms in grants
+        {
+            "kind": _PERMISSIONS,
+            "name": f"{p} on {r}: {', '.join(perms)}",
+            "region": region,
+            "found_by": [_lf_found_by(via)],
+        }
+        for p, r, region, perms, via in grants
     ]
     found += [
         {
@@ -334,8 +348,8 @@ def judge_iac(
     if found:
         texts = [_describe(r) for r in sorted(unmanaged)]
         texts += [
-            f"{_PERMISSIONS} {p} on {r}: {', '.join(perms)} ({region}, found by {LF_LISTING})"
-            for p, r, region, perms in grants
+            f"{_PERMISSIONS} {p} on {r}: {', '.join(perms)} ({region}, found by {_lf_found_by(via)})"
+            for p, r, region, perms, via in grants
         ]
         texts += [f"{_SETTINGS} {s} (found by {LF_LISTING})" for s in settings]
         unmanaged_problems.append(

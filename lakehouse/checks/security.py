@@ -88,6 +88,8 @@ from lakehouse.checks.s3_routes import (
     replication_problems,
 )
 from lakehouse.checks.ssn_lineage import lineage_evidence
+from lakehouse.lf_grants import column_tags, expression_matches
+from lakehouse.lf_grants import tag_map as _tag_map
 from lakehouse.outcome import Outcome
 from lakehouse.target import Target
 
@@ -855,30 +857,6 @@ def opened_columns(
             ), f"data cells filter {name}, which does not exist or could not be read (unknown columns)"
         return opened_columns({"TableWithColumns": found}, hidden, filters)[0], f"data cells filter {name}"
     return [], ""
-
-
-def _tag_map(tags: Iterable[Mapping[str, Any]] | None) -> dict[str, set[str]]:
-    return {str(t.get("TagKey")): set(t.get("TagValues") or []) for t in tags or []}
-
-
-def column_tags(answer: Mapping[str, Any], column: str) -> dict[str, set[str]]:
-    """A column's LF-Tags: the database's, overridden by the table's, overridden by the column's own."""
-    tags = _tag_map(answer.get("LFTagOnDatabase"))
-    tags.update(_tag_map(answer.get("LFTagsOnTable")))
-    for entry in answer.get("LFTagsOnColumns") or []:
-        if str(entry.get("Name", "")).lower() == column.lower():
-            tags.update(_tag_map(entry.get("LFTags")))
-    return tags
-
-
-def expression_matches(expression: Iterable[Mapping[str, Any]], tags: Mapping[str, set[str]]) -> bool:
-    """Every condition of an LF-Tag expression holds (a ``*`` value matches any value of the key)."""
-    for condition in expression:
-        values = set(condition.get("TagValues") or [])
-        have = tags.get(str(condition.get("TagKey")))
-        if have is None or not ("*" in values or have & values):
-            return False
-    return True
 
 
 def _tag_expression(policy: Mapping[str, Any], rb: SecurityReadback) -> Any:

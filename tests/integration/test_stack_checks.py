@@ -389,6 +389,40 @@ def test_outputs_naming_another_stacks_database_error_every_check_that_reads_the
     assert run.evidence["run"]["verdict"] != "passed"
 
 
+def test_untagged_crawler_rule_and_named_query_made_by_hand_fail_check_5(deployed: Deployment) -> None:
+    """Kinds the root could own but the tagging sweep misses untagged: found by what of the stack they use."""
+    stack, outputs = deployed.stack, deployed.record.outputs
+    healthy = check_iac_coverage(stack)  # no false red: the deployed stack holds none of these kinds
+    assert healthy.passed, healthy.reason
+    region, gold = stack.target.region, outputs["glue_database_names"]["gold"]
+    topic, role = outputs["alerts_topic_arn"], outputs["pipeline_role_arn"]
+    glue, events, athena = (stack.target.client(s) for s in ("glue", "events", "athena"))
+    glue.create_crawler(Name="nightly-crawl", Role=role, DatabaseName=gold, Targets={"CatalogTargets": []})
+    events.put_rule(Name="forward-alarms", EventPattern=json.dumps({"source": ["aws.cloudwatch"]}))
+    events.put_targets(Rule="forward-alarms", Targets=[{"Id": "away", "Arn": topic}])
+    query = athena.create_named_query(
+        Name="handy", Database=gold, QueryString="SELECT 1", WorkGroup=outputs["athena_workgroup_name"]
+    )["NamedQueryId"]
+    try:
+        outcome = check_iac_coverage(stack)
+        assert outcome.status is Status.FAILED, outcome.reason
+        reason = str(outcome.reason)
+        for culprit in (
+            f"aws_glue_crawler nightly-crawl ({region}, found by uses the stack: database {gold} + uses the stack: "
+            "role ",
+            f"aws_cloudwatch_event_rule forward-alarms ({region}, found by uses the stack: target {topic})",
+            f"aws_cloudwatch_event_target away of rule forward-alarms -> {topic}",
+            f"aws_athena_named_query handy in workgroup {outputs['athena_workgroup_name']} ({region}, found by "
+            "contents of a stack workgroup)",
+        ):
+            assert culprit in reason, (culprit, reason)
+    finally:
+        glue.delete_crawler(Name="nightly-crawl")
+        events.remove_targets(Rule="forward-alarms", Ids=["away"])
+        events.delete_rule(Name="forward-alarms")
+        athena.delete_named_query(NamedQueryId=query)
+
+
 def test_check_5_passes_again_after_the_repairs(deployed: Deployment) -> None:
     outcome = check_iac_coverage(deployed.stack)
     assert outcome.passed, outcome.reason

@@ -10,6 +10,8 @@ Why each patch exists (all seen with Terraform's ``aws_athena_workgroup``):
 - ``GetWorkGroup`` answers 200 with ``WorkGroup: null`` for an unknown name, where
   Athena raises ``InvalidRequestException`` "WorkGroup <name> is not found."
   (the message the provider keys its not-found handling on).
+- ``ListPreparedStatements`` and ``DeleteNamedQuery`` are missing (exit check 5 lists a stack workgroup's
+  statements; a named query, Terraform's ``aws_athena_named_query`` or one made by hand, cannot be deleted).
 - ``CreationTime`` changes on every read, and ``EffectiveEngineVersion`` is missing
   when a version was selected explicitly.
 
@@ -39,6 +41,15 @@ class WorkGroupNotFound(JsonRESTError):
 
     def __init__(self, name: str) -> None:
         super().__init__("InvalidRequestException", f"WorkGroup {name} is not found.")
+
+
+class InvalidRequest(JsonRESTError):
+    """Athena's InvalidRequestException (HTTP 400)."""
+
+    code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__("InvalidRequestException", message)
 
 
 class ResourceNotFound(JsonRESTError):
@@ -186,7 +197,26 @@ def _install_responses() -> None:
             raise ResourceNotFound(arn)
         return json.dumps({"Tags": backend.tagger.list_tags_for_resource(arn)["Tags"]})
 
+    def list_prepared_statements(self: AthenaResponse) -> str:
+        name = self._get_param("WorkGroup")
+        if not self.athena_backend.get_work_group(name):
+            raise WorkGroupNotFound(name)
+        statements = [
+            {"StatementName": ps.statement_name, "LastModifiedTime": ps.last_modified_time.timestamp()}
+            for ps in self.athena_backend.prepared_statements.values()
+            if ps.workgroup == name
+        ]
+        return json.dumps({"PreparedStatements": statements})
+
+    def delete_named_query(self: AthenaResponse) -> str:
+        query_id = self._get_param("NamedQueryId")
+        if self.athena_backend.named_queries.pop(query_id, None) is None:
+            raise InvalidRequest(f"NamedQuery {query_id} was not found")
+        return "{}"
+
     AthenaResponse.get_work_group = get_work_group  # type: ignore[method-assign]
+    AthenaResponse.delete_named_query = delete_named_query  # type: ignore[attr-defined]
+    AthenaResponse.list_prepared_statements = list_prepared_statements  # type: ignore[attr-defined]
     AthenaResponse.update_work_group = update_work_group  # type: ignore[attr-defined]
     AthenaResponse.list_tags_for_resource = list_tags_for_resource  # type: ignore[method-assign]
 

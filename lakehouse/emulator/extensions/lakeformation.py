@@ -36,6 +36,7 @@ Written against moto 5.2.5. What it adds or corrects, each as AWS does it:
   AssumeRole map to the role, as Lake Formation sees a role session). Who created which database
   or table through Athena is kept (creators hold every permission on what they create, implicitly)
   and forgotten with the database or table.
+- GetResourceLFTags of a database or table without LF-Tags answers an empty result (moto: 500).
 - RegisterResource keeps HybridAccessEnabled, WithFederation and
   WithPrivilegedAccess, and ``UseServiceLinkedRole`` gets the service-linked
   role's ARN; DescribeResource/ListResources return them (moto drops them, so
@@ -297,6 +298,28 @@ class LakeFormationBackendExtension(LakeFormationBackend):
             )
         details["LastModified"] = time.time()
         resource.__dict__["lakehouse_details"] = details
+
+    def get_resource_lf_tags(
+        self, catalog_id: str, resource: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+        """GetResourceLFTags as moto answers it, except that a database or table without LF-Tags has none
+        (moto: a KeyError, answered 500)."""
+        database: list[dict[str, Any]] = []
+        table: list[dict[str, Any]] = []
+        columns: list[dict[str, Any]] = []
+        if "Database" in resource:
+            db = resource["Database"]
+            database = self.lf_database_tags.get((db.get("CatalogId", self.account_id), db["Name"]), [])
+        if "Table" in resource:
+            t = resource["Table"]
+            table = self.lf_table_tags.get((t.get("CatalogId", self.account_id), t["DatabaseName"], t["Name"]), [])
+        if "TableWithColumns" in resource:
+            t = resource["TableWithColumns"]
+            for column in t.get("ColumnNames") or []:
+                key = (t.get("CatalogId", self.account_id), t["DatabaseName"], t["Name"], column)
+                if self.lf_columns_tags.get(key):
+                    columns.append({"Name": column, "LFTags": self.lf_columns_tags[key]})
+        return database, table, columns
 
     def resource_info(self, resource: Resource) -> dict[str, Any]:
         """DescribeResource's ResourceInfo: moto's fields plus the kept options."""

@@ -1,0 +1,331 @@
+"""Kinds exit check 5 must find though they carry no tag, or hang off the stack without its name.
+
+The tagging sweep finds a *tagged* Glue crawler, EventBridge rule, log group or KMS key of any
+name. These listings find the rest, each a Terraform resource the root could own:
+
+- Athena named queries and prepared statements (``aws_athena_named_query``,
+  ``aws_athena_prepared_statement``): no tags. Every one in a stack workgroup
+  (``contents of a stack workgroup``), and, in any other workgroup (``primary``, AWS's own, holds
+  the account's queries), those named like the stack.
+- Glue crawlers, jobs and triggers: by tag or name prefix, and whatever their name when they
+  ``use the stack``: a crawler writing to or reading a stack database, or crawling a stack bucket;
+  a crawler or job running as a stack role; a job whose script lies in a stack bucket; a trigger
+  starting a stack crawler or job.
+- EventBridge rules (``aws_cloudwatch_event_rule``) on every bus, by tag or name prefix, or because
+  a target delivers to the stack (a stack topic, queue, role or ARN named like the stack), and
+  every target of a stack rule (``aws_cloudwatch_event_target``: a rule forwarding to another
+  account's bus is drift no plan shows when the rule is hand-made). Rules an AWS service manages
+  (``ManagedBy``) are AWS's own.
+- CloudWatch Logs: log groups by tag or a path segment named like the stack; metric and
+  subscription filters on those and on the log groups AWS services write for stack resources
+  (``/aws/apprunner/<stack service>/...``, ``/aws/sagemaker/Endpoints/<stack endpoint>``): the
+  groups are AWS's own and not judged, but no service adds a filter (a subscription filter ships the
+  logs elsewhere).
+- KMS aliases named ``alias/<stack prefix>...`` and the customer-managed keys they point to
+  (tagged keys the sweep finds; AWS-managed keys and keys pending deletion are not judged).
+
+Keys are ARNs where the kind has tags, so the tagging sweep does not list a tagged one twice. Each
+listing runs in every region the inventory reads (``Inventory.regions``); a failure is
+recorded as unreadable by the caller's ``guarded``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lakehouse.inventory import _Search
+
+IN_STACK_WORKGROUP = "contents of a stack workgroup"
+USES_STACK = "uses the stack"
+OF_STACK_RULE = "targets of a stack rule"
+ON_STACK_LOGS = "filters on stack logs"
+OF_STACK_ALIAS = "key of a stack alias"
+
+#: Log group names AWS services create and write themselves (never judged as log groups).
+SERVICE_LOG_GROUPS = ("/aws/", "/aws-glue/", "sns/", "API-Gateway-Execution-Logs_")
+#: KMS key states of a key on its way out (a destroyed stack's keys wait 7-30 days in these).
+_LEAVING_KEY_STATES = ("PendingDeletion", "PendingReplicaDeletion")
+
+#: How a state entry names what these listings find (``CloudResource.key``), by Terraform type.
+STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
+    "aws_athena_named_query": lambda v: v["id"],
+    "aws_athena_prepared_statement": lambda v: f"{v['workgroup']}/{v['name']}",
+    "aws_glue_crawler": lambda v: v["arn"],
+    "aws_glue_job": lambda v: v["arn"],
+    "aws_glue_trigger": lambda v: v["arn"],
+    "aws_cloudwatch_event_rule": lambda v: v["arn"],
+    "aws_cloudwatch_event_target": lambda v: "{}/{}/{}".format(
+        str(v.get("event_bus_name") or "default").rsplit("/", 1)[-1], v["rule"], v["target_id"]
+    ),
+    "aws_cloudwatch_log_group": lambda v: v["arn"],
+    "aws_cloudwatch_log_metric_filter": lambda v: f"{v['log_group_name']}:{v['name']}",
+    "aws_cloudwatch_log_subscription_filter": lambda v: f"{v['log_group_name']}:{v['name']}",
+    "aws_kms_alias": lambda v: v["name"],
+    "aws_kms_key": lambda v: v["arn"],
+}
+
+
+def _next_token_pages(operation: Callable[..., Any], key: str) -> Iterator[Any]:
+    """Items of a NextToken-paged listing botocore has no paginator for (a token that is no string ends it)."""
+    kwargs: dict[str, str] = {}
+    while True:
+        page = operation(**kwargs)
+        yield from page.get(key) or []
+        token = page.get("NextToken")
+        if not isinstance(token, str) or not token:
+            return
+        kwargs = {"NextToken": token}
+
+
+def _paged(client: Any, operation: str, key: str, **kwargs: Any) -> Iterator[Any]:
+    for page in client.get_paginator(operation).paginate(**kwargs):
+        yield from page.get(key) or []
+
+
+def _arn(search: _Search, service: str, region: str, resource: str) -> str:
+    return f"arn:{search.inv.partition}:{service}:{region}:{search.inv.account}:{resource}"
+
+
+def _in_region(search: _Search, kind: str, region: str) -> list[str]:
+    return [r.name for r in search.inv.of_kind(kind) if r.region == region]
+
+
+def _stack_buckets(search: _Search) -> set[str]:
+    return {r.name for r in search.inv.of_kind("aws_s3_bucket")}
+
+
+def _stack_roles(search: _Search) -> set[str]:
+    return {r.name for r in search.inv.of_kind("aws_iam_role")}
+
+
+def _role_name(role: str) -> str:
+    """A role as Glue keeps it (a name or an ARN with a path) -> its name."""
+    return role.rsplit("/", 1)[-1] if role.startswith("arn:") else role
+
+
+def _bucket_of(uri: str) -> str:
+    return uri.split("://", 1)[-1].split("/", 1)[0] if "://" in uri else ""
+
+
+def _how(search: _Search, name: str, tags: Mapping[str, str] | None, uses: Iterable[str]) -> tuple[str, ...]:
+    """How a resource was found: tag / name prefix, then ``uses the stack: <what>`` for each stack thing it uses."""
+    return search.found_by(name, tags) + tuple(f"{USES_STACK}: {u}" for u in sorted(set(uses)))
+
+
+# -- Athena ----------------------------------------------------------------------------------------
+
+
+def athena_named_queries(search: _Search, region: str) -> None:
+    """Every named query and prepared statement of a stack workgroup; those named like the stack in any other."""
+    athena = search.target.client("athena", region=region)
+    stack_groups = set(_in_region(search, "aws_athena_workgroup", region))
+    groups = [str(g["Name"]) for g in _next_token_pages(athena.list_work_groups, "WorkGroups")]
+    for group in groups:
+        for query_id in _paged(athena, "list_named_queries", "NamedQueryIds", WorkGroup=group):
+            query = athena.get_named_query(NamedQueryId=query_id)["NamedQuery"]
+            name = str(query.get("Name") or query_id)
+            how = (IN_STACK_WORKGROUP,) if group in stack_groups else search.found_by(name, None)
+            search.add("aws_athena_named_query", str(query_id), f"{name} in workgroup {group}", region, how)
+        listed = _next_token_pages(partial(athena.list_prepared_statements, WorkGroup=group), "PreparedStatements")
+        for statement in listed:
+            name = str(statement["StatementName"])
+            how = (IN_STACK_WORKGROUP,) if group in stack_groups else search.found_by(name, None)
+            search.add("aws_athena_prepared_statement", f"{group}/{name}", f"{name} in workgroup {group}", region, how)
+
+
+# -- Glue ------------------------------------------------------------------------------------------
+
+
+def _glue_tags(search: _Search, glue: Any, region: str, what: str, name: str) -> dict[str, str] | None:
+    arn = _arn(search, "glue", region, f"{what}/{name}")
+    return search.tags(f"glue {what} {name}", region, lambda: dict(glue.get_tags(ResourceArn=arn).get("Tags") or {}))
+
+
+def glue_jobs_and_crawlers(search: _Search, region: str) -> None:
+    """Crawlers, jobs and triggers: by tag, name prefix, or the stack databases, buckets, roles and
+    crawlers/jobs they use."""
+    glue = search.target.client("glue", region=region)
+    databases = {d.lower() for d in _in_region(search, "aws_glue_catalog_database", region)}
+    buckets, roles = _stack_buckets(search), _stack_roles(search)
+    stack_crawlers: set[str] = set()
+    stack_jobs: set[str] = set()
+    for crawler in _paged(glue, "get_crawlers", "Crawlers"):
+        name = str(crawler["Name"])
+        targets = crawler.get("Targets") or {}
+        role = _role_name(str(crawler.get("Role") or ""))
+        uses = [f"role {role}"] if role in roles else []
+        dbs = [str(crawler.get("DatabaseName") or "")]
+        dbs += [str(t.get("DatabaseName") or "") for t in targets.get("CatalogTargets") or []]
+        uses += [f"database {d}" for d in dbs if d.lower() in databases]
+        paths = [str(t.get("Path") or "") for t in targets.get("S3Targets") or []]
+        paths += [str(p) for t in targets.get("DeltaTargets") or [] for p in t.get("DeltaTables") or []]
+        for kind in ("IcebergTargets", "HudiTargets"):
+            paths += [str(p) for t in targets.get(kind) or [] for p in t.get("Paths") or []]
+        uses += [f"bucket {_bucket_of(p)}" for p in paths if _bucket_of(p) in buckets]
+        tags = _glue_tags(search, glue, region, "crawler", name)
+        if search.add(
+            "aws_glue_crawler",
+            _arn(search, "glue", region, f"crawler/{name}"),
+            name,
+            region,
+            _how(search, name, tags, uses),
+        ):
+            stack_crawlers.add(name)
+    for job in _paged(glue, "get_jobs", "Jobs"):
+        name = str(job["Name"])
+        role = _role_name(str(job.get("Role") or ""))
+        uses = [f"role {role}"] if role in roles else []
+        script = str((job.get("Command") or {}).get("ScriptLocation") or "")
+        uses += [f"bucket {_bucket_of(script)}"] if _bucket_of(script) in buckets else []
+        tags = _glue_tags(search, glue, region, "job", name)
+        if search.add(
+            "aws_glue_job", _arn(search, "glue", region, f"job/{name}"), name, region, _how(search, name, tags, uses)
+        ):
+            stack_jobs.add(name)
+    for trigger in _paged(glue, "get_triggers", "Triggers"):
+        name = str(trigger["Name"])
+        uses = []
+        for action in trigger.get("Actions") or []:
+            if action.get("JobName") in stack_jobs:
+                uses.append(f"job {action['JobName']}")
+            if action.get("CrawlerName") in stack_crawlers:
+                uses.append(f"crawler {action['CrawlerName']}")
+        tags = _glue_tags(search, glue, region, "trigger", name)
+        search.add(
+            "aws_glue_trigger",
+            _arn(search, "glue", region, f"trigger/{name}"),
+            name,
+            region,
+            _how(search, name, tags, uses),
+        )
+
+
+# -- EventBridge -----------------------------------------------------------------------------------
+
+
+def _stack_arns(search: _Search) -> set[str]:
+    """ARNs of stack things a rule may deliver to (topics, queues, and whatever else is keyed by ARN)."""
+    return {r.key for r in search.inv.resources if r.key.startswith("arn:")}
+
+
+def _named_like_arn(search: _Search, arn: str) -> bool:
+    """Whether an ARN's resource part names the stack (``...:function:lakehouse-x-y``, ``.../lakehouse-x``)."""
+    rest = arn.split(":", 5)[-1]
+    return any(search.named_like_stack(part) for part in rest.replace(":", "/").split("/"))
+
+
+def event_rules(search: _Search, region: str) -> None:
+    """Rules of every bus (by tag, name prefix, or a target in the stack) and every target of a stack rule."""
+    events = search.target.client("events", region=region)
+    stack_arns, roles = _stack_arns(search), _stack_roles(search)
+    listed = _next_token_pages(events.list_event_buses, "EventBuses")
+    buses = ["default", *(str(b["Name"]) for b in listed if b.get("Name") != "default")]
+    for bus in buses:
+        for rule in _paged(events, "list_rules", "Rules", EventBusName=bus):
+            if rule.get("ManagedBy"):
+                continue  # made and kept by an AWS service
+            name, arn = str(rule["Name"]), str(rule["Arn"])
+            targets = list(_paged(events, "list_targets_by_rule", "Targets", Rule=name, EventBusName=bus))
+            uses = [
+                f"target {t['Arn']}"
+                for t in targets
+                if str(t.get("Arn")) in stack_arns or _named_like_arn(search, str(t.get("Arn") or ""))
+            ]
+            uses += [
+                f"role {_role_name(str(t['RoleArn']))}"
+                for t in targets
+                if _role_name(str(t.get("RoleArn") or "-")) in roles
+            ]
+            tags = search.tags(
+                f"event rule {name}",
+                region,
+                lambda a=arn: {
+                    t["Key"]: t["Value"] for t in events.list_tags_for_resource(ResourceARN=a).get("Tags") or []
+                },
+            )
+            label = name if bus == "default" else f"{bus}/{name}"
+            if not search.add("aws_cloudwatch_event_rule", arn, label, region, _how(search, name, tags, uses)):
+                continue
+            for target in targets:
+                key = f"{bus}/{name}/{target['Id']}"
+                search.add(
+                    "aws_cloudwatch_event_target",
+                    key,
+                    f"{target['Id']} of rule {label} -> {target.get('Arn')}",
+                    region,
+                    (OF_STACK_RULE,),
+                )
+
+
+# -- CloudWatch Logs -------------------------------------------------------------------------------
+
+
+def _segment_named_like(search: _Search, name: str) -> bool:
+    """Whether a path segment of a log group's name is named like the stack (``/aws/apprunner/<stack service>/..``)."""
+    return any(search.named_like_stack(part) for part in name.split("/") if part)
+
+
+def log_groups(search: _Search, region: str) -> None:
+    """Log groups (tag, or a path segment named like the stack; not those AWS services write), and the
+    metric and subscription filters on them and on service log groups of stack resources."""
+    logs = search.target.client("logs", region=region)
+    watched: list[str] = []
+    for group in _paged(logs, "describe_log_groups", "logGroups"):
+        name = str(group["logGroupName"])
+        arn = str(group.get("logGroupArn") or str(group.get("arn") or "").removesuffix(":*"))
+        stack_named = _segment_named_like(search, name)
+        if name.startswith(SERVICE_LOG_GROUPS):
+            if stack_named:
+                watched.append(name)  # AWS's own group for a stack resource: only its filters are judged
+            continue
+        tags = search.tags(
+            f"log group {name}",
+            region,
+            lambda a=arn: dict(logs.list_tags_for_resource(resourceArn=a).get("tags") or {}),
+        )
+        how = search.found_by(name, tags) or next(
+            (found for part in name.split("/") if part and (found := search.found_by(part, tags))), ()
+        )
+        if search.add("aws_cloudwatch_log_group", arn, name, region, how):
+            watched.append(name)
+    for name in watched:
+        for flt in _paged(logs, "describe_metric_filters", "metricFilters", logGroupName=name):
+            fname = str(flt["filterName"])
+            search.add(
+                "aws_cloudwatch_log_metric_filter", f"{name}:{fname}", f"{fname} on {name}", region, (ON_STACK_LOGS,)
+            )
+        for flt in _paged(logs, "describe_subscription_filters", "subscriptionFilters", logGroupName=name):
+            fname = str(flt["filterName"])
+            search.add(
+                "aws_cloudwatch_log_subscription_filter",
+                f"{name}:{fname}",
+                f"{fname} on {name} -> {flt.get('destinationArn')}",
+                region,
+                (ON_STACK_LOGS,),
+            )
+
+
+# -- KMS -------------------------------------------------------------------------------------------
+
+
+def kms_aliases(search: _Search, region: str) -> None:
+    """Aliases named like the stack, and the customer-managed keys they point to."""
+    kms = search.target.client("kms", region=region)
+    for alias in _paged(kms, "list_aliases", "Aliases"):
+        name = str(alias["AliasName"])
+        bare = name.removeprefix("alias/")
+        if name.startswith("alias/aws/") or not search.named_like_stack(bare) or search.longer_stacks(bare, None):
+            continue
+        search.add("aws_kms_alias", name, name, region, search.found_by(bare, None))
+        key_id = alias.get("TargetKeyId")
+        if not key_id:
+            continue
+        meta = kms.describe_key(KeyId=key_id)["KeyMetadata"]
+        if meta.get("KeyManager") == "AWS" or meta.get("KeyState") in _LEAVING_KEY_STATES:
+            continue
+        arn = str(meta["Arn"])
+        if not any(r.kind == "aws_kms_key" and r.key == arn for r in search.inv.resources):
+            search.add("aws_kms_key", arn, f"{meta['KeyId']} ({name})", region, (OF_STACK_ALIAS,))
