@@ -349,11 +349,17 @@ def test_the_repositorys_own_guard_is_read_at_each_judged_runs_commit_and_passes
     github.runs = [run(9, "success"), run(8, "success"), run(7, "success"), run(6, "failure")]
     outcome = ask(github, sha(9))
     assert outcome.status is Status.PASSED, outcome.reason
-    # the Makefile: guard runs make lint and make test; make test runs scripts/ensure-chromium
-    files = [GUARD_PATH, COMMON_ACTION, "Makefile", "scripts/ensure-chromium"]
-    assert contents_read(github) == [(path, sha(n)) for n in (9, 8, 7) for path in files]  # not run #6: red
+    # guard runs make lint and make test: make reads GNUmakefile, makefile or Makefile, the first there is, in
+    # the folder it runs in (the checkout's root); make test runs scripts/ensure-chromium
+    asked = [GUARD_PATH, "GNUmakefile", "makefile", "Makefile", "scripts/ensure-chromium", COMMON_ACTION]
+    assert contents_read(github) == [(path, sha(n)) for n in (9, 8, 7) for path in asked]  # not run #6: red
     read = outcome.details["github"]["workflow_files"]
-    scripts = {"scripts/ensure-chromium": "judged as `#!/usr/bin/env bash` of scripts/ensure-chromium"}
+    files = [GUARD_PATH, COMMON_ACTION, "Makefile", "scripts/ensure-chromium"]
+    scripts = {  # the composite action runs make venv
+        "Makefile": "judged for `make lint` (recipes run in the root); judged for `make test` (recipes run in the "
+        "root); judged for `make venv` (recipes run in the root)",
+        "scripts/ensure-chromium": "judged as `#!/usr/bin/env bash` of scripts/ensure-chromium",
+    }
     assert read["run #9"] == {"ref": sha(9), "files": files, "scripts": scripts, "problems": []}
 
 
@@ -443,7 +449,12 @@ def test_make_i_in_a_guard_step_makes_its_green_run_red(github: FakeGitHub) -> N
     github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
     with_guard(github, 8, "      - run: make test\n", "      - run: make -i test\n")
     outcome = ask(github, sha(9))
-    _not_passing_naming(outcome, "run #8 (", "jobs/test/steps/2/run: make -i ignores every failure")
+    _not_passing_naming(
+        outcome,
+        "run #8 (",
+        "jobs/test/steps/2/run: step 'make -i test', line 1 `make -i test` runs `make -i test`: -i "
+        "ignores every failure of its recipes",
+    )
 
 
 @pytest.mark.parametrize(

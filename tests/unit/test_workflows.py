@@ -487,7 +487,8 @@ ALTERNATIVE = "succeeds whatever its command did: its `||` alternative `true` al
         (  # through make: the recipe's script, with no #! line
             "make test",
             {"Makefile": ".PHONY: test\ntest:\n\t@sh ci/run-tests unit\n", "ci/run-tests": "pytest tests\nexit 0\n"},
-            "Makefile, line 3 (target 'test') `sh ci/run-tests unit` runs ci/run-tests: ci/run-tests:1 `pytest tests` "
+            "jobs/test/steps/0/run: step 'make test', line 1 `make test` runs Makefile: Makefile, line 3 (target "
+            "'test') `sh ci/run-tests unit` runs ci/run-tests: ci/run-tests:1 `pytest tests` "
             "fails unseen: another line follows it and without -e (`sh ci/run-tests`) only the last command's status "
             "counts",
         ),
