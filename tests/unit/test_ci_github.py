@@ -580,6 +580,196 @@ def test_a_script_only_the_runs_commit_holds_is_judged_and_a_missing_one_is_note
     assert read["run #7"]["scripts"]["ci/gone.sh"].startswith("not in the tree") and read["run #7"]["problems"] == []
 
 
+def with_test_step(github: FakeGitHub, number: int, run_: str, files: dict[str, str], where: str = "") -> str:
+    """Commit ``sha(number)``: the guard's ``make test`` step runs ``run_`` instead (in ``where``, its
+    ``working-directory``), under the name GitHub showed for it; ``files`` added to or replacing the tree's."""
+    folder = f"        working-directory: {where}\n" if where else ""
+    step = f"      - name: Run make test\n{folder}        run: |\n          {run_}\n"
+    commit = with_guard(github, number, TEST_STEP, step)
+    github.commits[commit].update(files)
+    return commit
+
+
+MAKEFILE = WORKFLOW_FILES["Makefile"]
+PYTEST_RECIPE = "\t$(BIN)/pytest tests/ -n"
+#: The Makefile whose ``test`` recipe runs pytest under ``-``: make ignores its failure.
+DASH_MAKEFILE = MAKEFILE.replace(PYTEST_RECIPE, "\t-$(BIN)/pytest tests/ -n", 1)
+DASH_LINE = MAKEFILE.splitlines().index(next(x for x in MAKEFILE.splitlines() if x.startswith(PYTEST_RECIPE))) + 1
+SWALLOWS = "#!/usr/bin/env bash\nset -euo pipefail\npytest tests || true\n"
+CARRIES = "#!/usr/bin/env bash\nset -euo pipefail\npytest tests\n"
+OR_TRUE = "succeeds whatever its command did: its `||` alternative `true` always succeeds"
+IGNORED = "starts with '-': make ignores its failure"
+
+
+@pytest.mark.parametrize(
+    ("run_", "files", "where", "culprit"),
+    [
+        (  # a script the step runs runs make: the recipe is judged from the script's make
+            "./ci/run",
+            {"ci/run": "#!/usr/bin/env bash\nset -euo pipefail\nmake test\n", "Makefile": DASH_MAKEFILE},
+            "",
+            f"`./ci/run` runs ci/run: ci/run:3 `make test` runs Makefile: Makefile, line {DASH_LINE} (target 'test') "
+            + IGNORED,
+        ),
+        (  # .ci/run's own shape: cd to the root from the script's folder, then make
+            "ci/run",
+            {
+                "ci/run": '#!/usr/bin/env bash\nset -euo pipefail\ncd "$(dirname "$0")/.."\nmake test\n',
+                "Makefile": DASH_MAKEFILE,
+            },
+            "",
+            f"ci/run:4 `make test` runs Makefile: Makefile, line {DASH_LINE} (target 'test') {IGNORED}",
+        ),
+        (  # cd, then a script of that folder: ci/test.sh, not the root's healthy test.sh
+            "cd ci && ./test.sh",
+            {"ci/test.sh": SWALLOWS, "test.sh": CARRIES},
+            "",
+            f"`./test.sh` runs ci/test.sh: ci/test.sh:3 `pytest tests || true` {OR_TRUE}",
+        ),
+        (
+            "make -C ci test",
+            {"ci/Makefile": "test:\n\t-pytest\n"},
+            "",
+            f"runs ci/Makefile: ci/Makefile, line 2 (target 'test') {IGNORED}",
+        ),
+        (  # the step's working-directory: make reads ci/Makefile there, not the root's healthy one
+            "make test",
+            {"ci/Makefile": "test:\n\t-pytest\n"},
+            "ci",
+            f"`make test` runs ci/Makefile: ci/Makefile, line 2 (target 'test') {IGNORED}",
+        ),
+        (  # GNU make reads GNUmakefile before Makefile
+            "make test",
+            {"GNUmakefile": "test:\n\tpytest tests || true\n"},
+            "",
+            f"runs GNUmakefile: GNUmakefile, line 2 (target 'test') `pytest tests || true` {OR_TRUE}",
+        ),
+        (  # -f, no target: the default goal, and its prerequisite
+            "make -f ci/tests.mk",
+            {"ci/tests.mk": "all: test\ntest:\n\t-pytest\n"},
+            "",
+            f"runs ci/tests.mk: ci/tests.mk, line 3 (target 'test') {IGNORED}",
+        ),
+        (
+            "make test",
+            {"Makefile": "MAKEFLAGS += -i\n" + MAKEFILE},
+            "",
+            "runs Makefile: Makefile, line 1 sets MAKEFLAGS with -i: make ignores every failure of its recipes",
+        ),
+        (  # a command-line variable overrides the Makefile's .SHELLFLAGS
+            "make -f ci/tests.mk .SHELLFLAGS=-c test",
+            {"ci/tests.mk": ".SHELLFLAGS := -ec\ntest:\n\tpytest; echo done\n"},
+            "",
+            "runs ci/tests.mk: ci/tests.mk, line 3 (target 'test') `pytest` fails unseen: `;` follows it and "
+            "without -e (make runs `/bin/sh -c`)",
+        ),
+        (
+            "sudo -E bash -c 'make test || true'",
+            {},
+            "",
+            f"`make test || true` {OR_TRUE} (in the string `bash -c` runs)",
+        ),
+        ("timeout 3600 ./ci/test.sh", {"ci/test.sh": SWALLOWS}, "", f"ci/test.sh:3 `pytest tests || true` {OR_TRUE}"),
+        (
+            "/usr/bin/env bash ci/test.sh",
+            {"ci/test.sh": SWALLOWS},
+            "",
+            f"ci/test.sh:3 `pytest tests || true` {OR_TRUE}",
+        ),
+        (  # its status is read, but what it loses inside never reaches it
+            "./ci/test.sh || exit 1",
+            {"ci/test.sh": SWALLOWS},
+            "",
+            f"ci/test.sh:3 `pytest tests || true` {OR_TRUE}",
+        ),
+        (
+            "./ci/test.sh",
+            {
+                "ci/test.sh": "#!/usr/bin/env bash\nset -euo pipefail\nrun_tests() {\n  pytest tests || true\n}\n"
+                "run_tests\n"
+            },
+            "",
+            f"ci/test.sh:4 `pytest tests || true` {OR_TRUE}",
+        ),
+        (
+            "./ci/test.sh unit",
+            {
+                "ci/test.sh": '#!/bin/sh -e\ncase "$1" in\n  unit) pytest tests/unit || true ;;\n'
+                "  *) pytest tests ;;\nesac\n"
+            },
+            "",
+            f"ci/test.sh:3 `pytest tests/unit || true` {OR_TRUE}",
+        ),
+    ],
+    ids=[
+        "script-runs-make",
+        "script-cds-to-root",
+        "cd-then-script",
+        "make-C",
+        "working-directory",
+        "GNUmakefile",
+        "make-f-default-goal",
+        "MAKEFLAGS-i",
+        "SHELLFLAGS-override",
+        "sudo-bash-c",
+        "timeout",
+        "usr-bin-env-bash",
+        "or-exit",
+        "function",
+        "case",
+    ],
+)
+def test_a_broken_repository_whose_tests_cannot_fail_the_guard_is_red_naming_the_file_and_line(
+    github: FakeGitHub, run_: str, files: dict[str, str], where: str, culprit: str
+) -> None:
+    """Run #8's guard runs its tests through a script, a wrapper, a folder or a Makefile that loses their failure:
+    its green run is red, the reason naming the file and line at the run's commit and why."""
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    commit = with_test_step(github, 8, run_, files, where)
+    outcome = ask(github, sha(9))
+    _not_passing_naming(
+        outcome, "1 of the newest 3 counted guard runs", "run #8 (", f"{GUARD_PATH} at {commit[:12]}: ", culprit
+    )
+    assert outcome.status is Status.FAILED and "is not among its steps" not in str(outcome.reason)
+
+
+@pytest.mark.parametrize(
+    ("run_", "files", "where"),
+    [
+        ("cd ci && ./test.sh", {"ci/test.sh": CARRIES, "test.sh": SWALLOWS}, ""),  # the root's test.sh never runs
+        ("ci/run", {"ci/run": '#!/usr/bin/env bash\nset -euo pipefail\ncd "$(dirname "$0")/.."\nmake test\n'}, ""),
+        ('cd "$GITHUB_WORKSPACE" && timeout 3600 make test', {}, ""),
+        ("make test", {"ci/Makefile": "test:\n\tpytest\n", "Makefile": DASH_MAKEFILE}, "ci"),  # not the root's
+        ("make -C ci", {"ci/Makefile": "all:\n\tpytest\nlax:\n\t-pytest\n"}, ""),  # lax is not the default goal
+        (
+            "./ci/test.sh || exit 1",
+            {
+                "ci/test.sh": "#!/bin/sh -e\nrun_tests() {\n  pytest tests\n  return\n}\n"
+                "unused() { x || true; }\nrun_tests\n"
+            },
+            "",
+        ),
+        ("make -n test && make test", {"GNUmakefile": "test:\n\tpytest\n", "Makefile": DASH_MAKEFILE}, ""),
+    ],
+    ids=[
+        "cd-then-script",
+        "script-cds-to-root",
+        "workspace-timeout",
+        "working-directory",
+        "default-goal",
+        "function",
+        "gnumakefile",
+    ],
+)
+def test_a_healthy_repository_that_runs_its_tests_that_way_stays_green(
+    github: FakeGitHub, run_: str, files: dict[str, str], where: str
+) -> None:
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    with_test_step(github, 8, run_, files, where)
+    outcome = ask(github, sha(9))
+    assert outcome.status is Status.PASSED, outcome.reason
+
+
 def test_a_script_github_cannot_serve_is_an_error_never_green(github: FakeGitHub) -> None:
     github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
     github.overrides[f"/repos/{REPO}/contents/{ENSURE_CHROMIUM}"] = (502, {}, "<html>unicorn</html>")
