@@ -137,15 +137,6 @@ def parse_make(args: Sequence[str]) -> MakeCall:
     return MakeCall(tuple(options), tuple(targets), found.get("C"), found.get("f"), tuple(assignments))
 
 
-def make_calls(command: str) -> list[tuple[list[str], list[str]]]:
-    """``(options, targets)`` of each ``make`` a Makefile recipe line runs (variable assignments left out)."""
-    calls = []
-    for match in _MAKE_CALL.finditer(command):
-        call = parse_make(match.group(1).split())
-        calls.append((list(call.options), list(call.targets)))
-    return calls
-
-
 def _logical_lines(makefile: str) -> list[tuple[int, str]]:
     """The Makefile's lines with their continuations (``\\`` newline) joined, numbered by their first line."""
     joined: list[tuple[int, str]] = []

@@ -52,11 +52,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from lakehouse.config import project_root
-from lakehouse.makefiles import make_calls, makefile_masking, makefile_shell
 from lakehouse.shellscripts import ScriptFollower, checkout_reader
 from lakehouse.shellstatus import Shell, lost_failures, shell_flags
-
-__all__ = ["make_calls", "makefile_masking", "makefile_shell"]  # moved to lakehouse.makefiles; kept importable here
 
 #: Workflows the design names (DESIGN.md, "Layout we aim for").
 REQUIRED_WORKFLOWS = ("guard.yml", "smoke.yml", "infra.yml", "e2e.yml", "sbom.yml")

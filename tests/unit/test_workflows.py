@@ -384,7 +384,7 @@ lint:
 
 
 def test_makefile_recipes_are_judged_under_make_s_default_sh_c() -> None:
-    from lakehouse.workflows import makefile_masking
+    from lakehouse.makefiles import makefile_masking
 
     problems = makefile_masking(MAKEFILE, ["test"])
     assert problems == [
@@ -401,7 +401,7 @@ def test_makefile_recipes_are_judged_under_make_s_default_sh_c() -> None:
 
 
 def test_a_makefile_with_bash_and_eo_pipefail_loses_no_pipeline_or_sequence() -> None:
-    from lakehouse.workflows import makefile_masking, makefile_shell
+    from lakehouse.makefiles import makefile_masking, makefile_shell
 
     strict = "SHELL := bash\n.SHELLFLAGS := -eo pipefail -c\n" + MAKEFILE
     assert makefile_shell(strict).errexit and makefile_shell(strict).pipefail
@@ -414,7 +414,7 @@ def test_a_makefile_with_bash_and_eo_pipefail_loses_no_pipeline_or_sequence() ->
 
 
 def test_a_oneshell_recipe_is_one_script() -> None:
-    from lakehouse.workflows import makefile_masking
+    from lakehouse.makefiles import makefile_masking
 
     makefile = ".ONESHELL:\ntest:\n\tpytest tests/\n\techo done\n"
     assert makefile_masking(makefile, ["test"]) == [
@@ -426,7 +426,7 @@ def test_a_oneshell_recipe_is_one_script() -> None:
 
 def test_the_repository_s_own_guard_files_lose_no_failure() -> None:
     """FakeGitHub serves these at every commit: a healthy project stays green under the rules."""
-    from lakehouse.workflows import makefile_masking
+    from lakehouse.makefiles import makefile_masking
 
     assert makefile_masking((ROOT / "Makefile").read_text(encoding="utf-8"), ["test", "lint"]) == []
     guard = ROOT / ".github/workflows/guard.yml"
