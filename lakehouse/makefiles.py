@@ -5,7 +5,8 @@ status), ``.IGNORE``, ``make -i`` or ``MAKEFLAGS += -i``, or ``pytest || true`` 
 ``SHELL``/``.SHELLFLAGS`` (``lakehouse.shellstatus``) makes a failing test a green make. Who runs make
 does not matter: a guard step, a script the step runs (``.ci/run`` running ``make test``), a recipe
 running ``$(MAKE) -C sub``; ``lakehouse.shellscripts`` follows each call here with how it was made
-(``parse_make``: ``-C dir``, ``-f file``, the targets, or the default goal when none is named).
+(``parse_make``: ``-C dir``, ``-f file``, the targets, or the default goal when none is named) and
+reads the files its ``include`` lines name in their place.
 """
 
 from __future__ import annotations
@@ -137,6 +138,18 @@ def parse_make(args: Sequence[str]) -> MakeCall:
     return MakeCall(tuple(options), tuple(targets), found.get("C"), found.get("f"), tuple(assignments))
 
 
+#: ``include a.mk b.mk``, ``-include x``, ``sinclude x``: other makefiles read in place of the line.
+_INCLUDE = re.compile(r"^\s*(?:-|s)?include\s+(.*)$")
+
+
+def included(line: str) -> list[str]:
+    """The files an ``include`` line names (none for any other line; a name with ``$`` or a glob is left out:
+    its value is the run's)."""
+    match = _INCLUDE.match(line) if not line.startswith("\t") else None
+    words = match.group(1).split("#", 1)[0].split() if match else []
+    return [w for w in words if not any(c in w for c in "$*?[")]
+
+
 def _logical_lines(makefile: str) -> list[tuple[int, str]]:
     """The Makefile's lines with their continuations (``\\`` newline) joined, numbered by their first line."""
     joined: list[tuple[int, str]] = []
@@ -243,6 +256,7 @@ def makefile_masking(
     path: str = "Makefile",
     follow: Follow | None = None,
     overrides: Sequence[str] = (),
+    origins: Sequence[tuple[str, int]] = (),
 ) -> list[str]:
     """What in the recipes ``make <targets>`` runs lets a failing command pass: a recipe line that starts
     with ``-`` (make ignores its exit status), ``.IGNORE``, ``MAKEFLAGS`` with ``-i``, a nested ``make -i``,
@@ -251,14 +265,20 @@ def makefile_masking(
     without ``-e``, ``a; b`` and loops). Prerequisites and ``$(MAKE) <target>`` lines of this Makefile are
     followed; targets named by a variable are not (their recipes here only install); nor are recipes on a
     rule's own line (``target: ; command``). ``follow`` reads the files a recipe runs, scripts and other
-    Makefiles (``lakehouse.shellscripts``; None: they are not read); ``overrides``: the call's variables."""
+    Makefiles (``lakehouse.shellscripts``; None: they are not read); ``overrides``: the call's variables;
+    ``origins``: the file and line each line of ``makefile`` comes from, when it holds included files."""
+
+    def at(number: int) -> str:
+        file, line = origins[number - 1] if 0 < number <= len(origins) else (path, number)
+        return f"{file}, line {line}"
+
     prerequisites, recipes = _rules(makefile)
     shell = makefile_shell(makefile, overrides)
     problems: list[str] = []
     for number, line in _logical_lines(makefile):
         flags = _MAKEFLAGS_ASSIGNMENT.match(line.split("#", 1)[0]) if not line.startswith("\t") else None
         if flags and _flags_ignore_errors(flags.group(1).split()):
-            problems.append(f"{path}, line {number} sets MAKEFLAGS with -i: make ignores every failure of its recipes")
+            problems.append(f"{at(number)} sets MAKEFLAGS with -i: make ignores every failure of its recipes")
     ignored = prerequisites.get(".IGNORE")
     todo, seen = list(targets), set()
     while todo:
@@ -272,15 +292,15 @@ def makefile_masking(
         for number, line in recipes.get(target, []):
             command = line.lstrip("@+ \t")
             if line.lstrip(" \t").lstrip("@+").startswith("-"):
-                problems.append(f"{path}, line {number} (target {target!r}) starts with '-': make ignores its failure")
+                problems.append(f"{at(number)} (target {target!r}) starts with '-': make ignores its failure")
             for match in _MAKE_CALL.finditer(command):
                 call = parse_make(match.group(1).split())
                 if call.ignores_errors and follow is None:  # else the follower says so, with the call
-                    problems.append(f"{path}, line {number} (target {target!r}) runs make {' '.join(call.options)}: -i")
+                    problems.append(f"{at(number)} (target {target!r}) runs make {' '.join(call.options)}: -i")
                 if call.same_makefile:
                     todo += call.targets
         for numbers, script in _recipe_scripts(makefile, recipes.get(target, [])):
             for found in lost_failures(script, shell, follow):
-                where = f"{path}, line {numbers[min(found.line, len(numbers)) - 1]} (target {target!r})"
+                where = f"{at(numbers[min(found.line, len(numbers)) - 1])} (target {target!r})"
                 problems.append(f"{where} `{found.command}` {found.message}")
     return problems

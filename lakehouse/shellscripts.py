@@ -15,7 +15,8 @@ under the shell that runs it:
 - ``make [-C dir] [-f file] [targets]`` (``gmake``, a recipe's ``$(MAKE)``), whoever runs it, a step or a
   script (``.ci/run`` running ``make test``): the first of ``GNUmakefile``, ``makefile``, ``Makefile`` in
   the folder make runs in (or the ``-f`` file), its recipes for those targets (none: the default goal)
-  judged by ``lakehouse.makefiles``, their own scripts followed from that folder; ``-i`` is reported.
+  judged by ``lakehouse.makefiles`` with the files its ``include`` lines name read in their place, their
+  own scripts followed from that folder; ``-i`` is reported.
 
 Followed to ``MAX_DEPTH`` files deep, never into a file already on the way (a cycle). Paths are taken
 from where the command runs: the checkout's root (where steps run; a step's ``working-directory`` is
@@ -36,7 +37,7 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from lakehouse.makefiles import MAKEFILE_NAMES, default_goal, is_make, makefile_masking, parse_make
+from lakehouse.makefiles import MAKEFILE_NAMES, default_goal, included, is_make, makefile_masking, parse_make
 from lakehouse.shellstatus import (
     POSIX_SHELLS,
     Follow,
@@ -206,13 +207,35 @@ class ScriptFollower:
         text = self._text(path)
         if text is None or not self._reachable(path, chain):
             return found
+        lines = self._with_includes(text, path, run_in, (*chain, path))
+        text = "\n".join(line for line, _ in lines)
         goal = default_goal(text)
         targets = list(call.targets) or ([goal] if goal else [])
         self._note(path, f"judged for `make {' '.join(targets)}` (recipes run in {run_in or 'the root'})")
         self._makefiles[path] = run_in
         follow = self.hook(run_in, (*chain, path))
-        problems = makefile_masking(text, targets, path, follow, call.assignments)
+        problems = makefile_masking(text, targets, path, follow, call.assignments, [o for _, o in lines])
         return found + [f"runs {path}: {p}" for p in problems]
+
+    def _with_includes(
+        self, text: str, path: str, run_in: str, chain: tuple[str, ...]
+    ) -> list[tuple[str, tuple[str, int]]]:
+        """The Makefile's lines with the files its ``include`` lines name in their place (read from the folder
+        make runs in, as make does), each with the file and line it comes from."""
+        lines: list[tuple[str, tuple[str, int]]] = []
+        for number, line in enumerate(text.split("\n"), start=1):
+            names = [self.resolve(name, run_in, ()) for name in included(line)]
+            if not names:
+                lines.append((line, (path, number)))
+                continue
+            lines.append(("", (path, number)))
+            for name in names:
+                other = self._text(name) if name is not None and name not in chain else None
+                if name is None or other is None or len(chain) >= self.max_depth:
+                    continue
+                self._note(name, f"included by {path}")
+                lines += self._with_includes(other, name, run_in, (*chain, name))
+        return lines
 
     def called(
         self, words: Sequence[str], shell: Shell, cwd: str, chain: tuple[str, ...]

@@ -12,7 +12,9 @@ A failure is *lost* when the script's exit status no longer carries it:
 - with ``-e``, a command left of ``&&`` whose list is not the script's last command: ``-e`` ignores
   it and the script goes on (bash's and POSIX's rule);
 - ``set +e`` where ``-e`` was on: from there a failing command no longer stops the script;
-- a command run in the background (``&``): nobody waits for its status.
+- a command run in the background (``&``): nobody waits for its status;
+- ``trap '... exit 0' EXIT`` (or ``ERR``, or a trapped function that does ``exit 0``): the script ends 0
+  whatever failed (a bare ``exit`` there keeps the status).
 
 A failure is not lost when the script looks at it: the next command reads ``$?`` (``exit $?``,
 ``[ $? -eq 0 ]``, ``if [ $? -ne 0 ]``, or ``rc=$?`` with a later ``exit``/``return``/test of ``$rc``)
@@ -30,6 +32,8 @@ they run, in a condition or left of ``||`` too: what they lose inside, their sta
 Wrappers that run the command after them are seen through (``exec``, ``env``, ``/usr/bin/env``, ``sudo``,
 ``timeout 600``, ``nice``, ``stdbuf``, ``xvfb-run``, ``xargs``, ``flock``, ``poetry run``...). A function's
 body is judged where it is called (as a script whose status is the call's), a ``case`` arm's like a branch.
+A shell reading its script on standard input is read too: a here-document (``bash -e <<'EOF'``) here, a
+file (``bash -e < ci/t.sh``) through ``follow``.
 
 Read, not judged: the condition of an ``if``/``while``/``until`` and a pipeline negated with ``!``
 (the script decided what a failure there means); functions never called; command substitutions
@@ -89,6 +93,9 @@ _RUNNER_OPTIONS = frozenset({"--with", "--python", "-p", "--extra", "--group", "
 #: A read of the last status (``$?``, ``${?}``) and of a pipeline member's (bash: ``${PIPESTATUS[n]}``).
 _STATUS_READ = re.compile(r"\$\?|\$\{\?\}")
 _PIPESTATUS_READ = re.compile(r"\$\{PIPESTATUS\[(\d+|@|\*)\]\}|\$PIPESTATUS\b")
+#: Signals whose trap runs when the script ends or a command fails (``set -e`` then exits through it).
+_ENDING_SIGNALS = frozenset({"EXIT", "0", "SIGEXIT", "ERR"})
+_EXIT_ZERO = re.compile(r"(?:^|[\s;&|({])exit\s+0\b")
 #: Commands that test a value: reading a status, they decide what its failure means.
 _TESTS = frozenset({"test", "[", "[["})
 _SET_PLUS_E = (
@@ -856,6 +863,8 @@ class _Judge:
         name, args = _name_and_args(node.words)
         if name in ("cd", "pushd", "popd"):
             self.change_directory(command_words(node.words))
+        if name == "trap" and fate.kind != _HANDLED:
+            self.trap(node, command_words(node.words)[1:])
         if name in self.functions and name not in self.calling:
             # Its body runs here, in this shell: judged as a script whose status is the call's (its last
             # command's, which `-e` then checks: bash's `f() { false && true; }; f` stops, where a group goes on).
@@ -883,6 +892,18 @@ class _Judge:
             self.report(*self.state.dropped_at, _SET_PLUS_E)
             return
         self.report(node.start, node.end, fate.why)
+
+    def trap(self, node: _Node, args: Sequence[str]) -> None:
+        """``trap 'exit 0' EXIT`` (or ``ERR``, or a function that does ``exit 0``): when the script ends, or a
+        command fails, it exits 0 whatever failed (a bare ``exit`` there keeps the status: POSIX)."""
+        if len(args) < 2 or args[0].startswith("-") or not {a.upper() for a in args[1:]} & _ENDING_SIGNALS:
+            return
+        action = args[0]
+        called = self.functions.get(action.split()[0]) if action.split() else None
+        code = self.text[called.start : called.end] if called is not None else action
+        if _EXIT_ZERO.search(code):
+            signals = " ".join(args[1:])
+            self.report(node.start, node.end, f"exits 0 on {signals}: the script succeeds whatever failed before")
 
     def change_directory(self, words: Sequence[str]) -> None:
         """``cd dir``, ``pushd dir``, ``popd``: where the commands after it run (``cd``, ``cd -``: a folder
@@ -915,12 +936,49 @@ class _Judge:
                     shell = Shell(errexit, pipefail, f"`{called}`", bash=name == "bash")
                     self.nested(node, operands[0], shell, f"in the string `{called}` runs")
                 return
+            if not operands:  # the script comes on standard input
+                words = self.standard_input(node, words[0], options)
         if self.follow is not None and words:
             for message in self.follow(words, self.current_shell(), self.state.dirs):
                 self.report(node.start, node.end, message)
 
-    def nested(self, node: _Node, script: str, shell: Shell, where: str) -> None:
-        line = self.line(node.start)
+    def standard_input(self, node: _Node, shell_word: str, options: Sequence[str]) -> list[str]:
+        """A shell reading its script from standard input: a here-document (``bash -e <<'EOF'``) is judged
+        here, under the shell's options; a file (``bash -e < ci/t.sh``) becomes ``bash -e ci/t.sh`` for
+        ``follow``. Empty when there is nothing of the tree to read (a pipe: ``curl ... | bash``)."""
+        flags = [o.replace("s", "") if o[:1] in "-+" and not o.startswith("--") else o for o in options]
+        flags = [f for f in flags if f not in ("-", "+")]
+        errexit, pipefail = shell_flags(flags)
+        called = " ".join([shell_word, *flags])
+        for index, word in enumerate(node.words):
+            if word.startswith("<<") and not word.startswith("<<<"):
+                heredoc = _heredoc_delimiter(word, 0)
+                body_start = self.text.find("\n", node.end) + 1
+                if heredoc is None or body_start == 0:
+                    return []
+                delimiter, strip, _ = heredoc
+                lines = []
+                for line in self.text[body_start:].split("\n"):
+                    if (line.lstrip("\t") if strip else line) == delimiter:
+                        break
+                    lines.append(line)
+                shell = Shell(errexit, pipefail, f"`{called}`", bash=posixpath.basename(shell_word) == "bash")
+                where = f"in the here-document `{called}` runs"
+                self.nested(node, "\n".join(lines), shell, where, self.line(body_start))
+                return []
+            if (
+                word == "<"
+                and index + 1 < len(node.words)
+                or word.startswith("<")
+                and word[1:2] not in ("", "<", "&", "(")
+            ):
+                target = node.words[index + 1] if word == "<" else word[1:]
+                return [shell_word, *flags, unquote(target)]
+        return []
+
+    def nested(self, node: _Node, script: str, shell: Shell, where: str, line: int = 0) -> None:
+        """Judge ``script``, which ``node`` runs, as ``shell``; its lines count from ``line`` (else ``node``'s)."""
+        line = line or self.line(node.start)
         follow, here = self.follow, self.state.dirs
         # The string runs where this script is now: its own `cd`s go on from there.
         inside = None if follow is None else lambda w, s, d: follow(w, s, (*here, *d))

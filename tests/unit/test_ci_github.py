@@ -700,6 +700,26 @@ IGNORED = "starts with '-': make ignores its failure"
             "",
             f"ci/test.sh:3 `pytest tests/unit || true` {OR_TRUE}",
         ),
+        (  # the script on standard input: a here-document (its lines counted in the step), or a file
+            "bash -e <<'EOF'\n          pytest tests || true\n          EOF",
+            {},
+            "",
+            f"line 2 `pytest tests || true` {OR_TRUE} (in the here-document `bash -e` runs)",
+        ),
+        ("bash -e < ci/test.sh", {"ci/test.sh": SWALLOWS}, "", f"ci/test.sh:3 `pytest tests || true` {OR_TRUE}"),
+        (  # the test rule lives in a file the Makefile includes
+            "make test",
+            {"Makefile": "include ci/tests.mk\n", "ci/tests.mk": "# the tests\ntest:\n\t-pytest\n"},
+            "",
+            f"`make test` runs Makefile: ci/tests.mk, line 3 (target 'test') {IGNORED}",
+        ),
+        (
+            "./ci/test.sh",
+            {"ci/test.sh": "#!/usr/bin/env bash\nset -euo pipefail\ntrap 'rm -rf .cache; exit 0' EXIT\npytest tests\n"},
+            "",
+            "ci/test.sh:3 `trap 'rm -rf .cache; exit 0' EXIT` exits 0 on EXIT: the script succeeds whatever failed "
+            "before",
+        ),
     ],
     ids=[
         "script-runs-make",
@@ -717,6 +737,10 @@ IGNORED = "starts with '-': make ignores its failure"
         "or-exit",
         "function",
         "case",
+        "here-document",
+        "stdin-file",
+        "include",
+        "trap-exit-0",
     ],
 )
 def test_a_broken_repository_whose_tests_cannot_fail_the_guard_is_red_naming_the_file_and_line(
@@ -750,6 +774,13 @@ def test_a_broken_repository_whose_tests_cannot_fail_the_guard_is_red_naming_the
             "",
         ),
         ("make -n test && make test", {"GNUmakefile": "test:\n\tpytest\n", "Makefile": DASH_MAKEFILE}, ""),
+        ("bash -euo pipefail <<'EOF'\n          pytest | tee log\n          EOF", {}, ""),
+        (  # a trap that cleans up and keeps the status (a bare exit: the last command's before the trap)
+            "./ci/test.sh",
+            {"ci/test.sh": "#!/bin/sh -e\ncleanup() { rm -rf .cache; }\ntrap cleanup EXIT\ntrap 'exit' INT\npytest\n"},
+            "",
+        ),
+        ("make test", {"Makefile": "-include local.mk\ninclude ci/tests.mk\n", "ci/tests.mk": "test:\n\tpytest\n"}, ""),
     ],
     ids=[
         "cd-then-script",
@@ -759,6 +790,9 @@ def test_a_broken_repository_whose_tests_cannot_fail_the_guard_is_red_naming_the
         "default-goal",
         "function",
         "gnumakefile",
+        "here-document",
+        "trap",
+        "include",
     ],
 )
 def test_a_healthy_repository_that_runs_its_tests_that_way_stays_green(

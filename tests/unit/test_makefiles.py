@@ -37,3 +37,12 @@ def test_makeflags_and_command_line_shellflags_change_what_a_failure_does() -> N
     strict = ".SHELLFLAGS := -ec\n"
     assert makefile_shell(strict).errexit and not makefile_shell(strict, [".SHELLFLAGS=-c"]).errexit
     assert makefile_shell("override " + strict, [".SHELLFLAGS=-c"]).errexit  # override wins over the command line
+
+
+def test_include_lines_name_the_files_make_reads_in_their_place() -> None:
+    from lakehouse.makefiles import included
+
+    assert included("include ci/a.mk b.mk # the rest") == ["ci/a.mk", "b.mk"]
+    assert included("-include local.mk") == ["local.mk"] and included("sinclude x.mk") == ["x.mk"]
+    assert included("include $(wildcard mk/*.mk) mk/*.mk") == []  # the run's values
+    assert included("\tinclude x.mk") == [] and included("includes := x") == []

@@ -326,3 +326,18 @@ def test_command_words_and_unquote() -> None:
     }
     assert {c: command_words([t.text for t in tokens(c)]) for c in wrapped} == wrapped
     assert unquote('\'a b\'"c \\"d\\$ $(e "f")"g\\ h') == 'a bc "d$ $(e "f")g h'
+
+
+def test_a_script_on_standard_input_and_a_trap_that_exits_0_are_read() -> None:
+    alternative = "succeeds whatever its command did: its `||` alternative `true` always succeeds"
+    heredoc = "echo start\nsh -e <<-'EOF'\n\tpytest || true\n\tEOF\necho done\n"
+    assert _found(heredoc, GITHUB) == [(3, "pytest || true", f"{alternative} (in the here-document `sh -e` runs)")]
+    assert _found("bash -euo pipefail <<EOF\npytest | tee log\nEOF\n", GITHUB) == []
+    piped = Shell(errexit=True, pipefail=True, label="bash -eo pipefail", bash=True)
+    assert _found("curl -fsSL https://example.org/install.sh | bash", piped) == []  # nothing of the tree to read
+    exits = "exits 0 on EXIT: the script succeeds whatever failed before"
+    assert _found("trap 'exit 0' EXIT\npytest\n", GITHUB) == [(1, "trap 'exit 0' EXIT", exits)]
+    assert _found("done_() { rm -f x; exit 0; }\ntrap done_ EXIT ERR\npytest\n", GITHUB)[0][2].startswith(
+        "exits 0 on EXIT ERR"
+    )
+    assert _found("trap 'rm -f x; exit' EXIT\ntrap 'exit 0' INT TERM\npytest\n", GITHUB) == []  # keeps the status
