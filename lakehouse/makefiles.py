@@ -165,6 +165,27 @@ def _logical_lines(makefile: str) -> list[tuple[int, str]]:
     return joined + ([pending] if pending is not None else [])
 
 
+#: ``test: .SHELLFLAGS := -c``, ``test: SHELL = /bin/sh``: a target-specific value, which the target's recipes
+#: and its prerequisites' (when make reaches them through it) run under.
+_TARGET_ASSIGNMENT = re.compile(
+    r"^\s*(?:override\s+)?(?:export\s+)?(SHELL|\.SHELLFLAGS)\s*(:::=|::=|:=|\?=|\+=|=)\s*(.*)$"
+)
+#: A target's own values of SHELL and .SHELLFLAGS: name -> (operator, value).
+Specific = dict[str, tuple[str, str]]
+
+
+def _target_values(makefile: str) -> dict[str, Specific]:
+    """Target -> its target-specific SHELL and .SHELLFLAGS."""
+    values: dict[str, Specific] = {}
+    for _, line in _logical_lines(makefile):
+        rule = _RULE.match(line) if not line.startswith("\t") else None
+        assigned = _TARGET_ASSIGNMENT.match(rule.group(2).split("#", 1)[0].rstrip()) if rule else None
+        if rule and assigned:
+            for target in rule.group(1).split():
+                values.setdefault(target, {})[assigned.group(1)] = (assigned.group(2), assigned.group(3).strip())
+    return values
+
+
 def _rules(makefile: str) -> tuple[dict[str, list[str]], dict[str, list[tuple[int, str]]]]:
     """(target -> prerequisites, target -> its recipe lines with their line numbers) of a Makefile."""
     prerequisites: dict[str, list[str]] = {}
@@ -178,6 +199,8 @@ def _rules(makefile: str) -> tuple[dict[str, list[str]], dict[str, list[tuple[in
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         rule = _RULE.match(line)
+        if rule and _TARGET_ASSIGNMENT.match(rule.group(2)):  # a target-specific value, not a rule
+            continue
         current = rule.group(1).split() if rule else []
         needs = rule.group(2).split("#")[0].replace("|", " ").split() if rule else []
         for target in current:
@@ -209,12 +232,13 @@ _SHELL_ASSIGNMENT = re.compile(
 _MAKEFLAGS_ASSIGNMENT = re.compile(r"^\s*(?:override\s+)?(?:export\s+)?MAKEFLAGS\s*(?::{0,3}=|\?=|\+=)\s*(.*)$")
 
 
-def makefile_shell(makefile: str, overrides: Sequence[str] = ()) -> Shell:
+def makefile_shell(makefile: str, overrides: Sequence[str] = (), specific: Specific | None = None) -> Shell:
     """How make runs each recipe line: ``$(SHELL) $(.SHELLFLAGS) 'line'``; GNU make's defaults are
     ``/bin/sh`` and ``-c`` (``-ec`` under ``.POSIX``), so no ``-e`` and no pipefail. ``-o pipefail`` in
     ``.SHELLFLAGS`` is honoured whatever ``SHELL`` is: a shell without it fails every line (nothing
     is lost). ``overrides``: the call's command-line variables (``make .SHELLFLAGS=-c test``), which
-    win over the Makefile's own but for an ``override`` one. Target-specific values are not read."""
+    win over the Makefile's own but for an ``override`` one; ``specific``: a target's own values
+    (``test: .SHELLFLAGS := -c``), which win over the Makefile's global ones."""
     values: dict[str, str] = {}
     overridden: set[str] = set()
     posix = False
@@ -230,6 +254,10 @@ def makefile_shell(makefile: str, overrides: Sequence[str] = ()) -> Shell:
             continue
         values[name] = f"{values.get(name, '')} {value}".strip() if op == "+=" else value.strip()
         overridden |= {name} if override else set()
+    for name, (op, value) in (specific or {}).items():
+        if op == "?=" and name in values:
+            continue
+        values[name] = f"{values.get(name, '')} {value}".strip() if op == "+=" else value
     for assignment in overrides:
         name, _, value = assignment.partition("=")
         if name in ("SHELL", ".SHELLFLAGS") and name not in overridden:
@@ -273,22 +301,25 @@ def makefile_masking(
         return f"{file}, line {line}"
 
     prerequisites, recipes = _rules(makefile)
-    shell = makefile_shell(makefile, overrides)
+    specific = _target_values(makefile)
     problems: list[str] = []
     for number, line in _logical_lines(makefile):
         flags = _MAKEFLAGS_ASSIGNMENT.match(line.split("#", 1)[0]) if not line.startswith("\t") else None
         if flags and _flags_ignore_errors(flags.group(1).split()):
             problems.append(f"{at(number)} sets MAKEFLAGS with -i: make ignores every failure of its recipes")
     ignored = prerequisites.get(".IGNORE")
-    todo, seen = list(targets), set()
+    todo: list[tuple[str, Specific]] = [(t, {}) for t in targets]
+    seen: set[str] = set()
     while todo:
-        target = todo.pop(0)
+        target, inherited = todo.pop(0)
         if target in seen or "$" in target:
             continue
         seen.add(target)
+        values = {**inherited, **specific.get(target, {})}  # a prerequisite runs under the values of its target
+        shell = makefile_shell(makefile, overrides, values)
         if ignored is not None and (not ignored or target in ignored):
             problems.append(f"{path}: .IGNORE covers target {target!r}: make ignores every failure of its recipe")
-        todo += prerequisites.get(target, [])
+        todo += [(p, values) for p in prerequisites.get(target, [])]
         for number, line in recipes.get(target, []):
             command = line.lstrip("@+ \t")
             if line.lstrip(" \t").lstrip("@+").startswith("-"):
@@ -297,8 +328,8 @@ def makefile_masking(
                 call = parse_make(match.group(1).split())
                 if call.ignores_errors and follow is None:  # else the follower says so, with the call
                     problems.append(f"{at(number)} (target {target!r}) runs make {' '.join(call.options)}: -i")
-                if call.same_makefile:
-                    todo += call.targets
+                if call.same_makefile:  # another make: the target-specific values stay in this one
+                    todo += [(t, {}) for t in call.targets]
         for numbers, script in _recipe_scripts(makefile, recipes.get(target, [])):
             for found in lost_failures(script, shell, follow):
                 where = f"{at(numbers[min(found.line, len(numbers)) - 1])} (target {target!r})"

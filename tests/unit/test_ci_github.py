@@ -713,6 +713,13 @@ IGNORED = "starts with '-': make ignores its failure"
             "",
             f"`make test` runs Makefile: ci/tests.mk, line 3 (target 'test') {IGNORED}",
         ),
+        (  # the Makefile's -ec, but not for test
+            "make test",
+            {"Makefile": ".SHELLFLAGS := -ec\ntest: .SHELLFLAGS := -c\ntest:\n\tpytest tests; echo done\n"},
+            "",
+            "runs Makefile: Makefile, line 4 (target 'test') `pytest tests` fails unseen: `;` follows it and "
+            "without -e (make runs `/bin/sh -c`)",
+        ),
         (
             "./ci/test.sh",
             {"ci/test.sh": "#!/usr/bin/env bash\nset -euo pipefail\ntrap 'rm -rf .cache; exit 0' EXIT\npytest tests\n"},
@@ -740,6 +747,7 @@ IGNORED = "starts with '-': make ignores its failure"
         "here-document",
         "stdin-file",
         "include",
+        "target-specific-shellflags",
         "trap-exit-0",
     ],
 )

@@ -46,3 +46,16 @@ def test_include_lines_name_the_files_make_reads_in_their_place() -> None:
     assert included("-include local.mk") == ["local.mk"] and included("sinclude x.mk") == ["x.mk"]
     assert included("include $(wildcard mk/*.mk) mk/*.mk") == []  # the run's values
     assert included("\tinclude x.mk") == [] and included("includes := x") == []
+
+
+def test_a_target_specific_shellflags_is_the_one_its_recipes_and_prerequisites_run_under() -> None:
+    lax = ".SHELLFLAGS := -ec\ntest: .SHELLFLAGS := -c\ntest: unit\n\tpytest; echo done\nunit:\n\tpytest t/unit; echo\n"
+    problems = makefile_masking(lax, ["test"])
+    assert [p.split(" `")[0] for p in problems] == [
+        "Makefile, line 4 (target 'test')",
+        "Makefile, line 6 (target 'unit')",
+    ]
+    assert "without -e (make runs `/bin/sh -c`)" in problems[1]
+    assert makefile_masking(lax, ["unit"]) == []  # reached by itself: the Makefile's -ec
+    strict = ".SHELLFLAGS := -eu -o pipefail -c\ntest: SHELL := /bin/bash\ntest:\n\tpytest | tee log; echo done\n"
+    assert makefile_masking(strict, ["test"]) == []
