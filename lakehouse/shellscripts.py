@@ -22,7 +22,8 @@ Followed to ``MAX_DEPTH`` files deep, never into a file already on the way (a cy
 from where the command runs: the checkout's root (where steps run; a step's ``working-directory`` is
 joined), then each ``cd`` of the calling script (``cd ci && ./test.sh`` runs ``ci/test.sh``, not
 ``test.sh``), and ``$(dirname "$0")/x`` and the like from the calling script's folder,
-``$GITHUB_WORKSPACE/x`` and ``$(git rev-parse --show-toplevel)/x`` from the root; a path with any other
+``$GITHUB_WORKSPACE/x`` and ``$(git rev-parse --show-toplevel)/x`` from the root (also through a variable
+set to one of these, ``ROOT="$(cd "$(dirname "$0")/.." && pwd)"``: ``lakehouse.shellstatus``); a path with any other
 ``$``, an absolute path or one leaving the checkout is not followed. Not judged, and said in ``notes``:
 a file that is not there (the step itself fails when it runs it, so nothing is masked), a file whose
 ``#!`` names no sh-like shell (``python``, ``node``: out of this reader's scope), a cycle, the depth

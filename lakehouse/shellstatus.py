@@ -27,8 +27,10 @@ Code in strings is judged too: the string of ``sh -c '...'``/``bash -ec "..."`` 
 there, and ``eval``'s under the script's own; and a caller may follow the files a command runs
 (``./scripts/test.sh``, ``bash x``, ``source x``, ``make test``: ``lost_failures``'s ``follow``, see
 ``lakehouse.shellscripts``), told where the script's ``cd``/``pushd``/``popd`` went before it (``cd ci &&
-./test.sh`` runs ``ci/test.sh``; a subshell's ``cd`` stays in it). Strings and files are read wherever
-they run, in a condition or left of ``||`` too: what they lose inside, their status never shows.
+./test.sh`` runs ``ci/test.sh``; a subshell's ``cd`` stays in it; a variable set to a folder it can
+name, ``ROOT="$(cd "$(dirname "$0")/.." && pwd)"``, stands for that folder in ``cd "$ROOT"`` and
+``"$ROOT/x"``). Strings and files are read wherever they run, in a condition or left of ``||`` too: what
+they lose inside, their status never shows.
 Wrappers that run the command after them are seen through (``exec``, ``env``, ``/usr/bin/env``, ``sudo``,
 ``timeout 600``, ``nice``, ``stdbuf``, ``xvfb-run``, ``xargs``, ``flock``, ``poetry run``...). A function's
 body is judged where it is called (as a script whose status is the call's), a ``case`` arm's like a branch.
@@ -93,6 +95,14 @@ _RUNNER_OPTIONS = frozenset({"--with", "--python", "-p", "--extra", "--group", "
 #: A read of the last status (``$?``, ``${?}``) and of a pipeline member's (bash: ``${PIPESTATUS[n]}``).
 _STATUS_READ = re.compile(r"\$\?|\$\{\?\}")
 _PIPESTATUS_READ = re.compile(r"\$\{PIPESTATUS\[(\d+|@|\*)\]\}|\$PIPESTATUS\b")
+#: ``$(cd <folder> && pwd)``: the folder, absolute; and the folders ``lakehouse.shellscripts`` can name though
+#: written with ``$``: the script's own (``$(dirname "$0")``, ``${BASH_SOURCE%/*}``), the checkout's root.
+_CD_PWD = re.compile(r"^\$\(\s*cd\s+(.+?)\s*&&\s*pwd(?:\s+-[PL])?\s*\)$")
+_NAMED_FOLDER = re.compile(
+    r"""^(?:\$\(\s*dirname\s+(?:--\s+)?"?\$(?:0|\{0\}|\{BASH_SOURCE(?:\[0\])?\})"?\s*\)"""
+    r"""|\$\{(?:0|BASH_SOURCE(?:\[0\])?)%/\*\}|\$GITHUB_WORKSPACE\b|\$\{GITHUB_WORKSPACE\}"""
+    r"""|\$\(\s*git\s+rev-parse\s+--show-toplevel\s*\))(?:/[^$`]*)?$"""
+)
 #: Signals whose trap runs when the script ends or a command fails (``set -e`` then exits through it).
 _ENDING_SIGNALS = frozenset({"EXIT", "0", "SIGEXIT", "ERR"})
 _EXIT_ZERO = re.compile(r"(?:^|[\s;&|({])exit\s+0\b")
@@ -700,6 +710,8 @@ class _Judge:
         self.checks: set[int] = set()
         #: Variables holding a status (``rc=$?``): a test of them is a check too.
         self.status_vars: set[str] = set()
+        #: Variables that name a folder (``ROOT=$(cd "$(dirname "$0")/.." && pwd)``): name -> the folder as written.
+        self.folders: dict[str, str] = {}
         #: Functions defined so far (name -> body), judged where they are called; those being judged now.
         self.functions: dict[str, _Node] = {}
         self.calling: set[str] = set()
@@ -861,6 +873,7 @@ class _Judge:
 
     def simple(self, node: _Node, fate: _Fate) -> None:
         name, args = _name_and_args(node.words)
+        self.remember_folders(node.words)
         if name in ("cd", "pushd", "popd"):
             self.change_directory(command_words(node.words))
         if name == "trap" and fate.kind != _HANDLED:
@@ -905,6 +918,30 @@ class _Judge:
             signals = " ".join(args[1:])
             self.report(node.start, node.end, f"exits 0 on {signals}: the script succeeds whatever failed before")
 
+    def remember_folders(self, words: Sequence[str]) -> None:
+        """``ROOT="$(cd "$(dirname "$0")/.." && pwd)"``, ``HERE=$(dirname "$0")``, ``ci=ci``: a variable naming a
+        folder as this reader can (``cd "$ROOT"`` then goes there); any other value forgets it."""
+        declared = list(words[1:]) if words[:1] and words[0] in ("export", "local", "readonly", "declare") else words
+        for word in [w for w in declared if not w.startswith("-")] if declared is not words else words:
+            if not _ASSIGNMENT.match(word):
+                return
+            variable, value = word.split("=", 1)
+            value = self.expand(unquote(value))
+            match = _CD_PWD.match(value)
+            if match:
+                value = self.expand(unquote(match.group(1)))
+            self.folders[variable] = value
+            if "$" in value and not _NAMED_FOLDER.match(value):
+                del self.folders[variable]
+
+    def expand(self, word: str) -> str:
+        """``word`` with a leading ``$VAR``/``${VAR}`` that ``remember_folders`` knows replaced by its folder."""
+        match = re.match(r"^\$(?:\{(\w+)\}|(\w+))", word)
+        name = (match.group(1) or match.group(2)) if match else None
+        if match is None or name not in self.folders:
+            return word
+        return self.folders[name] + word[match.end() :]
+
     def change_directory(self, words: Sequence[str]) -> None:
         """``cd dir``, ``pushd dir``, ``popd``: where the commands after it run (``cd``, ``cd -``: a folder
         nobody can name here)."""
@@ -917,7 +954,7 @@ class _Judge:
             return
         if name == "pushd":
             self.state.pushed += (self.state.dirs,)
-        target = args[0] if args and args[0] != "-" else "~"
+        target = self.expand(args[0]) if args and args[0] != "-" else "~"
         self.state.dirs += (target,)
 
     def inner(self, node: _Node) -> None:
@@ -939,6 +976,7 @@ class _Judge:
             if not operands:  # the script comes on standard input
                 words = self.standard_input(node, words[0], options)
         if self.follow is not None and words:
+            words = [self.expand(w) for w in words]
             for message in self.follow(words, self.current_shell(), self.state.dirs):
                 self.report(node.start, node.end, message)
 

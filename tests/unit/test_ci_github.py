@@ -620,6 +620,16 @@ IGNORED = "starts with '-': make ignores its failure"
             "",
             f"ci/run:4 `make test` runs Makefile: Makefile, line {DASH_LINE} (target 'test') {IGNORED}",
         ),
+        (  # the common ROOT="$(cd "$(dirname "$0")/.." && pwd)"; cd "$ROOT"
+            "ci/run",
+            {
+                "ci/run": "#!/usr/bin/env bash\nset -euo pipefail\n"
+                'ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"\ncd "$ROOT"\nmake test\n',
+                "Makefile": DASH_MAKEFILE,
+            },
+            "",
+            f"ci/run:5 `make test` runs Makefile: Makefile, line {DASH_LINE} (target 'test') {IGNORED}",
+        ),
         (  # cd, then a script of that folder: ci/test.sh, not the root's healthy test.sh
             "cd ci && ./test.sh",
             {"ci/test.sh": SWALLOWS, "test.sh": CARRIES},
@@ -731,6 +741,7 @@ IGNORED = "starts with '-': make ignores its failure"
     ids=[
         "script-runs-make",
         "script-cds-to-root",
+        "script-cds-to-a-variable",
         "cd-then-script",
         "make-C",
         "working-directory",

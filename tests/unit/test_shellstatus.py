@@ -341,3 +341,22 @@ def test_a_script_on_standard_input_and_a_trap_that_exits_0_are_read() -> None:
         "exits 0 on EXIT ERR"
     )
     assert _found("trap 'rm -f x; exit' EXIT\ntrap 'exit 0' INT TERM\npytest\n", GITHUB) == []  # keeps the status
+
+
+def test_a_variable_naming_a_folder_is_where_cd_to_it_goes() -> None:
+    asked: list[tuple[list[str], tuple[str, ...]]] = []
+
+    def follow(words: Sequence[str], shell: Shell, dirs: tuple[str, ...]) -> list[str]:
+        asked.append((list(words), dirs))
+        return []
+
+    script = (
+        'ROOT="$(cd "$(dirname "$0")/.." && pwd)"\nexport HERE=$(dirname "$0") CI=ci\ncd "$ROOT"\n"$HERE/a.sh"\n'
+        'bash "$CI/b.sh"\nROOT=$1\ncd "$ROOT"\n./c.sh\n'
+    )
+    lost_failures(script, GITHUB, follow)
+    assert [(w, d) for w, d in asked if w[0] != "cd" and any("/" in x for x in w)] == [
+        (['$(dirname "$0")/a.sh'], ('$(dirname "$0")/..',)),
+        (["bash", "ci/b.sh"], ('$(dirname "$0")/..',)),
+        (["./c.sh"], ('$(dirname "$0")/..', "$ROOT")),  # $1: the run's value, forgotten
+    ]
