@@ -11,14 +11,24 @@ under the shell that runs it:
 - ``./x``, ``scripts/x`` (a path with ``/``; a bare name is looked up in ``PATH``, not here): its
   ``#!`` line (``#!/usr/bin/env bash``, ``#!/bin/sh -e``, ``#!/usr/bin/env -S bash -eu``); without one,
   the calling shell runs it, with no options;
-- ``source x`` / ``. x``: the calling shell as it is at that line (``-e`` and ``pipefail`` carry in).
+- ``source x`` / ``. x``: the calling shell as it is at that line (``-e`` and ``pipefail`` carry in);
+- ``make [-C dir] [-f file] [targets]`` (``gmake``, a recipe's ``$(MAKE)``), whoever runs it, a step or a
+  script (``.ci/run`` running ``make test``): the first of ``GNUmakefile``, ``makefile``, ``Makefile`` in
+  the folder make runs in (or the ``-f`` file), its recipes for those targets (none: the default goal)
+  judged by ``lakehouse.makefiles`` with the files its ``include`` lines name read in their place, their
+  own scripts followed from that folder; ``-i`` is reported.
 
 Followed to ``MAX_DEPTH`` files deep, never into a file already on the way (a cycle). Paths are taken
-from the checkout's root (where steps and make run; a step's ``working-directory`` is joined), except
-``$(dirname "$0")/x`` and the like, taken from the calling script's folder; a path with any other
+from where the command runs: the checkout's root (where steps run; a step's ``working-directory`` is
+joined), then each ``cd`` of the calling script (``cd ci && ./test.sh`` runs ``ci/test.sh``, not
+``test.sh``), and ``$(dirname "$0")/x`` and the like from the calling script's folder,
+``$GITHUB_WORKSPACE/x`` and ``$(git rev-parse --show-toplevel)/x`` from the root (also through a variable
+set to one of these, ``ROOT="$(cd "$(dirname "$0")/.." && pwd)"``: ``lakehouse.shellstatus``); a path with any other
 ``$``, an absolute path or one leaving the checkout is not followed. Not judged, and said in ``notes``:
 a file that is not there (the step itself fails when it runs it, so nothing is masked), a file whose
-``#!`` names no sh-like shell (``python``, ``node``: out of this reader's scope), a cycle, the depth limit.
+``#!`` names no sh-like shell (``python``, ``node``: out of this reader's scope), a cycle, the depth
+limit, a file run after ``cd`` to a folder this reader cannot name (``cd "$TMP"``), ``make -n``/``-q``/``-t``
+(no recipe runs).
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from lakehouse.makefiles import MAKEFILE_NAMES, default_goal, included, is_make, makefile_masking, parse_make
 from lakehouse.shellstatus import (
     POSIX_SHELLS,
     Follow,
@@ -45,7 +56,12 @@ ReadFile = Callable[[str], str | None]
 #: ``$(dirname "$0")``, ``${0%/*}``, ``$(dirname "${BASH_SOURCE[0]}")``...: the running script's folder.
 _SCRIPT_DIR = re.compile(
     r"""^(?:\$\(\s*dirname\s+(?:--\s+)?"?\$(?:0|\{0\}|\{BASH_SOURCE(?:\[0\])?\})"?\s*\)"""
-    r"""|\$\{(?:0|BASH_SOURCE(?:\[0\])?)%/\*\})/"""
+    r"""|\$\{(?:0|BASH_SOURCE(?:\[0\])?)%/\*\})(?:/|$)"""
+)
+#: The checkout's root however named: ``$GITHUB_WORKSPACE`` (where actions/checkout puts it),
+#: ``$(git rev-parse --show-toplevel)``.
+_ROOT = re.compile(
+    r"""^(?:\$GITHUB_WORKSPACE\b|\$\{GITHUB_WORKSPACE\}|\$\(\s*git\s+rev-parse\s+--show-toplevel\s*\))(?:/|$)"""
 )
 
 
@@ -85,7 +101,7 @@ def shebang_shell(text: str, path: str) -> Shell | str:
 
 
 class ScriptFollower:
-    """Follows commands into the checkout's scripts (see the module doc); ``read`` gives a file's text.
+    """Follows commands into the checkout's scripts and Makefiles (see the module doc); ``read`` gives a file's text.
 
     ``notes``: what became of each file a command names, by path (``judged under ...``, ``not in the
     tree: not judged``...), for the evidence. ``files``: the paths read that exist, in order."""
@@ -96,12 +112,15 @@ class ScriptFollower:
         self.notes: dict[str, str] = {}
         self.files: list[str] = []
         self._texts: dict[str, str | None] = {}
+        #: Makefiles being judged -> the folder their recipes run in (a ``$(MAKE) target`` of theirs is
+        #: followed by ``makefile_masking`` itself).
+        self._makefiles: dict[str, str] = {}
 
     def hook(self, cwd: str = "", chain: tuple[str, ...] = ()) -> Follow:
         """The ``follow`` for a script run in ``cwd`` (relative to the root), reached through the files ``chain``."""
 
-        def follow(words: Sequence[str], shell: Shell) -> list[str]:
-            return self.messages(words, shell, cwd, chain)
+        def follow(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = ()) -> list[str]:
+            return self.messages(words, shell, cwd, chain, dirs)
 
         return follow
 
@@ -117,17 +136,33 @@ class ScriptFollower:
                 self.files.append(path)
         return self._texts[path]
 
-    def messages(self, words: Sequence[str], shell: Shell, cwd: str, chain: tuple[str, ...]) -> list[str]:
-        """A phrase for each failure lost in the file ``words`` runs (empty: it runs none, or loses nothing)."""
-        called = self.called(words, shell, cwd, chain)
+    def _reachable(self, path: str, chain: tuple[str, ...]) -> bool:
+        """Not a cycle, nor deeper than ``max_depth`` (else noted)."""
+        if path in chain:
+            self._note(path, f"not judged again: a cycle ({' -> '.join([*chain, path])})")
+            return False
+        if len(chain) >= self.max_depth:
+            self._note(path, f"not judged: more than {self.max_depth} files deep ({' -> '.join(chain)})")
+            return False
+        return True
+
+    def messages(
+        self, words: Sequence[str], shell: Shell, cwd: str, chain: tuple[str, ...], dirs: tuple[str, ...] = ()
+    ) -> list[str]:
+        """A phrase for each failure lost in the file ``words`` runs (empty: it runs none, or loses nothing),
+        run after the calling script's ``cd`` to ``dirs`` (from ``cwd``, where it started)."""
+        here = self.directory(cwd, dirs, chain)
+        if is_make(words[0]):
+            return self.make_messages(words, here, chain, dirs)
+        if here is None:
+            if self.called(words, shell, "", chain) is not None:
+                self._note(words[0], f"not judged: run after `cd {dirs[-1]}`, a folder not named in the tree")
+            return []
+        called = self.called(words, shell, here, chain)
         if called is None:
             return []
         path, given = called
-        if path in chain:
-            self._note(path, f"not judged again: a cycle ({' -> '.join([*chain, path])})")
-            return []
-        if len(chain) >= self.max_depth:
-            self._note(path, f"not judged: more than {self.max_depth} scripts deep ({' -> '.join(chain)})")
+        if not self._reachable(path, chain):
             return []
         text = self._text(path)
         if text is None:
@@ -140,8 +175,68 @@ class ScriptFollower:
                 return []
             run_as = Shell(False, False, f"no `#!` line: the calling shell runs {path} without -e", shell.bash)
         self._note(path, f"judged as {run_as.label}")
-        found = lost_failures(text, run_as, self.hook(cwd, (*chain, path)))
+        found = lost_failures(text, run_as, self.hook(here, (*chain, path)))
         return [f"runs {path}: {path}:{f.line} `{f.command}` {f.message}" for f in found]
+
+    def make_messages(
+        self, words: Sequence[str], here: str | None, chain: tuple[str, ...], dirs: tuple[str, ...]
+    ) -> list[str]:
+        """What the recipes a ``make`` runs lose (``lakehouse.makefiles``), from the Makefile of the folder it
+        runs in (``here``, ``-C``) or its ``-f`` file; and a ``-i``, which ignores every failure of them."""
+        call = parse_make(words[1:])
+        shown = " ".join(["make", *words[1:]])
+        found = [f"runs `{shown}`: -i ignores every failure of its recipes"] if call.ignores_errors else []
+        if chain and chain[-1] in self._makefiles and call.same_makefile and here == self._makefiles[chain[-1]]:
+            return found  # a `$(MAKE) target` of the Makefile being judged: makefile_masking follows it
+        run_in = here if here is None or call.directory is None else self.directory(here, (call.directory,), chain)
+        if run_in is None:
+            moved = call.directory if call.directory is not None else dirs[-1]
+            self._note(f"`{shown}`", f"not judged: make runs in `{moved}`, a folder not named in the tree")
+            return found
+        if call.runs_no_recipe:
+            self._note(f"`{shown}`", "not judged: make runs none of its recipes (-n, -q, -t)")
+            return found
+        if call.file is not None:
+            candidates = [self.resolve(call.file, run_in, ())]
+        else:
+            candidates = [posixpath.join(run_in, name) for name in MAKEFILE_NAMES]
+        path = next((c for c in candidates if c is not None and self._text(c) is not None), None)
+        if path is None:
+            named = " or ".join(str(c) for c in candidates)
+            self._note(named, "no such makefile in the tree: not judged; make fails where it runs")
+            return found
+        text = self._text(path)
+        if text is None or not self._reachable(path, chain):
+            return found
+        lines = self._with_includes(text, path, run_in, (*chain, path))
+        text = "\n".join(line for line, _ in lines)
+        goal = default_goal(text)
+        targets = list(call.targets) or ([goal] if goal else [])
+        self._note(path, f"judged for `make {' '.join(targets)}` (recipes run in {run_in or 'the root'})")
+        self._makefiles[path] = run_in
+        follow = self.hook(run_in, (*chain, path))
+        problems = makefile_masking(text, targets, path, follow, call.assignments, [o for _, o in lines])
+        return found + [f"runs {path}: {p}" for p in problems]
+
+    def _with_includes(
+        self, text: str, path: str, run_in: str, chain: tuple[str, ...]
+    ) -> list[tuple[str, tuple[str, int]]]:
+        """The Makefile's lines with the files its ``include`` lines name in their place (read from the folder
+        make runs in, as make does), each with the file and line it comes from."""
+        lines: list[tuple[str, tuple[str, int]]] = []
+        for number, line in enumerate(text.split("\n"), start=1):
+            names = [self.resolve(name, run_in, ()) for name in included(line)]
+            if not names:
+                lines.append((line, (path, number)))
+                continue
+            lines.append(("", (path, number)))
+            for name in names:
+                other = self._text(name) if name is not None and name not in chain else None
+                if name is None or other is None or len(chain) >= self.max_depth:
+                    continue
+                self._note(name, f"included by {path}")
+                lines += self._with_includes(other, name, run_in, (*chain, name))
+        return lines
 
     def called(
         self, words: Sequence[str], shell: Shell, cwd: str, chain: tuple[str, ...]
@@ -152,7 +247,7 @@ class ScriptFollower:
         if words[0] in (".", "source"):
             target = words[1] if len(words) > 1 else ""
             given = Shell(shell.errexit, shell.pipefail, f"sourced: {shell.label}", shell.bash)
-        elif name in POSIX_SHELLS and "/" not in words[0] or words[0] in {f"/bin/{s}" for s in POSIX_SHELLS}:
+        elif name in POSIX_SHELLS and ("/" not in words[0] or words[0].startswith("/")):  # bash, /usr/bin/bash
             options, operands = shell_invocation(words[1:])
             stdin = any(o[:1] == "-" and o[1:2] != "-" and "s" in o[1:] for o in options)
             if runs_string(options) or stdin or not operands:
@@ -170,10 +265,28 @@ class ScriptFollower:
     @staticmethod
     def resolve(target: str, cwd: str, chain: tuple[str, ...]) -> str | None:
         """``target`` as a path from the tree's root, None when it is not a file of the tree we can name."""
+        path = ScriptFollower.folder(target, cwd, chain)
+        return path or None
+
+    @staticmethod
+    def folder(target: str, cwd: str, chain: tuple[str, ...]) -> str | None:
+        """``target`` (a file or folder) from the tree's root, ``""`` for the root itself; None when it is
+        outside the tree or named by a value of the run (``$X``, ``~``, an absolute path)."""
         base = cwd
-        if chain and (match := _SCRIPT_DIR.match(target)):
+        if match := _ROOT.match(target):
+            base, target = "", target[match.end() :]
+        elif chain and (match := _SCRIPT_DIR.match(target)):
             base, target = posixpath.dirname(chain[-1]), target[match.end() :]
-        if not target or "$" in target or "`" in target or target.startswith(("/", "~")):
+        if "$" in target or "`" in target or target.startswith(("/", "~")):
             return None
-        path = posixpath.normpath(posixpath.join(base, target))
-        return None if path == "." or path == ".." or path.startswith("../") else path
+        path = posixpath.normpath(posixpath.join(base, target)) if target else base
+        if path == ".." or path.startswith("../"):
+            return None
+        return "" if path == "." else path
+
+    def directory(self, cwd: str, dirs: tuple[str, ...], chain: tuple[str, ...]) -> str | None:
+        """Where a command runs after ``cd`` to each of ``dirs`` from ``cwd`` (None: a folder we cannot name)."""
+        here: str | None = cwd
+        for target in dirs:
+            here = None if here is None else self.folder(target, here, chain)
+        return here

@@ -12,7 +12,9 @@ A failure is *lost* when the script's exit status no longer carries it:
 - with ``-e``, a command left of ``&&`` whose list is not the script's last command: ``-e`` ignores
   it and the script goes on (bash's and POSIX's rule);
 - ``set +e`` where ``-e`` was on: from there a failing command no longer stops the script;
-- a command run in the background (``&``): nobody waits for its status.
+- a command run in the background (``&``): nobody waits for its status;
+- ``trap '... exit 0' EXIT`` (or ``ERR``, or a trapped function that does ``exit 0``): the script ends 0
+  whatever failed (a bare ``exit`` there keeps the status).
 
 A failure is not lost when the script looks at it: the next command reads ``$?`` (``exit $?``,
 ``[ $? -eq 0 ]``, ``if [ $? -ne 0 ]``, or ``rc=$?`` with a later ``exit``/``return``/test of ``$rc``)
@@ -23,14 +25,23 @@ command after it fails unseen (``set +e; pytest; rc=$?; set -e; exit $rc`` loses
 
 Code in strings is judged too: the string of ``sh -c '...'``/``bash -ec "..."`` under the flags given
 there, and ``eval``'s under the script's own; and a caller may follow the files a command runs
-(``./scripts/test.sh``, ``bash x``, ``source x``: ``lost_failures``'s ``follow``, see
-``lakehouse.shellscripts``).
+(``./scripts/test.sh``, ``bash x``, ``source x``, ``make test``: ``lost_failures``'s ``follow``, see
+``lakehouse.shellscripts``), told where the script's ``cd``/``pushd``/``popd`` went before it (``cd ci &&
+./test.sh`` runs ``ci/test.sh``; a subshell's ``cd`` stays in it; a variable set to a folder it can
+name, ``ROOT="$(cd "$(dirname "$0")/.." && pwd)"``, stands for that folder in ``cd "$ROOT"`` and
+``"$ROOT/x"``). Strings and files are read wherever they run, in a condition or left of ``||`` too: what
+they lose inside, their status never shows.
+Wrappers that run the command after them are seen through (``exec``, ``env``, ``/usr/bin/env``, ``sudo``,
+``timeout 600``, ``nice``, ``stdbuf``, ``xvfb-run``, ``xargs``, ``flock``, ``poetry run``...). A function's
+body is judged where it is called (as a script whose status is the call's), a ``case`` arm's like a branch.
+A shell reading its script on standard input is read too: a here-document (``bash -e <<'EOF'``) here, a
+file (``bash -e < ci/t.sh``) through ``follow``.
 
 Read, not judged: the condition of an ``if``/``while``/``until`` and a pipeline negated with ``!``
-(the script decided what a failure there means); ``case`` bodies and function definitions;
-command substitutions (``$(...)``, backquotes) and process substitutions; aliases and traps. The
-reader follows quotes, ``$(...)``, ``${...}``, backslashes, comments and here-documents, and is
-tolerant: text it cannot parse is read as words.
+(the script decided what a failure there means); functions never called; command substitutions
+(``$(...)``, backquotes) and process substitutions; aliases and traps. The reader follows quotes,
+``$(...)``, ``${...}``, backslashes, comments and here-documents, and is tolerant: text it cannot parse
+is read as words.
 """
 
 from __future__ import annotations
@@ -56,11 +67,45 @@ _HARMLESS = _ALWAYS_SUCCEED | {
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[[^]]*\])?\+?=")
 #: sh-like shells: ``sh -c '...'`` runs shell text, ``sh x`` a shell script.
 POSIX_SHELLS = frozenset({"sh", "bash", "dash", "ksh", "mksh", "zsh"})
-#: Commands that run the command after them (``exec ./x``, ``env A=1 bash -c '...'``).
-_WRAPPERS = frozenset({"exec", "command", "time", "nohup", "env"})
+#: Commands that run the command after them (``exec ./x``, ``env A=1 bash -c '...'``, ``sudo -E bash x``,
+#: ``timeout 600 ./x``): name -> (its options that take the next word as their argument, how many operands
+#: come before the command). Their exit status is the command's (``timeout``: 124 when it ran out of time).
+_WRAPPERS: dict[str, tuple[frozenset[str], int]] = {
+    "exec": (frozenset({"-a"}), 0),
+    "command": (frozenset(), 0),
+    "time": (frozenset({"-f", "-o", "--format", "--output"}), 0),
+    "nohup": (frozenset(), 0),
+    "env": (frozenset({"-u", "-C", "--unset", "--chdir"}), 0),
+    "sudo": (frozenset({"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T", "--user", "--group"}), 0),
+    "doas": (frozenset({"-u", "-C"}), 0),
+    "timeout": (frozenset({"-k", "-s", "--kill-after", "--signal"}), 1),
+    "nice": (frozenset({"-n", "--adjustment"}), 0),
+    "ionice": (frozenset({"-c", "-n", "--class", "--classdata"}), 0),
+    "stdbuf": (frozenset({"-i", "-o", "-e", "--input", "--output", "--error"}), 0),
+    "setsid": (frozenset(), 0),
+    "chronic": (frozenset(), 0),
+    "unbuffer": (frozenset(), 0),
+    "xvfb-run": (frozenset({"-n", "-s", "-f", "-e", "-p", "--server-num", "--server-args", "--auth-file"}), 0),
+    "xargs": (frozenset({"-a", "-d", "-E", "-I", "-L", "-n", "-P", "-s", "--arg-file", "--delimiter"}), 0),
+    "flock": (frozenset({"-w", "-E", "--timeout", "--conflict-exit-code"}), 1),
+}
+#: Tools whose ``run`` subcommand runs the command after it (``poetry run ./x``, ``uv run bash x``).
+_RUNNERS = frozenset({"poetry", "pipenv", "pdm", "uv", "rye"})
+_RUNNER_OPTIONS = frozenset({"--with", "--python", "-p", "--extra", "--group", "--env-file", "--project", "--package"})
 #: A read of the last status (``$?``, ``${?}``) and of a pipeline member's (bash: ``${PIPESTATUS[n]}``).
 _STATUS_READ = re.compile(r"\$\?|\$\{\?\}")
 _PIPESTATUS_READ = re.compile(r"\$\{PIPESTATUS\[(\d+|@|\*)\]\}|\$PIPESTATUS\b")
+#: ``$(cd <folder> && pwd)``: the folder, absolute; and the folders ``lakehouse.shellscripts`` can name though
+#: written with ``$``: the script's own (``$(dirname "$0")``, ``${BASH_SOURCE%/*}``), the checkout's root.
+_CD_PWD = re.compile(r"^\$\(\s*cd\s+(.+?)\s*&&\s*pwd(?:\s+-[PL])?\s*\)$")
+_NAMED_FOLDER = re.compile(
+    r"""^(?:\$\(\s*dirname\s+(?:--\s+)?"?\$(?:0|\{0\}|\{BASH_SOURCE(?:\[0\])?\})"?\s*\)"""
+    r"""|\$\{(?:0|BASH_SOURCE(?:\[0\])?)%/\*\}|\$GITHUB_WORKSPACE\b|\$\{GITHUB_WORKSPACE\}"""
+    r"""|\$\(\s*git\s+rev-parse\s+--show-toplevel\s*\))(?:/[^$`]*)?$"""
+)
+#: Signals whose trap runs when the script ends or a command fails (``set -e`` then exits through it).
+_ENDING_SIGNALS = frozenset({"EXIT", "0", "SIGEXIT", "ERR"})
+_EXIT_ZERO = re.compile(r"(?:^|[\s;&|({])exit\s+0\b")
 #: Commands that test a value: reading a status, they decide what its failure means.
 _TESTS = frozenset({"test", "[", "[["})
 _SET_PLUS_E = (
@@ -403,27 +448,59 @@ class _Parser:
             self.expect("done")
             node = _Node("loop", start, self.last_end(), lists=[body])
         elif not tok.op and tok.text == "case":
-            while self.peek() is not None and not self.at_word("esac"):
+            node = self.case_(start)
+        elif not tok.op and tok.text == "function" and self.pos + 1 < len(self.toks) and not self.toks[self.pos + 1].op:
+            name = self.toks[self.pos + 1].text  # function name [()] compound-command
+            self.pos += 2
+            if self.at_op("("):
                 self.pos += 1
-            self.expect("esac")
-            node = _Node("opaque", start, self.last_end())
+                self.expect_op(")")
+            return self.function_body(start, name)
         else:
             words = []
             while (tok := self.peek()) is not None and not tok.op:
                 words.append(tok.text)
                 self.pos += 1
-            if self.at_op("(") and len(words) <= 2:  # a function definition: name () compound-command
+            if self.at_op("(") and len(words) == 1:  # a function definition: name () compound-command
                 self.pos += 1
-                if self.at_op(")"):
-                    self.pos += 1
-                self.skip_newlines()
-                self.command()
-                return _Node("opaque", start, self.last_end())
+                self.expect_op(")")
+                return self.function_body(start, words[0])
             return _Node("simple", start, self.last_end() if words else start, words=words)
         while (tok := self.peek()) is not None and not tok.op:  # redirections after a compound command
             self.pos += 1
         node.end = self.last_end()
         return node
+
+    def expect_op(self, op: str) -> None:
+        if self.at_op(op):
+            self.pos += 1
+
+    def function_body(self, start: int, name: str) -> _Node:
+        """``name () body``: a node holding the body, judged where the function is called."""
+        self.skip_newlines()
+        body = self.command()
+        and_or = _AndOr([_Pipeline([body], False)], [])
+        return _Node("function", start, self.last_end(), words=[name], lists=[_List([(and_or, "")])])
+
+    def case_(self, start: int) -> _Node:
+        """``case word in pattern) list ;; ... esac``: each arm's list (patterns are not judged)."""
+        self.pos += 1  # case
+        while self.peek() is not None and not self.at_word("in"):
+            self.pos += 1
+        self.expect("in")
+        arms: list[_List] = []
+        while True:
+            self.skip_newlines()
+            if self.peek() is None or self.at_word("esac"):
+                break
+            while (tok := self.peek()) is not None and not (tok.op and tok.text == ")"):
+                self.pos += 1  # the pattern: words, `(`, `|`
+            self.expect_op(")")
+            arms.append(self.list_())
+            while self.at_op(";;", ";", "&"):  # ;; and bash's ;& ;;&
+                self.pos += 1
+        self.expect("esac")
+        return _Node("case", start, self.last_end(), lists=arms)
 
     def if_(self, start: int) -> _Node:
         lists: list[_List] = []
@@ -467,6 +544,10 @@ class _State:
     pipefail: bool
     #: where `set +e` turned -e off (reported when a command after it fails unseen)
     dropped_at: tuple[int, int] | None = None
+    #: the folders ``cd`` went to since the script started, as written (``~``: one nobody can name)
+    dirs: tuple[str, ...] = ()
+    #: ``pushd``'s stack: ``dirs`` as they were before each ``pushd``
+    pushed: tuple[tuple[str, ...], ...] = ()
 
 
 def _name_and_args(words: Sequence[str]) -> tuple[str, list[str]]:
@@ -494,9 +575,10 @@ def _always_succeeds(pipeline: _Pipeline) -> bool:
 
 
 #: Follows a command into the file it runs (``lakehouse.shellscripts``): given the command's words (unquoted,
-#: see ``command_words``) and the shell where it runs, a phrase for each failure lost in that file, e.g.
+#: see ``command_words``), the shell where it runs and the folders ``cd`` went to before it in the calling
+#: script (as written, ``~`` for one nobody can name), a phrase for each failure lost in that file, e.g.
 #: ``runs scripts/t.sh (...): scripts/t.sh:3 `pytest || true` succeeds whatever...``.
-Follow = Callable[[Sequence[str], Shell], list[str]]
+Follow = Callable[[Sequence[str], Shell, tuple[str, ...]], list[str]]
 
 
 def unquote(word: str) -> str:
@@ -545,7 +627,8 @@ _REDIRECT = re.compile(r"^(?:\d*[<>]|&>)")
 
 def command_words(words: Sequence[str]) -> list[str]:
     """The words of the command a simple command runs, unquoted: redirections, leading assignments and
-    wrappers that run the command after them (``exec``, ``env A=1``, ``time``, ``nohup``, ``command``) left out."""
+    wrappers that run the command after them (``exec``, ``env A=1``, ``/usr/bin/env``, ``sudo -E``, ``timeout
+    600``, ``nice -n 5``, ``xargs``, ``poetry run``..., with their options) left out."""
     kept: list[str] = []
     skip = False
     for word in words:
@@ -558,15 +641,29 @@ def command_words(words: Sequence[str]) -> list[str]:
     i = 0
     while i < len(kept):
         name = unquote(kept[i])
+        name = posixpath.basename(name) if name.startswith("/") else name  # /usr/bin/env, /usr/bin/timeout
         if _ASSIGNMENT.match(kept[i]):
             i += 1
+        elif name in _RUNNERS and i + 1 < len(kept) and unquote(kept[i + 1]) == "run":
+            i = _past_options(kept, i + 2, _RUNNER_OPTIONS, 0)
         elif name in _WRAPPERS and not (name == "command" and kept[i + 1 : i + 2] and kept[i + 1].startswith("-")):
-            i += 1
-            while name in ("env", "time") and i < len(kept) and (kept[i].startswith("-") or _ASSIGNMENT.match(kept[i])):
-                i += 1
+            i = _past_options(kept, i + 1, *_WRAPPERS[name])
         else:
             break
     return [unquote(w) for w in kept[i:]]
+
+
+def _past_options(words: Sequence[str], i: int, with_argument: frozenset[str], operands: int) -> int:
+    """The index of the command a wrapper runs: past its options (and their arguments, ``--``), the
+    variables it sets (``env``, ``sudo``: ``A=1``) and its ``operands`` (``timeout``'s duration)."""
+    while i < len(words) and (words[i].startswith("-") or _ASSIGNMENT.match(words[i])):
+        option = unquote(words[i])
+        i += 1
+        if option == "--":
+            break
+        if option in with_argument:
+            i += 1
+    return min(i + operands, len(words))
 
 
 def shell_invocation(args: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -613,6 +710,11 @@ class _Judge:
         self.checks: set[int] = set()
         #: Variables holding a status (``rc=$?``): a test of them is a check too.
         self.status_vars: set[str] = set()
+        #: Variables that name a folder (``ROOT=$(cd "$(dirname "$0")/.." && pwd)``): name -> the folder as written.
+        self.folders: dict[str, str] = {}
+        #: Functions defined so far (name -> body), judged where they are called; those being judged now.
+        self.functions: dict[str, _Node] = {}
+        self.calling: set[str] = set()
 
     def line(self, offset: int) -> int:
         return self.text.count("\n", 0, offset) + 1
@@ -665,6 +767,8 @@ class _Judge:
             in_condition = True
         if first.kind != "simple":
             return None
+        if not in_condition and command_words(first.words) in (["exit"], ["return"]):
+            return _Capture(True, frozenset())  # a bare `exit`/`return` exits with the last command's status
         text = " ".join(first.words)
         members: set[int] = set()
         if self.shell.bash and len(and_or.pipelines) == 1:
@@ -749,6 +853,11 @@ class _Judge:
             saved = replace(self.state)
             self.list_(node.lists[0], _Fate(_FINAL) if fate.kind == _STOP else fate)
             self.state = saved
+        elif node.kind == "function":
+            self.functions[node.words[0]] = node.lists[0].items[0][0].pipelines[0].commands[0]
+        elif node.kind == "case":
+            for body in node.lists:
+                self.list_(body, fate)
         elif node.kind in ("if", "loop"):
             for index, body in enumerate(node.lists):
                 if index in node.conditions:
@@ -764,6 +873,17 @@ class _Judge:
 
     def simple(self, node: _Node, fate: _Fate) -> None:
         name, args = _name_and_args(node.words)
+        self.remember_folders(node.words)
+        if name in ("cd", "pushd", "popd"):
+            self.change_directory(command_words(node.words))
+        if name == "trap" and fate.kind != _HANDLED:
+            self.trap(node, command_words(node.words)[1:])
+        if name in self.functions and name not in self.calling:
+            # Its body runs here, in this shell: judged as a script whose status is the call's (its last
+            # command's, which `-e` then checks: bash's `f() { false && true; }; f` stops, where a group goes on).
+            self.calling.add(name)
+            self.command(self.functions[name], _Fate(_FINAL))
+            self.calling.discard(name)
         if name == "set":
             errexit, pipefail = shell_flags(args, self.state.errexit, self.state.pipefail)
             if self.state.errexit and not errexit and fate.kind != _HANDLED:
@@ -772,8 +892,7 @@ class _Judge:
                 self.state.dropped_at = None
             self.state.errexit, self.state.pipefail = errexit, pipefail
             return
-        if fate.kind != _HANDLED:
-            self.inner(node)
+        self.inner(node)  # a file or string it runs loses its failures inside whatever is done with its status
         checking = id(node) in self.checks or (
             name in _TESTS
             and any(re.search(r"\$\{?" + re.escape(v) + r"\b", w) for v in self.status_vars for w in node.words)
@@ -786,6 +905,57 @@ class _Judge:
             self.report(*self.state.dropped_at, _SET_PLUS_E)
             return
         self.report(node.start, node.end, fate.why)
+
+    def trap(self, node: _Node, args: Sequence[str]) -> None:
+        """``trap 'exit 0' EXIT`` (or ``ERR``, or a function that does ``exit 0``): when the script ends, or a
+        command fails, it exits 0 whatever failed (a bare ``exit`` there keeps the status: POSIX)."""
+        if len(args) < 2 or args[0].startswith("-") or not {a.upper() for a in args[1:]} & _ENDING_SIGNALS:
+            return
+        action = args[0]
+        called = self.functions.get(action.split()[0]) if action.split() else None
+        code = self.text[called.start : called.end] if called is not None else action
+        if _EXIT_ZERO.search(code):
+            signals = " ".join(args[1:])
+            self.report(node.start, node.end, f"exits 0 on {signals}: the script succeeds whatever failed before")
+
+    def remember_folders(self, words: Sequence[str]) -> None:
+        """``ROOT="$(cd "$(dirname "$0")/.." && pwd)"``, ``HERE=$(dirname "$0")``, ``ci=ci``: a variable naming a
+        folder as this reader can (``cd "$ROOT"`` then goes there); any other value forgets it."""
+        declared = list(words[1:]) if words[:1] and words[0] in ("export", "local", "readonly", "declare") else words
+        for word in [w for w in declared if not w.startswith("-")] if declared is not words else words:
+            if not _ASSIGNMENT.match(word):
+                return
+            variable, value = word.split("=", 1)
+            value = self.expand(unquote(value))
+            match = _CD_PWD.match(value)
+            if match:
+                value = self.expand(unquote(match.group(1)))
+            self.folders[variable] = value
+            if "$" in value and not _NAMED_FOLDER.match(value):
+                del self.folders[variable]
+
+    def expand(self, word: str) -> str:
+        """``word`` with a leading ``$VAR``/``${VAR}`` that ``remember_folders`` knows replaced by its folder."""
+        match = re.match(r"^\$(?:\{(\w+)\}|(\w+))", word)
+        name = (match.group(1) or match.group(2)) if match else None
+        if match is None or name not in self.folders:
+            return word
+        return self.folders[name] + word[match.end() :]
+
+    def change_directory(self, words: Sequence[str]) -> None:
+        """``cd dir``, ``pushd dir``, ``popd``: where the commands after it run (``cd``, ``cd -``: a folder
+        nobody can name here)."""
+        name, args = words[0], [w for w in words[1:] if not (w.startswith("-") and w != "-")]
+        if name == "popd":
+            if self.state.pushed:
+                self.state.dirs, self.state.pushed = self.state.pushed[-1], self.state.pushed[:-1]
+            else:
+                self.state.dirs += ("~",)
+            return
+        if name == "pushd":
+            self.state.pushed += (self.state.dirs,)
+        target = self.expand(args[0]) if args and args[0] != "-" else "~"
+        self.state.dirs += (target,)
 
     def inner(self, node: _Node) -> None:
         """What a command runs beyond itself: the string of ``sh -c``/``eval``, the file ``follow`` reads."""
@@ -803,13 +973,54 @@ class _Judge:
                     shell = Shell(errexit, pipefail, f"`{called}`", bash=name == "bash")
                     self.nested(node, operands[0], shell, f"in the string `{called}` runs")
                 return
+            if not operands:  # the script comes on standard input
+                words = self.standard_input(node, words[0], options)
         if self.follow is not None and words:
-            for message in self.follow(words, self.current_shell()):
+            words = [self.expand(w) for w in words]
+            for message in self.follow(words, self.current_shell(), self.state.dirs):
                 self.report(node.start, node.end, message)
 
-    def nested(self, node: _Node, script: str, shell: Shell, where: str) -> None:
-        line = self.line(node.start)
-        for found in lost_failures(script, shell, self.follow):
+    def standard_input(self, node: _Node, shell_word: str, options: Sequence[str]) -> list[str]:
+        """A shell reading its script from standard input: a here-document (``bash -e <<'EOF'``) is judged
+        here, under the shell's options; a file (``bash -e < ci/t.sh``) becomes ``bash -e ci/t.sh`` for
+        ``follow``. Empty when there is nothing of the tree to read (a pipe: ``curl ... | bash``)."""
+        flags = [o.replace("s", "") if o[:1] in "-+" and not o.startswith("--") else o for o in options]
+        flags = [f for f in flags if f not in ("-", "+")]
+        errexit, pipefail = shell_flags(flags)
+        called = " ".join([shell_word, *flags])
+        for index, word in enumerate(node.words):
+            if word.startswith("<<") and not word.startswith("<<<"):
+                heredoc = _heredoc_delimiter(word, 0)
+                body_start = self.text.find("\n", node.end) + 1
+                if heredoc is None or body_start == 0:
+                    return []
+                delimiter, strip, _ = heredoc
+                lines = []
+                for line in self.text[body_start:].split("\n"):
+                    if (line.lstrip("\t") if strip else line) == delimiter:
+                        break
+                    lines.append(line)
+                shell = Shell(errexit, pipefail, f"`{called}`", bash=posixpath.basename(shell_word) == "bash")
+                where = f"in the here-document `{called}` runs"
+                self.nested(node, "\n".join(lines), shell, where, self.line(body_start))
+                return []
+            if (
+                word == "<"
+                and index + 1 < len(node.words)
+                or word.startswith("<")
+                and word[1:2] not in ("", "<", "&", "(")
+            ):
+                target = node.words[index + 1] if word == "<" else word[1:]
+                return [shell_word, *flags, unquote(target)]
+        return []
+
+    def nested(self, node: _Node, script: str, shell: Shell, where: str, line: int = 0) -> None:
+        """Judge ``script``, which ``node`` runs, as ``shell``; its lines count from ``line`` (else ``node``'s)."""
+        line = line or self.line(node.start)
+        follow, here = self.follow, self.state.dirs
+        # The string runs where this script is now: its own `cd`s go on from there.
+        inside = None if follow is None else lambda w, s, d: follow(w, s, (*here, *d))
+        for found in lost_failures(script, shell, inside):
             self.add(Finding(line + found.line - 1, found.command, f"{found.message} ({where})"))
 
 

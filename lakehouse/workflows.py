@@ -22,11 +22,13 @@ House rules:
   with, or overwrites, the first attempt's artifact);
 - the five workflows of the design exist; ``guard.yml`` runs on pushes to ``main`` (exit check 3
   reads those runs), and neither it, the composite action nor the Makefile recipes it runs lets a
-  failure pass (``masked_failure_problems``, ``makefile_masking``: ``continue-on-error`` not literally
-  false, an ``||`` alternative that always succeeds, a pipeline without pipefail, ``set +e``, a
-  command followed by another where the shell has no ``-e``; ``lakehouse.shellstatus`` reads the
-  scripts, ``sh -c``/``eval`` strings in them, and ``lakehouse.shellscripts`` the checkout's shell scripts
-  they run: ``./scripts/test.sh``, ``bash x``, ``source x``); ``smoke.yml`` uploads ``reports/`` with ``if: always()``;
+  failure pass (``masked_failure_problems``: ``continue-on-error`` not literally false, an ``||``
+  alternative that always succeeds, a pipeline without pipefail, ``set +e``, a command followed by
+  another where the shell has no ``-e``; ``lakehouse.shellstatus`` reads the scripts, ``sh -c``/``eval``
+  strings in them, and ``lakehouse.shellscripts`` the checkout's shell scripts and Makefiles they run,
+  wherever they run them: ``./scripts/test.sh``, ``bash x``, ``source x``, ``cd ci && make test``, a
+  script running ``make``; ``lakehouse.makefiles`` the recipes); ``smoke.yml`` uploads ``reports/`` with
+  ``if: always()``;
 - ``.github/CODEOWNERS`` names owners for ``/infra/`` and ``/pipeline/`` (two-person review), and
   ``.github/dependabot.yml`` updates pip, GitHub Actions and Terraform.
 
@@ -40,7 +42,6 @@ import functools
 import json
 import re
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -52,7 +53,7 @@ from ruamel.yaml.error import YAMLError
 
 from lakehouse.config import project_root
 from lakehouse.shellscripts import ScriptFollower, checkout_reader
-from lakehouse.shellstatus import Follow, Shell, lost_failures, shell_flags
+from lakehouse.shellstatus import Shell, lost_failures, shell_flags
 
 #: Workflows the design names (DESIGN.md, "Layout we aim for").
 REQUIRED_WORKFLOWS = ("guard.yml", "smoke.yml", "infra.yml", "e2e.yml", "sbom.yml")
@@ -283,155 +284,6 @@ def shown_step_name(step: dict[str, Any]) -> str:
     return str(step.get("name") or f"Run {step.get('uses') or (lines[0].strip() if lines else '')}")
 
 
-#: ``make`` (or ``$(MAKE)``) and what follows it on a command line.
-_MAKE_CALL = re.compile(r"(?:^|[\s;&|(])(?:make|\$\(MAKE\)|\$\{MAKE\})((?:\s+[^\s;&|)]+)*)")
-#: A rule line: targets, a single colon (not ``:=``), prerequisites.
-_RULE = re.compile(r"^([^\s:#=][^:=]*?)\s*:(?![:=])(.*)$")
-
-
-def _ignores_errors(flags: Sequence[str]) -> bool:
-    """``-i``/``--ignore-errors``, alone or among short flags (``-ki``)."""
-    return any(f == "--ignore-errors" or (not f.startswith("--") and "i" in f[1:]) for f in flags)
-
-
-def make_calls(command: str) -> list[tuple[list[str], list[str]]]:
-    """``(flags, targets)`` of each ``make`` a shell command line runs (variable assignments left out)."""
-    calls = []
-    for match in _MAKE_CALL.finditer(command):
-        words = match.group(1).split()
-        flags = [w for w in words if w.startswith("-")]
-        calls.append((flags, [w for w in words if not w.startswith("-") and "=" not in w]))
-    return calls
-
-
-def _logical_lines(makefile: str) -> list[tuple[int, str]]:
-    """The Makefile's lines with their continuations (``\\`` newline) joined, numbered by their first line."""
-    joined: list[tuple[int, str]] = []
-    pending: tuple[int, str] | None = None
-    for number, line in enumerate(makefile.splitlines(), start=1):
-        if pending is not None:
-            number, line = pending[0], pending[1] + " " + line.lstrip("\t" if pending[1].startswith("\t") else "")
-        if line.endswith("\\") and not line.endswith("\\\\"):
-            pending = (number, line[:-1])
-            continue
-        pending = None
-        joined.append((number, line))
-    return joined + ([pending] if pending is not None else [])
-
-
-def _rules(makefile: str) -> tuple[dict[str, list[str]], dict[str, list[tuple[int, str]]]]:
-    """(target -> prerequisites, target -> its recipe lines with their line numbers) of a Makefile."""
-    prerequisites: dict[str, list[str]] = {}
-    recipes: dict[str, list[tuple[int, str]]] = {}
-    current: list[str] = []
-    for number, line in _logical_lines(makefile):
-        if line.startswith("\t"):
-            for target in current:
-                recipes.setdefault(target, []).append((number, line[1:]))
-            continue
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        rule = _RULE.match(line)
-        current = rule.group(1).split() if rule else []
-        needs = rule.group(2).split("#")[0].replace("|", " ").split() if rule else []
-        for target in current:
-            prerequisites.setdefault(target, []).extend(needs)
-    return prerequisites, recipes
-
-
-#: ``SHELL = ...``, ``.SHELLFLAGS := ...`` (also ``override``/``export``, ``?=``, ``+=``), outside recipes.
-_SHELL_ASSIGNMENT = re.compile(
-    r"^\s*(?:override\s+)?(?:export\s+)?(SHELL|\.SHELLFLAGS)\s*(:::=|::=|:=|\?=|\+=|!=|=)\s*(.*)$"
-)
-
-
-def makefile_shell(makefile: str) -> Shell:
-    """How make runs each recipe line: ``$(SHELL) $(.SHELLFLAGS) 'line'``; GNU make's defaults are
-    ``/bin/sh`` and ``-c`` (``-ec`` under ``.POSIX``), so no ``-e`` and no pipefail. ``-o pipefail`` in
-    ``.SHELLFLAGS`` is honoured whatever ``SHELL`` is: a shell without it fails every line (nothing
-    is lost). Target-specific values (``test: SHELL := bash``) are not read."""
-    values: dict[str, str] = {}
-    posix = False
-    for _, line in _logical_lines(makefile):
-        if line.startswith("\t"):
-            continue
-        posix = posix or bool(re.match(r"^\.POSIX\s*:", line))
-        match = _SHELL_ASSIGNMENT.match(line.split("#", 1)[0].rstrip())
-        if not match or match.group(2) == "!=":
-            continue
-        name, op, value = match.groups()
-        if op == "?=" and name in values:
-            continue
-        values[name] = f"{values.get(name, '')} {value}".strip() if op == "+=" else value.strip()
-    shell = values.get("SHELL", "/bin/sh")
-    flags = values.get(".SHELLFLAGS", "-ec" if posix else "-c")
-    errexit, pipefail = shell_flags(flags.split())
-    bash = Path((shell.split() or ["sh"])[0]).name == "bash"
-    return Shell(errexit, pipefail, f"make runs `{shell} {flags}`", bash=bash)
-
-
-def _recipe_scripts(makefile: str, recipe: list[tuple[int, str]]) -> list[tuple[list[int], str]]:
-    """The scripts make hands the shell for one recipe, each with the Makefile line of its script lines:
-    one per line, or the whole recipe at once under ``.ONESHELL``. Prefixes (``@``, ``-``, ``+``) dropped."""
-    lines = [(number, line.lstrip(" \t").lstrip("@+-").lstrip(" \t")) for number, line in recipe]
-    if re.search(r"^\.ONESHELL\s*:", makefile, re.MULTILINE) and lines:
-        return [([n for n, _ in lines], "\n".join(line for _, line in lines))]
-    return [([number], line) for number, line in lines]
-
-
-def makefile_masking(
-    makefile: str, targets: Sequence[str], path: str = "Makefile", scripts: ScriptFollower | None = None
-) -> list[str]:
-    """What in the recipes ``make <targets>`` runs lets a failing command pass: a recipe line that starts
-    with ``-`` (make ignores its exit status), ``.IGNORE``, a nested ``make -i``, or a command whose
-    failure the line's status does not carry under the Makefile's ``SHELL`` and ``.SHELLFLAGS``
-    (``lakehouse.shellstatus``: ``|| true``, ``|| echo ...``; without pipefail, ``a | b``; without
-    ``-e``, ``a; b`` and loops). Prerequisites and ``$(MAKE) <target>`` lines are followed; targets named
-    by a variable are not (their recipes here only install); nor are recipes on a rule's own line
-    (``target: ; command``). ``scripts`` reads the shell scripts of the tree a recipe runs (make runs in the
-    Makefile's folder, the checkout's root; None: they are not read)."""
-    prerequisites, recipes = _rules(makefile)
-    shell = makefile_shell(makefile)
-    follow: Follow | None = scripts.hook() if scripts is not None else None
-    problems: list[str] = []
-    ignored = prerequisites.get(".IGNORE")
-    todo, seen = list(targets), set()
-    while todo:
-        target = todo.pop(0)
-        if target in seen or "$" in target:
-            continue
-        seen.add(target)
-        if ignored is not None and (not ignored or target in ignored):
-            problems.append(f"{path}: .IGNORE covers target {target!r}: make ignores every failure of its recipe")
-        todo += prerequisites.get(target, [])
-        for number, line in recipes.get(target, []):
-            command = line.lstrip("@+ \t")
-            if line.lstrip(" \t").lstrip("@+").startswith("-"):
-                problems.append(f"{path}, line {number} (target {target!r}) starts with '-': make ignores its failure")
-            for flags, called in make_calls(command):
-                if _ignores_errors(flags):
-                    problems.append(f"{path}, line {number} (target {target!r}) runs make {' '.join(flags)}: -i")
-                todo += called
-        for numbers, script in _recipe_scripts(makefile, recipes.get(target, [])):
-            for found in lost_failures(script, shell, follow):
-                where = f"{path}, line {numbers[min(found.line, len(numbers)) - 1]} (target {target!r})"
-                problems.append(f"{where} `{found.command}` {found.message}")
-    return problems
-
-
-def make_targets(document: Any) -> tuple[list[str], list[str]]:
-    """(targets, problems) of the ``make`` calls in a workflow's or composite action's ``run:`` steps: the
-    targets whose recipes the guard relies on, and each ``make -i`` (which ignores every failure)."""
-    targets: list[str] = []
-    problems: list[str] = []
-    for where, step in _steps(document) if isinstance(document, dict) else []:
-        for flags, called in make_calls(str(step.get("run", ""))):
-            if _ignores_errors(flags):
-                problems.append(f"{where}/run: make {' '.join(flags)} ignores every failure")
-            targets += called
-    return list(dict.fromkeys(targets)), problems
-
-
 def local_uses(document: Any) -> list[tuple[str, str]]:
     """``(kind, path)`` of each local reusable workflow (kind ``workflow``) or action directory (``action``)
     that a workflow or composite action uses: they run at the same commit, so they are part of it."""
@@ -467,13 +319,7 @@ def workflow_rule_problems(path: Path, document: Any, text: str = "") -> list[Pr
     if path.name == "guard.yml":
         root = path.resolve().parents[2]  # .github/workflows/guard.yml -> the checkout
         scripts = ScriptFollower(checkout_reader(root))  # the scripts of the same tree
-        problems += masked_failure_problems(path, document, scripts)
-        targets, ignoring = make_targets(document)
-        problems += [Problem(path, "run", p) for p in ignoring]
-        makefile = root / "Makefile"
-        if targets and makefile.is_file():
-            text = makefile.read_text(encoding="utf-8")
-            problems += [Problem(makefile, "", p) for p in makefile_masking(text, targets, scripts=scripts)]
+        problems += masked_failure_problems(path, document, scripts)  # the Makefiles its make reads too
         push = (document.get("on") or {}).get("push") if isinstance(document.get("on"), dict) else None
         branches = push.get("branches", []) if isinstance(push, dict) else []
         if "main" not in branches:

@@ -27,12 +27,14 @@ Two sources, in this order:
   and reusable workflows it uses (``./...``, the same commit): a job or step whose
   ``continue-on-error`` is not literally ``false`` (``true``, or an expression, which may be true),
   or a ``run:`` line ending ``|| true`` or ``; exit 0``, makes the run red, and the reason names
-  the file, the job and the step. So do the Makefile recipes the guard's ``make`` runs and the shell
-  scripts of the repository that a step or recipe runs (``./scripts/test.sh``, ``bash ci/x``,
-  ``source x``; ``lakehouse.shellscripts``), read at the same commit: a script whose body is
-  ``pytest || true``, or ``pytest`` then ``exit 0`` without ``-e``, makes the run red, the reason
-  naming the script's file and line. A script the commit does not hold is noted, not judged (the step
-  fails where it runs it); a file that cannot be read is an ``error``, never a pass.
+  the file, the job and the step. So do the shell scripts and Makefiles of the repository that a step,
+  a script or a recipe runs (``./scripts/test.sh``, ``bash ci/x``, ``source x``, ``timeout 600 ./x``,
+  ``make test`` from a step or from ``.ci/run``, ``cd ci && make``, ``make -C ci``;
+  ``lakehouse.shellscripts``, ``lakehouse.makefiles``), read at the same commit from the folder they
+  run in: a script whose body is ``pytest || true``, or ``pytest`` then ``exit 0`` without ``-e``, or a
+  recipe line ``-pytest``, makes the run red, the reason naming the file and line. A script the commit
+  does not hold is noted, not judged (the step fails where it runs it); a file that cannot be read is
+  an ``error``, never a pass.
 
   And the repository is only a name the user gives: its runs say something of the code under test only
   when they ran on its history. So each judged run's commit (``head_sha``) must share history with the
@@ -103,8 +105,6 @@ from lakehouse.workflows import (
     displayed_run_steps,
     load_yaml,
     local_uses,
-    make_targets,
-    makefile_masking,
     masked_failure_problems,
 )
 
@@ -340,8 +340,9 @@ def _workflow_path(run: dict[str, Any]) -> str:
 
 def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[str], dict[str, Any], Any]:
     """What in the workflow a run ran lets a failure pass (``lakehouse.workflows.masked_failure_problems``),
-    read at the run's commit with the local actions and reusable workflows it uses, the Makefile recipes
-    and the repository's shell scripts they run; what was read; and the workflow itself (parsed)."""
+    read at the run's commit with the local actions and reusable workflows it uses, and the repository's
+    shell scripts and Makefiles they run (``lakehouse.shellscripts``); what was read; and the workflow
+    itself (parsed)."""
     sha = str(run.get("head_sha") or "")
     if not sha:
         raise GitHubApiError("bad_response", f"GitHub's run #{run.get('run_number')} has no head_sha to read it at")
@@ -350,13 +351,12 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
     files: list[str] = []
     why: list[str] = []
     workflow: Any = None
-    targets: list[str] = []
 
     def script_text(path: str) -> str | None:
         answer = client.file_text(path, sha)
         return None if answer is None else str(answer.data)
 
-    scripts = ScriptFollower(script_text)  # the scripts of the same commit as the workflow
+    scripts = ScriptFollower(script_text)  # the scripts and Makefiles of the same commit as the workflow
     while pending:
         kind, path = pending.pop(0)
         if (kind, path) in seen:
@@ -374,15 +374,7 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
             for p in masked_failure_problems(Path(file_path), document, scripts)
         ]
         pending += local_uses(document)
-        called, ignoring = make_targets(document)
-        targets += called
-        why += [f"{file_path} at {sha[:12]}: {p}" for p in ignoring]
-    # The recipes the guard's make runs are part of it too (no Makefile: make fails, nothing is masked).
-    if targets and (makefile := client.file_text("Makefile", sha)) is not None:
-        files.append("Makefile")
-        masking = makefile_masking(str(makefile.data), list(dict.fromkeys(targets)), scripts=scripts)
-        why += [f"{p} at {sha[:12]}" for p in masking]
-    files += scripts.files
+    files += scripts.files  # the scripts and Makefiles its steps ran, wherever they ran them
     return why, {"ref": sha, "files": files, "scripts": scripts.notes, "problems": why}, workflow
 
 

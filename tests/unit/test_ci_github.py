@@ -349,11 +349,17 @@ def test_the_repositorys_own_guard_is_read_at_each_judged_runs_commit_and_passes
     github.runs = [run(9, "success"), run(8, "success"), run(7, "success"), run(6, "failure")]
     outcome = ask(github, sha(9))
     assert outcome.status is Status.PASSED, outcome.reason
-    # the Makefile: guard runs make lint and make test; make test runs scripts/ensure-chromium
-    files = [GUARD_PATH, COMMON_ACTION, "Makefile", "scripts/ensure-chromium"]
-    assert contents_read(github) == [(path, sha(n)) for n in (9, 8, 7) for path in files]  # not run #6: red
+    # guard runs make lint and make test: make reads GNUmakefile, makefile or Makefile, the first there is, in
+    # the folder it runs in (the checkout's root); make test runs scripts/ensure-chromium
+    asked = [GUARD_PATH, "GNUmakefile", "makefile", "Makefile", "scripts/ensure-chromium", COMMON_ACTION]
+    assert contents_read(github) == [(path, sha(n)) for n in (9, 8, 7) for path in asked]  # not run #6: red
     read = outcome.details["github"]["workflow_files"]
-    scripts = {"scripts/ensure-chromium": "judged as `#!/usr/bin/env bash` of scripts/ensure-chromium"}
+    files = [GUARD_PATH, COMMON_ACTION, "Makefile", "scripts/ensure-chromium"]
+    scripts = {  # the composite action runs make venv
+        "Makefile": "judged for `make lint` (recipes run in the root); judged for `make test` (recipes run in the "
+        "root); judged for `make venv` (recipes run in the root)",
+        "scripts/ensure-chromium": "judged as `#!/usr/bin/env bash` of scripts/ensure-chromium",
+    }
     assert read["run #9"] == {"ref": sha(9), "files": files, "scripts": scripts, "problems": []}
 
 
@@ -443,7 +449,12 @@ def test_make_i_in_a_guard_step_makes_its_green_run_red(github: FakeGitHub) -> N
     github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
     with_guard(github, 8, "      - run: make test\n", "      - run: make -i test\n")
     outcome = ask(github, sha(9))
-    _not_passing_naming(outcome, "run #8 (", "jobs/test/steps/2/run: make -i ignores every failure")
+    _not_passing_naming(
+        outcome,
+        "run #8 (",
+        "jobs/test/steps/2/run: step 'make -i test', line 1 `make -i test` runs `make -i test`: -i "
+        "ignores every failure of its recipes",
+    )
 
 
 @pytest.mark.parametrize(
@@ -567,6 +578,249 @@ def test_a_script_only_the_runs_commit_holds_is_judged_and_a_missing_one_is_note
     read = outcome.details["github"]["workflow_files"]
     assert "ci/test.sh" in read["run #8"]["files"]
     assert read["run #7"]["scripts"]["ci/gone.sh"].startswith("not in the tree") and read["run #7"]["problems"] == []
+
+
+def with_test_step(github: FakeGitHub, number: int, run_: str, files: dict[str, str], where: str = "") -> str:
+    """Commit ``sha(number)``: the guard's ``make test`` step runs ``run_`` instead (in ``where``, its
+    ``working-directory``), under the name GitHub showed for it; ``files`` added to or replacing the tree's."""
+    folder = f"        working-directory: {where}\n" if where else ""
+    step = f"      - name: Run make test\n{folder}        run: |\n          {run_}\n"
+    commit = with_guard(github, number, TEST_STEP, step)
+    github.commits[commit].update(files)
+    return commit
+
+
+MAKEFILE = WORKFLOW_FILES["Makefile"]
+PYTEST_RECIPE = "\t$(BIN)/pytest tests/ -n"
+#: The Makefile whose ``test`` recipe runs pytest under ``-``: make ignores its failure.
+DASH_MAKEFILE = MAKEFILE.replace(PYTEST_RECIPE, "\t-$(BIN)/pytest tests/ -n", 1)
+DASH_LINE = MAKEFILE.splitlines().index(next(x for x in MAKEFILE.splitlines() if x.startswith(PYTEST_RECIPE))) + 1
+SWALLOWS = "#!/usr/bin/env bash\nset -euo pipefail\npytest tests || true\n"
+CARRIES = "#!/usr/bin/env bash\nset -euo pipefail\npytest tests\n"
+OR_TRUE = "succeeds whatever its command did: its `||` alternative `true` always succeeds"
+IGNORED = "starts with '-': make ignores its failure"
+
+
+@pytest.mark.parametrize(
+    ("run_", "files", "where", "culprit"),
+    [
+        (  # a script the step runs runs make: the recipe is judged from the script's make
+            "./ci/run",
+            {"ci/run": "#!/usr/bin/env bash\nset -euo pipefail\nmake test\n", "Makefile": DASH_MAKEFILE},
+            "",
+            f"`./ci/run` runs ci/run: ci/run:3 `make test` runs Makefile: Makefile, line {DASH_LINE} (target 'test') "
+            + IGNORED,
+        ),
+        (  # .ci/run's own shape: cd to the root from the script's folder, then make
+            "ci/run",
+            {
+                "ci/run": '#!/usr/bin/env bash\nset -euo pipefail\ncd "$(dirname "$0")/.."\nmake test\n',
+                "Makefile": DASH_MAKEFILE,
+            },
+            "",
+            f"ci/run:4 `make test` runs Makefile: Makefile, line {DASH_LINE} (target 'test') {IGNORED}",
+        ),
+        (  # the common ROOT="$(cd "$(dirname "$0")/.." && pwd)"; cd "$ROOT"
+            "ci/run",
+            {
+                "ci/run": "#!/usr/bin/env bash\nset -euo pipefail\n"
+                'ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"\ncd "$ROOT"\nmake test\n',
+                "Makefile": DASH_MAKEFILE,
+            },
+            "",
+            f"ci/run:5 `make test` runs Makefile: Makefile, line {DASH_LINE} (target 'test') {IGNORED}",
+        ),
+        (  # cd, then a script of that folder: ci/test.sh, not the root's healthy test.sh
+            "cd ci && ./test.sh",
+            {"ci/test.sh": SWALLOWS, "test.sh": CARRIES},
+            "",
+            f"`./test.sh` runs ci/test.sh: ci/test.sh:3 `pytest tests || true` {OR_TRUE}",
+        ),
+        (
+            "make -C ci test",
+            {"ci/Makefile": "test:\n\t-pytest\n"},
+            "",
+            f"runs ci/Makefile: ci/Makefile, line 2 (target 'test') {IGNORED}",
+        ),
+        (  # the step's working-directory: make reads ci/Makefile there, not the root's healthy one
+            "make test",
+            {"ci/Makefile": "test:\n\t-pytest\n"},
+            "ci",
+            f"`make test` runs ci/Makefile: ci/Makefile, line 2 (target 'test') {IGNORED}",
+        ),
+        (  # GNU make reads GNUmakefile before Makefile
+            "make test",
+            {"GNUmakefile": "test:\n\tpytest tests || true\n"},
+            "",
+            f"runs GNUmakefile: GNUmakefile, line 2 (target 'test') `pytest tests || true` {OR_TRUE}",
+        ),
+        (  # -f, no target: the default goal, and its prerequisite
+            "make -f ci/tests.mk",
+            {"ci/tests.mk": "all: test\ntest:\n\t-pytest\n"},
+            "",
+            f"runs ci/tests.mk: ci/tests.mk, line 3 (target 'test') {IGNORED}",
+        ),
+        (
+            "make test",
+            {"Makefile": "MAKEFLAGS += -i\n" + MAKEFILE},
+            "",
+            "runs Makefile: Makefile, line 1 sets MAKEFLAGS with -i: make ignores every failure of its recipes",
+        ),
+        (  # a command-line variable overrides the Makefile's .SHELLFLAGS
+            "make -f ci/tests.mk .SHELLFLAGS=-c test",
+            {"ci/tests.mk": ".SHELLFLAGS := -ec\ntest:\n\tpytest; echo done\n"},
+            "",
+            "runs ci/tests.mk: ci/tests.mk, line 3 (target 'test') `pytest` fails unseen: `;` follows it and "
+            "without -e (make runs `/bin/sh -c`)",
+        ),
+        (
+            "sudo -E bash -c 'make test || true'",
+            {},
+            "",
+            f"`make test || true` {OR_TRUE} (in the string `bash -c` runs)",
+        ),
+        ("timeout 3600 ./ci/test.sh", {"ci/test.sh": SWALLOWS}, "", f"ci/test.sh:3 `pytest tests || true` {OR_TRUE}"),
+        (
+            "/usr/bin/env bash ci/test.sh",
+            {"ci/test.sh": SWALLOWS},
+            "",
+            f"ci/test.sh:3 `pytest tests || true` {OR_TRUE}",
+        ),
+        (  # its status is read, but what it loses inside never reaches it
+            "./ci/test.sh || exit 1",
+            {"ci/test.sh": SWALLOWS},
+            "",
+            f"ci/test.sh:3 `pytest tests || true` {OR_TRUE}",
+        ),
+        (
+            "./ci/test.sh",
+            {
+                "ci/test.sh": "#!/usr/bin/env bash\nset -euo pipefail\nrun_tests() {\n  pytest tests || true\n}\n"
+                "run_tests\n"
+            },
+            "",
+            f"ci/test.sh:4 `pytest tests || true` {OR_TRUE}",
+        ),
+        (
+            "./ci/test.sh unit",
+            {
+                "ci/test.sh": '#!/bin/sh -e\ncase "$1" in\n  unit) pytest tests/unit || true ;;\n'
+                "  *) pytest tests ;;\nesac\n"
+            },
+            "",
+            f"ci/test.sh:3 `pytest tests/unit || true` {OR_TRUE}",
+        ),
+        (  # the script on standard input: a here-document (its lines counted in the step), or a file
+            "bash -e <<'EOF'\n          pytest tests || true\n          EOF",
+            {},
+            "",
+            f"line 2 `pytest tests || true` {OR_TRUE} (in the here-document `bash -e` runs)",
+        ),
+        ("bash -e < ci/test.sh", {"ci/test.sh": SWALLOWS}, "", f"ci/test.sh:3 `pytest tests || true` {OR_TRUE}"),
+        (  # the test rule lives in a file the Makefile includes
+            "make test",
+            {"Makefile": "include ci/tests.mk\n", "ci/tests.mk": "# the tests\ntest:\n\t-pytest\n"},
+            "",
+            f"`make test` runs Makefile: ci/tests.mk, line 3 (target 'test') {IGNORED}",
+        ),
+        (  # the Makefile's -ec, but not for test
+            "make test",
+            {"Makefile": ".SHELLFLAGS := -ec\ntest: .SHELLFLAGS := -c\ntest:\n\tpytest tests; echo done\n"},
+            "",
+            "runs Makefile: Makefile, line 4 (target 'test') `pytest tests` fails unseen: `;` follows it and "
+            "without -e (make runs `/bin/sh -c`)",
+        ),
+        (
+            "./ci/test.sh",
+            {"ci/test.sh": "#!/usr/bin/env bash\nset -euo pipefail\ntrap 'rm -rf .cache; exit 0' EXIT\npytest tests\n"},
+            "",
+            "ci/test.sh:3 `trap 'rm -rf .cache; exit 0' EXIT` exits 0 on EXIT: the script succeeds whatever failed "
+            "before",
+        ),
+    ],
+    ids=[
+        "script-runs-make",
+        "script-cds-to-root",
+        "script-cds-to-a-variable",
+        "cd-then-script",
+        "make-C",
+        "working-directory",
+        "GNUmakefile",
+        "make-f-default-goal",
+        "MAKEFLAGS-i",
+        "SHELLFLAGS-override",
+        "sudo-bash-c",
+        "timeout",
+        "usr-bin-env-bash",
+        "or-exit",
+        "function",
+        "case",
+        "here-document",
+        "stdin-file",
+        "include",
+        "target-specific-shellflags",
+        "trap-exit-0",
+    ],
+)
+def test_a_broken_repository_whose_tests_cannot_fail_the_guard_is_red_naming_the_file_and_line(
+    github: FakeGitHub, run_: str, files: dict[str, str], where: str, culprit: str
+) -> None:
+    """Run #8's guard runs its tests through a script, a wrapper, a folder or a Makefile that loses their failure:
+    its green run is red, the reason naming the file and line at the run's commit and why."""
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    commit = with_test_step(github, 8, run_, files, where)
+    outcome = ask(github, sha(9))
+    _not_passing_naming(
+        outcome, "1 of the newest 3 counted guard runs", "run #8 (", f"{GUARD_PATH} at {commit[:12]}: ", culprit
+    )
+    assert outcome.status is Status.FAILED and "is not among its steps" not in str(outcome.reason)
+
+
+@pytest.mark.parametrize(
+    ("run_", "files", "where"),
+    [
+        ("cd ci && ./test.sh", {"ci/test.sh": CARRIES, "test.sh": SWALLOWS}, ""),  # the root's test.sh never runs
+        ("ci/run", {"ci/run": '#!/usr/bin/env bash\nset -euo pipefail\ncd "$(dirname "$0")/.."\nmake test\n'}, ""),
+        ('cd "$GITHUB_WORKSPACE" && timeout 3600 make test', {}, ""),
+        ("make test", {"ci/Makefile": "test:\n\tpytest\n", "Makefile": DASH_MAKEFILE}, "ci"),  # not the root's
+        ("make -C ci", {"ci/Makefile": "all:\n\tpytest\nlax:\n\t-pytest\n"}, ""),  # lax is not the default goal
+        (
+            "./ci/test.sh || exit 1",
+            {
+                "ci/test.sh": "#!/bin/sh -e\nrun_tests() {\n  pytest tests\n  return\n}\n"
+                "unused() { x || true; }\nrun_tests\n"
+            },
+            "",
+        ),
+        ("make -n test && make test", {"GNUmakefile": "test:\n\tpytest\n", "Makefile": DASH_MAKEFILE}, ""),
+        ("bash -euo pipefail <<'EOF'\n          pytest | tee log\n          EOF", {}, ""),
+        (  # a trap that cleans up and keeps the status (a bare exit: the last command's before the trap)
+            "./ci/test.sh",
+            {"ci/test.sh": "#!/bin/sh -e\ncleanup() { rm -rf .cache; }\ntrap cleanup EXIT\ntrap 'exit' INT\npytest\n"},
+            "",
+        ),
+        ("make test", {"Makefile": "-include local.mk\ninclude ci/tests.mk\n", "ci/tests.mk": "test:\n\tpytest\n"}, ""),
+    ],
+    ids=[
+        "cd-then-script",
+        "script-cds-to-root",
+        "workspace-timeout",
+        "working-directory",
+        "default-goal",
+        "function",
+        "gnumakefile",
+        "here-document",
+        "trap",
+        "include",
+    ],
+)
+def test_a_healthy_repository_that_runs_its_tests_that_way_stays_green(
+    github: FakeGitHub, run_: str, files: dict[str, str], where: str
+) -> None:
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    with_test_step(github, 8, run_, files, where)
+    outcome = ask(github, sha(9))
+    assert outcome.status is Status.PASSED, outcome.reason
 
 
 def test_a_script_github_cannot_serve_is_an_error_never_green(github: FakeGitHub) -> None:

@@ -249,7 +249,6 @@ def test_the_string_of_sh_c_and_eval_is_judged_under_the_flags_given_there() -> 
     [
         "bash -eo pipefail -c 'make lint; pytest | tee log'",
         "sh -c 'pytest tests'",
-        "if bash -c 'pytest || true'; then echo ok; fi",  # a condition: the script decides
         'bash -c "$CMD"',  # the run's value: nothing to read
         'eval "$(ssh-agent -s)"',
         "echo 'bash -c \"pytest || true\"'",
@@ -259,22 +258,52 @@ def test_strings_that_lose_nothing_or_cannot_be_read_are_not_flagged(script: str
     assert _found(script, GITHUB) == []
 
 
-def test_a_follow_hook_is_asked_for_each_command_whose_failure_counts() -> None:
-    asked: list[tuple[list[str], bool]] = []
+def test_a_follow_hook_is_asked_for_each_command_that_runs_something_with_where_cd_went() -> None:
+    """Also in a condition and left of ``||``: what a file loses inside, its status never shows, whoever reads it
+    (``if ./t.sh; then ... else exit 1; fi`` with ``pytest || true`` in t.sh is green)."""
+    asked: list[tuple[list[str], bool, tuple[str, ...]]] = []
 
-    def follow(words: Sequence[str], shell: Shell) -> list[str]:
-        asked.append((list(words), shell.errexit))
+    def follow(words: Sequence[str], shell: Shell, dirs: tuple[str, ...]) -> list[str]:
+        asked.append((list(words), shell.errexit, dirs))
         return ["runs it: it.sh:1 `x || true` succeeds"] if words[0] == "./it.sh" else []
 
-    script = 'set -e\n./it.sh --fast\nif ./cond.sh; then :; fi\n./other.sh || true\nA=1 "./x.sh" > log'
-    found = lost_failures(script, MAKE, follow)
-    assert [(f.line, f.command, f.message) for f in found][0] == (
-        2,
-        "./it.sh --fast",
-        "runs it: it.sh:1 `x || true` succeeds",
+    script = (
+        'set -e\n./it.sh --fast\nif ./cond.sh; then :; fi\n./other.sh || exit 1\ncd ci && A=1 "./x.sh" > log\n'
+        "(cd sub; ./y.sh)\npushd a; ./z.sh; popd\n./w.sh"
     )
-    # not the condition's, not the one left of an `||` (whose alternative is judged instead)
-    assert [(w, e) for w, e in asked if "/" in w[0]] == [(["./it.sh", "--fast"], True), (["./x.sh"], True)]
+    found = lost_failures(script, MAKE, follow)
+    assert [(f.line, f.command, f.message) for f in found] == [
+        (2, "./it.sh --fast", "runs it: it.sh:1 `x || true` succeeds")
+    ]
+    assert [(w, e, d) for w, e, d in asked if "/" in w[0]] == [
+        (["./it.sh", "--fast"], True, ()),
+        (["./cond.sh"], True, ()),
+        (["./other.sh"], True, ()),
+        (["./x.sh"], True, ("ci",)),
+        (["./y.sh"], True, ("ci", "sub")),  # a subshell's cd stays inside it
+        (["./z.sh"], True, ("ci", "a")),
+        (["./w.sh"], True, ("ci",)),
+    ]
+
+
+def test_strings_and_functions_are_read_wherever_they_run() -> None:
+    alternative = "succeeds whatever its command did: its `||` alternative `true` always succeeds"
+    assert _found("if bash -c 'pytest || true'; then echo ok; else exit 1; fi", GITHUB) == [
+        (1, "pytest || true", f"{alternative} (in the string `bash -c` runs)")
+    ]
+    assert _found("bash -c 'pytest || true' || exit 1", GITHUB)[0][1] == "pytest || true"
+    # a function's body is judged where it is called, as a script whose status is the call's
+    script = "main() {\n  pytest || true\n}\nfunction lint {\n  ruff check; echo linted\n}\nmain\nlint || exit 1\n"
+    assert _found(script, Shell(False, False, "sh")) == [
+        (2, "pytest || true", alternative),
+        (7, "main", "fails unseen: another line follows it and without -e (sh) only the last command's status counts"),
+        (5, "ruff check", "fails unseen: `;` follows it and without -e (sh) only the last command's status counts"),
+    ]
+    assert _found("unused() { pytest || true; }\necho ok\n", GITHUB) == []  # never called: never run
+    assert _found("f() { pytest; return; }\nf\n", Shell(False, False, "sh")) == []  # bare return: pytest's status
+    assert _found('case "$1" in\n  unit) pytest || true ;;\n  *) exit 2 ;;\nesac\n', GITHUB) == [
+        (2, "pytest || true", alternative)
+    ]
 
 
 def test_command_words_and_unquote() -> None:
@@ -283,4 +312,51 @@ def test_command_words_and_unquote() -> None:
         "$1",
     ]
     assert command_words(["command", "-v", "x"]) == ["command", "-v", "x"]
+    # wrappers that run the command after them, with their options and operands
+    wrapped = {
+        "sudo -E -u ci bash -c 'x'": ["bash", "-c", "x"],
+        "/usr/bin/env bash x.sh": ["bash", "x.sh"],
+        "timeout -s KILL 600 ./x.sh a": ["./x.sh", "a"],
+        "nice -n 10 ionice -c 3 ./x.sh": ["./x.sh"],
+        "stdbuf -oL xvfb-run -a -s '-screen 0 1x1x8' ./x.sh": ["./x.sh"],
+        "xargs -0 -n 1 ./x.sh": ["./x.sh"],
+        "flock -w 5 /tmp/lock ./x.sh": ["./x.sh"],
+        "poetry run ./x.sh": ["./x.sh"],
+        "uv run --with pytest bash x.sh": ["bash", "x.sh"],
+    }
+    assert {c: command_words([t.text for t in tokens(c)]) for c in wrapped} == wrapped
     assert unquote('\'a b\'"c \\"d\\$ $(e "f")"g\\ h') == 'a bc "d$ $(e "f")g h'
+
+
+def test_a_script_on_standard_input_and_a_trap_that_exits_0_are_read() -> None:
+    alternative = "succeeds whatever its command did: its `||` alternative `true` always succeeds"
+    heredoc = "echo start\nsh -e <<-'EOF'\n\tpytest || true\n\tEOF\necho done\n"
+    assert _found(heredoc, GITHUB) == [(3, "pytest || true", f"{alternative} (in the here-document `sh -e` runs)")]
+    assert _found("bash -euo pipefail <<EOF\npytest | tee log\nEOF\n", GITHUB) == []
+    piped = Shell(errexit=True, pipefail=True, label="bash -eo pipefail", bash=True)
+    assert _found("curl -fsSL https://example.org/install.sh | bash", piped) == []  # nothing of the tree to read
+    exits = "exits 0 on EXIT: the script succeeds whatever failed before"
+    assert _found("trap 'exit 0' EXIT\npytest\n", GITHUB) == [(1, "trap 'exit 0' EXIT", exits)]
+    assert _found("done_() { rm -f x; exit 0; }\ntrap done_ EXIT ERR\npytest\n", GITHUB)[0][2].startswith(
+        "exits 0 on EXIT ERR"
+    )
+    assert _found("trap 'rm -f x; exit' EXIT\ntrap 'exit 0' INT TERM\npytest\n", GITHUB) == []  # keeps the status
+
+
+def test_a_variable_naming_a_folder_is_where_cd_to_it_goes() -> None:
+    asked: list[tuple[list[str], tuple[str, ...]]] = []
+
+    def follow(words: Sequence[str], shell: Shell, dirs: tuple[str, ...]) -> list[str]:
+        asked.append((list(words), dirs))
+        return []
+
+    script = (
+        'ROOT="$(cd "$(dirname "$0")/.." && pwd)"\nexport HERE=$(dirname "$0") CI=ci\ncd "$ROOT"\n"$HERE/a.sh"\n'
+        'bash "$CI/b.sh"\nROOT=$1\ncd "$ROOT"\n./c.sh\n'
+    )
+    lost_failures(script, GITHUB, follow)
+    assert [(w, d) for w, d in asked if w[0] != "cd" and any("/" in x for x in w)] == [
+        (['$(dirname "$0")/a.sh'], ('$(dirname "$0")/..',)),
+        (["bash", "ci/b.sh"], ('$(dirname "$0")/..',)),
+        (["./c.sh"], ('$(dirname "$0")/..', "$ROOT")),  # $1: the run's value, forgotten
+    ]

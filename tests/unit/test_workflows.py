@@ -384,7 +384,7 @@ lint:
 
 
 def test_makefile_recipes_are_judged_under_make_s_default_sh_c() -> None:
-    from lakehouse.workflows import makefile_masking
+    from lakehouse.makefiles import makefile_masking
 
     problems = makefile_masking(MAKEFILE, ["test"])
     assert problems == [
@@ -401,7 +401,7 @@ def test_makefile_recipes_are_judged_under_make_s_default_sh_c() -> None:
 
 
 def test_a_makefile_with_bash_and_eo_pipefail_loses_no_pipeline_or_sequence() -> None:
-    from lakehouse.workflows import makefile_masking, makefile_shell
+    from lakehouse.makefiles import makefile_masking, makefile_shell
 
     strict = "SHELL := bash\n.SHELLFLAGS := -eo pipefail -c\n" + MAKEFILE
     assert makefile_shell(strict).errexit and makefile_shell(strict).pipefail
@@ -414,7 +414,7 @@ def test_a_makefile_with_bash_and_eo_pipefail_loses_no_pipeline_or_sequence() ->
 
 
 def test_a_oneshell_recipe_is_one_script() -> None:
-    from lakehouse.workflows import makefile_masking
+    from lakehouse.makefiles import makefile_masking
 
     makefile = ".ONESHELL:\ntest:\n\tpytest tests/\n\techo done\n"
     assert makefile_masking(makefile, ["test"]) == [
@@ -426,7 +426,7 @@ def test_a_oneshell_recipe_is_one_script() -> None:
 
 def test_the_repository_s_own_guard_files_lose_no_failure() -> None:
     """FakeGitHub serves these at every commit: a healthy project stays green under the rules."""
-    from lakehouse.workflows import makefile_masking
+    from lakehouse.makefiles import makefile_masking
 
     assert makefile_masking((ROOT / "Makefile").read_text(encoding="utf-8"), ["test", "lint"]) == []
     guard = ROOT / ".github/workflows/guard.yml"
@@ -487,7 +487,8 @@ ALTERNATIVE = "succeeds whatever its command did: its `||` alternative `true` al
         (  # through make: the recipe's script, with no #! line
             "make test",
             {"Makefile": ".PHONY: test\ntest:\n\t@sh ci/run-tests unit\n", "ci/run-tests": "pytest tests\nexit 0\n"},
-            "Makefile, line 3 (target 'test') `sh ci/run-tests unit` runs ci/run-tests: ci/run-tests:1 `pytest tests` "
+            "jobs/test/steps/0/run: step 'make test', line 1 `make test` runs Makefile: Makefile, line 3 (target "
+            "'test') `sh ci/run-tests unit` runs ci/run-tests: ci/run-tests:1 `pytest tests` "
             "fails unseen: another line follows it and without -e (`sh ci/run-tests`) only the last command's status "
             "counts",
         ),
@@ -515,8 +516,36 @@ ALTERNATIVE = "succeeds whatever its command did: its `||` alternative `true` al
             "jobs/test/steps/0/run: step './scripts/test.sh', line 1 `./scripts/test.sh` runs scripts/test.sh: "
             f"scripts/test.sh:2 `pytest tests || true` {ALTERNATIVE} (in the string `bash -c` runs)",
         ),
+        (  # a script runs make: the recipe of the Makefile is judged
+            "./ci/run",
+            {"ci/run": "#!/bin/sh -e\nmake test\n", "Makefile": "test:\n\t-pytest\n"},
+            "jobs/test/steps/0/run: step './ci/run', line 1 `./ci/run` runs ci/run: ci/run:2 `make test` runs "
+            "Makefile: Makefile, line 2 (target 'test') starts with '-': make ignores its failure",
+        ),
+        (  # ci/test.sh, not the healthy test.sh of the root
+            "cd ci && ./test.sh",
+            {"ci/test.sh": "#!/bin/sh -e\npytest || true\n", "test.sh": "#!/bin/sh -e\npytest\n"},
+            "jobs/test/steps/0/run: step 'cd ci && ./test.sh', line 1 `./test.sh` runs ci/test.sh: ci/test.sh:2 "
+            f"`pytest || true` {ALTERNATIVE}",
+        ),
+        (
+            "nice -n 5 timeout 600 /usr/bin/env bash x.sh",
+            {"x.sh": "pytest || true\n"},
+            "jobs/test/steps/0/run: step 'nice -n 5 timeout 600 /usr/bin/env bash x.sh', line 1 `nice -n 5 timeout 600 "
+            f"/usr/bin/env bash x.sh` runs x.sh: x.sh:1 `pytest || true` {ALTERNATIVE}",
+        ),
     ],
-    ids=["or-true", "bash-x-exit-0", "make-sh-x", "script-runs-script", "source", "bash-c-in-script"],
+    ids=[
+        "or-true",
+        "bash-x-exit-0",
+        "make-sh-x",
+        "script-runs-script",
+        "source",
+        "bash-c-in-script",
+        "script-runs-make",
+        "cd-then-script",
+        "wrappers",
+    ],
 )
 def test_a_script_the_guard_runs_that_loses_a_failure_is_rejected_naming_its_file_and_line(
     tmp_path: Path, run: str, files: dict[str, str], expected: str
@@ -545,8 +574,22 @@ def test_a_script_the_guard_runs_that_loses_a_failure_is_rejected_naming_its_fil
         ("make test", {"Makefile": "test:\n\t./scripts/test.sh\n", "scripts/test.sh": "#!/bin/sh\npytest\n"}),
         ("./scripts/test.py", {"scripts/test.py": "#!/usr/bin/env python3\nimport sys\nsys.exit(0)\n"}),  # not sh
         ("./scripts/missing.sh", {}),  # fails the step where it runs: nothing masked
+        ("cd ci && ./test.sh", {"ci/test.sh": "#!/bin/sh -e\npytest\n", "test.sh": "pytest || true\n"}),  # not run
+        ("./ci/run", {"ci/run": '#!/bin/sh -e\ncd "$(dirname "$0")/.."\nmake\n', "Makefile": "all:\n\tpytest\n"}),
     ],
-    ids=["euo-pipefail", "sh-e", "env-S", "exit-status", "exec", "pipestatus", "make", "python", "missing"],
+    ids=[
+        "euo-pipefail",
+        "sh-e",
+        "env-S",
+        "exit-status",
+        "exec",
+        "pipestatus",
+        "make",
+        "python",
+        "missing",
+        "cd-then-script",
+        "script-cds-to-root",
+    ],
 )
 def test_a_script_the_guard_runs_that_carries_its_failures_is_not_flagged(
     tmp_path: Path, run: str, files: dict[str, str]
@@ -587,4 +630,21 @@ def test_what_is_not_judged_is_noted(tmp_path: Path) -> None:
     assert follower.notes == {
         "t.py": "not a shell script (#!/usr/bin/env python3): not judged",
         "gone.sh": "not in the tree (or not text): not judged; the step fails where it runs it",
+    }
+
+
+def test_what_cd_or_make_leaves_unjudged_is_noted(tmp_path: Path) -> None:
+    from lakehouse.shellscripts import ScriptFollower, checkout_reader
+
+    (tmp_path / "ci").mkdir()
+    (tmp_path / "ci" / "Makefile").write_text("test:\n\t-pytest\n", encoding="utf-8")
+    follower = ScriptFollower(checkout_reader(tmp_path))
+    script = '(cd "$RUNNER_TEMP" && ./t.sh); (cd / && make test); make -n -C ci test; make -C nowhere test'
+    assert lost_failures_of(follower, script) == []
+    assert follower.notes == {
+        "./t.sh": "not judged: run after `cd $RUNNER_TEMP`, a folder not named in the tree",
+        "`make test`": "not judged: make runs in `/`, a folder not named in the tree",
+        "`make -n -C ci test`": "not judged: make runs none of its recipes (-n, -q, -t)",
+        "nowhere/GNUmakefile or nowhere/makefile or nowhere/Makefile": "no such makefile in the tree: not judged; "
+        "make fails where it runs",
     }

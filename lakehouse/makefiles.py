@@ -1,0 +1,337 @@
+"""The recipes a ``make`` runs, read as shell scripts: which command's failure make lets pass.
+
+``make test`` is only as strict as the recipe of ``test``: a recipe line ``-pytest`` (make ignores its
+status), ``.IGNORE``, ``make -i`` or ``MAKEFLAGS += -i``, or ``pytest || true`` under the Makefile's
+``SHELL``/``.SHELLFLAGS`` (``lakehouse.shellstatus``) makes a failing test a green make. Who runs make
+does not matter: a guard step, a script the step runs (``.ci/run`` running ``make test``), a recipe
+running ``$(MAKE) -C sub``; ``lakehouse.shellscripts`` follows each call here with how it was made
+(``parse_make``: ``-C dir``, ``-f file``, the targets, or the default goal when none is named) and
+reads the files its ``include`` lines name in their place.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lakehouse.shellstatus import Follow, Shell, lost_failures, shell_flags
+
+#: ``make`` (or ``$(MAKE)``) and what follows it on a command line.
+_MAKE_CALL = re.compile(r"(?:^|[\s;&|(])(?:make|\$\(MAKE\)|\$\{MAKE\})((?:\s+[^\s;&|)]+)*)")
+#: The word that runs make: ``make``, ``gmake``, ``/usr/bin/make``, make's own ``$(MAKE)``, ``${MAKE:-make}``.
+_MAKE_WORD = re.compile(r"^(?:(?:/usr(?:/local)?)?/bin/)?g?make$|^\$[({]MAKE(?::-g?make)?[)}]$")
+#: A rule line: targets, a single colon (not ``:=``), prerequisites.
+_RULE = re.compile(r"^([^\s:#=][^:=]*?)\s*:(?![:=])(.*)$")
+#: make's short options that take an argument (``-C dir``, ``-Cdir``), and ``-j``/``-l`` whose number is optional.
+_SHORT_WITH_ARGUMENT = frozenset("CfoWIE")
+_SHORT_OPTIONAL_NUMBER = frozenset("jl")
+#: make's long options that take an argument (``--directory=dir`` or ``--directory dir``).
+_LONG_WITH_ARGUMENT = frozenset(
+    {"--directory", "--file", "--makefile", "--old-file", "--assume-old", "--what-if", "--new-file"}
+    | {"--assume-new", "--include-dir", "--eval", "--jobserver-style", "--output-sync", "--debug"}
+)
+#: Options under which make runs none of the recipes (it prints, tests or touches instead).
+_RUNS_NO_RECIPE = frozenset({"--just-print", "--dry-run", "--recon", "--question", "--touch"})
+#: The files GNU make reads, in this order, when no ``-f`` names one.
+MAKEFILE_NAMES = ("GNUmakefile", "makefile", "Makefile")
+
+
+def is_make(word: str) -> bool:
+    """``word`` runs make."""
+    return _MAKE_WORD.match(word) is not None
+
+
+@dataclass(frozen=True)
+class MakeCall:
+    """How one ``make`` was called: its options as written, targets, ``-C`` folder, ``-f`` file and
+    command-line variables (``SHELL=/bin/bash``, which override the Makefile's)."""
+
+    options: tuple[str, ...]
+    targets: tuple[str, ...]
+    directory: str | None = None
+    file: str | None = None
+    assignments: tuple[str, ...] = ()
+
+    @property
+    def ignores_errors(self) -> bool:
+        """``-i``/``--ignore-errors``, alone or among short options (``-ki``), or ``MAKEFLAGS=-i``."""
+        makeflags = [a.split("=", 1)[1] for a in self.assignments if a.startswith("MAKEFLAGS=")]
+        return _flags_ignore_errors(self.options) or any(_flags_ignore_errors(f.split()) for f in makeflags)
+
+    @property
+    def runs_no_recipe(self) -> bool:
+        """``-n``, ``-q``, ``-t`` (and their long forms): make runs no recipe, so none is judged."""
+        return any(o in _RUNS_NO_RECIPE or set(_short_letters(o)) & set("nqt") for o in self.options)
+
+    @property
+    def same_makefile(self) -> bool:
+        """No ``-C``/``-f``: the Makefile of the folder make runs in."""
+        return self.directory in (None, "", ".") and self.file is None
+
+
+def _short_letters(word: str) -> str:
+    """The option letters of a short-option word (``-ki`` -> ``ki``), up to one that takes the rest as its
+    argument (``-Iinclude`` -> ``I``); empty for anything else."""
+    if word[:1] != "-" or word[1:2] in ("", "-"):
+        return ""
+    letters = ""
+    for letter in word[1:]:
+        letters += letter
+        if letter in _SHORT_WITH_ARGUMENT or letter in _SHORT_OPTIONAL_NUMBER:
+            break
+    return letters
+
+
+def _flags_ignore_errors(words: Sequence[str]) -> bool:
+    """``-i`` among options; in ``MAKEFLAGS`` also its first word's letters without a dash (``MAKEFLAGS=ki``)."""
+    return any(
+        w == "--ignore-errors"
+        or "i" in _short_letters(w)
+        or (index == 0 and w[:1].isalpha() and "=" not in w and "i" in w)
+        for index, w in enumerate(words)
+    )
+
+
+def parse_make(args: Sequence[str]) -> MakeCall:
+    """The call ``make <args>`` makes (args unquoted, the ``make`` word left out)."""
+    options: list[str] = []
+    targets: list[str] = []
+    assignments: list[str] = []
+    found: dict[str, str] = {}
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        index += 1
+        if arg == "--":
+            targets += [a for a in args[index:] if "=" not in a]
+            assignments += [a for a in args[index:] if "=" in a]
+            break
+        if arg.startswith("--"):
+            name, eq, value = arg.partition("=")
+            options.append(arg)
+            if name in _LONG_WITH_ARGUMENT and not eq and index < len(args):
+                value = args[index]
+                index += 1
+            if name == "--directory":
+                found["C"] = value
+            elif name in ("--file", "--makefile"):
+                found["f"] = value
+            continue
+        if arg.startswith("-") and len(arg) > 1:
+            options.append(arg)
+            for position, letter in enumerate(arg[1:], start=1):
+                rest = arg[position + 1 :]
+                if letter in _SHORT_WITH_ARGUMENT:
+                    if not rest and index < len(args):
+                        rest = args[index]
+                        index += 1
+                    found[letter] = rest
+                    break
+                if letter in _SHORT_OPTIONAL_NUMBER:
+                    if not rest and index < len(args) and args[index].replace(".", "", 1).isdigit():
+                        index += 1
+                    break
+            continue
+        (assignments if "=" in arg else targets).append(arg)
+    return MakeCall(tuple(options), tuple(targets), found.get("C"), found.get("f"), tuple(assignments))
+
+
+#: ``include a.mk b.mk``, ``-include x``, ``sinclude x``: other makefiles read in place of the line.
+_INCLUDE = re.compile(r"^\s*(?:-|s)?include\s+(.*)$")
+
+
+def included(line: str) -> list[str]:
+    """The files an ``include`` line names (none for any other line; a name with ``$`` or a glob is left out:
+    its value is the run's)."""
+    match = _INCLUDE.match(line) if not line.startswith("\t") else None
+    words = match.group(1).split("#", 1)[0].split() if match else []
+    return [w for w in words if not any(c in w for c in "$*?[")]
+
+
+def _logical_lines(makefile: str) -> list[tuple[int, str]]:
+    """The Makefile's lines with their continuations (``\\`` newline) joined, numbered by their first line."""
+    joined: list[tuple[int, str]] = []
+    pending: tuple[int, str] | None = None
+    for number, line in enumerate(makefile.splitlines(), start=1):
+        if pending is not None:
+            number, line = pending[0], pending[1] + " " + line.lstrip("\t" if pending[1].startswith("\t") else "")
+        if line.endswith("\\") and not line.endswith("\\\\"):
+            pending = (number, line[:-1])
+            continue
+        pending = None
+        joined.append((number, line))
+    return joined + ([pending] if pending is not None else [])
+
+
+#: ``test: .SHELLFLAGS := -c``, ``test: SHELL = /bin/sh``: a target-specific value, which the target's recipes
+#: and its prerequisites' (when make reaches them through it) run under.
+_TARGET_ASSIGNMENT = re.compile(
+    r"^\s*(?:override\s+)?(?:export\s+)?(SHELL|\.SHELLFLAGS)\s*(:::=|::=|:=|\?=|\+=|=)\s*(.*)$"
+)
+#: A target's own values of SHELL and .SHELLFLAGS: name -> (operator, value).
+Specific = dict[str, tuple[str, str]]
+
+
+def _target_values(makefile: str) -> dict[str, Specific]:
+    """Target -> its target-specific SHELL and .SHELLFLAGS."""
+    values: dict[str, Specific] = {}
+    for _, line in _logical_lines(makefile):
+        rule = _RULE.match(line) if not line.startswith("\t") else None
+        assigned = _TARGET_ASSIGNMENT.match(rule.group(2).split("#", 1)[0].rstrip()) if rule else None
+        if rule and assigned:
+            for target in rule.group(1).split():
+                values.setdefault(target, {})[assigned.group(1)] = (assigned.group(2), assigned.group(3).strip())
+    return values
+
+
+def _rules(makefile: str) -> tuple[dict[str, list[str]], dict[str, list[tuple[int, str]]]]:
+    """(target -> prerequisites, target -> its recipe lines with their line numbers) of a Makefile."""
+    prerequisites: dict[str, list[str]] = {}
+    recipes: dict[str, list[tuple[int, str]]] = {}
+    current: list[str] = []
+    for number, line in _logical_lines(makefile):
+        if line.startswith("\t"):
+            for target in current:
+                recipes.setdefault(target, []).append((number, line[1:]))
+            continue
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        rule = _RULE.match(line)
+        if rule and _TARGET_ASSIGNMENT.match(rule.group(2)):  # a target-specific value, not a rule
+            continue
+        current = rule.group(1).split() if rule else []
+        needs = rule.group(2).split("#")[0].replace("|", " ").split() if rule else []
+        for target in current:
+            prerequisites.setdefault(target, []).extend(needs)
+    return prerequisites, recipes
+
+
+def default_goal(makefile: str) -> str | None:
+    """What ``make`` with no target builds: ``.DEFAULT_GOAL``, else the first rule's first target that does
+    not start with ``.`` (GNU make's rule; a pattern rule is never the default)."""
+    goal: str | None = None
+    for _, line in _logical_lines(makefile):
+        if line.startswith("\t"):
+            continue
+        assigned = re.match(r"^\s*\.DEFAULT_GOAL\s*:{0,3}=\s*(\S+)", line)
+        if assigned:
+            return assigned.group(1)
+        rule = _RULE.match(line)
+        if goal is None and rule and not line.lstrip().startswith("#"):
+            goal = next((t for t in rule.group(1).split() if not t.startswith(".") and "%" not in t), None)
+    return goal
+
+
+#: ``SHELL = ...``, ``.SHELLFLAGS := ...`` (also ``override``/``export``, ``?=``, ``+=``), outside recipes.
+_SHELL_ASSIGNMENT = re.compile(
+    r"^\s*(override\s+)?(?:export\s+)?(SHELL|\.SHELLFLAGS)\s*(:::=|::=|:=|\?=|\+=|!=|=)\s*(.*)$"
+)
+#: ``MAKEFLAGS += -i`` in a Makefile: make ignores every recipe's failure from there.
+_MAKEFLAGS_ASSIGNMENT = re.compile(r"^\s*(?:override\s+)?(?:export\s+)?MAKEFLAGS\s*(?::{0,3}=|\?=|\+=)\s*(.*)$")
+
+
+def makefile_shell(makefile: str, overrides: Sequence[str] = (), specific: Specific | None = None) -> Shell:
+    """How make runs each recipe line: ``$(SHELL) $(.SHELLFLAGS) 'line'``; GNU make's defaults are
+    ``/bin/sh`` and ``-c`` (``-ec`` under ``.POSIX``), so no ``-e`` and no pipefail. ``-o pipefail`` in
+    ``.SHELLFLAGS`` is honoured whatever ``SHELL`` is: a shell without it fails every line (nothing
+    is lost). ``overrides``: the call's command-line variables (``make .SHELLFLAGS=-c test``), which
+    win over the Makefile's own but for an ``override`` one; ``specific``: a target's own values
+    (``test: .SHELLFLAGS := -c``), which win over the Makefile's global ones."""
+    values: dict[str, str] = {}
+    overridden: set[str] = set()
+    posix = False
+    for _, line in _logical_lines(makefile):
+        if line.startswith("\t"):
+            continue
+        posix = posix or bool(re.match(r"^\.POSIX\s*:", line))
+        match = _SHELL_ASSIGNMENT.match(line.split("#", 1)[0].rstrip())
+        if not match or match.group(3) == "!=":
+            continue
+        override, name, op, value = match.groups()
+        if op == "?=" and name in values:
+            continue
+        values[name] = f"{values.get(name, '')} {value}".strip() if op == "+=" else value.strip()
+        overridden |= {name} if override else set()
+    for name, (op, value) in (specific or {}).items():
+        if op == "?=" and name in values:
+            continue
+        values[name] = f"{values.get(name, '')} {value}".strip() if op == "+=" else value
+    for assignment in overrides:
+        name, _, value = assignment.partition("=")
+        if name in ("SHELL", ".SHELLFLAGS") and name not in overridden:
+            values[name] = value.strip()
+    shell = values.get("SHELL", "/bin/sh")
+    flags = values.get(".SHELLFLAGS", "-ec" if posix else "-c")
+    errexit, pipefail = shell_flags(flags.split())
+    bash = Path((shell.split() or ["sh"])[0]).name == "bash"
+    return Shell(errexit, pipefail, f"make runs `{shell} {flags}`", bash=bash)
+
+
+def _recipe_scripts(makefile: str, recipe: list[tuple[int, str]]) -> list[tuple[list[int], str]]:
+    """The scripts make hands the shell for one recipe, each with the Makefile line of its script lines:
+    one per line, or the whole recipe at once under ``.ONESHELL``. Prefixes (``@``, ``-``, ``+``) dropped."""
+    lines = [(number, line.lstrip(" \t").lstrip("@+-").lstrip(" \t")) for number, line in recipe]
+    if re.search(r"^\.ONESHELL\s*:", makefile, re.MULTILINE) and lines:
+        return [([n for n, _ in lines], "\n".join(line for _, line in lines))]
+    return [([number], line) for number, line in lines]
+
+
+def makefile_masking(
+    makefile: str,
+    targets: Sequence[str],
+    path: str = "Makefile",
+    follow: Follow | None = None,
+    overrides: Sequence[str] = (),
+    origins: Sequence[tuple[str, int]] = (),
+) -> list[str]:
+    """What in the recipes ``make <targets>`` runs lets a failing command pass: a recipe line that starts
+    with ``-`` (make ignores its exit status), ``.IGNORE``, ``MAKEFLAGS`` with ``-i``, a nested ``make -i``,
+    or a command whose failure the line's status does not carry under the Makefile's ``SHELL`` and
+    ``.SHELLFLAGS`` (``lakehouse.shellstatus``: ``|| true``, ``|| echo ...``; without pipefail, ``a | b``;
+    without ``-e``, ``a; b`` and loops). Prerequisites and ``$(MAKE) <target>`` lines of this Makefile are
+    followed; targets named by a variable are not (their recipes here only install); nor are recipes on a
+    rule's own line (``target: ; command``). ``follow`` reads the files a recipe runs, scripts and other
+    Makefiles (``lakehouse.shellscripts``; None: they are not read); ``overrides``: the call's variables;
+    ``origins``: the file and line each line of ``makefile`` comes from, when it holds included files."""
+
+    def at(number: int) -> str:
+        file, line = origins[number - 1] if 0 < number <= len(origins) else (path, number)
+        return f"{file}, line {line}"
+
+    prerequisites, recipes = _rules(makefile)
+    specific = _target_values(makefile)
+    problems: list[str] = []
+    for number, line in _logical_lines(makefile):
+        flags = _MAKEFLAGS_ASSIGNMENT.match(line.split("#", 1)[0]) if not line.startswith("\t") else None
+        if flags and _flags_ignore_errors(flags.group(1).split()):
+            problems.append(f"{at(number)} sets MAKEFLAGS with -i: make ignores every failure of its recipes")
+    ignored = prerequisites.get(".IGNORE")
+    todo: list[tuple[str, Specific]] = [(t, {}) for t in targets]
+    seen: set[str] = set()
+    while todo:
+        target, inherited = todo.pop(0)
+        if target in seen or "$" in target:
+            continue
+        seen.add(target)
+        values = {**inherited, **specific.get(target, {})}  # a prerequisite runs under the values of its target
+        shell = makefile_shell(makefile, overrides, values)
+        if ignored is not None and (not ignored or target in ignored):
+            problems.append(f"{path}: .IGNORE covers target {target!r}: make ignores every failure of its recipe")
+        todo += [(p, values) for p in prerequisites.get(target, [])]
+        for number, line in recipes.get(target, []):
+            command = line.lstrip("@+ \t")
+            if line.lstrip(" \t").lstrip("@+").startswith("-"):
+                problems.append(f"{at(number)} (target {target!r}) starts with '-': make ignores its failure")
+            for match in _MAKE_CALL.finditer(command):
+                call = parse_make(match.group(1).split())
+                if call.ignores_errors and follow is None:  # else the follower says so, with the call
+                    problems.append(f"{at(number)} (target {target!r}) runs make {' '.join(call.options)}: -i")
+                if call.same_makefile:  # another make: the target-specific values stay in this one
+                    todo += [(t, {}) for t in call.targets]
+        for numbers, script in _recipe_scripts(makefile, recipes.get(target, [])):
+            for found in lost_failures(script, shell, follow):
+                where = f"{at(numbers[min(found.line, len(numbers)) - 1])} (target {target!r})"
+                problems.append(f"{where} `{found.command}` {found.message}")
+    return problems
