@@ -14,8 +14,10 @@ Idle: App Runner cannot scale to zero and has no auto-pause (a RUNNING service b
 memory while idle), so the stack must pause the service itself. The check reads that mechanism back:
 an EventBridge Scheduler schedule (ListSchedules, GetSchedule) whose target is App Runner's
 ``pauseService`` with this service's ARN, ENABLED, firing at least every stated number of hours, from
-now on and with no EndDate (a ``FLEXIBLE`` time window counts: Scheduler may invoke each firing up to
-``MaximumWindowInMinutes`` after its time, so a pause may come that much later than the rate says),
+now on and with no EndDate (a ``rate(...)`` by its rate, a ``cron(...)`` by its longest gap between two
+firings in its ``ScheduleExpressionTimezone``, DST included (``lakehouse.schedule_gap``), an ``at(...)`` or an
+expression that cannot be evaluated never; a ``FLEXIBLE`` time window counts: Scheduler may invoke each firing
+up to ``MaximumWindowInMinutes`` after its time, so a pause may come that much later than the gap says),
 with a role (IAM GetRole, its policies and permissions boundary) of the schedule's own account and at the
 very ARN it names (a same-named role of another account or path is another role, never judged in its place)
 that Scheduler may assume and that is surely allowed ``apprunner:PauseService`` on the service
@@ -47,6 +49,7 @@ from lakehouse.checks.iam_access import Policy
 from lakehouse.checks.role_paths import read_role_policies
 from lakehouse.checks.schedule_role import key_problems, not_allowed, untrusted
 from lakehouse.outcome import Outcome
+from lakehouse.schedule_gap import Unjudged, longest_gap
 from lakehouse.target import Target
 
 THRESHOLD = (
@@ -80,8 +83,6 @@ PAUSE_TARGET = re.compile(r"^arn:aws[a-z-]*:scheduler:::aws-sdk:apprunner:pauseS
 PAUSE_ACTION = "apprunner:PauseService"
 #: The longest flexible time window EventBridge Scheduler accepts (FlexibleTimeWindow.MaximumWindowInMinutes).
 MAX_WINDOW_MINUTES = 1440
-_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
-_RATE_HOURS = {"minute": 1 / 60, "minutes": 1 / 60, "hour": 1, "hours": 1, "day": 24, "days": 24}
 
 
 class Unreadable(RuntimeError):
@@ -145,6 +146,8 @@ class PauseSchedule:
     #: Why the RoleArn names no role of the schedule's account (another account's, or another path than the
     #: account's role of that name): that role is not read, and the same-named local one is not judged for it.
     role_elsewhere: str | None = None
+    #: The ScheduleExpressionTimezone a cron expression is read in (rate expressions ignore it).
+    timezone: str = "UTC"
 
 
 # -- judges (pure) -----------------------------------------------------------------------------------
@@ -237,10 +240,25 @@ def judge_served(entities: Sequence[Entity], served: Sequence[Mapping[str, Any]]
     return problems
 
 
-def every_hours(expression: str) -> float | None:
-    """How often a ``rate(...)`` schedule fires, in hours; None for cron/at (not judged as a period)."""
-    m = _RATE.match(expression.strip())
-    return int(m.group(1)) * _RATE_HOURS[m.group(2)] if m else None
+def period_problems(pause: PauseSchedule, max_hours: float, now: datetime) -> list[str]:
+    """Why the schedule's firings (its longest gap, plus any flexible time window) are not at least every
+    ``max_hours``: a cron is read in its time zone, DST included (``lakehouse.schedule_gap``); an expression
+    that cannot be evaluated proves no pause."""
+    try:
+        gap = longest_gap(pause.expression, pause.timezone, now)
+    except Unjudged as err:
+        return [f"it fires {pause.expression!r}, which proves no pause at least every {max_hours:g} h: {err}"]
+    rate = pause.expression.strip().startswith("rate(")
+    how = "" if rate else f" ({gap.why})"
+    if gap.hours > max_hours:
+        return [f"it fires {pause.expression!r}, not at least every {max_hours:g} h{how}"]
+    if pause.window_minutes and (latest := gap.hours + pause.window_minutes / 60) > max_hours:
+        return [
+            f"it fires {pause.expression!r}{how} within a FLEXIBLE time window of up to {pause.window_minutes} min "
+            f"after each time, so a pause may come {latest:g} h after the one before, not at least every "
+            f"{max_hours:g} h"
+        ]
+    return []
 
 
 def judge_idle(
@@ -269,15 +287,7 @@ def judge_idle(
         found = problems.setdefault(pause.name, [])
         if pause.state != "ENABLED":
             found.append(f"it is {pause.state}")
-        hours = every_hours(pause.expression)
-        if hours is None or hours > max_hours:
-            found.append(f"it fires {pause.expression!r}, not at least every {max_hours:g} h")
-        elif pause.window_minutes and (latest := hours + pause.window_minutes / 60) > max_hours:
-            found.append(
-                f"it fires {pause.expression!r} within a FLEXIBLE time window of up to {pause.window_minutes} min "
-                f"after each time, so a pause may come {latest:g} h after the one before, not at least every "
-                f"{max_hours:g} h"
-            )
+        found += period_problems(pause, max_hours, now)
         if pause.starts is not None and datetime.fromisoformat(pause.starts) > now:
             found.append(f"it starts firing only at {pause.starts}")
         if pause.ends is not None:
@@ -524,6 +534,7 @@ def read_pauses(target: Target, service_arn: str) -> list[PauseSchedule]:
                     starts=_iso(schedule.get("StartDate")),
                     ends=_iso(schedule.get("EndDate")),
                     window_minutes=_window(schedule.get("FlexibleTimeWindow")),
+                    timezone=str(schedule.get("ScheduleExpressionTimezone") or "UTC"),
                 )
             )
     return sorted(found, key=lambda p: p.name)

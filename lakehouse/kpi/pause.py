@@ -11,36 +11,37 @@ KPIs both price these hours, and their evidence says which schedule (or none) de
 from __future__ import annotations
 
 import json
-import re
+import math
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+
+from lakehouse.schedule_gap import Unjudged, longest_gap
 
 if TYPE_CHECKING:
     from lakehouse.kpi.cost import PlannedResource
 
 HOURS_PER_MONTH = 730.0
 PAUSE_TARGET = ":apprunner:pauseService"
-_RATE = re.compile(r"^rate\(\s*(\d+)\s+(minute|minutes|hour|hours|day|days)\s*\)$")
-_HOURS_PER_UNIT = {"minute": 1 / 60, "hour": 1.0, "day": 24.0}
-#: cron(minutes hours day-of-month month day-of-week year): an hours field "*", "*/N" or "M/N" fires every N h.
-_CRON = re.compile(r"^cron\(\s*(\S+)\s+(\S+)\s+\*\s+\*\s+[*?]\s+(?:\*\s*)?\)$")
 
 
-def window_hours(expression: str) -> float | None:
-    """Longest gap between two firings of a schedule expression (hours); None when it cannot be told."""
-    expression = expression.strip()
-    if match := _RATE.match(expression):
-        return int(match.group(1)) * _HOURS_PER_UNIT[match.group(2).rstrip("s")]
-    if match := _CRON.match(expression):
-        minutes, hours = match.groups()
-        if not minutes.isdigit():
-            return None
-        if hours == "*":
-            return 1.0
-        step = re.fullmatch(r"(?:\*|0)/(\d+)", hours)
-        if step and 24 % int(step.group(1)) == 0:
-            return float(step.group(1))
-    return None
+@lru_cache(maxsize=64)
+def window_hours(expression: str, timezone: str | None = None) -> float | None:
+    """Longest gap between two firings of a schedule expression (hours), a cron read in ``timezone`` with its
+    DST shifts (``lakehouse.schedule_gap``); None when it cannot be told or the schedule stops firing."""
+    try:
+        hours = longest_gap(expression, timezone).hours
+    except Unjudged:
+        return None
+    return None if math.isinf(hours) else hours
+
+
+def _why_no_window(expression: str, timezone: str | None) -> str:
+    """Why ``window_hours`` is None for the expression, as the evaluator says it."""
+    try:
+        return longest_gap(expression, timezone).why
+    except Unjudged as err:
+        return str(err)
 
 
 @dataclass(frozen=True)
@@ -86,14 +87,21 @@ def _not_pausing(schedule: PlannedResource) -> str | None:
         return f"{schedule.address} is {v.get('state')}"
     if v.get("end_date"):
         return f"{schedule.address} ends at {v['end_date']}: after it nothing pauses the service"
-    if window_hours(str(v.get("schedule_expression", ""))) is None:
-        return f"{schedule.address}'s {v.get('schedule_expression')!r} has no window the estimate can tell"
+    expression, timezone = str(v.get("schedule_expression", "")), _timezone(schedule)
+    if window_hours(expression, timezone) is None:
+        why = _why_no_window(expression, timezone)
+        return f"{schedule.address}'s {expression!r} has no window the estimate can tell ({why})"
     return None
+
+
+def _timezone(schedule: PlannedResource) -> str | None:
+    """The schedule's ``schedule_expression_timezone`` (None: unset or unknown until apply, read as UTC)."""
+    return str(schedule.values.get("schedule_expression_timezone") or "") or None
 
 
 def _window(schedule: PlannedResource) -> float:
     """The schedule's window plus its flexible time window (it may fire that much later)."""
-    hours = window_hours(str(schedule.values.get("schedule_expression", ""))) or 0.0
+    hours = window_hours(str(schedule.values.get("schedule_expression", "")), _timezone(schedule)) or 0.0
     for flexible in schedule.values.get("flexible_time_window") or []:
         if flexible.get("mode") == "FLEXIBLE":
             hours += float(flexible.get("maximum_window_in_minutes") or 0) / 60

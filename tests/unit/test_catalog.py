@@ -22,7 +22,6 @@ from lakehouse.checks.catalog import (
     PauseSchedule,
     Unreadable,
     _http_identified,
-    every_hours,
     fill,
     judge_idle,
     judge_ownership,
@@ -185,6 +184,14 @@ def test_a_service_with_an_enabled_hourly_pause_through_an_allowed_role_passes()
     # A flexible window that still lands every firing within the stated hour (30 min + up to 30 min late).
     flexible = replace(PAUSE, expression="rate(30 minutes)", window_minutes=30)
     assert judge_idle("lakehouse-lh-1-catalog", RUNNING, [flexible], 1) == []
+    # Healthy cron pauses: hourly and half-hourly in UTC, hourly in a zone without DST, a flexible half hour.
+    for healthy in (
+        replace(PAUSE, expression="cron(0 * * * ? *)"),
+        replace(PAUSE, expression="cron(*/30 * * * ? *)"),
+        replace(PAUSE, expression="cron(15 * * * ? *)", timezone="Asia/Tokyo"),
+        replace(PAUSE, expression="cron(0/30 * * * ? *)", window_minutes=30),
+    ):
+        assert judge_idle("lakehouse-lh-1-catalog", RUNNING, [healthy], 1) == [], healthy
     # One good schedule is enough: a second, broken one does not keep the service running.
     assert judge_idle("lakehouse-lh-1-catalog", RUNNING, [PAUSE, replace(PAUSE, name="b", state="DISABLED")], 1) == []
 
@@ -206,7 +213,48 @@ def test_the_service_not_paused_when_idle_fails_naming_it() -> None:
     [
         (replace(PAUSE, state="DISABLED"), "it is DISABLED"),
         (replace(PAUSE, expression="rate(2 hours)"), "it fires 'rate(2 hours)', not at least every 1 h"),
-        (replace(PAUSE, expression="cron(0 3 * * ? *)"), "it fires 'cron(0 3 * * ? *)', not at least every 1 h"),
+        (
+            replace(PAUSE, expression="cron(0 3 * * ? *)"),
+            "it fires 'cron(0 3 * * ? *)', not at least every 1 h (cron(0 3 * * ? *) in UTC goes up to 24 h without "
+            "firing",
+        ),
+        (
+            # Hourly on weekdays only: nothing pauses the service from Friday 23:00 to Monday 00:00.
+            replace(PAUSE, expression="cron(0 * ? * MON-FRI *)"),
+            "it fires 'cron(0 * ? * MON-FRI *)', not at least every 1 h (cron(0 * ? * MON-FRI *) in UTC goes up to "
+            "49 h without firing",
+        ),
+        (
+            # Hourly in London: when the clocks go back, 01:00 fires once, so 01:00 BST to 02:00 GMT is 2 h.
+            replace(PAUSE, expression="cron(0 * * * ? *)", timezone="Europe/London"),
+            "it fires 'cron(0 * * * ? *)', not at least every 1 h (cron(0 * * * ? *) in Europe/London goes up to "
+            "2 h without firing, between its firings at ",
+        ),
+        (
+            replace(PAUSE, expression="cron(*/30 * * * ? *)", window_minutes=45),
+            "it fires 'cron(*/30 * * * ? *)' (cron(*/30 * * * ? *) in UTC goes up to 0.5 h without firing, between "
+            "its firings at ",
+        ),
+        (
+            replace(PAUSE, expression="cron(0 * * * ? 2026)"),
+            "it fires 'cron(0 * * * ? 2026)', not at least every 1 h (cron(0 * * * ? 2026) in UTC stops firing",
+        ),
+        (
+            replace(PAUSE, expression="at(2026-12-24T00:00:00)"),
+            "it fires 'at(2026-12-24T00:00:00)', which proves no pause at least every 1 h: "
+            "'at(2026-12-24T00:00:00)' is a one-time schedule",
+        ),
+        (
+            replace(PAUSE, expression="cron(0 * * * * *)"),
+            "it fires 'cron(0 * * * * *)', which proves no pause at least every 1 h: cron(0 * * * * *) cannot be "
+            "evaluated",
+        ),
+        (
+            replace(PAUSE, expression="cron(0 * * * ? *)", timezone="Mars/Olympus_Mons"),
+            "it fires 'cron(0 * * * ? *)', which proves no pause at least every 1 h: cron(0 * * * ? *) in "
+            "Mars/Olympus_Mons: 'Mars/Olympus_Mons' "
+            "is no time zone the check knows",
+        ),
         (replace(PAUSE, role_allows=None), "its role arn:role/p does not exist"),
         (replace(PAUSE, role_allows=False), "its role arn:role/p is not allowed apprunner:PauseService"),
         (
@@ -247,17 +295,6 @@ def test_a_pause_that_cannot_work_fails_naming_the_schedule_and_why(broken: Paus
     [problem] = judge_idle("lakehouse-lh-1-catalog", RUNNING, [broken], 1)
     assert problem.startswith("App Runner service lakehouse-lh-1-catalog (RUNNING) is not paused when idle: ")
     assert f"schedule default/lakehouse-lh-1-catalog-pause: {named}" in problem
-
-
-def test_rates_are_read_in_hours() -> None:
-    assert [
-        every_hours(e) for e in ("rate(1 hour)", "rate(30 minutes)", "rate(2 days)", "at(2026-12-03T00:00:00)")
-    ] == [
-        1,
-        0.5,
-        48,
-        None,
-    ]
 
 
 #: One scripted answer: a status and a body (JSON-encoded unless it is a str).

@@ -38,20 +38,29 @@ def _catalog_line(estimate: Any) -> Any:
 
 
 @pytest.mark.parametrize(
-    ("expression", "hours"),
+    ("expression", "timezone", "hours"),
     [
-        ("rate(1 hour)", 1.0),
-        ("rate(6 hours)", 6.0),
-        ("rate(30 minutes)", 0.5),
-        ("rate(1 day)", 24.0),
-        ("cron(0 * * * ? *)", 1.0),
-        ("cron(15 */3 * * ? *)", 3.0),
-        ("cron(0 9 * * ? *)", None),  # once a day at 9: not a window the estimate tells (priced as never paused)
-        ("at(2026-12-24T00:00:00)", None),
+        ("rate(1 hour)", None, 1.0),
+        ("rate(6 hours)", "Europe/London", 6.0),  # a rate is elapsed time: DST does not move it
+        ("rate(30 minutes)", None, 0.5),
+        ("rate(1 day)", None, 24.0),
+        ("cron(0 * * * ? *)", None, 1.0),
+        ("cron(*/30 * * * ? *)", "UTC", 0.5),
+        ("cron(15 */3 * * ? *)", None, 3.0),
+        ("cron(0 9 * * ? *)", None, 24.0),  # once a day at 9
+        ("cron(0 * ? * MON-FRI *)", None, 49.0),  # weekdays only: Friday 23:00 to Monday 00:00
+        ("cron(0 * * * ? *)", "Europe/London", 2.0),  # the autumn shift fires 01:00 once: 01:00 BST to 02:00 GMT
+        ("cron(30 2 * * ? *)", "America/New_York", 47.0),  # the spring shift skips 02:30 once
+        ("cron(0 * * * ? 2020)", None, None),  # its year field is over: it never fires again
+        ("cron(0 * * * * *)", None, None),  # invalid: day-of-month and day-of-week both set
+        ("cron(0 * * * ? *)", "Nowhere/Nothing", None),
+        ("at(2026-12-24T00:00:00)", None, None),
     ],
 )
-def test_the_pause_window_is_read_from_the_schedule_expression(expression: str, hours: float | None) -> None:
-    assert window_hours(expression) == hours
+def test_the_pause_window_is_read_from_the_schedule_expression(
+    expression: str, timezone: str | None, hours: float | None
+) -> None:
+    assert window_hours(expression, timezone) == hours
 
 
 def test_the_healthy_plan_pauses_the_catalog_an_hour_after_each_resume() -> None:
@@ -88,8 +97,14 @@ def test_a_known_service_arn_in_the_schedule_ties_it_to_the_service_too() -> Non
         ),
         (plan(pause_values(), pause_refers_to="aws_apprunner_service.other"), NO_PAUSE),
         (
-            plan(pause_values("cron(0 9 * * ? *)")),
-            f"{PAUSE}'s 'cron(0 9 * * ? *)' has no window the estimate can tell: the service runs all month",
+            plan(pause_values("at(2026-12-24T00:00:00)")),
+            f"{PAUSE}'s 'at(2026-12-24T00:00:00)' has no window the estimate can tell ('at(2026-12-24T00:00:00)' is a "
+            "one-time schedule: it fires once, not again): the service runs all month",
+        ),
+        (
+            plan(pause_values("cron(0 * * * ? 2020)")),
+            f"{PAUSE}'s 'cron(0 * * * ? 2020)' has no window the estimate can tell (cron(0 * * * ? 2020) in UTC stops "
+            "firing after 2020-12-31T23:00:00 (its year field): after that nothing fires): the service runs all month",
         ),
         (
             plan(pause_values(end_date="2026-12-31T00:00:00Z")),
@@ -111,6 +126,21 @@ def test_a_daily_pause_bills_up_to_a_day_after_each_resume() -> None:
     hours = _idle(plan(pause_values("rate(1 day)")))
     assert hours.idle == 20 * 24 and hours.window_h == 24.0  # 20 resumes x 24 h, under 710 h
     assert _idle(plan(pause_values("rate(2 days)"))).idle == 710.0  # capped at the month's running hours
+
+
+@pytest.mark.parametrize(
+    ("expression", "timezone", "window", "idle"),
+    [
+        ("cron(0 * * * ? *)", "UTC", 1.0, 20.0),  # hourly, as healthy as rate(1 hour)
+        ("cron(*/30 * * * ? *)", "UTC", 0.5, 10.0),
+        ("cron(0 9 * * ? *)", "UTC", 24.0, 480.0),  # daily: up to a day after each of 20 resumes
+        ("cron(0 * ? * MON-FRI *)", "UTC", 49.0, 710.0),  # a weekend resume runs to Monday: capped at the month
+        ("cron(0 * * * ? *)", "Europe/London", 2.0, 40.0),  # the autumn shift's 2 h gap
+    ],
+)
+def test_a_cron_pause_is_priced_by_its_longest_gap(expression: str, timezone: str, window: float, idle: float) -> None:
+    hours = _idle(plan(pause_values(expression, schedule_expression_timezone=timezone)))
+    assert (hours.paused_by, hours.window_h, hours.idle) == (PAUSE, window, idle)
 
 
 def test_removing_the_pause_from_a_grown_catalog_fails_the_kpi_naming_the_missing_schedule() -> None:
