@@ -11,7 +11,7 @@ removes one resource of each kind on the bare emulator instead).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +121,43 @@ def test_the_service_not_paused_when_idle_fails_naming_it_and_its_schedule(
     assert outcome.reason.startswith(f"App Runner service {service} (")
     assert f"is not paused when idle: schedule {pause_disabled}: it is DISABLED" in outcome.reason
     assert outcome.details["problems"]["resources"] == []
+
+
+@pytest.fixture
+def pause_expression(deployed: Deployment) -> Iterator[Callable[[str, str], str]]:
+    """Rewrites the stack's pause schedule's expression and time zone through Scheduler's API (then restores it)."""
+    scheduler = deployed.stack.target.client("scheduler")
+    [pause] = _pauses(deployed)
+    group, name = pause.name.split("/", 1)
+    schedule = scheduler.get_schedule(GroupName=group, Name=name)
+    keep = ("ScheduleExpression", "FlexibleTimeWindow", "Target", "Description", "ScheduleExpressionTimezone", "State")
+    settings = {k: schedule[k] for k in keep if schedule.get(k) is not None}
+
+    def rewrite(expression: str, timezone: str) -> str:
+        changed = {**settings, "ScheduleExpression": expression, "ScheduleExpressionTimezone": timezone}
+        scheduler.update_schedule(GroupName=group, Name=name, **changed)
+        return pause.name
+
+    try:
+        yield rewrite
+    finally:
+        scheduler.update_schedule(GroupName=group, Name=name, **settings)
+
+
+def test_a_cron_pause_passes_hourly_and_fails_with_a_weekend_gap(
+    deployed: Deployment, pause_expression: Callable[[str, str], str]
+) -> None:
+    """An hourly cron pauses as well as rate(1 hour); a weekday-only one in London leaves a resumed service up to
+    50 h (Friday 23:00 BST to Monday 00:00 GMT over the weekend the clocks go back)."""
+    pause_expression("cron(0 * * * ? *)", "UTC")
+    healthy = _check(deployed)
+    assert healthy.details["problems"]["idle"] == [], healthy.reason
+    name = pause_expression("cron(0 * ? * MON-FRI *)", "Europe/London")
+    outcome = _check(deployed)
+    assert outcome.status is Status.FAILED
+    [idle] = outcome.details["problems"]["idle"]
+    assert f"schedule {name}: it fires 'cron(0 * ? * MON-FRI *)', not at least every 1 h (" in idle
+    assert "in Europe/London goes up to 50 h without firing" in idle
 
 
 @pytest.fixture

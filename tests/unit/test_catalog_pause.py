@@ -57,10 +57,9 @@ def _schedule(
 ) -> None:
     target.client("scheduler").create_schedule(
         Name=name,
-        ScheduleExpression="rate(1 hour)",
         FlexibleTimeWindow=window or {"Mode": "OFF"},
         Target={"Arn": arn, "RoleArn": role, "Input": json.dumps({"ServiceArn": service})},
-        **extra,
+        **{"ScheduleExpression": "rate(1 hour)", **extra},
     )
 
 
@@ -307,3 +306,31 @@ def test_a_role_arn_with_another_path_is_not_the_same_named_role(account: Target
     )
     _schedule(account, "pathed", local, SERVICE)
     assert _pause(account, "pathed").role_allows is True
+
+
+@pytest.mark.parametrize(
+    ("expression", "timezone", "problem"),
+    [
+        ("cron(0 * * * ? *)", "UTC", None),
+        ("cron(*/30 * * * ? *)", "Asia/Tokyo", None),
+        ("cron(0 * ? * MON-FRI *)", "UTC", "goes up to 49 h without firing"),
+        ("cron(0 * * * ? *)", "Europe/London", "cron(0 * * * ? *) in Europe/London goes up to 2 h without firing"),
+    ],
+)
+def test_a_cron_pause_is_read_with_its_time_zone_and_judged_by_its_longest_gap(
+    account: Target, expression: str, timezone: str, problem: str | None
+) -> None:
+    """The API accepts a valid cron with a ScheduleExpressionTimezone; the check reads both back and judges the gap."""
+    from lakehouse.checks.catalog import judge_idle
+
+    role = _role(account, "pause-cron", SERVICE)
+    _schedule(account, "cron", role, SERVICE, ScheduleExpression=expression, ScheduleExpressionTimezone=timezone)
+    [pause] = read_pauses(account, SERVICE)
+    assert (pause.expression, pause.timezone) == (expression, timezone)
+    found = judge_idle("lakehouse-lh-1-catalog", {"Status": "RUNNING"}, [pause], 1)
+    if problem is None:
+        assert found == []
+    else:
+        [reason] = found
+        assert f"schedule default/cron: it fires {expression!r}, not at least every 1 h (" in reason
+        assert problem in reason
