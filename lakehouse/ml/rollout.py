@@ -5,7 +5,11 @@ rolls back: the endpoint returns to ``InService`` on its previous configuration,
 provider pinned here (5.100.0) waits for ``InService`` and reports success, recording the new configuration in the
 state (terraform-provider-aws issues #46663 and #48997, open): the apply is green, the old version is served.
 A failed CreateEndpoint does fail the apply: the provider's wait ends on ``Failed`` with the FailureReason as its
-last error (``waitEndpointInService``), which the apply's diagnostics carry.
+last error (``waitEndpointInService``), which the apply's diagnostics carry. Both seen with provider 5.100.0 against
+the emulator: the create's apply ends ``waiting for SageMaker AI Endpoint (<name>) create: unexpected state 'Failed',
+wanted target 'InService'. last error: Failed to download model data ...``; the update's apply completes (and, the
+configuration being replaced, deletes the one the endpoint still runs), and the next plan shows the endpoint's
+``endpoint_config_name`` to change again.
 """
 
 from __future__ import annotations

@@ -211,7 +211,7 @@ def deploy(backend: SageMakerModelBackend, variants: list[dict[str, Any]]) -> li
     try:
         for spec in variants:
             model = backend._models.get(spec.get("ModelName", ""))
-            if model is None:
+            if model is None:  # deleted after its configuration was made; assumed to fail the deploy, not the call
                 raise DeployFailed(f'Could not find model "{spec.get("ModelName")}".')
             container = model.primary_container or (model.containers or [{}])[0] or {}
             url = container.get("ModelDataUrl") or None
