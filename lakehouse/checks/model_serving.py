@@ -208,6 +208,8 @@ def judge_version(served: list[ServedModel], registry: Registry, stack: str) -> 
             problems.append(
                 f"endpoint {s.endpoint} (config {s.config}, model {s.model}) serves {_describe_version(s, registry)}, "
                 f"but the registry's {registry.alias} is version {champion.version} (run {champion.run_id})"
+                # InService with a FailureReason: an update that SageMaker rolled back (AWS's FailureReason doc).
+                + (f"; its last update failed: {s.failure_reason}" if s.failure_reason else "")
             )
     reason = "; ".join(problems) or (
         f"{len(served)} endpoint(s) serve {registry.model_name} version {champion.version}, the {registry.alias}"

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from lakehouse import progress
+from lakehouse.ml.rollout import rollout_problems, stated_endpoints
 from lakehouse.ml.server import QUIET_ENV
 from lakehouse.ml.service import NAME_IT
 from lakehouse.ml.train import RESULT_PREFIX
@@ -104,14 +105,19 @@ def write_model_variables(deployment: Deployment, version: str, model_data_url: 
 
 
 def apply_model(deployment: Deployment, version: str, model_data_url: str) -> ApplyResult:
-    """Apply the root with this version to serve; the apply's stopwatch. Refreshes the recorded outputs."""
+    """Apply the root with this version to serve; the apply's stopwatch. Refreshes the recorded outputs, then reads
+    the endpoints back: an update SageMaker rolled back passes the apply (see ``lakehouse.ml.rollout``)."""
     write_model_variables(deployment, version, model_data_url)
     label = f"apply model v{version} ({deployment.stack.stack_id})"
     result = deployment.stack.tf.apply(on_line=progress.tracker(label))
     if not result.ok:
+        # A CreateEndpoint that SageMaker could not deploy: the provider's diagnostic carries its FailureReason.
         raise ModelDeployError(f"applying model version {version}: " + "; ".join(result.diagnostics))
     deployment.record.outputs = deployment.stack.outputs()
     deployment.record.save(deployment.stack.record_path)
+    stated = stated_endpoints(deployment.stack.state())
+    if problems := rollout_problems(deployment.stack.target.client("sagemaker"), stated):
+        raise ModelDeployError(f"applying model version {version} did not deploy it: " + "; ".join(problems))
     return result
 
 

@@ -2,22 +2,35 @@
 
 An MLflow model is saved, packed as SageMaker's model.tar.gz into the emulator's S3, and deployed the
 way Terraform's AWS provider does (CreateModel, CreateEndpointConfig, CreateEndpoint); the runtime's
-InvokeEndpoint must answer the model's own predictions, and UpdateEndpoint must switch what is served.
+InvokeEndpoint must answer the model's own predictions, and UpdateEndpoint must switch what is served;
+what is served is the archive as it was when the endpoint deployed, and one missing then fails the deploy.
 """
 
 from __future__ import annotations
 
-import json
+import io
+import tarfile
+import time
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from lakehouse.checks.model_serving import invoke, judge_answer, read_served, try_invoke
+from lakehouse.checks.model_serving import (
+    RegisteredVersion,
+    Registry,
+    invoke,
+    judge_answer,
+    judge_version,
+    read_served,
+    try_invoke,
+)
 from lakehouse.ml.model import fit, pack
+from lakehouse.ml.rollout import rollout_problems
 from lakehouse.outcome import Status
 from lakehouse.target import local_target
 
@@ -176,21 +189,134 @@ def test_unknown_endpoint_is_a_validation_error(clients: tuple[Any, Any, Any]) -
     assert "nope" in err.value.response["Error"]["Message"]
 
 
-def test_a_missing_archive_is_a_model_error_naming_it(
-    clients: tuple[Any, Any, Any], archives: dict[str, bytes]
-) -> None:
-    sm, s3, runtime = clients
-    name = _deploy(sm, s3, archives["v1"], f"ep-{uuid.uuid4().hex[:6]}")
-    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+def _archive_url(sm: Any, name: str) -> tuple[str, str, str]:
     url = sm.describe_model(ModelName=name)["PrimaryContainer"]["ModelDataUrl"]
     bucket, _, key = url[5:].partition("/")
+    return url, bucket, key
+
+
+def _wait_past_second(moment: datetime) -> None:
+    """S3's LastModified is kept to the second: wait until the clock is in a later second than ``moment``."""
+    later = moment.replace(microsecond=0) + timedelta(seconds=1)
+    deadline = time.monotonic() + 5
+    while datetime.now(UTC) < later:
+        assert time.monotonic() < deadline, f"the clock did not pass {later.isoformat()}"
+        time.sleep(0.05)  # polling the clock for the condition above, bounded by the deadline
+
+
+def test_the_endpoint_serves_the_archive_it_deployed_after_the_object_is_replaced_or_deleted(
+    clients: tuple[Any, Any, Any], archives: dict[str, bytes], emulator: Any
+) -> None:
+    """SageMaker copies the archive when it deploys: what S3 holds later is not what the endpoint serves. The
+    check's reader says so (an archive written after the deploy, or gone, is not read back as served)."""
+    sm, s3, _ = clients
+    name = _deploy(sm, s3, archives["v1"], f"ep-{uuid.uuid4().hex[:6]}")
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    target = local_target(emulator.endpoint, "ap-northeast-1")
+    url, bucket, key = _archive_url(sm, name)
+    _wait_past_second(sm.describe_endpoint(EndpointName=name)["LastModifiedTime"])
+    s3.put_object(Bucket=bucket, Key=key, Body=archives["v2"])  # another model (JP: 100) at the same URL
+    assert invoke(target, name, [{"country": "JP"}]) == pytest.approx([20.0])  # still v1's mean
+    served = read_served(target, name)
+    assert served.broken is not None and f"archive {url} was written at " in served.broken, served.broken
+    assert "after the endpoint last deployed at" in served.broken
     s3.delete_object(Bucket=bucket, Key=key)
+    assert invoke(target, name, [{"country": "JP"}]) == pytest.approx([20.0])
+    assert read_served(target, name).broken == f"model {name}'s ModelDataUrl {url} does not exist"
+
+
+def test_a_missing_archive_at_create_leaves_the_endpoint_failed_and_the_check_reads_why(
+    clients: tuple[Any, Any, Any], archives: dict[str, bytes], emulator: Any
+) -> None:
+    """CreateEndpoint answers as on AWS; the endpoint goes Failed, its FailureReason naming the object; the
+    @STACK-model judge fails it with that reason, invocations are refused and only DeleteEndpoint is taken."""
+    sm, s3, runtime = clients
+    name = _deploy(sm, s3, archives["v1"], f"ep-{uuid.uuid4().hex[:6]}")
+    url, bucket, key = _archive_url(sm, name)
+    s3.delete_object(Bucket=bucket, Key=key)
+    assert sm.create_endpoint(EndpointName=name, EndpointConfigName=name)["EndpointArn"].endswith(f"/{name}")
+    described = sm.describe_endpoint(EndpointName=name)
+    assert described["EndpointStatus"] == "Failed"
+    assert described["FailureReason"].startswith(
+        f'Failed to download model data for container "container_1" from URL: "{url}"'
+    )
+    served = read_served(local_target(emulator.endpoint, "ap-northeast-1"), name)
+    assert (served.status, served.failure_reason) == ("Failed", described["FailureReason"])
+    champion = RegisteredVersion("1", "run-1", None, ("champion",))
+    outcome = judge_version([served], Registry("m", "champion", (champion,), champion), "s")
+    assert outcome.status is Status.FAILED
+    assert f"endpoint {name} is Failed (FailureReason: Failed to download model data" in str(outcome.reason)
+    assert url in str(outcome.reason)
     with pytest.raises(ClientError) as err:
-        runtime.invoke_endpoint(
-            EndpointName=name, ContentType="application/json", Body=json.dumps({"dataframe_records": []})
-        )
-    assert err.value.response["Error"]["Code"] == "ModelError"
-    assert url in err.value.response["Error"]["Message"]
+        runtime.invoke_endpoint(EndpointName=name, ContentType="application/json", Body=b"{}")
+    assert err.value.response["Error"]["Code"] == "ValidationError" and "Failed" in str(err.value)
+    with pytest.raises(ClientError, match="Failed"):
+        sm.update_endpoint(EndpointName=name, EndpointConfigName=name)
+    sm.delete_endpoint(EndpointName=name)
+    s3.put_object(Bucket=bucket, Key=key, Body=archives["v1"])  # the archive back: a new endpoint deploys
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    assert sm.describe_endpoint(EndpointName=name)["EndpointStatus"] == "InService"
+
+
+def _tar_gz(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for path, data in files.items():
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("body", "wanted"),
+    [
+        (b"not a tarball", 'Failed to extract model data archive for container "container_1" from URL "{url}"'),
+        (
+            _tar_gz({"README": b"no MLmodel"}),
+            "The primary container for production variant AllTraffic did not pass the ping health check",
+        ),
+    ],
+    ids=["not-a-tar-gz", "not-an-mlflow-model"],
+)
+def test_an_archive_that_does_not_deploy_fails_the_endpoint_naming_it(
+    clients: tuple[Any, Any, Any], body: bytes, wanted: str
+) -> None:
+    sm, s3, _ = clients
+    name = _deploy(sm, s3, body, f"ep-{uuid.uuid4().hex[:6]}")
+    url, _, _ = _archive_url(sm, name)
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    described = sm.describe_endpoint(EndpointName=name)
+    assert described["EndpointStatus"] == "Failed"
+    assert wanted.format(url=url) in described["FailureReason"] and url in described["FailureReason"]
+
+
+def test_an_update_whose_archive_is_missing_rolls_back_and_keeps_serving(
+    clients: tuple[Any, Any, Any], archives: dict[str, bytes], emulator: Any
+) -> None:
+    """UpdateEndpoint answers; the endpoint stays InService on its previous configuration and archive, with the
+    FailureReason (as AWS reports a rolled-back update); the model release's read-back names it."""
+    sm, s3, _ = clients
+    name = _deploy(sm, s3, archives["v1"], f"ep-{uuid.uuid4().hex[:6]}")
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    before = sm.describe_endpoint(EndpointName=name)["LastModifiedTime"]
+    other = _deploy(sm, s3, archives["v2"], f"cfg-{uuid.uuid4().hex[:6]}")
+    url, bucket, key = _archive_url(sm, other)
+    s3.delete_object(Bucket=bucket, Key=key)
+    sm.update_endpoint(EndpointName=name, EndpointConfigName=other)
+    described = sm.describe_endpoint(EndpointName=name)
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", name)
+    assert url in described["FailureReason"] and described["LastModifiedTime"] == before
+    target = local_target(emulator.endpoint, "ap-northeast-1")
+    assert invoke(target, name, [{"country": "JP"}]) == pytest.approx([20.0])  # v1, as deployed
+    [problem] = rollout_problems(sm, {name: other})  # what Terraform's state records after the apply
+    assert f"endpoint {name} still runs configuration {name}, not {other}" in problem and url in problem
+    s3.put_object(Bucket=bucket, Key=key, Body=archives["v2"])
+    sm.update_endpoint(EndpointName=name, EndpointConfigName=other)
+    described = sm.describe_endpoint(EndpointName=name)
+    assert described["EndpointConfigName"] == other and "FailureReason" not in described
+    assert invoke(target, name, [{"country": "JP"}]) == pytest.approx([100.0])
+    assert rollout_problems(sm, {name: other}) == []
 
 
 @pytest.mark.parametrize(

@@ -55,6 +55,17 @@ def test_an_older_version_served_fails_naming_both_versions() -> None:
     assert "lakehouse-s1-daily-revenue" in outcome.reason
 
 
+def test_an_update_rolled_back_fails_naming_its_failure_reason() -> None:
+    """InService on the old configuration with a FailureReason: SageMaker could not deploy the new archive."""
+    reason = 'Failed to download model data for container "container_1" from URL: "s3://b/v2/model.tar.gz".'
+    old = served("m-one", "run-one", config="lakehouse-s1-daily-revenue-v1", failure_reason=reason)
+    outcome = judge_version([old], REGISTRY, "s1")
+    assert outcome.status is Status.FAILED
+    assert f"champion is version 2 (run run-two); its last update failed: {reason}" in str(outcome.reason)
+    # A FailureReason on an endpoint serving the champion is not by itself a failure (an earlier update's).
+    assert judge_version([served(failure_reason=reason)], REGISTRY, "s1").passed
+
+
 def test_a_model_no_version_registered_fails_naming_what_it_is() -> None:
     outcome = judge_version([served("m-stray", "run-stray")], REGISTRY, "s1")
     assert outcome.status is Status.FAILED

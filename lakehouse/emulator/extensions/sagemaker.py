@@ -28,7 +28,8 @@ provider's wait for InService ends at its first read), but:
 - the runtime's ``InvokeEndpoint`` answers canned data for any endpoint name, existing or not.
   Here it serves what the endpoint serves on AWS: endpoint -> its endpoint configuration -> the
   model of its (first) production variant -> that model's ``ModelDataUrl``, a ``model.tar.gz`` of an
-  MLflow model in the emulator's S3, unpacked and loaded with MLflow's pyfunc loader and scored with
+  MLflow model as it was in the emulator's S3 when the endpoint deployed (see below), loaded with
+  MLflow's pyfunc loader and scored with
   MLflow's own scoring-server code (the code of the inference image MLflow builds for SageMaker),
   so a request body is read exactly as that image reads it. A missing endpoint is a
   ``ValidationError``; a model that cannot load or score is a ``ModelError`` (HTTP 424) naming it.
@@ -38,7 +39,31 @@ provider's wait for InService ends at its first read), but:
   saying the emulator cannot run it: on AWS that image, not MLflow's code, decides what is served,
   and answering for it would pass a stack whose endpoint would serve something else or fail its ping.
 
-Loaded models are kept per archive (S3 URL + ETag): a replaced archive is loaded again.
+- moto's endpoints read nothing at deploy time. On AWS, CreateEndpoint and UpdateEndpoint copy each variant's
+  model archive (``ModelDataUrl``) to the serving containers when they deploy: replacing or deleting the S3
+  object later does not change what a running endpoint serves. Here :func:`deploy` does the same: the archive is
+  read and unpacked into a folder of the endpoint's own (as SageMaker unpacks it into ``/opt/ml/model``), and a
+  model of MLflow's image is loaded from it (the container starts and answers its ping); InvokeEndpoint serves
+  that, never what S3 holds now. A deploy that cannot (no object, no tar.gz, a model that does not load) leaves
+  CreateEndpoint's endpoint ``Failed`` with a FailureReason naming the object; both calls still answer normally,
+  as on AWS, where the failure shows only in DescribeEndpoint. An UpdateEndpoint that cannot deploy leaves the
+  endpoint ``InService`` on its previous configuration and archive, with the FailureReason (AWS documents
+  FailureReason "if the status is InService but update operation fails"; the roll back to the previous
+  configuration is what terraform-provider-aws issues #39099, #46663 and #48997 report). A ``Failed`` endpoint
+  takes no UpdateEndpoint (AWS: DeleteEndpoint is the only operation on a failed endpoint) and no invocation.
+
+Confirmed (public reports of the wording): ``Failed to download model data for container "container_1" from URL:
+"<url>". Please ensure that there is an object located at the URL and that the role passed to CreateModel has
+permissions to download the object.`` and ``Failed to extract model data archive for container "container_1" from
+URL "<url>". Please ensure that the object located at the URL is a valid tar.gz archive.``. Assumed: the ping
+failure's wording (as reports give it, with the emulator's container log appended, since the endpoint has no
+CloudWatch logs here), that a container that fails to load its model fails its ping, that a failed update keeps
+the endpoint's LastModifiedTime, and that a successful one clears FailureReason.
+
+Memory stays bounded: archives are unpacked to disk (a temporary folder per deployed variant, removed when the
+endpoint moves to another deployment or is deleted); an archive is read whole once, at deploy, and may be at most
+``MAX_ARCHIVE_BYTES`` (the stack's archives are an MLflow scikit-learn model of a few kilobytes); in memory stays
+one loaded MLflow model per variant of a live endpoint.
 """
 
 from __future__ import annotations
@@ -48,12 +73,14 @@ import io
 import tarfile
 import tempfile
 import threading
+import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from moto.core.common_types import TYPE_RESPONSE
 from moto.core.exceptions import JsonRESTError
-from moto.core.responses import ActionResult
+from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
 from moto.s3.models import s3_backends
 from moto.sagemaker.exceptions import ValidationError
@@ -93,41 +120,144 @@ def split_s3_url(url: str) -> tuple[str, str]:
     return bucket, key
 
 
-class ServedModels:
-    """MLflow models unpacked from their archives, one per (URL, ETag), loaded on first use."""
+#: The largest archive the emulator reads at deploy (it is read whole, once): far above the stack's few kilobytes.
+MAX_ARCHIVE_BYTES = 256 * 1024 * 1024
+
+
+@dataclass
+class DeployedVariant:
+    """One production variant as its endpoint deployed it: the model's container, its archive unpacked into a
+    folder of its own (None: no ModelDataUrl, the image carries its model) and, for MLflow's image, the model
+    loaded from that folder. Later changes to the model, its configuration or the S3 object do not reach it."""
+
+    variant: str
+    model_name: str
+    image: str
+    url: str | None
+    folder: tempfile.TemporaryDirectory[str] | None = None
+    loaded: Any = None
+
+    def close(self) -> None:
+        if self.folder is not None:
+            self.folder.cleanup()
+
+
+class DeployFailed(Exception):
+    """A deploy that cannot finish: the message is the endpoint's FailureReason."""
+
+
+def _download_failure(url: str) -> DeployFailed:
+    return DeployFailed(
+        f'Failed to download model data for container "container_1" from URL: "{url}". Please ensure that there is '
+        "an object located at the URL and that the role passed to CreateModel has permissions to download the object."
+    )
+
+
+def _read_archive(account: str, region: str, url: str) -> bytes:
+    """The archive's bytes as S3 holds them now; a missing object or bucket is SageMaker's download failure."""
+    try:
+        bucket, key = split_s3_url(url)
+        obj = s3_backends[account][get_partition(region)].get_object(bucket, key)
+    except Exception:  # noqa: BLE001 - no bucket, no key, a bad URL: SageMaker cannot download it
+        raise _download_failure(url) from None
+    if obj is None:
+        raise _download_failure(url)
+    if obj.size > MAX_ARCHIVE_BYTES:
+        raise DeployFailed(
+            f'model data for container "container_1" at "{url}" is {obj.size} bytes: the emulator deploys archives '
+            f"of at most {MAX_ARCHIVE_BYTES} bytes (an emulator limit, not AWS's)"
+        )
+    return bytes(obj.value)
+
+
+def _unpack(url: str, archive: bytes) -> tempfile.TemporaryDirectory[str]:
+    folder = tempfile.TemporaryDirectory(prefix="lakehouse-sagemaker-")
+    try:
+        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+            tar.extractall(folder.name, filter="data")
+    except (tarfile.TarError, OSError, EOFError):
+        folder.cleanup()
+        raise DeployFailed(
+            f'Failed to extract model data archive for container "container_1" from URL "{url}". Please ensure that '
+            "the object located at the URL is a valid tar.gz archive."
+        ) from None
+    return folder
+
+
+def _load(variant: DeployedVariant) -> Any:
+    """MLflow's serving image loads its model at start: one that does not load fails the container's ping."""
+    import mlflow.pyfunc  # slow import: only once an endpoint of MLflow's image deploys
+
+    assert variant.folder is not None
+    root = Path(variant.folder.name)
+    try:
+        if not (root / "MLmodel").exists():
+            raise ValueError("the archive has no MLmodel file at its root (not an MLflow model)")
+        return mlflow.pyfunc.load_model(str(root))
+    except Exception as err:  # noqa: BLE001 - any load failure fails the ping; named
+        reason = (
+            f"The primary container for production variant {variant.variant} did not pass the ping health check. "
+            "Please check CloudWatch logs for this endpoint. "
+            f"(emulator: the model at {variant.url} does not load: {err})"
+        )
+        raise DeployFailed(reason[:1024]) from None  # FailureReason is at most 1024 characters
+
+
+def deploy(backend: SageMakerModelBackend, variants: list[dict[str, Any]]) -> list[DeployedVariant]:
+    """Set up every production variant as SageMaker does when it deploys an endpoint: each model's archive copied
+    and unpacked, MLflow's image loading it. A variant that cannot is :class:`DeployFailed` (the FailureReason);
+    what was set up for the others is removed then."""
+    deployed: list[DeployedVariant] = []
+    try:
+        for spec in variants:
+            model = backend._models.get(spec.get("ModelName", ""))
+            if model is None:  # deleted after its configuration was made; assumed to fail the deploy, not the call
+                raise DeployFailed(f'Could not find model "{spec.get("ModelName")}".')
+            container = model.primary_container or (model.containers or [{}])[0] or {}
+            url = container.get("ModelDataUrl") or None
+            variant = DeployedVariant(
+                str(spec.get("VariantName")), model.model_name, str(container.get("Image") or ""), url
+            )
+            deployed.append(variant)
+            if url is None or container.get("Mode") == "MultiModel" or str(url).endswith("/"):
+                continue  # no one archive to copy: the image's, or one per request (multi-model)
+            variant.folder = _unpack(url, _read_archive(backend.account_id, backend.region_name, url))
+            if unrunnable_image(variant.image) is None:
+                variant.loaded = _load(variant)
+    except DeployFailed:
+        for variant in deployed:
+            variant.close()
+        raise
+    return deployed
+
+
+class Deployments:
+    """What each live endpoint deployed, by endpoint object (weakly: a dropped endpoint's folders go with it;
+    not an attribute of the endpoint, whose every attribute moto answers in DescribeEndpoint)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._models: dict[tuple[str, str], Any] = {}
-        self._dirs: list[tempfile.TemporaryDirectory[str]] = []
+        self._by_endpoint: weakref.WeakKeyDictionary[FakeEndpoint, list[DeployedVariant]] = weakref.WeakKeyDictionary()
 
-    def get(self, url: str, etag: str, archive: bytes) -> Any:
+    def put(self, endpoint: FakeEndpoint, deployed: list[DeployedVariant]) -> None:
         with self._lock:
-            key = (url, etag)
-            if key not in self._models:
-                self._models[key] = self._load(url, archive)
-            return self._models[key]
+            before = self._by_endpoint.get(endpoint) or []
+            self._by_endpoint[endpoint] = deployed
+        for variant in before:
+            variant.close()
 
-    def _load(self, url: str, archive: bytes) -> Any:
-        import mlflow.pyfunc  # slow import: only once an endpoint is invoked
+    def drop(self, endpoint: FakeEndpoint) -> None:
+        with self._lock:
+            before = self._by_endpoint.pop(endpoint, None) or []
+        for variant in before:
+            variant.close()
 
-        folder = tempfile.TemporaryDirectory(prefix="lakehouse-sagemaker-")
-        self._dirs.append(folder)
-        try:
-            with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-                tar.extractall(folder.name, filter="data")
-        except (tarfile.TarError, OSError) as err:
-            raise ModelError(f"ModelDataUrl {url} is not a readable .tar.gz archive: {err}") from None
-        root = Path(folder.name)
-        if not (root / "MLmodel").exists():
-            raise ModelError(f"ModelDataUrl {url}: the archive has no MLmodel file at its root (not an MLflow model)")
-        try:
-            return mlflow.pyfunc.load_model(str(root))
-        except Exception as err:  # noqa: BLE001 - any load failure is the model's error, named
-            raise ModelError(f"the model at {url} does not load: {err}") from None
+    def get(self, endpoint: FakeEndpoint) -> list[DeployedVariant] | None:
+        with self._lock:
+            return self._by_endpoint.get(endpoint)
 
 
-SERVED = ServedModels()
+DEPLOYED = Deployments()
 
 
 def mlflow_image_tag() -> str:
@@ -152,26 +282,24 @@ def unrunnable_image(image: str) -> str | None:
     )
 
 
-def served_model_data_url(backend: SageMakerModelBackend, endpoint_name: str, account: str) -> str:
-    """The ModelDataUrl an endpoint serves: endpoint -> endpoint config -> first variant's model (of an image
-    the emulator can run)."""
+def served_variant(backend: SageMakerModelBackend, endpoint_name: str, account: str) -> DeployedVariant:
+    """What an endpoint serves: its (first) variant as it was deployed, of an image the emulator can run."""
     endpoint = backend.endpoints.get(endpoint_name)
     if endpoint is None:
         raise RuntimeValidationError(f"Endpoint {endpoint_name} of account {account} not found.")
-    config = backend.endpoint_configs.get(endpoint.endpoint_config_name)
-    if config is None or not config.production_variants:
-        raise ModelError(f"endpoint {endpoint_name}: endpoint configuration {endpoint.endpoint_config_name} is gone")
-    model_name = config.production_variants[0]["ModelName"]
-    model = backend._models.get(model_name)
-    if model is None:
-        raise ModelError(f"endpoint {endpoint_name}: its model {model_name} is gone")
-    container = model.primary_container or {}
-    if (why := unrunnable_image(str(container.get("Image") or ""))) is not None:
-        raise ModelError(f"endpoint {endpoint_name}: model {model_name}: {why}")
-    url = container.get("ModelDataUrl")
-    if not url:
-        raise ModelError(f"endpoint {endpoint_name}: model {model_name} has no ModelDataUrl")
-    return str(url)
+    deployed = DEPLOYED.get(endpoint)
+    if endpoint.endpoint_status != "InService" or not deployed:
+        # Assumed: AWS routes no request to an endpoint that is not in service (Failed: nothing was deployed).
+        raise RuntimeValidationError(
+            f"Endpoint {endpoint_name} of account {account} is {endpoint.endpoint_status}, not InService: "
+            f"it serves nothing (FailureReason: {endpoint.failure_reason})"
+        )
+    variant = deployed[0]
+    if (why := unrunnable_image(variant.image)) is not None:
+        raise ModelError(f"endpoint {endpoint_name}: model {variant.model_name}: {why}")
+    if variant.url is None or variant.loaded is None:
+        raise ModelError(f"endpoint {endpoint_name}: model {variant.model_name} has no ModelDataUrl")
+    return variant
 
 
 class SageMakerRuntimeExtension(SageMakerRuntimeResponse):
@@ -182,15 +310,7 @@ class SageMakerRuntimeExtension(SageMakerRuntimeResponse):
 
         endpoint_name = self.path.split("/")[2]
         backend = sagemaker_backends[self.current_account][self.region]
-        url = served_model_data_url(backend, endpoint_name, self.current_account)
-        try:
-            bucket, key = split_s3_url(url)
-            obj = s3_backends[self.current_account][get_partition(self.region)].get_object(bucket, key)
-        except Exception as err:  # noqa: BLE001 - a missing archive is the model's error, named
-            raise ModelError(f"endpoint {endpoint_name}: cannot read its model archive {url}: {err}") from None
-        if obj is None:
-            raise ModelError(f"endpoint {endpoint_name}: its model archive {url} does not exist")
-        model = SERVED.get(url, obj.etag, obj.value)
+        model = served_variant(backend, endpoint_name, self.current_account).loaded
         content_type = self.headers.get("Content-Type") or "application/json"
         try:
             answer = scoring_server.invocations(self.body, content_type, model, model.metadata.get_input_schema())
@@ -235,7 +355,8 @@ class SageMakerExtension(SageMakerResponse):
         return ActionResult({"EndpointConfigArn": config.endpoint_config_arn})
 
     def create_endpoint(self) -> ActionResult:
-        """moto's, reading the configuration object (its answer may leave DataCaptureConfig out)."""
+        """moto's, reading the configuration object (its answer may leave DataCaptureConfig out), deploying its
+        variants' archives now (:func:`deploy`): one that cannot leaves the endpoint Failed, the call answered."""
         name, config_name = self._get_param("EndpointName"), self._get_param("EndpointConfigName")
         backend = self.sagemaker_backend
         config = backend.endpoint_configs.get(config_name)
@@ -252,6 +373,11 @@ class SageMakerExtension(SageMakerResponse):
             data_capture_config=config.data_capture_config or {},
             tags=self._get_param("Tags"),
         )
+        try:
+            DEPLOYED.put(endpoint, deploy(backend, config.production_variants))
+        except DeployFailed as failed:  # AWS answers the call; the endpoint goes Failed, DescribeEndpoint says why
+            endpoint.endpoint_status = "Failed"
+            endpoint.failure_reason = str(failed)  # type: ignore[assignment]  # moto types it as None
         backend.endpoints[name] = endpoint
         return ActionResult({"EndpointArn": endpoint.arn})
 
@@ -271,6 +397,7 @@ class SageMakerExtension(SageMakerResponse):
                 )
 
     def update_endpoint(self) -> ActionResult:
+        """Deploy another configuration's archives; one that cannot is a failed update (see the module's doc)."""
         name = self._get_param("EndpointName")
         config_name = self._get_param("EndpointConfigName")
         backend = self.sagemaker_backend
@@ -280,13 +407,34 @@ class SageMakerExtension(SageMakerResponse):
         config = backend.endpoint_configs.get(config_name)
         if config is None:
             raise ValidationError(message=f'Could not find endpoint configuration "{config_name}".')
+        if endpoint.endpoint_status == "Failed":
+            # AWS: "DeleteEndpoint is the only operation that can be performed on a failed endpoint" (wording assumed).
+            raise ValidationError(
+                message=f"Cannot update endpoint {name}: it is Failed ({endpoint.failure_reason}); delete it first."
+            )
         self._refuse_serverless_exclusions(config.production_variants)
+        try:
+            deployed = deploy(backend, config.production_variants)
+        except DeployFailed as failed:  # the update rolls back: the previous configuration and archive keep serving
+            endpoint.failure_reason = str(failed)  # type: ignore[assignment]  # moto types it as None
+            return ActionResult({"EndpointArn": endpoint.arn})
+        DEPLOYED.put(endpoint, deployed)
+        endpoint.failure_reason = None
         endpoint.endpoint_config_name = config_name
         endpoint.production_variants = endpoint._process_production_variants(copy.deepcopy(config.production_variants))
         endpoint.data_capture_config = config.data_capture_config or {}
         endpoint.endpoint_status = "InService"
         endpoint.last_modified_time = utcnow()
         return ActionResult({"EndpointArn": endpoint.arn})
+
+    def delete_endpoint(self) -> ActionResult:
+        """moto's, then what the endpoint deployed is removed (its unpacked archives, its loaded models)."""
+        name = self._get_param("EndpointName")
+        endpoint = self.sagemaker_backend.endpoints.get(name)
+        self.sagemaker_backend.delete_endpoint(name)
+        if endpoint is not None:
+            DEPLOYED.drop(endpoint)
+        return EmptyResult()
 
     def update_endpoint_weights_and_capacities(self) -> ActionResult:
         """moto's, then each variant's ServerlessUpdateConfig applied to its running serverless config."""
