@@ -802,7 +802,9 @@ def test_a_dashboard_not_named_like_the_stack_is_not_its_own() -> None:
     assert judge_finops(data).status is Status.FAILED
     data.dashboard_name = "lakehouse-lh-1-finops"
     assert judge_finops(data).passed
-    data.budget_tags = {"stack_id": "lh-1", "project": "acme"}  # a root deployed with project = "acme"
+    acme = {"stack_id": "lh-1", "project": "acme"}  # a root deployed with project = "acme": its names say acme
+    body = json.dumps(HEALTHY_BODY).replace(WG, "acme-lh-1")
+    data = healthy(stack_id="lh-1", budget_tags=acme, alarm_tags=ours, dashboard_body=body)
     assert judge_finops(data).status is Status.FAILED
     data.dashboard_name = "acme-lh-1-finops"
     assert judge_finops(data).passed
@@ -962,3 +964,39 @@ def test_a_row_naming_no_region_is_the_same_series_as_one_naming_the_region_it_i
     ), result.details["metric_rows_not_counted"]
     # read in another region, the row naming none is another series
     assert judge_finops(healthy(dashboard_body=json.dumps(body), default_region="eu-west-1")).passed
+
+
+def test_published_series_watching_nothing_of_the_stack_do_not_count() -> None:
+    """Broken dashboard: three live tiles on things of no stack (the account's log bucket, every Lambda function
+    of the account, an ops topic) and the billing total; ListMetrics lists each, none names a stack resource."""
+    body = {
+        "widgets": [
+            metric_widget(
+                ["AWS/S3", "BucketSizeBytes", "BucketName", "company-logs", "StorageType", "StandardStorage"],
+                ["AWS/Lambda", "Invocations"],
+                ["AWS/SNS", "NumberOfMessagesPublished", "TopicName", "ops-pager"],
+            ),
+            metric_widget(["AWS/Billing", "EstimatedCharges", "Currency", "USD"], region="us-east-1"),
+        ]
+    }
+    ours = {"stack_id": "lh-1"}
+    named = frozenset({WG, "lakehouse-lh-1-gold-7f3a", TOPIC})
+    data = healthy(stack_id="lh-1", budget_tags=ours, alarm_tags=ours, dashboard_body=json.dumps(body), own_names=named)
+    assert judge_finops(replace(data, stack_id=None)).passed  # ownership not judged: 4 published series
+    result = judge_finops(data)
+    assert result.status is Status.FAILED and result.measured["dashboard_metric_series"] == 1
+    (problem,) = result.details["problems"]["dashboard"]
+    assert "has 1 published metric series (AWS/Billing EstimatedCharges Currency=USD [us-east-1])" in problem
+    for label in ("BucketName=company-logs", "AWS/Lambda Invocations [", "TopicName=ops-pager"):
+        assert f"{label}" in problem
+    assert problem.count("watches nothing of stack lh-1 (no dimension names one of its resources)") == 3
+    # The same tiles on the stack's own bucket and alerts topic (a name inside an output's ARN) count.
+    own = (
+        json.dumps(body).replace("company-logs", "lakehouse-lh-1-gold-7f3a").replace("ops-pager", TOPIC.split(":")[-1])
+    )
+    data = healthy(stack_id="lh-1", budget_tags=ours, alarm_tags=ours, dashboard_body=own, own_names=named)
+    result = judge_finops(data)
+    assert result.passed and result.measured["dashboard_metric_series"] == 3
+    assert any(
+        "AWS/Lambda Invocations" in n and "watches nothing" in n for n in result.details["metric_rows_not_counted"]
+    )
