@@ -115,3 +115,26 @@ def test_the_shipped_contracts_load_and_healthy_rules_are_kept() -> None:
     named_like_it = "WITH daily_revenue AS (SELECT 1 AS x) SELECT * FROM daily_revenue"
     assert not matches_reads_itself("gold.daily_revenue", named_like_it, layers)
     assert "" in PROBES  # a regex matching the empty string only at an anchor is told by the others
+
+
+def test_a_matches_naming_the_stacks_gold_database_literally_fails_without_running() -> None:
+    """The loader sees placeholders; a query naming the deployed Gold database by its name is caught where the
+    names are known (exit check 2's matcher), and fails the contract instead of comparing Gold with itself."""
+    from lakehouse.checks.data_loop import athena_matcher, judge_contracts
+
+    outputs = {
+        "glue_database_names": {"bronze": "lh_1_bronze", "silver": "lh_1_silver", "gold": "LH_1_GOLD"},
+        "bucket_names": {"bronze": "b", "silver": "s", "gold": "g"},
+    }
+    contract = load_contract(CONTRACTS_DIR / "gold.daily_revenue.yml")
+    contract.matches = "SELECT order_date, country, orders, revenue FROM lh_1_gold.daily_revenue"
+    matcher = athena_matcher(object(), outputs)  # never asked: nothing runs
+    columns = ["order_date", "country", "orders", "revenue"]
+    diff = matcher(contract, columns)
+    assert not diff.ok and diff.vacuous and "reads gold.daily_revenue itself" in diff.vacuous
+    frame = pd.DataFrame({"order_date": ["2026-03-01"], "country": ["US"], "orders": [1], "revenue": [444.15]})
+    frames = {"gold.daily_revenue": frame, "gold.orders_enriched": frame}  # its row-count relation's size
+    outcome = judge_contracts(["gold.daily_revenue"], [contract], frames, 100.0, [], matcher=matcher)
+    assert outcome.status == "failed"
+    assert "gold.daily_revenue: table_rows_to_match_query failed" in str(outcome.reason)
+    assert "reads gold.daily_revenue itself" in str(outcome.reason)
