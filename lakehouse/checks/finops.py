@@ -75,10 +75,12 @@ DEFAULT_THRESHOLD_TYPE = "PERCENTAGE"
 BUDGET_RULE = (
     "The budget can fire when: it is a MONTHLY COST budget whose USD limit is within the cap; it covers all "
     "of the account's cost (no CostFilters, no FilterExpression: a budget filtered to one service never sees "
-    "the rest of the bill); its TimePeriod holds the moment of reading (Start <= now < End: a budget that ended, "
-    "or starts later, tracks no spend this month and never alerts); and at least one notification compares "
-    "GREATER_THAN at a threshold <= 100 % of the limit (PERCENTAGE thresholds as they are, ABSOLUTE_VALUE "
-    "thresholds in USD against the limit) and "
+    "the rest of the bill; no charge type left out by CostTypes: IncludeTax, IncludeSupport, IncludeSubscription, "
+    "IncludeOtherSubscription, IncludeRecurring or IncludeUpfront false leaves that part of the bill unseen, so "
+    "a bill over the cap reads under it); its TimePeriod holds the moment of reading (Start <= now < End: "
+    "a budget that ended, or starts later, tracks no spend this month and never alerts); and at least one "
+    "notification compares GREATER_THAN at a threshold <= 100 % of the limit (PERCENTAGE thresholds as they "
+    "are, ABSOLUTE_VALUE thresholds in USD against the limit) and "
     "has an SNS subscriber whose topic exists (checked with GetTopicAttributes), has at least one confirmed "
     "subscription (ListSubscriptionsByTopic; PendingConfirmation does not count) and whose topic policy lets "
     "budgets.amazonaws.com publish (an Allow of sns:Publish on the topic to that service principal, or to everyone, "
@@ -88,6 +90,16 @@ BUDGET_RULE = (
     "that cannot be evaluated counts), and one of whose confirmed "
     "subscriptions receives a budget alert (see the delivery rule: queue policy, KMS key, filter policy): an alert "
     "nobody receives is no alert."
+)
+#: CostTypes that add charges to the bill (each defaults to true): false leaves those charges out of the budget.
+#: Credits, refunds and discounts lower the bill, and blended or amortized rates restate it: not judged.
+CHARGE_TYPES = (
+    "IncludeTax",
+    "IncludeSupport",
+    "IncludeSubscription",
+    "IncludeOtherSubscription",
+    "IncludeRecurring",
+    "IncludeUpfront",
 )
 #: What ListSubscriptionsByTopic shows for a subscription that is not confirmed (or is being deleted).
 UNCONFIRMED = frozenset({"PendingConfirmation", "pending confirmation", "Deleted"})
@@ -648,6 +660,13 @@ def _judge_budget(data: FinopsReadback, cap: Decimal, reasons: list[str]) -> tup
                 f"budget {data.budget_name} counts only part of the account's cost ({key} "
                 f"{json.dumps(budget[key], sort_keys=True, default=str)})"
             )
+    cost_types = budget.get("CostTypes") or {}
+    left_out = [t for t in CHARGE_TYPES if cost_types.get(t) is False]
+    if left_out:
+        reasons.append(
+            f"budget {data.budget_name} counts only part of the account's cost (CostTypes "
+            f"{', '.join(f'{t}=false' for t in left_out)}: those charges are on the bill, not in the budget)"
+        )
     summaries = []
     receivers = budget_receivers(data)
     for n in data.notifications:

@@ -289,6 +289,51 @@ def test_empty_filters_as_aws_returns_them_cover_all_cost() -> None:
     assert judge_finops(healthy(budget={**BUDGET, "CostFilters": {}, "FilterExpression": {}})).passed
 
 
+#: CostTypes as Budgets answers them for a budget made without any (every default, moto's answer too).
+DEFAULT_COST_TYPES = {
+    "IncludeCredit": True,
+    "IncludeDiscount": True,
+    "IncludeOtherSubscription": True,
+    "IncludeRecurring": True,
+    "IncludeRefund": True,
+    "IncludeSubscription": True,
+    "IncludeSupport": True,
+    "IncludeTax": True,
+    "IncludeUpfront": True,
+    "UseAmortized": False,
+    "UseBlended": False,
+}
+
+
+def test_budget_leaving_charges_out_by_cost_types_fails() -> None:
+    """Broken budget: IncludeTax=false (and support fees out): a 22 USD bill with 10 % tax reads 20 USD, under
+    the cap, so neither notification fires; CostFilters and FilterExpression are empty."""
+    partial = {**DEFAULT_COST_TYPES, "IncludeTax": False, "IncludeSupport": False}
+    result = judge_finops(healthy(budget={**BUDGET, "CostTypes": partial}))
+    assert result.status is Status.FAILED
+    assert (
+        f"budget {BUDGET_NAME} counts only part of the account's cost (CostTypes IncludeTax=false, "
+        "IncludeSupport=false: those charges are on the bill, not in the budget)"
+    ) in str(result.reason)
+    assert "IncludeTax" in result.details["budget_rule"]
+
+
+@pytest.mark.parametrize(
+    "cost_types",
+    [
+        DEFAULT_COST_TYPES,
+        {},
+        {"IncludeTax": True},
+        {**DEFAULT_COST_TYPES, "IncludeCredit": False, "IncludeRefund": False, "UseAmortized": True},
+    ],
+    ids=["defaults", "none", "partial-answer", "credits-out-amortized"],
+)
+def test_cost_types_that_keep_every_charge_pass(cost_types: dict[str, bool]) -> None:
+    """No false reds: defaults, a partial answer (an absent flag is its default, true), and choices that only
+    lower or restate the bill (credits, refunds, amortized rates) keep every charge in."""
+    assert judge_finops(healthy(budget={**BUDGET, "CostTypes": cost_types})).passed
+
+
 def test_budget_without_notifications_fails() -> None:
     result = judge_finops(healthy(notifications=[]))
     assert not result.passed
