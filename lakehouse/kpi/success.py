@@ -13,6 +13,8 @@ request from a fork's ``main`` (head branch ``main``, the fork's commit), or the
 repository of other code entirely. A counted run must be of ``main`` of the repository itself, not
 a pull request, and its commit must share history with the commit under test (exit check 3's
 ``HistoryBinder``); a run that shares none fails the KPI, one nobody can tell makes it ``error``.
+A run that concluded ``success`` counts as one only when exit check 3 would call it green (its jobs,
+attempts and workflow read: a skipped job or a ``make smoke || true`` concludes success too).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse.athena import connect
+from lakehouse.checks.ci import why_success_is_not_green
 from lakehouse.checks.data_loop import check_contracts
 from lakehouse.checks.history import SHA, HistoryBinder, commit_under_test, how_to_tell, unbindable
 from lakehouse.contracts import load_contracts
@@ -85,6 +88,8 @@ class GitHubPart:
     unbound: dict[str, str] = field(default_factory=dict)
     #: How each counted run was bound (label -> ``Binding.evidence()``).
     bound: dict[str, Any] = field(default_factory=dict)
+    #: What was read of each run that concluded success to tell it green (jobs, attempts, workflow files).
+    read: dict[str, Any] = field(default_factory=dict)
 
 
 def run_pipeline_n(
@@ -187,7 +192,27 @@ def e2e_history(
                 part.unbound[label] = f"{run_sha[:12]}: {binding.said}; {how_to_tell(MAIN_BRANCH)}"
     except GitHubApiError as err:
         part.error = f"binding the e2e runs to the commit under test: {err}"
+        return part
+    try:
+        _judge_successes(client, counted, part)
+    except GitHubApiError as err:
+        part.error = f"reading the e2e runs that concluded success: {err}"
     return part
+
+
+def _judge_successes(client: GitHubActions, counted: list[tuple[str, dict[str, Any]]], part: GitHubPart) -> None:
+    """A run concluding ``success`` is a success only if it is green as exit check 3 reads a guard run: every job
+    concluded success, no earlier attempt failed (re-run to green), nothing in its workflow or the scripts and
+    Makefile it runs masks a failure (``|| true``, ``continue-on-error``), no ``run:`` step was skipped."""
+    samples = {s.label: s for s in part.samples}
+    for label, r in counted:
+        sample = samples[label]
+        if not sample.ok or label in part.unrelated or label in part.unbound:
+            continue
+        why, part.read[label] = why_success_is_not_green(client, r)
+        if why:
+            sample.ok = False
+            sample.error = f"concluded success, yet {'; '.join(why)}"
 
 
 def _rate(samples: list[RunSample]) -> float | None:
@@ -211,6 +236,7 @@ def judge_success(local: list[RunSample], github: GitHubPart, threshold_pct: flo
             "unrelated_to_commit_under_test": github.unrelated,
             "unbound": github.unbound,
             "bound_to_commit_under_test": github.bound,
+            "read_to_tell_green": github.read,
         },
         "runs": [vars(s) for s in every],
     }
