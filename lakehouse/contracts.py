@@ -16,7 +16,11 @@ are said only there.
 A Gold table's values cannot be judged by value expectations alone (revenue of completed orders
 only is still positive and unique), so a contract may state the rows its table must hold as a
 query over other tables (``matches:``, Athena SQL with the pipeline's ``${silver_db}`` placeholders);
-``lakehouse.reconcile`` compares the two in Athena.
+``lakehouse.reconcile`` compares the two in Athena. A Gold table's contract must have one, and it
+may not read the table itself (compared with itself, the table always agrees).
+
+A contract part that no table can break (``mostly: 0``, a between without bounds, a regex every
+string contains, ``at_least: 0``) is refused at load: ``lakehouse.vacuity`` says which and why.
 """
 
 from __future__ import annotations
@@ -33,11 +37,14 @@ import yaml
 
 from lakehouse.config import project_root
 from lakehouse.reconcile import RowDiff
+from lakehouse.vacuity import matches_reads_itself, why_row_count_vacuous, why_vacuous
 
 CONTRACTS_DIR = project_root() / "fixtures" / "contracts"
 _LINE = "__line__"
 #: What a ``matches`` query may name, as the pipeline's SQL files do (``runner.stack_values``).
 PLACEHOLDERS = tuple(f"{layer}_{kind}" for layer in ("bronze", "silver", "gold") for kind in ("db", "bucket"))
+#: The layer whose tables must state their rows as a query over other tables (``matches:``).
+DERIVED_LAYER = "gold"
 
 
 class ContractError(ValueError):
@@ -181,6 +188,8 @@ def load_contract(path: Path) -> Contract:
                 f"{path}:{line}: field `column`: expectation {name} skips NULLs, so {', '.join(unruled)} "
                 f"needs a null rule under `columns:` (`nullable: false` or `max_null_fraction: <0 to <1>`)"
             )
+        if (vacuous := why_vacuous(name, kwargs, built)) is not None:
+            raise ContractError(f"{path}:{line}: expectation {name} cannot fail: {vacuous}")
         expectations.append(Expectation(name, kwargs, line))
     relations = []
     for item in doc.get("row_count") or []:
@@ -190,6 +199,8 @@ def load_contract(path: Path) -> Contract:
             raise ContractError(
                 f"{path}:{line}: field `row_count` entries are one of equals/at_most/at_least: <table or number>"
             )
+        if (vacuous := why_row_count_vacuous(*pairs[0])) is not None:
+            raise ContractError(f"{path}:{line}: field `row_count` cannot fail: {vacuous}")
         relations.append((pairs[0][0], pairs[0][1], line))
     matches = doc.get("matches")
     matches_line = _key_line(path, "matches")
@@ -201,6 +212,19 @@ def load_contract(path: Path) -> Contract:
             f"{path}:{matches_line}: field `matches`: unknown placeholder(s) {', '.join(unknown_names)} "
             f"(known: {', '.join(PLACEHOLDERS)})"
         )
+    if matches is None and table.split(".")[0] == DERIVED_LAYER:
+        raise ContractError(
+            f"{path}:{doc[_LINE]}: field `matches` missing: a {DERIVED_LAYER} table states the rows it must hold as "
+            "a query over the tables it is built from (value expectations cannot tell a wrong Gold from a right one)"
+        )
+    if matches is not None:
+        layers = {f"{layer}_db": layer for layer in ("bronze", "silver", "gold")}
+        rendered = re.sub(r"\$\{(\w+)\}", lambda m: m.group(1), matches)
+        if matches_reads_itself(table, rendered, layers):
+            raise ContractError(
+                f"{path}:{matches_line}: field `matches` reads {table} itself: compared with itself, the table "
+                "always agrees; state its rows over the tables it is built from"
+            )
     return Contract(path, table, list(null_rules.values()) + expectations, relations, matches, matches_line)
 
 

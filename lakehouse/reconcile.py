@@ -45,6 +45,8 @@ class RowDiff:
     missing: list[dict[str, Any]] = field(default_factory=list)
     unexpected: list[dict[str, Any]] = field(default_factory=list)
     query_execution_id: str | None = None
+    #: Why the comparison proves nothing and was not run (the query reads the table itself), or None.
+    vacuous: str | None = None
 
     @classmethod
     def from_rows(
@@ -63,7 +65,7 @@ class RowDiff:
 
     @property
     def ok(self) -> bool:
-        return not self.missing and not self.unexpected
+        return not self.missing and not self.unexpected and self.vacuous is None
 
     def entry(self, where: str) -> dict[str, Any]:
         """The contract result entry (``details.contracts[].expectations[]``); ``where`` is file:line of the query.
@@ -77,6 +79,8 @@ class RowDiff:
                 "success": True,
                 "details": f"every row as `matches` ({where}) says",
             }
+        if self.vacuous is not None:
+            return {"expectation": EXPECTATION, "success": False, "details": f"`matches` ({where}) {self.vacuous}"}
         said = []
         if self.missing:
             said.append(f"{len(self.missing)} row(s) the query implies are missing, e.g. {self.missing[:SHOWN]}")

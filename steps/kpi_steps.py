@@ -16,7 +16,7 @@ import pytest
 from pytest_bdd import then, when
 
 from lakehouse.checks.finops import read_stack_budget
-from lakehouse.config import ConfigError, RunOptions
+from lakehouse.config import ConfigError, RunOptions, project_root
 from lakehouse.evidence import ArtifactStore, CheckEvidence
 from lakehouse.github import api_url_from_env
 from lakehouse.kpi.carbon import estimate_carbon, judge_carbon, load_coefficients
@@ -121,7 +121,8 @@ def pipeline_repeatedly(
 
 @when("the e2e workflow's history is read from GitHub", target_fixture="kpi_outcome")
 def e2e_workflow_history(run_options: RunOptions, kpi: KpiSettings, local_runs: list[Any]) -> Outcome:
-    github = e2e_history(run_options.github_repo, os.environ.get("GITHUB_TOKEN"), api_url_from_env())
+    token = os.environ.get("GITHUB_TOKEN")
+    github = e2e_history(run_options.github_repo, token, api_url_from_env(), checkout=project_root())
     return judge_success(local_runs, github, kpi.success_pct)
 
 

@@ -7,7 +7,8 @@ the alarm is judged where AWS publishes billing metrics, and every alarm on thos
 in us-east-1 is listed in the evidence, so a healthy stray alarm cannot hide a broken one.
 An alert counts only if the service may publish it (the topic policy: an explicit Deny wins) and
 someone receives it (``alert_delivery``: queue policy, KMS key, filter policy), and a dashboard
-series only if CloudWatch has the metric (ListMetrics).
+series only if CloudWatch has the metric (ListMetrics) and it watches the stack (``of_the_stack``:
+a dimension naming one of its resources, or the account's estimated charges).
 
 Split in two so each half can be tested on its own: ``read_finops`` talks to the
 target (boto3), ``judge_finops`` is a pure function over what was read.
@@ -74,10 +75,12 @@ DEFAULT_THRESHOLD_TYPE = "PERCENTAGE"
 BUDGET_RULE = (
     "The budget can fire when: it is a MONTHLY COST budget whose USD limit is within the cap; it covers all "
     "of the account's cost (no CostFilters, no FilterExpression: a budget filtered to one service never sees "
-    "the rest of the bill); its TimePeriod holds the moment of reading (Start <= now < End: a budget that ended, "
-    "or starts later, tracks no spend this month and never alerts); and at least one notification compares "
-    "GREATER_THAN at a threshold <= 100 % of the limit (PERCENTAGE thresholds as they are, ABSOLUTE_VALUE "
-    "thresholds in USD against the limit) and "
+    "the rest of the bill; no charge type left out by CostTypes: IncludeTax, IncludeSupport, IncludeSubscription, "
+    "IncludeOtherSubscription, IncludeRecurring or IncludeUpfront false leaves that part of the bill unseen, so "
+    "a bill over the cap reads under it); its TimePeriod holds the moment of reading (Start <= now < End: "
+    "a budget that ended, or starts later, tracks no spend this month and never alerts); and at least one "
+    "notification compares GREATER_THAN at a threshold <= 100 % of the limit (PERCENTAGE thresholds as they "
+    "are, ABSOLUTE_VALUE thresholds in USD against the limit) and "
     "has an SNS subscriber whose topic exists (checked with GetTopicAttributes), has at least one confirmed "
     "subscription (ListSubscriptionsByTopic; PendingConfirmation does not count) and whose topic policy lets "
     "budgets.amazonaws.com publish (an Allow of sns:Publish on the topic to that service principal, or to everyone, "
@@ -87,6 +90,16 @@ BUDGET_RULE = (
     "that cannot be evaluated counts), and one of whose confirmed "
     "subscriptions receives a budget alert (see the delivery rule: queue policy, KMS key, filter policy): an alert "
     "nobody receives is no alert."
+)
+#: CostTypes that add charges to the bill (each defaults to true): false leaves those charges out of the budget.
+#: Credits, refunds and discounts lower the bill, and blended or amortized rates restate it: not judged.
+CHARGE_TYPES = (
+    "IncludeTax",
+    "IncludeSupport",
+    "IncludeSubscription",
+    "IncludeOtherSubscription",
+    "IncludeRecurring",
+    "IncludeUpfront",
 )
 #: What ListSubscriptionsByTopic shows for a subscription that is not confirmed (or is being deleted).
 UNCONFIRMED = frozenset({"PendingConfirmation", "pending confirmation", "Deleted"})
@@ -647,6 +660,13 @@ def _judge_budget(data: FinopsReadback, cap: Decimal, reasons: list[str]) -> tup
                 f"budget {data.budget_name} counts only part of the account's cost ({key} "
                 f"{json.dumps(budget[key], sort_keys=True, default=str)})"
             )
+    cost_types = budget.get("CostTypes") or {}
+    left_out = [t for t in CHARGE_TYPES if cost_types.get(t) is False]
+    if left_out:
+        reasons.append(
+            f"budget {data.budget_name} counts only part of the account's cost (CostTypes "
+            f"{', '.join(f'{t}=false' for t in left_out)}: those charges are on the bill, not in the budget)"
+        )
     summaries = []
     receivers = budget_receivers(data)
     for n in data.notifications:
@@ -695,14 +715,53 @@ def _other_stacks(key: SeriesKey, stack_id: str, project: str, own_names: frozen
     ListMetrics lists another stack's workgroup or pipeline just as well: a tile on it watches nothing of this one.
     Ours are the names the outputs give (``own_names``); without them, names under the stack's prefix.
     """
+    own = _own_values(own_names) if own_names is not None else None
     for prefix in name_prefixes(stack_id, project):
         sep = prefix[len(project)]
         for name, value in key.dimensions:
             under = value.startswith(prefix + sep)  # also another stack's whose id starts with ours and a "-"
-            mine = value == prefix or (value in own_names if own_names is not None else under)
+            mine = value == prefix or (value in own if own is not None else under)
             if (name == "StackId" and value != stack_id) or (value.startswith(prefix[: len(project) + 1]) and not mine):
                 return f"{name}={value}"
     return None
+
+
+def _own_values(own_names: frozenset[str]) -> frozenset[str]:
+    """The names the outputs give, and the resource names inside the ARNs among them (``TopicName`` is a name)."""
+    return own_names | {n.rsplit(":", 1)[-1].rsplit("/", 1)[-1] for n in own_names if n.startswith("arn:")}
+
+
+#: What makes a published series the judged stack's (written into the evidence with ``COUNTING_RULE``).
+STACK_SERIES_RULE = (
+    "With the stack known, a series counts only when it watches the stack: a dimension names one of its "
+    "resources (StackId = its id, a name its outputs give or one inside an ARN they give, its name prefix) or "
+    "it is the account's AWS/Billing EstimatedCharges (the stack's cost is in it). An account-wide series or "
+    "one on a resource of no stack is listed, not counted."
+)
+
+
+def of_the_stack(key: SeriesKey, stack_id: str, project: str, own_names: frozenset[str] | None = None) -> bool:
+    """Whether the series watches something of the stack: a dimension naming it (``StackId``, a name the outputs
+    give, else a name under its prefix), or the account's estimated charges (the stack's cost is in them: the one
+    cost metric CloudWatch has, the Fin guard the plan asks for).
+
+    An account-wide series (no dimensions) or one on a resource of no stack is published and passes every other
+    rule, yet says nothing of this stack: a dashboard of three such tiles is no guard of it.
+    """
+    if (key.namespace, key.metric) == (BILLING_NAMESPACE, BILLING_METRIC):
+        return True
+    own = _own_values(own_names) if own_names is not None else None
+    prefixes = name_prefixes(stack_id, project)
+    for name, value in key.dimensions:
+        if name == "StackId" and value == stack_id:
+            return True
+        if value in prefixes:  # the stack's own prefix names its primary workgroup (as ``_other_stacks`` takes it)
+            return True
+        if own is not None and value in own:
+            return True
+        if own is None and any(value.startswith(p + p[len(project)]) for p in prefixes):
+            return True
+    return False
 
 
 def _not_the_stacks(what: str, stack_id: str | None, tags: Mapping[str, str] | None) -> list[str]:
@@ -758,6 +817,15 @@ def judge_finops(
                 for label, k in zip(drawn.series, drawn.keys, strict=True)
                 if stack_id and (why := _other_stacks(k, stack_id, _project(data), data.own_names))
             }
+            foreign.update(
+                {
+                    label: f"{label}: watches nothing of stack {stack_id} (no dimension names one of its resources)"
+                    for label, k in zip(drawn.series, drawn.keys, strict=True)
+                    if stack_id
+                    and label not in foreign
+                    and not of_the_stack(k, stack_id, _project(data), data.own_names)
+                }
+            )
             live: list[tuple[str, SeriesKey]] = []
             firsts: dict[SeriesKey, str] = {}
             for label, k in zip(drawn.series, drawn.keys, strict=True):
@@ -825,7 +893,7 @@ def judge_finops(
         "metric_series_not_published": [
             label for label, published in sorted(data.published_series.items()) if not published
         ],
-        "metric_counting_rule": COUNTING_RULE,
+        "metric_counting_rule": COUNTING_RULE + (f" {STACK_SERIES_RULE}" if data.stack_id else ""),
         "billing_alarm_region": data.alarm_region,
         "billing_alarm": data.alarm,
         "billing_alarm_rule": BILLING_ALARM_RULE,

@@ -7,6 +7,14 @@ what Silver says, see ``lakehouse.reconcile``): a pipeline that adds each run on
 reports success every time. On GitHub (token and repository known),
 the e2e workflow's completed runs on ``main`` count too; without them that part is reported
 as not measured. An unreadable GitHub is ``error``, as in exit check 3.
+
+A repository is only a name, and ``e2e.yml``'s list holds more than this code's runs: a pull
+request from a fork's ``main`` (head branch ``main``, the fork's commit), or the history of a
+repository of other code entirely. A counted run must be of ``main`` of the repository itself, not
+a pull request, and its commit must share history with the commit under test (exit check 3's
+``HistoryBinder``); a run that shares none fails the KPI, one nobody can tell makes it ``error``.
+A run that concluded ``success`` counts as one only when exit check 3 would call it green (its jobs,
+attempts and workflow read: a skipped job or a ``make smoke || true`` concludes success too).
 """
 
 from __future__ import annotations
@@ -14,10 +22,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from lakehouse.athena import connect
+from lakehouse.checks.ci import why_success_is_not_green
 from lakehouse.checks.data_loop import check_contracts
+from lakehouse.checks.history import SHA, HistoryBinder, commit_under_test, how_to_tell, unbindable
 from lakehouse.contracts import load_contracts
 from lakehouse.github import GitHubActions, GitHubApiError
 from lakehouse.outcome import Outcome
@@ -27,6 +38,8 @@ from lakehouse.target import Target
 E2E_WORKFLOW = "e2e.yml"
 MAIN_BRANCH = "main"
 E2E_RUNS = 20
+#: Events whose runs test a pull request's code, not ``main``'s (a fork's ``main`` passes the branch filter).
+PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
 
 
 @dataclass
@@ -67,6 +80,16 @@ class GitHubPart:
     not_measured: str | None = None
     error: str | None = None
     request: dict[str, Any] = field(default_factory=dict)
+    #: Runs of the list that are not this repository's ``main`` (label -> why), never counted.
+    excluded: dict[str, str] = field(default_factory=dict)
+    #: Counted runs whose commit shares no history with the commit under test (label -> what was said).
+    unrelated: dict[str, str] = field(default_factory=dict)
+    #: Counted runs nobody could bind to the commit under test, or why no run could be (label -> why).
+    unbound: dict[str, str] = field(default_factory=dict)
+    #: How each counted run was bound (label -> ``Binding.evidence()``).
+    bound: dict[str, Any] = field(default_factory=dict)
+    #: What was read of each run that concluded success to tell it green (jobs, attempts, workflow files).
+    read: dict[str, Any] = field(default_factory=dict)
 
 
 def run_pipeline_n(
@@ -94,7 +117,35 @@ def run_pipeline_n(
     return samples
 
 
-def e2e_history(repo: str | None, token: str | None, api_url: str, session: Any = None) -> GitHubPart:
+def why_not_counted(run: dict[str, Any], repo: str) -> str | None:
+    """Why a run of e2e.yml's list is not a run of ``main`` of ``repo`` (None: it counts)."""
+    why = []
+    if run.get("event") in PULL_REQUEST_EVENTS:
+        why.append(f"event {run.get('event')}: it tested a pull request's code")
+    if run.get("head_branch") != MAIN_BRANCH:
+        why.append(f"branch {run.get('head_branch')}, not {MAIN_BRANCH}")
+    head = run.get("head_repository")
+    head_repo = head.get("full_name") if isinstance(head, dict) else None
+    if not head_repo:
+        why.append("GitHub did not say which repository its commit came from")
+    elif str(head_repo).lower() != repo.lower():
+        why.append(f"its commit came from {head_repo}, not {repo}")
+    return "; ".join(why) or None
+
+
+def e2e_history(
+    repo: str | None,
+    token: str | None,
+    api_url: str,
+    session: Any = None,
+    checkout: Path | None = None,
+    commit: tuple[str | None, str] | None = None,
+) -> GitHubPart:
+    """The e2e workflow's runs of ``main`` of ``repo``, each bound to the commit under test.
+
+    ``commit`` is (sha, where it came from), by default ``checkout``'s (``commit_under_test``); the
+    checkout's git binds a run's commit first, else GitHub's compare (``HistoryBinder``).
+    """
     if not repo or not token:
         missing = " and no ".join(
             n for n, v in (("GITHUB_TOKEN", token), ("repository (--github-repo)", repo)) if not v
@@ -105,20 +156,63 @@ def e2e_history(repo: str | None, token: str | None, api_url: str, session: Any 
         page = client.workflow_runs(E2E_WORKFLOW, MAIN_BRANCH, per_page=E2E_RUNS)
     except GitHubApiError as err:
         return GitHubPart(error=str(err))
-    samples = [
-        RunSample(
-            "github",
-            f"#{r.get('run_number')} {str(r.get('head_sha', ''))[:7]}",
-            r.get("conclusion") == "success",
-            error=None if r.get("conclusion") == "success" else str(r.get("conclusion")),
-        )
-        for r in page.runs
-        if r.get("conclusion") != "skipped"
-    ]
-    part = GitHubPart(samples=samples, request={"url": page.url, "params": page.params})
-    if not samples:
-        part.not_measured = f"the {E2E_WORKFLOW} workflow has no completed runs on {MAIN_BRANCH} yet"
+    part = GitHubPart(request={"url": page.url, "params": page.params})
+    counted = []
+    for r in page.runs:
+        if r.get("conclusion") == "skipped":
+            continue
+        label = f"#{r.get('run_number')} {str(r.get('head_sha', ''))[:7]}"
+        if (why := why_not_counted(r, repo)) is not None:
+            part.excluded[label] = why
+            continue
+        counted.append((label, r))
+        ok = r.get("conclusion") == "success"
+        part.samples.append(RunSample("github", label, ok, error=None if ok else str(r.get("conclusion"))))
+    if not part.samples:
+        part.not_measured = f"the {E2E_WORKFLOW} workflow has no completed runs on {MAIN_BRANCH} of {repo} yet"
+        return part
+    if commit is None:
+        commit = commit_under_test(checkout) if checkout is not None else (None, "no checkout")
+    sha, source = commit
+    if (unknown := unbindable(sha, source)) is not None or sha is None:
+        part.unbound["commit under test"] = f"{unknown}: runs of other code would count"
+        return part
+    binder = HistoryBinder(client, sha, checkout)
+    try:
+        for label, r in counted:
+            run_sha = str(r.get("head_sha") or "").lower()
+            if not SHA.match(run_sha):
+                part.unbound[label] = f"GitHub says its commit is {run_sha!r}, not a commit sha"
+                continue
+            binding = binder.bind(run_sha)
+            part.bound[label] = binding.evidence()
+            if binding.related is False:
+                part.unrelated[label] = f"{run_sha[:12]}: {binding.said}"
+            elif binding.related is None:
+                part.unbound[label] = f"{run_sha[:12]}: {binding.said}; {how_to_tell(MAIN_BRANCH)}"
+    except GitHubApiError as err:
+        part.error = f"binding the e2e runs to the commit under test: {err}"
+        return part
+    try:
+        _judge_successes(client, counted, part)
+    except GitHubApiError as err:
+        part.error = f"reading the e2e runs that concluded success: {err}"
     return part
+
+
+def _judge_successes(client: GitHubActions, counted: list[tuple[str, dict[str, Any]]], part: GitHubPart) -> None:
+    """A run concluding ``success`` is a success only if it is green as exit check 3 reads a guard run: every job
+    concluded success, no earlier attempt failed (re-run to green), nothing in its workflow or the scripts and
+    Makefile it runs masks a failure (``|| true``, ``continue-on-error``), no ``run:`` step was skipped."""
+    samples = {s.label: s for s in part.samples}
+    for label, r in counted:
+        sample = samples[label]
+        if not sample.ok or label in part.unrelated or label in part.unbound:
+            continue
+        why, part.read[label] = why_success_is_not_green(client, r)
+        if why:
+            sample.ok = False
+            sample.error = f"concluded success, yet {'; '.join(why)}"
 
 
 def _rate(samples: list[RunSample]) -> float | None:
@@ -138,12 +232,28 @@ def judge_success(local: list[RunSample], github: GitHubPart, threshold_pct: flo
             "not_measured": github.not_measured,
             "error": github.error,
             "request": github.request,
+            "excluded": github.excluded,
+            "unrelated_to_commit_under_test": github.unrelated,
+            "unbound": github.unbound,
+            "bound_to_commit_under_test": github.bound,
+            "read_to_tell_green": github.read,
         },
         "runs": [vars(s) for s in every],
     }
     measured = _rate(every)
     if github.error:
         reason = f"the e2e workflow history could not be read: {github.error}"
+        return Outcome.error(reason, threshold_pct, details, measured)
+    if github.unrelated:
+        named = "; ".join(f"run {k} tested {v}" for k, v in github.unrelated.items())
+        reason = (
+            f"the {E2E_WORKFLOW} runs counted are not of this code "
+            f"(no history shared with the commit under test): {named}"
+        )
+        return Outcome.judged(False, measured, threshold_pct, reason, details)
+    if github.unbound:
+        named = "; ".join(f"{k}: {v}" for k, v in github.unbound.items())
+        reason = f"cannot tell whether the {E2E_WORKFLOW} runs are of this code: {named}"
         return Outcome.error(reason, threshold_pct, details, measured)
     if measured is None:
         return Outcome.skipped("no pipeline run was measured", threshold_pct, details)

@@ -289,6 +289,51 @@ def test_empty_filters_as_aws_returns_them_cover_all_cost() -> None:
     assert judge_finops(healthy(budget={**BUDGET, "CostFilters": {}, "FilterExpression": {}})).passed
 
 
+#: CostTypes as Budgets answers them for a budget made without any (every default, moto's answer too).
+DEFAULT_COST_TYPES = {
+    "IncludeCredit": True,
+    "IncludeDiscount": True,
+    "IncludeOtherSubscription": True,
+    "IncludeRecurring": True,
+    "IncludeRefund": True,
+    "IncludeSubscription": True,
+    "IncludeSupport": True,
+    "IncludeTax": True,
+    "IncludeUpfront": True,
+    "UseAmortized": False,
+    "UseBlended": False,
+}
+
+
+def test_budget_leaving_charges_out_by_cost_types_fails() -> None:
+    """Broken budget: IncludeTax=false (and support fees out): a 22 USD bill with 10 % tax reads 20 USD, under
+    the cap, so neither notification fires; CostFilters and FilterExpression are empty."""
+    partial = {**DEFAULT_COST_TYPES, "IncludeTax": False, "IncludeSupport": False}
+    result = judge_finops(healthy(budget={**BUDGET, "CostTypes": partial}))
+    assert result.status is Status.FAILED
+    assert (
+        f"budget {BUDGET_NAME} counts only part of the account's cost (CostTypes IncludeTax=false, "
+        "IncludeSupport=false: those charges are on the bill, not in the budget)"
+    ) in str(result.reason)
+    assert "IncludeTax" in result.details["budget_rule"]
+
+
+@pytest.mark.parametrize(
+    "cost_types",
+    [
+        DEFAULT_COST_TYPES,
+        {},
+        {"IncludeTax": True},
+        {**DEFAULT_COST_TYPES, "IncludeCredit": False, "IncludeRefund": False, "UseAmortized": True},
+    ],
+    ids=["defaults", "none", "partial-answer", "credits-out-amortized"],
+)
+def test_cost_types_that_keep_every_charge_pass(cost_types: dict[str, bool]) -> None:
+    """No false reds: defaults, a partial answer (an absent flag is its default, true), and choices that only
+    lower or restate the bill (credits, refunds, amortized rates) keep every charge in."""
+    assert judge_finops(healthy(budget={**BUDGET, "CostTypes": cost_types})).passed
+
+
 def test_budget_without_notifications_fails() -> None:
     result = judge_finops(healthy(notifications=[]))
     assert not result.passed
@@ -802,7 +847,9 @@ def test_a_dashboard_not_named_like_the_stack_is_not_its_own() -> None:
     assert judge_finops(data).status is Status.FAILED
     data.dashboard_name = "lakehouse-lh-1-finops"
     assert judge_finops(data).passed
-    data.budget_tags = {"stack_id": "lh-1", "project": "acme"}  # a root deployed with project = "acme"
+    acme = {"stack_id": "lh-1", "project": "acme"}  # a root deployed with project = "acme": its names say acme
+    body = json.dumps(HEALTHY_BODY).replace(WG, "acme-lh-1")
+    data = healthy(stack_id="lh-1", budget_tags=acme, alarm_tags=ours, dashboard_body=body)
     assert judge_finops(data).status is Status.FAILED
     data.dashboard_name = "acme-lh-1-finops"
     assert judge_finops(data).passed
@@ -962,3 +1009,39 @@ def test_a_row_naming_no_region_is_the_same_series_as_one_naming_the_region_it_i
     ), result.details["metric_rows_not_counted"]
     # read in another region, the row naming none is another series
     assert judge_finops(healthy(dashboard_body=json.dumps(body), default_region="eu-west-1")).passed
+
+
+def test_published_series_watching_nothing_of_the_stack_do_not_count() -> None:
+    """Broken dashboard: three live tiles on things of no stack (the account's log bucket, every Lambda function
+    of the account, an ops topic) and the billing total; ListMetrics lists each, none names a stack resource."""
+    body = {
+        "widgets": [
+            metric_widget(
+                ["AWS/S3", "BucketSizeBytes", "BucketName", "company-logs", "StorageType", "StandardStorage"],
+                ["AWS/Lambda", "Invocations"],
+                ["AWS/SNS", "NumberOfMessagesPublished", "TopicName", "ops-pager"],
+            ),
+            metric_widget(["AWS/Billing", "EstimatedCharges", "Currency", "USD"], region="us-east-1"),
+        ]
+    }
+    ours = {"stack_id": "lh-1"}
+    named = frozenset({WG, "lakehouse-lh-1-gold-7f3a", TOPIC})
+    data = healthy(stack_id="lh-1", budget_tags=ours, alarm_tags=ours, dashboard_body=json.dumps(body), own_names=named)
+    assert judge_finops(replace(data, stack_id=None)).passed  # ownership not judged: 4 published series
+    result = judge_finops(data)
+    assert result.status is Status.FAILED and result.measured["dashboard_metric_series"] == 1
+    (problem,) = result.details["problems"]["dashboard"]
+    assert "has 1 published metric series (AWS/Billing EstimatedCharges Currency=USD [us-east-1])" in problem
+    for label in ("BucketName=company-logs", "AWS/Lambda Invocations [", "TopicName=ops-pager"):
+        assert f"{label}" in problem
+    assert problem.count("watches nothing of stack lh-1 (no dimension names one of its resources)") == 3
+    # The same tiles on the stack's own bucket and alerts topic (a name inside an output's ARN) count.
+    own = (
+        json.dumps(body).replace("company-logs", "lakehouse-lh-1-gold-7f3a").replace("ops-pager", TOPIC.split(":")[-1])
+    )
+    data = healthy(stack_id="lh-1", budget_tags=ours, alarm_tags=ours, dashboard_body=own, own_names=named)
+    result = judge_finops(data)
+    assert result.passed and result.measured["dashboard_metric_series"] == 3
+    assert any(
+        "AWS/Lambda Invocations" in n and "watches nothing" in n for n in result.details["metric_rows_not_counted"]
+    )
