@@ -100,7 +100,12 @@ def _cron_gap(fields: str, timezone: str, start: datetime) -> Gap:
     if any(w is None for w in walls):
         raise Unjudged(f"{shown} cannot be evaluated: a rule its evaluator does not follow")
     firings = [start, *(i for w in walls if (i := _instant(w, zone)) is not None), end]
-    before, after = max(zip(firings, firings[1:], strict=False), key=lambda pair: pair[1] - pair[0])
+    # A tie goes to a gap between two firings, not one ending at the span's edge (the wording would depend on
+    # the minute the check runs: started at 14:00, `*/30` has a 0.5 h edge gap equal to its firings' gaps).
+    before, after = max(
+        zip(firings, firings[1:], strict=False),
+        key=lambda pair: (pair[1] - pair[0], pair[0] != start and pair[1] != end),
+    )
     hours = (after - before).total_seconds() / 3600
     last = cron.get_final_execution_time(datetime(1970, 1, 1, tzinfo=UTC), datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC))
     if fields.split()[5] != "*" and (last is None or last.year < LAST_YEAR):

@@ -54,6 +54,13 @@ def test_the_evidence_names_where_the_longest_gap_lies() -> None:
     assert longest_gap("rate(2 hours)", None, START).why == "rate(2 hours) fires every 2 h"
 
 
+def test_the_evidence_does_not_depend_on_the_minute_the_check_runs() -> None:
+    """Started on a firing's minute, the gap to the next firing ties with the firings' own: theirs is named."""
+    for start in (datetime(2026, 12, 5, 14, 0, tzinfo=UTC), datetime(2026, 12, 5, 14, 7, tzinfo=UTC)):
+        gap = longest_gap("cron(*/30 * * * ? *)", None, start)
+        assert gap.hours == pytest.approx(0.5) and "between its firings at " in gap.why, gap.why
+
+
 def test_a_cron_whose_year_field_ends_stops_pausing() -> None:
     ended = longest_gap("cron(0 * * * ? 2026)", None, START)
     assert math.isinf(ended.hours)
