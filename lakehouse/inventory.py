@@ -234,6 +234,15 @@ class _Search:
     def named_like_stack(self, name: str) -> bool:
         return named_like(name, self.inv.stack_id, self.project)
 
+    def names_stack(self, name: str) -> bool:
+        """Whether a name read *inside* another resource (a rule target's ARN, a service log group's path, a
+        KMS alias, a Lake Formation location's bucket) names this stack: named like it, and not like a stack
+        extending its id the search met by its tags (``lakehouse-lh-1-x-alerts`` is ``lh-1-x``'s topic, and
+        the rule targeting it no concern of ``lh-1``). The named resource's own tag is not at hand here."""
+        return self.named_like_stack(name) and not any(
+            named_like(name, other, self.project) for other in self.longer_ids
+        )
+
     def longer_stacks(self, name: str, tags: Mapping[str, str] | None) -> bool:
         if extending_stacks(name, tags, self.inv.stack_id, self.project):
             self.longer_ids.add(str((tags or {}).get(STACK_TAG)))
@@ -705,7 +714,7 @@ class _Search:
                 principal = entry["Principal"]["DataLakePrincipalIdentifier"]
                 if (
                     (database or "").lower() in dbs
-                    or (bucket and (bucket in buckets or self.named_like_stack(bucket)))
+                    or (bucket and (bucket in buckets or self.names_stack(bucket)))
                     or stack_principal(principal)
                 ):
                     self.inv.grants.extend(grants_from_listing(entry, region))
@@ -725,7 +734,7 @@ class _Search:
             for info in _pages(lf.list_resources, "ResourceInfoList"):
                 arn = info["ResourceArn"]
                 bucket = arn.split(":::", 1)[-1].split("/", 1)[0]
-                if arn in buckets or self.named_like_stack(bucket):
+                if bucket in buckets or self.names_stack(bucket):
                     self.add("aws_lakeformation_resource", arn, arn, region, (LF_LISTING,))
 
         self.guarded("lakeformation ListPermissions", region, grants)

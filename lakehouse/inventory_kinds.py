@@ -214,7 +214,7 @@ def _stack_arns(search: _Search) -> set[str]:
 def _named_like_arn(search: _Search, arn: str) -> bool:
     """Whether an ARN's resource part names the stack (``...:function:lakehouse-x-y``, ``.../lakehouse-x``)."""
     rest = arn.split(":", 5)[-1]
-    return any(search.named_like_stack(part) for part in rest.replace(":", "/").split("/"))
+    return any(search.names_stack(part) for part in rest.replace(":", "/").split("/"))
 
 
 def event_rules(search: _Search, region: str) -> None:
@@ -265,7 +265,7 @@ def event_rules(search: _Search, region: str) -> None:
 
 def _segment_named_like(search: _Search, name: str) -> bool:
     """Whether a path segment of a log group's name is named like the stack (``/aws/apprunner/<stack service>/..``)."""
-    return any(search.named_like_stack(part) for part in name.split("/") if part)
+    return any(search.names_stack(part) for part in name.split("/") if part)
 
 
 def log_groups(search: _Search, region: str) -> None:
@@ -317,7 +317,7 @@ def kms_aliases(search: _Search, region: str) -> None:
     for alias in _paged(kms, "list_aliases", "Aliases"):
         name = str(alias["AliasName"])
         bare = name.removeprefix("alias/")
-        if name.startswith("alias/aws/") or not search.named_like_stack(bare) or search.longer_stacks(bare, None):
+        if name.startswith("alias/aws/") or not search.names_stack(bare):
             continue
         search.add("aws_kms_alias", name, name, region, search.found_by(bare, None))
         key_id = alias.get("TargetKeyId")
