@@ -44,6 +44,8 @@ OF_STACK_RULE = "targets of a stack rule"
 ON_STACK_LOGS = "filters on stack logs"
 OF_STACK_ALIAS = "key of a stack alias"
 
+#: BatchGetNamedQuery takes at most 50 ids.
+NAMED_QUERY_BATCH = 50
 #: Log group names AWS services create and write themselves (never judged as log groups).
 SERVICE_LOG_GROUPS = ("/aws/", "/aws-glue/", "sns/", "API-Gateway-Execution-Logs_")
 #: KMS key states of a key on its way out (a destroyed stack's keys wait 7-30 days in these).
@@ -124,11 +126,20 @@ def athena_named_queries(search: _Search, region: str) -> None:
     stack_groups = set(_in_region(search, "aws_athena_workgroup", region))
     groups = [str(g["Name"]) for g in _next_token_pages(athena.list_work_groups, "WorkGroups")]
     for group in groups:
-        for query_id in _paged(athena, "list_named_queries", "NamedQueryIds", WorkGroup=group):
-            query = athena.get_named_query(NamedQueryId=query_id)["NamedQuery"]
-            name = str(query.get("Name") or query_id)
-            how = (IN_STACK_WORKGROUP,) if group in stack_groups else search.found_by(name, None)
-            search.add("aws_athena_named_query", str(query_id), f"{name} in workgroup {group}", region, how)
+        ids = list(_paged(athena, "list_named_queries", "NamedQueryIds", WorkGroup=group))
+        for start in range(0, len(ids), NAMED_QUERY_BATCH):  # ``primary`` may hold thousands: 50 per call
+            answer = athena.batch_get_named_query(NamedQueryIds=ids[start : start + NAMED_QUERY_BATCH])
+            for query in answer.get("NamedQueries") or []:
+                query_id = str(query["NamedQueryId"])
+                name = str(query.get("Name") or query_id)
+                how = (IN_STACK_WORKGROUP,) if group in stack_groups else search.found_by(name, None)
+                search.add("aws_athena_named_query", query_id, f"{name} in workgroup {group}", region, how)
+            for missed in answer.get("UnprocessedNamedQueryIds") or []:
+                search.unreadable(
+                    f"athena BatchGetNamedQuery {missed.get('NamedQueryId')} of workgroup {group}",
+                    region,
+                    RuntimeError(f"{missed.get('ErrorCode') or ''} {missed.get('ErrorMessage') or ''}".strip()),
+                )
         listed = _next_token_pages(partial(athena.list_prepared_statements, WorkGroup=group), "PreparedStatements")
         for statement in listed:
             name = str(statement["StatementName"])

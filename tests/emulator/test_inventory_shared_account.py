@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from typing import Any
+
+import pytest
+from botocore.client import BaseClient
 
 from lakehouse.checks.iac import judge_iac
 from lakehouse.emulator.process import EmulatorHandle
@@ -163,3 +167,36 @@ def test_a_healthy_stack_next_to_a_stack_extending_its_id_and_other_teams_passes
     assert mine[("aws_cloudwatch_event_target", f"t of rule {rule} -> {theirs['topic']}")] == (OF_STACK_RULE,)
     assert mine[("aws_cloudwatch_log_metric_filter", f"errors on {service_logs}")] == (ON_STACK_LOGS,)
     assert mine[("aws_kms_key", f"{key['KeyId']} (alias/{their_prefix}-data)")] == (OF_STACK_ALIAS,)
+
+
+def test_thousands_of_saved_queries_in_primary_cost_one_call_per_fifty(
+    emulator: EmulatorHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``primary`` collects every team's saved queries: reading each (GetNamedQuery) cost one call per query,
+    minutes of throttled calls on a busy account; BatchGetNamedQuery reads 50 at a time."""
+    region = "eu-south-1"  # a region of its own: the count is of this test's queries only
+    target = local_target(emulator.endpoint, region=region)
+    athena = target.client("athena")
+    stack = f"lh-{uuid.uuid4().hex[:6]}"
+    prefix, _ = name_prefixes(stack)
+    saved = [
+        athena.create_named_query(Name=f"team-{i}", Database="default", QueryString="SELECT 1") for i in range(120)
+    ]
+    ours = athena.create_named_query(Name=f"{prefix}-adhoc", Database="default", QueryString="SELECT 2")
+    calls: Counter[str] = Counter()
+    make_call = BaseClient._make_api_call
+
+    def counted(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        if client.meta.region_name == region:
+            calls[f"{client.meta.service_model.service_name} {operation}"] += 1
+        return make_call(client, operation, params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", counted)
+    inv = stack_inventory(target, stack)
+
+    assert not inv.unreadable, inv.unreadable
+    assert [r.key for r in inv.of_kind("aws_athena_named_query")] == [ours["NamedQueryId"]]
+    assert calls["athena BatchGetNamedQuery"] == 3 and calls["athena GetNamedQuery"] == 0, calls  # 121 queries
+    missing = athena.batch_get_named_query(NamedQueryIds=[saved[0]["NamedQueryId"], "gone"])
+    assert [q["Name"] for q in missing["NamedQueries"]] == ["team-0"]
+    assert [u["NamedQueryId"] for u in missing["UnprocessedNamedQueryIds"]] == ["gone"]

@@ -59,7 +59,7 @@ def test_untagged_things_named_for_a_stack_extending_ours_are_its_own() -> None:
     }
     answers = {
         ("athena", "list_work_groups"): {"WorkGroups": [{"Name": "primary"}]},
-        ("athena", "get_named_query"): {"NamedQuery": {"Name": f"{P}-x-adhoc"}},
+        ("athena", "batch_get_named_query"): {"NamedQueries": [{"NamedQueryId": "q-1", "Name": f"{P}-x-adhoc"}]},
     }
     theirs = {
         ("s3", "list_buckets"): [{"Buckets": [{"Name": other, "BucketRegion": REGION}]}],
