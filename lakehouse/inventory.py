@@ -59,7 +59,7 @@ from lakehouse.arns import arn_kind, arn_name, arn_service
 from lakehouse.bucket_configs import bucket_configs
 from lakehouse.checks.s3_routes import s3control  # S3 Control as the target reaches it (local endpoint quirks)
 from lakehouse.inventory_kinds import athena_named_queries, event_rules, glue_jobs_and_crawlers, kms_aliases, log_groups
-from lakehouse.lf_grants import LfGrant, grants_from_listing, reached_by_tags, resource_database
+from lakehouse.lf_grants import LfGrant, carries_tags, grants_from_listing, reached_by_tags, resource_database
 from lakehouse.target import Target
 
 STACK_TAG = "stack_id"
@@ -764,17 +764,22 @@ class _Search:
                     continue
                 answer["LFTagOnDatabase"] = answer.get("LFTagOnDatabase") or db_tags  # inherited
                 tagged[f"table {table}"] = answer
+        if not any(carries_tags(answer) for answer in tagged.values()):
+            return  # nothing of the stack carries an LF-Tag: no tag grant (other teams', on theirs) reaches it
+        expressions: dict[str, list[dict[str, Any]] | None] = {}  # many grants name one saved expression
         for entry in entries:
             resource = entry["Resource"]
             policy = resource.get("LFTagPolicy") or {}
             expression = policy.get("Expression")
             if "LFTagPolicy" in resource and not expression:
-                name = policy.get("ExpressionName")
-                try:
-                    expression = lf.get_lf_tag_expression(Name=name).get("Expression") or []
-                except _READ_ERRORS as err:
-                    self.unreadable(f"lakeformation GetLFTagExpression {name}", region, err)
-                    continue
+                name = str(policy.get("ExpressionName"))
+                if name not in expressions:
+                    try:
+                        expressions[name] = list(lf.get_lf_tag_expression(Name=name).get("Expression") or [])
+                    except _READ_ERRORS as err:
+                        self.unreadable(f"lakeformation GetLFTagExpression {name}", region, err)
+                        expressions[name] = None
+                expression = expressions[name]
                 if not expression:
                     continue
             reached = reached_by_tags(resource, expression, tagged)
