@@ -59,7 +59,7 @@ from lakehouse.arns import arn_kind, arn_name, arn_service
 from lakehouse.bucket_configs import bucket_configs
 from lakehouse.checks.s3_routes import s3control  # S3 Control as the target reaches it (local endpoint quirks)
 from lakehouse.inventory_kinds import athena_named_queries, event_rules, glue_jobs_and_crawlers, kms_aliases, log_groups
-from lakehouse.lf_grants import LfGrant, grants_from_listing, reached_by_tags, resource_database
+from lakehouse.lf_grants import LfGrant, carries_tags, grants_from_listing, reached_by_tags, resource_database
 from lakehouse.target import Target
 
 STACK_TAG = "stack_id"
@@ -233,6 +233,15 @@ class _Search:
 
     def named_like_stack(self, name: str) -> bool:
         return named_like(name, self.inv.stack_id, self.project)
+
+    def names_stack(self, name: str) -> bool:
+        """Whether a name read *inside* another resource (a rule target's ARN, a service log group's path, a
+        KMS alias, a Lake Formation location's bucket) names this stack: named like it, and not like a stack
+        extending its id the search met by its tags (``lakehouse-lh-1-x-alerts`` is ``lh-1-x``'s topic, and
+        the rule targeting it no concern of ``lh-1``). The named resource's own tag is not at hand here."""
+        return self.named_like_stack(name) and not any(
+            named_like(name, other, self.project) for other in self.longer_ids
+        )
 
     def longer_stacks(self, name: str, tags: Mapping[str, str] | None) -> bool:
         if extending_stacks(name, tags, self.inv.stack_id, self.project):
@@ -705,7 +714,7 @@ class _Search:
                 principal = entry["Principal"]["DataLakePrincipalIdentifier"]
                 if (
                     (database or "").lower() in dbs
-                    or (bucket and (bucket in buckets or self.named_like_stack(bucket)))
+                    or (bucket and (bucket in buckets or self.names_stack(bucket)))
                     or stack_principal(principal)
                 ):
                     self.inv.grants.extend(grants_from_listing(entry, region))
@@ -725,7 +734,7 @@ class _Search:
             for info in _pages(lf.list_resources, "ResourceInfoList"):
                 arn = info["ResourceArn"]
                 bucket = arn.split(":::", 1)[-1].split("/", 1)[0]
-                if arn in buckets or self.named_like_stack(bucket):
+                if bucket in buckets or self.names_stack(bucket):
                     self.add("aws_lakeformation_resource", arn, arn, region, (LF_LISTING,))
 
         self.guarded("lakeformation ListPermissions", region, grants)
@@ -755,17 +764,22 @@ class _Search:
                     continue
                 answer["LFTagOnDatabase"] = answer.get("LFTagOnDatabase") or db_tags  # inherited
                 tagged[f"table {table}"] = answer
+        if not any(carries_tags(answer) for answer in tagged.values()):
+            return  # nothing of the stack carries an LF-Tag: no tag grant (other teams', on theirs) reaches it
+        expressions: dict[str, list[dict[str, Any]] | None] = {}  # many grants name one saved expression
         for entry in entries:
             resource = entry["Resource"]
             policy = resource.get("LFTagPolicy") or {}
             expression = policy.get("Expression")
             if "LFTagPolicy" in resource and not expression:
-                name = policy.get("ExpressionName")
-                try:
-                    expression = lf.get_lf_tag_expression(Name=name).get("Expression") or []
-                except _READ_ERRORS as err:
-                    self.unreadable(f"lakeformation GetLFTagExpression {name}", region, err)
-                    continue
+                name = str(policy.get("ExpressionName"))
+                if name not in expressions:
+                    try:
+                        expressions[name] = list(lf.get_lf_tag_expression(Name=name).get("Expression") or [])
+                    except _READ_ERRORS as err:
+                        self.unreadable(f"lakeformation GetLFTagExpression {name}", region, err)
+                        expressions[name] = None
+                expression = expressions[name]
                 if not expression:
                     continue
             reached = reached_by_tags(resource, expression, tagged)

@@ -44,6 +44,8 @@ OF_STACK_RULE = "targets of a stack rule"
 ON_STACK_LOGS = "filters on stack logs"
 OF_STACK_ALIAS = "key of a stack alias"
 
+#: BatchGetNamedQuery takes at most 50 ids.
+NAMED_QUERY_BATCH = 50
 #: Log group names AWS services create and write themselves (never judged as log groups).
 SERVICE_LOG_GROUPS = ("/aws/", "/aws-glue/", "sns/", "API-Gateway-Execution-Logs_")
 #: KMS key states of a key on its way out (a destroyed stack's keys wait 7-30 days in these).
@@ -124,11 +126,20 @@ def athena_named_queries(search: _Search, region: str) -> None:
     stack_groups = set(_in_region(search, "aws_athena_workgroup", region))
     groups = [str(g["Name"]) for g in _next_token_pages(athena.list_work_groups, "WorkGroups")]
     for group in groups:
-        for query_id in _paged(athena, "list_named_queries", "NamedQueryIds", WorkGroup=group):
-            query = athena.get_named_query(NamedQueryId=query_id)["NamedQuery"]
-            name = str(query.get("Name") or query_id)
-            how = (IN_STACK_WORKGROUP,) if group in stack_groups else search.found_by(name, None)
-            search.add("aws_athena_named_query", str(query_id), f"{name} in workgroup {group}", region, how)
+        ids = list(_paged(athena, "list_named_queries", "NamedQueryIds", WorkGroup=group))
+        for start in range(0, len(ids), NAMED_QUERY_BATCH):  # ``primary`` may hold thousands: 50 per call
+            answer = athena.batch_get_named_query(NamedQueryIds=ids[start : start + NAMED_QUERY_BATCH])
+            for query in answer.get("NamedQueries") or []:
+                query_id = str(query["NamedQueryId"])
+                name = str(query.get("Name") or query_id)
+                how = (IN_STACK_WORKGROUP,) if group in stack_groups else search.found_by(name, None)
+                search.add("aws_athena_named_query", query_id, f"{name} in workgroup {group}", region, how)
+            for missed in answer.get("UnprocessedNamedQueryIds") or []:
+                search.unreadable(
+                    f"athena BatchGetNamedQuery {missed.get('NamedQueryId')} of workgroup {group}",
+                    region,
+                    RuntimeError(f"{missed.get('ErrorCode') or ''} {missed.get('ErrorMessage') or ''}".strip()),
+                )
         listed = _next_token_pages(partial(athena.list_prepared_statements, WorkGroup=group), "PreparedStatements")
         for statement in listed:
             name = str(statement["StatementName"])
@@ -214,7 +225,7 @@ def _stack_arns(search: _Search) -> set[str]:
 def _named_like_arn(search: _Search, arn: str) -> bool:
     """Whether an ARN's resource part names the stack (``...:function:lakehouse-x-y``, ``.../lakehouse-x``)."""
     rest = arn.split(":", 5)[-1]
-    return any(search.named_like_stack(part) for part in rest.replace(":", "/").split("/"))
+    return any(search.names_stack(part) for part in rest.replace(":", "/").split("/"))
 
 
 def event_rules(search: _Search, region: str) -> None:
@@ -265,7 +276,7 @@ def event_rules(search: _Search, region: str) -> None:
 
 def _segment_named_like(search: _Search, name: str) -> bool:
     """Whether a path segment of a log group's name is named like the stack (``/aws/apprunner/<stack service>/..``)."""
-    return any(search.named_like_stack(part) for part in name.split("/") if part)
+    return any(search.names_stack(part) for part in name.split("/") if part)
 
 
 def log_groups(search: _Search, region: str) -> None:
@@ -317,7 +328,7 @@ def kms_aliases(search: _Search, region: str) -> None:
     for alias in _paged(kms, "list_aliases", "Aliases"):
         name = str(alias["AliasName"])
         bare = name.removeprefix("alias/")
-        if name.startswith("alias/aws/") or not search.named_like_stack(bare) or search.longer_stacks(bare, None):
+        if name.startswith("alias/aws/") or not search.names_stack(bare):
             continue
         search.add("aws_kms_alias", name, name, region, search.found_by(bare, None))
         key_id = alias.get("TargetKeyId")

@@ -189,6 +189,11 @@ def _tag_maps(answer: Mapping[str, Any]) -> list[dict[str, set[str]]]:
     return maps
 
 
+def carries_tags(answer: Mapping[str, Any]) -> bool:
+    """Whether a GetResourceLFTags answer holds any LF-Tag (the resource's, inherited, or a column's)."""
+    return any(_tag_maps(answer))
+
+
 def reached_by_tags(
     resource: Mapping[str, Any], expression: Iterable[Mapping[str, Any]] | None, tagged: Mapping[str, Mapping[str, Any]]
 ) -> list[str]:

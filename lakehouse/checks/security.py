@@ -21,10 +21,11 @@ as (assume, rewrite the trust of, pass to a service) or rewrite, judged the same
 the buckets under every such table's location, the locations registered with Lake Formation, and
 the result locations of every Athena workgroup but the analyst's own (query results of the
 pipeline and the deployer can hold ``ssn``), and every folder a past query of those workgroups
-wrote its results to (``query_results``: a workgroup not enforcing its configuration lets a
-query write anywhere). A lake bucket policy letting CloudFront read for this
-account's distributions brings each of them in: one serving the lake's keys without signed URLs
-serves ``ssn`` to anyone on the internet (``cloudfront_routes``).
+that could have read the column (naming it, or a table of a database holding it) wrote its results
+to (``query_results``: a workgroup not enforcing its configuration lets a query write anywhere;
+other teams' queries over their own tables, in ``primary``, are no lake's). A lake bucket policy
+letting CloudFront read for this account's distributions brings each of them in: one serving the
+lake's keys without signed URLs serves ``ssn`` to anyone on the internet (``cloudfront_routes``).
 
 Split like the other checks: ``read_security`` talks to the target, ``judge_security`` is a pure
 function over what was read. A read that fails ends the check ``error`` (``failed`` when it found
@@ -63,7 +64,7 @@ from lakehouse.checks.iam_access import (
     read_patterns,
     witnesses,
 )
-from lakehouse.checks.query_results import ExecutionLocations, execution_locations
+from lakehouse.checks.query_results import ExecutionLocations, HiddenReads, execution_locations
 from lakehouse.checks.role_paths import (
     LF_ADMIN,
     Actor,
@@ -525,10 +526,21 @@ def work_group_names(target: Target, own: str) -> list[str]:
     return [str(s["Name"]) for s in next_token_pages(athena.list_work_groups, "WorkGroups") if s["Name"] != own]
 
 
-def past_results(target: Target, own: str, known: Iterable[str]) -> ExecutionLocations:
+def past_results(
+    target: Target, own: str, known: Iterable[str], reads: HiddenReads | None = None
+) -> ExecutionLocations:
     """Result folders past queries of every workgroup but ``own`` wrote to besides the ``known`` locations
-    (``query_results``: a workgroup not enforcing its configuration lets a query write anywhere)."""
-    return execution_locations(target.client("athena"), work_group_names(target, own), known)
+    (``query_results``: a workgroup not enforcing its configuration lets a query write anywhere); with
+    ``reads``, only those of queries that could have read a hidden column."""
+    return execution_locations(target.client("athena"), work_group_names(target, own), known, reads)
+
+
+def hidden_reads(catalog: Sequence[CatalogTable], hidden: Sequence[str]) -> HiddenReads:
+    """What a query names when it could read a hidden column: the column, or any table of a database holding
+    one (a copy under another name lies beside it)."""
+    holding = {t.database.lower() for t in catalog if t.holding(hidden)}
+    tables = {(t.database.lower(), t.name.lower()) for t in catalog if t.database.lower() in holding}
+    return HiddenReads(frozenset(h.lower() for h in hidden), frozenset(tables))
 
 
 def results_locations(target: Target, own: str) -> dict[str, str]:
@@ -707,7 +719,9 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     executions = _attempt(
         errors,
         "where past Athena queries wrote their results (ListQueryExecutions, BatchGetQueryExecution)",
-        lambda: past_results(target, str(outputs["analyst_workgroup_name"]), results.values()),
+        lambda: past_results(
+            target, str(outputs["analyst_workgroup_name"]), results.values(), hidden_reads(catalog, hidden)
+        ),
         ExecutionLocations(),
     )
     errors += executions.errors

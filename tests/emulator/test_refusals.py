@@ -226,8 +226,9 @@ ROWS = [
     Row("deployer", "budgets:DescribeBudgetPerformanceHistory", "*", "UnknownOperationException", 400,
         r"DescribeBudgetPerformanceHistory",
         _api("deployer", "budgets", "describe_budget_performance_history", AccountId=ACCOUNT, BudgetName="x")),
-    Row("deployer", "athena:BatchGetNamedQuery", "*", "UnknownOperationException", 400, r"BatchGetNamedQuery",
-        _api("deployer", "athena", "batch_get_named_query", NamedQueryIds=["x"])),
+    Row("deployer", "athena:BatchGetPreparedStatement", "*", "UnknownOperationException", 400,
+        r"BatchGetPreparedStatement",
+        _api("deployer", "athena", "batch_get_prepared_statement", PreparedStatementNames=["x"], WorkGroup="primary")),
 ]  # fmt: skip
 
 

@@ -892,6 +892,84 @@ def test_a_privileged_query_writing_ssn_into_the_analysts_results_fails_the_chec
     assert _check(filled).passed  # the workgroup and its history gone, nothing of it is left to judge
 
 
+def test_a_shared_account_leaves_the_healthy_stack_green_on_checks_5_and_6(filled: Deployment) -> None:
+    """The stack shares its account with another team and a stack whose id extends its own (``<id>-x``).
+
+    The team's ad hoc queries in ``primary`` wrote results to a bucket since deleted and to their own bucket
+    with ACLs on, one result file public-read (their business, not this lake's): exit check 6 made each folder
+    a lake location and failed on the public file. Stack ``<id>-x`` has a tagged topic and a rule delivering
+    to it, a KMS alias and key, and its bucket registered with Lake Formation: exit check 5 judged the rule,
+    its target, the key, the location and its grant this stack's (``lakehouse-<id>-x-...`` fits
+    ``lakehouse-<id>-``). Both checks stay green; everything made is removed again."""
+    target, stack_id = filled.stack.target, filled.stack.stack_id
+    other = f"{stack_id}-x"
+    prefix = f"lakehouse-{other}"
+    tags = [{"Key": "stack_id", "Value": other}]
+    s3, athena, events, kms = (target.client(s) for s in ("s3", "athena", "events", "kms"))
+    lf, sns, iam = target.client("lakeformation"), target.client("sns"), target.client("iam")
+    account = target.client("sts").get_caller_identity()["Account"]
+    team, gone = f"team-reports-{stack_id}", f"team-scratch-{stack_id}"
+    bucket = f"{prefix}-lake-{account}"
+    region = {"LocationConstraint": target.region} if target.region != "us-east-1" else {}
+    trust = json.dumps({"Version": "2012-10-17", "Statement": []})
+    key_id = ""
+    try:
+        for name in (team, gone, bucket):
+            s3.create_bucket(Bucket=name, **({"CreateBucketConfiguration": region} if region else {}))
+        writer = {"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+        s3.put_bucket_ownership_controls(Bucket=team, OwnershipControls=writer)
+        with connect(target, "primary", s3_staging_dir=f"s3://{team}/adhoc/") as conn:
+            shared = run(conn, "SELECT 'weekly' AS report, 42 AS n")[0]
+        with connect(target, "primary", s3_staging_dir=f"s3://{gone}/adhoc/") as conn:
+            scratch = run(conn, "SELECT 1 AS n")[0]
+        assert shared.ok and scratch.ok, (shared.error, scratch.error)
+        s3.put_object_acl(Bucket=team, Key=f"adhoc/{shared.query_execution_id}.csv", ACL="public-read")
+        for item in s3.list_objects_v2(Bucket=gone).get("Contents") or []:
+            s3.delete_object(Bucket=gone, Key=item["Key"])
+        s3.delete_bucket(Bucket=gone)
+        s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tags})
+        role = iam.create_role(RoleName=f"{prefix}-pipeline", AssumeRolePolicyDocument=trust, Tags=tags)["Role"]
+        topic = sns.create_topic(Name=f"{prefix}-alerts", Tags=tags)["TopicArn"]
+        events.put_rule(Name=f"{prefix}-alarms", ScheduleExpression="rate(1 hour)", Tags=tags)
+        events.put_targets(Rule=f"{prefix}-alarms", Targets=[{"Id": "t", "Arn": topic}])
+        key_id = kms.create_key(Tags=[{"TagKey": "stack_id", "TagValue": other}])["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName=f"alias/{prefix}-data", TargetKeyId=key_id)
+        lf.register_resource(ResourceArn=f"arn:aws:s3:::{bucket}", RoleArn=role["Arn"])
+        lf.grant_permissions(
+            Principal={"DataLakePrincipalIdentifier": role["Arn"]},
+            Resource={"DataLocation": {"ResourceArn": f"arn:aws:s3:::{bucket}"}},
+            Permissions=["DATA_LOCATION_ACCESS"],
+        )
+        security = _check(filled)
+        iac = check_iac_coverage(filled.stack)
+    finally:
+        if key_id:
+            kms.delete_alias(AliasName=f"alias/{prefix}-data")
+            kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+        for rule in events.list_rules(NamePrefix=prefix).get("Rules") or []:
+            events.remove_targets(Rule=rule["Name"], Ids=["t"])
+            events.delete_rule(Name=rule["Name"])
+        for arn in (t["TopicArn"] for t in sns.list_topics()["Topics"] if prefix in t["TopicArn"]):
+            sns.delete_topic(TopicArn=arn)
+        if any(r["ResourceArn"].endswith(bucket) for r in lf.list_resources().get("ResourceInfoList") or []):
+            lf.revoke_permissions(
+                Principal={"DataLakePrincipalIdentifier": f"arn:aws:iam::{account}:role/{prefix}-pipeline"},
+                Resource={"DataLocation": {"ResourceArn": f"arn:aws:s3:::{bucket}"}},
+                Permissions=["DATA_LOCATION_ACCESS"],
+            )
+            lf.deregister_resource(ResourceArn=f"arn:aws:s3:::{bucket}")
+        if any(r["RoleName"] == f"{prefix}-pipeline" for r in iam.list_roles()["Roles"]):
+            iam.delete_role(RoleName=f"{prefix}-pipeline")
+        for name in (team, bucket):
+            if any(b["Name"] == name for b in s3.list_buckets()["Buckets"]):
+                for item in s3.list_objects_v2(Bucket=name).get("Contents") or []:
+                    s3.delete_object(Bucket=name, Key=item["Key"])
+                s3.delete_bucket(Bucket=name)
+    assert security.passed, security.reason
+    assert not any(team in b or gone in b for b in security.details["lake_buckets"]), security.details["lake_buckets"]
+    assert iac.passed, iac.reason
+
+
 def test_repairs_leave_the_stack_as_terraform_made_it(filled: Deployment) -> None:
     assert _check(filled).passed
     iac = check_iac_coverage(filled.stack)

@@ -7,6 +7,11 @@ SageMaker write for stack resources. Each is in a healthy account; none is the s
 
 from __future__ import annotations
 
+from typing import Any
+from unittest.mock import MagicMock
+
+from botocore.exceptions import ClientError
+
 from lakehouse.inventory import stack_inventory
 from lakehouse.inventory_kinds import ON_STACK_LOGS
 from tests.unit.test_inventory import ACCOUNT, REGION, STACK, P, account
@@ -59,7 +64,7 @@ def test_untagged_things_named_for_a_stack_extending_ours_are_its_own() -> None:
     }
     answers = {
         ("athena", "list_work_groups"): {"WorkGroups": [{"Name": "primary"}]},
-        ("athena", "get_named_query"): {"NamedQuery": {"Name": f"{P}-x-adhoc"}},
+        ("athena", "batch_get_named_query"): {"NamedQueries": [{"NamedQueryId": "q-1", "Name": f"{P}-x-adhoc"}]},
     }
     theirs = {
         ("s3", "list_buckets"): [{"Buckets": [{"Name": other, "BucketRegion": REGION}]}],
@@ -70,3 +75,48 @@ def test_untagged_things_named_for_a_stack_extending_ours_are_its_own() -> None:
     assert not names & {f"{P}-x-adhoc in workgroup primary", f"alias/{P}-x-data"}, names
     alone = {r.name for r in stack_inventory(account(listings, answers), STACK).resources}
     assert {f"{P}-x-adhoc in workgroup primary", f"alias/{P}-x-data"} <= alone, alone
+
+
+def _tag_grant_account(stack_tags: list[dict[str, Any]], expression: Any) -> tuple[Any, MagicMock]:
+    """A stack database (LF-Tags ``stack_tags``) and two grants of another team naming one saved expression."""
+    database = f"{P.replace('-', '_')}_gold"
+    grant = {
+        "Principal": {"DataLakePrincipalIdentifier": "arn:aws:iam::999999999999:root"},
+        "Resource": {"LFTagPolicy": {"ResourceType": "DATABASE", "ExpressionName": "team-open"}},
+        "Permissions": ["DESCRIBE"],
+    }
+    read = MagicMock(side_effect=expression) if callable(expression) else MagicMock(return_value=expression)
+    pages = {("glue", "get_databases"): [{"DatabaseList": [{"Name": database}]}]}
+    answers = {
+        ("lakeformation", "list_permissions"): {
+            "PrincipalResourcePermissions": [grant, {**grant, "Permissions": ["ALTER"]}]
+        },
+        ("lakeformation", "get_resource_lf_tags"): {"LFTagOnDatabase": stack_tags},
+        ("lakeformation", "get_lf_tag_expression"): lambda Name: read(Name),  # noqa: N803 - boto3's name
+        ("glue", "get_tags"): {"Tags": {"stack_id": STACK}},
+    }
+    return account(pages, answers), read
+
+
+def test_other_teams_tag_grants_cannot_reach_a_stack_carrying_no_lf_tags_and_are_not_read() -> None:
+    """Other teams' LF-Tag grants name saved expressions the checker may not read (AccessDenied, or deleted
+    since): when nothing of the stack carries an LF-Tag, no tag grant reaches it, so none is read."""
+    denied = ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "GetLFTagExpression")
+
+    def refuse(name: str) -> Any:
+        raise denied
+
+    target, read = _tag_grant_account([], refuse)
+    inv = stack_inventory(target, STACK)
+    assert not inv.unreadable, inv.unreadable
+    assert read.call_count == 0 and inv.grants == [], inv.grants
+
+    target, read = _tag_grant_account([{"TagKey": "level", "TagValues": ["open"]}], refuse)
+    assert any("GetLFTagExpression team-open" in u for u in stack_inventory(target, STACK).unreadable)
+    assert read.call_count == 1  # once, not once per grant naming it
+
+    target, read = _tag_grant_account(
+        [{"TagKey": "level", "TagValues": ["open"]}], {"Expression": [{"TagKey": "level", "TagValues": ["open"]}]}
+    )
+    inv = stack_inventory(target, STACK)
+    assert {g.permission for g in inv.grants if g.via} == {"DESCRIBE", "ALTER"}, inv.grants

@@ -10,8 +10,9 @@ Why each patch exists (all seen with Terraform's ``aws_athena_workgroup``):
 - ``GetWorkGroup`` answers 200 with ``WorkGroup: null`` for an unknown name, where
   Athena raises ``InvalidRequestException`` "WorkGroup <name> is not found."
   (the message the provider keys its not-found handling on).
-- ``ListPreparedStatements`` and ``DeleteNamedQuery`` are missing (exit check 5 lists a stack workgroup's
-  statements; a named query, Terraform's ``aws_athena_named_query`` or one made by hand, cannot be deleted).
+- ``ListPreparedStatements``, ``DeleteNamedQuery`` and ``BatchGetNamedQuery`` are missing (exit check 5
+  lists a stack workgroup's statements and reads named queries 50 at a time, as ``primary`` may hold
+  thousands; a named query, Terraform's ``aws_athena_named_query`` or one made by hand, cannot be deleted).
 - ``CreationTime`` changes on every read, and ``EffectiveEngineVersion`` is missing
   when a version was selected explicitly.
 
@@ -214,7 +215,29 @@ def _install_responses() -> None:
             raise InvalidRequest(f"NamedQuery {query_id} was not found")
         return "{}"
 
+    def batch_get_named_query(self: AthenaResponse) -> str:
+        found, unprocessed = [], []
+        for query_id in self._get_param("NamedQueryIds") or []:
+            nq = self.athena_backend.named_queries.get(query_id)
+            if nq is None:
+                unprocessed.append(
+                    {"NamedQueryId": query_id, "ErrorCode": "INVALID_INPUT", "ErrorMessage": "NamedQuery not found"}
+                )
+                continue
+            found.append(
+                {
+                    "Name": nq.name,
+                    "Description": nq.description,
+                    "Database": nq.database,
+                    "QueryString": nq.query_string,
+                    "NamedQueryId": nq.id,
+                    "WorkGroup": nq.workgroup.name,
+                }
+            )
+        return json.dumps({"NamedQueries": found, "UnprocessedNamedQueryIds": unprocessed})
+
     AthenaResponse.get_work_group = get_work_group  # type: ignore[method-assign]
+    AthenaResponse.batch_get_named_query = batch_get_named_query  # type: ignore[attr-defined]
     AthenaResponse.delete_named_query = delete_named_query  # type: ignore[attr-defined]
     AthenaResponse.list_prepared_statements = list_prepared_statements  # type: ignore[attr-defined]
     AthenaResponse.update_work_group = update_work_group  # type: ignore[attr-defined]
