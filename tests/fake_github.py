@@ -39,7 +39,7 @@ import pytest
 
 from lakehouse.config import project_root
 from lakehouse.evidence import git_commit
-from lakehouse.workflows import load_yaml, shown_step_name
+from lakehouse.workflows import displayed_run_steps, load_yaml, shown_step_name
 
 REPO = "acme/lakehouse-code"
 TOKEN = "ghp_exampletokenthatmustneverleak000000"
@@ -509,3 +509,29 @@ def github() -> Iterator[FakeGitHub]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+#: The success-rate KPI's workflow, as this repository holds it.
+E2E_PATH = ".github/workflows/e2e.yml"
+E2E_TEXT = (ROOT / E2E_PATH).read_text(encoding="utf-8")
+
+
+def e2e_runs(*runs: dict[str, Any]) -> list[dict[str, Any]]:
+    """Runs of e2e.yml (``run(...)`` makes a guard run)."""
+    return [{**r, "path": E2E_PATH, "name": "e2e"} for r in runs]
+
+
+def serve_e2e(fake: FakeGitHub, runs: list[dict[str, Any]], e2e_text: str = E2E_TEXT) -> None:
+    """e2e.yml's runs, each commit holding this repository's e2e.yml (and the guard's files, the Makefile),
+    and each run's job with every step e2e.yml shows, as GitHub lists them (the KPI reads a run as exit
+    check 3 does: a run that concluded success counts only when it is green)."""
+    fake.other_workflows["e2e.yml"] = runs
+    (name, steps), *_ = [(n, s) for n, s in displayed_run_steps(load_yaml(e2e_text)).items()]
+    for r in runs:
+        fake.commits[str(r["head_sha"])] = {**WORKFLOW_FILES, E2E_PATH: e2e_text}
+        ran = job(r, name, r["conclusion"])
+        ran["steps"] = [
+            {"name": step, "status": "completed", "conclusion": r["conclusion"], "number": i + 1}
+            for i, step in enumerate(["Set up job", *steps, "Complete job"])
+        ]
+        fake.jobs[int(r["id"])] = [ran]

@@ -18,7 +18,7 @@ from lakehouse.config import RunOptions, new_stack_id
 from lakehouse.emulator.process import pid_alive
 from lakehouse.evidence import git_commit
 from lakehouse.stack import Lifecycle, StackError, StackRecord, destroy_recorded, stack_dir
-from tests.fake_github import REPO, TOKEN, FakeGitHub, github, reviewed_repository
+from tests.fake_github import REPO, TOKEN, FakeGitHub, e2e_runs, github, reviewed_repository, serve_e2e
 from tests.fake_github import run as guard_run
 from tests.integration.conftest import ROOT, make_options, run_features
 
@@ -34,8 +34,7 @@ def test_full_run_deploys_verifies_and_destroys(tmp_path: Path, github: FakeGitH
     commit = git_commit(ROOT)
     assert commit
     reviewed_repository(github).runs = [guard_run(n, "success", head_sha=commit) for n in (3, 2, 1)]
-    e2e = [{**guard_run(n, "success"), "path": ".github/workflows/e2e.yml"} for n in (2, 1)]
-    github.other_workflows["e2e.yml"] = e2e
+    serve_e2e(github, e2e_runs(*(guard_run(n, "success") for n in (2, 1))))
     env = {**os.environ, "GITHUB_TOKEN": TOKEN, "GITHUB_REPOSITORY": REPO, "GITHUB_API_URL": github.url}
     env.pop("GITHUB_SHA", None)
     args = ("--stack-id", stack_id, "--require-all")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from lakehouse.config import ConfigError
@@ -12,18 +10,21 @@ from lakehouse.kpi.settings import kpi_settings
 from lakehouse.kpi.success import GitHubPart, RunSample, e2e_history, judge_success, run_pipeline_n
 from lakehouse.pipeline.runner import PipelineResult
 from lakehouse.stack import Stopwatch
-from lakehouse.workflows import displayed_run_steps, load_yaml
 from tests.fake_github import (  # noqa: F401  (github is a fixture)
     CHECKOUT_HEAD,
+    E2E_PATH,
+    E2E_TEXT,
     MAIN_WITHOUT_GIT,
     REPO,
     ROOT,
     TOKEN,
     WORKFLOW_FILES,
     FakeGitHub,
+    e2e_runs,
     github,
     job,
     run,
+    serve_e2e,
     sha,
 )
 
@@ -75,31 +76,8 @@ def test_without_token_or_repository_github_is_not_measured() -> None:
 UNDER_TEST = (CHECKOUT_HEAD or MAIN_WITHOUT_GIT, "git HEAD")
 
 
-E2E_PATH = ".github/workflows/e2e.yml"
-E2E_TEXT = (ROOT / E2E_PATH).read_text(encoding="utf-8")
-
-
-def _e2e(*runs: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{**r, "path": E2E_PATH, "name": "e2e"} for r in runs]
-
-
-def _serve_e2e(fake: FakeGitHub, runs: list[dict[str, Any]], e2e_text: str = E2E_TEXT) -> None:
-    """e2e.yml's runs, each commit holding this repository's e2e.yml (and the guard's files, the Makefile),
-    and each run's job with every step e2e.yml shows, as GitHub lists them."""
-    fake.other_workflows["e2e.yml"] = runs
-    (name, steps), *_ = [(n, s) for n, s in displayed_run_steps(load_yaml(e2e_text)).items()]
-    for r in runs:
-        fake.commits[str(r["head_sha"])] = {**WORKFLOW_FILES, E2E_PATH: e2e_text}
-        ran = job(r, name, r["conclusion"])
-        ran["steps"] = [
-            {"name": step, "status": "completed", "conclusion": r["conclusion"], "number": i + 1}
-            for i, step in enumerate(["Set up job", *steps, "Complete job"])
-        ]
-        fake.jobs[int(r["id"])] = [ran]
-
-
 def test_the_e2e_history_counts_on_github(github: FakeGitHub) -> None:  # noqa: F811
-    _serve_e2e(github, _e2e(run(5, "success"), run(4, "failure")))
+    serve_e2e(github, e2e_runs(run(5, "success"), run(4, "failure")))
     part = e2e_history(REPO, TOKEN, github.url, commit=UNDER_TEST)
     assert [s.ok for s in part.samples] == [True, False], part
     assert github.requests[0]["path"].endswith("/workflows/e2e.yml/runs")
@@ -111,7 +89,7 @@ def test_the_e2e_history_counts_on_github(github: FakeGitHub) -> None:  # noqa: 
 
 def test_healthy_e2e_history_of_this_code_passes(github: FakeGitHub) -> None:  # noqa: F811
     """Scheduled and dispatched runs of main, commits in this code's history: counted, bound, green."""
-    _serve_e2e(github, _e2e(run(6, "success", event="schedule"), run(5, "success", event="workflow_dispatch")))
+    serve_e2e(github, e2e_runs(run(6, "success", event="schedule"), run(5, "success", event="workflow_dispatch")))
     part = e2e_history(REPO, TOKEN, github.url, commit=UNDER_TEST)
     outcome = judge_success(_runs(True, True), part, 95.0)
     assert outcome.status == "passed", outcome.reason
@@ -121,7 +99,7 @@ def test_healthy_e2e_history_of_this_code_passes(github: FakeGitHub) -> None:  #
 def test_pull_requests_from_a_forks_main_are_not_the_repositorys_e2e_runs(github: FakeGitHub) -> None:  # noqa: F811
     """Broken history: e2e.yml's only green runs are pull requests from forks whose branch is called main
     (the branch filter lets them in); the repository's own main run failed. Counted, 19 of 20 made 95 %."""
-    github.other_workflows["e2e.yml"] = _e2e(
+    github.other_workflows["e2e.yml"] = e2e_runs(
         *(run(n, "success", event="pull_request", head_repo="someone/fork") for n in range(24, 5, -1)),
         run(4, "failure", event="schedule"),
     )
@@ -136,7 +114,7 @@ def test_pull_requests_from_a_forks_main_are_not_the_repositorys_e2e_runs(github
 def test_e2e_runs_of_another_codes_history_fail_the_kpi(github: FakeGitHub) -> None:  # noqa: F811
     """Broken history: --github-repo names a repository whose green e2e runs tested commits sharing no
     history with the code under test; its rate says nothing of this pipeline."""
-    github.other_workflows["e2e.yml"] = _e2e(run(5, "success"), run(4, "success"))
+    github.other_workflows["e2e.yml"] = e2e_runs(run(5, "success"), run(4, "success"))
     github.unrelated = {sha(5), sha(4)}
     part = e2e_history(REPO, TOKEN, github.url, commit=UNDER_TEST)
     outcome = judge_success(_runs(True, True), part, 95.0)
@@ -146,7 +124,7 @@ def test_e2e_runs_of_another_codes_history_fail_the_kpi(github: FakeGitHub) -> N
 
 
 def test_e2e_runs_that_cannot_be_bound_are_an_error(github: FakeGitHub) -> None:  # noqa: F811
-    github.other_workflows["e2e.yml"] = _e2e(run(5, "success"))
+    github.other_workflows["e2e.yml"] = e2e_runs(run(5, "success"))
     unknown = e2e_history(REPO, TOKEN, github.url, commit=(None, "no GITHUB_SHA, no git HEAD"))
     assert judge_success(_runs(True), unknown, 95.0).status == "error"
     never_pushed = e2e_history(REPO, TOKEN, github.url, commit=("ab" * 20, "GITHUB_SHA"))
@@ -187,9 +165,9 @@ def test_an_e2e_run_concluding_success_that_masked_its_failure_is_not_a_success(
         "      - name: make smoke --target aws (deploy, verify, destroy)\n        continue-on-error: true\n",
     )
     assert masked != E2E_TEXT
-    runs = _e2e(run(7, "success"), run(6, "success"), run(5, "success"))
-    _serve_e2e(github, runs[2:])  # run 5: healthy
-    _serve_e2e(github, runs[:1], masked)  # run 7: its verification could fail unseen
+    runs = e2e_runs(run(7, "success"), run(6, "success"), run(5, "success"))
+    serve_e2e(github, runs[2:])  # run 5: healthy
+    serve_e2e(github, runs[:1], masked)  # run 7: its verification could fail unseen
     skipped = job(runs[1], "deploy to AWS, verify the exit criteria, destroy", "skipped")
     github.commits[sha(6)] = {**WORKFLOW_FILES, E2E_PATH: E2E_TEXT}
     github.jobs[int(runs[1]["id"])] = [skipped]
