@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from lakehouse.schedule_gap import Unjudged, longest_gap
+from lakehouse.schedule_gap import Gap, Unjudged, longest_gap
 
 if TYPE_CHECKING:
     from lakehouse.kpi.cost import PlannedResource
@@ -26,22 +26,26 @@ PAUSE_TARGET = ":apprunner:pauseService"
 
 
 @lru_cache(maxsize=64)
+def _gap(expression: str, timezone: str | None) -> Gap | str:
+    """The evaluator's answer once per expression: its longest gap, or why it cannot tell (a cron is read over
+    400 days, up to seconds)."""
+    try:
+        return longest_gap(expression, timezone)
+    except Unjudged as err:
+        return str(err)
+
+
 def window_hours(expression: str, timezone: str | None = None) -> float | None:
     """Longest gap between two firings of a schedule expression (hours), a cron read in ``timezone`` with its
     DST shifts (``lakehouse.schedule_gap``); None when it cannot be told or the schedule stops firing."""
-    try:
-        hours = longest_gap(expression, timezone).hours
-    except Unjudged:
-        return None
-    return None if math.isinf(hours) else hours
+    gap = _gap(expression, timezone)
+    return None if isinstance(gap, str) or math.isinf(gap.hours) else gap.hours
 
 
 def _why_no_window(expression: str, timezone: str | None) -> str:
     """Why ``window_hours`` is None for the expression, as the evaluator says it."""
-    try:
-        return longest_gap(expression, timezone).why
-    except Unjudged as err:
-        return str(err)
+    gap = _gap(expression, timezone)
+    return gap if isinstance(gap, str) else gap.why
 
 
 @dataclass(frozen=True)
