@@ -244,8 +244,8 @@ def fast_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / "lakehouse_code-0.1.0-py3-none-any.whl"
         with zipfile.ZipFile(path, "w") as zf:  # only its METADATA: what the wheel's SBOMs read
-            zf.writestr(
-                "lakehouse_code-0.1.0.dist-info/METADATA",
+            zf.writestr(  # a fixed date: builds a second apart make the same bytes (the test compares their SHA-256)
+                zipfile.ZipInfo("lakehouse_code-0.1.0.dist-info/METADATA", date_time=(1980, 1, 1, 0, 0, 0)),
                 "Metadata-Version: 2.1\nName: lakehouse-code\nVersion: 0.1.0\nRequires-Dist: duckdb==1.5.5\n",
             )
         return path
