@@ -32,8 +32,10 @@ STALE_STATE_S = 86_400
 #: What to do when the account publishes no EstimatedCharges (there is no API for the setting).
 ENABLE_BILLING_ALERTS = (
     "enable 'Receive Billing Alerts' in the Billing console's preferences (Billing preferences > Alert "
-    "preferences, as the root user or a principal with billing access); AWS starts publishing "
-    f"{BILLING_NAMESPACE} {BILLING_METRIC} in {BILLING_REGION} within hours, then read the check again"
+    "preferences, as the root user or a principal with billing access; for a member account of a consolidated "
+    "bill, the payer account's preference decides); AWS starts publishing "
+    f"{BILLING_NAMESPACE} {BILLING_METRIC} in {BILLING_REGION} within minutes to hours (it cannot be turned off "
+    "again), then read the check again"
 )
 
 BILLING_ALARM_RULE = (
@@ -123,12 +125,16 @@ def publication_problems(listed: Sequence[Mapping[str, Any]] | None) -> list[str
     if any(is_account_total(m) for m in listed):
         return []
     others = sorted({dimension_label(m.get("Dimensions")) for m in listed})
-    seen = f"only other series of it ({', '.join(others)})" if others else f"no {BILLING_METRIC} series at all"
+    if others:  # something of it is published, just not the total: the setting may be on, the cause elsewhere
+        seen = f"only other series of it ({', '.join(others)}), not the account's total"
+        why = "check that 'Receive Billing Alerts' is enabled in the Billing console's preferences and read again"
+    else:
+        seen = f"no {BILLING_METRIC} series at all"
+        why = f"'Receive Billing Alerts' is not enabled for this account; {ENABLE_BILLING_ALERTS}"
     return [
         f"watches {BILLING_NAMESPACE} {BILLING_METRIC} Currency=USD, which the account does not publish: "
         f"ListMetrics in {BILLING_REGION} lists {seen}, so the alarm never has data and never fires "
-        "(INSUFFICIENT_DATA forever, or OK when missing data is treated as not breaching): 'Receive Billing Alerts' "
-        f"is not enabled for this account; {ENABLE_BILLING_ALERTS}"
+        f"(INSUFFICIENT_DATA forever, or OK when missing data is treated as not breaching): {why}"
     ]
 
 
@@ -144,8 +150,8 @@ def state_note(alarm: Mapping[str, Any], published: bool, now: datetime) -> str 
         return None
     return (
         f"in INSUFFICIENT_DATA for {hours:.0f} h (since {since.isoformat()}) although ListMetrics lists the metric: "
-        "billing data may be late, or the alarm's query matches no datapoint; not judged (the configuration rules "
-        "pass), look at its StateReason and at GetMetricStatistics on the metric"
+        "billing data may be late, or the alarm's query matches no datapoint; recorded, not judged: look at its "
+        "StateReason and at GetMetricStatistics on the metric"
     )
 
 

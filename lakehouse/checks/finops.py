@@ -749,7 +749,7 @@ def billing_alarm_state(data: FinopsReadback) -> dict[str, Any] | None:
     if alarm is None:
         return None
     since = alarm.get("StateUpdatedTimestamp")
-    published = bool(data.billing_metrics) and any(is_account_total(m) for m in data.billing_metrics or [])
+    published = any(is_account_total(m) for m in data.billing_metrics or [])
     return {
         "StateValue": alarm.get("StateValue"),
         "StateReason": alarm.get("StateReason"),

@@ -54,7 +54,7 @@ def test_an_account_without_billing_alerts_fails_naming_the_setting_and_what_to_
     )
     assert "'Receive Billing Alerts' is not enabled for this account" in problem
     assert "enable 'Receive Billing Alerts' in the Billing console's preferences" in problem
-    assert "within hours" in problem
+    assert "within minutes to hours" in problem and "the payer account" in problem
     assert result.details["billing_metric"]["listed"] == []
     assert result.details["billing_metric"]["account_total_published"] is False
     assert result.details["billing_alarms_in_us_east_1"][0]["can_fire"] is False
@@ -67,7 +67,10 @@ def test_only_per_service_series_are_not_the_account_total_the_alarm_watches() -
     (problem,) = result.details["problems"]["billing_alarm"]
     assert (
         "ListMetrics in us-east-1 lists only other series of it (Currency=USD ServiceName=AmazonAthena, "
-        "Currency=USD ServiceName=AmazonS3)" in problem
+        "Currency=USD ServiceName=AmazonS3), not the account's total, so the alarm never has data" in problem
+    )
+    assert problem.endswith(
+        "check that 'Receive Billing Alerts' is enabled in the Billing console's preferences and read again"
     )
 
 
@@ -138,7 +141,7 @@ def test_insufficient_data_for_over_a_day_on_a_published_metric_is_noted_not_jud
     assert state["StateReason"] == "Insufficient Data: 1 datapoint was unknown."
     assert state["StateUpdatedTimestamp"] == (READ_AT - timedelta(hours=30)).isoformat()
     assert str(state["note"]).startswith("in INSUFFICIENT_DATA for 30 h")
-    assert "not judged" in str(state["note"])
+    assert "recorded, not judged" in str(state["note"])
 
     recent = {**stuck, "StateUpdatedTimestamp": READ_AT - timedelta(hours=5)}
     assert judge_finops(healthy(alarm=recent)).details["billing_alarm_state"]["note"] is None
