@@ -8,6 +8,7 @@ reader and judge fail the stack, naming the setting.
 
 from __future__ import annotations
 
+import json
 import urllib.error
 import urllib.request
 import uuid
@@ -27,6 +28,7 @@ from tests.emulator.test_finops_topic_policy import ACCOUNT, BILLING_REGION, _gu
 
 TOTAL = {"Namespace": "AWS/Billing", "MetricName": "EstimatedCharges"}
 USD = [{"Name": "Currency", "Value": "USD"}]
+BILLING_TILE = "AWS/Billing EstimatedCharges Currency=USD [us-east-1]"
 
 
 def _billing_listing(cloudwatch: Any) -> list[dict[str, Any]]:
@@ -97,9 +99,16 @@ def test_exit_check_7_fails_an_account_without_billing_alerts(emulator: Emulator
     """The same guards pass with billing alerts on and fail without, naming the setting and what to do."""
     target = local_target(emulator.endpoint, REGION)
     outputs, _alerts, _billing = _guards(target, f"lh-nobill-{uuid.uuid4().hex[:6]}")
+    tile = {
+        "type": "metric",
+        "properties": {"region": BILLING_REGION, "metrics": [[*TOTAL.values(), "Currency", "USD"]]},
+    }
+    body = json.dumps({"widgets": [tile]})
+    target.client("cloudwatch").put_dashboard(DashboardName=outputs["dashboard_name"], DashboardBody=body)
     healthy = judge_finops(read_finops(target, outputs))
     assert healthy.details["problems"]["billing_alarm"] == []
     assert healthy.details["billing_metric"]["listed"] == ["Currency=USD"]
+    assert healthy.details["metric_series"] == [BILLING_TILE]  # the dashboard's billing tile is live too
 
     set_billing_alerts(emulator.endpoint, ACCOUNT, False)
     try:
@@ -114,6 +123,7 @@ def test_exit_check_7_fails_an_account_without_billing_alerts(emulator: Emulator
     assert "enable 'Receive Billing Alerts' in the Billing console's preferences" in problem
     unpublished = {"listed": [], "account_total_published": False}
     assert result.details["billing_metric"] == {**healthy.details["billing_metric"], **unpublished}
+    assert result.details["metric_series_not_published"] == [BILLING_TILE]
     # notBreaching: without data the alarm sits in OK, so its state proves nothing; ListMetrics does.
     assert result.details["billing_alarm_state"]["StateValue"] == "OK"
 
