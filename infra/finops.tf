@@ -53,8 +53,9 @@ resource "aws_budgets_budget" "monthly_cost" {
 # ---------------------------------------------------------------- billing alarm (us-east-1)
 #
 # On AWS, EstimatedCharges is only published once "Receive Billing Alerts" is enabled in the
-# account's billing preferences (a console setting without an API); until then the alarm
-# stays INSUFFICIENT_DATA. Missing data counts as not breaching for the same reason.
+# account's billing preferences (a console setting without an API); until then the alarm has
+# no data and never fires. Missing data counts as not breaching, so such an alarm shows OK:
+# exit check 7 reads ListMetrics in us-east-1 to see that the metric is published.
 
 resource "aws_sns_topic" "billing_alerts" {
   provider = aws.use1

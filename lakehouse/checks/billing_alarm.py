@@ -8,7 +8,8 @@ and never notifies anyone. ``BILLING_ALARM_RULE`` states what "can fire" is meas
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -26,6 +27,16 @@ MIN_PERIOD_S = 60
 MAX_WINDOW_S = 86_400
 #: How often AWS publishes EstimatedCharges, roughly ("several times daily").
 BILLING_UPDATE_S = 21_600
+#: How long an alarm may sit in INSUFFICIENT_DATA on a published metric before the evidence notes it.
+STALE_STATE_S = 86_400
+#: What to do when the account publishes no EstimatedCharges (there is no API for the setting).
+ENABLE_BILLING_ALERTS = (
+    "enable 'Receive Billing Alerts' in the Billing console's preferences (Billing preferences > Alert "
+    "preferences, as the root user or a principal with billing access; for a member account of a consolidated "
+    "bill, the payer account's preference decides); AWS starts publishing "
+    f"{BILLING_NAMESPACE} {BILLING_METRIC} in {BILLING_REGION} within minutes to hours (it cannot be turned off "
+    "again), then read the check again"
+)
 
 BILLING_ALARM_RULE = (
     f"The billing alarm can fire when: it is in {BILLING_REGION} (the only region with {BILLING_NAMESPACE} "
@@ -43,9 +54,18 @@ BILLING_ALARM_RULE = (
     "with GetTopicAttributes) with at least one confirmed subscription (ListSubscriptionsByTopic; "
     "PendingConfirmation does not count) that receives its ALARM notification (the delivery rule: a topic policy "
     "Deny, queue policy, KMS keys, filter policy; an alert nobody receives is no alert), with no action on a "
-    "topic that is gone. TreatMissingData is recorded but not "
+    "topic that is gone; and the account publishes the metric it watches: CloudWatch ListMetrics in "
+    f"{BILLING_REGION} (all pages) lists {BILLING_NAMESPACE} {BILLING_METRIC} with exactly the dimension set "
+    "Currency=USD (ListMetrics lists what had datapoints in the last two weeks; AWS publishes it several times a "
+    "day, and only once 'Receive Billing Alerts' is enabled in the Billing preferences, a setting with no API: "
+    "without it the alarm never has data and never fires, INSUFFICIENT_DATA forever or OK when missing data is "
+    "treated as not breaching, so its state proves nothing; per-service or per-account series are not the total "
+    "it watches). TreatMissingData is recorded but not "
     "judged: within these bounds an overspend arrives as a real datapoint above the threshold whatever "
-    "missing periods count as ('breaching' only fires sooner)."
+    "missing periods count as ('breaching' only fires sooner). The alarm's state is recorded, not judged: "
+    f"INSUFFICIENT_DATA for more than {STALE_STATE_S // 3600} h on a published metric is noted in the evidence "
+    "(billing data can arrive late; the rules above already reject every setting that makes a published metric "
+    "miss the alarm)."
 )
 
 
@@ -76,6 +96,63 @@ def _int(value: Any) -> int | None:
 def _breaches_at_zero(operator: str, threshold: Decimal) -> bool:
     """Whether a month with no spend yet (0 USD, the lowest EstimatedCharges can be) already breaches."""
     return threshold < 0 or (threshold == 0 and operator == "GreaterThanOrEqualToThreshold")
+
+
+def dimension_label(dimensions: Sequence[Mapping[str, Any]] | None) -> str:
+    """A metric's dimension set as people read it: ``Currency=USD ServiceName=AmazonS3`` (sorted), or ``none``."""
+    pairs = sorted(f"{d.get('Name')}={d.get('Value')}" for d in dimensions or [])
+    return " ".join(pairs) or "none"
+
+
+def is_account_total(metric: Mapping[str, Any]) -> bool:
+    """Whether a ListMetrics entry is the series the alarm must watch: EstimatedCharges with only Currency=USD."""
+    watched = (metric.get("Namespace"), metric.get("MetricName"))
+    found = sorted((str(d.get("Name")), str(d.get("Value"))) for d in metric.get("Dimensions") or [])
+    return watched == (BILLING_NAMESPACE, BILLING_METRIC) and found == [("Currency", "USD")]
+
+
+def publication_problems(listed: Sequence[Mapping[str, Any]] | None) -> list[str]:
+    """Why the account's total EstimatedCharges is not published (empty: ListMetrics lists it).
+
+    ``listed``: every metric ListMetrics in us-east-1 answered for AWS/Billing EstimatedCharges
+    Currency=USD (all pages; it also lists series with more dimensions); None: it was not read.
+    """
+    if listed is None:
+        return [
+            f"cannot be shown to have data: whether the account publishes {BILLING_NAMESPACE} {BILLING_METRIC} "
+            f"Currency=USD was not read (ListMetrics in {BILLING_REGION})"
+        ]
+    if any(is_account_total(m) for m in listed):
+        return []
+    others = sorted({dimension_label(m.get("Dimensions")) for m in listed})
+    if others:  # something of it is published, just not the total: the setting may be on, the cause elsewhere
+        seen = f"only other series of it ({', '.join(others)}), not the account's total"
+        why = "check that 'Receive Billing Alerts' is enabled in the Billing console's preferences and read again"
+    else:
+        seen = f"no {BILLING_METRIC} series at all"
+        why = f"'Receive Billing Alerts' is not enabled for this account; {ENABLE_BILLING_ALERTS}"
+    return [
+        f"watches {BILLING_NAMESPACE} {BILLING_METRIC} Currency=USD, which the account does not publish: "
+        f"ListMetrics in {BILLING_REGION} lists {seen}, so the alarm never has data and never fires "
+        f"(INSUFFICIENT_DATA forever, or OK when missing data is treated as not breaching): {why}"
+    ]
+
+
+def state_note(alarm: Mapping[str, Any], published: bool, now: datetime) -> str | None:
+    """A note on an alarm stuck in INSUFFICIENT_DATA for over a day on a published metric (recorded, not judged)."""
+    since = alarm.get("StateUpdatedTimestamp")
+    if alarm.get("StateValue") != "INSUFFICIENT_DATA" or not published or not isinstance(since, datetime):
+        return None
+    if since.tzinfo is None or now.tzinfo is None:
+        return None
+    hours = (now - since).total_seconds() / 3600
+    if hours <= STALE_STATE_S / 3600:
+        return None
+    return (
+        f"in INSUFFICIENT_DATA for {hours:.0f} h (since {since.isoformat()}) although ListMetrics lists the metric: "
+        "billing data may be late, or the alarm's query matches no datapoint; recorded, not judged: look at its "
+        "StateReason and at GetMetricStatistics on the metric"
+    )
 
 
 def _periods(alarm: Mapping[str, Any]) -> list[str]:
@@ -131,11 +208,15 @@ def judge_billing_alarm(
     topics: Mapping[str, bool],
     cap: Decimal,
     deaf: Mapping[str, str] | None = None,
+    *,
+    published: Sequence[Mapping[str, Any]] | None,
 ) -> tuple[list[str], list[str]]:
     """(problems, live actions) of one alarm read in ``region``; no problems means it can fire.
 
     ``topics`` maps each SNS topic ARN to whether GetTopicAttributes found it; ``deaf`` each topic
     nobody receives from (no confirmed subscription) to why: an alert nobody receives is no alert.
+    ``published``: what ListMetrics in us-east-1 listed for the account's EstimatedCharges (None: not
+    read): an alarm on a metric the account does not publish never fires, however it is set up.
     """
     problems = []
     regions = {region, arn_region(str(alarm.get("AlarmArn") or "")) or region}
@@ -170,6 +251,7 @@ def judge_billing_alarm(
     if alarm.get("Unit") not in (None, "None"):
         problems.append(f"names the unit {alarm.get('Unit')}; EstimatedCharges has none, so no datapoint matches")
     problems += _periods(alarm)
+    problems += publication_problems(published)
     action_problems, live = _actions(alarm, topics, deaf)
     return problems + action_problems, live
 
@@ -180,9 +262,11 @@ def billing_alarm_summary(
     topics: Mapping[str, bool],
     cap: Decimal,
     deaf: Mapping[str, str] | None = None,
+    *,
+    published: Sequence[Mapping[str, Any]] | None,
 ) -> dict[str, Any]:
     """One line of evidence about an alarm on estimated charges: can it fire, and if not why."""
-    problems, _ = judge_billing_alarm(alarm, region, topics, cap, deaf)
+    problems, _ = judge_billing_alarm(alarm, region, topics, cap, deaf, published=published)
     return {
         "name": alarm.get("AlarmName"),
         "arn": alarm.get("AlarmArn"),

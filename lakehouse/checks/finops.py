@@ -4,7 +4,9 @@ Everything is read back through the service APIs (Budgets, CloudWatch, SNS), nev
 Terraform state: the check must see what AWS would act on, including changes made
 outside Terraform. Terraform outputs only name the budget, dashboard and alarm to read;
 the alarm is judged where AWS publishes billing metrics, and every alarm on those metrics
-in us-east-1 is listed in the evidence, so a healthy stray alarm cannot hide a broken one.
+in us-east-1 is listed in the evidence, so a healthy stray alarm cannot hide a broken one;
+and it can fire only if the account publishes its metric (ListMetrics in us-east-1: AWS publishes
+EstimatedCharges only once "Receive Billing Alerts" is enabled, a Billing preference with no API).
 An alert counts only if the service may publish it (the topic policy: an explicit Deny wins) and
 someone receives it (``alert_delivery``: queue policy, KMS key, filter policy), and a dashboard
 series only if CloudWatch has the metric (ListMetrics) and it watches the stack (``of_the_stack``:
@@ -46,14 +48,18 @@ from lakehouse.checks.alert_delivery import (
 )
 from lakehouse.checks.billing_alarm import (
     BILLING_ALARM_RULE,
+    BILLING_DIMENSIONS,
     BILLING_METRIC,
     BILLING_NAMESPACE,
     BILLING_REGION,
     amount,
     arn_region,
     billing_alarm_summary,
+    dimension_label,
+    is_account_total,
     is_sns_topic,
     judge_billing_alarm,
+    state_note,
 )
 from lakehouse.checks.dashboard_metrics import COUNTING_RULE, MetricCount, SeriesKey, count_metric_series
 from lakehouse.config import DEFAULT_MONTHLY_COST_CAP_USD
@@ -147,6 +153,10 @@ class FinopsReadback:
     alarm: dict[str, Any] | None
     #: Every metric alarm on AWS/Billing EstimatedCharges in us-east-1, whatever its name.
     billing_alarms: list[dict[str, Any]] = field(default_factory=list)
+    #: What ListMetrics in us-east-1 lists for AWS/Billing EstimatedCharges Currency=USD (all pages; series with
+    #: more dimensions too): the account publishes the alarm's metric only if the total is among them (None: not
+    #: read, judged as not shown).
+    billing_metrics: list[dict[str, Any]] | None = None
     #: Each SNS topic ARN a subscriber or an alarm action names -> whether the topic exists.
     topics: dict[str, bool] = field(default_factory=dict)
     #: Each existing topic -> its subscriptions (ListSubscriptionsByTopic, all pages).
@@ -240,6 +250,22 @@ def billing_alarms(cloudwatch: Any) -> list[dict[str, Any]]:
     return found
 
 
+def billing_metrics(cloudwatch: Any) -> list[dict[str, Any]]:
+    """What ListMetrics lists for AWS/Billing EstimatedCharges Currency=USD in ``cloudwatch``'s region, all pages.
+
+    AWS publishes the metric only in us-east-1 and only once "Receive Billing Alerts" is enabled (a
+    Billing preference with no API): this listing is how the account's setting shows. ListMetrics
+    also lists series that carry more dimensions (ServiceName, LinkedAccount); the caller picks.
+    """
+    found: list[dict[str, Any]] = []
+    pages = cloudwatch.get_paginator("list_metrics").paginate(
+        Namespace=BILLING_NAMESPACE, MetricName=BILLING_METRIC, Dimensions=BILLING_DIMENSIONS
+    )
+    for page in pages:
+        found += [dict(m) for m in page.get("Metrics") or []]
+    return found
+
+
 def topic_attributes(sns: Any, arn: str) -> dict[str, Any] | None:
     """The topic's attributes (GetTopicAttributes), None when it does not exist; other failures raise."""
     try:
@@ -324,6 +350,11 @@ def read_finops(target: Target, outputs: Mapping[str, Any], stack_id: str | None
             alarm_tags = _tags(cloudwatch.list_tags_for_resource(ResourceARN=alarms[0]["AlarmArn"]), "Tags")
     with _reading(f"the alarms on {BILLING_NAMESPACE} {BILLING_METRIC} in {BILLING_REGION}"):
         in_billing_region = billing_alarms(target.client("cloudwatch", region=BILLING_REGION))
+    with _reading(
+        f"whether the account publishes {BILLING_NAMESPACE} {BILLING_METRIC} Currency=USD (ListMetrics in "
+        f"{BILLING_REGION})"
+    ):
+        published = billing_metrics(target.client("cloudwatch", region=BILLING_REGION))
     data = FinopsReadback(
         account_id=account,
         budget_name=name,
@@ -335,6 +366,7 @@ def read_finops(target: Target, outputs: Mapping[str, Any], stack_id: str | None
         alarm_region=alarm_region,
         alarm=dict(alarms[0]) if alarms else None,
         billing_alarms=in_billing_region,
+        billing_metrics=published,
         alerts_topic_arn=str(outputs["alerts_topic_arn"]) if outputs.get("alerts_topic_arn") else None,
         read_at=datetime.now(UTC),
         stack_id=stack_id or (str(outputs["stack_id"]) if outputs.get("stack_id") else None),
@@ -690,12 +722,40 @@ def _judge_alarm(data: FinopsReadback, cap: Decimal, reasons: list[str]) -> int:
         reasons.append(f"billing alarm {data.alarm_name} does not exist in {data.alarm_region}{where}")
         return 0
     deaf = alarm_deaf(data, data.alarm, data.alarm_region)
-    problems, live = judge_billing_alarm(data.alarm, data.alarm_region, data.topics, cap, deaf)
+    problems, live = judge_billing_alarm(
+        data.alarm, data.alarm_region, data.topics, cap, deaf, published=data.billing_metrics
+    )
     if problems:
         reasons.append(f"billing alarm {data.alarm_name} " + "; ".join(problems))
     foreign = _not_the_stacks(f"billing alarm {data.alarm_name}", data.stack_id, data.alarm_tags)
     reasons += foreign
     return 0 if foreign else len(live)
+
+
+def billing_metric_evidence(data: FinopsReadback) -> dict[str, Any]:
+    """What ListMetrics answered about the account's EstimatedCharges, and whether the total is among it."""
+    listed = data.billing_metrics
+    return {
+        "region": BILLING_REGION,
+        "asked": {"Namespace": BILLING_NAMESPACE, "MetricName": BILLING_METRIC, "Dimensions": BILLING_DIMENSIONS},
+        "listed": None if listed is None else [dimension_label(m.get("Dimensions")) for m in listed],
+        "account_total_published": listed is not None and any(is_account_total(m) for m in listed),
+    }
+
+
+def billing_alarm_state(data: FinopsReadback) -> dict[str, Any] | None:
+    """The named alarm's state as DescribeAlarms gave it, with a note when it looks stuck (recorded, not judged)."""
+    alarm = data.alarm
+    if alarm is None:
+        return None
+    since = alarm.get("StateUpdatedTimestamp")
+    published = any(is_account_total(m) for m in data.billing_metrics or [])
+    return {
+        "StateValue": alarm.get("StateValue"),
+        "StateReason": alarm.get("StateReason"),
+        "StateUpdatedTimestamp": since.isoformat() if isinstance(since, datetime) else since,
+        "note": state_note(alarm, published, data.read_at or datetime.now(UTC)),
+    }
 
 
 def _project(data: FinopsReadback) -> str:
@@ -897,8 +957,17 @@ def judge_finops(
         "billing_alarm_region": data.alarm_region,
         "billing_alarm": data.alarm,
         "billing_alarm_rule": BILLING_ALARM_RULE,
+        "billing_alarm_state": billing_alarm_state(data),
+        "billing_metric": billing_metric_evidence(data),
         "billing_alarms_in_us_east_1": [
-            billing_alarm_summary(a, BILLING_REGION, data.topics, cap, alarm_deaf(data, a, BILLING_REGION))
+            billing_alarm_summary(
+                a,
+                BILLING_REGION,
+                data.topics,
+                cap,
+                alarm_deaf(data, a, BILLING_REGION),
+                published=data.billing_metrics,
+            )
             for a in data.billing_alarms
         ],
         "sns_subscription_attributes": data.subscription_attributes,

@@ -33,15 +33,19 @@ def start_emulator(
     timeout_s: float = 30.0,
     detach: bool = False,
     root_keys: tuple[str, ...] = (LOCAL_ACCESS_KEY,),
+    billing_alerts: bool = True,
 ) -> EmulatorHandle:
     """Start the emulator on a kernel-chosen loopback port and wait for its ready line.
 
     ``root_keys`` are the deployer's access keys, the only keys (besides the ones the emulator
     issues: IAM users', STS sessions') it accepts; the harness's clients use the first.
+    ``billing_alerts``: False starts every account without "Receive Billing Alerts" (no AWS/Billing metrics).
     """
     args = ["lakehouse.emulator.server"]
     for key in root_keys:
         args += ["--root-access-key", key]
+    if not billing_alerts:
+        args.append("--no-billing-alerts")
     pid, info = start_service(args, READY_PREFIX, "emulator", EmulatorError, log_path, timeout_s, detach)
     return EmulatorHandle(endpoint=info["endpoint"], pid=pid, log_path=log_path)
 

@@ -6,6 +6,10 @@ that stopping it is a plain process exit. The port is chosen by the kernel
 (bind to port 0) and announced on stdout as one JSON line, which removes the
 race of picking a "free" port first and binding it later.
 
+Whether accounts have "Receive Billing Alerts" enabled (AWS/Billing metrics published) is on unless
+``--no-billing-alerts`` says otherwise, and settable per account on a running emulator
+(``lakehouse.emulator.billing_alerts``).
+
 Which access keys act as the account (the deployer's) is told at start: ``--root-access-key``
 (repeatable; default the harness's ``lakehouse.target.LOCAL_ACCESS_KEY``). Any key the emulator
 did not issue itself (IAM users' keys, STS sessions) is refused as AWS refuses it
@@ -33,6 +37,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 
+from lakehouse.emulator.billing_alerts import ADMIN_PATH, BILLING_ALERTS_ENV
 from lakehouse.emulator.extensions import install_all
 from lakehouse.services import serve_until_signalled
 from lakehouse.target import LOCAL_ACCESS_KEY
@@ -196,10 +201,13 @@ class KeepAlive(WSGIRequestHandler):
         return body
 
 
-def build_server(host: str = "127.0.0.1", port: int = 0, root_keys: list[str] | None = None) -> BaseWSGIServer:
+def build_server(
+    host: str = "127.0.0.1", port: int = 0, root_keys: list[str] | None = None, billing_alerts: bool = True
+) -> BaseWSGIServer:
     """Create (but do not start) a threaded WSGI server running moto plus extensions.
 
     ``root_keys``: the access keys accepted as the account's deployer (None keeps the default).
+    ``billing_alerts``: False starts every account without "Receive Billing Alerts" (no AWS/Billing metrics).
     """
     # Import moto's app lazily: it is the slow part of start-up, and the
     # extensions must patch moto before the first request is dispatched.
@@ -209,7 +217,7 @@ def build_server(host: str = "127.0.0.1", port: int = 0, root_keys: list[str] | 
         create_backend_app,
     )
 
-    from lakehouse.emulator.extensions import awslambda, identity
+    from lakehouse.emulator.extensions import awslambda, billing, identity
     from lakehouse.emulator.extensions.athena_queries import set_endpoint
 
     class Dispatcher(DomainDispatcherApplication):
@@ -220,6 +228,8 @@ def build_server(host: str = "127.0.0.1", port: int = 0, root_keys: list[str] | 
         def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
             if environ.get("PATH_INFO", "").startswith(awslambda.CODE_PATH):  # GetFunction's Code.Location
                 return awslambda.serve_code(environ, start_response)
+            if environ.get("PATH_INFO", "").startswith(ADMIN_PATH):  # the account's Receive Billing Alerts
+                return billing.serve_admin(environ, start_response)
             return super().__call__(environ, start_response)
 
         def get_backend_for_host(self, host: str | None) -> Any:
@@ -236,6 +246,8 @@ def build_server(host: str = "127.0.0.1", port: int = 0, root_keys: list[str] | 
     _fast_action_lookup()
     if root_keys is not None:
         identity.set_root_keys(root_keys)
+    if not billing_alerts:
+        billing.set_default(False)
     app = Dispatcher(create_backend_app)
     server = KeepAliveServer(host, port, app, handler=RequestHandler)
     bound_host, bound_port = server.server_address[:2]
@@ -254,13 +266,20 @@ def main(argv: list[str] | None = None) -> int:
         dest="root_keys",
         help=f"an access key accepted as the account's deployer (repeatable; default {LOCAL_ACCESS_KEY!r})",
     )
+    parser.add_argument(
+        "--no-billing-alerts",
+        action="store_true",
+        help=f"start accounts without Receive Billing Alerts: no AWS/Billing metrics ({BILLING_ALERTS_ENV}=off)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every request to stderr")
     args = parser.parse_args(argv)
     _WERKZEUG_LOG.setLevel(logging.INFO if args.verbose else logging.WARNING)
 
     # moto reads these at request time; keep the emulator self-contained.
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
-    server = build_server(args.host, args.port, args.root_keys or [LOCAL_ACCESS_KEY])
+    server = build_server(
+        args.host, args.port, args.root_keys or [LOCAL_ACCESS_KEY], billing_alerts=not args.no_billing_alerts
+    )
     host, port = server.server_address[:2]
 
     serve_until_signalled(server, READY_PREFIX, {"endpoint": f"http://{host!s}:{port}", "pid": os.getpid()})

@@ -22,6 +22,7 @@ import pytest
 
 from lakehouse.checks.finops import NotificationReadback, budget_notifications, check_finops
 from lakehouse.checks.iac import check_iac_coverage
+from lakehouse.emulator.billing_alerts import set_billing_alerts
 from lakehouse.pipeline.metrics import NAMESPACE, publish_run
 from lakehouse.pipeline.runner import DATA_DIR, run_pipeline
 from lakehouse.stack import Deployment
@@ -148,9 +149,10 @@ def test_deployed_stack_passes_checks_3_and_7(deployed: Deployment, tmp_path: Pa
         "budget_notifications_that_can_fire": 2,
         "billing_alarm_actions": 1,
     }
-    # 7 series drawn; the pipeline's 3 are published by its run, the gold bucket's size by moto's S3.
-    # The emulator publishes no AWS/Athena or AWS/Billing metrics: those tiles are listed, not counted.
-    assert measured["dashboard_metric_series"] >= 4
+    # 7 series drawn; the pipeline's 3 are published by its run, the gold bucket's size by moto's S3, the
+    # account's estimated charges by the emulator (billing alerts on). It publishes no AWS/Athena metrics:
+    # those tiles are listed, not counted.
+    assert measured["dashboard_metric_series"] >= 5
     details = finops["details"]
     assert details["budget"]["BudgetName"] == deployed.record.outputs["budget_name"]
     assert {n["notification"]["NotificationType"] for n in details["budget_notifications"]} == {"ACTUAL", "FORECASTED"}
@@ -161,6 +163,7 @@ def test_deployed_stack_passes_checks_3_and_7(deployed: Deployment, tmp_path: Pa
     for metric in ("Failures", "RowsRefused", "GoldFreshnessSeconds"):
         assert any(s.startswith(f"{NAMESPACE} {metric} StackId={stack_id} ") for s in details["metric_series"])
     assert details["billing_alarm"]["Namespace"] == "AWS/Billing"
+    assert details["billing_metric"]["account_total_published"] is True
     alarm = deployed.record.outputs["billing_alarm_name"]
     assert {"name": alarm, "can_fire": True, "problems": []}.items() <= details["billing_alarms_in_us_east_1"][
         0
@@ -515,6 +518,30 @@ def test_billing_alarm_comparing_less_than_fails_check_7(deployed: Deployment, b
     assert not result.passed
     assert f"billing alarm {billing_alarm.name} compares with LessThanThreshold" in str(result.reason)
     assert result.details["billing_alarms_in_us_east_1"][0]["can_fire"] is False
+
+
+def test_an_account_without_billing_alerts_fails_check_7(deployed: Deployment) -> None:
+    """The stack as Terraform made it, in an account that never enabled "Receive Billing Alerts": AWS publishes
+    no EstimatedCharges, so the alarm never has data; the check names the setting and what to do."""
+    target, outputs = deployed.stack.target, deployed.record.outputs
+    assert target.endpoint_url is not None  # the emulator's admin path builds the account
+    account = str(target.client("sts").get_caller_identity()["Account"])
+    set_billing_alerts(target.endpoint_url, account, False)
+    try:
+        result = check_finops(target, outputs)
+    finally:
+        set_billing_alerts(target.endpoint_url, account, True)
+    assert not result.passed
+    (problem,) = result.details["problems"]["billing_alarm"]
+    assert problem.startswith(
+        f"billing alarm {outputs['billing_alarm_name']} watches AWS/Billing EstimatedCharges Currency=USD, which the "
+        "account does not publish: ListMetrics in us-east-1 lists no EstimatedCharges series at all"
+    ), problem
+    assert "enable 'Receive Billing Alerts' in the Billing console's preferences" in problem
+    assert result.details["billing_metric"]["listed"] == []
+    assert result.details["problems"]["budget"] == []
+    assert "AWS/Billing EstimatedCharges Currency=USD [us-east-1]" in result.details["metric_series_not_published"]
+    assert check_finops(target, outputs).passed  # billing alerts back on: the same stack is green
 
 
 def test_billing_alarm_whose_topic_was_deleted_fails_check_7(deployed: Deployment, billing_alarm: BillingAlarm) -> None:

@@ -87,6 +87,14 @@ ALARM: dict[str, Any] = {
 }
 
 
+#: The account's total estimated charges, as ListMetrics in us-east-1 lists it once billing alerts are enabled.
+BILLING_TOTAL: dict[str, Any] = {
+    "Namespace": "AWS/Billing",
+    "MetricName": "EstimatedCharges",
+    "Dimensions": [{"Name": "Currency", "Value": "USD"}],
+}
+
+
 def subscription(topic: str, confirmed: bool = True, protocol: str = "sqs") -> dict[str, Any]:
     """One entry of ListSubscriptionsByTopic (an unconfirmed one shows PendingConfirmation)."""
     return {
@@ -159,6 +167,7 @@ def healthy(**changes: Any) -> FinopsReadback:
         alarm_region="us-east-1",
         alarm=dict(ALARM),
         billing_alarms=[dict(ALARM)],
+        billing_metrics=[dict(BILLING_TOTAL)],
         topics={TOPIC: True, BILLING_TOPIC: True, GONE_TOPIC: False},
         subscriptions={TOPIC: [subscription(TOPIC)], BILLING_TOPIC: [subscription(BILLING_TOPIC)]},
         topic_policies={
@@ -758,9 +767,17 @@ class StubbedTarget(Target):
         return self.stub(service, region).client
 
 
-def stubbed_stack(sns_error: str | None, budget_tags: list[dict[str, str]] | None = None) -> StubbedTarget:
+def stubbed_stack(
+    sns_error: str | None,
+    budget_tags: list[dict[str, str]] | None = None,
+    billing_pages: list[dict[str, Any]] | None = None,
+    billing_error: str | None = None,
+) -> StubbedTarget:
     """Every answer of a healthy stack, except GetTopicAttributes on the alarm's topic fails with ``sns_error``
-    (and the budget carries ``budget_tags`` when given)."""
+    (and, when given: the budget carries ``budget_tags``; ListMetrics answers the billing alarm's metric with
+    ``billing_pages``, each ``{"metrics": [...], "token": asked with, "next": NextToken}``, or fails with
+    ``billing_error``)."""
+    billing_pages = [{"metrics": [BILLING_TOTAL]}] if billing_pages is None else billing_pages
     target = StubbedTarget(name="aws", region="ap-northeast-1")
     target.stub("sts").add_response("get_caller_identity", IDENTITY)
     budgets = target.stub("budgets")
@@ -780,6 +797,13 @@ def stubbed_stack(sns_error: str | None, budget_tags: list[dict[str, str]] | Non
     use1.add_response("list_tags_for_resource", {"Tags": ours}, {"ResourceARN": ALARM["AlarmArn"]})
     other = {**ALARM, "AlarmName": "cpu", "Namespace": "AWS/EC2", "MetricName": "CPUUtilization"}
     use1.add_response("describe_alarms", {"MetricAlarms": [ALARM, other]}, {"AlarmTypes": ["MetricAlarm"]})
+    asked = {"Namespace": "AWS/Billing", "MetricName": "EstimatedCharges", "Dimensions": BILLING_TOTAL["Dimensions"]}
+    if billing_error:
+        use1.add_client_error("list_metrics", billing_error, "not authorized to perform: cloudwatch:ListMetrics")
+    for page in billing_pages:
+        token = {"NextToken": page["token"]} if page.get("token") else {}
+        answer = {"Metrics": page["metrics"], **({"NextToken": page["next"]} if page.get("next") else {})}
+        use1.add_response("list_metrics", answer, {**asked, **token})
     budgets_may = {"Policy": json.dumps(topic_policy(TOPIC, "budgets.amazonaws.com"))}
     target.stub("sns").add_response("get_topic_attributes", {"Attributes": budgets_may}, {"TopicArn": TOPIC})
     target.stub("sns").add_response(

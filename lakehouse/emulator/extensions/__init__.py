@@ -27,6 +27,7 @@ INSTALL_ORDER = (
     "sagemaker",  # UpdateEndpoint; the runtime's InvokeEndpoint serving the endpoint's MLflow model
     "awslambda",  # GetFunction's Code.Location answers with the deployment package
     "sns",  # HTTP/HTTPS delivery and the confirmation handshake
+    "billing",  # AWS/Billing EstimatedCharges published (Receive Billing Alerts on); alarms evaluate it
     "cloudwatch",  # metric alarms evaluated and acting; before the composite alarms that read them
     "cloudwatch_composite",  # last: it filters what other DescribeAlarms patches answer
 )

@@ -43,6 +43,7 @@ from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 
 from lakehouse.emulator import alarms as evaluator
+from lakehouse.emulator.extensions import billing
 from lakehouse.emulator.extensions._graft import graft
 
 LOG = logging.getLogger(__name__)
@@ -112,9 +113,10 @@ def _dimension_key(dimensions: Iterable[Any]) -> frozenset[tuple[str, str]]:
 
 
 def _metric_index(backend: CloudWatchBackend) -> dict[tuple[str, str], list[Any]]:
-    """The backend's datapoints by (namespace, metric name), one pass per evaluation round."""
+    """The backend's datapoints by (namespace, metric name), one pass per evaluation round; with the ones AWS
+    publishes itself that alarms watch (the account's estimated charges, ``extensions.billing``)."""
     index: dict[tuple[str, str], list[Any]] = {}
-    for datum in list(backend.metric_data):
+    for datum in [*backend.metric_data, *billing.published(backend.account_id, backend.region_name)]:
         index.setdefault((datum.namespace, datum.name), []).append(datum)
     return index
 
