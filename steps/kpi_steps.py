@@ -25,7 +25,7 @@ from lakehouse.kpi.latency import LoadSpec, config_for, gold_reads, judge_latenc
 from lakehouse.kpi.quickstart import judge_quickstart
 from lakehouse.kpi.release import build_signed_release
 from lakehouse.kpi.settings import KpiSettings, kpi_settings
-from lakehouse.kpi.success import contracts_read_back, e2e_history, judge_success, run_pipeline_n
+from lakehouse.kpi.success import LocalRuns, e2e_history, fresh_batches, judge_success, restore_stack, run_pipeline_n
 from lakehouse.kpi.trust import LEVELS as TRUST_LEVELS
 from lakehouse.kpi.trust import TrustConfigError
 from lakehouse.outcome import Outcome
@@ -103,27 +103,32 @@ def read_quickstart(
 @when("the pipeline runs repeatedly on the deployed stack", target_fixture="local_runs")
 def pipeline_repeatedly(
     deployment: Deployment, run_options: RunOptions, kpi: KpiSettings, artifacts: ArtifactStore, evidence: CheckEvidence
-) -> list[Any]:
+) -> LocalRuns:
+    """Each run lands the base files plus a batch of its own; the batches are taken out again afterwards."""
+    assert run_options.data_dir is not None
+    target, outputs, base = deployment.stack.target, deployment.record.outputs, run_options.data_dir
     results: list[dict[str, Any]] = []
 
-    def once() -> Any:
-        assert run_options.data_dir is not None
-        result = run_pipeline(deployment.stack.target, deployment.record.outputs, data_dir=run_options.data_dir)
+    def once(data_dir: Path | None) -> PipelineResult:
+        result = run_pipeline(target, outputs, data_dir=data_dir or base)
         results.append({k: v for k, v in result.to_dict().items() if k != "landed"})
         return result
 
-    runs = run_pipeline_n(
-        once, kpi.pipeline_runs, contracts_read_back(deployment.stack.target, deployment.record.outputs)
-    )
+    with tempfile.TemporaryDirectory(prefix="lakehouse-kpi-batches-") as tmp:
+        proof = fresh_batches(target, outputs, base, Path(tmp), kpi.pipeline_runs)
+        try:
+            runs = run_pipeline_n(once, kpi.pipeline_runs, proof)
+        finally:
+            restored = restore_stack(target, outputs, proof, lambda: run_pipeline(target, outputs, data_dir=base))
     evidence.artifacts.append(artifacts.write_json(f"{_dir(deployment.stack)}/pipeline-runs.json", results))
-    return runs
+    return LocalRuns(runs, restored)
 
 
 @when("the e2e workflow's history is read from GitHub", target_fixture="kpi_outcome")
-def e2e_workflow_history(run_options: RunOptions, kpi: KpiSettings, local_runs: list[Any]) -> Outcome:
+def e2e_workflow_history(run_options: RunOptions, kpi: KpiSettings, local_runs: LocalRuns) -> Outcome:
     token = os.environ.get("GITHUB_TOKEN")
     github = e2e_history(run_options.github_repo, token, api_url_from_env(), checkout=project_root())
-    return judge_success(local_runs, github, kpi.success_pct)
+    return judge_success(local_runs.samples, github, kpi.success_pct, local_runs.restored)
 
 
 # -- p95 latency ------------------------------------------------------------------------------------

@@ -1,10 +1,13 @@
 """KPI pipeline success rate >= 95 %: the pipeline run N times on the deployed stack, plus CI history.
 
 Two sources. Local runs are always measured: ``run_once`` (the real pipeline on the real
-stack) is called N times and each outcome is kept. A run counts as a success only when the
-pipeline says so *and* what it built is read back and meets every data contract (Gold equal to
-what Silver says, see ``lakehouse.reconcile``): a pipeline that adds each run onto Gold's totals
-reports success every time. On GitHub (token and repository known),
+stack) is called N times and each outcome is kept. Each run is fed a batch of its own
+(``lakehouse.kpi.fresh``: the same inputs again prove nothing, a pipeline that skips what it has
+seen says ok every time) and counts as a success only when the pipeline says so *and* what it
+built is read back: Gold holds exactly the batch, each Gold table has an Iceberg snapshot the run
+committed, and every data contract is met (Gold equal to what Silver says, see
+``lakehouse.reconcile``: a pipeline that adds each run onto Gold's totals reports success every
+time). The batches are taken out again afterwards. On GitHub (token and repository known),
 the e2e workflow's completed runs on ``main`` count too; without them that part is reported
 as not measured. An unreadable GitHub is ``error``, as in exit check 3.
 
@@ -23,14 +26,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from lakehouse.athena import connect
+from lakehouse.athena import connect, run
 from lakehouse.checks.ci import why_success_is_not_green
 from lakehouse.checks.data_loop import check_contracts
 from lakehouse.checks.history import SHA, HistoryBinder, commit_under_test, how_to_tell, unbindable
 from lakehouse.contracts import load_contracts
 from lakehouse.github import GitHubActions, GitHubApiError
+from lakehouse.iceberg import catalog
+from lakehouse.kpi.fresh import Fed, FreshBatches, Query, Restored, iceberg_snapshots, make_batches, read_gold, restore
 from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import PipelineResult
 from lakehouse.target import Target
@@ -51,6 +56,10 @@ class RunSample:
     error: str | None = None
     #: What reading the run's tables back said (``None`` when not read back).
     read_back: str | None = None
+    #: What the run was fed (its batch, and what Gold must hold of it), when it was fed one.
+    fed: dict[str, Any] | None = None
+    #: What was read back after it: Gold's rows of the batches, the snapshots, the contracts' word.
+    read: dict[str, Any] | None = None
 
 
 #: Reads a run's tables back: ``None`` when they are right, else why not.
@@ -70,6 +79,60 @@ def contracts_read_back(target: Target, outputs: dict[str, Any]) -> ReadBack:
         return None if outcome.passed else f"data contracts {outcome.status}: {outcome.reason}"
 
     return read_back
+
+
+class Proof(Protocol):
+    """What makes each counted run prove it ran: its own input, then Gold read back (``FreshBatches``)."""
+
+    def feed(self, run: int) -> Fed: ...
+
+    def read_back(self, run: int, result: PipelineResult) -> tuple[str | None, dict[str, Any]]: ...
+
+
+def athena_query(target: Target, outputs: dict[str, Any]) -> Query:
+    """One statement through Athena on its own connection; a failed one raises naming the statement."""
+
+    def query(sql: str) -> list[tuple[Any, ...]]:
+        conn = connect(target, outputs["athena_workgroup_name"])
+        try:
+            record, rows = run(conn, sql, keep_rows=0)
+        finally:
+            conn.close()
+        if not record.ok:
+            raise RuntimeError(f"{record.error} (query: {sql})")
+        return rows
+
+    return query
+
+
+def fresh_batches(target: Target, outputs: dict[str, Any], base_dir: Path, work_dir: Path, n: int) -> FreshBatches:
+    """The proof of the deployed stack: batches written under ``work_dir``, Gold read through Athena, the snapshot
+    logs through the Glue catalog, the contracts as exit check 2 judges them."""
+    query = athena_query(target, outputs)
+    gold_db = outputs["glue_database_names"]["gold"]
+    return FreshBatches(
+        base_dir,
+        work_dir,
+        make_batches(n),
+        lambda batches: read_gold(query, outputs, batches),
+        lambda: iceberg_snapshots(catalog(target), gold_db),
+        contracts_read_back(target, outputs),
+    )
+
+
+def restore_stack(
+    target: Target, outputs: dict[str, Any], proof: FreshBatches, rerun: Callable[[], PipelineResult]
+) -> Restored:
+    """Take the batches the runs landed out of the stack again (``fresh.restore``)."""
+    return restore(athena_query(target, outputs), rerun, outputs, proof.batches[: proof.landed])
+
+
+@dataclass
+class LocalRuns:
+    """The runs on the deployed stack, and how their batches were taken out again."""
+
+    samples: list[RunSample]
+    restored: Restored | None = None
 
 
 @dataclass
@@ -93,27 +156,33 @@ class GitHubPart:
 
 
 def run_pipeline_n(
-    run_once: Callable[[], PipelineResult], n: int, read_back: ReadBack | None = None
+    run_once: Callable[[Path | None], PipelineResult], n: int, proof: Proof | None = None
 ) -> list[RunSample]:
     """Run the pipeline ``n`` times; an exception is a failed run too, not an abort.
 
-    With ``read_back``, a run the pipeline calls ok is a success only if its tables read back right.
+    With ``proof``, run ``i`` lands the data directory ``proof.feed(i)`` wrote (else ``run_once(None)``:
+    the caller's inputs), and a run the pipeline calls ok is a success only if ``proof.read_back``
+    finds its input in its tables.
     """
     samples = []
     for i in range(1, n + 1):
         started = time.monotonic()
-        said = None
+        sample = RunSample("local", f"run {i}", False)
         try:
-            result = run_once()
-            ok, error = result.ok, result.error
-            if ok and read_back is not None:
-                wrong = read_back(result)
-                said = wrong or "every data contract met"
+            fed = proof.feed(i) if proof is not None else None
+            sample.fed = fed.evidence if fed is not None else None
+            result = run_once(fed.data_dir if fed is not None else None)
+            sample.ok, sample.error = result.ok, result.error
+            if result.ok and proof is not None:
+                wrong, sample.read = proof.read_back(i, result)
+                sample.read_back = wrong or "the run's batch is in Gold as fed, with a snapshot of the run"
                 if wrong:
-                    ok, error = False, f"the pipeline said ok, its tables read back say otherwise: {wrong}"
+                    sample.ok = False
+                    sample.error = f"the pipeline said ok, its tables read back say otherwise: {wrong}"
         except Exception as err:  # a crashed run is a failed run; the KPI counts it
-            ok, error = False, f"{type(err).__name__}: {err}"
-        samples.append(RunSample("local", f"run {i}", ok, round(time.monotonic() - started, 3), error, said))
+            sample.ok, sample.error = False, f"{type(err).__name__}: {err}"
+        sample.seconds = round(time.monotonic() - started, 3)
+        samples.append(sample)
     return samples
 
 
@@ -219,12 +288,23 @@ def _rate(samples: list[RunSample]) -> float | None:
     return round(100.0 * sum(s.ok for s in samples) / len(samples), 2) if samples else None
 
 
-def judge_success(local: list[RunSample], github: GitHubPart, threshold_pct: float) -> Outcome:
-    """Measured: the success rate over every known run; each source must also meet the threshold."""
+def judge_success(
+    local: list[RunSample], github: GitHubPart, threshold_pct: float, restored: Restored | None = None
+) -> Outcome:
+    """Measured: the success rate over every known run; each source must also meet the threshold.
+
+    ``restored``: how the local runs' batches were taken out again; a stack left holding them is no pass
+    (later checks would read them), ``error`` when the runs were good.
+    """
     every = local + github.samples
     details: dict[str, Any] = {
         "unit": "%",
-        "local": {"runs": len(local), "succeeded": sum(s.ok for s in local), "rate_pct": _rate(local)},
+        "local": {
+            "runs": len(local),
+            "succeeded": sum(s.ok for s in local),
+            "rate_pct": _rate(local),
+            "restored": None if restored is None else vars(restored),
+        },
         "github_e2e": {
             "runs": len(github.samples),
             "succeeded": sum(s.ok for s in github.samples),
@@ -267,5 +347,14 @@ def judge_success(local: list[RunSample], github: GitHubPart, threshold_pct: flo
         first = f"; first failure: {failed[0].source} {failed[0].label}: {failed[0].error}" if failed else ""
         parts = ", ".join(f"{name} {r:g} %" for name, r in low)
         reason = f"success rate below {threshold_pct:g} %: {parts}{first}"
+        if restored is not None and (why := restored.why_not()):
+            reason += f"; and the stack was not restored: {why}"
         return Outcome.judged(False, measured, threshold_pct, reason, details)
+    if restored is not None and (why := restored.why_not()):
+        return Outcome.error(
+            f"the runs succeeded, but their batches were not taken out of the stack again: {why}",
+            threshold_pct,
+            details,
+            measured,
+        )
     return Outcome.judged(True, measured, threshold_pct, None, details)

@@ -19,7 +19,7 @@ from lakehouse.athena import connect, run
 from lakehouse.checks.data_loop import check_contracts, check_demo_row, check_expected_row
 from lakehouse.contracts import load_contracts
 from lakehouse.emulator.process import EmulatorHandle
-from lakehouse.kpi.success import GitHubPart, contracts_read_back, judge_success, run_pipeline_n
+from lakehouse.kpi.success import GitHubPart, fresh_batches, judge_success, restore_stack, run_pipeline_n
 from lakehouse.outcome import Outcome, Status
 from lakehouse.pipeline.demo import demo_queries
 from lakehouse.pipeline.runner import DATA_DIR, SQL_DIR, PipelineResult, run_pipeline
@@ -74,8 +74,8 @@ def stack(emulator: EmulatorHandle) -> tuple[Target, dict[str, Any]]:
     return pipeline_stack(emulator, REGION, f"gold{next(_names)}")
 
 
-def load(target: Target, outputs: dict[str, Any], sql: Path) -> PipelineResult:
-    return run_pipeline(target, outputs, data_dir=DATA_DIR, sql_dir=sql)
+def load(target: Target, outputs: dict[str, Any], sql: Path, data_dir: Path | None = None) -> PipelineResult:
+    return run_pipeline(target, outputs, data_dir=data_dir or DATA_DIR, sql_dir=sql)
 
 
 def judge_exit_2(target: Target, outputs: dict[str, Any], sql: Path = SQL_DIR) -> tuple[Outcome, Outcome]:
@@ -90,6 +90,7 @@ def judge_exit_2(target: Target, outputs: dict[str, Any], sql: Path = SQL_DIR) -
 
 
 def test_healthy_gold_passes_exit_2_and_the_kpi_over_repeated_runs(emulator: EmulatorHandle, tmp_path: Path) -> None:
+    """Each KPI run's batch is read back from Gold with a snapshot of its own; taken out again, Gold is the sample's."""
     target, outputs = stack(emulator)
     sql = sql_dir(tmp_path, None)
     first = load(target, outputs, sql)
@@ -97,10 +98,56 @@ def test_healthy_gold_passes_exit_2_and_the_kpi_over_repeated_runs(emulator: Emu
     row, contracts = judge_exit_2(target, outputs)
     assert row.passed, row.reason
     assert contracts.passed, contracts.reason
-    samples = run_pipeline_n(lambda: load(target, outputs, sql), 2, contracts_read_back(target, outputs))
-    outcome = judge_success(samples, GitHubPart(not_measured="not here"), 95.0)
+    demo_before = _demo_rows(target, outputs)
+    proof = fresh_batches(target, outputs, DATA_DIR, tmp_path / "batches", 2)
+    samples = run_pipeline_n(lambda d: load(target, outputs, sql, d), 2, proof)
+    restored = restore_stack(target, outputs, proof, lambda: load(target, outputs, sql))
+    outcome = judge_success(samples, GitHubPart(not_measured="not here"), 95.0, restored)
     assert outcome.passed, outcome.reason
-    assert [s.read_back for s in samples] == ["every data contract met"] * 2
+    assert [s.read_back for s in samples] == ["the run's batch is in Gold as fed, with a snapshot of the run"] * 2
+    read = samples[1].read
+    assert read is not None and read["contracts"] == "every data contract met"
+    assert len(read["gold"]["gold.orders_enriched"]) == 6, "both batches, once each"
+    assert all(s["committed_by_the_run"] for s in read["snapshots"].values()), read["snapshots"]
+    assert restored.ok and restored.left == {}, restored
+    row, contracts = judge_exit_2(target, outputs)
+    assert row.passed and contracts.passed, (row.reason, contracts.reason)
+    assert _demo_rows(target, outputs) == demo_before, "the demo queries answer as before the KPI"
+
+
+def _demo_rows(target: Target, outputs: dict[str, Any]) -> dict[str, list[tuple[Any, ...]]]:
+    conn = connect(target, outputs["athena_workgroup_name"])
+    try:
+        return {name: run(conn, sql)[1] for name, sql in sorted(demo_queries(outputs).items())}
+    finally:
+        conn.close()
+
+
+def test_a_pipeline_that_skips_bronze_objects_it_has_processed_fails_the_kpi(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    """The real pipeline behind a ledger of processed Bronze keys: the landing writes the same keys every run, so
+    each KPI run exits ok having done nothing. Re-running the session's inputs it passed; its batches are not in
+    Gold, and no Gold table has a snapshot of the run."""
+    target, outputs = stack(emulator)
+    sql = sql_dir(tmp_path, None)
+    processed: set[Path] = set()
+
+    def skipping(data_dir: Path | None) -> PipelineResult:
+        if processed:
+            return PipelineResult()  # "raw/users/users.csv and raw/orders/orders.csv: already processed"
+        processed.add(data_dir or DATA_DIR)
+        return load(target, outputs, sql, data_dir)
+
+    assert skipping(None).ok, "the session's first run"
+    proof = fresh_batches(target, outputs, DATA_DIR, tmp_path / "batches", 2)
+    samples = run_pipeline_n(skipping, 2, proof)
+    outcome = judge_success(samples, GitHubPart(not_measured="not here"), 95.0)
+    assert outcome.status is Status.FAILED and outcome.measured == 0.0
+    said = str(samples[0].error)
+    assert "gold.orders_enriched lacks 3 of the 3 orders of this run's batch" in said, said
+    assert "gold.users: no Iceberg snapshot committed by this run" in said, said
+    assert (samples[0].read or {}).get("contracts") == "every data contract met", "the contracts alone saw nothing"
 
 
 def test_gold_revenue_of_completed_orders_only_fails_the_contract_naming_the_rows(
@@ -126,7 +173,8 @@ def test_gold_that_adds_each_run_onto_the_last_fails_the_success_rate(emulator: 
     assert first.ok, first.summary()
     row, _ = judge_exit_2(target, outputs)
     assert row.passed, "after one run the accumulated Gold is still right"
-    samples = run_pipeline_n(lambda: load(target, outputs, sql), 2, contracts_read_back(target, outputs))
+    proof = fresh_batches(target, outputs, DATA_DIR, tmp_path / "batches", 2)
+    samples = run_pipeline_n(lambda d: load(target, outputs, sql, d), 2, proof)
     outcome = judge_success(samples, GitHubPart(not_measured="not here"), 95.0)
     assert outcome.status is Status.FAILED, "every later run doubles Gold's revenue"
     assert [s.ok for s in samples] == [False, False], "each re-run adds onto Gold: both are wrong"

@@ -39,7 +39,7 @@ def _runs(*oks: bool) -> list[RunSample]:
 def test_every_run_is_counted_and_a_crash_is_a_failed_run() -> None:
     outcomes = iter([PipelineResult(), PipelineResult(ok=False, error="20_silver.sql:4: SYNTAX_ERROR"), None])
 
-    def once() -> PipelineResult:
+    def once(_: object) -> PipelineResult:
         result = next(outcomes)
         if result is None:
             raise ConnectionError("emulator went away")

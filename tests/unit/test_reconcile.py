@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
 from lakehouse.checks.data_loop import built_tables, check_contracts, judge_contracts
 from lakehouse.contracts import CONTRACTS_DIR, Contract, ContractError, load_contract, load_contracts
+from lakehouse.kpi.fresh import Fed
 from lakehouse.kpi.success import GitHubPart, judge_success, run_pipeline_n
 from lakehouse.outcome import Status
 from lakehouse.pipeline.runner import CONTRACTED, SQL_DIR, TABLES, PipelineResult
@@ -119,6 +122,20 @@ def test_without_athena_a_contract_with_matches_is_an_error_not_a_pass() -> None
     assert outcome.reason == "no Athena connection to compare gold.daily_revenue with its `matches` query"
 
 
+class _ReadBack:
+    """A proof that feeds nothing and reads back what ``said`` says (the contracts' word)."""
+
+    def __init__(self, said: Callable[[PipelineResult], str | None]) -> None:
+        self.said = said
+
+    def feed(self, run: int) -> Fed:
+        return Fed(Path("unused"), {"run": run})
+
+    def read_back(self, run: int, result: PipelineResult) -> tuple[str | None, dict[str, Any]]:
+        wrong = self.said(result)
+        return wrong, {"contracts": wrong or "every data contract met"}
+
+
 def test_a_run_the_pipeline_calls_ok_counts_only_if_its_tables_read_back_right() -> None:
     said = iter([None, "data contracts failed: gold.daily_revenue: table_rows_to_match_query failed (...)"])
     read: list[PipelineResult] = []
@@ -128,10 +145,10 @@ def test_a_run_the_pipeline_calls_ok_counts_only_if_its_tables_read_back_right()
         return next(said)
 
     outcomes = iter([PipelineResult(), PipelineResult(), PipelineResult(ok=False, error="30_gold.sql:3: boom")])
-    samples = run_pipeline_n(lambda: next(outcomes), 3, read_back)
+    samples = run_pipeline_n(lambda _: next(outcomes), 3, _ReadBack(read_back))
     assert [s.ok for s in samples] == [True, False, False]
     assert len(read) == 2, "a failed run is not read back"
-    assert samples[0].read_back == "every data contract met"
+    assert samples[0].read == {"contracts": "every data contract met"} and samples[0].fed == {"run": 1}
     assert samples[1].error == (
         "the pipeline said ok, its tables read back say otherwise: "
         "data contracts failed: gold.daily_revenue: table_rows_to_match_query failed (...)"
@@ -144,7 +161,7 @@ def test_a_read_back_that_cannot_read_is_a_failed_run() -> None:
     def unreadable(result: PipelineResult) -> str | None:
         raise ConnectionError("Athena went away")
 
-    (sample,) = run_pipeline_n(PipelineResult, 1, unreadable)
+    (sample,) = run_pipeline_n(lambda _: PipelineResult(), 1, _ReadBack(unreadable))
     assert not sample.ok and sample.error == "ConnectionError: Athena went away"
 
 

@@ -1,0 +1,424 @@
+"""KPI-success-rate: each counted run is fed a batch of its own and must show it in Gold, or it is no success.
+
+A small lakehouse in DuckDB stands in for the stack (Bronze landed from the run's data directory,
+Silver merged, Gold rebuilt, a snapshot id per Gold table per commit), driven by pipelines that are
+healthy or broken the ways a real one is: one that skips Bronze objects it has processed before (the
+landing keeps their keys, so it skips every re-run), one that drops orders of a month it has no
+partition for yet, one that inserts fresh orders twice. Before the fix the KPI re-ran the session's
+inputs and read back only the contracts: each broken one passed it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from lakehouse.kpi.fresh import (
+    Fed,
+    FreshBatches,
+    SnapshotLog,
+    judge_gold,
+    judge_snapshots,
+    make_batches,
+    read_gold,
+    restore,
+    write_inputs,
+)
+from lakehouse.kpi.success import GitHubPart, RunSample, judge_success, run_pipeline_n
+from lakehouse.outcome import Status
+from lakehouse.pipeline.landing import LANDING
+from lakehouse.pipeline.runner import PipelineResult
+
+OUTPUTS: dict[str, Any] = {"glue_database_names": {"bronze": "b", "silver": "s", "gold": "g"}}
+USERS = (
+    "user_id,email,full_name,ssn,country,signup_ts,updated_at\n"
+    "1,ana@example.com,Ana,123-45-6789,US,2026-01-02 10:00:00,2026-01-02 10:00:00\n"
+    "2,bo@example.com,Bo,234-56-7890,JP,2026-01-03 10:00:00,2026-01-03 10:00:00\n"
+)
+ORDERS = (
+    "order_id,user_id,order_ts,amount,status\n"
+    "1,1,2026-03-01 14:47:00,444.15,completed\n"
+    "2,2,2026-02-06 13:24:00,361.08,shipped\n"
+    "3,2,2026-02-09 04:29:00,361.59,cancelled\n"
+)
+GOLD = ("users", "orders_enriched", "daily_revenue")
+
+
+@pytest.fixture
+def base(tmp_path: Path) -> Path:
+    """The session's inputs (what exit check 2's first run landed)."""
+    out = tmp_path / "base"
+    out.mkdir()
+    (out / "users.csv").write_text(USERS)
+    (out / "orders.csv").write_text(ORDERS)
+    return out
+
+
+class Lakehouse:
+    """Bronze, Silver and Gold in DuckDB, with each Gold table's snapshot log (one id per commit)."""
+
+    def __init__(self) -> None:
+        self.db = duckdb.connect()
+        for schema in ("b", "s", "g"):
+            self.db.execute(f"CREATE SCHEMA {schema}")
+        self.db.execute("CREATE TABLE b.users_csv (user_id varchar, country varchar, source_line varchar)")
+        self.db.execute(
+            "CREATE TABLE b.orders_csv (order_id varchar, user_id varchar, order_ts varchar, amount varchar, "
+            "status varchar, source_line varchar)"
+        )
+        self.db.execute("CREATE TABLE s.users (user_id bigint, country varchar)")
+        self.db.execute(
+            "CREATE TABLE s.orders (order_id bigint, user_id bigint, order_ts timestamp, amount decimal(10, 2), "
+            "status varchar)"
+        )
+        self.db.execute("CREATE TABLE s.orders_staged AS SELECT * FROM b.orders_csv")
+        self.db.execute("CREATE TABLE g.users (user_id bigint, order_count bigint, lifetime_value decimal(12, 2))")
+        self.db.execute(
+            "CREATE TABLE g.orders_enriched (order_id bigint, user_id bigint, order_date date, country varchar, "
+            "amount decimal(10, 2), status varchar)"
+        )
+        self.db.execute(
+            "CREATE TABLE g.daily_revenue (order_date date, country varchar, orders bigint, revenue decimal(12, 2))"
+        )
+        self.logs: dict[str, list[int]] = {f"gold.{t}": [] for t in GOLD}
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        return self.db.execute(sql).fetchall()
+
+    def snapshots(self) -> dict[str, SnapshotLog]:
+        return {t: SnapshotLog(ids[-1] if ids else None, list(ids)) for t, ids in self.logs.items()}
+
+    def land(self, data_dir: Path) -> None:
+        """Bronze is the landed files, replaced each run (as landing overwrites raw/users/users.csv)."""
+        self.db.execute("DELETE FROM b.users_csv")
+        self.db.execute("DELETE FROM b.orders_csv")
+        users = csv.DictReader(io.StringIO((data_dir / "users.csv").read_text()))
+        for line, u in enumerate(users, start=2):
+            self.db.execute("INSERT INTO b.users_csv VALUES (?, ?, ?)", [u["user_id"], u["country"], str(line)])
+        orders = csv.DictReader(io.StringIO((data_dir / "orders.csv").read_text()))
+        for line, o in enumerate(orders, start=2):
+            values = [o["order_id"], o["user_id"], o["order_ts"], o["amount"], o["status"], str(line)]
+            self.db.execute("INSERT INTO b.orders_csv VALUES (?, ?, ?, ?, ?, ?)", values)
+
+    def silver(self, order_filter: str = "true") -> None:
+        self.db.execute("DELETE FROM s.users WHERE user_id IN (SELECT CAST(user_id AS bigint) FROM b.users_csv)")
+        self.db.execute("INSERT INTO s.users SELECT CAST(user_id AS bigint), upper(country) FROM b.users_csv")
+        self.db.execute("DELETE FROM s.orders_staged")
+        self.db.execute("INSERT INTO s.orders_staged SELECT * FROM b.orders_csv")
+        self.db.execute("DELETE FROM s.orders WHERE order_id IN (SELECT CAST(order_id AS bigint) FROM b.orders_csv)")
+        self.db.execute(
+            "INSERT INTO s.orders SELECT CAST(order_id AS bigint), CAST(user_id AS bigint), "
+            "CAST(order_ts AS timestamp), "
+            f"CAST(amount AS decimal(10, 2)), status FROM b.orders_csv WHERE {order_filter}"
+        )
+
+    def gold(self, enriched_copies: int = 1) -> None:
+        self.db.execute("DELETE FROM g.users")
+        self.db.execute(
+            "INSERT INTO g.users SELECT u.user_id, count(o.order_id), coalesce(sum(o.amount), 0) FROM s.users u "
+            "LEFT JOIN s.orders o ON o.user_id = u.user_id AND o.status <> 'cancelled' GROUP BY u.user_id"
+        )
+        fresh = "o.order_id NOT IN (SELECT order_id FROM g.orders_enriched)"
+        self.db.execute(
+            "CREATE TEMP TABLE fresh AS SELECT o.order_id, o.user_id, CAST(o.order_ts AS date), u.country, "
+            f"o.amount, o.status FROM s.orders o JOIN s.users u ON u.user_id = o.user_id WHERE {fresh}"
+        )
+        for _ in range(enriched_copies):  # healthy: once; the doubling pipeline: twice
+            self.db.execute("INSERT INTO g.orders_enriched SELECT * FROM fresh")
+        self.db.execute("DROP TABLE fresh")
+        self.db.execute("DELETE FROM g.orders_enriched WHERE order_id NOT IN (SELECT order_id FROM s.orders)")
+        self.db.execute("DELETE FROM g.daily_revenue")
+        self.db.execute(
+            "INSERT INTO g.daily_revenue SELECT order_date, country, count(*), sum(amount) FROM g.orders_enriched "
+            "WHERE status <> 'cancelled' GROUP BY order_date, country"
+        )
+        for ids in self.logs.values():
+            ids.append(1000 + sum(len(i) for i in self.logs.values()))
+
+    def contracts(self, _: PipelineResult) -> str | None:
+        """Gold's revenue equal to what Silver says (the `matches` contract), None when it holds."""
+        diff = self.query(
+            "SELECT count(*) FROM (SELECT order_date, country, orders, revenue FROM g.daily_revenue EXCEPT "
+            "SELECT CAST(o.order_ts AS date), u.country, count(*), sum(o.amount) FROM s.orders o "
+            "JOIN s.users u ON u.user_id = o.user_id WHERE o.status <> 'cancelled' GROUP BY 1, 2)"
+        )
+        return None if diff[0][0] == 0 else "data contracts failed: gold.daily_revenue differs from Silver"
+
+
+class Healthy:
+    """Lands the run's files and runs every transform, every time."""
+
+    def __init__(self, lake: Lakehouse) -> None:
+        self.lake = lake
+
+    def __call__(self, data_dir: Path) -> PipelineResult:
+        self.lake.land(data_dir)
+        self.lake.silver()
+        self.lake.gold()
+        return PipelineResult()
+
+
+class SkipsSeenObjects(Healthy):
+    """Keeps a ledger of the Bronze keys it processed and skips those: the landing writes the same keys each run."""
+
+    def __init__(self, lake: Lakehouse) -> None:
+        super().__init__(lake)
+        self.processed: set[str] = set()
+
+    def __call__(self, data_dir: Path) -> PipelineResult:
+        keys = {prefix + name for name, prefix in LANDING.items()}
+        if keys <= self.processed:
+            return PipelineResult()  # "nothing new": exits 0, commits nothing
+        self.processed |= keys
+        return super().__call__(data_dir)
+
+
+class BreaksOnNewMonth(Healthy):
+    """Writes only into the month partitions its first run created: orders of a new month vanish, silently."""
+
+    def __init__(self, lake: Lakehouse) -> None:
+        super().__init__(lake)
+        self.months: set[str] = set()
+
+    def __call__(self, data_dir: Path) -> PipelineResult:
+        self.lake.land(data_dir)
+        if not self.months:
+            self.months = {r[0] for r in self.lake.query("SELECT DISTINCT substr(order_ts, 1, 7) FROM b.orders_csv")}
+        self.lake.silver(f"substr(order_ts, 1, 7) IN ({', '.join(repr(m) for m in sorted(self.months))})")
+        self.lake.gold()
+        return PipelineResult()
+
+
+class DoublesFreshOrders(Healthy):
+    """The first load is right; after it, orders Gold has not seen are appended twice (a retried incremental
+    append). A re-run of inputs already loaded appends nothing, so it changes nothing."""
+
+    def __call__(self, data_dir: Path) -> PipelineResult:
+        loaded = self.lake.query("SELECT count(*) FROM g.orders_enriched")[0][0] > 0
+        self.lake.land(data_dir)
+        self.lake.silver()
+        self.lake.gold(enriched_copies=2 if loaded else 1)
+        return PipelineResult()
+
+
+class SameInputs:
+    """The KPI before the fix: every run lands the session's inputs again; only the contracts are read back."""
+
+    def __init__(self, base: Path, lake: Lakehouse) -> None:
+        self.base, self.lake = base, lake
+
+    def feed(self, run: int) -> Fed:
+        return Fed(self.base, {})
+
+    def read_back(self, run: int, result: PipelineResult) -> tuple[str | None, dict[str, Any]]:
+        return self.lake.contracts(result), {}
+
+
+def fresh(base: Path, tmp_path: Path, lake: Lakehouse, n: int) -> FreshBatches:
+    return FreshBatches(
+        base,
+        tmp_path / "batches",
+        make_batches(n, "A1B2C3"),
+        lambda batches: read_gold(lake.query, OUTPUTS, batches),
+        lake.snapshots,
+        lake.contracts,
+    )
+
+
+BROKEN = {"skips-seen-objects": SkipsSeenObjects, "breaks-on-new-month": BreaksOnNewMonth}
+
+
+def _session(lake: Lakehouse, pipeline: Healthy, base: Path) -> None:
+    """The session's first pipeline run (exit check 2), before the KPI."""
+    assert pipeline(base).ok
+    assert lake.query("SELECT count(*) FROM g.orders_enriched")[0][0] == 3
+
+
+@pytest.mark.parametrize("broken", sorted(BROKEN) + ["doubles-fresh-orders"])
+def test_before_the_fix_a_broken_pipeline_passed_by_re_running_the_session_inputs(base: Path, broken: str) -> None:
+    """The hole: the same inputs again, read back by the contracts only, and every broken pipeline is green."""
+    lake = Lakehouse()
+    pipeline = {**BROKEN, "doubles-fresh-orders": DoublesFreshOrders}[broken](lake)
+    _session(lake, pipeline, base)
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 3, SameInputs(base, lake))
+    assert judge_success(samples, GitHubPart(not_measured="x"), 95.0).status is Status.PASSED
+
+
+def test_a_pipeline_that_skips_bronze_objects_it_has_seen_fails_every_run(base: Path, tmp_path: Path) -> None:
+    lake = Lakehouse()
+    pipeline = SkipsSeenObjects(lake)
+    _session(lake, pipeline, base)
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 3, fresh(base, tmp_path, lake, 3))
+    outcome = judge_success(samples, GitHubPart(not_measured="x"), 95.0)
+    assert outcome.status is Status.FAILED and outcome.measured == 0.0
+    first = str(samples[0].error)
+    assert first.startswith("the pipeline said ok, its tables read back say otherwise: ")
+    assert "gold.orders_enriched lacks 3 of the 3 orders of this run's batch (195970590011, " in first, first
+    assert "gold.users has no row 19597059001 of this run's batch" in first
+    assert "gold.daily_revenue has no row 2025-12-31/ZZ-A1B2C3 of this run's batch" in first
+    assert "gold.daily_revenue: no Iceberg snapshot committed by this run" in first
+    assert samples[0].read is not None and samples[0].read["snapshots"]["gold.users"]["committed_by_the_run"] == []
+    assert "first failure: local run 1: the pipeline said ok" in str(outcome.reason)
+
+
+def test_a_pipeline_that_drops_orders_of_a_new_month_fails(base: Path, tmp_path: Path) -> None:
+    lake = Lakehouse()
+    pipeline = BreaksOnNewMonth(lake)
+    _session(lake, pipeline, base)
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 2, fresh(base, tmp_path, lake, 2))
+    assert [s.ok for s in samples] == [False, False]
+    said = str(samples[0].error)
+    assert "gold.orders_enriched lacks 3 of the 3 orders of this run's batch" in said
+    assert "gold.users row 19597059001 of this run's batch is {'user_id': 19597059001, 'order_count': 0, " in said
+    assert "no Iceberg snapshot" not in said, "it did commit: the snapshots are not what is wrong"
+
+
+def test_a_pipeline_that_inserts_fresh_orders_twice_fails_naming_them(base: Path, tmp_path: Path) -> None:
+    lake = Lakehouse()
+    pipeline = DoublesFreshOrders(lake)
+    _session(lake, pipeline, base)
+    (sample,) = run_pipeline_n(lambda d: pipeline(d or base), 1, fresh(base, tmp_path, lake, 1))
+    assert not sample.ok
+    assert "gold.orders_enriched holds order 195970590011 of this run's batch 2 times" in str(sample.error)
+    assert "gold.daily_revenue row 2025-12-31/ZZ-A1B2C3 of this run's batch is" in str(sample.error)
+
+
+def test_a_healthy_pipeline_passes_every_run_with_evidence_of_what_was_fed_and_read(base: Path, tmp_path: Path) -> None:
+    lake = Lakehouse()
+    pipeline = Healthy(lake)
+    _session(lake, pipeline, base)
+    proof = fresh(base, tmp_path, lake, 3)
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 3, proof)
+    outcome = judge_success(samples, GitHubPart(not_measured="x"), 95.0)
+    assert outcome.status is Status.PASSED, outcome.reason
+    third = samples[2]
+    assert third.read_back == "the run's batch is in Gold as fed, with a snapshot of the run"
+    assert third.fed is not None and third.fed["marker"] == "kpi-success-A1B2C3-run-3"
+    assert third.fed["gold.daily_revenue"] == {
+        "order_date": "2025-12-29",
+        "country": "ZZ-A1B2C3",
+        "orders": 2,
+        "revenue": "30.81",
+    }
+    assert third.read is not None and len(third.read["gold"]["gold.orders_enriched"]) == 9, "every batch so far, once"
+    assert third.read["contracts"] == "every data contract met"
+    assert all(s["committed_by_the_run"] for s in third.read["snapshots"].values())
+    # Each run landed the base lines and every batch so far: Bronze holds all Silver holds.
+    assert lake.query("SELECT count(*) FROM b.orders_csv")[0][0] == 3 + 9
+
+
+def test_restore_takes_every_batch_out_and_leaves_gold_as_the_base_made_it(base: Path, tmp_path: Path) -> None:
+    lake = Lakehouse()
+    pipeline = Healthy(lake)
+    _session(lake, pipeline, base)
+    tables = ("g.users", "g.orders_enriched", "g.daily_revenue", "s.users", "s.orders", "b.orders_csv")
+    before = {t: sorted(lake.query(f"SELECT * FROM {t}")) for t in tables}
+    proof = fresh(base, tmp_path, lake, 2)
+    assert all(s.ok for s in run_pipeline_n(lambda d: pipeline(d or base), 2, proof))
+    restored = restore(lake.query, lambda: pipeline(base), OUTPUTS, proof.batches[: proof.landed])
+    assert restored.ok and restored.why_not() is None, restored
+    assert restored.batches == 2 and restored.pipeline == "ok" and restored.left == {}
+    assert {t: sorted(lake.query(f"SELECT * FROM {t}")) for t in tables} == before
+
+
+def test_a_batch_left_in_the_stack_makes_a_passing_kpi_an_error(base: Path, tmp_path: Path) -> None:
+    lake = Lakehouse()
+    pipeline = Healthy(lake)
+    _session(lake, pipeline, base)
+    proof = fresh(base, tmp_path, lake, 1)
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 1, proof)
+    # The re-run lands the batch again (its base files are the run's): the batch is back in every table.
+    restored = restore(lake.query, lambda: pipeline(tmp_path / "batches" / "run-1"), OUTPUTS, proof.batches)
+    assert not restored.ok and restored.left["gold.orders_enriched"] == 3
+    outcome = judge_success(samples, GitHubPart(not_measured="x"), 95.0, restored)
+    assert outcome.status is Status.ERROR
+    assert str(outcome.reason).startswith(
+        "the runs succeeded, but their batches were not taken out of the stack again: "
+        "rows of the KPI's batches are still in the stack: {"
+    )
+    assert outcome.details["local"]["restored"]["left"]["gold.daily_revenue"] == 1
+
+
+def test_each_batch_is_new_data_on_a_day_and_in_a_country_of_its_own() -> None:
+    batches = make_batches(3, "00000F")
+    assert [b.day for b in batches] == ["2025-12-31", "2025-12-30", "2025-12-29"], "before the sample's first order"
+    assert len({b.user_id for b in batches}) == 3 and len({i for b in batches for i in b.order_ids}) == 9
+    assert {b.country for b in batches} == {"ZZ-00000F"}
+    first = batches[0].expected()
+    assert first["gold.users"] == {"user_id": 9_000_015_001, "order_count": 2, "lifetime_value": "30.77"}
+    assert [o["status"] for o in first["gold.orders_enriched"]] == ["completed", "shipped", "cancelled"]
+    assert sum(Decimal(o["amount"]) for o in first["gold.orders_enriched"]) == Decimal("36.53")
+    assert make_batches(1)[0].country != make_batches(1)[0].country, "a random token per KPI"
+
+
+def test_inputs_are_the_base_files_with_every_batch_so_far_appended(tmp_path: Path) -> None:
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "users.csv").write_text("USER_ID,email,full_name,ssn,country,signup_ts,updated_at\n1,a@b.co,A,1,US,x,y")
+    # orders.csv missing: it stays missing, landing refuses the run as it would the base.
+    batches = make_batches(2, "ABCDEF")
+    out = write_inputs(base, batches, tmp_path / "run-2")
+    lines = (out / "users.csv").read_text().splitlines()
+    assert lines[:2] == ["USER_ID,email,full_name,ssn,country,signup_ts,updated_at", "1,a@b.co,A,1,US,x,y"]
+    assert [line.split(",")[0] for line in lines[2:]] == [str(b.user_id) for b in batches]
+    assert lines[2].split(",")[4] == "ZZ-ABCDEF"
+    assert not (out / "orders.csv").exists()
+
+
+def test_a_table_whose_current_snapshot_was_there_before_the_run_is_named() -> None:
+    before = {"gold.users": SnapshotLog(7, [5, 7]), "gold.orders_enriched": SnapshotLog(3, [3])}
+    after = {
+        "gold.users": SnapshotLog(9, [5, 7, 9]),
+        "gold.orders_enriched": SnapshotLog(3, [3]),
+        "gold.daily_revenue": SnapshotLog(None, []),
+    }
+    assert judge_snapshots(before, after) == [
+        "gold.orders_enriched: no Iceberg snapshot committed by this run (its current snapshot 3 was there before "
+        "the run)",
+        "gold.daily_revenue has no Iceberg snapshot after the run",
+    ]
+
+
+def test_a_day_no_batch_fed_in_the_batches_country_is_named() -> None:
+    (batch,) = make_batches(1, "ABCDEF")
+    want = batch.expected()
+    held = {
+        "gold.orders_enriched": want["gold.orders_enriched"],
+        "gold.users": [want["gold.users"]],
+        "gold.daily_revenue": [want["gold.daily_revenue"], {**want["gold.daily_revenue"], "order_date": "2026-01-01"}],
+    }
+    (problem,) = judge_gold([batch], held)
+    assert problem.startswith("gold.daily_revenue has a row no batch fed: {'order_date': '2026-01-01'")
+
+
+def test_restore_on_a_stack_whose_runs_created_no_table_finds_nothing_left_and_any_other_failure_is_said() -> None:
+    batches = make_batches(1, "ABCDEF")
+
+    def absent(sql: str) -> list[tuple[Any, ...]]:
+        raise RuntimeError("TABLE_NOT_FOUND: line 1:15: Table 'awsdatacatalog.b.users_csv' does not exist")
+
+    restored = restore(absent, PipelineResult, OUTPUTS, batches)
+    assert restored.ok and restored.left == {} and len(restored.statements) == 5
+
+    def denied(sql: str) -> list[tuple[Any, ...]]:
+        raise RuntimeError("AccessDeniedException: not authorized to DELETE")
+
+    refused = restore(denied, PipelineResult, OUTPUTS, batches)
+    assert not refused.ok and refused.statements == []
+    assert refused.why_not() == (
+        "taking the KPI's batches out failed: RuntimeError: AccessDeniedException: not authorized to DELETE"
+    )
+    failed = judge_success(
+        [RunSample("local", "run 1", False, 1.0, "landing: orders.csv:1: the header is not UTF-8")],
+        GitHubPart(not_measured="x"),
+        95.0,
+        refused,
+    )
+    assert failed.status is Status.FAILED
+    assert str(failed.reason).endswith("; and the stack was not restored: " + str(refused.why_not()))
