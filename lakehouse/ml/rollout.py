@@ -10,18 +10,25 @@ the emulator: the create's apply ends ``waiting for SageMaker AI Endpoint (<name
 wanted target 'InService'. last error: Failed to download model data ...``; the update's apply completes (and, the
 configuration being replaced, deletes the one the endpoint still runs), and the next plan shows the endpoint's
 ``endpoint_config_name`` to change again.
+
+Either way the endpoint is read back (:class:`EndpointRollout`): its status, the configuration it runs and its
+FailureReason are what the release's ``failed`` outcome names.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from lakehouse.terraform import state_resources
 
 
 def stated_endpoints(state: Mapping[str, Any]) -> dict[str, str]:
-    """Endpoint name -> the endpoint configuration Terraform's state says it runs."""
+    """Endpoint name -> the endpoint configuration Terraform's state says it runs (a tainted one too: a create
+    whose wait failed is kept in the state, tainted)."""
     return {
         str(r["values"]["name"]): str(r["values"].get("endpoint_config_name"))
         for r in state_resources(state)
@@ -29,14 +36,15 @@ def stated_endpoints(state: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def rollout_problem(name: str, stated_config: str, described: Mapping[str, Any]) -> str | None:
-    """Why an endpoint does not run what Terraform applied (None: InService on the stated configuration)."""
+def rollout_problem(name: str, stated_config: str | None, described: Mapping[str, Any]) -> str | None:
+    """Why an endpoint does not run what Terraform applied (None: InService on the stated configuration;
+    ``stated_config`` None: an endpoint the state does not record, judged on its status only)."""
     status, running = described.get("EndpointStatus"), described.get("EndpointConfigName")
     reason = described.get("FailureReason")
     because = f" (FailureReason: {reason})" if reason else " (no FailureReason given)"
     if status != "InService":
         return f"endpoint {name} is {status}, not InService{because}"
-    if running != stated_config:
+    if stated_config is not None and running != stated_config:
         return (
             f"endpoint {name} still runs configuration {running}, not {stated_config} as Terraform applied: SageMaker "
             f"rolled the update back{because}, and the provider reported success"
@@ -44,11 +52,68 @@ def rollout_problem(name: str, stated_config: str, described: Mapping[str, Any])
     return None
 
 
+@dataclass(frozen=True)
+class EndpointRollout:
+    """One endpoint as SageMaker runs it after a release's apply, beside what Terraform's state says it runs."""
+
+    endpoint: str
+    #: The configuration Terraform's state records (None: an endpoint of the stack the state does not record).
+    stated_config: str | None
+    #: DescribeEndpoint's answer (None: SageMaker has no such endpoint).
+    status: str | None = None
+    running_config: str | None = None
+    failure_reason: str | None = None
+
+    @property
+    def problem(self) -> str | None:
+        """Why the endpoint does not run what the release applied (None: it does)."""
+        if self.status is None:
+            return f"endpoint {self.endpoint}, which Terraform's state records, does not exist in SageMaker"
+        described = {
+            "EndpointStatus": self.status,
+            "EndpointConfigName": self.running_config,
+            **({"FailureReason": self.failure_reason} if self.failure_reason else {}),
+        }
+        return rollout_problem(self.endpoint, self.stated_config, described)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "problem": self.problem}
+
+
+def _missing(err: ClientError) -> bool:
+    """SageMaker's answer for an endpoint it does not have (a ValidationException, not a 404)."""
+    error = err.response.get("Error", {})
+    return error.get("Code") in ("ValidationException", "ValidationError") and "Could not find" in str(
+        error.get("Message", "")
+    )
+
+
+def read_rollouts(sagemaker: Any, stated: Mapping[str, str], listed: Iterable[str] = ()) -> list[EndpointRollout]:
+    """Every endpoint Terraform states and every one ``listed`` (the stack's by name), read with DescribeEndpoint.
+
+    An endpoint SageMaker does not have is read as such; any other error propagates (the harness could not read).
+    """
+    found = []
+    for name in sorted({*stated, *listed}):
+        try:
+            described = sagemaker.describe_endpoint(EndpointName=name)
+        except ClientError as err:
+            if not _missing(err):
+                raise
+            found.append(EndpointRollout(name, stated.get(name)))
+            continue
+        found.append(
+            EndpointRollout(
+                name,
+                stated.get(name),
+                described.get("EndpointStatus"),
+                described.get("EndpointConfigName"),
+                described.get("FailureReason"),
+            )
+        )
+    return found
+
+
 def rollout_problems(sagemaker: Any, stated: Mapping[str, str]) -> list[str]:
     """``rollout_problem`` of every endpoint Terraform states, each read with DescribeEndpoint."""
-    found = []
-    for name, config in sorted(stated.items()):
-        problem = rollout_problem(name, config, sagemaker.describe_endpoint(EndpointName=name))
-        if problem:
-            found.append(problem)
-    return found
+    return [r.problem for r in read_rollouts(sagemaker, stated) if r.problem]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from lakehouse.ml.rollout import rollout_problem, stated_endpoints
+import pytest
+from botocore.exceptions import ClientError
+
+from lakehouse.ml.rollout import read_rollouts, rollout_problem, stated_endpoints
 
 STATE: dict[str, Any] = {
     "values": {
@@ -49,3 +52,56 @@ def test_an_endpoint_not_in_service_is_named_with_its_status() -> None:
         rollout_problem("ep", "cfg-v2", described)
         == "endpoint ep is Failed, not InService (FailureReason: ping failed)"
     )
+
+
+def _client_error(code: str, message: str) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": message}}, "DescribeEndpoint")
+
+
+class _SageMaker:
+    """DescribeEndpoint over a few endpoints; a missing one answers SageMaker's ValidationException."""
+
+    def __init__(self, endpoints: dict[str, dict[str, Any]], raises: Exception | None = None) -> None:
+        self.endpoints, self.raises = endpoints, raises
+
+    def describe_endpoint(self, EndpointName: str) -> dict[str, Any]:  # noqa: N803 - boto3's keyword
+        if self.raises is not None:
+            raise self.raises
+        if EndpointName not in self.endpoints:
+            raise _client_error("ValidationException", f'Could not find endpoint "{EndpointName}".')
+        return self.endpoints[EndpointName]
+
+
+def test_read_rollouts_reads_every_stated_and_listed_endpoint_with_what_it_runs() -> None:
+    reason = "The primary container for production variant AllTraffic did not pass the ping health check."
+    sagemaker = _SageMaker(
+        {
+            "ep": {"EndpointStatus": "InService", "EndpointConfigName": "cfg-v1", "FailureReason": reason},
+            "by-hand": {"EndpointStatus": "InService", "EndpointConfigName": "anything"},
+        }
+    )
+    by_hand, rolled = read_rollouts(sagemaker, {"ep": "cfg-v2"}, ["ep", "by-hand"])  # by name
+    assert (rolled.endpoint, rolled.status, rolled.running_config, rolled.stated_config) == (
+        "ep",
+        "InService",
+        "cfg-v1",
+        "cfg-v2",
+    )
+    assert rolled.problem is not None and "still runs configuration cfg-v1, not cfg-v2" in rolled.problem
+    assert rolled.to_dict()["failure_reason"] == reason and rolled.to_dict()["problem"] == rolled.problem
+    assert by_hand.stated_config is None and by_hand.problem is None  # not stated: judged on its status only
+
+
+def test_a_listed_endpoint_not_in_service_is_a_problem_though_the_state_does_not_record_it() -> None:
+    sagemaker = _SageMaker({"ep": {"EndpointStatus": "Failed", "EndpointConfigName": "c", "FailureReason": "gone"}})
+    [failed] = read_rollouts(sagemaker, {}, ["ep"])
+    assert failed.problem == "endpoint ep is Failed, not InService (FailureReason: gone)"
+
+
+def test_a_stated_endpoint_sagemaker_does_not_have_is_a_problem_and_other_errors_propagate() -> None:
+    [gone] = read_rollouts(_SageMaker({}), {"ep": "cfg"})
+    assert gone.status is None
+    assert gone.problem == "endpoint ep, which Terraform's state records, does not exist in SageMaker"
+    throttled = _client_error("ThrottlingException", "Rate exceeded")
+    with pytest.raises(ClientError, match="Rate exceeded"):
+        read_rollouts(_SageMaker({}, throttled), {"ep": "cfg"})
