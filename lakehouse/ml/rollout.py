@@ -2,14 +2,17 @@
 
 An UpdateEndpoint that SageMaker cannot deploy (an archive missing at deploy time, a container failing its ping)
 rolls back: the endpoint returns to ``InService`` on its previous configuration, with a FailureReason. The AWS
-provider pinned here (5.100.0) waits for ``InService`` and reports success, recording the new configuration in the
-state (terraform-provider-aws issues #46663 and #48997, open): the apply is green, the old version is served.
-A failed CreateEndpoint does fail the apply: the provider's wait ends on ``Failed`` with the FailureReason as its
-last error (``waitEndpointInService``), which the apply's diagnostics carry. Both seen with provider 5.100.0 against
-the emulator: the create's apply ends ``waiting for SageMaker AI Endpoint (<name>) create: unexpected state 'Failed',
-wanted target 'InService'. last error: Failed to download model data ...``; the update's apply completes (and, the
-configuration being replaced, deletes the one the endpoint still runs), and the next plan shows the endpoint's
-``endpoint_config_name`` to change again.
+provider pinned here (5.100.0) waits for ``InService`` and reports success (terraform-provider-aws issues #46663 and
+#48997, open): the apply is green, the old version is served. Its update then reads the endpoint back, so the state
+records the configuration still running as the endpoint's ``endpoint_config_name``, not the one applied; the
+configuration applied is the state's ``aws_sagemaker_endpoint_configuration`` the endpoint refers to (the same
+``for_each`` key in ``infra/ml.tf``), and the one the endpoint runs, being replaced, is deleted by the same apply
+(``create_before_destroy``). A failed CreateEndpoint does fail the apply: the provider's wait ends on ``Failed`` with
+the FailureReason as its last error (``waitEndpointInService``), which the apply's diagnostics carry, and the endpoint
+stays in the state, tainted, with the configuration it was created with. Seen with provider 5.100.0 against the
+emulator: the create's apply ends ``waiting for SageMaker AI Endpoint (<name>) create: unexpected state 'Failed',
+wanted target 'InService'. last error: Failed to download model data ...``; after the update's apply the next plan
+shows the endpoint's ``endpoint_config_name`` to change again.
 
 Either way the endpoint is read back (:class:`EndpointRollout`): its status, the configuration it runs and its
 FailureReason are what the release's ``failed`` outcome names.
@@ -26,14 +29,31 @@ from botocore.exceptions import ClientError
 from lakehouse.terraform import state_resources
 
 
+def _slot(resource: Mapping[str, Any]) -> tuple[str, Any]:
+    """(module path, ``for_each``/``count`` key) of a resource in a ``show -json`` document."""
+    address, kind = str(resource.get("address") or ""), str(resource.get("type") or "")
+    module = address[: address.find(f"{kind}.")] if f"{kind}." in address else ""
+    return module, resource.get("index")
+
+
 def stated_endpoints(state: Mapping[str, Any]) -> dict[str, str]:
-    """Endpoint name -> the endpoint configuration Terraform's state says it runs (a tainted one too: a create
-    whose wait failed is kept in the state, tainted)."""
-    return {
-        str(r["values"]["name"]): str(r["values"].get("endpoint_config_name"))
-        for r in state_resources(state)
-        if r.get("type") == "aws_sagemaker_endpoint" and (r.get("values") or {}).get("name")
-    }
+    """Endpoint name -> the endpoint configuration Terraform applied for it (a tainted endpoint too: a create whose
+    wait failed is kept in the state, tainted). That is the state's one endpoint configuration of the same module
+    and key (``infra/ml.tf`` gives both one ``for_each``), since after an update the provider records the
+    configuration the endpoint still runs; the endpoint's own ``endpoint_config_name`` only when none pairs."""
+    resources = [r for r in state_resources(state) if not r.get("deposed_key")]
+    configs: dict[tuple[str, Any], list[str]] = {}
+    for r in resources:
+        if r.get("type") == "aws_sagemaker_endpoint_configuration" and (r.get("values") or {}).get("name"):
+            configs.setdefault(_slot(r), []).append(str(r["values"]["name"]))
+    stated = {}
+    for r in resources:
+        values = r.get("values") or {}
+        if r.get("type") != "aws_sagemaker_endpoint" or not values.get("name"):
+            continue
+        paired = configs.get(_slot(r), [])
+        stated[str(values["name"])] = paired[0] if len(paired) == 1 else str(values.get("endpoint_config_name"))
+    return stated
 
 
 def rollout_problem(name: str, stated_config: str | None, described: Mapping[str, Any]) -> str | None:

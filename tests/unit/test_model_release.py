@@ -118,15 +118,25 @@ class FakeTerraform:
         return self.result
 
 
-def _state(config: str, tainted: bool = False) -> dict[str, Any]:
+def _state(applied: str, recorded: str | None = None, tainted: bool = False) -> dict[str, Any]:
+    """The state after the apply: the configuration applied, and the endpoint with the configuration the provider
+    recorded for it (``recorded``: after an update it reads the endpoint back, so a rolled-back one records v1)."""
     endpoint = {
         "mode": "managed",
         "type": "aws_sagemaker_endpoint",
         "address": 'aws_sagemaker_endpoint.this["daily-revenue"]',
-        "values": {"name": ENDPOINT, "endpoint_config_name": config},
+        "index": "daily-revenue",
+        "values": {"name": ENDPOINT, "endpoint_config_name": recorded or applied},
         **({"tainted": True} if tainted else {}),
     }
-    return {"values": {"root_module": {"resources": [endpoint]}}}
+    config = {
+        "mode": "managed",
+        "type": "aws_sagemaker_endpoint_configuration",
+        "address": 'aws_sagemaker_endpoint_configuration.this["daily-revenue"]',
+        "index": "daily-revenue",
+        "values": {"name": applied},
+    }
+    return {"values": {"root_module": {"resources": [endpoint, config]}}}
 
 
 def _stack(
@@ -245,7 +255,7 @@ def test_an_update_sagemaker_rolled_back_fails_naming_the_configuration_still_ru
     sagemaker = FakeSageMaker(
         {ENDPOINT: {"EndpointStatus": "InService", "EndpointConfigName": V1, "FailureReason": DOWNLOAD_FAILED}}
     )
-    outcome = _failed(release_model(_stack(tmp_path, sagemaker), TRACKING))
+    outcome = _failed(release_model(_stack(tmp_path, sagemaker, state=_state(V2, recorded=V1)), TRACKING))
     reason = str(outcome.reason)
     assert reason.startswith("releasing model version 2: the apply reported success, but SageMaker did not deploy it")
     assert f"endpoint {ENDPOINT} still runs configuration {V1}, not {V2} as Terraform applied" in reason

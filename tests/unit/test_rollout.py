@@ -30,6 +30,40 @@ def test_the_state_names_each_endpoint_and_its_configuration() -> None:
     assert stated_endpoints({}) == {}
 
 
+def _resource(kind: str, index: Any, values: dict[str, Any], module: str = "") -> dict[str, Any]:
+    key = f'["{index}"]' if isinstance(index, str) else ""
+    return {"mode": "managed", "type": kind, "address": f"{module}{kind}.this{key}", "index": index, "values": values}
+
+
+def _root(*resources: dict[str, Any]) -> dict[str, Any]:
+    return {"values": {"root_module": {"resources": list(resources)}}}
+
+
+def test_the_configuration_applied_is_the_endpoints_paired_configuration_not_what_the_provider_read_back() -> None:
+    """After an update SageMaker rolled back, provider 5.100.0 reads the endpoint back: the state's endpoint names
+    the configuration still running (v1), its configuration resource the one applied (v2)."""
+    state = _root(
+        _resource("aws_sagemaker_endpoint", "daily-revenue", {"name": "ep", "endpoint_config_name": "ep-v1"}),
+        _resource("aws_sagemaker_endpoint_configuration", "daily-revenue", {"name": "ep-v2"}),
+    )
+    assert stated_endpoints(state) == {"ep": "ep-v2"}
+    running = _SageMaker({"ep": {"EndpointStatus": "InService", "EndpointConfigName": "ep-v1"}})
+    [rolled] = read_rollouts(running, stated_endpoints(state))
+    assert rolled.problem is not None and "still runs configuration ep-v1, not ep-v2 as Terraform applied" in str(
+        rolled.problem
+    )
+
+
+def test_an_endpoint_with_no_one_paired_configuration_is_judged_on_its_own_attribute() -> None:
+    endpoint = _resource("aws_sagemaker_endpoint", "a", {"name": "ep", "endpoint_config_name": "ep-v1"})
+    other_key = _resource("aws_sagemaker_endpoint_configuration", "b", {"name": "other-v9"})
+    other_module = _resource("aws_sagemaker_endpoint_configuration", "a", {"name": "mod-v9"}, module="module.m.")
+    assert stated_endpoints(_root(endpoint, other_key, other_module)) == {"ep": "ep-v1"}
+    deposed = {**_resource("aws_sagemaker_endpoint_configuration", "a", {"name": "ep-v0"}), "deposed_key": "00ab"}
+    paired = _resource("aws_sagemaker_endpoint_configuration", "a", {"name": "ep-v2"})
+    assert stated_endpoints(_root(endpoint, deposed, paired)) == {"ep": "ep-v2"}  # a deposed object is on its way out
+
+
 def test_an_endpoint_on_the_stated_configuration_in_service_is_fine() -> None:
     described = {"EndpointStatus": "InService", "EndpointConfigName": "cfg-v2"}
     assert rollout_problem("ep", "cfg-v2", described) is None
