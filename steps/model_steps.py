@@ -16,6 +16,7 @@ from lakehouse.checks.model_serving import (
     Registry,
     ServedModel,
     judge_answer,
+    judge_parts,
     judge_serverless,
     judge_version,
     read_all_served,
@@ -26,7 +27,7 @@ from lakehouse.checks.model_serving import (
 from lakehouse.config import RunOptions
 from lakehouse.evidence import ArtifactStore, CheckEvidence
 from lakehouse.inventory import name_prefixes
-from lakehouse.ml.deploy import ModelDeployError, ModelRelease, publish_model
+from lakehouse.ml.deploy import ModelRelease, release_model
 from lakehouse.ml.service import NAME_IT, tracking_uri
 from lakehouse.outcome import Outcome, Status
 from lakehouse.pipeline.runner import PipelineResult
@@ -44,13 +45,15 @@ def mlflow_url(deployment: Deployment, run_options: RunOptions) -> str | None:
 def model_release(
     deployment: Deployment, pipeline_run: PipelineResult, mlflow_url: str | None
 ) -> ModelRelease | Outcome:
-    """Train on Gold, register, deploy the version (the second deploy phase), once per session."""
+    """Train on Gold, register, deploy the version (the second deploy phase), once per session.
+
+    A release the stack broke is ``failed``, one the harness could not make ``error`` (``release_model``); a
+    failed pipeline is ``error`` too: with no Gold to train on, the model serving is not judged at all (the
+    pipeline's own scenarios judge the pipeline).
+    """
     if not pipeline_run.ok:
         return Outcome.error(f"the pipeline failed at {pipeline_run.error}: no Gold to train on")
-    try:
-        return publish_model(deployment, mlflow_url)
-    except ModelDeployError as err:
-        return Outcome.error(str(err))
+    return release_model(deployment, mlflow_url)
 
 
 class ModelReadback:
@@ -67,16 +70,8 @@ class ModelReadback:
         conclude(self.whole(), evidence, problems if outcome.status is not Status.ERROR else None)
 
     def whole(self) -> Outcome:
-        """Every part judged so far as one outcome (an error in any part makes it an error)."""
-        details = {name: {"reason": o.reason, **o.details} for name, o in self.parts.items()}
-        measured = {name: o.measured for name, o in self.parts.items()}
-        threshold = {name: o.threshold for name, o in self.parts.items()}
-        errors = [f"{n}: {o.reason}" for n, o in self.parts.items() if o.status is Status.ERROR]
-        if errors:
-            return Outcome.error("; ".join(errors), details)
-        failed = [f"{n}: {o.reason}" for n, o in self.parts.items() if not o.passed]
-        reason = "; ".join(failed) or "; ".join(f"{n}: {o.reason}" for n, o in self.parts.items())
-        return Outcome.judged(not failed, measured, threshold, reason, details)
+        """Every part judged so far as one outcome (``judge_parts``: a failed part fails it, errors or not)."""
+        return judge_parts(self.parts)
 
 
 @given(parsers.parse('the model "{name}" is trained on Gold, registered in MLflow and deployed by Terraform'))

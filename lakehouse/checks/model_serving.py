@@ -31,7 +31,7 @@ from botocore.exceptions import ClientError
 from lakehouse.athena import connect, run
 from lakehouse.inventory import extending_stacks
 from lakehouse.ml.model import mlmodel_of, reference_sql
-from lakehouse.outcome import Outcome
+from lakehouse.outcome import Outcome, Status
 from lakehouse.ownership import endpoint_tags
 from lakehouse.target import Target
 
@@ -215,6 +215,21 @@ def judge_version(served: list[ServedModel], registry: Registry, stack: str) -> 
         f"{len(served)} endpoint(s) serve {registry.model_name} version {champion.version}, the {registry.alias}"
     )
     return Outcome.judged(not problems, measured, threshold, reason, details)
+
+
+def judge_parts(parts: Mapping[str, Outcome]) -> Outcome:
+    """The scenario's parts (version, prediction, serverless) as one outcome: ``failed`` when any part found the
+    stack broken, whatever else could not be read (named in the reason too: a broken stack is a verdict, and an
+    endpoint that is down makes other parts unreadable); ``error`` when parts errored and none failed."""
+    details = {name: {"reason": o.reason, **o.details} for name, o in parts.items()}
+    measured = {name: o.measured for name, o in parts.items()}
+    threshold = {name: o.threshold for name, o in parts.items()}
+    errors = [f"{n} could not be judged: {o.reason}" for n, o in parts.items() if o.status is Status.ERROR]
+    failed = [f"{n}: {o.reason}" for n, o in parts.items() if not o.passed and o.status is not Status.ERROR]
+    if errors and not failed:
+        return Outcome.error("; ".join(errors), threshold, details, measured)
+    reason = "; ".join([*failed, *errors]) or "; ".join(f"{n}: {o.reason}" for n, o in parts.items())
+    return Outcome.judged(not failed, measured, threshold, reason, details)
 
 
 def judge_prediction(

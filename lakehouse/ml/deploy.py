@@ -8,6 +8,15 @@ and destroy reads them, so exit check 5's plan stays empty) and applies again: T
 SageMaker model, the serverless endpoint configuration and the endpoint. The phase's own stopwatch
 (train, apply) goes to ``model_deploy.json`` beside exit check 1's ``stopwatch.json``, which it does
 not touch: exit check 1 times the first deploy only.
+
+A release that cannot be made ends the scenario one of two ways (:meth:`ModelDeployError.outcome`). ``failed``
+(:class:`StackBrokenError`) when the stack lacks what the plan states and the services' APIs show it: no model
+bucket, an endpoint SageMaker could not deploy (``Failed``, with its FailureReason), an update SageMaker rolled back
+(the endpoint still on its previous configuration). ``error`` (:class:`ModelDeployError`) when the harness could not
+release, so nothing about the stack is judged: no tracking server named (a stack's server is the harness's own on
+the local target and the user's to name on ``aws``: the stack's APIs cannot say it lacks one), the training process
+failing or running out of time (its log says why: Gold unreadable, MLflow unreachable, a bug of ours), an apply that
+failed while every endpoint of the stack is healthy (the provider, state, the API itself), an API that cannot be read.
 """
 
 from __future__ import annotations
@@ -18,15 +27,21 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from lakehouse import progress
-from lakehouse.ml.rollout import rollout_problems, stated_endpoints
+from lakehouse.checks.model_serving import own_endpoints
+from lakehouse.inventory import name_prefixes
+from lakehouse.ml.rollout import EndpointRollout, read_rollouts, stated_endpoints
 from lakehouse.ml.server import QUIET_ENV
 from lakehouse.ml.service import NAME_IT
 from lakehouse.ml.train import RESULT_PREFIX
+from lakehouse.outcome import Outcome
 from lakehouse.stack import Deployment
-from lakehouse.terraform import ApplyResult
+from lakehouse.terraform import ApplyResult, TerraformError
 
 #: Kept in the stack's working copy (Terraform loads every ``*.auto.tfvars.json``).
 MODEL_VARIABLES_FILE = "lakehouse_model.auto.tfvars.json"
@@ -36,8 +51,36 @@ MODEL_STOPWATCH_FILE = "model_deploy.json"
 EARLIER_APPLIES = "earlier_applies"
 
 
+#: What a model release needs of the stack (the plan's v0.9 stack; ``infra/ml.tf``).
+RELEASE_THRESHOLD = (
+    "the stack's model bucket exists and every endpoint of the stack is InService on the configuration "
+    "Terraform applied"
+)
+
+
 class ModelDeployError(RuntimeError):
-    """Training, registering or applying the model version failed; the message says where."""
+    """The harness could not make the release (training, registering, an apply no endpoint explains); the message
+    says where. No verdict on the stack: :meth:`outcome` is ``error``."""
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.details: dict[str, Any] = dict(details or {})
+
+    def outcome(self) -> Outcome:
+        """How the scenario ends: ``error``, naming where the release stopped."""
+        return Outcome.error(str(self), RELEASE_THRESHOLD, self.details)
+
+
+class StackBrokenError(ModelDeployError):
+    """The release failed because the stack lacks what the plan states (read back from S3 or SageMaker): a broken
+    stack caught, so :meth:`outcome` is ``failed``; ``measured`` is what the APIs showed (endpoint -> its state)."""
+
+    def __init__(self, message: str, measured: Any, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, details)
+        self.measured = measured
+
+    def outcome(self) -> Outcome:
+        return Outcome.judged(False, self.measured, RELEASE_THRESHOLD, str(self), self.details)
 
 
 @dataclass
@@ -65,11 +108,9 @@ class ModelRelease:
 def train_and_register(deployment: Deployment, tracking_uri: str | None, timeout_s: float = 600) -> dict[str, Any]:
     """Run the training step against the stack, registering in ``tracking_uri``; what it registered."""
     outputs = deployment.record.outputs
+    bucket = model_bucket(deployment)
     if not tracking_uri:
         raise ModelDeployError(f"stack {deployment.stack.stack_id} has no MLflow tracking server ({NAME_IT})")
-    bucket = outputs.get("ml_bucket_name")
-    if not bucket:
-        raise ModelDeployError(f"stack {deployment.stack.stack_id} has no model bucket (ml_enabled = false?)")
     env = {**os.environ, **deployment.stack.target.env(), **QUIET_ENV}
     if s3_endpoint := deployment.stack.target.configured_endpoint("s3"):  # the emulator's, or one aws names
         env["MLFLOW_S3_ENDPOINT_URL"] = s3_endpoint
@@ -83,19 +124,87 @@ def train_and_register(deployment: Deployment, tracking_uri: str | None, timeout
     log = deployment.stack.dir / "logs" / "train.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "w", encoding="utf-8") as err:
-        proc = subprocess.run(
-            [sys.executable, "-m", "lakehouse.ml.train", *args],
-            stdout=subprocess.PIPE,
-            stderr=err,
-            text=True,
-            env=env,
-            timeout=timeout_s,
-        )
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "lakehouse.ml.train", *args],
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+                env=env,
+                timeout=timeout_s,
+            )
+        except subprocess.TimeoutExpired:
+            raise ModelDeployError(
+                f"training on stack {deployment.stack.stack_id} did not end within {timeout_s:g} s; see {log}"
+            ) from None
     found = [line[len(RESULT_PREFIX) :] for line in proc.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
     if proc.returncode != 0 or not found:
         stack_id = deployment.stack.stack_id
-        raise ModelDeployError(f"training on stack {stack_id} failed (exit {proc.returncode}); see {log}")
+        said = _last_line(log)
+        raise ModelDeployError(
+            f"training on stack {stack_id} failed (exit {proc.returncode}){f': {said}' if said else ''}; see {log}",
+            {"training_log": str(log)},
+        )
     return dict(json.loads(found[-1]))
+
+
+def _last_line(log: Path) -> str | None:
+    """The last line the training process wrote to its log (a traceback's last line names the exception)."""
+    lines = [line.strip() for line in log.read_text(encoding="utf-8", errors="replace").splitlines() if line.strip()]
+    return lines[-1][:500] if lines else None
+
+
+def model_bucket(deployment: Deployment) -> str:
+    """The stack's model bucket, read back from S3; :class:`StackBrokenError` when the stack has none."""
+    stack_id = deployment.stack.stack_id
+    bucket = deployment.record.outputs.get("ml_bucket_name")
+    if not bucket:
+        raise StackBrokenError(
+            f"stack {stack_id} has no model bucket (output ml_bucket_name is unset: ml_enabled = false?), which the "
+            "plan's MLflow -> SageMaker release needs for the model's archive",
+            {"ml_bucket_name": None},
+            {"ml_bucket_name": None},
+        )
+    try:
+        deployment.stack.target.client("s3").head_bucket(Bucket=str(bucket))
+    except BotoCoreError as err:
+        raise ModelDeployError(f"reading stack {stack_id}'s model bucket {bucket} failed: {err}") from None
+    except ClientError as err:
+        code = str(err.response.get("Error", {}).get("Code"))
+        if code not in ("404", "NoSuchBucket"):
+            raise ModelDeployError(f"reading stack {stack_id}'s model bucket {bucket} failed: {err}") from None
+        raise StackBrokenError(
+            f"stack {stack_id}'s model bucket {bucket} (output ml_bucket_name) does not exist in S3",
+            {str(bucket): "missing"},
+            {"ml_bucket_name": bucket},
+        ) from None
+    return str(bucket)
+
+
+def _judge_rollouts(version: str, rollouts: list[EndpointRollout], diagnostics: list[str] | None = None) -> None:
+    """Raise :class:`StackBrokenError` naming every endpoint that does not run what was applied (with its
+    status, the configuration it still runs and its FailureReason); return when each does."""
+    problems = [r.problem for r in rollouts if r.problem]
+    if not problems:
+        return
+    details: dict[str, Any] = {"model_version": version, "endpoints": [r.to_dict() for r in rollouts]}
+    if diagnostics is not None:
+        details["apply_diagnostics"] = list(diagnostics)
+    measured = {r.endpoint: {"status": r.status, "endpoint_config": r.running_config} for r in rollouts}
+    what = "the apply failed and" if diagnostics is not None else "the apply reported success, but"
+    raise StackBrokenError(
+        f"releasing model version {version}: {what} SageMaker did not deploy it: " + "; ".join(problems),
+        measured,
+        details,
+    )
+
+
+def read_back_rollouts(deployment: Deployment) -> list[EndpointRollout]:
+    """The endpoints Terraform's state records and the stack's endpoints by name, as SageMaker runs them."""
+    stack = deployment.stack
+    prefix, _ = name_prefixes(stack.stack_id)
+    listed = own_endpoints(stack.target, prefix, stack.stack_id)
+    return read_rollouts(stack.target.client("sagemaker"), stated_endpoints(stack.state()), listed)
 
 
 def write_model_variables(deployment: Deployment, version: str, model_data_url: str) -> None:
@@ -106,19 +215,41 @@ def write_model_variables(deployment: Deployment, version: str, model_data_url: 
 
 def apply_model(deployment: Deployment, version: str, model_data_url: str) -> ApplyResult:
     """Apply the root with this version to serve; the apply's stopwatch. Refreshes the recorded outputs, then reads
-    the endpoints back: an update SageMaker rolled back passes the apply (see ``lakehouse.ml.rollout``)."""
+    the endpoints back: an update SageMaker rolled back passes the apply (see ``lakehouse.ml.rollout``).
+
+    A failed apply is the stack's (``failed``) when an endpoint is read back not running what was applied: a
+    CreateEndpoint SageMaker could not deploy ends ``Failed`` with its FailureReason (which the provider's diagnostic
+    repeats). With every endpoint healthy it is the harness's (``error``, the diagnostics named): the provider, the
+    state or an API failed, and nothing about the stack was seen.
+    """
     write_model_variables(deployment, version, model_data_url)
     label = f"apply model v{version} ({deployment.stack.stack_id})"
     result = deployment.stack.tf.apply(on_line=progress.tracker(label))
     if not result.ok:
-        # A CreateEndpoint that SageMaker could not deploy: the provider's diagnostic carries its FailureReason.
-        raise ModelDeployError(f"applying model version {version}: " + "; ".join(result.diagnostics))
+        diagnostics = list(result.diagnostics)
+        _judge_rollouts(version, _read_back_or_error(deployment, version, diagnostics), diagnostics)
+        raise ModelDeployError(
+            f"applying model version {version} failed, every endpoint of the stack healthy: " + "; ".join(diagnostics),
+            {"model_version": version, "apply_diagnostics": diagnostics},
+        )
     deployment.record.outputs = deployment.stack.outputs()
     deployment.record.save(deployment.stack.record_path)
-    stated = stated_endpoints(deployment.stack.state())
-    if problems := rollout_problems(deployment.stack.target.client("sagemaker"), stated):
-        raise ModelDeployError(f"applying model version {version} did not deploy it: " + "; ".join(problems))
+    _judge_rollouts(version, _read_back_or_error(deployment, version))
     return result
+
+
+def _read_back_or_error(
+    deployment: Deployment, version: str, diagnostics: list[str] | None = None
+) -> list[EndpointRollout]:
+    """``read_back_rollouts``; a state or an API that cannot be read is the harness's :class:`ModelDeployError`."""
+    try:
+        return read_back_rollouts(deployment)
+    except (ClientError, BotoCoreError, TerraformError) as err:
+        after = f" (the apply failed: {'; '.join(diagnostics)})" if diagnostics else ""
+        raise ModelDeployError(
+            f"reading the stack's endpoints back after applying model version {version} failed: {err}{after}",
+            {"model_version": version, **({"apply_diagnostics": diagnostics} if diagnostics else {})},
+        ) from None
 
 
 def publish_model(deployment: Deployment, tracking_uri: str | None) -> ModelRelease:
@@ -126,7 +257,11 @@ def publish_model(deployment: Deployment, tracking_uri: str | None) -> ModelRele
     start = time.monotonic()
     registered = train_and_register(deployment, tracking_uri)
     release = ModelRelease(registered=registered, phases_s={"train_register": time.monotonic() - start})
-    applied = apply_model(deployment, release.version, release.model_data_url)
+    try:
+        applied = apply_model(deployment, release.version, release.model_data_url)
+    except ModelDeployError as err:
+        err.details.setdefault("registered", registered)  # the version trained and registered, not served
+        raise
     release.phases_s["terraform_apply"], release.apply = applied.wall_s, applied.to_dict()
     release.apply_ok = True
     # Every release's apply is kept: the first made the endpoint, a later one only moves it to the new
@@ -136,6 +271,15 @@ def publish_model(deployment: Deployment, tracking_uri: str | None) -> ModelRele
     record = {**release.to_dict(), EARLIER_APPLIES: earlier}
     path.write_text(json.dumps(record, indent=2, default=str) + "\n", encoding="utf-8")
     return release
+
+
+def release_model(deployment: Deployment, tracking_uri: str | None) -> ModelRelease | Outcome:
+    """:func:`publish_model`, or how @STACK-model ends when the release could not be made: ``failed`` when the
+    stack is why (:class:`StackBrokenError`), ``error`` when the harness is (:class:`ModelDeployError`)."""
+    try:
+        return publish_model(deployment, tracking_uri)
+    except ModelDeployError as err:
+        return err.outcome()
 
 
 def _recorded(deployment: Deployment) -> dict[str, Any]:

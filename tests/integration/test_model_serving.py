@@ -1,4 +1,5 @@
-"""@STACK-model against a real stack on the emulator: healthy, an older version served, instances.
+"""@STACK-model against a real stack on the emulator: healthy, an older version served, instances, a release
+SageMaker rolled back or could not create.
 
 The stack is brought up by `lakehouse up`, the pipeline builds Gold, and the second deploy phase runs
 twice (versions 1 and 2; 2 is the champion and deployed). Each broken case is made the way a person
@@ -30,7 +31,14 @@ from lakehouse.checks.model_serving import (
 )
 from lakehouse.config import project_root
 from lakehouse.inventory import name_prefixes
-from lakehouse.ml.deploy import ModelRelease, publish_model, recorded_model_applies, recorded_model_apply
+from lakehouse.ml.deploy import (
+    ModelRelease,
+    StackBrokenError,
+    apply_model,
+    publish_model,
+    recorded_model_applies,
+    recorded_model_apply,
+)
 from lakehouse.ml.model import MODEL_NAME
 from lakehouse.outcome import Status
 from lakehouse.pipeline.runner import run_pipeline
@@ -222,3 +230,44 @@ def test_what_the_model_release_created_is_timed_so_exit_check_1_stays_green_on_
     applies = recorded_model_applies(deployment)  # version 1's apply created it, and is kept
     assert len(applies) == 2 and endpoint in created_by(applies[0])
     assert untimed_resources(deployment.stopwatch.apply, state, *applies) == []
+
+
+def test_a_release_sagemaker_rolls_back_or_cannot_create_fails_naming_the_endpoint_and_its_reason(
+    released: Released,
+) -> None:
+    """Version 3 applied with an archive that is not in S3, as the release would apply it: the update rolls back
+    (the provider reports success), then, the endpoint deleted by hand, the CreateEndpoint ends Failed (the apply
+    fails). Both end @STACK-model ``failed`` (``StackBrokenError``), naming the endpoint, the configuration it
+    still runs and the FailureReason; version 2 applied again repairs the stack. Last in the module: the repair's
+    apply is not a recorded release, which the timing test above would count."""
+    deployment, sm = released.deployment, released.sm()
+    endpoint = f"{released.prefix}-daily-revenue"
+    bucket = released.second.model_data_url[5:].partition("/")[0]
+    missing = f"s3://{bucket}/sagemaker/{MODEL_NAME}/v3/model.tar.gz"
+    v2, v3 = f"{released.prefix}-daily-revenue-v2", f"{released.prefix}-daily-revenue-v3"
+    try:
+        with pytest.raises(StackBrokenError) as rolled:
+            apply_model(deployment, "3", missing)
+        outcome = rolled.value.outcome()
+        assert outcome.status is Status.FAILED
+        reason = str(outcome.reason)
+        assert "the apply reported success, but SageMaker did not deploy it" in reason, reason
+        assert f"endpoint {endpoint} still runs configuration {v2}, not {v3} as Terraform applied" in reason, reason
+        assert missing in reason  # the FailureReason names the archive
+        assert outcome.measured == {endpoint: {"status": "InService", "endpoint_config": v2}}
+
+        sm.delete_endpoint(EndpointName=endpoint)
+        with pytest.raises(StackBrokenError) as created:
+            apply_model(deployment, "3", missing)
+        outcome = created.value.outcome()
+        assert outcome.status is Status.FAILED
+        reason = str(outcome.reason)
+        assert "the apply failed and SageMaker did not deploy it" in reason, reason
+        assert f"endpoint {endpoint} is Failed, not InService (FailureReason: " in reason and missing in reason
+        assert any(endpoint in d for d in outcome.details["apply_diagnostics"]), outcome.details
+    finally:
+        apply_model(deployment, released.second.version, released.second.model_data_url)
+    version, serverless = released.check()
+    assert version.passed and serverless.passed, (version.reason, serverless.reason)
+    plan = deployment.stack.plan()
+    assert plan.clean, [*plan.diagnostics, *plan.changes]

@@ -13,12 +13,13 @@ from lakehouse.checks.model_serving import (
     Registry,
     ServedModel,
     judge_answer,
+    judge_parts,
     judge_prediction,
     judge_serverless,
     judge_version,
 )
 from lakehouse.ml.model import fit, mlmodel_of, pack, reference_sql
-from lakehouse.outcome import Status
+from lakehouse.outcome import Outcome, Status
 
 V1 = RegisteredVersion("1", "run-one", "models:/m-one", ())
 V2 = RegisteredVersion("2", "run-two", "models:/m-two", ("champion",))
@@ -483,3 +484,33 @@ def test_a_running_variant_the_configuration_does_not_state_or_on_instances_fail
     reason = str(judge_serverless([served(live=live)], 2, 2048, "s1").reason)
     assert "variant AllTraffic as it runs (DescribeEndpoint) runs 1 instance(s): it bills every hour" in reason
     assert "variant Stray as it runs (DescribeEndpoint) is no variant of its configuration" in reason
+
+
+def test_the_scenarios_parts_all_passed_pass() -> None:
+    version = judge_version([served()], REGISTRY, "s1")
+    whole = judge_parts({"version": version, "serverless": judge_serverless([served()], 2, 2048, "s1")})
+    assert whole.passed, whole.reason
+
+
+def test_a_part_the_stack_failed_fails_the_whole_though_another_could_not_be_judged() -> None:
+    """The version fails on an endpoint that is Failed; the prediction cannot be asked of it (an error): the
+    scenario judges the stack broken, naming both, not ``error``."""
+    down = served(status="Failed", failure_reason="ping failed")
+    version = judge_version([down], REGISTRY, "s1")
+    unreadable = Outcome.error("ClientError: Endpoint lakehouse-s1-daily-revenue is Failed", "within 1 %")
+    whole = judge_parts({"version": version, "prediction": unreadable})
+    assert whole.status is Status.FAILED
+    assert str(whole.reason).startswith("version: endpoint lakehouse-s1-daily-revenue is Failed (FailureReason: ping")
+    assert "prediction could not be judged: ClientError: Endpoint lakehouse-s1-daily-revenue is Failed" in str(
+        whole.reason
+    )
+
+
+def test_parts_that_errored_and_none_failed_are_an_error_keeping_each_threshold() -> None:
+    version = judge_version([served()], REGISTRY, "s1")
+    unreadable = Outcome.error("the reference query failed", "within 1 %", {"sql": "SELECT 1"})
+    whole = judge_parts({"version": version, "prediction": unreadable})
+    assert whole.status is Status.ERROR
+    assert whole.reason == "prediction could not be judged: the reference query failed"
+    assert whole.threshold == {"version": version.threshold, "prediction": "within 1 %"}
+    assert whole.details["prediction"] == {"reason": "the reference query failed", "sql": "SELECT 1"}
