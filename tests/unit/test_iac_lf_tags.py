@@ -207,3 +207,17 @@ def test_values_added_by_hand_to_an_lf_tag_of_the_state_are_named(planned: bool)
         result.reason
     ), result.reason
     assert (address in str(result.reason)) is planned
+
+
+def test_an_lf_tag_named_for_a_stack_extending_ours_is_its_own() -> None:
+    """``lakehouse-lh-1-x-pii`` fits ``lh-1`` too; once stack ``lh-1-x``'s tagged bucket shows it exists, it is that
+    stack's (LF-Tags carry no tags to tell)."""
+    defined = [{"CatalogId": ACCOUNT, "TagKey": f"{P}-x-pii", "TagValues": ["yes"]}]
+    other = f"{P}-x-gold-{ACCOUNT}"
+    target = _account(LakeFormationTags([], [], {}), defined)
+    pages = {**target.pages, ("s3", "list_buckets"): [{"Buckets": [{"Name": other, "BucketRegion": REGION}]}]}
+    tagging = {("s3", "get_bucket_tagging"): {"TagSet": [{"Key": "stack_id", "Value": f"{STACK}-x"}]}}
+    theirs = stack_inventory(account(pages, {**target.answers, **tagging}), STACK)
+    assert not theirs.of_kind("aws_lakeformation_lf_tag"), theirs.resources
+    [ours] = stack_inventory(target, STACK).of_kind("aws_lakeformation_lf_tag")
+    assert ours.name == f"{P}-x-pii (values: yes)"
