@@ -20,21 +20,21 @@ evidence says which one found each thing:
   lifecycle, policy, acceleration, requester-pays, object lock, inventory, metrics, analytics and
   intelligent-tiering configurations (``lakehouse.bucket_configs``), each a Terraform resource of its own.
 
-Kinds searched: S3 buckets and access points (S3 Control, in the stack's region, where its
-buckets are); IAM roles, users, customer-managed policies, the policies attached to and inline
-in stack roles and users; SNS topics and their subscriptions; SQS queues and the subscriptions
-that deliver to them; Athena workgroups; App Runner services and auto scaling configurations
-(every active revision); SageMaker models, endpoint configurations and endpoints; EventBridge
-Scheduler schedule groups and schedules (schedules take no tags: name prefix only);
-Glue databases and tables; budgets; CloudWatch metric and composite alarms and dashboards
-(dashboards have no tags: name prefix only); Lake Formation grants, data cells filters,
-registered locations and settings, and LF-Tag grants whose expression reaches the LF-Tags of a
-stack database, table or column; and, through ``lakehouse.inventory_kinds``, kinds that carry no
-tag or hang off the stack under any name: Athena named queries and prepared statements, Glue
-crawlers, jobs and triggers, EventBridge rules and their targets, CloudWatch log groups with their
-metric and subscription filters, KMS aliases and their keys. Regional kinds are read in the stack's region and in every
-other region the root deploys to (``EXTRA_REGIONS``: the ``aws.use1`` provider of the billing
-alarm); IAM, S3 listings and budgets are account-wide. Every listing pages to its end.
+Kinds searched: S3 buckets and access points (S3 Control, in the stack's region, where its buckets are); IAM
+roles, users, customer-managed policies, the policies attached to and inline in stack roles and users; SNS
+topics and their subscriptions; SQS queues and the subscriptions that deliver to them; Athena workgroups;
+App Runner services and auto scaling configurations (every active revision); SageMaker models, endpoint
+configurations and endpoints; EventBridge Scheduler schedule groups and schedules (schedules take no tags:
+name prefix only); Glue databases and tables; budgets; CloudWatch metric and composite alarms and dashboards
+(dashboards have no tags: name prefix only); Lake Formation grants, data cells filters, registered locations
+and settings, LF-Tag grants whose expression reaches the LF-Tags of a stack database, table or column, the
+LF-Tags assigned to those (``lakehouse.lf_tags``; read only in an account that has LF-Tags) and LF-Tags
+named like the stack; and, through ``lakehouse.inventory_kinds``, kinds that carry no tag or hang off the
+stack under any name: Athena named queries and prepared statements, Glue crawlers, jobs and triggers,
+EventBridge rules and their targets, CloudWatch log groups with their metric and subscription filters, KMS
+aliases and their keys. Regional kinds are read in the stack's region and in every other region the root
+deploys to (``EXTRA_REGIONS``: the ``aws.use1`` provider of the billing alarm); IAM, S3 listings and budgets
+are account-wide. Every listing pages to its end.
 
 Then a sweep that is not limited to these kinds or regions: in every region the account has enabled
 (EC2 DescribeRegions), the Resource Groups Tagging API lists whatever carries the stack's tag, any
@@ -60,6 +60,7 @@ from lakehouse.bucket_configs import bucket_configs
 from lakehouse.checks.s3_routes import s3control  # S3 Control as the target reaches it (local endpoint quirks)
 from lakehouse.inventory_kinds import athena_named_queries, event_rules, glue_jobs_and_crawlers, kms_aliases, log_groups
 from lakehouse.lf_grants import LfGrant, carries_tags, grants_from_listing, reached_by_tags, resource_database
+from lakehouse.lf_tags import LfTagAssignment, assignments_from_answer
 from lakehouse.target import Target
 
 STACK_TAG = "stack_id"
@@ -84,6 +85,7 @@ TO_STACK_QUEUE = "subscriptions to a stack queue"
 ON_STACK_BUCKET = "access points of a stack bucket"
 OF_STACK_BUCKET = "configurations of a stack bucket"
 LF_LISTING = "LF listing"
+LF_TAGS_ASSIGNED = "LF-Tags assigned to a stack resource"
 TAGGING_API = "tag (tagging API)"
 
 _READ_ERRORS = (ClientError, BotoCoreError)
@@ -146,6 +148,10 @@ class Inventory:
     lake_settings: LakeSettings | None = None
     #: Each table of a stack database (``db.table``) -> where its data and Iceberg metadata lie.
     table_locations: dict[str, TableLocation] = field(default_factory=dict)
+    #: LF-Tag values assigned directly to the stack's databases, tables and columns (not inherited ones).
+    lf_tag_assignments: list[LfTagAssignment] = field(default_factory=list)
+    #: The LF-Tags of the stack's region (ListLFTags): key -> values.
+    lf_tags: dict[str, list[str]] = field(default_factory=dict)
     #: "what (operation, region): error" for every listing that failed.
     unreadable: list[str] = field(default_factory=list)
 
@@ -206,6 +212,7 @@ UNTAGGED_KINDS: Mapping[str, Callable[[str], str]] = {
     "aws_athena_prepared_statement": lambda label: label.split(" in workgroup ", 1)[0],
     "aws_kms_alias": lambda name: name.removeprefix("alias/"),
     "aws_cloudwatch_log_group": lambda name: name.strip("/").split("/", 1)[0],
+    "aws_lakeformation_lf_tag": lambda label: label.rsplit(" (values: ", 1)[0],  # ``key (values: a, b)``
 }
 
 
@@ -703,6 +710,22 @@ class _Search:
             kind, _, path_and_name = parts[5].partition("/")
             return (kind, path_and_name.rsplit("/", 1)[-1]) in principals
 
+        def lf_tags() -> None:
+            for page in lf.get_paginator("list_lf_tags").paginate():
+                for tag in page.get("LFTags", []):
+                    key, values = str(tag["TagKey"]), [str(v) for v in tag.get("TagValues") or []]
+                    if region == self.target.region:
+                        self.inv.lf_tags[key] = values
+                    if self.named_like_stack(key):
+                        label = f"{key} (values: {', '.join(sorted(values))})"
+                        self.add("aws_lakeformation_lf_tag", key.lower(), label, region, (NAME_PREFIX,))
+                    defined.append(key)
+
+        defined: list[str] = []
+        tags_listed = self._guarded_ok("lakeformation ListLFTags", region, lf_tags)
+        # Nothing can be assigned in an account without LF-Tags: no read per table there.
+        tagged = self._assigned_lf_tags(lf, region, stack_dbs) if defined or not tags_listed else {}
+
         def grants() -> None:
             by_tags: list[dict[str, Any]] = []
             for entry in _pages(lf.list_permissions, "PrincipalResourcePermissions"):
@@ -721,7 +744,7 @@ class _Search:
                 elif "LFTagPolicy" in resource or "LFTag" in resource:
                     by_tags.append(entry)
             if by_tags:
-                self._tag_grants(lf, region, stack_dbs, by_tags)
+                self._tag_grants(lf, region, tagged, by_tags)
 
         def filters() -> None:
             for page in lf.get_paginator("list_data_cells_filter").paginate():
@@ -741,29 +764,55 @@ class _Search:
         self.guarded("lakeformation ListDataCellsFilter", region, filters)
         self.guarded("lakeformation ListResources", region, locations)
 
-    def _tag_grants(self, lf: Any, region: str, stack_dbs: list[str], entries: list[dict[str, Any]]) -> None:
-        """LF-Tag grants (policy or tag) naming no stack resource, kept when their tags reach a stack database or
-        table (``lf_grants.reached_by_tags``): a grant on ``level=open`` to another account opens every stack
-        table tagged so, and is in no state when made by hand."""
+    def _guarded_ok(self, what: str, region: str, read: Callable[..., object], *args: Any) -> bool:
+        """``guarded``, saying whether the listing was read."""
+        before = len(self.inv.unreadable)
+        self.guarded(what, region, read, *args)
+        return len(self.inv.unreadable) == before
+
+    def _assigned_lf_tags(self, lf: Any, region: str, stack_dbs: list[str]) -> dict[str, dict[str, Any]]:
+        """The LF-Tags assigned to each stack database and table (and its columns), kept as
+        ``LfTagAssignment``s; answers ``database <db>`` / ``table <db>.<t>`` -> its tags with what it inherits
+        (``LFTagOnDatabase`` the database's own), for ``lf_grants.reached_by_tags``.
+
+        ``ShowAssignedLFTags``: without it Lake Formation shows a table the tags it inherits from its database
+        and a column those of its table, which were assigned by whoever tagged the database or table. One call
+        per database and one per table: a table's answer covers its columns."""
         tagged: dict[str, dict[str, Any]] = {}
-        tables = [r.name for r in self.inv.of_kind("aws_glue_catalog_table") if DATABASE_CONTENTS in r.found_by]
+        tables = [
+            r.name
+            for r in self.inv.of_kind("aws_glue_catalog_table")
+            if DATABASE_CONTENTS in r.found_by and r.region == region
+        ]
         for database in stack_dbs:
+            db_tags: list[dict[str, Any]] = []
             try:
-                on_db = lf.get_resource_lf_tags(Resource={"Database": {"Name": database}})
+                on_db = lf.get_resource_lf_tags(Resource={"Database": {"Name": database}}, ShowAssignedLFTags=True)
+                db_tags = list(on_db.get("LFTagOnDatabase") or [])
+                self.inv.lf_tag_assignments += assignments_from_answer(on_db, database, "", region)
             except _READ_ERRORS as err:
                 self.unreadable(f"lakeformation GetResourceLFTags of database {database}", region, err)
-                continue
-            db_tags = list(on_db.get("LFTagOnDatabase") or [])
             tagged[f"database {database}"] = {"LFTagOnDatabase": db_tags}
             for table in (t for t in tables if t.split(".", 1)[0] == database):
-                spec = {"Table": {"DatabaseName": database, "Name": table.split(".", 1)[1]}}
+                name = table.split(".", 1)[1]
+                spec = {"Table": {"DatabaseName": database, "Name": name}}
                 try:
-                    answer = dict(lf.get_resource_lf_tags(Resource=spec))
+                    answer = dict(lf.get_resource_lf_tags(Resource=spec, ShowAssignedLFTags=True))
                 except _READ_ERRORS as err:
                     self.unreadable(f"lakeformation GetResourceLFTags of table {table}", region, err)
                     continue
-                answer["LFTagOnDatabase"] = answer.get("LFTagOnDatabase") or db_tags  # inherited
+                self.inv.lf_tag_assignments += assignments_from_answer(answer, database, name, region)
+                answer["LFTagOnDatabase"] = db_tags  # inherited, as the database's own answer says
                 tagged[f"table {table}"] = answer
+        self.inv.lf_tag_assignments.sort()
+        return tagged
+
+    def _tag_grants(
+        self, lf: Any, region: str, tagged: Mapping[str, Mapping[str, Any]], entries: list[dict[str, Any]]
+    ) -> None:
+        """LF-Tag grants (policy or tag) naming no stack resource, kept when their tags reach a stack database or
+        table (``lf_grants.reached_by_tags``): a grant on ``level=open`` to another account opens every stack
+        table tagged so, and is in no state when made by hand."""
         if not any(carries_tags(answer) for answer in tagged.values()):
             return  # nothing of the stack carries an LF-Tag: no tag grant (other teams', on theirs) reaches it
         expressions: dict[str, list[dict[str, Any]] | None] = {}  # many grants name one saved expression

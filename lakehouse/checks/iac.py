@@ -5,8 +5,11 @@ manages), and everything the account holds for the stack (``lakehouse.inventory`
 the ``stack_id`` tag, by the stack's name prefix, hanging off a stack role, user, topic, queue
 or bucket (its access points and configurations: notifications, replication, CORS, ...), inside
 a stack database or workgroup, using the stack (a crawler, job, rule or filter: ``lakehouse.inventory_kinds``),
-listed by Lake Formation (LF-Tag grants too, when their tags reach the stack), or tagged for the stack in
-any enabled region whatever its service: the tagging sweep) must be in Terraform state.
+listed by Lake Formation (LF-Tag grants too, when their tags reach the stack; LF-Tags named like the stack), or
+tagged for the stack in any enabled region whatever its service: the tagging sweep) must be in Terraform state.
+So must every LF-Tag value assigned directly to a stack database, table or column (``lakehouse.lf_tags``: one
+of the root's ``aws_lakeformation_resource_lf_tag(s)``; inherited values are the parent's), and every value an
+LF-Tag of the state has in the account.
 
 What is expected without being in state:
 
@@ -51,6 +54,7 @@ from lakehouse.bucket_configs import STATE_KEY as BUCKET_CONFIG_KEY
 from lakehouse.inventory import (
     DEFAULT_PROJECT,
     LF_LISTING,
+    LF_TAGS_ASSIGNED,
     TAGGED,
     CloudResource,
     Inventory,
@@ -64,6 +68,7 @@ from lakehouse.lf_grants import (
     default_permissions_from_state,
     grants_from_state,
 )
+from lakehouse.lf_tags import ASSIGNING_KINDS, unmanaged_assignments, unmanaged_tag_values
 from lakehouse.lineage.sqlio import READ, SqlLineageError, statement_io
 from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import SQL_DIR, TABLES
@@ -94,6 +99,7 @@ STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "aws_cloudwatch_dashboard": lambda v: v["dashboard_name"],
     "aws_lakeformation_data_cells_filter": lambda v: "{database_name}.{table_name}.{name}".format(**v["table_data"][0]),
     "aws_lakeformation_resource": lambda v: v["arn"],
+    "aws_lakeformation_lf_tag": lambda v: str(v["key"]).lower(),
     "aws_apprunner_service": lambda v: v["arn"],
     "aws_apprunner_auto_scaling_configuration_version": lambda v: v["arn"],
     "aws_sagemaker_model": lambda v: v["arn"],
@@ -105,10 +111,14 @@ STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     **HANGING_KIND_KEY,
 }
 
-COVERED_KINDS = (*STATE_KEY, "aws_lakeformation_permissions", "aws_lakeformation_data_lake_settings")
+COVERED_KINDS = (*STATE_KEY, "aws_lakeformation_permissions", "aws_lakeformation_data_lake_settings", *ASSIGNING_KINDS)
 
 _PERMISSIONS = "aws_lakeformation_permissions"
 _SETTINGS = "aws_lakeformation_data_lake_settings"
+_ASSIGNS = ASSIGNING_KINDS[0]
+_LF_TAG = "aws_lakeformation_lf_tag"
+#: How a value of an LF-Tag in state that the state does not give was found.
+LF_TAG_VALUES = "values of an LF-Tag in state"
 
 
 class PipelineTablesError(RuntimeError):
@@ -278,7 +288,14 @@ def judge_iac(
         unmanaged.append(res)
     grants = unmanaged_grants(state, inventory, expected_tables)
     settings = unmanaged_settings(state, inventory)
+    assigned = unmanaged_assignments(state, inventory.lf_tag_assignments)
+    region = inventory.regions[0] if inventory.regions else ""
+    tag_values = unmanaged_tag_values(state, inventory.lf_tags)
     found = [r.to_dict() for r in unmanaged]
+    found += [{"kind": _ASSIGNS, "name": a.label, "region": a.region, "found_by": [LF_TAGS_ASSIGNED]} for a in assigned]
+    found += [
+        {"kind": _LF_TAG, "name": f"{k}={v}", "region": region, "found_by": [LF_TAG_VALUES]} for k, v in tag_values
+    ]
     found += [
         {
             "kind": _PERMISSIONS,
@@ -311,6 +328,7 @@ def judge_iac(
         "unmanaged_found": sorted(found, key=lambda f: (f["kind"], f["name"])),
         "stack_resources_found": [r.to_dict() for r in inventory.resources],
         "lake_formation_grants_read": len(inventory.grants),
+        "lf_tags_assigned_read": [f"{a.label} ({a.region})" for a in inventory.lf_tag_assignments],
         "pipeline_tables_found": sorted(pipeline_made),
         "pipeline_tables_expected": sorted(expected_tables),
         "unreadable": list(inventory.unreadable),
@@ -352,6 +370,8 @@ def judge_iac(
             for p, r, region, perms, via in grants
         ]
         texts += [f"{_SETTINGS} {s} (found by {LF_LISTING})" for s in settings]
+        texts += [f"{_ASSIGNS} {a.label} ({a.region}, found by {LF_TAGS_ASSIGNED})" for a in assigned]
+        texts += [f"{_LF_TAG} {k}={v} ({region}, found by {LF_TAG_VALUES})" for k, v in tag_values]
         unmanaged_problems.append(
             f"{len(found)} thing(s) of stack {inventory.stack_id} are not in Terraform state: {'; '.join(texts)}"
         )

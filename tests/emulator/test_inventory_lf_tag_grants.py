@@ -4,7 +4,8 @@ Before, the inventory kept only grants naming a stack database, table, filter or
 stack principal. A grant on an LF-Tag expression (``level=open``) to another account names none of
 these, yet opens every stack table tagged so: made by hand, it passed "0 unmanaged". Here it is made
 in the real emulator; the check must fail naming the principal, the expression and the stack table it
-reaches, while a tag grant whose expression reaches nothing of the stack is not judged.
+reaches, while a tag grant whose expression reaches nothing of the stack is not judged. The tags themselves,
+assigned by hand here, are named too, and pass once state assigns them.
 """
 
 from __future__ import annotations
@@ -79,8 +80,25 @@ def test_an_lf_tag_grant_to_an_outsider_reaching_a_stack_table_fails_check_5(emu
         f"reach database {database})"
     ) in reason, reason
     assert "level=spare" not in reason, reason
+    # The tags were assigned by hand too (read with ShowAssignedLFTags: orders inherits level=closed, and is not
+    # named for it).
+    for assigned in (f"level=open on table {database}.users", f"level=closed on database {database}"):
+        assert f"aws_lakeformation_resource_lf_tags {assigned} ({REGION}, found by LF-Tags assigned" in reason, reason
+    assert f"on table {database}.orders" not in reason, reason
 
-    # The same grants in state (as aws_lakeformation_permissions with lf_tag_policy keeps them) are managed.
+    # The same grants and assignments in state (as aws_lakeformation_permissions with lf_tag_policy and
+    # aws_lakeformation_resource_lf_tags keep them) are managed.
+    tag = [{"key": "level", "value": "open", "catalog_id": account}]
+    state.append(
+        {
+            "type": "aws_lakeformation_resource_lf_tags",
+            "values": {"table": [{"database_name": database, "name": "users", "wildcard": False}], "lf_tag": tag},
+        }
+    )
+    tag = [{"key": "level", "value": "closed", "catalog_id": account}]
+    state.append(
+        {"type": "aws_lakeformation_resource_lf_tags", "values": {"database": [{"name": database}], "lf_tag": tag}}
+    )
     for value, kind, permission in (("open", "TABLE", "SELECT"), ("closed", "DATABASE", "DESCRIBE")):
         policy = {"resource_type": kind, "expression": [{"key": "level", "values": [value]}]}
         state.append(

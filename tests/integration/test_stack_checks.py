@@ -423,6 +423,26 @@ def test_untagged_crawler_rule_and_named_query_made_by_hand_fail_check_5(deploye
         athena.delete_named_query(NamedQueryId=query)
 
 
+def test_lf_tag_assigned_by_hand_to_the_gold_ssn_column_fails_check_5(deployed: Deployment) -> None:
+    """AddLFTagsToResource outside Terraform: any LF-Tag grant on ``<key>=no`` now reaches Gold ``ssn``. The LF-Tag
+    itself is not named like the stack (another team's, say): in the account but assigned to nothing of the
+    stack, it leaves the check green."""
+    stack = deployed.stack
+    lf = stack.target.client("lakeformation")
+    gold = deployed.record.outputs["glue_database_names"]["gold"]
+    key = "pii-by-hand"
+    column = {"TableWithColumns": {"DatabaseName": gold, "Name": "users", "ColumnNames": ["ssn"]}}
+    lf.create_lf_tag(TagKey=key, TagValues=["yes", "no"])
+    try:
+        healthy = check_iac_coverage(stack)
+        assert healthy.passed, healthy.reason
+        lf.add_lf_tags_to_resource(Resource=column, LFTags=[{"TagKey": key, "TagValues": ["no"]}])
+        found = _caught(deployed, f"aws_lakeformation_resource_lf_tags {key}=no on column ssn of table {gold}.users")
+        assert found["found_by"] == ["LF-Tags assigned to a stack resource"]
+    finally:
+        lf.delete_lf_tag(TagKey=key)  # and its assignments with it
+
+
 def test_check_5_passes_again_after_the_repairs(deployed: Deployment) -> None:
     outcome = check_iac_coverage(deployed.stack)
     assert outcome.passed, outcome.reason

@@ -435,6 +435,7 @@ def test_every_unreadable_service_is_named_in_the_inventory() -> None:
         f"lakeformation ListPermissions ({REGION})",
         f"lakeformation ListDataCellsFilter ({REGION})",
         f"lakeformation ListResources ({REGION})",
+        f"lakeformation ListLFTags ({REGION})",
     ):
         assert any(u.startswith(what) for u in inv.unreadable), (what, inv.unreadable)
     result = judge_iac(PlanResult(0), STATE, inv, EXPECTED)

@@ -86,7 +86,11 @@ def _tag_grant_account(stack_tags: list[dict[str, Any]], expression: Any) -> tup
         "Permissions": ["DESCRIBE"],
     }
     read = MagicMock(side_effect=expression) if callable(expression) else MagicMock(return_value=expression)
-    pages = {("glue", "get_databases"): [{"DatabaseList": [{"Name": database}]}]}
+    pages = {
+        ("glue", "get_databases"): [{"DatabaseList": [{"Name": database}]}],
+        # The account's LF-Tags: the database's tags are among them (none is read in an account without any).
+        ("lakeformation", "list_lf_tags"): [{"LFTags": [{"TagKey": "level", "TagValues": ["open"]}]}],
+    }
     answers = {
         ("lakeformation", "list_permissions"): {
             "PrincipalResourcePermissions": [grant, {**grant, "Permissions": ["ALTER"]}]

@@ -36,7 +36,13 @@ Written against moto 5.2.5. What it adds or corrects, each as AWS does it:
   AssumeRole map to the role, as Lake Formation sees a role session). Who created which database
   or table through Athena is kept (creators hold every permission on what they create, implicitly)
   and forgotten with the database or table.
-- GetResourceLFTags of a database or table without LF-Tags answers an empty result (moto: 500).
+- LF-Tags on resources: GetResourceLFTags of a table answers its database's tags, its own and its
+  columns' (moto: the table's own only), with what each inherits unless ``ShowAssignedLFTags``
+  (database -> table -> column, a key assigned lower down replacing the inherited value); a database
+  or table without LF-Tags answers none (moto: 500). AddLFTagsToResource adds to what the resource
+  carries (moto replaced it all) and fails a tag whose key or value the LF-Tag lacks;
+  RemoveLFTagsFromResource removes by key; ColumnWildcard names every column but the excluded;
+  a deleted database or table loses its LF-Tags.
 - RegisterResource keeps HybridAccessEnabled, WithFederation and
   WithPrivilegedAccess, and ``UseServiceLinkedRole`` gets the service-linked
   role's ARN; DescribeResource/ListResources return them (moto drops them, so
@@ -299,27 +305,121 @@ class LakeFormationBackendExtension(LakeFormationBackend):
         details["LastModified"] = time.time()
         resource.__dict__["lakehouse_details"] = details
 
-    def get_resource_lf_tags(
-        self, catalog_id: str, resource: dict[str, Any]
-    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-        """GetResourceLFTags as moto answers it, except that a database or table without LF-Tags has none
-        (moto: a KeyError, answered 500)."""
-        database: list[dict[str, Any]] = []
-        table: list[dict[str, Any]] = []
-        columns: list[dict[str, Any]] = []
+    # -- LF-Tags assigned to databases, tables and columns ------------------------------------------
+
+    def _table_columns(self, catalog: str, database: str, table: str) -> list[str]:
+        """The table's columns and partition keys as Glue has them (none when it has no such table)."""
+        try:
+            found = glue_backends[catalog][self.region_name].get_table(database, table).as_dict()
+        except GlueEntityNotFound:
+            return []
+        columns = (found.get("StorageDescriptor") or {}).get("Columns") or []
+        return [str(c["Name"]) for c in [*columns, *(found.get("PartitionKeys") or [])]]
+
+    def _tagged_columns(self, catalog: str, spec: dict[str, Any]) -> list[str]:
+        """The columns a TableWithColumns names: its ColumnNames, or its ColumnWildcard's (all but the excluded)."""
+        if "ColumnWildcard" in spec:
+            excluded = {c.lower() for c in (spec["ColumnWildcard"] or {}).get("ExcludedColumnNames") or []}
+            columns = self._table_columns(catalog, spec["DatabaseName"], spec["Name"])
+            return [c for c in columns if c.lower() not in excluded]
+        return list(spec.get("ColumnNames") or [])
+
+    def _lf_tag_slots(self, resource: dict[str, Any]) -> list[tuple[dict[Any, list[dict[str, Any]]], tuple[str, ...]]]:
+        """Where moto keeps the tags of each database, table or column the Resource names."""
         if "Database" in resource:
             db = resource["Database"]
-            database = self.lf_database_tags.get((db.get("CatalogId", self.account_id), db["Name"]), [])
+            return [(self.lf_database_tags, (db.get("CatalogId") or self.account_id, db["Name"]))]
         if "Table" in resource:
             t = resource["Table"]
-            table = self.lf_table_tags.get((t.get("CatalogId", self.account_id), t["DatabaseName"], t["Name"]), [])
+            return [(self.lf_table_tags, (t.get("CatalogId") or self.account_id, t["DatabaseName"], t["Name"]))]
         if "TableWithColumns" in resource:
             t = resource["TableWithColumns"]
-            for column in t.get("ColumnNames") or []:
-                key = (t.get("CatalogId", self.account_id), t["DatabaseName"], t["Name"], column)
-                if self.lf_columns_tags.get(key):
-                    columns.append({"Name": column, "LFTags": self.lf_columns_tags[key]})
-        return database, table, columns
+            catalog = t.get("CatalogId") or self.account_id
+            key = (catalog, t["DatabaseName"], t["Name"])
+            return [(self.lf_columns_tags, (*key, column)) for column in self._tagged_columns(catalog, t)]
+        raise InvalidInput("Resource must be a database, a table or table columns.")
+
+    def add_lf_tags_to_resource(
+        self, catalog_id: str, resource: dict[str, Any], tags: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """AddLFTagsToResource as AWS does it: each tag is added to what the resource carries (a key it carries
+        already gets the new value), and a key or value the LF-Tag does not have fails that tag in Failures
+        (moto replaced all the resource's tags with these, and checked keys only)."""
+        defined = self.list_lf_tags(catalog_id)
+        failures, good = [], []
+        for tag in tags:
+            pair = {"CatalogId": tag.get("CatalogId") or catalog_id, "TagKey": tag["TagKey"]}
+            pair["TagValues"] = list(tag.get("TagValues") or [])
+            allowed = defined.get(pair["TagKey"])
+            if allowed is None or not pair["TagValues"] or not set(pair["TagValues"]) <= set(allowed):  # type: ignore[arg-type]
+                error = {"ErrorCode": "EntityNotFoundException", "ErrorMessage": "Tag or tag value does not exist."}
+                failures.append({"LFTag": pair, "Error": error})
+            else:
+                good.append(pair)
+        for store, key in self._lf_tag_slots(resource):
+            carried = [t for t in store.get(key, []) if t["TagKey"] not in {g["TagKey"] for g in good}]
+            store[key] = carried + [dict(g) for g in good]
+        return failures
+
+    def remove_lf_tags_from_resource(
+        self, catalog_id: str, resource: dict[str, Any], tags: list[dict[str, Any]]
+    ) -> None:
+        """RemoveLFTagsFromResource: each key leaves the resource (moto failed on a tag it did not carry exactly)."""
+        keys = {t["TagKey"] for t in tags}
+        for store, key in self._lf_tag_slots(resource):
+            store[key] = [t for t in store.get(key, []) if t["TagKey"] not in keys]
+
+    def lf_tags_answer(self, resource: dict[str, Any], show_assigned: bool) -> dict[str, Any]:
+        """GetResourceLFTags as AWS answers it. A table's answer holds its database's tags, its own and its
+        columns'; without ``ShowAssignedLFTags`` a table shows what it inherits from its database and each
+        column what it inherits from both (a key assigned lower down replacing the inherited value), with
+        it only what each carries itself. A database or table without LF-Tags answers none (moto: a 500).
+        moto answered a table's own tags only, with no database or column tags and no inheritance."""
+
+        def merged(*layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            tags: dict[str, dict[str, Any]] = {}
+            for layer in layers:
+                tags.update({t["TagKey"]: t for t in layer})
+            return list(tags.values())
+
+        if "Database" in resource:
+            db = resource["Database"]
+            return {
+                "LFTagOnDatabase": self.lf_database_tags.get((db.get("CatalogId") or self.account_id, db["Name"]), [])
+            }
+        spec = resource.get("Table") or resource.get("TableWithColumns")
+        if spec is None:
+            raise InvalidInput("Resource must be a database, a table or table columns.")
+        catalog, database, table = spec.get("CatalogId") or self.account_id, spec["DatabaseName"], spec["Name"]
+        on_db = self.lf_database_tags.get((catalog, database), [])
+        own = self.lf_table_tags.get((catalog, database, table), [])
+        if "TableWithColumns" in resource:
+            columns = self._tagged_columns(catalog, spec)
+        else:
+            tagged = [k[3] for k, v in self.lf_columns_tags.items() if k[:3] == (catalog, database, table) and v]
+            columns = list(dict.fromkeys([*self._table_columns(catalog, database, table), *tagged]))
+        on_columns = []
+        for column in columns:
+            carried = self.lf_columns_tags.get((catalog, database, table, column), [])
+            shown = carried if show_assigned else merged(on_db, own, carried)
+            if shown:
+                on_columns.append({"Name": column, "LFTags": shown})
+        return {
+            "LFTagOnDatabase": on_db,
+            "LFTagsOnTable": own if show_assigned else merged(on_db, own),
+            "LFTagsOnColumns": on_columns,
+        }
+
+    def forget_lf_tags(self, catalog: str, database: str, table: str | None) -> None:
+        """A deleted database's or table's LF-Tags go with it (a namesake created later carries none)."""
+        stores: list[dict[Any, list[dict[str, str]]]] = [
+            self.lf_database_tags,
+            self.lf_table_tags,
+            self.lf_columns_tags,
+        ]
+        for store in stores:
+            for key in [k for k in store if k[:2] == (catalog, database) and (table is None or k[2:3] == (table,))]:
+                del store[key]
 
     def resource_info(self, resource: Resource) -> dict[str, Any]:
         """DescribeResource's ResourceInfo: moto's fields plus the kept options."""
@@ -451,6 +551,12 @@ class LakeFormationResponseExtension(LakeFormationResponse):
         infos = [self.ext_backend.resource_info(r) for r in self.ext_backend.list_resources()]
         return json.dumps({"ResourceInfoList": infos})
 
+    def get_resource_lf_tags(self) -> str:
+        answer = self.ext_backend.lf_tags_answer(
+            self._get_param("Resource"), bool(self._get_param("ShowAssignedLFTags"))
+        )
+        return json.dumps({k: v for k, v in answer.items() if v})
+
 
 # ---------------------------------------------------------------- who asks, and what they may see
 
@@ -541,6 +647,7 @@ def _drop_grants(glue: GlueBackend, database: str, table: str | None) -> None:
 
     if catalog is not None:
         catalog.permissions = {g for g in catalog.permissions if not doomed(g.resource)}
+    cast(LakeFormationBackendExtension, backend).forget_lf_tags(glue.account_id, database, table)
     creators = cast(LakeFormationBackendExtension, backend).creators
     for key in [k for k in creators if k[0] == database.lower() and (table is None or k[1:] == (table.lower(),))]:
         del creators[key]
