@@ -76,7 +76,10 @@ _WRAPPERS: dict[str, tuple[frozenset[str], int]] = {
     "time": (frozenset({"-f", "-o", "--format", "--output"}), 0),
     "nohup": (frozenset(), 0),
     "env": (frozenset({"-u", "-C", "--unset", "--chdir"}), 0),
-    "sudo": (frozenset({"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T", "--user", "--group"}), 0),
+    "sudo": (
+        frozenset({"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T", "--user", "--group", "--chdir"}),
+        0,
+    ),
     "doas": (frozenset({"-u", "-C"}), 0),
     "timeout": (frozenset({"-k", "-s", "--kill-after", "--signal"}), 1),
     "nice": (frozenset({"-n", "--adjustment"}), 0),
@@ -103,11 +106,18 @@ _NAMED_FOLDER = re.compile(
     r"""|\$\{(?:0|BASH_SOURCE(?:\[0\])?)%/\*\}|\$GITHUB_WORKSPACE\b|\$\{GITHUB_WORKSPACE\}"""
     r"""|\$\(\s*git\s+rev-parse\s+--show-toplevel\s*\))(?:/[^$`]*)?$"""
 )
+#: Variables the runner sets for every step (and a login shell's): never taken as unset (``${HOME:-x}``).
+_RUNNER_VARIABLE = re.compile(
+    r"^(?:GITHUB|RUNNER|ACTIONS|INPUT|STATE|ImageOS|ImageVersion)\w*$"
+    r"|^(?:HOME|PATH|PWD|OLDPWD|USER|LOGNAME|SHELL|TMPDIR|TEMP|TMP|CI|HOSTNAME|LANG|TERM)$"
+)
 #: Signals whose trap runs when the script ends or a command fails (``set -e`` then exits through it).
 _ENDING_SIGNALS = frozenset({"EXIT", "0", "SIGEXIT", "ERR"})
 _EXIT_ZERO = re.compile(r"(?:^|[\s;&|({])exit\s+0\b")
 #: Commands that test a value: reading a status, they decide what its failure means.
 _TESTS = frozenset({"test", "[", "[["})
+#: The word that runs make: ``make``, ``gmake``, ``/usr/bin/make``, make's own ``$(MAKE)``, ``${MAKE:-make}``.
+_MAKE_WORD = re.compile(r"^(?:(?:/usr(?:/local)?)?/bin/)?g?make$|^\$[({]MAKE(?::-g?make)?[)}]$")
 _SET_PLUS_E = (
     "turns -e off: after it a failing command no longer stops the script, and only the last command's status counts"
 )
@@ -122,6 +132,23 @@ class Shell:
     label: str
     #: bash (``PIPESTATUS`` is read), not another sh.
     bash: bool = False
+    #: The variables the script starts with in its environment, as far as the caller shows them: (name, value),
+    #: value None for one set to what only the run knows (``${{ inputs.dir }}``, ``X=$(date)``). A workflow's
+    #: ``env:``, a script's ``export``, ``MAKEFLAGS=-i make``, ``env MAKEFLAGS=-i make``.
+    environment: tuple[tuple[str, str | None], ...] = ()
+    #: True: the caller shows every variable it sets (a workflow step whose workflow writes nothing to
+    #: ``$GITHUB_ENV``), so one named nowhere is unset, and ``${CI_DIR:-ci}`` is ``ci`` (the runner's own,
+    #: ``GITHUB_*``, ``RUNNER_*``, ``HOME``..., are never taken as unset).
+    closed: bool = False
+
+    def variables(self) -> dict[str, str | None]:
+        """``environment`` as a mapping (a later value of a name wins)."""
+        return dict(self.environment)
+
+    def with_variables(self, values: Sequence[tuple[str, str | None]]) -> Shell:
+        """This shell with ``values`` added to its environment (replacing values of the same names)."""
+        merged = {**self.variables(), **dict(values)}
+        return replace(self, environment=tuple(merged.items()))
 
 
 @dataclass(frozen=True)
@@ -153,6 +180,11 @@ def shell_flags(words: Sequence[str], errexit: bool = False, pipefail: bool = Fa
                         pipefail = on
         index += 1
     return errexit, pipefail
+
+
+def is_make(word: str) -> bool:
+    """``word`` runs make."""
+    return _MAKE_WORD.match(word) is not None
 
 
 # -- tokens ------------------------------------------------------------------------------------------------
@@ -559,6 +591,55 @@ def _name_and_args(words: Sequence[str]) -> tuple[str, list[str]]:
     return "", []
 
 
+def _substituted(word: str) -> list[str]:
+    """The scripts of the command substitutions in a word (``$(...)``, backquotes; also inside double quotes),
+    not arithmetic (``$((...))``) nor what single quotes or ``${...}`` hold."""
+    bodies: list[str] = []
+    quoted = False
+    i = 0
+    while i < len(word):
+        c = word[i]
+        if c == "\\":
+            i += 2
+        elif c == "'" and not quoted:
+            i = _skip_quoted(word, i)
+        elif c == '"':
+            quoted = not quoted
+            i += 1
+        elif c == "$" and word[i + 1 : i + 2] in ("(", "{"):
+            end = _skip_quoted(word, i)
+            if word[i + 1 : i + 3] not in ("((", "{") and not word.startswith("${", i):
+                bodies.append(word[i + 2 : end - 1])
+            i = end
+        elif c == "`":
+            end = _skip_quoted(word, i)
+            bodies.append(word[i + 1 : end - 1])
+            i = end
+        else:
+            i += 1
+    return bodies
+
+
+def _runs_code(command: str) -> bool:
+    """The command (text) runs make or a file of the tree: a script by its path, a shell given a file,
+    ``source``."""
+    words: list[str] = []
+    for tok in tokens(command):
+        if tok.op:
+            break
+        words.append(tok.text)
+    words = command_words(words)
+    if not words:
+        return False
+    name = posixpath.basename(words[0])
+    return (
+        is_make(words[0])
+        or words[0] in (".", "source")
+        or "/" in words[0]
+        or (name in POSIX_SHELLS and bool(shell_invocation(words[1:])[1]))
+    )
+
+
 def _always_succeeds(pipeline: _Pipeline) -> bool:
     """The pipeline's status is always 0: ``true``, ``:``, ``echo``/``printf``, ``exit 0``/``return 0``,
     or a group or subshell whose last command is one of these."""
@@ -625,10 +706,30 @@ _REDIRECT_ALONE = re.compile(r"^\d*(?:>>?|<|&>>?|>&|<&|<>|>\|)$")
 _REDIRECT = re.compile(r"^(?:\d*[<>]|&>)")
 
 
+@dataclass(frozen=True)
+class CommandParts:
+    """What a simple command runs, and how: ``words`` (unquoted, see ``command_words``), the variables it puts in
+    that command's environment (``MAKEFLAGS=-i make``, ``env MAKEFLAGS=-i make``: name, value unquoted) and
+    the folders a wrapper runs it in (``env -C ci make``, ``sudo -D ci``; GNU env's ``--chdir``)."""
+
+    words: list[str]
+    assignments: list[tuple[str, str]]
+    chdir: list[str]
+
+
+#: Wrappers' options that name the folder the command runs in.
+_CHDIR_OPTIONS = {"env": ("-C", "--chdir"), "sudo": ("-D", "--chdir")}
+
+
 def command_words(words: Sequence[str]) -> list[str]:
     """The words of the command a simple command runs, unquoted: redirections, leading assignments and
     wrappers that run the command after them (``exec``, ``env A=1``, ``/usr/bin/env``, ``sudo -E``, ``timeout
     600``, ``nice -n 5``, ``xargs``, ``poetry run``..., with their options) left out."""
+    return command_parts(words).words
+
+
+def command_parts(words: Sequence[str]) -> CommandParts:
+    """``command_words`` with the assignments and folders the words left out give the command."""
     kept: list[str] = []
     skip = False
     for word in words:
@@ -638,30 +739,56 @@ def command_words(words: Sequence[str]) -> list[str]:
             skip = True
         elif not _REDIRECT.match(word):
             kept.append(word)
+    assignments: list[tuple[str, str]] = []
+    chdir: list[str] = []
     i = 0
     while i < len(kept):
         name = unquote(kept[i])
         name = posixpath.basename(name) if name.startswith("/") else name  # /usr/bin/env, /usr/bin/timeout
         if _ASSIGNMENT.match(kept[i]):
+            variable, _, value = kept[i].partition("=")
+            assignments.append((variable, value))
             i += 1
         elif name in _RUNNERS and i + 1 < len(kept) and unquote(kept[i + 1]) == "run":
             i = _past_options(kept, i + 2, _RUNNER_OPTIONS, 0)
         elif name in _WRAPPERS and not (name == "command" and kept[i + 1 : i + 2] and kept[i + 1].startswith("-")):
-            i = _past_options(kept, i + 1, *_WRAPPERS[name])
+            i = _past_options(kept, i + 1, *_WRAPPERS[name], assignments, chdir, _CHDIR_OPTIONS.get(name, ()))
         else:
             break
-    return [unquote(w) for w in kept[i:]]
+    return CommandParts([unquote(w) for w in kept[i:]], [(n, unquote(v)) for n, v in assignments], chdir)
 
 
-def _past_options(words: Sequence[str], i: int, with_argument: frozenset[str], operands: int) -> int:
+def _past_options(
+    words: Sequence[str],
+    i: int,
+    with_argument: frozenset[str],
+    operands: int,
+    assignments: list[tuple[str, str]] | None = None,
+    chdir: list[str] | None = None,
+    chdir_options: tuple[str, ...] = (),
+) -> int:
     """The index of the command a wrapper runs: past its options (and their arguments, ``--``), the
-    variables it sets (``env``, ``sudo``: ``A=1``) and its ``operands`` (``timeout``'s duration)."""
+    variables it sets (``env``, ``sudo``: ``A=1``, added to ``assignments``) and its ``operands``
+    (``timeout``'s duration); the folder of a ``chdir_options`` option (``-C dir``, ``-Cdir``, ``--chdir=dir``)
+    added to ``chdir``."""
     while i < len(words) and (words[i].startswith("-") or _ASSIGNMENT.match(words[i])):
         option = unquote(words[i])
         i += 1
         if option == "--":
             break
-        if option in with_argument:
+        if _ASSIGNMENT.match(words[i - 1]):
+            if assignments is not None:
+                variable, _, value = words[i - 1].partition("=")
+                assignments.append((variable, value))
+            continue
+        short, long_ = (chdir_options + ("", ""))[:2]
+        if short and option.startswith(short) and len(option) > len(short) and chdir is not None:
+            chdir.append(unquote(option[len(short) :]))  # -Cci
+        elif long_ and option.startswith(long_ + "=") and chdir is not None:
+            chdir.append(unquote(option.partition("=")[2]))  # --chdir=ci
+        elif option in with_argument or (long_ and option == long_):
+            if option in chdir_options and chdir is not None and i < len(words):
+                chdir.append(unquote(words[i]))
             i += 1
     return min(i + operands, len(words))
 
@@ -710,8 +837,11 @@ class _Judge:
         self.checks: set[int] = set()
         #: Variables holding a status (``rc=$?``): a test of them is a check too.
         self.status_vars: set[str] = set()
-        #: Variables that name a folder (``ROOT=$(cd "$(dirname "$0")/.." && pwd)``): name -> the folder as written.
-        self.folders: dict[str, str] = {}
+        #: Variables set so far, from the environment the script started with and its own assignments: name ->
+        #: value as this reader can name it (a folder ``ROOT=$(cd "$(dirname "$0")/.." && pwd)`` as written),
+        #: None for a value only the run knows. And those in the environment of the commands it runs.
+        self.values: dict[str, str | None] = shell.variables()
+        self.exported: dict[str, None] = dict.fromkeys(self.values)
         #: Functions defined so far (name -> body), judged where they are called; those being judged now.
         self.functions: dict[str, _Node] = {}
         self.calling: set[str] = set()
@@ -730,7 +860,17 @@ class _Judge:
         self.add(Finding(self.line(start), self.source(start, end), message))
 
     def current_shell(self) -> Shell:
-        return Shell(self.state.errexit, self.state.pipefail, self.shell.label, self.shell.bash)
+        """The shell as it is now, with the variables it exports (a value naming a folder through ``$0`` is this
+        script's, not the next one's: unknown there)."""
+        environment = tuple(
+            (name, None if value is None or "$" in value or "`" in value else value)
+            for name in self.exported
+            if name in self.values
+            for value in [self.values[name]]
+        )
+        return Shell(
+            self.state.errexit, self.state.pipefail, self.shell.label, self.shell.bash, environment, self.shell.closed
+        )
 
     def list_(self, node: _List, fate: _Fate) -> None:
         for index, (and_or, sep) in enumerate(node.items):
@@ -873,7 +1013,8 @@ class _Judge:
 
     def simple(self, node: _Node, fate: _Fate) -> None:
         name, args = _name_and_args(node.words)
-        self.remember_folders(node.words)
+        self.remember_variables(node.words)
+        self.substitutions(node)
         if name in ("cd", "pushd", "popd"):
             self.change_directory(command_words(node.words))
         if name == "trap" and fate.kind != _HANDLED:
@@ -918,29 +1059,100 @@ class _Judge:
             signals = " ".join(args[1:])
             self.report(node.start, node.end, f"exits 0 on {signals}: the script succeeds whatever failed before")
 
-    def remember_folders(self, words: Sequence[str]) -> None:
-        """``ROOT="$(cd "$(dirname "$0")/.." && pwd)"``, ``HERE=$(dirname "$0")``, ``ci=ci``: a variable naming a
-        folder as this reader can (``cd "$ROOT"`` then goes there); any other value forgets it."""
-        declared = list(words[1:]) if words[:1] and words[0] in ("export", "local", "readonly", "declare") else words
-        for word in [w for w in declared if not w.startswith("-")] if declared is not words else words:
+    def remember_variables(self, words: Sequence[str]) -> None:
+        """``ROOT="$(cd "$(dirname "$0")/.." && pwd)"``, ``HERE=$(dirname "$0")``, ``ci=ci``, ``export MAKEFLAGS=-i``:
+        a variable whose value this reader can name (``cd "$ROOT"`` then goes there); any other value is
+        one only the run knows. Assignments before a command name are that command's (``inner``)."""
+        declaration = bool(words) and words[0] in ("export", "local", "readonly", "declare", "typeset")
+        exports = declaration and (words[0] == "export" or any(re.match(r"^-\w*x", w) for w in words[1:]))
+        if words[:1] == ["unset"]:
+            for name in words[1:]:
+                self.values.pop(name, None)
+                self.exported.pop(name, None)
+            return
+        if not declaration and not (words and all(_ASSIGNMENT.match(w) for w in words)):
+            return
+        for word in [w for w in words[1:] if not w.startswith("-")] if declaration else words:
             if not _ASSIGNMENT.match(word):
-                return
+                if exports and re.match(r"^\w+$", word):
+                    self.exported[word] = None  # `export X`: its value as it is
+                continue
             variable, value = word.split("=", 1)
+            append = variable.endswith("+")
+            variable = variable.rstrip("+")
             value = self.expand(unquote(value))
             match = _CD_PWD.match(value)
             if match:
                 value = self.expand(unquote(match.group(1)))
-            self.folders[variable] = value
-            if "$" in value and not _NAMED_FOLDER.match(value):
-                del self.folders[variable]
+            known: str | None = value if "$" not in value and "`" not in value or _NAMED_FOLDER.match(value) else None
+            if append:
+                before = self.values.get(variable, "")
+                known = None if before is None or known is None else before + known
+            self.values[variable] = known
+            if exports:
+                self.exported[variable] = None
 
     def expand(self, word: str) -> str:
-        """``word`` with a leading ``$VAR``/``${VAR}`` that ``remember_folders`` knows replaced by its folder."""
-        match = re.match(r"^\$(?:\{(\w+)\}|(\w+))", word)
-        name = (match.group(1) or match.group(2)) if match else None
-        if match is None or name not in self.folders:
+        """``word`` with a leading ``$VAR``/``${VAR}`` replaced by the value ``remember_variables`` knows, and
+        ``${VAR:-default}``/``${VAR-default}`` by its default when the variable is unset: never set by the
+        script, and not in the environment of a caller that shows every variable (``Shell.closed``)."""
+        match = re.match(r"^\$(?:\{(\w+)(?:(:?[-=])([^}]*))?\}|(\w+))", word)
+        if match is None:
             return word
-        return self.folders[name] + word[match.end() :]
+        name, operator, default = match.group(1) or match.group(4), match.group(2), match.group(3)
+        rest = word[match.end() :]
+        if name in self.values:
+            value = self.values[name]
+            if value is None:
+                return word
+            if value == "" and operator is not None and operator.startswith(":"):
+                return self.expand(unquote(default)) + rest
+            return value + rest
+        if operator is not None and self.shell.closed and not _RUNNER_VARIABLE.match(name):
+            return self.expand(unquote(default)) + rest  # unset: the default
+        return word
+
+    def substitutions(self, node: _Node) -> None:
+        """make, or a script of the tree, run inside ``$(...)`` or backquotes: the Makefile or script is followed,
+        and its failure is lost unless the substitution's status is the command's (``out=$(make test)``, the
+        last substitution of a command of assignments only; ``echo "$(make test)"``, ``local x=$(make)``: the
+        command's own status wins). Other commands there compute values: not judged, as before."""
+        found = [(word, body) for word in node.words for body in _substituted(word)]
+        if not found:
+            return
+        name = _name_and_args(node.words)[0]
+        shell = replace(
+            self.current_shell().with_variables(list(self.values.items())),
+            errexit=self.state.errexit and not self.shell.bash,  # bash's $(...) drops -e (no inherit_errexit)
+        )
+        for index, (word, body) in enumerate(found):
+            if not name and index == len(found) - 1 and _ASSIGNMENT.match(word):
+                fate = _Fate(_FINAL)  # `out=$(make test)`: its status is the assignment's, judged as the command
+            else:
+                whose = f"`{name}`'s" if name else "the last substitution's"
+                fate = _Fate(
+                    _LOST, f"fails unseen: it runs in a command substitution, and {whose} status is the command's"
+                )
+            where = f"in the command substitution `$({' '.join(body.split())})`"
+            offset = self.text.find(body, node.start)
+            line = self.line(offset if offset >= 0 else node.start)
+            judge = _Judge(body, shell, self.follow_from_here())
+            judge.list_(_Parser(body).script(), fate)
+            for finding in judge.findings:
+                if _runs_code(finding.command):
+                    self.add(Finding(line + finding.line - 1, finding.command, f"{finding.message} ({where})"))
+
+    def follow_from_here(self) -> Follow | None:
+        """``follow`` for code this script runs in its own folder (a string, a substitution): its own ``cd``s go on
+        from where this script is now."""
+        follow, here = self.follow, self.state.dirs
+        if follow is None:
+            return None
+
+        def inside(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = ()) -> list[str]:
+            return follow(words, shell, (*here, *dirs))
+
+        return inside
 
     def change_directory(self, words: Sequence[str]) -> None:
         """``cd dir``, ``pushd dir``, ``popd``: where the commands after it run (``cd``, ``cd -``: a folder
@@ -958,11 +1170,15 @@ class _Judge:
         self.state.dirs += (target,)
 
     def inner(self, node: _Node) -> None:
-        """What a command runs beyond itself: the string of ``sh -c``/``eval``, the file ``follow`` reads."""
-        words = command_words(node.words)
+        """What a command runs beyond itself: the string of ``sh -c``/``eval``, the file ``follow`` reads, with
+        the variables the command line puts in its environment (``MAKEFLAGS=-i make``, ``env MAKEFLAGS=-i make``)
+        and in the folder a wrapper moves it to (``env -C ci make``)."""
+        parts = command_parts(node.words)
+        words = parts.words
         name = posixpath.basename(words[0]) if words else ""
+        environment = self.current_shell().with_variables([(n, self.known(v)) for n, v in parts.assignments])
         if name == "eval":
-            self.nested(node, " ".join(words[1:]), self.current_shell(), "in the string `eval` runs")
+            self.nested(node, " ".join(words[1:]), environment, "in the string `eval` runs")
             return
         if name in POSIX_SHELLS:
             options, operands = shell_invocation(words[1:])
@@ -970,17 +1186,27 @@ class _Judge:
                 if operands:
                     errexit, pipefail = shell_flags(options)
                     called = " ".join([words[0], *options])
-                    shell = Shell(errexit, pipefail, f"`{called}`", bash=name == "bash")
+                    shell = replace(
+                        environment, errexit=errexit, pipefail=pipefail, label=f"`{called}`", bash=name == "bash"
+                    )
                     self.nested(node, operands[0], shell, f"in the string `{called}` runs")
                 return
             if not operands:  # the script comes on standard input
-                words = self.standard_input(node, words[0], options)
+                words = self.standard_input(node, words[0], options, environment)
         if self.follow is not None and words:
             words = [self.expand(w) for w in words]
-            for message in self.follow(words, self.current_shell(), self.state.dirs):
+            dirs = (*self.state.dirs, *(self.expand(d) for d in parts.chdir))
+            for message in self.follow(words, environment, dirs):
                 self.report(node.start, node.end, message)
 
-    def standard_input(self, node: _Node, shell_word: str, options: Sequence[str]) -> list[str]:
+    def known(self, value: str) -> str | None:
+        """A value as this reader can name it (``$VAR`` it knows expanded), None when only the run knows it."""
+        value = self.expand(value)
+        return None if "$" in value or "`" in value else value
+
+    def standard_input(
+        self, node: _Node, shell_word: str, options: Sequence[str], environment: Shell | None = None
+    ) -> list[str]:
         """A shell reading its script from standard input: a here-document (``bash -e <<'EOF'``) is judged
         here, under the shell's options; a file (``bash -e < ci/t.sh``) becomes ``bash -e ci/t.sh`` for
         ``follow``. Empty when there is nothing of the tree to read (a pipe: ``curl ... | bash``)."""
@@ -1000,7 +1226,14 @@ class _Judge:
                     if (line.lstrip("\t") if strip else line) == delimiter:
                         break
                     lines.append(line)
-                shell = Shell(errexit, pipefail, f"`{called}`", bash=posixpath.basename(shell_word) == "bash")
+                bash = posixpath.basename(shell_word) == "bash"
+                shell = replace(
+                    environment or self.current_shell(),
+                    errexit=errexit,
+                    pipefail=pipefail,
+                    label=f"`{called}`",
+                    bash=bash,
+                )
                 where = f"in the here-document `{called}` runs"
                 self.nested(node, "\n".join(lines), shell, where, self.line(body_start))
                 return []
@@ -1017,10 +1250,7 @@ class _Judge:
     def nested(self, node: _Node, script: str, shell: Shell, where: str, line: int = 0) -> None:
         """Judge ``script``, which ``node`` runs, as ``shell``; its lines count from ``line`` (else ``node``'s)."""
         line = line or self.line(node.start)
-        follow, here = self.follow, self.state.dirs
-        # The string runs where this script is now: its own `cd`s go on from there.
-        inside = None if follow is None else lambda w, s, d: follow(w, s, (*here, *d))
-        for found in lost_failures(script, shell, inside):
+        for found in lost_failures(script, shell, self.follow_from_here()):
             self.add(Finding(line + found.line - 1, found.command, f"{found.message} ({where})"))
 
 

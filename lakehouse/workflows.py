@@ -42,7 +42,7 @@ import functools
 import json
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -217,6 +217,26 @@ def working_directory(document: dict[str, Any], where: str, step: dict[str, Any]
     return None if "${{" in found else found
 
 
+def step_environment(document: dict[str, Any], where: str, step: dict[str, Any]) -> tuple[tuple[str, str | None], ...]:
+    """The variables a step's script starts with from the workflow's, its job's and its own ``env:`` (the
+    step's win): (name, value), value None for an expression (``${{ inputs.dir }}``: the run's)."""
+    job = (document.get("jobs") or {}).get(where.split("/")[1]) if where.startswith("jobs/") else None
+    merged: dict[str, str | None] = {}
+    for scope in (document, job or {}, step):
+        env = scope.get("env") if isinstance(scope, dict) else None
+        if isinstance(env, str):  # `env: ${{ fromJSON(...) }}`: every variable the run's
+            merged["*"] = None
+        for name, value in (env or {}).items() if isinstance(env, dict) else []:
+            text = "true" if value is True else "false" if value is False else "" if value is None else str(value)
+            merged[str(name)] = None if "${{" in text else text
+    return tuple(merged.items())
+
+
+def writes_runtime_environment(document: Any) -> bool:
+    """A step of the document writes ``$GITHUB_ENV`` (a later step's variables are then the run's to know)."""
+    return isinstance(document, dict) and any("GITHUB_ENV" in str(step.get("run", "")) for _, step in _steps(document))
+
+
 def _step_label(step: dict[str, Any]) -> str:
     """How a person finds the step: its name, else its id, its ``uses`` or its first ``run`` line."""
     lines = str(step.get("run") or "").strip().splitlines()
@@ -227,7 +247,9 @@ def _shown(value: Any) -> str:
     return "true" if value is True else repr(value)
 
 
-def masked_failure_problems(path: Path, document: Any, scripts: ScriptFollower | None = None) -> list[Problem]:
+def masked_failure_problems(
+    path: Path, document: Any, scripts: ScriptFollower | None = None, closed: bool | None = None
+) -> list[Problem]:
     """Every job and step whose failure would still let the run conclude ``success``.
 
     ``continue-on-error`` anything but literally ``false`` on a job or a step (``true``, or an
@@ -235,12 +257,15 @@ def masked_failure_problems(path: Path, document: Any, scripts: ScriptFollower |
     reports the step itself as ``success``), and a command of a ``run:`` script whose failure the
     script's status does not carry (``lakehouse.shellstatus``, under the step's shell: ``|| true`` or
     ``|| echo ...``, a pipeline without pipefail, ``set +e``...), in the step or in a shell script of the
-    tree it runs, which ``scripts`` reads (``lakehouse.shellscripts``; None: scripts are not read). Exit
-    check 3 reads these from the guard workflow of each judged run; ``make lint`` from the checkout.
+    tree it runs, which ``scripts`` reads (``lakehouse.shellscripts``; None: scripts are not read). Each
+    script starts with the ``env:`` of its workflow, job and step; ``closed``: no variable is set but
+    these (None: so unless a step of the document writes ``$GITHUB_ENV``), so ``cd "${CI_DIR:-ci}"`` goes to
+    ``ci``. Exit check 3 reads these from the guard workflow of each judged run; ``make lint`` from the checkout.
     """
     if not isinstance(document, dict):
         return []
     problems = []
+    closed = not writes_runtime_environment(document) if closed is None else closed
     for job_id, job in _jobs(document):
         if "continue-on-error" in job and job["continue-on-error"] is not False:
             message = (
@@ -254,12 +279,25 @@ def masked_failure_problems(path: Path, document: Any, scripts: ScriptFollower |
             message = f"step {label} has continue-on-error: {value}: it may fail while its job concludes success"
             problems.append(Problem(path, f"{where}/continue-on-error", message))
         shell = run_shell(document, where, step) if "run" in step else None
+        environment = step_environment(document, where, step)
+        if shell is not None:
+            shell = replace(shell, environment=environment, closed=closed and ("*", None) not in environment)
         cwd = working_directory(document, where, step) if scripts is not None else None
-        follow = scripts.hook(cwd) if scripts is not None and cwd is not None else None
+        origin = f"{path}: {where}/run: step {label}"
+        follow = scripts.hook(cwd, origin=origin) if scripts is not None and cwd is not None else None
         for found in lost_failures(str(step["run"]), shell, follow) if shell is not None else []:
             message = f"step {label}, line {found.line} `{found.command}` {found.message}"
             problems.append(Problem(path, f"{where}/run", message))
     return problems
+
+
+def unfollowed_problems(path: Path, scripts: ScriptFollower) -> list[Problem]:
+    """What the guard runs that the reader could not follow (``ScriptFollower.unfollowed``): exit check 3 cannot
+    tell whether its failures are lost, so it ends ``error`` on such a run; lint says so first."""
+    return [
+        Problem(path, "", f"cannot tell whether a failure is lost: {entry.removeprefix(f'{path}: ')}")
+        for entry in scripts.unfollowed
+    ]
 
 
 def displayed_run_steps(document: Any) -> dict[str, list[str]]:
@@ -320,6 +358,7 @@ def workflow_rule_problems(path: Path, document: Any, text: str = "") -> list[Pr
         root = path.resolve().parents[2]  # .github/workflows/guard.yml -> the checkout
         scripts = ScriptFollower(checkout_reader(root))  # the scripts of the same tree
         problems += masked_failure_problems(path, document, scripts)  # the Makefiles its make reads too
+        problems += unfollowed_problems(path, scripts)
         push = (document.get("on") or {}).get("push") if isinstance(document.get("on"), dict) else None
         branches = push.get("branches", []) if isinstance(push, dict) else []
         if "main" not in branches:
@@ -358,7 +397,8 @@ def check_file(path: Path, kind: str) -> list[Problem]:
             schema_problems(path, document, "github-actions")
             + pinning_problems(path, document, text)
             + step_problems(path, document)
-            + masked_failure_problems(path, document, scripts)
+            + masked_failure_problems(path, document, scripts, closed=False)
+            + (unfollowed_problems(path, scripts) if scripts is not None else [])
         )
     return schema_problems(path, document, "github-workflows") + workflow_rule_problems(path, document, text)
 
