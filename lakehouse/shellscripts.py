@@ -27,8 +27,12 @@ set to one of these, ``ROOT="$(cd "$(dirname "$0")/.." && pwd)"``: ``lakehouse.s
 ``$``, an absolute path or one leaving the checkout is not followed. Not judged, and said in ``notes``:
 a file that is not there (the step itself fails when it runs it, so nothing is masked), a file whose
 ``#!`` names no sh-like shell (``python``, ``node``: out of this reader's scope), a cycle, the depth
-limit, a file run after ``cd`` to a folder this reader cannot name (``cd "$TMP"``), ``make -n``/``-q``/``-t``
-(no recipe runs).
+limit, a file or make run outside the tree (``cd /tmp``, ``cd "$RUNNER_TEMP"``), ``make -n``/``-q``/``-t``
+(no recipe runs). Neither judged nor passed: a file or make run in a folder only the run knows (``cd
+"$DIR"`` with DIR from a value of the run, ``cd "$1"``), or make with ``MAKEFLAGS`` set to such a value:
+``unfollowed`` names each with the step it was met in, and exit check 3 ends ``error`` on such a run.
+The scripts and make a command runs inherit its environment (``Shell.environment``): ``MAKEFLAGS``/
+``GNUMAKEFLAGS`` with ``-i`` there is reported like ``make -i``.
 """
 
 from __future__ import annotations
@@ -72,6 +76,12 @@ _SCRIPT_DIR = re.compile(
 _ROOT = re.compile(
     r"""^(?:\$GITHUB_WORKSPACE\b|\$\{GITHUB_WORKSPACE\}|\$\(\s*git\s+rev-parse\s+--show-toplevel\s*\))(?:/|$)"""
 )
+
+
+#: A folder named by a value of the run (``$DIR``, ``${CI_DIR}``, ``$1``, `` `cat f` ``)...
+_RUN_TIME_FOLDER = re.compile(r"^[^$`]*[$`]")
+#: ...but one the runner keeps outside the checkout (``$RUNNER_TEMP``, ``$HOME``, ``$TMPDIR``): no file of the tree.
+_OUTSIDE_FOLDER = re.compile(r"^(?:/|~|\$\{?(?:RUNNER_\w+|HOME|TMPDIR|TEMP|TMP)\b)")
 
 
 def checkout_reader(root: Path) -> ReadFile:
@@ -141,8 +151,12 @@ class ScriptFollower:
 
         return follow
 
-    def _cannot_follow(self, origin: str, chain: tuple[str, ...], what: str) -> None:
-        """Record a command this reader cannot follow (see ``unfollowed``)."""
+    def _cannot_follow(self, origin: str, chain: tuple[str, ...], what: str, folder: str = "$") -> None:
+        """Record a command this reader cannot follow (see ``unfollowed``): one run in ``folder``, a value only the
+        run knows (``$DIR``, ``$1``, `` `x` ``); not one outside the tree (``/tmp``, ``~``, ``..``, ``$RUNNER_TEMP``:
+        what runs there is no file of the repository, noted only)."""
+        if not _RUN_TIME_FOLDER.match(folder) or _OUTSIDE_FOLDER.match(folder):
+            return
         where = " -> ".join([origin or "a step", *chain])
         entry = f"{where}: {what}"
         if entry not in self.unfollowed:
@@ -190,7 +204,7 @@ class ScriptFollower:
                 moved = self._unknown_folder(cwd, dirs, chain)
                 self._note(words[0], f"not judged: run after `cd {moved}`, a folder not named in the tree")
                 self._cannot_follow(
-                    origin, chain, f"`{' '.join(words)}` runs after `cd {moved}`, a folder only the run knows"
+                    origin, chain, f"`{' '.join(words)}` runs after `cd {moved}`, a folder only the run knows", moved
                 )
             return []
         called = self.called(words, shell, here, chain)
@@ -249,7 +263,7 @@ class ScriptFollower:
         if run_in is None:
             moved = call.directory if call.directory is not None else self._unknown_folder(here or "", dirs, chain)
             self._note(f"`{shown}`", f"not judged: make runs in `{moved}`, a folder not named in the tree")
-            self._cannot_follow(origin, chain, f"`{shown}` runs in `{moved}`, a folder only the run knows")
+            self._cannot_follow(origin, chain, f"`{shown}` runs in `{moved}`, a folder only the run knows", moved)
             return found
         if call.runs_no_recipe:
             self._note(f"`{shown}`", "not judged: make runs none of its recipes (-n, -q, -t)")

@@ -37,9 +37,19 @@ body is judged where it is called (as a script whose status is the call's), a ``
 A shell reading its script on standard input is read too: a here-document (``bash -e <<'EOF'``) here, a
 file (``bash -e < ci/t.sh``) through ``follow``.
 
+Variables are followed where they name a folder or reach make: the environment the caller gives the
+script (``Shell.environment``: a workflow's ``env:``, a script's ``export``), its own assignments, the
+variables a command line puts in its command's environment (``MAKEFLAGS=-i make``, ``env MAKEFLAGS=-i
+make``) and ``env -C dir``'s folder; ``${X:-default}`` is its default when X is set nowhere a caller that
+shows every variable shows (``Shell.closed``). Command substitutions (``$(...)``, backquotes) compute
+values and are not judged, but for make and the tree's scripts run there: they are followed, and their
+failure is lost unless the substitution's status is the command's (``out=$(make test)``, the last
+substitution of a command of assignments only; not ``echo "$(make test)"`` nor ``local x=$(make)``;
+bash's ``$(...)`` runs without -e).
+
 Read, not judged: the condition of an ``if``/``while``/``until`` and a pipeline negated with ``!``
-(the script decided what a failure there means); functions never called; command substitutions
-(``$(...)``, backquotes) and process substitutions; aliases and traps. The reader follows quotes,
+(the script decided what a failure there means); functions never called; other commands in command
+substitutions, and process substitutions; aliases and traps. The reader follows quotes,
 ``$(...)``, ``${...}``, backslashes, comments and here-documents, and is tolerant: text it cannot parse
 is read as words.
 """
@@ -580,6 +590,8 @@ class _State:
     dirs: tuple[str, ...] = ()
     #: ``pushd``'s stack: ``dirs`` as they were before each ``pushd``
     pushed: tuple[tuple[str, ...], ...] = ()
+    #: ``dirs`` before the last ``cd`` (where ``cd -`` goes back to; None: before the script, unknown)
+    previous: tuple[str, ...] | None = None
 
 
 def _name_and_args(words: Sequence[str]) -> tuple[str, list[str]]:
@@ -1155,19 +1167,22 @@ class _Judge:
         return inside
 
     def change_directory(self, words: Sequence[str]) -> None:
-        """``cd dir``, ``pushd dir``, ``popd``: where the commands after it run (``cd``, ``cd -``: a folder
-        nobody can name here)."""
+        """``cd dir``, ``pushd dir``, ``popd``, ``cd -`` (back where the last ``cd`` left): where the commands after
+        it run (``cd``: home, a folder outside the tree, ``~``)."""
         name, args = words[0], [w for w in words[1:] if not (w.startswith("-") and w != "-")]
+        before = self.state.dirs
         if name == "popd":
             if self.state.pushed:
                 self.state.dirs, self.state.pushed = self.state.pushed[-1], self.state.pushed[:-1]
             else:
                 self.state.dirs += ("~",)
-            return
-        if name == "pushd":
-            self.state.pushed += (self.state.dirs,)
-        target = self.expand(args[0]) if args and args[0] != "-" else "~"
-        self.state.dirs += (target,)
+        elif name == "cd" and args[:1] == ["-"]:
+            self.state.dirs = self.state.previous if self.state.previous is not None else (*before, "~")
+        else:
+            if name == "pushd":
+                self.state.pushed += (self.state.dirs,)
+            self.state.dirs += (self.expand(args[0]) if args else "~",)
+        self.state.previous = before
 
     def inner(self, node: _Node) -> None:
         """What a command runs beyond itself: the string of ``sh -c``/``eval``, the file ``follow`` reads, with

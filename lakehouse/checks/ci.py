@@ -34,7 +34,10 @@ Two sources, in this order:
   run in: a script whose body is ``pytest || true``, or ``pytest`` then ``exit 0`` without ``-e``, or a
   recipe line ``-pytest``, makes the run red, the reason naming the file and line. A script the commit
   does not hold is noted, not judged (the step fails where it runs it); a file that cannot be read is
-  an ``error``, never a pass.
+  an ``error``, never a pass. So is a run whose guard runs make or a script where only the run can tell
+  (``cd "$DIR"`` with DIR a value of the run, ``MAKEFLAGS: ${{ inputs.flags }}``; the workflow's, job's and
+  step's ``env:`` and the script's own assignments are followed, ``lakehouse.shellscripts``' ``unfollowed``):
+  not proven red, not green; a red run among the judged wins.
 
   And the repository is only a name the user gives: its runs say something of the code under test only
   when they ran on its history. So each judged run's commit (``head_sha``) must share history with the
