@@ -232,6 +232,22 @@ def step_environment(document: dict[str, Any], where: str, step: dict[str, Any])
     return tuple(merged.items())
 
 
+#: ``echo "NAME=value" >> "$GITHUB_ENV"`` (or printf): a variable of the job's later steps.
+_GITHUB_ENV_WRITE = re.compile(
+    r"""\b(?:echo|printf)\s+(?:-\w+\s+)*["']?([A-Za-z_]\w*)=([^"'\s>]*)["']?\s*>>\s*["']?\$\{?GITHUB_ENV\b"""
+)
+
+
+def github_env_writes(script: str) -> list[tuple[str, str | None]]:
+    """The variables a step's script sets for the later steps of its job through ``$GITHUB_ENV`` as this reader
+    can read them (``echo "MAKEFLAGS=-i" >> "$GITHUB_ENV"``): (name, value), None for a value of the run. Other
+    writes (``cat f >> "$GITHUB_ENV"``) are not read: the steps after them are judged with no default taken
+    for a variable set nowhere else (``masked_failure_problems``' ``closed``)."""
+    return [
+        (name, None if "$" in value or "`" in value else value) for name, value in _GITHUB_ENV_WRITE.findall(script)
+    ]
+
+
 def writes_runtime_environment(document: Any) -> bool:
     """A step of the document writes ``$GITHUB_ENV`` (a later step's variables are then the run's to know)."""
     return isinstance(document, dict) and any("GITHUB_ENV" in str(step.get("run", "")) for _, step in _steps(document))
@@ -266,6 +282,7 @@ def masked_failure_problems(
         return []
     problems = []
     closed = not writes_runtime_environment(document) if closed is None else closed
+    written: dict[str, list[tuple[str, str | None]]] = {}  # job -> what its steps so far wrote to $GITHUB_ENV
     for job_id, job in _jobs(document):
         if "continue-on-error" in job and job["continue-on-error"] is not False:
             message = (
@@ -279,7 +296,10 @@ def masked_failure_problems(
             message = f"step {label} has continue-on-error: {value}: it may fail while its job concludes success"
             problems.append(Problem(path, f"{where}/continue-on-error", message))
         shell = run_shell(document, where, step) if "run" in step else None
-        environment = step_environment(document, where, step)
+        job_id = where.split("/")[1] if where.startswith("jobs/") else ""
+        own = step_environment(document, where, step)
+        environment = tuple({**dict(written.get(job_id, [])), **dict(own)}.items())
+        written.setdefault(job_id, []).extend(github_env_writes(str(step.get("run") or "")))
         if shell is not None:
             shell = replace(shell, environment=environment, closed=closed and ("*", None) not in environment)
         cwd = working_directory(document, where, step) if scripts is not None else None

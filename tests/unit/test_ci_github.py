@@ -988,8 +988,8 @@ def test_a_healthy_repository_reaching_make_that_way_stays_green(
             "`make test` runs in `$TESTS_DIR`, a folder only the run knows",
         ),
         (  # an earlier step may have set CI_DIR through $GITHUB_ENV: its default is not what runs
-            'echo "CI_DIR=lax" >> "$GITHUB_ENV"' + NEXT + 'cd "${CI_DIR:-ci}" && make test',
-            {**CI_HEALTHY, "lax/Makefile": "test:\n\t-pytest\n"},
+            'cat ci/env >> "$GITHUB_ENV"' + NEXT + 'cd "${CI_DIR:-ci}" && make test',
+            {**CI_HEALTHY, "lax/Makefile": "test:\n\t-pytest\n", "ci/env": "CI_DIR=lax\n"},
             "",
             "`make test` runs in `${CI_DIR:-ci}`, a folder only the run knows",
         ),
@@ -1016,6 +1016,32 @@ def test_make_or_a_script_run_where_only_the_run_knows_is_an_error_never_green(
         f"(at {commit[:12]})",
     )
     assert outcome.details["github"]["workflow_files"]["run #8"]["problems"] == []
+
+
+@pytest.mark.parametrize(
+    ("written", "culprit"),
+    [
+        ('echo "MAKEFLAGS=-i" >> "$GITHUB_ENV"', f"`make test` runs `make test` {MAKEFLAGS_I}"),
+        ("echo CI_DIR=ci >> $GITHUB_ENV", "`make test` runs ci/Makefile"),
+    ],
+    ids=["makeflags", "folder"],
+)
+def test_a_variable_an_earlier_step_writes_to_github_env_reaches_the_later_steps(
+    github: FakeGitHub, written: str, culprit: str
+) -> None:
+    """GitHub gives the job's later steps what a step writes to $GITHUB_ENV (not the writing step itself)."""
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    steps = (
+        f"      - name: Run make test\n        run: {written}\n"
+        '      - name: Run make test\n        run: cd "${CI_DIR:-.}" && make test\n'
+    )
+    commit = with_guard(github, 8, TEST_STEP, steps)
+    github.commits[commit].update(CI_DASH)
+    github.commits[commit]["Makefile"] = github.commits[commit]["Makefile"].replace(PYTEST_RECIPE, "\t-pytest", 1)
+    outcome = ask(github, sha(9))
+    assert outcome.status is Status.FAILED, outcome.reason
+    _not_passing_naming(outcome, "run #8 (", f"{GUARD_PATH} at {commit[:12]}: jobs/test/steps/3/run", culprit)
+    assert "jobs/test/steps/2/run" not in str(outcome.reason)  # the writing step itself: not yet
 
 
 def test_a_red_run_wins_over_a_run_the_reader_cannot_follow(github: FakeGitHub) -> None:
