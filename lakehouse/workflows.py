@@ -42,6 +42,7 @@ import functools
 import json
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -53,7 +54,7 @@ from ruamel.yaml.error import YAMLError
 
 from lakehouse.config import project_root
 from lakehouse.shellscripts import ScriptFollower, checkout_reader
-from lakehouse.shellstatus import Shell, lost_failures, shell_flags
+from lakehouse.shellstatus import Follow, Shell, lost_failures, shell_flags
 
 #: Workflows the design names (DESIGN.md, "Layout we aim for").
 REQUIRED_WORKFLOWS = ("guard.yml", "smoke.yml", "infra.yml", "e2e.yml", "sbom.yml")
@@ -209,12 +210,25 @@ def run_shell(document: dict[str, Any], where: str, step: dict[str, Any]) -> She
 def working_directory(document: dict[str, Any], where: str, step: dict[str, Any]) -> str | None:
     """Where a ``run:`` step runs, from the checkout's root (``working-directory:`` of the step, else of its
     job's or the workflow's ``defaults.run``); None when an expression decides it."""
+    found = _working_directory_text(document, where, step)
+    return None if "${{" in found else found
+
+
+def _working_directory_text(document: dict[str, Any], where: str, step: dict[str, Any]) -> str:
+    """The ``working-directory:`` that applies to a step, as written (empty: none, the checkout's root)."""
     job = (document.get("jobs") or {}).get(where.split("/")[1]) if where.startswith("jobs/") else None
     scopes = [step, ((job or {}).get("defaults") or {}).get("run") or {}, (document.get("defaults") or {}).get("run")]
-    found = next(
-        (str(s["working-directory"]) for s in scopes if isinstance(s, dict) and s.get("working-directory")), ""
-    )
-    return None if "${{" in found else found
+    return next((str(s["working-directory"]) for s in scopes if isinstance(s, dict) and s.get("working-directory")), "")
+
+
+def _run_in(follow: Follow, folder: str) -> Follow:
+    """``follow`` for a step whose ``working-directory`` is an expression: what it runs runs in that folder, which
+    only the run knows (``lakehouse.shellscripts`` says so: never judged, never passed)."""
+
+    def moved(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = ()) -> list[str]:
+        return follow(words, shell, (folder, *dirs))
+
+    return moved
 
 
 def step_environment(document: dict[str, Any], where: str, step: dict[str, Any]) -> tuple[tuple[str, str | None], ...]:
@@ -302,9 +316,11 @@ def masked_failure_problems(
         written.setdefault(job_id, []).extend(github_env_writes(str(step.get("run") or "")))
         if shell is not None:
             shell = replace(shell, environment=environment, closed=closed and ("*", None) not in environment)
-        cwd = working_directory(document, where, step) if scripts is not None else None
+        cwd = working_directory(document, where, step)
         origin = f"{path}: {where}/run: step {label}"
-        follow = scripts.hook(cwd, origin=origin) if scripts is not None and cwd is not None else None
+        follow = scripts.hook(cwd or "", origin=origin) if scripts is not None else None
+        if follow is not None and cwd is None:
+            follow = _run_in(follow, _working_directory_text(document, where, step))
         for found in lost_failures(str(step["run"]), shell, follow) if shell is not None else []:
             message = f"step {label}, line {found.line} `{found.command}` {found.message}"
             problems.append(Problem(path, f"{where}/run", message))

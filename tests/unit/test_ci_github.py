@@ -1001,11 +1001,23 @@ def test_a_healthy_repository_reaching_make_that_way_stays_green(
 def test_make_or_a_script_run_where_only_the_run_knows_is_an_error_never_green(
     github: FakeGitHub, run_: str, files: dict[str, str], env: str, what: str
 ) -> None:
+    _only_the_run_knows(github, run_, files, env, what)
+
+
+def test_make_in_a_working_directory_an_expression_names_is_an_error_never_green(github: FakeGitHub) -> None:
+    _only_the_run_knows(
+        github, "make test", CI_DASH, "", "`make test` runs in `${{ inputs.dir }}`", "${{ inputs.dir }}"
+    )
+
+
+def _only_the_run_knows(
+    github: FakeGitHub, run_: str, files: dict[str, str], env: str, what: str, where: str = ""
+) -> None:
     """A folder or MAKEFLAGS known only at run time: the reader cannot tell what the guard's make or script loses.
     Not proven red (the run may be healthy), not green: ``error``, as for a file GitHub cannot serve, naming
     the run, the step, the command and why."""
     github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
-    commit = with_test_step(github, 8, run_, files, env=env)
+    commit = with_test_step(github, 8, run_, files, where, env=env)
     outcome = ask(github, sha(9))
     assert outcome.status is Status.ERROR, outcome.reason
     _not_passing_naming(
