@@ -246,7 +246,7 @@ class ScriptFollower:
         inherited = self._make_environment.get(chain[-1], set()) if chain else set()
         flags = {(n, v) for n, v in shell.environment if n in ("MAKEFLAGS", "GNUMAKEFLAGS")}
         for name, value in sorted(flags - inherited, key=str):
-            if value is None:
+            if value is None or any(word[:1] in ("$", "`") for word in value.split()):  # a whole word the run's
                 self._cannot_follow(
                     origin,
                     chain,

@@ -121,6 +121,9 @@ _RUNNER_VARIABLE = re.compile(
     r"^(?:GITHUB|RUNNER|ACTIONS|INPUT|STATE|ImageOS|ImageVersion)\w*$"
     r"|^(?:HOME|PATH|PWD|OLDPWD|USER|LOGNAME|SHELL|TMPDIR|TEMP|TMP|CI|HOSTNAME|LANG|TERM)$"
 )
+#: Variables kept as written when part of their value is the run's (``MAKEFLAGS="-j$(nproc)"``): what reads them
+#: judges their words (an option with a computed argument is still known not to be ``-i``).
+_KEPT_AS_WRITTEN = frozenset({"MAKEFLAGS", "GNUMAKEFLAGS"})
 #: Signals whose trap runs when the script ends or a command fails (``set -e`` then exits through it).
 _ENDING_SIGNALS = frozenset({"EXIT", "0", "SIGEXIT", "ERR"})
 _EXIT_ZERO = re.compile(r"(?:^|[\s;&|({])exit\s+0\b")
@@ -875,7 +878,7 @@ class _Judge:
         """The shell as it is now, with the variables it exports (a value naming a folder through ``$0`` is this
         script's, not the next one's: unknown there)."""
         environment = tuple(
-            (name, None if value is None or "$" in value or "`" in value else value)
+            (name, None if value is None or ("$" in value or "`" in value) and name not in _KEPT_AS_WRITTEN else value)
             for name in self.exported
             if name in self.values
             for value in [self.values[name]]
@@ -1096,7 +1099,8 @@ class _Judge:
             match = _CD_PWD.match(value)
             if match:
                 value = self.expand(unquote(match.group(1)))
-            known: str | None = value if "$" not in value and "`" not in value or _NAMED_FOLDER.match(value) else None
+            named = "$" not in value and "`" not in value or _NAMED_FOLDER.match(value) or variable in _KEPT_AS_WRITTEN
+            known: str | None = value if named else None
             if append:
                 before = self.values.get(variable, "")
                 known = None if before is None or known is None else before + known
@@ -1191,7 +1195,9 @@ class _Judge:
         parts = command_parts(node.words)
         words = parts.words
         name = posixpath.basename(words[0]) if words else ""
-        environment = self.current_shell().with_variables([(n, self.known(v)) for n, v in parts.assignments])
+        environment = self.current_shell().with_variables(
+            [(n, self.expand(v) if n in _KEPT_AS_WRITTEN else self.known(v)) for n, v in parts.assignments]
+        )
         if name == "eval":
             self.nested(node, " ".join(words[1:]), environment, "in the string `eval` runs")
             return

@@ -952,6 +952,7 @@ def test_make_reached_through_a_variable_a_substitution_a_wrapper_or_makeflags_i
         ("make --directory=ci test", CI_HEALTHY, ""),
         ("env MAKEFLAGS=-k make test", {}, ""),  # -k goes on with other targets, and make still fails
         ('MAKEFLAGS="--no-print-directory -j2" make test', {}, ""),
+        (f'export MAKEFLAGS="-j$(nproc)"{NEXT}make test', {}, ""),  # a computed argument: still no -i
         ("make test", {"jobs:": "env:\n  MAKEFLAGS: -j2\n"}, ""),
     ],
     ids=[
@@ -965,6 +966,7 @@ def test_make_reached_through_a_variable_a_substitution_a_wrapper_or_makeflags_i
         "make-directory",
         "MAKEFLAGS-k",
         "MAKEFLAGS-j",
+        "MAKEFLAGS-j-computed",
         "workflow-env-MAKEFLAGS-j",
     ],
 )
@@ -995,8 +997,9 @@ def test_a_healthy_repository_reaching_make_that_way_stays_green(
         ),
         ("./ci/run", {"ci/run": '#!/bin/sh -e\ncd "$1"\n./test.sh\n'}, "", "`./test.sh` runs after `cd $1`"),
         ("make test", {}, "MAKEFLAGS: ${{ inputs.flags }}", "`make test` runs with MAKEFLAGS set to a value only"),
+        ('MAKEFLAGS="-j2 $EXTRA" make test', {}, "", "`make test` runs with MAKEFLAGS set to a value only"),
     ],
-    ids=["unset-variable", "expression", "github-env", "script-argument", "makeflags-expression"],
+    ids=["unset-variable", "expression", "github-env", "script-argument", "makeflags-expression", "makeflags-word"],
 )
 def test_make_or_a_script_run_where_only_the_run_knows_is_an_error_never_green(
     github: FakeGitHub, run_: str, files: dict[str, str], env: str, what: str
