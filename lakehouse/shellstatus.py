@@ -486,12 +486,14 @@ class _Parser:
             node = _Node("loop", start, self.last_end(), lists=[condition, body], conditions=frozenset({0}))
         elif not tok.op and tok.text in ("for", "select"):
             self.pos += 1
+            header: list[_Token] = []
             while self.peek() is not None and not self.at_word("do") and not self.at_op("(", ")"):
-                self.pos += 1  # the name, `in` and its words, the separators
+                header.append(self.toks[self.pos])  # the name, `in` and its words, the separators
+                self.pos += 1
             self.expect("do")
             body = self.list_()
             self.expect("done")
-            node = _Node("loop", start, self.last_end(), lists=[body])
+            node = _Node("loop", start, self.last_end(), words=_for_words(header), lists=[body])
         elif not tok.op and tok.text == "case":
             node = self.case_(start)
         elif not tok.op and tok.text == "function" and self.pos + 1 < len(self.toks) and not self.toks[self.pos + 1].op:
@@ -653,6 +655,16 @@ def _runs_code(command: str) -> bool:
         or "/" in words[0]
         or (name in POSIX_SHELLS and bool(shell_invocation(words[1:])[1]))
     )
+
+
+def _for_words(header: Sequence[_Token]) -> list[str]:
+    """``[name, *words]`` of a ``for name in words`` whose words are written out (no ``$``, glob, backquote),
+    else ``[]`` (``for x in $(ls)``, ``for x; do``: the run's values)."""
+    words = [t.text for t in header if not t.op]
+    if len(words) < 3 or words[1] != "in" or not re.match(r"^\w+$", words[0]):
+        return []
+    values = [unquote(w) for w in words[2:]]
+    return [words[0], *values] if not any(c in w for w in words[2:] for c in "$`*?[") else []
 
 
 def _always_succeeds(pipeline: _Pipeline) -> bool:
@@ -1022,9 +1034,21 @@ class _Judge:
                         f"fails unseen: it runs in a loop and without -e ({self.shell.label}) only the last "
                         "iteration's status counts"
                     )
-                    self.list_(body, _Fate(_LOST, why, sequence=True))
+                    self.each_value(node, body, _Fate(_LOST, why, sequence=True))
                 else:
-                    self.list_(body, fate)
+                    self.each_value(node, body, fate)
+
+    def each_value(self, node: _Node, body: _List, fate: _Fate) -> None:
+        """A loop's body; a ``for`` over words written out (``for d in ci e2e``) once with each as its variable's
+        value (``cd "$d" && make test`` runs make in each folder), and that variable's value the run's after it."""
+        if node.kind != "loop" or not node.words:
+            self.list_(body, fate)
+            return
+        name, *values = node.words
+        for value in values:
+            self.values[name] = value
+            self.list_(body, fate)
+        self.values[name] = None
 
     def simple(self, node: _Node, fate: _Fate) -> None:
         name, args = _name_and_args(node.words)

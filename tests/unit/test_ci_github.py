@@ -853,6 +853,12 @@ WORKFLOW_ENV = {"jobs:": "env:\n  MAKEFLAGS: -i\n"}
         ('DIR=ci; cd "$DIR" && make test', CI_DASH, "", f"`make test` {CI_IGNORED}"),
         ('cd "${CI_DIR:-ci}" && make test', CI_DASH, "", f"`make test` {CI_IGNORED}"),
         ('cd "$CI_DIR" && make test', CI_DASH, "CI_DIR: ci", f"`make test` {CI_IGNORED}"),
+        (  # each folder a for loop names: the second one's Makefile ignores the failure
+            'for d in e2e ci; do (cd "$d" && make test); done',
+            {**CI_DASH, "e2e/Makefile": "test:\n\tpytest\n"},
+            "",
+            f"`make test` {CI_IGNORED}",
+        ),
         (  # a script the step runs inherits the step's env:
             "./ci/run",
             {**CI_DASH, "ci/run": '#!/bin/sh -e\ncd "$TESTS"\nmake test\n'},
@@ -899,6 +905,7 @@ WORKFLOW_ENV = {"jobs:": "env:\n  MAKEFLAGS: -i\n"}
         "cd-variable",
         "cd-default",
         "cd-step-env",
+        "for-loop",
         "script-cd-step-env",
         "assigned-substitution",
         "echo-substitution",
@@ -945,6 +952,7 @@ def test_make_reached_through_a_variable_a_substitution_a_wrapper_or_makeflags_i
         ('DIR=ci; cd "$DIR" && make test', CI_HEALTHY, ""),  # ci/Makefile, not the root's broken one
         ('cd "${CI_DIR:-ci}" && make test', CI_HEALTHY, ""),
         ('cd "$CI_DIR" && make test', CI_HEALTHY, "CI_DIR: ci"),
+        ('for d in e2e ci; do make -C "$d" test; done', {**CI_HEALTHY, "e2e/Makefile": "test:\n\tpytest\n"}, ""),
         ("./ci/run", {**CI_HEALTHY, "ci/run": '#!/bin/sh -e\ncd "$TESTS"\nmake test\n'}, "TESTS: ci"),
         ("out=$(make test)", {}, ""),  # -e stops on the assignment's status, the substitution's
         (f'echo "version $(git describe --tags || echo dev)"{NEXT}make test', {}, ""),  # a value: not judged
@@ -959,6 +967,7 @@ def test_make_reached_through_a_variable_a_substitution_a_wrapper_or_makeflags_i
         "cd-variable",
         "cd-default",
         "cd-step-env",
+        "for-loop",
         "script-cd-step-env",
         "assigned-substitution",
         "value-substitution",
