@@ -13,15 +13,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lakehouse.shellstatus import Follow, Shell, lost_failures, shell_flags
+from lakehouse.shellstatus import is_make as is_make  # re-exported: shellstatus finds make in substitutions too
 
 #: ``make`` (or ``$(MAKE)``) and what follows it on a command line.
 _MAKE_CALL = re.compile(r"(?:^|[\s;&|(])(?:make|\$\(MAKE\)|\$\{MAKE\})((?:\s+[^\s;&|)]+)*)")
-#: The word that runs make: ``make``, ``gmake``, ``/usr/bin/make``, make's own ``$(MAKE)``, ``${MAKE:-make}``.
-_MAKE_WORD = re.compile(r"^(?:(?:/usr(?:/local)?)?/bin/)?g?make$|^\$[({]MAKE(?::-g?make)?[)}]$")
 #: A rule line: targets, a single colon (not ``:=``), prerequisites.
 _RULE = re.compile(r"^([^\s:#=][^:=]*?)\s*:(?![:=])(.*)$")
 #: make's short options that take an argument (``-C dir``, ``-Cdir``), and ``-j``/``-l`` whose number is optional.
@@ -36,11 +35,6 @@ _LONG_WITH_ARGUMENT = frozenset(
 _RUNS_NO_RECIPE = frozenset({"--just-print", "--dry-run", "--recon", "--question", "--touch"})
 #: The files GNU make reads, in this order, when no ``-f`` names one.
 MAKEFILE_NAMES = ("GNUmakefile", "makefile", "Makefile")
-
-
-def is_make(word: str) -> bool:
-    """``word`` runs make."""
-    return _MAKE_WORD.match(word) is not None
 
 
 @dataclass(frozen=True)
@@ -92,6 +86,12 @@ def _flags_ignore_errors(words: Sequence[str]) -> bool:
         or (index == 0 and w[:1].isalpha() and "=" not in w and "i" in w)
         for index, w in enumerate(words)
     )
+
+
+def make_flags_ignore_errors(value: str) -> bool:
+    """``MAKEFLAGS``/``GNUMAKEFLAGS`` with ``-i`` (``-i``, ``--ignore-errors``, ``ik``): make ignores every recipe's
+    failure (``-k`` does not: make goes on with other targets, and still fails)."""
+    return _flags_ignore_errors(value.split())
 
 
 def parse_make(args: Sequence[str]) -> MakeCall:
@@ -285,6 +285,7 @@ def makefile_masking(
     follow: Follow | None = None,
     overrides: Sequence[str] = (),
     origins: Sequence[tuple[str, int]] = (),
+    caller: Shell | None = None,
 ) -> list[str]:
     """What in the recipes ``make <targets>`` runs lets a failing command pass: a recipe line that starts
     with ``-`` (make ignores its exit status), ``.IGNORE``, ``MAKEFLAGS`` with ``-i``, a nested ``make -i``,
@@ -294,7 +295,8 @@ def makefile_masking(
     followed; targets named by a variable are not (their recipes here only install); nor are recipes on a
     rule's own line (``target: ; command``). ``follow`` reads the files a recipe runs, scripts and other
     Makefiles (``lakehouse.shellscripts``; None: they are not read); ``overrides``: the call's variables;
-    ``origins``: the file and line each line of ``makefile`` comes from, when it holds included files."""
+    ``origins``: the file and line each line of ``makefile`` comes from, when it holds included files;
+    ``caller``: the shell that ran make, whose environment its recipes inherit."""
 
     def at(number: int) -> str:
         file, line = origins[number - 1] if 0 < number <= len(origins) else (path, number)
@@ -317,6 +319,8 @@ def makefile_masking(
         seen.add(target)
         values = {**inherited, **specific.get(target, {})}  # a prerequisite runs under the values of its target
         shell = makefile_shell(makefile, overrides, values)
+        if caller is not None:
+            shell = replace(shell, environment=caller.environment, closed=caller.closed)
         if ignored is not None and (not ignored or target in ignored):
             problems.append(f"{path}: .IGNORE covers target {target!r}: make ignores every failure of its recipe")
         todo += [(p, values) for p in prerequisites.get(target, [])]

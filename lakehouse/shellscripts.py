@@ -27,8 +27,12 @@ set to one of these, ``ROOT="$(cd "$(dirname "$0")/.." && pwd)"``: ``lakehouse.s
 ``$``, an absolute path or one leaving the checkout is not followed. Not judged, and said in ``notes``:
 a file that is not there (the step itself fails when it runs it, so nothing is masked), a file whose
 ``#!`` names no sh-like shell (``python``, ``node``: out of this reader's scope), a cycle, the depth
-limit, a file run after ``cd`` to a folder this reader cannot name (``cd "$TMP"``), ``make -n``/``-q``/``-t``
-(no recipe runs).
+limit, a file or make run outside the tree (``cd /tmp``, ``cd "$RUNNER_TEMP"``), ``make -n``/``-q``/``-t``
+(no recipe runs). Neither judged nor passed: a file or make run in a folder only the run knows (``cd
+"$DIR"`` with DIR from a value of the run, ``cd "$1"``), or make with ``MAKEFLAGS`` set to such a value:
+``unfollowed`` names each with the step it was met in, and exit check 3 ends ``error`` on such a run.
+The scripts and make a command runs inherit its environment (``Shell.environment``): ``MAKEFLAGS``/
+``GNUMAKEFLAGS`` with ``-i`` there is reported like ``make -i``.
 """
 
 from __future__ import annotations
@@ -36,9 +40,18 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from lakehouse.makefiles import MAKEFILE_NAMES, default_goal, included, is_make, makefile_masking, parse_make
+from lakehouse.makefiles import (
+    MAKEFILE_NAMES,
+    default_goal,
+    included,
+    is_make,
+    make_flags_ignore_errors,
+    makefile_masking,
+    parse_make,
+)
 from lakehouse.shellstatus import (
     POSIX_SHELLS,
     Follow,
@@ -63,6 +76,12 @@ _SCRIPT_DIR = re.compile(
 _ROOT = re.compile(
     r"""^(?:\$GITHUB_WORKSPACE\b|\$\{GITHUB_WORKSPACE\}|\$\(\s*git\s+rev-parse\s+--show-toplevel\s*\))(?:/|$)"""
 )
+
+
+#: A folder named by a value of the run (``$DIR``, ``${CI_DIR}``, ``$1``, `` `cat f` ``)...
+_RUN_TIME_FOLDER = re.compile(r"^[^$`]*[$`]")
+#: ...but one the runner keeps outside the checkout (``$RUNNER_TEMP``, ``$HOME``, ``$TMPDIR``): no file of the tree.
+_OUTSIDE_FOLDER = re.compile(r"^(?:/|~|\$\{?(?:RUNNER_\w+|HOME|TMPDIR|TEMP|TMP)\b)")
 
 
 def checkout_reader(root: Path) -> ReadFile:
@@ -110,19 +129,38 @@ class ScriptFollower:
         self.read = read
         self.max_depth = max_depth
         self.notes: dict[str, str] = {}
+        #: What a command runs that this reader cannot follow, so cannot judge (make after ``cd "$DIR"`` to a
+        #: value only the run knows, ``MAKEFLAGS`` set to one): each names where it was met and why. Nothing
+        #: here is proven lost, nor proven kept: exit check 3 ends ``error`` on a run with any.
+        self.unfollowed: list[str] = []
         self.files: list[str] = []
         self._texts: dict[str, str | None] = {}
         #: Makefiles being judged -> the folder their recipes run in (a ``$(MAKE) target`` of theirs is
         #: followed by ``makefile_masking`` itself).
         self._makefiles: dict[str, str] = {}
+        #: The MAKEFLAGS/GNUMAKEFLAGS make had when it read each Makefile (a recipe's `$(MAKE)` inherits them:
+        #: reported once, at the outer make).
+        self._make_environment: dict[str, set[tuple[str, str | None]]] = {}
 
-    def hook(self, cwd: str = "", chain: tuple[str, ...] = ()) -> Follow:
-        """The ``follow`` for a script run in ``cwd`` (relative to the root), reached through the files ``chain``."""
+    def hook(self, cwd: str = "", chain: tuple[str, ...] = (), origin: str = "") -> Follow:
+        """The ``follow`` for a script run in ``cwd`` (relative to the root), reached through the files ``chain``
+        from ``origin`` (the step, for ``unfollowed``)."""
 
         def follow(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = ()) -> list[str]:
-            return self.messages(words, shell, cwd, chain, dirs)
+            return self.messages(words, shell, cwd, chain, dirs, origin)
 
         return follow
+
+    def _cannot_follow(self, origin: str, chain: tuple[str, ...], what: str, folder: str = "$") -> None:
+        """Record a command this reader cannot follow (see ``unfollowed``): one run in ``folder``, a value only the
+        run knows (``$DIR``, ``$1``, `` `x` ``); not one outside the tree (``/tmp``, ``~``, ``..``, ``$RUNNER_TEMP``:
+        what runs there is no file of the repository, noted only)."""
+        if not _RUN_TIME_FOLDER.match(folder) or _OUTSIDE_FOLDER.match(folder):
+            return
+        where = " -> ".join([origin or "a step", *chain])
+        entry = f"{where}: {what}"
+        if entry not in self.unfollowed:
+            self.unfollowed.append(entry)
 
     def _note(self, path: str, note: str) -> None:
         """What became of ``path``; a file reached twice (again through a cycle) keeps both notes."""
@@ -147,16 +185,27 @@ class ScriptFollower:
         return True
 
     def messages(
-        self, words: Sequence[str], shell: Shell, cwd: str, chain: tuple[str, ...], dirs: tuple[str, ...] = ()
+        self,
+        words: Sequence[str],
+        shell: Shell,
+        cwd: str,
+        chain: tuple[str, ...],
+        dirs: tuple[str, ...] = (),
+        origin: str = "",
     ) -> list[str]:
         """A phrase for each failure lost in the file ``words`` runs (empty: it runs none, or loses nothing),
-        run after the calling script's ``cd`` to ``dirs`` (from ``cwd``, where it started)."""
+        run after the calling script's ``cd`` to ``dirs`` (from ``cwd``, where it started), by ``shell`` (whose
+        environment the file's shell inherits)."""
         here = self.directory(cwd, dirs, chain)
         if is_make(words[0]):
-            return self.make_messages(words, here, chain, dirs)
+            return self.make_messages(words, shell, here, chain, dirs, origin)
         if here is None:
             if self.called(words, shell, "", chain) is not None:
-                self._note(words[0], f"not judged: run after `cd {dirs[-1]}`, a folder not named in the tree")
+                moved = self._unknown_folder(cwd, dirs, chain)
+                self._note(words[0], f"not judged: run after `cd {moved}`, a folder not named in the tree")
+                self._cannot_follow(
+                    origin, chain, f"`{' '.join(words)}` runs after `cd {moved}`, a folder only the run knows", moved
+                )
             return []
         called = self.called(words, shell, here, chain)
         if called is None:
@@ -174,24 +223,47 @@ class ScriptFollower:
                 self._note(path, f"not a shell script ({run_as}): not judged")
                 return []
             run_as = Shell(False, False, f"no `#!` line: the calling shell runs {path} without -e", shell.bash)
+        run_as = replace(run_as, environment=shell.environment, closed=shell.closed)  # it inherits the environment
         self._note(path, f"judged as {run_as.label}")
-        found = lost_failures(text, run_as, self.hook(here, (*chain, path)))
+        found = lost_failures(text, run_as, self.hook(here, (*chain, path), origin))
         return [f"runs {path}: {path}:{f.line} `{f.command}` {f.message}" for f in found]
 
     def make_messages(
-        self, words: Sequence[str], here: str | None, chain: tuple[str, ...], dirs: tuple[str, ...]
+        self,
+        words: Sequence[str],
+        shell: Shell,
+        here: str | None,
+        chain: tuple[str, ...],
+        dirs: tuple[str, ...],
+        origin: str = "",
     ) -> list[str]:
         """What the recipes a ``make`` runs lose (``lakehouse.makefiles``), from the Makefile of the folder it
-        runs in (``here``, ``-C``) or its ``-f`` file; and a ``-i``, which ignores every failure of them."""
+        runs in (``here``, ``-C``) or its ``-f`` file; and a ``-i``, which ignores every failure of them, given
+        on its command line or in ``MAKEFLAGS``/``GNUMAKEFLAGS`` of the environment ``shell`` gives it."""
         call = parse_make(words[1:])
         shown = " ".join(["make", *words[1:]])
         found = [f"runs `{shown}`: -i ignores every failure of its recipes"] if call.ignores_errors else []
+        inherited = self._make_environment.get(chain[-1], set()) if chain else set()
+        flags = {(n, v) for n, v in shell.environment if n in ("MAKEFLAGS", "GNUMAKEFLAGS")}
+        for name, value in sorted(flags - inherited, key=str):
+            if value is None or any(word[:1] in ("$", "`") for word in value.split()):  # a whole word the run's
+                self._cannot_follow(
+                    origin,
+                    chain,
+                    f"`{shown}` runs with {name} set to a value only the run knows (-i would ignore "
+                    "every failure of its recipes)",
+                )
+            elif make_flags_ignore_errors(value):
+                found.append(
+                    f"runs `{shown}` with {name}={value} in its environment: -i ignores every failure of its recipes"
+                )
         if chain and chain[-1] in self._makefiles and call.same_makefile and here == self._makefiles[chain[-1]]:
             return found  # a `$(MAKE) target` of the Makefile being judged: makefile_masking follows it
         run_in = here if here is None or call.directory is None else self.directory(here, (call.directory,), chain)
         if run_in is None:
-            moved = call.directory if call.directory is not None else dirs[-1]
+            moved = call.directory if call.directory is not None else self._unknown_folder(here or "", dirs, chain)
             self._note(f"`{shown}`", f"not judged: make runs in `{moved}`, a folder not named in the tree")
+            self._cannot_follow(origin, chain, f"`{shown}` runs in `{moved}`, a folder only the run knows", moved)
             return found
         if call.runs_no_recipe:
             self._note(f"`{shown}`", "not judged: make runs none of its recipes (-n, -q, -t)")
@@ -214,8 +286,9 @@ class ScriptFollower:
         targets = list(call.targets) or ([goal] if goal else [])
         self._note(path, f"judged for `make {' '.join(targets)}` (recipes run in {run_in or 'the root'})")
         self._makefiles[path] = run_in
-        follow = self.hook(run_in, (*chain, path))
-        problems = makefile_masking(text, targets, path, follow, call.assignments, [o for _, o in lines])
+        self._make_environment[path] = flags
+        follow = self.hook(run_in, (*chain, path), origin)
+        problems = makefile_masking(text, targets, path, follow, call.assignments, [o for _, o in lines], shell)
         return found + [f"runs {path}: {p}" for p in problems]
 
     def _with_includes(
@@ -283,6 +356,15 @@ class ScriptFollower:
         if path == ".." or path.startswith("../"):
             return None
         return "" if path == "." else path
+
+    def _unknown_folder(self, cwd: str, dirs: tuple[str, ...], chain: tuple[str, ...]) -> str:
+        """The first of ``dirs`` this reader cannot name (as written)."""
+        here: str | None = cwd
+        for target in dirs:
+            here = self.folder(target, here, chain) if here is not None else None
+            if here is None:
+                return target
+        return dirs[-1] if dirs else cwd
 
     def directory(self, cwd: str, dirs: tuple[str, ...], chain: tuple[str, ...]) -> str | None:
         """Where a command runs after ``cd`` to each of ``dirs`` from ``cwd`` (None: a folder we cannot name)."""

@@ -37,9 +37,19 @@ body is judged where it is called (as a script whose status is the call's), a ``
 A shell reading its script on standard input is read too: a here-document (``bash -e <<'EOF'``) here, a
 file (``bash -e < ci/t.sh``) through ``follow``.
 
+Variables are followed where they name a folder or reach make: the environment the caller gives the
+script (``Shell.environment``: a workflow's ``env:``, a script's ``export``), its own assignments, the
+variables a command line puts in its command's environment (``MAKEFLAGS=-i make``, ``env MAKEFLAGS=-i
+make``) and ``env -C dir``'s folder; ``${X:-default}`` is its default when X is set nowhere a caller that
+shows every variable shows (``Shell.closed``). Command substitutions (``$(...)``, backquotes) compute
+values and are not judged, but for make and the tree's scripts run there: they are followed, and their
+failure is lost unless the substitution's status is the command's (``out=$(make test)``, the last
+substitution of a command of assignments only; not ``echo "$(make test)"`` nor ``local x=$(make)``;
+bash's ``$(...)`` runs without -e).
+
 Read, not judged: the condition of an ``if``/``while``/``until`` and a pipeline negated with ``!``
-(the script decided what a failure there means); functions never called; command substitutions
-(``$(...)``, backquotes) and process substitutions; aliases and traps. The reader follows quotes,
+(the script decided what a failure there means); functions never called; other commands in command
+substitutions, and process substitutions; aliases and traps. The reader follows quotes,
 ``$(...)``, ``${...}``, backslashes, comments and here-documents, and is tolerant: text it cannot parse
 is read as words.
 """
@@ -76,7 +86,10 @@ _WRAPPERS: dict[str, tuple[frozenset[str], int]] = {
     "time": (frozenset({"-f", "-o", "--format", "--output"}), 0),
     "nohup": (frozenset(), 0),
     "env": (frozenset({"-u", "-C", "--unset", "--chdir"}), 0),
-    "sudo": (frozenset({"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T", "--user", "--group"}), 0),
+    "sudo": (
+        frozenset({"-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T", "--user", "--group", "--chdir"}),
+        0,
+    ),
     "doas": (frozenset({"-u", "-C"}), 0),
     "timeout": (frozenset({"-k", "-s", "--kill-after", "--signal"}), 1),
     "nice": (frozenset({"-n", "--adjustment"}), 0),
@@ -103,11 +116,21 @@ _NAMED_FOLDER = re.compile(
     r"""|\$\{(?:0|BASH_SOURCE(?:\[0\])?)%/\*\}|\$GITHUB_WORKSPACE\b|\$\{GITHUB_WORKSPACE\}"""
     r"""|\$\(\s*git\s+rev-parse\s+--show-toplevel\s*\))(?:/[^$`]*)?$"""
 )
+#: Variables the runner sets for every step (and a login shell's): never taken as unset (``${HOME:-x}``).
+_RUNNER_VARIABLE = re.compile(
+    r"^(?:GITHUB|RUNNER|ACTIONS|INPUT|STATE|ImageOS|ImageVersion)\w*$"
+    r"|^(?:HOME|PATH|PWD|OLDPWD|USER|LOGNAME|SHELL|TMPDIR|TEMP|TMP|CI|HOSTNAME|LANG|TERM)$"
+)
+#: Variables kept as written when part of their value is the run's (``MAKEFLAGS="-j$(nproc)"``): what reads them
+#: judges their words (an option with a computed argument is still known not to be ``-i``).
+_KEPT_AS_WRITTEN = frozenset({"MAKEFLAGS", "GNUMAKEFLAGS"})
 #: Signals whose trap runs when the script ends or a command fails (``set -e`` then exits through it).
 _ENDING_SIGNALS = frozenset({"EXIT", "0", "SIGEXIT", "ERR"})
 _EXIT_ZERO = re.compile(r"(?:^|[\s;&|({])exit\s+0\b")
 #: Commands that test a value: reading a status, they decide what its failure means.
 _TESTS = frozenset({"test", "[", "[["})
+#: The word that runs make: ``make``, ``gmake``, ``/usr/bin/make``, make's own ``$(MAKE)``, ``${MAKE:-make}``.
+_MAKE_WORD = re.compile(r"^(?:(?:/usr(?:/local)?)?/bin/)?g?make$|^\$[({]MAKE(?::-g?make)?[)}]$")
 _SET_PLUS_E = (
     "turns -e off: after it a failing command no longer stops the script, and only the last command's status counts"
 )
@@ -122,6 +145,23 @@ class Shell:
     label: str
     #: bash (``PIPESTATUS`` is read), not another sh.
     bash: bool = False
+    #: The variables the script starts with in its environment, as far as the caller shows them: (name, value),
+    #: value None for one set to what only the run knows (``${{ inputs.dir }}``, ``X=$(date)``). A workflow's
+    #: ``env:``, a script's ``export``, ``MAKEFLAGS=-i make``, ``env MAKEFLAGS=-i make``.
+    environment: tuple[tuple[str, str | None], ...] = ()
+    #: True: the caller shows every variable it sets (a workflow step whose workflow writes nothing to
+    #: ``$GITHUB_ENV``), so one named nowhere is unset, and ``${CI_DIR:-ci}`` is ``ci`` (the runner's own,
+    #: ``GITHUB_*``, ``RUNNER_*``, ``HOME``..., are never taken as unset).
+    closed: bool = False
+
+    def variables(self) -> dict[str, str | None]:
+        """``environment`` as a mapping (a later value of a name wins)."""
+        return dict(self.environment)
+
+    def with_variables(self, values: Sequence[tuple[str, str | None]]) -> Shell:
+        """This shell with ``values`` added to its environment (replacing values of the same names)."""
+        merged = {**self.variables(), **dict(values)}
+        return replace(self, environment=tuple(merged.items()))
 
 
 @dataclass(frozen=True)
@@ -153,6 +193,11 @@ def shell_flags(words: Sequence[str], errexit: bool = False, pipefail: bool = Fa
                         pipefail = on
         index += 1
     return errexit, pipefail
+
+
+def is_make(word: str) -> bool:
+    """``word`` runs make."""
+    return _MAKE_WORD.match(word) is not None
 
 
 # -- tokens ------------------------------------------------------------------------------------------------
@@ -441,12 +486,14 @@ class _Parser:
             node = _Node("loop", start, self.last_end(), lists=[condition, body], conditions=frozenset({0}))
         elif not tok.op and tok.text in ("for", "select"):
             self.pos += 1
+            header: list[_Token] = []
             while self.peek() is not None and not self.at_word("do") and not self.at_op("(", ")"):
-                self.pos += 1  # the name, `in` and its words, the separators
+                header.append(self.toks[self.pos])  # the name, `in` and its words, the separators
+                self.pos += 1
             self.expect("do")
             body = self.list_()
             self.expect("done")
-            node = _Node("loop", start, self.last_end(), lists=[body])
+            node = _Node("loop", start, self.last_end(), words=_for_words(header), lists=[body])
         elif not tok.op and tok.text == "case":
             node = self.case_(start)
         elif not tok.op and tok.text == "function" and self.pos + 1 < len(self.toks) and not self.toks[self.pos + 1].op:
@@ -548,6 +595,8 @@ class _State:
     dirs: tuple[str, ...] = ()
     #: ``pushd``'s stack: ``dirs`` as they were before each ``pushd``
     pushed: tuple[tuple[str, ...], ...] = ()
+    #: ``dirs`` before the last ``cd`` (where ``cd -`` goes back to; None: before the script, unknown)
+    previous: tuple[str, ...] | None = None
 
 
 def _name_and_args(words: Sequence[str]) -> tuple[str, list[str]]:
@@ -557,6 +606,65 @@ def _name_and_args(words: Sequence[str]) -> tuple[str, list[str]]:
             continue
         return word.strip("'\""), [w.strip("'\"") for w in words[index + 1 :]]
     return "", []
+
+
+def _substituted(word: str) -> list[str]:
+    """The scripts of the command substitutions in a word (``$(...)``, backquotes; also inside double quotes),
+    not arithmetic (``$((...))``) nor what single quotes or ``${...}`` hold."""
+    bodies: list[str] = []
+    quoted = False
+    i = 0
+    while i < len(word):
+        c = word[i]
+        if c == "\\":
+            i += 2
+        elif c == "'" and not quoted:
+            i = _skip_quoted(word, i)
+        elif c == '"':
+            quoted = not quoted
+            i += 1
+        elif c == "$" and word[i + 1 : i + 2] in ("(", "{"):
+            end = _skip_quoted(word, i)
+            if word[i + 1 : i + 3] not in ("((", "{") and not word.startswith("${", i):
+                bodies.append(word[i + 2 : end - 1])
+            i = end
+        elif c == "`":
+            end = _skip_quoted(word, i)
+            bodies.append(word[i + 1 : end - 1])
+            i = end
+        else:
+            i += 1
+    return bodies
+
+
+def _runs_code(command: str) -> bool:
+    """The command (text) runs make or a file of the tree: a script by its path, a shell given a file,
+    ``source``."""
+    words: list[str] = []
+    for tok in tokens(command):
+        if tok.op:
+            break
+        words.append(tok.text)
+    words = command_words(words)
+    if not words:
+        return False
+    name = posixpath.basename(words[0])
+    return (
+        is_make(words[0])
+        or words[0] in (".", "source")
+        or "/" in words[0]
+        or (name in POSIX_SHELLS and bool(shell_invocation(words[1:])[1]))
+    )
+
+
+def _for_words(header: Sequence[_Token]) -> list[str]:
+    """``[name, *words]`` of a ``for name in words`` whose words are written out (no ``$``, glob, backquote),
+    else ``[]`` (``for x in $(ls)``, ``for x; do``: the run's values)."""
+    words = [t.text for t in header if not t.op]
+    if len(words) < 3 or words[1] != "in" or not re.match(r"^\w+$", words[0]):
+        return []
+    values = [unquote(w) for w in words[2:]]
+    return [words[0], *values] if not any(c in w for w in words[2:] for c in "$`*?[") else []
 
 
 def _always_succeeds(pipeline: _Pipeline) -> bool:
@@ -625,10 +733,30 @@ _REDIRECT_ALONE = re.compile(r"^\d*(?:>>?|<|&>>?|>&|<&|<>|>\|)$")
 _REDIRECT = re.compile(r"^(?:\d*[<>]|&>)")
 
 
+@dataclass(frozen=True)
+class CommandParts:
+    """What a simple command runs, and how: ``words`` (unquoted, see ``command_words``), the variables it puts in
+    that command's environment (``MAKEFLAGS=-i make``, ``env MAKEFLAGS=-i make``: name, value unquoted) and
+    the folders a wrapper runs it in (``env -C ci make``, ``sudo -D ci``; GNU env's ``--chdir``)."""
+
+    words: list[str]
+    assignments: list[tuple[str, str]]
+    chdir: list[str]
+
+
+#: Wrappers' options that name the folder the command runs in.
+_CHDIR_OPTIONS = {"env": ("-C", "--chdir"), "sudo": ("-D", "--chdir")}
+
+
 def command_words(words: Sequence[str]) -> list[str]:
     """The words of the command a simple command runs, unquoted: redirections, leading assignments and
     wrappers that run the command after them (``exec``, ``env A=1``, ``/usr/bin/env``, ``sudo -E``, ``timeout
     600``, ``nice -n 5``, ``xargs``, ``poetry run``..., with their options) left out."""
+    return command_parts(words).words
+
+
+def command_parts(words: Sequence[str]) -> CommandParts:
+    """``command_words`` with the assignments and folders the words left out give the command."""
     kept: list[str] = []
     skip = False
     for word in words:
@@ -638,30 +766,56 @@ def command_words(words: Sequence[str]) -> list[str]:
             skip = True
         elif not _REDIRECT.match(word):
             kept.append(word)
+    assignments: list[tuple[str, str]] = []
+    chdir: list[str] = []
     i = 0
     while i < len(kept):
         name = unquote(kept[i])
         name = posixpath.basename(name) if name.startswith("/") else name  # /usr/bin/env, /usr/bin/timeout
         if _ASSIGNMENT.match(kept[i]):
+            variable, _, value = kept[i].partition("=")
+            assignments.append((variable, value))
             i += 1
         elif name in _RUNNERS and i + 1 < len(kept) and unquote(kept[i + 1]) == "run":
             i = _past_options(kept, i + 2, _RUNNER_OPTIONS, 0)
         elif name in _WRAPPERS and not (name == "command" and kept[i + 1 : i + 2] and kept[i + 1].startswith("-")):
-            i = _past_options(kept, i + 1, *_WRAPPERS[name])
+            i = _past_options(kept, i + 1, *_WRAPPERS[name], assignments, chdir, _CHDIR_OPTIONS.get(name, ()))
         else:
             break
-    return [unquote(w) for w in kept[i:]]
+    return CommandParts([unquote(w) for w in kept[i:]], [(n, unquote(v)) for n, v in assignments], chdir)
 
 
-def _past_options(words: Sequence[str], i: int, with_argument: frozenset[str], operands: int) -> int:
+def _past_options(
+    words: Sequence[str],
+    i: int,
+    with_argument: frozenset[str],
+    operands: int,
+    assignments: list[tuple[str, str]] | None = None,
+    chdir: list[str] | None = None,
+    chdir_options: tuple[str, ...] = (),
+) -> int:
     """The index of the command a wrapper runs: past its options (and their arguments, ``--``), the
-    variables it sets (``env``, ``sudo``: ``A=1``) and its ``operands`` (``timeout``'s duration)."""
+    variables it sets (``env``, ``sudo``: ``A=1``, added to ``assignments``) and its ``operands``
+    (``timeout``'s duration); the folder of a ``chdir_options`` option (``-C dir``, ``-Cdir``, ``--chdir=dir``)
+    added to ``chdir``."""
     while i < len(words) and (words[i].startswith("-") or _ASSIGNMENT.match(words[i])):
         option = unquote(words[i])
         i += 1
         if option == "--":
             break
-        if option in with_argument:
+        if _ASSIGNMENT.match(words[i - 1]):
+            if assignments is not None:
+                variable, _, value = words[i - 1].partition("=")
+                assignments.append((variable, value))
+            continue
+        short, long_ = (chdir_options + ("", ""))[:2]
+        if short and option.startswith(short) and len(option) > len(short) and chdir is not None:
+            chdir.append(unquote(option[len(short) :]))  # -Cci
+        elif long_ and option.startswith(long_ + "=") and chdir is not None:
+            chdir.append(unquote(option.partition("=")[2]))  # --chdir=ci
+        elif option in with_argument or (long_ and option == long_):
+            if option in chdir_options and chdir is not None and i < len(words):
+                chdir.append(unquote(words[i]))
             i += 1
     return min(i + operands, len(words))
 
@@ -710,8 +864,11 @@ class _Judge:
         self.checks: set[int] = set()
         #: Variables holding a status (``rc=$?``): a test of them is a check too.
         self.status_vars: set[str] = set()
-        #: Variables that name a folder (``ROOT=$(cd "$(dirname "$0")/.." && pwd)``): name -> the folder as written.
-        self.folders: dict[str, str] = {}
+        #: Variables set so far, from the environment the script started with and its own assignments: name ->
+        #: value as this reader can name it (a folder ``ROOT=$(cd "$(dirname "$0")/.." && pwd)`` as written),
+        #: None for a value only the run knows. And those in the environment of the commands it runs.
+        self.values: dict[str, str | None] = shell.variables()
+        self.exported: dict[str, None] = dict.fromkeys(self.values)
         #: Functions defined so far (name -> body), judged where they are called; those being judged now.
         self.functions: dict[str, _Node] = {}
         self.calling: set[str] = set()
@@ -730,7 +887,17 @@ class _Judge:
         self.add(Finding(self.line(start), self.source(start, end), message))
 
     def current_shell(self) -> Shell:
-        return Shell(self.state.errexit, self.state.pipefail, self.shell.label, self.shell.bash)
+        """The shell as it is now, with the variables it exports (a value naming a folder through ``$0`` is this
+        script's, not the next one's: unknown there)."""
+        environment = tuple(
+            (name, None if value is None or ("$" in value or "`" in value) and name not in _KEPT_AS_WRITTEN else value)
+            for name in self.exported
+            if name in self.values
+            for value in [self.values[name]]
+        )
+        return Shell(
+            self.state.errexit, self.state.pipefail, self.shell.label, self.shell.bash, environment, self.shell.closed
+        )
 
     def list_(self, node: _List, fate: _Fate) -> None:
         for index, (and_or, sep) in enumerate(node.items):
@@ -867,13 +1034,26 @@ class _Judge:
                         f"fails unseen: it runs in a loop and without -e ({self.shell.label}) only the last "
                         "iteration's status counts"
                     )
-                    self.list_(body, _Fate(_LOST, why, sequence=True))
+                    self.each_value(node, body, _Fate(_LOST, why, sequence=True))
                 else:
-                    self.list_(body, fate)
+                    self.each_value(node, body, fate)
+
+    def each_value(self, node: _Node, body: _List, fate: _Fate) -> None:
+        """A loop's body; a ``for`` over words written out (``for d in ci e2e``) once with each as its variable's
+        value (``cd "$d" && make test`` runs make in each folder), and that variable's value the run's after it."""
+        if node.kind != "loop" or not node.words:
+            self.list_(body, fate)
+            return
+        name, *values = node.words
+        for value in values:
+            self.values[name] = value
+            self.list_(body, fate)
+        self.values[name] = None
 
     def simple(self, node: _Node, fate: _Fate) -> None:
         name, args = _name_and_args(node.words)
-        self.remember_folders(node.words)
+        self.remember_variables(node.words)
+        self.substitutions(node)
         if name in ("cd", "pushd", "popd"):
             self.change_directory(command_words(node.words))
         if name == "trap" and fate.kind != _HANDLED:
@@ -918,51 +1098,132 @@ class _Judge:
             signals = " ".join(args[1:])
             self.report(node.start, node.end, f"exits 0 on {signals}: the script succeeds whatever failed before")
 
-    def remember_folders(self, words: Sequence[str]) -> None:
-        """``ROOT="$(cd "$(dirname "$0")/.." && pwd)"``, ``HERE=$(dirname "$0")``, ``ci=ci``: a variable naming a
-        folder as this reader can (``cd "$ROOT"`` then goes there); any other value forgets it."""
-        declared = list(words[1:]) if words[:1] and words[0] in ("export", "local", "readonly", "declare") else words
-        for word in [w for w in declared if not w.startswith("-")] if declared is not words else words:
+    def remember_variables(self, words: Sequence[str]) -> None:
+        """``ROOT="$(cd "$(dirname "$0")/.." && pwd)"``, ``HERE=$(dirname "$0")``, ``ci=ci``, ``export MAKEFLAGS=-i``:
+        a variable whose value this reader can name (``cd "$ROOT"`` then goes there); any other value is
+        one only the run knows. Assignments before a command name are that command's (``inner``)."""
+        declaration = bool(words) and words[0] in ("export", "local", "readonly", "declare", "typeset")
+        exports = declaration and (words[0] == "export" or any(re.match(r"^-\w*x", w) for w in words[1:]))
+        if words[:1] == ["unset"]:
+            for name in words[1:]:
+                self.values.pop(name, None)
+                self.exported.pop(name, None)
+            return
+        if not declaration and not (words and all(_ASSIGNMENT.match(w) for w in words)):
+            return
+        for word in [w for w in words[1:] if not w.startswith("-")] if declaration else words:
             if not _ASSIGNMENT.match(word):
-                return
+                if exports and re.match(r"^\w+$", word):
+                    self.exported[word] = None  # `export X`: its value as it is
+                continue
             variable, value = word.split("=", 1)
+            append = variable.endswith("+")
+            variable = variable.rstrip("+")
             value = self.expand(unquote(value))
             match = _CD_PWD.match(value)
             if match:
                 value = self.expand(unquote(match.group(1)))
-            self.folders[variable] = value
-            if "$" in value and not _NAMED_FOLDER.match(value):
-                del self.folders[variable]
+            named = "$" not in value and "`" not in value or _NAMED_FOLDER.match(value) or variable in _KEPT_AS_WRITTEN
+            known: str | None = value if named else None
+            if append:
+                before = self.values.get(variable, "")
+                known = None if before is None or known is None else before + known
+            self.values[variable] = known
+            if exports:
+                self.exported[variable] = None
 
     def expand(self, word: str) -> str:
-        """``word`` with a leading ``$VAR``/``${VAR}`` that ``remember_folders`` knows replaced by its folder."""
-        match = re.match(r"^\$(?:\{(\w+)\}|(\w+))", word)
-        name = (match.group(1) or match.group(2)) if match else None
-        if match is None or name not in self.folders:
+        """``word`` with a leading ``$VAR``/``${VAR}`` replaced by the value ``remember_variables`` knows, and
+        ``${VAR:-default}``/``${VAR-default}`` by its default when the variable is unset: never set by the
+        script, and not in the environment of a caller that shows every variable (``Shell.closed``)."""
+        match = re.match(r"^\$(?:\{(\w+)(?:(:?[-=])([^}]*))?\}|(\w+))", word)
+        if match is None:
             return word
-        return self.folders[name] + word[match.end() :]
+        name, operator, default = match.group(1) or match.group(4), match.group(2), match.group(3)
+        rest = word[match.end() :]
+        if name in self.values:
+            value = self.values[name]
+            if value is None:
+                return word
+            if value == "" and operator is not None and operator.startswith(":"):
+                return self.expand(unquote(default)) + rest
+            return value + rest
+        if operator is not None and self.shell.closed and not _RUNNER_VARIABLE.match(name):
+            return self.expand(unquote(default)) + rest  # unset: the default
+        return word
+
+    def substitutions(self, node: _Node) -> None:
+        """make, or a script of the tree, run inside ``$(...)`` or backquotes: the Makefile or script is followed,
+        and its failure is lost unless the substitution's status is the command's (``out=$(make test)``, the
+        last substitution of a command of assignments only; ``echo "$(make test)"``, ``local x=$(make)``: the
+        command's own status wins). Other commands there compute values: not judged, as before."""
+        found = [(word, body) for word in node.words for body in _substituted(word)]
+        if not found:
+            return
+        name = _name_and_args(node.words)[0]
+        shell = replace(
+            self.current_shell().with_variables(list(self.values.items())),
+            errexit=self.state.errexit and not self.shell.bash,  # bash's $(...) drops -e (no inherit_errexit)
+        )
+        for index, (word, body) in enumerate(found):
+            if not name and index == len(found) - 1 and _ASSIGNMENT.match(word):
+                fate = _Fate(_FINAL)  # `out=$(make test)`: its status is the assignment's, judged as the command
+            else:
+                whose = f"`{name}`'s" if name else "the last substitution's"
+                fate = _Fate(
+                    _LOST, f"fails unseen: it runs in a command substitution, and {whose} status is the command's"
+                )
+            where = f"in the command substitution `$({' '.join(body.split())})`"
+            offset = self.text.find(body, node.start)
+            line = self.line(offset if offset >= 0 else node.start)
+            judge = _Judge(body, shell, self.follow_from_here())
+            judge.list_(_Parser(body).script(), fate)
+            for finding in judge.findings:
+                if _runs_code(finding.command):
+                    self.add(Finding(line + finding.line - 1, finding.command, f"{finding.message} ({where})"))
+
+    def follow_from_here(self) -> Follow | None:
+        """``follow`` for code this script runs in its own folder (a string, a substitution): its own ``cd``s go on
+        from where this script is now."""
+        follow, here = self.follow, self.state.dirs
+        if follow is None:
+            return None
+
+        def inside(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = ()) -> list[str]:
+            return follow(words, shell, (*here, *dirs))
+
+        return inside
 
     def change_directory(self, words: Sequence[str]) -> None:
-        """``cd dir``, ``pushd dir``, ``popd``: where the commands after it run (``cd``, ``cd -``: a folder
-        nobody can name here)."""
+        """``cd dir``, ``pushd dir``, ``popd``, ``cd -`` (back where the last ``cd`` left): where the commands after
+        it run (``cd``: home, a folder outside the tree, ``~``)."""
         name, args = words[0], [w for w in words[1:] if not (w.startswith("-") and w != "-")]
+        before = self.state.dirs
         if name == "popd":
             if self.state.pushed:
                 self.state.dirs, self.state.pushed = self.state.pushed[-1], self.state.pushed[:-1]
             else:
                 self.state.dirs += ("~",)
-            return
-        if name == "pushd":
-            self.state.pushed += (self.state.dirs,)
-        target = self.expand(args[0]) if args and args[0] != "-" else "~"
-        self.state.dirs += (target,)
+        elif name == "cd" and args[:1] == ["-"]:
+            self.state.dirs = self.state.previous if self.state.previous is not None else (*before, "~")
+        else:
+            if name == "pushd":
+                self.state.pushed += (self.state.dirs,)
+            self.state.dirs += (self.expand(args[0]) if args else "~",)
+        self.state.previous = before
 
     def inner(self, node: _Node) -> None:
-        """What a command runs beyond itself: the string of ``sh -c``/``eval``, the file ``follow`` reads."""
-        words = command_words(node.words)
+        """What a command runs beyond itself: the string of ``sh -c``/``eval``, the file ``follow`` reads, with
+        the variables the command line puts in its environment (``MAKEFLAGS=-i make``, ``env MAKEFLAGS=-i make``)
+        and in the folder a wrapper moves it to (``env -C ci make``)."""
+        parts = command_parts(node.words)
+        words = parts.words
         name = posixpath.basename(words[0]) if words else ""
+        environment = self.current_shell().with_variables(
+            [(n, self.expand(v) if n in _KEPT_AS_WRITTEN else self.known(v)) for n, v in parts.assignments]
+        )
         if name == "eval":
-            self.nested(node, " ".join(words[1:]), self.current_shell(), "in the string `eval` runs")
+            self.nested(node, " ".join(words[1:]), environment, "in the string `eval` runs")
             return
         if name in POSIX_SHELLS:
             options, operands = shell_invocation(words[1:])
@@ -970,17 +1231,27 @@ class _Judge:
                 if operands:
                     errexit, pipefail = shell_flags(options)
                     called = " ".join([words[0], *options])
-                    shell = Shell(errexit, pipefail, f"`{called}`", bash=name == "bash")
+                    shell = replace(
+                        environment, errexit=errexit, pipefail=pipefail, label=f"`{called}`", bash=name == "bash"
+                    )
                     self.nested(node, operands[0], shell, f"in the string `{called}` runs")
                 return
             if not operands:  # the script comes on standard input
-                words = self.standard_input(node, words[0], options)
+                words = self.standard_input(node, words[0], options, environment)
         if self.follow is not None and words:
             words = [self.expand(w) for w in words]
-            for message in self.follow(words, self.current_shell(), self.state.dirs):
+            dirs = (*self.state.dirs, *(self.expand(d) for d in parts.chdir))
+            for message in self.follow(words, environment, dirs):
                 self.report(node.start, node.end, message)
 
-    def standard_input(self, node: _Node, shell_word: str, options: Sequence[str]) -> list[str]:
+    def known(self, value: str) -> str | None:
+        """A value as this reader can name it (``$VAR`` it knows expanded), None when only the run knows it."""
+        value = self.expand(value)
+        return None if "$" in value or "`" in value else value
+
+    def standard_input(
+        self, node: _Node, shell_word: str, options: Sequence[str], environment: Shell | None = None
+    ) -> list[str]:
         """A shell reading its script from standard input: a here-document (``bash -e <<'EOF'``) is judged
         here, under the shell's options; a file (``bash -e < ci/t.sh``) becomes ``bash -e ci/t.sh`` for
         ``follow``. Empty when there is nothing of the tree to read (a pipe: ``curl ... | bash``)."""
@@ -1000,7 +1271,14 @@ class _Judge:
                     if (line.lstrip("\t") if strip else line) == delimiter:
                         break
                     lines.append(line)
-                shell = Shell(errexit, pipefail, f"`{called}`", bash=posixpath.basename(shell_word) == "bash")
+                bash = posixpath.basename(shell_word) == "bash"
+                shell = replace(
+                    environment or self.current_shell(),
+                    errexit=errexit,
+                    pipefail=pipefail,
+                    label=f"`{called}`",
+                    bash=bash,
+                )
                 where = f"in the here-document `{called}` runs"
                 self.nested(node, "\n".join(lines), shell, where, self.line(body_start))
                 return []
@@ -1017,10 +1295,7 @@ class _Judge:
     def nested(self, node: _Node, script: str, shell: Shell, where: str, line: int = 0) -> None:
         """Judge ``script``, which ``node`` runs, as ``shell``; its lines count from ``line`` (else ``node``'s)."""
         line = line or self.line(node.start)
-        follow, here = self.follow, self.state.dirs
-        # The string runs where this script is now: its own `cd`s go on from there.
-        inside = None if follow is None else lambda w, s, d: follow(w, s, (*here, *d))
-        for found in lost_failures(script, shell, inside):
+        for found in lost_failures(script, shell, self.follow_from_here()):
             self.add(Finding(line + found.line - 1, found.command, f"{found.message} ({where})"))
 
 

@@ -42,7 +42,8 @@ import functools
 import json
 import re
 import sys
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -53,7 +54,7 @@ from ruamel.yaml.error import YAMLError
 
 from lakehouse.config import project_root
 from lakehouse.shellscripts import ScriptFollower, checkout_reader
-from lakehouse.shellstatus import Shell, lost_failures, shell_flags
+from lakehouse.shellstatus import Follow, Shell, lost_failures, shell_flags
 
 #: Workflows the design names (DESIGN.md, "Layout we aim for").
 REQUIRED_WORKFLOWS = ("guard.yml", "smoke.yml", "infra.yml", "e2e.yml", "sbom.yml")
@@ -209,12 +210,61 @@ def run_shell(document: dict[str, Any], where: str, step: dict[str, Any]) -> She
 def working_directory(document: dict[str, Any], where: str, step: dict[str, Any]) -> str | None:
     """Where a ``run:`` step runs, from the checkout's root (``working-directory:`` of the step, else of its
     job's or the workflow's ``defaults.run``); None when an expression decides it."""
+    found = _working_directory_text(document, where, step)
+    return None if "${{" in found else found
+
+
+def _working_directory_text(document: dict[str, Any], where: str, step: dict[str, Any]) -> str:
+    """The ``working-directory:`` that applies to a step, as written (empty: none, the checkout's root)."""
     job = (document.get("jobs") or {}).get(where.split("/")[1]) if where.startswith("jobs/") else None
     scopes = [step, ((job or {}).get("defaults") or {}).get("run") or {}, (document.get("defaults") or {}).get("run")]
-    found = next(
-        (str(s["working-directory"]) for s in scopes if isinstance(s, dict) and s.get("working-directory")), ""
-    )
-    return None if "${{" in found else found
+    return next((str(s["working-directory"]) for s in scopes if isinstance(s, dict) and s.get("working-directory")), "")
+
+
+def _run_in(follow: Follow, folder: str) -> Follow:
+    """``follow`` for a step whose ``working-directory`` is an expression: what it runs runs in that folder, which
+    only the run knows (``lakehouse.shellscripts`` says so: never judged, never passed)."""
+
+    def moved(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = ()) -> list[str]:
+        return follow(words, shell, (folder, *dirs))
+
+    return moved
+
+
+def step_environment(document: dict[str, Any], where: str, step: dict[str, Any]) -> tuple[tuple[str, str | None], ...]:
+    """The variables a step's script starts with from the workflow's, its job's and its own ``env:`` (the
+    step's win): (name, value), value None for an expression (``${{ inputs.dir }}``: the run's)."""
+    job = (document.get("jobs") or {}).get(where.split("/")[1]) if where.startswith("jobs/") else None
+    merged: dict[str, str | None] = {}
+    for scope in (document, job or {}, step):
+        env = scope.get("env") if isinstance(scope, dict) else None
+        if isinstance(env, str):  # `env: ${{ fromJSON(...) }}`: every variable the run's
+            merged["*"] = None
+        for name, value in (env or {}).items() if isinstance(env, dict) else []:
+            text = "true" if value is True else "false" if value is False else "" if value is None else str(value)
+            merged[str(name)] = None if "${{" in text else text
+    return tuple(merged.items())
+
+
+#: ``echo "NAME=value" >> "$GITHUB_ENV"`` (or printf): a variable of the job's later steps.
+_GITHUB_ENV_WRITE = re.compile(
+    r"""\b(?:echo|printf)\s+(?:-\w+\s+)*["']?([A-Za-z_]\w*)=([^"'\s>]*)["']?\s*>>\s*["']?\$\{?GITHUB_ENV\b"""
+)
+
+
+def github_env_writes(script: str) -> list[tuple[str, str | None]]:
+    """The variables a step's script sets for the later steps of its job through ``$GITHUB_ENV`` as this reader
+    can read them (``echo "MAKEFLAGS=-i" >> "$GITHUB_ENV"``): (name, value), None for a value of the run. Other
+    writes (``cat f >> "$GITHUB_ENV"``) are not read: the steps after them are judged with no default taken
+    for a variable set nowhere else (``masked_failure_problems``' ``closed``)."""
+    return [
+        (name, None if "$" in value or "`" in value else value) for name, value in _GITHUB_ENV_WRITE.findall(script)
+    ]
+
+
+def writes_runtime_environment(document: Any) -> bool:
+    """A step of the document writes ``$GITHUB_ENV`` (a later step's variables are then the run's to know)."""
+    return isinstance(document, dict) and any("GITHUB_ENV" in str(step.get("run", "")) for _, step in _steps(document))
 
 
 def _step_label(step: dict[str, Any]) -> str:
@@ -227,7 +277,9 @@ def _shown(value: Any) -> str:
     return "true" if value is True else repr(value)
 
 
-def masked_failure_problems(path: Path, document: Any, scripts: ScriptFollower | None = None) -> list[Problem]:
+def masked_failure_problems(
+    path: Path, document: Any, scripts: ScriptFollower | None = None, closed: bool | None = None
+) -> list[Problem]:
     """Every job and step whose failure would still let the run conclude ``success``.
 
     ``continue-on-error`` anything but literally ``false`` on a job or a step (``true``, or an
@@ -235,12 +287,16 @@ def masked_failure_problems(path: Path, document: Any, scripts: ScriptFollower |
     reports the step itself as ``success``), and a command of a ``run:`` script whose failure the
     script's status does not carry (``lakehouse.shellstatus``, under the step's shell: ``|| true`` or
     ``|| echo ...``, a pipeline without pipefail, ``set +e``...), in the step or in a shell script of the
-    tree it runs, which ``scripts`` reads (``lakehouse.shellscripts``; None: scripts are not read). Exit
-    check 3 reads these from the guard workflow of each judged run; ``make lint`` from the checkout.
+    tree it runs, which ``scripts`` reads (``lakehouse.shellscripts``; None: scripts are not read). Each
+    script starts with the ``env:`` of its workflow, job and step; ``closed``: no variable is set but
+    these (None: so unless a step of the document writes ``$GITHUB_ENV``), so ``cd "${CI_DIR:-ci}"`` goes to
+    ``ci``. Exit check 3 reads these from the guard workflow of each judged run; ``make lint`` from the checkout.
     """
     if not isinstance(document, dict):
         return []
     problems = []
+    closed = not writes_runtime_environment(document) if closed is None else closed
+    written: dict[str, list[tuple[str, str | None]]] = {}  # job -> what its steps so far wrote to $GITHUB_ENV
     for job_id, job in _jobs(document):
         if "continue-on-error" in job and job["continue-on-error"] is not False:
             message = (
@@ -254,12 +310,30 @@ def masked_failure_problems(path: Path, document: Any, scripts: ScriptFollower |
             message = f"step {label} has continue-on-error: {value}: it may fail while its job concludes success"
             problems.append(Problem(path, f"{where}/continue-on-error", message))
         shell = run_shell(document, where, step) if "run" in step else None
-        cwd = working_directory(document, where, step) if scripts is not None else None
-        follow = scripts.hook(cwd) if scripts is not None and cwd is not None else None
+        job_id = where.split("/")[1] if where.startswith("jobs/") else ""
+        own = step_environment(document, where, step)
+        environment = tuple({**dict(written.get(job_id, [])), **dict(own)}.items())
+        written.setdefault(job_id, []).extend(github_env_writes(str(step.get("run") or "")))
+        if shell is not None:
+            shell = replace(shell, environment=environment, closed=closed and ("*", None) not in environment)
+        cwd = working_directory(document, where, step)
+        origin = f"{path}: {where}/run: step {label}"
+        follow = scripts.hook(cwd or "", origin=origin) if scripts is not None else None
+        if follow is not None and cwd is None:
+            follow = _run_in(follow, _working_directory_text(document, where, step))
         for found in lost_failures(str(step["run"]), shell, follow) if shell is not None else []:
             message = f"step {label}, line {found.line} `{found.command}` {found.message}"
             problems.append(Problem(path, f"{where}/run", message))
     return problems
+
+
+def unfollowed_problems(path: Path, scripts: ScriptFollower) -> list[Problem]:
+    """What the guard runs that the reader could not follow (``ScriptFollower.unfollowed``): exit check 3 cannot
+    tell whether its failures are lost, so it ends ``error`` on such a run; lint says so first."""
+    return [
+        Problem(path, "", f"cannot tell whether a failure is lost: {entry.removeprefix(f'{path}: ')}")
+        for entry in scripts.unfollowed
+    ]
 
 
 def displayed_run_steps(document: Any) -> dict[str, list[str]]:
@@ -320,6 +394,7 @@ def workflow_rule_problems(path: Path, document: Any, text: str = "") -> list[Pr
         root = path.resolve().parents[2]  # .github/workflows/guard.yml -> the checkout
         scripts = ScriptFollower(checkout_reader(root))  # the scripts of the same tree
         problems += masked_failure_problems(path, document, scripts)  # the Makefiles its make reads too
+        problems += unfollowed_problems(path, scripts)
         push = (document.get("on") or {}).get("push") if isinstance(document.get("on"), dict) else None
         branches = push.get("branches", []) if isinstance(push, dict) else []
         if "main" not in branches:
@@ -358,7 +433,8 @@ def check_file(path: Path, kind: str) -> list[Problem]:
             schema_problems(path, document, "github-actions")
             + pinning_problems(path, document, text)
             + step_problems(path, document)
-            + masked_failure_problems(path, document, scripts)
+            + masked_failure_problems(path, document, scripts, closed=False)
+            + (unfollowed_problems(path, scripts) if scripts is not None else [])
         )
     return schema_problems(path, document, "github-workflows") + workflow_rule_problems(path, document, text)
 

@@ -34,7 +34,10 @@ Two sources, in this order:
   run in: a script whose body is ``pytest || true``, or ``pytest`` then ``exit 0`` without ``-e``, or a
   recipe line ``-pytest``, makes the run red, the reason naming the file and line. A script the commit
   does not hold is noted, not judged (the step fails where it runs it); a file that cannot be read is
-  an ``error``, never a pass.
+  an ``error``, never a pass. So is a run whose guard runs make or a script where only the run can tell
+  (``cd "$DIR"`` with DIR a value of the run, ``MAKEFLAGS: ${{ inputs.flags }}``; the workflow's, job's and
+  step's ``env:`` and the script's own assignments are followed, ``lakehouse.shellscripts``' ``unfollowed``):
+  not proven red, not green; a red run among the judged wins.
 
   And the repository is only a name the user gives: its runs say something of the code under test only
   when they ran on its history. So each judged run's commit (``head_sha``) must share history with the
@@ -106,6 +109,7 @@ from lakehouse.workflows import (
     load_yaml,
     local_uses,
     masked_failure_problems,
+    writes_runtime_environment,
 )
 
 GUARD_WORKFLOW = "guard.yml"
@@ -357,6 +361,7 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
         return None if answer is None else str(answer.data)
 
     scripts = ScriptFollower(script_text)  # the scripts and Makefiles of the same commit as the workflow
+    documents: list[tuple[str, str, Any]] = []
     while pending:
         kind, path = pending.pop(0)
         if (kind, path) in seen:
@@ -368,14 +373,21 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
         except YAMLError as err:
             raise GitHubApiError("bad_response", f"{file_path} at {sha[:12]} is not valid YAML ({err})") from None
         files.append(file_path)
+        documents.append((kind, file_path, document))
         workflow = document if workflow is None else workflow
+        pending += local_uses(document)
+    # A step's variables are those of the workflow's `env:` unless a step (of it or of an action it uses) writes
+    # $GITHUB_ENV; an action's steps also get the calling job's, which it does not show.
+    closed = not any(writes_runtime_environment(document) for _, _, document in documents)
+    for kind, file_path, document in documents:
         why += [
             f"{p.path} at {sha[:12]}: {p.where}: {p.message}"
-            for p in masked_failure_problems(Path(file_path), document, scripts)
+            for p in masked_failure_problems(Path(file_path), document, scripts, closed and kind == "workflow")
         ]
-        pending += local_uses(document)
     files += scripts.files  # the scripts and Makefiles its steps ran, wherever they ran them
-    return why, {"ref": sha, "files": files, "scripts": scripts.notes, "problems": why}, workflow
+    unfollowed = [f"{u} (at {sha[:12]})" for u in scripts.unfollowed]
+    read = {"ref": sha, "files": files, "scripts": scripts.notes, "problems": why, "unfollowed": unfollowed}
+    return why, read, workflow
 
 
 def _file_at(client: GitHubActions, kind: str, path: str, sha: str) -> tuple[str, str]:
@@ -487,6 +499,7 @@ def judge_github_runs(
     bound, unrelated = bind_judged_runs(judged, HistoryBinder(client, commit, checkout))
     # A run not of this code is not read further: whatever its jobs say, they say nothing of this code.
     read = {} if unrelated else _read_judged_runs(streak, judged, client)
+    unverified = _unverified(streak, read)
     streak.details = _github_details(
         page, repo, completed, streak, commit_source, {**read, "bound_to_commit_under_test": bound}
     )
@@ -494,7 +507,31 @@ def judge_github_runs(
         status = Status.FAILED if any(b.related is False for _, b in unrelated) else Status.ERROR
         return _outcome(status, streak, _unrelated_reason(repo, commit, commit_source, unrelated), "github")
     how = f"push to {MAIN_BRANCH} until three completed runs exist"
-    return judge_streak(streak, "github", where, how)
+    verdict = judge_streak(streak, "github", where, how)
+    if unverified and verdict.status is not Status.FAILED:
+        # Not proven red, and not proven green: what the guard ran there could not be read (an outage's kin).
+        reason = (
+            f"cannot tell whether the guard's tests could fail {len(unverified)} judged run(s) in {where}: "
+            f"{'; '.join(unverified)}; name the folder or value in the workflow, its env: or the script"
+        )
+        return _outcome(Status.ERROR, streak, reason, "github")
+    return verdict
+
+
+def _unverified(streak: Streak, read: dict[str, Any]) -> list[str]:
+    """The judged runs still green whose guard runs a command the reader could not follow (``unfollowed``: make
+    after ``cd "$DIR"`` to a value only the run knows...), each with what and where."""
+    files = read.get("workflow_files", {})
+    found: list[str] = []
+    for run in streak.newest:
+        number = run.label.split(" (", 1)[0]  # "run #8"
+        entries = (files.get(number) or {}).get("unfollowed") or [] if run.green else []
+        found += [f"{number}: {entry}" for entry in entries]
+    own = streak.own_run()
+    if own is not None and own not in streak.newest and own.green:
+        number = own.label.split(" (", 1)[0]
+        found += [f"{number}: {entry}" for entry in (files.get(number) or {}).get("unfollowed") or []]
+    return found
 
 
 def _github_details(

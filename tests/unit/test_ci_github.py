@@ -350,8 +350,9 @@ def test_the_repositorys_own_guard_is_read_at_each_judged_runs_commit_and_passes
     outcome = ask(github, sha(9))
     assert outcome.status is Status.PASSED, outcome.reason
     # guard runs make lint and make test: make reads GNUmakefile, makefile or Makefile, the first there is, in
-    # the folder it runs in (the checkout's root); make test runs scripts/ensure-chromium
-    asked = [GUARD_PATH, "GNUmakefile", "makefile", "Makefile", "scripts/ensure-chromium", COMMON_ACTION]
+    # the folder it runs in (the checkout's root); make test runs scripts/ensure-chromium. The local action is read
+    # before any of them: whether a step writes $GITHUB_ENV decides what the steps' variables can be
+    asked = [GUARD_PATH, COMMON_ACTION, "GNUmakefile", "makefile", "Makefile", "scripts/ensure-chromium"]
     assert contents_read(github) == [(path, sha(n)) for n in (9, 8, 7) for path in asked]  # not run #6: red
     read = outcome.details["github"]["workflow_files"]
     files = [GUARD_PATH, COMMON_ACTION, "Makefile", "scripts/ensure-chromium"]
@@ -360,7 +361,7 @@ def test_the_repositorys_own_guard_is_read_at_each_judged_runs_commit_and_passes
         "root); judged for `make venv` (recipes run in the root)",
         "scripts/ensure-chromium": "judged as `#!/usr/bin/env bash` of scripts/ensure-chromium",
     }
-    assert read["run #9"] == {"ref": sha(9), "files": files, "scripts": scripts, "problems": []}
+    assert read["run #9"] == {"ref": sha(9), "files": files, "scripts": scripts, "problems": [], "unfollowed": []}
 
 
 def test_a_guard_step_under_continue_on_error_makes_its_green_run_red(github: FakeGitHub) -> None:
@@ -580,12 +581,23 @@ def test_a_script_only_the_runs_commit_holds_is_judged_and_a_missing_one_is_note
     assert read["run #7"]["scripts"]["ci/gone.sh"].startswith("not in the tree") and read["run #7"]["problems"] == []
 
 
-def with_test_step(github: FakeGitHub, number: int, run_: str, files: dict[str, str], where: str = "") -> str:
+def with_test_step(
+    github: FakeGitHub, number: int, run_: str, files: dict[str, str], where: str = "", env: str = ""
+) -> str:
     """Commit ``sha(number)``: the guard's ``make test`` step runs ``run_`` instead (in ``where``, its
-    ``working-directory``), under the name GitHub showed for it; ``files`` added to or replacing the tree's."""
+    ``working-directory``; with ``env``, ``NAME: value`` lines, as its ``env:``), under the name GitHub showed for
+    it (a line of ``run_`` after the first is indented as the step's: ``NEXT``); ``files`` added to or replacing
+    the tree's. A ``.github/workflows/guard.yml`` in ``files`` is edited:
+    its ``jobs:`` line replaced by the value of ``"jobs:"`` there (a workflow-level ``env:``)."""
     folder = f"        working-directory: {where}\n" if where else ""
-    step = f"      - name: Run make test\n{folder}        run: |\n          {run_}\n"
+    variables = "".join(f"          {line}\n" for line in env.splitlines())
+    variables = f"        env:\n{variables}" if env else ""
+    step = f"      - name: Run make test\n{folder}{variables}        run: |\n          {run_}\n"
     commit = with_guard(github, number, TEST_STEP, step)
+    files = dict(files)
+    if "jobs:" in files:
+        guard = github.commits[commit][GUARD_PATH]
+        github.commits[commit][GUARD_PATH] = guard.replace("\njobs:\n", f"\n{files.pop('jobs:')}jobs:\n", 1)
     github.commits[commit].update(files)
     return commit
 
@@ -821,6 +833,248 @@ def test_a_healthy_repository_that_runs_its_tests_that_way_stays_green(
     with_test_step(github, 8, run_, files, where)
     outcome = ask(github, sha(9))
     assert outcome.status is Status.PASSED, outcome.reason
+
+
+#: The next line of a step's multi-line ``run:`` (as ``with_test_step`` writes it).
+NEXT = "\n          "
+#: ci/Makefile whose test recipe make ignores the failure of, and a healthy one.
+CI_DASH = {"ci/Makefile": "test:\n\t-pytest\n"}
+CI_HEALTHY = {"ci/Makefile": "test:\n\tpytest\n", "Makefile": DASH_MAKEFILE}  # the root's is the broken one
+CI_IGNORED = f"runs ci/Makefile: ci/Makefile, line 2 (target 'test') {IGNORED}"
+ROOT_IGNORED = f"runs Makefile: Makefile, line {DASH_LINE} (target 'test') {IGNORED}"
+MAKEFLAGS_I = "with MAKEFLAGS=-i in its environment: -i ignores every failure of its recipes"
+WORKFLOW_ENV = {"jobs:": "env:\n  MAKEFLAGS: -i\n"}
+
+
+@pytest.mark.parametrize(
+    ("run_", "files", "env", "culprit"),
+    [
+        # make in a folder a variable names: the script's own assignment, a default, the step's env:
+        ('DIR=ci; cd "$DIR" && make test', CI_DASH, "", f"`make test` {CI_IGNORED}"),
+        ('cd "${CI_DIR:-ci}" && make test', CI_DASH, "", f"`make test` {CI_IGNORED}"),
+        ('cd "$CI_DIR" && make test', CI_DASH, "CI_DIR: ci", f"`make test` {CI_IGNORED}"),
+        (  # each folder a for loop names: the second one's Makefile ignores the failure
+            'for d in e2e ci; do (cd "$d" && make test); done',
+            {**CI_DASH, "e2e/Makefile": "test:\n\tpytest\n"},
+            "",
+            f"`make test` {CI_IGNORED}",
+        ),
+        (  # a script the step runs inherits the step's env:
+            "./ci/run",
+            {**CI_DASH, "ci/run": '#!/bin/sh -e\ncd "$TESTS"\nmake test\n'},
+            "TESTS: ci",
+            f"ci/run:3 `make test` {CI_IGNORED}",
+        ),
+        # make inside a command substitution: followed; its status kept only by a bare assignment
+        ("out=$(make test)", {"Makefile": DASH_MAKEFILE}, "", f"{ROOT_IGNORED} (in the command substitution"),
+        (
+            'echo "$(make test)"',
+            {},
+            "",
+            "`make test` fails unseen: it runs in a command substitution, and `echo`'s status is the command's",
+        ),
+        (
+            'export OUT="$(make test)"',
+            {},
+            "",
+            "`make test` fails unseen: it runs in a command substitution, and `export`'s status is the command's",
+        ),
+        ('x="$(make test || true)"', {}, "", f"`make test || true` {OR_TRUE} (in the command substitution"),
+        # wrappers and spellings that move make to another folder
+        ("env -C ci make test", CI_DASH, "", CI_IGNORED),
+        ("env --chdir=ci make test", CI_DASH, "", CI_IGNORED),
+        ("make --directory=ci test", CI_DASH, "", CI_IGNORED),
+        ("make -Cci test", CI_DASH, "", CI_IGNORED),
+        # -i reaching make through its environment or its command line
+        ("MAKEFLAGS=-i make test", {}, "", f"`make test` {MAKEFLAGS_I}"),
+        ("env MAKEFLAGS=-i make test", {}, "", f"`make test` {MAKEFLAGS_I}"),
+        ("GNUMAKEFLAGS=i make test", {}, "", "with GNUMAKEFLAGS=i in its environment"),
+        (f"export MAKEFLAGS=-i{NEXT}make test", {}, "", f"line 2 `make test` runs `make test` {MAKEFLAGS_I}"),
+        ("make test", {}, "MAKEFLAGS: -i", f"`make test` runs `make test` {MAKEFLAGS_I}"),
+        ("make test", WORKFLOW_ENV, "", f"`make test` runs `make test` {MAKEFLAGS_I}"),
+        (
+            "./ci/run",
+            {"ci/run": "#!/bin/sh -e\nmake test\n", **WORKFLOW_ENV},
+            "",
+            f"ci/run:2 `make test` runs `make test` {MAKEFLAGS_I}",
+        ),
+        ("make -i test", {}, "", "runs `make -i test`: -i ignores every failure of its recipes"),
+        ("make --ignore-errors test", {}, "", "runs `make --ignore-errors test`: -i ignores every failure"),
+    ],
+    ids=[
+        "cd-variable",
+        "cd-default",
+        "cd-step-env",
+        "for-loop",
+        "script-cd-step-env",
+        "assigned-substitution",
+        "echo-substitution",
+        "export-substitution",
+        "or-true-in-substitution",
+        "env-C",
+        "env-chdir",
+        "make-directory",
+        "make-Cdir",
+        "MAKEFLAGS-prefix",
+        "env-MAKEFLAGS",
+        "GNUMAKEFLAGS",
+        "export-MAKEFLAGS",
+        "step-env-MAKEFLAGS",
+        "workflow-env-MAKEFLAGS",
+        "workflow-env-reaches-script",
+        "make-i",
+        "make-ignore-errors",
+    ],
+)
+def test_make_reached_through_a_variable_a_substitution_a_wrapper_or_makeflags_is_followed_and_red(
+    github: FakeGitHub, run_: str, files: dict[str, str], env: str, culprit: str
+) -> None:
+    """Run #8's guard runs make where a variable, ``env -C`` or ``--directory`` says, inside ``$(...)``, or with
+    ``-i`` in MAKEFLAGS (the command line, ``export``, the workflow's or step's ``env:``): its green run is red,
+    the reason naming the workflow at the run's commit, the step, the file and line, and why."""
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    commit = with_test_step(github, 8, run_, files, env=env)
+    outcome = ask(github, sha(9))
+    _not_passing_naming(
+        outcome,
+        "1 of the newest 3 counted guard runs",
+        "run #8 (",
+        f"{GUARD_PATH} at {commit[:12]}: jobs/test/steps/2/run: step 'Run make test', line ",
+        culprit,
+    )
+    assert outcome.status is Status.FAILED and "is not among its steps" not in str(outcome.reason)
+    assert outcome.details["github"]["workflow_files"]["run #8"]["unfollowed"] == []
+
+
+@pytest.mark.parametrize(
+    ("run_", "files", "env"),
+    [
+        ('DIR=ci; cd "$DIR" && make test', CI_HEALTHY, ""),  # ci/Makefile, not the root's broken one
+        ('cd "${CI_DIR:-ci}" && make test', CI_HEALTHY, ""),
+        ('cd "$CI_DIR" && make test', CI_HEALTHY, "CI_DIR: ci"),
+        ('for d in e2e ci; do make -C "$d" test; done', {**CI_HEALTHY, "e2e/Makefile": "test:\n\tpytest\n"}, ""),
+        ("./ci/run", {**CI_HEALTHY, "ci/run": '#!/bin/sh -e\ncd "$TESTS"\nmake test\n'}, "TESTS: ci"),
+        ("out=$(make test)", {}, ""),  # -e stops on the assignment's status, the substitution's
+        (f'echo "version $(git describe --tags || echo dev)"{NEXT}make test', {}, ""),  # a value: not judged
+        ("env -C ci make test", CI_HEALTHY, ""),
+        ("make --directory=ci test", CI_HEALTHY, ""),
+        ("env MAKEFLAGS=-k make test", {}, ""),  # -k goes on with other targets, and make still fails
+        ('MAKEFLAGS="--no-print-directory -j2" make test', {}, ""),
+        (f'export MAKEFLAGS="-j$(nproc)"{NEXT}make test', {}, ""),  # a computed argument: still no -i
+        ("make test", {"jobs:": "env:\n  MAKEFLAGS: -j2\n"}, ""),
+    ],
+    ids=[
+        "cd-variable",
+        "cd-default",
+        "cd-step-env",
+        "for-loop",
+        "script-cd-step-env",
+        "assigned-substitution",
+        "value-substitution",
+        "env-C",
+        "make-directory",
+        "MAKEFLAGS-k",
+        "MAKEFLAGS-j",
+        "MAKEFLAGS-j-computed",
+        "workflow-env-MAKEFLAGS-j",
+    ],
+)
+def test_a_healthy_repository_reaching_make_that_way_stays_green(
+    github: FakeGitHub, run_: str, files: dict[str, str], env: str
+) -> None:
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    with_test_step(github, 8, run_, files, env=env)
+    outcome = ask(github, sha(9))
+    assert outcome.status is Status.PASSED, outcome.reason
+
+
+@pytest.mark.parametrize(
+    ("run_", "files", "env", "what"),
+    [
+        ('cd "$TESTS_DIR" && make test', CI_DASH, "", "`make test` runs in `$TESTS_DIR`, a folder only the run knows"),
+        (
+            'cd "$TESTS_DIR" && make test',
+            CI_HEALTHY,
+            "TESTS_DIR: ${{ inputs.dir }}",
+            "`make test` runs in `$TESTS_DIR`, a folder only the run knows",
+        ),
+        (  # an earlier step may have set CI_DIR through $GITHUB_ENV: its default is not what runs
+            'cat ci/env >> "$GITHUB_ENV"' + NEXT + 'cd "${CI_DIR:-ci}" && make test',
+            {**CI_HEALTHY, "lax/Makefile": "test:\n\t-pytest\n", "ci/env": "CI_DIR=lax\n"},
+            "",
+            "`make test` runs in `${CI_DIR:-ci}`, a folder only the run knows",
+        ),
+        ("./ci/run", {"ci/run": '#!/bin/sh -e\ncd "$1"\n./test.sh\n'}, "", "`./test.sh` runs after `cd $1`"),
+        ("make test", {}, "MAKEFLAGS: ${{ inputs.flags }}", "`make test` runs with MAKEFLAGS set to a value only"),
+        ('MAKEFLAGS="-j2 $EXTRA" make test', {}, "", "`make test` runs with MAKEFLAGS set to a value only"),
+    ],
+    ids=["unset-variable", "expression", "github-env", "script-argument", "makeflags-expression", "makeflags-word"],
+)
+def test_make_or_a_script_run_where_only_the_run_knows_is_an_error_never_green(
+    github: FakeGitHub, run_: str, files: dict[str, str], env: str, what: str
+) -> None:
+    _only_the_run_knows(github, run_, files, env, what)
+
+
+def test_make_in_a_working_directory_an_expression_names_is_an_error_never_green(github: FakeGitHub) -> None:
+    _only_the_run_knows(
+        github, "make test", CI_DASH, "", "`make test` runs in `${{ inputs.dir }}`", "${{ inputs.dir }}"
+    )
+
+
+def _only_the_run_knows(
+    github: FakeGitHub, run_: str, files: dict[str, str], env: str, what: str, where: str = ""
+) -> None:
+    """A folder or MAKEFLAGS known only at run time: the reader cannot tell what the guard's make or script loses.
+    Not proven red (the run may be healthy), not green: ``error``, as for a file GitHub cannot serve, naming
+    the run, the step, the command and why."""
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    commit = with_test_step(github, 8, run_, files, where, env=env)
+    outcome = ask(github, sha(9))
+    assert outcome.status is Status.ERROR, outcome.reason
+    _not_passing_naming(
+        outcome,
+        "cannot tell whether the guard's tests could fail 1 judged run(s)",
+        f"run #8: {GUARD_PATH}: jobs/test/steps/2/run: step 'Run make test'",
+        what,
+        f"(at {commit[:12]})",
+    )
+    assert outcome.details["github"]["workflow_files"]["run #8"]["problems"] == []
+
+
+@pytest.mark.parametrize(
+    ("written", "culprit"),
+    [
+        ('echo "MAKEFLAGS=-i" >> "$GITHUB_ENV"', f"`make test` runs `make test` {MAKEFLAGS_I}"),
+        ("echo CI_DIR=ci >> $GITHUB_ENV", "`make test` runs ci/Makefile"),
+    ],
+    ids=["makeflags", "folder"],
+)
+def test_a_variable_an_earlier_step_writes_to_github_env_reaches_the_later_steps(
+    github: FakeGitHub, written: str, culprit: str
+) -> None:
+    """GitHub gives the job's later steps what a step writes to $GITHUB_ENV (not the writing step itself)."""
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    steps = (
+        f"      - name: Run make test\n        run: {written}\n"
+        '      - name: Run make test\n        run: cd "${CI_DIR:-.}" && make test\n'
+    )
+    commit = with_guard(github, 8, TEST_STEP, steps)
+    github.commits[commit].update(CI_DASH)
+    github.commits[commit]["Makefile"] = github.commits[commit]["Makefile"].replace(PYTEST_RECIPE, "\t-pytest", 1)
+    outcome = ask(github, sha(9))
+    assert outcome.status is Status.FAILED, outcome.reason
+    _not_passing_naming(outcome, "run #8 (", f"{GUARD_PATH} at {commit[:12]}: jobs/test/steps/3/run", culprit)
+    assert "jobs/test/steps/2/run" not in str(outcome.reason)  # the writing step itself: not yet
+
+
+def test_a_red_run_wins_over_a_run_the_reader_cannot_follow(github: FakeGitHub) -> None:
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    with_test_step(github, 8, 'cd "$TESTS_DIR" && make test', CI_DASH)
+    with_test_step(github, 7, "make -i test", {})
+    outcome = ask(github, sha(9))
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert "run #7 (" in str(outcome.reason) and "-i ignores every failure" in str(outcome.reason)
 
 
 def test_a_script_github_cannot_serve_is_an_error_never_green(github: FakeGitHub) -> None:

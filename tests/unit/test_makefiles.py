@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from lakehouse.makefiles import default_goal, is_make, makefile_masking, makefile_shell, parse_make
+from lakehouse.makefiles import (
+    default_goal,
+    is_make,
+    make_flags_ignore_errors,
+    makefile_masking,
+    makefile_shell,
+    parse_make,
+)
 
 
 def test_a_make_call_is_read_for_its_folder_file_targets_and_variables() -> None:
@@ -59,3 +66,8 @@ def test_a_target_specific_shellflags_is_the_one_its_recipes_and_prerequisites_r
     assert makefile_masking(lax, ["unit"]) == []  # reached by itself: the Makefile's -ec
     strict = ".SHELLFLAGS := -eu -o pipefail -c\ntest: SHELL := /bin/bash\ntest:\n\tpytest | tee log; echo done\n"
     assert makefile_masking(strict, ["test"]) == []
+
+
+def test_makeflags_in_the_environment_ignores_errors_with_i_not_with_k() -> None:
+    assert all(make_flags_ignore_errors(v) for v in ("-i", "i", "ik", "-ki", "--ignore-errors", "-j2 -i"))
+    assert not any(make_flags_ignore_errors(v) for v in ("-k", "k", "--no-print-directory -j4", "-I inc", ""))

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 
-from lakehouse.shellstatus import Shell, command_words, lost_failures, shell_flags, tokens, unquote
+from lakehouse.shellstatus import (
+    CommandParts,
+    Shell,
+    command_parts,
+    command_words,
+    lost_failures,
+    shell_flags,
+    tokens,
+    unquote,
+)
 
 GITHUB = Shell(errexit=True, pipefail=False, label="bash -e", bash=True)  # a run: step with no shell:
 BASH = Shell(errexit=True, pipefail=True, label="bash -eo pipefail", bash=True)  # shell: bash
@@ -54,7 +64,7 @@ def test_an_or_alternative_that_always_succeeds_loses_the_failure(script: str, c
         'while read -r x || [ -n "$x" ]; do echo $x; done < f',
         "cmd && other",
         "echo 'a || true' \"b || :\"",
-        'x="$(make test || true)"',  # inside a command substitution: not judged
+        'x="$(git describe --tags || echo dev)"',  # a substitution computing a value: not judged (make is: see below)
         "cat > f <<'EOF'\nmake test || true\nEOF\nmake test",  # a here-document's text
     ],
 )
@@ -360,3 +370,72 @@ def test_a_variable_naming_a_folder_is_where_cd_to_it_goes() -> None:
         (["bash", "ci/b.sh"], ('$(dirname "$0")/..',)),
         (["./c.sh"], ('$(dirname "$0")/..', "$ROOT")),  # $1: the run's value, forgotten
     ]
+
+
+def test_command_parts_give_the_environment_and_folder_a_command_line_gives_its_command() -> None:
+    parts = command_parts(["MAKEFLAGS=-i", "env", "-C", "ci", "B='x y'", "make", "test"])
+    assert (parts.words, parts.assignments, parts.chdir) == (
+        ["make", "test"],
+        [("MAKEFLAGS", "-i"), ("B", "x y")],
+        ["ci"],
+    )
+    assert command_parts(["env", "--chdir=ci", "make"]).chdir == ["ci"]
+    assert command_parts(["env", "-Cci", "make"]).chdir == ["ci"]
+    assert command_parts(["env", "--chdir", "ci", "make"]).chdir == ["ci"]
+    assert command_parts(["sudo", "-D", "ci", "make"]).chdir == ["ci"]
+    assert command_parts(["timeout", "600", "make"]) == CommandParts(["make"], [], [])
+
+
+@pytest.mark.parametrize(
+    ("script", "shell", "found"),
+    [
+        ("out=$(make test)\necho done", GITHUB, []),  # -e stops on the assignment: its status is make's
+        ("out=`make test`\necho done", GITHUB, []),
+        ("if out=$(make test); then echo ok; else exit 1; fi", GITHUB, []),
+        ('echo "$(make test)"', GITHUB, [(1, "make test", "`echo`'s status is the command's")]),
+        ("f() {\n  local out=$(make test)\n}\nf", GITHUB, [(2, "make test", "`local`'s status is the command's")]),
+        ("a=$(make test) b=$(date)", GITHUB, [(1, "make test", "the last substitution's status is the command's")]),
+        ('[ -n "$(make test)" ]', GITHUB, [(1, "make test", "`[`'s status is the command's")]),
+        (  # bash's $(...) drops -e: the first make's failure is lost to the second
+            "out=$(make lint; make test)",
+            GITHUB,
+            [(1, "make lint", "fails unseen: `;` follows it and without -e")],
+        ),
+        ("out=$(make lint; make test)", SH_E, []),  # sh keeps -e inside
+        ('echo "v$(git describe --tags || echo dev) $(date)"', GITHUB, []),  # values: not judged
+        ("echo $((1 + 2)) '$(make test)'", GITHUB, []),  # arithmetic, quoted text
+    ],
+)
+def test_make_in_a_command_substitution_keeps_its_status_only_in_a_bare_assignment(
+    script: str, shell: Shell, found: list[tuple[int, str, str]]
+) -> None:
+    got = _found(script, shell)
+    assert [(line, command) for line, command, _ in got] == [(line, command) for line, command, _ in found]
+    for (_, _, message), (_, _, why) in zip(got, found, strict=True):
+        assert why in message and message.endswith(")"), message
+
+
+def test_variables_a_script_starts_with_or_exports_reach_cd_and_the_commands_it_runs() -> None:
+    asked: list[tuple[list[str], tuple[str, ...], dict[str, str | None]]] = []
+
+    def follow(words: Sequence[str], shell: Shell, dirs: tuple[str, ...]) -> list[str]:
+        asked.append((list(words), dirs, shell.variables()))
+        return []
+
+    step = replace(GITHUB, environment=(("TESTS", "ci"), ("FLAGS", None)), closed=True)
+    script = (
+        'cd "$TESTS" && make a\ncd - && cd "${CI_DIR:-sub}" && make b\ncd "$HOME" && make c\n'
+        "export MAKEFLAGS=-i\nX=1 make d\nenv -C ci MAKEFLAGS=-k make e\nunset MAKEFLAGS\nmake f\n"
+    )
+    lost_failures(script, step, follow)
+    made = {w[1]: (d, v) for w, d, v in asked if w[0] == "make"}
+    assert made["a"] == (("ci",), {"TESTS": "ci", "FLAGS": None})
+    assert made["b"][0] == ("sub",)  # `cd -` back to the start; CI_DIR set nowhere: its default
+    assert made["c"][0] == ("sub", "$HOME")  # the runner's HOME is never taken as unset
+    assert made["d"][1] == {"TESTS": "ci", "FLAGS": None, "MAKEFLAGS": "-i", "X": "1"}
+    assert made["e"] == (("sub", "$HOME", "ci"), {"TESTS": "ci", "FLAGS": None, "MAKEFLAGS": "-k"})
+    assert "MAKEFLAGS" not in made["f"][1]
+    # a caller that does not show every variable (a step after one writing $GITHUB_ENV): no default is taken
+    asked.clear()
+    lost_failures('cd "${CI_DIR:-sub}" && make b', replace(step, closed=False), follow)
+    assert asked[-1][1] == ("${CI_DIR:-sub}",)

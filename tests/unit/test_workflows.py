@@ -648,3 +648,36 @@ def test_what_cd_or_make_leaves_unjudged_is_noted(tmp_path: Path) -> None:
         "nowhere/GNUmakefile or nowhere/makefile or nowhere/Makefile": "no such makefile in the tree: not judged; "
         "make fails where it runs",
     }
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        (
+            "      - run: make test\n",
+            '      - run: cd "$TESTS_DIR" && make test\n',
+            "cannot tell whether a failure is lost: jobs/test/steps/2/run: step 'cd \"$TESTS_DIR\" && make test': "
+            "`make test` runs in `$TESTS_DIR`, a folder only the run knows",
+        ),
+        (
+            "\njobs:\n",
+            "\nenv:\n  MAKEFLAGS: -i\njobs:\n",
+            "`make test` runs `make test` with MAKEFLAGS=-i in its environment: -i ignores every failure",
+        ),
+        ("      - run: make test\n", "      - run: env -C ci make test\n", "runs ci/Makefile: ci/Makefile, line 2"),
+    ],
+    ids=["runtime-folder", "workflow-env-makeflags", "env-C"],
+)
+def test_lint_follows_make_where_the_guard_runs_it_and_says_what_it_cannot_follow(
+    tmp_path: Path, old: str, new: str, said: str
+) -> None:
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    guard = (ROOT / ".github" / "workflows" / "guard.yml").read_text(encoding="utf-8")
+    assert old in guard
+    (workflows / "guard.yml").write_text(guard.replace(old, new, 1))
+    (tmp_path / "Makefile").write_text((ROOT / "Makefile").read_text(encoding="utf-8"))
+    (tmp_path / "ci").mkdir()
+    (tmp_path / "ci" / "Makefile").write_text("test:\n\t-pytest\n")
+    problems = [str(p) for p in check_file(workflows / "guard.yml", "workflow")]
+    assert any(said in p for p in problems), problems
