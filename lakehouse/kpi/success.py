@@ -153,6 +153,8 @@ class GitHubPart:
     bound: dict[str, Any] = field(default_factory=dict)
     #: What was read of each run that concluded success to tell it green (jobs, attempts, workflow files).
     read: dict[str, Any] = field(default_factory=dict)
+    #: Runs green by all that was read whose guard runs make or a script where only the run knows (label -> what).
+    unfollowed: dict[str, list[str]] = field(default_factory=dict)
 
 
 def run_pipeline_n(
@@ -282,6 +284,8 @@ def _judge_successes(client: GitHubActions, counted: list[tuple[str, dict[str, A
         if why:
             sample.ok = False
             sample.error = f"concluded success, yet {'; '.join(why)}"
+        elif unknown := (part.read[label].get("workflow_files") or {}).get("unfollowed"):
+            part.unfollowed[label] = list(unknown)  # as exit check 3: no evidence of red, and no proof of green
 
 
 def _rate(samples: list[RunSample]) -> float | None:
@@ -317,6 +321,7 @@ def judge_success(
             "unbound": github.unbound,
             "bound_to_commit_under_test": github.bound,
             "read_to_tell_green": github.read,
+            "unfollowed": github.unfollowed,
         },
         "runs": [vars(s) for s in every],
     }
@@ -350,6 +355,13 @@ def judge_success(
         if restored is not None and (why := restored.why_not()):
             reason += f"; and the stack was not restored: {why}"
         return Outcome.judged(False, measured, threshold_pct, reason, details)
+    if github.unfollowed:
+        named = "; ".join(f"{k}: {', '.join(v)}" for k, v in github.unfollowed.items())
+        reason = (
+            f"cannot tell whether the {E2E_WORKFLOW} runs are green: their workflow runs make or a script where "
+            f"only the run knows ({named}); name the folder or value in the workflow, its env: or the script"
+        )
+        return Outcome.error(reason, threshold_pct, details, measured)
     if restored is not None and (why := restored.why_not()):
         return Outcome.error(
             f"the runs succeeded, but their batches were not taken out of the stack again: {why}",

@@ -179,3 +179,27 @@ def test_an_e2e_run_concluding_success_that_masked_its_failure_is_not_a_success(
     outcome = judge_success(_runs(True, True), part, 95.0)
     assert outcome.status == "failed" and "github e2e 33.33 %" in str(outcome.reason)
     assert set(outcome.details["github_e2e"]["read_to_tell_green"]) == {s.label for s in part.samples}
+
+
+def test_an_e2e_run_whose_guard_runs_make_where_only_the_run_knows_makes_the_kpi_an_error(
+    github: FakeGitHub,  # noqa: F811
+) -> None:
+    """As exit check 3: ``cd "$E2E_DIR" && make smoke`` with E2E_DIR set nowhere the workflow shows could run a
+    Makefile whose recipe ignores errors; green by all that was read is no proof, and no evidence of red."""
+    unknown = E2E_TEXT.replace(
+        '        run: make smoke PYTEST_ARGS="--target aws --region ${E2E_REGION}"\n',
+        '        run: cd "$E2E_DIR" && make smoke PYTEST_ARGS="--target aws --region ${E2E_REGION}"\n',
+    )
+    assert unknown != E2E_TEXT
+    runs = e2e_runs(run(7, "success"), run(6, "success"))
+    serve_e2e(github, runs[1:])  # run 6: healthy
+    serve_e2e(github, runs[:1], unknown)
+    github.other_workflows["e2e.yml"] = runs
+    part = e2e_history(REPO, TOKEN, github.url, commit=UNDER_TEST)
+    assert [s.ok for s in part.samples] == [True, True]
+    assert list(part.unfollowed) == [part.samples[0].label]
+    outcome = judge_success(_runs(True, True), part, 95.0)
+    assert outcome.status == "error" and "cannot tell whether the e2e.yml runs are green" in str(outcome.reason)
+    assert "E2E_DIR" in str(outcome.reason) and outcome.details["github_e2e"]["unfollowed"] == part.unfollowed
+    red = judge_success(_runs(True, False), part, 95.0)  # a red run still decides
+    assert red.status == "failed"
