@@ -44,6 +44,19 @@ LOCAL_ACCESS_KEY = "test"
 LOCAL_SECRET_KEY = "test"
 
 
+#: Attempts of an aws call when the user chose none (botocore's standard mode makes 3, backing off on throttling).
+AWS_MAX_ATTEMPTS = 10
+
+
+def _aws_retries(session: boto3.Session) -> dict[str, Any] | None:
+    """The retries of an aws client: the user's retry mode with ``AWS_MAX_ATTEMPTS``, unless the environment or
+    the profile sets a number of attempts (``AWS_MAX_ATTEMPTS``, ``max_attempts``): then None, theirs holds."""
+    core = session._session  # botocore's session: it resolves the environment, the profile and defaults alike
+    if core.get_config_variable("max_attempts") is not None:
+        return None
+    return {"mode": core.get_config_variable("retry_mode") or "standard", "total_max_attempts": AWS_MAX_ATTEMPTS}
+
+
 class TargetError(RuntimeError):
     """The target cannot be used as configured (missing credentials, bad name, ...)."""
 
@@ -71,11 +84,16 @@ class Target:
         return new_session(profile_name=self.profile, region_name=self.region)
 
     def client(self, service: str, region: str | None = None, **config: Any) -> Any:
-        """A boto3 client for this target (``config`` goes to botocore's ``Config``)."""
+        """A boto3 client for this target (``config`` goes to botocore's ``Config``).
+
+        On aws, unless the user chose a number of attempts, a call is made up to ``AWS_MAX_ATTEMPTS`` times:
+        the checks read a stack item by item (tags, LF-Tags, grants), and botocore's 3 attempts let a throttled
+        read end a check ``error`` on a busy account."""
+        session = self.session()
+        if not self.is_local and "retries" not in config and (retries := _aws_retries(session)):
+            config = {**config, "retries": retries}
         cfg = Config(**config) if config else None
-        return self.session().client(
-            service, region_name=region or self.region, endpoint_url=self.endpoint_url, config=cfg
-        )
+        return session.client(service, region_name=region or self.region, endpoint_url=self.endpoint_url, config=cfg)
 
     def configured_endpoint(self, service: str) -> str | None:
         """The endpoint ``service`` is reached at when one is configured, else ``None`` (AWS's own).

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lakehouse.config import ConfigError, RunOptions, env_options, new_stack_id
-from lakehouse.target import SERVICES, TargetError, aws_target, local_target
+from lakehouse.target import AWS_MAX_ATTEMPTS, SERVICES, Target, TargetError, aws_target, local_target
 
 
 def test_local_target_env_points_every_client_at_the_emulator() -> None:
@@ -137,3 +137,23 @@ def test_environment_supplies_options(monkeypatch: pytest.MonkeyPatch, tmp_path:
     monkeypatch.setenv("LAKEHOUSE_DEPLOY_THRESHOLD_S", "soon")
     with pytest.raises(ConfigError, match="LAKEHOUSE_DEPLOY_THRESHOLD_S"):
         env_options()
+
+
+def test_aws_clients_retry_throttled_reads_unless_the_user_chose_attempts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checks read a stack item by item: botocore's 3 attempts let a throttled read end a check ``error``."""
+    for name in ("AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", "AWS_PROFILE", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    target = Target("aws", "us-east-1")
+    retries = target.client("s3").meta.config.retries
+    assert retries == {"mode": "standard", "total_max_attempts": AWS_MAX_ATTEMPTS}
+    monkeypatch.setenv("AWS_RETRY_MODE", "adaptive")
+    assert target.client("s3").meta.config.retries["mode"] == "adaptive"  # the user's mode is kept
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
+    assert target.client("s3").meta.config.retries["total_max_attempts"] == 2  # theirs holds
+    assert target.client("s3", retries={"total_max_attempts": 1}).meta.config.retries["total_max_attempts"] == 1
+    monkeypatch.delenv("AWS_MAX_ATTEMPTS")
+    local = Target("local", "us-east-1", endpoint_url="http://127.0.0.1:1")
+    assert local.client("s3").meta.config.retries.get("total_max_attempts") != AWS_MAX_ATTEMPTS
