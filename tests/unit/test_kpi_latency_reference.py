@@ -132,12 +132,13 @@ def test_reference_queries_take_their_columns_from_glue_and_name_tables_it_lacks
 
 
 def test_a_stack_with_a_trivial_demo_query_has_the_reference_queries_timed_beside_it(
-    account: Target, tmp_path: Path
+    account: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``LIMIT 1`` over Gold passes gold_reads; the load configuration still times all of every Gold table."""
     _gold(account, GOLD_SCHEMA)
+    monkeypatch.setattr("lakehouse.pipeline.demo.demo_queries", lambda outputs: dict(TRIVIAL_DEMO))
     config = config_for(account, _outputs())
-    config.queries = TRIVIAL_DEMO
+    assert config.queries == TRIVIAL_DEMO
     assert gold_reads(config.queries, GOLD_DB)[1] == [], "the old defence: it reads Gold, nothing to say"
     assert sorted(config.timed) == [
         "daily_revenue",
@@ -271,3 +272,14 @@ def test_reference_queries_missing_from_the_load_or_the_catalog_fail() -> None:
     stats = _samples({"daily_revenue": [5.0] * 40, **{r: [5.0] * 30 for r in REF}})
     outcome = _judge(stats, reference_problems=[missing])
     assert outcome.status is Status.FAILED and outcome.reason == missing
+
+
+def test_a_demo_query_named_as_a_reference_query_fails(account: Target, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It would be judged (and could be overwritten) as the harness's own query."""
+    _gold(account, GOLD_SCHEMA)
+    fake = {"reference:users": f"SELECT user_id FROM {GOLD_DB}.users LIMIT 1"}
+    monkeypatch.setattr("lakehouse.pipeline.demo.demo_queries", lambda outputs: dict(fake))
+    config = config_for(account, _outputs())
+    assert config.reference_problems == [
+        "demo query reference:users is named as the harness's reference queries are (reference:...)"
+    ]
