@@ -21,7 +21,15 @@ from lakehouse.evidence import ArtifactStore, CheckEvidence
 from lakehouse.github import api_url_from_env
 from lakehouse.kpi.carbon import estimate_carbon, judge_carbon, load_coefficients
 from lakehouse.kpi.cost import judge_cost, load_usage, monthly_cost, planned_resources
-from lakehouse.kpi.latency import LoadSpec, config_for, gold_reads, judge_latency, run_load, untimed_answers
+from lakehouse.kpi.latency import (
+    LoadSpec,
+    config_for,
+    gold_reads,
+    judge_latency,
+    run_load,
+    untimed_answers,
+    untimed_counts,
+)
 from lakehouse.kpi.quickstart import judge_quickstart
 from lakehouse.kpi.release import build_signed_release
 from lakehouse.kpi.settings import KpiSettings, kpi_settings
@@ -134,7 +142,7 @@ def e2e_workflow_history(run_options: RunOptions, kpi: KpiSettings, local_runs: 
 # -- p95 latency ------------------------------------------------------------------------------------
 
 
-@when("Locust users run the demo queries through Athena", target_fixture="kpi_outcome")
+@when("Locust users run the demo and reference queries through Athena", target_fixture="kpi_outcome")
 def locust_load(
     deployment: Deployment,
     pipeline_run: PipelineResult,
@@ -142,8 +150,9 @@ def locust_load(
     artifacts: ArtifactStore,
     evidence: CheckEvidence,
 ) -> Outcome:
-    """The demo queries need Gold: the session's pipeline run (``pipeline_run``) builds it first. Each is run
-    once untimed before the load: every timed sample must return the rows it returns then."""
+    """The demo queries need Gold: the session's pipeline run (``pipeline_run``) builds it first. Beside them the
+    harness's reference queries (every row and column of each Gold table) are timed. Each is run once untimed
+    before the load: every timed sample must return the rows it returns then (a reference query: the count)."""
     # Never `import locust` here: its import monkey-patches this process with gevent.
     if importlib.util.find_spec("locust") is None:
         return Outcome.skipped("locust is not installed", kpi.p95_ms)
@@ -158,6 +167,7 @@ def locust_load(
     )
     config = config_for(stack.target, deployment.record.outputs)
     untimed = untimed_answers(config)  # what each timed sample must answer again
+    counts = untimed_counts(config)  # the rows each reference query must read
     with tempfile.TemporaryDirectory(prefix="lakehouse-load-") as tmp:
         stats = run_load(config, spec, Path(tmp))
     evidence.artifacts.append(
@@ -174,7 +184,10 @@ def locust_load(
         )
     )
     gold = gold_reads(config.queries, deployment.record.outputs["glue_database_names"]["gold"])
-    outcome = judge_latency(stats, kpi.p95_ms, stack.target.is_local, kpi.load_min_samples, gold, untimed)
+    outcome = judge_latency(
+        stats, kpi.p95_ms, stack.target.is_local, kpi.load_min_samples, gold, untimed, counts, config.reference_problems
+    )
+    outcome.details["reference_queries"] = config.reference
     outcome.details["pipeline_before_load"] = "ok" if pipeline_run.ok else f"failed at {pipeline_run.error}"
     return outcome
 

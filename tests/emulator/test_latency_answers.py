@@ -1,4 +1,5 @@
-"""KPI p95 latency on a real Gold: demo queries that answer nothing fail it, the committed ones pass.
+"""KPI p95 latency on a real Gold: demo queries that answer nothing fail it, the committed ones pass, and the
+harness's reference queries (every row and column of each Gold table, columns from Glue) are timed beside them.
 
 A bare lakehouse on the shared emulator (``pipeline_stack``) with the sample loaded by the real pipeline;
 the real locustfile runs the queries under Locust (``run_load``) after ``untimed_answers`` ran them once,
@@ -13,7 +14,15 @@ from typing import Any
 import pytest
 
 from lakehouse.emulator.process import EmulatorHandle
-from lakehouse.kpi.latency import LoadSpec, config_for, gold_reads, judge_latency, run_load, untimed_answers
+from lakehouse.kpi.latency import (
+    LoadSpec,
+    config_for,
+    gold_reads,
+    judge_latency,
+    run_load,
+    untimed_answers,
+    untimed_counts,
+)
 from lakehouse.outcome import Outcome, Status
 from lakehouse.pipeline.runner import DATA_DIR, SQL_DIR, run_pipeline
 from lakehouse.target import Target
@@ -41,10 +50,11 @@ def judge(target: Target, outputs: dict[str, Any], tmp_path: Path, queries: dict
     config = config_for(target, outputs)
     if queries is not None:
         config.queries = queries
-    untimed = untimed_answers(config)
-    stats = run_load(config, LoadSpec(users=1, seconds=0.5, min_samples=6, max_seconds=30, nice=0), tmp_path)
+    untimed, counts = untimed_answers(config), untimed_counts(config)
+    stats = run_load(config, LoadSpec(users=1, seconds=0.5, min_samples=12, max_seconds=30, nice=0), tmp_path)
     gold_db = outputs["glue_database_names"]["gold"]
-    return judge_latency(stats, 60_000.0, True, 6, gold_reads(config.queries, gold_db), untimed)
+    gold = gold_reads(config.queries, gold_db)
+    return judge_latency(stats, 60_000.0, True, 12, gold, untimed, counts, config.reference_problems)
 
 
 def test_the_committed_demo_queries_answer_under_load_what_they_answer_untimed(
@@ -54,8 +64,12 @@ def test_the_committed_demo_queries_answer_under_load_what_they_answer_untimed(
     outcome = judge(target, outputs, tmp_path)
     assert outcome.passed, outcome.reason
     answers = outcome.details["untimed_answers"]
-    assert sorted(answers) == ["daily_revenue", "order_status", "top_customers"]
+    reference = ["reference:daily_revenue", "reference:orders_enriched", "reference:users"]
+    assert sorted(answers) == ["daily_revenue", "order_status", *reference, "top_customers"]
     assert all(a["row_count"] > 0 for a in answers.values())
+    assert outcome.details["by_set"]["reference"]["queries"] == reference
+    counted = outcome.details["reference_counts"]
+    assert sorted(counted) == reference and all(c["rows_counted"] > 0 for c in counted.values())
 
 
 @pytest.mark.parametrize("demo", sorted(EMPTY_DEMOS))

@@ -39,8 +39,14 @@ def test_kpis_measured_on_the_deployed_stack(deployed: Deployment, tmp_path: Pat
     latency = run.check("KPI-p95-latency")
     assert latency["status"] == "passed" and latency["details"]["requests"] > 0
     untimed = latency["details"]["untimed_answers"]  # what every timed sample answered again
-    assert sorted(untimed) == ["daily_revenue", "order_status", "top_customers"]
+    reference = ["reference:daily_revenue", "reference:orders_enriched", "reference:users"]
+    assert sorted(untimed) == ["daily_revenue", "order_status", *reference, "top_customers"]
     assert all(a["row_count"] > 0 for a in untimed.values())
+    # The harness's reference queries (all of each Gold table) were timed beside the demo queries, and cheap.
+    by_set = latency["details"]["by_set"]
+    assert by_set["reference"]["queries"] == reference and by_set["reference"]["requests"] > 0
+    assert by_set["reference"]["p95_ms"] < 200, by_set
+    assert all(c["rows_counted"] > 0 for c in latency["details"]["reference_counts"].values())
     data_loop = run.check("EXIT-2")  # the demo's row is an Iceberg table's, and gone when taken out of it
     assert data_loop["status"] == "passed", data_loop.get("reason")
     assert set(data_loop["details"]["row_from_gold"]["formats"].values()) == {"ICEBERG"}

@@ -307,4 +307,4 @@ def test_a_demo_query_failing_untimed_or_a_timed_query_that_is_no_demo_query_fai
     assert failed.reason == "demo query daily_revenue failed when run untimed: TABLE_NOT_FOUND: x"
     other = judge_latency(_answered([1] * 120, name="health"), 200.0, True, 100, untimed=_untimed(20))
     assert other.status is Status.FAILED
-    assert other.reason == "120 timed sample(s) of health, which is not a demo query"
+    assert other.reason == "120 timed sample(s) of health, which is not a demo or reference query"

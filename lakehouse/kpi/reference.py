@@ -1,0 +1,95 @@
+"""The harness's reference queries for the p95 latency KPI: every row and every column of each Gold table.
+
+The demo queries (``pipeline/demo/*.sql``) are the stack's own text: ``SELECT ... FROM gold.daily_revenue
+LIMIT 1`` or a point lookup reads Gold by name, returns rows, and answers in milliseconds whatever Gold's
+layout costs a real query (thousands of tiny files, no compaction, a Gold table that is a slow view). The
+reference queries are the harness's: one per Gold table the data contracts require (``fixtures/contracts/
+gold.*.yml``), ``count(*)`` plus ``count``/``min``/``max`` of every column the Glue catalog gives the table
+(GetTable, read back: the table the stack really has), so neither a ``LIMIT`` nor an index can make them
+cheap. They run in the same Locust load as the demo queries and are judged in the same p95; their first
+value (the rows counted) must be the table's ``count(*)`` read untimed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Timed query names of the reference set: ``reference:<table>`` (a demo query is a file stem).
+PREFIX = "reference:"
+#: Column types whose values have no order: only ``count`` of them (still read, NULL or not).
+_UNORDERED = ("array", "map", "struct", "row", "binary", "varbinary", "json")
+
+#: The reference query of one table: every row (``count(*)``) and every column (``{aggregates}``).
+REFERENCE_SQL = """\
+-- The harness's reference query (lakehouse.kpi.reference): every row and every column of {table}.
+SELECT count(*) AS "rows_counted", {aggregates}
+FROM {gold_db}.{table}"""
+#: The table's row count, read untimed: what every timed reference answer must count.
+COUNT_SQL = "SELECT count(*) FROM {gold_db}.{table}"
+
+
+def reference_name(table: str) -> str:
+    return f"{PREFIX}{table}"
+
+
+def is_reference(name: str) -> bool:
+    return name.startswith(PREFIX)
+
+
+def query_set(name: str) -> str:
+    """``reference`` or ``demo``: the set a timed query belongs to, judged with its own p95."""
+    return "reference" if is_reference(name) else "demo"
+
+
+def required_gold_tables() -> list[str]:
+    """The Gold tables the plan's data contracts name (``gold.<table>``), sorted: one reference query each."""
+    from lakehouse.contracts import DERIVED_LAYER, load_contracts
+
+    layer = f"{DERIVED_LAYER}."
+    return sorted(c.table.removeprefix(layer) for c in load_contracts() if c.table.startswith(layer))
+
+
+def _quote(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def reference_sql(gold_db: str, table: str, columns: list[tuple[str, str]]) -> str:
+    """``count(*)`` and, per column, ``count`` (and ``min``/``max`` when its type is ordered): every value read."""
+    aggregates: list[str] = []
+    for name, type_ in columns:
+        q = _quote(name)
+        aggregates.append(f"count({q})")
+        if not type_.strip().lower().startswith(_UNORDERED):
+            aggregates += [f"min({q})", f"max({q})"]
+    return REFERENCE_SQL.format(table=table, gold_db=gold_db, aggregates=", ".join(aggregates))
+
+
+def glue_columns(glue: Any, database: str, table: str) -> list[tuple[str, str]]:
+    """The table's columns and partition keys as GetTable answers them: ``(name, type)``."""
+    found = glue.get_table(DatabaseName=database, Name=table)["Table"]
+    columns = list((found.get("StorageDescriptor") or {}).get("Columns") or []) + list(found.get("PartitionKeys") or [])
+    return [(str(c["Name"]), str(c.get("Type", ""))) for c in columns]
+
+
+def reference_queries(glue: Any, gold_db: str, tables: list[str]) -> tuple[dict[str, str], list[str]]:
+    """Each required Gold table's reference query (its columns read back from Glue), and one problem per table
+    that cannot have one: not in the catalog, or no columns (nothing to read is no latency of Gold's)."""
+    queries: dict[str, str] = {}
+    problems: list[str] = []
+    if not tables:
+        problems.append("the contracts require no Gold table: there is no reference query to time")
+    for table in tables:
+        try:
+            columns = glue_columns(glue, gold_db, table)
+        except glue.exceptions.EntityNotFoundException:
+            problems.append(f"{gold_db}.{table}, a Gold table the contracts require, is not in the Glue catalog")
+            continue
+        if not columns:
+            problems.append(f"Glue's GetTable gives {gold_db}.{table} no columns: no reference query can read it")
+            continue
+        queries[reference_name(table)] = reference_sql(gold_db, table, columns)
+    return queries, problems
+
+
+def count_sql(gold_db: str, table: str) -> str:
+    return COUNT_SQL.format(gold_db=gold_db, table=table)
