@@ -141,9 +141,11 @@ class _RecordingS3:
 
     def __init__(self) -> None:
         self.puts: list[str] = []
+        self.bodies: dict[str, bytes] = {}
 
     def put_object(self, Bucket: str, Key: str, Body: bytes) -> None:  # noqa: N803 (boto3's names)
         self.puts.append(Key)
+        self.bodies[Key] = Body
 
 
 class _Target:
@@ -189,6 +191,40 @@ def test_a_changed_header_refuses_the_run_before_anything_lands(tmp_path: Path, 
     assert str(err.value).startswith("orders.csv:1: the header does not match the Bronze table")
     assert said in str(err.value)
     assert target.s3.puts == [], "a refused run must leave Bronze as the last good run left it"
+
+
+def test_a_later_files_unreadable_header_refuses_the_run_before_anything_lands(tmp_path: Path) -> None:
+    """Landing sends files up while it inspects the next: only once every header has been read and checked."""
+    from lakehouse.pipeline.landing import LandingError, land
+
+    (tmp_path / "users.csv").write_bytes((DATA_DIR / "users.csv").read_bytes())
+    (tmp_path / "orders.csv").write_bytes(b"order_id,user_\xff_id,order_ts,amount,status\n1,6,2026-02-15,1.00,placed\n")
+    target = _Target()
+    with pytest.raises(LandingError, match=r"orders.csv:1: the header is not UTF-8"):
+        land(target, "b-bronze", tmp_path, _headers())  # type: ignore[arg-type]
+    assert target.s3.puts == [], "a refused run must leave Bronze as the last good run left it"
+
+
+def test_landing_puts_each_file_as_it_arrived_and_its_bronze_lines(tmp_path: Path) -> None:
+    from lakehouse.pipeline.landing import inspect, land
+
+    for name in ("users.csv", "orders.csv"):
+        (tmp_path / name).write_bytes((DATA_DIR / name).read_bytes())
+    target = _Target()
+    landed, malformed = land(target, "b-bronze", tmp_path, _headers())  # type: ignore[arg-type]
+    assert sorted(target.s3.puts) == sorted(
+        ["arrived/users/users.csv", "arrived/orders/orders.csv", "raw/users/users.csv", "raw/orders/orders.csv"]
+    )
+    assert [x.file for x in landed] == ["users.csv", "orders.csv"]  # in LANDING's order, whatever went up first
+    for x in landed:
+        raw = (DATA_DIR / x.file).read_bytes()
+        found = inspect(x.file, raw)
+        assert target.s3.bodies[f"raw/{x.file.removesuffix('.csv')}/{x.file}"] == found.bronze_csv()
+        assert target.s3.bodies[f"arrived/{x.file.removesuffix('.csv')}/{x.file}"] == raw
+        assert (x.data_lines, x.loaded_lines, x.lines) == (found.data_lines, len(found.good_lines), found.lines)
+    assert malformed == [
+        m for f in ("users.csv", "orders.csv") for m in inspect(f, (DATA_DIR / f).read_bytes()).malformed
+    ]
 
 
 def test_a_header_differing_only_in_case_and_spaces_lands(tmp_path: Path) -> None:
