@@ -29,6 +29,7 @@ INSTALL_ORDER = (
     "sns",  # HTTP/HTTPS delivery and the confirmation handshake
     "billing",  # AWS/Billing EstimatedCharges published (Receive Billing Alerts on); alarms evaluate it
     "cloudwatch",  # metric alarms evaluated and acting; before the composite alarms that read them
+    "scheduler",  # schedules fire: universal targets (App Runner pause/resume) called as the target's role
     "cloudwatch_composite",  # last: it filters what other DescribeAlarms patches answer
 )
 
