@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from lakehouse.catalog.server import READY_PREFIX
 from lakehouse.services import pid_alive, start_service, stop_pid
 
@@ -103,5 +105,9 @@ def answering(client: Any, service: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield service
     finally:
         if was_paused:
-            client.pause_service(ServiceArn=arn)
+            try:
+                client.pause_service(ServiceArn=arn)
+            except ClientError as err:  # the pause schedule fired meanwhile: already paused (or pausing) is the goal
+                if err.response.get("Error", {}).get("Code") != "InvalidStateException":
+                    raise
             wait_status(client, arn, "PAUSED")
