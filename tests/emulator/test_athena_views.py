@@ -79,9 +79,7 @@ def test_a_view_is_queried_like_a_table_and_shows_its_create_statement(admin: An
     assert "SELECT country, count(*) AS n FROM users GROUP BY 1" in text
 
 
-def test_create_view_without_replace_refuses_an_existing_name_and_drop_view_removes_it(
-    lake: Lake, admin: Any
-) -> None:
+def test_create_view_without_replace_refuses_an_existing_name_and_drop_view_removes_it(lake: Lake, admin: Any) -> None:
     _view(lake, admin, "once", "SELECT user_id FROM users")
     assert "already exists" in _denied(admin, f"CREATE VIEW {DB}.once AS SELECT email FROM users")
     admin.execute(f"DROP VIEW {DB}.once")
@@ -137,7 +135,9 @@ def test_a_grant_of_the_base_column_opens_the_view(lake: Lake, admin: Any, analy
 
 def test_a_column_grant_on_a_view_opens_nothing(lake: Lake, admin: Any, analyst: Any) -> None:
     _view(lake, admin, "partial", "SELECT user_id, email FROM users")
-    lake.grant("analyst", {"TableWithColumns": {"DatabaseName": DB, "Name": "partial", "ColumnNames": ["user_id"]}}, ["SELECT"])
+    lake.grant(
+        "analyst", {"TableWithColumns": {"DatabaseName": DB, "Name": "partial", "ColumnNames": ["user_id"]}}, ["SELECT"]
+    )
     assert "Column-level permissions are not available for a VIEW" in _denied(analyst, "SELECT user_id FROM partial")
 
 
