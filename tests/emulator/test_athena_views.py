@@ -17,8 +17,17 @@ from typing import Any
 import pytest
 from pyathena.error import OperationalError
 
+from lakehouse.checks.security import (
+    SecurityReadback,
+    copied_value_problems,
+    invoker_refused,
+    probe_tables,
+    read_catalog,
+    select_all_problems,
+)
 from lakehouse.emulator.process import EmulatorHandle
-from tests.emulator.lf_stack import Lake, build_lake
+from lakehouse.target import Target
+from tests.emulator.lf_stack import WORK_GROUP, Lake, build_lake
 
 REGION = "me-central-1"  # a region of its own: build_lake names buckets and roles by region
 DB = "view_gold"
@@ -146,3 +155,53 @@ def test_definer_views_are_refused_naming_the_emulator(admin: Any) -> None:
         admin, f"CREATE PROTECTED MULTI DIALECT VIEW {DB}.masked SECURITY DEFINER AS SELECT user_id FROM users"
     )
     assert reason.startswith("NOT_SUPPORTED") and "emulator" in reason, reason
+
+
+def _exit_6(lake: Lake) -> SecurityReadback:
+    """Exit check 6's probes of this lake's database as ``read_security`` makes them (views included)."""
+    target = Target("local", REGION, endpoint_url=lake.emulator.endpoint)
+    _, catalog = read_catalog(target)
+    mine = [t for t in catalog if t.database == DB]
+    outputs = {"athena_workgroup_name": WORK_GROUP, "analyst_workgroup_name": WORK_GROUP}
+    outputs["glue_database_names"] = {"gold": DB}  # type: ignore[assignment]
+    tables = [t for t in mine if t.holding(["ssn"])]
+    others = [t for t in mine if not t.holding(["ssn"])]
+    caller, probes, value_probes, values = probe_tables(
+        target, outputs, tables, ["ssn"], lake.session("analyst"), others
+    )
+    assert not isinstance(values, str), values
+    rb = SecurityReadback(
+        hidden=["ssn"],
+        gold_database=DB,
+        analyst_role_arn=lake.roles["analyst"],
+        analyst_caller_arn=caller,
+        privileged_arn=lake.admin_arn,
+        probes=probes,
+        value_probes=value_probes,
+    )
+    rb.hidden_value_count = len(values)
+    return rb
+
+
+def test_exit_6_reads_views_and_catches_only_the_one_that_hands_ssn_values_over(lake: Lake, admin: Any) -> None:
+    _view(lake, admin, "exposed", "SELECT user_id, ssn AS tax_id FROM users")
+    _view(lake, admin, "granted_only", "SELECT user_id, email FROM users")
+    for name in ("exposed", "granted_only"):
+        lake.grant("analyst", {"Table": {"DatabaseName": DB, "Name": name}}, ["SELECT"])
+    views = {t.name: t for t in read_catalog(Target("local", REGION, endpoint_url=lake.emulator.endpoint))[1]}
+    assert views["exposed"].view and views["exposed"].columns == ["user_id", "tax_id"]
+    rb = _exit_6(lake)
+    # Invoker rights without ssn: the analyst's query of the view fails, which is no leak, and is recorded.
+    assert [p for p in copied_value_problems(rb) + select_all_problems(rb) if "exposed" in p] == []
+    assert f"{DB}.exposed" in invoker_refused(rb)
+    granted = next(v for v in rb.value_probes if v.table.name == "granted_only")
+    assert granted.select_all.ok and granted.select_all.row_count == 3 and granted.leaks == {}
+    ssn = {"TableWithColumns": {"DatabaseName": DB, "Name": "users", "ColumnNames": ["ssn"]}}
+    lake.grant("analyst", ssn, ["SELECT"])
+    try:
+        rb = _exit_6(lake)
+    finally:
+        lake.revoke("analyst", ssn, ["SELECT"])
+    leaks = [p for p in copied_value_problems(rb) if f"{DB}.exposed " in p]
+    assert leaks and "in column(s) tax_id (3 of 3 rows)" in leaks[0], copied_value_problems(rb)
+    assert not [p for p in copied_value_problems(rb) if "granted_only" in p]
