@@ -150,6 +150,24 @@ def test_a_column_grant_on_a_view_opens_nothing(lake: Lake, admin: Any, analyst:
     assert "Column-level permissions are not available for a VIEW" in _denied(analyst, "SELECT user_id FROM partial")
 
 
+def test_a_view_over_a_table_read_through_a_row_filter_is_refused(lake: Lake, admin: Any) -> None:
+    """Cell filters defined on a table do not apply to views of it: the emulator refuses rather than guess."""
+    lake.add_role("jp_view")
+    for database in (DB, "default"):
+        lake.grant("jp_view", {"Database": {"Name": database}}, ["DESCRIBE"])
+    account = lake.client("sts").get_caller_identity()["Account"]
+    where = {"TableCatalogId": account, "DatabaseName": DB, "TableName": "users", "Name": "jp_for_views"}
+    spec = {"ColumnWildcard": {"ExcludedColumnNames": ["ssn"]}, "RowFilter": {"FilterExpression": "country = 'JP'"}}
+    lake.client("lakeformation").create_data_cells_filter(TableData={**where, **spec})
+    lake.grant("jp_view", {"DataCellsFilter": where}, ["SELECT"])
+    _view(lake, admin, "jp_mails", "SELECT user_id, email FROM users")
+    lake.grant("jp_view", {"Table": {"DatabaseName": DB, "Name": "jp_mails"}}, ["SELECT"])
+    with lake.cursor("jp_view") as cursor:
+        cursor.execute("SELECT user_id FROM users ORDER BY user_id")  # the filter itself works on the table
+        assert cursor.fetchall() == [(1,), (3,)]
+        assert "cell filters do not apply to views" in _denied(cursor, "SELECT * FROM jp_mails")
+
+
 def test_definer_views_are_refused_naming_the_emulator(admin: Any) -> None:
     reason = _denied(
         admin, f"CREATE PROTECTED MULTI DIALECT VIEW {DB}.masked SECURITY DEFINER AS SELECT user_id FROM users"
