@@ -131,6 +131,16 @@ NO_ACCESS = re.compile(
     re.IGNORECASE,
 )
 
+#: Athena's answer when the analyst may not read a column a *view* reads: a plain Athena view runs
+#: with the invoker's rights, so a view over a column the analyst lacks gives the analyst nothing.
+INVOKER_DENIED = re.compile(
+    r"COLUMN_NOT_FOUND: line \d+:\d+: Column '[^']+' cannot be resolved or requester is not authorized"
+    r"|Column-level permissions are not available for a VIEW|cell filters do not apply to views",
+    re.IGNORECASE,
+)
+#: Glue's TableType of a view (Athena's Presto views, Glue Data Catalog views).
+VIEW_TYPE = "VIRTUAL_VIEW"
+
 T = TypeVar("T")
 
 
@@ -157,6 +167,8 @@ class CatalogTable:
     metadata_location: str | None = None
     #: Column -> its Glue type (``struct<ssn:string,...>`` nests fields).
     types: dict[str, str] = field(default_factory=dict)
+    #: Glue's TableType VIRTUAL_VIEW: a view, queried with the invoker's rights on what it reads.
+    view: bool = False
 
     @property
     def qualified(self) -> str:
@@ -326,6 +338,7 @@ def read_catalog(target: Target) -> tuple[dict[str, str | None], list[CatalogTab
                             location=storage.get("Location"),
                             metadata_location=(t.get("Parameters") or {}).get("metadata_location"),
                             types={c["Name"]: str(c.get("Type") or "") for c in described},
+                            view=t.get("TableType") == VIEW_TYPE,
                         )
                     )
     return databases, tables
@@ -1096,10 +1109,26 @@ def role_grant_problems(rb: SecurityReadback, role_arn: str, name: str) -> list[
     return problems
 
 
-def _no_access(record: QueryRecord) -> bool:
-    return (
-        not record.ok and bool(NO_ACCESS.search(record.error or "")) and "COLUMN_NOT_FOUND" not in (record.error or "")
-    )
+def _no_access(record: QueryRecord, table: CatalogTable | None = None) -> bool:
+    """The analyst may not use the table at all; for a view also: not a column the view reads.
+
+    A plain Athena view runs with the invoker's rights ("users with rights on the view but not on the
+    underlying table or columns are not able to use the VIEW to query data"): a view over ``ssn`` the
+    analyst lacks fails with COLUMN_NOT_FOUND, and nothing is read through it. On a table the same
+    error means the query named a column that is not there, which proves nothing.
+    """
+    if record.ok:
+        return False
+    error = record.error or ""
+    if table is not None and table.view and INVOKER_DENIED.search(error):
+        return True
+    return bool(NO_ACCESS.search(error)) and "COLUMN_NOT_FOUND" not in error
+
+
+def invoker_refused(rb: SecurityReadback) -> list[str]:
+    """Views the analyst's SELECT * could not read for lack of rights on what they read (no leak: no rows)."""
+    searched = [(p.table, p.select_all) for p in rb.probes] + [(v.table, v.select_all) for v in rb.value_probes]
+    return sorted(t.qualified for t, r in searched if t.view and not r.ok and INVOKER_DENIED.search(r.error or ""))
 
 
 def select_all_problems(rb: SecurityReadback) -> list[str]:
@@ -1120,7 +1149,7 @@ def select_all_problems(rb: SecurityReadback) -> list[str]:
                 )
         elif gold:
             problems.append(f"the analyst's SELECT * on {table.qualified} failed: {record.error}")
-        elif not _no_access(record):
+        elif not _no_access(record, table):
             problems.append(
                 f"the analyst's SELECT * on {table.qualified} failed, but not as access denied, so it proves "
                 f"nothing: {record.error}"
@@ -1137,7 +1166,7 @@ def denied_problems(rb: SecurityReadback) -> list[str]:
                 problems.append(f"the analyst read {column} of {probe.table.qualified}: `{record.sql}` succeeded")
             elif column_denied(column).search(record.error or ""):
                 continue
-            elif probe.select_all.ok or not _no_access(record):
+            elif probe.select_all.ok or not _no_access(record, probe.table):
                 problems.append(
                     f"the analyst's `{record.sql}` on {probe.table.qualified} failed, but not with COLUMN_NOT_FOUND: "
                     f"{record.error}"
@@ -1180,7 +1209,7 @@ def copied_value_problems(rb: SecurityReadback) -> list[str]:
                 f"for {'/'.join(rb.hidden)} values in the first {MAX_SEARCH_ROWS:,} only, a copy past them cannot be "
                 "ruled out"
             )
-        if probe.own and not probe.select_all.ok and not _no_access(probe.select_all):
+        if probe.own and not probe.select_all.ok and not _no_access(probe.select_all, probe.table):
             problems.append(
                 f"the analyst's SELECT * on {probe.table.qualified} (searched for {'/'.join(rb.hidden)} values) "
                 f"failed, but not as access denied, so it proves nothing: {probe.select_all.error}"
@@ -1379,7 +1408,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         if any(r.ok for r in p.denied.values())
         or (p.select_all.ok and any(c.lower() in {h.lower() for h in p.hidden} for c in p.select_all.columns))
     )
-    no_access = sorted(q for q, p in outcome_of.items() if _no_access(p.select_all) and q not in read)
+    no_access = sorted(q for q, p in outcome_of.items() if _no_access(p.select_all, p.table) and q not in read)
     measured = {
         "tables_with_hidden_columns": sorted(outcome_of),
         "analyst_reads_hidden": read,
@@ -1389,6 +1418,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
             if p.select_all.ok and all(column_denied(c).search(r.error or "") for c, r in p.denied.items())
         ),
         "analyst_no_access": no_access,
+        "views_refused_for_invoker_rights": invoker_refused(rb),
         "grant_problems": len(by_kind["grants"]),
         "iam_problems": len(iam),
         "bucket_policy_problems": len(policies),

@@ -267,7 +267,11 @@ def test_ctas_creates_an_iceberg_table(cursor: Any) -> None:
         ("SELECT * FORM x", "SYNTAX_ERROR: line 1:"),
         ("SELECT format_datetime(now(), 'yyyy')", "FUNCTION_NOT_FOUND: line 1:8: Function 'format_datetime'"),
         ("SELECT CAST('abc' AS bigint)", "INVALID_CAST_ARGUMENT"),
-        ("CREATE VIEW v AS SELECT 1", "NOT_SUPPORTED: line 1:1: CREATE VIEW statements are not supported"),
+        (
+            "CREATE PROTECTED MULTI DIALECT VIEW v SECURITY DEFINER AS SELECT 1",
+            "NOT_SUPPORTED: line 1:1: Glue Data Catalog views (CREATE PROTECTED MULTI DIALECT VIEW ... SECURITY "
+            "DEFINER) are not supported by the local Athena emulator",
+        ),
         (
             "CREATE EXTERNAL TABLE e (a string) LOCATION 's3://compat-lake/e/' TBLPROPERTIES ('table_type'='ICEBERG')",
             "External keyword not supported for table type ICEBERG",

@@ -183,3 +183,61 @@ def test_a_hashed_copy_fails_naming_column_and_hash_and_is_masked() -> None:
         "(2 of 20 rows, as unsalted sha256 digests: hashing every possible value reverses them): the hidden column "
         "copied under another name"
     ]
+
+
+_INVOKER_DENIED = (
+    "COLUMN_NOT_FOUND: line 1:15: Column 'ssn' cannot be resolved or requester is not authorized to access "
+    "requested resources"
+)
+
+
+def _view(leaks: dict[str, int], error: str | None = None) -> ValueProbe:
+    """``gold.users_v AS SELECT user_id, ssn AS tax_id FROM gold.users``, as Glue lists it (VIRTUAL_VIEW)."""
+    probe = _export(leaks, error)
+    probe.table = CatalogTable(DB, "users_v", ["user_id", "tax_id"], view=True)
+    probe.select_all.sql = f"SELECT * FROM {DB}.users_v"
+    return probe
+
+
+def test_a_view_handing_the_analyst_ssn_values_under_another_name_fails() -> None:
+    rb = healthy()
+    rb.hidden_value_count = 20
+    rb.value_probes = [_view({"tax_id": 20})]
+    outcome = judge_security(rb)
+    assert not outcome.passed
+    assert outcome.details["problems"]["copied_values"] == [
+        f"the analyst's SELECT * on {DB}.users_v returns values of ssn of {DB}.users in column(s) "
+        "tax_id (20 of 20 rows): the hidden column copied under another name"
+    ]
+
+
+def test_a_view_the_analyst_cannot_query_for_lack_of_the_underlying_column_is_no_leak_and_recorded() -> None:
+    rb = healthy()
+    rb.value_probes = [_view({}, error=_INVOKER_DENIED)]
+    outcome = judge_security(rb)
+    assert outcome.passed, outcome.reason
+    assert outcome.measured["views_refused_for_invoker_rights"] == [f"{DB}.users_v"]
+
+
+def test_the_same_column_not_found_on_a_table_still_proves_nothing() -> None:
+    rb = healthy()
+    rb.value_probes = [_export({}, error=_INVOKER_DENIED)]
+    assert "failed, but not as access denied" in copied_value_problems(rb)[0]
+    assert not judge_security(rb).passed
+
+
+def test_a_view_failing_otherwise_still_proves_nothing() -> None:
+    rb = healthy()
+    rb.value_probes = [_view({}, error="GENERIC_INTERNAL_ERROR: boom")]
+    assert "failed, but not as access denied" in copied_value_problems(rb)[0]
+
+
+def test_a_view_of_granted_columns_only_stays_green() -> None:
+    rb = healthy()
+    probe = _view({})
+    probe.table.columns = ["user_id", "email"]
+    probe.select_all.columns = ["user_id", "email"]
+    rb.value_probes = [probe]
+    outcome = judge_security(rb)
+    assert outcome.passed, outcome.reason
+    assert outcome.measured["views_refused_for_invoker_rights"] == []

@@ -13,8 +13,11 @@ by (metadata location, snapshot), each checked against the S3 objects it was rea
 
 from __future__ import annotations
 
+import base64
+import binascii
 import csv
 import io
+import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -55,6 +58,12 @@ from lakehouse.iceberg import local_catalog
 OPEN_CSV_SERDE = "org.apache.hadoop.hive.serde2.OpenCSVSerde"
 LAZY_SIMPLE_SERDE = "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe"
 PATH_COLUMN = "$path"
+#: Glue's TableType of a view, and how Athena wraps a Presto view's JSON in ``ViewOriginalText``.
+VIEW_TYPE = "VIRTUAL_VIEW"
+PRESTO_VIEW_PREFIX = "/* Presto View: "
+PRESTO_VIEW_SUFFIX = " */"
+#: Presto type -> the Hive name Athena writes into a view's StorageDescriptor columns.
+_HIVE_OF_PRESTO = {"varchar": "string", "integer": "int"}
 #: Rows per batch of a Parquet read (pyarrow's dataset scanner, which pyiceberg reads with).
 READ_BATCH_ROWS = 131_072
 
@@ -65,11 +74,12 @@ class TableInfo:
 
     database: str
     name: str
-    kind: str  # "iceberg" or "hive"
+    kind: str  # "iceberg", "hive" or "view" (a Presto view: Glue's VIRTUAL_VIEW)
     location: str
     columns: list[tuple[str, str]] = field(default_factory=list)  # (name, hive type) of hive tables
     parameters: dict[str, str] = field(default_factory=dict)
     serde: dict[str, str] = field(default_factory=dict)
+    view: dict[str, Any] = field(default_factory=dict)  # a view's Presto body: originalSql, schema, columns
 
     @property
     def qualified(self) -> str:
@@ -146,6 +156,9 @@ class LakeCatalog:
         params = {k.lower(): v for k, v in (table.get("Parameters") or {}).items()}
         storage = table.get("StorageDescriptor") or {}
         kind = "iceberg" if params.get("table_type", "").upper() == "ICEBERG" else "hive"
+        view = presto_view(str(table.get("ViewOriginalText") or "")) if table.get("TableType") == VIEW_TYPE else None
+        if view is not None:
+            kind = "view"
         serde_info = storage.get("SerdeInfo") or {}
         return TableInfo(
             database=database,
@@ -155,6 +168,7 @@ class LakeCatalog:
             columns=[(c["Name"].lower(), c.get("Type", "string")) for c in storage.get("Columns", [])],
             parameters=params,
             serde={"library": serde_info.get("SerializationLibrary", ""), **(serde_info.get("Parameters") or {})},
+            view=view or {},
         )
 
     @contextmanager
@@ -396,6 +410,34 @@ class LakeCatalog:
             },
         )
 
+    def put_view(self, database: str, name: str, sql: str, columns: list[tuple[str, str]], replace: bool) -> None:
+        """A Presto view in Glue, shaped as Athena's CREATE [OR REPLACE] VIEW leaves it.
+
+        ``columns`` are (name, Presto type): the body keeps those, the StorageDescriptor the Hive names.
+        """
+        body = {
+            "originalSql": sql,
+            "catalog": "awsdatacatalog",
+            "schema": database,
+            "columns": [{"name": c, "type": t} for c, t in columns],
+        }
+        encoded = base64.b64encode(json.dumps(body).encode()).decode()
+        table_input: dict[str, Any] = {
+            "Name": name,
+            "TableType": VIEW_TYPE,
+            "Parameters": {"presto_view": "true", "comment": "Presto View"},
+            "ViewOriginalText": f"{PRESTO_VIEW_PREFIX}{encoded}{PRESTO_VIEW_SUFFIX}",
+            "ViewExpandedText": "/* Presto View */",
+            "StorageDescriptor": {
+                "Columns": [{"Name": c, "Type": _HIVE_OF_PRESTO.get(t, t)} for c, t in columns],
+                "SerdeInfo": {},
+            },
+        }
+        if replace:
+            self.glue.update_table(DatabaseName=database, TableInput=table_input)
+        else:
+            self.glue.create_table(DatabaseName=database, TableInput=table_input)
+
     def drop(self, info: TableInfo) -> None:
         """Drop the table; an Iceberg table's data goes with it, as in Athena."""
         if info.kind == "iceberg":
@@ -421,6 +463,18 @@ class LakeCatalog:
             raise AthenaError(
                 "GENERIC_INTERNAL_ERROR", f"Unable to verify/create output bucket {bucket}", SYSTEM
             ) from None
+
+
+def presto_view(text: str) -> dict[str, Any] | None:
+    """The JSON body of a Presto view's ``ViewOriginalText`` (``/* Presto View: <base64> */``), None if not one."""
+    text = text.strip()
+    if not (text.startswith(PRESTO_VIEW_PREFIX) and text.endswith(PRESTO_VIEW_SUFFIX)):
+        return None
+    try:
+        body = json.loads(base64.b64decode(text[len(PRESTO_VIEW_PREFIX) : -len(PRESTO_VIEW_SUFFIX)].strip()))
+    except (ValueError, binascii.Error):
+        return None
+    return body if isinstance(body, dict) and isinstance(body.get("originalSql"), str) else None
 
 
 def _files(tasks: list[FileScanTask]) -> list[str]:

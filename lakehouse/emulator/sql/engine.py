@@ -38,9 +38,15 @@ from lakehouse.emulator.sql.scancache import ExactCache, Sources
 
 SUPPORTED = (
     "SELECT, INSERT INTO, MERGE INTO, DELETE, UPDATE, CREATE TABLE (Iceberg), CREATE TABLE AS SELECT (Iceberg), "
-    "CREATE EXTERNAL TABLE (CSV/text), DROP TABLE, CREATE/DROP DATABASE, ALTER TABLE ADD COLUMNS / SET TBLPROPERTIES "
-    "(Iceberg), SHOW TABLES/DATABASES/COLUMNS, DESCRIBE, information_schema.schemata/tables/columns"
+    "CREATE EXTERNAL TABLE (CSV/text), DROP TABLE, CREATE [OR REPLACE] VIEW (Presto views, invoker rights), DROP VIEW, "
+    "SHOW CREATE VIEW, CREATE/DROP DATABASE, ALTER TABLE ADD COLUMNS / SET TBLPROPERTIES (Iceberg), "
+    "SHOW TABLES/DATABASES/COLUMNS, DESCRIBE, information_schema.schemata/tables/columns"
 )
+#: ``CREATE [OR REPLACE] VIEW name AS <query>``: the query's own text, kept as the view's ``originalSql``.
+_VIEW_QUERY = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+[^\s(]+\s+AS\s+(.*?)[\s;]*$", re.I | re.S)
+_SHOW_CREATE_VIEW = re.compile(r"^\s*SHOW\s+CREATE\s+VIEW\s+(.+?)[\s;]*$", re.I | re.S)
+#: Views inside views, at most this deep (a view replaced to read itself would otherwise never end).
+_MAX_VIEW_DEPTH = 10
 
 #: Iceberg DDL types Athena accepts, as Arrow types (pyiceberg maps them to Iceberg's).
 _ICEBERG_TYPES: dict[str, pa.DataType] = {
@@ -436,9 +442,94 @@ class Engine:
             raise AthenaError(
                 "TABLE_NOT_FOUND", f"{where(run.sql, target)}Table 'awsdatacatalog.{db}.{name}' does not exist"
             )
+        if info.kind == "view":
+            raise AthenaError(
+                "GENERIC_USER_ERROR",
+                f"{where(run.sql, target)}Cannot drop a view with DROP TABLE: use DROP VIEW {db}.{name}",
+            )
         run.require(info, {"DROP"}, target)
         self.catalog.drop(info)
         return Outcome("DROP_TABLE")
+
+    def _run_create_view(self, run: _Run) -> Outcome:
+        """A Presto view: its query analysed as the creator (SELECT on what it reads), its columns kept in Glue."""
+        tree = run.tree()
+        target = dialect.target_table(tree)
+        db, name = qualified(run.sql, target, run.database)
+        run.require_database(db, target)
+        existing = self.catalog.describe(db, name)
+        replace = bool(tree.args.get("replace"))
+        if existing is not None and (existing.kind != "view" or not replace):
+            what = "View" if existing.kind == "view" else "Table"
+            raise AthenaError(
+                "ALREADY_EXISTS", f"{where(run.sql, target)}{what} 'awsdatacatalog.{db}.{name}' already exists"
+            )
+        if existing is not None:
+            run.require(existing, {"ALTER"}, target)  # OR REPLACE updates the Glue table
+        else:
+            run.require_on_database(db, "CREATE_TABLE", target)
+        query = tree.expression
+        if not isinstance(query, exp.Query):
+            raise AthenaError("SYNTAX_ERROR", f"{where(run.sql, target)}a view is defined by a query")
+        m = _VIEW_QUERY.match(run.sql)
+        original = m.group(1) if m else query.sql(dialect.READ)
+        columns = run.view_columns(original, db)
+        self.catalog.put_view(db, name, original, columns, replace=existing is not None)
+        if existing is None:
+            run.access.record_creation((db, name))
+        return Outcome("CREATE_VIEW")
+
+    def _run_drop_view(self, run: _Run) -> Outcome:
+        tree = run.tree()
+        target = dialect.target_table(tree)
+        db, name = qualified(run.sql, target, run.database)
+        info = self.catalog.describe(db, name)
+        if info is None:
+            if tree.args.get("exists"):
+                return Outcome("DROP_VIEW")
+            raise AthenaError(
+                "TABLE_NOT_FOUND", f"{where(run.sql, target)}View 'awsdatacatalog.{db}.{name}' does not exist"
+            )
+        if info.kind != "view":
+            raise AthenaError(
+                "GENERIC_USER_ERROR", f"{where(run.sql, target)}'awsdatacatalog.{db}.{name}' is a table, not a view"
+            )
+        run.require(info, {"DROP"}, target)
+        self.catalog.glue.delete_table(DatabaseName=db, Name=name)
+        return Outcome("DROP_VIEW")
+
+    def _run_command_show(self, run: _Run) -> Outcome:
+        """SHOW CREATE VIEW (the other SHOW forms sqlglot leaves unparsed are not emulated)."""
+        m = _SHOW_CREATE_VIEW.match(run.sql)
+        if m is None:
+            raise AthenaError(
+                "NOT_SUPPORTED",
+                f"line 1:1: this SHOW statement is not supported by the local Athena emulator (supported: {SUPPORTED})",
+            )
+        table = exp.to_table(m.group(1), dialect=dialect.READ)
+        db, name = qualified(run.sql, table, run.database)
+        info = run.info(db, name, None)
+        if info.kind != "view":
+            raise AthenaError(
+                "NOT_SUPPORTED", f"line 1:1: Relation 'awsdatacatalog.{db}.{name}' is a table, not a view"
+            )
+        if not run.access.table_permissions(db, name):
+            run.require(info, {"DESCRIBE"}, None)
+        text = f'CREATE VIEW "awsdatacatalog"."{db}"."{name}" SECURITY INVOKER AS\n{info.view["originalSql"]}'
+        return Outcome("SHOW_CREATE_VIEW", [Column("Create View", "varchar")], [[line] for line in text.split("\n")])
+
+    def _run_command_create(self, run: _Run) -> Outcome:
+        """What sqlglot cannot parse as CREATE: Glue Data Catalog (multi-dialect, definer) views among them."""
+        if re.match(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:PROTECTED\s+)?MULTI\s+DIALECT\s+VIEW\b", run.sql, re.I):
+            raise AthenaError(
+                "NOT_SUPPORTED",
+                "line 1:1: Glue Data Catalog views (CREATE PROTECTED MULTI DIALECT VIEW ... SECURITY DEFINER) are not "
+                "supported by the local Athena emulator: only Presto views (CREATE VIEW, invoker rights) are",
+            )
+        raise AthenaError(
+            "NOT_SUPPORTED",
+            f"line 1:1: this CREATE statement is not supported by the local Athena emulator (supported: {SUPPORTED})",
+        )
 
     def _run_create_database(self, run: _Run) -> Outcome:
         tree = run.tree()
@@ -544,9 +635,16 @@ class _Run:
     """The state of one statement: its DuckDB connection, what it read, what it cost."""
 
     def __init__(
-        self, catalog: LakeCatalog, stmt: Statement, database: str, scan_limit: int | None, access: Access
+        self,
+        catalog: LakeCatalog,
+        stmt: Statement,
+        database: str,
+        scan_limit: int | None,
+        access: Access,
+        view_depth: int = 0,
     ) -> None:
         self.catalog = catalog
+        self.view_depth = view_depth  # > 0: this runs a view's query for the statement that reads the view
         self.access = access
         self.stmt = stmt
         self.sql = stmt.sql
@@ -670,6 +768,13 @@ class _Run:
                 f"{info.qualified} (no column is granted)"
             )
         extra = [PATH_COLUMN] if PATH_COLUMN in data.column_names else []
+        if cells is not None and needs_rows_cut(cells) and self.view_depth:
+            # Athena: cell filters defined on a table do not apply to views of it. Rather than guess
+            # what the view then shows, the emulator refuses the strictest way.
+            raise AccessDenied(
+                f"Insufficient permissions to execute the query. {info.qualified} is read through a view, and "
+                "this principal reads it through a data cells filter: cell filters do not apply to views"
+            )
         if cells is not None and needs_rows_cut(cells):
             self.con.register("__uncut", data)
             try:
@@ -726,7 +831,7 @@ class _Run:
         return [(c, t) for c, t in columns if c in keep]
 
     def columns_of(self, info: TableInfo) -> list[tuple[str, str]]:
-        if info.kind == "hive":
+        if info.kind in ("hive", "view"):
             return info.columns
         schema = self.catalog.read_iceberg(info).schema()
         return [
@@ -773,6 +878,12 @@ class _Run:
                 continue
             info = self.resolve(table)
             self.require(info, {"SELECT"}, table)
+            if info.kind == "view":
+                key: tuple[str, int | None, bool] = (info.qualified, None, False)
+                if key not in self._views and key not in reads:
+                    reads[key] = (info, self.view_rows(info, table), table)
+                refs.append((table, key))
+                continue
             snapshot_id = self._version(info, table)
             with_path = wants_path and info.kind == "hive"
             key = (info.qualified, snapshot_id, with_path)
@@ -786,6 +897,12 @@ class _Run:
                 continue
             if ref not in self._views:
                 info, data, first = reads[ref]
+                if info.kind == "view":  # its rows are already what the invoker may read
+                    self._views[ref] = f"__t{len(self._views)}"
+                    self.con.register(self._views[ref], data)
+                    self._held.append(data)
+                    bound.append((table, self._views[ref]))
+                    continue
                 readable = self._readable(info, data, first)
                 self._held.append(data)  # a copy of it stays while this statement may read it
                 copy = _NATIVE.name(data) if readable is data and self._on_small_database() else None
@@ -795,6 +912,64 @@ class _Run:
                 self._views[ref] = copy
             bound.append((table, self._views[ref]))
         return bound
+
+    def _child(self, sql: str, database: str) -> _Run:
+        """A run of a view's query for this statement: same principal, the view's schema, the scan budget left."""
+        if self.view_depth >= _MAX_VIEW_DEPTH:
+            raise AthenaError("GENERIC_USER_ERROR", f"line 1:1: views nested more than {_MAX_VIEW_DEPTH} deep")
+        limit = None if self.scan_limit is None else self.scan_limit - self.scanned
+        return _Run(self.catalog, _parsed(sql), database, limit, self.access, self.view_depth + 1)
+
+    def view_columns(self, sql: str, database: str) -> list[tuple[str, str]]:
+        """A view query's columns (name, Presto type), analysed as the creator: SELECT on what it reads."""
+        child = self._child(sql, database)
+        try:
+            if child.stmt.kind != "SELECT":
+                raise AthenaError("SYNTAX_ERROR", "line 1:1: a view is defined by a query")
+            tree = child.tree()
+            _name_unnamed_columns(tree)
+            child.bind_reads(tree)
+            rel = child.relation(to_duckdb(tree))
+            return [
+                (c.name, c.type)
+                for c in (athena_column(n, str(t)) for n, t in zip(rel.columns, rel.types, strict=True))
+            ]
+        finally:
+            child.close()
+
+    def view_rows(self, info: TableInfo, table: exp.Table) -> pa.Table:
+        """A view's rows as the invoker reads them: its query runs with the invoker's Lake Formation rights.
+
+        Athena has no definer rights for a Presto view: "Column-level permissions are not available
+        for a VIEW" (a grant on it opens the whole view or nothing), and the view's query needs the
+        invoker's own SELECT on every table and column it reads.
+        """
+        if table.args.get("version") is not None:
+            raise AthenaError("NOT_SUPPORTED", f"{where(self.sql, table)}time travel on the view {info.qualified}")
+        names = [c for c, _ in info.columns]
+        if self.access.governed(info.database, info.name):
+            keep = self.access.readable_columns(info.database, info.name, names) or []
+            if len(keep) < len(names):
+                raise AccessDenied(
+                    "Insufficient permissions to execute the query. Column-level permissions are not available for "
+                    f"a VIEW: the grant on {info.qualified} does not open all of its columns"
+                )
+        child = self._child(str(info.view["originalSql"]), str(info.view.get("schema") or info.database))
+        try:
+            if child.stmt.kind != "SELECT":
+                raise AthenaError("GENERIC_USER_ERROR", f"line 1:1: the view {info.qualified} is not a query")
+            tree = child.tree()
+            _name_unnamed_columns(tree)
+            child.bind_reads(tree)
+            data = child.arrow(to_duckdb(tree))
+        finally:
+            child.close()
+            self.scanned += child.scanned
+            for name, snapshot in child.snapshots.items():
+                self.snapshots.setdefault(name, snapshot)
+        if names and len(names) == data.num_columns:
+            data = data.rename_columns(names)
+        return data
 
     def _bind_information_schema(self, table: exp.Table) -> str:
         """information_schema's schemata, tables and columns: what the principal may see, nothing else."""
@@ -823,10 +998,10 @@ class _Run:
                 if not self.access.table_permissions(db, t):
                     continue
                 place = {"table_catalog": "awsdatacatalog", "table_schema": db, "table_name": t}
-                if name == "tables":
-                    rows.append({**place, "table_type": "BASE TABLE"})
-                    continue
                 info = self.catalog.describe(db, t)
+                if name == "tables":
+                    rows.append({**place, "table_type": "VIEW" if info and info.kind == "view" else "BASE TABLE"})
+                    continue
                 if info is None:
                     continue
                 visible = self.visible_columns(info, None)
