@@ -227,7 +227,11 @@ class Stack:
         return self.tf.apply(on_line=progress.tracker(f"apply ({self.stack_id})"))
 
     def plan(self) -> PlanResult:
-        return self.tf.plan()
+        """Exit check 5's refreshed plan, saved: the cost KPIs show it rather than plan the same stack again.
+
+        One file per process: xdist workers verifying the same deployed stack never show each other's half-written plan.
+        """
+        return self.tf.plan(out=self.dir / f"last-{os.getpid()}.tfplan")
 
     def destroy(self) -> ApplyResult:
         return self.tf.destroy(on_line=progress.tracker(f"destroy ({self.stack_id})"))

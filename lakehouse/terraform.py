@@ -6,6 +6,7 @@ human output, because Terraform's text changes between versions.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -96,6 +97,8 @@ class PlanResult:
     exit_code: int
     changes: list[PlannedChange] = field(default_factory=list)
     diagnostics: list[str] = field(default_factory=list)
+    #: The plan file ``plan(out=...)`` wrote (None when not asked for, or when the plan failed).
+    saved: Path | None = None
 
     @property
     def clean(self) -> bool:
@@ -176,6 +179,8 @@ class Terraform:
         self.binary = binary
         self.log_dir = log_dir or workdir
         self.env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", **(env or {})}
+        #: The last saved plan and the fingerprint of the working directory it was made from.
+        self._saved_plan: tuple[Path, str] | None = None
 
     # -- low level -------------------------------------------------------------------------------
 
@@ -273,24 +278,64 @@ class Terraform:
             diagnostics = _error_lines(lines) or [f"exit code {code}"]
         return ApplyResult(time.monotonic() - start, timings, diagnostics, code)
 
-    def plan(self) -> PlanResult:
-        """``plan -detailed-exitcode``: an empty plan right after apply means 100 % IaC."""
+    def fingerprint(self) -> str:
+        """What a plan here is made of: every file of the working directory (configuration, variables,
+        state) and the var file, by content. Equal fingerprints: a plan made then is the plan now.
+
+        The runner's own logs and process-group record (when ``log_dir`` is the working directory)
+        are not Terraform's input and are left out; providers under ``.terraform`` are pinned by the lock file.
+        """
+        ours = {self.log_dir / procgroup.PGID_FILE}
+        digest = hashlib.sha256()
+        files = [
+            p
+            for p in self.workdir.rglob("*")
+            if p.is_file()
+            and ".terraform" not in p.relative_to(self.workdir).parts
+            and p not in ours
+            and not (p.parent == self.log_dir and p.name.startswith("terraform-") and p.suffix == ".log")
+        ]
+        if self.var_file is not None and self.var_file.is_file():
+            files.append(self.var_file)
+        for path in sorted(files):
+            digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+        return digest.hexdigest()
+
+    def plan(self, out: Path | None = None) -> PlanResult:
+        """``plan -detailed-exitcode``: an empty plan right after apply means 100 % IaC.
+
+        ``out``: also save the plan there; ``saved_plan_json`` shows it instead of planning again
+        while the working directory (configuration, variables, state) is what it was planned from.
+        """
+        before = self.fingerprint() if out is not None else ""
+        args = ["-input=false", "-json", "-detailed-exitcode", "-lock=false"]
         code, lines = self._run(
-            "plan",
-            ["-input=false", "-json", "-detailed-exitcode", "-lock=false", *self._var_args()],
-            ok_codes=(0, 2),
+            "plan", [*args, *([f"-out={out}"] if out is not None else []), *self._var_args()], ok_codes=(0, 2)
         )
         _, changes, diagnostics = parse_json_stream(lines)
-        return PlanResult(exit_code=code, changes=changes, diagnostics=diagnostics)
+        saved = None
+        if out is not None and out.is_file() and self.fingerprint() == before:
+            saved, self._saved_plan = out, (out, before)
+        return PlanResult(exit_code=code, changes=changes, diagnostics=diagnostics, saved=saved)
 
     def saved_plan_json(self, plan_file: Path) -> dict[str, Any]:
         """``plan -out`` then ``show -json`` of it: every planned resource, as cost estimators read it.
 
+        The last ``plan(out=...)`` is shown instead when nothing it was made from has changed since
+        (same configuration, variables and state): planning again would give the same resources.
         ``-refresh=false``: what is priced is the configuration against the state, and a refresh of
         every resource would only add time (exit check 5's plan is the one that refreshes).
         """
+        if self._saved_plan is not None:
+            saved, fingerprint = self._saved_plan
+            if saved.is_file() and fingerprint == self.fingerprint():
+                return self.show_plan(saved)
         args = ["-input=false", "-lock=false", "-refresh=false", "-no-color", f"-out={plan_file}", *self._var_args()]
         self._run("plan", args, ok_codes=(0,))
+        return self.show_plan(plan_file)
+
+    def show_plan(self, plan_file: Path) -> dict[str, Any]:
+        """``show -json`` of a saved plan."""
         _, lines = self._run("show", ["-json", "-no-color", str(plan_file)])
         return dict(json.loads("".join(lines)))
 

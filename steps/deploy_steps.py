@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from typing import Any
 
 import pytest
 from pytest_bdd import given, then, when
 
 from lakehouse.checks.deploy_time import check_deploy_time, created_by, untimed_resources
-from lakehouse.checks.iac import check_iac_coverage
+from lakehouse.checks.iac import check_iac_coverage, plan_in_background
 from lakehouse.config import RunOptions
 from lakehouse.evidence import ArtifactStore, CheckEvidence
 from lakehouse.ml.deploy import recorded_model_applies
@@ -85,12 +86,15 @@ def every_resource_timed(deployment: Deployment, stack: Stack, evidence: CheckEv
 
 
 @when("Terraform plans the deployed stack again", target_fixture="plan")
-def plan_again(stack: Stack) -> PlanResult:
-    return stack.plan()
+def plan_again(stack: Stack) -> Future[PlanResult]:
+    """Under way while the next step reads the state and searches the account; that step waits for it."""
+    return plan_in_background(stack)
 
 
 @when("the account is searched for the stack's resources by tag, name and contents", target_fixture="iac")
-def search_account(stack: Stack, plan: PlanResult, evidence: CheckEvidence, artifacts: ArtifactStore) -> Outcome:
+def search_account(
+    stack: Stack, plan: Future[PlanResult], evidence: CheckEvidence, artifacts: ArtifactStore
+) -> Outcome:
     outcome = check_iac_coverage(stack, plan)
     _attach(evidence, artifacts, stack, "iac", outcome.details, "plan")
     return outcome

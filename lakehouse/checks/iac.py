@@ -44,6 +44,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -506,13 +507,28 @@ def pipeline_location_drift(declared: Mapping[str, tuple[str | None, str]], inve
     return found
 
 
-def check_iac_coverage(stack: Stack, plan: PlanResult | None = None) -> Outcome:
-    """Plan (unless given), list the stack's resources in the account, judge them against the state."""
-    plan = plan if plan is not None else stack.plan()
+def plan_in_background(stack: Stack) -> Future[PlanResult]:
+    """Start the stack's refreshed plan on its own thread: the state read and the account listing
+    of ``check_iac_coverage`` run meanwhile (all three only read: the plan takes no lock, writes no state)."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="iac-plan")
+    try:
+        return pool.submit(stack.plan)
+    finally:
+        pool.shutdown(wait=False)  # the plan runs on; its result or exception waits in the future
+
+
+def check_iac_coverage(stack: Stack, plan: PlanResult | Future[PlanResult] | None = None) -> Outcome:
+    """Plan (unless given or under way), list the stack's resources in the account, judge them against the state.
+
+    A plan under way (``plan_in_background``) is waited for after the state and the account are read:
+    the check takes as long as the slowest of the three, not their sum.
+    """
+    pending = plan if plan is not None else plan_in_background(stack)
     state = state_resources(stack.state())
     inventory = stack_inventory(stack.target, stack.stack_id)
+    planned = pending.result() if isinstance(pending, Future) else pending
     try:
         declared = pipeline_locations(stack.stack_id, inventory.account, stack.target.region)
     except PipelineTablesError as err:
         return Outcome.error(f"cannot tell the pipeline's tables from strays: {err}")
-    return judge_iac(plan, state, inventory, set(declared), declared)
+    return judge_iac(planned, state, inventory, set(declared), declared)

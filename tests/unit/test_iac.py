@@ -595,3 +595,68 @@ def test_the_location_a_create_statement_declares_hive_ddl_or_ctas() -> None:
     ctas = "CREATE TABLE d.t WITH (table_type = 'ICEBERG', location = 's3://b/t2/') AS SELECT 1 AS a"
     assert declared_location(ctas) == "s3://b/t2/"
     assert declared_location("CREATE TABLE d.t AS SELECT 1 AS a") is None
+
+
+# -- the plan under way while the state and the account are read -----------------------------------
+
+
+class _Stack:
+    """A stack whose plan takes a while (or fails) on its own thread: what ``check_iac_coverage`` sees."""
+
+    stack_id = STACK
+    target = Target("aws", REGION)
+
+    def __init__(self, plan: PlanResult | Exception, started: list[str]) -> None:
+        self._plan, self.started = plan, started
+
+    def plan(self) -> PlanResult:
+        self.started.append("plan")
+        if isinstance(self._plan, Exception):
+            raise self._plan
+        return self._plan
+
+    def state(self) -> dict[str, Any]:
+        self.started.append("state")
+        return {"values": {"root_module": {"resources": STATE}}}
+
+
+@pytest.fixture
+def read_account(monkeypatch: pytest.MonkeyPatch) -> None:
+    import lakehouse.checks.iac as iac
+
+    monkeypatch.setattr(iac, "stack_inventory", lambda _target, _stack_id: healthy())
+    monkeypatch.setattr(iac, "pipeline_locations", lambda *_a: {name: (None, "sql") for name in EXPECTED})
+
+
+@pytest.mark.usefixtures("read_account")
+def test_a_plan_under_way_is_waited_for_and_judged() -> None:
+    from lakehouse.checks.iac import check_iac_coverage, plan_in_background
+
+    started: list[str] = []
+    healthy_stack = _Stack(PlanResult(0), started)
+    assert check_iac_coverage(healthy_stack, plan_in_background(healthy_stack)).passed  # type: ignore[arg-type]
+    drifted = _Stack(PlanResult(2, [PlannedChange("aws_athena_workgroup.this", "update")]), [])
+    outcome = check_iac_coverage(drifted, plan_in_background(drifted))  # type: ignore[arg-type]
+    assert outcome.status is Status.FAILED
+    assert "aws_athena_workgroup.this" in str(outcome.reason)
+
+
+@pytest.mark.usefixtures("read_account")
+def test_without_a_plan_the_check_plans_beside_its_reads() -> None:
+    from lakehouse.checks.iac import check_iac_coverage
+
+    started: list[str] = []
+    drifted = _Stack(PlanResult(2, [PlannedChange("aws_sns_topic.alerts", "delete")]), started)
+    assert not check_iac_coverage(drifted).passed  # type: ignore[arg-type]
+    assert sorted(started) == ["plan", "state"]
+
+
+@pytest.mark.usefixtures("read_account")
+def test_a_plan_that_failed_in_the_background_is_not_a_verdict() -> None:
+    """Terraform's error reaches the step (an error, as when the plan ran in the step itself), never a pass."""
+    from lakehouse.checks.iac import check_iac_coverage, plan_in_background
+    from lakehouse.terraform import TerraformError
+
+    broken = _Stack(TerraformError("plan", 1, ["Error: reading S3 Bucket"], None), [])
+    with pytest.raises(TerraformError, match="reading S3 Bucket"):
+        check_iac_coverage(broken, plan_in_background(broken))  # type: ignore[arg-type]

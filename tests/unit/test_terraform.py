@@ -213,3 +213,60 @@ def test_interrupt_is_passed_on_once_and_terraform_may_finish(tmp_path: Path) ->
 def test_missing_binary_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(TerraformError, match="not found on PATH: install Terraform"):
         Terraform(tmp_path, binary=str(tmp_path / "no-terraform-here")).init()
+
+
+# -- a saved plan shown again only while its working directory is unchanged ------------------------
+
+_PLANNING_TERRAFORM = """
+cmd=$2; shift 2
+echo "$cmd $*" >> {calls}
+for a in "$@"; do case $a in -out=*) echo "plan of $(cat {state})" > "${{a#-out=}}";; esac; done
+if [ "$cmd" = show ]; then for a in "$@"; do f=$a; done; printf '{{"shown": "%s"}}' "$(cat "$f")"; fi
+"""
+
+
+def _planning(tmp_path: Path) -> tuple[Terraform, Path, Path]:
+    workdir, calls = tmp_path / "infra", tmp_path / "calls.txt"
+    workdir.mkdir()
+    state = workdir / "terraform.tfstate"
+    state.write_text("serial 1")
+    binary = _fake_terraform(tmp_path, _PLANNING_TERRAFORM.format(calls=calls, state=state))
+    return Terraform(workdir, binary=binary), state, calls
+
+
+def test_the_saved_refreshed_plan_is_shown_instead_of_planning_again(tmp_path: Path) -> None:
+    tf, _state, calls = _planning(tmp_path)
+    plan = tf.plan(out=tmp_path / "last.tfplan")
+    assert plan.saved == tmp_path / "last.tfplan"
+    assert tf.saved_plan_json(tmp_path / "kpi.tfplan") == {"shown": "plan of serial 1"}
+    commands = [line.split()[0] for line in calls.read_text().splitlines()]
+    assert commands == ["plan", "show"]
+    assert "-refresh=false" not in calls.read_text()  # the one plan made is exit check 5's, refreshed
+
+
+def test_a_saved_plan_is_not_shown_once_the_state_changed(tmp_path: Path) -> None:
+    """An apply after the plan (a model release, a chaos re-apply): the priced plan is made again."""
+    tf, state, calls = _planning(tmp_path)
+    tf.plan(out=tmp_path / "last.tfplan")
+    state.write_text("serial 2")
+    assert tf.saved_plan_json(tmp_path / "kpi.tfplan") == {"shown": "plan of serial 2"}
+    lines = calls.read_text().splitlines()
+    assert [line.split()[0] for line in lines] == ["plan", "plan", "show"]
+    assert "-refresh=false" in lines[1] and f"-out={tmp_path / 'kpi.tfplan'}" in lines[1]
+
+
+def test_a_saved_plan_is_not_shown_once_the_configuration_changed(tmp_path: Path) -> None:
+    tf, state, calls = _planning(tmp_path)
+    tf.plan(out=tmp_path / "last.tfplan")
+    (state.parent / "model_override.tf").write_text('variable "x" {}')
+    tf.saved_plan_json(tmp_path / "kpi.tfplan")
+    assert [line.split()[0] for line in calls.read_text().splitlines()] == ["plan", "plan", "show"]
+
+
+def test_without_a_saved_plan_the_priced_plan_is_made_unrefreshed(tmp_path: Path) -> None:
+    tf, _state, calls = _planning(tmp_path)
+    tf.plan()  # no -out: nothing to show again
+    assert tf.saved_plan_json(tmp_path / "kpi.tfplan") == {"shown": "plan of serial 1"}
+    lines = calls.read_text().splitlines()
+    assert [line.split()[0] for line in lines] == ["plan", "plan", "show"]
+    assert "-out=" not in lines[0] and "-refresh=false" in lines[1]
