@@ -45,6 +45,7 @@ from moto.core.utils import utcnow
 from lakehouse.emulator import alarms as evaluator
 from lakehouse.emulator.extensions import billing
 from lakehouse.emulator.extensions._graft import graft
+from lakehouse.emulator.ticker import Ticker
 
 LOG = logging.getLogger(__name__)
 
@@ -309,24 +310,12 @@ def evaluate_all(now: float | None = None) -> None:
             evaluate_backend(backend, moment)
 
 
-def _tick_forever(stop: threading.Event) -> None:
-    while not stop.wait(TICK_S):
-        try:
-            evaluate_all()
-        except Exception:  # the ticker must outlive one bad round
-            LOG.exception("alarm evaluation round failed")
-
-
-_stop = threading.Event()
-_ticker: threading.Thread | None = None
+_ticker = Ticker("cloudwatch-alarms", lambda: evaluate_all(), TICK_S)
 
 
 def start_ticker() -> None:
-    """Start the background evaluation thread once per process (a daemon: it ends with the server)."""
-    global _ticker
-    if _ticker is None or not _ticker.is_alive():
-        _ticker = threading.Thread(target=_tick_forever, args=(_stop,), name="cloudwatch-alarms", daemon=True)
-        _ticker.start()
+    """Start the background thread once per process (a daemon: it ends with the server)."""
+    _ticker.start()
 
 
 def as_stored(member: dict[str, Any], now: datetime) -> dict[str, Any]:

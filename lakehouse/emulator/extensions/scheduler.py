@@ -42,6 +42,7 @@ from moto.utilities.utils import get_partition
 
 from lakehouse.emulator import schedules
 from lakehouse.emulator.extensions.identity import Caller
+from lakehouse.emulator.ticker import Ticker
 
 LOG = logging.getLogger(__name__)
 
@@ -248,24 +249,12 @@ def evaluate_all(now: float | None = None) -> None:
                 evaluate_backend(backend, moment)
 
 
-def _tick_forever(stop: threading.Event) -> None:
-    while not stop.wait(TICK_S):
-        try:
-            evaluate_all()
-        except Exception:  # the ticker must outlive one bad round
-            LOG.exception("schedule evaluation round failed")
-
-
-_stop = threading.Event()
-_ticker: threading.Thread | None = None
+_ticker = Ticker("scheduler-fires", lambda: evaluate_all(), TICK_S)
 
 
 def start_ticker() -> None:
-    """Start the background firing thread once per process (a daemon: it ends with the server)."""
-    global _ticker
-    if _ticker is None or not _ticker.is_alive():
-        _ticker = threading.Thread(target=_tick_forever, args=(_stop,), name="scheduler-fires", daemon=True)
-        _ticker.start()
+    """Start the background thread once per process (a daemon: it ends with the server)."""
+    _ticker.start()
 
 
 def install() -> None:
