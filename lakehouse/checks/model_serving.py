@@ -31,6 +31,7 @@ from botocore.exceptions import ClientError
 from lakehouse.athena import connect, run
 from lakehouse.inventory import extending_stacks
 from lakehouse.ml.model import mlmodel_of, reference_sql
+from lakehouse.ml.rollout import SERVING_STATUSES
 from lakehouse.outcome import Outcome, Status
 from lakehouse.ownership import endpoint_tags
 from lakehouse.target import Target
@@ -53,10 +54,6 @@ MLFLOW_SERVING_ENV = frozenset(
     }
 )
 
-#: The endpoint statuses in which it serves its current configuration steadily (SystemUpdating: AWS's maintenance,
-#: which changes nothing the stack states). Any other (Creating, Updating, RollingBack, OutOfService, Failed,
-#: UpdateRollbackFailed, Deleting) serves nothing, or a configuration on its way in or out.
-SERVING_STATUSES = frozenset({"InService", "SystemUpdating"})
 
 SERVERLESS_RULE = (
     "An endpoint is serverless when every production variant of the endpoint configuration it currently "

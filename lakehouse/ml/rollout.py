@@ -56,13 +56,19 @@ def stated_endpoints(state: Mapping[str, Any]) -> dict[str, str]:
     return stated
 
 
+#: The endpoint statuses in which it serves its current configuration steadily (SystemUpdating: AWS's maintenance,
+#: which changes nothing the stack states). Any other (Creating, Updating, RollingBack, OutOfService, Failed,
+#: UpdateRollbackFailed, Deleting) serves nothing, or a configuration on its way in or out.
+SERVING_STATUSES = frozenset({"InService", "SystemUpdating"})
+
+
 def rollout_problem(name: str, stated_config: str | None, described: Mapping[str, Any]) -> str | None:
-    """Why an endpoint does not run what Terraform applied (None: InService on the stated configuration;
-    ``stated_config`` None: an endpoint the state does not record, judged on its status only)."""
+    """Why an endpoint does not run what Terraform applied (None: serving the stated configuration, InService or
+    in AWS's maintenance; ``stated_config`` None: an endpoint the state does not record, judged on its status only)."""
     status, running = described.get("EndpointStatus"), described.get("EndpointConfigName")
     reason = described.get("FailureReason")
     because = f" (FailureReason: {reason})" if reason else " (no FailureReason given)"
-    if status != "InService":
+    if status not in SERVING_STATUSES:
         return f"endpoint {name} is {status}, not InService{because}"
     if stated_config is not None and running != stated_config:
         return (

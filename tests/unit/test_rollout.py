@@ -80,6 +80,13 @@ def test_a_rolled_back_update_is_named_with_its_reason() -> None:
     assert gone is not None and "no FailureReason given" in gone
 
 
+def test_an_endpoint_in_aws_maintenance_on_the_stated_configuration_is_fine() -> None:
+    """SystemUpdating is AWS's own maintenance: the endpoint serves its configuration (the check accepts it too)."""
+    assert rollout_problem("ep", "cfg-v2", {"EndpointStatus": "SystemUpdating", "EndpointConfigName": "cfg-v2"}) is None
+    rolled_back = {"EndpointStatus": "SystemUpdating", "EndpointConfigName": "cfg-v1"}
+    assert "still runs configuration cfg-v1" in str(rollout_problem("ep", "cfg-v2", rolled_back))
+
+
 def test_an_endpoint_not_in_service_is_named_with_its_status() -> None:
     described = {"EndpointStatus": "Failed", "EndpointConfigName": "cfg-v2", "FailureReason": "ping failed"}
     assert (
