@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lakehouse.athena import QueryRecord
+from lakehouse.athena import KEEP_ROWS, QueryRecord
 from lakehouse.config import project_root
 from lakehouse.kpi.pressure import PressureWindow
 from lakehouse.kpi.reference import PREFIX as REFERENCE_PREFIX
@@ -353,28 +353,29 @@ def gold_reads(queries: dict[str, str], gold_db: str) -> tuple[dict[str, list[st
     return tables, problems
 
 
-def untimed_answers(config: LoadConfig) -> dict[str, QueryRecord]:
-    """Each timed query (demo and reference) run once, untimed, before the load, on the stack's workgroup: the
-    answer every timed sample of it must give again (``answer_problems``)."""
+def _run_untimed(
+    config: LoadConfig, queries: dict[str, str], label: str, keep_rows: int = KEEP_ROWS
+) -> dict[str, QueryRecord]:
+    """Each query run once, untimed, before the load, on one connection to the stack's workgroup."""
     from lakehouse.athena import connect, run
 
     conn = connect(config.make_target(), config.work_group)
     try:
-        return {name: run(conn, sql, label=f"{name} (untimed)", keep_rows=3)[0] for name, sql in config.timed.items()}
+        return {name: run(conn, sql, f"{name} ({label})", keep_rows)[0] for name, sql in queries.items()}
     finally:
         conn.close()
+
+
+def untimed_answers(config: LoadConfig) -> dict[str, QueryRecord]:
+    """Each timed query (demo and reference) run once, untimed, before the load, on the stack's workgroup: the
+    answer every timed sample of it must give again (``answer_problems``)."""
+    return _run_untimed(config, config.timed, "untimed", keep_rows=3)
 
 
 def untimed_counts(config: LoadConfig) -> dict[str, QueryRecord]:
     """Each reference query's table counted on its own (``SELECT count(*)``), untimed: the rows every answer
     of the reference query must have read."""
-    from lakehouse.athena import connect, run
-
-    conn = connect(config.make_target(), config.work_group)
-    try:
-        return {name: run(conn, sql, label=f"{name} (count)")[0] for name, sql in config.reference_counts.items()}
-    finally:
-        conn.close()
+    return _run_untimed(config, config.reference_counts, "count")
 
 
 def _kind(name: str) -> str:

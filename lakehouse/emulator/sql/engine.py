@@ -431,24 +431,35 @@ class Engine:
         run.access.record_creation((db, name))
         return Outcome("CREATE_EXTERNAL_TABLE")
 
-    def _run_drop_table(self, run: _Run) -> Outcome:
+    def _to_drop(self, run: _Run, view: bool) -> tuple[TableInfo, str, str] | None:
+        """What DROP TABLE (``view`` False) or DROP VIEW names, as ``(info, database, name)`` with its DROP permission
+        checked; None when it is absent under IF EXISTS. Each statement refuses the other kind, as Athena does."""
         tree = run.tree()
         target = dialect.target_table(tree)
         db, name = qualified(run.sql, target, run.database)
         info = self.catalog.describe(db, name)
         if info is None:
             if tree.args.get("exists"):
-                return Outcome("DROP_TABLE")
+                return None
+            what = "View" if view else "Table"
             raise AthenaError(
-                "TABLE_NOT_FOUND", f"{where(run.sql, target)}Table 'awsdatacatalog.{db}.{name}' does not exist"
+                "TABLE_NOT_FOUND", f"{where(run.sql, target)}{what} 'awsdatacatalog.{db}.{name}' does not exist"
             )
-        if info.kind == "view":
+        if not view and info.kind == "view":
             raise AthenaError(
                 "GENERIC_USER_ERROR",
                 f"{where(run.sql, target)}Cannot drop a view with DROP TABLE: use DROP VIEW {db}.{name}",
             )
+        if view and info.kind != "view":
+            raise AthenaError(
+                "GENERIC_USER_ERROR", f"{where(run.sql, target)}'awsdatacatalog.{db}.{name}' is a table, not a view"
+            )
         run.require(info, {"DROP"}, target)
-        self.catalog.drop(info)
+        return info, db, name
+
+    def _run_drop_table(self, run: _Run) -> Outcome:
+        if (found := self._to_drop(run, view=False)) is not None:
+            self.catalog.drop(found[0])
         return Outcome("DROP_TABLE")
 
     def _run_create_view(self, run: _Run) -> Outcome:
@@ -480,22 +491,9 @@ class Engine:
         return Outcome("CREATE_VIEW")
 
     def _run_drop_view(self, run: _Run) -> Outcome:
-        tree = run.tree()
-        target = dialect.target_table(tree)
-        db, name = qualified(run.sql, target, run.database)
-        info = self.catalog.describe(db, name)
-        if info is None:
-            if tree.args.get("exists"):
-                return Outcome("DROP_VIEW")
-            raise AthenaError(
-                "TABLE_NOT_FOUND", f"{where(run.sql, target)}View 'awsdatacatalog.{db}.{name}' does not exist"
-            )
-        if info.kind != "view":
-            raise AthenaError(
-                "GENERIC_USER_ERROR", f"{where(run.sql, target)}'awsdatacatalog.{db}.{name}' is a table, not a view"
-            )
-        run.require(info, {"DROP"}, target)
-        self.catalog.glue.delete_table(DatabaseName=db, Name=name)
+        if (found := self._to_drop(run, view=True)) is not None:
+            _, db, name = found
+            self.catalog.glue.delete_table(DatabaseName=db, Name=name)
         return Outcome("DROP_VIEW")
 
     def _run_command_show(self, run: _Run) -> Outcome:
