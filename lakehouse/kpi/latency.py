@@ -94,9 +94,12 @@ def config_for(target: Target, outputs: dict[str, Any]) -> LoadConfig:
     from lakehouse.pipeline.demo import demo_queries
 
     gold_db = str(outputs["glue_database_names"]["gold"])
-    tables = required_gold_tables()
-    reference, problems = reference_queries(target.client("glue"), gold_db, tables)
     demos = demo_queries(outputs)
+    read_by_demos: dict[str, list[str]] = {}
+    for name, read in gold_reads(demos, gold_db)[0].items():
+        for qualified in read:
+            read_by_demos.setdefault(qualified.split(".", 1)[1], []).append(name)
+    reference, problems = reference_queries(target.client("glue"), gold_db, required_gold_tables(), read_by_demos)
     problems += [
         f"demo query {n} is named as the harness's reference queries are ({REFERENCE_PREFIX}...)"
         for n in demos

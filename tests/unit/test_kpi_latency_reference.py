@@ -153,6 +153,29 @@ def test_a_stack_with_a_trivial_demo_query_has_the_reference_queries_timed_besid
     assert LoadConfig.read(config.write(tmp_path / "load-config.json")) == config  # what the locustfile reads
 
 
+def test_a_gold_table_only_a_demo_query_reads_is_timed_by_a_reference_query_too(
+    account: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ``LIMIT 1`` demo over a Gold table no contract requires was that table's only timing."""
+    extra = [("customer_id", "bigint"), ("score", "double")]
+    _gold(account, {**GOLD_SCHEMA, "top_customers": extra})
+    demos = {
+        **TRIVIAL_DEMO,
+        "top": f"SELECT customer_id FROM {GOLD_DB}.top_customers LIMIT 1",
+        "gone": f"SELECT * FROM {GOLD_DB}.vanished LIMIT 1",
+    }
+    monkeypatch.setattr("lakehouse.pipeline.demo.demo_queries", lambda outputs: dict(demos))
+    config = config_for(account, _outputs())
+    assert config.reference["reference:top_customers"] == reference_sql(GOLD_DB, "top_customers", extra)
+    assert config.reference_counts["reference:top_customers"] == f"SELECT count(*) FROM {GOLD_DB}.top_customers"
+    assert config.reference_problems == [
+        f"{GOLD_DB}.vanished, a Gold table demo query gone reads, is not in the Glue catalog"
+    ]
+    assert sorted(config.reference) == [
+        f"reference:{t}" for t in ("daily_revenue", "orders_enriched", "top_customers", "users")
+    ]
+
+
 # -- the judge: each query set's p95, and the reference answers ----------------------------------------
 
 
