@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,7 +34,8 @@ from lakehouse.kpi.latency import LoadSpec, config_for, run_load  # noqa: E402
 from lakehouse.pipeline.runner import run_pipeline  # noqa: E402
 from lakehouse.target import Target, local_target  # noqa: E402
 
-PYSPY = os.environ.get("PYSPY", "/tmp/pyspy/bin/py-spy")
+#: py-spy is not a dependency of the project (a profiler for this script only): ``PYSPY`` or ``py-spy`` on PATH.
+PYSPY_ENV = "PYSPY"
 REGION = "ap-northeast-1"
 
 
@@ -70,8 +72,11 @@ def pyspy(pid: int, out: Path | None, *extra: str) -> Iterator[None]:
     if out is None:
         yield
         return
+    spy = os.environ.get(PYSPY_ENV) or shutil.which("py-spy")
+    if not spy:
+        raise SystemExit(f"--pyspy needs py-spy: `pip install py-spy`, or set {PYSPY_ENV} to its path")
     fmt = {".json": "speedscope", ".svg": "flamegraph"}.get(out.suffix, "raw")  # raw: collapsed stacks
-    argv = [PYSPY, "record", "--pid", str(pid), "-o", str(out), "-f", fmt, "-r", "200", "--nonblocking", *extra]
+    argv = [spy, "record", "--pid", str(pid), "-o", str(out), "-f", fmt, "-r", "200", "--nonblocking", *extra]
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         yield
