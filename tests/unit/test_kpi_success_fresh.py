@@ -125,21 +125,24 @@ class Lakehouse:
         self.db.execute(f"INSERT INTO {table} SELECT * FROM winners WHERE {key} NOT IN (SELECT {key} FROM {table})")
         self.db.execute("DROP TABLE winners")
 
-    def silver(self, order_filter: str = "true", updates: bool = True) -> None:
-        """Per key the newest version wins (updated_at, order_ts), on a tie the later line."""
+    def silver(self, order_filter: str = "true", updates: bool = True, newest: bool = True) -> None:
+        """Per key the newest version wins (updated_at, order_ts), on a tie the later line (``newest=False``: the
+        first line wins, a later one is refused as superseded)."""
         self.db.execute("DELETE FROM s.orders_staged")
         self.db.execute("INSERT INTO s.orders_staged SELECT * FROM b.orders_csv")
         users = (
             "SELECT CAST(user_id AS bigint) AS user_id, upper(country) AS country, CAST(updated_at AS timestamp) "
-            "AS updated_at FROM b.users_csv QUALIFY "
-            "row_number() OVER (PARTITION BY user_id ORDER BY updated_at DESC, CAST(source_line AS int) DESC) = 1"
+            "AS updated_at FROM b.users_csv QUALIFY row_number() OVER (PARTITION BY user_id ORDER BY "
+            + ("updated_at DESC, CAST(source_line AS int) DESC" if newest else "CAST(source_line AS int)")
+            + ") = 1"
         )
         self._merge("s.users", users, "user_id", updates)
         orders = (
             "SELECT CAST(order_id AS bigint) AS order_id, CAST(user_id AS bigint) AS user_id, "
             "CAST(order_ts AS timestamp) AS order_ts, CAST(amount AS decimal(10, 2)) AS amount, status "
-            f"FROM b.orders_csv WHERE {order_filter} QUALIFY "
-            "row_number() OVER (PARTITION BY order_id ORDER BY order_ts DESC, CAST(source_line AS int) DESC) = 1"
+            f"FROM b.orders_csv WHERE {order_filter} QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY "
+            + ("order_ts DESC, CAST(source_line AS int) DESC" if newest else "CAST(source_line AS int)")
+            + ") = 1"
         )
         self._merge("s.orders", orders, "order_id", updates)
 
@@ -253,6 +256,17 @@ class IgnoresUpdates(Healthy):
         return PipelineResult()
 
 
+class FirstLineWins(Healthy):
+    """Silver keeps each key's first line and refuses later ones as superseded (a dedup ordered the wrong way):
+    the line accounting adds up, Gold agrees with Silver, and every update is lost."""
+
+    def __call__(self, data_dir: Path) -> PipelineResult:
+        self.lake.land(data_dir)
+        self.lake.silver(newest=False)
+        self.lake.gold()
+        return PipelineResult()
+
+
 class GoldAppendsOnly(Healthy):
     """Silver is right; Gold appends the orders it has not seen and never rewrites one it holds."""
 
@@ -345,7 +359,11 @@ def test_a_pipeline_that_inserts_fresh_orders_twice_fails_naming_them(base: Path
     assert "gold.daily_revenue row 2025-12-31/ZZ-A1B2C3 of this run's batch is" in str(sample.error)
 
 
-UPDATES_IGNORED = {"ignores-updates": IgnoresUpdates, "gold-appends-only": GoldAppendsOnly}
+UPDATES_IGNORED = {
+    "silver-insert-only": IgnoresUpdates,
+    "first-line-wins": FirstLineWins,
+    "gold-appends-only": GoldAppendsOnly,
+}
 
 
 def adds_only(proof: FreshBatches) -> FreshBatches:
@@ -363,6 +381,24 @@ def test_before_the_fix_a_pipeline_that_ignores_updates_passed_on_batches_that_o
     _session(lake, pipeline, base)
     samples = run_pipeline_n(lambda d: pipeline(d or base), 3, adds_only(fresh(base, tmp_path, lake, 3)))
     assert judge_success(samples, GitHubPart(not_measured="x"), 95.0).status is Status.PASSED
+
+
+@pytest.mark.parametrize("broken", sorted(UPDATES_IGNORED))
+def test_a_pipeline_that_ignores_updates_fails_from_the_first_run_that_updates(
+    base: Path, tmp_path: Path, broken: str
+) -> None:
+    """The healthy twin is the healthy pipeline's test below: the same batches, every run green."""
+    lake = Lakehouse()
+    pipeline = UPDATES_IGNORED[broken](lake)
+    _session(lake, pipeline, base)
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 3, fresh(base, tmp_path, lake, 3))
+    outcome = judge_success(samples, GitHubPart(not_measured="x"), 95.0)
+    assert outcome.status is Status.FAILED and outcome.measured == round(100 / 3, 2)
+    assert [s.ok for s in samples] == [True, False, False]
+    for run, sample in enumerate(samples[1:], start=2):
+        said = str(sample.error)
+        assert f"of run {run - 1}'s batch (updated by run {run}'s batch) is {{" in said, said
+        assert f"status 'shipped' where run {run}'s batch made it 'cancelled'" in said, said
 
 
 def test_a_silver_merge_that_only_inserts_fails_naming_each_row_left_stale(base: Path, tmp_path: Path) -> None:
