@@ -7,12 +7,19 @@ times without running a transform; one that breaks on a new day or doubles fresh
 any. So run ``i`` is fed a batch of its own, written into Bronze as new data arrives: the base files
 (the sample, or ``--data-dir``) with every batch so far appended, a source file that grows, so Bronze
 always holds what Silver holds. A batch is one new user and three orders on a day of its own (a new
-month partition too), one of them cancelled. The run counts only when, read back through Athena, Gold
-holds exactly what was fed: the batch's orders once each with their values, the user's order count and
-lifetime value, the day's revenue row; the earlier batches still once each; and every Gold table has
-an Iceberg snapshot the run committed (its snapshot log, read through the Glue catalog).
+month partition too), one of them cancelled. Batches that only add rows pass a pipeline that ignores
+updates (an insert-only MERGE, a Silver that keeps the first row of a key), so from run 2 on a batch
+also updates the batch before it, as a source re-sends a changed row: a later line with the same key.
+Its user moved country (a newer ``updated_at``) and one of its counted orders is cancelled (same
+``order_ts``: on a tie the later line wins). The expectation is the pipeline's plan (README, pipeline
+SQL): per key the newest version wins, on a tie the later line, computed from the lines written, never
+read from the stack. The run counts only when, read back through Athena, Gold holds exactly that: the
+batch's orders once each with their values, the user's order count, lifetime value and country, the
+day's revenue row; the earlier batches still once each, as their updates made them (a row left with
+the old value is named, with the stale value); and every Gold table has an Iceberg snapshot the run
+committed (its snapshot log, read through the Glue catalog).
 
-The batches' days are before the sample's first order and their country is the KPI's own, so even
+The batches' days are before the sample's first order and their countries are the KPI's own, so even
 before they are taken out the demo's newest rows are the sample's. After the runs they are taken out
 (:func:`restore`): deleted from Silver and Gold, then the pipeline is run once on the base files so
 Bronze and the staging tables are the base's again; what is left of them is read back, so later checks
@@ -43,6 +50,9 @@ ORDER_COLUMNS = ("order_id", "user_id", "order_ts", "amount", "status")
 GOLD_TABLES = ("users", "orders_enriched", "daily_revenue")
 #: The batch's orders: (time of day, amount before the run's own cents, status); the cancelled one earns nothing.
 ORDER_SHAPES = (("09:00:00", "10.25", "completed"), ("13:30:00", "20.50", "shipped"), ("18:15:00", "5.75", "cancelled"))
+#: Which of the earlier batch's orders a later batch cancels (the shipped one), and when the user's move is dated.
+CANCELLED_LATER = 1
+MOVED_AT = "12:00:00"
 #: Ids far above any sample id: 9e9 + token * 1000 + run (users); that * 10 + k (orders).
 ID_BASE = 9_000_000_000
 
@@ -52,12 +62,21 @@ Query = Callable[[str], list[tuple[Any, ...]]]
 
 @dataclass(frozen=True)
 class Batch:
-    """What one run is fed: a user and its orders, on a day and in a country no other input has."""
+    """What one run is fed: a user and its orders, on a day and in a country no other input has.
+
+    From run 2 on, the batch also updates the batch before it, in the lines the landing reads (a
+    later line with the same key, as a source re-sends a changed row): that user moved to another
+    country (``updated_at`` newer than the row's), and one of its counted orders is cancelled (its
+    ``order_ts`` unchanged: on a tie the later line wins).
+    """
 
     run: int
     marker: str
     user: dict[str, str]
     orders: tuple[dict[str, str], ...]
+    #: Lines that change rows an earlier batch created: same key, newer values.
+    user_updates: tuple[dict[str, str], ...] = ()
+    order_updates: tuple[dict[str, str], ...] = ()
 
     @property
     def user_id(self) -> int:
@@ -75,45 +94,34 @@ class Batch:
     def country(self) -> str:
         return self.user["country"]
 
-    def counted(self) -> list[dict[str, str]]:
-        """The orders Gold's totals count (not cancelled)."""
-        return [o for o in self.orders if o["status"] != "cancelled"]
+    def user_lines(self) -> tuple[dict[str, str], ...]:
+        """The lines this batch appends to users.csv, in order: its user, then its updates."""
+        return (self.user, *self.user_updates)
+
+    def order_lines(self) -> tuple[dict[str, str], ...]:
+        """The lines this batch appends to orders.csv, in order: its orders, then its updates."""
+        return (*self.orders, *self.order_updates)
+
+    def updates(self, other: Batch) -> bool:
+        """Whether this batch's update lines change rows ``other`` created."""
+        users = {int(u["user_id"]) for u in self.user_updates}
+        orders = {int(o["order_id"]) for o in self.order_updates}
+        return other.user_id in users or bool(orders & set(other.order_ids))
 
     def expected(self) -> dict[str, Any]:
-        """What Gold must hold of this batch, from what was fed."""
-        counted = self.counted()
-        revenue = str(sum((Decimal(o["amount"]) for o in counted), Decimal("0.00")))
-        return {
-            "gold.orders_enriched": [
-                {
-                    "order_id": int(o["order_id"]),
-                    "user_id": self.user_id,
-                    "order_date": self.day,
-                    "country": self.country,
-                    "amount": o["amount"],
-                    "status": o["status"],
-                }
-                for o in self.orders
-            ],
-            "gold.users": {"user_id": self.user_id, "order_count": len(counted), "lifetime_value": revenue},
-            "gold.daily_revenue": {
-                "order_date": self.day,
-                "country": self.country,
-                "orders": len(counted),
-                "revenue": revenue,
-            },
-        }
-
-    def fed(self) -> dict[str, Any]:
-        """The evidence of what was fed: the lines appended and what Gold must then hold."""
-        return {"marker": self.marker, "users.csv": [self.user], "orders.csv": list(self.orders), **self.expected()}
+        """What Gold must hold of this batch right after its own run (no later batch has changed it yet)."""
+        return expected_gold([self])[self.run]
 
 
 def make_batches(n: int, token: str | None = None) -> list[Batch]:
-    """``n`` batches, one per run; ``token`` (6 hex digits, random by default) keeps one KPI's apart from another's."""
+    """``n`` batches, one per run; ``token`` (6 hex digits, random by default) keeps one KPI's apart from another's.
+
+    Batch ``i > 1`` updates batch ``i - 1``: its user's country becomes ``ZY-<token>`` (dated later
+    the same day, newer than the row's ``updated_at``) and its shipped order is cancelled.
+    """
     token = (token or secrets.token_hex(3)).upper()
     country = f"ZZ-{token}"
-    out = []
+    out: list[Batch] = []
     for run in range(1, n + 1):
         day = (FIRST_DAY - timedelta(days=run - 1)).isoformat()
         user_id = ID_BASE + int(token, 16) * 1000 + run
@@ -136,8 +144,94 @@ def make_batches(n: int, token: str | None = None) -> list[Batch]:
             }
             for k, (at, amount, status) in enumerate(ORDER_SHAPES, start=1)
         )
-        out.append(Batch(run, f"kpi-success-{token}-run-{run}", user, orders))
+        user_updates: tuple[dict[str, str], ...] = ()
+        order_updates: tuple[dict[str, str], ...] = ()
+        if out:
+            earlier = out[-1]
+            moved = {**earlier.user, "country": moved_country(token), "updated_at": f"{earlier.day} {MOVED_AT}"}
+            user_updates = (moved,)
+            order_updates = ({**earlier.orders[CANCELLED_LATER], "status": "cancelled"},)
+        out.append(Batch(run, f"kpi-success-{token}-run-{run}", user, orders, user_updates, order_updates))
     return out
+
+
+def moved_country(token: str) -> str:
+    """The country a later batch moves an earlier batch's user to: the KPI's own too."""
+    return f"ZY-{token.upper()}"
+
+
+# -- what Gold must hold --------------------------------------------------------------------------
+
+
+def newest(lines: Sequence[Mapping[str, str]], key: str, version: str) -> dict[int, Mapping[str, str]]:
+    """Each key's winning line as the pipeline's plan picks it (pipeline/sql/2x_silver_*.sql, README):
+    the newest ``version`` (``updated_at``, ``order_ts``), on a tie the later line."""
+    out: dict[int, Mapping[str, str]] = {}
+    for line in lines:
+        k = int(line[key])
+        if k not in out or line[version] >= out[k][version]:  # 'YYYY-MM-DD HH:MM:SS' sorts as time does
+            out[k] = line
+    return out
+
+
+def expected_gold(batches: Sequence[Batch], updates: bool = True) -> dict[int, dict[str, Any]]:
+    """Per batch (by run): what Gold must hold of its rows once all of ``batches`` are landed, from the lines
+    written, never from the stack. ``updates=False``: what a pipeline that ignores updates keeps (each row as
+    first fed), which names a stale value."""
+    user_lines = [u for b in batches for u in (b.user_lines() if updates else (b.user,))]
+    order_lines = [o for b in batches for o in (b.order_lines() if updates else b.orders)]
+    users = newest(user_lines, "user_id", "updated_at")
+    orders = newest(order_lines, "order_id", "order_ts")
+    enriched = {
+        order_id: {
+            "order_id": order_id,
+            "user_id": int(o["user_id"]),
+            "order_date": o["order_ts"][:10],
+            "country": users[int(o["user_id"])]["country"],
+            "amount": o["amount"],
+            "status": o["status"],
+        }
+        for order_id, o in orders.items()
+    }
+    counted = [r for r in enriched.values() if r["status"] != "cancelled"]
+    out: dict[int, dict[str, Any]] = {}
+    for batch in batches:
+        own = [r for r in counted if r["user_id"] == batch.user_id]
+        of_day = [r for r in counted if r["order_date"] == batch.day]
+        daily = None
+        if of_day:
+            (country,) = {r["country"] for r in of_day}  # a batch's day holds only its user's orders
+            daily = {"order_date": batch.day, "country": country, "orders": len(of_day), "revenue": _sum(of_day)}
+        out[batch.run] = {
+            "gold.orders_enriched": [enriched[i] for i in batch.order_ids],
+            "gold.users": {
+                "user_id": batch.user_id,
+                "order_count": len(own),
+                "lifetime_value": _sum(own),
+                "country": users[batch.user_id]["country"],
+            },
+            "gold.daily_revenue": daily,
+        }
+    return out
+
+
+def _sum(rows: Sequence[Mapping[str, Any]]) -> str:
+    return str(sum((Decimal(r["amount"]) for r in rows), Decimal("0.00")))
+
+
+def fed_evidence(batches: Sequence[Batch]) -> dict[str, Any]:
+    """The evidence of what the last of ``batches`` fed: the lines it appended, what Gold must then hold of it,
+    and of each batch it updated what Gold must now hold instead."""
+    batch = batches[-1]
+    want = expected_gold(batches)
+    updated = [{"batch": f"run {b.run}'s batch", **want[b.run]} for b in batches if b is not batch and batch.updates(b)]
+    return {
+        "marker": batch.marker,
+        "users.csv": list(batch.user_lines()),
+        "orders.csv": list(batch.order_lines()),
+        **want[batch.run],
+        "updates": updated,
+    }
 
 
 def _lines(rows: Sequence[Mapping[str, str]], header: list[str], columns: Sequence[str]) -> bytes:
@@ -167,10 +261,10 @@ def write_inputs(base_dir: Path, batches: Sequence[Batch], out_dir: Path) -> Pat
         body = source.read_bytes()
         first = body.removeprefix(b"\xef\xbb\xbf").split(b"\n", 1)[0].decode("utf-8", "replace").strip("\r")
         header = next(csv.reader([first]), [])
-        rows = [b.user for b in batches] if name == "users.csv" else [o for b in batches for o in b.orders]
+        lines = [r for b in batches for r in (b.user_lines() if name == "users.csv" else b.order_lines())]
         if body and not body.endswith((b"\n", b"\r")):
             body += b"\n"  # the base's last line ends where the new lines start
-        target.write_bytes(body + _lines(rows, header, columns[name]))
+        target.write_bytes(body + _lines(lines, header, columns[name]))
     return out_dir
 
 
@@ -181,23 +275,26 @@ def _ids(values: Sequence[int]) -> str:
     return ", ".join(str(v) for v in values)
 
 
+def _countries(batches: Sequence[Batch]) -> str:
+    """Every country the batches' lines name (their own and the one updates move users to), as a SQL list."""
+    return ", ".join(f"'{c}'" for c in sorted({u["country"] for b in batches for u in b.user_lines()}))
+
+
 def gold_queries(outputs: Mapping[str, Any], batches: Sequence[Batch]) -> dict[str, str]:
     """The SELECTs reading back what Gold holds of ``batches`` (one per Gold table)."""
     orders = [i for b in batches for i in b.order_ids]
-    countries = sorted({b.country for b in batches})
-    where_country = ", ".join(f"'{c}'" for c in countries)
     return {
         "gold.orders_enriched": (
             "SELECT order_id, user_id, CAST(order_date AS varchar), country, amount, status "
             f"FROM {physical('gold.orders_enriched', dict(outputs))} WHERE order_id IN ({_ids(orders)})"
         ),
         "gold.users": (
-            "SELECT user_id, order_count, lifetime_value "
+            "SELECT user_id, order_count, lifetime_value, country "
             f"FROM {physical('gold.users', dict(outputs))} WHERE user_id IN ({_ids([b.user_id for b in batches])})"
         ),
         "gold.daily_revenue": (
             "SELECT CAST(order_date AS varchar), country, orders, revenue "
-            f"FROM {physical('gold.daily_revenue', dict(outputs))} WHERE country IN ({where_country})"
+            f"FROM {physical('gold.daily_revenue', dict(outputs))} WHERE country IN ({_countries(batches)})"
         ),
     }
 
@@ -215,7 +312,7 @@ def read_gold(query: Query, outputs: Mapping[str, Any], batches: Sequence[Batch]
         for r in query(sql["gold.orders_enriched"])
     ]
     users = [
-        {"user_id": int(r[0]), "order_count": int(r[1]), "lifetime_value": _money(r[2])}
+        {"user_id": int(r[0]), "order_count": int(r[1]), "lifetime_value": _money(r[2]), "country": r[3]}
         for r in query(sql["gold.users"])
     ]
     daily = [
@@ -225,13 +322,28 @@ def read_gold(query: Query, outputs: Mapping[str, Any], batches: Sequence[Batch]
     return {"gold.orders_enriched": enriched, "gold.users": users, "gold.daily_revenue": daily}
 
 
+def _stale(held: Mapping[str, Any], want: Mapping[str, Any], kept: Mapping[str, Any] | None, by: str) -> str:
+    """The values of ``held`` that are what the row was before ``by`` updated it (``kept``), named."""
+    if kept is None or not by:
+        return ""
+    old = [k for k in want if held.get(k) != want[k] and held.get(k) == kept.get(k)]
+    if not old:
+        return ""
+    return " (stale: " + ", ".join(f"{k} {held[k]!r} where {by} made it {want[k]!r}" for k in old) + ")"
+
+
 def judge_gold(batches: Sequence[Batch], held: Mapping[str, list[dict[str, Any]]]) -> list[str]:
-    """What is wrong with Gold's rows of ``batches`` (the last is this run's): each fed row once, as fed."""
+    """What is wrong with Gold's rows of ``batches`` (the last is this run's): each row once, as the newest
+    line of its key makes it (a later batch's update wins over the row an earlier batch fed)."""
+    want_all, kept_all = expected_gold(batches), expected_gold(batches, updates=False)
     problems: list[str] = []
     for batch in batches:
         which = "this run's batch" if batch is batches[-1] else f"run {batch.run}'s batch"
-        want = batch.expected()
+        by = " and ".join(f"run {b.run}'s batch" for b in batches if b is not batch and b.updates(batch))
+        updated = f" (updated by {by})" if by else ""
+        want, kept = want_all[batch.run], kept_all[batch.run]
         orders = {int(o["order_id"]): o for o in want["gold.orders_enriched"]}
+        first = {int(o["order_id"]): o for o in kept["gold.orders_enriched"]}
         lacking = [i for i in orders if not any(r["order_id"] == i for r in held["gold.orders_enriched"])]
         if lacking:
             named = ", ".join(map(str, lacking))
@@ -245,20 +357,74 @@ def judge_gold(batches: Sequence[Batch], held: Mapping[str, list[dict[str, Any]]
             if len(rows) > 1:
                 problems.append(f"gold.orders_enriched holds order {order_id} of {which} {len(rows)} times")
             elif rows[0] != expected:
-                problems.append(f"gold.orders_enriched order {order_id} of {which} is {rows[0]}, fed {expected}")
-        for table, key in (("gold.users", ("user_id",)), ("gold.daily_revenue", ("order_date", "country"))):
-            expected_row = want[table]
-            rows = [r for r in held[table] if all(r[k] == expected_row[k] for k in key)]
-            named = "/".join(str(expected_row[k]) for k in key)
-            if not rows:
-                problems.append(f"{table} has no row {named} of {which}")
-            elif len(rows) > 1:
-                problems.append(f"{table} holds row {named} of {which} {len(rows)} times")
-            elif rows[0] != expected_row:
-                problems.append(f"{table} row {named} of {which} is {rows[0]}, the batch makes it {expected_row}")
-    fed_days = {(b.day, b.country) for b in batches}
+                stale = _stale(rows[0], expected, first[order_id], by)
+                problems.append(
+                    f"gold.orders_enriched order {order_id} of {which}{updated} is {rows[0]}, fed {expected}{stale}"
+                )
+        expected_user = want["gold.users"]
+        rows = [r for r in held["gold.users"] if r["user_id"] == expected_user["user_id"]]
+        problems += _judge_row("gold.users", str(batch.user_id), which, by, rows, expected_user, kept["gold.users"])
+        problems += _judge_day(batch, which, by, held["gold.daily_revenue"], want, kept)
+    days = {b.day for b in batches}
     for row in held["gold.daily_revenue"]:
-        if (row["order_date"], row["country"]) not in fed_days:
+        if row["order_date"] not in days:
+            problems.append(f"gold.daily_revenue has a row no batch fed: {row}")
+    return problems
+
+
+def _judge_row(
+    table: str,
+    named: str,
+    which: str,
+    by: str,
+    rows: list[dict[str, Any]],
+    expected: Mapping[str, Any],
+    kept: Mapping[str, Any] | None,
+) -> list[str]:
+    """One keyed row: there, once, as the batches make it (``by``: the batches that updated it, ``kept``: the
+    row before they did)."""
+    if not rows:
+        return [f"{table} has no row {named} of {which}"]
+    if len(rows) > 1:
+        return [f"{table} holds row {named} of {which} {len(rows)} times"]
+    if rows[0] != expected:
+        if not by:
+            return [f"{table} row {named} of {which} is {rows[0]}, the batch makes it {dict(expected)}"]
+        stale = _stale(rows[0], expected, kept, by)
+        return [
+            f"{table} row {named} of {which} (updated by {by}) is {rows[0]}, the batches make it {dict(expected)}"
+            + stale
+        ]
+    return []
+
+
+def _judge_day(
+    batch: Batch,
+    which: str,
+    by: str,
+    held: list[dict[str, Any]],
+    want: Mapping[str, Any],
+    kept: Mapping[str, Any],
+) -> list[str]:
+    """The batch's day in gold.daily_revenue: the row its counted orders make, in their user's country now, and
+    no other (a row left in the country the user moved away from is stale)."""
+    expected, first = want["gold.daily_revenue"], kept["gold.daily_revenue"]
+    of_day = [r for r in held if r["order_date"] == batch.day]
+    problems = []
+    if expected is not None:
+        named = f"{batch.day}/{expected['country']}"
+        rows = [r for r in of_day if r["country"] == expected["country"]]
+        problems += _judge_row("gold.daily_revenue", named, which, by, rows, expected, first)
+    for row in of_day:
+        if expected is not None and row["country"] == expected["country"]:
+            continue
+        if by and first is not None and row["country"] == first["country"]:
+            now = f"moved it to {batch.day}/{expected['country']}" if expected else "left it no counted order"
+            problems.append(
+                f"gold.daily_revenue keeps row {batch.day}/{row['country']} of {which} (updated by {by}): {row} "
+                f"(stale: {by} {now})"
+            )
+        else:
             problems.append(f"gold.daily_revenue has a row no batch fed: {row}")
     return problems
 
@@ -367,7 +533,7 @@ class FreshBatches:
         self._before = self.snapshots()
         data_dir = write_inputs(self.base_dir, self.batches[:run], self.work_dir / f"run-{run}")
         self.landed = max(self.landed, run)
-        return Fed(data_dir, {"base_files": str(self.base_dir), **self.batches[run - 1].fed()})
+        return Fed(data_dir, {"base_files": str(self.base_dir), **fed_evidence(self.batches[:run])})
 
     def read_back(self, run: int, result: PipelineResult) -> tuple[str | None, dict[str, Any]]:
         """Why Gold does not show run ``run``'s batch (``None``: it does), and what was read."""
@@ -390,7 +556,7 @@ def take_out_statements(outputs: Mapping[str, Any], batches: Sequence[Batch]) ->
     """DELETEs of every row the batches put into Silver and Gold (their ids and country are theirs only)."""
     users = _ids([b.user_id for b in batches])
     orders = _ids([i for b in batches for i in b.order_ids])
-    countries = ", ".join(f"'{c}'" for c in sorted({b.country for b in batches}))
+    countries = _countries(batches)
     out = dict(outputs)
     return [
         f"DELETE FROM {physical('gold.daily_revenue', out)} WHERE country IN ({countries})",
@@ -405,7 +571,7 @@ def leftover_queries(outputs: Mapping[str, Any], batches: Sequence[Batch]) -> di
     """Counts of the batches' rows per table, Bronze and staging included (all 0 once restored)."""
     users = _ids([b.user_id for b in batches])
     orders = _ids([i for b in batches for i in b.order_ids])
-    countries = ", ".join(f"'{c}'" for c in sorted({b.country for b in batches}))
+    countries = _countries(batches)
     by_table = {
         "bronze.users_csv": f"user_id IN ({', '.join(repr(str(b.user_id)) for b in batches)})",
         "bronze.orders_csv": f"order_id IN ({', '.join(repr(str(i)) for b in batches for i in b.order_ids)})",

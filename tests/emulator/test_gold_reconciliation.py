@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,22 @@ TBLPROPERTIES ('table_type' = 'ICEBERG', 'format' = 'parquet');
 INSERT INTO ${gold_db}.revenue_by_status
 SELECT status, CAST(sum(amount) AS decimal(12, 2)) FROM ${gold_db}.orders_enriched GROUP BY status;
 """
+
+
+#: How Silver's staging picks each key's winning line (pipeline/sql/2x_silver_*.sql): the newest version, then the
+#: later line. A staging that keeps the first line instead refuses every update as 'duplicate key, superseded'.
+NEWEST_WINS = "ORDER BY version DESC, source_line DESC"
+SILVER_STAGING = ("20_silver_users.sql", "21_silver_orders.sql")
+
+
+def first_line_wins(sql: Path) -> None:
+    """Each Silver staging of ``sql`` made to keep a key's first line: a later line (an update) is refused, the
+    line accounting still adds up (it is in the rejected table, with a reason), and Silver keeps the old row."""
+    for name in SILVER_STAGING:
+        path = sql / name
+        text = path.read_text(encoding="utf-8")
+        assert text.count(NEWEST_WINS) == 2, f"{name} changed: {NEWEST_WINS!r} not found twice"
+        path.write_text(text.replace(NEWEST_WINS, "ORDER BY source_line ASC"), encoding="utf-8")
 
 
 def sql_dir(tmp_path: Path, bug: str | None, extra: str = "") -> Path:
@@ -108,6 +125,12 @@ def test_healthy_gold_passes_exit_2_and_the_kpi_over_repeated_runs(emulator: Emu
     read = samples[1].read
     assert read is not None and read["contracts"] == "every data contract met"
     assert len(read["gold"]["gold.orders_enriched"]) == 6, "both batches, once each"
+    # Run 2 moved run 1's user and cancelled its shipped order: Gold holds the newest values.
+    batch1, moved = proof.batches[0], proof.batches[1].user_updates[0]["country"]
+    held = {r["order_id"]: r for r in read["gold"]["gold.orders_enriched"]}
+    assert held[batch1.order_ids[1]]["status"] == "cancelled", held
+    assert {held[i]["country"] for i in batch1.order_ids} == {moved}, held
+    assert {u["user_id"]: u["country"] for u in read["gold"]["gold.users"]}[batch1.user_id] == moved
     assert all(s["committed_by_the_run"] for s in read["snapshots"].values()), read["snapshots"]
     assert restored.ok and restored.left == {}, restored
     row, contracts = judge_exit_2(target, outputs)
@@ -148,6 +171,42 @@ def test_a_pipeline_that_skips_bronze_objects_it_has_processed_fails_the_kpi(
     assert "gold.orders_enriched lacks 3 of the 3 orders of this run's batch" in said, said
     assert "gold.users: no Iceberg snapshot committed by this run" in said, said
     assert (samples[0].read or {}).get("contracts") == "every data contract met", "the contracts alone saw nothing"
+
+
+def test_a_silver_that_keeps_a_key_s_first_line_fails_the_kpi_naming_the_stale_rows(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    """The real pipeline with Silver's staging keeping each key's first line: a user's new country and an order's
+    cancellation are refused as superseded (the line accounting adds up), Silver keeps the old rows and Gold,
+    built right from Silver, meets every contract. Batches that only added rows passed it; run 2 updates run 1's
+    rows, and the read-back names each stale value."""
+    target, outputs = stack(emulator)
+    sql = sql_dir(tmp_path, None)
+    first_line_wins(sql)
+    assert load(target, outputs, sql).ok, "the session's first run"
+    # Before the fix: batches that only add rows, and the KPI passes it.
+    adds = fresh_batches(target, outputs, DATA_DIR, tmp_path / "adds-only", 2)
+    adds.batches = [replace(b, user_updates=(), order_updates=()) for b in adds.batches]
+    before = run_pipeline_n(lambda d: load(target, outputs, sql, d), 2, adds)
+    undone = restore_stack(target, outputs, adds, lambda: load(target, outputs, sql))
+    assert judge_success(before, GitHubPart(not_measured="not here"), 95.0, undone).passed, [s.error for s in before]
+    proof = fresh_batches(target, outputs, DATA_DIR, tmp_path / "batches", 2)
+    samples = run_pipeline_n(lambda d: load(target, outputs, sql, d), 2, proof)
+    restored = restore_stack(target, outputs, proof, lambda: load(target, outputs, sql))
+    outcome = judge_success(samples, GitHubPart(not_measured="not here"), 95.0, restored)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert [s.ok for s in samples] == [True, False], "run 1 has nothing to update"
+    first, moved = proof.batches[0], proof.batches[1].user_updates[0]["country"]
+    said = str(samples[1].error)
+    assert (
+        f"gold.orders_enriched order {first.order_ids[1]} of run 1's batch (updated by run 2's batch) is {{"
+    ) in said, said
+    assert "status 'shipped' where run 2's batch made it 'cancelled'" in said, said
+    assert f"country '{first.country}' where run 2's batch made it '{moved}'" in said, said
+    assert f"gold.users row {first.user_id} of run 1's batch (updated by run 2's batch) is {{" in said, said
+    assert f"gold.daily_revenue keeps row {first.day}/{first.country} of run 1's batch" in said, said
+    assert (samples[1].read or {}).get("contracts") == "every data contract met", "the contracts alone saw nothing"
+    assert restored.ok and restored.left == {}, restored
 
 
 def test_gold_revenue_of_completed_orders_only_fails_the_contract_naming_the_rows(

@@ -1,17 +1,20 @@
 """KPI-success-rate: each counted run is fed a batch of its own and must show it in Gold, or it is no success.
 
 A small lakehouse in DuckDB stands in for the stack (Bronze landed from the run's data directory,
-Silver merged, Gold rebuilt, a snapshot id per Gold table per commit), driven by pipelines that are
-healthy or broken the ways a real one is: one that skips Bronze objects it has processed before (the
-landing keeps their keys, so it skips every re-run), one that drops orders of a month it has no
-partition for yet, one that inserts fresh orders twice. Before the fix the KPI re-ran the session's
-inputs and read back only the contracts: each broken one passed it.
+Silver merged with the plan's semantics: per key the newest version wins, on a tie the later line;
+Gold rebuilt, a snapshot id per Gold table per commit), driven by pipelines that are healthy or broken
+the ways a real one is: one that skips Bronze objects it has processed before (the landing keeps their
+keys, so it skips every re-run), one that drops orders of a month it has no partition for yet, one
+that inserts fresh orders twice. Before the fix the KPI re-ran the session's inputs and read back only
+the contracts: each broken one passed it. Two more ignore updates (a Silver MERGE that only inserts,
+a Gold that only appends orders it has not seen): batches that only add rows passed both.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,9 +26,11 @@ from lakehouse.kpi.fresh import (
     Fed,
     FreshBatches,
     SnapshotLog,
+    expected_gold,
     judge_gold,
     judge_snapshots,
     make_batches,
+    newest,
     read_gold,
     restore,
     write_inputs,
@@ -67,18 +72,22 @@ class Lakehouse:
         self.db = duckdb.connect()
         for schema in ("b", "s", "g"):
             self.db.execute(f"CREATE SCHEMA {schema}")
-        self.db.execute("CREATE TABLE b.users_csv (user_id varchar, country varchar, source_line varchar)")
+        self.db.execute(
+            "CREATE TABLE b.users_csv (user_id varchar, country varchar, updated_at varchar, source_line varchar)"
+        )
         self.db.execute(
             "CREATE TABLE b.orders_csv (order_id varchar, user_id varchar, order_ts varchar, amount varchar, "
             "status varchar, source_line varchar)"
         )
-        self.db.execute("CREATE TABLE s.users (user_id bigint, country varchar)")
+        self.db.execute("CREATE TABLE s.users (user_id bigint, country varchar, updated_at timestamp)")
         self.db.execute(
             "CREATE TABLE s.orders (order_id bigint, user_id bigint, order_ts timestamp, amount decimal(10, 2), "
             "status varchar)"
         )
         self.db.execute("CREATE TABLE s.orders_staged AS SELECT * FROM b.orders_csv")
-        self.db.execute("CREATE TABLE g.users (user_id bigint, order_count bigint, lifetime_value decimal(12, 2))")
+        self.db.execute(
+            "CREATE TABLE g.users (user_id bigint, order_count bigint, lifetime_value decimal(12, 2), country varchar)"
+        )
         self.db.execute(
             "CREATE TABLE g.orders_enriched (order_id bigint, user_id bigint, order_date date, country varchar, "
             "amount decimal(10, 2), status varchar)"
@@ -100,38 +109,67 @@ class Lakehouse:
         self.db.execute("DELETE FROM b.orders_csv")
         users = csv.DictReader(io.StringIO((data_dir / "users.csv").read_text()))
         for line, u in enumerate(users, start=2):
-            self.db.execute("INSERT INTO b.users_csv VALUES (?, ?, ?)", [u["user_id"], u["country"], str(line)])
+            values = [u["user_id"], u["country"], u["updated_at"], str(line)]
+            self.db.execute("INSERT INTO b.users_csv VALUES (?, ?, ?, ?)", values)
         orders = csv.DictReader(io.StringIO((data_dir / "orders.csv").read_text()))
         for line, o in enumerate(orders, start=2):
             values = [o["order_id"], o["user_id"], o["order_ts"], o["amount"], o["status"], str(line)]
             self.db.execute("INSERT INTO b.orders_csv VALUES (?, ?, ?, ?, ?, ?)", values)
 
-    def silver(self, order_filter: str = "true") -> None:
-        self.db.execute("DELETE FROM s.users WHERE user_id IN (SELECT CAST(user_id AS bigint) FROM b.users_csv)")
-        self.db.execute("INSERT INTO s.users SELECT CAST(user_id AS bigint), upper(country) FROM b.users_csv")
+    def _merge(self, table: str, winners: str, key: str, updates: bool) -> None:
+        """MERGE as pipeline/sql does: each key's winning line updates the row Silver holds or is inserted
+        (``updates=False``: an insert-only MERGE, a key Silver holds keeps its first row)."""
+        self.db.execute(f"CREATE TEMP TABLE winners AS {winners}")
+        if updates:
+            self.db.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM winners)")
+        self.db.execute(f"INSERT INTO {table} SELECT * FROM winners WHERE {key} NOT IN (SELECT {key} FROM {table})")
+        self.db.execute("DROP TABLE winners")
+
+    def silver(self, order_filter: str = "true", updates: bool = True, newest: bool = True) -> None:
+        """Per key the newest version wins (updated_at, order_ts), on a tie the later line (``newest=False``: the
+        first line wins, a later one is refused as superseded)."""
         self.db.execute("DELETE FROM s.orders_staged")
         self.db.execute("INSERT INTO s.orders_staged SELECT * FROM b.orders_csv")
-        self.db.execute("DELETE FROM s.orders WHERE order_id IN (SELECT CAST(order_id AS bigint) FROM b.orders_csv)")
-        self.db.execute(
-            "INSERT INTO s.orders SELECT CAST(order_id AS bigint), CAST(user_id AS bigint), "
-            "CAST(order_ts AS timestamp), "
-            f"CAST(amount AS decimal(10, 2)), status FROM b.orders_csv WHERE {order_filter}"
+        users = (
+            "SELECT CAST(user_id AS bigint) AS user_id, upper(country) AS country, CAST(updated_at AS timestamp) "
+            "AS updated_at FROM b.users_csv QUALIFY row_number() OVER (PARTITION BY user_id ORDER BY "
+            + ("updated_at DESC, CAST(source_line AS int) DESC" if newest else "CAST(source_line AS int)")
+            + ") = 1"
         )
+        self._merge("s.users", users, "user_id", updates)
+        orders = (
+            "SELECT CAST(order_id AS bigint) AS order_id, CAST(user_id AS bigint) AS user_id, "
+            "CAST(order_ts AS timestamp) AS order_ts, CAST(amount AS decimal(10, 2)) AS amount, status "
+            f"FROM b.orders_csv WHERE {order_filter} QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY "
+            + ("order_ts DESC, CAST(source_line AS int) DESC" if newest else "CAST(source_line AS int)")
+            + ") = 1"
+        )
+        self._merge("s.orders", orders, "order_id", updates)
 
-    def gold(self, enriched_copies: int = 1) -> None:
+    def gold(self, enriched_copies: int = 1, updates: bool = True) -> None:
+        """Gold from Silver; ``updates=False``: orders Gold holds are never rewritten, only unseen ones appended."""
         self.db.execute("DELETE FROM g.users")
         self.db.execute(
-            "INSERT INTO g.users SELECT u.user_id, count(o.order_id), coalesce(sum(o.amount), 0) FROM s.users u "
-            "LEFT JOIN s.orders o ON o.user_id = u.user_id AND o.status <> 'cancelled' GROUP BY u.user_id"
+            "INSERT INTO g.users SELECT u.user_id, count(o.order_id), coalesce(sum(o.amount), 0), u.country "
+            "FROM s.users u LEFT JOIN s.orders o ON o.user_id = u.user_id AND o.status <> 'cancelled' "
+            "GROUP BY u.user_id, u.country"
         )
-        fresh = "o.order_id NOT IN (SELECT order_id FROM g.orders_enriched)"
         self.db.execute(
-            "CREATE TEMP TABLE fresh AS SELECT o.order_id, o.user_id, CAST(o.order_ts AS date), u.country, "
-            f"o.amount, o.status FROM s.orders o JOIN s.users u ON u.user_id = o.user_id WHERE {fresh}"
+            "CREATE TEMP TABLE current AS SELECT o.order_id, o.user_id, CAST(o.order_ts AS date) AS order_date, "
+            "u.country, o.amount, o.status FROM s.orders o JOIN s.users u ON u.user_id = o.user_id"
         )
+        if updates:
+            self.db.execute(
+                "UPDATE g.orders_enriched AS e SET user_id = c.user_id, order_date = c.order_date, "
+                "country = c.country, amount = c.amount, status = c.status FROM current AS c "
+                "WHERE e.order_id = c.order_id"
+            )
+        fresh = "SELECT * FROM current WHERE order_id NOT IN (SELECT order_id FROM g.orders_enriched)"
+        self.db.execute(f"CREATE TEMP TABLE fresh AS {fresh}")
         for _ in range(enriched_copies):  # healthy: once; the doubling pipeline: twice
             self.db.execute("INSERT INTO g.orders_enriched SELECT * FROM fresh")
         self.db.execute("DROP TABLE fresh")
+        self.db.execute("DROP TABLE current")
         self.db.execute("DELETE FROM g.orders_enriched WHERE order_id NOT IN (SELECT order_id FROM s.orders)")
         self.db.execute("DELETE FROM g.daily_revenue")
         self.db.execute(
@@ -204,6 +242,38 @@ class DoublesFreshOrders(Healthy):
         self.lake.land(data_dir)
         self.lake.silver()
         self.lake.gold(enriched_copies=2 if loaded else 1)
+        return PipelineResult()
+
+
+class IgnoresUpdates(Healthy):
+    """Silver's MERGE only inserts (no WHEN MATCHED): a key Silver holds keeps its first row, the user's old
+    country, the order's old status. Gold is built right from that Silver, so every contract holds."""
+
+    def __call__(self, data_dir: Path) -> PipelineResult:
+        self.lake.land(data_dir)
+        self.lake.silver(updates=False)
+        self.lake.gold()
+        return PipelineResult()
+
+
+class FirstLineWins(Healthy):
+    """Silver keeps each key's first line and refuses later ones as superseded (a dedup ordered the wrong way):
+    the line accounting adds up, Gold agrees with Silver, and every update is lost."""
+
+    def __call__(self, data_dir: Path) -> PipelineResult:
+        self.lake.land(data_dir)
+        self.lake.silver(newest=False)
+        self.lake.gold()
+        return PipelineResult()
+
+
+class GoldAppendsOnly(Healthy):
+    """Silver is right; Gold appends the orders it has not seen and never rewrites one it holds."""
+
+    def __call__(self, data_dir: Path) -> PipelineResult:
+        self.lake.land(data_dir)
+        self.lake.silver()
+        self.lake.gold(updates=False)
         return PipelineResult()
 
 
@@ -289,6 +359,117 @@ def test_a_pipeline_that_inserts_fresh_orders_twice_fails_naming_them(base: Path
     assert "gold.daily_revenue row 2025-12-31/ZZ-A1B2C3 of this run's batch is" in str(sample.error)
 
 
+UPDATES_IGNORED = {
+    "silver-insert-only": IgnoresUpdates,
+    "first-line-wins": FirstLineWins,
+    "gold-appends-only": GoldAppendsOnly,
+}
+
+
+def adds_only(proof: FreshBatches) -> FreshBatches:
+    """The KPI before the fix: the same batches, without the lines that update an earlier batch's rows."""
+    return replace(proof, batches=[replace(b, user_updates=(), order_updates=()) for b in proof.batches])
+
+
+@pytest.mark.parametrize("broken", sorted(UPDATES_IGNORED))
+def test_before_the_fix_a_pipeline_that_ignores_updates_passed_on_batches_that_only_add_rows(
+    base: Path, tmp_path: Path, broken: str
+) -> None:
+    """The hole: each batch only adds rows, so a pipeline that never changes a row it holds shows each as fed."""
+    lake = Lakehouse()
+    pipeline = UPDATES_IGNORED[broken](lake)
+    _session(lake, pipeline, base)
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 3, adds_only(fresh(base, tmp_path, lake, 3)))
+    assert judge_success(samples, GitHubPart(not_measured="x"), 95.0).status is Status.PASSED
+
+
+@pytest.mark.parametrize("broken", sorted(UPDATES_IGNORED))
+def test_a_pipeline_that_ignores_updates_fails_from_the_first_run_that_updates(
+    base: Path, tmp_path: Path, broken: str
+) -> None:
+    """The healthy twin is the healthy pipeline's test below: the same batches, every run green."""
+    lake = Lakehouse()
+    pipeline = UPDATES_IGNORED[broken](lake)
+    _session(lake, pipeline, base)
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 3, fresh(base, tmp_path, lake, 3))
+    outcome = judge_success(samples, GitHubPart(not_measured="x"), 95.0)
+    assert outcome.status is Status.FAILED and outcome.measured == round(100 / 3, 2)
+    assert [s.ok for s in samples] == [True, False, False]
+    for run, sample in enumerate(samples[1:], start=2):
+        said = str(sample.error)
+        assert f"of run {run - 1}'s batch (updated by run {run}'s batch) is {{" in said, said
+        assert f"status 'shipped' where run {run}'s batch made it 'cancelled'" in said, said
+
+
+def test_a_silver_merge_that_only_inserts_fails_naming_each_row_left_stale(base: Path, tmp_path: Path) -> None:
+    """Run 2 moves run 1's user to ZY-A1B2C3 and cancels its shipped order; Silver keeps both as first fed, Gold
+    agrees with Silver (the contracts see nothing) and the read-back names each stale value."""
+    lake = Lakehouse()
+    pipeline = IgnoresUpdates(lake)
+    _session(lake, pipeline, base)
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 3, fresh(base, tmp_path, lake, 3))
+    outcome = judge_success(samples, GitHubPart(not_measured="x"), 95.0)
+    assert outcome.status is Status.FAILED
+    assert [s.ok for s in samples] == [True, False, False], "run 1 has nothing to update; each later run does"
+    said = str(samples[1].error)
+    assert (
+        "gold.orders_enriched order 195970590012 of run 1's batch (updated by run 2's batch) is {'order_id': "
+        "195970590012, 'user_id': 19597059001, 'order_date': '2025-12-31', 'country': 'ZZ-A1B2C3', 'amount': "
+        "'20.51', 'status': 'shipped'}, fed {"
+    ) in said, said
+    assert (
+        "(stale: country 'ZZ-A1B2C3' where run 2's batch made it 'ZY-A1B2C3', status 'shipped' where run 2's "
+        "batch made it 'cancelled')"
+    ) in said
+    assert (
+        "gold.users row 19597059001 of run 1's batch (updated by run 2's batch) is {'user_id': 19597059001, "
+        "'order_count': 2, 'lifetime_value': '30.77', 'country': 'ZZ-A1B2C3'}, the batches make it {'user_id': "
+        "19597059001, 'order_count': 1, 'lifetime_value': '10.26', 'country': 'ZY-A1B2C3'} (stale: order_count 2 "
+        "where run 2's batch made it 1, lifetime_value '30.77' where run 2's batch made it '10.26', country "
+        "'ZZ-A1B2C3' where run 2's batch made it 'ZY-A1B2C3')"
+    ) in said
+    assert "gold.daily_revenue has no row 2025-12-31/ZY-A1B2C3 of run 1's batch" in said
+    assert (
+        "gold.daily_revenue keeps row 2025-12-31/ZZ-A1B2C3 of run 1's batch (updated by run 2's batch): "
+        "{'order_date': '2025-12-31', 'country': 'ZZ-A1B2C3', 'orders': 2, 'revenue': '30.77'} (stale: run 2's "
+        "batch moved it to 2025-12-31/ZY-A1B2C3)"
+    ) in said
+    assert "this run's batch" not in said, "run 2's own rows are as fed"
+    assert (samples[1].read or {}).get("contracts") == "every data contract met", "the contracts alone saw nothing"
+    assert "first failure: local run 2: the pipeline said ok, its tables read back say otherwise" in str(outcome.reason)
+
+
+def test_a_gold_that_never_rewrites_an_order_it_holds_fails_naming_the_stale_orders(base: Path, tmp_path: Path) -> None:
+    lake = Lakehouse()
+    pipeline = GoldAppendsOnly(lake)
+    _session(lake, pipeline, base)
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 2, fresh(base, tmp_path, lake, 2))
+    assert [s.ok for s in samples] == [True, False]
+    said = str(samples[1].error)
+    assert "status 'shipped' where run 2's batch made it 'cancelled'" in said, said
+    assert "gold.orders_enriched order 195970590011 of run 1's batch (updated by run 2's batch) is {" in said
+    assert "(stale: country 'ZZ-A1B2C3' where run 2's batch made it 'ZY-A1B2C3')" in said
+    assert "gold.daily_revenue keeps row 2025-12-31/ZZ-A1B2C3 of run 1's batch" in said
+    assert "gold.users row" not in said, "Gold's users are rebuilt from Silver, which is right"
+
+
+def test_the_expectation_follows_the_plan_newest_version_then_the_later_line() -> None:
+    """pipeline/sql/2x_silver_*.sql: per key the newest version wins, on a tie the later line; an older version
+    sent later loses. The harness's expectation must agree, or a healthy pipeline is red."""
+    lines = [
+        {"id": "7", "version": "2025-12-31 12:00:00", "value": "first"},
+        {"id": "7", "version": "2025-12-31 00:00:00", "value": "older, sent later"},
+        {"id": "7", "version": "2025-12-31 12:00:00", "value": "tie, sent later"},
+    ]
+    assert newest(lines[:2], "id", "version")[7]["value"] == "first"
+    assert newest(lines, "id", "version")[7]["value"] == "tie, sent later"
+    batches = make_batches(3, "00000F")
+    assert expected_gold(batches, updates=False)[1] == batches[0].expected(), "ignoring updates: as first fed"
+    now = expected_gold(batches)
+    assert now[1]["gold.users"]["country"] == now[2]["gold.users"]["country"] == "ZY-00000F"
+    assert now[3]["gold.users"]["country"] == "ZZ-00000F", "the last batch is updated by none"
+
+
 def test_a_healthy_pipeline_passes_every_run_with_evidence_of_what_was_fed_and_read(base: Path, tmp_path: Path) -> None:
     lake = Lakehouse()
     pipeline = Healthy(lake)
@@ -309,8 +490,26 @@ def test_a_healthy_pipeline_passes_every_run_with_evidence_of_what_was_fed_and_r
     assert third.read is not None and len(third.read["gold"]["gold.orders_enriched"]) == 9, "every batch so far, once"
     assert third.read["contracts"] == "every data contract met"
     assert all(s["committed_by_the_run"] for s in third.read["snapshots"].values())
-    # Each run landed the base lines and every batch so far: Bronze holds all Silver holds.
-    assert lake.query("SELECT count(*) FROM b.orders_csv")[0][0] == 3 + 9
+    # Each run landed the base lines and every batch so far, updates too: Bronze holds all Silver holds.
+    assert lake.query("SELECT count(*) FROM b.orders_csv")[0][0] == 3 + 9 + 2
+    # Run 3 moved run 2's user and cancelled its shipped order: the evidence says what Gold must now hold of it.
+    (updated,) = third.fed["updates"]
+    assert updated["batch"] == "run 2's batch"
+    assert updated["gold.users"] == {
+        "user_id": 19597059002,
+        "order_count": 1,
+        "lifetime_value": "10.27",
+        "country": "ZY-A1B2C3",
+    }
+    assert updated["gold.daily_revenue"] == {
+        "order_date": "2025-12-30",
+        "country": "ZY-A1B2C3",
+        "orders": 1,
+        "revenue": "10.27",
+    }
+    assert [o["status"] for o in updated["gold.orders_enriched"]] == ["completed", "cancelled", "cancelled"]
+    held = {r["order_id"]: r for r in third.read["gold"]["gold.orders_enriched"]}
+    assert held[195970590022]["status"] == "cancelled" and held[195970590021]["country"] == "ZY-A1B2C3"
 
 
 def test_restore_takes_every_batch_out_and_leaves_gold_as_the_base_made_it(base: Path, tmp_path: Path) -> None:
@@ -351,7 +550,12 @@ def test_each_batch_is_new_data_on_a_day_and_in_a_country_of_its_own() -> None:
     assert len({b.user_id for b in batches}) == 3 and len({i for b in batches for i in b.order_ids}) == 9
     assert {b.country for b in batches} == {"ZZ-00000F"}
     first = batches[0].expected()
-    assert first["gold.users"] == {"user_id": 9_000_015_001, "order_count": 2, "lifetime_value": "30.77"}
+    assert first["gold.users"] == {
+        "user_id": 9_000_015_001,
+        "order_count": 2,
+        "lifetime_value": "30.77",
+        "country": "ZZ-00000F",
+    }
     assert [o["status"] for o in first["gold.orders_enriched"]] == ["completed", "shipped", "cancelled"]
     assert sum(Decimal(o["amount"]) for o in first["gold.orders_enriched"]) == Decimal("36.53")
     assert make_batches(1)[0].country != make_batches(1)[0].country, "a random token per KPI"
@@ -366,8 +570,11 @@ def test_inputs_are_the_base_files_with_every_batch_so_far_appended(tmp_path: Pa
     out = write_inputs(base, batches, tmp_path / "run-2")
     lines = (out / "users.csv").read_text().splitlines()
     assert lines[:2] == ["USER_ID,email,full_name,ssn,country,signup_ts,updated_at", "1,a@b.co,A,1,US,x,y"]
-    assert [line.split(",")[0] for line in lines[2:]] == [str(b.user_id) for b in batches]
+    first, second = batches
+    # Batch 2's lines: its user, then the update of batch 1's user (same key, a later line, a newer updated_at).
+    assert [line.split(",")[0] for line in lines[2:]] == [str(first.user_id), str(second.user_id), str(first.user_id)]
     assert lines[2].split(",")[4] == "ZZ-ABCDEF"
+    assert lines[4].split(",")[4:] == ["ZY-ABCDEF", "2025-12-31 00:00:00", "2025-12-31 12:00:00"]
     assert not (out / "orders.csv").exists()
 
 
