@@ -22,19 +22,19 @@ evidence says which one found each thing:
 
 Kinds searched: S3 buckets and access points (S3 Control, in the stack's region, where its buckets are); IAM
 roles, users, customer-managed policies, the policies attached to and inline in stack roles and users; SNS
-topics and their subscriptions; SQS queues and the subscriptions that deliver to them; Athena workgroups;
-App Runner services and auto scaling configurations (every active revision); SageMaker models, endpoint
+topics and their subscriptions; SQS queues and the subscriptions that deliver to them; Athena workgroups; App
+Runner services and auto scaling configurations (every active revision); SageMaker models, endpoint
 configurations and endpoints; EventBridge Scheduler schedule groups and schedules (schedules take no tags:
 name prefix only); Glue databases and tables; budgets; CloudWatch metric and composite alarms and dashboards
 (dashboards have no tags: name prefix only); Lake Formation grants, data cells filters, registered locations
 and settings, LF-Tag grants whose expression reaches the LF-Tags of a stack database, table or column, the
-LF-Tags assigned to those (``lakehouse.lf_tags``; read only in an account that has LF-Tags), LF-Tags
-and saved LF-Tag expressions named like the stack; and, through ``lakehouse.inventory_kinds``, kinds that carry no tag or hang off the
-stack under any name: Athena named queries and prepared statements, Glue crawlers, jobs and triggers,
-EventBridge rules and their targets, CloudWatch log groups with their metric and subscription filters, KMS
-aliases and their keys. Regional kinds are read in the stack's region and in every other region the root
-deploys to (``EXTRA_REGIONS``: the ``aws.use1`` provider of the billing alarm); IAM, S3 listings and budgets
-are account-wide. Every listing pages to its end.
+LF-Tags assigned to those (``lakehouse.lf_tags``; read only in an account that has LF-Tags), LF-Tags and saved
+LF-Tag expressions named like the stack; and, through ``lakehouse.inventory_kinds``, kinds that carry no tag
+or hang off the stack under any name: Athena named queries and prepared statements, Glue crawlers, jobs and
+triggers, EventBridge rules and their targets, CloudWatch log groups with their metric and subscription
+filters, KMS aliases and their keys. Regional kinds are read in the stack's region and in every other region
+the root deploys to (``EXTRA_REGIONS``: the ``aws.use1`` provider of the billing alarm); IAM, S3 listings and
+budgets are account-wide. Every listing pages to its end.
 
 Then a sweep that is not limited to these kinds or regions: in every region the account has enabled
 (EC2 DescribeRegions), the Resource Groups Tagging API lists whatever carries the stack's tag, any
