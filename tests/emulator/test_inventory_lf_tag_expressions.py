@@ -29,7 +29,11 @@ def _stack(target: Target) -> tuple[str, str, str, list[dict[str, Any]]]:
     glue, lf = target.client("glue"), target.client("lakeformation")
     account = target.client("sts").get_caller_identity()["Account"]
     # As the root leaves it: no IAMAllowedPrincipals defaults, so creating the catalog grants nothing.
-    settings = {"DataLakeAdmins": [], "CreateDatabaseDefaultPermissions": [], "CreateTableDefaultPermissions": []}
+    settings: dict[str, list[Any]] = {
+        "DataLakeAdmins": [],
+        "CreateDatabaseDefaultPermissions": [],
+        "CreateTableDefaultPermissions": [],
+    }
     lf.put_data_lake_settings(DataLakeSettings=settings)
     database = f"{glue_prefix}_gold"
     glue.create_database(DatabaseInput={"Name": database}, Tags={"stack_id": stack})
