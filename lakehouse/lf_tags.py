@@ -110,7 +110,7 @@ def _not_found(err: ClientError) -> bool:
 
 def read_assigned(lf: Any, glue: Any, database: str, table: str = "") -> dict[str, Any] | None:
     """``GetResourceLFTags(ShowAssignedLFTags=True)`` of a database (``table`` empty) or a table; None when it is
-    gone (module doc). Other errors, and a not-found Glue contradicts twice, are raised for the caller to record."""
+    gone (module doc). Other errors, Glue's, and a not-found Glue contradicts twice are raised for the caller."""
     resource = {"Table": {"DatabaseName": database, "Name": table}} if table else {"Database": {"Name": database}}
     try:
         return dict(lf.get_resource_lf_tags(Resource=resource, ShowAssignedLFTags=True))
@@ -125,7 +125,7 @@ def read_assigned(lf: Any, glue: Any, database: str, table: str = "") -> dict[st
         except ClientError as glue_err:
             if _not_found(glue_err):
                 return None
-            raise err from glue_err
+            raise  # Glue's own refusal (glue:GetTable denied, say) says more than Lake Formation's not-found
     return dict(lf.get_resource_lf_tags(Resource=resource, ShowAssignedLFTags=True))
 
 
