@@ -22,19 +22,19 @@ evidence says which one found each thing:
 
 Kinds searched: S3 buckets and access points (S3 Control, in the stack's region, where its buckets are); IAM
 roles, users, customer-managed policies, the policies attached to and inline in stack roles and users; SNS
-topics and their subscriptions; SQS queues and the subscriptions that deliver to them; Athena workgroups;
-App Runner services and auto scaling configurations (every active revision); SageMaker models, endpoint
+topics and their subscriptions; SQS queues and the subscriptions that deliver to them; Athena workgroups; App
+Runner services and auto scaling configurations (every active revision); SageMaker models, endpoint
 configurations and endpoints; EventBridge Scheduler schedule groups and schedules (schedules take no tags:
 name prefix only); Glue databases and tables; budgets; CloudWatch metric and composite alarms and dashboards
 (dashboards have no tags: name prefix only); Lake Formation grants, data cells filters, registered locations
 and settings, LF-Tag grants whose expression reaches the LF-Tags of a stack database, table or column, the
-LF-Tags assigned to those (``lakehouse.lf_tags``; read only in an account that has LF-Tags) and LF-Tags
-named like the stack; and, through ``lakehouse.inventory_kinds``, kinds that carry no tag or hang off the
-stack under any name: Athena named queries and prepared statements, Glue crawlers, jobs and triggers,
-EventBridge rules and their targets, CloudWatch log groups with their metric and subscription filters, KMS
-aliases and their keys. Regional kinds are read in the stack's region and in every other region the root
-deploys to (``EXTRA_REGIONS``: the ``aws.use1`` provider of the billing alarm); IAM, S3 listings and budgets
-are account-wide. Every listing pages to its end.
+LF-Tags assigned to those (``lakehouse.lf_tags``; read only in an account that has LF-Tags), LF-Tags and saved
+LF-Tag expressions named like the stack; and, through ``lakehouse.inventory_kinds``, kinds that carry no tag
+or hang off the stack under any name: Athena named queries and prepared statements, Glue crawlers, jobs and
+triggers, EventBridge rules and their targets, CloudWatch log groups with their metric and subscription
+filters, KMS aliases and their keys. Regional kinds are read in the stack's region and in every other region
+the root deploys to (``EXTRA_REGIONS``: the ``aws.use1`` provider of the billing alarm); IAM, S3 listings and
+budgets are account-wide. Every listing pages to its end.
 
 Then a sweep that is not limited to these kinds or regions: in every region the account has enabled
 (EC2 DescribeRegions), the Resource Groups Tagging API lists whatever carries the stack's tag, any
@@ -60,7 +60,13 @@ from lakehouse.bucket_configs import bucket_configs
 from lakehouse.checks.s3_routes import s3control  # S3 Control as the target reaches it (local endpoint quirks)
 from lakehouse.inventory_kinds import athena_named_queries, event_rules, glue_jobs_and_crawlers, kms_aliases, log_groups
 from lakehouse.lf_grants import LfGrant, carries_tags, grants_from_listing, reached_by_tags, resource_database
-from lakehouse.lf_tags import LfTagAssignment, assignments_from_answer
+from lakehouse.lf_tags import (
+    LF_TAG_EXPRESSION,
+    LfTagAssignment,
+    assignments_from_answer,
+    expression_label,
+    read_assigned,
+)
 from lakehouse.target import Target
 
 STACK_TAG = "stack_id"
@@ -154,6 +160,8 @@ class Inventory:
     lf_tags: dict[str, list[str]] = field(default_factory=dict)
     #: "what (operation, region): error" for every listing that failed.
     unreadable: list[str] = field(default_factory=list)
+    #: Stack databases and tables Glue listed that were gone when their LF-Tags were read (``lf_tags.read_assigned``).
+    gone_while_read: list[str] = field(default_factory=list)
 
     def of_kind(self, kind: str) -> list[CloudResource]:
         return [r for r in self.resources if r.kind == kind]
@@ -213,6 +221,7 @@ UNTAGGED_KINDS: Mapping[str, Callable[[str], str]] = {
     "aws_kms_alias": lambda name: name.removeprefix("alias/"),
     "aws_cloudwatch_log_group": lambda name: name.strip("/").split("/", 1)[0],
     "aws_lakeformation_lf_tag": lambda label: label.rsplit(" (values: ", 1)[0],  # ``key (values: a, b)``
+    LF_TAG_EXPRESSION: lambda label: label.rsplit(" (expression: ", 1)[0],  # ``name (expression: k=a|b)``
 }
 
 
@@ -721,8 +730,18 @@ class _Search:
                         self.add("aws_lakeformation_lf_tag", key.lower(), label, region, (NAME_PREFIX,))
                     defined.append(key)
 
+        def lf_tag_expressions() -> None:
+            """Saved LF-Tag expressions named like the stack (the name is all that ties one to a stack)."""
+            for page in lf.get_paginator("list_lf_tag_expressions").paginate():
+                for found in page.get("LFTagExpressions", []):
+                    name = str(found.get("Name", ""))
+                    if self.named_like_stack(name):
+                        label = expression_label(name, found.get("Expression"))
+                        self.add(LF_TAG_EXPRESSION, name.lower(), label, region, (NAME_PREFIX,))
+
         defined: list[str] = []
         tags_listed = self._guarded_ok("lakeformation ListLFTags", region, lf_tags)
+        self.guarded("lakeformation ListLFTagExpressions", region, lf_tag_expressions)
         # Nothing can be assigned in an account without LF-Tags: no read per table there.
         tagged = self._assigned_lf_tags(lf, region, stack_dbs) if defined or not tags_listed else {}
 
@@ -784,22 +803,28 @@ class _Search:
             for r in self.inv.of_kind("aws_glue_catalog_table")
             if DATABASE_CONTENTS in r.found_by and r.region == region
         ]
+        glue = self.target.client("glue", region=region)
         for database in stack_dbs:
-            db_tags: list[dict[str, Any]] = []
             try:
-                on_db = lf.get_resource_lf_tags(Resource={"Database": {"Name": database}}, ShowAssignedLFTags=True)
-                db_tags = list(on_db.get("LFTagOnDatabase") or [])
-                self.inv.lf_tag_assignments += assignments_from_answer(on_db, database, "", region)
+                on_db = read_assigned(lf, glue, database)
             except _READ_ERRORS as err:
                 self.unreadable(f"lakeformation GetResourceLFTags of database {database}", region, err)
+                on_db = {}
+            if on_db is None:  # dropped since Glue listed it, and its tables with it
+                self.inv.gone_while_read.append(f"database {database} ({region})")
+                continue
+            db_tags = list(on_db.get("LFTagOnDatabase") or [])
+            self.inv.lf_tag_assignments += assignments_from_answer(on_db, database, "", region)
             tagged[f"database {database}"] = {"LFTagOnDatabase": db_tags}
             for table in (t for t in tables if t.split(".", 1)[0] == database):
                 name = table.split(".", 1)[1]
-                spec = {"Table": {"DatabaseName": database, "Name": name}}
                 try:
-                    answer = dict(lf.get_resource_lf_tags(Resource=spec, ShowAssignedLFTags=True))
+                    answer = read_assigned(lf, glue, database, name)
                 except _READ_ERRORS as err:
                     self.unreadable(f"lakeformation GetResourceLFTags of table {table}", region, err)
+                    continue
+                if answer is None:
+                    self.inv.gone_while_read.append(f"table {table} ({region})")
                     continue
                 self.inv.lf_tag_assignments += assignments_from_answer(answer, database, name, region)
                 answer["LFTagOnDatabase"] = db_tags  # inherited, as the database's own answer says

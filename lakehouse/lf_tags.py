@@ -12,6 +12,15 @@ Only what is assigned *to* a resource counts: a table inherits its database's LF
 table's, and GetResourceLFTags shows the inherited ones too unless asked ``ShowAssignedLFTags``. So the
 inventory asks with it (one call per database and one per table, which covers the table's columns).
 Keys and values are compared in lower case (Lake Formation keeps them so), as are Glue names.
+
+A database or table listed by Glue may be dropped before its LF-Tags are read (a person, or the pipeline
+rebuilding a table while the check runs): Lake Formation then answers ``EntityNotFoundException``.
+``read_assigned`` tells that apart from a failed read by asking Glue: when Glue too has no such database or
+table, it is gone, and what does not exist carries no LF-Tag (they are dropped with it) nor lets a tag grant
+through, so there is nothing to compare with state. That is neither an unreadable listing (the account
+answered, consistently) nor silently skipped: the caller keeps it as gone and the evidence names it. The
+listing that found it still counts (a table made by hand and dropped since was there when listed). When Glue
+does have it (dropped and made again in between) the read is tried once more; a second failure is unreadable.
 """
 
 from __future__ import annotations
@@ -19,6 +28,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 #: Terraform types that assign LF-Tags to a database, table or columns.
 ASSIGNING_KINDS = ("aws_lakeformation_resource_lf_tags", "aws_lakeformation_resource_lf_tag")
@@ -65,6 +76,57 @@ def assignments_from_answer(
         column = str(entry.get("Name", ""))
         found += [LfTagAssignment(database, table, column, k, v, region) for k, v in _pairs(entry.get("LFTags"))]
     return found
+
+
+#: Terraform's type for a saved LF-Tag expression (hashicorp/aws 6.x; 5.100.0, which infra/ pins, has none).
+LF_TAG_EXPRESSION = "aws_lakeformation_lf_tag_expression"
+
+
+def expression_label(name: str, expression: Iterable[Mapping[str, Any]] | None) -> str:
+    """What the evidence calls a saved LF-Tag expression: ``name (expression: level=open|closed; pii=no)``."""
+    said = "; ".join(
+        f"{t.get('TagKey', '')}={'|'.join(str(v) for v in t.get('TagValues') or [])}" for t in expression or []
+    )
+    return f"{name} (expression: {said})"
+
+
+def provider_manages_expressions(version: str | None) -> bool | None:
+    """Whether hashicorp/aws ``version`` has ``aws_lakeformation_lf_tag_expression`` (None: version unknown).
+
+    5.100.0's schema has no such type (``terraform providers schema -json``); it came with 6.x."""
+    if not version:
+        return None
+    major = version.split(".", 1)[0]
+    return int(major) >= 6 if major.isdigit() else None
+
+
+#: What Lake Formation and Glue answer for a database or table that does not exist.
+NOT_FOUND = "EntityNotFoundException"
+
+
+def _not_found(err: ClientError) -> bool:
+    return str(err.response.get("Error", {}).get("Code")) == NOT_FOUND
+
+
+def read_assigned(lf: Any, glue: Any, database: str, table: str = "") -> dict[str, Any] | None:
+    """``GetResourceLFTags(ShowAssignedLFTags=True)`` of a database (``table`` empty) or a table; None when it is
+    gone (module doc). Other errors, Glue's, and a not-found Glue contradicts twice are raised for the caller."""
+    resource = {"Table": {"DatabaseName": database, "Name": table}} if table else {"Database": {"Name": database}}
+    try:
+        return dict(lf.get_resource_lf_tags(Resource=resource, ShowAssignedLFTags=True))
+    except ClientError as err:
+        if not _not_found(err):
+            raise
+        try:
+            if table:
+                glue.get_table(DatabaseName=database, Name=table)
+            else:
+                glue.get_database(Name=database)
+        except ClientError as glue_err:
+            if _not_found(glue_err):
+                return None
+            raise  # Glue's own refusal (glue:GetTable denied, say) says more than Lake Formation's not-found
+    return dict(lf.get_resource_lf_tags(Resource=resource, ShowAssignedLFTags=True))
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,16 @@ manages), and everything the account holds for the stack (``lakehouse.inventory`
 the ``stack_id`` tag, by the stack's name prefix, hanging off a stack role, user, topic, queue
 or bucket (its access points and configurations: notifications, replication, CORS, ...), inside
 a stack database or workgroup, using the stack (a crawler, job, rule or filter: ``lakehouse.inventory_kinds``),
-listed by Lake Formation (LF-Tag grants too, when their tags reach the stack; LF-Tags named like the stack), or
+listed by Lake Formation (LF-Tag grants too, when their tags reach the stack; LF-Tags and saved LF-Tag
+expressions named like the stack), or
 tagged for the stack in any enabled region whatever its service: the tagging sweep) must be in Terraform state.
 So must every LF-Tag value assigned directly to a stack database, table or column (``lakehouse.lf_tags``: one
 of the root's ``aws_lakeformation_resource_lf_tag(s)``; inherited values are the parent's), and every value an
-LF-Tag of the state has in the account.
+LF-Tag of the state has in the account. A saved LF-Tag expression (``CreateLFTagExpression``: a name LF-Tag
+grants use for their expression) named like the stack must be an ``aws_lakeformation_lf_tag_expression`` of the
+state; hashicorp/aws 5.100.0, which ``infra/`` pins, has no such type, so with it every one is made by hand, and
+the evidence says so. A stack database or table dropped between Glue's listing and the read of its LF-Tags
+carries none (``lakehouse.lf_tags.read_assigned``); the evidence names it, and the listing still judges it.
 
 What is expected without being in state:
 
@@ -52,6 +57,7 @@ import sqlglot
 from sqlglot import exp
 
 from lakehouse.bucket_configs import STATE_KEY as BUCKET_CONFIG_KEY
+from lakehouse.config import project_root
 from lakehouse.inventory import (
     DEFAULT_PROJECT,
     LF_LISTING,
@@ -69,13 +75,20 @@ from lakehouse.lf_grants import (
     default_permissions_from_state,
     grants_from_state,
 )
-from lakehouse.lf_tags import ASSIGNING_KINDS, unmanaged_assignments, unmanaged_tag_values
+from lakehouse.lf_tags import (
+    ASSIGNING_KINDS,
+    LF_TAG_EXPRESSION,
+    provider_manages_expressions,
+    unmanaged_assignments,
+    unmanaged_tag_values,
+)
 from lakehouse.lineage.sqlio import READ, SqlLineageError, statement_io
 from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import SQL_DIR, TABLES
 from lakehouse.pipeline.sqlfiles import SqlFileError, load
 from lakehouse.stack import Stack
 from lakehouse.terraform import PlanResult, state_resources
+from lakehouse.tfmirror import pinned_aws_version
 
 #: How a state entry names what the inventory lists (``CloudResource.key``), by Terraform type.
 STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
@@ -101,6 +114,7 @@ STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "aws_lakeformation_data_cells_filter": lambda v: "{database_name}.{table_name}.{name}".format(**v["table_data"][0]),
     "aws_lakeformation_resource": lambda v: v["arn"],
     "aws_lakeformation_lf_tag": lambda v: str(v["key"]).lower(),
+    LF_TAG_EXPRESSION: lambda v: str(v["name"]).lower(),
     "aws_apprunner_service": lambda v: v["arn"],
     "aws_apprunner_auto_scaling_configuration_version": lambda v: v["arn"],
     "aws_sagemaker_model": lambda v: v["arn"],
@@ -271,11 +285,14 @@ def judge_iac(
     inventory: Inventory,
     expected_tables: set[str],
     declared: Mapping[str, tuple[str | None, str]] | None = None,
+    provider_version: str | None = None,
 ) -> Outcome:
     """The verdict from already-collected facts: the plan, the state, what the account holds.
 
     ``expected_tables``: the pipeline's own tables (``pipeline_tables``), ``db.table`` lower case;
-    ``declared``: their locations as the pipeline's SQL declares them (``pipeline_locations``).
+    ``declared``: their locations as the pipeline's SQL declares them (``pipeline_locations``);
+    ``provider_version``: the hashicorp/aws version the root pins (says whether state *could* hold an LF-Tag
+    expression).
     """
     managed = managed_keys(state)
     unmanaged: list[CloudResource] = []
@@ -333,6 +350,8 @@ def judge_iac(
         "pipeline_tables_found": sorted(pipeline_made),
         "pipeline_tables_expected": sorted(expected_tables),
         "unreadable": list(inventory.unreadable),
+        # Dropped after Glue listed them: no LF-Tags to compare (lf_tags.read_assigned); the listing still judged them.
+        "gone_while_read": list(inventory.gone_while_read),
         "covered_kinds": list(COVERED_KINDS),
         "searched_by": f"tag stack_id={inventory.stack_id}, name prefix {inventory.name_prefix} / "
         f"{inventory.glue_prefix}, contents of stack databases, Lake Formation listings; the tagging API "
@@ -375,6 +394,7 @@ def judge_iac(
         texts += [f"{_LF_TAG} {k}={v} ({region}, found by {LF_TAG_VALUES})" for k, v in tag_values]
         unmanaged_problems.append(
             f"{len(found)} thing(s) of stack {inventory.stack_id} are not in Terraform state: {'; '.join(texts)}"
+            + _expressions_note(unmanaged, provider_version)
         )
     details["problems"] = {"plan": plan_problems, "unmanaged": unmanaged_problems}
     reasons = plan_problems + unmanaged_problems
@@ -384,6 +404,17 @@ def judge_iac(
             return Outcome.error(unread, threshold, details, measured)
         reasons.append(unread)
     return Outcome.judged(not reasons, measured, threshold, "; ".join(reasons) or None, details)
+
+
+def _expressions_note(unmanaged: list[CloudResource], provider_version: str | None) -> str:
+    """Why no LF-Tag expression can be in state, when the pinned provider has no type for one."""
+    count = sum(1 for r in unmanaged if r.kind == LF_TAG_EXPRESSION)
+    if not count or provider_manages_expressions(provider_version) is not False:
+        return ""
+    return (
+        f" ({count} LF-Tag expression(s) named like the stack: hashicorp/aws {provider_version}, which the root "
+        f"pins, has no {LF_TAG_EXPRESSION}, so Terraform cannot have made any: each was made by hand)"
+    )
 
 
 def stray_locations(state: list[dict[str, Any]], inventory: Inventory) -> list[str]:
@@ -531,4 +562,4 @@ def check_iac_coverage(stack: Stack, plan: PlanResult | Future[PlanResult] | Non
         declared = pipeline_locations(stack.stack_id, inventory.account, stack.target.region)
     except PipelineTablesError as err:
         return Outcome.error(f"cannot tell the pipeline's tables from strays: {err}")
-    return judge_iac(planned, state, inventory, set(declared), declared)
+    return judge_iac(planned, state, inventory, set(declared), declared, pinned_aws_version(project_root() / "infra"))

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 COLUMNS = ["user_id", "ssn"]
 
@@ -122,3 +123,84 @@ def test_values_added_to_an_lf_tag_are_read_back_as_terraform_reads_them(lf: Any
     """``aws_lakeformation_lf_tag`` reads ``values`` with GetLFTag: a value added by hand is seen, and planned away."""
     lf.update_lf_tag(TagKey=tagged["level"], TagValuesToAdd=["secret"])
     assert set(lf.get_lf_tag(TagKey=tagged["level"])["TagValues"]) == {"open", "closed", "secret"}
+
+
+def test_lf_tags_of_a_database_or_table_that_does_not_exist_are_entity_not_found(
+    lf: Any, tagged: dict[str, Any]
+) -> None:
+    """AWS answers EntityNotFoundException; moto answered empty, as for an untagged table, so a reader could not tell
+    a table deleted since it was listed from one carrying no LF-Tag."""
+    missing = [
+        {"Table": {**tagged["table"], "Name": "gone"}},
+        {"TableWithColumns": {**tagged["table"], "Name": "gone", "ColumnNames": ["ssn"]}},
+        {"Database": {"Name": f"{tagged['database']}_gone"}},
+    ]
+    for resource in missing:
+        with pytest.raises(ClientError) as caught:
+            lf.get_resource_lf_tags(Resource=resource, ShowAssignedLFTags=True)
+        assert caught.value.response["Error"]["Code"] == "EntityNotFoundException", resource
+    tagged["glue"].delete_table(DatabaseName=tagged["database"], Name="users")
+    with pytest.raises(ClientError, match="EntityNotFoundException"):
+        lf.get_resource_lf_tags(Resource={"Table": tagged["table"]})
+
+
+def _expression(key: str, *values: str) -> list[dict[str, Any]]:
+    return [{"TagKey": key, "TagValues": list(values)}]
+
+
+def test_an_lf_tag_expression_is_created_read_updated_and_deleted(
+    aws_client: Callable[[str], Any], lf: Any, tagged: dict[str, Any]
+) -> None:
+    """moto had none of the five operations (404); Terraform's aws_lakeformation_lf_tag_expression (hashicorp/aws
+    6.x) and LF-Tag grants naming an expression (``LFTagPolicy.ExpressionName``) use them."""
+    name, level, pii = f"{tagged['level']}-open", tagged["level"], tagged["pii"]
+    lf.create_lf_tag_expression(Name=name, Expression=_expression(level, "open"), Description="open data")
+    got = lf.get_lf_tag_expression(Name=name)
+    assert (got["Name"], got["Description"], got["Expression"]) == (name, "open data", _expression(level, "open"))
+    assert got["CatalogId"] == aws_client("sts").get_caller_identity()["Account"]  # the caller's catalog by default
+    lf.update_lf_tag_expression(Name=name, Expression=[*_expression(level, "open", "closed"), *_expression(pii, "no")])
+    got = lf.get_lf_tag_expression(Name=name)
+    assert got["Expression"] == [*_expression(level, "open", "closed"), *_expression(pii, "no")]
+    assert "Description" not in got  # Update replaces what the expression says, its description too
+    lf.delete_lf_tag_expression(Name=name)
+    for call in (
+        lambda: lf.get_lf_tag_expression(Name=name),
+        lambda: lf.delete_lf_tag_expression(Name=name),
+        lambda: lf.update_lf_tag_expression(Name=name, Expression=_expression(level, "open")),
+    ):
+        with pytest.raises(ClientError) as caught:
+            call()
+        assert caught.value.response["Error"]["Code"] == "EntityNotFoundException"
+
+
+def test_an_lf_tag_expression_needs_existing_tags_and_a_free_name(lf: Any, tagged: dict[str, Any]) -> None:
+    name, level = f"{tagged['level']}-strict", tagged["level"]
+    for expression in (_expression("no-such-key", "x"), _expression(level, "secret")):
+        with pytest.raises(ClientError) as caught:
+            lf.create_lf_tag_expression(Name=name, Expression=expression)
+        assert caught.value.response["Error"]["Code"] == "EntityNotFoundException"
+    lf.create_lf_tag_expression(Name=name, Expression=_expression(level, "closed"))
+    with pytest.raises(ClientError) as caught:
+        lf.create_lf_tag_expression(Name=name, Expression=_expression(level, "open"))
+    assert caught.value.response["Error"]["Code"] == "InvalidInputException"
+    assert lf.get_lf_tag_expression(Name=name)["Expression"] == _expression(level, "closed")  # the first one stays
+    lf.delete_lf_tag_expression(Name=name)
+
+
+def test_lf_tag_expressions_are_listed_page_by_page_to_the_end(lf: Any, tagged: dict[str, Any]) -> None:
+    level = tagged["level"]
+    names = [f"{level}-{i}" for i in range(5)]
+    for name in names:
+        lf.create_lf_tag_expression(Name=name, Expression=_expression(level, "open"))
+    first = lf.list_lf_tag_expressions(MaxResults=2)
+    assert len(first["LFTagExpressions"]) == 2 and first["NextToken"]
+    listed = [
+        e["Name"]
+        for page in lf.get_paginator("list_lf_tag_expressions").paginate(PaginationConfig={"PageSize": 2})
+        for e in page["LFTagExpressions"]
+    ]
+    assert [n for n in listed if n.startswith(level)] == names  # every one once, in name order
+    assert all(e["Expression"] == _expression(level, "open") for e in first["LFTagExpressions"])
+    for name in names:
+        lf.delete_lf_tag_expression(Name=name)
+    assert not [e for e in lf.list_lf_tag_expressions()["LFTagExpressions"] if e["Name"].startswith(level)]

@@ -43,6 +43,15 @@ Written against moto 5.2.5. What it adds or corrects, each as AWS does it:
   carries (moto replaced it all) and fails a tag whose key or value the LF-Tag lacks;
   RemoveLFTagsFromResource removes by key; ColumnWildcard names every column but the excluded;
   a deleted database or table loses its LF-Tags.
+- GetResourceLFTags of a database or table the Glue catalog does not hold fails with
+  ``EntityNotFoundException`` (it answered empty: a reader could not tell a vanished table from an
+  untagged one).
+- LF-Tag expressions (named expressions an LF-Tag grant may use): Create/Get/Update/Delete/
+  ListLFTagExpressions (moto: 404). An expression's keys and values must be those of existing LF-Tags
+  (else ``EntityNotFoundException``); a name taken fails with ``InvalidInputException`` (the
+  operation's model lists no AlreadyExistsException); Get/Update/Delete of a name not held fail with
+  ``EntityNotFoundException``; Update replaces the expression and the description; the listing pages
+  with ``MaxResults``/``NextToken``, in name order.
 - RegisterResource keeps HybridAccessEnabled, WithFederation and
   WithPrivilegedAccess, and ``UseServiceLinkedRole`` gets the service-linked
   role's ARN; DescribeResource/ListResources return them (moto drops them, so
@@ -56,6 +65,7 @@ REST paths to moto's dispatcher.
 
 from __future__ import annotations
 
+import bisect
 import json
 import time
 import uuid
@@ -77,7 +87,19 @@ from lakehouse.emulator.sql.access import Access, Created
 
 _INSTALLED_MARK = "_lakehouse_lakeformation_extension"
 NOT_AUTHORIZED = "Resource does not exist or requester is not authorized to access requested permissions."
-_NEW_ACTIONS = ("CreateDataCellsFilter", "GetDataCellsFilter", "UpdateDataCellsFilter", "DeleteDataCellsFilter")
+_NEW_ACTIONS = (
+    "CreateDataCellsFilter",
+    "GetDataCellsFilter",
+    "UpdateDataCellsFilter",
+    "DeleteDataCellsFilter",
+    "CreateLFTagExpression",
+    "GetLFTagExpression",
+    "UpdateLFTagExpression",
+    "DeleteLFTagExpression",
+    "ListLFTagExpressions",
+)
+#: ListLFTagExpressions' MaxResults: botocore's bounds; AWS's default page size is not documented.
+_MAX_EXPRESSIONS_PAGE = 1000
 
 # Members of botocore's Resource structure, in the order a filter's first member is taken.
 RESOURCE_KINDS = (
@@ -294,6 +316,76 @@ class LakeFormationBackendExtension(LakeFormationBackend):
             wanted["TableName"] = table["Name"]
         return [f for f in filters if _fields_match(wanted, f, self.account_id)]
 
+    @property
+    def lf_tag_expressions(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """LF-Tag expressions by (catalog, name) as GetLFTagExpression answers them; created on first use."""
+        return cast(dict[tuple[str, str], dict[str, Any]], self.__dict__.setdefault("lakehouse_lf_tag_expressions", {}))
+
+    def _valid_expression(self, catalog_id: str, expression: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The expression as kept; every key and value must be an existing LF-Tag's (as AddLFTagsToResource asks)."""
+        if not expression:
+            raise InvalidInput("Expression must hold at least one LF-Tag.")
+        defined = self.list_lf_tags(catalog_id)
+        kept = []
+        for tag in expression:
+            key, values = str(tag.get("TagKey") or ""), [str(v) for v in tag.get("TagValues") or []]
+            allowed = defined.get(key)
+            if allowed is None or not values or not set(values) <= set(allowed):  # type: ignore[arg-type]
+                raise EntityNotFound(f"Tag or tag value does not exist: {key}={','.join(values)}")
+            kept.append({"TagKey": key, "TagValues": values})
+        return kept
+
+    def _expression(self, catalog_id: str, name: str) -> dict[str, Any]:
+        found = self.lf_tag_expressions.get((catalog_id, name))
+        if found is None:
+            raise EntityNotFound(f"LF-Tag expression not found: {catalog_id}:{name}")
+        return found
+
+    def create_lf_tag_expression(
+        self, catalog_id: str, name: str, expression: list[dict[str, Any]], description: str | None
+    ) -> None:
+        if (catalog_id, name) in self.lf_tag_expressions:
+            raise InvalidInput(f"LF-Tag expression {name} already exists in catalog {catalog_id}.")
+        kept = self._valid_expression(catalog_id, expression)
+        entry = {"Name": name, "CatalogId": catalog_id, "Expression": kept}
+        self.lf_tag_expressions[(catalog_id, name)] = {**entry, **({"Description": description} if description else {})}
+
+    def get_lf_tag_expression(self, catalog_id: str, name: str) -> dict[str, Any]:
+        return self._expression(catalog_id, name)
+
+    def update_lf_tag_expression(
+        self, catalog_id: str, name: str, expression: list[dict[str, Any]], description: str | None
+    ) -> None:
+        """Replace the expression and the description (the request carries both; no description clears it)."""
+        self._expression(catalog_id, name)
+        self.lf_tag_expressions.pop((catalog_id, name))
+        self.create_lf_tag_expression(catalog_id, name, expression, description)
+
+    def delete_lf_tag_expression(self, catalog_id: str, name: str) -> None:
+        self._expression(catalog_id, name)
+        del self.lf_tag_expressions[(catalog_id, name)]
+
+    def list_lf_tag_expressions(
+        self, catalog_id: str, max_results: int | None, next_token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the catalog's expressions in name order; the token is the last name answered."""
+        if max_results is not None and not 1 <= max_results <= _MAX_EXPRESSIONS_PAGE:
+            raise InvalidInput(f"MaxResults must be between 1 and {_MAX_EXPRESSIONS_PAGE}.")
+        names = sorted(n for c, n in self.lf_tag_expressions if c == catalog_id)
+        start = 0
+        if next_token:
+            try:
+                last = json.loads(next_token)
+            except ValueError as bad:
+                raise InvalidInput("Invalid NextToken.") from bad
+            if not isinstance(last, str):
+                raise InvalidInput("Invalid NextToken.")
+            start = bisect.bisect_right(names, last)  # after the last name answered, even if deleted since
+        size = max_results or _MAX_EXPRESSIONS_PAGE
+        page = names[start : start + size]
+        more = start + size < len(names)
+        return [self.lf_tag_expressions[(catalog_id, n)] for n in page], json.dumps(page[-1]) if more else None
+
     def register_resource_details(self, resource_arn: str, details: dict[str, Any]) -> None:
         """Keep the RegisterResource options moto drops, on moto's Resource object."""
         resource = self.resources[resource_arn]
@@ -373,8 +465,9 @@ class LakeFormationBackendExtension(LakeFormationBackend):
         """GetResourceLFTags as AWS answers it. A table's answer holds its database's tags, its own and its
         columns'; without ``ShowAssignedLFTags`` a table shows what it inherits from its database and each
         column what it inherits from both (a key assigned lower down replacing the inherited value), with
-        it only what each carries itself. A database or table without LF-Tags answers none (moto: a 500).
-        moto answered a table's own tags only, with no database or column tags and no inheritance."""
+        it only what each carries itself. A database or table without LF-Tags answers none (moto: a 500);
+        one the Glue catalog does not hold fails with EntityNotFoundException (moto: none). moto answered a
+        table's own tags only, with no database or column tags and no inheritance."""
 
         def merged(*layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
             tags: dict[str, dict[str, Any]] = {}
@@ -384,13 +477,14 @@ class LakeFormationBackendExtension(LakeFormationBackend):
 
         if "Database" in resource:
             db = resource["Database"]
-            return {
-                "LFTagOnDatabase": self.lf_database_tags.get((db.get("CatalogId") or self.account_id, db["Name"]), [])
-            }
+            catalog = db.get("CatalogId") or self.account_id
+            self._require_catalog_entry(catalog, db["Name"], None)
+            return {"LFTagOnDatabase": self.lf_database_tags.get((catalog, db["Name"]), [])}
         spec = resource.get("Table") or resource.get("TableWithColumns")
         if spec is None:
             raise InvalidInput("Resource must be a database, a table or table columns.")
         catalog, database, table = spec.get("CatalogId") or self.account_id, spec["DatabaseName"], spec["Name"]
+        self._require_catalog_entry(catalog, database, table)
         on_db = self.lf_database_tags.get((catalog, database), [])
         own = self.lf_table_tags.get((catalog, database, table), [])
         if "TableWithColumns" in resource:
@@ -409,6 +503,19 @@ class LakeFormationBackendExtension(LakeFormationBackend):
             "LFTagsOnTable": own if show_assigned else merged(on_db, own),
             "LFTagsOnColumns": on_columns,
         }
+
+    def _require_catalog_entry(self, catalog: str, database: str, table: str | None) -> None:
+        """A database or table missing from the Glue catalog has no LF-Tags to answer: EntityNotFoundException,
+        as AWS answers (moto answered it empty, as if it existed untagged)."""
+        glue = glue_backends[catalog][self.region_name]
+        try:
+            if table is None:
+                glue.get_database(database)
+            else:
+                glue.get_table(database, table)
+        except GlueEntityNotFound as missing:
+            what = f"Database {database}" if table is None else f"Table {database}.{table}"
+            raise EntityNotFound(f"{what} not found in catalog {catalog}.") from missing
 
     def forget_lf_tags(self, catalog: str, database: str, table: str | None) -> None:
         """A deleted database's or table's LF-Tags go with it (a namesake created later carries none)."""
@@ -550,6 +657,31 @@ class LakeFormationResponseExtension(LakeFormationResponse):
     def list_resources(self) -> str:
         infos = [self.ext_backend.resource_info(r) for r in self.ext_backend.list_resources()]
         return json.dumps({"ResourceInfoList": infos})
+
+    def _expression_request(self) -> tuple[str, str, list[dict[str, Any]], str | None]:
+        name, expression = self._get_param("Name"), self._get_param("Expression")
+        return self._catalog_id(), name, expression, self._get_param("Description")
+
+    def create_lf_tag_expression(self) -> str:
+        self.ext_backend.create_lf_tag_expression(*self._expression_request())
+        return "{}"
+
+    def get_lf_tag_expression(self) -> str:
+        return json.dumps(self.ext_backend.get_lf_tag_expression(self._catalog_id(), self._get_param("Name")))
+
+    def update_lf_tag_expression(self) -> str:
+        self.ext_backend.update_lf_tag_expression(*self._expression_request())
+        return "{}"
+
+    def delete_lf_tag_expression(self) -> str:
+        self.ext_backend.delete_lf_tag_expression(self._catalog_id(), self._get_param("Name"))
+        return "{}"
+
+    def list_lf_tag_expressions(self) -> str:
+        page, token = self.ext_backend.list_lf_tag_expressions(
+            self._catalog_id(), self._get_param("MaxResults"), self._get_param("NextToken")
+        )
+        return json.dumps({"LFTagExpressions": page, **({"NextToken": token} if token else {})})
 
     def get_resource_lf_tags(self) -> str:
         answer = self.ext_backend.lf_tags_answer(
