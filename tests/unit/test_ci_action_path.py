@@ -221,3 +221,24 @@ def test_a_file_of_the_actions_folder_named_by_an_input_is_an_error_never_green(
         "runs a file of the action's folder whose name only the run knows",
         f"(at {commit[:12]})",
     )
+
+
+def test_an_action_at_the_checkouts_root_is_read_there(github: FakeGitHub) -> None:
+    """``uses: ./``: the action's file is ``action.yml`` of the root (not ``/action.yml``), its folder the root."""
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    uses = "      - uses: ./.github/actions/common\n      - run: make test\n"
+    commit = with_guard(github, 8, uses, uses + "      - uses: ./\n")
+    action = (
+        "name: root\ndescription: the suite\nruns:\n  using: composite\n  steps:\n"
+        '    - name: suite\n      shell: bash\n      run: "$GITHUB_ACTION_PATH/test.sh"\n'
+    )
+    github.commits[commit].update({"action.yml": action, "test.sh": SWALLOWS})
+    outcome = ask(github, sha(9))
+    _not_passing_naming(
+        outcome,
+        f"action.yml at {commit[:12]}: runs/steps/0/run: step 'suite', line 1",
+        f"runs test.sh: test.sh:3 `pytest tests || true` {OR_TRUE}",
+    )
+    assert outcome.status is Status.FAILED
+    github.commits[commit]["test.sh"] = CARRIES
+    assert ask(github, sha(9)).status is Status.PASSED
