@@ -129,11 +129,12 @@ _RUNNER_VARIABLE = re.compile(
     r"^(?:GITHUB|RUNNER|ACTIONS|INPUT|STATE|ImageOS|ImageVersion)\w*$"
     r"|^(?:HOME|PATH|PWD|OLDPWD|USER|LOGNAME|SHELL|TMPDIR|TEMP|TMP|CI|HOSTNAME|LANG|TERM)$"
 )
-#: The variable a composite action's steps get naming the action's folder, and how a step names it: the variable,
-#: or GitHub's expression, which the runner replaces with the same folder before the shell reads the script.
+#: The variable a composite action's steps get naming the action's folder, and how a step names it: the variable
+#: (``${GITHUB_ACTION_PATH:-.}`` too: it is set there, never empty), or GitHub's expression, which the runner
+#: replaces with the same folder before the shell reads the script.
 ACTION_PATH = "GITHUB_ACTION_PATH"
 ACTION_PATH_WORD = re.compile(
-    r"^(?:\$GITHUB_ACTION_PATH\b|\$\{GITHUB_ACTION_PATH\}|\$\{\{\s*(?i:github\.action_path)\s*\}\})"
+    r"^(?:\$GITHUB_ACTION_PATH\b|\$\{GITHUB_ACTION_PATH(?::?[-=?][^}]*)?\}|\$\{\{\s*(?i:github\.action_path)\s*\}\})"
 )
 #: A value naming a folder from the checkout's root (``$GITHUB_WORKSPACE/.github/actions/x``): the same folder for
 #: every process of the job, so passed on to the scripts a command runs (a folder named through ``$0`` is not).

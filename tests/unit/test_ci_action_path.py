@@ -51,6 +51,7 @@ def with_action_step(github: FakeGitHub, number: int, run_: str, files: dict[str
         ("${{ github.action_path }}/test.sh", {f"{ACTION}/test.sh": SWALLOWS}, "", SWALLOWED),
         ("bash $GITHUB_ACTION_PATH/test.sh", {f"{ACTION}/test.sh": SWALLOWS}, "", SWALLOWED),
         ('source "${GITHUB_ACTION_PATH}/test.sh"', {f"{ACTION}/test.sh": SWALLOWS}, "", SWALLOWED),
+        ('"${GITHUB_ACTION_PATH:-.}/test.sh"', {f"{ACTION}/test.sh": SWALLOWS, "test.sh": CARRIES}, "", SWALLOWED),
         (  # the action's test.sh, not the root's healthy one
             "cd $GITHUB_ACTION_PATH && ./test.sh",
             {f"{ACTION}/test.sh": SWALLOWS, "test.sh": CARRIES},
@@ -94,6 +95,7 @@ def with_action_step(github: FakeGitHub, number: int, run_: str, files: dict[str
         "expression",
         "bash-operand",
         "source",
+        "default",
         "cd-then-script",
         "working-directory",
         "cd-elsewhere-first",
@@ -183,6 +185,7 @@ ONLY_AN_ACTION = "runs a file of the action's folder, which only a composite act
         ('"$GITHUB_ACTION_PATH/test.sh"', {}, f"`$GITHUB_ACTION_PATH/test.sh` {ONLY_AN_ACTION}"),
         ("${{ github.action_path }}/test.sh", {}, f"`${{{{ github.action_path }}}}/test.sh` {ONLY_AN_ACTION}"),
         ('bash "$GITHUB_ACTION_PATH/test.sh"', {}, f"`bash $GITHUB_ACTION_PATH/test.sh` {ONLY_AN_ACTION}"),
+        ('"${GITHUB_ACTION_PATH:-.}/test.sh"', {}, f"`${{GITHUB_ACTION_PATH:-.}}/test.sh` {ONLY_AN_ACTION}"),
         ("cd $GITHUB_ACTION_PATH && ./test.sh", {}, "`./test.sh` runs after `cd $GITHUB_ACTION_PATH`"),
         (
             "./ci/run",
@@ -190,7 +193,7 @@ ONLY_AN_ACTION = "runs a file of the action's folder, which only a composite act
             f"-> ci/run: `$GITHUB_ACTION_PATH/test.sh` {ONLY_AN_ACTION}",
         ),
     ],
-    ids=["variable", "expression", "bash-operand", "cd", "script"],
+    ids=["variable", "expression", "bash-operand", "default", "cd", "script"],
 )
 def test_the_action_path_in_a_workflow_step_is_an_error_never_green(
     github: FakeGitHub, run_: str, files: dict[str, str], what: str
