@@ -23,13 +23,18 @@ from where the command runs: the checkout's root (where steps run; a step's ``wo
 joined), then each ``cd`` of the calling script (``cd ci && ./test.sh`` runs ``ci/test.sh``, not
 ``test.sh``), and ``$(dirname "$0")/x`` and the like from the calling script's folder,
 ``$GITHUB_WORKSPACE/x`` and ``$(git rev-parse --show-toplevel)/x`` from the root (also through a variable
-set to one of these, ``ROOT="$(cd "$(dirname "$0")/.." && pwd)"``: ``lakehouse.shellstatus``); a path with any other
-``$``, an absolute path or one leaving the checkout is not followed. Not judged, and said in ``notes``:
+set to one of these, ``ROOT="$(cd "$(dirname "$0")/.." && pwd)"``: ``lakehouse.shellstatus``), and in a local
+composite action's step (and the scripts it runs) ``"$GITHUB_ACTION_PATH/x"``, ``${{ github.action_path }}/x``,
+``cd "$GITHUB_ACTION_PATH"``, ``make -C "$GITHUB_ACTION_PATH"`` from the action's folder (``uses:
+./.github/actions/common``: ``.github/actions/common``); a path with any other ``$``, an absolute path or one
+leaving the checkout is not followed. Not judged, and said in ``notes``:
 a file that is not there (the step itself fails when it runs it, so nothing is masked), a file whose
 ``#!`` names no sh-like shell (``python``, ``node``: out of this reader's scope), a cycle, the depth
 limit, a file or make run outside the tree (``cd /tmp``, ``cd "$RUNNER_TEMP"``), ``make -n``/``-q``/``-t``
 (no recipe runs). Neither judged nor passed: a file or make run in a folder only the run knows (``cd
-"$DIR"`` with DIR from a value of the run, ``cd "$1"``), or make with ``MAKEFLAGS`` set to such a value:
+"$DIR"`` with DIR from a value of the run, ``cd "$1"``), a file of ``$GITHUB_ACTION_PATH`` where no action's
+folder is known (a workflow's own step, a script it runs) or named by a value of the run
+(``"$GITHUB_ACTION_PATH/${{ inputs.suite }}.sh"``), or make with ``MAKEFLAGS`` set to such a value:
 ``unfollowed`` names each with the step it was met in, and exit check 3 ends ``error`` on such a run.
 The scripts and make a command runs inherit its environment (``Shell.environment``): ``MAKEFLAGS``/
 ``GNUMAKEFLAGS`` with ``-i`` there is reported like ``make -i``.
@@ -53,6 +58,8 @@ from lakehouse.makefiles import (
     parse_make,
 )
 from lakehouse.shellstatus import (
+    ACTION_PATH,
+    ACTION_PATH_WORD,
     POSIX_SHELLS,
     Follow,
     Shell,
@@ -60,6 +67,7 @@ from lakehouse.shellstatus import (
     runs_string,
     shell_flags,
     shell_invocation,
+    with_action_path,
 )
 
 #: Files followed from a step or recipe: a script that runs a script that runs a script...
@@ -209,6 +217,7 @@ class ScriptFollower:
             return []
         called = self.called(words, shell, here, chain)
         if called is None:
+            self._action_file_unnamed(words, shell, chain, origin)
             return []
         path, given = called
         if not self._reachable(path, chain):
@@ -227,6 +236,22 @@ class ScriptFollower:
         self._note(path, f"judged as {run_as.label}")
         found = lost_failures(text, run_as, self.hook(here, (*chain, path), origin))
         return [f"runs {path}: {path}:{f.line} `{f.command}` {f.message}" for f in found]
+
+    def _action_file_unnamed(self, words: Sequence[str], shell: Shell, chain: tuple[str, ...], origin: str) -> None:
+        """A command running a file of ``$GITHUB_ACTION_PATH`` (``"$GITHUB_ACTION_PATH/test.sh"``, ``bash
+        ${{ github.action_path }}/x``) where no action's folder is known (a workflow's step, a script it runs), or by a
+        name only the run knows (``"$GITHUB_ACTION_PATH/${{ inputs.suite }}.sh"``): what runs there only the run
+        knows (``unfollowed``)."""
+        target = self.target(words, shell)
+        folder = shell.variables().get(ACTION_PATH)  # None: not a composite action's step
+        written = target[0] if target is not None else ""
+        if not ACTION_PATH_WORD.match(written) and not (folder is not None and written.startswith(f"{folder}/")):
+            return
+        if folder is None:
+            why = f"a file of the action's folder, which only a composite action's step names (`{ACTION_PATH}`)"
+        else:  # "$GITHUB_ACTION_PATH/${{ inputs.suite }}.sh"
+            why = "a file of the action's folder whose name only the run knows"
+        self._cannot_follow(origin, chain, f"`{' '.join(words)}` runs {why}", written)
 
     def make_messages(
         self,
@@ -259,9 +284,10 @@ class ScriptFollower:
                 )
         if chain and chain[-1] in self._makefiles and call.same_makefile and here == self._makefiles[chain[-1]]:
             return found  # a `$(MAKE) target` of the Makefile being judged: makefile_masking follows it
-        run_in = here if here is None or call.directory is None else self.directory(here, (call.directory,), chain)
+        directory = None if call.directory is None else with_action_path(call.directory, shell.variables())
+        run_in = here if here is None or directory is None else self.directory(here, (directory,), chain)
         if run_in is None:
-            moved = call.directory if call.directory is not None else self._unknown_folder(here or "", dirs, chain)
+            moved = directory if directory is not None else self._unknown_folder(here or "", dirs, chain)
             self._note(f"`{shown}`", f"not judged: make runs in `{moved}`, a folder not named in the tree")
             self._cannot_follow(origin, chain, f"`{shown}` runs in `{moved}`, a folder only the run knows", moved)
             return found
@@ -269,7 +295,11 @@ class ScriptFollower:
             self._note(f"`{shown}`", "not judged: make runs none of its recipes (-n, -q, -t)")
             return found
         if call.file is not None:
-            candidates = [self.resolve(call.file, run_in, ())]
+            file = with_action_path(call.file, shell.variables())
+            candidates = [self.resolve(file, run_in, ())]
+            if candidates[0] is None and ACTION_PATH_WORD.match(file):
+                self._cannot_follow(origin, chain, f"`{shown}` reads `{file}`, a file only the run names", file)
+                return found
         else:
             candidates = [posixpath.join(run_in, name) for name in MAKEFILE_NAMES]
         path = next((c for c in candidates if c is not None and self._text(c) is not None), None)
@@ -315,6 +345,16 @@ class ScriptFollower:
         self, words: Sequence[str], shell: Shell, cwd: str, chain: tuple[str, ...]
     ) -> tuple[str, Shell | None] | None:
         """(path in the tree, the shell that runs it, None for its ``#!`` line) of the file ``words`` runs."""
+        target = self.target(words, shell)
+        if target is None:
+            return None
+        path = self.resolve(with_action_path(target[0], shell.variables()), cwd, chain)
+        return (path, target[1]) if path is not None else None
+
+    @staticmethod
+    def target(words: Sequence[str], shell: Shell) -> tuple[str, Shell | None] | None:
+        """(the file as written, the shell that runs it, None for its ``#!`` line) that ``words`` run; None when they
+        run no file (a command found in ``PATH``, a string, standard input)."""
         name = posixpath.basename(words[0])
         given: Shell | None = None
         if words[0] in (".", "source"):
@@ -332,8 +372,7 @@ class ScriptFollower:
             target = words[0]
         else:
             return None  # found in PATH, not in the checkout
-        path = self.resolve(target, cwd, chain)
-        return (path, given) if path is not None else None
+        return target, given
 
     @staticmethod
     def resolve(target: str, cwd: str, chain: tuple[str, ...]) -> str | None:

@@ -41,15 +41,21 @@ Variables are followed where they name a folder or reach make: the environment t
 script (``Shell.environment``: a workflow's ``env:``, a script's ``export``), its own assignments, the
 variables a command line puts in its command's environment (``MAKEFLAGS=-i make``, ``env MAKEFLAGS=-i
 make``) and ``env -C dir``'s folder; ``${X:-default}`` is its default when X is set nowhere a caller that
-shows every variable shows (``Shell.closed``). Command substitutions (``$(...)``, backquotes) compute
-values and are not judged, but for make and the tree's scripts run there: they are followed, and their
-failure is lost unless the substitution's status is the command's (``out=$(make test)``, the last
-substitution of a command of assignments only; not ``echo "$(make test)"`` nor ``local x=$(make)``;
-bash's ``$(...)`` runs without -e).
+shows every variable shows (``Shell.closed``). A composite action's step has ``$GITHUB_ACTION_PATH`` in its
+environment (``lakehouse.workflows``), which ``${{ github.action_path }}`` names too: the runner replaces the
+expression with the same folder before the shell reads the script. Command substitutions (``$(...)``,
+backquotes) compute values and are not judged, but for make, the tree's scripts and tests
+(``lakehouse.testcommands``: ``pytest``, ``python -m pytest``, ``npm test``...) run there: they are followed,
+and their failure is lost unless the substitution's status is the command's (``out=$(pytest)``, the last
+substitution of a command of assignments only, whose status bash gives the assignment; not ``echo
+"$(pytest)"``, ``export X=$(pytest)`` nor ``local x=$(make)``, whose status is the builtin's) and that
+status is not lost in turn (``out=$(pytest) && echo ok`` under -e, a next line without -e); bash's
+``$(...)`` runs without -e (sh's keeps it), and with the script's pipefail.
 
 Read, not judged: the condition of an ``if``/``while``/``until`` and a pipeline negated with ``!``
 (the script decided what a failure there means); functions never called; other commands in command
-substitutions, and process substitutions; aliases and traps. The reader follows quotes,
+substitutions (values: ``$(git describe || echo dev)``, ``$(pytest --version)``), and process substitutions;
+aliases and traps. The reader follows quotes,
 ``$(...)``, ``${...}``, backslashes, comments and here-documents, and is tolerant: text it cannot parse
 is read as words.
 """
@@ -58,8 +64,10 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+
+from lakehouse.testcommands import runs_tests
 
 #: Operators, longest first (``|&`` is bash's ``2>&1 |``).
 _OPERATORS = ("&&", "||", ";;", "|&", "|", ";", "&", "(", ")", "\n")
@@ -121,6 +129,16 @@ _RUNNER_VARIABLE = re.compile(
     r"^(?:GITHUB|RUNNER|ACTIONS|INPUT|STATE|ImageOS|ImageVersion)\w*$"
     r"|^(?:HOME|PATH|PWD|OLDPWD|USER|LOGNAME|SHELL|TMPDIR|TEMP|TMP|CI|HOSTNAME|LANG|TERM)$"
 )
+#: The variable a composite action's steps get naming the action's folder, and how a step names it: the variable
+#: (``${GITHUB_ACTION_PATH:-.}`` too: it is set there, never empty), or GitHub's expression, which the runner
+#: replaces with the same folder before the shell reads the script.
+ACTION_PATH = "GITHUB_ACTION_PATH"
+ACTION_PATH_WORD = re.compile(
+    r"^(?:\$GITHUB_ACTION_PATH\b|\$\{GITHUB_ACTION_PATH(?::?[-=?][^}]*)?\}|\$\{\{\s*(?i:github\.action_path)\s*\}\})"
+)
+#: A value naming a folder from the checkout's root (``$GITHUB_WORKSPACE/.github/actions/x``): the same folder for
+#: every process of the job, so passed on to the scripts a command runs (a folder named through ``$0`` is not).
+_WORKSPACE_FOLDER = re.compile(r"^(?:\$GITHUB_WORKSPACE\b|\$\{GITHUB_WORKSPACE\})(?:/[^$`]*)?$")
 #: Variables kept as written when part of their value is the run's (``MAKEFLAGS="-j$(nproc)"``): what reads them
 #: judges their words (an option with a computed argument is still known not to be ``-i``).
 _KEPT_AS_WRITTEN = frozenset({"MAKEFLAGS", "GNUMAKEFLAGS"})
@@ -637,9 +655,25 @@ def _substituted(word: str) -> list[str]:
     return bodies
 
 
+def _passed_on(name: str, value: str | None) -> str | None:
+    """An exported variable's value as the commands the script runs see it through this reader (None: the run's)."""
+    if value is None or ("$" not in value and "`" not in value):
+        return value
+    return value if name in _KEPT_AS_WRITTEN or _WORKSPACE_FOLDER.match(value) else None
+
+
+def with_action_path(word: str, variables: Mapping[str, str | None]) -> str:
+    """``word`` with a leading ``$GITHUB_ACTION_PATH``, ``${GITHUB_ACTION_PATH}`` or ``${{ github.action_path }}``
+    replaced by the action's folder when ``variables`` (a composite action step's environment) name it; as it is
+    otherwise (a workflow's step has no action folder)."""
+    match = ACTION_PATH_WORD.match(word)
+    folder = variables.get(ACTION_PATH)
+    return word if match is None or folder is None else folder + word[match.end() :]
+
+
 def _runs_code(command: str) -> bool:
-    """The command (text) runs make or a file of the tree: a script by its path, a shell given a file,
-    ``source``."""
+    """The command (text) runs make, a file of the tree (a script by its path, a shell given a file, ``source``)
+    or tests (``lakehouse.testcommands``: ``pytest``, ``python -m pytest``, ``npm test``...)."""
     words: list[str] = []
     for tok in tokens(command):
         if tok.op:
@@ -654,6 +688,7 @@ def _runs_code(command: str) -> bool:
         or words[0] in (".", "source")
         or "/" in words[0]
         or (name in POSIX_SHELLS and bool(shell_invocation(words[1:])[1]))
+        or runs_tests(words)
     )
 
 
@@ -888,12 +923,10 @@ class _Judge:
 
     def current_shell(self) -> Shell:
         """The shell as it is now, with the variables it exports (a value naming a folder through ``$0`` is this
-        script's, not the next one's: unknown there)."""
+        script's, not the next one's: unknown there; one from the checkout's root, ``$GITHUB_WORKSPACE/x``, is
+        everyone's)."""
         environment = tuple(
-            (name, None if value is None or ("$" in value or "`" in value) and name not in _KEPT_AS_WRITTEN else value)
-            for name in self.exported
-            if name in self.values
-            for value in [self.values[name]]
+            (name, _passed_on(name, self.values[name])) for name in self.exported if name in self.values
         )
         return Shell(
             self.state.errexit, self.state.pipefail, self.shell.label, self.shell.bash, environment, self.shell.closed
@@ -1053,7 +1086,7 @@ class _Judge:
     def simple(self, node: _Node, fate: _Fate) -> None:
         name, args = _name_and_args(node.words)
         self.remember_variables(node.words)
-        self.substitutions(node)
+        self.substitutions(node, fate)
         if name in ("cd", "pushd", "popd"):
             self.change_directory(command_words(node.words))
         if name == "trap" and fate.kind != _HANDLED:
@@ -1100,8 +1133,9 @@ class _Judge:
 
     def remember_variables(self, words: Sequence[str]) -> None:
         """``ROOT="$(cd "$(dirname "$0")/.." && pwd)"``, ``HERE=$(dirname "$0")``, ``ci=ci``, ``export MAKEFLAGS=-i``:
-        a variable whose value this reader can name (``cd "$ROOT"`` then goes there); any other value is
-        one only the run knows. Assignments before a command name are that command's (``inner``)."""
+        a variable whose value this reader can name (``cd "$ROOT"`` then goes there), or ``$GITHUB_ACTION_PATH``
+        where no action's folder is known (kept as written: ``"$HERE/t.sh"`` is then a file only the run names); any
+        other value is one only the run knows. Assignments before a command name are that command's (``inner``)."""
         declaration = bool(words) and words[0] in ("export", "local", "readonly", "declare", "typeset")
         exports = declaration and (words[0] == "export" or any(re.match(r"^-\w*x", w) for w in words[1:]))
         if words[:1] == ["unset"]:
@@ -1123,7 +1157,13 @@ class _Judge:
             match = _CD_PWD.match(value)
             if match:
                 value = self.expand(unquote(match.group(1)))
-            named = "$" not in value and "`" not in value or _NAMED_FOLDER.match(value) or variable in _KEPT_AS_WRITTEN
+            named = (
+                "$" not in value
+                and "`" not in value
+                or _NAMED_FOLDER.match(value)
+                or variable in _KEPT_AS_WRITTEN
+                or ACTION_PATH_WORD.match(value)  # no action's folder here: kept, so what runs there is told
+            )
             known: str | None = value if named else None
             if append:
                 before = self.values.get(variable, "")
@@ -1135,7 +1175,9 @@ class _Judge:
     def expand(self, word: str) -> str:
         """``word`` with a leading ``$VAR``/``${VAR}`` replaced by the value ``remember_variables`` knows, and
         ``${VAR:-default}``/``${VAR-default}`` by its default when the variable is unset: never set by the
-        script, and not in the environment of a caller that shows every variable (``Shell.closed``)."""
+        script, and not in the environment of a caller that shows every variable (``Shell.closed``); a leading
+        ``${{ github.action_path }}`` by the action's folder when the script's environment names it."""
+        word = with_action_path(word, self.values)
         match = re.match(r"^\$(?:\{(\w+)(?:(:?[-=])([^}]*))?\}|(\w+))", word)
         if match is None:
             return word
@@ -1152,11 +1194,13 @@ class _Judge:
             return self.expand(unquote(default)) + rest  # unset: the default
         return word
 
-    def substitutions(self, node: _Node) -> None:
-        """make, or a script of the tree, run inside ``$(...)`` or backquotes: the Makefile or script is followed,
-        and its failure is lost unless the substitution's status is the command's (``out=$(make test)``, the
-        last substitution of a command of assignments only; ``echo "$(make test)"``, ``local x=$(make)``: the
-        command's own status wins). Other commands there compute values: not judged, as before."""
+    def substitutions(self, node: _Node, outer: _Fate) -> None:
+        """make, a script of the tree or tests (``pytest``: ``lakehouse.testcommands``) run inside ``$(...)`` or
+        backquotes: the Makefile or script is followed, and their failure is lost unless the substitution's status
+        is the command's (``out=$(pytest)``, the last substitution of a command of assignments only, whose status
+        bash gives the assignment; ``echo "$(pytest)"``, ``local x=$(make)``, ``export X=$(pytest)``: the command's
+        own status wins) and that status is not lost in turn (the assignment's ``outer`` fate: ``out=$(pytest) &&
+        x`` under -e, or a next line without -e, loses it). Other commands there compute values: not judged."""
         found = [(word, body) for word in node.words for body in _substituted(word)]
         if not found:
             return
@@ -1167,7 +1211,9 @@ class _Judge:
         )
         for index, (word, body) in enumerate(found):
             if not name and index == len(found) - 1 and _ASSIGNMENT.match(word):
-                fate = _Fate(_FINAL)  # `out=$(make test)`: its status is the assignment's, judged as the command
+                # `out=$(pytest)`: its status is the assignment's, which -e, a condition or `exit` reads, or which
+                # a next command or `&&` under -e loses: the command inside shares that fate
+                fate = self.assignment_fate(outer)
             else:
                 whose = f"`{name}`'s" if name else "the last substitution's"
                 fate = _Fate(
@@ -1181,6 +1227,20 @@ class _Judge:
             for finding in judge.findings:
                 if _runs_code(finding.command):
                     self.add(Finding(line + finding.line - 1, finding.command, f"{finding.message} ({where})"))
+
+    def assignment_fate(self, outer: _Fate) -> _Fate:
+        """The fate of the command whose status an assignment's ``$(...)`` gives the assignment (``out=$(pytest)``),
+        from the assignment's own: lost with it (after ``set +e``, saying so), else the substitution's status is
+        read (-e stops on it, a condition or ``||`` tests it, it is the script's)."""
+        if outer.kind != _LOST:
+            return _Fate(_FINAL)
+        if outer.sequence and self.state.dropped_at is not None:
+            line = self.line(self.state.dropped_at[0])
+            return _Fate(
+                _LOST, f"fails unseen: its status is the assignment's, and `set +e` on line {line} {_SET_PLUS_E}"
+            )
+        why = outer.why.removeprefix("fails unseen: ")
+        return _Fate(_LOST, f"fails unseen: its status is the assignment's, whose failure is lost ({why})")
 
     def follow_from_here(self) -> Follow | None:
         """``follow`` for code this script runs in its own folder (a string, a substitution): its own ``cd``s go on

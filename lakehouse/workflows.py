@@ -27,7 +27,8 @@ House rules:
   another where the shell has no ``-e``; ``lakehouse.shellstatus`` reads the scripts, ``sh -c``/``eval``
   strings in them, and ``lakehouse.shellscripts`` the checkout's shell scripts and Makefiles they run,
   wherever they run them: ``./scripts/test.sh``, ``bash x``, ``source x``, ``cd ci && make test``, a
-  script running ``make``; ``lakehouse.makefiles`` the recipes); ``smoke.yml`` uploads ``reports/`` with
+  script running ``make``, the composite action's ``"$GITHUB_ACTION_PATH/x"``; ``lakehouse.makefiles`` the
+  recipes; tests inside ``$(...)``, ``echo "$(pytest)"``); ``smoke.yml`` uploads ``reports/`` with
   ``if: always()``;
 - ``.github/CODEOWNERS`` names owners for ``/infra/`` and ``/pipeline/`` (two-person review), and
   ``.github/dependabot.yml`` updates pip, GitHub Actions and Terraform.
@@ -54,7 +55,15 @@ from ruamel.yaml.error import YAMLError
 
 from lakehouse.config import project_root
 from lakehouse.shellscripts import ScriptFollower, checkout_reader
-from lakehouse.shellstatus import Follow, Shell, lost_failures, shell_flags
+from lakehouse.shellstatus import (
+    ACTION_PATH,
+    ACTION_PATH_WORD,
+    Follow,
+    Shell,
+    lost_failures,
+    shell_flags,
+    with_action_path,
+)
 
 #: Workflows the design names (DESIGN.md, "Layout we aim for").
 REQUIRED_WORKFLOWS = ("guard.yml", "smoke.yml", "infra.yml", "e2e.yml", "sbom.yml")
@@ -277,8 +286,19 @@ def _shown(value: Any) -> str:
     return "true" if value is True else repr(value)
 
 
+def action_path_value(folder: str) -> str:
+    """``$GITHUB_ACTION_PATH`` (and ``${{ github.action_path }}``) of the local action in ``folder`` (``uses:
+    ./folder``), as ``lakehouse.shellscripts`` names folders: the runner's ``$GITHUB_WORKSPACE/./folder``, the
+    same folder from wherever a script has gone (``cd ci && "$GITHUB_ACTION_PATH/x"``)."""
+    return f"$GITHUB_WORKSPACE/{folder}" if folder else "$GITHUB_WORKSPACE"
+
+
 def masked_failure_problems(
-    path: Path, document: Any, scripts: ScriptFollower | None = None, closed: bool | None = None
+    path: Path,
+    document: Any,
+    scripts: ScriptFollower | None = None,
+    closed: bool | None = None,
+    action_folder: str | None = None,
 ) -> list[Problem]:
     """Every job and step whose failure would still let the run conclude ``success``.
 
@@ -290,7 +310,11 @@ def masked_failure_problems(
     tree it runs, which ``scripts`` reads (``lakehouse.shellscripts``; None: scripts are not read). Each
     script starts with the ``env:`` of its workflow, job and step; ``closed``: no variable is set but
     these (None: so unless a step of the document writes ``$GITHUB_ENV``), so ``cd "${CI_DIR:-ci}"`` goes to
-    ``ci``. Exit check 3 reads these from the guard workflow of each judged run; ``make lint`` from the checkout.
+    ``ci``. ``action_folder``: the folder (from the checkout's root) of the composite action ``document`` is, whose
+    steps get ``$GITHUB_ACTION_PATH`` (and ``${{ github.action_path }}``) naming it, so ``"$GITHUB_ACTION_PATH/t.sh"``
+    is read like ``./t.sh`` (None: a workflow, whose steps name no action folder: a file there is the run's to know,
+    ``ScriptFollower.unfollowed``). Exit check 3 reads these from the guard workflow of each judged run; ``make lint``
+    from the checkout.
     """
     if not isinstance(document, dict):
         return []
@@ -312,15 +336,20 @@ def masked_failure_problems(
         shell = run_shell(document, where, step) if "run" in step else None
         job_id = where.split("/")[1] if where.startswith("jobs/") else ""
         own = step_environment(document, where, step)
+        action = {ACTION_PATH: action_path_value(action_folder)} if action_folder is not None else {}
+        own += tuple(action.items())  # the runner's: a step's env: cannot change a GITHUB_* variable
         environment = tuple({**dict(written.get(job_id, [])), **dict(own)}.items())
         written.setdefault(job_id, []).extend(github_env_writes(str(step.get("run") or "")))
         if shell is not None:
             shell = replace(shell, environment=environment, closed=closed and ("*", None) not in environment)
         cwd = working_directory(document, where, step)
+        folder = _working_directory_text(document, where, step)
+        if action and ACTION_PATH_WORD.match(folder):  # `working-directory: ${{ github.action_path }}`
+            cwd = ScriptFollower.folder(with_action_path(folder, action), "", ())
         origin = f"{path}: {where}/run: step {label}"
         follow = scripts.hook(cwd or "", origin=origin) if scripts is not None else None
         if follow is not None and cwd is None:
-            follow = _run_in(follow, _working_directory_text(document, where, step))
+            follow = _run_in(follow, folder)
         for found in lost_failures(str(step["run"]), shell, follow) if shell is not None else []:
             message = f"step {label}, line {found.line} `{found.command}` {found.message}"
             problems.append(Problem(path, f"{where}/run", message))
@@ -429,11 +458,12 @@ def check_file(path: Path, kind: str) -> list[Problem]:
     if kind == "action":  # the composite action runs inside guard's jobs too: its failures must fail them
         root = next((p.parent for p in path.resolve().parents if p.name == ".github"), None)
         scripts = ScriptFollower(checkout_reader(root)) if root is not None else None
+        folder = path.resolve().parent.relative_to(root).as_posix() if root is not None else None
         return (
             schema_problems(path, document, "github-actions")
             + pinning_problems(path, document, text)
             + step_problems(path, document)
-            + masked_failure_problems(path, document, scripts, closed=False)
+            + masked_failure_problems(path, document, scripts, closed=False, action_folder=folder)
             + (unfollowed_problems(path, scripts) if scripts is not None else [])
         )
     return schema_problems(path, document, "github-workflows") + workflow_rule_problems(path, document, text)

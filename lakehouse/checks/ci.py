@@ -29,14 +29,17 @@ Two sources, in this order:
   or a ``run:`` line ending ``|| true`` or ``; exit 0``, makes the run red, and the reason names
   the file, the job and the step. So do the shell scripts and Makefiles of the repository that a step,
   a script or a recipe runs (``./scripts/test.sh``, ``bash ci/x``, ``source x``, ``timeout 600 ./x``,
-  ``make test`` from a step or from ``.ci/run``, ``cd ci && make``, ``make -C ci``;
-  ``lakehouse.shellscripts``, ``lakehouse.makefiles``), read at the same commit from the folder they
-  run in: a script whose body is ``pytest || true``, or ``pytest`` then ``exit 0`` without ``-e``, or a
-  recipe line ``-pytest``, makes the run red, the reason naming the file and line. A script the commit
-  does not hold is noted, not judged (the step fails where it runs it); a file that cannot be read is
-  an ``error``, never a pass. So is a run whose guard runs make or a script where only the run can tell
-  (``cd "$DIR"`` with DIR a value of the run, ``MAKEFLAGS: ${{ inputs.flags }}``; the workflow's, job's and
-  step's ``env:`` and the script's own assignments are followed, ``lakehouse.shellscripts``' ``unfollowed``):
+  ``make test`` from a step or from ``.ci/run``, ``cd ci && make``, ``make -C ci``, a local action's
+  ``"$GITHUB_ACTION_PATH/test.sh"``; ``lakehouse.shellscripts``, ``lakehouse.makefiles``), read at the same
+  commit from the folder they run in: a script whose body is ``pytest || true``, or ``pytest`` then ``exit 0``
+  without ``-e``, or a recipe line ``-pytest``, or tests whose status a command substitution loses (``echo
+  "$(pytest)"``, ``export OUT=$(pytest)``; ``out=$(pytest)`` alone keeps it), makes the run red, the reason
+  naming the file and line. A script the commit does not hold is noted, not judged (the step fails where it
+  runs it); a file that cannot be read is an ``error``, never a pass. So is a run whose guard runs make or a
+  script where only the run can tell (``cd "$DIR"`` with DIR a value of the run, ``MAKEFLAGS: ${{ inputs.flags
+  }}``, ``"$GITHUB_ACTION_PATH/x"`` in a workflow's own step, which names no action's folder; the workflow's,
+  job's and step's ``env:`` and the script's own assignments are followed, ``lakehouse.shellscripts``'
+  ``unfollowed``):
   not proven red, not green; a red run among the judged wins.
 
   And the repository is only a name the user gives: its runs say something of the code under test only
@@ -90,6 +93,7 @@ Statuses, and why:
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -380,10 +384,9 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
     # $GITHUB_ENV; an action's steps also get the calling job's, which it does not show.
     closed = not any(writes_runtime_environment(document) for _, _, document in documents)
     for kind, file_path, document in documents:
-        why += [
-            f"{p.path} at {sha[:12]}: {p.where}: {p.message}"
-            for p in masked_failure_problems(Path(file_path), document, scripts, closed and kind == "workflow")
-        ]
+        folder = posixpath.dirname(file_path) if kind == "action" else None  # its steps' $GITHUB_ACTION_PATH
+        problems = masked_failure_problems(Path(file_path), document, scripts, closed and kind == "workflow", folder)
+        why += [f"{p.path} at {sha[:12]}: {p.where}: {p.message}" for p in problems]
     files += scripts.files  # the scripts and Makefiles its steps ran, wherever they ran them
     unfollowed = [f"{u} (at {sha[:12]})" for u in scripts.unfollowed]
     read = {"ref": sha, "files": files, "scripts": scripts.notes, "problems": why, "unfollowed": unfollowed}
@@ -392,7 +395,8 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
 
 def _file_at(client: GitHubActions, kind: str, path: str, sha: str) -> tuple[str, str]:
     """``(path, text)`` of a workflow, or of an action directory's ``action.yml`` (else ``action.yaml``), at ``sha``."""
-    candidates = [path] if kind == "workflow" else [f"{path}/action.yml", f"{path}/action.yaml"]
+    folder = f"{path}/" if path else ""  # `uses: ./`: the action at the checkout's root
+    candidates = [path] if kind == "workflow" else [f"{folder}action.yml", f"{folder}action.yaml"]
     for candidate in candidates:
         if (answer := client.file_text(candidate, sha)) is not None:
             return candidate, str(answer.data)

@@ -22,6 +22,7 @@ GITHUB = Shell(errexit=True, pipefail=False, label="bash -e", bash=True)  # a ru
 BASH = Shell(errexit=True, pipefail=True, label="bash -eo pipefail", bash=True)  # shell: bash
 SH_E = Shell(errexit=True, pipefail=False, label="sh -e")  # shell: sh
 MAKE = Shell(errexit=False, pipefail=False, label="sh -c")  # a Makefile recipe line, GNU make's defaults
+BASH_NO_E = Shell(errexit=False, pipefail=False, label="bash {0}", bash=True)  # shell: bash {0}
 
 
 def _found(script: str, shell: Shell) -> list[tuple[int, str, str]]:
@@ -402,6 +403,11 @@ def test_command_parts_give_the_environment_and_folder_a_command_line_gives_its_
             [(1, "make lint", "fails unseen: `;` follows it and without -e")],
         ),
         ("out=$(make lint; make test)", SH_E, []),  # sh keeps -e inside
+        # the assignment's status is make's, and lost in turn: left of && under -e, a next line without -e
+        ("out=$(make test) && echo ok\necho done", GITHUB, [(1, "make test", "-e ignores a failure left of `&&`")]),
+        ("out=$(make test)\necho done", BASH_NO_E, [(1, "make test", "another line follows it and without -e")]),
+        ("set +e\nout=$(make test)\necho done", GITHUB, [(2, "make test", "`set +e` on line 1 turns -e off")]),
+        ("out=$(make test) || exit 1\necho done", BASH_NO_E, []),
         ('echo "v$(git describe --tags || echo dev) $(date)"', GITHUB, []),  # values: not judged
         ("echo $((1 + 2)) '$(make test)'", GITHUB, []),  # arithmetic, quoted text
     ],
@@ -439,3 +445,51 @@ def test_variables_a_script_starts_with_or_exports_reach_cd_and_the_commands_it_
     asked.clear()
     lost_failures('cd "${CI_DIR:-sub}" && make b', replace(step, closed=False), follow)
     assert asked[-1][1] == ("${CI_DIR:-sub}",)
+
+
+@pytest.mark.parametrize(
+    ("script", "found"),
+    [
+        ('echo "$(pytest tests)"', [(1, "pytest tests", "`echo`'s status is the command's")]),
+        ("export OUT=$(.venv/bin/python -m pytest)", [(1, ".venv/bin/python -m pytest", "`export`'s status")]),
+        ('echo "$(poetry run tox -e py311)"', [(1, "poetry run tox -e py311", "`echo`'s status")]),
+        ('x="$(pytest || true)"', [(1, "pytest || true", "its `||` alternative `true` always succeeds")]),
+        ("out=$(pytest tests)\necho done", []),  # -e stops on the assignment: its status is pytest's
+        ('echo "pytest $(pytest --version)"', []),  # a version, not a test run
+        ('echo "$(date) $(git rev-parse HEAD)"', []),  # values
+    ],
+)
+def test_tests_in_a_command_substitution_are_judged_like_make(script: str, found: list[tuple[int, str, str]]) -> None:
+    got = _found(script, GITHUB)
+    assert [(line, command) for line, command, _ in got] == [(line, command) for line, command, _ in found]
+    for (_, _, message), (_, _, why) in zip(got, found, strict=True):
+        assert why in message and "(in the command substitution `$(" in message, message
+
+
+def test_the_action_path_names_the_actions_folder_for_what_a_step_runs_and_what_its_scripts_run() -> None:
+    """A composite action's step has ``GITHUB_ACTION_PATH`` (as ``$GITHUB_WORKSPACE/<folder>``: the same folder
+    wherever a script has gone); ``${{ github.action_path }}`` is the same folder; a script it runs inherits it."""
+    asked: list[tuple[list[str], tuple[str, ...], dict[str, str | None]]] = []
+
+    def follow(words: Sequence[str], shell: Shell, dirs: tuple[str, ...]) -> list[str]:
+        asked.append((list(words), dirs, shell.variables()))
+        return []
+
+    folder = "$GITHUB_WORKSPACE/.github/actions/x"
+    step = replace(BASH, environment=(("GITHUB_ACTION_PATH", folder),))
+    script = (
+        '"$GITHUB_ACTION_PATH/a.sh"\n${{ github.action_path }}/b.sh\ncd "${{ github.action_path }}" && ./c.sh\n'
+        'HERE=${GITHUB_ACTION_PATH}\nexport HERE\nbash "$HERE/d.sh"\n'
+    )
+    lost_failures(script, step, follow)
+    asked = [(w, d, v) for w, d, v in asked if w[0] not in ("cd", "export")]
+    assert [(w, d) for w, d, _ in asked] == [
+        ([f"{folder}/a.sh"], ()),
+        ([f"{folder}/b.sh"], ()),
+        (["./c.sh"], (folder,)),
+        (["bash", f"{folder}/d.sh"], (folder,)),
+    ]
+    assert asked[-1][2] == {"GITHUB_ACTION_PATH": folder, "HERE": folder}  # passed on: it names the same folder
+    asked.clear()
+    lost_failures('"$GITHUB_ACTION_PATH/a.sh"\n${{ github.action_path }}/b.sh', BASH, follow)  # a workflow's step
+    assert [w for w, _, _ in asked] == [["$GITHUB_ACTION_PATH/a.sh"], ["${{ github.action_path }}/b.sh"]]

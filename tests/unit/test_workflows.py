@@ -681,3 +681,53 @@ def test_lint_follows_make_where_the_guard_runs_it_and_says_what_it_cannot_follo
     (tmp_path / "ci" / "Makefile").write_text("test:\n\t-pytest\n")
     problems = [str(p) for p in check_file(workflows / "guard.yml", "workflow")]
     assert any(said in p for p in problems), problems
+
+
+SWALLOWS = "#!/usr/bin/env bash\nset -euo pipefail\npytest tests || true\n"
+CARRIES = "#!/usr/bin/env bash\nset -euo pipefail\npytest tests\n"
+
+
+@pytest.mark.parametrize(
+    ("run", "folder"),
+    [
+        ('"$GITHUB_ACTION_PATH/test.sh"', ""),
+        ("${{ github.action_path }}/test.sh", ""),
+        ("cd $GITHUB_ACTION_PATH && ./test.sh", ""),
+        ("./test.sh", "${{ github.action_path }}"),
+    ],
+    ids=["variable", "expression", "cd", "working-directory"],
+)
+def test_lint_reads_the_script_of_the_composite_actions_own_folder(tmp_path: Path, run: str, folder: str) -> None:
+    """``make lint`` judges the composite action's ``$GITHUB_ACTION_PATH/test.sh`` as exit check 3 does: the
+    action's own script, not the root's (healthy here)."""
+    action = tmp_path / COMPOSITE_ACTION
+    action.parent.mkdir(parents=True)
+    directory = f"      working-directory: {folder}\n" if folder else ""
+    text = (ROOT / COMPOSITE_ACTION).read_text().replace("      run: make venv\n", f"{directory}      run: {run}\n")
+    action.write_text(text)
+    (action.parent / "test.sh").write_text(SWALLOWS)
+    (tmp_path / "test.sh").write_text(CARRIES)
+    problems = [str(p) for p in check_file(action, "action") if "`${{ }}` expanded inside a script" not in str(p)]
+    assert len(problems) == 1 and problems[0].startswith(f"{action}: runs/steps/4/run: step 'make venv', line 1 "), (
+        problems
+    )
+    assert ".github/actions/common/test.sh:3 `pytest tests || true` succeeds whatever" in problems[0]
+    (action.parent / "test.sh").write_text(CARRIES)
+    (tmp_path / "test.sh").write_text(SWALLOWS)
+    assert [str(p) for p in check_file(action, "action") if "`${{ }}`" not in str(p)] == []
+
+
+def test_lint_says_a_guard_step_running_the_action_path_cannot_be_followed(tmp_path: Path) -> None:
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    guard = (ROOT / ".github" / "workflows" / "guard.yml").read_text(encoding="utf-8")
+    (workflows / "guard.yml").write_text(
+        guard.replace("      - run: make test\n", '      - run: "$GITHUB_ACTION_PATH/t.sh"\n')
+    )
+    (tmp_path / "Makefile").write_text((ROOT / "Makefile").read_text(encoding="utf-8"))
+    problems = [str(p) for p in check_file(workflows / "guard.yml", "workflow")]
+    said = (
+        "cannot tell whether a failure is lost: jobs/test/steps/2/run: step '$GITHUB_ACTION_PATH/t.sh': "
+        "`$GITHUB_ACTION_PATH/t.sh` runs a file of the action's folder, which only a composite action's step names"
+    )
+    assert any(said in p for p in problems), problems
