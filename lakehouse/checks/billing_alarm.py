@@ -13,12 +13,18 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-#: AWS publishes AWS/Billing metrics only here (reference section 4.3).
-BILLING_REGION = "us-east-1"
-BILLING_NAMESPACE = "AWS/Billing"
-BILLING_METRIC = "EstimatedCharges"
-#: The one dimension set of the account-wide total (ServiceName/LinkedAccount split it up).
-BILLING_DIMENSIONS = [{"Name": "Currency", "Value": "USD"}]
+# AWS publishes AWS/Billing metrics only in us-east-1 (reference section 4.3); the account's total is the one
+# dimension set Currency=USD (ServiceName/LinkedAccount split it up). Defined beside the freshness judge.
+from lakehouse.checks.billing_freshness import (
+    BILLING_DIMENSIONS,
+    BILLING_METRIC,
+    BILLING_NAMESPACE,
+    BILLING_REGION,
+    MAX_AGE_S,
+    NewestCharge,
+    freshness_problems,
+)
+
 #: Operators under which a rising month-to-date total crosses the threshold.
 RISING_OPERATORS = ("GreaterThanThreshold", "GreaterThanOrEqualToThreshold")
 #: CloudWatch's shortest period for a standard-resolution metric (billing is one).
@@ -56,11 +62,14 @@ BILLING_ALARM_RULE = (
     "Deny, queue policy, KMS keys, filter policy; an alert nobody receives is no alert), with no action on a "
     "topic that is gone; and the account publishes the metric it watches: CloudWatch ListMetrics in "
     f"{BILLING_REGION} (all pages) lists {BILLING_NAMESPACE} {BILLING_METRIC} with exactly the dimension set "
-    "Currency=USD (ListMetrics lists what had datapoints in the last two weeks; AWS publishes it several times a "
-    "day, and only once 'Receive Billing Alerts' is enabled in the Billing preferences, a setting with no API: "
-    "without it the alarm never has data and never fires, INSUFFICIENT_DATA forever or OK when missing data is "
-    "treated as not breaching, so its state proves nothing; per-service or per-account series are not the total "
-    "it watches). TreatMissingData is recorded but not "
+    "Currency=USD (AWS publishes it several times a day, and only once 'Receive Billing Alerts' is enabled in the "
+    "Billing preferences, a setting with no API: without it the alarm never has data and never fires, "
+    "INSUFFICIENT_DATA forever or OK when missing data is treated as not breaching, so its state proves nothing; "
+    "per-service or per-account series are not the total it watches), and still publishes it: ListMetrics lists "
+    "what had a datapoint at any time in the last two weeks, so the newest datapoint (GetMetricStatistics in "
+    f"{BILLING_REGION}, Maximum, hourly over those two weeks) must be at most {MAX_AGE_S // 3600} h older than the "
+    "read (a day is four missed updates, and no window accepted here is longer: an older one leaves the alarm "
+    "nothing to fire on). TreatMissingData is recorded but not "
     "judged: within these bounds an overspend arrives as a real datapoint above the threshold whatever "
     "missing periods count as ('breaching' only fires sooner). The alarm's state is recorded, not judged: "
     f"INSUFFICIENT_DATA for more than {STALE_STATE_S // 3600} h on a published metric is noted in the evidence "
@@ -210,6 +219,7 @@ def judge_billing_alarm(
     deaf: Mapping[str, str] | None = None,
     *,
     published: Sequence[Mapping[str, Any]] | None,
+    newest: NewestCharge | None,
 ) -> tuple[list[str], list[str]]:
     """(problems, live actions) of one alarm read in ``region``; no problems means it can fire.
 
@@ -217,6 +227,7 @@ def judge_billing_alarm(
     nobody receives from (no confirmed subscription) to why: an alert nobody receives is no alert.
     ``published``: what ListMetrics in us-east-1 listed for the account's EstimatedCharges (None: not
     read): an alarm on a metric the account does not publish never fires, however it is set up.
+    ``newest``: the total's newest datapoint (None: not read): listed but no longer published is no better.
     """
     problems = []
     regions = {region, arn_region(str(alarm.get("AlarmArn") or "")) or region}
@@ -251,7 +262,8 @@ def judge_billing_alarm(
     if alarm.get("Unit") not in (None, "None"):
         problems.append(f"names the unit {alarm.get('Unit')}; EstimatedCharges has none, so no datapoint matches")
     problems += _periods(alarm)
-    problems += publication_problems(published)
+    unpublished = publication_problems(published)
+    problems += unpublished or freshness_problems(newest)  # a metric not listed has no newest datapoint to judge
     action_problems, live = _actions(alarm, topics, deaf)
     return problems + action_problems, live
 
@@ -264,9 +276,10 @@ def billing_alarm_summary(
     deaf: Mapping[str, str] | None = None,
     *,
     published: Sequence[Mapping[str, Any]] | None,
+    newest: NewestCharge | None,
 ) -> dict[str, Any]:
     """One line of evidence about an alarm on estimated charges: can it fire, and if not why."""
-    problems, _ = judge_billing_alarm(alarm, region, topics, cap, deaf, published=published)
+    problems, _ = judge_billing_alarm(alarm, region, topics, cap, deaf, published=published, newest=newest)
     return {
         "name": alarm.get("AlarmName"),
         "arn": alarm.get("AlarmArn"),

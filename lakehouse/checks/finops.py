@@ -6,7 +6,8 @@ outside Terraform. Terraform outputs only name the budget, dashboard and alarm t
 the alarm is judged where AWS publishes billing metrics, and every alarm on those metrics
 in us-east-1 is listed in the evidence, so a healthy stray alarm cannot hide a broken one;
 and it can fire only if the account publishes its metric (ListMetrics in us-east-1: AWS publishes
-EstimatedCharges only once "Receive Billing Alerts" is enabled, a Billing preference with no API).
+EstimatedCharges only once "Receive Billing Alerts" is enabled, a Billing preference with no API) and
+still does (its newest datapoint, ``billing_freshness``: ListMetrics lists two weeks of the past).
 An alert counts only if the service may publish it (the topic policy: an explicit Deny wins) and
 someone receives it (``alert_delivery``: queue policy, KMS key, filter policy), and a dashboard
 series only if CloudWatch has the metric (ListMetrics) and it watches the stack (``of_the_stack``:
@@ -61,6 +62,7 @@ from lakehouse.checks.billing_alarm import (
     judge_billing_alarm,
     state_note,
 )
+from lakehouse.checks.billing_freshness import NewestCharge, age_s, freshness_evidence, read_newest_charge
 from lakehouse.checks.dashboard_metrics import COUNTING_RULE, MetricCount, SeriesKey, count_metric_series
 from lakehouse.config import DEFAULT_MONTHLY_COST_CAP_USD
 from lakehouse.inventory import DEFAULT_PROJECT, name_prefixes
@@ -157,6 +159,9 @@ class FinopsReadback:
     #: more dimensions too): the account publishes the alarm's metric only if the total is among them (None: not
     #: read, judged as not shown).
     billing_metrics: list[dict[str, Any]] | None = None
+    #: The newest datapoint of that total GetMetricStatistics in us-east-1 found over the last two weeks (None: not
+    #: read, judged as not shown): ListMetrics still lists a metric whose publication stopped days ago.
+    billing_newest: NewestCharge | None = None
     #: Each SNS topic ARN a subscriber or an alarm action names -> whether the topic exists.
     topics: dict[str, bool] = field(default_factory=dict)
     #: Each existing topic -> its subscriptions (ListSubscriptionsByTopic, all pages).
@@ -355,6 +360,11 @@ def read_finops(target: Target, outputs: Mapping[str, Any], stack_id: str | None
         f"{BILLING_REGION})"
     ):
         published = billing_metrics(target.client("cloudwatch", region=BILLING_REGION))
+    with _reading(
+        f"the newest datapoint of {BILLING_NAMESPACE} {BILLING_METRIC} Currency=USD (GetMetricStatistics in "
+        f"{BILLING_REGION})"
+    ):
+        newest = read_newest_charge(target.client("cloudwatch", region=BILLING_REGION))
     data = FinopsReadback(
         account_id=account,
         budget_name=name,
@@ -367,6 +377,7 @@ def read_finops(target: Target, outputs: Mapping[str, Any], stack_id: str | None
         alarm=dict(alarms[0]) if alarms else None,
         billing_alarms=in_billing_region,
         billing_metrics=published,
+        billing_newest=newest,
         alerts_topic_arn=str(outputs["alerts_topic_arn"]) if outputs.get("alerts_topic_arn") else None,
         read_at=datetime.now(UTC),
         stack_id=stack_id or (str(outputs["stack_id"]) if outputs.get("stack_id") else None),
@@ -723,7 +734,13 @@ def _judge_alarm(data: FinopsReadback, cap: Decimal, reasons: list[str]) -> int:
         return 0
     deaf = alarm_deaf(data, data.alarm, data.alarm_region)
     problems, live = judge_billing_alarm(
-        data.alarm, data.alarm_region, data.topics, cap, deaf, published=data.billing_metrics
+        data.alarm,
+        data.alarm_region,
+        data.topics,
+        cap,
+        deaf,
+        published=data.billing_metrics,
+        newest=data.billing_newest,
     )
     if problems:
         reasons.append(f"billing alarm {data.alarm_name} " + "; ".join(problems))
@@ -920,6 +937,8 @@ def judge_finops(
                 )
     actions = _judge_alarm(data, cap, problems["billing_alarm"])
     reasons = [p for part in problems.values() for p in part]
+    newest = data.billing_newest
+    age = age_s(newest) if newest is not None else None
 
     measured = {
         "budget_limit_usd": limit,
@@ -959,6 +978,9 @@ def judge_finops(
         "billing_alarm_rule": BILLING_ALARM_RULE,
         "billing_alarm_state": billing_alarm_state(data),
         "billing_metric": billing_metric_evidence(data),
+        "billing_metric_newest": newest.timestamp.isoformat() if newest and newest.timestamp else None,
+        "billing_metric_age_h": round(age / 3600, 2) if age is not None else None,
+        "billing_metric_freshness": freshness_evidence(data.billing_newest),
         "billing_alarms_in_us_east_1": [
             billing_alarm_summary(
                 a,
@@ -967,6 +989,7 @@ def judge_finops(
                 cap,
                 alarm_deaf(data, a, BILLING_REGION),
                 published=data.billing_metrics,
+                newest=data.billing_newest,
             )
             for a in data.billing_alarms
         ],

@@ -22,7 +22,7 @@ import pytest
 
 from lakehouse.checks.finops import NotificationReadback, budget_notifications, check_finops
 from lakehouse.checks.iac import check_iac_coverage
-from lakehouse.emulator.billing_alerts import set_billing_alerts
+from lakehouse.emulator.billing_alerts import resume_publishing, set_billing_alerts, stop_publishing
 from lakehouse.pipeline.metrics import NAMESPACE, publish_run
 from lakehouse.pipeline.runner import DATA_DIR, run_pipeline
 from lakehouse.stack import Deployment
@@ -542,6 +542,33 @@ def test_an_account_without_billing_alerts_fails_check_7(deployed: Deployment) -
     assert result.details["problems"]["budget"] == []
     assert "AWS/Billing EstimatedCharges Currency=USD [us-east-1]" in result.details["metric_series_not_published"]
     assert check_finops(target, outputs).passed  # billing alerts back on: the same stack is green
+
+
+def test_an_account_whose_estimated_charges_stopped_days_ago_fails_check_7(deployed: Deployment) -> None:
+    """The stack as Terraform made it, in an account whose EstimatedCharges stopped arriving three days ago:
+    ListMetrics still lists the metric (it looks back two weeks), but the alarm has nothing to fire on; the
+    check reads the newest datapoint and fails on its age. Publication resumed, the same stack is green."""
+    target, outputs = deployed.stack.target, deployed.record.outputs
+    assert target.endpoint_url is not None  # the emulator's admin path builds the account
+    account = str(target.client("sts").get_caller_identity()["Account"])
+    stop_publishing(target.endpoint_url, account, 72)
+    try:
+        result = check_finops(target, outputs)
+    finally:
+        resume_publishing(target.endpoint_url, account)
+    assert not result.passed
+    (problem,) = result.details["problems"]["billing_alarm"]
+    assert problem.startswith(
+        f"billing alarm {outputs['billing_alarm_name']} watches AWS/Billing EstimatedCharges Currency=USD, whose "
+        "newest datapoint is "
+    ), problem
+    assert "more than the 24 h allowed" in problem
+    assert result.details["billing_metric"]["account_total_published"] is True  # listed: not enough
+    assert result.details["billing_metric_age_h"] >= 72
+    assert result.details["problems"]["budget"] == [] and result.details["problems"]["dashboard"] == []
+    healthy = check_finops(target, outputs)
+    assert healthy.passed, healthy.reason
+    assert healthy.details["billing_metric_age_h"] < 6  # the emulator's last 6-hour publication
 
 
 def test_billing_alarm_whose_topic_was_deleted_fails_check_7(deployed: Deployment, billing_alarm: BillingAlarm) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -20,6 +20,7 @@ from botocore.stub import ANY, Stubber
 
 from lakehouse.checks.alert_delivery import QueueReadback
 from lakehouse.checks.billing_alarm import BILLING_ALARM_RULE
+from lakehouse.checks.billing_freshness import NewestCharge
 from lakehouse.checks.finops import (
     FinopsReadback,
     FinopsReadError,
@@ -63,6 +64,8 @@ SNS = {"SubscriptionType": "SNS", "Address": TOPIC}
 EMAIL = {"SubscriptionType": "EMAIL", "Address": "finops@example.com"}
 #: When the healthy read-back was read: inside BUDGET's TimePeriod.
 READ_AT = datetime(2026, 12, 3, 11, 0, tzinfo=UTC)
+#: The account's estimated charges as a healthy account has them: published at 06:00, read five hours later.
+FRESH_CHARGE = NewestCharge(READ_AT, READ_AT - timedelta(days=14), READ_AT - timedelta(hours=5), 0.0)
 THIS_MONTH = {"Start": datetime(2026, 12, 1, tzinfo=UTC), "End": datetime(2087, 6, 15, tzinfo=UTC)}
 BUDGET: dict[str, Any] = {
     "BudgetType": "COST",
@@ -168,6 +171,7 @@ def healthy(**changes: Any) -> FinopsReadback:
         alarm=dict(ALARM),
         billing_alarms=[dict(ALARM)],
         billing_metrics=[dict(BILLING_TOTAL)],
+        billing_newest=FRESH_CHARGE,
         topics={TOPIC: True, BILLING_TOPIC: True, GONE_TOPIC: False},
         subscriptions={TOPIC: [subscription(TOPIC)], BILLING_TOPIC: [subscription(BILLING_TOPIC)]},
         topic_policies={
@@ -772,11 +776,14 @@ def stubbed_stack(
     budget_tags: list[dict[str, str]] | None = None,
     billing_pages: list[dict[str, Any]] | None = None,
     billing_error: str | None = None,
+    newest: timedelta | None = timedelta(hours=5),
+    stats_error: str | None = None,
 ) -> StubbedTarget:
     """Every answer of a healthy stack, except GetTopicAttributes on the alarm's topic fails with ``sns_error``
     (and, when given: the budget carries ``budget_tags``; ListMetrics answers the billing alarm's metric with
     ``billing_pages``, each ``{"metrics": [...], "token": asked with, "next": NextToken}``, or fails with
-    ``billing_error``)."""
+    ``billing_error``; GetMetricStatistics gives one datapoint ``newest`` before now (None: none) or fails with
+    ``stats_error``)."""
     billing_pages = [{"metrics": [BILLING_TOTAL]}] if billing_pages is None else billing_pages
     target = StubbedTarget(name="aws", region="ap-northeast-1")
     target.stub("sts").add_response("get_caller_identity", IDENTITY)
@@ -804,6 +811,15 @@ def stubbed_stack(
         token = {"NextToken": page["token"]} if page.get("token") else {}
         answer = {"Metrics": page["metrics"], **({"NextToken": page["next"]} if page.get("next") else {})}
         use1.add_response("list_metrics", answer, {**asked, **token})
+    if stats_error:
+        use1.add_client_error("get_metric_statistics", stats_error, "not authorized: cloudwatch:GetMetricStatistics")
+    else:
+        points = [] if newest is None else [{"Timestamp": datetime.now(UTC) - newest, "Maximum": 0.0, "Unit": "None"}]
+        use1.add_response(
+            "get_metric_statistics",
+            {"Label": "EstimatedCharges", "Datapoints": points},
+            {**asked, "StartTime": ANY, "EndTime": ANY, "Period": 3600, "Statistics": ["Maximum"]},
+        )
     budgets_may = {"Policy": json.dumps(topic_policy(TOPIC, "budgets.amazonaws.com"))}
     target.stub("sns").add_response("get_topic_attributes", {"Attributes": budgets_may}, {"TopicArn": TOPIC})
     target.stub("sns").add_response(

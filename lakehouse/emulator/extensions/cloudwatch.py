@@ -20,7 +20,11 @@ DescribeAlarmHistory is not implemented. Here:
 - a new alarm starts in INSUFFICIENT_DATA ("Unchecked: Initial alarm creation"); an update keeps
   the state; both record a ConfigurationUpdate history item;
 - DescribeAlarmHistory answers from that history (AlarmName, AlarmTypes, HistoryItemType,
-  StartDate, EndDate, ScanBy, MaxRecords; one page).
+  StartDate, EndDate, ScanBy, MaxRecords; one page);
+- ListMetrics lists only metrics with a datapoint in the last two weeks (:data:`LIST_METRICS_LOOKBACK_S`),
+  as CloudWatch does ("ListMetrics doesn't return information about metrics if those metrics haven't
+  reported data in the past two weeks"); moto lists every metric ever put. GetMetricStatistics and
+  GetMetricData still read older datapoints, as on AWS.
 
 Other modules (composite alarms) can follow state changes through :data:`STATE_LISTENERS`.
 """
@@ -32,12 +36,19 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
 from moto.cloudwatch.exceptions import ValidationError
-from moto.cloudwatch.models import Alarm, CloudWatchBackend, MetricAggregatedDatum, MetricDatum, cloudwatch_backends
+from moto.cloudwatch.models import (
+    Alarm,
+    CloudWatchBackend,
+    MetricAggregatedDatum,
+    MetricDatum,
+    MetricDatumBase,
+    cloudwatch_backends,
+)
 from moto.cloudwatch.responses import CloudWatchResponse
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
@@ -53,6 +64,8 @@ LOG = logging.getLogger(__name__)
 TICK_S = 1.0
 _INSTALLED_MARK = "_lakehouse_cloudwatch_extension"
 _HISTORY = "lakehouse_alarm_history"
+#: How far back ListMetrics looks for a metric's datapoints (two weeks).
+LIST_METRICS_LOOKBACK_S = 14 * 86_400
 #: Periods under a minute CloudWatch accepts (high-resolution alarms).
 HIGH_RESOLUTION_PERIODS = (10, 20, 30)
 #: One evaluation or state change at a time (request threads and the ticker share the alarms).
@@ -352,6 +365,20 @@ def validate_metric_alarm(period: Any, evaluation_periods: Any, datapoints_to_al
         )
 
 
+def listed_metrics(
+    backend: CloudWatchBackend, metric_name: str, namespace: str, dimensions: list[dict[str, str]], now: datetime
+) -> list[MetricDatumBase]:
+    """ListMetrics' metrics: moto's filter (one datum per metric), over datapoints of the last two weeks only."""
+    horizon = _utc(now) - timedelta(seconds=LIST_METRICS_LOOKBACK_S)
+    listed: list[MetricDatumBase] = []
+    for datum in backend.get_all_metrics():
+        if _utc(datum.timestamp) < horizon:
+            continue
+        if datum.filter(namespace=namespace, name=metric_name, dimensions=dimensions, already_present_metrics=listed):
+            listed.append(datum)
+    return listed
+
+
 def _patch_backend() -> None:
     original_put_alarm = CloudWatchBackend.put_metric_alarm
     original_put_data = CloudWatchBackend.put_metric_data
@@ -397,6 +424,12 @@ def _patch_backend() -> None:
             if alarm is not None and old_state is not None and old_state != state_value:
                 after_transition(self, alarm, old_state, old_reason)
 
+    def get_filtered_metrics(
+        self: CloudWatchBackend, metric_name: str, namespace: str, dimensions: list[dict[str, str]]
+    ) -> list[MetricDatumBase]:
+        return listed_metrics(self, metric_name, namespace, dimensions, utcnow())
+
+    CloudWatchBackend.get_filtered_metrics = get_filtered_metrics  # type: ignore[method-assign]
     CloudWatchBackend.put_metric_alarm = put_metric_alarm  # type: ignore[method-assign]
     CloudWatchBackend.put_metric_data = put_metric_data  # type: ignore[method-assign]
     CloudWatchBackend.set_alarm_state = set_alarm_state  # type: ignore[method-assign]
