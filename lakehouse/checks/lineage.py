@@ -286,8 +286,9 @@ def check_api(client: MarquezClient, exp: Expectation, emission: EmissionStats) 
     for name in upstream_jobs(exp):
         if name not in listed:
             continue  # not in Marquez at all: the graph misses its edges, and says so
-        try:  # Marquez's job list carries each job's latestRun; read the job when a list does not
-            upstream[name] = listed[name] if "latestRun" in listed[name] else client.job(exp.namespace, name)
+        try:  # Marquez's job list carries each job's latestRun; the job is read only when the list's has none
+            has_run = isinstance(listed[name].get("latestRun"), dict)
+            upstream[name] = listed[name] if has_run else client.job(exp.namespace, name)
         except MarquezError as err:
             return ApiResult(problems, details, unreadable=f"the upstream job {name} could not be read: {err}")
     details["upstream_latest_runs"] = {

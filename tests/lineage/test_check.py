@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+import requests
+from flask import Flask, request
 from openlineage.client.event_v2 import RunState
 from werkzeug.serving import make_server
 
@@ -212,6 +213,45 @@ def test_a_later_run_of_an_upstream_job_by_anything_else_fails_though_its_edges_
         assert f"{lead} is {state}, not COMPLETED" in api.reason
     assert f"{lead} (at " in api.reason
     assert f"is not one this run emitted (this run emitted {ours.run_ids[READS_BRONZE][-1]})" in api.reason
+
+
+def test_a_job_list_without_latest_runs_makes_the_check_read_each_upstream_job(service: LineageHandle) -> None:
+    """A Marquez whose job list carries no ``latestRun`` (a thin proxy dropping it): each upstream job is read
+    on its own, so a healthy run passes and a later failed upstream run still fails."""
+    app = Flask("marquez-list-without-runs")
+    reads: list[str] = []
+
+    @app.get("/api/v1/<path:rest>")
+    def forward(rest: str) -> Any:
+        upstream = requests.get(f"{service.url}/api/v1/{rest}", params=request.args, timeout=10)
+        body = upstream.json()
+        if isinstance(body, dict) and isinstance(body.get("jobs"), list):
+            body["jobs"] = [{k: v for k, v in j.items() if k not in ("latestRun", "latestRuns")} for j in body["jobs"]]
+        elif rest.count("/jobs/") == 1:
+            reads.append(rest.rsplit("/", 1)[1])
+        return body, upstream.status_code
+
+    server = make_server("127.0.0.1", 0, app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        ours = emitted(service.url)
+        healthy = check_api(MarquezClient(url), EXP, ours)
+        stmt = dict(zip(job_names(statements(), REGION), statements(), strict=True))[READS_BRONZE]
+        other = LineageEmitter(service.url, NAMESPACE, REGION)
+        other.statement(stmt, QueryRecord(sql=stmt.sql, query_execution_id="q-other", wall_ms=1, error="boom"))
+        broken = check_api(MarquezClient(url), EXP, ours)
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+    assert healthy.passed, healthy.reason
+    assert sorted(set(reads)) == sorted([GOLD, *upstream_jobs(EXP)])  # every upstream job read on its own
+    assert not broken.passed and broken.reason is not None
+    assert f"the upstream job {READS_BRONZE}'s latest run {other.stats.run_ids[READS_BRONZE][-1]} is FAILED" in (
+        broken.reason
+    )
 
 
 def test_an_unreadable_marquez_is_an_error_never_a_pass(tmp_path: Path, dead_url: str) -> None:
