@@ -372,7 +372,8 @@ def test_against_marquez_webs_page_a_complete_graph_passes(service: LineageHandl
 def test_against_marquez_webs_page_a_stale_graph_fails_naming_what_is_not_drawn(
     service: LineageHandle, tmp_path: Path
 ) -> None:
-    """The API holds this run's complete graph; the web shows a stale Marquez whose graph stops short of Bronze."""
+    """The API holds this run's complete graph; the web shows a stale Marquez whose graph stops short of Bronze:
+    the Marquez behind the web is not the API's (its gold run is another), and the page is kept as evidence."""
     emission = emitted(service.url)
     stale = start_lineage_service(tmp_path / "stale.sqlite")
     try:
@@ -385,6 +386,19 @@ def test_against_marquez_webs_page_a_stale_graph_fails_naming_what_is_not_drawn(
             result, _, png = run_check(service, tmp_path, emission, web_url=web)
     finally:
         stop_lineage_service(stale)
+    assert result.status is Status.FAILED and result.details["marquez"]["expected_edges_found"] == EDGES
+    assert result.reason is not None and result.reason.startswith(f"Marquez web at {web} shows another Marquez ")
+    assert result.reason.endswith(f"the API's (this run's) is {emission.run_ids[GOLD][-1]}") and png.is_file()
+
+
+def test_against_marquez_webs_page_drawing_short_of_bronze_fails_naming_what_is_not_drawn(
+    service: LineageHandle, tmp_path: Path
+) -> None:
+    """The web proxies the API's own Marquez (this run's gold run) but draws the graph two hops deep only:
+    Bronze is not on the page, and the screenshot's text says so."""
+    emission = emitted(service.url)
+    with marquez_web(service.url, max_depth=2) as web:
+        result, _, png = run_check(service, tmp_path, emission, web_url=web)
     assert result.status is Status.FAILED and result.details["marquez"]["expected_edges_found"] == EDGES
     assert result.reason is not None and result.reason.startswith("the lineage UI page failed: ")
     assert result.reason.endswith("does not show 'raw/orders'") and png.is_file()
