@@ -6,8 +6,9 @@ of it, is COMPLETED and is one this session emitted (its run id), so jobs left i
 by an earlier run, a failed run, or a run posted by anything else afterwards never pass (Marquez
 draws a job's edges from its latest run, failed or not). Then, judged through Marquez's API: the
 job namespace has jobs, and the lineage graph of the Gold job holds every edge the pipeline's SQL
-implies upstream of it, so that it reaches back to the Bronze datasets. The API is the proof of
-the edges.
+implies upstream of it, so that it reaches back to the Bronze datasets, and no edge at those jobs
+that no pipeline SQL implies (an input declared or replayed by something else, such as another
+stack's Bronze). The API is the proof of the edges.
 
 Then headless Chromium opens Marquez web's route of that job at the depth the graph needs to
 reach Bronze, with the full graph (``?depth=N&isFull=true``; Marquez web otherwise opens at
@@ -65,6 +66,8 @@ class Expectation:
     bronze: list[DatasetRef]
     #: Marquez's ``depth`` (job hops through shared datasets) at which the gold job's graph holds every edge.
     depth: int = 20
+    #: Every edge of every pipeline job (the upstream ones and the rest): what this run's events can draw.
+    pipeline_edges: frozenset[Edge] = frozenset()
 
     @property
     def gold_node(self) -> str:
@@ -100,7 +103,7 @@ def expectation(jobs: dict[str, StatementIO], namespace: str, gold: DatasetRef, 
         raise ValueError(f"job {gold_job} has no Bronze dataset upstream in the pipeline's SQL")
     needed = {e.origin for e in upstream} | {e.destination for e in upstream}
     depth = max(h for j, h in job_hops(jobs, gold_job).items() if job_node(namespace, j) in needed)
-    return Expectation(namespace, gold_job, gold, upstream, bronze, depth)
+    return Expectation(namespace, gold_job, gold, upstream, bronze, depth, frozenset(all_edges))
 
 
 def job_hops(jobs: dict[str, StatementIO], start: str) -> dict[str, int]:
@@ -223,6 +226,19 @@ def upstream_run_problems(jobs: dict[str, dict[str, Any]], emission: EmissionSta
     return found
 
 
+def unexpected_edges(exp: Expectation, found: set[Edge]) -> list[Edge]:
+    """Edges of the graph at a job upstream of Gold that no pipeline job's SQL implies, sorted.
+
+    This run's events draw exactly the SQL's edges; one more at one of its jobs (an input another stack's
+    Bronze, a table the SQL stopped reading) was declared or replayed by something else, and Marquez shows
+    Gold built from it. Jobs of other namespaces (another stack sharing a landed file) are not judged.
+    """
+    prefix = job_node(exp.namespace, "")
+    ours = {n for e in exp.edges for n in (e.origin, e.destination) if n.startswith(prefix)}
+    known = exp.edges | exp.pipeline_edges
+    return sorted((e for e in found if (e.origin in ours or e.destination in ours) and e not in known), key=str)
+
+
 def _named(problems: list[str]) -> str:
     """The first few problems, then how many more (a whole namespace of foreign runs stays readable)."""
     more = len(problems) - NAMED_EVENTS
@@ -302,6 +318,7 @@ def check_api(client: MarquezClient, exp: Expectation, emission: EmissionStats) 
         return ApiResult(problems, details, unreadable=f"the lineage of {exp.gold_node} could not be read: {err}")
     found = graph_edges(graph)
     missing = sorted(exp.edges - found, key=str)
+    unexpected = unexpected_edges(exp, found)
     bronze_nodes = {d.node_id for d in exp.bronze}
     chain = path_back(found, exp.gold_node, bronze_nodes)
     details.update(
@@ -311,6 +328,7 @@ def check_api(client: MarquezClient, exp: Expectation, emission: EmissionStats) 
         expected_edges=len(exp.edges),
         expected_edges_found=len(exp.edges) - len(missing),
         missing_edges=[e.to_dict() for e in missing],
+        unexpected_edges=[e.to_dict() for e in unexpected],
         bronze_datasets=sorted(bronze_nodes),
         path_from_bronze=chain,
     )
@@ -324,6 +342,11 @@ def check_api(client: MarquezClient, exp: Expectation, emission: EmissionStats) 
         problems.append(
             f"the lineage graph of {exp.gold_job} lacks {len(missing)} of {len(exp.edges)} expected edges, "
             f"first {missing[0]}"
+        )
+    if unexpected:
+        problems.append(
+            f"the lineage graph of {exp.gold_job} holds {len(unexpected)} edge(s) at the pipeline's jobs that no "
+            f"pipeline SQL implies (this run did not emit them), first {unexpected[0]}"
         )
     if stale := stale_jobs(exp, emission):
         details["upstream_jobs_not_run"] = stale

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -94,6 +95,7 @@ def test_a_healthy_service_passes_with_a_screenshot(service: LineageHandle, tmp_
     assert png_summary(png).colours > 100
     assert result.details["ui_url"].endswith(f"/lineage/job/{NAMESPACE}/{GOLD}?depth={EXP.depth}&isFull=true")
     assert result.details["screenshot"]["texts_checked"] == [GOLD, "raw/orders"]
+    assert marquez["unexpected_edges"] == []  # the graph at the pipeline's jobs is exactly what the SQL implies
     upstream = marquez["upstream_latest_runs"]  # every job upstream of Gold: this run's run, COMPLETED
     assert sorted(upstream) == upstream_jobs(EXP) and len(upstream) == 17
     assert all(r == {"id": emission.run_ids[j][-1], "state": "COMPLETED"} for j, r in upstream.items())
@@ -213,6 +215,40 @@ def test_a_later_run_of_an_upstream_job_by_anything_else_fails_though_its_edges_
         assert f"{lead} is {state}, not COMPLETED" in api.reason
     assert f"{lead} (at " in api.reason
     assert f"is not one this run emitted (this run emitted {ours.run_ids[READS_BRONZE][-1]})" in api.reason
+
+
+#: Another stack's Bronze folder: named like ours (its label on the page is the same), in another bucket.
+OTHER_BRONZE = {"namespace": "s3://lh-other-bronze", "name": "raw/orders"}
+
+
+@pytest.mark.parametrize("job", [GOLD, READS_BRONZE])
+def test_an_input_declared_by_something_else_fails_though_every_expected_edge_is_there(
+    service: LineageHandle, job: str
+) -> None:
+    """After this run, a JobEvent (OpenLineage's declared I/O, no run) gives a pipeline job its SQL's datasets plus
+    another stack's Bronze folder. The job's latest run is still this run's COMPLETED one and every expected edge
+    is drawn, so the check passed while Marquez showed Gold built from another stack's data."""
+    ours = emitted(service.url)
+    io = statement_io(dict(zip(job_names(statements(), REGION), statements(), strict=True))[job].sql, REGION)
+    declared: dict[str, Any] = {
+        "eventTime": datetime.now(UTC).isoformat(),
+        "producer": "https://example.com/someone-else",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/JobEvent",
+        "job": {"namespace": NAMESPACE, "name": job},
+        "inputs": [{"namespace": d.namespace, "name": d.name} for d in io.inputs] + [OTHER_BRONZE],
+        "outputs": [{"namespace": d.namespace, "name": d.name} for d in io.outputs],
+    }
+    assert requests.post(f"{service.url}/api/v1/lineage", json=declared, timeout=10).status_code == 201
+    api = check_api(MarquezClient(service.url), EXP, ours)
+    assert api.details["expected_edges_found"] == EDGES and api.details["path_from_bronze"]
+    assert api.details["gold_latest_run"]["id"] == ours.run_ids[GOLD][-1]
+    assert api.reason == (
+        f"the lineage graph of {GOLD} holds 1 edge(s) at the pipeline's jobs that no pipeline SQL implies "
+        f"(this run did not emit them), first dataset:s3://lh-other-bronze:raw/orders -> job:{NAMESPACE}:{job}"
+    )
+    assert api.details["unexpected_edges"] == [
+        {"origin": "dataset:s3://lh-other-bronze:raw/orders", "destination": f"job:{NAMESPACE}:{job}"}
+    ]
 
 
 def test_a_job_list_without_latest_runs_makes_the_check_read_each_upstream_job(service: LineageHandle) -> None:
