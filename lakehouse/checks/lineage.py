@@ -43,8 +43,10 @@ from lakehouse.pipeline.runner import SQL_DIR, stack_values
 from lakehouse.pipeline.sqlfiles import load
 
 THRESHOLD = (
-    "every lineage event of this run delivered; the gold job's latest run COMPLETED and emitted by this run; "
-    ">= 1 job in the namespace; the gold job's graph reaches back to Bronze; a screenshot of it; "
+    "every lineage event of this run delivered; the latest run of the gold job and of every job upstream of it "
+    "COMPLETED and emitted by this run; >= 1 job in the namespace; the gold job's graph reaches back to Bronze, "
+    "with no edge at the pipeline's jobs that its SQL does not imply; a screenshot of it, from a Marquez web "
+    "showing the same Marquez; "
     "the column-flow page of Bronze ssn draws every table it flows into (on the local lineage service)"
 )
 #: Marquez's run state of a finished run (OpenLineage's ``COMPLETE`` event makes it).
