@@ -1,15 +1,20 @@
 """Exit check 4: Marquez shows the pipeline's lineage, and its UI draws it (screenshot).
 
 Tied to this run: every OpenLineage event the session's pipeline emitted was delivered, and
-the latest run Marquez holds for the job that builds the Gold table is COMPLETED and is one
-this session emitted (its run id), so jobs left in the namespace by an earlier run, or a
-failed Gold run, never pass. Then, judged through Marquez's API: the job namespace has jobs,
-and the lineage graph of the Gold job holds every edge the pipeline's SQL implies upstream of
-it, so that it reaches back to the Bronze datasets. The API is the proof of the edges.
+the latest run Marquez holds for the job that builds the Gold table, and for every job upstream
+of it, is COMPLETED and is one this session emitted (its run id), so jobs left in the namespace
+by an earlier run, a failed run, or a run posted by anything else afterwards never pass (Marquez
+draws a job's edges from its latest run, failed or not). Then, judged through Marquez's API: the
+job namespace has jobs, and the lineage graph of the Gold job holds every edge the pipeline's SQL
+implies upstream of it, so that it reaches back to the Bronze datasets, and no edge at those jobs
+that no pipeline SQL implies (an input declared or replayed by something else, such as another
+stack's Bronze). The API is the proof of the edges.
 
 Then headless Chromium opens Marquez web's route of that job at the depth the graph needs to
 reach Bronze, with the full graph (``?depth=N&isFull=true``; Marquez web otherwise opens at
-depth 2 and hides what is not directly up- or downstream), and saves a PNG. The page must show
+depth 2 and hides what is not directly up- or downstream), and saves a PNG. The Marquez behind
+the web (read through its ``/api/v1`` proxy) must hold this run's Gold run as the API does: a web
+showing another Marquez (an old one with a complete graph) is no evidence. The page must show
 what Marquez web really draws: the job's name (its action bar, cut at 40 characters) and a
 Bronze dataset's node label (cut at 15 characters, so only a short Bronze name is distinct;
 ``web/src/helpers/text.ts``). No screenshot, no pass.
@@ -38,8 +43,10 @@ from lakehouse.pipeline.runner import SQL_DIR, stack_values
 from lakehouse.pipeline.sqlfiles import load
 
 THRESHOLD = (
-    "every lineage event of this run delivered; the gold job's latest run COMPLETED and emitted by this run; "
-    ">= 1 job in the namespace; the gold job's graph reaches back to Bronze; a screenshot of it; "
+    "every lineage event of this run delivered; the latest run of the gold job and of every job upstream of it "
+    "COMPLETED and emitted by this run; >= 1 job in the namespace; the gold job's graph reaches back to Bronze, "
+    "with no edge at the pipeline's jobs that its SQL does not imply; a screenshot of it, from a Marquez web "
+    "showing the same Marquez; "
     "the column-flow page of Bronze ssn draws every table it flows into (on the local lineage service)"
 )
 #: Marquez's run state of a finished run (OpenLineage's ``COMPLETE`` event makes it).
@@ -61,6 +68,8 @@ class Expectation:
     bronze: list[DatasetRef]
     #: Marquez's ``depth`` (job hops through shared datasets) at which the gold job's graph holds every edge.
     depth: int = 20
+    #: Every edge of every pipeline job (the upstream ones and the rest): what this run's events can draw.
+    pipeline_edges: frozenset[Edge] = frozenset()
 
     @property
     def gold_node(self) -> str:
@@ -96,7 +105,7 @@ def expectation(jobs: dict[str, StatementIO], namespace: str, gold: DatasetRef, 
         raise ValueError(f"job {gold_job} has no Bronze dataset upstream in the pipeline's SQL")
     needed = {e.origin for e in upstream} | {e.destination for e in upstream}
     depth = max(h for j, h in job_hops(jobs, gold_job).items() if job_node(namespace, j) in needed)
-    return Expectation(namespace, gold_job, gold, upstream, bronze, depth)
+    return Expectation(namespace, gold_job, gold, upstream, bronze, depth, frozenset(all_edges))
 
 
 def job_hops(jobs: dict[str, StatementIO], start: str) -> dict[str, int]:
@@ -171,34 +180,71 @@ def _run_id(text: Any) -> str:
         return str(text)
 
 
-def run_problems(gold_job: str, job: dict[str, Any], emission: EmissionStats) -> list[str]:
-    """The gold job's ``latestRun`` (Marquez ``GET .../jobs/{job}``) must be COMPLETED and one this run emitted."""
+def run_problems(gold_job: str, job: dict[str, Any], emission: EmissionStats, role: str = "the gold job") -> list[str]:
+    """A job's ``latestRun`` (Marquez ``GET .../jobs/{job}``) must be COMPLETED and one this run emitted.
+
+    ``role`` names the job in the reasons (the gold job, or an upstream job).
+    """
     ours = [_run_id(r) for r in emission.run_ids.get(gold_job, [])]
     latest = job.get("latestRun")
     if not isinstance(latest, dict):
-        return [f"the gold job {gold_job} has no run in Marquez" + ("" if ours else " and this run emitted none")]
+        return [f"{role} {gold_job} has no run in Marquez" + ("" if ours else " and this run emitted none")]
     run_id, state = _run_id(latest.get("id")), str(latest.get("state"))
     when = latest.get("endedAt") or latest.get("updatedAt") or "?"
     found: list[str] = []
     if state != COMPLETED:
         message = (latest.get("facets") or {}).get("errorMessage", {}).get("message")
         found.append(
-            f"the gold job {gold_job}'s latest run {run_id} is {state}, not {COMPLETED}"
+            f"{role} {gold_job}'s latest run {run_id} is {state}, not {COMPLETED}"
             + (f" ({str(message).strip().splitlines()[0]})" if message and str(message).strip() else "")
         )
     if run_id not in ours:
         emitted = f"this run emitted {', '.join(ours)}" if ours else "this run emitted no run of it"
-        found.append(
-            f"the gold job {gold_job}'s latest run {run_id} (at {when}) is not one this run emitted ({emitted})"
-        )
+        found.append(f"{role} {gold_job}'s latest run {run_id} (at {when}) is not one this run emitted ({emitted})")
     return found
+
+
+def upstream_jobs(exp: Expectation) -> list[str]:
+    """Names of the jobs on the expected edges other than the gold job (the gold job is judged on its own)."""
+    prefix = job_node(exp.namespace, "")
+    jobs = {n.removeprefix(prefix) for e in exp.edges for n in (e.origin, e.destination) if n.startswith(prefix)}
+    return sorted(jobs - {exp.gold_job})
 
 
 def stale_jobs(exp: Expectation, emission: EmissionStats) -> list[str]:
     """Jobs of the expected edges that this run emitted no run of: Marquez draws their edges from an earlier run."""
+    return sorted(j for j in [exp.gold_job, *upstream_jobs(exp)] if not emission.run_ids.get(j))
+
+
+def upstream_run_problems(jobs: dict[str, dict[str, Any]], emission: EmissionStats) -> list[str]:
+    """Each upstream job this run emitted (``name -> Marquez Job``) must have this run's COMPLETED run as its
+    latest: Marquez draws a job's edges from its latest run, so a later FAILED, RUNNING or foreign run of an
+    upstream job would draw the edges the check counts while this run's events no longer do.
+    Jobs this run emitted nothing of are :func:`stale_jobs`' to name."""
+    found: list[str] = []
+    for name, job in sorted(jobs.items()):
+        if emission.run_ids.get(name):
+            found += run_problems(name, job, emission, role="the upstream job")
+    return found
+
+
+def unexpected_edges(exp: Expectation, found: set[Edge]) -> list[Edge]:
+    """Edges of the graph at a job upstream of Gold that no pipeline job's SQL implies, sorted.
+
+    This run's events draw exactly the SQL's edges; one more at one of its jobs (an input another stack's
+    Bronze, a table the SQL stopped reading) was declared or replayed by something else, and Marquez shows
+    Gold built from it. Jobs of other namespaces (another stack sharing a landed file) are not judged.
+    """
     prefix = job_node(exp.namespace, "")
-    jobs = {n.removeprefix(prefix) for e in exp.edges for n in (e.origin, e.destination) if n.startswith(prefix)}
-    return sorted(j for j in jobs if not emission.run_ids.get(j))
+    ours = {n for e in exp.edges for n in (e.origin, e.destination) if n.startswith(prefix)}
+    known = exp.edges | exp.pipeline_edges
+    return sorted((e for e in found if (e.origin in ours or e.destination in ours) and e not in known), key=str)
+
+
+def _named(problems: list[str]) -> str:
+    """The first few problems, then how many more (a whole namespace of foreign runs stays readable)."""
+    more = len(problems) - NAMED_EVENTS
+    return "; ".join(problems[:NAMED_EVENTS]) + (f"; and {more} more" if more > 0 else "")
 
 
 @dataclass
@@ -253,12 +299,28 @@ def check_api(client: MarquezClient, exp: Expectation, emission: EmissionStats) 
     details["gold_latest_run"] = {k: latest.get(k) for k in ("id", "state", "startedAt", "endedAt")}
     details["gold_runs_this_run"] = emission.run_ids.get(exp.gold_job, [])
     problems += run_problems(exp.gold_job, gold, emission)
+    listed = {str(j.get("name")): j for j in jobs}
+    upstream: dict[str, dict[str, Any]] = {}
+    for name in upstream_jobs(exp):
+        if name not in listed:
+            continue  # not in Marquez at all: the graph misses its edges, and says so
+        try:  # Marquez's job list carries each job's latestRun; the job is read only when the list's has none
+            has_run = isinstance(listed[name].get("latestRun"), dict)
+            upstream[name] = listed[name] if has_run else client.job(exp.namespace, name)
+        except MarquezError as err:
+            return ApiResult(problems, details, unreadable=f"the upstream job {name} could not be read: {err}")
+    details["upstream_latest_runs"] = {
+        name: {k: (job.get("latestRun") or {}).get(k) for k in ("id", "state")} for name, job in upstream.items()
+    }
+    if foreign := upstream_run_problems(upstream, emission):
+        problems.append(_named(foreign))
     try:
         graph = client.lineage(exp.gold_node)
     except MarquezError as err:
         return ApiResult(problems, details, unreadable=f"the lineage of {exp.gold_node} could not be read: {err}")
     found = graph_edges(graph)
     missing = sorted(exp.edges - found, key=str)
+    unexpected = unexpected_edges(exp, found)
     bronze_nodes = {d.node_id for d in exp.bronze}
     chain = path_back(found, exp.gold_node, bronze_nodes)
     details.update(
@@ -268,6 +330,7 @@ def check_api(client: MarquezClient, exp: Expectation, emission: EmissionStats) 
         expected_edges=len(exp.edges),
         expected_edges_found=len(exp.edges) - len(missing),
         missing_edges=[e.to_dict() for e in missing],
+        unexpected_edges=[e.to_dict() for e in unexpected],
         bronze_datasets=sorted(bronze_nodes),
         path_from_bronze=chain,
     )
@@ -282,6 +345,11 @@ def check_api(client: MarquezClient, exp: Expectation, emission: EmissionStats) 
             f"the lineage graph of {exp.gold_job} lacks {len(missing)} of {len(exp.edges)} expected edges, "
             f"first {missing[0]}"
         )
+    if unexpected:
+        problems.append(
+            f"the lineage graph of {exp.gold_job} holds {len(unexpected)} edge(s) at the pipeline's jobs that no "
+            f"pipeline SQL implies (this run did not emit them), first {unexpected[0]}"
+        )
     if stale := stale_jobs(exp, emission):
         details["upstream_jobs_not_run"] = stale
         problems.append(
@@ -289,6 +357,29 @@ def check_api(client: MarquezClient, exp: Expectation, emission: EmissionStats) 
             "emitted no run of it this session: those edges are an earlier run's"
         )
     return ApiResult(problems, details, graph)
+
+
+def web_backend_problem(web: MarquezClient, exp: Expectation, api_latest: Any) -> str | None:
+    """None when the Marquez behind Marquez web (read through its ``/api/v1`` proxy, ``web/setupProxy.js``)
+    holds the gold job with the latest run the API answered (this run's); else why the page is no evidence.
+
+    A web proxying another Marquez (an older one, another environment) can draw a complete graph of an
+    earlier run with the very names the screenshot looks for.
+    """
+    try:
+        job = web.job(exp.namespace, exp.gold_job)
+    except MarquezError as err:
+        return f"Marquez web at {web.url} cannot show the gold job {exp.gold_job} through its /api/v1: {err}"
+    latest: dict[str, Any] = job["latestRun"] if isinstance(job.get("latestRun"), dict) else {}
+    shown, wanted = _run_id(latest.get("id")), _run_id(api_latest)
+    if shown == wanted:
+        return None
+    when = latest.get("endedAt") or latest.get("updatedAt") or "?"
+    theirs = f"{shown} (at {when})" if latest else "none"
+    return (
+        f"Marquez web at {web.url} shows another Marquez than the API: its gold job {exp.gold_job}'s latest run is "
+        f"{theirs}, the API's (this run's) is {wanted}"
+    )
 
 
 def check_lineage(
@@ -322,9 +413,11 @@ def check_lineage(
         url = ui_route(web_url, "job", exp.namespace, exp.gold_job, depth=exp.depth, full=True)
         details["ui_url"] = url
         details["ui_depth"] = exp.depth
+        latest_id = api.details.get("gold_latest_run", {}).get("id")
+        behind = web_backend_problem(MarquezClient(web_url), exp, latest_id) if api.passed else None
         try:
             # the page is kept as evidence either way; waiting for names the API lacks would only cost time
-            texts = expect_visible if api.passed else []
+            texts = expect_visible if api.passed and not behind else []
             shot = screenshot(url, png_path, width=1400, height=900, expect_text=texts)
             summary = png_summary(shot.path)
             details["screenshot"] = {
@@ -337,7 +430,9 @@ def check_lineage(
                 "colours_top_rows": summary.colours,
                 "texts_checked": texts,
             }
-            if summary.colours < MIN_COLOURS:
+            if behind:
+                shot_reason = behind
+            elif summary.colours < MIN_COLOURS:
                 shot_reason = f"the screenshot of {url} is blank ({summary.colours} colours)"
             else:
                 measured["screenshot"] = png_path.name

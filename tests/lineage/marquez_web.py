@@ -6,6 +6,7 @@ Runs in a thread of the test process on loopback; stopped when the context exits
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,8 +19,12 @@ from werkzeug.serving import make_server
 PAGE = Path(__file__).parent / "data" / "marquez_web" / "index.html"
 
 
-def web_app(api_url: str, page: Path = PAGE) -> Flask:
-    """Marquez web's server: its page for every web route, ``/api/v1`` proxied to ``api_url``."""
+def web_app(api_url: str, page: Path = PAGE, max_depth: int | None = None) -> Flask:
+    """Marquez web's server: its page for every web route, ``/api/v1`` proxied to ``api_url``.
+
+    ``max_depth`` caps the depth of the page's lineage request: a web that draws less than it is asked
+    for, on the very Marquez the API is (its answers otherwise unchanged).
+    """
     app = Flask(__name__)
 
     @app.get("/")
@@ -34,6 +39,8 @@ def web_app(api_url: str, page: Path = PAGE) -> Flask:
     @app.get("/api/v1/<path:_rest>")
     def proxy(_rest: str) -> Response:
         raw = str(request.environ.get("RAW_URI") or request.full_path)
+        if max_depth is not None and _rest == "lineage":
+            raw = re.sub(r"depth=(\d+)", lambda m: f"depth={min(int(m.group(1)), max_depth)}", raw)
         upstream = requests.get(api_url.rstrip("/") + raw, timeout=10)
         return Response(upstream.content, upstream.status_code, mimetype=upstream.headers.get("content-type"))
 
@@ -41,9 +48,9 @@ def web_app(api_url: str, page: Path = PAGE) -> Flask:
 
 
 @contextmanager
-def marquez_web(api_url: str, page: Path = PAGE) -> Iterator[str]:
+def marquez_web(api_url: str, page: Path = PAGE, max_depth: int | None = None) -> Iterator[str]:
     """Serve the stand-in on a free loopback port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, web_app(api_url, page), threaded=True)
+    server = make_server("127.0.0.1", 0, web_app(api_url, page, max_depth), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+import requests
+from flask import Flask, request
+from openlineage.client.event_v2 import RunState
 from werkzeug.serving import make_server
 
 from lakehouse.athena import QueryRecord
@@ -23,13 +26,16 @@ from lakehouse.checks.lineage import (
     emission_problems,
     pipeline_expectation,
     run_problems,
+    upstream_jobs,
     visible_names,
 )
 from lakehouse.lineage.client import MarquezClient, probe_web, ui_route
-from lakehouse.lineage.emitter import EmissionStats, LineageEmitter
+from lakehouse.lineage.emitter import EmissionStats, LineageEmitter, http_client
 from lakehouse.lineage.endpoint import probe, resolve
+from lakehouse.lineage.events import JobRun, run_event
 from lakehouse.lineage.jobnames import job_names
 from lakehouse.lineage.service.process import LineageHandle, start_lineage_service, stop_lineage_service
+from lakehouse.lineage.sqlio import statement_io
 from lakehouse.outcome import Outcome, Status
 from lakehouse.pipeline.runner import DATA_DIR
 from tests.lineage.conftest import NAMESPACE, OUTPUTS, REGION, emit_pipeline, landed, statements
@@ -89,6 +95,10 @@ def test_a_healthy_service_passes_with_a_screenshot(service: LineageHandle, tmp_
     assert png_summary(png).colours > 100
     assert result.details["ui_url"].endswith(f"/lineage/job/{NAMESPACE}/{GOLD}?depth={EXP.depth}&isFull=true")
     assert result.details["screenshot"]["texts_checked"] == [GOLD, "raw/orders"]
+    assert marquez["unexpected_edges"] == []  # the graph at the pipeline's jobs is exactly what the SQL implies
+    upstream = marquez["upstream_latest_runs"]  # every job upstream of Gold: this run's run, COMPLETED
+    assert sorted(upstream) == upstream_jobs(EXP) and len(upstream) == 17
+    assert all(r == {"id": emission.run_ids[j][-1], "state": "COMPLETED"} for j, r in upstream.items())
 
 
 def test_an_empty_service_fails(service: LineageHandle, tmp_path: Path) -> None:
@@ -166,6 +176,118 @@ def test_an_upstream_job_that_did_not_run_this_session_fails_though_an_earlier_r
     assert not api.passed
     assert api.reason is not None and "bronze_landing" in api.reason
     assert "emitted no run of it this session" in api.reason
+
+
+#: The upstream job that reads Bronze's orders table (its edge from Bronze is on the gold job's path).
+READS_BRONZE = "lh_t_silver.orders_staged.insert"
+
+
+@pytest.mark.parametrize(
+    ("error", "start_only", "state"),
+    [("HIVE_BAD_DATA: bad amount", False, "FAILED"), (None, False, "COMPLETED"), (None, True, "RUNNING")],
+)
+def test_a_later_run_of_an_upstream_job_by_anything_else_fails_though_its_edges_still_draw(
+    service: LineageHandle, error: str | None, start_only: bool, state: str
+) -> None:
+    """After this run, something other than it runs the job reading Bronze again (it fails, completes, or only
+    starts). Marquez draws a job's edges from its latest run, whatever its state, so the gold job's graph still
+    reaches Bronze with every edge and the gold job's latest run is this run's COMPLETED one: the check passed.
+    Now the upstream job's latest run must be this run's and COMPLETED too."""
+    assert READS_BRONZE in upstream_jobs(EXP)
+    ours = emitted(service.url)
+    stmt = dict(zip(job_names(statements(), REGION), statements(), strict=True))[READS_BRONZE]
+    if start_only:  # a run that never finished: a START alone, with the job's datasets
+        io = statement_io(stmt.sql, REGION)
+        run = JobRun(NAMESPACE, READS_BRONZE, inputs=tuple(io.inputs), outputs=tuple(io.outputs))
+        http_client(service.url).emit(run_event(run, RunState.START))
+        theirs = run.run_id
+    else:
+        other = LineageEmitter(service.url, NAMESPACE, REGION)
+        other.statement(stmt, QueryRecord(sql=stmt.sql, query_execution_id="q-other", wall_ms=1, error=error))
+        theirs = other.stats.run_ids[READS_BRONZE][-1]
+    api = check_api(MarquezClient(service.url), EXP, ours)
+    assert api.details["expected_edges_found"] == EDGES and api.details["path_from_bronze"]  # the graph is whole
+    assert api.details["gold_latest_run"]["id"] == ours.run_ids[GOLD][-1]
+    assert api.details["upstream_latest_runs"][READS_BRONZE] == {"id": theirs, "state": state}
+    assert not api.passed and api.reason is not None
+    lead = f"the upstream job {READS_BRONZE}'s latest run {theirs}"
+    if state != "COMPLETED":
+        assert f"{lead} is {state}, not COMPLETED" in api.reason
+    assert f"{lead} (at " in api.reason
+    assert f"is not one this run emitted (this run emitted {ours.run_ids[READS_BRONZE][-1]})" in api.reason
+
+
+#: Another stack's Bronze folder: named like ours (its label on the page is the same), in another bucket.
+OTHER_BRONZE = {"namespace": "s3://lh-other-bronze", "name": "raw/orders"}
+
+
+@pytest.mark.parametrize("job", [GOLD, READS_BRONZE])
+def test_an_input_declared_by_something_else_fails_though_every_expected_edge_is_there(
+    service: LineageHandle, job: str
+) -> None:
+    """After this run, a JobEvent (OpenLineage's declared I/O, no run) gives a pipeline job its SQL's datasets plus
+    another stack's Bronze folder. The job's latest run is still this run's COMPLETED one and every expected edge
+    is drawn, so the check passed while Marquez showed Gold built from another stack's data."""
+    ours = emitted(service.url)
+    io = statement_io(dict(zip(job_names(statements(), REGION), statements(), strict=True))[job].sql, REGION)
+    declared: dict[str, Any] = {
+        "eventTime": datetime.now(UTC).isoformat(),
+        "producer": "https://example.com/someone-else",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/JobEvent",
+        "job": {"namespace": NAMESPACE, "name": job},
+        "inputs": [{"namespace": d.namespace, "name": d.name} for d in io.inputs] + [OTHER_BRONZE],
+        "outputs": [{"namespace": d.namespace, "name": d.name} for d in io.outputs],
+    }
+    assert requests.post(f"{service.url}/api/v1/lineage", json=declared, timeout=10).status_code == 201
+    api = check_api(MarquezClient(service.url), EXP, ours)
+    assert api.details["expected_edges_found"] == EDGES and api.details["path_from_bronze"]
+    assert api.details["gold_latest_run"]["id"] == ours.run_ids[GOLD][-1]
+    assert api.reason == (
+        f"the lineage graph of {GOLD} holds 1 edge(s) at the pipeline's jobs that no pipeline SQL implies "
+        f"(this run did not emit them), first dataset:s3://lh-other-bronze:raw/orders -> job:{NAMESPACE}:{job}"
+    )
+    assert api.details["unexpected_edges"] == [
+        {"origin": "dataset:s3://lh-other-bronze:raw/orders", "destination": f"job:{NAMESPACE}:{job}"}
+    ]
+
+
+def test_a_job_list_without_latest_runs_makes_the_check_read_each_upstream_job(service: LineageHandle) -> None:
+    """A Marquez whose job list carries no ``latestRun`` (a thin proxy dropping it): each upstream job is read
+    on its own, so a healthy run passes and a later failed upstream run still fails."""
+    app = Flask("marquez-list-without-runs")
+    reads: list[str] = []
+
+    @app.get("/api/v1/<path:rest>")
+    def forward(rest: str) -> Any:
+        upstream = requests.get(f"{service.url}/api/v1/{rest}", params=request.args, timeout=10)
+        body = upstream.json()
+        if isinstance(body, dict) and isinstance(body.get("jobs"), list):
+            body["jobs"] = [{k: v for k, v in j.items() if k not in ("latestRun", "latestRuns")} for j in body["jobs"]]
+        elif rest.count("/jobs/") == 1:
+            reads.append(rest.rsplit("/", 1)[1])
+        return body, upstream.status_code
+
+    server = make_server("127.0.0.1", 0, app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        ours = emitted(service.url)
+        healthy = check_api(MarquezClient(url), EXP, ours)
+        stmt = dict(zip(job_names(statements(), REGION), statements(), strict=True))[READS_BRONZE]
+        other = LineageEmitter(service.url, NAMESPACE, REGION)
+        other.statement(stmt, QueryRecord(sql=stmt.sql, query_execution_id="q-other", wall_ms=1, error="boom"))
+        broken = check_api(MarquezClient(url), EXP, ours)
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+    assert healthy.passed, healthy.reason
+    assert sorted(set(reads)) == sorted([GOLD, *upstream_jobs(EXP)])  # every upstream job read on its own
+    assert not broken.passed and broken.reason is not None
+    assert f"the upstream job {READS_BRONZE}'s latest run {other.stats.run_ids[READS_BRONZE][-1]} is FAILED" in (
+        broken.reason
+    )
 
 
 def test_an_unreadable_marquez_is_an_error_never_a_pass(tmp_path: Path, dead_url: str) -> None:
@@ -286,7 +408,8 @@ def test_against_marquez_webs_page_a_complete_graph_passes(service: LineageHandl
 def test_against_marquez_webs_page_a_stale_graph_fails_naming_what_is_not_drawn(
     service: LineageHandle, tmp_path: Path
 ) -> None:
-    """The API holds this run's complete graph; the web shows a stale Marquez whose graph stops short of Bronze."""
+    """The API holds this run's complete graph; the web shows a stale Marquez whose graph stops short of Bronze:
+    the Marquez behind the web is not the API's (its gold run is another), and the page is kept as evidence."""
     emission = emitted(service.url)
     stale = start_lineage_service(tmp_path / "stale.sqlite")
     try:
@@ -300,8 +423,54 @@ def test_against_marquez_webs_page_a_stale_graph_fails_naming_what_is_not_drawn(
     finally:
         stop_lineage_service(stale)
     assert result.status is Status.FAILED and result.details["marquez"]["expected_edges_found"] == EDGES
+    assert result.reason is not None and result.reason.startswith(f"Marquez web at {web} shows another Marquez ")
+    assert result.reason.endswith(f"the API's (this run's) is {emission.run_ids[GOLD][-1]}") and png.is_file()
+
+
+def test_against_marquez_webs_page_drawing_short_of_bronze_fails_naming_what_is_not_drawn(
+    service: LineageHandle, tmp_path: Path
+) -> None:
+    """The web proxies the API's own Marquez (this run's gold run) but draws the graph two hops deep only:
+    Bronze is not on the page, and the screenshot's text says so."""
+    emission = emitted(service.url)
+    with marquez_web(service.url, max_depth=2) as web:
+        result, _, png = run_check(service, tmp_path, emission, web_url=web)
+    assert result.status is Status.FAILED and result.details["marquez"]["expected_edges_found"] == EDGES
     assert result.reason is not None and result.reason.startswith("the lineage UI page failed: ")
     assert result.reason.endswith("does not show 'raw/orders'") and png.is_file()
+
+
+def test_against_marquez_web_of_another_marquez_with_a_complete_graph_fails_naming_both_runs(
+    service: LineageHandle, tmp_path: Path
+) -> None:
+    """The API holds this run's complete graph; the web proxies another Marquez holding an earlier run's graph,
+    just as complete: the page draws every name the screenshot looks for, and the check passed on it. Now the
+    Marquez behind the web must hold this run's gold run."""
+    emission = emitted(service.url)
+    other = start_lineage_service(tmp_path / "other.sqlite")
+    try:
+        earlier = emitted(other.url)  # a healthy run, into another Marquez
+        with marquez_web(other.url) as web:
+            assert probe_web(web) is None  # a Marquez web, proxying a Marquez API: the probe cannot tell
+            assert (
+                screenshot(  # and its page draws the names the check looks for
+                    ui_route(web, "job", NAMESPACE, GOLD, depth=EXP.depth, full=True),
+                    tmp_path / "other.png",
+                    expect_text=visible_names(EXP),
+                ).status
+                == 200
+            )
+            result, _, png = run_check(service, tmp_path, emission, web_url=web)
+    finally:
+        stop_lineage_service(other)
+    assert result.status is Status.FAILED and result.details["marquez"]["expected_edges_found"] == EDGES
+    assert result.reason is not None
+    assert result.reason.startswith(
+        f"Marquez web at {web} shows another Marquez than the API: its gold job {GOLD}'s latest run is "
+        f"{earlier.run_ids[GOLD][-1]} (at "
+    )
+    assert result.reason.endswith(f"), the API's (this run's) is {emission.run_ids[GOLD][-1]}")
+    assert png.is_file() and result.measured["screenshot"] is None  # the page is kept as evidence
 
 
 def test_marquez_webs_default_depth_does_not_reach_bronze(service: LineageHandle, tmp_path: Path) -> None:

@@ -59,6 +59,12 @@ def without_silver_users_column_lineage(event: dict[str, Any]) -> dict[str, Any]
 def fed_client(tmp_path: Path, strip: Strip | None = None) -> FlaskClient:
     """The service app holding the pipeline's events (optionally altered by ``strip``)."""
     client = create_app(Store(tmp_path / "lineage.sqlite")).test_client()
+    feed(client, strip)
+    return client
+
+
+def feed(client: FlaskClient, strip: Strip | None = None) -> None:
+    """One run of the pipeline's events posted to the app (optionally altered by ``strip``)."""
 
     class Poster:
         def emit(self, ev: Any) -> None:
@@ -66,7 +72,6 @@ def fed_client(tmp_path: Path, strip: Strip | None = None) -> FlaskClient:
             assert client.post("/api/v1/lineage", json=body).status_code == 201
 
     emit_pipeline(LineageEmitter("http://test", NAMESPACE, REGION, client=Poster()))  # type: ignore[arg-type]
-    return client
 
 
 def fed_service(service: LineageHandle, strip: Strip | None = None) -> None:
@@ -154,6 +159,23 @@ def test_a_stream_missing_silver_users_column_lineage_draws_a_page_the_check_rej
     assert problems[0].startswith(f"the column-flow page of {LABEL} does not show lh_t_gold.users (ssn)")
     assert problems[1].startswith(f"the column-flow page of {LABEL} does not show lh_t_silver.users (ssn)")
     assert all("the lineage events lack its column lineage" in p for p in problems)
+
+
+def test_a_stream_missing_silver_users_column_lineage_after_a_complete_one_is_rejected_too(tmp_path: Path) -> None:
+    """An earlier run's complete stream, then this run's without Silver users' column lineage: Marquez's column
+    lineage is that of a dataset's current version (``column_lineage`` rows per output dataset version), so the
+    earlier run's facet must not live on in the version this run wrote, and the page must not draw it."""
+    client = fed_client(tmp_path)  # the earlier run
+    feed(client, without_silver_users_column_lineage)  # this run
+    html, problems = judged(client)
+    assert "lh_t_silver.users" not in drawn_flow(html) and "lh_t_gold.users" not in drawn_flow(html)
+    assert [p.split(":")[0] for p in problems] == [
+        f"the column-flow page of {LABEL} does not show lh_t_gold.users (ssn)",
+        f"the column-flow page of {LABEL} does not show lh_t_silver.users (ssn)",
+    ]
+    assert all("the lineage events lack its column lineage" in p for p in problems)
+    feed(client)  # a later complete run draws it all again
+    assert judged(client)[1] == []
 
 
 def test_an_empty_or_stale_page_or_a_missing_column_is_named() -> None:

@@ -2,9 +2,10 @@
 
 Each accepted event is kept verbatim and folded into namespaces, jobs, datasets and runs
 the way Marquez does: a job's inputs and outputs are those of its latest finished run
-(all events of the run merged), a dataset's fields come from its ``schema`` facet, and
-every namespace named by a job or a dataset exists. SQLite in WAL mode with one writer at a
-time; the file survives a restart of the service.
+(all events of the run merged), a dataset's facets are those of its current version (the run
+that wrote it last: an earlier version's column lineage does not live on), its fields come
+from its ``schema`` facet, and every namespace named by a job or a dataset exists. SQLite in
+WAL mode with one writer at a time; the file survives a restart of the service.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ CREATE TABLE IF NOT EXISTS runs (
   updated_at TEXT NOT NULL, state TEXT NOT NULL, started_at TEXT, ended_at TEXT, facets TEXT NOT NULL DEFAULT '{}',
   inputs TEXT NOT NULL DEFAULT '[]', outputs TEXT NOT NULL DEFAULT '[]', job_version TEXT
 );
+CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id, seq);
 """
 
 #: OpenLineage eventType -> Marquez run state.
@@ -183,7 +185,14 @@ class Store:
                 if isinstance(dataset, dict) and dataset.get("namespace") and dataset.get("name"):
                     is_output = dataset in (event.get("outputs") or [])
                     modified = is_output and etype == "COMPLETE"
-                    self._touch_dataset(db, dataset, when, modified=modified, version_key=rid if modified else None)
+                    self._touch_dataset(
+                        db,
+                        dataset,
+                        when,
+                        modified=modified,
+                        version_key=rid if modified else None,
+                        version_facets=self._run_facets(db, rid, dataset) if modified else None,
+                    )
             run_row = db.execute("SELECT * FROM runs WHERE id = ?", (rid,)).fetchone()
             if run_row is None:
                 db.execute(
@@ -260,6 +269,21 @@ class Store:
             (received, when, etype, rid, ns, name, json.dumps(event)),
         )
 
+    def _run_facets(self, db: sqlite3.Connection, rid: str, dataset: dict[str, Any]) -> dict[str, Any]:
+        """The facets every event of run ``rid`` so far (this one kept already) gave ``dataset``, later ones winning.
+
+        Marquez keeps dataset facets (and column lineage) per dataset version: the version a run writes holds
+        that run's facets, none of an earlier version's (``column_lineage`` rows are per output dataset version).
+        """
+        key = (str(dataset["namespace"]), str(dataset["name"]))
+        merged: dict[str, Any] = {}
+        for (body,) in db.execute("SELECT body FROM events WHERE run_id = ? ORDER BY seq", (rid,)).fetchall():
+            event = json.loads(body)
+            for d in (event.get("inputs") or []) + (event.get("outputs") or []):
+                if isinstance(d, dict) and (str(d.get("namespace")), str(d.get("name"))) == key:
+                    merged.update(d.get("facets") or {})
+        return merged
+
     def _touch_dataset(
         self,
         db: sqlite3.Connection,
@@ -267,8 +291,13 @@ class Store:
         when: str,
         modified: bool,
         version_key: str | None = None,
+        version_facets: dict[str, Any] | None = None,
     ) -> None:
-        """Create or update a dataset; a new version (UUID) when a run wrote it, one at creation."""
+        """Create or update a dataset; a new version (UUID) when a run wrote it, one at creation.
+
+        A new version's facets are ``version_facets`` (its run's), replacing the earlier version's; otherwise
+        an event's facets are merged into the current version's.
+        """
         facets = dataset.get("facets") or {}
         fields: list[dict[str, Any]] = [
             {"name": f.get("name"), "type": f.get("type"), "tags": [], "description": f.get("description")}
@@ -282,7 +311,16 @@ class Store:
             db.execute(
                 "INSERT INTO datasets (namespace, name, created_at, updated_at, fields, facets, last_modified_at, "
                 "current_version) VALUES (?,?,?,?,?,?,?,?)",
-                (ns, name, when, when, json.dumps(fields), json.dumps(facets), when if modified else None, version),
+                (
+                    ns,
+                    name,
+                    when,
+                    when,
+                    json.dumps(fields),
+                    json.dumps(version_facets if version_facets is not None else facets),
+                    when if modified else None,
+                    version,
+                ),
             )
             return
         db.execute(
@@ -291,7 +329,7 @@ class Store:
             (
                 max(when, row["updated_at"]),
                 json.dumps(fields) if fields else row["fields"],
-                json.dumps({**json.loads(row["facets"]), **facets}),
+                json.dumps(version_facets if version_facets is not None else {**json.loads(row["facets"]), **facets}),
                 when if modified else row["last_modified_at"],
                 version if version_key or not row["current_version"] else row["current_version"],
                 ns,
