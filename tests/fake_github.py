@@ -191,6 +191,8 @@ class FakeGitHub:
     unrelated_history: bool = False
     #: The commit main points at (``branches/main``); None: the checkout's HEAD. Always in the history.
     main_head: str | None = None
+    #: True: the git tree answers ``truncated`` (a repository over GitHub's limit of tree entries).
+    tree_truncated: bool = False
 
     def main_sha(self) -> str:
         """The head of main: ``main_head``, else the checkout's HEAD (the commit under test outside Actions)."""
@@ -353,7 +355,7 @@ class FakeGitHub:
         if rest is not None and rest.startswith("git/trees/"):
             files = self.files_at(rest.removeprefix("git/trees/"))
             tree = [{"path": p, "mode": "100644", "type": "blob", "sha": sha(i)} for i, p in enumerate(files)]
-            return _ok({"sha": sha(0), "tree": tree, "truncated": False})
+            return _ok({"sha": sha(0), "tree": tree, "truncated": self.tree_truncated})
         return _not_found()
 
 
