@@ -25,7 +25,8 @@ what GitHub enforces), of the repository the user names (``--github-repo`` or ``
   not at ``main``: main may move between requests, and a newer head was never bound to this code.
   Besides main's files, the paths a pull request may add must have an owner too (GitHub asks the base
   branch's CODEOWNERS for them): ``lakehouse.checks.codeowner_probes``. A tree GitHub truncated leaves
-  files unprobed: no verdict (``error``).
+  files unprobed: no verdict (``error``). A CODEOWNERS that is a symbolic link (the tree's mode 120000) fails:
+  the contents API answers with its target's text, GitHub's code owners do not follow it.
 
 GitHub applies classic protection and rulesets together, so the effective requirement is the
 strongest that *binds everyone*: classic protection binds admins only with ``enforce_admins``
@@ -90,6 +91,8 @@ class ReviewReading:
     codeowners_error: str | None = None
     tree: list[str] | None = None
     tree_truncated: bool = False
+    #: The files of the tree that are symbolic links (GitHub's contents API answers with their target).
+    tree_symlinks: list[str] = field(default_factory=list)
     tree_error: str | None = None
     requests: list[str] = field(default_factory=list)
     #: The commit under test and where it came from (``GITHUB_SHA``, the checkout's HEAD).
@@ -220,8 +223,8 @@ def read_review(
     except GitHubApiError as err:
         reading.codeowners_error = _why(err)
     try:
-        tree, reading.tree_truncated = client.tree_paths(ref)
-        reading.tree = list(tree.data)
+        tree = client.tree_paths(ref)
+        reading.tree, reading.tree_symlinks, reading.tree_truncated = tree.paths, tree.symlinks, tree.truncated
         reading.requests.append(tree.url)
     except GitHubApiError as err:
         reading.tree_error = _why(err)
@@ -498,6 +501,13 @@ def judge_codeowners(reading: ReviewReading) -> tuple[dict[str, Any], list[str],
     owned_by: dict[str, list[str]] = {}
     if reading.tree_error:
         return {}, problems, [f"could not list the files of {reading.branch}: {reading.tree_error}"], {}
+    if reading.codeowners_path in reading.tree_symlinks:
+        # The contents API follows the link to its target's text; GitHub's code owners do not (reported by
+        # users: a symlinked CODEOWNERS governs nothing), so what was read is not what GitHub asks.
+        problems.append(
+            f"{where} is a symbolic link: the contents API answers with its target's text, but GitHub does not "
+            "follow a symlinked CODEOWNERS, so those owners are not asked for review: commit the file itself"
+        )
     ownerless = [r.pattern for r in rules if not r.owners]
     for directory in reading.dirs:
         prefix = directory.strip("/") + "/"

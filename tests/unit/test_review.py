@@ -261,6 +261,22 @@ def test_truncated_file_tree_is_an_error(github: FakeGitHub) -> None:
     assert ask(github).status is Status.PASSED
 
 
+def test_symlinked_codeowners_fails(github: FakeGitHub) -> None:
+    """The contents API follows a link to its target's text; GitHub's code owners do not: the owners read
+    from ``.github/CODEOWNERS -> ../owners.txt`` are asked for nothing."""
+    reviewed_repository(github)
+    github.files["owners.txt"] = github.files.pop(".github/CODEOWNERS")
+    github.symlinks = {".github/CODEOWNERS": "owners.txt"}
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert ".github/CODEOWNERS on main is a symbolic link" in str(outcome.reason)
+    assert "GitHub does not follow a symlinked CODEOWNERS" in str(outcome.reason)
+    # The healthy twin: the same text committed as the file itself.
+    github.symlinks = {}
+    github.files[".github/CODEOWNERS"] = github.files.pop("owners.txt")
+    assert ask(github).status is Status.PASSED
+
+
 def test_no_codeowners_file_fails(github: FakeGitHub) -> None:
     reviewed_repository(github)
     del github.files[".github/CODEOWNERS"]
