@@ -52,6 +52,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -467,12 +468,17 @@ def parse_codeowners(text: str) -> list[OwnerRule]:
     return rules
 
 
+@lru_cache(maxsize=4096)
+def _compiled(pattern: str) -> Any:
+    """A CODEOWNERS pattern compiled once: every file and probe of main is matched against every rule."""
+    return lookup_pattern("gitignore")(pattern)
+
+
 def owners_of(path: str, rules: Sequence[OwnerRule]) -> OwnerRule | None:
     """The rule that decides ``path``'s owners (gitignore-style patterns, as GitHub documents), or None."""
-    pattern_type = lookup_pattern("gitignore")
     decided = None
     for rule in rules:
-        if pattern_type(rule.pattern).match_file(path):
+        if _compiled(rule.pattern).match_file(path):
             decided = rule
     return decided
 

@@ -2,7 +2,9 @@
 
 Each broken repository is one a reviewer could be fooled by: no protection, zero approvals, no
 code-owner review, stale approvals kept, admins exempt, a ruleset only evaluated, placeholder
-teams in CODEOWNERS, a directory nobody owns, and a token that can read nothing.
+teams in CODEOWNERS, a directory nobody owns, a path a pull request may add that nobody would own
+(a rule naming no owner, ``/infra/*`` owning no nested file), a symlinked CODEOWNERS, a truncated file
+tree, and a token that can read nothing.
 """
 
 from __future__ import annotations
