@@ -305,6 +305,20 @@ class GitHubActions:
 
 #: Where GitHub looks for CODEOWNERS, in its order: the first one found is the one it uses.
 CODEOWNERS_PATHS = (".github/CODEOWNERS", "CODEOWNERS", "docs/CODEOWNERS")
+#: The git tree mode of a symbolic link (the contents API answers with its target's text instead).
+SYMLINK_MODE = "120000"
+
+
+@dataclass(frozen=True)
+class Tree:
+    """The files of a commit as ``GET /repos/{repo}/git/trees/{ref}?recursive=1`` lists them."""
+
+    url: str
+    paths: list[str]
+    #: The paths that are symbolic links (mode 120000).
+    symlinks: list[str]
+    #: GitHub cut the list short (over its limit of entries): files past it are not listed.
+    truncated: bool
 
 
 class GitHubRepo(GitHubActions):
@@ -392,12 +406,13 @@ class GitHubRepo(GitHubActions):
                 return path, answer
         return None
 
-    def tree_paths(self, ref: str) -> tuple[Answer, bool]:
-        """Every file path at ``ref`` and whether GitHub truncated the list (over its size limit)."""
+    def tree_paths(self, ref: str) -> Tree:
+        """Every file path at ``ref``, which of them are symbolic links, and whether GitHub truncated the list."""
         what = f"the file tree of {ref} in {self.repo}"
         _, answer = self._get(f"git/trees/{ref}", what, {"recursive": "1"}, needs="contents: read")
         tree = answer.data.get("tree") if isinstance(answer.data, dict) else None
         if not isinstance(tree, list):
             raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no tree list")
-        paths = [str(e["path"]) for e in tree if isinstance(e, dict) and e.get("type") == "blob" and e.get("path")]
-        return Answer(answer.url, paths), bool(answer.data.get("truncated"))
+        blobs = [e for e in tree if isinstance(e, dict) and e.get("type") == "blob" and e.get("path")]
+        links = [str(e["path"]) for e in blobs if e.get("mode") == SYMLINK_MODE]
+        return Tree(answer.url, [str(e["path"]) for e in blobs], links, bool(answer.data.get("truncated")))

@@ -191,6 +191,11 @@ class FakeGitHub:
     unrelated_history: bool = False
     #: The commit main points at (``branches/main``); None: the checkout's HEAD. Always in the history.
     main_head: str | None = None
+    #: True: the git tree answers ``truncated`` (a repository over GitHub's limit of tree entries).
+    tree_truncated: bool = False
+    #: Symbolic links on main, path -> target path: the tree lists them with mode 120000 and the contents API
+    #: answers with the target's text, as GitHub does for a link to a normal file.
+    symlinks: dict[str, str] = field(default_factory=dict)
 
     def main_sha(self) -> str:
         """The head of main: ``main_head``, else the checkout's HEAD (the commit under test outside Actions)."""
@@ -339,7 +344,8 @@ class FakeGitHub:
                 return 404, {}, json.dumps({"message": "Branch not protected", "status": "404"})
             return _ok(self.classic)
         if rest is not None and rest.startswith("contents/") and query.get("ref"):
-            text = self.files_at(query["ref"][0]).get(rest.removeprefix("contents/"))
+            path = rest.removeprefix("contents/")
+            text = self.files_at(query["ref"][0]).get(self.symlinks.get(path, path))
             if text is None:
                 return _not_found()
             content = base64.b64encode(text.encode()).decode()
@@ -347,13 +353,16 @@ class FakeGitHub:
         if rest is not None and rest.startswith("compare/"):
             return self.compare(rest.removeprefix("compare/"))
         if rest == "codeowners/errors" and query.get("ref"):
-            if not any(p in self.files_at(query["ref"][0]) for p in CODEOWNERS_PLACES):
+            if not any(p in self.files_at(query["ref"][0]) or p in self.symlinks for p in CODEOWNERS_PLACES):
                 return _not_found()
             return _ok({"errors": self.codeowners_errors})
         if rest is not None and rest.startswith("git/trees/"):
-            files = self.files_at(rest.removeprefix("git/trees/"))
-            tree = [{"path": p, "mode": "100644", "type": "blob", "sha": sha(i)} for i, p in enumerate(files)]
-            return _ok({"sha": sha(0), "tree": tree, "truncated": False})
+            files = [*self.files_at(rest.removeprefix("git/trees/")), *self.symlinks]
+            tree = [
+                {"path": p, "mode": "120000" if p in self.symlinks else "100644", "type": "blob", "sha": sha(i)}
+                for i, p in enumerate(files)
+            ]
+            return _ok({"sha": sha(0), "tree": tree, "truncated": self.tree_truncated})
         return _not_found()
 
 

@@ -23,6 +23,10 @@ what GitHub enforces), of the repository the user names (``--github-repo`` or ``
   such as this template's placeholder teams, and owners without write access) and the files of
   ``main`` (the git tree) it must give an owner, each read at the head commit just bound (``ref=<sha>``),
   not at ``main``: main may move between requests, and a newer head was never bound to this code.
+  Besides main's files, the paths a pull request may add must have an owner too (GitHub asks the base
+  branch's CODEOWNERS for them): ``lakehouse.checks.codeowner_probes``. A tree GitHub truncated leaves
+  files unprobed: no verdict (``error``). A CODEOWNERS that is a symbolic link (the tree's mode 120000) fails:
+  the contents API answers with its target's text, GitHub's code owners do not follow it.
 
 GitHub applies classic protection and rulesets together, so the effective requirement is the
 strongest that *binds everyone*: classic protection binds admins only with ``enforce_admins``
@@ -48,12 +52,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import requests
 from pathspec import lookup_pattern
 
+from lakehouse.checks.codeowner_probes import new_paths
 from lakehouse.checks.history import SHA, Binding, HistoryBinder, commit_under_test, how_to_tell, unbindable
 from lakehouse.config import project_root
 from lakehouse.github import CODEOWNERS_PATHS, GitHubApiError, GitHubRepo
@@ -62,8 +68,6 @@ from lakehouse.outcome import Outcome, Status
 MAIN_BRANCH = "main"
 REVIEWED_DIRS = ("/infra/", "/pipeline/")
 MIN_APPROVALS = 1
-#: A path no file on main has yet: a new file under a directory must have an owner too.
-PROBE_NAME = "a-new-file-no-commit-has-yet"
 #: Unowned files named in a reason per directory (the evidence lists them all).
 _NAMED = 5
 
@@ -88,6 +92,8 @@ class ReviewReading:
     codeowners_error: str | None = None
     tree: list[str] | None = None
     tree_truncated: bool = False
+    #: The files of the tree that are symbolic links (GitHub's contents API answers with their target).
+    tree_symlinks: list[str] = field(default_factory=list)
     tree_error: str | None = None
     requests: list[str] = field(default_factory=list)
     #: The commit under test and where it came from (``GITHUB_SHA``, the checkout's HEAD).
@@ -218,8 +224,8 @@ def read_review(
     except GitHubApiError as err:
         reading.codeowners_error = _why(err)
     try:
-        tree, reading.tree_truncated = client.tree_paths(ref)
-        reading.tree = list(tree.data)
+        tree = client.tree_paths(ref)
+        reading.tree, reading.tree_symlinks, reading.tree_truncated = tree.paths, tree.symlinks, tree.truncated
         reading.requests.append(tree.url)
     except GitHubApiError as err:
         reading.tree_error = _why(err)
@@ -462,12 +468,17 @@ def parse_codeowners(text: str) -> list[OwnerRule]:
     return rules
 
 
+@lru_cache(maxsize=4096)
+def _compiled(pattern: str) -> Any:
+    """A CODEOWNERS pattern compiled once: every file and probe of main is matched against every rule."""
+    return lookup_pattern("gitignore")(pattern)
+
+
 def owners_of(path: str, rules: Sequence[OwnerRule]) -> OwnerRule | None:
     """The rule that decides ``path``'s owners (gitignore-style patterns, as GitHub documents), or None."""
-    pattern_type = lookup_pattern("gitignore")
     decided = None
     for rule in rules:
-        if pattern_type(rule.pattern).match_file(path):
+        if _compiled(rule.pattern).match_file(path):
             decided = rule
     return decided
 
@@ -496,16 +507,26 @@ def judge_codeowners(reading: ReviewReading) -> tuple[dict[str, Any], list[str],
     owned_by: dict[str, list[str]] = {}
     if reading.tree_error:
         return {}, problems, [f"could not list the files of {reading.branch}: {reading.tree_error}"], {}
+    if reading.codeowners_path in reading.tree_symlinks:
+        # The contents API follows the link to its target's text; GitHub's code owners do not (reported by
+        # users: a symlinked CODEOWNERS governs nothing), so what was read is not what GitHub asks.
+        problems.append(
+            f"{where} is a symbolic link: the contents API answers with its target's text, but GitHub does not "
+            "follow a symlinked CODEOWNERS, so those owners are not asked for review: commit the file itself"
+        )
+    ownerless = [r.pattern for r in rules if not r.owners]
     for directory in reading.dirs:
         prefix = directory.strip("/") + "/"
         files = [p for p in reading.tree or [] if p.startswith(prefix)]
-        probes = [*files, prefix + PROBE_NAME]
+        # A pull request's new files get their owners from this CODEOWNERS too: paths no commit has yet.
+        probes = [*files, *new_paths(prefix, ownerless, files)]
         lost = []
         for path in probes:
             rule = owners_of(path, rules)
             if rule is None or not rule.owners:
                 why = f"line {rule.line} `{rule.pattern}` names no owner" if rule else "no rule matches"
-                lost.append(f"{path} ({why})")
+                new = "" if path in files else f"not on {reading.branch} yet, a pull request may add it; "
+                lost.append(f"{path} ({new}{why})")
             else:
                 owned_by.setdefault(directory, [])
                 line = f"line {rule.line}: {' '.join(rule.owners)}"
@@ -515,6 +536,13 @@ def judge_codeowners(reading: ReviewReading) -> tuple[dict[str, Any], list[str],
             unowned[directory] = lost
             named = "; ".join(lost[:_NAMED]) + (f"; and {len(lost) - _NAMED} more" if len(lost) > _NAMED else "")
             problems.append(f"{where} gives no owner to {len(lost)} path(s) under {directory}: {named}")
+    unreadable = []
+    if reading.tree_truncated:
+        # The files past GitHub's limit went unprobed: one of them may have no owner.
+        unreadable.append(
+            f"GitHub truncated the file tree of {reading.branch} (over its limit of entries), so not every file "
+            f"under {', '.join(reading.dirs)} could be given its owner: the files beyond it are unknown"
+        )
     measured = {"codeowners_errors": len(errors), "unowned_dirs": sorted(unowned)}
     details = {
         "path": reading.codeowners_path,
@@ -524,7 +552,7 @@ def judge_codeowners(reading: ReviewReading) -> tuple[dict[str, Any], list[str],
         "files_on_branch": len(reading.tree or []),
         "tree_truncated": reading.tree_truncated,
     }
-    return measured, problems, [], details
+    return measured, problems, unreadable, details
 
 
 # -- the verdict -------------------------------------------------------------------------------------------
@@ -594,8 +622,6 @@ def judge_review(reading: ReviewReading, min_approvals: int = MIN_APPROVALS) -> 
     owners_measured, owner_problems, owner_unreadable, owner_details = judge_codeowners(reading)
     problems = protection.problems + owner_problems
     unreadable = protection.unreadable + owner_unreadable
-    if reading.tree_truncated:
-        protection.notes.append(f"GitHub truncated the file tree of {reading.branch}: files beyond it were not probed")
     details: dict[str, Any] = {
         "github": {"repo": reading.repo, "branch": reading.branch, "requests": reading.requests},
         "bound_to_commit_under_test": binding_details(reading),

@@ -2,7 +2,9 @@
 
 Each broken repository is one a reviewer could be fooled by: no protection, zero approvals, no
 code-owner review, stale approvals kept, admins exempt, a ruleset only evaluated, placeholder
-teams in CODEOWNERS, a directory nobody owns, and a token that can read nothing.
+teams in CODEOWNERS, a directory nobody owns, a path a pull request may add that nobody would own
+(a rule naming no owner, ``/infra/*`` owning no nested file), a symlinked CODEOWNERS, a truncated file
+tree, and a token that can read nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from lakehouse.checks.codeowner_probes import rule_probes
 from lakehouse.checks.history import SAME_COMMIT, Binding
 from lakehouse.checks.review import (
     ReviewReading,
@@ -193,7 +196,8 @@ def test_codeowners_without_infra_fails_naming_the_files(github: FakeGitHub) -> 
     github.files[".github/CODEOWNERS"] = "/pipeline/ @acme/data-owners\n"
     outcome = ask(github)
     assert outcome.status is Status.FAILED
-    assert "gives no owner to 3 path(s) under /infra/" in str(outcome.reason)
+    # Two files on main and two a pull request may add: one in infra/, one in a new subdirectory.
+    assert "gives no owner to 4 path(s) under /infra/" in str(outcome.reason)
     assert "infra/storage.tf (no rule matches)" in str(outcome.reason)
     assert outcome.measured["unowned_dirs"] == ["/infra/"]
 
@@ -204,6 +208,75 @@ def test_a_later_rule_without_owners_unowns_files(github: FakeGitHub) -> None:
     outcome = ask(github)
     assert outcome.status is Status.FAILED
     assert "pipeline/silver.sql (line 5 `*.sql` names no owner)" in str(outcome.reason)
+
+
+@pytest.mark.parametrize(
+    ("codeowners", "culprit"),
+    [
+        # A rule naming no owner for a directory main does not have yet: a pull request adds files there.
+        (CODEOWNERS + "/infra/scratch/\n", "infra/scratch/a-new-file-no-commit-has-yet"),
+        # One for a kind of file main has none of under /infra/ yet.
+        (CODEOWNERS + "*.tfvars\n", "infra/new-name-no-commit-has-yet.tfvars"),
+        # A leading wildcard reaching into /infra/.
+        (CODEOWNERS + "/*/tmp/\n", "infra/tmp/a-new-file-no-commit-has-yet"),
+        # ``/infra/*`` owns what is directly in /infra/, no nested file (as GitHub documents ``docs/*``).
+        (CODEOWNERS.replace("/infra/ ", "/infra/*"), "infra/a-new-dir-no-commit-has-yet/a-new-file-no-commit-has-yet"),
+    ],
+    ids=["ownerless-new-directory", "ownerless-new-file-kind", "ownerless-wildcard-directory", "slash-star-not-nested"],
+)
+def test_a_file_a_pull_request_may_add_without_owner_fails(github: FakeGitHub, codeowners: str, culprit: str) -> None:
+    """GitHub asks the base branch's CODEOWNERS for a pull request's new files too: every file on main
+    having an owner is not enough when a path main does not have yet would have none."""
+    reviewed_repository(github)
+    github.files[".github/CODEOWNERS"] = codeowners
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert f"{culprit} (not on main yet, a pull request may add it;" in str(outcome.reason)
+    assert "/infra/" in outcome.measured["unowned_dirs"]
+
+
+@pytest.mark.parametrize(
+    "codeowners",
+    [
+        CODEOWNERS + "/infra/legacy/\n/infra/legacy/ @acme/legacy-owners\n",  # owned again by a later line
+        CODEOWNERS + "/docs/\n*.md\n/infra/**/*.md @acme/infra-owners\n/pipeline/**/*.md @acme/data-owners\n",
+        CODEOWNERS.replace("/infra/ ", "/infra/**"),  # ``**`` owns nested files
+    ],
+    ids=["re-owned-later", "ownerless-outside-or-re-owned", "double-star"],
+)
+def test_rules_naming_no_owner_outside_the_directories_pass(github: FakeGitHub, codeowners: str) -> None:
+    """The healthy twins: rules naming no owner that leave no path under /infra/ or /pipeline/ unowned."""
+    reviewed_repository(github)
+    github.files[".github/CODEOWNERS"] = codeowners
+    outcome = ask(github)
+    assert outcome.status is Status.PASSED, outcome.reason
+
+
+def test_truncated_file_tree_is_an_error(github: FakeGitHub) -> None:
+    """Files past GitHub's limit of tree entries were never given their owner: no verdict, not a pass."""
+    reviewed_repository(github)
+    github.tree_truncated = True
+    outcome = ask(github)
+    assert outcome.status is Status.ERROR, outcome.reason
+    assert "GitHub truncated the file tree of main" in str(outcome.reason)
+    github.tree_truncated = False
+    assert ask(github).status is Status.PASSED
+
+
+def test_symlinked_codeowners_fails(github: FakeGitHub) -> None:
+    """The contents API follows a link to its target's text; GitHub's code owners do not: the owners read
+    from ``.github/CODEOWNERS -> ../owners.txt`` are asked for nothing."""
+    reviewed_repository(github)
+    github.files["owners.txt"] = github.files.pop(".github/CODEOWNERS")
+    github.symlinks = {".github/CODEOWNERS": "owners.txt"}
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert ".github/CODEOWNERS on main is a symbolic link" in str(outcome.reason)
+    assert "GitHub does not follow a symlinked CODEOWNERS" in str(outcome.reason)
+    # The healthy twin: the same text committed as the file itself.
+    github.symlinks = {}
+    github.files[".github/CODEOWNERS"] = github.files.pop("owners.txt")
+    assert ask(github).status is Status.PASSED
 
 
 def test_no_codeowners_file_fails(github: FakeGitHub) -> None:
@@ -383,3 +456,24 @@ def test_guard_rail_has_its_own_table_and_section_in_the_report(tmp_path: Path) 
     assert re.search(r'<tr class="row-skipped">\s*<td>review</td>', guards)
     assert "Two-person review on main" in guards and "GITHUB_TOKEN is not set" in guards
     assert "<h2>Guard rails in detail</h2>" in html
+
+
+@pytest.mark.parametrize(
+    ("pattern", "probe"),
+    [
+        ("/infra/scratch/", "infra/scratch/a-new-file-no-commit-has-yet"),
+        ("*.tfvars", "infra/new-name-no-commit-has-yet.tfvars"),
+        ("/*/tmp/", "infra/tmp/a-new-file-no-commit-has-yet"),
+        ("/inf*", "infra/a-new-file-no-commit-has-yet"),
+        ("/infra/**/gen", "infra/gen"),  # ``/**/`` also matches no directory
+        ("docs/", "infra/docs/a-new-file-no-commit-has-yet"),  # a bare name matches at any depth
+    ],
+)
+def test_rule_probes_reach_into_the_directory(pattern: str, probe: str) -> None:
+    assert probe in rule_probes(pattern, "infra/")
+    assert all(p.startswith("infra/") for p in rule_probes(pattern, "infra/"))
+
+
+def test_rule_probes_of_another_directory_are_none() -> None:
+    assert rule_probes("/pipeline/", "infra/") == []
+    assert rule_probes("/docs/", "infra/") == []
