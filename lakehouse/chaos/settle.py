@@ -5,8 +5,9 @@ is injected (``run.run_fault``). An alarm the previous fault breached stays in A
 period holding data is the breaching one, and the recovery run, published a few seconds after the
 faulty run, usually lands in that same period: the period's Sum or Maximum of the faulty 1 and the
 healthy 0 still breaches, as on AWS. Left alone, the alarm leaves ALARM only once that period drops out
-of its evaluation range (up to three periods: 20-30 s at the local 10 s period, 10-15 min at AWS's 300 s),
-so the wait between two faults sharing an alarm swung with where the period boundary fell.
+of its evaluation range (the emulator retrieves three periods for one evaluated: 20-30 s after the breach at
+the local 10 s period; at AWS's 300 s, as many 5-minute periods), so the wait between two faults sharing an
+alarm swung by up to half a minute locally with where the period boundary fell.
 
 The stack itself clears it sooner: its next scheduled pipeline run puts a healthy datapoint in a later
 period, which then decides. So while one of the fault's alarms is in ALARM, the harness runs the pipeline
