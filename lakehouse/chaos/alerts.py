@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -145,13 +146,15 @@ class AlertQueue:
         return None
 
     def next_message(self, deadline: float) -> AlarmMessage | None:
-        """The next alarm notification of any alarm and state before ``deadline`` (monotonic), else None."""
+        """The next alarm notification of any alarm and state before ``deadline`` (monotonic), else None.
+
+        Without a message it returns at ``deadline`` or up to a second after (SQS waits whole seconds),
+        never before: a caller waiting for a moment (a period's end) does not spin on short polls.
+        """
         while (left := deadline - time.monotonic()) > 0:
-            found = self._receive(max(0, min(LONG_POLL_S, int(left))))
+            found = self._receive(max(1, min(LONG_POLL_S, math.ceil(left))))
             if found:
                 return found[0]
-            if left < 1:
-                break
         return None
 
     def close(self) -> None:

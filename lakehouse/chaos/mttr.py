@@ -51,8 +51,11 @@ class Timeline:
     problem: str | None = None
     skipped: str | None = None
     pipeline: dict[str, Any] = field(default_factory=dict)
-    #: Seconds each part of the recovery took (runbook step, each re-run, each round of checks).
+    #: Seconds each phase took: settle (the alarms out of ALARM before the fault), inject, the faulty run, the
+    #: wait for the alarm's message, the runbook step, each re-run and each round of checks.
     spent: dict[str, float] = field(default_factory=dict)
+    #: How the fault's alarms were brought out of ALARM before it (``settle.Settled.to_dict``).
+    settle: dict[str, Any] = field(default_factory=dict)
     #: The fault's alarms not listened to, and why (not this stack's metric, not breached by the faulty run).
     ignored: dict[str, str] = field(default_factory=dict)
 
@@ -98,6 +101,7 @@ class Timeline:
             },
             "pipeline": self.pipeline,
             "spent_s": {k: round(v, 1) for k, v in self.spent.items()},
+            "settle": self.settle,
             "problem": self.problem,
             "skipped": self.skipped,
         }

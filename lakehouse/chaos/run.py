@@ -1,13 +1,15 @@
-"""The chaos loop: for each fault, wait for quiet, inject, run from Bronze, wait for the alarm, mend, check.
+"""The chaos loop: for each fault, settle its alarms, inject, run from Bronze, wait for the alarm, mend, check.
 
 Every wait is a condition with a deadline (SQS long polls, which return when a message arrives);
-nothing sleeps. The fault's deadline is the KPI's threshold: past it the fault fails anyway.
+nothing sleeps. The fault's deadline is the KPI's threshold: past it the fault fails anyway. Each
+timeline keeps what each phase took (``spent``): settle, inject, the faulty run, the wait for the
+alarm's message, the runbook step, each re-run and round of checks.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from lakehouse.chaos.runbook import (
     source_files,
     summary,
 )
+from lakehouse.chaos.settle import Pace, Settled, settle
 from lakehouse.target import Target
 
 #: Recovery attempts (runbook step, then run from Bronze and the checks) before a fault counts as unrecovered.
@@ -73,19 +76,42 @@ def describe_alarms(target: Target, names: Sequence[str]) -> dict[str, dict[str,
                     ],
                     "Statistic": alarm.get("Statistic") or alarm.get("ExtendedStatistic"),
                     "Period": alarm.get("Period"),
+                    "EvaluationPeriods": alarm.get("EvaluationPeriods"),
                     "Threshold": alarm.get("Threshold"),
                     "ComparisonOperator": alarm.get("ComparisonOperator"),
                 }
     return found
 
 
-def wait_quiet(target: Target, queue: AlertQueue, names: list[str], deadline: float) -> list[str]:
-    """Wait (on the queue: OK notifications wake it) until none of ``names`` is in ALARM; those still in it."""
-    while True:
-        loud = [n for n, a in describe_alarms(target, names).items() if a["StateValue"] == "ALARM"]
-        if not loud or time.monotonic() >= deadline:
-            return loud
-        queue.next_message(min(deadline, time.monotonic() + 5))  # an OK notification, or 5 s, then look again
+def in_alarm(target: Target, names: list[str]) -> list[str]:
+    """Those of ``names`` CloudWatch has in ALARM now."""
+    return [n for n, a in describe_alarms(target, names).items() if a["StateValue"] == "ALARM"]
+
+
+def wait_quiet(
+    ctx: ChaosContext,
+    queue: AlertQueue,
+    names: list[str],
+    deadline: float,
+    described: Mapping[str, Mapping[str, Any]],
+    pace: Pace,
+    run: Callable[[], ScheduledRun],
+) -> Settled:
+    """Until none of ``names`` is in ALARM (``settle``: the stack's next run clears a breached period), or the deadline.
+
+    ``run``: one pipeline run from Bronze as the schedule starts it; woken by any notification on the queue.
+    """
+
+    def scheduled() -> float:
+        return published_at(run())
+
+    return settle(lambda: in_alarm(ctx.target, names), described, pace, scheduled, queue.next_message, deadline)
+
+
+def published_at(scheduled: ScheduledRun) -> float:
+    """When the run put its metrics (epoch seconds); the run's end when it recorded no time (none is later)."""
+    stamp = (scheduled.result.metrics or {}).get("published_at")
+    return float(stamp) if isinstance(stamp, int | float) else time.time()
 
 
 def published_values(scheduled: ScheduledRun) -> dict[str, float]:
@@ -134,23 +160,43 @@ def run_fault(
     deadline_s: float,
     scratch: Path,
     described: Mapping[str, Mapping[str, Any]] | None = None,
+    pace: Pace | None = None,
 ) -> Timeline:
     """One fault end to end; the stack is mended whatever happened (or the timeline says why not).
 
     ``described``: the alarms as CloudWatch has them (``describe_alarms``). Only the fault's alarms on
     this stack's metric whose condition the faulty run's own value breaches are listened to (a message
     of another is not this fault's); the one that fired must not breach on what the healthy recovery
-    run published, or its message detected nothing.
+    run published, or its message detected nothing. ``pace``: when the loop's last run published (shared by
+    the faults of one chaos run, so settling knows which alarm period the last run counted in).
     """
     names = [ctx.alarm_name(a) for a in fault.alarms]
     tl = Timeline(fault.name, fault.what, names, fault.runbook.value)
+    pace = pace if pace is not None else Pace()
     deadline = time.monotonic() + deadline_s
+    settle_runs = 0
+
+    def ran(scheduled: ScheduledRun, key: str) -> ScheduledRun:
+        tl.pipeline[key] = _pipeline(scheduled)
+        pace.last_published_at = published_at(scheduled)
+        return scheduled
+
+    def scheduled_run() -> ScheduledRun:
+        nonlocal settle_runs
+        settle_runs += 1
+        key = f"settle_{settle_runs}"
+        return ran(run_from_bronze(ctx, criteria.lineage, scratch / fault.name / key), key)
+
     # An alarm on another stack's metric is not listened to: its state is not this stack's to wait out.
     quiet = [n for n in names if described is None or unusable(n, described.get(n), ctx.stack_id) is None]
-    if loud := wait_quiet(ctx.target, queue, quiet, deadline):
-        tl.problem = f"fault {fault.name}: alarm {', '.join(loud)} is still in ALARM before the fault (not detectable)"
+    settled = wait_quiet(ctx, queue, quiet, deadline, described or {}, pace, scheduled_run)
+    tl.settle = settled.to_dict()
+    tl.spent["settle"] = settled.seconds
+    if settled.loud:
+        tl.problem = (
+            f"fault {fault.name}: alarm {', '.join(settled.loud)} is still in ALARM before the fault (not detectable)"
+        )
         return tl
-    tl.spent["wait_quiet"] = time.monotonic() - (deadline - deadline_s)
     queue.drain()
     try:
         source = source_files(ctx)  # what a recovery must bring back, byte for byte
@@ -158,14 +204,19 @@ def run_fault(
         tl.problem = f"fault {fault.name}: could not read the source files before the fault: {err}"
         return tl
     tl.injected_at = time.time()
+    started = time.monotonic()
     injection = fault.inject(ctx)
     tl.injection = injection.did
-    after = run_from_bronze(ctx, criteria.lineage, scratch / fault.name / "after-fault")
-    tl.pipeline["after_fault"] = _pipeline(after)
+    tl.spent["inject"] = time.monotonic() - started
+    started = time.monotonic()
+    after = ran(run_from_bronze(ctx, criteria.lineage, scratch / fault.name / "after-fault"), "after_fault")
+    tl.spent["run_after_fault"] = time.monotonic() - started
     listen = set(names)
     if described is not None:
         listen, tl.ignored = listened_alarms(ctx, names, described, published_values(after))
+    started = time.monotonic()
     message = queue.wait_for(listen, deadline) if listen else None
+    tl.spent["wait_for_alarm"] = time.monotonic() - started
     if not listen:
         tl.problem = (
             f"fault {fault.name}: none of its alarms can tell of it, so no message is its detection: "
@@ -187,13 +238,16 @@ def run_fault(
         return tl
     for attempt in range(1, RECOVERY_ATTEMPTS + 1):
         started = time.monotonic()
-        rerun = run_from_bronze(ctx, criteria.lineage, scratch / fault.name / f"recovery-{attempt}")
+        rerun = ran(
+            run_from_bronze(ctx, criteria.lineage, scratch / fault.name / f"recovery-{attempt}"), f"recovery_{attempt}"
+        )
         tl.runbook_did.append(f"pipeline re-run from Bronze: {'ok' if rerun.result.ok else rerun.result.error}")
-        tl.pipeline[f"recovery_{attempt}"] = _pipeline(rerun)
         tl.spent[f"rerun_{attempt}"] = time.monotonic() - started
         started = time.monotonic()
-        checks = exit_checks(ctx, criteria, rerun, source)
+        each: dict[str, float] = {}
+        checks = exit_checks(ctx, criteria, rerun, source, each)
         tl.spent[f"exit_checks_{attempt}"] = time.monotonic() - started
+        tl.spent.update({f"exit_checks_{attempt}/{name}": s for name, s in each.items()})
         tl.checks = summary(checks)
         red = not_green(checks)
         if not red:
@@ -220,6 +274,7 @@ def run_chaos(
     missing = missing_alarms(expected, out.alarms, ctx.stack_id)
     topics = sorted({arn for a in out.alarms.values() for arn in a["AlarmActions"] if ":sns:" in arn})
     queue = AlertQueue.create(ctx.target, ctx.stack_id, topics)
+    pace = Pace()
     try:
         for fault in faults:
             if why := fault.unavailable(ctx):
@@ -232,7 +287,7 @@ def run_chaos(
                 tl.problem = missing[fault.name]
                 out.timelines.append(tl)
                 continue
-            out.timelines.append(run_fault(ctx, fault, queue, criteria, deadline_s, scratch, out.alarms))
+            out.timelines.append(run_fault(ctx, fault, queue, criteria, deadline_s, scratch, out.alarms, pace))
     finally:
         out.messages = queue.seen
         queue.close()

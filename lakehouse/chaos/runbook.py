@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -295,18 +296,26 @@ EXIT_CHECKS: dict[str, Callable[[ChaosContext, Criteria, ScheduledRun], Outcome]
 
 
 def exit_checks(
-    ctx: ChaosContext, criteria: Criteria, scheduled: ScheduledRun, source: Mapping[str, SourceFile] | None = None
+    ctx: ChaosContext,
+    criteria: Criteria,
+    scheduled: ScheduledRun,
+    source: Mapping[str, SourceFile] | None = None,
+    seconds: dict[str, float] | None = None,
 ) -> dict[str, Outcome]:
     """Every exit check of a recovery, and the full data back when the source was taken before the fault.
 
-    One that raises is an ``error`` outcome naming the exception.
+    One that raises is an ``error`` outcome naming the exception. ``seconds``, when given, gets what each
+    check took (the recovery's time is mostly theirs: the evidence says which).
     """
     found: dict[str, Outcome] = {}
     for name, check in EXIT_CHECKS.items():
+        started = time.monotonic()
         try:
             found[name] = check(ctx, criteria, scheduled)
         except Exception as err:  # noqa: BLE001 - a check that cannot read is an error, never green
             found[name] = Outcome.error(f"{type(err).__name__}: {err}")
+        if seconds is not None:
+            seconds[name] = time.monotonic() - started
     if source is not None:
         found["full-data"] = check_full_data(source, scheduled)
     return found

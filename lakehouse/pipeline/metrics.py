@@ -44,9 +44,17 @@ class MetricsStats:
     failed: int = 0
     errors: list[str] = field(default_factory=list)
     values: dict[str, float] = field(default_factory=dict)
+    #: The datapoints' Timestamp (epoch seconds): the alarm period they count in.
+    published_at: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"sent": self.sent, "failed": self.failed, "errors": self.errors, "values": self.values}
+        return {
+            "sent": self.sent,
+            "failed": self.failed,
+            "errors": self.errors,
+            "values": self.values,
+            "published_at": self.published_at,
+        }
 
 
 def metric_values(result: Any, freshness_s: float | None) -> dict[str, float]:
@@ -123,6 +131,7 @@ def publish_run(
     stats.values = metric_values(result, state.freshness_s)
     stats.values[GOLD_UNREADABLE] = float(len(state.unreadable))
     data = metric_data(stats.values, str(outputs["stack_id"]), now)
+    stats.published_at = now
     try:
         target.client("cloudwatch").put_metric_data(Namespace=NAMESPACE, MetricData=data)
         stats.sent = len(data)

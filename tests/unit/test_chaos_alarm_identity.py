@@ -18,6 +18,7 @@ from lakehouse.chaos.alerts import AlarmMessage
 from lakehouse.chaos.faults import ChaosContext, Fault, Injection, Runbook
 from lakehouse.chaos.mttr import judge_mttr, missing_alarms, not_breached_by_the_fault, watches_another_metric
 from lakehouse.chaos.runbook import Criteria, ScheduledRun
+from lakehouse.chaos.settle import Settled
 from lakehouse.lineage.emitter import EmissionStats
 from lakehouse.outcome import Outcome, Status
 from lakehouse.pipeline import metrics
@@ -119,7 +120,7 @@ def _scheduled(values: dict[str, float]) -> ScheduledRun:
 
 def _run_fault(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, alarm: dict[str, Any]) -> tuple[Any, ListeningQueue]:
     runs = iter([FAULTY_VALUES, HEALTHY_VALUES])  # after the fault, then recovery
-    monkeypatch.setattr(chaos_run, "wait_quiet", lambda *_a: [])
+    monkeypatch.setattr(chaos_run, "wait_quiet", lambda *_a: Settled([]))
     monkeypatch.setattr(chaos_run, "source_files", lambda _ctx: {})
     monkeypatch.setattr(chaos_run, "run_from_bronze", lambda *_a: _scheduled(next(runs)))
     monkeypatch.setattr(chaos_run, "exit_checks", lambda *_a: {"EXIT-2": Outcome.judged(True, 1, 1)})
