@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from lakehouse.makevars import MakeVariables, written_out
 from lakehouse.shellstatus import Follow, Shell, lost_failures, shell_flags
 from lakehouse.shellstatus import is_make as is_make  # re-exported: shellstatus finds make in substitutions too
 
@@ -208,6 +209,27 @@ def _rules(makefile: str) -> tuple[dict[str, list[str]], dict[str, list[tuple[in
     return prerequisites, recipes
 
 
+def _expanded_rules(
+    makefile: str, variables: MakeVariables
+) -> tuple[dict[str, list[str]], dict[str, list[tuple[int, str]]]]:
+    """``_rules`` with targets and prerequisites expanded, as make does when it reads a rule (``$(BIN)/x: y``); a
+    name only the run knows keeps a ``$`` (``${shell}``), and is not followed."""
+    prerequisites, recipes = _rules(makefile)
+
+    def expand(name: str) -> list[str]:
+        return written_out(variables.expand(name)).split() if "$" in name else [name]
+
+    needs: dict[str, list[str]] = {}
+    for target, names in prerequisites.items():
+        for expanded in expand(target):
+            needs.setdefault(expanded, []).extend(word for name in names for word in expand(name))
+    lines: dict[str, list[tuple[int, str]]] = {}
+    for target, recipe in recipes.items():
+        for expanded in expand(target):
+            lines.setdefault(expanded, []).extend(recipe)
+    return needs, lines
+
+
 def default_goal(makefile: str) -> str | None:
     """What ``make`` with no target builds: ``.DEFAULT_GOAL``, else the first rule's first target that does
     not start with ``.`` (GNU make's rule; a pattern rule is never the default)."""
@@ -286,6 +308,7 @@ def makefile_masking(
     overrides: Sequence[str] = (),
     origins: Sequence[tuple[str, int]] = (),
     caller: Shell | None = None,
+    curdir: str = "",
 ) -> list[str]:
     """What in the recipes ``make <targets>`` runs lets a failing command pass: a recipe line that starts
     with ``-`` (make ignores its exit status), ``.IGNORE``, ``MAKEFLAGS`` with ``-i``, a nested ``make -i``,
@@ -296,13 +319,18 @@ def makefile_masking(
     rule's own line (``target: ; command``). ``follow`` reads the files a recipe runs, scripts and other
     Makefiles (``lakehouse.shellscripts``; None: they are not read); ``overrides``: the call's variables;
     ``origins``: the file and line each line of ``makefile`` comes from, when it holds included files;
-    ``caller``: the shell that ran make, whose environment its recipes inherit."""
+    ``caller``: the shell that ran make, whose environment its recipes inherit (and make's variables start from);
+    ``curdir``: the folder make runs in, from the checkout's root. Each recipe line is judged as make hands it to the
+    shell: its variables and functions expanded, ``$$`` made ``$`` (``lakehouse.makevars``)."""
 
     def at(number: int) -> str:
         file, line = origins[number - 1] if 0 < number <= len(origins) else (path, number)
         return f"{file}, line {line}"
 
-    prerequisites, recipes = _rules(makefile)
+    environment = caller.variables() if caller is not None else {}
+    closed = caller.closed if caller is not None else False
+    variables = MakeVariables(makefile, overrides, environment, closed, curdir, targets)
+    prerequisites, recipes = _expanded_rules(makefile, variables)
     specific = _target_values(makefile)
     problems: list[str] = []
     for number, line in _logical_lines(makefile):
@@ -324,7 +352,11 @@ def makefile_masking(
         if ignored is not None and (not ignored or target in ignored):
             problems.append(f"{path}: .IGNORE covers target {target!r}: make ignores every failure of its recipe")
         todo += [(p, values) for p in prerequisites.get(target, [])]
-        for number, line in recipes.get(target, []):
+        recipe = [
+            (n, variables.recipe_line(line, target, prerequisites.get(target, [])))
+            for n, line in recipes.get(target, [])
+        ]
+        for number, line in recipe:
             command = line.lstrip("@+ \t")
             if line.lstrip(" \t").lstrip("@+").startswith("-"):
                 problems.append(f"{at(number)} (target {target!r}) starts with '-': make ignores its failure")
@@ -334,7 +366,7 @@ def makefile_masking(
                     problems.append(f"{at(number)} (target {target!r}) runs make {' '.join(call.options)}: -i")
                 if call.same_makefile:  # another make: the target-specific values stay in this one
                     todo += [(t, {}) for t in call.targets]
-        for numbers, script in _recipe_scripts(makefile, recipes.get(target, [])):
+        for numbers, script in _recipe_scripts(makefile, recipe):
             for found in lost_failures(script, shell, follow):
                 where = f"{at(numbers[min(found.line, len(numbers)) - 1])} (target {target!r})"
                 problems.append(f"{where} `{found.command}` {found.message}")

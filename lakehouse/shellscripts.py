@@ -69,6 +69,7 @@ from lakehouse.shellstatus import (
     shell_invocation,
     with_action_path,
 )
+from lakehouse.testcommands import runs_tests
 
 #: Files followed from a step or recipe: a script that runs a script that runs a script...
 MAX_DEPTH = 4
@@ -90,6 +91,29 @@ _ROOT = re.compile(
 _RUN_TIME_FOLDER = re.compile(r"^[^$`]*[$`]")
 #: ...but one the runner keeps outside the checkout (``$RUNNER_TEMP``, ``$HOME``, ``$TMPDIR``): no file of the tree.
 _OUTSIDE_FOLDER = re.compile(r"^(?:/|~|\$\{?(?:RUNNER_\w+|HOME|TMPDIR|TEMP|TMP)\b)")
+
+
+#: Interpreters of other languages: a file they are (``"$VENV/bin/python" x.py``) is a program, no script of the tree.
+_INTERPRETERS = re.compile(r"^(?:python[\d.]*|pypy[\d.]*|node|deno|bun|ruby|perl|php|java|go|cargo|npm|npx|uv|poetry)$")
+
+
+def _program_not_script(words: Sequence[str], by_shell: bool) -> bool:
+    """``words`` run, from a folder only the run knows, a program rather than a shell script of the tree: a test
+    runner (``lakehouse.testcommands``: ``"$VENV/bin/pytest"``, ``$BIN/python -m pytest``), another language's
+    interpreter, or a virtualenv's ``bin/activate`` sourced (generated where it is made, never the tree's)."""
+    if by_shell:  # bash "$DIR/x", source "$X/env.sh": a shell script, whatever its name
+        return words[-1].endswith("/bin/activate") if words[0] in (".", "source") and len(words) == 2 else False
+    name = posixpath.basename(words[0])
+    return runs_tests([name, *words[1:]]) or _INTERPRETERS.match(name) is not None
+
+
+#: Folders a run installs programs into (never the repository's own files: pip, npm, tox make them).
+_INSTALLED = re.compile(r"(?:^|/)(?:\.venv[^/]*|venv|\.tox|\.nox|node_modules|site-packages)/")
+
+
+def _installed(path: str) -> bool:
+    """``path`` lies in a folder a run installs programs into (``.venv/bin/lakehouse``, ``node_modules/.bin/x``)."""
+    return _INSTALLED.search(path) is not None
 
 
 def checkout_reader(root: Path) -> ReadFile:
@@ -217,9 +241,11 @@ class ScriptFollower:
             return []
         called = self.called(words, shell, here, chain)
         if called is None:
-            self._action_file_unnamed(words, shell, chain, origin)
+            self._file_unnamed(words, shell, chain, origin)
             return []
         path, given = called
+        if _installed(path) or _program_not_script(words, given is not None):
+            return []  # a program (a test runner, an interpreter, a virtualenv's): its status is its own, as in PATH
         if not self._reachable(path, chain):
             return []
         text = self._text(path)
@@ -237,21 +263,33 @@ class ScriptFollower:
         found = lost_failures(text, run_as, self.hook(here, (*chain, path), origin))
         return [f"runs {path}: {path}:{f.line} `{f.command}` {f.message}" for f in found]
 
-    def _action_file_unnamed(self, words: Sequence[str], shell: Shell, chain: tuple[str, ...], origin: str) -> None:
-        """A command running a file of ``$GITHUB_ACTION_PATH`` (``"$GITHUB_ACTION_PATH/test.sh"``, ``bash
-        ${{ github.action_path }}/x``) where no action's folder is known (a workflow's step, a script it runs), or by a
-        name only the run knows (``"$GITHUB_ACTION_PATH/${{ inputs.suite }}.sh"``): what runs there only the run
-        knows (``unfollowed``)."""
+    def _file_unnamed(self, words: Sequence[str], shell: Shell, chain: tuple[str, ...], origin: str) -> None:
+        """A command running a file whose path only the run knows, so no file this reader can judge (``unfollowed``):
+        one of ``$GITHUB_ACTION_PATH`` (``"$GITHUB_ACTION_PATH/test.sh"``, ``bash ${{ github.action_path }}/x``) where
+        no action's folder is known (a workflow's step, a script it runs) or by a name only the run knows
+        (``"$GITHUB_ACTION_PATH/${{ inputs.suite }}.sh"``); one of a folder named by any other value of the run
+        (``"$DIR/test.sh"``, ``bash "$DIR/test.sh"``, ``source "$X/env.sh"``, ``bash "$1"``) -- as ``cd "$DIR" &&
+        ./test.sh`` is. Not: a folder the runner keeps outside the checkout (``$RUNNER_TEMP``, ``$HOME``), a test
+        runner or another language's interpreter found there (``"$VENV/bin/pytest"``, ``$VENV/bin/python -m x``: a
+        program, not a script of the tree, its status is its own), a virtualenv's ``bin/activate``."""
         target = self.target(words, shell)
-        folder = shell.variables().get(ACTION_PATH)  # None: not a composite action's step
-        written = target[0] if target is not None else ""
-        if not ACTION_PATH_WORD.match(written) and not (folder is not None and written.startswith(f"{folder}/")):
+        if target is None:
             return
-        if folder is None:
-            why = f"a file of the action's folder, which only a composite action's step names (`{ACTION_PATH}`)"
-        else:  # "$GITHUB_ACTION_PATH/${{ inputs.suite }}.sh"
-            why = "a file of the action's folder whose name only the run knows"
-        self._cannot_follow(origin, chain, f"`{' '.join(words)}` runs {why}", written)
+        variables = shell.variables()
+        folder = variables.get(ACTION_PATH)  # None: not a composite action's step
+        written = target[0]
+        if ACTION_PATH_WORD.match(written) or (folder is not None and written.startswith(f"{folder}/")):
+            if folder is None:
+                why = f"a file of the action's folder, which only a composite action's step names (`{ACTION_PATH}`)"
+            else:  # "$GITHUB_ACTION_PATH/${{ inputs.suite }}.sh"
+                why = "a file of the action's folder whose name only the run knows"
+            self._cannot_follow(origin, chain, f"`{' '.join(words)}` runs {why}", written)
+            return
+        if not _RUN_TIME_FOLDER.match(written) or _program_not_script(words, target[1] is not None):
+            return
+        self._note(written, "not judged: a file whose path only the run knows")
+        what = f"`{' '.join(words)}` runs `{written}`, a file in a folder only the run knows"
+        self._cannot_follow(origin, chain, what, written)
 
     def make_messages(
         self,
@@ -318,7 +356,8 @@ class ScriptFollower:
         self._makefiles[path] = run_in
         self._make_environment[path] = flags
         follow = self.hook(run_in, (*chain, path), origin)
-        problems = makefile_masking(text, targets, path, follow, call.assignments, [o for _, o in lines], shell)
+        origins = [o for _, o in lines]
+        problems = makefile_masking(text, targets, path, follow, call.assignments, origins, shell, run_in)
         return found + [f"runs {path}: {p}" for p in problems]
 
     def _with_includes(

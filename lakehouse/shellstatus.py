@@ -125,7 +125,7 @@ _NAMED_FOLDER = re.compile(
     r"""|\$\(\s*git\s+rev-parse\s+--show-toplevel\s*\))(?:/[^$`]*)?$"""
 )
 #: Variables the runner sets for every step (and a login shell's): never taken as unset (``${HOME:-x}``).
-_RUNNER_VARIABLE = re.compile(
+RUNNER_VARIABLE = re.compile(
     r"^(?:GITHUB|RUNNER|ACTIONS|INPUT|STATE|ImageOS|ImageVersion)\w*$"
     r"|^(?:HOME|PATH|PWD|OLDPWD|USER|LOGNAME|SHELL|TMPDIR|TEMP|TMP|CI|HOSTNAME|LANG|TERM)$"
 )
@@ -1190,7 +1190,7 @@ class _Judge:
             if value == "" and operator is not None and operator.startswith(":"):
                 return self.expand(unquote(default)) + rest
             return value + rest
-        if operator is not None and self.shell.closed and not _RUNNER_VARIABLE.match(name):
+        if operator is not None and self.shell.closed and not RUNNER_VARIABLE.match(name):
             return self.expand(unquote(default)) + rest  # unset: the default
         return word
 
