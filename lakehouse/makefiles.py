@@ -12,7 +12,7 @@ reads the files its ``include`` lines name in their place.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -300,6 +300,19 @@ def _recipe_scripts(makefile: str, recipe: list[tuple[int, str]]) -> list[tuple[
     return [([number], line) for number, line in lines]
 
 
+def _at_makefile_lines(follow: Follow | None, numbers: Sequence[int], place: Callable[[int], str]) -> Follow | None:
+    """``follow`` for a recipe's script, told the Makefile line (``Makefile, line 12``) of each command, not the
+    script's."""
+    if follow is None:
+        return None
+
+    def in_makefile(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "") -> list[str]:
+        line = int(at.removeprefix("line ")) if at.startswith("line ") else 0
+        return follow(words, shell, dirs, place(numbers[min(line, len(numbers)) - 1]) if line > 0 else "")
+
+    return in_makefile
+
+
 def makefile_masking(
     makefile: str,
     targets: Sequence[str],
@@ -367,7 +380,7 @@ def makefile_masking(
                 if call.same_makefile:  # another make: the target-specific values stay in this one
                     todo += [(t, {}) for t in call.targets]
         for numbers, script in _recipe_scripts(makefile, recipe):
-            for found in lost_failures(script, shell, follow):
+            for found in lost_failures(script, shell, _at_makefile_lines(follow, numbers, at)):
                 where = f"{at(numbers[min(found.line, len(numbers)) - 1])} (target {target!r})"
                 problems.append(f"{where} `{found.command}` {found.message}")
     return problems

@@ -166,6 +166,8 @@ class ScriptFollower:
         #: here is proven lost, nor proven kept: exit check 3 ends ``error`` on a run with any.
         self.unfollowed: list[str] = []
         self.files: list[str] = []
+        #: Where the command being followed is in its file (``line 3``), while it is followed.
+        self._at = ""
         self._texts: dict[str, str | None] = {}
         #: Makefiles being judged -> the folder their recipes run in (a ``$(MAKE) target`` of theirs is
         #: followed by ``makefile_masking`` itself).
@@ -178,8 +180,12 @@ class ScriptFollower:
         """The ``follow`` for a script run in ``cwd`` (relative to the root), reached through the files ``chain``
         from ``origin`` (the step, for ``unfollowed``)."""
 
-        def follow(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = ()) -> list[str]:
-            return self.messages(words, shell, cwd, chain, dirs, origin)
+        def follow(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "") -> list[str]:
+            before, self._at = self._at, at
+            try:
+                return self.messages(words, shell, cwd, chain, dirs, origin)
+            finally:
+                self._at = before
 
         return follow
 
@@ -190,6 +196,8 @@ class ScriptFollower:
         if not _RUN_TIME_FOLDER.match(folder) or _OUTSIDE_FOLDER.match(folder):
             return
         where = " -> ".join([origin or "a step", *chain])
+        if self._at:  # the line of the step, script or Makefile the command is on
+            where += ", " + (self._at.removeprefix(f"{chain[-1]}, ") if chain else self._at)
         entry = f"{where}: {what}"
         if entry not in self.unfollowed:
             self.unfollowed.append(entry)
@@ -288,7 +296,8 @@ class ScriptFollower:
         if not _RUN_TIME_FOLDER.match(written) or _program_not_script(words, target[1] is not None):
             return
         self._note(written, "not judged: a file whose path only the run knows")
-        what = f"`{' '.join(words)}` runs `{written}`, a file in a folder only the run knows"
+        named = "" if written == words[0] else f"`{written}`, "
+        what = f"`{' '.join(words)}` runs {named}a file in a folder only the run knows"
         self._cannot_follow(origin, chain, what, written)
 
     def make_messages(
