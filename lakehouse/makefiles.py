@@ -362,6 +362,7 @@ def makefile_masking(
         shell = makefile_shell(makefile, overrides, values)
         if caller is not None:
             shell = replace(shell, environment=caller.environment, closed=caller.closed)
+        shell = shell.with_variables(variables.recipe_environment())  # make's exported variables
         if ignored is not None and (not ignored or target in ignored):
             problems.append(f"{path}: .IGNORE covers target {target!r}: make ignores every failure of its recipe")
         todo += [(p, values) for p in prerequisites.get(target, [])]

@@ -48,6 +48,10 @@ _CONDITIONAL = re.compile(r"^(ifeq|ifneq|ifdef|ifndef)\b\s*(.*)$")
 _DEFAULTS = {"MAKE": "make", "RM": "rm -f", "CC": "cc", "CXX": "g++", "AR": "ar", "CPP": "$(CC) -E"}
 #: Variables make never takes from the environment.
 _NOT_FROM_ENVIRONMENT = frozenset({"SHELL", "MAKEFLAGS", "MAKECMDGOALS", "CURDIR", "MAKEFILE_LIST"})
+#: Variables make itself sets in (or keeps from) its recipes' environment, whatever the Makefile exports.
+_NOT_EXPORTED = frozenset({"SHELL", ".SHELLFLAGS", "MAKEFLAGS", "GNUMAKEFLAGS", "MAKELEVEL", "MFLAGS"})
+#: ``$(CURDIR)``'s value: a folder of the checkout, which the shell reader names.
+_WORKSPACE_VALUE = re.compile(r"^\$GITHUB_WORKSPACE(?:/[^$`]*)?$")
 #: How deep recursive variables may refer to each other before this reader gives up (make: a loop is an error).
 _MAX_DEPTH = 50
 
@@ -192,6 +196,9 @@ class MakeVariables:
         goals: Sequence[str] = (),
     ) -> None:
         self.environment = dict(environment or {})
+        #: Variables the Makefile exports to its recipes' environment (``export X := y``, ``export X``; ``*``: all):
+        #: name -> True, or None where a condition this reader cannot decide exports it.
+        self.exports: dict[str, bool | None] = {}
         self.closed = closed
         self.variables: dict[str, _Variable] = {n: _Variable(v, True, origin="default") for n, v in _DEFAULTS.items()}
         self.variables["CURDIR"] = _Variable("$GITHUB_WORKSPACE" + (f"/{curdir}" if curdir else ""), False)
@@ -267,6 +274,18 @@ class MakeVariables:
             if assignment and active is not False and not _is_rule(line):
                 value = assignment.group("value").lstrip()
                 self._assign(assignment.group("name"), assignment.group("op"), value, assignment.group("mods"), active)
+                if "export" in assignment.group("mods").split():
+                    self.exports[assignment.group("name")] = active
+                elif "unexport" in assignment.group("mods").split():
+                    self.exports.pop(assignment.group("name"), None)
+                continue
+            if word in ("export", "unexport") and active is not False:
+                names = _without_comment(text).split()[1:]
+                for name in names or ["*"]:  # `export` alone: every variable
+                    if word == "export":
+                        self.exports[name] = active
+                    else:
+                        self.exports.pop(name, None)
 
     def _assign(self, name: str, op: str, value: str, mods: str, active: bool | None) -> None:
         """One assignment, as make does it; ``active`` None: under a condition this reader cannot decide."""
@@ -453,6 +472,23 @@ class MakeVariables:
             return _unknown(name)
         arguments += [""] * (limit - len(arguments))
         return evaluate(arguments)
+
+    def recipe_environment(self) -> list[tuple[str, str | None]]:
+        """What make adds to the environment its recipes' shell starts with: the variables the Makefile exports and
+        those of the command line (GNU make passes both on), each with its value (None: one only the run knows)."""
+        names = [n for n, v in self.variables.items() if v.origin == "command line"]
+        if "*" in self.exports:
+            names += [n for n, v in self.variables.items() if v.origin in ("file", "override")]
+        names += [n for n in self.exports if n != "*"]
+        environment: list[tuple[str, str | None]] = []
+        for name in dict.fromkeys(names):
+            if name in _NOT_EXPORTED:
+                continue
+            value = written_out(self._variable(name, {}, 0))
+            named = ("$" not in value or _WORKSPACE_VALUE.match(value)) and "`" not in value
+            certain = self.exports.get(name, True) is not None  # None: exported under an undecided condition
+            environment.append((name, value if certain and named else None))
+        return environment
 
     def recipe_line(self, line: str, target: str, prerequisites: Sequence[str] = ()) -> str:
         """A recipe line of ``target`` as make hands it to the shell (see the module doc)."""
