@@ -6,7 +6,9 @@ status), ``.IGNORE``, ``make -i`` or ``MAKEFLAGS += -i``, or ``pytest || true`` 
 does not matter: a guard step, a script the step runs (``.ci/run`` running ``make test``), a recipe
 running ``$(MAKE) -C sub``; ``lakehouse.shellscripts`` follows each call here with how it was made
 (``parse_make``: ``-C dir``, ``-f file``, the targets, or the default goal when none is named) and
-reads the files its ``include`` lines name in their place.
+reads the files its ``include`` lines name in their place. Each recipe line is judged as make hands it to
+the shell: variables and functions expanded, ``$$`` made ``$`` (``lakehouse.makevars``), then prefixes read
+(``$(IGNORE)pytest`` with ``IGNORE = -`` is ignored too).
 """
 
 from __future__ import annotations
