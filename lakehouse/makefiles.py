@@ -173,6 +173,10 @@ def _logical_lines(makefile: str) -> list[tuple[int, str]]:
 _TARGET_ASSIGNMENT = re.compile(
     r"^\s*(?:override\s+)?(?:export\s+)?(SHELL|\.SHELLFLAGS)\s*(:::=|::=|:=|\?=|\+=|=)\s*(.*)$"
 )
+#: Any target-specific value (``test: BIN := x``): no prerequisites (``lakehouse.makevars`` reads its value).
+_ANY_TARGET_ASSIGNMENT = re.compile(
+    r"^\s*(?:(?:override|export|unexport|private)\s+)*[^\s:#=]+\s*(?::::?=|::=|:=|\?=|\+=|!=|=)"
+)
 #: A target's own values of SHELL and .SHELLFLAGS: name -> (operator, value).
 Specific = dict[str, tuple[str, str]]
 
@@ -202,7 +206,8 @@ def _rules(makefile: str) -> tuple[dict[str, list[str]], dict[str, list[tuple[in
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         rule = _RULE.match(line)
-        if rule and _TARGET_ASSIGNMENT.match(rule.group(2)):  # a target-specific value, not a rule
+        if rule and (_TARGET_ASSIGNMENT.match(rule.group(2)) or _ANY_TARGET_ASSIGNMENT.match(rule.group(2))):
+            # a target-specific value, not a rule
             continue
         current = rule.group(1).split() if rule else []
         needs = rule.group(2).split("#")[0].replace("|", " ").split() if rule else []

@@ -199,6 +199,8 @@ class MakeVariables:
         #: Variables the Makefile exports to its recipes' environment (``export X := y``, ``export X``; ``*``: all):
         #: name -> True, or None where a condition this reader cannot decide exports it.
         self.exports: dict[str, bool | None] = {}
+        #: Target-specific values (``test: BIN := x``): target -> (name, operator, value, modifiers, active) in order.
+        self.specific: dict[str, list[tuple[str, str, str, str, bool | None]]] = {}
         self.closed = closed
         self.variables: dict[str, _Variable] = {n: _Variable(v, True, origin="default") for n, v in _DEFAULTS.items()}
         self.variables["CURDIR"] = _Variable("$GITHUB_WORKSPACE" + (f"/{curdir}" if curdir else ""), False)
@@ -206,8 +208,9 @@ class MakeVariables:
         for name, value in self.environment.items():
             if name in _NOT_FROM_ENVIRONMENT:
                 continue
-            known = value is not None and "$" not in value and "`" not in value
-            self.variables[name] = _Variable(value or "", True, known, "environment")
+            workspace = value is not None and _WORKSPACE_VALUE.match(value) is not None  # a folder the reader names
+            known = value is not None and ("$" not in value or workspace) and "`" not in value
+            self.variables[name] = _Variable(value or "", not workspace, known, "environment")
         for assignment in overrides:
             match = re.match(r"^([^\s:#=]+)\s*(:::=|::=|:=|=)(.*)$", assignment, re.DOTALL)
             if match:
@@ -268,6 +271,19 @@ class MakeVariables:
                 if active is not False:
                     self._assign(
                         define.group("name"), define.group("op") or "=", "\n".join(body), define.group("mods"), active
+                    )
+                continue
+            specific = _TARGET_SPECIFIC.match(_without_comment(line)) if _is_rule(line) else None
+            if specific and active is not False:  # `test: BIN = x`: the value of test's recipes (and prerequisites')
+                for name in specific.group("targets").split():
+                    self.specific.setdefault(name, []).append(
+                        (
+                            specific.group("name"),
+                            specific.group("op"),
+                            specific.group("value").lstrip(),
+                            specific.group("mods"),
+                            active,
+                        )
                     )
                 continue
             assignment = _ASSIGNMENT.match(_without_comment(line).lstrip())
@@ -415,8 +431,9 @@ class MakeVariables:
             if self.closed and not RUNNER_VARIABLE.match(name):
                 return ""  # defined nowhere: make's value is empty
             return _unknown(name)  # the environment may hold it
-        if not variable.known:
-            return _unknown(name)
+        if not variable.known:  # named apart from a shell variable of the same name the caller shows
+            shown = variable.origin != "environment" and self.environment.get(name) is not None
+            return _unknown(f"make_{name}" if shown else name)
         if not variable.recursive:
             return variable.value
         if depth >= _MAX_DEPTH:
@@ -491,10 +508,25 @@ class MakeVariables:
         return environment
 
     def recipe_line(self, line: str, target: str, prerequisites: Sequence[str] = ()) -> str:
-        """A recipe line of ``target`` as make hands it to the shell (see the module doc)."""
+        """A recipe line of ``target`` as make hands it to the shell (see the module doc), under the target's own
+        values (``test: BIN := x``; those a prerequisite inherits from the target that needs it are not applied)."""
         unique = list(dict.fromkeys(prerequisites))
         automatic = {"@": target, "<": unique[0] if unique else "", "^": " ".join(unique), "+": " ".join(prerequisites)}
-        return written_out(self.expand(line, automatic))
+        saved = dict(self.variables)
+        try:
+            for name, op, value, mods, active in self.specific.get(target, []):
+                self._assign(name, op, value, mods, active)
+            return written_out(self.expand(line, automatic))
+        finally:
+            self.variables = saved
+
+
+#: A target-specific assignment: ``test: BIN := x``, ``test: export X = y``.
+_TARGET_SPECIFIC = re.compile(
+    r"^(?P<targets>[^:#=]+?)\s*:(?![:=])\s*(?P<mods>(?:(?:override|export|unexport|private)\s+)*)"
+    r"(?P<name>[^\s:#=]+?)\s*(?P<op>:::=|::=|:=|\?=|\+=|!=|=)(?P<value>.*)$",
+    re.DOTALL,
+)
 
 
 def _all_of(states: Sequence[bool | None]) -> bool | None:
@@ -510,10 +542,22 @@ def _without_comment(line: str) -> str:
 
 
 def _is_rule(line: str) -> bool:
-    """A rule line (``target: prerequisites``, a target-specific ``test: X = y``), not an assignment."""
-    head = _without_comment(line).split("=", 1)[0]
-    stripped = re.sub(r"\$[({][^)}]*[)}]", "", head)  # `$(X):` in a name is no rule's colon
-    return bool(re.search(r":(?![:=])", stripped)) and not re.search(r"(?:::?:?|\?|\+|!)$", stripped.rstrip())
+    """A rule line (``target: prerequisites``, a target-specific ``test: X = y``), not an assignment: a colon comes
+    before any ``=`` (one of ``:=``/``::=`` is the assignment's), references skipped (``$(X):``)."""
+    text = _without_comment(line)
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "$" and text[index + 1 : index + 2] in ("(", "{"):
+            end = _closing(text, index + 1)
+            index = len(text) if end < 0 else end + 1
+            continue
+        if char == "=":
+            return False
+        if char == ":":
+            return re.match(r":{1,3}=", text[index:]) is None
+        index += 1
+    return False
 
 
 def _condition_operands(text: str) -> tuple[str, str] | None:

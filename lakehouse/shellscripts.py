@@ -258,8 +258,8 @@ class ScriptFollower:
             self._file_unnamed(words, shell, chain, origin)
             return []
         path, given = called
-        if _installed(path) or _program_not_script(words, given is not None):
-            return []  # a program (a test runner, an interpreter, a virtualenv's): its status is its own, as in PATH
+        if _installed(path):
+            return []  # a program a run installed (a virtualenv's): no file of the repository, as one found in PATH
         if not self._reachable(path, chain):
             return []
         text = self._text(path)

@@ -136,3 +136,20 @@ def test_a_variable_make_exports_names_the_folder_of_the_script_a_recipe_runs(ma
     unexported = ScriptFollower({**files, "Makefile": 'DIR := ci\ntest:\n\t"$$DIR/t.sh"\n'}.get)
     assert lost_failures("make test", Shell(True, False, "step", closed=True), unexported.hook(origin="step")) == []
     assert unexported.unfollowed == ["step -> Makefile, line 3: `$DIR/t.sh` runs a file in a folder only the run knows"]
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make on this machine")
+def test_a_target_specific_value_is_its_recipes_and_no_prerequisite(tmp_path: Path) -> None:
+    makefile = "BIN := a\nX = x\nt: BIN := b\nt: X += y\nt:\n\t$(BIN) $(X)\n"
+    assert _make_n(makefile, tmp_path) == ["b x y"]
+    assert _ours(makefile) == ["b x y"]
+    assert MakeVariables(makefile, closed=True).recipe_line("$(BIN) $(X)", "other") == "a x"
+    # `t: BIN := b` names no prerequisite `BIN`, `:=` or `b`: nothing of it is followed as a target
+    shell = Shell(False, False, "caller", closed=True)
+    assert makefile_masking("t: BIN := b\nt:\n\tpytest\nb:\n\t-pytest\n", ["t"], caller=shell) == []
+
+
+def test_a_value_only_make_knows_is_named_apart_from_the_shells_variable_of_that_name() -> None:
+    """``DIR != pwd`` is make's; the step's ``DIR: ci`` is not what the recipe's ``$(DIR)`` is."""
+    variables = MakeVariables("DIR != pwd\n", environment={"DIR": "ci"}, closed=True)
+    assert variables.recipe_line("$(DIR)/t.sh", "t") == "${make_DIR}/t.sh"
