@@ -34,12 +34,12 @@ limit, a file or make run outside the tree (``cd /tmp``, ``cd "$RUNNER_TEMP"``),
 (no recipe runs). Neither judged nor passed: a file or make run in a folder only the run knows (``cd "$DIR"`` with DIR
 from a value of the run, ``cd "$1"``), a file whose own folder is such a value (``"$DIR/test.sh"``, ``bash
 "$DIR/test.sh"``, ``source "$X/env.sh"``; but a program found there, ``"$VENV/bin/pytest"``, a test runner or another
-language's interpreter, or a virtualenv's ``bin/activate``, is no script of the tree: its status is its own, and such
-programs are not read wherever they are, nor is anything under ``.venv``, ``node_modules``...), a file of
-``$GITHUB_ACTION_PATH`` where no action's folder is known (a workflow's own step, a script it runs) or named by a
-value of the run (``"$GITHUB_ACTION_PATH/${{ inputs.suite }}.sh"``), or make with ``MAKEFLAGS`` set to such a value:
-``unfollowed`` names each with the step it was met in (and the line of the step, script or Makefile it is on), and
-exit check 3 ends ``error`` on such a run. A Makefile's recipe reaches the shell as make expands it
+language's interpreter, or a virtualenv's ``bin/activate``, is no script of the tree (after such a ``cd`` too): its
+status is its own; nor is anything under ``.venv``, ``node_modules``..., which a run installs, read wherever it is), a
+file of ``$GITHUB_ACTION_PATH`` where no action's folder is known (a workflow's own step, a script it runs) or named
+by a value of the run (``"$GITHUB_ACTION_PATH/${{ inputs.suite }}.sh"``), or make with ``MAKEFLAGS`` set to such a
+value: ``unfollowed`` names each with the step it was met in (and the line of the step, script or Makefile it is on),
+and exit check 3 ends ``error`` on such a run. A Makefile's recipe reaches the shell as make expands it
 (``lakehouse.makevars``): ``$(BIN)/t.sh`` is ``.venv/bin/t.sh`` when the Makefile says ``BIN := .venv/bin``, ``$$DIR``
 is the shell's ``$DIR`` (which make's exported and command-line variables may name).
 The scripts and make a command runs inherit its environment (``Shell.environment``): ``MAKEFLAGS``/
@@ -246,7 +246,12 @@ class ScriptFollower:
         if is_make(words[0]):
             return self.make_messages(words, shell, here, chain, dirs, origin)
         if here is None:
-            if self.called(words, shell, "", chain) is not None:
+            called = self.called(words, shell, "", chain)
+            if (
+                called is not None
+                and not _installed(called[0])
+                and not _program_not_script(words, called[1] is not None)
+            ):
                 moved = self._unknown_folder(cwd, dirs, chain)
                 self._note(words[0], f"not judged: run after `cd {moved}`, a folder not named in the tree")
                 self._cannot_follow(

@@ -89,6 +89,8 @@ NAMED = [
     ('"$VENV/bin/pytest" tests', "VENV: ${{ inputs.venv }}", {}),
     ('"$VENV/bin/python" -m pytest tests', "VENV: ${{ inputs.venv }}", {}),
     (f'source "$VENV/bin/activate"{NEXT}pytest tests', "VENV: ${{ inputs.venv }}", {}),
+    ('cd "$DIR" && .venv/bin/pytest tests', "DIR: ${{ inputs.dir }}", {}),  # installed there, not the tree's
+    ('cd "$DIR" && python -m pytest tests', "DIR: ${{ inputs.dir }}", {}),
     ('"$RUNNER_TEMP/setup.sh"', "", {}),  # the runner's folder, outside the checkout: no file of the tree
     ("make test", "", {"Makefile": "TESTS := ci\ntest:\n\t$(TESTS)/test.sh\n", "ci/test.sh": CARRIES}),
     ("make test", "", {"Makefile": "BIN = $(VENV)/bin\nVENV := .venv\ntest:\n\t$(BIN)/pytest tests\n"}),
@@ -101,6 +103,8 @@ NAMED_IDS = [
     "venv-pytest",
     "venv-python",
     "activate",
+    "cd-venv-pytest",
+    "cd-python",
     "runner-temp",
     "make-variable",
     "make-recursive-venv",
