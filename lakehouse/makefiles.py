@@ -13,6 +13,7 @@ the shell: variables and functions expanded, ``$$`` made ``$`` (``lakehouse.make
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -349,7 +350,8 @@ def makefile_masking(
 
     environment = caller.variables() if caller is not None else {}
     closed = caller.closed if caller is not None else False
-    variables = MakeVariables(makefile, overrides, environment, closed, curdir, targets)
+    name = posixpath.relpath(path, curdir) if curdir and path.startswith(f"{curdir}/") else path
+    variables = MakeVariables(makefile, overrides, environment, closed, curdir, targets, name)
     prerequisites, recipes = _expanded_rules(makefile, variables)
     specific = _target_values(makefile)
     problems: list[str] = []

@@ -172,10 +172,8 @@ _TEXT_FUNCTIONS: dict[str, tuple[int, Callable[[list[str]], str]]] = {
     "error": (1, lambda a: ""),  # make stops before the line runs: nothing of it is lost
 }
 #: Functions whose value only the run knows (the file system, a command, make's own state).
-_RUN_FUNCTIONS = frozenset(
-    {"shell", "wildcard", "realpath", "abspath", "eval", "file", "guile", "let", "intcmp", "origin", "flavor"}
-)
-_LAZY_FUNCTIONS = frozenset({"if", "or", "and", "foreach", "call", "value"})
+_RUN_FUNCTIONS = frozenset({"shell", "wildcard", "eval", "file", "guile", "let", "intcmp", "origin", "flavor"})
+_LAZY_FUNCTIONS = frozenset({"if", "or", "and", "foreach", "call", "value", "abspath", "realpath"})
 
 
 def _zip_longest(a: list[str], b: list[str]) -> list[tuple[str, str]]:
@@ -194,6 +192,7 @@ class MakeVariables:
         closed: bool = False,
         curdir: str = "",
         goals: Sequence[str] = (),
+        makefile_name: str = "Makefile",
     ) -> None:
         self.environment = dict(environment or {})
         #: Variables the Makefile exports to its recipes' environment (``export X := y``, ``export X``; ``*``: all):
@@ -203,7 +202,11 @@ class MakeVariables:
         self.specific: dict[str, list[tuple[str, str, str, str, bool | None]]] = {}
         self.closed = closed
         self.variables: dict[str, _Variable] = {n: _Variable(v, True, origin="default") for n, v in _DEFAULTS.items()}
-        self.variables["CURDIR"] = _Variable("$GITHUB_WORKSPACE" + (f"/{curdir}" if curdir else ""), False)
+        self.curdir = "$GITHUB_WORKSPACE" + (f"/{curdir}" if curdir else "")
+        self.variables["CURDIR"] = _Variable(self.curdir, False)
+        #: The Makefile make reads, as named from where it runs (``include``\ d files not added: their lines are in
+        #: place already; ``$(dir $(lastword $(MAKEFILE_LIST)))`` at the top names the Makefile's folder).
+        self.variables["MAKEFILE_LIST"] = _Variable(f" {makefile_name}", False)
         self.variables["MAKECMDGOALS"] = _Variable(" ".join(goals), False)
         for name, value in self.environment.items():
             if name in _NOT_FROM_ENVIRONMENT:
@@ -446,6 +449,11 @@ class MakeVariables:
         the run knows."""
         if name in _RUN_FUNCTIONS:
             return _unknown(name)
+        if name in ("abspath", "realpath"):  # from the folder make runs in (realpath's links: the tree's own)
+            names = self.expand(text, local, depth)
+            if _MARK in names:
+                return _unknown(name)
+            return " ".join(posixpath.normpath(posixpath.join(self.curdir, w)) for w in names.split())
         if name in ("if", "or", "and"):
             parts = _split_arguments(text, 3 if name == "if" else 1_000)
             if name == "if":

@@ -153,3 +153,17 @@ def test_a_value_only_make_knows_is_named_apart_from_the_shells_variable_of_that
     """``DIR != pwd`` is make's; the step's ``DIR: ci`` is not what the recipe's ``$(DIR)`` is."""
     variables = MakeVariables("DIR != pwd\n", environment={"DIR": "ci"}, closed=True)
     assert variables.recipe_line("$(DIR)/t.sh", "t") == "${make_DIR}/t.sh"
+
+
+def test_the_makefiles_own_folder_named_through_abspath_and_makefile_list_is_followed() -> None:
+    """``ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))``, the common idiom: the Makefile's folder, from the
+    checkout's root (``$GITHUB_WORKSPACE/sub/``), so the scripts the recipe runs there are read."""
+    makefile = "ROOT := $(dir $(abspath $(lastword $(MAKEFILE_LIST))))\ntest:\n\t$(ROOT)t.sh\n\t$(abspath ../ci/t.sh)\n"
+    files = {"ci/t.sh": "#!/bin/bash\npytest || true\n", "sub/t.sh": "#!/bin/bash\npytest\n", "sub/Makefile": makefile}
+    follower = ScriptFollower(files.get)
+    found = lost_failures("make -C sub test", Shell(True, False, "step", closed=True), follower.hook(origin="step"))
+    assert [f.message.split(" succeeds")[0] for f in found] == [
+        "runs sub/Makefile: sub/Makefile, line 4 (target 'test') `$GITHUB_WORKSPACE/ci/t.sh` runs ci/t.sh: "
+        "ci/t.sh:2 `pytest || true`"
+    ]
+    assert follower.notes["sub/t.sh"].startswith("judged") and follower.unfollowed == []
