@@ -89,14 +89,17 @@ _SCRIPT_DIR = re.compile(
 #: The checkout's root however named: ``$GITHUB_WORKSPACE`` (where actions/checkout puts it),
 #: ``$(git rev-parse --show-toplevel)``.
 _ROOT = re.compile(
-    r"""^(?:\$GITHUB_WORKSPACE\b|\$\{GITHUB_WORKSPACE\}|\$\(\s*git\s+rev-parse\s+--show-toplevel\s*\))(?:/|$)"""
+    r"""^(?:\$GITHUB_WORKSPACE\b|\$\{GITHUB_WORKSPACE\}|\$\(\s*git\s+rev-parse\s+--show-toplevel\s*\)"""
+    r"""|\$\{\{\s*(?i:github\.workspace)\s*\}\})(?:/|$)"""
 )
 
 
 #: A folder named by a value of the run (``$DIR``, ``${CI_DIR}``, ``$1``, `` `cat f` ``)...
 _RUN_TIME_FOLDER = re.compile(r"^[^$`]*[$`]")
 #: ...but one the runner keeps outside the checkout (``$RUNNER_TEMP``, ``$HOME``, ``$TMPDIR``): no file of the tree.
-_OUTSIDE_FOLDER = re.compile(r"^(?:/|~|\$\{?(?:RUNNER_\w+|HOME|TMPDIR|TEMP|TMP)\b)")
+_OUTSIDE_FOLDER = re.compile(
+    r"^(?:/|~|\$\{?(?:RUNNER_\w+|HOME|TMPDIR|TEMP|TMP)\b|\$\{\{\s*(?i:runner\.(?:temp|tool_cache))\s*\}\})"
+)
 
 
 #: Interpreters of other languages: a file they are (``"$VENV/bin/python" x.py``) is a program, no script of the tree.
@@ -106,11 +109,14 @@ _INTERPRETERS = re.compile(r"^(?:python[\d.]*|pypy[\d.]*|node|deno|bun|ruby|perl
 def _program_not_script(words: Sequence[str], by_shell: bool) -> bool:
     """``words`` run, from a folder only the run knows, a program rather than a shell script of the tree: a test
     runner (``lakehouse.testcommands``: ``"$VENV/bin/pytest"``, ``$BIN/python -m pytest``), another language's
-    interpreter, or a virtualenv's ``bin/activate`` sourced (generated where it is made, never the tree's)."""
+    interpreter, a program of a toolchain's ``bin`` (``$(go env GOPATH)/bin/golangci-lint``: a name without an
+    extension in a ``bin`` folder of a run-time location), or a virtualenv's ``bin/activate`` sourced (generated
+    where it is made, never the tree's)."""
     if by_shell:  # bash "$DIR/x", source "$X/env.sh": a shell script, whatever its name
         return words[-1].endswith("/bin/activate") if words[0] in (".", "source") and len(words) == 2 else False
     name = posixpath.basename(words[0])
-    return runs_tests([name, *words[1:]]) or _INTERPRETERS.match(name) is not None
+    toolchain = re.search(r"/bin/[^/.]+$", words[0]) is not None  # $(go env GOPATH)/bin/x, $JAVA_HOME/bin/java
+    return toolchain or runs_tests([name, *words[1:]]) or _INTERPRETERS.match(name) is not None
 
 
 #: Folders a run installs programs into (never the repository's own files: pip, npm, tox make them).

@@ -91,7 +91,14 @@ NAMED = [
     (f'source "$VENV/bin/activate"{NEXT}pytest tests', "VENV: ${{ inputs.venv }}", {}),
     ('cd "$DIR" && .venv/bin/pytest tests', "DIR: ${{ inputs.dir }}", {}),  # installed there, not the tree's
     ('cd "$DIR" && python -m pytest tests', "DIR: ${{ inputs.dir }}", {}),
-    ('"$RUNNER_TEMP/setup.sh"', "", {}),  # the runner's folder, outside the checkout: no file of the tree
+    ('"$RUNNER_TEMP/setup.sh"', "", {}),
+    ("${{ runner.temp }}/setup.sh", "", {}),
+    ('"${{ github.workspace }}/ci/test.sh"', "", {"ci/test.sh": CARRIES}),  # the checkout's root: followed
+    (
+        '"$(go env GOPATH)/bin/golangci-lint" run',
+        "",
+        {},
+    ),  # a toolchain's program  # the runner's folder, outside the checkout: no file of the tree
     ("make test", "", {"Makefile": "TESTS := ci\ntest:\n\t$(TESTS)/test.sh\n", "ci/test.sh": CARRIES}),
     ("make test", "", {"Makefile": "BIN = $(VENV)/bin\nVENV := .venv\ntest:\n\t$(BIN)/pytest tests\n"}),
     ("make test", "", {"Makefile": 'test:\n\tDIR=ci; "$$DIR/test.sh"\n', "ci/test.sh": CARRIES}),
@@ -106,6 +113,9 @@ NAMED_IDS = [
     "cd-venv-pytest",
     "cd-python",
     "runner-temp",
+    "runner-temp-expression",
+    "workspace-expression",
+    "toolchain-bin",
     "make-variable",
     "make-recursive-venv",
     "make-dollar-assigned",
@@ -151,12 +161,17 @@ def test_a_file_run_from_a_folder_the_reader_names_is_judged_and_a_healthy_one_s
             f"runs ci/test.sh: ci/test.sh:3 `pytest tests || true` {OR_TRUE}",
         ),
         (
+            '"${{ github.workspace }}/ci/test.sh"',
+            {"ci/test.sh": SWALLOWS},
+            f"runs ci/test.sh: ci/test.sh:3 `pytest tests || true` {OR_TRUE}",
+        ),
+        (
             "make test",
             {"Makefile": "TESTS := ci\ntest:\n\t$(TESTS)/test.sh\n", "ci/test.sh": SWALLOWS},
             "Makefile, line 3 (target 'test') `ci/test.sh` runs ci/test.sh: ci/test.sh:3 `pytest tests || true`",
         ),
     ],
-    ids=["assigned", "make-variable"],
+    ids=["assigned", "workspace-expression", "make-variable"],
 )
 def test_a_swallowing_file_in_a_folder_the_reader_names_makes_the_run_red(
     github: FakeGitHub, run_: str, files: dict[str, str], culprit: str
