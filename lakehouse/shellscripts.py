@@ -115,7 +115,8 @@ def _program_not_script(words: Sequence[str], by_shell: bool) -> bool:
     if by_shell:  # bash "$DIR/x", source "$X/env.sh": a shell script, whatever its name
         return words[-1].endswith("/bin/activate") if words[0] in (".", "source") and len(words) == 2 else False
     name = posixpath.basename(words[0])
-    toolchain = re.search(r"/bin/[^/.]+$", words[0]) is not None  # $(go env GOPATH)/bin/x, $JAVA_HOME/bin/java
+    # $(go env GOPATH)/bin/x, $JAVA_HOME/bin/java (not ./bin/test after `cd "$DIR"`: that may be the tree's)
+    toolchain = _RUN_TIME_FOLDER.match(words[0]) is not None and re.search(r"/bin/[^/.]+$", words[0]) is not None
     return toolchain or runs_tests([name, *words[1:]]) or _INTERPRETERS.match(name) is not None
 
 

@@ -78,8 +78,24 @@ UNKNOWN = [
         {"Makefile": "test:\n\tcd $$SUITE && ./test.sh\n", "ci/test.sh": SWALLOWS},
         "-> Makefile, line 2: `./test.sh` runs after `cd $SUITE`, a folder only the run knows",
     ),
+    (  # a bin/ of the tree after such a cd: not a toolchain's program
+        'cd "$DIR" && ./bin/test',
+        "DIR: ${{ inputs.dir }}",
+        {"ci/bin/test": SWALLOWS},
+        "line 1: `./bin/test` runs after `cd $DIR`, a folder only the run knows",
+    ),
 ]
-UNKNOWN_IDS = ["direct", "bash", "source", "script-argument", "substitution", "make-shell", "make-dollar", "make-cd"]
+UNKNOWN_IDS = [
+    "direct",
+    "bash",
+    "source",
+    "script-argument",
+    "substitution",
+    "make-shell",
+    "make-dollar",
+    "make-cd",
+    "cd-bin",
+]
 
 #: Healthy twins: the folder is one the reader names, or what runs there is a program, not a script of the tree.
 NAMED = [
