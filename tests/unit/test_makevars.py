@@ -167,3 +167,14 @@ def test_the_makefiles_own_folder_named_through_abspath_and_makefile_list_is_fol
         "ci/t.sh:2 `pytest || true`"
     ]
     assert follower.notes["sub/t.sh"].startswith("judged") and follower.unfollowed == []
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="no make on this machine")
+@pytest.mark.parametrize(("makefile", "lost"), [("IGNORE = -\nt:\n\t$(IGNORE)false\n", True), ("t:\n\tfalse\n", False)])
+def test_a_prefix_a_variable_gives_is_read_as_gnu_make_reads_it(makefile: str, lost: bool, tmp_path: Path) -> None:
+    """make reads ``-``/``@``/``+`` after expanding the line: ``$(IGNORE)false`` with ``IGNORE = -`` is ignored."""
+    (tmp_path / "Makefile").write_text(makefile, encoding="utf-8")
+    done = subprocess.run(["make", "-s", "t"], cwd=tmp_path, capture_output=True, timeout=30)
+    assert (done.returncode == 0) is lost
+    found = makefile_masking(makefile, ["t"], caller=Shell(False, False, "caller", closed=True))
+    assert bool(found) is lost and all("starts with '-'" in f for f in found)
