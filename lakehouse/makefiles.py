@@ -6,16 +6,20 @@ status), ``.IGNORE``, ``make -i`` or ``MAKEFLAGS += -i``, or ``pytest || true`` 
 does not matter: a guard step, a script the step runs (``.ci/run`` running ``make test``), a recipe
 running ``$(MAKE) -C sub``; ``lakehouse.shellscripts`` follows each call here with how it was made
 (``parse_make``: ``-C dir``, ``-f file``, the targets, or the default goal when none is named) and
-reads the files its ``include`` lines name in their place.
+reads the files its ``include`` lines name in their place. Each recipe line is judged as make hands it to
+the shell: variables and functions expanded, ``$$`` made ``$`` (``lakehouse.makevars``), then prefixes read
+(``$(IGNORE)pytest`` with ``IGNORE = -`` is ignored too).
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from lakehouse.makevars import MakeVariables, written_out
 from lakehouse.shellstatus import Follow, Shell, lost_failures, shell_flags
 from lakehouse.shellstatus import is_make as is_make  # re-exported: shellstatus finds make in substitutions too
 
@@ -170,6 +174,10 @@ def _logical_lines(makefile: str) -> list[tuple[int, str]]:
 _TARGET_ASSIGNMENT = re.compile(
     r"^\s*(?:override\s+)?(?:export\s+)?(SHELL|\.SHELLFLAGS)\s*(:::=|::=|:=|\?=|\+=|=)\s*(.*)$"
 )
+#: Any target-specific value (``test: BIN := x``): no prerequisites (``lakehouse.makevars`` reads its value).
+_ANY_TARGET_ASSIGNMENT = re.compile(
+    r"^\s*(?:(?:override|export|unexport|private)\s+)*[^\s:#=]+\s*(?::::?=|::=|:=|\?=|\+=|!=|=)"
+)
 #: A target's own values of SHELL and .SHELLFLAGS: name -> (operator, value).
 Specific = dict[str, tuple[str, str]]
 
@@ -199,13 +207,35 @@ def _rules(makefile: str) -> tuple[dict[str, list[str]], dict[str, list[tuple[in
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         rule = _RULE.match(line)
-        if rule and _TARGET_ASSIGNMENT.match(rule.group(2)):  # a target-specific value, not a rule
+        if rule and (_TARGET_ASSIGNMENT.match(rule.group(2)) or _ANY_TARGET_ASSIGNMENT.match(rule.group(2))):
+            # a target-specific value, not a rule
             continue
         current = rule.group(1).split() if rule else []
         needs = rule.group(2).split("#")[0].replace("|", " ").split() if rule else []
         for target in current:
             prerequisites.setdefault(target, []).extend(needs)
     return prerequisites, recipes
+
+
+def _expanded_rules(
+    makefile: str, variables: MakeVariables
+) -> tuple[dict[str, list[str]], dict[str, list[tuple[int, str]]]]:
+    """``_rules`` with targets and prerequisites expanded, as make does when it reads a rule (``$(BIN)/x: y``); a
+    name only the run knows keeps a ``$`` (``${shell}``), and is not followed."""
+    prerequisites, recipes = _rules(makefile)
+
+    def expand(name: str) -> list[str]:
+        return written_out(variables.expand(name)).split() if "$" in name else [name]
+
+    needs: dict[str, list[str]] = {}
+    for target, names in prerequisites.items():
+        for expanded in expand(target):
+            needs.setdefault(expanded, []).extend(word for name in names for word in expand(name))
+    lines: dict[str, list[tuple[int, str]]] = {}
+    for target, recipe in recipes.items():
+        for expanded in expand(target):
+            lines.setdefault(expanded, []).extend(recipe)
+    return needs, lines
 
 
 def default_goal(makefile: str) -> str | None:
@@ -278,6 +308,19 @@ def _recipe_scripts(makefile: str, recipe: list[tuple[int, str]]) -> list[tuple[
     return [([number], line) for number, line in lines]
 
 
+def _at_makefile_lines(follow: Follow | None, numbers: Sequence[int], place: Callable[[int], str]) -> Follow | None:
+    """``follow`` for a recipe's script, told the Makefile line (``Makefile, line 12``) of each command, not the
+    script's."""
+    if follow is None:
+        return None
+
+    def in_makefile(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "") -> list[str]:
+        line = int(at.removeprefix("line ")) if at.startswith("line ") else 0
+        return follow(words, shell, dirs, place(numbers[min(line, len(numbers)) - 1]) if line > 0 else "")
+
+    return in_makefile
+
+
 def makefile_masking(
     makefile: str,
     targets: Sequence[str],
@@ -286,6 +329,7 @@ def makefile_masking(
     overrides: Sequence[str] = (),
     origins: Sequence[tuple[str, int]] = (),
     caller: Shell | None = None,
+    curdir: str = "",
 ) -> list[str]:
     """What in the recipes ``make <targets>`` runs lets a failing command pass: a recipe line that starts
     with ``-`` (make ignores its exit status), ``.IGNORE``, ``MAKEFLAGS`` with ``-i``, a nested ``make -i``,
@@ -296,13 +340,19 @@ def makefile_masking(
     rule's own line (``target: ; command``). ``follow`` reads the files a recipe runs, scripts and other
     Makefiles (``lakehouse.shellscripts``; None: they are not read); ``overrides``: the call's variables;
     ``origins``: the file and line each line of ``makefile`` comes from, when it holds included files;
-    ``caller``: the shell that ran make, whose environment its recipes inherit."""
+    ``caller``: the shell that ran make, whose environment its recipes inherit (and make's variables start from);
+    ``curdir``: the folder make runs in, from the checkout's root. Each recipe line is judged as make hands it to the
+    shell: its variables and functions expanded, ``$$`` made ``$`` (``lakehouse.makevars``)."""
 
     def at(number: int) -> str:
         file, line = origins[number - 1] if 0 < number <= len(origins) else (path, number)
         return f"{file}, line {line}"
 
-    prerequisites, recipes = _rules(makefile)
+    environment = caller.variables() if caller is not None else {}
+    closed = caller.closed if caller is not None else False
+    name = posixpath.relpath(path, curdir) if curdir and path.startswith(f"{curdir}/") else path
+    variables = MakeVariables(makefile, overrides, environment, closed, curdir, targets, name)
+    prerequisites, recipes = _expanded_rules(makefile, variables)
     specific = _target_values(makefile)
     problems: list[str] = []
     for number, line in _logical_lines(makefile):
@@ -321,10 +371,15 @@ def makefile_masking(
         shell = makefile_shell(makefile, overrides, values)
         if caller is not None:
             shell = replace(shell, environment=caller.environment, closed=caller.closed)
+        shell = shell.with_variables(variables.recipe_environment())  # make's exported variables
         if ignored is not None and (not ignored or target in ignored):
             problems.append(f"{path}: .IGNORE covers target {target!r}: make ignores every failure of its recipe")
         todo += [(p, values) for p in prerequisites.get(target, [])]
-        for number, line in recipes.get(target, []):
+        recipe = [
+            (n, variables.recipe_line(line, target, prerequisites.get(target, [])))
+            for n, line in recipes.get(target, [])
+        ]
+        for number, line in recipe:
             command = line.lstrip("@+ \t")
             if line.lstrip(" \t").lstrip("@+").startswith("-"):
                 problems.append(f"{at(number)} (target {target!r}) starts with '-': make ignores its failure")
@@ -334,8 +389,8 @@ def makefile_masking(
                     problems.append(f"{at(number)} (target {target!r}) runs make {' '.join(call.options)}: -i")
                 if call.same_makefile:  # another make: the target-specific values stay in this one
                     todo += [(t, {}) for t in call.targets]
-        for numbers, script in _recipe_scripts(makefile, recipes.get(target, [])):
-            for found in lost_failures(script, shell, follow):
+        for numbers, script in _recipe_scripts(makefile, recipe):
+            for found in lost_failures(script, shell, _at_makefile_lines(follow, numbers, at)):
                 where = f"{at(numbers[min(found.line, len(numbers)) - 1])} (target {target!r})"
                 problems.append(f"{where} `{found.command}` {found.message}")
     return problems

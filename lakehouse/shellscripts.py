@@ -31,11 +31,17 @@ leaving the checkout is not followed. Not judged, and said in ``notes``:
 a file that is not there (the step itself fails when it runs it, so nothing is masked), a file whose
 ``#!`` names no sh-like shell (``python``, ``node``: out of this reader's scope), a cycle, the depth
 limit, a file or make run outside the tree (``cd /tmp``, ``cd "$RUNNER_TEMP"``), ``make -n``/``-q``/``-t``
-(no recipe runs). Neither judged nor passed: a file or make run in a folder only the run knows (``cd
-"$DIR"`` with DIR from a value of the run, ``cd "$1"``), a file of ``$GITHUB_ACTION_PATH`` where no action's
-folder is known (a workflow's own step, a script it runs) or named by a value of the run
-(``"$GITHUB_ACTION_PATH/${{ inputs.suite }}.sh"``), or make with ``MAKEFLAGS`` set to such a value:
-``unfollowed`` names each with the step it was met in, and exit check 3 ends ``error`` on such a run.
+(no recipe runs). Neither judged nor passed: a file or make run in a folder only the run knows (``cd "$DIR"`` with DIR
+from a value of the run, ``cd "$1"``), a file whose own folder is such a value (``"$DIR/test.sh"``, ``bash
+"$DIR/test.sh"``, ``source "$X/env.sh"``; but a program found there, ``"$VENV/bin/pytest"``, a test runner or another
+language's interpreter, or a virtualenv's ``bin/activate``, is no script of the tree (after such a ``cd`` too): its
+status is its own; nor is anything under ``.venv``, ``node_modules``..., which a run installs, read wherever it is), a
+file of ``$GITHUB_ACTION_PATH`` where no action's folder is known (a workflow's own step, a script it runs) or named
+by a value of the run (``"$GITHUB_ACTION_PATH/${{ inputs.suite }}.sh"``), or make with ``MAKEFLAGS`` set to such a
+value: ``unfollowed`` names each with the step it was met in (and the line of the step, script or Makefile it is on),
+and exit check 3 ends ``error`` on such a run. A Makefile's recipe reaches the shell as make expands it
+(``lakehouse.makevars``): ``$(BIN)/t.sh`` is ``.venv/bin/t.sh`` when the Makefile says ``BIN := .venv/bin``, ``$$DIR``
+is the shell's ``$DIR`` (which make's exported and command-line variables may name).
 The scripts and make a command runs inherit its environment (``Shell.environment``): ``MAKEFLAGS``/
 ``GNUMAKEFLAGS`` with ``-i`` there is reported like ``make -i``.
 """
@@ -69,6 +75,7 @@ from lakehouse.shellstatus import (
     shell_invocation,
     with_action_path,
 )
+from lakehouse.testcommands import runs_tests
 
 #: Files followed from a step or recipe: a script that runs a script that runs a script...
 MAX_DEPTH = 4
@@ -82,14 +89,44 @@ _SCRIPT_DIR = re.compile(
 #: The checkout's root however named: ``$GITHUB_WORKSPACE`` (where actions/checkout puts it),
 #: ``$(git rev-parse --show-toplevel)``.
 _ROOT = re.compile(
-    r"""^(?:\$GITHUB_WORKSPACE\b|\$\{GITHUB_WORKSPACE\}|\$\(\s*git\s+rev-parse\s+--show-toplevel\s*\))(?:/|$)"""
+    r"""^(?:\$GITHUB_WORKSPACE\b|\$\{GITHUB_WORKSPACE\}|\$\(\s*git\s+rev-parse\s+--show-toplevel\s*\)"""
+    r"""|\$\{\{\s*(?i:github\.workspace)\s*\}\})(?:/|$)"""
 )
 
 
 #: A folder named by a value of the run (``$DIR``, ``${CI_DIR}``, ``$1``, `` `cat f` ``)...
 _RUN_TIME_FOLDER = re.compile(r"^[^$`]*[$`]")
 #: ...but one the runner keeps outside the checkout (``$RUNNER_TEMP``, ``$HOME``, ``$TMPDIR``): no file of the tree.
-_OUTSIDE_FOLDER = re.compile(r"^(?:/|~|\$\{?(?:RUNNER_\w+|HOME|TMPDIR|TEMP|TMP)\b)")
+_OUTSIDE_FOLDER = re.compile(
+    r"^(?:/|~|\$\{?(?:RUNNER_\w+|HOME|TMPDIR|TEMP|TMP)\b|\$\{\{\s*(?i:runner\.(?:temp|tool_cache))\s*\}\})"
+)
+
+
+#: Interpreters of other languages: a file they are (``"$VENV/bin/python" x.py``) is a program, no script of the tree.
+_INTERPRETERS = re.compile(r"^(?:python[\d.]*|pypy[\d.]*|node|deno|bun|ruby|perl|php|java|go|cargo|npm|npx|uv|poetry)$")
+
+
+def _program_not_script(words: Sequence[str], by_shell: bool) -> bool:
+    """``words`` run, from a folder only the run knows, a program rather than a shell script of the tree: a test
+    runner (``lakehouse.testcommands``: ``"$VENV/bin/pytest"``, ``$BIN/python -m pytest``), another language's
+    interpreter, a program of a toolchain's ``bin`` (``$(go env GOPATH)/bin/golangci-lint``: a name without an
+    extension in a ``bin`` folder of a run-time location), or a virtualenv's ``bin/activate`` sourced (generated
+    where it is made, never the tree's)."""
+    if by_shell:  # bash "$DIR/x", source "$X/env.sh": a shell script, whatever its name
+        return words[-1].endswith("/bin/activate") if words[0] in (".", "source") and len(words) == 2 else False
+    name = posixpath.basename(words[0])
+    # $(go env GOPATH)/bin/x, $JAVA_HOME/bin/java (not ./bin/test after `cd "$DIR"`: that may be the tree's)
+    toolchain = _RUN_TIME_FOLDER.match(words[0]) is not None and re.search(r"/bin/[^/.]+$", words[0]) is not None
+    return toolchain or runs_tests([name, *words[1:]]) or _INTERPRETERS.match(name) is not None
+
+
+#: Folders a run installs programs into (never the repository's own files: pip, npm, tox make them).
+_INSTALLED = re.compile(r"(?:^|/)(?:\.venv[^/]*|venv|\.tox|\.nox|node_modules|site-packages)/")
+
+
+def _installed(path: str) -> bool:
+    """``path`` lies in a folder a run installs programs into (``.venv/bin/lakehouse``, ``node_modules/.bin/x``)."""
+    return _INSTALLED.search(path) is not None
 
 
 def checkout_reader(root: Path) -> ReadFile:
@@ -142,6 +179,8 @@ class ScriptFollower:
         #: here is proven lost, nor proven kept: exit check 3 ends ``error`` on a run with any.
         self.unfollowed: list[str] = []
         self.files: list[str] = []
+        #: Where the command being followed is in its file (``line 3``), while it is followed.
+        self._at = ""
         self._texts: dict[str, str | None] = {}
         #: Makefiles being judged -> the folder their recipes run in (a ``$(MAKE) target`` of theirs is
         #: followed by ``makefile_masking`` itself).
@@ -154,8 +193,12 @@ class ScriptFollower:
         """The ``follow`` for a script run in ``cwd`` (relative to the root), reached through the files ``chain``
         from ``origin`` (the step, for ``unfollowed``)."""
 
-        def follow(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = ()) -> list[str]:
-            return self.messages(words, shell, cwd, chain, dirs, origin)
+        def follow(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "") -> list[str]:
+            before, self._at = self._at, at
+            try:
+                return self.messages(words, shell, cwd, chain, dirs, origin)
+            finally:
+                self._at = before
 
         return follow
 
@@ -166,6 +209,8 @@ class ScriptFollower:
         if not _RUN_TIME_FOLDER.match(folder) or _OUTSIDE_FOLDER.match(folder):
             return
         where = " -> ".join([origin or "a step", *chain])
+        if self._at:  # the line of the step, script or Makefile the command is on
+            where += ", " + (self._at.removeprefix(f"{chain[-1]}, ") if chain else self._at)
         entry = f"{where}: {what}"
         if entry not in self.unfollowed:
             self.unfollowed.append(entry)
@@ -208,7 +253,12 @@ class ScriptFollower:
         if is_make(words[0]):
             return self.make_messages(words, shell, here, chain, dirs, origin)
         if here is None:
-            if self.called(words, shell, "", chain) is not None:
+            called = self.called(words, shell, "", chain)
+            if (
+                called is not None
+                and not _installed(called[0])
+                and not _program_not_script(words, called[1] is not None)
+            ):
                 moved = self._unknown_folder(cwd, dirs, chain)
                 self._note(words[0], f"not judged: run after `cd {moved}`, a folder not named in the tree")
                 self._cannot_follow(
@@ -217,9 +267,11 @@ class ScriptFollower:
             return []
         called = self.called(words, shell, here, chain)
         if called is None:
-            self._action_file_unnamed(words, shell, chain, origin)
+            self._file_unnamed(words, shell, chain, origin)
             return []
         path, given = called
+        if _installed(path):
+            return []  # a program a run installed (a virtualenv's): no file of the repository, as one found in PATH
         if not self._reachable(path, chain):
             return []
         text = self._text(path)
@@ -237,21 +289,34 @@ class ScriptFollower:
         found = lost_failures(text, run_as, self.hook(here, (*chain, path), origin))
         return [f"runs {path}: {path}:{f.line} `{f.command}` {f.message}" for f in found]
 
-    def _action_file_unnamed(self, words: Sequence[str], shell: Shell, chain: tuple[str, ...], origin: str) -> None:
-        """A command running a file of ``$GITHUB_ACTION_PATH`` (``"$GITHUB_ACTION_PATH/test.sh"``, ``bash
-        ${{ github.action_path }}/x``) where no action's folder is known (a workflow's step, a script it runs), or by a
-        name only the run knows (``"$GITHUB_ACTION_PATH/${{ inputs.suite }}.sh"``): what runs there only the run
-        knows (``unfollowed``)."""
+    def _file_unnamed(self, words: Sequence[str], shell: Shell, chain: tuple[str, ...], origin: str) -> None:
+        """A command running a file whose path only the run knows, so no file this reader can judge (``unfollowed``):
+        one of ``$GITHUB_ACTION_PATH`` (``"$GITHUB_ACTION_PATH/test.sh"``, ``bash ${{ github.action_path }}/x``) where
+        no action's folder is known (a workflow's step, a script it runs) or by a name only the run knows
+        (``"$GITHUB_ACTION_PATH/${{ inputs.suite }}.sh"``); one of a folder named by any other value of the run
+        (``"$DIR/test.sh"``, ``bash "$DIR/test.sh"``, ``source "$X/env.sh"``, ``bash "$1"``) -- as ``cd "$DIR" &&
+        ./test.sh`` is. Not: a folder the runner keeps outside the checkout (``$RUNNER_TEMP``, ``$HOME``), a test
+        runner or another language's interpreter found there (``"$VENV/bin/pytest"``, ``$VENV/bin/python -m x``: a
+        program, not a script of the tree, its status is its own), a virtualenv's ``bin/activate``."""
         target = self.target(words, shell)
-        folder = shell.variables().get(ACTION_PATH)  # None: not a composite action's step
-        written = target[0] if target is not None else ""
-        if not ACTION_PATH_WORD.match(written) and not (folder is not None and written.startswith(f"{folder}/")):
+        if target is None:
             return
-        if folder is None:
-            why = f"a file of the action's folder, which only a composite action's step names (`{ACTION_PATH}`)"
-        else:  # "$GITHUB_ACTION_PATH/${{ inputs.suite }}.sh"
-            why = "a file of the action's folder whose name only the run knows"
-        self._cannot_follow(origin, chain, f"`{' '.join(words)}` runs {why}", written)
+        variables = shell.variables()
+        folder = variables.get(ACTION_PATH)  # None: not a composite action's step
+        written = target[0]
+        if ACTION_PATH_WORD.match(written) or (folder is not None and written.startswith(f"{folder}/")):
+            if folder is None:
+                why = f"a file of the action's folder, which only a composite action's step names (`{ACTION_PATH}`)"
+            else:  # "$GITHUB_ACTION_PATH/${{ inputs.suite }}.sh"
+                why = "a file of the action's folder whose name only the run knows"
+            self._cannot_follow(origin, chain, f"`{' '.join(words)}` runs {why}", written)
+            return
+        if not _RUN_TIME_FOLDER.match(written) or _program_not_script(words, target[1] is not None):
+            return
+        self._note(written, "not judged: a file whose path only the run knows")
+        named = "" if written == words[0] else f"`{written}`, "
+        what = f"`{' '.join(words)}` runs {named}a file in a folder only the run knows"
+        self._cannot_follow(origin, chain, what, written)
 
     def make_messages(
         self,
@@ -318,7 +383,8 @@ class ScriptFollower:
         self._makefiles[path] = run_in
         self._make_environment[path] = flags
         follow = self.hook(run_in, (*chain, path), origin)
-        problems = makefile_masking(text, targets, path, follow, call.assignments, [o for _, o in lines], shell)
+        origins = [o for _, o in lines]
+        problems = makefile_masking(text, targets, path, follow, call.assignments, origins, shell, run_in)
         return found + [f"runs {path}: {p}" for p in problems]
 
     def _with_includes(

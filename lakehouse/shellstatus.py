@@ -64,8 +64,9 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from lakehouse.testcommands import runs_tests
 
@@ -125,7 +126,7 @@ _NAMED_FOLDER = re.compile(
     r"""|\$\(\s*git\s+rev-parse\s+--show-toplevel\s*\))(?:/[^$`]*)?$"""
 )
 #: Variables the runner sets for every step (and a login shell's): never taken as unset (``${HOME:-x}``).
-_RUNNER_VARIABLE = re.compile(
+RUNNER_VARIABLE = re.compile(
     r"^(?:GITHUB|RUNNER|ACTIONS|INPUT|STATE|ImageOS|ImageVersion)\w*$"
     r"|^(?:HOME|PATH|PWD|OLDPWD|USER|LOGNAME|SHELL|TMPDIR|TEMP|TMP|CI|HOSTNAME|LANG|TERM)$"
 )
@@ -721,7 +722,9 @@ def _always_succeeds(pipeline: _Pipeline) -> bool:
 #: see ``command_words``), the shell where it runs and the folders ``cd`` went to before it in the calling
 #: script (as written, ``~`` for one nobody can name), a phrase for each failure lost in that file, e.g.
 #: ``runs scripts/t.sh (...): scripts/t.sh:3 `pytest || true` succeeds whatever...``.
-Follow = Callable[[Sequence[str], Shell, tuple[str, ...]], list[str]]
+#: ``at``: where the command is in the calling file (``line 3``; ``""``: not said), for what cannot be followed.
+class Follow(Protocol):
+    def __call__(self, words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "") -> list[str]: ...
 
 
 def unquote(word: str) -> str:
@@ -889,8 +892,10 @@ class _Capture:
 
 
 class _Judge:
-    def __init__(self, text: str, shell: Shell, follow: Follow | None = None) -> None:
+    def __init__(self, text: str, shell: Shell, follow: Follow | None = None, first_line: int = 1) -> None:
         self.text = text
+        #: The line of the calling file the text's first line is (a string's, a substitution's: where it is).
+        self.first_line = first_line
         self.shell = shell
         self.follow = follow
         self.state = _State(shell.errexit, shell.pipefail)
@@ -1190,7 +1195,7 @@ class _Judge:
             if value == "" and operator is not None and operator.startswith(":"):
                 return self.expand(unquote(default)) + rest
             return value + rest
-        if operator is not None and self.shell.closed and not _RUNNER_VARIABLE.match(name):
+        if operator is not None and self.shell.closed and not RUNNER_VARIABLE.match(name):
             return self.expand(unquote(default)) + rest  # unset: the default
         return word
 
@@ -1222,7 +1227,7 @@ class _Judge:
             where = f"in the command substitution `$({' '.join(body.split())})`"
             offset = self.text.find(body, node.start)
             line = self.line(offset if offset >= 0 else node.start)
-            judge = _Judge(body, shell, self.follow_from_here())
+            judge = _Judge(body, shell, self.follow_from_here(), self.first_line + line - 1)
             judge.list_(_Parser(body).script(), fate)
             for finding in judge.findings:
                 if _runs_code(finding.command):
@@ -1249,8 +1254,8 @@ class _Judge:
         if follow is None:
             return None
 
-        def inside(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = ()) -> list[str]:
-            return follow(words, shell, (*here, *dirs))
+        def inside(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "") -> list[str]:
+            return follow(words, shell, (*here, *dirs), at)
 
         return inside
 
@@ -1301,7 +1306,8 @@ class _Judge:
         if self.follow is not None and words:
             words = [self.expand(w) for w in words]
             dirs = (*self.state.dirs, *(self.expand(d) for d in parts.chdir))
-            for message in self.follow(words, environment, dirs):
+            at = f"line {self.first_line + self.line(node.start) - 1}"
+            for message in self.follow(words, environment, dirs, at):
                 self.report(node.start, node.end, message)
 
     def known(self, value: str) -> str | None:
@@ -1355,13 +1361,14 @@ class _Judge:
     def nested(self, node: _Node, script: str, shell: Shell, where: str, line: int = 0) -> None:
         """Judge ``script``, which ``node`` runs, as ``shell``; its lines count from ``line`` (else ``node``'s)."""
         line = line or self.line(node.start)
-        for found in lost_failures(script, shell, self.follow_from_here()):
+        for found in lost_failures(script, shell, self.follow_from_here(), self.first_line + line - 1):
             self.add(Finding(line + found.line - 1, found.command, f"{found.message} ({where})"))
 
 
-def lost_failures(script: str, shell: Shell, follow: Follow | None = None) -> list[Finding]:
+def lost_failures(script: str, shell: Shell, follow: Follow | None = None, first_line: int = 1) -> list[Finding]:
     """Every command of ``script`` whose failure would not fail it, run as ``shell`` says (see the module doc);
-    ``follow`` reads the files its commands run (None: they are not read)."""
-    judge = _Judge(script, shell, follow)
+    ``follow`` reads the files its commands run (None: they are not read), told the line of the calling file each
+    command is on (``first_line``: the script's first line there; its findings count from 1 still)."""
+    judge = _Judge(script, shell, follow, first_line)
     judge.list_(_Parser(script).script(), _Fate(_FINAL))
     return judge.findings

@@ -234,8 +234,8 @@ def _run_in(follow: Follow, folder: str) -> Follow:
     """``follow`` for a step whose ``working-directory`` is an expression: what it runs runs in that folder, which
     only the run knows (``lakehouse.shellscripts`` says so: never judged, never passed)."""
 
-    def moved(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = ()) -> list[str]:
-        return follow(words, shell, (folder, *dirs))
+    def moved(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "") -> list[str]:
+        return follow(words, shell, (folder, *dirs), at)
 
     return moved
 

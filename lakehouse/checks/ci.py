@@ -33,12 +33,14 @@ Two sources, in this order:
   ``"$GITHUB_ACTION_PATH/test.sh"``; ``lakehouse.shellscripts``, ``lakehouse.makefiles``), read at the same
   commit from the folder they run in: a script whose body is ``pytest || true``, or ``pytest`` then ``exit 0``
   without ``-e``, or a recipe line ``-pytest``, or tests whose status a command substitution loses (``echo
-  "$(pytest)"``, ``export OUT=$(pytest)``; ``out=$(pytest)`` alone keeps it), makes the run red, the reason
-  naming the file and line. A script the commit does not hold is noted, not judged (the step fails where it
-  runs it); a file that cannot be read is an ``error``, never a pass. So is a run whose guard runs make or a
-  script where only the run can tell (``cd "$DIR"`` with DIR a value of the run, ``MAKEFLAGS: ${{ inputs.flags
-  }}``, ``"$GITHUB_ACTION_PATH/x"`` in a workflow's own step, which names no action's folder; the workflow's,
-  job's and step's ``env:`` and the script's own assignments are followed, ``lakehouse.shellscripts``'
+  "$(pytest)"``, ``export OUT=$(pytest)``; ``out=$(pytest)`` alone keeps it), makes the run red, the reason naming the
+  file and line. A recipe is judged as make hands it to the shell (``lakehouse.makevars``: ``$(BIN)`` replaced by its
+  value, ``$$`` by ``$``, so ``echo "$$(pytest)"`` is red). A script the commit does not hold is noted, not judged
+  (the step fails where it runs it); a file that cannot be read is an ``error``, never a pass. So is a run whose guard
+  runs make or a script where only the run can tell (``cd "$DIR"``, ``"$DIR/test.sh"``, ``bash "$DIR/t.sh"``, ``source
+  "$X/env.sh"`` with DIR a value of the run, a recipe's ``$(DIR)/t.sh`` with DIR from ``$(shell ...)``, ``MAKEFLAGS:
+  ${{ inputs.flags }}``, ``"$GITHUB_ACTION_PATH/x"`` in a workflow's own step, which names no action's folder; the
+  workflow's, job's and step's ``env:`` and the script's own assignments are followed, ``lakehouse.shellscripts``'
   ``unfollowed``):
   not proven red, not green; a red run among the judged wins.
 

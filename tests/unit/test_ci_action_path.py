@@ -190,7 +190,7 @@ ONLY_AN_ACTION = "runs a file of the action's folder, which only a composite act
         (
             "./ci/run",
             {"ci/run": '#!/bin/sh -e\n"$GITHUB_ACTION_PATH/test.sh"\n'},
-            f"-> ci/run: `$GITHUB_ACTION_PATH/test.sh` {ONLY_AN_ACTION}",
+            f"-> ci/run, line 2: `$GITHUB_ACTION_PATH/test.sh` {ONLY_AN_ACTION}",
         ),
     ],
     ids=["variable", "expression", "bash-operand", "default", "cd", "script"],
@@ -220,7 +220,7 @@ def test_a_file_of_the_actions_folder_named_by_an_input_is_an_error_never_green(
     assert outcome.status is Status.ERROR, outcome.reason
     _not_passing_naming(
         outcome,
-        f"run #8: {COMMON_ACTION}: runs/steps/4/run: step 'make venv': ",
+        f"run #8: {COMMON_ACTION}: runs/steps/4/run: step 'make venv', line 1: ",
         "runs a file of the action's folder whose name only the run knows",
         f"(at {commit[:12]})",
     )

@@ -656,7 +656,7 @@ def test_what_cd_or_make_leaves_unjudged_is_noted(tmp_path: Path) -> None:
         (
             "      - run: make test\n",
             '      - run: cd "$TESTS_DIR" && make test\n',
-            "cannot tell whether a failure is lost: jobs/test/steps/2/run: step 'cd \"$TESTS_DIR\" && make test': "
+            "cannot tell whether a failure is lost: jobs/test/steps/2/run: step 'cd \"$TESTS_DIR\" && make test', line 1: "
             "`make test` runs in `$TESTS_DIR`, a folder only the run knows",
         ),
         (
@@ -727,7 +727,7 @@ def test_lint_says_a_guard_step_running_the_action_path_cannot_be_followed(tmp_p
     (tmp_path / "Makefile").write_text((ROOT / "Makefile").read_text(encoding="utf-8"))
     problems = [str(p) for p in check_file(workflows / "guard.yml", "workflow")]
     said = (
-        "cannot tell whether a failure is lost: jobs/test/steps/2/run: step '$GITHUB_ACTION_PATH/t.sh': "
+        "cannot tell whether a failure is lost: jobs/test/steps/2/run: step '$GITHUB_ACTION_PATH/t.sh', line 1: "
         "`$GITHUB_ACTION_PATH/t.sh` runs a file of the action's folder, which only a composite action's step names"
     )
     assert any(said in p for p in problems), problems
