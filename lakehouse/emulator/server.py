@@ -49,6 +49,8 @@ LISTEN_BACKLOG = 1024
 _WERKZEUG_LOG = logging.getLogger("werkzeug")
 #: A kept-alive connection idle this long is closed (its thread ends).
 IDLE_TIMEOUT_S = 30.0
+#: S3 objects up to this size are kept in memory by moto (``MOTO_S3_DEFAULT_KEY_BUFFER_SIZE``), not on disk.
+KEY_BUFFER_BYTES = 256 * 1024 * 1024
 
 
 class _MethodNames:
@@ -277,6 +279,10 @@ def main(argv: list[str] | None = None) -> int:
 
     # moto reads these at request time; keep the emulator self-contained.
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
+    # An object's bytes stay in memory up to this size (moto's default spools anything over 5 MB to
+    # a temporary file on disk, then reads the file back on every access: a landed CSV or a Parquet
+    # file of a million rows). The same objects, answered the same way; only where moto keeps them.
+    os.environ.setdefault("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", str(KEY_BUFFER_BYTES))
     server = build_server(
         args.host, args.port, args.root_keys or [LOCAL_ACCESS_KEY], billing_alerts=not args.no_billing_alerts
     )

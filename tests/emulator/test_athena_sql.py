@@ -194,6 +194,39 @@ def test_ddl_then_insert_then_select_on_a_real_iceberg_table(cursor: Any, emulat
     assert table.scan().to_arrow().num_rows == 2
 
 
+def test_insert_from_a_query_fills_columns_by_position_and_casts_like_athena(cursor: Any) -> None:
+    """INSERT ... SELECT: the column list's order, NULL for the others, each value cast to its column's type.
+
+    The engine builds an INSERT from a query as a projection of the query (no working table); a
+    projection matching columns by name, or ignoring the list's order, fails here.
+    """
+    name = iceberg_table(cursor, "id bigint, amount decimal(10,2), at timestamp, note string")
+    cursor.execute(f"INSERT INTO {name} (note, id) SELECT 42 AS id, '7' AS note")
+    assert cursor.rowcount == 1
+    cursor.execute(
+        f"INSERT INTO {name} SELECT x, x / 4.0, TIMESTAMP '2026-01-02 03:04:05', CAST(x AS varchar) "
+        "FROM UNNEST(sequence(1, 3)) AS t(x) UNION ALL SELECT 10, 1.25, NULL, 'ten'"
+    )
+    assert cursor.rowcount == 4
+    cursor.execute(f"INSERT INTO {name} (id) SELECT 99 WHERE false")
+    assert cursor.rowcount == 0
+    cursor.execute(f"SELECT id, amount, at, note FROM {name} ORDER BY id")
+    assert cursor.fetchall() == [
+        (1, Decimal("0.25"), dt.datetime(2026, 1, 2, 3, 4, 5), "1"),
+        (2, Decimal("0.50"), dt.datetime(2026, 1, 2, 3, 4, 5), "2"),
+        (3, Decimal("0.75"), dt.datetime(2026, 1, 2, 3, 4, 5), "3"),
+        (7, None, None, "42"),
+        (10, Decimal("1.25"), None, "ten"),
+    ]
+    assert [d[1] for d in cursor.description] == ["bigint", "decimal", "timestamp", "varchar"]
+    # what cannot be inserted fails as the INSERT itself does, and adds nothing
+    assert "INVALID_CAST_ARGUMENT" in failure(cursor, f"INSERT INTO {name} (id) SELECT 'abc'")
+    assert "1 columns but 2 values" in failure(cursor, f"INSERT INTO {name} (id) SELECT 1, 2")
+    assert "GENERIC_USER_ERROR" in failure(cursor, f"INSERT INTO {name} (id, id) SELECT 1, 2")
+    cursor.execute(f"SELECT count(*) FROM {name}")
+    assert cursor.fetchone() == (5,)
+
+
 def test_merge_updates_and_inserts_and_is_idempotent(cursor: Any) -> None:
     name = iceberg_table(cursor, "id bigint, v string")
     cursor.execute(f"INSERT INTO {name} VALUES (1, 'old'), (2, 'keep')")
