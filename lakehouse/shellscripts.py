@@ -250,7 +250,9 @@ class ScriptFollower:
         cannot be told (no listing of the tree, a folder only the run knows, a path leaving the tree), noted."""
         here = self.directory(cwd, dirs, chain)
         expanded = None if here is None or self.list_dir is None else expand(pattern, here, self.list_dir)
-        where = " -> ".join([*chain, at] if at else chain) or "a step"
+        place = at.removeprefix(f"{chain[-1]}, ") if chain else at  # a Makefile's line names the Makefile already
+        where = ", ".join(p for p in (" -> ".join(chain), place) if p) or "a step"
+        where += f", in {here}" if here else ""
         if expanded is None:
             self._note(f"`{unescape(pattern)}`", f"a glob not expanded ({where}): no listing of the tree there")
             return []

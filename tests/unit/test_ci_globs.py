@@ -22,6 +22,7 @@ from tests.unit.test_ci_github import CARRIES, OR_TRUE, SWALLOWS, _not_passing_n
 __all__ = ["github"]  # the fixture, imported for this module's tests
 
 SWALLOWING = f"`pytest tests || true` {OR_TRUE}"
+MAKEFILE_LOOP = "test:\n\tfor f in t/*.sh; do bash $$f || exit 1; done\n"
 #: Each broken case: (the step, the commit's files, what the reason names). A file the glob matches loses its tests'
 #: failure; before, the run was an ``error`` (the reader did not expand the glob), never red.
 BROKEN = [
@@ -55,13 +56,27 @@ BROKEN = [
         {"ci/run": '#!/bin/bash -e\nfor f in tests/*.sh; do\n  bash "$f"\ndone\n', "tests/b.sh": SWALLOWS},
         f'runs ci/run: ci/run:3 `bash "$f"` runs tests/b.sh: tests/b.sh:3 {SWALLOWING}',
     ),
+    (  # in a recipe of a Makefile make runs in ci: the glob from ci, make's `$$` the shell's `$`
+        "make -C ci test",
+        {"ci/Makefile": MAKEFILE_LOOP, "ci/t/a.sh": SWALLOWS, "t/a.sh": CARRIES},
+        f"runs ci/Makefile: ci/Makefile, line 2 (target 'test') `bash $f` runs ci/t/a.sh: ci/t/a.sh:3 {SWALLOWING}",
+    ),
     (  # every file healthy, but without -e the loop's status is its last iteration's: a.sh's failure is lost
         "./ci/run",
         {"ci/run": '#!/bin/sh\nfor f in tests/*.sh; do sh "$f"; done\n', "tests/a.sh": CARRIES, "tests/b.sh": CARRIES},
         'runs ci/run: ci/run:2 `sh "$f"` fails unseen: it runs in a loop and without -e',
     ),
 ]
-BROKEN_IDS = ["bash-each", "or-exit", "make-each-folder", "after-cd", "hidden-named", "in-a-script", "script-without-e"]
+BROKEN_IDS = [
+    "bash-each",
+    "or-exit",
+    "make-each-folder",
+    "after-cd",
+    "hidden-named",
+    "in-a-script",
+    "in-a-recipe",
+    "script-without-e",
+]
 
 #: Healthy twins: every file the glob matches keeps its failure (a swallowing one the glob does not match is not run).
 HEALTHY = [
@@ -75,6 +90,7 @@ HEALTHY = [
         {"suites/a/Makefile": "test:\n\tpytest\n", "suites/b/Makefile": "test:\n\tpytest\n", "suites/c": ""},
     ),
     ('cd ci && for f in *.sh; do bash "$f"; done', {"ci/a.sh": CARRIES, "b.sh": SWALLOWS}),
+    ("make -C ci test", {"ci/Makefile": MAKEFILE_LOOP, "ci/t/a.sh": CARRIES, "t/a.sh": SWALLOWS}),
     ('for f in tests/*.sh; do bash "$f"; done', {"tests/a.sh": CARRIES, "tests/.wip.sh": SWALLOWS}),  # hidden
     ('for f in tests/*.sh; do bash "$f"; done', {"tests/a.sh": CARRIES, "tests/sub/b.sh": SWALLOWS}),  # no globstar
     (
@@ -89,6 +105,7 @@ HEALTHY_IDS = [
     "or-exit",
     "make-each-folder",
     "after-cd",
+    "in-a-recipe",
     "hidden-not-matched",
     "no-globstar",
     "in-a-script",
