@@ -6,7 +6,8 @@ so judged (``lakehouse.shellscripts``), not left to the run. Expanded as bash do
 written; ``dotglob`` off, so a name starting with ``.`` is matched only by a pattern starting with a literal ``.``
 (never ``.`` nor ``..``); no ``globstar``, so ``**`` is ``*``; a trailing ``/`` matches folders only and keeps the
 ``/``. ``*``, ``?`` and ``[...]`` (``[!...]``, ``[^...]``, ranges) are read; a backslash-escaped character is
-literal (``lakehouse.shellstatus`` escapes the quoted parts of a word). What cannot be told gives None: a listing
+literal (``lakehouse.shellstatus`` escapes the quoted parts of a word). Brace expansion comes first, as in bash
+(``braces``: ``tests/{unit,e2e}/*.sh`` is two globs, ``x{1..3}`` three words). What cannot be told gives None: a listing
 that cannot be had (a truncated tree), a path leaving the tree or starting at ``/``, a bracket class
 (``[[:alpha:]]``).
 """
@@ -20,6 +21,63 @@ from collections.abc import Callable
 #: The entries of a folder of the tree (a path from its root, ``""`` for the root): (name, is a folder); ``[]`` for a
 #: folder that is not there; None when the tree cannot be listed (nothing can be expanded then).
 ListDir = Callable[[str], list[tuple[str, bool]] | None]
+
+
+def braces(pattern: str) -> list[str]:
+    """Bash's brace expansion, which comes before the glob's: ``tests/{a,b}.sh`` is ``tests/a.sh tests/b.sh``,
+    ``x{1..3}`` ``x1 x2 x3``, ``{a..c}`` ``a b c`` (in the order written, never sorted); ``a{b}`` and an unmatched
+    ``{`` stay as written, an escaped (or quoted) one too."""
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "\\":
+            i += 2
+            continue
+        if pattern[i] == "{" and (found := _brace_parts(pattern, i)) is not None:
+            end, parts = found
+            return [word for part in parts for word in braces(pattern[:i] + part + pattern[end + 1 :])]
+        i += 1
+    return [pattern]
+
+
+_SEQUENCE = re.compile(r"^(-?\d+|[a-zA-Z])\.\.(-?\d+|[a-zA-Z])(?:\.\.(-?\d+))?$")
+
+
+def _brace_parts(text: str, start: int) -> tuple[int, list[str]] | None:
+    """(the index of the closing ``}``, the alternatives) of the brace at ``start``; None when bash leaves it be."""
+    depth, i, commas = 0, start, [start]
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                break
+        elif c == "," and depth == 1:
+            commas.append(i)
+        i += 1
+    else:
+        return None
+    if len(commas) > 1:
+        bounds = [*commas, i]
+        return i, [text[a + 1 : b] for a, b in zip(bounds, bounds[1:], strict=False)]
+    match = _SEQUENCE.match(text[start + 1 : i])
+    if match is None:
+        return None
+    first, last, step = match.group(1), match.group(2), abs(int(match.group(3) or 1)) or 1
+    if first.lstrip("-").isdigit() != last.lstrip("-").isdigit():
+        return None
+    if not first.lstrip("-").isdigit():
+        a, b = ord(first), ord(last)
+        return i, [chr(n) for n in range(a, b + (1 if b >= a else -1), step if b >= a else -step)]
+    a, b = int(first), int(last)
+    padded = any(len(n.lstrip("-")) > 1 and n.lstrip("-").startswith("0") for n in (first, last))
+    width = max(len(first), len(last)) if padded else 0
+    numbers = range(a, b + (1 if b >= a else -1), step if b >= a else -step)
+    return i, [f"{n:0{width}d}" if width else str(n) for n in numbers]
 
 
 def has_glob(pattern: str) -> bool:

@@ -30,7 +30,8 @@ there, and ``eval``'s under the script's own; and a caller may follow the files 
 ./test.sh`` runs ``ci/test.sh``; a subshell's ``cd`` stays in it; a variable set to a folder it can
 name, ``ROOT="$(cd "$(dirname "$0")/.." && pwd)"``, stands for that folder in ``cd "$ROOT"`` and
 ``"$ROOT/x"``; a ``for`` over words written out runs its body once with each as its variable's value, a glob among
-them expanded by ``follow``: ``for f in tests/*.sh; do bash "$f"; done`` runs each file). Strings and files are read
+them (after bash's brace expansion: ``tests/{unit,e2e}/*.sh``) expanded by ``follow``: ``for f in tests/*.sh; do bash
+"$f"; done`` runs each file). Strings and files are read
 wherever they run, in a condition or left of ``||`` too: what
 they lose inside, their status never shows.
 Wrappers that run the command after them are seen through (``exec``, ``env``, ``/usr/bin/env``, ``sudo``,
@@ -70,7 +71,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
-from lakehouse.shellglob import has_glob
+from lakehouse.shellglob import braces, has_glob, unescape
 from lakehouse.testcommands import runs_tests
 
 #: Operators, longest first (``|&`` is bash's ``2>&1 |``).
@@ -707,8 +708,8 @@ def _for_words(header: Sequence[_Token]) -> list[str]:
 
 def glob_pattern(word: str) -> str:
     """A word as a pattern for ``lakehouse.shellglob``: quotes removed, and what they (or a backslash) quoted
-    escaped with a backslash where it would be a glob character (``"tests"/*.sh``: ``tests/*.sh``; ``'*'.sh``:
-    ``\\*.sh``)."""
+    escaped with a backslash where it would be a glob or brace character (``"tests"/*.sh``: ``tests/*.sh``;
+    ``'*'.sh``: ``\\*.sh``; ``"{a,b}"``: ``\\{a\\,b\\}``)."""
     out: list[str] = []
     i = 0
     while i < len(word):
@@ -728,7 +729,7 @@ def glob_pattern(word: str) -> str:
 
 
 def _glob_escaped(char: str) -> str:
-    return f"\\{char}" if char in "*?[]\\" else char
+    return f"\\{char}" if char in "*?[]\\{}," else char
 
 
 def _always_succeeds(pipeline: _Pipeline) -> bool:
@@ -1119,10 +1120,9 @@ class _Judge:
             return
         name, _, *words = node.words
         values: list[str] | None = []
-        for word in words:
-            pattern = glob_pattern(word)
+        for pattern in (p for word in words for p in braces(glob_pattern(word))):
             if not has_glob(pattern):
-                values = None if values is None else [*values, unquote(word)]
+                values = None if values is None else [*values, unescape(pattern)]
                 continue
             at = f"line {self.first_line + self.line(node.start) - 1}"
             expanded = (

@@ -51,6 +51,16 @@ BROKEN = [
         {"tests/.wip.sh": SWALLOWS},
         f"runs tests/.wip.sh: tests/.wip.sh:3 {SWALLOWING}",
     ),
+    (  # brace expansion first, then each glob (before, `tests/{a,b}.sh` was taken for one file not in the tree)
+        'for f in tests/{unit,e2e}/*.sh; do bash "$f"; done',
+        {"tests/unit/a.sh": CARRIES, "tests/e2e/b.sh": SWALLOWS},
+        f"runs tests/e2e/b.sh: tests/e2e/b.sh:3 {SWALLOWING}",
+    ),
+    (
+        'for f in tests/{a,b}.sh; do bash "$f"; done',
+        {"tests/a.sh": CARRIES, "tests/b.sh": SWALLOWS},
+        f"runs tests/b.sh: tests/b.sh:3 {SWALLOWING}",
+    ),
     (  # in a script the step runs: the glob from the root, where the script runs
         "./ci/run",
         {"ci/run": '#!/bin/bash -e\nfor f in tests/*.sh; do\n  bash "$f"\ndone\n', "tests/b.sh": SWALLOWS},
@@ -73,6 +83,8 @@ BROKEN_IDS = [
     "make-each-folder",
     "after-cd",
     "hidden-named",
+    "braces-then-glob",
+    "braces",
     "in-a-script",
     "in-a-recipe",
     "script-without-e",
@@ -93,6 +105,7 @@ HEALTHY = [
     ("make -C ci test", {"ci/Makefile": MAKEFILE_LOOP, "ci/t/a.sh": CARRIES, "t/a.sh": SWALLOWS}),
     ('for f in tests/*.sh; do bash "$f"; done', {"tests/a.sh": CARRIES, "tests/.wip.sh": SWALLOWS}),  # hidden
     ('for f in tests/*.sh; do bash "$f"; done', {"tests/a.sh": CARRIES, "tests/sub/b.sh": SWALLOWS}),  # no globstar
+    ('for f in tests/{unit,e2e}/*.sh; do bash "$f"; done', {"tests/unit/a.sh": CARRIES, "tests/e2e/b.sh": CARRIES}),
     (
         "./ci/run",
         {"ci/run": '#!/bin/bash -e\nfor f in tests/*.sh; do\n  bash "$f"\ndone\n', "tests/b.sh": CARRIES},
@@ -108,6 +121,7 @@ HEALTHY_IDS = [
     "in-a-recipe",
     "hidden-not-matched",
     "no-globstar",
+    "braces-then-glob",
     "in-a-script",
     "no-match",
 ]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse.shellglob import expand
+from lakehouse.shellglob import braces, expand, unescape
 from lakehouse.shellscripts import checkout_lister, tree_lister
 from lakehouse.shellstatus import glob_pattern
 
@@ -92,3 +92,34 @@ def test_what_the_reader_cannot_tell_is_none_never_a_guess(pattern: str) -> None
 
 def test_a_tree_that_cannot_be_listed_expands_nothing() -> None:
     assert expand("tests/*.sh", "", tree_lister(None)) is None
+
+
+BRACES = [
+    "tests/{a,b}.sh",
+    "x{1..3}",
+    "{a..c}y",
+    "{,.}z",
+    "a{b}",
+    "{x,y{1,2}}",
+    '"{a,b}"',
+    "\\{a,b\\}",
+    "{05..10..2}",
+    "{3..1}",
+    "{c..a}",
+    "{1..a}",
+    "a{,}b",
+    "{unterminated",
+]
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+@pytest.mark.parametrize("word", BRACES)
+def test_braces_expand_as_bash_expands_them_before_the_glob(tmp_path: Path, word: str) -> None:
+    assert [unescape(p) for p in braces(glob_pattern(word))] == _bash(word, tmp_path)
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+def test_a_glob_inside_braces_is_expanded_per_alternative(checkout: Path) -> None:
+    word = "{tests,scripts}/*.sh"
+    words = [w for p in braces(glob_pattern(word)) for w in expand(p, "", tree_lister(TREE)) or []]
+    assert words == _bash(word, checkout)
