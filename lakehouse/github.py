@@ -169,6 +169,7 @@ class GitHubActions:
         self.timeout_s = timeout_s
         self._token = token
         self._session = session or requests.Session()
+        self._trees: dict[str, Tree] = {}
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": API_VERSION}
@@ -277,6 +278,24 @@ class GitHubActions:
         except (ValueError, UnicodeDecodeError) as err:
             raise GitHubApiError("bad_response", f"{what} is not UTF-8 base64 text ({err})") from None
         return Answer(answer.url, text)
+
+    def tree_paths(self, ref: str) -> Tree:
+        """Every file path at ``ref``, which of them are symbolic links, and whether GitHub truncated the list.
+
+        Read once per ref and kept: exit check 3 lists a judged commit's tree for each ``for`` glob its guard
+        runs (``for f in tests/*.sh``), the review check for CODEOWNERS' patterns."""
+        if ref in self._trees:
+            return self._trees[ref]
+        what = f"the file tree of {ref} in {self.repo}"
+        _, answer = self._get(f"git/trees/{ref}", what, {"recursive": "1"}, needs="contents: read")
+        entries = answer.data.get("tree") if isinstance(answer.data, dict) else None
+        if not isinstance(entries, list):
+            raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no tree list")
+        blobs = [e for e in entries if isinstance(e, dict) and e.get("type") == "blob" and e.get("path")]
+        links = [str(e["path"]) for e in blobs if e.get("mode") == SYMLINK_MODE]
+        tree = Tree(answer.url, [str(e["path"]) for e in blobs], links, bool(answer.data.get("truncated")))
+        self._trees[ref] = tree
+        return tree
 
     def compare(self, base: str, head: str) -> Comparison:
         """Whether ``base`` and ``head`` share history, by GitHub's "Compare two commits".
@@ -405,14 +424,3 @@ class GitHubRepo(GitHubActions):
             if (answer := self.file_text(path, ref)) is not None:
                 return path, answer
         return None
-
-    def tree_paths(self, ref: str) -> Tree:
-        """Every file path at ``ref``, which of them are symbolic links, and whether GitHub truncated the list."""
-        what = f"the file tree of {ref} in {self.repo}"
-        _, answer = self._get(f"git/trees/{ref}", what, {"recursive": "1"}, needs="contents: read")
-        tree = answer.data.get("tree") if isinstance(answer.data, dict) else None
-        if not isinstance(tree, list):
-            raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no tree list")
-        blobs = [e for e in tree if isinstance(e, dict) and e.get("type") == "blob" and e.get("path")]
-        links = [str(e["path"]) for e in blobs if e.get("mode") == SYMLINK_MODE]
-        return Tree(answer.url, [str(e["path"]) for e in blobs], links, bool(answer.data.get("truncated")))

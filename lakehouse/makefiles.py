@@ -314,9 +314,11 @@ def _at_makefile_lines(follow: Follow | None, numbers: Sequence[int], place: Cal
     if follow is None:
         return None
 
-    def in_makefile(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "") -> list[str]:
+    def in_makefile(
+        words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "", glob: bool = False
+    ) -> list[str]:
         line = int(at.removeprefix("line ")) if at.startswith("line ") else 0
-        return follow(words, shell, dirs, place(numbers[min(line, len(numbers)) - 1]) if line > 0 else "")
+        return follow(words, shell, dirs, place(numbers[min(line, len(numbers)) - 1]) if line > 0 else "", glob)
 
     return in_makefile
 

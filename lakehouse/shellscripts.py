@@ -18,6 +18,12 @@ under the shell that runs it:
   judged by ``lakehouse.makefiles`` with the files its ``include`` lines name read in their place, their
   own scripts followed from that folder; ``-i`` is reported.
 
+A ``for`` loop's glob (``for f in tests/*.sh; do bash "$f"; done``, ``for d in */; do make -C "$d"; done``) is
+expanded over the tree where the loop runs (``lakehouse.shellglob``, through ``list_dir``: the checkout's folders for
+``make lint``, the git tree of the run's commit for exit check 3), as bash does, and each file it names followed as if
+written out; one that cannot be (no listing: a tree GitHub cut short; a folder only the run knows) leaves the loop's
+variable the run's value.
+
 Followed to ``MAX_DEPTH`` files deep, never into a file already on the way (a cycle). Paths are taken
 from where the command runs: the checkout's root (where steps run; a step's ``working-directory`` is
 joined), then each ``cd`` of the calling script (``cd ci && ./test.sh`` runs ``ci/test.sh``, not
@@ -63,6 +69,7 @@ from lakehouse.makefiles import (
     makefile_masking,
     parse_make,
 )
+from lakehouse.shellglob import ListDir, expand, unescape
 from lakehouse.shellstatus import (
     ACTION_PATH,
     ACTION_PATH_WORD,
@@ -145,6 +152,36 @@ def checkout_reader(root: Path) -> ReadFile:
     return read
 
 
+def checkout_lister(root: Path) -> ListDir:
+    """The folders of a checkout on disk, as bash globs them there (a folder that is not there: no entries)."""
+    base = root.resolve()
+
+    def list_dir(path: str) -> list[tuple[str, bool]] | None:
+        folder = base / path
+        if not folder.is_dir():
+            return []
+        return [(entry.name, entry.is_dir()) for entry in folder.iterdir()]
+
+    return list_dir
+
+
+def tree_lister(paths: Sequence[str] | None) -> ListDir:
+    """The folders of a tree given as its files' paths (``git ls-tree -r``, GitHub's git tree); None: the tree
+    cannot be listed (GitHub cut it short), so nothing is."""
+    folders: dict[str, dict[str, bool]] = {"": {}}
+    for path in paths or ():
+        parts = path.split("/")
+        for depth in range(len(parts)):
+            parent = "/".join(parts[:depth])
+            folders.setdefault(parent, {})[parts[depth]] = depth < len(parts) - 1
+    listed = {folder: sorted(entries.items()) for folder, entries in folders.items()}
+
+    def list_dir(path: str) -> list[tuple[str, bool]] | None:
+        return None if paths is None else listed.get(path, [])
+
+    return list_dir
+
+
 def shebang_shell(text: str, path: str) -> Shell | str:
     """How the kernel runs a script: the shell its ``#!`` line names with its options; ``""`` when it has
     none (the calling shell runs it); the ``#!`` line itself when it names no sh-like shell."""
@@ -170,8 +207,10 @@ class ScriptFollower:
     ``notes``: what became of each file a command names, by path (``judged under ...``, ``not in the
     tree: not judged``...), for the evidence. ``files``: the paths read that exist, in order."""
 
-    def __init__(self, read: ReadFile, max_depth: int = MAX_DEPTH) -> None:
+    def __init__(self, read: ReadFile, max_depth: int = MAX_DEPTH, list_dir: ListDir | None = None) -> None:
         self.read = read
+        #: The tree's folders, for a ``for`` word's glob (``for f in tests/*.sh``); None: no glob is expanded.
+        self.list_dir = list_dir
         self.max_depth = max_depth
         self.notes: dict[str, str] = {}
         #: What a command runs that this reader cannot follow, so cannot judge (make after ``cd "$DIR"`` to a
@@ -193,7 +232,11 @@ class ScriptFollower:
         """The ``follow`` for a script run in ``cwd`` (relative to the root), reached through the files ``chain``
         from ``origin`` (the step, for ``unfollowed``)."""
 
-        def follow(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "") -> list[str]:
+        def follow(
+            words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "", glob: bool = False
+        ) -> list[str]:
+            if glob:
+                return self.expand_glob(words[0], cwd, dirs, chain, at)
             before, self._at = self._at, at
             try:
                 return self.messages(words, shell, cwd, chain, dirs, origin)
@@ -201,6 +244,20 @@ class ScriptFollower:
                 self._at = before
 
         return follow
+
+    def expand_glob(self, pattern: str, cwd: str, dirs: tuple[str, ...], chain: tuple[str, ...], at: str) -> list[str]:
+        """A ``for`` word's glob as bash expands it where the loop runs (``lakehouse.shellglob``); ``[]`` when that
+        cannot be told (no listing of the tree, a folder only the run knows, a path leaving the tree), noted."""
+        here = self.directory(cwd, dirs, chain)
+        expanded = None if here is None or self.list_dir is None else expand(pattern, here, self.list_dir)
+        place = at.removeprefix(f"{chain[-1]}, ") if chain else at  # a Makefile's line names the Makefile already
+        where = ", ".join(p for p in (" -> ".join(chain), place) if p) or "a step"
+        where += f", in {here}" if here else ""
+        if expanded is None:
+            self._note(f"`{unescape(pattern)}`", f"a glob not expanded ({where}): no listing of the tree there")
+            return []
+        self._note(f"`{unescape(pattern)}`", f"expanded over the tree ({where}): {' '.join(expanded)}")
+        return expanded
 
     def _cannot_follow(self, origin: str, chain: tuple[str, ...], what: str, folder: str = "$") -> None:
         """Record a command this reader cannot follow (see ``unfollowed``): one run in ``folder``, a value only the
@@ -254,7 +311,9 @@ class ScriptFollower:
             return self.make_messages(words, shell, here, chain, dirs, origin)
         if here is None:
             called = self.called(words, shell, "", chain)
-            if (
+            if called is None:  # `cd "$DIR" && bash "$f"`: a file only the run names, wherever it is
+                self._file_unnamed(words, shell, chain, origin)
+            elif (
                 called is not None
                 and not _installed(called[0])
                 and not _program_not_script(words, called[1] is not None)

@@ -29,7 +29,10 @@ there, and ``eval``'s under the script's own; and a caller may follow the files 
 ``lakehouse.shellscripts``), told where the script's ``cd``/``pushd``/``popd`` went before it (``cd ci &&
 ./test.sh`` runs ``ci/test.sh``; a subshell's ``cd`` stays in it; a variable set to a folder it can
 name, ``ROOT="$(cd "$(dirname "$0")/.." && pwd)"``, stands for that folder in ``cd "$ROOT"`` and
-``"$ROOT/x"``). Strings and files are read wherever they run, in a condition or left of ``||`` too: what
+``"$ROOT/x"``; a ``for`` over words written out runs its body once with each as its variable's value, a glob among
+them (after bash's brace expansion: ``tests/{unit,e2e}/*.sh``) expanded by ``follow``: ``for f in tests/*.sh; do bash
+"$f"; done`` runs each file). Strings and files are read
+wherever they run, in a condition or left of ``||`` too: what
 they lose inside, their status never shows.
 Wrappers that run the command after them are seen through (``exec``, ``env``, ``/usr/bin/env``, ``sudo``,
 ``timeout 600``, ``nice``, ``stdbuf``, ``xvfb-run``, ``xargs``, ``flock``, ``poetry run``...). A function's
@@ -68,6 +71,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from lakehouse.shellglob import braces, has_glob, unescape
 from lakehouse.testcommands import runs_tests
 
 #: Operators, longest first (``|&`` is bash's ``2>&1 |``).
@@ -694,13 +698,38 @@ def _runs_code(command: str) -> bool:
 
 
 def _for_words(header: Sequence[_Token]) -> list[str]:
-    """``[name, *words]`` of a ``for name in words`` whose words are written out (no ``$``, glob, backquote),
-    else ``[]`` (``for x in $(ls)``, ``for x; do``: the run's values)."""
+    """``[name, *words]`` of a ``for name in words`` whose words are written out (no ``$``, backquote), as written
+    (quotes kept: a quoted ``*`` is no glob), else ``[]`` (``for x in $(ls)``, ``for x; do``: the run's values)."""
     words = [t.text for t in header if not t.op]
     if len(words) < 3 or words[1] != "in" or not re.match(r"^\w+$", words[0]):
         return []
-    values = [unquote(w) for w in words[2:]]
-    return [words[0], *values] if not any(c in w for w in words[2:] for c in "$`*?[") else []
+    return words if not any(c in w for w in words[2:] for c in "$`") else []
+
+
+def glob_pattern(word: str) -> str:
+    """A word as a pattern for ``lakehouse.shellglob``: quotes removed, and what they (or a backslash) quoted
+    escaped with a backslash where it would be a glob or brace character (``"tests"/*.sh``: ``tests/*.sh``;
+    ``'*'.sh``: ``\\*.sh``; ``"{a,b}"``: ``\\{a\\,b\\}``)."""
+    out: list[str] = []
+    i = 0
+    while i < len(word):
+        c = word[i]
+        if c == "\\":
+            out.append(_glob_escaped(word[i + 1 : i + 2]))
+            i += 2
+        elif c in "'\"":
+            end = word.find(c, i + 1)
+            end = len(word) if end < 0 else end
+            out.append("".join(_glob_escaped(q) for q in unquote(word[i : end + 1])))
+            i = end + 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def _glob_escaped(char: str) -> str:
+    return f"\\{char}" if char in "*?[]\\{}," else char
 
 
 def _always_succeeds(pipeline: _Pipeline) -> bool:
@@ -723,8 +752,12 @@ def _always_succeeds(pipeline: _Pipeline) -> bool:
 #: script (as written, ``~`` for one nobody can name), a phrase for each failure lost in that file, e.g.
 #: ``runs scripts/t.sh (...): scripts/t.sh:3 `pytest || true` succeeds whatever...``.
 #: ``at``: where the command is in the calling file (``line 3``; ``""``: not said), for what cannot be followed.
+#: ``glob``: ``words`` is one ``for`` word with a glob (``glob_pattern``'s), and the answer bash's expansion of it where
+#: the command runs (``lakehouse.shellglob``: the word itself when nothing matches), ``[]`` when it cannot be told.
 class Follow(Protocol):
-    def __call__(self, words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "") -> list[str]: ...
+    def __call__(
+        self, words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "", glob: bool = False
+    ) -> list[str]: ...
 
 
 def unquote(word: str) -> str:
@@ -1078,12 +1111,25 @@ class _Judge:
 
     def each_value(self, node: _Node, body: _List, fate: _Fate) -> None:
         """A loop's body; a ``for`` over words written out (``for d in ci e2e``) once with each as its variable's
-        value (``cd "$d" && make test`` runs make in each folder), and that variable's value the run's after it."""
+        value (``cd "$d" && make test`` runs make in each folder), and that variable's value the run's after it.
+        A glob among them (``for f in tests/*.sh``) is expanded over the tree where the loop runs (``follow``'s
+        ``glob``); one that cannot be (no ``follow``, no listing of the tree) leaves the values the run's: the body
+        is judged once with the variable unknown (``bash "$f"`` runs a file only the run knows)."""
         if node.kind != "loop" or not node.words:
             self.list_(body, fate)
             return
-        name, *values = node.words
-        for value in values:
+        name, _, *words = node.words
+        values: list[str] | None = []
+        for pattern in (p for word in words for p in braces(glob_pattern(word))):
+            if not has_glob(pattern):
+                values = None if values is None else [*values, unescape(pattern)]
+                continue
+            at = f"line {self.first_line + self.line(node.start) - 1}"
+            expanded = (
+                self.follow([pattern], self.current_shell(), self.state.dirs, at, glob=True) if self.follow else []
+            )
+            values = None if values is None or not expanded else [*values, *expanded]
+        for value in values if values is not None else [None]:
             self.values[name] = value
             self.list_(body, fate)
         self.values[name] = None
@@ -1254,8 +1300,10 @@ class _Judge:
         if follow is None:
             return None
 
-        def inside(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "") -> list[str]:
-            return follow(words, shell, (*here, *dirs), at)
+        def inside(
+            words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "", glob: bool = False
+        ) -> list[str]:
+            return follow(words, shell, (*here, *dirs), at, glob)
 
         return inside
 

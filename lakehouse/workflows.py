@@ -54,7 +54,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from lakehouse.config import project_root
-from lakehouse.shellscripts import ScriptFollower, checkout_reader
+from lakehouse.shellscripts import ScriptFollower, checkout_lister, checkout_reader
 from lakehouse.shellstatus import (
     ACTION_PATH,
     ACTION_PATH_WORD,
@@ -234,8 +234,10 @@ def _run_in(follow: Follow, folder: str) -> Follow:
     """``follow`` for a step whose ``working-directory`` is an expression: what it runs runs in that folder, which
     only the run knows (``lakehouse.shellscripts`` says so: never judged, never passed)."""
 
-    def moved(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "") -> list[str]:
-        return follow(words, shell, (folder, *dirs), at)
+    def moved(
+        words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "", glob: bool = False
+    ) -> list[str]:
+        return follow(words, shell, (folder, *dirs), at, glob)
 
     return moved
 
@@ -421,7 +423,7 @@ def workflow_rule_problems(path: Path, document: Any, text: str = "") -> list[Pr
             problems.append(Problem(path, f"jobs/{job_id}", "assumes an AWS role through OIDC without id-token: write"))
     if path.name == "guard.yml":
         root = path.resolve().parents[2]  # .github/workflows/guard.yml -> the checkout
-        scripts = ScriptFollower(checkout_reader(root))  # the scripts of the same tree
+        scripts = ScriptFollower(checkout_reader(root), list_dir=checkout_lister(root))  # the scripts of the same tree
         problems += masked_failure_problems(path, document, scripts)  # the Makefiles its make reads too
         problems += unfollowed_problems(path, scripts)
         push = (document.get("on") or {}).get("push") if isinstance(document.get("on"), dict) else None
@@ -457,7 +459,7 @@ def check_file(path: Path, kind: str) -> list[Problem]:
         return [Problem(path, where, f"not valid YAML: {getattr(err, 'problem', None) or err}")]
     if kind == "action":  # the composite action runs inside guard's jobs too: its failures must fail them
         root = next((p.parent for p in path.resolve().parents if p.name == ".github"), None)
-        scripts = ScriptFollower(checkout_reader(root)) if root is not None else None
+        scripts = ScriptFollower(checkout_reader(root), list_dir=checkout_lister(root)) if root is not None else None
         folder = path.resolve().parent.relative_to(root).as_posix() if root is not None else None
         return (
             schema_problems(path, document, "github-actions")

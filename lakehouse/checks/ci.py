@@ -27,22 +27,23 @@ Two sources, in this order:
   and reusable workflows it uses (``./...``, the same commit): a job or step whose
   ``continue-on-error`` is not literally ``false`` (``true``, or an expression, which may be true),
   or a ``run:`` line ending ``|| true`` or ``; exit 0``, makes the run red, and the reason names
-  the file, the job and the step. So do the shell scripts and Makefiles of the repository that a step,
-  a script or a recipe runs (``./scripts/test.sh``, ``bash ci/x``, ``source x``, ``timeout 600 ./x``,
-  ``make test`` from a step or from ``.ci/run``, ``cd ci && make``, ``make -C ci``, a local action's
-  ``"$GITHUB_ACTION_PATH/test.sh"``; ``lakehouse.shellscripts``, ``lakehouse.makefiles``), read at the same
-  commit from the folder they run in: a script whose body is ``pytest || true``, or ``pytest`` then ``exit 0``
-  without ``-e``, or a recipe line ``-pytest``, or tests whose status a command substitution loses (``echo
-  "$(pytest)"``, ``export OUT=$(pytest)``; ``out=$(pytest)`` alone keeps it), makes the run red, the reason naming the
-  file and line. A recipe is judged as make hands it to the shell (``lakehouse.makevars``: ``$(BIN)`` replaced by its
-  value, ``$$`` by ``$``, so ``echo "$$(pytest)"`` is red). A script the commit does not hold is noted, not judged
-  (the step fails where it runs it); a file that cannot be read is an ``error``, never a pass. So is a run whose guard
-  runs make or a script where only the run can tell (``cd "$DIR"``, ``"$DIR/test.sh"``, ``bash "$DIR/t.sh"``, ``source
-  "$X/env.sh"`` with DIR a value of the run, a recipe's ``$(DIR)/t.sh`` with DIR from ``$(shell ...)``, ``MAKEFLAGS:
-  ${{ inputs.flags }}``, ``"$GITHUB_ACTION_PATH/x"`` in a workflow's own step, which names no action's folder; the
+  the file, the job and the step. So do the shell scripts and Makefiles of the repository that a step, a script or a
+  recipe runs (``./scripts/test.sh``, ``bash ci/x``, ``source x``, ``timeout 600 ./x``, ``make test`` from a step or
+  from ``.ci/run``, ``cd ci && make``, ``make -C ci``, a local action's ``"$GITHUB_ACTION_PATH/test.sh"``, each file
+  of ``for f in tests/*.sh; do bash "$f"; done`` with the glob expanded as bash does over the commit's git tree, read
+  once (``GET .../git/trees/{head_sha}?recursive=1``) and only for a glob; ``lakehouse.shellscripts``,
+  ``lakehouse.makefiles``), read at the same commit from the folder they run in: a script whose body is ``pytest ||
+  true``, or ``pytest`` then ``exit 0`` without ``-e``, or a recipe line ``-pytest``, or tests whose status a command
+  substitution loses (``echo "$(pytest)"``, ``export OUT=$(pytest)``; ``out=$(pytest)`` alone keeps it), makes the run
+  red, the reason naming the file and line. A recipe is judged as make hands it to the shell (``lakehouse.makevars``:
+  ``$(BIN)`` replaced by its value, ``$$`` by ``$``, so ``echo "$$(pytest)"`` is red). A script the commit does not
+  hold is noted, not judged (the step fails where it runs it); a file that cannot be read is an ``error``, never a
+  pass. So is a run whose guard runs make or a script where only the run can tell (``cd "$DIR"``, ``"$DIR/test.sh"``,
+  ``bash "$DIR/t.sh"``, ``source "$X/env.sh"`` with DIR a value of the run, a recipe's ``$(DIR)/t.sh`` with DIR from
+  ``$(shell ...)``, ``MAKEFLAGS: ${{ inputs.flags }}``, ``"$GITHUB_ACTION_PATH/x"`` in a workflow's own step, which
+  names no action's folder, a ``for`` glob with a variable in it or over a tree GitHub lists truncated; the
   workflow's, job's and step's ``env:`` and the script's own assignments are followed, ``lakehouse.shellscripts``'
-  ``unfollowed``):
-  not proven red, not green; a red run among the judged wins.
+  ``unfollowed``): not proven red, not green; a red run among the judged wins.
 
   And the repository is only a name the user gives: its runs say something of the code under test only
   when they ran on its history. So each judged run's commit (``head_sha``) must share history with the
@@ -95,6 +96,7 @@ Statuses, and why:
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from dataclasses import asdict, dataclass, field, replace
@@ -109,7 +111,8 @@ from lakehouse.config import project_root
 from lakehouse.github import GitHubActions, GitHubApiError, RunsPage
 from lakehouse.ledger import GUARD_SUITE, Ledger, read_ledger, why_not_counted
 from lakehouse.outcome import Outcome, Status
-from lakehouse.shellscripts import ScriptFollower
+from lakehouse.shellglob import ListDir
+from lakehouse.shellscripts import ScriptFollower, tree_lister
 from lakehouse.workflows import (
     displayed_run_steps,
     load_yaml,
@@ -366,7 +369,17 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
         answer = client.file_text(path, sha)
         return None if answer is None else str(answer.data)
 
-    scripts = ScriptFollower(script_text)  # the scripts and Makefiles of the same commit as the workflow
+    @functools.cache
+    def tree_listing() -> ListDir:
+        """The commit's tree, read (once) when a ``for`` glob of the guard needs it; GitHub's list cut short: none."""
+        tree = client.tree_paths(sha)
+        return tree_lister(None if tree.truncated else tree.paths)
+
+    def list_dir(path: str) -> list[tuple[str, bool]] | None:
+        return tree_listing()(path)
+
+    # the scripts and Makefiles of the same commit as the workflow
+    scripts = ScriptFollower(script_text, list_dir=list_dir)
     documents: list[tuple[str, str, Any]] = []
     while pending:
         kind, path = pending.pop(0)

@@ -274,7 +274,9 @@ def test_a_follow_hook_is_asked_for_each_command_that_runs_something_with_where_
     (``if ./t.sh; then ... else exit 1; fi`` with ``pytest || true`` in t.sh is green)."""
     asked: list[tuple[list[str], bool, tuple[str, ...]]] = []
 
-    def follow(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "") -> list[str]:
+    def follow(
+        words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "", glob: bool = False
+    ) -> list[str]:
         asked.append((list(words), shell.errexit, dirs))
         return ["runs it: it.sh:1 `x || true` succeeds"] if words[0] == "./it.sh" else []
 
@@ -357,7 +359,9 @@ def test_a_script_on_standard_input_and_a_trap_that_exits_0_are_read() -> None:
 def test_a_variable_naming_a_folder_is_where_cd_to_it_goes() -> None:
     asked: list[tuple[list[str], tuple[str, ...]]] = []
 
-    def follow(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "") -> list[str]:
+    def follow(
+        words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "", glob: bool = False
+    ) -> list[str]:
         asked.append((list(words), dirs))
         return []
 
@@ -424,7 +428,9 @@ def test_make_in_a_command_substitution_keeps_its_status_only_in_a_bare_assignme
 def test_variables_a_script_starts_with_or_exports_reach_cd_and_the_commands_it_runs() -> None:
     asked: list[tuple[list[str], tuple[str, ...], dict[str, str | None]]] = []
 
-    def follow(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "") -> list[str]:
+    def follow(
+        words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "", glob: bool = False
+    ) -> list[str]:
         asked.append((list(words), dirs, shell.variables()))
         return []
 
@@ -471,7 +477,9 @@ def test_the_action_path_names_the_actions_folder_for_what_a_step_runs_and_what_
     wherever a script has gone); ``${{ github.action_path }}`` is the same folder; a script it runs inherits it."""
     asked: list[tuple[list[str], tuple[str, ...], dict[str, str | None]]] = []
 
-    def follow(words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "") -> list[str]:
+    def follow(
+        words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "", glob: bool = False
+    ) -> list[str]:
         asked.append((list(words), dirs, shell.variables()))
         return []
 

@@ -731,3 +731,21 @@ def test_lint_says_a_guard_step_running_the_action_path_cannot_be_followed(tmp_p
         "`$GITHUB_ACTION_PATH/t.sh` runs a file of the action's folder, which only a composite action's step names"
     )
     assert any(said in p for p in problems), problems
+
+
+GLOB_LOOP = 'for f in tests/*.sh; do bash "$f"; done'
+
+
+def test_make_lint_judges_the_scripts_a_for_glob_runs_in_the_checkout(tmp_path: Path) -> None:
+    """``make lint`` expands the glob over the checkout on disk as bash would there: the swallowing file it matches
+    is red, named with its line; a hidden one ``*`` does not match is not run."""
+    files = {"tests/a.sh": "#!/bin/bash -e\npytest\n", "tests/b.sh": "#!/bin/bash -e\npytest || true\n"}
+    assert _repository(tmp_path, GLOB_LOOP, files) == [
+        f"jobs/test/steps/0/run: step '{GLOB_LOOP}', line 1 `bash \"$f\"` runs tests/b.sh: "
+        f"tests/b.sh:2 `pytest || true` {ALTERNATIVE}"
+    ]
+
+
+def test_make_lint_passes_a_for_glob_whose_scripts_all_keep_their_failure(tmp_path: Path) -> None:
+    files = {"tests/a.sh": "#!/bin/bash -e\npytest\n", "tests/.wip.sh": "#!/bin/bash -e\npytest || true\n"}
+    assert _repository(tmp_path, GLOB_LOOP, files) == []
