@@ -532,7 +532,8 @@ def test_a_makefile_recipe_whose_failure_is_lost_to_a_later_command_is_red(githu
     outcome = ask(github, sha(8))
     _not_passing_naming(
         outcome,
-        "(target 'test') `.venv/bin/pytest tests/` fails unseen: `;` follows it and without -e (make runs `/bin/sh -c`)",
+        "(target 'test') `.venv/bin/pytest tests/` fails unseen: `;` follows it and without -e "
+        "(make runs `/bin/sh -c`)",
         f"at {commit[:12]}",
     )
 

@@ -656,7 +656,8 @@ def test_what_cd_or_make_leaves_unjudged_is_noted(tmp_path: Path) -> None:
         (
             "      - run: make test\n",
             '      - run: cd "$TESTS_DIR" && make test\n',
-            "cannot tell whether a failure is lost: jobs/test/steps/2/run: step 'cd \"$TESTS_DIR\" && make test', line 1: "
+            "cannot tell whether a failure is lost: jobs/test/steps/2/run: "
+            "step 'cd \"$TESTS_DIR\" && make test', line 1: "
             "`make test` runs in `$TESTS_DIR`, a folder only the run knows",
         ),
         (
