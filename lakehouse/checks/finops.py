@@ -62,7 +62,7 @@ from lakehouse.checks.billing_alarm import (
     judge_billing_alarm,
     state_note,
 )
-from lakehouse.checks.billing_freshness import NewestCharge, age_s, freshness_evidence, read_newest_charge
+from lakehouse.checks.billing_freshness import NewestCharge, freshness_evidence, read_newest_charge
 from lakehouse.checks.dashboard_metrics import COUNTING_RULE, MetricCount, SeriesKey, count_metric_series
 from lakehouse.config import DEFAULT_MONTHLY_COST_CAP_USD
 from lakehouse.inventory import DEFAULT_PROJECT, name_prefixes
@@ -937,8 +937,7 @@ def judge_finops(
                 )
     actions = _judge_alarm(data, cap, problems["billing_alarm"])
     reasons = [p for part in problems.values() for p in part]
-    newest = data.billing_newest
-    age = age_s(newest) if newest is not None else None
+    freshness = freshness_evidence(data.billing_newest)
 
     measured = {
         "budget_limit_usd": limit,
@@ -978,9 +977,9 @@ def judge_finops(
         "billing_alarm_rule": BILLING_ALARM_RULE,
         "billing_alarm_state": billing_alarm_state(data),
         "billing_metric": billing_metric_evidence(data),
-        "billing_metric_newest": newest.timestamp.isoformat() if newest and newest.timestamp else None,
-        "billing_metric_age_h": round(age / 3600, 2) if age is not None else None,
-        "billing_metric_freshness": freshness_evidence(data.billing_newest),
+        "billing_metric_newest": freshness["newest"],
+        "billing_metric_age_h": freshness["age_h"],
+        "billing_metric_freshness": freshness,
         "billing_alarms_in_us_east_1": [
             billing_alarm_summary(
                 a,
