@@ -136,6 +136,12 @@ def _installed(path: str) -> bool:
     return _INSTALLED.search(path) is not None
 
 
+def _line_in(at: str, chain: tuple[str, ...]) -> str:
+    """Where in the file being followed a command is (``line 3``): a Makefile's line names the Makefile, which
+    ``chain`` already ends with, so that name is not said twice."""
+    return at.removeprefix(f"{chain[-1]}, ") if chain else at
+
+
 def checkout_reader(root: Path) -> ReadFile:
     """Files of a checkout on disk (``make lint`` reads the workflow there too); None for a missing or binary file."""
     base = root.resolve()
@@ -250,7 +256,7 @@ class ScriptFollower:
         cannot be told (no listing of the tree, a folder only the run knows, a path leaving the tree), noted."""
         here = self.directory(cwd, dirs, chain)
         expanded = None if here is None or self.list_dir is None else expand(pattern, here, self.list_dir)
-        place = at.removeprefix(f"{chain[-1]}, ") if chain else at  # a Makefile's line names the Makefile already
+        place = _line_in(at, chain)
         where = ", ".join(p for p in (" -> ".join(chain), place) if p) or "a step"
         where += f", in {here}" if here else ""
         if expanded is None:
@@ -267,7 +273,7 @@ class ScriptFollower:
             return
         where = " -> ".join([origin or "a step", *chain])
         if self._at:  # the line of the step, script or Makefile the command is on
-            where += ", " + (self._at.removeprefix(f"{chain[-1]}, ") if chain else self._at)
+            where += ", " + _line_in(self._at, chain)
         entry = f"{where}: {what}"
         if entry not in self.unfollowed:
             self.unfollowed.append(entry)
@@ -313,11 +319,7 @@ class ScriptFollower:
             called = self.called(words, shell, "", chain)
             if called is None:  # `cd "$DIR" && bash "$f"`: a file only the run names, wherever it is
                 self._file_unnamed(words, shell, chain, origin)
-            elif (
-                called is not None
-                and not _installed(called[0])
-                and not _program_not_script(words, called[1] is not None)
-            ):
+            elif not _installed(called[0]) and not _program_not_script(words, called[1] is not None):
                 moved = self._unknown_folder(cwd, dirs, chain)
                 self._note(words[0], f"not judged: run after `cd {moved}`, a folder not named in the tree")
                 self._cannot_follow(
