@@ -483,6 +483,47 @@ def owners_of(path: str, rules: Sequence[OwnerRule]) -> OwnerRule | None:
     return decided
 
 
+def _governing_places(path: str | None) -> list[str]:
+    """The CODEOWNERS files GitHub would use instead of or as ``path``: it, and the places GitHub looks first."""
+    if path not in CODEOWNERS_PATHS:
+        return [path] if path else []
+    return list(CODEOWNERS_PATHS[: CODEOWNERS_PATHS.index(path) + 1])
+
+
+def _owners(path: str, rules: Sequence[OwnerRule]) -> list[str]:
+    rule = owners_of(path, rules)
+    return list(rule.owners) if rule else []
+
+
+def codeowners_self_ownership(rules: Sequence[OwnerRule], path: str | None, reviewers: set[str]) -> list[str]:
+    """Why a pull request could change who the code owners are without a reviewer's approval (empty: it cannot).
+
+    GitHub asks a code owner of every file a pull request touches, CODEOWNERS included, and of a file it
+    adds. So a CODEOWNERS nobody owns, or one an outsider of the reviewed directories owns, is changed with
+    any one approval (or that outsider's), and the next change to /infra/ needs nobody's: the two-person
+    review holds for one merge only. The same goes for a place GitHub reads before the file in use (a new
+    ``.github/CODEOWNERS`` takes over from ``CODEOWNERS``). Owners are compared case-blind, as GitHub does.
+    """
+    problems = []
+    for place in _governing_places(path):
+        rule = owners_of(place, rules)
+        adds = "" if place == path else f" (a pull request adding it replaces {path}: GitHub reads it first)"
+        if rule is None or not rule.owners:
+            why = f"line {rule.line} `{rule.pattern}` names no owner" if rule else "no rule matches it"
+            problems.append(
+                f"{place} has no code owner ({why}){adds}: a pull request changing it merges with any one approval "
+                "and can take the code owners of the reviewed directories away; give it to their owners"
+            )
+            continue
+        outsiders = [o for o in rule.owners if o.lower() not in reviewers]
+        if outsiders:
+            problems.append(
+                f"{place} is owned by {' '.join(outsiders)} (line {rule.line} `{rule.pattern}`){adds}, who own(s) "
+                "nothing under the reviewed directories: their approval alone changes who reviews them"
+            )
+    return problems
+
+
 def judge_codeowners(reading: ReviewReading) -> tuple[dict[str, Any], list[str], list[str], dict[str, Any]]:
     """CODEOWNERS on main has no errors and gives every file under each reviewed directory an owner.
 
@@ -505,6 +546,7 @@ def judge_codeowners(reading: ReviewReading) -> tuple[dict[str, Any], list[str],
     rules = parse_codeowners(reading.codeowners_text)
     unowned: dict[str, list[str]] = {}
     owned_by: dict[str, list[str]] = {}
+    reviewers: set[str] = set()  # everyone who owns a path under a reviewed directory, case-blind
     if reading.tree_error:
         return {}, problems, [f"could not list the files of {reading.branch}: {reading.tree_error}"], {}
     if reading.codeowners_path in reading.tree_symlinks:
@@ -528,6 +570,7 @@ def judge_codeowners(reading: ReviewReading) -> tuple[dict[str, Any], list[str],
                 new = "" if path in files else f"not on {reading.branch} yet, a pull request may add it; "
                 lost.append(f"{path} ({new}{why})")
             else:
+                reviewers.update(o.lower() for o in rule.owners)
                 owned_by.setdefault(directory, [])
                 line = f"line {rule.line}: {' '.join(rule.owners)}"
                 if line not in owned_by[directory]:
@@ -536,6 +579,9 @@ def judge_codeowners(reading: ReviewReading) -> tuple[dict[str, Any], list[str],
             unowned[directory] = lost
             named = "; ".join(lost[:_NAMED]) + (f"; and {len(lost) - _NAMED} more" if len(lost) > _NAMED else "")
             problems.append(f"{where} gives no owner to {len(lost)} path(s) under {directory}: {named}")
+    # Who may change CODEOWNERS may change who the code owners are: reviewers of the directories only.
+    self_owned = codeowners_self_ownership(rules, reading.codeowners_path, reviewers)
+    problems += [f"{where}: {p}" for p in self_owned]
     unreadable = []
     if reading.tree_truncated:
         # The files past GitHub's limit went unprobed: one of them may have no owner.
@@ -543,9 +589,14 @@ def judge_codeowners(reading: ReviewReading) -> tuple[dict[str, Any], list[str],
             f"GitHub truncated the file tree of {reading.branch} (over its limit of entries), so not every file "
             f"under {', '.join(reading.dirs)} could be given its owner: the files beyond it are unknown"
         )
-    measured = {"codeowners_errors": len(errors), "unowned_dirs": sorted(unowned)}
+    measured = {
+        "codeowners_errors": len(errors),
+        "unowned_dirs": sorted(unowned),
+        "codeowners_changed_only_by_reviewers": not self_owned,
+    }
     details = {
         "path": reading.codeowners_path,
+        "codeowners_owners": {place: _owners(place, rules) for place in _governing_places(reading.codeowners_path)},
         "errors": errors,
         "owners_by_dir": owned_by,
         "unowned": unowned,
@@ -566,6 +617,7 @@ def threshold(min_approvals: int, dirs: Sequence[str]) -> dict[str, Any]:
         "binds_admins": True,
         "codeowners_errors": 0,
         "unowned_dirs": [],
+        "codeowners_changed_only_by_reviewers": True,
         "owned_dirs": list(dirs),
     }
 

@@ -69,8 +69,10 @@ def test_protected_main_with_real_owners_passes(github: FakeGitHub) -> None:
         "binds_admins": True,
         "codeowners_errors": 0,
         "unowned_dirs": [],
+        "codeowners_changed_only_by_reviewers": True,
     }
     assert outcome.details["codeowners"]["owners_by_dir"]["/infra/"] == ["line 2: @acme/infra-owners"]
+    assert outcome.details["codeowners"]["codeowners_owners"] == {".github/CODEOWNERS": ["@acme/infra-owners"]}
     # The token went in the header only.
     assert all(r["headers"]["Authorization"] == f"Bearer {TOKEN}" for r in github.requests)
     assert TOKEN not in json.dumps(outcome.details)
@@ -289,10 +291,72 @@ def test_no_codeowners_file_fails(github: FakeGitHub) -> None:
 
 def test_codeowners_at_the_root_is_read_when_github_has_none(github: FakeGitHub) -> None:
     reviewed_repository(github)
-    github.files["CODEOWNERS"] = github.files.pop(".github/CODEOWNERS")
+    github.files["CODEOWNERS"] = github.files.pop(".github/CODEOWNERS") + "/CODEOWNERS @acme/infra-owners\n"
     outcome = ask(github)
     assert outcome.status is Status.PASSED, outcome.reason
     assert outcome.details["codeowners"]["path"] == "CODEOWNERS"
+    assert outcome.details["codeowners"]["codeowners_owners"] == {
+        ".github/CODEOWNERS": ["@acme/infra-owners"],  # a pull request adding it would replace the root file
+        "CODEOWNERS": ["@acme/infra-owners"],
+    }
+
+
+@pytest.mark.parametrize(
+    ("place", "codeowners", "culprit"),
+    [
+        # Nobody owns the file that says who the owners are: any one approval rewrites it.
+        (".github/CODEOWNERS", CODEOWNERS.replace("/.github/  @acme/infra-owners\n", ""), "no rule matches it"),
+        # A later rule naming no owner takes it away again.
+        (".github/CODEOWNERS", CODEOWNERS + "/.github/CODEOWNERS\n", "line 5 `/.github/CODEOWNERS` names no owner"),
+        # Owned, but by someone who owns nothing under /infra/ or /pipeline/.
+        (".github/CODEOWNERS", CODEOWNERS + "*CODEOWNERS @acme/interns\n", "is owned by @acme/interns"),
+        (".github/CODEOWNERS", CODEOWNERS + "/.github/ @acme/infra-owners @octocat\n", "is owned by @octocat"),
+        # The file in use at the root is owned, but a pull request adding .github/CODEOWNERS replaces it.
+        (
+            "CODEOWNERS",
+            "/infra/ @acme/infra-owners\n/pipeline/ @acme/data-owners\n/CODEOWNERS @acme/infra-owners\n",
+            ".github/CODEOWNERS has no code owner (no rule matches it) (a pull request adding it replaces CODEOWNERS",
+        ),
+        # The root file itself unowned, .github/ owned.
+        ("CODEOWNERS", CODEOWNERS, "CODEOWNERS has no code owner (no rule matches it): a pull request"),
+    ],
+    ids=[
+        "unowned",
+        "unowned-by-a-later-rule",
+        "owned-by-an-outsider",
+        "co-owned-by-an-outsider",
+        "a-place-read-first-unowned",
+        "root-file-unowned",
+    ],
+)
+def test_codeowners_anyone_may_change_fails(github: FakeGitHub, place: str, codeowners: str, culprit: str) -> None:
+    """A CODEOWNERS that an approval from outside the reviewed directories' owners can change makes the
+    two-person review hold for one merge only: the next merge rewrites who the code owners are."""
+    reviewed_repository(github)
+    del github.files[".github/CODEOWNERS"]
+    github.files[place] = codeowners
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert culprit in str(outcome.reason)
+    assert outcome.measured["codeowners_changed_only_by_reviewers"] is False
+    assert outcome.measured["unowned_dirs"] == []  # every file under the reviewed directories is still owned
+
+
+@pytest.mark.parametrize(
+    "codeowners",
+    [
+        CODEOWNERS + "/.github/CODEOWNERS @acme/data-owners\n",  # an owner of /pipeline/ counts
+        CODEOWNERS + "*CODEOWNERS @ACME/Infra-Owners\n",  # team names are case-blind
+        "* @acme/infra-owners\n/pipeline/ @acme/data-owners\n",  # the default owner owns /infra/ too
+    ],
+    ids=["pipeline-owner", "case-blind", "default-owner"],
+)
+def test_codeowners_only_reviewers_may_change_passes(github: FakeGitHub, codeowners: str) -> None:
+    reviewed_repository(github)
+    github.files[".github/CODEOWNERS"] = codeowners
+    outcome = ask(github)
+    assert outcome.status is Status.PASSED, outcome.reason
+    assert outcome.measured["codeowners_changed_only_by_reviewers"] is True
 
 
 def test_weaker_token_judges_from_rulesets(github: FakeGitHub) -> None:
