@@ -935,7 +935,7 @@ def judge_finops(
         except json.JSONDecodeError as err:
             problems["dashboard"].append(f"dashboard {data.dashboard_name} has a body that is not JSON ({err})")
         else:
-            drawn = count_metric_series(body if isinstance(body, dict) else {})
+            drawn = count_metric_series(body if isinstance(body, dict) else {}, data.read_at or datetime.now(UTC))
             stack_id = data.stack_id
             foreign = {
                 label: f"{label}: another stack's ({why})"
@@ -979,9 +979,10 @@ def judge_finops(
                     f"; drawn but not published (ListMetrics does not list them): {', '.join(dead)}" if dead else ""
                 )
                 others = f"; drawn but not this stack's: {', '.join(foreign.values())}" if foreign else ""
+                frozen = f"; drawn but not shown now: {'; '.join(drawn.not_shown)}" if drawn.not_shown else ""
                 problems["dashboard"].append(
                     f"dashboard {data.dashboard_name} has {metrics.count} published metric series{shown}, fewer "
-                    f"than {min_series}{unpublished}{others}"
+                    f"than {min_series}{unpublished}{others}{frozen}"
                 )
     actions = _judge_alarm(data, cap, problems["billing_alarm"])
     reasons = [p for part in problems.values() for p in part]
