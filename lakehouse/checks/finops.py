@@ -89,7 +89,8 @@ BUDGET_RULE = (
     "a bill over the cap reads under it; no BillingViewArn but the account's own primary billing view: a custom "
     "view is filtered and a billing group's is pro forma); its TimePeriod holds the moment of reading "
     "(Start <= now < End: a budget that ended, or starts later, tracks no spend this month and never alerts); "
-    "and at least one notification compares GREATER_THAN at a threshold <= 100 % of the limit (PERCENTAGE "
+    "and at least one notification compares GREATER_THAN at a threshold above 0 (one at 0 fires at the month's "
+    "first charge, once, and says nothing when the cap is crossed) and <= 100 % of the limit (PERCENTAGE "
     "thresholds as they are, ABSOLUTE_VALUE thresholds in USD against the limit; a FORECASTED one only once AWS "
     "forecasts the budget, i.e. DescribeBudget shows CalculatedSpend.ForecastedSpend: AWS needs about five weeks "
     "of usage data to forecast and sends no forecasted notification before, so on a new account only ACTUAL ones "
@@ -628,6 +629,11 @@ def _notification_problems(
         why.append(f"compares {note.get('ComparisonOperator')}, not GREATER_THAN")
     if threshold is None:
         why.append(f"has no threshold ({note.get('Threshold')})")
+    elif threshold <= 0 and kind in ("PERCENTAGE", "ABSOLUTE_VALUE"):
+        why.append(
+            "fires at the month's first charge (GREATER_THAN 0): AWS sends an ACTUAL notification once per budget "
+            "period, so it has fired, and says nothing, when the cap is crossed"
+        )
     elif kind == "PERCENTAGE":
         if threshold > 100:
             spent = f" = {_num(limit * threshold / 100)} USD" if limit is not None else ""

@@ -1,6 +1,6 @@
 """Exit check 7's budget must see the whole bill and be able to alert now, not in five weeks.
 
-Two budgets AWS accepts that alert nobody before the cap is spent:
+Three budgets AWS accepts that alert nobody before the cap is spent:
 
 - its only notifications are FORECASTED while AWS has no forecast for it: AWS needs about five
   weeks of usage data to forecast, and until then a forecasted notification is never sent
@@ -8,7 +8,9 @@ Two budgets AWS accepts that alert nobody before the cap is spent:
   account of its own (infra/finops.tf), so that is its first month;
 - it tracks a billing view other than the account's primary one (``BillingViewArn``): a custom
   view is filtered (accounts, tags) and a billing group's view is pro forma, so the budget sees
-  part of the bill, or other prices, as a CostFilters budget does.
+  part of the bill, or other prices, as a CostFilters budget does;
+- its only notification is GREATER_THAN 0: it fires at the month's first cent, once, and is silent
+  when the cap is crossed.
 """
 
 from __future__ import annotations
@@ -94,3 +96,27 @@ def test_a_budget_on_the_primary_billing_view_covers_the_bill(view: str | None) 
     budget = dict(BUDGET) if view is None else {**BUDGET, "BillingViewArn": view}
     result = judge_finops(healthy(budget=budget))
     assert result.passed, result.reason
+
+
+@pytest.mark.parametrize(
+    ("notification", "shown"),
+    [
+        ({**ACTUAL_80, "Threshold": 0.0}, "ACTUAL GREATER_THAN 0.0 %"),
+        ({**ACTUAL_80, "Threshold": 0.0, "ThresholdType": "ABSOLUTE_VALUE"}, "ACTUAL GREATER_THAN 0.0 USD"),
+        ({**FORECAST_100, "Threshold": 0.0}, "FORECASTED GREATER_THAN 0.0 %"),
+    ],
+)
+def test_a_notification_at_a_zero_threshold_says_nothing_of_the_cap(notification: dict[str, Any], shown: str) -> None:
+    """Broken budget: its one notification fires at the month's first cent (GREATER_THAN 0): AWS sends an ACTUAL
+    notification once per budget period, so it has fired, weeks before, when the cap is crossed, and says nothing
+    then (the billing alarm's rule rejects an alarm that breaches at 0 USD for the same reason)."""
+    result = judge_finops(healthy(notifications=[NotificationReadback(notification, [SNS])]))
+    assert result.status is Status.FAILED
+    assert f"{shown}: fires at the month's first charge (GREATER_THAN 0)" in str(result.reason)
+
+
+@pytest.mark.parametrize("threshold", [0.01, 1.0])
+def test_a_small_threshold_above_zero_still_alerts(threshold: float) -> None:
+    """Healthy twin: any threshold above 0 (here 0.01 % and 1 %, within 100 %) is the owner's choice."""
+    notification = {**ACTUAL_80, "Threshold": threshold}
+    assert judge_finops(healthy(notifications=[NotificationReadback(notification, [SNS])])).passed
