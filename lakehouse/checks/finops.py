@@ -866,9 +866,22 @@ def _own_values(own_names: frozenset[str]) -> frozenset[str]:
 STACK_SERIES_RULE = (
     "With the stack known, a series counts only when it watches the stack: a dimension names one of its "
     "resources (StackId = its id, a name its outputs give or one inside an ARN they give, its name prefix) or "
-    "it is the account's AWS/Billing EstimatedCharges (the stack's cost is in it). An account-wide series or "
+    "it is the account's AWS/Billing EstimatedCharges (the stack's cost is in it; a LinkedAccount dimension "
+    "naming another account is that account's charges, not the stack's). An account-wide series or "
     "one on a resource of no stack is listed, not counted."
 )
+
+
+def other_accounts_charges(key: SeriesKey, account: str) -> str | None:
+    """The LinkedAccount an EstimatedCharges series is split to when it is not ``account`` (None: it is not).
+
+    A payer account publishes each member account's charges as EstimatedCharges LinkedAccount=<id>: another
+    member's series holds none of this account's, so none of the stack's, cost.
+    """
+    if (key.namespace, key.metric) != (BILLING_NAMESPACE, BILLING_METRIC):
+        return None
+    linked = dict(key.dimensions).get("LinkedAccount")
+    return linked if linked is not None and linked != account else None
 
 
 def of_the_stack(key: SeriesKey, stack_id: str, project: str, own_names: frozenset[str] | None = None) -> bool:
@@ -948,6 +961,14 @@ def judge_finops(
                 for label, k in zip(drawn.series, drawn.keys, strict=True)
                 if stack_id and (why := _other_stacks(k, stack_id, _project(data), data.own_names))
             }
+            foreign.update(
+                {
+                    label: f"{label}: another account's charges (LinkedAccount={linked}, not {data.account_id}): "
+                    f"none of stack {stack_id}'s cost is in them"
+                    for label, k in zip(drawn.series, drawn.keys, strict=True)
+                    if stack_id and label not in foreign and (linked := other_accounts_charges(k, data.account_id))
+                }
+            )
             foreign.update(
                 {
                     label: f"{label}: watches nothing of stack {stack_id} (no dimension names one of its resources)"
