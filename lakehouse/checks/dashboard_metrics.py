@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 COUNTING_RULE = (
@@ -22,7 +23,10 @@ COUNTING_RULE = (
     "row's or widget's `region`, else the dashboard's), lists a metric of that namespace and name with exactly "
     "that dimension set (ListMetrics shows what was published in the last two weeks; AWS/Billing exists only in "
     "us-east-1). A tile nobody publishes to is dead: it is listed, not counted. A row naming another account "
-    "cannot be listed from this one and is not counted."
+    "cannot be listed from this one and is not counted. A row counts only if its tile shows the present when the "
+    "dashboard opens: the widget's `start`/`end` (else the dashboard's) are relative (`-PT3H`: they end now) or "
+    "an absolute range holding the moment of reading; an absolute `end` before it freezes the tile on a past "
+    "window that never shows current spend or usage again, and a range starting after it shows nothing yet."
 )
 
 
@@ -45,6 +49,8 @@ class MetricCount:
     not_counted: list[str] = field(default_factory=list)
     #: ``series[i]``'s key, for the ListMetrics read-back.
     keys: list[SeriesKey] = field(default_factory=list)
+    #: The rows (also in ``not_counted``) whose tile does not show the moment of reading, with why.
+    not_shown: list[str] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -73,8 +79,46 @@ def _resolve_shorthand(names: list[str], previous: list[str] | None) -> list[str
     return resolved
 
 
-def count_metric_series(body: Mapping[str, Any]) -> MetricCount:
-    """Count metric series the way ``COUNTING_RULE`` states (reference section 4.2)."""
+def _instant(text: Any) -> datetime | None:
+    """An absolute ISO 8601 time (``2018-12-17T06:00:00.000Z``) in UTC, None when it is not one."""
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def window_problem(body: Mapping[str, Any], props: Mapping[str, Any], now: datetime) -> str | None:
+    """Why the widget does not show ``now`` when the dashboard opens (None: it does).
+
+    A metric widget's own ``start``/``end`` override the dashboard's for it (CloudWatch's dashboard body
+    syntax). ``end`` is absolute (ISO 8601) and ends the range; without it the range ends now, and ``start``
+    is relative (``-P...``) or, absolute, must not lie after ``now``.
+    """
+    own = "start" in props or "end" in props
+    whose, window = ("the widget's", props) if own else ("the dashboard's", body)
+    start, end = window.get("start"), window.get("end")
+    if end is not None:
+        ends = _instant(end)
+        if ends is None:
+            return f"{whose} time range ends at {end!r}, which is not an ISO 8601 time"
+        if ends < now:
+            return (
+                f"{whose} time range ends at {end}, before the read ({now.isoformat()}): the tile is frozen on a "
+                "past window and never shows current data"
+            )
+    starts = None if start is None or str(start).startswith("-P") else _instant(start)
+    if starts is not None and starts > now:
+        return f"{whose} time range starts at {start}, after the read ({now.isoformat()}): the tile shows nothing yet"
+    return None
+
+
+def count_metric_series(body: Mapping[str, Any], now: datetime | None = None) -> MetricCount:
+    """Count metric series the way ``COUNTING_RULE`` states (reference section 4.2).
+
+    ``now``: the moment of reading; a row whose tile does not show it (``window_problem``) is not counted.
+    None: time ranges are not judged (the series as drawn, e.g. to know what to ask ListMetrics about).
+    """
     result = MetricCount()
     seen: dict[tuple[Any, ...], str] = {}
     widgets = body.get("widgets")
@@ -86,6 +130,7 @@ def count_metric_series(body: Mapping[str, Any]) -> MetricCount:
         rows = props.get("metrics")
         if not isinstance(rows, list):
             continue
+        stale = window_problem(body, props, now) if now is not None else None
         previous: list[str] | None = None
         for r_index, row in enumerate(rows):
             where = f"widget {w_index} ({widget.get('type')}) row {r_index}"
@@ -116,6 +161,10 @@ def count_metric_series(body: Mapping[str, Any]) -> MetricCount:
             label += f" [{region or 'no region'}{' account ' + account if account else ''}]"
             if options.get("visible") is False:  # CloudWatch draws no line for it (it may feed an expression)
                 result.not_counted.append(f"{where}: {label} hidden (visible: false)")
+                continue
+            if stale:
+                result.not_shown.append(f"{where}: {label} not shown now: {stale}")
+                result.not_counted.append(result.not_shown[-1])
                 continue
             stat = str(options.get("stat") or props.get("stat") or "Average")
             if key in seen:

@@ -20,6 +20,7 @@ target (boto3), ``judge_finops`` is a pure function over what was read.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
@@ -85,10 +86,15 @@ BUDGET_RULE = (
     "of the account's cost (no CostFilters, no FilterExpression: a budget filtered to one service never sees "
     "the rest of the bill; no charge type left out by CostTypes: IncludeTax, IncludeSupport, IncludeSubscription, "
     "IncludeOtherSubscription, IncludeRecurring or IncludeUpfront false leaves that part of the bill unseen, so "
-    "a bill over the cap reads under it); its TimePeriod holds the moment of reading (Start <= now < End: "
-    "a budget that ended, or starts later, tracks no spend this month and never alerts); and at least one "
-    "notification compares GREATER_THAN at a threshold <= 100 % of the limit (PERCENTAGE thresholds as they "
-    "are, ABSOLUTE_VALUE thresholds in USD against the limit) and "
+    "a bill over the cap reads under it; no BillingViewArn but the account's own primary billing view: a custom "
+    "view is filtered and a billing group's is pro forma); its TimePeriod holds the moment of reading "
+    "(Start <= now < End: a budget that ended, or starts later, tracks no spend this month and never alerts); "
+    "and at least one notification compares GREATER_THAN at a threshold above 0 (one at 0 fires at the month's "
+    "first charge, once, and says nothing when the cap is crossed) and <= 100 % of the limit (PERCENTAGE "
+    "thresholds as they are, ABSOLUTE_VALUE thresholds in USD against the limit; a FORECASTED one only once AWS "
+    "forecasts the budget, i.e. DescribeBudget shows CalculatedSpend.ForecastedSpend: AWS needs about five weeks "
+    "of usage data to forecast and sends no forecasted notification before, so on a new account only ACTUAL ones "
+    "can fire) and "
     "has an SNS subscriber whose topic exists (checked with GetTopicAttributes), has at least one confirmed "
     "subscription (ListSubscriptionsByTopic; PendingConfirmation does not count) and whose topic policy lets "
     "budgets.amazonaws.com publish (an Allow of sns:Publish on the topic to that service principal, or to everyone, "
@@ -109,6 +115,9 @@ CHARGE_TYPES = (
     "IncludeRecurring",
     "IncludeUpfront",
 )
+#: The billing view that is the account's own bill (DescribeBudget names it for a budget made without one). Other
+#: views are custom ones (filtered by account or tag) or a billing group's (pro forma prices).
+PRIMARY_BILLING_VIEW = re.compile(r"arn:aws[a-z-]*:billing::(?P<account>[0-9]{12}):billingview/primary")
 #: What ListSubscriptionsByTopic shows for a subscription that is not confirmed (or is being deleted).
 UNCONFIRMED = frozenset({"PendingConfirmation", "pending confirmation", "Deleted"})
 BUDGETS_PRINCIPAL = "budgets.amazonaws.com"
@@ -583,21 +592,48 @@ def _num(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
+def forecasted(budget: Mapping[str, Any]) -> bool:
+    """Whether AWS forecasts the budget: DescribeBudget shows a ForecastedSpend amount in CalculatedSpend.
+
+    AWS needs about five weeks of usage data before it forecasts a budget, and sends no FORECASTED notification
+    until it does (AWS Budgets best practices); the forecast's absence is how that shows in the API.
+    """
+    calculated = budget.get("CalculatedSpend")
+    spend = calculated.get("ForecastedSpend") if isinstance(calculated, Mapping) else None
+    return isinstance(spend, Mapping) and amount(spend.get("Amount")) is not None
+
+
 def _notification_problems(
-    n: NotificationReadback, limit: Decimal | None, topics: Mapping[str, bool], receivers: Mapping[str, str | None]
+    n: NotificationReadback,
+    limit: Decimal | None,
+    topics: Mapping[str, bool],
+    receivers: Mapping[str, str | None],
+    forecast: bool = True,
 ) -> list[str]:
     """Why this notification cannot alert before the budget's limit is spent (empty: it can).
 
     ``receivers``: each SNS topic -> why budget alerts sent there reach nobody (None: they reach someone).
+    ``forecast``: whether AWS forecasts the budget (``forecasted``); a FORECASTED notification needs it.
     """
     note = n.notification
     kind = note.get("ThresholdType") or DEFAULT_THRESHOLD_TYPE
     threshold = amount(note.get("Threshold"))
     why = []
+    if note.get("NotificationType") == "FORECASTED" and not forecast:
+        why.append(
+            "is FORECASTED, and AWS has no forecast for the budget yet (DescribeBudget shows no "
+            "CalculatedSpend.ForecastedSpend; AWS forecasts only after about five weeks of usage data, and sends "
+            "no forecasted notification before): it cannot fire now, an ACTUAL notification can"
+        )
     if note.get("ComparisonOperator") != "GREATER_THAN":
         why.append(f"compares {note.get('ComparisonOperator')}, not GREATER_THAN")
     if threshold is None:
         why.append(f"has no threshold ({note.get('Threshold')})")
+    elif threshold <= 0 and kind in ("PERCENTAGE", "ABSOLUTE_VALUE"):
+        why.append(
+            "fires at the month's first charge (GREATER_THAN 0): AWS sends an ACTUAL notification once per budget "
+            "period, so it has fired, and says nothing, when the cap is crossed"
+        )
     elif kind == "PERCENTAGE":
         if threshold > 100:
             spent = f" = {_num(limit * threshold / 100)} USD" if limit is not None else ""
@@ -678,6 +714,22 @@ def period_problems(name: str, period: Any, now: datetime) -> list[str]:
     return why
 
 
+def billing_view_problems(name: str, view: Any, account: str) -> list[str]:
+    """Why the budget's billing view is not the account's whole bill (empty: no view named, or its primary one).
+
+    A custom billing view is filtered (linked accounts, tags) and a billing group's view is pro forma: a budget on
+    either sees part of the bill, or other prices, as a CostFilters budget does, with no CostFilters to show it.
+    """
+    own = PRIMARY_BILLING_VIEW.fullmatch(str(view)) if view else None
+    if not view or (own is not None and own["account"] == account):
+        return []
+    return [
+        f"budget {name} counts only part of the account's cost (BillingViewArn {view}: not the account's primary "
+        f"billing view arn:aws:billing::{account}:billingview/primary, so it tracks a filtered custom view, a "
+        "billing group's pro forma costs or another account's bill)"
+    ]
+
+
 def _judge_budget(data: FinopsReadback, cap: Decimal, reasons: list[str]) -> tuple[Any, list[dict[str, Any]]]:
     """(limit, notification summaries): the budget covers all cost within the cap and can alert."""
     budget = data.budget
@@ -710,10 +762,12 @@ def _judge_budget(data: FinopsReadback, cap: Decimal, reasons: list[str]) -> tup
             f"budget {data.budget_name} counts only part of the account's cost (CostTypes "
             f"{', '.join(f'{t}=false' for t in left_out)}: those charges are on the bill, not in the budget)"
         )
+    reasons += billing_view_problems(data.budget_name, budget.get("BillingViewArn"), data.account_id)
     summaries = []
     receivers = budget_receivers(data)
+    forecast = forecasted(budget)
     for n in data.notifications:
-        why = _notification_problems(n, usd, data.topics, receivers)
+        why = _notification_problems(n, usd, data.topics, receivers, forecast)
         summaries.append({**asdict(n), "can_fire": not why, "problems": why})
     if not data.notifications:
         reasons.append(f"budget {data.budget_name} has no notifications, so it alerts nobody")
@@ -812,9 +866,22 @@ def _own_values(own_names: frozenset[str]) -> frozenset[str]:
 STACK_SERIES_RULE = (
     "With the stack known, a series counts only when it watches the stack: a dimension names one of its "
     "resources (StackId = its id, a name its outputs give or one inside an ARN they give, its name prefix) or "
-    "it is the account's AWS/Billing EstimatedCharges (the stack's cost is in it). An account-wide series or "
+    "it is the account's AWS/Billing EstimatedCharges (the stack's cost is in it; a LinkedAccount dimension "
+    "naming another account is that account's charges, not the stack's). An account-wide series or "
     "one on a resource of no stack is listed, not counted."
 )
+
+
+def other_accounts_charges(key: SeriesKey, account: str) -> str | None:
+    """The LinkedAccount an EstimatedCharges series is split to when it is not ``account`` (None: it is not).
+
+    A payer account publishes each member account's charges as EstimatedCharges LinkedAccount=<id>: another
+    member's series holds none of this account's, so none of the stack's, cost.
+    """
+    if (key.namespace, key.metric) != (BILLING_NAMESPACE, BILLING_METRIC):
+        return None
+    linked = dict(key.dimensions).get("LinkedAccount")
+    return linked if linked is not None and linked != account else None
 
 
 def of_the_stack(key: SeriesKey, stack_id: str, project: str, own_names: frozenset[str] | None = None) -> bool:
@@ -887,13 +954,21 @@ def judge_finops(
         except json.JSONDecodeError as err:
             problems["dashboard"].append(f"dashboard {data.dashboard_name} has a body that is not JSON ({err})")
         else:
-            drawn = count_metric_series(body if isinstance(body, dict) else {})
+            drawn = count_metric_series(body if isinstance(body, dict) else {}, data.read_at or datetime.now(UTC))
             stack_id = data.stack_id
             foreign = {
                 label: f"{label}: another stack's ({why})"
                 for label, k in zip(drawn.series, drawn.keys, strict=True)
                 if stack_id and (why := _other_stacks(k, stack_id, _project(data), data.own_names))
             }
+            foreign.update(
+                {
+                    label: f"{label}: another account's charges (LinkedAccount={linked}, not {data.account_id}): "
+                    f"none of stack {stack_id}'s cost is in them"
+                    for label, k in zip(drawn.series, drawn.keys, strict=True)
+                    if stack_id and label not in foreign and (linked := other_accounts_charges(k, data.account_id))
+                }
+            )
             foreign.update(
                 {
                     label: f"{label}: watches nothing of stack {stack_id} (no dimension names one of its resources)"
@@ -931,9 +1006,10 @@ def judge_finops(
                     f"; drawn but not published (ListMetrics does not list them): {', '.join(dead)}" if dead else ""
                 )
                 others = f"; drawn but not this stack's: {', '.join(foreign.values())}" if foreign else ""
+                frozen = f"; drawn but not shown now: {'; '.join(drawn.not_shown)}" if drawn.not_shown else ""
                 problems["dashboard"].append(
                     f"dashboard {data.dashboard_name} has {metrics.count} published metric series{shown}, fewer "
-                    f"than {min_series}{unpublished}{others}"
+                    f"than {min_series}{unpublished}{others}{frozen}"
                 )
     actions = _judge_alarm(data, cap, problems["billing_alarm"])
     reasons = [p for part in problems.values() for p in part]

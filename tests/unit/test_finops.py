@@ -72,6 +72,11 @@ BUDGET: dict[str, Any] = {
     "TimeUnit": "MONTHLY",
     "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
     "TimePeriod": THIS_MONTH,
+    # As DescribeBudget answers once AWS forecasts the budget (about five weeks of usage data).
+    "CalculatedSpend": {
+        "ActualSpend": {"Amount": "3.12", "Unit": "USD"},
+        "ForecastedSpend": {"Amount": "14.8", "Unit": "USD"},
+    },
 }
 ALARM: dict[str, Any] = {
     "AlarmName": ALARM_NAME,
