@@ -131,6 +131,16 @@ class LakeSettings:
 
 
 @dataclass(frozen=True)
+class Registration:
+    """How Lake Formation reads a registered location (ListResources): the role it vends credentials from, and
+    whether federated principals may. Both Optional+Computed in the provider and unset in the root: changed by
+    hand (``UpdateResource``), they plan no change."""
+
+    role_arn: str
+    with_federation: bool
+
+
+@dataclass(frozen=True)
 class TableLocation:
     """Where a table keeps its files: data (``StorageDescriptor.Location``) and, for Iceberg, its
     current metadata file (the ``metadata_location`` parameter); kept apart because the rules differ."""
@@ -161,6 +171,8 @@ class Inventory:
     #: Each stack database (by ARN) -> its ``CreateTableDefaultPermissions`` (what Lake Formation grants on every
     #: new table in it); the root leaves them to the settings, and the provider adopts a hand-set value silently.
     database_defaults: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: Each registered location of a stack bucket (ARN) -> how Lake Formation reads it.
+    registrations: dict[str, Registration] = field(default_factory=dict)
     #: Each table of a stack database (``db.table``) -> where its data and Iceberg metadata lie.
     table_locations: dict[str, TableLocation] = field(default_factory=dict)
     #: LF-Tag values assigned directly to the stack's databases, tables and columns (not inherited ones).
@@ -790,6 +802,9 @@ class _Search:
                 bucket = arn.split(":::", 1)[-1].split("/", 1)[0]
                 if bucket in buckets or self.names_stack(bucket):
                     self.add("aws_lakeformation_resource", arn, arn, region, (LF_LISTING,))
+                    self.inv.registrations[arn] = Registration(
+                        str(info.get("RoleArn") or ""), bool(info.get("WithFederation"))
+                    )
 
         self.guarded("lakeformation ListPermissions", region, grants)
         self.guarded("lakeformation ListDataCellsFilter", region, filters)

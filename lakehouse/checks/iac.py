@@ -39,6 +39,10 @@ its state records. The plan cannot show these: the provider marks a database's
 ``create_table_default_permission`` and the settings' ``read_only_admins`` / ``trusted_resource_owners``
 Optional+Computed and the root leaves them unset, so a value set by hand is adopted without a change.
 
+So is the role a registered stack location is read with, and whether federated principals may
+(``role_arn`` and ``with_federation`` of ``aws_lakeformation_resource``, Optional+Computed and unset
+in the root): each must be what the state records.
+
 Table locations are drift the plan cannot show: the root ignores a table's ``storage_descriptor``
 and ``parameters`` (Iceberg owns them). So every table of the stack's databases keeps its data and
 Iceberg metadata in the stack's buckets, no two of them share a location or nest one in the other,
@@ -306,6 +310,28 @@ def unmanaged_database_defaults(state: list[dict[str, Any]], inventory: Inventor
     return found
 
 
+def registration_drift(state: list[dict[str, Any]], inventory: Inventory) -> list[str]:
+    """Registered locations in state that Lake Formation reads with another role, or with federation, than the
+    state records: drift the plan cannot show (``role_arn`` and ``with_federation`` are Optional+Computed in the
+    provider and the root sets neither, so a change by hand is adopted)."""
+    found = []
+    for values in _state_of(state, "aws_lakeformation_resource"):
+        arn = str(values.get("arn"))
+        read = inventory.registrations.get(arn)
+        if read is None:
+            continue
+        recorded = (str(values.get("role_arn") or ""), bool(values.get("with_federation")))
+        for field_name, now, then in zip(
+            ("role_arn", "with_federation"), (read.role_arn, read.with_federation), recorded, strict=True
+        ):
+            if now != then:
+                found.append(
+                    f"aws_lakeformation_resource {arn}: {field_name} is {now or '(none)'} but Terraform state "
+                    f"records {then or '(none)'}"
+                )
+    return found
+
+
 def _lf_found_by(via: str) -> str:
     """How a grant was found: the LF listing, and why it is the stack's when it names no stack resource."""
     return f"{LF_LISTING}: {via}" if via else LF_LISTING
@@ -419,6 +445,13 @@ def judge_iac(
         plan_problems.append(
             f"{len(strays)} table location(s) of the stack's databases lie outside its buckets, drift terraform plan "
             f"does not show (the root ignores a table's storage_descriptor and parameters): {'; '.join(strays)}"
+        )
+    if registered := registration_drift(state, inventory):
+        details["registration_drift"] = registered
+        plan_problems.append(
+            f"{len(registered)} registered location(s) of the stack changed outside Terraform, drift terraform plan "
+            f"does not show (the provider adopts role_arn and with_federation, which the root leaves unset): "
+            f"{'; '.join(registered)}"
         )
     drift = state_location_drift(state, inventory) + pipeline_location_drift(declared or {}, inventory)
     if clashes := location_clashes(inventory) + drift:

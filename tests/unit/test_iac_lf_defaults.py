@@ -104,3 +104,40 @@ def test_read_only_admins_and_trusted_owners_the_root_gives_pass() -> None:
     assert judge_iac(PlanResult(0), state, inv, set()).status is Status.PASSED
     plain = stack_inventory(_with_settings(), STACK)
     assert judge_iac(PlanResult(0), [BUCKET, _settings_state()], plain, set()).status is Status.PASSED
+
+
+GOLD_LOCATION = f"arn:aws:s3:::{GOLD}"
+SERVICE_ROLE = (
+    f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/lakeformation.amazonaws.com/AWSServiceRoleForLakeFormationDataAccess"
+)
+
+
+def _with_location(**info: Any) -> Any:
+    """An account where the Gold bucket is registered with Lake Formation as ``info`` says (ListResources)."""
+    listed = {"ResourceInfoList": [{"ResourceArn": GOLD_LOCATION, **info}]}
+    return account(BUCKETS, {("lakeformation", "list_resources"): listed})
+
+
+def _location_state(**values: Any) -> dict[str, Any]:
+    """``aws_lakeformation_resource`` as state keeps it (the root sets ``use_service_linked_role``)."""
+    kept = {"arn": GOLD_LOCATION, "role_arn": SERVICE_ROLE, "with_federation": False, "hybrid_access_enabled": False}
+    return {"type": "aws_lakeformation_resource", "address": "aws_lakeformation_resource.gold", "values": kept | values}
+
+
+def test_a_registered_location_moved_to_another_role_by_hand_fails_check_5_naming_it() -> None:
+    """``lakeformation:UpdateResource`` changes the role Lake Formation reads the Gold bucket with; ``role_arn`` and
+    ``with_federation`` are Optional+Computed and unset in the root, so the plan adopts the change."""
+    inv = stack_inventory(_with_location(RoleArn=STRANGER, WithFederation=True), STACK)
+    result = judge_iac(PlanResult(0), [BUCKET, _location_state()], inv, set())
+    assert result.status is Status.FAILED, result.reason
+    reason = str(result.reason)
+    assert f"aws_lakeformation_resource {GOLD_LOCATION}: role_arn is {STRANGER}" in reason
+    assert f"Terraform state records {SERVICE_ROLE}" in reason
+    assert "with_federation is True" in reason
+
+
+def test_a_registered_location_as_state_records_it_passes() -> None:
+    inv = stack_inventory(_with_location(RoleArn=SERVICE_ROLE, WithFederation=False), STACK)
+    assert judge_iac(PlanResult(0), [BUCKET, _location_state()], inv, set()).status is Status.PASSED
+    bare = stack_inventory(_with_location(RoleArn=SERVICE_ROLE), STACK)  # an API that leaves WithFederation out
+    assert judge_iac(PlanResult(0), [BUCKET, _location_state()], bare, set()).status is Status.PASSED
