@@ -299,7 +299,12 @@ def unmanaged_database_defaults(state: list[dict[str, Any]], inventory: Inventor
     and the provider marks it Optional+Computed: set by hand (``glue:UpdateDatabase``), it plans no change, yet
     Lake Formation grants it on every table later created there. A database not in state is unmanaged as a whole.
     """
-    recorded = {str(v.get("arn")): v.get("create_table_default_permission") or [] for v in _state_of(state, _DATABASE)}
+    # Real state holds every attribute of the schema; a state without this one (made up) says nothing of it.
+    recorded = {
+        str(v.get("arn")): v.get("create_table_default_permission") or []
+        for v in _state_of(state, _DATABASE)
+        if "create_table_default_permission" in v
+    }
     located = {r.key: r for r in inventory.of_kind(_DATABASE)}
     found = []
     for arn, defaults in sorted(inventory.database_defaults.items()):
@@ -320,10 +325,11 @@ def registration_drift(state: list[dict[str, Any]], inventory: Inventory) -> lis
         read = inventory.registrations.get(arn)
         if read is None:
             continue
-        recorded = (str(values.get("role_arn") or ""), bool(values.get("with_federation")))
-        for field_name, now, then in zip(
-            ("role_arn", "with_federation"), (read.role_arn, read.with_federation), recorded, strict=True
-        ):
+        read_back = {"role_arn": read.role_arn, "with_federation": read.with_federation}
+        for field_name, now in read_back.items():
+            if field_name not in values:  # real state holds every attribute; a made-up one may not
+                continue
+            then = bool(values[field_name]) if isinstance(now, bool) else str(values[field_name] or "")
             if now != then:
                 found.append(
                     f"aws_lakeformation_resource {arn}: {field_name} is {now or '(none)'} but Terraform state "
