@@ -1,8 +1,9 @@
 """Exit check 5: Lake Formation settings Terraform adopts silently when edited by hand.
 
-The root leaves a Glue database's ``create_table_default_permission`` and the data lake settings'
-``read_only_admins`` / ``trusted_resource_owners`` unset, and hashicorp/aws (5.100.0, which ``infra/``
-pins) marks all three Optional+Computed: a value set by hand outside Terraform is taken as the
+The root leaves a Glue database's ``create_table_default_permission``, the data lake settings'
+``read_only_admins`` / ``trusted_resource_owners`` and a registered location's ``role_arn`` /
+``with_federation`` unset, and hashicorp/aws (5.100.0, which ``infra/`` pins) marks them all
+Optional+Computed: a value set by hand outside Terraform is taken as the
 resource's own, and ``terraform plan -detailed-exitcode`` exits 0 (shown with the real provider
 against the emulator: ``glue update_database`` with ``IAM_ALLOWED_PRINCIPALS: ALL`` and
 ``put_data_lake_settings`` with a read-only admin both planned "No changes"). Before these tests the
