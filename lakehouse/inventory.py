@@ -15,7 +15,9 @@ evidence says which one found each thing:
   delivering to a stack queue, S3 access points on a stack bucket whatever their name);
 - ``database contents`` and ``LF listing``: every table of a stack database, every Lake
   Formation grant, data cells filter and registered location on the stack's databases,
-  tables and buckets or to a stack principal, and the data lake settings;
+  tables and buckets or to a stack principal, the data lake settings (admins, read-only admins,
+  trusted resource owners, default permissions), and each stack database's default permissions
+  for new tables (settings the provider adopts without a plan change when set by hand);
 - ``configurations of a stack bucket``: its notification, replication, CORS, website, logging,
   lifecycle, policy, acceleration, requester-pays, object lock, inventory, metrics, analytics and
   intelligent-tiering configurations (``lakehouse.bucket_configs``), each a Terraform resource of its own.
@@ -122,6 +124,20 @@ class LakeSettings:
     admins: list[str]
     create_database_default_permissions: list[dict[str, Any]]
     create_table_default_permissions: list[dict[str, Any]]
+    #: ``ReadOnlyAdmins`` and ``TrustedResourceOwners``: Optional+Computed in the provider, so one added by
+    #: hand is adopted by ``terraform plan`` without a change; only this read shows it.
+    read_only_admins: list[str] = field(default_factory=list)
+    trusted_resource_owners: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Registration:
+    """How Lake Formation reads a registered location (ListResources): the role it vends credentials from, and
+    whether federated principals may. Both Optional+Computed in the provider and unset in the root: changed by
+    hand (``UpdateResource``), they plan no change."""
+
+    role_arn: str
+    with_federation: bool
 
 
 @dataclass(frozen=True)
@@ -152,6 +168,11 @@ class Inventory:
     resources: list[CloudResource] = field(default_factory=list)
     grants: list[LfGrant] = field(default_factory=list)
     lake_settings: LakeSettings | None = None
+    #: Each stack database (by ARN) -> its ``CreateTableDefaultPermissions`` (what Lake Formation grants on every
+    #: new table in it); the root leaves them to the settings, and the provider adopts a hand-set value silently.
+    database_defaults: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: Each registered location of a stack bucket (ARN) -> how Lake Formation reads it.
+    registrations: dict[str, Registration] = field(default_factory=dict)
     #: Each table of a stack database (``db.table``) -> where its data and Iceberg metadata lie.
     table_locations: dict[str, TableLocation] = field(default_factory=dict)
     #: LF-Tag values assigned directly to the stack's databases, tables and columns (not inherited ones).
@@ -609,6 +630,7 @@ class _Search:
                 ours = self.add("aws_glue_catalog_database", arn, name, region, self.found_by(name, tags)) is not None
                 if ours:
                     stack_dbs.append(name)
+                    self.inv.database_defaults[arn] = list(db.get("CreateTableDefaultPermissions") or [])
                 self.guarded(
                     f"glue GetTables of {name}",
                     region,
@@ -697,6 +719,8 @@ class _Search:
             admins=sorted(a["DataLakePrincipalIdentifier"] for a in settings.get("DataLakeAdmins", [])),
             create_database_default_permissions=list(settings.get("CreateDatabaseDefaultPermissions", [])),
             create_table_default_permissions=list(settings.get("CreateTableDefaultPermissions", [])),
+            read_only_admins=sorted(a["DataLakePrincipalIdentifier"] for a in settings.get("ReadOnlyAdmins") or []),
+            trusted_resource_owners=sorted(str(o) for o in settings.get("TrustedResourceOwners") or []),
         )
 
     def lake_formation(self, region: str, stack_dbs: list[str]) -> None:
@@ -778,6 +802,9 @@ class _Search:
                 bucket = arn.split(":::", 1)[-1].split("/", 1)[0]
                 if bucket in buckets or self.names_stack(bucket):
                     self.add("aws_lakeformation_resource", arn, arn, region, (LF_LISTING,))
+                    self.inv.registrations[arn] = Registration(
+                        str(info.get("RoleArn") or ""), bool(info.get("WithFederation"))
+                    )
 
         self.guarded("lakeformation ListPermissions", region, grants)
         self.guarded("lakeformation ListDataCellsFilter", region, filters)

@@ -157,6 +157,17 @@ def default_permissions_from_state(entries: Iterable[Mapping[str, Any]]) -> set[
     return {f"{e['principal']}: {p}" for e in entries for p in e.get("permissions") or []}
 
 
+def database_defaults_from_state(entries: Iterable[Mapping[str, Any]]) -> set[str]:
+    """An ``aws_glue_catalog_database``'s ``create_table_default_permission`` blocks (its principal a nested
+    block) as the same ``principal: PERMISSION`` texts."""
+    return {
+        f"{principal.get('data_lake_principal_identifier')}: {p}"
+        for e in entries
+        for principal in e.get("principal") or []
+        for p in e.get("permissions") or []
+    }
+
+
 def tag_map(tags: Iterable[Mapping[str, Any]] | None) -> dict[str, set[str]]:
     """GetResourceLFTags' tag list as key -> values."""
     return {str(t.get("TagKey")): set(t.get("TagValues") or []) for t in tags or []}

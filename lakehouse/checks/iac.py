@@ -32,8 +32,16 @@ What is expected without being in state:
 
 Every other Lake Formation grant on the stack's databases, tables, filters or buckets, or to a
 stack principal, must be one of the root's ``aws_lakeformation_permissions`` (compared one
-permission at a time: principal, resource, permission). Data lake admins and default
-permissions for new databases/tables beyond what the root's settings say are unmanaged too.
+permission at a time: principal, resource, permission). Data lake admins, read-only admins, trusted
+resource owners and default permissions for new databases/tables beyond what the root's settings say
+are unmanaged too, and so is a default permission for new tables that a stack database has beyond what
+its state records. The plan cannot show these: the provider marks a database's
+``create_table_default_permission`` and the settings' ``read_only_admins`` / ``trusted_resource_owners``
+Optional+Computed and the root leaves them unset, so a value set by hand is adopted without a change.
+
+So is the role a registered stack location is read with, and whether federated principals may
+(``role_arn`` and ``with_federation`` of ``aws_lakeformation_resource``, Optional+Computed and unset
+in the root): each must be what the state records.
 
 Table locations are drift the plan cannot show: the root ignores a table's ``storage_descriptor``
 and ``parameters`` (Iceberg owns them). So every table of the stack's databases keeps its data and
@@ -71,6 +79,7 @@ from lakehouse.inventory import (
 from lakehouse.inventory_kinds import STATE_KEY as HANGING_KIND_KEY
 from lakehouse.lf_grants import (
     LfGrant,
+    database_defaults_from_state,
     default_permissions_from_settings,
     default_permissions_from_state,
     grants_from_state,
@@ -130,6 +139,9 @@ COVERED_KINDS = (*STATE_KEY, "aws_lakeformation_permissions", "aws_lakeformation
 
 _PERMISSIONS = "aws_lakeformation_permissions"
 _SETTINGS = "aws_lakeformation_data_lake_settings"
+_DATABASE = "aws_glue_catalog_database"
+#: How a stack database's default permissions for new tables were found.
+DATABASE_DEFAULTS = "default permissions of a stack database (glue GetDatabases)"
 _ASSIGNS = ASSIGNING_KINDS[0]
 _LF_TAG = "aws_lakeformation_lf_tag"
 #: How a value of an LF-Tag in state that the state does not give was found.
@@ -261,6 +273,15 @@ def unmanaged_settings(state: list[dict[str, Any]], inventory: Inventory) -> lis
         return []
     want = settings[0]
     out = [f"data lake admin {a}" for a in sorted(set(read.admins) - set(want.get("admins") or []))]
+    # Optional+Computed in the provider and unset in the root: one added by hand plans no change.
+    out += [
+        f"data lake read-only admin {a}"
+        for a in sorted(set(read.read_only_admins) - set(want.get("read_only_admins") or []))
+    ]
+    out += [
+        f"trusted resource owner {o}"
+        for o in sorted(set(read.trusted_resource_owners) - set(want.get("trusted_resource_owners") or []))
+    ]
     for label, api, tf in (
         ("new databases", read.create_database_default_permissions, want.get("create_database_default_permissions")),
         ("new tables", read.create_table_default_permissions, want.get("create_table_default_permissions")),
@@ -268,6 +289,53 @@ def unmanaged_settings(state: list[dict[str, Any]], inventory: Inventory) -> lis
         extra = default_permissions_from_settings(api) - default_permissions_from_state(tf or [])
         out += [f"default permission for {label}: {e}" for e in sorted(extra)]
     return out
+
+
+def unmanaged_database_defaults(state: list[dict[str, Any]], inventory: Inventory) -> list[tuple[str, str, str]]:
+    """(database, region, ``principal: PERMISSION``) of every default permission for new tables a stack database in
+    state has beyond what its state records.
+
+    The root leaves ``create_table_default_permission`` to the data lake settings (a database is born with theirs)
+    and the provider marks it Optional+Computed: set by hand (``glue:UpdateDatabase``), it plans no change, yet
+    Lake Formation grants it on every table later created there. A database not in state is unmanaged as a whole.
+    """
+    # Real state holds every attribute of the schema; a state without this one (made up) says nothing of it.
+    recorded = {
+        str(v.get("arn")): v.get("create_table_default_permission") or []
+        for v in _state_of(state, _DATABASE)
+        if "create_table_default_permission" in v
+    }
+    located = {r.key: r for r in inventory.of_kind(_DATABASE)}
+    found = []
+    for arn, defaults in sorted(inventory.database_defaults.items()):
+        if arn not in recorded or arn not in located:
+            continue
+        extra = default_permissions_from_settings(defaults) - database_defaults_from_state(recorded[arn])
+        found += [(located[arn].name, located[arn].region, e) for e in sorted(extra)]
+    return found
+
+
+def registration_drift(state: list[dict[str, Any]], inventory: Inventory) -> list[str]:
+    """Registered locations in state that Lake Formation reads with another role, or with federation, than the
+    state records: drift the plan cannot show (``role_arn`` and ``with_federation`` are Optional+Computed in the
+    provider and the root sets neither, so a change by hand is adopted)."""
+    found = []
+    for values in _state_of(state, "aws_lakeformation_resource"):
+        arn = str(values.get("arn"))
+        read = inventory.registrations.get(arn)
+        if read is None:
+            continue
+        read_back = {"role_arn": read.role_arn, "with_federation": read.with_federation}
+        for field_name, now in read_back.items():
+            if field_name not in values:  # real state holds every attribute; a made-up one may not
+                continue
+            then = bool(values[field_name]) if isinstance(now, bool) else str(values[field_name] or "")
+            if now != then:
+                found.append(
+                    f"aws_lakeformation_resource {arn}: {field_name} is {now or '(none)'} but Terraform state "
+                    f"records {then or '(none)'}"
+                )
+    return found
 
 
 def _lf_found_by(via: str) -> str:
@@ -306,6 +374,7 @@ def judge_iac(
         unmanaged.append(res)
     grants = unmanaged_grants(state, inventory, expected_tables)
     settings = unmanaged_settings(state, inventory)
+    defaults = unmanaged_database_defaults(state, inventory)
     assigned = unmanaged_assignments(state, inventory.lf_tag_assignments)
     region = inventory.regions[0] if inventory.regions else ""
     tag_values = unmanaged_tag_values(state, inventory.lf_tags)
@@ -331,6 +400,15 @@ def judge_iac(
             "found_by": [LF_LISTING],
         }
         for s in settings
+    ]
+    found += [
+        {
+            "kind": _DATABASE,
+            "name": f"{db} default permission for new tables: {d}",
+            "region": r,
+            "found_by": [DATABASE_DEFAULTS],
+        }
+        for db, r, d in defaults
     ]
     labels = sorted(f"{f['kind']} {f['name']}" for f in found)
 
@@ -374,6 +452,13 @@ def judge_iac(
             f"{len(strays)} table location(s) of the stack's databases lie outside its buckets, drift terraform plan "
             f"does not show (the root ignores a table's storage_descriptor and parameters): {'; '.join(strays)}"
         )
+    if registered := registration_drift(state, inventory):
+        details["registration_drift"] = registered
+        plan_problems.append(
+            f"{len(registered)} registered location(s) of the stack changed outside Terraform, drift terraform plan "
+            f"does not show (the provider adopts role_arn and with_federation, which the root leaves unset): "
+            f"{'; '.join(registered)}"
+        )
     drift = state_location_drift(state, inventory) + pipeline_location_drift(declared or {}, inventory)
     if clashes := location_clashes(inventory) + drift:
         details["table_location_clashes"] = clashes
@@ -390,6 +475,10 @@ def judge_iac(
             for p, r, region, perms, via in grants
         ]
         texts += [f"{_SETTINGS} {s} (found by {LF_LISTING})" for s in settings]
+        texts += [
+            f"{_DATABASE} {db} default permission for new tables: {d} ({r}, found by {DATABASE_DEFAULTS})"
+            for db, r, d in defaults
+        ]
         texts += [f"{_ASSIGNS} {a.label} ({a.region}, found by {LF_TAGS_ASSIGNED})" for a in assigned]
         texts += [f"{_LF_TAG} {k}={v} ({region}, found by {LF_TAG_VALUES})" for k, v in tag_values]
         unmanaged_problems.append(
