@@ -15,11 +15,12 @@ Its user moved country (a newer ``updated_at``) and one of its counted orders is
 last line whatever its version, so each update is followed by a line that arrives late with an older
 version of the same key (the user in a third country, the order still placed): it must not win. The
 expectation is the pipeline's plan (README, pipeline SQL): per key the newest version wins, on a tie the
-later line, computed from the lines written, never read from the stack. The run counts only when, read back through Athena, Gold holds exactly that: the
-batch's orders once each with their values, the user's order count, lifetime value and country, the
-day's revenue row; the earlier batches still once each, as their updates made them (a row left with
-the old value is named, with the stale value); and every Gold table has an Iceberg snapshot the run
-committed (its snapshot log, read through the Glue catalog).
+later line, computed from the lines written, never read from the stack. The run counts only when, read
+back through Athena, Gold holds exactly that: the batch's orders once each with their values, the user's
+order count, lifetime value and country, the day's revenue row; the earlier batches still once each, as
+their updates made them (a row left with the old value is named, with the stale value, one a late line
+made with the late line's); and every Gold table has an Iceberg snapshot the run committed (its snapshot
+log, read through the Glue catalog).
 
 The batches' days are before the sample's first order and their countries are the KPI's own, so even
 before they are taken out the demo's newest rows are the sample's. After the runs they are taken out
