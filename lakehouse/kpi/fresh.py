@@ -11,9 +11,10 @@ month partition too), one of them cancelled. Batches that only add rows pass a p
 updates (an insert-only MERGE, a Silver that keeps the first row of a key), so from run 2 on a batch
 also updates the batch before it, as a source re-sends a changed row: a later line with the same key.
 Its user moved country (a newer ``updated_at``) and one of its counted orders is cancelled (same
-``order_ts``: on a tie the later line wins). Versions sent in order pass a Silver that keeps each key's
-last line whatever its version, so each update is followed by a line that arrives late with an older
-version of the same key (the user in a third country, the order still placed): it must not win. The
+``order_ts``: on a tie the later line wins; the user's move is preceded by a line of the same
+``updated_at`` it corrects). Versions sent in order pass a Silver that keeps each key's last line
+whatever its version, so each update is followed by a line that arrives late with an older version of
+the same key (the user in another country, the order still placed): it must not win. The
 expectation is the pipeline's plan (README, pipeline SQL): per key the newest version wins, on a tie the
 later line, computed from the lines written, never read from the stack. The run counts only when, read
 back through Athena, Gold holds exactly that: the batch's orders once each with their values, the user's
@@ -57,6 +58,7 @@ ORDER_SHAPES = (("09:00:00", "10.25", "completed"), ("13:30:00", "20.50", "shipp
 CANCELLED_LATER = 1
 MOVED_AT = "12:00:00"
 #: The late lines after the updates: the user's older than ``MOVED_AT``, the order's older than its ``order_ts``.
+#: (The line before the move, which it corrects, has the move's ``updated_at``: on a tie the later line wins.)
 LATE_MOVED_AT = "06:00:00"
 LATE_ORDER = ("13:00:00", "placed")
 #: Ids far above any sample id: 9e9 + token * 1000 + run (users); that * 10 + k (orders).
@@ -73,8 +75,9 @@ class Batch:
     From run 2 on, the batch also updates the batch before it, in the lines the landing reads (a
     later line with the same key, as a source re-sends a changed row): that user moved to another
     country (``updated_at`` newer than the row's), and one of its counted orders is cancelled (its
-    ``order_ts`` unchanged: on a tie the later line wins). Each update is followed by a late line of the
-    same key with an older version (``late_lines``), which must lose to it.
+    ``order_ts`` unchanged: on a tie the later line wins; the move follows a line of the same
+    ``updated_at``, which it corrects). Each update is followed by a late line of the same key with an
+    older version (``late_lines``), which must lose to it.
     """
 
     run: int
@@ -137,8 +140,9 @@ def make_batches(n: int, token: str | None = None) -> list[Batch]:
     """``n`` batches, one per run; ``token`` (6 hex digits, random by default) keeps one KPI's apart from another's.
 
     Batch ``i > 1`` updates batch ``i - 1``: its user's country becomes ``ZY-<token>`` (dated later
-    the same day, newer than the row's ``updated_at``) and its shipped order is cancelled. After each
-    update comes a late line of the same key with an older version: the user in ``ZX-<token>`` dated
+    the same day, newer than the row's ``updated_at``) and its shipped order is cancelled. Before the move
+    comes a line it corrects, same ``updated_at``, in ``ZW-<token>`` (on a tie the later line wins). After
+    each update comes a late line of the same key with an older version: the user in ``ZX-<token>`` dated
     between the row and the move, the order placed before it shipped. The plan keeps the update.
     """
     token = (token or secrets.token_hex(3)).upper()
@@ -172,7 +176,8 @@ def make_batches(n: int, token: str | None = None) -> list[Batch]:
             earlier = out[-1]
             moved = {**earlier.user, "country": moved_country(token), "updated_at": f"{earlier.day} {MOVED_AT}"}
             late = {**earlier.user, "country": late_country(token), "updated_at": f"{earlier.day} {LATE_MOVED_AT}"}
-            user_updates = (moved, late)
+            corrected = {**moved, "country": tied_country(token)}
+            user_updates = (corrected, moved, late)
             shipped = earlier.orders[CANCELLED_LATER]
             placed = {**shipped, "order_ts": f"{earlier.day} {LATE_ORDER[0]}", "status": LATE_ORDER[1]}
             order_updates = ({**shipped, "status": "cancelled"}, placed)
@@ -183,6 +188,11 @@ def make_batches(n: int, token: str | None = None) -> list[Batch]:
 def moved_country(token: str) -> str:
     """The country a later batch moves an earlier batch's user to: the KPI's own too."""
     return f"ZY-{token.upper()}"
+
+
+def tied_country(token: str) -> str:
+    """The country of the line the move corrects (the move's ``updated_at``, an earlier line): it loses the tie."""
+    return f"ZW-{token.upper()}"
 
 
 def late_country(token: str) -> str:

@@ -125,17 +125,20 @@ class Lakehouse:
         self.db.execute(f"INSERT INTO {table} SELECT * FROM winners WHERE {key} NOT IN (SELECT {key} FROM {table})")
         self.db.execute("DROP TABLE winners")
 
-    def silver(self, order_filter: str = "true", updates: bool = True, wins: str = "newest") -> None:
+    def silver(
+        self, order_filter: str = "true", updates: bool = True, wins: str = "newest", users_wins: str | None = None
+    ) -> None:
         """Per key the newest version wins (updated_at, order_ts), on a tie the later line (``wins="first"``: the
-        first line wins, a later one is refused as superseded; ``"last"``: the last line wins, whatever its version)."""
+        first line wins, a later one is refused as superseded; ``"last"``: the last line wins, whatever its version;
+        ``"newest-then-first"``: on a tie the earlier line). ``users_wins``: the users' rule, when not ``wins``."""
         by = {"newest": "{v} DESC, CAST(source_line AS int) DESC", "first": "CAST(source_line AS int)"}
-        by["last"] = "CAST(source_line AS int) DESC"
+        by |= {"last": "CAST(source_line AS int) DESC", "newest-then-first": "{v} DESC, CAST(source_line AS int)"}
         self.db.execute("DELETE FROM s.orders_staged")
         self.db.execute("INSERT INTO s.orders_staged SELECT * FROM b.orders_csv")
         users = (
             "SELECT CAST(user_id AS bigint) AS user_id, upper(country) AS country, CAST(updated_at AS timestamp) "
             "AS updated_at FROM b.users_csv QUALIFY row_number() OVER (PARTITION BY user_id ORDER BY "
-            + by[wins].format(v="updated_at")
+            + by[users_wins or wins].format(v="updated_at")
             + ") = 1"
         )
         self._merge("s.users", users, "user_id", updates)
@@ -276,6 +279,17 @@ class LastLineWins(Healthy):
     def __call__(self, data_dir: Path) -> PipelineResult:
         self.lake.land(data_dir)
         self.lake.silver(wins="last")
+        self.lake.gold()
+        return PipelineResult()
+
+
+class UsersTieToFirstLine(Healthy):
+    """Silver users keep the newest ``updated_at`` but on a tie the earlier line (orders are right): a correction
+    sent with the same ``updated_at`` as the line it corrects is refused as superseded."""
+
+    def __call__(self, data_dir: Path) -> PipelineResult:
+        self.lake.land(data_dir)
+        self.lake.silver(users_wins="newest-then-first")
         self.lake.gold()
         return PipelineResult()
 
@@ -584,14 +598,15 @@ def test_inputs_are_the_base_files_with_every_batch_so_far_appended(tmp_path: Pa
     lines = (out / "users.csv").read_text().splitlines()
     assert lines[:2] == ["USER_ID,email,full_name,ssn,country,signup_ts,updated_at", "1,a@b.co,A,1,US,x,y"]
     first, second = batches
-    # Batch 2's lines: its user, then the update of batch 1's user (same key, a later line, a newer updated_at),
-    # then a late line of that user with an older updated_at than the update's (it must not win).
-    ids = [str(first.user_id), str(second.user_id), str(first.user_id), str(first.user_id)]
+    # Batch 2's lines: its user, then the update of batch 1's user (same key, later lines, a newer updated_at: the
+    # move after a line of the same updated_at it corrects), then a late line with an older one (it must not win).
+    ids = [str(first.user_id), str(second.user_id), *[str(first.user_id)] * 3]
     assert [line.split(",")[0] for line in lines[2:]] == ids
     assert lines[2].split(",")[4] == "ZZ-ABCDEF"
-    assert lines[4].split(",")[4:] == ["ZY-ABCDEF", "2025-12-31 00:00:00", "2025-12-31 12:00:00"]
-    assert lines[5].split(",")[4:] == ["ZX-ABCDEF", "2025-12-31 00:00:00", "2025-12-31 06:00:00"]
-    assert second.late_lines() == [second.user_updates[1], second.order_updates[1]]
+    assert lines[4].split(",")[4:] == ["ZW-ABCDEF", "2025-12-31 00:00:00", "2025-12-31 12:00:00"], "a tie: it loses"
+    assert lines[5].split(",")[4:] == ["ZY-ABCDEF", "2025-12-31 00:00:00", "2025-12-31 12:00:00"]
+    assert lines[6].split(",")[4:] == ["ZX-ABCDEF", "2025-12-31 00:00:00", "2025-12-31 06:00:00"]
+    assert second.late_lines() == [second.user_updates[2], second.order_updates[1]]
     assert second.order_updates[1]["order_ts"] < second.order_updates[0]["order_ts"] == first.orders[1]["order_ts"]
     assert not (out / "orders.csv").exists()
 
@@ -653,7 +668,7 @@ def in_order_only(proof: FreshBatches) -> FreshBatches:
     """The KPI before the fix: each key's versions sent in order (the batches without their late lines)."""
     return replace(
         proof,
-        batches=[replace(b, user_updates=b.user_updates[:1], order_updates=b.order_updates[:1]) for b in proof.batches],
+        batches=[replace(b, user_updates=b.user_updates[:2], order_updates=b.order_updates[:1]) for b in proof.batches],
     )
 
 
@@ -689,3 +704,32 @@ def test_a_silver_whose_last_line_wins_fails_naming_the_late_line_that_won(base:
     assert "status 'placed' where run 2's batch's newest line made it 'cancelled'" in said, said
     assert "gold.daily_revenue keeps row 2025-12-31/ZX-A1B2C3 of run 1's batch" in said, said
     assert (samples[1].read or {}).get("contracts") == "every data contract met", "the contracts alone saw nothing"
+
+
+def test_before_the_fix_a_silver_users_whose_tie_goes_to_the_earlier_line_passed(base: Path, tmp_path: Path) -> None:
+    """The hole: no two lines of a user had the same ``updated_at`` (only orders had a tie, the cancellation)."""
+    lake = Lakehouse()
+    pipeline = UsersTieToFirstLine(lake)
+    _session(lake, pipeline, base)
+    proof = fresh(base, tmp_path, lake, 3)
+    no_tie = replace(proof, batches=[replace(b, user_updates=b.user_updates[1:]) for b in proof.batches])
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 3, no_tie)
+    assert judge_success(samples, GitHubPart(not_measured="x"), 95.0).status is Status.PASSED
+
+
+def test_a_silver_users_whose_tie_goes_to_the_earlier_line_fails_naming_the_user(base: Path, tmp_path: Path) -> None:
+    """Run 2 sends run 1's user in ZW, then, same ``updated_at``, in ZY (the correction): the later line wins.
+    The healthy twin is the healthy pipeline's test: the same batches, every run green."""
+    lake = Lakehouse()
+    pipeline = UsersTieToFirstLine(lake)
+    _session(lake, pipeline, base)
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 3, fresh(base, tmp_path, lake, 3))
+    assert [s.ok for s in samples] == [True, False, False]
+    said = str(samples[1].error)
+    assert (
+        "gold.users row 19597059001 of run 1's batch (updated by run 2's batch) is {'user_id': 19597059001, "
+        "'order_count': 1, 'lifetime_value': '10.26', 'country': 'ZW-A1B2C3'}, the batches make it {'user_id': "
+        "19597059001, 'order_count': 1, 'lifetime_value': '10.26', 'country': 'ZY-A1B2C3'}"
+    ) in said, said
+    assert "gold.daily_revenue keeps row 2025-12-31/ZW-A1B2C3 of run 1's batch" not in said
+    assert "gold.daily_revenue has a row no batch fed: {'order_date': '2025-12-31', 'country': 'ZW-A1B2C3'" in said
