@@ -77,15 +77,15 @@ class Batch:
     country (``updated_at`` newer than the row's), and one of its counted orders is cancelled (its
     ``order_ts`` unchanged: on a tie the later line wins; the move follows a line of the same
     ``updated_at``, which it corrects). Each update is followed by a late line of the same key with an
-    older version (``late_lines``), which must lose to it.
+    older version, which must lose to it (``losing_lines``).
     """
 
     run: int
     marker: str
     user: dict[str, str]
     orders: tuple[dict[str, str], ...]
-    #: Lines that change rows an earlier batch created, in line order: same key, newer values, then (from
-    #: ``make_batches``) a late line with an older version than the update before it.
+    #: Lines that change rows an earlier batch created, in line order: same key, newer values (from
+    #: ``make_batches``: a line, then its correction with the same version), then a late line with an older one.
     user_updates: tuple[dict[str, str], ...] = ()
     order_updates: tuple[dict[str, str], ...] = ()
 
@@ -113,17 +113,16 @@ class Batch:
         """The lines this batch appends to orders.csv, in order: its orders, then its updates."""
         return (*self.orders, *self.order_updates)
 
-    def late_lines(self) -> list[dict[str, str]]:
-        """The update lines whose version is older than an earlier line of the same key (they must not win)."""
-        late = []
+    def losing_lines(self) -> list[dict[str, str]]:
+        """The update lines another update line of the same key beats (evidence: they must not win)."""
+        losing = []
         for lines, key, version in (
             (self.user_updates, "user_id", "updated_at"),
             (self.order_updates, "order_id", "order_ts"),
         ):
-            for i, line in enumerate(lines):
-                if any(o[key] == line[key] and o[version] > line[version] for o in lines[:i]):
-                    late.append(line)
-        return late
+            won = newest(lines, key, version)
+            losing += [line for line in lines if won[int(line[key])] is not line]
+        return losing
 
     def updates(self, other: Batch) -> bool:
         """Whether this batch's update lines change rows ``other`` created."""
@@ -273,7 +272,7 @@ def fed_evidence(batches: Sequence[Batch]) -> dict[str, Any]:
         "marker": batch.marker,
         "users.csv": list(batch.user_lines()),
         "orders.csv": list(batch.order_lines()),
-        "late_lines_that_must_not_win": batch.late_lines(),
+        "lines_that_must_not_win": batch.losing_lines(),
         **want[batch.run],
         "updates": updated,
     }

@@ -520,6 +520,12 @@ def test_a_healthy_pipeline_passes_every_run_with_evidence_of_what_was_fed_and_r
     # Each run landed the base lines and every batch so far, updates too: Bronze holds all Silver holds.
     assert lake.query("SELECT count(*) FROM b.orders_csv")[0][0] == 3 + 9 + 2 * 2, "runs 2 and 3: update, late line"
     # Run 3 moved run 2's user and cancelled its shipped order: the evidence says what Gold must now hold of it.
+    losing = third.fed["lines_that_must_not_win"]
+    assert [(line.get("country"), line.get("status")) for line in losing] == [
+        ("ZW-A1B2C3", None),  # the line the move corrects: same updated_at, an earlier line
+        ("ZX-A1B2C3", None),  # the late line: an older updated_at than the move's
+        (None, "placed"),  # the late order line: an older order_ts than the cancellation's
+    ]
     (updated,) = third.fed["updates"]
     assert updated["batch"] == "run 2's batch"
     assert updated["gold.users"] == {
@@ -606,7 +612,8 @@ def test_inputs_are_the_base_files_with_every_batch_so_far_appended(tmp_path: Pa
     assert lines[4].split(",")[4:] == ["ZW-ABCDEF", "2025-12-31 00:00:00", "2025-12-31 12:00:00"], "a tie: it loses"
     assert lines[5].split(",")[4:] == ["ZY-ABCDEF", "2025-12-31 00:00:00", "2025-12-31 12:00:00"]
     assert lines[6].split(",")[4:] == ["ZX-ABCDEF", "2025-12-31 00:00:00", "2025-12-31 06:00:00"]
-    assert second.late_lines() == [second.user_updates[2], second.order_updates[1]]
+    corrected, _, late = second.user_updates
+    assert second.losing_lines() == [corrected, late, second.order_updates[1]]
     assert second.order_updates[1]["order_ts"] < second.order_updates[0]["order_ts"] == first.orders[1]["order_ts"]
     assert not (out / "orders.csv").exists()
 
