@@ -7,7 +7,9 @@ the ways a real one is: one that skips Bronze objects it has processed before (t
 keys, so it skips every re-run), one that drops orders of a month it has no partition for yet, one
 that inserts fresh orders twice. Before the fix the KPI re-ran the session's inputs and read back only
 the contracts: each broken one passed it. Two more ignore updates (a Silver MERGE that only inserts,
-a Gold that only appends orders it has not seen): batches that only add rows passed both.
+a Gold that only appends orders it has not seen): batches that only add rows passed both. Two more pick the
+wrong line of a key (a Silver whose last line wins whatever its version, one whose users' tie goes to the
+earlier line): versions sent in order, no user with two lines of one ``updated_at``, passed both.
 """
 
 from __future__ import annotations
