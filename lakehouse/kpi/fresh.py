@@ -11,13 +11,17 @@ month partition too), one of them cancelled. Batches that only add rows pass a p
 updates (an insert-only MERGE, a Silver that keeps the first row of a key), so from run 2 on a batch
 also updates the batch before it, as a source re-sends a changed row: a later line with the same key.
 Its user moved country (a newer ``updated_at``) and one of its counted orders is cancelled (same
-``order_ts``: on a tie the later line wins). The expectation is the pipeline's plan (README, pipeline
-SQL): per key the newest version wins, on a tie the later line, computed from the lines written, never
-read from the stack. The run counts only when, read back through Athena, Gold holds exactly that: the
-batch's orders once each with their values, the user's order count, lifetime value and country, the
-day's revenue row; the earlier batches still once each, as their updates made them (a row left with
-the old value is named, with the stale value); and every Gold table has an Iceberg snapshot the run
-committed (its snapshot log, read through the Glue catalog).
+``order_ts``: on a tie the later line wins; the user's move is preceded by a line of the same
+``updated_at`` it corrects). Versions sent in order pass a Silver that keeps each key's last line
+whatever its version, so each update is followed by a line that arrives late with an older version of
+the same key (the user in another country, the order still placed): it must not win. The
+expectation is the pipeline's plan (README, pipeline SQL): per key the newest version wins, on a tie the
+later line, computed from the lines written, never read from the stack. The run counts only when, read
+back through Athena, Gold holds exactly that: the batch's orders once each with their values, the user's
+order count, lifetime value and country, the day's revenue row; the earlier batches still once each, as
+their updates made them (a row left with the old value is named, with the stale value, one a late line
+made with the late line's); and every Gold table has an Iceberg snapshot the run committed (its snapshot
+log, read through the Glue catalog).
 
 The batches' days are before the sample's first order and their countries are the KPI's own, so even
 before they are taken out the demo's newest rows are the sample's. After the runs they are taken out
@@ -53,6 +57,10 @@ ORDER_SHAPES = (("09:00:00", "10.25", "completed"), ("13:30:00", "20.50", "shipp
 #: Which of the earlier batch's orders a later batch cancels (the shipped one), and when the user's move is dated.
 CANCELLED_LATER = 1
 MOVED_AT = "12:00:00"
+#: The late lines after the updates: the user's older than ``MOVED_AT``, the order's older than its ``order_ts``.
+#: (The line before the move, which it corrects, has the move's ``updated_at``: on a tie the later line wins.)
+LATE_MOVED_AT = "06:00:00"
+LATE_ORDER = ("13:00:00", "placed")
 #: Ids far above any sample id: 9e9 + token * 1000 + run (users); that * 10 + k (orders).
 ID_BASE = 9_000_000_000
 
@@ -67,14 +75,17 @@ class Batch:
     From run 2 on, the batch also updates the batch before it, in the lines the landing reads (a
     later line with the same key, as a source re-sends a changed row): that user moved to another
     country (``updated_at`` newer than the row's), and one of its counted orders is cancelled (its
-    ``order_ts`` unchanged: on a tie the later line wins).
+    ``order_ts`` unchanged: on a tie the later line wins; the move follows a line of the same
+    ``updated_at``, which it corrects). Each update is followed by a late line of the same key with an
+    older version, which must lose to it (``losing_lines``).
     """
 
     run: int
     marker: str
     user: dict[str, str]
     orders: tuple[dict[str, str], ...]
-    #: Lines that change rows an earlier batch created: same key, newer values.
+    #: Lines that change rows an earlier batch created, in line order: same key, newer values (from
+    #: ``make_batches``: a line, then its correction with the same version), then a late line with an older one.
     user_updates: tuple[dict[str, str], ...] = ()
     order_updates: tuple[dict[str, str], ...] = ()
 
@@ -102,6 +113,17 @@ class Batch:
         """The lines this batch appends to orders.csv, in order: its orders, then its updates."""
         return (*self.orders, *self.order_updates)
 
+    def losing_lines(self) -> list[dict[str, str]]:
+        """The update lines another update line of the same key beats (evidence: they must not win)."""
+        losing = []
+        for lines, key, version in (
+            (self.user_updates, "user_id", "updated_at"),
+            (self.order_updates, "order_id", "order_ts"),
+        ):
+            won = newest(lines, key, version)
+            losing += [line for line in lines if won[int(line[key])] is not line]
+        return losing
+
     def updates(self, other: Batch) -> bool:
         """Whether this batch's update lines change rows ``other`` created."""
         users = {int(u["user_id"]) for u in self.user_updates}
@@ -117,7 +139,10 @@ def make_batches(n: int, token: str | None = None) -> list[Batch]:
     """``n`` batches, one per run; ``token`` (6 hex digits, random by default) keeps one KPI's apart from another's.
 
     Batch ``i > 1`` updates batch ``i - 1``: its user's country becomes ``ZY-<token>`` (dated later
-    the same day, newer than the row's ``updated_at``) and its shipped order is cancelled.
+    the same day, newer than the row's ``updated_at``) and its shipped order is cancelled. Before the move
+    comes a line it corrects, same ``updated_at``, in ``ZW-<token>`` (on a tie the later line wins). After
+    each update comes a late line of the same key with an older version: the user in ``ZX-<token>`` dated
+    between the row and the move, the order placed before it shipped. The plan keeps the update.
     """
     token = (token or secrets.token_hex(3)).upper()
     country = f"ZZ-{token}"
@@ -149,8 +174,12 @@ def make_batches(n: int, token: str | None = None) -> list[Batch]:
         if out:
             earlier = out[-1]
             moved = {**earlier.user, "country": moved_country(token), "updated_at": f"{earlier.day} {MOVED_AT}"}
-            user_updates = (moved,)
-            order_updates = ({**earlier.orders[CANCELLED_LATER], "status": "cancelled"},)
+            late = {**earlier.user, "country": late_country(token), "updated_at": f"{earlier.day} {LATE_MOVED_AT}"}
+            corrected = {**moved, "country": tied_country(token)}
+            user_updates = (corrected, moved, late)
+            shipped = earlier.orders[CANCELLED_LATER]
+            placed = {**shipped, "order_ts": f"{earlier.day} {LATE_ORDER[0]}", "status": LATE_ORDER[1]}
+            order_updates = ({**shipped, "status": "cancelled"}, placed)
         out.append(Batch(run, f"kpi-success-{token}-run-{run}", user, orders, user_updates, order_updates))
     return out
 
@@ -160,28 +189,42 @@ def moved_country(token: str) -> str:
     return f"ZY-{token.upper()}"
 
 
+def tied_country(token: str) -> str:
+    """The country of the line the move corrects (the move's ``updated_at``, an earlier line): it loses the tie."""
+    return f"ZW-{token.upper()}"
+
+
+def late_country(token: str) -> str:
+    """The country of the late line after the move (an older ``updated_at``): never what Gold may hold."""
+    return f"ZX-{token.upper()}"
+
+
 # -- what Gold must hold --------------------------------------------------------------------------
 
 
-def newest(lines: Sequence[Mapping[str, str]], key: str, version: str) -> dict[int, Mapping[str, str]]:
+def newest(
+    lines: Sequence[Mapping[str, str]], key: str, version: str, by_line: bool = False
+) -> dict[int, Mapping[str, str]]:
     """Each key's winning line as the pipeline's plan picks it (pipeline/sql/2x_silver_*.sql, README):
-    the newest ``version`` (``updated_at``, ``order_ts``), on a tie the later line."""
+    the newest ``version`` (``updated_at``, ``order_ts``), on a tie the later line. ``by_line``: the last
+    line, whatever its version (what a dedup by line position keeps, to name it)."""
     out: dict[int, Mapping[str, str]] = {}
     for line in lines:
         k = int(line[key])
-        if k not in out or line[version] >= out[k][version]:  # 'YYYY-MM-DD HH:MM:SS' sorts as time does
+        if k not in out or by_line or line[version] >= out[k][version]:  # 'YYYY-MM-DD HH:MM:SS' sorts as time does
             out[k] = line
     return out
 
 
-def expected_gold(batches: Sequence[Batch], updates: bool = True) -> dict[int, dict[str, Any]]:
+def expected_gold(batches: Sequence[Batch], updates: bool = True, by_line: bool = False) -> dict[int, dict[str, Any]]:
     """Per batch (by run): what Gold must hold of its rows once all of ``batches`` are landed, from the lines
     written, never from the stack. ``updates=False``: what a pipeline that ignores updates keeps (each row as
-    first fed), which names a stale value."""
+    first fed), which names a stale value; ``by_line``: what one that keeps each key's last line keeps (a late
+    line's older version), which names the late line that won."""
     user_lines = [u for b in batches for u in (b.user_lines() if updates else (b.user,))]
     order_lines = [o for b in batches for o in (b.order_lines() if updates else b.orders)]
-    users = newest(user_lines, "user_id", "updated_at")
-    orders = newest(order_lines, "order_id", "order_ts")
+    users = newest(user_lines, "user_id", "updated_at", by_line)
+    orders = newest(order_lines, "order_id", "order_ts", by_line)
     enriched = {
         order_id: {
             "order_id": order_id,
@@ -229,6 +272,7 @@ def fed_evidence(batches: Sequence[Batch]) -> dict[str, Any]:
         "marker": batch.marker,
         "users.csv": list(batch.user_lines()),
         "orders.csv": list(batch.order_lines()),
+        "lines_that_must_not_win": batch.losing_lines(),
         **want[batch.run],
         "updates": updated,
     }
@@ -322,11 +366,25 @@ def read_gold(query: Query, outputs: Mapping[str, Any], batches: Sequence[Batch]
     return {"gold.orders_enriched": enriched, "gold.users": users, "gold.daily_revenue": daily}
 
 
-def _stale(held: Mapping[str, Any], want: Mapping[str, Any], kept: Mapping[str, Any] | None, by: str) -> str:
-    """The values of ``held`` that are what the row was before ``by`` updated it (``kept``), named."""
-    if kept is None or not by:
+def _stale(
+    held: Mapping[str, Any],
+    want: Mapping[str, Any],
+    kept: Mapping[str, Any] | None,
+    by: str,
+    late: Mapping[str, Any] | None = None,
+) -> str:
+    """The wrong values of ``held``, named by what explains more of them: a late line's older version won
+    (``late``: each key's last line won), or the row is what it was before ``by`` updated it (``kept``)."""
+    if not by:
         return ""
-    old = [k for k in want if held.get(k) != want[k] and held.get(k) == kept.get(k)]
+
+    def explained(other: Mapping[str, Any] | None) -> list[str]:
+        return [k for k in want if other is not None and held.get(k) != want[k] and held.get(k) == other.get(k)]
+
+    won, old = explained(late), explained(kept)
+    if won and len(won) > len(old):
+        named = ", ".join(f"{k} {held[k]!r} where {by}'s newest line made it {want[k]!r}" for k in won)
+        return f" (a later line with an older version won: {named})"
     if not old:
         return ""
     return " (stale: " + ", ".join(f"{k} {held[k]!r} where {by} made it {want[k]!r}" for k in old) + ")"
@@ -336,14 +394,16 @@ def judge_gold(batches: Sequence[Batch], held: Mapping[str, list[dict[str, Any]]
     """What is wrong with Gold's rows of ``batches`` (the last is this run's): each row once, as the newest
     line of its key makes it (a later batch's update wins over the row an earlier batch fed)."""
     want_all, kept_all = expected_gold(batches), expected_gold(batches, updates=False)
+    late_all = expected_gold(batches, by_line=True)
     problems: list[str] = []
     for batch in batches:
         which = "this run's batch" if batch is batches[-1] else f"run {batch.run}'s batch"
         by = " and ".join(f"run {b.run}'s batch" for b in batches if b is not batch and b.updates(batch))
         updated = f" (updated by {by})" if by else ""
-        want, kept = want_all[batch.run], kept_all[batch.run]
+        want, kept, late = want_all[batch.run], kept_all[batch.run], late_all[batch.run]
         orders = {int(o["order_id"]): o for o in want["gold.orders_enriched"]}
         first = {int(o["order_id"]): o for o in kept["gold.orders_enriched"]}
+        last = {int(o["order_id"]): o for o in late["gold.orders_enriched"]}
         lacking = [i for i in orders if not any(r["order_id"] == i for r in held["gold.orders_enriched"])]
         if lacking:
             named = ", ".join(map(str, lacking))
@@ -357,14 +417,16 @@ def judge_gold(batches: Sequence[Batch], held: Mapping[str, list[dict[str, Any]]
             if len(rows) > 1:
                 problems.append(f"gold.orders_enriched holds order {order_id} of {which} {len(rows)} times")
             elif rows[0] != expected:
-                stale = _stale(rows[0], expected, first[order_id], by)
+                stale = _stale(rows[0], expected, first[order_id], by, last[order_id])
                 problems.append(
                     f"gold.orders_enriched order {order_id} of {which}{updated} is {rows[0]}, fed {expected}{stale}"
                 )
         expected_user = want["gold.users"]
         rows = [r for r in held["gold.users"] if r["user_id"] == expected_user["user_id"]]
-        problems += _judge_row("gold.users", str(batch.user_id), which, by, rows, expected_user, kept["gold.users"])
-        problems += _judge_day(batch, which, by, held["gold.daily_revenue"], want, kept)
+        problems += _judge_row(
+            "gold.users", str(batch.user_id), which, by, rows, expected_user, kept["gold.users"], late["gold.users"]
+        )
+        problems += _judge_day(batch, which, by, held["gold.daily_revenue"], want, kept, late)
     days = {b.day for b in batches}
     for row in held["gold.daily_revenue"]:
         if row["order_date"] not in days:
@@ -380,9 +442,10 @@ def _judge_row(
     rows: list[dict[str, Any]],
     expected: Mapping[str, Any],
     kept: Mapping[str, Any] | None,
+    late: Mapping[str, Any] | None = None,
 ) -> list[str]:
     """One keyed row: there, once, as the batches make it (``by``: the batches that updated it, ``kept``: the
-    row before they did)."""
+    row before they did, ``late``: the row if each key's last line had won)."""
     if not rows:
         return [f"{table} has no row {named} of {which}"]
     if len(rows) > 1:
@@ -390,7 +453,7 @@ def _judge_row(
     if rows[0] != expected:
         if not by:
             return [f"{table} row {named} of {which} is {rows[0]}, the batch makes it {dict(expected)}"]
-        stale = _stale(rows[0], expected, kept, by)
+        stale = _stale(rows[0], expected, kept, by, late)
         return [
             f"{table} row {named} of {which} (updated by {by}) is {rows[0]}, the batches make it {dict(expected)}"
             + stale
@@ -405,21 +468,28 @@ def _judge_day(
     held: list[dict[str, Any]],
     want: Mapping[str, Any],
     kept: Mapping[str, Any],
+    late: Mapping[str, Any],
 ) -> list[str]:
     """The batch's day in gold.daily_revenue: the row its counted orders make, in their user's country now, and
-    no other (a row left in the country the user moved away from is stale)."""
-    expected, first = want["gold.daily_revenue"], kept["gold.daily_revenue"]
+    no other (a row left in the country the user moved away from is stale, one in the country of a late line with
+    an older ``updated_at`` is the late line's)."""
+    expected, first, last = want["gold.daily_revenue"], kept["gold.daily_revenue"], late["gold.daily_revenue"]
     of_day = [r for r in held if r["order_date"] == batch.day]
     problems = []
     if expected is not None:
         named = f"{batch.day}/{expected['country']}"
         rows = [r for r in of_day if r["country"] == expected["country"]]
-        problems += _judge_row("gold.daily_revenue", named, which, by, rows, expected, first)
+        problems += _judge_row("gold.daily_revenue", named, which, by, rows, expected, first, last)
     for row in of_day:
         if expected is not None and row["country"] == expected["country"]:
             continue
-        if by and first is not None and row["country"] == first["country"]:
-            now = f"moved it to {batch.day}/{expected['country']}" if expected else "left it no counted order"
+        now = f"moved it to {batch.day}/{expected['country']}" if expected else "left it no counted order"
+        if by and last is not None and row["country"] == last["country"]:
+            problems.append(
+                f"gold.daily_revenue keeps row {batch.day}/{row['country']} of {which} (updated by {by}): {row} "
+                f"(a later line with an older version won: {by}'s newest line {now})"
+            )
+        elif by and first is not None and row["country"] == first["country"]:
             problems.append(
                 f"gold.daily_revenue keeps row {batch.day}/{row['country']} of {which} (updated by {by}): {row} "
                 f"(stale: {by} {now})"

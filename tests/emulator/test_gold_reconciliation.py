@@ -62,14 +62,21 @@ NEWEST_WINS = "ORDER BY version DESC, source_line DESC"
 SILVER_STAGING = ("20_silver_users.sql", "21_silver_orders.sql")
 
 
-def first_line_wins(sql: Path) -> None:
+def first_line_wins(sql: Path, order: str = "ORDER BY source_line ASC") -> None:
     """Each Silver staging of ``sql`` made to keep a key's first line: a later line (an update) is refused, the
-    line accounting still adds up (it is in the rejected table, with a reason), and Silver keeps the old row."""
+    line accounting still adds up (it is in the rejected table, with a reason), and Silver keeps the old row.
+    ``order``: another way to pick the line that wins."""
     for name in SILVER_STAGING:
         path = sql / name
         text = path.read_text(encoding="utf-8")
         assert text.count(NEWEST_WINS) == 2, f"{name} changed: {NEWEST_WINS!r} not found twice"
-        path.write_text(text.replace(NEWEST_WINS, "ORDER BY source_line ASC"), encoding="utf-8")
+        path.write_text(text.replace(NEWEST_WINS, order), encoding="utf-8")
+
+
+def last_line_wins(sql: Path) -> None:
+    """Each Silver staging of ``sql`` made to keep a key's last line, whatever its version: right while a source
+    sends versions in order, wrong for a line that arrives late with an older ``updated_at`` or ``order_ts``."""
+    first_line_wins(sql, "ORDER BY source_line DESC")
 
 
 def sql_dir(tmp_path: Path, bug: str | None, extra: str = "") -> Path:
@@ -126,7 +133,7 @@ def test_healthy_gold_passes_exit_2_and_the_kpi_over_repeated_runs(emulator: Emu
     assert read is not None and read["contracts"] == "every data contract met"
     assert len(read["gold"]["gold.orders_enriched"]) == 6, "both batches, once each"
     # Run 2 moved run 1's user and cancelled its shipped order: Gold holds the newest values.
-    batch1, moved = proof.batches[0], proof.batches[1].user_updates[0]["country"]
+    batch1, moved = proof.batches[0], proof.batches[1].user_updates[1]["country"]
     held = {r["order_id"]: r for r in read["gold"]["gold.orders_enriched"]}
     assert held[batch1.order_ids[1]]["status"] == "cancelled", held
     assert {held[i]["country"] for i in batch1.order_ids} == {moved}, held
@@ -196,7 +203,7 @@ def test_a_silver_that_keeps_a_key_s_first_line_fails_the_kpi_naming_the_stale_r
     outcome = judge_success(samples, GitHubPart(not_measured="not here"), 95.0, restored)
     assert outcome.status is Status.FAILED, outcome.reason
     assert [s.ok for s in samples] == [True, False], "run 1 has nothing to update"
-    first, moved = proof.batches[0], proof.batches[1].user_updates[0]["country"]
+    first, moved = proof.batches[0], proof.batches[1].user_updates[1]["country"]
     said = str(samples[1].error)
     assert (
         f"gold.orders_enriched order {first.order_ids[1]} of run 1's batch (updated by run 2's batch) is {{"
@@ -205,6 +212,71 @@ def test_a_silver_that_keeps_a_key_s_first_line_fails_the_kpi_naming_the_stale_r
     assert f"country '{first.country}' where run 2's batch made it '{moved}'" in said, said
     assert f"gold.users row {first.user_id} of run 1's batch (updated by run 2's batch) is {{" in said, said
     assert f"gold.daily_revenue keeps row {first.day}/{first.country} of run 1's batch" in said, said
+    assert (samples[1].read or {}).get("contracts") == "every data contract met", "the contracts alone saw nothing"
+    assert restored.ok and restored.left == {}, restored
+
+
+def test_a_silver_that_keeps_a_key_s_last_line_fails_the_kpi_naming_the_late_line_that_won(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    """The real pipeline with Silver's staging ordered by line position only: every line after the winner is refused
+    as superseded (the accounting adds up), Gold agrees with Silver (every contract holds). Batches whose versions
+    came in order passed it; from run 2 a late line with an older version follows each update, and it wins."""
+    target, outputs = stack(emulator)
+    sql = sql_dir(tmp_path, None)
+    last_line_wins(sql)
+    assert load(target, outputs, sql).ok, "the session's first run"
+    # Before the fix: each key's versions sent in order, and the KPI passes it.
+    in_order = fresh_batches(target, outputs, DATA_DIR, tmp_path / "in-order", 2)
+    in_order.batches = [
+        replace(b, user_updates=b.user_updates[:2], order_updates=b.order_updates[:1]) for b in in_order.batches
+    ]
+    before = run_pipeline_n(lambda d: load(target, outputs, sql, d), 2, in_order)
+    undone = restore_stack(target, outputs, in_order, lambda: load(target, outputs, sql))
+    assert judge_success(before, GitHubPart(not_measured="not here"), 95.0, undone).passed, [s.error for s in before]
+    proof = fresh_batches(target, outputs, DATA_DIR, tmp_path / "batches", 2)
+    samples = run_pipeline_n(lambda d: load(target, outputs, sql, d), 2, proof)
+    restored = restore_stack(target, outputs, proof, lambda: load(target, outputs, sql))
+    outcome = judge_success(samples, GitHubPart(not_measured="not here"), 95.0, restored)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert [s.ok for s in samples] == [True, False], "run 1 has nothing to update"
+    first, (_, moved, late) = proof.batches[0], proof.batches[1].user_updates
+    said = str(samples[1].error)
+    assert f"gold.users row {first.user_id} of run 1's batch (updated by run 2's batch) is {{" in said, said
+    assert (
+        f"(a later line with an older version won: country '{late['country']}' where run 2's batch's newest line "
+        f"made it '{moved['country']}'"
+    ) in said, said
+    # The late order line (placed, older than the order_ts Silver holds) is refused as older than Silver's row, and
+    # with it, superseded by it, the cancellation: the order stays shipped.
+    assert "status 'shipped' where run 2's batch made it 'cancelled'" in said, said
+    assert f"gold.daily_revenue keeps row {first.day}/{late['country']} of run 1's batch" in said, said
+    assert (samples[1].read or {}).get("contracts") == "every data contract met", "the contracts alone saw nothing"
+    assert restored.ok and restored.left == {}, restored
+
+
+def test_a_silver_users_whose_tie_goes_to_the_earlier_line_fails_the_kpi(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    """The real pipeline with Silver users' staging giving a tie of ``updated_at`` to the earlier line (orders right):
+    run 2's move of run 1's user follows a line of the same ``updated_at`` it corrects, and that line wins. No user
+    had two lines of one ``updated_at`` before (unit test: ``..._tie_goes_to_the_earlier_line_passed``)."""
+    target, outputs = stack(emulator)
+    sql = sql_dir(tmp_path, None)
+    users = sql / SILVER_STAGING[0]
+    text = users.read_text(encoding="utf-8")
+    assert text.count(NEWEST_WINS) == 2, f"{users.name} changed: {NEWEST_WINS!r} not found twice"
+    users.write_text(text.replace(NEWEST_WINS, "ORDER BY version DESC, source_line ASC"), encoding="utf-8")
+    assert load(target, outputs, sql).ok, "the session's first run"
+    proof = fresh_batches(target, outputs, DATA_DIR, tmp_path / "batches", 2)
+    samples = run_pipeline_n(lambda d: load(target, outputs, sql, d), 2, proof)
+    restored = restore_stack(target, outputs, proof, lambda: load(target, outputs, sql))
+    assert [s.ok for s in samples] == [True, False], "run 1 has nothing to update"
+    first, (corrected, moved, _) = proof.batches[0], proof.batches[1].user_updates
+    said = str(samples[1].error)
+    assert f"gold.users row {first.user_id} of run 1's batch (updated by run 2's batch) is {{" in said, said
+    assert f"'country': '{corrected['country']}'}}, the batches make it {{" in said, said
+    assert f"'country': '{moved['country']}'}}" in said, said
     assert (samples[1].read or {}).get("contracts") == "every data contract met", "the contracts alone saw nothing"
     assert restored.ok and restored.left == {}, restored
 

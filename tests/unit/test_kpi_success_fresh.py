@@ -7,7 +7,9 @@ the ways a real one is: one that skips Bronze objects it has processed before (t
 keys, so it skips every re-run), one that drops orders of a month it has no partition for yet, one
 that inserts fresh orders twice. Before the fix the KPI re-ran the session's inputs and read back only
 the contracts: each broken one passed it. Two more ignore updates (a Silver MERGE that only inserts,
-a Gold that only appends orders it has not seen): batches that only add rows passed both.
+a Gold that only appends orders it has not seen): batches that only add rows passed both. Two more pick the
+wrong line of a key (a Silver whose last line wins whatever its version, one whose users' tie goes to the
+earlier line): versions sent in order, no user with two lines of one ``updated_at``, passed both.
 """
 
 from __future__ import annotations
@@ -125,15 +127,20 @@ class Lakehouse:
         self.db.execute(f"INSERT INTO {table} SELECT * FROM winners WHERE {key} NOT IN (SELECT {key} FROM {table})")
         self.db.execute("DROP TABLE winners")
 
-    def silver(self, order_filter: str = "true", updates: bool = True, newest: bool = True) -> None:
-        """Per key the newest version wins (updated_at, order_ts), on a tie the later line (``newest=False``: the
-        first line wins, a later one is refused as superseded)."""
+    def silver(
+        self, order_filter: str = "true", updates: bool = True, wins: str = "newest", users_wins: str | None = None
+    ) -> None:
+        """Per key the newest version wins (updated_at, order_ts), on a tie the later line (``wins="first"``: the
+        first line wins, a later one is refused as superseded; ``"last"``: the last line wins, whatever its version;
+        ``"newest-then-first"``: on a tie the earlier line). ``users_wins``: the users' rule, when not ``wins``."""
+        by = {"newest": "{v} DESC, CAST(source_line AS int) DESC", "first": "CAST(source_line AS int)"}
+        by |= {"last": "CAST(source_line AS int) DESC", "newest-then-first": "{v} DESC, CAST(source_line AS int)"}
         self.db.execute("DELETE FROM s.orders_staged")
         self.db.execute("INSERT INTO s.orders_staged SELECT * FROM b.orders_csv")
         users = (
             "SELECT CAST(user_id AS bigint) AS user_id, upper(country) AS country, CAST(updated_at AS timestamp) "
             "AS updated_at FROM b.users_csv QUALIFY row_number() OVER (PARTITION BY user_id ORDER BY "
-            + ("updated_at DESC, CAST(source_line AS int) DESC" if newest else "CAST(source_line AS int)")
+            + by[users_wins or wins].format(v="updated_at")
             + ") = 1"
         )
         self._merge("s.users", users, "user_id", updates)
@@ -141,7 +148,7 @@ class Lakehouse:
             "SELECT CAST(order_id AS bigint) AS order_id, CAST(user_id AS bigint) AS user_id, "
             "CAST(order_ts AS timestamp) AS order_ts, CAST(amount AS decimal(10, 2)) AS amount, status "
             f"FROM b.orders_csv WHERE {order_filter} QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY "
-            + ("order_ts DESC, CAST(source_line AS int) DESC" if newest else "CAST(source_line AS int)")
+            + by[wins].format(v="order_ts")
             + ") = 1"
         )
         self._merge("s.orders", orders, "order_id", updates)
@@ -262,7 +269,29 @@ class FirstLineWins(Healthy):
 
     def __call__(self, data_dir: Path) -> PipelineResult:
         self.lake.land(data_dir)
-        self.lake.silver(newest=False)
+        self.lake.silver(wins="first")
+        self.lake.gold()
+        return PipelineResult()
+
+
+class LastLineWins(Healthy):
+    """Silver keeps each key's last line, whatever its version (a dedup by line position, not by ``updated_at``):
+    right whenever a source sends versions in order, and wrong for a line that arrives late with an older one."""
+
+    def __call__(self, data_dir: Path) -> PipelineResult:
+        self.lake.land(data_dir)
+        self.lake.silver(wins="last")
+        self.lake.gold()
+        return PipelineResult()
+
+
+class UsersTieToFirstLine(Healthy):
+    """Silver users keep the newest ``updated_at`` but on a tie the earlier line (orders are right): a correction
+    sent with the same ``updated_at`` as the line it corrects is refused as superseded."""
+
+    def __call__(self, data_dir: Path) -> PipelineResult:
+        self.lake.land(data_dir)
+        self.lake.silver(users_wins="newest-then-first")
         self.lake.gold()
         return PipelineResult()
 
@@ -491,8 +520,14 @@ def test_a_healthy_pipeline_passes_every_run_with_evidence_of_what_was_fed_and_r
     assert third.read["contracts"] == "every data contract met"
     assert all(s["committed_by_the_run"] for s in third.read["snapshots"].values())
     # Each run landed the base lines and every batch so far, updates too: Bronze holds all Silver holds.
-    assert lake.query("SELECT count(*) FROM b.orders_csv")[0][0] == 3 + 9 + 2
+    assert lake.query("SELECT count(*) FROM b.orders_csv")[0][0] == 3 + 9 + 2 * 2, "runs 2 and 3: update, late line"
     # Run 3 moved run 2's user and cancelled its shipped order: the evidence says what Gold must now hold of it.
+    losing = third.fed["lines_that_must_not_win"]
+    assert [(line.get("country"), line.get("status")) for line in losing] == [
+        ("ZW-A1B2C3", None),  # the line the move corrects: same updated_at, an earlier line
+        ("ZX-A1B2C3", None),  # the late line: an older updated_at than the move's
+        (None, "placed"),  # the late order line: an older order_ts than the cancellation's
+    ]
     (updated,) = third.fed["updates"]
     assert updated["batch"] == "run 2's batch"
     assert updated["gold.users"] == {
@@ -571,10 +606,17 @@ def test_inputs_are_the_base_files_with_every_batch_so_far_appended(tmp_path: Pa
     lines = (out / "users.csv").read_text().splitlines()
     assert lines[:2] == ["USER_ID,email,full_name,ssn,country,signup_ts,updated_at", "1,a@b.co,A,1,US,x,y"]
     first, second = batches
-    # Batch 2's lines: its user, then the update of batch 1's user (same key, a later line, a newer updated_at).
-    assert [line.split(",")[0] for line in lines[2:]] == [str(first.user_id), str(second.user_id), str(first.user_id)]
+    # Batch 2's lines: its user, then the update of batch 1's user (same key, later lines, a newer updated_at: the
+    # move after a line of the same updated_at it corrects), then a late line with an older one (it must not win).
+    ids = [str(first.user_id), str(second.user_id), *[str(first.user_id)] * 3]
+    assert [line.split(",")[0] for line in lines[2:]] == ids
     assert lines[2].split(",")[4] == "ZZ-ABCDEF"
-    assert lines[4].split(",")[4:] == ["ZY-ABCDEF", "2025-12-31 00:00:00", "2025-12-31 12:00:00"]
+    assert lines[4].split(",")[4:] == ["ZW-ABCDEF", "2025-12-31 00:00:00", "2025-12-31 12:00:00"], "a tie: it loses"
+    assert lines[5].split(",")[4:] == ["ZY-ABCDEF", "2025-12-31 00:00:00", "2025-12-31 12:00:00"]
+    assert lines[6].split(",")[4:] == ["ZX-ABCDEF", "2025-12-31 00:00:00", "2025-12-31 06:00:00"]
+    corrected, _, late = second.user_updates
+    assert second.losing_lines() == [corrected, late, second.order_updates[1]]
+    assert second.order_updates[1]["order_ts"] < second.order_updates[0]["order_ts"] == first.orders[1]["order_ts"]
     assert not (out / "orders.csv").exists()
 
 
@@ -629,3 +671,74 @@ def test_restore_on_a_stack_whose_runs_created_no_table_finds_nothing_left_and_a
     )
     assert failed.status is Status.FAILED
     assert str(failed.reason).endswith("; and the stack was not restored: " + str(refused.why_not()))
+
+
+def in_order_only(proof: FreshBatches) -> FreshBatches:
+    """The KPI before the fix: each key's versions sent in order (the batches without their late lines)."""
+    return replace(
+        proof,
+        batches=[replace(b, user_updates=b.user_updates[:2], order_updates=b.order_updates[:1]) for b in proof.batches],
+    )
+
+
+def test_before_the_fix_a_silver_whose_last_line_wins_passed_on_versions_sent_in_order(
+    base: Path, tmp_path: Path
+) -> None:
+    """The hole: every update came on a later line with a newer version, so the line position alone picked it."""
+    lake = Lakehouse()
+    pipeline = LastLineWins(lake)
+    _session(lake, pipeline, base)
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 3, in_order_only(fresh(base, tmp_path, lake, 3)))
+    assert judge_success(samples, GitHubPart(not_measured="x"), 95.0).status is Status.PASSED
+
+
+def test_a_silver_whose_last_line_wins_fails_naming_the_late_line_that_won(base: Path, tmp_path: Path) -> None:
+    """From run 2 the update of the earlier batch is followed by a line with an older version of the same key (a
+    source re-sending late): the plan keeps the newest version, a Silver ordered by line position the late one.
+    The healthy twin is the healthy pipeline's test: the same batches, every run green."""
+    lake = Lakehouse()
+    pipeline = LastLineWins(lake)
+    _session(lake, pipeline, base)
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 3, fresh(base, tmp_path, lake, 3))
+    outcome = judge_success(samples, GitHubPart(not_measured="x"), 95.0)
+    assert outcome.status is Status.FAILED and [s.ok for s in samples] == [True, False, False]
+    said = str(samples[1].error)
+    assert (
+        "gold.users row 19597059001 of run 1's batch (updated by run 2's batch) is {'user_id': 19597059001, "
+        "'order_count': 2, 'lifetime_value': '30.77', 'country': 'ZX-A1B2C3'}, the batches make it {'user_id': "
+        "19597059001, 'order_count': 1, 'lifetime_value': '10.26', 'country': 'ZY-A1B2C3'} (a later line with an "
+        "older version won: "
+    ) in said, said
+    assert "country 'ZX-A1B2C3' where run 2's batch's newest line made it 'ZY-A1B2C3'" in said, said
+    assert "status 'placed' where run 2's batch's newest line made it 'cancelled'" in said, said
+    assert "gold.daily_revenue keeps row 2025-12-31/ZX-A1B2C3 of run 1's batch" in said, said
+    assert (samples[1].read or {}).get("contracts") == "every data contract met", "the contracts alone saw nothing"
+
+
+def test_before_the_fix_a_silver_users_whose_tie_goes_to_the_earlier_line_passed(base: Path, tmp_path: Path) -> None:
+    """The hole: no two lines of a user had the same ``updated_at`` (only orders had a tie, the cancellation)."""
+    lake = Lakehouse()
+    pipeline = UsersTieToFirstLine(lake)
+    _session(lake, pipeline, base)
+    proof = fresh(base, tmp_path, lake, 3)
+    no_tie = replace(proof, batches=[replace(b, user_updates=b.user_updates[1:]) for b in proof.batches])
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 3, no_tie)
+    assert judge_success(samples, GitHubPart(not_measured="x"), 95.0).status is Status.PASSED
+
+
+def test_a_silver_users_whose_tie_goes_to_the_earlier_line_fails_naming_the_user(base: Path, tmp_path: Path) -> None:
+    """Run 2 sends run 1's user in ZW, then, same ``updated_at``, in ZY (the correction): the later line wins.
+    The healthy twin is the healthy pipeline's test: the same batches, every run green."""
+    lake = Lakehouse()
+    pipeline = UsersTieToFirstLine(lake)
+    _session(lake, pipeline, base)
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 3, fresh(base, tmp_path, lake, 3))
+    assert [s.ok for s in samples] == [True, False, False]
+    said = str(samples[1].error)
+    assert (
+        "gold.users row 19597059001 of run 1's batch (updated by run 2's batch) is {'user_id': 19597059001, "
+        "'order_count': 1, 'lifetime_value': '10.26', 'country': 'ZW-A1B2C3'}, the batches make it {'user_id': "
+        "19597059001, 'order_count': 1, 'lifetime_value': '10.26', 'country': 'ZY-A1B2C3'}"
+    ) in said, said
+    assert "gold.daily_revenue keeps row 2025-12-31/ZW-A1B2C3 of run 1's batch" not in said
+    assert "gold.daily_revenue has a row no batch fed: {'order_date': '2025-12-31', 'country': 'ZW-A1B2C3'" in said
