@@ -23,7 +23,11 @@ the result locations of every Athena workgroup but the analyst's own (query resu
 pipeline and the deployer can hold ``ssn``), and every folder a past query of those workgroups
 that could have read the column (naming it, or a table of a database holding it) wrote its results
 to (``query_results``: a workgroup not enforcing its configuration lets a query write anywhere;
-other teams' queries over their own tables, in ``primary``, are no lake's). A lake bucket policy
+other teams' queries over their own tables, in ``primary``, are no lake's). The analyst's own workgroup
+is read too, as the analyst: its history is the analyst's to fetch whoever ran the query, so a
+privileged query run there that returned ``ssn`` (or its values) hands it over (``shared_results``).
+A table the catalog lists without ``ssn`` whose ``SELECT *`` returns it anyway (a resource link to
+another account's table) fails like one that lists it. A lake bucket policy
 letting CloudFront read for this account's distributions brings each of them in: one serving the
 lake's keys without signed URLs serves ``ssn`` to anyone on the internet (``cloudfront_routes``).
 
@@ -64,7 +68,13 @@ from lakehouse.checks.iam_access import (
     read_patterns,
     witnesses,
 )
-from lakehouse.checks.query_results import ExecutionLocations, HiddenReads, execution_locations
+from lakehouse.checks.query_results import (
+    ExecutionLocations,
+    HiddenReads,
+    SharedResult,
+    execution_locations,
+    shared_results,
+)
 from lakehouse.checks.role_paths import (
     LF_ADMIN,
     Actor,
@@ -266,6 +276,9 @@ class SecurityReadback:
     roles: dict[str, RoleInfo] = field(default_factory=dict)
     #: Every IAM user of the account (ARNs): whose credentials a principal on a path may mint.
     users: list[str] = field(default_factory=list)
+    #: Past queries of the analyst's own workgroup that could have read a hidden column, as GetQueryResults hands
+    #: them to the analyst (``query_results.shared_results``).
+    shared_results: list[SharedResult] = field(default_factory=list)
     #: What could not be read (the check cannot pass without it).
     read_errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -689,6 +702,9 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         read_errors=errors,
     )
     read_grants(target, tables, rb)
+    read_shared_results(
+        target, str(outputs["analyst_workgroup_name"]), session, hidden_reads(catalog, hidden), rb, values
+    )
     no_defaults: dict[str, list[dict[str, Any]]] = {}
     rb.table_defaults = _attempt(
         errors, "the databases' CreateTableDefaultPermissions", lambda: read_table_defaults(target), no_defaults
@@ -763,6 +779,27 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         rb.lake_objects[bucket] = sorted({*rb.lake_objects.get(bucket, []), *keys})
     rb.notes.append(f"databases holding {', '.join(hidden)}: {', '.join(sorted(holding_dbs)) or 'none'}")
     return rb
+
+
+def read_shared_results(
+    target: Target,
+    work_group: str,
+    session: boto3.Session,
+    reads: HiddenReads,
+    rb: SecurityReadback,
+    values: HiddenValues | str,
+) -> None:
+    """The analyst's workgroup history, read back as the analyst (after this run's own queries ran)."""
+    analyst_athena = session.client("athena", endpoint_url=target.endpoint_url)
+    searched = HiddenValues(()) if isinstance(values, str) else values
+    try:
+        found = shared_results(target.client("athena"), analyst_athena, work_group, reads, searched)
+    except (ClientError, BotoCoreError) as err:
+        rb.read_errors.append(f"could not read the query history of the analyst's workgroup {work_group}: {err}")
+        return
+    rb.shared_results = found.results
+    rb.read_errors += found.errors
+    rb.notes += found.notes
 
 
 def _allow_resources(rb: SecurityReadback) -> set[str]:
@@ -1154,7 +1191,24 @@ def select_all_problems(rb: SecurityReadback) -> list[str]:
                 f"the analyst's SELECT * on {table.qualified} failed, but not as access denied, so it proves "
                 f"nothing: {record.error}"
             )
+    for value_probe in rb.value_probes:
+        if seen := _unlisted_hidden(value_probe, rb.hidden):
+            problems.append(
+                f"the analyst's SELECT * on {value_probe.table.qualified} returns {', '.join(seen)} (the Glue catalog "
+                "lists no such column there: Athena read it from the table's own schema or the table a link points to)"
+            )
     return problems
+
+
+def _unlisted_hidden(probe: ValueProbe, hidden: Sequence[str]) -> list[str]:
+    """Hidden columns the analyst's ``SELECT *`` returned from a table the catalog lists without them.
+
+    Athena does not take a table's columns from Glue alone: a resource link (``TargetTable``, no columns of
+    its own) returns its target's, another account's; an Iceberg table its metadata's schema. Such a table
+    is only searched for Gold's values, and another table's ssn need not hold them: the name is the leak.
+    """
+    wanted = {h.lower() for h in hidden}
+    return [c for c in probe.select_all.columns if c.lower() in wanted] if probe.select_all.ok else []
 
 
 def denied_problems(rb: SecurityReadback) -> list[str]:
@@ -1171,6 +1225,27 @@ def denied_problems(rb: SecurityReadback) -> list[str]:
                     f"the analyst's `{record.sql}` on {probe.table.qualified} failed, but not with COLUMN_NOT_FOUND: "
                     f"{record.error}"
                 )
+    return problems
+
+
+def shared_result_problems(rb: SecurityReadback) -> list[str]:
+    """Past results of the analyst's own workgroup that hand the analyst a hidden column or its values: a
+    privileged query run there (an admin's, the pipeline's) is the analyst's to read, around Lake Formation."""
+    wanted = {h.lower() for h in rb.hidden}
+    problems: list[str] = []
+    for result in rb.shared_results:
+        if result.denied:
+            continue
+        named = [c for c in result.columns if c.lower() in wanted]
+        if named or result.leaks:
+            what = (
+                ", ".join(named) if named else f"values of {'/'.join(rb.hidden)} in " + ", ".join(sorted(result.leaks))
+            )
+            problems.append(
+                f"query {result.query_id} of the analyst's own workgroup (`{result.query[:120]}`) has a result holding "
+                f"{what}, and the analyst's GetQueryResults hands it over: its workgroup's history and results "
+                "location are the analyst's to read, whoever ran the query"
+            )
     return problems
 
 
@@ -1394,6 +1469,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "denied": denied_problems(rb),
         "privileged": privileged_problems(rb),
         "copied_values": copied_value_problems(rb),
+        "analyst_workgroup_results": shared_result_problems(rb),
         "grants": grant_problems(rb),
         "bucket_policies": policies,  # before S3's own answer: the reason names the statement
         "other_routes": route_problems(rb) + grant_route_problems(rb) + cdn,
@@ -1403,10 +1479,13 @@ def judge_security(rb: SecurityReadback) -> Outcome:
     problems = [p for found in by_kind.values() for p in found]
     outcome_of = {p.table.qualified: p for p in rb.probes}
     read = sorted(
-        q
-        for q, p in outcome_of.items()
-        if any(r.ok for r in p.denied.values())
-        or (p.select_all.ok and any(c.lower() in {h.lower() for h in p.hidden} for c in p.select_all.columns))
+        [
+            q
+            for q, p in outcome_of.items()
+            if any(r.ok for r in p.denied.values())
+            or (p.select_all.ok and any(c.lower() in {h.lower() for h in p.hidden} for c in p.select_all.columns))
+        ]
+        + [v.table.qualified for v in rb.value_probes if _unlisted_hidden(v, rb.hidden)]
     )
     no_access = sorted(q for q, p in outcome_of.items() if _no_access(p.select_all, p.table) and q not in read)
     measured = {
@@ -1429,6 +1508,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "hidden_values_searched_for": rb.hidden_value_count,
         "tables_searched_for_hidden_values": len(rb.probes) + len(rb.value_probes),
         "copied_value_problems": len(by_kind["copied_values"]),
+        "analyst_workgroup_results_examined": len(rb.shared_results),
     }
     details: dict[str, Any] = {
         "hidden_columns": rb.hidden,
@@ -1473,6 +1553,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
             "statements_allowing_reads": decisions,
             "analyst_head_object": rb.object_probes,
         },
+        "analyst_workgroup_results": [r.to_dict() for r in rb.shared_results],
         "lake_buckets": rb.lake_buckets,
         "bucket_policies": rb.bucket_policies,
         "bucket_policy_statements_allowing_reads": policy_decisions,
