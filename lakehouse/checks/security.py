@@ -179,6 +179,12 @@ class CatalogTable:
     types: dict[str, str] = field(default_factory=dict)
     #: Glue's TableType VIRTUAL_VIEW: a view, queried with the invoker's rights on what it reads.
     view: bool = False
+    #: Where an Iceberg table's metadata says its data files go, outside ``location`` (``read_data_paths``).
+    data_locations: list[str] = field(default_factory=list)
+
+    def storage(self) -> list[str]:
+        """Every S3 location of the table's files: its Glue location, its metadata file, its data paths."""
+        return [u for u in (self.location, self.metadata_location, *self.data_locations) if u]
 
     @property
     def qualified(self) -> str:
@@ -357,6 +363,48 @@ def read_catalog(target: Target) -> tuple[dict[str, str | None], list[CatalogTab
     return databases, tables
 
 
+#: Iceberg table properties that send new data files elsewhere than ``<location>/data`` (the last two are
+#: the deprecated spellings, still honoured).
+DATA_PATH_PROPERTIES = ("write.data.path", "write.object-storage.path", "write.folder-storage.path")
+
+
+def read_data_paths(target: Target, tables: Sequence[CatalogTable], errors: list[str]) -> None:
+    """Fill each Iceberg table's ``data_locations`` from its current metadata file (S3 GetObject).
+
+    Glue's Location says where the table lives, not where its files are: the metadata's own ``location``
+    and ``write.data.path`` put data files (``ssn`` in plain Parquet) in any bucket, and a policy letting
+    the analyst read that bucket reads them around Lake Formation. A metadata file that cannot be read
+    leaves the check unable to pass.
+    """
+    s3 = target.client("s3")
+    for table in tables:
+        where = split_s3(table.metadata_location or "")
+        if where is None:
+            continue
+        try:
+            metadata = json.loads(s3.get_object(Bucket=where[0], Key=where[1])["Body"].read())
+        except (ClientError, BotoCoreError, ValueError) as err:
+            errors.append(f"could not read the Iceberg metadata {table.metadata_location} of {table.qualified}: {err}")
+            continue
+        if not isinstance(metadata, dict):
+            errors.append(f"the Iceberg metadata {table.metadata_location} of {table.qualified} is not a JSON object")
+            continue
+        properties = metadata.get("properties") or {}
+        found = [metadata.get("location")] + [properties.get(k) for k in DATA_PATH_PROPERTIES]
+        for uri in (str(u) for u in found if u):
+            if not _within(table.location or "", uri) and uri not in table.data_locations:
+                table.data_locations.append(uri)
+
+
+def _within(outer: str, inner: str) -> bool:
+    """Whether S3 URI ``inner`` lies in folder ``outer`` (its files are already listed with it)."""
+    a, b = split_s3(outer), split_s3(inner)
+    if a is None or b is None or a[0] != b[0]:
+        return False
+    folder = a[1].strip("/")
+    return not folder or b[1].strip("/") == folder or b[1].startswith(folder + "/")
+
+
 def read_table_defaults(target: Target) -> dict[str, list[dict[str, Any]]]:
     """Database -> its CreateTableDefaultPermissions (GetDatabases, paged).
 
@@ -504,8 +552,8 @@ def lake_objects(
     s3 = target.client("s3")
     objects: dict[str, set[str]] = {b: {PROBE_KEY} for b in buckets}
     for table in tables:
-        for uri in (table.location, table.metadata_location):
-            where = split_s3(uri or "")
+        for uri in table.storage():
+            where = split_s3(uri)
             if where is None:
                 continue
             bucket, key = where
@@ -676,6 +724,7 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     errors: list[str] = []
     databases, catalog = read_catalog(target)  # without the catalog there is nothing to judge: error
     tables = [t for t in catalog if t.holding(hidden)]
+    read_data_paths(target, tables, errors)
     others = [t for t in catalog if not t.holding(hidden)]
     if len(others) > MAX_VALUE_TABLES:
         errors.append(
@@ -728,8 +777,8 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     # The lake's buckets as the services know them (never the stack's outputs).
     found: dict[str, set[str]] = {}
     for table in tables:
-        for uri in (table.location, table.metadata_location):
-            if (where := split_s3(uri or "")) is not None:
+        for uri in table.storage():
+            if (where := split_s3(uri)) is not None:
                 found.setdefault(where[0], set()).add(f"location of {table.qualified}")
     none_registered: list[str] = []
     registered = _attempt(
@@ -818,7 +867,7 @@ def witness_objects(
     Resource pattern opens (``iam_access.witnesses``): a policy naming only other or future files there
     (``users/data/2027-*``) matches none of the files listed or the probe key, yet opens what lands there."""
     partition = rb.analyst_role_arn.split(":")[1] if rb.analyst_role_arn.count(":") >= 5 else "aws"
-    locations = [t.location for t in tables if t.location] + list(results.values())
+    locations = [u for t in tables for u in (t.location, *t.data_locations) if u] + list(results.values())
     for table in tables:  # the metadata folder: manifests hold hidden values as column bounds
         if (where := split_s3(table.metadata_location or "")) is not None:
             locations.append(f"s3://{where[0]}/{metadata_folder(where[1])}")
@@ -1000,8 +1049,8 @@ def location_problems(spec: Mapping[str, Any], who: str, held: list[str], rb: Se
     problems = []
     for probe in rb.probes:
         table = probe.table
-        for uri in (table.location, table.metadata_location):
-            inner = split_s3(uri or "")
+        for uri in table.storage():
+            inner = split_s3(uri)
             if inner is not None and _covers(where, inner):
                 problems.append(
                     f"{who} holds {held} on data location {arn}, which holds the files of {table.qualified} "
@@ -1025,8 +1074,8 @@ def database_location_problems(
         return []
     problems = []
     for probe in rb.probes:
-        for uri in (probe.table.location, probe.table.metadata_location):
-            inner = split_s3(uri or "")
+        for uri in probe.table.storage():
+            inner = split_s3(uri)
             if inner is not None and _covers(where, inner):
                 problems.append(
                     f"{who} holds {held} on database {database}, whose location {location} holds the files "
@@ -1520,6 +1569,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
                 "hidden": p.hidden,
                 "location": p.table.location,
                 "metadata_location": p.table.metadata_location,
+                "data_locations": p.table.data_locations,
             }
             for p in rb.probes
         ],
