@@ -177,6 +177,7 @@ def shared_results(
     reads: HiddenReads,
     values: HiddenValues,
     max_rows: int = MAX_RESULT_ROWS,
+    own_mark: str | None = None,
 ) -> SharedResults:
     """GetQueryResults, as the analyst, of each succeeded query of its own workgroup that could have read a hidden
     column (``reads``), listed with the privileged ``athena``.
@@ -186,7 +187,8 @@ def shared_results(
     A deployer's ``SELECT * FROM gold.users`` run in the analyst's workgroup hands the analyst every ssn,
     and Lake Formation is never asked. The columns of each such result are read; the rows are searched for the
     hidden values (``values``, a ``HiddenValues``) only when the query names a hidden column (a copy under
-    another name), as on a healthy stack the analyst's own queries naming it all failed.
+    another name), as on a healthy stack the analyst's own queries naming it all failed. Executions whose
+    query carries ``own_mark`` are the checker's own analyst probes, judged when they ran, and left out.
     """
     found = SharedResults()
     ids, more = _listed(athena, work_group)
@@ -205,6 +207,8 @@ def shared_results(
         for execution in answer.get("QueryExecutions") or []:
             state = (execution.get("Status") or {}).get("State")
             if state != "SUCCEEDED" or execution.get("StatementType") != "DML" or not reads(execution):
+                continue
+            if own_mark and own_mark in str(execution.get("Query") or ""):
                 continue
             names_hidden = HiddenReads(reads.columns, frozenset())(execution)
             result = SharedResult(str(execution.get("QueryExecutionId")), str(execution.get("Query") or ""))

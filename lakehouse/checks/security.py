@@ -123,6 +123,10 @@ MAX_VALUES = 100_000
 MAX_VALUE_TABLES = 300
 #: Object keys listed per table location to try the analyst's IAM policies on.
 MAX_KEYS = 1000
+#: Ends each query the check runs as the analyst (a comment on a line of its own: Athena's ``line L:C`` stay
+#: the same). On a broken stack the check's own probe reads ssn into the analyst's workgroup history;
+#: that was reported then, and ``shared_results`` leaves such executions out rather than fail for ever after.
+PROBE_MARK = "\n-- lakehouse-exit6 analyst probe"
 #: A key that exists nowhere, under each location: a policy naming future files opens it too.
 PROBE_KEY = "lakehouse-exit6-probe"
 #: Permissions that read a table's data (ALL is Super; SUPER_USER is the catalog-level Super).
@@ -475,11 +479,13 @@ def probe_tables(
     with connect(target, outputs["analyst_workgroup_name"], session=session) as conn:
         for table in tables:
             columns = table.holding(hidden)
-            select_all, leaks, hashed = _searched(conn, f"SELECT * FROM {_sql_name(table)}", values)
-            denied = {c: run(conn, f'SELECT "{c}" FROM {_sql_name(table)} LIMIT 1')[0] for c in columns}
+            select_all, leaks, hashed = _searched(conn, f"SELECT * FROM {_sql_name(table)}{PROBE_MARK}", values)
+            denied = {c: run(conn, f'SELECT "{c}" FROM {_sql_name(table)} LIMIT 1{PROBE_MARK}')[0] for c in columns}
             probes.append(TableProbe(table, columns, select_all, denied, privileged[table.qualified], leaks, hashed))
         for table in others:
-            record, leaks, hashed = _searched(conn, f"SELECT * FROM {_sql_name(table)}", values, MAX_SEARCH_ROWS)
+            record, leaks, hashed = _searched(
+                conn, f"SELECT * FROM {_sql_name(table)}{PROBE_MARK}", values, MAX_SEARCH_ROWS
+            )
             value_probes.append(ValueProbe(table, record, leaks, table.database.lower() in own, hashed))
     return analyst_caller, probes, value_probes, values
 
@@ -842,7 +848,9 @@ def read_shared_results(
     analyst_athena = session.client("athena", endpoint_url=target.endpoint_url)
     searched = HiddenValues(()) if isinstance(values, str) else values
     try:
-        found = shared_results(target.client("athena"), analyst_athena, work_group, reads, searched)
+        found = shared_results(
+            target.client("athena"), analyst_athena, work_group, reads, searched, own_mark=PROBE_MARK.strip()
+        )
     except (ClientError, BotoCoreError) as err:
         rb.read_errors.append(f"could not read the query history of the analyst's workgroup {work_group}: {err}")
         return
