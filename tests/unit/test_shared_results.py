@@ -103,3 +103,14 @@ def test_rows_past_the_bound_are_noted_not_searched() -> None:
     assert found.notes == [
         "query big of workgroup analyst: only the first 2 result rows were searched for hidden values"
     ]
+
+
+def test_the_checkers_own_marked_probes_are_left_out_and_nothing_else() -> None:
+    mark = "-- lakehouse-exit6 analyst probe"
+    history = History(
+        _execution("probe", f'SELECT "ssn" FROM gold.users LIMIT 1\n{mark}'),
+        _execution("deployer", "SELECT * FROM gold.users"),
+    )
+    results = Results({"deployer": (["user_id", "ssn"], [["1", "123-45-6789"]])})
+    found = shared_results(history, results, "analyst", READS, VALUES, own_mark=mark)
+    assert [r.query_id for r in found.results] == ["deployer"] and results.calls == 1
