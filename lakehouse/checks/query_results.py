@@ -15,6 +15,9 @@ database's context). An account's ``primary`` workgroup holds thousands of other
 their own tables, whose results lie in buckets since deleted or that the checker may not read
 (AccessDenied): those folders cannot hold the column, and reading their buckets would only end the
 check in error.
+
+The analyst's own workgroup is read differently (``shared_results``): its results location is the
+analyst's by design, so what matters is what its past results hold, fetched as the analyst.
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from lakehouse.checks.hidden_values import HiddenValues, LeakTally
 
 #: Query executions read back per workgroup (ListQueryExecutions pages of 50): past it the check says so.
 MAX_EXECUTIONS = 1000
@@ -118,3 +125,145 @@ def execution_locations(
                 "named no hidden column and no table of a database holding one: their folders are not lake locations"
             )
     return found
+
+
+# -- the analyst's own workgroup -------------------------------------------------------------------
+
+#: Rows of one past result searched for hidden values; past it the check says it cannot vouch for the rest.
+MAX_RESULT_ROWS = 100_000
+#: Athena's answers to GetQueryResults that mean "not yours to read" (the analyst gets nothing).
+_RESULT_DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation")
+
+
+@dataclass
+class SharedResult:
+    """A past query of the analyst's own workgroup that could have read a hidden column, and what GetQueryResults
+    hands the analyst of it."""
+
+    query_id: str
+    query: str
+    #: The result's columns (ResultSetMetadata); empty when the analyst was refused.
+    columns: list[str] = field(default_factory=list)
+    #: Column -> rows carrying a hidden value (searched only when the query names a hidden column).
+    leaks: dict[str, int] = field(default_factory=dict)
+    rows: int = 0
+    #: The analyst's GetQueryResults was refused (nothing handed over).
+    denied: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query_id": self.query_id,
+            "query": self.query[:300],
+            "columns": self.columns,
+            "leaks": self.leaks,
+            "rows": self.rows,
+            "denied": self.denied,
+        }
+
+
+@dataclass
+class SharedResults:
+    """What the analyst's workgroup history hands the analyst, and what could not be read."""
+
+    results: list[SharedResult] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def shared_results(
+    athena: Any,
+    analyst_athena: Any,
+    work_group: str,
+    reads: HiddenReads,
+    values: HiddenValues,
+    max_rows: int = MAX_RESULT_ROWS,
+    own_mark: str | None = None,
+) -> SharedResults:
+    """GetQueryResults, as the analyst, of each succeeded query of its own workgroup that could have read a hidden
+    column (``reads``), listed with the privileged ``athena``.
+
+    Athena keeps a workgroup's history per workgroup, not per caller: whoever may call GetQueryResults there
+    (and read its results location, which the analyst needs for its own queries) reads every query's result.
+    A deployer's ``SELECT * FROM gold.users`` run in the analyst's workgroup hands the analyst every ssn,
+    and Lake Formation is never asked. The columns of each such result are read; the rows are searched for the
+    hidden values (``values``, a ``HiddenValues``) only when the query names a hidden column (a copy under
+    another name), as on a healthy stack the analyst's own queries naming it all failed. Executions whose
+    query carries ``own_mark`` are the checker's own analyst probes, judged when they ran, and left out.
+    """
+    found = SharedResults()
+    ids, more = _listed(athena, work_group)
+    if more:
+        found.notes.append(
+            f"workgroup {work_group} (the analyst's) lists more than {MAX_EXECUTIONS} query executions: the results "
+            f"of the first {MAX_EXECUTIONS} were read"
+        )
+    for start in range(0, len(ids), BATCH):
+        answer = athena.batch_get_query_execution(QueryExecutionIds=ids[start : start + BATCH])
+        found.errors += [
+            f"could not read query {u.get('QueryExecutionId')} of the analyst's workgroup {work_group}: "
+            f"{u.get('ErrorCode') or ''} {u.get('ErrorMessage') or ''}".rstrip()
+            for u in answer.get("UnprocessedQueryExecutionIds") or []
+        ]
+        for execution in answer.get("QueryExecutions") or []:
+            state = (execution.get("Status") or {}).get("State")
+            if state != "SUCCEEDED" or execution.get("StatementType") != "DML" or not reads(execution):
+                continue
+            if own_mark and own_mark in str(execution.get("Query") or ""):
+                continue
+            names_hidden = HiddenReads(reads.columns, frozenset())(execution)
+            result = SharedResult(str(execution.get("QueryExecutionId")), str(execution.get("Query") or ""))
+            tally = LeakTally(values)
+            try:
+                _read_result(analyst_athena, result, tally if names_hidden else None, max_rows)
+            except (ClientError, BotoCoreError) as err:
+                if _refused(err):
+                    result.denied = True
+                else:
+                    found.errors.append(
+                        f"could not read, as the analyst, the result of query {result.query_id} of its workgroup "
+                        f"{work_group}: {err}"
+                    )
+                    continue
+            if names_hidden and result.rows > max_rows:
+                found.notes.append(
+                    f"query {result.query_id} of workgroup {work_group}: only the first {max_rows:,} result rows "
+                    "were searched for hidden values"
+                )
+            result.leaks = tally.by_column(result.columns) if names_hidden else {}
+            found.results.append(result)
+    return found
+
+
+def _refused(err: ClientError | BotoCoreError) -> bool:
+    """The caller may not read the result: Athena's own refusal, or S3's on the result file (an
+    ``InvalidRequestException`` carrying S3's ``Access Denied``)."""
+    if not isinstance(err, ClientError):
+        return False
+    error = err.response.get("Error", {})
+    return error.get("Code") in _RESULT_DENIED or bool(re.search(r"Access ?Denied", str(error.get("Message", ""))))
+
+
+def _read_result(athena: Any, result: SharedResult, tally: LeakTally | None, max_rows: int) -> None:
+    """The result's columns, and (with ``tally``) its rows streamed past the tally, up to ``max_rows``."""
+    params: dict[str, Any] = {"QueryExecutionId": result.query_id, "MaxResults": 1 if tally is None else 1000}
+    header_skipped = False
+    while True:
+        page = athena.get_query_results(**params)
+        if not result.columns:
+            info = (page.get("ResultSet") or {}).get("ResultSetMetadata", {}).get("ColumnInfo") or []
+            result.columns = [str(c.get("Name") or c.get("Label") or "") for c in info]
+        if tally is None:
+            return
+        for row in (page.get("ResultSet") or {}).get("Rows") or []:
+            cells = [d.get("VarCharValue") for d in row.get("Data") or []]
+            if not header_skipped:  # a SELECT's first row is its header
+                header_skipped = True
+                if cells == result.columns:
+                    continue
+            result.rows += 1
+            if result.rows > max_rows:
+                return
+            tally.visit(cells)
+        if not page.get("NextToken"):
+            return
+        params["NextToken"] = page["NextToken"]

@@ -23,7 +23,11 @@ the result locations of every Athena workgroup but the analyst's own (query resu
 pipeline and the deployer can hold ``ssn``), and every folder a past query of those workgroups
 that could have read the column (naming it, or a table of a database holding it) wrote its results
 to (``query_results``: a workgroup not enforcing its configuration lets a query write anywhere;
-other teams' queries over their own tables, in ``primary``, are no lake's). A lake bucket policy
+other teams' queries over their own tables, in ``primary``, are no lake's). The analyst's own workgroup
+is read too, as the analyst: its history is the analyst's to fetch whoever ran the query, so a
+privileged query run there that returned ``ssn`` (or its values) hands it over (``shared_results``).
+A table the catalog lists without ``ssn`` whose ``SELECT *`` returns it anyway (a resource link to
+another account's table) fails like one that lists it. A lake bucket policy
 letting CloudFront read for this account's distributions brings each of them in: one serving the
 lake's keys without signed URLs serves ``ssn`` to anyone on the internet (``cloudfront_routes``).
 
@@ -64,7 +68,13 @@ from lakehouse.checks.iam_access import (
     read_patterns,
     witnesses,
 )
-from lakehouse.checks.query_results import ExecutionLocations, HiddenReads, execution_locations
+from lakehouse.checks.query_results import (
+    ExecutionLocations,
+    HiddenReads,
+    SharedResult,
+    execution_locations,
+    shared_results,
+)
 from lakehouse.checks.role_paths import (
     LF_ADMIN,
     Actor,
@@ -113,6 +123,10 @@ MAX_VALUES = 100_000
 MAX_VALUE_TABLES = 300
 #: Object keys listed per table location to try the analyst's IAM policies on.
 MAX_KEYS = 1000
+#: Ends each query the check runs as the analyst (a comment on a line of its own: Athena's ``line L:C`` stay
+#: the same). On a broken stack the check's own probe reads ssn into the analyst's workgroup history;
+#: that was reported then, and ``shared_results`` leaves such executions out rather than fail for ever after.
+PROBE_MARK = "\n-- lakehouse-exit6 analyst probe"
 #: A key that exists nowhere, under each location: a policy naming future files opens it too.
 PROBE_KEY = "lakehouse-exit6-probe"
 #: Permissions that read a table's data (ALL is Super; SUPER_USER is the catalog-level Super).
@@ -169,6 +183,12 @@ class CatalogTable:
     types: dict[str, str] = field(default_factory=dict)
     #: Glue's TableType VIRTUAL_VIEW: a view, queried with the invoker's rights on what it reads.
     view: bool = False
+    #: Where an Iceberg table's metadata says its data files go, outside ``location`` (``read_data_paths``).
+    data_locations: list[str] = field(default_factory=list)
+
+    def storage(self) -> list[str]:
+        """Every S3 location of the table's files: its Glue location, its metadata file, its data paths."""
+        return [u for u in (self.location, self.metadata_location, *self.data_locations) if u]
 
     @property
     def qualified(self) -> str:
@@ -266,6 +286,9 @@ class SecurityReadback:
     roles: dict[str, RoleInfo] = field(default_factory=dict)
     #: Every IAM user of the account (ARNs): whose credentials a principal on a path may mint.
     users: list[str] = field(default_factory=list)
+    #: Past queries of the analyst's own workgroup that could have read a hidden column, as GetQueryResults hands
+    #: them to the analyst (``query_results.shared_results``).
+    shared_results: list[SharedResult] = field(default_factory=list)
     #: What could not be read (the check cannot pass without it).
     read_errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -344,6 +367,48 @@ def read_catalog(target: Target) -> tuple[dict[str, str | None], list[CatalogTab
     return databases, tables
 
 
+#: Iceberg table properties that send new data files elsewhere than ``<location>/data`` (the last two are
+#: the deprecated spellings, still honoured).
+DATA_PATH_PROPERTIES = ("write.data.path", "write.object-storage.path", "write.folder-storage.path")
+
+
+def read_data_paths(target: Target, tables: Sequence[CatalogTable], errors: list[str]) -> None:
+    """Fill each Iceberg table's ``data_locations`` from its current metadata file (S3 GetObject).
+
+    Glue's Location says where the table lives, not where its files are: the metadata's own ``location``
+    and ``write.data.path`` put data files (``ssn`` in plain Parquet) in any bucket, and a policy letting
+    the analyst read that bucket reads them around Lake Formation. A metadata file that cannot be read
+    leaves the check unable to pass.
+    """
+    s3 = target.client("s3")
+    for table in tables:
+        where = split_s3(table.metadata_location or "")
+        if where is None:
+            continue
+        try:
+            metadata = json.loads(s3.get_object(Bucket=where[0], Key=where[1])["Body"].read())
+        except (ClientError, BotoCoreError, ValueError) as err:
+            errors.append(f"could not read the Iceberg metadata {table.metadata_location} of {table.qualified}: {err}")
+            continue
+        if not isinstance(metadata, dict):
+            errors.append(f"the Iceberg metadata {table.metadata_location} of {table.qualified} is not a JSON object")
+            continue
+        properties = metadata.get("properties") or {}
+        found = [metadata.get("location")] + [properties.get(k) for k in DATA_PATH_PROPERTIES]
+        for uri in (str(u) for u in found if u):
+            if not _within(table.location or "", uri) and uri not in table.data_locations:
+                table.data_locations.append(uri)
+
+
+def _within(outer: str, inner: str) -> bool:
+    """Whether S3 URI ``inner`` lies in folder ``outer`` (its files are already listed with it)."""
+    a, b = split_s3(outer), split_s3(inner)
+    if a is None or b is None or a[0] != b[0]:
+        return False
+    folder = a[1].strip("/")
+    return not folder or b[1].strip("/") == folder or b[1].startswith(folder + "/")
+
+
 def read_table_defaults(target: Target) -> dict[str, list[dict[str, Any]]]:
     """Database -> its CreateTableDefaultPermissions (GetDatabases, paged).
 
@@ -414,11 +479,13 @@ def probe_tables(
     with connect(target, outputs["analyst_workgroup_name"], session=session) as conn:
         for table in tables:
             columns = table.holding(hidden)
-            select_all, leaks, hashed = _searched(conn, f"SELECT * FROM {_sql_name(table)}", values)
-            denied = {c: run(conn, f'SELECT "{c}" FROM {_sql_name(table)} LIMIT 1')[0] for c in columns}
+            select_all, leaks, hashed = _searched(conn, f"SELECT * FROM {_sql_name(table)}{PROBE_MARK}", values)
+            denied = {c: run(conn, f'SELECT "{c}" FROM {_sql_name(table)} LIMIT 1{PROBE_MARK}')[0] for c in columns}
             probes.append(TableProbe(table, columns, select_all, denied, privileged[table.qualified], leaks, hashed))
         for table in others:
-            record, leaks, hashed = _searched(conn, f"SELECT * FROM {_sql_name(table)}", values, MAX_SEARCH_ROWS)
+            record, leaks, hashed = _searched(
+                conn, f"SELECT * FROM {_sql_name(table)}{PROBE_MARK}", values, MAX_SEARCH_ROWS
+            )
             value_probes.append(ValueProbe(table, record, leaks, table.database.lower() in own, hashed))
     return analyst_caller, probes, value_probes, values
 
@@ -491,8 +558,8 @@ def lake_objects(
     s3 = target.client("s3")
     objects: dict[str, set[str]] = {b: {PROBE_KEY} for b in buckets}
     for table in tables:
-        for uri in (table.location, table.metadata_location):
-            where = split_s3(uri or "")
+        for uri in table.storage():
+            where = split_s3(uri)
             if where is None:
                 continue
             bucket, key = where
@@ -663,6 +730,7 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     errors: list[str] = []
     databases, catalog = read_catalog(target)  # without the catalog there is nothing to judge: error
     tables = [t for t in catalog if t.holding(hidden)]
+    read_data_paths(target, tables, errors)
     others = [t for t in catalog if not t.holding(hidden)]
     if len(others) > MAX_VALUE_TABLES:
         errors.append(
@@ -689,6 +757,9 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         read_errors=errors,
     )
     read_grants(target, tables, rb)
+    read_shared_results(
+        target, str(outputs["analyst_workgroup_name"]), session, hidden_reads(catalog, hidden), rb, values
+    )
     no_defaults: dict[str, list[dict[str, Any]]] = {}
     rb.table_defaults = _attempt(
         errors, "the databases' CreateTableDefaultPermissions", lambda: read_table_defaults(target), no_defaults
@@ -712,8 +783,8 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     # The lake's buckets as the services know them (never the stack's outputs).
     found: dict[str, set[str]] = {}
     for table in tables:
-        for uri in (table.location, table.metadata_location):
-            if (where := split_s3(uri or "")) is not None:
+        for uri in table.storage():
+            if (where := split_s3(uri)) is not None:
                 found.setdefault(where[0], set()).add(f"location of {table.qualified}")
     none_registered: list[str] = []
     registered = _attempt(
@@ -765,6 +836,29 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     return rb
 
 
+def read_shared_results(
+    target: Target,
+    work_group: str,
+    session: boto3.Session,
+    reads: HiddenReads,
+    rb: SecurityReadback,
+    values: HiddenValues | str,
+) -> None:
+    """The analyst's workgroup history, read back as the analyst (after this run's own queries ran)."""
+    analyst_athena = session.client("athena", endpoint_url=target.endpoint_url)
+    searched = HiddenValues(()) if isinstance(values, str) else values
+    try:
+        found = shared_results(
+            target.client("athena"), analyst_athena, work_group, reads, searched, own_mark=PROBE_MARK.strip()
+        )
+    except (ClientError, BotoCoreError) as err:
+        rb.read_errors.append(f"could not read the query history of the analyst's workgroup {work_group}: {err}")
+        return
+    rb.shared_results = found.results
+    rb.read_errors += found.errors
+    rb.notes += found.notes
+
+
 def _allow_resources(rb: SecurityReadback) -> set[str]:
     """Resource patterns of every Allow of an object read the check evaluates: the analyst's, the roles' read,
     the bucket policies'."""
@@ -781,7 +875,7 @@ def witness_objects(
     Resource pattern opens (``iam_access.witnesses``): a policy naming only other or future files there
     (``users/data/2027-*``) matches none of the files listed or the probe key, yet opens what lands there."""
     partition = rb.analyst_role_arn.split(":")[1] if rb.analyst_role_arn.count(":") >= 5 else "aws"
-    locations = [t.location for t in tables if t.location] + list(results.values())
+    locations = [u for t in tables for u in (t.location, *t.data_locations) if u] + list(results.values())
     for table in tables:  # the metadata folder: manifests hold hidden values as column bounds
         if (where := split_s3(table.metadata_location or "")) is not None:
             locations.append(f"s3://{where[0]}/{metadata_folder(where[1])}")
@@ -963,8 +1057,8 @@ def location_problems(spec: Mapping[str, Any], who: str, held: list[str], rb: Se
     problems = []
     for probe in rb.probes:
         table = probe.table
-        for uri in (table.location, table.metadata_location):
-            inner = split_s3(uri or "")
+        for uri in table.storage():
+            inner = split_s3(uri)
             if inner is not None and _covers(where, inner):
                 problems.append(
                     f"{who} holds {held} on data location {arn}, which holds the files of {table.qualified} "
@@ -988,8 +1082,8 @@ def database_location_problems(
         return []
     problems = []
     for probe in rb.probes:
-        for uri in (probe.table.location, probe.table.metadata_location):
-            inner = split_s3(uri or "")
+        for uri in probe.table.storage():
+            inner = split_s3(uri)
             if inner is not None and _covers(where, inner):
                 problems.append(
                     f"{who} holds {held} on database {database}, whose location {location} holds the files "
@@ -1154,7 +1248,24 @@ def select_all_problems(rb: SecurityReadback) -> list[str]:
                 f"the analyst's SELECT * on {table.qualified} failed, but not as access denied, so it proves "
                 f"nothing: {record.error}"
             )
+    for value_probe in rb.value_probes:
+        if seen := _unlisted_hidden(value_probe, rb.hidden):
+            problems.append(
+                f"the analyst's SELECT * on {value_probe.table.qualified} returns {', '.join(seen)} (the Glue catalog "
+                "lists no such column there: Athena read it from the table's own schema or the table a link points to)"
+            )
     return problems
+
+
+def _unlisted_hidden(probe: ValueProbe, hidden: Sequence[str]) -> list[str]:
+    """Hidden columns the analyst's ``SELECT *`` returned from a table the catalog lists without them.
+
+    Athena does not take a table's columns from Glue alone: a resource link (``TargetTable``, no columns of
+    its own) returns its target's, another account's; an Iceberg table its metadata's schema. Such a table
+    is only searched for Gold's values, and another table's ssn need not hold them: the name is the leak.
+    """
+    wanted = {h.lower() for h in hidden}
+    return [c for c in probe.select_all.columns if c.lower() in wanted] if probe.select_all.ok else []
 
 
 def denied_problems(rb: SecurityReadback) -> list[str]:
@@ -1171,6 +1282,27 @@ def denied_problems(rb: SecurityReadback) -> list[str]:
                     f"the analyst's `{record.sql}` on {probe.table.qualified} failed, but not with COLUMN_NOT_FOUND: "
                     f"{record.error}"
                 )
+    return problems
+
+
+def shared_result_problems(rb: SecurityReadback) -> list[str]:
+    """Past results of the analyst's own workgroup that hand the analyst a hidden column or its values: a
+    privileged query run there (an admin's, the pipeline's) is the analyst's to read, around Lake Formation."""
+    wanted = {h.lower() for h in rb.hidden}
+    problems: list[str] = []
+    for result in rb.shared_results:
+        if result.denied:
+            continue
+        named = [c for c in result.columns if c.lower() in wanted]
+        if named or result.leaks:
+            what = (
+                ", ".join(named) if named else f"values of {'/'.join(rb.hidden)} in " + ", ".join(sorted(result.leaks))
+            )
+            problems.append(
+                f"query {result.query_id} of the analyst's own workgroup (`{result.query[:120]}`) has a result holding "
+                f"{what}, and the analyst's GetQueryResults hands it over: its workgroup's history and results "
+                "location are the analyst's to read, whoever ran the query"
+            )
     return problems
 
 
@@ -1394,6 +1526,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "denied": denied_problems(rb),
         "privileged": privileged_problems(rb),
         "copied_values": copied_value_problems(rb),
+        "analyst_workgroup_results": shared_result_problems(rb),
         "grants": grant_problems(rb),
         "bucket_policies": policies,  # before S3's own answer: the reason names the statement
         "other_routes": route_problems(rb) + grant_route_problems(rb) + cdn,
@@ -1403,10 +1536,13 @@ def judge_security(rb: SecurityReadback) -> Outcome:
     problems = [p for found in by_kind.values() for p in found]
     outcome_of = {p.table.qualified: p for p in rb.probes}
     read = sorted(
-        q
-        for q, p in outcome_of.items()
-        if any(r.ok for r in p.denied.values())
-        or (p.select_all.ok and any(c.lower() in {h.lower() for h in p.hidden} for c in p.select_all.columns))
+        [
+            q
+            for q, p in outcome_of.items()
+            if any(r.ok for r in p.denied.values())
+            or (p.select_all.ok and any(c.lower() in {h.lower() for h in p.hidden} for c in p.select_all.columns))
+        ]
+        + [v.table.qualified for v in rb.value_probes if _unlisted_hidden(v, rb.hidden)]
     )
     no_access = sorted(q for q, p in outcome_of.items() if _no_access(p.select_all, p.table) and q not in read)
     measured = {
@@ -1429,6 +1565,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "hidden_values_searched_for": rb.hidden_value_count,
         "tables_searched_for_hidden_values": len(rb.probes) + len(rb.value_probes),
         "copied_value_problems": len(by_kind["copied_values"]),
+        "analyst_workgroup_results_examined": len(rb.shared_results),
     }
     details: dict[str, Any] = {
         "hidden_columns": rb.hidden,
@@ -1440,6 +1577,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
                 "hidden": p.hidden,
                 "location": p.table.location,
                 "metadata_location": p.table.metadata_location,
+                "data_locations": p.table.data_locations,
             }
             for p in rb.probes
         ],
@@ -1473,6 +1611,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
             "statements_allowing_reads": decisions,
             "analyst_head_object": rb.object_probes,
         },
+        "analyst_workgroup_results": [r.to_dict() for r in rb.shared_results],
         "lake_buckets": rb.lake_buckets,
         "bucket_policies": rb.bucket_policies,
         "bucket_policy_statements_allowing_reads": policy_decisions,

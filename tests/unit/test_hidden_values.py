@@ -9,6 +9,7 @@ from typing import Any
 
 from lakehouse.athena import QueryRecord, scan
 from lakehouse.checks.hidden_values import MASK, HiddenValues, LeakTally, leaked_columns, masked
+from lakehouse.checks.query_results import SharedResult
 from lakehouse.checks.security import (
     MAX_SEARCH_ROWS,
     CatalogTable,
@@ -17,7 +18,7 @@ from lakehouse.checks.security import (
     judge_security,
 )
 
-from .test_security import DB, healthy
+from .test_security import COLUMNS, DB, healthy
 
 SSNS = HiddenValues(["983-16-2186", "974-17-9313", None, "  "])
 
@@ -241,3 +242,65 @@ def test_a_view_of_granted_columns_only_stays_green() -> None:
     outcome = judge_security(rb)
     assert outcome.passed, outcome.reason
     assert outcome.measured["views_refused_for_invoker_rights"] == []
+
+
+def _link(columns: list[str], leaks: dict[str, int]) -> ValueProbe:
+    """``lh_shared.users_link``: a Glue resource link (TargetTable, no columns of its own) to a table of another
+    account; Athena resolves it and ``SELECT *`` returns the target's columns, granted over there."""
+    table = CatalogTable("lh_shared", "users_link", [])
+    record = QueryRecord(sql="SELECT * FROM lh_shared.users_link", columns=columns, rows=[], row_count=20)
+    return ValueProbe(table, record, leaks, own=False)
+
+
+def test_a_table_glue_lists_without_ssn_whose_select_star_returns_ssn_fails() -> None:
+    """The catalog names no ssn column (a resource link, Glue columns out of step with Iceberg's schema), so the
+    table is only searched for values; the analyst's ``SELECT *`` returning a column called ssn is the leak itself,
+    whether or not its values are Gold users' (another account's people)."""
+    for leaks in ({"ssn": 20}, {}):
+        rb = healthy()
+        rb.hidden_value_count = 20
+        rb.value_probes = [_link(["user_id", "SSN"], leaks)]
+        outcome = judge_security(rb)
+        assert not outcome.passed, leaks
+        assert outcome.details["problems"]["select_all"] == [
+            "the analyst's SELECT * on lh_shared.users_link returns SSN (the Glue catalog lists no such column "
+            "there: Athena read it from the table's own schema or the table a link points to)"
+        ]
+        assert outcome.measured["analyst_reads_hidden"] == ["lh_shared.users_link"]
+
+
+def test_a_link_returning_granted_columns_only_stays_green() -> None:
+    rb = healthy()
+    rb.value_probes = [_link(["user_id", "email", "ssn_last_updated"], {})]
+    outcome = judge_security(rb)
+    assert outcome.passed, outcome.reason
+    assert outcome.measured["analyst_reads_hidden"] == []
+
+
+def _shared(query: str, columns: list[str], leaks: dict[str, int], denied: bool = False) -> SharedResult:
+    return SharedResult("q-1", query, columns, leaks, 20, denied)
+
+
+def test_a_past_result_of_the_analysts_workgroup_holding_ssn_fails_the_check() -> None:
+    """A deployer's query run in the analyst's workgroup: its result is the analyst's to fetch."""
+    for result, what in (
+        (_shared(f"SELECT * FROM {DB}.users", COLUMNS, {}), "ssn"),
+        (_shared(f"SELECT user_id, ssn AS tax_id FROM {DB}.users", ["user_id", "tax_id"], {"tax_id": 20}), "values"),
+    ):
+        rb = healthy()
+        rb.shared_results = [result]
+        outcome = judge_security(rb)
+        assert not outcome.passed
+        (problem,) = outcome.details["problems"]["analyst_workgroup_results"]
+        assert problem.startswith("query q-1 of the analyst's own workgroup") and f"holding {what}" in problem
+
+
+def test_past_results_without_ssn_or_refused_to_the_analyst_pass() -> None:
+    rb = healthy()
+    rb.shared_results = [
+        _shared(f"SELECT * FROM {DB}.users", ["user_id", "email", "country"], {}),
+        _shared(f"SELECT * FROM {DB}.users", COLUMNS, {}, denied=True),
+    ]
+    outcome = judge_security(rb)
+    assert outcome.passed, outcome.reason
+    assert len(outcome.details["analyst_workgroup_results"]) == 2
