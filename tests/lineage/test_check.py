@@ -369,11 +369,11 @@ def test_a_job_list_without_latest_runs_makes_the_check_read_each_upstream_job(s
 
 @pytest.mark.parametrize("foreign_failure", [False, True])
 def test_jobs_beyond_the_job_lists_page_are_still_judged(service: LineageHandle, foreign_failure: bool) -> None:
-    """A busy namespace: the gold job and the job reading Bronze are not on the job list's page (Marquez answers
-    ``limit`` jobs, the most recently updated first; ``totalCount`` says there are more). The job reading Bronze
-    was run again by something else and failed: the check skipped the unlisted upstream job and passed. A healthy
-    run (the twin) passes: the check said the gold job was not in Marquez at all."""
-    unlisted = {GOLD, READS_BRONZE}
+    """A busy namespace: jobs of the pipeline are not on the job list's page (Marquez answers ``limit`` jobs, the
+    most recently updated first; ``totalCount`` says there are more). The job reading Bronze was run again by
+    something else and failed: the check skipped the unlisted upstream job and passed. A healthy run with the gold
+    job unlisted too (the twin) passes: the check said the gold job was not in Marquez at all."""
+    unlisted = {READS_BRONZE} if foreign_failure else {GOLD, READS_BRONZE}
     app = Flask("marquez-with-a-busy-namespace")
 
     @app.get("/api/v1/<path:rest>")
@@ -403,6 +403,7 @@ def test_jobs_beyond_the_job_lists_page_are_still_judged(service: LineageHandle,
         assert api.passed, api.reason
         return
     theirs = other.stats.run_ids[READS_BRONZE][-1]
+    assert not api.passed, "a foreign FAILED run of an unlisted upstream job passed"
     assert api.details["upstream_latest_runs"][READS_BRONZE] == {"id": theirs, "state": "FAILED"}
     assert api.reason is not None and f"the upstream job {READS_BRONZE}'s latest run {theirs} is FAILED" in api.reason
 
