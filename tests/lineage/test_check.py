@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +217,83 @@ def test_a_later_run_of_an_upstream_job_by_anything_else_fails_though_its_edges_
     assert f"is not one this run emitted (this run emitted {ours.run_ids[READS_BRONZE][-1]})" in api.reason
 
 
+def gold_run() -> JobRun:
+    """A run of the gold job with the datasets its SQL implies (as any session's emitter describes it)."""
+    io = statement_io(dict(zip(job_names(statements(), REGION), statements(), strict=True))[GOLD].sql, REGION)
+    return JobRun(NAMESPACE, GOLD, inputs=tuple(io.inputs), outputs=tuple(io.outputs))
+
+
+def test_an_other_event_after_this_runs_gold_complete_leaves_it_running_and_fails(service: LineageHandle) -> None:
+    """After this run's gold COMPLETE, an OTHER event of the same run arrives (a facet-only update by some
+    integration). Marquez makes the run RUNNING again (``OpenLineageDao.getRunState``: any type but COMPLETE/
+    FAIL/ABORT; ``RunDao.upsert``: the last arrival sets the state); our service kept COMPLETED and the check
+    passed a gold job Marquez shows as running."""
+    ours = emitted(service.url)
+    run = dataclasses.replace(gold_run(), run_id=ours.run_ids[GOLD][-1])
+    http_client(service.url).emit(run_event(run, RunState.OTHER))
+    api = check_api(MarquezClient(service.url), EXP, ours)
+    assert api.details["expected_edges_found"] == EDGES and api.details["path_from_bronze"]  # the graph is whole
+    assert api.reason == f"the gold job {GOLD}'s latest run {run.run_id} is RUNNING, not COMPLETED"
+
+
+def test_a_gold_run_started_before_earlier_sessions_and_failed_after_this_one_fails(service: LineageHandle) -> None:
+    """Something else started the gold job a day ago (a backfill) and it failed after this run finished: Marquez's
+    latest run is the one that transitioned last (``RunDao.findByLatestJob``: ``ORDER BY transitioned_at DESC``),
+    the failed one. Our service answered the most recently created of the job's last ten runs, this run's, and
+    the check passed once nine earlier sessions had run the job in between."""
+    now = datetime.now(UTC)
+    backfill, client = gold_run(), http_client(service.url)
+    client.emit(run_event(backfill, RunState.START, now - timedelta(days=1)))
+    for session in range(9):
+        earlier = gold_run()
+        client.emit(run_event(earlier, RunState.START, now - timedelta(hours=9 - session)))
+        client.emit(run_event(earlier, RunState.COMPLETE, now - timedelta(hours=9 - session, minutes=-1)))
+    ours = emitted(service.url)
+    client.emit(run_event(backfill, RunState.FAIL, datetime.now(UTC), error="HIVE_BAD_DATA: backfill"))
+    api = check_api(MarquezClient(service.url), EXP, ours)
+    assert api.details["gold_latest_run"]["id"] == backfill.run_id
+    assert api.reason is not None and api.reason.startswith(
+        f"the gold job {GOLD}'s latest run {backfill.run_id} is FAILED, not COMPLETED (HIVE_BAD_DATA: backfill); "
+        f"the gold job {GOLD}'s latest run {backfill.run_id} (at "
+    )
+
+
+def test_an_earlier_sessions_gold_complete_arriving_late_leaves_this_run_the_latest(service: LineageHandle) -> None:
+    """Healthy twin: an earlier session's gold COMPLETE (same datasets, its own earlier time) is re-delivered
+    after this run. Marquez orders runs by their transition time, not arrival: this run stays the latest."""
+    earlier, client = gold_run(), http_client(service.url)
+    before = datetime.now(UTC) - timedelta(hours=1)
+    client.emit(run_event(earlier, RunState.START, before))
+    ours = emitted(service.url)
+    client.emit(run_event(earlier, RunState.COMPLETE, before + timedelta(minutes=1)))
+    api = check_api(MarquezClient(service.url), EXP, ours)
+    assert api.passed, api.reason
+    assert api.details["gold_latest_run"]["id"] == ours.run_ids[GOLD][-1]
+
+
+@pytest.mark.parametrize("with_datasets", [False, True])
+def test_a_late_start_of_an_earlier_gold_run_without_datasets_cuts_the_graph_and_fails(
+    service: LineageHandle, with_datasets: bool
+) -> None:
+    """After this run, an earlier gold run's START arrives late (its own, earlier time). It is not the latest run
+    (Marquez orders by transition time), but an event naming no inputs and no outputs makes the job's current
+    ones previous (``OpenLineageDao.updateBaseMarquezModel``, ``markInputOrOutputDatasetAsPreviousFor``): Marquez
+    draws the gold job without edges, and the check passed on our service, which kept them. With the
+    datasets (the healthy twin) the graph stays whole and the check passes."""
+    ours = emitted(service.url)
+    earlier = gold_run() if with_datasets else dataclasses.replace(gold_run(), inputs=(), outputs=())
+    http_client(service.url).emit(run_event(earlier, RunState.START, datetime.now(UTC) - timedelta(hours=1)))
+    api = check_api(MarquezClient(service.url), EXP, ours)
+    assert api.details["gold_latest_run"]["id"] == ours.run_ids[GOLD][-1]
+    if with_datasets:
+        assert api.passed, api.reason
+        return
+    assert api.reason is not None and api.reason.startswith(
+        f"the lineage graph of {GOLD} does not reach back to Bronze; missing edge "
+    )
+    assert api.details["path_from_bronze"] is None
+
+
 #: Another stack's Bronze folder: named like ours (its label on the page is the same), in another bucket.
 OTHER_BRONZE = {"namespace": "s3://lh-other-bronze", "name": "raw/orders"}
 
@@ -288,6 +365,47 @@ def test_a_job_list_without_latest_runs_makes_the_check_read_each_upstream_job(s
     assert f"the upstream job {READS_BRONZE}'s latest run {other.stats.run_ids[READS_BRONZE][-1]} is FAILED" in (
         broken.reason
     )
+
+
+@pytest.mark.parametrize("foreign_failure", [False, True])
+def test_jobs_beyond_the_job_lists_page_are_still_judged(service: LineageHandle, foreign_failure: bool) -> None:
+    """A busy namespace: jobs of the pipeline are not on the job list's page (Marquez answers ``limit`` jobs, the
+    most recently updated first; ``totalCount`` says there are more). The job reading Bronze was run again by
+    something else and failed: the check skipped the unlisted upstream job and passed. A healthy run with the gold
+    job unlisted too (the twin) passes: the check said the gold job was not in Marquez at all."""
+    unlisted = {READS_BRONZE} if foreign_failure else {GOLD, READS_BRONZE}
+    app = Flask("marquez-with-a-busy-namespace")
+
+    @app.get("/api/v1/<path:rest>")
+    def forward(rest: str) -> Any:
+        upstream = requests.get(f"{service.url}/api/v1/{rest}", params=request.args, timeout=10)
+        body = upstream.json()
+        if isinstance(body, dict) and isinstance(body.get("jobs"), list):
+            body["jobs"] = [j for j in body["jobs"] if j["name"] not in unlisted]
+        return body, upstream.status_code
+
+    server = make_server("127.0.0.1", 0, app)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        ours = emitted(service.url)
+        if foreign_failure:
+            stmt = dict(zip(job_names(statements(), REGION), statements(), strict=True))[READS_BRONZE]
+            other = LineageEmitter(service.url, NAMESPACE, REGION)
+            other.statement(stmt, QueryRecord(sql=stmt.sql, query_execution_id="q-other", wall_ms=1, error="boom"))
+        api = check_api(MarquezClient(f"http://127.0.0.1:{server.server_address[1]}"), EXP, ours)
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+    assert api.details["jobs_in_namespace"] >= len(upstream_jobs(EXP)) + 1  # totalCount counts them all
+    if not foreign_failure:
+        assert api.passed, api.reason
+        return
+    theirs = other.stats.run_ids[READS_BRONZE][-1]
+    assert not api.passed, "a foreign FAILED run of an unlisted upstream job passed"
+    assert api.details["upstream_latest_runs"][READS_BRONZE] == {"id": theirs, "state": "FAILED"}
+    assert api.reason is not None and f"the upstream job {READS_BRONZE}'s latest run {theirs} is FAILED" in api.reason
 
 
 def test_an_unreadable_marquez_is_an_error_never_a_pass(tmp_path: Path, dead_url: str) -> None:

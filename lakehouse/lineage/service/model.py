@@ -75,9 +75,10 @@ def _dataset_ids(text: str) -> list[dict[str, str]]:
 
 
 def job_json(store: Store, row: sqlite3.Row) -> dict[str, Any]:
-    """A Job of ``GET /namespaces/{ns}/jobs[/{name}]``."""
+    """A Job of ``GET /namespaces/{ns}/jobs[/{name}]``: its ``latestRun`` is the first of ``latestRuns``
+    (Marquez's ``JobDao.setJobData``), the run that transitioned last."""
     runs = [run_json(r) for r in store.runs_of(row["namespace"], row["name"])]
-    latest = next((r for r in runs if r["id"] == row["latest_run_id"]), runs[0] if runs else None)
+    latest = runs[0] if runs else None
     return {
         "id": {"namespace": row["namespace"], "name": row["name"]},
         "type": JOB_TYPE,

@@ -1,11 +1,13 @@
 """Durable storage of OpenLineage events and the model Marquez derives from them (SQLite).
 
 Each accepted event is kept verbatim and folded into namespaces, jobs, datasets and runs
-the way Marquez does: a job's inputs and outputs are those of its latest finished run
-(all events of the run merged), a dataset's facets are those of its current version (the run
-that wrote it last: an earlier version's column lineage does not live on), its fields come
-from its ``schema`` facet, and every namespace named by a job or a dataset exists. SQLite in
-WAL mode with one writer at a time; the file survives a restart of the service.
+the way Marquez does: a job's inputs and outputs are those of the run whose terminal event
+arrived last (all events of the run merged); a run's state and ``transitionedAt`` are those of
+its last-arriving event with an ``eventType``, and a job's ``latestRun`` is its run with the latest
+``transitionedAt`` (see :func:`run_state` and :meth:`Store.runs_of`); a dataset's facets are
+those of its current version (the run that wrote it last: an earlier version's column lineage
+does not live on), its fields come from its ``schema`` facet, and every namespace named by a
+job or a dataset exists. SQLite in WAL mode with one writer at a time; the file survives a restart of the service.
 """
 
 from __future__ import annotations
@@ -40,16 +42,35 @@ CREATE TABLE IF NOT EXISTS datasets (
 CREATE TABLE IF NOT EXISTS runs (
   id TEXT PRIMARY KEY, job_namespace TEXT NOT NULL, job_name TEXT NOT NULL, created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL, state TEXT NOT NULL, started_at TEXT, ended_at TEXT, facets TEXT NOT NULL DEFAULT '{}',
-  inputs TEXT NOT NULL DEFAULT '[]', outputs TEXT NOT NULL DEFAULT '[]', job_version TEXT
+  inputs TEXT NOT NULL DEFAULT '[]', outputs TEXT NOT NULL DEFAULT '[]', job_version TEXT, transitioned_at TEXT
 );
 CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id, seq);
 """
 
-#: OpenLineage eventType -> Marquez run state.
+#: OpenLineage eventType -> Marquez run state; any other non-null type is RUNNING (``OpenLineageDao.getRunState``).
 RUN_STATES = {"START": "RUNNING", "RUNNING": "RUNNING", "COMPLETE": "COMPLETED", "FAIL": "FAILED", "ABORT": "ABORTED"}
-TERMINAL = {"COMPLETE", "FAIL", "ABORT"}
-#: Columns added after the first release: added to an older file when it is opened.
-MIGRATIONS = ("ALTER TABLE datasets ADD COLUMN current_version TEXT",)
+#: Marquez's ``RunState.isDone``: a run in one of these has a job version and an end.
+DONE = {"COMPLETED", "FAILED", "ABORTED"}
+#: Columns added after the first release: added to an older file when it is opened (then filled, idempotently:
+#: a run that ever had a state has a transition time; its last event's time is the best an old file knows).
+MIGRATIONS = (
+    "ALTER TABLE datasets ADD COLUMN current_version TEXT",
+    "ALTER TABLE runs ADD COLUMN transitioned_at TEXT",
+    "UPDATE runs SET transitioned_at = updated_at WHERE transitioned_at IS NULL AND state != 'NEW'",
+)
+
+
+def run_state(event_type: Any) -> str | None:
+    """The state a RunEvent's ``eventType`` moves its run to, as Marquez does, or None (no state change).
+
+    Marquez (``OpenLineageDao.updateBaseMarquezModel``, ``getRunState``; ``RunDao.upsert`` sets
+    ``current_run_state``/``transitioned_at`` from the event on every arrival): a null type leaves the run's
+    state and transition time alone; START, RUNNING and any unknown type (OTHER) make it RUNNING; COMPLETE,
+    FAIL and ABORT finish it. The last event to *arrive* wins, whatever its ``eventTime``.
+    """
+    if event_type is None:
+        return None
+    return RUN_STATES.get(str(event_type).upper(), "RUNNING")
 
 
 def event_kind(event: Any) -> str:
@@ -121,6 +142,12 @@ def run_uuid(run_id: str) -> str:
         return str(uuid.UUID(bytes=bytes(digest)))
 
 
+def _streaming(job: dict[str, Any]) -> bool:
+    """Marquez's ``LineageEvent.Job.isStreamingJob``: the ``jobType`` facet's processingType is STREAMING."""
+    job_type = (job.get("facets") or {}).get("jobType") or {}
+    return isinstance(job_type, dict) and str(job_type.get("processingType") or "").upper() == "STREAMING"
+
+
 def _ids(datasets: Any) -> list[dict[str, str]]:
     out = []
     for d in datasets or []:
@@ -176,6 +203,7 @@ class Store:
         job, run = event["job"], event["run"]
         ns, name, rid = str(job["namespace"]), str(job["name"]), run_uuid(str(run["runId"]))
         etype = str(event.get("eventType") or "OTHER").upper()
+        moved_to = run_state(event.get("eventType"))
         inputs, outputs = _ids(event.get("inputs")), _ids(event.get("outputs"))
         with self._lock, self._connect() as db:
             self._keep(db, event, when, rid, ns, name)
@@ -204,19 +232,23 @@ class Store:
             run_inputs = _merge(json.loads(run_row["inputs"]), inputs)
             run_outputs = _merge(json.loads(run_row["outputs"]), outputs)
             facets = {**json.loads(run_row["facets"]), **(run.get("facets") or {})}
-            state = RUN_STATES.get(etype, run_row["state"])
-            started = run_row["started_at"] or (when if etype in ("START", "RUNNING") else None)
-            ended = when if etype in TERMINAL else run_row["ended_at"]
+            # Marquez's RunDao.upsert/updateStartState/updateEndState: every event that moves the state sets it,
+            # its transition time, and (RUNNING) the start or (done) the end, in arrival order
+            state = moved_to or run_row["state"]
+            transitioned = when if moved_to else run_row["transitioned_at"]
+            started = when if moved_to == "RUNNING" else run_row["started_at"]
+            ended = when if moved_to in DONE else run_row["ended_at"]
             version = None
-            if etype in TERMINAL:
+            if moved_to in DONE:
                 key = json.dumps([ns, name, sorted(map(str, run_inputs)), sorted(map(str, run_outputs))])
                 version = str(uuid.uuid5(uuid.NAMESPACE_URL, key))
             db.execute(
-                "UPDATE runs SET updated_at=?, state=?, started_at=?, ended_at=?, facets=?, inputs=?, outputs=?, "
-                "job_version=coalesce(?, job_version) WHERE id=?",
+                "UPDATE runs SET updated_at=?, state=?, transitioned_at=?, started_at=?, ended_at=?, facets=?, "
+                "inputs=?, outputs=?, job_version=coalesce(?, job_version) WHERE id=?",
                 (
-                    max(when, run_row["updated_at"]),
+                    when,
                     state,
+                    transitioned,
                     started,
                     ended,
                     json.dumps(facets),
@@ -226,7 +258,19 @@ class Store:
                     rid,
                 ),
             )
-            self._touch_job(db, ns, name, when, job.get("facets") or {}, rid, run_inputs, run_outputs, version)
+            streaming_end = moved_to in DONE and not inputs and not outputs and _streaming(job)
+            self._touch_job(
+                db,
+                ns,
+                name,
+                when,
+                job.get("facets") or {},
+                rid,
+                run_inputs,
+                run_outputs,
+                version,
+                dropped=(not inputs and not streaming_end, not outputs and not streaming_end),
+            )
 
     def _touch_namespace(self, db: sqlite3.Connection, name: str, when: str) -> None:
         db.execute(
@@ -349,8 +393,15 @@ class Store:
         outputs: list[dict[str, str]],
         version: str | None,
         declared: bool = False,
+        dropped: tuple[bool, bool] = (False, False),
     ) -> None:
-        """Create or update a job: its I/O is its latest finished run's (or, from a JobEvent, declared)."""
+        """Create or update a job: its I/O is that of the run whose terminal event arrived last (or, from a
+        JobEvent, declared); its current run (``currentRunUuid``) is the run of the last RunEvent to arrive.
+
+        ``dropped`` (inputs, outputs): the RunEvent named none of them, so the job's current ones stop being
+        current until a run finishes (Marquez's ``markInputOrOutputDatasetAsPreviousFor`` in
+        ``OpenLineageDao.updateBaseMarquezModel``): its graph loses those edges, whatever run the event is of.
+        """
         row = db.execute("SELECT * FROM jobs WHERE namespace=? AND name=?", (ns, name)).fetchone()
         if row is None:
             db.execute(
@@ -361,15 +412,19 @@ class Store:
             return
         finished = version is not None or declared
         has_io = row["inputs"] != "[]" or row["outputs"] != "[]"
+        current = [
+            json.dumps(new) if finished or not has_io else "[]" if drop else old
+            for new, old, drop in ((inputs, row["inputs"], dropped[0]), (outputs, row["outputs"], dropped[1]))
+        ]
         db.execute(
             "UPDATE jobs SET updated_at=?, facets=?, inputs=?, outputs=?, latest_run_id=?, current_version=? "
             "WHERE namespace=? AND name=?",
             (
                 max(when, row["updated_at"]),
                 json.dumps({**json.loads(row["facets"]), **facets}),
-                json.dumps(inputs) if finished or not has_io else row["inputs"],
-                json.dumps(outputs) if finished or not has_io else row["outputs"],
-                run_id if run_id and when >= row["updated_at"] else row["latest_run_id"],
+                current[0],
+                current[1],
+                run_id or row["latest_run_id"],
                 version or row["current_version"],
                 ns,
                 name,
@@ -408,8 +463,11 @@ class Store:
         return found[0] if found else None
 
     def runs_of(self, namespace: str, name: str, limit: int = 10) -> list[sqlite3.Row]:
+        """A job's runs as Marquez lists them for its ``latestRun``/``latestRuns`` (``RunDao.findByLatestJob``:
+        ``ORDER BY transitioned_at DESC, started_at DESC``, PostgreSQL putting NULLs first when descending)."""
         return self.rows(
-            "SELECT * FROM runs WHERE job_namespace=? AND job_name=? ORDER BY created_at DESC LIMIT ?",
+            "SELECT * FROM runs WHERE job_namespace=? AND job_name=? ORDER BY transitioned_at IS NULL DESC, "
+            "transitioned_at DESC, started_at IS NULL DESC, started_at DESC LIMIT ?",
             namespace,
             name,
             limit,
