@@ -273,6 +273,18 @@ def _shell_and_flags(variables: MakeVariables, target: str | None, parents: Sequ
     return shell, flags
 
 
+def _no_exec(flags: Sequence[str]) -> bool:
+    """``.SHELLFLAGS`` with ``-n`` (``-nc``, ``-o noexec``): the shell only reads the line, runs nothing, exits 0."""
+    on = False
+    for index, word in enumerate(flags):
+        if len(word) > 1 and word[0] in "-+" and not word.startswith("--"):
+            if "n" in word[1:]:
+                on = word[0] == "-"
+            if "o" in word[1:] and flags[index + 1 : index + 2] == ["noexec"]:
+                on = word[0] == "-"
+    return on
+
+
 def _shell_program(shell: str) -> str:
     """The program a ``SHELL`` value runs (``/usr/bin/env bash``: ``bash``; ``/bin/true``: ``true``)."""
     words = shell.split()
@@ -330,7 +342,8 @@ def makefile_masking(
     shell: its variables and functions expanded, ``$$`` made ``$`` (``lakehouse.makevars``), under the values of the
     targets make reached it through (``test: PYTEST = true`` holds for ``test``'s prerequisites). Only the lines make
     reads count: a rule or recipe line of a branch not taken (``ifeq``...) or in a ``define`` body is none, an
-    ``$(eval ...)``'s text is read in its place. A ``SHELL`` naming no shell (``/bin/true``) is reported; an
+    ``$(eval ...)``'s text is read in its place. A ``SHELL`` naming no shell (``/bin/true``) is reported, and so is a
+    ``.SHELLFLAGS`` with ``-n`` (the shell reads each line and runs none of it); an
     ``$(eval ...)`` of a value only the run knows goes to ``unknown`` (None: reported with the problems)."""
 
     def at(number: int) -> str:
@@ -378,7 +391,14 @@ def makefile_masking(
             (n, variables.recipe_line(line, target, prerequisites.get(target, []), parents))
             for n, line in recipes.get(target, [])
         ]
-        program = _shell_program(_shell_and_flags(variables, target, parents)[0])
+        shell_value, flags_value = _shell_and_flags(variables, target, parents)
+        program = _shell_program(shell_value)
+        if recipe and program in POSIX_SHELLS and _no_exec(flags_value.split()):
+            problems.append(
+                f"{at(recipe[0][0])} (target {target!r}) runs under {shell.label.removeprefix('make runs ')}: "
+                "-n (noexec) reads each recipe line without running it: a failing test passes"
+            )
+            continue
         if recipe and program not in POSIX_SHELLS:  # `SHELL := /bin/true`: no recipe line runs, each succeeds
             runs = shell.label.removeprefix("make runs ")
             if "$" in program:  # `SHELL := $(shell which bash)`: only the run knows

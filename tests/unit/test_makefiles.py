@@ -184,6 +184,8 @@ BROKEN = {
     "inherited-value": ("test: unit\ntest: OR_TRUE = || true\nunit:\n\tpytest tests $(OR_TRUE)\n", ["test"]),
     "inherited-shell": ("test: unit\ntest: SHELL := /bin/true\nunit:\n\tpytest tests\n", ["test"]),
     "shell-variable": ("TRUE = /bin/true\nSHELL = $(TRUE)\ntest:\n\tpytest tests\n", ["test"]),
+    "noexec-flags": (".SHELLFLAGS := -nc\ntest:\n\tpytest tests\n", ["test"]),
+    "noexec-option": (".SHELLFLAGS := -o noexec -c\ntest:\n\tpytest tests\n", ["test"]),
     "undecided-rule": ("test:\nifdef CI\nother:\nendif\n\tpytest tests || true\n", ["test"]),
 }
 #: Their healthy twins: make fails with pytest.
@@ -195,6 +197,10 @@ HEALTHY = {
     "shell-through-variables": (
         "BASH := /bin/bash\nSTRICT = -eu -o pipefail -c\nSHELL = $(BASH)\n.SHELLFLAGS = $(STRICT)\n"
         "test:\n\tpytest tests | tee log\n",
+        ["test"],
+    ),
+    "flags-with-o-pipefail": (
+        "SHELL := /bin/bash\n.SHELLFLAGS := -eu -o pipefail -c\ntest:\n\tpytest tests | tee log\n",
         ["test"],
     ),
     "eval-strict": ("define RULE\n$(1):\n\tpytest tests\nendef\n$(eval $(call RULE,test))\n", ["test"]),
