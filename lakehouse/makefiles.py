@@ -8,7 +8,9 @@ running ``$(MAKE) -C sub``; ``lakehouse.shellscripts`` follows each call here wi
 (``parse_make``: ``-C dir``, ``-f file``, the targets, or the default goal when none is named) and
 reads the files its ``include`` lines name in their place. Each recipe line is judged as make hands it to
 the shell: variables and functions expanded, ``$$`` made ``$`` (``lakehouse.makevars``), then prefixes read
-(``$(IGNORE)pytest`` with ``IGNORE = -`` is ignored too).
+(``$(IGNORE)pytest`` with ``IGNORE = -`` is ignored too). Only the lines make reads are rules and recipes (a branch
+not taken, a ``define`` body are not; an ``$(eval ...)``'s text is), and ``SHELL``/``.SHELLFLAGS`` are expanded with
+the values of the targets make reached a recipe through: ``SHELL = $(TRUE)``, ``test: SHELL := /bin/true`` run nothing.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from lakehouse.makevars import MakeVariables, written_out
-from lakehouse.shellstatus import Follow, Shell, lost_failures, shell_flags
+from lakehouse.shellstatus import POSIX_SHELLS, Follow, Shell, lost_failures, shell_flags
 from lakehouse.shellstatus import is_make as is_make  # re-exported: shellstatus finds make in substitutions too
 
 #: ``make`` (or ``$(MAKE)``) and what follows it on a command line.
@@ -154,52 +156,29 @@ def included(line: str) -> list[str]:
     return [w for w in words if not any(c in w for c in "$*?[")]
 
 
-def _logical_lines(makefile: str) -> list[tuple[int, str]]:
-    """The Makefile's lines with their continuations (``\\`` newline) joined, numbered by their first line."""
-    joined: list[tuple[int, str]] = []
-    pending: tuple[int, str] | None = None
-    for number, line in enumerate(makefile.splitlines(), start=1):
-        if pending is not None:
-            number, line = pending[0], pending[1] + " " + line.lstrip("\t" if pending[1].startswith("\t") else "")
-        if line.endswith("\\") and not line.endswith("\\\\"):
-            pending = (number, line[:-1])
-            continue
-        pending = None
-        joined.append((number, line))
-    return joined + ([pending] if pending is not None else [])
+def _logical_lines(makefile: str, variables: MakeVariables | None = None) -> list[tuple[int, str]]:
+    """The lines make reads as rules and recipes (``MakeVariables.lines``: continuations joined, numbered by their
+    first line; branches not taken, conditional directives and ``define`` bodies left out, ``$(eval ...)`` read)."""
+    return (variables or MakeVariables(makefile)).lines
 
 
-#: ``test: .SHELLFLAGS := -c``, ``test: SHELL = /bin/sh``: a target-specific value, which the target's recipes
-#: and its prerequisites' (when make reaches them through it) run under.
-_TARGET_ASSIGNMENT = re.compile(
-    r"^\s*(?:override\s+)?(?:export\s+)?(SHELL|\.SHELLFLAGS)\s*(:::=|::=|:=|\?=|\+=|=)\s*(.*)$"
-)
 #: Any target-specific value (``test: BIN := x``): no prerequisites (``lakehouse.makevars`` reads its value).
 _ANY_TARGET_ASSIGNMENT = re.compile(
     r"^\s*(?:(?:override|export|unexport|private)\s+)*[^\s:#=]+\s*(?::::?=|::=|:=|\?=|\+=|!=|=)"
 )
-#: A target's own values of SHELL and .SHELLFLAGS: name -> (operator, value).
-Specific = dict[str, tuple[str, str]]
 
 
-def _target_values(makefile: str) -> dict[str, Specific]:
-    """Target -> its target-specific SHELL and .SHELLFLAGS."""
-    values: dict[str, Specific] = {}
-    for _, line in _logical_lines(makefile):
-        rule = _RULE.match(line) if not line.startswith("\t") else None
-        assigned = _TARGET_ASSIGNMENT.match(rule.group(2).split("#", 1)[0].rstrip()) if rule else None
-        if rule and assigned:
-            for target in rule.group(1).split():
-                values.setdefault(target, {})[assigned.group(1)] = (assigned.group(2), assigned.group(3).strip())
-    return values
-
-
-def _rules(makefile: str) -> tuple[dict[str, list[str]], dict[str, list[tuple[int, str]]]]:
-    """(target -> prerequisites, target -> its recipe lines with their line numbers) of a Makefile."""
+def _rules(
+    lines: Sequence[tuple[int, str]], undecided: AbstractSet[int] = frozenset()
+) -> tuple[dict[str, list[str]], dict[str, list[tuple[int, str]]]]:
+    """(target -> prerequisites, target -> its recipe lines with their line numbers) of a Makefile's ``lines``; a
+    line of ``undecided`` (under a condition this reader cannot decide) may or may not end the rule above, so the
+    recipe lines after it are judged for both rules."""
     prerequisites: dict[str, list[str]] = {}
     recipes: dict[str, list[tuple[int, str]]] = {}
     current: list[str] = []
-    for number, line in _logical_lines(makefile):
+    for number, line in lines:
+        before = current if number in undecided else []
         if line.startswith("\t"):
             for target in current:
                 recipes.setdefault(target, []).append((number, line[1:]))
@@ -207,22 +186,21 @@ def _rules(makefile: str) -> tuple[dict[str, list[str]], dict[str, list[tuple[in
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         rule = _RULE.match(line)
-        if rule and (_TARGET_ASSIGNMENT.match(rule.group(2)) or _ANY_TARGET_ASSIGNMENT.match(rule.group(2))):
+        if rule and _ANY_TARGET_ASSIGNMENT.match(rule.group(2)):
             # a target-specific value, not a rule
             continue
         current = rule.group(1).split() if rule else []
         needs = rule.group(2).split("#")[0].replace("|", " ").split() if rule else []
         for target in current:
             prerequisites.setdefault(target, []).extend(needs)
+        current = [*before, *current]
     return prerequisites, recipes
 
 
-def _expanded_rules(
-    makefile: str, variables: MakeVariables
-) -> tuple[dict[str, list[str]], dict[str, list[tuple[int, str]]]]:
+def _expanded_rules(variables: MakeVariables) -> tuple[dict[str, list[str]], dict[str, list[tuple[int, str]]]]:
     """``_rules`` with targets and prerequisites expanded, as make does when it reads a rule (``$(BIN)/x: y``); a
     name only the run knows keeps a ``$`` (``${shell}``), and is not followed."""
-    prerequisites, recipes = _rules(makefile)
+    prerequisites, recipes = _rules(variables.lines, variables.undecided)
 
     def expand(name: str) -> list[str]:
         return written_out(variables.expand(name)).split() if "$" in name else [name]
@@ -238,72 +216,88 @@ def _expanded_rules(
     return needs, lines
 
 
-def default_goal(makefile: str) -> str | None:
+def default_goal(makefile: str, variables: MakeVariables | None = None) -> str | None:
     """What ``make`` with no target builds: ``.DEFAULT_GOAL``, else the first rule's first target that does
-    not start with ``.`` (GNU make's rule; a pattern rule is never the default)."""
+    not start with ``.`` (GNU make's rule; a pattern rule is never the default), of the lines make reads (a rule
+    of a branch not taken, or in a ``define`` body, is none)."""
     goal: str | None = None
-    for _, line in _logical_lines(makefile):
+    for _, line in _logical_lines(makefile, variables):
         if line.startswith("\t"):
             continue
         assigned = re.match(r"^\s*\.DEFAULT_GOAL\s*:{0,3}=\s*(\S+)", line)
         if assigned:
             return assigned.group(1)
         rule = _RULE.match(line)
-        if goal is None and rule and not line.lstrip().startswith("#"):
+        if (
+            goal is None
+            and rule
+            and not line.lstrip().startswith("#")
+            and not _ANY_TARGET_ASSIGNMENT.match(rule.group(2))
+        ):
             goal = next((t for t in rule.group(1).split() if not t.startswith(".") and "%" not in t), None)
     return goal
 
 
-#: ``SHELL = ...``, ``.SHELLFLAGS := ...`` (also ``override``/``export``, ``?=``, ``+=``), outside recipes.
-_SHELL_ASSIGNMENT = re.compile(
-    r"^\s*(override\s+)?(?:export\s+)?(SHELL|\.SHELLFLAGS)\s*(:::=|::=|:=|\?=|\+=|!=|=)\s*(.*)$"
-)
 #: ``MAKEFLAGS += -i`` in a Makefile: make ignores every recipe's failure from there.
 _MAKEFLAGS_ASSIGNMENT = re.compile(r"^\s*(?:override\s+)?(?:export\s+)?MAKEFLAGS\s*(?::{0,3}=|\?=|\+=)\s*(.*)$")
 
 
-def makefile_shell(makefile: str, overrides: Sequence[str] = (), specific: Specific | None = None) -> Shell:
-    """How make runs each recipe line: ``$(SHELL) $(.SHELLFLAGS) 'line'``; GNU make's defaults are
-    ``/bin/sh`` and ``-c`` (``-ec`` under ``.POSIX``), so no ``-e`` and no pipefail. ``-o pipefail`` in
-    ``.SHELLFLAGS`` is honoured whatever ``SHELL`` is: a shell without it fails every line (nothing
-    is lost). ``overrides``: the call's command-line variables (``make .SHELLFLAGS=-c test``), which
-    win over the Makefile's own but for an ``override`` one; ``specific``: a target's own values
-    (``test: .SHELLFLAGS := -c``), which win over the Makefile's global ones."""
-    values: dict[str, str] = {}
-    overridden: set[str] = set()
-    posix = False
-    for _, line in _logical_lines(makefile):
-        if line.startswith("\t"):
-            continue
-        posix = posix or bool(re.match(r"^\.POSIX\s*:", line))
-        match = _SHELL_ASSIGNMENT.match(line.split("#", 1)[0].rstrip())
-        if not match or match.group(3) == "!=":
-            continue
-        override, name, op, value = match.groups()
-        if op == "?=" and name in values:
-            continue
-        values[name] = f"{values.get(name, '')} {value}".strip() if op == "+=" else value.strip()
-        overridden |= {name} if override else set()
-    for name, (op, value) in (specific or {}).items():
-        if op == "?=" and name in values:
-            continue
-        values[name] = f"{values.get(name, '')} {value}".strip() if op == "+=" else value
-    for assignment in overrides:
-        name, _, value = assignment.partition("=")
-        if name in ("SHELL", ".SHELLFLAGS") and name not in overridden:
-            values[name] = value.strip()
-    shell = values.get("SHELL", "/bin/sh")
-    flags = values.get(".SHELLFLAGS", "-ec" if posix else "-c")
+def makefile_shell(
+    makefile: str,
+    overrides: Sequence[str] = (),
+    target: str | None = None,
+    parents: Sequence[str] = (),
+    variables: MakeVariables | None = None,
+) -> Shell:
+    """How make runs each recipe line of ``target``: ``$(SHELL) $(.SHELLFLAGS) 'line'``, both expanded as make
+    expands them (``SHELL = $(TRUE)``); GNU make's defaults are ``/bin/sh`` and ``-c`` (``-ec`` under ``.POSIX``),
+    so no ``-e`` and no pipefail. ``-o pipefail`` in ``.SHELLFLAGS`` is honoured whatever ``SHELL`` is: a shell
+    without it fails every line (nothing is lost). ``overrides``: the call's command-line variables (``make
+    .SHELLFLAGS=-c test``), which win over the Makefile's own but for an ``override`` one; the target's own values
+    (``test: .SHELLFLAGS := -c``) and those of ``parents``, the targets make reached it through (outermost first),
+    win over the Makefile's global ones (``lakehouse.makevars``)."""
+    variables = variables or MakeVariables(makefile, overrides)
+    shell, flags = _shell_and_flags(variables, target, parents)
     errexit, pipefail = shell_flags(flags.split())
-    bash = Path((shell.split() or ["sh"])[0]).name == "bash"
+    bash = _shell_program(shell) == "bash"
     return Shell(errexit, pipefail, f"make runs `{shell} {flags}`", bash=bash)
 
 
-def _recipe_scripts(makefile: str, recipe: list[tuple[int, str]]) -> list[tuple[list[int], str]]:
+def _shell_and_flags(variables: MakeVariables, target: str | None, parents: Sequence[str]) -> tuple[str, str]:
+    """``$(SHELL)`` and ``$(.SHELLFLAGS)`` as ``target``'s recipes run under them (see ``makefile_shell``)."""
+    shell = (variables.value("SHELL", target, parents) or "/bin/sh").strip()
+    flags = (variables.value(".SHELLFLAGS", target, parents) or "").strip()
+    posix = any(re.match(r"^\.POSIX\s*:", line) for _, line in variables.lines)
+    if posix and variables.origin(".SHELLFLAGS") == "default" and flags == "-c":
+        flags = "-ec"
+    return shell, flags
+
+
+def _no_exec(flags: Sequence[str]) -> bool:
+    """``.SHELLFLAGS`` with ``-n`` (``-nc``, ``-o noexec``): the shell only reads the line, runs nothing, exits 0."""
+    on = False
+    for index, word in enumerate(flags):
+        if len(word) > 1 and word[0] in "-+" and not word.startswith("--"):
+            if "n" in word[1:]:
+                on = word[0] == "-"
+            if "o" in word[1:] and flags[index + 1 : index + 2] == ["noexec"]:
+                on = word[0] == "-"
+    return on
+
+
+def _shell_program(shell: str) -> str:
+    """The program a ``SHELL`` value runs (``/usr/bin/env bash``: ``bash``; ``/bin/true``: ``true``)."""
+    words = shell.split()
+    while len(words) > 1 and (posixpath.basename(words[0]) == "env" or words[0].startswith("-") or "=" in words[0]):
+        words = words[1:]
+    return posixpath.basename(words[0]) if words else ""
+
+
+def _recipe_scripts(recipe: list[tuple[int, str]], oneshell: bool) -> list[tuple[list[int], str]]:
     """The scripts make hands the shell for one recipe, each with the Makefile line of its script lines:
     one per line, or the whole recipe at once under ``.ONESHELL``. Prefixes (``@``, ``-``, ``+``) dropped."""
     lines = [(number, line.lstrip(" \t").lstrip("@+-").lstrip(" \t")) for number, line in recipe]
-    if re.search(r"^\.ONESHELL\s*:", makefile, re.MULTILINE) and lines:
+    if oneshell and lines:
         return [([n for n, _ in lines], "\n".join(line for _, line in lines))]
     return [([number], line) for number, line in lines]
 
@@ -332,6 +326,7 @@ def makefile_masking(
     origins: Sequence[tuple[str, int]] = (),
     caller: Shell | None = None,
     curdir: str = "",
+    unknown: Callable[[str], None] | None = None,
 ) -> list[str]:
     """What in the recipes ``make <targets>`` runs lets a failing command pass: a recipe line that starts
     with ``-`` (make ignores its exit status), ``.IGNORE``, ``MAKEFLAGS`` with ``-i``, a nested ``make -i``,
@@ -344,7 +339,12 @@ def makefile_masking(
     ``origins``: the file and line each line of ``makefile`` comes from, when it holds included files;
     ``caller``: the shell that ran make, whose environment its recipes inherit (and make's variables start from);
     ``curdir``: the folder make runs in, from the checkout's root. Each recipe line is judged as make hands it to the
-    shell: its variables and functions expanded, ``$$`` made ``$`` (``lakehouse.makevars``)."""
+    shell: its variables and functions expanded, ``$$`` made ``$`` (``lakehouse.makevars``), under the values of the
+    targets make reached it through (``test: PYTEST = true`` holds for ``test``'s prerequisites). Only the lines make
+    reads count: a rule or recipe line of a branch not taken (``ifeq``...) or in a ``define`` body is none, an
+    ``$(eval ...)``'s text is read in its place. A ``SHELL`` naming no shell (``/bin/true``) is reported, and so is a
+    ``.SHELLFLAGS`` with ``-n`` (the shell reads each line and runs none of it); an
+    ``$(eval ...)`` of a value only the run knows goes to ``unknown`` (None: reported with the problems)."""
 
     def at(number: int) -> str:
         file, line = origins[number - 1] if 0 < number <= len(origins) else (path, number)
@@ -354,33 +354,62 @@ def makefile_masking(
     closed = caller.closed if caller is not None else False
     name = posixpath.relpath(path, curdir) if curdir and path.startswith(f"{curdir}/") else path
     variables = MakeVariables(makefile, overrides, environment, closed, curdir, targets, name)
-    prerequisites, recipes = _expanded_rules(makefile, variables)
-    specific = _target_values(makefile)
+    prerequisites, recipes = _expanded_rules(variables)
     problems: list[str] = []
-    for number, line in _logical_lines(makefile):
+
+    def cannot_tell(what: str) -> None:
+        """Something only the run knows decides what make runs: ``unknown``'s (None: reported with the problems)."""
+        if unknown is not None:
+            unknown(what)
+        else:
+            problems.append(what)
+
+    for number, text in variables.unknown_evals:
+        cannot_tell(f"{at(number)} `{text}`: rules made by $(eval) of a value only the run knows, not read")
+    for number, line in variables.lines:
         flags = _MAKEFLAGS_ASSIGNMENT.match(line.split("#", 1)[0]) if not line.startswith("\t") else None
         if flags and _flags_ignore_errors(flags.group(1).split()):
             problems.append(f"{at(number)} sets MAKEFLAGS with -i: make ignores every failure of its recipes")
     ignored = prerequisites.get(".IGNORE")
-    todo: list[tuple[str, Specific]] = [(t, {}) for t in targets]
+    oneshell = any(re.match(r"^\.ONESHELL\s*:", line) for _, line in variables.lines)
+    #: Each target to judge with the targets make reached it through (their values hold in its recipes).
+    todo: list[tuple[str, tuple[str, ...]]] = [(t, ()) for t in targets]
     seen: set[str] = set()
     while todo:
-        target, inherited = todo.pop(0)
+        target, parents = todo.pop(0)
         if target in seen or "$" in target:
             continue
         seen.add(target)
-        values = {**inherited, **specific.get(target, {})}  # a prerequisite runs under the values of its target
-        shell = makefile_shell(makefile, overrides, values)
+        shell = makefile_shell(makefile, overrides, target, parents, variables)
         if caller is not None:
             shell = replace(shell, environment=caller.environment, closed=caller.closed)
         shell = shell.with_variables(variables.recipe_environment())  # make's exported variables
         if ignored is not None and (not ignored or target in ignored):
             problems.append(f"{path}: .IGNORE covers target {target!r}: make ignores every failure of its recipe")
-        todo += [(p, values) for p in prerequisites.get(target, [])]
+        todo += [(p, (*parents, target)) for p in prerequisites.get(target, [])]
         recipe = [
-            (n, variables.recipe_line(line, target, prerequisites.get(target, [])))
+            (n, variables.recipe_line(line, target, prerequisites.get(target, []), parents))
             for n, line in recipes.get(target, [])
         ]
+        shell_value, flags_value = _shell_and_flags(variables, target, parents)
+        program = _shell_program(shell_value)
+        if recipe and program in POSIX_SHELLS and _no_exec(flags_value.split()):
+            problems.append(
+                f"{at(recipe[0][0])} (target {target!r}) runs under {shell.label.removeprefix('make runs ')}: "
+                "-n (noexec) reads each recipe line without running it: a failing test passes"
+            )
+            continue
+        if recipe and program not in POSIX_SHELLS:  # `SHELL := /bin/true`: no recipe line runs, each succeeds
+            runs = shell.label.removeprefix("make runs ")
+            if "$" in program:  # `SHELL := $(shell which bash)`: only the run knows
+                what = f"{at(recipe[0][0])} (target {target!r}) runs under {runs}, a shell only the run knows"
+                cannot_tell(what)
+            else:
+                problems.append(
+                    f"{at(recipe[0][0])} (target {target!r}) runs under {runs}: SHELL names no shell this reader "
+                    "knows (`/bin/true` runs nothing and succeeds): a failing test may pass"
+                )
+            continue
         for number, line in recipe:
             command = line.lstrip("@+ \t")
             if line.lstrip(" \t").lstrip("@+").startswith("-"):
@@ -390,8 +419,8 @@ def makefile_masking(
                 if call.ignores_errors and follow is None:  # else the follower says so, with the call
                     problems.append(f"{at(number)} (target {target!r}) runs make {' '.join(call.options)}: -i")
                 if call.same_makefile:  # another make: the target-specific values stay in this one
-                    todo += [(t, {}) for t in call.targets]
-        for numbers, script in _recipe_scripts(makefile, recipe):
+                    todo += [(t, ()) for t in call.targets]
+        for numbers, script in _recipe_scripts(recipe, oneshell):
             for found in lost_failures(script, shell, _at_makefile_lines(follow, numbers, at)):
                 where = f"{at(numbers[min(found.line, len(numbers)) - 1])} (target {target!r})"
                 problems.append(f"{where} `{found.command}` {found.message}")

@@ -11,7 +11,10 @@ recursive (``=``, ``define``; expanded where used), simple (``:=``, ``::=``: exp
 ``:::=``, ``?=`` (only when the variable is not yet defined, the environment included), ``+=`` (keeping the
 variable's flavour), ``override``; command-line variables (``make BIN=x``) win over the Makefile's but for an
 ``override`` one; the environment make starts with loses to both. ``ifeq``/``ifneq``/``ifdef``/``ifndef`` are
-decided when their operands are known. Automatic variables ``$@``, ``$<``, ``$^``, ``$+`` (and ``$(@D)``,
+decided when their operands are known. ``MakeVariables.lines`` keeps the lines make reads as rules and recipes: not
+those of a branch not taken nor a ``define`` body, and a ``$(eval ...)``'s text read in its place (one only the run
+knows listed in ``unknown_evals``). A target's own values (``test: PYTEST = true``) hold for the prerequisites make
+builds for it too, unless ``private``. Automatic variables ``$@``, ``$<``, ``$^``, ``$+`` (and ``$(@D)``,
 ``$(@F)``...) are the rule's; ``$(MAKE)`` is ``make``, ``$(CURDIR)`` the folder make runs in (named from the
 checkout's root as ``$GITHUB_WORKSPACE/...``, which ``lakehouse.shellscripts`` follows), ``$(RM)`` ``rm -f``.
 The text functions are evaluated (``if``, ``or``, ``and``, ``subst``, ``patsubst``, ``filter``, ``addprefix``,
@@ -43,9 +46,22 @@ _ASSIGNMENT = re.compile(
     re.DOTALL,
 )
 _DEFINE = re.compile(r"^(?P<mods>(?:(?:override|export|private)\s+)*)define\s+(?P<name>[^\s:#=]+)\s*(?P<op>\S*)\s*$")
+#: The conditional directives: lines make obeys, never a rule's or a recipe's.
+_DIRECTIVES = frozenset({"ifeq", "ifneq", "ifdef", "ifndef", "else", "endif"})
+#: A call of ``eval`` (``$(eval ...)``, ``${eval ...}``).
+_EVAL_CALL = re.compile(r"\$[({]eval\s")
 _CONDITIONAL = re.compile(r"^(ifeq|ifneq|ifdef|ifndef)\b\s*(.*)$")
 #: Variables make defines itself (GNU make's defaults: the environment and the Makefile override them).
-_DEFAULTS = {"MAKE": "make", "RM": "rm -f", "CC": "cc", "CXX": "g++", "AR": "ar", "CPP": "$(CC) -E"}
+_DEFAULTS = {
+    "SHELL": "/bin/sh",
+    ".SHELLFLAGS": "-c",
+    "MAKE": "make",
+    "RM": "rm -f",
+    "CC": "cc",
+    "CXX": "g++",
+    "AR": "ar",
+    "CPP": "$(CC) -E",
+}
 #: Variables make never takes from the environment.
 _NOT_FROM_ENVIRONMENT = frozenset({"SHELL", "MAKEFLAGS", "MAKECMDGOALS", "CURDIR", "MAKEFILE_LIST"})
 #: Variables make itself sets in (or keeps from) its recipes' environment, whatever the Makefile exports.
@@ -220,25 +236,41 @@ class MakeVariables:
                 value = match.group(3)
                 known = "$" not in value and "`" not in value  # a `$` left there is the shell's: only the run knows
                 self.variables[match.group(1)] = _Variable(value, False, known, "command line")
-        self._read(makefile)
+        #: The lines make reads as rules and recipes, numbered by their first line: those of branches not taken,
+        #: conditional directives and ``define`` bodies left out (a ``define`` line kept: it ends a rule's recipe),
+        #: ``$(eval ...)`` lines replaced by the text they make (read in their place).
+        self.lines: list[tuple[int, str]] = []
+        #: ``$(eval ...)`` lines whose text only the run knows (line number, text): rules this reader cannot see.
+        self.unknown_evals: list[tuple[int, str]] = []
+        #: Lines of ``lines`` under a condition this reader cannot decide (make may or may not read them).
+        self.undecided: set[int] = set()
+        #: The line of the ``$(eval ...)`` being read (None: none is; an ``eval`` in a recipe is the run's).
+        self._eval_line: int | None = None
+        self._read(numbered_lines(makefile))
 
     # -- reading the Makefile --------------------------------------------------------------------------------
 
-    def _read(self, makefile: str) -> None:
-        """Every assignment and ``define`` of ``makefile`` outside recipes, under its conditionals."""
-        lines = _makefile_lines(makefile)
+    def _read(self, lines: Sequence[tuple[int, str]]) -> None:
+        """Every assignment and ``define`` of the Makefile's ``lines`` outside recipes, under its conditionals; the
+        lines make reads as rules and recipes kept in ``lines`` (see there)."""
         #: Each open conditional: [the state of its branch now (True taken, False not, None undecided), whether an
         #: earlier branch was taken, whether an earlier one was undecided, the state of the text around it].
         stack: list[list[bool | None]] = []
         index = 0
         while index < len(lines):
-            line = lines[index]
+            number, line = lines[index]
             index += 1
+            around: bool | None = _all_of([entry[0] for entry in stack])
             if line.startswith("\t"):
+                if around is not False:  # a recipe line of a branch not taken is none (make skips it)
+                    self.lines.append((number, line))
                 continue
             text = line.strip()
             word = text.split(None, 1)[0] if text else ""
-            around: bool | None = _all_of([entry[0] for entry in stack])
+            if word not in _DIRECTIVES and around is not False and _DEFINE.match(text) is None:
+                self.lines.append((number, line))
+                if around is None:
+                    self.undecided.add(number)
             if word in ("ifeq", "ifneq", "ifdef", "ifndef"):
                 state = self._condition(text) if around is not False else False
                 stack.append([state, state is True, state is None, around])
@@ -262,8 +294,10 @@ class MakeVariables:
             if define:
                 body: list[str] = []
                 depth = 1
+                if active is not False:  # its body is a value, no rule: but it ends the rule above (make's context)
+                    self.lines.append((number, line))
                 while index < len(lines):
-                    inner = lines[index]
+                    inner = lines[index][1]
                     index += 1
                     first = inner.strip().split(None, 1)[0] if inner.strip() else ""
                     depth += first == "define" or bool(_DEFINE.match(inner.strip()))
@@ -288,6 +322,13 @@ class MakeVariables:
                             active,
                         )
                     )
+                continue
+            if active is not False and _EVAL_CALL.search(text) and not _is_rule(line):
+                self.lines.pop()  # `$(eval $(RULE))`: make reads the text it makes in its place
+                made = self._evaluated(text, number) if active else None
+                if made is None or made.strip():  # only the run knows it (or a line this reader does not read)
+                    self.unknown_evals.append((number, text))
+                    self.lines.append((number, line))
                 continue
             assignment = _ASSIGNMENT.match(_without_comment(line).lstrip())
             if assignment and active is not False and not _is_rule(line):
@@ -364,6 +405,16 @@ class MakeVariables:
         if _MARK in left or _MARK in right:
             return None
         return (left == right) if kind == "ifeq" else (left != right)
+
+    def _evaluated(self, text: str, number: int) -> str | None:
+        """A Makefile line (``number``) calling ``eval`` expanded, each ``eval``'s text read as Makefile lines where
+        it is (``$(foreach t,unit lint,$(eval $(call RULE,$(t))))``); None when only the run knows some of it."""
+        before, self._eval_line = self._eval_line, number
+        try:
+            made = self.expand(text)
+        finally:
+            self._eval_line = before
+        return None if _MARK in made else made
 
     # -- expanding -------------------------------------------------------------------------------------------
 
@@ -447,6 +498,12 @@ class MakeVariables:
         """A function call: a text function of known arguments evaluated; ``if``/``or``/``and`` expanding only what
         make expands; ``foreach``/``call`` with their variables bound; any other, or one of unknown arguments, only
         the run knows."""
+        if name == "eval" and self._eval_line is not None:  # reading the Makefile: its text read here
+            made = self.expand(text, local, depth)
+            if _MARK in made:
+                return _unknown(name)
+            self._read([(self._eval_line, line) for _, line in numbered_lines(made)])
+            return ""
         if name in _RUN_FUNCTIONS:
             return _unknown(name)
         if name in ("abspath", "realpath"):  # from the folder make runs in (realpath's links: the tree's own)
@@ -515,18 +572,44 @@ class MakeVariables:
             environment.append((name, value if certain and named else None))
         return environment
 
-    def recipe_line(self, line: str, target: str, prerequisites: Sequence[str] = ()) -> str:
+    def recipe_line(
+        self, line: str, target: str, prerequisites: Sequence[str] = (), parents: Sequence[str] = ()
+    ) -> str:
         """A recipe line of ``target`` as make hands it to the shell (see the module doc), under the target's own
-        values (``test: BIN := x``; those a prerequisite inherits from the target that needs it are not applied)."""
+        values (``test: BIN := x``) and those it inherits from ``parents``, the targets through which make reached
+        it, outermost first (``test: PYTEST = true`` holds in the recipe of ``test``'s prerequisite ``unit``)."""
         unique = list(dict.fromkeys(prerequisites))
         automatic = {"@": target, "<": unique[0] if unique else "", "^": " ".join(unique), "+": " ".join(prerequisites)}
         saved = dict(self.variables)
         try:
-            for name, op, value, mods, active in self.specific.get(target, []):
-                self._assign(name, op, value, mods, active)
+            self._apply_specific([*parents, target])
             return written_out(self.expand(line, automatic))
         finally:
             self.variables = saved
+
+    def value(self, name: str, target: str | None = None, parents: Sequence[str] = ()) -> str | None:
+        """``$(name)`` expanded as ``target``'s recipes see it (see ``recipe_line``; None: outside any rule), a
+        value only the run knows written ``${NAME}``."""
+        saved = dict(self.variables)
+        try:
+            self._apply_specific([*parents, target] if target is not None else [])
+            return written_out(self._variable(name, {}, 0))
+        finally:
+            self.variables = saved
+
+    def origin(self, name: str) -> str | None:
+        """Where the variable's value comes from (``default``, ``file``, ``command line``...), None: undefined."""
+        variable = self.variables.get(name)
+        return None if variable is None else variable.origin
+
+    def _apply_specific(self, chain: Sequence[str]) -> None:
+        """The target-specific values of each target of ``chain`` (outermost first, the target itself last), as GNU
+        make applies them: a target's values hold for the prerequisites built for it too, unless ``private``."""
+        for depth, target in enumerate(chain):
+            own = depth == len(chain) - 1
+            for name, op, value, mods, active in self.specific.get(target, []):
+                if own or "private" not in mods.split():
+                    self._assign(name, op, value, mods, active)
 
 
 #: A target-specific assignment: ``test: BIN := x``, ``test: export X = y``.
@@ -580,16 +663,20 @@ def _condition_operands(text: str) -> tuple[str, str] | None:
     return (match.group(2), match.group(4)) if match else None
 
 
-def _makefile_lines(makefile: str) -> list[str]:
-    """The Makefile's lines, continuations (``\\`` newline) joined with a space, as make reads them."""
-    lines: list[str] = []
-    pending = ""
-    for line in makefile.split("\n"):
-        if pending:
-            line = pending + " " + line.lstrip()
-            pending = ""
+def numbered_lines(makefile: str) -> list[tuple[int, str]]:
+    """The Makefile's lines, continuations (``\\`` newline) joined, numbered by their first line: outside recipes
+    with one space for the backslash, newline and the blanks around them (as make reads them); in a recipe line with
+    a space and the next line's leading tab dropped."""
+    joined: list[tuple[int, str]] = []
+    pending: tuple[int, str] | None = None
+    for number, line in enumerate(makefile.split("\n"), start=1):
+        line = line.removesuffix("\r")  # GNU make reads a CRLF line end as LF
+        if pending is not None:
+            recipe = pending[1].startswith("\t")
+            number, line = pending[0], pending[1] + " " + (line.lstrip("\t") if recipe else line.lstrip())
         if line.endswith("\\") and not line.endswith("\\\\"):
-            pending = line[:-1].rstrip()
+            pending = (number, line[:-1] if line.startswith("\t") else line[:-1].rstrip())
             continue
-        lines.append(line)
-    return lines + ([pending] if pending else [])
+        pending = None
+        joined.append((number, line))
+    return joined + ([pending] if pending is not None else [])

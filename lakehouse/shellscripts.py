@@ -445,7 +445,17 @@ class ScriptFollower:
         self._make_environment[path] = flags
         follow = self.hook(run_in, (*chain, path), origin)
         origins = [o for _, o in lines]
-        problems = makefile_masking(text, targets, path, follow, call.assignments, origins, shell, run_in)
+        problems = makefile_masking(
+            text,
+            targets,
+            path,
+            follow,
+            call.assignments,
+            origins,
+            shell,
+            run_in,
+            lambda what: self._cannot_follow(origin, chain, what),
+        )
         return found + [f"runs {path}: {p}" for p in problems]
 
     def _with_includes(

@@ -36,14 +36,18 @@ Two sources, in this order:
   true``, or ``pytest`` then ``exit 0`` without ``-e``, or a recipe line ``-pytest``, or tests whose status a command
   substitution loses (``echo "$(pytest)"``, ``export OUT=$(pytest)``; ``out=$(pytest)`` alone keeps it), makes the run
   red, the reason naming the file and line. A recipe is judged as make hands it to the shell (``lakehouse.makevars``:
-  ``$(BIN)`` replaced by its value, ``$$`` by ``$``, so ``echo "$$(pytest)"`` is red). A script the commit does not
+  ``$(BIN)`` replaced by its value, ``$$`` by ``$``, so ``echo "$$(pytest)"`` is red), from the lines make reads (not
+  a branch not taken nor a ``define`` body; an ``$(eval ...)``'s text in its place) and under the values of the targets
+  make reached it through (``test: OR_TRUE = || true`` holds in its prerequisites'); a ``SHELL`` that runs nothing
+  (``SHELL = $(TRUE)``, ``/bin/true``) is red. A script the commit does not
   hold is noted, not judged (the step fails where it runs it); a file that cannot be read is an ``error``, never a
   pass. So is a run whose guard runs make or a script where only the run can tell (``cd "$DIR"``, ``"$DIR/test.sh"``,
   ``bash "$DIR/t.sh"``, ``source "$X/env.sh"`` with DIR a value of the run, a recipe's ``$(DIR)/t.sh`` with DIR from
-  ``$(shell ...)``, ``MAKEFLAGS: ${{ inputs.flags }}``, ``"$GITHUB_ACTION_PATH/x"`` in a workflow's own step, which
-  names no action's folder, a ``for`` glob with a variable in it or over a tree GitHub lists truncated; the
-  workflow's, job's and step's ``env:`` and the script's own assignments are followed, ``lakehouse.shellscripts``'
-  ``unfollowed``): not proven red, not green; a red run among the judged wins.
+  ``$(shell ...)``, rules an ``$(eval $(shell ...))`` makes, ``MAKEFLAGS: ${{ inputs.flags }}``,
+  ``"$GITHUB_ACTION_PATH/x"`` in a workflow's own step, which names no action's folder, a ``for`` glob with a
+  variable in it or over a tree GitHub lists truncated; the workflow's, job's and step's ``env:`` and the script's own
+  assignments are followed, ``lakehouse.shellscripts``' ``unfollowed``): not proven red, not green; a red run among
+  the judged wins.
 
   And the repository is only a name the user gives: its runs say something of the code under test only
   when they ran on its history. So each judged run's commit (``head_sha``) must share history with the

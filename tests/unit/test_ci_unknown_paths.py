@@ -118,6 +118,7 @@ NAMED = [
     ("make test", "", {"Makefile": "TESTS := ci\ntest:\n\t$(TESTS)/test.sh\n", "ci/test.sh": CARRIES}),
     ("make test", "", {"Makefile": "BIN = $(VENV)/bin\nVENV := .venv\ntest:\n\t$(BIN)/pytest tests\n"}),
     ("make test", "", {"Makefile": 'test:\n\tDIR=ci; "$$DIR/test.sh"\n', "ci/test.sh": CARRIES}),
+    ("make test", "", {"Makefile": "define RULE\n$(1):\n\tpytest tests\nendef\n$(eval $(call RULE,test))\n"}),
 ]
 NAMED_IDS = [
     "assigned",
@@ -135,6 +136,7 @@ NAMED_IDS = [
     "make-variable",
     "make-recursive-venv",
     "make-dollar-assigned",
+    "make-eval-known",
 ]
 
 
@@ -287,3 +289,30 @@ def test_gnu_make_loses_the_failure_of_each_broken_recipe(
 @pytest.mark.parametrize("makefile", KEPT_DOLLARS, ids=KEPT_DOLLARS_IDS)
 def test_gnu_make_keeps_the_failure_of_each_healthy_recipe(makefile: str, tmp_path: Path) -> None:
     assert _make_result(makefile, tmp_path) != 0
+
+
+def test_a_recipe_line_after_a_rule_of_a_branch_not_taken_is_the_guard_targets_and_red(github: FakeGitHub) -> None:
+    """GNU make skips ``skipped:`` (``ifeq (a,b)``), so ``pytest tests || true`` is ``test``'s recipe (make is green
+    with a failing test: ``tests/unit/test_makefiles.py``); the reader once gave it to ``skipped``."""
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    makefile = "test:\nifeq (a,b)\nskipped:\nendif\n\tpytest tests || true\n"
+    with_test_step(github, 8, "make test", {"Makefile": makefile})
+    outcome = ask(github, sha(9))
+    _not_passing_naming(outcome, "runs Makefile: Makefile, line 5 (target 'test') `pytest tests || true`", OR_TRUE)
+    assert outcome.status is Status.FAILED
+
+
+def test_rules_only_the_run_makes_with_eval_are_an_error_never_green(github: FakeGitHub) -> None:
+    """``$(eval $(shell cat ci/rules.mk))`` may make any rule (here ``test: ; -pytest``): the reader cannot see them,
+    so every make of that Makefile is unfollowed: ``error``, naming the Makefile's line."""
+    github.runs = [run(9, "success"), run(8, "success"), run(7, "success")]
+    makefile = "$(eval $(shell cat ci/rules.mk))\ntest:\n\tpytest tests\n"
+    commit = with_test_step(github, 8, "make test", {"Makefile": makefile, "ci/rules.mk": "test:\n\t-pytest\n"})
+    outcome = ask(github, sha(9))
+    assert outcome.status is Status.ERROR, outcome.reason
+    _not_passing_naming(
+        outcome,
+        f"run #8: {GUARD_PATH}: jobs/test/steps/2/run: step 'Run make test', line 1: Makefile, line 1 "
+        "`$(eval $(shell cat ci/rules.mk))`: rules made by $(eval) of a value only the run knows, not read",
+        f"(at {commit[:12]})",
+    )

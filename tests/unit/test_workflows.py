@@ -410,7 +410,10 @@ def test_a_makefile_with_bash_and_eo_pipefail_loses_no_pipeline_or_sequence() ->
     assert makefile_masking("SHELL = /bin/bash\n.SHELLFLAGS = -euo pipefail -c\n" + MAKEFILE, ["lint"]) == []
     errexit_only = makefile_shell(".POSIX:\n" + MAKEFILE)  # GNU make: .SHELLFLAGS -ec under .POSIX
     assert (errexit_only.errexit, errexit_only.pipefail) == (True, False)
-    assert makefile_shell("override .SHELLFLAGS := -c\n.SHELLFLAGS += -e\n").errexit
+    # GNU make 4.3: a `+=` without `override` leaves an override variable as it is (`-c`: `false; true` is green);
+    # with `override` it appends (`-c -e`: make fails)
+    assert not makefile_shell("override .SHELLFLAGS := -c\n.SHELLFLAGS += -e\n").errexit
+    assert makefile_shell("override .SHELLFLAGS := -c\noverride .SHELLFLAGS += -e\n").errexit
 
 
 def test_a_oneshell_recipe_is_one_script() -> None:
