@@ -48,6 +48,8 @@ value: ``unfollowed`` names each with the step it was met in (and the line of th
 and exit check 3 ends ``error`` on such a run. A Makefile's recipe reaches the shell as make expands it
 (``lakehouse.makevars``): ``$(BIN)/t.sh`` is ``.venv/bin/t.sh`` when the Makefile says ``BIN := .venv/bin``, ``$$DIR``
 is the shell's ``$DIR`` (which make's exported and command-line variables may name).
+Every command reached is recorded (``commands``), and each that runs tests (``lakehouse.testcommands``) with where it
+was met (``tests``): exit check 3 makes a guard run that reached none red.
 The scripts and make a command runs inherit its environment (``Shell.environment``): ``MAKEFLAGS``/
 ``GNUMAKEFLAGS`` with ``-i`` there is reported like ``make -i``.
 """
@@ -224,6 +226,11 @@ class ScriptFollower:
         #: here is proven lost, nor proven kept: exit check 3 ends ``error`` on a run with any.
         self.unfollowed: list[str] = []
         self.files: list[str] = []
+        #: The test commands reached (``lakehouse.testcommands``: ``pytest``, ``python -m pytest``, ``npm test``...),
+        #: each with where it was met: in a step, a script or a recipe make reads (not a branch not taken); exit
+        #: check 3 makes a run that reached none red. ``commands``: every command reached, as run, for its reason.
+        self.tests: list[str] = []
+        self.commands: list[str] = []
         #: Where the command being followed is in its file (``line 3``), while it is followed.
         self._at = ""
         self._texts: dict[str, str | None] = {}
@@ -243,6 +250,7 @@ class ScriptFollower:
         ) -> list[str]:
             if glob:
                 return self.expand_glob(words[0], cwd, dirs, chain, at)
+            self._reached(words, chain, at, origin)
             before, self._at = self._at, at
             try:
                 return self.messages(words, shell, cwd, chain, dirs, origin)
@@ -250,6 +258,17 @@ class ScriptFollower:
                 self._at = before
 
         return follow
+
+    def _reached(self, words: Sequence[str], chain: tuple[str, ...], at: str, origin: str) -> None:
+        """Record a command the step reached (``commands``), and where when it runs tests (``tests``)."""
+        shown = " ".join(words)
+        if shown not in self.commands:
+            self.commands.append(shown)
+        if runs_tests(words):
+            where = ", ".join(p for p in (" -> ".join([origin or "a step", *chain]), _line_in(at, chain)) if p)
+            entry = f"{where}: `{shown}`"
+            if entry not in self.tests:
+                self.tests.append(entry)
 
     def expand_glob(self, pattern: str, cwd: str, dirs: tuple[str, ...], chain: tuple[str, ...], at: str) -> list[str]:
         """A ``for`` word's glob as bash expands it where the loop runs (``lakehouse.shellglob``); ``[]`` when that

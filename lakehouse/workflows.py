@@ -400,6 +400,12 @@ def local_uses(document: Any) -> list[tuple[str, str]]:
     return list(dict.fromkeys(found))
 
 
+def remote_uses(document: Any) -> list[str]:
+    """Each action or reusable workflow of another repository (``owner/action@v1``, ``docker://...``) a workflow or
+    composite action uses: not read here (another repository's code), so nothing it runs is known."""
+    return list(dict.fromkeys(value for _, value in _uses(document) if not value.startswith("./")))
+
+
 def _grants_id_token(permissions: Any) -> bool:
     return permissions == "write-all" or (isinstance(permissions, dict) and permissions.get("id-token") == "write")
 

@@ -49,6 +49,18 @@ Two sources, in this order:
   assignments are followed, ``lakehouse.shellscripts``' ``unfollowed``): not proven red, not green; a red run among
   the judged wins.
 
+  Nor is a guard green that runs no test: it has no failure to lose. What the reader above follows of each judged
+  run (its workflow, the local actions and reusable workflows it uses, the scripts and Makefile recipes its steps
+  reach, as make reads them: not a branch not taken, under the target's values) must reach at least one test command
+  (``lakehouse.testcommands``: ``pytest``, ``python -m pytest``, ``tox -e py``, ``ruff``, ``npm test``, ``terraform
+  validate``..., a recipe's ``$(BIN)/pytest`` as make hands it over; ``ScriptFollower.tests``, kept as evidence), or
+  the run is red, the reason naming the workflow file and what its steps run instead (``echo ok``; ``make test`` whose
+  recipe is ``@echo skipped``, or ``true tests`` under ``test: PYTEST = true``). An action or reusable workflow of
+  another repository (``uses: owner/action@v1``) is not read, so runs no test that counts. A test in an ``if``
+  condition counts (the script decided what its failure means; the check above judges that); one whose status is
+  lost (``echo "$(pytest)"``, ``pytest || true``) makes the run red anyway. When the reader stopped at something
+  only the run knows (``unfollowed``) and found no test, the tests may be there: the run stays ``error``, not red.
+
   And the repository is only a name the user gives: its runs say something of the code under test only
   when they ran on its history. So each judged run's commit (``head_sha``) must share history with the
   commit under test (have a merge base), or the check fails, the reason naming the repository, the run,
@@ -83,7 +95,8 @@ Statuses, and why:
 - ``failed``: a judged run on GitHub shares no history with the commit under test (the runs are of
   other code); a counted run among the newest three is red (any conclusion but ``success``,
   including ``cancelled`` and ``timed_out``, a job of it that did not conclude ``success``, or an
-  earlier attempt of it that did not), or the commit under test's own newest run is red.
+  earlier attempt of it that did not, a masked failure in what it ran, or a guard that runs no test), or the
+  commit under test's own newest run is red.
   A red run wins over missing history: it is already evidence against the claim.
 - ``skipped``: no red run, but fewer than three counted runs (or no source at all). Nothing
   was measured against the claim; the reason says how many runs are missing and names the
@@ -122,6 +135,7 @@ from lakehouse.workflows import (
     load_yaml,
     local_uses,
     masked_failure_problems,
+    remote_uses,
     writes_runtime_environment,
 )
 
@@ -408,8 +422,34 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
         why += [f"{p.path} at {sha[:12]}: {p.where}: {p.message}" for p in problems]
     files += scripts.files  # the scripts and Makefiles its steps ran, wherever they ran them
     unfollowed = [f"{u} (at {sha[:12]})" for u in scripts.unfollowed]
-    read = {"ref": sha, "files": files, "scripts": scripts.notes, "problems": why, "unfollowed": unfollowed}
+    if not scripts.tests and not scripts.unfollowed:  # what only the run knows may run them: `error`, not red
+        why.append(no_test_reason(documents[0][1], sha, scripts.commands, documents))
+    read = {
+        "ref": sha,
+        "files": files,
+        "scripts": scripts.notes,
+        "problems": why,
+        "unfollowed": unfollowed,
+        "tests": scripts.tests,
+    }
     return why, read, workflow
+
+
+#: Commands named in a reason that no step runs a test (the evidence keeps what was read).
+_COMMANDS_NAMED = 8
+
+
+def no_test_reason(workflow_path: str, sha: str, commands: list[str], documents: list[tuple[str, str, Any]]) -> str:
+    """Why a run whose guard runs no test is red, saying what its steps run instead (briefly)."""
+    shown = [f"`{c if len(c) <= 60 else c[:57] + '...'}`" for c in commands[:_COMMANDS_NAMED]]
+    more = f" and {len(commands) - _COMMANDS_NAMED} more" if len(commands) > _COMMANDS_NAMED else ""
+    ran = f"its steps (and what they reach) run {', '.join(shown)}{more}" if commands else "its steps run no command"
+    remote = list(dict.fromkeys(u for _, _, document in documents for u in remote_uses(document)))
+    used = f"; it uses {', '.join(remote)}: other repositories' code, not read, so not counted" if remote else ""
+    return (
+        f"{workflow_path} at {sha[:12]}: no step runs a test (none lakehouse.testcommands knows: pytest, tox, "
+        f"npm test, make whose recipe runs one...): {ran}{used}"
+    )
 
 
 def _file_at(client: GitHubActions, kind: str, path: str, sha: str) -> tuple[str, str]:

@@ -361,7 +361,10 @@ def test_the_repositorys_own_guard_is_read_at_each_judged_runs_commit_and_passes
         "root); judged for `make venv` (recipes run in the root)",
         "scripts/ensure-chromium": "judged as `#!/usr/bin/env bash` of scripts/ensure-chromium",
     }
+    tests = read["run #9"].pop("tests")  # the test commands reached: the guard runs its tests
     assert read["run #9"] == {"ref": sha(9), "files": files, "scripts": scripts, "problems": [], "unfollowed": []}
+    assert any("step 'make test' -> Makefile, line" in t and "/pytest tests/" in t for t in tests), tests
+    assert any("step 'make lint' -> Makefile, line" in t and "/ruff check" in t for t in tests), tests
 
 
 def test_a_guard_step_under_continue_on_error_makes_its_green_run_red(github: FakeGitHub) -> None:
