@@ -7,21 +7,24 @@ times without running a transform; one that breaks on a new day or doubles fresh
 any. So run ``i`` is fed a batch of its own, written into Bronze as new data arrives: the base files
 (the sample, or ``--data-dir``) with every batch so far appended, a source file that grows, so Bronze
 always holds what Silver holds. A batch is one new user and three orders on a day of its own (a new
-month partition too), one of them cancelled. Batches that only add rows pass a pipeline that ignores
-updates (an insert-only MERGE, a Silver that keeps the first row of a key), so from run 2 on a batch
-also updates the batch before it, as a source re-sends a changed row: a later line with the same key.
-Its user moved country (a newer ``updated_at``) and one of its counted orders is cancelled (same
-``order_ts``: on a tie the later line wins; the user's move is preceded by a line of the same
-``updated_at`` it corrects). Versions sent in order pass a Silver that keeps each key's last line
-whatever its version, so each update is followed by a line that arrives late with an older version of
-the same key (the user in another country, the order still placed): it must not win. The
-expectation is the pipeline's plan (README, pipeline SQL): per key the newest version wins, on a tie the
-later line, computed from the lines written, never read from the stack. The run counts only when, read
-back through Athena, Gold holds exactly that: the batch's orders once each with their values, the user's
-order count, lifetime value and country, the day's revenue row; the earlier batches still once each, as
-their updates made them (a row left with the old value is named, with the stale value, one a late line
-made with the late line's); and every Gold table has an Iceberg snapshot the run committed (its snapshot
-log, read through the Glue catalog).
+month partition too), one of them cancelled, and owns the day after it too, left free for an update.
+Batches that only add rows pass a pipeline that ignores updates (an insert-only MERGE, a Silver that
+keeps the first row of a key), so from run 2 on a batch also updates the batch before it, as a source
+re-sends a changed row: a later line with the same key. Its user moved country (a newer
+``updated_at``), its shipped order is cancelled (same ``order_ts``: on a tie the later line wins; the
+user's move is preceded by a line of the same ``updated_at`` it corrects), and its completed order is
+re-priced and moved to the batch's next day (a newer ``order_ts``): a Gold that rewrites only an
+order's status and country, or keeps its revenue on the old day or at the old amount, differs from the
+plan. Versions sent in order pass a Silver that keeps each key's last line whatever its version, so
+the move and the cancellation are followed by a line that arrives late with an older version of the
+same key (the user in another country, the order still placed): it must not win. The expectation is
+the pipeline's plan (README, pipeline SQL): per key the newest version wins, on a tie the later line,
+computed from the lines written, never read from the stack. The run counts only when, read back
+through Athena, Gold holds exactly that: the batch's orders once each with their values (day and
+amount too), the user's order count, lifetime value and country, the revenue row of each of its days;
+the earlier batches still once each, as their updates made them (a row left with the old value is
+named, with the stale value, one a late line made with the late line's); and every Gold table has an
+Iceberg snapshot the run committed (its snapshot log, read through the Glue catalog).
 
 The batches' days are before the sample's first order and their countries are the KPI's own, so even
 before they are taken out the demo's newest rows are the sample's. After the runs they are taken out
@@ -46,8 +49,9 @@ from typing import Any
 from lakehouse.pipeline.landing import LANDING
 from lakehouse.pipeline.runner import PipelineResult, physical
 
-#: The day of the first run's batch; run ``i``'s is ``i - 1`` days earlier (the sample starts 2026-01-01).
-FIRST_DAY = date(2025, 12, 31)
+#: The day of the first run's batch; run ``i``'s is ``2 * (i - 1)`` days earlier, each batch owning the day after its
+#: own too (where a later batch moves one of its orders). The sample starts 2026-01-01.
+FIRST_DAY = date(2025, 12, 30)
 USER_COLUMNS = ("user_id", "email", "full_name", "ssn", "country", "signup_ts", "updated_at")
 ORDER_COLUMNS = ("order_id", "user_id", "order_ts", "amount", "status")
 #: The Gold tables a batch must reach, each with an Iceberg snapshot of the run.
@@ -61,6 +65,11 @@ MOVED_AT = "12:00:00"
 #: (The line before the move, which it corrects, has the move's ``updated_at``: on a tie the later line wins.)
 LATE_MOVED_AT = "06:00:00"
 LATE_ORDER = ("13:00:00", "placed")
+#: Which of the earlier batch's orders a later batch re-prices and moves to the earlier batch's next day (the
+#: completed one, still counted), at what time and for what amount before the run's own cents (within the
+#: contract's 0..100000): a newer ``order_ts``, so it wins.
+MOVED_LATER = 0
+MOVED_ORDER = ("10:30:00", "42.00")
 #: Ids far above any sample id: 9e9 + token * 1000 + run (users); that * 10 + k (orders).
 ID_BASE = 9_000_000_000
 
@@ -76,8 +85,9 @@ class Batch:
     later line with the same key, as a source re-sends a changed row): that user moved to another
     country (``updated_at`` newer than the row's), and one of its counted orders is cancelled (its
     ``order_ts`` unchanged: on a tie the later line wins; the move follows a line of the same
-    ``updated_at``, which it corrects). Each update is followed by a late line of the same key with an
-    older version, which must lose to it (``losing_lines``).
+    ``updated_at``, which it corrects), and its other counted order gets a new amount and moves to the day
+    after the batch's (``next_day``, a newer ``order_ts``). The user's and the cancellation's updates are
+    followed by a late line of the same key with an older version, which must lose (``losing_lines``).
     """
 
     run: int
@@ -100,6 +110,15 @@ class Batch:
     @property
     def day(self) -> str:
         return self.orders[0]["order_ts"][:10]
+
+    @property
+    def next_day(self) -> str:
+        """The day after the batch's, no other batch's: where a later batch moves one of its orders."""
+        return (date.fromisoformat(self.day) + timedelta(days=1)).isoformat()
+
+    @property
+    def days(self) -> tuple[str, str]:
+        return (self.day, self.next_day)
 
     @property
     def country(self) -> str:
@@ -139,7 +158,8 @@ def make_batches(n: int, token: str | None = None) -> list[Batch]:
     """``n`` batches, one per run; ``token`` (6 hex digits, random by default) keeps one KPI's apart from another's.
 
     Batch ``i > 1`` updates batch ``i - 1``: its user's country becomes ``ZY-<token>`` (dated later
-    the same day, newer than the row's ``updated_at``) and its shipped order is cancelled. Before the move
+    the same day, newer than the row's ``updated_at``), its shipped order is cancelled and its completed one
+    re-priced and moved to batch ``i - 1``'s next day (a newer ``order_ts``). Before the move
     comes a line it corrects, same ``updated_at``, in ``ZW-<token>`` (on a tie the later line wins). After
     each update comes a late line of the same key with an older version: the user in ``ZX-<token>`` dated
     between the row and the move, the order placed before it shipped. The plan keeps the update.
@@ -148,7 +168,7 @@ def make_batches(n: int, token: str | None = None) -> list[Batch]:
     country = f"ZZ-{token}"
     out: list[Batch] = []
     for run in range(1, n + 1):
-        day = (FIRST_DAY - timedelta(days=run - 1)).isoformat()
+        day = (FIRST_DAY - timedelta(days=2 * (run - 1))).isoformat()
         user_id = ID_BASE + int(token, 16) * 1000 + run
         user = {
             "user_id": str(user_id),
@@ -164,7 +184,7 @@ def make_batches(n: int, token: str | None = None) -> list[Batch]:
                 "order_id": str(user_id * 10 + k),
                 "user_id": str(user_id),
                 "order_ts": f"{day} {at}",
-                "amount": str(Decimal(amount) + Decimal(run % 100) / 100 + (run // 100)),
+                "amount": _priced(amount, run),
                 "status": status,
             }
             for k, (at, amount, status) in enumerate(ORDER_SHAPES, start=1)
@@ -179,9 +199,20 @@ def make_batches(n: int, token: str | None = None) -> list[Batch]:
             user_updates = (corrected, moved, late)
             shipped = earlier.orders[CANCELLED_LATER]
             placed = {**shipped, "order_ts": f"{earlier.day} {LATE_ORDER[0]}", "status": LATE_ORDER[1]}
-            order_updates = ({**shipped, "status": "cancelled"}, placed)
+            kept = earlier.orders[MOVED_LATER]
+            repriced = {
+                **kept,
+                "order_ts": f"{earlier.next_day} {MOVED_ORDER[0]}",
+                "amount": _priced(MOVED_ORDER[1], earlier.run),
+            }
+            order_updates = ({**shipped, "status": "cancelled"}, placed, repriced)
         out.append(Batch(run, f"kpi-success-{token}-run-{run}", user, orders, user_updates, order_updates))
     return out
+
+
+def _priced(amount: str, run: int) -> str:
+    """``amount`` plus the run's own cents (and a unit per hundred runs): each batch's totals are its own."""
+    return str(Decimal(amount) + Decimal(run % 100) / 100 + (run // 100))
 
 
 def moved_country(token: str) -> str:
@@ -240,11 +271,12 @@ def expected_gold(batches: Sequence[Batch], updates: bool = True, by_line: bool 
     out: dict[int, dict[str, Any]] = {}
     for batch in batches:
         own = [r for r in counted if r["user_id"] == batch.user_id]
-        of_day = [r for r in counted if r["order_date"] == batch.day]
-        daily = None
-        if of_day:
-            (country,) = {r["country"] for r in of_day}  # a batch's day holds only its user's orders
-            daily = {"order_date": batch.day, "country": country, "orders": len(of_day), "revenue": _sum(of_day)}
+        daily = []
+        for day in batch.days:
+            of_day = [r for r in counted if r["order_date"] == day]
+            if of_day:
+                (country,) = {r["country"] for r in of_day}  # a batch's days hold only its user's orders
+                daily.append({"order_date": day, "country": country, "orders": len(of_day), "revenue": _sum(of_day)})
         out[batch.run] = {
             "gold.orders_enriched": [enriched[i] for i in batch.order_ids],
             "gold.users": {
@@ -427,7 +459,7 @@ def judge_gold(batches: Sequence[Batch], held: Mapping[str, list[dict[str, Any]]
             "gold.users", str(batch.user_id), which, by, rows, expected_user, kept["gold.users"], late["gold.users"]
         )
         problems += _judge_day(batch, which, by, held["gold.daily_revenue"], want, kept, late)
-    days = {b.day for b in batches}
+    days = {d for b in batches for d in b.days}
     for row in held["gold.daily_revenue"]:
         if row["order_date"] not in days:
             problems.append(f"gold.daily_revenue has a row no batch fed: {row}")
@@ -470,33 +502,36 @@ def _judge_day(
     kept: Mapping[str, Any],
     late: Mapping[str, Any],
 ) -> list[str]:
-    """The batch's day in gold.daily_revenue: the row its counted orders make, in their user's country now, and
-    no other (a row left in the country the user moved away from is stale, one in the country of a late line with
-    an older ``updated_at`` is the late line's)."""
-    expected, first, last = want["gold.daily_revenue"], kept["gold.daily_revenue"], late["gold.daily_revenue"]
-    of_day = [r for r in held if r["order_date"] == batch.day]
+    """The batch's days in gold.daily_revenue: on each, the row its counted orders make, in their user's country
+    now, and no other (a row left in the country the user moved away from, or on a day its orders moved away
+    from, is stale; one in the country of a late line with an older ``updated_at`` is the late line's)."""
     problems = []
-    if expected is not None:
-        named = f"{batch.day}/{expected['country']}"
-        rows = [r for r in of_day if r["country"] == expected["country"]]
-        problems += _judge_row("gold.daily_revenue", named, which, by, rows, expected, first, last)
-    for row in of_day:
-        if expected is not None and row["country"] == expected["country"]:
-            continue
-        now = f"moved it to {batch.day}/{expected['country']}" if expected else "left it no counted order"
-        if by and last is not None and row["country"] == last["country"]:
-            problems.append(
-                f"gold.daily_revenue keeps row {batch.day}/{row['country']} of {which} (updated by {by}): {row} "
-                f"(a later line with an older version won: {by}'s newest line {now})"
-            )
-        elif by and first is not None and row["country"] == first["country"]:
-            problems.append(
-                f"gold.daily_revenue keeps row {batch.day}/{row['country']} of {which} (updated by {by}): {row} "
-                f"(stale: {by} {now})"
-            )
-        else:
-            problems.append(f"gold.daily_revenue has a row no batch fed: {row}")
+    for day in batch.days:
+        expected, first, last = (_of_day(rows["gold.daily_revenue"], day) for rows in (want, kept, late))
+        of_day = [r for r in held if r["order_date"] == day]
+        if expected is not None:
+            named = f"{day}/{expected['country']}"
+            rows = [r for r in of_day if r["country"] == expected["country"]]
+            problems += _judge_row("gold.daily_revenue", named, which, by, rows, expected, first, last)
+        for row in of_day:
+            if expected is not None and row["country"] == expected["country"]:
+                continue
+            now = f"moved it to {day}/{expected['country']}" if expected else "left it no counted order"
+            keeps = f"gold.daily_revenue keeps row {day}/{row['country']} of {which} (updated by {by}): {row}"
+            if by and last is not None and row["country"] == last["country"]:
+                problems.append(f"{keeps} (a later line with an older version won: {by}'s newest line {now})")
+            elif by and first is not None and row["country"] == first["country"]:
+                problems.append(f"{keeps} (stale: {by} {now})")
+            elif by and expected is None and row["country"] == want["gold.users"]["country"]:
+                problems.append(f"{keeps} (stale: {by} {now}, its orders moved to another day or cancelled)")
+            else:
+                problems.append(f"gold.daily_revenue has a row no batch fed: {row}")
     return problems
+
+
+def _of_day(rows: Sequence[Mapping[str, Any]], day: str) -> Mapping[str, Any] | None:
+    """The row of ``day`` among a batch's expected revenue rows (one per day with a counted order)."""
+    return next((r for r in rows if r["order_date"] == day), None)
 
 
 # -- Iceberg snapshots ----------------------------------------------------------------------------

@@ -55,6 +55,8 @@ ORDERS = (
     "3,2,2026-02-09 04:29:00,361.59,cancelled\n"
 )
 GOLD = ("users", "orders_enriched", "daily_revenue")
+#: The columns Gold's MERGE sets on an order it holds (pipeline/sql/30_gold.sql: every one).
+REWRITTEN = ("user_id", "order_date", "country", "amount", "status")
 
 
 @pytest.fixture
@@ -153,8 +155,9 @@ class Lakehouse:
         )
         self._merge("s.orders", orders, "order_id", updates)
 
-    def gold(self, enriched_copies: int = 1, updates: bool = True) -> None:
-        """Gold from Silver; ``updates=False``: orders Gold holds are never rewritten, only unseen ones appended."""
+    def gold(self, enriched_copies: int = 1, updates: bool = True, rewrites: tuple[str, ...] = REWRITTEN) -> None:
+        """Gold from Silver; ``updates=False``: orders Gold holds are never rewritten, only unseen ones appended;
+        ``rewrites``: the columns a rewrite of an order Gold holds sets (the others keep their old values)."""
         self.db.execute("DELETE FROM g.users")
         self.db.execute(
             "INSERT INTO g.users SELECT u.user_id, count(o.order_id), coalesce(sum(o.amount), 0), u.country "
@@ -166,11 +169,8 @@ class Lakehouse:
             "u.country, o.amount, o.status FROM s.orders o JOIN s.users u ON u.user_id = o.user_id"
         )
         if updates:
-            self.db.execute(
-                "UPDATE g.orders_enriched AS e SET user_id = c.user_id, order_date = c.order_date, "
-                "country = c.country, amount = c.amount, status = c.status FROM current AS c "
-                "WHERE e.order_id = c.order_id"
-            )
+            sets = ", ".join(f"{column} = c.{column}" for column in rewrites)
+            self.db.execute(f"UPDATE g.orders_enriched AS e SET {sets} FROM current AS c WHERE e.order_id = c.order_id")
         fresh = "SELECT * FROM current WHERE order_id NOT IN (SELECT order_id FROM g.orders_enriched)"
         self.db.execute(f"CREATE TEMP TABLE fresh AS {fresh}")
         for _ in range(enriched_copies):  # healthy: once; the doubling pipeline: twice
@@ -306,6 +306,18 @@ class GoldAppendsOnly(Healthy):
         return PipelineResult()
 
 
+class GoldRewritesStatusOnly(Healthy):
+    """Silver is right; Gold's MERGE of an order it holds sets only its status and country (the columns an update
+    changed in every batch before the fix): a re-priced order keeps its old amount, a moved one its old day, and
+    the day's revenue, summed from those rows, agrees with them."""
+
+    def __call__(self, data_dir: Path) -> PipelineResult:
+        self.lake.land(data_dir)
+        self.lake.silver()
+        self.lake.gold(rewrites=("country", "status"))
+        return PipelineResult()
+
+
 class SameInputs:
     """The KPI before the fix: every run lands the session's inputs again; only the contracts are read back."""
 
@@ -360,7 +372,7 @@ def test_a_pipeline_that_skips_bronze_objects_it_has_seen_fails_every_run(base: 
     assert first.startswith("the pipeline said ok, its tables read back say otherwise: ")
     assert "gold.orders_enriched lacks 3 of the 3 orders of this run's batch (195970590011, " in first, first
     assert "gold.users has no row 19597059001 of this run's batch" in first
-    assert "gold.daily_revenue has no row 2025-12-31/ZZ-A1B2C3 of this run's batch" in first
+    assert "gold.daily_revenue has no row 2025-12-30/ZZ-A1B2C3 of this run's batch" in first
     assert "gold.daily_revenue: no Iceberg snapshot committed by this run" in first
     assert samples[0].read is not None and samples[0].read["snapshots"]["gold.users"]["committed_by_the_run"] == []
     assert "first failure: local run 1: the pipeline said ok" in str(outcome.reason)
@@ -385,7 +397,7 @@ def test_a_pipeline_that_inserts_fresh_orders_twice_fails_naming_them(base: Path
     (sample,) = run_pipeline_n(lambda d: pipeline(d or base), 1, fresh(base, tmp_path, lake, 1))
     assert not sample.ok
     assert "gold.orders_enriched holds order 195970590011 of this run's batch 2 times" in str(sample.error)
-    assert "gold.daily_revenue row 2025-12-31/ZZ-A1B2C3 of this run's batch is" in str(sample.error)
+    assert "gold.daily_revenue row 2025-12-30/ZZ-A1B2C3 of this run's batch is" in str(sample.error)
 
 
 UPDATES_IGNORED = {
@@ -431,7 +443,8 @@ def test_a_pipeline_that_ignores_updates_fails_from_the_first_run_that_updates(
 
 
 def test_a_silver_merge_that_only_inserts_fails_naming_each_row_left_stale(base: Path, tmp_path: Path) -> None:
-    """Run 2 moves run 1's user to ZY-A1B2C3 and cancels its shipped order; Silver keeps both as first fed, Gold
+    """Run 2 moves run 1's user to ZY-A1B2C3, cancels its shipped order and re-prices and moves its completed one to
+    the next day; Silver keeps each as first fed, Gold
     agrees with Silver (the contracts see nothing) and the read-back names each stale value."""
     lake = Lakehouse()
     pipeline = IgnoresUpdates(lake)
@@ -443,7 +456,7 @@ def test_a_silver_merge_that_only_inserts_fails_naming_each_row_left_stale(base:
     said = str(samples[1].error)
     assert (
         "gold.orders_enriched order 195970590012 of run 1's batch (updated by run 2's batch) is {'order_id': "
-        "195970590012, 'user_id': 19597059001, 'order_date': '2025-12-31', 'country': 'ZZ-A1B2C3', 'amount': "
+        "195970590012, 'user_id': 19597059001, 'order_date': '2025-12-30', 'country': 'ZZ-A1B2C3', 'amount': "
         "'20.51', 'status': 'shipped'}, fed {"
     ) in said, said
     assert (
@@ -453,16 +466,21 @@ def test_a_silver_merge_that_only_inserts_fails_naming_each_row_left_stale(base:
     assert (
         "gold.users row 19597059001 of run 1's batch (updated by run 2's batch) is {'user_id': 19597059001, "
         "'order_count': 2, 'lifetime_value': '30.77', 'country': 'ZZ-A1B2C3'}, the batches make it {'user_id': "
-        "19597059001, 'order_count': 1, 'lifetime_value': '10.26', 'country': 'ZY-A1B2C3'} (stale: order_count 2 "
-        "where run 2's batch made it 1, lifetime_value '30.77' where run 2's batch made it '10.26', country "
+        "19597059001, 'order_count': 1, 'lifetime_value': '42.01', 'country': 'ZY-A1B2C3'} (stale: order_count 2 "
+        "where run 2's batch made it 1, lifetime_value '30.77' where run 2's batch made it '42.01', country "
         "'ZZ-A1B2C3' where run 2's batch made it 'ZY-A1B2C3')"
     ) in said
     assert "gold.daily_revenue has no row 2025-12-31/ZY-A1B2C3 of run 1's batch" in said
     assert (
-        "gold.daily_revenue keeps row 2025-12-31/ZZ-A1B2C3 of run 1's batch (updated by run 2's batch): "
-        "{'order_date': '2025-12-31', 'country': 'ZZ-A1B2C3', 'orders': 2, 'revenue': '30.77'} (stale: run 2's "
-        "batch moved it to 2025-12-31/ZY-A1B2C3)"
+        "gold.daily_revenue keeps row 2025-12-30/ZZ-A1B2C3 of run 1's batch (updated by run 2's batch): "
+        "{'order_date': '2025-12-30', 'country': 'ZZ-A1B2C3', 'orders': 2, 'revenue': '30.77'} (stale: run 2's "
+        "batch left it no counted order)"
     ) in said
+    assert (
+        "gold.orders_enriched order 195970590011 of run 1's batch (updated by run 2's batch) is {'order_id': "
+        "195970590011, 'user_id': 19597059001, 'order_date': '2025-12-30', 'country': 'ZZ-A1B2C3', 'amount': "
+        "'10.26', 'status': 'completed'}"
+    ) in said, "re-priced and moved by run 2, kept as first fed"
     assert "this run's batch" not in said, "run 2's own rows are as fed"
     assert (samples[1].read or {}).get("contracts") == "every data contract met", "the contracts alone saw nothing"
     assert "first failure: local run 2: the pipeline said ok, its tables read back say otherwise" in str(outcome.reason)
@@ -478,7 +496,7 @@ def test_a_gold_that_never_rewrites_an_order_it_holds_fails_naming_the_stale_ord
     assert "status 'shipped' where run 2's batch made it 'cancelled'" in said, said
     assert "gold.orders_enriched order 195970590011 of run 1's batch (updated by run 2's batch) is {" in said
     assert "(stale: country 'ZZ-A1B2C3' where run 2's batch made it 'ZY-A1B2C3')" in said
-    assert "gold.daily_revenue keeps row 2025-12-31/ZZ-A1B2C3 of run 1's batch" in said
+    assert "gold.daily_revenue keeps row 2025-12-30/ZZ-A1B2C3 of run 1's batch" in said
     assert "gold.users row" not in said, "Gold's users are rebuilt from Silver, which is right"
 
 
@@ -510,18 +528,16 @@ def test_a_healthy_pipeline_passes_every_run_with_evidence_of_what_was_fed_and_r
     third = samples[2]
     assert third.read_back == "the run's batch is in Gold as fed, with a snapshot of the run"
     assert third.fed is not None and third.fed["marker"] == "kpi-success-A1B2C3-run-3"
-    assert third.fed["gold.daily_revenue"] == {
-        "order_date": "2025-12-29",
-        "country": "ZZ-A1B2C3",
-        "orders": 2,
-        "revenue": "30.81",
-    }
+    assert third.fed["gold.daily_revenue"] == [
+        {"order_date": "2025-12-26", "country": "ZZ-A1B2C3", "orders": 2, "revenue": "30.81"}
+    ], "its next day holds nothing until a later batch moves an order there"
     assert third.read is not None and len(third.read["gold"]["gold.orders_enriched"]) == 9, "every batch so far, once"
     assert third.read["contracts"] == "every data contract met"
     assert all(s["committed_by_the_run"] for s in third.read["snapshots"].values())
     # Each run landed the base lines and every batch so far, updates too: Bronze holds all Silver holds.
-    assert lake.query("SELECT count(*) FROM b.orders_csv")[0][0] == 3 + 9 + 2 * 2, "runs 2 and 3: update, late line"
-    # Run 3 moved run 2's user and cancelled its shipped order: the evidence says what Gold must now hold of it.
+    assert lake.query("SELECT count(*) FROM b.orders_csv")[0][0] == 3 + 9 + 2 * 3, "runs 2, 3: 2 updates, late line"
+    # Run 3 moved run 2's user, cancelled its shipped order and re-priced and moved its completed one to run 2's next
+    # day: the evidence says what Gold must now hold of it.
     losing = third.fed["lines_that_must_not_win"]
     assert [(line.get("country"), line.get("status")) for line in losing] == [
         ("ZW-A1B2C3", None),  # the line the move corrects: same updated_at, an earlier line
@@ -533,18 +549,16 @@ def test_a_healthy_pipeline_passes_every_run_with_evidence_of_what_was_fed_and_r
     assert updated["gold.users"] == {
         "user_id": 19597059002,
         "order_count": 1,
-        "lifetime_value": "10.27",
+        "lifetime_value": "42.02",
         "country": "ZY-A1B2C3",
     }
-    assert updated["gold.daily_revenue"] == {
-        "order_date": "2025-12-30",
-        "country": "ZY-A1B2C3",
-        "orders": 1,
-        "revenue": "10.27",
-    }
+    assert updated["gold.daily_revenue"] == [
+        {"order_date": "2025-12-29", "country": "ZY-A1B2C3", "orders": 1, "revenue": "42.02"}
+    ], "run 2's day has no counted order left, its next day the moved one"
     assert [o["status"] for o in updated["gold.orders_enriched"]] == ["completed", "cancelled", "cancelled"]
     held = {r["order_id"]: r for r in third.read["gold"]["gold.orders_enriched"]}
     assert held[195970590022]["status"] == "cancelled" and held[195970590021]["country"] == "ZY-A1B2C3"
+    assert (held[195970590021]["amount"], held[195970590021]["order_date"]) == ("42.02", "2025-12-29")
 
 
 def test_restore_takes_every_batch_out_and_leaves_gold_as_the_base_made_it(base: Path, tmp_path: Path) -> None:
@@ -581,7 +595,11 @@ def test_a_batch_left_in_the_stack_makes_a_passing_kpi_an_error(base: Path, tmp_
 
 def test_each_batch_is_new_data_on_a_day_and_in_a_country_of_its_own() -> None:
     batches = make_batches(3, "00000F")
-    assert [b.day for b in batches] == ["2025-12-31", "2025-12-30", "2025-12-29"], "before the sample's first order"
+    assert [b.days for b in batches] == [
+        ("2025-12-30", "2025-12-31"),
+        ("2025-12-28", "2025-12-29"),
+        ("2025-12-26", "2025-12-27"),
+    ], "before the sample's first order, two days each"
     assert len({b.user_id for b in batches}) == 3 and len({i for b in batches for i in b.order_ids}) == 9
     assert {b.country for b in batches} == {"ZZ-00000F"}
     first = batches[0].expected()
@@ -611,12 +629,17 @@ def test_inputs_are_the_base_files_with_every_batch_so_far_appended(tmp_path: Pa
     ids = [str(first.user_id), str(second.user_id), *[str(first.user_id)] * 3]
     assert [line.split(",")[0] for line in lines[2:]] == ids
     assert lines[2].split(",")[4] == "ZZ-ABCDEF"
-    assert lines[4].split(",")[4:] == ["ZW-ABCDEF", "2025-12-31 00:00:00", "2025-12-31 12:00:00"], "a tie: it loses"
-    assert lines[5].split(",")[4:] == ["ZY-ABCDEF", "2025-12-31 00:00:00", "2025-12-31 12:00:00"]
-    assert lines[6].split(",")[4:] == ["ZX-ABCDEF", "2025-12-31 00:00:00", "2025-12-31 06:00:00"]
+    assert lines[4].split(",")[4:] == ["ZW-ABCDEF", "2025-12-30 00:00:00", "2025-12-30 12:00:00"], "a tie: it loses"
+    assert lines[5].split(",")[4:] == ["ZY-ABCDEF", "2025-12-30 00:00:00", "2025-12-30 12:00:00"]
+    assert lines[6].split(",")[4:] == ["ZX-ABCDEF", "2025-12-30 00:00:00", "2025-12-30 06:00:00"]
     corrected, _, late = second.user_updates
     assert second.losing_lines() == [corrected, late, second.order_updates[1]]
     assert second.order_updates[1]["order_ts"] < second.order_updates[0]["order_ts"] == first.orders[1]["order_ts"]
+    # and the re-pricing of its completed order: a newer order_ts, on batch 1's next day, another amount.
+    repriced = second.order_updates[2]
+    assert repriced["order_id"] == first.orders[0]["order_id"] and repriced["status"] == "completed"
+    assert (repriced["order_ts"], repriced["amount"]) == ("2025-12-31 10:30:00", "42.01")
+    assert (first.orders[0]["order_ts"], first.orders[0]["amount"]) == ("2025-12-30 09:00:00", "10.26")
     assert not (out / "orders.csv").exists()
 
 
@@ -637,10 +660,11 @@ def test_a_table_whose_current_snapshot_was_there_before_the_run_is_named() -> N
 def test_a_day_no_batch_fed_in_the_batches_country_is_named() -> None:
     (batch,) = make_batches(1, "ABCDEF")
     want = batch.expected()
+    (day,) = want["gold.daily_revenue"]
     held = {
         "gold.orders_enriched": want["gold.orders_enriched"],
         "gold.users": [want["gold.users"]],
-        "gold.daily_revenue": [want["gold.daily_revenue"], {**want["gold.daily_revenue"], "order_date": "2026-01-01"}],
+        "gold.daily_revenue": [day, {**day, "order_date": "2026-01-01"}],
     }
     (problem,) = judge_gold([batch], held)
     assert problem.startswith("gold.daily_revenue has a row no batch fed: {'order_date': '2026-01-01'")
@@ -705,13 +729,13 @@ def test_a_silver_whose_last_line_wins_fails_naming_the_late_line_that_won(base:
     said = str(samples[1].error)
     assert (
         "gold.users row 19597059001 of run 1's batch (updated by run 2's batch) is {'user_id': 19597059001, "
-        "'order_count': 2, 'lifetime_value': '30.77', 'country': 'ZX-A1B2C3'}, the batches make it {'user_id': "
-        "19597059001, 'order_count': 1, 'lifetime_value': '10.26', 'country': 'ZY-A1B2C3'} (a later line with an "
+        "'order_count': 2, 'lifetime_value': '62.52', 'country': 'ZX-A1B2C3'}, the batches make it {'user_id': "
+        "19597059001, 'order_count': 1, 'lifetime_value': '42.01', 'country': 'ZY-A1B2C3'} (a later line with an "
         "older version won: "
     ) in said, said
     assert "country 'ZX-A1B2C3' where run 2's batch's newest line made it 'ZY-A1B2C3'" in said, said
     assert "status 'placed' where run 2's batch's newest line made it 'cancelled'" in said, said
-    assert "gold.daily_revenue keeps row 2025-12-31/ZX-A1B2C3 of run 1's batch" in said, said
+    assert "gold.daily_revenue keeps row 2025-12-30/ZX-A1B2C3 of run 1's batch" in said, said
     assert (samples[1].read or {}).get("contracts") == "every data contract met", "the contracts alone saw nothing"
 
 
@@ -737,8 +761,55 @@ def test_a_silver_users_whose_tie_goes_to_the_earlier_line_fails_naming_the_user
     said = str(samples[1].error)
     assert (
         "gold.users row 19597059001 of run 1's batch (updated by run 2's batch) is {'user_id': 19597059001, "
-        "'order_count': 1, 'lifetime_value': '10.26', 'country': 'ZW-A1B2C3'}, the batches make it {'user_id': "
-        "19597059001, 'order_count': 1, 'lifetime_value': '10.26', 'country': 'ZY-A1B2C3'}"
+        "'order_count': 1, 'lifetime_value': '42.01', 'country': 'ZW-A1B2C3'}, the batches make it {'user_id': "
+        "19597059001, 'order_count': 1, 'lifetime_value': '42.01', 'country': 'ZY-A1B2C3'}"
     ) in said, said
     assert "gold.daily_revenue keeps row 2025-12-31/ZW-A1B2C3 of run 1's batch" not in said
     assert "gold.daily_revenue has a row no batch fed: {'order_date': '2025-12-31', 'country': 'ZW-A1B2C3'" in said
+
+
+def status_and_country_only(proof: FreshBatches) -> FreshBatches:
+    """The KPI before the fix: an update changed an order's status, never its amount or its day (the batches without
+    the line that re-prices and moves the earlier batch's completed order, the last of its order updates)."""
+    return replace(proof, batches=[replace(b, order_updates=b.order_updates[:2]) for b in proof.batches])
+
+
+def test_before_the_fix_a_gold_that_rewrites_only_status_and_country_passed(base: Path, tmp_path: Path) -> None:
+    """The hole: no update changed an order's amount or its day, so a Gold MERGE setting only the columns that did
+    change (status, country) showed every row as the batches made it."""
+    lake = Lakehouse()
+    pipeline = GoldRewritesStatusOnly(lake)
+    _session(lake, pipeline, base)
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 3, status_and_country_only(fresh(base, tmp_path, lake, 3)))
+    assert judge_success(samples, GitHubPart(not_measured="x"), 95.0).status is Status.PASSED
+
+
+def test_a_gold_that_rewrites_only_status_and_country_fails_naming_the_stale_amount_and_day(
+    base: Path, tmp_path: Path
+) -> None:
+    """Run 2 re-prices run 1's completed order (10.26 -> 42.01) and moves it to run 1's next day (a newer order_ts);
+    Silver takes it, Gold keeps the order's old amount and day, and its revenue on the old day. The revenue
+    contract sees Gold differ from Silver; the read-back names the order and the stale amount and day. The healthy
+    twin is the healthy pipeline's test: the same batches, every run green."""
+    lake = Lakehouse()
+    pipeline = GoldRewritesStatusOnly(lake)
+    _session(lake, pipeline, base)
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 3, fresh(base, tmp_path, lake, 3))
+    outcome = judge_success(samples, GitHubPart(not_measured="x"), 95.0)
+    assert outcome.status is Status.FAILED
+    assert [s.ok for s in samples] == [True, False, False], "run 1 has nothing to update; each later run does"
+    said = str(samples[1].error)
+    assert (
+        "gold.orders_enriched order 195970590011 of run 1's batch (updated by run 2's batch) is {'order_id': "
+        "195970590011, 'user_id': 19597059001, 'order_date': '2025-12-30', 'country': 'ZY-A1B2C3', 'amount': "
+        "'10.26', 'status': 'completed'}, fed {'order_id': 195970590011, 'user_id': 19597059001, 'order_date': "
+        "'2025-12-31', 'country': 'ZY-A1B2C3', 'amount': '42.01', 'status': 'completed'} (stale: order_date "
+        "'2025-12-30' where run 2's batch made it '2025-12-31', amount '10.26' where run 2's batch made it '42.01')"
+    ) in said, said
+    assert "gold.daily_revenue has no row 2025-12-31/ZY-A1B2C3 of run 1's batch" in said, said
+    assert (
+        "gold.daily_revenue keeps row 2025-12-30/ZY-A1B2C3 of run 1's batch (updated by run 2's batch): "
+        "{'order_date': '2025-12-30', 'country': 'ZY-A1B2C3', 'orders': 1, 'revenue': '10.26'} (stale: run 2's "
+        "batch left it no counted order, its orders moved to another day or cancelled)"
+    ) in said, said
+    assert "status 'shipped'" not in said and "gold.users row" not in said, "status, country and users are right"
