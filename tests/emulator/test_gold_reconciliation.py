@@ -34,6 +34,12 @@ _names = itertools.count(1)
 #: The healthy Gold statement for daily revenue, and the broken versions of it (each a real bug).
 REVENUE_SOURCE = "  FROM ${gold_db}.orders_enriched\n  WHERE status <> 'cancelled'\n  GROUP BY order_date, country"
 REVENUE_SET = "WHEN MATCHED THEN UPDATE SET orders = s.orders, revenue = s.revenue"
+#: The healthy rewrite of an order Gold holds: every column Silver may have changed.
+ORDERS_SET = (
+    "WHEN MATCHED THEN UPDATE SET\n"
+    "  order_ts = s.order_ts, order_date = s.order_date, user_id = s.user_id, email = s.email, country = s.country,\n"
+    "  amount = s.amount, status = s.status"
+)
 BROKEN = {
     # Revenue of completed orders only: shipped and placed orders never reach Gold.
     "completed-only": (REVENUE_SOURCE, REVENUE_SOURCE.replace("status <> 'cancelled'", "status = 'completed'")),
@@ -42,6 +48,9 @@ BROKEN = {
         REVENUE_SET,
         REVENUE_SET.replace("= s.orders", "= t.orders + s.orders").replace("= s.revenue", "= t.revenue + s.revenue"),
     ),
+    # An order Gold holds gets only its status and country rewritten: a re-priced order keeps its old amount, a
+    # moved one its old day, and the daily revenue summed from them agrees with them.
+    "status-and-country-only": (ORDERS_SET, "WHEN MATCHED THEN UPDATE SET\n  country = s.country, status = s.status"),
 }
 
 
@@ -138,6 +147,12 @@ def test_healthy_gold_passes_exit_2_and_the_kpi_over_repeated_runs(emulator: Emu
     assert held[batch1.order_ids[1]]["status"] == "cancelled", held
     assert {held[i]["country"] for i in batch1.order_ids} == {moved}, held
     assert {u["user_id"]: u["country"] for u in read["gold"]["gold.users"]}[batch1.user_id] == moved
+    # and re-priced its completed order and moved it to run 1's next day (a newer order_ts): Gold follows.
+    repriced = proof.batches[1].order_updates[2]
+    assert (held[batch1.order_ids[0]]["amount"], held[batch1.order_ids[0]]["order_date"]) == (
+        repriced["amount"],
+        batch1.next_day,
+    ), held
     assert all(s["committed_by_the_run"] for s in read["snapshots"].values()), read["snapshots"]
     assert restored.ok and restored.left == {}, restored
     row, contracts = judge_exit_2(target, outputs)
@@ -278,6 +293,45 @@ def test_a_silver_users_whose_tie_goes_to_the_earlier_line_fails_the_kpi(
     assert f"'country': '{corrected['country']}'}}, the batches make it {{" in said, said
     assert f"'country': '{moved['country']}'}}" in said, said
     assert (samples[1].read or {}).get("contracts") == "every data contract met", "the contracts alone saw nothing"
+    assert restored.ok and restored.left == {}, restored
+
+
+def test_a_gold_that_rewrites_only_an_order_s_status_and_country_fails_the_kpi_naming_the_stale_amount_and_day(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    """The real pipeline with Gold's MERGE of orders_enriched setting only status and country on a key it holds.
+    Batches whose updates changed only an order's status (and its user's country) passed it; from run 2 the
+    earlier batch's completed order is re-priced and moved to that batch's next day (a newer order_ts, Silver takes
+    it), Gold keeps the old amount and day, and the read-back names them."""
+    target, outputs = stack(emulator)
+    sql = sql_dir(tmp_path, "status-and-country-only")
+    assert load(target, outputs, sql).ok, "the session's first run"
+    # Before the fix: no update changed an order's amount or day (the batches without the re-pricing line).
+    status_only = fresh_batches(target, outputs, DATA_DIR, tmp_path / "status-only", 2)
+    status_only.batches = [replace(b, order_updates=b.order_updates[:2]) for b in status_only.batches]
+    before = run_pipeline_n(lambda d: load(target, outputs, sql, d), 2, status_only)
+    undone = restore_stack(target, outputs, status_only, lambda: load(target, outputs, sql))
+    assert judge_success(before, GitHubPart(not_measured="not here"), 95.0, undone).passed, [s.error for s in before]
+    proof = fresh_batches(target, outputs, DATA_DIR, tmp_path / "batches", 2)
+    samples = run_pipeline_n(lambda d: load(target, outputs, sql, d), 2, proof)
+    restored = restore_stack(target, outputs, proof, lambda: load(target, outputs, sql))
+    outcome = judge_success(samples, GitHubPart(not_measured="not here"), 95.0, restored)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert [s.ok for s in samples] == [True, False], "run 1 has nothing to update"
+    first, repriced = proof.batches[0], proof.batches[1].order_updates[2]
+    old = first.orders[0]
+    said = str(samples[1].error)
+    assert f"gold.orders_enriched order {old['order_id']} of run 1's batch (updated by run 2's batch) is {{" in said
+    assert (
+        f"(stale: order_date '{first.day}' where run 2's batch made it '{first.next_day}', amount '{old['amount']}' "
+        f"where run 2's batch made it '{repriced['amount']}')"
+    ) in said, said
+    moved = proof.batches[1].user_updates[1]["country"]
+    assert f"gold.daily_revenue has no row {first.next_day}/{moved} of run 1's batch" in said, said
+    assert f"gold.daily_revenue keeps row {first.day}/{moved} of run 1's batch (updated by run 2's batch)" in said
+    assert "status 'shipped'" not in said and "gold.users row" not in said, "status, country and users are right"
+    # Gold's revenue, summed from Gold's stale orders, differs from what Silver's orders make: the contract sees it.
+    assert "gold.daily_revenue" in str((samples[1].read or {}).get("contracts")), samples[1].read
     assert restored.ok and restored.left == {}, restored
 
 
