@@ -21,14 +21,14 @@ from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 
-from lakehouse.makevars import MakeVariables, written_out
+from lakehouse.makevars import MakeVariables, rule_and_recipe, written_out
 from lakehouse.shellstatus import POSIX_SHELLS, Follow, Shell, lost_failures, shell_flags
 from lakehouse.shellstatus import is_make as is_make  # re-exported: shellstatus finds make in substitutions too
 
 #: ``make`` (or ``$(MAKE)``) and what follows it on a command line.
 _MAKE_CALL = re.compile(r"(?:^|[\s;&|(])(?:make|\$\(MAKE\)|\$\{MAKE\})((?:\s+[^\s;&|)]+)*)")
-#: A rule line: targets, a single colon (not ``:=``), prerequisites.
-_RULE = re.compile(r"^([^\s:#=][^:=]*?)\s*:(?![:=])(.*)$")
+#: A rule line: targets, a colon or two (``test::``, a double-colon rule; not ``:=``/``::=``), prerequisites.
+_RULE = re.compile(r"^([^\s:#=][^:=]*?)\s*::?(?![:=])(.*)$")
 #: make's short options that take an argument (``-C dir``, ``-Cdir``), and ``-j``/``-l`` whose number is optional.
 _SHORT_WITH_ARGUMENT = frozenset("CfoWIE")
 _SHORT_OPTIONAL_NUMBER = frozenset("jl")
@@ -169,11 +169,15 @@ _ANY_TARGET_ASSIGNMENT = re.compile(
 
 
 def _rules(
-    lines: Sequence[tuple[int, str]], undecided: AbstractSet[int] = frozenset()
+    lines: Sequence[tuple[int, str]],
+    undecided: AbstractSet[int] = frozenset(),
+    expand: Callable[[str], str] | None = None,
 ) -> tuple[dict[str, list[str]], dict[str, list[tuple[int, str]]]]:
     """(target -> prerequisites, target -> its recipe lines with their line numbers) of a Makefile's ``lines``; a
     line of ``undecided`` (under a condition this reader cannot decide) may or may not end the rule above, so the
-    recipe lines after it are judged for both rules."""
+    recipe lines after it are judged for both rules. A recipe on the rule's own line (``test: deps ; pytest``) is
+    its first recipe line, as are the words after a ``;`` that ``expand`` (make's expansion of the prerequisites,
+    done when it reads the rule) makes (``test: $(SEMI) pytest``, with ``SEMI := ;``)."""
     prerequisites: dict[str, list[str]] = {}
     recipes: dict[str, list[tuple[int, str]]] = {}
     current: list[str] = []
@@ -185,14 +189,23 @@ def _rules(
             continue
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        rule = _RULE.match(line)
+        head, inline = rule_and_recipe(line)
+        rule = _RULE.match(head)
         if rule and _ANY_TARGET_ASSIGNMENT.match(rule.group(2)):
-            # a target-specific value, not a rule
+            # a target-specific value (`test: X = a;b`, the `;` its value's), not a rule
             continue
         current = rule.group(1).split() if rule else []
-        needs = rule.group(2).split("#")[0].replace("|", " ").split() if rule else []
+        needs_text = rule.group(2) if rule else ""
+        if rule and inline is None and expand is not None and "$" in needs_text:
+            expanded = expand(needs_text)
+            cut = re.search(r"(?<!\\);", expanded)
+            if cut:  # make looks for the `;` in the expanded prerequisites too
+                needs_text, inline = expanded[: cut.start()], expanded[cut.end() :]
+        needs = needs_text.replace("|", " ").split()
         for target in current:
             prerequisites.setdefault(target, []).extend(needs)
+            if inline is not None and inline.strip():
+                recipes.setdefault(target, []).append((number, inline))
         current = [*before, *current]
     return prerequisites, recipes
 
@@ -200,7 +213,9 @@ def _rules(
 def _expanded_rules(variables: MakeVariables) -> tuple[dict[str, list[str]], dict[str, list[tuple[int, str]]]]:
     """``_rules`` with targets and prerequisites expanded, as make does when it reads a rule (``$(BIN)/x: y``); a
     name only the run knows keeps a ``$`` (``${shell}``), and is not followed."""
-    prerequisites, recipes = _rules(variables.lines, variables.undecided)
+    prerequisites, recipes = _rules(
+        variables.lines, variables.undecided, lambda text: written_out(variables.expand(text))
+    )
 
     def expand(name: str) -> list[str]:
         return written_out(variables.expand(name)).split() if "$" in name else [name]
@@ -227,7 +242,7 @@ def default_goal(makefile: str, variables: MakeVariables | None = None) -> str |
         assigned = re.match(r"^\s*\.DEFAULT_GOAL\s*:{0,3}=\s*(\S+)", line)
         if assigned:
             return assigned.group(1)
-        rule = _RULE.match(line)
+        rule = _RULE.match(rule_and_recipe(line)[0])
         if (
             goal is None
             and rule
@@ -293,10 +308,17 @@ def _shell_program(shell: str) -> str:
     return posixpath.basename(words[0]) if words else ""
 
 
+def _prefixed(line: str) -> tuple[str, str]:
+    """A recipe line's prefixes (``@``, ``-``, ``+``, in any order, blanks between them: ``@ -pytest``) and the
+    command after them, as make reads them (job.c) before it hands the command to the shell."""
+    command = line.lstrip(" \t@+-")
+    return "".join(c for c in line[: len(line) - len(command)] if c in "@+-"), command
+
+
 def _recipe_scripts(recipe: list[tuple[int, str]], oneshell: bool) -> list[tuple[list[int], str]]:
     """The scripts make hands the shell for one recipe, each with the Makefile line of its script lines:
     one per line, or the whole recipe at once under ``.ONESHELL``. Prefixes (``@``, ``-``, ``+``) dropped."""
-    lines = [(number, line.lstrip(" \t").lstrip("@+-").lstrip(" \t")) for number, line in recipe]
+    lines = [(number, _prefixed(line)[1]) for number, line in recipe]
     if oneshell and lines:
         return [([n for n, _ in lines], "\n".join(line for _, line in lines))]
     return [([number], line) for number, line in lines]
@@ -333,9 +355,10 @@ def makefile_masking(
     or a command whose failure the line's status does not carry under the Makefile's ``SHELL`` and
     ``.SHELLFLAGS`` (``lakehouse.shellstatus``: ``|| true``, ``|| echo ...``; without pipefail, ``a | b``;
     without ``-e``, ``a; b`` and loops). Prerequisites and ``$(MAKE) <target>`` lines of this Makefile are
-    followed; targets named by a variable are not (their recipes here only install); nor are recipes on a
-    rule's own line (``target: ; command``). ``follow`` reads the files a recipe runs, scripts and other
-    Makefiles (``lakehouse.shellscripts``; None: they are not read); ``overrides``: the call's variables;
+    followed; targets named by a variable are not (their recipes here only install). A recipe on a rule's own
+    line (``test: deps ; pytest``) is the rule's first recipe line, judged as the others are. ``follow`` reads the
+    files a recipe runs, scripts and other Makefiles (``lakehouse.shellscripts``; None: they are not read);
+    ``overrides``: the call's variables;
     ``origins``: the file and line each line of ``makefile`` comes from, when it holds included files;
     ``caller``: the shell that ran make, whose environment its recipes inherit (and make's variables start from);
     ``curdir``: the folder make runs in, from the checkout's root. Each recipe line is judged as make hands it to the
@@ -411,8 +434,8 @@ def makefile_masking(
                 )
             continue
         for number, line in recipe:
-            command = line.lstrip("@+ \t")
-            if line.lstrip(" \t").lstrip("@+").startswith("-"):
+            prefixes, command = _prefixed(line)
+            if "-" in prefixes:
                 problems.append(f"{at(number)} (target {target!r}) starts with '-': make ignores its failure")
             for match in _MAKE_CALL.finditer(command):
                 call = parse_make(match.group(1).split())

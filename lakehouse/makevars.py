@@ -310,7 +310,12 @@ class MakeVariables:
                         define.group("name"), define.group("op") or "=", "\n".join(body), define.group("mods"), active
                     )
                 continue
-            specific = _TARGET_SPECIFIC.match(_without_comment(line)) if _is_rule(line) else None
+            # `test: X = a;b` is a value (make puts back the `;` and all after it, a `#` too); `test: ; X=1 pytest` is
+            # a rule with its first recipe line
+            head, after = rule_and_recipe(line)
+            specific = _TARGET_SPECIFIC.match(head) if _is_rule(line) else None
+            if specific and after is not None:
+                specific = _TARGET_SPECIFIC.match(f"{head};{after}")
             if specific and active is not False:  # `test: BIN = x`: the value of test's recipes (and prerequisites')
                 for name in specific.group("targets").split():
                     self.specific.setdefault(name, []).append(
@@ -624,6 +629,29 @@ def _all_of(states: Sequence[bool | None]) -> bool | None:
     """Whether text inside these conditionals is read: False if any branch around it is not taken, None if any is
     undecided, else True."""
     return False if False in states else None if None in states else True
+
+
+def rule_and_recipe(line: str) -> tuple[str, str | None]:
+    """A rule line cut where GNU make cuts it (read.c): at the first ``;`` or ``#`` outside a reference (``$(...)``,
+    ``${...}``, ``$x``) and not escaped with a backslash. A ``;`` there starts the rule's first recipe line (``test:
+    ; pytest``), returned second; a ``#`` starts a comment (None: no recipe on this line)."""
+    index = 0
+    while index < len(line):
+        char = line[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "$":
+            following = line[index + 1 : index + 2]
+            end = _closing(line, index + 1) if following in ("(", "{") and following else index + 1
+            index = (len(line) if end < 0 else end) + 1
+            continue
+        if char == "#":
+            return line[:index], None
+        if char == ";":
+            return line[:index], line[index + 1 :]
+        index += 1
+    return line, None
 
 
 def _without_comment(line: str) -> str:

@@ -192,3 +192,25 @@ def test_tests_only_inside_a_substitution_whose_status_is_lost_are_red(github: F
     outcome = ask(github)
     assert outcome.status is Status.FAILED, outcome.reason
     assert "in the command substitution `$(pytest tests)`" in str(outcome.reason), outcome.reason
+
+
+#: A Makefile whose ``test`` recipe is on its rule's line (``targets : prerequisites ; recipe``): make runs it as the
+#: first recipe line, so it both masks (``|| true``) and counts as the guard's test command.
+INLINE_MASKED = "test: lint ; pytest tests || true\n\nlint:\n\truff check .\n"
+INLINE_STRICT = "test: ; pytest tests\n"
+
+
+def test_a_recipe_on_the_rules_line_that_masks_the_tests_is_red_naming_its_line(github: FakeGitHub) -> None:
+    """``test: lint ; pytest tests || true``: lint's ruff is a test command, but test's own pytest cannot fail."""
+    serve(github, guard(MAKE_TEST), {"Makefile": INLINE_MASKED})
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert "Makefile, line 1 (target 'test') `pytest tests || true` succeeds whatever" in str(outcome.reason)
+
+
+def test_a_recipe_on_the_rules_line_that_runs_the_tests_counts_and_stays_green(github: FakeGitHub) -> None:
+    serve(github, guard(MAKE_TEST), {"Makefile": INLINE_STRICT})
+    outcome = ask(github)
+    assert outcome.status is Status.PASSED, outcome.reason
+    tests = outcome.details["github"]["workflow_files"]["run #9"]["tests"]
+    assert any("Makefile, line 1" in t and "`pytest tests`" in t for t in tests), tests

@@ -41,6 +41,8 @@ def test_the_default_goal_is_the_first_rule_or_default_goal() -> None:
     assert default_goal(".PHONY: all\nVAR := x\n%.o: %.c\n\tcc\nall: test\ntest:\n\tpytest\n") == "all"
     assert default_goal("all:\n\techo\n.DEFAULT_GOAL := test\ntest:\n\tpytest\n") == "test"
     assert default_goal("# nothing\n") is None
+    assert default_goal("test:: ; pytest\n") == "test" and default_goal("t: ;X=1 pytest\n") == "t"
+    assert default_goal("t: X = a;b\ntest: ; pytest\n") == "test"  # a target's value is no rule
 
 
 def test_makeflags_and_command_line_shellflags_change_what_a_failure_does() -> None:
@@ -187,6 +189,18 @@ BROKEN = {
     "noexec-flags": (".SHELLFLAGS := -nc\ntest:\n\tpytest tests\n", ["test"]),
     "noexec-option": (".SHELLFLAGS := -o noexec -c\ntest:\n\tpytest tests\n", ["test"]),
     "undecided-rule": ("test:\nifdef CI\nother:\nendif\n\tpytest tests || true\n", ["test"]),
+    # a recipe on the rule's own line (`targets : prerequisites ; recipe`) is the rule's first recipe line
+    "inline-or-true": ("test: ; pytest tests || true\n", ["test"]),
+    "inline-default-goal": ("test: ; pytest tests || true\n", []),
+    "inline-dash": ("test: ; -pytest tests\n", ["test"]),
+    "inline-dash-variable": ("PYTEST = pytest\ndeps:\ntest: deps ; -$(PYTEST) tests\n", ["test"]),
+    "inline-continued": ("test: \\\n  ; pytest tests || \\\n\ttrue\n", ["test"]),
+    "inline-no-blank": ("test: ;X=1 pytest tests || true\n", ["test"]),  # a recipe, not `test: ;X = ...`
+    "inline-double-colon": ("test:: ; pytest tests || true\ntest:: ; echo done\n", ["test"]),
+    "double-colon": ("test::\n\tpytest tests || true\n", ["test"]),
+    "inline-static-pattern": ("OBJS = test\ntest.c:\n$(OBJS): %: %.c ; pytest tests || true\n", ["test"]),
+    "inline-expanded-semicolon": ("SEMI := ;\ntest: $(SEMI) pytest tests || true\n", ["test"]),
+    "blank-between-prefixes": ("test:\n\t@ -pytest tests\n", ["test"]),
 }
 #: Their healthy twins: make fails with pytest.
 HEALTHY = {
@@ -204,6 +218,14 @@ HEALTHY = {
         ["test"],
     ),
     "eval-strict": ("define RULE\n$(1):\n\tpytest tests\nendef\n$(eval $(call RULE,test))\n", ["test"]),
+    "inline-strict": ("test: ; pytest tests\n", ["test"]),
+    "inline-then-tab": ("test: ; @echo first\n\tpytest tests\n", ["test"]),
+    "inline-shell-comment": ("test: ; pytest tests # || true\n", ["test"]),
+    "inline-double-colon-strict": ("test:: ; pytest tests\n", ["test"]),
+    # a `;` in a value, or after a rule's comment, starts no recipe
+    "target-value-semicolon": ("test: NOTE = run; pytest tests || true\ntest:\n\tpytest tests\n", ["test"]),
+    "value-semicolon": ("NOTE = run; pytest tests || true\ntest:\n\tpytest tests\n", ["test"]),
+    "comment-semicolon": ("test: # then ; pytest tests || true\n\tpytest tests\n", ["test"]),
 }
 
 

@@ -44,6 +44,8 @@ PARITY = [
         "override O = mine\nt:\n\t$(O) $(subst a,b,aaa) $(strip  x   y ) $(filter %.sh,a.sh b.py)\n",
         ["mine bbb x y a.sh"],
     ),
+    # the `;` of a target's value is the value's, and so is all after it, a `#` too (make puts it back uncut)
+    ("X = g\nt: X = a;b # c\nt:\n\techo '$(X)'\n", ["echo 'a;b # c'"]),
     ("t:\n\t$(MAKE) -s other $(RM)\n", None),  # make -n prints $(MAKE) as it was called; checked below
 ]
 
@@ -178,3 +180,10 @@ def test_a_prefix_a_variable_gives_is_read_as_gnu_make_reads_it(makefile: str, l
     assert (done.returncode == 0) is lost
     found = makefile_masking(makefile, ["t"], caller=Shell(False, False, "caller", closed=True))
     assert bool(found) is lost and all("starts with '-'" in f for f in found)
+
+
+def test_a_semicolon_on_a_rule_line_starts_its_recipe_not_a_value() -> None:
+    """``u: ;X=1 true`` is a rule whose first recipe line is ``X=1 true``: X keeps its value for ``u``."""
+    variables = MakeVariables("X = g\nt: X = a;b\nu: ;X=1 true\n", closed=True)
+    assert (variables.value("X", "t"), variables.value("X", "u")) == ("a;b", "g")
+    assert variables.specific.get("u") is None
