@@ -1268,19 +1268,26 @@ def _unlisted_hidden(probe: ValueProbe, hidden: Sequence[str]) -> list[str]:
     return [c for c in probe.select_all.columns if c.lower() in wanted] if probe.select_all.ok else []
 
 
+def _shown(sql: str) -> str:
+    """A probe's SQL as a reason quotes it: without the mark that keeps it out of the history read."""
+    return sql.removesuffix(PROBE_MARK)
+
+
 def denied_problems(rb: SecurityReadback) -> list[str]:
     """The analyst naming a hidden column fails: COLUMN_NOT_FOUND, or no access to the table at all."""
     problems: list[str] = []
     for probe in rb.probes:
         for column, record in probe.denied.items():
             if record.ok:
-                problems.append(f"the analyst read {column} of {probe.table.qualified}: `{record.sql}` succeeded")
+                problems.append(
+                    f"the analyst read {column} of {probe.table.qualified}: `{_shown(record.sql)}` succeeded"
+                )
             elif column_denied(column).search(record.error or ""):
                 continue
             elif probe.select_all.ok or not _no_access(record, probe.table):
                 problems.append(
-                    f"the analyst's `{record.sql}` on {probe.table.qualified} failed, but not with COLUMN_NOT_FOUND: "
-                    f"{record.error}"
+                    f"the analyst's `{_shown(record.sql)}` on {probe.table.qualified} failed, but not with "
+                    f"COLUMN_NOT_FOUND: {record.error}"
                 )
     return problems
 

@@ -19,6 +19,7 @@ from lakehouse.checks.cloudfront_routes import LISTING, CloudFrontReadback, Dist
 from lakehouse.checks.iam_access import Policy, decide
 from lakehouse.checks.s3_routes import ALL_USERS, AUTHENTICATED_USERS, AccessPoint, BucketAcls
 from lakehouse.checks.security import (
+    PROBE_MARK,
     CatalogTable,
     SecurityReadback,
     TableProbe,
@@ -251,6 +252,18 @@ def test_the_analyst_reading_ssn_in_any_table_fails_the_check(index: int) -> Non
     assert f"the analyst's SELECT * on {name.qualified} returns ssn" in problems(rb, "select_all")
     assert f"the analyst read ssn of {name.qualified}" in problems(rb, "denied")[0]
     assert result.measured["analyst_reads_hidden"] == [name.qualified]
+
+
+def test_a_reason_quotes_the_probe_without_its_history_mark() -> None:
+    """The check's analyst queries end with ``PROBE_MARK`` (so its own history read leaves them out); a reason
+    quotes the query as a reader would run it."""
+    rb = healthy()
+    name = rb.probes[1].table
+    rb.probes[1] = probe(name.database, name.name, "reads", name.location or "")
+    ssn = rb.probes[1].denied["ssn"]
+    rb.probes[1].denied["ssn"] = replace(ssn, sql=ssn.sql + PROBE_MARK)
+    said = problems(rb, "denied")[0]
+    assert said == f'the analyst read ssn of {name.qualified}: `SELECT "ssn" FROM {name.qualified} LIMIT 1` succeeded'
 
 
 def test_a_table_failing_for_another_reason_than_access_proves_nothing() -> None:
