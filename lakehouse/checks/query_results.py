@@ -23,7 +23,7 @@ analyst's by design, so what matters is what its past results hold, fetched as t
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -86,6 +86,27 @@ def _listed(athena: Any, work_group: str) -> tuple[list[str], bool]:
     return ids[:MAX_EXECUTIONS], True
 
 
+def _executions(
+    athena: Any, work_group: str, found: ExecutionLocations | SharedResults, cut: str, unread: str
+) -> Iterator[dict[str, Any]]:
+    """The workgroup's listed executions (the first ``MAX_EXECUTIONS``), read in batches of ``BATCH``.
+
+    ``cut`` is noted when more are listed; ``unread``, its ``<query>`` replaced by the id, names each one Athena
+    did not return, with its error, before the executions of its batch are yielded.
+    """
+    ids, more = _listed(athena, work_group)
+    if more:
+        found.notes.append(cut)
+    for start in range(0, len(ids), BATCH):
+        answer = athena.batch_get_query_execution(QueryExecutionIds=ids[start : start + BATCH])
+        found.errors += [
+            f"{unread.replace('<query>', str(u.get('QueryExecutionId')))}: "
+            f"{u.get('ErrorCode') or ''} {u.get('ErrorMessage') or ''}".rstrip()
+            for u in answer.get("UnprocessedQueryExecutionIds") or []
+        ]
+        yield from answer.get("QueryExecutions") or []
+
+
 def execution_locations(
     athena: Any, work_groups: Iterable[str], known: Iterable[str] = (), reads: HiddenReads | None = None
 ) -> ExecutionLocations:
@@ -95,30 +116,25 @@ def execution_locations(
     found = ExecutionLocations()
     for work_group in work_groups:
         elsewhere = 0
-        ids, more = _listed(athena, work_group)
-        if more:
-            found.notes.append(
-                f"workgroup {work_group} lists more than {MAX_EXECUTIONS} query executions: the result locations of "
-                f"the first {MAX_EXECUTIONS} were read"
-            )
-        for start in range(0, len(ids), BATCH):
-            answer = athena.batch_get_query_execution(QueryExecutionIds=ids[start : start + BATCH])
-            for execution in answer.get("QueryExecutions") or []:
-                location = (execution.get("ResultConfiguration") or {}).get("OutputLocation")
-                if not location:
-                    continue
-                if reads is not None and not reads(execution):
-                    elsewhere += int(result_folder(str(location)).rstrip("/") not in seen)
-                    continue
-                folder = result_folder(str(location))
-                if folder.rstrip("/") not in seen:
-                    seen.add(folder.rstrip("/"))
-                    found.folders[folder] = f"{work_group}, query {execution.get('QueryExecutionId')}"
-            found.errors += [
-                f"could not read where query {u.get('QueryExecutionId')} of workgroup {work_group} wrote its results: "
-                f"{u.get('ErrorCode') or ''} {u.get('ErrorMessage') or ''}".rstrip()
-                for u in answer.get("UnprocessedQueryExecutionIds") or []
-            ]
+        executions = _executions(
+            athena,
+            work_group,
+            found,
+            f"workgroup {work_group} lists more than {MAX_EXECUTIONS} query executions: the result locations of "
+            f"the first {MAX_EXECUTIONS} were read",
+            f"could not read where query <query> of workgroup {work_group} wrote its results",
+        )
+        for execution in executions:
+            location = (execution.get("ResultConfiguration") or {}).get("OutputLocation")
+            if not location:
+                continue
+            if reads is not None and not reads(execution):
+                elsewhere += int(result_folder(str(location)).rstrip("/") not in seen)
+                continue
+            folder = result_folder(str(location))
+            if folder.rstrip("/") not in seen:
+                seen.add(folder.rstrip("/"))
+                found.folders[folder] = f"{work_group}, query {execution.get('QueryExecutionId')}"
         if elsewhere:
             found.notes.append(
                 f"{elsewhere} query execution(s) of workgroup {work_group} wrote results outside its locations but "
@@ -191,46 +207,41 @@ def shared_results(
     query carries ``own_mark`` are the checker's own analyst probes, judged when they ran, and left out.
     """
     found = SharedResults()
-    ids, more = _listed(athena, work_group)
-    if more:
-        found.notes.append(
-            f"workgroup {work_group} (the analyst's) lists more than {MAX_EXECUTIONS} query executions: the results "
-            f"of the first {MAX_EXECUTIONS} were read"
-        )
-    for start in range(0, len(ids), BATCH):
-        answer = athena.batch_get_query_execution(QueryExecutionIds=ids[start : start + BATCH])
-        found.errors += [
-            f"could not read query {u.get('QueryExecutionId')} of the analyst's workgroup {work_group}: "
-            f"{u.get('ErrorCode') or ''} {u.get('ErrorMessage') or ''}".rstrip()
-            for u in answer.get("UnprocessedQueryExecutionIds") or []
-        ]
-        for execution in answer.get("QueryExecutions") or []:
-            state = (execution.get("Status") or {}).get("State")
-            if state != "SUCCEEDED" or execution.get("StatementType") != "DML" or not reads(execution):
-                continue
-            if own_mark and own_mark in str(execution.get("Query") or ""):
-                continue
-            names_hidden = HiddenReads(reads.columns, frozenset())(execution)
-            result = SharedResult(str(execution.get("QueryExecutionId")), str(execution.get("Query") or ""))
-            tally = LeakTally(values)
-            try:
-                _read_result(analyst_athena, result, tally if names_hidden else None, max_rows)
-            except (ClientError, BotoCoreError) as err:
-                if _refused(err):
-                    result.denied = True
-                else:
-                    found.errors.append(
-                        f"could not read, as the analyst, the result of query {result.query_id} of its workgroup "
-                        f"{work_group}: {err}"
-                    )
-                    continue
-            if names_hidden and result.rows > max_rows:
-                found.notes.append(
-                    f"query {result.query_id} of workgroup {work_group}: only the first {max_rows:,} result rows "
-                    "were searched for hidden values"
+    executions = _executions(
+        athena,
+        work_group,
+        found,
+        f"workgroup {work_group} (the analyst's) lists more than {MAX_EXECUTIONS} query executions: the results "
+        f"of the first {MAX_EXECUTIONS} were read",
+        f"could not read query <query> of the analyst's workgroup {work_group}",
+    )
+    for execution in executions:
+        state = (execution.get("Status") or {}).get("State")
+        if state != "SUCCEEDED" or execution.get("StatementType") != "DML" or not reads(execution):
+            continue
+        if own_mark and own_mark in str(execution.get("Query") or ""):
+            continue
+        names_hidden = HiddenReads(reads.columns, frozenset())(execution)
+        result = SharedResult(str(execution.get("QueryExecutionId")), str(execution.get("Query") or ""))
+        tally = LeakTally(values)
+        try:
+            _read_result(analyst_athena, result, tally if names_hidden else None, max_rows)
+        except (ClientError, BotoCoreError) as err:
+            if _refused(err):
+                result.denied = True
+            else:
+                found.errors.append(
+                    f"could not read, as the analyst, the result of query {result.query_id} of its workgroup "
+                    f"{work_group}: {err}"
                 )
-            result.leaks = tally.by_column(result.columns) if names_hidden else {}
-            found.results.append(result)
+                continue
+        if names_hidden and result.rows > max_rows:
+            found.notes.append(
+                f"query {result.query_id} of workgroup {work_group}: only the first {max_rows:,} result rows "
+                "were searched for hidden values"
+            )
+        result.leaks = tally.by_column(result.columns) if names_hidden else {}
+        found.results.append(result)
     return found
 
 
