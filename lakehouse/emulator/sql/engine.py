@@ -780,7 +780,7 @@ class _Run:
             self.con.register("__uncut", data)
             try:
                 sql = cells_select("__uncut", keep, cells, extra, dialect.READ, dialect.WRITE)
-                return self._guard(lambda: self.con.sql(sql).fetch_arrow_table())
+                return self._guard(lambda: self.con.sql(sql).to_arrow_table())
             finally:
                 self.con.unregister("__uncut")
         if len(keep) == len(names):
@@ -1095,7 +1095,7 @@ class _Run:
 
     def arrow(self, sql: str) -> pa.Table:
         rel = self.relation(sql)
-        return self._guard(rel.fetch_arrow_table)
+        return self._guard(rel.to_arrow_table)
 
     def count(self, sql: str) -> int:
         """Run a DML statement in DuckDB; the number of rows it changed."""
@@ -1109,7 +1109,7 @@ class _Run:
 
     def target_rows(self, table: Any) -> pa.Table:
         """The working copy, typed as the Iceberg table's schema, ready to commit."""
-        return _iceberg_typed(self.con.sql("SELECT * FROM __target").fetch_arrow_table(), table)
+        return _iceberg_typed(self.con.sql("SELECT * FROM __target").to_arrow_table(), table)
 
     def changed_rows(self, tree: exp.Expression, table: Any, split: bool = True) -> tuple[int, pa.Table | None]:
         """Run a MERGE, DELETE or UPDATE on the working copy: the rows it changed, and the table's rows after.
@@ -1187,7 +1187,7 @@ class _Run:
         unmatched = f'NOT EXISTS (SELECT 1 FROM __target AS "{alias}" WHERE {on})'
         sql = f"SELECT {projection} FROM {source} WHERE {unmatched}{also}"
         try:
-            data = self.con.sql(sql).fetch_arrow_table()
+            data = self.con.sql(sql).to_arrow_table()
         except duckdb.Error:
             return None  # the MERGE itself says why, in its own words
         whens.set("expressions", clauses[:-1])
@@ -1232,7 +1232,7 @@ class _Run:
             for name, kind in types.items()
         )
         try:
-            data = self.con.sql(f"SELECT {projection} FROM ({sql}) AS q({aliases})").fetch_arrow_table()
+            data = self.con.sql(f"SELECT {projection} FROM ({sql}) AS q({aliases})").to_arrow_table()
         except duckdb.Error:
             return None  # the INSERT itself says why, in its own words
         return _iceberg_typed(data, table)
