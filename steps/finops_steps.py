@@ -19,6 +19,7 @@ from lakehouse.evidence import ArtifactStore, CheckEvidence
 from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import PipelineResult
 from lakehouse.stack import Deployment, Stack
+from lakehouse.terraform import state_resources
 from steps.outcomes import conclude
 
 CAP_ENV = "LAKEHOUSE_MONTHLY_COST_CAP_USD"
@@ -34,7 +35,9 @@ def _cap(feature_cap: float, run_options: RunOptions, config: pytest.Config) -> 
 def read_finops_guards(stack: Stack, deployment: Deployment, pipeline_run: PipelineResult) -> FinopsReadback | Outcome:
     """Read after the session's pipeline run: a dashboard series counts only once its metric is published."""
     # Terraform outputs name the resources; everything judged is read back from Budgets, CloudWatch, SNS and SQS.
-    return try_read_finops(stack.target, deployment.record.outputs, stack.stack_id)
+    # The state's resource types say which services bill the stack (a per-service cost tile must be one of them).
+    types = [str(r["type"]) for r in state_resources(stack.state())]
+    return try_read_finops(stack.target, deployment.record.outputs, stack.stack_id, types)
 
 
 @then(

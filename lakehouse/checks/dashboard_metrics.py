@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from lakehouse.checks.dashboard_variables import UNKNOWN_PREFIX, VARIABLES_RULE, opened_body
+from lakehouse.checks.metric_statistics import STATISTIC_RULE, statistic_problem
+
 COUNTING_RULE = (
     "A metric series is a metric with its dimensions: (namespace, metric name, the set of dimension name=value "
     "pairs, region, and accountId when a row names one). Each row of `properties.metrics` in a widget of type "
@@ -26,7 +29,10 @@ COUNTING_RULE = (
     "cannot be listed from this one and is not counted. A row counts only if its tile shows the present when the "
     "dashboard opens: the widget's `start`/`end` (else the dashboard's) are relative (`-PT3H`: they end now) or "
     "an absolute range holding the moment of reading; an absolute `end` before it freezes the tile on a past "
-    "window that never shows current spend or usage again, and a range starting after it shows nothing yet."
+    "window that never shows current spend or usage again, and a range starting after it shows nothing yet. "
+    + STATISTIC_RULE
+    + " "
+    + VARIABLES_RULE
 )
 
 
@@ -51,6 +57,10 @@ class MetricCount:
     keys: list[SeriesKey] = field(default_factory=list)
     #: The rows (also in ``not_counted``) whose tile does not show the moment of reading, with why.
     not_shown: list[str] = field(default_factory=list)
+    #: The rows (also in ``not_counted``) whose statistic CloudWatch does not compute, with why.
+    no_statistic: list[str] = field(default_factory=list)
+    #: Each dashboard variable that opens the widgets on other values than written (``dashboard_variables``).
+    variables: list[str] = field(default_factory=list)
 
     @property
     def count(self) -> int:
@@ -119,7 +129,8 @@ def count_metric_series(body: Mapping[str, Any], now: datetime | None = None) ->
     ``now``: the moment of reading; a row whose tile does not show it (``window_problem``) is not counted.
     None: time ranges are not judged (the series as drawn, e.g. to know what to ask ListMetrics about).
     """
-    result = MetricCount()
+    body, variables = opened_body(body)  # the tiles as the dashboard opens, not as written
+    result = MetricCount(variables=variables)
     seen: dict[tuple[Any, ...], str] = {}
     widgets = body.get("widgets")
     for w_index, widget in enumerate(widgets if isinstance(widgets, list) else []):
@@ -159,6 +170,12 @@ def count_metric_series(body: Mapping[str, Any], now: datetime | None = None) ->
             key = (resolved[0], resolved[1], dimensions, region, account)
             label = f"{resolved[0]} {resolved[1]}" + "".join(f" {k}={v}" for k, v in dimensions)
             label += f" [{region or 'no region'}{' account ' + account if account else ''}]"
+            if unknown_dim := next((f"{k}={v}" for k, v in dimensions if v.startswith(UNKNOWN_PREFIX)), None):
+                result.not_counted.append(
+                    f"{where}: {label} opens on whatever a search finds first ({unknown_dim}): the body does not say "
+                    "which resource the tile shows"
+                )
+                continue
             if options.get("visible") is False:  # CloudWatch draws no line for it (it may feed an expression)
                 result.not_counted.append(f"{where}: {label} hidden (visible: false)")
                 continue
@@ -167,6 +184,10 @@ def count_metric_series(body: Mapping[str, Any], now: datetime | None = None) ->
                 result.not_counted.append(result.not_shown[-1])
                 continue
             stat = str(options.get("stat") or props.get("stat") or "Average")
+            if unknown := statistic_problem(stat):  # CloudWatch draws no data for it: the tile is blank
+                result.no_statistic.append(f"{where}: {label} draws no data: {unknown}")
+                result.not_counted.append(result.no_statistic[-1])
+                continue
             if key in seen:
                 result.not_counted.append(f"{where}: same series as {seen[key]} ({label}, statistic {stat})")
                 continue

@@ -10,8 +10,10 @@ EstimatedCharges only once "Receive Billing Alerts" is enabled, a Billing prefer
 still does (its newest datapoint, ``billing_freshness``: ListMetrics lists two weeks of the past).
 An alert counts only if the service may publish it (the topic policy: an explicit Deny wins) and
 someone receives it (``alert_delivery``: queue policy, KMS key, filter policy), and a dashboard
-series only if CloudWatch has the metric (ListMetrics) and it watches the stack (``of_the_stack``:
-a dimension naming one of its resources, or the account's estimated charges).
+series only if CloudWatch has the metric (ListMetrics), CloudWatch computes its statistic
+(``metric_statistics``) and it watches the stack (``of_the_stack``: a dimension naming one of its
+resources, or the account's estimated charges, split at most to a service its resources are billed
+under: ``billing_services``).
 
 Split in two so each half can be tested on its own: ``read_finops`` talks to the
 target (boto3), ``judge_finops`` is a pure function over what was read.
@@ -21,7 +23,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -64,6 +66,7 @@ from lakehouse.checks.billing_alarm import (
     state_note,
 )
 from lakehouse.checks.billing_freshness import NewestCharge, freshness_evidence, read_newest_charge
+from lakehouse.checks.billing_services import SERVICE_DIMENSION, foreign_service, stack_services
 from lakehouse.checks.dashboard_metrics import COUNTING_RULE, MetricCount, SeriesKey, count_metric_series
 from lakehouse.config import DEFAULT_MONTHLY_COST_CAP_USD
 from lakehouse.inventory import DEFAULT_PROJECT, name_prefixes
@@ -203,6 +206,9 @@ class FinopsReadback:
     #: The region a dashboard row naming none is read in (ListMetrics there): the same series as a row naming
     #: it (None: rows naming no region are told apart from every region).
     default_region: str | None = None
+    #: The AWS/Billing ServiceNames the stack's resources are billed under (``billing_services``): a tile of
+    #: estimated charges split to another service holds none of its cost (None: not judged).
+    stack_services: frozenset[str] | None = None
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -317,11 +323,18 @@ def _tags(listing: Mapping[str, Any], key: str) -> dict[str, str]:
     return {str(t["Key"]): str(t.get("Value", "")) for t in listing.get(key) or []}
 
 
-def read_finops(target: Target, outputs: Mapping[str, Any], stack_id: str | None = None) -> FinopsReadback:
+def read_finops(
+    target: Target,
+    outputs: Mapping[str, Any],
+    stack_id: str | None = None,
+    resource_types: Iterable[str] | None = None,
+) -> FinopsReadback:
     """Read the budget and its subscribers, the dashboard, the billing alarms and their topics.
 
     ``stack_id``: the stack judged (default: the outputs' ``stack_id``); the budget's and the billing
     alarm's tags are read so the judge can tell the stack's own from ones its outputs merely name.
+    ``resource_types``: the Terraform types of the stack's resources (its state), which say the services it is
+    billed under; None: the kinds of resource its outputs name, and the dashboard, alarm and budget judged here.
     Raises ``FinopsReadError`` naming the read that failed.
     """
     missing = [k for k in OUTPUT_KEYS if not outputs.get(k)]
@@ -394,6 +407,7 @@ def read_finops(target: Target, outputs: Mapping[str, Any], stack_id: str | None
         alarm_tags=alarm_tags,
         own_names=frozenset(name for _, _, name in named(outputs)),
         default_region=target.region,
+        stack_services=stack_services(resource_types if resource_types is not None else _named_types(outputs)),
     )
     clients: dict[str, Any] = {}
     for arn in _topic_arns(data):
@@ -422,6 +436,12 @@ def read_finops(target: Target, outputs: Mapping[str, Any], stack_id: str | None
     if body is not None:
         _read_published(target, data, account, body)
     return data
+
+
+def _named_types(outputs: Mapping[str, Any]) -> list[str]:
+    """Terraform types of what the outputs name (``s3-bucket`` -> ``aws_s3_bucket``) and of what this check reads."""
+    named_types = [f"aws_{kind.replace('-', '_')}" for _, kind, _ in named(outputs)]
+    return [*named_types, "aws_cloudwatch_dashboard", "aws_cloudwatch_metric_alarm", "aws_budgets_budget"]
 
 
 def _read_delivery(target: Target, sns: Any, data: FinopsReadback, topic: str) -> None:
@@ -867,7 +887,9 @@ STACK_SERIES_RULE = (
     "With the stack known, a series counts only when it watches the stack: a dimension names one of its "
     "resources (StackId = its id, a name its outputs give or one inside an ARN they give, its name prefix) or "
     "it is the account's AWS/Billing EstimatedCharges (the stack's cost is in it; a LinkedAccount dimension "
-    "naming another account is that account's charges, not the stack's). An account-wide series or "
+    "naming another account is that account's charges, not the stack's, and a ServiceName dimension naming a "
+    "service none of the stack's resources is billed under, by their Terraform types' service, holds none of its "
+    "cost). An account-wide series or "
     "one on a resource of no stack is listed, not counted."
 )
 
@@ -940,6 +962,7 @@ def judge_finops(
 
     body: Any = None
     metrics = MetricCount()
+    drawn_variables: list[str] = []
     if data.dashboard_body is None:
         problems["dashboard"].append(f"dashboard {data.dashboard_name} does not exist")
     elif data.stack_id is not None and not _named_like(data.dashboard_name, data.stack_id, _project(data)):
@@ -955,6 +978,7 @@ def judge_finops(
             problems["dashboard"].append(f"dashboard {data.dashboard_name} has a body that is not JSON ({err})")
         else:
             drawn = count_metric_series(body if isinstance(body, dict) else {}, data.read_at or datetime.now(UTC))
+            drawn_variables = drawn.variables
             stack_id = data.stack_id
             foreign = {
                 label: f"{label}: another stack's ({why})"
@@ -967,6 +991,19 @@ def judge_finops(
                     f"none of stack {stack_id}'s cost is in them"
                     for label, k in zip(drawn.series, drawn.keys, strict=True)
                     if stack_id and label not in foreign and (linked := other_accounts_charges(k, data.account_id))
+                }
+            )
+            services = data.stack_services
+            foreign.update(
+                {
+                    label: f"{label}: the charges of {SERVICE_DIMENSION}={service}, a service none of stack "
+                    f"{stack_id}'s resources is billed under (theirs: {', '.join(sorted(services)) or 'none'})"
+                    for label, k in zip(drawn.series, drawn.keys, strict=True)
+                    if stack_id
+                    and services is not None
+                    and label not in foreign
+                    and (k.namespace, k.metric) == (BILLING_NAMESPACE, BILLING_METRIC)
+                    and (service := foreign_service(k.dimensions, services))
                 }
             )
             foreign.update(
@@ -1007,9 +1044,15 @@ def judge_finops(
                 )
                 others = f"; drawn but not this stack's: {', '.join(foreign.values())}" if foreign else ""
                 frozen = f"; drawn but not shown now: {'; '.join(drawn.not_shown)}" if drawn.not_shown else ""
+                opened = f"; the dashboard opens elsewhere: {'; '.join(drawn.variables)}" if drawn.variables else ""
+                blank = (
+                    f"; drawn with a statistic CloudWatch does not compute: {'; '.join(drawn.no_statistic)}"
+                    if drawn.no_statistic
+                    else ""
+                )
                 problems["dashboard"].append(
                     f"dashboard {data.dashboard_name} has {metrics.count} published metric series{shown}, fewer "
-                    f"than {min_series}{unpublished}{others}{frozen}"
+                    f"than {min_series}{unpublished}{others}{frozen}{blank}{opened}"
                 )
     actions = _judge_alarm(data, cap, problems["billing_alarm"])
     reasons = [p for part in problems.values() for p in part]
@@ -1044,10 +1087,12 @@ def judge_finops(
         "dashboard_body": body if body is not None else data.dashboard_body,
         "metric_series": metrics.series,
         "metric_rows_not_counted": metrics.not_counted,
+        "dashboard_variables_applied": drawn_variables,
         "metric_series_not_published": [
             label for label, published in sorted(data.published_series.items()) if not published
         ],
         "metric_counting_rule": COUNTING_RULE + (f" {STACK_SERIES_RULE}" if data.stack_id else ""),
+        "billing_services_of_the_stack": sorted(data.stack_services) if data.stack_services is not None else None,
         "billing_alarm_region": data.alarm_region,
         "billing_alarm": data.alarm,
         "billing_alarm_rule": BILLING_ALARM_RULE,
@@ -1078,11 +1123,14 @@ def judge_finops(
 
 
 def try_read_finops(
-    target: Target, outputs: Mapping[str, Any], stack_id: str | None = None
+    target: Target,
+    outputs: Mapping[str, Any],
+    stack_id: str | None = None,
+    resource_types: Iterable[str] | None = None,
 ) -> FinopsReadback | Outcome:
     """The read-back, or an ``error`` outcome naming what could not be read."""
     try:
-        return read_finops(target, outputs, stack_id)
+        return read_finops(target, outputs, stack_id, resource_types)
     except FinopsReadError as err:
         return Outcome.error(str(err), details={"problems": {"budget": [], "dashboard": [], "billing_alarm": []}})
 
