@@ -17,9 +17,13 @@ re-priced and moved to the batch's next day (a newer ``order_ts``): a Gold that 
 order's status and country, or keeps its revenue on the old day or at the old amount, differs from the
 plan. Versions sent in order pass a Silver that keeps each key's last line whatever its version, so
 the move and the cancellation are followed by a line that arrives late with an older version of the
-same key (the user in another country, the order still placed): it must not win. The expectation is
-the pipeline's plan (README, pipeline SQL): per key the newest version wins, on a tie the later line,
-computed from the lines written, never read from the stack. The run counts only when, read back
+same key (the user in another country, the order still placed): it must not win. Keys changed once pass a
+pipeline that takes only a key's first change (a ledger of changed keys, a Gold that takes back an order's first
+amount when re-priced), so from run 3 a batch changes again the keys the batch before it changed, in the run after:
+the user moves on, the re-priced order is re-priced again, and the cancelled order gets a late line alone in its run,
+older than the row Silver holds (a pipeline ranking only new lines keeps it out with its cross-run guard). The
+expectation is the pipeline's plan (README, pipeline SQL): per key the newest version wins, on a tie the later
+line, computed from the lines written, never read from the stack. The run counts only when, read back
 through Athena, Gold holds exactly that: the batch's orders once each with their values (day and
 amount too), the user's order count, lifetime value and country, the revenue row of each of its days;
 the earlier batches still once each, as their updates made them (a row left with the old value is
@@ -70,6 +74,14 @@ LATE_ORDER = ("13:00:00", "placed")
 #: contract's 0..100000): a newer ``order_ts``, so it wins.
 MOVED_LATER = 0
 MOVED_ORDER = ("10:30:00", "42.00")
+#: From run 3 a batch changes the batch two before it again, the keys the batch before it changed: the user moves
+#: once more (dated ``MOVED_AGAIN_AT``, newer than the move), the re-priced order is re-priced again on the day it
+#: was moved to (``REPRICED_AGAIN``, a newer ``order_ts``), and the cancelled order gets a late line older than the
+#: cancellation Silver holds since the run before (``LATE_AGAIN``), the only line of its key in the batch: a pipeline
+#: that reads only the new lines keeps it out with its cross-run guard alone ('older than the row silver holds').
+MOVED_AGAIN_AT = "18:00:00"
+REPRICED_AGAIN = ("16:45:00", "64.00")
+LATE_AGAIN = ("12:45:00", "placed")
 #: Ids far above any sample id: 9e9 + token * 1000 + run (users); that * 10 + k (orders).
 ID_BASE = 9_000_000_000
 
@@ -87,7 +99,9 @@ class Batch:
     ``order_ts`` unchanged: on a tie the later line wins; the move follows a line of the same
     ``updated_at``, which it corrects), and its other counted order gets a new amount and moves to the day
     after the batch's (``next_day``, a newer ``order_ts``). The user's and the cancellation's updates are
-    followed by a late line of the same key with an older version, which must lose (``losing_lines``).
+    followed by a late line of the same key with an older version, which must lose (``losing_lines``). From run 3
+    it also changes the keys the batch before it changed, in the run after (``make_batches``): the same key
+    updated in two consecutive runs.
     """
 
     run: int
@@ -132,14 +146,15 @@ class Batch:
         """The lines this batch appends to orders.csv, in order: its orders, then its updates."""
         return (*self.orders, *self.order_updates)
 
-    def losing_lines(self) -> list[dict[str, str]]:
-        """The update lines another update line of the same key beats (evidence: they must not win)."""
+    def losing_lines(self, earlier: Sequence[Batch] = ()) -> list[dict[str, str]]:
+        """The update lines another line of the same key beats, among this batch's and ``earlier``'s (evidence:
+        they must not win; a late line alone in its batch loses to the row an earlier batch made)."""
         losing = []
-        for lines, key, version in (
-            (self.user_updates, "user_id", "updated_at"),
-            (self.order_updates, "order_id", "order_ts"),
+        for lines, before, key, version in (
+            (self.user_updates, [u for b in earlier for u in b.user_lines()], "user_id", "updated_at"),
+            (self.order_updates, [o for b in earlier for o in b.order_lines()], "order_id", "order_ts"),
         ):
-            won = newest(lines, key, version)
+            won = newest([*before, *lines], key, version)
             losing += [line for line in lines if won[int(line[key])] is not line]
         return losing
 
@@ -163,6 +178,12 @@ def make_batches(n: int, token: str | None = None) -> list[Batch]:
     comes a line it corrects, same ``updated_at``, in ``ZW-<token>`` (on a tie the later line wins). After
     each update comes a late line of the same key with an older version: the user in ``ZX-<token>`` dated
     between the row and the move, the order placed before it shipped. The plan keeps the update.
+
+    Batch ``i > 2`` changes batch ``i - 2`` again, the keys batch ``i - 1`` changed the run before: its user moves
+    to ``ZV-<token>`` (dated after the move), its re-priced order is re-priced again (a newer ``order_ts``, on the
+    day it was moved to), and its cancelled order gets a late line placed before it shipped, alone: the row
+    Silver holds is newer. A MERGE or a dedup that takes only a key's first change, or a Gold that takes back an
+    order's first amount when it is re-priced, keeps run ``i - 1``'s values.
     """
     token = (token or secrets.token_hex(3)).upper()
     country = f"ZZ-{token}"
@@ -206,6 +227,22 @@ def make_batches(n: int, token: str | None = None) -> list[Batch]:
                 "amount": _priced(MOVED_ORDER[1], earlier.run),
             }
             order_updates = ({**shipped, "status": "cancelled"}, placed, repriced)
+        if len(out) > 1:
+            twice = out[-2]
+            user_updates += (
+                {**twice.user, "country": again_country(token), "updated_at": f"{twice.day} {MOVED_AGAIN_AT}"},
+            )
+            again = {
+                **twice.orders[MOVED_LATER],
+                "order_ts": f"{twice.next_day} {REPRICED_AGAIN[0]}",
+                "amount": _priced(REPRICED_AGAIN[1], twice.run),
+            }
+            late_again = {
+                **twice.orders[CANCELLED_LATER],
+                "order_ts": f"{twice.day} {LATE_AGAIN[0]}",
+                "status": LATE_AGAIN[1],
+            }
+            order_updates += (again, late_again)
         out.append(Batch(run, f"kpi-success-{token}-run-{run}", user, orders, user_updates, order_updates))
     return out
 
@@ -223,6 +260,11 @@ def moved_country(token: str) -> str:
 def tied_country(token: str) -> str:
     """The country of the line the move corrects (the move's ``updated_at``, an earlier line): it loses the tie."""
     return f"ZW-{token.upper()}"
+
+
+def again_country(token: str) -> str:
+    """The country a batch moves the user of the batch two before it to, the run after its first move."""
+    return f"ZV-{token.upper()}"
 
 
 def late_country(token: str) -> str:
@@ -304,7 +346,7 @@ def fed_evidence(batches: Sequence[Batch]) -> dict[str, Any]:
         "marker": batch.marker,
         "users.csv": list(batch.user_lines()),
         "orders.csv": list(batch.order_lines()),
-        "lines_that_must_not_win": batch.losing_lines(),
+        "lines_that_must_not_win": batch.losing_lines(batches[:-1]),
         **want[batch.run],
         "updates": updated,
     }
@@ -398,15 +440,37 @@ def read_gold(query: Query, outputs: Mapping[str, Any], batches: Sequence[Batch]
     return {"gold.orders_enriched": enriched, "gold.users": users, "gold.daily_revenue": daily}
 
 
+@dataclass(frozen=True)
+class Prior:
+    """A batch's rows as the batches before the last one that updates it made them (``left_by`` updated them
+    last): a row still so lost the update of ``latest``, the second in a row of its key."""
+
+    rows: Mapping[str, Any]
+    left_by: str
+    latest: str
+
+
+def prior_state(batches: Sequence[Batch], batch: Batch) -> Prior | None:
+    """What Gold held of ``batch`` before the last of ``batches`` that updates it, when an earlier one did too."""
+    updaters = [i for i, b in enumerate(batches) if b is not batch and b.updates(batch)]
+    if len(updaters) < 2:
+        return None
+    *_, left_by, latest = updaters
+    rows = expected_gold(batches[:latest])[batch.run]
+    return Prior(rows, f"run {batches[left_by].run}'s batch", f"run {batches[latest].run}'s batch")
+
+
 def _stale(
     held: Mapping[str, Any],
     want: Mapping[str, Any],
     kept: Mapping[str, Any] | None,
     by: str,
     late: Mapping[str, Any] | None = None,
+    prior: tuple[Mapping[str, Any] | None, Prior] | None = None,
 ) -> str:
     """The wrong values of ``held``, named by what explains more of them: a late line's older version won
-    (``late``: each key's last line won), or the row is what it was before ``by`` updated it (``kept``)."""
+    (``late``: each key's last line won), the row is what it was before ``by`` updated it (``kept``), or what
+    the update before the latest made it (``prior``: that row, and who left it so)."""
     if not by:
         return ""
 
@@ -414,9 +478,14 @@ def _stale(
         return [k for k in want if other is not None and held.get(k) != want[k] and held.get(k) == other.get(k)]
 
     won, old = explained(late), explained(kept)
-    if won and len(won) > len(old):
+    again = explained(prior[0]) if prior is not None else []
+    if won and len(won) > max(len(old), len(again)):
         named = ", ".join(f"{k} {held[k]!r} where {by}'s newest line made it {want[k]!r}" for k in won)
         return f" (a later line with an older version won: {named})"
+    if prior is not None and again and len(again) > len(old):
+        left = prior[1]
+        named = ", ".join(f"{k} {held[k]!r} where {left.latest} made it {want[k]!r}" for k in again)
+        return f" (stale as {left.left_by} left it, the key's second change in a row lost: {named})"
     if not old:
         return ""
     return " (stale: " + ", ".join(f"{k} {held[k]!r} where {by} made it {want[k]!r}" for k in old) + ")"
@@ -433,9 +502,11 @@ def judge_gold(batches: Sequence[Batch], held: Mapping[str, list[dict[str, Any]]
         by = " and ".join(f"run {b.run}'s batch" for b in batches if b is not batch and b.updates(batch))
         updated = f" (updated by {by})" if by else ""
         want, kept, late = want_all[batch.run], kept_all[batch.run], late_all[batch.run]
+        prior = prior_state(batches, batch)
         orders = {int(o["order_id"]): o for o in want["gold.orders_enriched"]}
         first = {int(o["order_id"]): o for o in kept["gold.orders_enriched"]}
         last = {int(o["order_id"]): o for o in late["gold.orders_enriched"]}
+        before = {int(o["order_id"]): o for o in prior.rows["gold.orders_enriched"]} if prior else {}
         lacking = [i for i in orders if not any(r["order_id"] == i for r in held["gold.orders_enriched"])]
         if lacking:
             named = ", ".join(map(str, lacking))
@@ -449,16 +520,26 @@ def judge_gold(batches: Sequence[Batch], held: Mapping[str, list[dict[str, Any]]
             if len(rows) > 1:
                 problems.append(f"gold.orders_enriched holds order {order_id} of {which} {len(rows)} times")
             elif rows[0] != expected:
-                stale = _stale(rows[0], expected, first[order_id], by, last[order_id])
+                again = (before[order_id], prior) if prior else None
+                stale = _stale(rows[0], expected, first[order_id], by, last[order_id], again)
                 problems.append(
                     f"gold.orders_enriched order {order_id} of {which}{updated} is {rows[0]}, fed {expected}{stale}"
                 )
         expected_user = want["gold.users"]
         rows = [r for r in held["gold.users"] if r["user_id"] == expected_user["user_id"]]
+        again = (prior.rows["gold.users"], prior) if prior else None
         problems += _judge_row(
-            "gold.users", str(batch.user_id), which, by, rows, expected_user, kept["gold.users"], late["gold.users"]
+            "gold.users",
+            str(batch.user_id),
+            which,
+            by,
+            rows,
+            expected_user,
+            kept["gold.users"],
+            late["gold.users"],
+            again,
         )
-        problems += _judge_day(batch, which, by, held["gold.daily_revenue"], want, kept, late)
+        problems += _judge_day(batch, which, by, held["gold.daily_revenue"], want, kept, late, prior)
     days = {d for b in batches for d in b.days}
     for row in held["gold.daily_revenue"]:
         if row["order_date"] not in days:
@@ -475,9 +556,10 @@ def _judge_row(
     expected: Mapping[str, Any],
     kept: Mapping[str, Any] | None,
     late: Mapping[str, Any] | None = None,
+    prior: tuple[Mapping[str, Any] | None, Prior] | None = None,
 ) -> list[str]:
     """One keyed row: there, once, as the batches make it (``by``: the batches that updated it, ``kept``: the
-    row before they did, ``late``: the row if each key's last line had won)."""
+    row before they did, ``late``: the row if each key's last line had won, ``prior``: before the latest did)."""
     if not rows:
         return [f"{table} has no row {named} of {which}"]
     if len(rows) > 1:
@@ -485,7 +567,7 @@ def _judge_row(
     if rows[0] != expected:
         if not by:
             return [f"{table} row {named} of {which} is {rows[0]}, the batch makes it {dict(expected)}"]
-        stale = _stale(rows[0], expected, kept, by, late)
+        stale = _stale(rows[0], expected, kept, by, late, prior)
         return [
             f"{table} row {named} of {which} (updated by {by}) is {rows[0]}, the batches make it {dict(expected)}"
             + stale
@@ -501,6 +583,7 @@ def _judge_day(
     want: Mapping[str, Any],
     kept: Mapping[str, Any],
     late: Mapping[str, Any],
+    prior: Prior | None = None,
 ) -> list[str]:
     """The batch's days in gold.daily_revenue: on each, the row its counted orders make, in their user's country
     now, and no other (a row left in the country the user moved away from, or on a day its orders moved away
@@ -508,11 +591,13 @@ def _judge_day(
     problems = []
     for day in batch.days:
         expected, first, last = (_of_day(rows["gold.daily_revenue"], day) for rows in (want, kept, late))
+        before = _of_day(prior.rows["gold.daily_revenue"], day) if prior else None
+        again = (before, prior) if prior else None
         of_day = [r for r in held if r["order_date"] == day]
         if expected is not None:
             named = f"{day}/{expected['country']}"
             rows = [r for r in of_day if r["country"] == expected["country"]]
-            problems += _judge_row("gold.daily_revenue", named, which, by, rows, expected, first, last)
+            problems += _judge_row("gold.daily_revenue", named, which, by, rows, expected, first, last, again)
         for row in of_day:
             if expected is not None and row["country"] == expected["country"]:
                 continue
@@ -522,6 +607,8 @@ def _judge_day(
                 problems.append(f"{keeps} (a later line with an older version won: {by}'s newest line {now})")
             elif by and first is not None and row["country"] == first["country"]:
                 problems.append(f"{keeps} (stale: {by} {now})")
+            elif prior is not None and before is not None and row["country"] == before["country"]:
+                problems.append(f"{keeps} (stale as {prior.left_by} left it: {prior.latest} {now})")
             elif by and expected is None and row["country"] == want["gold.users"]["country"]:
                 problems.append(f"{keeps} (stale: {by} {now}, its orders moved to another day or cancelled)")
             else:

@@ -123,7 +123,9 @@ def judge_exit_2(target: Target, outputs: dict[str, Any], sql: Path = SQL_DIR) -
 
 
 def test_healthy_gold_passes_exit_2_and_the_kpi_over_repeated_runs(emulator: EmulatorHandle, tmp_path: Path) -> None:
-    """Each KPI run's batch is read back from Gold with a snapshot of its own; taken out again, Gold is the sample's."""
+    """Each KPI run's batch is read back from Gold with a snapshot of its own; taken out again, Gold is the sample's.
+    Three runs: run 3 changes again the keys run 2 changed (run 1's user, its re-priced order, a late line of its
+    cancelled one, alone in the run), and the real SQL takes every change."""
     target, outputs = stack(emulator)
     sql = sql_dir(tmp_path, None)
     first = load(target, outputs, sql)
@@ -132,12 +134,12 @@ def test_healthy_gold_passes_exit_2_and_the_kpi_over_repeated_runs(emulator: Emu
     assert row.passed, row.reason
     assert contracts.passed, contracts.reason
     demo_before = _demo_rows(target, outputs)
-    proof = fresh_batches(target, outputs, DATA_DIR, tmp_path / "batches", 2)
-    samples = run_pipeline_n(lambda d: load(target, outputs, sql, d), 2, proof)
+    proof = fresh_batches(target, outputs, DATA_DIR, tmp_path / "batches", 3)
+    samples = run_pipeline_n(lambda d: load(target, outputs, sql, d), 3, proof)
     restored = restore_stack(target, outputs, proof, lambda: load(target, outputs, sql))
     outcome = judge_success(samples, GitHubPart(not_measured="not here"), 95.0, restored)
     assert outcome.passed, outcome.reason
-    assert [s.read_back for s in samples] == ["the run's batch is in Gold as fed, with a snapshot of the run"] * 2
+    assert [s.read_back for s in samples] == ["the run's batch is in Gold as fed, with a snapshot of the run"] * 3
     read = samples[1].read
     assert read is not None and read["contracts"] == "every data contract met"
     assert len(read["gold"]["gold.orders_enriched"]) == 6, "both batches, once each"
@@ -154,6 +156,21 @@ def test_healthy_gold_passes_exit_2_and_the_kpi_over_repeated_runs(emulator: Emu
         batch1.next_day,
     ), held
     assert all(s["committed_by_the_run"] for s in read["snapshots"].values()), read["snapshots"]
+    # Run 3 changed them again: the user moved on, the re-priced order re-priced again; the late line lost.
+    third = samples[2].read
+    assert third is not None and len(third["gold"]["gold.orders_enriched"]) == 9, "three batches, once each"
+    again, repriced_again = proof.batches[2].user_updates[-1], proof.batches[2].order_updates[-2]
+    held = {r["order_id"]: r for r in third["gold"]["gold.orders_enriched"]}
+    assert {held[i]["country"] for i in batch1.order_ids} == {again["country"]}, held
+    assert (held[batch1.order_ids[0]]["amount"], held[batch1.order_ids[1]]["status"]) == (
+        repriced_again["amount"],
+        "cancelled",
+    ), held
+    users = {u["user_id"]: u for u in third["gold"]["gold.users"]}
+    assert (users[batch1.user_id]["country"], users[batch1.user_id]["lifetime_value"]) == (
+        again["country"],
+        repriced_again["amount"],
+    ), users
     assert restored.ok and restored.left == {}, restored
     row, contracts = judge_exit_2(target, outputs)
     assert row.passed and contracts.passed, (row.reason, contracts.reason)

@@ -9,7 +9,11 @@ that inserts fresh orders twice. Before the fix the KPI re-ran the session's inp
 the contracts: each broken one passed it. Two more ignore updates (a Silver MERGE that only inserts,
 a Gold that only appends orders it has not seen): batches that only add rows passed both. Two more pick the
 wrong line of a key (a Silver whose last line wins whatever its version, one whose users' tie goes to the
-earlier line): versions sent in order, no user with two lines of one ``updated_at``, passed both.
+earlier line): versions sent in order, no user with two lines of one ``updated_at``, passed both. Three more lose
+a key's second change (a Silver that merges a key's first change only, a Gold lifetime value that takes back an
+order's first amount when it is re-priced, a Silver that ranks only new lines without the cross-run guard): no key
+was changed in two consecutive runs, and a late line always came in the run of the version it loses to, so each
+passed.
 """
 
 from __future__ import annotations
@@ -100,6 +104,12 @@ class Lakehouse:
             "CREATE TABLE g.daily_revenue (order_date date, country varchar, orders bigint, revenue decimal(12, 2))"
         )
         self.logs: dict[str, list[int]] = {f"gold.{t}": [] for t in GOLD}
+        #: Keys whose row a MERGE has changed (``updates="once"``), and the last Bronze line each Silver table read
+        #: (``window="new-lines"``): a pipeline's own state across runs.
+        self.db.execute("CREATE TABLE s.changed (tbl varchar, key bigint)")
+        self.read_up_to = {"s.users": 0, "s.orders": 0}
+        #: The amount Gold first recorded of each order (``lifetime="takes-back-first"``).
+        self.db.execute("CREATE TABLE g.first_amount (order_id bigint, amount decimal(10, 2))")
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         return self.db.execute(sql).fetchall()
@@ -120,44 +130,91 @@ class Lakehouse:
             values = [o["order_id"], o["user_id"], o["order_ts"], o["amount"], o["status"], str(line)]
             self.db.execute("INSERT INTO b.orders_csv VALUES (?, ?, ?, ?, ?, ?)", values)
 
-    def _merge(self, table: str, winners: str, key: str, updates: bool) -> None:
-        """MERGE as pipeline/sql does: each key's winning line updates the row Silver holds or is inserted
-        (``updates=False``: an insert-only MERGE, a key Silver holds keeps its first row)."""
+    def _merge(
+        self, table: str, winners: str, key: str, updates: bool | str, version: str, guard: bool = False
+    ) -> None:
+        """MERGE as pipeline/sql does: each key's winning line updates the row Silver holds or is inserted, unless
+        older than it (``guard``: the cross-run guard, 'older than the row silver holds'). ``updates=False``: an
+        insert-only MERGE, a key Silver holds keeps its first row; ``"once"``: a key's first change is merged, a
+        later one refused as a change already made (a ledger of changed keys, not of key and version)."""
         self.db.execute(f"CREATE TEMP TABLE winners AS {winners}")
+        if guard:
+            self.db.execute(
+                f"DELETE FROM winners w WHERE EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = w.{key} "
+                f"AND t.{version} > w.{version})"
+            )
+        if updates == "once":
+            self.db.execute(f"DELETE FROM winners WHERE {key} IN (SELECT key FROM s.changed WHERE tbl = '{table}')")
+            self.db.execute(
+                f"INSERT INTO s.changed SELECT '{table}', {key} FROM (SELECT * FROM winners EXCEPT SELECT * FROM "
+                f"{table}) WHERE {key} IN (SELECT {key} FROM {table})"
+            )
         if updates:
             self.db.execute(f"DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM winners)")
         self.db.execute(f"INSERT INTO {table} SELECT * FROM winners WHERE {key} NOT IN (SELECT {key} FROM {table})")
         self.db.execute("DROP TABLE winners")
 
     def silver(
-        self, order_filter: str = "true", updates: bool = True, wins: str = "newest", users_wins: str | None = None
+        self,
+        order_filter: str = "true",
+        updates: bool | str = True,
+        wins: str = "newest",
+        users_wins: str | None = None,
+        window: str = "all",
     ) -> None:
         """Per key the newest version wins (updated_at, order_ts), on a tie the later line (``wins="first"``: the
         first line wins, a later one is refused as superseded; ``"last"``: the last line wins, whatever its version;
-        ``"newest-then-first"``: on a tie the earlier line). ``users_wins``: the users' rule, when not ``wins``."""
+        ``"newest-then-first"``: on a tie the earlier line). ``users_wins``: the users' rule, when not ``wins``.
+        ``window="new-lines"``: only the Bronze lines after those the last run read are ranked (an incremental read:
+        the cross-run guard keeps an older line out); ``"new-lines-unguarded"``: the same without the guard."""
         by = {"newest": "{v} DESC, CAST(source_line AS int) DESC", "first": "CAST(source_line AS int)"}
         by |= {"last": "CAST(source_line AS int) DESC", "newest-then-first": "{v} DESC, CAST(source_line AS int)"}
         self.db.execute("DELETE FROM s.orders_staged")
         self.db.execute("INSERT INTO s.orders_staged SELECT * FROM b.orders_csv")
         users = (
             "SELECT CAST(user_id AS bigint) AS user_id, upper(country) AS country, CAST(updated_at AS timestamp) "
-            "AS updated_at FROM b.users_csv QUALIFY row_number() OVER (PARTITION BY user_id ORDER BY "
-            + by[users_wins or wins].format(v="updated_at")
-            + ") = 1"
+            "AS updated_at FROM b.users_csv WHERE " + self._new_lines("s.users", window) + " QUALIFY row_number() "
+            "OVER (PARTITION BY user_id ORDER BY " + by[users_wins or wins].format(v="updated_at") + ") = 1"
         )
-        self._merge("s.users", users, "user_id", updates)
+        guard = window == "new-lines"  # ranking every line, the newest is ranked with the older: no guard needed
+        self._merge("s.users", users, "user_id", updates, "updated_at", guard)
         orders = (
             "SELECT CAST(order_id AS bigint) AS order_id, CAST(user_id AS bigint) AS user_id, "
             "CAST(order_ts AS timestamp) AS order_ts, CAST(amount AS decimal(10, 2)) AS amount, status "
-            f"FROM b.orders_csv WHERE {order_filter} QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY "
-            + by[wins].format(v="order_ts")
-            + ") = 1"
+            f"FROM b.orders_csv WHERE {order_filter} AND " + self._new_lines("s.orders", window) + " QUALIFY "
+            "row_number() OVER (PARTITION BY order_id ORDER BY " + by[wins].format(v="order_ts") + ") = 1"
         )
-        self._merge("s.orders", orders, "order_id", updates)
+        self._merge("s.orders", orders, "order_id", updates, "order_ts", guard)
+        for table, bronze in (("s.users", "b.users_csv"), ("s.orders", "b.orders_csv")):
+            (last,) = self.query(f"SELECT max(CAST(source_line AS int)) FROM {bronze}")[0]
+            self.read_up_to[table] = last or 0
 
-    def gold(self, enriched_copies: int = 1, updates: bool = True, rewrites: tuple[str, ...] = REWRITTEN) -> None:
+    def _new_lines(self, table: str, window: str) -> str:
+        """The Bronze lines a Silver table ranks: all of them, or those after the lines its last run read."""
+        return "true" if window == "all" else f"CAST(source_line AS int) > {self.read_up_to[table]}"
+
+    def gold(
+        self,
+        enriched_copies: int = 1,
+        updates: bool = True,
+        rewrites: tuple[str, ...] = REWRITTEN,
+        lifetime: str = "rebuilt",
+    ) -> None:
         """Gold from Silver; ``updates=False``: orders Gold holds are never rewritten, only unseen ones appended;
-        ``rewrites``: the columns a rewrite of an order Gold holds sets (the others keep their old values)."""
+        ``rewrites``: the columns a rewrite of an order Gold holds sets (the others keep their old values).
+        ``lifetime="incremental"``: a user's lifetime value is the one Gold held plus what its changed orders add
+        (a changed order's new amount, less the amount Gold held of it); ``"takes-back-first"``: less the amount
+        Gold first recorded of it instead (right on an order's first change, wrong on its second)."""
+        taken = {"incremental": "e.amount", "takes-back-first": "f.amount"}.get(lifetime)
+        if taken is not None:
+            self.db.execute("CREATE TEMP TABLE held AS SELECT user_id, lifetime_value FROM g.users")
+            self.db.execute(
+                "CREATE TEMP TABLE added AS SELECT o.user_id, sum(CASE WHEN o.status <> 'cancelled' THEN o.amount "
+                f"ELSE 0 END) - sum(CASE WHEN e.status <> 'cancelled' THEN {taken} ELSE 0 END) AS amount "
+                "FROM s.orders o LEFT JOIN g.orders_enriched e ON e.order_id = o.order_id "
+                "LEFT JOIN g.first_amount f ON f.order_id = o.order_id "
+                "WHERE e.order_id IS NULL OR e.amount <> o.amount OR e.status <> o.status GROUP BY o.user_id"
+            )
         self.db.execute("DELETE FROM g.users")
         self.db.execute(
             "INSERT INTO g.users SELECT u.user_id, count(o.order_id), coalesce(sum(o.amount), 0), u.country "
@@ -178,6 +235,17 @@ class Lakehouse:
         self.db.execute("DROP TABLE fresh")
         self.db.execute("DROP TABLE current")
         self.db.execute("DELETE FROM g.orders_enriched WHERE order_id NOT IN (SELECT order_id FROM s.orders)")
+        if taken is not None:
+            self.db.execute(
+                "UPDATE g.users AS u SET lifetime_value = coalesce((SELECT lifetime_value FROM held h WHERE "
+                "h.user_id = u.user_id), 0) + coalesce((SELECT amount FROM added a WHERE a.user_id = u.user_id), 0)"
+            )
+            self.db.execute("DROP TABLE held")
+            self.db.execute("DROP TABLE added")
+        self.db.execute(
+            "INSERT INTO g.first_amount SELECT order_id, amount FROM g.orders_enriched "
+            "WHERE order_id NOT IN (SELECT order_id FROM g.first_amount)"
+        )
         self.db.execute("DELETE FROM g.daily_revenue")
         self.db.execute(
             "INSERT INTO g.daily_revenue SELECT order_date, country, count(*), sum(amount) FROM g.orders_enriched "
@@ -315,6 +383,61 @@ class GoldRewritesStatusOnly(Healthy):
         self.lake.land(data_dir)
         self.lake.silver()
         self.lake.gold(rewrites=("country", "status"))
+        return PipelineResult()
+
+
+class ChangesOnce(Healthy):
+    """Silver merges a key's first change and refuses any later one as a change already made (a ledger of the keys
+    it changed, not of key and version): right for every key a run changes once, wrong for one changed again."""
+
+    def __call__(self, data_dir: Path) -> PipelineResult:
+        self.lake.land(data_dir)
+        self.lake.silver(updates="once")
+        self.lake.gold()
+        return PipelineResult()
+
+
+class LifetimeIncremental(Healthy):
+    """Gold's lifetime value kept incrementally: the value held plus a changed order's new amount, less the amount
+    Gold held of it. Healthy: the twin of the one below."""
+
+    def __call__(self, data_dir: Path) -> PipelineResult:
+        self.lake.land(data_dir)
+        self.lake.silver()
+        self.lake.gold(lifetime="incremental")
+        return PipelineResult()
+
+
+class LifetimeTakesBackFirstAmount(Healthy):
+    """Gold's lifetime value kept incrementally, taking back the amount Gold first recorded of a re-priced order,
+    not the one it holds: right on an order's first re-pricing, wrong on its second."""
+
+    def __call__(self, data_dir: Path) -> PipelineResult:
+        self.lake.land(data_dir)
+        self.lake.silver()
+        self.lake.gold(lifetime="takes-back-first")
+        return PipelineResult()
+
+
+class ReadsNewLines(Healthy):
+    """Silver ranks only the Bronze lines after those its last run read, and refuses a winner older than the row it
+    holds (the cross-run guard). Healthy: the twin of the one below."""
+
+    def __call__(self, data_dir: Path) -> PipelineResult:
+        self.lake.land(data_dir)
+        self.lake.silver(window="new-lines")
+        self.lake.gold()
+        return PipelineResult()
+
+
+class ReadsNewLinesUnguarded(Healthy):
+    """Silver ranks only the new Bronze lines and has no cross-run guard: a late line whose newer version came in an
+    earlier run wins. Right while each late line comes in the run of the version it loses to."""
+
+    def __call__(self, data_dir: Path) -> PipelineResult:
+        self.lake.land(data_dir)
+        self.lake.silver(window="new-lines-unguarded")
+        self.lake.gold()
         return PipelineResult()
 
 
@@ -513,8 +636,10 @@ def test_the_expectation_follows_the_plan_newest_version_then_the_later_line() -
     batches = make_batches(3, "00000F")
     assert expected_gold(batches, updates=False)[1] == batches[0].expected(), "ignoring updates: as first fed"
     now = expected_gold(batches)
-    assert now[1]["gold.users"]["country"] == now[2]["gold.users"]["country"] == "ZY-00000F"
+    assert now[2]["gold.users"]["country"] == "ZY-00000F", "moved by run 3"
+    assert now[1]["gold.users"]["country"] == "ZV-00000F", "moved by run 2, then again by run 3"
     assert now[3]["gold.users"]["country"] == "ZZ-00000F", "the last batch is updated by none"
+    assert expected_gold(batches[:2])[1]["gold.users"]["country"] == "ZY-00000F", "before run 3"
 
 
 def test_a_healthy_pipeline_passes_every_run_with_evidence_of_what_was_fed_and_read(base: Path, tmp_path: Path) -> None:
@@ -535,7 +660,8 @@ def test_a_healthy_pipeline_passes_every_run_with_evidence_of_what_was_fed_and_r
     assert third.read["contracts"] == "every data contract met"
     assert all(s["committed_by_the_run"] for s in third.read["snapshots"].values())
     # Each run landed the base lines and every batch so far, updates too: Bronze holds all Silver holds.
-    assert lake.query("SELECT count(*) FROM b.orders_csv")[0][0] == 3 + 9 + 2 * 3, "runs 2, 3: 2 updates, late line"
+    # runs 2, 3: 2 updates and a late line each; run 3: run 1's re-priced order again and its cancelled one's late line
+    assert lake.query("SELECT count(*) FROM b.orders_csv")[0][0] == 3 + 9 + 2 * 3 + 2
     # Run 3 moved run 2's user, cancelled its shipped order and re-priced and moved its completed one to run 2's next
     # day: the evidence says what Gold must now hold of it.
     losing = third.fed["lines_that_must_not_win"]
@@ -543,8 +669,20 @@ def test_a_healthy_pipeline_passes_every_run_with_evidence_of_what_was_fed_and_r
         ("ZW-A1B2C3", None),  # the line the move corrects: same updated_at, an earlier line
         ("ZX-A1B2C3", None),  # the late line: an older updated_at than the move's
         (None, "placed"),  # the late order line: an older order_ts than the cancellation's
+        (None, "placed"),  # run 1's cancelled order placed before it shipped: run 2's line is newer
     ]
-    (updated,) = third.fed["updates"]
+    again, updated = third.fed["updates"]
+    # Run 2 changed run 1's user and orders, run 3 changes them again: the user moves on, the order is re-priced again.
+    assert again["batch"] == "run 1's batch"
+    assert again["gold.users"] == {
+        "user_id": 19597059001,
+        "order_count": 1,
+        "lifetime_value": "64.01",
+        "country": "ZV-A1B2C3",
+    }
+    assert again["gold.daily_revenue"] == [
+        {"order_date": "2025-12-31", "country": "ZV-A1B2C3", "orders": 1, "revenue": "64.01"}
+    ]
     assert updated["batch"] == "run 2's batch"
     assert updated["gold.users"] == {
         "user_id": 19597059002,
@@ -813,3 +951,148 @@ def test_a_gold_that_rewrites_only_status_and_country_fails_naming_the_stale_amo
         "batch left it no counted order, its orders moved to another day or cancelled)"
     ) in said, said
     assert "status 'shipped'" not in said and "gold.users row" not in said, "status, country and users are right"
+
+
+def changed_once_per_key(proof: FreshBatches) -> FreshBatches:
+    """The KPI before the fix: no key changed in two consecutive runs (the batches without the lines that change the
+    batch two before again: the last user update and the last two order updates of a batch from run 3 on)."""
+    return replace(
+        proof,
+        batches=[replace(b, user_updates=b.user_updates[:3], order_updates=b.order_updates[:3]) for b in proof.batches],
+    )
+
+
+SECOND_CHANGE_LOST = {
+    "silver-changes-a-key-once": ChangesOnce,
+    "gold-lifetime-takes-back-the-first-amount": LifetimeTakesBackFirstAmount,
+    "silver-reads-new-lines-unguarded": ReadsNewLinesUnguarded,
+}
+
+
+@pytest.mark.parametrize("broken", sorted(SECOND_CHANGE_LOST))
+def test_before_the_fix_a_pipeline_that_loses_a_key_s_second_change_passed(
+    base: Path, tmp_path: Path, broken: str
+) -> None:
+    """The hole: a key changed in run N was never changed again in run N + 1, and a late line always came in the run
+    of the version it loses to; so a Silver that merges only a key's first change, a Gold that takes back an order's
+    first amount, and a Silver reading only new lines without the cross-run guard showed every row as fed."""
+    lake = Lakehouse()
+    pipeline = SECOND_CHANGE_LOST[broken](lake)
+    _session(lake, pipeline, base)
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 3, changed_once_per_key(fresh(base, tmp_path, lake, 3)))
+    assert judge_success(samples, GitHubPart(not_measured="x"), 95.0).status is Status.PASSED
+
+
+@pytest.mark.parametrize("broken", sorted(SECOND_CHANGE_LOST))
+def test_a_pipeline_that_loses_a_key_s_second_change_fails_in_the_run_after_the_first(
+    base: Path, tmp_path: Path, broken: str
+) -> None:
+    """Run 2 changes run 1's user and orders; run 3 changes them again (the user moves on to ZV, the re-priced order is
+    re-priced again, the cancelled one gets a late line alone). The healthy twins: the next test."""
+    lake = Lakehouse()
+    pipeline = SECOND_CHANGE_LOST[broken](lake)
+    _session(lake, pipeline, base)
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 3, fresh(base, tmp_path, lake, 3))
+    outcome = judge_success(samples, GitHubPart(not_measured="x"), 95.0)
+    assert outcome.status is Status.FAILED
+    assert [s.ok for s in samples] == [True, True, False], [s.error for s in samples]
+    said = str(samples[2].error)
+    assert "gold.users row 19597059001 of run 1's batch (updated by run 2's batch and run 3's batch) is {" in said
+    assert "of run 2's batch" not in said, "run 2's batch is changed once, by run 3: right"
+
+
+@pytest.mark.parametrize("healthy", [Healthy, LifetimeIncremental, ReadsNewLines])
+def test_a_pipeline_that_takes_every_change_of_a_key_passes_runs_that_change_it_twice(
+    base: Path, tmp_path: Path, healthy: type[Healthy]
+) -> None:
+    lake = Lakehouse()
+    pipeline = healthy(lake)
+    _session(lake, pipeline, base)
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 3, fresh(base, tmp_path, lake, 3))
+    assert [s.error for s in samples] == [None] * 3
+    held = (samples[2].read or {})["gold"]
+    assert {u["user_id"]: (u["country"], u["lifetime_value"]) for u in held["gold.users"]}[19597059001] == (
+        "ZV-A1B2C3",
+        "64.01",
+    )
+
+
+def test_a_silver_that_merges_a_key_s_first_change_only_names_the_values_run_2_left(base: Path, tmp_path: Path) -> None:
+    lake = Lakehouse()
+    pipeline = ChangesOnce(lake)
+    _session(lake, pipeline, base)
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 3, fresh(base, tmp_path, lake, 3))
+    said = str(samples[2].error)
+    assert (
+        "gold.users row 19597059001 of run 1's batch (updated by run 2's batch and run 3's batch) is {'user_id': "
+        "19597059001, 'order_count': 1, 'lifetime_value': '42.01', 'country': 'ZY-A1B2C3'}, the batches make it "
+        "{'user_id': 19597059001, 'order_count': 1, 'lifetime_value': '64.01', 'country': 'ZV-A1B2C3'} (stale as "
+        "run 2's batch left it, the key's second change in a row lost: lifetime_value '42.01' where run 3's batch "
+        "made it '64.01', country 'ZY-A1B2C3' where run 3's batch made it 'ZV-A1B2C3')"
+    ) in said, said
+    assert (
+        "gold.daily_revenue keeps row 2025-12-31/ZY-A1B2C3 of run 1's batch (updated by run 2's batch and run 3's "
+        "batch): {'order_date': '2025-12-31', 'country': 'ZY-A1B2C3', 'orders': 1, 'revenue': '42.01'} (stale as "
+        "run 2's batch left it: run 3's batch moved it to 2025-12-31/ZV-A1B2C3)"
+    ) in said, said
+    assert (
+        "gold.orders_enriched order 195970590011 of run 1's batch (updated by run 2's batch and run 3's batch) is "
+        "{'order_id': 195970590011, 'user_id': 19597059001, 'order_date': '2025-12-31', 'country': 'ZY-A1B2C3', "
+        "'amount': '42.01', 'status': 'completed'}"
+    ) in said, "re-priced by run 2 (10.26 -> 42.01) and again by run 3 (-> 64.01): run 2's amount kept"
+    assert (samples[2].read or {}).get("contracts") == "every data contract met", "the contracts alone saw nothing"
+
+
+def test_a_gold_lifetime_that_takes_back_the_first_amount_names_the_user(base: Path, tmp_path: Path) -> None:
+    """Run 2 re-prices run 1's completed order 10.26 -> 42.01 (lifetime 30.77 - 10.26 - 20.51 + 42.01, the shipped
+    one cancelled: right); run 3 re-prices it 42.01 -> 64.01 and takes back 10.26 again."""
+    lake = Lakehouse()
+    pipeline = LifetimeTakesBackFirstAmount(lake)
+    _session(lake, pipeline, base)
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 3, fresh(base, tmp_path, lake, 3))
+    said = str(samples[2].error).removeprefix("the pipeline said ok, its tables read back say otherwise: ")
+    (problem,) = said.split("; ")
+    assert problem == (
+        "gold.users row 19597059001 of run 1's batch (updated by run 2's batch and run 3's batch) is {'user_id': "
+        "19597059001, 'order_count': 1, 'lifetime_value': '95.76', 'country': 'ZV-A1B2C3'}, the batches make it "
+        "{'user_id': 19597059001, 'order_count': 1, 'lifetime_value': '64.01', 'country': 'ZV-A1B2C3'}"
+    )
+
+
+def test_a_silver_reading_new_lines_without_the_cross_run_guard_names_the_late_line(base: Path, tmp_path: Path) -> None:
+    """Run 3 sends a line of run 1's cancelled order placed before it shipped, alone: the cancellation came in run 2.
+    Ranking every Bronze line, the real pipeline's staging refuses it as superseded; ranking only the new lines, only
+    the guard ('older than the row silver holds') does."""
+    lake = Lakehouse()
+    pipeline = ReadsNewLinesUnguarded(lake)
+    _session(lake, pipeline, base)
+    samples = run_pipeline_n(lambda d: pipeline(d or base), 3, fresh(base, tmp_path, lake, 3))
+    said = str(samples[2].error)
+    assert (
+        "gold.orders_enriched order 195970590012 of run 1's batch (updated by run 2's batch and run 3's batch) is "
+        "{'order_id': 195970590012, 'user_id': 19597059001, 'order_date': '2025-12-30', 'country': 'ZV-A1B2C3', "
+        "'amount': '20.51', 'status': 'placed'}, fed {'order_id': 195970590012, 'user_id': 19597059001, 'order_date': "
+        "'2025-12-30', 'country': 'ZV-A1B2C3', 'amount': '20.51', 'status': 'cancelled'} (a later line with an older "
+        "version won: status 'placed' where run 2's batch and run 3's batch's newest line made it 'cancelled')"
+    ) in said, said
+    late = (samples[2].fed or {})["lines_that_must_not_win"][-1]
+    assert (late["order_id"], late["order_ts"], late["status"]) == ("195970590012", "2025-12-30 12:45:00", "placed")
+
+
+def test_from_run_3_a_batch_changes_again_the_keys_the_batch_before_it_changed() -> None:
+    """Batch 3's lines for batch 1: newer versions than batch 2's changes of the same keys (so they win), and a late
+    line of the cancelled order, older than the cancellation and the only line of its key in batch 3."""
+    first, second, third = make_batches(3, "ABCDEF")
+    assert third.updates(first) and third.updates(second) and not second.updates(third)
+    moved, again = second.user_updates[1], third.user_updates[-1]
+    assert (moved["user_id"], moved["country"]) == (again["user_id"], "ZY-ABCDEF") and again["country"] == "ZV-ABCDEF"
+    assert again["updated_at"] > moved["updated_at"]
+    repriced, repriced_again, late_again = second.order_updates[2], *third.order_updates[-2:]
+    assert repriced_again["order_id"] == repriced["order_id"] == first.orders[0]["order_id"]
+    assert (repriced_again["order_ts"], repriced_again["amount"]) == ("2025-12-31 16:45:00", "64.01")
+    assert repriced_again["order_ts"] > repriced["order_ts"] and repriced_again["amount"] != repriced["amount"]
+    cancelled = second.order_updates[0]
+    assert late_again["order_id"] == cancelled["order_id"] and late_again["order_ts"] < cancelled["order_ts"]
+    assert [o["order_id"] for o in third.order_lines()].count(late_again["order_id"]) == 1, "alone in its run"
+    assert late_again not in third.losing_lines(), "alone, nothing in its own batch beats it"
+    assert third.losing_lines([first, second])[-1] is late_again, "the row run 2 made beats it"
