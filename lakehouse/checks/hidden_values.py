@@ -13,6 +13,10 @@ hex or base64, or Athena's varbinary as such) shows no digit of the value, yet a
 a 9-digit number is reversed by hashing all 10^9 of them. Each value is hashed the same ways (as
 read, lower case, digits only) and the cells are searched for those digests too; a keyed or salted
 hash (HMAC with a secret) matches none, so pseudonymised columns stay legitimate.
+
+A value with a separator (``983-16-2186``) is also found inside a longer token, wherever no digit
+continues it: ``concat_ws('-', user_id, ssn)`` gives ``42-983-16-2186``, one token whose digits are
+no value's, yet it shows the value whole. ``983-16-21867`` (or ``12983-16-2186``) stays another number.
 """
 
 from __future__ import annotations
@@ -37,6 +41,9 @@ DIGESTS = {16: "md5", 20: "sha1", 32: "sha256", 64: "sha512"}
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{22,86}={0,2}")
 #: Bytes of a digest kept to recognise it: 2^-64 odds of a chance match, a quarter of a sha256's memory.
 _PREFIX = 8
+#: Shapes (``\d{3}-\d{2}-\d{4}``) of values with a separator searched for inside longer tokens, the most common
+#: first; values of rarer shapes (malformed rows) are still found as whole tokens.
+MAX_SHAPES = 32
 
 
 def _digits(text: str) -> str:
@@ -47,6 +54,26 @@ def _key(digest: bytes) -> tuple[int, int]:
     return len(digest), int.from_bytes(digest[:_PREFIX], "big")
 
 
+def _shape(value: str) -> str:
+    """A regex of the value's shape: its digit runs as ``\\d{n}``, the rest literal (``983-16-2186`` ->
+    ``\\d{3}\\-\\d{2}\\-\\d{4}``)."""
+    return "".join(rf"\d{{{len(p)}}}" if p.isdigit() else re.escape(p) for p in re.split(r"(\d+)", value) if p)
+
+
+def _embedded(values: Iterable[str]) -> tuple[re.Pattern[str] | None, int]:
+    """Where a value with a separator may sit inside a longer token, digits not continuing it (overlapping),
+    and the fewest digits such a value has (a token with no more digits is judged by its digits alone)."""
+    shapes: dict[str, int] = {}
+    for value in values:
+        if re.search(r"\d", value) and re.search(r"[^a-z0-9]", value):
+            shapes[_shape(value)] = shapes.get(_shape(value), 0) + 1
+    if not shapes:
+        return None, 0
+    common = sorted(shapes, key=lambda s: (-shapes[s], s))[:MAX_SHAPES]
+    fewest = min(sum(int(n) for n in re.findall(r"\{(\d+)\}", s)) for s in common)
+    return re.compile(rf"(?<!\d)(?=((?:{'|'.join(common)}))(?!\d))"), fewest
+
+
 class HiddenValues:
     """The privileged principal's values of the hidden columns, matched exactly, by their digits, or by their
     unsalted digests."""
@@ -55,6 +82,7 @@ class HiddenValues:
         read = {text for v in values if v is not None and len(text := str(v).strip()) >= MIN_LENGTH}
         self.exact = {text.lower() for text in read}
         self.digits = {d for v in self.exact if len(d := _digits(v)) >= MIN_LENGTH}
+        self.embedded, self.embedded_digits = _embedded(self.exact)
         forms = {f for text in read for f in (text, text.lower(), _digits(text)) if len(f) >= MIN_LENGTH}
         self.digests = {_key(hashlib.new(name, form.encode()).digest()) for form in forms for name in DIGESTS.values()}
 
@@ -72,6 +100,13 @@ class HiddenValues:
             except ValueError:
                 return None
         return None
+
+    def _inside(self, token: str, digits: str) -> bool:
+        """A value with a separator inside a longer token (``42-983-16-2186``, its ``digits``); only a token with
+        more digits than such a value is searched (the others are judged by their digits)."""
+        if self.embedded is None or len(digits) <= self.embedded_digits:
+            return False
+        return any(m.group(1) in self.exact for m in self.embedded.finditer(token))
 
     def match(self, cell: Any) -> str | None:
         """How the cell (any type; nested values by their text) carries one of the values: ``"value"``, the name
@@ -91,7 +126,7 @@ class HiddenValues:
             except (binascii.Error, ValueError):
                 pass
         tokens = _TOKEN.findall(text)
-        if any(t in self.exact or _digits(t) in self.digits for t in tokens):
+        if any(t in self.exact or (d := _digits(t)) in self.digits or self._inside(t, d) for t in tokens):
             return "value"
         return next((found for t in tokens if (found := self._hashed(t))), None)
 

@@ -17,7 +17,9 @@ their own tables, whose results lie in buckets since deleted or that the checker
 check in error.
 
 The analyst's own workgroup is read differently (``shared_results``): its results location is the
-analyst's by design, so what matters is what its past results hold, fetched as the analyst.
+analyst's by design, so what matters is what its past results hold, fetched as the analyst and
+searched cell by cell for the hidden values (a copy under another name, or inside JSON or a concat,
+is named by neither the query nor the result's columns).
 """
 
 from __future__ import annotations
@@ -153,14 +155,13 @@ _RESULT_DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperatio
 
 @dataclass
 class SharedResult:
-    """A past query of the analyst's own workgroup that could have read a hidden column, and what GetQueryResults
-    hands the analyst of it."""
+    """A past query of the analyst's own workgroup, and what GetQueryResults hands the analyst of it."""
 
     query_id: str
     query: str
     #: The result's columns (ResultSetMetadata); empty when the analyst was refused.
     columns: list[str] = field(default_factory=list)
-    #: Column -> rows carrying a hidden value (searched only when the query names a hidden column).
+    #: Column -> rows carrying a hidden value, whatever the column is called.
     leaks: dict[str, int] = field(default_factory=dict)
     rows: int = 0
     #: The analyst's GetQueryResults was refused (nothing handed over).
@@ -190,21 +191,20 @@ def shared_results(
     athena: Any,
     analyst_athena: Any,
     work_group: str,
-    reads: HiddenReads,
     values: HiddenValues,
     max_rows: int = MAX_RESULT_ROWS,
     own_mark: str | None = None,
 ) -> SharedResults:
-    """GetQueryResults, as the analyst, of each succeeded query of its own workgroup that could have read a hidden
-    column (``reads``), listed with the privileged ``athena``.
+    """GetQueryResults, as the analyst, of each succeeded query of its own workgroup, listed with the privileged
+    ``athena``, every row searched for the hidden values (``values``, a ``HiddenValues``).
 
     Athena keeps a workgroup's history per workgroup, not per caller: whoever may call GetQueryResults there
     (and read its results location, which the analyst needs for its own queries) reads every query's result.
     A deployer's ``SELECT * FROM gold.users`` run in the analyst's workgroup hands the analyst every ssn,
-    and Lake Formation is never asked. The columns of each such result are read; the rows are searched for the
-    hidden values (``values``, a ``HiddenValues``) only when the query names a hidden column (a copy under
-    another name), as on a healthy stack the analyst's own queries naming it all failed. Executions whose
-    query carries ``own_mark`` are the checker's own analyst probes, judged when they ran, and left out.
+    and Lake Formation is never asked. Neither the query's text nor the result's column names say whether it
+    holds the values: ``SELECT * FROM scratch.users_export`` (a copy as ``tax_id``) or ``CAST(ROW(u.*) AS
+    JSON)`` names neither the column nor a table holding it, so every result's cells are searched. Executions
+    whose query carries ``own_mark`` are the checker's own analyst probes, judged when they ran, and left out.
     """
     found = SharedResults()
     executions = _executions(
@@ -217,15 +217,14 @@ def shared_results(
     )
     for execution in executions:
         state = (execution.get("Status") or {}).get("State")
-        if state != "SUCCEEDED" or execution.get("StatementType") != "DML" or not reads(execution):
+        if state != "SUCCEEDED" or execution.get("StatementType") != "DML":
             continue
         if own_mark and own_mark in str(execution.get("Query") or ""):
             continue
-        names_hidden = HiddenReads(reads.columns, frozenset())(execution)
         result = SharedResult(str(execution.get("QueryExecutionId")), str(execution.get("Query") or ""))
         tally = LeakTally(values)
         try:
-            _read_result(analyst_athena, result, tally if names_hidden else None, max_rows)
+            _read_result(analyst_athena, result, tally, max_rows)
         except (ClientError, BotoCoreError) as err:
             if _refused(err):
                 result.denied = True
@@ -235,12 +234,12 @@ def shared_results(
                     f"{work_group}: {err}"
                 )
                 continue
-        if names_hidden and result.rows > max_rows:
+        if result.rows > max_rows:
             found.notes.append(
                 f"query {result.query_id} of workgroup {work_group}: only the first {max_rows:,} result rows "
                 "were searched for hidden values"
             )
-        result.leaks = tally.by_column(result.columns) if names_hidden else {}
+        result.leaks = tally.by_column(result.columns)
         found.results.append(result)
     return found
 
@@ -254,17 +253,15 @@ def _refused(err: ClientError | BotoCoreError) -> bool:
     return error.get("Code") in _RESULT_DENIED or bool(re.search(r"Access ?Denied", str(error.get("Message", ""))))
 
 
-def _read_result(athena: Any, result: SharedResult, tally: LeakTally | None, max_rows: int) -> None:
-    """The result's columns, and (with ``tally``) its rows streamed past the tally, up to ``max_rows``."""
-    params: dict[str, Any] = {"QueryExecutionId": result.query_id, "MaxResults": 1 if tally is None else 1000}
+def _read_result(athena: Any, result: SharedResult, tally: LeakTally, max_rows: int) -> None:
+    """The result's columns, and its rows streamed past the tally, up to ``max_rows``."""
+    params: dict[str, Any] = {"QueryExecutionId": result.query_id, "MaxResults": 1000}
     header_skipped = False
     while True:
         page = athena.get_query_results(**params)
         if not result.columns:
             info = (page.get("ResultSet") or {}).get("ResultSetMetadata", {}).get("ColumnInfo") or []
             result.columns = [str(c.get("Name") or c.get("Label") or "") for c in info]
-        if tally is None:
-            return
         for row in (page.get("ResultSet") or {}).get("Rows") or []:
             cells = [d.get("VarCharValue") for d in row.get("Data") or []]
             if not header_skipped:  # a SELECT's first row is its header

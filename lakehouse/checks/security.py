@@ -25,7 +25,8 @@ that could have read the column (naming it, or a table of a database holding it)
 to (``query_results``: a workgroup not enforcing its configuration lets a query write anywhere;
 other teams' queries over their own tables, in ``primary``, are no lake's). The analyst's own workgroup
 is read too, as the analyst: its history is the analyst's to fetch whoever ran the query, so a
-privileged query run there that returned ``ssn`` (or its values) hands it over (``shared_results``).
+privileged query run there that returned ``ssn`` (or its values) hands it over (``shared_results``:
+every result's cells are searched for the values, whatever its query or its columns are called).
 A table the catalog lists without ``ssn`` whose ``SELECT *`` returns it anyway (a resource link to
 another account's table) fails like one that lists it. A lake bucket policy
 letting CloudFront read for this account's distributions brings each of them in: one serving the
@@ -757,9 +758,7 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         read_errors=errors,
     )
     read_grants(target, tables, rb)
-    read_shared_results(
-        target, str(outputs["analyst_workgroup_name"]), session, hidden_reads(catalog, hidden), rb, values
-    )
+    read_shared_results(target, str(outputs["analyst_workgroup_name"]), session, rb, values)
     no_defaults: dict[str, list[dict[str, Any]]] = {}
     rb.table_defaults = _attempt(
         errors, "the databases' CreateTableDefaultPermissions", lambda: read_table_defaults(target), no_defaults
@@ -840,7 +839,6 @@ def read_shared_results(
     target: Target,
     work_group: str,
     session: boto3.Session,
-    reads: HiddenReads,
     rb: SecurityReadback,
     values: HiddenValues | str,
 ) -> None:
@@ -849,7 +847,7 @@ def read_shared_results(
     searched = HiddenValues(()) if isinstance(values, str) else values
     try:
         found = shared_results(
-            target.client("athena"), analyst_athena, work_group, reads, searched, own_mark=PROBE_MARK.strip()
+            target.client("athena"), analyst_athena, work_group, searched, own_mark=PROBE_MARK.strip()
         )
     except (ClientError, BotoCoreError) as err:
         rb.read_errors.append(f"could not read the query history of the analyst's workgroup {work_group}: {err}")
@@ -1293,14 +1291,18 @@ def denied_problems(rb: SecurityReadback) -> list[str]:
 
 
 def shared_result_problems(rb: SecurityReadback) -> list[str]:
-    """Past results of the analyst's own workgroup that hand the analyst a hidden column or its values: a
-    privileged query run there (an admin's, the pipeline's) is the analyst's to read, around Lake Formation."""
+    """Past results of the analyst's own workgroup that hand the analyst a hidden column's values: a privileged
+    query run there (an admin's, the pipeline's) is the analyst's to read, around Lake Formation.
+
+    The values decide, wherever they sit (``leaks``); a column named like a hidden one fails too when it has
+    rows (values the privileged read did not see); an empty one (``LIMIT 0``, a tool reading the schema) shows
+    nothing."""
     wanted = {h.lower() for h in rb.hidden}
     problems: list[str] = []
     for result in rb.shared_results:
         if result.denied:
             continue
-        named = [c for c in result.columns if c.lower() in wanted]
+        named = [c for c in result.columns if c.lower() in wanted] if result.rows else []
         if named or result.leaks:
             what = (
                 ", ".join(named) if named else f"values of {'/'.join(rb.hidden)} in " + ", ".join(sorted(result.leaks))

@@ -40,6 +40,19 @@ def test_other_values_are_not_taken_for_hidden_ones() -> None:
     assert len(SSNS) == 2
 
 
+def test_a_value_with_separators_is_found_inside_a_longer_token() -> None:
+    """``concat_ws('-', user_id, ssn)``: one token whose digits are no value's, yet it shows the value whole (a
+    miss on main)."""
+    assert SSNS.found_in("42-983-16-2186")
+    assert SSNS.found_in("983-16-2186-JP-7")
+    assert SSNS.found_in("id.42/974-17-9313")
+
+
+def test_a_longer_number_around_a_value_is_still_another_number() -> None:
+    assert not SSNS.found_in("12983-16-2186") and not SSNS.found_in("983-16-21867")
+    assert not SSNS.found_in("42-983-16-2185") and not SSNS.found_in("2026-01-18-983-16")
+
+
 def test_leaks_are_counted_per_column_and_masked_in_kept_rows() -> None:
     rows = [[1, "983-16-2186", "JP"], [2, "974-17-9313", "US"], [3, None, "US"]]
     assert leaked_columns(["user_id", "tax_id", "country"], rows, SSNS) == {"tax_id": 2}

@@ -7,9 +7,11 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lakehouse.checks.hidden_values import HiddenValues
-from lakehouse.checks.query_results import HiddenReads, shared_results
+from lakehouse.checks.query_results import shared_results
+from lakehouse.checks.security import shared_result_problems
 
-READS = HiddenReads(frozenset({"ssn"}), frozenset({("gold", "users")}))
+from .test_security import healthy
+
 VALUES = HiddenValues(["123-45-6789", "987-65-4321"])
 
 
@@ -55,7 +57,7 @@ def _error(code: str, message: str) -> ClientError:
     return ClientError({"Error": {"Code": code, "Message": message}}, "GetQueryResults")
 
 
-def test_only_succeeded_selects_that_could_read_ssn_are_fetched_and_values_searched_when_named() -> None:
+def test_every_succeeded_select_is_fetched_and_searched_by_value() -> None:
     history = History(
         _execution("whole", "SELECT * FROM gold.users"),
         _execution("renamed", "SELECT user_id, ssn AS tax_id FROM gold.users"),
@@ -67,14 +69,77 @@ def test_only_succeeded_selects_that_could_read_ssn_are_fetched_and_values_searc
         {
             "whole": (["user_id", "ssn"], [["1", "123-45-6789"]]),
             "renamed": (["user_id", "tax_id"], [["1", "123-45-6789"], ["2", "987-65-4321"], ["3", "x"]]),
+            "elsewhere": (["order_id", "amount"], [["7", "12.50"]]),
         }
     )
-    found = shared_results(history, results, "analyst", READS, VALUES)
+    found = shared_results(history, results, "analyst", VALUES)
     assert found.errors == []
     by_id = {r.query_id: r for r in found.results}
-    assert sorted(by_id) == ["renamed", "whole"]
-    assert by_id["whole"].columns == ["user_id", "ssn"] and by_id["whole"].leaks == {}  # columns only
+    assert sorted(by_id) == ["elsewhere", "renamed", "whole"]
+    assert by_id["whole"].leaks == {"ssn": 1}
     assert by_id["renamed"].leaks == {"tax_id": 2} and by_id["renamed"].rows == 3  # header row skipped
+    assert by_id["elsewhere"].leaks == {} and by_id["elsewhere"].rows == 1
+
+
+#: Privileged queries run in the analyst's workgroup whose results copy ssn, found neither by the query's text
+#: (no ssn, no table of a database holding it) nor by the result's column names.
+COPIES = {
+    "copy": ("SELECT * FROM scratch.users_export", ["user_id", "tax_id"], [["1", "123-45-6789"]]),
+    "view": ("SELECT * FROM gold.users_v", ["user_id", "ref"], [["1", "987-65-4321"]]),
+    "json": (
+        "SELECT CAST(CAST(ROW(u.*) AS ROW(id bigint, tax varchar)) AS JSON) FROM gold.users u",
+        ["_col0"],
+        [['{"id":1,"tax":"123-45-6789"}']],
+    ),
+    "joined": (  # names ssn, but the value sits inside one longer token
+        "SELECT concat_ws('-', CAST(user_id AS varchar), ssn) AS ref FROM gold.users",
+        ["ref"],
+        [["42-123-45-6789"]],
+    ),
+}
+#: Results of the same workgroup that hold no ssn value: they must stay green.
+CLEAN = {
+    "count": ("SELECT count(*) FROM gold.users", ["_col0"], [["2"]]),
+    "granted": ("SELECT user_id, email FROM gold.users", ["user_id", "email"], [["1", "a@example.com"]]),
+}
+
+
+def _judged(cases: dict[str, tuple[str, list[str], list[list[str]]]]) -> list[str]:
+    history = History(*(_execution(query_id, sql) for query_id, (sql, _, _) in cases.items()))
+    results = Results({query_id: (columns, rows) for query_id, (_, columns, rows) in cases.items()})
+    found = shared_results(history, results, "analyst", VALUES)
+    assert found.errors == []
+    rb = healthy()
+    rb.shared_results = found.results
+    return shared_result_problems(rb)
+
+
+def test_a_result_copying_ssn_under_any_name_or_inside_a_value_fails() -> None:
+    """The copies pass on main: their rows were searched only when the query named ssn, and not at all when it
+    named no table of a database holding it; ``42-123-45-6789`` is one token whose digits are no value's."""
+    problems = _judged({**COPIES, **CLEAN})
+    missed = [
+        query_id
+        for query_id, (_, columns, _) in COPIES.items()
+        if not any(p.startswith(f"query {query_id} ") and f"of ssn in {columns[-1]}," in p for p in problems)
+    ]
+    assert missed == [], problems
+    assert len(problems) == len(COPIES), problems
+
+
+def test_results_holding_no_ssn_value_pass() -> None:
+    assert _judged(CLEAN) == []
+
+
+def test_an_empty_result_with_a_column_named_ssn_shows_nothing_and_passes() -> None:
+    """A tool reading the schema (``LIMIT 0``) hands over no value (red on main: judged by the column's name)."""
+    assert _judged({"schema": ("SELECT * FROM gold.users LIMIT 0", ["user_id", "ssn"], [])}) == []
+
+
+def test_a_column_named_ssn_with_rows_fails_even_when_no_known_value_is_in_it() -> None:
+    """Values the privileged read did not see (past ``MAX_VALUES``, another table's) still come under the name."""
+    (problem,) = _judged({"other": ("SELECT * FROM gold.users", ["user_id", "ssn"], [["1", "555-00-1111"]])})
+    assert problem.startswith("query other ") and "holding ssn," in problem
 
 
 def test_a_result_refused_to_the_analyst_hands_nothing_and_other_failures_are_errors() -> None:
@@ -90,7 +155,7 @@ def test_a_result_refused_to_the_analyst_hands_nothing_and_other_failures_are_er
             "boom": _error("InternalServerException", "boom"),
         }
     )
-    found = shared_results(history, results, "analyst", READS, VALUES)
+    found = shared_results(history, results, "analyst", VALUES)
     assert [(r.query_id, r.denied) for r in found.results] == [("athena", True), ("s3", True)]
     assert len(found.errors) == 1 and "query boom of its workgroup analyst" in found.errors[0]
 
@@ -98,7 +163,7 @@ def test_a_result_refused_to_the_analyst_hands_nothing_and_other_failures_are_er
 def test_rows_past_the_bound_are_noted_not_searched() -> None:
     history = History(_execution("big", "SELECT ssn AS t FROM gold.users"))
     results = Results({"big": (["t"], [["x"], ["y"], ["123-45-6789"]])})
-    found = shared_results(history, results, "analyst", READS, VALUES, max_rows=2)
+    found = shared_results(history, results, "analyst", VALUES, max_rows=2)
     assert found.results[0].leaks == {}
     assert found.notes == [
         "query big of workgroup analyst: only the first 2 result rows were searched for hidden values"
@@ -112,5 +177,5 @@ def test_the_checkers_own_marked_probes_are_left_out_and_nothing_else() -> None:
         _execution("deployer", "SELECT * FROM gold.users"),
     )
     results = Results({"deployer": (["user_id", "ssn"], [["1", "123-45-6789"]])})
-    found = shared_results(history, results, "analyst", READS, VALUES, own_mark=mark)
+    found = shared_results(history, results, "analyst", VALUES, own_mark=mark)
     assert [r.query_id for r in found.results] == ["deployer"] and results.calls == 1
