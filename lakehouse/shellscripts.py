@@ -50,6 +50,15 @@ and exit check 3 ends ``error`` on such a run. A Makefile's recipe reaches the s
 is the shell's ``$DIR`` (which make's exported and command-line variables may name).
 Every command reached is recorded (``commands``), and each that runs tests (``lakehouse.testcommands``) with where it
 was met (``tests``): exit check 3 makes a guard run that reached none red.
+
+A package manager's script and tox are followed the same way, into the configuration of the tree, and count only for
+what they reach there: ``npm test``/``yarn test:unit``/``pnpm run x`` read the nearest ``package.json``
+(``lakehouse.packagescripts``) and judge the script's body (and npm's ``pre``/``post`` scripts) as the ``sh -c``
+(no ``-e``) npm runs it with; ``tox``/``tox -e x`` read ``tox.ini`` (``setup.cfg``, ``pyproject.toml``'s
+``legacy_tox_ini``: ``lakehouse.toxconfig``) and judge each command of each env it runs as its own process (``-e``),
+reporting a leading ``-`` and ``ignore_outcome = true``. No such file or script: noted, no test counted (the command
+fails where it runs, or runs nothing: nothing is reached). A file that cannot be parsed, ``tox.toml``, workspaces
+(``npm test -ws``, ``pnpm -r test``) and ``tox -m label``: ``unfollowed``, naming the file and line.
 The scripts and make a command runs inherit its environment (``Shell.environment``): ``MAKEFLAGS``/
 ``GNUMAKEFLAGS`` with ``-i`` there is reported like ``make -i``.
 """
@@ -58,6 +67,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -71,6 +81,7 @@ from lakehouse.makefiles import (
     makefile_masking,
     parse_make,
 )
+from lakehouse.packagescripts import PackageJsonError, ScriptCall, read_scripts, script_call
 from lakehouse.shellglob import ListDir, expand, unescape
 from lakehouse.shellstatus import (
     ACTION_PATH,
@@ -85,7 +96,10 @@ from lakehouse.shellstatus import (
     with_action_path,
 )
 from lakehouse.testcommands import runs_tests
+from lakehouse.toxconfig import CONFIG_FILES, UNREAD_CONFIGS, ToxCall, ToxConfig, ToxConfigError, read_tox, tox_call
 
+#: Commands whose failure is nothing to lose (tox's ``- echo x``).
+_CANNOT_FAIL = frozenset({"echo", "printf", "true", ":"})
 #: Files followed from a step or recipe: a script that runs a script that runs a script...
 MAX_DEPTH = 4
 #: The text of a file of the tree being judged (a path relative to its root), None when there is none.
@@ -264,7 +278,7 @@ class ScriptFollower:
         shown = " ".join(words)
         if shown not in self.commands:
             self.commands.append(shown)
-        if runs_tests(words):
+        if runs_tests(words) and script_call(words) is None and tox_call(words) is None:  # those: what they run
             where = ", ".join(p for p in (" -> ".join([origin or "a step", *chain]), _line_in(at, chain)) if p)
             entry = f"{where}: `{shown}`"
             if entry not in self.tests:
@@ -334,6 +348,16 @@ class ScriptFollower:
         here = self.directory(cwd, dirs, chain)
         if is_make(words[0]):
             return self.make_messages(words, shell, here, chain, dirs, origin)
+        package, tox = script_call(words), tox_call(words)
+        if package is not None or tox is not None:
+            if here is None:
+                moved = self._unknown_folder(cwd, dirs, chain)
+                what = f"`{' '.join(words)}` runs after `cd {moved}`, a folder only the run knows"
+                self._cannot_follow(origin, chain, what, moved)
+                return []
+            if package is not None:
+                return self.package_messages(package, words, shell, here, chain, origin)
+            return self.tox_messages(tox, words, shell, here, chain, origin) if tox is not None else []
         if here is None:
             called = self.called(words, shell, "", chain)
             if called is None:  # `cd "$DIR" && bash "$f"`: a file only the run names, wherever it is
@@ -368,6 +392,173 @@ class ScriptFollower:
         self._note(path, f"judged as {run_as.label}")
         found = lost_failures(text, run_as, self.hook(here, (*chain, path), origin))
         return [f"runs {path}: {path}:{f.line} `{f.command}` {f.message}" for f in found]
+
+    def _unreadable(self, origin: str, chain: tuple[str, ...], what: str) -> None:
+        """A configuration a command reads that cannot be parsed (``unfollowed``: exit check 3 ends ``error``)."""
+        where = " -> ".join([origin or "a step", *chain])
+        if self._at:
+            where += ", " + _line_in(self._at, chain)
+        if (entry := f"{where}: {what}") not in self.unfollowed:
+            self.unfollowed.append(entry)
+
+    def package_messages(
+        self, call: ScriptCall, words: Sequence[str], shell: Shell, here: str, chain: tuple[str, ...], origin: str
+    ) -> list[str]:
+        """What the ``package.json`` scripts a package manager runs lose (``lakehouse.packagescripts``), each judged
+        as the ``sh -c`` it runs it with (no ``-e``); the tests they reach are counted, not the command itself. No
+        ``package.json``, no such script: no test counted (the command fails where it runs: nothing reached)."""
+        shown = " ".join(words)
+        if call.workspaces is not None:
+            what = f"`{shown}` runs the scripts of workspaces ({call.workspaces}), which this reader does not follow"
+            self._cannot_follow(origin, chain, what)
+            return []
+        folder = here if call.folder is None else self.directory(here, (call.folder,), chain)
+        if folder is None:
+            self._cannot_follow(origin, chain, f"`{shown}` runs in `{call.folder}`, a folder only the run knows")
+            return []
+        folders = [folder]  # npm, yarn and pnpm use the nearest package.json up from where they run
+        while call.folder is None and folders[-1]:
+            folders.append(posixpath.dirname(folders[-1]))
+        path = next((p for p in (posixpath.join(f, "package.json") for f in folders) if self._text(p) is not None), "")
+        text = self._text(path) if path else None
+        if text is None:
+            if not call.implicit:
+                self._note(
+                    f"`{shown}`", f"no package.json in {folder or 'the root'} or above: runs no test (and fails)"
+                )
+            return []
+        folder = posixpath.dirname(path)
+        try:
+            scripts = read_scripts(text)
+        except PackageJsonError as err:
+            self._unreadable(origin, chain, f"`{shown}` reads {path}, which npm cannot read: {path}, {err}")
+            return []
+        if call.name not in scripts:
+            if not call.implicit:
+                fails = "nothing runs (--if-present)" if call.if_present else f"{call.tool} fails where it runs"
+                self._note(path, f"no script `{call.name}`: `{shown}` runs no test ({fails})")
+            return []
+        names = [f"pre{call.name}", call.name, f"post{call.name}"] if call.hooks else [call.name]
+        found: list[str] = []
+        for name in (n for n in names if n in scripts):
+            body, line = scripts[name]
+            element = f"{path} scripts.{name.replace('/', ':')}"
+            if not self._reachable(element, chain):
+                continue
+            run_as = Shell(False, False, f"{call.tool}'s `sh -c` (no -e)", False, shell.environment, shell.closed)
+            self._note(element, f"judged as {run_as.label}")
+            lost = lost_failures(body, run_as, self.hook(folder, (*chain, element), origin), line)
+            found += [f"runs {element}: {path}:{line + f.line - 1} `{f.command}` {f.message}" for f in lost]
+        return found
+
+    def tox_messages(
+        self, call: ToxCall, words: Sequence[str], shell: Shell, here: str, chain: tuple[str, ...], origin: str
+    ) -> list[str]:
+        """What the envs a ``tox`` runs lose (``lakehouse.toxconfig``): each command as its own process, a leading
+        ``-`` and ``ignore_outcome = true`` losing its failure; the tests they reach are counted, not ``tox``."""
+        shown = " ".join(words)
+        if not call.runs_commands:
+            return []
+        if call.command is not None:  # `tox exec -e py -- pytest`: that command, in the env
+            each = Shell(True, False, "tox exec", False, shell.environment, shell.closed)
+            script = shlex.join(call.command)
+            ran = lost_failures(script, each, self.hook(here, chain, origin)) if call.command else []
+            return [f"runs `{shown}`: `{f.command}` {f.message}" for f in ran]
+        if call.unread_option is not None:
+            self._cannot_follow(origin, chain, f"`{shown}` picks envs by `{call.unread_option}`, not read here")
+            return []
+        located = self._tox_config(call, shown, here, chain, origin)
+        if located is None:
+            return []
+        path, config = located
+        variables = shell.variables()
+        envs: list[str] | None = list(call.envs) if call.envs else None
+        if envs is None and "TOXENV" in variables:
+            value = variables["TOXENV"]
+            if value is None:
+                self._cannot_follow(origin, chain, f"`{shown}` runs the envs of TOXENV, a value only the run knows")
+                return []
+            envs = [e.strip() for e in value.split(",") if e.strip()]
+        if envs is None:
+            envs = config.envlist()
+        elif any(e.upper() == "ALL" for e in envs):
+            envs = config.all_envs()
+        found: list[str] = []
+        folder = posixpath.dirname(path)
+        for name in envs:
+            try:
+                env = config.env(name, variables)
+            except ToxConfigError as err:
+                self._unreadable(
+                    origin, chain, f"`{shown}` reads {path}, which this reader cannot judge: {path}, {err}"
+                )
+                continue
+            element = f"{path} [{env.section}]" if env.section != "testenv" else f"{path} [testenv] ({name})"
+            if not self._reachable(element, chain):
+                continue
+            run_in = self.directory(folder, (env.changedir,), chain)
+            if run_in is None:
+                self._cannot_follow(origin, chain, f"`{shown}` runs {name}'s commands in `{env.changedir}`")
+                continue
+            self._note(
+                element, f"judged for `{shown}` (env {name}; each command its own process, in {run_in or 'the root'})"
+            )
+            if env.ignore_outcome_line:
+                found.append(
+                    f"runs {element}: {path}:{env.ignore_outcome_line} `ignore_outcome = true`: tox does not fail "
+                    f"when env {name} fails"
+                )
+            each = Shell(True, False, "tox (each command its own process)", False, shell.environment, shell.closed)
+            for command in env.commands:
+                script = shlex.join(command.words)
+                follow = self.hook(run_in, (*chain, element), origin)
+                lost = lost_failures(script, each, follow, command.line)
+                found += [f"runs {element}: {path}:{command.line} `{f.command}` {f.message}" for f in lost]
+                program = posixpath.basename(command.words[0])
+                if command.ignored and program not in _CANNOT_FAIL:
+                    found.append(
+                        f"runs {element}: {path}:{command.line} `- {script}` tox ignores its exit code (the "
+                        "leading `-`)"
+                    )
+        return found
+
+    def _tox_config(
+        self, call: ToxCall, shown: str, here: str, chain: tuple[str, ...], origin: str
+    ) -> tuple[str, ToxConfig] | None:
+        """(path, configuration) tox reads: ``-c``'s file or folder, else the first of ``CONFIG_FILES`` holding one
+        in the folder tox runs in or the nearest folder above it (as tox finds it); None when there is none (noted)
+        or it cannot be read (``unfollowed``)."""
+        if call.config is not None:
+            named = self.folder(call.config, here, chain)
+            if named is None:
+                self._cannot_follow(origin, chain, f"`{shown}` reads `{call.config}`, a file only the run names")
+                return None
+            is_file = posixpath.basename(named) in CONFIG_FILES or self._text(named) is not None
+            candidates = [named] if is_file else [posixpath.join(named, n) for n in CONFIG_FILES]
+        else:
+            folders, current = [here], here
+            while current:
+                current = posixpath.dirname(current)
+                folders.append(current)
+            candidates = [posixpath.join(f, n) for f in folders for n in CONFIG_FILES]
+        for path in candidates:
+            text = self._text(path)
+            if text is None:
+                continue
+            if posixpath.basename(path) in UNREAD_CONFIGS:
+                self._unreadable(origin, chain, f"`{shown}` reads {path}, tox's TOML format, not read here")
+                return None
+            try:
+                config = read_tox(posixpath.basename(path), text)
+            except ToxConfigError as err:
+                self._unreadable(
+                    origin, chain, f"`{shown}` reads {path}, which this reader cannot judge: {path}, {err}"
+                )
+                return None
+            if config is not None:
+                return path, config
+        self._note(f"`{shown}`", f"no tox configuration ({', '.join(CONFIG_FILES)}) in the tree: runs no test")
+        return None
 
     def _file_unnamed(self, words: Sequence[str], shell: Shell, chain: tuple[str, ...], origin: str) -> None:
         """A command running a file whose path only the run knows, so no file this reader can judge (``unfollowed``):

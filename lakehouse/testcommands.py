@@ -14,6 +14,10 @@ after the wrappers ``lakehouse.shellstatus.command_words`` sees through (``poetr
   ``terraform validate``), and ``npx``/``bunx`` running a runner (``npx jest``).
 
 Asking a runner for its version or help (``pytest --version``, ``ruff -h``) runs no test: not recognised.
+
+Where the tree can be read (``lakehouse.shellscripts``, exit check 3), a package manager's script (``npm test``,
+``npm run test:unit``: ``lakehouse.packagescripts``) and ``tox`` (``lakehouse.toxconfig``) count for what their
+``package.json`` script or tox env runs, not by their name: npm's default ``test`` script echoes and exits 0.
 """
 
 from __future__ import annotations

@@ -60,6 +60,11 @@ Two sources, in this order:
   condition counts (the script decided what its failure means; the check above judges that); one whose status is
   lost (``echo "$(pytest)"``, ``pytest || true``) makes the run red anyway. When the reader stopped at something
   only the run knows (``unfollowed``) and found no test, the tests may be there: the run stays ``error``, not red.
+  ``npm test``, ``yarn test``, ``npm run test:unit`` and ``tox``/``tox -e X`` count only for what the commit's
+  ``package.json`` script (``lakehouse.packagescripts``, judged as npm's ``sh -c``) or tox env
+  (``lakehouse.toxconfig``: ``- pytest``, ``ignore_outcome = true`` lose the failure) runs: npm's default ``echo
+  "Error: no test specified"``, a missing script or configuration run no test; one that cannot be parsed is ``error``
+  naming file and line. nox's ``noxfile.py`` is not read (``nox`` counts by its name).
 
   And the repository is only a name the user gives: its runs say something of the code under test only
   when they ran on its history. So each judged run's commit (``head_sha``) must share history with the
@@ -423,7 +428,7 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
     files += scripts.files  # the scripts and Makefiles its steps ran, wherever they ran them
     unfollowed = [f"{u} (at {sha[:12]})" for u in scripts.unfollowed]
     if not scripts.tests and not scripts.unfollowed:  # what only the run knows may run them: `error`, not red
-        why.append(no_test_reason(documents[0][1], sha, scripts.commands, documents))
+        why.append(no_test_reason(documents[0][1], sha, scripts.commands, documents, scripts.notes))
     read = {
         "ref": sha,
         "files": files,
@@ -439,16 +444,25 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
 _COMMANDS_NAMED = 8
 
 
-def no_test_reason(workflow_path: str, sha: str, commands: list[str], documents: list[tuple[str, str, Any]]) -> str:
-    """Why a run whose guard runs no test is red, saying what its steps run instead (briefly)."""
+def no_test_reason(
+    workflow_path: str,
+    sha: str,
+    commands: list[str],
+    documents: list[tuple[str, str, Any]],
+    notes: dict[str, str] | None = None,
+) -> str:
+    """Why a run whose guard runs no test is red, saying what its steps run instead (briefly), and which
+    ``package.json`` script or tox configuration they named runs none (``notes``: ``no script `test```...)."""
     shown = [f"`{c if len(c) <= 60 else c[:57] + '...'}`" for c in commands[:_COMMANDS_NAMED]]
     more = f" and {len(commands) - _COMMANDS_NAMED} more" if len(commands) > _COMMANDS_NAMED else ""
     ran = f"its steps (and what they reach) run {', '.join(shown)}{more}" if commands else "its steps run no command"
     remote = list(dict.fromkeys(u for _, _, document in documents for u in remote_uses(document)))
     used = f"; it uses {', '.join(remote)}: other repositories' code, not read, so not counted" if remote else ""
+    missing = [f"{path}: {note}" for path, note in (notes or {}).items() if "runs no test" in note]
+    configs = f"; {'; '.join(missing)}" if missing else ""
     return (
-        f"{workflow_path} at {sha[:12]}: no step runs a test (none lakehouse.testcommands knows: pytest, tox, "
-        f"npm test, make whose recipe runs one...): {ran}{used}"
+        f"{workflow_path} at {sha[:12]}: no step runs a test (none lakehouse.testcommands knows: pytest, ruff, "
+        f"make, npm test or tox whose recipe, package.json script or tox env runs one...): {ran}{configs}{used}"
     )
 
 

@@ -105,8 +105,16 @@ def test_a_guard_that_runs_no_test_is_red_naming_the_workflow_and_what_it_runs(g
 HEALTHY: dict[str, tuple[str, dict[str, str], str]] = {
     "run: pytest": (guard(run_step("pytest tests")), {}, "`pytest tests`"),
     "run: python -m pytest": (guard(run_step("python -m pytest -q")), {}, "`python -m pytest -q`"),
-    "run: tox -e py": (guard(run_step("tox -e py")), {}, "`tox -e py`"),
-    "run: npm test": (guard(run_step("npm ci && npm test", shell="bash")), {}, "`npm test`"),
+    "run: tox -e py": (
+        guard(run_step("tox -e py")),
+        {"tox.ini": "[testenv]\ncommands = pytest {posargs}\n"},
+        "`pytest`",
+    ),
+    "run: npm test": (
+        guard(run_step("npm ci && npm test", shell="bash")),
+        {"package.json": '{"scripts": {"test": "jest"}}\n'},
+        "`jest`",
+    ),
     "make test running $(BIN)/pytest": (guard(MAKE_TEST), {"Makefile": RUNS_PYTEST}, "`.venv/bin/pytest tests -q`"),
     "make test's PYTEST true only for another target": (
         guard(MAKE_TEST),
