@@ -33,7 +33,7 @@ ICEBERG_OWNED: Mapping[str, frozenset[str]] = {
 #: Planned actions that change nothing of a resource.
 _UNCHANGED = ("no-op", "read")
 _INSTANCE_KEY = re.compile(r"\[[^\]]*\]")
-_SHOWN_CHARS = 160
+_SHOWN_CHARS = 400
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,8 @@ class HiddenDrift:
 
 
 def _shown(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, default=str)
+    """``value`` as compact JSON, a JSON document (a policy) parsed so it reads as one, cut if long."""
+    text = json.dumps(normalised(value), sort_keys=True, default=str, separators=(",", ":"))
     return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
 
 
