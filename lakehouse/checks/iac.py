@@ -1,7 +1,9 @@
 """Exit check 5: 100 % IaC. Nothing drifted, and nothing of the stack lives outside Terraform.
 
 Two halves: ``terraform plan -detailed-exitcode`` must be empty (drift of what Terraform
-manages), and everything the account holds for the stack (``lakehouse.inventory``: found by
+manages), and no attribute the root sets may have drifted in a way the plan keeps (a hand edit
+that the root's ``lifecycle { ignore_changes }`` hides plans "No changes"; read from the saved
+refreshed plan: ``lakehouse.plan_drift``), and everything the account holds for the stack (``lakehouse.inventory``: found by
 the ``stack_id`` tag, by the stack's name prefix, hanging off a stack role, user, topic, queue
 or bucket (its access points and configurations: notifications, replication, CORS, ...), inside
 a stack database or workgroup, using the stack (a crawler, job, rule or filter: ``lakehouse.inventory_kinds``),
