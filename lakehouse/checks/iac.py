@@ -1,22 +1,22 @@
 """Exit check 5: 100 % IaC. Nothing drifted, and nothing of the stack lives outside Terraform.
 
-Two halves: ``terraform plan -detailed-exitcode`` must be empty (drift of what Terraform
-manages), and no attribute the root sets may have drifted in a way the plan keeps (a hand edit
-that the root's ``lifecycle { ignore_changes }`` hides plans "No changes"; read from the saved
-refreshed plan: ``lakehouse.plan_drift``), and everything the account holds for the stack (``lakehouse.inventory``: found by
-the ``stack_id`` tag, by the stack's name prefix, hanging off a stack role, user, topic, queue
-or bucket (its access points and configurations: notifications, replication, CORS, ...), inside
-a stack database or workgroup, using the stack (a crawler, job, rule or filter: ``lakehouse.inventory_kinds``),
-listed by Lake Formation (LF-Tag grants too, when their tags reach the stack; LF-Tags and saved LF-Tag
-expressions named like the stack), or
-tagged for the stack in any enabled region whatever its service: the tagging sweep) must be in Terraform state.
-So must every LF-Tag value assigned directly to a stack database, table or column (``lakehouse.lf_tags``: one
-of the root's ``aws_lakeformation_resource_lf_tag(s)``; inherited values are the parent's), and every value an
-LF-Tag of the state has in the account. A saved LF-Tag expression (``CreateLFTagExpression``: a name LF-Tag
-grants use for their expression) named like the stack must be an ``aws_lakeformation_lf_tag_expression`` of the
-state; hashicorp/aws 5.100.0, which ``infra/`` pins, has no such type, so with it every one is made by hand, and
-the evidence says so. A stack database or table dropped between Glue's listing and the read of its LF-Tags
-carries none (``lakehouse.lf_tags.read_assigned``); the evidence names it, and the listing still judges it.
+Two halves, the plan and the account: ``terraform plan -detailed-exitcode`` must be empty (drift of what
+Terraform manages), and no attribute the root sets may have drifted in a way the plan keeps (a hand edit that
+the root's ``lifecycle { ignore_changes }`` hides plans "No changes"; read from the saved refreshed plan:
+``lakehouse.plan_drift``); and everything the account holds for the stack (``lakehouse.inventory``: found by
+the ``stack_id`` tag, by the stack's name prefix, hanging off a stack role, user, topic, queue or bucket (its
+access points and configurations: notifications, replication, CORS, ...), inside a stack database or
+workgroup, using the stack (a crawler, job, rule or filter: ``lakehouse.inventory_kinds``), listed by Lake
+Formation (LF-Tag grants too, when their tags reach the stack; LF-Tags and saved LF-Tag expressions named like
+the stack), or tagged for the stack in any enabled region whatever its service: the tagging sweep) must be in
+Terraform state. So must every LF-Tag value assigned directly to a stack database, table or column
+(``lakehouse.lf_tags``: one of the root's ``aws_lakeformation_resource_lf_tag(s)``; inherited values are the
+parent's), and every value an LF-Tag of the state has in the account. A saved LF-Tag expression
+(``CreateLFTagExpression``: a name LF-Tag grants use for their expression) named like the stack must be an
+``aws_lakeformation_lf_tag_expression`` of the state; hashicorp/aws 5.100.0, which ``infra/`` pins, has no
+such type, so with it every one is made by hand, and the evidence says so. A stack database or table dropped
+between Glue's listing and the read of its LF-Tags carries none (``lakehouse.lf_tags.read_assigned``); the
+evidence names it, and the listing still judges it.
 
 What is expected without being in state:
 
