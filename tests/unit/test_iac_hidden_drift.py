@@ -7,13 +7,19 @@ The fixtures are ``terraform show -json`` of a refreshed plan (format 1.2, as Te
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
-from lakehouse.checks.iac import judge_iac
+import pytest
+
+from lakehouse.checks.iac import check_iac_coverage, judge_iac
 from lakehouse.outcome import Status
 from lakehouse.plan_drift import hidden_drift, normalised
 from lakehouse.terraform import PlannedChange, PlanResult
-from tests.unit.test_iac import EXPECTED, STATE, healthy
+from tests.unit.test_iac import EXPECTED, STATE, _Stack, healthy, read_account
+
+__all__ = ["read_account"]  # the fixture, imported for this module's tests
 
 GOLD_BUCKET = "lakehouse-lh-1-gold-123456789012"
 POLICY_ADDRESS = 'aws_s3_bucket_policy.tls_only["gold"]'
@@ -185,3 +191,16 @@ def test_drift_without_the_saved_plan_to_show_is_not_a_pass() -> None:
     result = _judge(None)
     assert result.status is Status.ERROR
     assert f"the refreshed plan's drift of {POLICY_ADDRESS} (no saved plan to show)" in str(result.reason)
+
+
+@pytest.mark.usefixtures("read_account")
+def test_the_check_reads_the_saved_plan_when_the_plan_reports_drift(tmp_path: Path) -> None:
+    saved = tmp_path / "last.tfplan"
+    widened = _policy_drift(_policy("s3:*"), _policy("s3:GetObject"))
+    shown: list[Path] = []
+    stack = _Stack(PlanResult(0, [PlannedChange(POLICY_ADDRESS, "update", drift=True)], saved=saved), [])
+    stack.tf = SimpleNamespace(show_plan=lambda path: shown.append(path) or _plan_json([widened]))  # type: ignore[attr-defined]
+    outcome = check_iac_coverage(stack)  # type: ignore[arg-type]
+    assert shown == [saved]
+    assert outcome.status is Status.FAILED
+    assert f"{POLICY_ADDRESS}: policy changed outside Terraform" in str(outcome.reason)
