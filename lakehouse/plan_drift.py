@@ -34,6 +34,8 @@ ICEBERG_OWNED: Mapping[str, frozenset[str]] = {
 _UNCHANGED = ("no-op", "read")
 _INSTANCE_KEY = re.compile(r"\[[^\]]*\]")
 _SHOWN_CHARS = 400
+#: What the evidence says of a value Terraform marks sensitive.
+SENSITIVE = "(sensitive)"
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,11 @@ def _put_back(attribute: str, drifted_to: Any, planned: Mapping[str, Any] | None
     return bool(normalised(value) != normalised(drifted_to))
 
 
+def _marked(sensitive: Any, attribute: str) -> bool:
+    """Whether ``before_sensitive`` / ``after_sensitive`` marks (any part of) ``attribute``."""
+    return isinstance(sensitive, Mapping) and bool(normalised(sensitive.get(attribute)))
+
+
 def hidden_drift(plan_json: Mapping[str, Any]) -> list[HiddenDrift]:
     """Every attribute the root sets that changed outside Terraform and that the plan leaves as the account has it.
 
@@ -131,5 +138,7 @@ def hidden_drift(plan_json: Mapping[str, Any]) -> list[HiddenDrift]:
             then, now = before.get(attribute), after.get(attribute)
             if normalised(then) == normalised(now) or _put_back(attribute, now, planned.get(address)):
                 continue
+            if _marked(change.get("before_sensitive"), attribute) or _marked(change.get("after_sensitive"), attribute):
+                then = now = SENSITIVE  # compared, never written to the evidence
             found.append(HiddenDrift(address, attribute, then, now))
     return found

@@ -204,3 +204,11 @@ def test_the_check_reads_the_saved_plan_when_the_plan_reports_drift(tmp_path: Pa
     assert shown == [saved]
     assert outcome.status is Status.FAILED
     assert f"{POLICY_ADDRESS}: policy changed outside Terraform" in str(outcome.reason)
+
+
+def test_a_sensitive_value_is_compared_but_never_written() -> None:
+    widened = _policy_drift(_policy("s3:*"), _policy("s3:GetObject"))
+    widened["change"]["after_sensitive"] = {"policy": True}
+    (found,) = hidden_drift(_plan_json([widened]))
+    assert (found.attribute, found.state, found.account) == ("policy", "(sensitive)", "(sensitive)")
+    assert "s3:GetObject" not in str(found)
