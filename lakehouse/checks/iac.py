@@ -1,20 +1,22 @@
 """Exit check 5: 100 % IaC. Nothing drifted, and nothing of the stack lives outside Terraform.
 
-Two halves: ``terraform plan -detailed-exitcode`` must be empty (drift of what Terraform
-manages), and everything the account holds for the stack (``lakehouse.inventory``: found by
-the ``stack_id`` tag, by the stack's name prefix, hanging off a stack role, user, topic, queue
-or bucket (its access points and configurations: notifications, replication, CORS, ...), inside
-a stack database or workgroup, using the stack (a crawler, job, rule or filter: ``lakehouse.inventory_kinds``),
-listed by Lake Formation (LF-Tag grants too, when their tags reach the stack; LF-Tags and saved LF-Tag
-expressions named like the stack), or
-tagged for the stack in any enabled region whatever its service: the tagging sweep) must be in Terraform state.
-So must every LF-Tag value assigned directly to a stack database, table or column (``lakehouse.lf_tags``: one
-of the root's ``aws_lakeformation_resource_lf_tag(s)``; inherited values are the parent's), and every value an
-LF-Tag of the state has in the account. A saved LF-Tag expression (``CreateLFTagExpression``: a name LF-Tag
-grants use for their expression) named like the stack must be an ``aws_lakeformation_lf_tag_expression`` of the
-state; hashicorp/aws 5.100.0, which ``infra/`` pins, has no such type, so with it every one is made by hand, and
-the evidence says so. A stack database or table dropped between Glue's listing and the read of its LF-Tags
-carries none (``lakehouse.lf_tags.read_assigned``); the evidence names it, and the listing still judges it.
+Two halves, the plan and the account: ``terraform plan -detailed-exitcode`` must be empty (drift of what
+Terraform manages), and no attribute the root sets may have drifted in a way the plan keeps (a hand edit that
+the root's ``lifecycle { ignore_changes }`` hides plans "No changes"; read from the saved refreshed plan:
+``lakehouse.plan_drift``); and everything the account holds for the stack (``lakehouse.inventory``: found by
+the ``stack_id`` tag, by the stack's name prefix, hanging off a stack role, user, topic, queue or bucket (its
+access points and configurations: notifications, replication, CORS, ...), inside a stack database or
+workgroup, using the stack (a crawler, job, rule or filter: ``lakehouse.inventory_kinds``), listed by Lake
+Formation (LF-Tag grants too, when their tags reach the stack; LF-Tags and saved LF-Tag expressions named like
+the stack), or tagged for the stack in any enabled region whatever its service: the tagging sweep) must be in
+Terraform state. So must every LF-Tag value assigned directly to a stack database, table or column
+(``lakehouse.lf_tags``: one of the root's ``aws_lakeformation_resource_lf_tag(s)``; inherited values are the
+parent's), and every value an LF-Tag of the state has in the account. A saved LF-Tag expression
+(``CreateLFTagExpression``: a name LF-Tag grants use for their expression) named like the stack must be an
+``aws_lakeformation_lf_tag_expression`` of the state; hashicorp/aws 5.100.0, which ``infra/`` pins, has no
+such type, so with it every one is made by hand, and the evidence says so. A stack database or table dropped
+between Glue's listing and the read of its LF-Tags carries none (``lakehouse.lf_tags.read_assigned``); the
+evidence names it, and the listing still judges it.
 
 What is expected without being in state:
 
@@ -95,6 +97,7 @@ from lakehouse.lineage.sqlio import READ, SqlLineageError, statement_io
 from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import SQL_DIR, TABLES
 from lakehouse.pipeline.sqlfiles import SqlFileError, load
+from lakehouse.plan_drift import hidden_drift
 from lakehouse.stack import Stack
 from lakehouse.terraform import PlanResult, state_resources
 from lakehouse.tfmirror import pinned_aws_version
@@ -354,13 +357,15 @@ def judge_iac(
     expected_tables: set[str],
     declared: Mapping[str, tuple[str | None, str]] | None = None,
     provider_version: str | None = None,
+    plan_json: Mapping[str, Any] | None = None,
 ) -> Outcome:
     """The verdict from already-collected facts: the plan, the state, what the account holds.
 
     ``expected_tables``: the pipeline's own tables (``pipeline_tables``), ``db.table`` lower case;
     ``declared``: their locations as the pipeline's SQL declares them (``pipeline_locations``);
     ``provider_version``: the hashicorp/aws version the root pins (says whether state *could* hold an LF-Tag
-    expression).
+    expression); ``plan_json``: ``terraform show -json`` of the plan, which says what drifted (needed when the
+    plan reports drift: an edit the root ignores plans no change).
     """
     managed = managed_keys(state)
     unmanaged: list[CloudResource] = []
@@ -412,13 +417,20 @@ def judge_iac(
     ]
     labels = sorted(f"{f['kind']} {f['name']}" for f in found)
 
-    # Only planned changes count. Refresh "drift" without a planned change is attribute noise
-    # (e.g. null vs. empty map); it is kept in the details for the curious.
+    # Planned changes count, and so does drift the plan keeps (an attribute the root sets, changed outside
+    # Terraform, that the root's ignore_changes leaves as the account has it: lakehouse.plan_drift). Other
+    # refresh "drift" is attribute noise (e.g. null vs. empty map) or Iceberg's (judged by the location checks).
     changes = [{"address": c.address, "action": c.action} for c in plan.planned]
+    refresh_drift = sorted({c.address for c in plan.changes if c.drift})
+    hidden = [str(h) for h in hidden_drift(plan_json)] if plan_json is not None else []
+    unread = list(inventory.unreadable)
+    if refresh_drift and plan_json is None:
+        unread.append(f"the refreshed plan's drift of {', '.join(refresh_drift)} (no saved plan to show)")
     details: dict[str, Any] = {
         "plan_exit_code": plan.exit_code,
         "plan_changes": changes,
-        "refresh_drift": sorted({c.address for c in plan.changes if c.drift}),
+        "refresh_drift": refresh_drift,
+        "drift_the_plan_keeps": hidden,
         "state_resource_count": len(state),
         "unmanaged": labels,
         "unmanaged_found": sorted(found, key=lambda f: (f["kind"], f["name"])),
@@ -427,7 +439,7 @@ def judge_iac(
         "lf_tags_assigned_read": [f"{a.label} ({a.region})" for a in inventory.lf_tag_assignments],
         "pipeline_tables_found": sorted(pipeline_made),
         "pipeline_tables_expected": sorted(expected_tables),
-        "unreadable": list(inventory.unreadable),
+        "unreadable": unread,
         # Dropped after Glue listed them: no LF-Tags to compare (lf_tags.read_assigned); the listing still judged them.
         "gone_while_read": list(inventory.gone_while_read),
         "covered_kinds": list(COVERED_KINDS),
@@ -437,8 +449,8 @@ def judge_iac(
         "regions": list(inventory.regions),
         "tagging_sweep_regions": list(inventory.swept_regions),
     }
-    measured = {"plan_changes": len(changes), "unmanaged_resources": len(found)}
-    threshold = {"plan_changes": 0, "unmanaged_resources": 0}
+    measured = {"plan_changes": len(changes), "drift_the_plan_keeps": len(hidden), "unmanaged_resources": len(found)}
+    threshold = {"plan_changes": 0, "drift_the_plan_keeps": 0, "unmanaged_resources": 0}
     plan_problems: list[str] = []
     unmanaged_problems: list[str] = []
     if not plan.clean:
@@ -446,6 +458,11 @@ def judge_iac(
         changed = sorted({c["address"] for c in changes})
         listed = ", ".join(changed) or "(plan reported changes without details)"
         plan_problems.append(f"terraform plan is not empty ({len(changed)} resource(s) to change: {listed})")
+    if hidden:
+        plan_problems.append(
+            f"{len(hidden)} attribute(s) the root sets changed outside Terraform and terraform plan keeps them (drift "
+            f"its refresh found that the root's lifecycle ignore_changes hides): {'; '.join(hidden)}"
+        )
     if strays := stray_locations(state, inventory):
         details["tables_outside_the_stack"] = strays
         plan_problems.append(
@@ -487,11 +504,11 @@ def judge_iac(
         )
     details["problems"] = {"plan": plan_problems, "unmanaged": unmanaged_problems}
     reasons = plan_problems + unmanaged_problems
-    if inventory.unreadable:
-        unread = f"could not read {len(inventory.unreadable)} listing(s): {'; '.join(inventory.unreadable)}"
+    if unread:
+        text = f"could not read {len(unread)} listing(s): {'; '.join(unread)}"
         if not reasons:
-            return Outcome.error(unread, threshold, details, measured)
-        reasons.append(unread)
+            return Outcome.error(text, threshold, details, measured)
+        reasons.append(text)
     return Outcome.judged(not reasons, measured, threshold, "; ".join(reasons) or None, details)
 
 
@@ -651,4 +668,12 @@ def check_iac_coverage(stack: Stack, plan: PlanResult | Future[PlanResult] | Non
         declared = pipeline_locations(stack.stack_id, inventory.account, stack.target.region)
     except PipelineTablesError as err:
         return Outcome.error(f"cannot tell the pipeline's tables from strays: {err}")
-    return judge_iac(planned, state, inventory, set(declared), declared, pinned_aws_version(project_root() / "infra"))
+    version = pinned_aws_version(project_root() / "infra")
+    return judge_iac(planned, state, inventory, set(declared), declared, version, _drift_shown(stack, planned))
+
+
+def _drift_shown(stack: Stack, plan: PlanResult) -> dict[str, Any] | None:
+    """``show -json`` of the saved plan when it reports drift (what drifted, attribute by attribute); else None."""
+    if plan.saved is None or not any(c.drift for c in plan.changes):
+        return None
+    return stack.tf.show_plan(plan.saved)

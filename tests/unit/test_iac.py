@@ -136,7 +136,7 @@ def _judge(inv: Inventory, plan: PlanResult | None = None) -> Any:
 def test_healthy_stack_after_the_pipeline_passes() -> None:
     result = _judge(healthy())
     assert result.passed, result.reason
-    assert result.measured == {"plan_changes": 0, "unmanaged_resources": 0}
+    assert result.measured == {"plan_changes": 0, "drift_the_plan_keeps": 0, "unmanaged_resources": 0}
     assert result.details["pipeline_tables_found"] == [f"{GOLD}.daily_revenue"]
     assert result.details["problems"] == {"plan": [], "unmanaged": []}
 

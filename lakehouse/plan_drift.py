@@ -1,0 +1,144 @@
+"""Drift Terraform saw when it refreshed, yet will not undo: a hand edit a root's ``ignore_changes`` hides.
+
+A refreshed plan compares the state with the account (``resource_drift`` of ``terraform show -json``: before
+= state, after = the account). An attribute the root *sets* that changed there is planned back to the root's
+value, unless ``lifecycle { ignore_changes = [...] }`` (or ``= all``) tells Terraform to keep the account's:
+then the plan says "No changes" over a hand-edited bucket policy, grant or alarm threshold. The plan's JSON
+holds no ``lifecycle`` block, so this module reads the effect instead: a set attribute (one of the resource's
+``expressions`` in the plan's ``configuration``) whose value really changed (noise normalised: null, ``""``,
+``[]`` and ``{}`` are one; JSON documents compare parsed) and that the planned change does not put back.
+
+Attributes Terraform does not set (computed ones, and Optional+Computed ones the root leaves unset) are not
+judged here: nothing in the root says what they should be. Blocks the root writes only with ``dynamic`` are
+not among the ``expressions`` Terraform shows, so they are not judged either.
+
+One exception, explicit and narrow: an ``aws_glue_catalog_table``'s ``storage_descriptor`` and ``parameters``
+belong to Iceberg (every commit rewrites them; ``infra/governance.tf`` ignores them), and exit check 5's table
+location checks judge them instead (``lakehouse.checks.iac``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+#: Attributes a root may ignore and the account may change: Iceberg's, judged by exit check 5's location checks.
+ICEBERG_OWNED: Mapping[str, frozenset[str]] = {
+    "aws_glue_catalog_table": frozenset({"storage_descriptor", "parameters"}),
+}
+
+#: Planned actions that change nothing of a resource.
+_UNCHANGED = ("no-op", "read")
+_INSTANCE_KEY = re.compile(r"\[[^\]]*\]")
+_SHOWN_CHARS = 400
+#: What the evidence says of a value Terraform marks sensitive.
+SENSITIVE = "(sensitive)"
+
+
+@dataclass(frozen=True)
+class HiddenDrift:
+    """One attribute changed outside Terraform that the plan keeps as the account has it."""
+
+    address: str
+    attribute: str
+    state: Any
+    account: Any
+
+    def __str__(self) -> str:
+        return (
+            f"{self.address}: {self.attribute} changed outside Terraform (state {_shown(self.state)}, account "
+            f"{_shown(self.account)}) and the plan keeps it (the root ignores it: lifecycle ignore_changes)"
+        )
+
+
+def _shown(value: Any) -> str:
+    """``value`` as compact JSON, a JSON document (a policy) parsed so it reads as one, cut if long."""
+    text = json.dumps(normalised(value), sort_keys=True, default=str, separators=(",", ":"))
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
+
+
+def normalised(value: Any) -> Any:
+    """``value`` with refresh noise taken out: empty things are None, JSON documents parsed, empty keys dropped."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text[:1] in ("{", "["):
+            try:
+                return normalised(json.loads(text))
+            except json.JSONDecodeError:
+                pass
+        return value if value else None
+    if isinstance(value, Mapping):
+        kept = {str(k): n for k, v in value.items() if (n := normalised(v)) is not None}
+        return kept or None
+    if isinstance(value, list | tuple):
+        items = [normalised(v) for v in value]
+        return items if any(i is not None for i in items) else None
+    return value
+
+
+def _config_resources(module: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(address without instance keys, expressions) of every managed resource in a configuration module."""
+    for res in module.get("resources") or []:
+        if res.get("mode") == "managed":
+            yield f"{prefix}{res.get('type')}.{res.get('name')}", res.get("expressions") or {}
+    for name, call in (module.get("module_calls") or {}).items():
+        yield from _config_resources(call.get("module") or {}, f"{prefix}module.{name}.")
+
+
+def configured_attributes(plan_json: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    """Address (instance keys left out) -> the attributes and blocks the root writes for that resource."""
+    root = (plan_json.get("configuration") or {}).get("root_module") or {}
+    return {address: frozenset(expressions) for address, expressions in _config_resources(root)}
+
+
+def _config_address(change: Mapping[str, Any]) -> str:
+    module = _INSTANCE_KEY.sub("", str(change.get("module_address") or ""))
+    return f"{module + '.' if module else ''}{change.get('type')}.{change.get('name')}"
+
+
+def _put_back(attribute: str, drifted_to: Any, planned: Mapping[str, Any] | None) -> bool:
+    """Whether the planned change of the resource makes ``attribute`` something else than the account holds."""
+    if planned is None or not (set(planned.get("actions") or []) - set(_UNCHANGED)):
+        return False
+    after = planned.get("after") or {}
+    unknown = planned.get("after_unknown") or {}
+    if isinstance(unknown, Mapping) and unknown.get(attribute):
+        return True
+    value = after.get(attribute) if isinstance(after, Mapping) else None
+    return bool(normalised(value) != normalised(drifted_to))
+
+
+def _marked(sensitive: Any, attribute: str) -> bool:
+    """Whether ``before_sensitive`` / ``after_sensitive`` marks (any part of) ``attribute``."""
+    return isinstance(sensitive, Mapping) and bool(normalised(sensitive.get(attribute)))
+
+
+def hidden_drift(plan_json: Mapping[str, Any]) -> list[HiddenDrift]:
+    """Every attribute the root sets that changed outside Terraform and that the plan leaves as the account has it.
+
+    ``plan_json``: ``terraform show -json`` of a refreshed plan (``resource_drift``, ``resource_changes``,
+    ``configuration``). Iceberg's table attributes (``ICEBERG_OWNED``) are left to the location checks.
+    """
+    configured = configured_attributes(plan_json)
+    planned = {str(c.get("address")): c.get("change") or {} for c in plan_json.get("resource_changes") or []}
+    found = []
+    for drift in plan_json.get("resource_drift") or []:
+        if drift.get("mode", "managed") != "managed":
+            continue
+        address, kind = str(drift.get("address")), str(drift.get("type"))
+        change = drift.get("change") or {}
+        before, after = change.get("before") or {}, change.get("after") or {}
+        if not isinstance(before, Mapping) or not isinstance(after, Mapping):
+            continue
+        judged = configured.get(_config_address(drift), frozenset()) - ICEBERG_OWNED.get(kind, frozenset())
+        for attribute in sorted(judged):
+            then, now = before.get(attribute), after.get(attribute)
+            if normalised(then) == normalised(now) or _put_back(attribute, now, planned.get(address)):
+                continue
+            if _marked(change.get("before_sensitive"), attribute) or _marked(change.get("after_sensitive"), attribute):
+                then = now = SENSITIVE  # compared, never written to the evidence
+            found.append(HiddenDrift(address, attribute, then, now))
+    return found

@@ -1,0 +1,100 @@
+"""Exit check 5 on a real plan: a hand edit the root's ``lifecycle { ignore_changes }`` hides is still drift.
+
+A root of its own (the real provider pin and lock file, on the emulator): a bucket and its policy, the policy
+ignored as a careless root might. Deployed, exit check 5 passes; the policy widened by hand plans "No changes"
+(``plan_changes`` stays empty), and the check fails naming the policy's address and attribute, read from the
+refreshed plan Terraform saved (``lakehouse.plan_drift``).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from lakehouse.checks.iac import check_iac_coverage
+from lakehouse.config import new_stack_id
+from lakehouse.outcome import Status
+from lakehouse.stack import Lifecycle
+from tests.integration.conftest import ROOT, make_options
+
+ROOT_TF = """
+    variable "stack_id" { type = string }
+    variable "region" { type = string }
+    variable "owner" { type = string }
+    provider "aws" {
+      region = var.region
+      default_tags { tags = { stack_id = var.stack_id } }
+    }
+    resource "aws_s3_bucket" "data" {
+      bucket        = "${var.stack_id}-ignored-policy"
+      force_destroy = true
+    }
+    resource "aws_s3_bucket_policy" "tls_only" {
+      bucket = aws_s3_bucket.data.id
+      policy = jsonencode({
+        Version = "2012-10-17"
+        Statement = [{
+          Sid       = "DenyInsecureTransport"
+          Effect    = "Deny"
+          Principal = "*"
+          Action    = "s3:*"
+          Resource  = [aws_s3_bucket.data.arn, "${aws_s3_bucket.data.arn}/*"]
+          Condition = { Bool = { "aws:SecureTransport" = "false" } }
+        }]
+      })
+      lifecycle {
+        ignore_changes = [policy]
+      }
+    }
+"""
+
+
+def _project(tmp_path: Path) -> Path:
+    root = tmp_path / "project"
+    (root / "infra").mkdir(parents=True)
+    for name in ("versions.tf", ".terraform.lock.hcl"):
+        shutil.copy(ROOT / "infra" / name, root / "infra" / name)
+    (root / "infra" / "main.tf").write_text(textwrap.dedent(ROOT_TF))
+    return root
+
+
+@pytest.mark.xdist_group("ignored-policy")
+def test_a_bucket_policy_widened_by_hand_that_the_root_ignores_fails_check_5(tmp_path: Path) -> None:
+    stack_id = new_stack_id()
+    life = Lifecycle(make_options(root=_project(tmp_path), stack_id=stack_id, reports_dir=tmp_path / "reports"))
+    dep = life.up()
+    try:
+        assert dep.ok, dep.error
+        healthy = check_iac_coverage(dep.stack)
+        assert healthy.status is Status.PASSED, healthy.reason
+
+        bucket = f"{stack_id}-ignored-policy"
+        public_read = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "PublicRead",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": "s3:GetObject",
+                    "Resource": f"arn:aws:s3:::{bucket}/*",
+                }
+            ],
+        }
+        dep.stack.target.client("s3").put_bucket_policy(Bucket=bucket, Policy=json.dumps(public_read))
+        outcome = check_iac_coverage(dep.stack)
+        assert outcome.details["plan_changes"] == []  # the hole: Terraform plans nothing over the edit
+        # The bucket drifts too (its own policy attribute, Optional+Computed and unset in the root: not judged).
+        assert "aws_s3_bucket_policy.tls_only" in outcome.details["refresh_drift"]
+        assert outcome.status is Status.FAILED, outcome.details
+        assert outcome.details["drift_the_plan_keeps"] == [
+            reason for reason in outcome.details["drift_the_plan_keeps"] if reason.startswith("aws_s3_bucket_policy")
+        ], "only the ignored policy is drift the plan keeps"
+        assert "aws_s3_bucket_policy.tls_only: policy changed outside Terraform" in str(outcome.reason)
+        assert "PublicRead" in str(outcome.reason)
+    finally:
+        life.down()
