@@ -6,6 +6,7 @@ with where it listens) before anything else, so the starter knows the port witho
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -80,13 +81,16 @@ def stop_pid(pid: int, timeout_s: float = 10.0) -> None:
     """End a process we started (by its PID only) and wait until it is gone."""
     if not pid_alive(pid):
         return
-    os.kill(pid, signal.SIGTERM)
+    # The process may end (and be reaped by its parent) between any check and the signal: that is done too.
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if not pid_alive(pid):
             return
         time.sleep(0.05)  # polling a condition with a deadline, not synchronising by sleep
-    os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
 
 
 def serve_until_signalled(server: Any, ready_prefix: str, ready: dict[str, Any]) -> None:
