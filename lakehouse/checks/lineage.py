@@ -3,8 +3,13 @@
 Tied to this run: every OpenLineage event the session's pipeline emitted was delivered, and
 the latest run Marquez holds for the job that builds the Gold table, and for every job upstream
 of it, is COMPLETED and is one this session emitted (its run id), so jobs left in the namespace
-by an earlier run, a failed run, or a run posted by anything else afterwards never pass (Marquez
-draws a job's edges from its latest run, failed or not). Then, judged through Marquez's API: the
+by an earlier run, a failed run, or a run posted by anything else afterwards never pass. Marquez
+keeps two "latest" runs of a job: the Job's ``latestRun`` is the run that transitioned last by
+``eventTime`` (``RunDao.findByLatestJob``), while the lineage graph draws the job's edges and node
+state from its current run, the run whose events *arrived* last (``jobs.current_run_uuid``, the
+job version of the last terminal event to arrive). Both must be this run's COMPLETED run, so a
+foreign run arriving after this one with backdated times cannot lend the graph its edges while
+the time-based reading points at ours. Then, judged through Marquez's API: the
 job namespace has jobs, and the lineage graph of the Gold job holds every edge the pipeline's SQL
 implies upstream of it, so that it reaches back to the Bronze datasets, and no edge at those jobs
 that no pipeline SQL implies (an input declared or replayed by something else, such as another
@@ -43,8 +48,9 @@ from lakehouse.pipeline.runner import SQL_DIR, stack_values
 from lakehouse.pipeline.sqlfiles import load
 
 THRESHOLD = (
-    "every lineage event of this run delivered; the latest run of the gold job and of every job upstream of it "
-    "COMPLETED and emitted by this run; >= 1 job in the namespace; the gold job's graph reaches back to Bronze, "
+    "every lineage event of this run delivered; the latest run of the gold job and of every job upstream of it, "
+    "and the run its lineage node is drawn from, COMPLETED and emitted by this run; >= 1 job in the namespace; "
+    "the gold job's graph reaches back to Bronze, "
     "with no edge at the pipeline's jobs that its SQL does not imply; a screenshot of it, from a Marquez web "
     "showing the same Marquez; "
     "the column-flow page of Bronze ssn draws every table it flows into (on the local lineage service)"
@@ -218,13 +224,65 @@ def stale_jobs(exp: Expectation, emission: EmissionStats) -> list[str]:
 
 def upstream_run_problems(jobs: dict[str, dict[str, Any]], emission: EmissionStats) -> list[str]:
     """Each upstream job this run emitted (``name -> Marquez Job``) must have this run's COMPLETED run as its
-    latest: Marquez draws a job's edges from its latest run, so a later FAILED, RUNNING or foreign run of an
-    upstream job would draw the edges the check counts while this run's events no longer do.
+    latest (by time, as the job's page shows it): a later FAILED, RUNNING or foreign run of an upstream job
+    would be what Marquez shows of it while the edges the check counts can still be this run's. The run the
+    graph draws the job from (by arrival) is :func:`drawn_run_problems`' to judge.
     Jobs this run emitted nothing of are :func:`stale_jobs`' to name."""
     found: list[str] = []
     for name, job in sorted(jobs.items()):
         if emission.run_ids.get(name):
             found += run_problems(name, job, emission, role="the upstream job")
+    return found
+
+
+def drawn_runs(graph: list[dict[str, Any]], exp: Expectation, names: list[str]) -> dict[str, dict[str, Any] | None]:
+    """``name -> the run Marquez draws the job's lineage node from`` (its ``data.latestRun``, None without one),
+    for the jobs of ``names`` the graph holds.
+
+    That run is the job's current run (``LineageService.lineage``: ``findRunByUuid(currentRunUuid)``): the run of
+    the last RunEvent to *arrive*. Its terminal event is the one whose datasets the graph draws as the job's edges
+    (``JobVersionDao.upsertJobVersionOnRunTransition``), and Marquez web colours the node with its state. The Job's
+    ``latestRun`` is another run when events arrive late with earlier times (it is the latest by ``eventTime``).
+    """
+    wanted = {job_node(exp.namespace, name): name for name in names}
+    found: dict[str, dict[str, Any] | None] = {}
+    for node in graph:
+        if node.get("type") == "JOB" and node.get("id") in wanted:
+            latest = (node.get("data") or {}).get("latestRun")
+            found[wanted[str(node["id"])]] = latest if isinstance(latest, dict) else None
+    return found
+
+
+def drawn_run_problems(
+    drawn: dict[str, dict[str, Any] | None], judged: dict[str, Any], emission: EmissionStats, gold_job: str
+) -> list[str]:
+    """Each job's drawn run (:func:`drawn_runs`) must be this run's and COMPLETED, like its ``latestRun``.
+
+    ``judged`` is ``name -> the latestRun id already judged`` (:func:`run_problems`): a drawn run that is that
+    run is not reported twice. A foreign run arriving after this run's with earlier times is not the job's
+    ``latestRun``, yet Marquez draws the job's edges and state from it: the graph is not this run's.
+    """
+    found: list[str] = []
+    for name, run in sorted(drawn.items()):
+        role = "the gold job" if name == gold_job else "the upstream job"
+        ours = [_run_id(r) for r in emission.run_ids.get(name, [])]
+        emitted = f"this run emitted {', '.join(ours)}" if ours else "this run emitted no run of it"
+        if run is None:
+            found.append(
+                f"the lineage graph draws {role} {name} with no current run (the last event to arrive for it "
+                f"named no run, as a JobEvent does), not this run's COMPLETED run ({emitted})"
+            )
+            continue
+        run_id, state = _run_id(run.get("id")), str(run.get("state"))
+        if run_id == _run_id(judged.get(name)):
+            continue
+        if run_id not in ours:
+            found.append(
+                f"the lineage graph draws {role} {name} from run {run_id} ({state}), the last run whose events "
+                f"arrived, though not its latest by time: a run this run did not emit ({emitted})"
+            )
+        elif state != COMPLETED:
+            found.append(f"the lineage graph draws {role} {name} from this run's {run_id}, {state}, not {COMPLETED}")
     return found
 
 
@@ -320,6 +378,11 @@ def check_api(client: MarquezClient, exp: Expectation, emission: EmissionStats) 
         graph = client.lineage(exp.gold_node)
     except MarquezError as err:
         return ApiResult(problems, details, unreadable=f"the lineage of {exp.gold_node} could not be read: {err}")
+    judged = {exp.gold_job: latest.get("id")} | {n: (j.get("latestRun") or {}).get("id") for n, j in upstream.items()}
+    drawn = drawn_runs(graph, exp, [exp.gold_job, *(n for n in upstream_jobs(exp) if emission.run_ids.get(n))])
+    details["drawn_runs"] = {n: {k: (r or {}).get(k) for k in ("id", "state")} for n, r in sorted(drawn.items())}
+    if current := drawn_run_problems(drawn, judged, emission, exp.gold_job):
+        problems.append(_named(current))
     found = graph_edges(graph)
     missing = sorted(exp.edges - found, key=str)
     unexpected = unexpected_edges(exp, found)

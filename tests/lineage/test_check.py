@@ -99,6 +99,10 @@ def test_a_healthy_service_passes_with_a_screenshot(service: LineageHandle, tmp_
     upstream = marquez["upstream_latest_runs"]  # every job upstream of Gold: this run's run, COMPLETED
     assert sorted(upstream) == upstream_jobs(EXP) and len(upstream) == 17
     assert all(r == {"id": emission.run_ids[j][-1], "state": "COMPLETED"} for j, r in upstream.items())
+    drawn = marquez["drawn_runs"]  # and every one is drawn in the graph from this run's COMPLETED run
+    assert sorted(drawn) == sorted([GOLD, *upstream]) and all(
+        r == {"id": emission.run_ids[j][-1], "state": "COMPLETED"} for j, r in drawn.items()
+    )
 
 
 def test_an_empty_service_fails(service: LineageHandle, tmp_path: Path) -> None:
@@ -190,8 +194,9 @@ def test_a_later_run_of_an_upstream_job_by_anything_else_fails_though_its_edges_
     service: LineageHandle, error: str | None, start_only: bool, state: str
 ) -> None:
     """After this run, something other than it runs the job reading Bronze again (it fails, completes, or only
-    starts). Marquez draws a job's edges from its latest run, whatever its state, so the gold job's graph still
-    reaches Bronze with every edge and the gold job's latest run is this run's COMPLETED one: the check passed.
+    starts). A finished run's datasets are the job's edges, whatever its state (a START alone draws none), so the
+    gold job's graph still reaches Bronze with every edge and the gold job's latest run is this run's COMPLETED
+    one: the check passed.
     Now the upstream job's latest run must be this run's and COMPLETED too."""
     assert READS_BRONZE in upstream_jobs(EXP)
     ours = emitted(service.url)
@@ -217,10 +222,15 @@ def test_a_later_run_of_an_upstream_job_by_anything_else_fails_though_its_edges_
     assert f"is not one this run emitted (this run emitted {ours.run_ids[READS_BRONZE][-1]})" in api.reason
 
 
+def job_run(job: str, **changes: Any) -> JobRun:
+    """A run of a pipeline job with the datasets its SQL implies (``changes``: another run's differences)."""
+    io = statement_io(dict(zip(job_names(statements(), REGION), statements(), strict=True))[job].sql, REGION)
+    return dataclasses.replace(JobRun(NAMESPACE, job, inputs=tuple(io.inputs), outputs=tuple(io.outputs)), **changes)
+
+
 def gold_run() -> JobRun:
     """A run of the gold job with the datasets its SQL implies (as any session's emitter describes it)."""
-    io = statement_io(dict(zip(job_names(statements(), REGION), statements(), strict=True))[GOLD].sql, REGION)
-    return JobRun(NAMESPACE, GOLD, inputs=tuple(io.inputs), outputs=tuple(io.outputs))
+    return job_run(GOLD)
 
 
 def test_an_other_event_after_this_runs_gold_complete_leaves_it_running_and_fails(service: LineageHandle) -> None:
@@ -258,39 +268,103 @@ def test_a_gold_run_started_before_earlier_sessions_and_failed_after_this_one_fa
     )
 
 
-def test_an_earlier_sessions_gold_complete_arriving_late_leaves_this_run_the_latest(service: LineageHandle) -> None:
-    """Healthy twin: an earlier session's gold COMPLETE (same datasets, its own earlier time) is re-delivered
-    after this run. Marquez orders runs by their transition time, not arrival: this run stays the latest."""
-    earlier, client = gold_run(), http_client(service.url)
-    before = datetime.now(UTC) - timedelta(hours=1)
-    client.emit(run_event(earlier, RunState.START, before))
+def backdated(service: LineageHandle, run: JobRun, *, complete: bool = True) -> None:
+    """``run``'s START (and COMPLETE) sent now, with times an hour ago: before any run of this session."""
+    before, client = datetime.now(UTC) - timedelta(hours=1), http_client(service.url)
+    client.emit(run_event(run, RunState.START, before))
+    if complete:
+        client.emit(run_event(run, RunState.COMPLETE, before + timedelta(minutes=1)))
+
+
+@pytest.mark.parametrize("job", [GOLD, READS_BRONZE])
+def test_a_backdated_foreign_run_arriving_after_this_one_is_what_marquez_draws_and_fails(
+    service: LineageHandle, job: str
+) -> None:
+    """After this run, another producer's COMPLETED run of a pipeline job arrives with the very datasets its SQL
+    implies, but times an hour before this run's. By time this run's is still the job's ``latestRun`` and every
+    edge is there, so the check passed; yet Marquez's current run of the job is the foreign one (the last to
+    arrive): the graph draws the job's edges from its version and Marquez web its node's state from it."""
     ours = emitted(service.url)
-    client.emit(run_event(earlier, RunState.COMPLETE, before + timedelta(minutes=1)))
+    foreign = job_run(job)
+    backdated(service, foreign)
+    api = check_api(MarquezClient(service.url), EXP, ours)
+    assert api.details["expected_edges_found"] == EDGES and api.details["unexpected_edges"] == []
+    assert api.details["gold_latest_run"]["id"] == ours.run_ids[GOLD][-1]  # by time, this run is the latest
+    assert api.details["drawn_runs"][job] == {"id": foreign.run_id, "state": "COMPLETED"}
+    role = "the gold job" if job == GOLD else "the upstream job"
+    assert api.reason == (
+        f"the lineage graph draws {role} {job} from run {foreign.run_id} (COMPLETED), the last run whose events "
+        "arrived, though not its latest by time: a run this run did not emit "
+        f"(this run emitted {ours.run_ids[job][-1]})"
+    )
+
+
+def test_a_backdated_foreign_run_with_other_datasets_arriving_after_this_one_fails_on_its_edges_too(
+    service: LineageHandle,
+) -> None:
+    """The same, the foreign run reading another stack's Bronze besides: the graph the check reads is the job's
+    current version (the foreign run's datasets), not this run's, so its extra edge was caught already; now the
+    reason also names the run the graph is drawn from."""
+    ours = emitted(service.url)
+    other_bronze = dataclasses.replace(EXP.bronze[0], namespace="s3://lh-other-bronze")
+    foreign = job_run(READS_BRONZE)
+    foreign = dataclasses.replace(foreign, inputs=(*foreign.inputs, other_bronze))
+    backdated(service, foreign)
+    api = check_api(MarquezClient(service.url), EXP, ours)
+    assert api.details["upstream_latest_runs"][READS_BRONZE]["id"] == ours.run_ids[READS_BRONZE][-1]
+    assert api.details["drawn_runs"][READS_BRONZE]["id"] == foreign.run_id
+    assert api.details["unexpected_edges"] == [
+        {"origin": other_bronze.node_id, "destination": f"job:{NAMESPACE}:{READS_BRONZE}"}
+    ]
+    assert api.reason is not None
+    assert f"the lineage graph draws the upstream job {READS_BRONZE} from run {foreign.run_id}" in api.reason
+    assert "holds 1 edge(s) at the pipeline's jobs that no pipeline SQL implies" in api.reason
+
+
+@pytest.mark.parametrize("complete", [True, False])
+def test_a_backdated_foreign_run_arriving_before_this_one_passes(service: LineageHandle, complete: bool) -> None:
+    """Healthy twin: the same foreign runs (of the gold job and of the job reading Bronze; completed, or only
+    started) arrive before this run's events: this run's runs are both the latest by time and the drawn ones."""
+    for job in (GOLD, READS_BRONZE):
+        backdated(service, job_run(job), complete=complete)
+    ours = emitted(service.url)
     api = check_api(MarquezClient(service.url), EXP, ours)
     assert api.passed, api.reason
+    for job in (GOLD, READS_BRONZE):
+        assert api.details["drawn_runs"][job] == {"id": ours.run_ids[job][-1], "state": "COMPLETED"}
+
+
+def test_a_late_start_of_an_earlier_run_is_drawn_as_running_and_fails(service: LineageHandle) -> None:
+    """An earlier session's gold START (the same datasets, its own earlier time) is re-delivered after this run.
+    The edges stay this run's (a START makes no job version), but Marquez web draws the gold job's node with the
+    current run, the earlier one, RUNNING: the graph is not shown as this run's COMPLETED run."""
+    ours = emitted(service.url)
+    earlier = job_run(GOLD)
+    backdated(service, earlier, complete=False)
+    api = check_api(MarquezClient(service.url), EXP, ours)
+    assert api.details["expected_edges_found"] == EDGES and api.details["path_from_bronze"]
     assert api.details["gold_latest_run"]["id"] == ours.run_ids[GOLD][-1]
+    assert api.reason is not None and api.reason.startswith(
+        f"the lineage graph draws the gold job {GOLD} from run {earlier.run_id} (RUNNING), the last run whose events "
+        "arrived"
+    )
 
 
-@pytest.mark.parametrize("with_datasets", [False, True])
 def test_a_late_start_of_an_earlier_gold_run_without_datasets_cuts_the_graph_and_fails(
-    service: LineageHandle, with_datasets: bool
+    service: LineageHandle,
 ) -> None:
     """After this run, an earlier gold run's START arrives late (its own, earlier time). It is not the latest run
     (Marquez orders by transition time), but an event naming no inputs and no outputs makes the job's current
     ones previous (``OpenLineageDao.updateBaseMarquezModel``, ``markInputOrOutputDatasetAsPreviousFor``): Marquez
-    draws the gold job without edges, and the check passed on our service, which kept them. With the
-    datasets (the healthy twin) the graph stays whole and the check passes."""
+    draws the gold job without edges, and the check passed on our service, which kept them. (With the datasets
+    the edges stay, but the node is drawn from that run: ``test_a_late_start_of_an_earlier_run_is_drawn_...``.)"""
     ours = emitted(service.url)
-    earlier = gold_run() if with_datasets else dataclasses.replace(gold_run(), inputs=(), outputs=())
+    earlier = dataclasses.replace(gold_run(), inputs=(), outputs=())
     http_client(service.url).emit(run_event(earlier, RunState.START, datetime.now(UTC) - timedelta(hours=1)))
     api = check_api(MarquezClient(service.url), EXP, ours)
     assert api.details["gold_latest_run"]["id"] == ours.run_ids[GOLD][-1]
-    if with_datasets:
-        assert api.passed, api.reason
-        return
-    assert api.reason is not None and api.reason.startswith(
-        f"the lineage graph of {GOLD} does not reach back to Bronze; missing edge "
-    )
+    assert api.reason is not None
+    assert f"the lineage graph of {GOLD} does not reach back to Bronze; missing edge " in api.reason
     assert api.details["path_from_bronze"] is None
 
 
@@ -319,7 +393,10 @@ def test_an_input_declared_by_something_else_fails_though_every_expected_edge_is
     api = check_api(MarquezClient(service.url), EXP, ours)
     assert api.details["expected_edges_found"] == EDGES and api.details["path_from_bronze"]
     assert api.details["gold_latest_run"]["id"] == ours.run_ids[GOLD][-1]
-    assert api.reason == (
+    role = "the gold job" if job == GOLD else "the upstream job"
+    assert api.reason == (  # a JobEvent names no run: Marquez draws the job with none (currentRunUuid null)
+        f"the lineage graph draws {role} {job} with no current run (the last event to arrive for it named no run, "
+        f"as a JobEvent does), not this run's COMPLETED run (this run emitted {ours.run_ids[job][-1]}); "
         f"the lineage graph of {GOLD} holds 1 edge(s) at the pipeline's jobs that no pipeline SQL implies "
         f"(this run did not emit them), first dataset:s3://lh-other-bronze:raw/orders -> job:{NAMESPACE}:{job}"
     )

@@ -163,3 +163,108 @@ def test_an_event_naming_no_datasets_makes_the_jobs_edges_previous_until_a_run_f
     post(client, again, RunState.START, 3)
     post(client, dataclasses.replace(again, inputs=(), outputs=()), state, 4)
     assert edges(client) == (drawn if state is RunState.COMPLETE else [])
+
+
+# -- the run a job's lineage node is drawn from: by arrival, not by time ---------------------------------------
+#
+# ``LineageService.lineage`` fills each job node's ``latestRun`` with ``findRunByUuid(currentRunUuid)``; the jobs
+# row's ``current_run_uuid`` is overwritten by every RunEvent's run (``OpenLineageDao.buildJobFromEvent`` ->
+# ``JobDao.upsertJob``, ``rewrite_jobs_fqn_table``: ``current_run_uuid = EXCLUDED.current_run_uuid``), so it is the
+# run of the last event to *arrive*. The edges are the job version's of the last terminal event to arrive
+# (``JobVersionDao.upsertJobVersionOnRunTransition``, ``job_versions_io_mapping.is_current_job_version``).
+
+
+def drawn(client: FlaskClient) -> dict[str, Any]:
+    """The gold job's lineage node: its current run (id, state) and its edges."""
+    graph = client.get(f"/api/v1/lineage?nodeId=job:{NAMESPACE}:{JOB}").get_json()["graph"]
+    node = next(n for n in graph if n["id"] == f"job:{NAMESPACE}:{JOB}")
+    run = node["data"]["latestRun"]
+    return {
+        "current": node["data"].get("currentRunUuid"),
+        "run": {"id": run["id"], "state": run["state"]} if run else None,
+        "inputs": [e["origin"] for e in node["inEdges"]],
+    }
+
+
+#: Another source table: a run reading it draws another edge into the gold job.
+ELSEWHERE = athena_table(REGION, "elsewhere", "orders_enriched")
+
+
+def test_a_backdated_run_arriving_after_ours_is_the_one_the_graph_draws_though_ours_is_latest(
+    client: FlaskClient,
+) -> None:
+    """Another run of the job, reading another table, with times an hour before ours, arrives after ours.
+    The Job's ``latestRun`` is ours (it transitioned last by time), but Marquez's current run, whose node state
+    and edges the graph draws, is the other one. Our service drew the node with the Job's ``latestRun`` (ours)."""
+    ours, other = a_run(), dataclasses.replace(a_run(), inputs=(ELSEWHERE,))
+    post(client, ours, RunState.START, 60)
+    post(client, ours, RunState.COMPLETE, 70)
+    post(client, other, RunState.START, 1)
+    post(client, other, RunState.COMPLETE, 5)
+    assert latest(client) == {"id": ours.run_id, "state": "COMPLETED"}
+    assert drawn(client) == {
+        "current": other.run_id,
+        "run": {"id": other.run_id, "state": "COMPLETED"},
+        "inputs": [ELSEWHERE.node_id],
+    }
+
+
+def test_a_backdated_run_arriving_before_ours_is_neither_latest_nor_drawn(client: FlaskClient) -> None:
+    """Healthy twin: the same backdated run arrives first; ours arrives last and is both latest and drawn."""
+    ours, other = a_run(), dataclasses.replace(a_run(), inputs=(ELSEWHERE,))
+    post(client, other, RunState.START, 1)
+    post(client, other, RunState.COMPLETE, 5)
+    post(client, ours, RunState.START, 60)
+    post(client, ours, RunState.COMPLETE, 70)
+    assert latest(client) == {"id": ours.run_id, "state": "COMPLETED"}
+    assert drawn(client) == {
+        "current": ours.run_id,
+        "run": {"id": ours.run_id, "state": "COMPLETED"},
+        "inputs": [ours.inputs[0].node_id],
+    }
+
+
+def test_a_run_that_only_started_draws_no_edge(client: FlaskClient) -> None:
+    """A job whose only run sent START (with its datasets) has no job version, so Marquez links no dataset to it
+    and its graph has no edge (versions are made on COMPLETE/FAIL/ABORT only). Our service drew the START's.
+    The Job still names the run's datasets (``JobDao.setJobData``: the latest run's)."""
+    run = a_run()
+    post(client, run, RunState.START, 1)
+    assert drawn(client) == {"current": run.run_id, "run": {"id": run.run_id, "state": "RUNNING"}, "inputs": []}
+    assert edges(client) == []
+    job = client.get(f"/api/v1/namespaces/{NAMESPACE}/jobs/{JOB}").get_json()  # the Job: the latest run's datasets
+    assert [d["name"] for d in job["inputs"] + job["outputs"]] == [d.name for d in run.inputs + run.outputs]
+    post(client, run, RunState.COMPLETE, 2)
+    assert len(edges(client)) == 2
+
+
+def test_a_start_after_the_edges_were_dropped_does_not_bring_them_back(client: FlaskClient) -> None:
+    """A late event naming no datasets made the job's edges previous; another run's START naming datasets does
+    not make them current again (only a finished run's version does). Our service drew that START's."""
+    ours = a_run()
+    post(client, ours, RunState.START, 1)
+    post(client, ours, RunState.COMPLETE, 2)
+    post(client, dataclasses.replace(a_run(), inputs=(), outputs=()), RunState.START, 0)
+    assert edges(client) == []
+    post(client, a_run(), RunState.START, 3)
+    assert edges(client) == []
+
+
+def test_a_job_event_clears_the_current_run_and_keeps_edges_it_does_not_name(client: FlaskClient) -> None:
+    """A JobEvent upserts the job with no run (``current_run_uuid`` null: the node has no ``latestRun``), and one
+    declaring no datasets leaves the current ones (``upsertRunlessJobVersion`` only links what it names). Our
+    service kept the last run as current and dropped the edges."""
+    run = a_run()
+    post(client, run, RunState.START, 1)
+    post(client, run, RunState.COMPLETE, 2)
+    drawn_before = edges(client)
+    job_event = {
+        "eventTime": (T0 + timedelta(minutes=3)).isoformat(),
+        "producer": "https://example.com/catalog-sync",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/JobEvent",
+        "job": {"namespace": NAMESPACE, "name": JOB},
+    }
+    assert client.post("/api/v1/lineage", json=job_event).status_code == 201
+    assert edges(client) == drawn_before
+    assert drawn(client)["current"] is None and drawn(client)["run"] is None
+    assert latest(client) == {"id": run.run_id, "state": "COMPLETED"}  # the Job's latest run is still the run

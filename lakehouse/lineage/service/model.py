@@ -76,9 +76,18 @@ def _dataset_ids(text: str) -> list[dict[str, str]]:
 
 def job_json(store: Store, row: sqlite3.Row) -> dict[str, Any]:
     """A Job of ``GET /namespaces/{ns}/jobs[/{name}]``: its ``latestRun`` is the first of ``latestRuns``
-    (Marquez's ``JobDao.setJobData``), the run that transitioned last."""
-    runs = [run_json(r) for r in store.runs_of(row["namespace"], row["name"])]
+    (Marquez's ``JobDao.setJobData``), the run that transitioned last.
+
+    Its inputs (outputs) are the job's current ones, else, when it has none (a run that only started), the
+    latest run's (``setJobData`` takes the latest run's datasets, ``setJobDataset`` the current version's
+    when there are any).
+    """
+    rows = store.runs_of(row["namespace"], row["name"])
+    runs = [run_json(r) for r in rows]
     latest = runs[0] if runs else None
+    inputs, outputs = (
+        _dataset_ids(row[key]) or (_dataset_ids(rows[0][key]) if rows else []) for key in ("inputs", "outputs")
+    )
     return {
         "id": {"namespace": row["namespace"], "name": row["name"]},
         "type": JOB_TYPE,
@@ -87,8 +96,8 @@ def job_json(store: Store, row: sqlite3.Row) -> dict[str, Any]:
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],
         "namespace": row["namespace"],
-        "inputs": _dataset_ids(row["inputs"]),
-        "outputs": _dataset_ids(row["outputs"]),
+        "inputs": inputs,
+        "outputs": outputs,
         "location": None,
         "description": None,
         "latestRun": latest,
@@ -136,8 +145,15 @@ def lifecycle_state(row: sqlite3.Row | None) -> str | None:
 
 
 def _job_data(store: Store, row: sqlite3.Row) -> dict[str, Any]:
-    """``JobData``: the Job-like ``data`` of a lineage node (no parent job here, so no parent keys)."""
+    """``JobData``: the Job-like ``data`` of a lineage node (no parent job here, so no parent keys).
+
+    Its ``latestRun`` is the job's current run (``LineageService.lineage``: ``findRunByUuid(currentRunUuid)``),
+    the run of the last RunEvent to *arrive*, whose state Marquez web draws on the node; not the Job's
+    ``latestRun`` (the run that transitioned last, by ``eventTime``). They differ when a run's events arrive
+    after another's but carry earlier times.
+    """
     full = job_json(store, row)
+    current = store.run(row["latest_run_id"]) if row["latest_run_id"] else None
     data = {
         "id": full["id"],
         "type": JOB_TYPE,
@@ -147,11 +163,11 @@ def _job_data(store: Store, row: sqlite3.Row) -> dict[str, Any]:
         "createdAt": full["createdAt"],
         "updatedAt": full["updatedAt"],
         "namespace": full["namespace"],
-        "inputs": full["inputs"],
-        "outputs": full["outputs"],
+        "inputs": _dataset_ids(row["inputs"]),  # the graph's: the job's current datasets only
+        "outputs": _dataset_ids(row["outputs"]),
         "location": None,
         "description": None,
-        "latestRun": full["latestRun"],
+        "latestRun": run_json(current) if current is not None else None,
     }
     if data["currentRunUuid"] is None:  # a plain null field: Marquez leaves it out
         del data["currentRunUuid"]

@@ -1,10 +1,12 @@
 """Durable storage of OpenLineage events and the model Marquez derives from them (SQLite).
 
 Each accepted event is kept verbatim and folded into namespaces, jobs, datasets and runs
-the way Marquez does: a job's inputs and outputs are those of the run whose terminal event
-arrived last (all events of the run merged); a run's state and ``transitionedAt`` are those of
+the way Marquez does: a job's inputs and outputs (the edges its graph draws) are those of the run
+whose terminal event arrived last (all events of the run merged), never a run that only started;
+its current run (``currentRunUuid``, the run its lineage node shows) is the run of the last
+RunEvent to arrive, by arrival, not by time; a run's state and ``transitionedAt`` are those of
 its last-arriving event with an ``eventType``, and a job's ``latestRun`` is its run with the latest
-``transitionedAt`` (see :func:`run_state` and :meth:`Store.runs_of`); a dataset's facets are
+``transitionedAt`` (see :func:`run_state` and :meth:`Store.runs_of`), by time; a dataset's facets are
 those of its current version (the run that wrote it last: an earlier version's column lineage
 does not live on), its fields come from its ``schema`` facet, and every namespace named by a
 job or a dataset exists. SQLite in WAL mode with one writer at a time; the file survives a restart of the service.
@@ -239,7 +241,9 @@ class Store:
             started = when if moved_to == "RUNNING" else run_row["started_at"]
             ended = when if moved_to in DONE else run_row["ended_at"]
             version = None
-            if moved_to in DONE:
+            # Marquez makes a job version (the job's current I/O) when a run finishes (``updateMarquezOnComplete``),
+            # or, for a streaming job, on any event naming datasets (``updateMarquezOnStreamingJob``)
+            if moved_to in DONE or (_streaming(job) and (inputs or outputs)):
                 key = json.dumps([ns, name, sorted(map(str, run_inputs)), sorted(map(str, run_outputs))])
                 version = str(uuid.uuid5(uuid.NAMESPACE_URL, key))
             db.execute(
@@ -300,9 +304,11 @@ class Store:
             for dataset in (event.get("inputs") or []) + (event.get("outputs") or []):
                 if isinstance(dataset, dict) and dataset.get("namespace") and dataset.get("name"):
                     self._touch_dataset(db, dataset, when, modified=False)
-            row = db.execute("SELECT latest_run_id FROM jobs WHERE namespace=? AND name=?", (ns, name)).fetchone()
-            latest = row["latest_run_id"] if row else None
-            self._touch_job(db, ns, name, when, job.get("facets") or {}, latest, inputs, outputs, None, declared=True)
+            # Marquez (``updateMarquezModel(JobEvent)``): the job is upserted with no run, which clears its
+            # ``current_run_uuid``, and a runless version of the declared I/O becomes current
+            key = json.dumps([ns, name, sorted(map(str, inputs)), sorted(map(str, outputs))])
+            version = str(uuid.uuid5(uuid.NAMESPACE_URL, key))
+            self._touch_job(db, ns, name, when, job.get("facets") or {}, None, inputs, outputs, version, declared=True)
 
     def _keep(self, db: sqlite3.Connection, event: dict[str, Any], when: str, rid: str, ns: str, name: str) -> None:
         received = iso(datetime.now(UTC).isoformat())
@@ -396,24 +402,30 @@ class Store:
         dropped: tuple[bool, bool] = (False, False),
     ) -> None:
         """Create or update a job: its I/O is that of the run whose terminal event arrived last (or, from a
-        JobEvent, declared); its current run (``currentRunUuid``) is the run of the last RunEvent to arrive.
+        JobEvent, declared); its current run (``currentRunUuid``) is ``run_id``: the run of the last RunEvent
+        to arrive, None after a JobEvent (Marquez upserts the job with ``current_run_uuid`` of the event).
 
+        ``version`` is None unless the event made a job version (a run finished, a JobEvent): only then does
+        the job's I/O change to ``inputs``/``outputs``. A START or RUNNING event draws no edge, even for a job
+        that has none yet (Marquez links datasets to a job version only in ``upsertJobVersionOnRunTransition``);
+        a JobEvent declaring no inputs (outputs) leaves the current ones (``upsertRunlessJobVersion`` marks
+        earlier ones previous only while linking new ones).
         ``dropped`` (inputs, outputs): the RunEvent named none of them, so the job's current ones stop being
         current until a run finishes (Marquez's ``markInputOrOutputDatasetAsPreviousFor`` in
         ``OpenLineageDao.updateBaseMarquezModel``): its graph loses those edges, whatever run the event is of.
         """
+        versioned = version is not None
         row = db.execute("SELECT * FROM jobs WHERE namespace=? AND name=?", (ns, name)).fetchone()
         if row is None:
+            io = [json.dumps(d) if versioned else "[]" for d in (inputs, outputs)]
             db.execute(
                 "INSERT INTO jobs (namespace, name, created_at, updated_at, facets, inputs, outputs, latest_run_id, "
                 "current_version) VALUES (?,?,?,?,?,?,?,?,?)",
-                (ns, name, when, when, json.dumps(facets), json.dumps(inputs), json.dumps(outputs), run_id, version),
+                (ns, name, when, when, json.dumps(facets), io[0], io[1], run_id, version),
             )
             return
-        finished = version is not None or declared
-        has_io = row["inputs"] != "[]" or row["outputs"] != "[]"
         current = [
-            json.dumps(new) if finished or not has_io else "[]" if drop else old
+            json.dumps(new) if versioned and (new or not declared) else "[]" if drop else old
             for new, old, drop in ((inputs, row["inputs"], dropped[0]), (outputs, row["outputs"], dropped[1]))
         ]
         db.execute(
@@ -424,7 +436,7 @@ class Store:
                 json.dumps({**json.loads(row["facets"]), **facets}),
                 current[0],
                 current[1],
-                run_id or row["latest_run_id"],
+                run_id,
                 version or row["current_version"],
                 ns,
                 name,
