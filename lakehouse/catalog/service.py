@@ -19,6 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lakehouse.catalog.server import READY_PREFIX
+from lakehouse.inventory import STACK_TAG, extending_stacks, named_like
 from lakehouse.services import pid_alive, start_service, stop_pid
 
 #: The service name infra/catalog_service.tf gives it, from the plan's project and the stack id.
@@ -84,8 +85,6 @@ def stack_services(client: Any, stack_id: str, project: str = DEFAULT_PROJECT) -
     """Every App Runner service of the stack (DescribeService), whatever it is for: named with its prefix (less
     one tagged and named as a stack extending its id, ``lh-1-x`` for ``lh-1``) or tagged with its ``stack_id``
     whatever its name (infra/providers.tf's default_tags mark all the stack makes). Each bills while it runs."""
-    from lakehouse.inventory import STACK_TAG, extending_stacks, named_like
-
     found: list[dict[str, Any]] = []
     token: dict[str, str] = {}
     while True:  # botocore has no paginator for it
