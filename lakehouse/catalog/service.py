@@ -19,6 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lakehouse.catalog.server import READY_PREFIX
+from lakehouse.inventory import STACK_TAG, extending_stacks, named_like
 from lakehouse.services import pid_alive, start_service, stop_pid
 
 #: The service name infra/catalog_service.tf gives it, from the plan's project and the stack id.
@@ -77,6 +78,27 @@ def find_service(client: Any, name: str) -> dict[str, Any] | None:
                 return dict(client.describe_service(ServiceArn=summary["ServiceArn"])["Service"])
         if not page.get("NextToken"):
             return None
+        token = {"NextToken": page["NextToken"]}
+
+
+def stack_services(client: Any, stack_id: str, project: str = DEFAULT_PROJECT) -> list[dict[str, Any]]:
+    """Every App Runner service of the stack (DescribeService), whatever it is for: named with its prefix (less
+    one tagged and named as a stack extending its id, ``lh-1-x`` for ``lh-1``) or tagged with its ``stack_id``
+    whatever its name (infra/providers.tf's default_tags mark all the stack makes). Each bills while it runs."""
+    found: list[dict[str, Any]] = []
+    token: dict[str, str] = {}
+    while True:  # botocore has no paginator for it
+        page = client.list_services(**token)
+        for summary in page.get("ServiceSummaryList", []):
+            if summary.get("Status") == "DELETED":
+                continue
+            arn, name = str(summary["ServiceArn"]), str(summary["ServiceName"])
+            tags = {t["Key"]: t["Value"] for t in client.list_tags_for_resource(ResourceArn=arn).get("Tags") or []}
+            named = named_like(name, stack_id, project) and not extending_stacks(name, tags, stack_id, project)
+            if named or tags.get(STACK_TAG) == stack_id:
+                found.append(dict(client.describe_service(ServiceArn=arn)["Service"]))
+        if not page.get("NextToken"):
+            return sorted(found, key=lambda service: str(service["ServiceName"]))
         token = {"NextToken": page["NextToken"]}
 
 

@@ -23,8 +23,10 @@ very ARN it names (a same-named role of another account or path is another role,
 that Scheduler may assume and that is surely allowed ``apprunner:PauseService`` on the service
 (``lakehouse.checks.schedule_role``: a conditioned Allow proves nothing there), and, when the schedule
 encrypts its input with a customer managed key (``KmsKeyArn``), allowed to decrypt with that key (KMS
-DescribeKey, GetKeyPolicy): Scheduler decrypts as the role at every firing. A paused service is
-resumed to be asked and paused again afterwards (``lakehouse.catalog.service.answering``).
+DescribeKey, GetKeyPolicy): Scheduler decrypts as the role at every firing. Every other App Runner service
+of the stack (named with its prefix or tagged with its id: ``lakehouse.catalog.service.stack_services``) bills
+idle the same way and is held to the same rule. A paused service is resumed to be asked and paused again
+afterwards (``lakehouse.catalog.service.answering``).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.catalog.model import CatalogError, Entity, load_catalog, parse_ref, served_ref
-from lakehouse.catalog.service import CatalogServiceError, answering, find_service, service_name
+from lakehouse.catalog.service import CatalogServiceError, answering, find_service, service_name, stack_services
 from lakehouse.checks.alert_delivery import read_key
 from lakehouse.checks.iam_access import Policy
 from lakehouse.checks.role_paths import read_role_policies
@@ -56,7 +58,8 @@ THRESHOLD = (
     "catalog-info.yaml valid against Backstage's entity schemas; every Resource it names exists in the stack; "
     "every Component has an owner that is a Group of the catalog and a lifecycle; the catalog service answers "
     "GET /api/catalog/entities with exactly the file's entities; an enabled schedule of the stack pauses the App "
-    "Runner service at least every {hours} h, through a role allowed to"
+    "Runner service, and every other App Runner service of the stack, at least every {hours} h, through a role "
+    "allowed to"
 )
 #: The annotations catalog-info.yaml names resources with (README "Backstage catalog").
 AWS_NAME = "lakehouse.io/aws-name"
@@ -118,6 +121,9 @@ class CatalogReadback:
     pauses: list[PauseSchedule] = field(default_factory=list)
     #: When it was read (a schedule's StartDate is judged against it).
     read_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: The stack's other App Runner services (by name prefix or stack_id tag) and the schedules pausing each:
+    #: each bills while it runs idle, so each must be paused as the catalog's is.
+    others: list[StackService] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -148,6 +154,14 @@ class PauseSchedule:
     role_elsewhere: str | None = None
     #: The ScheduleExpressionTimezone a cron expression is read in (rate expressions ignore it).
     timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class StackService:
+    """Another App Runner service of the stack (DescribeService) and the schedules that pause it."""
+
+    service: dict[str, Any]
+    pauses: list[PauseSchedule]
 
 
 # -- judges (pure) -----------------------------------------------------------------------------------
@@ -314,7 +328,14 @@ def verdict(read: CatalogReadback | Outcome, pause_hours: float = DEFAULT_PAUSE_
     problems = {
         "resources": judge_resources(read.entities, read.lookups),
         "ownership": judge_ownership(read.entities),
-        "idle": judge_idle(read.service_name, read.service, read.pauses, pause_hours, read.read_at),
+        "idle": judge_idle(read.service_name, read.service, read.pauses, pause_hours, read.read_at)
+        + [
+            problem
+            for other in read.others
+            for problem in judge_idle(
+                str(other.service.get("ServiceName")), other.service, other.pauses, pause_hours, read.read_at
+            )
+        ],
         "served": judge_served(read.entities, read.served, read.catalog_url),
     }
     details = {
@@ -328,6 +349,15 @@ def verdict(read: CatalogReadback | Outcome, pause_hours: float = DEFAULT_PAUSE_
             "url": read.catalog_url,
             "pause_schedules": [p.__dict__ for p in read.pauses],
         },
+        "other_services": [
+            {
+                "name": o.service.get("ServiceName"),
+                "status_when_read": o.service.get("Status"),
+                "arn": o.service.get("ServiceArn"),
+                "pause_schedules": [p.__dict__ for p in o.pauses],
+            }
+            for o in read.others
+        ],
         "served": len(read.served or []),
     }
     found = [p for part in PARTS for p in problems[part]]
@@ -642,6 +672,10 @@ def read_catalog(
                 read.lookups.append(found)
         client = target.client("apprunner")
         read.service = find_service(client, read.service_name)  # as found, before anything asks it
+        catalog_arn = (read.service or {}).get("ServiceArn")
+        for other in stack_services(client, stack_id, project):
+            if other.get("ServiceArn") != catalog_arn:
+                read.others.append(StackService(other, read_pauses(target, str(other["ServiceArn"]))))
         if read.service is not None:
             read.pauses = read_pauses(target, str(read.service["ServiceArn"]))
             with answering(client, read.service) as running:

@@ -1,17 +1,17 @@
 """@STACK-model: the model MLflow registered is the one SageMaker serves, it predicts right, and idles free.
 
-Read back, never taken from the stack's own word: the stack's endpoints are listed through SageMaker
-(names starting ``<project>-<stack_id>-``), each followed DescribeEndpoint -> its EndpointConfig -> every
-variant's Model -> ``ModelDataUrl``, and the archive there is opened: its MLmodel says which MLflow
-model (``model_id``, ``run_id``) is really served. That archive is what the container serves only when
-nothing else picks the model: a container whose ``Environment`` sets a variable MLflow's serving image
-does not read (another image may load another model by it), a multi-model container (each request
-picks its archive) or a model of several ``Containers`` fails, named, every container followed to its
-archive for the reason. The registry's side comes from MLflow's API: the
-version the ``champion`` alias names, and every version (to name the one an endpoint serves). The
-prediction is compared with a value computed again from Gold by SQL; serverless is read from the
-endpoint's current configuration and from the variants as the endpoint runs them (DescribeEndpoint's
-Current/DesiredServerlessConfig, which UpdateEndpointWeightsAndCapacities changes in place). Only an
+Read back, never taken from the stack's own word: the stack's endpoints are listed through SageMaker (names
+starting ``<project>-<stack_id>-``, and any endpoint tagged with its ``stack_id``), each followed
+DescribeEndpoint -> its EndpointConfig -> every variant's Model -> ``ModelDataUrl``, and the archive there is
+opened: its MLmodel says which MLflow model (``model_id``, ``run_id``) is really served. That archive is what
+the container serves only when nothing else picks the model: a container whose ``Environment`` sets a variable
+MLflow's serving image does not read (another image may load another model by it), a multi-model container (each
+request picks its archive) or a model of several ``Containers`` fails, named, every container followed to its
+archive for the reason. The registry's side comes from MLflow's API: the version the ``champion`` alias names,
+and every version (to name the one an endpoint serves). The prediction is compared with a value computed again
+from Gold by SQL; serverless is read from the endpoint's current configuration and from the variants as the
+endpoint runs them (DescribeEndpoint's Current/DesiredServerlessConfig, which UpdateEndpointWeightsAndCapacities
+changes in place), shadow variants included (hosted and billed beside the production variant). Only an
 ``InService`` (or AWS-maintained ``SystemUpdating``) endpoint serves its configuration steadily: any other
 status fails, with its FailureReason. SageMaker loads the archive when it deploys the endpoint, so an archive
 written after the endpoint's LastModifiedTime is not what it serves and fails, named, whatever it holds now.
@@ -29,7 +29,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lakehouse.athena import connect, run
-from lakehouse.inventory import extending_stacks
+from lakehouse.inventory import STACK_TAG, extending_stacks, sagemaker_tags
 from lakehouse.ml.model import mlmodel_of, reference_sql
 from lakehouse.ml.rollout import SERVING_STATUSES
 from lakehouse.outcome import Outcome, Status
@@ -56,12 +56,14 @@ MLFLOW_SERVING_ENV = frozenset(
 
 
 SERVERLESS_RULE = (
-    "An endpoint is serverless when every production variant of the endpoint configuration it currently "
-    "uses has a ServerlessConfig and no InstanceType (instances bill every hour, idle or not; serverless bills "
-    "per request, so idle costs 0) without ProvisionedConcurrency (warm capacity billed for as long as it is "
-    "provisioned, used or not), within the stated MaxConcurrency and MemorySizeInMB caps (a burst's cost); and "
-    "the endpoint runs it so: DescribeEndpoint's Current/DesiredServerlessConfig of every variant are judged the "
-    "same way (UpdateEndpointWeightsAndCapacities changes them without a new configuration)."
+    "An endpoint is serverless when every production variant and every shadow variant (ShadowProductionVariants: "
+    "SageMaker runs it beside the production variant and sends it a copy of the traffic) of the endpoint "
+    "configuration it currently uses has a ServerlessConfig and no InstanceType (instances bill every hour, idle or"
+    " not; serverless bills per request, so idle costs 0) without ProvisionedConcurrency (warm capacity billed for "
+    "as long as it is provisioned, used or not), within the stated MaxConcurrency and MemorySizeInMB caps (a "
+    "burst's cost); and the endpoint runs it so: DescribeEndpoint's Current/DesiredServerlessConfig of every "
+    "variant (shadow variants too) are judged the same way (UpdateEndpointWeightsAndCapacities changes them without"
+    " a new configuration)."
 )
 
 
@@ -82,6 +84,11 @@ class ServedModel:
     failure_reason: str | None = None
     #: DescribeEndpoint's ProductionVariants: the variants as the endpoint runs them (weights, serverless config).
     live: list[dict[str, Any]] = field(default_factory=list)
+    #: The configuration's ShadowProductionVariants: hosted (and billed) beside the production variant, sent a
+    #: copy of its traffic; what they answer is not returned, so they judge the cost, not the version served.
+    shadows: list[dict[str, Any]] = field(default_factory=list)
+    #: DescribeEndpoint's ShadowProductionVariants: the shadow variants as the endpoint runs them.
+    live_shadows: list[dict[str, Any]] = field(default_factory=list)
     #: PendingDeploymentSummary's EndpointConfigName: the configuration an update is deploying.
     pending_config: str | None = None
     #: DescribeEndpoint's LastModifiedTime: SageMaker loads the archive when it (re)deploys the endpoint.
@@ -293,11 +300,12 @@ def _live_problems(
 ) -> list[str]:
     """Why the variants as the endpoint runs them (DescribeEndpoint) are not serverless within the caps, where
     they differ from what its configuration states (UpdateEndpointWeightsAndCapacities changes them in place)."""
-    stated = {v.get("VariantName"): v.get("ServerlessConfig") or {} for v in served.variants}
+    stated = {v.get("VariantName"): v.get("ServerlessConfig") or {} for v in [*served.variants, *served.shadows]}
     problems = []
-    for live in served.live:
+    as_run = [("variant", v) for v in served.live] + [("shadow variant", v) for v in served.live_shadows]
+    for role, live in as_run:
         name = live.get("VariantName")
-        where = f"endpoint {served.endpoint}'s variant {name} as it runs (DescribeEndpoint"
+        where = f"endpoint {served.endpoint}'s {role} {name} as it runs (DescribeEndpoint"
         if name not in stated:
             problems.append(f"{where}) is no variant of its configuration {served.config}")
             continue
@@ -327,11 +335,11 @@ def judge_serverless(served: list[ServedModel], max_concurrency: int, max_memory
         if not s.variants:
             problems.append(f"endpoint {s.endpoint}: its endpoint configuration {s.config} has no production variant")
             continue
-        for v in s.variants:
+        for role, v in [("variant", v) for v in s.variants] + [("shadow variant", v) for v in s.shadows]:
             name = v.get("VariantName")
             serverless = v.get("ServerlessConfig")
             measured[f"{s.endpoint}/{name}"] = serverless or {"InstanceType": v.get("InstanceType")}
-            where = f"endpoint {s.endpoint}'s configuration {s.config}, variant {name}"
+            where = f"endpoint {s.endpoint}'s configuration {s.config}, {role} {name}"
             if not serverless or v.get("InstanceType"):
                 problems.append(
                     f"{where} runs on instances ({v.get('InitialInstanceCount')} x {v.get('InstanceType')}): "
@@ -376,6 +384,7 @@ def read_served(target: Target, endpoint: str) -> ServedModel:
     served.status, served.config = described.get("EndpointStatus"), described.get("EndpointConfigName")
     served.failure_reason = described.get("FailureReason") or None
     served.live = list(described.get("ProductionVariants") or [])
+    served.live_shadows = list(described.get("ShadowProductionVariants") or [])
     served.pending_config = (described.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")
     deployed = described.get("LastModifiedTime") or described.get("CreationTime")
     served.deployed_at = deployed if isinstance(deployed, datetime) else None
@@ -387,6 +396,7 @@ def read_served(target: Target, endpoint: str) -> ServedModel:
         served.broken = f"its endpoint configuration {served.config} does not exist"
         return served
     served.variants = list(config.get("ProductionVariants") or [])
+    served.shadows = list(config.get("ShadowProductionVariants") or [])
     if not served.variants:
         served.broken = f"its endpoint configuration {served.config} has no production variant"
         return served
@@ -574,14 +584,38 @@ def try_invoke(target: Target, endpoint: str, records: Iterable[Mapping[str, Any
         return f"ModelError: {error.get('Message', '')}"
 
 
+def tagged_endpoints(client: Any, stack_id: str, skip: Iterable[str] = ()) -> list[str]:
+    """Names of the account's endpoints tagged ``stack_id`` (infra/providers.tf's default_tags mark all the stack
+    makes), whatever their names; ``skip``: names already judged (their tags are not read again)."""
+    known, found = set(skip), []
+    for page in client.get_paginator("list_endpoints").paginate():
+        for summary in page.get("Endpoints", []):
+            name = str(summary["EndpointName"])
+            if name in known:
+                continue
+            try:
+                tags = sagemaker_tags(client, str(summary["EndpointArn"]))
+            except ClientError as err:
+                if not _missing(err):
+                    raise
+                continue  # deleted since it was listed: nothing left to serve or bill
+            if tags.get(STACK_TAG) == stack_id:
+                found.append(name)
+    return sorted(found)
+
+
 def own_endpoints(target: Target, name_prefix: str, stack_id: str | None = None) -> list[str]:
     """The stack's endpoints by name; with ``stack_id``, less those tagged and named as a stack whose id
-    extends this one's with a hyphen (``lh-1-x`` for ``lh-1``: its names start with this prefix too)."""
-    names = stack_endpoints(target.client("sagemaker"), name_prefix)
+    extends this one's with a hyphen (``lh-1-x`` for ``lh-1``: its names start with this prefix too), and with
+    every endpoint tagged as this stack's whatever its name (a name is the stack's own word: an endpoint it names
+    otherwise serves and bills all the same)."""
+    client = target.client("sagemaker")
+    names = stack_endpoints(client, name_prefix)
     if not stack_id:
         return names
     project = name_prefix.removesuffix(f"-{stack_id}")
-    return [n for n in names if not extending_stacks(n, endpoint_tags(target, n), stack_id, project)]
+    named = [n for n in names if not extending_stacks(n, endpoint_tags(target, n), stack_id, project)]
+    return sorted({*named, *tagged_endpoints(client, stack_id, skip=names)})
 
 
 def read_all_served(target: Target, name_prefix: str, stack_id: str | None = None) -> list[ServedModel]:

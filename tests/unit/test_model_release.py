@@ -71,6 +71,9 @@ class FakeSageMaker:
         return {"Endpoints": [{"EndpointName": n} for n in sorted(self.endpoints) if NameContains in n]}
 
     def get_paginator(self, operation: str) -> _Pages:
+        if operation == "list_endpoints":  # every endpoint of the account (the stack's tag draws in any name)
+            endpoints = [{"EndpointName": n, "EndpointArn": f"arn:endpoint/{n}"} for n in sorted(self.endpoints)]
+            return _Pages([{"Endpoints": endpoints}])
         assert operation == "list_tags"
         return _Pages([{"Tags": [{"Key": "stack_id", "Value": STACK}]}])
 

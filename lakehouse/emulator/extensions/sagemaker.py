@@ -9,7 +9,11 @@ provider's wait for InService ends at its first read), but:
 - ``CreateEndpointConfig`` answers an empty ``DataCaptureConfig`` for a configuration made without one
   (AWS answers none), which makes the provider plan to replace the configuration on every plan; and it
   keeps the configuration's ARN as a one-element tuple (a stray comma), so the Resource Groups Tagging
-  API answered ``...:endpoint-config/('name',)``, an ARN no other API knows;
+  API answered ``...:endpoint-config/('name',)``, an ARN no other API knows; and it drops
+  ``ShadowProductionVariants`` (a stack's shadow variant, hosted and billed beside the production variant, read
+  as absent). Here the configuration keeps them, and an endpoint deployed from it answers them in
+  DescribeEndpoint as it hosts them (instance counts, serverless configs); only described: InvokeEndpoint answers
+  the production variant, as on AWS, and a shadow's archive is not loaded;
 - ``UpdateEndpoint`` is not implemented: the AWS provider calls it when an endpoint moves to a new
   endpoint configuration (a new model version), and so does a person switching configs by hand.
   Here it switches the endpoint to the named configuration (its production variants, serverless or
@@ -322,6 +326,15 @@ class SageMakerRuntimeExtension(SageMakerRuntimeResponse):
         return 200, {"Content-Type": "application/json", "x-Amzn-Invoked-Production-Variant": "AllTraffic"}, body
 
 
+def _host_shadows(endpoint: FakeEndpoint, config: FakeEndpointConfig) -> None:
+    """DescribeEndpoint's ShadowProductionVariants, as the endpoint runs its configuration's shadow variants (their
+    instance counts or serverless configs). Only described: InvokeEndpoint answers from the production variant, as
+    on AWS (a shadow's answers are not returned); its archive is not loaded here."""
+    shadows = getattr(config, "shadow_production_variants", None) or []
+    hosted = endpoint._process_production_variants(copy.deepcopy(shadows)) if shadows else None
+    endpoint.shadow_production_variants = hosted  # type: ignore[attr-defined]
+
+
 class SageMakerExtension(SageMakerResponse):
     """CreateModel keeping EnableNetworkIsolation; UpdateEndpoint: the endpoint moves to another configuration;
     UpdateEndpointWeightsAndCapacities: a serverless variant's running config changes."""
@@ -351,6 +364,8 @@ class SageMakerExtension(SageMakerResponse):
         )
         if not config.data_capture_config:
             config.data_capture_config = None  # type: ignore[assignment]  # moto types it as a dict
+        # moto drops ShadowProductionVariants; AWS keeps and answers them (and hosts them: they bill as they run).
+        config.shadow_production_variants = self._get_param("ShadowProductionVariants") or None  # type: ignore[attr-defined]
         config.arn = config.endpoint_config_arn  # type: ignore[assignment]  # moto: a one-element tuple (the tagging API's answer)
         return ActionResult({"EndpointConfigArn": config.endpoint_config_arn})
 
@@ -373,6 +388,7 @@ class SageMakerExtension(SageMakerResponse):
             data_capture_config=config.data_capture_config or {},
             tags=self._get_param("Tags"),
         )
+        _host_shadows(endpoint, config)
         try:
             DEPLOYED.put(endpoint, deploy(backend, config.production_variants))
         except DeployFailed as failed:  # AWS answers the call; the endpoint goes Failed, DescribeEndpoint says why
@@ -423,6 +439,7 @@ class SageMakerExtension(SageMakerResponse):
         endpoint.endpoint_config_name = config_name
         endpoint.production_variants = endpoint._process_production_variants(copy.deepcopy(config.production_variants))
         endpoint.data_capture_config = config.data_capture_config or {}
+        _host_shadows(endpoint, config)
         endpoint.endpoint_status = "InService"
         endpoint.last_modified_time = utcnow()
         return ActionResult({"EndpointArn": endpoint.arn})
