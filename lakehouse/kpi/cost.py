@@ -183,7 +183,8 @@ def _provider_regions(plan: dict[str, Any], default_region: str) -> dict[str, st
             regions[key] = default_region
         elif expression.get("constant_value"):
             regions[key] = str(expression["constant_value"])
-        elif len(refs := expression.get("references") or []) == 1 and refs[0].startswith("var."):
+        elif ":" not in key and len(refs := expression.get("references") or []) == 1 and refs[0].startswith("var."):
+            # (a provider a module declares, ``module.m:aws``, reads the module's variables, not the plan's)
             name = refs[0].removeprefix("var.")
             value = (variables.get(name) or {}).get("value", default_region if name == "region" else None)
             regions[key] = str(value) if isinstance(value, str) and value else UNKNOWN_REGION
