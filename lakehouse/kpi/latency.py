@@ -503,6 +503,26 @@ def unmeasured(stats: LoadStats, timed: list[str], threshold_ms: float) -> list[
     return lines
 
 
+def reuse_problems(stats: LoadStats, untimed: dict[str, QueryRecord] | None = None) -> list[str]:
+    """Answers Athena gave from a previous query's result (result reuse) instead of running the query, named: a
+    reused answer is fetched in milliseconds whatever reading Gold costs. The harness never asks for reuse
+    (``lakehouse.athena.connect``); this says so if a connection ever does."""
+    problems = []
+    if reused := [s for s in stats.samples if s.get("reused_previous_result")]:
+        first = reused[0]
+        problems.append(
+            f"{len(reused)} of {len(stats.samples)} timed samples were answered from a previous result (Athena's "
+            f"result reuse), not run (first: {first.get('name')}, user {first.get('user')}, query {first.get('seq')}, "
+            f"{first.get('query_execution_id', 'no query id')})"
+        )
+    for name, record in sorted((untimed or {}).items()):
+        if record.reused_previous_result:
+            problems.append(
+                f"{_kind(name)} {name} was answered untimed from a previous result ({record.query_execution_id})"
+            )
+    return problems
+
+
 def _failure_problems(stats: LoadStats) -> list[str]:
     """Users that did not start, silent users and failed queries, each named: any of them fails the KPI."""
     problems = []
@@ -589,7 +609,7 @@ def judge_latency(
             n: {"query_execution_id": r.query_execution_id, "rows_counted": _first_value(r), "error": r.error}
             for n, r in sorted(counts.items())
         }
-    if problems := off_gold + unreferenced + unanswered + _failure_problems(stats):
+    if problems := off_gold + unreferenced + unanswered + reuse_problems(stats, untimed) + _failure_problems(stats):
         return Outcome.judged(False, measured, threshold_ms, "; ".join(problems), details)
     if len(times) < max(min_samples, 1):
         slow = sum(t >= threshold_ms for t in times)
