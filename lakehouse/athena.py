@@ -55,6 +55,8 @@ class QueryRecord:
     wall_ms: int | None = None
     error: str | None = None
     label: str | None = None
+    #: True when Athena answered from a previous query's result (result reuse) instead of running it; else None.
+    reused_previous_result: bool | None = None
 
     @property
     def ok(self) -> bool:
@@ -111,6 +113,7 @@ def scan(
         record.data_scanned_bytes = cursor.data_scanned_in_bytes
         record.engine_execution_ms = cursor.engine_execution_time_in_millis
         record.total_execution_ms = cursor.total_execution_time_in_millis
+        record.reused_previous_result = True if getattr(cursor, "reused_previous_result", None) else None
         if record.error is None and cursor.state == "FAILED":
             record.error = cursor.state_change_reason or "query failed"
     return record

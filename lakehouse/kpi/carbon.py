@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lakehouse.kpi.apprunner_capacity import Capacity, capacities
 from lakehouse.kpi.cost import COST_DIR, DAYS_PER_MONTH, PlannedResource, Usage, outside_price_model, plan_sizes
 from lakehouse.kpi.datafile import DataFileError, load_data_file
 from lakehouse.kpi.pause import running_hours
@@ -128,8 +129,11 @@ class CarbonEstimate:
 def not_estimated(resources: Sequence[PlannedResource]) -> list[dict[str, Any]]:
     """Every planned resource the estimate leaves out, and whether leaving it out can hide a large part."""
     found: list[dict[str, Any]] = []
+    unknown = {a: c for a, c in capacities(list(resources)).items() if isinstance(c, str)}
     for r in resources:
-        if why := outside_price_model(r):  # a SageMaker variant on instances or provisioned concurrency
+        if r.address in unknown:
+            found.append({"what": f"{r.address} ({r.type})", "why": unknown[r.address], "significant": True})
+        elif why := outside_price_model(r):  # a SageMaker variant on instances or provisioned concurrency
             why = why.split(": fixtures/cost/prices.yml")[0] + "; the CO2 estimate models on-demand serverless only"
             found.append({"what": f"{r.address} ({r.type})", "why": why, "significant": True})
         elif r.type in ALWAYS_ON_TYPES:
@@ -179,15 +183,14 @@ def estimate_carbon(
     )
     plan = list(resources)
     hours = running_hours(plan, usage["apprunner"])
+    apprunner = capacities(plan)
     vcpu_hours = memory_gb_hours = 0.0
-    for r in plan:
-        if r.type != "aws_apprunner_service":
-            continue
-        size = plan_sizes([r])
-        vcpu = usage["apprunner"]["vcpu"] if size.apprunner_vcpu is None else size.apprunner_vcpu
-        memory = usage["apprunner"]["memory_gb"] if size.apprunner_memory_gb is None else size.apprunner_memory_gb
-        vcpu_hours += hours[r.address].active * vcpu
-        memory_gb_hours += (hours[r.address].active + hours[r.address].idle) * memory
+    for address, cap in apprunner.items():
+        if not isinstance(cap, Capacity):
+            continue  # listed in not_estimated as significant: the figure cannot pass
+        vcpu_hours += hours[address].active * cap.vcpu
+        # Every provisioned instance (MinSize) holds its memory while the service runs, in use or idle.
+        memory_gb_hours += (hours[address].active + hours[address].idle) * cap.memory_gb * cap.instances
     endpoint_memory = plan_sizes(plan).sagemaker_memory_gb or m["memory_gb"]
     inference_hours = m["inferences"] * m["seconds_per_inference"] / 3600
     has_endpoint = any(r.type == "aws_sagemaker_endpoint" for r in plan)
@@ -222,6 +225,7 @@ def estimate_carbon(
             "grid_tco2e_per_kwh": coeff.grid(region),
             "sources": coeff.sources,
             "apprunner_hours_from_plan": {addr: h.to_dict() for addr, h in hours.items()},
+            "apprunner_capacity_from_plan": {a: c if isinstance(c, str) else c.to_dict() for a, c in apprunner.items()},
             "apprunner_vcpu_hours": vcpu_hours,
             "apprunner_memory_gb_hours": memory_gb_hours,
             "sagemaker_memory_gb": endpoint_memory if has_endpoint else None,

@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from lakehouse.config import project_root
+from lakehouse.kpi.apprunner_capacity import Capacity, capacities, size_value, without_instance_keys
 from lakehouse.kpi.datafile import DataFile, DataFileError, load_data_file
 from lakehouse.kpi.pause import HOURS_PER_MONTH, RunningHours, running_hours
 from lakehouse.outcome import Outcome
@@ -146,6 +147,8 @@ class PlannedResource:
     values: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     #: What its configuration refers to (``aws_apprunner_service.catalog[0]``...): ties known only at apply time.
     references: frozenset[str] = field(default_factory=frozenset, compare=False, hash=False)
+    #: The same per argument its configuration sets (an argument set to a constant has no references).
+    attribute_references: dict[str, frozenset[str]] = field(default_factory=dict, compare=False, hash=False)
 
 
 def _references(expressions: Any, prefix: str) -> set[str]:
@@ -163,12 +166,30 @@ def _references(expressions: Any, prefix: str) -> set[str]:
     return found
 
 
+#: ``PlannedResource.region`` of a resource whose provider's region the plan does not tell.
+UNKNOWN_REGION = ""
+
+
 def _provider_regions(plan: dict[str, Any], default_region: str) -> dict[str, str]:
-    """Provider config key (``aws``, ``aws.use1``) -> its region, when the config states a constant."""
+    """Provider config key (``aws``, ``aws.use1``) -> its region: a constant, or the value of the one variable
+    it is set to (the plan's ``variables``; ``var.region`` absent from them is the target's, as the harness
+    sets it); ``UNKNOWN_REGION`` when it is any other expression. A provider without a region argument is the
+    target's (``default_region``)."""
     regions: dict[str, str] = {}
+    variables = plan.get("variables") or {}
     for key, conf in (plan.get("configuration", {}).get("provider_config") or {}).items():
-        region = ((conf.get("expressions") or {}).get("region") or {}).get("constant_value")
-        regions[key] = str(region) if region else default_region
+        expression = (conf.get("expressions") or {}).get("region")
+        if not expression:
+            regions[key] = default_region
+        elif expression.get("constant_value"):
+            regions[key] = str(expression["constant_value"])
+        elif ":" not in key and len(refs := expression.get("references") or []) == 1 and refs[0].startswith("var."):
+            # (a provider a module declares, ``module.m:aws``, reads the module's variables, not the plan's)
+            name = refs[0].removeprefix("var.")
+            value = (variables.get(name) or {}).get("value", default_region if name == "region" else None)
+            regions[key] = str(value) if isinstance(value, str) and value else UNKNOWN_REGION
+        else:
+            regions[key] = UNKNOWN_REGION
     return regions
 
 
@@ -179,11 +200,15 @@ def planned_resources(plan: dict[str, Any], default_region: str) -> list[Planned
     regions = _provider_regions(plan, default_region)
     config_provider: dict[str, str] = {}
     config_refs: dict[str, frozenset[str]] = {}
+    config_attribute_refs: dict[str, dict[str, frozenset[str]]] = {}
 
     def walk_config(module: dict[str, Any], prefix: str) -> None:
         for res in module.get("resources") or []:
             config_provider[prefix + res["address"]] = res.get("provider_config_key", "aws")
             config_refs[prefix + res["address"]] = frozenset(_references(res.get("expressions"), prefix))
+            config_attribute_refs[prefix + res["address"]] = {
+                str(k): frozenset(_references(v, prefix)) for k, v in (res.get("expressions") or {}).items()
+            }
         for name, call in (module.get("module_calls") or {}).items():
             walk_config(call.get("module") or {}, f"{prefix}module.{name}.")
 
@@ -195,11 +220,12 @@ def planned_resources(plan: dict[str, Any], default_region: str) -> list[Planned
             if res.get("mode") != "managed":
                 continue
             address = str(res["address"])
-            base = address.split("[", 1)[0]
+            base = without_instance_keys(address)  # module.m[0].aws_x.y["a"] is module.m.aws_x.y in configuration
             provider = config_provider.get(base, "aws")
             region = regions.get(provider, default_region)
             values = dict(res.get("values") or {})
-            found.append(PlannedResource(address, str(res["type"]), region, values, config_refs.get(base, frozenset())))
+            refs, by_attribute = config_refs.get(base, frozenset()), config_attribute_refs.get(base, {})
+            found.append(PlannedResource(address, str(res["type"]), region, values, refs, by_attribute))
         for child in module.get("child_modules") or []:
             walk(child)
 
@@ -217,18 +243,6 @@ class PlanSizes:
     sagemaker_memory_gb: float | None = None
     apprunner_vcpu: float | None = None
     apprunner_memory_gb: float | None = None
-
-
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
-
-
-def _apprunner_size(value: Any, unit: str) -> float | None:
-    """App Runner's ``"256"`` / ``"0.25 vCPU"`` (cpu) or ``"512"`` / ``"0.5 GB"`` (memory) in vCPU or GB."""
-    match = _SIZE.match(str(value)) if value not in (None, "") else None
-    if match is None:
-        return None
-    number, suffix = float(match.group(1)), match.group(2).lower()
-    return number if suffix == unit.lower() else number / 1024 if not suffix else None
 
 
 def _variants(values: dict[str, Any]) -> list[dict[str, Any]]:
@@ -250,9 +264,9 @@ def plan_sizes(resources: list[PlannedResource]) -> PlanSizes:
         if r.type != "aws_apprunner_service":
             continue
         for conf in r.values.get("instance_configuration") or []:
-            if (cpu := _apprunner_size(conf.get("cpu"), "vCPU")) is not None:
+            if (cpu := size_value(conf.get("cpu"), "vCPU")) is not None:
                 cpus.append(cpu)
-            if (mem := _apprunner_size(conf.get("memory"), "GB")) is not None:
+            if (mem := size_value(conf.get("memory"), "GB")) is not None:
                 mems.append(mem)
     return PlanSizes(max(sm, default=None), max(cpus, default=None), max(mems, default=None))
 
@@ -339,11 +353,13 @@ def _components(
     u: Usage,
     sizes: PlanSizes | None = None,
     hours: RunningHours | None = None,
+    capacity: Capacity | None = None,
 ) -> list[CostComponent] | None:
     """The cost components of one resource of ``rtype`` carrying ``share`` of its type's usage.
 
     Sizes the plan states (``sizes``) are priced over the usage file's: the plan is what is deployed.
-    ``hours``: an App Runner service's month as the plan's pause schedule decides it (``lakehouse.kpi.pause``).
+    ``hours``: an App Runner service's month as the plan's pause schedule decides it (``lakehouse.kpi.pause``);
+    ``capacity``: its instance size and provisioned instances as planned (``lakehouse.kpi.apprunner_capacity``).
     """
     sizes = sizes or PlanSizes()
 
@@ -395,9 +411,10 @@ def _components(
                 "?", r["active_hours"] * share, HOURS_PER_MONTH - r["active_hours"] * share, None, None, ""
             )
         active, idle = hours.active, hours.idle
-        vcpu = r["vcpu"] if sizes.apprunner_vcpu is None else sizes.apprunner_vcpu
-        memory_gb = r["memory_gb"] if sizes.apprunner_memory_gb is None else sizes.apprunner_memory_gb
-        return [
+        if capacity is None:  # no plan to read: the usage file's size, one instance
+            capacity = Capacity(r["vcpu"], r["memory_gb"], 1, "usage file")
+        vcpu, memory_gb, more = capacity.vcpu, capacity.memory_gb, capacity.instances - 1
+        parts = [
             comp("active vCPU (in use)", active * vcpu, "vCPU-hours", p["apprunner_usd_per_vcpu_hour"]),
             comp("active memory (in use)", active * memory_gb, "GB-hours", p["apprunner_usd_per_gb_hour"]),
             comp(
@@ -407,6 +424,16 @@ def _components(
                 p["apprunner_usd_per_gb_hour"],
             ),
         ]
+        if more > 0:  # MinSize > 1: the other provisioned instances' memory, in use or idle
+            parts.append(
+                comp(
+                    f"provisioned memory of {more} more instance(s) (MinSize {capacity.instances}) while running",
+                    (active + idle) * memory_gb * more,
+                    "GB-hours",
+                    p["apprunner_usd_per_gb_hour"],
+                )
+            )
+        return parts
     return None
 
 
@@ -425,15 +452,18 @@ def estimate_cost(
     whole = resources if plan is None else plan
     sizes = plan_sizes(whole)
     running = running_hours(whole, usage["apprunner"])
+    apprunner = capacities(whole)
     lines: list[CostLine] = []
     free: list[dict[str, str]] = []
     unpriced: list[dict[str, str]] = []
     for r in resources:
-        if why := outside_price_model(r):
+        cap = apprunner.get(r.address)
+        if why := outside_price_model(r) or _region_unknown(r) or (cap if isinstance(cap, str) else None):
             unpriced.append({"address": r.address, "type": r.type, "region": r.region, "why": why})
             continue
         hours = running.get(r.address)
-        comps = _components(r.type, 1 / per_type[r.type], prices.prices(r.region), usage, sizes, hours)
+        capacity = cap if isinstance(cap, Capacity) else None
+        comps = _components(r.type, 1 / per_type[r.type], _region_prices(prices, r), usage, sizes, hours, capacity)
         if comps is not None:
             note = hours.why if hours else ""
             lines.append(CostLine(r.address, r.type, r.region, sum(c.monthly_usd for c in comps), comps, note))
@@ -455,8 +485,27 @@ def estimate_cost(
             "usage_values": usage.values,
             "sizes_from_plan": {k: v for k, v in asdict(sizes).items() if v is not None},
             "apprunner_hours_from_plan": {a: h.to_dict() for a, h in running.items()},
+            "apprunner_capacity_from_plan": {a: c if isinstance(c, str) else c.to_dict() for a, c in apprunner.items()},
             "free_tiers": "not applied (per account; Infracost does the same)",
         },
+    )
+
+
+def _region_prices(prices: PriceTable, r: PlannedResource) -> dict[str, float]:
+    """The table's prices in ``r``'s region; a region the table lacks stops the KPI naming the resource."""
+    try:
+        return prices.prices(r.region)
+    except DataFileError as err:
+        raise DataFileError(f"{r.address} ({r.type}) is planned in {r.region}: {err}") from None
+
+
+def _region_unknown(r: PlannedResource) -> str | None:
+    """Why ``r`` cannot be priced in a region (None when its provider's region is known)."""
+    if r.region != UNKNOWN_REGION:
+        return None
+    return (
+        "the region of its provider configuration is neither a constant nor one variable in the plan: pricing it "
+        "at the target region's prices could hide a dearer region"
     )
 
 

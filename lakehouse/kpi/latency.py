@@ -15,7 +15,10 @@ run lasts until a minimum number of measured queries is in (fewer is no verdict)
 generator runs at the server's CPU priority (``KpiSettings.load_nice`` 0): niced, it is starved by
 any neighbour at normal priority and its samples time its own waiting; ``make bench``'s heavier
 loads (up to 50 users) nice it (``LoadSpec.nice``) so that it does not starve the server. Every
-exception a user raised and every user that did not start fail the KPI, named.
+exception a user raised and every user that did not start fail the KPI, named. A query still running when
+the load stops is reported unfinished (the locustfile's ``on_stop``): once it has run the threshold it counts
+at that time, and a timed query with no measured latency at all is no verdict: a Gold table slower than the
+load would otherwise be dropped unseen while the cheap queries met the minimum.
 """
 
 from __future__ import annotations
@@ -183,7 +186,22 @@ class LoadStats:
     @property
     def measured(self) -> list[dict[str, Any]]:
         """Completed queries after each user's warm-up: what the percentiles are taken over."""
-        return [s for s in self.samples if not s.get("warmup") and not s.get("error") and s.get("ms") is not None]
+        return [
+            s
+            for s in self.samples
+            if not s.get("warmup") and not s.get("error") and s.get("ms") is not None and not s.get("unfinished")
+        ]
+
+    @property
+    def unfinished(self) -> list[dict[str, Any]]:
+        """Queries still running when the load stopped (the locustfile's ``on_stop``): ``ms`` is how long they had
+        run, a lower bound of their latency."""
+        return [s for s in self.samples if s.get("unfinished") and s.get("ms") is not None]
+
+    def unfinished_over(self, threshold_ms: float) -> list[dict[str, Any]]:
+        """Unfinished queries after the warm-up that had already run ``threshold_ms`` or more: each is a latency
+        over the threshold, whatever it would have taken."""
+        return [s for s in self.unfinished if not s.get("warmup") and float(s["ms"]) >= threshold_ms]
 
     @property
     def warmup(self) -> list[dict[str, Any]]:
@@ -199,8 +217,10 @@ class LoadStats:
         return [s for s in self.samples if s.get("error")]
 
     def silent_users(self) -> list[int]:
-        """Users that started but never reported anything (hung or killed before a first query ended)."""
-        reported = {s.get("user") for s in self.samples} | {u.get("user") for u in self.not_started}
+        """Users that started but never reported anything (hung or killed before a first query ended: its unfinished
+        query is no report)."""
+        reported = {s.get("user") for s in self.samples if not s.get("unfinished")}
+        reported |= {u.get("user") for u in self.not_started}
         if any(s.get("user") is None for s in self.samples):
             return []  # samples without user ids (an old run): cannot tell
         return [u for u in range(1, self.users + 1) if u not in reported]
@@ -208,10 +228,12 @@ class LoadStats:
     def percentile(self, p: float) -> float | None:
         return percentile(self.times_ms, p)
 
-    def times_by_set(self) -> dict[str, list[float]]:
-        """Measured times per query set (``demo``, ``reference``): each set's p95 is judged on its own."""
+    def times_by_set(self, threshold_ms: float | None = None) -> dict[str, list[float]]:
+        """Measured times per query set (``demo``, ``reference``): each set's p95 is judged on its own. With
+        ``threshold_ms``, the unfinished queries already over it count too, at the time they had run."""
         out: dict[str, list[float]] = {}
-        for s in self.measured:
+        over = [] if threshold_ms is None else self.unfinished_over(threshold_ms)
+        for s in self.measured + over:
             out.setdefault(query_set(str(s["name"])), []).append(float(s["ms"]))
         return dict(sorted(out.items()))
 
@@ -254,6 +276,9 @@ class LoadStats:
             },
             "locust_percentiles_ms": self.locust.get("percentiles_ms"),
             "cpu_pressure_pct": self.cpu_pressure_pct,
+            "unfinished": [
+                {k: s.get(k) for k in ("user", "seq", "name", "ms", "warmup", "t_s")} for s in self.unfinished
+            ],
         }
 
 
@@ -464,6 +489,40 @@ def answer_problems(
     return problems
 
 
+def unmeasured(stats: LoadStats, timed: list[str], threshold_ms: float) -> list[str]:
+    """One line per timed query with no measured latency: no completed sample after the warm-up and no unfinished
+    one already over the threshold. A query slower than the load is still running when Locust stops the users;
+    judging the others alone would pass a stack whatever that query costs."""
+    known = {str(s["name"]) for s in stats.measured + stats.unfinished_over(threshold_ms)}
+    lines = []
+    for name in sorted(set(timed) - known):
+        running = [s for s in stats.unfinished if s["name"] == name]
+        when = ", ".join(f"user {s.get('user')} after {float(s['ms']):.0f} ms" for s in running)
+        state = f"still running when the load stopped ({when})" if running else "never completed after the warm-up"
+        lines.append(f"{_kind(name)} {name} has no measured latency: {state}")
+    return lines
+
+
+def reuse_problems(stats: LoadStats, untimed: dict[str, QueryRecord] | None = None) -> list[str]:
+    """Answers Athena gave from a previous query's result (result reuse) instead of running the query, named: a
+    reused answer is fetched in milliseconds whatever reading Gold costs. The harness never asks for reuse
+    (``lakehouse.athena.connect``); this says so if a connection ever does."""
+    problems = []
+    if reused := [s for s in stats.samples if s.get("reused_previous_result")]:
+        first = reused[0]
+        problems.append(
+            f"{len(reused)} of {len(stats.samples)} timed samples were answered from a previous result (Athena's "
+            f"result reuse), not run (first: {first.get('name')}, user {first.get('user')}, query {first.get('seq')}, "
+            f"{first.get('query_execution_id', 'no query id')})"
+        )
+    for name, record in sorted((untimed or {}).items()):
+        if record.reused_previous_result:
+            problems.append(
+                f"{_kind(name)} {name} was answered untimed from a previous result ({record.query_execution_id})"
+            )
+    return problems
+
+
 def _failure_problems(stats: LoadStats) -> list[str]:
     """Users that did not start, silent users and failed queries, each named: any of them fails the KPI."""
     problems = []
@@ -539,7 +598,7 @@ def judge_latency(
         }
         unanswered = answer_problems(stats, untimed, counts)
     unreferenced = list(reference_problems or [])
-    by_set = stats.times_by_set()
+    by_set = stats.times_by_set(threshold_ms)
     if counts is not None:
         if counts and "reference" not in by_set and len(times) >= max(min_samples, 1):
             unreferenced.append(
@@ -550,7 +609,7 @@ def judge_latency(
             n: {"query_execution_id": r.query_execution_id, "rows_counted": _first_value(r), "error": r.error}
             for n, r in sorted(counts.items())
         }
-    if problems := off_gold + unreferenced + unanswered + _failure_problems(stats):
+    if problems := off_gold + unreferenced + unanswered + reuse_problems(stats, untimed) + _failure_problems(stats):
         return Outcome.judged(False, measured, threshold_ms, "; ".join(problems), details)
     if len(times) < max(min_samples, 1):
         slow = sum(t >= threshold_ms for t in times)
@@ -573,6 +632,10 @@ def judge_latency(
             measured,
         )
     assert p95 is not None and measured is not None
+    missing = unmeasured(stats, list(untimed), threshold_ms) if untimed is not None else []
+    timed = stats.measured + stats.unfinished_over(threshold_ms)  # what each set's p95 is taken over
+    if missing:
+        details["unmeasured"] = missing
     set_p95 = {name: percentile(ts, 0.95) or 0.0 for name, ts in by_set.items()}
     measured = round(max(set_p95.values(), default=p95), 1)
     if over := {name: v for name, v in set_p95.items() if v >= threshold_ms}:
@@ -582,15 +645,26 @@ def judge_latency(
                 f"; during the load some task of this machine waited for a CPU {stats.cpu_pressure_pct:g} % of the "
                 "time: the local figure times this machine as much as the query path"
             )
-        per_query = summary["by_query"]
+        per_query = {q: percentile(ts, 0.95) or 0.0 for q, ts in _by_name(timed).items()}
         said = []
         for name, v in over.items():
-            slowest = max((q for q in per_query if query_set(q) == name), key=lambda q: per_query[q]["p95_ms"] or 0.0)
+            slowest = max((q for q in per_query if query_set(q) == name), key=lambda q: per_query[q])
             said.append(
                 f"{name} queries: p95 latency {round(v, 1):g} ms is not under {threshold_ms:g} ms "
-                f"(slowest {slowest}: p95 {per_query[slowest]['p95_ms']:g} ms)"
+                f"(slowest {slowest}: p95 {round(per_query[slowest], 1):g} ms)"
             )
         under = [f"{name} queries p95 {round(v, 1):g} ms" for name, v in set_p95.items() if name not in over]
         also = f"; {', '.join(under)}" if under else ""
+        slow_unfinished = len(stats.unfinished_over(threshold_ms))
+        if slow_unfinished:
+            busy += f"; {slow_unfinished} query(ies) still running at the end counted at the time they had run"
         return Outcome.judged(False, measured, threshold_ms, f"{'; '.join(said)}{also} ({context}){busy}", details)
+    if missing:
+        return Outcome.error(
+            f"{'; '.join(missing)}: no verdict without it, raise LAKEHOUSE_KPI_LOAD_SECONDS or find what slows it "
+            f"({context})",
+            threshold_ms,
+            details,
+            measured,
+        )
     return Outcome.judged(True, measured, threshold_ms, None, details)

@@ -4,8 +4,9 @@ Only ever run as a subprocess (see ``lakehouse.kpi.latency``): importing locust
 monkey-patches the process with gevent. Users come from the locustfile, as with
 ``locust -f``; every request is also kept as a raw sample, and so is every exception a
 user raised (in ``on_start`` or a task): a query that failed some other way than the
-locustfile reports must still reach the judge. ``--nice`` lowers its own CPU priority (``os.nice``)
-so a heavy load generator does not starve the server it measures (the KPI passes 0: see
+locustfile reports must still reach the judge. A sample the locustfile marks ``unfinished`` (a query
+still running when the load stopped) is kept but is not a measured query. ``--nice`` lowers its own CPU
+priority (``os.nice``) so a heavy load generator does not starve the server it measures (the KPI passes 0: see
 ``lakehouse.kpi.settings``).
 """
 
@@ -93,6 +94,15 @@ def main(argv: list[str] | None = None) -> int:
         if elapsed() >= args.seconds and measured >= args.min_samples:
             quit_once("time and samples" if args.min_samples else "time")
 
+    def at_seconds() -> None:
+        """The least seconds are over: stop if the samples are in. gevent's timers run on the loop's cached clock and
+        can fire before ``elapsed()`` says so; with every user inside a slow query no sample calls ``maybe_done``
+        again, so an early timer is set again for the rest."""
+        if (left := args.seconds - elapsed()) > 0:
+            gevent.spawn_later(left, at_seconds)
+        else:
+            maybe_done()
+
     def at_cap() -> None:
         maybe_done()  # the minimum time and samples may be met at the cap itself
         quit_once("time cap")
@@ -107,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
             {"t_s": elapsed(), "user": user, "seq": seq, "warmup": warmup, "name": name, "ms": ms, "error": error}
             | extra
         )
-        if not warmup and error is None and ms is not None:
+        if not warmup and error is None and ms is not None and not extra.get("unfinished"):
             measured += 1
         maybe_done()
 
@@ -134,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     env.events.request.add_listener(on_request)
     env.events.user_error.add_listener(on_user_error)
     runner.start(args.users, spawn_rate=args.spawn_rate or args.users)
-    gevent.spawn_later(args.seconds, maybe_done)
+    gevent.spawn_later(args.seconds, at_seconds)
     gevent.spawn_later(max_seconds, at_cap)
     runner.greenlet.join()
     total = env.stats.total

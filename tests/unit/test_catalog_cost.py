@@ -8,7 +8,12 @@ from lakehouse.kpi.cost import PlannedResource, estimate_cost, load_prices, load
 
 REGION = "ap-northeast-1"
 CATALOG = [
-    PlannedResource("aws_apprunner_service.catalog[0]", "aws_apprunner_service", REGION),
+    PlannedResource(  # infra/catalog_service.tf's size (without it App Runner runs 1 vCPU / 2 GB)
+        "aws_apprunner_service.catalog[0]",
+        "aws_apprunner_service",
+        REGION,
+        {"instance_configuration": [{"cpu": "256", "memory": "512"}]},
+    ),
     PlannedResource(
         "aws_apprunner_auto_scaling_configuration_version.catalog[0]",
         "aws_apprunner_auto_scaling_configuration_version",
