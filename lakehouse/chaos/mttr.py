@@ -132,6 +132,8 @@ def unusable(name: str, alarm: Mapping[str, Any] | None, stack_id: str) -> str |
         return f"alarm {name} is not in CloudWatch (missing from infra/alarms.tf?)"
     if not alarm.get("AlarmActions"):
         return f"alarm {name} has no AlarmActions (nobody is told)"
+    if alarm.get("ActionsEnabled") is False:
+        return f"alarm {name} has ActionsEnabled false: CloudWatch runs none of its actions (nobody is told)"
     if alarm.get("Undelivered"):
         return str(alarm["Undelivered"])
     return watches_another_metric(name, alarm, stack_id)

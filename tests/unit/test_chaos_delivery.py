@@ -18,6 +18,7 @@ from lakehouse.chaos import runbook
 from lakehouse.chaos.alerts import queue_policy
 from lakehouse.chaos.delivery import deaf_alarms, is_harness_subscription
 from lakehouse.chaos.faults import ChaosContext
+from lakehouse.chaos.mttr import missing_alarms
 from lakehouse.chaos.runbook import Criteria, ScheduledRun, exit_check_7
 from lakehouse.checks.alert_delivery import QueueReadback
 from lakehouse.checks.finops import FinopsReadback
@@ -131,3 +132,17 @@ def test_only_the_harness_queues_are_left_out() -> None:
     assert not is_harness_subscription(subscription(TOPIC))
     assert not is_harness_subscription({"Protocol": "email", "Endpoint": "mttr-chaos-ops@example.com"})
     assert json.loads(queue_policy(HARNESS, [TOPIC]))["Statement"][0]["Resource"] == HARNESS
+
+
+def test_an_alarm_whose_actions_are_disabled_is_named_before_the_fault_is_injected() -> None:
+    """Its message never comes: named up front, not after waiting out the KPI's whole threshold."""
+    disabled = {**pipeline_alarm(TOPIC), "ActionsEnabled": False}
+    problems = missing_alarms(
+        {"bronze-truncated": ["lakehouse-lh-1-input-empty"]}, {"lakehouse-lh-1-input-empty": disabled}, "lh-1"
+    )
+    assert problems == {
+        "bronze-truncated": "fault bronze-truncated: alarm lakehouse-lh-1-input-empty has ActionsEnabled false: "
+        "CloudWatch runs none of its actions (nobody is told)"
+    }
+    enabled = {**pipeline_alarm(TOPIC), "ActionsEnabled": True}
+    assert missing_alarms({"f": ["a"]}, {"a": enabled}, "lh-1") == {}
