@@ -3,7 +3,8 @@
 Time to detect is fault injected -> the alarm's message on the harness's queue; time to recover is
 message -> exit checks 2, 4, 6 and 7 green again. The KPI is the mean of detect + recover over the
 faults (the plan's MTTR), with the worst beside it. A fault that was not detected or not recovered
-in time, or whose alarm is not in CloudWatch, fails the KPI naming the fault. So does one "detected" by an
+in time, or whose alarm is not in CloudWatch (or tells nobody but the harness's own queue: ``delivery``),
+fails the KPI naming the fault, and so does a run that left faults of the catalogue out (``left_out``). So does one "detected" by an
 alarm that breaches on what the healthy recovery run publishes: it fires on every run, fault or not, so
 its message tells nothing of the fault (``fires_without_the_fault``).
 
