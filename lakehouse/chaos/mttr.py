@@ -4,9 +4,9 @@ Time to detect is fault injected -> the alarm's message on the harness's queue; 
 message -> exit checks 2, 4, 6 and 7 green again. The KPI is the mean of detect + recover over the
 faults (the plan's MTTR), with the worst beside it. A fault that was not detected or not recovered
 in time, or whose alarm is not in CloudWatch (or tells nobody but the harness's own queue: ``delivery``),
-fails the KPI naming the fault, and so does a run that left faults of the catalogue out (``left_out``). So does one "detected" by an
-alarm that breaches on what the healthy recovery run publishes: it fires on every run, fault or not, so
-its message tells nothing of the fault (``fires_without_the_fault``).
+fails the KPI naming the fault; so does a run that left faults of the catalogue out (``left_out``), and a
+fault "detected" by an alarm that breaches on what the healthy recovery run publishes: it fires on every
+run, fault or not, so its message tells nothing of the fault (``fires_without_the_fault``).
 
 Only an alarm that can tell of this fault is listened to: one on the metric this stack's pipeline
 publishes (the pipeline's namespace, the one dimension ``StackId`` = this stack; ``watches_another_metric``),
