@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pytest_bdd import parsers, when
 
-from lakehouse.chaos.faults import ChaosContext, by_name
+from lakehouse.chaos.faults import CATALOGUE, ChaosContext, by_name
 from lakehouse.chaos.mttr import judge_mttr
 from lakehouse.chaos.run import run_chaos
 from lakehouse.chaos.runbook import Criteria
@@ -119,6 +119,6 @@ def inject_the_catalogue(
     with tempfile.TemporaryDirectory(prefix="lakehouse-chaos-") as scratch:
         chaos = run_chaos(chaos_context(deployment, run_options), faults, criteria, threshold_s, Path(scratch))
     evidence.artifacts.append(artifacts.write_json(f"kpi-{deployment.stack.stack_id}/mttr.json", chaos.to_dict()))
-    outcome = judge_mttr(chaos.timelines, threshold_s)
+    outcome = judge_mttr(chaos.timelines, threshold_s, [f.name for f in CATALOGUE])
     outcome.details.update(chaos_seconds=round(chaos.seconds, 1), alarms=chaos.alarms)
     return outcome

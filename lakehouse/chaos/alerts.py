@@ -19,6 +19,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.target import Target
 
+#: What the harness's queues are named from (``AlertQueue.create``): never a subscriber of the stack's own.
+QUEUE_PREFIX = "mttr-chaos-"
 #: Longest single ReceiveMessage wait SQS allows (a long poll: returns as soon as a message is there).
 LONG_POLL_S = 20
 
@@ -106,7 +108,7 @@ class AlertQueue:
     @classmethod
     def create(cls, target: Target, stack_id: str, topic_arns: list[str]) -> AlertQueue:
         # Not named like the stack's resources: exit check 5 must not count the harness's queue as unmanaged.
-        queue = cls(target, f"mttr-chaos-{stack_id}-{uuid.uuid4().hex[:8]}")
+        queue = cls(target, f"{QUEUE_PREFIX}{stack_id}-{uuid.uuid4().hex[:8]}")
         sqs = target.client("sqs")
         queue.url = sqs.create_queue(QueueName=queue.name, Attributes={"MessageRetentionPeriod": "3600"})["QueueUrl"]
         queue.arn = sqs.get_queue_attributes(QueueUrl=queue.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse.chaos.alerts import AlertQueue
+from lakehouse.chaos.delivery import read_deaf_alarms
 from lakehouse.chaos.faults import ChaosContext, Fault
 from lakehouse.chaos.mttr import (
     Timeline,
@@ -67,7 +68,11 @@ def describe_alarms(target: Target, names: Sequence[str]) -> dict[str, dict[str,
         for page in cloudwatch.get_paginator("describe_alarms").paginate(AlarmNames=unique[start : start + 100]):
             for alarm in page.get("MetricAlarms", []):
                 found[alarm["AlarmName"]] = {
+                    "AlarmArn": alarm.get("AlarmArn"),
+                    "AlarmDescription": alarm.get("AlarmDescription"),
+                    "ActionsEnabled": alarm.get("ActionsEnabled"),
                     "AlarmActions": list(alarm.get("AlarmActions", [])),
+                    "OKActions": list(alarm.get("OKActions", [])),
                     "StateValue": alarm.get("StateValue"),
                     "MetricName": alarm.get("MetricName"),
                     "Namespace": alarm.get("Namespace"),
@@ -79,8 +84,18 @@ def describe_alarms(target: Target, names: Sequence[str]) -> dict[str, dict[str,
                     "EvaluationPeriods": alarm.get("EvaluationPeriods"),
                     "Threshold": alarm.get("Threshold"),
                     "ComparisonOperator": alarm.get("ComparisonOperator"),
+                    "DatapointsToAlarm": alarm.get("DatapointsToAlarm"),
+                    "TreatMissingData": alarm.get("TreatMissingData"),
+                    "Unit": alarm.get("Unit"),
                 }
     return found
+
+
+def mark_undelivered(alarms: dict[str, dict[str, Any]], deaf: Mapping[str, str]) -> None:
+    """Record on each alarm nobody but the harness hears why (``Undelivered``): ``mttr.unusable`` then refuses it."""
+    for name, why in deaf.items():
+        if name in alarms:
+            alarms[name]["Undelivered"] = why
 
 
 def in_alarm(target: Target, names: list[str]) -> list[str]:
@@ -271,6 +286,7 @@ def run_chaos(
     out = ChaosRun()
     expected = {f.name: [ctx.alarm_name(a) for a in f.alarms] for f in faults}
     out.alarms = describe_alarms(ctx.target, [n for names in expected.values() for n in names])
+    mark_undelivered(out.alarms, read_deaf_alarms(ctx.target, out.alarms))
     missing = missing_alarms(expected, out.alarms, ctx.stack_id)
     topics = sorted({arn for a in out.alarms.values() for arn in a["AlarmActions"] if ":sns:" in arn})
     queue = AlertQueue.create(ctx.target, ctx.stack_id, topics)

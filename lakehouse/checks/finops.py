@@ -411,31 +411,40 @@ def read_finops(
     )
     clients: dict[str, Any] = {}
     for arn in _topic_arns(data):
-        region = arn_region(arn) or target.region
-        sns = clients.setdefault(region, target.client("sns", region=region))
-        with _reading(f"SNS topic {arn} (GetTopicAttributes)"):
-            attributes = topic_attributes(sns, arn)
-        data.topics[arn] = attributes is not None
-        if attributes is None:
-            continue
-        with _reading(f"the subscriptions of SNS topic {arn} (ListSubscriptionsByTopic)"):
-            data.subscriptions[arn] = topic_subscriptions(sns, arn)
-        policy = attributes.get("Policy")
-        with _reading(f"the access policy of SNS topic {arn}"):
-            document = json.loads(policy) if policy else None
-            if document is not None and not isinstance(document, dict):
-                raise ValueError(f"the policy of {arn} is not a JSON object")
-        data.topic_policies[arn] = document
-        key_id = attributes.get("KmsMasterKeyId")
-        if key_id:
-            with _reading(f"KMS key {key_id} of SNS topic {arn} (DescribeKey, GetKeyPolicy)"):
-                key = None if key_id == AWS_MANAGED_SNS_KEY else read_key(target.client("kms", region=region), key_id)
-            data.topic_keys[arn] = (str(key_id), key)
-        with _reading(f"the subscriptions' attributes and queues of SNS topic {arn}"):
-            _read_delivery(target, sns, data, arn)
+        read_topic(target, data, arn, clients)
     if body is not None:
         _read_published(target, data, account, body)
     return data
+
+
+def read_topic(target: Target, data: FinopsReadback, arn: str, clients: dict[str, Any] | None = None) -> None:
+    """Read SNS topic ``arn`` into ``data``: whether it exists, its subscriptions, policy, KMS key and receivers.
+
+    ``clients``: SNS clients by region, shared between calls. Raises ``FinopsReadError`` naming the read that failed.
+    """
+    clients = clients if clients is not None else {}
+    region = arn_region(arn) or target.region
+    sns = clients.setdefault(region, target.client("sns", region=region))
+    with _reading(f"SNS topic {arn} (GetTopicAttributes)"):
+        attributes = topic_attributes(sns, arn)
+    data.topics[arn] = attributes is not None
+    if attributes is None:
+        return
+    with _reading(f"the subscriptions of SNS topic {arn} (ListSubscriptionsByTopic)"):
+        data.subscriptions[arn] = topic_subscriptions(sns, arn)
+    policy = attributes.get("Policy")
+    with _reading(f"the access policy of SNS topic {arn}"):
+        document = json.loads(policy) if policy else None
+        if document is not None and not isinstance(document, dict):
+            raise ValueError(f"the policy of {arn} is not a JSON object")
+    data.topic_policies[arn] = document
+    key_id = attributes.get("KmsMasterKeyId")
+    if key_id:
+        with _reading(f"KMS key {key_id} of SNS topic {arn} (DescribeKey, GetKeyPolicy)"):
+            key = None if key_id == AWS_MANAGED_SNS_KEY else read_key(target.client("kms", region=region), key_id)
+        data.topic_keys[arn] = (str(key_id), key)
+    with _reading(f"the subscriptions' attributes and queues of SNS topic {arn}"):
+        _read_delivery(target, sns, data, arn)
 
 
 def _named_types(outputs: Mapping[str, Any]) -> list[str]:

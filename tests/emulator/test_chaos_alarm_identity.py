@@ -28,6 +28,7 @@ from lakehouse.outcome import Outcome, Status
 from lakehouse.pipeline import metrics
 from lakehouse.pipeline.runner import PipelineResult
 from lakehouse.target import Target, local_target
+from tests.emulator.chaos_inbox import subscribe_inbox
 from tests.emulator.conftest import REGION
 
 FAULT = "bronze-truncated"
@@ -55,7 +56,9 @@ def stack(emulator: EmulatorHandle) -> Iterator[ChaosContext]:
     ctx = ChaosContext(target, {}, f"mt{uuid.uuid4().hex[:8]}")
     topic = target.client("sns").create_topic(Name=f"{ctx.prefix}-alerts")["TopicArn"]
     ctx.outputs["topic"] = topic
+    remove_inbox = subscribe_inbox(target, topic, f"{ctx.prefix}-alerts-inbox")
     yield ctx
+    remove_inbox()
     target.client("cloudwatch").delete_alarms(AlarmNames=[ctx.alarm_name("input-empty")])
     target.client("sns").delete_topic(TopicArn=topic)
 

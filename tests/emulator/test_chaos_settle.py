@@ -30,6 +30,7 @@ from lakehouse.outcome import Outcome
 from lakehouse.pipeline import metrics
 from lakehouse.pipeline.runner import PipelineResult
 from lakehouse.target import local_target
+from tests.emulator.chaos_inbox import subscribe_inbox
 from tests.emulator.conftest import REGION
 
 PERIOD = 10
@@ -58,7 +59,9 @@ def stack(emulator: EmulatorHandle) -> Iterator[ChaosContext]:
         AlarmActions=[topic],
         OKActions=[topic],
     )
+    remove_inbox = subscribe_inbox(target, topic, f"{ctx.prefix}-alerts-inbox")
     yield ctx
+    remove_inbox()
     target.client("cloudwatch").delete_alarms(AlarmNames=[ctx.alarm_name("input-empty")])
     target.client("sns").delete_topic(TopicArn=topic)
 
