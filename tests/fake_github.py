@@ -449,6 +449,7 @@ def classic_protection(
     enforce_admins: bool = True,
     bypass_users: tuple[str, ...] = (),
     last_push: bool = True,
+    bypass_apps: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """``GET /repos/{repo}/branches/main/protection`` of a branch that requires reviews."""
     url = f"https://api.github.com/repos/{REPO}/branches/main/protection"
@@ -463,7 +464,7 @@ def classic_protection(
             "bypass_pull_request_allowances": {
                 "users": [{"login": u, "id": 7, "type": "User"} for u in bypass_users],
                 "teams": [],
-                "apps": [],
+                "apps": [{"slug": a, "id": 8, "name": a} for a in bypass_apps],
             },
         },
         "enforce_admins": {"url": f"{url}/enforce_admins", "enabled": enforce_admins},

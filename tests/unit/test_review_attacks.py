@@ -13,6 +13,12 @@ Each attack is grounded in GitHub's documented behaviour, cited at its test; eac
   this can be a security risk."; OpenSSF SCM best practice ``actions_can_approve_pull_requests``, HIGH). The
   author's own branch carries a workflow that approves with ``GITHUB_TOKEN``: the one required approval is
   github-actions[bot]'s, nobody's.
+
+Attacks that hold, pinned: rules that block force pushes and deletion but require no pull request (GitHub's
+``pull_request`` rule, "Require all commits be made to a non-target branch and submitted via a pull request",
+is what stops a direct push: ``non_fast_forward`` and ``deletion`` alone leave it open), and a deploy key or a
+GitHub App allowed to bypass (ruleset actor ``DeployKey``; classic ``bypass_pull_request_allowances.apps``):
+whoever holds its key merges unreviewed.
 """
 
 from __future__ import annotations
@@ -125,3 +131,33 @@ def test_actions_setting_unreadable_is_an_error_never_a_pass(
     assert outcome.status is Status.ERROR, outcome.reason
     assert f"may approve pull requests (GET {WORKFLOW_PERMISSIONS})" in str(outcome.reason)
     assert why in str(outcome.reason)
+
+
+# -- attacks that hold, pinned ---------------------------------------------------------------------------------
+
+
+def test_force_pushes_and_deletion_blocked_without_a_pull_request_rule_fails(github: FakeGitHub) -> None:
+    reviewed_repository(github)
+    github.classic = None
+    github.rulesets = [ruleset(rules=[{"type": "deletion"}, {"type": "non_fast_forward"}])]
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert "main has no review requirement at all: no active ruleset with a pull_request rule" in str(outcome.reason)
+
+
+def test_deploy_key_allowed_to_bypass_fails(github: FakeGitHub) -> None:
+    reviewed_repository(github)
+    github.classic = None
+    github.rulesets = [ruleset(bypass_actors=[{"actor_id": None, "actor_type": "DeployKey", "bypass_mode": "always"}])]
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert "DeployKey (always) may bypass it" in str(outcome.reason)
+
+
+def test_app_in_classic_pull_request_bypass_allowances_fails(github: FakeGitHub) -> None:
+    reviewed_repository(github)
+    github.rulesets = []
+    github.classic = classic_protection(bypass_apps=("release-app",))
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert "app release-app may bypass it" in str(outcome.reason)
