@@ -6,7 +6,8 @@ jobs of a run (``GET /repos/{repo}/actions/runs/{run_id}/jobs``, paginated), its
 workflow a run ran, ``GET /repos/{repo}/contents/{path}?ref=``), whether a run's commit shares history
 with the commit under test (``GET /repos/{repo}/compare/{base}...{head}``), and
 the read-only calls the two-person review check needs (``GitHubRepo``: the head commit of a branch,
-branch rules, classic branch protection, rulesets, CODEOWNERS and its errors, the tree of a ref). The
+branch rules, classic branch protection, rulesets, whether Actions may approve pull requests, CODEOWNERS
+and its errors, the tree of a ref). The
 token is sent as a header and never kept anywhere else, so it cannot reach the evidence.
 """
 
@@ -407,6 +408,21 @@ class GitHubRepo(GitHubActions):
         _, answer = self._get(f"rulesets/{ruleset_id}", what, {"includes_parents": "true"})
         if not isinstance(answer.data, dict):
             raise GitHubApiError("bad_response", f"GitHub's answer for {what} is not an object")
+        return answer
+
+    def workflow_permissions(self) -> Answer:
+        """``GET /repos/{repo}/actions/permissions/workflow``: whether GitHub Actions may approve pull requests
+        (``can_approve_pull_request_reviews``). Needs ``administration: read``, like classic protection."""
+        what = f"the GitHub Actions workflow permissions of {self.repo}"
+        _, answer = self._get(
+            "actions/permissions/workflow",
+            what,
+            needs="admin rights on the repository (`administration: read`) to read the Actions workflow permissions",
+            missing="a token without admin rights cannot see the Actions workflow permissions",
+        )
+        may = answer.data.get("can_approve_pull_request_reviews") if isinstance(answer.data, dict) else None
+        if not isinstance(may, bool):
+            raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no can_approve_pull_request_reviews")
         return answer
 
     def codeowners_errors(self, ref: str) -> Answer:

@@ -31,8 +31,8 @@ def read_review_rules(branch: str, dirs: str, run_options: RunOptions) -> Review
 
 @then(
     parsers.parse(
-        "a merge to that branch needs at least {approvals:d} approving review by a code owner, "
-        "stale approvals dismissed, for admins too"
+        "a merge to that branch needs at least {approvals:d} approving review by a code owner other than the "
+        "last pusher, never by GitHub Actions, stale approvals dismissed, for admins too"
     ),
     target_fixture="review",
 )
@@ -41,7 +41,8 @@ def review_required(
 ) -> Outcome:
     outcome = verdict(review_read, approvals)
     evidence.artifacts.append(artifacts.write_json("guard-review.json", outcome.details))
-    conclude(outcome, evidence, outcome.details.get("problems", {}).get("protection", []))
+    problems = outcome.details.get("problems", {})
+    conclude(outcome, evidence, [*problems.get("protection", []), *problems.get("actions", [])])
     return outcome
 
 

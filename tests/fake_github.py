@@ -196,6 +196,11 @@ class FakeGitHub:
     #: Symbolic links on main, path -> target path: the tree lists them with mode 120000 and the contents API
     #: answers with the target's text, as GitHub does for a link to a normal file.
     symlinks: dict[str, str] = field(default_factory=dict)
+    #: ``GET /repos/{repo}/actions/permissions/workflow``: GitHub's default for a new repository, Actions may not
+    #: approve pull requests.
+    workflow_permissions: dict[str, Any] = field(
+        default_factory=lambda: {"default_workflow_permissions": "read", "can_approve_pull_request_reviews": False}
+    )
 
     def main_sha(self) -> str:
         """The head of main: ``main_head``, else the checkout's HEAD (the commit under test outside Actions)."""
@@ -350,6 +355,8 @@ class FakeGitHub:
                 return _not_found()
             content = base64.b64encode(text.encode()).decode()
             return _ok({"type": "file", "encoding": "base64", "content": content, "path": rest})
+        if rest == "actions/permissions/workflow":
+            return _ok(self.workflow_permissions)
         if rest is not None and rest.startswith("compare/"):
             return self.compare(rest.removeprefix("compare/"))
         if rest == "codeowners/errors" and query.get("ref"):
@@ -396,7 +403,9 @@ def _not_found() -> tuple[int, dict[str, str], str]:
     return 404, {}, json.dumps({"message": "Not Found", "status": "404"})
 
 
-def pull_request_rule(approvals: int = 1, code_owner: bool = True, dismiss_stale: bool = True) -> dict[str, Any]:
+def pull_request_rule(
+    approvals: int = 1, code_owner: bool = True, dismiss_stale: bool = True, last_push: bool = True
+) -> dict[str, Any]:
     """A ruleset's ``pull_request`` rule in the shape GitHub returns it."""
     return {
         "type": "pull_request",
@@ -404,7 +413,7 @@ def pull_request_rule(approvals: int = 1, code_owner: bool = True, dismiss_stale
             "required_approving_review_count": approvals,
             "require_code_owner_review": code_owner,
             "dismiss_stale_reviews_on_push": dismiss_stale,
-            "require_last_push_approval": False,
+            "require_last_push_approval": last_push,
             "required_review_thread_resolution": False,
             "allowed_merge_methods": ["merge", "squash", "rebase"],
         },
@@ -439,6 +448,8 @@ def classic_protection(
     dismiss_stale: bool = True,
     enforce_admins: bool = True,
     bypass_users: tuple[str, ...] = (),
+    last_push: bool = True,
+    bypass_apps: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     """``GET /repos/{repo}/branches/main/protection`` of a branch that requires reviews."""
     url = f"https://api.github.com/repos/{REPO}/branches/main/protection"
@@ -449,11 +460,11 @@ def classic_protection(
             "dismiss_stale_reviews": dismiss_stale,
             "require_code_owner_reviews": code_owner,
             "required_approving_review_count": approvals,
-            "require_last_push_approval": False,
+            "require_last_push_approval": last_push,
             "bypass_pull_request_allowances": {
                 "users": [{"login": u, "id": 7, "type": "User"} for u in bypass_users],
                 "teams": [],
-                "apps": [],
+                "apps": [{"slug": a, "id": 8, "name": a} for a in bypass_apps],
             },
         },
         "enforce_admins": {"url": f"{url}/enforce_admins", "enabled": enforce_admins},

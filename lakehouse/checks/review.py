@@ -18,6 +18,11 @@ what GitHub enforces), of the repository the user names (``--github-repo`` or ``
 - the classic branch protection (``GET /repos/{repo}/branches/main/protection``; it needs admin
   rights, so a weaker token's 403/404 is recorded as "could not read" and the rulesets judge
   alone when they suffice);
+- whether GitHub Actions may approve pull requests (``GET /repos/{repo}/actions/permissions/workflow`` ->
+  ``can_approve_pull_request_reviews``, admin rights too): when it may, a workflow on the author's own
+  branch approves with ``GITHUB_TOKEN`` and the one required approval is nobody's (GitHub: "Enabling this
+  can be a security risk"; OpenSSF SCM best practice ``actions_can_approve_pull_requests``). Unreadable:
+  no verdict;
 - the CODEOWNERS file GitHub uses on ``main`` (contents API, its three places in GitHub's order),
   the errors GitHub finds in it (``GET /repos/{repo}/codeowners/errors?ref=``: unknown owners,
   such as this template's placeholder teams, and owners without write access) and the files of
@@ -32,7 +37,10 @@ GitHub applies classic protection and rulesets together, so the effective requir
 strongest that *binds everyone*: classic protection binds admins only with ``enforce_admins``
 on and no pull-request bypass allowances; a ruleset binds everyone when nobody may bypass it.
 A requirement someone can skip is not two-person review: "an admin merges unreviewed" fails, whatever
-the bypass actor (role, team, app, organization admin; ``always``, ``pull_request`` or ``exempt``). A
+the bypass actor (role, team, app, organization admin; ``always``, ``pull_request`` or ``exempt``).
+The requirement must also ask for approval of the most recent reviewable push by someone other than its
+pusher (``require_last_push_approval``): without it a code owner pushes onto anyone's open pull request and
+approves it themself, since dismissing stale approvals dismisses only those given before the push. A
 ruleset whose bypass actors the token cannot see never makes the grade alone: the check then says so
 (``error``). The ruleset's own ``enforcement`` and ``conditions.ref_name`` are read again, so an
 ``evaluate`` ruleset or one excluding main never counts, whatever the rules endpoint listed.
@@ -84,6 +92,9 @@ class ReviewReading:
     #: The classic protection; None with ``classic_error`` None means GitHub said "Branch not protected".
     classic: dict[str, Any] | None = None
     classic_error: str | None = None
+    #: ``GET /repos/{repo}/actions/permissions/workflow``, or why it could not be read.
+    workflow_permissions: dict[str, Any] | None = None
+    workflow_permissions_error: str | None = None
     #: Ruleset id -> the ruleset, or why it could not be read.
     rulesets: dict[int, dict[str, Any] | str] = field(default_factory=dict)
     codeowners_path: str | None = None
@@ -119,6 +130,8 @@ class Requirement:
     approvals: int
     code_owner_review: bool
     dismiss_stale: bool
+    #: The most recent reviewable push must be approved by someone other than its pusher.
+    last_push_approval: bool
     #: Who may merge without it (empty: it binds everyone); None when the token cannot see.
     bypass: tuple[str, ...] | None
 
@@ -129,7 +142,8 @@ class Requirement:
         return (
             f"{self.source}: {self.approvals} approval(s), code-owner review "
             f"{'on' if self.code_owner_review else 'off'}, stale approvals "
-            f"{'dismissed' if self.dismiss_stale else 'kept'}"
+            f"{'dismissed' if self.dismiss_stale else 'kept'}, last-push approval "
+            f"{'required' if self.last_push_approval else 'off'}"
         )
 
 
@@ -209,6 +223,12 @@ def read_review(
         reading.classic = classic.data if classic else None
     except GitHubApiError as err:
         reading.classic_error = _why(err)
+    try:
+        permissions = client.workflow_permissions()
+        reading.workflow_permissions = permissions.data
+        reading.requests.append(permissions.url)
+    except GitHubApiError as err:
+        reading.workflow_permissions_error = _why(err)
     # The files at the head just bound, not at ``branch``: main may move between two requests, and the
     # CODEOWNERS and tree of a newer head were never bound to the commit under test.
     ref = reading.head or branch
@@ -258,6 +278,7 @@ def classic_requirement(classic: dict[str, Any], branch: str) -> Requirement | N
         int(reviews.get("required_approving_review_count") or 0),
         reviews.get("require_code_owner_reviews") is True,
         reviews.get("dismiss_stale_reviews") is True,
+        reviews.get("require_last_push_approval") is True,
         tuple(bypass),
     )
 
@@ -325,6 +346,7 @@ def ruleset_requirements(reading: ReviewReading, notes: list[str] | None = None)
                 int(params.get("required_approving_review_count") or 0),
                 params.get("require_code_owner_review") is True,
                 params.get("dismiss_stale_reviews_on_push") is True,
+                params.get("require_last_push_approval") is True,
                 bypass,
             )
         )
@@ -351,6 +373,8 @@ def _missing(reqs: Sequence[Requirement], min_approvals: int) -> list[str]:
         missing.append("code-owner review")
     if not any(r.dismiss_stale for r in reqs):
         missing.append("stale approvals dismissed")
+    if not any(r.last_push_approval for r in reqs):
+        missing.append("last-push approval")
     return missing
 
 
@@ -379,10 +403,12 @@ def judge_protection(reading: ReviewReading, min_approvals: int = MIN_APPROVALS)
     approvals = max((r.approvals for r in binding), default=0)
     code_owner = any(r.code_owner_review for r in binding)
     dismiss = any(r.dismiss_stale for r in binding)
+    last_push = any(r.last_push_approval for r in binding)
     measured = {
         "required_approving_review_count": approvals,
         "require_code_owner_review": code_owner,
         "dismiss_stale_reviews_on_push": dismiss,
+        "require_last_push_approval": last_push,
         "binds_admins": bool(binding),
     }
     sources = [
@@ -396,6 +422,12 @@ def judge_protection(reading: ReviewReading, min_approvals: int = MIN_APPROVALS)
         missing.append("no code-owner review required")
     if not dismiss:
         missing.append("stale approvals are kept when new commits are pushed")
+    if not last_push:
+        # GitHub dismisses approvals given before a push, not the pusher's own approval after it.
+        missing.append(
+            "the last pusher may approve their own push (require_last_push_approval off): a code owner pushes "
+            "onto anyone's pull request and approves it alone"
+        )
     if not missing:  # what could not be read can only add to a requirement that already suffices
         return ProtectionVerdict(measured, [], [], notes, sources)
     if unseen and not _missing(binding + unseen, min_approvals):
@@ -437,6 +469,41 @@ def judge_protection(reading: ReviewReading, min_approvals: int = MIN_APPROVALS)
         )
         return ProtectionVerdict(measured, [], [f"{problem}, and {unread}"], notes, sources)
     return ProtectionVerdict(measured, [problem], [], notes, sources)
+
+
+# -- GitHub Actions as a reviewer ------------------------------------------------------------------------
+
+
+def judge_actions(reading: ReviewReading) -> tuple[dict[str, Any], list[str], list[str], dict[str, Any]]:
+    """GitHub Actions may not approve pull requests: else the one required approval can be a workflow's.
+
+    A workflow the author adds on their own branch runs on ``pull_request`` with ``GITHUB_TOKEN`` and
+    approves as github-actions[bot], which counts towards ``required_approving_review_count``. Returns
+    measured, problems, unreadable parts and details.
+    """
+    permissions = reading.workflow_permissions
+    if reading.workflow_permissions_error or permissions is None:  # never read is not "may not"
+        why = reading.workflow_permissions_error or "not read"
+        return (
+            {},
+            [],
+            [
+                "could not read whether GitHub Actions may approve pull requests (GET /repos/"
+                f"{reading.repo}/actions/permissions/workflow): {why}; if it may, a workflow on the author's "
+                "branch gives the one required approval"
+            ],
+            {},
+        )
+    may = permissions.get("can_approve_pull_request_reviews") is True
+    problems = []
+    if may:
+        problems.append(
+            f"GitHub Actions may approve pull requests (can_approve_pull_request_reviews is true in {reading.repo}'s "
+            "Actions workflow permissions): a workflow on the author's own branch approves with GITHUB_TOKEN, so "
+            "the required approval needs no second person; untick 'Allow GitHub Actions to create and approve "
+            "pull requests'"
+        )
+    return {"actions_can_approve_pull_requests": may}, problems, [], {"actions_workflow_permissions": permissions}
 
 
 # -- CODEOWNERS --------------------------------------------------------------------------------------------
@@ -614,7 +681,9 @@ def threshold(min_approvals: int, dirs: Sequence[str]) -> dict[str, Any]:
         "required_approving_review_count": f">= {min_approvals}",
         "require_code_owner_review": True,
         "dismiss_stale_reviews_on_push": True,
+        "require_last_push_approval": True,
         "binds_admins": True,
+        "actions_can_approve_pull_requests": False,
         "codeowners_errors": 0,
         "unowned_dirs": [],
         "codeowners_changed_only_by_reviewers": True,
@@ -672,18 +741,20 @@ def judge_review(reading: ReviewReading, min_approvals: int = MIN_APPROVALS) -> 
         return Outcome(Status.FAILED, measured, limit, unbound, bound)
     protection = judge_protection(reading, min_approvals)
     owners_measured, owner_problems, owner_unreadable, owner_details = judge_codeowners(reading)
-    problems = protection.problems + owner_problems
-    unreadable = protection.unreadable + owner_unreadable
+    actions_measured, actions_problems, actions_unreadable, actions_details = judge_actions(reading)
+    problems = protection.problems + actions_problems + owner_problems
+    unreadable = protection.unreadable + actions_unreadable + owner_unreadable
     details: dict[str, Any] = {
         "github": {"repo": reading.repo, "branch": reading.branch, "requests": reading.requests},
         "bound_to_commit_under_test": binding_details(reading),
         "requirements": protection.sources,
         "notes": protection.notes,
+        **actions_details,
         "codeowners": owner_details,
-        "problems": {"protection": protection.problems, "codeowners": owner_problems},
+        "problems": {"protection": protection.problems, "actions": actions_problems, "codeowners": owner_problems},
         "unreadable": unreadable,
     }
-    measured = {**protection.measured, **owners_measured}
+    measured = {**protection.measured, **actions_measured, **owners_measured}
     if unbound:
         # Settings not known to be this code's repository's say nothing of it, whatever they are: no verdict.
         reason = unbound

@@ -66,7 +66,9 @@ def test_protected_main_with_real_owners_passes(github: FakeGitHub) -> None:
         "required_approving_review_count": 1,
         "require_code_owner_review": True,
         "dismiss_stale_reviews_on_push": True,
+        "require_last_push_approval": True,
         "binds_admins": True,
+        "actions_can_approve_pull_requests": False,
         "codeowners_errors": 0,
         "unowned_dirs": [],
         "codeowners_changed_only_by_reviewers": True,
@@ -487,6 +489,7 @@ def test_pure_judge_on_a_reading() -> None:
         codeowners_errors=[],
         tree=["infra/a.tf", "pipeline/b.sql"],
         binding=BOUND,
+        workflow_permissions={"default_workflow_permissions": "read", "can_approve_pull_request_reviews": False},
     )
     assert judge_review(reading).status is Status.PASSED
 
