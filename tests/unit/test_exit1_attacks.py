@@ -74,3 +74,15 @@ def test_resource_types_come_from_the_address_with_modules_and_dotted_keys() -> 
     assert resource_type('module.m["x.y"].aws_sagemaker_endpoint.this') == "aws_sagemaker_endpoint"
     assert resource_type("aws_sns_topic.alerts") == "aws_sns_topic"
     assert resource_type("aws_glue_job.this[0]") == "aws_glue_job"
+
+
+def test_a_resource_the_timed_apply_imported_rather_than_created_is_not_timed() -> None:
+    """Pinned: an ``import`` block adopting a bucket that existed before the clock, whichever way Terraform's
+    hooks report it (an ``import`` action the check refuses, or no ``create`` hook for it at all)."""
+    job_created = ResourceTiming(JOB, "create", 1.0, "complete")
+    reported = ApplyResult(5.0, [job_created, ResourceTiming(BUCKET, "import", 0.2, "complete")])
+    result = check_deploy_time(Stopwatch(phases={"terraform_apply": 5.0}, apply=reported, wall_s=6.0), 1800)
+    assert not result.passed and f"{BUCKET} import" in str(result.reason), result.reason
+    assert untimed_resources(reported, _state(BUCKET, JOB)) == [BUCKET]
+    silent = ApplyResult(5.0, [job_created])
+    assert untimed_resources(silent, _state(BUCKET, JOB)) == [BUCKET]
