@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from lakehouse.outcome import Outcome
@@ -13,6 +14,13 @@ CREATED = "create"
 #: Actions an apply from empty state takes; any other (``update``, ``delete``, ``replace``, ``noop``)
 #: means the stack existed before the timer started.
 FROM_SCRATCH = (CREATED, "read")
+#: What a model release apply may create (``infra/ml.tf``: the model, its serverless endpoint configuration and
+#: the endpoint): it runs after the deploy, once Gold has data. Any other resource it created was left out of the
+#: deploy's timed apply (a stack gating part of itself on ``model_version``), so exit check 1 never timed it.
+MODEL_RELEASE_TYPES = frozenset(
+    {"aws_sagemaker_model", "aws_sagemaker_endpoint_configuration", "aws_sagemaker_endpoint"}
+)
+_INDEX = re.compile(r"\[[^\]]*\]$")
 
 
 def check_deploy_time(stopwatch: Stopwatch, threshold_s: float, error: str | None = None) -> Outcome:
@@ -79,6 +87,24 @@ def created_by(*applies: ApplyResult) -> list[str]:
     return sorted({r.address for a in applies for r in a.resources if r.action == CREATED and r.status == "complete"})
 
 
+def resource_type(address: str) -> str:
+    """The resource type of a Terraform address (``module.m.aws_s3_bucket.this["a.b"]`` -> ``aws_s3_bucket``)."""
+    parts = _INDEX.sub("", address).rsplit(".", 2)
+    return parts[-2] if len(parts) >= 2 else address
+
+
+def created_by_model_release(*later: ApplyResult) -> list[str]:
+    """What the model release applies created that a model release may create (``MODEL_RELEASE_TYPES``)."""
+    return [a for a in created_by(*later) if resource_type(a) in MODEL_RELEASE_TYPES]
+
+
+def deferred_to_model_release(apply: ApplyResult, *later: ApplyResult) -> list[str]:
+    """Resources a model release apply created that are not model serving, and the deploy did not create:
+    a part of the stack its timed apply left for later (gated on the model variables), so never timed."""
+    deployed = set(created_by(apply))
+    return [a for a in created_by(*later) if resource_type(a) not in MODEL_RELEASE_TYPES and a not in deployed]
+
+
 def untimed_resources(apply: ApplyResult, state: dict[str, Any], *later: ApplyResult) -> list[str]:
     """Managed resources in state that no recorded apply created (should be none).
 
@@ -86,8 +112,9 @@ def untimed_resources(apply: ApplyResult, state: dict[str, Any], *later: ApplyRe
     left alone, existed before the stopwatch started, so its creation is not timed.
 
     ``later``: the harness's own recorded applies after the deploy (the model release's, which
-    creates the SageMaker endpoint once Gold has data): a resource one of them created is timed,
-    by that apply, not by exit check 1's deploy.
+    creates the SageMaker endpoint once Gold has data): a model serving resource one of them created
+    (``MODEL_RELEASE_TYPES``) is timed, by that apply, not by exit check 1's deploy. Anything else a
+    release apply created is not: the deploy's timed apply left it out (``deferred_to_model_release``).
     """
-    timed = set(created_by(apply, *later))
+    timed = set(created_by(apply)) | set(created_by_model_release(*later))
     return sorted(r["address"] for r in state_resources(state) if r["address"] not in timed)

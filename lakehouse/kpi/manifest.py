@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from packaging.version import InvalidVersion, Version
+
 if TYPE_CHECKING:  # sbom.py imports this module for its judge
     from lakehouse.kpi.sbom import SbomCheck
     from lakehouse.kpi.signing import SignatureCheck
@@ -25,6 +27,9 @@ class BuiltWheel:
     artifact: str
     file_name: str
     sha256: str
+    #: The package the wheel is (its METADATA's Name, normalised, and Version): what its SBOMs must describe.
+    package: str = ""
+    version: str = ""
 
 
 @dataclass(frozen=True)
@@ -36,10 +41,35 @@ class ReleaseManifest:
     wheel: BuiltWheel
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "artifacts": list(self.artifacts),
-            "wheel": {"artifact": self.wheel.artifact, "file": self.wheel.file_name, "sha256": self.wheel.sha256},
-        }
+        wheel = {"artifact": self.wheel.artifact, "file": self.wheel.file_name, "sha256": self.wheel.sha256}
+        if self.wheel.package:
+            wheel |= {"package": self.wheel.package, "version": self.wheel.version}
+        return {"artifacts": list(self.artifacts), "wheel": wheel}
+
+
+def _same_version(a: str, b: str) -> bool:
+    try:
+        return Version(a) == Version(b)
+    except InvalidVersion:
+        return a.strip() == b.strip()
+
+
+def subject_problem(s: SbomCheck, wheel: BuiltWheel) -> str | None:
+    """Why a wheel SBOM's described package is not the wheel's own package (None when it is, or unknown).
+
+    The digest says which bytes the SBOM is about, the described package what they are: an SBOM naming the
+    wheel after a dependency, or after an older version of itself, files the wheel's findings under another
+    package even when it lists every package of the closure at its version.
+    """
+    if not wheel.package:
+        return None
+    if s.subject == wheel.package and _same_version(s.subject_version or "", wheel.version):
+        return None
+    described = f"{s.subject or '(none)'} {s.subject_version or '(no version)'}"
+    return (
+        f"{s.sbom} ({s.format} of the wheel) describes the package {described}, not the wheel's own "
+        f"{wheel.package} {wheel.version} (its METADATA)"
+    )
 
 
 def short(digest: str) -> str:
@@ -77,6 +107,8 @@ def manifest_problems(
     for s in sboms:
         if s.describes != "wheel":
             continue
+        if why := subject_problem(s, wheel):
+            problems.append(why)
         if not s.subject_sha256:
             problems.append(
                 f"{s.sbom} ({s.format} of the wheel) records no SHA-256 for the package it describes, so nothing "

@@ -114,7 +114,7 @@ def prepare_release(
         ):
             sboms[store.copy(path, f"{release_dir}/{path.name}")] = (fmt, describes, expected)
         wheel_name = store.copy(wheel, f"{release_dir}/{wheel.name}")
-        built = BuiltWheel(wheel_name, wheel.name, contents.sha256)
+        built = BuiltWheel(wheel_name, wheel.name, contents.sha256, contents.root.key, contents.root.version)
         signer = make_signer(work / "keys")
         signatures = [str(signer.sign(store.root / n).relative_to(store.root)) for n in (*sboms, wheel_name)]
         pem = signer.public_key_pem()

@@ -306,6 +306,9 @@ class SbomCheck:
     unexpected: list[str] = field(default_factory=list)
     #: The SHA-256 digests the SBOM records for what it describes (the wheel's file), lower-case hex.
     subject_sha256: list[str] = field(default_factory=list)
+    #: The package the SBOM describes (normalised name) and its version, as the file says.
+    subject: str | None = None
+    subject_version: str | None = None
 
 
 def unexpected_packages(listed: set[str], root: str | None, expected: Expected) -> list[str]:
@@ -357,6 +360,10 @@ def check_cyclonedx(path: Path, name: str, describes: str, expected: Expected) -
     check.missing = sbom_coverage(sbom, list(expected_versions(expected)))[1]
     check.wrong_version = wrong_versions(cyclonedx_versions(sbom), expected)
     root, check.subject_sha256 = cyclonedx_subject(sbom)
+    described = (sbom.get("metadata") or {}).get("component")
+    check.subject = root
+    if isinstance(described, dict) and described.get("version") is not None:
+        check.subject_version = str(described["version"])
     listed = {normalise(str(c["name"])) for c in sbom.get("components") or [] if isinstance(c, dict) and c.get("name")}
     check.unexpected = unexpected_packages(listed, root, expected)
     return check

@@ -125,6 +125,7 @@ class SpdxReadBack:
     #: The normalised name of the package the document DESCRIBES, and that package's SHA-256 checksums.
     described: str | None = None
     subject_sha256: list[str] = field(default_factory=list)
+    described_version: str | None = None
 
 
 def read_spdx(path: Path) -> SpdxReadBack:
@@ -150,7 +151,8 @@ def read_spdx(path: Path) -> SpdxReadBack:
     described = [p for p in document.packages if p.spdx_id in ids]
     sha = [c.value.lower() for p in described for c in p.checksums if c.algorithm == ChecksumAlgorithm.SHA256]
     root = normalise(described[0].name) if len(described) == 1 else None
-    return SpdxReadBack([p.name for p in document.packages], messages, versions, root, sha)
+    version = str(described[0].version) if len(described) == 1 and described[0].version is not None else None
+    return SpdxReadBack([p.name for p in document.packages], messages, versions, root, sha, version)
 
 
 def check_spdx(path: Path, name: str, describes: str, expected: Expected) -> SbomCheck:
@@ -163,4 +165,5 @@ def check_spdx(path: Path, name: str, describes: str, expected: Expected) -> Sbo
     check = SbomCheck(name, SPDX, describes, len(back.packages), len(wanted), missing, back.problems, wrong)
     check.unexpected = unexpected_packages(listed, back.described, expected)
     check.subject_sha256 = back.subject_sha256
+    check.subject, check.subject_version = back.described, back.described_version
     return check

@@ -214,6 +214,7 @@ def test_the_real_sbom_and_wheel_of_this_environment(tmp_path: Path) -> None:
     ):
         assert back.subject_sha256 == [hashlib.sha256(wheel.read_bytes()).hexdigest()], back
         assert back.unexpected == [] and back.missing == [] and back.invalid == [], back
+        assert (back.subject, back.subject_version) == ("lakehouse-code", contents.root.version), back
 
 
 # -- the release's first half overlapping the deploy (lakehouse.kpi.release.EarlyRelease) --------

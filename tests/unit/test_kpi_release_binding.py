@@ -63,7 +63,13 @@ def test_the_healthy_release_is_bound_to_its_wheel(tmp_path: Path) -> None:
     built = prepared.wheel
     result = finish_release(prepared, None).result
     assert result.passed and result.measured == 100.0, result.reason
-    assert result.details["release"]["wheel"] == {"artifact": f"{DIR}/{WHEEL}", "file": WHEEL, "sha256": built.sha256}
+    assert result.details["release"]["wheel"] == {
+        "artifact": f"{DIR}/{WHEEL}",
+        "file": WHEEL,
+        "sha256": built.sha256,
+        "package": "lakehouse-code",  # what its SBOMs must describe (tests/unit/test_kpi_sbom_subject.py)
+        "version": "0.1.0",
+    }
     assert len(result.details["release"]["artifacts"]) == 5
 
 
