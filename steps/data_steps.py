@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 from pytest_bdd import parsers, then, when
 
-from lakehouse.athena import QueryRecord, connect, run
+from lakehouse.athena import QueryRecord, run
 from lakehouse.checks.data_loop import check_accounting, check_contracts, check_demo_row
 from lakehouse.config import RunOptions
 from lakehouse.contracts import load_contracts
 from lakehouse.evidence import ArtifactStore, CheckEvidence
 from lakehouse.iceberg import snapshot
 from lakehouse.lineage.emitter import LineageEmitter
-from lakehouse.pipeline.demo import demo_queries
+from lakehouse.pipeline.demo import demo_connection, demo_queries
 from lakehouse.pipeline.metrics import publish_run
 from lakehouse.pipeline.runner import PipelineResult, run_pipeline
 from lakehouse.stack import Deployment
@@ -46,7 +46,8 @@ def pipeline_run(deployment: Deployment, run_options: RunOptions, lineage_emitte
 
 @pytest.fixture
 def athena(deployment: Deployment) -> Iterator[Any]:
-    conn = connect(deployment.stack.target, deployment.record.outputs["athena_workgroup_name"])
+    """The demo's own connection (``run_demo_queries.sh``'s): the demo, its probe and the contracts run there."""
+    conn = demo_connection(deployment.stack.target, deployment.record.outputs)
     yield conn
     conn.close()
 

@@ -73,12 +73,41 @@ def check_expected_row(record: QueryRecord, rows: list[tuple[Any, ...]], expecte
 MAX_GOLD_ROWS = 1_000_000
 
 
+#: Athena's name for the account's Glue Data Catalog, the one the stack's databases are in (and the default).
+DEFAULT_CATALOG = "awsdatacatalog"
+
+
+def _named_gold(tree: Any, gold_db: str) -> list[exp.Table]:
+    """The table references of ``tree`` that name a database called ``gold_db``, in whatever catalog."""
+    return [t for t in tree.find_all(exp.Table) if t.db and t.db.lower() == gold_db.lower()]
+
+
 def gold_tables_read(sql: str, gold_db: str) -> list[str]:
-    """The tables of ``gold_db`` a query reads (sqlglot, Trino's dialect as Athena engine v3's), sorted."""
+    """The tables of ``gold_db`` a query reads (sqlglot, Trino's dialect as Athena engine v3's), sorted.
+
+    Only in the account's Glue catalog (no catalog named, or ``awsdatacatalog``): ``othercat.<gold_db>.t``
+    is a table of another data catalog (another account's Glue, a federated source) that shares the name.
+    """
     tree = sqlglot.parse_one(sql, read="trino")
     return sorted(
-        {f"{t.db}.{t.name}".lower() for t in tree.find_all(exp.Table) if t.db and t.db.lower() == gold_db.lower()}
+        {
+            f"{t.db}.{t.name}".lower()
+            for t in _named_gold(tree, gold_db)
+            if not t.catalog or t.catalog.lower() == DEFAULT_CATALOG
+        }
     )
+
+
+def gold_read_elsewhere(sql: str, gold_db: str) -> list[str]:
+    """The demo's reads of a ``gold_db`` table that are not the table the pipeline left: through another data
+    catalog (a namesake the harness's own search would not see) or as of a past version (time travel)."""
+    found = []
+    for t in _named_gold(sqlglot.parse_one(sql, read="trino"), gold_db):
+        if t.catalog and t.catalog.lower() != DEFAULT_CATALOG:
+            found.append(f"{t.sql(dialect='trino')} (catalog {t.catalog}, not {DEFAULT_CATALOG})")
+        elif t.args.get("version") is not None:
+            found.append(f"{t.sql(dialect='trino')} (time travel, not the table as the pipeline left it)")
+    return found
 
 
 def _find_row(conn: Any, table: str, expected: dict[str, str]) -> tuple[QueryRecord, dict[str, Any] | None]:
@@ -122,6 +151,10 @@ def check_row_from_gold(conn: Any, sql: str, gold_db: str, expected: dict[str, s
     except sqlglot.errors.ParseError as err:
         return Outcome.error(f"cannot tell which Gold tables the demo query reads: {err}", expected, details)
     details["gold_tables_read"] = tables
+    if elsewhere := gold_read_elsewhere(sql, gold_db):
+        details["gold_read_elsewhere"] = elsewhere
+        reason = f"the demo query reads Gold's name, not the Gold the pipeline left: {'; '.join(elsewhere)}"
+        return Outcome.judged(False, None, expected, reason, details)
     if not tables:
         reason = f"the demo query reads no table of Gold ({gold_db}): its rows are its own word"
         return Outcome.judged(False, [], expected, reason, details)

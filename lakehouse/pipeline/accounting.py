@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from lakehouse.pipeline.refusals import false_refusals
+
 #: One input file's path through the pipeline: its Bronze, staging, rejected and Silver tables,
 #: and the condition under which a staged line's values are what the Silver row holds.
 FAMILIES: dict[str, dict[str, str]] = {
@@ -198,11 +200,14 @@ def judge(
 def account_lines(
     query: Query, name: Names, landed: list[tuple[str, list[int]]], landing: dict[str, list[int]]
 ) -> list[FileAccount]:
-    """Read back every file's destinations and judge them. ``landed``: (file, every data line number)."""
+    """Read back every file's destinations and judge them, and every refused line's reason
+    (``refusals.false_refusals``). ``landed``: (file, every data line number)."""
     accounts = []
     for file, lines in landed:
         family = FAMILIES[file]
         counts, problems = split_account(query(account_sql(family, name)))
         bronze = sum(int(n) for dest, _, n in counts if dest == "bronze")
-        accounts.append(judge(file, lines, landing.get(file, []), bronze, counts, problems, family["silver"]))
+        account = judge(file, lines, landing.get(file, []), bronze, counts, problems, family["silver"])
+        account.problems += false_refusals(query, name, file)  # a line refused for no true reason is lost
+        accounts.append(account)
     return accounts

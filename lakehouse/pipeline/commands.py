@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from lakehouse.athena import connect, run
+from lakehouse.athena import run
 from lakehouse.config import RunOptions, env_options
 from lakehouse.lineage.emitter import LineageEmitter
 from lakehouse.lineage.endpoint import emitter_for, resolve
-from lakehouse.pipeline.demo import demo_queries, format_rows
+from lakehouse.pipeline.demo import demo_connection, demo_queries, format_rows
 from lakehouse.pipeline.metrics import publish_run
 from lakehouse.pipeline.runner import DATA_DIR, PipelineResult, run_pipeline
 from lakehouse.stack import Deployment, Lifecycle, StackError, list_records
@@ -84,7 +84,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"error: no demo query {', '.join(unknown)} (have: {', '.join(queries)})", file=sys.stderr)
             return 2
         queries = {n: queries[n] for n in args.names}
-    conn = connect(dep.stack.target, outputs["athena_workgroup_name"], schema=outputs["glue_database_names"]["gold"])
+    conn = demo_connection(dep.stack.target, outputs)
     failed = 0
     try:
         for name, sql in queries.items():
