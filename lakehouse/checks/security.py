@@ -646,6 +646,22 @@ def read_copies(
     return copies, found.errors, found.notes + notes
 
 
+def _has_files(target: Target, table: CatalogTable) -> bool:
+    """Whether a dropped copy's location still holds files (Athena drops an Iceberg table's files with it; a
+    Hive table's stay): only then are they lake objects."""
+    where = split_s3(table.location or "")
+    if where is None:
+        return False
+    prefix = where[1] if not where[1] or where[1].endswith("/") else where[1] + "/"
+    try:
+        listed = target.client("s3").list_objects_v2(Bucket=where[0], Prefix=prefix, MaxKeys=1)
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") == "NoSuchBucket":
+            return False  # the bucket is gone with the files
+        raise
+    return bool(listed.get("Contents"))
+
+
 def copy_tables(catalog: Sequence[CatalogTable], copies: Iterable[HistoryCopy]) -> list[CatalogTable]:
     """The catalog's entry of each copy that is a table (views hold no files), or, for one the catalog no longer
     lists, a table at the location its statement named (Athena's DROP TABLE leaves the files)."""
@@ -777,7 +793,8 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         nothing_read,
     )
     errors += copy_errors
-    copied = copy_tables(catalog, copies)
+    listed = {t.qualified.lower() for t in catalog}
+    copied = [t for t in copy_tables(catalog, copies) if t.qualified.lower() in listed or _has_files(target, t)]
     read_data_paths(target, copied, errors)
     for table in copied:
         next(c for c in copies if c.qualified == table.qualified.lower()).storage = table.storage()
