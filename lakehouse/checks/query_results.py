@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -88,9 +88,14 @@ def _listed(athena: Any, work_group: str) -> tuple[list[str], bool]:
     return ids[:MAX_EXECUTIONS], True
 
 
-def _executions(
-    athena: Any, work_group: str, found: ExecutionLocations | SharedResults, cut: str, unread: str
-) -> Iterator[dict[str, Any]]:
+class Findings(Protocol):
+    """What a reader of a workgroup's executions reports besides them."""
+
+    errors: list[str]
+    notes: list[str]
+
+
+def listed_executions(athena: Any, work_group: str, found: Findings, cut: str, unread: str) -> Iterator[dict[str, Any]]:
     """The workgroup's listed executions (the first ``MAX_EXECUTIONS``), read in batches of ``BATCH``.
 
     ``cut`` is noted when more are listed; ``unread``, its ``<query>`` replaced by the id, names each one Athena
@@ -118,7 +123,7 @@ def execution_locations(
     found = ExecutionLocations()
     for work_group in work_groups:
         elsewhere = 0
-        executions = _executions(
+        executions = listed_executions(
             athena,
             work_group,
             found,
@@ -207,7 +212,7 @@ def shared_results(
     whose query carries ``own_mark`` are the checker's own analyst probes, judged when they ran, and left out.
     """
     found = SharedResults()
-    executions = _executions(
+    executions = listed_executions(
         athena,
         work_group,
         found,

@@ -23,7 +23,10 @@ the result locations of every Athena workgroup but the analyst's own (query resu
 pipeline and the deployer can hold ``ssn``), and every folder a past query of those workgroups
 that could have read the column (naming it, or a table of a database holding it) wrote its results
 to (``query_results``: a workgroup not enforcing its configuration lets a query write anywhere;
-other teams' queries over their own tables, in ``primary``, are no lake's). The analyst's own workgroup
+other teams' queries over their own tables, in ``primary``, are no lake's). A table a past CTAS, INSERT
+or CREATE VIEW of any workgroup read (the analyst's too) copied the column into, under any name, counts
+as holding it (``history_copies``, column lineage by sqlglot): its files' buckets are lake buckets, and a
+query naming it could have read the column. The analyst's own workgroup
 is read too, as the analyst: its history is the analyst's to fetch whoever ran the query, so a
 privileged query run there that returned ``ssn`` (or its values) hands it over (``shared_results``:
 every result's cells are searched for the values, whatever its query or its columns are called).
@@ -58,6 +61,7 @@ from lakehouse.checks.cloudfront_routes import (
     read_cloudfront,
 )
 from lakehouse.checks.hidden_values import HiddenValues, LeakTally, masked
+from lakehouse.checks.history_copies import HistoryCopy, catalog_schema, history_copies, read_statements
 from lakehouse.checks.iam_access import (
     Policy,
     Principal,
@@ -290,6 +294,9 @@ class SecurityReadback:
     #: Past queries of the analyst's own workgroup that could have read a hidden column, as GetQueryResults hands
     #: them to the analyst (``query_results.shared_results``).
     shared_results: list[SharedResult] = field(default_factory=list)
+    #: Tables (and views) past queries of the workgroups read copied a hidden column into (``history_copies``):
+    #: their files are lake objects, and a query naming them could have read the column.
+    copies: list[HistoryCopy] = field(default_factory=list)
     #: What could not be read (the check cannot pass without it).
     read_errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -616,12 +623,57 @@ def past_results(
     return execution_locations(target.client("athena"), work_group_names(target, own), known, reads)
 
 
-def hidden_reads(catalog: Sequence[CatalogTable], hidden: Sequence[str]) -> HiddenReads:
-    """What a query names when it could read a hidden column: the column, or any table of a database holding
-    one (a copy under another name lies beside it)."""
+def hidden_reads(
+    catalog: Sequence[CatalogTable], hidden: Sequence[str], copies: Iterable[HistoryCopy] = ()
+) -> HiddenReads:
+    """What a query names when it could read a hidden column: the column, any table of a database holding
+    one (a copy under another name lies beside it), or a table a past query copied one into (``copies``)."""
     holding = {t.database.lower() for t in catalog if t.holding(hidden)}
     tables = {(t.database.lower(), t.name.lower()) for t in catalog if t.database.lower() in holding}
+    tables |= {(c.database, c.table) for c in copies}
     return HiddenReads(frozenset(h.lower() for h in hidden), frozenset(tables))
+
+
+def read_copies(
+    target: Target, work_groups: Sequence[str], catalog: Sequence[CatalogTable], hidden: Sequence[str]
+) -> tuple[list[HistoryCopy], list[str], list[str]]:
+    """The tables the workgroups' past CTAS / INSERT / CREATE VIEW copied a hidden column into
+    (``history_copies``), with what could not be read (errors) and notes."""
+    found = read_statements(target.client("athena"), work_groups)
+    schema = catalog_schema({(t.database, t.name): t.columns for t in catalog})
+    roots = [(t.database.lower(), t.name.lower(), c.lower()) for t in catalog for c in t.holding(hidden)]
+    copies, notes = history_copies(found.statements, schema, roots, target.region)
+    return copies, found.errors, found.notes + notes
+
+
+def _has_files(target: Target, table: CatalogTable) -> bool:
+    """Whether a dropped copy's location still holds files (Athena drops an Iceberg table's files with it; a
+    Hive table's stay): only then are they lake objects."""
+    where = split_s3(table.location or "")
+    if where is None:
+        return False
+    prefix = where[1] if not where[1] or where[1].endswith("/") else where[1] + "/"
+    try:
+        listed = target.client("s3").list_objects_v2(Bucket=where[0], Prefix=prefix, MaxKeys=1)
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") == "NoSuchBucket":
+            return False  # the bucket is gone with the files
+        raise
+    return bool(listed.get("Contents"))
+
+
+def copy_tables(catalog: Sequence[CatalogTable], copies: Iterable[HistoryCopy]) -> list[CatalogTable]:
+    """The catalog's entry of each copy that is a table (views hold no files), or, for one the catalog no longer
+    lists, a table at the location its statement named (Athena's DROP TABLE leaves the files)."""
+    listed = {(t.database.lower(), t.name.lower()): t for t in catalog}
+    tables: list[CatalogTable] = []
+    for copy in copies:
+        table = listed.get((copy.database, copy.table))
+        if table is None and copy.location:
+            table = CatalogTable(copy.database, copy.table, sorted(copy.columns), location=copy.location)
+        if table is not None and not table.view:
+            tables.append(table)
+    return tables
 
 
 def results_locations(target: Target, own: str) -> dict[str, str]:
@@ -732,6 +784,20 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     databases, catalog = read_catalog(target)  # without the catalog there is nothing to judge: error
     tables = [t for t in catalog if t.holding(hidden)]
     read_data_paths(target, tables, errors)
+    own_group = str(outputs["analyst_workgroup_name"])
+    nothing_read: tuple[list[HistoryCopy], list[str], list[str]] = ([], [], [])
+    copies, copy_errors, copy_notes = _attempt(
+        errors,
+        "the tables past Athena queries copied a hidden column into (ListQueryExecutions, BatchGetQueryExecution)",
+        lambda: read_copies(target, [own_group, *work_group_names(target, own_group)], catalog, hidden),
+        nothing_read,
+    )
+    errors += copy_errors
+    listed = {t.qualified.lower() for t in catalog}
+    copied = [t for t in copy_tables(catalog, copies) if t.qualified.lower() in listed or _has_files(target, t)]
+    read_data_paths(target, copied, errors)
+    for table in copied:
+        next(c for c in copies if c.qualified == table.qualified.lower()).storage = table.storage()
     others = [t for t in catalog if not t.holding(hidden)]
     if len(others) > MAX_VALUE_TABLES:
         errors.append(
@@ -756,6 +822,8 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         database_locations={name: uri for name, uri in databases.items() if uri},
         account_id=identity.get("Account"),
         read_errors=errors,
+        copies=copies,
+        notes=copy_notes,
     )
     read_grants(target, tables, rb)
     read_shared_results(target, str(outputs["analyst_workgroup_name"]), session, rb, values)
@@ -785,6 +853,14 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         for uri in table.storage():
             if (where := split_s3(uri)) is not None:
                 found.setdefault(where[0], set()).add(f"location of {table.qualified}")
+    by_name = {c.qualified.lower(): c for c in copies}
+    for table in copied:
+        for uri in table.storage():
+            if (where := split_s3(uri)) is not None:
+                copy = by_name[table.qualified.lower()].describe()
+                found.setdefault(where[0], set()).add(
+                    f"location of {table.qualified}, a copy of a hidden column: {copy}"
+                )
     none_registered: list[str] = []
     registered = _attempt(
         errors, "the Lake Formation registered locations", lambda: registered_locations(target), none_registered
@@ -803,7 +879,7 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         errors,
         "where past Athena queries wrote their results (ListQueryExecutions, BatchGetQueryExecution)",
         lambda: past_results(
-            target, str(outputs["analyst_workgroup_name"]), results.values(), hidden_reads(catalog, hidden)
+            target, str(outputs["analyst_workgroup_name"]), results.values(), hidden_reads(catalog, hidden, copies)
         ),
         ExecutionLocations(),
     )
@@ -814,7 +890,8 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         if (where := location_bucket(uri)) is not None:
             found.setdefault(where[0], set()).add(f"query results of workgroup {workgroup} ({uri})")
     rb.lake_buckets = {b: sorted(how) for b, how in sorted(found.items())}
-    rb.lake_objects = lake_objects(target, tables, found, rb.notes)
+    stored = [*tables, *copied]  # every table whose files hold a hidden column's values
+    rb.lake_objects = lake_objects(target, stored, found, rb.notes)
     rb.lake_objects = add_locations(target, rb.lake_objects, results, rb.notes)
     s3 = target.client("s3")
     for bucket in rb.lake_buckets:
@@ -826,9 +903,9 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         # What cannot be read stays in the readback: the judge names the grant and the distribution.
         if grants := cloudfront_grants(rb.bucket_policies, rb.lake_objects, rb.account_id, PROBE_KEY):
             rb.cloudfront = read_cloudfront(target.client("cloudfront"), grants)
-    rb.object_probes = head_as_analyst(target, session, tables, rb.lake_objects)
+    rb.object_probes = head_as_analyst(target, session, stored, rb.lake_objects)
     # Last: keys that exist nowhere, so S3 (ACLs, HEAD) is never asked about them; only the policies are.
-    rb.witness_keys = witness_objects(rb, tables, results)
+    rb.witness_keys = witness_objects(rb, stored, results)
     for bucket, keys in rb.witness_keys.items():
         rb.lake_objects[bucket] = sorted({*rb.lake_objects.get(bucket, []), *keys})
     rb.notes.append(f"databases holding {', '.join(hidden)}: {', '.join(sorted(holding_dbs)) or 'none'}")
@@ -1523,6 +1600,16 @@ def _queries(rb: SecurityReadback) -> list[dict[str, Any]]:
     return records
 
 
+def _naming_copy(problem: str, copies: Sequence[HistoryCopy]) -> str:
+    """``problem`` naming a bucket a copy's files lie in, with the query that made the copy (the catalog lists it
+    without the hidden column: the reader must learn why that bucket counts)."""
+    for copy in copies:
+        for bucket in {w[0] for w in map(split_s3, copy.storage) if w is not None}:
+            if re.search(rf"(?:bucket |s3://|:::){re.escape(bucket)}(?![\w.-])", problem):
+                return f"{problem}; bucket {bucket} holds {copy.describe()}, a copy of a hidden column"
+    return problem
+
+
 def judge_security(rb: SecurityReadback) -> Outcome:
     """Pass when no table shows the hidden columns to the analyst, Gold users holds them, and nothing opens them."""
     iam, decisions = iam_problems(rb)
@@ -1542,6 +1629,8 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "iam": iam,
         "role_paths": role_paths,
     }
+    for kind in ("bucket_policies", "iam", "other_routes"):
+        by_kind[kind] = [_naming_copy(p, rb.copies) for p in by_kind[kind]]
     problems = [p for found in by_kind.values() for p in found]
     outcome_of = {p.table.qualified: p for p in rb.probes}
     read = sorted(
@@ -1621,6 +1710,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
             "analyst_head_object": rb.object_probes,
         },
         "analyst_workgroup_results": [r.to_dict() for r in rb.shared_results],
+        "copies_in_query_history": [c.to_dict() for c in rb.copies],
         "lake_buckets": rb.lake_buckets,
         "bucket_policies": rb.bucket_policies,
         "bucket_policy_statements_allowing_reads": policy_decisions,

@@ -1,0 +1,181 @@
+"""Exit check 6 follows a hidden column through the tables past queries copied it into (``history_copies``).
+
+The column-level rule: a table is a copy when one of its columns is computed from a hidden column (or a
+whole row of a table holding one), through copies of copies; a CTAS of ``user_id, country`` from the
+same table, or one only filtering on ``ssn``, is not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from lakehouse.checks.history_copies import Statement, catalog_schema, history_copies, read_statements
+from lakehouse.checks.security import CatalogTable, _naming_copy, copy_tables, hidden_reads
+
+REGION = "us-east-1"
+CATALOG = [
+    CatalogTable("gold", "users", ["user_id", "email", "ssn", "country"], location="s3://lake-gold/users/"),
+    CatalogTable("scratch", "users_export", ["user_id", "tax_id"], location="s3://team-share/users_export/"),
+    CatalogTable("scratch", "users_geo", ["user_id", "country"], location="s3://team-share/users_geo/"),
+    CatalogTable("scratch", "v", ["blob"], view=True),
+]
+SCHEMA = catalog_schema({(t.database, t.name): t.columns for t in CATALOG})
+ROOTS = [("gold", "users", "ssn")]
+
+
+def _copies(*sqls: str, database: str = "default") -> dict[str, dict[str, list[str]]]:
+    statements = [Statement(f"q{i}", "team", sql, database) for i, sql in enumerate(sqls)]
+    found, _ = history_copies(statements, SCHEMA, ROOTS, REGION)
+    return {c.qualified: c.columns for c in found}
+
+
+@pytest.mark.parametrize(
+    ("sql", "database", "copy"),
+    [
+        (
+            "CREATE TABLE scratch.users_export AS SELECT user_id, ssn AS tax_id FROM gold.users",
+            "default",
+            {"scratch.users_export": {"tax_id": ["gold.users.ssn"]}},
+        ),
+        (  # the database context qualifies the source
+            "CREATE TABLE scratch.users_export WITH (table_type = 'ICEBERG', location = 's3://x/') AS "
+            "SELECT user_id, ssn AS tax_id FROM users",
+            "gold",
+            {"scratch.users_export": {"tax_id": ["gold.users.ssn"]}},
+        ),
+        (
+            "CREATE TABLE scratch.users_export AS SELECT * FROM gold.users",
+            "default",
+            {"scratch.users_export": {"ssn": ["gold.users.ssn"]}},
+        ),
+        (
+            "CREATE VIEW scratch.v AS SELECT CAST(ROW(u.*) AS JSON) AS blob FROM gold.users u",
+            "default",
+            {"scratch.v": {"blob": ["gold.users.ssn"]}},
+        ),
+        (  # by position into the catalog's columns
+            "INSERT INTO scratch.users_geo SELECT user_id, concat('x', ssn) FROM gold.users",
+            "default",
+            {"scratch.users_geo": {"country": ["gold.users.ssn"]}},
+        ),
+        (
+            "CREATE TABLE scratch.users_export AS WITH u AS (SELECT * FROM gold.users) SELECT ssn AS tax_id FROM u",
+            "default",
+            {"scratch.users_export": {"tax_id": ["gold.users.ssn"]}},
+        ),
+    ],
+)
+def test_a_statement_copying_a_hidden_column_makes_its_target_a_copy(
+    sql: str, database: str, copy: dict[str, Any]
+) -> None:
+    assert _copies(sql, database=database) == copy
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "CREATE TABLE scratch.users_geo AS SELECT user_id, country FROM gold.users",
+        "CREATE TABLE scratch.users_geo AS SELECT user_id, country FROM gold.users WHERE ssn IS NOT NULL",
+        "INSERT INTO scratch.users_geo SELECT user_id, country FROM gold.users",
+        "SELECT ssn FROM gold.users",
+        "CREATE TABLE scratch.users_export AS SELECT user_id, tax_id FROM scratch.users_export",
+        # the pipeline's own CTAS of a table holding ssn by name: already a hidden table, not a copy to name
+        "INSERT INTO gold.users SELECT user_id, email, ssn, country FROM gold.users",
+    ],
+)
+def test_statements_copying_no_hidden_column_make_no_copy(sql: str) -> None:
+    assert _copies(sql) == {}
+
+
+def test_a_copy_of_a_copy_is_a_copy_whatever_order_the_history_lists_them() -> None:
+    second = "CREATE TABLE scratch.users_geo AS SELECT user_id, tax_id AS country FROM scratch.users_export"
+    first = "CREATE TABLE scratch.users_export AS SELECT user_id, ssn AS tax_id FROM gold.users"
+    assert _copies(second, first)["scratch.users_geo"] == {"country": ["gold.users.ssn"]}
+
+
+def test_an_unparseable_writer_naming_a_hidden_table_is_noted() -> None:
+    statements = [Statement("q1", "team", "CREATE TABLE scratch.x AS SELEC ssn FROM gold.users", "default")]
+    found, notes = history_copies(statements, SCHEMA, ROOTS, REGION)
+    assert found == []
+    assert notes == [
+        "query q1 of workgroup team writes a table but could not be parsed: a copy it made is not followed"
+    ]
+
+
+def test_the_copies_tables_are_the_catalogs_or_the_location_their_statement_named() -> None:
+    statements = [
+        Statement("q1", "team", "CREATE TABLE scratch.users_export AS SELECT ssn AS tax_id FROM gold.users", "default"),
+        Statement("q2", "team", "CREATE VIEW scratch.v AS SELECT ssn AS blob FROM gold.users", "default"),
+        Statement(
+            "q3",
+            "team",
+            "CREATE TABLE scratch.dropped WITH (location = 's3://team-share/dropped/') AS SELECT ssn FROM gold.users",
+            "default",
+        ),
+    ]
+    found, _ = history_copies(statements, SCHEMA, ROOTS, REGION)
+    tables = copy_tables(CATALOG, found)
+    assert [(t.qualified, t.location) for t in tables] == [
+        ("scratch.dropped", "s3://team-share/dropped/"),  # dropped from the catalog: its files stay
+        ("scratch.users_export", "s3://team-share/users_export/"),
+    ]  # the view holds no files
+    reads = hidden_reads(CATALOG, ["ssn"], found)
+    assert reads({"Query": "SELECT * FROM scratch.users_export", "QueryExecutionContext": {"Database": "default"}})
+    assert reads({"Query": "SELECT * FROM v", "QueryExecutionContext": {"Database": "scratch"}})
+    assert not reads({"Query": "SELECT * FROM scratch.users_geo"})  # the healthy twin beside the copy
+    assert not hidden_reads(CATALOG, ["ssn"])({"Query": "SELECT * FROM scratch.users_export"})  # main's rule
+
+
+def test_a_problem_naming_a_copys_bucket_names_the_query_that_made_it() -> None:
+    found, _ = history_copies(
+        [Statement("q1", "team", "CREATE TABLE scratch.users_export AS SELECT ssn AS t FROM gold.users", "default")],
+        SCHEMA,
+        ROOTS,
+        REGION,
+    )
+    found[0].storage = ["s3://team-share/users_export/"]
+    named = _naming_copy("the bucket policy of lake bucket team-share lets the analyst role read it", found)
+    assert named.endswith(
+        "; bucket team-share holds scratch.users_export (t from gold.users.ssn), written by query q1 of workgroup "
+        "team, a copy of a hidden column"
+    )
+    other = "the bucket policy of lake bucket team-share-2 lets the analyst role read it"
+    assert _naming_copy(other, found) == other
+
+
+class FakeAthena:
+    """ListQueryExecutions (newest first) and BatchGetQueryExecution over a fixed history."""
+
+    def __init__(self, executions: list[dict[str, Any]]) -> None:
+        self.executions = executions
+
+    def list_query_executions(self, **_: Any) -> dict[str, Any]:
+        return {"QueryExecutionIds": [e["QueryExecutionId"] for e in reversed(self.executions)]}
+
+    def batch_get_query_execution(self, QueryExecutionIds: list[str]) -> dict[str, Any]:  # noqa: N803
+        by_id = {e["QueryExecutionId"]: e for e in self.executions}
+        return {"QueryExecutions": [by_id[i] for i in QueryExecutionIds]}
+
+
+def test_only_succeeded_writers_are_read_oldest_first_with_their_context() -> None:
+    def execution(query_id: str, sql: str, state: str = "SUCCEEDED") -> dict[str, Any]:
+        return {
+            "QueryExecutionId": query_id,
+            "Query": sql,
+            "Status": {"State": state},
+            "QueryExecutionContext": {"Database": "gold"},
+        }
+
+    athena = FakeAthena(
+        [
+            execution("a", "-- export\nCREATE TABLE x AS SELECT 1"),
+            execution("b", "SELECT * FROM users"),
+            execution("c", "INSERT INTO x SELECT 2", "FAILED"),
+            execution("d", "insert into x select 3"),
+        ]
+    )
+    found = read_statements(athena, ["team"])
+    assert [(s.query_id, s.database) for s in found.statements] == [("a", "gold"), ("d", "gold")]
+    assert found.errors == []
