@@ -20,10 +20,11 @@ location checks judge them instead (``lakehouse.checks.iac``).
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from lakehouse.terraform import config_resources, without_instance_keys
 
 #: Attributes a root may ignore and the account may change: Iceberg's, judged by exit check 5's location checks.
 ICEBERG_OWNED: Mapping[str, frozenset[str]] = {
@@ -32,7 +33,6 @@ ICEBERG_OWNED: Mapping[str, frozenset[str]] = {
 
 #: Planned actions that change nothing of a resource.
 _UNCHANGED = ("no-op", "read")
-_INSTANCE_KEY = re.compile(r"\[[^\]]*\]")
 _SHOWN_CHARS = 400
 #: What the evidence says of a value Terraform marks sensitive.
 SENSITIVE = "(sensitive)"
@@ -79,23 +79,17 @@ def normalised(value: Any) -> Any:
     return value
 
 
-def _config_resources(module: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
-    """(address without instance keys, expressions) of every managed resource in a configuration module."""
-    for res in module.get("resources") or []:
-        if res.get("mode") == "managed":
-            yield f"{prefix}{res.get('type')}.{res.get('name')}", res.get("expressions") or {}
-    for name, call in (module.get("module_calls") or {}).items():
-        yield from _config_resources(call.get("module") or {}, f"{prefix}module.{name}.")
-
-
 def configured_attributes(plan_json: Mapping[str, Any]) -> dict[str, frozenset[str]]:
     """Address (instance keys left out) -> the attributes and blocks the root writes for that resource."""
-    root = (plan_json.get("configuration") or {}).get("root_module") or {}
-    return {address: frozenset(expressions) for address, expressions in _config_resources(root)}
+    return {
+        address: frozenset(res.get("expressions") or {})
+        for address, res in config_resources(plan_json)
+        if res.get("mode") == "managed"
+    }
 
 
 def _config_address(change: Mapping[str, Any]) -> str:
-    module = _INSTANCE_KEY.sub("", str(change.get("module_address") or ""))
+    module = without_instance_keys(str(change.get("module_address") or ""))
     return f"{module + '.' if module else ''}{change.get('type')}.{change.get('name')}"
 
 

@@ -13,7 +13,7 @@ import re
 import signal
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -363,6 +363,28 @@ class Terraform:
         _, lines = self._run("output", ["-json", "-no-color"])
         raw = json.loads("".join(lines) or "{}")
         return {name: item.get("value") for name, item in raw.items()}
+
+
+#: An instance key of an address: ``[0]`` or ``["a.b"]`` (a quoted key may hold dots and brackets).
+_INSTANCE_KEY = re.compile(r'\[(?:"(?:[^"\\]|\\.)*"|\d+)\]')
+
+
+def without_instance_keys(address: str) -> str:
+    """``module.m[0].aws_x.y["a"]`` -> ``module.m.aws_x.y``: the address its configuration has."""
+    return _INSTANCE_KEY.sub("", address)
+
+
+def config_resources(plan: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(address, block) of every resource block of a ``show -json`` plan's ``configuration``, in modules too: the
+    address a planned instance has once ``without_instance_keys`` took its keys out."""
+
+    def walk(module: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
+        for res in module.get("resources") or []:
+            yield prefix + str(res["address"]), res
+        for name, call in (module.get("module_calls") or {}).items():
+            yield from walk(call.get("module") or {}, f"{prefix}module.{name}.")
+
+    yield from walk((plan.get("configuration") or {}).get("root_module") or {}, "")
 
 
 def state_resources(state: Mapping[str, Any]) -> list[dict[str, Any]]:

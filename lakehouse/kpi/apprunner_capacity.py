@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from lakehouse.terraform import without_instance_keys
+
 if TYPE_CHECKING:
     from lakehouse.kpi.cost import PlannedResource
 
@@ -26,7 +28,6 @@ DEFAULT_MEMORY_GB = 2.0
 DEFAULT_MIN_SIZE = 1
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")
-_INSTANCE_KEY = re.compile(r'\[(?:"(?:[^"\\]|\\.)*"|\d+)\]')
 
 
 @dataclass(frozen=True)
@@ -49,11 +50,6 @@ def size_value(value: Any, unit: str) -> float | None:
         return None
     number, suffix = float(match.group(1)), match.group(2).lower()
     return number if suffix == unit.lower() else number / 1024 if not suffix else None
-
-
-def without_instance_keys(address: str) -> str:
-    """``module.m[0].aws_x.y["a"]`` -> ``module.m.aws_x.y``: the address its configuration has."""
-    return _INSTANCE_KEY.sub("", address)
 
 
 def _size(service: PlannedResource) -> tuple[float, float, str] | str:

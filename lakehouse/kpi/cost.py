@@ -26,10 +26,11 @@ from typing import Any
 import yaml
 
 from lakehouse.config import project_root
-from lakehouse.kpi.apprunner_capacity import Capacity, capacities, size_value, without_instance_keys
+from lakehouse.kpi.apprunner_capacity import Capacity, capacities, size_value
 from lakehouse.kpi.datafile import DataFile, DataFileError, load_data_file
 from lakehouse.kpi.pause import HOURS_PER_MONTH, RunningHours, running_hours
 from lakehouse.outcome import Outcome
+from lakehouse.terraform import config_resources, without_instance_keys
 
 COST_DIR = project_root() / "fixtures" / "cost"
 PRICES_FILE = COST_DIR / "prices.yml"
@@ -202,17 +203,13 @@ def planned_resources(plan: dict[str, Any], default_region: str) -> list[Planned
     config_refs: dict[str, frozenset[str]] = {}
     config_attribute_refs: dict[str, dict[str, frozenset[str]]] = {}
 
-    def walk_config(module: dict[str, Any], prefix: str) -> None:
-        for res in module.get("resources") or []:
-            config_provider[prefix + res["address"]] = res.get("provider_config_key", "aws")
-            config_refs[prefix + res["address"]] = frozenset(_references(res.get("expressions"), prefix))
-            config_attribute_refs[prefix + res["address"]] = {
-                str(k): frozenset(_references(v, prefix)) for k, v in (res.get("expressions") or {}).items()
-            }
-        for name, call in (module.get("module_calls") or {}).items():
-            walk_config(call.get("module") or {}, f"{prefix}module.{name}.")
-
-    walk_config(plan.get("configuration", {}).get("root_module") or {}, "")
+    for config_address, res in config_resources(plan):
+        prefix = config_address.removesuffix(str(res["address"]))  # the module's, for its references
+        config_provider[config_address] = res.get("provider_config_key", "aws")
+        config_refs[config_address] = frozenset(_references(res.get("expressions"), prefix))
+        config_attribute_refs[config_address] = {
+            str(k): frozenset(_references(v, prefix)) for k, v in (res.get("expressions") or {}).items()
+        }
     found: list[PlannedResource] = []
 
     def walk(module: dict[str, Any]) -> None:
