@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from lakehouse.outcome import Outcome
 from lakehouse.stack import Stopwatch
-from lakehouse.terraform import ApplyResult, ResourceTiming, state_resources
+from lakehouse.terraform import ApplyResult, ResourceTiming, state_resources, without_instance_keys
 
 #: What Terraform's apply hooks say for a resource it created (data sources are ``read``).
 CREATED = "create"
@@ -20,7 +19,6 @@ FROM_SCRATCH = (CREATED, "read")
 MODEL_RELEASE_TYPES = frozenset(
     {"aws_sagemaker_model", "aws_sagemaker_endpoint_configuration", "aws_sagemaker_endpoint"}
 )
-_INDEX = re.compile(r"\[[^\]]*\]$")
 
 
 def check_deploy_time(stopwatch: Stopwatch, threshold_s: float, error: str | None = None) -> Outcome:
@@ -89,7 +87,7 @@ def created_by(*applies: ApplyResult) -> list[str]:
 
 def resource_type(address: str) -> str:
     """The resource type of a Terraform address (``module.m.aws_s3_bucket.this["a.b"]`` -> ``aws_s3_bucket``)."""
-    parts = _INDEX.sub("", address).rsplit(".", 2)
+    parts = without_instance_keys(address).rsplit(".", 2)
     return parts[-2] if len(parts) >= 2 else address
 
 

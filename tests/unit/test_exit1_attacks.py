@@ -74,6 +74,8 @@ def test_resource_types_come_from_the_address_with_modules_and_dotted_keys() -> 
     assert resource_type('module.m["x.y"].aws_sagemaker_endpoint.this') == "aws_sagemaker_endpoint"
     assert resource_type("aws_sns_topic.alerts") == "aws_sns_topic"
     assert resource_type("aws_glue_job.this[0]") == "aws_glue_job"
+    # a key holding "]" or "." (a trailing-bracket regex took "a]b.c" apart)
+    assert resource_type('aws_sagemaker_model.this["a]b.c"]') == "aws_sagemaker_model"
 
 
 def test_a_resource_the_timed_apply_imported_rather_than_created_is_not_timed() -> None:
