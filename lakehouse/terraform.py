@@ -181,6 +181,8 @@ class Terraform:
         self.env = {**os.environ, "TF_IN_AUTOMATION": "1", "CHECKPOINT_DISABLE": "1", **(env or {})}
         #: The last saved plan and the fingerprint of the working directory it was made from.
         self._saved_plan: tuple[Path, str] | None = None
+        #: The last ``show -json`` of the state and the digest of the local state file it was read from.
+        self._shown_state: tuple[str, str] | None = None
 
     # -- low level -------------------------------------------------------------------------------
 
@@ -353,10 +355,28 @@ class Terraform:
         return errors or ([] if code == 0 else [f"terraform validate exited with {code}"])
 
     def show_state(self) -> dict[str, Any]:
-        """The state as ``terraform show -json`` (``{}`` when nothing is deployed)."""
-        _, lines = self._run("show", ["-json", "-no-color"])
-        text = "".join(lines).strip()
+        """The state as ``terraform show -json`` (``{}`` when nothing is deployed).
+
+        Several checks read the state of one stack; Terraform writes the local state file on every change, so
+        a show of the same file bytes is the same document and is read once (a remote backend: every time).
+        """
+        digest = self._state_digest()
+        if digest is not None and self._shown_state is not None and self._shown_state[0] == digest:
+            text = self._shown_state[1]
+        else:
+            _, lines = self._run("show", ["-json", "-no-color"])
+            text = "".join(lines).strip()
+            # kept only when no apply wrote the state while it was shown
+            self._shown_state = (digest, text) if digest is not None and digest == self._state_digest() else None
         return json.loads(text) if text else {}
+
+    def _state_digest(self) -> str | None:
+        """sha256 of the local state file (``None``: no local state, as with a remote backend)."""
+        state_file = self.workdir / "terraform.tfstate"
+        try:
+            return hashlib.sha256(state_file.read_bytes()).hexdigest()
+        except FileNotFoundError:
+            return None
 
     def outputs(self) -> dict[str, Any]:
         """Output values, unwrapped from Terraform's ``{"value": ...}`` envelopes."""

@@ -270,3 +270,29 @@ def test_without_a_saved_plan_the_priced_plan_is_made_unrefreshed(tmp_path: Path
     lines = calls.read_text().splitlines()
     assert [line.split()[0] for line in lines] == ["plan", "plan", "show"]
     assert "-out=" not in lines[0] and "-refresh=false" in lines[1]
+
+
+def test_show_state_reads_the_state_again_only_when_the_local_state_file_changed(tmp_path: Path) -> None:
+    """Several checks read one stack's state: the same state file bytes are shown once, a changed one again."""
+    calls = tmp_path / "calls.txt"
+    state = tmp_path / "terraform.tfstate"
+    binary = _fake_terraform(tmp_path, f"echo x >> {calls}\ncat {state}\n")
+    tf = Terraform(tmp_path, binary=binary)
+    state.write_text('{"serial": 1}')
+    first = tf.show_state()
+    first["mutated"] = True  # a caller changing its copy changes nothing the next caller reads
+    assert tf.show_state() == {"serial": 1}
+    assert len(calls.read_text().splitlines()) == 1
+    state.write_text('{"serial": 2}')
+    assert tf.show_state() == {"serial": 2}
+    assert len(calls.read_text().splitlines()) == 2
+
+
+def test_show_state_without_a_local_state_file_always_asks_terraform(tmp_path: Path) -> None:
+    """A remote backend keeps no local file to tell a change by: every read is a show."""
+    calls = tmp_path / "calls.txt"
+    binary = _fake_terraform(tmp_path, f'echo x >> {calls}\necho "{{}}"\n')
+    tf = Terraform(tmp_path, binary=binary)
+    tf.show_state()
+    tf.show_state()
+    assert len(calls.read_text().splitlines()) == 2
