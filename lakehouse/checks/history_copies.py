@@ -4,8 +4,9 @@ A privileged ``CREATE TABLE scratch.users_export AS SELECT user_id, ssn AS tax_i
 leaves a table the catalog lists without ``ssn``: exit check 6 found lake locations only from tables
 with a column so named, so the copy's files, in a bucket the analyst may read, went unjudged, and a
 later ``SELECT * FROM scratch.users_export`` writing its results anywhere named no hidden table.
-Every CTAS, ``INSERT INTO`` and ``CREATE VIEW`` that succeeded in a workgroup the check reads is
-resolved column by column (sqlglot's lineage, ``lakehouse.lineage.columns``, against the catalog's
+Every CTAS, ``INSERT INTO``, ``CREATE VIEW``, ``MERGE INTO`` (its ``INSERT VALUES`` and ``UPDATE SET``,
+Athena's upsert into an Iceberg table) and ``UPDATE ... SET c = (SELECT ...)`` that succeeded in a workgroup the
+check reads is resolved column by column (sqlglot's lineage, ``lakehouse.lineage.columns``, against the catalog's
 columns): the target table is a copy when one of its columns is computed from a hidden column (or a
 ``*`` of a table holding one), transitively through copies of copies. ``SELECT user_id, country FROM
 gold.users`` copies nothing; a column only filtered on (``WHERE ssn IS NOT NULL``) is not copied.
@@ -30,7 +31,9 @@ from lakehouse.lineage.columns import Schema, column_lineage
 #: ``(database, table, column)``, lower case.
 Column = tuple[str, str, str]
 #: Statements that write a table or a view from a query (after leading comments and blanks).
-_WRITES = re.compile(r"^\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*(?:create|insert)\b", re.IGNORECASE | re.DOTALL)
+_WRITES = re.compile(
+    r"^\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*(?:create|insert|merge|update)\b", re.IGNORECASE | re.DOTALL
+)
 
 
 @dataclass(frozen=True)
@@ -119,7 +122,9 @@ def _target_and_sql(statement: Statement) -> tuple[tuple[str, str], str, str | N
         tree = sqlglot.parse_one(statement.sql, read=READ)
     except SqlglotError:
         return None
-    if not isinstance(tree, exp.Create | exp.Insert) or tree.expression is None:
+    if isinstance(tree, exp.Create | exp.Insert) and tree.expression is None:
+        return None  # ``CREATE TABLE t (cols)``: no rows from a query
+    if not isinstance(tree, exp.Create | exp.Insert | exp.Merge | exp.Update):
         return None
     tree = qualify_tables(tree, db=statement.database, dialect=READ)
     target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
