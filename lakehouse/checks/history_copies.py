@@ -24,16 +24,14 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.qualify_tables import qualify_tables
 
-from lakehouse.checks.query_results import MAX_EXECUTIONS, listed_executions
+from lakehouse.checks.query_results import WorkGroupHistory
 from lakehouse.emulator.sql.dialect import READ
 from lakehouse.lineage.columns import Schema, column_lineage
 
 #: ``(database, table, column)``, lower case.
 Column = tuple[str, str, str]
 #: Statements that write a table or a view from a query (after leading comments and blanks).
-_WRITES = re.compile(
-    r"^\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*(?:create|insert|merge|update)\b", re.IGNORECASE | re.DOTALL
-)
+_WRITES = re.compile(r"^\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*(?:create|insert|merge|update)\b", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -90,21 +88,17 @@ class HistoryCopy:
         }
 
 
-def read_statements(athena: Any, work_groups: Iterable[str]) -> Statements:
-    """Every succeeded CTAS / INSERT / CREATE VIEW Athena still lists in the workgroups (the first
-    ``MAX_EXECUTIONS`` of each), oldest first."""
+def read_statements(histories: Iterable[WorkGroupHistory]) -> Statements:
+    """Every succeeded CTAS / INSERT / CREATE VIEW / MERGE / UPDATE of the workgroups' histories, oldest first."""
     found = Statements()
-    for work_group in work_groups:
-        executions = listed_executions(
-            athena,
-            work_group,
-            found,
-            f"workgroup {work_group} lists more than {MAX_EXECUTIONS} query executions: the tables written by the "
-            f"first {MAX_EXECUTIONS} were followed",
+    for history in histories:
+        work_group = history.work_group
+        found.errors += history.errors(
             f"could not read query <query> of workgroup {work_group} (a table it wrote could hold a hidden column)",
+            "a copy of a hidden column made",
         )
         mine: list[Statement] = []
-        for execution in executions:
+        for execution in history.executions:
             sql = str(execution.get("Query") or "")
             if (execution.get("Status") or {}).get("State") != "SUCCEEDED" or not _WRITES.match(sql):
                 continue

@@ -2,9 +2,10 @@
 
 For the table a statement writes, each column is mapped to the source columns its value is
 computed from: ``INSERT INTO t [(cols)] SELECT ...`` by position, ``CREATE TABLE t AS SELECT``
-by name, ``MERGE INTO t USING (SELECT ...) s`` through its ``UPDATE SET`` and ``INSERT [(cols)] VALUES``
-back into the ``USING`` query, ``UPDATE t SET c = (SELECT ...)`` through its scalar subqueries. sqlglot resolves each value through CTEs, subqueries and joins
-to catalog tables, given the tables' columns (``Schema``: the pipeline's DDL or the catalog).
+by name, ``MERGE INTO t USING (SELECT ...) s`` through its ``UPDATE SET`` and ``INSERT [(cols)]
+VALUES`` back into the ``USING`` query, ``UPDATE t SET c = (SELECT ...)`` through its scalar
+subqueries. sqlglot resolves each value through CTEs, subqueries and joins to catalog tables,
+given the tables' columns (``Schema``: the pipeline's DDL or the catalog).
 These become OpenLineage's ``columnLineage`` facet; :func:`flows_from` follows a column
 (``users.ssn``) through every statement to every table and column it reaches.
 
@@ -84,7 +85,9 @@ def _merge(tree: exp.Merge, schema: Schema, region: str) -> dict[str, set[Field]
     pairs: list[tuple[str, exp.Expression]] = []
     whens = tree.args.get("whens")
     target = tree.this
-    ordered = list(schema.get(target.db.lower(), {}).get(target.name.lower(), {})) if isinstance(target, exp.Table) else []
+    ordered = (
+        list(schema.get(target.db.lower(), {}).get(target.name.lower(), {})) if isinstance(target, exp.Table) else []
+    )
     for when in whens.expressions if whens is not None else []:
         then = when.args.get("then")
         if isinstance(then, exp.Insert) and isinstance(then.expression, exp.Tuple):

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from lakehouse.checks.history_copies import Statement, catalog_schema, history_copies, read_statements
+from lakehouse.checks.query_results import read_history
 from lakehouse.checks.security import CatalogTable, _naming_copy, copy_tables, hidden_reads
 
 REGION = "us-east-1"
@@ -240,6 +241,11 @@ def test_only_succeeded_writers_are_read_oldest_first_with_their_context() -> No
             execution("f", "/* fix */ update x SET v = (SELECT v FROM y)"),
         ]
     )
-    found = read_statements(athena, ["team"])
-    assert [(s.query_id, s.database) for s in found.statements] == [("a", "gold"), ("d", "gold"), ("e", "gold"), ("f", "gold")]
+    found = read_statements([read_history(athena, "team")])
+    assert [(s.query_id, s.database) for s in found.statements] == [
+        ("a", "gold"),
+        ("d", "gold"),
+        ("e", "gold"),
+        ("f", "gold"),
+    ]
     assert found.errors == []
