@@ -4,8 +4,9 @@ A privileged ``CREATE TABLE scratch.users_export AS SELECT user_id, ssn AS tax_i
 leaves a table the catalog lists without ``ssn``: exit check 6 found lake locations only from tables
 with a column so named, so the copy's files, in a bucket the analyst may read, went unjudged, and a
 later ``SELECT * FROM scratch.users_export`` writing its results anywhere named no hidden table.
-Every CTAS, ``INSERT INTO`` and ``CREATE VIEW`` that succeeded in a workgroup the check reads is
-resolved column by column (sqlglot's lineage, ``lakehouse.lineage.columns``, against the catalog's
+Every CTAS, ``INSERT INTO``, ``CREATE VIEW``, ``MERGE INTO`` (its ``INSERT VALUES`` and ``UPDATE SET``,
+Athena's upsert into an Iceberg table) and ``UPDATE ... SET c = (SELECT ...)`` that succeeded in a workgroup the
+check reads is resolved column by column (sqlglot's lineage, ``lakehouse.lineage.columns``, against the catalog's
 columns): the target table is a copy when one of its columns is computed from a hidden column (or a
 ``*`` of a table holding one), transitively through copies of copies. ``SELECT user_id, country FROM
 gold.users`` copies nothing; a column only filtered on (``WHERE ssn IS NOT NULL``) is not copied.
@@ -23,14 +24,14 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.qualify_tables import qualify_tables
 
-from lakehouse.checks.query_results import MAX_EXECUTIONS, listed_executions
+from lakehouse.checks.query_results import WorkGroupHistory
 from lakehouse.emulator.sql.dialect import READ
 from lakehouse.lineage.columns import Schema, column_lineage
 
 #: ``(database, table, column)``, lower case.
 Column = tuple[str, str, str]
 #: Statements that write a table or a view from a query (after leading comments and blanks).
-_WRITES = re.compile(r"^\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*(?:create|insert)\b", re.IGNORECASE | re.DOTALL)
+_WRITES = re.compile(r"^\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*(?:create|insert|merge|update)\b", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -87,21 +88,17 @@ class HistoryCopy:
         }
 
 
-def read_statements(athena: Any, work_groups: Iterable[str]) -> Statements:
-    """Every succeeded CTAS / INSERT / CREATE VIEW Athena still lists in the workgroups (the first
-    ``MAX_EXECUTIONS`` of each), oldest first."""
+def read_statements(histories: Iterable[WorkGroupHistory]) -> Statements:
+    """Every succeeded CTAS / INSERT / CREATE VIEW / MERGE / UPDATE of the workgroups' histories, oldest first."""
     found = Statements()
-    for work_group in work_groups:
-        executions = listed_executions(
-            athena,
-            work_group,
-            found,
-            f"workgroup {work_group} lists more than {MAX_EXECUTIONS} query executions: the tables written by the "
-            f"first {MAX_EXECUTIONS} were followed",
+    for history in histories:
+        work_group = history.work_group
+        found.errors += history.errors(
             f"could not read query <query> of workgroup {work_group} (a table it wrote could hold a hidden column)",
+            "a copy of a hidden column made",
         )
         mine: list[Statement] = []
-        for execution in executions:
+        for execution in history.executions:
             sql = str(execution.get("Query") or "")
             if (execution.get("Status") or {}).get("State") != "SUCCEEDED" or not _WRITES.match(sql):
                 continue
@@ -119,7 +116,9 @@ def _target_and_sql(statement: Statement) -> tuple[tuple[str, str], str, str | N
         tree = sqlglot.parse_one(statement.sql, read=READ)
     except SqlglotError:
         return None
-    if not isinstance(tree, exp.Create | exp.Insert) or tree.expression is None:
+    if isinstance(tree, exp.Create | exp.Insert) and tree.expression is None:
+        return None  # ``CREATE TABLE t (cols)``: no rows from a query
+    if not isinstance(tree, exp.Create | exp.Insert | exp.Merge | exp.Update):
         return None
     tree = qualify_tables(tree, db=statement.database, dialect=READ)
     target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this

@@ -20,21 +20,27 @@ The analyst's own workgroup is read differently (``shared_results``): its result
 analyst's by design, so what matters is what its past results hold, fetched as the analyst and
 searched cell by cell for the hidden values (a copy under another name, or inside JSON or a concat,
 is named by neither the query nor the result's columns).
+
+Each workgroup's history is listed once (``read_history``, a ``WorkGroupHistory``) for all three readers,
+``history_copies.read_statements`` included, up to ``MAX_EXECUTIONS``: past it the readers err, naming the
+workgroup, since an older query may have made the copy (Athena lists up to 45 days of history).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.checks.hidden_values import HiddenValues, LeakTally
 
-#: Query executions read back per workgroup (ListQueryExecutions pages of 50): past it the check says so.
-MAX_EXECUTIONS = 1000
+#: Query executions read per workgroup (ListQueryExecutions pages of 50, BatchGetQueryExecution calls of 50:
+#: 800 calls at most). Athena lists 45 days of history; past this many the check cannot vouch for the rest
+#: (an older query may have copied the column) and errs naming the workgroup rather than pass on part of it.
+MAX_EXECUTIONS = 20_000
 #: BatchGetQueryExecution takes at most 50 ids.
 BATCH = 50
 
@@ -75,63 +81,69 @@ def result_folder(output_location: str) -> str:
     return output_location.rsplit("/", 1)[0] + "/"
 
 
-def _listed(athena: Any, work_group: str) -> tuple[list[str], bool]:
-    """Execution ids of the workgroup, up to ``MAX_EXECUTIONS``, and whether more were left unread."""
+@dataclass(frozen=True)
+class WorkGroupHistory:
+    """One workgroup's query executions, listed and read once (ListQueryExecutions, BatchGetQueryExecution),
+    newest first as Athena lists them: every reader of exit check 6 (result folders, the analyst's shared
+    results, copies) judges the same evidence, and the history is not fetched once per reader."""
+
+    work_group: str
+    executions: tuple[dict[str, Any], ...]
+    #: ``(query id, "ErrorCode ErrorMessage")`` of each execution listed but not returned by Athena.
+    unread: tuple[tuple[str, str], ...] = ()
+    #: More than ``limit`` executions were listed: those past it (the oldest) were not read.
+    cut: bool = False
+    limit: int = MAX_EXECUTIONS
+
+    def errors(self, unread: str, cut: str) -> list[str]:
+        """Why a reader cannot vouch for the history: ``unread`` (its ``<query>`` replaced by the id) for each
+        execution Athena did not return, and ``cut`` (what the reader did not follow) when the listing was cut."""
+        found = [f"{unread.replace('<query>', query_id)}: {why}".rstrip(": ") for query_id, why in self.unread]
+        if self.cut:
+            found.append(
+                f"workgroup {self.work_group} lists more than {self.limit:,} query executions (its {self.limit:,} "
+                f"newest read): {cut} by an older one cannot be judged"
+            )
+        return found
+
+
+def read_history(athena: Any, work_group: str, limit: int = MAX_EXECUTIONS) -> WorkGroupHistory:
+    """The workgroup's executions, up to ``limit`` (one page past it is listed to know whether more exist)."""
     ids: list[str] = []
     params: dict[str, Any] = {"WorkGroup": work_group, "MaxResults": BATCH}
-    while len(ids) < MAX_EXECUTIONS:
+    while len(ids) <= limit:
         page = athena.list_query_executions(**params)
         ids += page.get("QueryExecutionIds") or []
         if not page.get("NextToken"):
-            return ids[:MAX_EXECUTIONS], False
+            break
         params["NextToken"] = page["NextToken"]
-    return ids[:MAX_EXECUTIONS], True
-
-
-class Findings(Protocol):
-    """What a reader of a workgroup's executions reports besides them."""
-
-    errors: list[str]
-    notes: list[str]
-
-
-def listed_executions(athena: Any, work_group: str, found: Findings, cut: str, unread: str) -> Iterator[dict[str, Any]]:
-    """The workgroup's listed executions (the first ``MAX_EXECUTIONS``), read in batches of ``BATCH``.
-
-    ``cut`` is noted when more are listed; ``unread``, its ``<query>`` replaced by the id, names each one Athena
-    did not return, with its error, before the executions of its batch are yielded.
-    """
-    ids, more = _listed(athena, work_group)
-    if more:
-        found.notes.append(cut)
-    for start in range(0, len(ids), BATCH):
-        answer = athena.batch_get_query_execution(QueryExecutionIds=ids[start : start + BATCH])
-        found.errors += [
-            f"{unread.replace('<query>', str(u.get('QueryExecutionId')))}: "
-            f"{u.get('ErrorCode') or ''} {u.get('ErrorMessage') or ''}".rstrip()
+    cut = len(ids) > limit
+    executions: list[dict[str, Any]] = []
+    unread: list[tuple[str, str]] = []
+    for start in range(0, min(len(ids), limit), BATCH):
+        answer = athena.batch_get_query_execution(QueryExecutionIds=ids[start : min(start + BATCH, limit)])
+        unread += [
+            (str(u.get("QueryExecutionId")), f"{u.get('ErrorCode') or ''} {u.get('ErrorMessage') or ''}".strip())
             for u in answer.get("UnprocessedQueryExecutionIds") or []
         ]
-        yield from answer.get("QueryExecutions") or []
+        executions += answer.get("QueryExecutions") or []
+    return WorkGroupHistory(work_group, tuple(executions), tuple(unread), cut, limit)
 
 
 def execution_locations(
-    athena: Any, work_groups: Iterable[str], known: Iterable[str] = (), reads: HiddenReads | None = None
+    histories: Iterable[WorkGroupHistory], known: Iterable[str] = (), reads: HiddenReads | None = None
 ) -> ExecutionLocations:
     """The result folders the workgroups' past executions wrote to, other than the ``known`` locations; with
     ``reads``, only of executions that could have read a hidden column."""
     seen = {k.rstrip("/") for k in known}
     found = ExecutionLocations()
-    for work_group in work_groups:
-        elsewhere = 0
-        executions = listed_executions(
-            athena,
-            work_group,
-            found,
-            f"workgroup {work_group} lists more than {MAX_EXECUTIONS} query executions: the result locations of "
-            f"the first {MAX_EXECUTIONS} were read",
+    for history in histories:
+        work_group, elsewhere = history.work_group, 0
+        found.errors += history.errors(
             f"could not read where query <query> of workgroup {work_group} wrote its results",
+            "a result written outside the workgroup's locations",
         )
-        for execution in executions:
+        for execution in history.executions:
             location = (execution.get("ResultConfiguration") or {}).get("OutputLocation")
             if not location:
                 continue
@@ -193,15 +205,14 @@ class SharedResults:
 
 
 def shared_results(
-    athena: Any,
+    history: WorkGroupHistory,
     analyst_athena: Any,
-    work_group: str,
     values: HiddenValues,
     max_rows: int = MAX_RESULT_ROWS,
     own_mark: str | None = None,
 ) -> SharedResults:
-    """GetQueryResults, as the analyst, of each succeeded query of its own workgroup, listed with the privileged
-    ``athena``, every row searched for the hidden values (``values``, a ``HiddenValues``).
+    """GetQueryResults, as the analyst, of each succeeded query of its own workgroup's ``history`` (listed by
+    the privileged principal), every row searched for the hidden values (``values``, a ``HiddenValues``).
 
     Athena keeps a workgroup's history per workgroup, not per caller: whoever may call GetQueryResults there
     (and read its results location, which the analyst needs for its own queries) reads every query's result.
@@ -212,15 +223,12 @@ def shared_results(
     whose query carries ``own_mark`` are the checker's own analyst probes, judged when they ran, and left out.
     """
     found = SharedResults()
-    executions = listed_executions(
-        athena,
-        work_group,
-        found,
-        f"workgroup {work_group} (the analyst's) lists more than {MAX_EXECUTIONS} query executions: the results "
-        f"of the first {MAX_EXECUTIONS} were read",
+    work_group = history.work_group
+    found.errors += history.errors(
         f"could not read query <query> of the analyst's workgroup {work_group}",
+        "a result handing the analyst a hidden value",
     )
-    for execution in executions:
+    for execution in history.executions:
         state = (execution.get("Status") or {}).get("State")
         if state != "SUCCEEDED" or execution.get("StatementType") != "DML":
             continue

@@ -23,13 +23,15 @@ the result locations of every Athena workgroup but the analyst's own (query resu
 pipeline and the deployer can hold ``ssn``), and every folder a past query of those workgroups
 that could have read the column (naming it, or a table of a database holding it) wrote its results
 to (``query_results``: a workgroup not enforcing its configuration lets a query write anywhere;
-other teams' queries over their own tables, in ``primary``, are no lake's). A table a past CTAS, INSERT
-or CREATE VIEW of any workgroup read (the analyst's too) copied the column into, under any name, counts
+other teams' queries over their own tables, in ``primary``, are no lake's). A table a past CTAS, INSERT,
+CREATE VIEW, MERGE or UPDATE of any workgroup read (the analyst's too) copied the column into, under any name, counts
 as holding it (``history_copies``, column lineage by sqlglot): its files' buckets are lake buckets, and a
 query naming it could have read the column. The analyst's own workgroup
 is read too, as the analyst: its history is the analyst's to fetch whoever ran the query, so a
 privileged query run there that returned ``ssn`` (or its values) hands it over (``shared_results``:
 every result's cells are searched for the values, whatever its query or its columns are called).
+Each workgroup's history is listed once for these three readers (``query_results.read_history``), all
+of it up to ``MAX_EXECUTIONS`` executions, past which the check errs naming the workgroup.
 A table the catalog lists without ``ssn`` whose ``SELECT *`` returns it anyway (a resource link to
 another account's table) fails like one that lists it. A lake bucket policy
 letting CloudFront read for this account's distributions brings each of them in: one serving the
@@ -77,7 +79,9 @@ from lakehouse.checks.query_results import (
     ExecutionLocations,
     HiddenReads,
     SharedResult,
+    WorkGroupHistory,
     execution_locations,
+    read_history,
     shared_results,
 )
 from lakehouse.checks.role_paths import (
@@ -614,13 +618,19 @@ def work_group_names(target: Target, own: str) -> list[str]:
     return [str(s["Name"]) for s in next_token_pages(athena.list_work_groups, "WorkGroups") if s["Name"] != own]
 
 
+def read_histories(target: Target, own: str) -> list[WorkGroupHistory]:
+    """Every workgroup's query history, ``own`` (the analyst's) first, each listed once for every reader."""
+    athena = target.client("athena")
+    return [read_history(athena, name) for name in [own, *work_group_names(target, own)]]
+
+
 def past_results(
-    target: Target, own: str, known: Iterable[str], reads: HiddenReads | None = None
+    histories: Iterable[WorkGroupHistory], own: str, known: Iterable[str], reads: HiddenReads | None = None
 ) -> ExecutionLocations:
     """Result folders past queries of every workgroup but ``own`` wrote to besides the ``known`` locations
     (``query_results``: a workgroup not enforcing its configuration lets a query write anywhere); with
     ``reads``, only those of queries that could have read a hidden column."""
-    return execution_locations(target.client("athena"), work_group_names(target, own), known, reads)
+    return execution_locations([h for h in histories if h.work_group != own], known, reads)
 
 
 def hidden_reads(
@@ -635,11 +645,11 @@ def hidden_reads(
 
 
 def read_copies(
-    target: Target, work_groups: Sequence[str], catalog: Sequence[CatalogTable], hidden: Sequence[str]
+    target: Target, histories: Iterable[WorkGroupHistory], catalog: Sequence[CatalogTable], hidden: Sequence[str]
 ) -> tuple[list[HistoryCopy], list[str], list[str]]:
-    """The tables the workgroups' past CTAS / INSERT / CREATE VIEW copied a hidden column into
+    """The tables the workgroups' past CTAS / INSERT / CREATE VIEW / MERGE / UPDATE copied a hidden column into
     (``history_copies``), with what could not be read (errors) and notes."""
-    found = read_statements(target.client("athena"), work_groups)
+    found = read_statements(histories)
     schema = catalog_schema({(t.database, t.name): t.columns for t in catalog})
     roots = [(t.database.lower(), t.name.lower(), c.lower()) for t in catalog for c in t.holding(hidden)]
     copies, notes = history_copies(found.statements, schema, roots, target.region)
@@ -785,11 +795,19 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     tables = [t for t in catalog if t.holding(hidden)]
     read_data_paths(target, tables, errors)
     own_group = str(outputs["analyst_workgroup_name"])
+    # Read before the analyst's probes run: they carry PROBE_MARK and ``shared_results`` leaves them out anyway.
+    no_histories: list[WorkGroupHistory] = []
+    histories = _attempt(
+        errors,
+        "the Athena query histories (ListWorkGroups, ListQueryExecutions, BatchGetQueryExecution)",
+        lambda: read_histories(target, own_group),
+        no_histories,
+    )
     nothing_read: tuple[list[HistoryCopy], list[str], list[str]] = ([], [], [])
     copies, copy_errors, copy_notes = _attempt(
         errors,
-        "the tables past Athena queries copied a hidden column into (ListQueryExecutions, BatchGetQueryExecution)",
-        lambda: read_copies(target, [own_group, *work_group_names(target, own_group)], catalog, hidden),
+        "the tables past Athena queries copied a hidden column into",
+        lambda: read_copies(target, histories, catalog, hidden),
         nothing_read,
     )
     errors += copy_errors
@@ -826,7 +844,8 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         notes=copy_notes,
     )
     read_grants(target, tables, rb)
-    read_shared_results(target, str(outputs["analyst_workgroup_name"]), session, rb, values)
+    for history in (h for h in histories if h.work_group == own_group):  # none when unread (an error then)
+        read_shared_results(target, history, session, rb, values)
     no_defaults: dict[str, list[dict[str, Any]]] = {}
     rb.table_defaults = _attempt(
         errors, "the databases' CreateTableDefaultPermissions", lambda: read_table_defaults(target), no_defaults
@@ -878,9 +897,7 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     executions = _attempt(
         errors,
         "where past Athena queries wrote their results (ListQueryExecutions, BatchGetQueryExecution)",
-        lambda: past_results(
-            target, str(outputs["analyst_workgroup_name"]), results.values(), hidden_reads(catalog, hidden, copies)
-        ),
+        lambda: past_results(histories, own_group, results.values(), hidden_reads(catalog, hidden, copies)),
         ExecutionLocations(),
     )
     errors += executions.errors
@@ -914,20 +931,20 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
 
 def read_shared_results(
     target: Target,
-    work_group: str,
+    history: WorkGroupHistory,
     session: boto3.Session,
     rb: SecurityReadback,
     values: HiddenValues | str,
 ) -> None:
-    """The analyst's workgroup history, read back as the analyst (after this run's own queries ran)."""
+    """The analyst's workgroup history, its results read back as the analyst."""
     analyst_athena = session.client("athena", endpoint_url=target.endpoint_url)
     searched = HiddenValues(()) if isinstance(values, str) else values
     try:
-        found = shared_results(
-            target.client("athena"), analyst_athena, work_group, searched, own_mark=PROBE_MARK.strip()
-        )
+        found = shared_results(history, analyst_athena, searched, own_mark=PROBE_MARK.strip())
     except (ClientError, BotoCoreError) as err:
-        rb.read_errors.append(f"could not read the query history of the analyst's workgroup {work_group}: {err}")
+        rb.read_errors.append(
+            f"could not read the query results of the analyst's workgroup {history.work_group}: {err}"
+        )
         return
     rb.shared_results = found.results
     rb.read_errors += found.errors

@@ -2,9 +2,10 @@
 
 For the table a statement writes, each column is mapped to the source columns its value is
 computed from: ``INSERT INTO t [(cols)] SELECT ...`` by position, ``CREATE TABLE t AS SELECT``
-by name, ``MERGE INTO t USING (SELECT ...) s`` through its ``UPDATE SET`` and ``INSERT VALUES``
-back into the ``USING`` query. sqlglot resolves each value through CTEs, subqueries and joins
-to catalog tables, given the tables' columns (``Schema``: the pipeline's DDL or the catalog).
+by name, ``MERGE INTO t USING (SELECT ...) s`` through its ``UPDATE SET`` and ``INSERT [(cols)]
+VALUES`` back into the ``USING`` query, ``UPDATE t SET c = (SELECT ...)`` through its scalar
+subqueries. sqlglot resolves each value through CTEs, subqueries and joins to catalog tables,
+given the tables' columns (``Schema``: the pipeline's DDL or the catalog).
 These become OpenLineage's ``columnLineage`` facet; :func:`flows_from` follows a column
 (``users.ssn``) through every statement to every table and column it reaches.
 
@@ -83,10 +84,16 @@ def _merge(tree: exp.Merge, schema: Schema, region: str) -> dict[str, set[Field]
     query = _select_of(using) if isinstance(using, exp.Subquery) else None
     pairs: list[tuple[str, exp.Expression]] = []
     whens = tree.args.get("whens")
+    target = tree.this
+    ordered = (
+        list(schema.get(target.db.lower(), {}).get(target.name.lower(), {})) if isinstance(target, exp.Table) else []
+    )
     for when in whens.expressions if whens is not None else []:
         then = when.args.get("then")
-        if isinstance(then, exp.Insert) and isinstance(then.this, exp.Tuple) and isinstance(then.expression, exp.Tuple):
-            pairs += [(c.name, v) for c, v in zip(then.this.expressions, then.expression.expressions, strict=False)]
+        if isinstance(then, exp.Insert) and isinstance(then.expression, exp.Tuple):
+            # ``INSERT VALUES (...)`` without a column list fills the target's columns in order.
+            names = [c.name for c in then.this.expressions] if isinstance(then.this, exp.Tuple) else ordered
+            pairs += list(zip(names, then.expression.expressions, strict=False))
         elif isinstance(then, exp.Update):
             pairs += [(eq.this.name, eq.expression) for eq in then.expressions if isinstance(eq, exp.EQ)]
     out: dict[str, set[Field]] = {}
@@ -99,6 +106,29 @@ def _merge(tree: exp.Merge, schema: Schema, region: str) -> dict[str, set[Field]
                 found |= _sources(query, col.name, schema, region)
             elif isinstance(using, exp.Table):
                 found.add((athena_table(region, using.db or "default", using.name), col.name))
+    return out
+
+
+def _update(tree: exp.Update, schema: Schema, region: str) -> dict[str, set[Field]]:
+    """``UPDATE t SET c = <value>``: the value's scalar subqueries' sources, and the target's own columns it
+    names (the same row's); a subquery only in ``WHERE`` filters and copies nothing."""
+    target = tree.this
+    if not isinstance(target, exp.Table):
+        return {}
+    out: dict[str, set[Field]] = {}
+    for eq in tree.expressions:
+        if not isinstance(eq, exp.EQ) or not isinstance(eq.this, exp.Column):
+            continue
+        found = out.setdefault(eq.this.name, set())
+        for sub in eq.expression.find_all(exp.Subquery):
+            query = _select_of(sub)
+            if query is not None and query.selects:
+                named = query.copy()  # an unnamed ``max(ssn)`` gets a name lineage can follow
+                named.set("expressions", [exp.alias_(named.selects[0].copy(), "_value"), *named.selects[1:]])
+                found |= _sources(named, "_value", schema, region)
+        for col in _columns_in(eq.expression):
+            if col.find_ancestor(exp.Subquery) is None:
+                found.add((athena_table(region, target.db or "default", target.name), col.name))
     return out
 
 
@@ -128,6 +158,8 @@ def _lineage_of(sql: str, region: str, schema: Schema) -> dict[str, set[Field]]:
         return {}
     if isinstance(tree, exp.Merge):
         return {k: v for k, v in _merge(tree, schema, region).items() if v}
+    if isinstance(tree, exp.Update):
+        return {k: v for k, v in _update(tree, schema, region).items() if v}
     if isinstance(tree, exp.Insert | exp.Create):
         query = _select_of(tree.expression)
         target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this

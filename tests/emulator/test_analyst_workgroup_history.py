@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from lakehouse.checks.hidden_values import HiddenValues
-from lakehouse.checks.query_results import shared_results
+from lakehouse.checks.query_results import read_history, shared_results
 from lakehouse.checks.security import PROBE_MARK, shared_result_problems
 from lakehouse.emulator.process import EmulatorHandle
 from tests.emulator.lf_stack import SSNS, WORK_GROUP, Lake, build_lake
@@ -27,9 +27,8 @@ def lake(emulator: EmulatorHandle) -> Lake:
 
 
 def _read(lake: Lake, own_mark: str | None = None) -> list[str]:
-    found = shared_results(
-        lake.client("athena"), lake.client("athena", "analyst"), WORK_GROUP, HiddenValues(SSNS), own_mark=own_mark
-    )
+    history = read_history(lake.client("athena"), WORK_GROUP)
+    found = shared_results(history, lake.client("athena", "analyst"), HiddenValues(SSNS), own_mark=own_mark)
     assert found.errors == []
     rb = healthy()
     rb.shared_results = found.results

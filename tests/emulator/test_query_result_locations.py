@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from lakehouse.checks.query_results import MAX_EXECUTIONS, result_folder
-from lakehouse.checks.security import CatalogTable, hidden_reads, past_results
+from lakehouse.checks.query_results import BATCH, result_folder
+from lakehouse.checks.security import CatalogTable, hidden_reads, past_results, read_histories
 from lakehouse.emulator.process import EmulatorHandle
 from lakehouse.target import Target
 
@@ -55,11 +55,13 @@ def test_a_query_writing_outside_an_unenforced_workgroups_location_is_found(targ
     analyst = work_group(athena, "s3://results-x/analyst/", enforced=True)
     pipeline = work_group(athena, "s3://results-x/results/", enforced=False)
     leaked = start(athena, pipeline, "s3://team-share-x/exports/", "SELECT 'not really ssn' AS ssn")
-    for _ in range(MAX_EXECUTIONS // 20):  # newer queries push it past ListQueryExecutions' first page
+    for _ in range(BATCH):  # newer queries push it past ListQueryExecutions' first page
         start(athena, pipeline)
     start(athena, analyst, "s3://analyst-own-x/anything/")  # the analyst's own results are its to read
 
-    found = past_results(target, analyst, ["s3://results-x/results/", "s3://results-x/analyst/"])
+    found = past_results(
+        read_histories(target, analyst), analyst, ["s3://results-x/results/", "s3://results-x/analyst/"]
+    )
 
     assert found.folders == {"s3://team-share-x/exports/": f"{pipeline}, query {leaked}"}
     assert found.errors == []
@@ -71,7 +73,7 @@ def test_an_enforcing_workgroup_keeps_every_query_in_its_location(target: Target
     pipeline = work_group(athena, "s3://results-y/results/", enforced=True)
     start(athena, pipeline, "s3://team-share-y/exports/")  # the workgroup overrides it
 
-    found = past_results(target, analyst, ["s3://results-y/results/"])
+    found = past_results(read_histories(target, analyst), analyst, ["s3://results-y/results/"])
 
     assert {f for f in found.folders if "-y/" in f} == set()
 
@@ -112,7 +114,7 @@ def test_other_teams_queries_in_primary_are_not_lake_locations_but_the_stacks_ar
     }
     ids = {start_in(athena, "primary", output, sql, database): output for sql, (database, output) in stack.items()}
 
-    found = past_results(target, analyst, [], hidden_reads(catalog, ["ssn"]))
+    found = past_results(read_histories(target, analyst), analyst, [], hidden_reads(catalog, ["ssn"]))
 
     mine = {output for _, _, output in teams} | set(ids.values())
     assert {f for f in found.folders if f in mine} == set(ids.values())

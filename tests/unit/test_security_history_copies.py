@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from lakehouse.checks.history_copies import Statement, catalog_schema, history_copies, read_statements
+from lakehouse.checks.query_results import read_history
 from lakehouse.checks.security import CatalogTable, _naming_copy, copy_tables, hidden_reads
 
 REGION = "us-east-1"
@@ -87,6 +88,68 @@ def test_a_statement_copying_a_hidden_column_makes_its_target_a_copy(
 )
 def test_statements_copying_no_hidden_column_make_no_copy(sql: str) -> None:
     assert _copies(sql) == {}
+
+
+#: Athena's upsert into an Iceberg table (MERGE INTO) and UPDATE copy a column as surely as a CTAS: before, the
+#: history reader took only CREATE/INSERT, so these copies (and the buckets holding them) went unjudged.
+MERGED = "MERGE INTO scratch.users_geo t USING (SELECT user_id, ssn FROM gold.users) s ON t.user_id = s.user_id "
+
+
+@pytest.mark.parametrize(
+    ("sql", "database", "copy"),
+    [
+        (
+            MERGED + "WHEN NOT MATCHED THEN INSERT (user_id, country) VALUES (s.user_id, s.ssn)",
+            "default",
+            {"scratch.users_geo": {"country": ["gold.users.ssn"]}},
+        ),
+        (
+            MERGED + "WHEN MATCHED THEN UPDATE SET country = s.ssn",
+            "default",
+            {"scratch.users_geo": {"country": ["gold.users.ssn"]}},
+        ),
+        (  # the USING a table, in the database context; INSERT without a column list fills the target's in order
+            "MERGE INTO scratch.users_geo t USING users u ON t.user_id = u.user_id "
+            "WHEN MATCHED THEN UPDATE SET user_id = u.user_id WHEN NOT MATCHED THEN INSERT VALUES (u.user_id, u.ssn)",
+            "gold",
+            {"scratch.users_geo": {"country": ["gold.users.ssn"]}},
+        ),
+        (
+            "-- backfill\nUPDATE scratch.users_geo SET country = (SELECT max(ssn) FROM gold.users u "
+            "WHERE u.user_id = users_geo.user_id)",
+            "default",
+            {"scratch.users_geo": {"country": ["gold.users.ssn"]}},
+        ),
+    ],
+)
+def test_a_merge_or_update_copying_a_hidden_column_makes_its_target_a_copy(
+    sql: str, database: str, copy: dict[str, Any]
+) -> None:
+    assert _copies(sql, database=database) == copy
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        MERGED + "WHEN NOT MATCHED THEN INSERT (user_id, country) VALUES (s.user_id, 'x')",
+        MERGED + "WHEN MATCHED AND s.ssn IS NOT NULL THEN UPDATE SET country = 'known'",
+        "UPDATE scratch.users_geo SET country = 'x' WHERE user_id IN (SELECT user_id FROM gold.users WHERE ssn > '')",
+        # the pipeline's own upsert of a table holding ssn by name: already a hidden table, not a copy to name
+        "MERGE INTO gold.users t USING (SELECT * FROM gold.users) s ON t.user_id = s.user_id "
+        "WHEN MATCHED THEN UPDATE SET ssn = s.ssn",
+    ],
+)
+def test_a_merge_or_update_copying_no_hidden_column_makes_no_copy(sql: str) -> None:
+    assert _copies(sql) == {}
+
+
+def test_a_copy_merged_from_a_copy_is_a_copy() -> None:
+    first = "CREATE TABLE scratch.users_export AS SELECT user_id, ssn AS tax_id FROM gold.users"
+    second = (
+        "MERGE INTO scratch.users_geo t USING scratch.users_export e ON t.user_id = e.user_id "
+        "WHEN MATCHED THEN UPDATE SET country = e.tax_id"
+    )
+    assert _copies(second, first)["scratch.users_geo"] == {"country": ["gold.users.ssn"]}
 
 
 def test_a_copy_of_a_copy_is_a_copy_whatever_order_the_history_lists_them() -> None:
@@ -174,8 +237,15 @@ def test_only_succeeded_writers_are_read_oldest_first_with_their_context() -> No
             execution("b", "SELECT * FROM users"),
             execution("c", "INSERT INTO x SELECT 2", "FAILED"),
             execution("d", "insert into x select 3"),
+            execution("e", "MERGE INTO x USING y ON x.id = y.id WHEN MATCHED THEN UPDATE SET v = y.v"),
+            execution("f", "/* fix */ update x SET v = (SELECT v FROM y)"),
         ]
     )
-    found = read_statements(athena, ["team"])
-    assert [(s.query_id, s.database) for s in found.statements] == [("a", "gold"), ("d", "gold")]
+    found = read_statements([read_history(athena, "team")])
+    assert [(s.query_id, s.database) for s in found.statements] == [
+        ("a", "gold"),
+        ("d", "gold"),
+        ("e", "gold"),
+        ("f", "gold"),
+    ]
     assert found.errors == []

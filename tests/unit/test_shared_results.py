@@ -7,7 +7,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lakehouse.checks.hidden_values import HiddenValues
-from lakehouse.checks.query_results import shared_results
+from lakehouse.checks.query_results import read_history, shared_results
 from lakehouse.checks.security import shared_result_problems
 
 from .test_security import healthy
@@ -72,7 +72,7 @@ def test_every_succeeded_select_is_fetched_and_searched_by_value() -> None:
             "elsewhere": (["order_id", "amount"], [["7", "12.50"]]),
         }
     )
-    found = shared_results(history, results, "analyst", VALUES)
+    found = shared_results(read_history(history, "analyst"), results, VALUES)
     assert found.errors == []
     by_id = {r.query_id: r for r in found.results}
     assert sorted(by_id) == ["elsewhere", "renamed", "whole"]
@@ -107,7 +107,7 @@ CLEAN = {
 def _judged(cases: dict[str, tuple[str, list[str], list[list[str]]]]) -> list[str]:
     history = History(*(_execution(query_id, sql) for query_id, (sql, _, _) in cases.items()))
     results = Results({query_id: (columns, rows) for query_id, (_, columns, rows) in cases.items()})
-    found = shared_results(history, results, "analyst", VALUES)
+    found = shared_results(read_history(history, "analyst"), results, VALUES)
     assert found.errors == []
     rb = healthy()
     rb.shared_results = found.results
@@ -155,7 +155,7 @@ def test_a_result_refused_to_the_analyst_hands_nothing_and_other_failures_are_er
             "boom": _error("InternalServerException", "boom"),
         }
     )
-    found = shared_results(history, results, "analyst", VALUES)
+    found = shared_results(read_history(history, "analyst"), results, VALUES)
     assert [(r.query_id, r.denied) for r in found.results] == [("athena", True), ("s3", True)]
     assert len(found.errors) == 1 and "query boom of its workgroup analyst" in found.errors[0]
 
@@ -163,7 +163,7 @@ def test_a_result_refused_to_the_analyst_hands_nothing_and_other_failures_are_er
 def test_rows_past_the_bound_are_noted_not_searched() -> None:
     history = History(_execution("big", "SELECT ssn AS t FROM gold.users"))
     results = Results({"big": (["t"], [["x"], ["y"], ["123-45-6789"]])})
-    found = shared_results(history, results, "analyst", VALUES, max_rows=2)
+    found = shared_results(read_history(history, "analyst"), results, VALUES, max_rows=2)
     assert found.results[0].leaks == {}
     assert found.notes == [
         "query big of workgroup analyst: only the first 2 result rows were searched for hidden values"
@@ -177,5 +177,5 @@ def test_the_checkers_own_marked_probes_are_left_out_and_nothing_else() -> None:
         _execution("deployer", "SELECT * FROM gold.users"),
     )
     results = Results({"deployer": (["user_id", "ssn"], [["1", "123-45-6789"]])})
-    found = shared_results(history, results, "analyst", VALUES, own_mark=mark)
+    found = shared_results(read_history(history, "analyst"), results, VALUES, own_mark=mark)
     assert [r.query_id for r in found.results] == ["deployer"] and results.calls == 1
