@@ -14,7 +14,7 @@ block's value, which the plan's configuration already shows as written.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -232,13 +232,20 @@ def _loaded(directory: Path) -> list[Path]:
     )
 
 
-def dynamic_blocks(root: Path) -> dict[str, frozenset[str]]:
+def dynamic_blocks(root: Path, modules: Iterable[str] = ()) -> dict[str, frozenset[str]]:
     """Resource address (modules prefixed, no instance keys) -> the block types it writes with ``dynamic``.
 
-    Raises ``SourceError`` naming the file (and line) that could not be read.
+    ``modules``: the module prefixes (``module.a.``) the plan's configuration has resources in; each must be one
+    ``terraform init`` recorded, or its blocks would go unread. Raises ``SourceError`` naming the file (and line)
+    that could not be read.
     """
+    dirs = _module_dirs(root)
+    if missing := sorted(set(modules) - set(dirs)):
+        raise SourceError(
+            f"{root / '.terraform' / 'modules' / 'modules.json'}: no directory recorded for {', '.join(missing)}"
+        )
     found: dict[str, set[str]] = {}
-    for prefix, directory in _module_dirs(root).items():
+    for prefix, directory in dirs.items():
         try:
             files = _loaded(directory)
         except OSError as err:

@@ -99,7 +99,7 @@ from lakehouse.pipeline.runner import SQL_DIR, TABLES
 from lakehouse.pipeline.sqlfiles import SqlFileError, load
 from lakehouse.plan_drift import hidden_drift
 from lakehouse.stack import Stack
-from lakehouse.terraform import PlanResult, state_resources
+from lakehouse.terraform import PlanResult, module_prefixes, state_resources
 from lakehouse.tfmirror import pinned_aws_version
 from lakehouse.tfsource import SourceError, dynamic_blocks
 
@@ -682,7 +682,7 @@ def check_iac_coverage(stack: Stack, plan: PlanResult | Future[PlanResult] | Non
     dynamic: Mapping[str, frozenset[str]] | SourceError | None = None
     if shown is not None:
         try:
-            dynamic = dynamic_blocks(stack.tf.workdir)
+            dynamic = dynamic_blocks(stack.tf.workdir, module_prefixes(shown))
         except SourceError as err:
             dynamic = err
     return judge_iac(planned, state, inventory, set(declared), declared, version, shown, dynamic)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from lakehouse.config import project_root
+from lakehouse.terraform import module_prefixes
 from lakehouse.tfsource import SourceError, dynamic_blocks
 
 TRICKY = r"""
@@ -108,3 +109,18 @@ def test_the_shipped_root_writes_its_athena_results_rule_with_dynamic() -> None:
     assert dynamic_blocks(project_root() / "infra") == {
         "aws_s3_bucket_lifecycle_configuration.this": frozenset({"rule"})
     }
+
+
+def test_a_module_init_did_not_record_is_not_read_as_having_no_dynamic_blocks(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text('module "rules" {\n  source = "./rules"\n}\n', encoding="utf-8")
+    plan = {
+        "configuration": {
+            "root_module": {
+                "resources": [{"address": "aws_s3_bucket.a"}],
+                "module_calls": {"rules": {"module": {"resources": [{"address": "aws_x.y"}]}}},
+            }
+        }
+    }
+    assert module_prefixes(plan) == {"", "module.rules."}
+    with pytest.raises(SourceError, match=r"modules\.json: no directory recorded for module\.rules\."):
+        dynamic_blocks(tmp_path, module_prefixes(plan))
