@@ -93,9 +93,9 @@ def test_json_syntax_and_installed_modules_are_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "where"),
     [
-        ('resource "a" "b" {\n  x = "open\n}\n', "main.tf:2: unterminated string"),
-        ('resource "a" "b" {\n  x = 1\n}\n}\n', "main.tf:4: unbalanced '}'"),
-        ("locals {\n  x = <<EOT\n  y\n}\n", "main.tf:2: heredoc EOT is never closed"),
+        ('resource "a" "b" {\n  x = "open\n}\n', "main.tf:2: not HCL"),
+        ('resource "a" "b" {\n  x = 1\n}\n}\n', "main.tf:4: not HCL"),
+        ("locals {\n  x = <<EOT\n  y\n}\n", "main.tf:2: not HCL"),
     ],
 )
 def test_a_file_that_cannot_be_read_is_named_with_its_line(tmp_path: Path, text: str, where: str) -> None:
