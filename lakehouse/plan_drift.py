@@ -10,7 +10,9 @@ holds no ``lifecycle`` block, so this module reads the effect instead: a set att
 
 Attributes Terraform does not set (computed ones, and Optional+Computed ones the root leaves unset) are not
 judged here: nothing in the root says what they should be. Blocks the root writes only with ``dynamic`` are
-not among the ``expressions`` Terraform shows, so they are not judged either.
+set too, though Terraform's JSON drops them from the ``expressions`` (``lakehouse.tfsource`` reads them from
+the root's files): a hand edit to one that the plan keeps is drift like any other, and the evidence says the
+block is dynamic (the plan cannot say what it should hold, only what the last apply wrote).
 
 One exception, explicit and narrow: an ``aws_glue_catalog_table``'s ``storage_descriptor`` and ``parameters``
 belong to Iceberg (every commit rewrites them; ``infra/governance.tf`` ignores them), and exit check 5's table
@@ -46,11 +48,14 @@ class HiddenDrift:
     attribute: str
     state: Any
     account: Any
+    #: Written with ``dynamic``: absent from the plan's configuration, read from the root's files.
+    dynamic: bool = False
 
     def __str__(self) -> str:
+        written = " (a dynamic block of the root, which the plan's configuration does not show)" if self.dynamic else ""
         return (
-            f"{self.address}: {self.attribute} changed outside Terraform (state {_shown(self.state)}, account "
-            f"{_shown(self.account)}) and the plan keeps it (the root ignores it: lifecycle ignore_changes)"
+            f"{self.address}: {self.attribute}{written} changed outside Terraform (state {_shown(self.state)}, "
+            f"account {_shown(self.account)}) and the plan keeps it (the root ignores it: lifecycle ignore_changes)"
         )
 
 
@@ -110,13 +115,20 @@ def _marked(sensitive: Any, attribute: str) -> bool:
     return isinstance(sensitive, Mapping) and bool(normalised(sensitive.get(attribute)))
 
 
-def hidden_drift(plan_json: Mapping[str, Any]) -> list[HiddenDrift]:
+def hidden_drift(
+    plan_json: Mapping[str, Any], dynamic: Mapping[str, frozenset[str]] | None = None
+) -> list[HiddenDrift]:
     """Every attribute the root sets that changed outside Terraform and that the plan leaves as the account has it.
 
     ``plan_json``: ``terraform show -json`` of a refreshed plan (``resource_drift``, ``resource_changes``,
-    ``configuration``). Iceberg's table attributes (``ICEBERG_OWNED``) are left to the location checks.
+    ``configuration``); ``dynamic``: the blocks the root writes with ``dynamic``, by configuration address
+    (``lakehouse.tfsource.dynamic_blocks``). Iceberg's table attributes (``ICEBERG_OWNED``) are left to the
+    location checks.
     """
-    configured = configured_attributes(plan_json)
+    shown = configured_attributes(plan_json)
+    configured = {
+        a: shown.get(a, frozenset()) | (dynamic or {}).get(a, frozenset()) for a in {*shown, *(dynamic or {})}
+    }
     planned = {str(c.get("address")): c.get("change") or {} for c in plan_json.get("resource_changes") or []}
     found = []
     for drift in plan_json.get("resource_drift") or []:
@@ -134,5 +146,6 @@ def hidden_drift(plan_json: Mapping[str, Any]) -> list[HiddenDrift]:
                 continue
             if _marked(change.get("before_sensitive"), attribute) or _marked(change.get("after_sensitive"), attribute):
                 then = now = SENSITIVE  # compared, never written to the evidence
-            found.append(HiddenDrift(address, attribute, then, now))
+            written_dynamically = attribute not in shown.get(_config_address(drift), frozenset())
+            found.append(HiddenDrift(address, attribute, then, now, written_dynamically))
     return found

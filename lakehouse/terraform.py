@@ -407,6 +407,11 @@ def config_resources(plan: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str
     yield from walk((plan.get("configuration") or {}).get("root_module") or {}, "")
 
 
+def module_prefixes(plan: Mapping[str, Any]) -> set[str]:
+    """The module prefixes (``""``, ``module.a.``) of every resource block of a plan's ``configuration``."""
+    return {address.removesuffix(str(res["address"])) for address, res in config_resources(plan)}
+
+
 def state_resources(state: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every managed resource in a ``show -json`` document (root and child modules)."""
     found: list[dict[str, Any]] = []

@@ -99,8 +99,9 @@ from lakehouse.pipeline.runner import SQL_DIR, TABLES
 from lakehouse.pipeline.sqlfiles import SqlFileError, load
 from lakehouse.plan_drift import hidden_drift
 from lakehouse.stack import Stack
-from lakehouse.terraform import PlanResult, state_resources
+from lakehouse.terraform import PlanResult, module_prefixes, state_resources
 from lakehouse.tfmirror import pinned_aws_version
+from lakehouse.tfsource import SourceError, dynamic_blocks
 
 #: How a state entry names what the inventory lists (``CloudResource.key``), by Terraform type.
 STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
@@ -358,6 +359,7 @@ def judge_iac(
     declared: Mapping[str, tuple[str | None, str]] | None = None,
     provider_version: str | None = None,
     plan_json: Mapping[str, Any] | None = None,
+    dynamic: Mapping[str, frozenset[str]] | SourceError | None = None,
 ) -> Outcome:
     """The verdict from already-collected facts: the plan, the state, what the account holds.
 
@@ -365,7 +367,8 @@ def judge_iac(
     ``declared``: their locations as the pipeline's SQL declares them (``pipeline_locations``);
     ``provider_version``: the hashicorp/aws version the root pins (says whether state *could* hold an LF-Tag
     expression); ``plan_json``: ``terraform show -json`` of the plan, which says what drifted (needed when the
-    plan reports drift: an edit the root ignores plans no change).
+    plan reports drift: an edit the root ignores plans no change); ``dynamic``: the blocks the root writes with
+    ``dynamic`` (``lakehouse.tfsource.dynamic_blocks``: the plan's JSON drops them), or why they could not be read.
     """
     managed = managed_keys(state)
     unmanaged: list[CloudResource] = []
@@ -422,8 +425,14 @@ def judge_iac(
     # refresh "drift" is attribute noise (e.g. null vs. empty map) or Iceberg's (judged by the location checks).
     changes = [{"address": c.address, "action": c.action} for c in plan.planned]
     refresh_drift = sorted({c.address for c in plan.changes if c.drift})
-    hidden = [str(h) for h in hidden_drift(plan_json)] if plan_json is not None else []
+    read_dynamic = dynamic if isinstance(dynamic, Mapping) else None
+    hidden = [str(h) for h in hidden_drift(plan_json, read_dynamic)] if plan_json is not None else []
     unread = list(inventory.unreadable)
+    if plan_json is not None and isinstance(dynamic, SourceError):
+        unread.append(
+            f"the root's dynamic blocks ({dynamic}): drift of a block the root writes with dynamic, which the "
+            "plan's configuration does not show, cannot be judged"
+        )
     if refresh_drift and plan_json is None:
         unread.append(f"the refreshed plan's drift of {', '.join(refresh_drift)} (no saved plan to show)")
     details: dict[str, Any] = {
@@ -669,7 +678,14 @@ def check_iac_coverage(stack: Stack, plan: PlanResult | Future[PlanResult] | Non
     except PipelineTablesError as err:
         return Outcome.error(f"cannot tell the pipeline's tables from strays: {err}")
     version = pinned_aws_version(project_root() / "infra")
-    return judge_iac(planned, state, inventory, set(declared), declared, version, _drift_shown(stack, planned))
+    shown = _drift_shown(stack, planned)
+    dynamic: Mapping[str, frozenset[str]] | SourceError | None = None
+    if shown is not None:
+        try:
+            dynamic = dynamic_blocks(stack.tf.workdir, module_prefixes(shown))
+        except SourceError as err:
+            dynamic = err
+    return judge_iac(planned, state, inventory, set(declared), declared, version, shown, dynamic)
 
 
 def _drift_shown(stack: Stack, plan: PlanResult) -> dict[str, Any] | None:

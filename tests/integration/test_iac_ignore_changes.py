@@ -1,9 +1,11 @@
 """Exit check 5 on a real plan: a hand edit the root's ``lifecycle { ignore_changes }`` hides is still drift.
 
-A root of its own (the real provider pin and lock file, on the emulator): a bucket and its policy, the policy
-ignored as a careless root might. Deployed, exit check 5 passes; the policy widened by hand plans "No changes"
-(``plan_changes`` stays empty), and the check fails naming the policy's address and attribute, read from the
-refreshed plan Terraform saved (``lakehouse.plan_drift``).
+A root of its own (the real provider pin and lock file, on the emulator): a bucket, its policy and its
+lifecycle rules, the policy and the rules ignored as a careless root might; the rules written only with
+``dynamic``, which the plan's JSON configuration leaves out (``lakehouse.tfsource`` reads them from the root).
+Deployed, exit check 5 passes; the policy widened by hand plans "No changes" (``plan_changes`` stays empty),
+and the check fails naming the policy's address and attribute, read from the refreshed plan Terraform saved
+(``lakehouse.plan_drift``); so does the expiry of the dynamic rule cut by hand.
 """
 
 from __future__ import annotations
@@ -48,6 +50,21 @@ ROOT_TF = """
       })
       lifecycle {
         ignore_changes = [policy]
+      }
+    }
+    resource "aws_s3_bucket_lifecycle_configuration" "expiry" {
+      bucket = aws_s3_bucket.data.id
+      dynamic "rule" {
+        for_each = { raw = 30 }
+        content {
+          id     = "expire-${rule.key}"
+          status = "Enabled"
+          filter { prefix = "${rule.key}/" }
+          expiration { days = rule.value }
+        }
+      }
+      lifecycle {
+        ignore_changes = [rule]
       }
     }
 """
@@ -96,5 +113,16 @@ def test_a_bucket_policy_widened_by_hand_that_the_root_ignores_fails_check_5(tmp
         ], "only the ignored policy is drift the plan keeps"
         assert "aws_s3_bucket_policy.tls_only: policy changed outside Terraform" in str(outcome.reason)
         assert "PublicRead" in str(outcome.reason)
+
+        one_day = {"ID": "expire-raw", "Status": "Enabled", "Filter": {"Prefix": "raw/"}, "Expiration": {"Days": 1}}
+        s3 = dep.stack.target.client("s3")
+        s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration={"Rules": [one_day]})
+        outcome = check_iac_coverage(dep.stack)
+        assert outcome.details["plan_changes"] == []
+        assert outcome.status is Status.FAILED, outcome.details
+        rules = [r for r in outcome.details["drift_the_plan_keeps"] if r.startswith("aws_s3_bucket_lifecycle")]
+        assert len(rules) == 1, outcome.details["drift_the_plan_keeps"]
+        assert rules[0].startswith("aws_s3_bucket_lifecycle_configuration.expiry: rule (a dynamic block"), rules
+        assert '"days":1' in rules[0], rules
     finally:
         life.down()

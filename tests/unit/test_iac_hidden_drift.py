@@ -22,6 +22,10 @@ from tests.unit.test_iac import EXPECTED, STATE, _Stack, healthy, read_account
 __all__ = ["read_account"]  # the fixture, imported for this module's tests
 
 GOLD_BUCKET = "lakehouse-lh-1-gold-123456789012"
+DATA = Path(__file__).parent / "data" / "plan_drift"
+#: The root the captured plans were made from: a lifecycle rule written only with ``dynamic``, ignored.
+DYNAMIC_ROOT = DATA / "root"
+RULES = "aws_s3_bucket_lifecycle_configuration.expiry"
 POLICY_ADDRESS = 'aws_s3_bucket_policy.tls_only["gold"]'
 
 
@@ -199,7 +203,9 @@ def test_the_check_reads_the_saved_plan_when_the_plan_reports_drift(tmp_path: Pa
     widened = _policy_drift(_policy("s3:*"), _policy("s3:GetObject"))
     shown: list[Path] = []
     stack = _Stack(PlanResult(0, [PlannedChange(POLICY_ADDRESS, "update", drift=True)], saved=saved), [])
-    stack.tf = SimpleNamespace(show_plan=lambda path: shown.append(path) or _plan_json([widened]))  # type: ignore[attr-defined]
+    stack.tf = SimpleNamespace(  # type: ignore[attr-defined]
+        show_plan=lambda path: shown.append(path) or _plan_json([widened]), workdir=DYNAMIC_ROOT
+    )
     outcome = check_iac_coverage(stack)  # type: ignore[arg-type]
     assert shown == [saved]
     assert outcome.status is Status.FAILED
@@ -212,3 +218,48 @@ def test_a_sensitive_value_is_compared_but_never_written() -> None:
     (found,) = hidden_drift(_plan_json([widened]))
     assert (found.attribute, found.state, found.account) == ("policy", "(sensitive)", "(sensitive)")
     assert "s3:GetObject" not in str(found)
+
+
+def _captured(name: str) -> dict[str, Any]:
+    """A refreshed plan Terraform 1.11 and hashicorp/aws 5.100.0 made of ``DYNAMIC_ROOT`` on the emulator."""
+    return dict(json.loads((DATA / f"dynamic_rule_{name}.json").read_text(encoding="utf-8")))
+
+
+def _check_on_captured(name: str, root: Path, tmp_path: Path) -> Any:
+    """Exit check 5 over a stack whose saved refreshed plan is the captured one and whose root is ``root``."""
+    plan_json = _captured(name)
+    drifted = [PlannedChange(str(d["address"]), "update", drift=True) for d in plan_json["resource_drift"]]
+    stack = _Stack(PlanResult(0, drifted, saved=tmp_path / "last.tfplan"), [])
+    stack.tf = SimpleNamespace(show_plan=lambda _path: plan_json, workdir=root)  # type: ignore[attr-defined]
+    return check_iac_coverage(stack)  # type: ignore[arg-type]
+
+
+@pytest.mark.usefixtures("read_account")
+def test_a_rule_written_with_dynamic_edited_by_hand_that_the_root_ignores_fails(tmp_path: Path) -> None:
+    """Terraform's JSON drops ``dynamic`` blocks from the configuration: the expiry cut from 30 days to 1 by hand
+    (``PutBucketLifecycleConfiguration``) plans "No changes" and used to pass."""
+    outcome = _check_on_captured("broken", DYNAMIC_ROOT, tmp_path)
+    assert outcome.status is Status.FAILED, outcome.details
+    assert outcome.details["plan_changes"] == []
+    (kept,) = outcome.details["drift_the_plan_keeps"]
+    assert kept.startswith(f"{RULES}: rule (a dynamic block of the root, which the plan's configuration does not show)")
+    assert '"days":30' in kept and '"days":1' in kept, kept
+
+
+@pytest.mark.usefixtures("read_account")
+def test_the_dynamic_rule_as_applied_passes_whatever_the_bucket_reports(tmp_path: Path) -> None:
+    """Healthy twin: the same root just applied. The bucket's own ``lifecycle_rule`` (Optional+Computed, unset)
+    refreshes from the account's rules, and no block of the root changed."""
+    outcome = _check_on_captured("healthy", DYNAMIC_ROOT, tmp_path)
+    assert outcome.status is Status.PASSED, outcome.reason
+    assert outcome.details["refresh_drift"] == ["aws_s3_bucket.data"]
+    assert outcome.details["drift_the_plan_keeps"] == []
+
+
+@pytest.mark.usefixtures("read_account")
+def test_a_root_whose_dynamic_blocks_cannot_be_read_is_not_a_pass(tmp_path: Path) -> None:
+    """Drift the plan reports and a root that cannot be read: what the plan's configuration leaves out is unknown."""
+    (tmp_path / "main.tf").write_text('resource "aws_s3_bucket" "data" {\n  bucket = "x"\n', encoding="utf-8")
+    outcome = _check_on_captured("healthy", tmp_path, tmp_path)
+    assert outcome.status is Status.ERROR, outcome.details
+    assert f"the root's dynamic blocks ({tmp_path / 'main.tf'}:3: not HCL Terraform can read" in str(outcome.reason)
