@@ -14,7 +14,8 @@ on a stack that is open in ways the query does not reach, so the check also read
 the APIs, every Lake Formation grant that could open the column (table, column, database-wide
 TableWildcard, catalog, LF-Tag policy, data cells filter grants to the analyst or
 IAMAllowedPrincipals; DATA_LOCATION_ACCESS on a location at, under or above files holding the
-column: such a table's, a copy's, other workgroups' query results (``hidden_files``); the data lake
+column: such a table's, a copy's, other workgroups' query results (``hidden_files``); full table access
+to a table over such files while credential vending for full table access is on; the data lake
 settings), the analyst role's IAM policies and every lake bucket's policy (S3 reads of the lake
 buckets bypass Lake Formation: ``iam_access``), and every role of the account the analyst can act
 as (assume, rewrite the trust of, pass to a service) or rewrite, judged the same way
@@ -1194,6 +1195,50 @@ def database_location_problems(
     ]
 
 
+def _full_table(resource: Mapping[str, Any]) -> bool:
+    """A grant on every column of a table (or of every table of a database): "full table access"."""
+    if "Table" in resource:
+        return True
+    spec = resource.get("TableWithColumns") or {}
+    return "ColumnWildcard" in spec and not (spec["ColumnWildcard"] or {}).get("ExcludedColumnNames")
+
+
+def vending_problems(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> list[str]:
+    """Full table access to a table whose files' location holds hidden files, with credential vending for full
+    table access on: Lake Formation hands S3 credentials for the table's whole location.
+
+    With ``AllowFullTableExternalDataAccess`` in the data lake settings, a principal holding SELECT on every
+    column of a table gets credentials scoped to its location from ``GetTemporaryGlueTableCredentials`` or
+    ``GetTemporaryDataLocationCredentials`` (Lake Formation "Application integration for full table access"),
+    no session tag needed. A second Glue table over the Gold users files that lists no ``ssn`` (or one over the
+    whole bucket) is read in full without ``ssn``; its credentials read the Parquet with ``ssn`` in it.
+    """
+    resource = grant.get("Resource") or {}
+    if not rb.settings.get("AllowFullTableExternalDataAccess") or not _held(grant) & READS:
+        return []
+    if not _full_table(resource):
+        return []
+    files = hidden_files(rb)
+    problems: list[str] = []
+    for probe in rb.value_probes:  # a table holding a hidden column in full fails already as a grant
+        table = probe.table
+        if not on_table(resource, table.database, table.name) or table.view:
+            continue
+        for uri in table.storage():
+            where = split_s3(uri)
+            overlap = overlapping(where, files) if where is not None else []
+            if overlap:
+                problems.append(
+                    f"the data lake settings allow credential vending for full table access "
+                    f"(AllowFullTableExternalDataAccess), and {who} holds {sorted(_held(grant) & READS)} on every "
+                    f"column of {table.qualified}, whose location {uri} holds {overlap[0].what} "
+                    f"({overlap[0].uri}): GetTemporaryGlueTableCredentials hands it S3 credentials for that "
+                    f"location, which read {overlap[0].reads}"
+                )
+                break
+    return problems
+
+
 def _grant_opens(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> list[str]:
     """How one Lake Formation grant to ``who`` (a principal that reaches the analyst) opens a hidden column."""
     resource = grant.get("Resource") or {}
@@ -1229,6 +1274,7 @@ def _grant_opens(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> li
     elif "LFTagPolicy" in resource:
         problems += lf_tag_problems(grant, who, rb)
     else:
+        problems += vending_problems(grant, who, rb)
         for probe in rb.probes:
             table = probe.table
             if not on_table(resource, table.database, table.name):
@@ -1717,6 +1763,9 @@ def judge_security(rb: SecurityReadback) -> Outcome:
                 "ReadOnlyAdmins",
                 "CreateDatabaseDefaultPermissions",
                 "CreateTableDefaultPermissions",
+                "AllowFullTableExternalDataAccess",
+                "AllowExternalDataFiltering",
+                "ExternalDataFilteringAllowList",
             )
         },
         "grants": rb.grants,

@@ -4,7 +4,8 @@ DATA_LOCATION_ACCESS on an S3 location lets its holder ``CREATE EXTERNAL TABLE .
 table's creator reads every column; CREATE_TABLE on a database needs no location permission within the
 database's location. Main judged these only over the catalog tables with an ``ssn`` column: a grant over
 the files of a table a past query copied ssn into (``scratch.users_export``, ``tax_id``) or over another
-workgroup's query results passed.
+workgroup's query results passed. So did full table access to a second table over the users files (listing no
+ssn) while the data lake settings let Lake Formation vend S3 credentials for full table access.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Any
 
 from lakehouse.checks.history_copies import HistoryCopy
 from lakehouse.checks.role_paths import RoleInfo
-from lakehouse.checks.security import SecurityReadback, judge_security
-from tests.unit.test_security import ACCOUNT, ANALYST, grant, healthy
+from lakehouse.checks.security import CatalogTable, SecurityReadback, ValueProbe, judge_security
+from tests.unit.test_security import ACCOUNT, ANALYST, BUCKETS, DB, grant, healthy, ok
 
 SHARE = "team-share-1"
 COPY_FILES = f"s3://{SHARE}/exports/users_export/"
@@ -114,3 +115,46 @@ def test_location_grants_beside_the_copy_or_to_the_pipeline_pass() -> None:
     ]
     outcome = judge_security(rb)
     assert outcome.passed, outcome.reason
+
+
+def _public_twin(location: str) -> SecurityReadback:
+    """The healthy readback plus a second Glue table listing no ssn, read in full by the analyst."""
+    rb = healthy()
+    table = CatalogTable(DB, "users_public", ["user_id", "country"], location)
+    rb.value_probes = [ValueProbe(table, ok(f"SELECT * FROM {DB}.users_public", ["user_id", "country"], [[1, "JP"]]))]
+    rb.grants.append(grant(ANALYST, {"Table": {"DatabaseName": DB, "Name": "users_public"}}, "SELECT"))
+    return rb
+
+
+def test_full_table_credential_vending_over_a_table_sharing_the_users_files_fails() -> None:
+    """A table without ssn over Gold users' files, read in full: with AllowFullTableExternalDataAccess Lake
+    Formation vends S3 credentials for its location, and they read the Parquet with ssn in it."""
+    rb = _public_twin(f"s3://{BUCKETS['gold']}/users/")
+    assert judge_security(rb).passed  # without credential vending the analyst reads users_public's columns only
+    rb.settings["AllowFullTableExternalDataAccess"] = True
+    assert grant_reasons(rb) == [
+        "the data lake settings allow credential vending for full table access (AllowFullTableExternalDataAccess), "
+        f"and the analyst holds ['SELECT'] on every column of {DB}.users_public, whose location "
+        f"s3://{BUCKETS['gold']}/users/ holds the files of {DB}.users (s3://{BUCKETS['gold']}/users/): "
+        "GetTemporaryGlueTableCredentials hands it S3 credentials for that location, which read ssn"
+    ]
+
+
+def test_full_table_credential_vending_over_other_files_or_partial_access_passes() -> None:
+    elsewhere = _public_twin(f"s3://{BUCKETS['gold']}/users_public/")
+    elsewhere.settings["AllowFullTableExternalDataAccess"] = True
+    assert judge_security(elsewhere).passed, judge_security(elsewhere).reason
+    partial = _public_twin(f"s3://{BUCKETS['gold']}/users/")
+    partial.settings["AllowFullTableExternalDataAccess"] = True
+    partial.grants[-1] = grant(
+        ANALYST,
+        {
+            "TableWithColumns": {
+                "DatabaseName": DB,
+                "Name": "users_public",
+                "ColumnWildcard": {"ExcludedColumnNames": ["country"]},
+            }
+        },
+        "SELECT",
+    )
+    assert judge_security(partial).passed, judge_security(partial).reason
