@@ -20,7 +20,8 @@ from botocore.exceptions import ClientError
 from pyiceberg.io import FileIO, InputFile, InputStream, OutputFile
 from pyiceberg.manifest import ManifestFile, read_manifest_list
 
-#: Manifests read per table; past this the check cannot vouch for where the rest put their files.
+#: Snapshots (manifest lists) and manifests read per table; past this the check cannot vouch for where the rest
+#: put their files.
 MAX_MANIFESTS = 2000
 
 
@@ -83,14 +84,16 @@ def folder(uri: str) -> str:
 
 def file_folders(metadata: Mapping[str, Any], file_io: FileIO, limit: int = MAX_MANIFESTS) -> tuple[list[str], bool]:
     """The folders of every file the metadata's snapshots and log name, in order found, and whether all were
-    followed (False: more than ``limit`` manifests, or a format v1 snapshot listing no manifest list)."""
+    followed (False: more than ``limit`` snapshots or manifests, or a format v1 snapshot listing no manifest
+    list)."""
     found: dict[str, None] = {}
     for entry in metadata.get("metadata-log") or []:
         if isinstance(entry, Mapping) and entry.get("metadata-file"):
             found.setdefault(folder(str(entry["metadata-file"])))
-    complete = True
+    snapshots = list(metadata.get("snapshots") or [])
+    complete = len(snapshots) <= limit
     manifests: dict[str, ManifestFile] = {}
-    for snapshot in metadata.get("snapshots") or []:
+    for snapshot in snapshots[:limit]:
         listed = snapshot.get("manifest-list") if isinstance(snapshot, Mapping) else None
         if not listed:
             complete = False

@@ -429,8 +429,8 @@ def _add_file_folders(s3: Any, table: CatalogTable, metadata: dict[str, Any], er
         return
     if not complete:
         errors.append(
-            f"the snapshots of {table.qualified} ({table.metadata_location}) list more than {MAX_MANIFESTS} manifests "
-            "or no manifest list: where the files of the rest lie was not read"
+            f"{table.qualified} ({table.metadata_location}) lists more than {MAX_MANIFESTS} snapshots or manifests, "
+            "or a snapshot without a manifest list: where the files of the rest lie was not read"
         )
     known = [table.location or "", metadata_folder(table.metadata_location or ""), *table.data_locations]
     for uri in folders:

@@ -32,6 +32,7 @@ from pyiceberg.schema import Schema
 from pyiceberg.typedef import Record
 from pyiceberg.types import LongType, NestedField, StringType
 
+from lakehouse.checks.iceberg_files import S3ReadIO, file_folders
 from lakehouse.checks.security import judge_security, lake_objects, read_data_paths
 
 from .test_security import ANALYST, BUCKETS, healthy, tls_only
@@ -151,3 +152,27 @@ def test_an_unreadable_manifest_list_leaves_the_check_unable_to_pass() -> None:
         f"could not read the manifest lists and manifests of lh_gold.users (s3://{GOLD}/{METADATA_JSON})"
     ), errors
     assert "NoSuchKey" in errors[0]
+
+
+@mock_aws
+def test_past_the_limit_the_rest_is_not_vouched_for(tmp_path: Path) -> None:
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=GOLD, CreateBucketConfiguration={"LocationConstraint": REGION})
+    snapshots = [
+        {"snapshot-id": i, "manifest-list": _put_snapshot(s3, tmp_path, i, f"s3://{EXPORT}/old{i}/f.parquet")}
+        for i in (1, 2)
+    ]
+    metadata = {"snapshots": snapshots, "metadata-log": [{"metadata-file": f"s3://{EXPORT}/meta/00001.json"}]}
+    assert file_folders(metadata, S3ReadIO(s3)) == (
+        [
+            f"s3://{EXPORT}/meta/",
+            f"s3://{GOLD}/users/metadata/",
+            f"s3://{EXPORT}/old1/",
+            f"s3://{EXPORT}/old2/",
+        ],
+        True,
+    )
+    folders, complete = file_folders(metadata, S3ReadIO(s3), limit=1)
+    assert not complete and f"s3://{EXPORT}/old2/" not in folders
+    v1 = {"snapshots": [{"snapshot-id": 1, "manifests": ["s3://b/m.avro"]}]}  # manifests listed inline
+    assert file_folders(v1, S3ReadIO(s3)) == ([], False)
