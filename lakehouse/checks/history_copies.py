@@ -42,6 +42,8 @@ class Statement:
     work_group: str
     sql: str
     database: str
+    #: Where the execution wrote its result file (ResultConfiguration.OutputLocation), if Athena said.
+    output_location: str = ""
 
 
 @dataclass
@@ -63,7 +65,8 @@ class HistoryCopy:
     columns: dict[str, list[str]]
     query_id: str
     work_group: str
-    #: The ``location``/``external_location`` the statement gave (where the files went, in or out of the catalog).
+    #: The ``location``/``external_location`` the statement gave, or where Athena put a CTAS's files when it gave
+    #: none (``ctas_default_location``): where the files went, in or out of the catalog.
     location: str | None = None
     #: Every S3 location of the copy's files (filled by the reader from the catalog or ``location``).
     storage: list[str] = field(default_factory=list)
@@ -103,15 +106,16 @@ def read_statements(histories: Iterable[WorkGroupHistory]) -> Statements:
             if (execution.get("Status") or {}).get("State") != "SUCCEEDED" or not _WRITES.match(sql):
                 continue
             context = str((execution.get("QueryExecutionContext") or {}).get("Database") or "default")
-            mine.append(Statement(str(execution.get("QueryExecutionId")), work_group, sql, context))
+            output = str((execution.get("ResultConfiguration") or {}).get("OutputLocation") or "")
+            mine.append(Statement(str(execution.get("QueryExecutionId")), work_group, sql, context, output))
         found.statements += reversed(mine)  # ListQueryExecutions lists the newest first
     return found
 
 
 def _target_and_sql(statement: Statement) -> tuple[tuple[str, str], str, str | None, set[tuple[str, str]]] | None:
     """The written table (database, name), the statement with every table qualified by its database context,
-    the location it names and the tables it names; ``None`` when it writes no table from a query or does not
-    parse."""
+    the location it names (a CTAS naming none: Athena's default) and the tables it names; ``None`` when it writes
+    no table from a query or does not parse."""
     try:
         tree = sqlglot.parse_one(statement.sql, read=READ)
     except SqlglotError:
@@ -130,6 +134,8 @@ def _target_and_sql(statement: Statement) -> tuple[tuple[str, str], str, str | N
             location = str(prop.args["value"].this)
     for loc in tree.find_all(exp.LocationProperty):
         location = loc.this.name if isinstance(loc.this, exp.Literal) else location
+    if location is None and isinstance(tree, exp.Create) and str(tree.kind).upper() == "TABLE":
+        location = ctas_default_location(statement)
     named = {(t.db.lower(), t.name.lower()) for t in tree.find_all(exp.Table) if t.db and t.name}
     return ((target.db or statement.database).lower(), target.name.lower()), tree.sql(dialect=READ), location, named
 
@@ -195,6 +201,16 @@ def history_copies(
         if found is None
     ]
     return sorted(copies.values(), key=lambda c: c.qualified), notes
+
+
+def ctas_default_location(statement: Statement) -> str | None:
+    """Where Athena puts a CTAS's files when it names no location: ``tables/<query id>/`` in the folder of the
+    query's result file (``<results>/<id>.csv`` with the workgroup's location; ``.../<date>/<id>.csv`` with the
+    client's: Athena's "Considerations and limitations for CTAS queries"). Dropping such a Hive table leaves them
+    there, in a results folder its workgroup's users may read."""
+    if not statement.output_location.startswith("s3://") or "/" not in statement.output_location[5:]:
+        return None
+    return f"{statement.output_location.rsplit('/', 1)[0]}/tables/{statement.query_id}/"
 
 
 def _names_any(sql: str, tables: set[tuple[str, str]]) -> bool:

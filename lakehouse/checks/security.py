@@ -13,7 +13,9 @@ principal must also find the column holding values in Gold users. A query result
 on a stack that is open in ways the query does not reach, so the check also reads back, through
 the APIs, every Lake Formation grant that could open the column (table, column, database-wide
 TableWildcard, catalog, LF-Tag policy, data cells filter grants to the analyst or
-IAMAllowedPrincipals; DATA_LOCATION_ACCESS on a location holding such a table; the data lake
+IAMAllowedPrincipals; DATA_LOCATION_ACCESS on a location at, under or above files holding the
+column: such a table's, a copy's, other workgroups' query results (``hidden_files``); full table access
+to a table over such files while credential vending for full table access is on; the data lake
 settings), the analyst role's IAM policies and every lake bucket's policy (S3 reads of the lake
 buckets bypass Lake Formation: ``iam_access``), and every role of the account the analyst can act
 as (assume, rewrite the trust of, pass to a service) or rewrite, judged the same way
@@ -62,6 +64,7 @@ from lakehouse.checks.cloudfront_routes import (
     cloudfront_problems,
     read_cloudfront,
 )
+from lakehouse.checks.hidden_files import HiddenFiles, overlapping
 from lakehouse.checks.hidden_values import HiddenValues, LeakTally, masked
 from lakehouse.checks.history_copies import HistoryCopy, catalog_schema, history_copies, read_statements
 from lakehouse.checks.iam_access import (
@@ -75,6 +78,7 @@ from lakehouse.checks.iam_access import (
     read_patterns,
     witnesses,
 )
+from lakehouse.checks.iceberg_files import MAX_MANIFESTS, S3ReadIO, file_folders
 from lakehouse.checks.query_results import (
     ExecutionLocations,
     HiddenReads,
@@ -301,6 +305,9 @@ class SecurityReadback:
     #: Tables (and views) past queries of the workgroups read copied a hidden column into (``history_copies``):
     #: their files are lake objects, and a query naming them could have read the column.
     copies: list[HistoryCopy] = field(default_factory=list)
+    #: How each folder holding other workgroups' query results was found -> the folder (``results_locations``,
+    #: ``past_results``): a table of one's own over it reads what those queries returned.
+    result_locations: dict[str, str] = field(default_factory=dict)
     #: What could not be read (the check cannot pass without it).
     read_errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -410,6 +417,30 @@ def read_data_paths(target: Target, tables: Sequence[CatalogTable], errors: list
         for uri in (str(u) for u in found if u):
             if not _within(table.location or "", uri) and uri not in table.data_locations:
                 table.data_locations.append(uri)
+        _add_file_folders(s3, table, metadata, errors)
+
+
+def _add_file_folders(s3: Any, table: CatalogTable, metadata: dict[str, Any], errors: list[str]) -> None:
+    """Add the folders the files of every snapshot the metadata lists lie in, outside those known
+    (``iceberg_files``: a snapshot written while ``write.data.path`` pointed elsewhere keeps its files there)."""
+    try:
+        folders, complete = file_folders(metadata, S3ReadIO(s3))
+    except (ClientError, BotoCoreError, ValueError, KeyError, TypeError, OSError, EOFError) as err:
+        errors.append(
+            f"could not read the manifest lists and manifests of {table.qualified} ({table.metadata_location}): "
+            f"{err!r}; its files elsewhere could hold {table.qualified}'s values"
+        )
+        return
+    if not complete:
+        errors.append(
+            f"{table.qualified} ({table.metadata_location}) lists more than {MAX_MANIFESTS} snapshots or manifests, "
+            "or a snapshot without a manifest list: where the files of the rest lie was not read"
+        )
+    known = [table.location or "", metadata_folder(table.metadata_location or ""), *table.data_locations]
+    for uri in folders:
+        if not any(_within(k, uri) for k in known if k):
+            table.data_locations.append(uri)
+            known.append(uri)
 
 
 def _within(outer: str, inner: str) -> bool:
@@ -843,7 +874,6 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         copies=copies,
         notes=copy_notes,
     )
-    read_grants(target, tables, rb)
     for history in (h for h in histories if h.work_group == own_group):  # none when unread (an error then)
         read_shared_results(target, history, session, rb, values)
     no_defaults: dict[str, list[dict[str, Any]]] = {}
@@ -903,6 +933,9 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     errors += executions.errors
     rb.notes += executions.notes
     results.update({how: folder for folder, how in executions.folders.items()})
+    rb.result_locations = {f"workgroup {how}": uri for how, uri in results.items()}
+    # After the copies and result folders are known: a database's LF-Tags are read when its location holds them.
+    read_grants(target, tables, rb)
     for workgroup, uri in results.items():
         if (where := location_bucket(uri)) is not None:
             found.setdefault(where[0], set()).add(f"query results of workgroup {workgroup} ({uri})")
@@ -1132,32 +1165,31 @@ def lf_tag_problems(grant: Mapping[str, Any], who: str, rb: SecurityReadback) ->
     return problems
 
 
-def _covers(outer: tuple[str, str], inner: tuple[str, str]) -> bool:
-    """Whether two S3 locations overlap: one lies within the other (same bucket, path prefix)."""
-    if outer[0] != inner[0]:
-        return False
-    a, b = outer[1].strip("/"), inner[1].strip("/")
-    return not a or not b or a == b or b.startswith(a + "/") or a.startswith(b + "/")
+def hidden_files(rb: SecurityReadback) -> list[HiddenFiles]:
+    """Every S3 location holding hidden values (``hidden_files``): the files of each table with a hidden column,
+    of each table a past query copied one into, and the result folders of the other workgroups."""
+    found: list[tuple[str, str, str]] = []
+    for probe in rb.probes:
+        what = f"the files of {probe.table.qualified}"
+        found += [(uri, what, ", ".join(probe.hidden)) for uri in probe.table.storage()]
+    for copy in rb.copies:
+        found += [(uri, f"the files of {copy.describe()}", ", ".join(sorted(copy.columns))) for uri in copy.storage]
+    for how, uri in sorted(rb.result_locations.items()):
+        found.append((uri, f"the query results of {how}", f"what those queries returned, {', '.join(rb.hidden)} too"))
+    return [HiddenFiles(uri, where, what, reads) for uri, what, reads in found if (where := split_s3(uri))]
 
 
 def location_problems(spec: Mapping[str, Any], who: str, held: list[str], rb: SecurityReadback) -> list[str]:
-    """DATA_LOCATION_ACCESS on a location overlapping a table with a hidden column: a table of its own reads it."""
+    """DATA_LOCATION_ACCESS on a location at, under or above hidden files: a table of its own there reads them."""
     arn = str(spec.get("ResourceArn", ""))
     where = location_bucket(arn)
     if where is None:
         return [f"{who} holds {held} on data location {arn}, which cannot be read as an S3 location"]
-    problems = []
-    for probe in rb.probes:
-        table = probe.table
-        for uri in table.storage():
-            inner = split_s3(uri)
-            if inner is not None and _covers(where, inner):
-                problems.append(
-                    f"{who} holds {held} on data location {arn}, which holds the files of {table.qualified} "
-                    f"({uri}): with it a table of its own over those files reads {', '.join(probe.hidden)}"
-                )
-                break
-    return problems
+    return [
+        f"{who} holds {held} on data location {arn}, which holds {files.what} ({files.uri}): with it a table of "
+        f"its own over those files reads {files.reads}"
+        for files in overlapping(where, hidden_files(rb))
+    ]
 
 
 def database_location_problems(
@@ -1172,15 +1204,53 @@ def database_location_problems(
     where = location_bucket(location or "")
     if where is None:
         return []
-    problems = []
-    for probe in rb.probes:
-        for uri in probe.table.storage():
-            inner = split_s3(uri)
-            if inner is not None and _covers(where, inner):
+    return [
+        f"{who} holds {held} on database {database}, whose location {location} holds {files.what} ({files.uri}): "
+        f"a table of its own there needs no data location permission, and its creator reads every column, "
+        f"{files.reads} included"
+        for files in overlapping(where, hidden_files(rb))
+    ]
+
+
+def _full_table(resource: Mapping[str, Any]) -> bool:
+    """A grant on every column of a table (or of every table of a database): "full table access"."""
+    if "Table" in resource:
+        return True
+    spec = resource.get("TableWithColumns") or {}
+    return "ColumnWildcard" in spec and not (spec["ColumnWildcard"] or {}).get("ExcludedColumnNames")
+
+
+def vending_problems(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> list[str]:
+    """Full table access to a table whose files' location holds hidden files, with credential vending for full
+    table access on: Lake Formation hands S3 credentials for the table's whole location.
+
+    With ``AllowFullTableExternalDataAccess`` in the data lake settings, a principal holding SELECT on every
+    column of a table gets credentials scoped to its location from ``GetTemporaryGlueTableCredentials`` or
+    ``GetTemporaryDataLocationCredentials`` (Lake Formation "Application integration for full table access"),
+    no session tag needed. A second Glue table over the Gold users files that lists no ``ssn`` (or one over the
+    whole bucket) is read in full without ``ssn``; its credentials read the Parquet with ``ssn`` in it.
+    """
+    resource = grant.get("Resource") or {}
+    if not rb.settings.get("AllowFullTableExternalDataAccess") or not _held(grant) & READS:
+        return []
+    if not _full_table(resource):
+        return []
+    files = hidden_files(rb)
+    problems: list[str] = []
+    for probe in rb.value_probes:  # a table holding a hidden column in full fails already as a grant
+        table = probe.table
+        if not on_table(resource, table.database, table.name) or table.view:
+            continue
+        for uri in table.storage():
+            where = split_s3(uri)
+            overlap = overlapping(where, files) if where is not None else []
+            if overlap:
                 problems.append(
-                    f"{who} holds {held} on database {database}, whose location {location} holds the files "
-                    f"of {probe.table.qualified} ({uri}): a table of its own there needs no data location "
-                    f"permission, and its creator reads every column, {', '.join(probe.hidden)} included"
+                    f"the data lake settings allow credential vending for full table access "
+                    f"(AllowFullTableExternalDataAccess), and {who} holds {sorted(_held(grant) & READS)} on every "
+                    f"column of {table.qualified}, whose location {uri} holds {overlap[0].what} "
+                    f"({overlap[0].uri}): GetTemporaryGlueTableCredentials hands it S3 credentials for that "
+                    f"location, which read {overlap[0].reads}"
                 )
                 break
     return problems
@@ -1221,6 +1291,7 @@ def _grant_opens(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> li
     elif "LFTagPolicy" in resource:
         problems += lf_tag_problems(grant, who, rb)
     else:
+        problems += vending_problems(grant, who, rb)
         for probe in rb.probes:
             table = probe.table
             if not on_table(resource, table.database, table.name):
@@ -1709,6 +1780,9 @@ def judge_security(rb: SecurityReadback) -> Outcome:
                 "ReadOnlyAdmins",
                 "CreateDatabaseDefaultPermissions",
                 "CreateTableDefaultPermissions",
+                "AllowFullTableExternalDataAccess",
+                "AllowExternalDataFiltering",
+                "ExternalDataFilteringAllowList",
             )
         },
         "grants": rb.grants,

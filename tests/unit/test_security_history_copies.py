@@ -249,3 +249,37 @@ def test_only_succeeded_writers_are_read_oldest_first_with_their_context() -> No
         ("f", "gold"),
     ]
     assert found.errors == []
+
+
+def test_a_dropped_ctas_copy_naming_no_location_is_found_where_athena_put_its_files() -> None:
+    """A privileged ``CREATE TABLE scratch.tmp AS SELECT ssn ...`` in the analyst's workgroup with no location puts
+    its files under that workgroup's results (``<results>/tables/<query id>/``, which the analyst's policy reads);
+    ``DROP TABLE`` of a Hive table leaves them there. Main followed a dropped copy only to a location its
+    statement named, so those files were no lake objects and S3 reads of them went unjudged."""
+    sql = "CREATE TABLE scratch.tmp WITH (format = 'PARQUET') AS SELECT user_id, ssn FROM gold.users"
+    view = "CREATE VIEW scratch.v2 AS SELECT ssn FROM gold.users"
+    athena = FakeAthena(
+        [
+            {
+                "QueryExecutionId": query_id,
+                "Query": text,
+                "Status": {"State": "SUCCEEDED"},
+                "QueryExecutionContext": {"Database": "default"},
+                "ResultConfiguration": {"OutputLocation": f"s3://lh-results/analyst/{query_id}.txt"},
+            }
+            for query_id, text in (("q9", sql), ("q10", view))
+        ]
+    )
+    found, _ = history_copies(read_statements([read_history(athena, "analyst")]).statements, SCHEMA, ROOTS, REGION)
+    assert {c.qualified: c.location for c in found} == {
+        "scratch.tmp": "s3://lh-results/analyst/tables/q9/",
+        "scratch.v2": None,  # a view writes no files
+    }
+    tables = copy_tables(CATALOG, found)
+    assert [(t.qualified, t.location) for t in tables] == [("scratch.tmp", "s3://lh-results/analyst/tables/q9/")]
+    # The healthy twin: a CTAS naming its location keeps it; one without a known result file gets none.
+    named = "CREATE TABLE scratch.tmp WITH (external_location = 's3://team-share/tmp/') AS SELECT ssn FROM gold.users"
+    kept, _ = history_copies([Statement("q1", "t", named, "default", "s3://r/q1.txt")], SCHEMA, ROOTS, REGION)
+    assert [c.location for c in kept] == ["s3://team-share/tmp/"]
+    unknown, _ = history_copies([Statement("q2", "t", sql, "default")], SCHEMA, ROOTS, REGION)
+    assert [c.location for c in unknown] == [None]

@@ -1,0 +1,109 @@
+"""Every folder an Iceberg table's files lie in, read from its metadata file, manifest lists and manifests.
+
+Glue's Location and the current metadata's ``write.data.path`` say where the *next* files go, not where the
+table's files are. A snapshot written while ``write.data.path`` pointed at another bucket keeps its data files
+there after the property is set back; its manifests (whose column bounds hold hidden values verbatim) stay where
+they were written; and Athena's time travel (``FOR VERSION AS OF``) reads every snapshot the metadata still
+lists. So the files of every listed snapshot (data files, deleted ones too: S3 keeps them until the snapshot is
+expired and orphans are removed), its manifest list and manifests, and the earlier metadata files of
+``metadata-log`` are where the table's values are. pyiceberg (pinned) reads the Avro; S3 is read with the
+check's own boto3 client, so the emulator and AWS are read alike.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any
+
+from botocore.exceptions import ClientError
+from pyiceberg.io import FileIO, InputFile, InputStream, OutputFile
+from pyiceberg.manifest import ManifestFile, read_manifest_list
+
+#: Snapshots (manifest lists) and manifests read per table; past this the check cannot vouch for where the rest
+#: put their files.
+MAX_MANIFESTS = 2000
+
+
+def _bucket_key(uri: str) -> tuple[str, str]:
+    if not uri.startswith(("s3://", "s3a://")):
+        raise ValueError(f"not an S3 location: {uri}")
+    bucket, _, key = uri.split("://", 1)[1].partition("/")
+    return bucket, key
+
+
+class _S3Input(InputFile):
+    """One S3 object, read whole with GetObject (manifests and manifest lists are small)."""
+
+    def __init__(self, s3: Any, location: str) -> None:
+        super().__init__(location)
+        self._s3 = s3
+        self._bytes: bytes | None = None
+
+    def _read(self) -> bytes:
+        if self._bytes is None:
+            bucket, key = _bucket_key(self.location)
+            self._bytes = self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._read())
+
+    def exists(self) -> bool:
+        try:
+            self._read()
+        except ClientError:
+            return False
+        return True
+
+    def open(self, seekable: bool = True) -> InputStream:
+        return io.BytesIO(self._read())
+
+
+class S3ReadIO(FileIO):
+    """A read-only pyiceberg FileIO over a boto3 S3 client (the check writes nothing)."""
+
+    def __init__(self, s3: Any) -> None:
+        super().__init__()
+        self._s3 = s3
+
+    def new_input(self, location: str) -> InputFile:
+        return _S3Input(self._s3, location)
+
+    def new_output(self, location: str) -> OutputFile:
+        raise PermissionError(f"exit check 6 reads the lake, it does not write {location}")
+
+    def delete(self, location: str | InputFile | OutputFile) -> None:
+        raise PermissionError(f"exit check 6 reads the lake, it does not delete {location}")
+
+
+def folder(uri: str) -> str:
+    """``s3://b/t/data/x.parquet`` -> ``s3://b/t/data/``: the folder a file lies in."""
+    return uri.rsplit("/", 1)[0] + "/"
+
+
+def file_folders(metadata: Mapping[str, Any], file_io: FileIO, limit: int = MAX_MANIFESTS) -> tuple[list[str], bool]:
+    """The folders of every file the metadata's snapshots and log name, in order found, and whether all were
+    followed (False: more than ``limit`` snapshots or manifests, or a format v1 snapshot listing no manifest
+    list)."""
+    found: dict[str, None] = {}
+    for entry in metadata.get("metadata-log") or []:
+        if isinstance(entry, Mapping) and entry.get("metadata-file"):
+            found.setdefault(folder(str(entry["metadata-file"])))
+    snapshots = list(metadata.get("snapshots") or [])
+    complete = len(snapshots) <= limit
+    manifests: dict[str, ManifestFile] = {}
+    for snapshot in snapshots[:limit]:
+        listed = snapshot.get("manifest-list") if isinstance(snapshot, Mapping) else None
+        if not listed:
+            complete = False
+            continue
+        found.setdefault(folder(str(listed)))
+        for manifest in read_manifest_list(file_io.new_input(str(listed))):
+            manifests.setdefault(manifest.manifest_path, manifest)
+    complete = complete and len(manifests) <= limit
+    for path, manifest in list(manifests.items())[:limit]:
+        found.setdefault(folder(path))
+        for entry in manifest.fetch_manifest_entry(file_io, discard_deleted=False):
+            found.setdefault(folder(str(entry.data_file.file_path)))
+    return list(found), complete
