@@ -81,6 +81,7 @@ from lakehouse.makefiles import (
     makefile_masking,
     parse_make,
 )
+from lakehouse.noxconfig import NOXFILE, NoxCall, NoxfileError, NoxStep, nox_call, read_noxfile
 from lakehouse.packagescripts import PackageJsonError, ScriptCall, read_scripts, script_call
 from lakehouse.shellglob import ListDir, expand, unescape
 from lakehouse.shellstatus import (
@@ -156,6 +157,17 @@ def _line_in(at: str, chain: tuple[str, ...]) -> str:
     """Where in the file being followed a command is (``line 3``): a Makefile's line names the Makefile, which
     ``chain`` already ends with, so that name is not said twice."""
     return at.removeprefix(f"{chain[-1]}, ") if chain else at
+
+
+def _moved(follow: Follow, folder: str) -> Follow:
+    """``follow`` for commands run in ``folder``, a folder only the run names (``session.chdir(path)``)."""
+
+    def moved(
+        words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "", glob: bool = False
+    ) -> list[str]:
+        return follow(words, shell, (folder, *dirs), at, glob)
+
+    return moved
 
 
 def checkout_reader(root: Path) -> ReadFile:
@@ -278,7 +290,8 @@ class ScriptFollower:
         shown = " ".join(words)
         if shown not in self.commands:
             self.commands.append(shown)
-        if runs_tests(words) and script_call(words) is None and tox_call(words) is None:  # those: what they run
+        followed = script_call(words) is not None or tox_call(words) is not None or nox_call(words) is not None
+        if runs_tests(words) and not followed:  # npm test, tox, nox: what they run counts
             where = ", ".join(p for p in (" -> ".join([origin or "a step", *chain]), _line_in(at, chain)) if p)
             entry = f"{where}: `{shown}`"
             if entry not in self.tests:
@@ -348,8 +361,8 @@ class ScriptFollower:
         here = self.directory(cwd, dirs, chain)
         if is_make(words[0]):
             return self.make_messages(words, shell, here, chain, dirs, origin)
-        package, tox = script_call(words), tox_call(words)
-        if package is not None or tox is not None:
+        package, tox, nox = script_call(words), tox_call(words), nox_call(words)
+        if package is not None or tox is not None or nox is not None:
             if here is None:
                 moved = self._unknown_folder(cwd, dirs, chain)
                 what = f"`{' '.join(words)}` runs after `cd {moved}`, a folder only the run knows"
@@ -357,6 +370,8 @@ class ScriptFollower:
                 return []
             if package is not None:
                 return self.package_messages(package, words, shell, here, chain, origin)
+            if nox is not None:
+                return self.nox_messages(nox, words, shell, here, chain, origin)
             return self.tox_messages(tox, words, shell, here, chain, origin) if tox is not None else []
         if here is None:
             called = self.called(words, shell, "", chain)
@@ -520,6 +535,108 @@ class ScriptFollower:
                         f"runs {element}: {path}:{command.line} `- {script}` tox ignores its exit code (the "
                         "leading `-`)"
                     )
+        return found
+
+    def nox_messages(
+        self, call: NoxCall, words: Sequence[str], shell: Shell, here: str, chain: tuple[str, ...], origin: str
+    ) -> list[str]:
+        """What the sessions a ``nox`` runs lose (``lakehouse.noxconfig``, the noxfile read, never run): each
+        ``session.run`` as its own process, ``success_codes`` beyond 0 losing its failure; the tests they reach are
+        counted, not ``nox``. No noxfile, no such session, a session skipped before its tests: no test counted."""
+        shown = " ".join(words)
+        if not call.runs_commands:
+            self._note(f"`{shown}`", "runs no session's commands (--list, --install-only...): runs no test")
+            return []
+        if call.unread_option is not None:
+            self._cannot_follow(origin, chain, f"`{shown}` picks sessions by `{call.unread_option}`, not read here")
+            return []
+        path = self.resolve(call.noxfile or NOXFILE, here, ())
+        if path is None:
+            self._cannot_follow(origin, chain, f"`{shown}` reads `{call.noxfile}`, a file only the run names")
+            return []
+        text = self._text(path)
+        if text is None:
+            self._note(f"`{shown}`", f"no {path} in the tree: runs no test (nox fails where it runs)")
+            return []
+        try:
+            noxfile = read_noxfile(text)
+        except NoxfileError as err:
+            self._unreadable(origin, chain, f"`{shown}` reads {path}, which this reader cannot judge: {path}, {err}")
+            return []
+        variables = shell.variables()
+        if call.sessions is None and "NOXSESSION" in variables and variables["NOXSESSION"] is None:
+            self._cannot_follow(origin, chain, f"`{shown}` runs the sessions of NOXSESSION, a value only the run knows")
+            return []
+        names, how = noxfile.selected(call, variables)
+        if not names:
+            self._note(path, f"no session selected ({how}): `{shown}` runs no test")
+        folder = posixpath.dirname(path)  # nox runs the sessions from the noxfile's folder
+        found: list[str] = []
+        done: set[str] = set()
+        while names:
+            name = names.pop(0)
+            session = noxfile.find(name)
+            if session is None:
+                self._note(path, f"no session `{name}` ({how}): `{shown}` runs no test for it (nox fails)")
+                continue
+            if session.name in done:
+                continue
+            done.add(session.name)
+            element = f"{path} session {session.name}"
+            if not self._reachable(element, chain):
+                continue
+            self._note(element, f"judged for `{shown}` ({path}:{session.line}; each command its own process)")
+            found += self._nox_steps(session.steps, path, element, names, folder, shell, chain, origin)
+        return found
+
+    def _nox_steps(
+        self,
+        steps: Sequence[NoxStep],
+        path: str,
+        element: str,
+        queue: list[str],
+        folder: str,
+        shell: Shell,
+        chain: tuple[str, ...],
+        origin: str,
+    ) -> list[str]:
+        """What one session's steps lose, each ``session.run`` judged as its own process from where the session
+        is (``session.chdir``); ``notify`` adds to ``queue``; what only the run decides is ``unfollowed``."""
+        found: list[str] = []
+        run_in: str | None = folder
+        moved = ""
+        each = Shell(True, False, "nox (each command its own process)", False, shell.environment, shell.closed)
+        inner = (*chain, element)
+        for step in steps:
+            where = f"{path}:{step.line}"
+            if step.kind == "skip":
+                what = "`return`" if step.text else "`session.skip()`"
+                if step.conditional:
+                    self._cannot_follow(
+                        origin,
+                        inner,
+                        f"{where} {what} under a condition only the run decides: what follows may not run",
+                    )
+                else:
+                    self._note(element, f"{where} {what} ends the session: what follows runs no test")
+            elif step.kind == "unread":
+                self._cannot_follow(origin, inner, f"{where} {step.text}")
+            elif step.kind == "notify" and step.target is not None:
+                queue.append(step.target)
+            elif step.kind == "chdir":
+                run_in = None if run_in is None or step.target is None else self.directory(run_in, (step.target,), ())
+                moved = moved if step.target is not None else "$NOX_CHDIR"
+            elif step.kind == "run" and step.words:
+                script = shlex.join(step.words)
+                if step.text:
+                    self._cannot_follow(origin, inner, f"{where} `{script}`: {step.text}")
+                follow = self.hook(run_in if run_in is not None else "", inner, origin)
+                if run_in is None:
+                    follow = _moved(follow, moved or "$NOX_CHDIR")
+                lost = lost_failures(script, each, follow, step.line)
+                found += [f"runs {element}: {where} `{f.command}` {f.message}" for f in lost]
+                if step.lost and posixpath.basename(step.words[0]) not in _CANNOT_FAIL:
+                    found.append(f"runs {element}: {where} `{script}` {step.lost}")
         return found
 
     def _tox_config(
