@@ -82,7 +82,15 @@ from lakehouse.makefiles import (
     parse_make,
 )
 from lakehouse.noxconfig import NOXFILE, NoxCall, NoxfileError, NoxStep, nox_call, read_noxfile
-from lakehouse.packagescripts import PackageJsonError, ScriptCall, read_scripts, script_call
+from lakehouse.packagescripts import (
+    PackageJsonError,
+    ScriptCall,
+    npmrc_settings,
+    package_manager,
+    read_scripts,
+    runs_hooks,
+    script_call,
+)
 from lakehouse.shellglob import ListDir, expand, unescape
 from lakehouse.shellstatus import (
     ACTION_PATH,
@@ -257,6 +265,9 @@ class ScriptFollower:
         #: check 3 makes a run that reached none red. ``commands``: every command reached, as run, for its reason.
         self.tests: list[str] = []
         self.commands: list[str] = []
+        #: Above 0 while following what may not run (a ``pre``/``post`` script only the run knows runs): judged, its
+        #: tests not counted.
+        self._uncounted = 0
         #: Where the command being followed is in its file (``line 3``), while it is followed.
         self._at = ""
         self._texts: dict[str, str | None] = {}
@@ -291,7 +302,7 @@ class ScriptFollower:
         if shown not in self.commands:
             self.commands.append(shown)
         followed = script_call(words) is not None or tox_call(words) is not None or nox_call(words) is not None
-        if runs_tests(words) and not followed:  # npm test, tox, nox: what they run counts
+        if runs_tests(words) and not followed and not self._uncounted:  # npm test, tox, nox: what they run counts
             where = ", ".join(p for p in (" -> ".join([origin or "a step", *chain]), _line_in(at, chain)) if p)
             entry = f"{where}: `{shown}`"
             if entry not in self.tests:
@@ -454,17 +465,47 @@ class ScriptFollower:
                 self._note(path, f"no script `{call.name}`: `{shown}` runs no test ({fails})")
             return []
         names = [f"pre{call.name}", call.name, f"post{call.name}"] if call.hooks else [call.name]
+        hooks: tuple[bool | None, str] = (True, "")
+        if any(n in scripts for n in names if n != call.name):
+            npmrc = self._npmrc(folder, every_folder=call.tool != "npm")  # npm: the project's; pnpm: the workspace's
+            hooks = runs_hooks(call, package_manager(text), npmrc, shell.variables())
         found: list[str] = []
         for name in (n for n in names if n in scripts):
             body, line = scripts[name]
             element = f"{path} scripts.{name.replace('/', ':')}"
+            hook = name != call.name
+            if hook and hooks[0] is False:
+                self._note(element, f"not run by `{shown}`: {hooks[1]}; runs no test")
+                continue
             if not self._reachable(element, chain):
                 continue
             run_as = Shell(False, False, f"{call.tool}'s `sh -c` (no -e)", False, shell.environment, shell.closed)
-            self._note(element, f"judged as {run_as.label}")
-            lost = lost_failures(body, run_as, self.hook(folder, (*chain, element), origin), line)
-            found += [f"runs {element}: {path}:{line + f.line - 1} `{f.command}` {f.message}" for f in lost]
+            uncounted = hook and hooks[0] is None  # it may not run: judged, its tests not counted
+            self._note(
+                element, f"judged as {run_as.label}" + (f"; its tests not counted: {hooks[1]}" if uncounted else "")
+            )
+            self._uncounted += uncounted
+            try:
+                lost = lost_failures(body, run_as, self.hook(folder, (*chain, element), origin), line)
+            finally:
+                self._uncounted -= uncounted
+            shown_lost = [f"runs {element}: {path}:{line + f.line - 1} `{f.command}` {f.message}" for f in lost]
+            if uncounted:  # lost only if the hook runs, which only the run knows: not proven red, not green
+                for entry in shown_lost:
+                    self._cannot_follow(origin, chain, f"`{shown}` may run {element} ({hooks[1]}), which {entry}")
+            else:
+                found += shown_lost
         return found
+
+    def _npmrc(self, folder: str, every_folder: bool) -> list[tuple[str, str]]:
+        """The ``.npmrc`` settings of ``folder`` (and, ``every_folder``, of each folder above it), nearest first."""
+        found: list[tuple[str, str]] = []
+        while True:
+            text = self._text(posixpath.join(folder, ".npmrc"))
+            found += npmrc_settings(text) if text is not None else []
+            if not folder or not every_folder:
+                return found
+            folder = posixpath.dirname(folder)
 
     def tox_messages(
         self, call: ToxCall, words: Sequence[str], shell: Shell, here: str, chain: tuple[str, ...], origin: str
