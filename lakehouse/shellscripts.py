@@ -105,7 +105,16 @@ from lakehouse.shellstatus import (
     with_action_path,
 )
 from lakehouse.testcommands import runs_tests
-from lakehouse.toxconfig import CONFIG_FILES, UNREAD_CONFIGS, ToxCall, ToxConfig, ToxConfigError, read_tox, tox_call
+from lakehouse.toxconfig import (
+    CONFIG_FILES,
+    UNREAD_CONFIGS,
+    ToxCall,
+    ToxConfig,
+    ToxConfigError,
+    ToxEnv,
+    read_tox,
+    tox_call,
+)
 
 #: Commands whose failure is nothing to lose (tox's ``- echo x``).
 _CANNOT_FAIL = frozenset({"echo", "printf", "true", ":"})
@@ -165,6 +174,13 @@ def _line_in(at: str, chain: tuple[str, ...]) -> str:
     """Where in the file being followed a command is (``line 3``): a Makefile's line names the Makefile, which
     ``chain`` already ends with, so that name is not said twice."""
     return at.removeprefix(f"{chain[-1]}, ") if chain else at
+
+
+def _same_python(version: str, installed: str) -> bool:
+    """``installed`` (a setup-python ``python-version``: ``3.11``, ``3.11.4``, ``pypy3.10``) is the ``version`` a tox
+    env asks for (``3.11``, ``pypy3.10``)."""
+    given = installed.strip().lower().replace("pypy-", "pypy")
+    return given == version or given.startswith(f"{version}.")
 
 
 def _moved(follow: Follow, folder: str) -> Follow:
@@ -265,6 +281,9 @@ class ScriptFollower:
         #: check 3 makes a run that reached none red. ``commands``: every command reached, as run, for its reason.
         self.tests: list[str] = []
         self.commands: list[str] = []
+        #: The Python versions the job of the step being followed sets up (``lakehouse.workflows.job_pythons``), for
+        #: a tox env that asks for one; None: only the run knows.
+        self.job_pythons: tuple[str, ...] | None = None
         #: Above 0 while following what may not run (a ``pre``/``post`` script only the run knows runs): judged, its
         #: tests not counted.
         self._uncounted = 0
@@ -552,6 +571,8 @@ class ScriptFollower:
             element = f"{path} [{env.section}]" if env.section != "testenv" else f"{path} [testenv] ({name})"
             if not self._reachable(element, chain):
                 continue
+            if self._tox_skips(env, call, config, element, shown, origin, chain):
+                continue
             run_in = self.directory(folder, (env.changedir,), chain)
             if run_in is None:
                 self._cannot_follow(origin, chain, f"`{shown}` runs {name}'s commands in `{env.changedir}`")
@@ -679,6 +700,48 @@ class ScriptFollower:
                 if step.lost and posixpath.basename(step.words[0]) not in _CANNOT_FAIL:
                     found.append(f"runs {element}: {where} `{script}` {step.lost}")
         return found
+
+    def _tox_skips(
+        self,
+        env: ToxEnv,
+        call: ToxCall,
+        config: ToxConfig,
+        element: str,
+        shown: str,
+        origin: str,
+        chain: tuple[str, ...],
+    ) -> bool:
+        """Whether tox may skip ``env`` and still exit 0: it asks for an interpreter (``py311``, ``basepython``) that
+        no ``actions/setup-python`` step of the job installs, and missing interpreters are skipped
+        (``--skip-missing-interpreters``, ``[tox] skip_missing_interpreters``, tox 4's default true). Noted: its tests
+        do not count; where only the run knows the job's Pythons, ``unfollowed``."""
+        if env.python is None:
+            return False
+        given = call.skip_missing
+        skips, why = config.skip_missing_interpreters()
+        if given in ("true", "false"):
+            skips, why = given == "true", f"`--skip-missing-interpreters {given}`"
+        if not skips:
+            return False
+        written, version, where = env.python
+        have = self.job_pythons
+        if have is None:
+            self._cannot_follow(
+                origin,
+                chain,
+                f"`{shown}` runs env {env.name}, which asks for {written} ({where}), and {why}: whether the job sets "
+                "up that Python only the run knows",
+            )
+            return False
+        if any(_same_python(version, installed) for installed in have):
+            return False
+        setup = f"sets up only {', '.join(have)}" if have else "sets up no Python (actions/setup-python)"
+        self._note(
+            element,
+            f"not counted for `{shown}`: env {env.name} asks for {written} ({where}), the job {setup}, and {why}: "
+            "tox skips the env and exits 0, so it runs no test",
+        )
+        return True
 
     def _tox_config(
         self, call: ToxCall, shown: str, here: str, chain: tuple[str, ...], origin: str
