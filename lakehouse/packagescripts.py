@@ -7,7 +7,8 @@ shell npm hands it to (``sh -c``, without ``-e``); this module says which script
 and where each script is in the file (``read_scripts``):
 
 - npm: ``test``/``t``/``tst`` (and ``install-test``, ``clean-install-test``...) run ``test``;
-  ``run``/``run-script`` run the script named; npm runs ``pre<name>`` and ``post<name>`` around it;
+  ``run``/``run-script`` run the script named; ``pre<name>`` and ``post<name>`` around it where the tool runs them
+  (``runs_hooks``: npm unless ``ignore-scripts``, yarn 1 but not yarn 2+, pnpm with ``enable-pre-post-scripts``);
 - yarn, pnpm: ``test``, ``run <name>``, and ``<name>`` alone when it is no command of theirs and the file has a
   script of that name (``yarn test:unit``); bun: ``run <name>`` and ``<name>`` alone (``bun test`` is bun's own
   runner, not a script);

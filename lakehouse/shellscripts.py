@@ -54,11 +54,15 @@ was met (``tests``): exit check 3 makes a guard run that reached none red.
 A package manager's script and tox are followed the same way, into the configuration of the tree, and count only for
 what they reach there: ``npm test``/``yarn test:unit``/``pnpm run x`` read the nearest ``package.json``
 (``lakehouse.packagescripts``) and judge the script's body (and npm's ``pre``/``post`` scripts) as the ``sh -c``
-(no ``-e``) npm runs it with; ``tox``/``tox -e x`` read ``tox.ini`` (``setup.cfg``, ``pyproject.toml``'s
-``legacy_tox_ini``: ``lakehouse.toxconfig``) and judge each command of each env it runs as its own process (``-e``),
-reporting a leading ``-`` and ``ignore_outcome = true``. No such file or script: noted, no test counted (the command
-fails where it runs, or runs nothing: nothing is reached). A file that cannot be parsed, ``tox.toml``, workspaces
-(``npm test -ws``, ``pnpm -r test``) and ``tox -m label``: ``unfollowed``, naming the file and line.
+(no ``-e``) npm runs it with, its ``pre``/``post`` scripts only where the tool runs them (``runs_hooks``: where
+only the run can tell, judged but their tests not counted); ``nox``/``nox -s x`` read ``noxfile.py``
+(``lakehouse.noxconfig``) and judge each ``session.run`` as its own process; ``tox``/``tox -e x`` read ``tox.ini``
+(``setup.cfg``, ``pyproject.toml``'s ``legacy_tox_ini``: ``lakehouse.toxconfig``) and judge each command of each
+env it runs as its own process (``-e``), reporting a leading ``-`` and ``ignore_outcome = true``, an env tox may skip
+for a missing interpreter not counted (``job_pythons``: what the step's job sets up). No such file or script: noted,
+no test counted (the command fails where it runs, or runs nothing: nothing is reached). A file that cannot be
+parsed, ``tox.toml``, workspaces (``npm test -ws``, ``pnpm -r test``) and ``tox -m label``: ``unfollowed``, naming the
+file and line.
 The scripts and make a command runs inherit its environment (``Shell.environment``): ``MAKEFLAGS``/
 ``GNUMAKEFLAGS`` with ``-i`` there is reported like ``make -i``.
 """

@@ -17,7 +17,12 @@ env's ``.tox`` folder (what is installed there is no file of the repository). No
 ``envlist``/``env_list`` (brace-expanded: ``py{311,312}``), else ``py``. ``ignore_errors = true`` is no lost
 failure: tox runs the remaining commands but still fails (its documentation: the exit code is kept).
 
-nox (``noxfile.py``, Python) is not read: ``nox`` counts as a test command by its name (``lakehouse.testcommands``).
+An env that asks for an interpreter (``basepython``, else a ``py311``/``py3.12`` factor of its name: ``ToxEnv.python``)
+is skipped, tox exiting 0, when that interpreter is missing and ``skip_missing_interpreters`` is on
+(``ToxConfig.skip_missing_interpreters``: ``[tox]``'s setting, else tox 4's default, true;
+``--skip-missing-interpreters`` on the command line wins): ``lakehouse.shellscripts`` counts its tests only where the
+job sets that Python up.
+nox's ``noxfile.py`` is read by ``lakehouse.noxconfig``.
 """
 
 from __future__ import annotations

@@ -30,7 +30,10 @@ def package(**scripts: str) -> str:
 NO_TEST_SPECIFIED = 'echo "Error: no test specified"'
 #: The job's Pythons: a tox env named for an interpreter (py311) counts only where the job sets it up (tox 4 skips
 #: an env whose interpreter is missing by default: tests/unit/test_ci_runs_tox_interpreters.py).
-SETUP_PYTHONS = '      - uses: actions/setup-python@v5\n        with:\n          python-version: |\n            3.11\n            3.12\n'
+SETUP_PYTHONS = (
+    "      - uses: actions/setup-python@v5\n        with:\n"
+    "          python-version: |\n            3.11\n            3.12\n"
+)
 TOX_HEADER = "[tox]\nenvlist = py\n\n"
 
 #: case -> (the step's command, the tree's files, parts of the reason)

@@ -156,7 +156,9 @@ CANNOT_TELL: dict[str, tuple[str, dict[str, str], str]] = {
     ),
     "the session handed to another module's code": (
         "nox -s tests",
-        noxfile("@nox.session\ndef tests(session):\n    helpers.run_tests(session)\n", head="import helpers\nimport nox\n"),
+        noxfile(
+            "@nox.session\ndef tests(session):\n    helpers.run_tests(session)\n", head="import helpers\nimport nox\n"
+        ),
         "noxfile.py:5 `helpers.run_tests(session)`",
     ),
     "nox -k": ("nox -k 'not lint'", noxfile(TESTS_SESSION), "`-k not lint`"),
@@ -215,14 +217,16 @@ HEALTHY: dict[str, tuple[str, dict[str, str], str]] = {
         "nox -s build",
         noxfile(
             TESTS_SESSION,
-            '@nox.session\ndef build(session):\n    session.run("python", "-m", "build")\n    session.notify("tests")\n',
+            '@nox.session\ndef build(session):\n    session.run("python", "-m", "build")\n'
+            '    session.notify("tests")\n',
         ),
         "`pytest -q`",
     ),
     "a script of the tree, from the noxfile's folder": (
         "nox -f ci/noxfile.py -s tests",
         {
-            "ci/noxfile.py": HEAD + '@nox.session\ndef tests(session):\n    session.run("bash", "run.sh", external=True)\n',
+            "ci/noxfile.py": HEAD
+            + '@nox.session\ndef tests(session):\n    session.run("bash", "run.sh", external=True)\n',
             "ci/run.sh": "set -e\npytest tests\n",
         },
         "`pytest tests`",
