@@ -65,6 +65,8 @@ class NoxCall:
     noxfile: str | None
     runs_commands: bool
     unread_option: str | None = None
+    #: ``--no-error-on-missing-interpreters`` (False) or ``--error-on-missing-interpreters`` (True); None: neither.
+    error_on_missing: bool | None = None
 
 
 def nox_call(words: Sequence[str]) -> NoxCall | None:
@@ -82,6 +84,7 @@ def nox_call(words: Sequence[str]) -> NoxCall | None:
     noxfile: str | None = None
     runs = True
     unread: str | None = None
+    error_on_missing: bool | None = None
     many: str | None = None  # the option collecting the words that follow
     index = 0
     while index < len(args):
@@ -112,12 +115,15 @@ def nox_call(words: Sequence[str]) -> NoxCall | None:
             unread = f"{option} {value}"
         elif option in _NO_RUN:
             runs = False
+        elif option in ("--error-on-missing-interpreters", "--no-error-on-missing-interpreters"):
+            error_on_missing = option == "--error-on-missing-interpreters"
     return NoxCall(
         tuple(sessions) if sessions is not None else None,
         tuple(tags) if tags is not None else None,
         noxfile,
         runs,
         unread,
+        error_on_missing,
     )
 
 
@@ -166,6 +172,8 @@ class Noxfile:
     default_tags: tuple[str, ...] | None = None
     #: The line that sets ``nox.options.sessions`` (or ``tags``), for messages.
     options_line: int = 0
+    #: ``nox.options.error_on_missing_interpreters = False``: its line (0: not set to False).
+    skips_missing_line: int = 0
 
     def find(self, requested: str) -> NoxSession | None:
         """The session nox runs for ``requested`` (``tests``, ``tests-3.12``, ``tests(django='2.0')``)."""
@@ -212,6 +220,8 @@ def read_noxfile(text: str) -> Noxfile:
             target = node.targets[0] if isinstance(node, ast.Assign) else node.target
             option = _option_name(target)
             value = reader.strings(node.value) if node.value is not None else None
+            if option == "error_on_missing_interpreters" and isinstance(node.value, ast.Constant):
+                found.skips_missing_line = node.lineno if node.value.value is False else 0
             if option in ("sessions", "tags") and value is not None:
                 found.options_line = node.lineno
                 if option == "sessions":

@@ -85,7 +85,16 @@ from lakehouse.makefiles import (
     makefile_masking,
     parse_make,
 )
-from lakehouse.noxconfig import NOXFILE, NoxCall, NoxfileError, NoxStep, nox_call, read_noxfile
+from lakehouse.noxconfig import (
+    NOXFILE,
+    NoxCall,
+    Noxfile,
+    NoxfileError,
+    NoxSession,
+    NoxStep,
+    nox_call,
+    read_noxfile,
+)
 from lakehouse.packagescripts import (
     PackageJsonError,
     ScriptCall,
@@ -116,6 +125,7 @@ from lakehouse.toxconfig import (
     ToxConfig,
     ToxConfigError,
     ToxEnv,
+    interpreter_version,
     read_tox,
     tox_call,
 )
@@ -651,9 +661,38 @@ class ScriptFollower:
             element = f"{path} session {session.name}"
             if not self._reachable(element, chain):
                 continue
+            if self._nox_skips(session, name, call, noxfile, path, element, shown):
+                continue
             self._note(element, f"judged for `{shown}` ({path}:{session.line}; each command its own process)")
             found += self._nox_steps(session.steps, path, element, names, folder, shell, chain, origin)
         return found
+
+    def _nox_skips(
+        self, session: NoxSession, name: str, call: NoxCall, noxfile: Noxfile, path: str, element: str, shown: str
+    ) -> bool:
+        """Whether nox may skip ``session`` and exit 0: missing interpreters are told not to fail it
+        (``--no-error-on-missing-interpreters``, ``nox.options.error_on_missing_interpreters = False``; nox's own
+        default fails them in CI) and none of the Pythons it runs with (``python=``; ``tests-3.12``: that one) is
+        one the job sets up. Noted, its tests not counted; where only the run knows the job's Pythons, counted."""
+        skips = call.error_on_missing is False or (call.error_on_missing is None and noxfile.skips_missing_line > 0)
+        wanted = [p for p in session.pythons if name in (session.name, f"{session.name}-{p}") or f"-{p}(" in name]
+        have = self.job_pythons
+        if not skips or not wanted or have is None:
+            return False
+        if any(_same_python(interpreter_version(f"py{p}") or p, installed) for p in wanted for installed in have):
+            return False
+        why = (
+            "`--no-error-on-missing-interpreters`"
+            if call.error_on_missing is False
+            else f"{path}:{noxfile.skips_missing_line} `nox.options.error_on_missing_interpreters = False`"
+        )
+        setup = f"sets up only {', '.join(have)}" if have else "sets up no Python (actions/setup-python)"
+        self._note(
+            element,
+            f"not counted for `{shown}`: session {name} runs with Python {', '.join(wanted)}, the job {setup}, and "
+            f"{why}: nox skips it and exits 0, so it runs no test",
+        )
+        return True
 
     def _nox_steps(
         self,

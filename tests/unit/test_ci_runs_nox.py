@@ -16,6 +16,7 @@ from lakehouse.noxconfig import nox_call, read_noxfile
 from lakehouse.outcome import Status
 from tests.fake_github import GUARD_PATH, FakeGitHub, github, sha
 from tests.unit.test_ci_runs_tests import ask, guard, run_step, serve
+from tests.unit.test_ci_runs_tox_interpreters import setup_python, workflow
 
 __all__ = ["github"]  # the fixture, imported for this module's tests
 
@@ -266,3 +267,56 @@ def test_the_call_and_the_sessions_are_read_as_nox_reads_them() -> None:
     (session,) = parsed.sessions
     assert (session.name, session.line) == ("tests", 5)
     assert [s.words for s in session.steps if s.kind == "run"] == [("pytest", "-q")]
+
+
+#: case -> (the workflow, the tree's files, what the evidence or reason says): a session whose Pythons the job does
+#: not set up, where missing interpreters are told not to fail nox (its default in CI fails them).
+MISSING_PYTHON = noxfile('@nox.session(python=["3.12"])\ndef tests(session):\n    session.run("pytest")\n')
+
+
+@pytest.mark.parametrize(
+    ("document", "files", "said"),
+    [
+        (
+            workflow(setup_python('"3.11"'), run_step("nox -s tests --no-error-on-missing-interpreters")),
+            MISSING_PYTHON,
+            "session tests runs with Python 3.12, the job sets up only 3.11, and `--no-error-on-missing-interpreters`",
+        ),
+        (
+            workflow(run_step("nox -s tests-3.13")),
+            noxfile(
+                '@nox.session(python=["3.12", "3.13"])\ndef tests(session):\n    session.run("pytest")\n',
+                head="import nox\n\nnox.options.error_on_missing_interpreters = False\n\n",
+            ),
+            "noxfile.py:3 `nox.options.error_on_missing_interpreters = False`",
+        ),
+    ],
+    ids=["--no-error-on-missing-interpreters", "nox.options.error_on_missing_interpreters = False"],
+)
+def test_a_session_nox_may_skip_for_a_missing_python_runs_no_test(
+    github: FakeGitHub, document: str, files: dict[str, str], said: str
+) -> None:
+    serve(github, document, files)
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, (outcome.status, outcome.reason)
+    assert said in str(outcome.reason), outcome.reason
+    assert outcome.details["github"]["workflow_files"]["run #9"]["tests"] == []
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        workflow(
+            setup_python("${{ matrix.py }}"),
+            run_step("nox -s tests-3.12 --no-error-on-missing-interpreters"),
+            matrix='py: ["3.11", "3.12"]',
+        ),
+        workflow(run_step("nox -s tests")),  # missing interpreters fail nox in CI by default
+    ],
+    ids=["the job sets the session's Python up", "missing interpreters fail nox"],
+)
+def test_a_session_whose_python_is_there_or_fails_nox_counts(github: FakeGitHub, document: str) -> None:
+    serve(github, document, MISSING_PYTHON)
+    outcome = ask(github)
+    assert outcome.status is Status.PASSED, outcome.reason
+    assert any("`pytest`" in t for t in outcome.details["github"]["workflow_files"]["run #9"]["tests"])
