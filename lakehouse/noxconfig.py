@@ -23,6 +23,11 @@ What is read, as nox reads it (nox.thea.codes, "Command-line usage" and "Configu
   session passed to a function of another module, or a program only the run names
   (``session.run(*cmd)``), is ``unread``.
 
+Missing interpreters: nox fails a session whose ``python=`` it cannot find when ``CI`` is set (GitHub sets it), unless
+told not to (``--no-error-on-missing-interpreters``, ``nox.options.error_on_missing_interpreters = False``:
+``NoxCall.error_on_missing``, ``Noxfile.skips_missing_line``); then it skips the session and exits 0, so
+``lakehouse.shellscripts`` counts such a session only where the job sets one of its Pythons up.
+
 ``nox`` runs in the folder it is called from (``-f``/``--noxfile`` names another file) and runs the sessions from
 the noxfile's folder.
 """
