@@ -314,6 +314,9 @@ class _Reader:
         helper = len(chain) > 1  # a function the session is passed to: its `return` ends it, not the session
         for statement in statements:
             nested = self._nested(statement)
+            if isinstance(statement, ast.With | ast.AsyncWith):  # `with session.chdir("tests"):`
+                items = [c for item in statement.items for c in _calls(item.context_expr)]
+                steps += [s for c in items for s in self.call(c, session, conditional, chain)]
             if nested is not None:
                 for branch, maybe in nested:
                     steps += self.body(branch, session, conditional or maybe, chain)
@@ -332,8 +335,8 @@ class _Reader:
     @staticmethod
     def _nested(statement: ast.stmt) -> list[tuple[Sequence[ast.stmt], bool]] | None:
         """The blocks of a compound statement, each with whether only the run decides it runs; None for a simple
-        statement. (An ``if``'s test, a ``for``'s iterable, a ``with``'s items are not read: nox calls there are
-        rare; a call made there is not counted.)"""
+        statement. (An ``if``'s test, a ``for``'s iterable are not read: nox calls there are
+        rare; a call made there is not counted; a ``with``'s items are, by ``body``.)"""
         if isinstance(statement, ast.If):
             return [(statement.body, True), (statement.orelse, True)]
         if isinstance(statement, ast.For | ast.AsyncFor | ast.While):
@@ -420,7 +423,7 @@ class _Reader:
         return NoxStep("run", call.lineno, tuple(words), lost, conditional, text=unknown)
 
 
-def _calls(statement: ast.stmt) -> list[ast.Call]:
+def _calls(statement: ast.AST) -> list[ast.Call]:
     """The calls a simple statement makes, in the order Python makes them (arguments before the call)."""
     found: list[ast.Call] = []
 

@@ -240,6 +240,15 @@ HEALTHY: dict[str, tuple[str, dict[str, str], str]] = {
         ),
         "`pytest tests`",
     ),
+    "with session.chdir: a script of that folder": (
+        "nox -s tests",
+        {
+            "noxfile.py": HEAD + '@nox.session\ndef tests(session):\n    with session.chdir("ci"):\n'
+            '        session.run("./run.sh", external=True)\n',
+            "ci/run.sh": "#!/bin/sh -e\npytest -x\n",
+        },
+        "`pytest -x`",
+    ),
     "success_codes=[0]": (
         "nox -s tests",
         noxfile('@nox.session\ndef tests(session):\n    session.run("pytest", success_codes=[0])\n'),
