@@ -7,7 +7,8 @@ shell npm hands it to (``sh -c``, without ``-e``); this module says which script
 and where each script is in the file (``read_scripts``):
 
 - npm: ``test``/``t``/``tst`` (and ``install-test``, ``clean-install-test``...) run ``test``;
-  ``run``/``run-script`` run the script named; npm runs ``pre<name>`` and ``post<name>`` around it;
+  ``run``/``run-script`` run the script named; ``pre<name>`` and ``post<name>`` around it where the tool runs them
+  (``runs_hooks``: npm unless ``ignore-scripts``, yarn 1 but not yarn 2+, pnpm with ``enable-pre-post-scripts``);
 - yarn, pnpm: ``test``, ``run <name>``, and ``<name>`` alone when it is no command of theirs and the file has a
   script of that name (``yarn test:unit``); bun: ``run <name>`` and ``<name>`` alone (``bun test`` is bun's own
   runner, not a script);
@@ -71,7 +72,8 @@ _WORKSPACES = frozenset(
 @dataclass(frozen=True)
 class ScriptCall:
     """The script a package manager's command runs: ``tool``, the script's ``name``, the ``folder`` an option names
-    (as written; None: where the command runs), whether the tool runs ``pre``/``post`` scripts around it, whether
+    (as written; None: where the command runs), whether the tool may run ``pre``/``post`` scripts around it
+    (``runs_hooks`` says whether it does), whether
     the name was given alone (``yarn lint``: a script only if the file has one), ``--if-present``, and the option
     naming workspaces (None: none)."""
 
@@ -82,6 +84,9 @@ class ScriptCall:
     implicit: bool = False
     if_present: bool = False
     workspaces: str | None = None
+    #: The hook settings given on the command line (``--ignore-scripts``, ``--enable-pre-post-scripts=false``):
+    #: (setting, ``true``/``false``), read by ``runs_hooks``.
+    settings: tuple[tuple[str, str], ...] = ()
 
 
 def script_call(words: Sequence[str]) -> ScriptCall | None:
@@ -95,6 +100,7 @@ def script_call(words: Sequence[str]) -> ScriptCall | None:
     folder: str | None = None
     workspaces: str | None = None
     if_present = False
+    settings: list[tuple[str, str]] = []
     args = list(words[1:])
     index = 0
     while index < len(args):
@@ -118,20 +124,112 @@ def script_call(words: Sequence[str]) -> ScriptCall | None:
             workspaces = arg if eq or name not in _VALUED[tool] else f"{name} {value}"
         elif name == "--if-present":
             if_present = True
+        elif name.removeprefix("--") in HOOK_SETTINGS:
+            settings.append((name.removeprefix("--"), value.lower() if eq else "true"))
     if not operands:
         return None
     first = operands[0]
+    hooks = tool != "bun"  # bun's hooks are not read here: neither judged nor counted
     if tool == "yarn" and first in ("workspace", "workspaces"):
         return ScriptCall(tool, " ".join(operands[1:]), folder, workspaces=f"yarn {first}")
     if first in _TEST[tool]:
-        return ScriptCall(tool, "test", folder, tool == "npm", False, if_present, workspaces)
+        return ScriptCall(tool, "test", folder, hooks, False, if_present, workspaces, tuple(settings))
     if first in _RUN[tool]:
         if len(operands) < 2:
             return None  # `npm run` lists the scripts
-        return ScriptCall(tool, operands[1], folder, tool == "npm", False, if_present, workspaces)
+        return ScriptCall(tool, operands[1], folder, hooks, False, if_present, workspaces, tuple(settings))
     if tool != "npm" and first not in _OWN_COMMANDS and "/" not in first and "." not in first.rsplit(":", 1)[-1]:
-        return ScriptCall(tool, first, folder, False, True, if_present, workspaces)
+        return ScriptCall(tool, first, folder, hooks, True, if_present, workspaces, tuple(settings))
     return None
+
+
+#: The settings that decide whether npm and pnpm run ``pre<name>``/``post<name>`` around a script.
+HOOK_SETTINGS = frozenset({"ignore-scripts", "enable-pre-post-scripts"})
+
+
+def runs_hooks(
+    call: ScriptCall,
+    package_manager: str | None,
+    npmrc: Sequence[tuple[str, str]],
+    environment: dict[str, str | None],
+) -> tuple[bool | None, str]:
+    """Whether ``call``'s tool runs the script's ``pre``/``post`` scripts (None: only the run can tell), and why.
+
+    As the tools document it:
+
+    - npm runs them unless ``ignore-scripts`` is set ("commands explicitly intended to run a particular script, such
+      as npm start, npm stop, npm restart, npm test, and npm run-script will still run their intended script if
+      ignore-scripts is set, but they will not run any pre- or post-scripts": docs.npmjs.com/cli/v9/commands/npm-test);
+    - yarn 1 (classic) runs them; yarn 2 and later (berry) do not ("we intentionally don't support arbitrary pre and
+      post hooks for user-defined scripts (such as prestart)": yarnpkg.com/advanced/lifecycle-scripts), so only
+      ``package.json``'s ``packageManager`` (``yarn@1.22.22``, ``yarn@4.1.0``: what corepack runs) tells which;
+    - pnpm runs them only with ``enable-pre-post-scripts=true`` (pnpm.io/cli/run, pnpm/pnpm#2891: off since pnpm 6);
+      its default changed again in later majors, so without the setting only the run can tell.
+
+    ``npmrc``: the ``.npmrc`` settings that apply, nearest first (``key``, value); ``environment``: the command's
+    variables (``npm_config_ignore_scripts``), a value None when the run's. The command line's settings win, then
+    the environment's, then ``.npmrc``'s."""
+
+    def setting(key: str) -> tuple[str | None, str] | None:
+        given = dict(call.settings).get(key)
+        if given is not None:
+            return given, f"`--{key}` on the command line"
+        for name, value in environment.items():
+            if name.lower() == f"npm_config_{key.replace('-', '_')}":
+                return (value.lower() if value is not None else None), f"{name} in its environment"
+        for name, value in npmrc:
+            if name == key:
+                return value.lower(), f"`{key}={value}` in .npmrc"
+        return None
+
+    if call.tool == "npm":
+        ignore = setting("ignore-scripts")
+        if ignore is None or ignore[0] == "false":
+            return True, "npm runs `pre`/`post` scripts"
+        if ignore[0] is None:
+            return None, f"ignore-scripts set to a value only the run knows ({ignore[1]})"
+        return False, f"npm runs no `pre`/`post` script with ignore-scripts ({ignore[1]})"
+    if call.tool == "pnpm":
+        enabled = setting("enable-pre-post-scripts")
+        if enabled is None:
+            return None, "pnpm runs `pre`/`post` scripts only with enable-pre-post-scripts, set nowhere the tree shows"
+        if enabled[0] is None:
+            return None, f"enable-pre-post-scripts set to a value only the run knows ({enabled[1]})"
+        on = enabled[0] == "true"
+        return on, f"pnpm {'runs' if on else 'runs no'} `pre`/`post` scripts ({enabled[1]})"
+    if call.tool == "yarn":
+        version = re.match(r"^yarn@(\d+)\.", package_manager or "")
+        if version is None:
+            return None, (
+                "yarn 1 runs `pre`/`post` scripts, yarn 2+ does not, and package.json's packageManager does not say "
+                "which yarn runs"
+            )
+        classic = version.group(1) == "1"
+        verb = "runs" if classic else "runs no"
+        return classic, f"{package_manager} (package.json's packageManager) {verb} `pre`/`post` scripts"
+    return False, f"{call.tool}'s `pre`/`post` scripts are not read here"
+
+
+def package_manager(text: str) -> str | None:
+    """``package.json``'s ``packageManager`` (``yarn@4.1.0``), None when unset or the file is not JSON."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    value = document.get("packageManager") if isinstance(document, dict) else None
+    return value if isinstance(value, str) else None
+
+
+def npmrc_settings(text: str) -> list[tuple[str, str]]:
+    """The ``key=value`` settings of an ``.npmrc`` (ini: ``#`` and ``;`` start comments)."""
+    found: list[tuple[str, str]] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped[0] in "#;" or "=" not in stripped:
+            continue
+        key, value = stripped.split("=", 1)
+        found.append((key.strip(), value.strip().strip("\"'")))
+    return found
 
 
 class PackageJsonError(ValueError):

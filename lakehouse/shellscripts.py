@@ -54,11 +54,15 @@ was met (``tests``): exit check 3 makes a guard run that reached none red.
 A package manager's script and tox are followed the same way, into the configuration of the tree, and count only for
 what they reach there: ``npm test``/``yarn test:unit``/``pnpm run x`` read the nearest ``package.json``
 (``lakehouse.packagescripts``) and judge the script's body (and npm's ``pre``/``post`` scripts) as the ``sh -c``
-(no ``-e``) npm runs it with; ``tox``/``tox -e x`` read ``tox.ini`` (``setup.cfg``, ``pyproject.toml``'s
-``legacy_tox_ini``: ``lakehouse.toxconfig``) and judge each command of each env it runs as its own process (``-e``),
-reporting a leading ``-`` and ``ignore_outcome = true``. No such file or script: noted, no test counted (the command
-fails where it runs, or runs nothing: nothing is reached). A file that cannot be parsed, ``tox.toml``, workspaces
-(``npm test -ws``, ``pnpm -r test``) and ``tox -m label``: ``unfollowed``, naming the file and line.
+(no ``-e``) npm runs it with, its ``pre``/``post`` scripts only where the tool runs them (``runs_hooks``: where
+only the run can tell, judged but their tests not counted); ``nox``/``nox -s x`` read ``noxfile.py``
+(``lakehouse.noxconfig``) and judge each ``session.run`` as its own process; ``tox``/``tox -e x`` read ``tox.ini``
+(``setup.cfg``, ``pyproject.toml``'s ``legacy_tox_ini``: ``lakehouse.toxconfig``) and judge each command of each
+env it runs as its own process (``-e``), reporting a leading ``-`` and ``ignore_outcome = true``, an env tox may skip
+for a missing interpreter not counted (``job_pythons``: what the step's job sets up). No such file or script: noted,
+no test counted (the command fails where it runs, or runs nothing: nothing is reached). A file that cannot be
+parsed, ``tox.toml``, workspaces (``npm test -ws``, ``pnpm -r test``) and ``tox -m label``: ``unfollowed``, naming the
+file and line.
 The scripts and make a command runs inherit its environment (``Shell.environment``): ``MAKEFLAGS``/
 ``GNUMAKEFLAGS`` with ``-i`` there is reported like ``make -i``.
 """
@@ -81,7 +85,25 @@ from lakehouse.makefiles import (
     makefile_masking,
     parse_make,
 )
-from lakehouse.packagescripts import PackageJsonError, ScriptCall, read_scripts, script_call
+from lakehouse.noxconfig import (
+    NOXFILE,
+    NoxCall,
+    Noxfile,
+    NoxfileError,
+    NoxSession,
+    NoxStep,
+    nox_call,
+    read_noxfile,
+)
+from lakehouse.packagescripts import (
+    PackageJsonError,
+    ScriptCall,
+    npmrc_settings,
+    package_manager,
+    read_scripts,
+    runs_hooks,
+    script_call,
+)
 from lakehouse.shellglob import ListDir, expand, unescape
 from lakehouse.shellstatus import (
     ACTION_PATH,
@@ -96,7 +118,17 @@ from lakehouse.shellstatus import (
     with_action_path,
 )
 from lakehouse.testcommands import runs_tests
-from lakehouse.toxconfig import CONFIG_FILES, UNREAD_CONFIGS, ToxCall, ToxConfig, ToxConfigError, read_tox, tox_call
+from lakehouse.toxconfig import (
+    CONFIG_FILES,
+    UNREAD_CONFIGS,
+    ToxCall,
+    ToxConfig,
+    ToxConfigError,
+    ToxEnv,
+    interpreter_version,
+    read_tox,
+    tox_call,
+)
 
 #: Commands whose failure is nothing to lose (tox's ``- echo x``).
 _CANNOT_FAIL = frozenset({"echo", "printf", "true", ":"})
@@ -156,6 +188,24 @@ def _line_in(at: str, chain: tuple[str, ...]) -> str:
     """Where in the file being followed a command is (``line 3``): a Makefile's line names the Makefile, which
     ``chain`` already ends with, so that name is not said twice."""
     return at.removeprefix(f"{chain[-1]}, ") if chain else at
+
+
+def _same_python(version: str, installed: str) -> bool:
+    """``installed`` (a setup-python ``python-version``: ``3.11``, ``3.11.4``, ``pypy3.10``) is the ``version`` a tox
+    env asks for (``3.11``, ``pypy3.10``)."""
+    given = installed.strip().lower().replace("pypy-", "pypy")
+    return given == version or given.startswith(f"{version}.")
+
+
+def _moved(follow: Follow, folder: str) -> Follow:
+    """``follow`` for commands run in ``folder``, a folder only the run names (``session.chdir(path)``)."""
+
+    def moved(
+        words: Sequence[str], shell: Shell, dirs: tuple[str, ...] = (), at: str = "", glob: bool = False
+    ) -> list[str]:
+        return follow(words, shell, (folder, *dirs), at, glob)
+
+    return moved
 
 
 def checkout_reader(root: Path) -> ReadFile:
@@ -245,6 +295,12 @@ class ScriptFollower:
         #: check 3 makes a run that reached none red. ``commands``: every command reached, as run, for its reason.
         self.tests: list[str] = []
         self.commands: list[str] = []
+        #: The Python versions the job of the step being followed sets up (``lakehouse.workflows.job_pythons``), for
+        #: a tox env that asks for one; None: only the run knows.
+        self.job_pythons: tuple[str, ...] | None = None
+        #: Above 0 while following what may not run (a ``pre``/``post`` script only the run knows runs): judged, its
+        #: tests not counted.
+        self._uncounted = 0
         #: Where the command being followed is in its file (``line 3``), while it is followed.
         self._at = ""
         self._texts: dict[str, str | None] = {}
@@ -278,7 +334,8 @@ class ScriptFollower:
         shown = " ".join(words)
         if shown not in self.commands:
             self.commands.append(shown)
-        if runs_tests(words) and script_call(words) is None and tox_call(words) is None:  # those: what they run
+        followed = script_call(words) is not None or tox_call(words) is not None or nox_call(words) is not None
+        if runs_tests(words) and not followed and not self._uncounted:  # npm test, tox, nox: what they run counts
             where = ", ".join(p for p in (" -> ".join([origin or "a step", *chain]), _line_in(at, chain)) if p)
             entry = f"{where}: `{shown}`"
             if entry not in self.tests:
@@ -348,8 +405,8 @@ class ScriptFollower:
         here = self.directory(cwd, dirs, chain)
         if is_make(words[0]):
             return self.make_messages(words, shell, here, chain, dirs, origin)
-        package, tox = script_call(words), tox_call(words)
-        if package is not None or tox is not None:
+        package, tox, nox = script_call(words), tox_call(words), nox_call(words)
+        if package is not None or tox is not None or nox is not None:
             if here is None:
                 moved = self._unknown_folder(cwd, dirs, chain)
                 what = f"`{' '.join(words)}` runs after `cd {moved}`, a folder only the run knows"
@@ -357,6 +414,8 @@ class ScriptFollower:
                 return []
             if package is not None:
                 return self.package_messages(package, words, shell, here, chain, origin)
+            if nox is not None:
+                return self.nox_messages(nox, words, shell, here, chain, origin)
             return self.tox_messages(tox, words, shell, here, chain, origin) if tox is not None else []
         if here is None:
             called = self.called(words, shell, "", chain)
@@ -439,17 +498,47 @@ class ScriptFollower:
                 self._note(path, f"no script `{call.name}`: `{shown}` runs no test ({fails})")
             return []
         names = [f"pre{call.name}", call.name, f"post{call.name}"] if call.hooks else [call.name]
+        hooks: tuple[bool | None, str] = (True, "")
+        if any(n in scripts for n in names if n != call.name):
+            npmrc = self._npmrc(folder, every_folder=call.tool != "npm")  # npm: the project's; pnpm: the workspace's
+            hooks = runs_hooks(call, package_manager(text), npmrc, shell.variables())
         found: list[str] = []
         for name in (n for n in names if n in scripts):
             body, line = scripts[name]
             element = f"{path} scripts.{name.replace('/', ':')}"
+            hook = name != call.name
+            if hook and hooks[0] is False:
+                self._note(element, f"not run by `{shown}`: {hooks[1]}; runs no test")
+                continue
             if not self._reachable(element, chain):
                 continue
             run_as = Shell(False, False, f"{call.tool}'s `sh -c` (no -e)", False, shell.environment, shell.closed)
-            self._note(element, f"judged as {run_as.label}")
-            lost = lost_failures(body, run_as, self.hook(folder, (*chain, element), origin), line)
-            found += [f"runs {element}: {path}:{line + f.line - 1} `{f.command}` {f.message}" for f in lost]
+            uncounted = hook and hooks[0] is None  # it may not run: judged, its tests not counted
+            self._note(
+                element, f"judged as {run_as.label}" + (f"; its tests not counted: {hooks[1]}" if uncounted else "")
+            )
+            self._uncounted += uncounted
+            try:
+                lost = lost_failures(body, run_as, self.hook(folder, (*chain, element), origin), line)
+            finally:
+                self._uncounted -= uncounted
+            shown_lost = [f"runs {element}: {path}:{line + f.line - 1} `{f.command}` {f.message}" for f in lost]
+            if uncounted:  # lost only if the hook runs, which only the run knows: not proven red, not green
+                for entry in shown_lost:
+                    self._cannot_follow(origin, chain, f"`{shown}` may run {element} ({hooks[1]}), which {entry}")
+            else:
+                found += shown_lost
         return found
+
+    def _npmrc(self, folder: str, every_folder: bool) -> list[tuple[str, str]]:
+        """The ``.npmrc`` settings of ``folder`` (and, ``every_folder``, of each folder above it), nearest first."""
+        found: list[tuple[str, str]] = []
+        while True:
+            text = self._text(posixpath.join(folder, ".npmrc"))
+            found += npmrc_settings(text) if text is not None else []
+            if not folder or not every_folder:
+                return found
+            folder = posixpath.dirname(folder)
 
     def tox_messages(
         self, call: ToxCall, words: Sequence[str], shell: Shell, here: str, chain: tuple[str, ...], origin: str
@@ -496,6 +585,8 @@ class ScriptFollower:
             element = f"{path} [{env.section}]" if env.section != "testenv" else f"{path} [testenv] ({name})"
             if not self._reachable(element, chain):
                 continue
+            if self._tox_skips(env, call, config, element, shown, origin, chain):
+                continue
             run_in = self.directory(folder, (env.changedir,), chain)
             if run_in is None:
                 self._cannot_follow(origin, chain, f"`{shown}` runs {name}'s commands in `{env.changedir}`")
@@ -521,6 +612,179 @@ class ScriptFollower:
                         "leading `-`)"
                     )
         return found
+
+    def nox_messages(
+        self, call: NoxCall, words: Sequence[str], shell: Shell, here: str, chain: tuple[str, ...], origin: str
+    ) -> list[str]:
+        """What the sessions a ``nox`` runs lose (``lakehouse.noxconfig``, the noxfile read, never run): each
+        ``session.run`` as its own process, ``success_codes`` beyond 0 losing its failure; the tests they reach are
+        counted, not ``nox``. No noxfile, no such session, a session skipped before its tests: no test counted."""
+        shown = " ".join(words)
+        if not call.runs_commands:
+            self._note(f"`{shown}`", "runs no session's commands (--list, --install-only...): runs no test")
+            return []
+        if call.unread_option is not None:
+            self._cannot_follow(origin, chain, f"`{shown}` picks sessions by `{call.unread_option}`, not read here")
+            return []
+        path = self.resolve(call.noxfile or NOXFILE, here, ())
+        if path is None:
+            self._cannot_follow(origin, chain, f"`{shown}` reads `{call.noxfile}`, a file only the run names")
+            return []
+        text = self._text(path)
+        if text is None:
+            self._note(f"`{shown}`", f"no {path} in the tree: runs no test (nox fails where it runs)")
+            return []
+        try:
+            noxfile = read_noxfile(text)
+        except NoxfileError as err:
+            self._unreadable(origin, chain, f"`{shown}` reads {path}, which this reader cannot judge: {path}, {err}")
+            return []
+        variables = shell.variables()
+        if call.sessions is None and "NOXSESSION" in variables and variables["NOXSESSION"] is None:
+            self._cannot_follow(origin, chain, f"`{shown}` runs the sessions of NOXSESSION, a value only the run knows")
+            return []
+        names, how = noxfile.selected(call, variables)
+        if not names:
+            self._note(path, f"no session selected ({how}): `{shown}` runs no test")
+        folder = posixpath.dirname(path)  # nox runs the sessions from the noxfile's folder
+        found: list[str] = []
+        done: set[str] = set()
+        while names:
+            name = names.pop(0)
+            session = noxfile.find(name)
+            if session is None:
+                self._note(path, f"no session `{name}` ({how}): `{shown}` runs no test for it (nox fails)")
+                continue
+            if session.name in done:
+                continue
+            done.add(session.name)
+            element = f"{path} session {session.name}"
+            if not self._reachable(element, chain):
+                continue
+            if self._nox_skips(session, name, call, noxfile, path, element, shown):
+                continue
+            self._note(element, f"judged for `{shown}` ({path}:{session.line}; each command its own process)")
+            found += self._nox_steps(session.steps, path, element, names, folder, shell, chain, origin)
+        return found
+
+    def _nox_skips(
+        self, session: NoxSession, name: str, call: NoxCall, noxfile: Noxfile, path: str, element: str, shown: str
+    ) -> bool:
+        """Whether nox may skip ``session`` and exit 0: missing interpreters are told not to fail it
+        (``--no-error-on-missing-interpreters``, ``nox.options.error_on_missing_interpreters = False``; nox's own
+        default fails them in CI) and none of the Pythons it runs with (``python=``; ``tests-3.12``: that one) is
+        one the job sets up. Noted, its tests not counted; where only the run knows the job's Pythons, counted."""
+        skips = call.error_on_missing is False or (call.error_on_missing is None and noxfile.skips_missing_line > 0)
+        wanted = [p for p in session.pythons if name in (session.name, f"{session.name}-{p}") or f"-{p}(" in name]
+        have = self.job_pythons
+        if not skips or not wanted or have is None:
+            return False
+        if any(_same_python(interpreter_version(f"py{p}") or p, installed) for p in wanted for installed in have):
+            return False
+        why = (
+            "`--no-error-on-missing-interpreters`"
+            if call.error_on_missing is False
+            else f"{path}:{noxfile.skips_missing_line} `nox.options.error_on_missing_interpreters = False`"
+        )
+        setup = f"sets up only {', '.join(have)}" if have else "sets up no Python (actions/setup-python)"
+        self._note(
+            element,
+            f"not counted for `{shown}`: session {name} runs with Python {', '.join(wanted)}, the job {setup}, and "
+            f"{why}: nox skips it and exits 0, so it runs no test",
+        )
+        return True
+
+    def _nox_steps(
+        self,
+        steps: Sequence[NoxStep],
+        path: str,
+        element: str,
+        queue: list[str],
+        folder: str,
+        shell: Shell,
+        chain: tuple[str, ...],
+        origin: str,
+    ) -> list[str]:
+        """What one session's steps lose, each ``session.run`` judged as its own process from where the session
+        is (``session.chdir``); ``notify`` adds to ``queue``; what only the run decides is ``unfollowed``."""
+        found: list[str] = []
+        run_in: str | None = folder
+        moved = ""
+        each = Shell(True, False, "nox (each command its own process)", False, shell.environment, shell.closed)
+        inner = (*chain, element)
+        for step in steps:
+            where = f"{path}:{step.line}"
+            if step.kind == "skip":
+                what = "`return`" if step.text else "`session.skip()`"
+                if step.conditional:
+                    self._cannot_follow(
+                        origin,
+                        inner,
+                        f"{where} {what} under a condition only the run decides: what follows may not run",
+                    )
+                else:
+                    self._note(element, f"{where} {what} ends the session: what follows runs no test")
+            elif step.kind == "unread":
+                self._cannot_follow(origin, inner, f"{where} {step.text}")
+            elif step.kind == "notify" and step.target is not None:
+                queue.append(step.target)
+            elif step.kind == "chdir":
+                run_in = None if run_in is None or step.target is None else self.directory(run_in, (step.target,), ())
+                moved = moved if step.target is not None else "$NOX_CHDIR"
+            elif step.kind == "run" and step.words:
+                script = shlex.join(step.words)
+                if step.text:
+                    self._cannot_follow(origin, inner, f"{where} `{script}`: {step.text}")
+                follow = self.hook(run_in if run_in is not None else "", inner, origin)
+                if run_in is None:
+                    follow = _moved(follow, moved or "$NOX_CHDIR")
+                lost = lost_failures(script, each, follow, step.line)
+                found += [f"runs {element}: {where} `{f.command}` {f.message}" for f in lost]
+                if step.lost and posixpath.basename(step.words[0]) not in _CANNOT_FAIL:
+                    found.append(f"runs {element}: {where} `{script}` {step.lost}")
+        return found
+
+    def _tox_skips(
+        self,
+        env: ToxEnv,
+        call: ToxCall,
+        config: ToxConfig,
+        element: str,
+        shown: str,
+        origin: str,
+        chain: tuple[str, ...],
+    ) -> bool:
+        """Whether tox may skip ``env`` and still exit 0: it asks for an interpreter (``py311``, ``basepython``) that
+        no ``actions/setup-python`` step of the job installs, and missing interpreters are skipped
+        (``--skip-missing-interpreters``, ``[tox] skip_missing_interpreters``, tox 4's default true). Noted: its tests
+        do not count; where only the run knows the job's Pythons, ``unfollowed``."""
+        if env.python is None:
+            return False
+        given = call.skip_missing
+        skips, why = config.skip_missing_interpreters()
+        if given in ("true", "false"):
+            skips, why = given == "true", f"`--skip-missing-interpreters {given}`"
+        if not skips:
+            return False
+        written, version, where = env.python
+        have = self.job_pythons
+        if have is None:
+            self._cannot_follow(
+                origin,
+                chain,
+                f"`{shown}` runs env {env.name}, which asks for {written} ({where}), and {why}: whether the job sets "
+                "up that Python only the run knows",
+            )
+            return False
+        if any(_same_python(version, installed) for installed in have):
+            return False
+        setup = f"sets up only {', '.join(have)}" if have else "sets up no Python (actions/setup-python)"
+        self._note(
+            element,
+            f"not counted for `{shown}`: env {env.name} asks for {written} ({where}), the job {setup}, and {why}: "
+            "tox skips the env and exits 0, so it runs no test",
+        )
+        return True
 
     def _tox_config(
         self, call: ToxCall, shown: str, here: str, chain: tuple[str, ...], origin: str

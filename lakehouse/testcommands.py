@@ -16,8 +16,9 @@ after the wrappers ``lakehouse.shellstatus.command_words`` sees through (``poetr
 Asking a runner for its version or help (``pytest --version``, ``ruff -h``) runs no test: not recognised.
 
 Where the tree can be read (``lakehouse.shellscripts``, exit check 3), a package manager's script (``npm test``,
-``npm run test:unit``: ``lakehouse.packagescripts``) and ``tox`` (``lakehouse.toxconfig``) count for what their
-``package.json`` script or tox env runs, not by their name: npm's default ``test`` script echoes and exits 0.
+``npm run test:unit``: ``lakehouse.packagescripts``), ``tox`` (``lakehouse.toxconfig``) and ``nox``
+(``lakehouse.noxconfig``) count for what their ``package.json`` script, tox env or nox session runs, not by their
+name: npm's default ``test`` script echoes and exits 0, a nox session may only ``session.install``.
 """
 
 from __future__ import annotations

@@ -17,7 +17,12 @@ env's ``.tox`` folder (what is installed there is no file of the repository). No
 ``envlist``/``env_list`` (brace-expanded: ``py{311,312}``), else ``py``. ``ignore_errors = true`` is no lost
 failure: tox runs the remaining commands but still fails (its documentation: the exit code is kept).
 
-nox (``noxfile.py``, Python) is not read: ``nox`` counts as a test command by its name (``lakehouse.testcommands``).
+An env that asks for an interpreter (``basepython``, else a ``py311``/``py3.12`` factor of its name: ``ToxEnv.python``)
+is skipped, tox exiting 0, when that interpreter is missing and ``skip_missing_interpreters`` is on
+(``ToxConfig.skip_missing_interpreters``: ``[tox]``'s setting, else tox 4's default, true;
+``--skip-missing-interpreters`` on the command line wins): ``lakehouse.shellscripts`` counts its tests only where the
+job sets that Python up.
+nox's ``noxfile.py`` is read by ``lakehouse.noxconfig``.
 """
 
 from __future__ import annotations
@@ -55,13 +60,15 @@ class ToxCall:
     """What one ``tox`` runs: its ``envs`` (``-e``; None: the configuration's), the ``-c`` file or folder, whether
     it runs any env's commands (not ``tox -l``, ``tox config``, ``--notest``), the option this reader cannot
     follow (``-m label``, ``-f factor``: None when none), and the command ``tox exec ... -- cmd`` runs instead of
-    the env's (None: the env's)."""
+    the env's (None: the env's), and ``--skip-missing-interpreters``."""
 
     envs: tuple[str, ...] | None
     config: str | None
     runs_commands: bool
     unread_option: str | None = None
     command: tuple[str, ...] | None = None
+    #: ``--skip-missing-interpreters [true|false|config]`` as given (``true`` without a value); None: not given.
+    skip_missing: str | None = None
 
 
 def tox_call(words: Sequence[str]) -> ToxCall | None:
@@ -78,6 +85,7 @@ def tox_call(words: Sequence[str]) -> ToxCall | None:
     config: str | None = None
     runs = True
     unread: str | None = None
+    skip: str | None = None
     operands: list[str] = []
     index = 0
     while index < len(args):
@@ -89,6 +97,11 @@ def tox_call(words: Sequence[str]) -> ToxCall | None:
             operands.append(arg)
             continue
         option, eq, value = arg.partition("=")
+        if option in ("--skip-missing-interpreters", "-s"):  # an optional value: true without one
+            if not eq and index < len(args) and args[index].lower() in ("true", "false", "config"):
+                value, index = args[index], index + 1
+            skip = value.lower() if value else "true"
+            continue
         if not eq and option.startswith("-e") and len(option) > 2 and not option.startswith("--"):
             option, value, eq = "-e", option[2:], "="
         if not eq and option in _VALUED and index < len(args):
@@ -104,8 +117,8 @@ def tox_call(words: Sequence[str]) -> ToxCall | None:
     if operands and operands[0] in _NO_COMMANDS:
         runs = False
     if operands and operands[0] in _EXEC:  # `tox exec -e py -- pytest`: that command, not the env's
-        return ToxCall(tuple(envs) or None, config, runs, unread, tuple(args[index:]))
-    return ToxCall(tuple(envs) or None, config, runs, unread)
+        return ToxCall(tuple(envs) or None, config, runs, unread, tuple(args[index:]), skip)
+    return ToxCall(tuple(envs) or None, config, runs, unread, skip_missing=skip)
 
 
 class ToxConfigError(ValueError):
@@ -125,13 +138,17 @@ class ToxCommand:
 @dataclass(frozen=True)
 class ToxEnv:
     """One env as tox runs it: its section (as named in messages), its commands (pre, main, post), the folder they
-    run in (relative to the configuration's), and the line of ``ignore_outcome = true`` (0: not set)."""
+    run in (relative to the configuration's), the line of ``ignore_outcome = true`` (0: not set), the interpreter
+    it asks for."""
 
     name: str
     section: str
     commands: tuple[ToxCommand, ...]
     changedir: str
     ignore_outcome_line: int
+    #: The interpreter the env asks for (``basepython``, else a ``py311``/``py3.12`` factor of its name): (as
+    #: written, the version: ``3.11``, ``3``, ``pypy3.10``; where: ``basepython``'s line or the factor); None: tox's.
+    python: tuple[str, str, str] | None = None
 
 
 class ToxConfig:
@@ -213,7 +230,32 @@ class ToxConfig:
                 commands += self._command(_substituted(text, name, environment, toxinidir), number)
         outcome = self.value(sections, "ignore_outcome")
         ignored = outcome is not None and _factored(outcome[0], factors).strip().lower() in _TRUE
-        return ToxEnv(name, sections[0], tuple(commands), folder, outcome[2] if outcome and ignored else 0)
+        line = outcome[2] if outcome and ignored else 0
+        return ToxEnv(name, sections[0], tuple(commands), folder, line, self._python(name, sections, factors))
+
+    def _python(self, name: str, sections: list[str], factors: set[str]) -> tuple[str, str, str] | None:
+        """The interpreter env ``name`` asks for (see ``ToxEnv.python``), None when it asks for none in particular
+        (``python``, ``python3``... found on PATH as tox's own is, or none set: tox's own interpreter)."""
+        base = self.value(sections, "basepython") or self.value(sections, "base_python")
+        if base is not None:
+            written = _factored(base[0], factors).strip().split("\n")[0].strip()
+            version = interpreter_version(posixpath.basename(written))
+            return (written, version, f"basepython, line {base[2]}") if version else None
+        for factor in name.split("-"):
+            version = interpreter_version(factor)
+            if version:
+                return factor, version, f"the factor {factor} of the env's name"
+        return None
+
+    def skip_missing_interpreters(self) -> tuple[bool, str]:
+        """Whether tox skips (exit 0) an env whose interpreter is missing, by the configuration, and why: ``[tox]
+        skip_missing_interpreters``, else tox 4's default, true (tox's ``tox_env/python/runner.py``:
+        ``core.add_config(keys=["skip_missing_interpreters"], default=True, ...)``)."""
+        found = self.value(["tox"], "skip_missing_interpreters")
+        if found is None:
+            return True, "tox 4's default skip_missing_interpreters = true"
+        on = found[0].strip().lower() in _TRUE
+        return on, f"skip_missing_interpreters = {found[0].strip()} (line {found[2]})"
 
     def _command_lines(
         self, value: str, section: str, key: str, line: int, factors: set[str], depth: int
@@ -255,6 +297,22 @@ class ToxConfig:
         if ignored:
             words = words[1:] if words[0] == "-" else [words[0][1:], *words[1:]]
         return [ToxCommand(tuple(words), line, ignored)] if words else []
+
+
+_INTERPRETER = re.compile(r"^(?:py|python|cpython)(\d)(?:\.?(\d+))?$|^(pypy)(\d)(?:\.?(\d+))?$")
+
+
+def interpreter_version(spec: str) -> str:
+    """The version an interpreter spec or factor names (``py311``, ``py3.12``, ``python3.11``: ``3.11``; ``py3``:
+    ``pypy310``: ``pypy3.10``); ``""`` for one naming none in particular (``py``, ``py3``, ``python3``, ``lint``)."""
+    match = _INTERPRETER.match(spec)
+    if match is None:
+        return ""
+    major, minor = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(5))
+    prefix = "pypy" if match.group(3) else ""
+    if minor is None and not prefix:  # py3, python3: any 3.x, as tox's own interpreter is
+        return ""
+    return f"{prefix}{major}.{minor}" if minor else f"{prefix}{major}"
 
 
 def read_tox(name: str, text: str) -> ToxConfig | None:

@@ -242,6 +242,65 @@ def _run_in(follow: Follow, folder: str) -> Follow:
     return moved
 
 
+_SETUP_PYTHON = "actions/setup-python@"
+_MATRIX_VALUE = re.compile(r"^\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}$")
+
+
+def job_pythons(document: dict[str, Any], where: str) -> tuple[str, ...] | None:
+    """The Python versions the ``actions/setup-python`` steps before a workflow step install in its job (a
+    ``python-version`` string, its lines or list, ``${{ matrix.x }}`` read from the job's matrix: each cell has one
+    of them); ``()``: none. None when only the run knows (another expression, ``python-version-file``, a local action
+    before it, which may install one, a step of no workflow job). The runner image's own Python is not counted: the
+    workflow does not say which image ``runs-on`` gets."""
+    parts = where.split("/")
+    if len(parts) < 4 or parts[0] != "jobs" or not parts[3].isdigit():
+        return None
+    job = (document.get("jobs") or {}).get(parts[1])
+    if not isinstance(job, dict):
+        return None
+    steps = job.get("steps")
+    if not isinstance(steps, list):
+        return None
+    found: list[str] = []
+    for step in steps[: int(parts[3])]:
+        uses = str(step.get("uses") or "") if isinstance(step, dict) else ""
+        if uses.startswith("./"):
+            return None
+        if not uses.startswith(_SETUP_PYTHON):
+            continue
+        value = (step.get("with") or {}).get("python-version")
+        values = value if isinstance(value, list) else str(value).split("\n") if value is not None else []
+        versions = [str(v).strip() for v in values if str(v).strip()]
+        if not versions:
+            return None  # python-version-file, or .python-version: the file's, not read here
+        for version in versions:
+            matrix = _MATRIX_VALUE.match(version)
+            if matrix is not None:
+                cells = _matrix_values(job, matrix.group(1))
+                if cells is None:
+                    return None
+                found += cells
+            elif "${{" in version:
+                return None
+            else:
+                found.append(version)
+    return tuple(found)
+
+
+def _matrix_values(job: dict[str, Any], key: str) -> list[str] | None:
+    """The values ``matrix.<key>`` takes in a job's cells (its list and ``include`` entries); None when an
+    expression decides them."""
+    matrix = (job.get("strategy") or {}).get("matrix") if isinstance(job.get("strategy"), dict) else None
+    if not isinstance(matrix, dict):
+        return None
+    listed = matrix.get(key, [])
+    include = matrix.get("include") or []
+    if not isinstance(listed, list) or not isinstance(include, list):
+        return None
+    values = [*listed, *(cell.get(key) for cell in include if isinstance(cell, dict) and key in cell)]
+    return None if any("${{" in str(v) for v in values) or not values else [str(v) for v in values]
+
+
 def step_environment(document: dict[str, Any], where: str, step: dict[str, Any]) -> tuple[tuple[str, str | None], ...]:
     """The variables a step's script starts with from the workflow's, its job's and its own ``env:`` (the
     step's win): (name, value), value None for an expression (``${{ inputs.dir }}``: the run's)."""
@@ -349,6 +408,8 @@ def masked_failure_problems(
         if action and ACTION_PATH_WORD.match(folder):  # `working-directory: ${{ github.action_path }}`
             cwd = ScriptFollower.folder(with_action_path(folder, action), "", ())
         origin = f"{path}: {where}/run: step {label}"
+        if scripts is not None:  # what tox may skip for a missing interpreter (a composite action's caller: unknown)
+            scripts.job_pythons = job_pythons(document, where) if action_folder is None else None
         follow = scripts.hook(cwd or "", origin=origin) if scripts is not None else None
         if follow is not None and cwd is None:
             follow = _run_in(follow, folder)

@@ -64,7 +64,13 @@ Two sources, in this order:
   ``package.json`` script (``lakehouse.packagescripts``, judged as npm's ``sh -c``) or tox env
   (``lakehouse.toxconfig``: ``- pytest``, ``ignore_outcome = true`` lose the failure) runs: npm's default ``echo
   "Error: no test specified"``, a missing script or configuration run no test; one that cannot be parsed is ``error``
-  naming file and line. nox's ``noxfile.py`` is not read (``nox`` counts by its name).
+  naming file and line. A ``pre``/``post`` script counts only where the tool runs it (npm unless ``ignore-scripts``,
+  yarn 1 not yarn 2+, pnpm with ``enable-pre-post-scripts=true``: ``packagescripts.runs_hooks``; where only the run
+  can tell, judged but not counted). A tox env that asks for an interpreter (``py312``, ``basepython``) counts only
+  where an ``actions/setup-python`` step of the job sets it up, unless missing interpreters fail tox (tox 4 skips
+  them by default and exits 0); a job whose Pythons only the run knows is ``error``. ``nox``/``nox -s X`` count for
+  what the commit's ``noxfile.py`` sessions run (``lakehouse.noxconfig``, read with ``ast``, never run: a session
+  that only installs, ``session.skip()``s first or has ``success_codes=[0, 1]`` runs no test or loses its failure).
 
   And the repository is only a name the user gives: its runs say something of the code under test only
   when they ran on its history. So each judged run's commit (``head_sha``) must share history with the

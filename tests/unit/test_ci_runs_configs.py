@@ -28,6 +28,12 @@ def package(**scripts: str) -> str:
 
 
 NO_TEST_SPECIFIED = 'echo "Error: no test specified"'
+#: The job's Pythons: a tox env named for an interpreter (py311) counts only where the job sets it up (tox 4 skips
+#: an env whose interpreter is missing by default: tests/unit/test_ci_runs_tox_interpreters.py).
+SETUP_PYTHONS = (
+    "      - uses: actions/setup-python@v5\n        with:\n"
+    "          python-version: |\n            3.11\n            3.12\n"
+)
 TOX_HEADER = "[tox]\nenvlist = py\n\n"
 
 #: case -> (the step's command, the tree's files, parts of the reason)
@@ -93,7 +99,7 @@ NO_TEST: dict[str, tuple[str, dict[str, str], tuple[str, ...]]] = {
 @pytest.mark.parametrize("case", list(NO_TEST))
 def test_a_config_that_runs_no_test_is_red(github: FakeGitHub, case: str) -> None:
     command, files, shown = NO_TEST[case]
-    serve(github, guard(run_step(command)), files)
+    serve(github, guard(SETUP_PYTHONS, run_step(command)), files)
     outcome = ask(github)
     assert outcome.status is Status.FAILED, (case, outcome.status, outcome.reason)
     reason = str(outcome.reason)
@@ -280,7 +286,7 @@ HEALTHY: dict[str, tuple[str, dict[str, str], str]] = {
 @pytest.mark.parametrize("case", list(HEALTHY))
 def test_a_config_that_runs_its_tests_stays_green(github: FakeGitHub, case: str) -> None:
     command, files, test = HEALTHY[case]
-    serve(github, guard(run_step(command)), files)
+    serve(github, guard(SETUP_PYTHONS, run_step(command)), files)
     outcome = ask(github)
     assert outcome.status is Status.PASSED, (case, outcome.reason)
     tests = outcome.details["github"]["workflow_files"]["run #9"]["tests"]

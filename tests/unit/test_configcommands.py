@@ -15,9 +15,10 @@ CALLS: list[tuple[str, ScriptCall | None]] = [
     ("npm --prefix web test", ScriptCall("npm", "test", "web", hooks=True)),
     ("npm test --if-present", ScriptCall("npm", "test", hooks=True, if_present=True)),
     ("npm test --workspaces", ScriptCall("npm", "test", hooks=True, workspaces="--workspaces")),
-    ("yarn --cwd web test", ScriptCall("yarn", "test", "web")),
-    ("yarn test:unit --ci", ScriptCall("yarn", "test:unit", implicit=True)),
-    ("pnpm -r test", ScriptCall("pnpm", "test", workspaces="-r")),
+    ("yarn --cwd web test", ScriptCall("yarn", "test", "web", hooks=True)),
+    ("yarn test:unit --ci", ScriptCall("yarn", "test:unit", hooks=True, implicit=True)),
+    ("pnpm -r test", ScriptCall("pnpm", "test", hooks=True, workspaces="-r")),
+    ("npm test --ignore-scripts", ScriptCall("npm", "test", hooks=True, settings=(("ignore-scripts", "true"),))),
     ("bun run test", ScriptCall("bun", "test")),
     ("bun test", None),  # bun's own test runner
     ("npm ci", None),
