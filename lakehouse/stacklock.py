@@ -17,6 +17,11 @@ LOCK_FILE = "session.lock"
 #: Locks this process holds: path -> (fd, holders). Within one process the lock is shared (a session
 #: and the helpers it calls, or a test and the destroy it runs, are one owner).
 _HELD: dict[Path, tuple[int, int]] = {}
+#: A child the holder runs (``run_demo_queries.sh`` in exit check 2) gets the holder's locked descriptor and its
+#: number in this variable: it is inside the holder's hold, which a lock of its own would wait for (``child_env``).
+INHERIT_ENV = "LAKEHOUSE_STACK_LOCK_FD"
+#: Locks this process holds through a descriptor its parent passed it: never unlocked here (that is the parent's).
+_INHERITED: set[Path] = set()
 
 
 class StackBusy(RuntimeError):
@@ -45,6 +50,11 @@ class StackLock:
             _HELD[key] = (fd, holders + 1)
             self._fd = fd
             return
+        if (inherited := _inherited_fd(self.path)) is not None:
+            _HELD[key] = (inherited, 1)
+            _INHERITED.add(key)
+            self._fd = inherited
+            return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -67,12 +77,41 @@ class StackLock:
         if holders > 1:
             _HELD[key] = (fd, holders - 1)
             return
+        if key in _INHERITED:  # the parent's hold: the parent releases it
+            _INHERITED.discard(key)
+            return
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
 
     @property
     def held(self) -> bool:
         return self._fd is not None
+
+
+def _inherited_fd(path: Path) -> int | None:
+    """The descriptor ``INHERIT_ENV`` names when it is open on ``path``'s lock file itself, else ``None``.
+
+    Checked by the file's identity (device, inode): a variable left in the environment of a process that was
+    not passed the descriptor, or names another file, is ignored and the process takes a lock of its own.
+    """
+    named = os.environ.get(INHERIT_ENV, "")
+    if not named.isdigit() or not path.exists():
+        return None
+    try:
+        held, file = os.fstat(int(named)), os.stat(path)
+    except OSError:
+        return None
+    return int(named) if (held.st_dev, held.st_ino) == (file.st_dev, file.st_ino) else None
+
+
+def child_env(stack_dir: Path) -> tuple[dict[str, str], tuple[int, ...]]:
+    """Environment and descriptors (``subprocess``'s ``pass_fds``) that let a child share this process's hold on
+    ``stack_dir``'s stack: a deploying session holds it exclusively, so a child's own lock would be refused.
+    Nothing when this process holds no lock there (the child then takes its own)."""
+    path = stack_dir / LOCK_FILE
+    if not path.exists() or (found := _HELD.get(path.resolve())) is None:
+        return {}, ()
+    return {INHERIT_ENV: str(found[0])}, (found[0],)
 
 
 def holder(path: Path) -> str:

@@ -10,6 +10,7 @@ from pytest_bdd import parsers, then, when
 
 from lakehouse.athena import QueryRecord, run
 from lakehouse.checks.data_loop import check_accounting, check_contracts, check_demo_row
+from lakehouse.checks.demo_script import query_ids, verify_script, with_script
 from lakehouse.config import RunOptions
 from lakehouse.contracts import load_contracts
 from lakehouse.evidence import ArtifactStore, CheckEvidence
@@ -66,7 +67,7 @@ def load_sample(
 def demo_query(name: str, athena: Any, deployment: Deployment) -> tuple[QueryRecord, list[tuple[Any, ...]]]:
     queries = demo_queries(deployment.record.outputs)
     assert name in queries, f"no demo query {name!r} in pipeline/demo/ (have: {', '.join(queries)})"
-    return run(athena, queries[name])
+    return run(athena, queries[name], label=name)  # the label names the query the verifier script runs
 
 
 @then("it returns the expected row")
@@ -77,11 +78,17 @@ def expected_row(
     deployment: Deployment,
     evidence: CheckEvidence,
 ) -> None:
+    """The demo's row, read from Gold; then the verifier the plan names, ``run_demo_queries.sh``, run and judged."""
     header, values = datatable[0], datatable[1]
+    expected = dict(zip(header, values, strict=True))
     record, rows = demo_result
-    gold_db = deployment.record.outputs["glue_database_names"]["gold"]
-    glue = deployment.stack.target.client("glue")
-    conclude(check_demo_row(athena, record, rows, gold_db, dict(zip(header, values, strict=True)), glue), evidence)
+    stack, outputs = deployment.stack, deployment.record.outputs
+    gold_db = outputs["glue_database_names"]["gold"]
+    row = check_demo_row(athena, record, rows, gold_db, expected, stack.target.client("glue"))
+    ours = query_ids(row.details) | {record.query_execution_id or ""}
+    name = record.label or ""
+    script = verify_script(stack.options.root, stack.dir, stack.stack_id, stack.target, outputs, name, expected, ours)
+    conclude(with_script(row, script), evidence)
 
 
 @then("the Gold table is an Iceberg table with a current snapshot")

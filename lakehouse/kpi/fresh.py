@@ -80,6 +80,9 @@ MOVED_ORDER = ("10:30:00", "42.00")
 #: cancellation Silver holds since the run before (``LATE_AGAIN``), the only line of its key in the batch: a pipeline
 #: that reads only the new lines keeps it out with its cross-run guard alone ('older than the row silver holds').
 MOVED_AGAIN_AT = "18:00:00"
+#: The first run whose batch changes again keys the batch before it changed (``make_batches``): fewer runs never
+#: exercise that rule, so a pass on them says nothing of a pipeline that takes only a key's first change.
+REPEATED_CHANGE_RUN = 3
 REPRICED_AGAIN = ("16:45:00", "64.00")
 LATE_AGAIN = ("12:45:00", "placed")
 #: Ids far above any sample id: 9e9 + token * 1000 + run (users); that * 10 + k (orders).

@@ -7,9 +7,11 @@ seen says ok every time) and counts as a success only when the pipeline says so 
 built is read back: Gold holds exactly the batch, each Gold table has an Iceberg snapshot the run
 committed, and every data contract is met (Gold equal to what Silver says, see
 ``lakehouse.reconcile``: a pipeline that adds each run onto Gold's totals reports success every
-time). The batches are taken out again afterwards. On GitHub (token and repository known),
-the e2e workflow's completed runs on ``main`` count too; without them that part is reported
-as not measured. An unreadable GitHub is ``error``, as in exit check 3.
+time). The batches are taken out again afterwards. Fewer than 3 runs (``REPEATED_CHANGE_RUN``)
+never change a key twice, so green runs then leave the KPI ``skipped`` (the run ``incomplete``),
+the evidence saying so. On GitHub (token and repository known), the e2e workflow's completed runs
+on ``main`` count too; without them that part is reported as not measured. An unreadable GitHub
+is ``error``, as in exit check 3.
 
 A repository is only a name, and ``e2e.yml``'s list holds more than this code's runs: a pull
 request from a fork's ``main`` (head branch ``main``, the fork's commit), or the history of a
@@ -35,7 +37,17 @@ from lakehouse.checks.history import SHA, HistoryBinder, commit_under_test, how_
 from lakehouse.contracts import load_contracts
 from lakehouse.github import GitHubActions, GitHubApiError
 from lakehouse.iceberg import catalog
-from lakehouse.kpi.fresh import Fed, FreshBatches, Query, Restored, iceberg_snapshots, make_batches, read_gold, restore
+from lakehouse.kpi.fresh import (
+    REPEATED_CHANGE_RUN,
+    Fed,
+    FreshBatches,
+    Query,
+    Restored,
+    iceberg_snapshots,
+    make_batches,
+    read_gold,
+    restore,
+)
 from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import PipelineResult
 from lakehouse.target import Target
@@ -308,6 +320,7 @@ def judge_success(
             "succeeded": sum(s.ok for s in local),
             "rate_pct": _rate(local),
             "restored": None if restored is None else vars(restored),
+            "repeated_change_rule": repeated_change(len(local)),
         },
         "github_e2e": {
             "runs": len(github.samples),
@@ -369,4 +382,22 @@ def judge_success(
             details,
             measured,
         )
+    if len(local) < REPEATED_CHANGE_RUN:  # a pass on them says nothing of a pipeline taking only a first change
+        reason = (
+            f"every run succeeded, but the rule that a batch changes again the keys the batch before it changed "
+            f"was not exercised: {len(local)} local run(s), the rule starts at run {REPEATED_CHANGE_RUN} "
+            f"(set --kpi-pipeline-runs / LAKEHOUSE_KPI_PIPELINE_RUNS to {REPEATED_CHANGE_RUN} or more)"
+        )
+        return Outcome.skipped(reason, threshold_pct, details, measured)
     return Outcome.judged(True, measured, threshold_pct, None, details)
+
+
+def repeated_change(runs: int) -> str:
+    """Whether ``runs`` local runs exercised the rule that a batch changes again the keys the batch before it
+    changed (from run ``REPEATED_CHANGE_RUN``), said for the evidence."""
+    if runs >= REPEATED_CHANGE_RUN:
+        return f"exercised: runs {REPEATED_CHANGE_RUN}..{runs} changed again the keys the run before changed"
+    return (
+        f"not exercised: {runs} local run(s), and only from run {REPEATED_CHANGE_RUN} does a batch change again "
+        "the keys the batch before it changed (no key changed twice)"
+    )

@@ -17,6 +17,7 @@ import pytest
 
 from lakehouse.athena import connect, run
 from lakehouse.checks.data_loop import check_contracts, check_expected_row
+from lakehouse.checks.demo_script import verify_script
 from lakehouse.contracts import load_contracts
 from lakehouse.outcome import Status
 from lakehouse.pipeline.demo import demo_queries
@@ -96,6 +97,50 @@ def test_run_demo_queries_prints_the_rows(deployed: Deployment) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "2026-03-01 | US      | 1      | 444.15" in proc.stdout
+
+
+def _edited(tmp_path: Path, body: str) -> Path:
+    """A checkout whose ``run_demo_queries.sh`` is edited to ``body`` (the built CLI linked in)."""
+    tmp_path.mkdir(parents=True)
+    (tmp_path / ".venv").symlink_to((ROOT / ".venv").resolve())
+    script = tmp_path / "run_demo_queries.sh"
+    script.write_text(f"#!/usr/bin/env bash\nset -euo pipefail\n{body}", encoding="utf-8")
+    script.chmod(0o755)
+    return tmp_path
+
+
+def test_exit_2_runs_run_demo_queries_sh_and_reads_its_query_back(deployed: Deployment, tmp_path: Path) -> None:
+    """The verifier the plan names runs on the stack (inside this session's hold on it) and its printed query id
+    is the demo SQL, SUCCEEDED in the stack's workgroup; edited scripts that print the row fail, naming why."""
+    load(deployed)
+    stack, outputs = deployed.stack, deployed.record.outputs
+
+    def verify(root: Path) -> Any:
+        return verify_script(root, stack.dir, stack.stack_id, stack.target, outputs, "daily_revenue", EXPECTED, set())
+
+    healthy = verify(ROOT)
+    assert healthy.status is Status.PASSED, healthy.reason
+    assert healthy.details["query_execution"]["State"] == "SUCCEEDED"
+    assert healthy.details["query_execution"]["Query"] == demo_queries(outputs)["daily_revenue"].strip()
+    row = "2026-03-01 | US      | 1      | 444.15"
+    made_up = _edited(
+        tmp_path / "made-up",
+        "printf -- '-- daily_revenue (query 6f1c2a4e-0000-4000-8000-000000000000, 0 bytes scanned, 1 ms)\\n'\n"
+        f"printf 'order_date | country | orders | revenue\\n-----------+---------+--------+--------\\n{row}\\n'\n",
+    )
+    said = verify(made_up)
+    assert said.status is Status.FAILED
+    assert "printed query 6f1c2a4e-0000-4000-8000-000000000000, which Athena does not know" in (said.reason or "")
+    # A hard-coded row through the real CLI and Athena: a query ran, but not the demo's.
+    literal = "SELECT DATE '2026-03-01' AS order_date, 'US' AS country, 1 AS orders, 444.15 AS revenue"
+    other = _edited(
+        tmp_path / "literal",
+        f'LAKEHOUSE_ROOT={ROOT} {ROOT}/.venv/bin/lakehouse demo --sql "{literal}" '
+        "| sed 's/^-- query /-- daily_revenue /'\n",
+    )
+    said = verify(other)
+    assert said.status is Status.FAILED, said.details
+    assert "its statement is not the demo SQL" in (said.reason or ""), said.reason
 
 
 def test_malformed_lines_are_reported_and_the_good_rows_still_load(deployed: Deployment, tmp_path: Path) -> None:

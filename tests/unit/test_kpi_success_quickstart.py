@@ -8,6 +8,7 @@ from lakehouse.config import ConfigError
 from lakehouse.kpi.quickstart import judge_quickstart
 from lakehouse.kpi.settings import kpi_settings
 from lakehouse.kpi.success import GitHubPart, RunSample, e2e_history, judge_success, run_pipeline_n
+from lakehouse.outcome import Status, Verdict, run_verdict
 from lakehouse.pipeline.runner import PipelineResult
 from lakehouse.stack import Stopwatch
 from tests.fake_github import (  # noqa: F401  (github is a fixture)
@@ -56,6 +57,30 @@ def test_all_runs_green_passes_and_github_not_measured_is_said() -> None:
     assert outcome.details["github_e2e"]["not_measured"] == "no GITHUB_TOKEN"
 
 
+@pytest.mark.parametrize("runs", [1, 2])
+def test_fewer_than_three_runs_never_change_a_key_twice_so_the_kpi_is_not_complete(runs: int) -> None:
+    """From run 3 a batch changes again the keys the batch before it changed (``make_batches``): with fewer runs no
+    key changes twice, and a pipeline that takes only a key's first change succeeds every time. Before, 1 or 2
+    green runs passed the KPI and the evidence did not say the rule went unexercised."""
+    outcome = judge_success(_runs(*[True] * runs), GitHubPart(not_measured="no GITHUB_TOKEN"), 95.0)
+    assert outcome.status == "skipped" and outcome.measured == 100.0
+    assert outcome.reason == (
+        "every run succeeded, but the rule that a batch changes again the keys the batch before it changed was not "
+        f"exercised: {runs} local run(s), the rule starts at run 3 "
+        "(set --kpi-pipeline-runs / LAKEHOUSE_KPI_PIPELINE_RUNS to 3 or more)"
+    )
+    assert outcome.details["local"]["repeated_change_rule"].startswith(f"not exercised: {runs} local run(s)")
+    assert run_verdict([Status(outcome.status)]) is Verdict.INCOMPLETE
+
+
+def test_three_runs_exercise_the_repeated_change_and_a_red_run_fails_however_few() -> None:
+    """Healthy twin: 3 green runs pass, the evidence saying the rule was exercised; a red run fails at any count."""
+    outcome = judge_success(_runs(True, True, True), GitHubPart(not_measured="x"), 95.0)
+    assert outcome.status == "passed"
+    assert outcome.details["local"]["repeated_change_rule"].startswith("exercised: runs 3..3")
+    assert judge_success(_runs(False), GitHubPart(not_measured="x"), 95.0).status == "failed"
+
+
 def test_a_failing_pipeline_run_fails_the_kpi_with_the_first_failure() -> None:
     outcome = judge_success(_runs(True, False, True), GitHubPart(not_measured="x"), 95.0)
     assert outcome.status == "failed" and outcome.measured == pytest.approx(66.67)
@@ -91,7 +116,7 @@ def test_healthy_e2e_history_of_this_code_passes(github: FakeGitHub) -> None:  #
     """Scheduled and dispatched runs of main, commits in this code's history: counted, bound, green."""
     serve_e2e(github, e2e_runs(run(6, "success", event="schedule"), run(5, "success", event="workflow_dispatch")))
     part = e2e_history(REPO, TOKEN, github.url, commit=UNDER_TEST)
-    outcome = judge_success(_runs(True, True), part, 95.0)
+    outcome = judge_success(_runs(True, True, True), part, 95.0)
     assert outcome.status == "passed", outcome.reason
     assert outcome.details["github_e2e"]["runs"] == 2 and outcome.details["github_e2e"]["bound_to_commit_under_test"]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lakehouse import procgroup
-from lakehouse.stacklock import StackBusy, StackLock, busy
+from lakehouse.stacklock import INHERIT_ENV, StackBusy, StackLock, busy, child_env
 
 HOLD = (
     "import sys, time; from pathlib import Path; from lakehouse.stacklock import StackLock;"
@@ -90,3 +91,47 @@ def test_verifying_sessions_share_the_lock_and_destroy_still_refuses(tmp_path: P
     finally:
         verifier.kill()
         verifier.wait()
+
+
+ATTACH = (
+    "import sys; from pathlib import Path; from lakehouse.stacklock import StackBusy, StackLock\n"
+    "lock = StackLock(Path(sys.argv[1]), shared=True)\n"
+    "try:\n    lock.acquire()\nexcept StackBusy as err:\n    print(f'busy: {err}'); sys.exit(3)\n"
+    "lock.release(); print('attached')\n"
+)
+
+
+def _attach(stack: Path, env: dict[str, str], fds: tuple[int, ...] = ()) -> subprocess.CompletedProcess[str]:
+    """A child attaching to the stack as ``lakehouse demo`` does (a shared lock), then letting go; through bash's
+    ``exec``, as ``run_demo_queries.sh`` starts the CLI."""
+    return subprocess.run(
+        ["bash", "-c", 'exec "$0" -c "$1" "$2"', sys.executable, ATTACH, str(stack)],
+        env={**os.environ, **env},
+        pass_fds=fds,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_a_child_the_session_runs_attaches_inside_the_session_s_exclusive_hold(tmp_path: Path) -> None:
+    """A deploying session holds its stack exclusively; ``run_demo_queries.sh`` it runs (exit check 2) attaches
+    with a shared lock of its own, which was refused: the verifier could not run in a deploying session."""
+    session = StackLock(tmp_path)
+    session.acquire()
+    try:
+        alone = _attach(tmp_path, {})
+        assert alone.returncode == 3 and f"pid {os.getpid()}" in alone.stdout
+        env, fds = child_env(tmp_path)
+        assert env == {INHERIT_ENV: str(fds[0])}
+        inside = _attach(tmp_path, env, fds)
+        assert inside.returncode == 0 and inside.stdout.strip() == "attached", inside.stdout + inside.stderr
+        # The child's release left the session's hold in place: `make destroy` is still refused.
+        assert busy(tmp_path) is None  # this process holds it...
+        assert _attach(tmp_path, {}).returncode == 3  # ...and another process is still kept out
+        # The variable alone (no descriptor passed, or one open on another file) is not a hold.
+        assert _attach(tmp_path, env).returncode == 3
+    finally:
+        session.release()
+    assert _attach(tmp_path, {}).returncode == 0
+    assert child_env(tmp_path) == ({}, ())
