@@ -53,7 +53,7 @@ import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.catalog.model import CatalogError, Entity, load_catalog, parse_ref, served_ref
-from lakehouse.catalog.regions import StackRegions, stack_regions
+from lakehouse.catalog.regions import StackRegions, resource_region, stack_regions
 from lakehouse.catalog.service import (
     USABLE,
     CatalogServiceError,
@@ -449,8 +449,11 @@ def not_the_stacks(name: str, values: Mapping[str, str]) -> str:
     return f"the stack {values['stack_id']}'s names start with {' or '.join(repr(p) for p in prefixes)}"
 
 
-def _elsewhere(region: str, target: Target) -> str:
-    return "the stack's region" if region == target.region else "where the stack's Terraform state puts it"
+def _where(region: str, target: Target) -> str:
+    """The region a resource was read in, and why there."""
+    if region == target.region:
+        return f"the stack's region {region}"
+    return f"{region}, where the stack's Terraform state puts it"
 
 
 @dataclass(frozen=True)
@@ -475,8 +478,8 @@ def _aws_exists(target: Target, kind: str, name: str, region: str) -> Found:
             headers = head.get("ResponseMetadata", {}).get("HTTPHeaders", {})
             found = head.get("BucketRegion") or headers.get("x-amz-bucket-region")
             if found and found != region:
-                foreign = f"S3 HeadBucket answers x-amz-bucket-region {found}, not {region}, "
-                return Found(True, foreign=foreign + _elsewhere(region, target))
+                foreign = f"S3 HeadBucket answers x-amz-bucket-region {found}, not {_where(region, target)}"
+                return Found(True, foreign=foreign)
         elif kind == "glue-database":
             target.client("glue", region=region).get_database(Name=name)
         elif kind == "athena-workgroup":
@@ -743,7 +746,7 @@ def _stack_services(
         for service in stack_services(target.client("apprunner", region=region), stack_id, project):
             found[str(service["ServiceArn"])] = (region, service)
     for arn in places.apprunner_arns:
-        region = arn.split(":")[3]
+        region = resource_region({"arn": arn}) or target.region
         if arn in found:
             continue
         try:

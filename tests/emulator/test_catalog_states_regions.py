@@ -187,3 +187,25 @@ def test_a_resource_is_read_in_the_region_the_state_puts_it(
         f"resource:default/lakehouse-silver-database names glue-database '{silver}', which does not exist "
         f"(Glue GetDatabase: none in {OTHER_REGION})"
     ]
+
+
+def test_a_bucket_the_state_puts_in_another_region_is_the_stacks_there(
+    emulator: EmulatorHandle, services: tuple[CatalogHandle, LineageHandle]
+) -> None:
+    """The gold bucket made through the us-east-1 provider: the stack's where its state says, another region's
+    bucket when the state does not say so (the stack's region is then expected)."""
+    stack_id = "lh-st-bucket"
+    _stack(emulator, stack_id, missing="gold")
+    target = local_target(emulator.endpoint)
+    account = target.client("sts").get_caller_identity()["Account"]
+    gold = f"lakehouse-{stack_id}-gold-{account}"
+    use1 = local_target(emulator.endpoint, OTHER_REGION).client("s3")
+    use1.create_bucket(Bucket=gold)  # us-east-1 takes no LocationConstraint
+    placed = _state(("aws_s3_bucket", {"bucket": gold, "region": OTHER_REGION}))
+    outcome = _check(emulator, services, stack_id, placed)
+    assert not [p for p in outcome.details["problems"]["resources"] if "gold-bucket" in p]
+    outcome = _check(emulator, services, stack_id)
+    assert [p for p in outcome.details["problems"]["resources"] if "gold-bucket" in p] == [
+        f"resource:default/lakehouse-gold-bucket names s3-bucket '{gold}', which is not the stack's: S3 HeadBucket "
+        f"answers x-amz-bucket-region {OTHER_REGION}, not the stack's region {target.region}"
+    ]
