@@ -21,7 +21,7 @@ from typing import Any
 
 from lakehouse import procgroup, progress
 from lakehouse.catalog.model import CATALOG_FILE
-from lakehouse.catalog.service import CatalogHandle, start_catalog_service, stop_catalog_service
+from lakehouse.catalog.service import CatalogHandle, deployed_copy, start_catalog_service, stop_catalog_service
 from lakehouse.config import RunOptions
 from lakehouse.emulator.process import EmulatorHandle, pid_alive, start_emulator, stop_emulator
 from lakehouse.lifetime import Lifetime, default_ttl
@@ -340,8 +340,10 @@ class Lifecycle:
             stopwatch.phases["mlflow_start"] = time.monotonic() - phase
             phase = time.monotonic()
             try:
-                catalog = start_catalog_service(
-                    opts.root / CATALOG_FILE, log_path=home / "catalog.log", detach=detach_emulator or opts.keep
+                catalog = start_catalog_service(  # what the repository says now, as an image would (not the live file)
+                    deployed_copy(opts.root / CATALOG_FILE, home),
+                    log_path=home / "catalog.log",
+                    detach=detach_emulator or opts.keep,
                 )
             except BaseException:
                 stop_mlflow_service(mlflow)

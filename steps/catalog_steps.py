@@ -53,7 +53,8 @@ def read_back(
     artifacts: ArtifactStore,
 ) -> CatalogCheck:
     """The services are found where the model and lineage checks find them (the configured ones on aws);
-    the catalog service locally is the harness's process, on aws the App Runner service's own URL."""
+    the catalog service locally is the harness's process, on aws the App Runner service's own URL; the stack's
+    resources in the regions its Terraform state says it used."""
     read: CatalogReadback | Outcome = (
         catalog_entities
         if isinstance(catalog_entities, Outcome)
@@ -63,6 +64,7 @@ def read_back(
             stack.stack_id,
             {"lineage": lineage_endpoint.api_url, "mlflow": mlflow_url},
             deployment.record.catalog_url,
+            state=stack.state(),
         )
     )
     return CatalogCheck(read, verdict(read))

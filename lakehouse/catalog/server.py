@@ -3,8 +3,10 @@
 The local stand-in of the Backstage backend App Runner runs on ``aws``: the routes of Backstage's
 catalog API the check reads (``GET /api/catalog/entities``, ``GET /api/catalog/entities/by-name/
 {kind}/{namespace}/{name}``) and its liveness route (App Runner's health check). The file is read
-and validated at every request, so what it serves is what the repository says now. Prints one ready
-line (``LAKEHOUSE_CATALOG_READY {"url": ..., "pid": ...}``) once the socket is bound; SIGTERM stops it.
+and validated at every request; the harness gives it the copy taken at deploy time
+(``lakehouse.catalog.service.deployed_copy``), as App Runner serves the catalog its image was built
+with. Prints one ready line (``LAKEHOUSE_CATALOG_READY {"url": ..., "pid": ...}``) once the socket
+is bound; SIGTERM stops it.
 """
 
 from __future__ import annotations

@@ -27,6 +27,10 @@ SERVICE_NAME = "{project}-{stack_id}-catalog"
 DEFAULT_PROJECT = "lakehouse"
 #: How long a pause or resume may take (AWS: a few minutes; the emulator: the next read).
 TRANSITION_TIMEOUT_S = 600.0
+#: The statuses of a service that exists and can serve (a PAUSED one is resumed to be asked). CREATE_FAILED,
+#: DELETE_FAILED and DELETED services run nothing; OPERATION_IN_PROGRESS is waited out (:func:`settled`).
+USABLE = ("RUNNING", "PAUSED")
+IN_PROGRESS = "OPERATION_IN_PROGRESS"
 
 
 class CatalogServiceError(RuntimeError):
@@ -42,6 +46,22 @@ class CatalogHandle:
 
     def alive(self) -> bool:
         return pid_alive(self.pid)
+
+
+#: The local stand-in's copy of catalog-info.yaml, in the stack's folder.
+DEPLOYED_COPY = "catalog-info.deployed.yaml"
+
+
+def deployed_copy(catalog: Path, home: Path) -> Path:
+    """A copy of ``catalog`` taken as the stack is deployed, for the local catalog service to serve.
+
+    On aws the App Runner service serves the catalog baked into its image when it was built; the local
+    stand-in serves what the repository said at deploy time in the same way. Serving the repository's file
+    itself would answer whatever the check compares against, so the served part could never fail locally."""
+    home.mkdir(parents=True, exist_ok=True)
+    copy = home / DEPLOYED_COPY
+    copy.write_bytes(catalog.read_bytes())
+    return copy
 
 
 def start_catalog_service(
@@ -100,6 +120,16 @@ def stack_services(client: Any, stack_id: str, project: str = DEFAULT_PROJECT) -
         if not page.get("NextToken"):
             return sorted(found, key=lambda service: str(service["ServiceName"]))
         token = {"NextToken": page["NextToken"]}
+
+
+def settled(client: Any, service: dict[str, Any], timeout_s: float = TRANSITION_TIMEOUT_S) -> dict[str, Any]:
+    """The service once no operation is in progress on it (polled with a deadline: AWS takes minutes); as last
+    read when it is still in progress at the deadline (stuck: the caller names that status)."""
+    deadline = time.monotonic() + timeout_s
+    while service.get("Status") == IN_PROGRESS and time.monotonic() < deadline:
+        time.sleep(5.0)  # polling a condition with a deadline, not synchronising by sleep
+        service = dict(client.describe_service(ServiceArn=service["ServiceArn"])["Service"])
+    return service
 
 
 def wait_status(client: Any, arn: str, wanted: str, timeout_s: float = TRANSITION_TIMEOUT_S) -> dict[str, Any]:

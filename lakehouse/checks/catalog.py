@@ -7,8 +7,15 @@ services' HTTP APIs, the catalog service's ``GET /api/catalog/entities``); the j
 the stack's id, account and region filled in (never from the stack's Terraform outputs), so an entity
 pointing at something the stack does not have fails, named; so does one naming something that exists but is
 not the stack's: a name without the stack's prefix (the same for every stack, or another stack's id), or an
-S3 bucket in another region (HeadBucket's ``x-amz-bucket-region``; Glue, Athena and App Runner are read in
-the stack's region already).
+S3 bucket in another region (HeadBucket's ``x-amz-bucket-region``). Each is read in its own region: the one the
+stack's Terraform state puts it in (its ARN's region, ``lakehouse.catalog.regions``), else the stack's. What
+exists must be usable: an App Runner service CREATE_FAILED, DELETE_FAILED or DELETED runs nothing (one
+OPERATION_IN_PROGRESS is waited out, with a deadline), a DISABLED Athena workgroup runs no query.
+
+Served: the catalog service's answer is compared with the repository's catalog-info.yaml, entity by entity
+(spec, the metadata and annotations the file writes). Locally the harness serves the copy taken when the stack
+was deployed (``lakehouse.catalog.service.deployed_copy``, as App Runner serves the image built then), so a
+service answering a stale or partial catalog fails there as on aws.
 
 Idle: App Runner cannot scale to zero and has no auto-pause (a RUNNING service bills its provisioned
 memory while idle), so the stack must pause the service itself. The check reads that mechanism back:
@@ -24,8 +31,9 @@ that Scheduler may assume and that is surely allowed ``apprunner:PauseService`` 
 (``lakehouse.checks.schedule_role``: a conditioned Allow proves nothing there), and, when the schedule
 encrypts its input with a customer managed key (``KmsKeyArn``), allowed to decrypt with that key (KMS
 DescribeKey, GetKeyPolicy): Scheduler decrypts as the role at every firing. Every other App Runner service
-of the stack (named with its prefix or tagged with its id: ``lakehouse.catalog.service.stack_services``) bills
-idle the same way and is held to the same rule. A paused service is resumed to be asked and paused again
+of the stack (named with its prefix or tagged with its id: ``lakehouse.catalog.service.stack_services``, in every
+region the stack's state uses, and every one its state holds) bills idle the same way and is held to the same
+rule, its schedules read in its own region. A paused service is resumed to be asked and paused again
 afterwards (``lakehouse.catalog.service.answering``).
 """
 
@@ -45,7 +53,16 @@ import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.catalog.model import CatalogError, Entity, load_catalog, parse_ref, served_ref
-from lakehouse.catalog.service import CatalogServiceError, answering, find_service, service_name, stack_services
+from lakehouse.catalog.regions import StackRegions, resource_region, stack_regions
+from lakehouse.catalog.service import (
+    USABLE,
+    CatalogServiceError,
+    answering,
+    find_service,
+    service_name,
+    settled,
+    stack_services,
+)
 from lakehouse.checks.alert_delivery import read_key
 from lakehouse.checks.iam_access import Policy
 from lakehouse.checks.role_paths import read_role_policies
@@ -55,7 +72,8 @@ from lakehouse.schedule_gap import Unjudged, longest_gap
 from lakehouse.target import Target
 
 THRESHOLD = (
-    "catalog-info.yaml valid against Backstage's entity schemas; every Resource it names exists in the stack; "
+    "catalog-info.yaml valid against Backstage's entity schemas; every Resource it names exists in the stack, "
+    "usable, in the region the stack's state puts it; "
     "every Component has an owner that is a Group of the catalog and a lifecycle; the catalog service answers "
     "GET /api/catalog/entities with exactly the file's entities; an enabled schedule of the stack pauses the App "
     "Runner service, and every other App Runner service of the stack, at least every {hours} h, through a role "
@@ -105,6 +123,10 @@ class Lookup:
     why: str = ""
     #: Why what it names, existing or not, is not this stack's (another stack's name, another region).
     foreign: str = ""
+    #: The region it was read in: where the stack's Terraform state puts it, else the stack's region.
+    region: str = ""
+    #: Why it is there but cannot be used (an App Runner service that failed, a disabled workgroup).
+    unusable: str = ""
 
 
 @dataclass
@@ -121,9 +143,12 @@ class CatalogReadback:
     pauses: list[PauseSchedule] = field(default_factory=list)
     #: When it was read (a schedule's StartDate is judged against it).
     read_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    #: The stack's other App Runner services (by name prefix or stack_id tag) and the schedules pausing each:
-    #: each bills while it runs idle, so each must be paused as the catalog's is.
+    #: The stack's other App Runner services (by name prefix or stack_id tag, in every region of its state, and
+    #: every one its state holds) and the schedules pausing each: each bills while it runs idle, so each must be
+    #: paused as the catalog's is.
     others: list[StackService] = field(default_factory=list)
+    #: The stack's region (its services in another region are named with theirs).
+    region: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,10 +183,12 @@ class PauseSchedule:
 
 @dataclass(frozen=True)
 class StackService:
-    """Another App Runner service of the stack (DescribeService) and the schedules that pause it."""
+    """Another App Runner service of the stack (DescribeService) and the schedules that pause it (read in its
+    region: a schedule calls pauseService in its own)."""
 
     service: dict[str, Any]
     pauses: list[PauseSchedule]
+    region: str = ""
 
 
 # -- judges (pure) -----------------------------------------------------------------------------------
@@ -192,6 +219,11 @@ def judge_resources(entities: Sequence[Entity], lookups: Sequence[Lookup]) -> li
             problems.append(
                 f"{entity.ref} names {lookup.type} {lookup.names!r}, which is not the stack's: {lookup.foreign}"
             )
+        elif lookup.unusable:
+            problems.append(
+                f"{entity.ref} names {lookup.type} {lookup.names!r}, which cannot be used: {lookup.unusable} "
+                f"({lookup.api})"
+            )
         elif not lookup.exists:
             why = f": {lookup.why}" if lookup.why else ""
             problems.append(
@@ -217,10 +249,23 @@ def judge_ownership(entities: Sequence[Entity]) -> list[str]:
     return problems
 
 
+#: The metadata fields an entity's file writes that Backstage serves as written (its own additions, uid, etag,
+#: generation and its annotations, are not the file's; name and namespace make the reference).
+DESCRIPTIVE = ("title", "description", "labels", "tags", "links")
+
+
 def _differences(entity: Entity, served: Mapping[str, Any]) -> list[str]:
-    """Where a served entity differs from the file's: its spec, and the annotations the file states (Backstage
-    adds its own annotations, relations and status to what it serves; those are not the file's to judge)."""
+    """Where a served entity differs from the file's: its apiVersion, spec, the metadata the file writes (a stale
+    or partial copy keeps the names but not the title, description, labels, tags or links) and the annotations the
+    file states (Backstage adds its own annotations, relations and status to what it serves; those are not the
+    file's to judge)."""
     found = []
+    if served.get("apiVersion") != entity.data.get("apiVersion"):
+        found.append(f"apiVersion {served.get('apiVersion')!r}, not {entity.data.get('apiVersion')!r}")
+    meta, stated = served.get("metadata") or {}, entity.data.get("metadata") or {}
+    for key in sorted({k for k in stated if k not in ("name", "namespace", "annotations")} | set(DESCRIPTIVE)):
+        if meta.get(key) != stated.get(key):
+            found.append(f"metadata.{key} {meta.get(key)!r}, not {stated.get(key)!r}")
     spec, wanted = served.get("spec") or {}, entity.spec
     for key in sorted(set(spec) | set(wanted), key=str):
         if spec.get(key) != wanted.get(key):
@@ -252,6 +297,20 @@ def judge_served(entities: Sequence[Entity], served: Sequence[Mapping[str, Any]]
                 + "; ".join(found)
             )
     return problems
+
+
+def judge_serving(name: str, service: Mapping[str, Any] | None) -> list[str]:
+    """The catalog's App Runner service is in a status that serves (a PAUSED one is resumed to be asked): a failed
+    or deleted service runs nothing, whatever the harness's local stand-in answers."""
+    if service is None or service.get("Status") in USABLE:
+        return []
+    return [f"App Runner service {name} is {service.get('Status')}, not {' or '.join(USABLE)}: it serves no entities"]
+
+
+def _named(other: StackService, home: str) -> str:
+    """A service's name, with its region when it is not the stack's."""
+    name = str(other.service.get("ServiceName"))
+    return name if not other.region or other.region == home else f"{name} in {other.region}"
 
 
 def period_problems(pause: PauseSchedule, max_hours: float, now: datetime) -> list[str]:
@@ -333,10 +392,11 @@ def verdict(read: CatalogReadback | Outcome, pause_hours: float = DEFAULT_PAUSE_
             problem
             for other in read.others
             for problem in judge_idle(
-                str(other.service.get("ServiceName")), other.service, other.pauses, pause_hours, read.read_at
+                _named(other, read.region), other.service, other.pauses, pause_hours, read.read_at
             )
         ],
-        "served": judge_served(read.entities, read.served, read.catalog_url),
+        "served": judge_serving(read.service_name, read.service)
+        + judge_served(read.entities, read.served, read.catalog_url),
     }
     details = {
         "problems": problems,
@@ -352,6 +412,7 @@ def verdict(read: CatalogReadback | Outcome, pause_hours: float = DEFAULT_PAUSE_
         "other_services": [
             {
                 "name": o.service.get("ServiceName"),
+                "region": o.region,
                 "status_when_read": o.service.get("Status"),
                 "arn": o.service.get("ServiceArn"),
                 "pause_schedules": [p.__dict__ for p in o.pauses],
@@ -388,23 +449,52 @@ def not_the_stacks(name: str, values: Mapping[str, str]) -> str:
     return f"the stack {values['stack_id']}'s names start with {' or '.join(repr(p) for p in prefixes)}"
 
 
-def _aws_exists(target: Target, kind: str, name: str) -> bool | str:
-    """Whether the named AWS resource exists, or why it is not the stack's though it exists (an S3 bucket in
-    another region); Unreadable when the API answers anything but found / not found."""
+def _where(region: str, target: Target) -> str:
+    """The region a resource was read in, and why there."""
+    if region == target.region:
+        return f"the stack's region {region}"
+    return f"{region}, where the stack's Terraform state puts it"
+
+
+@dataclass(frozen=True)
+class Found:
+    """What reading one named AWS resource in its region found."""
+
+    exists: bool
+    #: Why it counts as absent though something answered (the region read when it is not the stack's).
+    why: str = ""
+    #: Why it is not the stack's though it exists (an S3 bucket in another region).
+    foreign: str = ""
+    #: Why it is there but cannot be used: an App Runner service that failed or is deleted, a disabled workgroup.
+    unusable: str = ""
+
+
+def _aws_exists(target: Target, kind: str, name: str, region: str) -> Found:
+    """Whether the named AWS resource exists in ``region``, is the stack's and can be used; Unreadable when the
+    API answers anything but found / not found."""
     try:
         if kind == "s3-bucket":
-            head = target.client("s3").head_bucket(Bucket=name)
+            head = target.client("s3", region=region).head_bucket(Bucket=name)
             headers = head.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-            region = head.get("BucketRegion") or headers.get("x-amz-bucket-region")
-            if region and region != target.region:
-                return f"S3 HeadBucket answers x-amz-bucket-region {region}, not the stack's region {target.region}"
+            found = head.get("BucketRegion") or headers.get("x-amz-bucket-region")
+            if found and found != region:
+                foreign = f"S3 HeadBucket answers x-amz-bucket-region {found}, not {_where(region, target)}"
+                return Found(True, foreign=foreign)
         elif kind == "glue-database":
-            target.client("glue").get_database(Name=name)
+            target.client("glue", region=region).get_database(Name=name)
         elif kind == "athena-workgroup":
-            target.client("athena").get_work_group(WorkGroup=name)
+            group = target.client("athena", region=region).get_work_group(WorkGroup=name)["WorkGroup"]
+            if group.get("State") == "DISABLED":
+                return Found(True, unusable=f"it is DISABLED in {region}: Athena runs no query in it")
         elif kind == "apprunner-service":
-            return find_service(target.client("apprunner"), name) is not None
-        return True
+            client = target.client("apprunner", region=region)
+            service = find_service(client, name)
+            if service is None:
+                return Found(False, f"none in {region}")
+            status = str(settled(client, service).get("Status"))
+            if status not in USABLE:
+                return Found(True, unusable=f"it is {status} in {region}, not {' or '.join(USABLE)}: it runs nothing")
+        return Found(True)
     except ClientError as err:
         code = _code(err)
         status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
@@ -412,10 +502,10 @@ def _aws_exists(target: Target, kind: str, name: str) -> bool | str:
             code == "InvalidRequestException" and "not found" in str(err).lower()
         )
         if not_found or (kind == "s3-bucket" and status == 404):
-            return False
-        raise Unreadable(f"{READERS[kind]} of {name!r}: {err}") from None
+            return Found(False, "" if region == target.region else f"none in {region}")
+        raise Unreadable(f"{READERS[kind]} of {name!r} in {region}: {err}") from None
     except BotoCoreError as err:
-        raise Unreadable(f"{READERS[kind]} of {name!r}: {err}") from None
+        raise Unreadable(f"{READERS[kind]} of {name!r} in {region}: {err}") from None
 
 
 @dataclass(frozen=True)
@@ -510,9 +600,14 @@ def _answer(url: str, path: str, what: str) -> requests.Response | None:
 
 
 def lookup(
-    entity: Entity, target: Target, values: Mapping[str, str], services: Mapping[str, str | None]
+    entity: Entity,
+    target: Target,
+    values: Mapping[str, str],
+    services: Mapping[str, str | None],
+    places: StackRegions | None = None,
 ) -> Lookup | None:
-    """Read back the resource one Resource entity names; None when it names none the check can read."""
+    """Read back the resource one Resource entity names, in the region the stack's state puts it (``places``; the
+    stack's region when it does not say); None when it names none the check can read."""
     kind = str(entity.spec.get("type") or "")
     annotations = entity.annotations
     if kind not in READERS:
@@ -530,15 +625,15 @@ def lookup(
     name = fill(pattern, values)
     if foreign := not_the_stacks(name, values):
         return Lookup(entity.ref, kind, name, READERS[kind], False, foreign=f"{AWS_NAME} {pattern!r}: {foreign}")
-    found = _aws_exists(target, kind, name)
-    if isinstance(found, str):
-        return Lookup(entity.ref, kind, name, READERS[kind], True, foreign=found)
-    return Lookup(entity.ref, kind, name, READERS[kind], found)
+    region = (places or stack_regions(None, target.region)).region_of(kind, name)
+    found = _aws_exists(target, kind, name, region)
+    return Lookup(entity.ref, kind, name, READERS[kind], found.exists, found.why, found.foreign, region, found.unusable)
 
 
-def read_pauses(target: Target, service_arn: str) -> list[PauseSchedule]:
-    """The schedules of the account whose target calls pauseService with ``service_arn``, and their roles."""
-    scheduler = target.client("scheduler")
+def read_pauses(target: Target, service_arn: str, region: str | None = None) -> list[PauseSchedule]:
+    """The schedules of the account in ``region`` (the service's: a schedule calls pauseService in its own) whose
+    target calls pauseService with ``service_arn``, and their roles."""
+    scheduler = target.client("scheduler", region=region)
     found = []
     for page in scheduler.get_paginator("list_schedules").paginate():
         for summary in page.get("Schedules", []):
@@ -640,6 +735,31 @@ def _served(url: str) -> list[dict[str, Any]] | None:
     return [dict(e) for e in body] if isinstance(body, list) else None
 
 
+def _stack_services(
+    target: Target, stack_id: str, project: str, places: StackRegions
+) -> list[tuple[str, dict[str, Any]]]:
+    """(region, DescribeService) of every App Runner service of the stack: named or tagged as the stack's in each
+    region its state uses, and every service its state holds whatever its name or tags (each in its ARN's region;
+    one deleted since bills nothing)."""
+    found: dict[str, tuple[str, dict[str, Any]]] = {}
+    for region in places.regions:
+        for service in stack_services(target.client("apprunner", region=region), stack_id, project):
+            found[str(service["ServiceArn"])] = (region, service)
+    for arn in places.apprunner_arns:
+        region = resource_region({"arn": arn}) or target.region
+        if arn in found:
+            continue
+        try:
+            service = dict(target.client("apprunner", region=region).describe_service(ServiceArn=arn)["Service"])
+        except ClientError as err:
+            if _code(err) == "ResourceNotFoundException":
+                continue
+            raise
+        if service.get("Status") != "DELETED":
+            found[arn] = (region, service)
+    return sorted(found.values(), key=lambda pair: (pair[0], str(pair[1]["ServiceName"])))
+
+
 def read_catalog(
     catalog_file: Path,
     target: Target,
@@ -647,11 +767,14 @@ def read_catalog(
     services: Mapping[str, str | None],
     local_catalog_url: str | None,
     project: str = "lakehouse",
+    state: Mapping[str, Any] | None = None,
 ) -> CatalogReadback | Outcome:
     """Everything the check judges, read through the services' APIs; ``error`` when something cannot be read.
 
     ``services``: the URLs of the services the stack runs beside AWS (``lineage``, ``mlflow``).
     ``local_catalog_url``: the harness's catalog process (local); else the App Runner service's URL is called.
+    ``state``: the stack's ``terraform show -json`` state: the regions it deployed to, each resource read in its
+    own (``lakehouse.catalog.regions``); without it, the stack's region only.
     """
     try:
         entities = load_catalog(catalog_file)
@@ -666,18 +789,20 @@ def read_catalog(
             "region": target.region,
             "glue_prefix": f"{project}_{stack_id}".replace("-", "_"),  # infra/providers.tf local.glue_prefix
         }
-        read = CatalogReadback(entities, service_name=service_name(stack_id, project))
+        places = stack_regions(state, target.region)
+        read = CatalogReadback(entities, service_name=service_name(stack_id, project), region=target.region)
         for entity in entities:
-            if entity.kind == "Resource" and (found := lookup(entity, target, values, services)) is not None:
+            if entity.kind == "Resource" and (found := lookup(entity, target, values, services, places)) is not None:
                 read.lookups.append(found)
-        client = target.client("apprunner")
+        home = places.region_of("apprunner-service", read.service_name)
+        client = target.client("apprunner", region=home)
         read.service = find_service(client, read.service_name)  # as found, before anything asks it
         catalog_arn = (read.service or {}).get("ServiceArn")
-        for other in stack_services(client, stack_id, project):
+        for region, other in _stack_services(target, stack_id, project, places):
             if other.get("ServiceArn") != catalog_arn:
-                read.others.append(StackService(other, read_pauses(target, str(other["ServiceArn"]))))
+                read.others.append(StackService(other, read_pauses(target, str(other["ServiceArn"]), region), region))
         if read.service is not None:
-            read.pauses = read_pauses(target, str(read.service["ServiceArn"]))
+            read.pauses = read_pauses(target, str(read.service["ServiceArn"]), home)
             with answering(client, read.service) as running:
                 read.catalog_url = local_catalog_url or f"https://{running['ServiceUrl']}"
                 read.served = _served(read.catalog_url)
@@ -696,6 +821,8 @@ def check_catalog(
     services: Mapping[str, str | None],
     local_catalog_url: str | None,
     pause_hours: float = DEFAULT_PAUSE_HOURS,
+    state: Mapping[str, Any] | None = None,
 ) -> Outcome:
     """Read, then judge."""
-    return verdict(read_catalog(catalog_file, target, stack_id, services, local_catalog_url), pause_hours)
+    read = read_catalog(catalog_file, target, stack_id, services, local_catalog_url, state=state)
+    return verdict(read, pause_hours)

@@ -35,6 +35,7 @@ def _check(deployed: Deployment, catalog: Path = ROOT / CATALOG_FILE) -> Outcome
         deployed.stack.stack_id,
         {"lineage": record.lineage_url, "mlflow": record.mlflow_url},
         record.catalog_url,
+        state=deployed.stack.state(),
     )
 
 
@@ -81,6 +82,22 @@ def test_an_entity_naming_a_bucket_the_stack_lacks_fails(deployed: Deployment, t
     assert outcome.reason is not None
     assert "resource:default/lakehouse-gold-bucket names s3-bucket 'lakehouse-" in outcome.reason
     assert "-platinum-" in outcome.reason and "which does not exist (S3 HeadBucket)" in outcome.reason
+
+
+def test_a_catalog_changed_since_deploy_is_served_stale_and_fails(deployed: Deployment, tmp_path: Path) -> None:
+    """The local catalog service serves the copy taken at deploy (as an App Runner image does): the repository's
+    catalog-info.yaml changed since (here a copy of it) is not what the service answers. On main the service read
+    the live file, and a description differing was no difference."""
+    text = (ROOT / CATALOG_FILE).read_text(encoding="utf-8")
+    assert "title: Verification harness" in text
+    catalog = tmp_path / CATALOG_FILE
+    catalog.write_text(text.replace("title: Verification harness", "title: Harness v2"), encoding="utf-8")
+    outcome = _check(deployed, catalog)
+    assert outcome.status is Status.FAILED
+    [stale] = outcome.details["problems"]["served"]
+    assert "serves component:default/lakehouse-harness unlike catalog-info.yaml" in stale
+    assert "metadata.title 'Verification harness', not 'Harness v2'" in stale
+    assert _check(deployed).details["problems"]["served"] == []
 
 
 def test_service_urls_answered_by_the_other_service_fail_naming_both(deployed: Deployment) -> None:

@@ -9,17 +9,18 @@ AutoScalingConfiguration; exit check 5 lists services and configurations (ListSe
 ListAutoScalingConfigurations). The harness pauses the idle service (PauseService) and resumes it
 (ResumeService) to ask it for its entities.
 
-States are AWS's: an operation answers ``OPERATION_IN_PROGRESS`` and the service is in its
-resulting state (``RUNNING``, ``PAUSED``, ``DELETED``) by the next read, so the provider's waiters
-finish at their first poll. Updating a paused service is refused with InvalidStateException as
-AWS refuses it; pausing a paused one or resuming a running one too. Read back, a service carries
-AWS's defaults where the request left them out (1 vCPU / 2 GB, the TCP health check, public
-ingress, IPv4, no observability, the account's DefaultConfiguration auto scaling: min 1, max 25,
-concurrency 100), so a plan after apply is empty. An auto scaling configuration's status is
-``active``/``inactive`` in lower case, as AWS answers it (botocore's model says ACTIVE; the provider
-waits for ``active`` and times out on anything else). The service URL is the emulator's own host name
-pattern (``<id>.<region>.awsapprunner.com``); nothing answers there: locally the catalog's content
-is served by the harness's catalog process (lakehouse.catalog.service).
+States are AWS's: an operation answers ``OPERATION_IN_PROGRESS`` and the service is in its resulting state
+(``RUNNING``, ``PAUSED``, ``DELETED``) by the next read, so the provider's waiters finish at their first poll.
+A service whose private ECR image cannot be pulled (no such repository or tag in the emulator's ECR) ends
+``CREATE_FAILED``, as App Runner's does; it can only be deleted. ECR Public images are not checked (the
+emulator has no ECR Public). Updating a paused service is refused with InvalidStateException as AWS refuses
+it; pausing a paused one or resuming a running one too. Read back, a service carries AWS's defaults where the
+request left them out (1 vCPU / 2 GB, the TCP health check, public ingress, IPv4, no observability, the
+account's DefaultConfiguration auto scaling: min 1, max 25, concurrency 100), so a plan after apply is empty.
+An auto scaling configuration's status is ``active``/``inactive`` in lower case, as AWS answers it (botocore's
+model says ACTIVE; the provider waits for ``active`` and times out on anything else). The service URL is the
+emulator's own host name pattern (``<id>.<region>.awsapprunner.com``); nothing answers there: locally the
+catalog's content is served by the harness's catalog process (lakehouse.catalog.service).
 
 Shape: a moto backend (state per account and region) and a JSON-protocol responses class, registered
 with moto's dispatcher by ``install()`` as the ``apprunner`` service (moto finds a backend by the
@@ -49,6 +50,12 @@ RUNNING = "RUNNING"
 PAUSED = "PAUSED"
 DELETED = "DELETED"
 IN_PROGRESS = "OPERATION_IN_PROGRESS"
+CREATE_FAILED = "CREATE_FAILED"
+#: A private ECR image URI: ``<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:<tag>|@<digest>]``.
+_ECR_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repo>[^:@]+)"
+    r"(?::(?P<tag>[^@]+)|@(?P<digest>.+))?$"
+)
 
 DEFAULT_INSTANCE = {"Cpu": "1024", "Memory": "2048"}
 DEFAULT_HEALTH_CHECK = {
@@ -245,6 +252,8 @@ class AppRunnerBackend(BaseBackend, TaggableResourcesMixin):
             service["ObservabilityConfiguration"] = request["ObservabilityConfiguration"]
         if request.get("EncryptionConfiguration"):
             service["EncryptionConfiguration"] = request["EncryptionConfiguration"]
+        if _unpullable(service["SourceConfiguration"]) is not None:
+            service["Status"] = CREATE_FAILED
         self.services[arn] = service
         self.tags[arn] = {t["Key"]: t["Value"] for t in request.get("Tags") or []}
         return {**copy.deepcopy(service), "Status": IN_PROGRESS}
@@ -331,6 +340,29 @@ class AppRunnerBackend(BaseBackend, TaggableResourcesMixin):
 
     def list_tags_for_resource(self, arn: str) -> list[dict[str, str]]:
         return [{"Key": k, "Value": v} for k, v in self._tagged(arn).items()]
+
+
+def _unpullable(source: dict[str, Any]) -> str | None:
+    """Why App Runner could not pull the service's private ECR image (None: it can, or it is not checked)."""
+    image = source.get("ImageRepository") or {}
+    if image.get("ImageRepositoryType") != "ECR":
+        return None
+    identifier = str(image.get("ImageIdentifier") or "")
+    found = _ECR_IMAGE.match(identifier)
+    if found is None:
+        return f"{identifier!r} is not an ECR image URI"
+    from moto.ecr.models import ecr_backends
+
+    repository = ecr_backends[found["account"]][found["region"]].repositories.get(found["repo"])
+    if repository is None:
+        return f"repository {found['repo']} does not exist"
+    tag, digest = found["tag"] or ("latest" if not found["digest"] else None), found["digest"]
+    if not any(
+        (tag and tag in pushed.image_tags) or (digest and pushed.get_image_digest() == digest)
+        for pushed in repository.images
+    ):
+        return f"no image {tag or digest} in repository {found['repo']}"
+    return None
 
 
 def _network(given: dict[str, Any] | None) -> dict[str, Any]:
