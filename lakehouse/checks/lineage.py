@@ -9,7 +9,9 @@ keeps two "latest" runs of a job: the Job's ``latestRun`` is the run that transi
 state from its current run, the run whose events *arrived* last (``jobs.current_run_uuid``, the
 job version of the last terminal event to arrive). Both must be this run's COMPLETED run, so a
 foreign run arriving after this one with backdated times cannot lend the graph its edges while
-the time-based reading points at ours. Then, judged through Marquez's API: the
+the time-based reading points at ours. None of those jobs may have a parent job (this run's events
+name none): a foreign event's ``parent`` run facet makes Marquez link the job it names to a parent
+for good and draw it from the parent's current run (:func:`identity_problems`). Then, judged through Marquez's API: the
 job namespace has jobs, and the lineage graph of the Gold job holds every edge the pipeline's SQL
 implies upstream of it, so that it reaches back to the Bronze datasets, and no edge at those jobs
 that no pipeline SQL implies (an input declared or replayed by something else, such as another
@@ -49,7 +51,8 @@ from lakehouse.pipeline.sqlfiles import load
 
 THRESHOLD = (
     "every lineage event of this run delivered; the latest run of the gold job and of every job upstream of it, "
-    "and the run its lineage node is drawn from, COMPLETED and emitted by this run; >= 1 job in the namespace; "
+    "and the run its lineage node is drawn from, COMPLETED and emitted by this run; none of them another job's "
+    "child (a parent run facet); >= 1 job in the namespace; "
     "the gold job's graph reaches back to Bronze, "
     "with no edge at the pipeline's jobs that its SQL does not imply; a screenshot of it, from a Marquez web "
     "showing the same Marquez; "
@@ -286,6 +289,54 @@ def drawn_run_problems(
     return found
 
 
+def job_parent(job: dict[str, Any] | None) -> str | None:
+    """The parent job a Marquez Job (or lineage node ``data``) names, ``name (uuid)``, or None without one."""
+    if not isinstance(job, dict) or not (job.get("parentJobName") or job.get("parentJobUuid")):
+        return None
+    return f"{job.get('parentJobName') or '?'} ({job.get('parentJobUuid') or 'no uuid'})"
+
+
+def node_data(graph: list[dict[str, Any]], exp: Expectation, names: list[str]) -> dict[str, dict[str, Any]]:
+    """``name -> data`` of the graph's nodes of the jobs of ``names``."""
+    wanted = {job_node(exp.namespace, name): name for name in names}
+    return {
+        wanted[str(n["id"])]: n.get("data") or {} for n in graph if n.get("type") == "JOB" and n.get("id") in wanted
+    }
+
+
+def parents(jobs: dict[str, dict[str, Any]], nodes: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """``name -> its parent job`` of the jobs whose Job (``jobs``) or lineage node (``nodes``) names one."""
+    found = {name: job_parent(jobs.get(name)) or job_parent(nodes.get(name)) for name in sorted({*jobs, *nodes})}
+    return {name: parent for name, parent in found.items() if parent}
+
+
+def identity_problems(
+    jobs: dict[str, dict[str, Any]],
+    nodes: dict[str, dict[str, Any]],
+    drawn: dict[str, dict[str, Any] | None],
+    exp: Expectation,
+) -> list[str]:
+    """Each pipeline job, as its Job (``jobs``) and its lineage node (``nodes``) show it, must have no parent job.
+
+    This run's events carry no ``parent`` run facet. A RunEvent that does makes Marquez link the job it names to
+    a parent (``OpenLineageDao.buildJobFromEvent``: the job's full name is the parent's name, a dot and the
+    simple name, so a foreign event of job ``P.x`` with parent ``P`` lands on this run's job ``P.x``), and the
+    jobs table keeps the first parent for good (``rewrite_jobs_fqn_table``: ``COALESCE``), even after this run's
+    events: the job Marquez shows is another's child, and while the parent is linked its current run is the
+    parent's (``parent.getCurrentRunUuid()``), a run the parent's producer chose.
+    """
+    found: list[str] = []
+    for name, parent in parents(jobs, nodes).items():
+        role = "the gold job" if name == exp.gold_job else "the upstream job"
+        run = drawn.get(name)
+        runs = f"run {_run_id(run.get('id'))} ({run.get('state')})" if isinstance(run, dict) else "no run"
+        found.append(
+            f"Marquez holds {role} {job_node(exp.namespace, name)} as a child of job {parent}, a parent this run's "
+            f"events never name (a foreign event's parent run facet linked it); its node is drawn from {runs}"
+        )
+    return found
+
+
 def unexpected_edges(exp: Expectation, found: set[Edge]) -> list[Edge]:
     """Edges of the graph at a job upstream of Gold that no pipeline job's SQL implies, sorted.
 
@@ -383,6 +434,11 @@ def check_api(client: MarquezClient, exp: Expectation, emission: EmissionStats) 
     details["drawn_runs"] = {n: {k: (r or {}).get(k) for k in ("id", "state")} for n, r in sorted(drawn.items())}
     if current := drawn_run_problems(drawn, judged, emission, exp.gold_job):
         problems.append(_named(current))
+    read = {exp.gold_job: gold, **upstream}  # the Jobs as the API answered them
+    nodes = node_data(graph, exp, list(drawn))
+    details["parent_jobs"] = parents(read, nodes)
+    if adopted := identity_problems(read, nodes, drawn, exp):
+        problems.append(_named(adopted))
     found = graph_edges(graph)
     missing = sorted(exp.edges - found, key=str)
     unexpected = unexpected_edges(exp, found)
