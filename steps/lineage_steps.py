@@ -104,6 +104,7 @@ def graph_reaches_bronze(
         deployment.record.outputs, deployment.stack.target.region, run_options.data_dir, lineage_endpoint.namespace
     )
     png = run_options.reports / f"lineage-{stack_id}.png"
+    page = column_flow_page(PLAN_HIDDEN[0])  # the plan's hidden column: where ssn flows, drawn
     result, graph = check_lineage(
         MarquezClient(lineage_endpoint.api_url),
         exp,
@@ -112,12 +113,12 @@ def graph_reaches_bronze(
         png,
         visible_names(exp),
         lineage_endpoint.web_problem,
+        flow_tables=page.details.get("flows_into_by_sql") or {},
     )
     evidence.details["endpoint"] = lineage_endpoint.to_dict()
     evidence.artifacts.append(artifacts.write_json(f"marquez-lineage-{stack_id}.json", {"graph": graph}))
     if png.is_file():
         evidence.artifacts.append(png.name)
-    page = column_flow_page(PLAN_HIDDEN[0])  # the plan's hidden column: where ssn flows, drawn
     if shot := page.details.get("screenshot"):
         evidence.artifacts.append(str(shot))
     conclude(with_column_page(result, page), evidence)

@@ -11,7 +11,8 @@ lack a table's column lineage fails, naming the table.
 Marquez web has a column view too (``/datasets/column-level/{ns}/{name}?column=datasetField:...``),
 but it cuts dataset labels to 25 characters (``awsdatacatalog.<db>...`` is all a table shows) and fits
 the graph into the window, so which tables it draws cannot be read from its page: there the picture
-is skipped with that reason, never judged.
+is skipped with that reason, never judged, and Marquez's ``/column-lineage`` answer is judged alone: a
+table the SQL carries the field into that the API does not reach fails the check, naming it.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ from lakehouse.pipeline.sqlfiles import SqlFileError, SqlStatement, load
 
 THRESHOLD = (
     "the lineage page of the Bronze field's column flow draws every table (with its columns) that the "
-    "pipeline's SQL and Marquez's /column-lineage say its values flow into"
+    "pipeline's SQL and Marquez's /column-lineage say its values flow into; without a page of ours (Marquez web), "
+    "/column-lineage reaches every table (and column) the SQL says"
 )
 #: Column-lineage hops asked for: the whole pipeline (Marquez's default lineage depth).
 DEPTH = 20
@@ -153,6 +155,27 @@ def page_problems(source: str, sql: Flow, api: Flow, drawn: Flow) -> list[str]:
     return problems
 
 
+def api_problems(source: str, sql: Flow, api: Flow) -> list[str]:
+    """Each table (or column) the pipeline's SQL carries ``source`` into that Marquez's ``/column-lineage`` does
+    not: the column-level lineage Marquez shows misses it (the events lack that table's column lineage).
+
+    Judged whatever the page: where no page of ours can be drawn (Marquez web), the API is the only evidence.
+    """
+    problems = []
+    for table, columns in sorted(sql.items()):
+        if table not in api:
+            problems.append(
+                f"Marquez's /column-lineage of {source} does not reach {table} ({', '.join(columns)}): the "
+                "pipeline's SQL says it flows there (the lineage events lack its column lineage)"
+            )
+        elif missing := [c for c in columns if c not in api[table]]:
+            problems.append(
+                f"Marquez's /column-lineage of {source} reaches {table} without column(s) {', '.join(missing)}: "
+                "the pipeline's SQL says it flows there"
+            )
+    return problems
+
+
 def own_service(web_url: str) -> bool | str:
     """True when ``web_url`` is this project's lineage service (its web answers carry ``SERVICE_HEADER``),
     False for another server (Marquez web), or why it could not be asked."""
@@ -169,7 +192,7 @@ def marquez_web_note(web_url: str, source: str) -> str:
         f"{web_url} is Marquez web: its column view (/datasets/column-level/{{namespace}}/{{dataset}}?column={source}) "
         f"cuts dataset labels to {MARQUEZ_WEB_LABEL_CHARS} characters ('{CATALOG}.<db>...' is all a table shows) "
         "and fits the graph to the window, so the tables it draws cannot be read from its page; the picture is "
-        "skipped and Marquez's /column-lineage answer stands as the evidence"
+        "skipped and Marquez's /column-lineage answer is judged alone"
     )
 
 
@@ -185,7 +208,8 @@ def check_column_page(
 ) -> Outcome:
     """Screenshot the column-flow page of the Bronze ``column`` field and judge what it draws.
 
-    ``skipped`` when there is no page of ours to take (no web URL, or Marquez web: see the module);
+    ``skipped`` when there is no page of ours to take (no web URL, or Marquez web: see the module) and Marquez's
+    ``/column-lineage`` reaches every table the SQL names (``failed``, naming them, when it does not);
     ``error`` when the API cannot be read; ``failed`` naming every table the page does not show.
     """
     edges = pipeline_column_edges(statements, region)
@@ -208,15 +232,22 @@ def check_column_page(
         return Outcome.error(f"the column lineage of {label} could not be read: {err}", THRESHOLD, details)
     api = api_flow(graph, source)
     details["flows_into_by_api"] = api
+    gaps = api_problems(label, sql, api)
+
+    def no_page(why: str) -> Outcome:
+        """No page to judge: the API's column lineage still is (failed on a gap), else a note only."""
+        if gaps:
+            measured = {"tables_drawn": None, "tables_in_api": f"{len(set(sql) & set(api))}/{len(sql)}"}
+            return Outcome.judged(False, measured, THRESHOLD, "; ".join(gaps), {**details, "page_skipped": why})
+        return Outcome.skipped(why, THRESHOLD, details)
+
     if web_problem or not web_url:
-        return Outcome.skipped(
-            f"the column-flow page cannot be shown: {web_problem or 'no web URL'}", THRESHOLD, details
-        )
+        return no_page(f"the column-flow page cannot be shown: {web_problem or 'no web URL'}")
     ours = own_service(web_url)
     if isinstance(ours, str):
         return Outcome.error(f"the column-flow page cannot be read: {ours}", THRESHOLD, details)
     if not ours:
-        return Outcome.skipped(marquez_web_note(web_url, source), THRESHOLD, details)
+        return no_page(marquez_web_note(web_url, source))
     url = page_route(web_url, dataset.namespace, dataset.name, field)
     details["url"] = url
     try:

@@ -9,7 +9,12 @@ keeps two "latest" runs of a job: the Job's ``latestRun`` is the run that transi
 state from its current run, the run whose events *arrived* last (``jobs.current_run_uuid``, the
 job version of the last terminal event to arrive). Both must be this run's COMPLETED run, so a
 foreign run arriving after this one with backdated times cannot lend the graph its edges while
-the time-based reading points at ours. Then, judged through Marquez's API: the
+the time-based reading points at ours. None of those jobs may have a parent job (this run's events
+name none): a foreign event's ``parent`` run facet makes Marquez link the job it names to a parent
+for good and draw it from the parent's current run (:func:`identity_problems`). So must the jobs
+writing the tables the column-flow check follows the Bronze field into (:func:`flow_run_problems`):
+Marquez's column lineage of a table is its current version's, an earlier session's when this
+session's job writing it failed. Then, judged through Marquez's API: the
 job namespace has jobs, and the lineage graph of the Gold job holds every edge the pipeline's SQL
 implies upstream of it, so that it reaches back to the Bronze datasets, and no edge at those jobs
 that no pipeline SQL implies (an input declared or replayed by something else, such as another
@@ -33,6 +38,7 @@ from __future__ import annotations
 
 import uuid
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +55,9 @@ from lakehouse.pipeline.sqlfiles import load
 
 THRESHOLD = (
     "every lineage event of this run delivered; the latest run of the gold job and of every job upstream of it, "
-    "and the run its lineage node is drawn from, COMPLETED and emitted by this run; >= 1 job in the namespace; "
+    "and the run its lineage node is drawn from, COMPLETED and emitted by this run; none of them another job's "
+    "child (a parent run facet); the same for the jobs writing the tables the column flow reaches; "
+    ">= 1 job in the namespace; "
     "the gold job's graph reaches back to Bronze, "
     "with no edge at the pipeline's jobs that its SQL does not imply; a screenshot of it, from a Marquez web "
     "showing the same Marquez; "
@@ -286,6 +294,54 @@ def drawn_run_problems(
     return found
 
 
+def job_parent(job: dict[str, Any] | None) -> str | None:
+    """The parent job a Marquez Job (or lineage node ``data``) names, ``name (uuid)``, or None without one."""
+    if not isinstance(job, dict) or not (job.get("parentJobName") or job.get("parentJobUuid")):
+        return None
+    return f"{job.get('parentJobName') or '?'} ({job.get('parentJobUuid') or 'no uuid'})"
+
+
+def node_data(graph: list[dict[str, Any]], exp: Expectation, names: list[str]) -> dict[str, dict[str, Any]]:
+    """``name -> data`` of the graph's nodes of the jobs of ``names``."""
+    wanted = {job_node(exp.namespace, name): name for name in names}
+    return {
+        wanted[str(n["id"])]: n.get("data") or {} for n in graph if n.get("type") == "JOB" and n.get("id") in wanted
+    }
+
+
+def parents(jobs: dict[str, dict[str, Any]], nodes: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """``name -> its parent job`` of the jobs whose Job (``jobs``) or lineage node (``nodes``) names one."""
+    found = {name: job_parent(jobs.get(name)) or job_parent(nodes.get(name)) for name in sorted({*jobs, *nodes})}
+    return {name: parent for name, parent in found.items() if parent}
+
+
+def identity_problems(
+    jobs: dict[str, dict[str, Any]],
+    nodes: dict[str, dict[str, Any]],
+    drawn: dict[str, dict[str, Any] | None],
+    exp: Expectation,
+) -> list[str]:
+    """Each pipeline job, as its Job (``jobs``) and its lineage node (``nodes``) show it, must have no parent job.
+
+    This run's events carry no ``parent`` run facet. A RunEvent that does makes Marquez link the job it names to
+    a parent (``OpenLineageDao.buildJobFromEvent``: the job's full name is the parent's name, a dot and the
+    simple name, so a foreign event of job ``P.x`` with parent ``P`` lands on this run's job ``P.x``), and the
+    jobs table keeps the first parent for good (``rewrite_jobs_fqn_table``: ``COALESCE``), even after this run's
+    events: the job Marquez shows is another's child, and while the parent is linked its current run is the
+    parent's (``parent.getCurrentRunUuid()``), a run the parent's producer chose.
+    """
+    found: list[str] = []
+    for name, parent in parents(jobs, nodes).items():
+        role = "the gold job" if name == exp.gold_job else "the upstream job"
+        run = drawn.get(name)
+        runs = f"run {_run_id(run.get('id'))} ({run.get('state')})" if isinstance(run, dict) else "no run"
+        found.append(
+            f"Marquez holds {role} {job_node(exp.namespace, name)} as a child of job {parent}, a parent this run's "
+            f"events never name (a foreign event's parent run facet linked it); its node is drawn from {runs}"
+        )
+    return found
+
+
 def unexpected_edges(exp: Expectation, found: set[Edge]) -> list[Edge]:
     """Edges of the graph at a job upstream of Gold that no pipeline job's SQL implies, sorted.
 
@@ -324,9 +380,56 @@ class ApiResult:
         return "; ".join(found) or None
 
 
-def check_api(client: MarquezClient, exp: Expectation, emission: EmissionStats) -> ApiResult:
+def writers_of_tables(exp: Expectation, tables: Iterable[str]) -> dict[str, list[str]]:
+    """``db.table`` (as the column-flow page names a table) -> the pipeline jobs writing it, from the SQL's edges."""
+    prefix = job_node(exp.namespace, "")
+    found: dict[str, list[str]] = {}
+    for table in sorted(set(tables)):
+        suffix = f":{CATALOG}.{table.lower()}"
+        jobs = {
+            e.origin.removeprefix(prefix)
+            for e in exp.pipeline_edges
+            if e.origin.startswith(prefix) and e.destination.lower().endswith(suffix)
+        }
+        found[table] = sorted(jobs)
+    return found
+
+
+def flow_run_problems(
+    client: MarquezClient, exp: Expectation, emission: EmissionStats, tables: Iterable[str], judged: Iterable[str]
+) -> tuple[list[str], dict[str, Any]]:
+    """The jobs writing ``tables`` (where the column-flow's Bronze field flows, by the SQL) other than the
+    ``judged`` ones must have this run's COMPLETED run as their latest, as the jobs upstream of Gold must.
+
+    Marquez's column lineage of a table is its current version's: a job writing it that failed this session (or
+    did not run) leaves an earlier session's (or the failed run's own) column lineage answering for this run's.
+    Returns the problems and ``job -> its latest run`` (evidence).
+    """
+    found: list[str] = []
+    latest: dict[str, Any] = {}
+    done = set(judged)
+    for table, jobs in writers_of_tables(exp, tables).items():
+        for name in jobs:
+            if name in done:
+                continue
+            done.add(name)
+            try:
+                job = client.job(exp.namespace, name)
+            except MarquezError as err:
+                if err.status != 404:
+                    raise
+                job = {}
+            latest[name] = {k: (job.get("latestRun") or {}).get(k) for k in ("id", "state")}
+            found += run_problems(name, job, emission, role=f"the job writing {table} (where the column flows)")
+    return found, latest
+
+
+def check_api(
+    client: MarquezClient, exp: Expectation, emission: EmissionStats, flow_tables: Iterable[str] = ()
+) -> ApiResult:
     """This run's events delivered; jobs in the namespace; the gold job's latest run this run's and COMPLETED;
-    the gold job's graph holding the expected edges back to Bronze."""
+    the gold job's graph holding the expected edges back to Bronze. ``flow_tables``: the tables the column-flow
+    check judges; the jobs writing them must have this run's COMPLETED run too (:func:`flow_run_problems`)."""
     details: dict[str, Any] = {"marquez_url": client.url, "namespace": exp.namespace, "gold_job": exp.gold_job}
     problems = emission_problems(emission)
     try:
@@ -375,6 +478,14 @@ def check_api(client: MarquezClient, exp: Expectation, emission: EmissionStats) 
     if foreign := upstream_run_problems(upstream, emission):
         problems.append(_named(foreign))
     try:
+        flow, details["flow_writers_latest_runs"] = flow_run_problems(
+            client, exp, emission, flow_tables, [exp.gold_job, *upstream]
+        )
+    except MarquezError as err:
+        return ApiResult(problems, details, unreadable=f"a job writing the column flow could not be read: {err}")
+    if flow:
+        problems.append(_named(flow))
+    try:
         graph = client.lineage(exp.gold_node)
     except MarquezError as err:
         return ApiResult(problems, details, unreadable=f"the lineage of {exp.gold_node} could not be read: {err}")
@@ -383,6 +494,11 @@ def check_api(client: MarquezClient, exp: Expectation, emission: EmissionStats) 
     details["drawn_runs"] = {n: {k: (r or {}).get(k) for k in ("id", "state")} for n, r in sorted(drawn.items())}
     if current := drawn_run_problems(drawn, judged, emission, exp.gold_job):
         problems.append(_named(current))
+    read = {exp.gold_job: gold, **upstream}  # the Jobs as the API answered them
+    nodes = node_data(graph, exp, list(drawn))
+    details["parent_jobs"] = parents(read, nodes)
+    if adopted := identity_problems(read, nodes, drawn, exp):
+        problems.append(_named(adopted))
     found = graph_edges(graph)
     missing = sorted(exp.edges - found, key=str)
     unexpected = unexpected_edges(exp, found)
@@ -455,14 +571,16 @@ def check_lineage(
     png_path: Path,
     expect_visible: list[str],
     web_problem: str | None = None,
+    flow_tables: Iterable[str] = (),
 ) -> tuple[Outcome, list[dict[str, Any]]]:
     """This run's emission and the API check, then the screenshot of the gold job's page; fails without one.
 
     ``emission`` is the session emitter's stats: what ties Marquez's answers to this run.
     ``web_problem`` is what the probe before the run found wrong with ``web_url`` (no screenshot then).
+    ``flow_tables``: the tables the column-flow page judges (``column_page``'s ``flows_into_by_sql``).
     Returns the outcome and the lineage graph Marquez answered (evidence).
     """
-    api = check_api(client, exp, emission)
+    api = check_api(client, exp, emission, flow_tables)
     details: dict[str, Any] = {"emission": emission.to_dict(), "marquez": api.details}
     measured: dict[str, Any] = {
         "events_undelivered": len(emission.undelivered),

@@ -724,3 +724,39 @@ def test_a_web_url_found_wrong_before_the_run_fails_the_check_with_the_api_evide
     result, _ = check_lineage(MarquezClient(service.url), EXP, emitted(service.url), None, png, [], problem)
     assert result.status is Status.FAILED and result.reason == f"the lineage UI cannot be shown: {problem}"
     assert result.details["marquez"]["expected_edges_found"] == EDGES and not png.exists()
+
+
+#: Where the pipeline's SQL carries Bronze users.ssn (the column-flow page's ``flows_into_by_sql`` tables).
+SSN_FLOW = ["lh_t_gold.users", "lh_t_silver.users", "lh_t_silver.users_rejected", "lh_t_silver.users_staged"]
+
+
+def test_a_failed_job_writing_a_table_the_column_flow_reaches_fails_though_gold_is_whole(
+    service: LineageHandle,
+) -> None:
+    """An earlier session ran the whole pipeline; this one's ``lh_t_gold.users.merge`` FAILED. Gold users is not
+    upstream of daily_revenue, so no run of its job was judged, and Marquez's column lineage of Bronze ssn still
+    reaches it (an earlier version's, or the failed run's own facets): the check passed column-level lineage
+    Bronze -> Gold that this run did not make."""
+    emitted(service.url)
+    ours = emitted(service.url, {"lh_t_gold.users.merge": "HIVE_BAD_DATA: boom"})
+    client = MarquezClient(service.url)
+    assert check_api(client, EXP, ours).passed  # the gold job's graph alone is this run's and whole
+    api = check_api(client, EXP, ours, SSN_FLOW)
+    failed = ours.run_ids["lh_t_gold.users.merge"][-1]
+    assert api.reason == (
+        f"the job writing lh_t_gold.users (where the column flows) lh_t_gold.users.merge's latest run {failed} is "
+        "FAILED, not COMPLETED (HIVE_BAD_DATA: boom)"
+    )
+    assert api.details["flow_writers_latest_runs"]["lh_t_gold.users.merge"] == {"id": failed, "state": "FAILED"}
+
+
+def test_the_jobs_writing_the_column_flows_tables_pass_when_this_run_completed_them(service: LineageHandle) -> None:
+    """Healthy twin: after a failed session, this one completes every job: all writers of the flow's tables
+    (create, insert, merge, drop alike) have this run's COMPLETED run."""
+    emitted(service.url, {"lh_t_gold.users.merge": "HIVE_BAD_DATA: boom"})
+    ours = emitted(service.url)
+    api = check_api(MarquezClient(service.url), EXP, ours, SSN_FLOW)
+    assert api.passed, api.reason
+    writers = api.details["flow_writers_latest_runs"]
+    assert "lh_t_gold.users.merge" in writers and "lh_t_silver.users_rejected.insert" in writers
+    assert all(r == {"id": ours.run_ids[j][-1], "state": "COMPLETED"} for j, r in writers.items())

@@ -261,6 +261,28 @@ def test_on_marquez_web_the_picture_is_skipped_with_the_reason(service: LineageH
     assert not (tmp_path / "ssn-column-flow.png").exists()
 
 
+def test_on_marquez_web_a_column_lineage_missing_silver_users_fails_naming_it(
+    service: LineageHandle, tmp_path: Path
+) -> None:
+    """The events writing Silver users carry no column lineage, and the web is Marquez web: the page is not ours to
+    judge, and the check skipped without reading what Marquez's /column-lineage answered, so exit check 4 (a
+    skipped page is a note only) passed a Marquez whose column-level lineage stops at Silver."""
+    fed_service(service, without_silver_users_column_lineage)
+    with marquez_web(service.url) as web:
+        outcome = run_check(service, tmp_path, web)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert outcome.reason == (
+        f"Marquez's /column-lineage of {LABEL} does not reach lh_t_gold.users (ssn): the pipeline's SQL says it "
+        f"flows there (the lineage events lack its column lineage); Marquez's /column-lineage of {LABEL} does not "
+        "reach lh_t_silver.users (ssn): the pipeline's SQL says it flows there (the lineage events lack its "
+        "column lineage)"
+    )
+    assert outcome.measured == {"tables_drawn": None, "tables_in_api": "2/4"}
+    assert "is Marquez web" in outcome.details["page_skipped"]
+    assert not with_column_page(Outcome.judged(True, {}, "t", None), outcome).passed
+    assert not (tmp_path / "ssn-column-flow.png").exists()
+
+
 # -- folded into exit check 4 -----------------------------------------------------------------------------
 
 

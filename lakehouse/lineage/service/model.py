@@ -14,7 +14,7 @@ import sqlite3
 from collections import deque
 from typing import Any
 
-from lakehouse.lineage.service.store import Store
+from lakehouse.lineage.service.store import Store, name_based_uuid
 
 DATASET_TYPE = "DB_TABLE"
 JOB_TYPE = "BATCH"
@@ -92,7 +92,7 @@ def job_json(store: Store, row: sqlite3.Row) -> dict[str, Any]:
         "id": {"namespace": row["namespace"], "name": row["name"]},
         "type": JOB_TYPE,
         "name": row["name"],
-        "simpleName": row["name"],
+        **job_identity(row),
         "createdAt": row["created_at"],
         "updatedAt": row["updated_at"],
         "namespace": row["namespace"],
@@ -107,6 +107,19 @@ def job_json(store: Store, row: sqlite3.Row) -> dict[str, Any]:
         "labels": [],
         "tags": [],
     }
+
+
+def job_identity(row: sqlite3.Row) -> dict[str, Any]:
+    """A job's ``simpleName`` and, when an event's ``parent`` run facet gave it one, ``parentJobName`` and
+    ``parentJobUuid`` (``jobs_view``: the parent's name and uuid; left out when null, as Marquez does).
+
+    Marquez's job uuids are random; here a parent's is name-based on its namespace and name, stable per job.
+    """
+    found: dict[str, Any] = {"simpleName": row["simple_name"] or row["name"]}
+    if row["parent_name"]:
+        found["parentJobName"] = row["parent_name"]
+        found["parentJobUuid"] = name_based_uuid(row["parent_namespace"], row["parent_name"])
+    return found
 
 
 def dataset_json(row: sqlite3.Row) -> dict[str, Any]:
@@ -145,7 +158,7 @@ def lifecycle_state(row: sqlite3.Row | None) -> str | None:
 
 
 def _job_data(store: Store, row: sqlite3.Row) -> dict[str, Any]:
-    """``JobData``: the Job-like ``data`` of a lineage node (no parent job here, so no parent keys).
+    """``JobData``: the Job-like ``data`` of a lineage node, with its parent job's name and uuid when it has one.
 
     Its ``latestRun`` is the job's current run (``LineageService.lineage``: ``findRunByUuid(currentRunUuid)``),
     the run of the last RunEvent to *arrive*, whose state Marquez web draws on the node; not the Job's
@@ -158,7 +171,7 @@ def _job_data(store: Store, row: sqlite3.Row) -> dict[str, Any]:
         "id": full["id"],
         "type": JOB_TYPE,
         "name": full["name"],
-        "simpleName": full["simpleName"],
+        **job_identity(row),
         "currentRunUuid": row["latest_run_id"],
         "createdAt": full["createdAt"],
         "updatedAt": full["updatedAt"],

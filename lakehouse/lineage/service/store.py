@@ -9,7 +9,10 @@ its last-arriving event with an ``eventType``, and a job's ``latestRun`` is its 
 ``transitionedAt`` (see :func:`run_state` and :meth:`Store.runs_of`), by time; a dataset's facets are
 those of its current version (the run that wrote it last: an earlier version's column lineage
 does not live on), its fields come from its ``schema`` facet, and every namespace named by a
-job or a dataset exists. SQLite in WAL mode with one writer at a time; the file survives a restart of the service.
+job or a dataset exists. A RunEvent's ``parent`` run facet links its job to a parent job as Marquez does
+(``OpenLineageDao.buildJobFromEvent``, see :meth:`Store._parent_job`): the parent's current run becomes the
+facet's run, the child is named ``<parent>.<simple name>`` and drawn from the parent's current run, and keeps
+its first parent. SQLite in WAL mode with one writer at a time; the file survives a restart of the service.
 """
 
 from __future__ import annotations
@@ -59,6 +62,9 @@ MIGRATIONS = (
     "ALTER TABLE datasets ADD COLUMN current_version TEXT",
     "ALTER TABLE runs ADD COLUMN transitioned_at TEXT",
     "UPDATE runs SET transitioned_at = updated_at WHERE transitioned_at IS NULL AND state != 'NEW'",
+    "ALTER TABLE jobs ADD COLUMN simple_name TEXT",
+    "ALTER TABLE jobs ADD COLUMN parent_namespace TEXT",
+    "ALTER TABLE jobs ADD COLUMN parent_name TEXT",
 )
 
 
@@ -144,6 +150,47 @@ def run_uuid(run_id: str) -> str:
         return str(uuid.UUID(bytes=bytes(digest)))
 
 
+def name_based_uuid(*parts: str) -> str:
+    """Marquez's ``Utils.toNameBasedUuid``: Java's ``nameUUIDFromBytes`` (MD5, v3) of the URL namespace's bytes
+    and the parts joined with dots, which is Python's ``uuid3(NAMESPACE_URL, ...)``."""
+    return str(uuid.uuid3(uuid.NAMESPACE_URL, ".".join(parts)))
+
+
+def parent_job_name(name: str) -> str:
+    """Marquez's ``Utils.parseParentJobName``: a name up to its last dot (an Airflow ``dag.task``'s DAG)."""
+    return name[: name.rindex(".")] if "." in name else name
+
+
+@dataclass(frozen=True)
+class ParentFacet:
+    """The ``parent`` run facet of a RunEvent: the run (and its job) that started this one."""
+
+    namespace: str
+    name: str
+    run_id: str
+
+    @classmethod
+    def of(cls, run: dict[str, Any]) -> ParentFacet | None:
+        """The facet when it names a job and a run, else None (Marquez needs both to link a parent)."""
+        parent = (run.get("facets") or {}).get("parent")
+        if not isinstance(parent, dict):
+            return None
+        job, prun = parent.get("job") or {}, parent.get("run") or {}
+        if not (isinstance(job, dict) and isinstance(prun, dict)):
+            return None
+        if not (job.get("namespace") and job.get("name") and prun.get("runId")):
+            return None
+        return cls(str(job["namespace"]), str(job["name"]), str(prun["runId"]))
+
+    def run_uuid(self) -> str:
+        """Marquez's ``Utils.findParentRunUuid``: the run id as a UUID, else name-based on (namespace, the job
+        name up to its last dot, run id)."""
+        try:
+            return str(uuid.UUID(self.run_id))
+        except ValueError:
+            return name_based_uuid(self.namespace, parent_job_name(self.name), self.run_id)
+
+
 def _streaming(job: dict[str, Any]) -> bool:
     """Marquez's ``LineageEvent.Job.isStreamingJob``: the ``jobType`` facet's processingType is STREAMING."""
     job_type = (job.get("facets") or {}).get("jobType") or {}
@@ -156,6 +203,11 @@ def _ids(datasets: Any) -> list[dict[str, str]]:
         if isinstance(d, dict) and d.get("namespace") and d.get("name"):
             out.append({"namespace": str(d["namespace"]), "name": str(d["name"])})
     return out
+
+
+def _parent_columns(parent: tuple[str, str, str] | None) -> tuple[str | None, str | None, str | None]:
+    """(simple_name, parent_namespace, parent_name) a job upsert writes: no parent, no simple name (its name)."""
+    return (parent[2], parent[0], parent[1]) if parent else (None, None, None)
 
 
 def _merge(a: list[dict[str, str]], b: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -207,7 +259,14 @@ class Store:
         etype = str(event.get("eventType") or "OTHER").upper()
         moved_to = run_state(event.get("eventType"))
         inputs, outputs = _ids(event.get("inputs")), _ids(event.get("outputs"))
+        facet = ParentFacet.of(run)
         with self._lock, self._connect() as db:
+            parent: tuple[str, str, str | None] | None = None
+            simple = name
+            if facet is not None:  # Marquez's OpenLineageDao.buildJobFromEvent: the parent first, then the child
+                parent = self._parent_job(db, facet, ns, name, when, moved_to)
+                simple = name.removeprefix(parent[1] + ".")
+                name = f"{parent[1]}.{simple}"  # jobs_view's trigger: the parent's name, a dot, the simple name
             self._keep(db, event, when, rid, ns, name)
             for namespace in {ns} | {d["namespace"] for d in inputs + outputs}:
                 self._touch_namespace(db, namespace, when)
@@ -269,12 +328,57 @@ class Store:
                 name,
                 when,
                 job.get("facets") or {},
-                rid,
+                rid if parent is None else parent[2],  # a child's current run is its parent's current run
                 run_inputs,
                 run_outputs,
                 version,
                 dropped=(not inputs and not streaming_end, not outputs and not streaming_end),
+                parent=None if parent is None else (parent[0], parent[1], simple),
             )
+
+    def _parent_job(
+        self, db: sqlite3.Connection, facet: ParentFacet, ns: str, name: str, when: str, moved_to: str | None
+    ) -> tuple[str, str, str | None]:
+        """The parent job of a RunEvent naming ``facet`` -> (namespace, name, its current run), as Marquez's
+        ``OpenLineageDao.findParentJobRow`` finds or makes it.
+
+        The job of the run the facet names, when that job is the facet's (same namespace and name), is taken as
+        it is. Otherwise (no such run, or a run of another job: a run id clash, then a name-based run id)
+        ``createParentJobRunRecord`` upserts a job of the facet's name in the *child's* namespace whose current
+        run becomes the facet's run, and upserts that run with the child event's state and time: so a RunEvent
+        of any job naming another job of the namespace as its parent redraws that job from a run of its choosing.
+        """
+        wanted = parent_job_name(facet.name) if facet.name == name else facet.name
+        puid = facet.run_uuid()
+        found = db.execute("SELECT job_namespace, job_name FROM runs WHERE id = ?", (puid,)).fetchone()
+        if found is not None and (found["job_namespace"], found["job_name"]) == (facet.namespace, wanted):
+            row = db.execute(
+                "SELECT latest_run_id FROM jobs WHERE namespace=? AND name=?", (facet.namespace, wanted)
+            ).fetchone()
+            return facet.namespace, wanted, row["latest_run_id"] if row else None
+        if found is not None:
+            puid = name_based_uuid(facet.namespace, wanted, puid)
+        self._touch_job(db, ns, wanted, when, {}, puid, [], [], None)
+        row = db.execute("SELECT * FROM runs WHERE id = ?", (puid,)).fetchone()
+        if row is None:  # RunDao.upsert: a new run belongs to the parent job; an existing one keeps its job
+            db.execute(
+                "INSERT INTO runs (id, job_namespace, job_name, created_at, updated_at, state) VALUES (?,?,?,?,?,?)",
+                (puid, ns, wanted, when, when, "NEW"),
+            )
+            row = db.execute("SELECT * FROM runs WHERE id = ?", (puid,)).fetchone()
+        if moved_to is not None:  # the child event's state (updateStartState / updateEndState)
+            db.execute(
+                "UPDATE runs SET updated_at=?, state=?, transitioned_at=?, started_at=?, ended_at=? WHERE id=?",
+                (
+                    when,
+                    moved_to,
+                    when,
+                    when if moved_to == "RUNNING" else row["started_at"],
+                    when if moved_to in DONE else row["ended_at"],
+                    puid,
+                ),
+            )
+        return ns, wanted, puid
 
     def _touch_namespace(self, db: sqlite3.Connection, name: str, when: str) -> None:
         db.execute(
@@ -400,6 +504,7 @@ class Store:
         version: str | None,
         declared: bool = False,
         dropped: tuple[bool, bool] = (False, False),
+        parent: tuple[str, str, str] | None = None,
     ) -> None:
         """Create or update a job: its I/O is that of the run whose terminal event arrived last (or, from a
         JobEvent, declared); its current run (``currentRunUuid``) is ``run_id``: the run of the last RunEvent
@@ -413,6 +518,9 @@ class Store:
         ``dropped`` (inputs, outputs): the RunEvent named none of them, so the job's current ones stop being
         current until a run finishes (Marquez's ``markInputOrOutputDatasetAsPreviousFor`` in
         ``OpenLineageDao.updateBaseMarquezModel``): its graph loses those edges, whatever run the event is of.
+        ``parent`` (namespace, name, simple name): the job's parent from a ``parent`` run facet. As Marquez's
+        ``rewrite_jobs_fqn_table`` trigger does, a job keeps the first parent it was given (``COALESCE``), even
+        through later events naming none; its ``simpleName`` is the name without the parent's (else its name).
         """
         versioned = version is not None
         row = db.execute("SELECT * FROM jobs WHERE namespace=? AND name=?", (ns, name)).fetchone()
@@ -420,16 +528,18 @@ class Store:
             io = [json.dumps(d) if versioned else "[]" for d in (inputs, outputs)]
             db.execute(
                 "INSERT INTO jobs (namespace, name, created_at, updated_at, facets, inputs, outputs, latest_run_id, "
-                "current_version) VALUES (?,?,?,?,?,?,?,?,?)",
-                (ns, name, when, when, json.dumps(facets), io[0], io[1], run_id, version),
+                "current_version, simple_name, parent_namespace, parent_name) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                (ns, name, when, when, json.dumps(facets), io[0], io[1], run_id, version, *_parent_columns(parent)),
             )
             return
         current = [
             json.dumps(new) if versioned and (new or not declared) else "[]" if drop else old
             for new, old, drop in ((inputs, row["inputs"], dropped[0]), (outputs, row["outputs"], dropped[1]))
         ]
+        simple, parent_ns, parent_name = _parent_columns(parent)
         db.execute(
-            "UPDATE jobs SET updated_at=?, facets=?, inputs=?, outputs=?, latest_run_id=?, current_version=? "
+            "UPDATE jobs SET updated_at=?, facets=?, inputs=?, outputs=?, latest_run_id=?, current_version=?, "
+            "simple_name=?, parent_namespace=coalesce(parent_namespace, ?), parent_name=coalesce(parent_name, ?) "
             "WHERE namespace=? AND name=?",
             (
                 max(when, row["updated_at"]),
@@ -438,6 +548,9 @@ class Store:
                 current[1],
                 run_id,
                 version or row["current_version"],
+                simple,
+                parent_ns,
+                parent_name,
                 ns,
                 name,
             ),
