@@ -59,6 +59,10 @@ class Timeline:
     settle: dict[str, Any] = field(default_factory=dict)
     #: The fault's alarms not listened to, and why (not this stack's metric, not breached by the faulty run).
     ignored: dict[str, str] = field(default_factory=dict)
+    #: The fault's alarms as CloudWatch described them just before the injection (``detection.AlarmBefore``).
+    before: dict[str, Any] = field(default_factory=dict)
+    #: ALARM messages of the listened alarms that were not this fault's detection, and why (stale, late).
+    refused: list[str] = field(default_factory=list)
 
     @property
     def detect_s(self) -> float | None:
@@ -88,7 +92,9 @@ class Timeline:
             "injection": self.injection,
             "alarm_fired": self.alarm_fired,
             "alarms_ignored": self.ignored,
+            "alarms_before": self.before,
             "message": self.message,
+            "messages_refused": self.refused,
             "runbook": self.runbook,
             "runbook_did": self.runbook_did,
             "exit_checks": self.checks,
