@@ -11,7 +11,9 @@ run, fault or not, so its message tells nothing of the fault (``fires_without_th
 Only an alarm that can tell of this fault is listened to: one on the metric this stack's pipeline
 publishes (the pipeline's namespace, the one dimension ``StackId`` = this stack; ``watches_another_metric``),
 and whose condition the faulty run's own value breaches (``not_breached_by_the_fault``). An alarm on
-another stack's metric of the same name, or one in ALARM for another reason, is never the detection.
+another stack's metric of the same name, or one in ALARM for another reason, is never the detection. Nor is
+a message that arrives after the injection but tells of an earlier change (a late delivery, an alarm already in
+ALARM): the alarm must have changed to ALARM after the injection (``detection.not_this_faults``).
 """
 
 from __future__ import annotations

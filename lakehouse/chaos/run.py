@@ -312,15 +312,18 @@ def run_chaos(
     pace = Pace()
     try:
         for fault in faults:
+            # First: a fault this target cannot inject still needs its alarm (the stack meets it elsewhere).
+            if fault.name in missing:  # not injected: nobody would be told of it
+                tl = Timeline(fault.name, fault.what, expected[fault.name], fault.runbook.value)
+                tl.problem = missing[fault.name]
+                if why := fault.unavailable(ctx):
+                    tl.problem += f" (the fault itself is not injected on this target: {why})"
+                out.timelines.append(tl)
+                continue
             if why := fault.unavailable(ctx):
                 out.timelines.append(
                     Timeline(fault.name, fault.what, expected[fault.name], fault.runbook.value, skipped=why)
                 )
-                continue
-            if fault.name in missing:  # not injected: nobody would be told of it
-                tl = Timeline(fault.name, fault.what, expected[fault.name], fault.runbook.value)
-                tl.problem = missing[fault.name]
-                out.timelines.append(tl)
                 continue
             out.timelines.append(run_fault(ctx, fault, queue, criteria, deadline_s, scratch, out.alarms, pace))
     finally:
