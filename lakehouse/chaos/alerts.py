@@ -12,6 +12,7 @@ import json
 import math
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +36,8 @@ class AlarmMessage:
     topic: str
     received_at: float
     state_changed_at: str = ""
+    #: ``OldStateValue``: the state the alarm left (a change to ALARM leaves OK or INSUFFICIENT_DATA).
+    old_state: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +47,7 @@ class AlarmMessage:
             "topic": self.topic,
             "received_at": self.received_at,
             "state_changed_at": self.state_changed_at,
+            "old_state": self.old_state,
         }
 
 
@@ -71,6 +75,7 @@ def parse_message(body: str, received_at: float) -> AlarmMessage | None:
         topic=topic,
         received_at=received_at,
         state_changed_at=str(inner.get("StateChangeTime", "")),
+        old_state=str(inner.get("OldStateValue", "")),
     )
 
 
@@ -137,11 +142,18 @@ class AlertQueue:
         while self._receive(0):
             pass
 
-    def wait_for(self, alarms: set[str], deadline: float) -> AlarmMessage | None:
-        """The first ALARM notification of one of ``alarms`` before ``deadline`` (monotonic), else None."""
+    def wait_for(
+        self, alarms: set[str], deadline: float, why_not: Callable[[AlarmMessage], str | None] | None = None
+    ) -> AlarmMessage | None:
+        """The first ALARM notification of one of ``alarms`` before ``deadline`` (monotonic), else None.
+
+        ``why_not``: why a message of those alarms is not the one waited for (None: it is); such a message
+        is passed over (``detection.not_this_faults``: a late message of an earlier state change).
+        """
         while (left := deadline - time.monotonic()) > 0:
             for message in self._receive(max(0, min(LONG_POLL_S, int(left)))):
-                if message.alarm in alarms and message.state == "ALARM":
+                wanted = message.alarm in alarms and message.state == "ALARM"
+                if wanted and (why_not is None or why_not(message) is None):
                     return message
             if left < 1:
                 break

@@ -11,7 +11,9 @@ run, fault or not, so its message tells nothing of the fault (``fires_without_th
 Only an alarm that can tell of this fault is listened to: one on the metric this stack's pipeline
 publishes (the pipeline's namespace, the one dimension ``StackId`` = this stack; ``watches_another_metric``),
 and whose condition the faulty run's own value breaches (``not_breached_by_the_fault``). An alarm on
-another stack's metric of the same name, or one in ALARM for another reason, is never the detection.
+another stack's metric of the same name, or one in ALARM for another reason, is never the detection. Nor is
+a message that arrives after the injection but tells of an earlier change (a late delivery, an alarm already in
+ALARM): the alarm must have changed to ALARM after the injection (``detection.not_this_faults``).
 """
 
 from __future__ import annotations
@@ -59,6 +61,10 @@ class Timeline:
     settle: dict[str, Any] = field(default_factory=dict)
     #: The fault's alarms not listened to, and why (not this stack's metric, not breached by the faulty run).
     ignored: dict[str, str] = field(default_factory=dict)
+    #: The fault's alarms as CloudWatch described them just before the injection (``detection.AlarmBefore``).
+    before: dict[str, Any] = field(default_factory=dict)
+    #: ALARM messages of the listened alarms that were not this fault's detection, and why (stale, late).
+    refused: list[str] = field(default_factory=list)
 
     @property
     def detect_s(self) -> float | None:
@@ -88,7 +94,9 @@ class Timeline:
             "injection": self.injection,
             "alarm_fired": self.alarm_fired,
             "alarms_ignored": self.ignored,
+            "alarms_before": self.before,
             "message": self.message,
+            "messages_refused": self.refused,
             "runbook": self.runbook,
             "runbook_did": self.runbook_did,
             "exit_checks": self.checks,

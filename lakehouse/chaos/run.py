@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lakehouse.chaos.alerts import AlertQueue
+from lakehouse.chaos.alerts import AlarmMessage, AlertQueue
 from lakehouse.chaos.delivery import read_deaf_alarms
+from lakehouse.chaos.detection import alarms_before, loud_before, not_this_faults
 from lakehouse.chaos.faults import ChaosContext, Fault
 from lakehouse.chaos.mttr import (
     Timeline,
@@ -218,7 +219,16 @@ def run_fault(
     except Exception as err:  # noqa: BLE001 - without the source no recovery can be proven
         tl.problem = f"fault {fault.name}: could not read the source files before the fault: {err}"
         return tl
-    tl.injected_at = time.time()
+    try:  # last before the injection: a change to ALARM later than this read is the fault's
+        before = alarms_before(ctx.target, quiet)
+    except Exception as err:  # noqa: BLE001 - without it no message can be placed after the fault
+        tl.problem = f"fault {fault.name}: could not read its alarms' state before the fault: {err}"
+        return tl
+    tl.before = {name: b.to_dict() for name, b in before.items()}
+    if why := loud_before(before):
+        tl.problem = f"fault {fault.name}: {why}"
+        return tl
+    tl.injected_at = injected_at = time.time()
     started = time.monotonic()
     injection = fault.inject(ctx)
     tl.injection = injection.did
@@ -230,7 +240,14 @@ def run_fault(
     if described is not None:
         listen, tl.ignored = listened_alarms(ctx, names, described, published_values(after))
     started = time.monotonic()
-    message = queue.wait_for(listen, deadline) if listen else None
+
+    def why_not(message: AlarmMessage) -> str | None:
+        why = not_this_faults(message, before, injected_at)
+        if why is not None:
+            tl.refused.append(why)
+        return why
+
+    message = queue.wait_for(listen, deadline, why_not) if listen else None
     tl.spent["wait_for_alarm"] = time.monotonic() - started
     if not listen:
         tl.problem = (
@@ -242,6 +259,8 @@ def run_fault(
             f"fault {fault.name}: no ALARM message of {' or '.join(n for n in names if n in listen)} arrived "
             f"within {deadline_s:.0f} s"
         )
+        if tl.refused:
+            tl.problem += " that tells of this fault; refused: " + "; ".join(tl.refused)
     else:
         tl.detected_at, tl.alarm_fired, tl.message = message.received_at, message.alarm, message.to_dict()
     started = time.monotonic()
@@ -293,15 +312,18 @@ def run_chaos(
     pace = Pace()
     try:
         for fault in faults:
+            # First: a fault this target cannot inject still needs its alarm (the stack meets it elsewhere).
+            if fault.name in missing:  # not injected: nobody would be told of it
+                tl = Timeline(fault.name, fault.what, expected[fault.name], fault.runbook.value)
+                tl.problem = missing[fault.name]
+                if why := fault.unavailable(ctx):
+                    tl.problem += f" (the fault itself is not injected on this target: {why})"
+                out.timelines.append(tl)
+                continue
             if why := fault.unavailable(ctx):
                 out.timelines.append(
                     Timeline(fault.name, fault.what, expected[fault.name], fault.runbook.value, skipped=why)
                 )
-                continue
-            if fault.name in missing:  # not injected: nobody would be told of it
-                tl = Timeline(fault.name, fault.what, expected[fault.name], fault.runbook.value)
-                tl.problem = missing[fault.name]
-                out.timelines.append(tl)
                 continue
             out.timelines.append(run_fault(ctx, fault, queue, criteria, deadline_s, scratch, out.alarms, pace))
     finally:

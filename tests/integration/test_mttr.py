@@ -7,6 +7,9 @@ re-applies infra/ afterwards, so the next test sees the stack Terraform made.
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -172,3 +175,51 @@ def test_a_recovery_that_brings_back_a_file_cut_mid_line_is_not_one(
             loaded.stack.target, loaded.record.outputs, DATA_DIR, emitter_for(loaded.stack.target, endpoint)
         )
         assert repaired.ok, repaired.error
+
+
+def test_a_late_alarm_message_of_an_earlier_change_is_no_detection_and_fails_the_kpi_naming_it(
+    loaded: Deployment, tmp_path: Path
+) -> None:
+    """The fault's own change to ALARM tells nobody (the alarm's actions switched off as it is injected), and SNS
+    delivers, after the injection, input-empty's ALARM message of a change ten minutes old.
+
+    Any ALARM message of the alarm arriving after the injection counted as the detection; the KPI passed.
+    """
+    ctx = _context(loaded)
+    alarm = ctx.alarm_name("input-empty")
+    target = loaded.stack.target
+    (topic,) = describe_alarms(target, [alarm])[alarm]["AlarmActions"]
+    changed = (datetime.now(UTC) - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    late = {
+        "AlarmName": alarm,
+        "NewStateValue": "ALARM",
+        "OldStateValue": "OK",
+        "NewStateReason": "Threshold Crossed: 1 out of the last 1 datapoints [1.0] was greater than or equal to the "
+        "threshold (1.0) (minimum 1 datapoint for OK -> ALARM transition).",
+        "StateChangeTime": changed,
+    }
+    (fault,) = by_name([FAULT])
+
+    def inject_silently_then_late(ctx: ChaosContext) -> Injection:
+        target.client("cloudwatch").disable_alarm_actions(AlarmNames=[alarm])
+        injection = fault.inject(ctx)
+        target.client("sns").publish(TopicArn=topic, Message=json.dumps(late), Subject=f'ALARM: "{alarm}"')
+        return injection
+
+    try:
+        chaos = run_chaos(
+            ctx, [replace(fault, inject=inject_silently_then_late)], _criteria(loaded, tmp_path), 120.0, tmp_path
+        )
+    finally:
+        target.client("cloudwatch").enable_alarm_actions(AlarmNames=[alarm])
+    outcome = judge_mttr(chaos.timelines, THRESHOLD_S)
+    (timeline,) = chaos.timelines
+    assert timeline.injected_at is not None and timeline.detected_at is None, timeline.to_dict()
+    assert timeline.runbook_did, timeline.to_dict()  # the runbook mended the stack all the same
+    assert outcome.status is Status.FAILED
+    reason = str(outcome.reason)
+    assert reason.startswith(
+        f"fault {FAULT}: no ALARM message of {alarm} arrived within 120 s that tells of this fault"
+    )
+    assert f"alarm {alarm}'s ALARM message (StateChangeTime {changed}): the alarm changed to ALARM at " in reason
+    assert "a stale or late message, not this fault's" in reason

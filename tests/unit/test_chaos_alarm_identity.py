@@ -8,6 +8,7 @@ publisher). Either message used to count as the fault's detection.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from lakehouse.lineage.emitter import EmissionStats
 from lakehouse.outcome import Outcome, Status
 from lakehouse.pipeline import metrics
 from lakehouse.pipeline.runner import PipelineResult
-from tests.unit.test_chaos_detection import ALARM, HEALTHY_ALARM, HEALTHY_VALUES
+from tests.unit.test_chaos_detection import ALARM, HEALTHY_ALARM, HEALTHY_VALUES, fresh_message, quiet_before
 
 STACK = "lh-1"
 FAULTY_VALUES = {**HEALTHY_VALUES, metrics.EMPTY_INPUTS: 1.0}  # the bronze-truncated run: one empty input
@@ -105,11 +106,14 @@ class ListeningQueue:
     def drain(self) -> None:
         pass
 
-    def wait_for(self, alarms: set[str], deadline: float) -> AlarmMessage | None:
+    def wait_for(
+        self, alarms: set[str], deadline: float, why_not: Callable[[AlarmMessage], str | None]
+    ) -> AlarmMessage | None:
         self.listened.append(alarms)
         if ALARM not in alarms:
             return None
-        return AlarmMessage(ALARM, "ALARM", "Threshold Crossed", "arn:aws:sns:us-east-1:1:alerts", 1_000.0)
+        message = fresh_message()
+        return message if why_not(message) is None else None
 
 
 def _scheduled(values: dict[str, float]) -> ScheduledRun:
@@ -122,6 +126,7 @@ def _run_fault(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, alarm: dict[str,
     runs = iter([FAULTY_VALUES, HEALTHY_VALUES])  # after the fault, then recovery
     monkeypatch.setattr(chaos_run, "wait_quiet", lambda *_a: Settled([]))
     monkeypatch.setattr(chaos_run, "source_files", lambda _ctx: {})
+    monkeypatch.setattr(chaos_run, "alarms_before", quiet_before)
     monkeypatch.setattr(chaos_run, "run_from_bronze", lambda *_a: _scheduled(next(runs)))
     monkeypatch.setattr(chaos_run, "exit_checks", lambda *_a: {"EXIT-2": Outcome.judged(True, 1, 1)})
     monkeypatch.setitem(chaos_run.STEPS, Runbook.RESTORE_BRONZE_OBJECT, lambda _ctx, _inj: "restored")

@@ -7,6 +7,8 @@ as after any run, its message arrives, and the fault counted as detected.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import pytest
 
 from lakehouse.chaos import run as chaos_run
 from lakehouse.chaos.alerts import AlarmMessage
+from lakehouse.chaos.detection import AlarmBefore
 from lakehouse.chaos.faults import ChaosContext, Fault, Injection, Runbook
 from lakehouse.chaos.mttr import fires_without_the_fault, judge_mttr
 from lakehouse.chaos.runbook import Criteria, ScheduledRun
@@ -97,15 +100,32 @@ def test_alarms_the_healthy_values_say_nothing_of_are_not_judged(alarm: dict[str
 # -- run_fault with fakes for the stack: the wiring from the recovery run to the timeline --------------------------
 
 
+def fresh_message() -> AlarmMessage:
+    """The fault's ALARM message as CloudWatch sends it: a change from OK, now (after the injection)."""
+    now = datetime.now(UTC)
+    changed = now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}+0000"
+    reason = "Threshold Crossed: 1 out of the last 1 datapoints [1.0] was greater than or equal to the threshold (1.0)"
+    return AlarmMessage(ALARM, "ALARM", reason, "arn:aws:sns:us-east-1:1:alerts", now.timestamp(), changed, "OK")
+
+
+def quiet_before(_target: Any, names: list[str]) -> dict[str, AlarmBefore]:
+    """The alarms as CloudWatch has them just before the injection: OK since a minute ago."""
+    return {n: AlarmBefore("OK", datetime.now(UTC) - timedelta(minutes=1)) for n in names}
+
+
 class FakeQueue:
     """The harness's queue: the fault's ALARM message arrives."""
 
     def drain(self) -> None:
         pass
 
-    def wait_for(self, alarms: set[str], deadline: float) -> AlarmMessage:
+    def wait_for(
+        self, alarms: set[str], deadline: float, why_not: Callable[[AlarmMessage], str | None]
+    ) -> AlarmMessage:
         assert ALARM in alarms
-        return AlarmMessage(ALARM, "ALARM", "Threshold Crossed", "arn:aws:sns:us-east-1:1:alerts", 1_000.0)
+        message = fresh_message()
+        assert why_not(message) is None
+        return message
 
 
 def _scheduled(values: dict[str, float]) -> ScheduledRun:
@@ -118,6 +138,7 @@ def _run_fault(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, alarm: dict[str,
     runs = iter([{**HEALTHY_VALUES, metrics.EMPTY_INPUTS: 1.0}, HEALTHY_VALUES])  # after the fault, then recovery
     monkeypatch.setattr(chaos_run, "wait_quiet", lambda *_a: Settled([]))
     monkeypatch.setattr(chaos_run, "source_files", lambda _ctx: {})
+    monkeypatch.setattr(chaos_run, "alarms_before", quiet_before)
     monkeypatch.setattr(chaos_run, "run_from_bronze", lambda *_a: _scheduled(next(runs)))
     monkeypatch.setattr(chaos_run, "exit_checks", lambda *_a: {"EXIT-2": Outcome.judged(True, 1, 1)})
     monkeypatch.setitem(chaos_run.STEPS, Runbook.RESTORE_BRONZE_OBJECT, lambda _ctx, _inj: "restored")

@@ -1,0 +1,141 @@
+"""Whether an ALARM message is the detection of the fault just injected, not an older or unrelated one.
+
+CloudWatch tells of a fault by a state change, and SNS may deliver its message late. A message of the
+right alarm that arrives after the injection proves nothing by its arrival: it may be the previous
+fault's, delivered late, or the alarm may have been in ALARM before the fault. So a message counts only
+when it says the alarm moved to ALARM from OK or INSUFFICIENT_DATA (``OldStateValue``), after the
+injection (``StateChangeTime``), because a threshold was crossed on datapoints (``NewStateReason``).
+
+Two clocks: ``StateChangeTime`` is CloudWatch's, the injection instant is ours. The strict comparison is
+made on CloudWatch's clock alone: the alarm's state read back just before the injection
+(``AlarmBefore``: DescribeAlarms' ``StateValue`` and ``StateUpdatedTimestamp``) must not be ALARM, and
+the message's change must be later than that read's last state update. Against our clock the change may
+be at most :data:`CLOCK_SKEW_S` before the injection (the only tolerance): a message older than that is
+stale whatever CloudWatch's read said.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from lakehouse.chaos.alerts import AlarmMessage
+from lakehouse.target import Target
+
+#: How far CloudWatch's clock (``StateChangeTime``) and ours (the injection instant) may disagree, in
+#: seconds: a state change stamped more than this before the injection is not the fault's.
+CLOCK_SKEW_S = 5.0
+#: The states an alarm leaves when a fault raises it (``OldStateValue`` of its message).
+QUIET = ("OK", "INSUFFICIENT_DATA")
+#: How CloudWatch's evaluation starts the reason of a state it computed from the metric.
+CROSSED = "Threshold Crossed"
+#: What CloudWatch's reason says when missing data, not a datapoint, decided (TreatMissingData breaching).
+NO_DATAPOINTS = "no datapoints were received"
+
+
+@dataclass(frozen=True)
+class AlarmBefore:
+    """An alarm as CloudWatch described it just before the injection: its state and when that last changed."""
+
+    state: str
+    #: ``StateUpdatedTimestamp`` (CloudWatch's clock), None when DescribeAlarms gave none.
+    since: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"state": self.state, "since": shown(self.since)}
+
+
+def shown(moment: datetime | float | None) -> str | None:
+    """A moment (aware datetime or epoch seconds) as UTC ISO 8601 with milliseconds, for the evidence."""
+    if moment is None:
+        return None
+    at = datetime.fromtimestamp(moment, UTC) if isinstance(moment, int | float) else moment.astimezone(UTC)
+    return at.isoformat(timespec="milliseconds")
+
+
+def change_time(stamp: str) -> datetime | None:
+    """A message's ``StateChangeTime`` (``2026-12-03T11:21:05.123+0000``), None when absent or not a time."""
+    try:
+        at = datetime.fromisoformat(stamp)
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None
+
+
+def alarms_before(target: Target, names: Sequence[str]) -> dict[str, AlarmBefore]:
+    """The named alarms' state as CloudWatch has it now (absent alarms are not in the answer)."""
+    cloudwatch = target.client("cloudwatch")
+    found: dict[str, AlarmBefore] = {}
+    unique = sorted(set(names))
+    for start in range(0, len(unique), 100):
+        for page in cloudwatch.get_paginator("describe_alarms").paginate(AlarmNames=unique[start : start + 100]):
+            for alarm in page.get("MetricAlarms", []):
+                since = alarm.get("StateUpdatedTimestamp")
+                found[alarm["AlarmName"]] = AlarmBefore(
+                    str(alarm.get("StateValue")), since if isinstance(since, datetime) else None
+                )
+    return found
+
+
+def loud_before(before: Mapping[str, AlarmBefore]) -> str | None:
+    """Why no message of these alarms can tell of a fault injected now: one is already in ALARM (None: none is)."""
+    loud = [f"{name} (since {shown(b.since)})" for name, b in sorted(before.items()) if b.state == "ALARM"]
+    if not loud:
+        return None
+    return (
+        f"alarm {', '.join(loud)} is in ALARM just before the fault (read back from CloudWatch): "
+        "CloudWatch tells of a fault only by a change to ALARM, so no message of it could be this fault's"
+    )
+
+
+def not_this_faults(message: AlarmMessage, before: Mapping[str, AlarmBefore], injected_at: float) -> str | None:
+    """Why ``message`` is not the detection of the fault injected at ``injected_at`` (epoch seconds; None: it is).
+
+    ``before``: the fault's alarms as CloudWatch described them just before the injection (``alarms_before``).
+    """
+    name = message.alarm
+    said = f"alarm {name}'s {message.state} message (StateChangeTime {message.state_changed_at or 'absent'})"
+    if message.state != "ALARM":
+        return f"{said} is no ALARM notification"
+    was = before.get(name)
+    if was is None:
+        return f"{said}: the alarm was not read back before the fault, so its change cannot be placed after it"
+    if message.old_state not in QUIET:
+        return (
+            f"{said} says the alarm was {message.old_state or '(OldStateValue absent)'} before, not OK or "
+            "INSUFFICIENT_DATA: it is no change to ALARM"
+        )
+    changed = change_time(message.state_changed_at)
+    if changed is None:
+        return f"{said} carries no time of its state change: it cannot be placed after the fault"
+    lag = injected_at - changed.timestamp()
+    if lag > CLOCK_SKEW_S:
+        return (
+            f"{said}: the alarm changed to ALARM at {shown(changed)}, {lag:.1f} s before the fault was injected at "
+            f"{shown(injected_at)} (more than the {CLOCK_SKEW_S:g} s clock tolerance): a stale or late message, "
+            "not this fault's"
+        )
+    if was.since is not None and changed <= _to_millis(was.since):
+        return (
+            f"{said}: the alarm changed to ALARM at {shown(changed)}, not after its last state change "
+            f"({was.state} since {shown(was.since)}) read back just before the fault was injected at "
+            f"{shown(injected_at)}: a late message of an earlier change, not this fault's"
+        )
+    if not message.reason.startswith(CROSSED):
+        return (
+            f"{said}: its reason {message.reason!r} is not CloudWatch's evaluation of the metric ({CROSSED}...): "
+            "the state was set, not computed from what the faulty run published"
+        )
+    if NO_DATAPOINTS in message.reason:
+        return (
+            f"{said}: its reason {message.reason!r} says missing data raised it, not the faulty run's datapoint: "
+            "it goes to ALARM whenever no run publishes, fault or not"
+        )
+    return None
+
+
+def _to_millis(moment: datetime) -> datetime:
+    """``moment`` cut to the millisecond, the precision of ``StateChangeTime``."""
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
