@@ -29,8 +29,9 @@ from lakehouse.target import Target
 CLOCK_SKEW_S = 5.0
 #: The states an alarm leaves when a fault raises it (``OldStateValue`` of its message).
 QUIET = ("OK", "INSUFFICIENT_DATA")
-#: How CloudWatch's evaluation starts the reason of a state it computed from the metric.
-CROSSED = "Threshold Crossed"
+#: How CloudWatch's evaluation starts the reason of a state it computed from the metric (a static threshold's, and
+#: an anomaly detection band's "Thresholds Crossed").
+CROSSED = ("Threshold Crossed", "Thresholds Crossed")
 #: What CloudWatch's reason says when missing data, not a datapoint, decided (TreatMissingData breaching).
 NO_DATAPOINTS = "no datapoints were received"
 
@@ -125,7 +126,7 @@ def not_this_faults(message: AlarmMessage, before: Mapping[str, AlarmBefore], in
         )
     if not message.reason.startswith(CROSSED):
         return (
-            f"{said}: its reason {message.reason!r} is not CloudWatch's evaluation of the metric ({CROSSED}...): "
+            f"{said}: its reason {message.reason!r} is not CloudWatch's evaluation of the metric ({CROSSED[0]}...): "
             "the state was set, not computed from what the faulty run published"
         )
     if NO_DATAPOINTS in message.reason:

@@ -45,6 +45,12 @@ def test_a_change_to_alarm_after_the_injection_is_its_detection(changed: datetim
     assert not_this_faults(message(changed, old), BEFORE, INJECTED) is None
 
 
+def test_an_anomaly_detection_bands_reason_is_cloudwatchs_evaluation_too() -> None:
+    """An anomaly detection alarm's reason says "Thresholds Crossed" (the band's two thresholds)."""
+    band = "Thresholds Crossed: 1 out of the last 1 datapoints [9.0 (06/12/26 10:00:00)] was greater than the upper"
+    assert not_this_faults(message(INJECTED_AT + timedelta(seconds=12), reason=band), BEFORE, INJECTED) is None
+
+
 def test_a_change_to_alarm_long_before_the_injection_is_stale_naming_alarm_and_times() -> None:
     why = not_this_faults(message(INJECTED_AT - timedelta(minutes=5)), BEFORE, INJECTED)
     assert why == (
