@@ -14,8 +14,8 @@ import pytest
 
 from lakehouse.noxconfig import nox_call, read_noxfile
 from lakehouse.outcome import Status
-from tests.fake_github import GUARD_PATH, FakeGitHub, github, sha
-from tests.unit.test_ci_runs_tests import ask, guard, run_step, serve
+from tests.fake_github import FakeGitHub, github
+from tests.unit.test_ci_runs_tests import ask, assert_runs_no_test, guard, run_step, serve
 from tests.unit.test_ci_runs_tox_interpreters import setup_python, workflow
 
 __all__ = ["github"]  # the fixture, imported for this module's tests
@@ -98,13 +98,7 @@ NO_TEST: dict[str, tuple[str, dict[str, str], tuple[str, ...]]] = {
 def test_a_noxfile_that_runs_no_test_is_red(github: FakeGitHub, case: str) -> None:
     command, files, shown = NO_TEST[case]
     serve(github, guard(run_step(command)), files)
-    outcome = ask(github)
-    assert outcome.status is Status.FAILED, (case, outcome.status, outcome.reason)
-    reason = str(outcome.reason)
-    assert f"{GUARD_PATH} at {sha(9)[:12]}: no step runs a test" in reason, reason
-    for part in shown:
-        assert part in reason, (part, reason)
-    assert outcome.details["github"]["workflow_files"]["run #9"]["tests"] == []
+    assert_runs_no_test(ask(github), case, shown)
 
 
 MASKED: dict[str, tuple[str, dict[str, str], tuple[str, ...]]] = {

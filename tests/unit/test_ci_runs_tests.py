@@ -8,6 +8,8 @@ what its steps run. A third-party action is not read: it does not count. What on
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
 from lakehouse.checks.ci import check_github
@@ -68,6 +70,16 @@ def ask(github: FakeGitHub) -> Outcome:
     return check_github(REPO, TOKEN, github.url, commit=(sha(9), "test"))
 
 
+def assert_runs_no_test(outcome: Outcome, case: str, shown: Sequence[str]) -> None:
+    """Red because the guard run's steps reach no test command, the reason naming what they ran instead."""
+    assert outcome.status is Status.FAILED, (case, outcome.status, outcome.reason)
+    reason = str(outcome.reason)
+    assert f"{GUARD_PATH} at {sha(9)[:12]}: no step runs a test" in reason, reason
+    for part in shown:
+        assert part in reason, (part, reason)
+    assert outcome.details["github"]["workflow_files"]["run #9"]["tests"] == []
+
+
 BROKEN: dict[str, tuple[str, dict[str, str], tuple[str, ...]]] = {
     "the only step echoes": (guard(run_step("echo ok")), {}, ("`echo ok`",)),
     "make test's recipe echoes": (guard(MAKE_TEST), {"Makefile": "test:\n\t@echo skipped\n"}, ("`make test`",)),
@@ -93,13 +105,7 @@ BROKEN: dict[str, tuple[str, dict[str, str], tuple[str, ...]]] = {
 def test_a_guard_that_runs_no_test_is_red_naming_the_workflow_and_what_it_runs(github: FakeGitHub, case: str) -> None:
     workflow, files, shown = BROKEN[case]
     serve(github, workflow, files)
-    outcome = ask(github)
-    assert outcome.status is Status.FAILED, (case, outcome.status, outcome.reason)
-    reason = str(outcome.reason)
-    assert f"{GUARD_PATH} at {sha(9)[:12]}: no step runs a test" in reason, reason
-    for part in shown:
-        assert part in reason, (part, reason)
-    assert outcome.details["github"]["workflow_files"]["run #9"]["tests"] == []
+    assert_runs_no_test(ask(github), case, shown)
 
 
 HEALTHY: dict[str, tuple[str, dict[str, str], str]] = {

@@ -19,8 +19,8 @@ from lakehouse.config import project_root
 from lakehouse.outcome import Status
 from lakehouse.toxconfig import interpreter_version
 from lakehouse.workflows import job_pythons, load_yaml
-from tests.fake_github import GUARD_PATH, FakeGitHub, github, sha
-from tests.unit.test_ci_runs_tests import HEADER, ask, run_step, serve
+from tests.fake_github import FakeGitHub, github
+from tests.unit.test_ci_runs_tests import HEADER, ask, assert_runs_no_test, run_step, serve
 
 __all__ = ["github"]  # the fixture, imported for this module's tests
 
@@ -79,13 +79,7 @@ SKIPPED: dict[str, tuple[str, dict[str, str], tuple[str, ...]]] = {
 def test_an_env_tox_may_skip_runs_no_test(github: FakeGitHub, case: str) -> None:
     document, files, shown = SKIPPED[case]
     serve(github, document, files)
-    outcome = ask(github)
-    assert outcome.status is Status.FAILED, (case, outcome.status, outcome.reason)
-    reason = str(outcome.reason)
-    assert f"{GUARD_PATH} at {sha(9)[:12]}: no step runs a test" in reason, reason
-    for part in shown:
-        assert part in reason, (part, reason)
-    assert outcome.details["github"]["workflow_files"]["run #9"]["tests"] == []
+    assert_runs_no_test(ask(github), case, shown)
 
 
 @pytest.mark.parametrize(
