@@ -216,11 +216,11 @@ def not_estimated(resources: Sequence[PlannedResource]) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class _Share:
-    """Part of a type's usage drawn in one region, by one planned resource (None: no resource of the type)."""
+    """Part of a type's usage drawn in one region, by one planned resource (or by none: the target's usage)."""
 
     region: str
     share: float
-    address: str | None
+    drawn_by: str
 
 
 def _shares(plan: Sequence[PlannedResource], rtype: str, target: str | None) -> list[_Share]:
@@ -229,7 +229,7 @@ def _shares(plan: Sequence[PlannedResource], rtype: str, target: str | None) -> 
     significant in ``not_estimated``). None planned: all of it in ``target`` (None: no usage then)."""
     planned = [r for r in plan if r.type == rtype]
     if not planned:
-        return [] if target is None else [_Share(target, 1.0, None)]
+        return [] if target is None else [_Share(target, 1.0, f"the usage of {rtype} with none planned (the target's)")]
     return [_Share(r.region, 1 / len(planned), r.address) for r in planned if r.region != UNKNOWN_REGION]
 
 
@@ -240,13 +240,12 @@ class _Energy:
         self.kwh: dict[str, dict[str, float]] = {}
         self.drawn_by: dict[str, list[str]] = {}
 
-    def add(self, region: str, part: str, kwh: float, address: str | None) -> None:
+    def add(self, region: str, part: str, kwh: float, drawn_by: str) -> None:
         parts = self.kwh.setdefault(region, dict.fromkeys(PARTS, 0.0))
         parts[part] += kwh
         who = self.drawn_by.setdefault(region, [])
-        name = address or "usage no planned resource carries (drawn in the target's region)"
-        if name not in who:
-            who.append(name)
+        if drawn_by not in who:
+            who.append(drawn_by)
 
     def grids(self, coeff: Coefficients) -> dict[str, float]:
         """Each region's grid factor; a region the table lacks stops the KPI naming what is drawn there."""
@@ -255,7 +254,7 @@ class _Energy:
             try:
                 found[region] = coeff.grid(region)
             except DataFileError as err:
-                raise DataFileError(f"{', '.join(who)} draw(s) energy in {region}: {err}") from None
+                raise DataFileError(f"energy drawn in {region} by {', '.join(who)}: {err}") from None
         return found
 
 
@@ -279,15 +278,15 @@ def estimate_carbon(
     energy = _Energy()
     for where in _shares(plan, "aws_athena_workgroup", region):
         compute = athena_hours * c["vcpu_per_dpu"] * watts_per_vcpu / 1000
-        energy.add(where.region, "athena_compute", compute * where.share, where.address)
+        energy.add(where.region, "athena_compute", compute * where.share, where.drawn_by)
         memory = athena_hours * c["memory_gb_per_dpu"] * c["memory_kwh_per_gb_hour"]
-        energy.add(where.region, "athena_memory", memory * where.share, where.address)
+        energy.add(where.region, "athena_memory", memory * where.share, where.drawn_by)
     for where in _shares(plan, "aws_s3_bucket", region):
         tb_hours = s["gb_stored"] / 1000 * HOURS_PER_MONTH * where.share
         storage = tb_hours * c["hdd_wh_per_tb_hour"] * c["s3_replication_factor"] / 1000
-        energy.add(where.region, "s3_storage", storage, where.address)
+        energy.add(where.region, "s3_storage", storage, where.drawn_by)
         network = s["gb_transferred_out"] * where.share * c["networking_kwh_per_gb"]
-        energy.add(where.region, "network_out", network, where.address)
+        energy.add(where.region, "network_out", network, where.drawn_by)
 
     hours = running_hours(plan, usage["apprunner"])
     apprunner = capacities(plan)
@@ -309,7 +308,7 @@ def estimate_carbon(
     inference_gb_hours = m["inferences"] * m["seconds_per_inference"] / 3600 * endpoint_memory
     for where in _shares(plan, "aws_sagemaker_endpoint", None):
         memory = inference_gb_hours * where.share * c["memory_kwh_per_gb_hour"]
-        energy.add(where.region, "sagemaker_memory", memory, where.address)
+        energy.add(where.region, "sagemaker_memory", memory, where.drawn_by)
 
     grids = energy.grids(coeff)
     kg_by_region = {r: sum(parts.values()) * c["pue"] * grids[r] * 1000 for r, parts in energy.kwh.items()}
