@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from lakehouse import procgroup, progress
+from lakehouse import procgroup, progress, workcopy
 from lakehouse.catalog.model import CATALOG_FILE
 from lakehouse.catalog.service import CatalogHandle, deployed_copy, start_catalog_service, stop_catalog_service
 from lakehouse.config import RunOptions
@@ -190,11 +190,7 @@ class Stack:
         """Copy the root, write the override, variables and CLI config, then ``terraform init``."""
         source = self.options.root / "infra"
         self.dir.mkdir(parents=True, exist_ok=True)
-        ignore = shutil.ignore_patterns(".terraform", "*.tfstate*", "*_override.tf", "*.auto.tfvars*")
-        if self.root.exists():  # keep state and providers, refresh the configuration
-            for old in self.root.glob("*.tf"):
-                old.unlink()
-        shutil.copytree(source, self.root, ignore=ignore, dirs_exist_ok=True)
+        workcopy.refresh(source, self.root)  # the configuration exactly infra/'s; state and providers kept
         override = self.target.provider_override(provider_aliases(self.root))
         if override:
             (self.root / OVERRIDE_FILE).write_text(override, encoding="utf-8")

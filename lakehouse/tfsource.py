@@ -84,16 +84,15 @@ def _module_dirs(root: Path) -> dict[str, Path]:
     return dirs
 
 
+def is_configuration(name: str) -> bool:
+    """Whether Terraform loads a file of this name from a module directory: ``*.tf`` and ``*.tf.json``, override
+    files included; hidden files and editor backups left out (the stack's working copy mirrors the same set)."""
+    return name.endswith((".tf", ".tf.json")) and not name.startswith((".", "#")) and not name.endswith("~")
+
+
 def _loaded(directory: Path) -> list[Path]:
     """The configuration files Terraform loads from a module directory (editor backups left out)."""
-    return sorted(
-        p
-        for p in directory.iterdir()
-        if p.is_file()
-        and p.name.endswith((".tf", ".tf.json"))
-        and not p.name.startswith((".", "#"))
-        and not p.name.endswith("~")
-    )
+    return sorted(p for p in directory.iterdir() if p.is_file() and is_configuration(p.name))
 
 
 def dynamic_blocks(root: Path, modules: Iterable[str] = ()) -> dict[str, frozenset[str]]:

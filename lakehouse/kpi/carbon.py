@@ -1,13 +1,16 @@
 """KPI CO2 <= 50 kg / month: operational emissions of the same usage the cost KPI prices.
 
 Method of Cloud Carbon Footprint: energy per kind of usage (compute, memory, storage,
-network) x PUE x the grid's emission factor of the region. Every coefficient comes from
-``fixtures/cost/carbon.yml``, which names its source; a coefficient without a source is an
-error. The stack is the saved plan's: App Runner and the SageMaker endpoint at the sizes (and, for
-App Runner, the running hours) the plan gives them. What the plan has and the estimate leaves out is
-listed in ``not_estimated``: catalog, alarm and SNS energy as negligible; a resource that keeps
-capacity provisioned every hour (a SageMaker variant on instances, a database, a cluster) as
-significant, which makes the figure a lower bound that cannot pass.
+network) x PUE x the grid's emission factor of the region the energy is drawn in: each resource's own
+provider region, read from the plan as the cost KPI reads it (``PlannedResource.region``), so a heavy
+resource in a dirtier region than the target's counts at that region's grid. Every coefficient comes
+from ``fixtures/cost/carbon.yml``, which names its source; a coefficient without a source, or a region
+without a grid factor, is an error. The stack is the saved plan's: App Runner and the SageMaker endpoint
+at the sizes (and, for App Runner, the running hours) the plan gives them. What the plan has and the
+estimate leaves out is listed in ``not_estimated``: catalog, alarm and SNS energy as negligible; a
+resource that keeps capacity provisioned every hour (a SageMaker variant on instances, a database, a
+cluster), or a modelled one whose region the plan cannot tell, as significant, which makes the figure a
+lower bound that cannot pass.
 """
 
 from __future__ import annotations
@@ -19,8 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse.kpi.apprunner_capacity import Capacity, capacities
-from lakehouse.kpi.cost import COST_DIR, DAYS_PER_MONTH, PlannedResource, Usage, outside_price_model, plan_sizes
-from lakehouse.kpi.datafile import DataFileError, load_data_file
+from lakehouse.kpi.cost import (
+    COST_DIR,
+    DAYS_PER_MONTH,
+    UNKNOWN_REGION,
+    PlannedResource,
+    Usage,
+    outside_price_model,
+    plan_sizes,
+)
+from lakehouse.kpi.datafile import DataFile, DataFileError, load_data_file
 from lakehouse.kpi.pause import running_hours
 from lakehouse.outcome import Outcome
 
@@ -47,11 +58,15 @@ class Coefficients:
     values: dict[str, float]
     grid_tco2e_per_kwh: dict[str, float]
     sources: dict[str, str]
+    #: The parsed file, for ``file:line: field`` in errors (None: built in code).
+    source: DataFile | None = None
 
     def grid(self, region: str) -> float:
         if region not in self.grid_tco2e_per_kwh:
             known = ", ".join(sorted(self.grid_tco2e_per_kwh))
-            raise DataFileError(f"{self.path}: grid_tco2e_per_kwh has no region {region!r} (has {known})")
+            field = "grid_tco2e_per_kwh"
+            where = self.source.where(field) if self.source else f"{self.path}: {field}"
+            raise DataFileError(f"{where}: has no region {region!r} (has {known})")
         return self.grid_tco2e_per_kwh[region]
 
 
@@ -68,7 +83,7 @@ def load_coefficients(path: Path = COEFFICIENTS_FILE) -> Coefficients:
         sources[f"grid {region}"] = doc.text(f"grid_tco2e_per_kwh.{region}.source")
     if values["avg_cpu_utilization"] > 1:
         raise doc.error("coefficients.avg_cpu_utilization.value", "is a fraction between 0 and 1")
-    return Coefficients(path, doc.text("as_of"), values, grid, sources)
+    return Coefficients(path, doc.text("as_of"), values, grid, sources, doc)
 
 
 #: Planned resource types the estimate models (from the usage file, at the plan's sizes and hours).
@@ -100,9 +115,28 @@ ALWAYS_ON_TYPES = frozenset(
 )
 
 
+#: The parts of the estimate, in kWh before PUE.
+PARTS = (
+    "athena_compute",
+    "athena_memory",
+    "s3_storage",
+    "network_out",
+    "apprunner_compute",
+    "apprunner_memory",
+    "sagemaker_memory",
+)
+#: ``not_estimated``'s reason for a modelled resource whose provider region the plan does not tell.
+REGION_UNKNOWN = (
+    "the region of its provider configuration is neither a constant nor one variable in the plan: counting its "
+    "energy at another region's grid could hide a dirtier one"
+)
+
+
 @dataclass
 class CarbonEstimate:
+    #: The target's region: where usage no planned resource carries is drawn (Athena without a workgroup...).
     region: str
+    #: kWh by part, all regions together (before PUE).
     kwh: dict[str, float]
     total_kwh: float
     kg_co2e: float
@@ -110,6 +144,10 @@ class CarbonEstimate:
     #: hour at a size the estimate does not know: the figure is then a lower bound and cannot pass).
     not_estimated: list[dict[str, Any]] = field(default_factory=list)
     inputs: dict[str, Any] = field(default_factory=dict)
+    #: kWh by region the energy is drawn in, then by part (before PUE); each region at its own grid.
+    kwh_by_region: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: kg CO2e / month by region (PUE and that region's grid factor applied).
+    kg_by_region: dict[str, float] = field(default_factory=dict)
 
     @property
     def significant(self) -> list[dict[str, Any]]:
@@ -121,6 +159,13 @@ class CarbonEstimate:
             "kwh": {k: round(v, 6) for k, v in self.kwh.items()},
             "total_kwh_with_pue": round(self.total_kwh, 6),
             "kg_co2e": round(self.kg_co2e, 6),
+            "regions": {
+                region: {
+                    "kwh": {k: round(v, 6) for k, v in parts.items()},
+                    "kg_co2e": round(self.kg_by_region[region], 6),
+                }
+                for region, parts in self.kwh_by_region.items()
+            },
             "not_estimated": self.not_estimated,
             "inputs": self.inputs,
         }
@@ -133,6 +178,8 @@ def not_estimated(resources: Sequence[PlannedResource]) -> list[dict[str, Any]]:
     for r in resources:
         if r.address in unknown:
             found.append({"what": f"{r.address} ({r.type})", "why": unknown[r.address], "significant": True})
+        elif r.type in ESTIMATED_TYPES and r.region == UNKNOWN_REGION:
+            found.append({"what": f"{r.address} ({r.type})", "why": REGION_UNKNOWN, "significant": True})
         elif why := outside_price_model(r):  # a SageMaker variant on instances or provisioned concurrency
             why = why.split(": fixtures/cost/prices.yml")[0] + "; the CO2 estimate models on-demand serverless only"
             found.append({"what": f"{r.address} ({r.type})", "why": why, "significant": True})
@@ -167,13 +214,59 @@ def not_estimated(resources: Sequence[PlannedResource]) -> list[dict[str, Any]]:
     return found
 
 
+@dataclass(frozen=True)
+class _Share:
+    """Part of a type's usage drawn in one region, by one planned resource (or by none: the target's usage)."""
+
+    region: str
+    share: float
+    drawn_by: str
+
+
+def _shares(plan: Sequence[PlannedResource], rtype: str, target: str | None) -> list[_Share]:
+    """A type's usage split evenly over its planned resources, each in its own provider region (as the cost
+    KPI splits and prices it). A resource whose region the plan cannot tell draws nothing here (listed as
+    significant in ``not_estimated``). None planned: all of it in ``target`` (None: no usage then)."""
+    planned = [r for r in plan if r.type == rtype]
+    if not planned:
+        return [] if target is None else [_Share(target, 1.0, f"the usage of {rtype} with none planned (the target's)")]
+    return [_Share(r.region, 1 / len(planned), r.address) for r in planned if r.region != UNKNOWN_REGION]
+
+
+class _Energy:
+    """kWh by region and part, and who draws it in each region (for an error naming the resource)."""
+
+    def __init__(self) -> None:
+        self.kwh: dict[str, dict[str, float]] = {}
+        self.drawn_by: dict[str, list[str]] = {}
+
+    def add(self, region: str, part: str, kwh: float, drawn_by: str) -> None:
+        parts = self.kwh.setdefault(region, dict.fromkeys(PARTS, 0.0))
+        parts[part] += kwh
+        who = self.drawn_by.setdefault(region, [])
+        if drawn_by not in who:
+            who.append(drawn_by)
+
+    def grids(self, coeff: Coefficients) -> dict[str, float]:
+        """Each region's grid factor; a region the table lacks stops the KPI naming what is drawn there."""
+        found: dict[str, float] = {}
+        for region, who in self.drawn_by.items():
+            try:
+                found[region] = coeff.grid(region)
+            except DataFileError as err:
+                raise DataFileError(f"energy drawn in {region} by {', '.join(who)}: {err}") from None
+        return found
+
+
 def estimate_carbon(
     usage: Usage, coeff: Coefficients, region: str, resources: Sequence[PlannedResource]
 ) -> CarbonEstimate:
-    """kg CO2e per month of the usage, on the planned stack (``resources``: its saved plan), in ``region``.
+    """kg CO2e per month of the usage, on the planned stack (``resources``: its saved plan).
 
-    App Runner draws at the plan's size for the hours the plan's pause schedule leaves it running
-    (``lakehouse.kpi.pause``); the SageMaker endpoint's memory at the plan's size for its inferences.
+    Each part is drawn in the provider region of the resource that carries it, at that region's grid;
+    ``region`` (the target's) only for usage no planned resource carries. App Runner draws at the plan's
+    size for the hours the plan's pause schedule leaves it running (``lakehouse.kpi.pause``); the SageMaker
+    endpoint's memory at the plan's size for its inferences.
     """
     c = coeff.values
     a, s, m = usage["athena"], usage["s3"], usage["sagemaker"]
@@ -182,47 +275,58 @@ def estimate_carbon(
         c["max_watts_per_vcpu"] - c["min_watts_per_vcpu"]
     )
     plan = list(resources)
+    energy = _Energy()
+    for where in _shares(plan, "aws_athena_workgroup", region):
+        compute = athena_hours * c["vcpu_per_dpu"] * watts_per_vcpu / 1000
+        energy.add(where.region, "athena_compute", compute * where.share, where.drawn_by)
+        memory = athena_hours * c["memory_gb_per_dpu"] * c["memory_kwh_per_gb_hour"]
+        energy.add(where.region, "athena_memory", memory * where.share, where.drawn_by)
+    for where in _shares(plan, "aws_s3_bucket", region):
+        tb_hours = s["gb_stored"] / 1000 * HOURS_PER_MONTH * where.share
+        storage = tb_hours * c["hdd_wh_per_tb_hour"] * c["s3_replication_factor"] / 1000
+        energy.add(where.region, "s3_storage", storage, where.drawn_by)
+        network = s["gb_transferred_out"] * where.share * c["networking_kwh_per_gb"]
+        energy.add(where.region, "network_out", network, where.drawn_by)
+
     hours = running_hours(plan, usage["apprunner"])
     apprunner = capacities(plan)
     vcpu_hours = memory_gb_hours = 0.0
-    for address, cap in apprunner.items():
-        if not isinstance(cap, Capacity):
+    for r in plan:
+        cap = apprunner.get(r.address)
+        if not isinstance(cap, Capacity) or r.region == UNKNOWN_REGION:
             continue  # listed in not_estimated as significant: the figure cannot pass
-        vcpu_hours += hours[address].active * cap.vcpu
-        # Every provisioned instance (MinSize) holds its memory while the service runs, in use or idle.
-        memory_gb_hours += (hours[address].active + hours[address].idle) * cap.memory_gb * cap.instances
-    endpoint_memory = plan_sizes(plan).sagemaker_memory_gb or m["memory_gb"]
-    inference_hours = m["inferences"] * m["seconds_per_inference"] / 3600
-    has_endpoint = any(r.type == "aws_sagemaker_endpoint" for r in plan)
-    kwh = {
-        "athena_compute": athena_hours * c["vcpu_per_dpu"] * watts_per_vcpu / 1000,
-        "athena_memory": athena_hours * c["memory_gb_per_dpu"] * c["memory_kwh_per_gb_hour"],
-        "s3_storage": s["gb_stored"]
-        / 1000
-        * HOURS_PER_MONTH
-        * c["hdd_wh_per_tb_hour"]
-        * c["s3_replication_factor"]
-        / 1000,
-        "network_out": s["gb_transferred_out"] * c["networking_kwh_per_gb"],
         # The catalog on App Runner: vCPU while answering, memory while running (answering or idle); paused: 0.
-        "apprunner_compute": vcpu_hours * watts_per_vcpu / 1000,
-        "apprunner_memory": memory_gb_hours * c["memory_kwh_per_gb_hour"],
-        "sagemaker_memory": (inference_hours * endpoint_memory if has_endpoint else 0.0) * c["memory_kwh_per_gb_hour"],
-    }
-    total = sum(kwh.values()) * c["pue"]
-    kg = total * coeff.grid(region) * 1000
+        # Every provisioned instance (MinSize) holds its memory while the service runs, in use or idle.
+        service_vcpu_hours = hours[r.address].active * cap.vcpu
+        service_gb_hours = (hours[r.address].active + hours[r.address].idle) * cap.memory_gb * cap.instances
+        energy.add(r.region, "apprunner_compute", service_vcpu_hours * watts_per_vcpu / 1000, r.address)
+        energy.add(r.region, "apprunner_memory", service_gb_hours * c["memory_kwh_per_gb_hour"], r.address)
+        vcpu_hours += service_vcpu_hours
+        memory_gb_hours += service_gb_hours
+
+    endpoint_memory = plan_sizes(plan).sagemaker_memory_gb or m["memory_gb"]
+    inference_gb_hours = m["inferences"] * m["seconds_per_inference"] / 3600 * endpoint_memory
+    for where in _shares(plan, "aws_sagemaker_endpoint", None):
+        memory = inference_gb_hours * where.share * c["memory_kwh_per_gb_hour"]
+        energy.add(where.region, "sagemaker_memory", memory, where.drawn_by)
+
+    grids = energy.grids(coeff)
+    kg_by_region = {r: sum(parts.values()) * c["pue"] * grids[r] * 1000 for r, parts in energy.kwh.items()}
+    kwh = {part: sum(parts[part] for parts in energy.kwh.values()) for part in PARTS}
+    has_endpoint = any(r.type == "aws_sagemaker_endpoint" for r in plan)
     return CarbonEstimate(
         region=region,
         kwh=kwh,
-        total_kwh=total,
-        kg_co2e=kg,
+        total_kwh=sum(kwh.values()) * c["pue"],
+        kg_co2e=sum(kg_by_region.values()),
         not_estimated=not_estimated(plan),
         inputs={
             "coefficients": str(coeff.path),
             "coefficients_as_of": coeff.as_of,
             "usage": str(usage.path),
             "values": c,
-            "grid_tco2e_per_kwh": coeff.grid(region),
+            "grid_tco2e_per_kwh": grids,
+            "drawn_by_region": energy.drawn_by,
             "sources": coeff.sources,
             "apprunner_hours_from_plan": {addr: h.to_dict() for addr, h in hours.items()},
             "apprunner_capacity_from_plan": {a: c if isinstance(c, str) else c.to_dict() for a, c in apprunner.items()},
@@ -230,7 +334,26 @@ def estimate_carbon(
             "apprunner_memory_gb_hours": memory_gb_hours,
             "sagemaker_memory_gb": endpoint_memory if has_endpoint else None,
         },
+        kwh_by_region=energy.kwh,
+        kg_by_region=kg_by_region,
     )
+
+
+def _where(estimate: CarbonEstimate) -> str:
+    """``in eu-north-1``, or ``in ap-south-1 (68.9 kg), eu-north-1 (0.2 kg)``: the dirtiest first."""
+    by_kg = sorted(estimate.kg_by_region.items(), key=lambda kv: -kv[1])
+    if len(by_kg) <= 1:
+        return f"in {by_kg[0][0] if by_kg else estimate.region}"
+    return "in " + ", ".join(f"{region} ({kg:.3g} kg)" for region, kg in by_kg)
+
+
+def _largest_part(estimate: CarbonEstimate) -> str:
+    """The part and region drawing the most energy (``apprunner_memory in ap-south-1, 85.8 kWh``)."""
+    drawn = [(kwh, part, region) for region, parts in estimate.kwh_by_region.items() for part, kwh in parts.items()]
+    if not drawn:
+        return "none"
+    kwh, part, region = max(drawn)
+    return f"{part} in {region}, {kwh:.3g} kWh"
 
 
 def judge_carbon(estimate: CarbonEstimate, threshold_kg: float) -> Outcome:
@@ -243,7 +366,6 @@ def judge_carbon(estimate: CarbonEstimate, threshold_kg: float) -> Outcome:
     measured = round(estimate.kg_co2e, 4)
     left_out = [f"{n['what']} is not estimated: {n['why']}" for n in estimate.significant]
     if estimate.kg_co2e > threshold_kg:
-        biggest = max(estimate.kwh, key=lambda k: estimate.kwh[k])
         bound = " at least" if left_out else ""
         return Outcome.judged(
             False,
@@ -251,8 +373,8 @@ def judge_carbon(estimate: CarbonEstimate, threshold_kg: float) -> Outcome:
             threshold_kg,
             "; ".join(
                 [
-                    f"estimated{bound} {measured:g} kg CO2e/month in {estimate.region}, over {threshold_kg:g} kg "
-                    f"(largest part: {biggest}, {estimate.kwh[biggest]:.3g} kWh)",
+                    f"estimated{bound} {measured:g} kg CO2e/month {_where(estimate)}, over {threshold_kg:g} kg "
+                    f"(largest part: {_largest_part(estimate)})",
                     *left_out,
                 ]
             ),

@@ -331,7 +331,7 @@ def test_co2_of_the_committed_usage_is_small_and_every_coefficient_has_a_source(
     assert all(coeff.sources.values())
     est = estimate_carbon(load_usage(), coeff, "ap-northeast-1", planned_resources(_plan(False), "ap-northeast-1"))
     assert 0 < est.kg_co2e < 50
-    assert est.inputs["grid_tco2e_per_kwh"] == 0.0004658  # CCF trunk (2022-06 update) for Tokyo
+    assert est.inputs["grid_tco2e_per_kwh"] == {"ap-northeast-1": 0.0004658}  # CCF trunk (2022-06 update), Tokyo
     result = judge_carbon(est, 50.0)
     assert result.passed and result.details["unit"] == "kg CO2e/month"
 
