@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lakehouse import procgroup
+from lakehouse import procgroup, tfsource
 
 #: How long an interrupted Terraform may take to finish its in-flight operations and write state.
 INTERRUPT_GRACE_S = 120.0
@@ -427,23 +427,13 @@ def state_resources(state: Mapping[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-_PROVIDER_BLOCK = re.compile(r'provider\s+"aws"\s*\{(?P<body>[^{}]*(?:\{[^{}]*\}[^{}]*)*)\}', re.S)
-_ALIAS = re.compile(r'^\s*alias\s*=\s*"(?P<alias>[^"]+)"', re.M)
-
-
 def provider_aliases(root: Path) -> list[str | None]:
     """The ``provider "aws"`` configurations in a root: ``None`` for the default one, then aliases.
 
-    An override file must repeat each configuration to point all of them at the emulator.
+    An override file must repeat each configuration to point all of them at the emulator; the root's files are read
+    as Terraform reads them (python-hcl2, ``*.tf.json`` too), so none is missed.
     """
-    aliases: list[str | None] = []
-    for tf in sorted(root.glob("*.tf")):
-        for block in _PROVIDER_BLOCK.finditer(tf.read_text(encoding="utf-8")):
-            match = _ALIAS.search(block.group("body"))
-            alias = match.group("alias") if match else None
-            if alias not in aliases:
-                aliases.append(alias)
-    return aliases or [None]
+    return tfsource.provider_aliases(root, "aws")
 
 
 def _error_lines(lines: list[str]) -> list[str]:

@@ -26,25 +26,24 @@ class SourceError(ValueError):
     """A configuration file could not be read; the message names the file and line."""
 
 
-def _native_dynamic(text: str, path: Path) -> Iterator[tuple[str, str]]:
-    """(``type.name`` of a resource, a block type it writes with ``dynamic`` at its top level) in native syntax,
-    parsed by python-hcl2 into the same shape as JSON syntax."""
+def document(path: Path) -> Any:
+    """One configuration file as data: native syntax parsed by python-hcl2 into the shape JSON syntax has (lists
+    at each level), ``*.tf.json`` as JSON. Raises ``SourceError`` naming the file and line."""
     try:
-        document = hcl2.loads(text)
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise SourceError(f"{path}: {err}") from None
+    if path.name.endswith(".json"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as err:
+            raise SourceError(f"{path}:{err.lineno}: {err.msg}") from None
+    try:
+        return hcl2.loads(text)
     except (LarkError, ValueError) as err:
         line = getattr(err, "line", None)
         where = f"{path}:{line}" if isinstance(line, int) and line > 0 else str(path)
         raise SourceError(f"{where}: not HCL Terraform can read ({str(err).splitlines()[0]})") from None
-    yield from _dynamic_in(document)
-
-
-def _json_dynamic(text: str, path: Path) -> Iterator[tuple[str, str]]:
-    """The same for JSON syntax: ``{"resource": {"T": {"N": {"dynamic": {"rule": ...}}}}}``."""
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise SourceError(f"{path}:{err.lineno}: {err.msg}") from None
-    yield from _dynamic_in(document)
 
 
 def _dynamic_in(document: Any) -> Iterator[tuple[str, str]]:
@@ -114,11 +113,21 @@ def dynamic_blocks(root: Path, modules: Iterable[str] = ()) -> dict[str, frozens
         except OSError as err:
             raise SourceError(f"{directory}: {err}") from None
         for path in files:
-            try:
-                text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as err:
-                raise SourceError(f"{path}: {err}") from None
-            reader = _json_dynamic if path.name.endswith(".json") else _native_dynamic
-            for address, block in reader(text, path):
+            for address, block in _dynamic_in(document(path)):
                 found.setdefault(prefix + address, set()).add(block)
     return {address: frozenset(blocks) for address, blocks in found.items()}
+
+
+def provider_aliases(directory: Path, provider: str = "aws") -> list[str | None]:
+    """The ``provider "<provider>"`` configurations of a module directory, in file order: ``None`` for the default
+    one, then each ``alias``. An override pointing a root at an emulator must repeat every one of them: one left
+    out would reach the real cloud. Raises ``SourceError`` naming the file and line that cannot be read."""
+    aliases: list[str | None] = []
+    for path in _loaded(directory):
+        parsed = document(path)
+        for name, configs in _objects(parsed.get("provider") if isinstance(parsed, Mapping) else None):
+            for config in _as_list(configs) if name == provider else []:
+                alias = config.get("alias") if isinstance(config, Mapping) else None
+                if (found := str(alias) if alias else None) not in aliases:
+                    aliases.append(found)
+    return aliases or [None]

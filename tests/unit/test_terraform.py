@@ -27,6 +27,7 @@ from lakehouse.terraform import (
     provider_aliases,
     state_resources,
 )
+from lakehouse.tfsource import SourceError
 
 
 def _msg(kind: str, **fields: object) -> str:
@@ -296,3 +297,29 @@ def test_show_state_without_a_local_state_file_always_asks_terraform(tmp_path: P
     tf.show_state()
     tf.show_state()
     assert len(calls.read_text().splitlines()) == 2
+
+
+def test_provider_aliases_are_read_as_terraform_reads_the_root(tmp_path: Path) -> None:
+    """A provider block with nested objects, one in ``*.tf.json`` and a commented-out one: the regex reader missed
+    the first two (their configurations would not be pointed at the emulator) and counted the third."""
+    (tmp_path / "providers.tf").write_text(
+        textwrap.dedent("""
+        # provider "aws" { alias = "old" }
+        provider "aws" {
+          alias  = "use1"
+          region = "us-east-1"
+          assume_role {
+            role_arn = "arn:aws:iam::123456789012:role/x"
+            tags     = { team = "data" }
+          }
+        }
+    """)
+    )
+    (tmp_path / "extra.tf.json").write_text(json.dumps({"provider": {"aws": [{"alias": "euw1"}, {}]}}))
+    assert provider_aliases(tmp_path) == ["euw1", None, "use1"]
+
+
+def test_provider_aliases_of_a_root_terraform_cannot_read_name_file_and_line(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text('provider "aws" {\n  region = \n}\n')
+    with pytest.raises(SourceError, match=r"main\.tf:2"):
+        provider_aliases(tmp_path)
