@@ -30,11 +30,13 @@ very ARN it names (a same-named role of another account or path is another role,
 that Scheduler may assume and that is surely allowed ``apprunner:PauseService`` on the service
 (``lakehouse.checks.schedule_role``: a conditioned Allow proves nothing there), and, when the schedule
 encrypts its input with a customer managed key (``KmsKeyArn``), allowed to decrypt with that key (KMS
-DescribeKey, GetKeyPolicy): Scheduler decrypts as the role at every firing. Every other App Runner service
-of the stack (named with its prefix or tagged with its id: ``lakehouse.catalog.service.stack_services``, in every
-region the stack's state uses, and every one its state holds) bills idle the same way and is held to the same
-rule, its schedules read in its own region. A paused service is resumed to be asked and paused again
-afterwards (``lakehouse.catalog.service.answering``).
+DescribeKey, GetKeyPolicy): Scheduler decrypts as the role at every firing. A schedule must be in the service's
+region: a universal target names no region, so Scheduler calls pauseService in the schedule's own (one in
+us-east-1 cannot pause a service of eu-central-1); schedules naming the service in the stack's other regions are
+read too, to be named with both regions. Every other App Runner service of the stack (named with its prefix or
+tagged with its id: ``lakehouse.catalog.service.stack_services``, in every region the stack's state uses, and
+every one its state holds) bills idle the same way and is held to the same rule. A paused service is resumed to
+be asked and paused again afterwards (``lakehouse.catalog.service.answering``).
 """
 
 from __future__ import annotations
@@ -179,12 +181,14 @@ class PauseSchedule:
     role_elsewhere: str | None = None
     #: The ScheduleExpressionTimezone a cron expression is read in (rate expressions ignore it).
     timezone: str = "UTC"
+    #: The region the schedule is in (its ARN's; "" when unknown): its universal target calls pauseService there.
+    region: str = ""
 
 
 @dataclass(frozen=True)
 class StackService:
-    """Another App Runner service of the stack (DescribeService) and the schedules that pause it (read in its
-    region: a schedule calls pauseService in its own)."""
+    """Another App Runner service of the stack (DescribeService) and the schedules naming it (each with its region:
+    a schedule calls pauseService in its own)."""
 
     service: dict[str, Any]
     pauses: list[PauseSchedule]
@@ -278,24 +282,37 @@ def _differences(entity: Entity, served: Mapping[str, Any]) -> list[str]:
 
 
 def judge_served(entities: Sequence[Entity], served: Sequence[Mapping[str, Any]] | None, url: str | None) -> list[str]:
-    """The catalog service answers with exactly the file's entities: every reference, and each entity's spec and
-    annotations as the file states them (a service built from an older catalog-info.yaml serves the same names)."""
+    """The catalog service answers with exactly the file's entities, each once: every reference, and each entity's
+    spec and annotations as the file states them (a service built from an older catalog-info.yaml serves the same
+    names). Backstage's catalog holds one entity per kind/namespace/name (references compare case-insensitively),
+    so an answer listing one twice is wrong whatever its copies say, and every copy is compared: a stale copy
+    beside a fresh one fails."""
     if served is None:
         return [f"the catalog service at {url} answered no entities"]
     expected = {e.ref for e in entities}
-    answered = [served_ref(e) for e in served]
-    problems = [f"the catalog service at {url} does not serve {ref}" for ref in sorted(expected - set(answered))]
+    copies: dict[str, list[Mapping[str, Any]]] = {}
+    for answered in served:
+        copies.setdefault(served_ref(answered), []).append(answered)
+    problems = [f"the catalog service at {url} does not serve {ref}" for ref in sorted(expected - set(copies))]
     problems += [
         f"the catalog service at {url} serves {ref}, which catalog-info.yaml does not define"
-        for ref in sorted(set(answered) - expected)
+        for ref in sorted(set(copies) - expected)
     ]
-    by_ref = {served_ref(e): e for e in served}
+    problems += [
+        f"the catalog service at {url} serves {ref} {len(found)} times: Backstage's catalog holds one entity per "
+        "kind, namespace and name"
+        for ref, found in sorted(copies.items())
+        if len(found) > 1
+    ]
     for entity in entities:
-        if entity.ref in by_ref and (found := _differences(entity, by_ref[entity.ref])):
-            problems.append(
-                f"the catalog service at {url} serves {entity.ref} unlike catalog-info.yaml (line {entity.line}): "
-                + "; ".join(found)
-            )
+        found = copies.get(entity.ref, [])
+        for number, one in enumerate(found, 1):
+            if differences := _differences(entity, one):
+                which = f" (copy {number} of {len(found)})" if len(found) > 1 else ""
+                problems.append(
+                    f"the catalog service at {url} serves {entity.ref}{which} unlike catalog-info.yaml "
+                    f"(line {entity.line}): " + "; ".join(differences)
+                )
     return problems
 
 
@@ -355,9 +372,17 @@ def judge_idle(
             f"Scheduler schedule targets pauseService with its ARN (ListSchedules); App Runner has no auto-pause, and "
             f"{bills}"
         ]
+    home = resource_region({"arn": str(service.get("ServiceArn") or "")})
     problems: dict[str, list[str]] = {}
     for pause in pauses:
-        found = problems.setdefault(pause.name, [])
+        elsewhere = bool(home and pause.region and pause.region != home)
+        # Schedule names are unique per region only: a same-named one elsewhere is another schedule.
+        found = problems.setdefault(f"{pause.name} in {pause.region}" if elsewhere else pause.name, [])
+        if elsewhere:
+            found.append(
+                f"its universal target calls pauseService in its own region {pause.region}, not in {home} where the "
+                "service is (App Runner there answers ResourceNotFoundException)"
+            )
         if pause.state != "ENABLED":
             found.append(f"it is {pause.state}")
         found += period_problems(pause, max_hours, now)
@@ -630,9 +655,26 @@ def lookup(
     return Lookup(entity.ref, kind, name, READERS[kind], found.exists, found.why, found.foreign, region, found.unusable)
 
 
-def read_pauses(target: Target, service_arn: str, region: str | None = None) -> list[PauseSchedule]:
-    """The schedules of the account in ``region`` (the service's: a schedule calls pauseService in its own) whose
-    target calls pauseService with ``service_arn``, and their roles."""
+def read_pauses(
+    target: Target, service_arn: str, region: str | None = None, elsewhere: Sequence[str] = ()
+) -> list[PauseSchedule]:
+    """The schedules of the account whose target calls pauseService with ``service_arn``, and their roles: read in
+    the service's region (its ARN's, else ``region``, else the target's) and in each region of ``elsewhere``, each
+    with its own region, so one made in another region is named there (:func:`judge_idle` refuses it).
+
+    A universal target names no region (``arn:aws:scheduler:::aws-sdk:apprunner:pauseService``: its ARN's region
+    field is empty, and only Arn, RoleArn and Input configure it: EventBridge Scheduler User Guide, "Using universal
+    targets", https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html), so
+    Scheduler calls PauseService in the schedule's own region."""
+    home = resource_region({"arn": service_arn}) or region or target.region
+    found: list[PauseSchedule] = []
+    for where in dict.fromkeys([home, *elsewhere]):
+        found += _pauses_in(target, service_arn, where)
+    return sorted(found, key=lambda p: (p.region != home, p.region, p.name))
+
+
+def _pauses_in(target: Target, service_arn: str, region: str) -> list[PauseSchedule]:
+    """The schedules of ``region`` whose target calls pauseService with ``service_arn``."""
     scheduler = target.client("scheduler", region=region)
     found = []
     for page in scheduler.get_paginator("list_schedules").paginate():
@@ -660,9 +702,10 @@ def read_pauses(target: Target, service_arn: str, region: str | None = None) -> 
                     ends=_iso(schedule.get("EndDate")),
                     window_minutes=_window(schedule.get("FlexibleTimeWindow")),
                     timezone=str(schedule.get("ScheduleExpressionTimezone") or "UTC"),
+                    region=resource_region({"arn": str(schedule.get("Arn") or "")}) or region,
                 )
             )
-    return sorted(found, key=lambda p: p.name)
+    return found
 
 
 def _role_may_pause(
@@ -800,9 +843,10 @@ def read_catalog(
         catalog_arn = (read.service or {}).get("ServiceArn")
         for region, other in _stack_services(target, stack_id, project, places):
             if other.get("ServiceArn") != catalog_arn:
-                read.others.append(StackService(other, read_pauses(target, str(other["ServiceArn"]), region), region))
+                pauses = read_pauses(target, str(other["ServiceArn"]), region, places.regions)
+                read.others.append(StackService(other, pauses, region))
         if read.service is not None:
-            read.pauses = read_pauses(target, str(read.service["ServiceArn"]), home)
+            read.pauses = read_pauses(target, str(read.service["ServiceArn"]), home, places.regions)
             with answering(client, read.service) as running:
                 read.catalog_url = local_catalog_url or f"https://{running['ServiceUrl']}"
                 read.served = _served(read.catalog_url)

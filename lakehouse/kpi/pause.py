@@ -3,8 +3,8 @@
 App Runner has no auto-pause: a RUNNING service bills (and draws) its provisioned memory while idle.
 The stack pauses the catalog itself with an EventBridge Scheduler schedule calling App Runner's
 PauseService (infra/catalog_service.tf). So the idle hours are the plan's, not the usage file's: a
-service some enabled pause schedule targets runs at most the schedule's window after each resume
-(``resumes`` in fixtures/cost/usage.yml); a service nothing pauses runs all month. The cost and CO2
+service some enabled pause schedule of its own region targets runs at most the schedule's window after each
+resume (``resumes`` in fixtures/cost/usage.yml); a service nothing pauses runs all month. The cost and CO2
 KPIs both price these hours, and their evidence says which schedule (or none) decided them.
 """
 
@@ -84,8 +84,26 @@ def _targets(schedule: PlannedResource, service: PlannedResource) -> bool:
     return service.address in schedule.references or base in schedule.references
 
 
-def _not_pausing(schedule: PlannedResource) -> str | None:
-    """Why a schedule calling PauseService does not bound the idle hours (None: it does)."""
+def _elsewhere(schedule: PlannedResource, service: PlannedResource) -> str | None:
+    """Why a schedule of another region than the service cannot pause it (None: same region).
+
+    A universal target (``arn:aws:scheduler:::aws-sdk:apprunner:pauseService``) names no region: its ARN's region
+    field is empty and only ``Arn``, ``RoleArn`` and ``Input`` configure it (EventBridge Scheduler User Guide,
+    "Using universal targets", https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html),
+    so Scheduler, a regional service, calls the API in the schedule's own region; App Runner there knows no service
+    of another region's ARN (ResourceNotFoundException), so the pause never happens."""
+    if schedule.region == service.region:
+        return None
+    return (
+        f"{schedule.address} is in {schedule.region or 'a region the plan does not tell'}: its universal target calls "
+        f"pauseService in that region, not {service.region or 'the unknown region'} where {service.address} is"
+    )
+
+
+def _not_pausing(schedule: PlannedResource, service: PlannedResource) -> str | None:
+    """Why a schedule calling PauseService does not bound ``service``'s idle hours (None: it does)."""
+    if elsewhere := _elsewhere(schedule, service):
+        return elsewhere
     v = schedule.values
     if str(v.get("state", "ENABLED")) != "ENABLED":
         return f"{schedule.address} is {v.get('state')}"
@@ -126,7 +144,7 @@ def running_hours(resources: list[PlannedResource], usage: dict[str, float]) -> 
         share = 1 / len(services)
         active, resumes = usage["active_hours"] * share, usage["resumes"] * share
         mine = [s for s in pausers if _targets(s, service)]
-        usable = [s for s in mine if _not_pausing(s) is None]
+        usable = [s for s in mine if _not_pausing(s, service) is None]
         if usable:
             best = min(usable, key=_window)
             window = _window(best)
@@ -138,7 +156,7 @@ def running_hours(resources: list[PlannedResource], usage: dict[str, float]) -> 
             found[service.address] = RunningHours(service.address, active, idle, best.address, window, why)
             continue
         idle = HOURS_PER_MONTH - active
-        reasons = [str(_not_pausing(s)) for s in mine] or [
+        reasons = [str(_not_pausing(s, service)) for s in mine] or [
             f"no schedule in the plan calls apprunner:PauseService on {service.address}"
         ]
         why = (

@@ -71,12 +71,19 @@ def test_the_schedules_pausing_the_service_are_found_by_their_target_with_their_
     _schedule(account, "another-service", allowed, SERVICE + "-other")
     _schedule(account, "resume-not-pause", allowed, SERVICE, arn="arn:aws:scheduler:::aws-sdk:apprunner:resumeService")
     _schedule(account, "role-gone", "arn:aws:iam::123456789012:role/gone", SERVICE)
+    here, iam = {"region": "us-east-1"}, "arn:aws:iam::123456789012:"  # each schedule's region, from its ARN
     assert read_pauses(account, SERVICE) == [
         PauseSchedule(
-            "default/a-pause", "ENABLED", "rate(1 hour)", elsewhere, False, ("no statement of its policies allows it",)
+            "default/a-pause",
+            "ENABLED",
+            "rate(1 hour)",
+            elsewhere,
+            False,
+            ("no statement of its policies allows it",),
+            **here,
         ),
-        PauseSchedule("default/b-pause", "DISABLED", "rate(1 hour)", allowed, True),
-        PauseSchedule("default/role-gone", "ENABLED", "rate(1 hour)", "arn:aws:iam::123456789012:role/gone", None),
+        PauseSchedule("default/b-pause", "DISABLED", "rate(1 hour)", allowed, True, **here),
+        PauseSchedule("default/role-gone", "ENABLED", "rate(1 hour)", f"{iam}role/gone", None, **here),
     ]
 
 
