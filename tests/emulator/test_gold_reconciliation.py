@@ -256,7 +256,8 @@ def test_a_silver_that_keeps_a_key_s_last_line_fails_naming_the_newer_line_it_re
     ]
     before = run_pipeline_n(lambda d: load(target, outputs, sql, d), 2, in_order)
     undone = restore_stack(target, outputs, in_order, lambda: load(target, outputs, sql))
-    assert judge_success(before, GitHubPart(not_measured="not here"), 95.0, undone).passed, [s.error for s in before]
+    unexercised = judge_success(before, GitHubPart(not_measured="not here"), 95.0, undone)  # 2 runs: not judged whole
+    assert unexercised.status is Status.SKIPPED and "not exercised" in str(unexercised.reason), unexercised.reason
     proof = fresh_batches(target, outputs, DATA_DIR, tmp_path / "batches", 2)
     samples = run_pipeline_n(lambda d: load(target, outputs, sql, d), 2, proof)
     restored = restore_stack(target, outputs, proof, lambda: load(target, outputs, sql))
@@ -308,7 +309,8 @@ def test_a_gold_that_rewrites_only_an_order_s_status_and_country_fails_the_kpi_n
     status_only.batches = [replace(b, order_updates=b.order_updates[:2]) for b in status_only.batches]
     before = run_pipeline_n(lambda d: load(target, outputs, sql, d), 2, status_only)
     undone = restore_stack(target, outputs, status_only, lambda: load(target, outputs, sql))
-    assert judge_success(before, GitHubPart(not_measured="not here"), 95.0, undone).passed, [s.error for s in before]
+    unexercised = judge_success(before, GitHubPart(not_measured="not here"), 95.0, undone)  # 2 runs: not judged whole
+    assert unexercised.status is Status.SKIPPED and "not exercised" in str(unexercised.reason), unexercised.reason
     proof = fresh_batches(target, outputs, DATA_DIR, tmp_path / "batches", 2)
     samples = run_pipeline_n(lambda d: load(target, outputs, sql, d), 2, proof)
     restored = restore_stack(target, outputs, proof, lambda: load(target, outputs, sql))
