@@ -60,7 +60,12 @@ def deployed_copy(catalog: Path, home: Path) -> Path:
     itself would answer whatever the check compares against, so the served part could never fail locally."""
     home.mkdir(parents=True, exist_ok=True)
     copy = home / DEPLOYED_COPY
-    copy.write_bytes(catalog.read_bytes())
+    try:
+        taken = catalog.read_bytes()
+    except FileNotFoundError:  # a root without a catalog: the service answers as for a missing file, as it did
+        copy.unlink(missing_ok=True)
+        return copy
+    copy.write_bytes(taken)
     return copy
 
 

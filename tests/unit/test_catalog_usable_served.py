@@ -150,6 +150,18 @@ def test_the_local_service_serves_the_copy_taken_at_deploy_not_the_live_file(tmp
     assert "metadata.title 'Verification harness', not 'Harness v2'" in problem
 
 
+def test_a_root_without_a_catalog_deploys_and_leaves_no_stale_copy(tmp_path: Path) -> None:
+    """A project without catalog-info.yaml (the lifecycle tests' small roots) still deploys: the service is given
+    a file that does not exist, as it was before copies, and a copy left by an earlier deploy is not served."""
+    from lakehouse.catalog.service import DEPLOYED_COPY, deployed_copy
+
+    stale = tmp_path / "stack" / DEPLOYED_COPY
+    stale.parent.mkdir()
+    stale.write_bytes(CATALOG.read_bytes())
+    served = deployed_copy(tmp_path / CATALOG_FILE, tmp_path / "stack")
+    assert served == stale and not served.exists()
+
+
 def _state(*resources: dict[str, Any]) -> dict[str, Any]:
     return {"values": {"root_module": {"resources": [{"mode": "managed", **r} for r in resources]}}}
 
