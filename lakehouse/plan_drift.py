@@ -54,12 +54,13 @@ class HiddenDrift:
     def __str__(self) -> str:
         written = " (a dynamic block of the root, which the plan's configuration does not show)" if self.dynamic else ""
         return (
-            f"{self.address}: {self.attribute}{written} changed outside Terraform (state {_shown(self.state)}, "
-            f"account {_shown(self.account)}) and the plan keeps it (the root ignores it: lifecycle ignore_changes)"
+            f"{self.address}: {self.attribute}{written} changed outside Terraform (state {shown_value(self.state)}, "
+            f"account {shown_value(self.account)}) and the plan keeps it (the root ignores it: lifecycle "
+            "ignore_changes)"
         )
 
 
-def _shown(value: Any) -> str:
+def shown_value(value: Any) -> str:
     """``value`` as compact JSON, a JSON document (a policy) parsed so it reads as one, cut if long."""
     text = json.dumps(normalised(value), sort_keys=True, default=str, separators=(",", ":"))
     return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."

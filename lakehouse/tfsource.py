@@ -14,11 +14,13 @@ block's value, which the plan's configuration already shows as written.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import hcl2  # type: ignore[import-untyped]
+from lark import Token, Tree
 from lark.exceptions import LarkError
 
 
@@ -131,3 +133,103 @@ def provider_aliases(directory: Path, provider: str = "aws") -> list[str | None]
                 if (found := str(alias) if alias else None) not in aliases:
                     aliases.append(found)
     return aliases or [None]
+
+
+#: ``ignore_changes = all``: every attribute.
+ALL = "all"
+_ATTRIBUTE = re.compile(r"^\s*(?:\$\{)?\s*([A-Za-z_][A-Za-z0-9_-]*)")
+
+
+def _ignored_names(value: Any) -> frozenset[str] | str:
+    """``ignore_changes`` as python-hcl2 gives it (``'${all}'``, ``['${policy}', '${tags["x"]}']``, the legacy
+    quoted ``['policy']``) -> ``ALL`` or the top-level attributes it names (a path's first step: ``tags``)."""
+    names = [m.group(1) for item in _as_list(value) if (m := _ATTRIBUTE.match(str(item)))]
+    if isinstance(value, str) and names == [ALL]:
+        return ALL
+    return frozenset(names)
+
+
+def ignored_changes(root: Path) -> dict[str, frozenset[str] | str]:
+    """Resource address (modules prefixed, no instance keys) -> what its ``lifecycle { ignore_changes }`` names:
+    ``ALL`` or top-level attributes. Read from the root and every module ``terraform init`` recorded; a later file
+    (an override) replaces an earlier file's list, as Terraform merges ``lifecycle`` argument by argument. Raises
+    ``SourceError`` naming the file (and line) that could not be read."""
+    found: dict[str, frozenset[str] | str] = {}
+    for prefix, directory in _module_dirs(root).items():
+        try:
+            files = _loaded(directory)
+        except OSError as err:
+            raise SourceError(f"{directory}: {err}") from None
+        # Override files (``override.tf``, ``*_override.tf``) are merged after every other file.
+        files.sort(key=lambda p: p.name == "override.tf" or p.name.endswith("_override.tf"))
+        for path in files:
+            parsed = document(path)
+            for kind, named in _objects(parsed.get("resource") if isinstance(parsed, Mapping) else None):
+                for name, body in _objects(named):
+                    for resource in _as_list(body):
+                        for lifecycle in _as_list(resource.get("lifecycle") if isinstance(resource, Mapping) else None):
+                            if isinstance(lifecycle, Mapping) and "ignore_changes" in lifecycle:
+                                found[f"{prefix}{kind}.{name}"] = _ignored_names(lifecycle["ignore_changes"])
+    return {address: names for address, names in found.items() if names}
+
+
+def module_dirs(root: Path) -> dict[str, Path]:
+    """Module address prefix -> its directory, as ``terraform init`` recorded (the root is ``""``)."""
+    return _module_dirs(root)
+
+
+def without_ignores(path: Path, kept: Callable[[str, frozenset[str] | str], Iterable[str]]) -> str | None:
+    """The text of a configuration file with each resource's ``lifecycle { ignore_changes }`` replaced by the list
+    ``kept(type, what it names)``; ``None`` when the file has none. Native syntax is edited in place at the spans
+    python-hcl2's parse tree gives (comments and layout kept), JSON syntax re-encoded. Raises ``SourceError``."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise SourceError(f"{path}: {err}") from None
+    if path.name.endswith(".json"):
+        parsed = document(path)
+        found = False
+        for kind, named in _objects(parsed.get("resource") if isinstance(parsed, Mapping) else None):
+            for _name, body in _objects(named):
+                for resource in _as_list(body):
+                    for lifecycle in _as_list(resource.get("lifecycle") if isinstance(resource, Mapping) else None):
+                        if isinstance(lifecycle, dict) and "ignore_changes" in lifecycle:
+                            lifecycle["ignore_changes"] = list(kept(kind, _ignored_names(lifecycle["ignore_changes"])))
+                            found = True
+        return json.dumps(parsed, indent=2) if found else None
+    try:
+        tree = hcl2.parses(text)
+    except (LarkError, ValueError) as err:
+        raise SourceError(f"{path}: not HCL Terraform can read ({str(err).splitlines()[0]})") from None
+    spans: list[tuple[int, int, str]] = []
+    for kind, value in _ignore_values(tree):
+        names = _ignored_names(hcl2.loads(f"x = {text[value.meta.start_pos : value.meta.end_pos]}\n")["x"])
+        spans.append((value.meta.start_pos, value.meta.end_pos, f"[{', '.join(kept(kind, names))}]"))
+    for start, end, replacement in sorted(spans, reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return text if spans else None
+
+
+def _ignore_values(tree: Tree) -> Iterator[tuple[str, Tree]]:
+    """(resource type, the value node of its ``lifecycle``'s ``ignore_changes``) in a parsed native-syntax file."""
+    for resource in _blocks(tree.children[0] if tree.children else tree, "resource"):
+        labels = [c for c in resource.children if isinstance(c, Tree) and c.data == "string"]
+        kind = "".join(str(t) for t in labels[0].scan_values(lambda v: isinstance(v, Token))) if labels else ""
+        for body in (c for c in resource.children if isinstance(c, Tree) and c.data == "body"):
+            for lifecycle in _blocks(body, "lifecycle"):
+                for inner in (c for c in lifecycle.children if isinstance(c, Tree) and c.data == "body"):
+                    for attribute in (c for c in inner.children if isinstance(c, Tree) and c.data == "attribute"):
+                        if _identifier(attribute) == "ignore_changes":
+                            yield kind, attribute.children[-1]
+
+
+def _blocks(body: Tree, name: str) -> Iterator[Tree]:
+    """The blocks of a body whose type is ``name``."""
+    for child in body.children:
+        if isinstance(child, Tree) and child.data == "block" and _identifier(child) == name:
+            yield child
+
+
+def _identifier(node: Tree) -> str:
+    first = node.children[0] if node.children else None
+    return str(first.children[0]) if isinstance(first, Tree) and first.data == "identifier" and first.children else ""

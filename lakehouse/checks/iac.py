@@ -61,13 +61,14 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlglot
 from sqlglot import exp
 
 from lakehouse.bucket_configs import STATE_KEY as BUCKET_CONFIG_KEY
 from lakehouse.config import project_root
+from lakehouse.ignored_drift import Unignored, unignored_drift
 from lakehouse.inventory import (
     DEFAULT_PROJECT,
     LF_LISTING,
@@ -99,9 +100,11 @@ from lakehouse.pipeline.runner import SQL_DIR, TABLES
 from lakehouse.pipeline.sqlfiles import SqlFileError, load
 from lakehouse.plan_drift import hidden_drift
 from lakehouse.stack import Stack
-from lakehouse.terraform import PlanResult, module_prefixes, state_resources
+from lakehouse.terraform import PlanResult, TerraformError, module_prefixes, state_resources
 from lakehouse.tfmirror import pinned_aws_version
 from lakehouse.tfsource import SourceError, dynamic_blocks
+
+_T = TypeVar("_T")
 
 #: How a state entry names what the inventory lists (``CloudResource.key``), by Terraform type.
 STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
@@ -360,6 +363,7 @@ def judge_iac(
     provider_version: str | None = None,
     plan_json: Mapping[str, Any] | None = None,
     dynamic: Mapping[str, frozenset[str]] | SourceError | None = None,
+    unignored: Unignored | Exception | None = None,
 ) -> Outcome:
     """The verdict from already-collected facts: the plan, the state, what the account holds.
 
@@ -435,11 +439,18 @@ def judge_iac(
         )
     if refresh_drift and plan_json is None:
         unread.append(f"the refreshed plan's drift of {', '.join(refresh_drift)} (no saved plan to show)")
+    ignored_differ = [str(d) for d in unignored.drift] if isinstance(unignored, Unignored) else []
+    if isinstance(unignored, Exception):
+        unread.append(
+            f"the root planned without its lifecycle ignore_changes ({unignored}): what an ignore hides once a "
+            "later apply wrote it into the state cannot be judged"
+        )
     details: dict[str, Any] = {
         "plan_exit_code": plan.exit_code,
         "plan_changes": changes,
         "refresh_drift": refresh_drift,
         "drift_the_plan_keeps": hidden,
+        "ignored_attributes_differ": ignored_differ,
         "state_resource_count": len(state),
         "unmanaged": labels,
         "unmanaged_found": sorted(found, key=lambda f: (f["kind"], f["name"])),
@@ -458,8 +469,16 @@ def judge_iac(
         "regions": list(inventory.regions),
         "tagging_sweep_regions": list(inventory.swept_regions),
     }
-    measured = {"plan_changes": len(changes), "drift_the_plan_keeps": len(hidden), "unmanaged_resources": len(found)}
-    threshold = {"plan_changes": 0, "drift_the_plan_keeps": 0, "unmanaged_resources": 0}
+    if isinstance(unignored, Unignored) and (unignored.ignored or unignored.not_judged):
+        details["ignores_planned_without"] = sorted(unignored.ignored)
+        details["ignores_not_judged"] = list(unignored.not_judged)
+    measured = {
+        "plan_changes": len(changes),
+        "drift_the_plan_keeps": len(hidden),
+        "ignored_attributes_differ": len(ignored_differ),
+        "unmanaged_resources": len(found),
+    }
+    threshold = {"plan_changes": 0, "drift_the_plan_keeps": 0, "ignored_attributes_differ": 0, "unmanaged_resources": 0}
     plan_problems: list[str] = []
     unmanaged_problems: list[str] = []
     if not plan.clean:
@@ -471,6 +490,12 @@ def judge_iac(
         plan_problems.append(
             f"{len(hidden)} attribute(s) the root sets changed outside Terraform and terraform plan keeps them (drift "
             f"its refresh found that the root's lifecycle ignore_changes hides): {'; '.join(hidden)}"
+        )
+    if ignored_differ:
+        plan_problems.append(
+            f"{len(ignored_differ)} attribute(s) the root sets hold something else in the account, hidden from "
+            f"terraform plan by the root's lifecycle ignore_changes (a plan without the ignores would change them): "
+            f"{'; '.join(ignored_differ)}"
         )
     if strays := stray_locations(state, inventory):
         details["tables_outside_the_stack"] = strays
@@ -656,11 +681,15 @@ def pipeline_location_drift(declared: Mapping[str, tuple[str | None, str]], inve
 def plan_in_background(stack: Stack) -> Future[PlanResult]:
     """Start the stack's refreshed plan on its own thread: the state read and the account listing
     of ``check_iac_coverage`` run meanwhile (all three only read: the plan takes no lock, writes no state)."""
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="iac-plan")
+    return _in_background(stack.plan, "iac-plan")
+
+
+def _in_background(work: Callable[[], _T], name: str) -> Future[_T]:
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
     try:
-        return pool.submit(stack.plan)
+        return pool.submit(work)
     finally:
-        pool.shutdown(wait=False)  # the plan runs on; its result or exception waits in the future
+        pool.shutdown(wait=False)  # the work runs on; its result or exception waits in the future
 
 
 def check_iac_coverage(stack: Stack, plan: PlanResult | Future[PlanResult] | None = None) -> Outcome:
@@ -670,6 +699,7 @@ def check_iac_coverage(stack: Stack, plan: PlanResult | Future[PlanResult] | Non
     the check takes as long as the slowest of the three, not their sum.
     """
     pending = plan if plan is not None else plan_in_background(stack)
+    unignoring = _in_background(lambda: unignored_drift(stack.tf), "iac-unignored")
     state = state_resources(stack.state())
     inventory = stack_inventory(stack.target, stack.stack_id)
     planned = pending.result() if isinstance(pending, Future) else pending
@@ -685,7 +715,11 @@ def check_iac_coverage(stack: Stack, plan: PlanResult | Future[PlanResult] | Non
             dynamic = dynamic_blocks(stack.tf.workdir, module_prefixes(shown))
         except SourceError as err:
             dynamic = err
-    return judge_iac(planned, state, inventory, set(declared), declared, version, shown, dynamic)
+    try:
+        unignored: Unignored | Exception = unignoring.result()
+    except (SourceError, TerraformError) as err:
+        unignored = err
+    return judge_iac(planned, state, inventory, set(declared), declared, version, shown, dynamic, unignored)
 
 
 def _drift_shown(stack: Stack, plan: PlanResult) -> dict[str, Any] | None:

@@ -5,7 +5,9 @@ lifecycle rules, the policy and the rules ignored as a careless root might; the 
 ``dynamic``, which the plan's JSON configuration leaves out (``lakehouse.tfsource`` reads them from the root).
 Deployed, exit check 5 passes; the policy widened by hand plans "No changes" (``plan_changes`` stays empty),
 and the check fails naming the policy's address and attribute, read from the refreshed plan Terraform saved
-(``lakehouse.plan_drift``); so does the expiry of the dynamic rule cut by hand.
+(``lakehouse.plan_drift``); so does the expiry of the dynamic rule cut by hand. A later ``terraform apply``
+writes both edits into the state, where the refresh no longer sees them: the plan made without the ignores
+(``lakehouse.ignored_drift``) still names both.
 """
 
 from __future__ import annotations
@@ -70,6 +72,10 @@ ROOT_TF = """
 """
 
 
+POLICY = "aws_s3_bucket_policy.tls_only"
+EXPIRY = "aws_s3_bucket_lifecycle_configuration.expiry"
+
+
 def _project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     (root / "infra").mkdir(parents=True)
@@ -88,6 +94,9 @@ def test_a_bucket_policy_widened_by_hand_that_the_root_ignores_fails_check_5(tmp
         assert dep.ok, dep.error
         healthy = check_iac_coverage(dep.stack)
         assert healthy.status is Status.PASSED, healthy.reason
+        # Planned without the ignores too (lakehouse.ignored_drift): the deployed values are the root's.
+        assert healthy.details["ignores_planned_without"] == [EXPIRY, POLICY]
+        assert healthy.details["ignored_attributes_differ"] == []
 
         bucket = f"{stack_id}-ignored-policy"
         public_read = {
@@ -124,5 +133,19 @@ def test_a_bucket_policy_widened_by_hand_that_the_root_ignores_fails_check_5(tmp
         assert len(rules) == 1, outcome.details["drift_the_plan_keeps"]
         assert rules[0].startswith("aws_s3_bucket_lifecycle_configuration.expiry: rule (a dynamic block"), rules
         assert '"days":1' in rules[0], rules
+
+        # A later apply writes both hand edits into the state: state and account agree, the refresh finds no
+        # drift and the ignores keep the plan empty. Only the root still says otherwise.
+        applied = dep.stack.tf.apply()
+        assert applied.ok, applied.diagnostics
+        outcome = check_iac_coverage(dep.stack)
+        assert outcome.details["plan_changes"] == [] and outcome.details["refresh_drift"] == []
+        assert outcome.details["drift_the_plan_keeps"] == []  # the hole before lakehouse.ignored_drift
+        assert outcome.status is Status.FAILED, outcome.details
+        differ = sorted(outcome.details["ignored_attributes_differ"])
+        assert [d.split(":")[0] for d in differ] == [EXPIRY, POLICY], differ
+        assert differ[0].startswith(f"{EXPIRY}: rule in the account (") and '"days":1' in differ[0], differ
+        assert "PublicRead" in differ[1] and "DenyInsecureTransport" in differ[1], differ
+        assert "ignore_changes hides it" in str(outcome.reason)
     finally:
         life.down()

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from lakehouse.checks.iac import check_iac_coverage, judge_iac
+from lakehouse.ignored_drift import IgnoredDrift, Unignored
 from lakehouse.outcome import Status
 from lakehouse.plan_drift import hidden_drift, normalised
-from lakehouse.terraform import PlannedChange, PlanResult
+from lakehouse.terraform import PlannedChange, PlanResult, TerraformError
 from tests.unit.test_iac import EXPECTED, STATE, _Stack, healthy, read_account
 
 __all__ = ["read_account"]  # the fixture, imported for this module's tests
@@ -189,6 +190,25 @@ def test_drift_the_plan_puts_back_is_the_planned_change_not_hidden_drift() -> No
     assert result.status is Status.FAILED
     assert result.details["drift_the_plan_keeps"] == []
     assert f"1 resource(s) to change: {POLICY_ADDRESS}" in str(result.reason)
+
+
+def test_an_ignored_attribute_a_later_apply_wrote_into_the_state_fails_and_an_unplannable_root_is_an_error() -> None:
+    """State and account agree (no refresh drift, an empty plan); only the plan without the ignores differs."""
+    drift = IgnoredDrift(POLICY_ADDRESS, "policy", _policy("s3:GetObject"), _policy("s3:*"))
+    unignored = Unignored({POLICY_ADDRESS: frozenset({"policy"})}, [drift], [])
+    result = judge_iac(PlanResult(0), STATE, healthy(), EXPECTED, None, None, None, None, unignored)
+    assert result.status is Status.FAILED
+    assert result.measured["ignored_attributes_differ"] == 1
+    assert f"{POLICY_ADDRESS}: policy in the account (" in str(result.reason) and "s3:GetObject" in str(result.reason)
+    assert result.details["ignores_planned_without"] == [POLICY_ADDRESS]
+
+    clean = Unignored({POLICY_ADDRESS: frozenset({"policy"})}, [], [])
+    assert judge_iac(PlanResult(0), STATE, healthy(), EXPECTED, None, None, None, None, clean).passed
+
+    failed = TerraformError("plan", 1, ["Error: Invalid resource type"], None)
+    result = judge_iac(PlanResult(0), STATE, healthy(), EXPECTED, None, None, None, None, failed)
+    assert result.status is Status.ERROR
+    assert "planned without its lifecycle ignore_changes" in str(result.reason)
 
 
 def test_drift_without_the_saved_plan_to_show_is_not_a_pass() -> None:
