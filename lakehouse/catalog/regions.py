@@ -4,14 +4,19 @@ A root can deploy to more than one region (infra/providers.tf's ``aws.use1`` pro
 us-east-1 whatever the stack's region), and a resource's provider is not in ``terraform show -json``'s state. What
 is there is what AWS answered: a regional resource's ARN names its region (``arn:aws:apprunner:us-east-1:...``),
 and an S3 bucket (whose ARN has none) keeps a ``region`` attribute. So @STACK-catalog reads each resource the
-catalog names in its own region and looks for the stack's App Runner services in every region the stack used.
+catalog names in its own region and looks for the stack's App Runner services in every region the stack used
+that offers App Runner (:func:`offers`: App Runner runs in some regions only, and elsewhere has no endpoint).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
+
+import boto3
+import botocore
 
 from lakehouse.terraform import state_resources
 
@@ -50,6 +55,11 @@ class StackRegions:
         """Where the stack made the resource of that kind and name; its own region when the state does not say."""
         return self.placed.get((kind, name), self.home)
 
+    def has_apprunner(self, region: str) -> bool:
+        """Whether a service of the stack can be in ``region``: botocore's endpoint data offers App Runner there
+        (:func:`offers`), or the state holds one there (endpoint data older than App Runner's launch there)."""
+        return offers("apprunner", region) or any(resource_region({"arn": a}) == region for a in self.apprunner_arns)
+
 
 def stack_regions(state: Mapping[str, Any] | None, home: str) -> StackRegions:
     """The regions of ``state`` (``terraform show -json``), ``home`` (the target's region) first; only ``home``
@@ -70,3 +80,27 @@ def stack_regions(state: Mapping[str, Any] | None, home: str) -> StackRegions:
         if res.get("type") == "aws_apprunner_service" and values.get("arn"):
             services.append(str(values["arn"]))
     return StackRegions(home, tuple(regions), placed, tuple(services))
+
+
+@cache
+def _offered(service: str, partition: str) -> frozenset[str]:
+    return frozenset(boto3.session.Session().get_available_regions(service, partition_name=partition))
+
+
+def offers(service: str, region: str) -> bool:
+    """Whether ``service`` (a botocore name, ``apprunner``) has an endpoint in ``region``, as botocore's endpoint
+    data (``botocore/data/endpoints.json``) lists it for the region's partition. Elsewhere a call fails with no
+    answer (EndpointConnectionError): there is nothing to read there, not something that could not be read."""
+    partition = boto3.session.Session().get_partition_for_region(region)
+    return region in _offered(service, partition)
+
+
+def not_offered_note(service: str, what: str, region: str) -> str:
+    """The evidence's note for a region of the stack's state where ``service`` was not read because it has no
+    endpoint there (:func:`offers`), naming the data that says so."""
+    partition = boto3.session.Session().get_partition_for_region(region)
+    offered = ", ".join(sorted(_offered(service, partition))) or "none"
+    return (
+        f"{what} is not offered in {region}, a region of the stack's state, so it was not read there (botocore "
+        f"{botocore.__version__} endpoint data lists {service} in {partition} in: {offered})"
+    )

@@ -106,11 +106,9 @@ SERVICE_NAMES: Mapping[str, str | None] = MappingProxyType(
 )
 
 
-def service_of(resource_type: str) -> str | None:
-    """The ServiceName a resource of Terraform type ``resource_type`` is billed under (None: free or unknown).
-
-    The longest prefix of its tokens after ``aws_`` that ``SERVICE_NAMES`` lists decides.
-    """
+def billing_prefix(resource_type: str) -> str | None:
+    """The ``SERVICE_NAMES`` key that decides ``resource_type``'s service: the longest listed prefix of its tokens
+    after ``aws_`` (None: no entry, so the type is neither mapped nor known to be free)."""
     provider, _, rest = resource_type.partition("_")
     if provider != "aws" or not rest:
         return None
@@ -118,8 +116,15 @@ def service_of(resource_type: str) -> str | None:
     for end in range(len(tokens), 0, -1):
         prefix = "_".join(tokens[:end])
         if prefix in SERVICE_NAMES:
-            return SERVICE_NAMES[prefix]
+            return prefix
     return None
+
+
+def service_of(resource_type: str) -> str | None:
+    """The ServiceName a resource of Terraform type ``resource_type`` is billed under (None: free or unknown;
+    :func:`billing_prefix` tells the two apart)."""
+    prefix = billing_prefix(resource_type)
+    return SERVICE_NAMES[prefix] if prefix is not None else None
 
 
 def stack_services(resource_types: Iterable[str]) -> frozenset[str]:

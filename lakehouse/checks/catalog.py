@@ -35,8 +35,12 @@ region: a universal target names no region, so Scheduler calls pauseService in t
 us-east-1 cannot pause a service of eu-central-1); schedules naming the service in the stack's other regions are
 read too, to be named with both regions. Every other App Runner service of the stack (named with its prefix or
 tagged with its id: ``lakehouse.catalog.service.stack_services``, in every region the stack's state uses, and
-every one its state holds) bills idle the same way and is held to the same rule. A paused service is resumed to
-be asked and paused again afterwards (``lakehouse.catalog.service.answering``).
+every one its state holds) bills idle the same way and is held to the same rule. A region of the state where App
+Runner is not offered (botocore's endpoint data, ``lakehouse.catalog.regions.offers``; unless its state holds a
+service there) has no App Runner endpoint to
+list: it is skipped with a note in the evidence (``details['notes']``); one that offers it and does not answer is an
+error. Each region's schedules are listed once (:class:`ScheduleListings`) and shared by all the services judged.
+A paused service is resumed to be asked and paused again afterwards (``lakehouse.catalog.service.answering``).
 """
 
 from __future__ import annotations
@@ -55,7 +59,7 @@ import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.catalog.model import CatalogError, Entity, load_catalog, parse_ref, served_ref
-from lakehouse.catalog.regions import StackRegions, resource_region, stack_regions
+from lakehouse.catalog.regions import StackRegions, not_offered_note, resource_region, stack_regions
 from lakehouse.catalog.service import (
     USABLE,
     CatalogServiceError,
@@ -151,6 +155,8 @@ class CatalogReadback:
     others: list[StackService] = field(default_factory=list)
     #: The stack's region (its services in another region are named with theirs).
     region: str = ""
+    #: What was not read and why it need not be (a region of the state where App Runner is not offered).
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -445,6 +451,7 @@ def verdict(read: CatalogReadback | Outcome, pause_hours: float = DEFAULT_PAUSE_
             for o in read.others
         ],
         "served": len(read.served or []),
+        "notes": list(read.notes),
     }
     found = [p for part in PARTS for p in problems[part]]
     threshold = THRESHOLD.format(hours=f"{pause_hours:g}")
@@ -650,61 +657,91 @@ def lookup(
     name = fill(pattern, values)
     if foreign := not_the_stacks(name, values):
         return Lookup(entity.ref, kind, name, READERS[kind], False, foreign=f"{AWS_NAME} {pattern!r}: {foreign}")
-    region = (places or stack_regions(None, target.region)).region_of(kind, name)
+    places = places or stack_regions(None, target.region)
+    region = places.region_of(kind, name)
+    if kind == "apprunner-service" and not places.has_apprunner(region):
+        why = f"App Runner is not offered in {region}"
+        return Lookup(entity.ref, kind, name, READERS[kind], False, why, region=region)
     found = _aws_exists(target, kind, name, region)
     return Lookup(entity.ref, kind, name, READERS[kind], found.exists, found.why, found.foreign, region, found.unusable)
 
 
+class ScheduleListings:
+    """The schedules of each region whose target calls App Runner's pauseService (ListSchedules, then GetSchedule
+    of each), read once per region and shared by every service judged: one service's schedules are a filter of
+    its region's, so listing them again for each service only costs calls (and throttling on a busy account)."""
+
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self._read: dict[str, list[dict[str, Any]]] = {}
+
+    def pausing(self, region: str) -> list[dict[str, Any]]:
+        """GetSchedule of every schedule of ``region`` whose target is pauseService (listed on the first ask)."""
+        if region not in self._read:
+            scheduler = self.target.client("scheduler", region=region)
+            found = []
+            for page in scheduler.get_paginator("list_schedules").paginate():
+                for summary in page.get("Schedules", []):
+                    if PAUSE_TARGET.match(str((summary.get("Target") or {}).get("Arn", ""))):
+                        group = summary.get("GroupName", "default")
+                        found.append(dict(scheduler.get_schedule(Name=summary["Name"], GroupName=group)))
+            self._read[region] = found
+        return self._read[region]
+
+
 def read_pauses(
-    target: Target, service_arn: str, region: str | None = None, elsewhere: Sequence[str] = ()
+    target: Target,
+    service_arn: str,
+    region: str | None = None,
+    elsewhere: Sequence[str] = (),
+    listings: ScheduleListings | None = None,
 ) -> list[PauseSchedule]:
     """The schedules of the account whose target calls pauseService with ``service_arn``, and their roles: read in
     the service's region (its ARN's, else ``region``, else the target's) and in each region of ``elsewhere``, each
     with its own region, so one made in another region is named there (:func:`judge_idle` refuses it).
+    ``listings``: the regions' schedules as already listed for other services (listed here when not given).
 
     A universal target names no region (``arn:aws:scheduler:::aws-sdk:apprunner:pauseService``: its ARN's region
     field is empty, and only Arn, RoleArn and Input configure it: EventBridge Scheduler User Guide, "Using universal
     targets", https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html), so
     Scheduler calls PauseService in the schedule's own region."""
     home = resource_region({"arn": service_arn}) or region or target.region
+    listings = listings or ScheduleListings(target)
     found: list[PauseSchedule] = []
     for where in dict.fromkeys([home, *elsewhere]):
-        found += _pauses_in(target, service_arn, where)
+        found += _pauses_in(target, service_arn, where, listings.pausing(where))
     return sorted(found, key=lambda p: (p.region != home, p.region, p.name))
 
 
-def _pauses_in(target: Target, service_arn: str, region: str) -> list[PauseSchedule]:
-    """The schedules of ``region`` whose target calls pauseService with ``service_arn``."""
-    scheduler = target.client("scheduler", region=region)
+def _pauses_in(
+    target: Target, service_arn: str, region: str, schedules: Sequence[Mapping[str, Any]]
+) -> list[PauseSchedule]:
+    """The schedules of ``region`` (its pauseService ones, :class:`ScheduleListings`) that pause ``service_arn``."""
     found = []
-    for page in scheduler.get_paginator("list_schedules").paginate():
-        for summary in page.get("Schedules", []):
-            if not PAUSE_TARGET.match(str((summary.get("Target") or {}).get("Arn", ""))):
-                continue
-            schedule = scheduler.get_schedule(Name=summary["Name"], GroupName=summary.get("GroupName", "default"))
-            target_of = schedule.get("Target") or {}
-            try:
-                pauses = json.loads(target_of.get("Input") or "{}").get("ServiceArn")
-            except (json.JSONDecodeError, AttributeError):
-                pauses = None
-            if pauses != service_arn:
-                continue
-            role = str(target_of.get("RoleArn", ""))
-            key_arn = str(schedule.get("KmsKeyArn") or "") or None
-            found.append(
-                PauseSchedule(
-                    f"{schedule.get('GroupName', 'default')}/{schedule['Name']}",
-                    str(schedule.get("State")),
-                    str(schedule.get("ScheduleExpression")),
-                    role,
-                    **_role_may_pause(target, role, str(schedule.get("Arn", "")), service_arn, key_arn),
-                    starts=_iso(schedule.get("StartDate")),
-                    ends=_iso(schedule.get("EndDate")),
-                    window_minutes=_window(schedule.get("FlexibleTimeWindow")),
-                    timezone=str(schedule.get("ScheduleExpressionTimezone") or "UTC"),
-                    region=resource_region({"arn": str(schedule.get("Arn") or "")}) or region,
-                )
+    for schedule in schedules:
+        target_of = schedule.get("Target") or {}
+        try:
+            pauses = json.loads(target_of.get("Input") or "{}").get("ServiceArn")
+        except (json.JSONDecodeError, AttributeError):
+            pauses = None
+        if pauses != service_arn:
+            continue
+        role = str(target_of.get("RoleArn", ""))
+        key_arn = str(schedule.get("KmsKeyArn") or "") or None
+        found.append(
+            PauseSchedule(
+                f"{schedule.get('GroupName', 'default')}/{schedule['Name']}",
+                str(schedule.get("State")),
+                str(schedule.get("ScheduleExpression")),
+                role,
+                **_role_may_pause(target, role, str(schedule.get("Arn", "")), service_arn, key_arn),
+                starts=_iso(schedule.get("StartDate")),
+                ends=_iso(schedule.get("EndDate")),
+                window_minutes=_window(schedule.get("FlexibleTimeWindow")),
+                timezone=str(schedule.get("ScheduleExpressionTimezone") or "UTC"),
+                region=resource_region({"arn": str(schedule.get("Arn") or "")}) or region,
             )
+        )
     return found
 
 
@@ -779,13 +816,18 @@ def _served(url: str) -> list[dict[str, Any]] | None:
 
 
 def _stack_services(
-    target: Target, stack_id: str, project: str, places: StackRegions
+    target: Target, stack_id: str, project: str, places: StackRegions, notes: list[str] | None = None
 ) -> list[tuple[str, dict[str, Any]]]:
     """(region, DescribeService) of every App Runner service of the stack: named or tagged as the stack's in each
-    region its state uses, and every service its state holds whatever its name or tags (each in its ARN's region;
-    one deleted since bills nothing)."""
+    region its state uses that offers App Runner (each other one is added to ``notes``: nothing to list there), and
+    every service its state holds whatever its name or tags (each in its ARN's region, read even there: the state
+    says it was made; one deleted since bills nothing)."""
     found: dict[str, tuple[str, dict[str, Any]]] = {}
     for region in places.regions:
+        if not places.has_apprunner(region):
+            if notes is not None:
+                notes.append(not_offered_note("apprunner", "App Runner", region))
+            continue
         for service in stack_services(target.client("apprunner", region=region), stack_id, project):
             found[str(service["ServiceArn"])] = (region, service)
     for arn in places.apprunner_arns:
@@ -839,14 +881,16 @@ def read_catalog(
                 read.lookups.append(found)
         home = places.region_of("apprunner-service", read.service_name)
         client = target.client("apprunner", region=home)
-        read.service = find_service(client, read.service_name)  # as found, before anything asks it
+        if places.has_apprunner(home):  # elsewhere there is none to find (the resources part names why)
+            read.service = find_service(client, read.service_name)  # as found, before anything asks it
         catalog_arn = (read.service or {}).get("ServiceArn")
-        for region, other in _stack_services(target, stack_id, project, places):
+        listings = ScheduleListings(target)
+        for region, other in _stack_services(target, stack_id, project, places, read.notes):
             if other.get("ServiceArn") != catalog_arn:
-                pauses = read_pauses(target, str(other["ServiceArn"]), region, places.regions)
+                pauses = read_pauses(target, str(other["ServiceArn"]), region, places.regions, listings)
                 read.others.append(StackService(other, pauses, region))
         if read.service is not None:
-            read.pauses = read_pauses(target, str(read.service["ServiceArn"]), home, places.regions)
+            read.pauses = read_pauses(target, str(read.service["ServiceArn"]), home, places.regions, listings)
             with answering(client, read.service) as running:
                 read.catalog_url = local_catalog_url or f"https://{running['ServiceUrl']}"
                 read.served = _served(read.catalog_url)

@@ -39,6 +39,7 @@ def judged(types: list[str], service: str) -> Any:
 #: A resource and the ServiceName its charges are billed under (sources: ``billing_services.SERVICE_NAMES``).
 BILLED_UNDER = [
     ("aws_scheduler_schedule", "AWSEvents"),  # the stack's own hourly pause (infra/)
+    ("aws_apprunner_service", "AWSAppRunner"),  # the catalog's service (infra/catalog_service.tf)
     ("aws_cloudwatch_event_rule", "AWSEvents"),
     ("aws_sfn_state_machine", "AmazonStates"),
     ("aws_ecr_repository", "AmazonECR"),
