@@ -18,6 +18,7 @@ table the SQL carries the field into that the API does not reach fails the check
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -79,9 +80,19 @@ def sql_flow_of(statements: list[SqlStatement], region: str, bronze_db: str, col
     """The Bronze fields named ``column`` the pipeline's SQL carries into another table, and where the first of
     them flows (empty when none): the tables the column-flow check judges, and whose writing jobs exit check 4
     judges (``check_lineage``'s ``flow_tables``)."""
+    sources, flow = _sql_flow(tuple(statements), region, bronze_db, column)
+    return list(sources), {table: list(columns) for table, columns in flow}
+
+
+@lru_cache(maxsize=16)
+def _sql_flow(
+    statements: tuple[SqlStatement, ...], region: str, bronze_db: str, column: str
+) -> tuple[tuple[Field, ...], tuple[tuple[str, tuple[str, ...]], ...]]:
+    """``sql_flow_of``, kept per rendered SQL: the chaos runbook asks it in every fault's recovery (immutable)."""
     edges = pipeline_column_edges(statements, region)
     sources = bronze_sources(edges, bronze_db, column)
-    return sources, (sql_flow(edges, sources[0]) if sources else {})
+    flow = sql_flow(edges, sources[0]) if sources else {}
+    return tuple(sources), tuple((table, tuple(columns)) for table, columns in flow.items())
 
 
 def stack_sql(outputs: Mapping[str, Any]) -> tuple[list[SqlStatement], str]:
