@@ -10,7 +10,9 @@ run, fault or not, so its message tells nothing of the fault (``fires_without_th
 
 Only an alarm that can tell of this fault is listened to: one on the metric this stack's pipeline
 publishes (the pipeline's namespace, the one dimension ``StackId`` = this stack; ``watches_another_metric``),
-and whose condition the faulty run's own value breaches (``not_breached_by_the_fault``). An alarm on
+and whose condition the faulty run's own datapoint raises, evaluated as CloudWatch evaluates it: an M-of-N alarm
+(``DatapointsToAlarm`` M of ``EvaluationPeriods`` N) needs M breaching periods, and the fault puts one
+(``not_breached_by_the_fault``). An alarm on
 another stack's metric of the same name, or one in ALARM for another reason, is never the detection. Nor is
 a message that arrives after the injection but tells of an earlier change (a late delivery, an alarm already in
 ALARM): the alarm must have changed to ALARM after the injection (``detection.not_this_faults``).
@@ -23,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from lakehouse.emulator import alarms as cloudwatch_eval
 from lakehouse.outcome import Outcome
 from lakehouse.pipeline.metrics import DIMENSION, NAMESPACE
 
@@ -180,11 +183,57 @@ def _one_point(statistic: str, value: float) -> float:
     return 1.0 if statistic == "SampleCount" else float(value)
 
 
-def not_breached_by_the_fault(name: str, alarm: Mapping[str, Any], faulty: Mapping[str, float]) -> str | None:
-    """Why the faulty run's own value does not breach alarm ``name`` (None: it does).
+def rule_of(alarm: Mapping[str, Any], treat_missing_data: str | None = None) -> cloudwatch_eval.AlarmRule | str:
+    """The alarm's evaluation rule from DescribeAlarms' fields, or why it has none CloudWatch's evaluation applies.
 
-    ``faulty``: metric -> the value the run after the fault published. An alarm whose condition that
-    value does not meet goes to ALARM, if at all, for another reason: its message is not this fault's.
+    ``DatapointsToAlarm`` absent means M = N (CloudWatch's default); ``treat_missing_data`` overrides the alarm's own.
+    ``run.describe_alarms`` folds ``ExtendedStatistic`` (``p99``) into ``Statistic``: both are accepted.
+    """
+    try:
+        periods = int(alarm.get("EvaluationPeriods") or 1)
+        statistic = str(alarm.get("Statistic") or alarm.get("ExtendedStatistic") or "")
+        extended = statistic if statistic.startswith("p") else None
+        return cloudwatch_eval.AlarmRule(
+            period=int(alarm.get("Period") or 60),
+            threshold=float(alarm["Threshold"]),
+            comparison=str(alarm.get("ComparisonOperator")),
+            evaluation_periods=periods,
+            datapoints_to_alarm=int(alarm.get("DatapointsToAlarm") or periods),
+            statistic=None if extended else statistic,
+            extended_statistic=extended,
+            treat_missing_data=str(
+                treat_missing_data or alarm.get("TreatMissingData") or cloudwatch_eval.DEFAULT_TREATMENT
+            ),
+        )
+    except (cloudwatch_eval.UnsupportedAlarm, KeyError, TypeError, ValueError) as err:
+        return str(err)
+
+
+def alone(rule: cloudwatch_eval.AlarmRule, value: float, at: float) -> cloudwatch_eval.Verdict:
+    """The state CloudWatch reaches on one run's datapoint ``value`` at ``at`` (epoch s), every other period empty."""
+    evaluated = cloudwatch_eval.buckets(rule, [cloudwatch_eval.Sample.value(at, value)], at)
+    return cloudwatch_eval.evaluate(rule, evaluated, cloudwatch_eval.OK, at)
+
+
+def _m_of_n(rule: cloudwatch_eval.AlarmRule) -> str:
+    """How many breaching periods the rule needs, for the evidence."""
+    return (
+        f"DatapointsToAlarm {rule.datapoints_to_alarm} of EvaluationPeriods {rule.evaluation_periods}: "
+        f"ALARM needs {rule.datapoints_to_alarm} breaching periods among the last {rule.evaluation_periods}"
+    )
+
+
+def not_breached_by_the_fault(
+    name: str, alarm: Mapping[str, Any], faulty: Mapping[str, float], at: float = 0.0
+) -> str | None:
+    """Why the faulty run's own datapoint does not raise alarm ``name`` (None: it does).
+
+    ``faulty``: metric -> the value the one run after the fault published, at ``at`` (epoch seconds; only the
+    period it falls in matters). The alarm is evaluated as CloudWatch does (``lakehouse.emulator.alarms``) on
+    that datapoint with every other period not breaching: only then does its ALARM prove the fault. An M-of-N
+    alarm (M > 1) needs M breaching periods, and the fault put one: an ALARM of it counts other periods (an
+    earlier fault's run, missing data treated as breaching), so its message is not this fault's. So does an
+    alarm whose condition that value does not meet: it goes to ALARM, if at all, for another reason.
     """
     condition = _condition(alarm)
     if condition is None:
@@ -197,33 +246,57 @@ def not_breached_by_the_fault(name: str, alarm: Mapping[str, Any], faulty: Mappi
     if metric not in faulty:
         return f"the faulty run published no {metric}, so {shown} cannot have seen the fault"
     value = _one_point(statistic, faulty[metric])
-    if compare(value, threshold):
+    if not compare(value, threshold):
+        return (
+            f"the faulty run's {metric} {statistic} = {value:g} does not breach {shown}: "
+            "an ALARM of it would be for another reason, not this fault"
+        )
+    rule = rule_of(alarm, treat_missing_data="notBreaching")
+    if isinstance(rule, str):
+        return f"{shown} is not an alarm CloudWatch evaluates ({rule}): the fault cannot be shown to raise it"
+    verdict = alone(rule, faulty[metric], at)
+    if verdict.state == cloudwatch_eval.ALARM:
         return None
     return (
-        f"the faulty run's {metric} {statistic} = {value:g} does not breach {shown}: "
-        "an ALARM of it would be for another reason, not this fault"
+        f"the faulty run's {metric} {statistic} = {value:g} breaches {shown} in one period, but the alarm has "
+        f"{_m_of_n(rule)}, and the fault's one run puts one datapoint: CloudWatch stays {verdict.state} on it alone, "
+        "so an ALARM of it counts other periods (an earlier run's datapoints, missing data treated as breaching), "
+        "not this fault"
     )
 
 
-def fires_without_the_fault(name: str, alarm: Mapping[str, Any], healthy: Mapping[str, float]) -> str | None:
-    """Why alarm ``name`` breaches on the values a healthy run published (None: it does not, or cannot be told).
+def fires_without_the_fault(
+    name: str, alarm: Mapping[str, Any], healthy: Mapping[str, float], at: float = 0.0
+) -> str | None:
+    """Why alarm ``name`` goes to ALARM on what a healthy run published (None: it does not, or cannot be told).
 
-    ``alarm``: DescribeAlarms' fields (Namespace, MetricName, Statistic, ComparisonOperator, Threshold);
-    ``healthy``: metric -> the value the recovery run (exit checks green) put, one datapoint per metric.
-    A statistic of one datapoint is its value, except SampleCount (1). An alarm whose condition holds for
-    that value fires after every run, so its ALARM message after a fault proves no detection. Alarms on
-    another namespace, metric math or anomaly bands are not judged here (the pipeline's values say nothing).
+    ``alarm``: DescribeAlarms' fields (Namespace, MetricName, Statistic, ComparisonOperator, Threshold,
+    EvaluationPeriods, DatapointsToAlarm, TreatMissingData); ``healthy``: metric -> the value the recovery run
+    (exit checks green) put at ``at``, one datapoint per metric. A statistic of one datapoint is its value,
+    except SampleCount (1). An alarm whose condition holds for that value fires once enough runs breach it
+    (after every run at M = 1); one that CloudWatch raises on that datapoint alone with its own missing-data
+    treatment (``breaching`` periods around a run) fires whenever a run leaves periods empty. Either way its
+    ALARM message after a fault proves no detection. Alarms on another namespace, metric math or anomaly
+    bands are not judged here (the pipeline's values say nothing).
     """
     condition = _condition(alarm)
     if alarm.get("Namespace") != NAMESPACE or condition is None or condition[0] not in healthy:
         return None
     metric, statistic, threshold, compare, symbol = condition
     value = _one_point(statistic, healthy[metric])
-    if not compare(value, threshold):
+    shown = f"alarm {name} ({metric} {statistic} {symbol} {threshold:g})"
+    if compare(value, threshold):
+        return (
+            f"{shown} breaches on the healthy recovery run's {metric} {statistic} = {value:g}: "
+            "it fires after every run, fault or not, so its message detects nothing"
+        )
+    rule = rule_of(alarm)
+    if isinstance(rule, str) or alone(rule, healthy[metric], at).state != cloudwatch_eval.ALARM:
         return None
     return (
-        f"alarm {name} ({metric} {statistic} {symbol} {threshold:g}) breaches on the healthy recovery run's "
-        f"{metric} {statistic} = {value:g}: it fires after every run, fault or not, so its message detects nothing"
+        f"{shown} goes to ALARM on the healthy recovery run's {metric} {statistic} = {value:g} alone: with "
+        f"{_m_of_n(rule)} and TreatMissingData {rule.treat_missing_data}, the periods no run published in breach, "
+        "so it fires whenever the pipeline does not run every period, fault or not: its message detects nothing"
     )
 
 

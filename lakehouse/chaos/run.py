@@ -143,11 +143,16 @@ def published_values(scheduled: ScheduledRun) -> dict[str, float]:
 
 
 def listened_alarms(
-    ctx: ChaosContext, names: Sequence[str], described: Mapping[str, Mapping[str, Any]], faulty: Mapping[str, float]
+    ctx: ChaosContext,
+    names: Sequence[str],
+    described: Mapping[str, Mapping[str, Any]],
+    faulty: Mapping[str, float],
+    at: float = 0.0,
 ) -> tuple[set[str], dict[str, str]]:
     """The fault's alarms whose ALARM message can be its detection, and why each other one cannot.
 
-    Usable (in CloudWatch, notifying, on this stack's metric) and breached by the faulty run's own value.
+    Usable (in CloudWatch, notifying, on this stack's metric) and raised by the faulty run's own datapoint
+    (published at ``at``), M-of-N evaluated as CloudWatch does.
     """
     listen: set[str] = set()
     ignored: dict[str, str] = {}
@@ -155,7 +160,7 @@ def listened_alarms(
         alarm = described.get(name)
         why = unusable(name, alarm, ctx.stack_id)
         if why is None and alarm is not None:
-            why = not_breached_by_the_fault(name, alarm, faulty)
+            why = not_breached_by_the_fault(name, alarm, faulty, at)
         if why is None:
             listen.add(name)
         else:
@@ -238,7 +243,7 @@ def run_fault(
     tl.spent["run_after_fault"] = time.monotonic() - started
     listen = set(names)
     if described is not None:
-        listen, tl.ignored = listened_alarms(ctx, names, described, published_values(after))
+        listen, tl.ignored = listened_alarms(ctx, names, described, published_values(after), published_at(after))
     started = time.monotonic()
 
     def why_not(message: AlarmMessage) -> str | None:
@@ -287,7 +292,8 @@ def run_fault(
         if not red:
             tl.recovered_at = time.time()
             alarm = (described or {}).get(tl.alarm_fired or "")
-            if alarm and (why := fires_without_the_fault(str(tl.alarm_fired), alarm, published_values(rerun))):
+            healthy, at = published_values(rerun), published_at(rerun)
+            if alarm and (why := fires_without_the_fault(str(tl.alarm_fired), alarm, healthy, at)):
                 tl.problem = tl.problem or f"fault {fault.name}: {why}"
             return tl
         if time.monotonic() >= deadline:

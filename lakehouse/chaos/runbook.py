@@ -28,9 +28,10 @@ from lakehouse.chaos.faults import (
     landing_files,
     table_input,
 )
+from lakehouse.checks.column_page import stack_flow_tables
 from lakehouse.checks.data_loop import check_accounting, check_contracts, check_demo_row
 from lakehouse.checks.finops import try_read_finops, verdict
-from lakehouse.checks.lineage import check_lineage, pipeline_expectation, visible_names
+from lakehouse.checks.lineage import THRESHOLD, check_lineage, pipeline_expectation, visible_names
 from lakehouse.checks.security import check_security
 from lakehouse.contracts import load_contracts
 from lakehouse.lineage.client import MarquezClient
@@ -263,11 +264,25 @@ def check_full_data(source: Mapping[str, SourceFile] | None, scheduled: Schedule
 
 
 def exit_check_4(ctx: ChaosContext, criteria: Criteria, scheduled: ScheduledRun) -> Outcome:
-    """Exit check 4: Marquez's graph of the gold job reaches Bronze, for the recovery run's events."""
+    """Exit check 4: Marquez's graph of the gold job reaches Bronze, for the recovery run's events.
+
+    As the exit scenario's step, the jobs writing the tables the hidden column flows into (by the pipeline's
+    SQL: ``column_page.stack_flow_tables``) must have the recovery run's COMPLETED run too: Marquez's column
+    lineage of a table a job failed to write this run is an earlier run's.
+    """
     endpoint = criteria.lineage
     if endpoint is None or not endpoint.api_url:
         return Outcome.error("no Marquez to read: set MARQUEZ_URL or --marquez-url")
     exp = pipeline_expectation(ctx.outputs, ctx.target.region, scheduled.data_dir, endpoint.namespace)
+    flow = stack_flow_tables(ctx.outputs, ctx.target.region, criteria.hidden_column)
+    if not flow:
+        return Outcome.judged(
+            False,
+            {"flow_tables": 0},
+            THRESHOLD,
+            f"the pipeline's SQL carries no Bronze column {criteria.hidden_column!r} into another table: "
+            "exit check 4's column flow has no table to judge",
+        )
     outcome, _graph = check_lineage(
         MarquezClient(endpoint.api_url),
         exp,
@@ -276,6 +291,7 @@ def exit_check_4(ctx: ChaosContext, criteria: Criteria, scheduled: ScheduledRun)
         criteria.screenshot_dir / f"mttr-lineage-{ctx.stack_id}.png",
         visible_names(exp),
         endpoint.web_problem,
+        flow_tables=flow,
     )
     return outcome
 

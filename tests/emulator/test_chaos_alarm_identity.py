@@ -63,8 +63,8 @@ def stack(emulator: EmulatorHandle) -> Iterator[ChaosContext]:
     target.client("sns").delete_topic(TopicArn=topic)
 
 
-def _alarm(ctx: ChaosContext, watched_stack: str, threshold: float = 1.0) -> str:
-    """infra/alarms.tf's input-empty alarm, on ``watched_stack``'s metric with ``threshold``."""
+def _alarm(ctx: ChaosContext, watched_stack: str, threshold: float = 1.0, m_of_n: tuple[int, int] = (1, 1)) -> str:
+    """infra/alarms.tf's input-empty alarm, on ``watched_stack``'s metric with ``threshold``, M of N periods."""
     name = ctx.alarm_name("input-empty")
     ctx.target.client("cloudwatch").put_metric_alarm(
         AlarmName=name,
@@ -73,8 +73,8 @@ def _alarm(ctx: ChaosContext, watched_stack: str, threshold: float = 1.0) -> str
         Dimensions=[{"Name": metrics.DIMENSION, "Value": watched_stack}],
         Statistic="Maximum",
         Period=10,
-        EvaluationPeriods=1,
-        DatapointsToAlarm=1,
+        EvaluationPeriods=m_of_n[1],
+        DatapointsToAlarm=m_of_n[0],
         Threshold=threshold,
         ComparisonOperator="GreaterThanOrEqualToThreshold",
         TreatMissingData="notBreaching",
@@ -163,5 +163,38 @@ def test_an_alarm_the_faulty_run_does_not_breach_is_no_detection_though_its_mess
         "would be for another reason, not this fault"
     )
     # It did go to ALARM during the fault (and told the topic), for the operator's reason.
+    history = stack.target.client("cloudwatch").describe_alarm_history(AlarmName=name, HistoryItemType="StateUpdate")
+    assert any(i["HistorySummary"].endswith("to ALARM") for i in history["AlarmHistoryItems"]), history
+
+
+def test_the_stacks_one_of_three_alarm_detects_the_fault(
+    stack: ChaosContext, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Healthy twin of the M-of-N case: one breaching period among three raises it, as alarms.tf's shape."""
+    name = _alarm(stack, stack.stack_id, m_of_n=(1, 3))
+    outcome, chaos = _chaos(stack, monkeypatch, tmp_path, lambda: None)
+    assert outcome.passed, outcome.reason
+    assert chaos.timelines[0].alarm_fired == name
+
+
+def test_a_two_of_three_alarm_raised_with_an_earlier_runs_breach_is_no_detection_though_its_message_arrives(
+    stack: ChaosContext, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """2 of 3 periods: an earlier run met an empty input one period before the fault (the alarm stays OK on it).
+    The faulty run's breach is the second: CloudWatch raises the alarm on the two, "Threshold Crossed", after the
+    injection; the fault's one period alone would not have raised it."""
+    name = _alarm(stack, stack.stack_id, m_of_n=(2, 3))
+    earlier = metrics.metric_data(FAULTY, stack.stack_id, time.time() - 10)
+    stack.target.client("cloudwatch").put_metric_data(Namespace=metrics.NAMESPACE, MetricData=earlier)
+    outcome, chaos = _chaos(stack, monkeypatch, tmp_path, lambda: None)
+    assert outcome.status is Status.FAILED, "an M-of-N alarm raised by two runs' breaches counted as the detection"
+    (timeline,) = chaos.timelines
+    assert timeline.alarm_fired is None and timeline.recovered_at is not None
+    assert str(outcome.reason).startswith(
+        f"fault {FAULT}: none of its alarms can tell of it, so no message is its detection: the faulty run's "
+        f"EmptyInputFiles Maximum = 1 breaches alarm {name} (EmptyInputFiles Maximum >= 1) in one period, but the "
+        "alarm has DatapointsToAlarm 2 of EvaluationPeriods 3"
+    )
+    # It did go to ALARM after the fault, on the two runs' datapoints: the message the loop used to count.
     history = stack.target.client("cloudwatch").describe_alarm_history(AlarmName=name, HistoryItemType="StateUpdate")
     assert any(i["HistorySummary"].endswith("to ALARM") for i in history["AlarmHistoryItems"]), history
