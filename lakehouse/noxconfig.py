@@ -366,7 +366,7 @@ class _Reader:
         steps: list[NoxStep] = []
         helper = len(chain) > 1  # a function the session is passed to: its `return` ends it, not the session
         for statement in statements:
-            nested = _nested(statement)
+            nested = _nested(statement, self.constants)
             if isinstance(statement, ast.With | ast.AsyncWith):  # `with session.chdir("tests"):`
                 items = [c for item in statement.items for c in _calls(item.context_expr)]
                 steps += [s for c in items for s in self.call(c, session, guards, chain)]
@@ -463,11 +463,14 @@ def _header(text: str) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _nested(statement: ast.stmt) -> list[tuple[Sequence[ast.stmt], Guard | None]] | None:
+def _nested(
+    statement: ast.stmt, constants: dict[str, ast.expr]
+) -> list[tuple[Sequence[ast.stmt], Guard | None]] | None:
     """The blocks of a compound statement, each with the ``Guard`` only the run decides it by (None: it runs when the
-    statement does: a ``with`` or ``try`` body, a ``finally``); None for a simple statement. (An ``if``'s test, a
-    ``for``'s iterable are not read: nox calls there are rare; a call made there is not counted; a ``with``'s items
-    are, by ``body``.)"""
+    statement does: a ``with`` or ``try`` body, a ``finally``, a ``for`` over a non-empty list written in the file
+    without ``break``/``continue``: ``constants``, the module's names); None for a simple statement. (An ``if``'s
+    test, a ``for``'s iterable are not read: nox calls there are rare; a call made there is not counted; a ``with``'s
+    items are, by ``body``.)"""
     line = statement.lineno
     if isinstance(statement, ast.If):
         header = _header(f"if {ast.unparse(statement.test)}")
@@ -476,6 +479,8 @@ def _nested(statement: ast.stmt) -> list[tuple[Sequence[ast.stmt], Guard | None]
         return [(statement.body, Guard(line, header, 0, 2)), (statement.orelse, Guard(line, header, 1, 2))]
     if isinstance(statement, ast.For | ast.AsyncFor):
         header = _header(f"for {ast.unparse(statement.target)} in {ast.unparse(statement.iter)}")
+        if _runs_every_item(statement, constants):  # for path in ("tests/unit", "tests/e2e"): each runs
+            return [(statement.body, None), (statement.orelse, None)]
         return [(statement.body, Guard(line, header)), (statement.orelse, Guard(line, f"the else of {header}"))]
     if isinstance(statement, ast.While):
         header = _header(f"while {ast.unparse(statement.test)}")
@@ -499,6 +504,19 @@ def _nested(statement: ast.stmt) -> list[tuple[Sequence[ast.stmt], Guard | None]
             for index, case in enumerate(statement.cases)
         ]
     return None
+
+
+def _runs_every_item(loop: ast.For | ast.AsyncFor, constants: dict[str, ast.expr]) -> bool:
+    """The loop's body surely runs, to its end: it iterates a non-empty list, tuple or set written in the file
+    (itself or a module-level name bound to one) and has no ``break``/``continue`` that could cut it short."""
+    items = loop.iter
+    if isinstance(items, ast.Name):
+        items = constants.get(items.id, items)
+    if not isinstance(items, ast.List | ast.Tuple | ast.Set) or not items.elts:
+        return False
+    if any(isinstance(e, ast.Starred) for e in items.elts):
+        return False
+    return not any(isinstance(n, ast.Break | ast.Continue) for s in loop.body for n in ast.walk(s))
 
 
 def _matches_all(pattern: ast.pattern) -> bool:

@@ -43,6 +43,17 @@ CONDITIONAL: dict[str, tuple[dict[str, str], str]] = {
         session('    for path in os.environ.get("SUITES", "").split():\n        session.run("pytest", path)\n'),
         "noxfile.py:9",
     ),
+    "a for loop over a written list, cut short by a continue": (
+        session(
+            '    for path in ["a", "b"]:\n        if os.environ.get("SKIP"):\n            continue\n'
+            '        session.run("pytest", path)\n'
+        ),
+        "noxfile.py:9",
+    ),
+    "a for loop over an empty list": (
+        session('    for path in []:\n        session.run("pytest", path)\n'),
+        "noxfile.py:9",
+    ),
     "a while loop": (session('    while os.environ.get("AGAIN"):\n        session.run("pytest")\n'), "noxfile.py:9"),
     "an except handler": (
         session('    try:\n        session.install(".")\n    except Exception:\n        session.run("pytest")\n'),
@@ -110,6 +121,18 @@ UNCONDITIONAL: dict[str, tuple[dict[str, str], str]] = {
             '        case _:\n            session.run("pytest", "-x")\n'
         ),
         "`pytest -x`",
+    ),
+    "a for loop over a written tuple": (
+        session('    for path in ("tests/unit", "tests/e2e"):\n        session.run("pytest", "-x", path)\n'),
+        "`pytest -x {path}`",
+    ),
+    "a for loop over a module-level list": (
+        noxfile(
+            'SUITES = ["tests/unit"]\n\n\n@nox.session\ndef tests(session):\n    for suite in SUITES:\n'
+            '        session.run("pytest", "-x", suite)\n',
+            head=IMPORTS,
+        ),
+        "`pytest -x {suite}`",
     ),
     "an unconditional run beside a conditional coverage report": (
         session(
