@@ -21,7 +21,12 @@ What is read, as nox reads it (nox.thea.codes, "Command-line usage" and "Configu
   ``if``/loop/``except``: the run decides), ``session.notify("other")`` (that session runs too), ``session.chdir``,
   and functions of the same file the session is passed to (``_run_tests(session)``: their body in place). The
   session passed to a function of another module, or a program only the run names
-  (``session.run(*cmd)``), is ``unread``.
+  (``session.run(*cmd)``), is ``unread``;
+- where each step sits: the ``if``/``for``/``while``/``except``/``match`` statements around it (``NoxStep.guards``,
+  each with its line), which only the run decides; a ``with`` or ``try`` body and a ``finally`` block run whenever
+  the session gets there. A test command counts only where it runs whatever the run decides: not guarded, or in a
+  statement every branch of which runs one (an ``if``/``else`` running pytest both ways: ``unsure_guards``);
+  ``if os.environ.get("NEVER"): session.run("pytest")`` runs no test for sure.
 
 Missing interpreters: nox fails a session whose ``python=`` it cannot find when ``CI`` is set (GitHub sets it), unless
 told not to (``--no-error-on-missing-interpreters``, ``nox.options.error_on_missing_interpreters = False``:
@@ -35,10 +40,10 @@ the noxfile's folder.
 from __future__ import annotations
 
 import ast
-import posixpath
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from lakehouse.testcommands import program_args
 
 NOXFILE = "noxfile.py"
 #: ``nox`` options that take the next word; those taking every word up to the next option.
@@ -56,7 +61,6 @@ _SESSIONS = frozenset({"-s", "-e", "--session", "--sessions"})
 _NO_RUN = frozenset({"-l", "--list", "--list-sessions", "--json", "--usage", "--install-only", "--version", "-h"})
 #: The ``session`` methods that run a command, and those that stop or redirect a session.
 RUN_METHODS = frozenset({"run", "run_always", "run_install"})
-_PYTHON = re.compile(r"^python(?:\d+(?:\.\d+)?)?$")
 
 
 @dataclass(frozen=True)
@@ -76,13 +80,8 @@ class NoxCall:
 
 def nox_call(words: Sequence[str]) -> NoxCall | None:
     """The call ``words`` make (unquoted, past wrappers): ``nox ...``, ``python -m nox ...``; None for another."""
-    if not words:
-        return None
-    name = posixpath.basename(words[0])
-    args = list(words[1:])
-    if _PYTHON.match(name) and args[:2] == ["-m", "nox"]:
-        args = args[2:]
-    elif name != "nox":
+    args = program_args(words, "nox")
+    if args is None:
         return None
     sessions: list[str] | None = None
     tags: list[str] | None = None
@@ -132,8 +131,53 @@ def nox_call(words: Sequence[str]) -> NoxCall | None:
     )
 
 
+def unsure_guards(guards: Sequence[Guard], reaching: Sequence[Sequence[Guard]]) -> list[Guard]:
+    """Those of a step's ``guards`` whose statement may run none of the test runs whose guards are ``reaching`` (an
+    ``if`` without ``else``, a loop, an ``except``): the step's tests may never run unless the list is empty (each
+    statement around it surely runs a test: an ``if``/``else`` whose every branch does)."""
+    return [g for depth, g in enumerate(guards) if not _statement_runs(_key(guards[:depth]), g, reaching)]
+
+
+def _key(guards: Sequence[Guard]) -> tuple[tuple[int, int], ...]:
+    """Where a step is: each statement's line and the branch taken (a header differs between ``match`` cases)."""
+    return tuple((g.line, g.branch) for g in guards)
+
+
+def _statement_runs(prefix: tuple[tuple[int, int], ...], guard: Guard, reaching: Sequence[Sequence[Guard]]) -> bool:
+    """The statement ``guard`` is (at ``prefix``) surely runs a test: one of its branches always runs, and each
+    branch does."""
+    return guard.branches > 0 and all(
+        _branch_runs((*prefix, (guard.line, branch)), reaching) for branch in range(guard.branches)
+    )
+
+
+def _branch_runs(prefix: tuple[tuple[int, int], ...], reaching: Sequence[Sequence[Guard]]) -> bool:
+    """The branch ``prefix`` names surely runs a test: one runs directly in it, or a statement in it surely does."""
+    depth = len(prefix)
+    for guards in reaching:
+        if _key(guards[:depth]) != prefix:
+            continue
+        if len(guards) == depth or _statement_runs(prefix, guards[depth], reaching):
+            return True
+    return False
+
+
 class NoxfileError(ValueError):
     """A noxfile this reader cannot read: not Python; the message names the line."""
+
+
+@dataclass(frozen=True)
+class Guard:
+    """A compound statement only the run decides whether (or which branch of) it runs, and the branch a step is in:
+    its ``line`` and ``header`` (``if os.environ.get('CI')``, ``for p in PATHS``, ``except OSError``), ``branch``
+    (0: the body; an ``if``'s ``else``: 1), ``branches``: how many there are when one of them surely runs (an
+    ``if`` with an ``else``: 2; a ``match`` ending ``case _``: its cases), 0 when maybe none does (an ``if`` without
+    ``else``, a loop's body, an ``except``)."""
+
+    line: int
+    header: str
+    branch: int = 0
+    branches: int = 0
 
 
 @dataclass(frozen=True)
@@ -142,17 +186,25 @@ class NoxStep:
 
     - ``run`` a command: ``words``; ``lost``: why nox takes its failure as success (``success_codes``); ``text``:
       why that cannot be told;
-    - ``skip`` (``session.skip()``, ``error``, a ``return``; ``conditional``: only when the run decides);
+    - ``skip`` (``session.skip()``, ``error``, a ``return``);
     - ``notify``: ``target`` the session queued; ``chdir``: ``target`` the folder, None when only the run names it;
-    - ``unread``: ``text`` says what cannot be read statically."""
+    - ``unread``: ``text`` says what cannot be read statically.
+
+    ``guards``: the statements around it, outermost first, that only the run decides (empty: it runs whenever the
+    session gets there; a ``with`` or ``try`` body, a ``finally`` block are no guard)."""
 
     kind: str
     line: int
     words: tuple[str, ...] = ()
     lost: str | None = None
-    conditional: bool = False
+    guards: tuple[Guard, ...] = ()
     target: str | None = None
     text: str = ""
+
+    @property
+    def conditional(self) -> bool:
+        """Only the run decides whether this step runs."""
+        return bool(self.guards)
 
 
 @dataclass(frozen=True)
@@ -301,73 +353,56 @@ class _Reader:
         default = keywords.get("default")
         off = isinstance(default, ast.Constant) and default.value is False
         parameter = node.args.args[0].arg if node.args.args else "session"
-        steps = self.body(node.body, parameter, False, (node.name,))
+        steps = self.body(node.body, parameter, (), (node.name,))
         return NoxSession(
             name[0] if name else node.name, node.lineno, tuple(tags or ()), not off, tuple(pythons or ()), steps
         )
 
     def body(
-        self, statements: Sequence[ast.stmt], session: str, conditional: bool, chain: tuple[str, ...]
+        self, statements: Sequence[ast.stmt], session: str, guards: tuple[Guard, ...], chain: tuple[str, ...]
     ) -> tuple[NoxStep, ...]:
-        """The steps of ``statements`` in order, up to an unconditional ``session.skip()``/``error()``/``return``."""
+        """The steps of ``statements`` in order, up to an unconditional ``session.skip()``/``error()``/``return``;
+        ``guards``: the statements around them only the run decides (see ``NoxStep.guards``)."""
         steps: list[NoxStep] = []
         helper = len(chain) > 1  # a function the session is passed to: its `return` ends it, not the session
         for statement in statements:
-            nested = self._nested(statement)
+            nested = _nested(statement, self.constants)
             if isinstance(statement, ast.With | ast.AsyncWith):  # `with session.chdir("tests"):`
                 items = [c for item in statement.items for c in _calls(item.context_expr)]
-                steps += [s for c in items for s in self.call(c, session, conditional, chain)]
+                steps += [s for c in items for s in self.call(c, session, guards, chain)]
             if nested is not None:
-                for branch, maybe in nested:
-                    steps += self.body(branch, session, conditional or maybe, chain)
+                for branch, guard in nested:
+                    steps += self.body(branch, session, (*guards, guard) if guard else guards, chain)
                 continue
             if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 continue
-            made = [s for c in _calls(statement) for s in self.call(c, session, conditional, chain)]
+            made = [s for c in _calls(statement) for s in self.call(c, session, guards, chain)]
             if isinstance(statement, ast.Return) and not helper:
-                made.append(NoxStep("skip", statement.lineno, conditional=conditional, text="return"))
+                made.append(NoxStep("skip", statement.lineno, guards=guards, text="return"))
             steps += made
             stops = any(s.kind in ("skip", "error") and not s.conditional for s in made)
-            if stops or (isinstance(statement, ast.Raise | ast.Return) and not conditional):
+            if stops or (isinstance(statement, ast.Raise | ast.Return) and not guards):
                 break
         return tuple(steps)
 
-    @staticmethod
-    def _nested(statement: ast.stmt) -> list[tuple[Sequence[ast.stmt], bool]] | None:
-        """The blocks of a compound statement, each with whether only the run decides it runs; None for a simple
-        statement. (An ``if``'s test, a ``for``'s iterable are not read: nox calls there are
-        rare; a call made there is not counted; a ``with``'s items are, by ``body``.)"""
-        if isinstance(statement, ast.If):
-            return [(statement.body, True), (statement.orelse, True)]
-        if isinstance(statement, ast.For | ast.AsyncFor | ast.While):
-            return [(statement.body, True), (statement.orelse, True)]
-        if isinstance(statement, ast.With | ast.AsyncWith):
-            return [(statement.body, False)]
-        if isinstance(statement, ast.Try):
-            handlers = [(h.body, True) for h in statement.handlers]
-            return [(statement.body, False), *handlers, (statement.orelse, True), (statement.finalbody, False)]
-        if isinstance(statement, ast.Match):
-            return [(case.body, True) for case in statement.cases]
-        return None
-
-    def call(self, call: ast.Call, session: str, conditional: bool, chain: tuple[str, ...]) -> list[NoxStep]:
+    def call(self, call: ast.Call, session: str, guards: tuple[Guard, ...], chain: tuple[str, ...]) -> list[NoxStep]:
         """The steps one call makes: a ``session`` method, or a function of the file the session is passed to."""
         line = call.lineno
         func = call.func
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == session:
             method = func.attr
             if method in RUN_METHODS:
-                return [self.run(call, conditional)]
+                return [self.run(call, guards)]
             if method in ("skip", "error"):
-                return [NoxStep(method, line, conditional=conditional)]
+                return [NoxStep(method, line, guards=guards)]
             if method == "notify" and call.args:
                 names = self.strings(call.args[0])
                 if names is None:
                     return [NoxStep("unread", line, text=f"{ast.unparse(call)}: a session only the run names")]
-                return [NoxStep("notify", line, target=n, conditional=conditional) for n in names]
+                return [NoxStep("notify", line, target=n, guards=guards) for n in names]
             if method == "chdir" and call.args:
                 folder = self.strings(call.args[0])
-                return [NoxStep("chdir", line, target=folder[0] if folder else None, conditional=conditional)]
+                return [NoxStep("chdir", line, target=folder[0] if folder else None, guards=guards)]
             return []
         passed = [i for i, a in enumerate(call.args) if isinstance(a, ast.Name) and a.id == session]
         passed += [-1 for k in call.keywords if isinstance(k.value, ast.Name) and k.value.id == session]
@@ -381,9 +416,9 @@ class _Reader:
         parameters = [a.arg for a in helper.args.args]
         if passed[0] >= len(parameters):
             return [NoxStep("unread", line, text=f"`{ast.unparse(call)}`: the session passed as `*args`")]
-        return list(self.body(helper.body, parameters[passed[0]], conditional, (*chain, helper.name)))
+        return list(self.body(helper.body, parameters[passed[0]], guards, (*chain, helper.name)))
 
-    def run(self, call: ast.Call, conditional: bool) -> NoxStep:
+    def run(self, call: ast.Call, guards: tuple[Guard, ...]) -> NoxStep:
         """A ``session.run(...)``: its words, and why its failure is lost (``success_codes`` other than ``[0]``)."""
         words: list[str] = []
         for argument in call.args:
@@ -395,7 +430,7 @@ class _Reader:
                 if items is None:
                     if not words:
                         text = f"`{ast.unparse(call)}`: a program only the run names"
-                        return NoxStep("unread", call.lineno, text=text, conditional=conditional)
+                        return NoxStep("unread", call.lineno, text=text, guards=guards)
                     words.append("{" + ast.unparse(argument) + "}")
                     continue
                 words += items
@@ -404,7 +439,7 @@ class _Reader:
             if items is None or len(items) != 1:
                 if not words:
                     text = f"`{ast.unparse(call)}`: a program only the run names"
-                    return NoxStep("unread", call.lineno, text=text, conditional=conditional)
+                    return NoxStep("unread", call.lineno, text=text, guards=guards)
                 words.append("{" + ast.unparse(argument) + "}")
             else:
                 words += items
@@ -420,7 +455,73 @@ class _Reader:
                     lost = f"has `success_codes={ast.unparse(keyword.value)}`: nox takes exit {accepted} as success"
             elif keyword.arg is None:  # **kwargs: success_codes may be among them
                 unknown = f"`**{ast.unparse(keyword.value)}`: options only the run knows (success_codes?)"
-        return NoxStep("run", call.lineno, tuple(words), lost, conditional, text=unknown)
+        return NoxStep("run", call.lineno, tuple(words), lost, guards, text=unknown)
+
+
+def _header(text: str) -> str:
+    """A compound statement's first line as written (``if os.environ.get('NEVER')``), shortened for messages."""
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _nested(
+    statement: ast.stmt, constants: dict[str, ast.expr]
+) -> list[tuple[Sequence[ast.stmt], Guard | None]] | None:
+    """The blocks of a compound statement, each with the ``Guard`` only the run decides it by (None: it runs when the
+    statement does: a ``with`` or ``try`` body, a ``finally``, a ``for`` over a non-empty list written in the file
+    without ``break``/``continue``: ``constants``, the module's names); None for a simple statement. (An ``if``'s
+    test, a ``for``'s iterable are not read: nox calls there are rare; a call made there is not counted; a ``with``'s
+    items are, by ``body``.)"""
+    line = statement.lineno
+    if isinstance(statement, ast.If):
+        header = _header(f"if {ast.unparse(statement.test)}")
+        if not statement.orelse:
+            return [(statement.body, Guard(line, header))]
+        return [(statement.body, Guard(line, header, 0, 2)), (statement.orelse, Guard(line, header, 1, 2))]
+    if isinstance(statement, ast.For | ast.AsyncFor):
+        header = _header(f"for {ast.unparse(statement.target)} in {ast.unparse(statement.iter)}")
+        if _runs_every_item(statement, constants):  # for path in ("tests/unit", "tests/e2e"): each runs
+            return [(statement.body, None), (statement.orelse, None)]
+        return [(statement.body, Guard(line, header)), (statement.orelse, Guard(line, f"the else of {header}"))]
+    if isinstance(statement, ast.While):
+        header = _header(f"while {ast.unparse(statement.test)}")
+        return [(statement.body, Guard(line, header)), (statement.orelse, Guard(line, f"the else of {header}"))]
+    if isinstance(statement, ast.With | ast.AsyncWith):
+        return [(statement.body, None)]
+    if isinstance(statement, ast.Try | ast.TryStar):
+        handlers = [
+            (h.body, Guard(h.lineno, _header("except" + (f" {ast.unparse(h.type)}" if h.type else ""))))
+            for h in statement.handlers
+        ]
+        orelse = (statement.orelse, Guard(line, "the else of try (runs only when the try raises nothing)"))
+        return [(statement.body, None), *handlers, orelse, (statement.finalbody, None)]
+    if isinstance(statement, ast.Match):
+        subject = _header(f"match {ast.unparse(statement.subject)}")
+        last = statement.cases[-1] if statement.cases else None
+        sure = last is not None and last.guard is None and _matches_all(last.pattern)
+        count = len(statement.cases) if sure else 0
+        return [
+            (case.body, Guard(line, f"{subject}, case {ast.unparse(case.pattern)}", index, count))
+            for index, case in enumerate(statement.cases)
+        ]
+    return None
+
+
+def _runs_every_item(loop: ast.For | ast.AsyncFor, constants: dict[str, ast.expr]) -> bool:
+    """The loop's body surely runs, to its end: it iterates a non-empty list, tuple or set written in the file
+    (itself or a module-level name bound to one) and has no ``break``/``continue`` that could cut it short."""
+    items = loop.iter
+    if isinstance(items, ast.Name):
+        items = constants.get(items.id, items)
+    if not isinstance(items, ast.List | ast.Tuple | ast.Set) or not items.elts:
+        return False
+    if any(isinstance(e, ast.Starred) for e in items.elts):
+        return False
+    return not any(isinstance(n, ast.Break | ast.Continue) for s in loop.body for n in ast.walk(s))
+
+
+def _matches_all(pattern: ast.pattern) -> bool:
+    """``case _`` or ``case name``: a pattern every subject matches."""
+    return isinstance(pattern, ast.MatchAs) and pattern.pattern is None
 
 
 def _calls(statement: ast.AST) -> list[ast.Call]:

@@ -8,10 +8,12 @@ and where each script is in the file (``read_scripts``):
 
 - npm: ``test``/``t``/``tst`` (and ``install-test``, ``clean-install-test``...) run ``test``;
   ``run``/``run-script`` run the script named; ``pre<name>`` and ``post<name>`` around it where the tool runs them
-  (``runs_hooks``: npm unless ``ignore-scripts``, yarn 1 but not yarn 2+, pnpm with ``enable-pre-post-scripts``);
+  (``runs_hooks``: npm unless ``ignore-scripts``, yarn 1 but not yarn 2+, pnpm with ``enable-pre-post-scripts``,
+  ``bun run``);
 - yarn, pnpm: ``test``, ``run <name>``, and ``<name>`` alone when it is no command of theirs and the file has a
   script of that name (``yarn test:unit``); bun: ``run <name>`` and ``<name>`` alone (``bun test`` is bun's own
-  runner, not a script);
+  runner, not a script: its built-in commands win over a script's name, bun's docs/cli/run.md), with ``pre``/``post``
+  as ``runs_hooks`` says;
 - the folder: the nearest ``package.json`` up from where the command runs (as npm, yarn and pnpm find it), or
   ``--prefix``/``-C`` (npm), ``--cwd`` (yarn), ``-C``/``--dir`` (pnpm); npm reads its options after the script's
   name too (``npm test --workspaces``), the others pass them to the script.
@@ -129,7 +131,7 @@ def script_call(words: Sequence[str]) -> ScriptCall | None:
     if not operands:
         return None
     first = operands[0]
-    hooks = tool != "bun"  # bun's hooks are not read here: neither judged nor counted
+    hooks = True  # whether the tool runs them: runs_hooks
     if tool == "yarn" and first in ("workspace", "workspaces"):
         return ScriptCall(tool, " ".join(operands[1:]), folder, workspaces=f"yarn {first}")
     if first in _TEST[tool]:
@@ -164,7 +166,11 @@ def runs_hooks(
       post hooks for user-defined scripts (such as prestart)": yarnpkg.com/advanced/lifecycle-scripts), so only
       ``package.json``'s ``packageManager`` (``yarn@1.22.22``, ``yarn@4.1.0``: what corepack runs) tells which;
     - pnpm runs them only with ``enable-pre-post-scripts=true`` (pnpm.io/cli/run, pnpm/pnpm#2891: off since pnpm 6);
-      its default changed again in later majors, so without the setting only the run can tell.
+      its default changed again in later majors, so without the setting only the run can tell;
+    - bun: ``bun run <script>`` runs them, a failing ``pre<script>`` stopping the script (bun's docs/cli/run.md:
+      "Bun respects lifecycle hooks. For instance, ``bun run clean`` will execute ``preclean`` and ``postclean``, if
+      defined. If the ``pre<script>`` fails, Bun will not execute the script itself"); ``bun <script>`` without
+      ``run``: the docs do not say, so only the run can tell.
 
     ``npmrc``: the ``.npmrc`` settings that apply, nearest first (``key``, value); ``environment``: the command's
     variables (``npm_config_ignore_scripts``), a value None when the run's. The command line's settings win, then
@@ -207,6 +213,14 @@ def runs_hooks(
         classic = version.group(1) == "1"
         verb = "runs" if classic else "runs no"
         return classic, f"{package_manager} (package.json's packageManager) {verb} `pre`/`post` scripts"
+    if call.tool == "bun":
+        said = (
+            "bun's docs/cli/run.md: \"Bun respects lifecycle hooks. For instance, `bun run clean` will execute "
+            '`preclean` and `postclean`, if defined"'
+        )
+        if call.implicit:  # `bun lint`: the docs say it of `bun run <script>` only
+            return None, f"{said}; of `bun <script>` without `run` they say nothing"
+        return True, f"bun run runs `pre`/`post` scripts ({said})"
     return False, f"{call.tool}'s `pre`/`post` scripts are not read here"
 
 

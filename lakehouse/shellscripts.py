@@ -56,10 +56,13 @@ what they reach there: ``npm test``/``yarn test:unit``/``pnpm run x`` read the n
 (``lakehouse.packagescripts``) and judge the script's body (and npm's ``pre``/``post`` scripts) as the ``sh -c``
 (no ``-e``) npm runs it with, its ``pre``/``post`` scripts only where the tool runs them (``runs_hooks``: where
 only the run can tell, judged but their tests not counted); ``nox``/``nox -s x`` read ``noxfile.py``
-(``lakehouse.noxconfig``) and judge each ``session.run`` as its own process; ``tox``/``tox -e x`` read ``tox.ini``
-(``setup.cfg``, ``pyproject.toml``'s ``legacy_tox_ini``: ``lakehouse.toxconfig``) and judge each command of each
-env it runs as its own process (``-e``), reporting a leading ``-`` and ``ignore_outcome = true``, an env tox may skip
-for a missing interpreter not counted (``job_pythons``: what the step's job sets up). No such file or script: noted,
+(``lakehouse.noxconfig``) and judge each ``session.run`` as its own process, its tests counted only where no
+``if``/loop/``except`` only the run decides may skip it (the noxfile's line of that condition noted);
+``tox``/``tox -e x`` read ``tox.ini`` (``setup.cfg``, ``pyproject.toml``'s ``legacy_tox_ini``:
+``lakehouse.toxconfig``) and judge each command of each env it runs as its own process (``-e``), reporting a leading
+``-`` and ``ignore_outcome = true``, an env tox (or a session nox) may skip for a missing interpreter not counted
+(``job_pythons``: what the step's job sets up; ``lakehouse.setuppython``: whether that is the env's Python).
+No such file or script: noted,
 no test counted (the command fails where it runs, or runs nothing: nothing is reached). A file that cannot be
 parsed, ``tox.toml``, workspaces (``npm test -ws``, ``pnpm -r test``) and ``tox -m label``: ``unfollowed``, naming the
 file and line.
@@ -94,6 +97,7 @@ from lakehouse.noxconfig import (
     NoxStep,
     nox_call,
     read_noxfile,
+    unsure_guards,
 )
 from lakehouse.packagescripts import (
     PackageJsonError,
@@ -104,6 +108,7 @@ from lakehouse.packagescripts import (
     runs_hooks,
     script_call,
 )
+from lakehouse.setuppython import setup_gives
 from lakehouse.shellglob import ListDir, expand, unescape
 from lakehouse.shellstatus import (
     ACTION_PATH,
@@ -188,13 +193,6 @@ def _line_in(at: str, chain: tuple[str, ...]) -> str:
     """Where in the file being followed a command is (``line 3``): a Makefile's line names the Makefile, which
     ``chain`` already ends with, so that name is not said twice."""
     return at.removeprefix(f"{chain[-1]}, ") if chain else at
-
-
-def _same_python(version: str, installed: str) -> bool:
-    """``installed`` (a setup-python ``python-version``: ``3.11``, ``3.11.4``, ``pypy3.10``) is the ``version`` a tox
-    env asks for (``3.11``, ``pypy3.10``)."""
-    given = installed.strip().lower().replace("pypy-", "pypy")
-    return given == version or given.startswith(f"{version}.")
 
 
 def _moved(follow: Follow, folder: str) -> Follow:
@@ -301,6 +299,9 @@ class ScriptFollower:
         #: Above 0 while following what may not run (a ``pre``/``post`` script only the run knows runs): judged, its
         #: tests not counted.
         self._uncounted = 0
+        #: Where a test command reached goes while a nox step only the run decides is followed (None: ``tests``):
+        #: counted only when every way through the session runs one (``noxconfig.unsure_guard``).
+        self._capture: list[str] | None = None
         #: Where the command being followed is in its file (``line 3``), while it is followed.
         self._at = ""
         self._texts: dict[str, str | None] = {}
@@ -337,9 +338,12 @@ class ScriptFollower:
         followed = script_call(words) is not None or tox_call(words) is not None or nox_call(words) is not None
         if runs_tests(words) and not followed and not self._uncounted:  # npm test, tox, nox: what they run counts
             where = ", ".join(p for p in (" -> ".join([origin or "a step", *chain]), _line_in(at, chain)) if p)
-            entry = f"{where}: `{shown}`"
-            if entry not in self.tests:
-                self.tests.append(entry)
+            self._count([f"{where}: `{shown}`"])
+
+    def _count(self, entries: Sequence[str]) -> None:
+        """Count test commands reached (``tests``), or hold them while a step only the run decides is followed."""
+        found = self.tests if self._capture is None else self._capture
+        found += [e for e in entries if e not in found]
 
     def expand_glob(self, pattern: str, cwd: str, dirs: tuple[str, ...], chain: tuple[str, ...], at: str) -> list[str]:
         """A ``for`` word's glob as bash expands it where the loop runs (``lakehouse.shellglob``); ``[]`` when that
@@ -661,31 +665,47 @@ class ScriptFollower:
             element = f"{path} session {session.name}"
             if not self._reachable(element, chain):
                 continue
-            if self._nox_skips(session, name, call, noxfile, path, element, shown):
+            if self._nox_skips(session, name, call, noxfile, path, element, shown, (origin, chain)):
                 continue
             self._note(element, f"judged for `{shown}` ({path}:{session.line}; each command its own process)")
             found += self._nox_steps(session.steps, path, element, names, folder, shell, chain, origin)
         return found
 
     def _nox_skips(
-        self, session: NoxSession, name: str, call: NoxCall, noxfile: Noxfile, path: str, element: str, shown: str
+        self,
+        session: NoxSession,
+        name: str,
+        call: NoxCall,
+        noxfile: Noxfile,
+        path: str,
+        element: str,
+        shown: str,
+        met: tuple[str, tuple[str, ...]],
     ) -> bool:
         """Whether nox may skip ``session`` and exit 0: missing interpreters are told not to fail it
         (``--no-error-on-missing-interpreters``, ``nox.options.error_on_missing_interpreters = False``; nox's own
         default fails them in CI) and none of the Pythons it runs with (``python=``; ``tests-3.12``: that one) is
-        one the job sets up. Noted, its tests not counted; where only the run knows the job's Pythons, counted."""
+        one the job sets up (``lakehouse.setuppython``). Noted, its tests not counted; where only the run knows
+        whether the job sets one up (an expression, ``python-version-file``, ``3.x``), ``unfollowed`` (``met``: the
+        origin and chain the session was reached through)."""
         skips = call.error_on_missing is False or (call.error_on_missing is None and noxfile.skips_missing_line > 0)
         wanted = [p for p in session.pythons if name in (session.name, f"{session.name}-{p}") or f"-{p}(" in name]
-        have = self.job_pythons
-        if not skips or not wanted or have is None:
-            return False
-        if any(_same_python(interpreter_version(f"py{p}") or p, installed) for p in wanted for installed in have):
+        if not skips or not wanted:
             return False
         why = (
             "`--no-error-on-missing-interpreters`"
             if call.error_on_missing is False
             else f"{path}:{noxfile.skips_missing_line} `nox.options.error_on_missing_interpreters = False`"
         )
+        gives, unknown = self._job_gives([interpreter_version(f"py{p}") or p for p in wanted])
+        if gives is None:
+            self._cannot_follow(
+                *met, f"`{shown}` runs session {name} with Python {', '.join(wanted)} and {why}: {unknown}"
+            )
+            return False
+        if gives:
+            return False
+        have = self.job_pythons or ()
         setup = f"sets up only {', '.join(have)}" if have else "sets up no Python (actions/setup-python)"
         self._note(
             element,
@@ -693,6 +713,17 @@ class ScriptFollower:
             f"{why}: nox skips it and exits 0, so it runs no test",
         )
         return True
+
+    def _job_gives(self, versions: Sequence[str]) -> tuple[bool | None, str]:
+        """Whether an ``actions/setup-python`` step of the job (``job_pythons``) installs one of ``versions``
+        (``lakehouse.setuppython``): True, False, or None with why only the run knows."""
+        if self.job_pythons is None:
+            return None, "whether the job sets up that Python only the run knows"
+        answers = [setup_gives(v, installed) for v in versions for installed in self.job_pythons]
+        if any(gives for gives, _ in answers):
+            return True, ""
+        unknown = [why for gives, why in answers if gives is None]
+        return (None, "; ".join(dict.fromkeys(unknown))) if unknown else (False, "")
 
     def _nox_steps(
         self,
@@ -708,6 +739,8 @@ class ScriptFollower:
         """What one session's steps lose, each ``session.run`` judged as its own process from where the session
         is (``session.chdir``); ``notify`` adds to ``queue``; what only the run decides is ``unfollowed``."""
         found: list[str] = []
+        #: The runs only the run decides that reached tests: (the step, its command, the tests it reached).
+        held: list[tuple[NoxStep, str, list[str]]] = []
         run_in: str | None = folder
         moved = ""
         each = Shell(True, False, "nox (each command its own process)", False, shell.environment, shell.closed)
@@ -738,10 +771,29 @@ class ScriptFollower:
                 follow = self.hook(run_in if run_in is not None else "", inner, origin)
                 if run_in is None:
                     follow = _moved(follow, moved or "$NOX_CHDIR")
-                lost = lost_failures(script, each, follow, step.line)
+                captured: list[str] = []
+                outer, self._capture = self._capture, captured if step.conditional else self._capture
+                try:
+                    lost = lost_failures(script, each, follow, step.line)
+                finally:
+                    self._capture = outer
+                if captured:
+                    held.append((step, script, captured))
                 found += [f"runs {element}: {where} `{f.command}` {f.message}" for f in lost]
                 if step.lost and posixpath.basename(step.words[0]) not in _CANNOT_FAIL:
                     found.append(f"runs {element}: {where} `{script}` {step.lost}")
+        reaching = [step.guards for step, _, _ in held]
+        for step, script, entries in held:
+            unsure = unsure_guards(step.guards, reaching)
+            if not unsure:  # every way through the statements around it runs tests
+                self._count(entries)
+                continue
+            under = ", ".join(f"{path}:{g.line} `{g.header}`" for g in unsure)
+            self._note(
+                element,
+                f"{path}:{step.line} `{script}` sits under {under}: whether it runs only the run decides, so its "
+                "tests are not counted (it runs no test for sure)",
+            )
         return found
 
     def _tox_skips(
@@ -757,7 +809,8 @@ class ScriptFollower:
         """Whether tox may skip ``env`` and still exit 0: it asks for an interpreter (``py311``, ``basepython``) that
         no ``actions/setup-python`` step of the job installs, and missing interpreters are skipped
         (``--skip-missing-interpreters``, ``[tox] skip_missing_interpreters``, tox 4's default true). Noted: its tests
-        do not count; where only the run knows the job's Pythons, ``unfollowed``."""
+        do not count; where only the run knows whether the job sets it up (an expression, ``python-version-file``, a
+        range such as ``3.x``: ``lakehouse.setuppython``), ``unfollowed``."""
         if env.python is None:
             return False
         given = call.skip_missing
@@ -767,17 +820,14 @@ class ScriptFollower:
         if not skips:
             return False
         written, version, where = env.python
-        have = self.job_pythons
-        if have is None:
-            self._cannot_follow(
-                origin,
-                chain,
-                f"`{shown}` runs env {env.name}, which asks for {written} ({where}), and {why}: whether the job sets "
-                "up that Python only the run knows",
-            )
+        gives, unknown = self._job_gives([version])
+        if gives is None:
+            asks = f"`{shown}` runs env {env.name}, which asks for {written} ({where}), and {why}"
+            self._cannot_follow(origin, chain, f"{asks}: {unknown}")
             return False
-        if any(_same_python(version, installed) for installed in have):
+        if gives:
             return False
+        have = self.job_pythons or ()
         setup = f"sets up only {', '.join(have)}" if have else "sets up no Python (actions/setup-python)"
         self._note(
             element,

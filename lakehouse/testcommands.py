@@ -56,8 +56,29 @@ TEST_SUBCOMMANDS: dict[str, frozenset[str]] = {
 #: Tools that run a package's program (``npx jest``).
 _PACKAGE_RUNNERS = frozenset({"npx", "bunx", "pnpx"})
 _PYTHON = re.compile(r"^python(?:\d+(?:\.\d+)?)?$")
+#: ``python`` options that take the next word (``-X dev``, ``-W error``).
+_PYTHON_VALUED = frozenset({"-X", "-W", "--check-hash-based-pycs"})
 #: Arguments that make a runner print something instead of running (``pytest --version``).
 _NO_RUN = frozenset({"--version", "-V", "--help", "-h"})
+
+
+def program_args(words: Sequence[str], tool: str) -> list[str] | None:
+    """The arguments ``words`` (a command's, unquoted, past its wrappers) give ``tool`` when they run it, as
+    ``tool ...`` (``.venv/bin/tool`` too) or ``python -m tool ...`` (``python3.12 -X dev -m tool``); None when they
+    run another program (``toxic``, ``python -m pytest``, ``python -c ...``). One reading for ``lakehouse.toxconfig``
+    and ``lakehouse.noxconfig``."""
+    if not words:
+        return None
+    name = posixpath.basename(words[0])
+    args = list(words[1:])
+    if name == tool:
+        return args
+    if not _PYTHON.match(name):
+        return None
+    index = 0
+    while index < len(args) and args[index].startswith("-") and args[index] != "-m":
+        index += 2 if args[index] in _PYTHON_VALUED else 1  # python -X dev -u -m tox
+    return args[index + 2 :] if args[index : index + 2] == ["-m", tool] else None
 
 
 def runs_tests(words: Sequence[str]) -> bool:

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lakehouse.shellglob import braces
+from lakehouse.testcommands import program_args
 
 #: The files tox reads its configuration from, in the order it looks for them; those this reader does not read.
 CONFIG_FILES = ("tox.ini", "setup.cfg", "pyproject.toml", "tox.toml")
@@ -73,13 +74,8 @@ class ToxCall:
 
 def tox_call(words: Sequence[str]) -> ToxCall | None:
     """The call ``words`` make (unquoted, past wrappers): ``tox ...``, ``python -m tox ...``; None for any other."""
-    if not words:
-        return None
-    name = posixpath.basename(words[0])
-    args = list(words[1:])
-    if re.match(r"^python(?:\d+(?:\.\d+)?)?$", name) and args[:2] == ["-m", "tox"]:
-        args = args[2:]
-    elif name != "tox":
+    args = program_args(words, "tox")
+    if args is None:
         return None
     envs: list[str] = []
     config: str | None = None

@@ -19,7 +19,8 @@ CALLS: list[tuple[str, ScriptCall | None]] = [
     ("yarn test:unit --ci", ScriptCall("yarn", "test:unit", hooks=True, implicit=True)),
     ("pnpm -r test", ScriptCall("pnpm", "test", hooks=True, workspaces="-r")),
     ("npm test --ignore-scripts", ScriptCall("npm", "test", hooks=True, settings=(("ignore-scripts", "true"),))),
-    ("bun run test", ScriptCall("bun", "test")),
+    ("bun run test", ScriptCall("bun", "test", hooks=True)),  # bun run runs pretest/posttest: runs_hooks
+    ("bun lint", ScriptCall("bun", "lint", hooks=True, implicit=True)),
     ("bun test", None),  # bun's own test runner
     ("npm ci", None),
     ("npm run", None),  # lists the scripts

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 
-from lakehouse.testcommands import runs_tests
+from lakehouse.noxconfig import nox_call
+from lakehouse.testcommands import program_args, runs_tests
+from lakehouse.toxconfig import tox_call
 
 
 @pytest.mark.parametrize(
@@ -53,3 +57,24 @@ def test_test_runners_and_checkers_are_recognised(command: str) -> None:
 )
 def test_other_commands_are_not(command: str) -> None:
     assert not runs_tests(command.split())
+
+
+@pytest.mark.parametrize(
+    ("command", "tool", "args"),
+    [
+        ("tox -e py311", "tox", ["-e", "py311"]),
+        (".venv/bin/nox -s tests", "nox", ["-s", "tests"]),
+        ("python -m tox -e lint", "tox", ["-e", "lint"]),
+        ("python3.12 -X dev -u -m nox -s tests", "nox", ["-s", "tests"]),
+        ("python -m pytest", "tox", None),
+        ("python -c 'import tox' -m tox", "tox", None),
+        ("toxic -e x", "tox", None),
+        ("pythonista -m nox", "nox", None),
+        ("", "tox", None),
+    ],
+)
+def test_program_args_reads_a_tool_run_directly_or_as_python_m(command: str, tool: str, args: list[str] | None) -> None:
+    """One reading of ``tool ...`` / ``python -m tool ...`` serves tox and nox alike."""
+    assert program_args(shlex.split(command), tool) == args
+    call = (tox_call if tool == "tox" else nox_call)(shlex.split(command))
+    assert (call is not None) == (args is not None), (command, call)
