@@ -14,10 +14,12 @@ on a stack that is open in ways the query does not reach, so the check also read
 the APIs, every Lake Formation grant that could open the column (table, column, database-wide
 TableWildcard, catalog, LF-Tag policy, data cells filter grants to the analyst or
 IAMAllowedPrincipals; DATA_LOCATION_ACCESS on a location at, under or above files holding the
-column: such a table's, a copy's, other workgroups' query results (``hidden_files``); full table access
-to a table over such files while credential vending for full table access is on; the data lake
-settings), the analyst role's IAM policies and every lake bucket's policy (S3 reads of the lake
-buckets bypass Lake Formation: ``iam_access``), and every role of the account the analyst can act
+column: such a table's, a copy's, other workgroups' query results (``hidden_files``); SELECT on every
+column of any other table whose location or Iceberg metadata lies over such files (``covering_problems``);
+full table access to a table over such files while credential vending for full table access is on; the data
+lake settings; location grants are also listed by ``ResourceType=DATA_LOCATION``), the analyst role's
+IAM policies and every lake bucket's policy (S3 reads of the lake buckets bypass Lake Formation:
+``iam_access``), and every role of the account the analyst can act
 as (assume, rewrite the trust of, pass to a service) or rewrite, judged the same way
 (``role_paths``). The lake buckets are found from the services, not from the stack's outputs:
 the buckets under every such table's location, the locations registered with Lake Formation, and
@@ -64,7 +66,7 @@ from lakehouse.checks.cloudfront_routes import (
     cloudfront_problems,
     read_cloudfront,
 )
-from lakehouse.checks.hidden_files import HiddenFiles, overlapping
+from lakehouse.checks.hidden_files import HiddenFiles, covers, overlapping
 from lakehouse.checks.hidden_values import HiddenValues, LeakTally, masked
 from lakehouse.checks.history_copies import HistoryCopy, catalog_schema, history_copies, read_statements
 from lakehouse.checks.iam_access import (
@@ -78,7 +80,7 @@ from lakehouse.checks.iam_access import (
     read_patterns,
     witnesses,
 )
-from lakehouse.checks.iceberg_files import MAX_MANIFESTS, S3ReadIO, file_folders
+from lakehouse.checks.iceberg_files import MAX_AVRO_FILES, S3ReadIO, file_folders
 from lakehouse.checks.query_results import (
     ExecutionLocations,
     HiddenReads,
@@ -259,6 +261,8 @@ class SecurityReadback:
     probes: list[TableProbe]
     #: Every other table, searched for the hidden values; how many distinct values were searched for.
     value_probes: list[ValueProbe] = field(default_factory=list)
+    #: Every catalog table listing no hidden column (views too), searched or not: one over hidden files reads them.
+    others: list[CatalogTable] = field(default_factory=list)
     hidden_value_count: int = 0
     #: Why the privileged principal could not read the hidden values (then copies cannot be found).
     hidden_values_error: str | None = None
@@ -318,6 +322,13 @@ class SecurityReadback:
 
     def tables(self) -> list[CatalogTable]:
         return [p.table for p in self.probes]
+
+    def unlisted_tables(self) -> list[CatalogTable]:
+        """Every catalog table listing no hidden column (``others``, and those searched for the values)."""
+        found: dict[str, CatalogTable] = {}
+        for table in [*self.others, *(v.table for v in self.value_probes)]:
+            found.setdefault(table.qualified.lower(), table)
+        return list(found.values())
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -433,8 +444,9 @@ def _add_file_folders(s3: Any, table: CatalogTable, metadata: dict[str, Any], er
         return
     if not complete:
         errors.append(
-            f"{table.qualified} ({table.metadata_location}) lists more than {MAX_MANIFESTS} snapshots or manifests, "
-            "or a snapshot without a manifest list: where the files of the rest lie was not read"
+            f"{table.qualified} ({table.metadata_location}) has more than {MAX_AVRO_FILES:,} manifest lists and "
+            "distinct manifests to read, or a snapshot without a manifest list: where the files of the rest lie "
+            "was not read (expiring old snapshots brings the table within reach)"
         )
     known = [table.location or "", metadata_folder(table.metadata_location or ""), *table.data_locations]
     for uri in folders:
@@ -533,6 +545,15 @@ def probe_tables(
     return analyst_caller, probes, value_probes, values
 
 
+def grant_key(grant: Mapping[str, Any]) -> str:
+    """What makes two listed grants the same (one listing per ResourceType, one per table, can return it twice):
+    principal, resource and permissions in any order; when it was last changed, and by whom, is not the grant."""
+    same = {k: v for k, v in grant.items() if k not in ("LastUpdated", "LastUpdatedBy")}
+    for key in ("Permissions", "PermissionsWithGrantOption"):
+        same[key] = sorted(same.get(key) or [])
+    return json.dumps(same, sort_keys=True, default=str)
+
+
 def read_grants(target: Target, tables: Sequence[CatalogTable], rb: SecurityReadback) -> None:
     """Every Lake Formation grant (all pages; per table with related grants; LF-Tag policies) and filter."""
     lf = target.client("lakeformation")
@@ -544,14 +565,16 @@ def read_grants(target: Target, tables: Sequence[CatalogTable], rb: SecurityRead
 
     def keep(grants: Iterable[dict[str, Any]]) -> None:
         for g in grants:
-            g = {k: v for k, v in g.items() if k != "LastUpdated"}
-            seen.setdefault(json.dumps(g, sort_keys=True, default=str), g)
+            g = {k: v for k, v in g.items() if k not in ("LastUpdated", "LastUpdatedBy")}
+            seen.setdefault(grant_key(g), g)
 
     def listed(**params: Any) -> Callable[[], list[dict[str, Any]]]:
         return lambda: next_token_pages(lf.list_permissions, "PrincipalResourcePermissions", **params)
 
     keep(_attempt(errors, "the Lake Formation grants", listed(), []))
-    for kind in ("LF_TAG_POLICY", "LF_TAG_POLICY_TABLE", "LF_TAG_POLICY_DATABASE"):
+    # DATA_LOCATION too: whether ListPermissions without a ResourceType lists location grants is not documented,
+    # so they are also asked for by type and the two answers merged (``keep`` drops what both list).
+    for kind in ("DATA_LOCATION", "LF_TAG_POLICY", "LF_TAG_POLICY_TABLE", "LF_TAG_POLICY_DATABASE"):
         keep(_attempt(errors, f"the Lake Formation grants of type {kind}", listed(ResourceType=kind), []))
     for table in tables:
         resource = {"Table": {"DatabaseName": table.database, "Name": table.name}}
@@ -873,6 +896,7 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         read_errors=errors,
         copies=copies,
         notes=copy_notes,
+        others=others,
     )
     for history in (h for h in histories if h.work_group == own_group):  # none when unread (an error then)
         read_shared_results(target, history, session, rb, values)
@@ -936,6 +960,9 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     rb.result_locations = {f"workgroup {how}": uri for how, uri in results.items()}
     # After the copies and result folders are known: a database's LF-Tags are read when its location holds them.
     read_grants(target, tables, rb)
+    # An Iceberg table some grant reads: where its metadata puts its files (a copy of the users metadata, pointed
+    # at by ``metadata_location``, keeps the users files), for ``covering_problems``.
+    read_data_paths(target, [t for t in others if t.metadata_location and granted_reads(rb, t)], errors)
     for workgroup, uri in results.items():
         if (where := location_bucket(uri)) is not None:
             found.setdefault(where[0], set()).add(f"query results of workgroup {workgroup} ({uri})")
@@ -1168,15 +1195,19 @@ def lf_tag_problems(grant: Mapping[str, Any], who: str, rb: SecurityReadback) ->
 def hidden_files(rb: SecurityReadback) -> list[HiddenFiles]:
     """Every S3 location holding hidden values (``hidden_files``): the files of each table with a hidden column,
     of each table a past query copied one into, and the result folders of the other workgroups."""
-    found: list[tuple[str, str, str]] = []
+    found: list[tuple[str, str, str, str]] = []
     for probe in rb.probes:
-        what = f"the files of {probe.table.qualified}"
-        found += [(uri, what, ", ".join(probe.hidden)) for uri in probe.table.storage()]
+        what, table = f"the files of {probe.table.qualified}", probe.table.qualified.lower()
+        found += [(uri, what, ", ".join(probe.hidden), table) for uri in probe.table.storage()]
     for copy in rb.copies:
-        found += [(uri, f"the files of {copy.describe()}", ", ".join(sorted(copy.columns))) for uri in copy.storage]
+        what = f"the files of {copy.describe()}"
+        found += [(uri, what, ", ".join(sorted(copy.columns)), copy.qualified) for uri in copy.storage]
     for how, uri in sorted(rb.result_locations.items()):
-        found.append((uri, f"the query results of {how}", f"what those queries returned, {', '.join(rb.hidden)} too"))
-    return [HiddenFiles(uri, where, what, reads) for uri, what, reads in found if (where := split_s3(uri))]
+        reads = f"what those queries returned, {', '.join(rb.hidden)} too"
+        found.append((uri, f"the query results of {how}", reads, ""))
+    return [
+        HiddenFiles(uri, where, what, reads, table) for uri, what, reads, table in found if (where := split_s3(uri))
+    ]
 
 
 def location_problems(spec: Mapping[str, Any], who: str, held: list[str], rb: SecurityReadback) -> list[str]:
@@ -1256,6 +1287,79 @@ def vending_problems(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -
     return problems
 
 
+def _a_file(rb: SecurityReadback, outer: tuple[str, str], files: HiddenFiles) -> str:
+    """One listed object lying both under ``outer`` and in ``files`` (evidence: the file a reader gets), or ``""``."""
+    for key in rb.lake_objects.get(files.where[0], []):
+        here = (files.where[0], key)
+        if not key.endswith(PROBE_KEY) and covers(outer, here) and covers(files.where, here):
+            return f"s3://{files.where[0]}/{key}"
+    return ""
+
+
+def covering_problems(
+    grant: Mapping[str, Any], who: str, rb: SecurityReadback, reaches: Callable[[CatalogTable], str | None]
+) -> list[str]:
+    """Tables listing no hidden column whose location, metadata or data paths lie over hidden files, readable in
+    full by ``who`` through ``grant`` (``reaches``: how the grant opens every column of the table, or None).
+
+    A table's location is anyone's to set (``ALTER TABLE ... SET LOCATION``, Glue UpdateTable, an Iceberg table's
+    ``metadata_location`` property): pointed at the Silver users folder or metadata, its files are the users
+    files. An Iceberg table reads the schema of the metadata it points at, ``ssn`` included, whatever Glue lists;
+    a Hive table reads any column its definition adds, and a grant on every column covers columns added later.
+    The table's own files (a copy judged by its values) are left to ``copied_value_problems``.
+    """
+    files = hidden_files(rb)
+    problems: list[str] = []
+    for table in rb.unlisted_tables():
+        how = None if table.view else reaches(table)
+        if how is None:
+            continue
+        for uri in table.storage():
+            where = split_s3(uri)
+            overlap = [f for f in overlapping(where, files) if f.table != table.qualified.lower()] if where else []
+            if where is None or not overlap:
+                continue
+            found = overlap[0]
+            example = _a_file(rb, where, found)
+            problems.append(
+                f"{who} holds {sorted(_held(grant) & READS)} on {table.qualified} through {how}, and its location "
+                f"{uri} lies over {found.what} ({found.uri}" + (f", e.g. {example}" if example else "") + "): "
+                f"a query of {table.qualified} reads {found.reads} from them"
+            )
+            break
+    return problems
+
+
+def _table_reach(grant: Mapping[str, Any], rb: SecurityReadback) -> Callable[[CatalogTable], str | None]:
+    """How a table or column grant opens every column of a table (``covering_problems``), or None."""
+    resource = grant.get("Resource") or {}
+
+    def reaches(table: CatalogTable) -> str | None:
+        if not on_table(resource, table.database, table.name):
+            return None
+        if _principal(grant) == IAM_ALLOWED_PRINCIPALS:
+            return "IAMAllowedPrincipals (IAM alone decides: every column)"
+        opened, how = opened_columns(resource, rb.hidden, rb.filters)
+        return how if opened else None
+
+    return reaches
+
+
+def granted_reads(rb: SecurityReadback, table: CatalogTable) -> bool:
+    """Whether any grant (anyone's) reads the table: only such tables' Iceberg metadata is followed."""
+    for grant in rb.grants:
+        resource = grant.get("Resource") or {}
+        held = _held(grant)
+        database = str((resource.get("Database") or {}).get("Name", "")).lower()
+        if held & READS and (
+            on_table(resource, table.database, table.name)
+            or "Catalog" in resource
+            or database == table.database.lower()
+        ):
+            return True
+    return False
+
+
 def _grant_opens(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> list[str]:
     """How one Lake Formation grant to ``who`` (a principal that reaches the analyst) opens a hidden column."""
     resource = grant.get("Resource") or {}
@@ -1288,10 +1392,19 @@ def _grant_opens(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> li
             )
         else:  # Super includes CREATE_TABLE
             problems += database_location_problems(database, who, rb, str(sorted(held & SUPER)))
+            problems += covering_problems(
+                grant,
+                who,
+                rb,
+                lambda t: (
+                    f"{sorted(held & SUPER)} on database {database}" if t.database.lower() == database.lower() else None
+                ),
+            )
     elif "LFTagPolicy" in resource:
         problems += lf_tag_problems(grant, who, rb)
     else:
         problems += vending_problems(grant, who, rb)
+        problems += covering_problems(grant, who, rb, _table_reach(grant, rb))
         for probe in rb.probes:
             table = probe.table
             if not on_table(resource, table.database, table.name):
