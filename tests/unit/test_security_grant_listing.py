@@ -11,7 +11,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from lakehouse.checks.security import judge_security, read_grants
+from lakehouse.checks.security import judge_security
+from lakehouse.checks.security_read import read_grants
 from tests.unit.test_security import ANALYST, BUCKETS, DB, grant, healthy
 
 LOCATION = f"arn:aws:s3:::{BUCKETS['gold']}/users"

@@ -14,7 +14,8 @@ from typing import Any
 
 from lakehouse.checks.history_copies import HistoryCopy
 from lakehouse.checks.role_paths import RoleInfo
-from lakehouse.checks.security import CatalogTable, SecurityReadback, ValueProbe, judge_security
+from lakehouse.checks.security import judge_security
+from lakehouse.checks.security_model import CatalogTable, SecurityReadback, ValueProbe
 from tests.unit.test_security import ACCOUNT, ANALYST, BUCKETS, DB, grant, healthy, ok
 
 SHARE = "team-share-1"

@@ -33,7 +33,8 @@ from pyiceberg.typedef import Record
 from pyiceberg.types import LongType, NestedField, StringType
 
 from lakehouse.checks.iceberg_files import S3ReadIO, file_folders
-from lakehouse.checks.security import judge_security, lake_objects, read_data_paths
+from lakehouse.checks.security import judge_security
+from lakehouse.checks.security_read import lake_objects, read_data_paths
 
 from .test_security import ANALYST, BUCKETS, healthy, tls_only
 

@@ -20,7 +20,9 @@ import pytest
 from moto import mock_aws
 
 from lakehouse.checks.role_paths import RoleInfo
-from lakehouse.checks.security import CatalogTable, SecurityReadback, judge_security, read_data_paths
+from lakehouse.checks.security import judge_security
+from lakehouse.checks.security_model import CatalogTable, SecurityReadback
+from lakehouse.checks.security_read import read_data_paths
 from tests.unit.test_security import ACCOUNT, ANALYST, BUCKETS, DB, SILVER, grant, healthy
 
 SILVER_USERS = f"s3://{BUCKETS['silver']}/users/"
