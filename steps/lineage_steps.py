@@ -10,7 +10,7 @@ from pytest_bdd import then, when
 
 from lakehouse.checks.column_page import stack_column_page
 from lakehouse.checks.lineage import THRESHOLD, check_lineage, pipeline_expectation, visible_names, with_column_page
-from lakehouse.checks.security import PLAN_HIDDEN
+from lakehouse.checks.security_model import PLAN_HIDDEN
 from lakehouse.config import RunOptions
 from lakehouse.evidence import ArtifactStore, CheckEvidence
 from lakehouse.lineage.client import MarquezClient

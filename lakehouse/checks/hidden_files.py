@@ -8,6 +8,10 @@ them hide. The files that matter are not only those of the catalog's tables with
 past query copied the column into under any name (listed, or dropped with its files left behind:
 ``history_copies``) holds it too, and so do the folders other workgroups' queries wrote their results to
 (CSV files of the rows they returned; the analyst's own workgroup is not among them).
+
+The same files judge the catalog's other tables: one whose location or metadata lies over them (``ALTER TABLE
+... SET LOCATION``, Glue UpdateTable, ``SET TBLPROPERTIES ('metadata_location'=...)``) reads them for whoever
+may read every column of it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ class HiddenFiles:
     what: str
     #: What a table of one's own over the files reads (``ssn``; ``tax_id``; ``what those queries returned``).
     reads: str
+    #: The table (``db.name``, lower case) whose files these are; empty for query results.
+    table: str = ""
 
 
 def covers(outer: tuple[str, str], inner: tuple[str, str]) -> bool:

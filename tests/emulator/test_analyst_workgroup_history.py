@@ -3,7 +3,7 @@
 Athena keeps query history per workgroup, not per caller: a deployer's ``SELECT * FROM users`` run
 in the analyst's workgroup is the analyst's to fetch with GetQueryResults, every ssn included, and
 Lake Formation is never asked. Before this reader the check skipped that workgroup by name
-(``security.work_group_names``), so such a result passed.
+(``security_read.work_group_names``), so such a result passed.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import pytest
 
 from lakehouse.checks.hidden_values import HiddenValues
 from lakehouse.checks.query_results import read_history, shared_results
-from lakehouse.checks.security import PROBE_MARK, shared_result_problems
+from lakehouse.checks.security_model import PROBE_MARK
+from lakehouse.checks.security_queries import shared_result_problems
 from lakehouse.emulator.process import EmulatorHandle
 from tests.emulator.lf_stack import SSNS, WORK_GROUP, Lake, build_lake
 from tests.unit.test_security import healthy

@@ -17,14 +17,9 @@ from typing import Any
 import pytest
 from pyathena.error import OperationalError
 
-from lakehouse.checks.security import (
-    SecurityReadback,
-    copied_value_problems,
-    invoker_refused,
-    probe_tables,
-    read_catalog,
-    select_all_problems,
-)
+from lakehouse.checks.security_model import SecurityReadback
+from lakehouse.checks.security_queries import copied_value_problems, invoker_refused, select_all_problems
+from lakehouse.checks.security_read import probe_tables, read_catalog
 from lakehouse.emulator.process import EmulatorHandle
 from lakehouse.target import Target
 from tests.emulator.lf_stack import WORK_GROUP, Lake, build_lake

@@ -166,6 +166,20 @@ def test_resource_type_table_includes_column_grants(lf: Any, table: dict[str, st
     assert as_set(out) == as_set([columns])
 
 
+def test_resource_type_data_location_lists_location_grants_only(
+    lf: Any, table: dict[str, str], principal: dict[str, str]
+) -> None:
+    """Exit check 6 lists by ``ResourceType=DATA_LOCATION`` as well as unfiltered, and merges the two."""
+    bucket_arn = f"arn:aws:s3:::lake-{uuid.uuid4().hex[:8]}/users"
+    on_location = grant(lf, principal, {"DataLocation": {"ResourceArn": bucket_arn}}, ["DATA_LOCATION_ACCESS"])
+    grant(lf, principal, {"Table": table}, ["SELECT"])
+
+    by_type = [g for g in listed(lf, ResourceType="DATA_LOCATION") if g["Principal"] == principal]
+    unfiltered = [g for g in listed(lf) if g["Principal"] == principal and "DataLocation" in g["Resource"]]
+
+    assert as_set(by_type) == as_set([on_location]) == as_set(unfiltered)
+
+
 def test_list_permissions_rejects_a_principal_without_a_resource(lf: Any, principal: dict[str, str]) -> None:
     with pytest.raises(ClientError) as info:
         lf.list_permissions(Principal=principal)

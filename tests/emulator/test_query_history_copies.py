@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from lakehouse.checks.security import judge_security, read_security
+from lakehouse.checks.security import judge_security
+from lakehouse.checks.security_read import read_security
 from lakehouse.emulator.process import EmulatorHandle
 from lakehouse.target import Target
 from tests.emulator.lf_stack import WORK_GROUP, Lake, build_lake

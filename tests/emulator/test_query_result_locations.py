@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from lakehouse.checks.query_results import BATCH, result_folder
-from lakehouse.checks.security import CatalogTable, hidden_reads, past_results, read_histories
+from lakehouse.checks.security_model import CatalogTable
+from lakehouse.checks.security_read import hidden_reads, past_results, read_histories
 from lakehouse.emulator.process import EmulatorHandle
 from lakehouse.target import Target
 

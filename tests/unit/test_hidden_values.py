@@ -10,13 +10,9 @@ from typing import Any
 from lakehouse.athena import QueryRecord, scan
 from lakehouse.checks.hidden_values import MASK, HiddenValues, LeakTally, leaked_columns, masked
 from lakehouse.checks.query_results import SharedResult
-from lakehouse.checks.security import (
-    MAX_SEARCH_ROWS,
-    CatalogTable,
-    ValueProbe,
-    copied_value_problems,
-    judge_security,
-)
+from lakehouse.checks.security import judge_security
+from lakehouse.checks.security_model import MAX_SEARCH_ROWS, CatalogTable, ValueProbe
+from lakehouse.checks.security_queries import copied_value_problems
 
 from .test_security import COLUMNS, DB, healthy
 

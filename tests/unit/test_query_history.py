@@ -15,15 +15,9 @@ from typing import Any, cast
 from lakehouse.checks.hidden_values import HiddenValues
 from lakehouse.checks.history_copies import read_statements
 from lakehouse.checks.query_results import BATCH, WorkGroupHistory, execution_locations, read_history, shared_results
-from lakehouse.checks.security import (
-    CatalogTable,
-    hidden_reads,
-    past_results,
-    read_copies,
-    read_histories,
-    read_shared_results,
-    shared_result_problems,
-)
+from lakehouse.checks.security_model import CatalogTable
+from lakehouse.checks.security_queries import shared_result_problems
+from lakehouse.checks.security_read import hidden_reads, past_results, read_copies, read_histories, read_shared_results
 from lakehouse.target import Target
 
 from .test_security import healthy

@@ -18,19 +18,16 @@ from lakehouse.athena import QueryRecord
 from lakehouse.checks.cloudfront_routes import LISTING, CloudFrontReadback, Distribution
 from lakehouse.checks.iam_access import Policy, decide
 from lakehouse.checks.s3_routes import ALL_USERS, AUTHENTICATED_USERS, AccessPoint, BucketAcls
-from lakehouse.checks.security import (
+from lakehouse.checks.security import judge_security
+from lakehouse.checks.security_model import (
     PROBE_MARK,
     CatalogTable,
     SecurityReadback,
     TableProbe,
     column_denied,
-    judge_security,
     location_bucket,
-    read_bucket_policy,
-    read_catalog,
-    read_grants,
-    read_table_defaults,
 )
+from lakehouse.checks.security_read import read_bucket_policy, read_catalog, read_grants, read_table_defaults
 from lakehouse.config import project_root
 from lakehouse.emulator.sql.access import Access
 from lakehouse.outcome import Status

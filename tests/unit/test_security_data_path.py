@@ -15,7 +15,8 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from lakehouse.checks.security import judge_security, lake_objects, read_data_paths
+from lakehouse.checks.security import judge_security
+from lakehouse.checks.security_read import lake_objects, read_data_paths
 
 from .test_security import ANALYST, BUCKETS, healthy, tls_only
 

@@ -13,7 +13,9 @@ import pytest
 
 from lakehouse.checks.history_copies import Statement, catalog_schema, history_copies, read_statements
 from lakehouse.checks.query_results import read_history
-from lakehouse.checks.security import CatalogTable, _naming_copy, copy_tables, hidden_reads
+from lakehouse.checks.security import _naming_copy
+from lakehouse.checks.security_model import CatalogTable
+from lakehouse.checks.security_read import copy_tables, hidden_reads
 
 REGION = "us-east-1"
 CATALOG = [

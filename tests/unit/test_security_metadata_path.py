@@ -14,7 +14,9 @@ from typing import Any
 import boto3
 from moto import mock_aws
 
-from lakehouse.checks.security import PROBE_KEY, judge_security, lake_objects, metadata_folder, witness_objects
+from lakehouse.checks.security import judge_security
+from lakehouse.checks.security_model import PROBE_KEY, metadata_folder
+from lakehouse.checks.security_read import lake_objects, witness_objects
 
 from .test_security import ANALYST, BUCKETS, healthy, tls_only
 

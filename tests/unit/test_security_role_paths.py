@@ -18,7 +18,8 @@ from lakehouse.checks import role_paths
 from lakehouse.checks.iam_access import Policy
 from lakehouse.checks.role_paths import Actor, RoleInfo, read_reachable, read_roles
 from lakehouse.checks.s3_routes import AccessGrants, grant_covers, read_access_grants, read_routes
-from lakehouse.checks.security import SecurityReadback, _analyst, judge_security
+from lakehouse.checks.security import judge_security
+from lakehouse.checks.security_model import SecurityReadback, _analyst
 from lakehouse.outcome import Status
 from tests.unit.test_security import ACCOUNT, ANALYST, BUCKETS, DB, grant, healthy
 

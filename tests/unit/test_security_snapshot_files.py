@@ -33,7 +33,8 @@ from pyiceberg.typedef import Record
 from pyiceberg.types import LongType, NestedField, StringType
 
 from lakehouse.checks.iceberg_files import S3ReadIO, file_folders
-from lakehouse.checks.security import judge_security, lake_objects, read_data_paths
+from lakehouse.checks.security import judge_security
+from lakehouse.checks.security_read import lake_objects, read_data_paths
 
 from .test_security import ANALYST, BUCKETS, healthy, tls_only
 
@@ -176,3 +177,80 @@ def test_past_the_limit_the_rest_is_not_vouched_for(tmp_path: Path) -> None:
     assert not complete and f"s3://{EXPORT}/old2/" not in folders
     v1 = {"snapshots": [{"snapshot-id": 1, "manifests": ["s3://b/m.avro"]}]}  # manifests listed inline
     assert file_folders(v1, S3ReadIO(s3)) == ([], False)
+
+
+class _CountingIO(PyArrowFileIO):
+    """Local Avro files served under S3 names, counting the reads (manifests shared by snapshots read once)."""
+
+    def __init__(self, files: dict[str, str]) -> None:
+        super().__init__()
+        self.files = files
+        self.reads: list[str] = []
+
+    def new_input(self, location: str) -> Any:
+        self.reads.append(location)
+        return super().new_input(self.files[location])
+
+
+def _long_lived(tmp: Path, snapshots: int) -> tuple[dict[str, Any], _CountingIO]:
+    """A table never expired: ``snapshots`` manifest lists, each naming the same three manifests (as a snapshot
+    lists its parent's live manifests); one data file per manifest, under the table's location."""
+    local = PyArrowFileIO()
+    manifests = []
+    files: dict[str, str] = {}
+    for i in range(3):
+        with write_manifest(
+            format_version=2,
+            spec=UNPARTITIONED_PARTITION_SPEC,
+            schema=SCHEMA,
+            output_file=local.new_output(str(tmp / f"m{i}.avro")),
+            snapshot_id=3,
+            avro_compression="null",
+        ) as writer:
+            data = DataFile.from_args(
+                content=DataFileContent.DATA,
+                file_path=f"s3://{GOLD}/users/data/{i}.parquet",
+                file_format=FileFormat.PARQUET,
+                partition=Record(),
+                record_count=1,
+                file_size_in_bytes=10,
+            )
+            writer.add(ManifestEntry.from_args(status=ManifestEntryStatus.ADDED, snapshot_id=3, data_file=data))
+        manifest = writer.to_manifest_file()
+        manifest[0] = f"s3://{GOLD}/users/metadata/m{i}.avro"
+        files[manifest[0]] = str(tmp / f"m{i}.avro")
+        manifests.append(manifest)
+    with write_manifest_list(
+        format_version=2,
+        output_file=local.new_output(str(tmp / "snap.avro")),
+        snapshot_id=3,
+        parent_snapshot_id=2,
+        sequence_number=3,
+        avro_compression="null",
+    ) as lister:
+        lister.add_manifests(manifests)
+    listed = []
+    for i in range(snapshots):
+        path = f"s3://{GOLD}/users/metadata/snap-{i}.avro"
+        files[path] = str(tmp / "snap.avro")
+        listed.append({"snapshot-id": i, "manifest-list": path})
+    return {"format-version": 2, "snapshots": listed}, _CountingIO(files)
+
+
+def test_a_long_lived_table_past_two_thousand_snapshots_is_read_whole(tmp_path: Path) -> None:
+    """2,001 snapshots sharing three manifests: 2,004 files to read, each once. Main stopped at 2,000 snapshots
+    and ended the check in ``error`` on a healthy table."""
+    metadata, io = _long_lived(tmp_path, 2001)
+    folders, complete = file_folders(metadata, io)
+    assert complete
+    assert folders == [f"s3://{GOLD}/users/metadata/", f"s3://{GOLD}/users/data/"]
+    assert len(io.reads) == 2004 and len(set(io.reads)) == 2004  # every manifest once, not once per snapshot
+
+
+def test_past_the_bound_on_files_read_the_table_is_not_vouched_for(tmp_path: Path) -> None:
+    metadata, io = _long_lived(tmp_path, 10)
+    assert file_folders(metadata, io, limit=13) == ([f"s3://{GOLD}/users/metadata/", f"s3://{GOLD}/users/data/"], True)
+    folders, complete = file_folders(metadata, _CountingIO(io.files), limit=12)  # one manifest left unread
+    assert not complete
+    folders, complete = file_folders(metadata, _CountingIO(io.files), limit=9)  # a manifest list left unread
+    assert not complete and folders == [f"s3://{GOLD}/users/metadata/"]

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from lakehouse.checks.iam_access import Policy, witnesses
-from lakehouse.checks.security import judge_security, witness_objects
+from lakehouse.checks.security import judge_security
+from lakehouse.checks.security_read import witness_objects
 
 from .test_security import BUCKETS, healthy
 

@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from lakehouse.checks.hidden_values import HiddenValues
 from lakehouse.checks.query_results import read_history, shared_results
-from lakehouse.checks.security import shared_result_problems
+from lakehouse.checks.security_queries import shared_result_problems
 
 from .test_security import healthy
 

@@ -1,0 +1,455 @@
+"""Exit check 6's judging of Lake Formation: the grants, settings and defaults that open a hidden column to the
+analyst, to every principal, to another account or to a role the analyst can act as."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from lakehouse.checks.hidden_files import HiddenFiles, covers, overlapping
+from lakehouse.checks.iam_access import principal_account
+from lakehouse.checks.security_model import (
+    CREATES,
+    IAM_ALLOWED_PRINCIPALS,
+    LOCATION_ACCESS,
+    PROBE_KEY,
+    READS,
+    SUPER,
+    CatalogTable,
+    SecurityReadback,
+    location_bucket,
+    split_s3,
+)
+from lakehouse.lf_grants import column_tags, expression_matches
+from lakehouse.lf_grants import tag_map as _tag_map
+
+
+def _held(grant: Mapping[str, Any]) -> set[str]:
+    return set(grant.get("Permissions") or []) | set(grant.get("PermissionsWithGrantOption") or [])
+
+
+def _principal(grant: Mapping[str, Any]) -> str:
+    return str((grant.get("Principal") or {}).get("DataLakePrincipalIdentifier", ""))
+
+
+def _watched(rb: SecurityReadback) -> dict[str, str]:
+    """Principals whose grants reach the analyst, and how to name them in a reason."""
+    who = {
+        rb.analyst_role_arn: "the analyst",
+        IAM_ALLOWED_PRINCIPALS: "IAMAllowedPrincipals (every IAM principal, the analyst too)",
+    }
+    if rb.account_id:
+        who[rb.account_id] = f"the whole account {rb.account_id}"
+        who[f"arn:aws:iam::{rb.account_id}:root"] = f"the whole account {rb.account_id}"
+        who[f"{rb.account_id}:IAMPrincipals"] = f"every IAM principal of account {rb.account_id} (the analyst too)"
+    return who
+
+
+def _outsider(principal: str, account_id: str | None) -> str | None:
+    """How to name a Lake Formation principal of another account (a cross-account grant), or None.
+
+    Besides accounts and their IAM ARNs, Lake Formation grants to ``<account>:IAMPrincipals`` (every
+    IAM principal of that account) and to organizations and OUs (``arn:aws:organizations::...``):
+    every account in them.
+    """
+    if principal.startswith("arn:") and principal.split(":")[2:3] == ["organizations"]:
+        return f"{principal}, outside account {account_id or '(unknown)'},"
+    owner = principal_account(principal.removesuffix(":IAMPrincipals"))
+    if account_id and owner and owner != account_id:
+        return f"{principal}, outside account {account_id},"
+    return None
+
+
+def on_table(resource: Mapping[str, Any], database: str, table: str) -> bool:
+    """Whether a grant's resource covers the table (by name, by table wildcard, as columns or a filter)."""
+    for kind, name_key in (("Table", "Name"), ("TableWithColumns", "Name"), ("DataCellsFilter", "TableName")):
+        spec = resource.get(kind)
+        if spec is None:
+            continue
+        if str(spec.get("DatabaseName", "")).lower() != database.lower():
+            return False
+        return "TableWildcard" in spec or str(spec.get(name_key, "")).lower() == table.lower()
+    return False
+
+
+def _find_filter(spec: Mapping[str, Any], filters: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    key = [str(spec.get(k, "")).lower() for k in ("DatabaseName", "TableName", "Name")]
+    return next(
+        (f for f in filters if [str(f.get(k, "")).lower() for k in ("DatabaseName", "TableName", "Name")] == key), None
+    )
+
+
+def opened_columns(
+    resource: Mapping[str, Any], hidden: Sequence[str], filters: Sequence[Mapping[str, Any]]
+) -> tuple[list[str], str]:
+    """Which of the hidden columns a SELECT grant on ``resource`` opens, and how (for the reason).
+
+    A grant on a data cells filter that cannot be found opens what it opens: unknown, so all of them.
+    """
+    if "Table" in resource:
+        if "TableWildcard" in resource["Table"]:
+            return list(hidden), f"a database-wide grant (TableWildcard on {resource['Table'].get('DatabaseName')})"
+        return list(hidden), "a table-level grant (every column)"
+    if "TableWithColumns" in resource:
+        spec = resource["TableWithColumns"]
+        if "ColumnWildcard" in spec:
+            excluded = {c.lower() for c in (spec["ColumnWildcard"] or {}).get("ExcludedColumnNames") or []}
+            return [c for c in hidden if c.lower() not in excluded], "a column wildcard that does not exclude it"
+        named = {c.lower() for c in spec.get("ColumnNames") or []}
+        return [c for c in hidden if c.lower() in named], "a grant naming it"
+    if "DataCellsFilter" in resource:
+        name = resource["DataCellsFilter"].get("Name")
+        found = _find_filter(resource["DataCellsFilter"], filters)
+        if found is None:
+            return list(
+                hidden
+            ), f"data cells filter {name}, which does not exist or could not be read (unknown columns)"
+        return opened_columns({"TableWithColumns": found}, hidden, filters)[0], f"data cells filter {name}"
+    return [], ""
+
+
+def _tag_expression(policy: Mapping[str, Any], rb: SecurityReadback) -> Any:
+    """The grant's LF-Tag expression (inline, or the saved one it names), or why it is unknown."""
+    expression: Any = policy.get("Expression")
+    name = policy.get("ExpressionName")
+    if expression is None and name:
+        expression = rb.tag_expressions.get(name, "not read")
+    return expression
+
+
+def lf_tag_database_problems(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> list[str]:
+    """An LF-Tag grant of CREATE_TABLE on databases: those it matches whose location holds hidden files.
+
+    The same hole as ``database_location_problems``, reached through tags instead of the database's name."""
+    policy = grant["Resource"]["LFTagPolicy"] or {}
+    held = str(sorted(_held(grant) & CREATES))
+    expression = _tag_expression(policy, rb)
+    problems: list[str] = []
+    for database, tags in sorted(rb.database_lf_tags.items()):
+        how = f"{held} through LF-Tag expression {expression if isinstance(expression, list) else policy}"
+        if not isinstance(expression, list) or not isinstance(tags, Mapping):
+            unknown = expression if not isinstance(expression, list) else f"the LF-Tags of {database}: {tags}"
+            problems += [
+                f"{p} (could not be resolved: {unknown}; it may match)"
+                for p in database_location_problems(database, who, rb, how)
+            ]
+        elif expression_matches(expression, _tag_map(tags.get("LFTagOnDatabase"))):
+            problems += database_location_problems(database, who, rb, how)
+    return problems
+
+
+def lf_tag_problems(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> list[str]:
+    """An LF-Tag policy grant that reads data: which tables' hidden columns its expression matches."""
+    policy = grant["Resource"]["LFTagPolicy"] or {}
+    held = sorted(_held(grant) & READS)
+    expression = _tag_expression(policy, rb)
+    name = policy.get("ExpressionName")
+    if not isinstance(expression, list):
+        return [
+            f"{who} holds {held} through LF-Tag expression {name or policy}, which could not be resolved "
+            f"({expression}): it may match a table with {', '.join(rb.hidden)}"
+        ]
+    problems: list[str] = []
+    for probe in rb.probes:
+        table = probe.table
+        tags = rb.lf_tags.get(table.qualified)
+        if not isinstance(tags, Mapping):
+            problems.append(
+                f"{who} holds {held} through LF-Tag expression {expression}, and the LF-Tags of {table.qualified} "
+                f"could not be read ({tags or 'not read'}): it may open {', '.join(probe.hidden)}"
+            )
+            continue
+        opened = [c for c in probe.hidden if expression_matches(expression, column_tags(tags, c))]
+        if opened:
+            problems.append(
+                f"{who} holds {held} on {', '.join(opened)} of {table.qualified} through LF-Tag expression "
+                f"{expression} ({policy.get('ResourceType')})"
+            )
+    return problems
+
+
+def hidden_files(rb: SecurityReadback) -> list[HiddenFiles]:
+    """Every S3 location holding hidden values (``hidden_files``): the files of each table with a hidden column,
+    of each table a past query copied one into, and the result folders of the other workgroups."""
+    found: list[tuple[str, str, str, str]] = []
+    for probe in rb.probes:
+        what, table = f"the files of {probe.table.qualified}", probe.table.qualified.lower()
+        found += [(uri, what, ", ".join(probe.hidden), table) for uri in probe.table.storage()]
+    for copy in rb.copies:
+        what = f"the files of {copy.describe()}"
+        found += [(uri, what, ", ".join(sorted(copy.columns)), copy.qualified) for uri in copy.storage]
+    for how, uri in sorted(rb.result_locations.items()):
+        reads = f"what those queries returned, {', '.join(rb.hidden)} too"
+        found.append((uri, f"the query results of {how}", reads, ""))
+    return [
+        HiddenFiles(uri, where, what, reads, table) for uri, what, reads, table in found if (where := split_s3(uri))
+    ]
+
+
+def location_problems(spec: Mapping[str, Any], who: str, held: list[str], rb: SecurityReadback) -> list[str]:
+    """DATA_LOCATION_ACCESS on a location at, under or above hidden files: a table of its own there reads them."""
+    arn = str(spec.get("ResourceArn", ""))
+    where = location_bucket(arn)
+    if where is None:
+        return [f"{who} holds {held} on data location {arn}, which cannot be read as an S3 location"]
+    return [
+        f"{who} holds {held} on data location {arn}, which holds {files.what} ({files.uri}): with it a table of "
+        f"its own over those files reads {files.reads}"
+        for files in overlapping(where, hidden_files(rb))
+    ]
+
+
+def database_location_problems(
+    database: str, who: str, rb: SecurityReadback, held: str = "['CREATE_TABLE']"
+) -> list[str]:
+    """CREATE_TABLE on a database whose location overlaps a table with a hidden column: a table of its own reads it.
+
+    Lake Formation needs no data location permission for a table within its database's location
+    ("Creating a database"), and a table's creator holds every permission on it.
+    """
+    location = next((uri for db, uri in rb.database_locations.items() if db.lower() == database.lower()), None)
+    where = location_bucket(location or "")
+    if where is None:
+        return []
+    return [
+        f"{who} holds {held} on database {database}, whose location {location} holds {files.what} ({files.uri}): "
+        f"a table of its own there needs no data location permission, and its creator reads every column, "
+        f"{files.reads} included"
+        for files in overlapping(where, hidden_files(rb))
+    ]
+
+
+def _full_table(resource: Mapping[str, Any]) -> bool:
+    """A grant on every column of a table (or of every table of a database): "full table access"."""
+    if "Table" in resource:
+        return True
+    spec = resource.get("TableWithColumns") or {}
+    return "ColumnWildcard" in spec and not (spec["ColumnWildcard"] or {}).get("ExcludedColumnNames")
+
+
+def vending_problems(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> list[str]:
+    """Full table access to a table whose files' location holds hidden files, with credential vending for full
+    table access on: Lake Formation hands S3 credentials for the table's whole location.
+
+    With ``AllowFullTableExternalDataAccess`` in the data lake settings, a principal holding SELECT on every
+    column of a table gets credentials scoped to its location from ``GetTemporaryGlueTableCredentials`` or
+    ``GetTemporaryDataLocationCredentials`` (Lake Formation "Application integration for full table access"),
+    no session tag needed. A second Glue table over the Gold users files that lists no ``ssn`` (or one over the
+    whole bucket) is read in full without ``ssn``; its credentials read the Parquet with ``ssn`` in it.
+    """
+    resource = grant.get("Resource") or {}
+    if not rb.settings.get("AllowFullTableExternalDataAccess") or not _held(grant) & READS:
+        return []
+    if not _full_table(resource):
+        return []
+    files = hidden_files(rb)
+    problems: list[str] = []
+    for probe in rb.value_probes:  # a table holding a hidden column in full fails already as a grant
+        table = probe.table
+        if not on_table(resource, table.database, table.name) or table.view:
+            continue
+        for uri in table.storage():
+            where = split_s3(uri)
+            overlap = overlapping(where, files) if where is not None else []
+            if overlap:
+                problems.append(
+                    f"the data lake settings allow credential vending for full table access "
+                    f"(AllowFullTableExternalDataAccess), and {who} holds {sorted(_held(grant) & READS)} on every "
+                    f"column of {table.qualified}, whose location {uri} holds {overlap[0].what} "
+                    f"({overlap[0].uri}): GetTemporaryGlueTableCredentials hands it S3 credentials for that "
+                    f"location, which read {overlap[0].reads}"
+                )
+                break
+    return problems
+
+
+def _a_file(rb: SecurityReadback, outer: tuple[str, str], files: HiddenFiles) -> str:
+    """One listed object lying both under ``outer`` and in ``files`` (evidence: the file a reader gets), or ``""``."""
+    for key in rb.lake_objects.get(files.where[0], []):
+        here = (files.where[0], key)
+        if not key.endswith(PROBE_KEY) and covers(outer, here) and covers(files.where, here):
+            return f"s3://{files.where[0]}/{key}"
+    return ""
+
+
+def covering_problems(
+    grant: Mapping[str, Any], who: str, rb: SecurityReadback, reaches: Callable[[CatalogTable], str | None]
+) -> list[str]:
+    """Tables listing no hidden column whose location, metadata or data paths lie over hidden files, readable in
+    full by ``who`` through ``grant`` (``reaches``: how the grant opens every column of the table, or None).
+
+    A table's location is anyone's to set (``ALTER TABLE ... SET LOCATION``, Glue UpdateTable, an Iceberg table's
+    ``metadata_location`` property): pointed at the Silver users folder or metadata, its files are the users
+    files. An Iceberg table reads the schema of the metadata it points at, ``ssn`` included, whatever Glue lists;
+    a Hive table reads any column its definition adds, and a grant on every column covers columns added later.
+    The table's own files (a copy judged by its values) are left to ``copied_value_problems``.
+    """
+    files = hidden_files(rb)
+    problems: list[str] = []
+    for table in rb.unlisted_tables():
+        how = None if table.view else reaches(table)
+        if how is None:
+            continue
+        for uri in table.storage():
+            where = split_s3(uri)
+            overlap = [f for f in overlapping(where, files) if f.table != table.qualified.lower()] if where else []
+            if where is None or not overlap:
+                continue
+            found = overlap[0]
+            example = _a_file(rb, where, found)
+            problems.append(
+                f"{who} holds {sorted(_held(grant) & READS)} on {table.qualified} through {how}, and its location "
+                f"{uri} lies over {found.what} ({found.uri}" + (f", e.g. {example}" if example else "") + "): "
+                f"a query of {table.qualified} reads {found.reads} from them"
+            )
+            break
+    return problems
+
+
+def _table_reach(grant: Mapping[str, Any], rb: SecurityReadback) -> Callable[[CatalogTable], str | None]:
+    """How a table or column grant opens every column of a table (``covering_problems``), or None."""
+    resource = grant.get("Resource") or {}
+
+    def reaches(table: CatalogTable) -> str | None:
+        if not on_table(resource, table.database, table.name):
+            return None
+        if _principal(grant) == IAM_ALLOWED_PRINCIPALS:
+            return "IAMAllowedPrincipals (IAM alone decides: every column)"
+        opened, how = opened_columns(resource, rb.hidden, rb.filters)
+        return how if opened else None
+
+    return reaches
+
+
+def granted_reads(rb: SecurityReadback, table: CatalogTable) -> bool:
+    """Whether any grant (anyone's) reads the table: only such tables' Iceberg metadata is followed."""
+    for grant in rb.grants:
+        resource = grant.get("Resource") or {}
+        held = _held(grant)
+        database = str((resource.get("Database") or {}).get("Name", "")).lower()
+        if held & READS and (
+            on_table(resource, table.database, table.name)
+            or "Catalog" in resource
+            or database == table.database.lower()
+        ):
+            return True
+    return False
+
+
+def _grant_opens(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> list[str]:
+    """How one Lake Formation grant to ``who`` (a principal that reaches the analyst) opens a hidden column."""
+    resource = grant.get("Resource") or {}
+    held = _held(grant)
+    if "DataLocation" in resource and held & LOCATION_ACCESS:
+        return location_problems(resource["DataLocation"], who, sorted(held & LOCATION_ACCESS), rb)
+    if "Database" in resource and "CREATE_TABLE" in held and not held & SUPER:
+        return database_location_problems(str((resource["Database"] or {}).get("Name", "")), who, rb)
+    problems: list[str] = []
+    if (
+        "LFTagPolicy" in resource
+        and held & CREATES
+        and (resource["LFTagPolicy"] or {}).get("ResourceType") == "DATABASE"
+    ):
+        problems += lf_tag_database_problems(grant, who, rb)
+    if not held & READS:
+        return problems
+    if "Catalog" in resource and held & SUPER:
+        problems.append(
+            f"{who} holds {sorted(held & SUPER)} on the whole catalog {resource['Catalog'] or '(this account)'}: "
+            f"every database and table, {', '.join(rb.hidden)} included"
+        )
+    elif "Database" in resource and held & SUPER:
+        database = str((resource["Database"] or {}).get("Name", ""))
+        if database.lower() in {p.table.database.lower() for p in rb.probes}:
+            tables = [p.table.qualified for p in rb.probes if p.table.database.lower() == database.lower()]
+            problems.append(
+                f"{who} holds {sorted(held & SUPER)} on database {database}, which holds {', '.join(tables)} "
+                f"with {', '.join(rb.hidden)}: it may create tables there and grant itself their columns"
+            )
+        else:  # Super includes CREATE_TABLE
+            problems += database_location_problems(database, who, rb, str(sorted(held & SUPER)))
+            problems += covering_problems(
+                grant,
+                who,
+                rb,
+                lambda t: (
+                    f"{sorted(held & SUPER)} on database {database}" if t.database.lower() == database.lower() else None
+                ),
+            )
+    elif "LFTagPolicy" in resource:
+        problems += lf_tag_problems(grant, who, rb)
+    else:
+        problems += vending_problems(grant, who, rb)
+        problems += covering_problems(grant, who, rb, _table_reach(grant, rb))
+        for probe in rb.probes:
+            table = probe.table
+            if not on_table(resource, table.database, table.name):
+                continue
+            if _principal(grant) == IAM_ALLOWED_PRINCIPALS:
+                problems.append(
+                    f"IAMAllowedPrincipals holds {sorted(held)} on {table.qualified}: IAM alone decides, "
+                    f"so every principal reads every column, {', '.join(probe.hidden)} included: {resource}"
+                )
+                continue
+            opened, how = opened_columns(resource, probe.hidden, rb.filters)
+            if opened:
+                problems.append(
+                    f"{who} holds SELECT on {', '.join(opened)} of {table.qualified} through {how}: {resource}"
+                )
+    return problems
+
+
+def _admin_problems(rb: SecurityReadback, arn: str, who: str) -> list[str]:
+    admins = {_principal({"Principal": p}) for p in rb.settings.get("DataLakeAdmins") or []}
+    read_only = {_principal({"Principal": p}) for p in rb.settings.get("ReadOnlyAdmins") or []}
+    problems = []
+    if arn in admins:
+        problems.append(f"{who} is a data lake admin: admins see every column")
+    if arn in read_only:
+        problems.append(f"{who} is a read-only data lake admin: it reads every column")
+    return problems
+
+
+def grant_problems(rb: SecurityReadback) -> list[str]:
+    """What in Lake Formation's own answer leaves a hidden column open to the analyst, anywhere."""
+    problems = _admin_problems(rb, rb.analyst_role_arn, f"the analyst role {rb.analyst_role_arn}")
+    watched = _watched(rb)
+    for grant in rb.grants:
+        who = watched.get(_principal(grant)) or _outsider(_principal(grant), rb.account_id)
+        if who is not None:
+            problems += _grant_opens(grant, who, rb)
+    for key in ("CreateDatabaseDefaultPermissions", "CreateTableDefaultPermissions"):
+        if any(_principal(p) == IAM_ALLOWED_PRINCIPALS for p in rb.settings.get(key) or []):
+            problems.append(f"the data lake settings' {key} still give IAMAllowedPrincipals new databases/tables")
+    return problems + table_default_problems(rb)
+
+
+def table_default_problems(rb: SecurityReadback) -> list[str]:
+    """A database holding a hidden table whose own CreateTableDefaultPermissions open each new table to a principal
+    reaching the analyst (IAMAllowedPrincipals: IAM alone decides). Cleared data lake settings do not help: the
+    database kept what they said when it was born, and the next table there (a pipeline rebuild, a copy) is open."""
+    watched = _watched(rb)
+    problems: list[str] = []
+    for database, defaults in sorted(rb.table_defaults.items()):
+        tables = [p.table.qualified for p in rb.probes if p.table.database.lower() == database.lower()]
+        if not tables:
+            continue
+        for default in defaults:
+            who = watched.get(_principal(default)) or _outsider(_principal(default), rb.account_id)
+            held = _held(default)
+            if who is not None and held & (READS | SUPER):
+                problems.append(
+                    f"database {database}'s CreateTableDefaultPermissions give {who} {sorted(held)} on every new "
+                    f"table in it: it holds {', '.join(tables)} with {', '.join(rb.hidden)}, and a table the pipeline "
+                    "(re)creates there is born open to it"
+                )
+    return problems
+
+
+def role_grant_problems(rb: SecurityReadback, role_arn: str, name: str) -> list[str]:
+    """What Lake Formation opens to one role (a role the analyst can act as): admin, or grants opening ssn."""
+    problems = _admin_problems(rb, role_arn, name)
+    for grant in rb.grants:
+        if _principal(grant) == role_arn:
+            problems += _grant_opens(grant, name, rb)
+    return problems

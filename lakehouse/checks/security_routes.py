@@ -1,0 +1,143 @@
+"""Exit check 6's judging of the ways around Lake Formation: S3 reads by IAM and bucket policies, other accounts,
+ACLs, access points, S3 Access Grants, CloudFront, and the roles the analyst can act as."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from lakehouse.checks.cloudfront_routes import CloudFrontGrant, cloudfront_problems
+from lakehouse.checks.iam_access import Principal, bucket_policy_problems, object_read_problems
+from lakehouse.checks.role_paths import LF_ADMIN, RoleInfo, escalations, path_text, reachable
+from lakehouse.checks.s3_routes import (
+    access_grant_problems,
+    access_point_problems,
+    acl_problems,
+    outsider_problems,
+    replication_problems,
+)
+from lakehouse.checks.security_grants import role_grant_problems
+from lakehouse.checks.security_model import SecurityReadback, _analyst
+
+
+def iam_problems(rb: SecurityReadback) -> tuple[list[str], list[dict[str, Any]]]:
+    """The analyst reading lake objects from S3 (by its policies, or by S3's answer): Lake Formation never sees it."""
+    problems, decisions = object_read_problems(rb.identity_policies, rb.boundary, rb.lake_objects)
+    problems += [
+        f"the analyst's HeadObject on {a['object']} (a file of {a['table']}) succeeded: "
+        "S3 serves the lake's files to the analyst directly"
+        for a in rb.object_probes
+        if a.get("status") == "allowed"
+    ]
+    return problems, decisions
+
+
+def bucket_problems(rb: SecurityReadback) -> tuple[list[str], list[dict[str, Any]]]:
+    """A lake bucket's policy letting the analyst read objects (Lake Formation never sees the read)."""
+    if not rb.account_id:
+        return [], []
+    who = Principal(rb.analyst_role_arn, rb.account_id)
+    return bucket_policy_problems(rb.identity_policies, rb.boundary, who, rb.bucket_policies, rb.lake_objects)
+
+
+def route_problems(rb: SecurityReadback) -> list[str]:
+    """Who else S3 lets read the lake's objects: other accounts in bucket policies, ACLs, access points."""
+    if not rb.account_id:
+        return []
+    who = Principal(rb.analyst_role_arn, rb.account_id)
+    # RestrictPublicBuckets (the account's or the bucket's) keeps a public policy to the account.
+    restricted = (
+        list(rb.bucket_policies)
+        if (rb.routes.account_public_access_block or {}).get("RestrictPublicBuckets")
+        else [b for b, a in rb.routes.acls.items() if (a.public_access_block or {}).get("RestrictPublicBuckets")]
+    )
+    return (
+        outsider_problems(rb.bucket_policies, rb.lake_objects, rb.account_id, restricted=restricted)
+        + acl_problems(rb.routes)
+        + access_point_problems(rb.routes, rb.bucket_policies, rb.identity_policies, rb.boundary, who, rb.lake_objects)
+        + replication_problems(rb.routes, rb.lake_objects, rb.lake_buckets, rb.account_id)
+    )
+
+
+def cdn_problems(rb: SecurityReadback, grants: list[CloudFrontGrant]) -> tuple[list[str], list[str]]:
+    """(problems, unknowns): this account's CloudFront distributions the lake bucket policies' ``grants`` let read
+    the lake, serving it without signed URLs; and those that could not be read (the check cannot pass without them)."""
+    if not rb.account_id:
+        return [], []
+    return cloudfront_problems(grants, rb.cloudfront, rb.account_id)
+
+
+def role_path_problems(rb: SecurityReadback) -> tuple[list[str], dict[str, Any]]:
+    """Roles the analyst can act as that read the lake or ssn, and ways it can raise its own permissions.
+
+    The evidence: every role examined (its trust policy's principals), each role reached and by
+    which path, and what each opens.
+    """
+    evidence: dict[str, Any] = {
+        "roles_examined": {arn: sorted(_trusted(r)) for arn, r in sorted(rb.roles.items())},
+        "reached": [],
+        "escalations": [],
+    }
+    if not rb.account_id:
+        return [], evidence
+    analyst = _analyst(rb)
+    paths = reachable(analyst, rb.account_id, rb.roles)
+    problems: list[str] = []
+    for arn, path in sorted(paths.items()):
+        role = rb.roles[arn]
+        name = f"role {arn}"
+        who = Principal(arn, rb.account_id)
+        opens: list[str] = []
+        if role.identity is not None:
+            opens += object_read_problems(role.identity, role.boundary, rb.lake_objects, name)[0]
+            opens += bucket_policy_problems(
+                role.identity, role.boundary, who, rb.bucket_policies, rb.lake_objects, name
+            )[0]
+            opens += access_point_problems(
+                rb.routes, rb.bucket_policies, role.identity, role.boundary, who, rb.lake_objects, name, False
+            )
+        opens += role_grant_problems(rb, arn, name)
+        route = path_text(rb.analyst_role_arn, path)
+        evidence["reached"].append({"role": arn, "path": route, "opens": opens})
+        problems += [f"the analyst role can act as role {role.name} ({route}), and {p}" for p in opens]
+    for e in escalations(analyst, rb.roles, paths, rb.users):
+        actor = (
+            "the analyst role"
+            if e.actor == analyst.arn
+            else f"role {e.actor}, which the analyst can act as ({path_text(rb.analyst_role_arn, paths[e.actor])}),"
+        )
+        what = e.gains or (
+            "it can make itself a data lake admin, and admins read every column"
+            if e.action == LF_ADMIN
+            else "it can give a role the analyst is or becomes any permission, S3 reads of the lake and "
+            "Lake Formation admin included"
+        )
+        found = f"{actor} may call {e.action} on {e.resource} ({'; '.join(e.via)}): {what}"
+        evidence["escalations"].append(found)
+        problems.append(found)
+    return problems, evidence
+
+
+def _trusted(role: RoleInfo) -> set[str]:
+    """The principals a role's trust policy names (evidence: who could become it)."""
+    names: set[str] = set()
+    for s in role.trust.get("Statement") or []:
+        if not isinstance(s, Mapping):
+            continue
+        for key in ("Principal", "NotPrincipal"):
+            value = s.get(key)
+            if isinstance(value, Mapping):
+                names |= {f"{key} {k}:{v}" for k, vs in value.items() for v in ([vs] if isinstance(vs, str) else vs)}
+            elif value is not None:
+                names.add(f"{key} {value}")
+    return names
+
+
+def grant_route_problems(rb: SecurityReadback) -> list[str]:
+    """S3 Access Grants handing the analyst, a role it can act as, or another account the lake's objects."""
+    if not rb.account_id:
+        return []
+    named = {rb.analyst_role_arn: "the analyst role"}
+    for arn, path in reachable(_analyst(rb), rb.account_id, rb.roles).items():
+        named[arn] = f"role {arn}, which the analyst can act as ({path_text(rb.analyst_role_arn, path)}),"
+    return access_grant_problems(rb.routes.access_grants, named, rb.lake_objects, rb.account_id)
