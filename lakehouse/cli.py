@@ -34,7 +34,7 @@ from lakehouse.stack import (
     list_records,
     stack_dir,
 )
-from lakehouse.stacklock import busy
+from lakehouse.stacklock import StackBusy, busy
 from lakehouse.target import Target, TargetError, aws_target
 from lakehouse.terraform import TerraformError
 
@@ -344,6 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     except (
         TargetError,
         StackError,
+        StackBusy,
         TerraformError,
         EmulatorError,
         CriteriaError,

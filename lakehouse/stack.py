@@ -27,7 +27,7 @@ from lakehouse.emulator.process import EmulatorHandle, pid_alive, start_emulator
 from lakehouse.lifetime import Lifetime, default_ttl
 from lakehouse.lineage.service.process import LineageHandle, start_lineage_service, stop_lineage_service
 from lakehouse.ml.service import MlflowHandle, start_mlflow_service, stop_mlflow_service
-from lakehouse.stacklock import StackLock, busy
+from lakehouse.stacklock import StackBusy, StackLock, busy
 from lakehouse.target import Target, aws_target, local_target
 from lakehouse.terraform import ApplyResult, PlanResult, Terraform, cli_config_for_mirror, provider_aliases
 
@@ -426,7 +426,13 @@ class Lifecycle:
             )
         # `make destroy` leaves it alone while this session verifies it; other verifiers may share it.
         self.lock = StackLock(stack_dir(opts, opts.stack_id), shared=True)
-        self.lock.acquire()
+        try:
+            self.lock.acquire()
+        except StackBusy as err:  # a deploying session holds it alone: say so in one line, not a traceback
+            raise StackError(
+                f"stack {record.stack_id}: {err}, which deployed it and holds it alone until it ends; "
+                "run this again when that session has ended"
+            ) from None
         target, emulator = _reach(record, opts)
         stack = Stack(opts, target)
         stopwatch = Stopwatch()

@@ -6,7 +6,8 @@ them. So the script runs as a subprocess against the deployed stack, and it pass
 the expected row under the demo query's heading, and the Athena query id it printed there is, as
 GetQueryExecution reads it back, a query that SUCCEEDED, whose statement is the demo SQL of ``pipeline/demo/``,
 run in the stack's workgroup with Gold as its database, submitted while the script ran, and not one the
-harness ran itself.
+harness ran itself; and the rows it printed there are, as a multiset, the rows GetQueryResults returns for that
+id (every page): a script that runs the real query but prints edited rows next to the expected one fails.
 """
 
 from __future__ import annotations
@@ -17,15 +18,18 @@ import os
 import re
 import subprocess
 import time
+from collections import Counter
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from pyathena.cursor import Cursor
 
 from lakehouse.config import ROOT_ENV
 from lakehouse.outcome import Outcome
-from lakehouse.pipeline.demo import demo_queries
+from lakehouse.pipeline.demo import cell_text, demo_queries
 from lakehouse.stacklock import child_env
 from lakehouse.target import Target
 
@@ -38,6 +42,8 @@ SCRIPT_TIMEOUT_S = 300.0
 CLOCK_SKEW_S = 60.0
 #: ``-- <name> (query <id>, ...)``: the heading ``lakehouse demo`` prints above each query's rows.
 HEADING = re.compile(r"^-- (?P<name>\S+) \(query (?P<id>[^,\s)]+)")
+#: GetQueryResults' page size: Athena's largest.
+RESULTS_PAGE = 1000
 
 
 @dataclass
@@ -167,6 +173,87 @@ def printed_row(query: PrintedQuery, expected: dict[str, str]) -> tuple[dict[str
     return None, f"none of the {len(query.rows)} row(s) it printed has the expected values"
 
 
+@dataclass
+class ReturnedRows:
+    """What GetQueryResults returned for one query, each cell as ``lakehouse demo`` prints it."""
+
+    columns: list[str]
+    rows: list[list[str]]
+
+
+def returned_rows(athena: Any, query_id: str, page_size: int = RESULTS_PAGE) -> ReturnedRows:
+    """Every page of GetQueryResults for ``query_id``, each value converted as the CLI's cursor converts it
+    (pyathena's default converter, by the column's type) and shown as its table shows it (``cell_text``).
+
+    Athena starts a SELECT's first page with a row of the column labels; like pyathena, that row is dropped
+    when it equals the column names.
+    """
+    converter = Cursor.get_default_converter()
+    columns: list[str] = []
+    types: list[str] = []
+    rows: list[list[str]] = []
+    pages = athena.get_paginator("get_query_results").paginate(
+        QueryExecutionId=query_id, PaginationConfig={"PageSize": page_size}
+    )
+    for number, page in enumerate(pages):
+        result = page.get("ResultSet") or {}
+        values = [[d.get("VarCharValue") for d in r.get("Data", [])] for r in result.get("Rows", [])]
+        if number == 0:
+            info = (result.get("ResultSetMetadata") or {}).get("ColumnInfo") or []
+            columns, types = [str(c.get("Name")) for c in info], [str(c.get("Type")) for c in info]
+            if values and values[0] == columns:
+                values = values[1:]
+        for row in values:
+            rows.append([cell_text(converter.convert(t, v)) for t, v in zip(types, row, strict=False)])
+    return ReturnedRows(columns, rows)
+
+
+def _cell_key(text: str) -> Hashable:
+    """A cell as compared: ``NULL``, a number by its value (``444.150`` is ``444.15``), else its text."""
+    text = text.strip()
+    if text == "NULL":
+        return None
+    try:
+        number = decimal.Decimal(text)
+        return ("number", number) if number.is_finite() else ("text", text)
+    except decimal.InvalidOperation:
+        return ("text", text)
+
+
+def _row_key(row: list[str]) -> tuple[Hashable, ...]:
+    return tuple(_cell_key(c) for c in row)
+
+
+def _shown(row: list[str]) -> str:
+    return " | ".join(c.strip() for c in row)
+
+
+def rows_difference(printed: PrintedQuery, returned: ReturnedRows) -> str | None:
+    """Why the printed table is not what Athena returned (``None`` when it is): its columns, else the first
+    printed row Athena did not return (as many times), else the first returned row the script left out."""
+    if [c.strip() for c in printed.columns] != returned.columns:
+        return f"it printed columns {', '.join(printed.columns)}; Athena returned {', '.join(returned.columns)}"
+    athena = Counter(_row_key(r) for r in returned.rows)
+    left = athena.copy()
+    for number, row in enumerate(printed.rows, start=1):
+        key = _row_key(row)
+        if left[key] > 0:
+            left[key] -= 1
+            continue
+        if athena[key] == 0:
+            return f"its row {number} ({_shown(row)}) is not a row Athena returned"
+        shown = sum(1 for r in printed.rows if _row_key(r) == key)
+        return f"its row {number} ({_shown(row)}) is printed {shown} times; Athena returned it {athena[key]} time(s)"
+    unprinted = Counter(_row_key(r) for r in printed.rows)
+    for number, row in enumerate(returned.rows, start=1):
+        key = _row_key(row)
+        if unprinted[key] > 0:
+            unprinted[key] -= 1
+            continue
+        return f"Athena's row {number} ({_shown(row)}) is not among the rows it printed"
+    return None
+
+
 def _epoch(value: Any) -> float | None:
     """GetQueryExecution's ``SubmissionDateTime`` (a datetime from boto3) as epoch seconds."""
     if isinstance(value, dt.datetime):
@@ -209,10 +296,11 @@ def check_demo_script(
     gold_db: str,
     harness_ids: set[str],
 ) -> Outcome:
-    """Pass when the script exited 0, printed the expected row under ``name``'s heading, and the query id there
-    is the demo SQL as the script ran it (``query_problems``), not one of the harness's own (``harness_ids``).
+    """Pass when the script exited 0, printed the expected row under ``name``'s heading, the query id there is
+    the demo SQL as the script ran it (``query_problems``), not one of the harness's own (``harness_ids``), and
+    the rows it printed are the rows Athena returned for that id (``rows_difference``).
 
-    ``athena`` is an Athena client of the stack's target (GetQueryExecution).
+    ``athena`` is an Athena client of the stack's target (GetQueryExecution, GetQueryResults).
     """
     details: dict[str, Any] = {"script": run.to_dict(), "expected_row": expected, "query": name}
     where = f"{SCRIPT} {' '.join(run.argv[1:])}".strip()
@@ -254,6 +342,19 @@ def check_demo_script(
     } | {"State": (execution.get("Status") or {}).get("State")}
     if problems := query_problems(execution, sql, work_group, gold_db, run.started):
         reason = f"{where} printed the row under query {printed.query_id}, but {'; '.join(problems)}"
+        return Outcome.judged(False, row, expected, reason, details)
+    try:
+        returned = returned_rows(athena, printed.query_id)
+    except (ClientError, BotoCoreError) as err:
+        return Outcome.error(
+            f"cannot read query {printed.query_id}'s rows back with GetQueryResults: {err}", expected, details
+        )
+    details["rows_printed"], details["rows_returned"] = len(printed.rows), len(returned.rows)
+    if difference := rows_difference(printed, returned):
+        reason = (
+            f"{where} printed {len(printed.rows)} row(s) under query {printed.query_id}, not the "
+            f"{len(returned.rows)} GetQueryResults returned for it: {difference}"
+        )
         return Outcome.judged(False, row, expected, reason, details)
     return Outcome.judged(True, row, expected, None, details)
 

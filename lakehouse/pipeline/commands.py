@@ -16,7 +16,7 @@ from lakehouse.athena import run
 from lakehouse.config import RunOptions, env_options
 from lakehouse.lineage.emitter import LineageEmitter
 from lakehouse.lineage.endpoint import emitter_for, resolve
-from lakehouse.pipeline.demo import demo_connection, demo_queries, format_rows
+from lakehouse.pipeline.demo import demo_connection, demo_queries, query_output
 from lakehouse.pipeline.metrics import publish_run
 from lakehouse.pipeline.runner import DATA_DIR, PipelineResult, run_pipeline
 from lakehouse.stack import Deployment, Lifecycle, StackError, list_records
@@ -89,16 +89,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     try:
         for name, sql in queries.items():
             record, rows = run(conn, sql, label=name)
-            print(
-                f"-- {name} (query {record.query_execution_id}, {record.data_scanned_bytes} bytes scanned, "
-                f"{record.wall_ms} ms)"
-            )
-            if record.ok:
-                print(format_rows(record.columns, rows) if record.columns else f"{record.update_count} rows changed")
-            else:
-                failed += 1
-                print(f"FAILED: {record.error}")
-            print()
+            print(query_output(name, record, rows))
+            failed += not record.ok
     finally:
         conn.close()
     return 1 if failed else 0

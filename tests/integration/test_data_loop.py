@@ -87,13 +87,20 @@ def test_gold_answers_joins_aggregates_and_windows_through_plain_pyathena(deploy
     conn.close()
 
 
-def test_run_demo_queries_prints_the_rows(deployed: Deployment) -> None:
+@pytest.fixture
+def loaded(deployed: Deployment) -> Deployment:
+    """The group's stack with the sample loaded through Gold, whatever ran before (or did not)."""
+    load(deployed)
+    return deployed
+
+
+def test_run_demo_queries_prints_the_rows(loaded: Deployment) -> None:
     proc = subprocess.run(
         [str(ROOT / "run_demo_queries.sh"), "daily_revenue"],
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "LAKEHOUSE_STACK_ID": deployed.stack.stack_id},
+        env={**os.environ, "LAKEHOUSE_STACK_ID": loaded.stack.stack_id},
     )
     assert proc.returncode == 0, proc.stderr
     assert "2026-03-01 | US      | 1      | 444.15" in proc.stdout
@@ -141,6 +148,14 @@ def test_exit_2_runs_run_demo_queries_sh_and_reads_its_query_back(deployed: Depl
     said = verify(other)
     assert said.status is Status.FAILED, said.details
     assert "its statement is not the demo SQL" in (said.reason or ""), said.reason
+    # The real demo query through the real CLI, its expected row printed twice: not the rows Athena returned.
+    repeated = _edited(
+        tmp_path / "repeated",
+        f"LAKEHOUSE_ROOT={ROOT} {ROOT}/.venv/bin/lakehouse demo daily_revenue | sed '/^2026-03-01 | US /p'\n",
+    )
+    said = verify(repeated)
+    assert said.status is Status.FAILED, said.details
+    assert "(2026-03-01 | US | 1 | 444.15) is printed 2 times; Athena returned it 1 time(s)" in (said.reason or "")
 
 
 def test_malformed_lines_are_reported_and_the_good_rows_still_load(deployed: Deployment, tmp_path: Path) -> None:

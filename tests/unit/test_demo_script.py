@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,12 +26,16 @@ from lakehouse.checks.demo_script import (
     parse_output,
     query_ids,
     query_problems,
+    returned_rows,
+    rows_difference,
     run_script,
     with_script,
 )
-from lakehouse.config import project_root
+from lakehouse.config import ROOT_ENV, project_root
 from lakehouse.outcome import Outcome, Status
-from lakehouse.pipeline.demo import demo_queries
+from lakehouse.pipeline.demo import demo_queries, format_rows
+from lakehouse.stack import RECORD_FILE, StackRecord
+from lakehouse.stacklock import StackLock, child_env
 
 EXPECTED = {"order_date": "2026-03-01", "country": "US", "orders": "1", "revenue": "444.15"}
 GOLD_DB = "lakehouse_lh_x_gold"
@@ -48,6 +54,10 @@ TABLE = (
     "2026-03-01 | US      | 1      | 444.15 \n"
 )
 PRINTS = f"cat <<OUT\n-- daily_revenue (query $QUERY_ID, 0 bytes scanned, 3 ms)\n{TABLE}\nOUT\n"
+#: The demo query's result columns as Athena types them (GetQueryResults' ColumnInfo).
+COLUMNS = [("order_date", "date"), ("country", "varchar"), ("orders", "bigint"), ("revenue", "decimal")]
+#: What GetQueryResults returns for the query whose rows TABLE shows (Athena's raw text).
+RETURNED = [["2026-02-28", "DE", "2", "80.00"], ["2026-03-01", "US", "1", "444.15"]]
 
 
 @pytest.fixture
@@ -68,12 +78,39 @@ def athena(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         yield client
 
 
-def started(athena: Any, sql: str = DEMO_SQL, work_group: str = WORK_GROUP, database: str = GOLD_DB) -> str:
-    """A query as the script would have started it (the demo connection: the workgroup, Gold as database)."""
+def answers(
+    query_id: str,
+    rows: list[list[str | None]],
+    columns: list[tuple[str, str]] = COLUMNS,
+    labels: bool = True,
+) -> None:
+    """Make moto's GetQueryResults for ``query_id`` return ``rows`` (``None``: NULL), after a row of the column
+    labels as Athena starts a SELECT's result (``labels``); moto runs no SQL of its own."""
+    from moto.athena.models import QueryResults, athena_backends
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+
+    header = [[name for name, _ in columns]] if labels else []
+    athena_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].query_results[query_id] = QueryResults(
+        rows=[{"Data": [{} if v is None else {"VarCharValue": v} for v in row]} for row in header + rows],
+        column_info=[{"Name": name, "Type": kind} for name, kind in columns],
+    )
+
+
+def started(
+    athena: Any,
+    sql: str = DEMO_SQL,
+    work_group: str = WORK_GROUP,
+    database: str = GOLD_DB,
+    rows: list[list[str | None]] | None = None,
+) -> str:
+    """A query as the script would have started it (the demo connection: the workgroup, Gold as database),
+    returning ``rows`` (default ``RETURNED``, the rows ``TABLE`` prints)."""
     found = athena.start_query_execution(
         QueryString=sql, WorkGroup=work_group, QueryExecutionContext={"Database": database}
     )
-    return str(found["QueryExecutionId"])
+    query_id = str(found["QueryExecutionId"])
+    answers(query_id, RETURNED if rows is None else rows)
+    return query_id
 
 
 def checkout(tmp_path: Path, script: str | None = None) -> Path:
@@ -105,6 +142,78 @@ def test_the_script_running_the_demo_query_passes(athena: Any, tmp_path: Path) -
     assert outcome.measured == EXPECTED
     assert outcome.details["query_execution"]["Query"] == DEMO_SQL.strip()
     assert outcome.details["query_execution_id"] == query_id
+    assert outcome.details["rows_printed"] == outcome.details["rows_returned"] == 2
+
+
+US_LINE = "2026-03-01 | US      | 1      | 444.15 \n"
+DE_LINE = "2026-02-28 | DE      | 2      | 80.00  \n"
+
+
+@pytest.mark.parametrize(
+    ("script", "returned", "said"),
+    [
+        (
+            PRINTS.replace("80.00 ", "90.00 "),
+            RETURNED,
+            "its row 1 (2026-02-28 | DE | 2 | 90.00) is not a row Athena returned",
+        ),
+        (
+            PRINTS.replace(US_LINE, US_LINE + "2026-03-02 | FR      | 3      | 10.00  \n"),
+            RETURNED,
+            "printed 3 row(s) under query {id}, not the 2 GetQueryResults returned for it: "
+            "its row 3 (2026-03-02 | FR | 3 | 10.00) is not a row Athena returned",
+        ),
+        (
+            PRINTS.replace(DE_LINE, ""),
+            RETURNED,
+            "Athena's row 1 (2026-02-28 | DE | 2 | 80.00) is not among the rows it printed",
+        ),
+        (
+            PRINTS.replace(US_LINE, US_LINE + US_LINE),
+            RETURNED,
+            "its row 3 (2026-03-01 | US | 1 | 444.15) is printed 2 times; Athena returned it 1 time(s)",
+        ),
+        (
+            PRINTS,
+            [*RETURNED, ["2026-03-02", "FR", "3", "10.00"]],
+            "Athena's row 3 (2026-03-02 | FR | 3 | 10.00) is not among the rows it printed",
+        ),
+    ],
+    ids=["edited-other-row", "extra-row", "dropped-row", "repeated-row", "rows-left-out"],
+)
+def test_rows_printed_that_are_not_what_athena_returned_for_the_query_fail(
+    athena: Any, tmp_path: Path, script: str, returned: list[list[str | None]], said: str
+) -> None:
+    """The script ran the real demo query (its id reads back as the demo SQL, SUCCEEDED) and printed the expected
+    row, but not the rows GetQueryResults returns for that id. Before, each passed."""
+    query_id = started(athena, rows=returned)
+    outcome = judged(athena, checkout(tmp_path, script), query_id)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert outcome.measured == EXPECTED  # the expected row was printed: only the comparison catches it
+    assert said.format(id=query_id) in (outcome.reason or ""), outcome.reason
+    assert (outcome.reason or "").startswith(f"{SCRIPT} daily_revenue printed ")
+
+
+def test_rows_are_compared_as_a_multiset_of_values_as_the_cli_prints_them(athena: Any, tmp_path: Path) -> None:
+    """Healthy twins: rows in another order, a number printed with another scale, and no label row on
+    GetQueryResults' first page are the same rows; NULL and Athena's timestamp text as the CLI prints them."""
+    reordered = PRINTS.replace(DE_LINE, "").replace(US_LINE, US_LINE + DE_LINE.replace("80.00 ", "80.000"))
+    query_id = started(athena)
+    answers(query_id, RETURNED, labels=False)
+    outcome = judged(athena, checkout(tmp_path, reordered), query_id)
+    assert outcome.status is Status.PASSED, outcome.reason
+    typed = [("at", "timestamp"), ("flag", "boolean"), ("note", "varchar")]
+    answers("q-typed", [["2026-03-01 14:47:00.000", "true", None]], typed)
+    returned = returned_rows(athena, "q-typed")
+    assert returned.columns == ["at", "flag", "note"] and returned.rows == [["2026-03-01 14:47:00", "True", "NULL"]]
+    printed = parse_output(
+        "-- q (query q-typed, 0 bytes scanned, 1 ms)\n" + format_rows(["at", "flag", "note"], [(*returned.rows[0],)])
+    )["q"]
+    assert rows_difference(printed, returned) is None
+    printed.rows[0][1] = "False"
+    assert rows_difference(printed, returned) == (
+        "its row 1 (2026-03-01 14:47:00 | False | NULL) is not a row Athena returned"
+    )
 
 
 @pytest.mark.parametrize(
@@ -225,3 +334,74 @@ def test_no_built_cli_is_an_error_not_a_venv_build(tmp_path: Path) -> None:
     shutil.copy(project_root() / SCRIPT, tmp_path / SCRIPT)
     with pytest.raises(ScriptMissing, match=r"\.venv/bin/lakehouse does not exist \(run `make venv`\)"):
         run_script(tmp_path, ["daily_revenue"], {})
+
+
+HOLD = (
+    "import sys; from pathlib import Path; from lakehouse.stacklock import StackLock;"
+    "StackLock(Path(sys.argv[1])).acquire(); print('held', flush=True); sys.stdin.read()"
+)
+BUSY_STACK = "lh-busy01"
+
+
+def recorded_checkout(root: Path) -> Path:
+    """A checkout with the real script and the real CLI behind it, and an aws stack recorded as deployed: the
+    CLI attaches to it (its lock) before it reaches for any AWS endpoint."""
+    for folder in ("infra", "features"):
+        (root / folder).mkdir(parents=True)
+    (root / "pipeline").symlink_to(project_root() / "pipeline")
+    shutil.copy(project_root() / SCRIPT, root / SCRIPT)
+    cli = root / SCRIPT_CLI
+    cli.parent.mkdir(parents=True)
+    cli.write_text(f'#!/usr/bin/env bash\nexec {sys.executable} -m lakehouse.cli "$@"\n', encoding="utf-8")
+    cli.chmod(cli.stat().st_mode | stat.S_IXUSR)
+    home = root / ".lakehouse" / "stacks" / BUSY_STACK
+    home.mkdir(parents=True)
+    record = StackRecord(BUSY_STACK, "aws", "us-east-1", "deployed", "2026-12-06T10:00:00+00:00", outputs=OUTPUTS)
+    record.save(home / RECORD_FILE)
+    return root
+
+
+def test_a_stack_a_deploying_session_holds_is_one_line_from_the_cli_and_the_check_names_it(
+    athena: Any, tmp_path: Path
+) -> None:
+    """``lakehouse demo`` on a stack another session holds alone printed StackBusy's traceback (exit 1); now one
+    line and exit 3, which the check's reason quotes."""
+    root = recorded_checkout(tmp_path)
+    env = {"LAKEHOUSE_STACK_ID": BUSY_STACK, ROOT_ENV: str(root)}
+    home = root / ".lakehouse" / "stacks" / BUSY_STACK
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(home)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        run = run_script(root, ["daily_revenue"], env, timeout_s=60)
+    finally:
+        holder.kill()
+        holder.wait()
+    said = (
+        f"error: stack {BUSY_STACK}: it is in use by a running session (pid {holder.pid}), which deployed it and "
+        "holds it alone until it ends; run this again when that session has ended"
+    )
+    assert run.returncode == 3 and run.stderr.strip() == said, run.stderr
+    outcome = check_demo_script(run, "daily_revenue", EXPECTED, DEMO_SQL, athena, WORK_GROUP, GOLD_DB, set())
+    assert outcome.status is Status.FAILED
+    assert outcome.reason == f"{SCRIPT} daily_revenue exited 3: {said}"
+
+
+def test_inside_the_session_s_own_hold_the_cli_attaches(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Healthy twin: the session that holds the stack runs the script inside its hold (as exit check 2 does):
+    the CLI attaches and goes on (to name the demo query it does not have; no AWS call before that)."""
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    root = recorded_checkout(tmp_path)
+    session = StackLock(root / ".lakehouse" / "stacks" / BUSY_STACK)
+    session.acquire()
+    try:
+        shared, fds = child_env(session.path.parent)
+        env = {"LAKEHOUSE_STACK_ID": BUSY_STACK, ROOT_ENV: str(root), **shared}
+        run = run_script(root, ["no_such_query"], env, fds, timeout_s=60)
+    finally:
+        session.release()
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.strip().startswith("error: no demo query no_such_query (have: daily_revenue"), run.stderr
