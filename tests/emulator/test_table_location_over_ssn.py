@@ -5,6 +5,7 @@ UpdateTable at the folder of ``users`` (StorageDescriptor.Location), or at its m
 ``metadata_location`` parameter, as ``ALTER TABLE ... SET TBLPROPERTIES`` writes it). Main judged table
 locations only through DATA_LOCATION and CREATE_TABLE grants: with the Location repointed, the analyst's
 ``SELECT *`` of ``orders`` (its own metadata, its own columns) showed nothing, and the check passed.
+The same for a Hive table, ``orders_csv``, repointed by Athena's own ``ALTER TABLE ... SET LOCATION``.
 The healthy twin is the same lake before the repointing; a DATA_LOCATION grant to another role is listed by both
 ListPermissions readings and kept once.
 """
@@ -56,6 +57,13 @@ def lake(emulator: EmulatorHandle) -> Lake:
     with lake.cursor() as admin:
         admin.execute("INSERT INTO orders VALUES (10, 1), (11, 2)")
     lake.grant("analyst", {"Table": {"DatabaseName": DB, "Name": "orders"}}, ["SELECT"])
+    lake.client("s3").put_object(Bucket=lake.bucket, Key="orders_csv/part-0.csv", Body=b"10,1\n11,2\n")
+    with lake.cursor() as admin:
+        admin.execute(
+            "CREATE EXTERNAL TABLE orders_csv (order_id bigint, user_id bigint) "
+            f"ROW FORMAT DELIMITED FIELDS TERMINATED BY ',' LOCATION 's3://{lake.bucket}/orders_csv/'"
+        )
+    lake.grant("analyst", {"Table": {"DatabaseName": DB, "Name": "orders_csv"}}, ["SELECT"])
     lake.add_role("pipeline")
     location = {"DataLocation": {"ResourceArn": f"arn:aws:s3:::{lake.bucket}/orders"}}
     lake.grant("pipeline", location, ["DATA_LOCATION_ACCESS"])
@@ -127,4 +135,29 @@ def test_orders_repointed_at_the_users_metadata_fails(lake: Lake, repoint: Any) 
     grants = outcome.details["problems"]["grants"]
     assert any(
         f"on {DB}.orders" in p and f"its location {metadata} lies over the files of {DB}.users" in p for p in grants
+    ), grants
+
+
+@pytest.fixture
+def orders_csv_moved_back(lake: Lake) -> Iterator[None]:
+    """``orders_csv`` back at its own folder after the test, by Athena's ALTER TABLE as the move was made."""
+    yield
+    with lake.cursor() as admin:
+        admin.execute(f"ALTER TABLE orders_csv SET LOCATION 's3://{lake.bucket}/orders_csv/'")
+
+
+def test_a_hive_table_repointed_by_athena_alter_table_at_the_users_folder_fails(
+    lake: Lake, orders_csv_moved_back: None
+) -> None:
+    users = f"s3://{lake.bucket}/users/"
+    with lake.cursor() as admin:
+        admin.execute(f"ALTER TABLE orders_csv SET LOCATION '{users}'")
+    assert _table(lake, "orders_csv")["StorageDescriptor"]["Location"] == users
+    outcome = judge_security(read_security(_target(lake), _outputs(lake)))
+    assert outcome.status.value == "failed"
+    grants = outcome.details["problems"]["grants"]
+    assert any(
+        p.startswith(f"the analyst holds ['SELECT'] on {DB}.orders_csv through a table-level grant (every column), ")
+        and f"its location {users} lies over the files of {DB}.users" in p
+        for p in grants
     ), grants

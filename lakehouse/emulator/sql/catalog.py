@@ -410,6 +410,21 @@ class LakeCatalog:
             },
         )
 
+    def alter_hive(self, info: TableInfo, location: str | None, parameters: dict[str, str]) -> None:
+        """Glue UpdateTable of a Hive table as Athena's ALTER TABLE leaves it: a new Location, parameters merged.
+
+        The table is what GetTable answers now, cut to the fields UpdateTable's TableInput takes (botocore's
+        model says which), so everything else Glue holds on it (columns, serde, other parameters) stays.
+        """
+        table = self.glue.get_table(DatabaseName=info.database, Name=info.name)["Table"]
+        fields = self.glue.meta.service_model.shape_for("TableInput").members
+        table_input = {k: v for k, v in table.items() if k in fields}
+        if location is not None:
+            table_input.setdefault("StorageDescriptor", {})["Location"] = location
+        if parameters:
+            table_input["Parameters"] = {**(table_input.get("Parameters") or {}), **parameters}
+        self.glue.update_table(DatabaseName=info.database, TableInput=table_input)
+
     def put_view(self, database: str, name: str, sql: str, columns: list[tuple[str, str]], replace: bool) -> None:
         """A Presto view in Glue, shaped as Athena's CREATE [OR REPLACE] VIEW leaves it.
 

@@ -270,6 +270,30 @@ def properties(tree: exp.Expression) -> dict[str, str]:
     return out
 
 
+def alter_set(action: exp.Expression) -> tuple[str, str | list[tuple[str, str]]] | None:
+    """What an ``ALTER TABLE ... SET`` changes: ``("location", uri)`` or ``("tblproperties", [(key, value)])``.
+
+    Keys keep the case they are written in (Glue keeps a Hive table's parameters as given). None for any
+    other action (SERDEPROPERTIES, FILEFORMAT, ...), and for anything sqlglot read besides these.
+    """
+    if not isinstance(action, exp.AlterSet):
+        return None
+    given = {k for k, v in action.args.items() if v not in (None, [], False)}
+    location = action.args.get("location")
+    if given == {"location"} and isinstance(location, exp.Literal) and location.is_string:
+        return "location", location.name
+    props = action.expressions[0] if given == {"expressions"} and len(action.expressions) == 1 else None
+    if not isinstance(props, exp.Properties):
+        return None
+    pairs: list[tuple[str, str]] = []
+    for prop in props.expressions:
+        key, value = prop.this, prop.args.get("value")
+        if type(prop) is not exp.Property or not isinstance(key, exp.Literal) or not isinstance(value, exp.Literal):
+            return None  # SERDEPROPERTIES and the like are Property subclasses
+        pairs.append((key.name, value.name))
+    return "tblproperties", pairs
+
+
 def partition_exprs(tree: exp.Expression) -> list[exp.Expression]:
     """``PARTITIONED BY (...)`` entries (columns or transform calls), or a CTAS ``partitioning`` array."""
     props = tree.args.get("properties")

@@ -31,7 +31,7 @@ from lakehouse.emulator.sql import dialect
 from lakehouse.emulator.sql.access import Access
 from lakehouse.emulator.sql.catalog import PATH_COLUMN, LakeCatalog, TableInfo
 from lakehouse.emulator.sql.dialect import Statement, qualified, replace_table, to_duckdb
-from lakehouse.emulator.sql.errors import AccessDenied, AthenaError, where
+from lakehouse.emulator.sql.errors import AccessDenied, AthenaError, DdlRefusal, where
 from lakehouse.emulator.sql.restrict import cells_select, needs_rows_cut
 from lakehouse.emulator.sql.results import Column, athena_column, text
 from lakehouse.emulator.sql.scancache import ExactCache, Sources
@@ -40,6 +40,7 @@ SUPPORTED = (
     "SELECT, INSERT INTO, MERGE INTO, DELETE, UPDATE, CREATE TABLE (Iceberg), CREATE TABLE AS SELECT (Iceberg), "
     "CREATE EXTERNAL TABLE (CSV/text), DROP TABLE, CREATE [OR REPLACE] VIEW (Presto views, invoker rights), DROP VIEW, "
     "SHOW CREATE VIEW, CREATE/DROP DATABASE, ALTER TABLE ADD COLUMNS / SET TBLPROPERTIES (Iceberg), "
+    "ALTER TABLE SET LOCATION / SET TBLPROPERTIES (Hive), "
     "SHOW TABLES/DATABASES/COLUMNS, DESCRIBE, information_schema.schemata/tables/columns"
 )
 #: ``CREATE [OR REPLACE] VIEW name AS <query>``: the query's own text, kept as the view's ``originalSql``.
@@ -64,6 +65,28 @@ _ICEBERG_TYPES: dict[str, pa.DataType] = {
 #: pyiceberg's type names as Athena's DESCRIBE shows them.
 _HIVE_NAMES = {"long": "bigint", "integer": "int", "timestamptz": "timestamp with time zone", "binary": "binary"}
 _NOT_IN_ICEBERG_DDL = {"TINYINT", "SMALLINT", "VARCHAR", "CHAR"}
+#: The table properties Athena sets on an Iceberg table (any case); any other key fails with
+#: ``Unsupported table property key: <key>`` (Athena's "Specify table properties" list, and the
+#: ``write.data.path`` / ``write.object-storage.path`` keys its ALTER TABLE SET TBLPROPERTIES page names).
+ICEBERG_TABLE_PROPERTIES = frozenset(
+    {
+        "table_type",
+        "format",
+        "write_compression",
+        "compression_level",
+        "optimize_rewrite_data_file_threshold",
+        "optimize_rewrite_delete_file_threshold",
+        "vacuum_min_snapshots_to_keep",
+        "vacuum_max_snapshot_age_seconds",
+        "vacuum_max_metadata_files_to_keep",
+        "write_target_data_file_size_bytes",
+        "write_data_path_enabled",
+        "write.data.path",
+        "write.object-storage.path",
+    }
+)
+#: How Athena fails SET LOCATION (and REPLACE COLUMNS, ADD/DROP PARTITION) on an Iceberg table.
+ICEBERG_REFUSES = "Query type not supported by Athena Iceberg at this time"
 
 _MISSING_COLUMN = (
     re.compile(r'Referenced column "([^"]+)" not found'),
@@ -571,7 +594,12 @@ class Engine:
         return Outcome("DROP_DATABASE")
 
     def _run_alter(self, run: _Run) -> Outcome:
-        """ALTER TABLE: ALTER on the table first; ADD COLUMNS and SET TBLPROPERTIES on Iceberg tables."""
+        """ALTER TABLE: ALTER on the table first, then what Athena's DDL does with the table's format.
+
+        Iceberg: ADD COLUMNS, SET TBLPROPERTIES (Athena's keys only); SET LOCATION is refused as Athena
+        refuses it. Hive: SET LOCATION and SET TBLPROPERTIES, a Glue UpdateTable. Everything is checked
+        before anything is changed.
+        """
         tree = run.tree()
         target = tree.this
         if not isinstance(target, exp.Table) or str(tree.args.get("kind") or "").upper() != "TABLE":
@@ -579,26 +607,64 @@ class Engine:
         info = run.resolve(target)
         run.require(info, {"ALTER"}, target)
         actions = tree.args.get("actions") or []
-        if info.kind == "iceberg" and actions and all(isinstance(a, (exp.Schema, exp.AlterSet)) for a in actions):
-            with self.catalog.writing(info):
-                table = self.catalog.load_iceberg(info)
-                with table.transaction() as tx:
-                    for action in actions:
-                        if isinstance(action, exp.Schema):
-                            added = [
-                                pa.field(c.name.lower(), _iceberg_type(run.sql, c.args["kind"]))
-                                for c in action.expressions
-                            ]
-                            with tx.update_schema() as update:
-                                update.union_by_name(pa.schema(added))
-                        else:
-                            tx.set_properties(dialect.properties(action))
-            return Outcome("ALTER_TABLE")
-        raise AthenaError(
-            "NOT_SUPPORTED",
-            f"{where(run.sql, target)}this ALTER TABLE is not supported by the local Athena emulator "
-            "(supported: ADD COLUMNS, SET TBLPROPERTIES on Iceberg tables)",
-        )
+        if actions and not tree.args.get("options") and target.args.get("partition") is None:
+            if info.kind == "iceberg":
+                return self._alter_iceberg(run, info, actions, target)
+            if info.kind == "hive":
+                return self._alter_hive(run, info, actions, target)
+        raise _alter_not_emulated(run.sql, target)
+
+    def _alter_iceberg(self, run: _Run, info: TableInfo, actions: list[exp.Expression], target: exp.Table) -> Outcome:
+        added: list[pa.Field] = []
+        properties: dict[str, str] = {}
+        for action in actions:
+            if isinstance(action, exp.Schema):
+                added += [pa.field(c.name.lower(), _iceberg_type(run.sql, c.args["kind"])) for c in action.expressions]
+                continue
+            change = dialect.alter_set(action)
+            if change is None:
+                raise _alter_not_emulated(run.sql, target)
+            if change[0] == "location":  # measured on Athena: started, then FAILED with these words
+                raise DdlRefusal("NOT_SUPPORTED", ICEBERG_REFUSES)
+            assert isinstance(change[1], list)
+            for key, value in change[1]:
+                if key.lower() not in ICEBERG_TABLE_PROPERTIES:
+                    raise DdlRefusal("UNSUPPORTED_TABLE_PROPERTY", f"Unsupported table property key: {key}")
+                if key.lower() != "table_type":
+                    properties[key.lower()] = value
+                elif value.upper() != "ICEBERG":  # the table's format, not a property: what Athena does is unmeasured
+                    raise _alter_not_emulated(run.sql, target)
+        with self.catalog.writing(info):
+            table = self.catalog.load_iceberg(info)
+            with table.transaction() as tx:
+                if added:
+                    with tx.update_schema() as update:
+                        update.union_by_name(pa.schema(added))
+                if properties:
+                    tx.set_properties(properties)
+        return Outcome("ALTER_TABLE")
+
+    def _alter_hive(self, run: _Run, info: TableInfo, actions: list[exp.Expression], target: exp.Table) -> Outcome:
+        location: str | None = None
+        parameters: dict[str, str] = {}
+        for action in actions:
+            change = dialect.alter_set(action)
+            if change is None:
+                raise _alter_not_emulated(run.sql, target)
+            if change[0] == "location":
+                assert isinstance(change[1], str)
+                location = change[1]
+                if not location.startswith("s3://"):
+                    raise AthenaError(
+                        "GENERIC_USER_ERROR",
+                        f"{where(run.sql, target)}Invalid location {location} for table. Only S3 locations are allowed",
+                    )
+            else:
+                assert isinstance(change[1], list)
+                parameters.update(change[1])
+        with self.catalog.writing(info):
+            self.catalog.alter_hive(info, location, parameters)
+        return Outcome("ALTER_TABLE")
 
     # -- utility ------------------------------------------------------------------------------
 
@@ -1363,6 +1429,15 @@ def _name_unnamed_columns(query: exp.Expression) -> None:
 def _like(names: list[str], pattern: str) -> list[str]:
     """SHOW ... LIKE: Hive-style ``*`` wildcards, alternatives separated by ``|``."""
     return [n for n in names if any(fnmatch.fnmatch(n, p.strip()) for p in pattern.split("|"))]
+
+
+def _alter_not_emulated(sql: str, target: exp.Table) -> AthenaError:
+    return AthenaError(
+        "NOT_SUPPORTED",
+        f"{where(sql, target)}this ALTER TABLE is not supported by the local Athena emulator "
+        "(supported: ADD COLUMNS and SET TBLPROPERTIES on Iceberg tables, SET LOCATION and SET TBLPROPERTIES "
+        "on Hive tables)",
+    )
 
 
 def _iceberg_type(sql: str, kind: exp.DataType) -> pa.DataType:

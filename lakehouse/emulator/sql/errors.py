@@ -25,6 +25,7 @@ ERROR_TYPES = {
     "PERMISSION_DENIED": 1013,
     "EXCEEDED_SCAN_LIMIT": 1014,
     "NUMERIC_VALUE_OUT_OF_RANGE": 1015,
+    "UNSUPPORTED_TABLE_PROPERTY": 1200,  # the ErrorType Athena gave "Unsupported table property key" (measured)
     "GENERIC_USER_ERROR": 1000,
     "GENERIC_INTERNAL_ERROR": 2000,
 }
@@ -49,6 +50,21 @@ class AccessDenied(AthenaError):
 
     def __init__(self, message: str) -> None:
         super().__init__("PERMISSION_DENIED", message)
+        self.args = (message,)
+
+    @property
+    def reason(self) -> str:
+        return str(self.args[0])
+
+
+class DdlRefusal(AthenaError):
+    """Athena's DDL engine said no (Hive or Iceberg DDL): the reason is its own sentence, with no Trino error name.
+
+    ``name`` picks the ErrorType only (``ERROR_TYPES``).
+    """
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(name, message)
         self.args = (message,)
 
     @property
