@@ -12,7 +12,10 @@ Only an alarm that can tell of this fault is listened to: one on the metric this
 publishes (the pipeline's namespace, the one dimension ``StackId`` = this stack; ``watches_another_metric``),
 and whose condition the faulty run's own datapoint raises, evaluated as CloudWatch evaluates it: an M-of-N alarm
 (``DatapointsToAlarm`` M of ``EvaluationPeriods`` N) needs M breaching periods, and the fault puts one
-(``not_breached_by_the_fault``). An alarm on
+(``not_breached_by_the_fault``). Runs can share a period (settle.py): CloudWatch aggregates every datapoint of
+the period with the alarm's statistic, so the fault's period is judged on what every run of the chaos round
+published into it (``Published``); when a run's time or values there are unknown, it cannot be judged
+(``UnknownPeriod``: the KPI is an error, not a guess). An alarm on
 another stack's metric of the same name, or one in ALARM for another reason, is never the detection. Nor is
 a message that arrives after the injection but tells of an earlier change (a late delivery, an alarm already in
 ALARM): the alarm must have changed to ALARM after the injection (``detection.not_this_faults``).
@@ -20,6 +23,7 @@ ALARM): the alarm must have changed to ALARM after the injection (``detection.no
 
 from __future__ import annotations
 
+import math
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +40,22 @@ BREACHES: dict[str, tuple[Callable[[float, float], bool], str]] = {
     "LessThanThreshold": (operator.lt, "<"),
     "LessThanOrEqualToThreshold": (operator.le, "<="),
 }
+
+
+@dataclass(frozen=True)
+class Published:
+    """What one pipeline run of the chaos round put into CloudWatch: its datapoints share one Timestamp.
+
+    ``at``: epoch seconds (None: the run recorded none); ``values``: metric -> value (None: unknown what it put).
+    """
+
+    run: str
+    at: float | None
+    values: Mapping[str, float] | None
+
+
+class UnknownPeriod(ValueError):
+    """A run of the round may have published into the fault's period, but its time or value is unknown."""
 
 
 @dataclass
@@ -68,6 +88,8 @@ class Timeline:
     before: dict[str, Any] = field(default_factory=dict)
     #: ALARM messages of the listened alarms that were not this fault's detection, and why (stale, late).
     refused: list[str] = field(default_factory=list)
+    #: Why no alarm could be judged (``UnknownPeriod``): the fault's detection is unknown, not failed.
+    undecided: str | None = None
 
     @property
     def detect_s(self) -> float | None:
@@ -115,6 +137,7 @@ class Timeline:
             "spent_s": {k: round(v, 1) for k, v in self.spent.items()},
             "settle": self.settle,
             "problem": self.problem,
+            "undecided": self.undecided,
             "skipped": self.skipped,
         }
 
@@ -209,6 +232,40 @@ def rule_of(alarm: Mapping[str, Any], treat_missing_data: str | None = None) -> 
         return str(err)
 
 
+def _fault_period(
+    rule: cloudwatch_eval.AlarmRule, metric: str, value: float, at: float | None, others: Sequence[Published]
+) -> tuple[list[cloudwatch_eval.Sample], list[str]]:
+    """The datapoints of ``metric`` in the faulty run's period (its own first) and the other runs' evidence.
+
+    Raises ``UnknownPeriod`` naming the run when one may have published ``metric`` there but its time or value
+    is not known: CloudWatch's aggregate of the period cannot then be computed.
+    """
+    period = rule.period
+    mine = None if at is None else math.floor(at / period)
+    samples = [cloudwatch_eval.Sample.value(at or 0.0, value)]
+    shared: list[str] = []
+    for run in others:
+        if run.values is not None and metric not in run.values:
+            continue
+        if run.at is None or mine is None:
+            what = f"published {metric}" if run.values is not None else f"may have published {metric}"
+            when = "recorded no publication time" if run.at is None else "the faulty run recorded no time"
+            raise UnknownPeriod(
+                f"run {run.run} {what} and {when}: whether it shares the faulty run's {period} s "
+                "period (which CloudWatch aggregates) is unknown"
+            )
+        if math.floor(run.at / period) != mine:
+            continue
+        if run.values is None:
+            raise UnknownPeriod(
+                f"run {run.run} published into the faulty run's {period} s period, but what it published is "
+                f"unknown: CloudWatch's {rule.stat_name} of the period cannot be computed"
+            )
+        samples.append(cloudwatch_eval.Sample.value(run.at, run.values[metric]))
+        shared.append(f"{run.run}'s {run.values[metric]:g}")
+    return samples, shared
+
+
 def alone(rule: cloudwatch_eval.AlarmRule, value: float, at: float) -> cloudwatch_eval.Verdict:
     """The state CloudWatch reaches on one run's datapoint ``value`` at ``at`` (epoch s), every other period empty."""
     evaluated = cloudwatch_eval.buckets(rule, [cloudwatch_eval.Sample.value(at, value)], at)
@@ -224,16 +281,24 @@ def _m_of_n(rule: cloudwatch_eval.AlarmRule) -> str:
 
 
 def not_breached_by_the_fault(
-    name: str, alarm: Mapping[str, Any], faulty: Mapping[str, float], at: float = 0.0
+    name: str,
+    alarm: Mapping[str, Any],
+    faulty: Mapping[str, float],
+    at: float | None = 0.0,
+    others: Sequence[Published] = (),
 ) -> str | None:
-    """Why the faulty run's own datapoint does not raise alarm ``name`` (None: it does).
+    """Why the faulty run's datapoint does not raise alarm ``name`` (None: it does).
 
-    ``faulty``: metric -> the value the one run after the fault published, at ``at`` (epoch seconds; only the
-    period it falls in matters). The alarm is evaluated as CloudWatch does (``lakehouse.emulator.alarms``) on
-    that datapoint with every other period not breaching: only then does its ALARM prove the fault. An M-of-N
+    ``faulty``: metric -> the value the one run after the fault published, at ``at`` (epoch seconds; None: not
+    recorded); ``others``: the chaos round's earlier runs. CloudWatch aggregates every datapoint of a period with
+    the alarm's statistic, so the fault's period holds the faulty run's value and those of the runs that published
+    into the same period (a settle run a few seconds before): a ``Minimum`` of a healthy and a faulty value is the
+    healthy one, a ``Sum`` adds both. The alarm is evaluated as CloudWatch does (``lakehouse.emulator.alarms``) on
+    that period with every other period not breaching: only then does its ALARM prove the fault. An M-of-N
     alarm (M > 1) needs M breaching periods, and the fault put one: an ALARM of it counts other periods (an
     earlier fault's run, missing data treated as breaching), so its message is not this fault's. So does an
-    alarm whose condition that value does not meet: it goes to ALARM, if at all, for another reason.
+    alarm whose condition the period does not meet: it goes to ALARM, if at all, for another reason.
+    Raises ``UnknownPeriod`` when an earlier run may share the period but its time or values are unknown.
     """
     condition = _condition(alarm)
     if condition is None:
@@ -245,20 +310,27 @@ def not_breached_by_the_fault(
     shown = f"alarm {name} ({metric} {statistic} {symbol} {threshold:g})"
     if metric not in faulty:
         return f"the faulty run published no {metric}, so {shown} cannot have seen the fault"
-    value = _one_point(statistic, faulty[metric])
-    if not compare(value, threshold):
-        return (
-            f"the faulty run's {metric} {statistic} = {value:g} does not breach {shown}: "
-            "an ALARM of it would be for another reason, not this fault"
-        )
     rule = rule_of(alarm, treat_missing_data="notBreaching")
     if isinstance(rule, str):
         return f"{shown} is not an alarm CloudWatch evaluates ({rule}): the fault cannot be shown to raise it"
-    verdict = alone(rule, faulty[metric], at)
+    samples, shared = _fault_period(rule, metric, faulty[metric], at, others)
+    value = cloudwatch_eval.aggregate(rule, samples)
+    if value is None:  # an Average of no count: cannot happen with one datapoint or more
+        return f"the fault's period holds no {metric} datapoint CloudWatch can aggregate for {shown}"
+    whose = f"the faulty run's {metric} {statistic} = {value:g}"
+    if shared:
+        whose = (
+            f"the fault's period's {metric} {statistic} = {value:g} (CloudWatch aggregates the faulty run's "
+            f"{faulty[metric]:g} with {', '.join(shared)}, published in the same {rule.period} s period)"
+        )
+    if not compare(value, threshold):
+        return f"{whose} does not breach {shown}: an ALARM of it would be for another reason, not this fault"
+    now = max(s.timestamp for s in samples)
+    verdict = cloudwatch_eval.evaluate(rule, cloudwatch_eval.buckets(rule, samples, now), cloudwatch_eval.OK, now)
     if verdict.state == cloudwatch_eval.ALARM:
         return None
     return (
-        f"the faulty run's {metric} {statistic} = {value:g} breaches {shown} in one period, but the alarm has "
+        f"{whose} breaches {shown} in one period, but the alarm has "
         f"{_m_of_n(rule)}, and the fault's one run puts one datapoint: CloudWatch stays {verdict.state} on it alone, "
         "so an ALARM of it counts other periods (an earlier run's datapoints, missing data treated as breaching), "
         "not this fault"
@@ -344,6 +416,9 @@ def judge_mttr(timelines: Sequence[Timeline], threshold_s: float, catalogue: Seq
     for t in ran:
         if t.problem is None and t.total_s is None:
             problems.append(f"fault {t.fault}: no complete timeline (not detected or not recovered)")
+    undecided = all(t.undecided and t.recovered_at is not None for t in ran if t.problem)
+    if problems and undecided and not (catalogue and left_out(timelines, catalogue)):
+        return Outcome.error("; ".join(problems), threshold_s, details, measured)
     if problems:
         return Outcome.judged(False, measured, threshold_s, "; ".join(problems), details)
     mean = float(measured["mean_s"])

@@ -19,7 +19,9 @@ from lakehouse.chaos.delivery import read_deaf_alarms
 from lakehouse.chaos.detection import alarms_before, loud_before, not_this_faults
 from lakehouse.chaos.faults import ChaosContext, Fault
 from lakehouse.chaos.mttr import (
+    Published,
     Timeline,
+    UnknownPeriod,
     fires_without_the_fault,
     missing_alarms,
     not_breached_by_the_fault,
@@ -142,30 +144,47 @@ def published_values(scheduled: ScheduledRun) -> dict[str, float]:
     return {str(k): float(v) for k, v in values.items()}
 
 
+def published(scheduled: ScheduledRun, run: str) -> Published:
+    """What the run put into CloudWatch, for the periods it shares with others; None where it recorded nothing."""
+    metrics = scheduled.result.metrics
+    stamp = (metrics or {}).get("published_at")
+    at = float(stamp) if isinstance(stamp, int | float) else None
+    if metrics is None or not isinstance(metrics.get("values"), dict):
+        return Published(run, at, None)
+    return Published(run, at, published_values(scheduled))
+
+
 def listened_alarms(
     ctx: ChaosContext,
     names: Sequence[str],
     described: Mapping[str, Mapping[str, Any]],
     faulty: Mapping[str, float],
-    at: float = 0.0,
-) -> tuple[set[str], dict[str, str]]:
-    """The fault's alarms whose ALARM message can be its detection, and why each other one cannot.
+    at: float | None = 0.0,
+    others: Sequence[Published] = (),
+) -> tuple[set[str], dict[str, str], list[str]]:
+    """The fault's alarms whose ALARM message can be its detection, why each other one cannot, and which of
+    those could not be judged at all (``UnknownPeriod``).
 
-    Usable (in CloudWatch, notifying, on this stack's metric) and raised by the faulty run's own datapoint
-    (published at ``at``), M-of-N evaluated as CloudWatch does.
+    Usable (in CloudWatch, notifying, on this stack's metric) and raised by the fault's period (the faulty run's
+    datapoint at ``at`` with the ``others`` runs' in the same period), M-of-N evaluated as CloudWatch does.
     """
     listen: set[str] = set()
     ignored: dict[str, str] = {}
+    unknown: list[str] = []
     for name in names:
         alarm = described.get(name)
         why = unusable(name, alarm, ctx.stack_id)
         if why is None and alarm is not None:
-            why = not_breached_by_the_fault(name, alarm, faulty, at)
+            try:
+                why = not_breached_by_the_fault(name, alarm, faulty, at, others)
+            except UnknownPeriod as err:
+                why = f"alarm {name} cannot be judged: {err}"
+                unknown.append(name)
         if why is None:
             listen.add(name)
         else:
             ignored[name] = why
-    return listen, ignored
+    return listen, ignored, unknown
 
 
 def _pipeline(scheduled: ScheduledRun) -> dict[str, Any]:
@@ -200,6 +219,7 @@ def run_fault(
     def ran(scheduled: ScheduledRun, key: str) -> ScheduledRun:
         tl.pipeline[key] = _pipeline(scheduled)
         pace.last_published_at = published_at(scheduled)
+        pace.runs.append(published(scheduled, f"{fault.name}/{key}"))
         return scheduled
 
     def scheduled_run() -> ScheduledRun:
@@ -239,11 +259,14 @@ def run_fault(
     tl.injection = injection.did
     tl.spent["inject"] = time.monotonic() - started
     started = time.monotonic()
+    earlier = list(pace.runs)  # the round's runs so far: one may share the faulty run's period
     after = ran(run_from_bronze(ctx, criteria.lineage, scratch / fault.name / "after-fault"), "after_fault")
     tl.spent["run_after_fault"] = time.monotonic() - started
-    listen = set(names)
+    listen: set[str] = set(names)
+    unknown: list[str] = []
     if described is not None:
-        listen, tl.ignored = listened_alarms(ctx, names, described, published_values(after), published_at(after))
+        at = published(after, "after_fault").at
+        listen, tl.ignored, unknown = listened_alarms(ctx, names, described, published_values(after), at, earlier)
     started = time.monotonic()
 
     def why_not(message: AlarmMessage) -> str | None:
@@ -259,6 +282,8 @@ def run_fault(
             f"fault {fault.name}: none of its alarms can tell of it, so no message is its detection: "
             + "; ".join(tl.ignored.values())
         )
+        if unknown:  # the period CloudWatch judges cannot be rebuilt: no verdict rather than a guess
+            tl.undecided = "; ".join(tl.ignored[n] for n in unknown)
     elif message is None:
         tl.problem = (
             f"fault {fault.name}: no ALARM message of {' or '.join(n for n in names if n in listen)} arrived "

@@ -23,7 +23,10 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lakehouse.chaos.mttr import Published
 
 #: Longest wait between two reads of the alarms' state when no notification wakes the loop (an alarm
 #: that leaves ALARM for INSUFFICIENT_DATA notifies no action of this stack).
@@ -42,6 +45,8 @@ class Pace:
     """When the chaos loop's last pipeline run published its metrics (epoch seconds; None: not yet known)."""
 
     last_published_at: float | None = None
+    #: What each run of the chaos loop published, oldest first: runs sharing the fault's period count in it.
+    runs: list[Published] = field(default_factory=list)
 
 
 @dataclass
