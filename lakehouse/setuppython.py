@@ -15,11 +15,23 @@ installs that version. setup-python reads ``python-version`` as a node-semver ve
   day of the run and on the runner image's tool cache (``check-latest: false``, the default, keeps the cached one),
   neither of which the workflow names: no version is assumed for it (a fixed guess such as "3.x is 3.13" would pass a
   run made when it was 3.12, or on an image that lags);
-- anything else (a ``.python-version`` file's, an expression): not this module's (``workflows.job_pythons``: None).
+- anything else (an expression): not this module's (``workflows.job_pythons``: None).
+
+``python-version-file`` (used only when ``python-version`` is not given) is read from the commit
+(:func:`version_file_pythons`) where its reading is the same in every setup-python release: a file that does not
+exist fails the step (docs/advanced-usage.md, "Using the python-version-file input": "If the file that was supplied
+to python-version-file input doesn't exist, the action will fail with error"), and a plain file (``.python-version``)
+holding one version on one line gives that version (src/utils.ts: up to v5, ``getVersionInputFromPlainFile``, the
+whole file trimmed; since v6 (#787), ``getVersionsInputFromPlainFile``, each line not empty nor ``#``, up to a
+``/``). The rest is read differently by release or beyond this module, so it stays with the run: a plain file of
+several lines, comments or a ``3.12/envs/x`` pointer (one version before v6, several since), ``.tool-versions``
+(read as asdf's only since v5.5, #1043), ``pyproject.toml`` (PEP 440's ``requires-python`` turned into a node-semver
+range: ``,`` made a space, ``semver.validRange(loose)``; PEP 440 is not node-semver) and ``Pipfile``.
 """
 
 from __future__ import annotations
 
+import posixpath
 import re
 
 #: A version with no upper bound (``>=3.10``).
@@ -139,3 +151,27 @@ def _after(parts: tuple[int, ...]) -> Version:
     """The first version past every one ``parts`` names (``3.12``: 3.13.0; ``3``: 4.0.0; ``3.12.4``: 3.12.5)."""
     last = len(parts) - 1
     return _pad((*parts[:last], parts[last] + 1))
+
+
+def version_file_pythons(path: str, text: str | None) -> tuple[tuple[str, ...] | None, str]:
+    """The versions setup-python reads from its ``python-version-file`` ``path``, whose text (at the commit) is
+    ``text`` (None: no such file); None, with why, when that is not the same in every release (module doc)."""
+    if text is None:
+        return None, (
+            f'its python-version-file `{path}` is not in the commit: setup-python fails there ("The specified python '
+            "version file at: ... doesn't exist\"), and what the job would run with only the run knows"
+        )
+    name = posixpath.basename(path)
+    if path.endswith(".toml") or ".tool-versions" in path or "Pipfile" in path:
+        return None, (
+            f"its python-version-file `{path}` is a {name}: setup-python releases read it differently (or PEP 440's "
+            "requires-python as a node-semver range), so which Python it sets up only the run knows"
+        )
+    lines = [line.strip() for line in text.strip().splitlines()]
+    if len(lines) != 1 or not lines[0] or lines[0].startswith("#") or "/" in lines[0]:
+        return None, (
+            f"its python-version-file `{path}` is not one version on one line: setup-python before v6 reads the whole "
+            "file as one version, v6 and later each line not empty nor a # comment, up to a `/`; which Python it sets "
+            "up depends on the release, so only the run knows"
+        )
+    return (lines[0],), ""

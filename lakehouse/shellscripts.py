@@ -296,6 +296,8 @@ class ScriptFollower:
         #: The Python versions the job of the step being followed sets up (``lakehouse.workflows.job_pythons``), for
         #: a tox env that asks for one; None: only the run knows.
         self.job_pythons: tuple[str, ...] | None = None
+        #: Why only the run knows them, when ``job_pythons`` is None and the workflow says (a version file).
+        self.job_pythons_why = ""
         #: Above 0 while following what may not run (a ``pre``/``post`` script only the run knows runs): judged, its
         #: tests not counted.
         self._uncounted = 0
@@ -718,7 +720,7 @@ class ScriptFollower:
         """Whether an ``actions/setup-python`` step of the job (``job_pythons``) installs one of ``versions``
         (``lakehouse.setuppython``): True, False, or None with why only the run knows."""
         if self.job_pythons is None:
-            return None, "whether the job sets up that Python only the run knows"
+            return None, self.job_pythons_why or "whether the job sets up that Python only the run knows"
         answers = [setup_gives(v, installed) for v in versions for installed in self.job_pythons]
         if any(gives for gives, _ in answers):
             return True, ""

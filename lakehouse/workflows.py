@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import functools
 import json
+import posixpath
 import re
 import sys
 from collections.abc import Sequence
@@ -54,7 +55,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from lakehouse.config import project_root
-from lakehouse.shellscripts import ScriptFollower, checkout_lister, checkout_reader
+from lakehouse.setuppython import version_file_pythons
+from lakehouse.shellscripts import ReadFile, ScriptFollower, checkout_lister, checkout_reader
 from lakehouse.shellstatus import (
     ACTION_PATH,
     ACTION_PATH_WORD,
@@ -243,48 +245,78 @@ def _run_in(follow: Follow, folder: str) -> Follow:
 
 
 _SETUP_PYTHON = "actions/setup-python@"
+_CHECKOUT = "actions/checkout@"
 _MATRIX_VALUE = re.compile(r"^\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}$")
 
 
-def job_pythons(document: dict[str, Any], where: str) -> tuple[str, ...] | None:
+def job_pythons(document: dict[str, Any], where: str, read: ReadFile | None = None) -> tuple[str, ...] | None:
     """The Python versions the ``actions/setup-python`` steps before a workflow step install in its job (a
     ``python-version`` string, its lines or list, ``${{ matrix.x }}`` read from the job's matrix: each cell has one
-    of them); ``()``: none. None when only the run knows (another expression, ``python-version-file``, a local action
-    before it, which may install one, a step of no workflow job). The runner image's own Python is not counted: the
-    workflow does not say which image ``runs-on`` gets."""
+    of them; a ``python-version-file`` of the checkout ``read`` gives, :func:`job_python_setup`); ``()``: none.
+    None when only the run knows (another expression, a version file not read, a local action before it, which may
+    install one, a step of no workflow job). The runner image's own Python is not counted: the workflow does not say
+    which image ``runs-on`` gets."""
+    return job_python_setup(document, where, read)[0]
+
+
+def job_python_setup(
+    document: dict[str, Any], where: str, read: ReadFile | None = None
+) -> tuple[tuple[str, ...] | None, str]:
+    """:func:`job_pythons`, and why only the run knows when it does (empty: a generic reason is the reader's).
+    ``read``: a file of the commit the checkout holds (None: no file is read, a ``python-version-file`` stays the
+    run's)."""
     parts = where.split("/")
     if len(parts) < 4 or parts[0] != "jobs" or not parts[3].isdigit():
-        return None
+        return None, ""
     job = (document.get("jobs") or {}).get(parts[1])
     if not isinstance(job, dict):
-        return None
+        return None, ""
     steps = job.get("steps")
     if not isinstance(steps, list):
-        return None
+        return None, ""
     found: list[str] = []
-    for step in steps[: int(parts[3])]:
+    for number, step in enumerate(steps[: int(parts[3])]):
         uses = str(step.get("uses") or "") if isinstance(step, dict) else ""
         if uses.startswith("./"):
-            return None
+            return None, ""
         if not uses.startswith(_SETUP_PYTHON):
             continue
         value = (step.get("with") or {}).get("python-version")
         values = value if isinstance(value, list) else str(value).split("\n") if value is not None else []
         versions = [str(v).strip() for v in values if str(v).strip()]
         if not versions:
-            return None  # python-version-file, or .python-version: the file's, not read here
+            from_file, why = _version_file(steps[:number], step, read)
+            if from_file is None:
+                return None, why and f"the job's step jobs/{parts[1]}/steps/{number} ({uses}): {why}"
+            versions = list(from_file)
         for version in versions:
             matrix = _MATRIX_VALUE.match(version)
             if matrix is not None:
                 cells = _matrix_values(job, matrix.group(1))
                 if cells is None:
-                    return None
+                    return None, ""
                 found += cells
             elif "${{" in version:
-                return None
+                return None, ""
             else:
                 found.append(version)
-    return tuple(found)
+    return tuple(found), ""
+
+
+def _version_file(before: list[Any], step: dict[str, Any], read: ReadFile | None) -> tuple[tuple[str, ...] | None, str]:
+    """The versions of a setup-python step's ``python-version-file`` (``lakehouse.setuppython``), a path from the
+    workspace, where ``actions/checkout`` puts the commit unless told a ``path`` or another ``repository``; None with
+    why when only the run knows (no file named: setup-python's default, which changed between releases)."""
+    named = str((step.get("with") or {}).get("python-version-file") or "").strip()
+    if read is None or not named:
+        return None, ""
+    checkouts = [s.get("with") or {} for s in before if isinstance(s, dict) and _CHECKOUT in str(s.get("uses") or "")]
+    if "${{" in named or named.startswith("/") or any("path" in w or "repository" in w for w in checkouts):
+        return None, f"its python-version-file `{named}` is a file only the run places"
+    path = posixpath.normpath(named)
+    if path.startswith(".."):
+        return None, f"its python-version-file `{named}` is outside the checkout"
+    return version_file_pythons(path, read(path))
 
 
 def _matrix_values(job: dict[str, Any], key: str) -> list[str] | None:
@@ -409,7 +441,8 @@ def masked_failure_problems(
             cwd = ScriptFollower.folder(with_action_path(folder, action), "", ())
         origin = f"{path}: {where}/run: step {label}"
         if scripts is not None:  # what tox may skip for a missing interpreter (a composite action's caller: unknown)
-            scripts.job_pythons = job_pythons(document, where) if action_folder is None else None
+            setup = job_python_setup(document, where, scripts.read) if action_folder is None else (None, "")
+            scripts.job_pythons, scripts.job_pythons_why = setup
         follow = scripts.hook(cwd or "", origin=origin) if scripts is not None else None
         if follow is not None and cwd is None:
             follow = _run_in(follow, folder)

@@ -39,7 +39,10 @@ every one its state holds) bills idle the same way and is held to the same rule.
 Runner is not offered (botocore's endpoint data, ``lakehouse.catalog.regions.offers``; unless its state holds a
 service there) has no App Runner endpoint to
 list: it is skipped with a note in the evidence (``details['notes']``); one that offers it and does not answer is an
-error. Each region's schedules are listed once (:class:`ScheduleListings`) and shared by all the services judged.
+error. The same holds for EventBridge Scheduler (``offers("scheduler", ...)``, unless its state holds a schedule
+there): a region without it is not listed, with a note; a service whose own region has none cannot be paused (a
+schedule elsewhere pauses its own region's service), and is named so. Each region's schedules are listed once
+(:class:`ScheduleListings`) and shared by all the services judged.
 A paused service is resumed to be asked and paused again afterwards (``lakehouse.catalog.service.answering``).
 """
 
@@ -59,7 +62,8 @@ import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.catalog.model import CatalogError, Entity, load_catalog, parse_ref, served_ref
-from lakehouse.catalog.regions import StackRegions, not_offered_note, resource_region, stack_regions
+from lakehouse.catalog.regions import StackRegions, not_offered_note, offers, resource_region, stack_regions
+from lakehouse.catalog.regions import source as offered_source
 from lakehouse.catalog.service import (
     USABLE,
     CatalogServiceError,
@@ -155,7 +159,7 @@ class CatalogReadback:
     others: list[StackService] = field(default_factory=list)
     #: The stack's region (its services in another region are named with theirs).
     region: str = ""
-    #: What was not read and why it need not be (a region of the state where App Runner is not offered).
+    #: What was not read and why it need not be (a region of the state where App Runner or Scheduler is not offered).
     notes: list[str] = field(default_factory=list)
 
 
@@ -372,13 +376,13 @@ def judge_idle(
         return [f"there is no App Runner service {name!r} (ListServices)"]
     memory = (service.get("InstanceConfiguration") or {}).get("Memory")
     bills = f"a RUNNING service bills its provisioned memory ({memory} MB per instance) while idle"
+    home = resource_region({"arn": str(service.get("ServiceArn") or "")})
     if not pauses:
         return [
             f"App Runner service {name} ({service.get('Status')}) has no schedule that pauses it: no EventBridge "
-            f"Scheduler schedule targets pauseService with its ARN (ListSchedules); App Runner has no auto-pause, and "
-            f"{bills}"
+            f"Scheduler schedule targets pauseService with its ARN (ListSchedules){_no_scheduler(home)}; App Runner "
+            f"has no auto-pause, and {bills}"
         ]
-    home = resource_region({"arn": str(service.get("ServiceArn") or "")})
     problems: dict[str, list[str]] = {}
     for pause in pauses:
         elsewhere = bool(home and pause.region and pause.region != home)
@@ -387,7 +391,7 @@ def judge_idle(
         if elsewhere:
             found.append(
                 f"its universal target calls pauseService in its own region {pause.region}, not in {home} where the "
-                "service is (App Runner there answers ResourceNotFoundException)"
+                f"service is (App Runner there answers ResourceNotFoundException){_no_scheduler(home)}"
             )
         if pause.state != "ENABLED":
             found.append(f"it is {pause.state}")
@@ -409,6 +413,15 @@ def judge_idle(
         return []
     named = "; ".join(f"schedule {n}: {', '.join(found)}" for n, found in sorted(problems.items()))
     return [f"App Runner service {name} ({service.get('Status')}) is not paused when idle: {named} ({bills})"]
+
+
+def _no_scheduler(region: str | None) -> str:
+    """Why no schedule can pause a service of ``region`` when EventBridge Scheduler has no endpoint there (a
+    schedule of another region pauses a service of its own): empty when it has one."""
+    if region is None or offers("scheduler", region):
+        return ""
+    why = offered_source("scheduler", region)
+    return f", and none can be there: EventBridge Scheduler is not offered in {region} {why}"
 
 
 def verdict(read: CatalogReadback | Outcome, pause_hours: float = DEFAULT_PAUSE_HOURS) -> Outcome:
@@ -669,14 +682,23 @@ def lookup(
 class ScheduleListings:
     """The schedules of each region whose target calls App Runner's pauseService (ListSchedules, then GetSchedule
     of each), read once per region and shared by every service judged: one service's schedules are a filter of
-    its region's, so listing them again for each service only costs calls (and throttling on a busy account)."""
+    its region's, so listing them again for each service only costs calls (and throttling on a busy account).
+    A region without EventBridge Scheduler (``places.has("scheduler", ...)``, else botocore's endpoint data) has no
+    endpoint to list (EndpointConnectionError): it holds none, with a note in ``notes``."""
 
-    def __init__(self, target: Target) -> None:
+    def __init__(self, target: Target, places: StackRegions | None = None) -> None:
         self.target = target
+        self.places = places
         self._read: dict[str, list[dict[str, Any]]] = {}
+        #: The regions not listed because Scheduler is not offered there, each named with the data that says so.
+        self.notes: list[str] = []
 
     def pausing(self, region: str) -> list[dict[str, Any]]:
         """GetSchedule of every schedule of ``region`` whose target is pauseService (listed on the first ask)."""
+        offered = self.places.has("scheduler", region) if self.places else offers("scheduler", region)
+        if region not in self._read and not offered:
+            self.notes.append(not_offered_note("scheduler", "EventBridge Scheduler", region))
+            self._read[region] = []
         if region not in self._read:
             scheduler = self.target.client("scheduler", region=region)
             found = []
@@ -884,7 +906,7 @@ def read_catalog(
         if places.has_apprunner(home):  # elsewhere there is none to find (the resources part names why)
             read.service = find_service(client, read.service_name)  # as found, before anything asks it
         catalog_arn = (read.service or {}).get("ServiceArn")
-        listings = ScheduleListings(target)
+        listings = ScheduleListings(target, places)
         for region, other in _stack_services(target, stack_id, project, places, read.notes):
             if other.get("ServiceArn") != catalog_arn:
                 pauses = read_pauses(target, str(other["ServiceArn"]), region, places.regions, listings)
@@ -897,6 +919,7 @@ def read_catalog(
         elif local_catalog_url:
             read.catalog_url = local_catalog_url
             read.served = _served(local_catalog_url)
+        read.notes += listings.notes
     except (Unreadable, CatalogServiceError, ClientError, BotoCoreError) as err:
         return Outcome.error(f"could not read the catalog's resources: {err}", THRESHOLD, {"problems": {}})
     return read

@@ -5,8 +5,9 @@ setup-python reads ``python-version`` as a node-semver range and installs the ne
 holds: ``3.x``, ``3``, ``>=3.10`` may or may not be the 3.12 an env asks for, which only the run knows (``error``,
 the reason naming the range and why; it was red, as if ``3.x`` matched nothing). A range that excludes the version
 (``>=3.10`` for py39) is red; one that admits only that minor (``3.12.x``, ``~3.12``) is green. A nox session told
-not to fail on a missing interpreter, where the job's Python comes from ``python-version-file``, was counted (a pass
-of what only the run knows): ``error`` now.
+not to fail on a missing interpreter, where the job's Python comes from a ``python-version-file`` setup-python
+releases read differently, was counted (a pass of what only the run knows): ``error`` now
+(tests/unit/test_ci_setup_python_file.py: the files every release reads the same).
 """
 
 from __future__ import annotations
@@ -46,8 +47,8 @@ ONLY_THE_RUN_KNOWS: dict[str, tuple[str, dict[str, str], str]] = {
     ),
     "nox with --no-error-on-missing-interpreters after python-version-file": (
         workflow(VERSION_FILE, run_step("nox -s tests --no-error-on-missing-interpreters")),
-        {**NOX, ".python-version": "3.11\n"},
-        "whether the job sets up that Python only the run knows",
+        {**NOX, ".python-version": "3.11\n3.12\n"},
+        "its python-version-file `.python-version` is not one version on one line",
     ),
 }
 
