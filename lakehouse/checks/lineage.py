@@ -18,7 +18,9 @@ session's job writing it failed. Then, judged through Marquez's API: the
 job namespace has jobs, and the lineage graph of the Gold job holds every edge the pipeline's SQL
 implies upstream of it, so that it reaches back to the Bronze datasets, and no edge at those jobs
 that no pipeline SQL implies (an input declared or replayed by something else, such as another
-stack's Bronze). The API is the proof of the edges.
+stack's Bronze). The API is the proof of the edges. A table an earlier foreign event claimed as an
+alias (its ``symlinks`` dataset facet) is folded by Marquez into that event's dataset, so its edges
+are missing under its own name; the reason then names the dataset it resolves to (:func:`alias_problems`).
 
 Then headless Chromium opens Marquez web's route of that job at the depth the graph needs to
 reach Bronze, with the full graph (``?depth=N&isFull=true``; Marquez web otherwise opens at
@@ -84,6 +86,8 @@ class Expectation:
     depth: int = 20
     #: Every edge of every pipeline job (the upstream ones and the rest): what this run's events can draw.
     pipeline_edges: frozenset[Edge] = frozenset()
+    #: Every dataset the pipeline's SQL names: how a node id of an expected edge is read back as a dataset.
+    datasets: frozenset[DatasetRef] = frozenset()
 
     @property
     def gold_node(self) -> str:
@@ -119,7 +123,7 @@ def expectation(jobs: dict[str, StatementIO], namespace: str, gold: DatasetRef, 
         raise ValueError(f"job {gold_job} has no Bronze dataset upstream in the pipeline's SQL")
     needed = {e.origin for e in upstream} | {e.destination for e in upstream}
     depth = max(h for j, h in job_hops(jobs, gold_job).items() if job_node(namespace, j) in needed)
-    return Expectation(namespace, gold_job, gold, upstream, bronze, depth, frozenset(all_edges))
+    return Expectation(namespace, gold_job, gold, upstream, bronze, depth, frozenset(all_edges), frozenset(datasets))
 
 
 def job_hops(jobs: dict[str, StatementIO], start: str) -> dict[str, int]:
@@ -355,6 +359,48 @@ def unexpected_edges(exp: Expectation, found: set[Edge]) -> list[Edge]:
     return sorted((e for e in found if (e.origin in ours or e.destination in ours) and e not in known), key=str)
 
 
+def alias_problems(
+    client: MarquezClient, exp: Expectation, graph: list[dict[str, Any]], missing: list[Edge]
+) -> list[str]:
+    """Each dataset of the ``missing`` expected edges that the graph lacks, which Marquez resolves to another
+    dataset: an earlier event's ``symlinks`` dataset facet claimed its name as an alias of that dataset.
+
+    Marquez keeps the first claim of a name (``DatasetSymlinkDao``: ``ON CONFLICT (name, namespace_uuid) DO
+    NOTHING``) and folds every later event naming it into the dataset holding it (``OpenLineageDao.
+    upsertLineageDataset``), so this run's edges at the table are drawn at the other dataset, named after it,
+    next to whatever jobs wrote or read that one. The graph is not this pipeline's; the reason names which.
+    """
+    drawn = {str(n.get("id")) for n in graph}
+    wanted = {n for e in missing for n in (e.origin, e.destination)} - drawn
+    edges = graph_edges(graph)
+    prefix = job_node(exp.namespace, "")
+    ours = {n for e in exp.pipeline_edges | exp.edges for n in (e.origin, e.destination) if n.startswith(prefix)}
+    found: list[str] = []
+    for ref in sorted(d for d in exp.datasets if d.node_id in wanted):
+        try:
+            held = client.dataset(ref.namespace, ref.name)
+        except MarquezError as err:
+            if err.status == 404:
+                continue  # not in Marquez at all: the missing edges say so
+            raise
+        ident: dict[str, Any] = held["id"] if isinstance(held.get("id"), dict) else held
+        target = DatasetRef(str(ident.get("namespace")), str(ident.get("name")))
+        if target == ref:
+            continue
+        others = sorted(
+            {n for e in edges if target.node_id in (e.origin, e.destination) for n in (e.origin, e.destination)}
+            - {target.node_id}
+            - ours
+        )
+        found.append(
+            f"Marquez resolves dataset {ref.node_id} to another dataset, {target.node_id}: an event's symlinks "
+            "dataset facet made its name an alias of that one before this run named it, so this run's edges at it "
+            "are drawn at that dataset"
+            + (f", next to job(s) this pipeline does not run: {', '.join(others)}" if others else "")
+        )
+    return found
+
+
 def _named(problems: list[str]) -> str:
     """The first few problems, then how many more (a whole namespace of foreign runs stays readable)."""
     more = len(problems) - NAMED_EVENTS
@@ -504,6 +550,13 @@ def check_api(
     unexpected = unexpected_edges(exp, found)
     bronze_nodes = {d.node_id for d in exp.bronze}
     chain = path_back(found, exp.gold_node, bronze_nodes)
+    try:
+        aliased = alias_problems(client, exp, graph, missing) if missing else []
+    except MarquezError as err:
+        return ApiResult(problems, details, unreadable=f"a dataset of the missing edges could not be read: {err}")
+    if aliased:
+        details["aliased_datasets"] = aliased
+        problems.append(_named(aliased))
     details.update(
         graph_nodes=len(graph),
         graph_jobs=sum(1 for n in graph if n.get("type") == "JOB"),

@@ -126,6 +126,11 @@ class MarquezClient:
         page = self._get(f"/namespaces/{_enc(namespace)}/datasets", limit=limit, offset=0)
         return list(page["datasets"]), int(page.get("totalCount", len(page["datasets"])))
 
+    def dataset(self, namespace: str, name: str) -> dict[str, Any]:
+        """``GET /namespaces/{ns}/datasets/{name}``: Marquez answers an alias (``symlinks`` facet) with the
+        dataset it names, under that dataset's own ``id``."""
+        return dict(self._get(f"/namespaces/{_enc(namespace)}/datasets/{_enc(name)}"))
+
     def lineage(self, node_id: str, depth: int = 20) -> list[dict[str, Any]]:
         """``GET /lineage?nodeId=...&depth=...``: the graph's nodes (with ``inEdges``/``outEdges``)."""
         return list(self._get("/lineage", nodeId=node_id, depth=depth)["graph"])

@@ -260,8 +260,11 @@ def lineage(store: Store, node_id: str, depth: int = DEFAULT_DEPTH) -> list[dict
             raise NodeNotFound(f"Job '{name}' not found.")
         frontier = {start}
     else:
-        if store.dataset(ns, name) is None:
+        row = store.dataset(ns, name)  # an alias (``symlinks`` facet) starts at the dataset it names
+        if row is None:
             raise NodeNotFound(f"Dataset '{name}' not found.")
+        ns, name = str(row["namespace"]), str(row["name"])
+        start = f"dataset:{ns}:{name}"
         frontier = set(touching.get(start, set()))
     seen_jobs: set[str] = set(frontier)
     queue = deque((j, 0) for j in frontier)
@@ -359,6 +362,7 @@ def column_lineage(
     row = store.dataset(ns, name)
     if row is None:
         raise NodeNotFound(f"Dataset '{name}' not found.")
+    ns, name = str(row["namespace"]), str(row["name"])  # an alias (``symlinks`` facet) answers for its dataset
     into = column_edges(store)
     fields = fields or {f["name"] for f in json.loads(row["fields"])} or {f for n, d, f in into if (n, d) == (ns, name)}
     out_of: dict[FieldId, list[FieldId]] = {}

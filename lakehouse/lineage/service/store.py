@@ -12,7 +12,10 @@ does not live on), its fields come from its ``schema`` facet, and every namespac
 job or a dataset exists. A RunEvent's ``parent`` run facet links its job to a parent job as Marquez does
 (``OpenLineageDao.buildJobFromEvent``, see :meth:`Store._parent_job`): the parent's current run becomes the
 facet's run, the child is named ``<parent>.<simple name>`` and drawn from the parent's current run, and keeps
-its first parent. SQLite in WAL mode with one writer at a time; the file survives a restart of the service.
+its first parent. A dataset's ``symlinks`` facet makes each identifier it names an alias of the dataset as
+Marquez does (``OpenLineageDao.upsertLineageDataset``, see :meth:`Store._link`): the first dataset to claim a
+name keeps it, and a later event naming an alias is folded into (and drawn as) the dataset it aliases.
+SQLite in WAL mode with one writer at a time; the file survives a restart of the service.
 """
 
 from __future__ import annotations
@@ -48,6 +51,10 @@ CREATE TABLE IF NOT EXISTS runs (
   id TEXT PRIMARY KEY, job_namespace TEXT NOT NULL, job_name TEXT NOT NULL, created_at TEXT NOT NULL,
   updated_at TEXT NOT NULL, state TEXT NOT NULL, started_at TEXT, ended_at TEXT, facets TEXT NOT NULL DEFAULT '{}',
   inputs TEXT NOT NULL DEFAULT '[]', outputs TEXT NOT NULL DEFAULT '[]', job_version TEXT, transitioned_at TEXT
+);
+CREATE TABLE IF NOT EXISTS dataset_symlinks (
+  namespace TEXT NOT NULL, name TEXT NOT NULL, dataset_namespace TEXT NOT NULL, dataset_name TEXT NOT NULL,
+  is_primary INTEGER NOT NULL, PRIMARY KEY (namespace, name)
 );
 CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id, seq);
 """
@@ -258,9 +265,13 @@ class Store:
         ns, name, rid = str(job["namespace"]), str(job["name"]), run_uuid(str(run["runId"]))
         etype = str(event.get("eventType") or "OTHER").upper()
         moved_to = run_state(event.get("eventType"))
-        inputs, outputs = _ids(event.get("inputs")), _ids(event.get("outputs"))
         facet = ParentFacet.of(run)
         with self._lock, self._connect() as db:
+            linked_inputs, linked_outputs = (
+                self._link_all(db, event.get("inputs"), when),
+                self._link_all(db, event.get("outputs"), when),
+            )
+            inputs, outputs = _ids(linked_inputs), _ids(linked_outputs)
             parent: tuple[str, str, str | None] | None = None
             simple = name
             if facet is not None:  # Marquez's OpenLineageDao.buildJobFromEvent: the parent first, then the child
@@ -270,9 +281,9 @@ class Store:
             self._keep(db, event, when, rid, ns, name)
             for namespace in {ns} | {d["namespace"] for d in inputs + outputs}:
                 self._touch_namespace(db, namespace, when)
-            for dataset in (event.get("inputs") or []) + (event.get("outputs") or []):
+            for dataset in linked_inputs + linked_outputs:
                 if isinstance(dataset, dict) and dataset.get("namespace") and dataset.get("name"):
-                    is_output = dataset in (event.get("outputs") or [])
+                    is_output = dataset in linked_outputs
                     modified = is_output and etype == "COMPLETE"
                     self._touch_dataset(
                         db,
@@ -394,18 +405,22 @@ class Store:
         with self._lock, self._connect() as db:
             self._keep(db, event, when, "", "", "")
             self._touch_namespace(db, ns, when)
-            self._touch_dataset(db, dataset, when, modified=False)
+            self._touch_dataset(db, self._link(db, dataset, when), when, modified=False)
 
     def _add_job_event(self, event: dict[str, Any]) -> None:
         """A JobEvent: the job with its facets and declared inputs/outputs, their datasets; no run."""
         when, job = iso(str(event["eventTime"])), event["job"]
         ns, name = str(job["namespace"]), str(job["name"])
-        inputs, outputs = _ids(event.get("inputs")), _ids(event.get("outputs"))
         with self._lock, self._connect() as db:
+            linked_inputs, linked_outputs = (
+                self._link_all(db, event.get("inputs"), when),
+                self._link_all(db, event.get("outputs"), when),
+            )
+            inputs, outputs = _ids(linked_inputs), _ids(linked_outputs)
             self._keep(db, event, when, "", ns, name)
             for namespace in {ns} | {d["namespace"] for d in inputs + outputs}:
                 self._touch_namespace(db, namespace, when)
-            for dataset in (event.get("inputs") or []) + (event.get("outputs") or []):
+            for dataset in linked_inputs + linked_outputs:
                 if isinstance(dataset, dict) and dataset.get("namespace") and dataset.get("name"):
                     self._touch_dataset(db, dataset, when, modified=False)
             # Marquez (``updateMarquezModel(JobEvent)``): the job is upserted with no run, which clears its
@@ -434,9 +449,49 @@ class Store:
         for (body,) in db.execute("SELECT body FROM events WHERE run_id = ? ORDER BY seq", (rid,)).fetchall():
             event = json.loads(body)
             for d in (event.get("inputs") or []) + (event.get("outputs") or []):
-                if isinstance(d, dict) and (str(d.get("namespace")), str(d.get("name"))) == key:
+                if isinstance(d, dict) and self._resolve(db, str(d.get("namespace")), str(d.get("name"))) == key:
                     merged.update(d.get("facets") or {})
         return merged
+
+    def _resolve(self, db: sqlite3.Connection, namespace: str, name: str) -> tuple[str, str]:
+        """The dataset ``namespace``/``name`` stands for: the one it is an alias of, else itself (Marquez's
+        ``dataset_symlinks``; a dataset known before aliases were kept has no row and is itself)."""
+        row = db.execute(
+            "SELECT dataset_namespace, dataset_name FROM dataset_symlinks WHERE namespace=? AND name=?",
+            (namespace, name),
+        ).fetchone()
+        return (str(row[0]), str(row[1])) if row else (namespace, name)
+
+    def _link(self, db: sqlite3.Connection, dataset: dict[str, Any], when: str) -> dict[str, Any]:
+        """``dataset`` as Marquez folds it in: named as the dataset it resolves to, its ``symlinks`` facet's
+        identifiers made aliases of that dataset.
+
+        Marquez (``OpenLineageDao.upsertLineageDataset``, ``DatasetSymlinkDao``) first claims the dataset's own
+        name as a primary symlink (``INSERT ... ON CONFLICT (name, namespace_uuid) DO NOTHING``) and reads back
+        whichever dataset holds that name; then each identifier is claimed the same way for that dataset. The
+        first claim wins for good: a name another event made an alias earlier is that other dataset
+        (``datasets.upsert ... ON CONFLICT (uuid)`` keeps its namespace and name), and an identifier already
+        taken stays with its holder.
+        """
+        ns, name = str(dataset["namespace"]), str(dataset["name"])
+        db.execute("INSERT OR IGNORE INTO dataset_symlinks VALUES (?,?,?,?,1)", (ns, name, ns, name))
+        target = self._resolve(db, ns, name)
+        symlinks = (dataset.get("facets") or {}).get("symlinks")
+        identifiers = symlinks.get("identifiers") if isinstance(symlinks, dict) else None
+        for ident in identifiers if isinstance(identifiers, list) else []:
+            if isinstance(ident, dict) and ident.get("namespace") and ident.get("name"):
+                alias = (str(ident["namespace"]), str(ident["name"]))
+                db.execute("INSERT OR IGNORE INTO dataset_symlinks VALUES (?,?,?,?,0)", (*alias, *target))
+                self._touch_namespace(db, alias[0], when)  # Marquez upserts the identifier's namespace
+        return {**dataset, "namespace": target[0], "name": target[1]}
+
+    def _link_all(self, db: sqlite3.Connection, datasets: Any, when: str) -> list[dict[str, Any]]:
+        """The event's named datasets (with a namespace and a name), each :meth:`_link`-ed, in order."""
+        return [
+            self._link(db, d, when)
+            for d in datasets or []
+            if isinstance(d, dict) and d.get("namespace") and d.get("name")
+        ]
 
     def _touch_dataset(
         self,
@@ -584,6 +639,13 @@ class Store:
         return self.rows("SELECT * FROM datasets WHERE namespace=? ORDER BY name", namespace)
 
     def dataset(self, namespace: str, name: str) -> sqlite3.Row | None:
+        """The dataset named so, or the one that name is an alias of (Marquez's ``findDatasetByName``:
+        ``(namespace, name) = ANY(d.dataset_symlinks)``); answered under the dataset's own name."""
+        alias = self.rows(
+            "SELECT dataset_namespace, dataset_name FROM dataset_symlinks WHERE namespace=? AND name=?", namespace, name
+        )
+        if alias:
+            namespace, name = str(alias[0][0]), str(alias[0][1])
         found = self.rows("SELECT * FROM datasets WHERE namespace=? AND name=?", namespace, name)
         return found[0] if found else None
 
