@@ -16,7 +16,7 @@ Feature: KPIs of the Bronze -> Gold lakehouse plan
 
   @KPI-success-rate
   Scenario: Pipeline success rate >= 95 %
-    Pass condition: >= 95 % of pipeline runs succeed (N runs on the stack, plus the e2e workflow's runs on GitHub)
+    Pass condition: >= 95 % of pipeline runs succeed (the session's run and N runs on the stack, plus the e2e workflow's runs on GitHub)
     Verifier: pipeline runs + GitHub Actions API
 
     When the pipeline runs repeatedly on the deployed stack

@@ -33,7 +33,15 @@ from lakehouse.kpi.latency import (
 from lakehouse.kpi.quickstart import judge_quickstart
 from lakehouse.kpi.release import build_signed_release
 from lakehouse.kpi.settings import KpiSettings, kpi_settings
-from lakehouse.kpi.success import LocalRuns, e2e_history, fresh_batches, judge_success, restore_stack, run_pipeline_n
+from lakehouse.kpi.success import (
+    LocalRuns,
+    e2e_history,
+    fresh_batches,
+    judge_success,
+    restore_stack,
+    run_pipeline_n,
+    session_sample,
+)
 from lakehouse.kpi.trust import LEVELS as TRUST_LEVELS
 from lakehouse.kpi.trust import TrustConfigError
 from lakehouse.outcome import Outcome
@@ -115,9 +123,15 @@ def read_quickstart(
 
 @when("the pipeline runs repeatedly on the deployed stack", target_fixture="local_runs")
 def pipeline_repeatedly(
-    deployment: Deployment, run_options: RunOptions, kpi: KpiSettings, artifacts: ArtifactStore, evidence: CheckEvidence
+    deployment: Deployment,
+    run_options: RunOptions,
+    kpi: KpiSettings,
+    pipeline_run: PipelineResult,
+    artifacts: ArtifactStore,
+    evidence: CheckEvidence,
 ) -> LocalRuns:
-    """Each run lands the base files plus a batch of its own; the batches are taken out again afterwards."""
+    """Each run lands the base files plus a batch of its own; the batches are taken out again afterwards.
+    The session's own run (``pipeline_run``, made first if nothing made it yet) is counted with them."""
     assert run_options.data_dir is not None
     target, outputs, base = deployment.stack.target, deployment.record.outputs, run_options.data_dir
     results: list[dict[str, Any]] = []
@@ -134,14 +148,14 @@ def pipeline_repeatedly(
         finally:
             restored = restore_stack(target, outputs, proof, lambda: run_pipeline(target, outputs, data_dir=base))
     evidence.artifacts.append(artifacts.write_json(f"{_dir(deployment.stack)}/pipeline-runs.json", results))
-    return LocalRuns(runs, restored)
+    return LocalRuns(runs, restored, session_sample(pipeline_run))
 
 
 @when("the e2e workflow's history is read from GitHub", target_fixture="kpi_outcome")
 def e2e_workflow_history(run_options: RunOptions, kpi: KpiSettings, local_runs: LocalRuns) -> Outcome:
     token = os.environ.get("GITHUB_TOKEN")
     github = e2e_history(run_options.github_repo, token, api_url_from_env(), checkout=project_root())
-    return judge_success(local_runs.samples, github, kpi.success_pct, local_runs.restored)
+    return judge_success(local_runs.samples, github, kpi.success_pct, local_runs.restored, local_runs.session)
 
 
 # -- p95 latency ------------------------------------------------------------------------------------
