@@ -87,6 +87,8 @@ class Stopwatch:
     wall_s: float | None = None
     #: Where the wall clock started (the ``Lifecycle.up`` call, or the caller's earlier start and why).
     clock_started: str | None = None
+    #: Why a saved stopwatch is not this stack's deploy (``read_stopwatch``); never written to the file.
+    not_this_deploy: str | None = None
 
     @property
     def total_s(self) -> float:
@@ -111,7 +113,49 @@ class Stopwatch:
             "wall_s": None if self.wall_s is None else round(self.wall_s, 3),
             "clock_started": self.clock_started,
             "apply": self.apply.to_dict() if self.apply else None,
+            **({"not_this_deploy": self.not_this_deploy} if self.not_this_deploy else {}),
         }
+
+
+def read_stopwatch(path: Path, record: StackRecord) -> Stopwatch:
+    """The deploy stopwatch saved next to a stack, bound to that stack's deploy.
+
+    ``stopwatch.json`` is a plain file: one copied from another stack (or target), or left by a
+    deploy older than this stack's record, would time a deploy that is not this one. Such a file
+    is read but marked (``not_this_deploy``), so exit check 1 and KPI-quickstart fail naming it.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise StackError(f"{path}: unreadable deploy stopwatch ({err}); redeploy the stack") from None
+    if not isinstance(data, dict):
+        raise StackError(f"{path}: the deploy stopwatch is not a JSON object; redeploy the stack")
+    stopwatch = Stopwatch.from_dict(data)
+    wrong = [
+        f"{key} {data.get(key)!r} (the stack record {record.stack_id} says {want!r})"
+        for key, want in (("stack_id", record.stack_id), ("target", record.target))
+        if data.get(key) != want
+    ]
+    finished, created = _instant(data.get("finished_at")), _instant(record.created_at)
+    if finished is None:
+        wrong.append(f"finished_at {data.get('finished_at')!r} is not a time")
+    elif created is not None and finished < created:
+        wrong.append(
+            f"finished_at {data['finished_at']} is before the stack record was made ({record.created_at}): "
+            "an earlier deploy's"
+        )
+    if wrong:
+        stopwatch.not_this_deploy = f"{path}: " + "; ".join(wrong)
+    return stopwatch
+
+
+def _instant(text: object) -> datetime | None:
+    """An ISO 8601 time with its offset, as ``_now`` writes it, or None when it is not one."""
+    try:
+        when = datetime.fromisoformat(str(text)) if text else None
+    except ValueError:
+        return None
+    return when if when is not None and when.tzinfo is not None else None
 
 
 #: ``make up`` sets it (epoch seconds, taken when make reads the Makefile, before the venv is built).
@@ -437,7 +481,7 @@ class Lifecycle:
         stack = Stack(opts, target)
         stopwatch = Stopwatch()
         if (saved := stack.dir / STOPWATCH_FILE).exists():  # the deploy `make up` timed
-            stopwatch = Stopwatch.from_dict(json.loads(saved.read_text(encoding="utf-8")))
+            stopwatch = read_stopwatch(saved, record)
         self.deployment = Deployment(
             stack,
             stopwatch,

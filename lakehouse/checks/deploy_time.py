@@ -19,6 +19,26 @@ FROM_SCRATCH = (CREATED, "read")
 MODEL_RELEASE_TYPES = frozenset(
     {"aws_sagemaker_model", "aws_sagemaker_endpoint_configuration", "aws_sagemaker_endpoint"}
 )
+#: A wall clock shorter than the phases it contains by more than this is not a clock of them (rounding: 3 decimals).
+SLACK_S = 0.01
+
+
+def not_one_clock(stopwatch: Stopwatch) -> str | None:
+    """Why the stopwatch cannot be this deploy's one clock, or None.
+
+    A saved stopwatch of another stack or an earlier deploy (``read_stopwatch``), or a wall clock
+    shorter than the phases it contains (edited, or not the clock those phases ran under): its
+    figure says nothing about this deploy, however small it is.
+    """
+    if stopwatch.not_this_deploy:
+        return f"the deploy stopwatch is not this stack's deploy: {stopwatch.not_this_deploy}"
+    phases = round(stopwatch.total_s, 3)
+    if stopwatch.wall_s is not None and stopwatch.wall_s + SLACK_S < phases:
+        return (
+            f"the stopwatch is not one clock: its wall clock ({round(stopwatch.wall_s, 3):g} s) is shorter than "
+            f"the phases it contains ({phases:g} s)"
+        )
+    return None
 
 
 def check_deploy_time(stopwatch: Stopwatch, threshold_s: float, error: str | None = None) -> Outcome:
@@ -41,6 +61,8 @@ def check_deploy_time(stopwatch: Stopwatch, threshold_s: float, error: str | Non
     )
     if error:
         return Outcome.judged(False, measured, threshold_s, f"the deploy did not complete: {error}", details)
+    if reason := not_one_clock(stopwatch):
+        return Outcome.judged(False, measured, threshold_s, reason, details)
     if stopwatch.apply is None:
         return Outcome.judged(False, measured, threshold_s, "no deploy stopwatch was recorded for this stack", details)
     if reason := not_from_scratch(stopwatch.apply):
