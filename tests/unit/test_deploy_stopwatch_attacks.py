@@ -41,6 +41,17 @@ def test_exit1_passes_a_wall_clock_that_contains_its_phases() -> None:
     assert result.passed and result.measured == 1712.5
 
 
+def test_exit1_does_not_pass_a_stopwatch_without_its_wall_clock() -> None:
+    """Broken: ``wall_s`` removed from a 35-minute deploy's stopwatch.json; exit check 1 passed the 1700 s sum of
+    its phases, which leaves out the lock, the record, the outputs and the venv (KPI-quickstart skipped it)."""
+    watch = Stopwatch(dict(PHASES), CREATED, clock_started="the Lifecycle.up call")
+    result = check_deploy_time(watch, 1800)
+    assert not result.passed, "exit check 1 passed the sum of the named phases as the deploy's time"
+    assert result.status == "skipped" and "no whole-path wall clock" in str(result.reason), result.reason
+    over = check_deploy_time(watch, 1000)  # the sum is a lower bound: over the threshold is over it
+    assert over.status == "failed" and "1700.0 s, over the 1000 s threshold" in str(over.reason), over.reason
+
+
 def _attached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, saved: dict[str, object]) -> Deployment:
     """``pytest --deployed`` attaching to a deployed aws stack whose folder holds ``saved`` as stopwatch.json."""
     monkeypatch.setattr(stack_module, "aws_target", lambda region, profile: Target(name="aws", region=region))
