@@ -68,7 +68,7 @@ def check_deploy_time(stopwatch: Stopwatch, threshold_s: float, error: str | Non
         return Outcome.judged(False, measured, threshold_s, reason, details)
     if stopwatch.apply is None:
         return Outcome.judged(False, measured, threshold_s, "no deploy stopwatch was recorded for this stack", details)
-    if reason := not_from_scratch(stopwatch.apply):
+    if reason := apply_failed(stopwatch.apply) or not_from_scratch(stopwatch.apply):
         return Outcome.judged(False, measured, threshold_s, reason, details)
     if stopwatch.wall_s is None and measured <= threshold_s:  # a sum over the threshold is over it: judged below
         return Outcome.skipped(
@@ -89,6 +89,23 @@ def check_deploy_time(stopwatch: Stopwatch, threshold_s: float, error: str | Non
             details,
         )
     return Outcome.judged(True, measured, threshold_s, None, details)
+
+
+def apply_failed(apply: ApplyResult) -> str | None:
+    """Why the timed apply did not complete, or None: its exit code, or a resource Terraform reported errored.
+
+    A stopwatch read back from ``stopwatch.json`` (``pytest --deployed``) comes with no deploy error:
+    its own apply must say it succeeded, or a failed apply's short time would be judged as a deploy's.
+    """
+    errored = [r for r in apply.resources if r.status != "complete"]
+    if apply.ok and not errored:
+        return None
+    why = "; ".join(apply.diagnostics[:3]) or "no diagnostics recorded"
+    return (
+        f"the timed apply did not complete: exit code {apply.returncode}"
+        + (f", {len(errored)} resource(s) errored ({_listed(errored)})" if errored else "")
+        + f": {why}"
+    )
 
 
 def not_from_scratch(apply: ApplyResult) -> str | None:

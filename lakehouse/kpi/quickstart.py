@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from lakehouse.checks.deploy_time import not_from_scratch, not_one_clock
+from lakehouse.checks.deploy_time import apply_failed, not_from_scratch, not_one_clock
 from lakehouse.outcome import Outcome
 from lakehouse.stack import Stopwatch
 
@@ -67,7 +67,7 @@ def judge_quickstart(
         )
     if stopwatch.apply is None:
         return Outcome.judged(False, wall, threshold_s, "no deploy stopwatch was recorded for this stack", details)
-    if reason := not_from_scratch(stopwatch.apply):
+    if reason := apply_failed(stopwatch.apply) or not_from_scratch(stopwatch.apply):
         return Outcome.judged(False, wall, threshold_s, reason, details)
     if untimed:
         shown = ", ".join(untimed[:5]) + (f" and {len(untimed) - 5} more" if len(untimed) > 5 else "")

@@ -103,6 +103,28 @@ def test_this_stacks_own_stopwatch_passes_both_verdicts(tmp_path: Path, monkeypa
     assert judge_quickstart(dep.stopwatch, 1800).passed
 
 
+def test_a_stopwatch_whose_apply_failed_fails_both_verdicts_without_a_deploy_error() -> None:
+    """Broken: stopwatch.json read back (no deploy error) holds a failed apply: the App Runner service errored.
+
+    Both verdicts looked only at the actions (all ``create``), so a short, failed apply passed as a deploy."""
+    failed = ApplyResult(
+        600.0,
+        [
+            ResourceTiming("aws_sns_topic.alerts", "create", 1.0, "complete"),
+            ResourceTiming('aws_apprunner_service.this["api"]', "create", 590.0, "errored"),
+        ],
+        ["creating App Runner Service: CREATE_FAILED"],
+        1,
+    )
+    watch = Stopwatch({"terraform_init": 100.0, "terraform_apply": 600.0}, failed, wall_s=720.0, clock_started="x")
+    for result in (check_deploy_time(watch, 1800), judge_quickstart(watch, 1800)):
+        assert result.status == "failed", f"{result.status}: a failed apply was judged as a deploy"
+        assert "exit code 1" in str(result.reason) and 'aws_apprunner_service.this["api"] create' in str(
+            result.reason
+        ), result.reason
+        assert "CREATE_FAILED" in str(result.reason), result.reason
+
+
 def _state(*addresses: str) -> dict[str, object]:
     resources = [{"address": a, "mode": "managed", "type": a.split(".")[0]} for a in addresses]
     return {"values": {"root_module": {"resources": resources}}}
