@@ -87,6 +87,8 @@ class Stopwatch:
     wall_s: float | None = None
     #: Where the wall clock started (the ``Lifecycle.up`` call, or the caller's earlier start and why).
     clock_started: str | None = None
+    #: Where ``terraform init`` got each provider: from the shared plugin cache, a quick start did not download it.
+    providers: dict[str, str] = field(default_factory=dict)
     #: Why a saved stopwatch is not this stack's deploy (``read_stopwatch``); never written to the file.
     not_this_deploy: str | None = None
 
@@ -104,6 +106,7 @@ class Stopwatch:
             apply=apply,
             wall_s=float(wall) if isinstance(wall, int | float) else None,
             clock_started=data.get("clock_started"),
+            providers=dict(data.get("providers") or {}),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -112,6 +115,7 @@ class Stopwatch:
             "phases_s": {k: round(v, 3) for k, v in self.phases.items()},
             "wall_s": None if self.wall_s is None else round(self.wall_s, 3),
             "clock_started": self.clock_started,
+            "providers": dict(self.providers),
             "apply": self.apply.to_dict() if self.apply else None,
             **({"not_this_deploy": self.not_this_deploy} if self.not_this_deploy else {}),
         }
@@ -230,8 +234,10 @@ class Stack:
         """The log of the last ``terraform <command>`` run for this stack."""
         return self.tf.log_path(command)
 
-    def prepare(self) -> None:
-        """Copy the root, write the override, variables and CLI config, then ``terraform init``."""
+    def prepare(self) -> dict[str, str]:
+        """Copy the root, write the override, variables and CLI config, then ``terraform init``.
+
+        Returns where init got each provider (``Terraform.init``): a quick start's time says so."""
         source = self.options.root / "infra"
         self.dir.mkdir(parents=True, exist_ok=True)
         workcopy.refresh(source, self.root)  # the configuration exactly infra/'s; state and providers kept
@@ -246,7 +252,7 @@ class Stack:
         # runs side by side (xdist workers, two shells) take turns for init only.
         with open(self.options.home / "plugin-cache.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            self.tf.init()
+            return self.tf.init()
 
     def variables(self) -> dict[str, Any]:
         """The stack's Terraform variables, written once per working copy: every apply, plan and
@@ -416,7 +422,7 @@ class Lifecycle:
         self.deployment = deployment
         try:
             phase = time.monotonic()
-            stack.prepare()
+            stopwatch.providers = stack.prepare() or {}
             record.save(stack.record_path)
             stopwatch.phases["terraform_init"] = time.monotonic() - phase
             result = stack.apply()

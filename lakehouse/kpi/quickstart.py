@@ -26,6 +26,23 @@ OUTSIDE_THE_CLOCK = (
 )
 
 
+def provider_download(stopwatch: Stopwatch) -> str:
+    """Whether this quick start's time includes the provider download a first quick start on a new machine has.
+
+    Stacks share one plugin cache (README: the AWS provider is fetched once per machine), so a later
+    quick start's ``terraform init`` copies it: its time is a repeat user's, and the evidence says so.
+    """
+    if not stopwatch.providers:
+        return "not recorded (a stopwatch of an older harness, or init named no provider)"
+    reused = sorted(p for p, source in stopwatch.providers.items() if "no download" in source)
+    if reused:
+        return (
+            f"not included: {', '.join(reused)} came from a cache, so this time is a repeat quick start's on this "
+            "machine; a first quick start also downloads them"
+        )
+    return "included: init installed every provider"
+
+
 def judge_quickstart(
     stopwatch: Stopwatch, threshold_s: float, error: str | None = None, untimed: Sequence[str] = ()
 ) -> Outcome:
@@ -53,6 +70,8 @@ def judge_quickstart(
         "outside_the_phases_s": None if wall is None else round(wall - phases, 3),
         "outside_the_clock": OUTSIDE_THE_CLOCK,
         "resources_without_time": list(untimed),
+        "providers_from": dict(stopwatch.providers),
+        "provider_download": provider_download(stopwatch),
     }
     if error:
         return Outcome.judged(False, wall, threshold_s, f"the deploy did not complete: {error}", details)
