@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,6 +68,8 @@ class StackRecord:
     #: The stack's lifetime (``lakehouse reap`` judges by it); fixed when the stack is first recorded.
     ttl: str | None = None
     expires_at: str | None = None
+    #: This deploy's own id, written into its ``stopwatch.json`` too: binds the stopwatch to the deploy it timed.
+    deploy_id: str | None = None
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
@@ -124,9 +127,10 @@ class Stopwatch:
 def read_stopwatch(path: Path, record: StackRecord) -> Stopwatch:
     """The deploy stopwatch saved next to a stack, bound to that stack's deploy.
 
-    ``stopwatch.json`` is a plain file: one copied from another stack (or target), or left by a
-    deploy older than this stack's record, would time a deploy that is not this one. Such a file
-    is read but marked (``not_this_deploy``), so exit check 1 and KPI-quickstart fail naming it.
+    ``stopwatch.json`` is a plain file: one copied from another stack (or target), or from another
+    deploy (its ``deploy_id``, a random id the record holds too: no clock, which can step back, is
+    compared), would time a deploy that is not this one. Such a file is read but marked
+    (``not_this_deploy``), so exit check 1 and KPI-quickstart fail naming it.
     """
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -140,26 +144,14 @@ def read_stopwatch(path: Path, record: StackRecord) -> Stopwatch:
         for key, want in (("stack_id", record.stack_id), ("target", record.target))
         if data.get(key) != want
     ]
-    finished, created = _instant(data.get("finished_at")), _instant(record.created_at)
-    if finished is None:
-        wrong.append(f"finished_at {data.get('finished_at')!r} is not a time")
-    elif created is not None and finished < created:
+    if data.get("deploy_id") != record.deploy_id:
         wrong.append(
-            f"finished_at {data['finished_at']} is before the stack record was made ({record.created_at}): "
-            "an earlier deploy's"
+            f"deploy_id {data.get('deploy_id')!r} is not the deploy the stack record names ({record.deploy_id!r}): "
+            "another deploy's"
         )
     if wrong:
         stopwatch.not_this_deploy = f"{path}: " + "; ".join(wrong)
     return stopwatch
-
-
-def _instant(text: object) -> datetime | None:
-    """An ISO 8601 time with its offset, as ``_now`` writes it, or None when it is not one."""
-    try:
-        when = datetime.fromisoformat(str(text)) if text else None
-    except ValueError:
-        return None
-    return when if when is not None and when.tzinfo is not None else None
 
 
 #: ``make up`` sets it (epoch seconds, taken when make reads the Makefile, before the venv is built).
@@ -409,6 +401,7 @@ class Lifecycle:
             created_at=_now(),
             ttl=lifetime.ttl,
             expires_at=lifetime.expires_at,
+            deploy_id=uuid.uuid4().hex,
             endpoint_url=target.endpoint_url,
             emulator_pid=emulator.pid if emulator else None,
             lineage_url=lineage.url if lineage else None,
@@ -450,7 +443,12 @@ class Lifecycle:
 
     def _write_stopwatch(self, deployment: Deployment) -> None:
         data = deployment.stopwatch.to_dict()
-        data.update(stack_id=deployment.stack.stack_id, target=self.options.target, finished_at=_now())
+        data.update(
+            stack_id=deployment.stack.stack_id,
+            target=self.options.target,
+            deploy_id=deployment.record.deploy_id,
+            finished_at=_now(),
+        )
         text = json.dumps(data, indent=2) + "\n"
         (deployment.stack.dir / STOPWATCH_FILE).write_text(text, encoding="utf-8")
 

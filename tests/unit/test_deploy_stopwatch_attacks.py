@@ -25,6 +25,7 @@ CREATED = ApplyResult(1500.0, [ResourceTiming("aws_sns_topic.alerts", "create", 
 PHASES = {"target_check": 20.0, "terraform_init": 180.0, "terraform_apply": 1500.0}  # 1700 s, under 30 min
 STACK = "lh-atk01"
 RECORDED_AT = "2026-12-06T15:00:00+00:00"
+DEPLOY = "3f2a9c0d1e4b4f6a8b7c6d5e4f3a2b1c"  # the record's deploy_id, as Lifecycle.up writes it
 
 
 def test_exit1_fails_a_wall_clock_shorter_than_the_phases_it_contains() -> None:
@@ -58,7 +59,7 @@ def _attached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, saved: dict[str, 
     options = RunOptions(root=tmp_path, target="aws", stack_id=STACK, deployed=True)
     home = stack_dir(options, STACK)
     home.mkdir(parents=True)
-    StackRecord(STACK, "aws", "eu-west-1", "deployed", RECORDED_AT).save(home / "stack.json")
+    StackRecord(STACK, "aws", "eu-west-1", "deployed", RECORDED_AT, deploy_id=DEPLOY).save(home / "stack.json")
     (home / STOPWATCH_FILE).write_text(json.dumps(saved), encoding="utf-8")
     life = Lifecycle(options)
     try:
@@ -69,8 +70,8 @@ def _attached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, saved: dict[str, 
 
 def _saved(**binding: object) -> dict[str, object]:
     watch = Stopwatch(dict(PHASES), CREATED, wall_s=1712.5, clock_started="the Lifecycle.up call")
-    finished = "2026-12-06T15:29:00+00:00"  # after the record was made, as `make up` writes it
-    return {**watch.to_dict(), "stack_id": STACK, "target": "aws", "finished_at": finished, **binding}
+    saved = {"stack_id": STACK, "target": "aws", "deploy_id": DEPLOY, "finished_at": "2026-12-06T15:29:00+00:00"}
+    return {**watch.to_dict(), **saved, **binding}
 
 
 @pytest.mark.parametrize(
@@ -78,7 +79,7 @@ def _saved(**binding: object) -> dict[str, object]:
     [
         ({"stack_id": "lh-other9"}, "stack_id 'lh-other9' (the stack record lh-atk01 says 'lh-atk01')"),
         ({"target": "local"}, "target 'local'"),
-        ({"finished_at": "2026-12-06T14:00:00+00:00"}, "before the stack record was made"),
+        ({"deploy_id": "0123456789abcdef0123456789abcdef"}, "another deploy's"),
     ],
     ids=["another-stack", "another-target", "an-earlier-deploy"],
 )
@@ -163,7 +164,7 @@ def test_the_stopwatch_lifecycle_up_writes_is_bound_to_its_stack(
     finally:
         life.lock.release()
     saved = stack_module.read_stopwatch(dep.stack.dir / STOPWATCH_FILE, dep.record)
-    assert saved.not_this_deploy is None and saved.apply is not None
+    assert dep.record.deploy_id and saved.not_this_deploy is None and saved.apply is not None
 
 
 INIT_WARM = """Initializing provider plugins...
