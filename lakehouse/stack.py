@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import time
+import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -67,6 +68,8 @@ class StackRecord:
     #: The stack's lifetime (``lakehouse reap`` judges by it); fixed when the stack is first recorded.
     ttl: str | None = None
     expires_at: str | None = None
+    #: This deploy's own id, written into its ``stopwatch.json`` too: binds the stopwatch to the deploy it timed.
+    deploy_id: str | None = None
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
@@ -87,6 +90,10 @@ class Stopwatch:
     wall_s: float | None = None
     #: Where the wall clock started (the ``Lifecycle.up`` call, or the caller's earlier start and why).
     clock_started: str | None = None
+    #: Where ``terraform init`` got each provider: from the shared plugin cache, a quick start did not download it.
+    providers: dict[str, str] = field(default_factory=dict)
+    #: Why a saved stopwatch is not this stack's deploy (``read_stopwatch``); never written to the file.
+    not_this_deploy: str | None = None
 
     @property
     def total_s(self) -> float:
@@ -102,6 +109,7 @@ class Stopwatch:
             apply=apply,
             wall_s=float(wall) if isinstance(wall, int | float) else None,
             clock_started=data.get("clock_started"),
+            providers=dict(data.get("providers") or {}),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -110,8 +118,40 @@ class Stopwatch:
             "phases_s": {k: round(v, 3) for k, v in self.phases.items()},
             "wall_s": None if self.wall_s is None else round(self.wall_s, 3),
             "clock_started": self.clock_started,
+            "providers": dict(self.providers),
             "apply": self.apply.to_dict() if self.apply else None,
+            **({"not_this_deploy": self.not_this_deploy} if self.not_this_deploy else {}),
         }
+
+
+def read_stopwatch(path: Path, record: StackRecord) -> Stopwatch:
+    """The deploy stopwatch saved next to a stack, bound to that stack's deploy.
+
+    ``stopwatch.json`` is a plain file: one copied from another stack (or target), or from another
+    deploy (its ``deploy_id``, a random id the record holds too: no clock, which can step back, is
+    compared), would time a deploy that is not this one. Such a file is read but marked
+    (``not_this_deploy``), so exit check 1 and KPI-quickstart fail naming it.
+    """
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise StackError(f"{path}: unreadable deploy stopwatch ({err}); redeploy the stack") from None
+    if not isinstance(data, dict):
+        raise StackError(f"{path}: the deploy stopwatch is not a JSON object; redeploy the stack")
+    stopwatch = Stopwatch.from_dict(data)
+    wrong = [
+        f"{key} {data.get(key)!r} (the stack record {record.stack_id} says {want!r})"
+        for key, want in (("stack_id", record.stack_id), ("target", record.target))
+        if data.get(key) != want
+    ]
+    if data.get("deploy_id") != record.deploy_id:
+        wrong.append(
+            f"deploy_id {data.get('deploy_id')!r} is not the deploy the stack record names ({record.deploy_id!r}): "
+            "another deploy's"
+        )
+    if wrong:
+        stopwatch.not_this_deploy = f"{path}: " + "; ".join(wrong)
+    return stopwatch
 
 
 #: ``make up`` sets it (epoch seconds, taken when make reads the Makefile, before the venv is built).
@@ -186,8 +226,10 @@ class Stack:
         """The log of the last ``terraform <command>`` run for this stack."""
         return self.tf.log_path(command)
 
-    def prepare(self) -> None:
-        """Copy the root, write the override, variables and CLI config, then ``terraform init``."""
+    def prepare(self) -> dict[str, str]:
+        """Copy the root, write the override, variables and CLI config, then ``terraform init``.
+
+        Returns where init got each provider (``Terraform.init``): a quick start's time says so."""
         source = self.options.root / "infra"
         self.dir.mkdir(parents=True, exist_ok=True)
         workcopy.refresh(source, self.root)  # the configuration exactly infra/'s; state and providers kept
@@ -202,7 +244,7 @@ class Stack:
         # runs side by side (xdist workers, two shells) take turns for init only.
         with open(self.options.home / "plugin-cache.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            self.tf.init()
+            return self.tf.init()
 
     def variables(self) -> dict[str, Any]:
         """The stack's Terraform variables, written once per working copy: every apply, plan and
@@ -359,6 +401,7 @@ class Lifecycle:
             created_at=_now(),
             ttl=lifetime.ttl,
             expires_at=lifetime.expires_at,
+            deploy_id=uuid.uuid4().hex,
             endpoint_url=target.endpoint_url,
             emulator_pid=emulator.pid if emulator else None,
             lineage_url=lineage.url if lineage else None,
@@ -372,7 +415,7 @@ class Lifecycle:
         self.deployment = deployment
         try:
             phase = time.monotonic()
-            stack.prepare()
+            stopwatch.providers = stack.prepare() or {}
             record.save(stack.record_path)
             stopwatch.phases["terraform_init"] = time.monotonic() - phase
             result = stack.apply()
@@ -400,7 +443,12 @@ class Lifecycle:
 
     def _write_stopwatch(self, deployment: Deployment) -> None:
         data = deployment.stopwatch.to_dict()
-        data.update(stack_id=deployment.stack.stack_id, target=self.options.target, finished_at=_now())
+        data.update(
+            stack_id=deployment.stack.stack_id,
+            target=self.options.target,
+            deploy_id=deployment.record.deploy_id,
+            finished_at=_now(),
+        )
         text = json.dumps(data, indent=2) + "\n"
         (deployment.stack.dir / STOPWATCH_FILE).write_text(text, encoding="utf-8")
 
@@ -437,7 +485,7 @@ class Lifecycle:
         stack = Stack(opts, target)
         stopwatch = Stopwatch()
         if (saved := stack.dir / STOPWATCH_FILE).exists():  # the deploy `make up` timed
-            stopwatch = Stopwatch.from_dict(json.loads(saved.read_text(encoding="utf-8")))
+            stopwatch = read_stopwatch(saved, record)
         self.deployment = Deployment(
             stack,
             stopwatch,

@@ -115,6 +115,24 @@ def cli_config_for_mirror(mirror: Path) -> str:
     return f"provider_installation {{\n  filesystem_mirror {{\n    path = {json.dumps(str(mirror))}\n  }}\n}}\n"
 
 
+#: ``terraform init``'s line for each provider it made available, and what it means for a quick start's time.
+_PROVIDER_SOURCES = (
+    (re.compile(r"^- Using (\S+) v\S+ from the shared cache directory"), "the shared plugin cache (no download)"),
+    (re.compile(r"^- Using previously-installed (\S+) v\S+"), "the working copy's earlier init (no download)"),
+    (re.compile(r"^- Installed (\S+) v\S+"), "installed by this init (downloaded, or from a mirror)"),
+)
+
+
+def provider_sources(lines: Iterable[str]) -> dict[str, str]:
+    """Where ``terraform init`` got each provider (``hashicorp/aws`` -> its source), from its output."""
+    found: dict[str, str] = {}
+    for line in lines:
+        for pattern, source in _PROVIDER_SOURCES:
+            if match := pattern.match(line.strip()):
+                found[match.group(1)] = source
+    return found
+
+
 def parse_json_stream(lines: Iterable[str]) -> tuple[list[ResourceTiming], list[PlannedChange], list[str]]:
     """Collect resource timings, planned changes and error diagnostics from ``-json`` output."""
     timings: list[ResourceTiming] = []
@@ -260,9 +278,10 @@ class Terraform:
 
     # -- commands --------------------------------------------------------------------------------
 
-    def init(self) -> None:
-        """Install providers as pinned by the committed lock file (never rewrite it)."""
-        self._run("init", ["-input=false", "-no-color", "-lockfile=readonly"])
+    def init(self) -> dict[str, str]:
+        """Install providers as pinned by the committed lock file (never rewrite it); say where each came from."""
+        _, lines = self._run("init", ["-input=false", "-no-color", "-lockfile=readonly"])
+        return provider_sources(lines)
 
     def apply(self, on_line: Callable[[str], None] | None = None) -> ApplyResult:
         """Apply and time it; a failed apply is a result (with diagnostics), not an exception."""

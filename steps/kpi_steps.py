@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from pytest_bdd import then, when
 
+from lakehouse.checks.deploy_time import untimed_resources
 from lakehouse.checks.finops import read_stack_budget
 from lakehouse.config import ConfigError, RunOptions, project_root
 from lakehouse.evidence import ArtifactStore, CheckEvidence
@@ -44,6 +45,7 @@ from lakehouse.kpi.success import (
 )
 from lakehouse.kpi.trust import LEVELS as TRUST_LEVELS
 from lakehouse.kpi.trust import TrustConfigError
+from lakehouse.ml.deploy import recorded_model_applies
 from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import PipelineResult, run_pipeline
 from lakehouse.stack import Deployment, Stack
@@ -112,7 +114,13 @@ def stack_plan(deployment: Deployment, run_options: RunOptions) -> tuple[dict[st
 def read_quickstart(
     deployment: Deployment, kpi: KpiSettings, artifacts: ArtifactStore, evidence: CheckEvidence
 ) -> Outcome:
-    outcome = judge_quickstart(deployment.stopwatch, kpi.quickstart_s, deployment.error)
+    apply = deployment.stopwatch.apply
+    untimed = (
+        untimed_resources(apply, deployment.stack.state(), *recorded_model_applies(deployment))
+        if apply is not None and deployment.ok
+        else []
+    )
+    outcome = judge_quickstart(deployment.stopwatch, kpi.quickstart_s, deployment.error, untimed)
     name = f"{_dir(deployment.stack)}/quickstart-stopwatch.json"
     evidence.artifacts.append(artifacts.write_json(name, deployment.stopwatch.to_dict()))
     return outcome

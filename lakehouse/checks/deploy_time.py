@@ -19,6 +19,26 @@ FROM_SCRATCH = (CREATED, "read")
 MODEL_RELEASE_TYPES = frozenset(
     {"aws_sagemaker_model", "aws_sagemaker_endpoint_configuration", "aws_sagemaker_endpoint"}
 )
+#: A wall clock shorter than the phases it contains by more than this is not a clock of them (rounding: 3 decimals).
+SLACK_S = 0.01
+
+
+def not_one_clock(stopwatch: Stopwatch) -> str | None:
+    """Why the stopwatch cannot be this deploy's one clock, or None.
+
+    A saved stopwatch of another stack or an earlier deploy (``read_stopwatch``), or a wall clock
+    shorter than the phases it contains (edited, or not the clock those phases ran under): its
+    figure says nothing about this deploy, however small it is.
+    """
+    if stopwatch.not_this_deploy:
+        return f"the deploy stopwatch is not this stack's deploy: {stopwatch.not_this_deploy}"
+    phases = round(stopwatch.total_s, 3)
+    if stopwatch.wall_s is not None and stopwatch.wall_s + SLACK_S < phases:
+        return (
+            f"the stopwatch is not one clock: its wall clock ({round(stopwatch.wall_s, 3):g} s) is shorter than "
+            f"the phases it contains ({phases:g} s)"
+        )
+    return None
 
 
 def check_deploy_time(stopwatch: Stopwatch, threshold_s: float, error: str | None = None) -> Outcome:
@@ -27,24 +47,37 @@ def check_deploy_time(stopwatch: Stopwatch, threshold_s: float, error: str | Non
     The measured value is the stopwatch's one wall clock over the whole of ``make up`` (``wall_s``:
     what no phase names, such as the lock, the record and reading the outputs, counts too; with
     ``make up`` also the venv build), not the sum of the named phases, which left those out. A
-    stopwatch of an older harness has no wall clock: then the phases' sum, and the evidence says so.
-    The apply must be a deploy from
-    scratch: it creates, and changes nothing that existed. A second ``make up`` of a deployed stack
-    times only an empty or in-place apply, which says nothing about how long ``make up`` takes.
+    stopwatch without a wall clock (an older harness's, or a ``stopwatch.json`` without ``wall_s``)
+    is never passed: its phases' sum leaves time out, a lower bound, so it fails when over the
+    threshold and is ``skipped`` otherwise.
+
+    The apply must be a deploy from scratch: it creates, and changes nothing that existed. A second
+    ``make up`` of a deployed stack times only an empty or in-place apply, which says nothing about
+    how long ``make up`` takes.
     """
     measured = round(stopwatch.total_s if stopwatch.wall_s is None else stopwatch.wall_s, 3)
     details = stopwatch.to_dict()
     details["measured_as"] = (
-        "the sum of the named phases (this stopwatch, of an older harness, has no wall clock)"
+        "the sum of the named phases, a lower bound (the stopwatch has no wall clock): judged only when over"
         if stopwatch.wall_s is None
         else "one wall clock over the whole deploy (wall_s), not the sum of its phases"
     )
     if error:
         return Outcome.judged(False, measured, threshold_s, f"the deploy did not complete: {error}", details)
+    if reason := not_one_clock(stopwatch):
+        return Outcome.judged(False, measured, threshold_s, reason, details)
     if stopwatch.apply is None:
         return Outcome.judged(False, measured, threshold_s, "no deploy stopwatch was recorded for this stack", details)
-    if reason := not_from_scratch(stopwatch.apply):
+    if reason := apply_failed(stopwatch.apply) or not_from_scratch(stopwatch.apply):
         return Outcome.judged(False, measured, threshold_s, reason, details)
+    if stopwatch.wall_s is None and measured <= threshold_s:  # a sum over the threshold is over it: judged below
+        return Outcome.skipped(
+            "the deploy stopwatch has no whole-path wall clock (wall_s; an older harness's, or removed from "
+            f"stopwatch.json): the sum of its named phases ({measured:g} s) leaves out the lock, the record, the "
+            "outputs and the venv, so the deploy is not measured; redeploy the stack",
+            threshold_s,
+            details,
+        )
     if measured > threshold_s:
         slowest = sorted(stopwatch.apply.resources, key=lambda r: -r.elapsed_s)[:3]
         names = ", ".join(f"{r.address} {r.elapsed_s:g} s" for r in slowest) or "no per-resource times"
@@ -56,6 +89,23 @@ def check_deploy_time(stopwatch: Stopwatch, threshold_s: float, error: str | Non
             details,
         )
     return Outcome.judged(True, measured, threshold_s, None, details)
+
+
+def apply_failed(apply: ApplyResult) -> str | None:
+    """Why the timed apply did not complete, or None: its exit code, or a resource Terraform reported errored.
+
+    A stopwatch read back from ``stopwatch.json`` (``pytest --deployed``) comes with no deploy error:
+    its own apply must say it succeeded, or a failed apply's short time would be judged as a deploy's.
+    """
+    errored = [r for r in apply.resources if r.status != "complete"]
+    if apply.ok and not errored:
+        return None
+    why = "; ".join(apply.diagnostics[:3]) or "no diagnostics recorded"
+    return (
+        f"the timed apply did not complete: exit code {apply.returncode}"
+        + (f", {len(errored)} resource(s) errored ({_listed(errored)})" if errored else "")
+        + f": {why}"
+    )
 
 
 def not_from_scratch(apply: ApplyResult) -> str | None:

@@ -10,7 +10,10 @@ add up to 29. The phases are still in the evidence, with the time outside them.
 
 from __future__ import annotations
 
-from lakehouse.checks.deploy_time import not_from_scratch
+from collections.abc import Sequence
+from typing import Any
+
+from lakehouse.checks.deploy_time import apply_failed, not_from_scratch, not_one_clock
 from lakehouse.outcome import Outcome
 from lakehouse.stack import Stopwatch
 
@@ -21,19 +24,43 @@ OUTSIDE_THE_CLOCK = (
     "end (not part of a quick start); with `make up`, nothing before make read the Makefile; in both, writing "
     "stopwatch.json itself (one small file, after the clock stops)"
 )
-#: A wall clock shorter than the phases it contains by more than this is not a clock of them (rounding: 3 decimals).
-SLACK_S = 0.01
 
 
-def judge_quickstart(stopwatch: Stopwatch, threshold_s: float, error: str | None = None) -> Outcome:
-    """``skipped`` when no deploy was timed (a stack verified with --deployed but never timed)."""
-    if not stopwatch.phases and error is None:
+def provider_download(stopwatch: Stopwatch) -> str:
+    """Whether this quick start's time includes the provider download a first quick start on a new machine has.
+
+    Stacks share one plugin cache (README: the AWS provider is fetched once per machine), so a later
+    quick start's ``terraform init`` copies it: its time is a repeat user's, and the evidence says so.
+    """
+    if not stopwatch.providers:
+        return "not recorded (a stopwatch of an older harness, or init named no provider)"
+    reused = sorted(p for p, source in stopwatch.providers.items() if "no download" in source)
+    if reused:
+        return (
+            f"not included: {', '.join(reused)} came from a cache, so this time is a repeat quick start's on this "
+            "machine; a first quick start also downloads them"
+        )
+    return "included: init installed every provider"
+
+
+def judge_quickstart(
+    stopwatch: Stopwatch, threshold_s: float, error: str | None = None, untimed: Sequence[str] = ()
+) -> Outcome:
+    """``skipped`` when no deploy was timed (a stack verified with --deployed but never timed).
+
+    ``untimed``: the managed resources in the stack's state that no timed apply created
+    (``checks.deploy_time.untimed_resources``). Terraform's apply reports nothing for a resource
+    it leaves alone, so a quick start on a stack that was mostly there already (a failed destroy's
+    state, a ``-target`` apply before the clock) creates a few resources and looks from scratch:
+    only the state says the rest existed before the clock started.
+    """
+    if not stopwatch.phases and error is None and not stopwatch.not_this_deploy:
         return Outcome.skipped(
             "no deploy stopwatch for this stack (it was not deployed by this run or by `lakehouse up`)", threshold_s
         )
     phases = round(stopwatch.total_s, 3)
     wall = None if stopwatch.wall_s is None else round(stopwatch.wall_s, 3)
-    details = {
+    details: dict[str, Any] = {
         "unit": "s",
         "measured_by": "one wall clock over the whole quick start (not the sum of its phases)",
         "clock_started": stopwatch.clock_started,
@@ -42,9 +69,14 @@ def judge_quickstart(stopwatch: Stopwatch, threshold_s: float, error: str | None
         "sum_of_phases_s": phases,
         "outside_the_phases_s": None if wall is None else round(wall - phases, 3),
         "outside_the_clock": OUTSIDE_THE_CLOCK,
+        "resources_without_time": list(untimed),
+        "providers_from": dict(stopwatch.providers),
+        "provider_download": provider_download(stopwatch),
     }
     if error:
         return Outcome.judged(False, wall, threshold_s, f"the deploy did not complete: {error}", details)
+    if reason := not_one_clock(stopwatch):
+        return Outcome.judged(False, wall, threshold_s, reason, details)
     if wall is None:
         return Outcome.skipped(
             "the deploy stopwatch has no whole-path wall clock (wall_s; written by an older harness): "
@@ -52,19 +84,20 @@ def judge_quickstart(stopwatch: Stopwatch, threshold_s: float, error: str | None
             threshold_s,
             details,
         )
-    if wall + SLACK_S < phases:
+    if stopwatch.apply is None:
+        return Outcome.judged(False, wall, threshold_s, "no deploy stopwatch was recorded for this stack", details)
+    if reason := apply_failed(stopwatch.apply) or not_from_scratch(stopwatch.apply):
+        return Outcome.judged(False, wall, threshold_s, reason, details)
+    if untimed:
+        shown = ", ".join(untimed[:5]) + (f" and {len(untimed) - 5} more" if len(untimed) > 5 else "")
         return Outcome.judged(
             False,
             wall,
             threshold_s,
-            f"the stopwatch is not one clock: its wall clock ({wall:g} s) is shorter than the phases it contains "
-            f"({phases:g} s)",
+            f"the quick start did not deploy the whole stack: {len(untimed)} resource(s) in its state were not "
+            f"created by a timed apply, so they existed before the clock started ({shown})",
             details,
         )
-    if stopwatch.apply is None:
-        return Outcome.judged(False, wall, threshold_s, "no deploy stopwatch was recorded for this stack", details)
-    if reason := not_from_scratch(stopwatch.apply):
-        return Outcome.judged(False, wall, threshold_s, reason, details)
     if wall > threshold_s:
         slowest = sorted(stopwatch.phases.items(), key=lambda kv: -kv[1])[:3]
         named = ", ".join(f"{k} {v:.1f} s" for k, v in slowest)
