@@ -14,7 +14,9 @@ endpoint runs them (DescribeEndpoint's Current/DesiredServerlessConfig, which Up
 changes in place), shadow variants included (hosted and billed beside the production variant). Only an
 ``InService`` (or AWS-maintained ``SystemUpdating``) endpoint serves its configuration steadily: any other
 status fails, with its FailureReason. SageMaker loads the archive when it deploys the endpoint, so an archive
-written after the endpoint's LastModifiedTime is not what it serves and fails, named, whatever it holds now.
+written after the endpoint's LastModifiedTime is not what it serves and fails, named, whatever it holds now; so
+does a model or endpoint configuration created after it (deleted and made again under the same name: SageMaker
+reads names only when it deploys, so the endpoint still runs what the name held then).
 Three pure judges, one per property; the readers feed them.
 """
 
@@ -395,6 +397,11 @@ def read_served(target: Target, endpoint: str) -> ServedModel:
             raise
         served.broken = f"its endpoint configuration {served.config} does not exist"
         return served
+    if (
+        remade := made_after_deploy(f"its endpoint configuration {served.config}", config, served.deployed_at)
+    ) is not None:
+        served.broken = remade
+        return served
     served.variants = list(config.get("ProductionVariants") or [])
     served.shadows = list(config.get("ShadowProductionVariants") or [])
     if not served.variants:
@@ -416,6 +423,20 @@ def read_served(target: Target, endpoint: str) -> ServedModel:
             )
             break
     return served
+
+
+def made_after_deploy(what: str, described: Mapping[str, Any], deployed_at: datetime | None) -> str | None:
+    """Why a model or endpoint configuration, made after the endpoint last (re)deployed, is not what it runs (None:
+    made before). SageMaker reads both by name only when it deploys; one deleted and made again under the same name
+    (Terraform replacing a resource whose name stays) changes nothing the endpoint runs until an UpdateEndpoint."""
+    created = described.get("CreationTime")
+    if not isinstance(created, datetime) or deployed_at is None or created <= deployed_at:
+        return None
+    return (
+        f"{what} was created at {created.isoformat()}, after the endpoint last deployed at {deployed_at.isoformat()}:"
+        " the endpoint runs what that name held when it deployed, not this one, so which model it serves cannot be "
+        "read back (a new name per version makes Terraform update the endpoint)"
+    )
 
 
 def container_problem(model_name: str, container: Mapping[str, Any]) -> str | None:
@@ -505,6 +526,9 @@ def _follow(
         if not _missing(err):
             raise
         return None, {}, f"its model {model_name} does not exist"
+    if (remade := made_after_deploy(f"its model {model_name}", model, deployed_at)) is not None:
+        url = (model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0] or {}).get("ModelDataUrl")
+        return url, {}, remade
     if model.get("Containers"):
         first = (model["Containers"][0] or {}).get("ModelDataUrl")
         return first, {}, _containers(s3, model_name, model)
