@@ -32,7 +32,7 @@ from botocore.exceptions import ClientError
 
 from lakehouse.athena import connect, run
 from lakehouse.inventory import STACK_TAG, extending_stacks, sagemaker_tags
-from lakehouse.ml.model import mlmodel_of, reference_sql
+from lakehouse.ml.model import REFERENCES_SQL, mlmodel_of, reference_sql
 from lakehouse.ml.rollout import SERVING_STATUSES
 from lakehouse.outcome import Outcome, Status
 from lakehouse.ownership import endpoint_tags
@@ -280,6 +280,42 @@ def judge_answer(
     if isinstance(answer, str):
         return judge_prediction(endpoint, country, None, reference, tolerance_pct, refused=answer)
     return judge_prediction(endpoint, country, answer[0] if answer else None, reference, tolerance_pct)
+
+
+def asked_countries(references: Mapping[str, float], country: str) -> list[str]:
+    """``country`` and the country of Gold whose reference is furthest from its: a model answering one value for every
+    input (a constant, or another model packed under the champion's MLmodel) is within tolerance of one at most."""
+    others = [c for c in sorted(references) if c != country and references[c] != references.get(country)]
+    if country not in references or not others:
+        return [country]
+    return [country, max(others, key=lambda c: abs(references[c] - references[country]))]
+
+
+def judge_predictions(
+    endpoint: str,
+    asked: list[str],
+    answer: list[float] | str,
+    references: Mapping[str, float],
+    tolerance_pct: float,
+) -> Outcome:
+    """Each asked country's prediction (``answer``: one per record, in order, or the refusal) within
+    ``tolerance_pct`` % of its reference; the first that is not decides (``judge_prediction``), all in details."""
+    outcomes = [
+        judge_answer(
+            endpoint,
+            country,
+            answer if isinstance(answer, str) else answer[index : index + 1],
+            references.get(country),
+            tolerance_pct,
+        )
+        for index, country in enumerate(asked)
+    ]
+    worst = next((o for o in outcomes if not o.passed), outcomes[0])
+    worst.details["asked"] = {
+        c: {"predicted": o.details.get("predicted"), "reference": references.get(c)}
+        for c, o in zip(asked, outcomes, strict=True)
+    }
+    return worst
 
 
 def _cap_problems(where: str, serverless: Mapping[str, Any], max_concurrency: int, max_memory_mb: int) -> list[str]:
@@ -645,6 +681,18 @@ def own_endpoints(target: Target, name_prefix: str, stack_id: str | None = None)
 def read_all_served(target: Target, name_prefix: str, stack_id: str | None = None) -> list[ServedModel]:
     """Every endpoint of the stack (``own_endpoints``), followed to what it serves."""
     return [read_served(target, name) for name in own_endpoints(target, name_prefix, stack_id)]
+
+
+def read_references(target: Target, workgroup: str, gold_db: str) -> dict[str, float]:
+    """Mean daily revenue of every country of Gold's orders, by one SQL query through Athena."""
+    conn = connect(target, workgroup)
+    try:
+        record, rows = run(conn, REFERENCES_SQL.format(gold_db=gold_db).strip(), label="references")
+    finally:
+        conn.close()
+    if not record.ok:
+        raise RuntimeError(f"the reference query failed: {record.error} ({record.sql})")
+    return {str(country): float(value) for country, value in rows if country is not None and value is not None}
 
 
 def read_reference(target: Target, workgroup: str, gold_db: str, country: str) -> float | None:

@@ -594,3 +594,50 @@ def test_parts_that_errored_and_none_failed_are_an_error_keeping_each_threshold(
     assert whole.reason == "prediction could not be judged: the reference query failed"
     assert whole.threshold == {"version": version.threshold, "prediction": "within 1 %"}
     assert whole.details["prediction"] == {"reason": "the reference query failed", "sql": "SELECT 1"}
+
+
+# -- the prediction: the stated country and the one of Gold furthest from it, so no constant answer passes ---------
+
+REFERENCES = {"JP": 20.0, "US": 50.0, "DE": 24.0}
+
+
+def test_the_country_furthest_from_the_stated_one_is_asked_too() -> None:
+    from lakehouse.checks.model_serving import asked_countries
+
+    assert asked_countries(REFERENCES, "JP") == ["JP", "US"]
+    assert asked_countries({"JP": 20.0, "KR": 20.0}, "JP") == ["JP"]  # nothing a constant could be told apart by
+    assert asked_countries({"US": 50.0}, "JP") == ["JP"]  # no reference: judged an error below
+
+
+def test_a_model_answering_the_stated_countrys_value_for_every_input_fails_naming_the_other_country() -> None:
+    """A constant model (or another model's weights packed under the champion's MLmodel) tuned to JP's mean: JP alone
+    passed it; Gold's furthest country, asked beside it, is 60 % off."""
+    from lakehouse.checks.model_serving import judge_predictions
+
+    outcome = judge_predictions("lakehouse-s1-daily-revenue", ["JP", "US"], [20.0, 20.0], REFERENCES, 1.0)
+    assert outcome.status is Status.FAILED
+    assert outcome.reason == (
+        "endpoint lakehouse-s1-daily-revenue predicts 20.00 for US; Gold's SQL gives 50.00: 60 % off, which is not "
+        "within 1 %"
+    )
+    assert outcome.details["asked"] == {
+        "JP": {"predicted": 20.0, "reference": 20.0},
+        "US": {"predicted": 20.0, "reference": 50.0},
+    }
+
+
+def test_a_model_of_gold_predicts_both_countries_and_passes_keeping_both() -> None:
+    from lakehouse.checks.model_serving import judge_predictions
+
+    outcome = judge_predictions("ep", ["JP", "US"], [20.1, 49.8], REFERENCES, 1.0)
+    assert outcome.status is Status.PASSED
+    assert outcome.measured == 20.1
+    assert outcome.details["asked"]["US"] == {"predicted": 49.8, "reference": 50.0}
+
+
+def test_a_refusal_or_a_missing_reference_is_judged_as_for_one_country() -> None:
+    from lakehouse.checks.model_serving import judge_predictions
+
+    refused = judge_predictions("ep", ["JP", "US"], "ModelError: no", REFERENCES, 1.0)
+    assert (refused.status, refused.reason) == (Status.FAILED, "endpoint ep did not predict for JP: ModelError: no")
+    assert judge_predictions("ep", ["JP"], [20.0], {"US": 50.0}, 1.0).status is Status.ERROR
