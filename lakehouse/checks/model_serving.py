@@ -14,7 +14,9 @@ endpoint runs them (DescribeEndpoint's Current/DesiredServerlessConfig, which Up
 changes in place), shadow variants included (hosted and billed beside the production variant). Only an
 ``InService`` (or AWS-maintained ``SystemUpdating``) endpoint serves its configuration steadily: any other
 status fails, with its FailureReason. SageMaker loads the archive when it deploys the endpoint, so an archive
-written after the endpoint's LastModifiedTime is not what it serves and fails, named, whatever it holds now.
+written after the endpoint's LastModifiedTime is not what it serves and fails, named, whatever it holds now; so
+does a model or endpoint configuration created after it (deleted and made again under the same name: SageMaker
+reads names only when it deploys, so the endpoint still runs what the name held then).
 Three pure judges, one per property; the readers feed them.
 """
 
@@ -30,7 +32,7 @@ from botocore.exceptions import ClientError
 
 from lakehouse.athena import connect, run
 from lakehouse.inventory import STACK_TAG, extending_stacks, sagemaker_tags
-from lakehouse.ml.model import mlmodel_of, reference_sql
+from lakehouse.ml.model import REFERENCES_SQL, mlmodel_of, reference_sql
 from lakehouse.ml.rollout import SERVING_STATUSES
 from lakehouse.outcome import Outcome, Status
 from lakehouse.ownership import endpoint_tags
@@ -280,6 +282,42 @@ def judge_answer(
     return judge_prediction(endpoint, country, answer[0] if answer else None, reference, tolerance_pct)
 
 
+def asked_countries(references: Mapping[str, float], country: str) -> list[str]:
+    """``country`` and the country of Gold whose reference is furthest from its: a model answering one value for every
+    input (a constant, or another model packed under the champion's MLmodel) is within tolerance of one at most."""
+    others = [c for c in sorted(references) if c != country and references[c] != references.get(country)]
+    if country not in references or not others:
+        return [country]
+    return [country, max(others, key=lambda c: abs(references[c] - references[country]))]
+
+
+def judge_predictions(
+    endpoint: str,
+    asked: list[str],
+    answer: list[float] | str,
+    references: Mapping[str, float],
+    tolerance_pct: float,
+) -> Outcome:
+    """Each asked country's prediction (``answer``: one per record, in order, or the refusal) within
+    ``tolerance_pct`` % of its reference; the first that is not decides (``judge_prediction``), all in details."""
+    outcomes = [
+        judge_answer(
+            endpoint,
+            country,
+            answer if isinstance(answer, str) else answer[index : index + 1],
+            references.get(country),
+            tolerance_pct,
+        )
+        for index, country in enumerate(asked)
+    ]
+    worst = next((o for o in outcomes if not o.passed), outcomes[0])
+    worst.details["asked"] = {
+        c: {"predicted": o.details.get("predicted"), "reference": references.get(c)}
+        for c, o in zip(asked, outcomes, strict=True)
+    }
+    return worst
+
+
 def _cap_problems(where: str, serverless: Mapping[str, Any], max_concurrency: int, max_memory_mb: int) -> list[str]:
     """Why one serverless configuration is above the caps or bills idle (empty: it is within them)."""
     problems = []
@@ -395,6 +433,11 @@ def read_served(target: Target, endpoint: str) -> ServedModel:
             raise
         served.broken = f"its endpoint configuration {served.config} does not exist"
         return served
+    if (
+        remade := made_after_deploy(f"its endpoint configuration {served.config}", config, served.deployed_at)
+    ) is not None:
+        served.broken = remade
+        return served
     served.variants = list(config.get("ProductionVariants") or [])
     served.shadows = list(config.get("ShadowProductionVariants") or [])
     if not served.variants:
@@ -416,6 +459,20 @@ def read_served(target: Target, endpoint: str) -> ServedModel:
             )
             break
     return served
+
+
+def made_after_deploy(what: str, described: Mapping[str, Any], deployed_at: datetime | None) -> str | None:
+    """Why a model or endpoint configuration, made after the endpoint last (re)deployed, is not what it runs (None:
+    made before). SageMaker reads both by name only when it deploys; one deleted and made again under the same name
+    (Terraform replacing a resource whose name stays) changes nothing the endpoint runs until an UpdateEndpoint."""
+    created = described.get("CreationTime")
+    if not isinstance(created, datetime) or deployed_at is None or created <= deployed_at:
+        return None
+    return (
+        f"{what} was created at {created.isoformat()}, after the endpoint last deployed at {deployed_at.isoformat()}:"
+        " the endpoint runs what that name held when it deployed, not this one, so which model it serves cannot be "
+        "read back (a new name per version makes Terraform update the endpoint)"
+    )
 
 
 def container_problem(model_name: str, container: Mapping[str, Any]) -> str | None:
@@ -505,6 +562,9 @@ def _follow(
         if not _missing(err):
             raise
         return None, {}, f"its model {model_name} does not exist"
+    if (remade := made_after_deploy(f"its model {model_name}", model, deployed_at)) is not None:
+        url = (model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0] or {}).get("ModelDataUrl")
+        return url, {}, remade
     if model.get("Containers"):
         first = (model["Containers"][0] or {}).get("ModelDataUrl")
         return first, {}, _containers(s3, model_name, model)
@@ -621,6 +681,18 @@ def own_endpoints(target: Target, name_prefix: str, stack_id: str | None = None)
 def read_all_served(target: Target, name_prefix: str, stack_id: str | None = None) -> list[ServedModel]:
     """Every endpoint of the stack (``own_endpoints``), followed to what it serves."""
     return [read_served(target, name) for name in own_endpoints(target, name_prefix, stack_id)]
+
+
+def read_references(target: Target, workgroup: str, gold_db: str) -> dict[str, float]:
+    """Mean daily revenue of every country of Gold's orders, by one SQL query through Athena."""
+    conn = connect(target, workgroup)
+    try:
+        record, rows = run(conn, REFERENCES_SQL.format(gold_db=gold_db).strip(), label="references")
+    finally:
+        conn.close()
+    if not record.ok:
+        raise RuntimeError(f"the reference query failed: {record.error} ({record.sql})")
+    return {str(country): float(value) for country, value in rows if country is not None and value is not None}
 
 
 def read_reference(target: Target, workgroup: str, gold_db: str, country: str) -> float | None:

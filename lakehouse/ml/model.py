@@ -38,6 +38,18 @@ SELECT avg(day_revenue) FROM (
 """
 
 
+#: Every country's reference at once: the mean daily revenue of each country of Gold's orders.
+REFERENCES_SQL = """
+SELECT country, avg(day_revenue) FROM (
+  SELECT order_date, country, sum(amount) AS day_revenue
+  FROM {gold_db}.orders_enriched
+  WHERE status <> 'cancelled'
+  GROUP BY order_date, country
+) AS days
+GROUP BY country
+"""
+
+
 def reference_sql(gold_db: str, country: str) -> str:
     """The reference query for one country (the country is checked to be a plain code first)."""
     if not country.replace("_", "").replace("-", "").isalnum():

@@ -430,6 +430,8 @@ def test_an_archive_replaced_after_the_endpoint_deployed_fails_naming_both_times
     model it holds now (here even the champion's, which read as served before)."""
     from datetime import timedelta
 
+    from moto.sagemaker.models import sagemaker_backends
+
     from lakehouse.checks.model_serving import read_served
 
     url = "s3://models/live/model.tar.gz"
@@ -437,7 +439,10 @@ def test_an_archive_replaced_after_the_endpoint_deployed_fails_naming_both_times
     s3.put_object(Bucket="models", Key="live/model.tar.gz", Body=_archive(f"m-{deployed}", f"run-{deployed}"))
     name = _endpoint(account, "replaced", PrimaryContainer={"Image": IMAGE, "ModelDataUrl": url})
     endpoint = _backend_endpoint(name)
-    endpoint.last_modified_time -= timedelta(hours=1)  # deployed an hour ago
+    endpoint.last_modified_time -= timedelta(hours=1)  # deployed an hour ago, its model and configuration before
+    backend = sagemaker_backends["123456789012"]["us-east-1"]
+    for made in (backend._models[name], backend.endpoint_configs[name]):
+        made.creation_time -= timedelta(hours=2)
     models = {"v1": ("m-one", "run-one"), "v2": ("m-two", "run-two")}
     s3.put_object(Bucket="models", Key="live/model.tar.gz", Body=_archive(*models[now_there]))
     served = read_served(account, name)
@@ -457,6 +462,81 @@ def test_an_archive_written_before_the_endpoint_deployed_is_what_it_serves(accou
 
     served = read_served(account, _endpoint(account, "fresh", PrimaryContainer=CHAMPION))
     assert (served.broken, served.model_id, served.deployed_at is not None) == (None, "m-two", True)
+
+
+def _remade_after_deploy(account: Any, endpoint: str, kind: str, name: str, **spec: Any) -> None:
+    """Delete SageMaker's ``kind`` (model or endpoint config) ``name`` and make it again with ``spec`` a minute after
+    the endpoint last deployed (what Terraform does replacing a resource whose name does not change)."""
+    from datetime import timedelta
+
+    from moto.sagemaker.models import sagemaker_backends
+
+    sm = account.client("sagemaker")
+    backend = sagemaker_backends["123456789012"]["us-east-1"]
+    if kind == "model":
+        sm.delete_model(ModelName=name)
+        sm.create_model(ModelName=name, ExecutionRoleArn="arn:aws:iam::123456789012:role/sm", **spec)
+        made = backend._models[name]
+    else:
+        sm.delete_endpoint_config(EndpointConfigName=name)
+        sm.create_endpoint_config(EndpointConfigName=name, **spec)
+        made = backend.endpoint_configs[name]
+    made.creation_time = _backend_endpoint(endpoint).last_modified_time + timedelta(minutes=1)
+
+
+def test_a_model_made_again_under_its_name_after_the_endpoint_deployed_is_not_what_it_serves(account: Any) -> None:
+    """A stack whose model name does not change per version: Terraform replaces the model (a new ModelDataUrl), the
+    configuration names the same model, so no UpdateEndpoint is made and SageMaker keeps serving the archive it
+    copied at deploy (v1); the model read back now points at the champion's archive, written before that deploy."""
+    from lakehouse.checks.model_serving import read_served
+
+    name = _endpoint(account, "fixed", PrimaryContainer={"Image": IMAGE, "ModelDataUrl": "s3://models/v1/model.tar.gz"})
+    _remade_after_deploy(account, name, "model", "fixed", PrimaryContainer=CHAMPION)
+    served = read_served(account, name)
+    assert served.broken is not None
+    assert "its model fixed was created at " in served.broken
+    assert "after the endpoint last deployed at " in served.broken
+    outcome = judge_version([served], REGISTRY, "s1")
+    assert outcome.status is Status.FAILED
+    assert str(outcome.reason).startswith("endpoint fixed serves no readable MLflow model: its model fixed was created")
+
+
+def test_an_endpoint_config_made_again_under_its_name_after_the_endpoint_deployed_is_not_what_it_serves(
+    account: Any,
+) -> None:
+    """The configuration deleted and made again under the endpoint's configuration name, now naming the champion's
+    model: DescribeEndpoint still names it, but the endpoint runs what that name held when it deployed (v1)."""
+    from lakehouse.checks.model_serving import read_served
+
+    name = _endpoint(account, "cfg", PrimaryContainer={"Image": IMAGE, "ModelDataUrl": "s3://models/v1/model.tar.gz"})
+    sm = account.client("sagemaker")
+    sm.create_model(ModelName="cfg-v2", ExecutionRoleArn="arn:aws:iam::123456789012:role/sm", PrimaryContainer=CHAMPION)
+    variant = {**SERVERLESS, "ModelName": "cfg-v2"}
+    _remade_after_deploy(account, name, "endpoint-config", "cfg", ProductionVariants=[variant])
+    served = read_served(account, name)
+    assert served.broken is not None
+    assert "its endpoint configuration cfg was created at " in served.broken
+    assert "after the endpoint last deployed at " in served.broken
+    outcome = judge_version([served], REGISTRY, "s1")
+    assert outcome.status is Status.FAILED
+    assert "endpoint cfg serves no readable MLflow model: its endpoint configuration cfg was created" in str(
+        outcome.reason
+    )
+
+
+def test_a_model_and_configuration_made_in_the_same_instant_as_the_deploy_are_what_it_serves(account: Any) -> None:
+    """Healthy twin: made before (or, at the API's millisecond, when) the endpoint deployed, they are what it runs."""
+    from moto.sagemaker.models import sagemaker_backends
+
+    from lakehouse.checks.model_serving import read_served
+
+    name = _endpoint(account, "same-instant", PrimaryContainer=CHAMPION)
+    backend = sagemaker_backends["123456789012"]["us-east-1"]
+    deployed = _backend_endpoint(name).last_modified_time
+    backend._models[name].creation_time = backend.endpoint_configs[name].creation_time = deployed
+    served = read_served(account, name)
+    assert (served.broken, served.model_id) == (None, "m-two")
+    assert judge_version([served], REGISTRY, "s1").passed
 
 
 def test_a_running_serverless_config_above_the_caps_fails_though_the_configuration_is_within() -> None:
@@ -514,3 +594,50 @@ def test_parts_that_errored_and_none_failed_are_an_error_keeping_each_threshold(
     assert whole.reason == "prediction could not be judged: the reference query failed"
     assert whole.threshold == {"version": version.threshold, "prediction": "within 1 %"}
     assert whole.details["prediction"] == {"reason": "the reference query failed", "sql": "SELECT 1"}
+
+
+# -- the prediction: the stated country and the one of Gold furthest from it, so no constant answer passes ---------
+
+REFERENCES = {"JP": 20.0, "US": 50.0, "DE": 24.0}
+
+
+def test_the_country_furthest_from_the_stated_one_is_asked_too() -> None:
+    from lakehouse.checks.model_serving import asked_countries
+
+    assert asked_countries(REFERENCES, "JP") == ["JP", "US"]
+    assert asked_countries({"JP": 20.0, "KR": 20.0}, "JP") == ["JP"]  # nothing a constant could be told apart by
+    assert asked_countries({"US": 50.0}, "JP") == ["JP"]  # no reference: judged an error below
+
+
+def test_a_model_answering_the_stated_countrys_value_for_every_input_fails_naming_the_other_country() -> None:
+    """A constant model (or another model's weights packed under the champion's MLmodel) tuned to JP's mean: JP alone
+    passed it; Gold's furthest country, asked beside it, is 60 % off."""
+    from lakehouse.checks.model_serving import judge_predictions
+
+    outcome = judge_predictions("lakehouse-s1-daily-revenue", ["JP", "US"], [20.0, 20.0], REFERENCES, 1.0)
+    assert outcome.status is Status.FAILED
+    assert outcome.reason == (
+        "endpoint lakehouse-s1-daily-revenue predicts 20.00 for US; Gold's SQL gives 50.00: 60 % off, which is not "
+        "within 1 %"
+    )
+    assert outcome.details["asked"] == {
+        "JP": {"predicted": 20.0, "reference": 20.0},
+        "US": {"predicted": 20.0, "reference": 50.0},
+    }
+
+
+def test_a_model_of_gold_predicts_both_countries_and_passes_keeping_both() -> None:
+    from lakehouse.checks.model_serving import judge_predictions
+
+    outcome = judge_predictions("ep", ["JP", "US"], [20.1, 49.8], REFERENCES, 1.0)
+    assert outcome.status is Status.PASSED
+    assert outcome.measured == 20.1
+    assert outcome.details["asked"]["US"] == {"predicted": 49.8, "reference": 50.0}
+
+
+def test_a_refusal_or_a_missing_reference_is_judged_as_for_one_country() -> None:
+    from lakehouse.checks.model_serving import judge_predictions
+
+    refused = judge_predictions("ep", ["JP", "US"], "ModelError: no", REFERENCES, 1.0)
+    assert (refused.status, refused.reason) == (Status.FAILED, "endpoint ep did not predict for JP: ModelError: no")
+    assert judge_predictions("ep", ["JP"], [20.0], {"US": 50.0}, 1.0).status is Status.ERROR
