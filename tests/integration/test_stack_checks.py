@@ -54,7 +54,12 @@ def test_deployed_stack_passes_checks_1_and_5(deployed: Deployment, tmp_path: Pa
     assert run.returncode == 0, run.output
     assert run.check("EXIT-1")["status"] == "passed"
     assert run.check("EXIT-5")["status"] == "passed"
-    assert run.check("EXIT-5")["measured"] == {"plan_changes": 0, "drift_the_plan_keeps": 0, "unmanaged_resources": 0}
+    assert run.check("EXIT-5")["measured"] == {
+        "plan_changes": 0,
+        "drift_the_plan_keeps": 0,
+        "ignored_attributes_differ": 0,
+        "unmanaged_resources": 0,
+    }
     assert run.evidence["run"]["mode"] == "deployed"
     for pending in (c.id for c in catalogue(ROOT / "features") if c.pending):
         entry = run.check(pending)
