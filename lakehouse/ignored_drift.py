@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lakehouse.plan_drift import ICEBERG_OWNED, SENSITIVE, normalised, shown_value
-from lakehouse.terraform import Terraform, TerraformError, without_instance_keys
+from lakehouse.plan_drift import ICEBERG_OWNED, SENSITIVE, config_address, marked, normalised, shown_value
+from lakehouse.terraform import Terraform, TerraformError
 from lakehouse.tfsource import ALL, SourceError, ignored_changes, is_configuration, module_dirs, without_ignores
 
 #: Actions that change something of a resource.
@@ -69,12 +69,16 @@ def judged_ignores(root: Path) -> tuple[dict[str, frozenset[str] | str], list[st
         owned = ICEBERG_OWNED.get(kind, frozenset())
         if not isinstance(names, str) and not names - owned:
             continue
-        prefix = address[: len(address) - len(".".join(address.split(".")[-2:]))]
-        if _installed(dirs.get(prefix, root), root):
+        if _installed(dirs.get(_module_prefix(address), root), root):
             installed.append(f"{address} (module installed under .terraform: its ignore_changes is not judged)")
             continue
         judged[address] = names
     return judged, installed
+
+
+def _module_prefix(address: str) -> str:
+    """``module.a.aws_x.n`` -> ``module.a.`` (``""`` for the root module), as ``tfsource.module_dirs`` keys it."""
+    return address.rpartition(".")[0].rpartition(".")[0] + "." if address.count(".") > 1 else ""
 
 
 def _installed(directory: Path, root: Path) -> bool:
@@ -98,9 +102,7 @@ def differences(plan_json: Mapping[str, Any], ignored: Mapping[str, frozenset[st
     for change in plan_json.get("resource_changes") or []:
         if change.get("mode", "managed") != "managed":
             continue
-        module = without_instance_keys(str(change.get("module_address") or ""))
-        config = f"{module + '.' if module else ''}{change.get('type')}.{change.get('name')}"
-        names = ignored.get(config)
+        names = ignored.get(config_address(change))
         body = change.get("change") or {}
         if names is None or not _CHANGING & set(body.get("actions") or []):
             continue
@@ -116,17 +118,10 @@ def differences(plan_json: Mapping[str, Any], ignored: Mapping[str, frozenset[st
             then, now = before.get(attribute), after.get(attribute)
             if normalised(then) == normalised(now):
                 continue
-            if _marked(body, attribute):
+            if marked(body.get("before_sensitive"), attribute) or marked(body.get("after_sensitive"), attribute):
                 then = now = SENSITIVE
             found.append(IgnoredDrift(str(change.get("address")), attribute, then, now))
     return found
-
-
-def _marked(body: Mapping[str, Any], attribute: str) -> bool:
-    return any(
-        isinstance(s, Mapping) and bool(normalised(s.get(attribute)))
-        for s in (body.get("before_sensitive"), body.get("after_sensitive"))
-    )
 
 
 def _scratch_copy(workdir: Path, scratch: Path) -> None:
@@ -148,8 +143,7 @@ def unignored_drift(tf: Terraform) -> Unignored:
     with tempfile.TemporaryDirectory(prefix="unignored-", dir=tf.log_dir.parent if tf.log_dir else None) as tmp:
         scratch = Path(tmp) / "root"
         _scratch_copy(tf.workdir, scratch)
-        prefixes = {address[: len(address) - len(".".join(address.split(".")[-2:]))] for address in ignored}
-        for prefix in prefixes:
+        for prefix in {_module_prefix(address) for address in ignored}:
             folder = scratch / dirs[prefix].resolve().relative_to(tf.workdir.resolve())
             for path in sorted(p for p in folder.iterdir() if p.is_file() and is_configuration(p.name)):
                 if (text := without_ignores(path, kept)) is not None:

@@ -94,7 +94,8 @@ def configured_attributes(plan_json: Mapping[str, Any]) -> dict[str, frozenset[s
     }
 
 
-def _config_address(change: Mapping[str, Any]) -> str:
+def config_address(change: Mapping[str, Any]) -> str:
+    """A planned change's resource as the configuration names it: modules prefixed, instance keys left out."""
     module = without_instance_keys(str(change.get("module_address") or ""))
     return f"{module + '.' if module else ''}{change.get('type')}.{change.get('name')}"
 
@@ -111,7 +112,7 @@ def _put_back(attribute: str, drifted_to: Any, planned: Mapping[str, Any] | None
     return bool(normalised(value) != normalised(drifted_to))
 
 
-def _marked(sensitive: Any, attribute: str) -> bool:
+def marked(sensitive: Any, attribute: str) -> bool:
     """Whether ``before_sensitive`` / ``after_sensitive`` marks (any part of) ``attribute``."""
     return isinstance(sensitive, Mapping) and bool(normalised(sensitive.get(attribute)))
 
@@ -140,13 +141,13 @@ def hidden_drift(
         before, after = change.get("before") or {}, change.get("after") or {}
         if not isinstance(before, Mapping) or not isinstance(after, Mapping):
             continue
-        judged = configured.get(_config_address(drift), frozenset()) - ICEBERG_OWNED.get(kind, frozenset())
+        judged = configured.get(config_address(drift), frozenset()) - ICEBERG_OWNED.get(kind, frozenset())
         for attribute in sorted(judged):
             then, now = before.get(attribute), after.get(attribute)
             if normalised(then) == normalised(now) or _put_back(attribute, now, planned.get(address)):
                 continue
-            if _marked(change.get("before_sensitive"), attribute) or _marked(change.get("after_sensitive"), attribute):
+            if marked(change.get("before_sensitive"), attribute) or marked(change.get("after_sensitive"), attribute):
                 then = now = SENSITIVE  # compared, never written to the evidence
-            written_dynamically = attribute not in shown.get(_config_address(drift), frozenset())
+            written_dynamically = attribute not in shown.get(config_address(drift), frozenset())
             found.append(HiddenDrift(address, attribute, then, now, written_dynamically))
     return found

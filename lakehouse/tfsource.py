@@ -68,7 +68,7 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [] if value is None else [value]
 
 
-def _module_dirs(root: Path) -> dict[str, Path]:
+def module_dirs(root: Path) -> dict[str, Path]:
     """Module address prefix (``""``, ``module.a.``, ``module.a.module.b.``) -> its directory, as init recorded."""
     recorded = root / ".terraform" / "modules" / "modules.json"
     if not recorded.is_file():
@@ -103,7 +103,7 @@ def dynamic_blocks(root: Path, modules: Iterable[str] = ()) -> dict[str, frozens
     ``terraform init`` recorded, or its blocks would go unread. Raises ``SourceError`` naming the file (and line)
     that could not be read.
     """
-    dirs = _module_dirs(root)
+    dirs = module_dirs(root)
     if missing := sorted(set(modules) - set(dirs)):
         raise SourceError(
             f"{root / '.terraform' / 'modules' / 'modules.json'}: no directory recorded for {', '.join(missing)}"
@@ -155,7 +155,7 @@ def ignored_changes(root: Path) -> dict[str, frozenset[str] | str]:
     (an override) replaces an earlier file's list, as Terraform merges ``lifecycle`` argument by argument. Raises
     ``SourceError`` naming the file (and line) that could not be read."""
     found: dict[str, frozenset[str] | str] = {}
-    for prefix, directory in _module_dirs(root).items():
+    for prefix, directory in module_dirs(root).items():
         try:
             files = _loaded(directory)
         except OSError as err:
@@ -171,11 +171,6 @@ def ignored_changes(root: Path) -> dict[str, frozenset[str] | str]:
                             if isinstance(lifecycle, Mapping) and "ignore_changes" in lifecycle:
                                 found[f"{prefix}{kind}.{name}"] = _ignored_names(lifecycle["ignore_changes"])
     return {address: names for address, names in found.items() if names}
-
-
-def module_dirs(root: Path) -> dict[str, Path]:
-    """Module address prefix -> its directory, as ``terraform init`` recorded (the root is ``""``)."""
-    return _module_dirs(root)
 
 
 def without_ignores(path: Path, kept: Callable[[str, frozenset[str] | str], Iterable[str]]) -> str | None:
