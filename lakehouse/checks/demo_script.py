@@ -136,8 +136,9 @@ def parse_output(stdout: str) -> dict[str, PrintedQuery]:
         if lines and lines[0].startswith("FAILED:"):
             current.failed = lines[0][len("FAILED:") :].strip()
         elif len(lines) >= 2 and set(lines[1].replace("-+-", "")) <= {"-"}:
-            current.columns = [c.strip() for c in lines[0].split(" | ")]
-            current.rows = [[c.strip() for c in line.split(" | ")] for line in lines[2:]]
+            widths = [len(rule) for rule in lines[1].split("-+-")]
+            current.columns = table_cells(lines[0], widths)
+            current.rows = [table_cells(line, widths) for line in lines[2:]]
         found.setdefault(current.name, current)
 
     for line in stdout.splitlines():
@@ -148,6 +149,24 @@ def parse_output(stdout: str) -> dict[str, PrintedQuery]:
             body.append(line)
     close()
     return found
+
+
+def table_cells(line: str, widths: list[int]) -> list[str]:
+    """One printed table line's cells, cut at the column widths its ``-+-`` rule gives (``format_rows`` pads
+    every cell to its width), so a value holding `` | `` stays one cell. A line whose separators are not where
+    the rule puts them (an edited table) is split at every `` | `` instead: it then fails as printed."""
+    cells: list[str] = []
+    start = 0
+    for number, width in enumerate(widths):
+        cells.append(line[start : start + width])
+        start += width
+        if number < len(widths) - 1:
+            if line[start : start + 3] != " | ":
+                return [c.strip() for c in line.split(" | ")]
+            start += 3
+    if line[start:].strip():
+        return [c.strip() for c in line.split(" | ")]
+    return [c.strip() for c in cells]
 
 
 def same_text(printed: str, expected: str) -> bool:

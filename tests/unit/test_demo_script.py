@@ -216,6 +216,24 @@ def test_rows_are_compared_as_a_multiset_of_values_as_the_cli_prints_them(athena
     )
 
 
+def test_a_value_holding_the_column_separator_is_one_cell(athena: Any) -> None:
+    """A varchar holding `` | `` is cut at the widths of the table's rule, not at every separator: the same row
+    is the same row (it was 'not a row Athena returned'), and the same table with that value edited still fails."""
+    columns = [("country", "varchar"), ("note", "varchar"), ("n", "bigint")]
+    answers("q-bar", [["DE", "a | b", "2"], ["US", "plain", "1"]], columns)
+    returned = returned_rows(athena, "q-bar")
+    table = format_rows(["country", "note", "n"], [("DE", "a | b", "2"), ("US", "plain", "1")])
+    printed = parse_output("-- q (query q-bar, 0 bytes scanned, 1 ms)\n" + table)["q"]
+    assert printed.rows == [["DE", "a | b", "2"], ["US", "plain", "1"]]
+    assert rows_difference(printed, returned) is None
+    edited = parse_output("-- q (query q-bar, 0 bytes scanned, 1 ms)\n" + table.replace("a | b", "a | c"))["q"]
+    assert rows_difference(edited, returned) == "its row 1 (DE | a | c | 2) is not a row Athena returned"
+    de_line = table.splitlines()[2]
+    unpadded = parse_output("-- q (query q-bar, 0 bytes scanned, 1 ms)\n" + table.replace(de_line, "DE | a | b | 2"))
+    assert unpadded["q"].rows[0] == ["DE", "a", "b", "2"]
+    assert rows_difference(unpadded["q"], returned) == "its row 1 (DE | a | b | 2) is not a row Athena returned"
+
+
 @pytest.mark.parametrize(
     ("script", "reason"),
     [
