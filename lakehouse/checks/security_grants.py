@@ -306,6 +306,18 @@ def covering_problems(
     return problems
 
 
+def may_cover(rb: SecurityReadback, table: CatalogTable) -> bool:
+    """Whether a table listing no hidden column may lie over hidden files (``covering_problems``): its location or
+    metadata does, or it is an Iceberg table, whose metadata (read only for tables some grant reads) may put its
+    files anywhere. Views read no files. Only such tables' LF-Tags are read for LF-Tag grants."""
+    if table.view:
+        return False
+    if table.metadata_location:
+        return True
+    files = hidden_files(rb)
+    return any(overlapping(where, files) for uri in table.storage() if (where := split_s3(uri)) is not None)
+
+
 def _table_reach(grant: Mapping[str, Any], rb: SecurityReadback) -> Callable[[CatalogTable], str | None]:
     """How a table or column grant opens every column of a table (``covering_problems``), or None."""
     resource = grant.get("Resource") or {}
@@ -321,6 +333,39 @@ def _table_reach(grant: Mapping[str, Any], rb: SecurityReadback) -> Callable[[Ca
     return reaches
 
 
+def _tags_text(tags: Mapping[str, set[str]]) -> str:
+    return "{" + ", ".join(f"{k}={','.join(sorted(v))}" for k, v in sorted(tags.items())) + "}"
+
+
+def _tag_reach(grant: Mapping[str, Any], rb: SecurityReadback) -> Callable[[CatalogTable], str | None]:
+    """How an LF-Tag policy grant opens every column of a table (``covering_problems``), or None.
+
+    A column Glue does not list (``ssn`` of the metadata an Iceberg table points at, one added to a Hive table)
+    carries the table's LF-Tags, its database's inherited (``column_tags``): an expression they match opens it.
+    An expression matching every column Glue lists (tags put on them with ``ColumnWildcard``) is the LF-Tag
+    spelling of a column wildcard, "full table access". An expression or tags that could not be read may match.
+    """
+    policy = grant["Resource"]["LFTagPolicy"] or {}
+    expression = _tag_expression(policy, rb)
+    name = f"LF-Tag expression {policy['ExpressionName']} " if policy.get("ExpressionName") else "LF-Tag expression "
+
+    def reaches(table: CatalogTable) -> str | None:
+        if not isinstance(expression, list):
+            return f"{name}{policy}, which could not be resolved ({expression}) and may match it"
+        tags = rb.lf_tags.get(table.qualified)
+        if not isinstance(tags, Mapping):
+            return f"{name}{expression}, which may match it: its LF-Tags could not be read ({tags or 'not read'})"
+        unlisted = next((t for c in rb.hidden if expression_matches(expression, t := column_tags(tags, c))), None)
+        listed = [column_tags(tags, c) for c in table.columns]
+        if unlisted is not None:
+            return f"{name}{expression} ({policy.get('ResourceType')}), matching its LF-Tags {_tags_text(unlisted)}"
+        if listed and all(expression_matches(expression, t) for t in listed):
+            return f"{name}{expression} ({policy.get('ResourceType')}), matching the LF-Tags of every column it lists"
+        return None
+
+    return reaches
+
+
 def granted_reads(rb: SecurityReadback, table: CatalogTable) -> bool:
     """Whether any grant (anyone's) reads the table: only such tables' Iceberg metadata is followed."""
     for grant in rb.grants:
@@ -331,6 +376,7 @@ def granted_reads(rb: SecurityReadback, table: CatalogTable) -> bool:
             on_table(resource, table.database, table.name)
             or "Catalog" in resource
             or database == table.database.lower()
+            or ("LFTagPolicy" in resource and _tag_reach(grant, rb)(table) is not None)
         ):
             return True
     return False
@@ -378,6 +424,7 @@ def _grant_opens(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> li
             )
     elif "LFTagPolicy" in resource:
         problems += lf_tag_problems(grant, who, rb)
+        problems += covering_problems(grant, who, rb, _tag_reach(grant, rb))
     else:
         problems += vending_problems(grant, who, rb)
         problems += covering_problems(grant, who, rb, _table_reach(grant, rb))
