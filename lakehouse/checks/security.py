@@ -67,14 +67,14 @@ from lakehouse.checks.security_model import (
     split_s3,
 )
 from lakehouse.checks.security_queries import (
-    _no_access,
-    _unlisted_hidden,
     copied_value_problems,
     denied_problems,
     invoker_refused,
+    no_table_access,
     privileged_problems,
     select_all_problems,
     shared_result_problems,
+    unlisted_hidden,
 )
 from lakehouse.checks.security_read import read_security
 from lakehouse.checks.security_routes import (
@@ -143,9 +143,9 @@ def judge_security(rb: SecurityReadback) -> Outcome:
             if any(r.ok for r in p.denied.values())
             or (p.select_all.ok and any(c.lower() in {h.lower() for h in p.hidden} for c in p.select_all.columns))
         ]
-        + [v.table.qualified for v in rb.value_probes if _unlisted_hidden(v, rb.hidden)]
+        + [v.table.qualified for v in rb.value_probes if unlisted_hidden(v, rb.hidden)]
     )
-    no_access = sorted(q for q, p in outcome_of.items() if _no_access(p.select_all, p.table) and q not in read)
+    no_access = sorted(q for q, p in outcome_of.items() if no_table_access(p.select_all, p.table) and q not in read)
     measured = {
         "tables_with_hidden_columns": sorted(outcome_of),
         "analyst_reads_hidden": read,

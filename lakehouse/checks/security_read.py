@@ -35,7 +35,7 @@ from lakehouse.checks.role_paths import (
     read_users,
 )
 from lakehouse.checks.s3_routes import next_token_pages, read_routes
-from lakehouse.checks.security_grants import _held, database_location_problems, granted_reads, may_cover
+from lakehouse.checks.security_grants import database_location_problems, granted_reads, held_permissions, may_cover
 from lakehouse.checks.security_model import (
     CREATES,
     MAX_SEARCH_ROWS,
@@ -49,7 +49,7 @@ from lakehouse.checks.security_model import (
     SecurityReadError,
     TableProbe,
     ValueProbe,
-    _analyst,
+    analyst_actor,
     location_bucket,
     metadata_folder,
     split_s3,
@@ -322,7 +322,9 @@ def read_grants(target: Target, tables: Sequence[CatalogTable], rb: SecurityRead
 
     # Anyone's: the analyst's, a role's it can act as and another account's are all judged, and any grant reading
     # an Iceberg table has its metadata followed (``granted_reads``).
-    tag_grants = [g for g in rb.grants if "LFTagPolicy" in (g.get("Resource") or {}) and _held(g) & (READS | CREATES)]
+    tag_grants = [
+        g for g in rb.grants if "LFTagPolicy" in (g.get("Resource") or {}) and held_permissions(g) & (READS | CREATES)
+    ]
     if not tag_grants:
         return
     for database in sorted(rb.database_locations):
@@ -635,7 +637,7 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     no_users: list[str] = []
     rb.users = _attempt(errors, "the users of the account (IAM ListUsers)", lambda: read_users(target), no_users)
     if rb.account_id:
-        read_reachable(target, _analyst(rb), rb.account_id, rb.roles, errors)
+        read_reachable(target, analyst_actor(rb), rb.account_id, rb.roles, errors)
     holding_dbs = {t.database for t in tables}
     # The lake's buckets as the services know them (never the stack's outputs).
     found: dict[str, set[str]] = {}
