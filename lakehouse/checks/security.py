@@ -15,7 +15,8 @@ the APIs, every Lake Formation grant that could open the column (table, column, 
 TableWildcard, catalog, LF-Tag policy, data cells filter grants to the analyst or
 IAMAllowedPrincipals; DATA_LOCATION_ACCESS on a location at, under or above files holding the
 column: such a table's, a copy's, other workgroups' query results (``hidden_files``); SELECT on every
-column of any other table whose location or Iceberg metadata lies over such files (``covering_problems``);
+column of any other table whose location or Iceberg metadata lies over such files, by any grant, an LF-Tag
+expression its LF-Tags match too (``covering_problems``);
 full table access to a table over such files while credential vending for full table access is on; the data
 lake settings; location grants are also listed by ``ResourceType=DATA_LOCATION``), the analyst role's
 IAM policies and every lake bucket's policy (S3 reads of the lake buckets bypass Lake Formation:
@@ -66,14 +67,14 @@ from lakehouse.checks.security_model import (
     split_s3,
 )
 from lakehouse.checks.security_queries import (
-    _no_access,
-    _unlisted_hidden,
     copied_value_problems,
     denied_problems,
     invoker_refused,
+    no_table_access,
     privileged_problems,
     select_all_problems,
     shared_result_problems,
+    unlisted_hidden,
 )
 from lakehouse.checks.security_read import read_security
 from lakehouse.checks.security_routes import (
@@ -142,9 +143,9 @@ def judge_security(rb: SecurityReadback) -> Outcome:
             if any(r.ok for r in p.denied.values())
             or (p.select_all.ok and any(c.lower() in {h.lower() for h in p.hidden} for c in p.select_all.columns))
         ]
-        + [v.table.qualified for v in rb.value_probes if _unlisted_hidden(v, rb.hidden)]
+        + [v.table.qualified for v in rb.value_probes if unlisted_hidden(v, rb.hidden)]
     )
-    no_access = sorted(q for q, p in outcome_of.items() if _no_access(p.select_all, p.table) and q not in read)
+    no_access = sorted(q for q, p in outcome_of.items() if no_table_access(p.select_all, p.table) and q not in read)
     measured = {
         "tables_with_hidden_columns": sorted(outcome_of),
         "analyst_reads_hidden": read,

@@ -24,7 +24,7 @@ from lakehouse.lf_grants import column_tags, expression_matches
 from lakehouse.lf_grants import tag_map as _tag_map
 
 
-def _held(grant: Mapping[str, Any]) -> set[str]:
+def held_permissions(grant: Mapping[str, Any]) -> set[str]:
     return set(grant.get("Permissions") or []) | set(grant.get("PermissionsWithGrantOption") or [])
 
 
@@ -122,7 +122,7 @@ def lf_tag_database_problems(grant: Mapping[str, Any], who: str, rb: SecurityRea
 
     The same hole as ``database_location_problems``, reached through tags instead of the database's name."""
     policy = grant["Resource"]["LFTagPolicy"] or {}
-    held = str(sorted(_held(grant) & CREATES))
+    held = str(sorted(held_permissions(grant) & CREATES))
     expression = _tag_expression(policy, rb)
     problems: list[str] = []
     for database, tags in sorted(rb.database_lf_tags.items()):
@@ -141,7 +141,7 @@ def lf_tag_database_problems(grant: Mapping[str, Any], who: str, rb: SecurityRea
 def lf_tag_problems(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> list[str]:
     """An LF-Tag policy grant that reads data: which tables' hidden columns its expression matches."""
     policy = grant["Resource"]["LFTagPolicy"] or {}
-    held = sorted(_held(grant) & READS)
+    held = sorted(held_permissions(grant) & READS)
     expression = _tag_expression(policy, rb)
     name = policy.get("ExpressionName")
     if not isinstance(expression, list):
@@ -238,7 +238,7 @@ def vending_problems(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -
     whole bucket) is read in full without ``ssn``; its credentials read the Parquet with ``ssn`` in it.
     """
     resource = grant.get("Resource") or {}
-    if not rb.settings.get("AllowFullTableExternalDataAccess") or not _held(grant) & READS:
+    if not rb.settings.get("AllowFullTableExternalDataAccess") or not held_permissions(grant) & READS:
         return []
     if not _full_table(resource):
         return []
@@ -254,8 +254,8 @@ def vending_problems(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -
             if overlap:
                 problems.append(
                     f"the data lake settings allow credential vending for full table access "
-                    f"(AllowFullTableExternalDataAccess), and {who} holds {sorted(_held(grant) & READS)} on every "
-                    f"column of {table.qualified}, whose location {uri} holds {overlap[0].what} "
+                    f"(AllowFullTableExternalDataAccess), and {who} holds {sorted(held_permissions(grant) & READS)} on "
+                    f"every column of {table.qualified}, whose location {uri} holds {overlap[0].what} "
                     f"({overlap[0].uri}): GetTemporaryGlueTableCredentials hands it S3 credentials for that "
                     f"location, which read {overlap[0].reads}"
                 )
@@ -298,12 +298,24 @@ def covering_problems(
             found = overlap[0]
             example = _a_file(rb, where, found)
             problems.append(
-                f"{who} holds {sorted(_held(grant) & READS)} on {table.qualified} through {how}, and its location "
-                f"{uri} lies over {found.what} ({found.uri}" + (f", e.g. {example}" if example else "") + "): "
+                f"{who} holds {sorted(held_permissions(grant) & READS)} on {table.qualified} through {how}, and its "
+                f"location {uri} lies over {found.what} ({found.uri}" + (f", e.g. {example}" if example else "") + "): "
                 f"a query of {table.qualified} reads {found.reads} from them"
             )
             break
     return problems
+
+
+def may_cover(rb: SecurityReadback, table: CatalogTable) -> bool:
+    """Whether a table listing no hidden column may lie over hidden files (``covering_problems``): its location or
+    metadata does, or it is an Iceberg table, whose metadata (read only for tables some grant reads) may put its
+    files anywhere. Views read no files. Only such tables' LF-Tags are read for LF-Tag grants."""
+    if table.view:
+        return False
+    if table.metadata_location:
+        return True
+    files = hidden_files(rb)
+    return any(overlapping(where, files) for uri in table.storage() if (where := split_s3(uri)) is not None)
 
 
 def _table_reach(grant: Mapping[str, Any], rb: SecurityReadback) -> Callable[[CatalogTable], str | None]:
@@ -321,16 +333,50 @@ def _table_reach(grant: Mapping[str, Any], rb: SecurityReadback) -> Callable[[Ca
     return reaches
 
 
+def _tags_text(tags: Mapping[str, set[str]]) -> str:
+    return "{" + ", ".join(f"{k}={','.join(sorted(v))}" for k, v in sorted(tags.items())) + "}"
+
+
+def _tag_reach(grant: Mapping[str, Any], rb: SecurityReadback) -> Callable[[CatalogTable], str | None]:
+    """How an LF-Tag policy grant opens every column of a table (``covering_problems``), or None.
+
+    A column Glue does not list (``ssn`` of the metadata an Iceberg table points at, one added to a Hive table)
+    carries the table's LF-Tags, its database's inherited (``column_tags``): an expression they match opens it.
+    An expression matching every column Glue lists (tags put on them with ``ColumnWildcard``) is the LF-Tag
+    spelling of a column wildcard, "full table access". An expression or tags that could not be read may match.
+    """
+    policy = grant["Resource"]["LFTagPolicy"] or {}
+    expression = _tag_expression(policy, rb)
+    name = f"LF-Tag expression {policy['ExpressionName']} " if policy.get("ExpressionName") else "LF-Tag expression "
+
+    def reaches(table: CatalogTable) -> str | None:
+        if not isinstance(expression, list):
+            return f"{name}{policy}, which could not be resolved ({expression}) and may match it"
+        tags = rb.lf_tags.get(table.qualified)
+        if not isinstance(tags, Mapping):
+            return f"{name}{expression}, which may match it: its LF-Tags could not be read ({tags or 'not read'})"
+        unlisted = next((t for c in rb.hidden if expression_matches(expression, t := column_tags(tags, c))), None)
+        listed = [column_tags(tags, c) for c in table.columns]
+        if unlisted is not None:
+            return f"{name}{expression} ({policy.get('ResourceType')}), matching its LF-Tags {_tags_text(unlisted)}"
+        if listed and all(expression_matches(expression, t) for t in listed):
+            return f"{name}{expression} ({policy.get('ResourceType')}), matching the LF-Tags of every column it lists"
+        return None
+
+    return reaches
+
+
 def granted_reads(rb: SecurityReadback, table: CatalogTable) -> bool:
     """Whether any grant (anyone's) reads the table: only such tables' Iceberg metadata is followed."""
     for grant in rb.grants:
         resource = grant.get("Resource") or {}
-        held = _held(grant)
+        held = held_permissions(grant)
         database = str((resource.get("Database") or {}).get("Name", "")).lower()
         if held & READS and (
             on_table(resource, table.database, table.name)
             or "Catalog" in resource
             or database == table.database.lower()
+            or ("LFTagPolicy" in resource and _tag_reach(grant, rb)(table) is not None)
         ):
             return True
     return False
@@ -339,7 +385,7 @@ def granted_reads(rb: SecurityReadback, table: CatalogTable) -> bool:
 def _grant_opens(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> list[str]:
     """How one Lake Formation grant to ``who`` (a principal that reaches the analyst) opens a hidden column."""
     resource = grant.get("Resource") or {}
-    held = _held(grant)
+    held = held_permissions(grant)
     if "DataLocation" in resource and held & LOCATION_ACCESS:
         return location_problems(resource["DataLocation"], who, sorted(held & LOCATION_ACCESS), rb)
     if "Database" in resource and "CREATE_TABLE" in held and not held & SUPER:
@@ -378,6 +424,7 @@ def _grant_opens(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> li
             )
     elif "LFTagPolicy" in resource:
         problems += lf_tag_problems(grant, who, rb)
+        problems += covering_problems(grant, who, rb, _tag_reach(grant, rb))
     else:
         problems += vending_problems(grant, who, rb)
         problems += covering_problems(grant, who, rb, _table_reach(grant, rb))
@@ -436,7 +483,7 @@ def table_default_problems(rb: SecurityReadback) -> list[str]:
             continue
         for default in defaults:
             who = watched.get(_principal(default)) or _outsider(_principal(default), rb.account_id)
-            held = _held(default)
+            held = held_permissions(default)
             if who is not None and held & (READS | SUPER):
                 problems.append(
                     f"database {database}'s CreateTableDefaultPermissions give {who} {sorted(held)} on every new "

@@ -249,5 +249,5 @@ def location_bucket(arn_or_uri: str) -> tuple[str, str] | None:
     return split_s3(arn_or_uri)
 
 
-def _analyst(rb: SecurityReadback) -> Actor:
+def analyst_actor(rb: SecurityReadback) -> Actor:
     return Actor(rb.analyst_role_arn, rb.identity_policies, rb.boundary)

@@ -18,7 +18,7 @@ from lakehouse.checks.security_model import (
 )
 
 
-def _no_access(record: QueryRecord, table: CatalogTable | None = None) -> bool:
+def no_table_access(record: QueryRecord, table: CatalogTable | None = None) -> bool:
     """The analyst may not use the table at all; for a view also: not a column the view reads.
 
     A plain Athena view runs with the invoker's rights ("users with rights on the view but not on the
@@ -58,13 +58,13 @@ def select_all_problems(rb: SecurityReadback) -> list[str]:
                 )
         elif gold:
             problems.append(f"the analyst's SELECT * on {table.qualified} failed: {record.error}")
-        elif not _no_access(record, table):
+        elif not no_table_access(record, table):
             problems.append(
                 f"the analyst's SELECT * on {table.qualified} failed, but not as access denied, so it proves "
                 f"nothing: {record.error}"
             )
     for value_probe in rb.value_probes:
-        if seen := _unlisted_hidden(value_probe, rb.hidden):
+        if seen := unlisted_hidden(value_probe, rb.hidden):
             problems.append(
                 f"the analyst's SELECT * on {value_probe.table.qualified} returns {', '.join(seen)} (the Glue catalog "
                 "lists no such column there: Athena read it from the table's own schema or the table a link points to)"
@@ -72,7 +72,7 @@ def select_all_problems(rb: SecurityReadback) -> list[str]:
     return problems
 
 
-def _unlisted_hidden(probe: ValueProbe, hidden: Sequence[str]) -> list[str]:
+def unlisted_hidden(probe: ValueProbe, hidden: Sequence[str]) -> list[str]:
     """Hidden columns the analyst's ``SELECT *`` returned from a table the catalog lists without them.
 
     Athena does not take a table's columns from Glue alone: a resource link (``TargetTable``, no columns of
@@ -99,7 +99,7 @@ def denied_problems(rb: SecurityReadback) -> list[str]:
                 )
             elif column_denied(column).search(record.error or ""):
                 continue
-            elif probe.select_all.ok or not _no_access(record, probe.table):
+            elif probe.select_all.ok or not no_table_access(record, probe.table):
                 problems.append(
                     f"the analyst's `{_shown(record.sql)}` on {probe.table.qualified} failed, but not with "
                     f"COLUMN_NOT_FOUND: {record.error}"
@@ -167,7 +167,7 @@ def copied_value_problems(rb: SecurityReadback) -> list[str]:
                 f"for {'/'.join(rb.hidden)} values in the first {MAX_SEARCH_ROWS:,} only, a copy past them cannot be "
                 "ruled out"
             )
-        if probe.own and not probe.select_all.ok and not _no_access(probe.select_all, probe.table):
+        if probe.own and not probe.select_all.ok and not no_table_access(probe.select_all, probe.table):
             problems.append(
                 f"the analyst's SELECT * on {probe.table.qualified} (searched for {'/'.join(rb.hidden)} values) "
                 f"failed, but not as access denied, so it proves nothing: {probe.select_all.error}"

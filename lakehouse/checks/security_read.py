@@ -35,7 +35,7 @@ from lakehouse.checks.role_paths import (
     read_users,
 )
 from lakehouse.checks.s3_routes import next_token_pages, read_routes
-from lakehouse.checks.security_grants import _held, _principal, _watched, database_location_problems, granted_reads
+from lakehouse.checks.security_grants import database_location_problems, granted_reads, held_permissions, may_cover
 from lakehouse.checks.security_model import (
     CREATES,
     MAX_SEARCH_ROWS,
@@ -49,7 +49,7 @@ from lakehouse.checks.security_model import (
     SecurityReadError,
     TableProbe,
     ValueProbe,
-    _analyst,
+    analyst_actor,
     location_bucket,
     metadata_folder,
     split_s3,
@@ -320,11 +320,10 @@ def read_grants(target: Target, tables: Sequence[CatalogTable], rb: SecurityRead
         errors, "the data cells filters", lambda: next_token_pages(lf.list_data_cells_filter, "DataCellsFilters"), []
     )
 
-    watched = _watched(rb)
+    # Anyone's: the analyst's, a role's it can act as and another account's are all judged, and any grant reading
+    # an Iceberg table has its metadata followed (``granted_reads``).
     tag_grants = [
-        g
-        for g in rb.grants
-        if "LFTagPolicy" in (g.get("Resource") or {}) and _principal(g) in watched and _held(g) & (READS | CREATES)
+        g for g in rb.grants if "LFTagPolicy" in (g.get("Resource") or {}) and held_permissions(g) & (READS | CREATES)
     ]
     if not tag_grants:
         return
@@ -336,7 +335,9 @@ def read_grants(target: Target, tables: Sequence[CatalogTable], rb: SecurityRead
             rb.database_lf_tags[database] = {k: v for k, v in answer.items() if k != "ResponseMetadata"}
         except (ClientError, BotoCoreError) as err:
             rb.database_lf_tags[database] = str(err)
-    for table in tables:
+    # The tables holding a hidden column, and those listing none that may lie over its files (``covering_problems``:
+    # a tag grant reading one in full reads the hidden files).
+    for table in [*tables, *(t for t in rb.unlisted_tables() if may_cover(rb, t))]:
         spec = {"Table": {"DatabaseName": table.database, "Name": table.name}}
         try:
             answer = lf.get_resource_lf_tags(Resource=spec)
@@ -636,7 +637,7 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     no_users: list[str] = []
     rb.users = _attempt(errors, "the users of the account (IAM ListUsers)", lambda: read_users(target), no_users)
     if rb.account_id:
-        read_reachable(target, _analyst(rb), rb.account_id, rb.roles, errors)
+        read_reachable(target, analyst_actor(rb), rb.account_id, rb.roles, errors)
     holding_dbs = {t.database for t in tables}
     # The lake's buckets as the services know them (never the stack's outputs).
     found: dict[str, set[str]] = {}

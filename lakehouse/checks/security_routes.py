@@ -17,7 +17,7 @@ from lakehouse.checks.s3_routes import (
     replication_problems,
 )
 from lakehouse.checks.security_grants import role_grant_problems
-from lakehouse.checks.security_model import SecurityReadback, _analyst
+from lakehouse.checks.security_model import SecurityReadback, analyst_actor
 
 
 def iam_problems(rb: SecurityReadback) -> tuple[list[str], list[dict[str, Any]]]:
@@ -80,7 +80,7 @@ def role_path_problems(rb: SecurityReadback) -> tuple[list[str], dict[str, Any]]
     }
     if not rb.account_id:
         return [], evidence
-    analyst = _analyst(rb)
+    analyst = analyst_actor(rb)
     paths = reachable(analyst, rb.account_id, rb.roles)
     problems: list[str] = []
     for arn, path in sorted(paths.items()):
@@ -138,6 +138,6 @@ def grant_route_problems(rb: SecurityReadback) -> list[str]:
     if not rb.account_id:
         return []
     named = {rb.analyst_role_arn: "the analyst role"}
-    for arn, path in reachable(_analyst(rb), rb.account_id, rb.roles).items():
+    for arn, path in reachable(analyst_actor(rb), rb.account_id, rb.roles).items():
         named[arn] = f"role {arn}, which the analyst can act as ({path_text(rb.analyst_role_arn, path)}),"
     return access_grant_problems(rb.routes.access_grants, named, rb.lake_objects, rb.account_id)

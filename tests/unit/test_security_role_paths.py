@@ -19,7 +19,7 @@ from lakehouse.checks.iam_access import Policy
 from lakehouse.checks.role_paths import Actor, RoleInfo, read_reachable, read_roles
 from lakehouse.checks.s3_routes import AccessGrants, grant_covers, read_access_grants, read_routes
 from lakehouse.checks.security import judge_security
-from lakehouse.checks.security_model import SecurityReadback, _analyst
+from lakehouse.checks.security_model import SecurityReadback, analyst_actor
 from lakehouse.outcome import Status
 from tests.unit.test_security import ACCOUNT, ANALYST, BUCKETS, DB, grant, healthy
 
@@ -314,7 +314,7 @@ def test_the_permissions_of_roles_reached_are_read_hop_by_hop(monkeypatch: pytes
     monkeypatch.setattr(role_paths, "read_role_policies", fake_read)
     errors: list[str] = []
     target: Any = SimpleNamespace()  # never used: the reads are faked
-    paths = read_reachable(target, _analyst(rb), ACCOUNT, account, errors)
+    paths = read_reachable(target, analyst_actor(rb), ACCOUNT, account, errors)
     assert sorted(paths) == [HOP, PIPELINE]  # the sagemaker role trusts a service only: not reached
     assert read == [HOP, PIPELINE]  # only roles reached, each once
     assert errors == [

@@ -21,8 +21,9 @@ from moto import mock_aws
 
 from lakehouse.checks.role_paths import RoleInfo
 from lakehouse.checks.security import judge_security
+from lakehouse.checks.security_grants import granted_reads
 from lakehouse.checks.security_model import CatalogTable, SecurityReadback
-from lakehouse.checks.security_read import read_data_paths
+from lakehouse.checks.security_read import read_data_paths, read_grants
 from tests.unit.test_security import ACCOUNT, ANALYST, BUCKETS, DB, SILVER, grant, healthy
 
 SILVER_USERS = f"s3://{BUCKETS['silver']}/users/"
@@ -160,3 +161,135 @@ def test_a_copy_of_the_users_metadata_elsewhere_is_followed_to_the_users_files()
     assert errors == [] and rb.others[0].data_locations == [SILVER_USERS.rstrip("/")]
     (reason,) = _grants(rb)
     assert f"its location {SILVER_USERS.rstrip('/')} lies over the files of {SILVER}.users" in reason, reason
+
+
+# LF-Tag policy grants: the same table read in full through its LF-Tags. Main judged an LF-Tag grant only against
+# the tables listing ssn, so a repointed table the analyst reads through tags passed.
+
+TEAM = [{"TagKey": "team", "TagValues": ["analytics"]}]
+UNTAGGED: dict[str, Any] = {"LFTagOnDatabase": [], "LFTagsOnTable": [], "LFTagsOnColumns": []}
+
+
+def _tagged(rb: SecurityReadback, orders: dict[str, Any], expression: Any = TEAM, **policy: Any) -> SecurityReadback:
+    """The analyst's SELECT through an LF-Tag expression; ``orders``: GetResourceLFTags of orders_enriched."""
+    rb.grants.append(
+        grant(ANALYST, {"LFTagPolicy": {"ResourceType": "TABLE", "Expression": expression, **policy}}, "SELECT")
+    )
+    rb.lf_tags = {p.table.qualified: UNTAGGED for p in rb.probes}  # no ssn table carries the tag
+    rb.lf_tags[f"{DB}.{ORDERS}"] = orders
+    return rb
+
+
+def _on_columns(*columns: str) -> list[dict[str, Any]]:
+    """LF-Tags put on columns (``AddLFTagsToResource`` with ``ColumnWildcard`` puts them on every column)."""
+    return [{"Name": c, "LFTags": TEAM} for c in columns]
+
+
+INHERITED = {"LFTagOnDatabase": TEAM, "LFTagsOnTable": TEAM, "LFTagsOnColumns": []}
+
+
+def test_a_table_read_through_an_lf_tag_grant_repointed_at_the_users_folder_fails() -> None:
+    rb = _tagged(_repointed(SILVER_USERS), INHERITED)
+    assert _grants(rb) == [
+        f"the analyst holds ['SELECT'] on {DB}.{ORDERS} through LF-Tag expression {TEAM} (TABLE), matching its "
+        f"LF-Tags {{team=analytics}}, and its location {SILVER_USERS} lies over the files of {SILVER}.users "
+        f"({SILVER_USERS}, e.g. {PARQUET}): a query of {DB}.{ORDERS} reads ssn from them"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("orders", "policy", "how"),
+    [
+        ({"LFTagOnDatabase": TEAM}, {}, "matching its LF-Tags {team=analytics}"),  # the database's, inherited
+        ({"LFTagsOnTable": [{"TagKey": "team", "TagValues": ["analytics", "ops"]}]}, {}, "{team=analytics,ops}"),
+        (
+            {"LFTagsOnColumns": _on_columns("order_id", "user_id", "amount")},
+            {},
+            "matching the LF-Tags of every column it lists",
+        ),
+        (INHERITED, {"Expression": [{"TagKey": "team", "TagValues": ["*"]}]}, "'TagValues': ['*']"),
+        (INHERITED, {"Expression": None, "ExpressionName": "analysts"}, f"LF-Tag expression analysts {TEAM}"),
+    ],
+    ids=["database-tag", "table-tag", "column-wildcard", "any-value", "saved-expression"],
+)
+def test_every_way_an_lf_tag_grant_reads_the_repointed_iceberg_table_fails(
+    orders: dict[str, Any], policy: dict[str, Any], how: str
+) -> None:
+    rb = _repointed(f"s3://{BUCKETS['gold']}/orders_enriched/", SILVER_METADATA)
+    rb.tag_expressions = {"analysts": TEAM}
+    rb = _tagged(rb, orders, **({"expression": TEAM} | policy))
+    (reason,) = _grants(rb)
+    assert f"on {DB}.{ORDERS} through LF-Tag expression" in reason and how in reason, reason
+    assert f"its location {SILVER_METADATA} lies over the files of {SILVER}.users" in reason, reason
+
+
+def test_a_repointed_table_whose_lf_tags_could_not_be_read_fails_under_a_tag_grant() -> None:
+    rb = _tagged(_repointed(SILVER_USERS), {})
+    rb.lf_tags[f"{DB}.{ORDERS}"] = "AccessDeniedException: no"
+    (reason,) = _grants(rb)
+    assert "which may match it: its LF-Tags could not be read (AccessDeniedException: no)" in reason, reason
+    assert f"its location {SILVER_USERS} lies over the files of {SILVER}.users" in reason, reason
+
+
+def test_a_role_the_analyst_can_act_as_reading_the_table_through_lf_tags_fails() -> None:
+    hop = f"arn:aws:iam::{ACCOUNT}:role/lh-hop"
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": ANALYST}, "Action": "sts:AssumeRole"}],
+    }
+    rb = _tagged(_repointed(SILVER_USERS), INHERITED)
+    rb.grants[-1]["Principal"] = {"DataLakePrincipalIdentifier": hop}
+    rb.roles = {hop: RoleInfo(hop, trust, [])}
+    outcome = judge_security(rb)
+    assert not outcome.passed
+    (reason,) = outcome.details["problems"]["role_paths"]
+    assert f"role {hop} holds ['SELECT'] on {DB}.{ORDERS} through LF-Tag expression" in reason, reason
+
+
+@pytest.mark.parametrize(
+    ("location", "orders"),
+    [
+        (f"s3://{BUCKETS['silver']}/users_v2/", INHERITED),  # the tags match, the files are not the users'
+        (SILVER_USERS, {"LFTagOnDatabase": [{"TagKey": "team", "TagValues": ["finance"]}]}),  # tags do not match
+        (SILVER_USERS, {"LFTagsOnColumns": _on_columns("order_id", "user_id")}),  # not every column: no ssn either
+    ],
+    ids=["tagged-table-elsewhere", "other-team", "some-columns-only"],
+)
+def test_lf_tag_healthy_twins_pass(location: str, orders: dict[str, Any]) -> None:
+    rb = _tagged(_repointed(location), orders)
+    outcome = judge_security(rb)
+    assert outcome.passed, outcome.reason
+
+
+@pytest.mark.parametrize("grantee", [ANALYST, f"arn:aws:iam::{ACCOUNT}:role/lh-hop"], ids=["analyst", "a-role"])
+def test_lf_tags_are_read_for_the_tables_that_may_lie_over_ssn_files_and_followed_when_a_tag_grant_reads_them(
+    grantee: str,
+) -> None:
+    """Only when an LF-Tag grant exists (anyone's: a role the analyst can act as is judged too): each ssn table, each
+    Iceberg table (its metadata may point anywhere) and each table whose location lies over ssn files; not a Hive
+    table elsewhere, not a view. The Iceberg table a tag grant matches has its metadata followed (``granted_reads``)."""
+    tag_grant = grant(grantee, {"LFTagPolicy": {"ResourceType": "TABLE", "Expression": TEAM}}, "SELECT")
+    asked: list[str] = []
+
+    def get_resource_lf_tags(Resource: dict[str, Any]) -> dict[str, Any]:  # noqa: N803 (boto3's spelling)
+        name = Resource["Table"]["Name"]
+        asked.append(name)
+        return {"LFTagOnDatabase": TEAM if name == ORDERS else [], "ResponseMetadata": {}}
+
+    lf = SimpleNamespace(
+        get_data_lake_settings=lambda: {"DataLakeSettings": {}},
+        list_permissions=lambda **params: {"PrincipalResourcePermissions": [] if params else [tag_grant]},
+        list_data_cells_filter=lambda **params: {"DataCellsFilters": []},
+        get_resource_lf_tags=get_resource_lf_tags,
+    )
+    rb = _repointed(f"s3://{BUCKETS['gold']}/orders_enriched/", "s3://team-share-1/orders/metadata/0.metadata.json")
+    rb.others += [
+        CatalogTable(DB, "orders_csv", ["order_id"], f"s3://{BUCKETS['gold']}/orders_csv/"),
+        CatalogTable(DB, "orders_v", ["order_id"], SILVER_USERS, view=True),
+        CatalogTable(DB, "users_csv", ["user_id"], SILVER_USERS),
+        CatalogTable(DB, "audit", ["id"], f"s3://{BUCKETS['gold']}/audit/", "s3://b/audit/metadata/0.metadata.json"),
+    ]
+    read_grants(SimpleNamespace(client=lambda service: lf), [p.table for p in rb.probes], rb)  # type: ignore[arg-type]
+    assert asked == [*(p.table.name for p in rb.probes), ORDERS, "users_csv", "audit"]
+    assert rb.lf_tags[f"{DB}.{ORDERS}"] == {"LFTagOnDatabase": TEAM}
+    assert [t.name for t in rb.others if t.metadata_location and granted_reads(rb, t)] == [ORDERS]  # not audit
