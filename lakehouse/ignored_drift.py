@@ -10,13 +10,18 @@ and never unsets ``all`` (hashicorp/terraform ``internal/configs/module_merge.go
 plan then changes holds, in the account, something other than what the root writes. The provider's own diff
 suppression applies (equivalent policy JSON plans nothing), so formatting is never drift.
 
-The copy shares ``.terraform`` (providers, installed modules) by a link and plans with ``-lock=false`` against
-a copy of the state: nothing of the stack's own directory is written. Modules installed from a registry or git
-live under ``.terraform`` and are not copied (their ignores are reported as not judged).
+The copy plans with ``-lock=false`` against a copy of the state and links what it only reads
+(``.terraform/providers``, installed modules without ignores to clear): nothing of the stack's own directory is
+written. A module installed from a registry or git (``.terraform/modules/<key>``, recorded in
+``.terraform/modules/modules.json``) whose ignores are judged is copied into the scratch ``.terraform/modules``
+and edited like the root, its ``modules.json`` record pointing at the copy: a hand edit it hides is judged like
+the root's. A module directory outside the working directory is not in the copy (reported as not judged).
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import tempfile
 from collections.abc import Mapping
@@ -59,21 +64,23 @@ class Unignored:
 
 
 def judged_ignores(root: Path) -> tuple[dict[str, frozenset[str] | str], list[str]]:
-    """The root's ignores that hide something of the account (Iceberg's own left out), and those in modules
-    installed under ``.terraform`` (not overridable in a scratch copy: reported, not judged)."""
+    """The root's ignores that hide something of the account (Iceberg's own left out), those of installed modules
+    (``.terraform/modules``) included; and those of modules outside the working directory, which a scratch copy
+    does not hold (reported, not judged)."""
     dirs = module_dirs(root)
     judged: dict[str, frozenset[str] | str] = {}
-    installed: list[str] = []
+    outside: list[str] = []
     for address, names in ignored_changes(root).items():
         kind = address.split(".")[-2]
         owned = ICEBERG_OWNED.get(kind, frozenset())
         if not isinstance(names, str) and not names - owned:
             continue
-        if _installed(dirs.get(_module_prefix(address), root), root):
-            installed.append(f"{address} (module installed under .terraform: its ignore_changes is not judged)")
+        directory = dirs.get(_module_prefix(address), root)
+        if _copied_path(directory, root) is None:
+            outside.append(f"{address} (module directory {directory} is outside the working directory: not judged)")
             continue
         judged[address] = names
-    return judged, installed
+    return judged, outside
 
 
 def _module_prefix(address: str) -> str:
@@ -81,13 +88,31 @@ def _module_prefix(address: str) -> str:
     return address.rpartition(".")[0].rpartition(".")[0] + "." if address.count(".") > 1 else ""
 
 
-def _installed(directory: Path, root: Path) -> bool:
-    """Whether a module directory lies under the root's ``.terraform`` (or outside the root): not in the copy."""
-    try:
-        parts = directory.resolve().relative_to(root.resolve()).parts
-    except ValueError:
-        return True
-    return ".terraform" in parts
+def _in_workdir(directory: Path, root: Path) -> Path | None:
+    """A directory's path relative to the working directory, or ``None`` when it lies outside: read as written
+    (``..`` folded, links not followed: a linked folder is refused where it is edited), else both resolved (an
+    absolute ``Dir`` recorded through another spelling of the working directory)."""
+    for inner, outer in ((os.path.abspath(directory), os.path.abspath(root)), (directory.resolve(), root.resolve())):
+        try:
+            return Path(inner).relative_to(outer)
+        except ValueError:
+            continue
+    return None
+
+
+def _copied_path(directory: Path, root: Path) -> Path | None:
+    """Where a module directory is in the scratch copy (relative to it): in the root's own folders, or in a package
+    ``terraform init`` installed under ``.terraform/modules``; ``None`` when the copy cannot hold it."""
+    relative = _in_workdir(directory, root)
+    if relative is None or (relative.parts[:1] == (".terraform",) and not _installed_package(relative)):
+        return None
+    return relative
+
+
+def _installed_package(relative: Path) -> str | None:
+    """``.terraform/modules/<key>/...`` -> ``<key>``: the package ``terraform init`` installed the module in."""
+    parts = relative.parts
+    return parts[2] if len(parts) > 2 and parts[:2] == (".terraform", "modules") else None
 
 
 def kept(kind: str, names: frozenset[str] | str) -> list[str]:
@@ -124,36 +149,94 @@ def differences(plan_json: Mapping[str, Any], ignored: Mapping[str, frozenset[st
     return found
 
 
-def _scratch_copy(workdir: Path, scratch: Path) -> None:
-    """The working directory without ``.terraform`` (linked instead) and the runner's logs."""
+def scratch_copy(workdir: Path, scratch: Path, ignored: Mapping[str, frozenset[str] | str]) -> None:
+    """Make ``scratch`` the working directory with the ``ignored`` resources' ``ignore_changes`` cleared (``kept``).
+
+    The root's folders are copied (runner logs and saved plans left out); of ``.terraform``, the installed packages
+    holding an ignored resource are copied and ``modules.json`` is rewritten with every directory relative to the
+    copy, everything else is linked. Only files inside ``scratch`` are written: an edited file replaces its copy (a
+    link is removed, never written through). Raises ``SourceError`` (a file that cannot be read, or a module
+    folder the copy reaches only through a link)."""
+    dirs = module_dirs(workdir)
+    folders = {}
+    for prefix in {_module_prefix(address) for address in ignored}:
+        relative = _copied_path(dirs[prefix], workdir)
+        if relative is None:
+            raise SourceError(f"{dirs[prefix]}: module directory outside the working directory {workdir}")
+        folders[prefix] = relative
     shutil.copytree(
         workdir, scratch, symlinks=True, ignore=shutil.ignore_patterns(".terraform", "terraform-*.log", "*.tfplan")
     )
-    if (workdir / ".terraform").exists():
-        (scratch / ".terraform").symlink_to((workdir / ".terraform").resolve(), target_is_directory=True)
+    packages = {package for relative in folders.values() if (package := _installed_package(relative))}
+    _scratch_data_dir(workdir, scratch, packages)
+    inside = scratch.resolve()
+    for prefix, relative in sorted(folders.items()):
+        folder = scratch / relative
+        if not folder.resolve().is_relative_to(inside):
+            raise SourceError(
+                f"{workdir / relative}: reached through a link out of the working directory, so its ignores "
+                f"({', '.join(sorted(a for a in ignored if _module_prefix(a) == prefix))}) cannot be cleared in a copy"
+            )
+        for path in sorted(p for p in folder.iterdir() if is_configuration(p.name) and p.is_file()):
+            if (text := without_ignores(path, kept)) is not None:
+                path.unlink()  # a link in the copy would write through to what it points at
+                path.write_text(text, encoding="utf-8")
+
+
+def _scratch_data_dir(workdir: Path, scratch: Path, packages: set[str]) -> None:
+    """The scratch ``.terraform``: ``packages`` of ``.terraform/modules`` copied (without git's own files), a
+    ``modules.json`` whose directories name the copy's, every other entry a link to the working directory's."""
+    data = workdir / ".terraform"
+    if not data.exists():
+        return
+    (scratch / ".terraform").mkdir()
+    for entry in sorted(data.iterdir()):
+        if entry.name != "modules" or not entry.is_dir():
+            (scratch / ".terraform" / entry.name).symlink_to(entry.resolve(), target_is_directory=entry.is_dir())
+            continue
+        modules = scratch / ".terraform" / "modules"
+        modules.mkdir()
+        for installed in sorted(entry.iterdir()):
+            if installed.name == "modules.json":
+                (modules / installed.name).write_text(_relative_manifest(installed, workdir), encoding="utf-8")
+            elif installed.name in packages:
+                shutil.copytree(
+                    installed, modules / installed.name, symlinks=True, ignore=shutil.ignore_patterns(".git")
+                )
+            else:
+                (modules / installed.name).symlink_to(installed.resolve(), target_is_directory=installed.is_dir())
+
+
+def _relative_manifest(manifest: Path, workdir: Path) -> str:
+    """``modules.json`` with each recorded ``Dir`` inside the working directory written relative to it, so the
+    copy's Terraform loads the copy's modules (init writes them relative; an absolute one would reach the
+    original, its ignores intact)."""
+    try:
+        recorded = json.loads(manifest.read_text(encoding="utf-8"))
+        records = recorded.get("Modules") or []
+    except (OSError, json.JSONDecodeError, AttributeError) as err:
+        raise SourceError(f"{manifest}: {err}") from None
+    for record in records:
+        if isinstance(record, dict) and (relative := _in_workdir(workdir / str(record.get("Dir") or ""), workdir)):
+            record["Dir"] = relative.as_posix()
+    return json.dumps(recorded)
 
 
 def unignored_drift(tf: Terraform) -> Unignored:
     """Plan the working directory with its ignores cleared; what the ignores hide. Raises ``SourceError`` (a file
     that cannot be read) or ``TerraformError`` (the plan failed)."""
-    ignored, installed = judged_ignores(tf.workdir)
+    ignored, outside = judged_ignores(tf.workdir)
     if not ignored:
-        return Unignored({}, [], installed)
-    dirs = module_dirs(tf.workdir)
+        return Unignored({}, [], outside)
     with tempfile.TemporaryDirectory(prefix="unignored-", dir=tf.log_dir.parent if tf.log_dir else None) as tmp:
         scratch = Path(tmp) / "root"
-        _scratch_copy(tf.workdir, scratch)
-        for prefix in {_module_prefix(address) for address in ignored}:
-            folder = scratch / dirs[prefix].resolve().relative_to(tf.workdir.resolve())
-            for path in sorted(p for p in folder.iterdir() if p.is_file() and is_configuration(p.name)):
-                if (text := without_ignores(path, kept)) is not None:
-                    path.write_text(text, encoding="utf-8")
+        scratch_copy(tf.workdir, scratch, ignored)
         plan = Terraform(scratch, tf.var_file, env=tf.env, log_dir=tf.log_dir / "unignored", binary=tf.binary)
         planned = plan.plan(out=Path(tmp) / "unignored.tfplan")
         if planned.saved is None:
             raise TerraformError("plan", planned.exit_code, ["the unignored plan was not saved"], None)
         shown = plan.show_plan(planned.saved)
-    return Unignored(ignored, differences(shown, ignored), installed)
+    return Unignored(ignored, differences(shown, ignored), outside)
 
 
-__all__ = ["IgnoredDrift", "SourceError", "Unignored", "differences", "unignored_drift"]
+__all__ = ["IgnoredDrift", "SourceError", "Unignored", "differences", "scratch_copy", "unignored_drift"]

@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lakehouse.ignored_drift import differences, judged_ignores, kept
+import pytest
+
+from lakehouse.ignored_drift import differences, judged_ignores, kept, scratch_copy
 from lakehouse.plan_drift import SENSITIVE
-from lakehouse.tfsource import ALL, ignored_changes, without_ignores
+from lakehouse.tfsource import ALL, SourceError, ignored_changes, without_ignores
 
 ROOT = """
 resource "aws_s3_bucket_policy" "p" {
@@ -91,6 +93,154 @@ def test_the_scratch_copy_empties_each_ignore_in_place_and_keeps_icebergs(tmp_pa
     }
     (root / "plain.tf").write_text('resource "aws_s3_bucket" "b" {\n  bucket = "x"\n}\n')
     assert without_ignores(root / "plain.tf", kept) is None
+
+
+POLICY_MODULE = """
+resource "aws_s3_bucket_policy" "p" {
+  bucket = "b"
+  policy = "{}"
+  lifecycle {
+    ignore_changes = [policy] # a registry module's own ignore
+  }
+}
+module "inner" {
+  source = "./modules/inner"
+}
+"""
+ALARM_MODULE = 'resource "aws_cloudwatch_metric_alarm" "a" {\n  lifecycle { ignore_changes = all }\n}\n'
+
+
+def _installed(workdir: Path) -> Path:
+    """A root using two registry modules as ``terraform init`` installs them: each package copied under
+    ``.terraform/modules/<key>`` (a local module inside a package with it), every one recorded in
+    ``modules.json`` (hashicorp/terraform ``internal/modsdir/manifest.go``: Key, Source, Version, Dir relative
+    to the working directory)."""
+    _root(workdir, 'module "thing" {\n  source  = "acme/thing/aws"\n  version = "1.0.0"\n}\n')
+    modules = workdir / ".terraform" / "modules"
+    (modules / "thing" / "modules" / "inner").mkdir(parents=True)
+    (modules / "thing" / "main.tf").write_text(POLICY_MODULE)
+    (modules / "thing" / "modules" / "inner" / "main.tf").write_text(ALARM_MODULE)
+    (modules / "plain").mkdir()
+    (modules / "plain" / "main.tf").write_text('resource "aws_sns_topic" "t" {\n  name = "t"\n}\n')
+    records = [
+        {"Key": "", "Source": "", "Dir": "."},
+        {
+            "Key": "plain",
+            "Source": "registry.terraform.io/acme/plain/aws",
+            "Version": "2.0.0",
+            "Dir": ".terraform/modules/plain",
+        },
+        {
+            "Key": "thing",
+            "Source": "registry.terraform.io/acme/thing/aws",
+            "Version": "1.0.0",
+            "Dir": ".terraform/modules/thing",
+        },
+        {"Key": "thing.inner", "Source": "./modules/inner", "Dir": ".terraform/modules/thing/modules/inner"},
+    ]
+    (modules / "modules.json").write_text(json.dumps({"Modules": records}))
+    providers = workdir / ".terraform" / "providers" / "registry.terraform.io" / "hashicorp" / "aws"
+    providers.mkdir(parents=True)
+    (providers / "terraform-provider-aws").write_text("a provider binary")
+    return workdir
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+INSTALLED_IGNORES = {
+    "module.thing.aws_s3_bucket_policy.p": frozenset({"policy"}),
+    "module.thing.module.inner.aws_cloudwatch_metric_alarm.a": ALL,
+}
+
+
+def test_ignores_of_modules_installed_from_a_registry_are_judged(tmp_path: Path) -> None:
+    """Before: listed "not judged" (their scratch copy was a link to the original), so their hidden drift passed."""
+    assert judged_ignores(_installed(tmp_path)) == (INSTALLED_IGNORES, [])
+
+
+def test_the_scratch_copy_clears_an_installed_modules_ignores_and_never_the_originals(tmp_path: Path) -> None:
+    workdir = _installed(tmp_path / "work")
+    before = _files(workdir)
+    scratch = tmp_path / "scratch"
+    scratch_copy(workdir, scratch, judged_ignores(workdir)[0])
+    assert _files(workdir) == before, "the working directory is never written"
+    assert ignored_changes(workdir) == INSTALLED_IGNORES
+    assert ignored_changes(scratch) == {}, "every ignore of the installed modules cleared in the copy"
+    edited = (scratch / ".terraform" / "modules" / "thing" / "main.tf").read_text()
+    assert "    ignore_changes = [] # a registry module's own ignore\n" in edited
+    # Only packages with ignores are copied; the rest of .terraform (providers, other packages) is linked.
+    data = scratch / ".terraform"
+    assert not (data / "modules").is_symlink() and not (data / "modules" / "thing").is_symlink()
+    assert (data / "providers").is_symlink() and (data / "providers").resolve() == workdir / ".terraform" / "providers"
+    assert (data / "modules" / "plain").resolve() == workdir / ".terraform" / "modules" / "plain"
+    recorded = json.loads((data / "modules" / "modules.json").read_text())["Modules"]
+    assert recorded == json.loads((workdir / ".terraform" / "modules" / "modules.json").read_text())["Modules"]
+
+
+def test_a_recorded_absolute_dir_or_a_linked_file_of_a_module_never_reaches_the_original(tmp_path: Path) -> None:
+    real = _installed(tmp_path / "work")
+    workdir = tmp_path / "alias"  # the same directory by another name
+    workdir.symlink_to(real, target_is_directory=True)
+    manifest = workdir / ".terraform" / "modules" / "modules.json"
+    records = json.loads(manifest.read_text())["Modules"]
+    records[2]["Dir"] = str(real / ".terraform" / "modules" / "thing")  # absolute: the copy's must be its own
+    manifest.write_text(json.dumps({"Modules": records}))
+    shared = tmp_path / "shared.tf"
+    shared.write_text('resource "aws_sqs_queue" "q" {\n  lifecycle { ignore_changes = [policy] }\n}\n')
+    (workdir / ".terraform" / "modules" / "thing" / "queue.tf").symlink_to(shared)
+    before, shared_before = _files(workdir), shared.read_bytes()
+    assert judged_ignores(workdir)[0]["module.thing.aws_sqs_queue.q"] == frozenset({"policy"})
+    scratch_copy(workdir, tmp_path / "scratch", judged_ignores(workdir)[0])
+    assert _files(workdir) == before and shared.read_bytes() == shared_before
+    copied = tmp_path / "scratch" / ".terraform" / "modules"
+    assert json.loads((copied / "modules.json").read_text())["Modules"][2]["Dir"] == ".terraform/modules/thing"
+    assert not (copied / "thing" / "queue.tf").is_symlink()
+    assert "ignore_changes = []" in (copied / "thing" / "queue.tf").read_text()
+
+
+def test_a_module_folder_linked_out_of_the_working_directory_is_an_error_naming_it(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "main.tf").write_text(ALARM_MODULE)
+    workdir = _root(tmp_path / "work", 'module "linked" {\n  source = "./linked"\n}\n')
+    (workdir / "linked").symlink_to(outside, target_is_directory=True)
+    (workdir / ".terraform" / "modules").mkdir(parents=True)
+    (workdir / ".terraform" / "modules" / "modules.json").write_text(
+        json.dumps(
+            {
+                "Modules": [
+                    {"Key": "", "Source": "", "Dir": "."},
+                    {"Key": "linked", "Source": "./linked", "Dir": "linked"},
+                ]
+            }
+        )
+    )
+    with pytest.raises(SourceError, match=r"linked: reached through a link out of the working directory") as raised:
+        scratch_copy(workdir, tmp_path / "scratch", judged_ignores(workdir)[0])
+    assert "module.linked.aws_cloudwatch_metric_alarm.a" in str(raised.value)
+    assert (outside / "main.tf").read_text() == ALARM_MODULE
+
+
+def test_a_module_outside_the_working_directory_is_reported_not_judged(tmp_path: Path) -> None:
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "main.tf").write_text(ALARM_MODULE)
+    workdir = _root(tmp_path / "work", 'module "shared" {\n  source = "../shared"\n}\n')
+    (workdir / ".terraform" / "modules").mkdir(parents=True)
+    (workdir / ".terraform" / "modules" / "modules.json").write_text(
+        json.dumps(
+            {
+                "Modules": [
+                    {"Key": "", "Source": "", "Dir": "."},
+                    {"Key": "shared", "Source": "../shared", "Dir": "../shared"},
+                ]
+            }
+        )
+    )
+    judged, not_judged = judged_ignores(workdir)
+    assert judged == {} and len(not_judged) == 1
+    assert not_judged[0].startswith("module.shared.aws_cloudwatch_metric_alarm.a (module directory ")
 
 
 def _plan(*changes: dict[str, object]) -> dict[str, object]:
