@@ -358,7 +358,29 @@ class Terraform:
     def show_plan(self, plan_file: Path) -> dict[str, Any]:
         """``show -json`` of a saved plan."""
         _, lines = self._run("show", ["-json", "-no-color", str(plan_file)])
-        return dict(json.loads("".join(lines)))
+        return self._document("show", lines)
+
+    def _document(self, command: str, lines: list[str]) -> dict[str, Any]:
+        """The JSON object a ``-json`` command printed (see ``_json_object``)."""
+        return self._json_object(command, lines)[1]
+
+    def _json_object(self, command: str, lines: list[str]) -> tuple[str, dict[str, Any]]:
+        """The text and value of the JSON object a ``-json`` command printed. Its stderr shares the pipe (the log
+        keeps one order), so a warning Terraform prints there (a ``TF_CLI_CONFIG_FILE`` that does not exist) may
+        surround the object, which Terraform writes as one line: that line is taken. Raises ``TerraformError``
+        naming the lines that are not JSON when there is no object to take."""
+        text = "".join(lines)
+        for candidate in (text, *(line for line in reversed(lines) if line.lstrip().startswith("{"))):
+            try:
+                document = json.loads(candidate)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(document, dict):
+                return candidate, document
+        other = [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("{")][:5]
+        raise TerraformError(
+            command, 0, [f"printed no JSON object: {' / '.join(other) or text[:200]}"], self.log_path(command)
+        )
 
     def validate(self) -> list[str]:
         """``terraform validate``: the error diagnostics (empty when the root is valid)."""
@@ -384,7 +406,7 @@ class Terraform:
             text = self._shown_state[1]
         else:
             _, lines = self._run("show", ["-json", "-no-color"])
-            text = "".join(lines).strip()
+            text = self._json_object("show", lines)[0].strip() if "".join(lines).strip() else ""
             # kept only when no apply wrote the state while it was shown
             self._shown_state = (digest, text) if digest is not None and digest == self._state_digest() else None
         return json.loads(text) if text else {}
@@ -400,7 +422,7 @@ class Terraform:
     def outputs(self) -> dict[str, Any]:
         """Output values, unwrapped from Terraform's ``{"value": ...}`` envelopes."""
         _, lines = self._run("output", ["-json", "-no-color"])
-        raw = json.loads("".join(lines) or "{}")
+        raw = self._document("output", lines) if "".join(lines).strip() else {}
         return {name: item.get("value") for name, item in raw.items()}
 
 

@@ -323,3 +323,32 @@ def test_provider_aliases_of_a_root_terraform_cannot_read_name_file_and_line(tmp
     (tmp_path / "main.tf").write_text('provider "aws" {\n  region = \n}\n')
     with pytest.raises(SourceError, match=r"main\.tf:2"):
         provider_aliases(tmp_path)
+
+
+WARNING = """
+echo '╷' >&2
+echo '│ Warning: Unable to open CLI configuration file' >&2
+echo '│ The CLI configuration file at "/nowhere/.terraformrc" does not exist.' >&2
+echo '╵' >&2
+"""
+
+
+def test_a_warning_terraform_prints_beside_a_json_document_is_not_part_of_it(tmp_path: Path) -> None:
+    """A ``TF_CLI_CONFIG_FILE`` that does not exist makes every command warn on stderr, which shares the pipe:
+    ``show -json`` and ``output -json`` were a bare JSONDecodeError. The one-line object is read."""
+    state = '{"format_version": "1.0", "values": {"outputs": {"bucket": {"value": "b"}}}}'
+    binary = _fake_terraform(tmp_path, WARNING + f"echo '{state}'\n")
+    tf = Terraform(tmp_path, binary=binary)
+    assert tf.show_state() == json.loads(state)
+    assert tf.show_plan(tmp_path / "x.tfplan") == json.loads(state)
+    binary = _fake_terraform(tmp_path, WARNING + """echo '{"bucket": {"value": "b"}}'\n""")
+    assert Terraform(tmp_path, binary=binary).outputs() == {"bucket": "b"}
+
+
+def test_a_json_command_that_prints_no_object_names_what_it_printed(tmp_path: Path) -> None:
+    binary = _fake_terraform(tmp_path, WARNING)
+    with pytest.raises(TerraformError) as err:
+        Terraform(tmp_path, binary=binary).show_plan(tmp_path / "x.tfplan")
+    assert "terraform show failed: printed no JSON object" in str(err.value)
+    assert "Warning: Unable to open CLI configuration file" in str(err.value)
+    assert err.value.log_path is not None and "Warning" in err.value.log_path.read_text()
