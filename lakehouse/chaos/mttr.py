@@ -14,7 +14,8 @@ and whose condition the faulty run's own datapoint raises, evaluated as CloudWat
 (``DatapointsToAlarm`` M of ``EvaluationPeriods`` N) needs M breaching periods, and the fault puts one
 (``not_breached_by_the_fault``). Runs can share a period (settle.py): CloudWatch aggregates every datapoint of
 the period with the alarm's statistic, so the fault's period is judged on what every run of the chaos round
-published into it (``Published``); when a run's time or values there are unknown, it cannot be judged
+published into it (``Published``); the harness waits before the injection until no datapoint that could sway
+it is there (``own_period``), and when a run's time or values there are still unknown, it cannot be judged
 (``UnknownPeriod``: the KPI is an error, not a guess). An alarm on
 another stack's metric of the same name, or one in ALARM for another reason, is never the detection. Nor is
 a message that arrives after the injection but tells of an earlier change (a late delivery, an alarm already in
@@ -29,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from lakehouse.chaos import own_period
 from lakehouse.emulator import alarms as cloudwatch_eval
 from lakehouse.outcome import Outcome
 from lakehouse.pipeline.metrics import DIMENSION, NAMESPACE
@@ -46,12 +48,14 @@ BREACHES: dict[str, tuple[Callable[[float, float], bool], str]] = {
 class Published:
     """What one pipeline run of the chaos round put into CloudWatch: its datapoints share one Timestamp.
 
-    ``at``: epoch seconds (None: the run recorded none); ``values``: metric -> value (None: unknown what it put).
+    ``at``: epoch seconds (None: the run recorded none); ``values``: metric -> value (None: unknown what it put);
+    ``ended``: when the harness had the run back (epoch seconds): it published no later, whatever ``at`` says.
     """
 
     run: str
     at: float | None
     values: Mapping[str, float] | None
+    ended: float | None = None
 
 
 class UnknownPeriod(ValueError):
@@ -77,8 +81,9 @@ class Timeline:
     problem: str | None = None
     skipped: str | None = None
     pipeline: dict[str, Any] = field(default_factory=dict)
-    #: Seconds each phase took: settle (the alarms out of ALARM before the fault), inject, the faulty run, the
-    #: wait for the alarm's message, the runbook step, each re-run and each round of checks.
+    #: Seconds each phase took: settle (the alarms out of ALARM before the fault), own_period (until no earlier
+    #: datapoint that could sway it shares the faulty run's alarm period), inject, the faulty run, the wait for
+    #: the alarm's message, the runbook step, each re-run and each round of checks.
     spent: dict[str, float] = field(default_factory=dict)
     #: How the fault's alarms were brought out of ALARM before it (``settle.Settled.to_dict``).
     settle: dict[str, Any] = field(default_factory=dict)
@@ -232,22 +237,50 @@ def rule_of(alarm: Mapping[str, Any], treat_missing_data: str | None = None) -> 
         return str(err)
 
 
+def rules_of(
+    names: Sequence[str], described: Mapping[str, Mapping[str, Any]]
+) -> dict[str, tuple[str, cloudwatch_eval.AlarmRule]]:
+    """The named alarms CloudWatch evaluates on one metric -> (metric, ``AlarmRule``); the others are left out."""
+    found: dict[str, tuple[str, cloudwatch_eval.AlarmRule]] = {}
+    for name in names:
+        alarm = described.get(name) or {}
+        rule = rule_of(alarm) if _condition(alarm) is not None else None
+        if isinstance(rule, cloudwatch_eval.AlarmRule):
+            found[name] = (str(alarm["MetricName"]), rule)
+    return found
+
+
 def _fault_period(
-    rule: cloudwatch_eval.AlarmRule, metric: str, value: float, at: float | None, others: Sequence[Published]
+    rule: cloudwatch_eval.AlarmRule,
+    metric: str,
+    value: float,
+    at: float | None,
+    others: Sequence[Published],
+    since: float | None = None,
 ) -> tuple[list[cloudwatch_eval.Sample], list[str]]:
     """The datapoints of ``metric`` in the faulty run's period (its own first) and the other runs' evidence.
 
-    Raises ``UnknownPeriod`` naming the run when one may have published ``metric`` there but its time or value
-    is not known: CloudWatch's aggregate of the period cannot then be computed.
+    ``others``: every other run of the round, whenever it published: only those in the period count.
+    ``since``: the injection instant (epoch seconds): the faulty run published no earlier, so a run that ended
+    before that period began (``Published.ended``) is not in it even when it recorded no time. Raises
+    ``UnknownPeriod`` naming the run when one may have published ``metric`` there but its time or value is not
+    known: CloudWatch's aggregate of the period cannot then be computed (unless its value cannot sway it).
     """
     period = rule.period
     mine = None if at is None else math.floor(at / period)
+    anchor = at if at is not None else since
+    begins = None if anchor is None else math.floor(anchor / period)
     samples = [cloudwatch_eval.Sample.value(at or 0.0, value)]
     shared: list[str] = []
     for run in others:
         if run.values is not None and metric not in run.values:
             continue
+        latest = run.at if run.at is not None else run.ended
+        if latest is not None and begins is not None and math.floor(latest / period) < begins:
+            continue  # it published before the faulty run's period began
         if run.at is None or mine is None:
+            if run.values is not None and not own_period.sways(rule, run.values[metric]):
+                continue  # in the period or not, the faulty datapoint alone decides whether it breaches
             what = f"published {metric}" if run.values is not None else f"may have published {metric}"
             when = "recorded no publication time" if run.at is None else "the faulty run recorded no time"
             raise UnknownPeriod(
@@ -286,19 +319,22 @@ def not_breached_by_the_fault(
     faulty: Mapping[str, float],
     at: float | None = 0.0,
     others: Sequence[Published] = (),
+    since: float | None = None,
 ) -> str | None:
     """Why the faulty run's datapoint does not raise alarm ``name`` (None: it does).
 
     ``faulty``: metric -> the value the one run after the fault published, at ``at`` (epoch seconds; None: not
-    recorded); ``others``: the chaos round's earlier runs. CloudWatch aggregates every datapoint of a period with
-    the alarm's statistic, so the fault's period holds the faulty run's value and those of the runs that published
-    into the same period (a settle run a few seconds before): a ``Minimum`` of a healthy and a faulty value is the
-    healthy one, a ``Sum`` adds both. The alarm is evaluated as CloudWatch does (``lakehouse.emulator.alarms``) on
-    that period with every other period not breaching: only then does its ALARM prove the fault. An M-of-N
+    recorded), no earlier than ``since`` (the injection); ``others``: the chaos round's other runs. CloudWatch
+    aggregates every datapoint of a period with the alarm's statistic, so the fault's period holds the faulty
+    run's value and those of the runs that published into the same period (``run_fault`` waits before the
+    injection until no earlier datapoint that could sway it shares it: ``own_period``): a ``Minimum`` of a
+    healthy and a faulty value is the healthy one, a ``Sum`` adds both. The alarm is evaluated as CloudWatch
+    does (``lakehouse.emulator.alarms``) on that period with every other period not breaching: only then does
+    its ALARM prove the fault. An M-of-N
     alarm (M > 1) needs M breaching periods, and the fault put one: an ALARM of it counts other periods (an
     earlier fault's run, missing data treated as breaching), so its message is not this fault's. So does an
     alarm whose condition the period does not meet: it goes to ALARM, if at all, for another reason.
-    Raises ``UnknownPeriod`` when an earlier run may share the period but its time or values are unknown.
+    Raises ``UnknownPeriod`` when another run may share the period but its time or values are unknown.
     """
     condition = _condition(alarm)
     if condition is None:
@@ -313,7 +349,7 @@ def not_breached_by_the_fault(
     rule = rule_of(alarm, treat_missing_data="notBreaching")
     if isinstance(rule, str):
         return f"{shown} is not an alarm CloudWatch evaluates ({rule}): the fault cannot be shown to raise it"
-    samples, shared = _fault_period(rule, metric, faulty[metric], at, others)
+    samples, shared = _fault_period(rule, metric, faulty[metric], at, others, since)
     value = cloudwatch_eval.aggregate(rule, samples)
     if value is None:  # an Average of no count: cannot happen with one datapoint or more
         return f"the fault's period holds no {metric} datapoint CloudWatch can aggregate for {shown}"

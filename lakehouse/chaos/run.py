@@ -1,9 +1,10 @@
-"""The chaos loop: for each fault, settle its alarms, inject, run from Bronze, wait for the alarm, mend, check.
+"""The chaos loop: for each fault, settle its alarms, give its faulty run an alarm period no healthy datapoint
+sways (``own_period``), inject, run from Bronze, wait for the alarm, mend, check.
 
 Every wait is a condition with a deadline (SQS long polls, which return when a message arrives);
 nothing sleeps. The fault's deadline is the KPI's threshold: past it the fault fails anyway. Each
-timeline keeps what each phase took (``spent``): settle, inject, the faulty run, the wait for the
-alarm's message, the runbook step, each re-run and round of checks.
+timeline keeps what each phase took (``spent``): settle, own_period, inject, the faulty run, the wait for
+the alarm's message, the runbook step, each re-run and round of checks.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from lakehouse.chaos.alerts import AlarmMessage, AlertQueue
 from lakehouse.chaos.delivery import read_deaf_alarms
-from lakehouse.chaos.detection import alarms_before, loud_before, not_this_faults
+from lakehouse.chaos.detection import alarms_before, loud_before, not_this_faults, shown
 from lakehouse.chaos.faults import ChaosContext, Fault
 from lakehouse.chaos.mttr import (
     Published,
@@ -25,8 +26,10 @@ from lakehouse.chaos.mttr import (
     fires_without_the_fault,
     missing_alarms,
     not_breached_by_the_fault,
+    rules_of,
     unusable,
 )
+from lakehouse.chaos.own_period import overlaps, wait_until
 from lakehouse.chaos.runbook import (
     STEPS,
     Criteria,
@@ -149,9 +152,10 @@ def published(scheduled: ScheduledRun, run: str) -> Published:
     metrics = scheduled.result.metrics
     stamp = (metrics or {}).get("published_at")
     at = float(stamp) if isinstance(stamp, int | float) else None
+    ended = time.time()  # the run is back: whatever it put, it put before now
     if metrics is None or not isinstance(metrics.get("values"), dict):
-        return Published(run, at, None)
-    return Published(run, at, published_values(scheduled))
+        return Published(run, at, None, ended)
+    return Published(run, at, published_values(scheduled), ended)
 
 
 def listened_alarms(
@@ -161,12 +165,14 @@ def listened_alarms(
     faulty: Mapping[str, float],
     at: float | None = 0.0,
     others: Sequence[Published] = (),
+    since: float | None = None,
 ) -> tuple[set[str], dict[str, str], list[str]]:
     """The fault's alarms whose ALARM message can be its detection, why each other one cannot, and which of
     those could not be judged at all (``UnknownPeriod``).
 
     Usable (in CloudWatch, notifying, on this stack's metric) and raised by the fault's period (the faulty run's
-    datapoint at ``at`` with the ``others`` runs' in the same period), M-of-N evaluated as CloudWatch does.
+    datapoint at ``at``, no earlier than ``since``, with the ``others`` runs' in the same period), M-of-N
+    evaluated as CloudWatch does.
     """
     listen: set[str] = set()
     ignored: dict[str, str] = {}
@@ -176,7 +182,7 @@ def listened_alarms(
         why = unusable(name, alarm, ctx.stack_id)
         if why is None and alarm is not None:
             try:
-                why = not_breached_by_the_fault(name, alarm, faulty, at, others)
+                why = not_breached_by_the_fault(name, alarm, faulty, at, others, since)
             except UnknownPeriod as err:
                 why = f"alarm {name} cannot be judged: {err}"
                 unknown.append(name)
@@ -185,6 +191,36 @@ def listened_alarms(
         else:
             ignored[name] = why
     return listen, ignored, unknown
+
+
+def wait_for_own_period(
+    tl: Timeline,
+    queue: AlertQueue,
+    names: Sequence[str],
+    described: Mapping[str, Mapping[str, Any]],
+    pace: Pace,
+    deadline: float,
+) -> str | None:
+    """Until no datapoint of the round that could sway the fault's alarms shares the period the faulty run will
+    publish in (``own_period``): at most one period of the longest-period alarm. Why not, at the deadline.
+
+    The periods are CloudWatch's, placed by the runs' own ``Timestamp``; woken by any notification on the queue
+    (drained afterwards), the moment is read again from the clock the pipeline stamps its datapoints with.
+    """
+    shared = overlaps(rules_of(names, described), pace.runs, time.time())
+    if not shared:
+        return None
+    until = max(o.until for o in shared)
+    started = time.monotonic()
+    over = wait_until(until, queue.next_message, deadline, time.time, time.monotonic)
+    tl.spent["own_period"] = time.monotonic() - started
+    tl.settle["own_period"] = {"until": shown(until), "because": [o.why for o in shared]}
+    if over:
+        return None
+    return (
+        f"the alarm period of an earlier datapoint that could sway the fault's was not over by the deadline "
+        f"({shown(until)}): " + "; ".join(o.why for o in shared)
+    )
 
 
 def _pipeline(scheduled: ScheduledRun) -> dict[str, Any]:
@@ -208,7 +244,8 @@ def run_fault(
     this stack's metric whose condition the faulty run's own value breaches are listened to (a message
     of another is not this fault's); the one that fired must not breach on what the healthy recovery
     run published, or its message detected nothing. ``pace``: when the loop's last run published (shared by
-    the faults of one chaos run, so settling knows which alarm period the last run counted in).
+    the faults of one chaos run, so settling knows which alarm period the last run counted in, and the
+    injection waits until no datapoint of the round that could sway the fault's period shares it).
     """
     names = [ctx.alarm_name(a) for a in fault.alarms]
     tl = Timeline(fault.name, fault.what, names, fault.runbook.value)
@@ -238,6 +275,9 @@ def run_fault(
             f"fault {fault.name}: alarm {', '.join(settled.loud)} is still in ALARM before the fault (not detectable)"
         )
         return tl
+    if why := wait_for_own_period(tl, queue, quiet, described or {}, pace, deadline):
+        tl.problem = f"fault {fault.name}: {why}"
+        return tl
     queue.drain()
     try:
         source = source_files(ctx)  # what a recovery must bring back, byte for byte
@@ -266,7 +306,8 @@ def run_fault(
     unknown: list[str] = []
     if described is not None:
         at = published(after, "after_fault").at
-        listen, tl.ignored, unknown = listened_alarms(ctx, names, described, published_values(after), at, earlier)
+        faulty = published_values(after)
+        listen, tl.ignored, unknown = listened_alarms(ctx, names, described, faulty, at, earlier, injected_at)
     started = time.monotonic()
 
     def why_not(message: AlarmMessage) -> str | None:

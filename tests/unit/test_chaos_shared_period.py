@@ -7,6 +7,8 @@ The settle run before a fault publishes a few seconds before the faulty run, oft
 the fault's detection), and a ``Sum`` alarm whose threshold only the settle run and the faulty run together
 cross (CloudWatch raises it on the fault's period, yet it was ignored and the fault judged undetected). When
 a run of the round may share the period but recorded no time or values, the KPI is an error, not a guess.
+(``run_fault`` now waits before the injection until no datapoint that could sway the fault's period shares
+it: test_chaos_own_period. These fakes stamp their runs in the past, so the periods are judged as given.)
 The healthy twins: the settle run in the period before, where the faulty run's value is the period's alone.
 """
 
@@ -105,17 +107,22 @@ def test_with_the_settle_run_in_the_period_before_the_faulty_runs_value_is_the_p
 
 
 @pytest.mark.parametrize(
-    ("settle", "shown"),
+    ("run", "shown"),
     [
-        (_scheduled(FRESH, None), "run gold-stale/settle_1 published GoldFreshnessSeconds and recorded no "),
-        (_scheduled(None, None), "run gold-stale/settle_1 may have published GoldFreshnessSeconds and recorded no "),
+        (Published("settle_1", None, FRESH), "run settle_1 published GoldFreshnessSeconds and recorded no "),
+        (Published("settle_1", None, None), "run settle_1 may have published GoldFreshnessSeconds and recorded no "),
     ],
 )
 def test_a_run_of_the_round_with_no_time_or_values_makes_the_kpi_an_error_not_a_guess(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, settle: ScheduledRun, shown: str
+    run: Published, shown: str
 ) -> None:
-    timeline, queue = _run_fault(monkeypatch, tmp_path, STALE, settle)
-    assert queue.listened == [] and timeline.undecided is not None and shown in timeline.undecided
+    """Placed neither by its time nor by its end (``run_fault`` records the end and waits it out:
+    test_chaos_own_period), a run that may share the period leaves the fault undecided, the KPI an error."""
+    with pytest.raises(UnknownPeriod) as raised:
+        not_breached_by_the_fault(ALARM, STALE, FAULTY, FAULT_AT, [run])
+    assert shown in str(raised.value)
+    timeline = Timeline("gold-stale", "what", [ALARM], "restore", injected_at=FAULT_AT, recovered_at=FAULT_AT + 20)
+    timeline.problem, timeline.undecided = f"fault gold-stale: {raised.value}", str(raised.value)
     outcome = judge_mttr([timeline], 1800.0)
     assert outcome.status is Status.ERROR and outcome.reason is not None and shown in outcome.reason
 
