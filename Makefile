@@ -7,7 +7,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 PYTEST_WORKERS ?= 2
 # KPI-quickstart's clock starts here, when make reads this file: before `venv` builds .venv (whole seconds, rounded down).
+# With it this boot's id and clock (seconds since boot): the wall clock can be stepped back, the harness times the
+# start on the boot clock (lakehouse/startclock.py). Empty where /proc has neither (not Linux): the start is not timed.
 QUICKSTART_STARTED := $(shell date +%s)
+QUICKSTART_BOOT_ID := $(shell cat /proc/sys/kernel/random/boot_id 2>/dev/null)
+QUICKSTART_UPTIME_S := $(shell cut -d' ' -f1 /proc/uptime 2>/dev/null)
 
 # Offline machines: the library itself finds a provider mirror holding the pinned hashicorp/aws
 # (lakehouse/tfmirror.py), so make, tox and `pytest features/` run alike.
@@ -59,7 +63,8 @@ unit: venv
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
 up deploy: venv
-	LAKEHOUSE_QUICKSTART_STARTED=$(QUICKSTART_STARTED) $(BIN)/lakehouse up $(if $(TARGET),--target $(TARGET)) $(if $(STACK_ID),--stack-id $(STACK_ID))
+	LAKEHOUSE_QUICKSTART_STARTED=$(QUICKSTART_STARTED) LAKEHOUSE_QUICKSTART_BOOT_ID=$(QUICKSTART_BOOT_ID) \
+	LAKEHOUSE_QUICKSTART_UPTIME_S=$(QUICKSTART_UPTIME_S) $(BIN)/lakehouse up $(if $(TARGET),--target $(TARGET)) $(if $(STACK_ID),--stack-id $(STACK_ID))
 
 pipeline: venv
 	$(BIN)/lakehouse pipeline $(if $(STACK_ID),--stack-id $(STACK_ID)) $(if $(DATA_DIR),--data-dir $(DATA_DIR))

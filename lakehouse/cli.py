@@ -24,7 +24,6 @@ from lakehouse.pipeline.commands import add_parsers as add_pipeline_parsers
 from lakehouse.pipeline.sqlfiles import SqlFileError
 from lakehouse.report import ReportError, render_report
 from lakehouse.stack import (
-    QUICKSTART_STARTED_ENV,
     Deployment,
     Lifecycle,
     Stack,
@@ -35,6 +34,7 @@ from lakehouse.stack import (
     stack_dir,
 )
 from lakehouse.stacklock import StackBusy, busy
+from lakehouse.startclock import quickstart_started
 from lakehouse.target import Target, TargetError, aws_target
 from lakehouse.terraform import TerraformError
 
@@ -94,21 +94,10 @@ def _print_access(dep: Deployment) -> None:
     print(f"remove it: make destroy STACK_ID={dep.stack.stack_id}")
 
 
-def quickstart_started(env: dict[str, str]) -> float | None:
-    """When ``make up`` began (``LAKEHOUSE_QUICKSTART_STARTED``, epoch s): KPI-quickstart's clock covers the venv."""
-    value = env.get(QUICKSTART_STARTED_ENV, "").strip()
-    if not value:
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        raise ConfigError(f"{QUICKSTART_STARTED_ENV}: {value!r} is not epoch seconds") from None
-
-
 def cmd_up(args: argparse.Namespace) -> int:
     options = _options(args, keep=True)
     started = quickstart_started(dict(os.environ))
-    dep = Lifecycle(options, ttl=args.ttl).up(detach_emulator=True, started_at=started)
+    dep = Lifecycle(options, ttl=args.ttl).up(detach_emulator=True, started=started)
     if not dep.ok:
         print(f"error: {dep.error}", file=sys.stderr)
         return 1

@@ -29,6 +29,7 @@ from lakehouse.lifetime import Lifetime, default_ttl
 from lakehouse.lineage.service.process import LineageHandle, start_lineage_service, stop_lineage_service
 from lakehouse.ml.service import MlflowHandle, start_mlflow_service, stop_mlflow_service
 from lakehouse.stacklock import StackBusy, StackLock, busy
+from lakehouse.startclock import ClockReading, quickstart_lead, read_clocks
 from lakehouse.target import Target, aws_target, local_target
 from lakehouse.terraform import ApplyResult, PlanResult, Terraform, cli_config_for_mirror, provider_aliases
 
@@ -90,6 +91,9 @@ class Stopwatch:
     wall_s: float | None = None
     #: Where the wall clock started (the ``Lifecycle.up`` call, or the caller's earlier start and why).
     clock_started: str | None = None
+    #: Why the caller's earlier start could not be timed (``startclock.quickstart_lead``): ``wall_s`` is then only
+    #: from the ``Lifecycle.up`` call, a lower bound. None: timed, or there was no earlier start.
+    clock_error: str | None = None
     #: Where ``terraform init`` got each provider: from the shared plugin cache, a quick start did not download it.
     providers: dict[str, str] = field(default_factory=dict)
     #: Why a saved stopwatch is not this stack's deploy (``read_stopwatch``); never written to the file.
@@ -109,6 +113,7 @@ class Stopwatch:
             apply=apply,
             wall_s=float(wall) if isinstance(wall, int | float) else None,
             clock_started=data.get("clock_started"),
+            clock_error=data.get("clock_error"),
             providers=dict(data.get("providers") or {}),
         )
 
@@ -118,6 +123,7 @@ class Stopwatch:
             "phases_s": {k: round(v, 3) for k, v in self.phases.items()},
             "wall_s": None if self.wall_s is None else round(self.wall_s, 3),
             "clock_started": self.clock_started,
+            "clock_error": self.clock_error,
             "providers": dict(self.providers),
             "apply": self.apply.to_dict() if self.apply else None,
             **({"not_this_deploy": self.not_this_deploy} if self.not_this_deploy else {}),
@@ -152,25 +158,6 @@ def read_stopwatch(path: Path, record: StackRecord) -> Stopwatch:
     if wrong:
         stopwatch.not_this_deploy = f"{path}: " + "; ".join(wrong)
     return stopwatch
-
-
-#: ``make up`` sets it (epoch seconds, taken when make reads the Makefile, before the venv is built).
-QUICKSTART_STARTED_ENV = "LAKEHOUSE_QUICKSTART_STARTED"
-
-
-def quickstart_lead(started_at: float | None, now: float) -> tuple[float, str]:
-    """Seconds of the quick start before ``Lifecycle.up`` was called, and where the wall clock starts.
-
-    ``started_at`` (epoch seconds) is the caller's earlier start: for ``make up``, before the venv
-    is built and the CLI starts. A start in the future cannot be a start: it is not used, and said so.
-    """
-    at_call = "the Lifecycle.up call (before the stack lock is taken)"
-    if started_at is None:
-        return 0.0, at_call
-    if started_at > now:
-        return 0.0, f"{at_call}: {QUICKSTART_STARTED_ENV}={started_at:g} is in the future, not used"
-    when = datetime.fromtimestamp(started_at, UTC).isoformat(timespec="seconds")
-    return now - started_at, f"{when} ({QUICKSTART_STARTED_ENV}: make up, before the venv is built)"
 
 
 def _utcnow() -> datetime:
@@ -329,21 +316,21 @@ class Lifecycle:
 
     # -- up --------------------------------------------------------------------------------------
 
-    def up(self, detach_emulator: bool = False, started_at: float | None = None) -> Deployment:
+    def up(self, detach_emulator: bool = False, started: ClockReading | None = None) -> Deployment:
         """Start the emulator (local), deploy, time everything. Never leaves a half-deployed stack.
 
         A failed apply is returned as ``Deployment.error`` (exit check 1 reports it) after the
         partial stack has been destroyed again; other failures are raised after the same clean-up.
-        ``started_at`` (epoch seconds): when the quick start began before this call (``make up``).
+        ``started``: when the quick start began before this call (``make up``), on the wall and boot clocks.
         """
         clock = time.monotonic()  # KPI-quickstart's one clock: everything below counts, named or not
-        lead_s, clock_started = quickstart_lead(started_at, time.time())
+        lead_s, clock_started, clock_error = quickstart_lead(started, read_clocks())
         opts = self.options
         if opts.target == "local":
             refuse_running_local_stack(opts)
         if not detach_emulator:  # a session: it owns the stack until its teardown (`lakehouse up` exits at once)
             self.lock.acquire()
-        stopwatch = Stopwatch(clock_started=clock_started)
+        stopwatch = Stopwatch(clock_started=clock_started, clock_error=clock_error)
         emulator: EmulatorHandle | None = None
         start = time.monotonic()
         if opts.target == "local":

@@ -2,7 +2,8 @@
 
 Each comes from a ``LAKEHOUSE_KPI_*`` environment variable (some also from a pytest flag, see
 ``steps/kpi_steps.py``). Defaults are small, so the KPIs add well under a minute to
-``make smoke``; ``make bench`` runs the big loads.
+``make smoke``; ``make bench`` runs the big loads. The success rate's threshold may only be
+raised above the plan's (``PLAN_SUCCESS_PCT``): a lower one would turn a failing KPI green.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from pathlib import Path
 from lakehouse.config import ConfigError
 from lakehouse.kpi.carbon import COEFFICIENTS_FILE
 from lakehouse.kpi.cost import PRICES_FILE, USAGE_FILE
+
+#: KPI-success-rate's threshold as the plan states it (features/kpis.feature: "Pipeline success rate >= 95 %").
+PLAN_SUCCESS_PCT = 95.0
 
 
 @dataclass
@@ -32,9 +36,9 @@ class KpiSettings:
     #: generator is starved by any neighbour at normal priority and times its own waiting (two busy loops on 2
     #: cores: p95 452-624 ms at nice 10, 103-181 ms at nice 0; without them 36-40 ms either way).
     load_nice: int = 0
-    #: Pipeline success rate: runs on the deployed stack and the lowest accepted rate.
+    #: Pipeline success rate: runs on the deployed stack and the lowest accepted rate (never below the plan's).
     pipeline_runs: int = 3
-    success_pct: float = 95.0
+    success_pct: float = PLAN_SUCCESS_PCT
     #: Quick start: the whole `make up` path, in seconds.
     quickstart_s: float = 30 * 60
     #: CO2 per month, kg CO2e.
@@ -63,8 +67,11 @@ class KpiSettings:
         for name in ("load_seconds", "p95_ms", "quickstart_s", "co2_kg"):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"LAKEHOUSE_KPI_{name.upper()}: {getattr(self, name)} must be positive")
-        if not 0 < self.success_pct <= 100:
-            raise ConfigError(f"LAKEHOUSE_KPI_SUCCESS_PCT: {self.success_pct} must be in (0, 100]")
+        if not PLAN_SUCCESS_PCT <= self.success_pct <= 100:
+            raise ConfigError(
+                f"LAKEHOUSE_KPI_SUCCESS_PCT: {self.success_pct:g} must be in [{PLAN_SUCCESS_PCT:g}, 100]: the plan's "
+                f"KPI-success-rate is >= {PLAN_SUCCESS_PCT:g} %, a setting may make it stricter, never looser"
+            )
 
 
 def env_var(name: str) -> str:

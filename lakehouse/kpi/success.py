@@ -22,6 +22,11 @@ a pull request, and its commit must share history with the commit under test (ex
 ``HistoryBinder``); a run that shares none fails the KPI, one nobody can tell makes it ``error``.
 A run that concluded ``success`` counts as one only when exit check 3 would call it green (its jobs,
 attempts and workflow read: a skipped job or a ``make smoke || true`` concludes success too).
+Any other conclusion is a failed run (``cancelled``, ``timed_out``: the e2e did not pass), except
+``skipped``: GitHub concluded the run without running a job (every job's ``if:`` false), so it is
+no run of the e2e and is left out of the rate. Every run left out is listed in the evidence (its
+id, conclusion and why); a history of main whose every run was skipped fails the KPI: nothing of
+the e2e ran, which must not read as "not measured".
 """
 
 from __future__ import annotations
@@ -59,6 +64,9 @@ MAIN_BRANCH = "main"
 E2E_RUNS = 20
 #: Events whose runs test a pull request's code, not ``main``'s (a fork's ``main`` passes the branch filter).
 PULL_REQUEST_EVENTS = ("pull_request", "pull_request_target")
+#: A run's conclusion when GitHub ran none of its jobs: no run of the e2e, left out of the rate (and listed).
+SKIPPED = "skipped"
+NO_JOB_RAN = "no job of it ran (as when every job's if: is false): not a run of the e2e"
 
 
 @dataclass
@@ -172,8 +180,10 @@ class GitHubPart:
     not_measured: str | None = None
     error: str | None = None
     request: dict[str, Any] = field(default_factory=dict)
-    #: Runs of the list that are not this repository's ``main`` (label -> why), never counted.
+    #: Runs of the list that are not this repository's ``main`` (label -> id, conclusion and why), never counted.
     excluded: dict[str, str] = field(default_factory=dict)
+    #: Runs of ``main`` GitHub concluded ``skipped`` (no job ran: no run of the e2e), never counted (label -> same).
+    skipped: dict[str, str] = field(default_factory=dict)
     #: Counted runs whose commit shares no history with the commit under test (label -> what was said).
     unrelated: dict[str, str] = field(default_factory=dict)
     #: Counted runs nobody could bind to the commit under test, or why no run could be (label -> why).
@@ -233,6 +243,11 @@ def why_not_counted(run: dict[str, Any], repo: str) -> str | None:
     return "; ".join(why) or None
 
 
+def _left_out(run: dict[str, Any], why: str) -> str:
+    """A run left out of the rate, as the evidence lists it: which run (its id), how it concluded, why."""
+    return f"run id {run.get('id')}, concluded {run.get('conclusion')}: {why}"
+
+
 def e2e_history(
     repo: str | None,
     token: str | None,
@@ -259,17 +274,19 @@ def e2e_history(
     part = GitHubPart(request={"url": page.url, "params": page.params})
     counted = []
     for r in page.runs:
-        if r.get("conclusion") == "skipped":
-            continue
         label = f"#{r.get('run_number')} {str(r.get('head_sha', ''))[:7]}"
         if (why := why_not_counted(r, repo)) is not None:
-            part.excluded[label] = why
+            part.excluded[label] = _left_out(r, why)
+            continue
+        if r.get("conclusion") == SKIPPED:
+            part.skipped[label] = _left_out(r, NO_JOB_RAN)
             continue
         counted.append((label, r))
-        ok = r.get("conclusion") == "success"
+        ok = r.get("conclusion") == "success"  # cancelled, timed_out, ...: the e2e did not pass
         part.samples.append(RunSample("github", label, ok, error=None if ok else str(r.get("conclusion"))))
     if not part.samples:
-        part.not_measured = f"the {E2E_WORKFLOW} workflow has no completed runs on {MAIN_BRANCH} of {repo} yet"
+        if not part.skipped:
+            part.not_measured = f"the {E2E_WORKFLOW} workflow has no completed runs on {MAIN_BRANCH} of {repo} yet"
         return part
     if commit is None:
         commit = commit_under_test(checkout) if checkout is not None else (None, "no checkout")
@@ -355,6 +372,7 @@ def judge_success(
             "error": github.error,
             "request": github.request,
             "excluded": github.excluded,
+            "skipped": github.skipped,
             "unrelated_to_commit_under_test": github.unrelated,
             "unbound": github.unbound,
             "bound_to_commit_under_test": github.bound,
@@ -367,6 +385,13 @@ def judge_success(
     if github.error:
         reason = f"the e2e workflow history could not be read: {github.error}"
         return Outcome.error(reason, threshold_pct, details, measured)
+    if github.skipped and not github.samples:
+        named = "; ".join(f"{k} ({v})" for k, v in github.skipped.items())
+        reason = (
+            f"every run of the {E2E_WORKFLOW} workflow on {MAIN_BRANCH} read concluded skipped: no job of the e2e "
+            f"ran, so its history shows no run that passed: {named}"
+        )
+        return Outcome.judged(False, measured, threshold_pct, reason, details)
     if github.unrelated:
         named = "; ".join(f"run {k} tested {v}" for k, v in github.unrelated.items())
         reason = (

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from lakehouse.config import ConfigError
+from lakehouse.criteria import read_feature
 from lakehouse.kpi.quickstart import judge_quickstart
-from lakehouse.kpi.settings import kpi_settings
+from lakehouse.kpi.settings import PLAN_SUCCESS_PCT, kpi_settings
 from lakehouse.kpi.success import GitHubPart, RunSample, e2e_history, judge_success, run_pipeline_n
 from lakehouse.outcome import Status, Verdict, run_verdict
 from lakehouse.pipeline.runner import PipelineResult
@@ -228,3 +231,74 @@ def test_an_e2e_run_whose_guard_runs_make_where_only_the_run_knows_makes_the_kpi
     assert "E2E_DIR" in str(outcome.reason) and outcome.details["github_e2e"]["unfollowed"] == part.unfollowed
     red = judge_success(_runs(True, False), part, 95.0)  # a red run still decides
     assert red.status == "failed"
+
+
+@pytest.mark.parametrize("lower", ["50", "94.9", "0.5"])
+def test_a_success_threshold_below_the_plans_is_a_config_error(lower: str) -> None:
+    """Broken setting: LAKEHOUSE_KPI_SUCCESS_PCT=50 judged 2 green runs of 4 a pass, the plan says >= 95 %. Before,
+    any value in (0, 100] was taken; now a lower one is refused, naming the variable and the plan's value."""
+    with pytest.raises(ConfigError, match=r"LAKEHOUSE_KPI_SUCCESS_PCT: .* must be in \[95, 100\]: the plan's"):
+        kpi_settings({"LAKEHOUSE_KPI_SUCCESS_PCT": lower})
+
+
+@pytest.mark.parametrize(("raw", "pct"), [(None, 95.0), ("95", 95.0), ("99.5", 99.5), ("100", 100.0)])
+def test_a_success_threshold_at_or_above_the_plans_is_taken(raw: str | None, pct: float) -> None:
+    """Healthy twin: the plan's value by default, a stricter one when set."""
+    env = {} if raw is None else {"LAKEHOUSE_KPI_SUCCESS_PCT": raw}
+    assert kpi_settings(env).success_pct == pct
+
+
+def test_the_plans_success_threshold_is_the_one_the_feature_states() -> None:
+    """``PLAN_SUCCESS_PCT`` is the floor a setting may not go under: it must be the number in the scenario's title."""
+    (crit,) = [c for c in read_feature(ROOT / "features" / "kpis.feature") if c.id == "KPI-success-rate"]
+    stated = re.fullmatch(r"Pipeline success rate >= (\d+(?:\.\d+)?) %", crit.title)
+    assert stated is not None, crit.title
+    assert float(stated.group(1)) == PLAN_SUCCESS_PCT
+
+
+def test_skipped_e2e_runs_are_left_out_and_listed_and_a_cancelled_one_is_a_failure(github: FakeGitHub) -> None:  # noqa: F811
+    """GitHub concludes a run ``skipped`` when none of its jobs ran: no run of the e2e, left out of the rate. Before,
+    it was dropped without a word in the evidence; now it is listed with its id and conclusion. A cancelled run is
+    no success: it counts as a failed run."""
+    serve_e2e(github, e2e_runs(run(7, "skipped"), run(6, "success"), run(5, "cancelled")))
+    part = e2e_history(REPO, TOKEN, github.url, commit=UNDER_TEST)
+    assert [(s.label, s.ok, s.error) for s in part.samples] == [
+        ("#6 " + sha(6)[:7], True, None),
+        ("#5 " + sha(5)[:7], False, "cancelled"),
+    ]
+    outcome = judge_success(_runs(True, True, True), part, 95.0)
+    assert outcome.status == "failed" and "github e2e 50 %" in str(outcome.reason)
+    assert outcome.details["github_e2e"]["skipped"] == {
+        "#7 " + sha(7)[:7]: "run id 9000007, concluded skipped: no job of it ran (as when every job's if: is "
+        "false): not a run of the e2e"
+    }
+
+
+def test_an_e2e_history_whose_every_run_was_skipped_does_not_pass(github: FakeGitHub) -> None:  # noqa: F811
+    """Broken history: e2e.yml's job never runs on main (its if: is false), so every run concludes skipped. Before,
+    the runs were dropped, the history said "no completed runs yet" and the local runs alone passed the KPI."""
+    serve_e2e(github, e2e_runs(run(7, "skipped"), run(6, "skipped")))
+    part = e2e_history(REPO, TOKEN, github.url, commit=UNDER_TEST)
+    outcome = judge_success(_runs(True, True, True), part, 95.0)
+    assert outcome.status == "failed", outcome.reason
+    assert "every run of the e2e.yml workflow on main read concluded skipped" in str(outcome.reason)
+    assert "#7 " + sha(7)[:7] in str(outcome.reason) and "run id 9000006, concluded skipped" in str(outcome.reason)
+    assert outcome.details["github_e2e"]["not_measured"] is None
+
+
+def test_a_skipped_run_among_green_ones_passes_and_is_listed(github: FakeGitHub) -> None:  # noqa: F811
+    """Healthy twin: a skipped run beside green ones leaves the rate to the runs that ran."""
+    serve_e2e(github, e2e_runs(run(7, "success"), run(6, "skipped"), run(5, "success")))
+    part = e2e_history(REPO, TOKEN, github.url, commit=UNDER_TEST)
+    outcome = judge_success(_runs(True, True, True), part, 95.0)
+    assert outcome.status == "passed", outcome.reason
+    assert outcome.details["github_e2e"]["runs"] == 2 and list(outcome.details["github_e2e"]["skipped"]) == [
+        "#6 " + sha(6)[:7]
+    ]
+
+
+def test_a_run_left_out_as_not_mains_is_listed_with_its_id_and_conclusion(github: FakeGitHub) -> None:  # noqa: F811
+    """Every run left out says which run it was and how it concluded, not only why (before: only why)."""
+    serve_e2e(github, e2e_runs(run(8, "success", event="pull_request", head_repo="someone/fork"), run(5, "success")))
+    part = e2e_history(REPO, TOKEN, github.url, commit=UNDER_TEST)
+    assert part.excluded["#8 " + sha(8)[:7]].startswith("run id 9000008, concluded success: event pull_request")
