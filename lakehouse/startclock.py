@@ -6,7 +6,8 @@ make's start and the harness's, and a start can be written by hand: either makes
 shorter. So make also reads this boot's clock (``/proc/uptime``: seconds since boot, ``CLOCK_BOOTTIME``,
 only ever forward) and the boot's id; the harness reads both again and times the lead on the boot
 clock, when the boot is the same. Otherwise the lead cannot be timed: the stopwatch says why
-(``clock_error``) and the verdicts are ``error`` unless the rest alone is already over the threshold.
+(``clock_error``) and the verdicts are ``error`` unless the rest alone is already over the threshold. A
+machine without ``/proc`` at both ends (macOS) times it on the wall clock, and says so.
 """
 
 from __future__ import annotations
@@ -77,13 +78,38 @@ def quickstart_lead(start: ClockReading | None, now: ClockReading) -> tuple[floa
     """
     if start is None:
         return 0.0, AT_CALL, None
+    when = datetime.fromtimestamp(start.wall, UTC).isoformat(timespec="seconds")
+    if _no_boot_clock(start) and _no_boot_clock(now):
+        return _wall_lead(start, now, when)
     lead_s = _boot_lead(start, now)
     if isinstance(lead_s, str):
         return 0.0, f"{AT_CALL}: the start before it ({QUICKSTART_STARTED_ENV}) could not be timed", lead_s
-    when = datetime.fromtimestamp(start.wall, UTC).isoformat(timespec="seconds")
     where = f"{when} ({QUICKSTART_STARTED_ENV}: make up, before the venv is built; timed on this boot's clock)"
     if abs((now.wall - start.wall) - lead_s) > STEP_SLACK_S:
         where += f"; the wall clock moved {now.wall - start.wall:.0f} s over these {lead_s:.0f} s: it was stepped"
+    return lead_s, where, None
+
+
+def _no_boot_clock(reading: ClockReading) -> bool:
+    return reading.boot_id is None and reading.uptime_s is None
+
+
+def _wall_lead(start: ClockReading, now: ClockReading, when: str) -> tuple[float, str, str | None]:
+    """A machine without ``/proc`` (macOS) has no boot clock at make's start nor at the harness's: the lead is
+    the wall clock's, and the evidence says so. On Linux a start without the boot clock is not timed this way
+    (``_boot_lead``): there it can only be a start written by hand or an older Makefile."""
+    lead_s = now.wall - start.wall
+    if lead_s < 0:
+        return (
+            0.0,
+            f"{AT_CALL}: the start before it ({QUICKSTART_STARTED_ENV}) could not be timed",
+            f"{QUICKSTART_STARTED_ENV}={start.wall:.0f} is {-lead_s:.0f} s ahead of this machine's wall clock, "
+            "which is the only clock this machine has to time it (no /proc)",
+        )
+    where = (
+        f"{when} ({QUICKSTART_STARTED_ENV}: make up, before the venv is built; timed on the wall clock: this "
+        f"machine has no boot clock ({BOOT_ID_FILE}, {UPTIME_FILE}), so a clock stepped back meanwhile is not seen)"
+    )
     return lead_s, where, None
 
 

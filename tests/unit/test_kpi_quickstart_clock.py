@@ -80,8 +80,9 @@ def test_the_make_up_start_is_timed_on_the_boot_clock_not_the_wall_clock() -> No
         (ClockReading(1000.0, "other-boot", 100.0), ClockReading(1090.0, BOOT, 190.0), f"{QUICKSTART_BOOT_ID_ENV}="),
         (ClockReading(1000.0, BOOT, 300.0), ClockReading(1090.0, BOOT, 190.0), f"{QUICKSTART_UPTIME_ENV}=300 is ahead"),
         (ClockReading(1000.0, BOOT, 100.0), ClockReading(1090.0), "/proc/uptime) could not be read"),
+        (ClockReading(1100.0), ClockReading(1090.0), "is 10 s ahead of this machine's wall clock"),
     ],
-    ids=["wall-clock-only", "no-uptime", "another-boot", "ahead-of-this-boot", "no-boot-clock-here"],
+    ids=["wall-clock-only", "no-uptime", "another-boot", "ahead-of-this-boot", "no-boot-clock-here", "no-proc-ahead"],
 )
 def test_a_start_the_boot_clock_cannot_time_has_no_lead_and_says_why(
     start: ClockReading, now: ClockReading, named: str
@@ -91,6 +92,15 @@ def test_a_start_the_boot_clock_cannot_time_has_no_lead_and_says_why(
     lead, where, error = quickstart_lead(start, now)
     assert lead == 0.0 and "could not be timed" in where
     assert error is not None and named in error, error
+
+
+def test_a_machine_without_a_boot_clock_at_either_end_times_the_start_on_the_wall_clock() -> None:
+    """macOS has no /proc: make passes the wall clock alone and the harness cannot read a boot clock either. The lead
+    is then the wall clock's, said in the evidence (a healthy quick start there is not an ``error``); on Linux the
+    same start is not timed (above, wall-clock-only)."""
+    lead, where, error = quickstart_lead(ClockReading(1000.0), ClockReading(1090.0))
+    assert (lead, error) == (90.0, None)
+    assert "timed on the wall clock: this machine has no boot clock" in where
 
 
 def test_make_ups_clock_readings_from_the_environment_and_bad_values() -> None:
