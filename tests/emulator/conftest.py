@@ -13,7 +13,11 @@ import boto3
 import pytest
 from botocore.config import Config
 
+from lakehouse.catalog.model import CATALOG_FILE
+from lakehouse.catalog.service import CatalogHandle, start_catalog_service, stop_catalog_service
+from lakehouse.config import project_root
 from lakehouse.emulator.process import EmulatorHandle, start_emulator, stop_emulator
+from lakehouse.lineage.service.process import LineageHandle, start_lineage_service, stop_lineage_service
 
 REGION = "ap-northeast-1"
 
@@ -45,3 +49,16 @@ def aws_client(emulator: EmulatorHandle) -> AwsClientFactory:
         return session.client(service, endpoint_url=emulator.endpoint, config=config)
 
     return make
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CatalogHandle, LineageHandle]]:
+    """The catalog service (serving the repo's catalog file) and a lineage service, for @STACK-catalog's tests:
+    one pair a test module, stopped at its end."""
+    catalog = start_catalog_service(project_root() / CATALOG_FILE)
+    lineage = start_lineage_service(tmp_path_factory.mktemp("lineage") / "lineage.sqlite")
+    try:
+        yield catalog, lineage
+    finally:
+        stop_catalog_service(catalog)
+        stop_lineage_service(lineage)

@@ -13,17 +13,15 @@ listed once per region (counted on the real clients by botocore's ``before-call`
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-import pytest
 
-from lakehouse.catalog.service import CatalogHandle, start_catalog_service, stop_catalog_service
+from lakehouse.catalog.service import CatalogHandle
 from lakehouse.checks.catalog import check_catalog
 from lakehouse.emulator.process import EmulatorHandle
-from lakehouse.lineage.service.process import LineageHandle, start_lineage_service, stop_lineage_service
+from lakehouse.lineage.service.process import LineageHandle
 from lakehouse.outcome import Outcome, Status
 from lakehouse.target import DEFAULT_REGION, Target
 from tests.emulator.test_catalog_readback import CATALOG, NOTHING_LISTENS, _stack
@@ -58,17 +56,6 @@ class AwsLike(Target):
 
         made.meta.events.register("before-call", count)
         return made
-
-
-@pytest.fixture(scope="module")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CatalogHandle, LineageHandle]]:
-    catalog = start_catalog_service(CATALOG)
-    lineage = start_lineage_service(tmp_path_factory.mktemp("lineage") / "lineage.sqlite")
-    try:
-        yield catalog, lineage
-    finally:
-        stop_catalog_service(catalog)
-        stop_lineage_service(lineage)
 
 
 def _target(

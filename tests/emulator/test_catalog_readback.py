@@ -7,33 +7,21 @@ must name each missing one and a service nothing pauses, and pass once everythin
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from lakehouse.catalog.model import CATALOG_FILE
-from lakehouse.catalog.service import CatalogHandle, start_catalog_service, stop_catalog_service
+from lakehouse.catalog.service import CatalogHandle
 from lakehouse.checks.catalog import check_catalog
 from lakehouse.config import project_root
 from lakehouse.emulator.process import EmulatorHandle
-from lakehouse.lineage.service.process import LineageHandle, start_lineage_service, stop_lineage_service
+from lakehouse.lineage.service.process import LineageHandle
 from lakehouse.outcome import Status
 from lakehouse.target import local_target
 
 CATALOG = project_root() / CATALOG_FILE
 NOTHING_LISTENS = "http://127.0.0.1:9"  # discard port: nothing answers there
-
-
-@pytest.fixture(scope="module")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CatalogHandle, LineageHandle]]:
-    catalog = start_catalog_service(CATALOG)
-    lineage = start_lineage_service(tmp_path_factory.mktemp("lineage") / "lineage.sqlite")
-    try:
-        yield catalog, lineage
-    finally:
-        stop_catalog_service(catalog)
-        stop_lineage_service(lineage)
 
 
 def _stack(emulator: EmulatorHandle, stack_id: str, missing: str = "", key: str = "") -> None:

@@ -19,10 +19,8 @@ from lakehouse.emulator.process import EmulatorHandle
 from lakehouse.lineage.service.process import LineageHandle
 from lakehouse.outcome import Status
 from lakehouse.target import DEFAULT_REGION
-from tests.emulator.test_catalog_apprunner_regions import AwsLike, _check, _healthy, _state_in, services
+from tests.emulator.test_catalog_apprunner_regions import AwsLike, _check, _healthy, _state_in
 from tests.emulator.test_catalog_readback import NOTHING_LISTENS, _stack
-
-__all__ = ["services"]  # the module's catalog and lineage services, shared with the App Runner regions' tests
 
 #: A region of the aws partition botocore's data does not know, so offers no Scheduler in (nor App Runner).
 UNKNOWN = "eu-future-9"

@@ -9,30 +9,18 @@ a stack extending this one's id, or of no stack are not this stack's (the health
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
-from lakehouse.catalog.service import CatalogHandle, start_catalog_service, stop_catalog_service
+from lakehouse.catalog.service import CatalogHandle
 from lakehouse.checks.catalog import check_catalog
 from lakehouse.emulator.process import EmulatorHandle
-from lakehouse.lineage.service.process import LineageHandle, start_lineage_service, stop_lineage_service
+from lakehouse.lineage.service.process import LineageHandle
 from lakehouse.outcome import Outcome, Status
 from lakehouse.target import Target, local_target
 from tests.emulator.test_catalog_readback import CATALOG, _stack
 
 SOURCE = {"ImageRepository": {"ImageIdentifier": "public.ecr.aws/x/y:1", "ImageRepositoryType": "ECR_PUBLIC"}}
-
-
-@pytest.fixture(scope="module")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CatalogHandle, LineageHandle]]:
-    catalog = start_catalog_service(CATALOG)
-    lineage = start_lineage_service(tmp_path_factory.mktemp("lineage") / "lineage.sqlite")
-    try:
-        yield catalog, lineage
-    finally:
-        stop_catalog_service(catalog)
-        stop_lineage_service(lineage)
 
 
 def _service(target: Target, name: str, stack_id: str | None = None) -> str:

@@ -9,32 +9,20 @@ stack's workgroup. Each has a healthy twin.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from lakehouse.catalog.service import CatalogHandle, start_catalog_service, stop_catalog_service
+from lakehouse.catalog.service import CatalogHandle
 from lakehouse.checks.catalog import check_catalog
 from lakehouse.emulator.process import EmulatorHandle
-from lakehouse.lineage.service.process import LineageHandle, start_lineage_service, stop_lineage_service
+from lakehouse.lineage.service.process import LineageHandle
 from lakehouse.outcome import Outcome
 from lakehouse.target import Target, local_target
 from tests.emulator.test_catalog_readback import CATALOG, _stack
 from tests.emulator.test_catalog_services import _pause_hourly, _service
 
 OTHER_REGION = "us-east-1"
-
-
-@pytest.fixture(scope="module")
-def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[CatalogHandle, LineageHandle]]:
-    catalog = start_catalog_service(CATALOG)
-    lineage = start_lineage_service(tmp_path_factory.mktemp("lineage") / "lineage.sqlite")
-    try:
-        yield catalog, lineage
-    finally:
-        stop_catalog_service(catalog)
-        stop_lineage_service(lineage)
 
 
 def _check(

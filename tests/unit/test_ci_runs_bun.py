@@ -17,7 +17,7 @@ from lakehouse.outcome import Status
 from lakehouse.packagescripts import runs_hooks, script_call
 from tests.fake_github import FakeGitHub, github
 from tests.unit.test_ci_runs_package_hooks import package
-from tests.unit.test_ci_runs_tests import ask, guard, run_step, serve
+from tests.unit.test_ci_runs_tests import ask, assert_counts_test, guard, run_step, serve
 
 __all__ = ["github"]  # the fixture, imported for this module's tests
 
@@ -62,10 +62,7 @@ HEALTHY: dict[str, tuple[str, dict[str, str], str]] = {
 def test_bun_runs_its_hooks_and_counts_their_tests(github: FakeGitHub, case: str) -> None:
     command, files, test = HEALTHY[case]
     serve(github, guard(run_step(command)), files)
-    outcome = ask(github)
-    assert outcome.status is Status.PASSED, (case, outcome.reason)
-    tests = outcome.details["github"]["workflow_files"]["run #9"]["tests"]
-    assert any(test in t for t in tests), tests
+    assert_counts_test(ask(github), case, test)
 
 
 def test_runs_hooks_for_bun_follows_its_docs() -> None:

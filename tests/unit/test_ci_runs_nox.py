@@ -15,7 +15,15 @@ import pytest
 from lakehouse.noxconfig import nox_call, read_noxfile
 from lakehouse.outcome import Status
 from tests.fake_github import FakeGitHub, github
-from tests.unit.test_ci_runs_tests import ask, assert_runs_no_test, guard, run_step, serve
+from tests.unit.test_ci_runs_tests import (
+    ask,
+    assert_counts_test,
+    assert_red_naming,
+    assert_runs_no_test,
+    guard,
+    run_step,
+    serve,
+)
 from tests.unit.test_ci_runs_tox_interpreters import setup_python, workflow
 
 __all__ = ["github"]  # the fixture, imported for this module's tests
@@ -127,10 +135,7 @@ MASKED: dict[str, tuple[str, dict[str, str], tuple[str, ...]]] = {
 def test_a_session_that_loses_the_tests_failure_is_red_naming_file_and_line(github: FakeGitHub, case: str) -> None:
     command, files, shown = MASKED[case]
     serve(github, guard(run_step(command)), files)
-    outcome = ask(github)
-    assert outcome.status is Status.FAILED, (case, outcome.status, outcome.reason)
-    for part in shown:
-        assert part in str(outcome.reason), (part, outcome.reason)
+    assert_red_naming(ask(github), case, shown)
 
 
 #: case -> (the step's command, the tree's files, a part of the reason)
@@ -255,10 +260,7 @@ HEALTHY: dict[str, tuple[str, dict[str, str], str]] = {
 def test_a_noxfile_that_runs_its_tests_stays_green(github: FakeGitHub, case: str) -> None:
     command, files, test = HEALTHY[case]
     serve(github, guard(run_step(command)), files)
-    outcome = ask(github)
-    assert outcome.status is Status.PASSED, (case, outcome.reason)
-    tests = outcome.details["github"]["workflow_files"]["run #9"]["tests"]
-    assert any(test in t for t in tests), tests
+    assert_counts_test(ask(github), case, test)
 
 
 def test_the_call_and_the_sessions_are_read_as_nox_reads_them() -> None:

@@ -12,10 +12,9 @@ from __future__ import annotations
 import pytest
 
 from lakehouse.noxconfig import read_noxfile
-from lakehouse.outcome import Status
 from tests.fake_github import FakeGitHub, github
 from tests.unit.test_ci_runs_nox import noxfile
-from tests.unit.test_ci_runs_tests import ask, assert_runs_no_test, guard, run_step, serve
+from tests.unit.test_ci_runs_tests import ask, assert_counts_test, assert_runs_no_test, guard, run_step, serve
 
 __all__ = ["github"]  # the fixture, imported for this module's tests
 
@@ -148,10 +147,7 @@ UNCONDITIONAL: dict[str, tuple[dict[str, str], str]] = {
 def test_a_test_run_every_path_reaches_stays_green(github: FakeGitHub, case: str) -> None:
     files, test = UNCONDITIONAL[case]
     serve(github, guard(run_step("nox -s tests")), files)
-    outcome = ask(github)
-    assert outcome.status is Status.PASSED, (case, outcome.reason)
-    tests = outcome.details["github"]["workflow_files"]["run #9"]["tests"]
-    assert any(test in t for t in tests), tests
+    assert_counts_test(ask(github), case, test)
 
 
 def test_a_conditional_run_keeps_the_line_of_each_condition() -> None:

@@ -17,7 +17,15 @@ import pytest
 
 from lakehouse.outcome import Status
 from tests.fake_github import FakeGitHub, github
-from tests.unit.test_ci_runs_tests import ask, assert_runs_no_test, guard, run_step, serve
+from tests.unit.test_ci_runs_tests import (
+    ask,
+    assert_counts_test,
+    assert_red_naming,
+    assert_runs_no_test,
+    guard,
+    run_step,
+    serve,
+)
 
 __all__ = ["github"]  # the fixture, imported for this module's tests
 
@@ -95,10 +103,7 @@ MASKED: dict[str, tuple[str, dict[str, str], tuple[str, ...]]] = {
 def test_a_hook_the_tool_runs_is_judged(github: FakeGitHub, case: str) -> None:
     command, files, shown = MASKED[case]
     serve(github, guard(run_step(command)), files)
-    outcome = ask(github)
-    assert outcome.status is Status.FAILED, (case, outcome.status, outcome.reason)
-    for part in shown:
-        assert part in str(outcome.reason), (part, outcome.reason)
+    assert_red_naming(ask(github), case, shown)
 
 
 def test_a_hook_that_may_run_and_loses_a_failure_is_an_error(github: FakeGitHub) -> None:
@@ -136,7 +141,4 @@ HEALTHY: dict[str, tuple[str, dict[str, str], str]] = {
 def test_a_hook_the_tool_runs_counts_its_tests(github: FakeGitHub, case: str) -> None:
     command, files, test = HEALTHY[case]
     serve(github, guard(run_step(command)), files)
-    outcome = ask(github)
-    assert outcome.status is Status.PASSED, (case, outcome.reason)
-    tests = outcome.details["github"]["workflow_files"]["run #9"]["tests"]
-    assert any(test in t for t in tests), tests
+    assert_counts_test(ask(github), case, test)

@@ -80,6 +80,21 @@ def assert_runs_no_test(outcome: Outcome, case: str, shown: Sequence[str]) -> No
     assert outcome.details["github"]["workflow_files"]["run #9"]["tests"] == []
 
 
+def assert_counts_test(outcome: Outcome, case: str, test: str) -> None:
+    """Green, the run's evidence listing ``test`` among the test commands its steps reach."""
+    assert outcome.status is Status.PASSED, (case, outcome.reason)
+    tests = outcome.details["github"]["workflow_files"]["run #9"]["tests"]
+    assert any(test in t for t in tests), tests
+
+
+def assert_red_naming(outcome: Outcome, case: str, shown: Sequence[str]) -> None:
+    """Red, the reason naming each of ``shown`` (where the failure is lost: file, line, command)."""
+    assert outcome.status is Status.FAILED, (case, outcome.status, outcome.reason)
+    reason = str(outcome.reason)
+    for part in shown:
+        assert part in reason, (part, reason)
+
+
 BROKEN: dict[str, tuple[str, dict[str, str], tuple[str, ...]]] = {
     "the only step echoes": (guard(run_step("echo ok")), {}, ("`echo ok`",)),
     "make test's recipe echoes": (guard(MAKE_TEST), {"Makefile": "test:\n\t@echo skipped\n"}, ("`make test`",)),
@@ -147,10 +162,7 @@ HEALTHY: dict[str, tuple[str, dict[str, str], str]] = {
 def test_a_guard_that_runs_its_tests_stays_green(github: FakeGitHub, case: str) -> None:
     workflow, files, test = HEALTHY[case]
     serve(github, workflow, files)
-    outcome = ask(github)
-    assert outcome.status is Status.PASSED, (case, outcome.reason)
-    tests = outcome.details["github"]["workflow_files"]["run #9"]["tests"]
-    assert any(test in t for t in tests), tests
+    assert_counts_test(ask(github), case, test)
 
 
 REUSABLE = """name: tests

@@ -20,7 +20,7 @@ from lakehouse.outcome import Status
 from lakehouse.toxconfig import interpreter_version
 from lakehouse.workflows import job_pythons, load_yaml
 from tests.fake_github import FakeGitHub, github
-from tests.unit.test_ci_runs_tests import HEADER, ask, assert_runs_no_test, run_step, serve
+from tests.unit.test_ci_runs_tests import HEADER, ask, assert_counts_test, assert_runs_no_test, run_step, serve
 
 __all__ = ["github"]  # the fixture, imported for this module's tests
 
@@ -140,10 +140,7 @@ HEALTHY: dict[str, tuple[str, dict[str, str], str]] = {
 def test_an_env_whose_python_is_there_counts(github: FakeGitHub, case: str) -> None:
     document, files, test = HEALTHY[case]
     serve(github, document, files)
-    outcome = ask(github)
-    assert outcome.status is Status.PASSED, (case, outcome.reason)
-    tests = outcome.details["github"]["workflow_files"]["run #9"]["tests"]
-    assert any(test in t for t in tests), tests
+    assert_counts_test(ask(github), case, test)
 
 
 def test_the_job_pythons_and_the_env_interpreters_are_read() -> None:

@@ -7,17 +7,14 @@ infra/*.tf with python-hcl2 (``lakehouse.tfsource``), so a resource added to the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 import pytest
 
 from lakehouse.checks.billing_services import SERVICE_NAMES, billing_prefix, service_of, stack_services
-from lakehouse.checks.finops import judge_finops
 from lakehouse.config import project_root
 from lakehouse.tfsource import document, is_configuration
-from tests.unit.test_finops import WG, healthy, metric_widget
-from tests.unit.test_finops_dashboard_billing_services import CHARGES, OURS
+from tests.unit.test_finops_dashboard_billing_services import CHARGES, judged_billing
 
 INFRA = project_root() / "infra"
 
@@ -76,15 +73,6 @@ def test_the_tile_of_each_service_of_the_root_counts(service: str) -> None:
     its cost (exit 7 wants 3 series of the stack)."""
     other = SERVICES[(SERVICES.index(service) + 1) % len(SERVICES)]
     rows = [CHARGES, *([*CHARGES, "ServiceName", s] for s in (service, other))]
-    body = {"widgets": [metric_widget(*rows, region="us-east-1")]}
-    data = healthy(
-        stack_id="lh-1",
-        budget_tags=OURS,
-        alarm_tags=OURS,
-        dashboard_body=json.dumps(body),
-        own_names=frozenset({WG}),
-        stack_services=stack_services(TYPES),
-    )
-    result = judge_finops(data)
+    result = judged_billing(*rows, stack_services=stack_services(TYPES))
     assert result.passed, result.reason
     assert result.measured["dashboard_metric_series"] == 3

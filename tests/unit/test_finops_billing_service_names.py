@@ -8,32 +8,20 @@ tile fails (false red) or a tile of someone else's cost passes (a broken stack p
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
 from lakehouse.checks.billing_services import service_of, stack_services
-from lakehouse.checks.finops import judge_finops
 from lakehouse.outcome import Status
-from tests.unit.test_finops import WG, healthy, metric_widget
-from tests.unit.test_finops_dashboard_billing_services import CHARGES, OURS, STATE_TYPES
+from tests.unit.test_finops_dashboard_billing_services import CHARGES, STATE_TYPES, judged_billing
 
 
 def judged(types: list[str], service: str) -> Any:
     """Exit 7's verdict on a dashboard with the total, the S3 split and a ``service`` split, for a stack of ``types``
     (the check wants 3 series of the stack)."""
     rows = [CHARGES, [*CHARGES, "ServiceName", "AmazonS3"], [*CHARGES, "ServiceName", service]]
-    body = {"widgets": [metric_widget(*rows, region="us-east-1")]}
-    data = healthy(
-        stack_id="lh-1",
-        budget_tags=OURS,
-        alarm_tags=OURS,
-        dashboard_body=json.dumps(body),
-        own_names=frozenset({WG}),
-        stack_services=stack_services(types),
-    )
-    return judge_finops(data)
+    return judged_billing(*rows, stack_services=stack_services(types))
 
 
 #: A resource and the ServiceName its charges are billed under (sources: ``billing_services.SERVICE_NAMES``).

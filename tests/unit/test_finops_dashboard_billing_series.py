@@ -8,34 +8,16 @@ no guard of the stack.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-from lakehouse.checks.finops import judge_finops
 from lakehouse.outcome import Status
-from tests.unit.test_finops import ACCOUNT, WG, healthy, metric_widget
-
-OURS = {"stack_id": "lh-1"}
-CHARGES = ["AWS/Billing", "EstimatedCharges", "Currency", "USD"]
-
-
-def judged(*rows: list[Any]) -> Any:
-    body = {"widgets": [metric_widget(*rows, region="us-east-1")]}
-    data = healthy(
-        stack_id="lh-1",
-        budget_tags=OURS,
-        alarm_tags=OURS,
-        dashboard_body=json.dumps(body),
-        own_names=frozenset({WG}),
-    )
-    return judge_finops(data)
+from tests.unit.test_finops import ACCOUNT
+from tests.unit.test_finops_dashboard_billing_services import CHARGES, judged_billing
 
 
 def test_other_linked_accounts_charges_are_not_the_stacks() -> None:
     """Broken dashboard: the charges of three other member accounts of the bill (published in the payer
     account, ListMetrics lists each), none of which runs the stack."""
     others = ("210987654321", "310987654321", "410987654321")
-    result = judged(*[[*CHARGES, "LinkedAccount", a] for a in others])
+    result = judged_billing(*[[*CHARGES, "LinkedAccount", a] for a in others])
     assert result.status is Status.FAILED
     assert result.measured["dashboard_metric_series"] == 0
     assert (
@@ -46,7 +28,7 @@ def test_other_linked_accounts_charges_are_not_the_stacks() -> None:
 
 def test_the_accounts_own_total_and_linked_series_hold_the_stacks_cost() -> None:
     """Healthy twin: the total, this account's LinkedAccount series and a per-service split of it count."""
-    result = judged(
+    result = judged_billing(
         CHARGES,
         [*CHARGES, "LinkedAccount", ACCOUNT],
         [*CHARGES, "LinkedAccount", ACCOUNT, "ServiceName", "AmazonAthena"],
