@@ -138,8 +138,21 @@ def lf_tag_database_problems(grant: Mapping[str, Any], who: str, rb: SecurityRea
     return problems
 
 
+def _on_tables(grant: Mapping[str, Any]) -> bool:
+    """Whether an LF-Tag policy grant is on the tables its expression matches (ResourceType TABLE), not on databases.
+
+    One on DATABASE holds database permissions only, matched against databases' LF-Tags: ALL (Super), ALTER,
+    CREATE_TABLE, DESCRIBE, DROP (Lake Formation permissions reference, "LF-Tag policy - Database"), none of which
+    reads a table (a database's creator has no implicit permission on tables others create in it). Its
+    CREATE_TABLE is judged by ``lf_tag_database_problems``. A grant of unknown type is judged as one on tables.
+    """
+    return ((grant.get("Resource") or {}).get("LFTagPolicy") or {}).get("ResourceType") != "DATABASE"
+
+
 def lf_tag_problems(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> list[str]:
     """An LF-Tag policy grant that reads data: which tables' hidden columns its expression matches."""
+    if not _on_tables(grant):
+        return []
     policy = grant["Resource"]["LFTagPolicy"] or {}
     held = sorted(held_permissions(grant) & READS)
     expression = _tag_expression(policy, rb)
@@ -219,15 +232,24 @@ def database_location_problems(
     ]
 
 
-def _full_table(resource: Mapping[str, Any]) -> bool:
-    """A grant on every column of a table (or of every table of a database): "full table access"."""
-    if "Table" in resource:
-        return True
+def _full_table_reach(grant: Mapping[str, Any]) -> Callable[[CatalogTable], str | None]:
+    """How a table or column grant gives "full table access" to a table (every column), or None."""
+    resource = grant.get("Resource") or {}
     spec = resource.get("TableWithColumns") or {}
-    return "ColumnWildcard" in spec and not (spec["ColumnWildcard"] or {}).get("ExcludedColumnNames")
+    if "Table" in resource:
+        how = "a table-level grant"
+        if "TableWildcard" in resource["Table"]:
+            how = f"a database-wide grant (TableWildcard on {resource['Table'].get('DatabaseName')})"
+    elif "ColumnWildcard" in spec and not (spec["ColumnWildcard"] or {}).get("ExcludedColumnNames"):
+        how = "a column wildcard excluding nothing"
+    else:
+        return lambda table: None
+    return lambda table: how if on_table(resource, table.database, table.name) else None
 
 
-def vending_problems(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> list[str]:
+def vending_problems(
+    grant: Mapping[str, Any], who: str, rb: SecurityReadback, reaches: Callable[[CatalogTable], str | None]
+) -> list[str]:
     """Full table access to a table whose files' location holds hidden files, with credential vending for full
     table access on: Lake Formation hands S3 credentials for the table's whole location.
 
@@ -235,27 +257,27 @@ def vending_problems(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -
     column of a table gets credentials scoped to its location from ``GetTemporaryGlueTableCredentials`` or
     ``GetTemporaryDataLocationCredentials`` (Lake Formation "Application integration for full table access"),
     no session tag needed. A second Glue table over the Gold users files that lists no ``ssn`` (or one over the
-    whole bucket) is read in full without ``ssn``; its credentials read the Parquet with ``ssn`` in it.
+    whole bucket) is read in full without ``ssn``; its credentials read the Parquet with ``ssn`` in it. So do a
+    copy's own credentials its files, whatever its schema lists now (a copied column dropped stays in the files).
+    ``reaches``: how the grant gives the table every column (a table grant, or an LF-Tag expression matching
+    every column's LF-Tags: ``_tag_reach`` with ``full_table``), or None.
     """
-    resource = grant.get("Resource") or {}
     if not rb.settings.get("AllowFullTableExternalDataAccess") or not held_permissions(grant) & READS:
-        return []
-    if not _full_table(resource):
         return []
     files = hidden_files(rb)
     problems: list[str] = []
-    for probe in rb.value_probes:  # a table holding a hidden column in full fails already as a grant
-        table = probe.table
-        if not on_table(resource, table.database, table.name) or table.view:
+    for table in rb.unlisted_tables():  # a table holding a hidden column in full fails already as a grant
+        if table.view:
             continue
         for uri in table.storage():
             where = split_s3(uri)
             overlap = overlapping(where, files) if where is not None else []
-            if overlap:
+            how = reaches(table) if overlap else None
+            if how is not None:
                 problems.append(
                     f"the data lake settings allow credential vending for full table access "
                     f"(AllowFullTableExternalDataAccess), and {who} holds {sorted(held_permissions(grant) & READS)} on "
-                    f"every column of {table.qualified}, whose location {uri} holds {overlap[0].what} "
+                    f"every column of {table.qualified} through {how}, whose location {uri} holds {overlap[0].what} "
                     f"({overlap[0].uri}): GetTemporaryGlueTableCredentials hands it S3 credentials for that "
                     f"location, which read {overlap[0].reads}"
                 )
@@ -337,14 +359,19 @@ def _tags_text(tags: Mapping[str, set[str]]) -> str:
     return "{" + ", ".join(f"{k}={','.join(sorted(v))}" for k, v in sorted(tags.items())) + "}"
 
 
-def _tag_reach(grant: Mapping[str, Any], rb: SecurityReadback) -> Callable[[CatalogTable], str | None]:
-    """How an LF-Tag policy grant opens every column of a table (``covering_problems``), or None.
+def _tag_reach(
+    grant: Mapping[str, Any], rb: SecurityReadback, full_table: bool = False
+) -> Callable[[CatalogTable], str | None]:
+    """How an LF-Tag policy grant on tables opens every column of a table (``covering_problems``), or None.
 
     A column Glue does not list (``ssn`` of the metadata an Iceberg table points at, one added to a Hive table)
     carries the table's LF-Tags, its database's inherited (``column_tags``): an expression they match opens it.
     An expression matching every column Glue lists (tags put on them with ``ColumnWildcard``) is the LF-Tag
-    spelling of a column wildcard, "full table access". An expression or tags that could not be read may match.
+    spelling of a column wildcard, "full table access": with ``full_table`` only that counts (``vending_problems``).
+    An expression or tags that could not be read may match. A grant on databases opens no table (``_on_tables``).
     """
+    if not _on_tables(grant):
+        return lambda table: None
     policy = grant["Resource"]["LFTagPolicy"] or {}
     expression = _tag_expression(policy, rb)
     name = f"LF-Tag expression {policy['ExpressionName']} " if policy.get("ExpressionName") else "LF-Tag expression "
@@ -355,10 +382,13 @@ def _tag_reach(grant: Mapping[str, Any], rb: SecurityReadback) -> Callable[[Cata
         tags = rb.lf_tags.get(table.qualified)
         if not isinstance(tags, Mapping):
             return f"{name}{expression}, which may match it: its LF-Tags could not be read ({tags or 'not read'})"
-        unlisted = next((t for c in rb.hidden if expression_matches(expression, t := column_tags(tags, c))), None)
+        if not full_table:
+            unlisted = next((t for c in rb.hidden if expression_matches(expression, t := column_tags(tags, c))), None)
+            if unlisted is not None:
+                return f"{name}{expression} ({policy.get('ResourceType')}), matching its LF-Tags {_tags_text(unlisted)}"
         listed = [column_tags(tags, c) for c in table.columns]
-        if unlisted is not None:
-            return f"{name}{expression} ({policy.get('ResourceType')}), matching its LF-Tags {_tags_text(unlisted)}"
+        if full_table and not listed:  # a table listing no column: its own LF-Tags decide
+            listed = [column_tags(tags, "")]
         if listed and all(expression_matches(expression, t) for t in listed):
             return f"{name}{expression} ({policy.get('ResourceType')}), matching the LF-Tags of every column it lists"
         return None
@@ -424,9 +454,10 @@ def _grant_opens(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> li
             )
     elif "LFTagPolicy" in resource:
         problems += lf_tag_problems(grant, who, rb)
+        problems += vending_problems(grant, who, rb, _tag_reach(grant, rb, full_table=True))
         problems += covering_problems(grant, who, rb, _tag_reach(grant, rb))
     else:
-        problems += vending_problems(grant, who, rb)
+        problems += vending_problems(grant, who, rb, _full_table_reach(grant))
         problems += covering_problems(grant, who, rb, _table_reach(grant, rb))
         for probe in rb.probes:
             table = probe.table

@@ -134,8 +134,8 @@ def test_full_table_credential_vending_over_a_table_sharing_the_users_files_fail
     rb.settings["AllowFullTableExternalDataAccess"] = True
     assert (
         "the data lake settings allow credential vending for full table access (AllowFullTableExternalDataAccess), "
-        f"and the analyst holds ['SELECT'] on every column of {DB}.users_public, whose location "
-        f"s3://{BUCKETS['gold']}/users/ holds the files of {DB}.users (s3://{BUCKETS['gold']}/users/): "
+        f"and the analyst holds ['SELECT'] on every column of {DB}.users_public through a table-level grant, whose "
+        f"location s3://{BUCKETS['gold']}/users/ holds the files of {DB}.users (s3://{BUCKETS['gold']}/users/): "
         "GetTemporaryGlueTableCredentials hands it S3 credentials for that location, which read ssn"
     ) in grant_reasons(rb)
 
