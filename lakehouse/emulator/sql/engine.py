@@ -395,6 +395,7 @@ class Engine:
         location = props.get("location") or props.get("external_location")
         if not location:
             raise AthenaError("GENERIC_USER_ERROR", f"{where(run.sql, target)}location is required for Iceberg tables")
+        run.require_location(location)
         query = tree.expression
         _name_unnamed_columns(query)
         run.bind_reads(query)
@@ -430,6 +431,7 @@ class Engine:
         if db is None:
             return Outcome("CREATE_TABLE")
         run.require_on_database(db, "CREATE_TABLE", target)
+        run.require_location(props["location"])
         schema = pa.schema([pa.field(c, _iceberg_type(run.sql, t)) for c, t in dialect.column_defs(tree)])
         partitions = _partitions(run.sql, dialect.partition_exprs(tree))
         extra = {k: v for k, v in props.items() if k not in ("table_type", "format", "location")}
@@ -451,6 +453,7 @@ class Engine:
         if db is None:
             return Outcome("CREATE_EXTERNAL_TABLE")
         run.require_on_database(db, "CREATE_TABLE", target)
+        run.require_location(props["location"])
         columns = [(c, t.sql("hive").lower().replace(" ", "")) for c, t in dialect.column_defs(tree)]
         parameters = {k: v for k, v in props.items() if k not in ("location", "format")}
         self.catalog.create_hive(db, name, columns, props["location"], dialect.serde(tree), parameters)
@@ -659,6 +662,7 @@ class Engine:
                         "GENERIC_USER_ERROR",
                         f"{where(run.sql, target)}Invalid location {location} for table. Only S3 locations are allowed",
                     )
+                run.require_location(location)
             else:
                 assert isinstance(change[1], list)
                 parameters.update(change[1])
@@ -809,6 +813,12 @@ class _Run:
                 f"Insufficient Lake Formation permission(s): Required {permission.replace('_', ' ').title()} "
                 f"on {database}"
             )
+
+    def require_location(self, location: str) -> None:
+        """Fail as Glue does (Athena passes its words on) when a table would point into a registered S3 location
+        the principal holds no DATA_LOCATION_ACCESS on."""
+        if not self.access.may_point_at(location):
+            raise AccessDenied(f"Insufficient Lake Formation permission(s) on {location}")
 
     def require_on_catalog(self, permission: str) -> None:
         self._require_default_database()
