@@ -270,6 +270,16 @@ def properties(tree: exp.Expression) -> dict[str, str]:
     return out
 
 
+def property_keys(tree: exp.Expression) -> list[str]:
+    """TBLPROPERTIES keys as written (their case kept, for the error that names one)."""
+    props = tree.args.get("properties")
+    return [
+        prop.this.name if isinstance(prop.this, exp.Expression) else str(prop.this)
+        for prop in (props.expressions if props else [])
+        if type(prop) is exp.Property  # subclasses are LOCATION, PARTITIONED BY, ROW FORMAT, ...
+    ]
+
+
 def alter_set(action: exp.Expression) -> tuple[str, str | list[tuple[str, str]]] | None:
     """What an ``ALTER TABLE ... SET`` changes: ``("location", uri)`` or ``("tblproperties", [(key, value)])``.
 

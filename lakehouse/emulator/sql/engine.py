@@ -420,6 +420,8 @@ class Engine:
                 f"{where(run.sql, target)}only Iceberg tables can be created without EXTERNAL: "
                 "add TBLPROPERTIES ('table_type'='ICEBERG')",
             )
+        for key in dialect.property_keys(tree):
+            _require_iceberg_property(key)
         fmt = props.get("format", "parquet").lower()
         if fmt != "parquet":
             raise AthenaError(
@@ -631,8 +633,7 @@ class Engine:
                 raise DdlRefusal("NOT_SUPPORTED", ICEBERG_REFUSES)
             assert isinstance(change[1], list)
             for key, value in change[1]:
-                if key.lower() not in ICEBERG_TABLE_PROPERTIES:
-                    raise DdlRefusal("UNSUPPORTED_TABLE_PROPERTY", f"Unsupported table property key: {key}")
+                _require_iceberg_property(key)
                 if key.lower() != "table_type":
                     properties[key.lower()] = value
                 elif value.upper() != "ICEBERG":  # the table's format, not a property: what Athena does is unmeasured
@@ -1439,6 +1440,12 @@ def _name_unnamed_columns(query: exp.Expression) -> None:
 def _like(names: list[str], pattern: str) -> list[str]:
     """SHOW ... LIKE: Hive-style ``*`` wildcards, alternatives separated by ``|``."""
     return [n for n in names if any(fnmatch.fnmatch(n, p.strip()) for p in pattern.split("|"))]
+
+
+def _require_iceberg_property(key: str) -> None:
+    """Athena's DDL engine takes its own table property keys on an Iceberg table (CREATE TABLE and ALTER alike)."""
+    if key.lower() not in ICEBERG_TABLE_PROPERTIES:
+        raise DdlRefusal("UNSUPPORTED_TABLE_PROPERTY", f"Unsupported table property key: {key}")
 
 
 def _alter_not_emulated(sql: str, target: exp.Table) -> AthenaError:
