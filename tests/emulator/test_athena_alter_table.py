@@ -164,3 +164,74 @@ def test_a_partition_location_is_not_taken_for_the_table_location(lake: Lake) ->
     execution = _failure(lake, f"ALTER TABLE events PARTITION (kind='open') SET LOCATION 's3://{lake.bucket}/users/'")
     assert "NOT_SUPPORTED" in execution["Status"]["StateChangeReason"]
     assert _table(lake, "events")["StorageDescriptor"] == before["StorageDescriptor"]
+
+
+# ---------------------------------------------------------------- UNSET TBLPROPERTIES
+# Athena documents ``ALTER TABLE [db_name.]table_name UNSET TBLPROPERTIES ('property_name' [ , ... ])`` for
+# Iceberg tables (``querying-iceberg-alter-table-unset-properties``: it drops the properties from the Iceberg
+# metadata). Its Hive DDL is HiveQL's, where UNSET TBLPROPERTIES [IF EXISTS] drops the table's parameters (a Glue
+# UpdateTable here) and, without IF EXISTS, fails on a key the table does not have (Hive's ErrorMsg 10215).
+
+
+def test_unset_tblproperties_on_a_hive_table_drops_glue_parameters(lake: Lake, events_restored: None) -> None:
+    with lake.cursor("keeper") as keeper:
+        keeper.execute("ALTER TABLE events SET TBLPROPERTIES ('Notes'='keep me', 'owner'='x', 'stay'='y')")
+        before = _table(lake, "events")
+        keeper.execute(f"ALTER TABLE {DB}.events UNSET TBLPROPERTIES ('Notes', 'owner')")
+    after = _table(lake, "events")
+    expected = {k: v for k, v in before["Parameters"].items() if k not in ("Notes", "owner")}
+    assert after["Parameters"] == expected
+    assert after["Parameters"]["stay"] == "y"
+    assert after["StorageDescriptor"] == before["StorageDescriptor"]
+
+
+def test_unset_tblproperties_if_exists_passes_over_missing_keys(lake: Lake, events_restored: None) -> None:
+    with lake.cursor("keeper") as keeper:
+        keeper.execute("ALTER TABLE events SET TBLPROPERTIES ('gone'='soon')")
+        before = _table(lake, "events")
+        keeper.execute("ALTER TABLE events UNSET TBLPROPERTIES IF EXISTS ('gone', 'never_there')")
+    after = _table(lake, "events")
+    assert after["Parameters"] == {k: v for k, v in before["Parameters"].items() if k != "gone"}
+
+
+def test_unset_of_a_missing_hive_property_fails_and_changes_nothing(lake: Lake, events_restored: None) -> None:
+    with lake.cursor("keeper") as keeper:
+        keeper.execute("ALTER TABLE events SET TBLPROPERTIES ('kept'='1')")
+    before = _table(lake, "events")
+    execution = _failure(lake, "ALTER TABLE events UNSET TBLPROPERTIES ('kept', 'never_there')", role="keeper")
+    assert execution["Status"]["StateChangeReason"].endswith(
+        "The following property never_there does not exist in events"
+    )
+    assert _table(lake, "events")["Parameters"] == before["Parameters"]
+
+
+def test_unset_tblproperties_on_an_iceberg_table_drops_them_from_the_metadata(lake: Lake) -> None:
+    with lake.cursor() as admin:
+        admin.execute(
+            "ALTER TABLE users SET TBLPROPERTIES ('write_compression'='zstd', 'vacuum_min_snapshots_to_keep'='3')"
+        )
+        admin.execute("ALTER TABLE users UNSET TBLPROPERTIES ('write_compression')")
+    params = _table(lake, "users")["Parameters"]
+    bucket, _, key = params["metadata_location"].removeprefix("s3://").partition("/")
+    metadata = json.loads(lake.client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    assert "write_compression" not in metadata["properties"]
+    assert metadata["properties"]["vacuum_min_snapshots_to_keep"] == "3"
+
+
+def test_unset_needs_alter_like_set(lake: Lake, events_restored: None) -> None:
+    with lake.cursor("keeper") as keeper:
+        keeper.execute("ALTER TABLE events SET TBLPROPERTIES ('kept'='1')")
+    before = _table(lake, "events")
+    execution = _failure(lake, "ALTER TABLE events UNSET TBLPROPERTIES ('kept')", role="analyst")
+    assert execution["Status"]["StateChangeReason"] == (
+        "Insufficient permissions to execute the query. Insufficient Lake Formation permission(s) on "
+        f"{DB}.events (required: ALTER)"
+    )
+    assert _table(lake, "events")["Parameters"] == before["Parameters"]
+
+
+def test_unset_on_a_missing_table_names_it_where_it_stands(lake: Lake) -> None:
+    execution = _failure(lake, "ALTER TABLE\n  nowhere UNSET TBLPROPERTIES ('k')")
+    assert execution["Status"]["StateChangeReason"] == (
+        f"TABLE_NOT_FOUND: line 2:3: Table 'awsdatacatalog.{DB}.nowhere' does not exist"
+    )

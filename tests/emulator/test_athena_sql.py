@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -325,6 +326,41 @@ def test_failing_statements_fail_like_athena(
     assert execution["Status"]["State"] == "FAILED"
     assert expected in execution["Status"]["StateChangeReason"]
     assert execution["Status"]["AthenaError"]["ErrorCategory"] == 2
+
+
+@pytest.mark.parametrize("key", ["write.format.default", "Comment", "metadata_location", "EXTERNAL"])
+def test_create_table_takes_athenas_iceberg_property_keys_only(
+    cursor: Any, aws_client: AwsClientFactory, key: str
+) -> None:
+    """Athena takes its own table properties on an Iceberg table (any case) and fails any other key, creating nothing.
+
+    The same keys as ALTER TABLE SET TBLPROPERTIES (Athena's "Specify table properties" list).
+    """
+    name = fresh("props")
+    sql = (
+        f"CREATE TABLE {name} (a bigint) LOCATION 's3://compat-lake/{name}/' "
+        f"TBLPROPERTIES ('table_type'='ICEBERG', 'format'='parquet', '{key}'='x')"
+    )
+    failure(cursor, sql)
+    status = newest_execution(aws_client)["Status"]
+    assert status["StateChangeReason"] == f"Unsupported table property key: {key}"
+    assert status["AthenaError"]["ErrorType"] == 1200
+    assert name not in [t["Name"] for t in aws_client("glue").get_tables(DatabaseName="compat")["TableList"]]
+
+
+def test_create_table_keeps_athenas_iceberg_properties(cursor: Any, aws_client: AwsClientFactory) -> None:
+    """The healthy twin: Athena's keys make the table and its Iceberg metadata carries them."""
+    name = fresh("props")
+    cursor.execute(
+        f"CREATE TABLE {name} (a bigint) LOCATION 's3://compat-lake/{name}/' TBLPROPERTIES ("
+        "'table_type'='ICEBERG', 'format'='parquet', 'write_compression'='zstd', "
+        "'vacuum_max_snapshot_age_seconds'='259200')"
+    )
+    params = aws_client("glue").get_table(DatabaseName="compat", Name=name)["Table"]["Parameters"]
+    bucket, _, key = params["metadata_location"].removeprefix("s3://").partition("/")
+    metadata = json.loads(aws_client("s3").get_object(Bucket=bucket, Key=key)["Body"].read())
+    assert metadata["properties"]["write_compression"] == "zstd"
+    assert metadata["properties"]["vacuum_max_snapshot_age_seconds"] == "259200"
 
 
 def test_query_execution_reports_statistics_and_context(cursor: Any, aws_client: AwsClientFactory) -> None:

@@ -35,7 +35,8 @@ Written against moto 5.2.5. What it adds or corrects, each as AWS does it:
   resolved by ``caller_principal()`` from the request's access key (keys from the emulator's STS
   AssumeRole map to the role, as Lake Formation sees a role session). Who created which database
   or table through Athena is kept (creators hold every permission on what they create, implicitly)
-  and forgotten with the database or table.
+  and forgotten with the database or table; the registered locations come along, for the data location
+  permission Athena's CREATE TABLE and ALTER TABLE SET LOCATION need inside them.
 - LF-Tags on resources: GetResourceLFTags of a table answers its database's tags, its own and its
   columns' (moto: the table's own only), with what each inherits unless ``ShowAssignedLFTags``
   (database -> table -> column, a key assigned lower down replacing the inherited value); a database
@@ -734,6 +735,7 @@ def access_for(account_id: str, region: str, principal: str) -> Access:
         filters=filters,
         adopted=bool(admins or read_only_admins),
         created=frozenset(k for k, who in dict(backend.creators).items() if who == principal),
+        registered=frozenset(dict(backend.resources)),
         on_create=created,
     )
 

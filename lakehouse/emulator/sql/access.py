@@ -14,6 +14,9 @@ admins, data cells filters, who created what), so the rules can be tested withou
   ``ColumnWildcard`` minus ``ExcludedColumnNames``, a ``DataCellsFilter`` grant is the filter's
   columns and, with a ``RowFilter.FilterExpression``, only the rows it matches. Several grants
   give the union of their cells. Names compare case-insensitively (Glue keeps them lower case).
+- A table may point into an S3 location registered with Lake Formation (CREATE TABLE, CTAS, ALTER TABLE
+  SET LOCATION) only for holders of ``DATA_LOCATION_ACCESS`` on that location or on one above it, and
+  for data lake admins; locations outside every registered one are IAM's business.
 - Only data lake admins and holders of a permission *with grant option* on a resource may grant
   or revoke it there. An account without data lake admins has not adopted Lake Formation: IAM
   alone decides, so grants and ``CREATE_DATABASE`` (``IAMAllowedPrincipals`` is a database
@@ -57,6 +60,17 @@ def _held(grant: Mapping[str, Any]) -> set[str]:
 
 def _expand(held: set[str], everything: frozenset[str]) -> set[str]:
     return set(everything) if "ALL" in held else held
+
+
+def location_arn(location: str) -> str:
+    """An ``s3://bucket/prefix/`` LOCATION as the S3 ARN Lake Formation registers and grants on."""
+    return "arn:aws:s3:::" + location.removeprefix("s3://").rstrip("/")
+
+
+def within(arn: str, parent: str) -> bool:
+    """Whether the S3 ARN ``arn`` is ``parent`` or under it (whole path segments: ``gold`` is not above ``golden``)."""
+    parent = parent.rstrip("/")
+    return arn == parent or arn.startswith(parent + "/")
 
 
 def principal_of(grant: Mapping[str, Any]) -> str:
@@ -173,6 +187,8 @@ class Access:
     #: False in an account without data lake admins: Lake Formation is not in use, IAM decides.
     adopted: bool = True
     created: frozenset[Created] = frozenset()
+    #: The S3 locations registered with Lake Formation (RegisterResource), as ARNs.
+    registered: frozenset[str] = frozenset()
     #: Called with ``(database,)`` or ``(database, table)`` when this principal creates one.
     on_create: Callable[[Created], None] | None = None
 
@@ -240,6 +256,20 @@ class Access:
             return None
         allowed = set().union(*(c.columns for c in cells))
         return [c for c in columns if c.lower() in allowed]
+
+    def may_point_at(self, location: str) -> bool:
+        """Whether this principal may create or move a table to ``location`` (Lake Formation's DATA_LOCATION_ACCESS).
+
+        Only registered locations are Lake Formation's to guard; a grant on a location covers what lies under it.
+        """
+        arn = location_arn(location)
+        if self.admin or not any(within(arn, registered) for registered in self.registered):
+            return True
+        for grant in self._applying():
+            spec = (grant.get("Resource") or {}).get("DataLocation")
+            if spec and "DATA_LOCATION_ACCESS" in _held(grant) and within(arn, str(spec.get("ResourceArn", ""))):
+                return True
+        return False
 
     def database_permissions(self, database: str) -> set[str]:
         if self.admin or self._creator_of(database):

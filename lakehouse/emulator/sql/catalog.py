@@ -171,6 +171,11 @@ class LakeCatalog:
             view=view or {},
         )
 
+    def parameters(self, info: TableInfo) -> dict[str, str]:
+        """The table's Glue parameters with their keys as Glue keeps them (``TableInfo``'s are lower-cased)."""
+        table = glue_backends[self.account_id][self.region].get_table(info.database, info.name).as_dict()
+        return dict(table.get("Parameters") or {})
+
     @contextmanager
     def writing(self, info: TableInfo) -> Iterator[None]:
         """One writer per table at a time: Iceberg commits are optimistic, Athena serialises them."""
@@ -410,8 +415,11 @@ class LakeCatalog:
             },
         )
 
-    def alter_hive(self, info: TableInfo, location: str | None, parameters: dict[str, str]) -> None:
-        """Glue UpdateTable of a Hive table as Athena's ALTER TABLE leaves it: a new Location, parameters merged.
+    def alter_hive(
+        self, info: TableInfo, location: str | None, parameters: dict[str, str], dropped: frozenset[str] = frozenset()
+    ) -> None:
+        """Glue UpdateTable of a Hive table as Athena's ALTER TABLE leaves it: a new Location, parameters merged
+        (SET TBLPROPERTIES) or ``dropped`` (UNSET TBLPROPERTIES).
 
         The table is what GetTable answers now, cut to the fields UpdateTable's TableInput takes (botocore's
         model says which), so everything else Glue holds on it (columns, serde, other parameters) stays.
@@ -421,8 +429,9 @@ class LakeCatalog:
         table_input = {k: v for k, v in table.items() if k in fields}
         if location is not None:
             table_input.setdefault("StorageDescriptor", {})["Location"] = location
-        if parameters:
-            table_input["Parameters"] = {**(table_input.get("Parameters") or {}), **parameters}
+        if parameters or dropped:
+            kept = {k: v for k, v in (table_input.get("Parameters") or {}).items() if k not in dropped}
+            table_input["Parameters"] = {**kept, **parameters}
         self.glue.update_table(DatabaseName=info.database, TableInput=table_input)
 
     def put_view(self, database: str, name: str, sql: str, columns: list[tuple[str, str]], replace: bool) -> None:

@@ -54,6 +54,14 @@ _DUCKDB_TABLE_FUNCTIONS = _duckdb_table_functions()
 #: sqlglot's typed nodes for DuckDB's file readers (sqlglot parses ``read_csv(...)`` into these).
 _FILE_READERS: tuple[type[exp.Expression], ...] = (exp.ReadCSV, exp.ReadParquet)
 
+#: ``ALTER TABLE t UNSET TBLPROPERTIES [IF EXISTS] ('k', ...)``, which sqlglot 30 reads as an opaque Command only;
+#: keys are HiveQL string literals (a backslash escapes).
+_STRING = r"'(?:[^'\\]|\\.)*'"
+_UNSET_TBLPROPERTIES = re.compile(
+    r"^(?P<head>\s*ALTER\s+TABLE\s+.+?\s+)UNSET\s+TBLPROPERTIES\s+(?P<exists>IF\s+EXISTS\s+)?"
+    rf"\((?P<keys>\s*{_STRING}(?:\s*,\s*{_STRING})*\s*)\)\s*;?\s*$",
+    re.I | re.S,
+)
 _SHOW_COLUMNS = re.compile(r"^\s*SHOW\s+COLUMNS\s+(?:IN|FROM)\s+`?(\w+)`?(?:\.`?(\w+)`?)?\s*;?\s*$", re.I)
 
 
@@ -89,6 +97,8 @@ def parse(sql: str) -> Statement:
     if m := _SHOW_COLUMNS.match(sql):
         db, name = (m.group(1), m.group(2)) if m.group(2) else (None, m.group(1))
         return Statement(sql, "SHOW_COLUMNS", None, {"database": db, "table": name})
+    if (m := _UNSET_TBLPROPERTIES.match(sql)) and (unset := _unset_tblproperties(sql, m)):
+        return unset
     try:
         trees = [t for t in sqlglot.parse(sql, read=READ, error_level=ErrorLevel.RAISE) if t is not None]
     except ParseError as err:
@@ -105,6 +115,20 @@ def parse(sql: str) -> Statement:
     tree = cast(exp.Expression, trees[0])
     check_surface(sql, tree)
     return Statement(sql, _kind(sql, tree), tree)
+
+
+def _unset_tblproperties(sql: str, m: re.Match[str]) -> Statement | None:
+    """UNSET TBLPROPERTIES, parsed by sqlglot as the SET TBLPROPERTIES of the same keys (empty values).
+
+    The text up to the table name is the statement's own, so positions in errors (``where``) hold; the
+    statement's kind tells the engine to drop the keys, ``args["if_exists"]`` is set for IF EXISTS.
+    None when sqlglot does not read the stand-in as an ALTER TABLE (the statement is then parsed as written).
+    """
+    keys = ", ".join(f"{key}=''" for key in re.findall(_STRING, m["keys"]))
+    stand_in = parse(f"{m['head']}SET TBLPROPERTIES ({keys})")
+    if stand_in.kind != "ALTER":
+        return None
+    return Statement(sql, "UNSET_TBLPROPERTIES", stand_in.tree, {"if_exists": "IF EXISTS" if m["exists"] else None})
 
 
 # -- what Athena's SQL has --------------------------------------------------------------------
@@ -268,6 +292,16 @@ def properties(tree: exp.Expression) -> dict[str, str]:
             value = prop.args.get("value")
             out[key.lower()] = value.name if isinstance(value, exp.Literal) else (value.sql(READ) if value else "")
     return out
+
+
+def property_keys(tree: exp.Expression) -> list[str]:
+    """TBLPROPERTIES keys as written (their case kept, for the error that names one)."""
+    props = tree.args.get("properties")
+    return [
+        prop.this.name if isinstance(prop.this, exp.Expression) else str(prop.this)
+        for prop in (props.expressions if props else [])
+        if type(prop) is exp.Property  # subclasses are LOCATION, PARTITIONED BY, ROW FORMAT, ...
+    ]
 
 
 def alter_set(action: exp.Expression) -> tuple[str, str | list[tuple[str, str]]] | None:

@@ -40,7 +40,7 @@ SUPPORTED = (
     "SELECT, INSERT INTO, MERGE INTO, DELETE, UPDATE, CREATE TABLE (Iceberg), CREATE TABLE AS SELECT (Iceberg), "
     "CREATE EXTERNAL TABLE (CSV/text), DROP TABLE, CREATE [OR REPLACE] VIEW (Presto views, invoker rights), DROP VIEW, "
     "SHOW CREATE VIEW, CREATE/DROP DATABASE, ALTER TABLE ADD COLUMNS / SET TBLPROPERTIES (Iceberg), "
-    "ALTER TABLE SET LOCATION / SET TBLPROPERTIES (Hive), "
+    "ALTER TABLE SET LOCATION / SET TBLPROPERTIES (Hive), ALTER TABLE UNSET TBLPROPERTIES (Iceberg, Hive), "
     "SHOW TABLES/DATABASES/COLUMNS, DESCRIBE, information_schema.schemata/tables/columns"
 )
 #: ``CREATE [OR REPLACE] VIEW name AS <query>``: the query's own text, kept as the view's ``originalSql``.
@@ -84,6 +84,12 @@ ICEBERG_TABLE_PROPERTIES = frozenset(
         "write.data.path",
         "write.object-storage.path",
     }
+)
+#: Hive's ErrorMsg 10215, the start of how HiveQL fails UNSET TBLPROPERTIES of a key the table does not have
+#: (followed by ``The following property <key> does not exist in <table>``); Athena's own wrapping is unmeasured.
+HIVE_UNSET_MISSING = (
+    "Please use the following syntax if not sure whether the property existed or not:\n"
+    "ALTER TABLE tableName UNSET TBLPROPERTIES IF EXISTS (key1, key2, ...)\n"
 )
 #: How Athena fails SET LOCATION (and REPLACE COLUMNS, ADD/DROP PARTITION) on an Iceberg table.
 ICEBERG_REFUSES = "Query type not supported by Athena Iceberg at this time"
@@ -395,6 +401,7 @@ class Engine:
         location = props.get("location") or props.get("external_location")
         if not location:
             raise AthenaError("GENERIC_USER_ERROR", f"{where(run.sql, target)}location is required for Iceberg tables")
+        run.require_location(location)
         query = tree.expression
         _name_unnamed_columns(query)
         run.bind_reads(query)
@@ -419,6 +426,8 @@ class Engine:
                 f"{where(run.sql, target)}only Iceberg tables can be created without EXTERNAL: "
                 "add TBLPROPERTIES ('table_type'='ICEBERG')",
             )
+        for key in dialect.property_keys(tree):
+            _require_iceberg_property(key)
         fmt = props.get("format", "parquet").lower()
         if fmt != "parquet":
             raise AthenaError(
@@ -430,6 +439,7 @@ class Engine:
         if db is None:
             return Outcome("CREATE_TABLE")
         run.require_on_database(db, "CREATE_TABLE", target)
+        run.require_location(props["location"])
         schema = pa.schema([pa.field(c, _iceberg_type(run.sql, t)) for c, t in dialect.column_defs(tree)])
         partitions = _partitions(run.sql, dialect.partition_exprs(tree))
         extra = {k: v for k, v in props.items() if k not in ("table_type", "format", "location")}
@@ -451,6 +461,7 @@ class Engine:
         if db is None:
             return Outcome("CREATE_EXTERNAL_TABLE")
         run.require_on_database(db, "CREATE_TABLE", target)
+        run.require_location(props["location"])
         columns = [(c, t.sql("hive").lower().replace(" ", "")) for c, t in dialect.column_defs(tree)]
         parameters = {k: v for k, v in props.items() if k not in ("location", "format")}
         self.catalog.create_hive(db, name, columns, props["location"], dialect.serde(tree), parameters)
@@ -628,8 +639,7 @@ class Engine:
                 raise DdlRefusal("NOT_SUPPORTED", ICEBERG_REFUSES)
             assert isinstance(change[1], list)
             for key, value in change[1]:
-                if key.lower() not in ICEBERG_TABLE_PROPERTIES:
-                    raise DdlRefusal("UNSUPPORTED_TABLE_PROPERTY", f"Unsupported table property key: {key}")
+                _require_iceberg_property(key)
                 if key.lower() != "table_type":
                     properties[key.lower()] = value
                 elif value.upper() != "ICEBERG":  # the table's format, not a property: what Athena does is unmeasured
@@ -659,11 +669,49 @@ class Engine:
                         "GENERIC_USER_ERROR",
                         f"{where(run.sql, target)}Invalid location {location} for table. Only S3 locations are allowed",
                     )
+                run.require_location(location)
             else:
                 assert isinstance(change[1], list)
                 parameters.update(change[1])
         with self.catalog.writing(info):
             self.catalog.alter_hive(info, location, parameters)
+        return Outcome("ALTER_TABLE")
+
+    def _run_unset_tblproperties(self, run: _Run) -> Outcome:
+        """ALTER TABLE ... UNSET TBLPROPERTIES [IF EXISTS] ('k', ...): ALTER on the table first, then the keys go.
+
+        Iceberg (Athena's documented UNSET): Athena's keys only, dropped from the Iceberg metadata. Hive (HiveQL's
+        UNSET): the table's Glue parameters, by a Glue UpdateTable; without IF EXISTS a key the table does not have
+        fails in Hive's words and nothing changes.
+        """
+        tree = run.tree()
+        target = tree.this
+        info = run.resolve(target)
+        run.require(info, {"ALTER"}, target)
+        change = dialect.alter_set(tree.args["actions"][0])
+        if change is None or target.args.get("partition") is not None or info.kind not in ("iceberg", "hive"):
+            raise _alter_not_emulated(run.sql, target)
+        assert isinstance(change[1], list)
+        keys = [key for key, _ in change[1]]
+        if info.kind == "iceberg":
+            for key in keys:
+                _require_iceberg_property(key)
+                if key.lower() == "table_type":  # the table's format, not a property: what Athena does is unmeasured
+                    raise _alter_not_emulated(run.sql, target)
+            with self.catalog.writing(info):
+                table = self.catalog.load_iceberg(info)
+                with table.transaction() as tx:
+                    tx.remove_properties(*(key.lower() for key in keys))
+            return Outcome("ALTER_TABLE")
+        with self.catalog.writing(info):
+            held = self.catalog.parameters(info)
+            missing = [key for key in keys if key not in held]
+            if missing and not run.stmt.args.get("if_exists"):
+                raise DdlRefusal(
+                    "GENERIC_USER_ERROR",
+                    f"{HIVE_UNSET_MISSING} The following property {missing[0]} does not exist in {info.name}",
+                )
+            self.catalog.alter_hive(info, None, {}, frozenset(keys))
         return Outcome("ALTER_TABLE")
 
     # -- utility ------------------------------------------------------------------------------
@@ -809,6 +857,12 @@ class _Run:
                 f"Insufficient Lake Formation permission(s): Required {permission.replace('_', ' ').title()} "
                 f"on {database}"
             )
+
+    def require_location(self, location: str) -> None:
+        """Fail as Glue does (Athena passes its words on) when a table would point into a registered S3 location
+        the principal holds no DATA_LOCATION_ACCESS on."""
+        if not self.access.may_point_at(location):
+            raise AccessDenied(f"Insufficient Lake Formation permission(s) on {location}")
 
     def require_on_catalog(self, permission: str) -> None:
         self._require_default_database()
@@ -1431,12 +1485,18 @@ def _like(names: list[str], pattern: str) -> list[str]:
     return [n for n in names if any(fnmatch.fnmatch(n, p.strip()) for p in pattern.split("|"))]
 
 
+def _require_iceberg_property(key: str) -> None:
+    """Athena's DDL engine takes its own table property keys on an Iceberg table (CREATE TABLE and ALTER alike)."""
+    if key.lower() not in ICEBERG_TABLE_PROPERTIES:
+        raise DdlRefusal("UNSUPPORTED_TABLE_PROPERTY", f"Unsupported table property key: {key}")
+
+
 def _alter_not_emulated(sql: str, target: exp.Table) -> AthenaError:
     return AthenaError(
         "NOT_SUPPORTED",
         f"{where(sql, target)}this ALTER TABLE is not supported by the local Athena emulator "
-        "(supported: ADD COLUMNS and SET TBLPROPERTIES on Iceberg tables, SET LOCATION and SET TBLPROPERTIES "
-        "on Hive tables)",
+        "(supported: ADD COLUMNS and SET/UNSET TBLPROPERTIES on Iceberg tables, SET LOCATION and SET/UNSET "
+        "TBLPROPERTIES on Hive tables)",
     )
 
 
