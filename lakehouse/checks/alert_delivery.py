@@ -53,6 +53,7 @@ from lakehouse.checks.resource_policy import (
     root_of,
     weigh,
 )
+from lakehouse.checks.sms_receiver import SMS_RULE, PhoneReadback, phone_problems
 
 SNS_PRINCIPAL = "sns.amazonaws.com"
 #: The AWS managed key of SQS: its policy allows only SQS on behalf of the account's principals.
@@ -93,7 +94,7 @@ DELIVERY_RULE = (
     f"resource policy (GetPolicy) lets {SNS_PRINCIPAL} lambda:InvokeFunction the same way, its State is Active, "
     "its deployment package (Code.Location) has the handler's module (for Python: compiling and defining the "
     f"handler's function; a layer may bring a missing module), and it did not fail every invocation of the last "
-    f"{RECORD_DAYS} days (AWS/Lambda Invocations and Errors); and for every endpoint, "
+    f"{RECORD_DAYS} days (AWS/Lambda Invocations and Errors); {SMS_RULE} And for every endpoint, "
     "its FilterPolicy (scope "
     "MessageAttributes by default, or MessageBody) matches the alert as AWS sends it: no message attributes, a "
     "budget alert's body plain text, a CloudWatch alarm's body the JSON notification of its ALARM state entered "
@@ -498,6 +499,7 @@ def subscription_problems(
     queues: Mapping[str, QueueReadback | None],
     messages: list[Message],
     functions: Mapping[str, FunctionReadback | None] | None = None,
+    phones: Mapping[str, PhoneReadback | None] | None = None,
 ) -> list[str]:
     """Why a confirmed subscription does not receive every one of ``messages`` (empty: it does)."""
     if attributes is None:
@@ -510,6 +512,8 @@ def subscription_problems(
         problems += size_problems(queues.get(endpoint), subscription, raw, messages)
     elif str(subscription.get("Protocol")) == "lambda":
         problems += function_problems((functions or {}).get(endpoint), topic)
+    elif str(subscription.get("Protocol")) == "sms":
+        problems += phone_problems((phones or {}).get(endpoint))
     for message in messages:
         why = filter_problem(attributes, message)
         if why:

@@ -68,6 +68,7 @@ from lakehouse.checks.billing_alarm import (
 from lakehouse.checks.billing_freshness import NewestCharge, freshness_evidence, read_newest_charge
 from lakehouse.checks.billing_services import SERVICE_DIMENSION, foreign_service, stack_services
 from lakehouse.checks.dashboard_metrics import COUNTING_RULE, MetricCount, SeriesKey, count_metric_series
+from lakehouse.checks.sms_receiver import PhoneReadback, read_phone
 from lakehouse.config import DEFAULT_MONTHLY_COST_CAP_USD
 from lakehouse.inventory import DEFAULT_PROJECT, name_prefixes
 from lakehouse.lifetime import STACK_TAG
@@ -190,6 +191,8 @@ class FinopsReadback:
     queues: dict[str, QueueReadback] = field(default_factory=dict)
     #: Lambda endpoints of confirmed subscriptions, read back (existence, resource policy).
     functions: dict[str, FunctionReadback] = field(default_factory=dict)
+    #: SMS endpoints of confirmed subscriptions, read back in their topic's region (SMS sandbox, opt-out).
+    phones: dict[str, PhoneReadback] = field(default_factory=dict)
     #: Each series the dashboard draws (its label) -> whether ListMetrics lists it.
     published_series: dict[str, bool] = field(default_factory=dict)
     alerts_topic_arn: str | None = None
@@ -449,7 +452,7 @@ def read_topic(target: Target, data: FinopsReadback, arn: str, clients: dict[str
         with _reading(f"KMS key {key_id} of SNS topic {arn} (DescribeKey, GetKeyPolicy)"):
             key = None if key_id == AWS_MANAGED_SNS_KEY else read_key(target.client("kms", region=region), key_id)
         data.topic_keys[arn] = (str(key_id), key)
-    with _reading(f"the subscriptions' attributes and queues of SNS topic {arn}"):
+    with _reading(f"the subscriptions' attributes and receivers (queues, functions, phones) of SNS topic {arn}"):
         _read_delivery(target, sns, data, arn)
 
 
@@ -475,6 +478,8 @@ def _read_delivery(target: Target, sns: Any, data: FinopsReadback, topic: str) -
             data.functions[endpoint] = read_function(
                 target.client("lambda", region=region), endpoint, target.client("cloudwatch", region=region)
             )
+        elif sub.get("Protocol") == "sms" and endpoint not in data.phones:
+            data.phones[endpoint] = read_phone(sns, endpoint, arn_region(topic) or target.region)
 
 
 def metric_published(cloudwatch: Any, key: SeriesKey) -> bool:
@@ -546,7 +551,7 @@ def delivery_problems(data: FinopsReadback, topic: str, messages: list[Message])
             found[_subscription_label(sub)] = ["its attributes were not read (GetSubscriptionAttributes)"]
             continue
         found[_subscription_label(sub)] = subscription_problems(
-            sub, data.subscription_attributes[arn], data.queues, messages, data.functions
+            sub, data.subscription_attributes[arn], data.queues, messages, data.functions, data.phones
         )
     return found
 
@@ -1157,6 +1162,7 @@ def judge_finops(
         "sns_subscription_attributes": data.subscription_attributes,
         "sqs_queues": {arn: asdict(q) for arn, q in sorted(data.queues.items())},
         "lambda_functions": {arn: asdict(f) for arn, f in sorted(data.functions.items())},
+        "sms_phones": {number: asdict(p) for number, p in sorted(data.phones.items())},
         "alert_delivery": _delivery_evidence(data),
         "alert_delivery_rule": DELIVERY_RULE,
     }
