@@ -263,7 +263,8 @@ def size_problems(
     try:
         limit = int(queue.attributes.get("MaximumMessageSize") or 0)
     except ValueError:
-        return [f"queue {queue.arn.rsplit(':', 1)[-1]} has a MaximumMessageSize that is not a number"]
+        shown = queue.attributes.get("MaximumMessageSize")
+        return [f"queue {queue.arn.rsplit(':', 1)[-1]} has a MaximumMessageSize that is not a number ({shown!r})"]
     if limit <= 0:
         return []  # not shown: SQS's default (256 KiB) holds any alert
     name, topic, arn = (

@@ -120,3 +120,10 @@ def test_a_maximum_message_size_that_is_no_number_is_a_read_error_naming_the_top
     sns.add_response("list_subscriptions_by_topic", {"Subscriptions": []}, {"TopicArn": BILLING_TOPIC})
     with pytest.raises(FinopsReadError, match=f"SNS topic {BILLING_TOPIC} has a MaximumMessageSize .*'big'"):
         read_topic(target, healthy(), BILLING_TOPIC)
+
+
+def test_a_queue_size_that_is_no_number_is_not_shown_to_receive() -> None:
+    result = judge_finops(healthy(queues={INBOX: inbox(MaximumMessageSize="lots")}), cap_usd=20)
+    assert result.status is Status.FAILED
+    expected = "queue lakehouse-lh-1-alerts-inbox has a MaximumMessageSize that is not a number ('lots')"
+    assert expected in str(result.reason)
