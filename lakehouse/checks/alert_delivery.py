@@ -8,7 +8,9 @@ receives the alert. SNS shows a subscription as confirmed whatever happens next,
   evaluated) with no Deny that could apply, and, if the queue is encrypted with a KMS key, the
   key is enabled, customer managed (the AWS managed ``alias/aws/sqs`` key's policy cannot be
   changed and does not let SNS use it) and its policy lets SNS ``kms:GenerateDataKey*`` and
-  ``kms:Decrypt``; SSE-SQS (SQS-managed keys) needs nothing;
+  ``kms:Decrypt``; SSE-SQS (SQS-managed keys) needs nothing; and the alert as SNS sends it (wrapped in its JSON
+  notification unless the subscription has RawMessageDelivery) fits in the queue's MaximumMessageSize: SQS rejects
+  a larger message and SNS drops it;
 - a Lambda endpoint receives only if the function exists and its resource policy (GetPolicy) lets
   ``sns.amazonaws.com`` ``lambda:InvokeFunction`` for that topic (conditions as for SQS): SNS shows a
   Lambda subscription confirmed from the start, and keeps it so after the function is deleted; and
@@ -51,6 +53,7 @@ from lakehouse.checks.resource_policy import (
     root_of,
     weigh,
 )
+from lakehouse.checks.sms_receiver import SMS_RULE, PhoneReadback, phone_problems
 
 SNS_PRINCIPAL = "sns.amazonaws.com"
 #: The AWS managed key of SQS: its policy allows only SQS on behalf of the account's principals.
@@ -82,11 +85,16 @@ DELIVERY_RULE = (
     "with another condition key does not count) and no Deny that could apply (a Deny with a condition key that "
     "cannot be evaluated counts); if it is encrypted with a KMS key (KmsMasterKeyId), the key is enabled, not the "
     f"AWS managed {AWS_MANAGED_SQS_KEY} key, and its key policy lets {SNS_PRINCIPAL} use kms:GenerateDataKey* and "
-    "kms:Decrypt the same way (SSE-SQS needs nothing); for a Lambda endpoint, the function exists, its "
+    "kms:Decrypt the same way (SSE-SQS needs nothing); the alert as SNS delivers it fits in the queue's "
+    "MaximumMessageSize (SQS rejects a larger message, a client error SNS does not retry: the alert is dropped; "
+    "without RawMessageDelivery SNS wraps it in its JSON notification, counted here as at least its Type, MessageId, "
+    "TopicArn, escaped Message, Timestamp, SignatureVersion, a 344-character Signature, SigningCertURL and "
+    "UnsubscribeURL in compact JSON, no Subject: a lower bound of what SNS sends); for a Lambda endpoint, the "
+    "function exists, its "
     f"resource policy (GetPolicy) lets {SNS_PRINCIPAL} lambda:InvokeFunction the same way, its State is Active, "
     "its deployment package (Code.Location) has the handler's module (for Python: compiling and defining the "
     f"handler's function; a layer may bring a missing module), and it did not fail every invocation of the last "
-    f"{RECORD_DAYS} days (AWS/Lambda Invocations and Errors); and for every endpoint, "
+    f"{RECORD_DAYS} days (AWS/Lambda Invocations and Errors); {SMS_RULE} And for every endpoint, "
     "its FilterPolicy (scope "
     "MessageAttributes by default, or MessageBody) matches the alert as AWS sends it: no message attributes, a "
     "budget alert's body plain text, a CloudWatch alarm's body the JSON notification of its ALARM state entered "
@@ -94,7 +102,9 @@ DELIVERY_RULE = (
     "(KmsMasterKeyId) receives from CloudWatch or Budgets only if the key is enabled, not the AWS managed "
     f"{AWS_MANAGED_SNS_KEY} key, and its key policy lets that service principal (cloudwatch.amazonaws.com, "
     "budgets.amazonaws.com) use kms:GenerateDataKey* and kms:Decrypt for the alarm or budget (aws:SourceArn, "
-    "aws:SourceAccount evaluated). A topic receives nothing from CloudWatch or Budgets when its policy has a Deny "
+    "aws:SourceAccount evaluated). A topic whose MaximumMessageSize is smaller than the alert (the alert as built "
+    "here, no larger than the real one) refuses the publish. A topic receives nothing from CloudWatch or Budgets when "
+    "its policy has a Deny "
     "of sns:Publish that could apply to that service principal for the alarm or budget (Principal *, AWS *, the "
     "service, or a NotPrincipal leaving it out; Action or NotAction covering sns:Publish; Resource or NotResource "
     "covering the topic; aws:SourceArn and aws:SourceAccount evaluated, a condition that cannot be evaluated counts "
@@ -209,6 +219,69 @@ def alarm_alerts(alarm: Mapping[str, Any], account: str, region: str) -> list[Me
         what = f"alarm {alarm.get('AlarmName')}'s ALARM notification from {old} (JSON, no message attributes)"
         messages.append(Message(what, json.dumps(body, default=str)))
     return messages
+
+
+# -- message size ----------------------------------------------------------------------------------
+
+#: A SignatureVersion 1 notification's Signature: base64 of a 2048-bit RSA signature (SNS's JSON formats page).
+SIGNATURE_CHARS = 344
+
+
+def delivered_bytes(message: Message, topic: str, subscription_arn: str, raw: bool) -> int:
+    """How many bytes, at least, SQS is sent for ``message`` published to ``topic``.
+
+    With RawMessageDelivery the alert as published; otherwise SNS's JSON notification around it (Amazon SNS
+    message and JSON formats). The envelope is built compact, with no Subject and the shortest values its fields
+    take, so the real message is never smaller: a queue judged too small for it is too small.
+    """
+    body = message.body.encode()
+    if raw:
+        return len(body)
+    parts = arn_parts(topic)
+    region = parts[3] if parts else "us-east-1"
+    endpoint = f"https://sns.{region}.amazonaws.com"
+    envelope = {
+        "Type": "Notification",
+        "MessageId": "00000000-0000-0000-0000-000000000000",
+        "TopicArn": topic,
+        "Message": message.body,
+        "Timestamp": "2026-01-01T00:00:00.000Z",
+        "SignatureVersion": "1",
+        "Signature": "A" * SIGNATURE_CHARS,
+        "SigningCertURL": f"{endpoint}/SimpleNotificationService-{'0' * 32}.pem",
+        "UnsubscribeURL": f"{endpoint}/?Action=Unsubscribe&SubscriptionArn={subscription_arn}",
+    }
+    return len(json.dumps(envelope, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def size_problems(
+    queue: QueueReadback | None, subscription: Mapping[str, Any], raw: bool, messages: list[Message]
+) -> list[str]:
+    """Why the queue's MaximumMessageSize rejects one of ``messages`` as SNS delivers them (empty: all fit)."""
+    if queue is None or queue.attributes is None:
+        return []  # ``queue_problems`` names the missing queue
+    try:
+        limit = int(queue.attributes.get("MaximumMessageSize") or 0)
+    except ValueError:
+        shown = queue.attributes.get("MaximumMessageSize")
+        return [f"queue {queue.arn.rsplit(':', 1)[-1]} has a MaximumMessageSize that is not a number ({shown!r})"]
+    if limit <= 0:
+        return []  # not shown: SQS's default (256 KiB) holds any alert
+    name, topic, arn = (
+        queue.arn.rsplit(":", 1)[-1],
+        str(subscription.get("TopicArn")),
+        str(subscription.get("SubscriptionArn")),
+    )
+    how = "as published (RawMessageDelivery)" if raw else "in SNS's JSON notification"
+    found = []
+    for message in messages:
+        size = delivered_bytes(message, topic, arn, raw)
+        if size > limit:
+            found.append(
+                f"queue {name} accepts messages of at most {limit} bytes (MaximumMessageSize), and {message.what} "
+                f"arrives {how} as at least {size} bytes: SQS rejects it and SNS drops it (a client error, not retried)"
+            )
+    return found
 
 
 # -- filter policies -------------------------------------------------------------------------------
@@ -427,6 +500,7 @@ def subscription_problems(
     queues: Mapping[str, QueueReadback | None],
     messages: list[Message],
     functions: Mapping[str, FunctionReadback | None] | None = None,
+    phones: Mapping[str, PhoneReadback | None] | None = None,
 ) -> list[str]:
     """Why a confirmed subscription does not receive every one of ``messages`` (empty: it does)."""
     if attributes is None:
@@ -435,8 +509,12 @@ def subscription_problems(
     endpoint, topic = str(subscription.get("Endpoint")), str(subscription.get("TopicArn"))
     if str(subscription.get("Protocol")) == "sqs":
         problems += queue_problems(queues.get(endpoint), topic)
+        raw = str(attributes.get("RawMessageDelivery", "false")).lower() == "true"
+        problems += size_problems(queues.get(endpoint), subscription, raw, messages)
     elif str(subscription.get("Protocol")) == "lambda":
         problems += function_problems((functions or {}).get(endpoint), topic)
+    elif str(subscription.get("Protocol")) == "sms":
+        problems += phone_problems((phones or {}).get(endpoint))
     for message in messages:
         why = filter_problem(attributes, message)
         if why:

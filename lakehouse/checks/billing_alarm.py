@@ -24,6 +24,7 @@ from lakehouse.checks.billing_freshness import (
     NewestCharge,
     freshness_problems,
 )
+from lakehouse.checks.metric_statistics import COUNTING_KINDS, statistic_kind, statistic_problem
 
 #: Operators under which a rising month-to-date total crosses the threshold.
 RISING_OPERATORS = ("GreaterThanThreshold", "GreaterThanOrEqualToThreshold")
@@ -51,8 +52,11 @@ BILLING_ALARM_RULE = (
     "GreaterThanOrEqualToThreshold (a month-to-date total rises; any other operator never trips on overspend); "
     "its threshold is within the monthly cost cap and not breached at 0 USD (below 0, or 0 with "
     "GreaterThanOrEqualToThreshold: such an alarm is in ALARM whatever the spend and never changes state when "
-    "the cap is crossed); its statistic is not SampleCount and it names no unit but "
-    f"None (either makes it compare something other than dollars); its period is {MIN_PERIOD_S}-{MAX_WINDOW_S} s "
+    "the cap is crossed); its statistic is not SampleCount, its extended statistic (if any) is one CloudWatch "
+    "computes and not a trimmed count (tcNN, TC(a:b): a number of datapoints) or a percentile rank (PR(a:b): a "
+    "percentage of datapoints), and it names no unit but "
+    "None (each of these makes it compare something other than dollars with its threshold); its period is "
+    f"{MIN_PERIOD_S}-{MAX_WINDOW_S} s "
     f"and period x evaluation periods <= {MAX_WINDOW_S} s, with no more datapoints to alarm than billing "
     f"updates (about one per {BILLING_UPDATE_S // 3600} h) can put in that window: a longer window answers a day "
     "or more after the cap is crossed, and 1000 periods of 6 h outlast the month whose total the metric "
@@ -164,6 +168,30 @@ def state_note(alarm: Mapping[str, Any], published: bool, now: datetime) -> str 
     )
 
 
+def _extended_statistic(extended: Any) -> list[str]:
+    """Why the alarm's ExtendedStatistic is no amount in dollars (empty: none, or a percentile, trimmed or
+    winsorized mean, IQM or trimmed sum of the charges).
+
+    PutMetricAlarm accepts trimmed counts (``tc90``, ``TC(10%:90%)``) and percentile ranks (``PR(n:m)``): the
+    first counts datapoints (billing data arrive about every 6 h, so a handful per period), the second is a
+    percentage (0-100) of them. Compared with a threshold of dollars, ``tc90 > 20`` never fires, and ``PR(:20) > 20``
+    fires while the spend is under the cap, not when it crosses it.
+    """
+    if not extended:
+        return []
+    stat = str(extended)
+    if (unknown := statistic_problem(stat)) is not None:
+        return [f"uses the extended statistic {stat}, which CloudWatch does not compute ({unknown})"]
+    kind = statistic_kind(stat)
+    if kind in COUNTING_KINDS:
+        return [
+            f"compares the extended statistic {stat} ({COUNTING_KINDS[kind]}, not dollars) with its threshold in "
+            "dollars: the threshold says nothing of the cap, and the alarm does not fire when the month's estimated "
+            "charges cross it"
+        ]
+    return []
+
+
 def _periods(alarm: Mapping[str, Any]) -> list[str]:
     """Problems with the alarm's period, evaluation window and datapoints to alarm."""
     period, evaluations = _int(alarm.get("Period")), _int(alarm.get("EvaluationPeriods"))
@@ -259,6 +287,7 @@ def judge_billing_alarm(
         )
     if alarm.get("Statistic") == "SampleCount":
         problems.append("uses the statistic SampleCount, which counts datapoints instead of dollars")
+    problems += _extended_statistic(alarm.get("ExtendedStatistic"))
     if alarm.get("Unit") not in (None, "None"):
         problems.append(f"names the unit {alarm.get('Unit')}; EstimatedCharges has none, so no datapoint matches")
     problems += _periods(alarm)

@@ -68,6 +68,7 @@ from lakehouse.checks.billing_alarm import (
 from lakehouse.checks.billing_freshness import NewestCharge, freshness_evidence, read_newest_charge
 from lakehouse.checks.billing_services import SERVICE_DIMENSION, foreign_service, stack_services
 from lakehouse.checks.dashboard_metrics import COUNTING_RULE, MetricCount, SeriesKey, count_metric_series
+from lakehouse.checks.sms_receiver import PhoneReadback, read_phone
 from lakehouse.config import DEFAULT_MONTHLY_COST_CAP_USD
 from lakehouse.inventory import DEFAULT_PROJECT, name_prefixes
 from lakehouse.lifetime import STACK_TAG
@@ -182,12 +183,16 @@ class FinopsReadback:
     topic_policies: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     #: Each existing topic encrypted with a KMS key -> (its KmsMasterKeyId, the key read back; None: no such key).
     topic_keys: dict[str, tuple[str, KmsKey | None]] = field(default_factory=dict)
+    #: Each existing topic that shows a MaximumMessageSize -> that size in bytes: SNS refuses a larger publish.
+    topic_max_sizes: dict[str, int] = field(default_factory=dict)
     #: Each confirmed subscription (SubscriptionArn) -> GetSubscriptionAttributes (None: it is gone).
     subscription_attributes: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     #: Each SQS queue a confirmed subscription delivers to (its ARN) -> what SQS and KMS say of it.
     queues: dict[str, QueueReadback] = field(default_factory=dict)
     #: Lambda endpoints of confirmed subscriptions, read back (existence, resource policy).
     functions: dict[str, FunctionReadback] = field(default_factory=dict)
+    #: SMS endpoints of confirmed subscriptions, read back in their topic's region (SMS sandbox, opt-out).
+    phones: dict[str, PhoneReadback] = field(default_factory=dict)
     #: Each series the dashboard draws (its label) -> whether ListMetrics lists it.
     published_series: dict[str, bool] = field(default_factory=dict)
     alerts_topic_arn: str | None = None
@@ -438,12 +443,16 @@ def read_topic(target: Target, data: FinopsReadback, arn: str, clients: dict[str
         if document is not None and not isinstance(document, dict):
             raise ValueError(f"the policy of {arn} is not a JSON object")
     data.topic_policies[arn] = document
+    if size := attributes.get("MaximumMessageSize"):
+        if not str(size).isdigit():
+            raise FinopsReadError(f"SNS topic {arn} has a MaximumMessageSize that is not a number of bytes ({size!r})")
+        data.topic_max_sizes[arn] = int(size)
     key_id = attributes.get("KmsMasterKeyId")
     if key_id:
         with _reading(f"KMS key {key_id} of SNS topic {arn} (DescribeKey, GetKeyPolicy)"):
             key = None if key_id == AWS_MANAGED_SNS_KEY else read_key(target.client("kms", region=region), key_id)
         data.topic_keys[arn] = (str(key_id), key)
-    with _reading(f"the subscriptions' attributes and queues of SNS topic {arn}"):
+    with _reading(f"the subscriptions' attributes and receivers (queues, functions, phones) of SNS topic {arn}"):
         _read_delivery(target, sns, data, arn)
 
 
@@ -469,6 +478,8 @@ def _read_delivery(target: Target, sns: Any, data: FinopsReadback, topic: str) -
             data.functions[endpoint] = read_function(
                 target.client("lambda", region=region), endpoint, target.client("cloudwatch", region=region)
             )
+        elif sub.get("Protocol") == "sms" and endpoint not in data.phones:
+            data.phones[endpoint] = read_phone(sns, endpoint, arn_region(topic) or target.region)
 
 
 def metric_published(cloudwatch: Any, key: SeriesKey) -> bool:
@@ -540,7 +551,7 @@ def delivery_problems(data: FinopsReadback, topic: str, messages: list[Message])
             found[_subscription_label(sub)] = ["its attributes were not read (GetSubscriptionAttributes)"]
             continue
         found[_subscription_label(sub)] = subscription_problems(
-            sub, data.subscription_attributes[arn], data.queues, messages, data.functions
+            sub, data.subscription_attributes[arn], data.queues, messages, data.functions, data.phones
         )
     return found
 
@@ -598,6 +609,28 @@ def unpublishable(data: FinopsReadback, topic: str, publisher: str, source_arn: 
     return " and ".join(problems) or None
 
 
+def too_large(data: FinopsReadback, topic: str, messages: list[Message]) -> str | None:
+    """Why SNS refuses to take ``messages`` on ``topic``: larger than its MaximumMessageSize (None: they fit).
+
+    SNS checks each publish (body and message attributes) against the topic's MaximumMessageSize (1,024 bytes to
+    1 MiB, 256 KiB by default) and refuses a larger one: the alarm or budget's publish fails and nobody hears it.
+    """
+    limit = data.topic_max_sizes.get(topic)
+    if limit is None:
+        return None
+    found = [
+        f"{m.what} is at least {size} bytes"
+        for m in messages
+        if (size := len(m.body.encode())) > limit  # the alert as built here: the real one is no smaller
+    ]
+    if not found:
+        return None
+    return (
+        f"accepts messages of at most {limit} bytes (MaximumMessageSize), and {'; '.join(found)}: SNS refuses the "
+        "publish"
+    )
+
+
 def alarm_deaf(data: FinopsReadback, alarm: Mapping[str, Any], region: str) -> dict[str, str]:
     """Each existing topic of the alarm's actions that nobody receives its ALARM notification from, and why."""
     messages = alarm_alerts(alarm, data.account_id, region)
@@ -606,6 +639,7 @@ def alarm_deaf(data: FinopsReadback, alarm: Mapping[str, Any], region: str) -> d
         if data.topics.get(arn):
             reasons = [
                 unpublishable(data, arn, CLOUDWATCH_PRINCIPAL, str(alarm.get("AlarmArn") or "")),
+                too_large(data, arn, messages),
                 nobody_receives(data, arn, messages, f"alarm {alarm.get('AlarmName')}'s ALARM notification"),
             ]
             if any(reasons):
@@ -702,6 +736,8 @@ def budget_receivers(data: FinopsReadback) -> dict[str, str | None]:
         budget = f"arn:{partition}:budgets::{data.account_id}:budget/{data.budget_name}"
         if cannot := unpublishable(data, arn, BUDGETS_PRINCIPAL, budget):
             reasons.append(cannot)
+        if refused := too_large(data, arn, [budget_alert()]):
+            reasons.append(refused)
         found[arn] = " and ".join(reasons) or None
     return found
 
@@ -1090,6 +1126,7 @@ def judge_finops(
         "sns_topics_exist": data.topics,
         "sns_subscriptions": data.subscriptions,
         "sns_topic_policies": data.topic_policies,
+        "sns_topic_max_message_sizes": data.topic_max_sizes,
         "sns_topics_nobody_receives": deaf_topics(data),
         "alerts_topic_arn": data.alerts_topic_arn,
         "dashboard_name": data.dashboard_name,
@@ -1125,6 +1162,7 @@ def judge_finops(
         "sns_subscription_attributes": data.subscription_attributes,
         "sqs_queues": {arn: asdict(q) for arn, q in sorted(data.queues.items())},
         "lambda_functions": {arn: asdict(f) for arn, f in sorted(data.functions.items())},
+        "sms_phones": {number: asdict(p) for number, p in sorted(data.phones.items())},
         "alert_delivery": _delivery_evidence(data),
         "alert_delivery_rule": DELIVERY_RULE,
     }

@@ -31,6 +31,26 @@ STATISTIC_RULE = (
 )
 
 
+#: Statistics whose value is no amount of the metric: a number of datapoints (SampleCount, trimmed counts) or the
+#: percentage of datapoints in a range (percentile rank). Compared with a threshold in the metric's unit, they
+#: compare something else (lower case kinds, as ``statistic_kind`` gives them).
+COUNTING_KINDS = {
+    "samplecount": "a sample count: how many datapoints the period has",
+    "tc": "a trimmed count: how many datapoints fall in the range",
+    "pr": "a percentile rank: the percentage of datapoints in the range",
+}
+
+
+def statistic_kind(stat: str) -> str | None:
+    """The kind of a statistic CloudWatch computes, lower case (``maximum``, ``p``, ``tc``, ``pr``); None: unknown."""
+    if statistic_problem(stat) is not None:
+        return None
+    if stat in STANDARD:
+        return stat.lower()
+    match = _SINGLE.fullmatch(stat) or _PAIR.fullmatch(stat)
+    return match["kind"].lower() if match is not None else None
+
+
 def _bound(text: str) -> tuple[float, bool] | None | str:
     """A bound's value and whether it is a percentage; None when empty; a reason when malformed."""
     text = text.strip()
