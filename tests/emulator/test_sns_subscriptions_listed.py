@@ -33,3 +33,13 @@ def test_pending_subscriptions_are_listed_as_pending_and_sqs_as_confirmed(aws_cl
     listed = _listed(sns, topic)
     assert listed["email"] == "PendingConfirmation"
     assert listed["sqs"].startswith(f"{topic}:")
+
+
+def test_the_account_is_in_the_sms_sandbox_with_no_verified_number(aws_client: AwsClientFactory) -> None:
+    """A new account is in the SMS sandbox in every region, and nothing here can verify a number (AWS texts the
+    code): exit check 7 reads both, so an SMS subscriber is judged as receiving nothing, as on a fresh account,
+    instead of the whole check erroring on an unknown operation."""
+    sns = aws_client("sns")
+    assert sns.get_sms_sandbox_account_status()["IsInSandbox"] is True
+    assert sns.list_sms_sandbox_phone_numbers()["PhoneNumbers"] == []
+    assert sns.check_if_phone_number_is_opted_out(phoneNumber="+15555550100")["isOptedOut"] is False

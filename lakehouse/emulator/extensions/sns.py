@@ -251,6 +251,16 @@ def _patch_responses() -> None:
     def list_subscriptions_by_topic(self: SNSResponse) -> ActionResult:
         return listed(original_list_by_topic(self))
 
+    def get_sms_sandbox_account_status(self: SNSResponse) -> ActionResult:
+        """Every account starts in the SMS sandbox, per region; leaving it is a support case, never an API call."""
+        return ActionResult({"IsInSandbox": True})
+
+    def list_sms_sandbox_phone_numbers(self: SNSResponse) -> ActionResult:
+        """No destination number is verified: verifying one needs the code AWS texts to it, which nothing sends here."""
+        return ActionResult({"PhoneNumbers": []})
+
+    SNSResponse.get_sms_sandbox_account_status = get_sms_sandbox_account_status  # type: ignore[attr-defined]
+    SNSResponse.list_sms_sandbox_phone_numbers = list_sms_sandbox_phone_numbers  # type: ignore[attr-defined]
     SNSResponse.subscribe = subscribe  # type: ignore[method-assign]
     SNSResponse.list_subscriptions = list_subscriptions  # type: ignore[method-assign]
     SNSResponse.list_subscriptions_by_topic = list_subscriptions_by_topic  # type: ignore[method-assign]
