@@ -15,11 +15,12 @@ from pathlib import Path
 from lakehouse.github import REPO_PATTERN
 from lakehouse.target import DEFAULT_REGION, TARGETS
 from lakehouse.tfmirror import MIRROR_ENV, find_mirror
+from lakehouse.thresholds import plan_value
 
 #: Exit check 1: ``make up`` must complete within this many seconds (the plan's 30 min).
-DEFAULT_DEPLOY_THRESHOLD_S = 30 * 60
+DEFAULT_DEPLOY_THRESHOLD_S = plan_value("EXIT-1")
 #: Exit check 7: the budget's limit must not exceed this (the plan's KPI: monthly cost <= $20).
-DEFAULT_MONTHLY_COST_CAP_USD = 20.0
+DEFAULT_MONTHLY_COST_CAP_USD = plan_value("EXIT-7")
 
 #: Exit check 3 without GitHub: the file ``make guard`` appends each run to, under reports/.
 LEDGER_FILE = "guard-ledger.jsonl"

@@ -33,7 +33,8 @@ class Outcome:
     """A check's status, what it measured against what threshold, and why when it did not pass.
 
     ``failed`` judges the stack; ``error`` says the check could not read what it needs (no
-    verdict on the stack, but never green); ``skipped`` says it could not be measured here.
+    verdict on the stack, but never green); ``skipped`` says it could not be measured here, or not
+    as the plan states it (a pass at a threshold looser than the plan's: ``lakehouse.thresholds``).
     """
 
     status: Status

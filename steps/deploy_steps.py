@@ -21,6 +21,7 @@ from lakehouse.ml.deploy import recorded_model_applies
 from lakehouse.outcome import Outcome
 from lakehouse.stack import Deployment, Stack
 from lakehouse.terraform import PlanResult
+from lakehouse.thresholds import at_plan
 from steps.outcomes import conclude
 
 
@@ -72,7 +73,9 @@ def deploy_within_threshold(deploy_time: Outcome, evidence: CheckEvidence) -> No
 
 
 @then("every resource Terraform created has a time on the stopwatch")
-def every_resource_timed(deployment: Deployment, stack: Stack, evidence: CheckEvidence) -> None:
+def every_resource_timed(
+    deployment: Deployment, stack: Stack, deploy_time: Outcome, run_options: RunOptions, evidence: CheckEvidence
+) -> None:
     apply = deployment.stopwatch.apply
     assert apply is not None, "no apply stopwatch was recorded for this stack"
     models = recorded_model_applies(deployment)  # a model release after the deploy created the endpoint
@@ -93,6 +96,8 @@ def every_resource_timed(deployment: Deployment, stack: Stack, evidence: CheckEv
         f"{len(missing)} resource(s) in state were not created by a timed apply (they existed before the "
         f"stopwatch started, or were only updated by it): {', '.join(missing[:5])}{why}"
     )
+    # Last, so a deploy timed at a looser threshold than the plan's is still judged whole before it is not passed.
+    conclude(at_plan(deploy_time, "EXIT-1", run_options.deploy_threshold_s), evidence)
 
 
 # -- exit check 5 ----------------------------------------------------------------------------------

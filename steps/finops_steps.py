@@ -1,7 +1,8 @@
 """Steps of exit check 7 (Fin/Obs guards): budget, billing alarm and dashboard, read through their APIs.
 
 The numbers come from the step text (the cap and the ">= 3"), so editing the feature edits
-the check; an explicit ``--cost-cap`` (or LAKEHOUSE_MONTHLY_COST_CAP_USD) overrides the cap.
+the check; an explicit ``--cost-cap`` (or LAKEHOUSE_MONTHLY_COST_CAP_USD) overrides the cap (one above the
+plan's is judged, but never passed: ``lakehouse.thresholds.at_plan``).
 The guards are read once the stack has run its pipeline (the session's ``pipeline_run``): the
 dashboard's series count only when CloudWatch has their metrics, and the pipeline publishes them.
 """
@@ -20,6 +21,7 @@ from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import PipelineResult
 from lakehouse.stack import Deployment, Stack
 from lakehouse.terraform import state_resources
+from lakehouse.thresholds import at_plan
 from steps.outcomes import conclude
 
 CAP_ENV = "LAKEHOUSE_MONTHLY_COST_CAP_USD"
@@ -56,7 +58,9 @@ def budget_and_dashboard(
     evidence: CheckEvidence,
     artifacts: ArtifactStore,
 ) -> Outcome:
-    outcome = verdict(finops_read, _cap(cap, run_options, pytestconfig), series)
+    used = _cap(cap, run_options, pytestconfig)
+    # A cap looser than the plan's: judged at it, never passed (the feature's cap is checked against the plan's).
+    outcome = at_plan(verdict(finops_read, used, series), "EXIT-7", used)
     evidence.artifacts.append(artifacts.write_json(f"finops-{stack.stack_id}.json", outcome.details))
     problems = outcome.details.get("problems", {})
     conclude(outcome, evidence, problems.get("budget", []) + problems.get("dashboard", []))

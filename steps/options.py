@@ -42,7 +42,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=float,
         default=None,
         metavar="SECONDS",
-        help="exit check 1 threshold in seconds (default 1800; env LAKEHOUSE_DEPLOY_THRESHOLD_S)",
+        help="exit check 1 threshold in seconds (default the plan's 1800; env LAKEHOUSE_DEPLOY_THRESHOLD_S; a higher "
+        "one is judged but never passed: the check is skipped, the run incomplete)",
     )
     group.addoption("--reports-dir", default=None, help="where evidence goes (default reports/)")
     group.addoption(
@@ -74,7 +75,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=float,
         default=None,
         metavar="USD",
-        help="exit check 7: highest accepted monthly budget limit (default 20; env LAKEHOUSE_MONTHLY_COST_CAP_USD)",
+        help="exit check 7 and KPI-cost: highest accepted monthly budget limit and cost (default the plan's 20; env "
+        "LAKEHOUSE_MONTHLY_COST_CAP_USD; a higher one is judged but never passed: skipped, the run incomplete)",
     )
     group.addoption(
         "--marquez-url",

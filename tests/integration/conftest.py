@@ -66,7 +66,9 @@ class FeatureRun:
         return next(c for c in self.evidence["checks"] if c["id"] == check_id)
 
 
-#: The latency KPI's limit for integration runs that are not about latency.
+#: The latency KPI's limit for integration runs that are not about latency. Looser than the plan's 200 ms,
+#: so KPI-p95-latency is never ``passed`` in these runs: a pass there is ``skipped`` saying it was judged at
+#: 5000 ms (``lakehouse.thresholds.at_plan``), and a run with every other check passed is ``incomplete``.
 BUSY_MACHINE_P95_MS = 5000
 
 

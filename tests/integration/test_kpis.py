@@ -37,7 +37,10 @@ def test_kpis_measured_on_the_deployed_stack(deployed: Deployment, tmp_path: Pat
     )
     assert run.returncode == 0, run.output
     latency = run.check("KPI-p95-latency")
-    assert latency["status"] == "passed" and latency["details"]["requests"] > 0
+    # Measured in full, and passed at 5000 ms: not the plan's 200 ms, so not passed (the run is incomplete).
+    assert latency["status"] == "skipped" and latency["details"]["requests"] > 0, latency["reason"]
+    assert "judged at 5000 ms, looser than the plan's 200 ms" in latency["reason"], latency["reason"]
+    assert latency["details"]["plan_threshold"] == {"plan": 200.0, "judged_at": 5000.0, "unit": "ms", "looser": True}
     untimed = latency["details"]["untimed_answers"]  # what every timed sample answered again
     reference = ["reference:daily_revenue", "reference:orders_enriched", "reference:users"]
     assert sorted(untimed) == ["daily_revenue", "order_status", *reference, "top_customers"]
