@@ -67,7 +67,9 @@ class Released:
     def check(self) -> tuple[Any, Any]:
         """The version and serverless judgments, read as the scenario reads them."""
         served = read_all_served(self.deployment.stack.target, self.prefix)
-        registry = read_registry(str(self.deployment.record.mlflow_url), MODEL_NAME, "champion")
+        registry = read_registry(
+            str(self.deployment.record.mlflow_url), MODEL_NAME, "champion", self.deployment.stack.target
+        )
         stack = self.deployment.stack.stack_id
         return judge_version(served, registry, stack), judge_serverless(served, 2, 2048, stack)
 
