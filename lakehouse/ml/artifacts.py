@@ -45,10 +45,10 @@ def read_registered_files(
     version and MLflow's last word when they cannot be downloaded."""
     uri = version_uri(model_name, version)
     args = [sys.executable, "-m", "lakehouse.ml.artifacts", "--tracking-uri", tracking_uri, "--uri", uri]
+    # The harness's own MLflow variables (a test's, a user's shell) must not pick another registry than this one.
+    env = {**mlflow_env(target), "MLFLOW_TRACKING_URI": tracking_uri, "MLFLOW_REGISTRY_URI": tracking_uri}
     try:
-        proc = subprocess.run(
-            args, capture_output=True, text=True, env=mlflow_env(target), timeout=timeout_s, check=False
-        )
+        proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout_s, check=False)
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"downloading {uri} from {tracking_uri} did not end within {timeout_s:g} s") from None
     found = [line[len(RESULT_PREFIX) :] for line in proc.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
@@ -66,10 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(QUIET_ENV)
     import mlflow
 
+    # Set for the whole process, not only passed: MLflow resolves a models:/ URI's version through the process's
+    # registry URI (mlflow 3.18's ModelsArtifactRepository), which would otherwise be a new ./mlflow.db.
+    mlflow.set_tracking_uri(args.tracking_uri)
+    mlflow.set_registry_uri(args.tracking_uri)
     with tempfile.TemporaryDirectory() as tmp:
-        local = mlflow.artifacts.download_artifacts(
-            artifact_uri=args.uri, dst_path=tmp, tracking_uri=args.tracking_uri, registry_uri=args.tracking_uri
-        )
+        local = mlflow.artifacts.download_artifacts(artifact_uri=args.uri, dst_path=tmp)
         files = directory_files(Path(local))
     sys.stdout.write(RESULT_PREFIX + json.dumps(files) + "\n")
     return 0

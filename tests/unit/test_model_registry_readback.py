@@ -34,11 +34,25 @@ def registry_models(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[
     """``daily-revenue`` v1 (alias champion) and ``daily-revenue-old`` v1, two models logged in one run, each
     with an MLmodel artifact naming it: (the registry read back, model id by registered name, run id). Once per
     module: reading the registry downloads the champion's artifacts in a process of its own."""
+    tmp_path = tmp_path_factory.mktemp("registry")
     with pytest.MonkeyPatch.context() as monkeypatch:
-        yield _registry_models(tmp_path_factory.mktemp("registry"), monkeypatch)
+        uri, ids, run = _registry_models(tmp_path, monkeypatch)
+    yield _read_back(uri, "daily-revenue", tmp_path), ids, run
 
 
-def _registry_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Registry, dict[str, str], str]:
+def _read_back(uri: str, model_name: str, tmp_path: Path) -> Registry:
+    """``read_registry`` as the scenario calls it: no MLflow variable in the environment names the registry (a
+    reader that ignores ``uri`` finds no model in the ./mlflow.db MLflow makes by default, in a folder of its own)."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+        monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
+        monkeypatch.chdir(elsewhere)
+        return read_registry(uri, model_name, "champion", TARGET)
+
+
+def _registry_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, dict[str, str], str]:
     from mlflow import MlflowClient
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
@@ -55,7 +69,7 @@ def _registry_models(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[R
         client.create_model_version(name, source=f"models:/{model.model_id}", run_id=run)
         ids[name] = model.model_id
     client.set_registered_model_alias("daily-revenue", "champion", "1")
-    return read_registry(uri, "daily-revenue", "champion", TARGET), ids, run
+    return uri, ids, run
 
 
 def _served(model_id: str, run_id: str, files: dict[str, str] | None = None) -> ServedModel:
@@ -112,11 +126,14 @@ def _gold(jp: float, us: float, de: float) -> list[tuple[str, float]]:
 @pytest.fixture(scope="module")
 def released(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Released]:
     """Once per module: logging a model and reading the registry back take seconds each."""
+    tmp_path = tmp_path_factory.mktemp("released")
     with pytest.MonkeyPatch.context() as monkeypatch:
-        yield _released(tmp_path_factory.mktemp("released"), monkeypatch)
+        uri, healthy, forged = _released(tmp_path, monkeypatch)
+    yield Released(_read_back(uri, MODEL_NAME, tmp_path), healthy, forged)
 
 
-def _released(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Released:
+def _released(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, bytes, bytes]:
+    """(tracking URI, the archive a release packs, the same archive with another fit's model.pkl)."""
     import mlflow
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
@@ -143,7 +160,7 @@ def _released(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Released:
     shutil.copytree(champion, forged)
     shutil.copy(other / "model.pkl", forged / "model.pkl")
     assert (forged / "model.pkl").read_bytes() != (champion / "model.pkl").read_bytes()
-    return Released(read_registry(uri, MODEL_NAME, "champion", TARGET), pack(champion), pack(forged))
+    return uri, pack(champion), pack(forged)
 
 
 def _serving(account: Any, archive: bytes) -> ServedModel:
