@@ -60,8 +60,9 @@ def model_release(
 class ModelReadback:
     """What the When step read: every endpoint followed to its archive, and the registry."""
 
-    def __init__(self, served: list[ServedModel], registry: Registry, stack_id: str, mlflow_url: str):
-        self.served, self.registry, self.stack_id, self.mlflow_url = served, registry, stack_id, mlflow_url
+    def __init__(self, served: list[ServedModel], registry: Registry, deployment: Deployment, mlflow_url: str):
+        self.served, self.registry, self.mlflow_url = served, registry, mlflow_url
+        self.stack_id, self.target = deployment.stack.stack_id, deployment.stack.target
         self.parts: dict[str, Outcome] = {}
 
     def conclude(self, part: str, outcome: Outcome, evidence: CheckEvidence) -> None:
@@ -112,18 +113,18 @@ def read_model_serving(
     evidence.details["mlflow_url"] = mlflow_url
     try:
         served = read_all_served(deployment.stack.target, prefix, deployment.stack.stack_id)
-        registry = read_registry(mlflow_url, name, "champion")
+        registry = read_registry(mlflow_url, name, "champion", deployment.stack.target)
     except Exception as err:  # noqa: BLE001 - an API that cannot be read ends the check as an error, named
         conclude(Outcome.error(f"reading SageMaker or MLflow failed: {type(err).__name__}: {err}"), evidence)
         raise  # unreachable: conclude raises
-    return ModelReadback(served, registry, deployment.stack.stack_id, mlflow_url)
+    return ModelReadback(served, registry, deployment, mlflow_url)
 
 
 @then(parsers.parse('every endpoint serves the version the alias "{alias}" names in the registry'))
 def serves_the_champion(alias: str, model_readback: ModelReadback, evidence: CheckEvidence) -> None:
     registry = model_readback.registry
     if alias != registry.alias:
-        registry = read_registry(model_readback.mlflow_url, registry.model_name, alias)
+        registry = read_registry(model_readback.mlflow_url, registry.model_name, alias, model_readback.target)
     model_readback.conclude(
         "version", judge_version(model_readback.served, registry, model_readback.stack_id), evidence
     )

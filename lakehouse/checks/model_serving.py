@@ -3,7 +3,9 @@
 Read back, never taken from the stack's own word: the stack's endpoints are listed through SageMaker (names
 starting ``<project>-<stack_id>-``, and any endpoint tagged with its ``stack_id``), each followed
 DescribeEndpoint -> its EndpointConfig -> every variant's Model -> ``ModelDataUrl``, and the archive there is
-opened: its MLmodel says which MLflow model (``model_id``, ``run_id``) is really served. That archive is what
+opened: its MLmodel says which MLflow model (``model_id``, ``run_id``) is really served, and each of its files
+(sha256) must be that version's artifacts as MLflow's artifact store holds them, downloaded through MLflow (a copied
+MLmodel beside other weights names the champion; the files are what is loaded). That archive is what
 the container serves only when nothing else picks the model: a container whose ``Environment`` sets a variable
 MLflow's serving image does not read (another image may load another model by it), a multi-model container (each
 request picks its archive) or a model of several ``Containers`` fails, named, every container followed to its
@@ -32,7 +34,8 @@ from botocore.exceptions import ClientError
 
 from lakehouse.athena import connect, run
 from lakehouse.inventory import STACK_TAG, extending_stacks, sagemaker_tags
-from lakehouse.ml.model import REFERENCES_SQL, mlmodel_of, reference_sql
+from lakehouse.ml.artifacts import read_registered_files
+from lakehouse.ml.model import REFERENCES_SQL, archive_files, file_differences, mlmodel_of, reference_sql
 from lakehouse.ml.rollout import SERVING_STATUSES
 from lakehouse.outcome import Outcome, Status
 from lakehouse.ownership import endpoint_tags
@@ -80,6 +83,8 @@ class ServedModel:
     model: str | None = None
     model_data_url: str | None = None
     mlmodel: dict[str, Any] = field(default_factory=dict)
+    #: sha256 of each file the archive unpacks to, by path (None: not read); what the container loads.
+    files: dict[str, str] | None = None
     #: Why the chain could not be followed to an MLflow model (a broken stack, named), or None.
     broken: str | None = None
     #: DescribeEndpoint's FailureReason (a failed creation or update), when it has one.
@@ -118,6 +123,7 @@ class ServedModel:
             "model_data_url": self.model_data_url,
             "model_id": self.model_id,
             "run_id": self.run_id,
+            "files": self.files,
             "broken": self.broken,
         }
 
@@ -141,18 +147,21 @@ class RegisteredVersion:
 
 @dataclass(frozen=True)
 class Registry:
-    """The registered model's versions and the one its alias names (None when the alias is unset)."""
+    """The registered model's versions and the one its alias names (None when the alias is unset), with the
+    sha256 of each file of that version's artifacts as MLflow's artifact store holds them (None: not read)."""
 
     model_name: str
     alias: str
     versions: tuple[RegisteredVersion, ...]
     champion: RegisteredVersion | None
+    champion_files: Mapping[str, str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "model_name": self.model_name,
             "alias": self.alias,
             "champion": self.champion.version if self.champion else None,
+            "champion_files": dict(self.champion_files) if self.champion_files is not None else None,
             "versions": [{"version": v.version, "run_id": v.run_id, "source": v.source} for v in self.versions],
         }
 
@@ -171,6 +180,25 @@ def _describe_version(served: ServedModel, registry: Registry) -> str:
         f"version {found.version}" if found else f"no registered version (model {served.model_id}, run {served.run_id})"
     )
     return f"{registry.model_name} {what} ({served.model_data_url})"
+
+
+def archive_problem(served: ServedModel, registry: Registry) -> str | None:
+    """Why an archive whose MLmodel names the champion is not the champion's artifacts (None: it is, file by file).
+    The MLmodel is a few lines of YAML anyone can copy beside other weights; the container loads the files."""
+    champion = registry.champion
+    assert champion is not None
+    where = f"endpoint {served.endpoint}'s archive {served.model_data_url} (model {served.model})"
+    artifacts = f"{registry.model_name} version {champion.version}'s artifacts in MLflow"
+    if served.files is None or registry.champion_files is None:
+        unread = "the archive's files" if served.files is None else artifacts
+        return f"{where} names the {registry.alias} in its MLmodel, but {unread} were not read, so not compared"
+    differences = file_differences(served.files, registry.champion_files)
+    if not differences:
+        return None
+    return (
+        f"{where} names the {registry.alias}, version {champion.version}, in its MLmodel, but its files are not "
+        f"{artifacts}: " + "; ".join(differences)
+    )
 
 
 def status_problem(served: ServedModel) -> str | None:
@@ -217,6 +245,9 @@ def judge_version(served: list[ServedModel], registry: Registry, stack: str) -> 
                 # InService with a FailureReason: an update that SageMaker rolled back (AWS's FailureReason doc).
                 + (f"; its last update failed: {s.failure_reason}" if s.failure_reason else "")
             )
+        elif (unlike := archive_problem(s, registry)) is not None:
+            measured[s.endpoint] = None
+            problems.append(unlike)
     reason = "; ".join(problems) or (
         f"{len(served)} endpoint(s) serve {registry.model_name} version {champion.version}, the {registry.alias}"
     )
@@ -445,19 +476,31 @@ def read_served(target: Target, endpoint: str) -> ServedModel:
         return served
     first = served.variants[0]
     served.model = first.get("ModelName")
-    served.model_data_url, served.mlmodel, served.broken = _follow(sm, s3, str(served.model), served.deployed_at)
+    _take(served, _follow(sm, s3, str(served.model), served.deployed_at))
     for variant in served.variants[1:] if not served.broken else []:
-        # A second variant takes its weight of the traffic: it must serve the same MLflow model.
-        other = ServedModel(endpoint, model=variant.get("ModelName"))
-        other.model_data_url, other.mlmodel, other.broken = _follow(sm, s3, str(other.model), served.deployed_at)
-        if other.broken or (other.model_id, other.run_id) != (served.model_id, served.run_id):
+        # A second variant takes its weight of the traffic: it must serve the same MLflow model, file for file.
+        other = _take(
+            ServedModel(endpoint, model=variant.get("ModelName")),
+            _follow(sm, s3, str(variant.get("ModelName")), served.deployed_at),
+        )
+        names = (f"variant {variant.get('VariantName')}'s archive", f"variant {first.get('VariantName')}'s archive")
+        differences = file_differences(other.files or {}, served.files or {}, names)
+        if other.broken or (other.model_id, other.run_id) != (served.model_id, served.run_id) or differences:
             what = other.broken or f"{other.model_data_url}, model {other.model_id}, run {other.run_id}"
+            unlike = f"; their archives differ: {'; '.join(differences)}" if differences and not other.broken else ""
             served.broken = (
                 f"its configuration {served.config} splits traffic: variant {variant.get('VariantName')} serves model "
                 f"{other.model} ({what}), variant {first.get('VariantName')} serves model {served.model} "
-                f"({served.model_data_url}, model {served.model_id}, run {served.run_id})"
+                f"({served.model_data_url}, model {served.model_id}, run {served.run_id}){unlike}"
             )
             break
+    return served
+
+
+def _take(served: ServedModel, archive: Archive) -> ServedModel:
+    """``served`` with what its model's archive holds (or why it is broken)."""
+    served.model_data_url, served.mlmodel = archive.url, archive.mlmodel
+    served.files, served.broken = archive.files, archive.broken
     return served
 
 
@@ -498,37 +541,48 @@ def container_problem(model_name: str, container: Mapping[str, Any]) -> str | No
     return None
 
 
-def _archive(
-    s3: Any, model_name: str, url: Any, deployed_at: datetime | None = None
-) -> tuple[dict[str, Any], str | None]:
-    """(MLmodel, why it is broken) of the archive at a container's ModelDataUrl. An archive written after the
-    endpoint last (re)deployed is broken: SageMaker read the archive when it deployed, so what is there now is
-    not what was loaded (and an instance that starts later may load the new one)."""
+@dataclass
+class Archive:
+    """What one container's ModelDataUrl holds: its MLmodel, each file's sha256, or why it is broken."""
+
+    url: Any
+    mlmodel: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, str] | None = None
+    broken: str | None = None
+
+
+def _archive(s3: Any, model_name: str, url: Any, deployed_at: datetime | None = None) -> Archive:
+    """The archive at a container's ModelDataUrl. An archive written after the endpoint last (re)deployed is
+    broken: SageMaker read the archive when it deployed, so what is there now is not what was loaded (and an
+    instance that starts later may load the new one)."""
     if not url or not str(url).startswith("s3://"):
-        return {}, f"model {model_name} has no s3:// ModelDataUrl ({url})"
+        return Archive(url, broken=f"model {model_name} has no s3:// ModelDataUrl ({url})")
     bucket, _, key = str(url)[5:].partition("/")
     if not key or key.endswith("/"):
-        return {}, f"model {model_name}'s ModelDataUrl {url} names a prefix, not an archive"
+        return Archive(url, broken=f"model {model_name}'s ModelDataUrl {url} names a prefix, not an archive")
     try:
         found = s3.get_object(Bucket=bucket, Key=key)
         archive = found["Body"].read()
     except ClientError as err:
         if not _missing(err):
             raise
-        return {}, f"model {model_name}'s ModelDataUrl {url} does not exist"
+        return Archive(url, broken=f"model {model_name}'s ModelDataUrl {url} does not exist")
     try:
-        mlmodel = mlmodel_of(archive)
+        mlmodel, files = mlmodel_of(archive), archive_files(archive)
     except Exception as err:  # noqa: BLE001 - any unreadable archive is a broken model, named
-        return {}, f"model {model_name}'s archive {url} is no MLflow model: {err}"
+        return Archive(url, broken=f"model {model_name}'s archive {url} is no MLflow model: {err}")
     written = found.get("LastModified")
     if isinstance(written, datetime) and deployed_at is not None and written > deployed_at:
         now = f"model {mlmodel.get('model_id') or mlmodel.get('model_uuid')}, run {mlmodel.get('run_id')}"
-        return mlmodel, (
+        return Archive(
+            url,
+            mlmodel,
+            files,
             f"model {model_name}'s archive {url} was written at {written.isoformat()} (now {now}), after the endpoint "
             f"last deployed at {deployed_at.isoformat()}: SageMaker loaded the archive as it was then, not this one, "
-            "so which model it serves cannot be read back (a new endpoint configuration deploys a new archive)"
+            "so which model it serves cannot be read back (a new endpoint configuration deploys a new archive)",
         )
-    return mlmodel, None
+    return Archive(url, mlmodel, files)
 
 
 def _containers(s3: Any, model_name: str, model: Mapping[str, Any]) -> str:
@@ -536,9 +590,10 @@ def _containers(s3: Any, model_name: str, model: Mapping[str, Any]) -> str:
     followed = []
     for index, container in enumerate(model.get("Containers") or [], 1):
         url = container.get("ModelDataUrl")
-        mlmodel, broken = _archive(s3, model_name, url)
+        archive = _archive(s3, model_name, url)
+        mlmodel = archive.mlmodel
         found = (
-            broken
+            archive.broken
             or f"{url}: model {mlmodel.get('model_id') or mlmodel.get('model_uuid')}, run {mlmodel.get('run_id')}"
         )
         host = container.get("ContainerHostname")
@@ -551,31 +606,30 @@ def _containers(s3: Any, model_name: str, model: Mapping[str, Any]) -> str:
     )
 
 
-def _follow(
-    sm: Any, s3: Any, model_name: str, deployed_at: datetime | None = None
-) -> tuple[str | None, dict[str, Any], str | None]:
-    """(ModelDataUrl, MLmodel, why it is broken) of one SageMaker model, followed to its archive in S3
-    (``deployed_at``: when the endpoint last deployed, which the archive must predate)."""
+def _follow(sm: Any, s3: Any, model_name: str, deployed_at: datetime | None = None) -> Archive:
+    """The archive one SageMaker model serves, followed to S3, or why it serves no one archive (``deployed_at``:
+    when the endpoint last deployed, which the archive must predate)."""
     try:
         model = sm.describe_model(ModelName=model_name)
     except ClientError as err:
         if not _missing(err):
             raise
-        return None, {}, f"its model {model_name} does not exist"
+        return Archive(None, broken=f"its model {model_name} does not exist")
     if (remade := made_after_deploy(f"its model {model_name}", model, deployed_at)) is not None:
         url = (model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0] or {}).get("ModelDataUrl")
-        return url, {}, remade
+        return Archive(url, broken=remade)
     if model.get("Containers"):
         first = (model["Containers"][0] or {}).get("ModelDataUrl")
-        return first, {}, _containers(s3, model_name, model)
+        return Archive(first, broken=_containers(s3, model_name, model))
     container = model.get("PrimaryContainer") or {}
-    url = container.get("ModelDataUrl")
-    mlmodel, broken = _archive(s3, model_name, url, deployed_at)
-    return url, mlmodel, container_problem(model_name, container) or broken
+    archive = _archive(s3, model_name, container.get("ModelDataUrl"), deployed_at)
+    archive.broken = container_problem(model_name, container) or archive.broken
+    return archive
 
 
-def read_registry(tracking_uri: str, model_name: str, alias: str) -> Registry:
-    """The registered model's versions and its alias, through MLflow's client (its REST API)."""
+def read_registry(tracking_uri: str, model_name: str, alias: str, target: Target) -> Registry:
+    """The registered model's versions and its alias, through MLflow's client (its REST API), and the files of
+    the version the alias names, downloaded from MLflow's artifact store (``target``: the stack's, which holds it)."""
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
@@ -592,7 +646,8 @@ def read_registry(tracking_uri: str, model_name: str, alias: str) -> Registry:
     except MlflowException:
         return Registry(model_name, alias, versions, None)
     champion = next((v for v in versions if v.version == str(named.version)), None)
-    return Registry(model_name, alias, versions, champion)
+    files = read_registered_files(target, tracking_uri, model_name, champion.version) if champion else None
+    return Registry(model_name, alias, versions, champion, files)
 
 
 class Unanswered(ValueError):

@@ -22,7 +22,6 @@ failed while every endpoint of the stack is healthy (the provider, state, the AP
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -35,8 +34,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from lakehouse import progress
 from lakehouse.checks.model_serving import own_endpoints
 from lakehouse.inventory import name_prefixes
+from lakehouse.ml.artifacts import mlflow_env
 from lakehouse.ml.rollout import EndpointRollout, read_rollouts, stated_endpoints
-from lakehouse.ml.server import QUIET_ENV
 from lakehouse.ml.service import NAME_IT
 from lakehouse.ml.train import RESULT_PREFIX
 from lakehouse.outcome import Outcome
@@ -111,9 +110,7 @@ def train_and_register(deployment: Deployment, tracking_uri: str | None, timeout
     bucket = model_bucket(deployment)
     if not tracking_uri:
         raise ModelDeployError(f"stack {deployment.stack.stack_id} has no MLflow tracking server ({NAME_IT})")
-    env = {**os.environ, **deployment.stack.target.env(), **QUIET_ENV}
-    if s3_endpoint := deployment.stack.target.configured_endpoint("s3"):  # the emulator's, or one aws names
-        env["MLFLOW_S3_ENDPOINT_URL"] = s3_endpoint
+    env = mlflow_env(deployment.stack.target)
     args = [
         *(["--local"] if deployment.stack.target.is_local else []),
         *("--tracking-uri", tracking_uri),

@@ -3,13 +3,16 @@
 A one-hot encoding of the country into a least-squares regression: for each country it predicts
 the mean daily revenue of that country's days in Gold, which anyone can compute again from Gold
 with one SQL query (the scenario's independent reference). The archive is what SageMaker's
-``ModelDataUrl`` points at: the MLflow model directory (MLmodel at its root), as ``model.tar.gz``.
+``ModelDataUrl`` points at: the MLflow model directory (MLmodel at its root), as ``model.tar.gz``;
+its files' digests are what ties a served archive to the registered version's artifacts.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import tarfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -115,3 +118,69 @@ def mlmodel_of(archive: bytes) -> dict[str, Any]:
             if member is not None:
                 return dict(yaml.safe_load(member.read()) or {})
     raise ValueError("the archive has no MLmodel file at its root")
+
+
+def directory_files(model_dir: Path) -> dict[str, str]:
+    """sha256 of every file under ``model_dir`` by its path relative to it (what :func:`pack` puts in an
+    archive): a model's content, whatever the archive's metadata (times, owners, modes, order)."""
+    return {
+        path.relative_to(model_dir).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(model_dir.rglob("*"))
+        if path.is_file()
+    }
+
+
+def archive_files(archive: bytes) -> dict[str, str]:
+    """sha256 of every file a model.tar.gz unpacks to (SageMaker unpacks it into /opt/ml/model), by its path
+    (``./`` dropped, as :func:`directory_files` names them). Directories are left out (:func:`pack` adds them
+    too); a link or device is no file of the model, so it is named by what it is (never equal to a digest)."""
+    files: dict[str, str] = {}
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+        for member in tar:
+            name = member.name
+            while name.startswith("./"):
+                name = name[2:]
+            if member.isdir():
+                continue
+            if not member.isfile():
+                kind = "symlink" if member.issym() else "hard link" if member.islnk() else "special file"
+                files[name] = f"a {kind}" + (f" to {member.linkname}" if member.linkname else "")
+                continue
+            content = tar.extractfile(member)
+            assert content is not None  # a regular file's member always has content
+            # A later member of the same name is what unpacking leaves, so it replaces this one.
+            files[name] = hashlib.sha256(content.read()).hexdigest()
+    return files
+
+
+def _is_digest(value: str) -> bool:
+    return len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def file_differences(
+    served: Mapping[str, str],
+    registered: Mapping[str, str],
+    names: tuple[str, str] = ("the archive", "MLflow's artifacts"),
+) -> list[str]:
+    """Each file where an archive (``served``) and the registered model's artifacts differ, named: content
+    (sha256), a file only one of them has, a link where a file should be. Empty: the same files, byte for byte.
+    ``names``: what the two sides are called in the text."""
+    mine_is, theirs_are = names
+    found = []
+    for name in sorted({*served, *registered}):
+        mine, theirs = served.get(name), registered.get(name)
+        if mine == theirs:
+            continue
+        if theirs is None:
+            found.append(f"{name} is in {mine_is} only, not in {theirs_are}")
+        elif mine is None:
+            found.append(f"{name} is missing from {mine_is}, not from {theirs_are}")
+        elif not _is_digest(mine) or not _is_digest(theirs):
+            found.append(f"{name} is {_what(mine)} in {mine_is}, {_what(theirs)} in {theirs_are}")
+        else:
+            found.append(f"{name} differs: sha256 {mine[:12]}... in {mine_is}, {theirs[:12]}... in {theirs_are}")
+    return found
+
+
+def _what(value: str) -> str:
+    return "a file" if _is_digest(value) else value

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse.athena import connect, run
+from lakehouse.ml.artifacts import version_uri
 from lakehouse.ml.model import CHAMPION, FEATURE, MODEL_NAME, TRAINING_SQL, fit, pack
 from lakehouse.ml.server import QUIET_ENV
 from lakehouse.target import Target, aws_target, local_target
@@ -82,7 +83,8 @@ def train(tracking_uri: str, workgroup: str, gold_db: str, bucket: str, on_emula
     client.set_registered_model_alias(MODEL_NAME, CHAMPION, version)
     s3 = target.client("s3")
     with tempfile.TemporaryDirectory() as tmp:
-        local = mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{MODEL_NAME}/{version}", dst_path=tmp)
+        # What the check downloads again to compare the served archive with (lakehouse.ml.artifacts).
+        local = mlflow.artifacts.download_artifacts(artifact_uri=version_uri(MODEL_NAME, version), dst_path=tmp)
         s3.put_object(Bucket=bucket, Key=archive_key(version), Body=pack(Path(local)))
     return {
         "model_name": MODEL_NAME,

@@ -39,7 +39,7 @@ from lakehouse.ml.deploy import (
     recorded_model_applies,
     recorded_model_apply,
 )
-from lakehouse.ml.model import MODEL_NAME
+from lakehouse.ml.model import MODEL_NAME, fit
 from lakehouse.outcome import Status
 from lakehouse.pipeline.runner import run_pipeline
 from lakehouse.stack import Deployment
@@ -67,7 +67,9 @@ class Released:
     def check(self) -> tuple[Any, Any]:
         """The version and serverless judgments, read as the scenario reads them."""
         served = read_all_served(self.deployment.stack.target, self.prefix)
-        registry = read_registry(str(self.deployment.record.mlflow_url), MODEL_NAME, "champion")
+        registry = read_registry(
+            str(self.deployment.record.mlflow_url), MODEL_NAME, "champion", self.deployment.stack.target
+        )
         stack = self.deployment.stack.stack_id
         return judge_version(served, registry, stack), judge_serverless(served, 2, 2048, stack)
 
@@ -140,6 +142,50 @@ def test_an_older_version_deployed_fails_naming_both_versions(released: Released
     assert f"serves {MODEL_NAME} version 1" in version.reason, version.reason
     assert "champion is version 2" in version.reason and name in version.reason
     assert serverless.passed, serverless.reason
+
+
+def _with_file(archive: bytes, name: str, content: bytes) -> bytes:
+    """``archive`` with its member ``name`` holding ``content`` instead (every other member as it was)."""
+    import io
+    import tarfile
+
+    buffer = io.BytesIO()
+    with (
+        tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as old,
+        tarfile.open(fileobj=buffer, mode="w:gz") as new,
+    ):
+        for member in old:
+            data = content if member.name == name else (old.extractfile(member) or io.BytesIO()).read()
+            member.size = len(data) if member.isfile() else 0
+            new.addfile(member, io.BytesIO(data) if member.isfile() else None)
+    return buffer.getvalue()
+
+
+def test_the_champions_mlmodel_beside_other_weights_fails_naming_the_file(
+    released: Released, switched: list[str]
+) -> None:
+    """The champion's archive with another fit's model.pkl (a model that loads and serves) under a key of its own:
+    its MLmodel names the champion; its weights are not the champion's artifacts in MLflow."""
+    import cloudpickle
+
+    s3 = released.deployment.stack.target.client("s3")
+    bucket, _, key = released.second.model_data_url[5:].partition("/")
+    champion = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    weights = cloudpickle.dumps(fit([("JP", 1.0), ("US", 2.0)]).model)
+    forged_key = f"sagemaker/{MODEL_NAME}/forged/model.tar.gz"
+    s3.put_object(Bucket=bucket, Key=forged_key, Body=_with_file(champion, "model.pkl", weights))
+    name = f"{released.prefix}-daily-revenue-forged"
+    try:
+        serverless = {"ServerlessConfig": {"MaxConcurrency": 2, "MemorySizeInMB": 2048}}
+        _make(released, name, f"s3://{bucket}/{forged_key}", serverless)
+        switched.append(name)
+        version, _ = released.check()
+        assert version.status is Status.FAILED
+        reason = str(version.reason)
+        assert f"names the champion, version {released.second.version}, in its MLmodel" in reason, reason
+        assert "model.pkl differs: sha256 " in reason, reason
+    finally:
+        s3.delete_object(Bucket=bucket, Key=forged_key)
 
 
 def test_an_instance_based_endpoint_fails_naming_the_endpoint_config(released: Released, switched: list[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,16 @@ from lakehouse.outcome import Outcome, Status
 
 V1 = RegisteredVersion("1", "run-one", "models:/m-one", ())
 V2 = RegisteredVersion("2", "run-two", "models:/m-two", ("champion",))
-REGISTRY = Registry("daily-revenue", "champion", (V1, V2), V2)
+
+
+def _mlmodel(model_id: str, run_id: str) -> bytes:
+    """An MLmodel document naming one MLflow model (all the reader needs to say which model it is)."""
+    return f"model_id: {model_id}\nrun_id: {run_id}\nflavors: {{}}\n".encode()
+
+
+#: Version 2's artifacts in MLflow, as the archives below hold them: its MLmodel only.
+V2_FILES = {"MLmodel": hashlib.sha256(_mlmodel("m-two", "run-two")).hexdigest()}
+REGISTRY = Registry("daily-revenue", "champion", (V1, V2), V2, V2_FILES)
 SERVERLESS = {"VariantName": "AllTraffic", "ServerlessConfig": {"MaxConcurrency": 2, "MemorySizeInMB": 2048}}
 
 
@@ -35,6 +45,7 @@ def served(model_id: str = "m-two", run_id: str = "run-two", **extra: Any) -> Se
         "model": "lakehouse-s1-daily-revenue-v2",
         "model_data_url": "s3://b/sagemaker/daily-revenue/v2/model.tar.gz",
         "mlmodel": {"model_id": model_id, "run_id": run_id},
+        "files": dict(V2_FILES),
         "variants": [SERVERLESS],
     }
     values.update(extra)
@@ -90,7 +101,7 @@ def test_no_endpoint_or_no_champion_fails() -> None:
 
 def test_run_id_decides_when_sources_carry_no_model_id() -> None:
     legacy = Registry("m", "champion", (RegisteredVersion("3", "run-3", "s3://b/0/run-3/artifacts/model"),), None)
-    legacy = Registry("m", "champion", legacy.versions, legacy.versions[0])
+    legacy = Registry("m", "champion", legacy.versions, legacy.versions[0], V2_FILES)
     assert judge_version([served("m-x", "run-3")], legacy, "s1").passed
     assert not judge_version([served("m-x", "run-4")], legacy, "s1").passed
 
@@ -254,7 +265,7 @@ def _archive(model_id: str, run_id: str) -> bytes:
     import io
     import tarfile
 
-    text = f"model_id: {model_id}\nrun_id: {run_id}\nflavors: {{}}\n".encode()
+    text = _mlmodel(model_id, run_id)
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
         member = tarfile.TarInfo("MLmodel")
