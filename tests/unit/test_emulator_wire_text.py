@@ -87,10 +87,10 @@ def test_texts_are_text_of_every_value() -> None:
              TIMESTAMP '2024-01-02 03:04:05.678', [1, NULL], {'k': 'v'}, 'x'::VARCHAR(3), '\\x00'::BLOB),
             (NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 'NaN'::DOUBLE, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
              NULL),
-            ('', 0, 0, 0, 0, 0, 0, false, -0.0, 1e30, -0.5::DECIMAL(10, 2), DATE '0005-01-01', TIMESTAMP '0999-01-02 03:04:05.999999',
-             [], {'k': NULL}, '', ''::BLOB),
-            ('ü', 0, 0, 0, 0, 0, 0, false, 1e-7, 1, 0::DECIMAL(10, 2), DATE '9999-12-31', TIMESTAMP '1000-01-01 00:00:00.0009', [], {'k': ''},
-             'x', ''::BLOB)
+            ('', 0, 0, 0, 0, 0, 0, false, -0.0, 1e30, -0.5::DECIMAL(10, 2), DATE '0005-01-01',
+             TIMESTAMP '0999-01-02 03:04:05.999999', [], {'k': NULL}, '', ''::BLOB),
+            ('ü', 0, 0, 0, 0, 0, 0, false, 1e-7, 1, 0::DECIMAL(10, 2), DATE '9999-12-31',
+             TIMESTAMP '1000-01-01 00:00:00.0009', [], {'k': ''}, 'x', ''::BLOB)
         )"""
     )
     types = [str(d[1]) for d in cursor.description]
