@@ -115,7 +115,7 @@ def queries(args: argparse.Namespace, emulator: EmulatorHandle, work: Path) -> d
         mode = ["--idle"] if args.idle else [] if args.on_cpu else ["--gil"]
         with pyspy(emulator.pid, spy, *mode):
             emulator_cpu, locust_cpu = process_cpu_s(emulator.pid), children_cpu_s()
-            stats = run_load(config, LoadSpec(users, args.seconds), work / f"load-{users}")
+            stats = run_load(config, LoadSpec(users, args.seconds, nice=args.nice), work / f"load-{users}")
             emulator_cpu, locust_cpu = process_cpu_s(emulator.pid) - emulator_cpu, children_cpu_s() - locust_cpu
         summary = stats.summary()
         done = len([s for s in stats.samples if s.get("ms") is not None and not s.get("unfinished")])
@@ -197,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--users", type=int, nargs="+", default=[1, 10])
     q.add_argument("--seconds", type=float, default=10.0)
     q.add_argument("--idle", action="store_true", help="py-spy: sample idle threads too")
+    q.add_argument("--nice", type=int, default=10, help="the Locust process's nice (0 on a crowded machine)")
     q.add_argument("--on-cpu", action="store_true", help="py-spy: every running thread, not only the GIL's holder")
     p = sub.add_parser("pipeline", help="the pipeline on a data folder, then its floor")
     p.add_argument("--data", type=Path, required=True)
