@@ -28,7 +28,7 @@ import yaml
 from lakehouse.config import project_root
 from lakehouse.kpi.apprunner_capacity import Capacity, capacities, size_value
 from lakehouse.kpi.datafile import DataFile, DataFileError, load_data_file
-from lakehouse.kpi.pause import HOURS_PER_MONTH, RunningHours, running_hours
+from lakehouse.kpi.pause import HOURS_PER_MONTH, PAUSE_TARGET, RunningHours, running_hours
 from lakehouse.outcome import Outcome
 from lakehouse.terraform import config_resources, without_instance_keys
 
@@ -273,8 +273,11 @@ def outside_price_model(r: PlannedResource) -> str | None:
 
     The table prices SageMaker inference as serverless, 0 when idle: an endpoint configuration with
     a variant on instances, or serverless with provisioned concurrency, bills every hour of the month,
-    and pricing it as serverless (or its configuration as free) would hide that.
+    and pricing it as serverless (or its configuration as free) would hide that. A schedule is free
+    only as the catalog's pause (``_schedule_outside_model``).
     """
+    if r.type == "aws_scheduler_schedule":
+        return _schedule_outside_model(r)
     if r.type != "aws_sagemaker_endpoint_configuration":
         return None
     for v in _variants(r.values):
@@ -290,6 +293,26 @@ def outside_price_model(r: PlannedResource) -> str | None:
             return (
                 f"variant {name} keeps {provisioned} provisioned concurrency, billed every hour of the month: "
                 "fixtures/cost/prices.yml prices on-demand serverless inference only (0 when idle)"
+            )
+    return None
+
+
+def _schedule_outside_model(r: PlannedResource) -> str | None:
+    """Why a schedule is not the free pause prices.yml lists it as (None: every target pauses App Runner).
+
+    Its invocations are free, but a universal target runs any AWS API on the stack's behalf: ``resumeService``
+    keeps the catalog running however often the pause fires (the idle hours the estimate prices assume the
+    usage file's ``resumes``), ``sagemaker:createEndpoint`` or ``ec2:runInstances`` bill resources no plan
+    shows. What it starts is not priced anywhere, so calling the schedule free would price it at 0.
+    """
+    for target in r.values.get("target") or [{}]:
+        arn = str((target or {}).get("arn") or "")
+        if not arn:
+            return "its target is not known at plan time: what it calls, and what that costs, cannot be told"
+        if not arn.endswith(PAUSE_TARGET):
+            return (
+                f"its target {arn} is not the App Runner pause fixtures/cost/prices.yml lists schedules free as "
+                f"(…{PAUSE_TARGET}): what it runs or creates is billed outside the plan and priced nowhere"
             )
     return None
 
