@@ -218,23 +218,28 @@ def wrong_versions(listed: dict[str, set[str]], expected: Expected) -> list[str]
 
     A name alone is not coverage: an SBOM of another environment, or made before an upgrade, names
     every package at versions that are not the ones shipped, and a scanner reading it checks the wrong ones.
+    ``listed`` has every name the SBOM lists, with an empty set where it gives no version: a package
+    named without a version is not listed at the one installed either (a scanner matches nothing to it).
     """
     out = []
     for name, version in sorted(expected_versions(expected).items()):
         found = listed.get(name)
-        if version is None or not found or any(_same_version(v, version) for v in found):
+        if version is None or found is None or any(_same_version(v, version) for v in found):
             continue
-        out.append(f"{name} (lists {', '.join(sorted(found))}, installed {version})")
+        out.append(f"{name} (lists {', '.join(sorted(found)) or 'no version'}, installed {version})")
     return out
 
 
 def cyclonedx_versions(sbom: dict[str, Any]) -> dict[str, set[str]]:
-    """Normalised name -> the versions a CycloneDX document lists it at (components and the described one)."""
+    """Normalised name -> the versions a CycloneDX document lists it at (components and the described one);
+    an empty set for a name listed with no version."""
     root = (sbom.get("metadata") or {}).get("component") or {}
     found: dict[str, set[str]] = {}
     for c in [*(sbom.get("components") or []), root]:
-        if isinstance(c, dict) and c.get("name") and c.get("version") is not None:
-            found.setdefault(normalise(str(c["name"])), set()).add(str(c["version"]))
+        if isinstance(c, dict) and c.get("name"):
+            versions = found.setdefault(normalise(str(c["name"])), set())
+            if c.get("version") is not None and str(c["version"]).strip():
+                versions.add(str(c["version"]))
     return found
 
 

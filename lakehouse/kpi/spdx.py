@@ -120,7 +120,7 @@ class SpdxReadBack:
 
     packages: list[str]
     problems: list[str]
-    #: Normalised name -> the versions the file lists it at.
+    #: Normalised name -> the versions the file lists it at (empty: listed without a version).
     versions: dict[str, set[str]] = field(default_factory=dict)
     #: The normalised name of the package the document DESCRIBES, and that package's SHA-256 checksums.
     described: str | None = None
@@ -140,9 +140,10 @@ def read_spdx(path: Path) -> SpdxReadBack:
     if document.creation_info.spdx_version != SPDX_VERSION:
         messages.insert(0, f"spdxVersion is {document.creation_info.spdx_version}, not {SPDX_VERSION}")
     versions: dict[str, set[str]] = {}
-    for p in document.packages:
-        if p.version is not None:
-            versions.setdefault(normalise(p.name), set()).add(str(p.version))
+    for p in document.packages:  # a package with no versionInfo: an empty set (listed, at no version)
+        listed_at = versions.setdefault(normalise(p.name), set())
+        if p.version is not None and str(p.version).strip():
+            listed_at.add(str(p.version))
     ids = {
         r.related_spdx_element_id
         for r in document.relationships
