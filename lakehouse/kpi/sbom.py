@@ -33,6 +33,7 @@ from cyclonedx.output.json import JsonV1Dot6
 from packageurl import PackageURL
 from packaging.markers import default_environment
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from lakehouse.kpi.manifest import ReleaseManifest, manifest_problems, unsigned
@@ -137,6 +138,8 @@ class WheelContents:
     dependencies: list[Distribution] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)  # a declared requirement with no installed match, why
     unresolved_names: list[str] = field(default_factory=list)
+    #: Distributions the wheel carries inside it (another ``.dist-info/METADATA`` in its files) -> where.
+    vendored: dict[str, Distribution] = field(default_factory=dict)
 
 
 def read_distributions(python: Path, nice: int = 0) -> list[Distribution]:
@@ -154,16 +157,53 @@ def read_distributions(python: Path, nice: int = 0) -> list[Distribution]:
     return sorted(found.values(), key=lambda d: d.key)
 
 
+def _own_metadata(wheel: Path, metadata: list[str]) -> str:
+    """The wheel's own METADATA: in the top-level ``{name}-{version}.dist-info`` its file name names (PEP 427).
+
+    Not merely the first ``.dist-info/METADATA`` in the archive: a distribution vendored inside the package
+    (``lakehouse/_vendor/six-1.16.0.dist-info``) is written before the wheel's own, and the wheel was then
+    described as that distribution, with its closure instead of the wheel's.
+    """
+    top = [n for n in metadata if n.count("/") == 1]
+    try:
+        name, version, _, _ = parse_wheel_filename(wheel.name)
+    except InvalidWheelFilename:
+        if len(top) == 1:
+            return top[0]
+        raise ReleaseBuildError(
+            f"{wheel.name}: not a wheel file name (PEP 427), so its .dist-info is not known"
+        ) from None
+
+    def names_it(path: str) -> bool:
+        dist, _, ver = path.split("/")[0].removesuffix(".dist-info").rpartition("-")
+        return normalise(dist) == name and _same_version(ver, str(version))
+
+    own = [n for n in top if names_it(n)]
+    if len(own) != 1:
+        raise ReleaseBuildError(
+            f"{wheel.name} has {len(own)} {name}-{version}.dist-info/METADATA (PEP 427: exactly one), "
+            f"among {', '.join(metadata)}"
+        )
+    return own[0]
+
+
+def _read_metadata(zf: zipfile.ZipFile, member: str) -> Distribution:
+    meta = Parser().parsestr(zf.read(member).decode("utf-8"))
+    return Distribution(str(meta["Name"]), str(meta["Version"]), tuple(meta.get_all("Requires-Dist") or ()))
+
+
 def wheel_contents(wheel: Path, installed: list[Distribution]) -> WheelContents:
-    """The wheel's METADATA and its runtime requirement closure resolved against ``installed``."""
+    """The wheel's METADATA, its runtime requirement closure resolved against ``installed``, and every
+    distribution it vendors (ships inside itself, so its SBOMs must list it too, at the version shipped)."""
     with zipfile.ZipFile(wheel) as zf:
-        meta_name = next((n for n in zf.namelist() if n.endswith(".dist-info/METADATA")), None)
-        if meta_name is None:
+        metadata = [n for n in zf.namelist() if n.endswith(".dist-info/METADATA")]
+        if not metadata:
             raise ReleaseBuildError(f"{wheel.name} has no .dist-info/METADATA")
-        meta = Parser().parsestr(zf.read(meta_name).decode("utf-8"))
-    root = Distribution(str(meta["Name"]), str(meta["Version"]), tuple(meta.get_all("Requires-Dist") or ()))
+        own = _own_metadata(wheel, metadata)
+        root = _read_metadata(zf, own)
+        vendored = {n: _read_metadata(zf, n) for n in metadata if n != own}
     by_key = {d.key: d for d in installed}
-    contents = WheelContents(root, hashlib.sha256(wheel.read_bytes()).hexdigest(), wheel.name)
+    contents = WheelContents(root, hashlib.sha256(wheel.read_bytes()).hexdigest(), wheel.name, vendored=vendored)
     seen: dict[str, Distribution] = {}
     seen_extras: dict[str, frozenset[str]] = {}
     env = default_environment()
@@ -190,6 +230,8 @@ def wheel_contents(wheel: Path, installed: list[Distribution]) -> WheelContents:
         seen[dist.key] = dist
         seen_extras[dist.key] = seen_extras.get(dist.key, frozenset()) | wanted
         todo += [(r, wanted) for r in dist.requires]
+    for dist in vendored.values():  # shipped in the wheel's bytes: listed whether or not pip installs it too
+        seen.setdefault(dist.key, dist)
     contents.dependencies = sorted(seen.values(), key=lambda d: d.key)
     return contents
 

@@ -51,5 +51,8 @@ def test_every_package_at_its_version_passes_in_both_formats(tmp_path: Path) -> 
     spdx = check_spdx(out, "sbom-env.spdx.json", "environment", EXPECTED)
     assert cdx.wrong_version == [] and spdx.wrong_version == []
     # a package expected with no known version (a requirement the environment lacks) is not held to one
-    assert check_cyclonedx(tmp_path / "sbom-env.cdx.json", "x", "environment", {**EXPECTED, "urllib3": None}).wrong_version == []
+    assert (
+        check_cyclonedx(tmp_path / "sbom-env.cdx.json", "x", "environment", {**EXPECTED, "urllib3": None}).wrong_version
+        == []
+    )
     assert judge_release(_signed(), [cdx], "run-made key", ("integrity", "default")).passed
