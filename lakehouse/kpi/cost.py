@@ -150,6 +150,8 @@ class PlannedResource:
     references: frozenset[str] = field(default_factory=frozenset, compare=False, hash=False)
     #: The same per argument its configuration sets (an argument set to a constant has no references).
     attribute_references: dict[str, frozenset[str]] = field(default_factory=dict, compare=False, hash=False)
+    #: Its configuration's provisioners (``local-exec``...): commands run at apply, beside what the plan shows.
+    provisioners: tuple[str, ...] = field(default=(), compare=False, hash=False)
 
 
 def _references(expressions: Any, prefix: str) -> set[str]:
@@ -202,6 +204,7 @@ def planned_resources(plan: dict[str, Any], default_region: str) -> list[Planned
     config_provider: dict[str, str] = {}
     config_refs: dict[str, frozenset[str]] = {}
     config_attribute_refs: dict[str, dict[str, frozenset[str]]] = {}
+    config_provisioners: dict[str, tuple[str, ...]] = {}
 
     for config_address, res in config_resources(plan):
         prefix = config_address.removesuffix(str(res["address"]))  # the module's, for its references
@@ -210,6 +213,7 @@ def planned_resources(plan: dict[str, Any], default_region: str) -> list[Planned
         config_attribute_refs[config_address] = {
             str(k): frozenset(_references(v, prefix)) for k, v in (res.get("expressions") or {}).items()
         }
+        config_provisioners[config_address] = tuple(str(p.get("type", "?")) for p in res.get("provisioners") or [])
     found: list[PlannedResource] = []
 
     def walk(module: dict[str, Any]) -> None:
@@ -222,7 +226,8 @@ def planned_resources(plan: dict[str, Any], default_region: str) -> list[Planned
             region = regions.get(provider, default_region)
             values = dict(res.get("values") or {})
             refs, by_attribute = config_refs.get(base, frozenset()), config_attribute_refs.get(base, {})
-            found.append(PlannedResource(address, str(res["type"]), region, values, refs, by_attribute))
+            provisioners = config_provisioners.get(base, ())
+            found.append(PlannedResource(address, str(res["type"]), region, values, refs, by_attribute, provisioners))
         for child in module.get("child_modules") or []:
             walk(child)
 
@@ -274,10 +279,18 @@ def outside_price_model(r: PlannedResource) -> str | None:
     The table prices SageMaker inference as serverless, 0 when idle: an endpoint configuration with
     a variant on instances, or serverless with provisioned concurrency, bills every hour of the month,
     and pricing it as serverless (or its configuration as free) would hide that. A schedule is free
-    only as the catalog's pause (``_schedule_outside_model``).
+    only as the catalog's pause (``_schedule_outside_model``), an Athena workgroup priced only on the
+    SQL engine, and nothing is priced that runs a provisioner (its commands create what no plan shows).
     """
+    if r.provisioners:
+        return (
+            f"its configuration runs {', '.join(r.provisioners)} provisioner(s) at apply: what they create is "
+            "billed outside the plan and priced nowhere"
+        )
     if r.type == "aws_scheduler_schedule":
         return _schedule_outside_model(r)
+    if r.type == "aws_athena_workgroup":
+        return _spark_workgroup(r)
     if r.type != "aws_sagemaker_endpoint_configuration":
         return None
     for v in _variants(r.values):
@@ -294,6 +307,19 @@ def outside_price_model(r: PlannedResource) -> str | None:
                 f"variant {name} keeps {provisioned} provisioned concurrency, billed every hour of the month: "
                 "fixtures/cost/prices.yml prices on-demand serverless inference only (0 when idle)"
             )
+    return None
+
+
+def _spark_workgroup(r: PlannedResource) -> str | None:
+    """Why an Athena workgroup is not the SQL engine the table prices per TB scanned (None: it is, or AUTO)."""
+    for conf in r.values.get("configuration") or []:
+        for engine in (conf or {}).get("engine_version") or []:
+            selected = str((engine or {}).get("selected_engine_version") or "")
+            if "spark" in selected.lower():
+                return (
+                    f"it runs {selected}: Spark sessions bill per DPU-hour while they run, fixtures/cost/prices.yml "
+                    "prices Athena SQL per TB scanned only"
+                )
     return None
 
 
