@@ -272,6 +272,35 @@ def wrong_versions(listed: dict[str, set[str]], expected: Expected) -> list[str]
     return out
 
 
+def purl_problem(name: str, version: str | None, purl: str) -> str | None:
+    """Why a package's purl is not ``pkg:pypi/<name>@<version>`` of the package it is given to (None: it is).
+
+    Scanners (Grype, osv-scanner, Dependency-Track) match vulnerabilities on the purl, not on the name and
+    version fields: a package listed at its installed version with a purl of another version, or another
+    package, is scanned as that other one.
+    """
+    try:
+        url = PackageURL.from_string(purl)
+    except ValueError:
+        return f"{name} (its purl {purl!r} is not a package URL)"
+    same_package = url.type == "pypi" and normalise(url.name) == normalise(name)
+    if same_package and url.version and version and _same_version(url.version, version):
+        return None
+    return f"{name} {version or '(no version)'} (its purl {purl} is another package or version)"
+
+
+def cyclonedx_purl_problems(sbom: dict[str, Any]) -> list[str]:
+    """``purl_problem`` of each component (and the described one) that has a purl."""
+    root = (sbom.get("metadata") or {}).get("component") or {}
+    found = []
+    for c in [*(sbom.get("components") or []), root]:
+        if isinstance(c, dict) and c.get("name") and c.get("purl"):
+            version = None if c.get("version") is None else str(c["version"])
+            if why := purl_problem(str(c["name"]), version, str(c["purl"])):
+                found.append(why)
+    return sorted(found)
+
+
 def cyclonedx_versions(sbom: dict[str, Any]) -> dict[str, set[str]]:
     """Normalised name -> the versions a CycloneDX document lists it at (components and the described one);
     an empty set for a name listed with no version."""
@@ -349,6 +378,8 @@ class SbomCheck:
     invalid: list[str] = field(default_factory=list)
     #: Packages listed, but never at the version installed (``name (lists X, installed Y)``).
     wrong_version: list[str] = field(default_factory=list)
+    #: Packages whose purl (what scanners match on) is another package or version than the one listed.
+    wrong_purl: list[str] = field(default_factory=list)
     #: Packages listed that the release does not have (not installed; not in the wheel's closure).
     unexpected: list[str] = field(default_factory=list)
     #: The SHA-256 digests the SBOM records for what it describes (the wheel's file), lower-case hex.
@@ -406,6 +437,7 @@ def check_cyclonedx(path: Path, name: str, describes: str, expected: Expected) -
     check.packages = len(sbom.get("components") or [])
     check.missing = sbom_coverage(sbom, list(expected_versions(expected)))[1]
     check.wrong_version = wrong_versions(cyclonedx_versions(sbom), expected)
+    check.wrong_purl = cyclonedx_purl_problems(sbom)
     root, check.subject_sha256 = cyclonedx_subject(sbom)
     described = (sbom.get("metadata") or {}).get("component")
     check.subject = root
@@ -477,6 +509,11 @@ def judge_release(
             problems.append(
                 f"{s.sbom} ({s.format} of the {s.describes}) lists {len(s.wrong_version)} package(s) at a version "
                 "that is not the one installed: " + ", ".join(s.wrong_version[:8])
+            )
+        if s.wrong_purl:
+            problems.append(
+                f"{s.sbom} ({s.format} of the {s.describes}) gives {len(s.wrong_purl)} package(s) a purl, what "
+                "scanners match on, of another package or version: " + ", ".join(s.wrong_purl[:8])
             )
         if s.unexpected:
             absent = "not in its requirement closure" if s.describes == "wheel" else "not installed"
