@@ -788,14 +788,26 @@ def run_infracost(plan_json: Path, root: Path, usage_file: Path, timeout_s: floa
 
 
 def monthly_cost(
-    plan: dict[str, Any], plan_json: Path, root: Path, region: str, prices: Path, usage: Path
+    plan: dict[str, Any],
+    plan_json: Path,
+    root: Path,
+    region: str,
+    prices: Path,
+    usage: Path,
+    evidence_dir: Path | None = None,
 ) -> CostEstimate:
-    """Infracost (with the usage file) when installed and configured, else the plan priced with the table."""
+    """Infracost (with the usage file) when installed and configured, else the plan priced with the table.
+
+    ``evidence_dir``: where Infracost's usage file is kept (default: beside the plan). Not the release
+    directory the plan is signed in: what is there ships with the release, and KPI-sbom counts it.
+    """
     resources = planned_resources(plan, region)
     price_table, usage_values = load_prices(prices), load_usage(usage)
     why_not = infracost_unavailable()
     if why_not is None:
-        usage_file = write_infracost_usage(resources, usage_values, plan_json.parent / "infracost-usage.yml")
+        usage_file = write_infracost_usage(
+            resources, usage_values, (evidence_dir or plan_json.parent) / "infracost-usage.yml"
+        )
         doc = run_infracost(plan_json, root, usage_file)
         estimate = price_the_unpriced(parse_infracost(doc), resources, price_table, usage_values)
         estimate.inputs.update({"usage_file": str(usage_file), "argv": doc.get("lakehouse_argv")})

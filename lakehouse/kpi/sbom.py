@@ -465,7 +465,7 @@ def judge_release(
     meeting = sum(meets(c, level) for c in signatures)
     valid = sum(c.valid for c in signatures)
     trusted = sum(c.trusted for c in signatures)
-    total = len(signatures) + (len(unsigned(manifest, signatures)) if manifest else 0)
+    total = len(signatures) + (len(unsigned(manifest, signatures)) + len(manifest.strays) if manifest else 0)
 
     def pct(n: int) -> float:
         return round(100 * n / total, 2) if total else 0.0
