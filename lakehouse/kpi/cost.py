@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from lakehouse.checks.finops import budget_kind_problem
 from lakehouse.config import project_root
 from lakehouse.kpi.apprunner_capacity import Capacity, capacities, size_value
 from lakehouse.kpi.datafile import DataFile, DataFileError, load_data_file
@@ -880,6 +881,8 @@ def judge_cost(estimate: CostEstimate, cap_usd: float, budget: dict[str, Any] | 
         problems.append(f"the budget {details['budget']['name']} has no USD limit")
     elif limit > cap_usd:
         problems.append(f"the budget's limit {limit:g} USD is above the {cap_usd:g} USD cap")
+    elif why := budget_kind_problem(str(budget.get("BudgetName")), budget):
+        problems.append(f"{why}: its {limit:g} USD does not bound the monthly cost")
     if unpriced:
         details["unpriced"] = unpriced
     if problems:

@@ -30,7 +30,12 @@ from lakehouse.kpi.datafile import DataFileError
 from lakehouse.outcome import Status
 
 DATA = Path(__file__).parent / "data" / "infracost"
-BUDGET = {"BudgetName": "lakehouse-x-monthly-cost", "BudgetLimit": {"Amount": "20.0", "Unit": "USD"}}
+BUDGET = {
+    "BudgetName": "lakehouse-x-monthly-cost",
+    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
+    "BudgetType": "COST",
+    "TimeUnit": "MONTHLY",
+}
 
 
 def _plan(unpriced: bool = True) -> dict[str, Any]:

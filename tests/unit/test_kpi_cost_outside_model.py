@@ -23,7 +23,12 @@ from lakehouse.kpi.cost import estimate_cost, judge_cost, load_prices, load_usag
 from lakehouse.outcome import Status
 from tests.unit.plan_docs import REGION, pause_values, plan
 
-BUDGET = {"BudgetName": "lakehouse-x-monthly-cost", "BudgetLimit": {"Amount": "20.0", "Unit": "USD"}}
+BUDGET = {
+    "BudgetName": "lakehouse-x-monthly-cost",
+    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
+    "BudgetType": "COST",
+    "TimeUnit": "MONTHLY",
+}
 ROLE = "aws_iam_role.catalog_pause[0]"
 ANALYST = "aws_athena_workgroup.analyst"
 

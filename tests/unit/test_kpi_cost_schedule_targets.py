@@ -18,7 +18,12 @@ from lakehouse.kpi.cost import estimate_cost, judge_cost, load_prices, load_usag
 from lakehouse.outcome import Status
 from tests.unit.plan_docs import PAUSE, REGION, pause_values, plan, resource
 
-BUDGET = {"BudgetName": "lakehouse-x-monthly-cost", "BudgetLimit": {"Amount": "20.0", "Unit": "USD"}}
+BUDGET = {
+    "BudgetName": "lakehouse-x-monthly-cost",
+    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
+    "BudgetType": "COST",
+    "TimeUnit": "MONTHLY",
+}
 RESUME = "aws_scheduler_schedule.catalog_resume[0]"
 
 
