@@ -45,6 +45,7 @@ PRICE_KEYS = (
     "s3_standard_usd_per_gb_month",
     "s3_put_usd_per_1k",
     "s3_get_usd_per_1k",
+    "data_transfer_out_usd_per_gb",
     "glue_usd_per_100k_objects_month",
     "glue_usd_per_1m_requests",
     "cloudwatch_usd_per_dashboard_month",
@@ -425,6 +426,13 @@ def _components(
             comp("standard storage", s["gb_stored"] * share, "GB-month", p["s3_standard_usd_per_gb_month"]),
             comp("PUT/LIST requests", s["put_requests"] * share, "requests", p["s3_put_usd_per_1k"], 1000),
             comp("GET requests", s["get_requests"] * share, "requests", p["s3_get_usd_per_1k"], 1000),
+            # usage.yml's results downloaded (the CO2 estimate counts their network energy too)
+            comp(
+                "data transfer out to the internet",
+                s["gb_transferred_out"] * share,
+                "GB",
+                p["data_transfer_out_usd_per_gb"],
+            ),
         ]
     if rtype == "aws_glue_catalog_database":
         g = u["glue"]
@@ -657,6 +665,7 @@ def price_the_unpriced(
     does a resource planned outside the table's model that Infracost gave no cost (e.g. called free).
     """
     _unpriced_outside_model(estimate, resources)
+    _add_transfer_out(estimate, resources, prices, usage)
     types = {u["type"] for u in estimate.unpriced}
     if not types:
         return estimate
@@ -679,6 +688,27 @@ def price_the_unpriced(
         {"priced_from_table": sorted({line.type for line in from_table.lines}), "prices": str(prices.path)}
     )
     return estimate
+
+
+def _add_transfer_out(
+    estimate: CostEstimate, resources: list[PlannedResource], prices: PriceTable, usage: Usage
+) -> None:
+    """usage.yml's data transferred out, priced from the table on each bucket's share: Infracost is not given it
+    (``lakehouse.infracost``), so its estimate has no line for it."""
+    buckets = [r for r in resources if r.type == "aws_s3_bucket"]
+    for r in buckets:
+        gb = usage["s3"]["gb_transferred_out"] / len(buckets)
+        if r.region == UNKNOWN_REGION:
+            estimate.unpriced_components.append(
+                {"address": r.address, "component": "data transfer out to the internet", "why": "region unknown"}
+            )
+            continue
+        price = _region_prices(prices, r)["data_transfer_out_usd_per_gb"]
+        name = f"data transfer out to the internet [fixtures prices {prices.as_of}]"
+        comp = CostComponent(name, gb, "GB", price, gb * price)
+        estimate.lines.append(CostLine(f"{r.address} (data transfer out)", r.type, r.region, comp.monthly_usd, [comp]))
+        estimate.total_usd += comp.monthly_usd
+    estimate.lines.sort(key=lambda line: -line.monthly_usd)
 
 
 def _unpriced_outside_model(estimate: CostEstimate, resources: list[PlannedResource]) -> None:
