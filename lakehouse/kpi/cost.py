@@ -394,6 +394,32 @@ class CostEstimate:
         return data
 
 
+#: An alarm's period below a minute makes it high resolution (CloudWatch: 10, 20 or 30 s).
+HIGH_RESOLUTION_S = 60
+
+
+def alarm_metric_units(values: dict[str, Any]) -> tuple[float, str]:
+    """How many standard alarm metrics an alarm bills as, and what it is.
+
+    CloudWatch bills alarms per metric they evaluate: a metric-math alarm each metric in its queries, an
+    anomaly-detection alarm three (the metric and its band's two bounds), a high-resolution one (period under
+    a minute) three times a standard one (aws.amazon.com/cloudwatch/pricing: 0.10, 0.30 anomaly detection,
+    0.30 high resolution, 0.90 both, per alarm metric; infra/variables.tf alarm_period_s says the same).
+    """
+    queries = [q for q in values.get("metric_query") or [] if q]
+    metrics = [m for q in queries for m in q.get("metric") or [] if m]
+    periods = [int(m.get("period") or 0) for m in metrics] or [int(values.get("period") or 0)]
+    high = any(0 < period < HIGH_RESOLUTION_S for period in periods)
+    anomaly = bool(values.get("threshold_metric_id"))
+    units = max(len(metrics), 1) * (3 if high else 1) * (3 if anomaly else 1)
+    kind = (
+        f"{max(len(metrics), 1)} alarm metric(s)"
+        + (", high resolution" if high else ", standard resolution")
+        + (", anomaly detection" if anomaly else "")
+    )
+    return float(units), kind
+
+
 def _components(
     rtype: str,
     share: float,
@@ -402,6 +428,7 @@ def _components(
     sizes: PlanSizes | None = None,
     hours: RunningHours | None = None,
     capacity: Capacity | None = None,
+    values: dict[str, Any] | None = None,
 ) -> list[CostComponent] | None:
     """The cost components of one resource of ``rtype`` carrying ``share`` of its type's usage.
 
@@ -443,7 +470,8 @@ def _components(
     if rtype == "aws_cloudwatch_dashboard":
         return [comp("dashboard", 1, "dashboard-month", p["cloudwatch_usd_per_dashboard_month"])]
     if rtype == "aws_cloudwatch_metric_alarm":
-        return [comp("standard alarm metric", 1, "alarm-month", p["cloudwatch_usd_per_alarm_month"])]
+        units, kind = alarm_metric_units(values or {})
+        return [comp(kind, units, "standard alarm metric-months", p["cloudwatch_usd_per_alarm_month"])]
     if rtype == "aws_sns_topic":
         n = u["sns"]["publishes"] * share
         return [comp("publishes", n, "requests", p["sns_usd_per_1m_publishes"], 1_000_000)]
@@ -518,7 +546,8 @@ def estimate_cost(
             continue
         hours = running.get(r.address)
         capacity = cap if isinstance(cap, Capacity) else None
-        comps = _components(r.type, 1 / per_type[r.type], _region_prices(prices, r), usage, sizes, hours, capacity)
+        share, region_prices = 1 / per_type[r.type], _region_prices(prices, r)
+        comps = _components(r.type, share, region_prices, usage, sizes, hours, capacity, r.values)
         if comps is not None:
             note = hours.why if hours else ""
             lines.append(CostLine(r.address, r.type, r.region, sum(c.monthly_usd for c in comps), comps, note))
