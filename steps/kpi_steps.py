@@ -241,7 +241,13 @@ def estimate_monthly_cost(
     plan, plan_name = stack_plan
     stack = deployment.stack
     estimate = monthly_cost(
-        plan, run_options.reports / plan_name, stack.root, stack.target.region, kpi.prices, kpi.usage
+        plan,
+        run_options.reports / plan_name,
+        stack.root,
+        stack.target.region,
+        kpi.prices,
+        kpi.usage,
+        evidence_dir=run_options.reports / _dir(stack),  # not release/: KPI-sbom holds what is there to its SBOMs
     )
     budget = read_stack_budget(stack.target, deployment.record.outputs)
     result = judge_cost(estimate, run_options.monthly_cost_cap_usd, budget)

@@ -795,6 +795,16 @@ def billing_view_problems(name: str, view: Any, account: str) -> list[str]:
     ]
 
 
+def budget_kind_problem(name: str, budget: Mapping[str, Any]) -> str | None:
+    """Why the budget's limit is not a monthly cost limit (None: a MONTHLY COST budget). A DAILY budget of
+    20 USD allows about 600 USD a month; a USAGE budget's limit is not in money spent."""
+    if budget.get("BudgetType") != "COST" or budget.get("TimeUnit") != "MONTHLY":
+        return (
+            f"budget {name} is a {budget.get('TimeUnit')} {budget.get('BudgetType')} budget, not a MONTHLY COST budget"
+        )
+    return None
+
+
 def _judge_budget(data: FinopsReadback, cap: Decimal, reasons: list[str]) -> tuple[Any, list[dict[str, Any]]]:
     """(limit, notification summaries): the budget covers all cost within the cap and can alert."""
     budget = data.budget
@@ -804,11 +814,8 @@ def _judge_budget(data: FinopsReadback, cap: Decimal, reasons: list[str]) -> tup
     reasons += _not_the_stacks(f"budget {data.budget_name}", data.stack_id, data.budget_tags)
     limit = budget.get("BudgetLimit") or {}
     usd = amount(limit.get("Amount")) if limit.get("Unit") == "USD" else None
-    if budget.get("BudgetType") != "COST" or budget.get("TimeUnit") != "MONTHLY":
-        reasons.append(
-            f"budget {data.budget_name} is a {budget.get('TimeUnit')} {budget.get('BudgetType')} budget, "
-            "not a MONTHLY COST budget"
-        )
+    if kind := budget_kind_problem(data.budget_name, budget):
+        reasons.append(kind)
     if usd is None:
         reasons.append(f"budget {data.budget_name} has no USD limit (BudgetLimit {limit})")
     elif usd > cap:

@@ -25,10 +25,11 @@ from typing import Any
 
 import yaml
 
+from lakehouse.checks.finops import budget_kind_problem
 from lakehouse.config import project_root
 from lakehouse.kpi.apprunner_capacity import Capacity, capacities, size_value
 from lakehouse.kpi.datafile import DataFile, DataFileError, load_data_file
-from lakehouse.kpi.pause import HOURS_PER_MONTH, RunningHours, running_hours
+from lakehouse.kpi.pause import HOURS_PER_MONTH, PAUSE_TARGET, RunningHours, running_hours
 from lakehouse.outcome import Outcome
 from lakehouse.terraform import config_resources, without_instance_keys
 
@@ -44,6 +45,7 @@ PRICE_KEYS = (
     "s3_standard_usd_per_gb_month",
     "s3_put_usd_per_1k",
     "s3_get_usd_per_1k",
+    "data_transfer_out_usd_per_gb",
     "glue_usd_per_100k_objects_month",
     "glue_usd_per_1m_requests",
     "cloudwatch_usd_per_dashboard_month",
@@ -150,6 +152,8 @@ class PlannedResource:
     references: frozenset[str] = field(default_factory=frozenset, compare=False, hash=False)
     #: The same per argument its configuration sets (an argument set to a constant has no references).
     attribute_references: dict[str, frozenset[str]] = field(default_factory=dict, compare=False, hash=False)
+    #: Its configuration's provisioners (``local-exec``...): commands run at apply, beside what the plan shows.
+    provisioners: tuple[str, ...] = field(default=(), compare=False, hash=False)
 
 
 def _references(expressions: Any, prefix: str) -> set[str]:
@@ -202,6 +206,7 @@ def planned_resources(plan: dict[str, Any], default_region: str) -> list[Planned
     config_provider: dict[str, str] = {}
     config_refs: dict[str, frozenset[str]] = {}
     config_attribute_refs: dict[str, dict[str, frozenset[str]]] = {}
+    config_provisioners: dict[str, tuple[str, ...]] = {}
 
     for config_address, res in config_resources(plan):
         prefix = config_address.removesuffix(str(res["address"]))  # the module's, for its references
@@ -210,6 +215,7 @@ def planned_resources(plan: dict[str, Any], default_region: str) -> list[Planned
         config_attribute_refs[config_address] = {
             str(k): frozenset(_references(v, prefix)) for k, v in (res.get("expressions") or {}).items()
         }
+        config_provisioners[config_address] = tuple(str(p.get("type", "?")) for p in res.get("provisioners") or [])
     found: list[PlannedResource] = []
 
     def walk(module: dict[str, Any]) -> None:
@@ -222,7 +228,8 @@ def planned_resources(plan: dict[str, Any], default_region: str) -> list[Planned
             region = regions.get(provider, default_region)
             values = dict(res.get("values") or {})
             refs, by_attribute = config_refs.get(base, frozenset()), config_attribute_refs.get(base, {})
-            found.append(PlannedResource(address, str(res["type"]), region, values, refs, by_attribute))
+            provisioners = config_provisioners.get(base, ())
+            found.append(PlannedResource(address, str(res["type"]), region, values, refs, by_attribute, provisioners))
         for child in module.get("child_modules") or []:
             walk(child)
 
@@ -273,8 +280,19 @@ def outside_price_model(r: PlannedResource) -> str | None:
 
     The table prices SageMaker inference as serverless, 0 when idle: an endpoint configuration with
     a variant on instances, or serverless with provisioned concurrency, bills every hour of the month,
-    and pricing it as serverless (or its configuration as free) would hide that.
+    and pricing it as serverless (or its configuration as free) would hide that. A schedule is free
+    only as the catalog's pause (``_schedule_outside_model``), an Athena workgroup priced only on the
+    SQL engine, and nothing is priced that runs a provisioner (its commands create what no plan shows).
     """
+    if r.provisioners:
+        return (
+            f"its configuration runs {', '.join(r.provisioners)} provisioner(s) at apply: what they create is "
+            "billed outside the plan and priced nowhere"
+        )
+    if r.type == "aws_scheduler_schedule":
+        return _schedule_outside_model(r)
+    if r.type == "aws_athena_workgroup":
+        return _spark_workgroup(r)
     if r.type != "aws_sagemaker_endpoint_configuration":
         return None
     for v in _variants(r.values):
@@ -290,6 +308,39 @@ def outside_price_model(r: PlannedResource) -> str | None:
             return (
                 f"variant {name} keeps {provisioned} provisioned concurrency, billed every hour of the month: "
                 "fixtures/cost/prices.yml prices on-demand serverless inference only (0 when idle)"
+            )
+    return None
+
+
+def _spark_workgroup(r: PlannedResource) -> str | None:
+    """Why an Athena workgroup is not the SQL engine the table prices per TB scanned (None: it is, or AUTO)."""
+    for conf in r.values.get("configuration") or []:
+        for engine in (conf or {}).get("engine_version") or []:
+            selected = str((engine or {}).get("selected_engine_version") or "")
+            if "spark" in selected.lower():
+                return (
+                    f"it runs {selected}: Spark sessions bill per DPU-hour while they run, fixtures/cost/prices.yml "
+                    "prices Athena SQL per TB scanned only"
+                )
+    return None
+
+
+def _schedule_outside_model(r: PlannedResource) -> str | None:
+    """Why a schedule is not the free pause prices.yml lists it as (None: every target pauses App Runner).
+
+    Its invocations are free, but a universal target runs any AWS API on the stack's behalf: ``resumeService``
+    keeps the catalog running however often the pause fires (the idle hours the estimate prices assume the
+    usage file's ``resumes``), ``sagemaker:createEndpoint`` or ``ec2:runInstances`` bill resources no plan
+    shows. What it starts is not priced anywhere, so calling the schedule free would price it at 0.
+    """
+    for target in r.values.get("target") or [{}]:
+        arn = str((target or {}).get("arn") or "")
+        if not arn:
+            return "its target is not known at plan time: what it calls, and what that costs, cannot be told"
+        if not arn.endswith(PAUSE_TARGET):
+            return (
+                f"its target {arn} is not the App Runner pause fixtures/cost/prices.yml lists schedules free as "
+                f"(…{PAUSE_TARGET}): what it runs or creates is billed outside the plan and priced nowhere"
             )
     return None
 
@@ -343,6 +394,32 @@ class CostEstimate:
         return data
 
 
+#: An alarm's period below a minute makes it high resolution (CloudWatch: 10, 20 or 30 s).
+HIGH_RESOLUTION_S = 60
+
+
+def alarm_metric_units(values: dict[str, Any]) -> tuple[float, str]:
+    """How many standard alarm metrics an alarm bills as, and what it is.
+
+    CloudWatch bills alarms per metric they evaluate: a metric-math alarm each metric in its queries, an
+    anomaly-detection alarm three (the metric and its band's two bounds), a high-resolution one (period under
+    a minute) three times a standard one (aws.amazon.com/cloudwatch/pricing: 0.10, 0.30 anomaly detection,
+    0.30 high resolution, 0.90 both, per alarm metric; infra/variables.tf alarm_period_s says the same).
+    """
+    queries = [q for q in values.get("metric_query") or [] if q]
+    metrics = [m for q in queries for m in q.get("metric") or [] if m]
+    periods = [int(m.get("period") or 0) for m in metrics] or [int(values.get("period") or 0)]
+    high = any(0 < period < HIGH_RESOLUTION_S for period in periods)
+    anomaly = bool(values.get("threshold_metric_id"))
+    units = max(len(metrics), 1) * (3 if high else 1) * (3 if anomaly else 1)
+    kind = (
+        f"{max(len(metrics), 1)} alarm metric(s)"
+        + (", high resolution" if high else ", standard resolution")
+        + (", anomaly detection" if anomaly else "")
+    )
+    return float(units), kind
+
+
 def _components(
     rtype: str,
     share: float,
@@ -351,6 +428,7 @@ def _components(
     sizes: PlanSizes | None = None,
     hours: RunningHours | None = None,
     capacity: Capacity | None = None,
+    values: dict[str, Any] | None = None,
 ) -> list[CostComponent] | None:
     """The cost components of one resource of ``rtype`` carrying ``share`` of its type's usage.
 
@@ -375,6 +453,13 @@ def _components(
             comp("standard storage", s["gb_stored"] * share, "GB-month", p["s3_standard_usd_per_gb_month"]),
             comp("PUT/LIST requests", s["put_requests"] * share, "requests", p["s3_put_usd_per_1k"], 1000),
             comp("GET requests", s["get_requests"] * share, "requests", p["s3_get_usd_per_1k"], 1000),
+            # usage.yml's results downloaded (the CO2 estimate counts their network energy too)
+            comp(
+                "data transfer out to the internet",
+                s["gb_transferred_out"] * share,
+                "GB",
+                p["data_transfer_out_usd_per_gb"],
+            ),
         ]
     if rtype == "aws_glue_catalog_database":
         g = u["glue"]
@@ -385,7 +470,8 @@ def _components(
     if rtype == "aws_cloudwatch_dashboard":
         return [comp("dashboard", 1, "dashboard-month", p["cloudwatch_usd_per_dashboard_month"])]
     if rtype == "aws_cloudwatch_metric_alarm":
-        return [comp("standard alarm metric", 1, "alarm-month", p["cloudwatch_usd_per_alarm_month"])]
+        units, kind = alarm_metric_units(values or {})
+        return [comp(kind, units, "standard alarm metric-months", p["cloudwatch_usd_per_alarm_month"])]
     if rtype == "aws_sns_topic":
         n = u["sns"]["publishes"] * share
         return [comp("publishes", n, "requests", p["sns_usd_per_1m_publishes"], 1_000_000)]
@@ -460,7 +546,8 @@ def estimate_cost(
             continue
         hours = running.get(r.address)
         capacity = cap if isinstance(cap, Capacity) else None
-        comps = _components(r.type, 1 / per_type[r.type], _region_prices(prices, r), usage, sizes, hours, capacity)
+        share, region_prices = 1 / per_type[r.type], _region_prices(prices, r)
+        comps = _components(r.type, share, region_prices, usage, sizes, hours, capacity, r.values)
         if comps is not None:
             note = hours.why if hours else ""
             lines.append(CostLine(r.address, r.type, r.region, sum(c.monthly_usd for c in comps), comps, note))
@@ -607,6 +694,7 @@ def price_the_unpriced(
     does a resource planned outside the table's model that Infracost gave no cost (e.g. called free).
     """
     _unpriced_outside_model(estimate, resources)
+    _add_transfer_out(estimate, resources, prices, usage)
     types = {u["type"] for u in estimate.unpriced}
     if not types:
         return estimate
@@ -629,6 +717,27 @@ def price_the_unpriced(
         {"priced_from_table": sorted({line.type for line in from_table.lines}), "prices": str(prices.path)}
     )
     return estimate
+
+
+def _add_transfer_out(
+    estimate: CostEstimate, resources: list[PlannedResource], prices: PriceTable, usage: Usage
+) -> None:
+    """usage.yml's data transferred out, priced from the table on each bucket's share: Infracost is not given it
+    (``lakehouse.infracost``), so its estimate has no line for it."""
+    buckets = [r for r in resources if r.type == "aws_s3_bucket"]
+    for r in buckets:
+        gb = usage["s3"]["gb_transferred_out"] / len(buckets)
+        if r.region == UNKNOWN_REGION:
+            estimate.unpriced_components.append(
+                {"address": r.address, "component": "data transfer out to the internet", "why": "region unknown"}
+            )
+            continue
+        price = _region_prices(prices, r)["data_transfer_out_usd_per_gb"]
+        name = f"data transfer out to the internet [fixtures prices {prices.as_of}]"
+        comp = CostComponent(name, gb, "GB", price, gb * price)
+        estimate.lines.append(CostLine(f"{r.address} (data transfer out)", r.type, r.region, comp.monthly_usd, [comp]))
+        estimate.total_usd += comp.monthly_usd
+    estimate.lines.sort(key=lambda line: -line.monthly_usd)
 
 
 def _unpriced_outside_model(estimate: CostEstimate, resources: list[PlannedResource]) -> None:
@@ -739,14 +848,26 @@ def run_infracost(plan_json: Path, root: Path, usage_file: Path, timeout_s: floa
 
 
 def monthly_cost(
-    plan: dict[str, Any], plan_json: Path, root: Path, region: str, prices: Path, usage: Path
+    plan: dict[str, Any],
+    plan_json: Path,
+    root: Path,
+    region: str,
+    prices: Path,
+    usage: Path,
+    evidence_dir: Path | None = None,
 ) -> CostEstimate:
-    """Infracost (with the usage file) when installed and configured, else the plan priced with the table."""
+    """Infracost (with the usage file) when installed and configured, else the plan priced with the table.
+
+    ``evidence_dir``: where Infracost's usage file is kept (default: beside the plan). Not the release
+    directory the plan is signed in: what is there ships with the release, and KPI-sbom counts it.
+    """
     resources = planned_resources(plan, region)
     price_table, usage_values = load_prices(prices), load_usage(usage)
     why_not = infracost_unavailable()
     if why_not is None:
-        usage_file = write_infracost_usage(resources, usage_values, plan_json.parent / "infracost-usage.yml")
+        usage_file = write_infracost_usage(
+            resources, usage_values, (evidence_dir or plan_json.parent) / "infracost-usage.yml"
+        )
         doc = run_infracost(plan_json, root, usage_file)
         estimate = price_the_unpriced(parse_infracost(doc), resources, price_table, usage_values)
         estimate.inputs.update({"usage_file": str(usage_file), "argv": doc.get("lakehouse_argv")})
@@ -819,6 +940,8 @@ def judge_cost(estimate: CostEstimate, cap_usd: float, budget: dict[str, Any] | 
         problems.append(f"the budget {details['budget']['name']} has no USD limit")
     elif limit > cap_usd:
         problems.append(f"the budget's limit {limit:g} USD is above the {cap_usd:g} USD cap")
+    elif why := budget_kind_problem(str(budget.get("BudgetName")), budget):
+        problems.append(f"{why}: its {limit:g} USD does not bound the monthly cost")
     if unpriced:
         details["unpriced"] = unpriced
     if problems:

@@ -39,12 +39,15 @@ class ReleaseManifest:
     artifacts: tuple[str, ...]
     sboms: dict[str, tuple[str, str]]
     wheel: BuiltWheel
+    #: Files written into the release directory during the run that it did not build (nor sign): they ship
+    #: with it (sbom.yml uploads the whole directory), so each counts as an artifact no signature covers.
+    strays: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
         wheel = {"artifact": self.wheel.artifact, "file": self.wheel.file_name, "sha256": self.wheel.sha256}
         if self.wheel.package:
             wheel |= {"package": self.wheel.package, "version": self.wheel.version}
-        return {"artifacts": list(self.artifacts), "wheel": wheel}
+        return {"artifacts": list(self.artifacts), "wheel": wheel, "strays": list(self.strays)}
 
 
 def _same_version(a: str, b: str) -> bool:
@@ -91,6 +94,11 @@ def manifest_problems(
     """Why the signed and read-back release is not the whole release this run built, each naming the artifact."""
     problems = [
         f"{name}: built by this run but not among the signed artifacts" for name in unsigned(manifest, signatures)
+    ]
+    problems += [
+        f"{name}: written into the release directory during this run but not built by it: it ships with the "
+        "release, yet no SBOM describes it and no signature check covers it"
+        for name in manifest.strays
     ]
     roles = set(manifest.sboms.values())
     problems += [

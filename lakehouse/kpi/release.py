@@ -135,6 +135,30 @@ def _run_key(signer: Signer) -> ec.EllipticCurvePublicKey | None:
     return key if isinstance(key, ec.EllipticCurvePublicKey) else None
 
 
+#: What ``main`` writes into the release directory beside the artifacts: the verdict, not a release artifact.
+VERDICT_FILE = "kpi-sbom.json"
+
+
+def _not_built(prepared: PreparedRelease, artifacts: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Files in the release directory that are neither this run's artifacts, their signatures, its public key
+    nor its verdict: (written since the run started, older). The first ship with this release unsigned; the
+    older are a previous run's left behind under a reused directory (listed in the evidence, not judged)."""
+    store = prepared.store
+    ours = {*artifacts, *(f"{a}{suffix}" for a in artifacts for suffix in (".sig", ".sigstore.json"))}
+    ours |= {
+        f"{prepared.release_dir}/{VERDICT_FILE}",
+        *([prepared.public_key_name] if prepared.public_key_name else []),
+    }
+    since = prepared.trust.run_started.timestamp()
+    strays: list[str] = []
+    stale: list[str] = []
+    for path in sorted((store.root / prepared.release_dir).rglob("*")):
+        name = str(path.relative_to(store.root))
+        if path.is_file() and name not in ours:
+            (strays if path.stat().st_mtime >= since else stale).append(name)
+    return tuple(strays), tuple(stale)
+
+
 def finish_release(prepared: PreparedRelease, plan_name: str | None, waited_s: float = 0.0) -> Release:
     """Sign the plan JSON already in reports/ (if any), read back every SBOM, classify every signature, judge."""
     started = time.monotonic()
@@ -159,15 +183,20 @@ def finish_release(prepared: PreparedRelease, plan_name: str | None, waited_s: f
     for name, (fmt, describes, expected) in prepared.sboms.items():
         check = check_cyclonedx if fmt == "CycloneDX" else check_spdx
         sboms.append(check(store.root / name, name, describes, expected))
+    artifacts = tuple(str(p.relative_to(store.root)) for p in paths)
+    strays, stale = _not_built(prepared, artifacts)
     manifest = ReleaseManifest(
-        tuple(str(p.relative_to(store.root)) for p in paths),
+        artifacts,
         {
             n: (CYCLONEDX if fmt == "CycloneDX" else SPDX, describes)
             for n, (fmt, describes, _) in prepared.sboms.items()
         },
         prepared.wheel,
+        strays,
     )
     result = judge_release(checks, sboms, prepared.signer.name, trust.required, manifest)
+    if stale:
+        result.details["older_files_in_release_dir"] = list(stale)
     result.details["stopwatch_s"] = {
         "sboms_wheel_and_signing": round(prepared.seconds, 3),
         "overlapped_the_deploy": prepared.in_background,
@@ -250,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     release = finish_release(prepare_release(project_root(), store, "release", trust=trust), None)
     result = release.result
     store.write_json(
-        "release/kpi-sbom.json",
+        f"release/{VERDICT_FILE}",
         {"status": result.status.value, "measured": result.measured, "reason": result.reason, **result.details},
     )
     for check in release.result.details["signatures"]:

@@ -33,6 +33,7 @@ from cyclonedx.output.json import JsonV1Dot6
 from packageurl import PackageURL
 from packaging.markers import default_environment
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from lakehouse.kpi.manifest import ReleaseManifest, manifest_problems, unsigned
@@ -137,6 +138,8 @@ class WheelContents:
     dependencies: list[Distribution] = field(default_factory=list)
     unresolved: list[str] = field(default_factory=list)  # a declared requirement with no installed match, why
     unresolved_names: list[str] = field(default_factory=list)
+    #: Distributions the wheel carries inside it (another ``.dist-info/METADATA`` in its files) -> where.
+    vendored: dict[str, Distribution] = field(default_factory=dict)
 
 
 def read_distributions(python: Path, nice: int = 0) -> list[Distribution]:
@@ -154,16 +157,53 @@ def read_distributions(python: Path, nice: int = 0) -> list[Distribution]:
     return sorted(found.values(), key=lambda d: d.key)
 
 
+def _own_metadata(wheel: Path, metadata: list[str]) -> str:
+    """The wheel's own METADATA: in the top-level ``{name}-{version}.dist-info`` its file name names (PEP 427).
+
+    Not merely the first ``.dist-info/METADATA`` in the archive: a distribution vendored inside the package
+    (``lakehouse/_vendor/six-1.16.0.dist-info``) is written before the wheel's own, and the wheel was then
+    described as that distribution, with its closure instead of the wheel's.
+    """
+    top = [n for n in metadata if n.count("/") == 1]
+    try:
+        name, version, _, _ = parse_wheel_filename(wheel.name)
+    except InvalidWheelFilename:
+        if len(top) == 1:
+            return top[0]
+        raise ReleaseBuildError(
+            f"{wheel.name}: not a wheel file name (PEP 427), so its .dist-info is not known"
+        ) from None
+
+    def names_it(path: str) -> bool:
+        dist, _, ver = path.split("/")[0].removesuffix(".dist-info").rpartition("-")
+        return normalise(dist) == name and _same_version(ver, str(version))
+
+    own = [n for n in top if names_it(n)]
+    if len(own) != 1:
+        raise ReleaseBuildError(
+            f"{wheel.name} has {len(own)} {name}-{version}.dist-info/METADATA (PEP 427: exactly one), "
+            f"among {', '.join(metadata)}"
+        )
+    return own[0]
+
+
+def _read_metadata(zf: zipfile.ZipFile, member: str) -> Distribution:
+    meta = Parser().parsestr(zf.read(member).decode("utf-8"))
+    return Distribution(str(meta["Name"]), str(meta["Version"]), tuple(meta.get_all("Requires-Dist") or ()))
+
+
 def wheel_contents(wheel: Path, installed: list[Distribution]) -> WheelContents:
-    """The wheel's METADATA and its runtime requirement closure resolved against ``installed``."""
+    """The wheel's METADATA, its runtime requirement closure resolved against ``installed``, and every
+    distribution it vendors (ships inside itself, so its SBOMs must list it too, at the version shipped)."""
     with zipfile.ZipFile(wheel) as zf:
-        meta_name = next((n for n in zf.namelist() if n.endswith(".dist-info/METADATA")), None)
-        if meta_name is None:
+        metadata = [n for n in zf.namelist() if n.endswith(".dist-info/METADATA")]
+        if not metadata:
             raise ReleaseBuildError(f"{wheel.name} has no .dist-info/METADATA")
-        meta = Parser().parsestr(zf.read(meta_name).decode("utf-8"))
-    root = Distribution(str(meta["Name"]), str(meta["Version"]), tuple(meta.get_all("Requires-Dist") or ()))
+        own = _own_metadata(wheel, metadata)
+        root = _read_metadata(zf, own)
+        vendored = {n: _read_metadata(zf, n) for n in metadata if n != own}
     by_key = {d.key: d for d in installed}
-    contents = WheelContents(root, hashlib.sha256(wheel.read_bytes()).hexdigest(), wheel.name)
+    contents = WheelContents(root, hashlib.sha256(wheel.read_bytes()).hexdigest(), wheel.name, vendored=vendored)
     seen: dict[str, Distribution] = {}
     seen_extras: dict[str, frozenset[str]] = {}
     env = default_environment()
@@ -190,6 +230,8 @@ def wheel_contents(wheel: Path, installed: list[Distribution]) -> WheelContents:
         seen[dist.key] = dist
         seen_extras[dist.key] = seen_extras.get(dist.key, frozenset()) | wanted
         todo += [(r, wanted) for r in dist.requires]
+    for dist in vendored.values():  # shipped in the wheel's bytes: listed whether or not pip installs it too
+        seen.setdefault(dist.key, dist)
     contents.dependencies = sorted(seen.values(), key=lambda d: d.key)
     return contents
 
@@ -218,23 +260,57 @@ def wrong_versions(listed: dict[str, set[str]], expected: Expected) -> list[str]
 
     A name alone is not coverage: an SBOM of another environment, or made before an upgrade, names
     every package at versions that are not the ones shipped, and a scanner reading it checks the wrong ones.
+    ``listed`` has every name the SBOM lists, with an empty set where it gives no version: a package
+    named without a version is not listed at the one installed either (a scanner matches nothing to it).
     """
     out = []
     for name, version in sorted(expected_versions(expected).items()):
         found = listed.get(name)
-        if version is None or not found or any(_same_version(v, version) for v in found):
+        if version is None or found is None or any(_same_version(v, version) for v in found):
             continue
-        out.append(f"{name} (lists {', '.join(sorted(found))}, installed {version})")
+        out.append(f"{name} (lists {', '.join(sorted(found)) or 'no version'}, installed {version})")
     return out
 
 
+def purl_problem(name: str, version: str | None, purl: str) -> str | None:
+    """Why a package's purl is not ``pkg:pypi/<name>@<version>`` of the package it is given to (None: it is).
+
+    Scanners (Grype, osv-scanner, Dependency-Track) match vulnerabilities on the purl, not on the name and
+    version fields: a package listed at its installed version with a purl of another version, or another
+    package, is scanned as that other one.
+    """
+    try:
+        url = PackageURL.from_string(purl)
+    except ValueError:
+        return f"{name} (its purl {purl!r} is not a package URL)"
+    same_package = url.type == "pypi" and normalise(url.name) == normalise(name)
+    if same_package and url.version and version and _same_version(url.version, version):
+        return None
+    return f"{name} {version or '(no version)'} (its purl {purl} is another package or version)"
+
+
+def cyclonedx_purl_problems(sbom: dict[str, Any]) -> list[str]:
+    """``purl_problem`` of each component (and the described one) that has a purl."""
+    root = (sbom.get("metadata") or {}).get("component") or {}
+    found = []
+    for c in [*(sbom.get("components") or []), root]:
+        if isinstance(c, dict) and c.get("name") and c.get("purl"):
+            version = None if c.get("version") is None else str(c["version"])
+            if why := purl_problem(str(c["name"]), version, str(c["purl"])):
+                found.append(why)
+    return sorted(found)
+
+
 def cyclonedx_versions(sbom: dict[str, Any]) -> dict[str, set[str]]:
-    """Normalised name -> the versions a CycloneDX document lists it at (components and the described one)."""
+    """Normalised name -> the versions a CycloneDX document lists it at (components and the described one);
+    an empty set for a name listed with no version."""
     root = (sbom.get("metadata") or {}).get("component") or {}
     found: dict[str, set[str]] = {}
     for c in [*(sbom.get("components") or []), root]:
-        if isinstance(c, dict) and c.get("name") and c.get("version") is not None:
-            found.setdefault(normalise(str(c["name"])), set()).add(str(c["version"]))
+        if isinstance(c, dict) and c.get("name"):
+            versions = found.setdefault(normalise(str(c["name"])), set())
+            if c.get("version") is not None and str(c["version"]).strip():
+                versions.add(str(c["version"]))
     return found
 
 
@@ -302,6 +378,8 @@ class SbomCheck:
     invalid: list[str] = field(default_factory=list)
     #: Packages listed, but never at the version installed (``name (lists X, installed Y)``).
     wrong_version: list[str] = field(default_factory=list)
+    #: Packages whose purl (what scanners match on) is another package or version than the one listed.
+    wrong_purl: list[str] = field(default_factory=list)
     #: Packages listed that the release does not have (not installed; not in the wheel's closure).
     unexpected: list[str] = field(default_factory=list)
     #: The SHA-256 digests the SBOM records for what it describes (the wheel's file), lower-case hex.
@@ -359,6 +437,7 @@ def check_cyclonedx(path: Path, name: str, describes: str, expected: Expected) -
     check.packages = len(sbom.get("components") or [])
     check.missing = sbom_coverage(sbom, list(expected_versions(expected)))[1]
     check.wrong_version = wrong_versions(cyclonedx_versions(sbom), expected)
+    check.wrong_purl = cyclonedx_purl_problems(sbom)
     root, check.subject_sha256 = cyclonedx_subject(sbom)
     described = (sbom.get("metadata") or {}).get("component")
     check.subject = root
@@ -386,7 +465,7 @@ def judge_release(
     meeting = sum(meets(c, level) for c in signatures)
     valid = sum(c.valid for c in signatures)
     trusted = sum(c.trusted for c in signatures)
-    total = len(signatures) + (len(unsigned(manifest, signatures)) if manifest else 0)
+    total = len(signatures) + (len(unsigned(manifest, signatures)) + len(manifest.strays) if manifest else 0)
 
     def pct(n: int) -> float:
         return round(100 * n / total, 2) if total else 0.0
@@ -430,6 +509,11 @@ def judge_release(
             problems.append(
                 f"{s.sbom} ({s.format} of the {s.describes}) lists {len(s.wrong_version)} package(s) at a version "
                 "that is not the one installed: " + ", ".join(s.wrong_version[:8])
+            )
+        if s.wrong_purl:
+            problems.append(
+                f"{s.sbom} ({s.format} of the {s.describes}) gives {len(s.wrong_purl)} package(s) a purl, what "
+                "scanners match on, of another package or version: " + ", ".join(s.wrong_purl[:8])
             )
         if s.unexpected:
             absent = "not in its requirement closure" if s.describes == "wheel" else "not installed"

@@ -42,6 +42,7 @@ from lakehouse.kpi.sbom import (
     WheelContents,
     expected_versions,
     normalise,
+    purl_problem,
     unexpected_packages,
     wrong_versions,
 )
@@ -120,12 +121,14 @@ class SpdxReadBack:
 
     packages: list[str]
     problems: list[str]
-    #: Normalised name -> the versions the file lists it at.
+    #: Normalised name -> the versions the file lists it at (empty: listed without a version).
     versions: dict[str, set[str]] = field(default_factory=dict)
     #: The normalised name of the package the document DESCRIBES, and that package's SHA-256 checksums.
     described: str | None = None
     subject_sha256: list[str] = field(default_factory=list)
     described_version: str | None = None
+    #: ``purl_problem`` of each package's purl external reference.
+    wrong_purl: list[str] = field(default_factory=list)
 
 
 def read_spdx(path: Path) -> SpdxReadBack:
@@ -140,9 +143,10 @@ def read_spdx(path: Path) -> SpdxReadBack:
     if document.creation_info.spdx_version != SPDX_VERSION:
         messages.insert(0, f"spdxVersion is {document.creation_info.spdx_version}, not {SPDX_VERSION}")
     versions: dict[str, set[str]] = {}
-    for p in document.packages:
-        if p.version is not None:
-            versions.setdefault(normalise(p.name), set()).add(str(p.version))
+    for p in document.packages:  # a package with no versionInfo: an empty set (listed, at no version)
+        listed_at = versions.setdefault(normalise(p.name), set())
+        if p.version is not None and str(p.version).strip():
+            listed_at.add(str(p.version))
     ids = {
         r.related_spdx_element_id
         for r in document.relationships
@@ -152,7 +156,14 @@ def read_spdx(path: Path) -> SpdxReadBack:
     sha = [c.value.lower() for p in described for c in p.checksums if c.algorithm == ChecksumAlgorithm.SHA256]
     root = normalise(described[0].name) if len(described) == 1 else None
     version = str(described[0].version) if len(described) == 1 and described[0].version is not None else None
-    return SpdxReadBack([p.name for p in document.packages], messages, versions, root, sha, version)
+    purls = sorted(
+        why
+        for p in document.packages
+        for ref in p.external_references
+        if ref.reference_type == "purl"
+        and (why := purl_problem(p.name, None if p.version is None else str(p.version), ref.locator))
+    )
+    return SpdxReadBack([p.name for p in document.packages], messages, versions, root, sha, version, purls)
 
 
 def check_spdx(path: Path, name: str, describes: str, expected: Expected) -> SbomCheck:
@@ -164,6 +175,7 @@ def check_spdx(path: Path, name: str, describes: str, expected: Expected) -> Sbo
     wrong = wrong_versions(back.versions, expected)
     check = SbomCheck(name, SPDX, describes, len(back.packages), len(wanted), missing, back.problems, wrong)
     check.unexpected = unexpected_packages(listed, back.described, expected)
+    check.wrong_purl = back.wrong_purl
     check.subject_sha256 = back.subject_sha256
     check.subject, check.subject_version = back.described, back.described_version
     return check

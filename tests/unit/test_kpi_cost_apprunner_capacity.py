@@ -22,7 +22,12 @@ from lakehouse.outcome import Outcome, Status
 
 PLAN = Path(__file__).parent / "data" / "plans" / "apprunner" / "plan.json"
 REGION = "ap-northeast-1"
-BUDGET = {"BudgetName": "lakehouse-x-monthly-cost", "BudgetLimit": {"Amount": "20.0", "Unit": "USD"}}
+BUDGET = {
+    "BudgetName": "lakehouse-x-monthly-cost",
+    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
+    "BudgetType": "COST",
+    "TimeUnit": "MONTHLY",
+}
 HOURS = 730  # nothing in this plan pauses a service: each runs all month
 
 

@@ -30,7 +30,12 @@ from lakehouse.kpi.datafile import DataFileError
 from lakehouse.outcome import Status
 
 DATA = Path(__file__).parent / "data" / "infracost"
-BUDGET = {"BudgetName": "lakehouse-x-monthly-cost", "BudgetLimit": {"Amount": "20.0", "Unit": "USD"}}
+BUDGET = {
+    "BudgetName": "lakehouse-x-monthly-cost",
+    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
+    "BudgetType": "COST",
+    "TimeUnit": "MONTHLY",
+}
 
 
 def _plan(unpriced: bool = True) -> dict[str, Any]:
@@ -212,7 +217,10 @@ def test_infracost_classic_breakdown_json_with_a_null_usage_cost_is_an_error_nam
     lines = {line.address: line for line in est.lines}
     assert lines["aws_athena_workgroup.this"].monthly_usd == pytest.approx(0.3)
     assert "fixtures prices 2026-11-22" in lines["aws_athena_workgroup.this"].components[0].name
-    assert est.total_usd == pytest.approx(3.4)
+    # + usage.yml's 1 GB transferred out (Tokyo, 0.114 USD/GB), which Infracost is not given, from the table
+    out = [line.monthly_usd for address, line in lines.items() if address.endswith("(data transfer out)")]
+    assert sum(out) == pytest.approx(0.114)
+    assert est.total_usd == pytest.approx(3.4 + 0.114)
     result = judge_cost(est, 20.0, BUDGET)
     assert result.status is Status.ERROR
     assert """aws_s3_bucket.this["bronze"] 'Storage' has no cost""" in str(result.reason)

@@ -23,7 +23,12 @@ from lakehouse.outcome import Status
 
 PLAN = Path(__file__).parent / "data" / "plans" / "regions" / "plan.json"
 REGION = "ap-northeast-1"
-BUDGET = {"BudgetName": "lakehouse-x-monthly-cost", "BudgetLimit": {"Amount": "20.0", "Unit": "USD"}}
+BUDGET = {
+    "BudgetName": "lakehouse-x-monthly-cost",
+    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
+    "BudgetType": "COST",
+    "TimeUnit": "MONTHLY",
+}
 
 
 def _plan() -> dict[str, Any]:

@@ -23,7 +23,12 @@ from lakehouse.kpi.cost import (
 from lakehouse.outcome import Status
 
 REGION = "ap-northeast-1"
-BUDGET = {"BudgetName": "lakehouse-x-monthly-cost", "BudgetLimit": {"Amount": "20.0", "Unit": "USD"}}
+BUDGET = {
+    "BudgetName": "lakehouse-x-monthly-cost",
+    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
+    "BudgetType": "COST",
+    "TimeUnit": "MONTHLY",
+}
 CONFIG = 'aws_sagemaker_endpoint_configuration.this["daily-revenue"]'
 
 
