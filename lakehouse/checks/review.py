@@ -569,6 +569,26 @@ def odd_separators(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
+def readable_rules(rules: Sequence[OwnerRule]) -> tuple[list[OwnerRule], list[str]]:
+    """The rules whose pattern the matcher compiles, and why each other one fails (it named no path it owns).
+
+    A pattern gitignore's syntax has no meaning for (``infra\\`` with nothing to escape) would end the check
+    in an exception; whose approval GitHub asks for it is unknown, so it fails, naming the line.
+    """
+    kept, problems = [], []
+    for rule in rules:
+        try:
+            _compiled(rule.pattern)
+        except ValueError as err:  # pathspec's GitIgnorePatternError
+            problems.append(
+                f"line {rule.line}: `{rule.pattern}` is no gitignore pattern ({err}): which files GitHub gives "
+                f"{' '.join(rule.owners) or 'no owner'} by it is unknown; fix the pattern"
+            )
+            continue
+        kept.append(rule)
+    return kept, problems
+
+
 @lru_cache(maxsize=4096)
 def _compiled(pattern: str) -> Any:
     """A CODEOWNERS pattern compiled once: every file and probe of main is matched against every rule."""
@@ -651,7 +671,8 @@ def judge_codeowners(reading: ReviewReading) -> tuple[dict[str, Any], list[str],
             "so GitHub may read the line as a pattern without owners or as part of a comment, and ask nobody for "
             "what it seems to own; write the rule with ASCII spaces or tabs and one rule per newline"
         )
-    rules = parse_codeowners(reading.codeowners_text)
+    rules, unreadable_rules = readable_rules(parse_codeowners(reading.codeowners_text))
+    problems += [f"{where} {p}" for p in unreadable_rules]
     unowned: dict[str, list[str]] = {}
     owned_by: dict[str, list[str]] = {}
     reviewers: set[str] = set()  # everyone who owns a path under a reviewed directory, case-blind

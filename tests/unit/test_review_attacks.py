@@ -19,6 +19,8 @@ Each attack is grounded in GitHub's documented behaviour, cited at its test; eac
 - A CODEOWNERS blank or line break that Python's ``split``/``splitlines`` separate at and GitHub's syntax
   ("Each line is a file pattern followed by one or more owners") need not: ``/infra/<U+00A0>@team`` owned
   /infra/ for the check, is a pattern naming no owner for an ASCII parser.
+- A CODEOWNERS pattern the check's matcher cannot compile (``/infra/legacy\\``) ended the check in an
+  exception instead of a verdict naming the line.
 
 Attacks that hold, pinned: rules that block force pushes and deletion but require no pull request (GitHub's
 ``pull_request`` rule, "Require all commits be made to a non-target branch and submitted via a pull request",
@@ -242,5 +244,27 @@ def test_codeowners_with_crlf_tabs_and_non_ascii_text_passes(github: FakeGitHub,
     """Healthy twins: Windows line ends, a tab between pattern and owner, and non-ASCII letters in a comment."""
     reviewed_repository(github)
     github.files[".github/CODEOWNERS"] = text
+    outcome = ask(github)
+    assert outcome.status is Status.PASSED, outcome.reason
+
+
+# -- a CODEOWNERS pattern this check cannot read ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pattern", ["/infra/legacy\\", "\\/pipeline/"], ids=["trailing-backslash", "escaped-slash"])
+def test_codeowners_pattern_the_check_cannot_read_fails_naming_the_line(github: FakeGitHub, pattern: str) -> None:
+    """A pattern gitignore's syntax has no meaning for (the check's matcher rejects it) used to end the check in
+    an exception: whose approval GitHub asks for it is unknown, so it fails naming the line and the pattern."""
+    reviewed_repository(github)
+    github.files[".github/CODEOWNERS"] = CODEOWNERS + f"{pattern} @acme/infra-owners\n"
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert f".github/CODEOWNERS on main line 5: `{pattern}` is no gitignore pattern" in str(outcome.reason)
+
+
+def test_codeowners_with_an_escaped_space_passes(github: FakeGitHub) -> None:
+    """Healthy twin: a backslash the matcher reads (an escaped character) is no error."""
+    reviewed_repository(github)
+    github.files[".github/CODEOWNERS"] = CODEOWNERS + "/docs/\\#notes @acme/infra-owners\n"
     outcome = ask(github)
     assert outcome.status is Status.PASSED, outcome.reason
