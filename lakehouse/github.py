@@ -393,10 +393,11 @@ class GitHubRepo(GitHubActions):
             missing=f"check the repository name, that it has a branch {branch}, and that the token can see it",
         )
         # A renamed branch's old name answers 301 to the new one, which requests follows: the answer is then
-        # another branch's, and so would be every setting read by the old name.
+        # another branch's, and so would be every setting read by the old name. (A renamed repository's 301
+        # leads to the same branch: its name says so.)
         name = answer.data.get("name") if isinstance(answer.data, dict) else None
-        if (isinstance(name, str) and name != branch) or response.history:
-            raise BranchMoved(branch, str(name), answer.url, response.url)
+        if isinstance(name, str) and name != branch:
+            raise BranchMoved(branch, name, answer.url, response.url)
         commit = answer.data.get("commit") if isinstance(answer.data, dict) else None
         sha = commit.get("sha") if isinstance(commit, dict) else None
         if not isinstance(sha, str) or not sha:

@@ -203,6 +203,18 @@ def test_main_not_renamed_passes(github: FakeGitHub) -> None:
     assert outcome.details["bound_to_commit_under_test"]["branch"] == "main"
 
 
+def test_main_of_a_renamed_repository_passes(github: FakeGitHub) -> None:
+    """Healthy twin: a renamed or transferred repository's old name answers 301 too, to the same branch
+    (``/repositories/{id}/branches/main``): that is main, and is judged."""
+    reviewed_repository(github)
+    moved = "/repositories/4242/branches/main"
+    github.overrides[f"/repos/{REPO}/branches/main"] = (301, {"Location": f"{github.url}{moved}"}, "{}")
+    github.overrides[moved] = (200, {}, json.dumps(github.branch()))
+    outcome = ask(github)
+    assert outcome.status is Status.PASSED, outcome.reason
+    assert moved in [r["path"] for r in github.requests]
+
+
 # -- CODEOWNERS separators GitHub need not read as Python does --------------------------------------------------
 
 #: The healthy CODEOWNERS with the line of /infra/ hidden or unowned for a parser that splits owners at ASCII
