@@ -32,7 +32,8 @@ class GitHubApiError(RuntimeError):
 
     Kinds: ``auth`` (401), ``forbidden`` (403 without rate limit), ``rate_limit`` (403/429 with
     the limit used up; ``reset_at`` says when it resets), ``not_found`` (404), ``server`` (5xx),
-    ``network`` (no answer), ``bad_response`` (an answer of the wrong shape).
+    ``network`` (no answer), ``bad_response`` (an answer of the wrong shape), ``moved`` (an answer for
+    another branch: ``BranchMoved``).
     """
 
     def __init__(self, kind: str, message: str, status: int | None = None, reset_at: str | None = None):
@@ -40,6 +41,22 @@ class GitHubApiError(RuntimeError):
         self.kind = kind
         self.status = status
         self.reset_at = reset_at
+
+
+class BranchMoved(GitHubApiError):
+    """GitHub answered for a branch with another one: it redirects the old name of a renamed branch (301)."""
+
+    def __init__(self, branch: str, to: str, asked: str, answered: str):
+        super().__init__(
+            "moved",
+            f"GitHub answers for branch {branch} ({asked}) with branch {to!r} ({answered}): {branch} was renamed, "
+            "or GitHub redirects its name to another branch",
+        )
+        self.branch = branch
+        self.to = to
+        #: The request, and the URL that answered it (where the redirect led).
+        self.asked = asked
+        self.answered = answered
 
 
 @dataclass(frozen=True)
@@ -365,15 +382,22 @@ class GitHubRepo(GitHubActions):
         """The commit ``branch`` points at (``GET /repos/{repo}/branches/{branch}`` -> ``commit.sha``), lower case.
 
         The review check binds the settings of ``branch`` to the code under test through it. A 404 (no such
-        branch, or a repository the token cannot see), 403 or 5xx raises like the other calls.
+        branch, or a repository the token cannot see), 403 or 5xx raises like the other calls; an answer for
+        another branch (GitHub's 301 from a renamed branch's old name, followed) raises ``BranchMoved``.
         """
         what = f"branch {branch} of {self.repo}"
-        _, answer = self._get(
+        response, answer = self._get(
             f"branches/{branch}",
             what,
             needs="contents: read",
             missing=f"check the repository name, that it has a branch {branch}, and that the token can see it",
         )
+        # A renamed branch's old name answers 301 to the new one, which requests follows: the answer is then
+        # another branch's, and so would be every setting read by the old name. (A renamed repository's 301
+        # leads to the same branch: its name says so.)
+        name = answer.data.get("name") if isinstance(answer.data, dict) else None
+        if isinstance(name, str) and name != branch:
+            raise BranchMoved(branch, name, answer.url, response.url)
         commit = answer.data.get("commit") if isinstance(answer.data, dict) else None
         sha = commit.get("sha") if isinstance(commit, dict) else None
         if not isinstance(sha, str) or not sha:

@@ -201,6 +201,9 @@ class FakeGitHub:
     workflow_permissions: dict[str, Any] = field(
         default_factory=lambda: {"default_workflow_permissions": "read", "can_approve_pull_request_reviews": False}
     )
+    #: main renamed to this branch: GitHub answers ``branches/main`` (and its ``/protection``) with a 301 to the
+    #: new name, which holds main's head and classic protection; ``~DEFAULT_BRANCH`` rulesets no longer cover main.
+    main_renamed_to: str | None = None
 
     def main_sha(self) -> str:
         """The head of main: ``main_head``, else the checkout's HEAD (the commit under test outside Actions)."""
@@ -256,21 +259,21 @@ class FakeGitHub:
             }
         )
 
-    def branch(self) -> dict[str, Any]:
+    def branch(self, name: str = "main") -> dict[str, Any]:
         """``GET /repos/{repo}/branches/main`` as GitHub answers it (the fields the review check reads, and some)."""
         head = self.main_sha()
         api = f"https://api.github.com/repos/{REPO}"
         return {
-            "name": "main",
+            "name": name,
             "commit": {
                 "sha": head,
                 "url": f"{api}/commits/{head}",
                 "commit": {"message": "the head of main", "tree": {"sha": sha(0)}},
                 "parents": [],
             },
-            "_links": {"self": f"{api}/branches/main", "html": f"https://github.com/{REPO}/tree/main"},
+            "_links": {"self": f"{api}/branches/{name}", "html": f"https://github.com/{REPO}/tree/{name}"},
             "protected": self.classic is not None or bool(self.rulesets),
-            "protection_url": f"{api}/branches/main/protection",
+            "protection_url": f"{api}/branches/{name}/protection",
         }
 
     def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], str]:
@@ -328,11 +331,13 @@ class FakeGitHub:
         """The review settings, answered the way GitHub documents them (only ``main`` exists)."""
         base = f"/repos/{REPO}/"
         rest = path.removeprefix(base) if path.startswith(base) else None
+        if (renamed := self.answer_renamed(rest)) is not None:
+            return renamed
         if rest == "rules/branches/main":  # active rulesets only: evaluate and disabled are not returned
             rules = [
                 {**rule, "ruleset_source_type": "Repository", "ruleset_source": REPO, "ruleset_id": rs["id"]}
                 for rs in self.rulesets
-                if rs["enforcement"] == "active" and applies_to_main(rs)
+                if rs["enforcement"] == "active" and applies_to_main(rs, default=self.main_renamed_to is None)
                 for rule in rs["rules"]
             ]
             return _ok(rules)
@@ -372,6 +377,27 @@ class FakeGitHub:
             return _ok({"sha": sha(0), "tree": tree, "truncated": self.tree_truncated})
         return _not_found()
 
+    def answer_renamed(self, rest: str | None) -> tuple[int, dict[str, str], str] | None:
+        """With main renamed: its old name's branch and protection answer 301 to the new name's (as GitHub does,
+        go-github#1895), the new name answers with main's head and classic protection. None: not such a path."""
+        new = self.main_renamed_to
+        if new is None or rest is None:
+            return None
+        if rest in ("branches/main", "branches/main/protection"):
+            return _moved(f"{self.url}/repos/{REPO}/{rest.replace('main', new, 1)}")
+        if rest == f"branches/{new}":
+            return _ok(self.branch(new))
+        if rest == f"branches/{new}/protection":
+            if self.classic is None:
+                return 404, {}, json.dumps({"message": "Branch not protected", "status": "404"})
+            return _ok(self.classic)
+        return None
+
+
+def _moved(location: str) -> tuple[int, dict[str, str], str]:
+    """GitHub's 301 for a renamed branch (its body, and the ``Location`` a client follows)."""
+    return 301, {"Location": location}, json.dumps({"message": "Moved Permanently", "url": location})
+
 
 def _other_workflow(path: str) -> str | None:
     """``e2e.yml`` of ``/repos/{REPO}/actions/workflows/e2e.yml/runs``, else None."""
@@ -388,10 +414,11 @@ CODEOWNERS = "# owners\n/infra/    @acme/infra-owners\n/pipeline/ @acme/data-own
 MAIN_FILES = ("infra/storage.tf", "infra/iam.tf", "pipeline/silver.sql", "README.md")
 
 
-def applies_to_main(rs: dict[str, Any]) -> bool:
-    """Whether a ruleset's ``conditions.ref_name`` covers main, as GitHub decides it (main is the default branch)."""
+def applies_to_main(rs: dict[str, Any], default: bool = True) -> bool:
+    """Whether a ruleset's ``conditions.ref_name`` covers main, as GitHub decides it (``default``: main is the
+    default branch)."""
     refs = (rs.get("conditions") or {}).get("ref_name") or {}
-    names = {"~ALL", "~DEFAULT_BRANCH", "refs/heads/main", "refs/heads/*", "main"}
+    names = {"~ALL", "refs/heads/main", "refs/heads/*", "main"} | ({"~DEFAULT_BRANCH"} if default else set())
     return bool(names & set(refs.get("include") or [])) and not names & set(refs.get("exclude") or [])
 
 

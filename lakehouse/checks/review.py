@@ -9,7 +9,9 @@ what GitHub enforces), of the repository the user names (``--github-repo`` or ``
   this code only when main's head shares history with it. The same commit is related; else the
   checkout's ``git merge-base`` is asked, else GitHub's compare (200 related; 404 "No common ancestor"
   unrelated; a 404 for a commit GitHub does not hold, one never pushed: nobody can tell). Naming a
-  well-protected repository of other code fails, and its settings are not read further. The evidence
+  well-protected repository of other code fails, and its settings are not read further. So does an answer
+  for another branch: GitHub answers a renamed branch's old name with a 301 to the new one (followed), whose
+  head and protection would be judged as main's while no main exists. The evidence
   records the binding (``bound_to_commit_under_test``: main's head, the commit under test, how, the
   merge base);
 - the *active* ruleset rules of ``main`` (``GET /repos/{repo}/rules/branches/main``: rulesets in
@@ -31,7 +33,9 @@ what GitHub enforces), of the repository the user names (``--github-repo`` or ``
   Besides main's files, the paths a pull request may add must have an owner too (GitHub asks the base
   branch's CODEOWNERS for them): ``lakehouse.checks.codeowner_probes``. A tree GitHub truncated leaves
   files unprobed: no verdict (``error``). A CODEOWNERS that is a symbolic link (the tree's mode 120000) fails:
-  the contents API answers with its target's text, GitHub's code owners do not follow it.
+  the contents API answers with its target's text, GitHub's code owners do not follow it. So does one with a
+  blank or line break other than space, tab and newline (U+00A0, U+2028, a lone CR, ...): this check's
+  ``str.split`` separates at it, GitHub's parser need not (``odd_separators``).
 
 GitHub applies classic protection and rulesets together, so the effective requirement is the
 strongest that *binds everyone*: classic protection binds admins only with ``enforce_admins``
@@ -57,6 +61,7 @@ however they would be judged; ``skipped`` without a token or a repository (nothi
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -70,7 +75,7 @@ from pathspec import lookup_pattern
 from lakehouse.checks.codeowner_probes import new_paths
 from lakehouse.checks.history import SHA, Binding, HistoryBinder, commit_under_test, how_to_tell, unbindable
 from lakehouse.config import project_root
-from lakehouse.github import CODEOWNERS_PATHS, GitHubApiError, GitHubRepo
+from lakehouse.github import CODEOWNERS_PATHS, BranchMoved, GitHubApiError, GitHubRepo
 from lakehouse.outcome import Outcome, Status
 
 MAIN_BRANCH = "main"
@@ -115,11 +120,18 @@ class ReviewReading:
     binding: Binding | None = None
     #: Why the branch's head could not be bound to the commit under test (nothing read, or nothing to bind to).
     binding_error: str | None = None
+    #: The branch GitHub answered with when asked for ``branch`` (its 301 from a renamed branch's old name).
+    moved_to: str | None = None
 
     @property
     def of_other_code(self) -> bool:
         """The branch's head shares no history with the commit under test: the settings are another's."""
         return self.binding is not None and self.binding.related is False
+
+    @property
+    def judged_elsewhere(self) -> bool:
+        """The settings GitHub would give are not of ``branch`` in this code's repository: not read further."""
+        return self.of_other_code or self.moved_to is not None
 
 
 @dataclass(frozen=True)
@@ -170,6 +182,10 @@ def bind_to_code(reading: ReviewReading, client: GitHubRepo, checkout: Path | No
         if not SHA.match(head := str(answer.data)):
             raise GitHubApiError("bad_response", f"GitHub's answer for branch {branch} of {repo} has commit {head!r}")
         reading.head = head
+    except BranchMoved as moved:
+        reading.moved_to = moved.to
+        reading.requests.append(f"{moved.asked} -> {moved.answered}")
+        return
     except GitHubApiError as err:
         reading.binding_error = (
             f"could not read the head commit of {branch} in {repo}, so its review settings cannot be bound to "
@@ -199,7 +215,7 @@ def read_review(
     """
     reading = ReviewReading(client.repo, branch, tuple(dirs), commit_under_test=commit[0], commit_source=commit[1])
     bind_to_code(reading, client, checkout)
-    if reading.of_other_code:
+    if reading.judged_elsewhere:
         return reading
     try:
         answer = client.branch_rules(branch)
@@ -535,6 +551,44 @@ def parse_codeowners(text: str) -> list[OwnerRule]:
     return rules
 
 
+def odd_separators(text: str) -> list[tuple[int, int, str]]:
+    """Line, column and name of each blank or line break in ``text`` other than space, tab and newline (CRLF too).
+
+    This check splits CODEOWNERS with ``str.splitlines`` and ``str.split``, which also break at Unicode spaces
+    (U+00A0, U+3000, ...), U+2028, U+0085, form feeds and a lone carriage return. GitHub documents "Each line is
+    a file pattern followed by one or more owners" and does not say these separate. Where they do not,
+    ``/infra/<U+00A0>@team`` is one pattern naming no owner and matching no file, and a rule after
+    ``# note<U+2028>`` is part of the comment: both valid CODEOWNERS, so ``codeowners/errors`` lists nothing,
+    and /infra/ is owned for this check only. Lines are numbered at newlines, as GitHub's errors number them.
+    """
+    found = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        for column, char in enumerate(line.removesuffix("\r"), start=1):
+            if char.isspace() and char not in " \t":
+                found.append((number, column, f"U+{ord(char):04X} {unicodedata.name(char, '')}".strip()))
+    return found
+
+
+def readable_rules(rules: Sequence[OwnerRule]) -> tuple[list[OwnerRule], list[str]]:
+    """The rules whose pattern the matcher compiles, and why each other one fails (it named no path it owns).
+
+    A pattern gitignore's syntax has no meaning for (``infra\\`` with nothing to escape) would end the check
+    in an exception; whose approval GitHub asks for it is unknown, so it fails, naming the line.
+    """
+    kept, problems = [], []
+    for rule in rules:
+        try:
+            _compiled(rule.pattern)
+        except ValueError as err:  # pathspec's GitIgnorePatternError
+            problems.append(
+                f"line {rule.line}: `{rule.pattern}` is no gitignore pattern ({err}): which files GitHub gives "
+                f"{' '.join(rule.owners) or 'no owner'} by it is unknown; fix the pattern"
+            )
+            continue
+        kept.append(rule)
+    return kept, problems
+
+
 @lru_cache(maxsize=4096)
 def _compiled(pattern: str) -> Any:
     """A CODEOWNERS pattern compiled once: every file and probe of main is matched against every rule."""
@@ -610,7 +664,15 @@ def judge_codeowners(reading: ReviewReading) -> tuple[dict[str, Any], list[str],
         message = str(e.get("message") or "").strip().splitlines()
         detail = message[0] if message else str(e.get("kind") or "error")
         problems.append(f"{e.get('path') or where}:{e.get('line')}: {detail}" + (f" (`{source}`)" if source else ""))
-    rules = parse_codeowners(reading.codeowners_text)
+    for number, column, char in odd_separators(reading.codeowners_text):
+        problems.append(
+            f"{where} line {number} holds {char} at column {column}: this check's reading splits rules at it, "
+            "GitHub's CODEOWNERS syntax ('Each line is a file pattern followed by one or more owners') need not, "
+            "so GitHub may read the line as a pattern without owners or as part of a comment, and ask nobody for "
+            "what it seems to own; write the rule with ASCII spaces or tabs and one rule per newline"
+        )
+    rules, unreadable_rules = readable_rules(parse_codeowners(reading.codeowners_text))
+    problems += [f"{where} {p}" for p in unreadable_rules]
     unowned: dict[str, list[str]] = {}
     owned_by: dict[str, list[str]] = {}
     reviewers: set[str] = set()  # everyone who owns a path under a reviewed directory, case-blind
@@ -728,11 +790,30 @@ def unbound_reason(reading: ReviewReading) -> str | None:
     return None
 
 
+def moved_outcome(reading: ReviewReading, limit: dict[str, Any]) -> Outcome:
+    """``failed``: GitHub answered for the branch with another one (its 301 from a renamed branch's old name).
+
+    Every setting asked by the old name would be the new branch's (its protection redirects too), while the
+    branch itself does not exist: whoever may push creates it, unreviewed, and the workflows deploy on a push.
+    """
+    branch, to = reading.branch, reading.moved_to
+    reason = (
+        f"GitHub answers for branch {branch} of {reading.repo} with branch {to!r} (a 301 redirect: {branch} was "
+        f"renamed to {to}, so GitHub sends its old name on): the review settings GitHub gives for {branch} are "
+        f"{to}'s, and {reading.repo} has no {branch} whose merges they govern; whoever may push creates {branch} "
+        f"unreviewed, and the workflows deploy on a push to {branch}: rename {to} back to {branch}"
+    )
+    github = {"repo": reading.repo, "branch": branch, "requests": reading.requests}
+    return Outcome(Status.FAILED, {"branch_answered_as": to}, limit, reason, {"github": github})
+
+
 def judge_review(reading: ReviewReading, min_approvals: int = MIN_APPROVALS) -> Outcome:
     """The whole check: ``failed`` when the settings are of another repository (the branch's head shares no
     history with the commit under test), ``error`` when that cannot be told; else ``failed`` on any problem
     found, else ``error`` if a part was unreadable, else ``passed``."""
     limit = threshold(min_approvals, reading.dirs)
+    if reading.moved_to is not None:
+        return moved_outcome(reading, limit)
     unbound = unbound_reason(reading)
     if reading.of_other_code:
         github = {"repo": reading.repo, "branch": reading.branch, "requests": reading.requests}
