@@ -802,7 +802,9 @@ def read_resumes(
             resumes = json.loads((schedule.get("Target") or {}).get("Input") or "{}").get("ServiceArn")
         except (json.JSONDecodeError, AttributeError):
             resumes = None
-        if resumes == service_arn and schedule.get("State") == "ENABLED":
+        ended = schedule.get("EndDate")
+        over = isinstance(ended, datetime) and ended <= datetime.now(UTC)  # it fires no more: it resumes nothing
+        if resumes == service_arn and schedule.get("State") == "ENABLED" and not over:
             name = f"{schedule.get('GroupName', 'default')}/{schedule['Name']}"
             found.append(f"{name} ({schedule.get('ScheduleExpression')})")
     return sorted(found)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -46,9 +48,10 @@ def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
 
 
 def _schedule(
-    target: Target, name: str, action: str, expression: str, state: str = "ENABLED", arn: str = SERVICE
+    target: Target, name: str, action: str, expression: str, state: str = "ENABLED", arn: str = SERVICE, **extra: Any
 ) -> None:
     target.client("scheduler").create_schedule(
+        **extra,
         Name=name,
         State=state,
         ScheduleExpression=expression,
@@ -87,5 +90,6 @@ def test_a_schedule_resuming_the_service_after_each_pause_fails_naming_it(accoun
 def test_a_disabled_resume_schedule_or_one_resuming_another_service_passes(account: Target) -> None:
     _schedule(account, "warm-up", "resumeService", "cron(5 * * * ? *)", state="DISABLED")
     _schedule(account, "other", "resumeService", "cron(5 * * * ? *)", arn=SERVICE + "-other")
+    _schedule(account, "ended", "resumeService", "cron(5 * * * ? *)", EndDate=datetime(2026, 1, 1, tzinfo=UTC))
     outcome = verdict_of(account)
     assert outcome.status is Status.PASSED, outcome.reason
