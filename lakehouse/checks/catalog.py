@@ -111,6 +111,8 @@ PARTS = ("resources", "ownership", "served", "idle")
 DEFAULT_PAUSE_HOURS = 1
 #: EventBridge Scheduler's universal target for App Runner's PauseService (any partition).
 PAUSE_TARGET = re.compile(r"^arn:aws[a-z-]*:scheduler:::aws-sdk:apprunner:pauseService$")
+#: Its universal target for ResumeService: a schedule calling it starts the service whether anyone uses it or not.
+RESUME_TARGET = re.compile(r"^arn:aws[a-z-]*:scheduler:::aws-sdk:apprunner:resumeService$")
 PAUSE_ACTION = "apprunner:PauseService"
 #: The longest flexible time window EventBridge Scheduler accepts (FlexibleTimeWindow.MaximumWindowInMinutes).
 MAX_WINDOW_MINUTES = 1440
@@ -151,6 +153,8 @@ class CatalogReadback:
     served: list[dict[str, Any]] | None = None
     #: The schedules whose target pauses this service (GetSchedule), with what their role allows.
     pauses: list[PauseSchedule] = field(default_factory=list)
+    #: The enabled schedules of its region that resume it (:func:`read_resumes`): each starts it idle.
+    resumes: list[str] = field(default_factory=list)
     #: When it was read (a schedule's StartDate is judged against it).
     read_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     #: The stack's other App Runner services (by name prefix or stack_id tag, in every region of its state, and
@@ -203,6 +207,8 @@ class StackService:
     service: dict[str, Any]
     pauses: list[PauseSchedule]
     region: str = ""
+    #: The enabled schedules of its region that resume it (:func:`read_resumes`).
+    resumes: tuple[str, ...] = ()
 
 
 # -- judges (pure) -----------------------------------------------------------------------------------
@@ -243,6 +249,40 @@ def judge_resources(entities: Sequence[Entity], lookups: Sequence[Lookup]) -> li
             problems.append(
                 f"{entity.ref} names {lookup.type} {lookup.names!r}, which does not exist ({lookup.api}{why})"
             )
+    return problems
+
+
+#: The spec fields by which an entity names other entities (Backstage's relations, besides ``owner``), each with
+#: the kind a reference without one means (``@backstage/catalog-model``'s processors).
+REFERENCES = {
+    "system": "system",
+    "subcomponentOf": "component",
+    "providesApis": "api",
+    "consumesApis": "api",
+    "dependsOn": "component",
+    "dependencyOf": "component",
+    "domain": "domain",
+    "parent": "group",
+    "children": "group",
+    "members": "user",
+}
+
+
+def judge_references(entities: Sequence[Entity]) -> list[str]:
+    """Every entity another names (dependsOn, system, consumesApis...) is one of the catalog: a Component depending
+    on ``resource:default/x`` that the file does not define names a resource nobody reads back (Backstage shows a
+    dangling relation), so "every resource the catalog names exists" would hold only for the ones it defines."""
+    defined = {e.ref for e in entities}
+    problems = []
+    for entity in entities:
+        for key, kind in REFERENCES.items():
+            named = entity.spec.get(key)
+            for ref in named if isinstance(named, list) else [named] if named else []:
+                if (full := parse_ref(str(ref), kind)) not in defined:
+                    problems.append(
+                        f"{entity.ref} (line {entity.line}) names {full} in spec.{key}, which catalog-info.yaml "
+                        "does not define"
+                    )
     return problems
 
 
@@ -367,16 +407,40 @@ def judge_idle(
     pauses: Sequence[PauseSchedule],
     max_hours: float,
     now: datetime | None = None,
+    resumes: Sequence[str] = (),
 ) -> list[str]:
     """The stack pauses its App Runner service: one enabled schedule, firing now and for good, often enough
     (its rate plus any flexible time window, the latest a firing may come), run by EventBridge Scheduler as a
-    role it may assume and that is surely allowed to pause the service."""
+    role it may assume and that is surely allowed to pause the service; and no enabled schedule resumes it
+    (``resumes``, :func:`read_resumes`): a timer resuming it runs it idle after every pause, used or not."""
     now = now or datetime.now(UTC)
     if service is None:
         return [f"there is no App Runner service {name!r} (ListServices)"]
     memory = (service.get("InstanceConfiguration") or {}).get("Memory")
     bills = f"a RUNNING service bills its provisioned memory ({memory} MB per instance) while idle"
-    home = resource_region({"arn": str(service.get("ServiceArn") or "")})
+    resumed = [
+        f"App Runner service {name} ({service.get('Status')}) is not paused when idle: schedule {which} resumes it "
+        f"(resumeService), so it runs whether used or not after every pause ({bills})"
+        for which in resumes
+    ]
+    return resumed + _pause_problems(name, service, pauses, max_hours, now, bills, home_of(service))
+
+
+def home_of(service: Mapping[str, Any]) -> str | None:
+    """The region of an App Runner service (its ARN's)."""
+    return resource_region({"arn": str(service.get("ServiceArn") or "")})
+
+
+def _pause_problems(
+    name: str,
+    service: Mapping[str, Any],
+    pauses: Sequence[PauseSchedule],
+    max_hours: float,
+    now: datetime,
+    bills: str,
+    home: str | None,
+) -> list[str]:
+    """Why no schedule of ``pauses`` pauses the service (empty: one does)."""
     if not pauses:
         return [
             f"App Runner service {name} ({service.get('Status')}) has no schedule that pauses it: no EventBridge "
@@ -429,14 +493,14 @@ def verdict(read: CatalogReadback | Outcome, pause_hours: float = DEFAULT_PAUSE_
     if isinstance(read, Outcome):
         return read
     problems = {
-        "resources": judge_resources(read.entities, read.lookups),
+        "resources": judge_resources(read.entities, read.lookups) + judge_references(read.entities),
         "ownership": judge_ownership(read.entities),
-        "idle": judge_idle(read.service_name, read.service, read.pauses, pause_hours, read.read_at)
+        "idle": judge_idle(read.service_name, read.service, read.pauses, pause_hours, read.read_at, read.resumes)
         + [
             problem
             for other in read.others
             for problem in judge_idle(
-                _named(other, read.region), other.service, other.pauses, pause_hours, read.read_at
+                _named(other, read.region), other.service, other.pauses, pause_hours, read.read_at, other.resumes
             )
         ],
         "served": judge_serving(read.service_name, read.service)
@@ -452,6 +516,7 @@ def verdict(read: CatalogReadback | Outcome, pause_hours: float = DEFAULT_PAUSE_
             "arn": (read.service or {}).get("ServiceArn"),
             "url": read.catalog_url,
             "pause_schedules": [p.__dict__ for p in read.pauses],
+            "resume_schedules": list(read.resumes),
         },
         "other_services": [
             {
@@ -460,6 +525,7 @@ def verdict(read: CatalogReadback | Outcome, pause_hours: float = DEFAULT_PAUSE_
                 "status_when_read": o.service.get("Status"),
                 "arn": o.service.get("ServiceArn"),
                 "pause_schedules": [p.__dict__ for p in o.pauses],
+                "resume_schedules": list(o.resumes),
             }
             for o in read.others
         ],
@@ -690,6 +756,7 @@ class ScheduleListings:
         self.target = target
         self.places = places
         self._read: dict[str, list[dict[str, Any]]] = {}
+        self._resuming: dict[str, list[dict[str, Any]]] = {}
         #: The regions not listed because Scheduler is not offered there, each named with the data that says so.
         self.notes: list[str] = []
 
@@ -699,16 +766,48 @@ class ScheduleListings:
         if region not in self._read and not offered:
             self.notes.append(not_offered_note("scheduler", "EventBridge Scheduler", region))
             self._read[region] = []
+            self._resuming[region] = []
         if region not in self._read:
             scheduler = self.target.client("scheduler", region=region)
-            found = []
+            found: list[dict[str, Any]] = []
+            resuming: list[dict[str, Any]] = []
             for page in scheduler.get_paginator("list_schedules").paginate():
                 for summary in page.get("Schedules", []):
-                    if PAUSE_TARGET.match(str((summary.get("Target") or {}).get("Arn", ""))):
+                    arn = str((summary.get("Target") or {}).get("Arn", ""))
+                    into = found if PAUSE_TARGET.match(arn) else resuming if RESUME_TARGET.match(arn) else None
+                    if into is not None:
                         group = summary.get("GroupName", "default")
-                        found.append(dict(scheduler.get_schedule(Name=summary["Name"], GroupName=group)))
-            self._read[region] = found
+                        into.append(dict(scheduler.get_schedule(Name=summary["Name"], GroupName=group)))
+            self._read[region], self._resuming[region] = found, resuming
         return self._read[region]
+
+    def resuming(self, region: str) -> list[dict[str, Any]]:
+        """GetSchedule of every schedule of ``region`` whose target is resumeService (listed with the pausing)."""
+        self.pausing(region)
+        return self._resuming[region]
+
+
+def read_resumes(
+    target: Target, service_arn: str, region: str | None = None, listings: ScheduleListings | None = None
+) -> list[str]:
+    """The ENABLED schedules of the service's region whose target calls resumeService with ``service_arn``, each
+    named with its expression: such a timer starts the service whether anyone uses it, so it runs idle after every
+    pause (the harness resumes it only while it asks it, :func:`lakehouse.catalog.service.answering`). One of another
+    region calls resumeService there, where no such service is, and resumes nothing."""
+    home = resource_region({"arn": service_arn}) or region or target.region
+    listings = listings or ScheduleListings(target)
+    found = []
+    for schedule in listings.resuming(home):
+        try:
+            resumes = json.loads((schedule.get("Target") or {}).get("Input") or "{}").get("ServiceArn")
+        except (json.JSONDecodeError, AttributeError):
+            resumes = None
+        ended = schedule.get("EndDate")
+        over = isinstance(ended, datetime) and ended <= datetime.now(UTC)  # it fires no more: it resumes nothing
+        if resumes == service_arn and schedule.get("State") == "ENABLED" and not over:
+            name = f"{schedule.get('GroupName', 'default')}/{schedule['Name']}"
+            found.append(f"{name} ({schedule.get('ScheduleExpression')})")
+    return sorted(found)
 
 
 def read_pauses(
@@ -910,9 +1009,11 @@ def read_catalog(
         for region, other in _stack_services(target, stack_id, project, places, read.notes):
             if other.get("ServiceArn") != catalog_arn:
                 pauses = read_pauses(target, str(other["ServiceArn"]), region, places.regions, listings)
-                read.others.append(StackService(other, pauses, region))
+                resumes = tuple(read_resumes(target, str(other["ServiceArn"]), region, listings))
+                read.others.append(StackService(other, pauses, region, resumes))
         if read.service is not None:
             read.pauses = read_pauses(target, str(read.service["ServiceArn"]), home, places.regions, listings)
+            read.resumes = read_resumes(target, str(read.service["ServiceArn"]), home, listings)
             with answering(client, read.service) as running:
                 read.catalog_url = local_catalog_url or f"https://{running['ServiceUrl']}"
                 read.served = _served(read.catalog_url)

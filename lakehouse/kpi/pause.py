@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 HOURS_PER_MONTH = 730.0
 PAUSE_TARGET = ":apprunner:pauseService"
+RESUME_TARGET = ":apprunner:resumeService"
 
 
 @lru_cache(maxsize=64)
@@ -130,22 +131,36 @@ def _window(schedule: PlannedResource) -> float:
     return hours
 
 
-def running_hours(resources: list[PlannedResource], usage: dict[str, float]) -> dict[str, RunningHours]:
-    """Each planned App Runner service's hours, usage (``active_hours``, ``resumes``) split evenly over them."""
-    services = [r for r in resources if r.type == "aws_apprunner_service"]
-    pausers = [
+def _calling(resources: list[PlannedResource], action: str) -> list[PlannedResource]:
+    """The planned schedules whose target is App Runner's ``action`` (a universal target's ARN suffix)."""
+    return [
         r
         for r in resources
         if r.type == "aws_scheduler_schedule"
-        and any(str(t.get("arn", "")).endswith(PAUSE_TARGET) for t in r.values.get("target") or [])
+        and any(str(t.get("arn", "")).endswith(action) for t in r.values.get("target") or [])
     ]
+
+
+def _resumes(schedule: PlannedResource, service: PlannedResource) -> bool:
+    """Whether an enabled schedule of the service's region resumes it: a timer starting it whether anyone uses it,
+    so it runs idle after every pause (the usage file's resumes are people's, not a timer's)."""
+    enabled = str(schedule.values.get("state", "ENABLED")) == "ENABLED"
+    return enabled and _targets(schedule, service) and _elsewhere(schedule, service) is None
+
+
+def running_hours(resources: list[PlannedResource], usage: dict[str, float]) -> dict[str, RunningHours]:
+    """Each planned App Runner service's hours, usage (``active_hours``, ``resumes``) split evenly over them."""
+    services = [r for r in resources if r.type == "aws_apprunner_service"]
+    pausers = _calling(resources, PAUSE_TARGET)
+    resumers = _calling(resources, RESUME_TARGET)
     found: dict[str, RunningHours] = {}
     for service in services:
         share = 1 / len(services)
         active, resumes = usage["active_hours"] * share, usage["resumes"] * share
         mine = [s for s in pausers if _targets(s, service)]
         usable = [s for s in mine if _not_pausing(s, service) is None]
-        if usable:
+        timers = [s for s in resumers if _resumes(s, service)]
+        if usable and not timers:
             best = min(usable, key=_window)
             window = _window(best)
             idle = min(resumes * window, HOURS_PER_MONTH - active)
@@ -156,9 +171,14 @@ def running_hours(resources: list[PlannedResource], usage: dict[str, float]) -> 
             found[service.address] = RunningHours(service.address, active, idle, best.address, window, why)
             continue
         idle = HOURS_PER_MONTH - active
-        reasons = [str(_not_pausing(s, service)) for s in mine] or [
-            f"no schedule in the plan calls apprunner:PauseService on {service.address}"
+        reasons = [
+            f"{s.address} resumes it ({s.values.get('schedule_expression')}, apprunner:ResumeService) whether "
+            "used or not"
+            for s in timers
         ]
+        reasons += [reason for s in mine if (reason := _not_pausing(s, service)) is not None]
+        if not mine:
+            reasons.append(f"no schedule in the plan calls apprunner:PauseService on {service.address}")
         why = (
             f"{'; '.join(reasons)}: the service runs all month, {HOURS_PER_MONTH:g} h - {active:g} h in use "
             f"= {idle:g} h idle"
