@@ -114,6 +114,53 @@ ALWAYS_ON_TYPES = frozenset(
     }
 )
 
+#: Types known to draw no provisioned capacity: configuration, catalog and on-demand control-plane objects (their
+#: usage, if any, is in the usage file or is negligible). An allowlist: a type in none of these sets (a DocumentDB
+#: instance, a load balancer, an interface VPC endpoint, a provisioned Kinesis stream...) is not assumed negligible.
+NEGLIGIBLE_TYPES = frozenset(
+    {
+        "aws_apprunner_auto_scaling_configuration_version",
+        "aws_budgets_budget",
+        "aws_cloudwatch_dashboard",
+        "aws_cloudwatch_log_group",
+        "aws_cloudwatch_metric_alarm",
+        "aws_glue_catalog_database",
+        "aws_glue_catalog_table",
+        "aws_iam_policy",
+        "aws_iam_role",
+        "aws_iam_role_policy",
+        "aws_iam_role_policy_attachment",
+        "aws_lakeformation_data_cells_filter",
+        "aws_lakeformation_data_lake_settings",
+        "aws_lakeformation_lf_tag",
+        "aws_lakeformation_permissions",
+        "aws_lakeformation_resource",
+        "aws_lakeformation_resource_lf_tags",
+        "aws_s3_bucket_lifecycle_configuration",
+        "aws_s3_bucket_ownership_controls",
+        "aws_s3_bucket_policy",
+        "aws_s3_bucket_public_access_block",
+        "aws_s3_bucket_server_side_encryption_configuration",
+        "aws_s3_bucket_versioning",
+        "aws_sagemaker_model",
+        "aws_scheduler_schedule",
+        "aws_sns_topic",
+        "aws_sns_topic_policy",
+        "aws_sns_topic_subscription",
+        "aws_sqs_queue",
+        "aws_sqs_queue_policy",
+        "null_resource",  # a provisioner on it is listed above (outside_price_model)
+        "random_id",
+        "random_string",
+        "terraform_data",
+    }
+)
+#: ``not_estimated``'s reason for a planned type in none of the sets above.
+UNKNOWN_TYPE = (
+    "no energy model for this type, and it is not one known to draw no provisioned capacity "
+    "(lakehouse.kpi.carbon.NEGLIGIBLE_TYPES): it may run every hour of the month"
+)
+
 
 #: The parts of the estimate, in kWh before PUE.
 PARTS = (
@@ -202,7 +249,12 @@ def not_estimated(resources: Sequence[PlannedResource]) -> list[dict[str, Any]]:
             }
         )
     modelled = ESTIMATED_TYPES | ALWAYS_ON_TYPES | {"aws_sagemaker_endpoint_configuration"}
-    rest = Counter(r.type for r in resources if r.type not in modelled)
+    listed = {n["what"] for n in found}
+    for r in resources:  # an unknown type is never assumed negligible: it could be a database, a load balancer...
+        what = f"{r.address} ({r.type})"
+        if r.type not in modelled | NEGLIGIBLE_TYPES and what not in listed:
+            found.append({"what": what, "why": UNKNOWN_TYPE, "significant": True})
+    rest = Counter(r.type for r in resources if r.type in NEGLIGIBLE_TYPES)
     if rest:
         found.append(
             {
