@@ -13,6 +13,7 @@ the table's ``count(*)`` read untimed.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 #: Timed query names of the reference set: ``reference:<table>`` (a demo query is a file stem).
@@ -37,9 +38,18 @@ def is_reference(name: str) -> bool:
     return name.startswith(PREFIX)
 
 
+#: The set of the reference queries of Gold tables no contract requires, that only demo queries read.
+DEMO_READ_SET = "demo-read reference"
+
+
 def query_set(name: str) -> str:
-    """``reference`` or ``demo``: the set a timed query belongs to, judged with its own p95."""
-    return "reference" if is_reference(name) else "demo"
+    """``demo``, ``reference`` (a Gold table the contracts require) or ``demo-read reference`` (a Gold table only
+    demo queries read): the set a timed query belongs to, judged with its own p95. The required tables are a set
+    of their own: a stack adding twenty one-row Gold tables, each read by a demo query, would otherwise put a slow
+    required table under 5 % of the reference samples, above the set's 95th rank and unseen."""
+    if not is_reference(name):
+        return "demo"
+    return "reference" if name.removeprefix(PREFIX) in _required() else DEMO_READ_SET
 
 
 def required_gold_tables() -> list[str]:
@@ -48,6 +58,12 @@ def required_gold_tables() -> list[str]:
 
     layer = f"{DERIVED_LAYER}."
     return sorted(c.table.removeprefix(layer) for c in load_contracts() if c.table.startswith(layer))
+
+
+@functools.cache
+def _required() -> frozenset[str]:
+    """``required_gold_tables``, read once (``query_set`` is asked for every sample)."""
+    return frozenset(required_gold_tables())
 
 
 def _quote(column: str) -> str:
