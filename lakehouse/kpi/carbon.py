@@ -286,6 +286,21 @@ def _shares(plan: Sequence[PlannedResource], rtype: str, target: str | None) -> 
     return [_Share(r.region, 1 / len(planned), r.address) for r in planned if r.region != UNKNOWN_REGION]
 
 
+def _at_dirtiest(shares: list[_Share], coeff: Coefficients, rtype: str) -> list[_Share]:
+    """The shares of a type planned in several regions, all drawn at the dirtiest grid among them.
+
+    usage.yml does not say which workgroup, bucket or endpoint carries the usage: split evenly at each one's grid,
+    empty resources planned in a greener region would carry most of it there. A region without a grid factor
+    keeps its shares as they are (``_Energy.grids`` stops the KPI naming it)."""
+    grids = {s.region: coeff.grid_tco2e_per_kwh.get(s.region) for s in shares}
+    known = {region: g for region, g in grids.items() if g is not None}
+    if len(grids) < 2 or len(known) < len(grids):
+        return shares
+    worst = max(known, key=lambda region: known[region])
+    why = f"usage.yml does not say which {rtype} carries it: counted at {worst}, the dirtiest grid of those planned"
+    return [s if s.region == worst else _Share(worst, s.share, f"{s.drawn_by} in {s.region} ({why})") for s in shares]
+
+
 class _Energy:
     """kWh by region and part, and who draws it in each region (for an error naming the resource)."""
 
@@ -329,12 +344,12 @@ def estimate_carbon(
     )
     plan = list(resources)
     energy = _Energy()
-    for where in _shares(plan, "aws_athena_workgroup", region):
+    for where in _at_dirtiest(_shares(plan, "aws_athena_workgroup", region), coeff, "aws_athena_workgroup"):
         compute = athena_hours * c["vcpu_per_dpu"] * watts_per_vcpu / 1000
         energy.add(where.region, "athena_compute", compute * where.share, where.drawn_by)
         memory = athena_hours * c["memory_gb_per_dpu"] * c["memory_kwh_per_gb_hour"]
         energy.add(where.region, "athena_memory", memory * where.share, where.drawn_by)
-    for where in _shares(plan, "aws_s3_bucket", region):
+    for where in _at_dirtiest(_shares(plan, "aws_s3_bucket", region), coeff, "aws_s3_bucket"):
         tb_hours = s["gb_stored"] / 1000 * HOURS_PER_MONTH * where.share
         storage = tb_hours * c["hdd_wh_per_tb_hour"] * c["s3_replication_factor"] / 1000
         energy.add(where.region, "s3_storage", storage, where.drawn_by)
@@ -359,7 +374,7 @@ def estimate_carbon(
 
     endpoint_memory = plan_sizes(plan).sagemaker_memory_gb or m["memory_gb"]
     inference_gb_hours = m["inferences"] * m["seconds_per_inference"] / 3600 * endpoint_memory
-    for where in _shares(plan, "aws_sagemaker_endpoint", None):
+    for where in _at_dirtiest(_shares(plan, "aws_sagemaker_endpoint", None), coeff, "aws_sagemaker_endpoint"):
         memory = inference_gb_hours * where.share * c["memory_kwh_per_gb_hour"]
         energy.add(where.region, "sagemaker_memory", memory, where.drawn_by)
 
