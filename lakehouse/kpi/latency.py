@@ -93,7 +93,7 @@ class LoadConfig:
 def config_for(target: Target, outputs: dict[str, Any]) -> LoadConfig:
     """The load configuration of a deployed stack: its demo queries, rendered for it, and the reference
     queries over its Gold tables, their columns read back from Glue (GetTable)."""
-    from lakehouse.kpi.reference import count_sql, reference_queries, required_gold_tables
+    from lakehouse.kpi.reference import count_sql, reference_queries, required_gold_columns, required_gold_tables
     from lakehouse.pipeline.demo import demo_queries
 
     gold_db = str(outputs["glue_database_names"]["gold"])
@@ -102,7 +102,9 @@ def config_for(target: Target, outputs: dict[str, Any]) -> LoadConfig:
     for name, read in gold_reads(demos, gold_db)[0].items():
         for qualified in read:
             read_by_demos.setdefault(qualified.split(".", 1)[1], []).append(name)
-    reference, problems = reference_queries(target.client("glue"), gold_db, required_gold_tables(), read_by_demos)
+    reference, problems = reference_queries(
+        target.client("glue"), gold_db, required_gold_tables(), read_by_demos, required_gold_columns()
+    )
     problems += [
         f"demo query {n} is named as the harness's reference queries are ({REFERENCE_PREFIX}...)"
         for n in demos

@@ -66,6 +66,22 @@ def _required() -> frozenset[str]:
     return frozenset(required_gold_tables())
 
 
+def required_gold_columns() -> dict[str, list[str]]:
+    """Each required Gold table's columns as its contract judges them (every judged column has a null rule)."""
+    from lakehouse.contracts import DERIVED_LAYER, load_contracts
+
+    layer = f"{DERIVED_LAYER}."
+    return {
+        c.table.removeprefix(layer): sorted({str(e.kwargs["column"]) for e in c.expectations if e.null_rule})
+        for c in load_contracts()
+        if c.table.startswith(layer)
+    }
+
+
+#: The type of a column the contract judges and Glue's GetTable does not give: ``count`` only (type unknown).
+CONTRACT_ONLY = "(in the contract, not in Glue)"
+
+
 def _quote(column: str) -> str:
     return '"' + column.replace('"', '""') + '"'
 
@@ -76,7 +92,7 @@ def reference_sql(gold_db: str, table: str, columns: list[tuple[str, str]]) -> s
     for name, type_ in columns:
         q = _quote(name)
         aggregates.append(f"count({q})")
-        if not type_.strip().lower().startswith(_UNORDERED):
+        if type_ != CONTRACT_ONLY and not type_.strip().lower().startswith(_UNORDERED):
             aggregates += [f"min({q})", f"max({q})"]
     return REFERENCE_SQL.format(table=table, gold_db=gold_db, aggregates=", ".join(aggregates))
 
@@ -89,13 +105,21 @@ def glue_columns(glue: Any, database: str, table: str) -> list[tuple[str, str]]:
 
 
 def reference_queries(
-    glue: Any, gold_db: str, tables: list[str], read_by_demos: dict[str, list[str]] | None = None
+    glue: Any,
+    gold_db: str,
+    tables: list[str],
+    read_by_demos: dict[str, list[str]] | None = None,
+    contract_columns: dict[str, list[str]] | None = None,
 ) -> tuple[dict[str, str], list[str]]:
     """Each required Gold table's reference query (its columns read back from Glue), and one problem per table
     that cannot have one: not in the catalog, or no columns (nothing to read is no latency of Gold's).
 
     ``read_by_demos``: Gold tables the demo queries read (table -> demo names). Those no contract requires get a
     reference query too: a demo's ``LIMIT 1`` over such a table would otherwise be its only timing.
+
+    ``contract_columns`` (``required_gold_columns``): a column the contract judges that GetTable does not give is
+    read too. Athena reads an Iceberg table's schema from its metadata, not Glue's column list: a Glue entry
+    listing one small column made the reference query skip every other column of the table.
     """
     queries: dict[str, str] = {}
     problems: list[str] = []
@@ -113,6 +137,8 @@ def reference_queries(
         if not columns:
             problems.append(f"Glue's GetTable gives {gold_db}.{table} no columns: no reference query can read it")
             continue
+        in_glue = {name.lower() for name, _ in columns}
+        columns += [(c, CONTRACT_ONLY) for c in (contract_columns or {}).get(table, []) if c.lower() not in in_glue]
         queries[reference_name(table)] = reference_sql(gold_db, table, columns)
     return queries, problems
 
