@@ -114,6 +114,53 @@ ALWAYS_ON_TYPES = frozenset(
     }
 )
 
+#: Types known to draw no provisioned capacity: configuration, catalog and on-demand control-plane objects (their
+#: usage, if any, is in the usage file or is negligible). An allowlist: a type in none of these sets (a DocumentDB
+#: instance, a load balancer, an interface VPC endpoint, a provisioned Kinesis stream...) is not assumed negligible.
+NEGLIGIBLE_TYPES = frozenset(
+    {
+        "aws_apprunner_auto_scaling_configuration_version",
+        "aws_budgets_budget",
+        "aws_cloudwatch_dashboard",
+        "aws_cloudwatch_log_group",
+        "aws_cloudwatch_metric_alarm",
+        "aws_glue_catalog_database",
+        "aws_glue_catalog_table",
+        "aws_iam_policy",
+        "aws_iam_role",
+        "aws_iam_role_policy",
+        "aws_iam_role_policy_attachment",
+        "aws_lakeformation_data_cells_filter",
+        "aws_lakeformation_data_lake_settings",
+        "aws_lakeformation_lf_tag",
+        "aws_lakeformation_permissions",
+        "aws_lakeformation_resource",
+        "aws_lakeformation_resource_lf_tags",
+        "aws_s3_bucket_lifecycle_configuration",
+        "aws_s3_bucket_ownership_controls",
+        "aws_s3_bucket_policy",
+        "aws_s3_bucket_public_access_block",
+        "aws_s3_bucket_server_side_encryption_configuration",
+        "aws_s3_bucket_versioning",
+        "aws_sagemaker_model",
+        "aws_scheduler_schedule",
+        "aws_sns_topic",
+        "aws_sns_topic_policy",
+        "aws_sns_topic_subscription",
+        "aws_sqs_queue",
+        "aws_sqs_queue_policy",
+        "null_resource",  # a provisioner on it is listed above (outside_price_model)
+        "random_id",
+        "random_string",
+        "terraform_data",
+    }
+)
+#: ``not_estimated``'s reason for a planned type in none of the sets above.
+UNKNOWN_TYPE = (
+    "no energy model for this type, and it is not one known to draw no provisioned capacity "
+    "(lakehouse.kpi.carbon.NEGLIGIBLE_TYPES): it may run every hour of the month"
+)
+
 
 #: The parts of the estimate, in kWh before PUE.
 PARTS = (
@@ -202,7 +249,12 @@ def not_estimated(resources: Sequence[PlannedResource]) -> list[dict[str, Any]]:
             }
         )
     modelled = ESTIMATED_TYPES | ALWAYS_ON_TYPES | {"aws_sagemaker_endpoint_configuration"}
-    rest = Counter(r.type for r in resources if r.type not in modelled)
+    listed = {n["what"] for n in found}
+    for r in resources:  # an unknown type is never assumed negligible: it could be a database, a load balancer...
+        what = f"{r.address} ({r.type})"
+        if r.type not in modelled | NEGLIGIBLE_TYPES and what not in listed:
+            found.append({"what": what, "why": UNKNOWN_TYPE, "significant": True})
+    rest = Counter(r.type for r in resources if r.type in NEGLIGIBLE_TYPES)
     if rest:
         found.append(
             {
@@ -232,6 +284,21 @@ def _shares(plan: Sequence[PlannedResource], rtype: str, target: str | None) -> 
     if not planned:
         return [] if target is None else [_Share(target, 1.0, f"the usage of {rtype} with none planned (the target's)")]
     return [_Share(r.region, 1 / len(planned), r.address) for r in planned if r.region != UNKNOWN_REGION]
+
+
+def _at_dirtiest(shares: list[_Share], coeff: Coefficients, rtype: str) -> list[_Share]:
+    """The shares of a type planned in several regions, all drawn at the dirtiest grid among them.
+
+    usage.yml does not say which workgroup, bucket or endpoint carries the usage: split evenly at each one's grid,
+    empty resources planned in a greener region would carry most of it there. A region without a grid factor
+    keeps its shares as they are (``_Energy.grids`` stops the KPI naming it)."""
+    grids = {s.region: coeff.grid_tco2e_per_kwh.get(s.region) for s in shares}
+    known = {region: g for region, g in grids.items() if g is not None}
+    if len(grids) < 2 or len(known) < len(grids):
+        return shares
+    worst = max(known, key=lambda region: known[region])
+    why = f"usage.yml does not say which {rtype} carries it: counted at {worst}, the dirtiest grid of those planned"
+    return [s if s.region == worst else _Share(worst, s.share, f"{s.drawn_by} in {s.region} ({why})") for s in shares]
 
 
 class _Energy:
@@ -277,12 +344,12 @@ def estimate_carbon(
     )
     plan = list(resources)
     energy = _Energy()
-    for where in _shares(plan, "aws_athena_workgroup", region):
+    for where in _at_dirtiest(_shares(plan, "aws_athena_workgroup", region), coeff, "aws_athena_workgroup"):
         compute = athena_hours * c["vcpu_per_dpu"] * watts_per_vcpu / 1000
         energy.add(where.region, "athena_compute", compute * where.share, where.drawn_by)
         memory = athena_hours * c["memory_gb_per_dpu"] * c["memory_kwh_per_gb_hour"]
         energy.add(where.region, "athena_memory", memory * where.share, where.drawn_by)
-    for where in _shares(plan, "aws_s3_bucket", region):
+    for where in _at_dirtiest(_shares(plan, "aws_s3_bucket", region), coeff, "aws_s3_bucket"):
         tb_hours = s["gb_stored"] / 1000 * HOURS_PER_MONTH * where.share
         storage = tb_hours * c["hdd_wh_per_tb_hour"] * c["s3_replication_factor"] / 1000
         energy.add(where.region, "s3_storage", storage, where.drawn_by)
@@ -307,7 +374,7 @@ def estimate_carbon(
 
     endpoint_memory = plan_sizes(plan).sagemaker_memory_gb or m["memory_gb"]
     inference_gb_hours = m["inferences"] * m["seconds_per_inference"] / 3600 * endpoint_memory
-    for where in _shares(plan, "aws_sagemaker_endpoint", None):
+    for where in _at_dirtiest(_shares(plan, "aws_sagemaker_endpoint", None), coeff, "aws_sagemaker_endpoint"):
         memory = inference_gb_hours * where.share * c["memory_kwh_per_gb_hour"]
         energy.add(where.region, "sagemaker_memory", memory, where.drawn_by)
 

@@ -93,7 +93,7 @@ class LoadConfig:
 def config_for(target: Target, outputs: dict[str, Any]) -> LoadConfig:
     """The load configuration of a deployed stack: its demo queries, rendered for it, and the reference
     queries over its Gold tables, their columns read back from Glue (GetTable)."""
-    from lakehouse.kpi.reference import count_sql, reference_queries, required_gold_tables
+    from lakehouse.kpi.reference import count_sql, reference_queries, required_gold_columns, required_gold_tables
     from lakehouse.pipeline.demo import demo_queries
 
     gold_db = str(outputs["glue_database_names"]["gold"])
@@ -102,7 +102,9 @@ def config_for(target: Target, outputs: dict[str, Any]) -> LoadConfig:
     for name, read in gold_reads(demos, gold_db)[0].items():
         for qualified in read:
             read_by_demos.setdefault(qualified.split(".", 1)[1], []).append(name)
-    reference, problems = reference_queries(target.client("glue"), gold_db, required_gold_tables(), read_by_demos)
+    reference, problems = reference_queries(
+        target.client("glue"), gold_db, required_gold_tables(), read_by_demos, required_gold_columns()
+    )
     problems += [
         f"demo query {n} is named as the harness's reference queries are ({REFERENCE_PREFIX}...)"
         for n in demos
@@ -359,11 +361,12 @@ def gold_reads(queries: dict[str, str], gold_db: str) -> tuple[dict[str, list[st
     """Each demo query's Gold tables, and one problem per query that reads none (its time is not Gold's).
 
     The demo queries are the stack's own text: ``SELECT 1`` or a row of literals answers in a few
-    milliseconds whatever Gold holds, and a p95 over them says nothing about querying Gold.
+    milliseconds whatever Gold holds, and a p95 over them says nothing about querying Gold; nor does one over
+    ``FOR VERSION AS OF`` an early snapshot, or a namesake table in another catalog (as exit check 2 refuses).
     """
     import sqlglot
 
-    from lakehouse.checks.data_loop import gold_tables_read
+    from lakehouse.checks.data_loop import gold_read_elsewhere, gold_tables_read
 
     tables: dict[str, list[str]] = {}
     problems: list[str] = []
@@ -376,6 +379,10 @@ def gold_reads(queries: dict[str, str], gold_db: str) -> tuple[dict[str, list[st
             continue
         if not tables[name]:
             problems.append(f"demo query {name} reads no table of Gold ({gold_db}): its latency is not Gold's")
+        if elsewhere := gold_read_elsewhere(sql, gold_db):  # a past snapshot is not the Gold the pipeline left
+            problems.append(
+                f"demo query {name} reads Gold elsewhere than as the pipeline left it: {'; '.join(elsewhere)}"
+            )
     if not queries:
         problems.append("there are no demo queries: nothing of Gold was measured")
     return tables, problems
