@@ -12,7 +12,8 @@ Marquez web has a column view too (``/datasets/column-level/{ns}/{name}?column=d
 but it cuts dataset labels to 25 characters (``awsdatacatalog.<db>...`` is all a table shows) and fits
 the graph into the window, so which tables it draws cannot be read from its page: there the picture
 is skipped with that reason, never judged, and Marquez's ``/column-lineage`` answer is judged alone: a
-table the SQL carries the field into that the API does not reach fails the check, naming it.
+table the SQL carries the field into that the API does not reach fails the check, naming it. Either way a table
+or column the API reaches and the SQL does not (an event claiming column lineage the SQL has not) fails it.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ from lakehouse.pipeline.sqlfiles import SqlFileError, SqlStatement, load
 THRESHOLD = (
     "the lineage page of the Bronze field's column flow draws every table (with its columns) that the "
     "pipeline's SQL and Marquez's /column-lineage say its values flow into; without a page of ours (Marquez web), "
-    "/column-lineage reaches every table (and column) the SQL says"
+    "/column-lineage reaches every table (and column) the SQL says; /column-lineage reaches no table (or column) "
+    "the SQL does not"
 )
 #: Column-lineage hops asked for: the whole pipeline (Marquez's default lineage depth).
 DEPTH = 20
@@ -209,6 +211,28 @@ def api_problems(source: str, sql: Flow, api: Flow) -> list[str]:
     return problems
 
 
+def claim_problems(source: str, sql: Flow, api: Flow) -> list[str]:
+    """Each table (or column) Marquez's ``/column-lineage`` carries ``source`` into that the pipeline's SQL does not.
+
+    This run's events carry exactly the SQL's column lineage, so a flow more (an event's ``columnLineage`` facet
+    computing Gold revenue from ssn, a foreign writer's) is a claim the pipeline does not make: the page draws it
+    and the security reader is told ssn reaches a table it never does.
+    """
+    problems = []
+    for table, columns in sorted(api.items()):
+        if table not in sql:
+            where = f"{table} ({', '.join(columns)})"
+        elif extra := [c for c in columns if c not in sql[table]]:
+            where = f"{table} column(s) {', '.join(extra)}"
+        else:
+            continue
+        problems.append(
+            f"Marquez's /column-lineage of {source} says it flows into {where}, which the pipeline's SQL does not "
+            "carry it into: the lineage events claim column lineage the SQL does not have"
+        )
+    return problems
+
+
 def own_service(web_url: str) -> bool | str:
     """True when ``web_url`` is this project's lineage service (its web answers carry ``SERVICE_HEADER``),
     False for another server (Marquez web), or why it could not be asked."""
@@ -263,7 +287,7 @@ def check_column_page(
         return Outcome.error(f"the column lineage of {label} could not be read: {err}", THRESHOLD, details)
     api = api_flow(graph, source)
     details["flows_into_by_api"] = api
-    gaps = api_problems(label, sql, api)
+    gaps = api_problems(label, sql, api) + claim_problems(label, sql, api)
 
     def no_page(why: str) -> Outcome:
         """No page to judge: the API's column lineage still is (failed on a gap), else a note only."""
@@ -289,7 +313,7 @@ def check_column_page(
         return Outcome.judged(False, {"tables_drawn": None}, THRESHOLD, f"the column-flow page failed: {err}", details)
     drawn = drawn_flow(shot.html)
     details.update(drawn=drawn, screenshot=png_path.name, seconds=shot.seconds)
-    problems = page_problems(label, sql, api, drawn)
+    problems = page_problems(label, sql, api, drawn) + claim_problems(label, sql, api)
     expected = set(sql) | set(api)
     measured = {
         "tables_drawn": f"{len(expected & set(drawn))}/{len(expected)}",

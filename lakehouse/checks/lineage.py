@@ -18,7 +18,9 @@ session's job writing it failed. Then, judged through Marquez's API: the
 job namespace has jobs, and the lineage graph of the Gold job holds every edge the pipeline's SQL
 implies upstream of it, so that it reaches back to the Bronze datasets, and no edge at those jobs
 that no pipeline SQL implies (an input declared or replayed by something else, such as another
-stack's Bronze). The API is the proof of the edges. A table an earlier foreign event claimed as an
+stack's Bronze). Nor may a job the pipeline does not run be drawn writing one of its tables from a run
+that ended since this session started (:func:`foreign_writers`): Gold then shows another builder, its current
+version that job's. The API is the proof of the edges. A table an earlier foreign event claimed as an
 alias (its ``symlinks`` dataset facet) is folded by Marquez into that event's dataset, so its edges
 are missing under its own name; the reason then names the dataset it resolves to (:func:`alias_problems`).
 
@@ -42,6 +44,7 @@ import uuid
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +64,8 @@ THRESHOLD = (
     "child (a parent run facet); the same for the jobs writing the tables the column flow reaches; "
     ">= 1 job in the namespace; "
     "the gold job's graph reaches back to Bronze, "
-    "with no edge at the pipeline's jobs that its SQL does not imply; a screenshot of it, from a Marquez web "
+    "with no edge at the pipeline's jobs that its SQL does not imply and no job the pipeline does not run writing "
+    "its tables since this run started; a screenshot of it, from a Marquez web "
     "showing the same Marquez; "
     "the column-flow page of Bronze ssn draws every table it flows into (on the local lineage service)"
 )
@@ -359,6 +363,63 @@ def unexpected_edges(exp: Expectation, found: set[Edge]) -> list[Edge]:
     return sorted((e for e in found if (e.origin in ours or e.destination in ours) and e not in known), key=str)
 
 
+def _when(text: Any) -> datetime | None:
+    """An ISO time from Marquez (``...Z`` or an offset) as an aware datetime, None when absent or unreadable."""
+    try:
+        when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
+def foreign_writers(graph: list[dict[str, Any]], exp: Expectation, since: datetime) -> list[dict[str, Any]]:
+    """Jobs the pipeline does not run that the graph draws writing a dataset of the expected edges (Gold, Silver,
+    Bronze), from a run that ended (or, without one, a job that changed) at or after ``since`` (this session's start).
+
+    Marquez draws every writer of a dataset as an edge into it, and the last writer's output is the dataset's
+    current version: a backfill, another stack or a replay writing Gold after this run shows Gold built by it, every
+    edge at the pipeline's jobs still this run's. A writer whose last run ended before this session is history (an
+    older pipeline's job): Marquez forgets it only when the job is deleted. Times are the events' own.
+    """
+    prefix = job_node(exp.namespace, "")
+    ours = {n for e in exp.pipeline_edges | exp.edges for n in (e.origin, e.destination) if n.startswith(prefix)}
+    tables = {e.destination for e in exp.edges if e.destination.startswith("dataset:")}
+    nodes = {str(n.get("id")): n for n in graph}
+    found: list[dict[str, Any]] = []
+    for edge in sorted(graph_edges(graph), key=str):
+        if edge.destination not in tables or not edge.origin.startswith("job:") or edge.origin in ours:
+            continue
+        data = nodes.get(edge.origin, {}).get("data") or {}
+        latest = data.get("latestRun")
+        run: dict[str, Any] = latest if isinstance(latest, dict) else {}
+        stamp = run.get("endedAt") or run.get("updatedAt") or data.get("updatedAt")
+        when = _when(stamp)
+        if when is not None and when < since:
+            continue
+        found.append(
+            {
+                "job": edge.origin,
+                "dataset": edge.destination,
+                "run": run.get("id"),
+                "state": run.get("state"),
+                "at": stamp,
+            }
+        )
+    return found
+
+
+def foreign_writer_problems(writers: list[dict[str, Any]], exp: Expectation) -> list[str]:
+    """One reason per foreign writer (:func:`foreign_writers`), naming the job, its run and the dataset."""
+    found = []
+    for w in writers:
+        run = f"run {_run_id(w['run'])}, {w['state']}, ended {w['at']}" if w["run"] else f"no run, changed {w['at']}"
+        found.append(
+            f"the lineage graph of {exp.gold_job} shows a job the pipeline does not run writing its table since this "
+            f"run started: {w['job']} ({run}) writes {w['dataset']}"
+        )
+    return found
+
+
 def alias_problems(
     client: MarquezClient, exp: Expectation, graph: list[dict[str, Any]], missing: list[Edge]
 ) -> list[str]:
@@ -584,6 +645,10 @@ def check_api(
             f"the lineage graph of {exp.gold_job} holds {len(unexpected)} edge(s) at the pipeline's jobs that no "
             f"pipeline SQL implies (this run did not emit them), first {unexpected[0]}"
         )
+    writers = foreign_writers(graph, exp, emission.started_at)
+    details["foreign_writers"] = writers
+    if writers:
+        problems.append(_named(foreign_writer_problems(writers, exp)))
     if stale := stale_jobs(exp, emission):
         details["upstream_jobs_not_run"] = stale
         problems.append(
