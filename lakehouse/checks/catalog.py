@@ -787,6 +787,19 @@ class ScheduleListings:
         return self._resuming[region]
 
 
+def _home(target: Target, service_arn: str, region: str | None) -> str:
+    """The region a service's schedules are read in: its ARN's, else ``region``, else the target's."""
+    return resource_region({"arn": service_arn}) or region or target.region
+
+
+def _input_service(schedule: Mapping[str, Any]) -> Any:
+    """The ``ServiceArn`` a schedule's universal target passes App Runner (its ``Input`` JSON); None when unreadable."""
+    try:
+        return json.loads((schedule.get("Target") or {}).get("Input") or "{}").get("ServiceArn")
+    except (json.JSONDecodeError, AttributeError):
+        return None
+
+
 def read_resumes(
     target: Target, service_arn: str, region: str | None = None, listings: ScheduleListings | None = None
 ) -> list[str]:
@@ -794,14 +807,11 @@ def read_resumes(
     named with its expression: such a timer starts the service whether anyone uses it, so it runs idle after every
     pause (the harness resumes it only while it asks it, :func:`lakehouse.catalog.service.answering`). One of another
     region calls resumeService there, where no such service is, and resumes nothing."""
-    home = resource_region({"arn": service_arn}) or region or target.region
+    home = _home(target, service_arn, region)
     listings = listings or ScheduleListings(target)
     found = []
     for schedule in listings.resuming(home):
-        try:
-            resumes = json.loads((schedule.get("Target") or {}).get("Input") or "{}").get("ServiceArn")
-        except (json.JSONDecodeError, AttributeError):
-            resumes = None
+        resumes = _input_service(schedule)
         ended = schedule.get("EndDate")
         over = isinstance(ended, datetime) and ended <= datetime.now(UTC)  # it fires no more: it resumes nothing
         if resumes == service_arn and schedule.get("State") == "ENABLED" and not over:
@@ -826,7 +836,7 @@ def read_pauses(
     field is empty, and only Arn, RoleArn and Input configure it: EventBridge Scheduler User Guide, "Using universal
     targets", https://docs.aws.amazon.com/scheduler/latest/UserGuide/managing-targets-universal.html), so
     Scheduler calls PauseService in the schedule's own region."""
-    home = resource_region({"arn": service_arn}) or region or target.region
+    home = _home(target, service_arn, region)
     listings = listings or ScheduleListings(target)
     found: list[PauseSchedule] = []
     for where in dict.fromkeys([home, *elsewhere]):
@@ -841,11 +851,7 @@ def _pauses_in(
     found = []
     for schedule in schedules:
         target_of = schedule.get("Target") or {}
-        try:
-            pauses = json.loads(target_of.get("Input") or "{}").get("ServiceArn")
-        except (json.JSONDecodeError, AttributeError):
-            pauses = None
-        if pauses != service_arn:
+        if _input_service(schedule) != service_arn:
             continue
         role = str(target_of.get("RoleArn", ""))
         key_arn = str(schedule.get("KmsKeyArn") or "") or None
