@@ -69,11 +69,13 @@ def overlaps(rules: Mapping[str, tuple[str, AlarmRule]], runs: Sequence[Publishe
             if run.values is not None and metric not in run.values:
                 continue
             latest = run.at if run.at is not None else run.ended
-            if latest is None or period_end(latest, rule.period) <= now:
-                continue  # no time at all: the judgement names it (UnknownPeriod); or its period is over
+            if latest is None:
+                continue  # no time at all: the judgement names it (UnknownPeriod)
+            until = period_end(latest, rule.period)
+            if until <= now:
+                continue  # its period is over
             if run.values is not None and not sways(rule, run.values[metric]):
                 continue
-            until = period_end(latest, rule.period)
             what = "what it published is unknown" if run.values is None else f"{metric} {run.values[metric]:g}"
             when = f"at {shown(run.at)}" if run.at is not None else f"no later than {shown(run.ended)}"
             found.append(
