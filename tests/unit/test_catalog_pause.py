@@ -17,14 +17,8 @@ PAUSE_TARGET = "arn:aws:scheduler:::aws-sdk:apprunner:pauseService"
 
 
 @pytest.fixture
-def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
-    from moto import mock_aws
-
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        yield Target(name="aws", region="us-east-1")
+def account(moto_aws: None) -> Iterator[Target]:
+    yield Target(name="aws", region="us-east-1")
 
 
 def _role(

@@ -26,15 +26,9 @@ PAUSE_TARGET = "arn:aws:scheduler:::aws-sdk:apprunner:pauseService"
 
 
 @pytest.fixture
-def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
+def account(moto_aws: None) -> Iterator[Target]:
     """A moto account whose harness region is us-east-1 (the service lives in eu-central-1)."""
-    from moto import mock_aws
-
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        yield Target(name="aws", region="us-east-1")
+    yield Target(name="aws", region="us-east-1")
 
 
 def _role(target: Target) -> str:

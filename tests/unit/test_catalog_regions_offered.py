@@ -95,14 +95,8 @@ def test_a_region_where_the_state_holds_a_service_is_read_whatever_the_endpoint_
 
 
 @pytest.fixture
-def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counting]:
-    from moto import mock_aws
-
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        yield Counting(name="aws", region="eu-central-1")
+def account(moto_aws: None) -> Iterator[Counting]:
+    yield Counting(name="aws", region="eu-central-1")
 
 
 def _pause(target: Target, region: str, service_arn: str, name: str) -> None:

@@ -21,30 +21,24 @@ SCHEDULER = "arn:aws:scheduler:::aws-sdk:apprunner:{}"
 
 
 @pytest.fixture
-def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
-    from moto import mock_aws
-
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        target = Target(name="aws", region="us-east-1")
-        trust = {
-            "Statement": [
-                {"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}
-            ]
-        }
-        iam = target.client("iam")
-        iam.create_role(RoleName="pause", AssumeRolePolicyDocument=json.dumps(trust))
-        allow = {
-            "Effect": "Allow",
-            "Action": ["apprunner:PauseService", "apprunner:ResumeService"],
-            "Resource": SERVICE,
-        }
-        policy = {"Version": "2012-10-17", "Statement": [allow]}
-        iam.put_role_policy(RoleName="pause", PolicyName="pause", PolicyDocument=json.dumps(policy))
-        _schedule(target, "lakehouse-lh-1-catalog-pause", "pauseService", "cron(0 * * * ? *)")
-        yield target
+def account(moto_aws: None) -> Iterator[Target]:
+    target = Target(name="aws", region="us-east-1")
+    trust = {
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ]
+    }
+    iam = target.client("iam")
+    iam.create_role(RoleName="pause", AssumeRolePolicyDocument=json.dumps(trust))
+    allow = {
+        "Effect": "Allow",
+        "Action": ["apprunner:PauseService", "apprunner:ResumeService"],
+        "Resource": SERVICE,
+    }
+    policy = {"Version": "2012-10-17", "Statement": [allow]}
+    iam.put_role_policy(RoleName="pause", PolicyName="pause", PolicyDocument=json.dumps(policy))
+    _schedule(target, "lakehouse-lh-1-catalog-pause", "pauseService", "cron(0 * * * ? *)")
+    yield target
 
 
 def _schedule(

@@ -8,7 +8,6 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from lakehouse.checks.cloudfront_routes import (
     LISTING,
@@ -181,12 +180,8 @@ def test_origins_and_paths_are_matched_as_cloudfront_maps_them_to_keys() -> None
 
 
 @pytest.fixture
-def cloudfront(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        yield boto3.client("cloudfront", region_name="us-east-1")
+def cloudfront(moto_aws: None) -> Iterator[Any]:
+    yield boto3.client("cloudfront", region_name="us-east-1")
 
 
 def _create(client: Any, reference: str, bucket: str, key_groups: list[str]) -> dict[str, Any]:

@@ -61,21 +61,13 @@ RETURNED = [["2026-02-28", "DE", "2", "80.00"], ["2026-03-01", "US", "1", "444.1
 
 
 @pytest.fixture
-def athena(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    from moto import mock_aws
+def athena(moto_aws: None) -> Iterator[Any]:
+    import boto3
 
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        import boto3
-
-        client = boto3.client("athena", region_name="us-east-1")
-        for group in (WORK_GROUP, "other"):
-            client.create_work_group(
-                Name=group, Configuration={"ResultConfiguration": {"OutputLocation": "s3://results/"}}
-            )
-        yield client
+    client = boto3.client("athena", region_name="us-east-1")
+    for group in (WORK_GROUP, "other"):
+        client.create_work_group(Name=group, Configuration={"ResultConfiguration": {"OutputLocation": "s3://results/"}})
+    yield client
 
 
 def answers(

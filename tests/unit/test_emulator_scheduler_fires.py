@@ -18,15 +18,10 @@ PAUSE_TARGET = "arn:aws:scheduler:::aws-sdk:apprunner:pauseService"
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+def aws(moto_aws: None) -> Iterator[dict[str, Any]]:
     import boto3
-    from moto import mock_aws
 
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        yield {s: boto3.client(s, region_name=REGION) for s in ("iam", "scheduler", "cloudwatch")}
+    yield {s: boto3.client(s, region_name=REGION) for s in ("iam", "scheduler", "cloudwatch")}
 
 
 def _service(name: str) -> str:

@@ -55,14 +55,8 @@ ROWS = {"daily_revenue": 12, "orders_enriched": 40, "users": 10}
 
 
 @pytest.fixture
-def account(monkeypatch: pytest.MonkeyPatch) -> Iterator[Target]:
-    from moto import mock_aws
-
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        yield Target(name="aws", region="us-east-1")
+def account(moto_aws: None) -> Iterator[Target]:
+    yield Target(name="aws", region="us-east-1")
 
 
 def _gold(target: Target, tables: dict[str, list[tuple[str, str]]]) -> Any:

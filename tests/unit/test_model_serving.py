@@ -275,21 +275,15 @@ def _archive(model_id: str, run_id: str) -> bytes:
 
 
 @pytest.fixture
-def account(monkeypatch: pytest.MonkeyPatch) -> Any:
-    from moto import mock_aws
-
+def account(moto_aws: None) -> Any:
     from lakehouse.target import Target
 
-    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        target = Target(name="aws", region="us-east-1")
-        s3 = target.client("s3")
-        s3.create_bucket(Bucket="models")
-        s3.put_object(Bucket="models", Key="v2/model.tar.gz", Body=_archive("m-two", "run-two"))
-        s3.put_object(Bucket="models", Key="v1/model.tar.gz", Body=_archive("m-one", "run-one"))
-        yield target
+    target = Target(name="aws", region="us-east-1")
+    s3 = target.client("s3")
+    s3.create_bucket(Bucket="models")
+    s3.put_object(Bucket="models", Key="v2/model.tar.gz", Body=_archive("m-two", "run-two"))
+    s3.put_object(Bucket="models", Key="v1/model.tar.gz", Body=_archive("m-one", "run-one"))
+    yield target
 
 
 def _endpoint(target: Any, name: str, **model: Any) -> str:
