@@ -3,8 +3,10 @@
 The estimate prices the resources in ``terraform show -json`` of a saved plan with a committed,
 dated price table and a committed usage file (``fixtures/cost/``): flat-priced resources
 (dashboards, alarms) per resource, usage-based ones (Athena scans, S3, Glue, SNS) from the
-usage file, split evenly over the resources of that type. A resource type neither priced nor
-listed as free (with its source and date) is *unpriced*, and an unpriced resource, or a
+usage file, each section carried in full by the one resource of its type where it costs most
+(``usage_carriers``: padding the plan cannot spread it thinner or into a cheaper region), each
+resource in its own region (its ``region`` argument over its provider's). A resource type neither
+priced nor listed as free (with its source and date) is *unpriced*, and an unpriced resource, or a
 usage-based part Infracost left without a cost, makes the KPI ``error`` naming it: never 0 USD.
 Infracost gets the same usage, translated into its usage-file format (``--usage-file``).
 """
@@ -17,7 +19,7 @@ import os
 import re
 import shutil
 import subprocess
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -175,6 +177,17 @@ def _references(expressions: Any, prefix: str) -> set[str]:
 UNKNOWN_REGION = ""
 
 
+def _variable_region(expression: dict[str, Any], variables: dict[str, Any], default_region: str) -> str:
+    """A region argument set to one root variable: its value in the plan (``var.region`` absent from them is the
+    target's, as the harness sets it); ``UNKNOWN_REGION`` for any other expression."""
+    refs = expression.get("references") or []
+    if len(refs) != 1 or not refs[0].startswith("var."):
+        return UNKNOWN_REGION
+    name = refs[0].removeprefix("var.")
+    value = (variables.get(name) or {}).get("value", default_region if name == "region" else None)
+    return str(value) if isinstance(value, str) and value else UNKNOWN_REGION
+
+
 def _provider_regions(plan: dict[str, Any], default_region: str) -> dict[str, str]:
     """Provider config key (``aws``, ``aws.use1``) -> its region: a constant, or the value of the one variable
     it is set to (the plan's ``variables``; ``var.region`` absent from them is the target's, as the harness
@@ -188,14 +201,31 @@ def _provider_regions(plan: dict[str, Any], default_region: str) -> dict[str, st
             regions[key] = default_region
         elif expression.get("constant_value"):
             regions[key] = str(expression["constant_value"])
-        elif ":" not in key and len(refs := expression.get("references") or []) == 1 and refs[0].startswith("var."):
-            # (a provider a module declares, ``module.m:aws``, reads the module's variables, not the plan's)
-            name = refs[0].removeprefix("var.")
-            value = (variables.get(name) or {}).get("value", default_region if name == "region" else None)
-            regions[key] = str(value) if isinstance(value, str) and value else UNKNOWN_REGION
+        elif ":" not in key:  # (a provider a module declares, ``module.m:aws``, reads the module's variables)
+            regions[key] = _variable_region(expression, variables, default_region)
         else:
             regions[key] = UNKNOWN_REGION
     return regions
+
+
+def _own_region(
+    values: dict[str, Any], expression: dict[str, Any] | None, in_module: bool, variables: dict[str, Any], default: str
+) -> str | None:
+    """The region a resource's own ``region`` argument puts it in (None: it has none, its provider's decides).
+
+    AWS provider 6.x gives every resource a ``region`` argument that overrides its provider's: a bucket the root
+    sets ``region = "us-east-1"`` is there, whatever the provider's region, and pricing it at the provider's would
+    price another region (5.x, pinned here, refuses the argument; its S3 bucket reports its region the same way).
+    The plan's value when it knows it, else a constant or one root variable; any other expression: unknown.
+    """
+    planned = values.get("region")
+    if isinstance(planned, str) and planned:
+        return planned
+    if not expression:
+        return None
+    if expression.get("constant_value"):
+        return str(expression["constant_value"])
+    return UNKNOWN_REGION if in_module else _variable_region(expression, variables, default)
 
 
 def planned_resources(plan: dict[str, Any], default_region: str) -> list[PlannedResource]:
@@ -203,7 +233,9 @@ def planned_resources(plan: dict[str, Any], default_region: str) -> list[Planned
     if "planned_values" not in plan:
         raise ValueError("not a saved plan's `terraform show -json` document (no planned_values)")
     regions = _provider_regions(plan, default_region)
+    variables = plan.get("variables") or {}
     config_provider: dict[str, str] = {}
+    config_region: dict[str, tuple[dict[str, Any] | None, bool]] = {}
     config_refs: dict[str, frozenset[str]] = {}
     config_attribute_refs: dict[str, dict[str, frozenset[str]]] = {}
     config_provisioners: dict[str, tuple[str, ...]] = {}
@@ -211,6 +243,7 @@ def planned_resources(plan: dict[str, Any], default_region: str) -> list[Planned
     for config_address, res in config_resources(plan):
         prefix = config_address.removesuffix(str(res["address"]))  # the module's, for its references
         config_provider[config_address] = res.get("provider_config_key", "aws")
+        config_region[config_address] = ((res.get("expressions") or {}).get("region"), bool(prefix))
         config_refs[config_address] = frozenset(_references(res.get("expressions"), prefix))
         config_attribute_refs[config_address] = {
             str(k): frozenset(_references(v, prefix)) for k, v in (res.get("expressions") or {}).items()
@@ -225,8 +258,10 @@ def planned_resources(plan: dict[str, Any], default_region: str) -> list[Planned
             address = str(res["address"])
             base = without_instance_keys(address)  # module.m[0].aws_x.y["a"] is module.m.aws_x.y in configuration
             provider = config_provider.get(base, "aws")
-            region = regions.get(provider, default_region)
             values = dict(res.get("values") or {})
+            expression, in_module = config_region.get(base, (None, base.startswith("module.")))
+            own = _own_region(values, expression, in_module, variables, default_region)
+            region = regions.get(provider, default_region) if own is None else own
             refs, by_attribute = config_refs.get(base, frozenset()), config_attribute_refs.get(base, {})
             provisioners = config_provisioners.get(base, ())
             found.append(PlannedResource(address, str(res["type"]), region, values, refs, by_attribute, provisioners))
@@ -366,6 +401,8 @@ class CostLine:
     components: list[CostComponent] = field(default_factory=list)
     #: What the plan decided about its usage (an App Runner service's idle hours: which pause, or none).
     note: str = ""
+    #: How much of usage.yml's section it carries, and why (``usage_carriers``); empty for a flat-priced type.
+    carries: str = ""
 
 
 @dataclass
@@ -520,6 +557,97 @@ def _components(
     return None
 
 
+#: Usage-priced types -> the section of fixtures/cost/usage.yml a resource of the type carries.
+USAGE_SECTIONS = {
+    "aws_athena_workgroup": "athena",
+    "aws_s3_bucket": "s3",
+    "aws_glue_catalog_database": "glue",
+    "aws_sns_topic": "sns",
+    "aws_sagemaker_endpoint": "sagemaker",
+    "aws_apprunner_service": "apprunner",
+}
+#: How usage.yml's stack-wide month is put on the planned resources (the evidence says it).
+USAGE_RULE = (
+    "usage.yml is the whole stack's month: each section is carried in full by one planned resource of its type, "
+    "the one where it costs most (its region's prices; an App Runner service's size and pause; the first address "
+    "of those costing the same), the others carry none: a resource added to the plan can only carry it at a "
+    "higher price, never take a share of it"
+)
+
+
+class _Pricing:
+    """What pricing one planned resource needs from the whole plan: sizes, App Runner capacities and hours."""
+
+    def __init__(self, whole: list[PlannedResource], prices: PriceTable, usage: Usage) -> None:
+        self.prices, self.usage = prices, usage
+        self.sizes = plan_sizes(whole)
+        self.capacities = capacities(whole)
+        services = [r.address for r in whole if r.type == "aws_apprunner_service"]
+        self.hours_carrying = {a: running_hours(whole, usage["apprunner"], {a: 1.0})[a] for a in services}
+        self.hours_idle = running_hours(whole, usage["apprunner"], {})
+
+    def why_unpriced(self, r: PlannedResource) -> str | None:
+        cap = self.capacities.get(r.address)
+        return outside_price_model(r) or _region_unknown(r) or (cap if isinstance(cap, str) else None)
+
+    def hours(self, r: PlannedResource, carries: bool) -> RunningHours | None:
+        return (self.hours_carrying if carries else self.hours_idle).get(r.address)
+
+    def components(self, r: PlannedResource, carries: bool) -> list[CostComponent] | None:
+        """``r``'s cost components carrying all of its type's usage, or none of it."""
+        cap = self.capacities.get(r.address)
+        capacity = cap if isinstance(cap, Capacity) else None
+        share, hours = (1.0 if carries else 0.0), self.hours(r, carries)
+        return _components(
+            r.type, share, _region_prices(self.prices, r), self.usage, self.sizes, hours, capacity, r.values
+        )
+
+    def carrying_costs(self, r: PlannedResource) -> float:
+        """What carrying its type's usage adds to ``r``'s month (infinite where the table has no price for it)."""
+        if self.why_unpriced(r) is not None or r.region not in self.prices.regions:
+            return math.inf
+        full, none = self.components(r, True) or [], self.components(r, False) or []
+        return sum(c.monthly_usd for c in full) - sum(c.monthly_usd for c in none)
+
+
+def usage_carriers(
+    resources: list[PlannedResource], prices: PriceTable, usage: Usage, plan: list[PlannedResource] | None = None
+) -> dict[str, str]:
+    """Usage-priced type -> the address of the one resource of it that carries usage.yml's section (``USAGE_RULE``).
+
+    Split evenly, a resource padded into the plan took a share: in a cheaper region, or an App Runner service of a
+    smaller size, it lowered the total it carried no real use of. The dearest carrier cannot be undercut: another
+    resource of the type only carries the usage if it costs more. Where the table has no price for a resource (its
+    region unknown or not in it) it is taken as the dearest: the estimate then stops on it, naming it. Ties: the
+    first address.
+    """
+    return _carriers(resources, _Pricing(resources if plan is None else plan, prices, usage))
+
+
+def _carriers(resources: list[PlannedResource], pricing: _Pricing) -> dict[str, str]:
+    carriers: dict[str, str] = {}
+    for rtype in USAGE_SECTIONS:
+        candidates = sorted((r for r in resources if r.type == rtype), key=lambda r: r.address)
+        if candidates:
+            carriers[rtype] = max(candidates, key=pricing.carrying_costs).address
+    return carriers
+
+
+def _carrier_note(r: PlannedResource, carriers: dict[str, str], planned: int) -> str:
+    """What the evidence says of ``r``'s share of usage.yml (nothing for a type usage.yml does not price)."""
+    section = USAGE_SECTIONS.get(r.type)
+    if section is None:
+        return ""
+    if carriers.get(r.type) != r.address:
+        return f"carries none of usage.yml's {section}: {carriers.get(r.type)} carries it (where it costs most)"
+    if planned == 1:
+        return f"carries all of usage.yml's {section} (the only {r.type} planned)"
+    return (
+        f"carries all of usage.yml's {section}: of the {planned} {r.type} planned, the one where it costs most "
+        "(the first address of those costing the same)"
+    )
+
+
 def estimate_cost(
     resources: list[PlannedResource], prices: PriceTable, usage: Usage, plan: list[PlannedResource] | None = None
 ) -> CostEstimate:
@@ -528,29 +656,27 @@ def estimate_cost(
     A resource planned outside what the table's model prices (``outside_price_model``) is unpriced
     with the reason, even when its type is priced or listed as free. ``plan``: the whole plan's
     resources when ``resources`` is part of it (sizes and pause schedules are read from the whole).
+    Each usage.yml section is carried by one resource of its type (``usage_carriers``).
     """
-    per_type: dict[str, int] = defaultdict(int)
-    for r in resources:
-        per_type[r.type] += 1
+    planned = Counter(r.type for r in resources)
     whole = resources if plan is None else plan
-    sizes = plan_sizes(whole)
-    running = running_hours(whole, usage["apprunner"])
-    apprunner = capacities(whole)
+    pricing = _Pricing(whole, prices, usage)
+    carriers = _carriers(resources, pricing)
+    service = carriers.get("aws_apprunner_service")
+    hours = {a: (pricing.hours_carrying if a == service else pricing.hours_idle)[a] for a in pricing.hours_idle}
     lines: list[CostLine] = []
     free: list[dict[str, str]] = []
     unpriced: list[dict[str, str]] = []
     for r in resources:
-        cap = apprunner.get(r.address)
-        if why := outside_price_model(r) or _region_unknown(r) or (cap if isinstance(cap, str) else None):
+        if why := pricing.why_unpriced(r):
             unpriced.append({"address": r.address, "type": r.type, "region": r.region, "why": why})
             continue
-        hours = running.get(r.address)
-        capacity = cap if isinstance(cap, Capacity) else None
-        share, region_prices = 1 / per_type[r.type], _region_prices(prices, r)
-        comps = _components(r.type, share, region_prices, usage, sizes, hours, capacity, r.values)
+        carries = carriers.get(r.type, r.address) == r.address
+        comps = pricing.components(r, carries)
         if comps is not None:
-            note = hours.why if hours else ""
-            lines.append(CostLine(r.address, r.type, r.region, sum(c.monthly_usd for c in comps), comps, note))
+            note, total = (hours[r.address].why if r.address in hours else ""), sum(c.monthly_usd for c in comps)
+            carried = _carrier_note(r, carriers, planned[r.type])
+            lines.append(CostLine(r.address, r.type, r.region, total, comps, note, carried))
         elif r.type in prices.free_types:
             free.append({"address": r.address, "type": r.type, "why": prices.free_types[r.type].note()})
         else:
@@ -567,9 +693,13 @@ def estimate_cost(
             "usage": str(usage.path),
             "usage_as_of": usage.as_of,
             "usage_values": usage.values,
-            "sizes_from_plan": {k: v for k, v in asdict(sizes).items() if v is not None},
-            "apprunner_hours_from_plan": {a: h.to_dict() for a, h in running.items()},
-            "apprunner_capacity_from_plan": {a: c if isinstance(c, str) else c.to_dict() for a, c in apprunner.items()},
+            "usage_rule": USAGE_RULE,
+            "usage_carried_by": carriers,
+            "sizes_from_plan": {k: v for k, v in asdict(pricing.sizes).items() if v is not None},
+            "apprunner_hours_from_plan": {a: h.to_dict() for a, h in hours.items()},
+            "apprunner_capacity_from_plan": {
+                a: c if isinstance(c, str) else c.to_dict() for a, c in pricing.capacities.items()
+            },
             "free_tiers": "not applied (per account; Infracost does the same)",
         },
     )
@@ -722,21 +852,25 @@ def price_the_unpriced(
 def _add_transfer_out(
     estimate: CostEstimate, resources: list[PlannedResource], prices: PriceTable, usage: Usage
 ) -> None:
-    """usage.yml's data transferred out, priced from the table on each bucket's share: Infracost is not given it
-    (``lakehouse.infracost``), so its estimate has no line for it."""
-    buckets = [r for r in resources if r.type == "aws_s3_bucket"]
-    for r in buckets:
-        gb = usage["s3"]["gb_transferred_out"] / len(buckets)
-        if r.region == UNKNOWN_REGION:
-            estimate.unpriced_components.append(
-                {"address": r.address, "component": "data transfer out to the internet", "why": "region unknown"}
-            )
-            continue
-        price = _region_prices(prices, r)["data_transfer_out_usd_per_gb"]
-        name = f"data transfer out to the internet [fixtures prices {prices.as_of}]"
-        comp = CostComponent(name, gb, "GB", price, gb * price)
-        estimate.lines.append(CostLine(f"{r.address} (data transfer out)", r.type, r.region, comp.monthly_usd, [comp]))
-        estimate.total_usd += comp.monthly_usd
+    """usage.yml's data transferred out, priced from the table on the bucket that carries the S3 usage
+    (``usage_carriers``): Infracost is not given it (``lakehouse.infracost``), so its estimate has no line for it."""
+    carrier = usage_carriers(resources, prices, usage).get("aws_s3_bucket")
+    r = next((r for r in resources if r.address == carrier), None)
+    if r is None:
+        return
+    gb = usage["s3"]["gb_transferred_out"]
+    if r.region == UNKNOWN_REGION:
+        estimate.unpriced_components.append(
+            {"address": r.address, "component": "data transfer out to the internet", "why": "region unknown"}
+        )
+        return
+    price = _region_prices(prices, r)["data_transfer_out_usd_per_gb"]
+    name = f"data transfer out to the internet [fixtures prices {prices.as_of}]"
+    comp = CostComponent(name, gb, "GB", price, gb * price)
+    carried = _carrier_note(r, {"aws_s3_bucket": r.address}, sum(x.type == r.type for x in resources))
+    line = CostLine(f"{r.address} (data transfer out)", r.type, r.region, comp.monthly_usd, [comp], carries=carried)
+    estimate.lines.append(line)
+    estimate.total_usd += comp.monthly_usd
     estimate.lines.sort(key=lambda line: -line.monthly_usd)
 
 
@@ -763,14 +897,15 @@ _SNS_PROTOCOLS = {
 }
 
 
-def infracost_usage(resources: list[PlannedResource], usage: Usage) -> dict[str, Any]:
+def infracost_usage(resources: list[PlannedResource], usage: Usage, prices: PriceTable) -> dict[str, Any]:
     """``fixtures/cost/usage.yml`` in Infracost's usage-file format (version 0.1), per resource address.
 
-    Usage is split evenly over the resources of a type, as the committed estimate does. SNS
-    subscription counts come from the plan (every count is stated, so no notification part is
-    left null); each topic is given every subscription, which errs on the high side.
+    Each section is given in full to the resource that carries it in the committed estimate
+    (``usage_carriers``), the others of its type zero: stated, so Infracost leaves no part null, and a
+    resource padded into the plan takes no share. SNS subscription counts come from the plan (every
+    count is stated); each topic is given every subscription, which errs on the high side.
     """
-    per_type = Counter(r.type for r in resources)
+    carriers = usage_carriers(resources, prices, usage)
     subs = Counter(
         _SNS_PROTOCOLS[str(r.values.get("protocol"))]
         for r in resources
@@ -779,7 +914,7 @@ def infracost_usage(resources: list[PlannedResource], usage: Usage) -> dict[str,
     s3, glue, sns = usage["s3"], usage["glue"], usage["sns"]
     out: dict[str, Any] = {}
     for r in resources:
-        share = 1 / per_type[r.type]
+        share = 1.0 if carriers.get(r.type) == r.address else 0.0
         if r.type == "aws_s3_bucket":
             out[r.address] = {
                 "standard": {
@@ -804,11 +939,17 @@ def infracost_usage(resources: list[PlannedResource], usage: Usage) -> dict[str,
     return {"version": "0.1", "resource_usage": out}
 
 
-def write_infracost_usage(resources: list[PlannedResource], usage: Usage, path: Path) -> Path:
+def write_infracost_usage(resources: list[PlannedResource], usage: Usage, path: Path, prices: PriceTable) -> Path:
     """Write the usage file Infracost reads with ``--usage-file`` (kept with the evidence)."""
-    header = f"# Generated from {usage.path} (as_of {usage.as_of}) for this plan; Infracost usage-file format.\n"
+    header = (
+        f"# Generated from {usage.path} (as_of {usage.as_of}) for this plan; Infracost usage-file format.\n"
+        f"# Each section on the resource that carries it in the estimate (priced with {prices.path.name} "
+        f"{prices.as_of}), the others zero.\n"
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(header + yaml.safe_dump(infracost_usage(resources, usage), sort_keys=True), encoding="utf-8")
+    path.write_text(
+        header + yaml.safe_dump(infracost_usage(resources, usage, prices), sort_keys=True), encoding="utf-8"
+    )
     return path
 
 
@@ -866,7 +1007,7 @@ def monthly_cost(
     why_not = infracost_unavailable()
     if why_not is None:
         usage_file = write_infracost_usage(
-            resources, usage_values, (evidence_dir or plan_json.parent) / "infracost-usage.yml"
+            resources, usage_values, (evidence_dir or plan_json.parent) / "infracost-usage.yml", price_table
         )
         doc = run_infracost(plan_json, root, usage_file)
         estimate = price_the_unpriced(parse_infracost(doc), resources, price_table, usage_values)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -148,14 +149,17 @@ def _resumes(schedule: PlannedResource, service: PlannedResource) -> bool:
     return enabled and _targets(schedule, service) and _elsewhere(schedule, service) is None
 
 
-def running_hours(resources: list[PlannedResource], usage: dict[str, float]) -> dict[str, RunningHours]:
-    """Each planned App Runner service's hours, usage (``active_hours``, ``resumes``) split evenly over them."""
+def running_hours(
+    resources: list[PlannedResource], usage: dict[str, float], shares: Mapping[str, float] | None = None
+) -> dict[str, RunningHours]:
+    """Each planned App Runner service's hours, carrying ``shares`` of the usage (``active_hours``, ``resumes``)
+    by address (a service not in it: none); without ``shares`` the usage is split evenly over them."""
     services = [r for r in resources if r.type == "aws_apprunner_service"]
     pausers = _calling(resources, PAUSE_TARGET)
     resumers = _calling(resources, RESUME_TARGET)
     found: dict[str, RunningHours] = {}
     for service in services:
-        share = 1 / len(services)
+        share = 1 / len(services) if shares is None else shares.get(service.address, 0.0)
         active, resumes = usage["active_hours"] * share, usage["resumes"] * share
         mine = [s for s in pausers if _targets(s, service)]
         usable = [s for s in mine if _not_pausing(s, service) is None]

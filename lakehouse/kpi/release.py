@@ -46,6 +46,7 @@ from lakehouse.kpi.sbom import (
 from lakehouse.kpi.signing import Signer, ambient_oidc, make_signer
 from lakehouse.kpi.spdx import check_spdx, environment_document, wheel_document, write_spdx
 from lakehouse.kpi.trust import TrustContext, TrustOptions, check_artifact, sigstore_verifier
+from lakehouse.kpi.unclaimed import unclaimed_in_environment, unclaimed_in_wheel
 from lakehouse.outcome import Outcome
 
 PROJECT = "lakehouse-code"
@@ -77,6 +78,8 @@ class PreparedRelease:
     work: Path  # the signer's key files live here until ``finish_release``
     #: The wheel as built (its SHA-256 taken from pip's output, before it was copied, signed or described).
     wheel: BuiltWheel
+    #: What each subject ("environment", "wheel") ships that no distribution claims (``lakehouse.kpi.unclaimed``).
+    unlisted_code: dict[str, list[str]] = field(default_factory=dict)
     seconds: float = 0.0
     in_background: bool = False
 
@@ -96,6 +99,10 @@ def prepare_release(
         env_cdx = generate_sbom(python, root / "pyproject.toml", work / "sbom-env.cdx.json", nice=nice)
         wheel = build_wheel(root, work / "dist", nice=nice)
         contents = wheel_contents(wheel, installed)
+        unlisted = {
+            "environment": unclaimed_in_environment(python, nice=nice),
+            "wheel": unclaimed_in_wheel(wheel, contents, installed),
+        }
         project = next((d for d in installed if d.key == PROJECT), None) or Distribution(PROJECT, contents.root.version)
         env_spdx = write_spdx(environment_document(project, installed), work / "sbom-env.spdx.json")
         wheel_cdx = wheel_cyclonedx(contents, work / "sbom-wheel.cdx.json")
@@ -125,6 +132,7 @@ def prepare_release(
     prepared = PreparedRelease(
         store, release_dir, signer, trust or TrustOptions(), sboms, wheel_name, public, signatures, work, built
     )
+    prepared.unlisted_code = unlisted
     prepared.seconds = time.monotonic() - started
     return prepared
 
@@ -183,6 +191,7 @@ def finish_release(prepared: PreparedRelease, plan_name: str | None, waited_s: f
     for name, (fmt, describes, expected) in prepared.sboms.items():
         check = check_cyclonedx if fmt == "CycloneDX" else check_spdx
         sboms.append(check(store.root / name, name, describes, expected))
+        sboms[-1].unlisted_code = list(prepared.unlisted_code.get(describes, []))
     artifacts = tuple(str(p.relative_to(store.root)) for p in paths)
     strays, stale = _not_built(prepared, artifacts)
     manifest = ReleaseManifest(

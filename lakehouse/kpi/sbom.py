@@ -104,11 +104,18 @@ def generate_sbom(python: Path, pyproject: Path, out: Path, nice: int = 0) -> Pa
     return out
 
 
-_DUMP = (
-    "import importlib.metadata as m, json; print(json.dumps(["
-    "{'name': d.metadata['Name'], 'version': d.version, 'requires': d.requires or []} "
-    "for d in m.distributions() if d.metadata['Name']]))"
-)
+_DUMP = """
+import importlib.metadata as m, json
+def tops(d):
+    names = set((d.read_text('top_level.txt') or '').split())
+    for f in d.files or ():
+        names.add(f.parts[0] if len(f.parts) > 1 else f.parts[0].split('.')[0] if f.parts else '')
+    return sorted(n for n in names if n.isidentifier() and not n.startswith('__'))
+print(json.dumps([
+    {'name': d.metadata['Name'], 'version': d.version, 'requires': d.requires or [], 'top_level': tops(d)}
+    for d in m.distributions() if d.metadata['Name']
+]))
+"""
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,8 @@ class Distribution:
     name: str
     version: str
     requires: tuple[str, ...] = ()
+    #: The import names it installs at the top of site-packages (its top_level.txt and RECORD): what a copy is named.
+    top_level: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def key(self) -> str:
@@ -152,7 +161,8 @@ def read_distributions(python: Path, nice: int = 0) -> list[Distribution]:
         raise ReleaseBuildError(f"{python} could not list its distributions: {tail}")
     found: dict[str, Distribution] = {}
     for d in json.loads(proc.stdout):
-        dist = Distribution(str(d["name"]), str(d["version"]), tuple(str(r) for r in d["requires"]))
+        requires, top_level = tuple(str(r) for r in d["requires"]), tuple(str(n) for n in d.get("top_level") or ())
+        dist = Distribution(str(d["name"]), str(d["version"]), requires, top_level)
         found.setdefault(dist.key, dist)  # the first on sys.path wins, as for imports
     return sorted(found.values(), key=lambda d: d.key)
 
@@ -256,17 +266,19 @@ def _same_version(listed: str, installed: str) -> bool:
 
 
 def wrong_versions(listed: dict[str, set[str]], expected: Expected) -> list[str]:
-    """``name (lists X, installed Y)`` for each expected package the SBOM lists, but never at its installed version.
+    """``name (lists X, installed Y)`` for each expected package the SBOM lists at a version that is not installed.
 
     A name alone is not coverage: an SBOM of another environment, or made before an upgrade, names
     every package at versions that are not the ones shipped, and a scanner reading it checks the wrong ones.
+    Nor is one right entry among wrong ones: a stale entry beside the installed one (``urllib3 1.26.20`` and
+    ``2.8.0``) tells a scanner the release ships both, so every version listed must be the one installed.
     ``listed`` has every name the SBOM lists, with an empty set where it gives no version: a package
     named without a version is not listed at the one installed either (a scanner matches nothing to it).
     """
     out = []
     for name, version in sorted(expected_versions(expected).items()):
         found = listed.get(name)
-        if version is None or found is None or any(_same_version(v, version) for v in found):
+        if version is None or found is None or (found and all(_same_version(v, version) for v in found)):
             continue
         out.append(f"{name} (lists {', '.join(sorted(found)) or 'no version'}, installed {version})")
     return out
@@ -387,6 +399,9 @@ class SbomCheck:
     #: The package the SBOM describes (normalised name) and its version, as the file says.
     subject: str | None = None
     subject_version: str | None = None
+    #: Code what it describes ships that no distribution's metadata claims, so it cannot list it
+    #: (``lakehouse.kpi.unclaimed``): ``path (why)`` or a path, a directory ending in /.
+    unlisted_code: list[str] = field(default_factory=list)
 
 
 def unexpected_packages(listed: set[str], root: str | None, expected: Expected) -> list[str]:
@@ -514,6 +529,12 @@ def judge_release(
             problems.append(
                 f"{s.sbom} ({s.format} of the {s.describes}) gives {len(s.wrong_purl)} package(s) a purl, what "
                 "scanners match on, of another package or version: " + ", ".join(s.wrong_purl[:8])
+            )
+        if s.unlisted_code:
+            problems.append(
+                f"{s.sbom} ({s.format} of the {s.describes}) cannot list {len(s.unlisted_code)} piece(s) of code the "
+                f"{s.describes} ships without a distribution's metadata (a copied package, no .dist-info claims it): "
+                + ", ".join(s.unlisted_code[:8])
             )
         if s.unexpected:
             absent = "not in its requirement closure" if s.describes == "wheel" else "not installed"

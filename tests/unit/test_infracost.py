@@ -42,11 +42,15 @@ def test_usage_file_is_written_per_planned_address(tmp_path: Path) -> None:
     doc = yaml.safe_load(out.read_text())
     assert doc["version"] == "0.1"
     usage = doc["resource_usage"]
-    # fixtures/cost/usage.yml: 5 GB, 20000 PUTs, 200000 GETs over four buckets; 100 publishes over two topics.
-    assert usage['aws_s3_bucket.this["gold"]']["standard"]["storage_gb"] == 1.25
-    assert usage['aws_s3_bucket.this["gold"]']["standard"]["monthly_tier_1_requests"] == 5000
+    # fixtures/cost/usage.yml: 5 GB, 20000 PUTs, 200000 GETs, 100 publishes, each on the one resource carrying it
+    # (all in us-east-1 at the same prices: the first address), the others zero, stated.
+    assert usage['aws_s3_bucket.this["bronze"]']["standard"]["storage_gb"] == 5
+    assert usage['aws_s3_bucket.this["bronze"]']["standard"]["monthly_tier_1_requests"] == 20000
+    assert usage['aws_s3_bucket.this["gold"]']["standard"]["storage_gb"] == 0
+    assert usage['aws_s3_bucket.this["gold"]']["standard"]["monthly_tier_1_requests"] == 0
     assert usage["aws_glue_catalog_database.this"]["monthly_requests"] == 50000
-    assert usage["aws_sns_topic.alerts"]["monthly_requests"] == 50
+    assert usage["aws_sns_topic.alerts"]["monthly_requests"] == 100
+    assert usage["aws_sns_topic.billing_alerts"]["monthly_requests"] == 0
 
 
 def test_not_a_plan_is_named(tmp_path: Path, capsys: Any) -> None:

@@ -98,9 +98,9 @@ def test_estimate_prices_each_resource_and_lists_the_free_and_the_unpriced() -> 
     assert lines["aws_cloudwatch_metric_alarm.estimated_charges"].region == "us-east-1"
     # 200 queries/day x 30 days, each billed at the 10 MB minimum: 0.06 TB x 5 USD.
     assert lines["aws_athena_workgroup.this"].monthly_usd == pytest.approx(0.3)
-    # usage is split over the buckets: 5 GB over 2 buckets at the Tokyo price.
+    # usage.yml's 5 GB carried by one of the 2 buckets (same region, same price: the first), at the Tokyo price.
     bronze = lines['aws_s3_bucket.this["bronze"]'].components[0]
-    assert bronze.quantity == pytest.approx(2.5) and bronze.unit_price_usd == pytest.approx(0.025)
+    assert bronze.quantity == pytest.approx(5) and bronze.unit_price_usd == pytest.approx(0.025)
     assert [f["address"] for f in est.free] == ["aws_iam_role.pipeline"]
     assert "aws.amazon.com/iam" in est.free[0]["why"] and "2026-" in est.free[0]["why"]  # source and date
     assert [u["address"] for u in est.unpriced] == ["aws_lightsail_instance.marquez"]
@@ -293,20 +293,22 @@ def test_the_usage_file_is_given_to_infracost_in_its_format(tmp_path: Path) -> N
         PlannedResource("aws_sns_topic.alerts", "aws_sns_topic", "ap-northeast-1"),
         PlannedResource("aws_sns_topic_subscription.ops", "aws_sns_topic_subscription", "x", {"protocol": "email"}),
     ]
-    doc = infracost_usage(resources, load_usage())
+    doc = infracost_usage(resources, load_usage(), load_prices())
     assert doc["version"] == "0.1"
     usage = doc["resource_usage"]
-    assert usage['aws_s3_bucket.this["bronze"]']["standard"] == {
-        "storage_gb": 2.5,
-        "monthly_tier_1_requests": 10000,
-        "monthly_tier_2_requests": 100000,
+    assert usage['aws_s3_bucket.this["bronze"]']["standard"] == {  # it carries the S3 month, the other bucket none
+        "storage_gb": 5.0,
+        "monthly_tier_1_requests": 20000,
+        "monthly_tier_2_requests": 200000,
         "monthly_select_data_scanned_gb": 0,
         "monthly_select_data_returned_gb": 0,
     }
+    others = [a for a in usage if a.startswith("aws_s3_bucket.") and a != 'aws_s3_bucket.this["bronze"]']
+    assert others and all(usage[a]["standard"]["storage_gb"] == 0 for a in others)
     assert usage["aws_glue_catalog_database.lake"] == {"monthly_objects": 50.0, "monthly_requests": 50000.0}
     sns = usage["aws_sns_topic.alerts"]
     assert sns["monthly_requests"] == 100 and sns["email_subscriptions"] == 1 and sns["sms_subscriptions"] == 0
-    written = write_infracost_usage(resources, load_usage(), tmp_path / "infracost-usage.yml")
+    written = write_infracost_usage(resources, load_usage(), tmp_path / "infracost-usage.yml", load_prices())
     import yaml
 
     assert yaml.safe_load(written.read_text()) == doc

@@ -56,14 +56,19 @@ def test_the_committed_month_prices_its_gigabyte_out_and_passes() -> None:
     estimate, result = _judge(USAGE_FILE)
     assert result.passed, result.reason
     transfer = [c for line in estimate.lines for c in line.components if c.name == "data transfer out to the internet"]
-    assert len(transfer) == 4 and round(sum(c.monthly_usd for c in transfer), 6) == 0.114  # 1 GB over 4 buckets
+    assert round(sum(c.monthly_usd for c in transfer), 6) == 0.114  # 1 GB, on the bucket carrying the S3 month
+    assert [c.quantity for c in transfer if c.quantity] == [1]
 
 
 def test_the_infracost_path_prices_the_transfer_out_from_the_table() -> None:
-    """Infracost is not given the transfer (lakehouse.infracost): the table prices it on each bucket's share."""
+    """Infracost is not given the transfer (lakehouse.infracost): the table prices it on the bucket carrying it."""
     resources = planned_resources(plan(pause_values()), REGION)
     empty = parse_infracost({"projects": [{"breakdown": {"resources": []}}], "totalMonthlyCost": "0"})
     estimate = price_the_unpriced(empty, resources, load_prices(), load_usage())
     transfer = [line for line in estimate.lines if line.address.endswith("(data transfer out)")]
-    assert len(transfer) == 4 and estimate.total_usd == pytest.approx(0.114)
+    assert len(transfer) == 1 and estimate.total_usd == pytest.approx(0.114)
+    assert (
+        transfer[0].address == 'aws_s3_bucket.this["bronze"] (data transfer out)'
+        and "carries all" in transfer[0].carries
+    )
     assert transfer[0].components[0].name == "data transfer out to the internet [fixtures prices 2026-11-22]"

@@ -256,6 +256,7 @@ def fast_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     monkeypatch.setattr(release_module, "generate_sbom", sbom)
     monkeypatch.setattr(release_module, "build_wheel", wheel)
     monkeypatch.setattr(release_module, "read_distributions", lambda python, nice=0: [Distribution("duckdb", "1.5.5")])
+    monkeypatch.setattr(release_module, "unclaimed_in_environment", lambda python, nice=0: [])
     return nices
 
 
