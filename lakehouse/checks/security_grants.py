@@ -8,6 +8,7 @@ from typing import Any
 
 from lakehouse.checks.hidden_files import HiddenFiles, covers, overlapping
 from lakehouse.checks.iam_access import principal_account
+from lakehouse.checks.role_paths import tagging_statements
 from lakehouse.checks.security_model import (
     CREATES,
     IAM_ALLOWED_PRINCIPALS,
@@ -365,6 +366,72 @@ def vending_problems(rb: SecurityReadback, holders: Sequence[tuple[Mapping[str, 
     return problems
 
 
+#: The session tag an engine trusted to filter data itself must carry (Lake Formation "Registering a third-party
+#: query engine"); its allowed values are the data lake settings' ``AuthorizedSessionTagValueList``.
+TRUSTED_CALLER_TAG = "LakeFormationAuthorizedCaller"
+
+
+def _reads_table(grant: Mapping[str, Any], table: CatalogTable, rb: SecurityReadback) -> str | None:
+    """How a grant lets its holder read any of ``table`` (a column, some rows), or None."""
+    if not held_permissions(grant) & READS:
+        return None
+    resource = grant.get("Resource") or {}
+    if "LFTagPolicy" in resource:
+        if not _on_tables(grant):
+            return None
+        expression = _tag_expression(resource["LFTagPolicy"] or {}, rb)
+        tags = rb.lf_tags.get(table.qualified)
+        if not isinstance(expression, list) or not isinstance(tags, Mapping):
+            return f"LF-Tag expression {resource['LFTagPolicy']}, which may match it (not read: {expression}, {tags})"
+        columns = [column_tags(tags, c) for c in [*table.columns, ""]]
+        matched = any(expression_matches(expression, t) for t in columns)
+        return f"LF-Tag expression {expression}, matching its LF-Tags" if matched else None
+    return f"a grant on it ({resource})" if on_table(resource, table.database, table.name) else None
+
+
+def tagged_session_problems(
+    rb: SecurityReadback, holders: Sequence[tuple[Mapping[str, Any], str]], tagging: str
+) -> list[str]:
+    """Tables whose files hold hidden values, read in part by ``holders`` ((grant, who): one principal's grants
+    and its groups'), whose sessions can carry the trusted-engine session tag (``tagging``: how).
+
+    With ``AllowExternalDataFiltering`` and ``AuthorizedSessionTagValueList`` in the data lake settings, a caller
+    whose session carries ``LakeFormationAuthorizedCaller`` with one of those values (its account allowed by
+    ``ExternalDataFilteringAllowList``) is an engine Lake Formation trusts to filter: ``GetUnfilteredTableMetadata``
+    hands it the whole schema and the columns it may read, and ``GetTemporaryGlueTableCredentials`` S3 credentials
+    for the table's location ("Lake Formation workflow for application integration API operations"). A SELECT on
+    every column but ``ssn`` then reads ``ssn`` from the files. A list of allowed accounts leaving this one out
+    closes it; an empty one is not read as closed.
+    """
+    settings = rb.settings
+    values = [str(v) for v in settings.get("AuthorizedSessionTagValueList") or []]
+    if not settings.get("AllowExternalDataFiltering") or not values:
+        return []
+    allowed = {_principal({"Principal": p}) for p in settings.get("ExternalDataFilteringAllowList") or []}
+    if allowed and rb.account_id not in allowed:
+        return []
+    files = hidden_files(rb)
+    problems: list[str] = []
+    for table in [*rb.tables(), *rb.unlisted_tables()]:
+        reading = next(((g, who, how) for g, who in holders if (how := _reads_table(g, table, rb))), None)
+        if table.view or reading is None:
+            continue
+        grant, who, how = reading
+        for uri in table.storage():
+            where = split_s3(uri)
+            overlap = overlapping(where, files) if where is not None else []
+            if overlap:
+                problems.append(
+                    "the data lake settings let external engines filter data themselves (AllowExternalDataFiltering, "
+                    f"AuthorizedSessionTagValueList {values}), and {tagging}: tagged {TRUSTED_CALLER_TAG}={values[0]}, "
+                    f"{who} holding {sorted(held_permissions(grant) & READS)} on {table.qualified} through {how} gets "
+                    f"unfiltered S3 credentials for its location {uri} from GetTemporaryGlueTableCredentials, which "
+                    f"holds {overlap[0].what} ({overlap[0].uri}) and reads {overlap[0].reads}"
+                )
+                break
+    return problems
+
+
 def principal_holders(rb: SecurityReadback, arn: str, name: str) -> list[tuple[Mapping[str, Any], str]]:
     """(grant, who) of every grant reaching the principal ``arn`` (named ``name``): its own, and those of the groups
     every principal of the account is in (the account, its IAM principals, IAMAllowedPrincipals)."""
@@ -590,6 +657,10 @@ def grant_problems(rb: SecurityReadback) -> list[str]:
     problems += vending_problems(rb, analyst)
     for held in outsiders.values():
         problems += vending_problems(rb, held)
+    role = rb.roles.get(rb.analyst_role_arn)
+    if role is not None and (tagging := tagging_statements(role)):
+        because = f"the analyst role's trust policy lets whoever assumes it tag the session ({'; '.join(tagging)})"
+        problems += tagged_session_problems(rb, analyst, because)
     for key in ("CreateDatabaseDefaultPermissions", "CreateTableDefaultPermissions"):
         if any(_principal(p) == IAM_ALLOWED_PRINCIPALS for p in rb.settings.get(key) or []):
             problems.append(f"the data lake settings' {key} still give IAMAllowedPrincipals new databases/tables")
