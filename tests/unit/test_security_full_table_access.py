@@ -16,6 +16,7 @@ credentials read the Parquet with ``ssn`` in it.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ import pytest
 from lakehouse.checks.role_paths import RoleInfo
 from lakehouse.checks.security import judge_security
 from lakehouse.checks.security_model import CatalogTable, SecurityReadback, ValueProbe
+from lakehouse.checks.security_read import read_grants
 from tests.unit.test_security import ACCOUNT, ANALYST, BUCKETS, DB, grant, healthy, ok
 
 PUBLIC = "users_public"
@@ -205,3 +207,34 @@ def test_healthy_twins_pass(
     rb.filters = filters
     outcome = judge_security(rb)
     assert outcome.passed, outcome.reason
+
+
+def test_grants_listed_only_with_the_table_they_are_on_are_read_for_a_table_over_hidden_files() -> None:
+    """Whether ListPermissions without a resource returns column and data cells filter grants is not documented:
+    the grants of a table listing no ssn that lies over its files are asked for with the table (IncludeRelated), as
+    those of the tables holding it are. Main asked only for the latter: the filter grant adding ``country`` to the
+    analyst's ``user_id`` was never seen, and full table access to the twin passed."""
+    cells = _filter_grant(ANALYST, "countries")
+    calls: list[dict[str, Any]] = []
+
+    def list_permissions(**params: Any) -> dict[str, Any]:
+        calls.append(params)
+        on = (params.get("Resource") or {}).get("Table") or {}
+        if not params:
+            return {"PrincipalResourcePermissions": [_columns(ANALYST, "user_id")]}
+        return {"PrincipalResourcePermissions": [cells] if on.get("Name") == PUBLIC else []}
+
+    lf = SimpleNamespace(
+        get_data_lake_settings=lambda: {"DataLakeSettings": {"AllowFullTableExternalDataAccess": True}},
+        list_permissions=list_permissions,
+        list_data_cells_filter=lambda **params: {
+            "DataCellsFilters": [_filter("countries", None, ColumnNames=["country"])]
+        },
+    )
+    rb = public_twin()
+    kept = list(rb.grants)
+    read_grants(SimpleNamespace(client=lambda service: lf), [], rb)  # type: ignore[arg-type]
+    rb.grants += kept
+    assert {"Resource": {"Table": {"DatabaseName": DB, "Name": PUBLIC}}, "IncludeRelated": "TRUE"} in calls
+    reason = _vending(rb)
+    assert "through data cells filter countries (every row, naming them)" in reason, reason
