@@ -57,6 +57,8 @@ from lakehouse.checks.iam_access import (
 from lakehouse.target import Target
 
 ASSUME = "sts:AssumeRole"
+#: What puts session tags on a role session (the assumer asks for them; the role's trust policy must allow it).
+TAG_SESSION = "sts:TagSession"
 #: What rewrites a role's own permissions (on the role's ARN).
 ROLE_REWRITES = ("iam:PutRolePolicy", "iam:AttachRolePolicy")
 #: What removes one of a role's policies (on the role's ARN), by the source prefix of the policies it removes:
@@ -168,6 +170,31 @@ def trust_reach(role: RoleInfo, who: Principal) -> tuple[list[str], list[str], b
         elif effect == "Allow":
             (direct if reach == "direct" else account).append(where)
     return direct, account, denied
+
+
+def tagging_statements(role: RoleInfo, source: Actor | None = None, account_id: str = "") -> list[str]:
+    """Statements of the role's trust policy letting ``source`` tag the sessions it opens of the role
+    (``sts:TagSession``): naming it, or the account with its identity policies allowing it. Without ``source``:
+    those letting anyone who assumes the role tag its sessions. Conditions are not evaluated (as for AssumeRole)."""
+    who = Principal(source.arn, account_id) if source is not None else None
+    found: list[str] = []
+    for index, s in enumerate(bucket_policy_statements(role.trust)):
+        actions = s.get("Action") or []
+        if s.get("Effect") != "Allow" or "NotAction" in s:
+            continue
+        if not action_matches([actions] if isinstance(actions, str) else actions, TAG_SESSION):
+            continue
+        principal = str(s.get("Principal"))
+        if who is not None and source is not None:
+            reach, principal = principal_reach(s, who)
+            allowed = decide(source.identity, source.boundary, TAG_SESSION, role.arn).allowed
+            if reach is None or (reach == "account" and not allowed):
+                continue
+        hedge = " (counted as matching: Condition not evaluated)" if s.get("Condition") else ""
+        found.append(
+            f"statement {s.get('Sid') or f'#{index + 1}'} of the trust policy of {role.name} ({principal}){hedge}"
+        )
+    return found
 
 
 def _because(decision: Decision) -> tuple[str, ...]:

@@ -17,8 +17,10 @@ IAMAllowedPrincipals; DATA_LOCATION_ACCESS on a location at, under or above file
 column: such a table's, a copy's, other workgroups' query results (``hidden_files``); SELECT on every
 column of any other table whose location or Iceberg metadata lies over such files, by any grant, an LF-Tag
 expression its LF-Tags match too (``covering_problems``);
-full table access (a table or column grant, or an LF-Tag expression every column's LF-Tags match) to a table
-over such files while credential vending for full table access is on; the data
+full table access (every column in every row, by one grant or by all of a principal's and its groups' grants
+together: table, column, data cells filter and LF-Tag grants) to a table over such files while credential vending
+for full table access is on; any SELECT on such a table by a principal whose sessions can carry the session tag
+of an engine Lake Formation trusts to filter data itself (external data filtering: unfiltered credentials); the data
 lake settings; location grants are also listed by ``ResourceType=DATA_LOCATION``), the analyst role's
 IAM policies and every lake bucket's policy (S3 reads of the lake buckets bypass Lake Formation:
 ``iam_access``), and every role of the account the analyst can act
@@ -199,6 +201,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
                 "AllowFullTableExternalDataAccess",
                 "AllowExternalDataFiltering",
                 "ExternalDataFilteringAllowList",
+                "AuthorizedSessionTagValueList",
             )
         },
         "grants": rb.grants,

@@ -8,6 +8,7 @@ from typing import Any
 
 from lakehouse.checks.hidden_files import HiddenFiles, covers, overlapping
 from lakehouse.checks.iam_access import principal_account
+from lakehouse.checks.role_paths import tagging_statements
 from lakehouse.checks.security_model import (
     CREATES,
     IAM_ALLOWED_PRINCIPALS,
@@ -232,37 +233,118 @@ def database_location_problems(
     ]
 
 
-def _full_table_reach(grant: Mapping[str, Any]) -> Callable[[CatalogTable], str | None]:
-    """How a table or column grant gives "full table access" to a table (every column), or None."""
+def _all_rows(spec: Mapping[str, Any]) -> bool:
+    """Whether a data cells filter lets every row through: no row filter, ``AllRowsWildcard``, or the expression
+    ``true`` (the console's spelling of all rows, Lake Formation "Data filters in Lake Formation")."""
+    row = spec.get("RowFilter")
+    if not row:
+        return True
+    return "AllRowsWildcard" in row or str(row.get("FilterExpression", "")).strip().lower() == "true"
+
+
+def _spec_columns(spec: Mapping[str, Any], listed: Sequence[str]) -> tuple[set[str], str]:
+    """Which of ``listed`` (lower case) a column specification (``ColumnNames`` or ``ColumnWildcard``) includes,
+    and how (for the reason)."""
+    if "ColumnWildcard" in spec:
+        excluded = sorted({c.lower() for c in (spec["ColumnWildcard"] or {}).get("ExcludedColumnNames") or []})
+        opened = {c for c in listed if c not in excluded}
+        if not excluded:
+            return opened, "a column wildcard excluding nothing"
+        full = ", none of which it lists" if opened == set(listed) else ""
+        return opened, f"a column wildcard excluding {', '.join(excluded)}{full}"
+    named = {c.lower() for c in spec.get("ColumnNames") or []}
+    opened = {c for c in listed if c in named}
+    return opened, "a grant naming every column it lists" if opened == set(listed) else "a grant naming them"
+
+
+def vended_columns(grant: Mapping[str, Any], table: CatalogTable, rb: SecurityReadback) -> tuple[set[str], str] | None:
+    """The columns Glue lists for ``table`` (lower case) a grant lets its holder read in every row, and how; None
+    when it reads none of the table in every row (another table, a row filter, no read permission).
+
+    What Lake Formation adds up to "full table access" (``vending_problems``). A grant it cannot resolve (an LF-Tag
+    expression or LF-Tags not read, a data cells filter not found) may open every column: all of them count.
+    """
+    if not held_permissions(grant) & READS:
+        return None
     resource = grant.get("Resource") or {}
-    spec = resource.get("TableWithColumns") or {}
+    listed = [c.lower() for c in table.columns]
+    if "LFTagPolicy" in resource:
+        if not _on_tables(grant):
+            return None
+        expression = _tag_expression(resource["LFTagPolicy"] or {}, rb)
+        tags = rb.lf_tags.get(table.qualified)
+        whole = _tag_reach(grant, rb, full_table=True)(table)  # an expression or LF-Tags not read: it may
+        if whole is not None:
+            return set(listed), whole
+        if not isinstance(expression, list) or not isinstance(tags, Mapping):
+            return None  # not reached: ``_tag_reach`` answers for both
+        opened = {c.lower() for c in table.columns if expression_matches(expression, column_tags(tags, c))}
+        kind = (resource["LFTagPolicy"] or {}).get("ResourceType")
+        return (opened, f"LF-Tag expression {expression} ({kind}), matching their LF-Tags") if opened else None
+    if not on_table(resource, table.database, table.name):
+        return None
     if "Table" in resource:
-        how = "a table-level grant"
         if "TableWildcard" in resource["Table"]:
-            how = f"a database-wide grant (TableWildcard on {resource['Table'].get('DatabaseName')})"
-    elif "ColumnWildcard" in spec and not (spec["ColumnWildcard"] or {}).get("ExcludedColumnNames"):
-        how = "a column wildcard excluding nothing"
-    else:
-        return lambda table: None
-    return lambda table: how if on_table(resource, table.database, table.name) else None
+            return set(listed), f"a database-wide grant (TableWildcard on {resource['Table'].get('DatabaseName')})"
+        return set(listed), "a table-level grant"
+    if _principal(grant) == IAM_ALLOWED_PRINCIPALS:
+        return set(listed), "IAMAllowedPrincipals (IAM alone decides: every column)"
+    if "TableWithColumns" in resource:
+        opened, how = _spec_columns(resource["TableWithColumns"], listed)
+        return (opened, how) if opened else None
+    spec = resource.get("DataCellsFilter") or {}
+    name = spec.get("Name")
+    found = _find_filter(spec, rb.filters)
+    if found is None:
+        return set(listed), f"data cells filter {name}, which does not exist or could not be read (unknown columns)"
+    if not _all_rows(found):
+        return None
+    opened, how = _spec_columns(found, listed)
+    return (opened, f"data cells filter {name} (every row, {how.removeprefix('a grant ')})") if opened else None
 
 
-def vending_problems(
-    grant: Mapping[str, Any], who: str, rb: SecurityReadback, reaches: Callable[[CatalogTable], str | None]
-) -> list[str]:
+def _full_access(
+    table: CatalogTable, holders: Sequence[tuple[Mapping[str, Any], str]], rb: SecurityReadback
+) -> str | None:
+    """How the grants of ``holders`` ((grant, who) pairs: one principal's, and those of the groups it belongs to)
+    give every column of ``table`` in every row, alone or together, or None."""
+    listed = {c.lower() for c in table.columns}
+    opened = [(g, who, found) for g, who in holders if (found := vended_columns(g, table, rb)) is not None]
+    for grant, who, (columns, how) in opened:
+        if columns >= listed:
+            held = sorted(held_permissions(grant) & READS)
+            return f"{who} holds {held} on every column of {table.qualified} through {how}"
+    if not opened or not listed <= set().union(*(columns for _, _, (columns, _) in opened)):
+        return None
+    parts = [
+        f"{who} holds {sorted(held_permissions(g) & READS)} on {', '.join(sorted(columns))} through {how}: "
+        f"{g.get('Resource')}"
+        for g, who, (columns, how) in opened
+    ]
+    whos = list(dict.fromkeys(who for _, who, _ in opened))
+    return (
+        f"{' and '.join(whos)} together hold SELECT on every column of {table.qualified} in every row "
+        f"({'; '.join(parts)}; Lake Formation judges a principal's permissions on the table, not each grant)"
+    )
+
+
+def vending_problems(rb: SecurityReadback, holders: Sequence[tuple[Mapping[str, Any], str]]) -> list[str]:
     """Full table access to a table whose files' location holds hidden files, with credential vending for full
     table access on: Lake Formation hands S3 credentials for the table's whole location.
 
-    With ``AllowFullTableExternalDataAccess`` in the data lake settings, a principal holding SELECT on every
-    column of a table gets credentials scoped to its location from ``GetTemporaryGlueTableCredentials`` or
-    ``GetTemporaryDataLocationCredentials`` (Lake Formation "Application integration for full table access"),
-    no session tag needed. A second Glue table over the Gold users files that lists no ``ssn`` (or one over the
-    whole bucket) is read in full without ``ssn``; its credentials read the Parquet with ``ssn`` in it. So do a
-    copy's own credentials its files, whatever its schema lists now (a copied column dropped stays in the files).
-    ``reaches``: how the grant gives the table every column (a table grant, or an LF-Tag expression matching
-    every column's LF-Tags: ``_tag_reach`` with ``full_table``), or None.
+    With ``AllowFullTableExternalDataAccess`` in the data lake settings, a principal with full table access (SELECT
+    on every column, every row) gets credentials scoped to the table's location from
+    ``GetTemporaryGlueTableCredentials`` (Lake Formation "Using Lake Formation application integration"), no
+    session tag needed. Lake Formation decides on "the user's level of permissions on the table" and the columns it
+    is authorized for (``GetUnfilteredTableMetadata``: ``SupportedPermissionTypes``, "Lake Formation workflow for
+    application integration API operations"), from all its grants: a column grant naming every column, a data
+    cells filter with every column and every row, or several grants whose columns add up to every column are full
+    table access as much as a table grant is. ``holders``: the (grant, who) pairs reaching one principal.
+    A second Glue table over the Gold users files that lists no ``ssn`` (or one over the whole bucket) is read in
+    full without ``ssn``; its credentials read the Parquet with ``ssn`` in it. So do a copy's own credentials its
+    files, whatever its schema lists now (a copied column dropped stays in the files).
     """
-    if not rb.settings.get("AllowFullTableExternalDataAccess") or not held_permissions(grant) & READS:
+    if not rb.settings.get("AllowFullTableExternalDataAccess"):
         return []
     files = hidden_files(rb)
     problems: list[str] = []
@@ -272,17 +354,90 @@ def vending_problems(
         for uri in table.storage():
             where = split_s3(uri)
             overlap = overlapping(where, files) if where is not None else []
-            how = reaches(table) if overlap else None
+            how = _full_access(table, holders, rb) if overlap else None
             if how is not None:
                 problems.append(
                     f"the data lake settings allow credential vending for full table access "
-                    f"(AllowFullTableExternalDataAccess), and {who} holds {sorted(held_permissions(grant) & READS)} on "
-                    f"every column of {table.qualified} through {how}, whose location {uri} holds {overlap[0].what} "
+                    f"(AllowFullTableExternalDataAccess), and {how}, whose location {uri} holds {overlap[0].what} "
                     f"({overlap[0].uri}): GetTemporaryGlueTableCredentials hands it S3 credentials for that "
                     f"location, which read {overlap[0].reads}"
                 )
                 break
     return problems
+
+
+#: The session tag an engine trusted to filter data itself must carry (Lake Formation "Registering a third-party
+#: query engine"); its allowed values are the data lake settings' ``AuthorizedSessionTagValueList``.
+TRUSTED_CALLER_TAG = "LakeFormationAuthorizedCaller"
+
+
+def _reads_table(grant: Mapping[str, Any], table: CatalogTable, rb: SecurityReadback) -> str | None:
+    """How a grant lets its holder read any of ``table`` (a column, some rows), or None."""
+    if not held_permissions(grant) & READS:
+        return None
+    resource = grant.get("Resource") or {}
+    if "LFTagPolicy" in resource:
+        if not _on_tables(grant):
+            return None
+        expression = _tag_expression(resource["LFTagPolicy"] or {}, rb)
+        tags = rb.lf_tags.get(table.qualified)
+        if not isinstance(expression, list) or not isinstance(tags, Mapping):
+            return f"LF-Tag expression {resource['LFTagPolicy']}, which may match it (not read: {expression}, {tags})"
+        columns = [column_tags(tags, c) for c in [*table.columns, ""]]
+        matched = any(expression_matches(expression, t) for t in columns)
+        return f"LF-Tag expression {expression}, matching its LF-Tags" if matched else None
+    return f"a grant on it ({resource})" if on_table(resource, table.database, table.name) else None
+
+
+def tagged_session_problems(
+    rb: SecurityReadback, holders: Sequence[tuple[Mapping[str, Any], str]], tagging: str
+) -> list[str]:
+    """Tables whose files hold hidden values, read in part by ``holders`` ((grant, who): one principal's grants
+    and its groups'), whose sessions can carry the trusted-engine session tag (``tagging``: how).
+
+    With ``AllowExternalDataFiltering`` and ``AuthorizedSessionTagValueList`` in the data lake settings, a caller
+    whose session carries ``LakeFormationAuthorizedCaller`` with one of those values (its account allowed by
+    ``ExternalDataFilteringAllowList``) is an engine Lake Formation trusts to filter: ``GetUnfilteredTableMetadata``
+    hands it the whole schema and the columns it may read, and ``GetTemporaryGlueTableCredentials`` S3 credentials
+    for the table's location ("Lake Formation workflow for application integration API operations"). A SELECT on
+    every column but ``ssn`` then reads ``ssn`` from the files. A list of allowed accounts leaving this one out
+    closes it; an empty one is not read as closed.
+    """
+    settings = rb.settings
+    values = [str(v) for v in settings.get("AuthorizedSessionTagValueList") or []]
+    if not settings.get("AllowExternalDataFiltering") or not values:
+        return []
+    allowed = {_principal({"Principal": p}) for p in settings.get("ExternalDataFilteringAllowList") or []}
+    if allowed and rb.account_id not in allowed:
+        return []
+    files = hidden_files(rb)
+    problems: list[str] = []
+    for table in [*rb.tables(), *rb.unlisted_tables()]:
+        reading = next(((g, who, how) for g, who in holders if (how := _reads_table(g, table, rb))), None)
+        if table.view or reading is None:
+            continue
+        grant, who, how = reading
+        for uri in table.storage():
+            where = split_s3(uri)
+            overlap = overlapping(where, files) if where is not None else []
+            if overlap:
+                problems.append(
+                    "the data lake settings let external engines filter data themselves (AllowExternalDataFiltering, "
+                    f"AuthorizedSessionTagValueList {values}), and {tagging}: tagged {TRUSTED_CALLER_TAG}={values[0]}, "
+                    f"{who} holding {sorted(held_permissions(grant) & READS)} on {table.qualified} through {how} gets "
+                    f"unfiltered S3 credentials for its location {uri} from GetTemporaryGlueTableCredentials, which "
+                    f"holds {overlap[0].what} ({overlap[0].uri}) and reads {overlap[0].reads}"
+                )
+                break
+    return problems
+
+
+def principal_holders(rb: SecurityReadback, arn: str, name: str) -> list[tuple[Mapping[str, Any], str]]:
+    """(grant, who) of every grant reaching the principal ``arn`` (named ``name``): its own, and those of the groups
+    every principal of the account is in (the account, its IAM principals, IAMAllowedPrincipals)."""
+    groups = {p: who for p, who in _watched(rb).items() if p != rb.analyst_role_arn}
+    own = [(g, name) for g in rb.grants if _principal(g) == arn]
+    return own + [(g, groups[_principal(g)]) for g in rb.grants if _principal(g) in groups]
 
 
 def _a_file(rb: SecurityReadback, outer: tuple[str, str], files: HiddenFiles) -> str:
@@ -454,10 +609,8 @@ def _grant_opens(grant: Mapping[str, Any], who: str, rb: SecurityReadback) -> li
             )
     elif "LFTagPolicy" in resource:
         problems += lf_tag_problems(grant, who, rb)
-        problems += vending_problems(grant, who, rb, _tag_reach(grant, rb, full_table=True))
         problems += covering_problems(grant, who, rb, _tag_reach(grant, rb))
     else:
-        problems += vending_problems(grant, who, rb, _full_table_reach(grant))
         problems += covering_problems(grant, who, rb, _table_reach(grant, rb))
         for probe in rb.probes:
             table = probe.table
@@ -492,10 +645,22 @@ def grant_problems(rb: SecurityReadback) -> list[str]:
     """What in Lake Formation's own answer leaves a hidden column open to the analyst, anywhere."""
     problems = _admin_problems(rb, rb.analyst_role_arn, f"the analyst role {rb.analyst_role_arn}")
     watched = _watched(rb)
+    outsiders: dict[str, list[tuple[Mapping[str, Any], str]]] = {}
     for grant in rb.grants:
-        who = watched.get(_principal(grant)) or _outsider(_principal(grant), rb.account_id)
+        who = watched.get(_principal(grant))
+        if who is None and (who := _outsider(_principal(grant), rb.account_id)) is not None:
+            outsiders.setdefault(_principal(grant), []).append((grant, who))
         if who is not None:
             problems += _grant_opens(grant, who, rb)
+    # Full table access is judged on all of a principal's grants: the analyst holds what the groups it is in hold.
+    analyst = [(g, watched[_principal(g)]) for g in rb.grants if _principal(g) in watched]
+    problems += vending_problems(rb, analyst)
+    for held in outsiders.values():
+        problems += vending_problems(rb, held)
+    role = rb.roles.get(rb.analyst_role_arn)
+    if role is not None and (tagging := tagging_statements(role)):
+        because = f"the analyst role's trust policy lets whoever assumes it tag the session ({'; '.join(tagging)})"
+        problems += tagged_session_problems(rb, analyst, because)
     for key in ("CreateDatabaseDefaultPermissions", "CreateTableDefaultPermissions"):
         if any(_principal(p) == IAM_ALLOWED_PRINCIPALS for p in rb.settings.get(key) or []):
             problems.append(f"the data lake settings' {key} still give IAMAllowedPrincipals new databases/tables")
@@ -530,4 +695,12 @@ def role_grant_problems(rb: SecurityReadback, role_arn: str, name: str) -> list[
     for grant in rb.grants:
         if _principal(grant) == role_arn:
             problems += _grant_opens(grant, name, rb)
+    # The role is in the groups the analyst is in (the account, its IAM principals): their grants add to its own.
+    # What those alone open is the analyst's already.
+    held = principal_holders(rb, role_arn, name)
+    own = [(g, who) for g, who in held if _principal(g) == role_arn]
+    shared = held[len(own) :]
+    if own:
+        alone = set(vending_problems(rb, shared))
+        problems += [p for p in vending_problems(rb, own + shared) if p not in alone]
     return problems

@@ -311,7 +311,9 @@ def read_grants(target: Target, tables: Sequence[CatalogTable], rb: SecurityRead
     # so they are also asked for by type and the two answers merged (``keep`` drops what both list).
     for kind in ("DATA_LOCATION", "LF_TAG_POLICY", "LF_TAG_POLICY_TABLE", "LF_TAG_POLICY_DATABASE"):
         keep(_attempt(errors, f"the Lake Formation grants of type {kind}", listed(ResourceType=kind), []))
-    for table in tables:
+    # Per table with related grants (column and data cells filter grants): those holding a hidden column, and those
+    # listing none that may lie over its files (full table access there is judged on all of a principal's grants).
+    for table in [*tables, *(t for t in rb.unlisted_tables() if may_cover(rb, t))]:
         resource = {"Table": {"DatabaseName": table.database, "Name": table.name}}
         on = listed(Resource=resource, IncludeRelated="TRUE")
         keep(_attempt(errors, f"the Lake Formation grants on {table.qualified}", on, []))

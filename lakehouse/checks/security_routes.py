@@ -8,7 +8,16 @@ from typing import Any
 
 from lakehouse.checks.cloudfront_routes import CloudFrontGrant, cloudfront_problems
 from lakehouse.checks.iam_access import Principal, bucket_policy_problems, object_read_problems
-from lakehouse.checks.role_paths import LF_ADMIN, RoleInfo, escalations, path_text, reachable
+from lakehouse.checks.role_paths import (
+    LF_ADMIN,
+    Actor,
+    Edge,
+    RoleInfo,
+    escalations,
+    path_text,
+    reachable,
+    tagging_statements,
+)
 from lakehouse.checks.s3_routes import (
     access_grant_problems,
     access_point_problems,
@@ -16,7 +25,7 @@ from lakehouse.checks.s3_routes import (
     outsider_problems,
     replication_problems,
 )
-from lakehouse.checks.security_grants import role_grant_problems
+from lakehouse.checks.security_grants import principal_holders, role_grant_problems, tagged_session_problems
 from lakehouse.checks.security_model import SecurityReadback, analyst_actor
 
 
@@ -97,6 +106,8 @@ def role_path_problems(rb: SecurityReadback) -> tuple[list[str], dict[str, Any]]
                 rb.routes, rb.bucket_policies, role.identity, role.boundary, who, rb.lake_objects, name, False
             )
         opens += role_grant_problems(rb, arn, name)
+        if tagging := _tagging(rb, analyst, path[-1]):
+            opens += tagged_session_problems(rb, principal_holders(rb, arn, name), tagging)
         route = path_text(rb.analyst_role_arn, path)
         evidence["reached"].append({"role": arn, "path": route, "opens": opens})
         problems += [f"the analyst role can act as role {role.name} ({route}), and {p}" for p in opens]
@@ -116,6 +127,24 @@ def role_path_problems(rb: SecurityReadback) -> tuple[list[str], dict[str, Any]]
         evidence["escalations"].append(found)
         problems.append(found)
     return problems, evidence
+
+
+def _tagging(rb: SecurityReadback, analyst: Actor, edge: Edge) -> str:
+    """How the principal before ``edge.target`` on the analyst's path can tag the sessions it opens of it
+    (``sts:TagSession``), or ``""``: by its trust policy, or by rewriting it."""
+    role = rb.roles[edge.target]
+    if edge.kind == "retrusts":
+        return f"{edge.source} may rewrite the trust policy of role {role.name} to let itself tag its sessions"
+    if edge.kind != "assumes":
+        return ""
+    source = rb.roles.get(edge.source)
+    actor = (
+        analyst
+        if edge.source == analyst.arn or source is None
+        else Actor(source.arn, source.identity or [], source.boundary)
+    )
+    found = tagging_statements(role, actor, rb.account_id or "")
+    return f"{edge.source} may tag the sessions it opens of role {role.name} ({'; '.join(found)})" if found else ""
 
 
 def _trusted(role: RoleInfo) -> set[str]:
