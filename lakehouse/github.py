@@ -7,7 +7,7 @@ workflow a run ran, ``GET /repos/{repo}/contents/{path}?ref=``), whether a run's
 with the commit under test (``GET /repos/{repo}/compare/{base}...{head}``), and
 the read-only calls the two-person review check needs (``GitHubRepo``: the head commit of a branch,
 branch rules, classic branch protection, rulesets, whether Actions may approve pull requests, CODEOWNERS
-and its errors, the tree of a ref). The
+and its errors, the tree of a ref, a deployment environment and its deployment branch policies). The
 token is sent as a header and never kept anywhere else, so it cannot reach the evidence.
 """
 
@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -223,19 +224,28 @@ class GitHubActions:
         return response, Answer(url, data)
 
     def workflow_runs(
-        self, workflow: str, branch: str, status: str = "completed", per_page: int = 10, event: str | None = None
+        self,
+        workflow: str,
+        branch: str,
+        status: str = "completed",
+        per_page: int = 10,
+        event: str | None = None,
+        page: int = 1,
     ) -> RunsPage:
         """The newest runs of a workflow (file name or id) on a branch, newest first.
 
         ``status`` defaults to ``completed``: never ``success``, which would hide the
         failures between successes (reference section 0, item 12). ``event`` (e.g. ``push``)
         narrows the answer on GitHub's side; callers that depend on it still check each run's
-        ``event``, since the branch filter alone lets in pull requests from a fork's ``main``.
+        ``event``, since the branch filter alone lets in pull requests from a fork's ``main``. ``page``: which
+        page of ``per_page`` runs (the first by default).
         """
         url = f"{self.api_url}/repos/{self.repo}/actions/workflows/{workflow}/runs"
         params = {"branch": branch, "status": status, "per_page": str(per_page)}
         if event:
             params["event"] = event
+        if page > 1:
+            params["page"] = str(page)
         what = f"the runs of workflow {workflow} in {self.repo}"
         try:
             response = self._session.get(url, params=params, headers=self._headers(), timeout=self.timeout_s)
@@ -464,3 +474,36 @@ class GitHubRepo(GitHubActions):
             if (answer := self.file_text(path, ref)) is not None:
                 return path, answer
         return None
+
+    def environment(self, name: str) -> Answer | None:
+        """``GET /repos/{repo}/environments/{name}``: its protection rules, deployment branch policy and whether
+        admins may bypass them; None when GitHub has no such environment (404: a job naming it creates it,
+        unprotected, on its first run). Read access to the repository suffices."""
+        what = f"environment {name!r} of {self.repo}"
+        response, answer = self._get(
+            f"environments/{quote(name, safe='')}", what, needs="actions: read or metadata: read", tolerate=(404,)
+        )
+        if response.status_code == 404:
+            return None
+        if not isinstance(answer.data, dict):
+            raise GitHubApiError("bad_response", f"GitHub's answer for {what} is not an object")
+        return answer
+
+    def deployment_branch_policies(self, name: str) -> Answer:
+        """Every branch and tag name pattern environment ``name`` lets deploy (``GET /repos/{repo}/environments/
+        {name}/deployment-branch-policies``, all pages): the list behind ``custom_branch_policies``."""
+        what = f"the deployment branch policies of environment {name!r} of {self.repo}"
+        policies: list[dict[str, Any]] = []
+        url = ""
+        for page in range(1, MAX_PAGES + 1):
+            params = {"per_page": str(PER_PAGE), "page": str(page)}
+            path = f"environments/{quote(name, safe='')}/deployment-branch-policies"
+            _, answer = self._get(path, what, params, needs="actions: read or metadata: read")
+            url = answer.url
+            listed = answer.data.get("branch_policies") if isinstance(answer.data, dict) else None
+            if not isinstance(listed, list) or not all(isinstance(p, dict) for p in listed):
+                raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no branch_policies list")
+            policies.extend(listed)
+            if len(listed) < PER_PAGE:
+                return Answer(url, policies)
+        raise GitHubApiError("bad_response", f"more than {MAX_PAGES * PER_PAGE} {what}: the rest were not read")

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
@@ -204,6 +204,10 @@ class FakeGitHub:
     #: main renamed to this branch: GitHub answers ``branches/main`` (and its ``/protection``) with a 301 to the
     #: new name, which holds main's head and classic protection; ``~DEFAULT_BRANCH`` rulesets no longer cover main.
     main_renamed_to: str | None = None
+    #: Deployment environments by name (``GET /repos/{repo}/environments/{name}``); others answer 404.
+    environments: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: An environment's deployment branch policies (``.../environments/{name}/deployment-branch-policies``).
+    branch_policies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def main_sha(self) -> str:
         """The head of main: ``main_head``, else the checkout's HEAD (the commit under test outside Actions)."""
@@ -296,7 +300,9 @@ class FakeGitHub:
             wanted = query["status"][0]  # GitHub matches a status or a conclusion
             runs = [r for r in runs if wanted in (r["status"], r["conclusion"])]
         per_page = int(query.get("per_page", ["30"])[0])
-        return 200, {}, json.dumps({"total_count": len(runs), "workflow_runs": runs[:per_page]})
+        page = int(query.get("page", ["1"])[0])
+        shown = runs[(page - 1) * per_page : page * per_page]
+        return 200, {}, json.dumps({"total_count": len(runs), "workflow_runs": shown})
 
     def answer_run(self, rest: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], str]:
         """``{run_id}/jobs`` (``per_page``, ``page``) and ``{run_id}/attempts/{n}``; an unknown run is a 404."""
@@ -368,6 +374,8 @@ class FakeGitHub:
             if not any(p in self.files_at(query["ref"][0]) or p in self.symlinks for p in CODEOWNERS_PLACES):
                 return _not_found()
             return _ok({"errors": self.codeowners_errors})
+        if rest is not None and rest.startswith("environments/"):
+            return self.answer_environment(rest.removeprefix("environments/"), query)
         if rest is not None and rest.startswith("git/trees/"):
             files = [*self.files_at(rest.removeprefix("git/trees/")), *self.symlinks]
             tree = [
@@ -375,6 +383,21 @@ class FakeGitHub:
                 for i, p in enumerate(files)
             ]
             return _ok({"sha": sha(0), "tree": tree, "truncated": self.tree_truncated})
+        return _not_found()
+
+    def answer_environment(self, rest: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], str]:
+        """``{name}`` and ``{name}/deployment-branch-policies`` (``per_page``, ``page``), as GitHub documents them."""
+        name, _, sub = unquote(rest).partition("/")
+        if name not in self.environments:
+            return _not_found()
+        if not sub:
+            return _ok(self.environments[name])
+        if sub == "deployment-branch-policies":
+            policies = self.branch_policies.get(name, [])
+            per_page = int(query.get("per_page", ["30"])[0])
+            page = int(query.get("page", ["1"])[0])
+            shown = policies[(page - 1) * per_page : page * per_page]
+            return _ok({"total_count": len(policies), "branch_policies": shown})
         return _not_found()
 
     def answer_renamed(self, rest: str | None) -> tuple[int, dict[str, str], str] | None:
@@ -582,3 +605,53 @@ def serve_e2e(fake: FakeGitHub, runs: list[dict[str, Any]], e2e_text: str = E2E_
             for i, step in enumerate(["Set up job", *steps, "Complete job"])
         ]
         fake.jobs[int(r["id"])] = [ran]
+
+
+#: The repository's own infra workflow: ``terraform apply`` through the ``production`` environment.
+INFRA_PATH = ".github/workflows/infra.yml"
+INFRA_TEXT = (ROOT / INFRA_PATH).read_text(encoding="utf-8")
+
+
+def environment(
+    name: str = "production",
+    reviewers: tuple[str, ...] = ("acme/infra-owners",),
+    prevent_self_review: bool = True,
+    policy: dict[str, bool] | None = None,
+    can_admins_bypass: bool = False,
+) -> dict[str, Any]:
+    """``GET /repos/{repo}/environments/{name}`` of an environment (default: a gate: a team must approve, not the
+    run's starter, only protected branches deploy, admins may not bypass)."""
+    api = f"https://api.github.com/repos/{REPO}/environments/{name}"
+    rules: list[dict[str, Any]] = []
+    if reviewers:
+        rules.append(
+            {
+                "id": 3755,
+                "node_id": "MDQ6R2F0ZTM3NTU=",
+                "type": "required_reviewers",
+                "prevent_self_review": prevent_self_review,
+                "reviewers": [
+                    {"type": "Team", "reviewer": {"id": 1, "slug": r.split("/")[-1], "name": r}} for r in reviewers
+                ],
+            }
+        )
+    branch_policy = {"protected_branches": True, "custom_branch_policies": False} if policy is None else policy
+    if branch_policy:
+        rules.append({"id": 3756, "node_id": "MDQ6R2F0ZTM3NTY=", "type": "branch_policy"})
+    return {
+        "id": 161088068,
+        "node_id": "MDExOkVudmlyb25tZW50MTYxMDg4MDY4",
+        "name": name,
+        "url": api,
+        "html_url": f"https://github.com/{REPO}/deployments/activity_log?environments_filter={name}",
+        "created_at": "2026-11-01T10:00:00Z",
+        "updated_at": "2026-11-01T10:00:00Z",
+        "can_admins_bypass": can_admins_bypass,
+        "protection_rules": rules,
+        "deployment_branch_policy": branch_policy or None,
+    }
+
+
+def branch_policy(name: str, kind: str = "branch") -> dict[str, Any]:
+    """One entry of ``GET .../environments/{name}/deployment-branch-policies``."""
+    return {"id": 361471, "node_id": "MDE2OkdhdGVCcmFuY2hQb2xpY3kzNjE0NzE=", "name": name, "type": kind}

@@ -35,7 +35,13 @@ what GitHub enforces), of the repository the user names (``--github-repo`` or ``
   files unprobed: no verdict (``error``). A CODEOWNERS that is a symbolic link (the tree's mode 120000) fails:
   the contents API answers with its target's text, GitHub's code owners do not follow it. So does one with a
   blank or line break other than space, tab and newline (U+00A0, U+2028, a lone CR, ...): this check's
-  ``str.split`` separates at it, GitHub's parser need not (``odd_separators``).
+  ``str.split`` separates at it, GitHub's parser need not (``odd_separators``);
+- review before apply (``lakehouse.checks.apply_gate``): each workflow job of that tree whose ``run:`` calls
+  ``terraform apply`` (or ``destroy``) is reached only by a push to main, or is held by an environment
+  (``GET /repos/{repo}/environments/{name}``) whose required reviewer is not the run's starter, which only
+  protected branches (or main by name) may deploy to and admins may not bypass. A ``workflow_dispatch``,
+  ``schedule``, pull request or push to another ref without such a gate fails, naming the workflow file, the
+  line and the trigger; so does an apply job's environment that is missing or no gate.
 
 GitHub applies classic protection and rulesets together, so the effective requirement is the
 strongest that *binds everyone*: classic protection binds admins only with ``enforce_admins``
@@ -72,6 +78,7 @@ from typing import Any
 import requests
 from pathspec import lookup_pattern
 
+from lakehouse.checks.apply_gate import ApplyReading, judge_apply_gates, read_apply_gates
 from lakehouse.checks.codeowner_probes import new_paths
 from lakehouse.checks.history import SHA, Binding, HistoryBinder, commit_under_test, how_to_tell, unbindable
 from lakehouse.config import project_root
@@ -122,6 +129,8 @@ class ReviewReading:
     binding_error: str | None = None
     #: The branch GitHub answered with when asked for ``branch`` (its 301 from a renamed branch's old name).
     moved_to: str | None = None
+    #: The workflows of the tree that apply Terraform and the environments they deploy through (None: no tree).
+    apply: ApplyReading | None = None
 
     @property
     def of_other_code(self) -> bool:
@@ -265,6 +274,9 @@ def read_review(
         reading.requests.append(tree.url)
     except GitHubApiError as err:
         reading.tree_error = _why(err)
+    if reading.tree is not None:  # the workflows of the same bound head (a tree error is said by CODEOWNERS' part)
+        reading.apply = read_apply_gates(client, ref, reading.tree, branch)
+        reading.requests += reading.apply.requests
     return reading
 
 
@@ -750,6 +762,8 @@ def threshold(min_approvals: int, dirs: Sequence[str]) -> dict[str, Any]:
         "unowned_dirs": [],
         "codeowners_changed_only_by_reviewers": True,
         "owned_dirs": list(dirs),
+        "unreviewed_apply_triggers": [],
+        "apply_environments_not_gates": [],
     }
 
 
@@ -823,8 +837,11 @@ def judge_review(reading: ReviewReading, min_approvals: int = MIN_APPROVALS) -> 
     protection = judge_protection(reading, min_approvals)
     owners_measured, owner_problems, owner_unreadable, owner_details = judge_codeowners(reading)
     actions_measured, actions_problems, actions_unreadable, actions_details = judge_actions(reading)
-    problems = protection.problems + actions_problems + owner_problems
-    unreadable = protection.unreadable + actions_unreadable + owner_unreadable
+    apply_measured, apply_problems, apply_unreadable, apply_details = (
+        judge_apply_gates(reading.apply, reading.repo, reading.branch) if reading.apply else ({}, [], [], {})
+    )
+    problems = protection.problems + actions_problems + owner_problems + apply_problems
+    unreadable = protection.unreadable + actions_unreadable + owner_unreadable + apply_unreadable
     details: dict[str, Any] = {
         "github": {"repo": reading.repo, "branch": reading.branch, "requests": reading.requests},
         "bound_to_commit_under_test": binding_details(reading),
@@ -832,10 +849,16 @@ def judge_review(reading: ReviewReading, min_approvals: int = MIN_APPROVALS) -> 
         "notes": protection.notes,
         **actions_details,
         "codeowners": owner_details,
-        "problems": {"protection": protection.problems, "actions": actions_problems, "codeowners": owner_problems},
+        "review_before_apply": apply_details,
+        "problems": {
+            "protection": protection.problems,
+            "actions": actions_problems,
+            "codeowners": owner_problems,
+            "review_before_apply": apply_problems,
+        },
         "unreadable": unreadable,
     }
-    measured = {**protection.measured, **actions_measured, **owners_measured}
+    measured = {**protection.measured, **actions_measured, **owners_measured, **apply_measured}
     if unbound:
         # Settings not known to be this code's repository's say nothing of it, whatever they are: no verdict.
         reason = unbound

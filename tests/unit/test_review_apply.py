@@ -1,0 +1,218 @@
+"""GUARD-review, review before apply: a workflow that runs ``terraform apply`` where one person can start it.
+
+The plan asks that no single person can apply infrastructure changes. A merge to main needs a second person,
+but before this part the check read no workflow: this repository's ``infra.yml`` can be started by
+``workflow_dispatch`` on any branch (GitHub runs that branch's copy of the file, whose ``if:`` its author wrote)
+and its apply job deploys through the ``production`` environment, whose settings decide whether anyone else is
+asked. GitHub's REST API ("Get an environment": ``protection_rules`` with ``required_reviewers`` and
+``prevent_self_review``, ``deployment_branch_policy`` ``{protected_branches, custom_branch_policies}`` (null:
+every branch), ``can_admins_bypass``; "List deployment branch policies") and docs ("Referencing an environment
+that does not exist will create an environment with the referenced name", with no protection rule).
+
+Each broken repository has a healthy twin; the broken ones passed before (verified on main's code).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lakehouse.checks.apply_gate import apply_jobs
+from lakehouse.checks.review import check_review
+from lakehouse.outcome import Outcome, Status
+from tests.fake_github import (
+    INFRA_PATH,
+    INFRA_TEXT,
+    REPO,
+    TOKEN,
+    FakeGitHub,
+    branch_policy,
+    environment,
+    github,
+    reviewed_repository,
+)
+
+__all__ = ["github"]  # the fixture, imported for this module's tests
+
+PRODUCTION = f"/repos/{REPO}/environments/production"
+
+
+def ask(github: FakeGitHub) -> Outcome:
+    return check_review(REPO, TOKEN, github.url)
+
+
+def with_infra(github: FakeGitHub, text: str = INFRA_TEXT, path: str = INFRA_PATH) -> FakeGitHub:
+    """A main reviewed as the plan asks, holding an infra workflow (default: this repository's own)."""
+    reviewed_repository(github)
+    github.files[path] = text
+    return github
+
+
+# -- the environment the apply job deploys through ----------------------------------------------------------------
+
+
+def test_a_missing_environment_fails_naming_it_and_the_dispatch_trigger(github: FakeGitHub) -> None:
+    """Broken: infra.yml names ``production``, which the repository does not have: GitHub creates it on the apply
+    job's first run, unprotected, and ``workflow_dispatch`` on any branch then applies that branch's code."""
+    with_infra(github)
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, outcome.reason
+    reason = str(outcome.reason)
+    assert f"{INFRA_PATH} line 100 (job 'apply') applies Terraform (line 135: `terraform -chdir=infra apply" in reason
+    assert f"environment 'production' ({INFRA_PATH} line 105), which {REPO} does not have" in reason
+    assert f"{INFRA_PATH} line 19: workflow_dispatch (anyone with write access starts it on a ref" in reason
+    assert "starts job 'apply', which applies Terraform" in reason
+    assert f"{INFRA_PATH} line 14: pull_request" in reason
+    assert [t.split(" (")[0] for t in outcome.measured["unreviewed_apply_triggers"]] == [
+        f"{INFRA_PATH} line 14: pull_request",
+        f"{INFRA_PATH} line 19: workflow_dispatch",
+    ]  # push to main (line 16) brings reviewed code only
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        (environment(policy={}), "deployment_branch_policy is null: every branch may deploy"),
+        (environment(reviewers=()), "no required reviewers"),
+        (environment(prevent_self_review=False), "prevent_self_review is off: whoever starts the run may approve"),
+        (environment(can_admins_bypass=True), "can_admins_bypass is true: an admin deploys without"),
+    ],
+    ids=["every-branch", "no-reviewer", "self-review", "admin-bypass"],
+)
+def test_an_environment_that_is_no_gate_fails_naming_what_it_lacks(
+    github: FakeGitHub, env: dict[str, object], said: str
+) -> None:
+    with_infra(github).environments["production"] = env
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert "through environment 'production' (.github/workflows/infra.yml line 105), which is no gate" in str(
+        outcome.reason
+    )
+    assert said in str(outcome.reason)
+    assert f"{INFRA_PATH} line 19: workflow_dispatch" in str(outcome.reason)
+    assert outcome.measured["apply_environments_not_gates"] == [f"{INFRA_PATH} line 100 (job 'apply')"]
+
+
+def test_a_gate_environment_passes_whatever_starts_the_workflow(github: FakeGitHub) -> None:
+    """Healthy twin: ``production`` needs a team other than the run's starter, only protected branches deploy,
+    admins may not bypass: a dispatch on an unreviewed branch waits for a second person and is refused."""
+    with_infra(github).environments["production"] = environment()
+    outcome = ask(github)
+    assert outcome.status is Status.PASSED, outcome.reason
+    assert outcome.measured["unreviewed_apply_triggers"] == []
+    assert outcome.measured["apply_environments_not_gates"] == []
+    assert outcome.details["review_before_apply"]["apply_jobs"][0]["environment"] == "production"
+    assert any(PRODUCTION in r for r in outcome.details["github"]["requests"])
+
+
+def test_branch_policies_must_name_main_only(github: FakeGitHub) -> None:
+    """Broken: "Selected branches and tags" with a wildcard and a tag pattern: anyone with write access pushes
+    ``release/x`` or a tag ``v9`` and deploys it, unreviewed."""
+    with_infra(github).environments["production"] = environment(
+        policy={"protected_branches": False, "custom_branch_policies": True}
+    )
+    github.branch_policies["production"] = [
+        branch_policy("main"),
+        branch_policy("release/*"),
+        branch_policy("v*", "tag"),
+    ]
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert "deployment branch policies let branch 'release/*', tag 'v*' deploy" in str(outcome.reason)
+
+
+def test_branch_policies_naming_main_pass(github: FakeGitHub) -> None:
+    """Healthy twin: the only policy is branch ``main`` (reviewed by the rest of the check)."""
+    with_infra(github).environments["production"] = environment(
+        policy={"protected_branches": False, "custom_branch_policies": True}
+    )
+    github.branch_policies["production"] = [branch_policy("main")]
+    outcome = ask(github)
+    assert outcome.status is Status.PASSED, outcome.reason
+
+
+def test_an_unreadable_environment_is_an_error_never_a_pass(github: FakeGitHub) -> None:
+    with_infra(github).overrides[PRODUCTION] = (503, {}, json.dumps({"message": "Service Unavailable"}))
+    outcome = ask(github)
+    assert outcome.status is Status.ERROR, outcome.reason
+    assert "could not read environment 'production'" in str(outcome.reason) and "503" in str(outcome.reason)
+
+
+# -- workflows without an environment: only a push to main brings reviewed code --------------------------------------
+
+APPLY_JOB = """
+permissions:
+  contents: read
+jobs:
+  deploy:
+    runs-on: ubuntu-24.04
+    steps:
+      - run: |
+          terraform -chdir=infra init
+          terraform -chdir=infra apply -auto-approve
+"""
+
+
+@pytest.mark.parametrize(
+    ("on", "line", "said"),
+    [
+        ("on: workflow_dispatch\n", 1, "workflow_dispatch (anyone with write access starts it"),
+        ("on: [push]\n", 1, "push (push to any branch or tag)"),
+        ("on:\n  push:\n    branches: [main, 'feature/**']\n", 2, "push (push to branches feature/**)"),
+        ("on:\n  push:\n    branches: [main]\n    tags: ['v*']\n", 2, "push (push with tags: refs other than main"),
+        ("on:\n  schedule:\n    - cron: '0 3 * * *'\n", 2, "schedule (a timer starts it"),
+        ("on:\n  repository_dispatch:\n", 2, "repository_dispatch (anyone with a write token starts it"),
+    ],
+    ids=["dispatch", "push-any", "push-other-branch", "push-tags", "schedule", "repository-dispatch"],
+)
+def test_an_ungated_apply_started_otherwise_than_by_a_push_to_main_fails(
+    github: FakeGitHub, on: str, line: int, said: str
+) -> None:
+    with_infra(github, on + APPLY_JOB, ".github/workflows/deploy.yml")
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert f".github/workflows/deploy.yml line {line}: {said}" in str(outcome.reason)
+    assert "starts job 'deploy', which applies Terraform (line" in str(outcome.reason)
+    assert "names no environment" in str(outcome.reason)
+
+
+def test_an_ungated_apply_on_push_to_main_only_passes(github: FakeGitHub) -> None:
+    """Healthy twin: only merges to main, each reviewed by a code owner, reach the apply."""
+    with_infra(github, "on:\n  push:\n    branches: [main]\n    paths: ['infra/**']\n" + APPLY_JOB)
+    outcome = ask(github)
+    assert outcome.status is Status.PASSED, outcome.reason
+    assert outcome.details["review_before_apply"]["apply_jobs"][0]["triggers"][0]["reviewed_only"] is True
+
+
+def test_an_environment_picked_by_an_expression_fails(github: FakeGitHub) -> None:
+    text = APPLY_JOB.replace("    runs-on:", "    environment: ${{ inputs.target }}\n    runs-on:")
+    with_infra(github, "on:\n  push:\n    branches: [main]\n" + text, ".github/workflows/deploy.yml")
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert "named by an expression" in str(outcome.reason) and "whoever starts the run picks it" in str(outcome.reason)
+
+
+def test_apply_is_found_by_its_command_not_by_a_name() -> None:
+    """``terraform plan -destroy`` plans; ``tofu destroy`` and ``terraform -chdir=x apply`` apply."""
+    plan = "on: push\njobs:\n  p:\n    steps:\n      - run: terraform -chdir=infra plan -destroy -out=x\n"
+    assert apply_jobs("w.yml", plan, "main") == []
+    for command in ("tofu destroy -auto-approve", "terraform -chdir=infra apply tfplan"):
+        found = apply_jobs("w.yml", plan.replace("terraform -chdir=infra plan -destroy -out=x", command), "main")
+        assert [j.applies_at for j in found] == [f"line 5: `{command}`"]
+
+
+def test_a_workflow_that_is_no_yaml_is_an_error_naming_its_line(github: FakeGitHub) -> None:
+    with_infra(github, "on: push\njobs:\n  a: [\n", ".github/workflows/broken.yml")
+    outcome = ask(github)
+    assert outcome.status is Status.ERROR, outcome.reason
+    assert ".github/workflows/broken.yml line" in str(outcome.reason)
+
+
+def test_an_apply_continued_over_lines_is_found_at_its_first_line() -> None:
+    text = (
+        "on: push\njobs:\n  a:\n    steps:\n      - run: |\n"
+        "          terraform -chdir=infra \\\n            apply tfplan\n"
+    )
+    found = apply_jobs("w.yml", text, "main")
+    assert [j.applies_at for j in found] == ["line 6: `terraform -chdir=infra apply tfplan`"]
