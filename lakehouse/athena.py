@@ -57,6 +57,9 @@ class QueryRecord:
     label: str | None = None
     #: True when Athena answered from a previous query's result (result reuse) instead of running it; else None.
     reused_previous_result: bool | None = None
+    #: True when the query was started with result reuse enabled (GetQueryExecution's ``ResultReuseConfiguration``):
+    #: Athena may answer it from a previous result; else None.
+    result_reuse_enabled: bool | None = None
 
     @property
     def ok(self) -> bool:
@@ -114,6 +117,7 @@ def scan(
         record.engine_execution_ms = cursor.engine_execution_time_in_millis
         record.total_execution_ms = cursor.total_execution_time_in_millis
         record.reused_previous_result = True if getattr(cursor, "reused_previous_result", None) else None
+        record.result_reuse_enabled = True if getattr(cursor, "result_reuse_enabled", None) else None
         if record.error is None and cursor.state == "FAILED":
             record.error = cursor.state_change_reason or "query failed"
     return record

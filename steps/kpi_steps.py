@@ -198,6 +198,7 @@ def locust_load(
         min_samples=kpi.load_min_samples,
         max_seconds=kpi.load_max_seconds,
         nice=kpi.load_nice,
+        min_per_query=kpi.load_min_per_query,
     )
     config = config_for(stack.target, deployment.record.outputs)
     untimed = untimed_answers(config)  # what each timed sample must answer again
@@ -219,7 +220,15 @@ def locust_load(
     )
     gold = gold_reads(config.queries, deployment.record.outputs["glue_database_names"]["gold"])
     outcome = judge_latency(
-        stats, kpi.p95_ms, stack.target.is_local, kpi.load_min_samples, gold, untimed, counts, config.reference_problems
+        stats,
+        kpi.p95_ms,
+        stack.target.is_local,
+        kpi.load_min_samples,
+        gold,
+        untimed,
+        counts,
+        config.reference_problems,
+        min_per_query=kpi.load_min_per_query,
     )
     outcome.details["reference_queries"] = config.reference
     outcome.details["pipeline_before_load"] = "ok" if pipeline_run.ok else f"failed at {pipeline_run.error}"

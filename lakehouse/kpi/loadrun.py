@@ -5,9 +5,10 @@ monkey-patches the process with gevent. Users come from the locustfile, as with
 ``locust -f``; every request is also kept as a raw sample, and so is every exception a
 user raised (in ``on_start`` or a task): a query that failed some other way than the
 locustfile reports must still reach the judge. A sample the locustfile marks ``unfinished`` (a query
-still running when the load stopped) is kept but is not a measured query. ``--nice`` lowers its own CPU
-priority (``os.nice``) so a heavy load generator does not starve the server it measures (the KPI passes 0: see
-``lakehouse.kpi.settings``).
+still running when the load stopped) is kept but is not a measured query. With ``--min-per-query`` the load also
+runs on until each ``--query`` (else each query seen) has that many measured samples: each query's own p95 is
+judged. ``--nice`` lowers its own CPU priority (``os.nice``) so a heavy load generator does not starve the server
+it measures (the KPI passes 0: see ``lakehouse.kpi.settings``).
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--spawn-rate", type=float, default=None)
     parser.add_argument("--warmup", type=int, default=0, help="first requests of each user marked as warm-up")
     parser.add_argument("--min-samples", type=int, default=0, help="run on, past --seconds, until this many measured")
+    parser.add_argument("--min-per-query", type=int, default=0, help="run on until each query has this many measured")
+    parser.add_argument("--query", action="append", default=[], help="a query the load runs (repeat): each needs them")
     parser.add_argument("--max-seconds", type=float, default=None, help="never run longer (default --seconds)")
     parser.add_argument("--nice", type=int, default=10, help="lower this process's CPU priority by this much")
     parser.add_argument("--out", type=Path, required=True)
@@ -74,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     user_ids: dict[int, int] = {}
     per_user: Counter[int] = Counter()
     measured = 0
+    per_query: Counter[str] = Counter()
+    failed = 0
     stop: dict[str, str] = {}
     started = time.monotonic()
     runner = env.create_local_runner()
@@ -90,9 +95,19 @@ def main(argv: list[str] | None = None) -> int:
             stop["by"] = why
             gevent.spawn(runner.quit)  # never from a user's greenlet: quit kills the users
 
+    def each_query_sampled() -> bool:
+        """Every query of the load (``--query``, else every one seen) has ``--min-per-query`` measured samples, or a
+        query failed (that fails the KPI: no query's p95 needs more samples, and one failing every time has none)."""
+        if failed:
+            return True
+        names = args.query or list(per_query)
+        return bool(names) and all(per_query[n] >= args.min_per_query for n in names)
+
     def maybe_done() -> None:
+        if args.min_per_query and not each_query_sampled():
+            return
         if elapsed() >= args.seconds and measured >= args.min_samples:
-            quit_once("time and samples" if args.min_samples else "time")
+            quit_once("time and samples" if args.min_samples or args.min_per_query else "time")
 
     def at_seconds() -> None:
         """The least seconds are over: stop if the samples are in. gevent's timers run on the loop's cached clock and
@@ -108,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         quit_once("time cap")
 
     def sample(name: str, ms: float | None, error: str | None, **extra: Any) -> None:
-        nonlocal measured
+        nonlocal measured, failed
         user = current_user()
         seq = per_user[user]
         per_user[user] += 1
@@ -119,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         if not warmup and error is None and ms is not None and not extra.get("unfinished"):
             measured += 1
+            per_query[name] += 1
+        failed += error is not None
         maybe_done()
 
     def on_request(request_type: str, name: str, response_time: float, exception: Any = None, **kw: Any) -> None:
@@ -165,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
             "max_seconds": max_seconds,
             "warmup_per_user": args.warmup,
             "min_samples": args.min_samples,
+            "min_per_query": args.min_per_query,
+            "measured_per_query": dict(sorted(per_query.items())),
             "stopped_by": stop.get("by", "runner ended"),
             "nice": args.nice,
         },

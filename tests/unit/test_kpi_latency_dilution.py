@@ -28,7 +28,8 @@ def _stats(users_ms: float) -> LoadStats:
         for name in sorted(names):
             table = name.removeprefix("reference:")
             sample = {"user": 1 + len(samples) % 2, "seq": len(samples), "warmup": False, "name": name, "error": None}
-            sample |= {"ms": users_ms if name == "reference:users" else 20.0, "rows": 1, "query_execution_id": "q"}
+            ms = users_ms if name == "reference:users" else 20.0
+            sample |= {"ms": ms, "rows": 1, "query_execution_id": f"q-{len(samples)}"}
             if name.startswith("reference:"):
                 sample["counted"] = rows[table]
             samples.append(sample)
@@ -57,7 +58,8 @@ def test_a_slow_required_gold_table_among_many_tiny_demo_read_tables_fails_namin
     outcome = _judge(stats)
     assert outcome.status is Status.FAILED, outcome.reason
     assert str(outcome.reason).startswith(
-        "reference queries: p95 latency 400 ms is not under 200 ms (slowest reference:users: p95 400 ms)"
+        "reference query reference:users: p95 latency 400 ms is not under 200 ms (10 samples, p50 400 ms); "
+        "pooled p95 per set: demo 20 ms, demo-read reference 20 ms, reference 400 ms ("
     ), outcome.reason
     assert outcome.details["by_set"]["reference"]["queries"] == [f"reference:{t}" for t in sorted(REQUIRED)]
 

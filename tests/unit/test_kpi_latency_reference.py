@@ -217,7 +217,7 @@ def test_a_healthy_stack_with_cheap_reference_queries_stays_green_with_the_evide
     stats = _samples({"daily_revenue": [25.0] * 40, **{r: [30.0] * 30 for r in REF}})
     outcome = _judge(stats)
     assert outcome.passed, outcome.reason
-    assert outcome.measured == 30.0  # the worst set's p95
+    assert outcome.measured == 30.0  # the worst query's own p95
     by_set = outcome.details["by_set"]
     assert by_set["demo"] == {"requests": 40, "p50_ms": 25.0, "p95_ms": 25.0, "queries": ["daily_revenue"]}
     assert by_set["reference"]["requests"] == 90 and by_set["reference"]["queries"] == REF
@@ -234,19 +234,19 @@ def test_a_slow_gold_behind_trivial_demo_queries_fails_naming_the_reference_quer
     assert outcome.status is Status.FAILED and outcome.measured == 400.0
     assert outcome.reason is not None
     assert outcome.reason.startswith(
-        "reference queries: p95 latency 400 ms is not under 200 ms (slowest reference:users: p95 400 ms); "
-        "demo queries p95 3 ms ("
+        "reference query reference:users: p95 latency 400 ms is not under 200 ms (5 samples, p50 400 ms); "
+        "pooled p95 per set: demo 3 ms, reference 400 ms ("
     ), outcome.reason
     assert outcome.details["by_set"]["reference"]["p95_ms"] == 400.0
 
 
-def test_slow_demo_queries_fail_naming_the_demo_set() -> None:
+def test_slow_demo_queries_fail_naming_the_demo_query() -> None:
     stats = _samples({"daily_revenue": [250.0] * 60, **{r: [30.0] * 20 for r in REF}})
     outcome = _judge(stats)
     assert outcome.status is Status.FAILED
     assert str(outcome.reason).startswith(
-        "demo queries: p95 latency 250 ms is not under 200 ms (slowest daily_revenue: p95 250 ms); "
-        "reference queries p95 30 ms"
+        "demo query daily_revenue: p95 latency 250 ms is not under 200 ms (60 samples, p50 250 ms); "
+        "pooled p95 per set: demo 250 ms, reference 30 ms"
     ), outcome.reason
 
 
