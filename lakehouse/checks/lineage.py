@@ -20,7 +20,11 @@ implies upstream of it, so that it reaches back to the Bronze datasets, and no e
 that no pipeline SQL implies (an input declared or replayed by something else, such as another
 stack's Bronze). Nor may a job the pipeline does not run be drawn writing one of its tables from a run
 that ended since this session started (:func:`foreign_writers`): Gold then shows another builder, its current
-version that job's. The API is the proof of the edges. A table an earlier foreign event claimed as an
+version that job's. Those times are the events' own, so a writer dating its events before the session passes
+that rule; what it cannot date is Marquez's current version of the table it wrote (the last completed write to
+*arrive*): the current version of Gold, of every table upstream of it and of every table the column flow reaches
+that this run wrote must have been made by one of this run's runs (``lakehouse.checks.lineage_versions``).
+The API is the proof of the edges. A table an earlier foreign event claimed as an
 alias (its ``symlinks`` dataset facet) is folded by Marquez into that event's dataset, so its edges
 are missing under its own name; the reason then names the dataset it resolves to (:func:`alias_problems`).
 
@@ -40,7 +44,6 @@ a table ssn flows into fails the check, naming it.
 
 from __future__ import annotations
 
-import uuid
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -49,6 +52,8 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse.browser import BrowserNotFound, ScreenshotError, png_summary, screenshot
+from lakehouse.checks.lineage_versions import as_run_id as _run_id
+from lakehouse.checks.lineage_versions import current_version_problems, read_current, written_datasets
 from lakehouse.lineage.client import MarquezClient, MarquezError, ui_route
 from lakehouse.lineage.emitter import EmissionStats
 from lakehouse.lineage.jobs import Edge, expected_jobs, job_edges, job_node, writers_of
@@ -65,7 +70,8 @@ THRESHOLD = (
     ">= 1 job in the namespace; "
     "the gold job's graph reaches back to Bronze, "
     "with no edge at the pipeline's jobs that its SQL does not imply and no job the pipeline does not run writing "
-    "its tables since this run started; a screenshot of it, from a Marquez web "
+    "its tables since this run started; Marquez's current version of gold, of every table upstream of it and of "
+    "every table the column flow reaches, made by a run this run emitted; a screenshot of it, from a Marquez web "
     "showing the same Marquez; "
     "the column-flow page of Bronze ssn draws every table it flows into (on the local lineage service)"
 )
@@ -192,14 +198,6 @@ def emission_problems(emission: EmissionStats) -> list[str]:
         f"{len(emission.undelivered)} of {total} lineage events of this run were not delivered to {emission.url}: "
         f"{named}{f' and {more} more' if more > 0 else ''}{why}"
     ]
-
-
-def _run_id(text: Any) -> str:
-    """Run ids compared as UUIDs (Marquez answers them lower-case); other strings as they are."""
-    try:
-        return str(uuid.UUID(str(text)))
-    except ValueError:
-        return str(text)
 
 
 def run_problems(gold_job: str, job: dict[str, Any], emission: EmissionStats, role: str = "the gold job") -> list[str]:
@@ -379,7 +377,8 @@ def foreign_writers(graph: list[dict[str, Any]], exp: Expectation, since: dateti
     Marquez draws every writer of a dataset as an edge into it, and the last writer's output is the dataset's
     current version: a backfill, another stack or a replay writing Gold after this run shows Gold built by it, every
     edge at the pipeline's jobs still this run's. A writer whose last run ended before this session is history (an
-    older pipeline's job): Marquez forgets it only when the job is deleted. Times are the events' own.
+    older pipeline's job): Marquez forgets it only when the job is deleted. Times are the events' own, so one that
+    backdates its events is history here; whose output the table now is, ``lineage_versions`` judges.
     """
     prefix = job_node(exp.namespace, "")
     ours = {n for e in exp.pipeline_edges | exp.edges for n in (e.origin, e.destination) if n.startswith(prefix)}
@@ -537,6 +536,7 @@ def check_api(
     """This run's events delivered; jobs in the namespace; the gold job's latest run this run's and COMPLETED;
     the gold job's graph holding the expected edges back to Bronze. ``flow_tables``: the tables the column-flow
     check judges; the jobs writing them must have this run's COMPLETED run too (:func:`flow_run_problems`)."""
+    flow_tables = list(flow_tables)  # read twice: the jobs writing them, then their current versions
     details: dict[str, Any] = {"marquez_url": client.url, "namespace": exp.namespace, "gold_job": exp.gold_job}
     problems = emission_problems(emission)
     try:
@@ -649,6 +649,13 @@ def check_api(
     details["foreign_writers"] = writers
     if writers:
         problems.append(_named(foreign_writer_problems(writers, exp)))
+    try:  # whose output each table this run wrote is now, whatever the events' times say
+        currents = [c for ref in written_datasets(exp, emission, flow_tables) if (c := read_current(client, ref))]
+    except MarquezError as err:
+        return ApiResult(problems, details, unreadable=f"a dataset's current version could not be read: {err}")
+    details["current_versions"] = {c.dataset: c.to_dict() for c in currents}
+    if replaced := current_version_problems(currents, emission):
+        problems.append(_named(replaced))
     if stale := stale_jobs(exp, emission):
         details["upstream_jobs_not_run"] = stale
         problems.append(

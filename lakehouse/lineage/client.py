@@ -131,6 +131,18 @@ class MarquezClient:
         dataset it names, under that dataset's own ``id``."""
         return dict(self._get(f"/namespaces/{_enc(namespace)}/datasets/{_enc(name)}"))
 
+    def dataset_versions(
+        self, namespace: str, name: str, limit: int = 100, offset: int = 0
+    ) -> tuple[list[dict[str, Any]], int]:
+        """``GET /namespaces/{ns}/datasets/{name}/versions``: one page of the dataset's versions, newest first by
+        ``createdAt`` (the events' own times), and Marquez's ``totalCount``."""
+        page = self._get(f"/namespaces/{_enc(namespace)}/datasets/{_enc(name)}/versions", limit=limit, offset=offset)
+        return list(page["versions"]), int(page.get("totalCount", len(page["versions"])))
+
+    def dataset_version(self, namespace: str, name: str, version: str) -> dict[str, Any]:
+        """``GET /namespaces/{ns}/datasets/{name}/versions/{version}``: one version with its ``createdByRun``."""
+        return dict(self._get(f"/namespaces/{_enc(namespace)}/datasets/{_enc(name)}/versions/{_enc(version)}"))
+
     def lineage(self, node_id: str, depth: int = 20) -> list[dict[str, Any]]:
         """``GET /lineage?nodeId=...&depth=...``: the graph's nodes (with ``inEdges``/``outEdges``)."""
         return list(self._get("/lineage", nodeId=node_id, depth=depth)["graph"])

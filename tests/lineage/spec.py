@@ -35,6 +35,17 @@ MODEL_KEYS_BEYOND_OPENAPI: dict[str, set[str]] = {
     "Job": {"labels", "tags"},  # service/models/Job.java
     "JobData": {"currentRunUuid"},  # service/models/JobData.java (lineage node data)
     "Namespace": {"isHidden"},  # service/models/Namespace.java
+    "DatasetVersion": {"lifecycleState", "currentSchemaVersion"},  # service/models/DatasetVersion.java
+    "DatasetVersionList": {"totalCount"},  # api/DatasetResource.java (DatasetVersions)
+}
+#: Keys Marquez's Java models serialise in another shape than ``openapi.yml`` 0.51 gives them (source of each).
+MODEL_SHAPES_UNLIKE_OPENAPI: dict[str, dict[str, Any]] = {
+    # service/models/DatasetVersion.java: ``DatasetId id`` (namespace and name, no version; the document says
+    # DatasetVersionId), ``ImmutableSet<TagName> tags`` (a list; the document says a string)
+    "DatasetVersion": {
+        "id": {"$ref": "#/components/schemas/DatasetId"},
+        "tags": {"type": "array", "items": {"type": "string"}},
+    },
 }
 
 
@@ -137,6 +148,8 @@ def _components() -> dict[str, Any]:
     for name, keys in MODEL_KEYS_BEYOND_OPENAPI.items():
         if name in schemas:
             schemas[name]["properties"].update({k: {} for k in keys})
+    for name, shapes in MODEL_SHAPES_UNLIKE_OPENAPI.items():
+        schemas[name]["properties"].update(copy.deepcopy(shapes))
     schemas["JobData"] = copy.deepcopy(schemas["Job"])
     schemas["JobData"]["properties"].update({k: {} for k in MODEL_KEYS_BEYOND_OPENAPI["JobData"]})
     for name, keys in OPENAPI_KEYS_BEYOND_MODEL.items():

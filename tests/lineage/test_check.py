@@ -165,7 +165,14 @@ def test_a_gold_run_from_another_run_fails_and_names_both_run_ids(service: Linea
     assert result.status is Status.FAILED
     theirs, mine = other.stats.run_ids[GOLD][-1], ours.run_ids[GOLD][-1]
     assert result.reason is not None and result.reason.startswith(f"the gold job {GOLD}'s latest run {theirs} (at ")
-    assert result.reason.endswith(f"is not one this run emitted (this run emitted {mine})")
+    assert f"is not one this run emitted (this run emitted {mine}); " in result.reason
+    # and Gold is that run's output now: Marquez's current version of it is the other run's
+    current = result.details["marquez"]["current_versions"][EXP.gold.node_id]
+    assert current["run"] == theirs and result.reason.endswith(
+        f"Marquez's current version {current['version']} of {EXP.gold.node_id} was made by run {theirs} (COMPLETED) "
+        f"of job:{NAMESPACE}:{GOLD}, not by a run this session emitted: the last completed write of it to reach "
+        f"Marquez, whatever its event times say (created {current['created_at']})"
+    )
 
 
 def test_an_upstream_job_that_did_not_run_this_session_fails_though_an_earlier_run_drew_its_edges(
@@ -292,10 +299,17 @@ def test_a_backdated_foreign_run_arriving_after_this_one_is_what_marquez_draws_a
     assert api.details["gold_latest_run"]["id"] == ours.run_ids[GOLD][-1]  # by time, this run is the latest
     assert api.details["drawn_runs"][job] == {"id": foreign.run_id, "state": "COMPLETED"}
     role = "the gold job" if job == GOLD else "the upstream job"
+    # the table it writes is its output now, whatever its times: Marquez's current version of it is the foreign run's
+    (written,) = foreign.outputs
+    current = api.details["current_versions"][written.node_id]
+    assert current["run"] == foreign.run_id
     assert api.reason == (
         f"the lineage graph draws {role} {job} from run {foreign.run_id} (COMPLETED), the last run whose events "
         "arrived, though not its latest by time: a run this run did not emit "
-        f"(this run emitted {ours.run_ids[job][-1]})"
+        f"(this run emitted {ours.run_ids[job][-1]}); "
+        f"Marquez's current version {current['version']} of {written.node_id} was made by run {foreign.run_id} "
+        f"(COMPLETED) of job:{NAMESPACE}:{job}, not by a run this session emitted: the last completed write of it "
+        f"to reach Marquez, whatever its event times say (created {current['created_at']})"
     )
 
 

@@ -3,7 +3,9 @@
 Marquez draws every writer of a dataset as an edge into it, so the gold job's graph then shows Gold built by
 that job too, and the Gold dataset's current version is that job's. Every edge of the pipeline's jobs stays
 this run's, so the check passed. Now a writer of a pipeline table that the pipeline does not run, drawn from
-a run that finished after this session started, fails the check, naming it.
+a run that finished after this session started, fails the check, naming it. One that dates its events before
+the session reads as history by every time Marquez shows, but the table's current version (the last completed
+write to arrive) is its: that fails the check too, naming the version, the run and its job.
 """
 
 from __future__ import annotations
@@ -70,3 +72,76 @@ def test_a_foreign_writer_that_finished_before_this_session_is_history_and_passe
     api = check_api(MarquezClient(service.url), EXP, ours)
     assert api.passed, api.reason
     assert api.details["foreign_writers"] == []
+
+
+@pytest.mark.parametrize(
+    ("namespace", "dataset"),
+    [("someone-else", EXP.gold.name), (NAMESPACE, EXP.gold.name), ("someone-else", SILVER_ORDERS.name)],
+    ids=["gold-other-namespace", "gold-same-namespace", "silver-other-namespace"],
+)
+def test_a_foreign_writer_backdating_its_events_before_this_session_fails_naming_the_current_version(
+    service: LineageHandle, namespace: str, dataset: str
+) -> None:
+    """Its events say it finished an hour before this session, so its run reads as history; it wrote the table
+    after this run all the same, and Marquez's current version of the table is its output."""
+    ours = emitted(service.url)
+    backdated = ours.started_at - timedelta(hours=1)
+    theirs = write(service.url, namespace, "backfill.overwrite", dataset, backdated, RunState.COMPLETE)
+    api = check_api(MarquezClient(service.url), EXP, ours)
+    assert api.details["foreign_writers"] == []  # by its own clock it is history
+    assert not api.passed, "a job the pipeline does not run wrote a pipeline table during this run, and it passed"
+    node = next(d for d in EXP.datasets if d.name == dataset).node_id
+    current = api.details["current_versions"][node]
+    assert current["run"] == theirs and current["job"] == f"job:{namespace}:backfill.overwrite"
+    assert api.reason is not None and (
+        f"Marquez's current version {current['version']} of {node} was made by run {theirs} (COMPLETED) of "
+        f"job:{namespace}:backfill.overwrite, not by a run this session emitted" in api.reason
+    ), api.reason
+
+
+def test_our_own_later_run_after_a_backdated_foreign_writer_passes(service: LineageHandle) -> None:
+    """The pipeline runs again in the session, as a chaos recovery runs it (its own emitter, judged with its own
+    emission, ``chaos.runbook.run_from_bronze``): Gold is its output again, and every table it wrote has its current
+    version from that run, the backdated writer's version still listed below."""
+    session = emitted(service.url)
+    theirs = write(
+        service.url,
+        "someone-else",
+        "backfill.overwrite",
+        EXP.gold.name,
+        session.started_at - timedelta(hours=1),
+        RunState.COMPLETE,
+    )
+    recovery = emitted(service.url)
+    client = MarquezClient(service.url)
+    api = check_api(client, EXP, recovery)
+    assert api.passed, api.reason
+    ours = {r for runs in recovery.run_ids.values() for r in runs}
+    currents = api.details["current_versions"]
+    assert EXP.gold.node_id in currents and SILVER_ORDERS.node_id in currents
+    assert all(c["run"] in ours for c in currents.values()), currents
+    listed, _ = client.dataset_versions(EXP.gold.namespace, EXP.gold.name)
+    assert theirs in {(v.get("createdByRun") or {}).get("id") for v in listed}
+
+
+def test_a_foreign_writer_of_a_table_the_column_flow_reaches_fails_though_not_upstream_of_gold(
+    service: LineageHandle,
+) -> None:
+    """Gold ``users`` is not upstream of ``daily_revenue`` (the gold job's graph never draws its writers), but
+    Bronze ``ssn`` flows into it: Marquez's column lineage of it is its current version's, a backfill's here."""
+    users = next(d for d in EXP.datasets if d.name.endswith("lh_t_gold.users"))
+    assert users.node_id not in {e.destination for e in EXP.edges}
+    ours = emitted(service.url)
+    theirs = write(
+        service.url,
+        "someone-else",
+        "backfill.overwrite",
+        users.name,
+        ours.started_at - timedelta(hours=1),
+        RunState.COMPLETE,
+    )
+    api = check_api(MarquezClient(service.url), EXP, ours, flow_tables=["lh_t_gold.users"])
+    assert not api.passed and api.reason is not None
+    assert (
+        f"of {users.node_id} was made by run {theirs} (COMPLETED) of job:someone-else:backfill.overwrite" in api.reason
+    )

@@ -3,6 +3,7 @@
 API (base ``/api/v1``, shapes in ``model``): ``POST /lineage`` (Run, Dataset and Job events
 stored, 201, empty body), ``GET /namespaces``, ``/namespaces/{ns}``, ``/namespaces/{ns}/jobs[/{name}]``
 (an unknown namespace has no jobs: 200, empty list, as in Marquez), ``/namespaces/{ns}/datasets[/{name}]``,
+``/namespaces/{ns}/datasets/{name}/versions[/{version}]`` (newest first by ``createdAt``, ``limit``/``offset``),
 ``/lineage?nodeId=&depth=``, ``/column-lineage?nodeId=&depth=&withDownstream=`` (from the outputs'
 ``columnLineage`` facets), ``/events/lineage``. Errors are Marquez's JSON: parameter and event
 validation ``{"errors": [...]}`` (400/422), not found ``{"code": 404, "message": ...}``, also for a
@@ -24,6 +25,7 @@ arrives as ``s3%3A%2F%2Fbucket`` and must not be split at its encoded slashes.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -169,11 +171,14 @@ def create_app(store: Store) -> Flask:
         if len(parts) == 1:
             row = store.namespace(parts[0])
             return _json(model.namespace_json(row)) if row else _error(404, f"Namespace '{parts[0]}' not found.")
-        if len(parts) < 2 or parts[1] not in ("jobs", "datasets") or len(parts) > 3:
+        versions = len(parts) in (4, 5) and parts[1] == "datasets" and parts[3] == "versions"
+        if len(parts) < 2 or parts[1] not in ("jobs", "datasets") or (len(parts) > 3 and not versions):
             return _error(404, "HTTP 404 Not Found")
         ns, what = parts[0], parts[1]
         if store.namespace(ns) is None and not (what == "jobs" and len(parts) == 2):
             return _error(404, f"Namespace '{ns}' not found.")  # the job list alone does not check it
+        if versions:
+            return dataset_versions(ns, parts[2], parts[4] if len(parts) == 5 else None)
         if what == "jobs":
             if len(parts) == 3:
                 job = store.job(ns, parts[2])
@@ -194,6 +199,36 @@ def create_app(store: Store) -> Flask:
         datasets = store.datasets(ns)
         shown = [model.dataset_json(r) for r in datasets[offset : offset + limit]]
         return _json({"datasets": shown, "totalCount": len(datasets)})
+
+    def dataset_versions(ns: str, name: str, version: str | None) -> Response:
+        """``.../datasets/{name}/versions`` (newest first, ``limit``/``offset``) or ``.../versions/{version}``,
+        as Marquez's ``DatasetResource.listVersions``/``getVersion`` answer them."""
+        ds = store.dataset(ns, name)
+        if ds is None:
+            return _error(404, f"Dataset '{name}' not found.")
+        if version is not None:
+            try:
+                wanted = str(uuid.UUID(version))
+            except ValueError:  # JAX-RS: a path parameter that does not convert is a missing resource
+                return _error(404, "HTTP 404 Not Found")
+            row = store.dataset_version(wanted)
+            if row is None:
+                return _error(404, f"Dataset version '{wanted}' not found.")
+            held = store.dataset(str(row["namespace"]), str(row["name"])) or ds
+            return _json(model.dataset_version_json(store, held, row))
+        try:
+            limit = int(request.args.get("limit", 100))
+            offset = int(request.args.get("offset", 0))
+        except ValueError:
+            return _error(404, "HTTP 404 Not Found")  # a query parameter that does not convert (JAX-RS)
+        if limit < 0 or offset < 0:
+            # ``checkArgument`` throws IllegalArgumentException, which no mapper of Marquez's handles: Dropwizard's
+            # catch-all answers 500 with a logged id
+            return _error(
+                500, f"There was an error processing your request. It has been logged (ID {uuid.uuid4().hex[:16]})."
+            )
+        rows, total = store.dataset_versions(str(ds["namespace"]), str(ds["name"]), limit, offset)
+        return _json({"versions": [model.dataset_version_json(store, ds, r) for r in rows], "totalCount": total})
 
     @app.get(f"{API}/lineage")
     def get_lineage() -> Response:

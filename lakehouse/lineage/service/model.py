@@ -144,6 +144,38 @@ def dataset_json(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
+def dataset_version_json(store: Store, dataset: sqlite3.Row, version: sqlite3.Row) -> dict[str, Any]:
+    """A DatasetVersion of ``GET /namespaces/{ns}/datasets/{name}/versions[/{version}]``.
+
+    Keys in the order of ``DatasetVersion.java``'s fields (it has no ``@JsonPropertyOrder``); its ``id`` is the
+    dataset's (a ``DatasetId``, though openapi.yml says ``DatasetVersionId``); ``version`` is the version's uuid
+    (``dv.uuid AS current_version_uuid``), the dataset's ``currentVersion`` when it is the current one;
+    ``lifecycleState`` is ``""`` without a ``lifecycleStateChange`` facet (``upsertLineageDataset`` stores
+    ``orElse("")``); ``createdByRun`` is the run that wrote it (``findAllWithRun``), null for a read or a
+    run-less event; ``createdAt`` is the time of the event that made it, as that event says.
+    """
+    run = store.run(version["run_id"]) if version["run_id"] else None
+    fields = json.loads(version["fields"])
+    schema = ".".join([dataset["namespace"], dataset["name"], *(f"{f['name']}:{f['type']}" for f in fields)])
+    return {
+        "id": {"namespace": dataset["namespace"], "name": dataset["name"]},
+        "type": DATASET_TYPE,
+        "name": dataset["name"],
+        "physicalName": dataset["name"],
+        "createdAt": version["created_at"],
+        "version": version["uuid"],
+        "namespace": dataset["namespace"],
+        "sourceName": source_name(dataset),
+        "fields": fields,
+        "tags": [],
+        "lifecycleState": version["lifecycle_state"],
+        "description": None,
+        "currentSchemaVersion": name_based_uuid(schema),
+        "createdByRun": run_json(run) if run is not None else None,
+        "facets": json.loads(version["facets"]),
+    }
+
+
 def source_name(row: sqlite3.Row | None) -> str:
     """Marquez's ``sourceName``: the ``dataSource`` facet's name, else ``default``."""
     facets = json.loads(row["facets"]) if row else {}

@@ -9,7 +9,12 @@ its last-arriving event with an ``eventType``, and a job's ``latestRun`` is its 
 ``transitionedAt`` (see :func:`run_state` and :meth:`Store.runs_of`), by time; a dataset's facets are
 those of its current version (the run that wrote it last: an earlier version's column lineage
 does not live on), its fields come from its ``schema`` facet, and every namespace named by a
-job or a dataset exists. A RunEvent's ``parent`` run facet links its job to a parent job as Marquez does
+job or a dataset exists. A dataset's versions are Marquez's (see :meth:`Store._version`): each RunEvent naming
+it as an output makes (or finds) the version of that run, whose ``createdByRun`` is the run and whose
+``createdAt`` is the event's own time; the dataset's ``currentVersion`` moves to a run's versions only when its
+COMPLETE event *arrives* (or any event of a streaming job), so it is the last completed writer by arrival,
+whatever the event times say. A DatasetEvent makes a runless version current.
+A RunEvent's ``parent`` run facet links its job to a parent job as Marquez does
 (``OpenLineageDao.buildJobFromEvent``, see :meth:`Store._parent_job`): the parent's current run becomes the
 facet's run, the child is named ``<parent>.<simple name>`` and drawn from the parent's current run, and keeps
 its first parent. A dataset's ``symlinks`` facet makes each identifier it names an alias of the dataset as
@@ -56,7 +61,14 @@ CREATE TABLE IF NOT EXISTS dataset_symlinks (
   namespace TEXT NOT NULL, name TEXT NOT NULL, dataset_namespace TEXT NOT NULL, dataset_name TEXT NOT NULL,
   is_primary INTEGER NOT NULL, PRIMARY KEY (namespace, name)
 );
+CREATE TABLE IF NOT EXISTS dataset_versions (
+  uuid TEXT PRIMARY KEY, version_key TEXT NOT NULL UNIQUE, namespace TEXT NOT NULL, name TEXT NOT NULL,
+  created_at TEXT NOT NULL, run_id TEXT, fields TEXT NOT NULL DEFAULT '[]', lifecycle_state TEXT NOT NULL DEFAULT '',
+  facets TEXT NOT NULL DEFAULT '{}'
+);
 CREATE INDEX IF NOT EXISTS events_by_run ON events (run_id, seq);
+CREATE INDEX IF NOT EXISTS dataset_versions_by_dataset ON dataset_versions (namespace, name, created_at);
+CREATE INDEX IF NOT EXISTS dataset_versions_by_run ON dataset_versions (run_id);
 """
 
 #: OpenLineage eventType -> Marquez run state; any other non-null type is RUNNING (``OpenLineageDao.getRunState``).
@@ -217,6 +229,15 @@ def _parent_columns(parent: tuple[str, str, str] | None) -> tuple[str | None, st
     return (parent[2], parent[0], parent[1]) if parent else (None, None, None)
 
 
+def _fields(facets: dict[str, Any]) -> list[dict[str, Any]]:
+    """A dataset's fields (Marquez's ``Field``: name, type, tags, description) from its ``schema`` facet."""
+    return [
+        {"name": f.get("name"), "type": f.get("type"), "tags": [], "description": f.get("description")}
+        for f in (facets.get("schema") or {}).get("fields") or []
+        if isinstance(f, dict) and f.get("name")
+    ]
+
+
 def _merge(a: list[dict[str, str]], b: list[dict[str, str]]) -> list[dict[str, str]]:
     seen = {(d["namespace"], d["name"]) for d in a}
     return a + [d for d in b if (d["namespace"], d["name"]) not in seen]
@@ -290,9 +311,12 @@ class Store:
                         dataset,
                         when,
                         modified=modified,
-                        version_key=rid if modified else None,
                         version_facets=self._run_facets(db, rid, dataset) if modified else None,
                     )
+            for dataset in linked_inputs:  # Marquez: the inputs first, each read at its current version
+                self._version(db, dataset, when, rid, is_input=True)
+            for dataset in linked_outputs:
+                self._version(db, dataset, when, rid, is_input=False)
             run_row = db.execute("SELECT * FROM runs WHERE id = ?", (rid,)).fetchone()
             if run_row is None:
                 db.execute(
@@ -346,6 +370,8 @@ class Store:
                 dropped=(not inputs and not streaming_end, not outputs and not streaming_end),
                 parent=None if parent is None else (parent[0], parent[1], simple),
             )
+            if event.get("eventType") is not None and (etype == "COMPLETE" or _streaming(job)):
+                self._current_versions_of(db, rid)
 
     def _parent_job(
         self, db: sqlite3.Connection, facet: ParentFacet, ns: str, name: str, when: str, moved_to: str | None
@@ -405,7 +431,14 @@ class Store:
         with self._lock, self._connect() as db:
             self._keep(db, event, when, "", "", "")
             self._touch_namespace(db, ns, when)
-            self._touch_dataset(db, self._link(db, dataset, when), when, modified=False)
+            linked = self._link(db, dataset, when)
+            self._touch_dataset(db, linked, when, modified=False)
+            # Marquez (``updateMarquezModel(DatasetEvent)``): a run-less version, made current at once
+            version = self._version(db, linked, when, None, is_input=False)
+            db.execute(
+                "UPDATE datasets SET current_version=? WHERE namespace=? AND name=?",
+                (version, linked["namespace"], linked["name"]),
+            )
 
     def _add_job_event(self, event: dict[str, Any]) -> None:
         """A JobEvent: the job with its facets and declared inputs/outputs, their datasets; no run."""
@@ -423,6 +456,10 @@ class Store:
             for dataset in linked_inputs + linked_outputs:
                 if isinstance(dataset, dict) and dataset.get("namespace") and dataset.get("name"):
                     self._touch_dataset(db, dataset, when, modified=False)
+            for dataset in linked_inputs:  # run-less versions: none made current (``upsertLineageDataset``)
+                self._version(db, dataset, when, None, is_input=True)
+            for dataset in linked_outputs:
+                self._version(db, dataset, when, None, is_input=False)
             # Marquez (``updateMarquezModel(JobEvent)``): the job is upserted with no run, which clears its
             # ``current_run_uuid``, and a runless version of the declared I/O becomes current
             key = json.dumps([ns, name, sorted(map(str, inputs)), sorted(map(str, outputs))])
@@ -499,27 +536,21 @@ class Store:
         dataset: dict[str, Any],
         when: str,
         modified: bool,
-        version_key: str | None = None,
         version_facets: dict[str, Any] | None = None,
     ) -> None:
-        """Create or update a dataset; a new version (UUID) when a run wrote it, one at creation.
+        """Create or update a dataset (its version is :meth:`_version`'s to make).
 
-        A new version's facets are ``version_facets`` (its run's), replacing the earlier version's; otherwise
-        an event's facets are merged into the current version's.
+        When a run wrote it (``modified``), its facets become ``version_facets`` (that run's), replacing the
+        earlier version's; otherwise an event's facets are merged into the current version's.
         """
         facets = dataset.get("facets") or {}
-        fields: list[dict[str, Any]] = [
-            {"name": f.get("name"), "type": f.get("type"), "tags": [], "description": f.get("description")}
-            for f in (facets.get("schema") or {}).get("fields") or []
-            if isinstance(f, dict) and f.get("name")
-        ]
+        fields = _fields(facets)
         ns, name = str(dataset["namespace"]), str(dataset["name"])
         row = db.execute("SELECT * FROM datasets WHERE namespace=? AND name=?", (ns, name)).fetchone()
-        version = str(uuid.uuid5(uuid.NAMESPACE_URL, json.dumps([ns, name, version_key or when])))
         if row is None:
             db.execute(
-                "INSERT INTO datasets (namespace, name, created_at, updated_at, fields, facets, last_modified_at, "
-                "current_version) VALUES (?,?,?,?,?,?,?,?)",
+                "INSERT INTO datasets (namespace, name, created_at, updated_at, fields, facets, last_modified_at) "
+                "VALUES (?,?,?,?,?,?,?)",
                 (
                     ns,
                     name,
@@ -528,23 +559,76 @@ class Store:
                     json.dumps(fields),
                     json.dumps(version_facets if version_facets is not None else facets),
                     when if modified else None,
-                    version,
                 ),
             )
             return
         db.execute(
-            "UPDATE datasets SET updated_at=?, fields=?, facets=?, last_modified_at=?, current_version=? "
-            "WHERE namespace=? AND name=?",
+            "UPDATE datasets SET updated_at=?, fields=?, facets=?, last_modified_at=? WHERE namespace=? AND name=?",
             (
                 max(when, row["updated_at"]),
                 json.dumps(fields) if fields else row["fields"],
                 json.dumps(version_facets if version_facets is not None else {**json.loads(row["facets"]), **facets}),
                 when if modified else row["last_modified_at"],
-                version if version_key or not row["current_version"] else row["current_version"],
                 ns,
                 name,
             ),
         )
+
+    def _version(
+        self, db: sqlite3.Connection, dataset: dict[str, Any], when: str, run_id: str | None, is_input: bool
+    ) -> str:
+        """The dataset version an event's ``dataset`` names, made or found as Marquez's
+        ``OpenLineageDao.upsertLineageDataset`` does; returns its uuid (the ``version`` Marquez answers).
+
+        A read (``is_input``) of a dataset with a current version is that version. Otherwise the version is keyed
+        by what Marquez hashes into it (``Utils.newDatasetVersionFor``: namespace, source, name, fields, lifecycle
+        state, run id), so every event of one run naming the same schema lands on one version; a new one is made
+        at the event's time (``createdAt``, the event's own clock) and an existing one keeps its first time
+        (``DatasetVersionDao.upsert``: ``ON CONFLICT(version) DO UPDATE SET run_uuid``). Its ``createdByRun`` is
+        the run for a write, none for a read or a run-less (Dataset or Job) event. A run's read of a dataset
+        with no current version makes the new version current; a write never does here (only its run's COMPLETE
+        does, :meth:`_current_versions_of`).
+        """
+        ns, name = str(dataset["namespace"]), str(dataset["name"])
+        current = db.execute("SELECT current_version FROM datasets WHERE namespace=? AND name=?", (ns, name)).fetchone()
+        current_id = current["current_version"] if current is not None else None
+        if is_input and current_id:
+            found = db.execute("SELECT uuid FROM dataset_versions WHERE uuid=?", (current_id,)).fetchone()
+            if found is not None:
+                return str(found["uuid"])
+        facets = dataset.get("facets") or {}
+        fields = _fields(facets)
+        state = str((facets.get("lifecycleStateChange") or {}).get("lifecycleStateChange") or "")
+        source = str((facets.get("dataSource") or {}).get("name") or "default")
+        key = json.dumps([ns, source, name, [(f["name"], f["type"], f["description"]) for f in fields], state, run_id])
+        creator = None if is_input else run_id
+        row = db.execute("SELECT uuid, facets FROM dataset_versions WHERE version_key=?", (key,)).fetchone()
+        if row is None:
+            version = str(uuid.uuid4())  # Marquez's row uuid is random too
+            db.execute(
+                "INSERT INTO dataset_versions (uuid, version_key, namespace, name, created_at, run_id, fields, "
+                "lifecycle_state, facets) VALUES (?,?,?,?,?,?,?,?,?)",
+                (version, key, ns, name, when, creator, json.dumps(fields), state, json.dumps(facets)),
+            )
+        else:
+            version = str(row["uuid"])
+            merged = {**json.loads(row["facets"]), **facets}  # each event's facets are linked to the version
+            db.execute(
+                "UPDATE dataset_versions SET run_id=?, facets=? WHERE uuid=?", (creator, json.dumps(merged), version)
+            )
+        if is_input and run_id is not None and not current_id:
+            db.execute("UPDATE datasets SET current_version=? WHERE namespace=? AND name=?", (version, ns, name))
+        return version
+
+    def _current_versions_of(self, db: sqlite3.Connection, run_id: str | None) -> None:
+        """Every version ``run_id`` wrote becomes its dataset's current one (Marquez's
+        ``OpenLineageService.buildJobOutput`` on a COMPLETE event, or any event of a streaming job, in the order
+        the run made them): the dataset's current version is the last completed writer's *to arrive*."""
+        for row in db.execute("SELECT * FROM dataset_versions WHERE run_id=? ORDER BY rowid", (run_id,)).fetchall():
+            db.execute(
+                "UPDATE datasets SET current_version=? WHERE namespace=? AND name=?",
+                (row["uuid"], row["namespace"], row["name"]),
+            )
 
     def _touch_job(
         self,
@@ -647,6 +731,25 @@ class Store:
         if alias:
             namespace, name = str(alias[0][0]), str(alias[0][1])
         found = self.rows("SELECT * FROM datasets WHERE namespace=? AND name=?", namespace, name)
+        return found[0] if found else None
+
+    def dataset_versions(self, namespace: str, name: str, limit: int, offset: int) -> tuple[list[sqlite3.Row], int]:
+        """A dataset's versions newest first, as Marquez lists them (``DatasetVersionDao.findAll``: ``ORDER BY
+        created_at DESC``, the events' own times; the later made first on a tie), and how many there are."""
+        rows = self.rows(
+            "SELECT * FROM dataset_versions WHERE namespace=? AND name=? ORDER BY created_at DESC, rowid DESC "
+            "LIMIT ? OFFSET ?",
+            namespace,
+            name,
+            limit,
+            offset,
+        )
+        total = self.rows("SELECT count(*) AS n FROM dataset_versions WHERE namespace=? AND name=?", namespace, name)
+        return rows, int(total[0]["n"])
+
+    def dataset_version(self, version: str) -> sqlite3.Row | None:
+        """One version by its uuid, whichever dataset it is of (``DatasetVersionDao.findBy``)."""
+        found = self.rows("SELECT * FROM dataset_versions WHERE uuid=?", version)
         return found[0] if found else None
 
     def runs_of(self, namespace: str, name: str, limit: int = 10) -> list[sqlite3.Row]:

@@ -1,0 +1,133 @@
+"""Exit check 4, whose content Gold is: Marquez's current version of each table this run wrote is this run's.
+
+A job the pipeline does not run can write Gold during the session and date its OpenLineage events before the
+session started: Marquez takes every time it shows from the events (``OpenLineageDao``: ``now`` is the event's
+``eventTime``), so its run, its job and the dataset version it made (``createdAt``) all read as history. Two
+things Marquez does not take from an event's clock: a version's ``createdByRun`` is the run whose events wrote it
+(their ``runId``), and a dataset's ``currentVersion`` moves to a run's versions when that run's COMPLETE event
+*arrives* (``OpenLineageService.buildJobOutput``; any event of a streaming job; a DatasetEvent makes a run-less
+version current at once). So the current version of a table is the last completed write Marquez received,
+whenever its events say it happened: Gold's must have been made by one of this session's runs (the run ids the
+harness emitted), and so must that of every table upstream of Gold and every table the column flow reaches
+(Marquez's column lineage of a table is its current version's) that this run's jobs wrote. A later run of the
+pipeline in the session (a chaos recovery's) judges its own emission the same way.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from lakehouse.lineage.client import MarquezClient, MarquezError
+from lakehouse.lineage.emitter import EmissionStats
+from lakehouse.lineage.jobs import job_node
+from lakehouse.lineage.naming import CATALOG, DatasetRef
+
+if TYPE_CHECKING:
+    from lakehouse.checks.lineage import Expectation
+
+
+@dataclass(frozen=True)
+class CurrentVersion:
+    """Marquez's current version of one dataset and the run that made it (None where Marquez has none)."""
+
+    dataset: str  # the dataset's node id, as Marquez holds it
+    version: str | None
+    created_at: str | None = None
+    run: str | None = None
+    state: str | None = None
+    job: str | None = None  # ``job:<namespace>:<name>`` of the run's job version
+    missing: bool = False  # Marquez answers no version of that id
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v is not None and v is not False}
+
+
+def as_run_id(text: Any) -> str:
+    """Run ids compared as UUIDs (Marquez answers them lower-case); other strings as they are."""
+    try:
+        return str(uuid.UUID(str(text)))
+    except ValueError:
+        return str(text)
+
+
+def written_datasets(exp: Expectation, emission: EmissionStats, flow_tables: Iterable[str] = ()) -> list[DatasetRef]:
+    """The datasets this run's jobs wrote that the check judges: Gold and every dataset upstream of it (the
+    expected edges' outputs), and the tables the column flow reaches (``db.table``), sorted.
+
+    A dataset no job of this emission writes (its job did not run: :func:`stale_jobs` names that) is left out.
+    """
+    prefix = job_node(exp.namespace, "")
+    ran = {prefix + name for name, runs in emission.run_ids.items() if runs}
+    by_node = {d.node_id: d for d in exp.datasets}
+    upstream = {e.destination for e in exp.edges}
+    suffixes = tuple(f":{CATALOG}.{t.lower()}" for t in flow_tables)
+    wanted = {
+        e.destination
+        for e in exp.edges | exp.pipeline_edges
+        if e.origin in ran and (e.destination in upstream or (suffixes and e.destination.lower().endswith(suffixes)))
+    }
+    return sorted(by_node[n] for n in wanted if n in by_node)
+
+
+def read_current(client: MarquezClient, ref: DatasetRef) -> CurrentVersion | None:
+    """The dataset's ``currentVersion`` and that version's ``createdByRun``; None when Marquez lacks the dataset
+    (the missing edges say so). Raises :class:`MarquezError` when Marquez cannot be read."""
+    try:
+        held = client.dataset(ref.namespace, ref.name)
+    except MarquezError as err:
+        if err.status == 404:
+            return None
+        raise
+    ident: dict[str, Any] = held["id"] if isinstance(held.get("id"), dict) else held
+    namespace, name = str(ident.get("namespace") or ref.namespace), str(ident.get("name") or ref.name)
+    node = DatasetRef(namespace, name).node_id
+    current = held.get("currentVersion")
+    if not current:
+        return CurrentVersion(node, None)
+    try:
+        version = client.dataset_version(namespace, name, str(current))
+    except MarquezError as err:
+        if err.status == 404:
+            return CurrentVersion(node, str(current), missing=True)
+        raise
+    run: dict[str, Any] = version["createdByRun"] if isinstance(version.get("createdByRun"), dict) else {}
+    job: dict[str, Any] = run["jobVersion"] if isinstance(run.get("jobVersion"), dict) else {}
+    return CurrentVersion(
+        node,
+        str(current),
+        created_at=version.get("createdAt"),
+        run=as_run_id(run["id"]) if run.get("id") else None,
+        state=run.get("state"),
+        job=f"job:{job['namespace']}:{job['name']}" if job.get("namespace") and job.get("name") else None,
+    )
+
+
+def current_version_problems(found: list[CurrentVersion], emission: EmissionStats) -> list[str]:
+    """One reason per dataset whose current version no run of this emission made, naming the version, the run
+    and its job (or that there is none)."""
+    ours = {as_run_id(r) for runs in emission.run_ids.values() for r in runs}
+    problems: list[str] = []
+    for cur in found:
+        if cur.version is None:
+            problems.append(
+                f"Marquez holds no current version of {cur.dataset}, which this run wrote: no COMPLETE event of a "
+                "run writing it reached Marquez"
+            )
+        elif cur.missing:
+            problems.append(f"Marquez's current version {cur.version} of {cur.dataset} is not among its versions")
+        elif cur.run is None:
+            problems.append(
+                f"Marquez's current version {cur.version} of {cur.dataset} (created {cur.created_at}) was made by no "
+                "run (a DatasetEvent or a run-less write), not by this run, which wrote it"
+            )
+        elif cur.run not in ours:
+            job = cur.job or "a job Marquez does not name"
+            problems.append(
+                f"Marquez's current version {cur.version} of {cur.dataset} was made by run {cur.run} ({cur.state}) "
+                f"of {job}, not by a run this session emitted: the last completed write of it to reach Marquez, "
+                f"whatever its event times say (created {cur.created_at})"
+            )
+    return problems
