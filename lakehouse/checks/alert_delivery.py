@@ -8,7 +8,9 @@ receives the alert. SNS shows a subscription as confirmed whatever happens next,
   evaluated) with no Deny that could apply, and, if the queue is encrypted with a KMS key, the
   key is enabled, customer managed (the AWS managed ``alias/aws/sqs`` key's policy cannot be
   changed and does not let SNS use it) and its policy lets SNS ``kms:GenerateDataKey*`` and
-  ``kms:Decrypt``; SSE-SQS (SQS-managed keys) needs nothing; and the alert as SNS sends it (wrapped in its JSON
+  ``kms:Decrypt``; SSE-SQS (SQS-managed keys) needs nothing; the queue is an inbox, so it must keep the alert
+  until someone reads it (``MIN_RETENTION_S``: the alert is sent once) and not deny every reader in its account
+  ``sqs:ReceiveMessage``; and the alert as SNS sends it (wrapped in its JSON
   notification unless the subscription has RawMessageDelivery) fits in the queue's MaximumMessageSize: SQS rejects
   a larger message and SNS drops it;
 - a Lambda endpoint receives only if the function exists and its resource policy (GetPolicy) lets
@@ -42,6 +44,7 @@ from lakehouse.checks.lambda_receiver import (
     RECORD_DAYS,
     InvocationRecord,
     PackageReadback,
+    concurrency_problems,
     package_problems,
     read_package,
     read_record,
@@ -49,8 +52,13 @@ from lakehouse.checks.lambda_receiver import (
     state_problems,
 )
 from lakehouse.checks.resource_policy import (
+    action_covered,
     arn_parts,
+    principal_is,
+    resource_covered,
     root_of,
+    sid,
+    statements,
     weigh,
 )
 from lakehouse.checks.sms_receiver import SMS_RULE, PhoneReadback, phone_problems
@@ -77,6 +85,12 @@ FUNCTION_FIELDS = (
 )
 #: The states an alarm leaves when it goes to ALARM: a receiver must get the alert from either.
 PREVIOUS_STATES = ("OK", "INSUFFICIENT_DATA")
+#: How long an SQS endpoint must keep an alert for someone to read it: 4 days, SQS's default retention. An alert
+#: is sent once (Budgets sends a notification once per budget period; an alarm notifies when it enters ALARM, not
+#: while it stays there), so one SQS deletes unread is lost until next month; 4 days holds a Friday evening's
+#: alert to Tuesday morning, only a queue whose retention was shortened falls under it, and keeping a message
+#: longer costs nothing (SQS bills requests, not retention).
+MIN_RETENTION_S = 345_600
 
 DELIVERY_RULE = (
     "A confirmed subscription receives an alert when: for an SQS endpoint, the queue exists; its policy "
@@ -85,13 +99,18 @@ DELIVERY_RULE = (
     "with another condition key does not count) and no Deny that could apply (a Deny with a condition key that "
     "cannot be evaluated counts); if it is encrypted with a KMS key (KmsMasterKeyId), the key is enabled, not the "
     f"AWS managed {AWS_MANAGED_SQS_KEY} key, and its key policy lets {SNS_PRINCIPAL} use kms:GenerateDataKey* and "
-    "kms:Decrypt the same way (SSE-SQS needs nothing); the alert as SNS delivers it fits in the queue's "
+    "kms:Decrypt the same way (SSE-SQS needs nothing); the queue keeps a message at least "
+    f"{MIN_RETENTION_S} s (MessageRetentionPeriod; unset is SQS's default, 4 days: the queue is an inbox, the alert "
+    "is sent once, so it must still be there when someone looks, over a weekend) and its policy has no "
+    "Deny of sqs:ReceiveMessage, with no Condition, to the queue's own account (Principal *, AWS *, the account), "
+    "which keeps the alert where nobody may read it; the alert as SNS delivers it fits in the queue's "
     "MaximumMessageSize (SQS rejects a larger message, a client error SNS does not retry: the alert is dropped; "
     "without RawMessageDelivery SNS wraps it in its JSON notification, counted here as at least its Type, MessageId, "
     "TopicArn, escaped Message, Timestamp, SignatureVersion, a 344-character Signature, SigningCertURL and "
     "UnsubscribeURL in compact JSON, no Subject: a lower bound of what SNS sends); for a Lambda endpoint, the "
     "function exists, its "
     f"resource policy (GetPolicy) lets {SNS_PRINCIPAL} lambda:InvokeFunction the same way, its State is Active, "
+    "its reserved concurrency is not 0 (GetFunction Concurrency: 0 throttles every invocation), "
     "its deployment package (Code.Location) has the handler's module (for Python: compiling and defining the "
     f"handler's function; a layer may bring a missing module), and it did not fail every invocation of the last "
     f"{RECORD_DAYS} days (AWS/Lambda Invocations and Errors); {SMS_RULE} And for every endpoint, "
@@ -103,7 +122,9 @@ DELIVERY_RULE = (
     f"{AWS_MANAGED_SNS_KEY} key, and its key policy lets that service principal (cloudwatch.amazonaws.com, "
     "budgets.amazonaws.com) use kms:GenerateDataKey* and kms:Decrypt for the alarm or budget (aws:SourceArn, "
     "aws:SourceAccount evaluated). A topic whose MaximumMessageSize is smaller than the alert (the alert as built "
-    "here, no larger than the real one) refuses the publish. A topic receives nothing from CloudWatch or Budgets when "
+    "here, no larger than the real one) refuses the publish. A FIFO topic (GetTopicAttributes FifoTopic true; SNS "
+    "names every one *.fifo) receives nothing from CloudWatch or Budgets: SNS takes a publish to it only with a "
+    "MessageGroupId, and neither service sends one. A topic receives nothing from CloudWatch or Budgets when "
     "its policy has a Deny "
     "of sns:Publish that could apply to that service principal for the alarm or budget (Principal *, AWS *, the "
     "service, or a NotPrincipal leaving it out; Action or NotAction covering sns:Publish; Resource or NotResource "
@@ -156,6 +177,8 @@ class FunctionReadback:
     package: PackageReadback | None = None
     #: Its AWS/Lambda invocation record (None: not read).
     record: InvocationRecord | None = None
+    #: GetFunction's Concurrency.ReservedConcurrentExecutions (None: none reserved, the account's pool).
+    reserved_concurrency: int | None = None
 
 
 # -- the alerts ------------------------------------------------------------------------------------
@@ -381,7 +404,49 @@ def queue_problems(queue: QueueReadback | None, topic: str) -> list[str]:
     key_id = queue.attributes.get("KmsMasterKeyId")
     if key_id:
         problems += key_problems(name, key_id, queue.key, context)
-    return problems
+    return problems + retention_problems(name, queue.attributes) + unreadable(name, queue.arn, policy)
+
+
+def retention_problems(name: str, attributes: Mapping[str, str]) -> list[str]:
+    """Why the queue deletes an alert before anyone may read it (empty: it keeps one ``MIN_RETENTION_S`` or more)."""
+    text = attributes.get("MessageRetentionPeriod")
+    if text is None or text == "":
+        return []  # not shown: SQS's default, 4 days
+    try:
+        kept = int(text)
+    except ValueError:
+        return [f"queue {name} has a MessageRetentionPeriod that is not a number of seconds ({text!r})"]
+    if kept >= MIN_RETENTION_S:
+        return []
+    return [
+        f"queue {name} keeps a message only {kept} s (MessageRetentionPeriod), less than the {MIN_RETENTION_S} s "
+        "(4 days, SQS's default) an alert must wait there to be read: the alert is sent once (a budget notification "
+        "once per period, an alarm's when it enters ALARM), so SQS deletes it unread and it is lost"
+    ]
+
+
+def unreadable(name: str, arn: str, policy: Mapping[str, Any] | None) -> list[str]:
+    """Why no principal of the queue's account may receive from it: a Deny of sqs:ReceiveMessage to everyone in it,
+    under no condition (empty: none). A Deny under a condition, or naming some principals only, leaves readers."""
+    parts = arn_parts(arn)
+    if not parts or not parts[4]:
+        return []
+    account = parts[4]
+    root = f"arn:{parts[1]}:iam::{account}:root"
+    for index, statement in enumerate(statements(policy)):
+        if (
+            statement.get("Effect") == "Deny"
+            and "NotPrincipal" not in statement
+            and principal_is(statement, root)
+            and action_covered(statement, "sqs:ReceiveMessage")
+            and resource_covered(statement, arn)
+            and not statement.get("Condition")
+        ):
+            return [
+                f"queue {name}'s policy: {sid(statement, index)} denies sqs:ReceiveMessage to every principal of "
+                f"account {account}, under no condition: the alert is kept where nobody may read it"
+            ]
+    return []
 
 
 def key_use_problems(
@@ -460,6 +525,29 @@ def key_problems(queue: str, key_id: str, key: KmsKey | None, context: Mapping[s
     return key_use_problems(shown, key_id, key, SNS_PRINCIPAL, AWS_MANAGED_SQS_KEY, "(SNS cannot deliver)", context)
 
 
+def is_fifo_topic(arn: str, attributes: Mapping[str, Any]) -> bool:
+    """Whether GetTopicAttributes shows a FIFO topic: FifoTopic ``true``. SNS also names every FIFO topic
+    ``<name>.fifo`` and allows no dot in a standard topic's name, so the ARN's suffix says the same (read as well:
+    a reply that leaves the attribute out does not turn a FIFO topic into a standard one)."""
+    return str(attributes.get("FifoTopic", "")).lower() == "true" or arn.endswith(".fifo")
+
+
+def fifo_topic_problem(publisher: str) -> str:
+    """Why the service ``publisher`` (CloudWatch, Budgets) cannot publish to a FIFO topic.
+
+    SNS takes a publish to a FIFO topic only with a MessageGroupId ("If you do not provide a MessageGroupId, the
+    action fails", SNS Publish API; the group ID "is a mandatory token", SNS FIFO message grouping), and an alarm
+    action or a budget notification is a plain publish with none: SNS refuses it, and nobody hears the alert
+    whatever the topic's subscriptions.
+    """
+    service = publisher.split(".", 1)[0]
+    return (
+        "is a FIFO topic (FifoTopic true): SNS takes a publish to a FIFO topic only with a MessageGroupId, and "
+        f"{publisher} publishes without one, as to a standard topic, so SNS refuses it ({service} cannot publish to "
+        "it)"
+    )
+
+
 def topic_key_problems(
     topic: str, key_id: str, key: KmsKey | None, publisher: str, context: Mapping[str, str]
 ) -> list[str]:
@@ -489,6 +577,7 @@ def function_problems(function: FunctionReadback | None, topic: str) -> list[str
     return (
         problems
         + state_problems(name, function.configuration)
+        + concurrency_problems(name, function.reserved_concurrency)
         + package_problems(name, function.package)
         + record_problems(name, function.record)
     )
@@ -569,6 +658,8 @@ def read_function(awslambda: Any, arn: str, cloudwatch: Any = None) -> FunctionR
     described = answer.get("Configuration") or {}
     configuration = {k: described[k] for k in FUNCTION_FIELDS if k in described}  # no Environment: secrets
     function = FunctionReadback(arn, True, configuration=configuration, package=read_package(answer))
+    reserved = (answer.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
+    function.reserved_concurrency = int(reserved) if reserved is not None else None
     if cloudwatch is not None:
         function.record = read_record(cloudwatch, str(configuration.get("FunctionName") or arn))
     try:

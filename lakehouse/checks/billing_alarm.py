@@ -2,8 +2,9 @@
 
 Exit check 7 must prove the billing alarm *can fire*, not that an alarm by the right name
 exists: an alarm in the wrong region, on the wrong dimensions, with a less-than operator,
-an evaluation window of months or an action on a deleted topic is accepted by CloudWatch
-and never notifies anyone. ``BILLING_ALARM_RULE`` states what "can fire" is measured as.
+an evaluation window of months or an action on a deleted (or FIFO) topic is accepted by CloudWatch
+and never notifies anyone; one with a threshold far below the cap (``> 0``: the first cent) is in ALARM
+long before the cap and sends nothing when it is crossed. ``BILLING_ALARM_RULE`` states what "can fire" is measured as.
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ MAX_WINDOW_S = 86_400
 BILLING_UPDATE_S = 21_600
 #: How long an alarm may sit in INSUFFICIENT_DATA on a published metric before the evidence notes it.
 STALE_STATE_S = 86_400
+#: The lowest threshold, as a share of the cap, a billing alarm may fire at. EstimatedCharges is the month's running
+#: total: it only rises until the month ends, so the alarm enters ALARM at most once a month and stays there until
+#: the total resets. Its one notification is all it says of the cap: below half the cap it comes in months that
+#: end far within it (GreaterThanThreshold 0: at the first cent, every month) and crossing the cap sends nothing
+#: new. From half the cap on, ALARM means at least half the month's allowance is spent: a warning about the cap,
+#: sent while it can still be kept. (The budget's notifications are the earlier warnings.)
+MIN_CAP_SHARE = Decimal("0.5")
 #: What to do when the account publishes no EstimatedCharges (there is no API for the setting).
 ENABLE_BILLING_ALERTS = (
     "enable 'Receive Billing Alerts' in the Billing console's preferences (Billing preferences > Alert "
@@ -52,7 +60,13 @@ BILLING_ALARM_RULE = (
     "GreaterThanOrEqualToThreshold (a month-to-date total rises; any other operator never trips on overspend); "
     "its threshold is within the monthly cost cap and not breached at 0 USD (below 0, or 0 with "
     "GreaterThanOrEqualToThreshold: such an alarm is in ALARM whatever the spend and never changes state when "
-    "the cap is crossed); its statistic is not SampleCount, its extended statistic (if any) is one CloudWatch "
+    f"the cap is crossed), and at least {MIN_CAP_SHARE:.0%} of the cap: the metric is the month's running total, "
+    "so the alarm enters ALARM at most once a month and stays there; one set lower (GreaterThanThreshold 0: at the "
+    "first cent) fires in months that end far within the cap and sends nothing new when the cap is crossed, while "
+    "from half the cap on its ALARM says at least half the month's allowance is spent (a Sum or trimmed sum over a "
+    f"period of n billing updates, about one per {BILLING_UPDATE_S // 3600} h, adds n datapoints of the total, so "
+    "its threshold is reached at threshold / n and judged so); its statistic is not "
+    "SampleCount, its extended statistic (if any) is one CloudWatch "
     "computes and not a trimmed count (tcNN, TC(a:b): a number of datapoints) or a percentile rank (PR(a:b): a "
     "percentage of datapoints), and it names no unit but "
     "None (each of these makes it compare something other than dollars with its threshold); its period is "
@@ -61,7 +75,8 @@ BILLING_ALARM_RULE = (
     f"updates (about one per {BILLING_UPDATE_S // 3600} h) can put in that window: a longer window answers a day "
     "or more after the cap is crossed, and 1000 periods of 6 h outlast the month whose total the metric "
     "holds, so it never fires; its actions are enabled and at least one is an SNS topic that exists (checked "
-    "with GetTopicAttributes) with at least one confirmed subscription (ListSubscriptionsByTopic; "
+    "with GetTopicAttributes), is a standard topic (SNS refuses CloudWatch's publish to a FIFO one: it carries no "
+    "MessageGroupId), with at least one confirmed subscription (ListSubscriptionsByTopic; "
     "PendingConfirmation does not count) that receives its ALARM notification (the delivery rule: a topic policy "
     "Deny, queue policy, KMS keys, filter policy; an alert nobody receives is no alert), with no action on a "
     "topic that is gone; and the account publishes the metric it watches: CloudWatch ListMetrics in "
@@ -239,6 +254,50 @@ def _actions(
     return problems, live
 
 
+def _summed(alarm: Mapping[str, Any]) -> int:
+    """About how many datapoints the alarm's statistic adds up per period: 1 unless it is a sum (Sum, tsNN, TS(..))
+    over a period that holds more than one billing update (about one per ``BILLING_UPDATE_S``)."""
+    stat = alarm.get("ExtendedStatistic") or alarm.get("Statistic")
+    if not stat or statistic_kind(str(stat)) not in ("sum", "ts"):
+        return 1
+    period = _int(alarm.get("Period")) or 0
+    return max(1, min(period, MAX_WINDOW_S) // BILLING_UPDATE_S)
+
+
+def _threshold(alarm: Mapping[str, Any], cap: Decimal) -> list[str]:
+    """Problems with the threshold: none, above the cap, breached at 0 USD, or reached below ``MIN_CAP_SHARE`` of
+    the cap (by itself, or because the statistic sums several datapoints of the running total)."""
+    operator, shown = alarm.get("ComparisonOperator"), alarm.get("Threshold")
+    threshold = amount(shown)
+    if threshold is None:
+        return [f"has no threshold ({shown})"]
+    if threshold > cap:
+        return [f"threshold {shown} is above the {cap} USD cap"]
+    if operator not in RISING_OPERATORS:
+        return []  # the operator's own problem says it
+    if _breaches_at_zero(str(operator), threshold):
+        return [
+            f"breaches at 0 USD ({operator} {shown}; {BILLING_METRIC} is never below 0): it is in ALARM whatever the "
+            "spend, so it never changes state when the cap is crossed and its alert says nothing of the cap"
+        ]
+    floor, summed = cap * MIN_CAP_SHARE, _summed(alarm)
+    if threshold / summed >= floor:
+        return []
+    what = f"threshold {shown} is"
+    if summed > 1:
+        stat = alarm.get("ExtendedStatistic") or alarm.get("Statistic")
+        what = (
+            f"threshold {shown} on {stat}, which adds up about {summed} datapoints of the running total per "
+            f"{alarm.get('Period')} s period (billing data arrive about every {BILLING_UPDATE_S // 3600} h), is "
+            f"reached at a total of about {(threshold / summed).quantize(Decimal('0.01'))} USD,"
+        )
+    return [
+        f"{what} below {MIN_CAP_SHARE:.0%} of the {cap} USD cap ({floor.normalize():f} USD): {BILLING_METRIC} is "
+        "the month's running total, so the alarm enters ALARM once a month at most and stays there; it does so in "
+        "months that end far within the cap, and sends nothing new when the cap is crossed"
+    ]
+
+
 def judge_billing_alarm(
     alarm: Mapping[str, Any],
     region: str,
@@ -274,17 +333,7 @@ def judge_billing_alarm(
     operator = alarm.get("ComparisonOperator")
     if operator not in RISING_OPERATORS:
         problems.append(f"compares with {operator}, not {' or '.join(RISING_OPERATORS)}")
-    threshold = amount(alarm.get("Threshold"))
-    if threshold is None:
-        problems.append(f"has no threshold ({alarm.get('Threshold')})")
-    elif threshold > cap:
-        problems.append(f"threshold {alarm.get('Threshold')} is above the {cap} USD cap")
-    elif operator in RISING_OPERATORS and _breaches_at_zero(str(operator), threshold):
-        problems.append(
-            f"breaches at 0 USD ({operator} {alarm.get('Threshold')}; {BILLING_METRIC} is never below 0): it is in "
-            "ALARM whatever the spend, so it never changes state when the cap is crossed and its alert says nothing "
-            "of the cap"
-        )
+    problems += _threshold(alarm, cap)
     if alarm.get("Statistic") == "SampleCount":
         problems.append("uses the statistic SampleCount, which counts datapoints instead of dollars")
     problems += _extended_statistic(alarm.get("ExtendedStatistic"))

@@ -41,6 +41,8 @@ from lakehouse.checks.alert_delivery import (
     QueueReadback,
     alarm_alerts,
     budget_alert,
+    fifo_topic_problem,
+    is_fifo_topic,
     read_function,
     read_key,
     read_queue,
@@ -99,7 +101,8 @@ BUDGET_RULE = (
     "forecasts the budget, i.e. DescribeBudget shows CalculatedSpend.ForecastedSpend: AWS needs about five weeks "
     "of usage data to forecast and sends no forecasted notification before, so on a new account only ACTUAL ones "
     "can fire) and "
-    "has an SNS subscriber whose topic exists (checked with GetTopicAttributes), has at least one confirmed "
+    "has an SNS subscriber whose topic exists (checked with GetTopicAttributes), is a standard topic (not FIFO: "
+    "SNS refuses Budgets' publish, which has no MessageGroupId), has at least one confirmed "
     "subscription (ListSubscriptionsByTopic; PendingConfirmation does not count) and whose topic policy lets "
     "budgets.amazonaws.com publish (an Allow of sns:Publish on the topic to that service principal, or to everyone, "
     "whose conditions hold for the budget: aws:SourceAccount and aws:SourceArn evaluated, an Allow under another "
@@ -185,6 +188,8 @@ class FinopsReadback:
     topic_keys: dict[str, tuple[str, KmsKey | None]] = field(default_factory=dict)
     #: Each existing topic that shows a MaximumMessageSize -> that size in bytes: SNS refuses a larger publish.
     topic_max_sizes: dict[str, int] = field(default_factory=dict)
+    #: Each existing topic that is a FIFO topic (FifoTopic true): CloudWatch and Budgets cannot publish to it.
+    fifo_topics: set[str] = field(default_factory=set)
     #: Each confirmed subscription (SubscriptionArn) -> GetSubscriptionAttributes (None: it is gone).
     subscription_attributes: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     #: Each SQS queue a confirmed subscription delivers to (its ARN) -> what SQS and KMS say of it.
@@ -443,6 +448,8 @@ def read_topic(target: Target, data: FinopsReadback, arn: str, clients: dict[str
         if document is not None and not isinstance(document, dict):
             raise ValueError(f"the policy of {arn} is not a JSON object")
     data.topic_policies[arn] = document
+    if is_fifo_topic(arn, attributes):
+        data.fifo_topics.add(arn)
     if size := attributes.get("MaximumMessageSize"):
         if not str(size).isdigit():
             raise FinopsReadError(f"SNS topic {arn} has a MaximumMessageSize that is not a number of bytes ({size!r})")
@@ -599,9 +606,10 @@ def topic_policy_problem(data: FinopsReadback, topic: str, publisher: str, sourc
 
 
 def unpublishable(data: FinopsReadback, topic: str, publisher: str, source_arn: str) -> str | None:
-    """Why the service ``publisher`` cannot publish to ``topic`` for ``source_arn``: the topic's policy, or the
-    KMS key it is encrypted with (None: it can)."""
-    problems = [p] if (p := topic_policy_problem(data, topic, publisher, source_arn)) else []
+    """Why the service ``publisher`` cannot publish to ``topic`` for ``source_arn``: a FIFO topic, the topic's
+    policy, or the KMS key it is encrypted with (None: it can)."""
+    problems = [fifo_topic_problem(publisher)] if topic in data.fifo_topics else []
+    problems += [p] if (p := topic_policy_problem(data, topic, publisher, source_arn)) else []
     if topic in data.topic_keys:
         key_id, key = data.topic_keys[topic]
         context = publisher_context(data.account_id, source_arn)
@@ -1134,6 +1142,7 @@ def judge_finops(
         "sns_subscriptions": data.subscriptions,
         "sns_topic_policies": data.topic_policies,
         "sns_topic_max_message_sizes": data.topic_max_sizes,
+        "sns_fifo_topics": sorted(data.fifo_topics),
         "sns_topics_nobody_receives": deaf_topics(data),
         "alerts_topic_arn": data.alerts_topic_arn,
         "dashboard_name": data.dashboard_name,

@@ -2,13 +2,14 @@
 
 SNS may invoke a function (exit check 7's ``alert_delivery`` judges its resource policy) that then
 fails every time: nobody is paged, and SNS still shows the subscription confirmed. Without
-invoking it (an alert receiver's side effect is a page), three readbacks show such a function:
+invoking it (an alert receiver's side effect is a page), four readbacks show such a function:
 
 - ``GetFunction``'s ``State``: only an ``Active`` function runs (``Failed``: it cannot; ``Inactive``:
   the next invocation fails while Lambda restores it; ``Pending``: not yet);
 - its deployment package (``Code.Location``, a presigned URL to the zip): for a Python runtime, the
   handler's module must be in the zip (or a layer may bring it), must compile, and must define the
   handler's function at top level; for Node.js, the handler's file must be there;
+- ``GetFunction``'s ``Concurrency``: reserved concurrency 0 throttles every invocation (the function never runs);
 - its record in CloudWatch (``AWS/Lambda`` ``Invocations`` and ``Errors``, daily sums over
   :data:`RECORD_DAYS`): invoked and every invocation failed.
 
@@ -158,6 +159,18 @@ def state_problems(name: str, configuration: dict[str, Any]) -> list[str]:
         "Pending": "it cannot be invoked until it is Active",
     }.get(str(state), "it is not Active")
     return [f"Lambda function {name} is {state}{f' ({reason})' if reason else ''}: {why} (an alert is lost)"]
+
+
+def concurrency_problems(name: str, reserved: int | None) -> list[str]:
+    """Why Lambda never runs the function: reserved concurrency 0 (GetFunction's Concurrency), which throttles every
+    invocation; SNS invokes asynchronously, Lambda retries a throttled event for up to 6 h and then drops it."""
+    if reserved != 0:
+        return []
+    return [
+        f"Lambda function {name} has reserved concurrency 0 (Concurrency.ReservedConcurrentExecutions): Lambda "
+        "throttles every invocation, and drops SNS's asynchronous ones after retrying them for up to 6 h (an alert "
+        "is lost)"
+    ]
 
 
 def record_problems(name: str, record: InvocationRecord | None) -> list[str]:

@@ -591,8 +591,7 @@ def test_billing_alarm_in_another_region_fails() -> None:
         {"Period": 3600, "EvaluationPeriods": 24, "DatapointsToAlarm": 1},
         {"Period": 60},
         {"Threshold": 15.5},
-        {"Threshold": 0.0},  # GreaterThanThreshold 0: OK at 0 USD, ALARM at the first cent (an early warning)
-        {"Threshold": 0.01, "ComparisonOperator": "GreaterThanOrEqualToThreshold"},
+        {"Threshold": 10.0},  # half the cap: the lowest it may be (test_finops_alarm_floor.py)
         {"Unit": "None"},
         {"ExtendedStatistic": "p99", "Statistic": None},
         {"TreatMissingData": "breaching"},
