@@ -38,6 +38,19 @@ __all__ = ["github"]  # the fixture, imported for this module's tests
 PRODUCTION = f"/repos/{REPO}/environments/production"
 
 
+def _line(text: str) -> int:
+    """The line of infra.yml (as the fake serves it) that first holds ``text``: the reasons name lines."""
+    return next(n for n, line in enumerate(INFRA_TEXT.splitlines(), 1) if text in line)
+
+
+INFRA_APPLY_JOB, INFRA_APPLY_RUN, INFRA_APPLY_ENV = (
+    _line("  apply:"),
+    _line("terraform -chdir=infra apply"),
+    _line("environment: production"),
+)
+INFRA_ON_PR, INFRA_ON_DISPATCH = _line("  pull_request:"), _line("  workflow_dispatch:")
+
+
 def ask(github: FakeGitHub) -> Outcome:
     return check_review(REPO, TOKEN, github.url)
 
@@ -59,15 +72,21 @@ def test_a_missing_environment_fails_naming_it_and_the_dispatch_trigger(github: 
     outcome = ask(github)
     assert outcome.status is Status.FAILED, outcome.reason
     reason = str(outcome.reason)
-    assert f"{INFRA_PATH} line 100 (job 'apply') applies Terraform (line 135: `terraform -chdir=infra apply" in reason
-    assert f"environment 'production' ({INFRA_PATH} line 105), which {REPO} does not have" in reason
-    assert f"{INFRA_PATH} line 19: workflow_dispatch (anyone with write access starts it on a ref" in reason
+    assert (
+        f"{INFRA_PATH} line {INFRA_APPLY_JOB} (job 'apply') applies Terraform "
+        f"(line {INFRA_APPLY_RUN}: `terraform -chdir=infra" in reason
+    )
+    assert f"environment 'production' ({INFRA_PATH} line {INFRA_APPLY_ENV}), which {REPO} does not have" in reason
+    assert (
+        f"{INFRA_PATH} line {INFRA_ON_DISPATCH}: workflow_dispatch (anyone with write access starts it on a ref"
+        in reason
+    )
     assert "starts job 'apply', which applies Terraform" in reason
-    assert f"{INFRA_PATH} line 14: pull_request" in reason
+    assert f"{INFRA_PATH} line {INFRA_ON_PR}: pull_request" in reason
     assert [t.split(" (")[0] for t in outcome.measured["unreviewed_apply_triggers"]] == [
-        f"{INFRA_PATH} line 14: pull_request",
-        f"{INFRA_PATH} line 19: workflow_dispatch",
-    ]  # push to main (line 16) brings reviewed code only
+        f"{INFRA_PATH} line {INFRA_ON_PR}: pull_request",
+        f"{INFRA_PATH} line {INFRA_ON_DISPATCH}: workflow_dispatch",
+    ]  # push to main brings reviewed code only
 
 
 @pytest.mark.parametrize(
@@ -86,12 +105,12 @@ def test_an_environment_that_is_no_gate_fails_naming_what_it_lacks(
     with_infra(github).environments["production"] = env
     outcome = ask(github)
     assert outcome.status is Status.FAILED, outcome.reason
-    assert "through environment 'production' (.github/workflows/infra.yml line 105), which is no gate" in str(
+    assert f"through environment 'production' ({INFRA_PATH} line {INFRA_APPLY_ENV}), which is no gate" in str(
         outcome.reason
     )
     assert said in str(outcome.reason)
-    assert f"{INFRA_PATH} line 19: workflow_dispatch" in str(outcome.reason)
-    assert outcome.measured["apply_environments_not_gates"] == [f"{INFRA_PATH} line 100 (job 'apply')"]
+    assert f"{INFRA_PATH} line {INFRA_ON_DISPATCH}: workflow_dispatch" in str(outcome.reason)
+    assert outcome.measured["apply_environments_not_gates"] == [f"{INFRA_PATH} line {INFRA_APPLY_JOB} (job 'apply')"]
 
 
 def test_a_gate_environment_passes_whatever_starts_the_workflow(github: FakeGitHub) -> None:
