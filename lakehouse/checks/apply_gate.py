@@ -31,9 +31,26 @@ gate: a dispatched branch's copy of the file carries the ``if:`` its author wrot
 environment that is no gate fails whatever its triggers (a workflow on any branch may name it too); an
 environment named by an expression is one the starter picks, and fails.
 
+Credentials. The gate holds the apply job, not the cloud credentials it applies with. Every other job of main's
+workflows that obtains the same ones (``aws-actions/configure-aws-credentials`` with the same
+``role-to-assume``, compared as written, literal or expression; or the same secrets as AWS keys: its
+``aws-access-key-id``, ``aws-secret-access-key``, ``aws-session-token``, or ``AWS_ACCESS_KEY_ID``,
+``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN`` in a workflow's, job's or step's ``env:``) is judged as an
+apply job: on push to main only, or through a gate. A pull request's author rewrites that job on their branch
+to run ``terraform apply`` with them (GitHub runs the branch's copy, which main's reading never sees), and the
+repository's secrets and variables reach it: "Anyone with collaborator access to this repository can use these
+secrets and variables for actions. They are not passed to workflows that are triggered by a pull request from a
+fork." An OIDC role whose trust accepts only the subject the apply job's environment gives ("The subject claim
+includes the environment name when the job references an environment": ``repo:OWNER/NAME:environment:NAME``)
+is safe wherever else it is named, but the trust is the cloud's, not GitHub's: the reason says so, and the fix
+is a role of its own for the other job (``infra.yml``'s plan job assumes a read-only ``AWS_PLAN_ROLE_ARN``).
+
 Not seen from GitHub: the cloud credentials' trust (whether the AWS role the job assumes accepts only the
-environment's OIDC subject), and ``terraform apply`` reached through ``make`` or a script rather than a
-``run:`` line.
+environment's OIDC subject); two variables or secrets holding the same role or key (values are not read); a
+workflow a branch adds naming the apply job's repository secrets or variables (put static keys in the gate's
+environment secrets: "Secrets stored in an environment are only available to workflow jobs that reference the
+environment"); credentials obtained inside a composite action or reusable workflow; and ``terraform apply``
+reached through ``make`` or a script rather than a ``run:`` line.
 """
 
 from __future__ import annotations
@@ -79,17 +96,34 @@ class Trigger:
 
 
 @dataclass(frozen=True)
-class ApplyJob:
-    """A job whose ``run:`` script applies Terraform, with its workflow's triggers and its environment."""
+class Credential:
+    """Cloud credentials a job obtains: an AWS role it assumes or a secret it uses as an AWS key."""
+
+    #: What two jobs share when equal: ``role <value>`` (blanks dropped, lower case: IAM role names, secret
+    #: and variable names are case-insensitive) or ``secret <NAME>``.
+    key: str
+    #: The line of the input or variable handing it over, and how, as written:
+    #: ``role-to-assume ${{ vars.AWS_DEPLOY_ROLE_ARN }}``, ``job env AWS_ACCESS_KEY_ID secrets.KEY_ID``.
+    line: int
+    how: str
+
+    @property
+    def said(self) -> str:
+        return f"line {self.line}: {self.how}"
+
+
+@dataclass(frozen=True)
+class Job:
+    """A workflow job: its workflow's triggers, the environment it names and the cloud credentials it obtains."""
 
     workflow: str
     job: str
     line: int
-    applies_at: str
     triggers: tuple[Trigger, ...]
     #: The environment's name as written (``None``: the job names none).
     environment: str | None = None
     environment_line: int | None = None
+    credentials: tuple[Credential, ...] = ()
 
     @property
     def environment_is_expression(self) -> bool:
@@ -100,12 +134,21 @@ class ApplyJob:
         return f"{self.workflow} line {self.line} (job {self.job!r})"
 
 
+@dataclass(frozen=True)
+class ApplyJob(Job):
+    """A job whose ``run:`` script applies Terraform (``applies_at``: the line and command)."""
+
+    applies_at: str = ""
+
+
 @dataclass
 class ApplyReading:
     """What was read of the apply jobs of a ref: the jobs, their environments, and what could not be read."""
 
     workflows: list[str] = field(default_factory=list)
     jobs: list[ApplyJob] = field(default_factory=list)
+    #: The jobs that apply nothing but obtain cloud credentials an apply job obtains too.
+    credential_jobs: list[Job] = field(default_factory=list)
     #: Environment name -> GitHub's answer (None: GitHub has no such environment), or why it could not be read.
     environments: dict[str, dict[str, Any] | None | str] = field(default_factory=dict)
     #: Environment name -> its deployment branch policies (when ``custom_branch_policies``), or why unread.
@@ -204,8 +247,48 @@ def _apply_step(job: dict[str, Any]) -> str | None:
     return None
 
 
-def apply_jobs(path: str, text: str, branch: str) -> list[ApplyJob]:
-    """The jobs of one workflow file that apply Terraform; a file that is no YAML raises ``ValueError``."""
+#: The action that hands a job AWS credentials, its inputs naming static keys, and the variables that do.
+_AWS_ACTION = "aws-actions/configure-aws-credentials@"
+_KEY_INPUTS = ("aws-access-key-id", "aws-secret-access-key", "aws-session-token")
+_KEY_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+#: ``secrets.NAME`` or ``secrets['NAME']`` in an expression.
+_SECRET = re.compile(r"\bsecrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*'([A-Za-z_][A-Za-z0-9_]*)'\s*\])")
+
+
+def _secret_keys(node: Any, names: tuple[str, ...], what: str) -> list[Credential]:
+    """The secrets a mapping (``with:`` or ``env:``) hands over under the AWS key ``names``, with their lines."""
+    found = []
+    for name in names:
+        value = node.get(name) if isinstance(node, dict) else None
+        for match in _SECRET.finditer(str(value) if value is not None else ""):
+            secret = match.group(1) or match.group(2)
+            found.append(Credential(f"secret {secret.upper()}", _line(node, name), f"{what}{name} secrets.{secret}"))
+    return found
+
+
+def _credentials(document: dict[str, Any], job: dict[str, Any]) -> tuple[Credential, ...]:
+    """The AWS roles a job assumes and the secrets it uses as AWS keys (workflow, job and step ``env:`` too)."""
+    found = _secret_keys(document.get("env"), _KEY_VARIABLES, "workflow env ")
+    found += _secret_keys(job.get("env"), _KEY_VARIABLES, "job env ")
+    for step in job.get("steps") or []:
+        if not isinstance(step, dict):
+            continue
+        found += _secret_keys(step.get("env"), _KEY_VARIABLES, "step env ")
+        if not str(step.get("uses") or "").strip().lower().startswith(_AWS_ACTION):
+            continue
+        inputs = step.get("with")
+        if not isinstance(inputs, dict):
+            continue
+        role = inputs.get("role-to-assume")
+        if role is not None and str(role).strip():
+            key = "role " + "".join(str(role).split()).lower()
+            found.append(Credential(key, _line(inputs, "role-to-assume"), f"role-to-assume {str(role).strip()}"))
+        found += _secret_keys(inputs, _KEY_INPUTS, "")
+    return tuple(dict.fromkeys(found))
+
+
+def workflow_jobs(path: str, text: str, branch: str) -> list[Job]:
+    """Every job of one workflow file (an ``ApplyJob`` when it applies Terraform); no YAML raises ``ValueError``."""
     try:
         document = YAML(typ="rt", pure=True).load(text)
     except YAMLError as err:
@@ -215,13 +298,21 @@ def apply_jobs(path: str, text: str, branch: str) -> list[ApplyJob]:
             f"{path}{where} is not YAML GitHub would read: {getattr(err, 'problem', None) or err}"
         ) from None
     jobs = document.get("jobs") if isinstance(document, dict) else None
-    found = []
+    found: list[Job] = []
     for job_id, job in (jobs or {}).items() if isinstance(jobs, dict) else ():
-        if not isinstance(job, dict) or (step := _apply_step(job)) is None:
+        if not isinstance(job, dict):
             continue
         name, line = _environment(job)
-        found.append(ApplyJob(path, str(job_id), _line(jobs, job_id), step, triggers(document, branch), name, line))
+        said = (path, str(job_id), _line(jobs, job_id), triggers(document, branch), name, line)
+        step = _apply_step(job)
+        credentials = _credentials(document, job)
+        found.append(Job(*said, credentials) if step is None else ApplyJob(*said, credentials, applies_at=step))
     return found
+
+
+def apply_jobs(path: str, text: str, branch: str) -> list[ApplyJob]:
+    """The jobs of one workflow file that apply Terraform; a file that is no YAML raises ``ValueError``."""
+    return [j for j in workflow_jobs(path, text, branch) if isinstance(j, ApplyJob)]
 
 
 def read_apply_gates(client: GitHubRepo, ref: str, tree: list[str], branch: str) -> ApplyReading:
@@ -244,10 +335,16 @@ def read_apply_gates(client: GitHubRepo, ref: str, tree: list[str], branch: str)
             continue
         reading.requests.append(text.url)
         try:
-            reading.jobs += apply_jobs(path, str(text.data), branch)
+            jobs = workflow_jobs(path, str(text.data), branch)
         except ValueError as err:
             reading.unreadable.append(f"which jobs apply Terraform is unknown: {err}")
-    for name in dict.fromkeys(j.environment for j in reading.jobs if j.environment):
+            continue
+        reading.jobs += [j for j in jobs if isinstance(j, ApplyJob)]
+        reading.credential_jobs += [j for j in jobs if not isinstance(j, ApplyJob) and j.credentials]
+    applying = {c.key for j in reading.jobs for c in j.credentials}
+    reading.credential_jobs = [j for j in reading.credential_jobs if any(c.key in applying for c in j.credentials)]
+    named = [*reading.jobs, *reading.credential_jobs]
+    for name in dict.fromkeys(j.environment for j in named if j.environment):
         if "${{" in name:
             continue
         try:
@@ -326,10 +423,71 @@ def gate_gaps(
     return gaps, unread
 
 
+def _why_open(job: Job, does: str, gates: dict[str, dict[str, Any]], repo: str) -> tuple[str | None, str | None]:
+    """Why nothing holds ``job`` for a second person (None: a gate holds it, or its environment is unreadable,
+    said elsewhere), and what is wrong with the environment it names (None: it names none). ``does``: what
+    the job does, for the reason."""
+    env = job.environment
+    at = f"{job.workflow} line {job.environment_line}"
+    gate = gates.get(env or "", {})
+    if env is None:
+        return "names no environment, so nothing holds it for a second person", None
+    if job.environment_is_expression:
+        return (
+            "takes its environment from an expression, which whoever starts the run picks",
+            f"{job.where} {does} through an environment named by an expression ({at}: {env!r}): whoever starts "
+            "the run picks it, an unprotected one too",
+        )
+    if gate.get("exists") is False:
+        return (
+            f"names environment {env!r} ({at}), which {repo} does not have",
+            f"{job.where} {does} through environment {env!r} ({at}), which {repo} does not have: GitHub creates it "
+            "on the job's first run, with no protection rule",
+        )
+    if gate.get("gaps"):
+        return (
+            f"deploys through environment {env!r}, which is no gate",
+            f"{job.where} {does} through environment {env!r} ({at}), which is no gate: {'; '.join(gate['gaps'])}",
+        )
+    return None, None
+
+
+def _shared(job: Job, applying: list[ApplyJob]) -> list[str]:
+    """What of ``job``'s credentials an apply job obtains too: its line, and the apply job's."""
+    return [
+        f"{job.workflow} {mine.said}, as {other.where} at line {theirs.line}"
+        for mine in job.credentials
+        for other in applying
+        for theirs in other.credentials
+        if mine.key == theirs.key
+    ]
+
+
+def _trust_unseen(job: Job, applying: list[ApplyJob], repo: str) -> str:
+    """What GitHub does not show when the shared credential is a role the gated apply job assumes by OIDC."""
+    subjects = sorted(
+        {
+            f"repo:{repo}:environment:{other.environment}"
+            for other in applying
+            if other.environment and not other.environment_is_expression
+            for theirs in other.credentials
+            if theirs.key.startswith("role ") and any(mine.key == theirs.key for mine in job.credentials)
+        }
+    )
+    if not subjects:
+        return ""
+    return (
+        f"; a role whose trust accepts only the OIDC subject {' or '.join(subjects)} would refuse this job "
+        f"(whose subject names {'environment ' + repr(job.environment) if job.environment else 'no environment'}), "
+        "but a role's trust is the cloud's, not visible from GitHub"
+    )
+
+
 def judge_apply_gates(
     reading: ApplyReading, repo: str, branch: str
 ) -> tuple[dict[str, Any], list[str], list[str], dict[str, Any]]:
-    """Every apply job is reached by reviewed code only, or held by an environment that is a gate.
+    """Every apply job, and every job obtaining an apply job's cloud credentials, is reached by reviewed code only,
+    or held by an environment that is a gate.
 
     Returns measured, problems, unreadable parts and details (as the other parts of GUARD-review)."""
     problems: list[str] = []
@@ -347,33 +505,17 @@ def judge_apply_gates(
             unreadable += [f"environment {name!r} of {repo}: {u}" for u in unread]
     open_paths: list[str] = []
     ungated: list[str] = []
+    gate_asked = (
+        f"run it on push to {branch} only, or through an environment with required reviewers, "
+        "prevent_self_review, protected branches only and no admin bypass"
+    )
     for job in reading.jobs:
-        env = job.environment
-        at = f"{job.workflow} line {job.environment_line}"
-        gate = gates.get(env or "", {})
-        if env is None:
-            why_open = "names no environment, so nothing holds it for a second person"
-        elif job.environment_is_expression:
-            why_open = "takes its environment from an expression, which whoever starts the run picks"
-            problems.append(
-                f"{job.where} applies Terraform ({job.applies_at}) through an environment named by an expression "
-                f"({at}: {env!r}): whoever starts the run picks it, an unprotected one too"
-            )
-        elif gate.get("exists") is False:
-            why_open = f"names environment {env!r} ({at}), which {repo} does not have"
-            problems.append(
-                f"{job.where} applies Terraform ({job.applies_at}) through environment {env!r} ({at}), which "
-                f"{repo} does not have: GitHub creates it on the job's first run, with no protection rule"
-            )
-        elif gate.get("gaps"):
-            why_open = f"deploys through environment {env!r}, which is no gate"
-            problems.append(
-                f"{job.where} applies Terraform ({job.applies_at}) through environment {env!r} ({at}), which is no "
-                f"gate: {'; '.join(gate['gaps'])}"
-            )
-        else:
+        does = f"applies Terraform ({job.applies_at})"
+        why_open, environment_problem = _why_open(job, does, gates, repo)
+        if why_open is None:
             continue  # a gate (or unreadable, said above): every trigger waits for a second person
-        if env is not None:
+        problems += [environment_problem] if environment_problem else []
+        if job.environment is not None:
             ungated.append(job.where)
         for trigger in job.triggers:
             if trigger.reviewed_only:
@@ -381,12 +523,38 @@ def judge_apply_gates(
             path = f"{job.workflow} line {trigger.line}: {trigger.event} ({trigger.said})"
             open_paths.append(path)
             problems.append(
-                f"{path} starts job {job.job!r}, which applies Terraform ({job.applies_at}) and {why_open}: one "
-                f"person applies code nobody reviewed; run it on push to {branch} only, or through an "
-                "environment with required reviewers, prevent_self_review, protected branches only and no admin "
-                "bypass"
+                f"{path} starts job {job.job!r}, which {does} and {why_open}: one person applies code nobody "
+                f"reviewed; {gate_asked}"
             )
-    measured = {"unreviewed_apply_triggers": open_paths, "apply_environments_not_gates": ungated}
+    credentials_open: list[str] = []
+    for sharer in reading.credential_jobs:
+        shared = _shared(sharer, reading.jobs)
+        does = f"obtains the cloud credentials an apply job applies with ({'; '.join(shared)})"
+        why_open, environment_problem = _why_open(sharer, does, gates, repo)
+        if why_open is None:
+            continue
+        if environment_problem:
+            problems.append(environment_problem)
+            credentials_open.append(f"{sharer.where}: environment {sharer.environment!r} is no gate")
+        trust = _trust_unseen(sharer, reading.jobs, repo)
+        for trigger in sharer.triggers:
+            if trigger.reviewed_only:
+                continue
+            path = f"{sharer.workflow} line {trigger.line}: {trigger.event} ({trigger.said})"
+            credentials_open.append(f"{path}: job {sharer.job!r}")
+            problems.append(
+                f"{path} starts job {sharer.job!r}, which {does} and {why_open}: the copy of the job that runs "
+                "may be one nobody reviewed (a pull request's, a dispatched branch's), rewritten to run `terraform "
+                f"apply` with those credentials (main's copy applies nothing, so the apply rule never sees it){trust}; "
+                "give the job credentials "
+                "of its own (a read-only role, as infra.yml's plan job assumes vars.AWS_PLAN_ROLE_ARN), or "
+                f"{gate_asked}"
+            )
+    measured = {
+        "unreviewed_apply_triggers": open_paths,
+        "apply_environments_not_gates": ungated,
+        "apply_credentials_ungated": credentials_open,
+    }
     details = {
         "workflows_read": reading.workflows,
         "apply_jobs": [
@@ -395,8 +563,18 @@ def judge_apply_gates(
                 "applies": j.applies_at,
                 "environment": j.environment,
                 "triggers": [t.__dict__ for t in j.triggers],
+                "credentials": [c.said for c in j.credentials],
             }
             for j in reading.jobs
+        ],
+        "jobs_sharing_apply_credentials": [
+            {
+                "where": j.where,
+                "shares": _shared(j, reading.jobs),
+                "environment": j.environment,
+                "triggers": [t.__dict__ for t in j.triggers],
+            }
+            for j in reading.credential_jobs
         ],
         "environments": gates,
         "requests": reading.requests,

@@ -41,7 +41,9 @@ what GitHub enforces), of the repository the user names (``--github-repo`` or ``
   (``GET /repos/{repo}/environments/{name}``) whose required reviewer is not the run's starter, which only
   protected branches (or main by name) may deploy to and admins may not bypass. A ``workflow_dispatch``,
   ``schedule``, pull request or push to another ref without such a gate fails, naming the workflow file, the
-  line and the trigger; so does an apply job's environment that is missing or no gate.
+  line and the trigger; so does an apply job's environment that is missing or no gate. Every other job that
+  obtains an apply job's cloud credentials (the same ``role-to-assume``, or the same secrets as AWS keys) is
+  held to the same rule: a pull request's author rewrites it on their branch to apply with them.
 
 GitHub applies classic protection and rulesets together, so the effective requirement is the
 strongest that *binds everyone*: classic protection binds admins only with ``enforce_admins``
@@ -764,6 +766,7 @@ def threshold(min_approvals: int, dirs: Sequence[str]) -> dict[str, Any]:
         "owned_dirs": list(dirs),
         "unreviewed_apply_triggers": [],
         "apply_environments_not_gates": [],
+        "apply_credentials_ungated": [],
     }
 
 

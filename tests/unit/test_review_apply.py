@@ -18,7 +18,7 @@ import json
 
 import pytest
 
-from lakehouse.checks.apply_gate import apply_jobs
+from lakehouse.checks.apply_gate import apply_jobs, workflow_jobs
 from lakehouse.checks.review import check_review
 from lakehouse.outcome import Outcome, Status
 from tests.fake_github import (
@@ -235,3 +235,153 @@ def test_an_apply_continued_over_lines_is_found_at_its_first_line() -> None:
     )
     found = apply_jobs("w.yml", text, "main")
     assert [j.applies_at for j in found] == ["line 6: `terraform -chdir=infra apply tfplan`"]
+
+
+# -- jobs obtaining an apply job's cloud credentials ---------------------------------------------------------------
+# The gate holds the apply job, not its credentials: a job that obtains them on a pull request is rewritten on the
+# pull request's branch to run ``terraform apply`` with them, and main's copy, which applies nothing, hides it.
+
+#: infra.yml as it was until 0a357ea: the pull request's plan job assumed the deploy role the gated apply job uses.
+INFRA_PLAN_WITH_DEPLOY_ROLE = INFRA_TEXT.replace("vars.AWS_PLAN_ROLE_ARN", "vars.AWS_DEPLOY_ROLE_ARN")
+INFRA_PLAN_JOB = _line("  plan:")
+INFRA_PLAN_ROLE, INFRA_APPLY_ROLE = _line("vars.AWS_PLAN_ROLE_ARN"), _line("vars.AWS_DEPLOY_ROLE_ARN")
+
+
+def test_a_pull_request_job_assuming_the_deploy_role_fails_naming_it_and_the_apply_job(github: FakeGitHub) -> None:
+    """Broken (infra.yml at 0a357ea^): ``production`` is a gate, so the apply job passes; the plan job, started by
+    ``pull_request`` and ``workflow_dispatch`` with no environment, assumes the same ``AWS_DEPLOY_ROLE_ARN``."""
+    assert INFRA_PLAN_WITH_DEPLOY_ROLE != INFRA_TEXT
+    with_infra(github, INFRA_PLAN_WITH_DEPLOY_ROLE).environments["production"] = environment()
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, outcome.reason
+    reason = str(outcome.reason)
+    shared = (
+        f"{INFRA_PATH} line {INFRA_PLAN_ROLE}: role-to-assume ${{{{ vars.AWS_DEPLOY_ROLE_ARN }}}}, as "
+        f"{INFRA_PATH} line {INFRA_APPLY_JOB} (job 'apply') at line {INFRA_APPLY_ROLE}"
+    )
+    for line, event in ((INFRA_ON_PR, "pull_request"), (INFRA_ON_DISPATCH, "workflow_dispatch")):
+        assert (
+            f"{INFRA_PATH} line {line}: {event} (" in reason
+            and f"starts job 'plan', which obtains the cloud credentials an apply job applies with ({shared}) and "
+            "names no environment"
+            in reason
+        ), reason
+    assert f"subject repo:{REPO}:environment:production would refuse this job" in reason
+    assert "not visible from GitHub" in reason and "vars.AWS_PLAN_ROLE_ARN" in reason
+    assert outcome.measured["unreviewed_apply_triggers"] == []  # the apply job itself is gated
+    assert [t.split(" (")[0] for t in outcome.measured["apply_credentials_ungated"]] == [
+        f"{INFRA_PATH} line {INFRA_ON_PR}: pull_request",
+        f"{INFRA_PATH} line {INFRA_ON_DISPATCH}: workflow_dispatch",
+    ]
+    sharing = outcome.details["review_before_apply"]["jobs_sharing_apply_credentials"]
+    assert [j["where"] for j in sharing] == [f"{INFRA_PATH} line {INFRA_PLAN_JOB} (job 'plan')"]
+
+
+def test_this_repositorys_plan_job_with_a_role_of_its_own_passes(github: FakeGitHub) -> None:
+    """Healthy twin: infra.yml as shipped, the plan job assuming the read-only ``AWS_PLAN_ROLE_ARN``."""
+    assert INFRA_PLAN_ROLE < INFRA_APPLY_JOB < INFRA_APPLY_ROLE  # the plan job's role, the apply job's own
+    with_infra(github).environments["production"] = environment()
+    outcome = ask(github)
+    assert outcome.status is Status.PASSED, outcome.reason
+    assert outcome.measured["apply_credentials_ungated"] == []
+    assert outcome.details["review_before_apply"]["jobs_sharing_apply_credentials"] == []
+
+
+def test_a_job_sharing_the_deploy_role_through_the_gate_passes(github: FakeGitHub) -> None:
+    """Healthy twin: the plan job names ``production`` too, so GitHub holds it for the same second person."""
+    text = INFRA_PLAN_WITH_DEPLOY_ROLE.replace(
+        "    name: terraform plan (pull request)\n",
+        "    name: terraform plan (pull request)\n    environment: production\n",
+    )
+    assert text != INFRA_PLAN_WITH_DEPLOY_ROLE
+    with_infra(github, text).environments["production"] = environment()
+    outcome = ask(github)
+    assert outcome.status is Status.PASSED, outcome.reason
+    assert len(outcome.details["review_before_apply"]["jobs_sharing_apply_credentials"]) == 1
+
+
+def test_a_job_sharing_the_deploy_keys_through_an_environment_that_is_no_gate_fails(github: FakeGitHub) -> None:
+    """Broken: the job obtaining the deploy keys names an environment, but one anybody deploys through."""
+    check = CHECK_JOB.replace("secrets.KEY_ID", "secrets.AWS_DEPLOY_KEY_ID")
+    text = APPLY_WITH_KEYS + check.replace("    runs-on:", "    environment: preview\n    runs-on:")
+    with_infra(github, "on: [pull_request, push]\n" + text, DEPLOY).environments["production"] = environment()
+    github.environments["preview"] = environment("preview", reviewers=())
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert "job 'check') obtains the cloud credentials an apply job applies with" in str(outcome.reason)
+    assert "through environment 'preview' (.github/workflows/deploy.yml line" in str(outcome.reason)
+    assert "which is no gate: no required reviewers" in str(outcome.reason)
+
+
+DEPLOY = ".github/workflows/deploy.yml"
+#: An apply job through ``production`` with static AWS keys from repository secrets.
+APPLY_WITH_KEYS = """
+jobs:
+  deploy:
+    runs-on: ubuntu-24.04
+    environment: production
+    steps:
+      - uses: aws-actions/configure-aws-credentials@7474bc4690e29a8392af63c5b98e7449536d5c3a # v4.3.1
+        with:
+          aws-access-key-id: ${{ secrets.AWS_DEPLOY_KEY_ID }}
+          aws-secret-access-key: ${{ secrets.AWS_DEPLOY_SECRET_KEY }}
+          aws-region: eu-west-1
+      - run: terraform -chdir=infra apply -auto-approve
+"""
+#: A job that plans, with whatever keys its ``env:`` names.
+CHECK_JOB = """
+  check:
+    runs-on: ubuntu-24.04
+    env:
+      AWS_ACCESS_KEY_ID: ${{ secrets.KEY_ID }}
+      AWS_SECRET_ACCESS_KEY: ${{ secrets['SECRET_KEY'] }}
+    steps:
+      - run: terraform -chdir=infra plan
+"""
+
+
+def test_a_pull_request_job_with_the_deploy_keys_fails_naming_the_secret_and_its_line(github: FakeGitHub) -> None:
+    """Broken: a job on ``pull_request`` (another workflow file) exports the apply job's secret access key."""
+    check = CHECK_JOB.replace("secrets['SECRET_KEY']", "secrets['AWS_DEPLOY_SECRET_KEY']")
+    with_infra(github, "on:\n  push:\n    branches: [main]\n" + APPLY_WITH_KEYS, DEPLOY)
+    github.files[".github/workflows/check.yml"] = "on: pull_request\njobs:" + check
+    github.environments["production"] = environment()
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert (
+        ".github/workflows/check.yml line 1: pull_request (a pull request's code starts it, before any review) "
+        "starts job 'check', which obtains the cloud credentials an apply job applies with ("
+        ".github/workflows/check.yml line 7: job env AWS_SECRET_ACCESS_KEY secrets.AWS_DEPLOY_SECRET_KEY, as "
+        f"{DEPLOY} line 6 (job 'deploy') at line 13) and names no environment"
+    ) in str(outcome.reason)
+    assert "subject repo:" not in str(outcome.reason)  # no role: no OIDC trust to speak of
+
+
+def test_a_pull_request_job_with_keys_of_its_own_passes(github: FakeGitHub) -> None:
+    """Healthy twin: the pull request's job uses other secrets (read-only keys); the apply job is gated."""
+    with_infra(github, "on: [pull_request, push]\n" + APPLY_WITH_KEYS + CHECK_JOB, DEPLOY)
+    github.environments["production"] = environment()
+    outcome = ask(github)
+    assert outcome.status is Status.PASSED, outcome.reason
+    assert outcome.details["review_before_apply"]["apply_jobs"][0]["credentials"] == [
+        "line 10: aws-access-key-id secrets.AWS_DEPLOY_KEY_ID",
+        "line 11: aws-secret-access-key secrets.AWS_DEPLOY_SECRET_KEY",
+    ]
+
+
+def test_credentials_are_compared_as_written_blanks_and_case_aside() -> None:
+    """``${{vars.aws_deploy_role_arn}}`` is GitHub's ``${{ vars.AWS_DEPLOY_ROLE_ARN }}`` (variable and secret names
+    are case-insensitive); a workflow's ``env:`` reaches each of its jobs; another action's inputs hand no AWS key."""
+    text = (
+        "on: pull_request\nenv:\n  AWS_ACCESS_KEY_ID: ${{ secrets.Deploy_Key }}\njobs:\n  a:\n    steps:\n"
+        "      - uses: Aws-Actions/configure-aws-credentials@v4\n        with:\n"
+        "          role-to-assume: ${{vars.aws_deploy_role_arn}}\n"
+        "      - uses: example/other@v1\n        with:\n          aws-access-key-id: ${{ secrets.OTHER }}\n"
+    )
+    (job,) = workflow_jobs("w.yml", text, "main")
+    assert [(c.key, c.said) for c in job.credentials] == [
+        ("secret DEPLOY_KEY", "line 3: workflow env AWS_ACCESS_KEY_ID secrets.Deploy_Key"),
+        ("role ${{vars.aws_deploy_role_arn}}", "line 9: role-to-assume ${{vars.aws_deploy_role_arn}}"),
+    ]
+    deploy_role = workflow_jobs("w.yml", INFRA_TEXT, "main")[-1].credentials
+    assert [c.key for c in deploy_role] == ["role ${{vars.aws_deploy_role_arn}}"]
