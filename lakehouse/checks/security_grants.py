@@ -9,6 +9,7 @@ from typing import Any
 from lakehouse.checks.hidden_files import HiddenFiles, covers, overlapping
 from lakehouse.checks.iam_access import principal_account
 from lakehouse.checks.role_paths import tagging_statements
+from lakehouse.checks.row_filter import every_row
 from lakehouse.checks.security_model import (
     CREATES,
     IAM_ALLOWED_PRINCIPALS,
@@ -233,15 +234,6 @@ def database_location_problems(
     ]
 
 
-def _all_rows(spec: Mapping[str, Any]) -> bool:
-    """Whether a data cells filter lets every row through: no row filter, ``AllRowsWildcard``, or the expression
-    ``true`` (the console's spelling of all rows, Lake Formation "Data filters in Lake Formation")."""
-    row = spec.get("RowFilter")
-    if not row:
-        return True
-    return "AllRowsWildcard" in row or str(row.get("FilterExpression", "")).strip().lower() == "true"
-
-
 def _spec_columns(spec: Mapping[str, Any], listed: Sequence[str]) -> tuple[set[str], str]:
     """Which of ``listed`` (lower case) a column specification (``ColumnNames`` or ``ColumnWildcard``) includes,
     and how (for the reason)."""
@@ -297,10 +289,12 @@ def vended_columns(grant: Mapping[str, Any], table: CatalogTable, rb: SecurityRe
     found = _find_filter(spec, rb.filters)
     if found is None:
         return set(listed), f"data cells filter {name}, which does not exist or could not be read (unknown columns)"
-    if not _all_rows(found):
+    rows = every_row(found.get("RowFilter"))
+    if rows is None:
         return None
     opened, how = _spec_columns(found, listed)
-    return (opened, f"data cells filter {name} (every row, {how.removeprefix('a grant ')})") if opened else None
+    every = f"every row: {rows}" if rows else "every row"
+    return (opened, f"data cells filter {name} ({every}, {how.removeprefix('a grant ')})") if opened else None
 
 
 def _full_access(

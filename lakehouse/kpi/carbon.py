@@ -6,15 +6,17 @@ provider region, read from the plan as the cost KPI reads it (``PlannedResource.
 resource in a dirtier region than the target's counts at that region's grid. Every coefficient comes
 from ``fixtures/cost/carbon.yml``, which names its source; a coefficient without a source, or a region
 without a grid factor, is an error. The stack is the saved plan's: App Runner and the SageMaker endpoint
-at the sizes (and, for App Runner, the running hours) the plan gives them. What the plan has and the
-estimate leaves out is listed in ``not_estimated``: catalog, alarm and SNS energy as negligible; a
-resource that keeps capacity provisioned every hour (a SageMaker variant on instances, a database, a
+at the sizes (and, for App Runner, the running hours) the plan gives them, usage.yml's App Runner month carried
+in full by the one service where it emits most (a service padded into the plan cannot take a share of it).
+What the plan has and the estimate leaves out is listed in ``not_estimated``: catalog, alarm and SNS energy
+as negligible; a resource that keeps capacity provisioned every hour (a SageMaker variant on instances, a database, a
 cluster), or a modelled one whose region the plan cannot tell, as significant, which makes the figure a
 lower bound that cannot pass.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,7 +34,7 @@ from lakehouse.kpi.cost import (
     plan_sizes,
 )
 from lakehouse.kpi.datafile import DataFile, DataFileError, load_data_file
-from lakehouse.kpi.pause import running_hours
+from lakehouse.kpi.pause import RunningHours, running_hours
 from lakehouse.outcome import Outcome
 
 COEFFICIENTS_FILE = COST_DIR / "carbon.yml"
@@ -301,6 +303,63 @@ def _at_dirtiest(shares: list[_Share], coeff: Coefficients, rtype: str) -> list[
     return [s if s.region == worst else _Share(worst, s.share, f"{s.drawn_by} in {s.region} ({why})") for s in shares]
 
 
+#: How usage.yml's App Runner month (hours in use, resumes) is put on the planned services (the evidence says it).
+APPRUNNER_RULE = (
+    "usage.yml's apprunner section is the whole stack's month: it is carried in full by one planned App Runner "
+    "service, the one where it emits most (its size, pause and region's grid; the first address of those emitting "
+    "the same); the others draw only what they draw unused: a service added to the plan can only raise the figure"
+)
+
+
+class _AppRunner:
+    """The plan's App Runner services the estimate models, and the energy each draws carrying the usage or not.
+
+    Split evenly, a tiny service paused hourly took half the hours in use at its small size (and a pause the real
+    one may not have): the figure fell for the same real use. The service where carrying the month emits most
+    cannot be undercut. Not the cost KPI's carrier (``lakehouse.kpi.cost.usage_carriers``): prices and grids rank
+    regions differently, and the service dearest in USD may sit on a cleaner grid.
+    """
+
+    def __init__(self, plan: list[PlannedResource], usage: Usage, coeff: Coefficients, watts_per_vcpu: float) -> None:
+        self.coeff, self.watts_per_vcpu = coeff, watts_per_vcpu
+        self.capacities = capacities(plan)
+        # A service of unknown size or region is listed in not_estimated as significant: the figure cannot pass.
+        self._sizes = {a: c for a, c in self.capacities.items() if isinstance(c, Capacity)}
+        self.modelled = [r for r in plan if r.address in self._sizes and r.region != UNKNOWN_REGION]
+        services = [r.address for r in plan if r.type == "aws_apprunner_service"]
+        self._carrying = {a: running_hours(plan, usage["apprunner"], {a: 1.0})[a] for a in services}
+        self._unused = running_hours(plan, usage["apprunner"], {})
+
+    def drawn(self, r: PlannedResource, hours: RunningHours) -> tuple[float, float]:
+        """vCPU-hours and memory GB-hours of ``r`` running ``hours``."""
+        cap = self._sizes[r.address]
+        # vCPU while answering, memory while running (answering or idle); paused: 0. Every provisioned
+        # instance (MinSize) holds its memory while the service runs, in use or idle.
+        return hours.active * cap.vcpu, (hours.active + hours.idle) * cap.memory_gb * cap.instances
+
+    def _kg(self, r: PlannedResource, hours: RunningHours) -> float:
+        c = self.coeff.values
+        vcpu_hours, gb_hours = self.drawn(r, hours)
+        kwh = vcpu_hours * self.watts_per_vcpu / 1000 + gb_hours * c["memory_kwh_per_gb_hour"]
+        return kwh * c["pue"] * self.coeff.grid_tco2e_per_kwh[r.region] * 1000
+
+    def carrying_emits(self, r: PlannedResource) -> float:
+        """What carrying the month adds to ``r``'s kg CO2e (infinite where the table has no grid for its region:
+        the estimate then stops on it, naming it)."""
+        if r.region not in self.coeff.grid_tco2e_per_kwh:
+            return math.inf
+        return self._kg(r, self._carrying[r.address]) - self._kg(r, self._unused[r.address])
+
+    def carrier(self) -> str | None:
+        """The address of the service carrying usage.yml's App Runner month (``APPRUNNER_RULE``); None: none."""
+        candidates = sorted(self.modelled, key=lambda r: r.address)
+        return max(candidates, key=self.carrying_emits).address if candidates else None
+
+    def hours(self, carrier: str | None) -> dict[str, RunningHours]:
+        """Every planned service's hours: the carrier's with all of the usage, the others' with none."""
+        return {a: self._carrying[a] if a == carrier else h for a, h in self._unused.items()}
+
+
 class _Energy:
     """kWh by region and part, and who draws it in each region (for an error naming the resource)."""
 
@@ -333,7 +392,8 @@ def estimate_carbon(
 
     Each part is drawn in the provider region of the resource that carries it, at that region's grid;
     ``region`` (the target's) only for usage no planned resource carries. App Runner draws at the plan's
-    size for the hours the plan's pause schedule leaves it running (``lakehouse.kpi.pause``); the SageMaker
+    size for the hours the plan's pause schedule leaves it running (``lakehouse.kpi.pause``), usage.yml's hours
+    in use carried by the service where they emit most (``APPRUNNER_RULE``); the SageMaker
     endpoint's memory at the plan's size for its inferences.
     """
     c = coeff.values
@@ -356,17 +416,12 @@ def estimate_carbon(
         network = s["gb_transferred_out"] * where.share * c["networking_kwh_per_gb"]
         energy.add(where.region, "network_out", network, where.drawn_by)
 
-    hours = running_hours(plan, usage["apprunner"])
-    apprunner = capacities(plan)
+    services = _AppRunner(plan, usage, coeff, watts_per_vcpu)
+    carrier = services.carrier()
+    hours = services.hours(carrier)
     vcpu_hours = memory_gb_hours = 0.0
-    for r in plan:
-        cap = apprunner.get(r.address)
-        if not isinstance(cap, Capacity) or r.region == UNKNOWN_REGION:
-            continue  # listed in not_estimated as significant: the figure cannot pass
-        # The catalog on App Runner: vCPU while answering, memory while running (answering or idle); paused: 0.
-        # Every provisioned instance (MinSize) holds its memory while the service runs, in use or idle.
-        service_vcpu_hours = hours[r.address].active * cap.vcpu
-        service_gb_hours = (hours[r.address].active + hours[r.address].idle) * cap.memory_gb * cap.instances
+    for r in services.modelled:
+        service_vcpu_hours, service_gb_hours = services.drawn(r, hours[r.address])
         energy.add(r.region, "apprunner_compute", service_vcpu_hours * watts_per_vcpu / 1000, r.address)
         energy.add(r.region, "apprunner_memory", service_gb_hours * c["memory_kwh_per_gb_hour"], r.address)
         vcpu_hours += service_vcpu_hours
@@ -396,8 +451,12 @@ def estimate_carbon(
             "grid_tco2e_per_kwh": grids,
             "drawn_by_region": energy.drawn_by,
             "sources": coeff.sources,
+            "apprunner_usage_rule": APPRUNNER_RULE,
+            "apprunner_usage_carried_by": carrier,
             "apprunner_hours_from_plan": {addr: h.to_dict() for addr, h in hours.items()},
-            "apprunner_capacity_from_plan": {a: c if isinstance(c, str) else c.to_dict() for a, c in apprunner.items()},
+            "apprunner_capacity_from_plan": {
+                a: c if isinstance(c, str) else c.to_dict() for a, c in services.capacities.items()
+            },
             "apprunner_vcpu_hours": vcpu_hours,
             "apprunner_memory_gb_hours": memory_gb_hours,
             "sagemaker_memory_gb": endpoint_memory if has_endpoint else None,

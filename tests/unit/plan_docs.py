@@ -7,6 +7,7 @@ of infra/ to price: the workgroups, buckets, dashboard, alarms, topics, the cata
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 REGION = "ap-northeast-1"
@@ -90,3 +91,21 @@ def plan(
 def resource(address: str, rtype: str, values: dict[str, Any] | None = None) -> dict[str, Any]:
     """One more planned resource (for ``plan(extra=...)``)."""
     return _res(address, rtype, values)
+
+
+def with_tiny_paused_service(doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` with a second App Runner service, 0.25 vCPU / 0.5 GB, paused hourly by its own schedule (padding)."""
+    padded = copy.deepcopy(doc)
+    tiny = _res("aws_apprunner_service.pad", "aws_apprunner_service", {"instance_configuration": [{}]})
+    tiny["values"]["instance_configuration"] = [{"cpu": "256", "memory": "512"}]  # App Runner's smallest
+    pause = _res("aws_scheduler_schedule.pad_pause", "aws_scheduler_schedule", pause_values())
+    padded["planned_values"]["root_module"]["resources"] += [tiny, pause]
+    target = {"input": {"references": ["aws_apprunner_service.pad.arn", "aws_apprunner_service.pad"]}}
+    padded["configuration"]["root_module"]["resources"].append(
+        {
+            "address": "aws_scheduler_schedule.pad_pause",
+            "provider_config_key": "aws",
+            "expressions": {"target": [target]},
+        }
+    )
+    return padded

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from lakehouse.kpi.cost import estimate_cost, load_prices, load_usage, planned_resources
-from tests.unit.plan_docs import REGION, SERVICE, pause_values, plan, resource
+from tests.unit.plan_docs import REGION, SERVICE, pause_values, plan, resource, with_tiny_paused_service
 
 USE1 = {"name": "aws", "alias": "use1", "expressions": {"region": {"constant_value": "us-east-1"}}}
 
@@ -40,24 +40,6 @@ def _with_us_buckets(doc: dict[str, Any], n: int) -> dict[str, Any]:
     return padded
 
 
-def _with_tiny_paused_service(doc: dict[str, Any]) -> dict[str, Any]:
-    """``doc`` with a second App Runner service, 0.25 vCPU / 0.5 GB, paused hourly by its own schedule."""
-    padded = copy.deepcopy(doc)
-    tiny = resource("aws_apprunner_service.pad", "aws_apprunner_service", {"instance_configuration": [{}]})
-    tiny["values"]["instance_configuration"] = [{"cpu": "256", "memory": "512"}]  # App Runner's smallest
-    pause = resource("aws_scheduler_schedule.pad_pause", "aws_scheduler_schedule", pause_values())
-    padded["planned_values"]["root_module"]["resources"] += [tiny, pause]
-    target = {"input": {"references": ["aws_apprunner_service.pad.arn", "aws_apprunner_service.pad"]}}
-    padded["configuration"]["root_module"]["resources"].append(
-        {
-            "address": "aws_scheduler_schedule.pad_pause",
-            "provider_config_key": "aws",
-            "expressions": {"target": [target]},
-        }
-    )
-    return padded
-
-
 def test_empty_buckets_padded_into_a_cheaper_region_do_not_lower_the_cost() -> None:
     healthy = plan(pause_values())
     padded = _with_us_buckets(healthy, 20)
@@ -73,7 +55,7 @@ def test_empty_buckets_padded_into_a_cheaper_region_do_not_lower_the_cost() -> N
 
 def test_a_tiny_paused_app_runner_service_padded_in_does_not_lower_the_cost() -> None:
     healthy = plan(pause_values(), cpu="1024", memory="2048")
-    padded = _with_tiny_paused_service(healthy)
+    padded = with_tiny_paused_service(healthy)
     assert _total(padded) >= _total(healthy) - 1e-9  # main: 1.46 USD for the catalog's month instead of 2.34
     estimate = estimate_cost(planned_resources(padded, REGION), load_prices(), load_usage())
     catalog = next(line for line in estimate.lines if line.address == SERVICE)

@@ -1,22 +1,30 @@
-"""Lambda's GetFunction ``Code.Location``: a URL that really returns the function's deployment package.
+"""Lambda's GetFunction as AWS answers it: ``Code.Location`` serving the package, ``Concurrency`` even when 0.
 
 On AWS, ``Code.Location`` is a presigned S3 URL (valid for ten minutes) from which the zip the
 function runs can be downloaded: exit check 7 reads it to see whether an alert receiver's handler
 is in its package. moto answers with an AWS host it never serves. Here the location is the
 emulator's own URL, carrying a token bound to the function and its code's SHA-256 (a stand-in for
 the presigned signature: a URL for replaced code no longer answers); :func:`serve_code` answers it.
+
+GetFunction's ``Concurrency`` is the function's reserved concurrency whenever one is set: moto leaves it out when it
+is 0 (a falsy test), the very value that throttles every invocation and that exit check 7 looks for
+(``lakehouse.checks.lambda_receiver``); AWS answers ``{"Concurrency": {"ReservedConcurrentExecutions": 0}}``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote, unquote
 
 from moto.awslambda.models import LambdaFunction, lambda_backends
+from moto.awslambda.responses import LambdaResponse
+
+from lakehouse.emulator.extensions._graft import graft
 
 #: Where the emulator serves deployment packages: ``/<account>/<region>/<function>/<token>``.
 CODE_PATH = "/_lakehouse/lambda-code/"
@@ -61,9 +69,24 @@ def serve_code(environ: dict[str, Any], start_response: Callable[..., Any]) -> I
     return [body]
 
 
+class _FunctionResponses:
+    """GetFunction with the reserved concurrency however small (moto's answer, ``Concurrency`` included at 0)."""
+
+    def get_function(self: Any) -> str:
+        function_name = unquote(self.path.rsplit("/", 1)[-1])
+        qualifier = self._get_param("Qualifier", None)
+        function = self.backend.get_function(function_name, qualifier)
+        answer: dict[str, Any] = function.get_code()
+        if function.reserved_concurrency is not None:  # moto: ``if function.reserved_concurrency:``, so 0 was left out
+            answer["Concurrency"] = {"ReservedConcurrentExecutions": int(function.reserved_concurrency)}
+        answer["Configuration"] = self._set_configuration_qualifier(answer["Configuration"], function_name, qualifier)
+        return json.dumps(answer)
+
+
 def install() -> None:
     if getattr(LambdaFunction, _MARK, False):
         return
+    graft(_FunctionResponses, LambdaResponse)
     original = LambdaFunction.get_code
 
     def get_code(self: LambdaFunction) -> dict[str, Any]:
