@@ -3,9 +3,11 @@
 ``make bench`` measures on a deployed stack; finding *where* the time goes needs many short runs,
 so this starts its own emulator, makes the bare stack the pipeline needs (buckets, Glue databases,
 a workgroup: what Terraform creates for it, by plain API calls), loads the committed sample and
-then either runs Locust users on the demo queries (``queries``) or the pipeline on a data folder
-next to its bare-DuckDB floor (``pipeline``). ``--pyspy FILE`` records the emulator (and, for the
-pipeline, this process: landing and the client run here) with py-spy while it runs.
+then either runs Locust users on the demo queries (``queries``), the pipeline on a data folder
+next to its bare-DuckDB floor (``pipeline``), or a fixed number of queries through pyathena with the
+emulator's garbage collections counted and timed, start-up objects frozen or not, in turn (``gc``).
+``--pyspy FILE`` records the emulator (and, for the pipeline, this process: landing and the client
+run here) with py-spy while it runs.
 
 Benchmarks, not tests: numbers to read, nothing passes or fails.
 """
@@ -21,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,6 +33,8 @@ if __package__ in (None, ""):  # run as a script: the checkout's root for `bench
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import pipeline_floor  # noqa: E402
+from lakehouse.athena import connect, run  # noqa: E402
+from lakehouse.emulator.gc_tuning import GC_FREEZE_ENV, GC_PATH, GC_STATS_ENV  # noqa: E402
 from lakehouse.emulator.process import EmulatorHandle, start_emulator, stop_emulator  # noqa: E402
 from lakehouse.kpi.latency import LoadSpec, config_for, run_load  # noqa: E402
 from lakehouse.pipeline.runner import run_pipeline  # noqa: E402
@@ -190,6 +195,72 @@ def pipeline(args: argparse.Namespace, emulator: EmulatorHandle, work: Path) -> 
     return result
 
 
+def gc_stats(emulator: EmulatorHandle, method: str = "GET") -> dict[str, Any]:
+    """The emulator's collection totals (``/_lakehouse/gc``); DELETE starts them again."""
+    with urllib.request.urlopen(urllib.request.Request(emulator.endpoint + GC_PATH, method=method)) as answer:
+        return dict(json.loads(answer.read()))
+
+
+def gc_run(n: int, freeze: str, work: Path, demo_only: bool = False) -> dict[str, Any]:
+    """One emulator (``freeze``: ``LAKEHOUSE_EMULATOR_GC_FREEZE``, off, start or on): the sample loaded, then
+    ``n`` queries, one after another on one pyathena connection, with the emulator's collections counted
+    over those queries only. The queries are the ones Locust's users run (demo and reference,
+    ``LoadConfig.timed``) unless ``demo_only``."""
+    os.environ[GC_STATS_ENV] = "on"
+    os.environ[GC_FREEZE_ENV] = freeze
+    emulator = start_emulator(log_path=work / f"emulator-gc-{freeze}.log")
+    try:
+        target, outputs = bare_stack(emulator)
+        sample = run_pipeline(target, outputs)
+        assert sample.ok, sample.error
+        config = config_for(target, outputs)
+        queries = config.queries if demo_only else config.timed
+        names = sorted(queries)
+        conn = connect(config.make_target(), config.work_group)
+        try:
+            for name in names:  # warm: every query's first run (imports, caches) before counting
+                assert run(conn, queries[name], name)[0].ok
+            gc_stats(emulator, "DELETE")
+            cpu = process_cpu_s(emulator.pid)
+            for i in range(n):
+                name = names[i % len(names)]
+                record = run(conn, queries[name], name)[0]
+                assert record.ok, record
+            cpu = process_cpu_s(emulator.pid) - cpu
+            stats = gc_stats(emulator)
+        finally:
+            conn.close()
+    finally:
+        stop_emulator(emulator)
+    per_k = 1000 / n
+    gens = stats["generations"]
+    return {
+        "freeze": freeze,
+        "queries": n,
+        "set": "demo" if demo_only else "demo+reference",
+        "load_avg": uptime(),
+        "emulator_cpu_ms_per_query": round(cpu * 1000 / n, 2),
+        "collections": [g["collections"] for g in gens],
+        "gc_cpu_ms_per_1000_queries": round(sum(g["cpu_ms"] for g in gens) * per_k, 1),
+        "gc_wall_ms_per_1000_queries": round(sum(g["wall_ms"] for g in gens) * per_k, 1),
+        "gc_cpu_ms_per_1000_by_generation": [round(g["cpu_ms"] * per_k, 1) for g in gens],
+        "max_pause_cpu_ms": max(g["max_cpu_ms"] for g in gens),
+        "max_pause_wall_ms": max(g["max_wall_ms"] for g in gens),
+        "frozen": stats["frozen"],
+        "tracked_at_end": stats["tracked"],
+    }
+
+
+def gc_compare(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
+    """Each freeze mode in turn (so a busier spell of the machine falls on all), ``runs`` times each."""
+    results = []
+    for _ in range(args.runs):
+        for freeze in args.modes:
+            results.append(gc_run(args.n, freeze, work, args.demo_only))
+            print(json.dumps(results[-1]), flush=True)
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="what", required=True)
@@ -202,6 +273,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("pipeline", help="the pipeline on a data folder, then its floor")
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--no-floor", action="store_true")
+    g = sub.add_parser("gc", help="N demo queries, emulator GC counted, start-up objects frozen or not")
+    g.add_argument("--n", type=int, default=2000)
+    g.add_argument("--runs", type=int, default=3)
+    g.add_argument("--demo-only", action="store_true", help="the demo queries only (default: Locust's set)")
+    g.add_argument("--modes", nargs="+", default=["off", "on"], help=f"{GC_FREEZE_ENV} values: off, start, on")
     for each in (q, p):
         each.add_argument(
             "--pyspy",
@@ -211,6 +287,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="lakehouse-hotpath-") as tmp:
         work = Path(tmp)
+        if args.what == "gc":
+            gc_compare(args, work)
+            return 0
         emulator = start_emulator(log_path=work / "emulator.log")
         try:
             (queries if args.what == "queries" else pipeline)(args, emulator, work)

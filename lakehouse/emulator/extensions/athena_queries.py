@@ -36,6 +36,7 @@ from moto.athena.responses import AthenaResponse
 from moto.core.exceptions import JsonRESTError
 from moto.utilities.utils import get_partition
 
+from lakehouse.emulator import gc_tuning
 from lakehouse.emulator.extensions import identity
 from lakehouse.emulator.extensions._graft import graft
 from lakehouse.emulator.extensions.athena import WorkGroupNotFound
@@ -185,6 +186,8 @@ def _run(execution: QueryExecution, account_id: str, region: str) -> None:
         if execution.error is not None:
             execution.reason = execution.error.reason
     execution.done.set()
+    if final == "SUCCEEDED":
+        gc_tuning.warmed()  # the first time: freeze what the engine loaded (``gc_tuning``), the answer sent
 
 
 def _executions(backend: AthenaBackend) -> dict[str, QueryExecution]:
