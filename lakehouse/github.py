@@ -489,6 +489,25 @@ class GitHubRepo(GitHubActions):
             raise GitHubApiError("bad_response", f"GitHub's answer for {what} is not an object")
         return answer
 
+    def variable(self, name: str, environment: str | None = None) -> Answer | None:
+        """A GitHub Actions variable's value (``GET /repos/{repo}/actions/variables/{name}``, or with ``environment``
+        ``GET /repos/{repo}/environments/{environment}/variables/{name}``); None when GitHub has none of that name
+        there (404). A token without the variables permission gets 403, raised as ``forbidden``."""
+        place = f"environment {environment!r} of {self.repo}" if environment else self.repo
+        what = f"variable {name} of {place}"
+        path = (
+            f"environments/{quote(environment, safe='')}/variables/{quote(name, safe='')}"
+            if environment
+            else f"actions/variables/{quote(name, safe='')}"
+        )
+        response, answer = self._get(path, what, needs="the Variables repository permission (read)", tolerate=(404,))
+        if response.status_code == 404:
+            return None
+        value = answer.data.get("value") if isinstance(answer.data, dict) else None
+        if not isinstance(value, str):
+            raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no value")
+        return Answer(answer.url, value)
+
     def deployment_branch_policies(self, name: str) -> Answer:
         """Every branch and tag name pattern environment ``name`` lets deploy (``GET /repos/{repo}/environments/
         {name}/deployment-branch-policies``, all pages): the list behind ``custom_branch_policies``."""

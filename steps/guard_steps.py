@@ -15,6 +15,7 @@ from lakehouse.config import RunOptions
 from lakehouse.evidence import ArtifactStore, CheckEvidence
 from lakehouse.github import api_url_from_env
 from lakehouse.outcome import Outcome
+from lakehouse.target import TargetError, aws_target
 from steps.outcomes import conclude
 
 
@@ -25,8 +26,17 @@ from steps.outcomes import conclude
 def read_review_rules(branch: str, dirs: str, run_options: RunOptions) -> ReviewReading | Outcome:
     # The token goes from the environment straight to the request header, never into the evidence.
     # The branch's head is bound to the commit under test of project_root()'s checkout, as exit check 3's runs.
+    # On the aws target the session's IAM shows the trust of the role the apply job assumes (a role of another
+    # account is recorded, not judged); the local target has no account the workflows deploy to.
     wanted = tuple(d.strip() for d in dirs.split(" and "))
-    return try_read_review(run_options.github_repo, os.environ.get("GITHUB_TOKEN"), api_url_from_env(), branch, wanted)
+    aws = None
+    if run_options.target == "aws":
+        try:
+            aws = aws_target(run_options.region, run_options.profile)
+        except TargetError:  # the evidence says the trust was not read (no AWS session)
+            aws = None
+    token = os.environ.get("GITHUB_TOKEN")
+    return try_read_review(run_options.github_repo, token, api_url_from_env(), branch, wanted, aws=aws)
 
 
 @then(

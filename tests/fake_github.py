@@ -208,6 +208,10 @@ class FakeGitHub:
     environments: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: An environment's deployment branch policies (``.../environments/{name}/deployment-branch-policies``).
     branch_policies: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: Repository variables (``GET /repos/{repo}/actions/variables/{name}``) and environment ones
+    #: (``.../environments/{env}/variables/{name}``, environment -> name -> value); others answer 404.
+    variables: dict[str, str] = field(default_factory=dict)
+    environment_variables: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def main_sha(self) -> str:
         """The head of main: ``main_head``, else the checkout's HEAD (the commit under test outside Actions)."""
@@ -374,6 +378,8 @@ class FakeGitHub:
             if not any(p in self.files_at(query["ref"][0]) or p in self.symlinks for p in CODEOWNERS_PLACES):
                 return _not_found()
             return _ok({"errors": self.codeowners_errors})
+        if rest is not None and rest.startswith("actions/variables/"):
+            return self.answer_variable(self.variables, rest.removeprefix("actions/variables/"))
         if rest is not None and rest.startswith("environments/"):
             return self.answer_environment(rest.removeprefix("environments/"), query)
         if rest is not None and rest.startswith("git/trees/"):
@@ -388,6 +394,8 @@ class FakeGitHub:
     def answer_environment(self, rest: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], str]:
         """``{name}`` and ``{name}/deployment-branch-policies`` (``per_page``, ``page``), as GitHub documents them."""
         name, _, sub = unquote(rest).partition("/")
+        if sub.startswith("variables/"):  # an environment's variables: GitHub answers for one it does not have too
+            return self.answer_variable(self.environment_variables.get(name, {}), sub.removeprefix("variables/"))
         if name not in self.environments:
             return _not_found()
         if not sub:
@@ -399,6 +407,14 @@ class FakeGitHub:
             shown = policies[(page - 1) * per_page : page * per_page]
             return _ok({"total_count": len(policies), "branch_policies": shown})
         return _not_found()
+
+    def answer_variable(self, variables: dict[str, str], name: str) -> tuple[int, dict[str, str], str]:
+        """One variable as GitHub answers it (names are case-insensitive, GitHub stores them upper case)."""
+        value = {k.upper(): v for k, v in variables.items()}.get(unquote(name).upper())
+        if value is None:
+            return _not_found()
+        stamp = "2026-11-01T10:00:00Z"
+        return _ok({"name": unquote(name).upper(), "value": value, "created_at": stamp, "updated_at": stamp})
 
     def answer_renamed(self, rest: str | None) -> tuple[int, dict[str, str], str] | None:
         """With main renamed: its old name's branch and protection answer 301 to the new name's (as GitHub does,

@@ -33,7 +33,9 @@ environment named by an expression is one the starter picks, and fails.
 
 Credentials. The gate holds the apply job, not the cloud credentials it applies with. Every other job of main's
 workflows that obtains the same ones (``aws-actions/configure-aws-credentials`` with the same
-``role-to-assume``, compared as written, literal or expression; or the same secrets as AWS keys: its
+``role-to-assume``: the same text, or the same value once its ``${{ vars.X }}`` are read from GitHub's environment
+and repository variables, ``lakehouse.checks.role_values``; a variable GitHub does not answer for makes the verdict
+``error`` when an ungated job's role may be an apply job's; or the same secrets as AWS keys: its
 ``aws-access-key-id``, ``aws-secret-access-key``, ``aws-session-token``, or ``AWS_ACCESS_KEY_ID``,
 ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN`` in a workflow's, job's or step's ``env:``) is judged as an
 apply job: on push to main only, or through a gate. A pull request's author rewrites that job on their branch
@@ -45,9 +47,14 @@ includes the environment name when the job references an environment": ``repo:OW
 is safe wherever else it is named, but the trust is the cloud's, not GitHub's: the reason says so, and the fix
 is a role of its own for the other job (``infra.yml``'s plan job assumes a read-only ``AWS_PLAN_ROLE_ARN``).
 
-Not seen from GitHub: the cloud credentials' trust (whether the AWS role the job assumes accepts only the
-environment's OIDC subject); two variables or secrets holding the same role or key (values are not read); a
-workflow a branch adds naming the apply job's repository secrets or variables (put static keys in the gate's
+The apply role's trust (``lakehouse.checks.apply_trust``): with the harness's AWS session, the trust policy of each
+apply job's role in that account must accept only the OIDC subjects gated jobs get, else a workflow a branch adds
+(never on main, never read here) assumes it.
+
+Not seen: the trust of a role in another account, or without an AWS session (recorded in the evidence, not
+judged); two secrets holding the same role or key (secrets are never readable); an organization variable (a
+repository variable GitHub has not leaves the value unknown); a
+workflow a branch adds naming the apply job's repository secrets (put static keys in the gate's
 environment secrets: "Secrets stored in an environment are only available to workflow jobs that reference the
 environment"); credentials obtained inside a composite action or reusable workflow; and ``terraform apply``
 reached through ``make`` or a script rather than a ``run:`` line.
@@ -62,6 +69,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from lakehouse.checks.apply_trust import RoleUse, TrustReading, judge_trust
+from lakehouse.checks.role_values import RoleValue, VariableReader
 from lakehouse.github import GitHubApiError, GitHubRepo
 
 WORKFLOWS_DIR = ".github/workflows/"
@@ -106,6 +115,8 @@ class Credential:
     #: ``role-to-assume ${{ vars.AWS_DEPLOY_ROLE_ARN }}``, ``job env AWS_ACCESS_KEY_ID secrets.KEY_ID``.
     line: int
     how: str
+    #: The ``role-to-assume`` text as written (None: a secret used as an AWS key).
+    role: str | None = None
 
     @property
     def said(self) -> str:
@@ -155,6 +166,25 @@ class ApplyReading:
     branch_policies: dict[str, list[dict[str, Any]] | str] = field(default_factory=dict)
     unreadable: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
+    #: (environment a job names, ``role-to-assume`` as written) -> its value read from GitHub's variables.
+    roles: dict[tuple[str | None, str], RoleValue] = field(default_factory=dict)
+    #: The trust of the apply jobs' roles in the harness's AWS account (None: not asked).
+    trust: TrustReading | None = None
+
+    def role(self, job: Job, credential: Credential) -> RoleValue | None:
+        """The value of ``credential``'s role for ``job`` (None: a secret key, or not resolved)."""
+        if credential.role is None:
+            return None
+        return self.roles.get((job.environment, credential.role))
+
+    def apply_roles(self) -> list[RoleUse]:
+        """Each apply job's role whose value is known, for the trust part."""
+        return [
+            RoleUse(value.value, j.where, j.environment, all(t.reviewed_only for t in j.triggers))
+            for j in self.jobs
+            for c in j.credentials
+            if (value := self.role(j, c)) is not None and value.value
+        ]
 
 
 # -- reading the workflows -----------------------------------------------------------------------------------
@@ -282,7 +312,8 @@ def _credentials(document: dict[str, Any], job: dict[str, Any]) -> tuple[Credent
         role = inputs.get("role-to-assume")
         if role is not None and str(role).strip():
             key = "role " + "".join(str(role).split()).lower()
-            found.append(Credential(key, _line(inputs, "role-to-assume"), f"role-to-assume {str(role).strip()}"))
+            written = str(role).strip()
+            found.append(Credential(key, _line(inputs, "role-to-assume"), f"role-to-assume {written}", written))
         found += _secret_keys(inputs, _KEY_INPUTS, "")
     return tuple(dict.fromkeys(found))
 
@@ -341,8 +372,16 @@ def read_apply_gates(client: GitHubRepo, ref: str, tree: list[str], branch: str)
             continue
         reading.jobs += [j for j in jobs if isinstance(j, ApplyJob)]
         reading.credential_jobs += [j for j in jobs if not isinstance(j, ApplyJob) and j.credentials]
-    applying = {c.key for j in reading.jobs for c in j.credentials}
-    reading.credential_jobs = [j for j in reading.credential_jobs if any(c.key in applying for c in j.credentials)]
+    variables = VariableReader(client)
+    for job in [*reading.jobs, *reading.credential_jobs]:
+        for credential in job.credentials:
+            if credential.role is not None and (job.environment, credential.role) not in reading.roles:
+                reading.roles[(job.environment, credential.role)] = variables.role(credential.role, job.environment)
+    reading.requests += variables.requests
+    applying = reading.jobs
+    reading.credential_jobs = [
+        j for j in reading.credential_jobs if _shared(j, applying, reading) or _maybe_shared(j, applying, reading)
+    ]
     named = [*reading.jobs, *reading.credential_jobs]
     for name in dict.fromkeys(j.environment for j in named if j.environment):
         if "${{" in name:
@@ -452,18 +491,55 @@ def _why_open(job: Job, does: str, gates: dict[str, dict[str, Any]], repo: str) 
     return None, None
 
 
-def _shared(job: Job, applying: list[ApplyJob]) -> list[str]:
-    """What of ``job``'s credentials an apply job obtains too: its line, and the apply job's."""
-    return [
-        f"{job.workflow} {mine.said}, as {other.where} at line {theirs.line}"
-        for mine in job.credentials
-        for other in applying
-        for theirs in other.credentials
-        if mine.key == theirs.key
-    ]
+def _compare(job: Job, mine: Credential, other: Job, theirs: Credential, reading: ApplyReading) -> str | None:
+    """``same`` when two credentials are one (as written, or their roles' values read from GitHub are equal),
+    ``maybe`` when a role's variable GitHub did not answer for leaves it open, else None."""
+    if mine.key == theirs.key:
+        return "same"
+    a, b = reading.role(job, mine), reading.role(other, theirs)
+    if a is None or b is None:
+        return None
+    if a.value and b.value:
+        return "same" if a.value == b.value else None
+    return "maybe" if a.unknown or b.unknown else None
 
 
-def _trust_unseen(job: Job, applying: list[ApplyJob], repo: str) -> str:
+def _shared(job: Job, applying: list[ApplyJob], reading: ApplyReading) -> list[str]:
+    """What of ``job``'s credentials an apply job obtains too: its line, and the apply job's (with the role's value
+    when the texts differ and the variables hold the same)."""
+    found = []
+    for mine in job.credentials:
+        for other in applying:
+            for theirs in other.credentials:
+                if _compare(job, mine, other, theirs, reading) != "same":
+                    continue
+                said = f"{job.workflow} {mine.said}, as {other.where} at line {theirs.line}"
+                if mine.key != theirs.key:
+                    a, b = reading.role(job, mine), reading.role(other, theirs)
+                    said += (
+                        f" ({theirs.role}): both hold role {a.value if a else '?'} "
+                        f"({'; '.join([*(a.read if a else ()), *(b.read if b else ())])})"
+                    )
+                found.append(said)
+    return found
+
+
+def _maybe_shared(job: Job, applying: list[ApplyJob], reading: ApplyReading) -> list[str]:
+    """The apply jobs' credentials ``job``'s may be, for want of a variable GitHub did not answer for."""
+    found = []
+    for mine in job.credentials:
+        for other in applying:
+            for theirs in other.credentials:
+                if _compare(job, mine, other, theirs, reading) == "maybe":
+                    a, b = reading.role(job, mine), reading.role(other, theirs)
+                    why = "; ".join(dict.fromkeys(v.unknown for v in (a, b) if v is not None and v.unknown))
+                    found.append(
+                        f"{job.workflow} {mine.said} and {other.where} line {theirs.line} ({theirs.role}): {why}"
+                    )
+    return found
+
+
+def _trust_unseen(job: Job, applying: list[ApplyJob], repo: str, reading: ApplyReading) -> str:
     """What GitHub does not show when the shared credential is a role the gated apply job assumes by OIDC."""
     subjects = sorted(
         {
@@ -471,7 +547,8 @@ def _trust_unseen(job: Job, applying: list[ApplyJob], repo: str) -> str:
             for other in applying
             if other.environment and not other.environment_is_expression
             for theirs in other.credentials
-            if theirs.key.startswith("role ") and any(mine.key == theirs.key for mine in job.credentials)
+            if theirs.key.startswith("role ")
+            and any(_compare(job, mine, other, theirs, reading) == "same" for mine in job.credentials)
         }
     )
     if not subjects:
@@ -481,6 +558,21 @@ def _trust_unseen(job: Job, applying: list[ApplyJob], repo: str) -> str:
         f"(whose subject names {'environment ' + repr(job.environment) if job.environment else 'no environment'}), "
         "but a role's trust is the cloud's, not visible from GitHub"
     )
+
+
+def _unknown_sharing(job: Job, reading: ApplyReading, gates: dict[str, dict[str, Any]], repo: str) -> list[str]:
+    """Why it is unknown whether ``job``, open to unreviewed code, obtains an apply job's credentials (empty: a gate
+    holds it, or none of its triggers brings unreviewed code, so the comparison decides nothing)."""
+    maybe = _maybe_shared(job, reading.jobs, reading)
+    why_open, _ = _why_open(job, "may obtain the cloud credentials an apply job applies with", gates, repo)
+    starts = [f"{t.event} (line {t.line})" for t in job.triggers if not t.reviewed_only]
+    if not maybe or why_open is None or not starts:
+        return []
+    return [
+        f"whether {job.where}, started by {', '.join(starts)} and which {why_open}, assumes the role an apply job "
+        f"applies with is unknown: {'; '.join(maybe)}; were they equal, a pull request's author would apply with it "
+        "unreviewed (grant the token the Variables repository permission, read)"
+    ]
 
 
 def judge_apply_gates(
@@ -528,7 +620,10 @@ def judge_apply_gates(
             )
     credentials_open: list[str] = []
     for sharer in reading.credential_jobs:
-        shared = _shared(sharer, reading.jobs)
+        shared = _shared(sharer, reading.jobs, reading)
+        if not shared:
+            unreadable += _unknown_sharing(sharer, reading, gates, repo)
+            continue
         does = f"obtains the cloud credentials an apply job applies with ({'; '.join(shared)})"
         why_open, environment_problem = _why_open(sharer, does, gates, repo)
         if why_open is None:
@@ -536,7 +631,7 @@ def judge_apply_gates(
         if environment_problem:
             problems.append(environment_problem)
             credentials_open.append(f"{sharer.where}: environment {sharer.environment!r} is no gate")
-        trust = _trust_unseen(sharer, reading.jobs, repo)
+        trust = _trust_unseen(sharer, reading.jobs, repo, reading)
         for trigger in sharer.triggers:
             if trigger.reviewed_only:
                 continue
@@ -550,10 +645,24 @@ def judge_apply_gates(
                 "of its own (a read-only role, as infra.yml's plan job assumes vars.AWS_PLAN_ROLE_ARN), or "
                 f"{gate_asked}"
             )
+    gate_names = {name for name, gate in gates.items() if gate.get("exists") and not gate.get("gaps")}
+    trust_problems, trust_details = (
+        judge_trust(reading.trust, reading.apply_roles(), gate_names, repo, branch)
+        if reading.trust is not None
+        else ([], {"not_read": "no AWS session was given (the aws target): the deploy role's trust is not read"})
+    )
+    trust_details["roles_unknown"] = [
+        f"{j.where}: {v.said}"
+        for j in reading.jobs
+        for c in j.credentials
+        if (v := reading.role(j, c)) is not None and not v.value
+    ]
+    problems += trust_problems
     measured = {
         "unreviewed_apply_triggers": open_paths,
         "apply_environments_not_gates": ungated,
         "apply_credentials_ungated": credentials_open,
+        "apply_role_trust_too_wide": trust_problems,
     }
     details = {
         "workflows_read": reading.workflows,
@@ -570,13 +679,19 @@ def judge_apply_gates(
         "jobs_sharing_apply_credentials": [
             {
                 "where": j.where,
-                "shares": _shared(j, reading.jobs),
+                "shares": _shared(j, reading.jobs, reading),
+                "may_share": _maybe_shared(j, reading.jobs, reading),
                 "environment": j.environment,
                 "triggers": [t.__dict__ for t in j.triggers],
             }
             for j in reading.credential_jobs
         ],
         "environments": gates,
+        "role_values": [
+            {"environment": env, "role_to_assume": said, "value": v.value, "read": list(v.read), "unknown": v.unknown}
+            for (env, said), v in reading.roles.items()
+        ],
+        "role_trust": trust_details,
         "requests": reading.requests,
     }
     return measured, problems, unreadable, details

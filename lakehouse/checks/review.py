@@ -42,8 +42,11 @@ what GitHub enforces), of the repository the user names (``--github-repo`` or ``
   protected branches (or main by name) may deploy to and admins may not bypass. A ``workflow_dispatch``,
   ``schedule``, pull request or push to another ref without such a gate fails, naming the workflow file, the
   line and the trigger; so does an apply job's environment that is missing or no gate. Every other job that
-  obtains an apply job's cloud credentials (the same ``role-to-assume``, or the same secrets as AWS keys) is
-  held to the same rule: a pull request's author rewrites it on their branch to apply with them.
+  obtains an apply job's cloud credentials (the same ``role-to-assume``, as written or as the values of its
+  ``vars.X`` read from GitHub, or the same secrets as AWS keys) is held to the same rule: a pull request's author
+  rewrites it on their branch to apply with them. With an AWS session (the aws target), the trust policy of each
+  apply job's role in that account must pin GitHub's OIDC ``sub`` to the gate environments' subjects
+  (``lakehouse.checks.apply_trust``).
 
 GitHub applies classic protection and rulesets together, so the effective requirement is the
 strongest that *binds everyone*: classic protection binds admins only with ``enforce_admins``
@@ -81,11 +84,13 @@ import requests
 from pathspec import lookup_pattern
 
 from lakehouse.checks.apply_gate import ApplyReading, judge_apply_gates, read_apply_gates
+from lakehouse.checks.apply_trust import read_trust
 from lakehouse.checks.codeowner_probes import new_paths
 from lakehouse.checks.history import SHA, Binding, HistoryBinder, commit_under_test, how_to_tell, unbindable
 from lakehouse.config import project_root
 from lakehouse.github import CODEOWNERS_PATHS, BranchMoved, GitHubApiError, GitHubRepo
 from lakehouse.outcome import Outcome, Status
+from lakehouse.target import Target
 
 MAIN_BRANCH = "main"
 REVIEWED_DIRS = ("/infra/", "/pipeline/")
@@ -218,8 +223,12 @@ def read_review(
     dirs: Sequence[str] = REVIEWED_DIRS,
     commit: tuple[str | None, str] = (None, ""),
     checkout: Path | None = None,
+    aws: Target | None = None,
 ) -> ReviewReading:
     """Every answer the judge needs; a part GitHub would not give is kept as its reason, never guessed.
+
+    ``aws``: the harness's AWS session, whose IAM shows the trust of the roles the apply jobs assume (None: not
+    read, said in the evidence).
 
     First the head of ``branch``, bound to the commit under test ``commit`` (sha, where it came from) through
     ``checkout``'s git, else GitHub's compare: the settings of a repository of other code are not read further.
@@ -279,6 +288,9 @@ def read_review(
     if reading.tree is not None:  # the workflows of the same bound head (a tree error is said by CODEOWNERS' part)
         reading.apply = read_apply_gates(client, ref, reading.tree, branch)
         reading.requests += reading.apply.requests
+        if aws is not None:
+            arns = [use.arn for use in reading.apply.apply_roles()]
+            reading.apply.trust = read_trust(aws.client("iam"), aws.client("sts"), arns)
     return reading
 
 
@@ -767,6 +779,7 @@ def threshold(min_approvals: int, dirs: Sequence[str]) -> dict[str, Any]:
         "unreviewed_apply_triggers": [],
         "apply_environments_not_gates": [],
         "apply_credentials_ungated": [],
+        "apply_role_trust_too_wide": [],
     }
 
 
@@ -900,6 +913,7 @@ def try_read_review(
     dirs: Sequence[str] = REVIEWED_DIRS,
     session: requests.Session | None = None,
     checkout: Path | None = None,
+    aws: Target | None = None,
 ) -> ReviewReading | Outcome:
     """GitHub's answers, or the outcome that ends the check before judging (skipped, or a bad repository name).
 
@@ -914,7 +928,7 @@ def try_read_review(
     except ValueError as err:
         return Outcome.error(str(err), threshold(MIN_APPROVALS, dirs), {"github": {"repo": repo}})
     root = checkout or project_root()
-    return read_review(client, branch, dirs, commit_under_test(root), root)
+    return read_review(client, branch, dirs, commit_under_test(root), root, aws)
 
 
 def verdict(reading: ReviewReading | Outcome, min_approvals: int = MIN_APPROVALS) -> Outcome:
@@ -935,6 +949,7 @@ def check_review(
     branch: str = MAIN_BRANCH,
     session: requests.Session | None = None,
     checkout: Path | None = None,
+    aws: Target | None = None,
 ) -> Outcome:
     """GUARD-review: skipped without a token or repository, else read GitHub, bind it to the code and judge."""
-    return verdict(try_read_review(repo, token, api_url, branch, dirs, session, checkout), min_approvals)
+    return verdict(try_read_review(repo, token, api_url, branch, dirs, session, checkout, aws), min_approvals)

@@ -75,6 +75,7 @@ def test_protected_main_with_real_owners_passes(github: FakeGitHub) -> None:
         "unreviewed_apply_triggers": [],  # no workflow of main applies Terraform
         "apply_environments_not_gates": [],
         "apply_credentials_ungated": [],
+        "apply_role_trust_too_wide": [],
     }
     assert outcome.details["codeowners"]["owners_by_dir"]["/infra/"] == ["line 2: @acme/infra-owners"]
     assert outcome.details["codeowners"]["codeowners_owners"] == {".github/CODEOWNERS": ["@acme/infra-owners"]}

@@ -21,6 +21,7 @@ import pytest
 from lakehouse.checks.apply_gate import apply_jobs, workflow_jobs
 from lakehouse.checks.review import check_review
 from lakehouse.outcome import Outcome, Status
+from lakehouse.target import Target
 from tests.fake_github import (
     INFRA_PATH,
     INFRA_TEXT,
@@ -36,6 +37,10 @@ from tests.fake_github import (
 __all__ = ["github"]  # the fixture, imported for this module's tests
 
 PRODUCTION = f"/repos/{REPO}/environments/production"
+ACCOUNT = "123456789012"  # moto's account
+DEPLOY_ROLE, PLAN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/lakehouse-deploy", f"arn:aws:iam::{ACCOUNT}:role/lakehouse-plan"
+#: The repository variables infra.yml's header names, each role its own (a healthy repository).
+ROLE_VARIABLES = {"AWS_DEPLOY_ROLE_ARN": DEPLOY_ROLE, "AWS_PLAN_ROLE_ARN": PLAN_ROLE}
 
 
 def _line(text: str) -> int:
@@ -59,6 +64,7 @@ def with_infra(github: FakeGitHub, text: str = INFRA_TEXT, path: str = INFRA_PAT
     """A main reviewed as the plan asks, holding an infra workflow (default: this repository's own)."""
     reviewed_repository(github)
     github.files[path] = text
+    github.variables.update(ROLE_VARIABLES)
     return github
 
 
@@ -385,3 +391,201 @@ def test_credentials_are_compared_as_written_blanks_and_case_aside() -> None:
     ]
     deploy_role = workflow_jobs("w.yml", INFRA_TEXT, "main")[-1].credentials
     assert [c.key for c in deploy_role] == ["role ${{vars.aws_deploy_role_arn}}"]
+
+
+# -- what the role-to-assume texts hold: GitHub's variables ---------------------------------------------------------
+# Two texts, one role: the plan job's ``vars.AWS_PLAN_ROLE_ARN`` may hold the deploy role's ARN. Until the variables
+# were read, the texts differing passed it.
+
+
+def test_a_plan_variable_holding_the_deploy_role_fails_naming_both_variables(github: FakeGitHub) -> None:
+    """Broken: infra.yml as shipped, but the repository variable AWS_PLAN_ROLE_ARN holds the deploy role's ARN: the
+    pull request's plan job gets the deploy role after all."""
+    with_infra(github).environments["production"] = environment()
+    github.variables["AWS_PLAN_ROLE_ARN"] = DEPLOY_ROLE
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, outcome.reason
+    reason = str(outcome.reason)
+    assert (
+        f"{INFRA_PATH} line {INFRA_ON_PR}: pull_request (a pull request's code starts it, before any review) starts "
+        f"job 'plan', which obtains the cloud credentials an apply job applies with ({INFRA_PATH} line "
+        f"{INFRA_PLAN_ROLE}: role-to-assume ${{{{ vars.AWS_PLAN_ROLE_ARN }}}}, as {INFRA_PATH} line {INFRA_APPLY_JOB} "
+        f"(job 'apply') at line {INFRA_APPLY_ROLE} (${{{{ vars.AWS_DEPLOY_ROLE_ARN }}}}): both hold role "
+        f"{DEPLOY_ROLE}"
+    ) in reason, reason
+    assert f"vars.AWS_PLAN_ROLE_ARN = {DEPLOY_ROLE} (repository variable)" in reason
+    assert any(f"/repos/{REPO}/actions/variables/AWS_PLAN_ROLE_ARN" in r for r in outcome.details["github"]["requests"])
+
+
+def test_distinct_role_variables_pass_and_are_recorded(github: FakeGitHub) -> None:
+    """Healthy twin: each variable its own role; the values read are in the evidence."""
+    with_infra(github).environments["production"] = environment()
+    outcome = ask(github)
+    assert outcome.status is Status.PASSED, outcome.reason
+    values = {v["role_to_assume"]: v["value"] for v in outcome.details["review_before_apply"]["role_values"]}
+    assert values == {
+        "${{ vars.AWS_PLAN_ROLE_ARN }}": PLAN_ROLE,
+        "${{ vars.AWS_DEPLOY_ROLE_ARN }}": DEPLOY_ROLE,
+    }
+
+
+def test_an_environment_variable_overrides_the_repository_one(github: FakeGitHub) -> None:
+    """Broken: the repository's AWS_DEPLOY_ROLE_ARN is some other role, but ``production`` (the apply job's
+    environment) overrides it with the role the plan job assumes: the plan job on pull_request holds the apply's."""
+    with_infra(github).environments["production"] = environment()
+    github.variables["AWS_DEPLOY_ROLE_ARN"] = f"arn:aws:iam::{ACCOUNT}:role/unused"
+    github.environment_variables["production"] = {"AWS_DEPLOY_ROLE_ARN": PLAN_ROLE}
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert f"both hold role {PLAN_ROLE}" in str(outcome.reason)
+    assert "(environment 'production' variable)" in str(outcome.reason)
+
+
+VARIABLE_403 = (403, {}, json.dumps({"message": "Resource not accessible by personal access token"}))
+
+
+def test_an_unreadable_variable_that_may_equal_the_deploy_role_is_an_error_never_a_pass(github: FakeGitHub) -> None:
+    """Broken setting unseen: a token without the variables permission cannot tell the plan job's role from the deploy
+    role, and the plan job runs on pull_request ungated: no verdict, never a pass."""
+    with_infra(github).environments["production"] = environment()
+    github.overrides[f"/repos/{REPO}/actions/variables/AWS_PLAN_ROLE_ARN"] = VARIABLE_403
+    outcome = ask(github)
+    assert outcome.status is Status.ERROR, outcome.reason
+    reason = str(outcome.reason)
+    assert f"whether {INFRA_PATH} line {INFRA_PLAN_JOB} (job 'plan'), started by pull_request" in reason
+    assert "could not read repository variable AWS_PLAN_ROLE_ARN" in reason and "403" in reason
+
+
+def test_an_unreadable_variable_of_a_gated_job_decides_nothing(github: FakeGitHub) -> None:
+    """Healthy twin: the plan job names ``production`` too, so whatever its role, a second person holds it."""
+    text = INFRA_TEXT.replace(
+        "    name: terraform plan (pull request)\n",
+        "    name: terraform plan (pull request)\n    environment: production\n",
+    )
+    with_infra(github, text).environments["production"] = environment()
+    github.overrides[f"/repos/{REPO}/actions/variables/AWS_PLAN_ROLE_ARN"] = VARIABLE_403
+    outcome = ask(github)
+    assert outcome.status is Status.PASSED, outcome.reason
+
+
+# -- the deploy role's trust in the AWS account (moto's IAM) ----------------------------------------------------------
+# A branch adds a NEW workflow on pull_request, never read from main, that assumes the deploy role: only the role's
+# trust policy keeps it out.
+
+
+def trust_policy(sub: list[str] | None, operator: str = "StringLike", aud: str | None = "sts.amazonaws.com") -> str:
+    """A GitHub OIDC trust policy as GitHub's AWS guide writes it, with ``sub`` (None: no sub condition)."""
+    condition: dict[str, dict[str, object]] = {}
+    if aud is not None:
+        condition["StringEquals"] = {"token.actions.githubusercontent.com:aud": aud}
+    if sub is not None:
+        condition.setdefault(operator, {})["token.actions.githubusercontent.com:sub"] = sub
+    statement = {
+        "Sid": "GitHubDeploy",
+        "Effect": "Allow",
+        "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com"},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": condition,
+    }
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
+@pytest.fixture
+def aws(moto_aws: None) -> Target:
+    """moto's account as the harness's AWS session, holding the plan role."""
+    target = Target(name="aws", region="eu-west-1")
+    target.client("iam").create_role(RoleName="lakehouse-plan", AssumeRolePolicyDocument=trust_policy(["x"]))
+    return target
+
+
+def ask_with(github: FakeGitHub, aws: Target, deploy_trust: str) -> Outcome:
+    aws.client("iam").create_role(RoleName="lakehouse-deploy", AssumeRolePolicyDocument=deploy_trust)
+    return check_review(REPO, TOKEN, github.url, aws=aws)
+
+
+@pytest.mark.parametrize(
+    ("sub", "operator", "said"),
+    [
+        ([f"repo:{REPO}:*"], "StringLike", f"subject(s) 'repo:{REPO}:*' assume it"),
+        ([f"repo:{REPO}:pull_request"], "StringEquals", f"subject(s) 'repo:{REPO}:pull_request' assume it"),
+        (None, "StringLike", "with no token.actions.githubusercontent.com:sub condition"),
+        ([f"repo:{REPO}:ref:refs/heads/main"], "StringEquals", f"'repo:{REPO}:ref:refs/heads/main' assume it"),
+    ],
+    ids=["any-subject", "pull-request", "no-sub", "main-with-other-triggers"],
+)
+def test_a_deploy_role_trusting_more_than_the_gate_fails_naming_the_statement(
+    github: FakeGitHub, aws: Target, sub: list[str] | None, operator: str, said: str
+) -> None:
+    """Broken: the apply job is gated and no workflow of main shares its role, but the role's trust lets a job of a
+    workflow a branch adds assume it (infra.yml starts on pull_request and workflow_dispatch too, so even main's
+    ``ref`` subject is no gate's)."""
+    with_infra(github).environments["production"] = environment()
+    outcome = ask_with(github, aws, trust_policy(sub, operator))
+    assert outcome.status is Status.FAILED, outcome.reason
+    reason = str(outcome.reason)
+    assert (
+        f"the trust policy of role {DEPLOY_ROLE} (assumed by {INFRA_PATH} line {INFRA_APPLY_JOB} (job 'apply')), "
+        "statement GitHubDeploy" in reason
+    ), reason
+    assert said in reason
+    assert outcome.measured["apply_role_trust_too_wide"]
+
+
+def test_a_trust_without_the_sts_audience_fails(github: FakeGitHub, aws: Target) -> None:
+    with_infra(github).environments["production"] = environment()
+    outcome = ask_with(github, aws, trust_policy([f"repo:{REPO}:environment:production"], aud=None))
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert "pins token.actions.githubusercontent.com:aud to nothing" in str(outcome.reason)
+
+
+def test_a_deploy_role_trusting_the_gate_environment_only_passes(github: FakeGitHub, aws: Target) -> None:
+    """Healthy twin: the trust accepts ``repo:O/R:environment:production`` alone, the subject GitHub gives only jobs
+    the production environment (a gate) let through."""
+    with_infra(github).environments["production"] = environment()
+    outcome = ask_with(github, aws, trust_policy([f"repo:{REPO}:environment:production"], "StringEquals"))
+    assert outcome.status is Status.PASSED, outcome.reason
+    trust = outcome.details["review_before_apply"]["role_trust"]
+    assert trust["account"] == ACCOUNT
+    assert trust["roles"][DEPLOY_ROLE]["allowed_subjects"] == [f"repo:{REPO}:environment:production"]
+    assert trust["roles"][DEPLOY_ROLE]["statements"][0]["sub"] == [f"repo:{REPO}:environment:production"]
+
+
+def test_main_subject_passes_when_the_apply_workflow_starts_on_push_to_main_only(
+    github: FakeGitHub, aws: Target
+) -> None:
+    """Healthy twin: an ungated apply on push to main alone, its role trusting main's ``ref`` subject."""
+    text = "on:\n  push:\n    branches: [main]\n" + APPLY_JOB.replace(
+        "    steps:\n",
+        "    steps:\n      - uses: aws-actions/configure-aws-credentials@v4\n        with:\n"
+        f"          role-to-assume: {DEPLOY_ROLE}\n",
+    )
+    with_infra(github, text, DEPLOY)
+    outcome = ask_with(github, aws, trust_policy([f"repo:{REPO}:ref:refs/heads/main"], "StringEquals"))
+    assert outcome.status is Status.PASSED, outcome.reason
+    assert outcome.details["review_before_apply"]["role_trust"]["roles"][DEPLOY_ROLE]["statements"]
+
+
+def test_a_role_of_another_account_is_recorded_not_judged(github: FakeGitHub, aws: Target) -> None:
+    """The deploy role lives in another account than the session's: its trust is not read, and the evidence says so
+    (the rest of the check judges as before)."""
+    other = "arn:aws:iam::210987654321:role/lakehouse-deploy"
+    with_infra(github).environments["production"] = environment()
+    github.variables["AWS_DEPLOY_ROLE_ARN"] = other
+    outcome = ask_with(github, aws, trust_policy([f"repo:{REPO}:*"]))  # this account's namesake is not the one
+    assert outcome.status is Status.PASSED, outcome.reason
+    judged = outcome.details["review_before_apply"]["role_trust"]["roles"][other]
+    assert "not the AWS session's 123456789012: its trust is not read" in judged["not_judged"]
+
+
+def test_a_literal_arn_equal_to_a_templated_one_is_the_same_role(github: FakeGitHub) -> None:
+    """Broken: the apply job builds its ARN from ``vars.AWS_ACCOUNT_ID``; a pull request's job writes the same ARN
+    literally (the texts differ, the role is one)."""
+    text = INFRA_TEXT.replace(
+        "${{ vars.AWS_DEPLOY_ROLE_ARN }}", "arn:aws:iam::${{ vars['AWS_ACCOUNT_ID'] }}:role/lakehouse-deploy"
+    ).replace("${{ vars.AWS_PLAN_ROLE_ARN }}", DEPLOY_ROLE.upper().replace("ARN:AWS:IAM", "arn:aws:iam"))
+    with_infra(github, text).environments["production"] = environment()
+    github.variables["AWS_ACCOUNT_ID"] = ACCOUNT
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert f"both hold role {DEPLOY_ROLE}" in str(outcome.reason)
+    assert f"vars.AWS_ACCOUNT_ID = {ACCOUNT} (repository variable)" in str(outcome.reason)

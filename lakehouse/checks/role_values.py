@@ -1,0 +1,109 @@
+"""GUARD-review, review before apply: the value a job's ``role-to-assume`` holds, read from GitHub's variables.
+
+Two jobs share cloud credentials when they assume the same role, whatever the text naming it: the plan job's
+``${{ vars.AWS_PLAN_ROLE_ARN }}`` may hold the ARN ``${{ vars.AWS_DEPLOY_ROLE_ARN }}`` holds. Each ``vars.NAME`` of
+the text is read through GitHub's REST API: ``GET /repos/{repo}/environments/{env}/variables/{name}`` first when
+the job names environment ``env`` (GitHub: environment variables take precedence over repository ones, which take
+precedence over the organization's), else or on its 404 ``GET /repos/{repo}/actions/variables/{name}``.
+
+A variable GitHub does not answer for (403 for a token without the variables permission, 5xx), and a repository
+variable GitHub has not (404: an organization variable may supply it, not read), leave the value unknown: never
+"different". Other expressions (``secrets.X``, ``inputs.x``) are not readable and are compared as written.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lakehouse.github import GitHubApiError, GitHubRepo
+
+#: One ``${{ ... }}`` expression of a workflow value.
+_EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.S)
+#: An expression that is a variable alone: ``vars.NAME`` or ``vars['NAME']``.
+_VARIABLE = re.compile(r"^\s*vars\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*'([A-Za-z_][A-Za-z0-9_]*)'\s*\])\s*$")
+
+
+@dataclass(frozen=True)
+class RoleValue:
+    """What a ``role-to-assume`` text holds for a job: ``value`` (blanks dropped, lower case: IAM role names are
+    case-insensitive) when every variable in it was read, else None with ``unknown`` saying why."""
+
+    written: str
+    value: str | None
+    #: How each variable was read (``vars.X = arn:... (repository variable)``).
+    read: tuple[str, ...] = ()
+    #: Why the value is unknown (a variable GitHub did not answer for); empty when known or not resolvable.
+    unknown: str = ""
+
+    @property
+    def said(self) -> str:
+        if self.value is None:
+            return f"{self.written} (value unknown: {self.unknown})" if self.unknown else self.written
+        return f"{self.written} = {self.value}" if self.read else self.written
+
+
+@dataclass
+class VariableReader:
+    """Reads each (environment, variable) once; ``requests`` lists what was asked, for the evidence."""
+
+    client: GitHubRepo
+    requests: list[str]
+    _seen: dict[tuple[str | None, str], tuple[str | None, str]]
+
+    def __init__(self, client: GitHubRepo) -> None:
+        self.client, self.requests, self._seen = client, [], {}
+
+    def _ask(self, name: str, environment: str | None) -> tuple[str | None, str]:
+        """(value, how) of one level; value None with how "absent" on a 404, else how says why unread."""
+        key = (environment, name.upper())
+        if key not in self._seen:
+            place = f"environment {environment!r} variable" if environment else "repository variable"
+            try:
+                answer = self.client.variable(name, environment)
+            except GitHubApiError as err:
+                self._seen[key] = (None, f"could not read {place} {name}: {err} [{err.kind}]")
+            else:
+                if answer is None:
+                    self._seen[key] = (None, "absent")
+                else:
+                    self.requests.append(answer.url)
+                    self._seen[key] = (str(answer.data), place)
+        return self._seen[key]
+
+    def value(self, name: str, environment: str | None) -> tuple[str | None, str]:
+        """The value a job naming ``environment`` gets for ``vars.name`` and where it came from, or None and why."""
+        if environment and "${{" not in environment:
+            value, how = self._ask(name, environment)
+            if value is not None:
+                return value, how
+            if how != "absent":
+                return None, how
+        value, how = self._ask(name, None)
+        if value is not None:
+            return value, how
+        if how == "absent":
+            return None, (
+                f"{name} is no repository variable{f' nor one of environment {environment!r}' if environment else ''}"
+                " (404): an organization variable may supply it, not read"
+            )
+        return None, how
+
+    def role(self, written: str, environment: str | None) -> RoleValue:
+        """``written`` with each ``${{ vars.X }}`` replaced by its value; other expressions leave it as written."""
+        read: list[str] = []
+        parts: list[str] = []
+        position = 0
+        for match in _EXPRESSION.finditer(written):
+            variable = _VARIABLE.match(match.group(1))
+            if variable is None:
+                return RoleValue(written, None)  # secrets, inputs...: not readable, compared as written
+            name = variable.group(1) or variable.group(2)
+            value, how = self.value(name, environment)
+            if value is None:
+                return RoleValue(written, None, tuple(read), how)
+            parts += [written[position : match.start()], value]
+            read.append(f"vars.{name} = {value.strip()} ({how})")
+            position = match.end()
+        parts.append(written[position:])
+        return RoleValue(written, "".join("".join(parts).split()).lower(), tuple(read))
