@@ -19,9 +19,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from lakehouse.chaos.alerts import QUEUE_PREFIX
 from botocore.exceptions import BotoCoreError, ClientError
 
+from lakehouse.chaos.alerts import QUEUE_PREFIX
 from lakehouse.checks.finops import FinopsReadback, alarm_deaf, read_topic
 from lakehouse.outcome import Outcome
 from lakehouse.ownership import Missing, read_tags
