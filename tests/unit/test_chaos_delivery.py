@@ -110,7 +110,8 @@ def test_an_alarm_on_a_topic_only_the_harness_receives_is_deaf_though_exit_check
     assert deaf == {
         "lakehouse-lh-1-input-empty": (
             "alarm lakehouse-lh-1-input-empty's ALARM notification reaches nobody of this stack's, only the chaos "
-            f"harness's own queue ({ORPHAN} has no subscription): a message the harness receives is no detection by the stack"
+            f"harness's own queue ({ORPHAN} has no subscription): a message the harness receives is no detection "
+            "by the stack"
         )
     }
 
