@@ -63,8 +63,8 @@ def topics_readback(target: Target, topics: Sequence[str]) -> FinopsReadback:
     return data
 
 
-def not_the_stacks(arn: str, tags: Mapping[str, str], stack_id: str) -> str | None:
-    """Why topic ``arn`` (``tags``: its SNS tags) is not stack ``stack_id``'s own (None: it is)."""
+def not_the_stacks(tags: Mapping[str, str], stack_id: str) -> str | None:
+    """Why the topic whose SNS tags are ``tags`` is not stack ``stack_id``'s own (None: it is)."""
     if tags.get(STACK_TAG) == stack_id:
         return None
     carried = f"its {STACK_TAG} tag is {tags[STACK_TAG]!r}" if STACK_TAG in tags else f"it has no {STACK_TAG} tag"
@@ -85,7 +85,7 @@ def foreign_topics(target: Target, topics: Sequence[str], stack_id: str) -> dict
         except (BotoCoreError, ClientError, Missing, ValueError) as err:
             found[arn] = f"cannot be shown to be stack {stack_id}'s topic (its tags cannot be read: {err})"
             continue
-        if why := not_the_stacks(arn, tags, stack_id):
+        if why := not_the_stacks(tags, stack_id):
             found[arn] = why
     return found
 

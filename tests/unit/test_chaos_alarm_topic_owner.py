@@ -108,13 +108,13 @@ def test_an_alarm_telling_the_stacks_own_topic_is_a_detection(monkeypatch: pytes
 
 
 def test_one_own_heard_topic_beside_a_foreign_one_is_enough() -> None:
-    foreign = {OTHER: str(not_the_stacks(OTHER, TAGS[OTHER], STACK))}
+    foreign = {OTHER: str(not_the_stacks(TAGS[OTHER], STACK))}
     assert deaf_alarms(readback(), {EMPTY: pipeline_alarm(OTHER, TOPIC)}, "ap-northeast-1", foreign) == {}
     assert EMPTY in deaf_alarms(readback(), {EMPTY: pipeline_alarm(OTHER)}, "ap-northeast-1", foreign)
 
 
 def test_an_untagged_topic_is_not_shown_to_be_the_stacks() -> None:
-    assert not_the_stacks(TOPIC, {}, STACK) == (
+    assert not_the_stacks({}, STACK) == (
         "is not stack lh-1's topic (it has no stack_id tag): its subscribers are not this stack's"
     )
-    assert not_the_stacks(TOPIC, {"stack_id": STACK}, STACK) is None
+    assert not_the_stacks({"stack_id": STACK}, STACK) is None
