@@ -38,6 +38,8 @@ class AlarmMessage:
     state_changed_at: str = ""
     #: ``OldStateValue``: the state the alarm left (a change to ALARM leaves OK or INSUFFICIENT_DATA).
     old_state: str = ""
+    #: ``AlarmArn``: which account's and Region's alarm of that name changed (the name alone does not say).
+    alarm_arn: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +50,7 @@ class AlarmMessage:
             "received_at": self.received_at,
             "state_changed_at": self.state_changed_at,
             "old_state": self.old_state,
+            "alarm_arn": self.alarm_arn,
         }
 
 
@@ -76,6 +79,7 @@ def parse_message(body: str, received_at: float) -> AlarmMessage | None:
         received_at=received_at,
         state_changed_at=str(inner.get("StateChangeTime", "")),
         old_state=str(inner.get("OldStateValue", "")),
+        alarm_arn=str(inner.get("AlarmArn", "")),
     )
 
 

@@ -7,6 +7,10 @@ whose policy refuses SNS, a filter policy that drops it) tells nobody, and would
 alarm counts only when exit check 7's alert delivery rule (``finops.alarm_deaf``: the topic's policy lets
 CloudWatch publish, a confirmed subscription receives the message) holds for a subscriber that is not the
 harness's. For the same reason exit check 7, run while the harness listens, must not count the harness's queue.
+
+And the topic must be this stack's (its ``stack_id`` tag, read back from SNS as ``lakehouse.ownership`` reads
+the outputs' topics): an alarm whose action is another stack's alerts topic (or the account's ops topic) tells
+that topic's subscribers, not this stack's operators, though the harness, subscribed to it, hears the message.
 """
 
 from __future__ import annotations
@@ -15,9 +19,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from lakehouse.chaos.alerts import QUEUE_PREFIX
 from lakehouse.checks.finops import FinopsReadback, alarm_deaf, read_topic
 from lakehouse.outcome import Outcome
+from lakehouse.ownership import Missing, read_tags
+from lakehouse.policies import STACK_TAG
 from lakehouse.target import Target
 
 
@@ -55,11 +63,44 @@ def topics_readback(target: Target, topics: Sequence[str]) -> FinopsReadback:
     return data
 
 
-def deaf_alarms(data: FinopsReadback, alarms: Mapping[str, Mapping[str, Any]], region: str) -> dict[str, str]:
-    """Each alarm (DescribeAlarms' fields, by name) whose ALARM notification reaches nobody but the harness -> why.
+def not_the_stacks(tags: Mapping[str, str], stack_id: str) -> str | None:
+    """Why the topic whose SNS tags are ``tags`` is not stack ``stack_id``'s own (None: it is)."""
+    if tags.get(STACK_TAG) == stack_id:
+        return None
+    carried = f"its {STACK_TAG} tag is {tags[STACK_TAG]!r}" if STACK_TAG in tags else f"it has no {STACK_TAG} tag"
+    return f"is not stack {stack_id}'s topic ({carried}): its subscribers are not this stack's"
+
+
+def foreign_topics(target: Target, topics: Sequence[str], stack_id: str) -> dict[str, str]:
+    """Each of ``topics`` that is not stack ``stack_id``'s own -> why (its tags read back from SNS).
+
+    A topic whose tags cannot be read (another account's, gone) is not shown to be the stack's either.
+    """
+    identity = target.client("sts").get_caller_identity()
+    account, partition = str(identity["Account"]), str(identity["Arn"]).split(":")[1]
+    found: dict[str, str] = {}
+    for arn in sorted(set(topics)):
+        try:
+            tags = read_tags(target, "sns-topic", arn, account, partition)
+        except (BotoCoreError, ClientError, Missing, ValueError) as err:
+            found[arn] = f"cannot be shown to be stack {stack_id}'s topic (its tags cannot be read: {err})"
+            continue
+        if why := not_the_stacks(tags, stack_id):
+            found[arn] = why
+    return found
+
+
+def deaf_alarms(
+    data: FinopsReadback,
+    alarms: Mapping[str, Mapping[str, Any]],
+    region: str,
+    foreign: Mapping[str, str],
+) -> dict[str, str]:
+    """Each alarm (DescribeAlarms' fields, by name) whose ALARM notification reaches nobody of the stack's -> why.
 
     ``data``: the topics read back (``topics_readback``); the harness's subscriptions do not count. An alarm
-    is heard when one of its SNS actions exists and delivers to someone; a topic that does not exist is deaf.
+    is heard when one of its SNS actions exists, is the stack's own (not in ``foreign``: topic -> why it is not,
+    ``foreign_topics``) and delivers to someone; a topic that does not exist is deaf.
     """
     stack = without_harness(data)
     assert isinstance(stack, FinopsReadback)
@@ -70,16 +111,19 @@ def deaf_alarms(data: FinopsReadback, alarms: Mapping[str, Mapping[str, Any]], r
             continue  # ``mttr.unusable`` already names an alarm that notifies nobody
         deaf = alarm_deaf(stack, {"AlarmName": name, **alarm}, region)
         deaf.update({t: "does not exist" for t in topics if not stack.topics.get(t)})
-        if len(deaf) == len(topics):
+        deaf.update({t: foreign[t] for t in topics if t in foreign and t not in deaf})
+        if len(deaf) == len(set(topics)):
             shown = "; ".join(f"{t} {why}" for t, why in sorted(deaf.items()))
             found[name] = (
-                f"alarm {name}'s ALARM notification reaches nobody but the chaos harness's own queue ({shown}): "
-                "a message the harness receives is no detection by the stack"
+                f"alarm {name}'s ALARM notification reaches nobody of this stack's, only the chaos harness's own "
+                f"queue ({shown}): a message the harness receives is no detection by the stack"
             )
     return found
 
 
-def read_deaf_alarms(target: Target, alarms: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
-    """``deaf_alarms`` of the alarms' topics as SNS, SQS and KMS have them now."""
+def read_deaf_alarms(target: Target, alarms: Mapping[str, Mapping[str, Any]], stack_id: str) -> dict[str, str]:
+    """``deaf_alarms`` of the alarms' topics as SNS (with their tags), SQS and KMS have them now."""
     topics = [str(a) for alarm in alarms.values() for a in alarm.get("AlarmActions") or [] if ":sns:" in str(a)]
-    return deaf_alarms(topics_readback(target, topics), alarms, target.region)
+    data = topics_readback(target, topics)
+    existing = [t for t in topics if data.topics.get(t)]
+    return deaf_alarms(data, alarms, target.region, foreign_topics(target, existing, stack_id))

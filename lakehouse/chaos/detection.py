@@ -4,7 +4,9 @@ CloudWatch tells of a fault by a state change, and SNS may deliver its message l
 right alarm that arrives after the injection proves nothing by its arrival: it may be the previous
 fault's, delivered late, or the alarm may have been in ALARM before the fault. So a message counts only
 when it says the alarm moved to ALARM from OK or INSUFFICIENT_DATA (``OldStateValue``), after the
-injection (``StateChangeTime``), because a threshold was crossed on datapoints (``NewStateReason``).
+injection (``StateChangeTime``), because a threshold was crossed on datapoints (``NewStateReason``), and
+when it is the alarm CloudWatch described (``AlarmArn``): an alarm name is unique only within one account
+and Region, and a same-named alarm elsewhere whose action names the stack's topic says nothing of this fault.
 
 Two clocks: ``StateChangeTime`` is CloudWatch's, the injection instant is ours. The strict comparison is
 made on CloudWatch's clock alone: the alarm's state read back just before the injection
@@ -43,9 +45,11 @@ class AlarmBefore:
     state: str
     #: ``StateUpdatedTimestamp`` (CloudWatch's clock), None when DescribeAlarms gave none.
     since: datetime | None
+    #: ``AlarmArn``: the alarm of that name in the stack's account and Region (None: DescribeAlarms gave none).
+    arn: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"state": self.state, "since": shown(self.since)}
+        return {"state": self.state, "since": shown(self.since), "arn": self.arn}
 
 
 def shown(moment: datetime | float | None) -> str | None:
@@ -75,7 +79,9 @@ def alarms_before(target: Target, names: Sequence[str]) -> dict[str, AlarmBefore
             for alarm in page.get("MetricAlarms", []):
                 since = alarm.get("StateUpdatedTimestamp")
                 found[alarm["AlarmName"]] = AlarmBefore(
-                    str(alarm.get("StateValue")), since if isinstance(since, datetime) else None
+                    str(alarm.get("StateValue")),
+                    since if isinstance(since, datetime) else None,
+                    str(alarm["AlarmArn"]) if alarm.get("AlarmArn") else None,
                 )
     return found
 
@@ -103,6 +109,11 @@ def not_this_faults(message: AlarmMessage, before: Mapping[str, AlarmBefore], in
     was = before.get(name)
     if was is None:
         return f"{said}: the alarm was not read back before the fault, so its change cannot be placed after it"
+    if was.arn is not None and message.alarm_arn != was.arn:
+        return (
+            f"{said} is of alarm {message.alarm_arn or '(AlarmArn absent)'}, not of the alarm CloudWatch describes "
+            f"as {name} ({was.arn}): a same-named alarm of another account or Region, not this stack's"
+        )
     if message.old_state not in QUIET:
         return (
             f"{said} says the alarm was {message.old_state or '(OldStateValue absent)'} before, not OK or "

@@ -377,7 +377,7 @@ def run_chaos(
     out = ChaosRun()
     expected = {f.name: [ctx.alarm_name(a) for a in f.alarms] for f in faults}
     out.alarms = describe_alarms(ctx.target, [n for names in expected.values() for n in names])
-    mark_undelivered(out.alarms, read_deaf_alarms(ctx.target, out.alarms))
+    mark_undelivered(out.alarms, read_deaf_alarms(ctx.target, out.alarms, ctx.stack_id))
     missing = missing_alarms(expected, out.alarms, ctx.stack_id)
     topics = sorted({arn for a in out.alarms.values() for arn in a["AlarmActions"] if ":sns:" in arn})
     queue = AlertQueue.create(ctx.target, ctx.stack_id, topics)

@@ -54,7 +54,9 @@ def stack(emulator: EmulatorHandle) -> Iterator[ChaosContext]:
     """A stack of its own: an alerts topic (its alarm is the test's), ids unique in the shared emulator."""
     target = local_target(emulator.endpoint, REGION)
     ctx = ChaosContext(target, {}, f"mt{uuid.uuid4().hex[:8]}")
-    topic = target.client("sns").create_topic(Name=f"{ctx.prefix}-alerts")["TopicArn"]
+    topic = target.client("sns").create_topic(
+        Name=f"{ctx.prefix}-alerts", Tags=[{"Key": "stack_id", "Value": ctx.stack_id}]
+    )["TopicArn"]
     ctx.outputs["topic"] = topic
     remove_inbox = subscribe_inbox(target, topic, f"{ctx.prefix}-alerts-inbox")
     yield ctx

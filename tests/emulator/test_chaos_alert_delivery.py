@@ -28,7 +28,9 @@ def stack(request: pytest.FixtureRequest, emulator: EmulatorHandle) -> Iterator[
     """A stack of its own whose alerts topic has the stack's inbox subscribed, or nobody."""
     target = local_target(emulator.endpoint, REGION)
     ctx = ChaosContext(target, {}, f"md{uuid.uuid4().hex[:8]}")
-    topic = target.client("sns").create_topic(Name=f"{ctx.prefix}-alerts")["TopicArn"]
+    topic = target.client("sns").create_topic(
+        Name=f"{ctx.prefix}-alerts", Tags=[{"Key": "stack_id", "Value": ctx.stack_id}]
+    )["TopicArn"]
     ctx.outputs["topic"] = topic
     remove = subscribe_inbox(target, topic, f"{ctx.prefix}-alerts-inbox") if request.param else None
     yield ctx, bool(request.param)
@@ -53,7 +55,7 @@ def test_a_fault_counts_as_detected_only_when_the_stack_itself_receives_the_alar
     assert timeline.injected_at is None  # nobody would be told: not injected
     topic = ctx.outputs["topic"]
     assert str(outcome.reason) == (
-        f"fault {FAULT}: alarm {name}'s ALARM notification reaches nobody but the chaos harness's own queue "
-        f"({topic} has no subscription): a message the harness receives is no detection by the stack"
+        f"fault {FAULT}: alarm {name}'s ALARM notification reaches nobody of this stack's, only the chaos harness's "
+        f"own queue ({topic} has no subscription): a message the harness receives is no detection by the stack"
     )
     assert chaos.alarms[name]["Undelivered"] in str(outcome.reason)

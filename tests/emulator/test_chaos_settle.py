@@ -43,7 +43,9 @@ def stack(emulator: EmulatorHandle) -> Iterator[ChaosContext]:
     """infra/alarms.tf's input-empty alarm (10 s period, as the local harness deploys it) on a stack of its own."""
     target = local_target(emulator.endpoint, REGION)
     ctx = ChaosContext(target, {}, f"ms{uuid.uuid4().hex[:8]}")
-    topic = target.client("sns").create_topic(Name=f"{ctx.prefix}-alerts")["TopicArn"]
+    topic = target.client("sns").create_topic(
+        Name=f"{ctx.prefix}-alerts", Tags=[{"Key": "stack_id", "Value": ctx.stack_id}]
+    )["TopicArn"]
     target.client("cloudwatch").put_metric_alarm(
         AlarmName=ctx.alarm_name("input-empty"),
         Namespace=metrics.NAMESPACE,

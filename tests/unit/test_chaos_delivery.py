@@ -106,25 +106,26 @@ def test_an_alarm_on_a_topic_only_the_harness_receives_is_deaf_though_exit_check
     """The pipeline alarms moved to a topic of their own nobody subscribed; budget and billing alarm still heard."""
     data = readback(True, ORPHAN)
     assert _exit_7(monkeypatch, data).passed  # exit check 7 reads the budget's and billing alarm's topics only
-    deaf = deaf_alarms(data, {"lakehouse-lh-1-input-empty": pipeline_alarm(ORPHAN)}, "ap-northeast-1")
+    deaf = deaf_alarms(data, {"lakehouse-lh-1-input-empty": pipeline_alarm(ORPHAN)}, "ap-northeast-1", {})
     assert deaf == {
         "lakehouse-lh-1-input-empty": (
-            "alarm lakehouse-lh-1-input-empty's ALARM notification reaches nobody but the chaos harness's own queue "
-            f"({ORPHAN} has no subscription): a message the harness receives is no detection by the stack"
+            "alarm lakehouse-lh-1-input-empty's ALARM notification reaches nobody of this stack's, only the chaos "
+            f"harness's own queue ({ORPHAN} has no subscription): a message the harness receives is no detection "
+            "by the stack"
         )
     }
 
 
 def test_an_alarm_on_the_topic_the_stacks_inbox_receives_is_heard() -> None:
     data = readback(True, TOPIC)
-    assert deaf_alarms(data, {"lakehouse-lh-1-input-empty": pipeline_alarm(TOPIC)}, "ap-northeast-1") == {}
+    assert deaf_alarms(data, {"lakehouse-lh-1-input-empty": pipeline_alarm(TOPIC)}, "ap-northeast-1", {}) == {}
 
 
 def test_one_heard_topic_of_several_is_enough_and_a_deleted_topic_is_deaf() -> None:
     data = readback(True, ORPHAN)
     gone = f"arn:aws:sns:ap-northeast-1:{ACCOUNT}:deleted"
-    assert deaf_alarms(data, {"a": pipeline_alarm(ORPHAN, TOPIC)}, "ap-northeast-1") == {}
-    assert f"{gone} does not exist" in deaf_alarms(data, {"a": pipeline_alarm(gone)}, "ap-northeast-1")["a"]
+    assert deaf_alarms(data, {"a": pipeline_alarm(ORPHAN, TOPIC)}, "ap-northeast-1", {}) == {}
+    assert f"{gone} does not exist" in deaf_alarms(data, {"a": pipeline_alarm(gone)}, "ap-northeast-1", {})["a"]
 
 
 def test_only_the_harness_queues_are_left_out() -> None:

@@ -35,7 +35,7 @@ class _Queue:
 def _chaos(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, alarms: dict[str, dict[str, Any]]) -> list[Timeline]:
     """``run_chaos`` over two faults: bronze-truncated (detected and recovered) and lineage-stopped (not injectable)."""
     monkeypatch.setattr(chaos_run, "describe_alarms", lambda _t, names: {n: a for n, a in alarms.items() if n in names})
-    monkeypatch.setattr(chaos_run, "read_deaf_alarms", lambda _t, _a: {})
+    monkeypatch.setattr(chaos_run, "read_deaf_alarms", lambda _t, _a, _s: {})
     monkeypatch.setattr(chaos_run.AlertQueue, "create", lambda *_a: _Queue())
 
     def run_fault(_ctx: ChaosContext, fault: Fault, *_a: Any) -> Timeline:
