@@ -16,6 +16,9 @@ Written against moto 5.2.5. What it adds or corrects, each as AWS does it:
   or requester is not authorized to access requested permissions.`` (the batch forms answer it
   per entry in ``Failures``). An account without data lake admins has not adopted Lake
   Formation, so IAM alone decides there (the emulator does not evaluate IAM).
+- GrantPermissions (and each BatchGrantPermissions entry) of a permission the resource kind does not take
+  (SELECT on a database, CREATE_TABLE on a table, ...) fails with ``InvalidInputException: Permissions
+  modification is invalid.`` (``VALID_PERMISSIONS``; moto kept any permission on any resource).
 - RevokePermissions of nothing the grantee holds fails with
   ``InvalidInputException: No permissions revoked...``; Terraform's destroy
   revokes until it sees that error (against moto it retried until its timeout).
@@ -36,7 +39,8 @@ Written against moto 5.2.5. What it adds or corrects, each as AWS does it:
   AssumeRole map to the role, as Lake Formation sees a role session). Who created which database
   or table through Athena is kept (creators hold every permission on what they create, implicitly)
   and forgotten with the database or table; the registered locations come along, for the data location
-  permission Athena's CREATE TABLE and ALTER TABLE SET LOCATION need inside them.
+  permission Athena's CREATE TABLE and ALTER TABLE SET LOCATION need inside them, and so do the LF-Tags each
+  database, table and column carries and the saved LF-Tag expressions, for LF-Tag policy grants.
 - LF-Tags on resources: GetResourceLFTags of a table answers its database's tags, its own and its
   columns' (moto: the table's own only), with what each inherits unless ``ShowAssignedLFTags``
   (database -> table -> column, a key assigned lower down replacing the inherited value); a database
@@ -143,6 +147,57 @@ def resource_kind(resource: dict[str, Any]) -> str:
         if kind in resource:
             return kind
     raise InvalidInput("Resource must have either the catalog, table or database field populated.")
+
+
+#: The permissions each kind of resource takes: the Lake Formation developer guide's "Lake Formation
+#: permissions per resource type" (lf-permissions-reference). A table grant's ``TableWithColumns`` is the guide's
+#: "Table with column filter" (SELECT) unless it is a column wildcard excluding nothing, which Lake Formation
+#: keeps as the table grant it is; ``DataCellsFilter`` is "Table with data filters". The catalog takes more than
+#: the guide's CREATE_DATABASE: the catalog-level permissions botocore's Permission enum names and the guide
+#: describes elsewhere (ALL and DESCRIBE, which this emulator models, and the LF-Tag and catalog creator
+#: permissions), never a data permission. Kinds the table leaves out (LFTagExpression, UserDefinedFunction)
+#: are not checked.
+VALID_PERMISSIONS: dict[str, frozenset[str]] = {
+    "Catalog": frozenset(
+        {
+            "ALL",
+            "ALTER",
+            "CREATE_CATALOG",
+            "CREATE_DATABASE",
+            "CREATE_LF_TAG",
+            "CREATE_LF_TAG_EXPRESSION",
+            "DESCRIBE",
+            "DROP",
+            "SUPER_USER",
+        }
+    ),
+    "Database": frozenset({"ALL", "ALTER", "CREATE_TABLE", "DESCRIBE", "DROP"}),
+    "Table": frozenset({"ALL", "ALTER", "DELETE", "DESCRIBE", "DROP", "INSERT", "SELECT"}),
+    "TableWithColumns": frozenset({"SELECT"}),
+    "DataLocation": frozenset({"DATA_LOCATION_ACCESS"}),
+    "DataCellsFilter": frozenset({"DESCRIBE", "DROP", "SELECT"}),
+    "LFTag": frozenset({"ALTER", "ASSOCIATE", "DESCRIBE", "DROP", "GRANT_WITH_LF_TAG_EXPRESSION"}),
+    "LFTagPolicy:DATABASE": frozenset({"ALL", "ALTER", "CREATE_TABLE", "DESCRIBE", "DROP"}),
+    "LFTagPolicy:TABLE": frozenset({"ALL", "ALTER", "DELETE", "DESCRIBE", "DROP", "INSERT", "SELECT"}),
+}
+INVALID_MODIFICATION = "Permissions modification is invalid."
+
+
+def invalid_permissions(resource: dict[str, Any], permissions: list[str]) -> list[str]:
+    """The permissions (in request order) that the resource's kind does not take; none for kinds not checked.
+
+    AWS answers such a grant ``InvalidInputException: Permissions modification is invalid.`` (the words public
+    Terraform configurations quote for SELECT on a database; the guide documents the matrix, not the message).
+    """
+    kind = resource_kind(resource)
+    if kind == "LFTagPolicy":
+        kind = f"LFTagPolicy:{(resource['LFTagPolicy'] or {}).get('ResourceType')}"
+    elif kind == "TableWithColumns":
+        wildcard = resource["TableWithColumns"].get("ColumnWildcard")
+        if wildcard is not None and not (wildcard or {}).get("ExcludedColumnNames"):
+            kind = "Table"  # every column: the table grant Lake Formation lists it as
+    valid = VALID_PERMISSIONS.get(kind)
+    return [] if valid is None else [p for p in permissions if p not in valid]
 
 
 def _table_view(resource: dict[str, Any]) -> dict[str, Any] | None:
@@ -568,6 +623,10 @@ class LakeFormationResponseExtension(LakeFormationResponse):
 
     def _grant(self, entry: dict[str, Any]) -> None:
         resource = entry.get("Resource") or {}
+        if invalid_permissions(
+            resource, [*(entry.get("Permissions") or []), *(entry.get("PermissionsWithGrantOption") or [])]
+        ):
+            raise InvalidInput(INVALID_MODIFICATION)
         if "DataCellsFilter" in resource:
             self.ext_backend.require_data_cells_filter(resource["DataCellsFilter"])
         self.ext_backend.grant_permissions(
@@ -723,6 +782,11 @@ def access_for(account_id: str, region: str, principal: str) -> Access:
     }
     admins = _principal_ids(settings.get("DataLakeAdmins"))
     read_only_admins = _principal_ids(settings.get("ReadOnlyAdmins"))
+    expressions = {
+        name: list(saved.get("Expression") or [])
+        for (catalog, name), saved in dict(backend.lf_tag_expressions).items()
+        if catalog == account_id
+    }
 
     def created(key: Created) -> None:
         backend.creators[key] = principal
@@ -737,7 +801,25 @@ def access_for(account_id: str, region: str, principal: str) -> Access:
         created=frozenset(k for k, who in dict(backend.creators).items() if who == principal),
         registered=frozenset(dict(backend.resources)),
         on_create=created,
+        lf_tags=_lf_tags(backend, account_id),
+        tag_expressions=expressions,
     )
+
+
+def _lf_tags(backend: LakeFormationBackend, account_id: str) -> dict[tuple[str, ...], dict[str, frozenset[str]]]:
+    """What each database, table and column of the account's catalog carries itself, keyed as ``Access`` wants."""
+    carried: dict[tuple[str, ...], dict[str, frozenset[str]]] = {}
+    stores: list[dict[Any, list[dict[str, Any]]]] = [
+        backend.lf_database_tags,
+        backend.lf_table_tags,
+        backend.lf_columns_tags,
+    ]
+    for store in stores:
+        for (catalog, *names), tags in dict(store).items():
+            if catalog == account_id and tags:
+                key = tuple(str(n).lower() for n in names)
+                carried[key] = {str(t["TagKey"]): frozenset(t.get("TagValues") or []) for t in tags}
+    return carried
 
 
 # ---------------------------------------------------------------- Glue creates and deletes

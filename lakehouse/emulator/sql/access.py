@@ -17,6 +17,20 @@ admins, data cells filters, who created what), so the rules can be tested withou
 - A table may point into an S3 location registered with Lake Formation (CREATE TABLE, CTAS, ALTER TABLE
   SET LOCATION) only for holders of ``DATA_LOCATION_ACCESS`` on that location or on one above it, and
   for data lake admins; locations outside every registered one are IAM's business.
+- LF-Tag policy grants (``LFTagPolicy``: an inline ``Expression`` or the saved LF-Tag expression its
+  ``ExpressionName`` names) reach what carries matching LF-Tags. An expression matches when every key it
+  names is on the resource with one of the values it lists ("keys AND, values OR": Lake Formation developer
+  guide, lf-tag-considerations and managing-tag-expressions; a ``*`` value stands for any value, as the
+  LFTag TagValues pattern allows and exit check 6 reads it). What a resource carries is its own LF-Tags over
+  the ones it inherits: a table inherits its database's, a column its table's, and a key assigned lower
+  down replaces the inherited value (guide, TBAC-assigning-tags: "you can override the inherited value by
+  assigning a new value to the LF-Tag key"). On ``ResourceType`` TABLE the grant holds its table
+  permissions on every table whose LF-Tags match, and SELECT reads exactly the columns whose LF-Tags match
+  (a column that does not match is unreadable, as without a column grant; a table matching on a column
+  only gets SELECT on those columns). On DATABASE it holds database permissions (CREATE_TABLE,
+  DESCRIBE, ...) on the databases whose LF-Tags match, and reads no table (lf-permissions-reference:
+  "LF-Tag policy - Database"). A grant on a saved expression that is gone reaches nothing. Grant authority
+  through LF-Tag grants is not modelled (``covers``: data lake admins only).
 - Only data lake admins and holders of a permission *with grant option* on a resource may grant
   or revoke it there. An account without data lake admins has not adopted Lake Formation: IAM
   alone decides, so grants and ``CREATE_DATABASE`` (``IAMAllowedPrincipals`` is a database
@@ -40,6 +54,10 @@ READ_ONLY = frozenset({"SELECT", "DESCRIBE"})
 FilterKey = tuple[str, str, str]  # (database, table, filter name), lower case
 #: What a principal created: ``(database,)`` or ``(database, table)``, lower case.
 Created = tuple[str, ...]
+#: What carries LF-Tags, lower case: ``(database,)``, ``(database, table)`` or ``(database, table, column)``.
+Carrier = tuple[str, ...]
+#: LF-Tags as key -> values (a resource carries one value a key; an expression may list several).
+Tags = Mapping[str, frozenset[str]]
 
 
 @dataclass(frozen=True)
@@ -137,6 +155,34 @@ def _column_spec(spec: Mapping[str, Any], every: set[str]) -> set[str]:
     return every & _lower(spec.get("ColumnNames") or [])
 
 
+def tag_expression(
+    policy: Mapping[str, Any], saved: Mapping[str, Sequence[Mapping[str, Any]]]
+) -> list[Mapping[str, Any]] | None:
+    """The expression an ``LFTagPolicy`` grants on: inline, or the saved one it names; None if there is none."""
+    inline = policy.get("Expression")
+    expression = inline if inline else saved.get(str(policy.get("ExpressionName") or ""))
+    return list(expression) if expression else None  # an empty expression matches nothing, never everything
+
+
+def expression_matches(expression: Iterable[Mapping[str, Any]], tags: Tags) -> bool:
+    """Every key of the expression is carried with one of its values (``*``: any value)."""
+    for condition in expression:
+        wanted = set(condition.get("TagValues") or [])
+        have = tags.get(str(condition.get("TagKey")))
+        if have is None or not ("*" in wanted or have & wanted):
+            return False
+    return True
+
+
+def effective_tags(lf_tags: Mapping[Carrier, Tags], *carrier: str) -> dict[str, frozenset[str]]:
+    """The LF-Tags of a database, table or column: each level's own over what it inherits from above."""
+    key = tuple(part.lower() for part in carrier)
+    tags: dict[str, frozenset[str]] = {}
+    for depth in range(1, len(key) + 1):
+        tags.update(lf_tags.get(key[:depth], {}))
+    return tags
+
+
 def covers(stored: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
     """Whether a grant on ``stored`` is on (or above) the resource ``wanted`` names, for grant authority."""
     if "Catalog" in wanted:
@@ -191,6 +237,10 @@ class Access:
     registered: frozenset[str] = frozenset()
     #: Called with ``(database,)`` or ``(database, table)`` when this principal creates one.
     on_create: Callable[[Created], None] | None = None
+    #: The LF-Tags each database, table and column carries itself (``effective_tags`` adds what it inherits).
+    lf_tags: Mapping[Carrier, Tags] = field(default_factory=dict)
+    #: The saved LF-Tag expressions by name (what an ``LFTagPolicy`` with ``ExpressionName`` grants on).
+    tag_expressions: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
 
     @classmethod
     def unrestricted(cls, principal: str = "(not governed)") -> Access:
@@ -228,25 +278,61 @@ class Access:
             self.admin or self.read_only_admin or self.open_to_iam(database, table) or self._creator_of(database, table)
         )
 
+    def _policy(self, grant: Mapping[str, Any], resource_type: str) -> list[Mapping[str, Any]] | None:
+        """The expression of an LF-Tag policy grant on ``resource_type`` (TABLE or DATABASE); None otherwise."""
+        policy = (grant.get("Resource") or {}).get("LFTagPolicy")
+        if policy is None or policy.get("ResourceType") != resource_type:
+            return None
+        return tag_expression(policy, self.tag_expressions)
+
+    def tag_columns(self, grant: Mapping[str, Any], database: str, table: str, columns: Sequence[str]) -> set[str]:
+        """The columns (lower case) whose LF-Tags match a TABLE LF-Tag policy grant's expression."""
+        expression = self._policy(grant, "TABLE")
+        if expression is None:
+            return set()
+        return {
+            c.lower()
+            for c in columns
+            if expression_matches(expression, effective_tags(self.lf_tags, database, table, c))
+        }
+
+    def _tag_table_permissions(self, grant: Mapping[str, Any], database: str, table: str) -> set[str]:
+        """What a TABLE LF-Tag policy grant holds on the table: all it names if the table's LF-Tags match, SELECT if
+        only some column's own LF-Tags do (that column is then readable), nothing otherwise."""
+        expression = self._policy(grant, "TABLE")
+        if expression is None:
+            return set()
+        held = _expand(_held(grant), TABLE_PERMISSIONS)
+        if expression_matches(expression, effective_tags(self.lf_tags, database, table)):
+            return held
+        own = (database.lower(), table.lower())
+        tagged = [carrier[2] for carrier in self.lf_tags if len(carrier) == 3 and carrier[:2] == own]
+        return held & {"SELECT"} if self.tag_columns(grant, database, table, tagged) else set()
+
     def table_permissions(self, database: str, table: str) -> set[str]:
-        """Permissions held on the table itself (a column or filter grant counts as SELECT)."""
+        """Permissions held on the table itself (a column, filter or column-matching LF-Tag grant counts as SELECT)."""
         if self.admin or self._creator_of(database, table):
             return set(TABLE_PERMISSIONS)
         held: set[str] = set(READ_ONLY) if self.read_only_admin else set()
         for grant in self._applying():
             if on_table(grant.get("Resource") or {}, database, table):
                 held |= _expand(_held(grant), TABLE_PERMISSIONS)
+            else:
+                held |= self._tag_table_permissions(grant, database, table)
         return held
 
     def cells(self, database: str, table: str, columns: Sequence[str]) -> list[Cells] | None:
         """The cells of the table this principal may read, one entry a grant; None without SELECT."""
         if not self.governed(database, table):
             return [Cells(frozenset(_lower(columns)))]
-        found = [
-            granted_cells(grant["Resource"], columns, self.filters)
-            for grant in self._mine()
-            if on_table(grant.get("Resource") or {}, database, table) and _held(grant) & {"ALL", "SELECT"}
-        ]
+        found: list[Cells] = []
+        for grant in self._mine():
+            if not _held(grant) & {"ALL", "SELECT"}:
+                continue
+            if on_table(grant.get("Resource") or {}, database, table):
+                found.append(granted_cells(grant["Resource"], columns, self.filters))
+            elif reached := self.tag_columns(grant, database, table, columns):
+                found.append(Cells(frozenset(reached)))
         return found or None
 
     def readable_columns(self, database: str, table: str, columns: Sequence[str]) -> list[str] | None:
@@ -275,8 +361,12 @@ class Access:
         if self.admin or self._creator_of(database):
             return set(DATABASE_PERMISSIONS)
         held: set[str] = {"DESCRIBE"} if self.read_only_admin else set()
+        tags = effective_tags(self.lf_tags, database)
         for grant in self._applying():
-            if on_database(grant.get("Resource") or {}, database):
+            expression = self._policy(grant, "DATABASE")
+            if on_database(grant.get("Resource") or {}, database) or (
+                expression is not None and expression_matches(expression, tags)
+            ):
                 held |= _expand(_held(grant), DATABASE_PERMISSIONS)
         return held
 
