@@ -33,10 +33,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sqlglot
 import yaml
+from sqlglot import exp
 
 from lakehouse.config import project_root
-from lakehouse.reconcile import RowDiff
+from lakehouse.reconcile import RowDiff, column_gap
 from lakehouse.vacuity import matches_reads_itself, why_row_count_vacuous, why_vacuous
 
 CONTRACTS_DIR = project_root() / "fixtures" / "contracts"
@@ -75,6 +77,8 @@ class Contract:
     #: The rows the table must hold, as a query (``matches:``), and the line it starts on.
     matches: str | None = None
     matches_line: int = 0
+    #: The columns the ``matches`` query returns, by name: the table must have exactly these.
+    matches_columns: list[str] = field(default_factory=list)
 
     @property
     def matches_where(self) -> str:
@@ -217,6 +221,7 @@ def load_contract(path: Path) -> Contract:
             f"{path}:{doc[_LINE]}: field `matches` missing: a {DERIVED_LAYER} table states the rows it must hold as "
             "a query over the tables it is built from (value expectations cannot tell a wrong Gold from a right one)"
         )
+    columns: list[str] = []
     if matches is not None:
         layers = {f"{layer}_db": layer for layer in ("bronze", "silver", "gold")}
         rendered = re.sub(r"\$\{(\w+)\}", lambda m: m.group(1), matches)
@@ -225,7 +230,28 @@ def load_contract(path: Path) -> Contract:
                 f"{path}:{matches_line}: field `matches` reads {table} itself: compared with itself, the table "
                 "always agrees; state its rows over the tables it is built from"
             )
-    return Contract(path, table, list(null_rules.values()) + expectations, relations, matches, matches_line)
+        columns = _query_columns(f"{path}:{matches_line}", rendered)
+    return Contract(path, table, list(null_rules.values()) + expectations, relations, matches, matches_line, columns)
+
+
+def _query_columns(where: str, query: str) -> list[str]:
+    """The names of the columns a ``matches`` query returns (sqlglot, Trino's dialect as Athena's).
+
+    The table is compared on exactly these, so each must be named: ``*`` or an unnamed expression
+    (Athena calls it ``_col1``) leaves the table's columns unstated.
+    """
+    try:
+        tree = sqlglot.parse_one(query, read="trino")
+    except sqlglot.errors.ParseError as err:
+        raise ContractError(f"{where}: field `matches`: not a query sqlglot reads as Athena SQL: {err}") from None
+    if not isinstance(tree, exp.Query):
+        raise ContractError(f"{where}: field `matches` is a query (the rows the table must hold)")
+    unnamed = [s.sql(dialect="trino") for s in tree.selects if s.is_star or s.output_name in ("", "*")]
+    if unnamed:
+        raise ContractError(
+            f"{where}: field `matches`: name every column the table must hold (`AS <column>`), not {', '.join(unnamed)}"
+        )
+    return [str(s.output_name) for s in tree.selects]
 
 
 def _key_line(path: Path, key: str) -> int:
@@ -334,7 +360,13 @@ def check_contract(
     if contract.matches is not None:
         if matcher is None:
             raise ValueError(f"{contract.table}: its contract has `matches` but nothing to compare it with")
-        diff = matcher(contract, [str(c) for c in frame.columns])
-        rows.append(diff.entry(contract.matches_where))
-        success = success and diff.ok
+        columns = [str(c) for c in frame.columns]
+        gap = column_gap(contract.matches_columns, columns, contract.matches_where)
+        if gap is not None:  # the rows can only be compared on the same columns
+            rows.append(gap)
+            success = False
+        else:
+            diff = matcher(contract, columns)
+            rows.append(diff.entry(contract.matches_where))
+            success = success and diff.ok
     return ContractResult(contract.table, suite.name, success, len(frame), rows)

@@ -16,10 +16,30 @@ from typing import Any
 
 #: The expectation name a ``matches`` result carries in the evidence (not one of Great Expectations').
 EXPECTATION = "table_rows_to_match_query"
+#: The expectation name of the column comparison that comes first: the rows are compared on the query's columns.
+COLUMNS_EXPECTATION = "table_columns_to_match_query"
 #: Differing rows shown per side.
 SHOWN = 3
 #: The column holding a row's number of copies in the comparison (not a table column).
 COPIES = "copies__"
+
+
+def column_gap(query_columns: Sequence[str], table_columns: Sequence[str], where: str) -> dict[str, Any] | None:
+    """The evidence entry when the table and its ``matches`` query do not have the same columns, else None.
+
+    ``diff_sql`` compares the table's columns only: a table lacking a column the query states (Gold orders without
+    ``country``) would agree on the rest, and one with a column the query lacks cannot be compared at all.
+    Athena's names are lower case, so names are compared so.
+    """
+    table = {c.lower() for c in table_columns}
+    query = {c.lower() for c in query_columns}
+    lacks = [c for c in query_columns if c.lower() not in table]
+    extra = [c for c in table_columns if c.lower() not in query]
+    if not lacks and not extra:
+        return None
+    said = [f"the table lacks column(s) {', '.join(lacks)} that `matches` ({where}) states"] if lacks else []
+    said += [f"the table has column(s) {', '.join(extra)} that `matches` ({where}) does not state"] if extra else []
+    return {"expectation": COLUMNS_EXPECTATION, "success": False, "details": "; ".join(said)}
 
 
 def diff_sql(table: str, columns: Sequence[str], query: str) -> str:

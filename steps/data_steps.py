@@ -9,8 +9,9 @@ import pytest
 from pytest_bdd import parsers, then, when
 
 from lakehouse.athena import QueryRecord, run
-from lakehouse.checks.data_loop import check_accounting, check_contracts, check_demo_row
+from lakehouse.checks.data_loop import built_tables, check_accounting, check_contracts, check_demo_row
 from lakehouse.checks.demo_script import query_ids, verify_script, with_script
+from lakehouse.checks.gold_files import check_gold_files
 from lakehouse.config import RunOptions
 from lakehouse.contracts import load_contracts
 from lakehouse.evidence import ArtifactStore, CheckEvidence
@@ -93,10 +94,17 @@ def expected_row(
 
 @then("the Gold table is an Iceberg table with a current snapshot")
 def gold_snapshot(deployment: Deployment, evidence: CheckEvidence) -> None:
-    gold_db = deployment.record.outputs["glue_database_names"]["gold"]
-    found = snapshot(deployment.stack.target, gold_db, "daily_revenue")
+    """A current snapshot, and every file of every Gold table the pipeline built in the stack's Gold bucket."""
+    outputs, target = deployment.record.outputs, deployment.stack.target
+    gold_db = outputs["glue_database_names"]["gold"]
+    found = snapshot(target, gold_db, "daily_revenue")
     evidence.details["iceberg_snapshot"] = found
     assert found.get("snapshot_id"), f"{gold_db}.daily_revenue has no current Iceberg snapshot"
+    gold = [f"{gold_db}.{t.split('.', 1)[1]}" for t in built_tables(outputs) if t.startswith("gold.")]
+    outcome = check_gold_files(target.client("glue"), target.client("s3"), gold, outputs["bucket_names"]["gold"])
+    row_measured, row_threshold = evidence.measured, evidence.threshold
+    conclude(outcome, evidence)
+    evidence.measured, evidence.threshold = row_measured, row_threshold
 
 
 @then("every input line ends in exactly one place: Silver, a rejected table or the landing report")

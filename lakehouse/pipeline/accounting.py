@@ -2,9 +2,12 @@
 
 The places are the landing report (file, line, reason), a rejected table (with its reason) and a
 Silver table (the row Silver holds has the line's values; identical duplicates of one key share
-it). Counts come from the tables themselves, read back through Athena after the run; the lines
-that went missing or were counted twice are asked for by number, only the problem ones, so a
-healthy run of a million lines reads a handful of rows.
+it). Staging and rejected rows are the pipeline's copies of a line: one counts only with the values
+Bronze holds for that line (a staging that shifts ``order_ts``, or a rejected copy made negative,
+would otherwise place a line Silver or the refusals never saw as it came). Counts come from the
+tables themselves, read back through Athena after the run; the lines that went missing or were
+counted twice are asked for by number, only the problem ones, so a healthy run of a million lines
+reads a handful of rows.
 """
 
 from __future__ import annotations
@@ -15,14 +18,16 @@ from typing import Any
 
 from lakehouse.pipeline.refusals import false_refusals
 
-#: One input file's path through the pipeline: its Bronze, staging, rejected and Silver tables,
-#: and the condition under which a staged line's values are what the Silver row holds.
+#: One input file's path through the pipeline: its Bronze, staging, rejected and Silver tables, the raw
+#: columns staging and rejected rows copy from Bronze, and the condition under which a staged line's
+#: values are what the Silver row holds.
 FAMILIES: dict[str, dict[str, str]] = {
     "users.csv": {
         "bronze": "bronze.users_csv",
         "staged": "silver.users_staged",
         "rejected": "silver.users_rejected",
         "silver": "silver.users",
+        "raw": "user_id email full_name ssn country signup_ts updated_at",
         "holds": (
             "t.user_id = try_cast(s.user_id AS bigint) AND t.email = lower(trim(s.email)) "
             "AND t.full_name IS NOT DISTINCT FROM trim(s.full_name) AND t.ssn = s.ssn "
@@ -36,6 +41,7 @@ FAMILIES: dict[str, dict[str, str]] = {
         "staged": "silver.orders_staged",
         "rejected": "silver.orders_rejected",
         "silver": "silver.orders",
+        "raw": "order_id user_id order_ts amount status",
         "holds": (
             "t.order_id = try_cast(s.order_id AS bigint) AND t.user_id = try_cast(s.user_id AS bigint) "
             "AND t.order_ts = try_cast(s.order_ts AS timestamp) AND t.amount = try_cast(s.amount AS decimal(10, 2)) "
@@ -45,19 +51,40 @@ FAMILIES: dict[str, dict[str, str]] = {
 }
 #: Problem lines named per file at most (the counts say how many there are in all).
 SHOWN = 50
+#: Marks a placement whose staging or rejected copy of the line is not the line as Bronze holds it.
+NOT_AS_LANDED = " (values not as Bronze holds the line)"
 
 Query = Callable[[str], list[tuple[Any, ...]]]
 Names = Callable[[str], str]
 
 
+def _landed_join(family: dict[str, str], name: Names, alias: str) -> str:
+    """A LEFT JOIN finding, for each row of ``alias`` (staging or rejected), its Bronze line with the same values."""
+    same = " AND ".join(f"{alias}.{c} IS NOT DISTINCT FROM bz.{c}" for c in family["raw"].split())
+    bronze = name(family["bronze"])
+    return f"LEFT JOIN {bronze} bz ON try_cast(bz.source_line AS bigint) = {alias}.source_line AND {same}"
+
+
+def _dest(place: str) -> str:
+    """A placement's destination: ``place``, marked ``NOT_AS_LANDED`` when its copy is not Bronze's line."""
+    return f"CASE WHEN bz.source_line IS NULL THEN '{place}{NOT_AS_LANDED}' ELSE '{place}' END"
+
+
 def placements_sql(family: dict[str, str], name: Names) -> str:
-    """Every (line, destination, reason) the tables hold for one file (landing's lines aside)."""
+    """Every (line, destination, reason) the tables hold for one file (landing's lines aside). A staging or
+    rejected row whose values are not its line's as Bronze holds it is placed as ``NOT_AS_LANDED``."""
     return (
-        f"SELECT s.source_line AS line, 'silver' AS dest, CAST(NULL AS varchar) AS reason "
-        f"FROM {name(family['staged'])} s JOIN {name(family['silver'])} t ON {family['holds']} "
+        f"SELECT s.source_line AS line, {_dest('silver')} AS dest, CAST(NULL AS varchar) AS reason "
+        f"FROM {name(family['staged'])} s {_landed_join(family, name, 's')} "
+        f"JOIN {name(family['silver'])} t ON {family['holds']} "
         f"WHERE s.reject_reason IS NULL "
-        f"UNION ALL SELECT source_line, 'rejected', reject_reason FROM {name(family['rejected'])}"
+        f"UNION ALL SELECT r.source_line, {_dest('rejected')}, r.reject_reason FROM {name(family['rejected'])} r "
+        f"{_landed_join(family, name, 'r')}"
     )
+
+
+#: Lines placed from a copy whose values are not Bronze's, counted per line (a problem whenever not 0).
+_ALTERED = f"sum(CASE WHEN dest LIKE '%{NOT_AS_LANDED}' THEN 1 ELSE 0 END)"
 
 
 def counts_sql(family: dict[str, str], name: Names) -> str:
@@ -72,11 +99,11 @@ def problems_sql(family: dict[str, str], name: Names) -> str:
     """Only the lines not placed exactly once, or placed without being a Bronze row (none when healthy)."""
     return (
         f"WITH b AS (SELECT try_cast(source_line AS bigint) AS line, count(*) AS n FROM {name(family['bronze'])} "
-        f"GROUP BY 1), p AS (SELECT line, count(*) AS n, array_join(array_sort(array_agg(dest)), ', ') AS dests "
-        f"FROM ({placements_sql(family, name)}) GROUP BY line) "
+        f"GROUP BY 1), p AS (SELECT line, count(*) AS n, array_join(array_sort(array_agg(dest)), ', ') AS dests, "
+        f"{_ALTERED} AS altered FROM ({placements_sql(family, name)}) GROUP BY line) "
         f"SELECT coalesce(b.line, p.line), coalesce(b.n, 0), coalesce(p.n, 0), p.dests "
         f"FROM b FULL OUTER JOIN p ON b.line = p.line "
-        f"WHERE b.line IS NULL OR p.line IS NULL OR b.n <> 1 OR p.n <> 1 ORDER BY 1 LIMIT {SHOWN}"
+        f"WHERE b.line IS NULL OR p.line IS NULL OR b.n <> 1 OR p.n <> 1 OR p.altered > 0 ORDER BY 1 LIMIT {SHOWN}"
     )
 
 
@@ -97,11 +124,11 @@ def account_sql(family: dict[str, str], name: Names) -> str:
     return (
         f"WITH placed AS ({placements_sql(family, name)}), "
         f"b AS (SELECT try_cast(source_line AS bigint) AS line, count(*) AS n FROM {name(family['bronze'])} "
-        f"GROUP BY 1), p AS (SELECT line, count(*) AS n FROM placed GROUP BY line), "
+        f"GROUP BY 1), p AS (SELECT line, count(*) AS n, {_ALTERED} AS altered FROM placed GROUP BY line), "
         f"problems AS (SELECT coalesce(b.line, p.line) AS line, coalesce(b.n, 0) AS in_bronze, "
         f"coalesce(p.n, 0) AS n, p.line AS placed_line, p.n IS NOT NULL AS is_placed "
         f"FROM b FULL OUTER JOIN p ON b.line = p.line "
-        f"WHERE b.line IS NULL OR p.line IS NULL OR b.n <> 1 OR p.n <> 1 ORDER BY 1 LIMIT {SHOWN}), "
+        f"WHERE b.line IS NULL OR p.line IS NULL OR b.n <> 1 OR p.n <> 1 OR p.altered > 0 ORDER BY 1 LIMIT {SHOWN}), "
         f"named AS (SELECT x.line, array_join(array_sort(array_agg(x.dest)), ', ') AS dests FROM placed x "
         f"JOIN (SELECT DISTINCT placed_line FROM problems WHERE is_placed) k ON x.line IS NOT DISTINCT FROM "
         f"k.placed_line GROUP BY x.line) "
@@ -186,6 +213,8 @@ def judge(
             account.problems.append(f"{where}: quarantined at landing and also in {dests}")
         elif int(line) not in known:
             account.problems.append(f"{where}: is no data line of the file, yet in {dests or 'Bronze'}")
+        elif NOT_AS_LANDED in str(dests or ""):
+            account.problems.append(f"{where}: in {dests}: the pipeline's copy of the line is not the line it read")
         elif int(placed) == 0:
             account.problems.append(f"{where}: missing (in Bronze {int(in_bronze)} time(s), in no table after it)")
         elif int(placed) > 1 or int(in_bronze) > 1:

@@ -91,3 +91,25 @@ def test_a_country_dropped_as_unknown_users_fails_naming_its_orders(emulator: Em
     assert judged["accounting"].status is Status.FAILED
     said = str(judged["accounting"].reason)
     assert "refused as 'user_id unknown' in silver.orders_rejected, which is not true of it" in said, said
+
+
+#: Silver orders' staging copying each Bronze line (its raw values, as the rejected table keeps them too).
+STAGED_COPY = "r.source_file, r.source_line, r.order_id, r.user_id, r.order_ts, r.amount, r.status,"
+#: The same with ``order_ts`` five hours on (a time zone taken for UTC): an order after 19:00 moves to the next day.
+STAGED_SHIFTED = STAGED_COPY.replace(
+    "r.order_ts,", "coalesce(CAST(try_cast(r.order_ts AS timestamp) + INTERVAL '5' HOUR AS varchar), r.order_ts),"
+)
+
+
+def test_a_staging_that_shifts_order_ts_fails_naming_a_moved_line(emulator: EmulatorHandle, tmp_path: Path) -> None:
+    """Silver is built from staging's copy, so Silver, Gold and the accounting's "Silver holds the staged line" all
+    agree; the demo's order (14:47) stays on 2026-03-01. Only Bronze says line 3 read 13:24, not 18:24."""
+    judged = _run(emulator, tmp_path, STAGED_COPY, STAGED_SHIFTED)
+    assert judged["row"].passed and judged["contracts"].passed, (judged["row"].reason, judged["contracts"].reason)
+    assert judged["accounting"].status is Status.FAILED
+    said = str(judged["accounting"].reason)
+    # orders.csv line 3 is order 2: 2026-02-06 13:24:00 in Bronze.
+    assert (
+        "orders.csv:3: in silver (values not as Bronze holds the line): the pipeline's copy of the line is not the "
+        "line it read"
+    ) in said, said

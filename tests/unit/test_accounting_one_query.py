@@ -35,8 +35,15 @@ def _lake(bronze: list[str], staged: list[tuple[int, str | None]], silver: list[
     """Bronze lines, staged (line, reason), Silver order ids (= their line), rejected lines."""
     con = duckdb.connect()
     con.execute("CREATE SCHEMA bronze; CREATE SCHEMA silver")
-    con.execute("CREATE TABLE bronze.orders_csv (source_line VARCHAR)")
-    _insert(con, "INSERT INTO bronze.orders_csv VALUES (?)", [[b] for b in bronze])
+    con.execute(
+        "CREATE TABLE bronze.orders_csv (order_id VARCHAR, user_id VARCHAR, order_ts VARCHAR, amount VARCHAR, "
+        "status VARCHAR, source_line VARCHAR)"
+    )
+    _insert(  # each line's values as staging copies them (order_id = the line)
+        con,
+        "INSERT INTO bronze.orders_csv VALUES (?, '1', '2026-01-01 00:00:00', '1.00', 'placed', ?)",
+        [[b, b] for b in bronze],
+    )
     con.execute(
         "CREATE TABLE silver.orders_staged (source_line BIGINT, order_id VARCHAR, user_id VARCHAR, "
         "order_ts VARCHAR, amount VARCHAR, status VARCHAR, reject_reason VARCHAR)"
@@ -55,8 +62,16 @@ def _lake(bronze: list[str], staged: list[tuple[int, str | None]], silver: list[
         "INSERT INTO silver.orders VALUES (?, 1, TIMESTAMP '2026-01-01 00:00:00', 1.00, 'placed')",
         [[i] for i in silver],
     )
-    con.execute("CREATE TABLE silver.orders_rejected (source_line BIGINT, reject_reason VARCHAR)")
-    _insert(con, "INSERT INTO silver.orders_rejected VALUES (?, 'amount malformed')", [[r] for r in rejected])
+    con.execute(
+        "CREATE TABLE silver.orders_rejected (source_line BIGINT, order_id VARCHAR, user_id VARCHAR, "
+        "order_ts VARCHAR, amount VARCHAR, status VARCHAR, reject_reason VARCHAR)"
+    )
+    _insert(
+        con,
+        "INSERT INTO silver.orders_rejected VALUES "
+        "(?, ?, '1', '2026-01-01 00:00:00', '1.00', 'placed', 'amount malformed')",
+        [[r, str(r)] for r in rejected],
+    )
     return con
 
 

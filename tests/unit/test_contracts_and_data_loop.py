@@ -89,10 +89,13 @@ GOLD_USERS = pd.DataFrame(
     {
         "user_id": [1, 2],
         "email": ["a@example.com", "b@example.com"],
+        "full_name": ["A", "B"],
         "ssn": ["900-00-0001", "900-00-0002"],
         "country": ["US", "unknown"],
+        "signup_ts": pd.to_datetime(["2026-01-01", "2026-01-02"]),
         "order_count": [1, 0],
         "lifetime_value": [12.5, 0.0],
+        "last_order_ts": pd.to_datetime(["2026-01-03", None]),
     }
 )
 
