@@ -1,6 +1,7 @@
 """A small GitHub Actions REST client: the calls exit check 3 needs, with errors that say why.
 
-``GET /repos/{repo}/actions/workflows/{workflow}/runs`` (reference section 5) for exit check 3, with the
+``GET /repos/{repo}/actions/workflows/{workflow}/runs`` (reference section 5) for exit check 3, the workflow's
+``state`` (``GET /repos/{repo}/actions/workflows/{workflow}``), with the
 jobs of a run (``GET /repos/{repo}/actions/runs/{run_id}/jobs``, paginated), its earlier attempts
 (``GET /repos/{repo}/actions/runs/{run_id}/attempts/{attempt_number}``) and a file at a commit (the
 workflow a run ran, ``GET /repos/{repo}/contents/{path}?ref=``), whether a run's commit shares history
@@ -264,6 +265,43 @@ class GitHubActions:
             ) from None
         return RunsPage(url=url, params=params, total_count=int(data.get("total_count", len(runs))), runs=runs)
 
+    def workflow(self, workflow: str) -> Answer:
+        """A workflow (file name or id) as ``GET /repos/{repo}/actions/workflows/{workflow}`` returns it: its
+        ``state`` says whether pushes run it (``active``) or not (``disabled_manually``, ``disabled_inactivity``,
+        ``disabled_fork``, ``deleted``)."""
+        what = f"workflow {workflow} of {self.repo}"
+        _, answer = self._get(f"actions/workflows/{workflow}", what, None, ACTIONS_NEEDS, ACTIONS_MISSING)
+        if not isinstance(answer.data, dict) or not isinstance(answer.data.get("state"), str):
+            raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no state")
+        return answer
+
+    def branch_head(self, branch: str) -> Answer:
+        """The commit ``branch`` points at (``GET /repos/{repo}/branches/{branch}`` -> ``commit.sha``), lower case.
+
+        The review check binds the settings of ``branch`` to the code under test through it; exit check 3
+        the guard runs it judges to the history of main. A 404 (no such
+        branch, or a repository the token cannot see), 403 or 5xx raises like the other calls; an answer for
+        another branch (GitHub's 301 from a renamed branch's old name, followed) raises ``BranchMoved``.
+        """
+        what = f"branch {branch} of {self.repo}"
+        response, answer = self._get(
+            f"branches/{branch}",
+            what,
+            needs="contents: read",
+            missing=f"check the repository name, that it has a branch {branch}, and that the token can see it",
+        )
+        # A renamed branch's old name answers 301 to the new one, which requests follows: the answer is then
+        # another branch's, and so would be every setting read by the old name. (A renamed repository's 301
+        # leads to the same branch: its name says so.)
+        name = answer.data.get("name") if isinstance(answer.data, dict) else None
+        if isinstance(name, str) and name != branch:
+            raise BranchMoved(branch, name, answer.url, response.url)
+        commit = answer.data.get("commit") if isinstance(answer.data, dict) else None
+        sha = commit.get("sha") if isinstance(commit, dict) else None
+        if not isinstance(sha, str) or not sha:
+            raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no commit sha")
+        return Answer(answer.url, sha.lower())
+
     def run_jobs(self, run_id: int) -> Answer:
         """Every job of a run's latest attempt, all pages: a run concludes success with its jobs skipped."""
         what = f"the jobs of run {run_id} in {self.repo}"
@@ -387,32 +425,6 @@ class GitHubRepo(GitHubActions):
             if len(answer.data) < PER_PAGE:
                 break
         return Answer(url, rules)
-
-    def branch_head(self, branch: str) -> Answer:
-        """The commit ``branch`` points at (``GET /repos/{repo}/branches/{branch}`` -> ``commit.sha``), lower case.
-
-        The review check binds the settings of ``branch`` to the code under test through it. A 404 (no such
-        branch, or a repository the token cannot see), 403 or 5xx raises like the other calls; an answer for
-        another branch (GitHub's 301 from a renamed branch's old name, followed) raises ``BranchMoved``.
-        """
-        what = f"branch {branch} of {self.repo}"
-        response, answer = self._get(
-            f"branches/{branch}",
-            what,
-            needs="contents: read",
-            missing=f"check the repository name, that it has a branch {branch}, and that the token can see it",
-        )
-        # A renamed branch's old name answers 301 to the new one, which requests follows: the answer is then
-        # another branch's, and so would be every setting read by the old name. (A renamed repository's 301
-        # leads to the same branch: its name says so.)
-        name = answer.data.get("name") if isinstance(answer.data, dict) else None
-        if isinstance(name, str) and name != branch:
-            raise BranchMoved(branch, name, answer.url, response.url)
-        commit = answer.data.get("commit") if isinstance(answer.data, dict) else None
-        sha = commit.get("sha") if isinstance(commit, dict) else None
-        if not isinstance(sha, str) or not sha:
-            raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no commit sha")
-        return Answer(answer.url, sha.lower())
 
     def branch_protection(self, branch: str) -> Answer | None:
         """The classic protection of ``branch``; None when GitHub says "Branch not protected".

@@ -462,9 +462,12 @@ def unfollowed_problems(path: Path, scripts: ScriptFollower) -> list[Problem]:
 
 
 def displayed_run_steps(document: Any) -> dict[str, list[str]]:
-    """Each job's displayed name -> the names GitHub shows for its own ``run:`` steps (``name:``, else
-    ``Run`` and the command's first line). Jobs or steps named by an expression are left out: what
-    GitHub shows for them depends on the run."""
+    """Each job's displayed name -> the names GitHub shows for its steps that run this repository's code: its own
+    ``run:`` steps and those using a local action (``uses: ./...``, whose steps the guard's reader follows at the
+    same commit) (``name:``, else ``Run`` and the command's first line or the action). A step under an ``if:``
+    that was false is listed skipped while its job concludes success, so a green run must show each of them
+    concluded success. Jobs or steps named by an expression are left out: what GitHub shows for them depends on
+    the run."""
     if not isinstance(document, dict):
         return {}
     shown: dict[str, list[str]] = {}
@@ -472,9 +475,14 @@ def displayed_run_steps(document: Any) -> dict[str, list[str]]:
         name = str(job.get("name") or job_id)
         if "${{" in name:
             continue
-        labels = [shown_step_name(s) for s in job.get("steps") or [] if isinstance(s, dict) and "run" in s]
+        labels = [shown_step_name(s) for s in job.get("steps") or [] if isinstance(s, dict) and _runs_own_code(s)]
         shown[name] = [label for label in labels if "${{" not in label]
     return shown
+
+
+def _runs_own_code(step: dict[str, Any]) -> bool:
+    """A ``run:`` step, or one using a local action (``uses: ./...``): what the guard's reader judges."""
+    return "run" in step or str(step.get("uses") or "").startswith("./")
 
 
 def shown_step_name(step: dict[str, Any]) -> str:

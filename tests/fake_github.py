@@ -8,15 +8,18 @@ which exit check 3 reads the workflow a run ran, and the comparison of two commi
 
 It answers in the recorded shape (reference section 5): runs newest first, ``branch``, ``event`` and
 ``status`` filters (a status or a conclusion), ``total_count``, and GitHub's error bodies and rate-limit
-headers. A run's jobs default to the guard's two jobs with the run's conclusion and its earlier
+headers. The guard workflow (``actions/workflows/guard.yml``) is in ``workflow_state``, ``active`` by default. A
+run's jobs default to the guard's two jobs with the run's conclusion (each with the steps the guard at the run's
+commit shows) and its earlier
 attempts to ``success`` (a healthy repository); ``jobs`` and ``attempts`` override them per run id. Every
 commit holds this repository's own guard workflow and composite action (``WORKFLOW_FILES``) unless
 ``commits`` says otherwise. Its history is one line of commits: every run's ``head_sha``, the
 checkout's ``git HEAD`` (``CHECKOUT_HEAD``, and that of ``project_root()`` should it be another
 checkout), the head of main (``branches/main``: ``main_head``, else the checkout's HEAD, so the review
 check binds main's settings to the code under test), ``GITHUB_SHA`` when set and any sha in ``related``;
-comparing two of them answers 200, comparing a sha in ``unrelated`` (or any, with ``unrelated_history``)
-answers GitHub's 404 "No common ancestor", and a sha it does not hold its 404 "No commit found".
+comparing two of them answers 200 (``diverged`` for a sha in ``off_main`` and one not), comparing a sha
+in ``unrelated`` (or any, with ``unrelated_history``) answers GitHub's 404 "No common ancestor", and a sha it
+does not hold its 404 "No commit found".
 ``honour_event_filter = False`` stands for a server that lets other events through, so the check's own
 filter is what is tested. It listens on 127.0.0.1 on a port the kernel picks and keeps every request it
 received for assertions.
@@ -36,6 +39,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from ruamel.yaml.error import YAMLError
 
 from lakehouse.config import project_root
 from lakehouse.evidence import git_commit
@@ -112,10 +116,18 @@ def run(
     }
 
 
-def _shown_steps() -> dict[str, list[str]]:
-    """Each guard job's steps as GitHub lists them: set-up, each step (``Run`` and its action or command), end."""
+def _shown_steps(workflow: str = WORKFLOW_FILES[GUARD_PATH]) -> dict[str, list[str]]:
+    """Each job's steps as GitHub lists them: set-up, each step (``Run`` and its action or command), end; none
+    for a workflow that is not YAML."""
     shown: dict[str, list[str]] = {}
-    for job_id, spec in (load_yaml(WORKFLOW_FILES[GUARD_PATH]).get("jobs") or {}).items():
+    try:
+        document = load_yaml(workflow)
+    except YAMLError:
+        return shown
+    jobs = document.get("jobs") if isinstance(document, dict) else None
+    for job_id, spec in (jobs if isinstance(jobs, dict) else {}).items():
+        if not isinstance(spec, dict):
+            continue
         steps = [shown_step_name(s) for s in spec.get("steps") or []]
         shown[str(spec.get("name") or job_id)] = ["Set up job", *steps, "Complete job"]
     return shown
@@ -125,11 +137,15 @@ def _shown_steps() -> dict[str, list[str]]:
 GUARD_STEPS = _shown_steps()
 
 
-def job(run: dict[str, Any], name: str, conclusion: str | None, index: int = 0) -> dict[str, Any]:
-    """One job of ``run`` as "List jobs for a workflow run" returns it; a skipped job ran no step."""
+def job(
+    run: dict[str, Any], name: str, conclusion: str | None, index: int = 0, shown: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    """One job of ``run`` as "List jobs for a workflow run" returns it, with the steps ``shown`` lists for it (by
+    default the repository's guard's); a skipped job ran no step."""
     run_id = int(run["id"])
     ran = conclusion not in ("skipped", None)
-    names = GUARD_STEPS.get(name, ["Set up job", "Run actions/checkout", "Run make", "Complete job"])
+    default = ["Set up job", "Run actions/checkout", "Run make", "Complete job"]
+    names = (shown or {}).get(name) or GUARD_STEPS.get(name) or default
     last = len(names) - 2  # the command, just before "Complete job"
     steps = [
         {"name": step, "status": "completed", "conclusion": conclusion if i == last else "success", "number": i + 1}
@@ -187,6 +203,9 @@ class FakeGitHub:
     related: set[str] = field(default_factory=set)
     #: Shas of a history of their own: comparing one with any other commit answers 404 "No common ancestor".
     unrelated: set[str] = field(default_factory=set)
+    #: Shas of a line main was force-pushed past: they share the repository's root with main's line, but comparing
+    #: one with a commit of main's line answers ``diverged`` (neither is an ancestor of the other).
+    off_main: set[str] = field(default_factory=set)
     #: True: every comparison answers 404 "No common ancestor" (a repository of other code entirely).
     unrelated_history: bool = False
     #: The commit main points at (``branches/main``); None: the checkout's HEAD. Always in the history.
@@ -212,6 +231,9 @@ class FakeGitHub:
     #: (``.../environments/{env}/variables/{name}``, environment -> name -> value); others answer 404.
     variables: dict[str, str] = field(default_factory=dict)
     environment_variables: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    #: The guard workflow's ``state`` (``GET .../actions/workflows/guard.yml``): ``active``, ``disabled_manually``...
+    workflow_state: str = "active"
 
     def main_sha(self) -> str:
         """The head of main: ``main_head``, else the checkout's HEAD (the commit under test outside Actions)."""
@@ -251,6 +273,8 @@ class FakeGitHub:
         older, newer = history.index(base), history.index(head)  # a greater index is an older commit
         status = "identical" if base == head else "ahead" if older > newer else "behind"
         merge_base = base if older >= newer else head
+        if (base in self.off_main) != (head in self.off_main):  # two lines: their merge base is main's oldest
+            status, merge_base = "diverged", next(s for s in reversed(history) if s not in self.off_main)
         url = f"https://api.github.com/repos/{REPO}/compare/{basehead}"
         return _ok(
             {
@@ -318,8 +342,9 @@ class FakeGitHub:
         run_id = int(found["id"])
         if parts[1:] == ["jobs"]:
             jobs = self.jobs.get(run_id)
-            if jobs is None:
-                jobs = [job(found, name, found["conclusion"], i) for i, name in enumerate(GUARD_JOBS)]
+            if jobs is None:  # the steps of the guard the run's commit holds
+                shown = _shown_steps(self.files_at(str(found["head_sha"])).get(GUARD_PATH, ""))
+                jobs = [job(found, name, found["conclusion"], i, shown) for i, name in enumerate(GUARD_JOBS)]
             per_page = int(query.get("per_page", ["30"])[0])
             page = int(query.get("page", ["1"])[0])
             shown = jobs[(page - 1) * per_page : page * per_page]
@@ -370,6 +395,8 @@ class FakeGitHub:
                 return _not_found()
             content = base64.b64encode(text.encode()).decode()
             return _ok({"type": "file", "encoding": "base64", "content": content, "path": rest})
+        if rest == "actions/workflows/guard.yml":
+            return _ok(guard_workflow(self.workflow_state))
         if rest == "actions/permissions/workflow":
             return _ok(self.workflow_permissions)
         if rest is not None and rest.startswith("compare/"):
@@ -431,6 +458,22 @@ class FakeGitHub:
                 return 404, {}, json.dumps({"message": "Branch not protected", "status": "404"})
             return _ok(self.classic)
         return None
+
+
+def guard_workflow(state: str) -> dict[str, Any]:
+    """``GET /repos/{repo}/actions/workflows/guard.yml`` as GitHub answers it."""
+    return {
+        "id": 4242,
+        "node_id": "MDg6V29ya2Zsb3c0MjQy",
+        "name": "guard",
+        "path": ".github/workflows/guard.yml",
+        "state": state,
+        "created_at": "2026-10-01T10:00:00Z",
+        "updated_at": "2026-11-20T10:00:00Z",
+        "url": f"https://api.github.com/repos/{REPO}/actions/workflows/4242",
+        "html_url": f"https://github.com/{REPO}/blob/main/.github/workflows/guard.yml",
+        "badge_url": f"https://github.com/{REPO}/workflows/guard/badge.svg",
+    }
 
 
 def _moved(location: str) -> tuple[int, dict[str, str], str]:

@@ -8,14 +8,18 @@ Two sources, in this order:
   Runs are asked for with ``status=completed``, never ``status=success``, which would hide the
   failures between successes. ``workflow_dispatch`` runs (of any ref), pull requests (a fork's
   branch may be called ``main`` too) and runs whose commit came from another repository do not
-  count; they are listed with why.
+  count; they are listed with why. The guard workflow must be ``active`` (``GET .../actions/workflows/guard.yml``):
+  a guard ``disabled_manually``, ``disabled_inactivity``, ``disabled_fork`` or ``deleted`` runs on no push, so its
+  green runs are of before and every commit pushed since went unguarded; the check fails naming the state.
 
   A run that concluded ``success`` is green only if its jobs show the guard ran: each judged run
   (the newest three counted, and the commit under test's own) must have at least one job, and
   every job of its latest attempt must have concluded ``success`` (``GET .../actions/runs/{id}/jobs``).
   A run concludes success with every job skipped (``if: false``) or failing under
   ``continue-on-error: true``; such a run is red, and the reason names the run and the job with
-  its conclusion. And the run list shows each run's latest attempt: a judged run with
+  its conclusion; so is a run where a ``run:`` step, or a step using a local action (``uses: ./...``, whose steps
+  are judged below), is not listed as concluded ``success`` (skipped by an ``if:`` false on main).
+  And the run list shows each run's latest attempt: a judged run with
   ``run_attempt`` > 1 is green only if every earlier attempt concluded ``success`` too
   (``GET .../actions/runs/{id}/attempts/{n}``); a flaky guard re-run to green is not three
   consecutive greens, and the reason names the run and the attempt that was red.
@@ -83,7 +87,11 @@ Two sources, in this order:
   test}``: 200, whatever its ``status`` (``ahead``, ``behind``, ``identical``, ``diverged``), related;
   404 "No common ancestor", unrelated; 404 for a commit the repository does not hold (one never pushed),
   nobody can tell: ``error``, naming what to push or fetch; anything else ``error``).
-  A run of the commit under test itself is related without asking. The evidence records how each
+  A run of the commit under test itself is related without asking. Sharing history is not being on ``main``: a
+  main force-pushed to a rewrite shares its root with the commits it dropped. So each judged run's commit must
+  also be an ancestor of main's head (``GET .../branches/main``; bound the same way, the merge base being the run's
+  commit), or the check fails naming the run, its commit, main's head and GitHub's ``diverged``/``behind``.
+  The evidence records how each
   judged run was bound (``same commit``, ``local git`` or ``github compare``) with the merge base. A run
   not of this code is not read further. Without a commit under test nothing can be bound: ``error``.
 - Otherwise the local guard ledger that ``make guard`` appends to (``lakehouse.ledger``): the
@@ -103,8 +111,9 @@ under test that was red fails the check, however green the runs after it.
 Statuses, and why:
 
 - ``passed``: three counted runs, all green.
-- ``failed``: a judged run on GitHub shares no history with the commit under test (the runs are of
-  other code); a counted run among the newest three is red (any conclusion but ``success``,
+- ``failed``: the guard workflow is not ``active``; a judged run on GitHub shares no history with the commit
+  under test (the runs are of other code) or is not on main's history (main force-pushed past it); a counted
+  run among the newest three is red (any conclusion but ``success``,
   including ``cancelled`` and ``timed_out``, a job of it that did not conclude ``success``, or an
   earlier attempt of it that did not, a masked failure in what it ran, or a guard that runs no test), or the
   commit under test's own newest run is red.
@@ -153,6 +162,8 @@ from lakehouse.workflows import (
 GUARD_WORKFLOW = "guard.yml"
 MAIN_BRANCH = "main"
 PUSH_EVENT = "push"
+#: The only workflow ``state`` in which GitHub runs the guard on a push (not ``disabled_manually``, ``deleted``...).
+ACTIVE = "active"
 REQUIRED_RUNS = 3
 #: Runs asked for per request: three are judged, a few more give the evidence context.
 RUNS_PER_PAGE = 10
@@ -350,11 +361,13 @@ def why_success_is_not_green(client: GitHubActions, run: dict[str, Any]) -> tupl
 
 
 def skipped_steps(workflow: Any, jobs: list[dict[str, Any]]) -> list[str]:
-    """The workflow's own ``run:`` steps that a green run's jobs did not run to success.
+    """The workflow's own ``run:`` steps and steps using a local action that a green run's jobs did not run to
+    success.
 
     A step under an ``if:`` that evaluated false is skipped while its job concludes success: a guard
-    whose ``make test`` step never ran is green. Each job of the workflow must be among the run's jobs
-    (by the name GitHub shows) with each of its ``run:`` steps there, concluded ``success``."""
+    whose ``make test`` step (or ``uses: ./.github/actions/test`` step) never ran is green. Each job of the
+    workflow must be among the run's jobs (by the name GitHub shows) with each such step there, concluded
+    ``success`` (``lakehouse.workflows.displayed_run_steps``)."""
     why: list[str] = []
     for job_name, expected in displayed_run_steps(workflow).items():
         ran = next((j for j in jobs if j.get("name") == job_name), None)
@@ -542,6 +555,47 @@ def _unrelated_reason(repo: str, commit: str, commit_source: str, unrelated: lis
     )
 
 
+def on_main_history(
+    judged: list[tuple[int, GuardRun, dict[str, Any]]], binder: HistoryBinder
+) -> tuple[dict[str, dict[str, Any]], list[tuple[GuardRun, Binding]]]:
+    """How each judged run's commit was tied to main's head (``binder``'s commit), for the evidence; the runs whose
+    commit is not an ancestor of it (the merge base is not the run's commit: main was force-pushed past it) or of
+    which nobody could tell.
+
+    A run listed for ``main`` tested a commit main held when it was pushed; sharing history with the commit
+    under test is not enough (a force-pushed main shares its root with the line it dropped)."""
+    found: dict[str, dict[str, Any]] = {}
+    off: list[tuple[GuardRun, Binding]] = []
+    for _, guard_run, raw in judged:
+        binding = binder.bind(str(raw.get("head_sha") or "").lower())
+        found[f"run #{raw.get('run_number')}"] = binding.evidence()
+        if binding.related is None or (binding.merge_base or "").lower() != binding.run_sha:
+            off.append((guard_run, binding))
+    return found, off
+
+
+def _off_main_reason(repo: str, main_head: str, off: list[tuple[GuardRun, Binding]]) -> str:
+    named = "; ".join(f"{run.label} tested {b.run_sha[:12]} ({_how_off(b)})" for run, b in off[:_NAMED_IN_REASON])
+    if any(b.related is not None for _, b in off):
+        return (
+            f"{len(off)} judged guard run(s) of {repo} tested commits that are not on the history of {MAIN_BRANCH} "
+            f"(its head {main_head[:12]}): {named}; {MAIN_BRANCH} was force-pushed past them, so their runs say "
+            "nothing of the code it holds"
+        )
+    return (
+        f"cannot tell whether the judged guard runs of {repo} tested commits on the history of {MAIN_BRANCH} "
+        f"(its head {main_head[:12]}): {named}"
+    )
+
+
+def _how_off(binding: Binding) -> str:
+    """What the source said of a commit and main's head: GitHub's status and merge base, or why it could not tell."""
+    if binding.related is None or binding.related is False:
+        return binding.said or "nobody could tell"
+    status = f"GitHub's compare: {binding.status}, " if binding.status else f"{binding.how}: "
+    return f"{status}merge base {str(binding.merge_base)[:12]}"
+
+
 def judge_github_runs(
     page: RunsPage,
     repo: str,
@@ -572,6 +626,11 @@ def judge_github_runs(
     ]
     streak = Streak(runs, commit, required)
     where = f"{repo} (workflow {GUARD_WORKFLOW}, {PUSH_EVENT} events to {MAIN_BRANCH})"
+    workflow = client.workflow(GUARD_WORKFLOW)
+    state = {"state": workflow.data["state"], "url": workflow.url, "updated_at": workflow.data.get("updated_at")}
+    if state["state"] != ACTIVE:
+        streak.details = _github_details(page, repo, completed, streak, commit_source, {"workflow_state": state})
+        return _outcome(Status.FAILED, streak, _inactive_reason(repo, state), "github")
     if (unknown := unbindable(commit, commit_source)) is not None or commit is None:  # None: unknown is set too
         streak.details = _github_details(page, repo, completed, streak, commit_source, {})
         reason = (
@@ -579,16 +638,29 @@ def judge_github_runs(
         )
         return _outcome(Status.ERROR, streak, reason, "github")
     judged = _judged(streak, completed)
-    bound, unrelated = bind_judged_runs(judged, HistoryBinder(client, commit, checkout))
-    # A run not of this code is not read further: whatever its jobs say, they say nothing of this code.
-    read = {} if unrelated else _read_judged_runs(streak, judged, client)
+    binder = HistoryBinder(client, commit, checkout)
+    bound, unrelated = bind_judged_runs(judged, binder)
+    main_head: str | None = None
+    on_main: dict[str, dict[str, Any]] = {}
+    off_main: list[tuple[GuardRun, Binding]] = []
+    if not unrelated:  # runs not of this code fail already
+        main_head = str(client.branch_head(MAIN_BRANCH).data)
+        # The commit under test is usually main's head: its binder has already compared each run with it.
+        to_main = binder if main_head == commit else HistoryBinder(client, main_head, checkout)
+        on_main, off_main = on_main_history(judged, to_main)
+    # A run not of this code, or of commits main no longer holds, is not read further: its jobs say nothing of it.
+    read = {} if unrelated or off_main else _read_judged_runs(streak, judged, client)
     unverified = _unverified(streak, read)
+    history = {"bound_to_commit_under_test": bound, "main_head": main_head, "on_main_history": on_main}
     streak.details = _github_details(
-        page, repo, completed, streak, commit_source, {**read, "bound_to_commit_under_test": bound}
+        page, repo, completed, streak, commit_source, {**read, **history, "workflow_state": state}
     )
     if unrelated:
         status = Status.FAILED if any(b.related is False for _, b in unrelated) else Status.ERROR
         return _outcome(status, streak, _unrelated_reason(repo, commit, commit_source, unrelated), "github")
+    if off_main:
+        status = Status.FAILED if any(b.related is not None for _, b in off_main) else Status.ERROR
+        return _outcome(status, streak, _off_main_reason(repo, str(main_head), off_main), "github")
     how = f"push to {MAIN_BRANCH} until three completed runs exist"
     verdict = judge_streak(streak, "github", where, how)
     if unverified and verdict.status is not Status.FAILED:
@@ -599,6 +671,15 @@ def judge_github_runs(
         )
         return _outcome(Status.ERROR, streak, reason, "github")
     return verdict
+
+
+def _inactive_reason(repo: str, state: dict[str, Any]) -> str:
+    """Why a guard workflow GitHub does not run on pushes fails the check, whatever its past runs say."""
+    return (
+        f"workflow {GUARD_WORKFLOW} of {repo} is {state['state']} (GitHub's state, updated {state['updated_at']}, "
+        f"{state['url']}): pushes to {MAIN_BRANCH} run no guard, so its green runs say nothing of the commits "
+        "pushed since; enable it and push"
+    )
 
 
 def _unverified(streak: Streak, read: dict[str, Any]) -> list[str]:

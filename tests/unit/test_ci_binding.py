@@ -121,6 +121,7 @@ def test_the_checkout_that_cannot_tell_hands_over_to_githubs_compare(github: Fak
 def test_a_diverged_history_with_a_merge_base_passes(github: FakeGitHub) -> None:
     """A feature branch checkout: its history and main's diverged, but they share a merge base."""
     github.runs = green(9, 8, 7)
+    github.main_head = sha(10)  # main moved on; the runs are on its history
     body = {"status": "diverged", "ahead_by": 2, "behind_by": 3, "merge_base_commit": {"sha": sha(5)}}
     github.overrides[compare_path(sha(8))] = (200, {}, json.dumps(body))
     outcome = ask(github)
@@ -133,7 +134,8 @@ def test_the_run_of_the_commit_under_test_itself_needs_no_comparison(github: Fak
     outcome = ask(github, sha(8))
     assert outcome.status is Status.PASSED
     assert bound(outcome)["run #8"] == {"run_sha": sha(8), "related": True, "how": "same commit", "merge_base": sha(8)}
-    assert compares(github) == [compare_path(sha(9), sha(8)), compare_path(sha(7), sha(8))]
+    to_commit = [c for c in compares(github) if c.endswith(f"...{sha(8)}")]  # the others: to main's head
+    assert to_commit == [compare_path(sha(9), sha(8)), compare_path(sha(7), sha(8))]
     assert bound(outcome)["run #9"]["status"] == "behind"
 
 
@@ -216,6 +218,7 @@ def test_a_checkout_whose_git_knows_the_history_needs_no_api_call(
     repo, first, second, _ = checkout
     github.runs = [run(n, "success", head_sha=first) for n in (9, 8, 7)]
     github.unrelated_history = True  # were GitHub asked, it would say unrelated
+    github.main_head = second
     outcome = ask(github, second, repo)
     assert outcome.status is Status.PASSED, outcome.reason
     assert not compares(github)
@@ -246,6 +249,7 @@ def test_a_shallow_clone_cannot_tell_unrelated_and_asks_github(
     assert _git(shallow, "rev-parse", "--is-shallow-repository") == "true"
     github.runs = [run(n, "success", head_sha=orphan) for n in (9, 8, 7)]
     github.related = {second}
+    github.main_head = second
     outcome = ask(github, second, shallow)
     assert outcome.status is Status.PASSED, outcome.reason
     assert compares(github) == [compare_path(orphan, second)]
