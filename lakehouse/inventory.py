@@ -27,8 +27,11 @@ roles, users, customer-managed policies, the policies attached to and inline in 
 topics and their subscriptions; SQS queues and the subscriptions that deliver to them; Athena workgroups; App
 Runner services and auto scaling configurations (every active revision); SageMaker models, endpoint
 configurations and endpoints; EventBridge Scheduler schedule groups and schedules (schedules take no tags:
-name prefix only); Glue databases and tables; budgets; CloudWatch metric and composite alarms and dashboards
-(dashboards have no tags: name prefix only); Lake Formation grants, data cells filters, registered locations
+by name prefix, or ``uses the stack``: in a stack group, running as a stack role, invoking or naming in their
+input a stack resource); Glue databases and tables; budgets; CloudWatch metric and composite alarms and dashboards
+(dashboards have no tags: name prefix only; an alarm notifying a stack topic is ``uses the stack`` whatever
+its name or tags); customer-managed policies attached to a stack role or user (``uses the stack``);
+Lake Formation grants, data cells filters, registered locations
 and settings, LF-Tag grants whose expression reaches the LF-Tags of a stack database, table or column, the
 LF-Tags assigned to those (``lakehouse.lf_tags``; read only in an account that has LF-Tags), LF-Tags and saved
 LF-Tag expressions named like the stack; and, through ``lakehouse.inventory_kinds``, kinds that carry no tag
@@ -548,7 +551,7 @@ class _Search:
 
     def schedules(self, region: str) -> None:
         """Schedule groups (by tag or name prefix; ``default`` is AWS's own) and schedules: these carry
-        no tags (their groups do), so name prefix only, in every group."""
+        no tags (their groups do), so by name prefix or what they use (``_schedule_uses``), in every group."""
         scheduler = self.target.client("scheduler", region=region)
         for page in scheduler.get_paginator("list_schedule_groups").paginate():
             for group in page.get("ScheduleGroups", []):
