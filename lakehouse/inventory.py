@@ -27,8 +27,11 @@ roles, users, customer-managed policies, the policies attached to and inline in 
 topics and their subscriptions; SQS queues and the subscriptions that deliver to them; Athena workgroups; App
 Runner services and auto scaling configurations (every active revision); SageMaker models, endpoint
 configurations and endpoints; EventBridge Scheduler schedule groups and schedules (schedules take no tags:
-name prefix only); Glue databases and tables; budgets; CloudWatch metric and composite alarms and dashboards
-(dashboards have no tags: name prefix only); Lake Formation grants, data cells filters, registered locations
+by name prefix, or ``uses the stack``: in a stack group, running as a stack role, invoking or naming in their
+input a stack resource); Glue databases and tables; budgets; CloudWatch metric and composite alarms and dashboards
+(dashboards have no tags: name prefix only; an alarm notifying a stack topic is ``uses the stack`` whatever
+its name or tags); customer-managed policies attached to a stack role or user (``uses the stack``);
+Lake Formation grants, data cells filters, registered locations
 and settings, LF-Tag grants whose expression reaches the LF-Tags of a stack database, table or column, the
 LF-Tags assigned to those (``lakehouse.lf_tags``; read only in an account that has LF-Tags), LF-Tags and saved
 LF-Tag expressions named like the stack; and, through ``lakehouse.inventory_kinds``, kinds that carry no tag
@@ -51,6 +54,7 @@ operation, region, error) and the check cannot pass.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,7 +64,17 @@ from botocore.exceptions import BotoCoreError, ClientError
 from lakehouse.arns import arn_kind, arn_name, arn_service
 from lakehouse.bucket_configs import bucket_configs
 from lakehouse.checks.s3_routes import s3control  # S3 Control as the target reaches it (local endpoint quirks)
-from lakehouse.inventory_kinds import athena_named_queries, event_rules, glue_jobs_and_crawlers, kms_aliases, log_groups
+from lakehouse.inventory_kinds import (
+    USES_STACK,
+    athena_named_queries,
+    event_rules,
+    glue_jobs_and_crawlers,
+    in_region,
+    kms_aliases,
+    log_groups,
+    stack_arns,
+    stack_roles,
+)
 from lakehouse.lf_grants import LfGrant, carries_tags, grants_from_listing, reached_by_tags, resource_database
 from lakehouse.lf_tags import (
     LF_TAG_EXPRESSION,
@@ -97,6 +111,8 @@ LF_TAGS_ASSIGNED = "LF-Tags assigned to a stack resource"
 TAGGING_API = "tag (tagging API)"
 
 _READ_ERRORS = (ClientError, BotoCoreError)
+#: An ARN inside free text (a schedule's JSON input): up to a quote, space, comma or brace.
+_ARN_IN_TEXT = re.compile(r"arn:[^\s\"',{}\[\]]+")
 
 
 @dataclass(frozen=True, order=True)
@@ -450,9 +466,19 @@ class _Search:
             for att in page["AttachedPolicies"]:
                 arn = att["PolicyArn"]
                 self.add(f"aws_iam_{of}_policy_attachment", f"{name}/{arn}", f"{name} <- {arn}", GLOBAL, how)
+                self._attached_policy(str(arn), str(att.get("PolicyName") or arn.rsplit("/", 1)[-1]), of, name)
         for page in iam.get_paginator(f"list_{of}_policies").paginate(**{f"{cap}Name": name}):
             for policy in page["PolicyNames"]:
                 self.add(f"aws_iam_{of}_policy", f"{name}:{policy}", f"{name}:{policy}", GLOBAL, how)
+
+    def _attached_policy(self, arn: str, policy: str, of: str, name: str) -> None:
+        """A customer-managed policy a stack role or user holds is the stack's whatever its name or tags: one
+        the root only reads (``data "aws_iam_policy"``) and attaches is in no state, and a new default
+        version made by hand widens the role with no plan change. AWS-managed policies are AWS's own."""
+        if arn.split(":")[4:5] == ["aws"]:
+            return
+        if not any(r.kind == "aws_iam_policy" and r.key == arn for r in self.inv.resources):  # once, however found
+            self.add("aws_iam_policy", arn, policy, GLOBAL, (f"{USES_STACK}: attached to {of} {name}",))
 
     # -- SQS --------------------------------------------------------------------------------------
 
@@ -525,7 +551,7 @@ class _Search:
 
     def schedules(self, region: str) -> None:
         """Schedule groups (by tag or name prefix; ``default`` is AWS's own) and schedules: these carry
-        no tags (their groups do), so name prefix only, in every group."""
+        no tags (their groups do), so by name prefix or what they use (``_schedule_uses``), in every group."""
         scheduler = self.target.client("scheduler", region=region)
         for page in scheduler.get_paginator("list_schedule_groups").paginate():
             for group in page.get("ScheduleGroups", []):
@@ -541,11 +567,35 @@ class _Search:
                     {"ResourceArn": arn},
                 )
                 self.add("aws_scheduler_schedule_group", arn, name, region, self.found_by(name, tags))
+        groups = set(in_region(self, "aws_scheduler_schedule_group", region))
         for page in scheduler.get_paginator("list_schedules").paginate():
             for schedule in page.get("Schedules", []):
-                name = schedule["Name"]
-                label = f"{schedule.get('GroupName', 'default')}/{name}"
-                self.add("aws_scheduler_schedule", schedule["Arn"], label, region, self.found_by(name, None))
+                name, group = str(schedule["Name"]), str(schedule.get("GroupName") or "default")
+                uses = [f"group {group}"] if group in groups else []
+                uses += self._schedule_uses(scheduler, name, group)
+                how = self.found_by(name, None) + tuple(f"{USES_STACK}: {u}" for u in uses)
+                self.add("aws_scheduler_schedule", schedule["Arn"], f"{group}/{name}", region, how)
+
+    def _schedule_uses(self, scheduler: Any, name: str, group: str) -> list[str]:
+        """The stack things one schedule's target uses: a stack role it runs as, a stack resource it
+        invokes or its input names (a universal ``aws-sdk`` target names the resource in its input only).
+
+        Schedules take no tags, so a hand-made one named by a person is found only this way (the
+        schedule listing has no role nor input: one GetSchedule each)."""
+        try:
+            target = scheduler.get_schedule(Name=name, GroupName=group).get("Target") or {}
+        except ClientError as err:
+            if err.response["Error"]["Code"] != "ResourceNotFoundException":  # else deleted since listed
+                self.unreadable(f"scheduler GetSchedule {group}/{name}", self.target.region, err)
+            return []
+        role = str(target.get("RoleArn") or "")
+        uses = [f"role {role.rsplit('/', 1)[-1]}"] if role.rsplit("/", 1)[-1] in stack_roles(self) else []
+        arns = stack_arns(self)
+        invoked = str(target.get("Arn") or "")
+        uses += [f"target {invoked}"] if invoked in arns else []
+        named = set(_ARN_IN_TEXT.findall(str(target.get("Input") or "")))
+        uses += [f"input names {arn}" for arn in sorted(arns & named)]
+        return uses
 
     # -- SNS --------------------------------------------------------------------------------------
 
@@ -697,7 +747,16 @@ class _Search:
                         "Tags",
                         {"ResourceARN": arn},
                     )
-                    self.add(kind, arn, name, region, self.found_by(name, tags))
+                    self.add(kind, arn, name, region, self.found_by(name, tags) + self._alarm_uses(alarm, region))
+
+    def _alarm_uses(self, alarm: Mapping[str, Any], region: str) -> tuple[str, ...]:
+        """``uses the stack: action <topic>`` for each stack topic an alarm notifies in any state: an alarm
+        made by hand (no tag, a person's name) paging the stack's topic is the stack's all the same."""
+        topics = {r.key for r in self.inv.of_kind("aws_sns_topic") if r.region == region}
+        actions = {
+            str(a) for field in ("AlarmActions", "OKActions", "InsufficientDataActions") for a in alarm.get(field) or []
+        }
+        return tuple(f"{USES_STACK}: action {a}" for a in sorted(actions & topics))
 
     def dashboards(self, region: str, seen: set[str]) -> None:
         """Dashboards carry no tags: name prefix only. Account-global on AWS; the emulator keeps them
@@ -937,7 +996,6 @@ class _Search:
             self.guarded("sqs ListQueues", region, self.sqs, region)
             self.guarded("apprunner ListServices/ListAutoScalingConfigurations", region, self.apprunner, region)
             self.guarded("sagemaker ListModels/ListEndpointConfigs/ListEndpoints", region, self.sagemaker, region)
-            self.guarded("scheduler ListScheduleGroups/ListSchedules", region, self.schedules, region)
         for region in inv.regions:
             self.guarded("sns ListTopics", region, self.sns, region)
             self.guarded("sns ListSubscriptions", region, self.queue_subscriptions, region)
@@ -947,6 +1005,7 @@ class _Search:
             self.guarded("glue GetDatabases", region, self.glue, region, stack_dbs)
         # After the kinds they hang off (workgroups, databases, buckets, roles, topics, queues).
         for region in inv.regions:
+            self.guarded("scheduler ListScheduleGroups/ListSchedules", region, self.schedules, region)
             self.guarded("athena ListNamedQueries/ListPreparedStatements", region, athena_named_queries, self, region)
             self.guarded("glue GetCrawlers/GetJobs/GetTriggers", region, glue_jobs_and_crawlers, self, region)
             self.guarded("events ListRules/ListTargetsByRule", region, event_rules, self, region)

@@ -91,7 +91,7 @@ def _arn(search: _Search, service: str, region: str, resource: str) -> str:
     return f"arn:{search.inv.partition}:{service}:{region}:{search.inv.account}:{resource}"
 
 
-def _in_region(search: _Search, kind: str, region: str) -> list[str]:
+def in_region(search: _Search, kind: str, region: str) -> list[str]:
     return [r.name for r in search.inv.of_kind(kind) if r.region == region]
 
 
@@ -99,7 +99,7 @@ def _stack_buckets(search: _Search) -> set[str]:
     return {r.name for r in search.inv.of_kind("aws_s3_bucket")}
 
 
-def _stack_roles(search: _Search) -> set[str]:
+def stack_roles(search: _Search) -> set[str]:
     return {r.name for r in search.inv.of_kind("aws_iam_role")}
 
 
@@ -123,7 +123,7 @@ def _how(search: _Search, name: str, tags: Mapping[str, str] | None, uses: Itera
 def athena_named_queries(search: _Search, region: str) -> None:
     """Every named query and prepared statement of a stack workgroup; those named like the stack in any other."""
     athena = search.target.client("athena", region=region)
-    stack_groups = set(_in_region(search, "aws_athena_workgroup", region))
+    stack_groups = set(in_region(search, "aws_athena_workgroup", region))
     groups = [str(g["Name"]) for g in _next_token_pages(athena.list_work_groups, "WorkGroups")]
     for group in groups:
         ids = list(_paged(athena, "list_named_queries", "NamedQueryIds", WorkGroup=group))
@@ -159,8 +159,8 @@ def glue_jobs_and_crawlers(search: _Search, region: str) -> None:
     """Crawlers, jobs and triggers: by tag, name prefix, or the stack databases, buckets, roles and
     crawlers/jobs they use."""
     glue = search.target.client("glue", region=region)
-    databases = {d.lower() for d in _in_region(search, "aws_glue_catalog_database", region)}
-    buckets, roles = _stack_buckets(search), _stack_roles(search)
+    databases = {d.lower() for d in in_region(search, "aws_glue_catalog_database", region)}
+    buckets, roles = _stack_buckets(search), stack_roles(search)
     stack_crawlers: set[str] = set()
     stack_jobs: set[str] = set()
     for crawler in _paged(glue, "get_crawlers", "Crawlers"):
@@ -217,7 +217,7 @@ def glue_jobs_and_crawlers(search: _Search, region: str) -> None:
 # -- EventBridge -----------------------------------------------------------------------------------
 
 
-def _stack_arns(search: _Search) -> set[str]:
+def stack_arns(search: _Search) -> set[str]:
     """ARNs of stack things a rule may deliver to (topics, queues, and whatever else is keyed by ARN)."""
     return {r.key for r in search.inv.resources if r.key.startswith("arn:")}
 
@@ -231,7 +231,7 @@ def _named_like_arn(search: _Search, arn: str) -> bool:
 def event_rules(search: _Search, region: str) -> None:
     """Rules of every bus (by tag, name prefix, or a target in the stack) and every target of a stack rule."""
     events = search.target.client("events", region=region)
-    stack_arns, roles = _stack_arns(search), _stack_roles(search)
+    arns, roles = stack_arns(search), stack_roles(search)
     listed = _next_token_pages(events.list_event_buses, "EventBuses")
     buses = ["default", *(str(b["Name"]) for b in listed if b.get("Name") != "default")]
     for bus in buses:
@@ -243,7 +243,7 @@ def event_rules(search: _Search, region: str) -> None:
             uses = [
                 f"target {t['Arn']}"
                 for t in targets
-                if str(t.get("Arn")) in stack_arns or _named_like_arn(search, str(t.get("Arn") or ""))
+                if str(t.get("Arn")) in arns or _named_like_arn(search, str(t.get("Arn") or ""))
             ]
             uses += [
                 f"role {_role_name(str(t['RoleArn']))}"
