@@ -305,18 +305,25 @@ class GitHubActions:
     def run_jobs(self, run_id: int) -> Answer:
         """Every job of a run's latest attempt, all pages: a run concludes success with its jobs skipped."""
         what = f"the jobs of run {run_id} in {self.repo}"
-        jobs: list[dict[str, Any]] = []
+        path, params = f"actions/runs/{run_id}/jobs", {"filter": "latest"}
+        return self._every_page(path, what, "jobs", params, ACTIONS_NEEDS, RUN_MISSING)
+
+    def _every_page(
+        self, path: str, what: str, key: str, params: dict[str, str], needs: str, missing: str | None = None
+    ) -> Answer:
+        """Every page of a list GitHub wraps in ``{key: [...]}``: a list cut short would judge part of it as all."""
+        listed_all: list[dict[str, Any]] = []
         url = ""
         for page in range(1, MAX_PAGES + 1):
-            params = {"filter": "latest", "per_page": str(PER_PAGE), "page": str(page)}
-            _, answer = self._get(f"actions/runs/{run_id}/jobs", what, params, ACTIONS_NEEDS, RUN_MISSING)
+            paged = {**params, "per_page": str(PER_PAGE), "page": str(page)}
+            _, answer = self._get(path, what, paged, needs, missing) if missing else self._get(path, what, paged, needs)
             url = answer.url
-            listed = answer.data.get("jobs") if isinstance(answer.data, dict) else None
-            if not isinstance(listed, list) or not all(isinstance(j, dict) for j in listed):
-                raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no jobs list")
-            jobs.extend(listed)
+            listed = answer.data.get(key) if isinstance(answer.data, dict) else None
+            if not isinstance(listed, list) or not all(isinstance(item, dict) for item in listed):
+                raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no {key} list")
+            listed_all.extend(listed)
             if len(listed) < PER_PAGE:
-                return Answer(url, jobs)
+                return Answer(url, listed_all)
         raise GitHubApiError("bad_response", f"more than {MAX_PAGES * PER_PAGE} {what}: the rest were not read")
 
     def run_attempt(self, run_id: int, attempt: int) -> Answer:
@@ -524,17 +531,5 @@ class GitHubRepo(GitHubActions):
         """Every branch and tag name pattern environment ``name`` lets deploy (``GET /repos/{repo}/environments/
         {name}/deployment-branch-policies``, all pages): the list behind ``custom_branch_policies``."""
         what = f"the deployment branch policies of environment {name!r} of {self.repo}"
-        policies: list[dict[str, Any]] = []
-        url = ""
-        for page in range(1, MAX_PAGES + 1):
-            params = {"per_page": str(PER_PAGE), "page": str(page)}
-            path = f"environments/{quote(name, safe='')}/deployment-branch-policies"
-            _, answer = self._get(path, what, params, needs="actions: read or metadata: read")
-            url = answer.url
-            listed = answer.data.get("branch_policies") if isinstance(answer.data, dict) else None
-            if not isinstance(listed, list) or not all(isinstance(p, dict) for p in listed):
-                raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no branch_policies list")
-            policies.extend(listed)
-            if len(listed) < PER_PAGE:
-                return Answer(url, policies)
-        raise GitHubApiError("bad_response", f"more than {MAX_PAGES * PER_PAGE} {what}: the rest were not read")
+        path = f"environments/{quote(name, safe='')}/deployment-branch-policies"
+        return self._every_page(path, what, "branch_policies", {}, "actions: read or metadata: read")
