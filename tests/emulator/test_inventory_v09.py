@@ -67,7 +67,9 @@ def test_app_runner_sagemaker_and_schedules_of_the_stack_are_found_and_named(emu
     assert found[("aws_apprunner_auto_scaling_configuration_version", f"{prefix}-catalog revision 1")] == (NAME_PREFIX,)
     assert found[("aws_sagemaker_model", f"{prefix}-model")] == (NAME_PREFIX,)
     assert found[("aws_sagemaker_endpoint_configuration", f"{prefix}-config")] == (NAME_PREFIX,)
-    assert found[("aws_scheduler_schedule", f"default/{schedule}")] == (NAME_PREFIX,)
+    # named like the stack, and it acts on a stack service: both ways are named
+    assert found[("aws_scheduler_schedule", f"default/{schedule}")][0] == NAME_PREFIX
+    assert any("uses the stack: target" in how for how in found[("aws_scheduler_schedule", f"default/{schedule}")])
     assert found[("aws_scheduler_schedule_group", f"{prefix}-jobs")] == (NAME_PREFIX,)
     assert found[("aws_scheduler_schedule_group", "team-jobs")] == (TAG,)
     assert not any(kind == "aws_scheduler_schedule_group" and name in ("default", "not-ours") for kind, name in found)

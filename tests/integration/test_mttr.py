@@ -190,8 +190,10 @@ def test_a_late_alarm_message_of_an_earlier_change_is_no_detection_and_fails_the
     target = loaded.stack.target
     (topic,) = describe_alarms(target, [alarm])[alarm]["AlarmActions"]
     changed = (datetime.now(UTC) - timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%S.000+0000")
+    arn = target.client("cloudwatch").describe_alarms(AlarmNames=[alarm])["MetricAlarms"][0]["AlarmArn"]
     late = {
         "AlarmName": alarm,
+        "AlarmArn": arn,  # the stack's own alarm: only its late timing should refuse it
         "NewStateValue": "ALARM",
         "OldStateValue": "OK",
         "NewStateReason": "Threshold Crossed: 1 out of the last 1 datapoints [1.0] was greater than or equal to the "
