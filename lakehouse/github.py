@@ -29,6 +29,10 @@ API_VERSION = "2022-11-28"
 REPO_PATTERN = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
+#: What to check when GitHub answers 404 for a repository path.
+REPO_MISSING = "check the repository name and that the token can see a private repository"
+
+
 class GitHubApiError(RuntimeError):
     """GitHub did not answer the question; ``kind`` says what went wrong, the message what to do.
 
@@ -203,7 +207,7 @@ class GitHubActions:
         what: str,
         params: dict[str, str] | None = None,
         needs: str = "read access to the repository's metadata and contents",
-        missing: str = "check the repository name and that the token can see a private repository",
+        missing: str = REPO_MISSING,
         tolerate: tuple[int, ...] = (),
     ) -> tuple[requests.Response, Answer]:
         """One GET; a non-2xx answer raises ``GitHubApiError`` unless its status is in ``tolerate``."""
@@ -309,14 +313,14 @@ class GitHubActions:
         return self._every_page(path, what, "jobs", params, ACTIONS_NEEDS, RUN_MISSING)
 
     def _every_page(
-        self, path: str, what: str, key: str, params: dict[str, str], needs: str, missing: str | None = None
+        self, path: str, what: str, key: str, params: dict[str, str], needs: str, missing: str = REPO_MISSING
     ) -> Answer:
         """Every page of a list GitHub wraps in ``{key: [...]}``: a list cut short would judge part of it as all."""
         listed_all: list[dict[str, Any]] = []
         url = ""
         for page in range(1, MAX_PAGES + 1):
             paged = {**params, "per_page": str(PER_PAGE), "page": str(page)}
-            _, answer = self._get(path, what, paged, needs, missing) if missing else self._get(path, what, paged, needs)
+            _, answer = self._get(path, what, paged, needs, missing)
             url = answer.url
             listed = answer.data.get(key) if isinstance(answer.data, dict) else None
             if not isinstance(listed, list) or not all(isinstance(item, dict) for item in listed):
