@@ -62,9 +62,13 @@ def _n(value: Any, unit: str = "", digits: int = 1) -> str:
 def _load_row(label: str, stats: dict[str, Any] | None) -> list[str]:
     stats = stats or {}
     pct = stats.get("percentiles_ms") or {}
+    # The 1-minute load average when the run began: a busy machine skews every figure of the row.
+    load = stats.get("load_avg_at_start") or []
+    at = f" (load {load[0]})" if load else ""
+    rate = _n(stats.get("requests_per_s"))
     return [
         label,
-        f"p50 {_n(pct.get('50'), ' ms')}, p95 {_n(pct.get('95'), ' ms')}, {_n(stats.get('requests_per_s'))} queries/s",
+        f"p50 {_n(pct.get('50'), ' ms')}, p95 {_n(pct.get('95'), ' ms')}, {rate} queries/s{at}",
         "",
         "",
     ]
