@@ -31,14 +31,14 @@ _STRICT = (exp.Paren, exp.Neg, exp.Add, exp.Sub, exp.Mul, exp.DPipe)
 _VOLATILE = {"rand", "random", "uuid", "gen_random_uuid"}
 
 
-def _volatile(node: exp.Expression) -> bool:
+def _volatile(node: exp.Expr) -> bool:
     return any(
         isinstance(n, exp.Func) and (n.sql_name().lower() in _VOLATILE or str(n.name).lower() in _VOLATILE)
         for n in node.walk()
     )
 
 
-def _not_null(node: exp.Expression, required: Collection[str], used: set[str]) -> bool:
+def _not_null(node: exp.Expr, required: Collection[str], used: set[str]) -> bool:
     """Whether ``node`` is never NULL: a literal, a NOT NULL column (noted in ``used``), a coalesce with such an
     argument, or arithmetic over such operands."""
     if isinstance(node, exp.Null):
@@ -58,7 +58,7 @@ def _not_null(node: exp.Expression, required: Collection[str], used: set[str]) -
     return False
 
 
-def _fold_columns(node: exp.Expression, required: Collection[str], used: set[str], positive: bool = True) -> Any:
+def _fold_columns(node: exp.Expr, required: Collection[str], used: set[str], positive: bool = True) -> Any:
     """``node`` with comparisons of an expression with itself and NULL tests of a never-NULL expression folded.
 
     Exact folds apply anywhere. Under no NOT (``positive``), where a NULL condition drops the row as FALSE does,
@@ -92,10 +92,10 @@ def _fold_columns(node: exp.Expression, required: Collection[str], used: set[str
     return node
 
 
-def _complements(node: exp.Expression) -> exp.Expression:
+def _complements(node: exp.Expr) -> exp.Expr:
     """``P OR ... OR NOT P`` as TRUE, for a NULL test ``P`` (never NULL itself): sqlglot folds one order only."""
 
-    def fold(n: exp.Expression) -> exp.Expression:
+    def fold(n: exp.Expr) -> exp.Expr:
         if not isinstance(n, exp.Or):
             return n
         parts = list(n.flatten())
