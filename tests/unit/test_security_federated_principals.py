@@ -14,12 +14,15 @@ principals holding only what the analyst may read.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
+import boto3
 import pytest
 
 from lakehouse.checks.security import judge_security
 from lakehouse.checks.security_model import SecurityReadback
+from lakehouse.checks.security_read import read_grants
 from lakehouse.outcome import Status
 from tests.unit.test_security import ACCOUNT, ANALYST, DB, SILVER, TABLE, grant, healthy
 from tests.unit.test_security_full_table_access import PUBLIC, _columns, _filter, _filter_grant, public_twin
@@ -94,3 +97,22 @@ def test_healthy_twin_a_federated_group_s_filter_restricting_rows_is_no_full_tab
     rb.filters = [_filter("cells", {"FilterExpression": "country = 'DE'"}, ColumnNames=["country"])]
     outcome = judge_security(rb)
     assert outcome.passed, outcome.reason
+
+
+def test_a_grant_to_an_identity_center_group_is_read_back_from_list_permissions(moto_aws: None) -> None:
+    """ListPermissions lists a grant to a federated principal as any other: read back, it fails the check."""
+    glue = boto3.client("glue", region_name="ap-northeast-1")
+    glue.create_database(DatabaseInput={"Name": DB})
+    glue.create_table(DatabaseName=DB, TableInput={"Name": TABLE, "StorageDescriptor": {"Columns": []}})
+    lf = boto3.client("lakeformation", region_name="ap-northeast-1")
+    lf.grant_permissions(
+        Principal={"DataLakePrincipalIdentifier": IDC_GROUP},
+        Resource={"Table": {"DatabaseName": DB, "Name": TABLE}},
+        Permissions=["SELECT"],
+    )
+    rb = healthy()
+    rb.grants = []
+    target: Any = SimpleNamespace(client=lambda name: boto3.client(name, region_name="ap-northeast-1"))
+    read_grants(target, [p.table for p in rb.probes], rb)
+    assert [g["Principal"]["DataLakePrincipalIdentifier"] for g in rb.grants] == [IDC_GROUP]
+    assert any(p.startswith("IAM Identity Center group") for p in _grant_problems(rb))
