@@ -3,6 +3,7 @@ analyst, to every principal, to another account or to a role the analyst can act
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -45,6 +46,39 @@ def _watched(rb: SecurityReadback) -> dict[str, str]:
         who[f"arn:aws:iam::{rb.account_id}:root"] = f"the whole account {rb.account_id}"
         who[f"{rb.account_id}:IAMPrincipals"] = f"every IAM principal of account {rb.account_id} (the analyst too)"
     return who
+
+
+#: Lake Formation principals standing for people the identity provider signs in, not IAM principals:
+#: SAML users and groups (``arn:aws:iam::<account>:saml-provider/<provider>:group/<name>``) and IAM Identity
+#: Center users and groups (``arn:aws:identitystore:::group/<id>``, Lake Formation "Granting permissions to users
+#: and groups").
+_SAML = re.compile(r"arn:aws:iam::\d{12}:saml-provider/([^:]+):(user|group)/(.+)")
+_IDENTITY_CENTER = re.compile(r"arn:aws:identitystore:::(user|group)/(.+)")
+
+
+def _federated(principal: str) -> str | None:
+    """How to name a SAML or IAM Identity Center user or group Lake Formation grants to, or None.
+
+    Who is in it is decided by the identity provider at sign-in, which neither Lake Formation nor IAM answers.
+    ``AssumeDecoratedRoleWithSAML`` hands an IAM role's session "decorated as the SAML user", and Lake Formation
+    enforces "the SAML users and groups" permissions on it; an Identity Center user's identity reaches Lake Formation
+    through trusted identity propagation (Athena workgroups). An analyst may sign in as any of them: their grants
+    count as the analyst's, never as someone else's.
+    """
+    if found := _SAML.fullmatch(principal):
+        provider, kind, name = found.groups()
+        where = f"SAML {kind} {name} of identity provider {provider}"
+    elif found := _IDENTITY_CENTER.fullmatch(principal):
+        kind, name = found.groups()
+        where = f"IAM Identity Center {kind} {name}"
+    else:
+        return None
+    return f"{where} ({principal}: its members are the identity provider's to say, and may be analysts)"
+
+
+def _reaching(rb: SecurityReadback, principal: str) -> str | None:
+    """How to name a principal whose grants reach the analyst (``_watched``, ``_federated``), or None."""
+    return _watched(rb).get(principal) or _federated(principal)
 
 
 def _outsider(principal: str, account_id: str | None) -> str | None:
@@ -289,7 +323,7 @@ def vended_columns(grant: Mapping[str, Any], table: CatalogTable, rb: SecurityRe
     found = _find_filter(spec, rb.filters)
     if found is None:
         return set(listed), f"data cells filter {name}, which does not exist or could not be read (unknown columns)"
-    rows = every_row(found.get("RowFilter"))
+    rows = every_row(found.get("RowFilter"), table.required)
     if rows is None:
         return None
     opened, how = _spec_columns(found, listed)
@@ -638,16 +672,20 @@ def _admin_problems(rb: SecurityReadback, arn: str, who: str) -> list[str]:
 def grant_problems(rb: SecurityReadback) -> list[str]:
     """What in Lake Formation's own answer leaves a hidden column open to the analyst, anywhere."""
     problems = _admin_problems(rb, rb.analyst_role_arn, f"the analyst role {rb.analyst_role_arn}")
-    watched = _watched(rb)
     outsiders: dict[str, list[tuple[Mapping[str, Any], str]]] = {}
+    analyst: list[tuple[Mapping[str, Any], str]] = []
+    watched = _watched(rb)
     for grant in rb.grants:
-        who = watched.get(_principal(grant))
-        if who is None and (who := _outsider(_principal(grant), rb.account_id)) is not None:
-            outsiders.setdefault(_principal(grant), []).append((grant, who))
+        principal = _principal(grant)
+        who = watched.get(principal)
+        if who is None and (who := _outsider(principal, rb.account_id)) is not None:
+            outsiders.setdefault(principal, []).append((grant, who))
+        elif (who := who or _federated(principal)) is not None:
+            analyst.append((grant, who))
         if who is not None:
             problems += _grant_opens(grant, who, rb)
-    # Full table access is judged on all of a principal's grants: the analyst holds what the groups it is in hold.
-    analyst = [(g, watched[_principal(g)]) for g in rb.grants if _principal(g) in watched]
+    # Full table access is judged on all of a principal's grants: the analyst holds what the groups it is in hold
+    # (a federated group's too: an analyst signed in as its member holds them as well).
     problems += vending_problems(rb, analyst)
     for held in outsiders.values():
         problems += vending_problems(rb, held)
@@ -665,14 +703,13 @@ def table_default_problems(rb: SecurityReadback) -> list[str]:
     """A database holding a hidden table whose own CreateTableDefaultPermissions open each new table to a principal
     reaching the analyst (IAMAllowedPrincipals: IAM alone decides). Cleared data lake settings do not help: the
     database kept what they said when it was born, and the next table there (a pipeline rebuild, a copy) is open."""
-    watched = _watched(rb)
     problems: list[str] = []
     for database, defaults in sorted(rb.table_defaults.items()):
         tables = [p.table.qualified for p in rb.probes if p.table.database.lower() == database.lower()]
         if not tables:
             continue
         for default in defaults:
-            who = watched.get(_principal(default)) or _outsider(_principal(default), rb.account_id)
+            who = _reaching(rb, _principal(default)) or _outsider(_principal(default), rb.account_id)
             held = held_permissions(default)
             if who is not None and held & (READS | SUPER):
                 problems.append(

@@ -94,6 +94,10 @@ class CatalogTable:
     view: bool = False
     #: Where an Iceberg table's metadata says its data files go, outside ``location`` (``read_data_paths``).
     data_locations: list[str] = field(default_factory=list)
+    #: Columns (lower case) the schema says are NOT NULL: Glue marks an Iceberg table's required fields
+    #: ``iceberg.field.optional: false`` in the column's Parameters (apache/iceberg#3352). A row filter ``x = x``
+    #: drops the rows where ``x`` is NULL, so it admits every row only for these (``row_filter.every_row``).
+    required: set[str] = field(default_factory=set)
 
     def storage(self) -> list[str]:
         """Every S3 location of the table's files: its Glue location, its metadata file, its data paths."""

@@ -104,6 +104,11 @@ def _sql_name(table: CatalogTable) -> str:
     return f"{_quoted(table.database)}.{_quoted(table.name)}"
 
 
+def _not_optional(column: Mapping[str, Any]) -> bool:
+    """Whether Glue marks a column an Iceberg required field (``iceberg.field.optional: false``): never NULL."""
+    return str((column.get("Parameters") or {}).get("iceberg.field.optional", "")).lower() == "false"
+
+
 def read_catalog(target: Target) -> tuple[dict[str, str | None], list[CatalogTable]]:
     """Every database (name -> its location) and table of the Glue catalog (paged), with every column and
     data location."""
@@ -127,6 +132,7 @@ def read_catalog(target: Target) -> tuple[dict[str, str | None], list[CatalogTab
                             metadata_location=(t.get("Parameters") or {}).get("metadata_location"),
                             types={c["Name"]: str(c.get("Type") or "") for c in described},
                             view=t.get("TableType") == VIEW_TYPE,
+                            required={c["Name"].lower() for c in described if _not_optional(c)},
                         )
                     )
     return databases, tables
