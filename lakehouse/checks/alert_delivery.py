@@ -8,7 +8,9 @@ receives the alert. SNS shows a subscription as confirmed whatever happens next,
   evaluated) with no Deny that could apply, and, if the queue is encrypted with a KMS key, the
   key is enabled, customer managed (the AWS managed ``alias/aws/sqs`` key's policy cannot be
   changed and does not let SNS use it) and its policy lets SNS ``kms:GenerateDataKey*`` and
-  ``kms:Decrypt``; SSE-SQS (SQS-managed keys) needs nothing; the queue is an inbox, so it must keep the alert
+  ``kms:Decrypt``, and lets someone of the queue's account ``kms:Decrypt`` too (SQS decrypts a message with the
+  rights of whoever receives it); SSE-SQS (SQS-managed keys) needs nothing; the queue is an inbox, so it must
+  keep the alert
   until someone reads it (``MIN_RETENTION_S``: the alert is sent once) and not deny every reader in its account
   ``sqs:ReceiveMessage``; and the alert as SNS sends it (wrapped in its JSON
   notification unless the subscription has RawMessageDelivery) fits in the queue's MaximumMessageSize: SQS rejects
@@ -54,11 +56,13 @@ from lakehouse.checks.lambda_receiver import (
 from lakehouse.checks.resource_policy import (
     action_covered,
     arn_parts,
+    condition,
     principal_is,
     resource_covered,
     root_of,
     sid,
     statements,
+    strings,
     weigh,
 )
 from lakehouse.checks.sms_receiver import SMS_RULE, PhoneReadback, phone_problems
@@ -99,7 +103,11 @@ DELIVERY_RULE = (
     "with another condition key does not count) and no Deny that could apply (a Deny with a condition key that "
     "cannot be evaluated counts); if it is encrypted with a KMS key (KmsMasterKeyId), the key is enabled, not the "
     f"AWS managed {AWS_MANAGED_SQS_KEY} key, and its key policy lets {SNS_PRINCIPAL} use kms:GenerateDataKey* and "
-    "kms:Decrypt the same way (SSE-SQS needs nothing); the queue keeps a message at least "
+    "kms:Decrypt the same way, and its key policy (or a grant, ListGrants) lets some principal of the queue's "
+    "account kms:Decrypt (Principal *, AWS *, the account or one of its IAM ARNs; a condition that cannot be "
+    "evaluated counts as holding) with no Deny of kms:Decrypt, under no condition, to the whole account: SQS "
+    "decrypts a message with the rights of whoever receives it, so otherwise nobody can read the alert (SSE-SQS "
+    "needs nothing); the queue keeps a message at least "
     f"{MIN_RETENTION_S} s (MessageRetentionPeriod; unset is SQS's default, 4 days: the queue is an inbox, the alert "
     "is sent once, so it must still be there when someone looks, over a weekend) and its policy has no "
     "Deny of sqs:ReceiveMessage, with no Condition, to the queue's own account (Principal *, AWS *, the account), "
@@ -151,6 +159,8 @@ class KmsKey:
 
     metadata: dict[str, Any]
     policy: dict[str, Any] | None
+    #: ListGrants' grants (None: not read; judged as none).
+    grants: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -404,6 +414,7 @@ def queue_problems(queue: QueueReadback | None, topic: str) -> list[str]:
     key_id = queue.attributes.get("KmsMasterKeyId")
     if key_id:
         problems += key_problems(name, key_id, queue.key, context)
+        problems += key_reader_problems(name, key_id, queue.key, queue.arn)
     return problems + retention_problems(name, queue.attributes) + unreadable(name, queue.arn, policy)
 
 
@@ -525,6 +536,74 @@ def key_problems(queue: str, key_id: str, key: KmsKey | None, context: Mapping[s
     return key_use_problems(shown, key_id, key, SNS_PRINCIPAL, AWS_MANAGED_SQS_KEY, "(SNS cannot deliver)", context)
 
 
+def _names_account_principal(statement: Mapping[str, Any], account: str, root: str) -> bool:
+    """Whether the statement's Principal covers some principal of ``account``: everyone, its root or bare id, or
+    one of its IAM/STS ARNs (a NotPrincipal counts unless it leaves out the account's root)."""
+    if principal_is(statement, root):
+        return True
+    value = statement.get("Principal")
+    named = strings(value.get("AWS")) if isinstance(value, dict) else []
+    return any((parts := arn_parts(p)) and parts[2] in ("iam", "sts") and parts[4] == account for p in named)
+
+
+def key_reader_problems(queue: str, key_id: str, key: KmsKey | None, arn: str) -> list[str]:
+    """Why no principal of the queue's account may read its alerts: none may ``kms:Decrypt`` with its key (empty:
+    one may, or the key is not one this judges: missing, AWS managed or not enabled, ``key_problems`` names those).
+
+    SQS decrypts each message it returns to ReceiveMessage with the rights of the caller ("If encryption is used",
+    a consumer needs ``kms:Decrypt`` on the queue's key: SQS key management, Configuring AWS KMS permissions), so a
+    key whose policy lets only services (``sns.amazonaws.com``) or other accounts use it keeps the alert where
+    nobody may read it. A key policy statement naming the account's root, or any IAM ARN of it, may let
+    someone decrypt (the root hands the decision to the account's IAM policies), as may a grant (ListGrants) to one
+    of its principals; a condition that cannot be evaluated counts as holding, since the reader is not known here.
+    Only a Deny of ``kms:Decrypt`` to the whole account under no condition takes every reader away.
+    """
+    parts = arn_parts(arn)
+    if key is None or not parts or not parts[4]:
+        return []
+    if key.metadata.get("KeyManager") == "AWS" or key.metadata.get("KeyState", "Enabled") != "Enabled":
+        return []
+    account, region = parts[4], parts[3]
+    root = f"arn:{parts[1]}:iam::{account}:root"
+    key_arn = str(key.metadata.get("Arn") or key_id)
+    context = {
+        "kms:calleraccount": account,
+        "aws:principalaccount": account,
+        "kms:viaservice": f"sqs.{region}.amazonaws.com",
+    }
+    shown = f"queue {queue} is encrypted with KMS key {key_id}, whose key policy"
+    readers = []
+    for index, statement in enumerate(statements(key.policy)):
+        if not (action_covered(statement, "kms:Decrypt") and resource_covered(statement, key_arn)):
+            continue
+        effect, unconditional = statement.get("Effect"), not statement.get("Condition")
+        if effect == "Deny" and unconditional and "NotPrincipal" not in statement and principal_is(statement, root):
+            return [
+                f"{shown}: {sid(statement, index)} denies kms:Decrypt to every principal of account {account}, "
+                "under no condition: SQS decrypts a message for whoever receives it, so nobody can read the alert"
+            ]
+        if (
+            effect == "Allow"
+            and _names_account_principal(statement, account, root)
+            and condition(statement, context) is not False
+        ):
+            readers.append(sid(statement, index))
+    granted = [
+        g
+        for g in key.grants or []
+        if "Decrypt" in strings(g.get("Operations"))
+        and (p := arn_parts(str(g.get("GranteePrincipal") or "")))
+        and p[4] == account
+    ]
+    if readers or granted:
+        return []
+    return [
+        f"{shown} lets no principal of account {account} kms:Decrypt (no statement allows its root, an IAM ARN of "
+        "it or everyone, and no grant does): SQS decrypts a message for whoever receives it, so nobody can read the "
+        "alert"
+    ]
+
+
 def is_fifo_topic(arn: str, attributes: Mapping[str, Any]) -> bool:
     """Whether GetTopicAttributes shows a FIFO topic: FifoTopic ``true``. SNS also names every FIFO topic
     ``<name>.fifo`` and allows no dot in a standard topic's name, so the ARN's suffix says the same (read as well:
@@ -554,8 +633,11 @@ def topic_key_problems(
     """Why the service ``publisher`` (CloudWatch, Budgets) cannot publish to a topic encrypted with ``key_id``.
 
     SNS encrypts what a service publishes with the topic's key on the publisher's behalf: the key policy must
-    let that service principal use it, which the AWS managed ``alias/aws/sns`` key's policy never does.
-    The alert is dropped otherwise.
+    let that service principal ``kms:GenerateDataKey*`` and ``kms:Decrypt``, which the AWS managed
+    ``alias/aws/sns`` key's policy never does and cannot be changed to (SNS developer guide, "Enable compatibility
+    between event sources from AWS services and encrypted topics": use a customer managed key whose policy
+    allows the service, e.g. ``cloudwatch.amazonaws.com``, ``budgets.amazonaws.com``). A disabled key, or one
+    pending deletion, serves nobody (DescribeKey KeyState). The alert is dropped otherwise.
     """
     cannot = f"({publisher.split('.', 1)[0]} cannot publish to it)"
     return key_use_problems(
@@ -643,6 +725,8 @@ def read_queue(sqs: Any, kms: Any, arn: str) -> QueueReadback:
     key_id = attributes.get("KmsMasterKeyId")
     if key_id and key_id != AWS_MANAGED_SQS_KEY:
         queue.key = read_key(kms, key_id)
+        if queue.key is not None:
+            queue.key.grants = read_grants(kms, str(queue.key.metadata["KeyId"]))
     return queue
 
 
@@ -674,6 +758,13 @@ def read_function(awslambda: Any, arn: str, cloudwatch: Any = None) -> FunctionR
         loaded = None
     function.policy = loaded if isinstance(loaded, dict) else None
     return function
+
+
+def read_grants(kms: Any, key_id: str) -> list[dict[str, Any]]:
+    """ListGrants of the key, every page: a grant may let a principal decrypt that the key policy does not name."""
+    return [
+        dict(g) for page in kms.get_paginator("list_grants").paginate(KeyId=key_id) for g in page.get("Grants") or []
+    ]
 
 
 def read_key(kms: Any, key_id: str) -> KmsKey | None:

@@ -470,7 +470,8 @@ def _named_types(outputs: Mapping[str, Any]) -> list[str]:
 
 
 def _read_delivery(target: Target, sns: Any, data: FinopsReadback, topic: str) -> None:
-    """Each confirmed subscription's attributes (FilterPolicy) and, for SQS, its queue and KMS key."""
+    """Each confirmed subscription's attributes (FilterPolicy) and its receiver: for SQS its queue and KMS key, for
+    Lambda its function, for SMS the number's sandbox and opt-out and the account's SMS spend in the topic's region."""
     for sub in confirmed(data.subscriptions.get(topic, [])):
         arn = str(sub["SubscriptionArn"])
         data.subscription_attributes[arn] = read_subscription_attributes(sns, arn)
@@ -486,7 +487,10 @@ def _read_delivery(target: Target, sns: Any, data: FinopsReadback, topic: str) -
                 target.client("lambda", region=region), endpoint, target.client("cloudwatch", region=region)
             )
         elif sub.get("Protocol") == "sms" and endpoint not in data.phones:
-            data.phones[endpoint] = read_phone(sns, endpoint, arn_region(topic) or target.region)
+            region = arn_region(topic) or target.region
+            data.phones[endpoint] = read_phone(
+                sns, endpoint, region, target.client("cloudwatch", region=region), data.read_at
+            )
 
 
 def metric_published(cloudwatch: Any, key: SeriesKey) -> bool:

@@ -1,5 +1,7 @@
 """Exit check 7: an SMS subscription receives an alert only if SNS may text the number.
 
+(The account's SMS spend limit: test_finops_sms_spend.py.)
+
 SNS confirms an ``sms`` subscription at once, whatever the number. An account in the SMS sandbox (every account
 starts there, per region) texts only the destination numbers verified in it, and a number that opted out gets
 nothing: a billing topic whose one subscriber is such a number passed the check and alerted nobody.
@@ -12,11 +14,13 @@ from typing import Any
 import pytest
 
 from lakehouse.checks.finops import judge_finops, read_topic
-from lakehouse.checks.sms_receiver import PhoneReadback, phone_problems, read_phone
+from lakehouse.checks.sms_receiver import PhoneReadback, SmsSpend, phone_problems, read_phone
 from lakehouse.outcome import Status
 from tests.unit.test_finops import ACCOUNT, ALARM_NAME, BILLING_TOPIC, StubbedTarget, healthy, subscription
 
 NUMBER = "+15555550100"
+#: An account that never set its SMS spend limit (1 USD) and texted nothing this month.
+UNSPENT = SmsSpend(None, None)
 
 
 def sms_subscription(topic: str) -> dict[str, Any]:
@@ -36,11 +40,11 @@ def texted(phone: PhoneReadback | None) -> Any:
     ("phone", "expected"),
     [
         (
-            PhoneReadback(NUMBER, "us-east-1", in_sandbox=True, verified=False, opted_out=False),
+            PhoneReadback(NUMBER, "us-east-1", in_sandbox=True, verified=False, opted_out=False, spend=UNSPENT),
             f"the account is in the SMS sandbox in us-east-1 and {NUMBER} is not a verified destination there",
         ),
         (
-            PhoneReadback(NUMBER, "us-east-1", in_sandbox=False, verified=False, opted_out=True),
+            PhoneReadback(NUMBER, "us-east-1", in_sandbox=False, verified=False, opted_out=True, spend=UNSPENT),
             f"{NUMBER} has opted out of SMS (CheckIfPhoneNumberIsOptedOut)",
         ),
         (None, "the phone number was not read (SMS sandbox, opt-out)"),
@@ -60,8 +64,8 @@ def test_an_sms_receiver_sns_cannot_text_leaves_the_billing_alarm_unheard(
 @pytest.mark.parametrize(
     "phone",
     [
-        PhoneReadback(NUMBER, "us-east-1", in_sandbox=True, verified=True, opted_out=False),
-        PhoneReadback(NUMBER, "us-east-1", in_sandbox=False, verified=False, opted_out=False),
+        PhoneReadback(NUMBER, "us-east-1", in_sandbox=True, verified=True, opted_out=False, spend=UNSPENT),
+        PhoneReadback(NUMBER, "us-east-1", in_sandbox=False, verified=False, opted_out=False, spend=UNSPENT),
     ],
     ids=["sandbox-verified", "out-of-sandbox"],
 )
@@ -90,7 +94,9 @@ def test_the_phone_is_read_from_the_sandbox_and_the_opt_out_list(
     if listed is not None:
         sns.add_response("list_sms_sandbox_phone_numbers", {"PhoneNumbers": listed}, {})
     sns.add_response("check_if_phone_number_is_opted_out", {"isOptedOut": opted_out}, {"phoneNumber": NUMBER})
-    phone = read_phone(target.client("sns", "us-east-1"), NUMBER, "us-east-1")
+    sns.add_response("get_sms_attributes", {"attributes": {"MonthlySpendLimit": "1"}}, None)
+    target.stub("cloudwatch", "us-east-1").add_response("get_metric_statistics", {"Datapoints": []}, None)
+    phone = read_phone(target.client("sns", "us-east-1"), NUMBER, "us-east-1", target.client("cloudwatch", "us-east-1"))
     assert len(phone_problems(phone)) == problems, phone
     sns.assert_no_pending_responses()
 
@@ -105,6 +111,8 @@ def test_the_reader_reads_each_sms_endpoint_of_a_topic_in_its_region() -> None:
     sns.add_response("get_sms_sandbox_account_status", {"IsInSandbox": True}, {})
     sns.add_response("list_sms_sandbox_phone_numbers", {"PhoneNumbers": []}, {})
     sns.add_response("check_if_phone_number_is_opted_out", {"isOptedOut": False}, {"phoneNumber": NUMBER})
+    sns.add_response("get_sms_attributes", {"attributes": {}}, None)
+    target.stub("cloudwatch", "us-east-1").add_response("get_metric_statistics", {"Datapoints": []}, None)
     data = healthy(topics={}, subscriptions={}, topic_policies={})
     read_topic(target, data, BILLING_TOPIC)
-    assert data.phones == {NUMBER: PhoneReadback(NUMBER, "us-east-1", True, False, False)}
+    assert data.phones == {NUMBER: PhoneReadback(NUMBER, "us-east-1", True, False, False, UNSPENT)}
