@@ -72,10 +72,11 @@ The scripts and make a command runs inherit its environment (``Shell.environment
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 import re
 import shlex
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -293,6 +294,10 @@ class ScriptFollower:
         #: check 3 makes a run that reached none red. ``commands``: every command reached, as run, for its reason.
         self.tests: list[str] = []
         self.commands: list[str] = []
+        #: The steps whose ``if:`` kept them from running in the run read, or may have (a composite action's step
+        #: whose condition is not shown true: judged, its tests not counted), each with why
+        #: (``lakehouse.workflows.masked_failure_problems``' ``facts``).
+        self.conditional: list[str] = []
         #: The Python versions the job of the step being followed sets up (``lakehouse.workflows.job_pythons``), for
         #: a tox env that asks for one; None: only the run knows.
         self.job_pythons: tuple[str, ...] | None = None
@@ -331,6 +336,16 @@ class ScriptFollower:
                 self._at = before
 
         return follow
+
+    @contextlib.contextmanager
+    def uncounted(self) -> Iterator[None]:
+        """Follow what may not run (a composite action's step under an ``if:`` not shown true): judged, its tests
+        not counted."""
+        self._uncounted += 1
+        try:
+            yield
+        finally:
+            self._uncounted -= 1
 
     def _reached(self, words: Sequence[str], chain: tuple[str, ...], at: str, origin: str) -> None:
         """Record a command the step reached (``commands``), and where when it runs tests (``tests``)."""

@@ -39,12 +39,13 @@ where only ``.venv`` exists (the unit tests).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import posixpath
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
@@ -54,6 +55,7 @@ import jsonschema
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from lakehouse.conditions import RunFacts, step_condition
 from lakehouse.config import project_root
 from lakehouse.setuppython import version_file_pythons
 from lakehouse.shellscripts import ReadFile, ScriptFollower, checkout_lister, checkout_reader
@@ -392,6 +394,7 @@ def masked_failure_problems(
     scripts: ScriptFollower | None = None,
     closed: bool | None = None,
     action_folder: str | None = None,
+    facts: RunFacts | None = None,
 ) -> list[Problem]:
     """Every job and step whose failure would still let the run conclude ``success``.
 
@@ -408,6 +411,12 @@ def masked_failure_problems(
     is read like ``./t.sh`` (None: a workflow, whose steps name no action folder: a file there is the run's to know,
     ``ScriptFollower.unfollowed``). Exit check 3 reads these from the guard workflow of each judged run; ``make lint``
     from the checkout.
+
+    ``facts``: the green run the document ran in (exit check 3; None: every step is judged and counted, as lint
+    does). A step whose ``if:`` is shown false for it did not run (``lakehouse.conditions``): neither judged nor
+    counted. In a composite action (``action_folder`` given), whose steps the jobs API does not list, a step whose
+    ``if:`` is not shown true may not have run: judged, its tests not counted. Each is recorded in
+    ``scripts.conditional`` with why.
     """
     if not isinstance(document, dict):
         return []
@@ -422,6 +431,13 @@ def masked_failure_problems(
             problems.append(Problem(path, f"jobs/{job_id}/continue-on-error", message))
     for where, step in _steps(document):
         label = _step_label(step)
+        verdict = step_condition(step, facts) if facts is not None else None
+        uncounted = verdict is not None and (verdict.value is False or action_folder is not None and not verdict.value)
+        if verdict is not None and uncounted and scripts is not None:
+            fate = "did not run" if verdict.value is False else "may not have run: its tests not counted"
+            scripts.conditional.append(f"{path}: {where}: step {label} {fate} ({verdict.why})")
+        if verdict is not None and verdict.value is False:
+            continue
         if "continue-on-error" in step and step["continue-on-error"] is not False:
             value = _shown(step["continue-on-error"])
             message = f"step {label} has continue-on-error: {value}: it may fail while its job concludes success"
@@ -446,7 +462,9 @@ def masked_failure_problems(
         follow = scripts.hook(cwd or "", origin=origin) if scripts is not None else None
         if follow is not None and cwd is None:
             follow = _run_in(follow, folder)
-        for found in lost_failures(str(step["run"]), shell, follow) if shell is not None else []:
+        with scripts.uncounted() if scripts is not None and uncounted else contextlib.nullcontext():
+            lost = lost_failures(str(step["run"]), shell, follow) if shell is not None else []
+        for found in lost:
             message = f"step {label}, line {found.line} `{found.command}` {found.message}"
             problems.append(Problem(path, f"{where}/run", message))
     return problems
@@ -462,21 +480,61 @@ def unfollowed_problems(path: Path, scripts: ScriptFollower) -> list[Problem]:
 
 
 def displayed_run_steps(document: Any) -> dict[str, list[str]]:
-    """Each job's displayed name -> the names GitHub shows for its steps that run this repository's code: its own
-    ``run:`` steps and those using a local action (``uses: ./...``, whose steps the guard's reader follows at the
-    same commit) (``name:``, else ``Run`` and the command's first line or the action). A step under an ``if:``
+    """Each job's displayed name -> the names GitHub shows for its steps that run this repository's code
+    (:func:`shown_jobs`, without a run's facts or the reusable workflows it calls)."""
+    return {job.name: job.steps for job in shown_jobs(document)}
+
+
+#: Reusable workflows calling reusable workflows: GitHub allows ten levels in all.
+_MAX_CALL_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class ShownJob:
+    """A job of a workflow as the jobs API names it: ``name`` for a reason, ``pattern`` the names GitHub gives
+    it (a matrix job's ``test (3.11)``, a called workflow's ``call / test``), ``steps`` those it must show."""
+
+    name: str
+    pattern: re.Pattern[str]
+    steps: list[str]
+
+
+def shown_jobs(
+    document: Any, facts: RunFacts | None = None, called: Mapping[str, Any] | None = None, depth: int = 0
+) -> list[ShownJob]:
+    """The jobs GitHub lists for a run of ``document``, each with the steps of it that run this repository's code:
+    its own ``run:`` steps and those using a local action (``uses: ./...``, whose steps the guard's reader follows at
+    the same commit) (``name:``, else ``Run`` and the command's first line or the action). A step under an ``if:``
     that was false is listed skipped while its job concludes success, so a green run must show each of them
-    concluded success. Jobs or steps named by an expression are left out: what GitHub shows for them depends on
-    the run."""
+    concluded success, but for a step whose ``if:`` is shown false for the run ``facts`` describes (``if:
+    failure()`` in a green run: ``lakehouse.conditions``). A job with a ``strategy.matrix`` and no expression in its
+    name is listed once per cell, ``name (values...)``; a job calling a reusable workflow (``uses:``) as ``name /
+    <its job>``, the called workflow's jobs read from ``called`` (by path from the checkout's root; not there, as
+    another repository's is: some job ``name / ...``, steps unknown). Jobs or steps named by an expression are left
+    out: what GitHub shows for them depends on the run."""
     if not isinstance(document, dict):
-        return {}
-    shown: dict[str, list[str]] = {}
+        return []
+    shown: list[ShownJob] = []
     for job_id, job in _jobs(document):
         name = str(job.get("name") or job_id)
         if "${{" in name:
             continue
-        labels = [shown_step_name(s) for s in job.get("steps") or [] if isinstance(s, dict) and _runs_own_code(s)]
-        shown[name] = [label for label in labels if "${{" not in label]
+        strategy = job.get("strategy")
+        matrix = isinstance(strategy, dict) and strategy.get("matrix") is not None
+        segment = re.escape(name) + (r" \(.+\)" if matrix else "")
+        uses = str(job.get("uses") or "")
+        if uses:
+            inner = (called or {}).get(uses.removeprefix("./")) if uses.startswith("./") else None
+            if inner is None or depth >= _MAX_CALL_DEPTH:
+                shown.append(ShownJob(f"{name} / ...", re.compile(f"{segment} / .+"), []))
+                continue
+            for sub in shown_jobs(inner, facts, called, depth + 1):
+                pattern = re.compile(f"{segment} / {sub.pattern.pattern}")
+                shown.append(ShownJob(f"{name} / {sub.name}", pattern, sub.steps))
+            continue
+        runs = [s for s in job.get("steps") or [] if isinstance(s, dict) and _runs_own_code(s)]
+        steps = [shown_step_name(s) for s in runs if facts is None or step_condition(s, facts).value is not False]
+        shown.append(ShownJob(name, re.compile(segment), [label for label in steps if "${{" not in label]))
     return shown
 
 
@@ -500,6 +558,18 @@ def local_uses(document: Any) -> list[tuple[str, str]]:
         if value.startswith("./")
     ]
     return list(dict.fromkeys(found))
+
+
+def local_action_steps(document: Any) -> list[tuple[dict[str, Any], str]]:
+    """``(step, folder)`` of each step of a workflow or composite action that uses a local action (``uses:
+    ./folder``), the folder as :func:`local_uses` names it."""
+    if not isinstance(document, dict):
+        return []
+    return [
+        (step, str(step["uses"]).removeprefix("./").rstrip("/"))
+        for _, step in _steps(document)
+        if str(step.get("uses") or "").startswith("./")
+    ]
 
 
 def remote_uses(document: Any) -> list[str]:

@@ -137,6 +137,42 @@ def _shown_steps(workflow: str = WORKFLOW_FILES[GUARD_PATH]) -> dict[str, list[s
 GUARD_STEPS = _shown_steps()
 
 
+def _matrix_cells(matrix: Any) -> list[list[str]]:
+    """The values of each cell of a literal ``strategy.matrix`` (its lists' product, then ``include`` entries that
+    add a cell), as GitHub shows them after a job's name; an expression: one cell ``from-the-run``."""
+    if not isinstance(matrix, dict):
+        return [["from-the-run"]]
+    lists = [[str(v) for v in values] for key, values in matrix.items() if key not in ("include", "exclude")]
+    cells: list[list[str]] = [[]]
+    for values in lists:
+        cells = [[*cell, value] for cell in cells for value in values]
+    added = [[str(v) for v in entry.values()] for entry in matrix.get("include") or [] if isinstance(entry, dict)]
+    return [cell for cell in cells if cell] + added
+
+
+def github_jobs(workflow: str, files: dict[str, str] | None = None, prefix: str = "") -> dict[str, list[str]]:
+    """The jobs GitHub lists for a run of ``workflow``, by the names it gives them, each with the names of its steps
+    that run this repository's code (``lakehouse.workflows.displayed_run_steps``' order): a matrix job once per cell,
+    ``test (3.11)``, unless its name holds an expression; a job calling a local reusable workflow of ``files`` as
+    ``call / <its job>``."""
+    document = load_yaml(workflow)
+    shown: dict[str, list[str]] = {}
+    for job_id, spec in (document.get("jobs") or {}).items():
+        name = str(spec.get("name") or job_id)
+        matrix = (spec.get("strategy") or {}).get("matrix")
+        names = (
+            [name] if matrix is None or "${{" in name else [f"{name} ({', '.join(c)})" for c in _matrix_cells(matrix)]
+        )
+        for each in names:
+            uses = str(spec.get("uses") or "")
+            if uses.startswith("./"):
+                shown.update(github_jobs((files or {})[uses.removeprefix("./")], files, f"{prefix}{each} / "))
+                continue
+            steps = displayed_run_steps({"jobs": {job_id: {**spec, "name": each}}}).get(each, [])
+            shown[f"{prefix}{each}"] = steps
+    return shown
+
+
 def job(
     run: dict[str, Any], name: str, conclusion: str | None, index: int = 0, shown: dict[str, list[str]] | None = None
 ) -> dict[str, Any]:

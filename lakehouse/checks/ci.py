@@ -18,7 +18,10 @@ Two sources, in this order:
   A run concludes success with every job skipped (``if: false``) or failing under
   ``continue-on-error: true``; such a run is red, and the reason names the run and the job with
   its conclusion; so is a run where a ``run:`` step, or a step using a local action (``uses: ./...``, whose steps
-  are judged below), is not listed as concluded ``success`` (skipped by an ``if:`` false on main).
+  are judged below), is not listed as concluded ``success`` (skipped by an ``if:`` false on main), but for a step
+  whose ``if:`` is false in any green run (``if: failure()``, ``if: cancelled()``: ``lakehouse.conditions``). Jobs are
+  found by the names GitHub gives them: a matrix job's cells ``test (3.11)``, a called reusable workflow's jobs
+  ``call / unit``, each listed job of that name judged.
   And the run list shows each run's latest attempt: a judged run with
   ``run_attempt`` > 1 is green only if every earlier attempt concluded ``success`` too
   (``GET .../actions/runs/{id}/attempts/{n}``); a flaky guard re-run to green is not three
@@ -60,7 +63,10 @@ Two sources, in this order:
   validate``..., a recipe's ``$(BIN)/pytest`` as make hands it over; ``ScriptFollower.tests``, kept as evidence), or
   the run is red, the reason naming the workflow file and what its steps run instead (``echo ok``; ``make test`` whose
   recipe is ``@echo skipped``, or ``true tests`` under ``test: PYTEST = true``). An action or reusable workflow of
-  another repository (``uses: owner/action@v1``) is not read, so runs no test that counts. A test in an ``if``
+  another repository (``uses: owner/action@v1``) is not read, so runs no test that counts. Nor does a test in a step
+  that did not run: under an ``if:`` shown false for the run (its event and ref), or inside a local composite action
+  (one step in the jobs API) under an ``if:`` not shown true (``if: inputs.x``: only the run knows), or in an action
+  only such a step uses; the reason names each step and why (``lakehouse.conditions``). A test in an ``if``
   condition counts (the script decided what its failure means; the check above judges that); one whose status is
   lost (``echo "$(pytest)"``, ``pytest || true``) makes the run red anyway. When the reader stopped at something
   only the run knows (``unfollowed``) and found no test, the tests may be there: the run stays ``error``, not red.
@@ -133,6 +139,7 @@ Statuses, and why:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import posixpath
 import re
@@ -144,6 +151,7 @@ import requests
 from ruamel.yaml.error import YAMLError
 
 from lakehouse.checks.history import SHA, Binding, HistoryBinder, commit_under_test, how_to_tell, unbindable
+from lakehouse.conditions import ANY_GREEN_RUN, RunFacts, step_condition
 from lakehouse.config import project_root
 from lakehouse.github import GitHubActions, GitHubApiError, RunsPage
 from lakehouse.ledger import GUARD_SUITE, Ledger, read_ledger, why_not_counted
@@ -151,11 +159,12 @@ from lakehouse.outcome import Outcome, Status
 from lakehouse.shellglob import ListDir
 from lakehouse.shellscripts import ScriptFollower, tree_lister
 from lakehouse.workflows import (
-    displayed_run_steps,
     load_yaml,
+    local_action_steps,
     local_uses,
     masked_failure_problems,
     remote_uses,
+    shown_jobs,
     writes_runtime_environment,
 )
 
@@ -356,29 +365,34 @@ def why_success_is_not_green(client: GitHubActions, run: dict[str, Any]) -> tupl
             for n, c in enumerate(earlier, start=1)
             if c != "success"
         ]
-    masked, read["workflow_files"], workflow = masked_failures(client, run)
-    return why + masked + skipped_steps(workflow, jobs), read
+    masked, read["workflow_files"], documents = masked_failures(client, run)
+    return why + masked + skipped_steps(documents, jobs), read
 
 
-def skipped_steps(workflow: Any, jobs: list[dict[str, Any]]) -> list[str]:
+def skipped_steps(documents: dict[str, Any], jobs: list[dict[str, Any]]) -> list[str]:
     """The workflow's own ``run:`` steps and steps using a local action that a green run's jobs did not run to
     success.
 
     A step under an ``if:`` that evaluated false is skipped while its job concludes success: a guard
     whose ``make test`` step (or ``uses: ./.github/actions/test`` step) never ran is green. Each job of the
-    workflow must be among the run's jobs (by the name GitHub shows) with each such step there, concluded
-    ``success`` (``lakehouse.workflows.displayed_run_steps``)."""
+    workflow (``documents``' first, the local reusable workflows it calls by path) must be among the run's jobs
+    by a name GitHub gives it (``test (3.11)`` for a matrix cell, ``call / test`` for a called workflow's), each
+    job of that name with each such step there, concluded ``success``, but for a step whose ``if:`` is false in any
+    green run (``if: failure()``, ``if: cancelled()``: ``lakehouse.conditions.ANY_GREEN_RUN``; one false only for
+    this run's event or ref, ``if: github.ref != 'refs/heads/main'``, must still have run: a guard whose tests run
+    only elsewhere is no guard of main) (``lakehouse.workflows.shown_jobs``)."""
     why: list[str] = []
-    for job_name, expected in displayed_run_steps(workflow).items():
-        ran = next((j for j in jobs if j.get("name") == job_name), None)
-        if ran is None:
-            why.append(f"job {job_name!r} of the workflow is not among the run's jobs")
-            continue
-        for step in expected:
-            found = next((s for s in ran.get("steps") or [] if s.get("name") == step), None)
-            if found is None or found.get("conclusion") != "success":
-                state = "is not among its steps" if found is None else f"concluded {found.get('conclusion')}"
-                why.append(f"step {step!r} of job {job_name!r} {state}: the guard did not run it")
+    workflow = next(iter(documents.values()), None)
+    for expected in shown_jobs(workflow, ANY_GREEN_RUN, documents):
+        ran = [j for j in jobs if expected.pattern.fullmatch(str(j.get("name") or ""))]
+        if not ran:
+            why.append(f"job {expected.name!r} of the workflow is not among the run's jobs")
+        for job in ran:
+            for step in expected.steps:
+                found = next((s for s in job.get("steps") or [] if s.get("name") == step), None)
+                if found is None or found.get("conclusion") != "success":
+                    state = "is not among its steps" if found is None else f"concluded {found.get('conclusion')}"
+                    why.append(f"step {step!r} of job {job.get('name')!r} {state}: the guard did not run it")
     return why
 
 
@@ -393,11 +407,15 @@ def _workflow_path(run: dict[str, Any]) -> str:
     return match.group(1)
 
 
-def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[str], dict[str, Any], Any]:
+def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[str], dict[str, Any], dict[str, Any]]:
     """What in the workflow a run ran lets a failure pass (``lakehouse.workflows.masked_failure_problems``),
     read at the run's commit with the local actions and reusable workflows it uses, and the repository's
-    shell scripts and Makefiles they run (``lakehouse.shellscripts``); what was read; and the workflow
-    itself (parsed)."""
+    shell scripts and Makefiles they run (``lakehouse.shellscripts``); what was read; and the workflow and the
+    local reusable workflows and actions (parsed, by path from the checkout's root, the workflow first).
+
+    Tests count only in steps the run ran: not under an ``if:`` shown false for it (``lakehouse.conditions``), and
+    in a composite action, whose steps the jobs API does not list, only under none or one shown true; an action
+    used by such a step counts for none of its steps."""
     sha = str(run.get("head_sha") or "")
     if not sha:
         raise GitHubApiError("bad_response", f"GitHub's run #{run.get('run_number')} has no head_sha to read it at")
@@ -405,7 +423,6 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
     seen: set[tuple[str, str]] = set()
     files: list[str] = []
     why: list[str] = []
-    workflow: Any = None
 
     def script_text(path: str) -> str | None:
         answer = client.file_text(path, sha)
@@ -435,28 +452,56 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
             raise GitHubApiError("bad_response", f"{file_path} at {sha[:12]} is not valid YAML ({err})") from None
         files.append(file_path)
         documents.append((kind, file_path, document))
-        workflow = document if workflow is None else workflow
         pending += local_uses(document)
     # A step's variables are those of the workflow's `env:` unless a step (of it or of an action it uses) writes
     # $GITHUB_ENV; an action's steps also get the calling job's, which it does not show.
     closed = not any(writes_runtime_environment(document) for _, _, document in documents)
+    facts = RunFacts.of_run(run)
+    counted = _counted_actions(documents, facts)
     for kind, file_path, document in documents:
         folder = posixpath.dirname(file_path) if kind == "action" else None  # its steps' $GITHUB_ACTION_PATH
-        problems = masked_failure_problems(Path(file_path), document, scripts, closed and kind == "workflow", folder)
+        counts = kind == "workflow" or counted.get(str(folder), False)
+        with contextlib.nullcontext() if counts else scripts.uncounted():
+            problems = masked_failure_problems(
+                Path(file_path), document, scripts, closed and kind == "workflow", folder, facts
+            )
+        if not counts:
+            scripts.conditional.append(f"{file_path}: only steps that may not have run use it: its tests not counted")
         why += [f"{p.path} at {sha[:12]}: {p.where}: {p.message}" for p in problems]
     files += scripts.files  # the scripts and Makefiles its steps ran, wherever they ran them
     unfollowed = [f"{u} (at {sha[:12]})" for u in scripts.unfollowed]
     if not scripts.tests and not scripts.unfollowed:  # what only the run knows may run them: `error`, not red
-        why.append(no_test_reason(documents[0][1], sha, scripts.commands, documents, scripts.notes))
+        notes, conditional = scripts.notes, scripts.conditional
+        why.append(no_test_reason(documents[0][1], sha, scripts.commands, documents, notes, conditional))
     read = {
         "ref": sha,
         "files": files,
         "scripts": scripts.notes,
+        "conditional_steps": scripts.conditional,
         "problems": why,
         "unfollowed": unfollowed,
         "tests": scripts.tests,
     }
-    return why, read, workflow
+    return why, read, {path.removesuffix("/action.yml").removesuffix("/action.yaml"): d for _, path, d in documents}
+
+
+def _counted_actions(documents: list[tuple[str, str, Any]], facts: RunFacts) -> dict[str, bool]:
+    """Each local action's folder -> whether a step that ran uses it: a workflow's step not shown false (the jobs
+    API shows the others ran), a counted action's step shown true (``lakehouse.conditions``); repeated until
+    nothing changes (an action reached both ways counts)."""
+    counted: dict[str, bool] = {}
+    changed = True
+    while changed:
+        changed = False
+        for kind, file_path, document in documents:
+            folder = posixpath.dirname(file_path)
+            if kind == "action" and not counted.get(folder, False):
+                continue
+            for step, used in local_action_steps(document):
+                value = step_condition(step, facts).value
+                if (value is not False if kind == "workflow" else value is True) and not counted.get(used, False):
+                    counted[used] = changed = True
+    return counted
 
 
 #: Commands named in a reason that no step runs a test (the evidence keeps what was read).
@@ -469,6 +514,7 @@ def no_test_reason(
     commands: list[str],
     documents: list[tuple[str, str, Any]],
     notes: dict[str, str] | None = None,
+    conditional: list[str] | None = None,
 ) -> str:
     """Why a run whose guard runs no test is red, saying what its steps run instead (briefly), and which
     ``package.json`` script or tox configuration they named runs none (``notes``: ``no script `test```...)."""
@@ -479,9 +525,11 @@ def no_test_reason(
     used = f"; it uses {', '.join(remote)}: other repositories' code, not read, so not counted" if remote else ""
     missing = [f"{path}: {note}" for path, note in (notes or {}).items() if "runs no test" in note]
     configs = f"; {'; '.join(missing)}" if missing else ""
+    skipped = f"; not counted for their `if:`: {'; '.join(conditional)}" if conditional else ""
     return (
         f"{workflow_path} at {sha[:12]}: no step runs a test (none lakehouse.testcommands knows: pytest, ruff, "
         f"make, npm test or tox whose recipe, package.json script or tox env runs one...): {ran}{configs}{used}"
+        f"{skipped}"
     )
 
 

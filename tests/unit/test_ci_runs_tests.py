@@ -14,8 +14,7 @@ import pytest
 
 from lakehouse.checks.ci import check_github
 from lakehouse.outcome import Outcome, Status
-from lakehouse.workflows import displayed_run_steps, load_yaml
-from tests.fake_github import GUARD_PATH, REPO, TOKEN, FakeGitHub, github, job, run, sha
+from tests.fake_github import GUARD_PATH, REPO, TOKEN, FakeGitHub, github, github_jobs, job, run, sha
 
 __all__ = ["github"]  # the fixture, imported for this module's tests
 
@@ -56,7 +55,7 @@ def serve(github: FakeGitHub, workflow: str, files: dict[str, str] | None = None
     for r in github.runs:
         github.commits[sha(r["run_number"])] = {GUARD_PATH: workflow, **(files or {})}
         jobs = []
-        for index, (name, steps) in enumerate(displayed_run_steps(load_yaml(workflow)).items()):
+        for index, (name, steps) in enumerate(github_jobs(workflow, files).items()):
             shown = job(r, name, "success", index)
             shown["steps"] = [
                 {"name": s, "status": "completed", "conclusion": "success", "number": i + 1}

@@ -1,0 +1,229 @@
+"""A step's ``if:`` for one green guard run: shown true, shown false, or only the run knows.
+
+Exit check 3 reads what a guard run ran from its workflow file. The jobs API shows whether each step of the
+workflow ran, but a local composite action (``uses: ./.github/actions/test``) is one step there: whether a step
+inside it ran only its ``if:`` tells. So a test inside counts only when its condition is absent or shown true for
+that run, and a step of the workflow whose condition is shown false (``if: failure()`` in a green run, ``if:
+github.event_name == 'pull_request'`` in a push run) is not expected to have run.
+
+This evaluator is deliberately small (GitHub's expression syntax, docs.github.com "Evaluate expressions in
+workflows and actions"): literals (``true``, ``false``, ``null``, numbers, ``'strings'``), ``!``, ``&&``, ``||``,
+``==``, ``!=``, parentheses, the status functions ``success()``, ``always()``, ``failure()``, ``cancelled()`` (in a
+green run every step before concluded success: the first two are true, the others false) and ``github.event_name``,
+``github.ref`` and ``github.ref_name`` (known for a push: ``refs/heads/<branch>``). Anything else (``inputs.x``,
+``contains(...)``, ``env.X``, a comparison of values of different types) is unknown, so the whole condition is
+unknown unless the known parts decide it (``false && anything``). Strings compare ignoring case, as GitHub does.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+#: The status functions in a run whose every job concluded success (the only runs whose steps are read).
+_GREEN_RUN_STATUS = {"success": True, "always": True, "failure": False, "cancelled": False}
+_TOKEN = re.compile(
+    r"\s*(?:(?P<op>&&|\|\||==|!=|!|\(|\)|,)|(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+(?:\.\d+)?)"
+    r"|(?P<word>[A-Za-z_][A-Za-z0-9_.-]*))"
+)
+_WRAPPED = re.compile(r"^\s*\$\{\{(.*)\}\}\s*$", re.DOTALL)
+
+
+class _Unknown:
+    """A value only the run knows; ``truthy`` when its truthiness is known all the same (``x || true``)."""
+
+    def __init__(self, truthy: bool | None = None) -> None:
+        self.truthy = truthy
+
+
+UNKNOWN = _Unknown()
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What is known of the run a step ran in: its event and, for a push, its ref (None: unknown)."""
+
+    event: str | None
+    ref: str | None
+
+    @classmethod
+    def of_run(cls, run: dict[str, Any]) -> RunFacts:
+        """From a run as the runs API returns it: a push's ``head_branch`` is the branch it pushed to."""
+        event = str(run.get("event") or "") or None
+        branch = run.get("head_branch")
+        return cls(event, f"refs/heads/{branch}" if event == "push" and branch else None)
+
+    def context(self, name: str) -> Any:
+        values = {"github.event_name": self.event, "github.ref": self.ref}
+        if self.ref and self.ref.startswith("refs/heads/"):
+            values["github.ref_name"] = self.ref.removeprefix("refs/heads/")
+        value = values.get(name.lower())
+        return UNKNOWN if value is None else value
+
+
+#: A green run whose event and ref are not used: only the status functions decide (``if: failure()`` is false in
+#: it, ``if: github.event_name == 'pull_request'`` unknown).
+ANY_GREEN_RUN = RunFacts(None, None)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """``value``: True shown true, False shown false, None only the run knows; ``why`` says which and why."""
+
+    value: bool | None
+    why: str
+
+
+def step_condition(step: dict[str, Any], facts: RunFacts) -> Verdict:
+    """Whether ``step`` runs in the green run ``facts`` describes (its ``if:``; none: it runs)."""
+    if "if" not in step or step["if"] is None:
+        return Verdict(True, "no `if:`")
+    raw = step["if"]
+    shown = f"`if: {raw}`"
+    if isinstance(raw, bool):
+        return Verdict(raw, f"{shown} is literally {str(raw).lower()}")
+    if isinstance(raw, int | float):
+        return Verdict(raw != 0, f"{shown} is a literal number")
+    text = str(raw)
+    wrapped = _WRAPPED.match(text)
+    body = wrapped.group(1) if wrapped else text
+    if "${{" in body:  # text around `${{ }}`: GitHub makes it a string, whose truth this evaluator does not judge
+        return Verdict(None, f"{shown}: text around an expression is not judged here, so not shown to run")
+    try:
+        value = _Parser(body, facts).parse()
+    except ValueError as err:
+        return Verdict(None, f"{shown}: {err}, so not shown to run")
+    truth = _truthy(value)
+    run = f"a green {facts.event or 'unknown-event'} run of {facts.ref or 'an unknown ref'}"
+    if truth is None:
+        return Verdict(None, f"{shown} depends on what only the run knows (not shown true for {run})")
+    return Verdict(truth, f"{shown} is {str(truth).lower()} in {run}")
+
+
+def _truthy(value: Any) -> bool | None:
+    """GitHub's truthiness: ``false``, ``0``, ``''`` and ``null`` are false; None for an unknown value."""
+    if isinstance(value, _Unknown):
+        return value.truthy
+    return value not in (False, 0, "", None)
+
+
+def _equal(left: Any, right: Any) -> bool | _Unknown:
+    """``==``: strings ignoring case; the same types compared; anything else (coercions) unknown."""
+    if isinstance(left, _Unknown) or isinstance(right, _Unknown):
+        return UNKNOWN
+    if isinstance(left, str) and isinstance(right, str):
+        return left.casefold() == right.casefold()
+    if left is None or right is None:
+        return left is right
+    if isinstance(left, bool) != isinstance(right, bool) or isinstance(left, str) != isinstance(right, str):
+        return UNKNOWN  # GitHub coerces to numbers: not judged here
+    return bool(left == right)
+
+
+def _either(left: Any, right: Any) -> Any:
+    """``left || right``: the left when truthy, else the right; the left unknown: true if the right is."""
+    truth = _truthy(left)
+    if truth is None:
+        return _Unknown(True) if _truthy(right) else UNKNOWN
+    return left if truth else right
+
+
+def _both(left: Any, right: Any) -> Any:
+    """``left && right``: the left when falsy, else the right; the left unknown: false if the right is."""
+    truth = _truthy(left)
+    if truth is None:
+        return _Unknown(False) if _truthy(right) is False else UNKNOWN
+    return right if truth else left
+
+
+class _Parser:
+    """Recursive descent over GitHub's operators, lowest first: ``||``, ``&&``, ``==``/``!=``, ``!``."""
+
+    def __init__(self, text: str, facts: RunFacts) -> None:
+        self.facts = facts
+        self.tokens: list[tuple[str, str]] = []
+        position = 0
+        while position < len(text.rstrip()):
+            match = _TOKEN.match(text, position)
+            if match is None or match.end() == position:
+                raise ValueError(f"`{text[position:].strip()}` is not an expression this reader knows")
+            kind = next(k for k, v in match.groupdict().items() if v is not None)
+            self.tokens.append((kind, match.group(kind)))
+            position = match.end()
+        self.at = 0
+
+    def parse(self) -> Any:
+        value = self._or()
+        if self.at != len(self.tokens):
+            raise ValueError(f"`{self.tokens[self.at][1]}` is not expected there")
+        return value
+
+    def _peek(self) -> str | None:
+        return self.tokens[self.at][1] if self.at < len(self.tokens) else None
+
+    def _take(self) -> tuple[str, str]:
+        if self.at >= len(self.tokens):
+            raise ValueError("the expression ends too early")
+        self.at += 1
+        return self.tokens[self.at - 1]
+
+    def _or(self) -> Any:
+        left = self._and()
+        while self._peek() == "||":
+            self._take()
+            left = _either(left, self._and())
+        return left
+
+    def _and(self) -> Any:
+        left = self._compare()
+        while self._peek() == "&&":
+            self._take()
+            left = _both(left, self._compare())
+        return left
+
+    def _compare(self) -> Any:
+        left = self._not()
+        while self._peek() in ("==", "!="):
+            operator = self._take()[1]
+            equal = _equal(left, self._not())
+            left = equal if isinstance(equal, _Unknown) or operator == "==" else not equal
+        return left
+
+    def _not(self) -> Any:
+        if self._peek() == "!":
+            self._take()
+            truth = _truthy(self._not())
+            return UNKNOWN if truth is None else not truth
+        return self._atom()
+
+    def _atom(self) -> Any:
+        kind, text = self._take()
+        if text == "(":
+            value = self._or()
+            if self._take()[1] != ")":
+                raise ValueError("a `(` is not closed")
+            return value
+        if kind == "str":
+            return text[1:-1].replace("''", "'")
+        if kind == "num":
+            return float(text) if "." in text else int(text)
+        if kind != "word":
+            raise ValueError(f"`{text}` is not expected there")
+        lowered = text.lower()
+        if self._peek() == "(":  # a function call
+            self._take()
+            arguments = 0
+            while self._peek() != ")":
+                self._or()
+                arguments += 1
+                if self._peek() == ",":
+                    self._take()
+                elif self._peek() != ")":
+                    raise ValueError(f"a call of `{text}` is not closed")
+            self._take()
+            return _GREEN_RUN_STATUS.get(lowered, UNKNOWN) if not arguments else UNKNOWN
+        literals: dict[str, Any] = {"true": True, "false": False, "null": None}
+        if lowered in literals:
+            return literals[lowered]
+        return self.facts.context(text)
