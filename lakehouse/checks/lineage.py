@@ -23,7 +23,12 @@ that ended since this session started (:func:`foreign_writers`): Gold then shows
 version that job's. Those times are the events' own, so a writer dating its events before the session passes
 that rule; what it cannot date is Marquez's current version of the table it wrote (the last completed write to
 *arrive*): the current version of Gold, of every table upstream of it and of every table the column flow reaches
-that this run wrote must have been made by one of this run's runs (``lakehouse.checks.lineage_versions``).
+that this run wrote must have been made by one of this run's runs (``lakehouse.checks.lineage_versions``),
+and no version of those tables dated since this session started may be another run's: a foreign run that STARTs
+a write of Gold and never completes leaves the current version and the graph as they were, but Marquez lists its
+version of Gold as the latest (``session_writes``). Marquez keys runs by run id alone, so an event of another job
+or producer carrying one of this run's run ids makes its writes read as this run's: no event Marquez keeps may
+(``lakehouse.checks.lineage_runs``).
 The API is the proof of the edges. A table an earlier foreign event claimed as an
 alias (its ``symlinks`` dataset facet) is folded by Marquez into that event's dataset, so its edges
 are missing under its own name; the reason then names the dataset it resolves to (:func:`alias_problems`).
@@ -79,7 +84,9 @@ THRESHOLD = (
     "the gold job's graph reaches back to Bronze, "
     "with no edge at the pipeline's jobs that its SQL does not imply and no job the pipeline does not run writing "
     "its tables since this run started; Marquez's current version of gold, of every table upstream of it and of "
-    "every table the column flow reaches, made by a run this run emitted; a screenshot of it, from a Marquez web "
+    "every table the column flow reaches, made by a run this run emitted, and no version of them since this run "
+    "started by another run (one that never completed too); no event carrying this run's run ids with another "
+    "job, producer or as a parent; a screenshot of it, from a Marquez web "
     "showing the same Marquez; "
     "the column-flow page of Bronze ssn draws every table it flows into (on the local lineage service)"
 )
@@ -657,9 +664,12 @@ def check_api(
     if replaced := current_version_problems(currents, emission):
         problems.append(_named(replaced))
     try:  # who Marquez lists as the latest writers of those tables: a foreign run that never completed, too
-        judged = {c.version for c in currents}  # a current version is judged above: not named twice
+        current_ids = {c.version for c in currents}  # a current version is judged above: not named twice
         writes = [
-            w for ref in written for w in session_writes(client, ref, emission.started_at) if w.version not in judged
+            w
+            for ref in written
+            for w in session_writes(client, ref, emission.started_at)
+            if w.version not in current_ids
         ]
     except MarquezError as err:
         return ApiResult(problems, details, unreadable=f"a dataset's versions could not be read: {err}")
