@@ -23,7 +23,12 @@ that ended since this session started (:func:`foreign_writers`): Gold then shows
 version that job's. Those times are the events' own, so a writer dating its events before the session passes
 that rule; what it cannot date is Marquez's current version of the table it wrote (the last completed write to
 *arrive*): the current version of Gold, of every table upstream of it and of every table the column flow reaches
-that this run wrote must have been made by one of this run's runs (``lakehouse.checks.lineage_versions``).
+that this run wrote must have been made by one of this run's runs (``lakehouse.checks.lineage_versions``),
+and no version of those tables dated since this session started may be another run's: a foreign run that STARTs
+a write of Gold and never completes leaves the current version and the graph as they were, but Marquez lists its
+version of Gold as the latest (``session_writes``). Marquez keys runs by run id alone, so an event of another job
+or producer carrying one of this run's run ids makes its writes read as this run's: no event Marquez keeps may
+(``lakehouse.checks.lineage_runs``).
 The API is the proof of the edges. A table an earlier foreign event claimed as an
 alias (its ``symlinks`` dataset facet) is folded by Marquez into that event's dataset, so its edges
 are missing under its own name; the reason then names the dataset it resolves to (:func:`alias_problems`).
@@ -47,13 +52,21 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from lakehouse.browser import BrowserNotFound, ScreenshotError, png_summary, screenshot
+from lakehouse.checks.lineage_runs import read_events, replay_problems, replays
 from lakehouse.checks.lineage_versions import as_run_id as _run_id
-from lakehouse.checks.lineage_versions import current_version_problems, read_current, written_datasets
+from lakehouse.checks.lineage_versions import (
+    current_version_problems,
+    read_current,
+    session_write_problems,
+    session_writes,
+    written_datasets,
+)
+from lakehouse.checks.lineage_versions import parse_time as _when
 from lakehouse.lineage.client import MarquezClient, MarquezError, ui_route
 from lakehouse.lineage.emitter import EmissionStats
 from lakehouse.lineage.jobs import Edge, expected_jobs, job_edges, job_node, writers_of
@@ -71,7 +84,9 @@ THRESHOLD = (
     "the gold job's graph reaches back to Bronze, "
     "with no edge at the pipeline's jobs that its SQL does not imply and no job the pipeline does not run writing "
     "its tables since this run started; Marquez's current version of gold, of every table upstream of it and of "
-    "every table the column flow reaches, made by a run this run emitted; a screenshot of it, from a Marquez web "
+    "every table the column flow reaches, made by a run this run emitted, and no version of them since this run "
+    "started by another run (one that never completed too); no event carrying this run's run ids with another "
+    "job, producer or as a parent; a screenshot of it, from a Marquez web "
     "showing the same Marquez; "
     "the column-flow page of Bronze ssn draws every table it flows into (on the local lineage service)"
 )
@@ -361,15 +376,6 @@ def unexpected_edges(exp: Expectation, found: set[Edge]) -> list[Edge]:
     return sorted((e for e in found if (e.origin in ours or e.destination in ours) and e not in known), key=str)
 
 
-def _when(text: Any) -> datetime | None:
-    """An ISO time from Marquez (``...Z`` or an offset) as an aware datetime, None when absent or unreadable."""
-    try:
-        when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-
-
 def foreign_writers(graph: list[dict[str, Any]], exp: Expectation, since: datetime) -> list[dict[str, Any]]:
     """Jobs the pipeline does not run that the graph draws writing a dataset of the expected edges (Gold, Silver,
     Bronze), from a run that ended (or, without one, a job that changed) at or after ``since`` (this session's start).
@@ -650,12 +656,34 @@ def check_api(
     if writers:
         problems.append(_named(foreign_writer_problems(writers, exp)))
     try:  # whose output each table this run wrote is now, whatever the events' times say
-        currents = [c for ref in written_datasets(exp, emission, flow_tables) if (c := read_current(client, ref))]
+        written = written_datasets(exp, emission, flow_tables)
+        currents = [c for ref in written if (c := read_current(client, ref))]
     except MarquezError as err:
         return ApiResult(problems, details, unreadable=f"a dataset's current version could not be read: {err}")
     details["current_versions"] = {c.dataset: c.to_dict() for c in currents}
     if replaced := current_version_problems(currents, emission):
         problems.append(_named(replaced))
+    try:  # who Marquez lists as the latest writers of those tables: a foreign run that never completed, too
+        current_ids = {c.version for c in currents}  # a current version is judged above: not named twice
+        writes = [
+            w
+            for ref in written
+            for w in session_writes(client, ref, emission.started_at)
+            if w.version not in current_ids
+        ]
+    except MarquezError as err:
+        return ApiResult(problems, details, unreadable=f"a dataset's versions could not be read: {err}")
+    if foreign := session_write_problems(writes, emission):
+        ours = {_run_id(r) for runs in emission.run_ids.values() for r in runs}
+        details["foreign_session_writes"] = [w.to_dict() for w in writes if w.run not in ours]
+        problems.append(_named(foreign))
+    try:  # that this run's run ids carry only this run's events (Marquez keys runs by run id)
+        replayed = replays(read_events(client), emission)
+    except MarquezError as err:
+        return ApiResult(problems, details, unreadable=f"Marquez's lineage events could not be read: {err}")
+    details["replayed_runs"] = [r.to_dict() for r in replayed[:NAMED_EVENTS]]
+    if replayed:
+        problems.append(_named(replay_problems(replayed)))
     if stale := stale_jobs(exp, emission):
         details["upstream_jobs_not_run"] = stale
         problems.append(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from lakehouse.lineage.client import MarquezClient, MarquezError
@@ -43,6 +44,15 @@ class CurrentVersion:
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None and v is not False}
+
+
+def parse_time(text: Any) -> datetime | None:
+    """An ISO time from Marquez (``...Z`` or an offset) as an aware datetime, None when absent or unreadable."""
+    try:
+        when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
 
 
 def as_run_id(text: Any) -> str:
@@ -130,4 +140,78 @@ def current_version_problems(found: list[CurrentVersion], emission: EmissionStat
                 f"of {job}, not by a run this session emitted: the last completed write of it to reach Marquez, "
                 f"whatever its event times say (created {cur.created_at})"
             )
+    return problems
+
+
+#: Versions per page read back from Marquez, and how many pages of one dataset (newest first) at most.
+VERSIONS_PAGE, MAX_VERSION_PAGES = 100, 20
+#: Marquez's run states of a finished run (``RunState.isDone``).
+DONE = {"COMPLETED", "FAILED", "ABORTED"}
+
+
+def session_writes(client: MarquezClient, ref: DatasetRef, since: datetime) -> list[CurrentVersion]:
+    """The versions of ``ref`` Marquez lists dated at or after ``since`` and made by a run, newest first.
+
+    Marquez makes a version of a dataset for every RunEvent writing it, START included, with the run as its
+    ``createdByRun`` (``OpenLineageDao.upsertLineageDataset``), and lists them newest first by ``createdAt``,
+    the time of the event that made it (``DatasetVersionDao.findAll``; Marquez web's Versions tab shows that
+    list with each version's run). Only a COMPLETE moves the dataset's current version: a run that never
+    completes leaves its version listed, its run RUNNING and with no job version, while the current version
+    stays the last completed one. Runless versions (a read of a dataset without a current version, a JobEvent's
+    declared output) are left to the graph's rules. Returns [] when Marquez lacks the dataset.
+    """
+    found: list[CurrentVersion] = []
+    for page in range(MAX_VERSION_PAGES):
+        try:
+            versions, total = client.dataset_versions(ref.namespace, ref.name, VERSIONS_PAGE, page * VERSIONS_PAGE)
+        except MarquezError as err:
+            if err.status == 404:
+                return found
+            raise
+        for version in versions:
+            created = parse_time(version.get("createdAt"))
+            if created is not None and created < since:
+                return found
+            run: dict[str, Any] = version["createdByRun"] if isinstance(version.get("createdByRun"), dict) else {}
+            if not run.get("id"):
+                continue
+            job: dict[str, Any] = run["jobVersion"] if isinstance(run.get("jobVersion"), dict) else {}
+            found.append(
+                CurrentVersion(
+                    ref.node_id,
+                    str(version.get("version")),
+                    created_at=version.get("createdAt"),
+                    run=as_run_id(run["id"]),
+                    state=run.get("state"),
+                    job=f"job:{job['namespace']}:{job['name']}" if job.get("namespace") and job.get("name") else None,
+                )
+            )
+        if (page + 1) * VERSIONS_PAGE >= total or len(versions) < VERSIONS_PAGE:
+            break
+    return found
+
+
+def session_write_problems(found: list[CurrentVersion], emission: EmissionStats) -> list[str]:
+    """One reason per version written since this session started by a run this emission did not make: a foreign
+    run still RUNNING (it never completed, so Marquez's current version is still this run's, yet the latest
+    write of the table Marquez lists is another producer's), or one that finished (FAILED, or a COMPLETE the
+    current-version rule did not catch)."""
+    ours = {as_run_id(r) for runs in emission.run_ids.values() for r in runs}
+    problems: list[str] = []
+    for write in found:
+        if write.run in ours:
+            continue
+        if write.state not in DONE:
+            by = (
+                f"run {write.run}, {write.state}, which never completed (Marquez names no job of it until it ends)"
+                if write.job is None
+                else f"run {write.run} of {write.job}, {write.state}, which never completed"
+            )
+        else:
+            by = f"run {write.run} ({write.state}) of {write.job or 'a job Marquez does not name'}"
+        problems.append(
+            f"Marquez lists version {write.version} of {write.dataset}, dated {write.created_at} (since this session "
+            f"started), as written by {by}: not a run this session emitted, so the latest writer of the table "
+            "Marquez shows is another producer's"
+        )
     return problems

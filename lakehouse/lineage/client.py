@@ -143,6 +143,15 @@ class MarquezClient:
         """``GET /namespaces/{ns}/datasets/{name}/versions/{version}``: one version with its ``createdByRun``."""
         return dict(self._get(f"/namespaces/{_enc(namespace)}/datasets/{_enc(name)}/versions/{_enc(version)}"))
 
+    def events(
+        self, before: str, after: str, limit: int = 100, offset: int = 0, sort: str = "asc"
+    ) -> list[dict[str, Any]]:
+        """``GET /events/lineage``: one page of the RunEvents Marquez keeps with ``after <= eventTime < before``
+        (the events' own times; Marquez's default window ends in 2030), as they were posted. Marquez's
+        ``totalCount`` counts Dataset and Job events too, so a page shorter than ``limit`` is the last one."""
+        page = self._get("/events/lineage", before=before, after=after, limit=limit, offset=offset, sortDirection=sort)
+        return list(page["events"])
+
     def lineage(self, node_id: str, depth: int = 20) -> list[dict[str, Any]]:
         """``GET /lineage?nodeId=...&depth=...``: the graph's nodes (with ``inEdges``/``outEdges``)."""
         return list(self._get("/lineage", nodeId=node_id, depth=depth)["graph"])

@@ -36,7 +36,7 @@ from werkzeug.exceptions import HTTPException
 
 from lakehouse.lineage.service import model
 from lakehouse.lineage.service.layout import column_layout, dataset_title, layout
-from lakehouse.lineage.service.store import EventError, Store
+from lakehouse.lineage.service.store import EventError, Store, iso
 
 API = "/api/v1"
 #: Marquez web opens a lineage graph at this depth unless the URL says ``depth=`` (TableLevel.tsx).
@@ -242,7 +242,8 @@ def create_app(store: Store) -> Flask:
     @app.get(f"{API}/events/lineage")
     def events() -> Response:
         limit, offset = _page("events")
-        found, total = store.events(limit, offset, request.args.get("sortDirection", "desc").lower() != "asc")
+        window = {key: iso(request.args[key], key) for key in ("before", "after") if request.args.get(key) is not None}
+        found, total = store.events(limit, offset, request.args.get("sortDirection", "desc").lower() != "asc", **window)
         return _json({"events": found, "totalCount": total})
 
     # -- web -------------------------------------------------------------------------------------

@@ -73,6 +73,8 @@ CREATE INDEX IF NOT EXISTS dataset_versions_by_run ON dataset_versions (run_id);
 
 #: OpenLineage eventType -> Marquez run state; any other non-null type is RUNNING (``OpenLineageDao.getRunState``).
 RUN_STATES = {"START": "RUNNING", "RUNNING": "RUNNING", "COMPLETE": "COMPLETED", "FAIL": "FAILED", "ABORT": "ABORTED"}
+#: ``GET /events/lineage``'s window when no ``before``/``after`` is given (``OpenLineageResource``'s defaults).
+EVENTS_BEFORE, EVENTS_AFTER = "2030-01-01T00:00:00.000Z", "1970-01-01T00:00:00.000Z"
 #: Marquez's ``RunState.isDone``: a run in one of these has a job version and an end.
 DONE = {"COMPLETED", "FAILED", "ABORTED"}
 #: Columns added after the first release: added to an older file when it is opened (then filled, idempotently:
@@ -118,12 +120,13 @@ class EventError(ValueError):
         self.messages = messages
 
 
-def iso(text: str) -> str:
-    """An OpenLineage timestamp normalised to UTC ISO-8601 with ``Z`` (Marquez's Instant format)."""
+def iso(text: str, what: str = "eventTime") -> str:
+    """An OpenLineage timestamp (or ``what`` else is one) normalised to UTC ISO-8601 with ``Z`` (Marquez's
+    Instant format)."""
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except (TypeError, ValueError):
-        raise EventError(400, [f"eventTime {text!r} is not an ISO-8601 date-time"]) from None
+        raise EventError(400, [f"{what} {text!r} is not an ISO-8601 date-time"]) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -767,9 +770,23 @@ class Store:
         found = self.rows("SELECT * FROM runs WHERE id=?", run_id)
         return found[0] if found else None
 
-    def events(self, limit: int, offset: int, descending: bool = True) -> tuple[list[dict[str, Any]], int]:
+    def events(
+        self,
+        limit: int,
+        offset: int,
+        descending: bool = True,
+        before: str = EVENTS_BEFORE,
+        after: str = EVENTS_AFTER,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """``GET /events/lineage`` as Marquez answers it (``OpenLineageDao.getAllLineageEventsDesc``/``Asc``,
+        ``getAllLineageTotalCount``): the RunEvents with ``after <= eventTime < before`` (the events' own times,
+        ``iso``-normalised), and the count of *every* event in that window, Dataset and Job events too."""
         order = "DESC" if descending else "ASC"
-        sql = f"SELECT body FROM events ORDER BY event_time {order}, seq {order} LIMIT ? OFFSET ?"  # noqa: S608
-        rows = self.rows(sql, limit, offset)
-        total = self.rows("SELECT count(*) AS n FROM events")[0]["n"]
+        window = "event_time < ? AND event_time >= ?"
+        sql = (
+            f"SELECT body FROM events WHERE {window} AND event_type IS NOT NULL "  # noqa: S608 - fixed words only
+            f"ORDER BY event_time {order}, seq {order} LIMIT ? OFFSET ?"
+        )
+        rows = self.rows(sql, before, after, limit, offset)
+        total = self.rows(f"SELECT count(*) AS n FROM events WHERE {window}", before, after)[0]["n"]  # noqa: S608
         return [json.loads(r["body"]) for r in rows], int(total)

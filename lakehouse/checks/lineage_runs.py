@@ -1,0 +1,131 @@
+"""Exit check 4, whose runs this run's run ids are in Marquez: every event carrying one is this run's own.
+
+Marquez keys a run by its ``runId`` alone (``RunDao.upsert``: ``ON CONFLICT(uuid)``), so an event of another job
+(another namespace or name) or from another producer that carries one of this run's run ids lands on this run's
+run: the run keeps its first job (the conflict updates no job column) but takes the event's state and times; the
+other job's current run becomes this run's (``jobs.current_run_uuid``), its COMPLETE makes a job version of
+everything the run ever read and wrote, and each dataset the event writes gets a version whose ``createdByRun`` is
+this run's id, made current on COMPLETE (``OpenLineageService.buildJobOutput``). Every rule that asks "was it made
+by a run this session emitted" then answers yes for another producer's write, at any time its events claim.
+
+What Marquez keeps of who sent an event is the event itself (``GET /events/lineage``: every RunEvent as posted,
+with its ``producer`` and ``job``). So the check reads them all (an explicit window from the epoch to the year
+9999, since Marquez's default one ends in 2030 and an event's time is whatever its sender wrote) and refuses any
+that carries one of this run's run ids, as its own ``runId`` or as the run of its ``parent`` facet, with another
+job or another producer than the one this run emitted it with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lakehouse.checks.lineage_versions import as_run_id
+from lakehouse.lineage.client import MarquezClient, MarquezError
+from lakehouse.lineage.emitter import EmissionStats
+from lakehouse.lineage.events import PRODUCER
+
+#: The window read: every time an event can claim that Marquez (PostgreSQL ``timestamptz``) answers for.
+EVENTS_AFTER, EVENTS_BEFORE = "1970-01-01T00:00:00Z", "9999-12-31T23:59:59Z"
+#: Events per page, and how many pages are read before the check gives up (an error, never a pass).
+PAGE, MAX_PAGES = 200, 100
+
+
+class TooManyEvents(MarquezError):
+    """Marquez holds more events than the check reads: it cannot tell that none carries this run's run ids."""
+
+
+@dataclass(frozen=True)
+class Replay:
+    """One event carrying a run id of this run that this run did not send as it is."""
+
+    run: str
+    ours: str  # ``job:<namespace>:<name>`` this run emitted the run as
+    job: str  # the event's ``job:<namespace>:<name>``
+    event_type: str
+    event_time: str
+    producer: str
+    as_parent: bool  # the run id is the event's ``parent`` facet's run, not its own
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def read_events(client: MarquezClient) -> list[dict[str, Any]]:
+    """Every RunEvent Marquez keeps, oldest first; raises :class:`TooManyEvents` past ``MAX_PAGES`` pages."""
+    found: list[dict[str, Any]] = []
+    for page in range(MAX_PAGES):
+        events = client.events(EVENTS_BEFORE, EVENTS_AFTER, limit=PAGE, offset=page * PAGE)
+        found += events
+        if len(events) < PAGE:
+            return found
+    raise TooManyEvents(
+        f"Marquez at {client.url} holds more than {MAX_PAGES * PAGE} lineage events; the check reads at most that "
+        "many to find events carrying this run's run ids"
+    )
+
+
+def _part(event: dict[str, Any], key: str) -> dict[str, Any]:
+    """The event's ``job`` or ``run`` object, {} when it has none."""
+    part = event.get(key)
+    return part if isinstance(part, dict) else {}
+
+
+def _job(event: dict[str, Any]) -> str:
+    job = _part(event, "job")
+    return f"job:{job.get('namespace')}:{job.get('name')}"
+
+
+def _parent_run(event: dict[str, Any]) -> str | None:
+    facets = _part(event, "run").get("facets")
+    parent = facets.get("parent") if isinstance(facets, dict) else None
+    prun = parent.get("run") if isinstance(parent, dict) else None
+    return as_run_id(prun["runId"]) if isinstance(prun, dict) and prun.get("runId") else None
+
+
+def replays(events: list[dict[str, Any]], emission: EmissionStats) -> list[Replay]:
+    """The events carrying one of ``emission``'s run ids with a job or a producer this run did not send it with.
+
+    This run sends each run's events with its own job (``emission.namespace``, the job the run id was made for),
+    :data:`PRODUCER`, and no ``parent`` facet; an identical replay of one of them is still this run's.
+    """
+    ours = {as_run_id(r): f"job:{emission.namespace}:{name}" for name, runs in emission.run_ids.items() for r in runs}
+    found: list[Replay] = []
+    for event in events:
+        run = _part(event, "run")
+        own = as_run_id(run.get("runId")) if run.get("runId") else None
+        parent = _parent_run(event)
+        job, producer = _job(event), str(event.get("producer"))
+        for run_id, as_parent in ((own, False), (parent, True)):
+            if run_id not in ours or (not as_parent and job == ours[run_id] and producer == PRODUCER):
+                continue
+            found.append(
+                Replay(
+                    run_id,
+                    ours[run_id],
+                    job,
+                    str(event.get("eventType") or "OTHER"),
+                    str(event.get("eventTime")),
+                    producer,
+                    as_parent,
+                )
+            )
+    return found
+
+
+def replay_problems(found: list[Replay]) -> list[str]:
+    """One reason per run of this run that a foreign event carries, naming the run, its job and the event."""
+    by_run: dict[str, list[Replay]] = {}
+    for replay in found:
+        by_run.setdefault(replay.run, []).append(replay)
+    problems = []
+    for run, events in sorted(by_run.items()):
+        first = events[0]
+        how = "names it as its parent run" if first.as_parent else "carries it"
+        more = f" (and {len(events) - 1} more such event(s))" if len(events) > 1 else ""
+        problems.append(
+            f"this run's run {run} of {first.ours} is not only its own in Marquez: a {first.event_type} event of "
+            f"{first.job} from producer {first.producer} (dated {first.event_time}) {how}{more}; Marquez keys runs "
+            "by run id, so that job's writes read as made by this run"
+        )
+    return problems

@@ -1,0 +1,203 @@
+"""Exit check 4: foreign runs that never complete, and foreign events carrying this run's run ids.
+
+A foreign job that STARTs a write of Gold and never completes it: Marquez lists that run's version of Gold on top
+of Gold's versions (createdByRun: the foreign run, RUNNING, no job version), while Gold's current version stays the
+last completed one (ours) and the graph draws no edge of the foreign job (it has no job version). Every rule judged
+the current version and the graph, so the check passed; now a version written since this session started by a run
+this session did not emit fails it, naming the version and the run.
+
+A foreign event carrying one of this run's run ids: Marquez keys runs by run id, so another job's (or another
+producer's) COMPLETE lands on this run's run: its writes become versions created by *our* run id, made current.
+Dated before the session, the foreign job's edges read as history too, so the check passed; now any event carrying
+this run's run id with another job, another producer or as a parent run fails it, read from ``/events/lineage``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import requests
+from flask.testing import FlaskClient
+from openlineage.client.event_v2 import RunState
+
+from lakehouse.checks.lineage import check_api, pipeline_expectation
+from lakehouse.lineage.client import MarquezClient
+from lakehouse.lineage.emitter import EmissionStats, LineageEmitter, http_client
+from lakehouse.lineage.events import PRODUCER, JobRun, run_event, to_dict
+from lakehouse.lineage.service.app import create_app
+from lakehouse.lineage.service.process import LineageHandle
+from lakehouse.lineage.service.store import Store
+from lakehouse.pipeline.runner import DATA_DIR
+from tests.lineage.conftest import NAMESPACE, OUTPUTS, REGION, emit_pipeline
+
+EXP = pipeline_expectation(OUTPUTS, REGION, DATA_DIR, NAMESPACE)
+SILVER_ORDERS = next(d for d in EXP.datasets if d.name.endswith("lh_t_silver.orders"))
+OTHER_PRODUCER = "https://example.com/some-other-tool"
+
+
+def emitted(url: str) -> EmissionStats:
+    emitter = LineageEmitter(url, NAMESPACE, REGION)
+    emit_pipeline(emitter)
+    return emitter.stats
+
+
+def start_only(url: str, namespace: str, job: str, output_name: str, when: datetime, *more: RunState) -> str:
+    """A run of ``job`` writing the pipeline's dataset ``output_name`` that STARTs at ``when`` (then sends
+    ``more`` non-terminal events) and never completes."""
+    output = next(d for d in EXP.datasets if d.name == output_name)
+    run = JobRun(namespace, job, outputs=(output,))
+    client = http_client(url)
+    for i, state in enumerate((RunState.START, *more)):
+        client.emit(run_event(run, state, when + timedelta(seconds=i)))
+    return run.run_id
+
+
+@pytest.mark.parametrize(
+    ("namespace", "dataset", "more"),
+    [
+        ("someone-else", EXP.gold.name, ()),
+        ("someone-else", EXP.gold.name, (RunState.RUNNING,)),
+        (NAMESPACE, EXP.gold.name, ()),
+        ("someone-else", SILVER_ORDERS.name, ()),
+    ],
+    ids=["gold-other-namespace", "gold-start-then-running", "gold-same-namespace", "silver-other-namespace"],
+)
+def test_a_foreign_run_writing_a_pipeline_table_that_never_completes_fails_naming_it(
+    service: LineageHandle, namespace: str, dataset: str, more: tuple[RunState, ...]
+) -> None:
+    ours = emitted(service.url)
+    theirs = start_only(service.url, namespace, "backfill.overwrite", dataset, datetime.now(UTC), *more)
+    client = MarquezClient(service.url)
+    node = next(d for d in EXP.datasets if d.name == dataset).node_id
+    # Marquez's semantics: the unfinished run's version is listed first, the current version stays ours,
+    # and the graph draws no edge of the foreign job (it has no job version)
+    api = check_api(client, EXP, ours)
+    assert api.details["current_versions"][node]["run"] in {r for runs in ours.run_ids.values() for r in runs}
+    assert api.details["foreign_writers"] == [] and api.details["unexpected_edges"] == []
+    ref = next(d for d in EXP.datasets if d.node_id == node)
+    top = client.dataset_versions(ref.namespace, ref.name)[0][0]
+    assert top["createdByRun"]["id"] == theirs and top["createdByRun"]["state"] == "RUNNING"
+    assert top["createdByRun"]["jobVersion"] is None
+    assert not api.passed, "a foreign run writing a pipeline table that never completed passed"
+    assert api.reason is not None and (
+        f"Marquez lists version {top['version']} of {node}, dated {top['createdAt']} (since this session started), "
+        f"as written by run {theirs}, RUNNING, which never completed" in api.reason
+    ), api.reason
+    assert api.details["foreign_session_writes"][0]["run"] == theirs
+
+
+def test_a_foreign_run_abandoned_before_this_session_is_history_and_passes(service: LineageHandle) -> None:
+    """A foreign (or an earlier pipeline's) run that STARTed writing Gold before this session and never ended is
+    listed under this run's version of Gold: Marquez shows this run's as current and latest."""
+    theirs = start_only(
+        service.url, "someone-else", "backfill.overwrite", EXP.gold.name, datetime.now(UTC) - timedelta(hours=1)
+    )
+    ours = emitted(service.url)
+    client = MarquezClient(service.url)
+    api = check_api(client, EXP, ours)
+    assert api.passed, api.reason
+    listed = [
+        (v.get("createdByRun") or {}).get("id") for v in client.dataset_versions(EXP.gold.namespace, EXP.gold.name)[0]
+    ]
+    assert listed[0] in ours.run_ids[EXP.gold_job] and theirs in listed
+
+
+def replay(url: str, run_id: str, namespace: str, job: str, producer: str, when: datetime) -> None:
+    """A COMPLETE of ``namespace``/``job`` from ``producer`` carrying ``run_id``, writing Gold, dated ``when``."""
+    event = to_dict(run_event(JobRun(namespace, job, run_id=run_id, outputs=(EXP.gold,)), RunState.COMPLETE, when))
+    event["producer"] = producer
+    assert requests.post(f"{url}/api/v1/lineage", json=event, timeout=10).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("namespace", "job", "producer"),
+    [
+        ("someone-else", EXP.gold_job, PRODUCER),
+        (NAMESPACE, "backfill.overwrite", PRODUCER),
+        (NAMESPACE, EXP.gold_job, OTHER_PRODUCER),
+    ],
+    ids=["other-namespace-same-name", "same-namespace-other-job", "same-job-other-producer"],
+)
+def test_a_foreign_event_carrying_this_runs_run_id_fails_naming_the_run_and_the_event(
+    service: LineageHandle, namespace: str, job: str, producer: str
+) -> None:
+    ours = emitted(service.url)
+    run_id = ours.run_ids[EXP.gold_job][-1]
+    backdated = ours.started_at - timedelta(hours=1)  # every time Marquez shows of it reads as history
+    replay(service.url, run_id, namespace, job, producer, backdated)
+    api = check_api(MarquezClient(service.url), EXP, ours)
+    assert api.details["foreign_writers"] == []
+    assert not api.passed, "a foreign event carrying this run's run id passed"
+    expected = (
+        f"this run's run {run_id} of job:{NAMESPACE}:{EXP.gold_job} is not only its own in Marquez: a COMPLETE "
+        f"event of job:{namespace}:{job} from producer {producer} (dated "
+    )
+    assert api.reason is not None and expected in api.reason, api.reason
+    assert api.details["replayed_runs"][0]["job"] == f"job:{namespace}:{job}"
+
+
+def test_a_foreign_event_naming_this_runs_run_as_its_parent_fails(service: LineageHandle) -> None:
+    ours = emitted(service.url)
+    run_id = ours.run_ids[EXP.gold_job][-1]
+    event = to_dict(run_event(JobRun("someone-else", "child"), RunState.COMPLETE, ours.started_at))
+    event["run"].setdefault("facets", {})["parent"] = {
+        "_producer": OTHER_PRODUCER,
+        "_schemaURL": "https://openlineage.io/spec/facets/1-0-1/ParentRunFacet.json#/$defs/ParentRunFacet",
+        "job": {"namespace": NAMESPACE, "name": EXP.gold_job},
+        "run": {"runId": run_id},
+    }
+    assert requests.post(f"{service.url}/api/v1/lineage", json=event, timeout=10).status_code == 201
+    api = check_api(MarquezClient(service.url), EXP, ours)
+    assert not api.passed and api.reason is not None
+    assert f"this run's run {run_id} of job:{NAMESPACE}:{EXP.gold_job} is not only its own" in api.reason
+    assert "job:someone-else:child" in api.reason and "names it as its parent run" in api.reason
+
+
+def test_a_resent_event_of_this_run_is_still_its_own_and_passes(service: LineageHandle) -> None:
+    """A transport retry sends one of this run's events twice, unchanged: same job, same producer."""
+    ours = emitted(service.url)
+    client = MarquezClient(service.url)
+    run_id = ours.run_ids[EXP.gold_job][-1]
+    mine = [e for e in client.events("9999-12-31T23:59:59Z", "1970-01-01T00:00:00Z") if e["run"]["runId"] == run_id]
+    assert len(mine) == 2
+    for event in mine:
+        assert requests.post(f"{service.url}/api/v1/lineage", json=event, timeout=10).status_code == 201
+    api = check_api(client, EXP, ours)
+    assert api.passed, api.reason
+    assert api.details["replayed_runs"] == []
+
+
+# -- the local service's /events/lineage, as Marquez answers it ------------------------------------------------
+
+
+@pytest.fixture
+def local(tmp_path: Path) -> FlaskClient:
+    return create_app(Store(tmp_path / "lineage.sqlite")).test_client()
+
+
+def test_the_events_list_holds_run_events_in_marquezs_default_window_unless_told_otherwise(
+    local: FlaskClient,
+) -> None:
+    """``OpenLineageResource.getLineageEvents``: ``before`` defaults to 2030, ``after`` to 1970, only RunEvents are
+    listed (``_event_type='RUN_EVENT'``) while ``totalCount`` counts every event in the window."""
+    now, late = datetime(2026, 12, 7, tzinfo=UTC), datetime(2031, 1, 1, tzinfo=UTC)
+    for when in (now, late):
+        event = to_dict(run_event(JobRun(NAMESPACE, f"job-{when.year}"), RunState.COMPLETE, when))
+        assert local.post("/api/v1/lineage", json=event).status_code == 201
+    dataset_event = {
+        "eventTime": "2026-01-01T00:00:00Z",
+        "producer": PRODUCER,
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetEvent",
+        "dataset": {"namespace": "s3://b", "name": "raw/x"},
+    }
+    assert local.post("/api/v1/lineage", json=dataset_event).status_code == 201
+    default = local.get("/api/v1/events/lineage").get_json()
+    assert [e["job"]["name"] for e in default["events"]] == ["job-2026"] and default["totalCount"] == 2
+    wide = local.get("/api/v1/events/lineage?before=9999-12-31T23:59:59Z&after=1970-01-01T00:00:00Z").get_json()
+    assert [e["job"]["name"] for e in wide["events"]] == ["job-2031", "job-2026"] and wide["totalCount"] == 3
+    narrow = local.get("/api/v1/events/lineage?after=2026-12-07T00:00:00.001Z").get_json()
+    assert narrow == {"events": [], "totalCount": 0}
+    bad = local.get("/api/v1/events/lineage?before=soon")
+    assert bad.status_code == 400

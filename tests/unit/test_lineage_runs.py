@@ -1,0 +1,78 @@
+"""Exit check 4's run-id rule (``lakehouse.checks.lineage_runs``) and session-writes rule
+(``lakehouse.checks.lineage_versions.session_write_problems``) on Marquez-shaped answers.
+
+Broken: an event of another job, another producer, or naming this run as its parent, carrying one of this run's
+run ids (Marquez reads a run id as a UUID, whatever its case); a version of Gold written since the session by a
+foreign run. Healthy twins: this run's own events, resent unchanged; this run's own versions.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from lakehouse.checks.lineage_runs import replay_problems, replays
+from lakehouse.checks.lineage_versions import CurrentVersion, session_write_problems
+from lakehouse.lineage.emitter import EmissionStats
+from lakehouse.lineage.events import PRODUCER
+
+NS = "lakehouse-t"
+OURS, THEIRS = "0b1d6a8e-1c1f-4c56-9a0c-7f1e2d3c4b5a", "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a"
+GOLD = "dataset:awsathena://athena.eu-west-1.amazonaws.com:awsdatacatalog.t_gold.daily_revenue"
+
+
+def emission() -> EmissionStats:
+    started = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
+    return EmissionStats(url="http://m", namespace=NS, started_at=started, run_ids={"gold.merge": [OURS]})
+
+
+def event(run_id: str, job: str = "gold.merge", namespace: str = NS, producer: str = PRODUCER) -> dict[str, Any]:
+    return {
+        "eventType": "COMPLETE",
+        "eventTime": "2026-12-06T20:01:00Z",
+        "producer": producer,
+        "run": {"runId": run_id},
+        "job": {"namespace": namespace, "name": job},
+    }
+
+
+def test_this_runs_own_events_resent_unchanged_are_no_replay() -> None:
+    assert replays([event(OURS), event(OURS), event(THEIRS, job="other")], emission()) == []
+
+
+def test_another_job_or_producer_carrying_this_runs_run_id_is_named_whatever_the_ids_case() -> None:
+    found = replays(
+        [event(OURS.upper(), namespace="elsewhere"), event(OURS, producer="https://example.com/tool")], emission()
+    )
+    assert [(r.run, r.job, r.producer) for r in found] == [
+        (OURS, "job:elsewhere:gold.merge", PRODUCER),
+        (OURS, f"job:{NS}:gold.merge", "https://example.com/tool"),
+    ]
+    assert replay_problems(found) == [
+        f"this run's run {OURS} of job:{NS}:gold.merge is not only its own in Marquez: a COMPLETE event of "
+        f"job:elsewhere:gold.merge from producer {PRODUCER} (dated 2026-12-06T20:01:00Z) carries it (and 1 more such "
+        "event(s)); Marquez keys runs by run id, so that job's writes read as made by this run"
+    ]
+
+
+def test_an_event_naming_this_run_as_its_parent_is_named() -> None:
+    child = event(THEIRS, job="child", namespace="elsewhere")
+    child["run"]["facets"] = {"parent": {"job": {"namespace": NS, "name": "gold.merge"}, "run": {"runId": OURS}}}
+    found = replays([child], emission())
+    assert [(r.run, r.job, r.as_parent) for r in found] == [(OURS, "job:elsewhere:child", True)]
+    assert "names it as its parent run" in replay_problems(found)[0]
+
+
+def test_a_session_write_by_a_foreign_run_is_named_and_this_runs_own_are_not() -> None:
+    running = CurrentVersion(GOLD, "v-2", "2026-12-06T20:05:00Z", THEIRS, "RUNNING")
+    failed = CurrentVersion(GOLD, "v-3", "2026-12-06T20:06:00Z", THEIRS, "FAILED", "job:elsewhere:backfill")
+    mine = CurrentVersion(GOLD, "v-1", "2026-12-06T20:01:00Z", OURS, "COMPLETED", f"job:{NS}:gold.merge")
+    assert session_write_problems([mine], emission()) == []
+    assert session_write_problems([running, failed, mine], emission()) == [
+        f"Marquez lists version v-2 of {GOLD}, dated 2026-12-06T20:05:00Z (since this session started), as written "
+        f"by run {THEIRS}, RUNNING, which never completed (Marquez names no job of it until it ends): not a run "
+        "this session emitted, so the latest writer of the table Marquez shows is another producer's",
+        f"Marquez lists version v-3 of {GOLD}, dated 2026-12-06T20:06:00Z (since this session started), as written "
+        f"by run {THEIRS} (FAILED) of job:elsewhere:backfill: not a run this session emitted, so the latest writer "
+        "of the table Marquez shows is another producer's",
+    ]
