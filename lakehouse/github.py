@@ -313,22 +313,30 @@ class GitHubActions:
         return self._every_page(path, what, "jobs", params, ACTIONS_NEEDS, RUN_MISSING)
 
     def _every_page(
-        self, path: str, what: str, key: str, params: dict[str, str], needs: str, missing: str = REPO_MISSING
+        self,
+        path: str,
+        what: str,
+        key: str,
+        params: dict[str, str],
+        needs: str,
+        missing: str = REPO_MISSING,
+        per_page: int = PER_PAGE,
     ) -> Answer:
-        """Every page of a list GitHub wraps in ``{key: [...]}``: a list cut short would judge part of it as all."""
+        """Every page of a list GitHub wraps in ``{key: [...]}``: a list cut short would judge part of it as all.
+        ``per_page``: the most GitHub gives for that list (a shorter page is the last one)."""
         listed_all: list[dict[str, Any]] = []
         url = ""
         for page in range(1, MAX_PAGES + 1):
-            paged = {**params, "per_page": str(PER_PAGE), "page": str(page)}
+            paged = {**params, "per_page": str(per_page), "page": str(page)}
             _, answer = self._get(path, what, paged, needs, missing)
             url = answer.url
             listed = answer.data.get(key) if isinstance(answer.data, dict) else None
             if not isinstance(listed, list) or not all(isinstance(item, dict) for item in listed):
                 raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no {key} list")
             listed_all.extend(listed)
-            if len(listed) < PER_PAGE:
+            if len(listed) < per_page:
                 return Answer(url, listed_all)
-        raise GitHubApiError("bad_response", f"more than {MAX_PAGES * PER_PAGE} {what}: the rest were not read")
+        raise GitHubApiError("bad_response", f"more than {MAX_PAGES * per_page} {what}: the rest were not read")
 
     def run_attempt(self, run_id: int, attempt: int) -> Answer:
         """One attempt of a run (a workflow run object): the run list shows only the latest one."""
@@ -530,6 +538,17 @@ class GitHubRepo(GitHubActions):
         if not isinstance(value, str):
             raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no value")
         return Answer(answer.url, value)
+
+    def organization_variables(self) -> Answer:
+        """Every organization variable shared with the repository, name -> value (``GET /repos/{repo}/actions/
+        organization-variables``, all pages of at most 30: GitHub's largest for this list)."""
+        what = f"the organization variables of {self.repo}"
+        needs = "the Variables repository permission (read)"
+        listed = self._every_page("actions/organization-variables", what, "variables", {}, needs, per_page=30)
+        values = {str(v.get("name")).upper(): v.get("value") for v in listed.data}
+        if not all(isinstance(v, str) for v in values.values()):
+            raise GitHubApiError("bad_response", f"GitHub's answer for {what} has a variable without a value")
+        return Answer(listed.url, values)
 
     def deployment_branch_policies(self, name: str) -> Answer:
         """Every branch and tag name pattern environment ``name`` lets deploy (``GET /repos/{repo}/environments/

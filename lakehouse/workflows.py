@@ -578,7 +578,8 @@ def remote_uses(document: Any) -> list[str]:
     return list(dict.fromkeys(value for _, value in _uses(document) if not value.startswith("./")))
 
 
-def _grants_id_token(permissions: Any) -> bool:
+def grants_id_token(permissions: Any) -> bool:
+    """``permissions`` (a workflow's or a job's) lets the job ask GitHub for an OIDC token."""
     return permissions == "write-all" or (isinstance(permissions, dict) and permissions.get("id-token") == "write")
 
 
@@ -589,14 +590,14 @@ def workflow_rule_problems(path: Path, document: Any, text: str = "") -> list[Pr
     problems = pinning_problems(path, document, text) + step_problems(path, document)
     if "permissions" not in document:
         problems.append(Problem(path, "permissions", "missing: grant the GITHUB_TOKEN only what the jobs need"))
-    elif _grants_id_token(document["permissions"]):
+    elif grants_id_token(document["permissions"]):
         problems.append(Problem(path, "permissions", "id-token: write for the whole workflow: grant it per job"))
     for job_id, job in _jobs(document):
         if "concurrency" not in document and "concurrency" not in job:
             problems.append(Problem(path, f"jobs/{job_id}", "no concurrency group (the workflow's or the job's)"))
         steps = job.get("steps") or []
         assumes_role = any(isinstance(s, dict) and str(s.get("uses", "")).startswith(_OIDC_ACTION) for s in steps)
-        granted = _grants_id_token(job.get("permissions", document.get("permissions")))
+        granted = grants_id_token(job.get("permissions", document.get("permissions")))
         if assumes_role and not granted:
             problems.append(Problem(path, f"jobs/{job_id}", "assumes an AWS role through OIDC without id-token: write"))
     if path.name == "guard.yml":

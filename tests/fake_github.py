@@ -267,6 +267,9 @@ class FakeGitHub:
     #: (``.../environments/{env}/variables/{name}``, environment -> name -> value); others answer 404.
     variables: dict[str, str] = field(default_factory=dict)
     environment_variables: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Organization variables shared with the repository (``GET /repos/{repo}/actions/organization-variables``,
+    #: at most 30 a page as GitHub answers, whatever ``per_page`` asks).
+    organization_variables: dict[str, str] = field(default_factory=dict)
 
     #: The guard workflow's ``state`` (``GET .../actions/workflows/guard.yml``): ``active``, ``disabled_manually``...
     workflow_state: str = "active"
@@ -441,6 +444,8 @@ class FakeGitHub:
             if not any(p in self.files_at(query["ref"][0]) or p in self.symlinks for p in CODEOWNERS_PLACES):
                 return _not_found()
             return _ok({"errors": self.codeowners_errors})
+        if rest == "actions/organization-variables":
+            return self.answer_organization_variables(query)
         if rest is not None and rest.startswith("actions/variables/"):
             return self.answer_variable(self.variables, rest.removeprefix("actions/variables/"))
         if rest is not None and rest.startswith("environments/"):
@@ -470,6 +475,17 @@ class FakeGitHub:
             shown = policies[(page - 1) * per_page : page * per_page]
             return _ok({"total_count": len(policies), "branch_policies": shown})
         return _not_found()
+
+    def answer_organization_variables(self, query: dict[str, list[str]]) -> tuple[int, dict[str, str], str]:
+        """One page of the organization variables shared with the repository: GitHub gives at most 30 a page."""
+        per_page = min(int(query.get("per_page", ["30"])[0]), 30)
+        page = int(query.get("page", ["1"])[0])
+        stamp = "2026-11-01T10:00:00Z"
+        listed = [
+            {"name": k.upper(), "value": v, "created_at": stamp, "updated_at": stamp}
+            for k, v in sorted(self.organization_variables.items())
+        ]
+        return _ok({"total_count": len(listed), "variables": listed[(page - 1) * per_page : page * per_page]})
 
     def answer_variable(self, variables: dict[str, str], name: str) -> tuple[int, dict[str, str], str]:
         """One variable as GitHub answers it (names are case-insensitive, GitHub stores them upper case)."""

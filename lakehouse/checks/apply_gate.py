@@ -3,7 +3,8 @@
 A merge to main needs a second person (``lakehouse.checks.review``); that is worth nothing if a workflow
 applies code that never went through a merge. Read through GitHub's REST API at main's bound head, as the
 rest of the check: the workflows of the tree (``.github/workflows/*.yml``), each job whose ``run:`` script
-calls ``terraform ... apply`` or ``destroy`` (an *apply job*), the triggers of its workflow, and the
+calls ``terraform ... apply`` or ``destroy`` (an *apply job*; the steps of a local composite action it uses,
+``uses: ./dir``, are its own), the triggers of its workflow, and the
 environment the job deploys through (``GET /repos/{repo}/environments/{name}``, with
 ``.../deployment-branch-policies`` when it names branches).
 
@@ -25,17 +26,23 @@ job's environment to be a gate: ``workflow_dispatch`` runs the copy of the workf
 picks, ``pull_request`` the pull request's code, ``push`` to other branches or tags unreviewed commits.
 ``schedule``, ``repository_dispatch`` and ``workflow_run`` run the default branch's copy, main's only if main
 is the default branch (not read), at a moment and with a payload (a ref to check out) one person or nobody
-chose; ``workflow_call`` runs on its caller's triggers. These need the gate too: a scheduled apply through it
-waits for a reviewer, which the plan's "review before apply" asks anyway. The job's ``if:`` is not read as a
-gate: a dispatched branch's copy of the file carries the ``if:`` its author wrote. A job naming an
-environment that is no gate fails whatever its triggers (a workflow on any branch may name it too); an
-environment named by an expression is one the starter picks, and fails.
+chose. These need the gate too: a scheduled apply through it waits for a reviewer, which the plan's "review
+before apply" asks anyway. A reusable workflow (``workflow_call``) runs on its caller's triggers: a job calling a
+local one (``uses: ./.github/workflows/y.yml``) is replaced by the called workflow's jobs, judged under the
+caller's triggers with the secrets (``secrets: inherit``, or a ``secrets:`` map: ``secrets.key`` there is the
+repository secret the caller maps to it; none passed, none held) and inputs (``inputs.role``: the caller's
+``with:``) the call hands them, so a workflow only ``workflow_call`` starts has no jobs of its own. One of another
+repository (``owner/repo/.github/workflows/y.yml@ref``) is not read: handed secrets or ``id-token: write`` on a
+trigger bringing unreviewed code, whether its jobs apply is unknown, and the verdict is ``error``. The job's
+``if:`` is not read as a gate: a dispatched branch's copy of the file carries the ``if:`` its author wrote. A
+job naming an environment that is no gate fails whatever its triggers (a workflow on any branch may name it too);
+an environment named by an expression is one the starter picks, and fails.
 
 Credentials. The gate holds the apply job, not the cloud credentials it applies with. Every other job of main's
 workflows that obtains the same ones (``aws-actions/configure-aws-credentials`` with the same
-``role-to-assume``: the same text, or the same value once its ``${{ vars.X }}`` are read from GitHub's environment
-and repository variables, ``lakehouse.checks.role_values``; a variable GitHub does not answer for makes the verdict
-``error`` when an ungated job's role may be an apply job's; or the same secrets as AWS keys: its
+``role-to-assume``: the same text, or the same value once its ``${{ vars.X }}`` are read from GitHub's environment,
+repository and organization variables, ``lakehouse.checks.role_values``; a variable GitHub does not answer for
+makes the verdict ``error`` when an ungated job's role may be an apply job's; or the same secrets as AWS keys: its
 ``aws-access-key-id``, ``aws-secret-access-key``, ``aws-session-token``, or ``AWS_ACCESS_KEY_ID``,
 ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN`` in a workflow's, job's or step's ``env:``) is judged as an
 apply job: on push to main only, or through a gate. A pull request's author rewrites that job on their branch
@@ -52,17 +59,17 @@ apply job's role in that account must accept only the OIDC subjects gated jobs g
 (never on main, never read here) assumes it.
 
 Not seen: the trust of a role in another account, or without an AWS session (recorded in the evidence, not
-judged); two secrets holding the same role or key (secrets are never readable); an organization variable (a
-repository variable GitHub has not leaves the value unknown); a
+judged); two secrets holding the same role or key (secrets are never readable); a
 workflow a branch adds naming the apply job's repository secrets (put static keys in the gate's
 environment secrets: "Secrets stored in an environment are only available to workflow jobs that reference the
-environment"); credentials obtained inside a composite action or reusable workflow; and ``terraform apply``
-reached through ``make`` or a script rather than a ``run:`` line.
+environment"); the jobs of another repository's reusable workflow, and the steps of a JavaScript or Docker action;
+and ``terraform apply`` reached through ``make`` or a script rather than a ``run:`` line.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +79,8 @@ from ruamel.yaml.error import YAMLError
 from lakehouse.checks.apply_trust import RoleUse, TrustReading, judge_trust
 from lakehouse.checks.role_values import RoleValue, VariableReader
 from lakehouse.github import GitHubApiError, GitHubRepo
+from lakehouse.shellscripts import ReadFile
+from lakehouse.workflows import grants_id_token
 
 WORKFLOWS_DIR = ".github/workflows/"
 #: ``terraform`` (or OpenTofu's ``tofu``) then ``apply`` or ``destroy`` as a word on the same command line
@@ -135,6 +144,9 @@ class Job:
     environment: str | None = None
     environment_line: int | None = None
     credentials: tuple[Credential, ...] = ()
+    #: A job of a reusable workflow: the calling workflow (whose triggers start it) and the calling job, as said.
+    caller: str = ""
+    called_by: str = ""
 
     @property
     def environment_is_expression(self) -> bool:
@@ -142,7 +154,12 @@ class Job:
 
     @property
     def where(self) -> str:
-        return f"{self.workflow} line {self.line} (job {self.job!r})"
+        called = f", called by {self.called_by}" if self.called_by else ""
+        return f"{self.workflow} line {self.line} (job {self.job!r}{called})"
+
+    def trigger_at(self, trigger: Trigger) -> str:
+        """Where ``trigger`` is written: the calling workflow's ``on:`` for a job of a reusable workflow."""
+        return f"{self.caller or self.workflow} line {trigger.line}"
 
 
 @dataclass(frozen=True)
@@ -150,6 +167,16 @@ class ApplyJob(Job):
     """A job whose ``run:`` script applies Terraform (``applies_at``: the line and command)."""
 
     applies_at: str = ""
+
+
+@dataclass(frozen=True)
+class RemoteCall(Job):
+    """A job calling a reusable workflow of another repository (``calls``), whose jobs are not read here, and what
+    it hands them that could apply Terraform (``hands``: ``secrets: inherit``, the secrets it maps,
+    ``id-token: write``; empty: nothing)."""
+
+    calls: str = ""
+    hands: str = ""
 
 
 @dataclass
@@ -264,16 +291,125 @@ def _commands(script: str) -> list[tuple[int, str]]:
     return found
 
 
-def _apply_step(job: dict[str, Any]) -> str | None:
+#: ``${{ inputs.name }}`` alone: what a reusable workflow's or composite action's caller wrote for it.
+_INPUT = re.compile(r"\$\{\{\s*inputs\s*\.\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}")
+#: How deep GitHub nests reusable workflows and composite actions (10 levels, with the top one).
+_MAX_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What ``inputs.x`` and ``secrets.X`` mean where a step runs.
+
+    ``inputs``: each input (lower case) as its caller wrote it (a reusable workflow's ``with:``, a composite action
+    step's), else its default. ``secrets``: None in a workflow an event starts (``secrets.X`` is repository secret X)
+    and in one called with ``secrets: inherit``; else the repository secrets each name the caller mapped holds (a
+    name not mapped is empty: GitHub hands a called workflow only the secrets its caller passes)."""
+
+    inputs: Mapping[str, str] = field(default_factory=dict)
+    secrets: Mapping[str, tuple[str, ...]] | None = None
+
+    def text(self, value: Any) -> str:
+        """``value`` with each ``${{ inputs.x }}`` replaced by what the caller wrote (other expressions stay)."""
+        return _INPUT.sub(lambda m: self.inputs.get(m.group(1).lower(), ""), str(value))
+
+    def repository_secrets(self, value: Any) -> list[tuple[str, str]]:
+        """(repository secret, name as written) of each ``secrets.NAME`` in ``value`` (inputs replaced first)."""
+        found = []
+        for match in _SECRET.finditer(self.text(value)):
+            name = match.group(1) or match.group(2)
+            held = (name,) if self.secrets is None else self.secrets.get(name.upper(), ())
+            found += [(secret, name) for secret in held]
+        return found
+
+
+@dataclass(frozen=True)
+class _Step:
+    """A step a job runs: its own (``origin`` empty), or one of a local composite action it uses (``origin`` that
+    action's file; ``via``, ``via_line``: the job's step using it, ``uses ./.github/actions/deploy`` and its line)."""
+
+    node: dict[str, Any]
+    scope: _Scope
+    line: int
+    origin: str = ""
+    via: str = ""
+    via_line: int = 0
+
+    def said(self, line: int, what: str) -> tuple[int, str]:
+        """(line, how) of ``what`` written at ``line`` of this step's file: in a composite action, the line of the
+        job's step using it, and the action's line in ``how``."""
+        return (self.via_line, f"{self.via}, {self.origin} line {line}: {what}") if self.origin else (line, what)
+
+
+def _inputs(declared: Any, given: Any, scope: _Scope) -> dict[str, str]:
+    """The inputs a callee gets: ``given`` (its caller's ``with:``, read in the caller's ``scope``) over the
+    ``default`` of each input ``declared``."""
+    found = {
+        str(name).lower(): str(spec["default"])
+        for name, spec in (declared.items() if isinstance(declared, dict) else [])
+        if isinstance(spec, dict) and spec.get("default") is not None
+    }
+    found.update({str(k).lower(): scope.text(v) for k, v in (given.items() if isinstance(given, dict) else [])})
+    return found
+
+
+def _load(path: str, text: str) -> Any:
+    """A workflow or action file as ruamel's round-trip reader gives it (with lines); no YAML raises ValueError."""
+    try:
+        return YAML(typ="rt", pure=True).load(text)
+    except YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        raise ValueError(
+            f"{path}{where} is not YAML GitHub would read: {getattr(err, 'problem', None) or err}"
+        ) from None
+
+
+def _job_steps(job: dict[str, Any], scope: _Scope, read: ReadFile | None) -> list[_Step]:
+    """A job's steps, each local composite action (``uses: ./dir``, ``dir/action.yml``) it uses replaced by the
+    action's own steps, read with the inputs the step hands it: they run in the job, with its credentials."""
+    steps = job.get("steps")
+    found: list[_Step] = []
+    for index, step in enumerate(steps if isinstance(steps, list) else []):
+        if isinstance(step, dict):
+            line = _line(step, "run") or _line(step, "uses") or _line(steps, index)
+            found += _expanded(_Step(step, scope, line), read, 1)
+    return found
+
+
+def _expanded(step: _Step, read: ReadFile | None, depth: int) -> list[_Step]:
+    """``step``, or the steps of the local composite action it uses (theirs too, as deep as GitHub goes)."""
+    uses = str(step.node.get("uses") or "").strip()
+    if read is None or not uses.startswith("./") or depth > _MAX_DEPTH:
+        return [step]
+    folder = uses.removeprefix("./").rstrip("/")
+    path, text = next(((p, t) for p in (f"{folder}/action.yml", f"{folder}/action.yaml") if (t := read(p))), ("", None))
+    action: Any = _load(path, text) if text is not None else None
+    runs = action.get("runs") if isinstance(action, dict) else None
+    inner = runs.get("steps") if isinstance(runs, dict) and runs.get("using") == "composite" else None
+    if not isinstance(inner, list):
+        return [step]  # no such action (the step fails), or one of JavaScript or Docker: not read
+    scope = _Scope(_inputs(action.get("inputs"), step.node.get("with"), step.scope), step.scope.secrets)
+    via, via_line = (step.via, step.via_line) if step.via else (f"uses {uses}", step.line)
+    found: list[_Step] = []
+    for index, node in enumerate(inner):
+        if isinstance(node, dict):
+            line = _line(node, "run") or _line(node, "uses") or _line(inner, index)
+            found += _expanded(_Step(node, scope, line, path, via, via_line), read, depth + 1)
+    return found
+
+
+def _apply_step(steps: list[_Step]) -> str | None:
     """Where a job's ``run:`` scripts apply Terraform (its step's line and command), None when they do not."""
-    for index, step in enumerate(job.get("steps") or []):
-        if not isinstance(step, dict) or not isinstance(step.get("run"), str):
+    for step in steps:
+        script = step.node.get("run")
+        if not isinstance(script, str):
             continue
-        block = 1 if "\n" in step["run"] else 0  # a block scalar's text starts on the line after ``run: |``
-        for offset, command in _commands(step["run"]):
+        block = 1 if "\n" in script else 0  # a block scalar's text starts on the line after ``run: |``
+        for offset, command in _commands(script):
             if _APPLIES.search(command):
-                line = (_line(step, "run") or _line(job["steps"], index)) + block + offset
-                return f"line {line}: `{' '.join(command.split())}`"
+                line, how = step.said(step.line + block + offset, f"`{' '.join(command.split())}`")
+                return f"line {line}: {how}"
     return None
 
 
@@ -285,65 +421,188 @@ _KEY_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOK
 _SECRET = re.compile(r"\bsecrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*'([A-Za-z_][A-Za-z0-9_]*)'\s*\])")
 
 
-def _secret_keys(node: Any, names: tuple[str, ...], what: str) -> list[Credential]:
-    """The secrets a mapping (``with:`` or ``env:``) hands over under the AWS key ``names``, with their lines."""
+def _secret_keys(
+    node: Any, names: tuple[str, ...], what: str, scope: _Scope, at: _Step | None = None
+) -> list[Credential]:
+    """The repository secrets a mapping (``with:`` or ``env:``) hands over under the AWS key ``names``, with their
+    lines (in a composite action: the line of the job's step using it, and the action's line in ``how``)."""
     found = []
     for name in names:
         value = node.get(name) if isinstance(node, dict) else None
-        for match in _SECRET.finditer(str(value) if value is not None else ""):
-            secret = match.group(1) or match.group(2)
-            found.append(Credential(f"secret {secret.upper()}", _line(node, name), f"{what}{name} secrets.{secret}"))
+        for secret, written in scope.repository_secrets(value) if value is not None else []:
+            how = f"{what}{name} secrets.{written}" + (f" (repository secret {secret})" if secret != written else "")
+            line, how = at.said(_line(node, name), how) if at is not None else (_line(node, name), how)
+            found.append(Credential(f"secret {secret.upper()}", line, how))
     return found
 
 
-def _credentials(document: dict[str, Any], job: dict[str, Any]) -> tuple[Credential, ...]:
-    """The AWS roles a job assumes and the secrets it uses as AWS keys (workflow, job and step ``env:`` too)."""
-    found = _secret_keys(document.get("env"), _KEY_VARIABLES, "workflow env ")
-    found += _secret_keys(job.get("env"), _KEY_VARIABLES, "job env ")
-    for step in job.get("steps") or []:
-        if not isinstance(step, dict):
+def _credentials(
+    document: dict[str, Any], job: dict[str, Any], steps: list[_Step], scope: _Scope
+) -> tuple[Credential, ...]:
+    """The AWS roles a job assumes and the secrets it uses as AWS keys (workflow, job and step ``env:`` too, and
+    the steps of the local composite actions it uses)."""
+    found = _secret_keys(document.get("env"), _KEY_VARIABLES, "workflow env ", scope)
+    found += _secret_keys(job.get("env"), _KEY_VARIABLES, "job env ", scope)
+    for step in steps:
+        found += _secret_keys(step.node.get("env"), _KEY_VARIABLES, "step env ", step.scope, step)
+        if not str(step.node.get("uses") or "").strip().lower().startswith(_AWS_ACTION):
             continue
-        found += _secret_keys(step.get("env"), _KEY_VARIABLES, "step env ")
-        if not str(step.get("uses") or "").strip().lower().startswith(_AWS_ACTION):
-            continue
-        inputs = step.get("with")
+        inputs = step.node.get("with")
         if not isinstance(inputs, dict):
             continue
         role = inputs.get("role-to-assume")
-        if role is not None and str(role).strip():
-            key = "role " + "".join(str(role).split()).lower()
-            written = str(role).strip()
-            found.append(Credential(key, _line(inputs, "role-to-assume"), f"role-to-assume {written}", written))
-        found += _secret_keys(inputs, _KEY_INPUTS, "")
+        written = step.scope.text(role).strip() if role is not None else ""
+        if written:
+            key = "role " + "".join(written.split()).lower()
+            how = f"role-to-assume {str(role).strip()}"
+            how += f" (its caller's {written})" if written != str(role).strip() else ""
+            line, how = step.said(_line(inputs, "role-to-assume"), how)
+            found.append(Credential(key, line, how, written))
+        found += _secret_keys(inputs, _KEY_INPUTS, "", step.scope, step)
     return tuple(dict.fromkeys(found))
 
 
-def workflow_jobs(path: str, text: str, branch: str) -> list[Job]:
-    """Every job of one workflow file (an ``ApplyJob`` when it applies Terraform); no YAML raises ``ValueError``."""
-    try:
-        document = YAML(typ="rt", pure=True).load(text)
-    except YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        raise ValueError(
-            f"{path}{where} is not YAML GitHub would read: {getattr(err, 'problem', None) or err}"
-        ) from None
+def workflow_jobs(path: str, text: str, branch: str, read: ReadFile | None = None) -> list[Job]:
+    """Every job of one workflow file (an ``ApplyJob`` when it applies Terraform); no YAML raises ``ValueError``.
+
+    ``read``: the files of the same ref, to follow the local composite actions and reusable workflows the jobs use
+    (None: not followed). A reusable workflow's jobs are judged under its caller's triggers: a workflow started only
+    by ``workflow_call`` has no jobs of its own here, they are its callers'."""
+    document = _load(path, text)
+    found_triggers = triggers(document, branch)
+    started = tuple(t for t in found_triggers if t.event != "workflow_call")
+    if found_triggers and not started:
+        return []
+    return _workflow_jobs(path, document, branch, started, ("", ""), _Scope(), read, 1)
+
+
+def _workflow_jobs(
+    path: str,
+    document: Any,
+    branch: str,
+    started: tuple[Trigger, ...],
+    caller: tuple[str, str],
+    scope: _Scope,
+    read: ReadFile | None,
+    depth: int,
+) -> list[Job]:
+    """The jobs of a workflow ``document`` started by ``started`` (written in ``caller[0]``, the calling workflow, or
+    in ``path``), called by ``caller[1]`` (empty: an event starts it)."""
     jobs = document.get("jobs") if isinstance(document, dict) else None
     found: list[Job] = []
     for job_id, job in (jobs or {}).items() if isinstance(jobs, dict) else ():
         if not isinstance(job, dict):
             continue
-        name, line = _environment(job)
-        said = (path, str(job_id), _line(jobs, job_id), triggers(document, branch), name, line)
-        step = _apply_step(job)
-        credentials = _credentials(document, job)
-        found.append(Job(*said, credentials) if step is None else ApplyJob(*said, credentials, applies_at=step))
+        line = _line(jobs, job_id)
+        if isinstance(job.get("uses"), str):
+            call = Job(path, str(job_id), line, started, caller=caller[0], called_by=caller[1])
+            found += _called(call, document, job, branch, scope, read, depth)
+            continue
+        name, env_line = _environment(job)
+        steps = _job_steps(job, scope, read)
+        said = (path, str(job_id), line, started, name, env_line, _credentials(document, job, steps, scope))
+        step = _apply_step(steps)
+        found.append(Job(*said, *caller) if step is None else ApplyJob(*said, *caller, applies_at=step))
     return found
 
 
-def apply_jobs(path: str, text: str, branch: str) -> list[ApplyJob]:
+def _called(
+    call: Job, document: Any, job: dict[str, Any], branch: str, scope: _Scope, read: ReadFile | None, depth: int
+) -> list[Job]:
+    """The jobs a reusable workflow call (``jobs.<id>.uses``) runs: a local workflow's, read at the same ref and
+    judged under the caller's triggers with the inputs and secrets the call hands it; for another repository's, a
+    ``RemoteCall`` saying what it is handed."""
+    uses = str(job["uses"]).strip()
+    handed = job.get("secrets")
+    if isinstance(handed, dict):
+        secrets: Mapping[str, tuple[str, ...]] | None = {
+            str(name).upper(): tuple(s for s, _ in scope.repository_secrets(value)) for name, value in handed.items()
+        }
+    else:
+        secrets = scope.secrets if handed == "inherit" else {}
+    if uses.startswith("./"):
+        target = uses.removeprefix("./")
+        text = read(target) if read is not None and depth < _MAX_DEPTH else None
+        if text is None:
+            return []  # not followed, or no such file (GitHub fails the call)
+        called = _load(target, text)
+        on = called.get("on") if isinstance(called, dict) else None
+        declared = on.get("workflow_call") if isinstance(on, dict) else None
+        inputs = _inputs(declared.get("inputs") if isinstance(declared, dict) else None, job.get("with"), scope)
+        return _workflow_jobs(
+            target,
+            called,
+            branch,
+            call.triggers,
+            (call.caller or call.workflow, call.where),
+            _Scope(inputs, secrets),
+            read,
+            depth + 1,
+        )
+    credentials = [
+        Credential(f"secret {secret.upper()}", _line(handed, name), f"secrets: {name} secrets.{secret} to {uses}")
+        for name, value in (handed.items() if isinstance(handed, dict) else [])
+        for secret, _ in scope.repository_secrets(value)
+    ]
+    hands = []
+    if handed == "inherit":
+        hands.append("secrets: inherit")
+    elif isinstance(handed, dict) and handed:
+        hands.append(f"secrets {', '.join(map(str, handed))}")
+    if grants_id_token(job.get("permissions", document.get("permissions"))):
+        hands.append("id-token: write")
+    return [
+        RemoteCall(
+            call.workflow,
+            call.job,
+            call.line,
+            call.triggers,
+            credentials=tuple(credentials),
+            caller=call.caller,
+            called_by=call.called_by,
+            calls=uses,
+            hands=" and ".join(hands),
+        )
+    ]
+
+
+def apply_jobs(path: str, text: str, branch: str, read: ReadFile | None = None) -> list[ApplyJob]:
     """The jobs of one workflow file that apply Terraform; a file that is no YAML raises ``ValueError``."""
-    return [j for j in workflow_jobs(path, text, branch) if isinstance(j, ApplyJob)]
+    return [j for j in workflow_jobs(path, text, branch, read) if isinstance(j, ApplyJob)]
+
+
+def _file_reader(client: GitHubRepo, ref: str, reading: ApplyReading) -> ReadFile:
+    """The files of ``ref`` through GitHub's contents API, each asked once (the request goes to the evidence); a
+    file GitHub does not answer for raises ``ValueError`` saying why."""
+    seen: dict[str, str | None] = {}
+
+    def read(path: str) -> str | None:
+        if path not in seen:
+            try:
+                answer = client.file_text(path, ref)
+            except GitHubApiError as err:
+                raise ValueError(f"could not read {path} at {ref[:12]}: {err} [{err.kind}]") from None
+            if answer is not None:
+                reading.requests.append(answer.url)
+            seen[path] = str(answer.data) if answer is not None else None
+        return seen[path]
+
+    return read
+
+
+def _opens(call: RemoteCall) -> bool:
+    """A remote reusable workflow handed something to apply with, on a trigger that brings unreviewed code."""
+    return bool(call.hands) and not all(t.reviewed_only for t in call.triggers)
+
+
+def _remote_unknown(call: RemoteCall, branch: str) -> str:
+    starts = ", ".join(f"{t.event} ({call.trigger_at(t)})" for t in call.triggers if not t.reviewed_only)
+    return (
+        f"{call.where} calls reusable workflow {call.calls} of another repository, handing it {call.hands}, and is "
+        f"started by {starts}: its jobs are not readable here, so whether they apply Terraform, or obtain an apply "
+        f"job's credentials, on code nobody reviewed is unknown (call a local copy, ./.github/workflows/..., whose "
+        f"jobs are judged, or start the caller on push to {branch} only)"
+    )
 
 
 def read_apply_gates(client: GitHubRepo, ref: str, tree: list[str], branch: str) -> ApplyReading:
@@ -355,23 +614,24 @@ def read_apply_gates(client: GitHubRepo, ref: str, tree: list[str], branch: str)
         for p in tree
         if p.startswith(WORKFLOWS_DIR) and "/" not in p[len(WORKFLOWS_DIR) :] and p.endswith((".yml", ".yaml"))
     )
+    read = _file_reader(client, ref, reading)
     for path in reading.workflows:
         try:
-            text = client.file_text(path, ref)
-        except GitHubApiError as err:
-            reading.unreadable.append(f"could not read {path} at {ref[:12]}: {err} [{err.kind}]")
+            text = read(path)
+        except ValueError as err:
+            reading.unreadable.append(str(err))
             continue
         if text is None:
             reading.unreadable.append(f"{path} is in the tree of {ref[:12]} but GitHub's contents API has no file")
             continue
-        reading.requests.append(text.url)
         try:
-            jobs = workflow_jobs(path, str(text.data), branch)
+            jobs = workflow_jobs(path, text, branch, read)
         except ValueError as err:
             reading.unreadable.append(f"which jobs apply Terraform is unknown: {err}")
             continue
         reading.jobs += [j for j in jobs if isinstance(j, ApplyJob)]
         reading.credential_jobs += [j for j in jobs if not isinstance(j, ApplyJob) and j.credentials]
+        reading.unreadable += [_remote_unknown(j, branch) for j in jobs if isinstance(j, RemoteCall) and _opens(j)]
     variables = VariableReader(client)
     for job in [*reading.jobs, *reading.credential_jobs]:
         for credential in job.credentials:
@@ -565,7 +825,7 @@ def _unknown_sharing(job: Job, reading: ApplyReading, gates: dict[str, dict[str,
     holds it, or none of its triggers brings unreviewed code, so the comparison decides nothing)."""
     maybe = _maybe_shared(job, reading.jobs, reading)
     why_open, _ = _why_open(job, "may obtain the cloud credentials an apply job applies with", gates, repo)
-    starts = [f"{t.event} (line {t.line})" for t in job.triggers if not t.reviewed_only]
+    starts = [f"{t.event} ({job.trigger_at(t)})" for t in job.triggers if not t.reviewed_only]
     if not maybe or why_open is None or not starts:
         return []
     return [
@@ -612,7 +872,7 @@ def judge_apply_gates(
         for trigger in job.triggers:
             if trigger.reviewed_only:
                 continue
-            path = f"{job.workflow} line {trigger.line}: {trigger.event} ({trigger.said})"
+            path = f"{job.trigger_at(trigger)}: {trigger.event} ({trigger.said})"
             open_paths.append(path)
             problems.append(
                 f"{path} starts job {job.job!r}, which {does} and {why_open}: one person applies code nobody "
@@ -635,7 +895,7 @@ def judge_apply_gates(
         for trigger in sharer.triggers:
             if trigger.reviewed_only:
                 continue
-            path = f"{sharer.workflow} line {trigger.line}: {trigger.event} ({trigger.said})"
+            path = f"{sharer.trigger_at(trigger)}: {trigger.event} ({trigger.said})"
             credentials_open.append(f"{path}: job {sharer.job!r}")
             problems.append(
                 f"{path} starts job {sharer.job!r}, which {does} and {why_open}: the copy of the job that runs "
@@ -655,7 +915,7 @@ def judge_apply_gates(
         f"{j.where}: {v.said}"
         for j in reading.jobs
         for c in j.credentials
-        if (v := reading.role(j, c)) is not None and not v.value
+        if (v := reading.role(j, c)) is not None and v.value is None
     ]
     problems += trust_problems
     measured = {

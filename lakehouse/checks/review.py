@@ -37,7 +37,8 @@ what GitHub enforces), of the repository the user names (``--github-repo`` or ``
   blank or line break other than space, tab and newline (U+00A0, U+2028, a lone CR, ...): this check's
   ``str.split`` separates at it, GitHub's parser need not (``odd_separators``);
 - review before apply (``lakehouse.checks.apply_gate``): each workflow job of that tree whose ``run:`` calls
-  ``terraform apply`` (or ``destroy``) is reached only by a push to main, or is held by an environment
+  ``terraform apply`` (or ``destroy``), itself or through a local composite action or reusable workflow (judged
+  under its caller's triggers), is reached only by a push to main, or is held by an environment
   (``GET /repos/{repo}/environments/{name}``) whose required reviewer is not the run's starter, which only
   protected branches (or main by name) may deploy to and admins may not bypass. A ``workflow_dispatch``,
   ``schedule``, pull request or push to another ref without such a gate fails, naming the workflow file, the

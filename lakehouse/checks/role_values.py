@@ -4,11 +4,14 @@ Two jobs share cloud credentials when they assume the same role, whatever the te
 ``${{ vars.AWS_PLAN_ROLE_ARN }}`` may hold the ARN ``${{ vars.AWS_DEPLOY_ROLE_ARN }}`` holds. Each ``vars.NAME`` of
 the text is read through GitHub's REST API: ``GET /repos/{repo}/environments/{env}/variables/{name}`` first when
 the job names environment ``env`` (GitHub: environment variables take precedence over repository ones, which take
-precedence over the organization's), else or on its 404 ``GET /repos/{repo}/actions/variables/{name}``.
+precedence over the organization's), else or on its 404 ``GET /repos/{repo}/actions/variables/{name}``, else or on
+its 404 the organization variables shared with the repository (``GET /repos/{repo}/actions/organization-variables``,
+every page). A name none of them holds is empty, as GitHub expands it ("If a variable has not been set, the return
+value of a context referencing the variable will be an empty string").
 
-A variable GitHub does not answer for (403 for a token without the variables permission, 5xx), and a repository
-variable GitHub has not (404: an organization variable may supply it, not read), leave the value unknown: never
-"different". Other expressions (``secrets.X``, ``inputs.x``) are not readable and are compared as written.
+A variable GitHub does not answer for (403 for a token without the variables permission, 5xx) leaves the value
+unknown: never "different". Other expressions (``secrets.X``, ``inputs.x``) are not readable and are compared as
+written.
 """
 
 from __future__ import annotations
@@ -50,9 +53,28 @@ class VariableReader:
     client: GitHubRepo
     requests: list[str]
     _seen: dict[tuple[str | None, str], tuple[str | None, str]]
+    #: The organization variables shared with the repository (name upper case -> value), or why unread; None: not
+    #: asked yet.
+    _organization: dict[str, str] | str | None = None
 
     def __init__(self, client: GitHubRepo) -> None:
         self.client, self.requests, self._seen = client, [], {}
+
+    def _organization_value(self, name: str) -> tuple[str | None, str]:
+        """(value, how) of organization variable ``name``; value None with how "absent" when none is shared with the
+        repository, else how says why unread."""
+        if self._organization is None:
+            try:
+                answer = self.client.organization_variables()
+            except GitHubApiError as err:
+                self._organization = f"could not read the organization variables: {err} [{err.kind}]"
+            else:
+                self.requests.append(answer.url)
+                self._organization = dict(answer.data)
+        if isinstance(self._organization, str):
+            return None, self._organization
+        value = self._organization.get(name.upper())
+        return (value, "organization variable") if value is not None else (None, "absent")
 
     def _ask(self, name: str, environment: str | None) -> tuple[str | None, str]:
         """(value, how) of one level; value None with how "absent" on a 404, else how says why unread."""
@@ -80,14 +102,13 @@ class VariableReader:
             if how != "absent":
                 return None, how
         value, how = self._ask(name, None)
-        if value is not None:
+        if value is not None or how != "absent":
             return value, how
+        value, how = self._organization_value(name)
         if how == "absent":
-            return None, (
-                f"{name} is no repository variable{f' nor one of environment {environment!r}' if environment else ''}"
-                " (404): an organization variable may supply it, not read"
-            )
-        return None, how
+            place = f"environment {environment!r}, " if environment else ""
+            return "", f"no {place}repository or organization variable {name}: empty"
+        return value, how
 
     def role(self, written: str, environment: str | None) -> RoleValue:
         """``written`` with each ``${{ vars.X }}`` replaced by its value; other expressions leave it as written."""
@@ -103,7 +124,7 @@ class VariableReader:
             if value is None:
                 return RoleValue(written, None, tuple(read), how)
             parts += [written[position : match.start()], value]
-            read.append(f"vars.{name} = {value.strip()} ({how})")
+            read.append(f"vars.{name} = {value.strip()} ({how})" if value else f"vars.{name}: {how}")
             position = match.end()
         parts.append(written[position:])
         return RoleValue(written, "".join("".join(parts).split()).lower(), tuple(read))
