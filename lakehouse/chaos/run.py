@@ -416,6 +416,7 @@ def run_chaos(
             tl = run_fault(ctx, fault, queue, criteria, deadline_s, scratch, out.alarms, pace)
             if why := changed_since_start(ctx, expected[fault.name], out.alarms):
                 tl.problem = f"{tl.problem}; {why}" if tl.problem else f"fault {fault.name}: {why}"
+                tl.undecided = None  # whatever could not be judged, an alarm changed mid-run fails the fault
             out.timelines.append(tl)
     finally:
         out.messages = queue.seen

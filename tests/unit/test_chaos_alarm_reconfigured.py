@@ -58,8 +58,17 @@ def account(moto_aws: None) -> Iterator[Target]:
     yield target
 
 
-def _kpi(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, target: Target, during: Callable[[Any], None]) -> Outcome:
-    """``run_chaos`` over bronze-truncated, detected and recovered, ``during`` done to CloudWatch as the fault runs."""
+def _kpi(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    target: Target,
+    during: Callable[[Any], None],
+    undecided: str | None = None,
+) -> Outcome:
+    """``run_chaos`` over bronze-truncated, detected and recovered, ``during`` done to CloudWatch as the fault runs.
+
+    ``undecided``: the fault's detection could not be judged instead (``mttr.UnknownPeriod``), though it recovered.
+    """
     monkeypatch.setattr(chaos_run, "read_deaf_alarms", lambda _t, _a, _s: {})
     monkeypatch.setattr(chaos_run.AlertQueue, "create", lambda *_a: _Queue())
 
@@ -67,7 +76,11 @@ def _kpi(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, target: Target, during
         tl = Timeline(fault.name, fault.what, [ALARM], fault.runbook.value)
         during(ctx.target.client("cloudwatch"))
         tl.injected_at, tl.detected_at, tl.recovered_at = 100.0, 110.0, 200.0
-        tl.alarm_fired = ALARM
+        if undecided is None:
+            tl.alarm_fired = ALARM
+        else:
+            tl.detected_at, tl.undecided = None, undecided
+            tl.problem = f"fault {fault.name}: none of its alarms can tell of it, so no message is its detection"
         return tl
 
     monkeypatch.setattr(chaos_run, "run_fault", run_fault)
@@ -107,11 +120,23 @@ def test_an_alarm_deleted_during_the_run_fails_the_kpi_naming_it(
     )
 
 
+def test_an_alarm_changed_during_a_run_whose_detection_was_undecided_fails_rather_than_errs(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, account: Target
+) -> None:
+    raised = _kpi(
+        monkeypatch, tmp_path, account, lambda cw: cw.put_metric_alarm(**{**PARAMS, "Threshold": 1000.0}), "x"
+    )
+    assert raised.status is Status.FAILED, raised.reason
+    assert "Threshold 1.0 -> 1000.0" in str(raised.reason)
+
+
 def test_healthy_twin_an_alarm_left_alone_passes(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, account: Target
 ) -> None:
     outcome = _kpi(monkeypatch, tmp_path, account, lambda _cw: None)
     assert outcome.passed, outcome.reason
+    # The undecided twin stays an error: left alone, the alarm gives no verdict of its own.
+    assert _kpi(monkeypatch, tmp_path, account, lambda _cw: None, "x").status is Status.ERROR
 
 
 def test_describe_alarms_keeps_when_the_configuration_last_changed(account: Target) -> None:
