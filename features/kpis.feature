@@ -57,7 +57,7 @@ Feature: KPIs of the Bronze -> Gold lakehouse plan
 
   @KPI-mttr
   Scenario: MTTR < 30 min
-    Pass condition: each fault of the chaos catalogue (`lakehouse chaos --list`) raises its CloudWatch alarm (on this stack's metric, breached by the faulty run's own value), whose message reaches a subscriber of the stack's own (as exit check 7 judges delivery) and the harness's SQS subscriber of the alerts topic, and its runbook step brings exit checks 2, 4, 6 and 7 back; the mean of detect + recover is < 30 min
+    Pass condition: each fault of the chaos catalogue (`lakehouse chaos --list`) raises its CloudWatch alarm (on this stack's metric, breached by the faulty run's own value), whose message reaches a subscriber of the stack's own (as exit check 7 judges delivery) and the harness's SQS subscriber of the alerts topic, and its runbook step brings exit checks 2, 4, 6 and 7 back, its alarms read again once it is over configured as at the start of the run (no AlarmConfigurationUpdatedTimestamp or field changed since); the mean of detect + recover is < 30 min
     Verifier: chaos script + alert test
 
     When every fault of the chaos catalogue is injected in turn, each detected and recovered within 30 min

@@ -6,7 +6,8 @@ faults (the plan's MTTR), with the worst beside it. A fault that was not detecte
 in time, or whose alarm is not in CloudWatch (or tells nobody but the harness's own queue: ``delivery``),
 fails the KPI naming the fault; so does a run that left faults of the catalogue out (``left_out``), and a
 fault "detected" by an alarm that breaches on what the healthy recovery run publishes: it fires on every
-run, fault or not, so its message tells nothing of the fault (``fires_without_the_fault``).
+run, fault or not, so its message tells nothing of the fault (``fires_without_the_fault``). Every fault is
+judged on the alarms as read at the start of the run; one changed before the fault is over fails it (``reconfigured``).
 
 Only an alarm that can tell of this fault is listened to: one on the metric this stack's pipeline
 publishes (the pipeline's namespace, the one dimension ``StackId`` = this stack; ``watches_another_metric``),

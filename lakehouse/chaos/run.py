@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from lakehouse.chaos.mttr import (
     unusable,
 )
 from lakehouse.chaos.own_period import overlaps, wait_until
+from lakehouse.chaos.reconfigured import UPDATED, changed_alarms
 from lakehouse.chaos.runbook import (
     STEPS,
     Criteria,
@@ -93,6 +95,7 @@ def describe_alarms(target: Target, names: Sequence[str]) -> dict[str, dict[str,
                     "DatapointsToAlarm": alarm.get("DatapointsToAlarm"),
                     "TreatMissingData": alarm.get("TreatMissingData"),
                     "Unit": alarm.get("Unit"),
+                    UPDATED: shown(updated) if isinstance(updated := alarm.get(UPDATED), datetime) else None,
                 }
     return found
 
@@ -369,6 +372,19 @@ def run_fault(
     return tl
 
 
+def changed_since_start(ctx: ChaosContext, names: Sequence[str], start: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """Why the fault's alarms, read again now that the fault is over, are not those the run read at its start.
+
+    The fault was judged on the start's read (``reconfigured``): an alarm changed since (threshold, actions,
+    ActionsEnabled) was judged on a configuration it no longer has. None: every one is as it was.
+    """
+    try:
+        now = describe_alarms(ctx.target, names)
+    except Exception as err:  # noqa: BLE001 - unread, the configuration the fault was judged on is unconfirmed
+        return f"could not read its alarms again after the fault to confirm their configuration: {err}"
+    return "; ".join(changed_alarms(names, start, now)) or None
+
+
 def run_chaos(
     ctx: ChaosContext, faults: Sequence[Fault], criteria: Criteria, deadline_s: float, scratch: Path
 ) -> ChaosRun:
@@ -397,7 +413,11 @@ def run_chaos(
                     Timeline(fault.name, fault.what, expected[fault.name], fault.runbook.value, skipped=why)
                 )
                 continue
-            out.timelines.append(run_fault(ctx, fault, queue, criteria, deadline_s, scratch, out.alarms, pace))
+            tl = run_fault(ctx, fault, queue, criteria, deadline_s, scratch, out.alarms, pace)
+            if why := changed_since_start(ctx, expected[fault.name], out.alarms):
+                tl.problem = f"{tl.problem}; {why}" if tl.problem else f"fault {fault.name}: {why}"
+                tl.undecided = None  # whatever could not be judged, an alarm changed mid-run fails the fault
+            out.timelines.append(tl)
     finally:
         out.messages = queue.seen
         queue.close()

@@ -225,3 +225,6 @@ def test_a_late_alarm_message_of_an_earlier_change_is_no_detection_and_fails_the
     )
     assert f"alarm {alarm}'s ALARM message (StateChangeTime {changed}): the alarm changed to ALARM at " in reason
     assert "a stale or late message, not this fault's" in reason
+    # The actions switched off during the run: the alarm is not the one the run read at its start.
+    assert f"alarm {alarm}'s configuration changed during the chaos run" in reason
+    assert "ActionsEnabled True -> False" in reason

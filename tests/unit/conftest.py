@@ -6,6 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.fake_github import github
+
+__all__ = ["github"]  # the fake GitHub's fixture (tests/fake_github.py), for every unit test that asks for it
+
 
 @pytest.fixture
 def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
@@ -18,3 +22,10 @@ def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         yield
+
+
+@pytest.fixture
+def no_github_sha(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No ``GITHUB_SHA``: inside GitHub Actions it would become exit check 3's commit under test, whichever a test
+    picks (``tests.unit.ci_client.ask``)."""
+    monkeypatch.delenv("GITHUB_SHA", raising=False)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -26,24 +25,13 @@ from tests.fake_github import (
     TOKEN,
     WORKFLOW_FILES,
     FakeGitHub,
-    github,
     job,
     run,
     sha,
 )
+from tests.unit.ci_client import ask
 
-__all__ = ["github"]  # the fixture, imported for this module's tests
-
-
-def ask(github: FakeGitHub, commit: str | None = CHECKOUT_HEAD) -> Any:
-    """Exit check 3 on the GitHub path for ``commit`` (by default this checkout's HEAD, in the fake's history)."""
-    return check_github(REPO, TOKEN, github.url, commit=(commit, "test"))
-
-
-@pytest.fixture(autouse=True)
-def _no_github_sha(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Inside GitHub Actions GITHUB_SHA would become the commit under test: these tests pick their own."""
-    monkeypatch.delenv("GITHUB_SHA", raising=False)
+pytestmark = pytest.mark.usefixtures("no_github_sha")
 
 
 def test_three_newest_completed_successes_pass(github: FakeGitHub) -> None:

@@ -14,33 +14,21 @@ from typing import Any
 
 import pytest
 
-from lakehouse.checks.ci import check_github
-from lakehouse.outcome import Outcome, Status
+from lakehouse.outcome import Status
 from tests.fake_github import (
     CHECKOUT_HEAD,
     GUARD_JOBS,
     GUARD_PATH,
     REPO,
-    TOKEN,
     WORKFLOW_FILES,
     FakeGitHub,
-    github,
     job,
     run,
     sha,
 )
+from tests.unit.ci_client import ask
 
-__all__ = ["github"]  # the fixture, imported for this module's tests
-
-
-@pytest.fixture(autouse=True)
-def _no_github_sha(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Inside GitHub Actions GITHUB_SHA would become the commit under test: these tests pick their own."""
-    monkeypatch.delenv("GITHUB_SHA", raising=False)
-
-
-def ask(github: FakeGitHub, commit: str | None = CHECKOUT_HEAD) -> Outcome:
-    return check_github(REPO, TOKEN, github.url, commit=(commit, "test"))
+pytestmark = pytest.mark.usefixtures("no_github_sha")
 
 
 def green(*numbers: int) -> list[dict[str, Any]]:

@@ -9,47 +9,23 @@ lists for a shipped package must be the version installed.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from lakehouse.kpi.sbom import Distribution, check_cyclonedx, judge_release
-from lakehouse.kpi.signing import SignatureCheck
 from lakehouse.kpi.spdx import check_spdx, environment_document, write_spdx
-from lakehouse.kpi.trust import RUN_MADE_KEY
+from tests.unit.sbom_docs import PROJECT, environment_cyclonedx, signed
 
-PROJECT = Distribution("lakehouse-code", "0.1.0")
 INSTALLED = [PROJECT, Distribution("boto3", "1.44.5"), Distribution("urllib3", "2.8.0")]
 EXPECTED: dict[str, str | None] = {d.name: d.version for d in INSTALLED}
 #: Every installed package at its installed version, and urllib3 once more at a version not installed.
 STALE_BESIDE = [*INSTALLED, Distribution("urllib3", "1.26.20")]
 
 
-def _cyclonedx(tmp_path: Path, dists: list[Distribution]) -> Path:
-    """An environment SBOM as cyclonedx-py writes one (each entry its own bom-ref)."""
-    doc = {
-        "bomFormat": "CycloneDX",
-        "specVersion": "1.6",
-        "metadata": {"component": {"type": "application", "name": PROJECT.name, "version": PROJECT.version}},
-        "components": [
-            {"type": "library", "name": d.name, "version": d.version, "bom-ref": d.purl, "purl": d.purl}
-            for d in dists
-            if d.key != PROJECT.key
-        ],
-    }
-    path = tmp_path / "sbom-env.cdx.json"
-    path.write_text(json.dumps(doc), encoding="utf-8")
-    return path
-
-
-def _signed() -> list[SignatureCheck]:
-    return [SignatureCheck("sbom-env.cdx.json", "sbom-env.cdx.json.sig", "0" * 64, 10, True, trust=RUN_MADE_KEY)]
-
-
 def test_a_stale_entry_beside_the_installed_one_fails_naming_both_versions(tmp_path: Path) -> None:
-    check = check_cyclonedx(_cyclonedx(tmp_path, STALE_BESIDE), "sbom-env.cdx.json", "environment", EXPECTED)
+    check = check_cyclonedx(environment_cyclonedx(tmp_path, STALE_BESIDE), "sbom-env.cdx.json", "environment", EXPECTED)
     assert check.missing == [] and check.invalid == [] and check.unexpected == []
     assert check.wrong_version == ["urllib3 (lists 1.26.20, 2.8.0, installed 2.8.0)"]  # main: [] and the KPI passed
-    result = judge_release(_signed(), [check], "run-made key", ("integrity", "default"))
+    result = judge_release(signed(), [check], "run-made key", ("integrity", "default"))
     assert not result.passed
     assert "at a version that is not the one installed: urllib3 (lists 1.26.20, 2.8.0, installed 2.8.0)" in str(
         result.reason
@@ -63,12 +39,12 @@ def test_a_stale_entry_in_an_spdx_sbom_is_named_too(tmp_path: Path) -> None:
 
 
 def test_healthy_twin_each_package_at_its_installed_version_passes(tmp_path: Path) -> None:
-    check = check_cyclonedx(_cyclonedx(tmp_path, INSTALLED), "sbom-env.cdx.json", "environment", EXPECTED)
+    check = check_cyclonedx(environment_cyclonedx(tmp_path, INSTALLED), "sbom-env.cdx.json", "environment", EXPECTED)
     assert check.wrong_version == [] and check.missing == []
-    assert judge_release(_signed(), [check], "run-made key", ("integrity", "default")).passed
+    assert judge_release(signed(), [check], "run-made key", ("integrity", "default")).passed
     # The installed version written twice, or as another spelling of the same PEP 440 version, is no stale entry.
     twice = [*INSTALLED, Distribution("urllib3", "2.8")]
-    again = check_cyclonedx(_cyclonedx(tmp_path, twice), "sbom-env.cdx.json", "environment", EXPECTED)
+    again = check_cyclonedx(environment_cyclonedx(tmp_path, twice), "sbom-env.cdx.json", "environment", EXPECTED)
     assert again.wrong_version == []
     spdx = write_spdx(environment_document(PROJECT, INSTALLED), tmp_path / "sbom-env.spdx.json")
     assert check_spdx(spdx, "sbom-env.spdx.json", "environment", EXPECTED).wrong_version == []

@@ -7,7 +7,6 @@ the KPI passed; a vulnerability scanner reading that SBOM checks versions that a
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from lakehouse.kpi.sbom import (
@@ -19,11 +18,9 @@ from lakehouse.kpi.sbom import (
     judge_release,
     wheel_cyclonedx,
 )
-from lakehouse.kpi.signing import SignatureCheck
 from lakehouse.kpi.spdx import check_spdx, environment_document, wheel_document, write_spdx
-from lakehouse.kpi.trust import RUN_MADE_KEY
+from tests.unit.sbom_docs import PROJECT, environment_cyclonedx, signed
 
-PROJECT = Distribution("lakehouse-code", "0.1.0")
 INSTALLED = [
     PROJECT,
     Distribution("boto3", "1.44.5"),
@@ -36,34 +33,11 @@ EXPECTED: dict[str, str | None] = {d.name: d.version for d in INSTALLED}
 STALE = [Distribution("urllib3", "1.26.20") if d.key == "urllib3" else d for d in INSTALLED]
 
 
-def _cyclonedx(tmp_path: Path, dists: list[Distribution]) -> Path:
-    """A CycloneDX 1.6 environment SBOM as cyclonedx-py writes one: each distribution a library component."""
-    doc = {
-        "bomFormat": "CycloneDX",
-        "specVersion": "1.6",
-        "metadata": {"component": {"type": "application", "name": PROJECT.name, "version": PROJECT.version}},
-        "components": [
-            {"type": "library", "name": d.name, "version": d.version, "bom-ref": d.purl, "purl": d.purl}
-            for d in dists
-            if d.key != PROJECT.key
-        ],
-    }
-    path = tmp_path / "sbom-env.cdx.json"
-    path.write_text(json.dumps(doc), encoding="utf-8")
-    return path
-
-
-def _signed() -> list[SignatureCheck]:
-    return [
-        SignatureCheck("release/sbom-env.cdx.json", "sbom-env.cdx.json.sig", "0" * 64, 10, True, trust=RUN_MADE_KEY)
-    ]
-
-
 def test_a_stale_cyclonedx_sbom_fails_the_kpi_naming_the_version(tmp_path: Path) -> None:
-    check = check_cyclonedx(_cyclonedx(tmp_path, STALE), "sbom-env.cdx.json", "environment", EXPECTED)
+    check = check_cyclonedx(environment_cyclonedx(tmp_path, STALE), "sbom-env.cdx.json", "environment", EXPECTED)
     assert check.missing == [] and check.invalid == []  # every name is there: coverage by name was 100 %
     assert check.wrong_version == ["urllib3 (lists 1.26.20, installed 2.8.0)"]
-    result = judge_release(_signed(), [check], "run-made key", ("integrity", "default"))
+    result = judge_release(signed("release/sbom-env.cdx.json"), [check], "run-made key", ("integrity", "default"))
     assert not result.passed
     assert (
         "sbom-env.cdx.json (CycloneDX 1.6 JSON of the environment) lists 1 package(s) at a version that is not "
@@ -89,15 +63,15 @@ def test_a_wheel_sbom_at_another_release_of_the_project_is_named(tmp_path: Path)
 
 
 def test_a_healthy_sbom_passes_and_equal_versions_are_equal(tmp_path: Path) -> None:
-    check = check_cyclonedx(_cyclonedx(tmp_path, INSTALLED), "sbom-env.cdx.json", "environment", EXPECTED)
+    check = check_cyclonedx(environment_cyclonedx(tmp_path, INSTALLED), "sbom-env.cdx.json", "environment", EXPECTED)
     assert check.wrong_version == [] and check.missing == []
-    assert judge_release(_signed(), [check], "run-made key", ("integrity", "default")).passed
+    assert judge_release(signed("release/sbom-env.cdx.json"), [check], "run-made key", ("integrity", "default")).passed
     # PEP 440: 6.0 is 6.0.0 (a stale entry beside the installed one: tests/unit/test_kpi_sbom_stale_entry.py).
     relaxed = {**EXPECTED, "PyYAML": "6.0.0"}
     listed = [Distribution("PyYAML", "6.0") if d.key == "pyyaml" else d for d in INSTALLED]
-    again = check_cyclonedx(_cyclonedx(tmp_path, listed), "sbom-env.cdx.json", "environment", relaxed)
+    again = check_cyclonedx(environment_cyclonedx(tmp_path, listed), "sbom-env.cdx.json", "environment", relaxed)
     assert again.wrong_version == []
     # A package with no known version (a requirement not installed) is held to its name only.
-    named = check_cyclonedx(_cyclonedx(tmp_path, INSTALLED), "x", "wheel", {**EXPECTED, "duckdb": None})
+    named = check_cyclonedx(environment_cyclonedx(tmp_path, INSTALLED), "x", "wheel", {**EXPECTED, "duckdb": None})
     assert named.missing == ["duckdb"] and named.wrong_version == []
     assert SbomCheck("x", CYCLONEDX, "wheel", 0, 0).wrong_version == []
