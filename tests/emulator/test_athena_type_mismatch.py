@@ -80,7 +80,7 @@ def test_a_merge_on_a_varchar_against_a_date_fails(typed_table: tuple[Any, str])
     with pytest.raises(OperationalError) as err:
         cursor.execute(
             f"MERGE INTO {name} t USING (SELECT day FROM {name}) s ON t.day_text = s.day "
-            "WHEN MATCHED THEN UPDATE SET n = 2"
+            "WHEN MATCHED THEN UPDATE SET n = t.n"
         )
     assert "Cannot apply operator: varchar = date" in str(err.value), str(err.value)
 

@@ -12,6 +12,7 @@ cannot tell (``UNKNOWN``, a function it does not type) is let through: the check
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import cast
 
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
@@ -57,7 +58,11 @@ def _pairs(node: exp.Expression) -> Iterator[tuple[exp.Expression, exp.Expressio
             yield node.this, bound, "Cannot check if {l} is BETWEEN {r} and {r}"
     elif isinstance(node, exp.In):
         query = node.args.get("query")
-        items = [query.this.selects[0]] if query is not None and isinstance(query.this, exp.Query) else node.expressions
+        items: list[exp.Expression] = (
+            [cast(exp.Expression, query.this.selects[0])]
+            if query is not None and isinstance(query.this, exp.Query)
+            else node.expressions
+        )
         for item in items:
             yield node.this, item, "IN value and list items must be the same type: {l} vs {r}"
     else:
@@ -91,6 +96,7 @@ def refuse_mismatched_comparisons(sql: str, tree: exp.Expression, schema: Mappin
         )
     except (SqlglotError, KeyError, ValueError):  # sqlglot cannot type it: let DuckDB judge, as before
         return
+    node: exp.Expression
     for node in typed.find_all(*_COMPARISONS):
         for left, right, message in _pairs(node):
             if left.type is not None and right.type is not None and _mismatched(left.type, right.type):
