@@ -79,6 +79,8 @@ class Contract:
     matches_line: int = 0
     #: The columns the ``matches`` query returns, by name: the table must have exactly these.
     matches_columns: list[str] = field(default_factory=list)
+    #: The type each column must be stored as (``columns.<name>.type``, Athena's name): required for Gold's.
+    column_types: dict[str, str] = field(default_factory=dict)
 
     @property
     def matches_where(self) -> str:
@@ -117,7 +119,9 @@ def judged_columns(expectation: Any) -> list[str]:
 
 
 def _null_rules(path: Path, doc: dict[Any, Any]) -> dict[str, Expectation]:
-    """``columns:`` -> one not-null expectation per column; a rule either forbids NULLs or bounds their share."""
+    """``columns:`` -> one not-null expectation per column; a rule either forbids NULLs or bounds their share.
+
+    A rule may also say the column's type (``type: date``): ``_column_types`` reads it."""
     section = doc.get("columns") or {}
     if not isinstance(section, dict):
         raise ContractError(f"{path}:{doc[_LINE]}: field `columns` maps column names to null rules")
@@ -128,7 +132,9 @@ def _null_rules(path: Path, doc: dict[Any, Any]) -> dict[str, Expectation]:
             continue
         at = rule.get(_LINE, line) if isinstance(rule, dict) else line
         where = f"{path}:{at}: field `columns.{column}`"
-        keys = {k: v for k, v in rule.items() if k != _LINE} if isinstance(rule, dict) else {}
+        keys = {k: v for k, v in rule.items() if k not in (_LINE, "type")} if isinstance(rule, dict) else {}
+        if not keys and isinstance(rule, dict) and "type" in rule:
+            continue  # a type alone: no null rule (an expectation on the column still needs one)
         if keys == {"nullable": False}:
             rules[str(column)] = Expectation(NOT_NULL, {"column": str(column)}, at, "nullable: false")
             continue
@@ -145,6 +151,52 @@ def _null_rules(path: Path, doc: dict[Any, Any]) -> dict[str, Expectation]:
             f"{where}: a null rule is `nullable: false` or `max_null_fraction: <0 to <1>`, got {keys or rule!r}"
         )
     return rules
+
+
+#: Athena DDL type names (as ``CREATE TABLE`` and Glue say them) -> Iceberg's (as the table's schema says them).
+_ICEBERG_NAMES = {
+    "string": "string",
+    "varchar": "string",
+    "bigint": "long",
+    "int": "int",
+    "integer": "int",
+    "double": "double",
+    "float": "float",
+    "real": "float",
+    "boolean": "boolean",
+    "date": "date",
+    "timestamp": "timestamp",
+    "timestamptz": "timestamptz",
+    "binary": "binary",
+}
+_DECIMAL = re.compile(r"decimal\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)")
+
+
+def iceberg_type(name: str) -> str | None:
+    """A scalar type as Iceberg's schema names it (``bigint`` -> ``long``, ``decimal(12,2)`` -> ``decimal(12, 2)``),
+    from Athena's DDL, Glue's or Iceberg's own name; None for a name none of them has (or a nested type)."""
+    text = name.strip().lower()
+    if m := _DECIMAL.fullmatch(text):
+        return f"decimal({int(m.group(1))}, {int(m.group(2))})"
+    if text in _ICEBERG_NAMES.values():
+        return text
+    return _ICEBERG_NAMES.get(text)
+
+
+def _column_types(path: Path, doc: dict[Any, Any]) -> dict[str, str]:
+    """``columns.<name>.type``: the type each column must have where the table is stored, Athena's name."""
+    section = doc.get("columns") or {}
+    types = {}
+    for column, rule in section.items() if isinstance(section, dict) else []:
+        if column == _LINE or not isinstance(rule, dict) or "type" not in rule:
+            continue
+        if not isinstance(rule["type"], str) or iceberg_type(rule["type"]) is None:
+            raise ContractError(
+                f"{path}:{rule.get(_LINE, doc[_LINE])}: field `columns.{column}.type`: {rule['type']!r} is not an "
+                f"Athena type of an Iceberg column ({', '.join(sorted(_ICEBERG_NAMES))} or decimal(p, s))"
+            )
+        types[str(column)] = rule["type"]
+    return types
 
 
 def load_contract(path: Path) -> Contract:
@@ -221,6 +273,7 @@ def load_contract(path: Path) -> Contract:
             f"{path}:{doc[_LINE]}: field `matches` missing: a {DERIVED_LAYER} table states the rows it must hold as "
             "a query over the tables it is built from (value expectations cannot tell a wrong Gold from a right one)"
         )
+    types = _column_types(path, doc)
     columns: list[str] = []
     if matches is not None:
         layers = {f"{layer}_db": layer for layer in ("bronze", "silver", "gold")}
@@ -231,7 +284,15 @@ def load_contract(path: Path) -> Contract:
                 "always agrees; state its rows over the tables it is built from"
             )
         columns = _query_columns(f"{path}:{matches_line}", rendered)
-    return Contract(path, table, list(null_rules.values()) + expectations, relations, matches, matches_line, columns)
+        if table.split(".")[0] == DERIVED_LAYER and (untyped := [c for c in columns if c not in types]):
+            raise ContractError(
+                f"{path}:{doc[_LINE]}: field `columns`: a {DERIVED_LAYER} table states each column's type "
+                f"(`type: date`), and {', '.join(untyped)} has none: a text where a date belongs reads back the same "
+                "text, yet Athena refuses to compare it with a date"
+            )
+    return Contract(
+        path, table, list(null_rules.values()) + expectations, relations, matches, matches_line, columns, types
+    )
 
 
 def _query_columns(where: str, query: str) -> list[str]:

@@ -9,14 +9,12 @@ import pytest
 from pytest_bdd import parsers, then, when
 
 from lakehouse.athena import QueryRecord, run
-from lakehouse.checks.data_loop import built_tables, check_accounting, check_contracts, check_demo_row
+from lakehouse.checks.data_loop_parts import PARTS, DataLoopRun
 from lakehouse.checks.demo_script import query_ids, verify_script, with_script
-from lakehouse.checks.gold_files import check_gold_files
 from lakehouse.config import RunOptions
-from lakehouse.contracts import load_contracts
 from lakehouse.evidence import ArtifactStore, CheckEvidence
-from lakehouse.iceberg import snapshot
 from lakehouse.lineage.emitter import LineageEmitter
+from lakehouse.outcome import Outcome
 from lakehouse.pipeline.demo import demo_connection, demo_queries
 from lakehouse.pipeline.metrics import publish_run
 from lakehouse.pipeline.runner import PipelineResult, run_pipeline
@@ -71,56 +69,58 @@ def demo_query(name: str, athena: Any, deployment: Deployment) -> tuple[QueryRec
     return run(athena, queries[name], label=name)  # the label names the query the verifier script runs
 
 
+@pytest.fixture
+def data_loop(deployment: Deployment, athena: Any, pipeline_run: PipelineResult) -> DataLoopRun:
+    """What exit check 2's parts judge (``data_loop_parts.PARTS``, which the MTTR runbook runs too)."""
+    return DataLoopRun(deployment.stack.target, deployment.record.outputs, athena, pipeline_run)
+
+
+def _conclude_part(outcome: Outcome, evidence: CheckEvidence) -> None:
+    """One part of exit check 2 concluded into the evidence: the row check (the scenario's first part) set the
+    entry's measurement; later parts add their details and verdict but keep it."""
+    row_measured, row_threshold = evidence.measured, evidence.threshold
+    conclude(outcome, evidence)
+    evidence.measured, evidence.threshold = row_measured, row_threshold
+
+
 @then("it returns the expected row")
 def expected_row(
     datatable: list[list[str]],
     demo_result: tuple[QueryRecord, list[tuple[Any, ...]]],
-    athena: Any,
+    data_loop: DataLoopRun,
     deployment: Deployment,
     evidence: CheckEvidence,
 ) -> None:
     """The demo's row, read from Gold; then the verifier the plan names, ``run_demo_queries.sh``, run and judged."""
     header, values = datatable[0], datatable[1]
-    expected = dict(zip(header, values, strict=True))
-    record, rows = demo_result
+    data_loop.expected_row = dict(zip(header, values, strict=True))
+    data_loop.demo = demo_result
+    record = demo_result[0]
     stack, outputs = deployment.stack, deployment.record.outputs
-    gold_db = outputs["glue_database_names"]["gold"]
-    row = check_demo_row(athena, record, rows, gold_db, expected, stack.target.client("glue"))
+    row = PARTS["it returns the expected row"](data_loop)
     ours = query_ids(row.details) | {record.query_execution_id or ""}
     name = record.label or ""
+    expected = data_loop.expected_row
     script = verify_script(stack.options.root, stack.dir, stack.stack_id, stack.target, outputs, name, expected, ours)
     conclude(with_script(row, script), evidence)
 
 
 @then("the Gold table is an Iceberg table with a current snapshot")
-def gold_snapshot(deployment: Deployment, evidence: CheckEvidence) -> None:
+def gold_snapshot(data_loop: DataLoopRun, evidence: CheckEvidence) -> None:
     """A current snapshot, and every file of every Gold table the pipeline built in the stack's Gold bucket."""
-    outputs, target = deployment.record.outputs, deployment.stack.target
-    gold_db = outputs["glue_database_names"]["gold"]
-    found = snapshot(target, gold_db, "daily_revenue")
-    evidence.details["iceberg_snapshot"] = found
-    assert found.get("snapshot_id"), f"{gold_db}.daily_revenue has no current Iceberg snapshot"
-    gold = [f"{gold_db}.{t.split('.', 1)[1]}" for t in built_tables(outputs) if t.startswith("gold.")]
-    outcome = check_gold_files(target.client("glue"), target.client("s3"), gold, outputs["bucket_names"]["gold"])
-    row_measured, row_threshold = evidence.measured, evidence.threshold
-    conclude(outcome, evidence)
-    evidence.measured, evidence.threshold = row_measured, row_threshold
+    _conclude_part(PARTS["the Gold table is an Iceberg table with a current snapshot"](data_loop), evidence)
 
 
 @then("every input line ends in exactly one place: Silver, a rejected table or the landing report")
-def lines_accounted(pipeline_run: PipelineResult, evidence: CheckEvidence) -> None:
+def lines_accounted(data_loop: DataLoopRun, evidence: CheckEvidence) -> None:
     """The accounting table (lines in, per destination, out) goes into the evidence whatever it says."""
-    outcome = check_accounting(pipeline_run)
-    row_measured, row_threshold = evidence.measured, evidence.threshold
-    conclude(outcome, evidence)
-    evidence.measured, evidence.threshold = row_measured, row_threshold
+    step = "every input line ends in exactly one place: Silver, a rejected table or the landing report"
+    _conclude_part(PARTS[step](data_loop), evidence)
 
 
 @then("every table the pipeline built meets its data contract")
-def contracts_met(athena: Any, deployment: Deployment, evidence: CheckEvidence) -> None:
-    outcome = check_contracts(athena, deployment.record.outputs, load_contracts())
+def contracts_met(data_loop: DataLoopRun, evidence: CheckEvidence) -> None:
+    """Every contract met, and every typed column stored as its contract types it."""
+    outcome = PARTS["every table the pipeline built meets its data contract"](data_loop)
     evidence.details["contract_coverage_pct"] = outcome.measured
-    # The row check above set the entry's measurement; the contracts add their details and verdict.
-    row_measured, row_threshold = evidence.measured, evidence.threshold
-    conclude(outcome, evidence)
-    evidence.measured, evidence.threshold = row_measured, row_threshold
+    _conclude_part(outcome, evidence)

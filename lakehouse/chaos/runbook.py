@@ -30,11 +30,10 @@ from lakehouse.chaos.faults import (
     table_input,
 )
 from lakehouse.checks.column_page import stack_flow_tables
-from lakehouse.checks.data_loop import check_accounting, check_contracts, check_demo_row
+from lakehouse.checks.data_loop_parts import DataLoopRun, check_data_loop
 from lakehouse.checks.finops import try_read_finops, verdict
 from lakehouse.checks.lineage import THRESHOLD, check_lineage, pipeline_expectation, visible_names
 from lakehouse.checks.security import check_security
-from lakehouse.contracts import load_contracts
 from lakehouse.lineage.client import MarquezClient
 from lakehouse.lineage.emitter import EmissionStats
 from lakehouse.lineage.endpoint import LineageEndpoint, emitter_for
@@ -142,33 +141,13 @@ STEPS: dict[Runbook, Callable[[ChaosContext, Injection], str]] = {
 }
 
 
-def _all(outcomes: list[Outcome]) -> Outcome:
-    """One outcome of several parts of a check: the first that did not pass, else passed."""
-    for outcome in outcomes:
-        if not outcome.passed:
-            return outcome
-    return outcomes[-1]
-
-
 def exit_check_2(ctx: ChaosContext, criteria: Criteria, scheduled: ScheduledRun) -> Outcome:
-    """Exit check 2's parts: the demo row from Gold, every line accounted for, every contract met."""
+    """Exit check 2 as the exit scenario judges it: every part of ``data_loop_parts.PARTS``, on the recovery run."""
     conn = connect(ctx.target, str(ctx.outputs["athena_workgroup_name"]))
     try:
-        record, rows = run(conn, demo_queries(ctx.outputs)[criteria.demo_query])
-        return _all(
-            [
-                check_demo_row(
-                    conn,
-                    record,
-                    rows,
-                    ctx.outputs["glue_database_names"]["gold"],
-                    criteria.expected_row,
-                    ctx.target.client("glue"),
-                ),
-                check_accounting(scheduled.result),
-                check_contracts(conn, ctx.outputs, load_contracts()),
-            ]
-        )
+        demo = run(conn, demo_queries(ctx.outputs)[criteria.demo_query], label=criteria.demo_query)
+        loop = DataLoopRun(ctx.target, ctx.outputs, conn, scheduled.result, demo, criteria.expected_row)
+        return check_data_loop(loop)
     finally:
         conn.close()
 

@@ -11,12 +11,11 @@ check's own S3 client.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lakehouse.checks.iceberg_files import MAX_AVRO_FILES, S3ReadIO, file_folders, folder
+from lakehouse.checks.iceberg_files import MAX_AVRO_FILES, S3ReadIO, current_metadata, file_folders, folder
 from lakehouse.outcome import Outcome
 
 
@@ -26,15 +25,7 @@ def table_folders(glue: Any, s3: Any, table: str) -> list[str]:
     Raises ``ValueError`` naming the table when Glue has no Iceberg metadata for it or the files cannot all be
     followed; botocore's errors pass through.
     """
-    db, name = table.split(".", 1)
-    params = glue.get_table(DatabaseName=db, Name=name)["Table"].get("Parameters") or {}
-    location = str(params.get("metadata_location") or "")
-    if not location.startswith(("s3://", "s3a://")):
-        raise ValueError(f"{table} has no Iceberg metadata_location in Glue (got {location!r})")
-    bucket, _, key = location.split("://", 1)[1].partition("/")
-    metadata = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-    if not isinstance(metadata, dict):
-        raise ValueError(f"the Iceberg metadata {location} of {table} is not a JSON object")
+    location, metadata = current_metadata(glue, s3, table)
     found, complete = file_folders(metadata, S3ReadIO(s3))
     if not complete:
         raise ValueError(

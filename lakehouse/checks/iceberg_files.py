@@ -13,6 +13,7 @@ check's own boto3 client, so the emulator and AWS are read alike.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -36,6 +37,24 @@ def _bucket_key(uri: str) -> tuple[str, str]:
         raise ValueError(f"not an S3 location: {uri}")
     bucket, _, key = uri.split("://", 1)[1].partition("/")
     return bucket, key
+
+
+def current_metadata(glue: Any, s3: Any, table: str) -> tuple[str, dict[str, Any]]:
+    """``(metadata_location, metadata)``: the Iceberg metadata file Glue names for ``db.table``, read from S3.
+
+    Raises ``ValueError`` naming the table when Glue names none or the file is not a JSON object; botocore's
+    errors pass through.
+    """
+    db, name = table.split(".", 1)
+    params = glue.get_table(DatabaseName=db, Name=name)["Table"].get("Parameters") or {}
+    location = str(params.get("metadata_location") or "")
+    if not location.startswith(("s3://", "s3a://")):
+        raise ValueError(f"{table} has no Iceberg metadata_location in Glue (got {location!r})")
+    bucket, key = _bucket_key(location)
+    metadata = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    if not isinstance(metadata, dict):
+        raise ValueError(f"the Iceberg metadata {location} of {table} is not a JSON object")
+    return location, metadata
 
 
 class _S3Input(InputFile):

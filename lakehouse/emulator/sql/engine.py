@@ -30,6 +30,7 @@ from sqlglot import exp
 from lakehouse.emulator.sql import dialect
 from lakehouse.emulator.sql.access import Access
 from lakehouse.emulator.sql.catalog import PATH_COLUMN, LakeCatalog, TableInfo
+from lakehouse.emulator.sql.comparisons import compares, refuse_mismatched_comparisons
 from lakehouse.emulator.sql.dialect import Statement, qualified, replace_table, to_duckdb
 from lakehouse.emulator.sql.errors import AccessDenied, AthenaError, DdlRefusal, where
 from lakehouse.emulator.sql.restrict import cells_select, needs_rows_cut
@@ -317,6 +318,7 @@ class Engine:
             _name_unnamed_columns(tree)
             for table, view in zip(dialect.table_refs(tree), views, strict=True):
                 _point(table, view)
+            run.refuse_mismatched_comparisons(tree)
             sql = to_duckdb(tree)
             _TRANSLATIONS.put(key, sql, Sources(()))
         columns, rows = run.rows(sql)
@@ -335,6 +337,7 @@ class Engine:
             replace_table(target, "__target")
             target.set("alias", None)
             run.bind_reads(tree, skip=target)
+            run.refuse_mismatched_comparisons(tree)
             rows = run.inserted_rows(tree, table)
             if rows is not None:
                 count = rows.num_rows
@@ -362,6 +365,7 @@ class Engine:
             if not had_alias and kind != "MERGE":
                 target.set("alias", None)
             run.bind_reads(tree, skip=target)
+            run.refuse_mismatched_comparisons(tree)
             run.check_target_reads(info, tree, target)
             if isinstance(tree, exp.Merge):
                 run.materialize_source(tree)
@@ -405,6 +409,7 @@ class Engine:
         query = tree.expression
         _name_unnamed_columns(query)
         run.bind_reads(query)
+        run.refuse_mismatched_comparisons(query)
         data = run.arrow(to_duckdb(query))
         partitions = _partitions(run.sql, dialect.partition_exprs(tree))
         table = self.catalog.create_iceberg(db, name, data.schema, location, partitions, {})
@@ -906,6 +911,24 @@ class _Run:
         if len(keep) == len(names):
             return data
         return data.select(keep + extra)
+
+    def refuse_mismatched_comparisons(self, tree: exp.Expression) -> None:
+        """Athena's TYPE_MISMATCH for a varchar compared with a date, number or boolean (``comparisons``), typed
+        from the DuckDB relations ``tree``'s tables are bound to (a name DuckDB lacks is a CTE's: sqlglot types it)."""
+        if not compares(tree):
+            return
+        probe = tree.copy()
+        schema: dict[str, dict[str, str]] = {}
+        for table in list(probe.find_all(exp.Table)):
+            source = exp.Table(this=table.this.copy(), db=table.args.get("db")).sql(dialect="duckdb")
+            try:
+                relation = self.con.sql(f"SELECT * FROM {source} LIMIT 0")
+            except duckdb.Error:
+                continue
+            name = f"__typed{len(schema)}"
+            schema[name] = {c: str(t) for c, t in zip(relation.columns, relation.types, strict=True)}
+            replace_table(table, name)
+        refuse_mismatched_comparisons(self.sql, probe, schema)
 
     def check_target_reads(self, info: TableInfo, tree: exp.Expression, target: exp.Table) -> None:
         """UPDATE/DELETE/MERGE read their target: each column they name needs SELECT, as on Athena.

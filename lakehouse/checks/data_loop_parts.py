@@ -1,0 +1,110 @@
+"""Exit check 2's parts, one list: the scenario's steps call them one by one, the MTTR runbook all of them.
+
+Each part is keyed by the text of the exit scenario's step that judges it (``features/exit_criteria.feature``,
+``@EXIT-2``), so a part the steps judge is a part a recovery must pass too: the runbook kept a copy of the list
+once, and a part added to the steps (Gold's files in the stack's bucket) never reached it.
+``tests/unit/test_data_loop_parts.py`` holds the scenario's steps and ``PARTS`` to the same list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from lakehouse.athena import QueryRecord
+from lakehouse.checks.column_types import check_column_types
+from lakehouse.checks.data_loop import built_tables, check_accounting, check_contracts, check_demo_row
+from lakehouse.checks.gold_files import check_gold_files
+from lakehouse.contracts import Contract, load_contracts
+from lakehouse.iceberg import snapshot
+from lakehouse.outcome import Outcome, Status
+from lakehouse.pipeline.runner import PipelineResult, physical
+from lakehouse.target import Target
+
+#: The Gold table whose current snapshot the scenario names.
+SNAPSHOT_TABLE = "daily_revenue"
+
+
+@dataclass
+class DataLoopRun:
+    """What exit check 2 judges: the stack, the demo's Athena connection, the pipeline's run and the demo's answer.
+
+    ``pipeline``, ``demo`` and ``expected_row`` are needed only by the parts that judge them; ``contracts``, when
+    not given, are the project's (``load_contracts``, read when a part needs them).
+    """
+
+    target: Target
+    outputs: dict[str, Any]
+    conn: Any
+    pipeline: PipelineResult | None = None
+    demo: tuple[QueryRecord, list[tuple[Any, ...]]] | None = None
+    expected_row: dict[str, str] = field(default_factory=dict)
+    contracts: list[Contract] | None = None
+
+    @property
+    def gold_db(self) -> str:
+        return str(self.outputs["glue_database_names"]["gold"])
+
+
+def demo_row(run: DataLoopRun) -> Outcome:
+    """The demo query returns the scenario's row, read from an Iceberg table of Gold (``check_demo_row``)."""
+    if run.demo is None:
+        return Outcome.error("the demo query was not run: no answer to judge")
+    record, rows = run.demo
+    return check_demo_row(run.conn, record, rows, run.gold_db, run.expected_row, run.target.client("glue"))
+
+
+def lines_accounted(run: DataLoopRun) -> Outcome:
+    """Every input line in exactly one place (``check_accounting``), as the pipeline read it back."""
+    if run.pipeline is None:
+        return Outcome.error("the pipeline was not run: no accounting to judge")
+    return check_accounting(run.pipeline)
+
+
+def gold_iceberg(run: DataLoopRun) -> Outcome:
+    """Gold's table has a current Iceberg snapshot, and every file of every Gold table lies in the Gold bucket."""
+    found = snapshot(run.target, run.gold_db, SNAPSHOT_TABLE)
+    if not found.get("snapshot_id"):
+        reason = f"{run.gold_db}.{SNAPSHOT_TABLE} has no current Iceberg snapshot"
+        return Outcome.judged(False, None, "a current snapshot", reason, {"iceberg_snapshot": found})
+    gold = [physical(t, run.outputs) for t in built_tables(run.outputs) if t.startswith("gold.")]
+    glue, s3 = run.target.client("glue"), run.target.client("s3")
+    outcome = check_gold_files(glue, s3, gold, str(run.outputs["bucket_names"]["gold"]))
+    outcome.details["iceberg_snapshot"] = found
+    return outcome
+
+
+def contracts_met(run: DataLoopRun) -> Outcome:
+    """Every built table meets its data contract (``check_contracts``), and its columns are stored with the types
+    the contract states (``check_column_types``): measured is the contracts' coverage either way."""
+    stated = run.contracts if run.contracts is not None else load_contracts()
+    contracts = check_contracts(run.conn, run.outputs, stated)
+    if contracts.status is Status.ERROR:
+        return contracts
+    typed = {physical(c.table, run.outputs): c for c in stated if c.column_types}
+    types = check_column_types(run.target.client("glue"), run.target.client("s3"), typed)
+    details = {**contracts.details, "column_types": types.details}
+    if types.status is Status.ERROR:
+        return Outcome.error(str(types.reason), contracts.threshold, details, contracts.measured)
+    reasons = [str(o.reason) for o in (contracts, types) if not o.passed]
+    return Outcome.judged(not reasons, contracts.measured, contracts.threshold, "; ".join(reasons) or None, details)
+
+
+#: Exit check 2's parts in the scenario's order, keyed by the text of the step that judges each.
+PARTS: dict[str, Callable[[DataLoopRun], Outcome]] = {
+    "it returns the expected row": demo_row,
+    "every input line ends in exactly one place: Silver, a rejected table or the landing report": lines_accounted,
+    "the Gold table is an Iceberg table with a current snapshot": gold_iceberg,
+    "every table the pipeline built meets its data contract": contracts_met,
+}
+
+
+def check_data_loop(run: DataLoopRun) -> Outcome:
+    """Every part of exit check 2, in order: the first that did not pass, else the last (passed)."""
+    outcome = Outcome.error("exit check 2 has no parts")
+    for part in PARTS.values():
+        outcome = part(run)
+        if not outcome.passed:
+            return outcome
+    return outcome
