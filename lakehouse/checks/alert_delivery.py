@@ -7,11 +7,11 @@ receives the alert. SNS shows a subscription as confirmed whatever happens next,
   ``sqs:SendMessage`` for that topic (``aws:SourceArn``/``aws:SourceAccount`` conditions are
   evaluated) with no Deny that could apply, and, if the queue is encrypted with a KMS key, the
   key is enabled, customer managed (the AWS managed ``alias/aws/sqs`` key's policy cannot be
-  changed and does not let SNS use it) and its policy lets SNS ``kms:GenerateDataKey*`` and
-  ``kms:Decrypt``, and lets someone of the queue's account ``kms:Decrypt`` too (SQS decrypts a message with the
-  rights of whoever receives it); SSE-SQS (SQS-managed keys) needs nothing; the queue is an inbox, so it must
-  keep the alert
-  until someone reads it (``MIN_RETENTION_S``: the alert is sent once) and not deny every reader in its account
+  changed and does not let SNS use it) and its policy (or a grant to ``sns.amazonaws.com`` for the topic,
+  ``service_grants``) lets SNS ``kms:GenerateDataKey*`` and ``kms:Decrypt``, and lets someone of the queue's
+  account ``kms:Decrypt`` too (SQS decrypts a message with the rights of whoever receives it); SSE-SQS
+  (SQS-managed keys) needs nothing; the queue is an inbox, so it must keep the alert until someone reads it
+  (``MIN_RETENTION_S``: the alert is sent once) and not deny every reader in its account
   ``sqs:ReceiveMessage``; and the alert as SNS sends it (wrapped in its JSON
   notification unless the subscription has RawMessageDelivery) fits in the queue's MaximumMessageSize: SQS rejects
   a larger message and SNS drops it;
@@ -103,7 +103,9 @@ DELIVERY_RULE = (
     "with another condition key does not count) and no Deny that could apply (a Deny with a condition key that "
     "cannot be evaluated counts); if it is encrypted with a KMS key (KmsMasterKeyId), the key is enabled, not the "
     f"AWS managed {AWS_MANAGED_SQS_KEY} key, and its key policy lets {SNS_PRINCIPAL} use kms:GenerateDataKey* and "
-    "kms:Decrypt the same way, and its key policy (or a grant, ListGrants) lets some principal of the queue's "
+    "kms:Decrypt the same way (or, with no key policy Deny, a grant does: ListGrants GranteeServicePrincipal "
+    f"{SNS_PRINCIPAL}, its Operations naming the action, its SourceArn constraint the topic's ARN, no encryption "
+    "context constraint), and its key policy (or a grant, ListGrants) lets some principal of the queue's "
     "account kms:Decrypt (Principal *, AWS *, the account or one of its IAM ARNs; a condition that cannot be "
     "evaluated counts as holding) with no Deny of kms:Decrypt, under no condition, to the whole account: SQS "
     "decrypts a message with the rights of whoever receives it, so otherwise nobody can read the alert (SSE-SQS "
@@ -129,8 +131,11 @@ DELIVERY_RULE = (
     "(KmsMasterKeyId) receives from CloudWatch or Budgets only if the key is enabled, not the AWS managed "
     f"{AWS_MANAGED_SNS_KEY} key, and its key policy lets that service principal (cloudwatch.amazonaws.com, "
     "budgets.amazonaws.com) use kms:GenerateDataKey* and kms:Decrypt for the alarm or budget (aws:SourceArn, "
-    "aws:SourceAccount evaluated). A topic whose MaximumMessageSize is smaller than the alert (the alert as built "
-    "here, no larger than the real one) refuses the publish. A FIFO topic (GetTopicAttributes FifoTopic true; SNS "
+    "aws:SourceAccount evaluated; an Allow whose condition cannot be evaluated does not count, a Deny's counts), "
+    "or, with no key policy Deny, a grant does (ListGrants GranteeServicePrincipal that service, its Operations "
+    "naming the action, its SourceArn constraint the alarm's or budget's ARN, no encryption context constraint). A "
+    "topic whose MaximumMessageSize is smaller than the alert (the alert as built here, no larger than the real "
+    "one) refuses the publish. A FIFO topic (GetTopicAttributes FifoTopic true; SNS "
     "names every one *.fifo) receives nothing from CloudWatch or Budgets: SNS takes a publish to it only with a "
     "MessageGroupId, and neither service sends one. A topic receives nothing from CloudWatch or Budgets when "
     "its policy has a Deny "
@@ -493,9 +498,47 @@ def key_use_problems(
                 return [f"{shown}, {problem} {cannot}"]
             continue
         ok, why = service_allowed(key.policy, action, arn, context, principal=principal)
-        if not ok:
+        if ok:
+            continue
+        if service_denied(key.policy, action, arn, context, principal):  # a key policy Deny wins over a grant too
             return [f"{shown}, whose key policy: {'; '.join(why)} {cannot}"]
+        if service_grants(key.grants, principal, action, context):
+            continue
+        nor = f", nor does a grant (ListGrants: none to {principal} with SourceArn {context.get('aws:sourcearn')})"
+        return [f"{shown}, whose key policy: {'; '.join(why)}{nor if key.grants is not None else ''} {cannot}"]
     return []
+
+
+def service_grants(
+    grants: Sequence[Mapping[str, Any]] | None, principal: str, action: str, context: Mapping[str, str]
+) -> list[str]:
+    """The ids of the grants (ListGrants) that let the service ``principal`` do ``action`` (``kms:Decrypt``) with
+    the key for the request's ``aws:SourceArn`` in ``context`` (empty: none does).
+
+    KMS takes a service principal as grantee only in CreateGrant's GranteeServicePrincipal (ListGrants shows it
+    there), and only with a SourceArn grant constraint: the grant then works only for requests made on behalf of
+    that resource, "effectively the same as" an ``aws:SourceArn`` condition (KMS API reference, CreateGrant and
+    GrantConstraints). Such a grant counts when its Operations name the action and its SourceArn is the request's
+    source (the alarm's or budget's ARN; the topic's for SNS to a queue) exactly. Not counted, as AWS would not
+    be shown to honour them for this request: a service principal in GranteePrincipal (that field takes IAM
+    principals' ARNs; ListGrants shows a service there only for a grant a service made for its callers, which
+    "might correspond to several different grantee principals"), and a grant with an encryption context
+    constraint (the context SNS encrypts an alert under is not documented, so it cannot be told to match).
+    """
+    operation = action.removeprefix("kms:")
+    found = []
+    for grant in grants or []:
+        constraints = grant.get("Constraints") or {}
+        if (
+            grant.get("GranteeServicePrincipal") == principal
+            and operation in strings(grant.get("Operations"))
+            and (source := context.get("aws:sourcearn"))
+            and constraints.get("SourceArn") == source
+            and not constraints.get("EncryptionContextEquals")
+            and not constraints.get("EncryptionContextSubset")
+        ):
+            found.append(str(grant.get("GrantId") or "?"))
+    return found
 
 
 def _role_key_problem(
@@ -636,8 +679,17 @@ def topic_key_problems(
     let that service principal ``kms:GenerateDataKey*`` and ``kms:Decrypt``, which the AWS managed
     ``alias/aws/sns`` key's policy never does and cannot be changed to (SNS developer guide, "Enable compatibility
     between event sources from AWS services and encrypted topics": use a customer managed key whose policy
-    allows the service, e.g. ``cloudwatch.amazonaws.com``, ``budgets.amazonaws.com``). A disabled key, or one
-    pending deletion, serves nobody (DescribeKey KeyState). The alert is dropped otherwise.
+    allows the service, e.g. ``cloudwatch.amazonaws.com``, ``budgets.amazonaws.com``). A grant to the service
+    principal (ListGrants GranteeServicePrincipal) for the alarm's or budget's ARN does as well (``service_grants``).
+    A disabled key, or one pending deletion, serves nobody (DescribeKey KeyState). The alert is dropped otherwise.
+
+    The publish's condition keys are ``aws:SourceArn`` (the alarm's or budget's ARN) and ``aws:SourceAccount``
+    (``finops.publisher_context``), so the usual statements, which pin one of those to the stack's own alarms or
+    account, are evaluated. An Allow only under another key or operator (``aws:SourceOrgID``, a
+    ``kms:EncryptionContext`` key, a date) cannot be told to hold: it does not count, and the reason names it
+    ("only under a condition that cannot be evaluated") rather than passing a key that may refuse the service. A
+    Deny under such a condition counts (it may apply, and an explicit Deny wins over every Allow and grant). An
+    ``...IfExists`` operator on a key the publish is not known to carry is taken as holding (``condition``).
     """
     cannot = f"({publisher.split('.', 1)[0]} cannot publish to it)"
     return key_use_problems(
@@ -724,9 +776,7 @@ def read_queue(sqs: Any, kms: Any, arn: str) -> QueueReadback:
     queue = QueueReadback(arn, attributes)
     key_id = attributes.get("KmsMasterKeyId")
     if key_id and key_id != AWS_MANAGED_SQS_KEY:
-        queue.key = read_key(kms, key_id)
-        if queue.key is not None:
-            queue.key.grants = read_grants(kms, str(queue.key.metadata["KeyId"]))
+        queue.key = read_key(kms, key_id, grants=True)
     return queue
 
 
@@ -767,8 +817,8 @@ def read_grants(kms: Any, key_id: str) -> list[dict[str, Any]]:
     ]
 
 
-def read_key(kms: Any, key_id: str) -> KmsKey | None:
-    """DescribeKey and the default key policy; None when the key does not exist."""
+def read_key(kms: Any, key_id: str, grants: bool = False) -> KmsKey | None:
+    """DescribeKey and the default key policy (and with ``grants`` ListGrants); None when the key does not exist."""
     try:
         metadata = dict(kms.describe_key(KeyId=key_id)["KeyMetadata"])
     except ClientError as err:
@@ -780,4 +830,7 @@ def read_key(kms: Any, key_id: str) -> KmsKey | None:
         loaded = json.loads(text) if text else None
     except json.JSONDecodeError:
         loaded = None  # judged as a policy that allows nothing
-    return KmsKey(metadata, loaded if isinstance(loaded, dict) else None)
+    key = KmsKey(metadata, loaded if isinstance(loaded, dict) else None)
+    if grants:
+        key.grants = read_grants(kms, str(metadata["KeyId"]))
+    return key

@@ -456,8 +456,9 @@ def read_topic(target: Target, data: FinopsReadback, arn: str, clients: dict[str
         data.topic_max_sizes[arn] = int(size)
     key_id = attributes.get("KmsMasterKeyId")
     if key_id:
-        with _reading(f"KMS key {key_id} of SNS topic {arn} (DescribeKey, GetKeyPolicy)"):
-            key = None if key_id == AWS_MANAGED_SNS_KEY else read_key(target.client("kms", region=region), key_id)
+        with _reading(f"KMS key {key_id} of SNS topic {arn} (DescribeKey, GetKeyPolicy, ListGrants)"):
+            kms = target.client("kms", region=region)
+            key = None if key_id == AWS_MANAGED_SNS_KEY else read_key(kms, key_id, grants=True)
         data.topic_keys[arn] = (str(key_id), key)
     with _reading(f"the subscriptions' attributes and receivers (queues, functions, phones) of SNS topic {arn}"):
         _read_delivery(target, sns, data, arn)

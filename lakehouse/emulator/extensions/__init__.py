@@ -28,6 +28,7 @@ INSTALL_ORDER = (
     "awslambda",  # GetFunction's Code.Location answers with the deployment package
     "sns",  # HTTP/HTTPS delivery and the confirmation handshake
     "sqs",  # SetQueueAttributes keeps the queue policy it does not name
+    "kms",  # CreateGrant keeps a service principal grantee (GranteeServicePrincipal)
     "billing",  # AWS/Billing EstimatedCharges published (Receive Billing Alerts on); alarms evaluate it
     "cloudwatch",  # metric alarms evaluated and acting; before the composite alarms that read them
     "scheduler",  # schedules fire: universal targets (App Runner pause/resume) called as the target's role
