@@ -18,6 +18,12 @@ such type, so with it every one is made by hand, and the evidence says so. A sta
 between Glue's listing and the read of its LF-Tags carries none (``lakehouse.lf_tags.read_assigned``); the
 evidence names it, and the listing still judges it.
 
+Nor may the root itself make things Terraform does not record: a ``provisioner "local-exec"`` or
+``"remote-exec"`` (on any resource, ``null_resource`` and ``terraform_data`` included) or a ``data "external"``
+runs a command whose results are in no state and survive ``terraform destroy`` (``aws s3 mb``). Each such block
+fails the check, naming its file, line and command, whatever the command: an ``echo`` cannot be told from a
+script that calls the AWS CLI by its text (``lakehouse.tf_shellouts``).
+
 What is expected without being in state:
 
 - **The pipeline's tables.** The pipeline creates its tables in the stack's Glue databases
@@ -101,6 +107,7 @@ from lakehouse.pipeline.sqlfiles import SqlFileError, load
 from lakehouse.plan_drift import hidden_drift
 from lakehouse.stack import Stack
 from lakehouse.terraform import PlanResult, TerraformError, module_prefixes, state_resources
+from lakehouse.tf_shellouts import ShellOut, shell_outs
 from lakehouse.tfmirror import pinned_aws_version
 from lakehouse.tfsource import SourceError, dynamic_blocks
 
@@ -364,6 +371,7 @@ def judge_iac(
     plan_json: Mapping[str, Any] | None = None,
     dynamic: Mapping[str, frozenset[str]] | SourceError | None = None,
     unignored: Unignored | Exception | None = None,
+    commands: list[ShellOut] | SourceError | None = None,
 ) -> Outcome:
     """The verdict from already-collected facts: the plan, the state, what the account holds.
 
@@ -372,7 +380,8 @@ def judge_iac(
     ``provider_version``: the hashicorp/aws version the root pins (says whether state *could* hold an LF-Tag
     expression); ``plan_json``: ``terraform show -json`` of the plan, which says what drifted (needed when the
     plan reports drift: an edit the root ignores plans no change); ``dynamic``: the blocks the root writes with
-    ``dynamic`` (``lakehouse.tfsource.dynamic_blocks``: the plan's JSON drops them), or why they could not be read.
+    ``dynamic`` (``lakehouse.tfsource.dynamic_blocks``: the plan's JSON drops them), or why they could not be read;
+    ``commands``: the root's blocks that run commands (``lakehouse.tf_shellouts``), or why they could not be read.
     """
     managed = managed_keys(state)
     unmanaged: list[CloudResource] = []
@@ -445,6 +454,11 @@ def judge_iac(
             f"the root planned without its lifecycle ignore_changes ({unignored}): what an ignore hides once a "
             "later apply wrote it into the state cannot be judged"
         )
+    if isinstance(commands, SourceError):
+        unread.append(
+            f"the root's configuration files ({commands}): blocks that run commands outside Terraform cannot be judged"
+        )
+    shelled = [str(c) for c in commands] if isinstance(commands, list) else []
     details: dict[str, Any] = {
         "plan_exit_code": plan.exit_code,
         "plan_changes": changes,
@@ -454,6 +468,7 @@ def judge_iac(
         "state_resource_count": len(state),
         "unmanaged": labels,
         "unmanaged_found": sorted(found, key=lambda f: (f["kind"], f["name"])),
+        "commands_outside_terraform": shelled,
         "stack_resources_found": [r.to_dict() for r in inventory.resources],
         "lake_formation_grants_read": len(inventory.grants),
         "lf_tags_assigned_read": [f"{a.label} ({a.region})" for a in inventory.lf_tag_assignments],
@@ -479,6 +494,8 @@ def judge_iac(
         "unmanaged_resources": len(found),
     }
     threshold = {"plan_changes": 0, "drift_the_plan_keeps": 0, "ignored_attributes_differ": 0, "unmanaged_resources": 0}
+    if isinstance(commands, list):  # measured only when the root's files were read
+        measured["commands_outside_terraform"], threshold["commands_outside_terraform"] = len(shelled), 0
     plan_problems: list[str] = []
     unmanaged_problems: list[str] = []
     if not plan.clean:
@@ -535,6 +552,12 @@ def judge_iac(
         unmanaged_problems.append(
             f"{len(found)} thing(s) of stack {inventory.stack_id} are not in Terraform state: {'; '.join(texts)}"
             + _expressions_note(unmanaged, provider_version)
+        )
+    if shelled:
+        unmanaged_problems.append(
+            f"{len(shelled)} block(s) of the root run a command whose results Terraform does not record (what a "
+            "command makes is in no state and survives terraform destroy; every such block fails, since what a "
+            f"command makes cannot be told from its text): {'; '.join(shelled)}"
         )
     details["problems"] = {"plan": plan_problems, "unmanaged": unmanaged_problems}
     reasons = plan_problems + unmanaged_problems
@@ -719,7 +742,11 @@ def check_iac_coverage(stack: Stack, plan: PlanResult | Future[PlanResult] | Non
         unignored: Unignored | Exception = unignoring.result()
     except (SourceError, TerraformError) as err:
         unignored = err
-    return judge_iac(planned, state, inventory, set(declared), declared, version, shown, dynamic, unignored)
+    try:
+        commands: list[ShellOut] | SourceError = shell_outs(stack.tf.workdir)
+    except SourceError as err:
+        commands = err
+    return judge_iac(planned, state, inventory, set(declared), declared, version, shown, dynamic, unignored, commands)
 
 
 def _drift_shown(stack: Stack, plan: PlanResult) -> dict[str, Any] | None:
