@@ -1,22 +1,22 @@
 """Exit check 5: 100 % IaC. Nothing drifted, and nothing of the stack lives outside Terraform.
 
-Two halves, the plan and the account: ``terraform plan -detailed-exitcode`` must be empty (drift of what
-Terraform manages), and no attribute the root sets may have drifted in a way the plan keeps (a hand edit that
-the root's ``lifecycle { ignore_changes }`` hides plans "No changes"; read from the saved refreshed plan:
-``lakehouse.plan_drift``); and everything the account holds for the stack (``lakehouse.inventory``: found by
-the ``stack_id`` tag, by the stack's name prefix, hanging off a stack role, user, topic, queue or bucket (its
-access points and configurations: notifications, replication, CORS, ...), inside a stack database or
-workgroup, using the stack (a crawler, job, rule or filter: ``lakehouse.inventory_kinds``), listed by Lake
-Formation (LF-Tag grants too, when their tags reach the stack; LF-Tags and saved LF-Tag expressions named like
-the stack), or tagged for the stack in any enabled region whatever its service: the tagging sweep) must be in
-Terraform state. So must every LF-Tag value assigned directly to a stack database, table or column
-(``lakehouse.lf_tags``: one of the root's ``aws_lakeformation_resource_lf_tag(s)``; inherited values are the
-parent's), and every value an LF-Tag of the state has in the account. A saved LF-Tag expression
-(``CreateLFTagExpression``: a name LF-Tag grants use for their expression) named like the stack must be an
-``aws_lakeformation_lf_tag_expression`` of the state; hashicorp/aws 5.100.0, which ``infra/`` pins, has no
-such type, so with it every one is made by hand, and the evidence says so. A stack database or table dropped
-between Glue's listing and the read of its LF-Tags carries none (``lakehouse.lf_tags.read_assigned``); the
-evidence names it, and the listing still judges it.
+Two halves, the plan and the account: ``terraform plan -detailed-exitcode`` must be empty (drift of what Terraform
+manages), and no attribute the root sets may have drifted in a way the plan keeps (a hand edit that the root's
+``lifecycle { ignore_changes }`` hides plans "No changes"; read from the saved refreshed plan:
+``lakehouse.plan_drift``); and everything the account holds for the stack (``lakehouse.inventory``: found by the
+``stack_id`` tag, by the stack's name prefix, hanging off a stack role, user, topic, queue or bucket (its access
+points and configurations: notifications, replication, CORS, ...), inside a stack database or workgroup, using the
+stack (a crawler, job, rule or filter: ``lakehouse.inventory_kinds``; an event source mapping, instance profile,
+budget action, table optimizer or catalog policy: ``lakehouse.inventory_links``), listed by Lake Formation (LF-Tag
+grants too, when their tags reach the stack; LF-Tags and saved LF-Tag expressions named like the stack), or tagged
+for the stack in any enabled region whatever its service: the tagging sweep) must be in Terraform state. So must
+every LF-Tag value assigned directly to a stack database, table or column (``lakehouse.lf_tags``: one of the root's
+``aws_lakeformation_resource_lf_tag(s)``; inherited values are the parent's), and every value an LF-Tag of the
+state has in the account. A saved LF-Tag expression (``CreateLFTagExpression``: a name LF-Tag grants use for their
+expression) named like the stack must be an ``aws_lakeformation_lf_tag_expression`` of the state; hashicorp/aws
+5.100.0, which ``infra/`` pins, has no such type, so with it every one is made by hand, and the evidence says so. A
+stack database or table dropped between Glue's listing and the read of its LF-Tags carries none
+(``lakehouse.lf_tags.read_assigned``); the evidence names it, and the listing still judges it.
 
 Nor may the root itself make things Terraform does not record: a ``provisioner "local-exec"`` or
 ``"remote-exec"`` (on any resource, ``null_resource`` and ``terraform_data`` included) or a ``data "external"``
@@ -86,6 +86,7 @@ from lakehouse.inventory import (
     stack_inventory,
 )
 from lakehouse.inventory_kinds import STATE_KEY as HANGING_KIND_KEY
+from lakehouse.inventory_links import STATE_KEY as LINKED_KIND_KEY
 from lakehouse.lf_grants import (
     LfGrant,
     database_defaults_from_state,
@@ -147,6 +148,7 @@ STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "aws_scheduler_schedule_group": lambda v: v["arn"],
     **BUCKET_CONFIG_KEY,
     **HANGING_KIND_KEY,
+    **LINKED_KIND_KEY,
 }
 
 COVERED_KINDS = (*STATE_KEY, "aws_lakeformation_permissions", "aws_lakeformation_data_lake_settings", *ASSIGNING_KINDS)
