@@ -481,7 +481,8 @@ def judge_iac(
         "gone_while_read": list(inventory.gone_while_read),
         "covered_kinds": list(COVERED_KINDS),
         "searched_by": f"tag stack_id={inventory.stack_id}, name prefix {inventory.name_prefix} / "
-        f"{inventory.glue_prefix}, contents of stack databases, Lake Formation listings; the tagging API "
+        f"{inventory.glue_prefix}, contents of stack databases, what uses or is linked to a stack resource, Lake "
+        "Formation listings; the tagging API "
         "(any service) in every enabled region",
         "regions": list(inventory.regions),
         "tagging_sweep_regions": list(inventory.swept_regions),
