@@ -15,7 +15,8 @@ untagged one named by a person is found too, and each is a Terraform resource of
   database
   (GetTableOptimizer of each type): ``aws_glue_catalog_table_optimizer``. They rewrite and delete the table's files.
 - The Glue Data Catalog's resource policy (GetResourcePolicy), when it names a stack database or table (an
-  ARN of one, or a pattern matching one: ``database/*`` shares the stack's too) or a stack role:
+  ARN of one, or a pattern naming one, such as ``table/<stack db>/*``; ``*`` or ``database/*`` covers every
+  database and is the account's, not the stack's) or a stack role:
   ``aws_glue_resource_policy``. One per catalog and region; it decides who outside the account reads the lake.
 """
 
@@ -149,6 +150,10 @@ def _strings(value: Any) -> list[str]:
     return [value] if isinstance(value, str) else []
 
 
+#: A database and table name no stack has: a policy pattern matching it names everyone's, not the stack's.
+_NOBODY = "~no-stack~"
+
+
 def catalog_policy_uses(search: _Search, region: str, policy_json: str) -> list[str]:
     """The stack databases, tables and roles a Glue catalog policy names (``Resource`` ARNs or patterns
     matching one; ``Principal`` ARNs of stack roles)."""
@@ -161,9 +166,14 @@ def catalog_policy_uses(search: _Search, region: str, policy_json: str) -> list[
     ours = {f"{arn}:database/{d}": f"database {d}" for d in in_region(search, "aws_glue_catalog_database", region)}
     ours |= {f"{arn}:table/{t.replace('.', '/', 1)}": f"table {t}" for t in tables}
     roles = stack_roles(search)
+    # A pattern matching any database (``*``, ``database/*``) covers the stack without naming it: in a shared account
+    # it is the account's policy, not the stack's (what it shares is exit check 6's question, not ownership).
+    anyone = (f"{arn}:database/{_NOBODY}", f"{arn}:table/{_NOBODY}/{_NOBODY}")
     uses = []
     for statement in _statements(policy):
         for resource in _strings(statement.get("Resource")):
+            if any(fnmatchcase(probe, resource) for probe in anyone):
+                continue
             uses += [what for target, what in ours.items() if fnmatchcase(target, resource)]
         for principal in _strings(statement.get("Principal")):
             if f":{search.inv.account}:role/" in principal and principal.rsplit("/", 1)[-1] in roles:

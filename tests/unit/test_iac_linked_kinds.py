@@ -156,8 +156,16 @@ def test_a_catalog_policy_sharing_a_stack_database_fails_check_5(stack_in_moto: 
     assert judge_iac(PlanResult(0), in_state, *_rest(stack_in_moto)).passed
 
 
-def test_a_catalog_policy_naming_nothing_of_the_stack_is_not_its_own(stack_in_moto: Target) -> None:
-    other = f"arn:aws:glue:{REGION}:{ACCOUNT}:database/finance_raw"
+@pytest.mark.parametrize(
+    "other",
+    [
+        f"arn:aws:glue:{REGION}:{ACCOUNT}:database/finance_raw",
+        f"arn:aws:glue:{REGION}:{ACCOUNT}:database/*",  # a shared account's policy over every database
+        f"arn:aws:glue:{REGION}:{ACCOUNT}:table/*/*",
+        "*",
+    ],
+)
+def test_a_catalog_policy_naming_nothing_of_the_stack_is_not_its_own(stack_in_moto: Target, other: str) -> None:
     boto3.client("glue", region_name=REGION).put_resource_policy(PolicyInJson=_catalog_policy(other))
     found, result = _judged(_linked(stack_in_moto), "aws_glue_resource_policy")
     assert found == [] and result.passed, result.reason
