@@ -22,24 +22,26 @@ evidence says which one found each thing:
   lifecycle, policy, acceleration, requester-pays, object lock, inventory, metrics, analytics and
   intelligent-tiering configurations (``lakehouse.bucket_configs``), each a Terraform resource of its own.
 
-Kinds searched: S3 buckets and access points (S3 Control, in the stack's region, where its buckets are); IAM
-roles, users, customer-managed policies, the policies attached to and inline in stack roles and users; SNS
-topics and their subscriptions; SQS queues and the subscriptions that deliver to them; Athena workgroups; App
-Runner services and auto scaling configurations (every active revision); SageMaker models, endpoint
-configurations and endpoints; EventBridge Scheduler schedule groups and schedules (schedules take no tags:
-by name prefix, or ``uses the stack``: in a stack group, running as a stack role, invoking or naming in their
-input a stack resource); Glue databases and tables; budgets; CloudWatch metric and composite alarms and dashboards
-(dashboards have no tags: name prefix only; an alarm notifying a stack topic is ``uses the stack`` whatever
-its name or tags); customer-managed policies attached to a stack role or user (``uses the stack``);
-Lake Formation grants, data cells filters, registered locations
-and settings, LF-Tag grants whose expression reaches the LF-Tags of a stack database, table or column, the
-LF-Tags assigned to those (``lakehouse.lf_tags``; read only in an account that has LF-Tags), LF-Tags and saved
-LF-Tag expressions named like the stack; and, through ``lakehouse.inventory_kinds``, kinds that carry no tag
-or hang off the stack under any name: Athena named queries and prepared statements, Glue crawlers, jobs and
-triggers, EventBridge rules and their targets, CloudWatch log groups with their metric and subscription
-filters, KMS aliases and their keys. Regional kinds are read in the stack's region and in every other region
-the root deploys to (``EXTRA_REGIONS``: the ``aws.use1`` provider of the billing alarm); IAM, S3 listings and
-budgets are account-wide. Every listing pages to its end.
+Kinds searched: S3 buckets and access points (S3 Control, in the stack's region, where its buckets are); IAM roles,
+users, customer-managed policies, the policies attached to and inline in stack roles and users; SNS topics and
+their subscriptions; SQS queues and the subscriptions that deliver to them; Athena workgroups; App Runner services
+and auto scaling configurations (every active revision); SageMaker models, endpoint configurations and endpoints;
+EventBridge Scheduler schedule groups and schedules (schedules take no tags: by name prefix, or ``uses the stack``:
+in a stack group, running as a stack role, invoking or naming in their input a stack resource); Glue databases and
+tables; budgets; CloudWatch metric and composite alarms and dashboards (dashboards have no tags: name prefix only;
+an alarm notifying a stack topic is ``uses the stack`` whatever its name or tags); customer-managed policies
+attached to a stack role or user (``uses the stack``); Lake Formation grants, data cells filters, registered
+locations and settings, LF-Tag grants whose expression reaches the LF-Tags of a stack database, table or column,
+the LF-Tags assigned to those (``lakehouse.lf_tags``; read only in an account that has LF-Tags), LF-Tags and saved
+LF-Tag expressions named like the stack; and, through ``lakehouse.inventory_kinds``, kinds that carry no tag or
+hang off the stack under any name: Athena named queries and prepared statements, Glue crawlers, jobs and triggers,
+EventBridge rules and their targets, CloudWatch log groups with their metric and subscription filters, KMS aliases
+and their keys; through ``lakehouse.inventory_links``, what is linked to a stack resource whatever its name (``uses
+the stack``): Lambda event source mappings reading a stack queue, IAM instance profiles holding a stack role,
+Budgets actions of a stack budget, Glue table optimizers of a stack table, the Glue Data Catalog's resource policy
+when it names a stack database, table or role. Regional kinds are read in the stack's region and in every other
+region the root deploys to (``EXTRA_REGIONS``: the ``aws.use1`` provider of the billing alarm); IAM, S3 listings
+and budgets are account-wide. Every listing pages to its end.
 
 Then a sweep that is not limited to these kinds or regions: in every region the account has enabled
 (EC2 DescribeRegions), the Resource Groups Tagging API lists whatever carries the stack's tag, any
@@ -74,6 +76,13 @@ from lakehouse.inventory_kinds import (
     log_groups,
     stack_arns,
     stack_roles,
+)
+from lakehouse.inventory_links import (
+    budget_actions,
+    event_source_mappings,
+    glue_resource_policy,
+    instance_profiles,
+    table_optimizers,
 )
 from lakehouse.lf_grants import LfGrant, carries_tags, grants_from_listing, reached_by_tags, resource_database
 from lakehouse.lf_tags import (
@@ -990,6 +999,9 @@ class _Search:
         self.guarded("s3control ListAccessPoints", self.target.region, self.access_points)
         self.guarded("iam ListRoles/ListUsers/ListPolicies", GLOBAL, self.iam)
         self.guarded("budgets DescribeBudgets", GLOBAL, self.budgets)
+        # Linked to a stack role or budget (lakehouse.inventory_links), whatever their names.
+        self.guarded("iam ListInstanceProfiles", GLOBAL, instance_profiles, self, GLOBAL)
+        self.guarded("budgets DescribeBudgetActionsForBudget", GLOBAL, budget_actions, self, GLOBAL)
         seen_dashboards: set[str] = set()
         stack_dbs: dict[str, list[str]] = {}
         for region in inv.regions:
@@ -1017,6 +1029,9 @@ class _Search:
                 region,
             )
             self.guarded("kms ListAliases", region, kms_aliases, self, region)
+            self.guarded("lambda ListEventSourceMappings", region, event_source_mappings, self, region)
+            self.guarded("glue GetTableOptimizer", region, table_optimizers, self, region)
+            self.guarded("glue GetResourcePolicy", region, glue_resource_policy, self, region)
         # After IAM, S3 and Glue: the grants are selected by the stack's principals, buckets and databases.
         self.guarded("lakeformation GetDataLakeSettings", self.target.region, self.lake_settings)
         for region in inv.regions:

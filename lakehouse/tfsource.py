@@ -28,9 +28,10 @@ class SourceError(ValueError):
     """A configuration file could not be read; the message names the file and line."""
 
 
-def document(path: Path) -> Any:
+def document(path: Path, with_meta: bool = False) -> Any:
     """One configuration file as data: native syntax parsed by python-hcl2 into the shape JSON syntax has (lists
-    at each level), ``*.tf.json`` as JSON. Raises ``SourceError`` naming the file and line."""
+    at each level), ``*.tf.json`` as JSON. ``with_meta``: each native block also carries ``__start_line__`` (JSON
+    syntax has no such thing). Raises ``SourceError`` naming the file and line."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
@@ -41,7 +42,7 @@ def document(path: Path) -> Any:
         except json.JSONDecodeError as err:
             raise SourceError(f"{path}:{err.lineno}: {err.msg}") from None
     try:
-        return hcl2.loads(text)
+        return hcl2.loads(text, with_meta=with_meta)
     except (LarkError, ValueError) as err:
         line = getattr(err, "line", None)
         where = f"{path}:{line}" if isinstance(line, int) and line > 0 else str(path)
@@ -91,7 +92,7 @@ def is_configuration(name: str) -> bool:
     return name.endswith((".tf", ".tf.json")) and not name.startswith((".", "#")) and not name.endswith("~")
 
 
-def _loaded(directory: Path) -> list[Path]:
+def loaded(directory: Path) -> list[Path]:
     """The configuration files Terraform loads from a module directory (editor backups left out)."""
     return sorted(p for p in directory.iterdir() if p.is_file() and is_configuration(p.name))
 
@@ -111,7 +112,7 @@ def dynamic_blocks(root: Path, modules: Iterable[str] = ()) -> dict[str, frozens
     found: dict[str, set[str]] = {}
     for prefix, directory in dirs.items():
         try:
-            files = _loaded(directory)
+            files = loaded(directory)
         except OSError as err:
             raise SourceError(f"{directory}: {err}") from None
         for path in files:
@@ -125,7 +126,7 @@ def provider_aliases(directory: Path, provider: str = "aws") -> list[str | None]
     one, then each ``alias``. An override pointing a root at an emulator must repeat every one of them: one left
     out would reach the real cloud. Raises ``SourceError`` naming the file and line that cannot be read."""
     aliases: list[str | None] = []
-    for path in _loaded(directory):
+    for path in loaded(directory):
         parsed = document(path)
         for name, configs in _objects(parsed.get("provider") if isinstance(parsed, Mapping) else None):
             for config in _as_list(configs) if name == provider else []:
@@ -157,7 +158,7 @@ def ignored_changes(root: Path) -> dict[str, frozenset[str] | str]:
     found: dict[str, frozenset[str] | str] = {}
     for prefix, directory in module_dirs(root).items():
         try:
-            files = _loaded(directory)
+            files = loaded(directory)
         except OSError as err:
             raise SourceError(f"{directory}: {err}") from None
         # Override files (``override.tf``, ``*_override.tf``) are merged after every other file.

@@ -1,22 +1,28 @@
 """Exit check 5: 100 % IaC. Nothing drifted, and nothing of the stack lives outside Terraform.
 
-Two halves, the plan and the account: ``terraform plan -detailed-exitcode`` must be empty (drift of what
-Terraform manages), and no attribute the root sets may have drifted in a way the plan keeps (a hand edit that
-the root's ``lifecycle { ignore_changes }`` hides plans "No changes"; read from the saved refreshed plan:
-``lakehouse.plan_drift``); and everything the account holds for the stack (``lakehouse.inventory``: found by
-the ``stack_id`` tag, by the stack's name prefix, hanging off a stack role, user, topic, queue or bucket (its
-access points and configurations: notifications, replication, CORS, ...), inside a stack database or
-workgroup, using the stack (a crawler, job, rule or filter: ``lakehouse.inventory_kinds``), listed by Lake
-Formation (LF-Tag grants too, when their tags reach the stack; LF-Tags and saved LF-Tag expressions named like
-the stack), or tagged for the stack in any enabled region whatever its service: the tagging sweep) must be in
-Terraform state. So must every LF-Tag value assigned directly to a stack database, table or column
-(``lakehouse.lf_tags``: one of the root's ``aws_lakeformation_resource_lf_tag(s)``; inherited values are the
-parent's), and every value an LF-Tag of the state has in the account. A saved LF-Tag expression
-(``CreateLFTagExpression``: a name LF-Tag grants use for their expression) named like the stack must be an
-``aws_lakeformation_lf_tag_expression`` of the state; hashicorp/aws 5.100.0, which ``infra/`` pins, has no
-such type, so with it every one is made by hand, and the evidence says so. A stack database or table dropped
-between Glue's listing and the read of its LF-Tags carries none (``lakehouse.lf_tags.read_assigned``); the
-evidence names it, and the listing still judges it.
+Two halves, the plan and the account: ``terraform plan -detailed-exitcode`` must be empty (drift of what Terraform
+manages), and no attribute the root sets may have drifted in a way the plan keeps (a hand edit that the root's
+``lifecycle { ignore_changes }`` hides plans "No changes"; read from the saved refreshed plan:
+``lakehouse.plan_drift``); and everything the account holds for the stack (``lakehouse.inventory``: found by the
+``stack_id`` tag, by the stack's name prefix, hanging off a stack role, user, topic, queue or bucket (its access
+points and configurations: notifications, replication, CORS, ...), inside a stack database or workgroup, using the
+stack (a crawler, job, rule or filter: ``lakehouse.inventory_kinds``; an event source mapping, instance profile,
+budget action, table optimizer or catalog policy: ``lakehouse.inventory_links``), listed by Lake Formation (LF-Tag
+grants too, when their tags reach the stack; LF-Tags and saved LF-Tag expressions named like the stack), or tagged
+for the stack in any enabled region whatever its service: the tagging sweep) must be in Terraform state. So must
+every LF-Tag value assigned directly to a stack database, table or column (``lakehouse.lf_tags``: one of the root's
+``aws_lakeformation_resource_lf_tag(s)``; inherited values are the parent's), and every value an LF-Tag of the
+state has in the account. A saved LF-Tag expression (``CreateLFTagExpression``: a name LF-Tag grants use for their
+expression) named like the stack must be an ``aws_lakeformation_lf_tag_expression`` of the state; hashicorp/aws
+5.100.0, which ``infra/`` pins, has no such type, so with it every one is made by hand, and the evidence says so. A
+stack database or table dropped between Glue's listing and the read of its LF-Tags carries none
+(``lakehouse.lf_tags.read_assigned``); the evidence names it, and the listing still judges it.
+
+Nor may the root itself make things Terraform does not record: a ``provisioner "local-exec"`` or
+``"remote-exec"`` (on any resource, ``null_resource`` and ``terraform_data`` included) or a ``data "external"``
+runs a command whose results are in no state and survive ``terraform destroy`` (``aws s3 mb``). Each such block
+fails the check, naming its file, line and command, whatever the command: an ``echo`` cannot be told from a
+script that calls the AWS CLI by its text (``lakehouse.tf_shellouts``).
 
 What is expected without being in state:
 
@@ -80,6 +86,7 @@ from lakehouse.inventory import (
     stack_inventory,
 )
 from lakehouse.inventory_kinds import STATE_KEY as HANGING_KIND_KEY
+from lakehouse.inventory_links import STATE_KEY as LINKED_KIND_KEY
 from lakehouse.lf_grants import (
     LfGrant,
     database_defaults_from_state,
@@ -101,6 +108,7 @@ from lakehouse.pipeline.sqlfiles import SqlFileError, load
 from lakehouse.plan_drift import hidden_drift
 from lakehouse.stack import Stack
 from lakehouse.terraform import PlanResult, TerraformError, module_prefixes, state_resources
+from lakehouse.tf_shellouts import ShellOut, shell_outs
 from lakehouse.tfmirror import pinned_aws_version
 from lakehouse.tfsource import SourceError, dynamic_blocks
 
@@ -140,6 +148,7 @@ STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "aws_scheduler_schedule_group": lambda v: v["arn"],
     **BUCKET_CONFIG_KEY,
     **HANGING_KIND_KEY,
+    **LINKED_KIND_KEY,
 }
 
 COVERED_KINDS = (*STATE_KEY, "aws_lakeformation_permissions", "aws_lakeformation_data_lake_settings", *ASSIGNING_KINDS)
@@ -364,6 +373,7 @@ def judge_iac(
     plan_json: Mapping[str, Any] | None = None,
     dynamic: Mapping[str, frozenset[str]] | SourceError | None = None,
     unignored: Unignored | Exception | None = None,
+    commands: list[ShellOut] | SourceError | None = None,
 ) -> Outcome:
     """The verdict from already-collected facts: the plan, the state, what the account holds.
 
@@ -372,7 +382,8 @@ def judge_iac(
     ``provider_version``: the hashicorp/aws version the root pins (says whether state *could* hold an LF-Tag
     expression); ``plan_json``: ``terraform show -json`` of the plan, which says what drifted (needed when the
     plan reports drift: an edit the root ignores plans no change); ``dynamic``: the blocks the root writes with
-    ``dynamic`` (``lakehouse.tfsource.dynamic_blocks``: the plan's JSON drops them), or why they could not be read.
+    ``dynamic`` (``lakehouse.tfsource.dynamic_blocks``: the plan's JSON drops them), or why they could not be read;
+    ``commands``: the root's blocks that run commands (``lakehouse.tf_shellouts``), or why they could not be read.
     """
     managed = managed_keys(state)
     unmanaged: list[CloudResource] = []
@@ -445,6 +456,11 @@ def judge_iac(
             f"the root planned without its lifecycle ignore_changes ({unignored}): what an ignore hides once a "
             "later apply wrote it into the state cannot be judged"
         )
+    if isinstance(commands, SourceError):
+        unread.append(
+            f"the root's configuration files ({commands}): blocks that run commands outside Terraform cannot be judged"
+        )
+    shelled = [str(c) for c in commands] if isinstance(commands, list) else []
     details: dict[str, Any] = {
         "plan_exit_code": plan.exit_code,
         "plan_changes": changes,
@@ -454,6 +470,7 @@ def judge_iac(
         "state_resource_count": len(state),
         "unmanaged": labels,
         "unmanaged_found": sorted(found, key=lambda f: (f["kind"], f["name"])),
+        "commands_outside_terraform": shelled,
         "stack_resources_found": [r.to_dict() for r in inventory.resources],
         "lake_formation_grants_read": len(inventory.grants),
         "lf_tags_assigned_read": [f"{a.label} ({a.region})" for a in inventory.lf_tag_assignments],
@@ -464,7 +481,8 @@ def judge_iac(
         "gone_while_read": list(inventory.gone_while_read),
         "covered_kinds": list(COVERED_KINDS),
         "searched_by": f"tag stack_id={inventory.stack_id}, name prefix {inventory.name_prefix} / "
-        f"{inventory.glue_prefix}, contents of stack databases, Lake Formation listings; the tagging API "
+        f"{inventory.glue_prefix}, contents of stack databases, what uses or is linked to a stack resource, Lake "
+        "Formation listings; the tagging API "
         "(any service) in every enabled region",
         "regions": list(inventory.regions),
         "tagging_sweep_regions": list(inventory.swept_regions),
@@ -479,6 +497,8 @@ def judge_iac(
         "unmanaged_resources": len(found),
     }
     threshold = {"plan_changes": 0, "drift_the_plan_keeps": 0, "ignored_attributes_differ": 0, "unmanaged_resources": 0}
+    if isinstance(commands, list):  # measured only when the root's files were read
+        measured["commands_outside_terraform"], threshold["commands_outside_terraform"] = len(shelled), 0
     plan_problems: list[str] = []
     unmanaged_problems: list[str] = []
     if not plan.clean:
@@ -535,6 +555,12 @@ def judge_iac(
         unmanaged_problems.append(
             f"{len(found)} thing(s) of stack {inventory.stack_id} are not in Terraform state: {'; '.join(texts)}"
             + _expressions_note(unmanaged, provider_version)
+        )
+    if shelled:
+        unmanaged_problems.append(
+            f"{len(shelled)} block(s) of the root run a command whose results Terraform does not record (what a "
+            "command makes is in no state and survives terraform destroy; every such block fails, since what a "
+            f"command makes cannot be told from its text): {'; '.join(shelled)}"
         )
     details["problems"] = {"plan": plan_problems, "unmanaged": unmanaged_problems}
     reasons = plan_problems + unmanaged_problems
@@ -719,7 +745,11 @@ def check_iac_coverage(stack: Stack, plan: PlanResult | Future[PlanResult] | Non
         unignored: Unignored | Exception = unignoring.result()
     except (SourceError, TerraformError) as err:
         unignored = err
-    return judge_iac(planned, state, inventory, set(declared), declared, version, shown, dynamic, unignored)
+    try:
+        commands: list[ShellOut] | SourceError = shell_outs(stack.tf.workdir)
+    except SourceError as err:
+        commands = err
+    return judge_iac(planned, state, inventory, set(declared), declared, version, shown, dynamic, unignored, commands)
 
 
 def _drift_shown(stack: Stack, plan: PlanResult) -> dict[str, Any] | None:

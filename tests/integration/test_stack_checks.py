@@ -59,6 +59,7 @@ def test_deployed_stack_passes_checks_1_and_5(deployed: Deployment, tmp_path: Pa
         "drift_the_plan_keeps": 0,
         "ignored_attributes_differ": 0,
         "unmanaged_resources": 0,
+        "commands_outside_terraform": 0,
     }
     assert run.evidence["run"]["mode"] == "deployed"
     for pending in (c.id for c in catalogue(ROOT / "features") if c.pending):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 from unittest.mock import MagicMock
 
@@ -11,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from lakehouse.checks.iac import PipelineTablesError, declared_location, judge_iac, pipeline_tables
+from lakehouse.config import project_root
 from lakehouse.ignored_drift import Unignored
 from lakehouse.inventory import (
     DATABASE_CONTENTS,
@@ -611,7 +613,9 @@ class _Stack:
 
     stack_id = STACK
     target = Target("aws", REGION)
-    tf: Any = None  # read only by lakehouse.ignored_drift, which read_account replaces
+    #: The root's files are read for blocks that run commands (lakehouse.tf_shellouts); ignored_drift, which
+    #: read_account replaces, reads nothing else of it.
+    tf: Any = SimpleNamespace(workdir=project_root() / "infra")
 
     def __init__(self, plan: PlanResult | Exception, started: list[str]) -> None:
         self._plan, self.started = plan, started

@@ -26,6 +26,10 @@ moto 5.2.5 (the version this module was written against):
   first of the month, quarter or year) and a missing End to 2087-06-15, as its
   ``TimePeriod`` documentation says; so does the emulator (:func:`with_period`).
 
+- DescribeBudgetActionsForBudget is not implemented (500); exit check 5 reads the actions of the stack's
+  budget. CreateBudgetAction is not emulated either, so no budget has an action: the answer is an empty
+  ``Actions`` list for a budget that exists, NotFoundException for one that does not.
+
 Shape: the extension classes below subclass moto's classes for typing only;
 ``install()`` copies their methods onto moto's ``BudgetsBackend`` (state and
 logic) and ``BudgetsResponse`` (wire format), so moto dispatches the new
@@ -127,6 +131,11 @@ class BudgetsBackendExtension(BudgetsBackend):
         raise NotFoundException(
             f"Unable to get notification for budget: {budget_name} - the notification doesn't exist."
         )
+
+    def describe_budget_actions_for_budget(self, account_id: str, budget_name: str) -> list[dict[str, Any]]:
+        """A budget's actions: none (CreateBudgetAction is not emulated); NotFoundException for no such budget."""
+        self.get_budget(account_id, budget_name, "describe budget actions")
+        return []
 
     def describe_subscribers_for_notification(
         self, account_id: str, budget_name: str, notification: dict[str, Any]
@@ -241,6 +250,12 @@ class BudgetsResponseExtension(BudgetsResponse):
             arn = budget_arn(self.partition, account_id, budget["BudgetName"])
             self.ext_backend.tag_budget(arn, tags)
         return "{}"
+
+    def describe_budget_actions_for_budget(self) -> str:
+        actions = self.ext_backend.describe_budget_actions_for_budget(
+            self._get_param("AccountId"), self._get_param("BudgetName")
+        )
+        return json.dumps({"Actions": actions})
 
     def describe_subscribers_for_notification(self) -> str:
         subscribers = self.ext_backend.describe_subscribers_for_notification(

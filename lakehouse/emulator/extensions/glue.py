@@ -12,6 +12,11 @@ Terraform's ``aws_glue_catalog_table`` sends for an Iceberg table) makes Glue wr
 first Iceberg metadata file at the table's location and point ``metadata_location`` at it;
 moto only set ``table_type``, leaving a table no Iceberg reader (Athena, pyiceberg) can open.
 
+``GetTableOptimizer`` (exit check 5 asks it for every optimizer type of every stack table) is not in
+moto: a 500. The emulator has no ``CreateTableOptimizer`` either, so no table has an optimizer, and it answers
+``EntityNotFoundException``, what Glue answers for a type a table has none of (the provider's
+``findTableOptimizer`` reads that error as "none").
+
 State stays on moto's backend model; the wire format is patched on the responses class.
 """
 
@@ -24,8 +29,9 @@ from typing import Any
 
 from moto.core.resource_tagging import TaggedResource
 from moto.glue import models as glue_models
-from moto.glue.exceptions import DatabaseNotFoundException, InvalidInputException
+from moto.glue.exceptions import DatabaseNotFoundException, EntityNotFoundException, InvalidInputException
 from moto.glue.models import GlueBackend
+from moto.glue.responses import GlueResponse
 from moto.s3.exceptions import MissingBucket
 from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
@@ -174,10 +180,20 @@ def _install_iceberg_create() -> None:
     GlueBackend.create_table = create_table  # type: ignore[method-assign]
 
 
+def _install_table_optimizers() -> None:
+    def get_table_optimizer(self: GlueResponse) -> str:
+        """No table has an optimizer here (CreateTableOptimizer is not emulated): Glue's answer for none."""
+        table = f"{self._get_param('DatabaseName')}.{self._get_param('TableName')}"
+        raise EntityNotFoundException(f"Table optimizer of type {self._get_param('Type')} not found for {table}")
+
+    GlueResponse.get_table_optimizer = get_table_optimizer  # type: ignore[attr-defined]
+
+
 def install() -> None:
     """Patch moto's Glue in place; a second call does nothing."""
     if getattr(glue_models, _MARK, False):
         return
     _install_model()
     _install_iceberg_create()
+    _install_table_optimizers()
     setattr(glue_models, _MARK, True)
