@@ -10,14 +10,17 @@ This evaluator is deliberately small (GitHub's expression syntax, docs.github.co
 workflows and actions"): literals (``true``, ``false``, ``null``, numbers, ``'strings'``), ``!``, ``&&``, ``||``,
 ``==``, ``!=``, parentheses, the status functions ``success()``, ``always()``, ``failure()``, ``cancelled()`` (in a
 green run every step before concluded success: the first two are true, the others false) and ``github.event_name``,
-``github.ref`` and ``github.ref_name`` (known for a push: ``refs/heads/<branch>``). Anything else (``inputs.x``,
-``contains(...)``, ``env.X``, a comparison of values of different types) is unknown, so the whole condition is
-unknown unless the known parts decide it (``false && anything``). Strings compare ignoring case, as GitHub does.
+``github.ref`` and ``github.ref_name`` (known for a push: ``refs/heads/<branch>``), and in a composite action
+``inputs.<id>`` when every call of it that may have run shows it (:func:`action_inputs`). Anything else (a workflow's
+``inputs.x``, ``contains(...)``, ``env.X``, a comparison of values of different types) is unknown, so the whole
+condition is unknown unless the known parts decide it (``false && anything``). Strings compare ignoring case, as
+GitHub does.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,10 +45,12 @@ UNKNOWN = _Unknown()
 
 @dataclass(frozen=True)
 class RunFacts:
-    """What is known of the run a step ran in: its event and, for a push, its ref (None: unknown)."""
+    """What is known of the run a step ran in: its event and, for a push, its ref (None: unknown); for a step of a
+    composite action, the inputs every call of it shows (lowercased id -> value; :func:`action_inputs`)."""
 
     event: str | None
     ref: str | None
+    inputs: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of_run(cls, run: dict[str, Any]) -> RunFacts:
@@ -55,11 +60,19 @@ class RunFacts:
         return cls(event, f"refs/heads/{branch}" if event == "push" and branch else None)
 
     def context(self, name: str) -> Any:
+        if name.lower().startswith("inputs."):
+            return dict(self.inputs).get(name.lower().removeprefix("inputs."), UNKNOWN)
         values = {"github.event_name": self.event, "github.ref": self.ref}
         if self.ref and self.ref.startswith("refs/heads/"):
             values["github.ref_name"] = self.ref.removeprefix("refs/heads/")
         value = values.get(name.lower())
         return UNKNOWN if value is None else value
+
+    def describe(self) -> str:
+        """The run as a reason names it."""
+        run = f"a green {self.event or 'unknown-event'} run of {self.ref or 'an unknown ref'}"
+        shown = ", ".join(f"{name}={value!r}" for name, value in self.inputs)
+        return f"{run} (inputs {shown})" if shown else run
 
 
 #: A green run whose event and ref are not used: only the status functions decide (``if: failure()`` is false in
@@ -95,10 +108,47 @@ def step_condition(step: dict[str, Any], facts: RunFacts) -> Verdict:
     except ValueError as err:
         return Verdict(None, f"{shown}: {err}, so not shown to run")
     truth = _truthy(value)
-    run = f"a green {facts.event or 'unknown-event'} run of {facts.ref or 'an unknown ref'}"
+    run = facts.describe()
     if truth is None:
         return Verdict(None, f"{shown} depends on what only the run knows (not shown true for {run})")
     return Verdict(truth, f"{shown} is {str(truth).lower()} in {run}")
+
+
+def action_inputs(action: Any, calls: Sequence[Any]) -> tuple[tuple[str, str], ...]:
+    """The inputs of a composite action (its parsed ``action.yml``) that every call of it shows, as ``RunFacts.inputs``.
+
+    ``calls``: the ``with:`` of each step using the action that may have run (``{}`` for none). Each declared input
+    gets the call's ``with:`` value, else its ``default:``, as a string (GitHub passes inputs as strings: ``true``
+    is ``'true'``); only literal text is shown, never an expression (``${{ ... }}``: the run's), a number (GitHub
+    keeps its text, YAML does not), an input given nothing, or one the calls disagree on."""
+    declared = action.get("inputs") if isinstance(action, dict) else None
+    if not calls or not isinstance(declared, dict):
+        return ()
+    shown: list[tuple[str, str]] = []
+    for name, spec in declared.items():
+        default = spec.get("default") if isinstance(spec, dict) else None
+        values = {_literal(_given(call, str(name), default)) for call in calls}
+        value = values.pop() if len(values) == 1 else None
+        if value is not None:
+            shown.append((str(name).lower(), value))
+    return tuple(shown)
+
+
+def _given(call: Any, name: str, default: Any) -> Any:
+    """What a call's ``with:`` gives input ``name`` (ids ignore case), else its default; None: unknown."""
+    if not isinstance(call, dict):
+        return None  # `with: ${{ fromJSON(...) }}`
+    given = [value for key, value in call.items() if str(key).lower() == name.lower()]
+    return given[0] if len(given) == 1 else default if not given else None
+
+
+def _literal(value: Any) -> str | None:
+    """An input's value as the string GitHub passes when YAML shows it (None: it does not)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str) and "${{" not in value:
+        return value
+    return None
 
 
 def _truthy(value: Any) -> bool | None:

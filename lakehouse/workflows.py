@@ -28,8 +28,9 @@ House rules:
   strings in them, and ``lakehouse.shellscripts`` the checkout's shell scripts and Makefiles they run,
   wherever they run them: ``./scripts/test.sh``, ``bash x``, ``source x``, ``cd ci && make test``, a
   script running ``make``, the composite action's ``"$GITHUB_ACTION_PATH/x"``; ``lakehouse.makefiles`` the
-  recipes; tests inside ``$(...)``, ``echo "$(pytest)"``); ``smoke.yml`` uploads ``reports/`` with
-  ``if: always()``;
+  recipes; tests inside ``$(...)``, ``echo "$(pytest)"``; a step under an ``if:`` false in every green run,
+  ``if: failure()``, is not judged, as exit check 3 does not: it runs only once its job is red);
+  ``smoke.yml`` uploads ``reports/`` with ``if: always()``;
 - ``.github/CODEOWNERS`` names owners for ``/infra/`` and ``/pipeline/`` (two-person review), and
   ``.github/dependabot.yml`` updates pip, GitHub Actions and Terraform.
 
@@ -55,7 +56,7 @@ import jsonschema
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from lakehouse.conditions import RunFacts, step_condition
+from lakehouse.conditions import ANY_GREEN_RUN, RunFacts, step_condition
 from lakehouse.config import project_root
 from lakehouse.setuppython import version_file_pythons
 from lakehouse.shellscripts import ReadFile, ScriptFollower, checkout_lister, checkout_reader
@@ -394,7 +395,7 @@ def masked_failure_problems(
     scripts: ScriptFollower | None = None,
     closed: bool | None = None,
     action_folder: str | None = None,
-    facts: RunFacts | None = None,
+    facts: RunFacts = ANY_GREEN_RUN,
 ) -> list[Problem]:
     """Every job and step whose failure would still let the run conclude ``success``.
 
@@ -412,11 +413,12 @@ def masked_failure_problems(
     ``ScriptFollower.unfollowed``). Exit check 3 reads these from the guard workflow of each judged run; ``make lint``
     from the checkout.
 
-    ``facts``: the green run the document ran in (exit check 3; None: every step is judged and counted, as lint
-    does). A step whose ``if:`` is shown false for it did not run (``lakehouse.conditions``): neither judged nor
-    counted. In a composite action (``action_folder`` given), whose steps the jobs API does not list, a step whose
-    ``if:`` is not shown true may not have run: judged, its tests not counted. Each is recorded in
-    ``scripts.conditional`` with why.
+    ``facts``: the green run the document ran in (exit check 3; ``make lint``: any green run, as only a run that
+    concludes success can hide a failure). A step whose ``if:`` is shown false for it did not run
+    (``lakehouse.conditions``): neither judged nor counted; so a step under ``if: failure()``, which runs only once
+    its job has failed, may end ``|| true``: it cannot turn a red run green. In a composite action
+    (``action_folder`` given), whose steps the jobs API does not list, a step whose ``if:`` is not shown true may
+    not have run: judged, its tests not counted. Each is recorded in ``scripts.conditional`` with why.
     """
     if not isinstance(document, dict):
         return []
@@ -431,12 +433,12 @@ def masked_failure_problems(
             problems.append(Problem(path, f"jobs/{job_id}/continue-on-error", message))
     for where, step in _steps(document):
         label = _step_label(step)
-        verdict = step_condition(step, facts) if facts is not None else None
-        uncounted = verdict is not None and (verdict.value is False or action_folder is not None and not verdict.value)
-        if verdict is not None and uncounted and scripts is not None:
+        verdict = step_condition(step, facts)
+        uncounted = verdict.value is False or action_folder is not None and not verdict.value
+        if uncounted and scripts is not None:
             fate = "did not run" if verdict.value is False else "may not have run: its tests not counted"
             scripts.conditional.append(f"{path}: {where}: step {label} {fate} ({verdict.why})")
-        if verdict is not None and verdict.value is False:
+        if verdict.value is False:
             continue
         if "continue-on-error" in step and step["continue-on-error"] is not False:
             value = _shown(step["continue-on-error"])

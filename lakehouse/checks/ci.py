@@ -151,7 +151,7 @@ import requests
 from ruamel.yaml.error import YAMLError
 
 from lakehouse.checks.history import SHA, Binding, HistoryBinder, commit_under_test, how_to_tell, unbindable
-from lakehouse.conditions import ANY_GREEN_RUN, RunFacts, step_condition
+from lakehouse.conditions import ANY_GREEN_RUN, RunFacts, action_inputs, step_condition
 from lakehouse.config import project_root
 from lakehouse.github import GitHubActions, GitHubApiError, RunsPage
 from lakehouse.ledger import GUARD_SUITE, Ledger, read_ledger, why_not_counted
@@ -414,8 +414,9 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
     local reusable workflows and actions (parsed, by path from the checkout's root, the workflow first).
 
     Tests count only in steps the run ran: not under an ``if:`` shown false for it (``lakehouse.conditions``), and
-    in a composite action, whose steps the jobs API does not list, only under none or one shown true; an action
-    used by such a step counts for none of its steps."""
+    in a composite action, whose steps the jobs API does not list, only under none or one shown true (its
+    ``inputs.<id>`` read from the literal ``with:`` or default every call of it shows, ``_document_facts``); an
+    action used by such a step counts for none of its steps."""
     sha = str(run.get("head_sha") or "")
     if not sha:
         raise GitHubApiError("bad_response", f"GitHub's run #{run.get('run_number')} has no head_sha to read it at")
@@ -456,14 +457,14 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
     # A step's variables are those of the workflow's `env:` unless a step (of it or of an action it uses) writes
     # $GITHUB_ENV; an action's steps also get the calling job's, which it does not show.
     closed = not any(writes_runtime_environment(document) for _, _, document in documents)
-    facts = RunFacts.of_run(run)
+    facts = _document_facts(documents, RunFacts.of_run(run))
     counted = _counted_actions(documents, facts)
     for kind, file_path, document in documents:
         folder = posixpath.dirname(file_path) if kind == "action" else None  # its steps' $GITHUB_ACTION_PATH
         counts = kind == "workflow" or counted.get(str(folder), False)
         with contextlib.nullcontext() if counts else scripts.uncounted():
             problems = masked_failure_problems(
-                Path(file_path), document, scripts, closed and kind == "workflow", folder, facts
+                Path(file_path), document, scripts, closed and kind == "workflow", folder, facts[file_path]
             )
         if not counts:
             scripts.conditional.append(f"{file_path}: only steps that may not have run use it: its tests not counted")
@@ -485,10 +486,31 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
     return why, read, {path.removesuffix("/action.yml").removesuffix("/action.yaml"): d for _, path, d in documents}
 
 
-def _counted_actions(documents: list[tuple[str, str, Any]], facts: RunFacts) -> dict[str, bool]:
+def _document_facts(documents: list[tuple[str, str, Any]], run: RunFacts) -> dict[str, RunFacts]:
+    """Each document's path -> what its steps' ``if:`` are judged with: the run's facts, and for a local action the
+    inputs every step using it that may have run (its ``if:`` not shown false) shows (``action_inputs``: a literal
+    ``with:`` value, else the input's default). A caller read later than the action (``documents`` go from the
+    workflow down) is judged without its own inputs: more of it may have run, so fewer inputs are shown."""
+    facts: dict[str, RunFacts] = {}
+    for kind, file_path, document in documents:
+        if kind == "workflow":
+            facts[file_path] = run  # a workflow's `inputs` (workflow_dispatch, workflow_call) are the run's
+            continue
+        calls: list[Any] = [
+            step.get("with") if "with" in step else {}
+            for _, caller_path, caller in documents
+            for step, used in local_action_steps(caller)
+            if used == posixpath.dirname(file_path)
+            and step_condition(step, facts.get(caller_path, run)).value is not False
+        ]
+        facts[file_path] = replace(run, inputs=action_inputs(document, calls))
+    return facts
+
+
+def _counted_actions(documents: list[tuple[str, str, Any]], facts: dict[str, RunFacts]) -> dict[str, bool]:
     """Each local action's folder -> whether a step that ran uses it: a workflow's step not shown false (the jobs
-    API shows the others ran), a counted action's step shown true (``lakehouse.conditions``); repeated until
-    nothing changes (an action reached both ways counts)."""
+    API shows the others ran), a counted action's step shown true (``lakehouse.conditions``, with the facts of its
+    document, ``_document_facts``); repeated until nothing changes (an action reached both ways counts)."""
     counted: dict[str, bool] = {}
     changed = True
     while changed:
@@ -498,7 +520,7 @@ def _counted_actions(documents: list[tuple[str, str, Any]], facts: RunFacts) -> 
             if kind == "action" and not counted.get(folder, False):
                 continue
             for step, used in local_action_steps(document):
-                value = step_condition(step, facts).value
+                value = step_condition(step, facts[file_path]).value
                 if (value is not False if kind == "workflow" else value is True) and not counted.get(used, False):
                     counted[used] = changed = True
     return counted
