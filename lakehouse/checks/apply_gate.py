@@ -29,10 +29,12 @@ is the default branch (not read), at a moment and with a payload (a ref to check
 chose. These need the gate too: a scheduled apply through it waits for a reviewer, which the plan's "review
 before apply" asks anyway. A reusable workflow (``workflow_call``) runs on its caller's triggers: a job calling a
 local one (``uses: ./.github/workflows/y.yml``) is replaced by the called workflow's jobs, judged under the
-caller's triggers with the secrets (``secrets: inherit``, or a ``secrets:`` map: ``secrets.key`` there is the
-repository secret the caller maps to it; none passed, none held) and inputs (``inputs.role``: the caller's
-``with:``) the call hands them, so a workflow only ``workflow_call`` starts has no jobs of its own. One of another
-repository (``owner/repo/.github/workflows/y.yml@ref``) is not read: handed secrets or ``id-token: write`` on a
+caller's triggers with the secrets (``secrets: inherit``, or a ``secrets:`` map: ``secrets.key`` there holds what
+the caller maps to it, a repository secret, ``${{ vars.X }}`` or a literal ARN; none passed, none held) and inputs
+(``inputs.role``: the caller's ``with:``) the call hands them, each translated in the scope it is written in (an
+expression using a handed value other than alone, ``secrets.role || vars.X``, is unknown: ``error`` where it may be
+an apply job's role on unreviewed code), so a workflow only ``workflow_call`` starts has no jobs of its own. One of
+another repository (``owner/repo/.github/workflows/y.yml@ref``) is not read: handed secrets or ``id-token: write`` on a
 trigger bringing unreviewed code, whether its jobs apply is unknown, and the verdict is ``error``. The job's
 ``if:`` is not read as a gate: a dispatched branch's copy of the file carries the ``if:`` its author wrote. A
 job naming an environment that is no gate fails whatever its triggers (a workflow on any branch may name it too);
@@ -124,8 +126,10 @@ class Credential:
     #: ``role-to-assume ${{ vars.AWS_DEPLOY_ROLE_ARN }}``, ``job env AWS_ACCESS_KEY_ID secrets.KEY_ID``.
     line: int
     how: str
-    #: The ``role-to-assume`` text as written (None: a secret used as an AWS key).
+    #: The ``role-to-assume`` text as the repository holds it (None: a secret used as an AWS key).
     role: str | None = None
+    #: Why the role's text is not known (it uses what a caller handed in an expression); empty when known.
+    unknown: str = ""
 
     @property
     def said(self) -> str:
@@ -202,6 +206,8 @@ class ApplyReading:
         """The value of ``credential``'s role for ``job`` (None: a secret key, or not resolved)."""
         if credential.role is None:
             return None
+        if credential.unknown:
+            return RoleValue(credential.role, None, unknown=credential.unknown)
         return self.roles.get((job.environment, credential.role))
 
     def apply_roles(self) -> list[RoleUse]:
@@ -291,10 +297,26 @@ def _commands(script: str) -> list[tuple[int, str]]:
     return found
 
 
-#: ``${{ inputs.name }}`` alone: what a reusable workflow's or composite action's caller wrote for it.
-_INPUT = re.compile(r"\$\{\{\s*inputs\s*\.\s*([A-Za-z_][A-Za-z0-9_-]*)\s*\}\}")
+#: One ``${{ ... }}`` expression, and one that is an input or a secret alone (``inputs.x``, ``secrets.X`` or
+#: ``secrets['X']``).
+_EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.S)
+_LONE_INPUT = re.compile(r"^\s*inputs\s*\.\s*([A-Za-z_][A-Za-z0-9_-]*)\s*$")
+_LONE_SECRET = re.compile(r"^\s*secrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*'([A-Za-z_][A-Za-z0-9_]*)'\s*\])\s*$")
+#: ``secrets.NAME`` or ``secrets['NAME']`` in an expression.
+_SECRET = re.compile(r"\bsecrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*'([A-Za-z_][A-Za-z0-9_]*)'\s*\])")
+_INPUT_USE = re.compile(r"\binputs\s*[.\[]")
 #: How deep GitHub nests reusable workflows and composite actions (10 levels, with the top one).
 _MAX_DEPTH = 10
+
+
+@dataclass(frozen=True)
+class _Text:
+    """A value as the repository holds it: ``text`` names only repository-level ``secrets.X`` and ``vars.X`` (each
+    input and each secret a caller handed replaced by what the caller wrote for it); ``unknown`` says why it is not
+    known (an expression using an input or a handed secret in another way than alone), empty when it is."""
+
+    text: str
+    unknown: str = ""
 
 
 @dataclass(frozen=True)
@@ -303,23 +325,67 @@ class _Scope:
 
     ``inputs``: each input (lower case) as its caller wrote it (a reusable workflow's ``with:``, a composite action
     step's), else its default. ``secrets``: None in a workflow an event starts (``secrets.X`` is repository secret X)
-    and in one called with ``secrets: inherit``; else the repository secrets each name the caller mapped holds (a
-    name not mapped is empty: GitHub hands a called workflow only the secrets its caller passes)."""
+    and in one called with ``secrets: inherit``; else what the caller wrote for each name it mapped (a name not
+    mapped is empty: GitHub hands a called workflow only the secrets its caller passes). Both already translated to
+    the repository's level, so a value is translated once, in the scope it is written in. ``called``: inside a
+    reusable workflow or composite action (an input used in an expression is then the caller's, not readable)."""
 
-    inputs: Mapping[str, str] = field(default_factory=dict)
-    secrets: Mapping[str, tuple[str, ...]] | None = None
+    inputs: Mapping[str, _Text] = field(default_factory=dict)
+    secrets: Mapping[str, _Text] | None = None
+    called: bool = False
 
-    def text(self, value: Any) -> str:
-        """``value`` with each ``${{ inputs.x }}`` replaced by what the caller wrote (other expressions stay)."""
-        return _INPUT.sub(lambda m: self.inputs.get(m.group(1).lower(), ""), str(value))
+    def resolve(self, value: Any) -> _Text:
+        """``value`` with each ``${{ inputs.x }}`` and ``${{ secrets.X }}`` replaced by what it holds at the
+        repository's level: the caller's ``with:`` or ``secrets:`` text (a literal, ``${{ vars.Y }}``, a repository
+        secret), empty when not handed. Other expressions stay as written, unknown when they use an input or a
+        handed secret."""
+        unknown: list[str] = []
+
+        def one(match: re.Match[str]) -> str:
+            inner = match.group(1)
+            if (lone := _LONE_INPUT.match(inner)) is not None:
+                held = self.inputs.get(lone.group(1).lower(), _Text(""))
+            elif (secret := _LONE_SECRET.match(inner)) is not None:
+                name = secret.group(1) or secret.group(2)
+                if self.secrets is None:
+                    return match.group(0)  # the repository's secret (or, inherited, the caller's: the same)
+                held = self.secrets.get(name.upper(), _Text(""))
+            else:
+                if (self.called and _INPUT_USE.search(inner)) or (self.secrets is not None and _SECRET.search(inner)):
+                    unknown.append(
+                        f"{match.group(0).strip()} uses what its caller hands it in an expression, not read here"
+                    )
+                return match.group(0)
+            unknown.extend([held.unknown] if held.unknown else [])
+            return held.text
+
+        text = _EXPRESSION.sub(one, str(value))
+        return _Text(text, "; ".join(dict.fromkeys(unknown)))
 
     def repository_secrets(self, value: Any) -> list[tuple[str, str]]:
-        """(repository secret, name as written) of each ``secrets.NAME`` in ``value`` (inputs replaced first)."""
-        found = []
-        for match in _SECRET.finditer(self.text(value)):
-            name = match.group(1) or match.group(2)
-            held = (name,) if self.secrets is None else self.secrets.get(name.upper(), ())
-            found += [(secret, name) for secret in held]
+        """(repository secret, name as written) of each ``secrets.NAME`` in ``value``, translated through the
+        inputs and the secrets its caller handed (all the secrets an expression names when it is not one alone)."""
+        found: list[tuple[str, str]] = []
+        for match in _EXPRESSION.finditer(str(value)):
+            inner = match.group(1)
+            if _LONE_INPUT.match(inner) or _LONE_SECRET.match(inner):
+                held = self.resolve(match.group(0)).text
+                written = _LONE_SECRET.match(inner)
+                for secret in _SECRET.finditer(held):
+                    name = secret.group(1) or secret.group(2)
+                    found.append((name, (written.group(1) or written.group(2)) if written else name))
+                continue
+            for secret in _SECRET.finditer(inner):
+                name = secret.group(1) or secret.group(2)
+                held_in = (
+                    [name]
+                    if self.secrets is None
+                    else [
+                        s.group(1) or s.group(2)
+                        for s in _SECRET.finditer(self.secrets.get(name.upper(), _Text("")).text)
+                    ]
+                )
+                found += [(h, name) for h in held_in]
         return found
 
 
@@ -341,15 +407,15 @@ class _Step:
         return (self.via_line, f"{self.via}, {self.origin} line {line}: {what}") if self.origin else (line, what)
 
 
-def _inputs(declared: Any, given: Any, scope: _Scope) -> dict[str, str]:
-    """The inputs a callee gets: ``given`` (its caller's ``with:``, read in the caller's ``scope``) over the
+def _inputs(declared: Any, given: Any, scope: _Scope) -> dict[str, _Text]:
+    """The inputs a callee gets: ``given`` (its caller's ``with:``, translated in the caller's ``scope``) over the
     ``default`` of each input ``declared``."""
     found = {
-        str(name).lower(): str(spec["default"])
+        str(name).lower(): _Text(str(spec["default"]))
         for name, spec in (declared.items() if isinstance(declared, dict) else [])
         if isinstance(spec, dict) and spec.get("default") is not None
     }
-    found.update({str(k).lower(): scope.text(v) for k, v in (given.items() if isinstance(given, dict) else [])})
+    found.update({str(k).lower(): scope.resolve(v) for k, v in (given.items() if isinstance(given, dict) else [])})
     return found
 
 
@@ -389,7 +455,7 @@ def _expanded(step: _Step, read: ReadFile | None, depth: int) -> list[_Step]:
     inner = runs.get("steps") if isinstance(runs, dict) and runs.get("using") == "composite" else None
     if not isinstance(inner, list):
         return [step]  # no such action (the step fails), or one of JavaScript or Docker: not read
-    scope = _Scope(_inputs(action.get("inputs"), step.node.get("with"), step.scope), step.scope.secrets)
+    scope = _Scope(_inputs(action.get("inputs"), step.node.get("with"), step.scope), step.scope.secrets, True)
     via, via_line = (step.via, step.via_line) if step.via else (f"uses {uses}", step.line)
     found: list[_Step] = []
     for index, node in enumerate(inner):
@@ -417,8 +483,6 @@ def _apply_step(steps: list[_Step]) -> str | None:
 _AWS_ACTION = "aws-actions/configure-aws-credentials@"
 _KEY_INPUTS = ("aws-access-key-id", "aws-secret-access-key", "aws-session-token")
 _KEY_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
-#: ``secrets.NAME`` or ``secrets['NAME']`` in an expression.
-_SECRET = re.compile(r"\bsecrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*'([A-Za-z_][A-Za-z0-9_]*)'\s*\])")
 
 
 def _secret_keys(
@@ -451,13 +515,14 @@ def _credentials(
         if not isinstance(inputs, dict):
             continue
         role = inputs.get("role-to-assume")
-        written = step.scope.text(role).strip() if role is not None else ""
+        held = step.scope.resolve(role) if role is not None else _Text("")
+        written = held.text.strip()
         if written:
             key = "role " + "".join(written.split()).lower()
             how = f"role-to-assume {str(role).strip()}"
             how += f" (its caller's {written})" if written != str(role).strip() else ""
             line, how = step.said(_line(inputs, "role-to-assume"), how)
-            found.append(Credential(key, line, how, written))
+            found.append(Credential(key, line, how, written, held.unknown))
         found += _secret_keys(inputs, _KEY_INPUTS, "", step.scope, step)
     return tuple(dict.fromkeys(found))
 
@@ -515,9 +580,7 @@ def _called(
     uses = str(job["uses"]).strip()
     handed = job.get("secrets")
     if isinstance(handed, dict):
-        secrets: Mapping[str, tuple[str, ...]] | None = {
-            str(name).upper(): tuple(s for s, _ in scope.repository_secrets(value)) for name, value in handed.items()
-        }
+        secrets: Mapping[str, _Text] | None = {str(name).upper(): scope.resolve(v) for name, v in handed.items()}
     else:
         secrets = scope.secrets if handed == "inherit" else {}
     if uses.startswith("./"):
@@ -535,7 +598,7 @@ def _called(
             branch,
             call.triggers,
             (call.caller or call.workflow, call.where),
-            _Scope(inputs, secrets),
+            _Scope(inputs, secrets, True),
             read,
             depth + 1,
         )
@@ -635,7 +698,11 @@ def read_apply_gates(client: GitHubRepo, ref: str, tree: list[str], branch: str)
     variables = VariableReader(client)
     for job in [*reading.jobs, *reading.credential_jobs]:
         for credential in job.credentials:
-            if credential.role is not None and (job.environment, credential.role) not in reading.roles:
+            if (
+                credential.role is not None
+                and not credential.unknown
+                and (job.environment, credential.role) not in reading.roles
+            ):
                 reading.roles[(job.environment, credential.role)] = variables.role(credential.role, job.environment)
     reading.requests += variables.requests
     applying = reading.jobs
@@ -754,7 +821,7 @@ def _why_open(job: Job, does: str, gates: dict[str, dict[str, Any]], repo: str) 
 def _compare(job: Job, mine: Credential, other: Job, theirs: Credential, reading: ApplyReading) -> str | None:
     """``same`` when two credentials are one (as written, or their roles' values read from GitHub are equal),
     ``maybe`` when a role's variable GitHub did not answer for leaves it open, else None."""
-    if mine.key == theirs.key:
+    if mine.key == theirs.key and not (mine.unknown or theirs.unknown):
         return "same"
     a, b = reading.role(job, mine), reading.role(other, theirs)
     if a is None or b is None:
