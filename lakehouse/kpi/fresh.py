@@ -642,6 +642,10 @@ class SnapshotLog:
 #: Reads each Gold table's snapshot log (table -> log; a table not created yet has an empty one).
 SnapshotReader = Callable[[], dict[str, SnapshotLog]]
 
+#: Reads a run's tables back against their data contracts: why they are not met (``None``: they are), and what
+#: of them was read beside the contracts' word (the stored column types: ``{"column_types": ...}``).
+ReadBack = Callable[[PipelineResult], tuple[str | None, dict[str, Any]]]
+
 
 def iceberg_snapshots(catalog: Any, gold_db: str) -> dict[str, SnapshotLog]:
     """The Gold tables' snapshot logs through a pyiceberg catalog (Glue's pointer, the metadata file in S3)."""
@@ -710,7 +714,7 @@ class Fed:
 class FreshBatches:
     """Feeds run ``i`` batch ``i`` (on top of the base files and the batches before) and judges Gold after it.
 
-    ``contracts``: the data-contract read-back (``None`` when they hold, else why not), kept beside the batch's.
+    ``contracts``: the data-contract read-back (``ReadBack``): its word and what it read are kept beside the batch's.
     """
 
     base_dir: Path
@@ -718,7 +722,7 @@ class FreshBatches:
     batches: list[Batch]
     gold: Callable[[Sequence[Batch]], dict[str, list[dict[str, Any]]]]
     snapshots: SnapshotReader
-    contracts: Callable[[PipelineResult], str | None] | None = None
+    contracts: ReadBack | None = None
     #: How many batches were written into Bronze (the ones to take out again).
     landed: int = 0
     _before: dict[str, SnapshotLog] = field(default_factory=dict)
@@ -737,8 +741,9 @@ class FreshBatches:
         problems = judge_gold(self.batches[:run], held) + judge_snapshots(self._before, after)
         read: dict[str, Any] = {"gold": held, "snapshots": snapshot_evidence(self._before, after)}
         if self.contracts is not None:
-            wrong = self.contracts(result)
+            wrong, seen = self.contracts(result)
             read["contracts"] = wrong or "every data contract met"
+            read.update(seen)
             if wrong:
                 problems.append(wrong)
         return ("; ".join(problems) if problems else None), read

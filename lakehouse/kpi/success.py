@@ -5,11 +5,13 @@ stack) is called N times and each outcome is kept. Each run is fed a batch of it
 (``lakehouse.kpi.fresh``: the same inputs again prove nothing, a pipeline that skips what it has
 seen says ok every time) and counts as a success only when the pipeline says so *and* what it
 built is read back: Gold holds exactly the batch, each Gold table has an Iceberg snapshot the run
-committed, and every data contract is met (Gold equal to what Silver says, see
-``lakehouse.reconcile``: a pipeline that adds each run onto Gold's totals reports success every
-time). The batches are taken out again afterwards. The session's own pipeline run (the one the
-exit checks read, the first on the stack) is a run on the stack too and counts with them
-(``session_sample``): a pipeline that fails its first run and passes every re-run is not 100 %.
+committed, and every data contract is met as exit check 2 judges it (``contracts_met``): Gold equal to
+what Silver says (see ``lakehouse.reconcile``: a pipeline that adds each run onto Gold's totals reports
+success every time), and each column stored with the type its contract states (a batch that turns
+``order_date`` to text is a run Athena's readers cannot use, though every value reads back). The
+batches are taken out again afterwards. The session's own pipeline run (the one the exit checks
+read, the first on the stack) is a run on the stack too and counts with them (``session_sample``):
+a pipeline that fails its first run and passes every re-run is not 100 %.
 Fewer than 3 runs (``REPEATED_CHANGE_RUN``) never change a key twice, so green runs then leave
 the KPI ``skipped`` (the run ``incomplete``), the evidence saying so. On GitHub (token and
 repository known), the e2e workflow's completed runs on ``main`` count too; without them that
@@ -49,7 +51,7 @@ from typing import Any, Protocol
 
 from lakehouse.athena import connect, run
 from lakehouse.checks.ci import why_success_is_not_green
-from lakehouse.checks.data_loop import check_contracts
+from lakehouse.checks.data_loop_parts import DataLoopRun, contracts_met
 from lakehouse.checks.history import SHA, HistoryBinder, commit_under_test, how_to_tell, unbindable
 from lakehouse.contracts import load_contracts
 from lakehouse.github import GitHubActions, GitHubApiError
@@ -59,6 +61,7 @@ from lakehouse.kpi.fresh import (
     Fed,
     FreshBatches,
     Query,
+    ReadBack,
     Restored,
     iceberg_snapshots,
     make_batches,
@@ -96,21 +99,21 @@ class RunSample:
     read: dict[str, Any] | None = None
 
 
-#: Reads a run's tables back: ``None`` when they are right, else why not.
-ReadBack = Callable[[PipelineResult], str | None]
-
-
 def contracts_read_back(target: Target, outputs: dict[str, Any]) -> ReadBack:
-    """After a run: every table it built meets its data contract, read through Athena (exit check 2's judgement)."""
+    """After a run: every table it built meets its data contract, judged by exit check 2's own part
+    (``contracts_met``: the values through Athena, the columns' types as stored), so the KPI's "every data
+    contract is met" is exit check 2's; the stored and stated types are kept as ``column_types``."""
     contracts = load_contracts()
 
-    def read_back(_: PipelineResult) -> str | None:
+    def read_back(_: PipelineResult) -> tuple[str | None, dict[str, Any]]:
         conn = connect(target, outputs["athena_workgroup_name"])
         try:
-            outcome = check_contracts(conn, outputs, contracts)
+            outcome = contracts_met(DataLoopRun(target, outputs, conn, contracts=contracts))
         finally:
             conn.close()
-        return None if outcome.passed else f"data contracts {outcome.status}: {outcome.reason}"
+        types = outcome.details.get("column_types")
+        wrong = None if outcome.passed else f"data contracts {outcome.status}: {outcome.reason}"
+        return wrong, {} if types is None else {"column_types": types}
 
     return read_back
 

@@ -143,6 +143,8 @@ def test_healthy_gold_passes_exit_2_and_the_kpi_over_repeated_runs(emulator: Emu
     assert [s.read_back for s in samples] == ["the run's batch is in Gold as fed, with a snapshot of the run"] * 3
     read = samples[1].read
     assert read is not None and read["contracts"] == "every data contract met"
+    daily = f"{outputs['glue_database_names']['gold']}.daily_revenue"
+    assert read["column_types"]["stored_types"][daily]["order_date"] == "date", "exit check 2's types, read too"
     assert len(read["gold"]["gold.orders_enriched"]) == 6, "both batches, once each"
     # Run 2 moved run 1's user and cancelled its shipped order: Gold holds the newest values.
     batch1, moved = proof.batches[0], proof.batches[1].user_updates[1]["country"]

@@ -12,13 +12,16 @@ from __future__ import annotations
 import itertools
 import shutil
 from pathlib import Path
+from typing import Any
 
 from lakehouse.athena import connect, run
 from lakehouse.checks.data_loop_parts import PARTS, DataLoopRun
 from lakehouse.emulator.process import EmulatorHandle
+from lakehouse.kpi.success import contracts_read_back
 from lakehouse.outcome import Outcome, Status
 from lakehouse.pipeline.demo import demo_queries
-from lakehouse.pipeline.runner import SQL_DIR, run_pipeline
+from lakehouse.pipeline.runner import SQL_DIR, PipelineResult, run_pipeline
+from lakehouse.target import Target
 from tests.emulator.pipeline_stack import pipeline_stack
 
 REGION = "ap-south-2"
@@ -43,11 +46,17 @@ def _sql(tmp_path: Path, columns: str, source: str = SOURCE) -> Path:
     return out
 
 
-def _exit_2(emulator: EmulatorHandle, sql: Path) -> tuple[str, dict[str, Outcome]]:
-    """The real pipeline on a bare stack with ``sql``, then every part of exit check 2 (``PARTS``) on it."""
+def _pipeline_run(emulator: EmulatorHandle, sql: Path) -> tuple[Target, dict[str, Any], PipelineResult]:
+    """The real pipeline, run with ``sql`` on a bare stack of its own: ``(target, outputs, its result)``."""
     target, outputs = pipeline_stack(emulator, REGION, f"goldtypes{next(_names)}")
     result = run_pipeline(target, outputs, sql_dir=sql)
     assert result.ok, result.summary()
+    return target, outputs, result
+
+
+def _exit_2(emulator: EmulatorHandle, sql: Path) -> tuple[str, dict[str, Outcome]]:
+    """The real pipeline on a bare stack with ``sql``, then every part of exit check 2 (``PARTS``) on it."""
+    target, outputs, result = _pipeline_run(emulator, sql)
     conn = connect(target, outputs["athena_workgroup_name"])
     try:
         demo = run(conn, demo_queries(outputs)["daily_revenue"])
@@ -80,3 +89,27 @@ def test_gold_with_an_integer_orders_count_typed_bigint_fails(emulator: Emulator
     contracts = broken["every table the pipeline built meets its data contract"]
     assert contracts.status is Status.FAILED, contracts.reason
     assert f"{gold}.daily_revenue.orders is stored as int" in str(contracts.reason), contracts.reason
+
+
+def test_kpi_success_rate_counts_no_run_that_leaves_a_string_order_date_and_counts_the_healthy_one(
+    emulator: EmulatorHandle, tmp_path: Path
+) -> None:
+    """KPI-success-rate counts a run only when every data contract is met: as exit check 2 judges it, the stored
+    types too. Judged on the values alone, the run that leaves Gold's day as text was a success (every value
+    reads back as the day's text, the `matches` query agrees)."""
+    target, outputs, result = _pipeline_run(
+        emulator, _sql(tmp_path, "order_date string, country string, orders bigint", AS_TEXT)
+    )
+    gold = outputs["glue_database_names"]["gold"]
+    wrong, read = contracts_read_back(target, outputs)(result)
+    assert wrong is not None and wrong.startswith("data contracts failed: "), wrong
+    assert f"{gold}.daily_revenue.order_date is stored as string (s3://" in wrong, wrong
+    assert "gold.daily_revenue.yml says date" in wrong, wrong
+    assert read["column_types"]["stored_types"][f"{gold}.daily_revenue"]["order_date"] == "string"
+    assert read["column_types"]["contract_types"][f"{gold}.daily_revenue"]["order_date"] == "date"
+
+    target, outputs, result = _pipeline_run(emulator, SQL_DIR)
+    gold = outputs["glue_database_names"]["gold"]
+    wrong, read = contracts_read_back(target, outputs)(result)
+    assert wrong is None, wrong
+    assert read["column_types"]["stored_types"][f"{gold}.daily_revenue"]["order_date"] == "date"
