@@ -33,7 +33,11 @@ caller's triggers with the secrets (``secrets: inherit``, or a ``secrets:`` map:
 the caller maps to it, a repository secret, ``${{ vars.X }}`` or a literal ARN; none passed, none held) and inputs
 (``inputs.role``: the caller's ``with:``) the call hands them, each translated in the scope it is written in (an
 expression using a handed value other than alone, ``secrets.role || vars.X``, is unknown: ``error`` where it may be
-an apply job's role on unreviewed code), so a workflow only ``workflow_call`` starts has no jobs of its own. One of
+an apply job's role on unreviewed code), so a workflow only ``workflow_call`` starts has no jobs of its own. In a
+workflow an event starts, an input its ``workflow_dispatch`` or ``workflow_call`` trigger declares is whatever the
+dispatcher (or a caller of another repository) writes, the deploy role's ARN included: unknown, so ``error`` where
+the job is open to unreviewed code, unless it is a ``type: choice`` whose ``options`` are all literal, then each
+option is compared as a role the job may assume. One of
 another repository (``owner/repo/.github/workflows/y.yml@ref``) is not read: handed secrets or ``id-token: write`` on a
 trigger bringing unreviewed code, whether its jobs apply is unknown, and the verdict is ``error``. The job's
 ``if:`` is not read as a gate: a dispatched branch's copy of the file carries the ``if:`` its author wrote. A
@@ -70,9 +74,10 @@ and ``terraform apply`` reached through ``make`` or a script rather than a ``run
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -317,6 +322,9 @@ class _Text:
 
     text: str
     unknown: str = ""
+    #: The texts it may be, one of which its starter picks (a ``type: choice`` input's literal options); when set,
+    #: ``text`` is unused.
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -345,6 +353,9 @@ class _Scope:
             inner = match.group(1)
             if (lone := _LONE_INPUT.match(inner)) is not None:
                 held = self.inputs.get(lone.group(1).lower(), _Text(""))
+                if held.choices:  # only ``resolve_each`` follows each option
+                    unknown.append(f"{match.group(0).strip()} is one of {', '.join(held.choices)}, not followed here")
+                    return match.group(0)
             elif (secret := _LONE_SECRET.match(inner)) is not None:
                 name = secret.group(1) or secret.group(2)
                 if self.secrets is None:
@@ -361,6 +372,25 @@ class _Scope:
 
         text = _EXPRESSION.sub(one, str(value))
         return _Text(text, "; ".join(dict.fromkeys(unknown)))
+
+    def resolve_each(self, value: Any) -> list[_Text]:
+        """Each text ``value`` may hold: ``resolve`` once per combination of the options of the choice inputs it
+        names alone (one text when it names none)."""
+        names = sorted(
+            {
+                lone.group(1).lower()
+                for match in _EXPRESSION.finditer(str(value))
+                if (lone := _LONE_INPUT.match(match.group(1))) is not None
+                and self.inputs.get(lone.group(1).lower(), _Text("")).choices
+            }
+        )
+        combinations = itertools.product(*(self.inputs[n].choices for n in names))
+        return [
+            replace(self, inputs={**self.inputs, **{n: _Text(o) for n, o in zip(names, picked, strict=True)}}).resolve(
+                value
+            )
+            for picked in combinations
+        ]
 
     def repository_secrets(self, value: Any) -> list[tuple[str, str]]:
         """(repository secret, name as written) of each ``secrets.NAME`` in ``value``, translated through the
@@ -415,7 +445,48 @@ def _inputs(declared: Any, given: Any, scope: _Scope) -> dict[str, _Text]:
         for name, spec in (declared.items() if isinstance(declared, dict) else [])
         if isinstance(spec, dict) and spec.get("default") is not None
     }
-    found.update({str(k).lower(): scope.resolve(v) for k, v in (given.items() if isinstance(given, dict) else [])})
+    for name, value in given.items() if isinstance(given, dict) else []:
+        held = scope.resolve_each(value)
+        unknown = "; ".join(dict.fromkeys(h.unknown for h in held if h.unknown))
+        many = len(held) > 1 and not unknown
+        found[str(name).lower()] = (
+            _Text("", choices=tuple(h.text for h in held)) if many else replace(held[0], unknown=unknown)
+        )
+    return found
+
+
+def _started_inputs(path: str, document: Any) -> dict[str, _Text]:
+    """The inputs of a workflow an event starts: each one its ``workflow_dispatch`` or ``workflow_call`` trigger
+    declares is whatever its starter writes (GitHub, "inputs context": the values the dispatcher or a caller of
+    another repository passes), so unknown, but for a ``type: choice`` input whose ``options`` are all literal: one of
+    them. On every other event ``inputs.x`` is empty."""
+    on = document.get("on") if isinstance(document, dict) else None
+    found: dict[str, _Text] = {}
+    for event in ("workflow_dispatch", "workflow_call"):
+        config = on.get(event) if isinstance(on, dict) else None
+        declared = config.get("inputs") if isinstance(config, dict) else None
+        for name, spec in declared.items() if isinstance(declared, dict) else []:
+            key, spec = str(name).lower(), spec if isinstance(spec, dict) else {}
+            options = spec.get("options")
+            if (
+                event == "workflow_dispatch"
+                and spec.get("type") == "choice"
+                and isinstance(options, list)
+                and options
+                and all(isinstance(o, str | int | float) and "${{" not in str(o) for o in options)
+            ):
+                found.setdefault(key, _Text("", choices=tuple(str(o) for o in options)))
+                continue
+            starter = (
+                "whoever dispatches the workflow chooses its value"
+                if event == "workflow_dispatch"
+                else "a calling workflow of another repository, not read here, chooses its value"
+            )
+            found[key] = _Text(
+                "",
+                f"inputs.{name} is an input of {path}'s {event} trigger (line {_line(declared, name)}): {starter}, "
+                "the deploy role's included",
+            )
     return found
 
 
@@ -515,12 +586,16 @@ def _credentials(
         if not isinstance(inputs, dict):
             continue
         role = inputs.get("role-to-assume")
-        held = step.scope.resolve(role) if role is not None else _Text("")
-        written = held.text.strip()
-        if written:
+        each = step.scope.resolve_each(role) if role is not None else []
+        for held in each:
+            # An unknown role (an input its starter writes) is one all the same: kept as written, compared "maybe".
+            written = held.text.strip() or (str(role).strip() if held.unknown else "")
+            if not written:
+                continue
             key = "role " + "".join(written.split()).lower()
             how = f"role-to-assume {str(role).strip()}"
-            how += f" (its caller's {written})" if written != str(role).strip() else ""
+            if written != str(role).strip():
+                how += f" (option {written})" if len(each) > 1 else f" (its caller's {written})"
             line, how = step.said(_line(inputs, "role-to-assume"), how)
             found.append(Credential(key, line, how, written, held.unknown))
         found += _secret_keys(inputs, _KEY_INPUTS, "", step.scope, step)
@@ -538,7 +613,8 @@ def workflow_jobs(path: str, text: str, branch: str, read: ReadFile | None = Non
     started = tuple(t for t in found_triggers if t.event != "workflow_call")
     if found_triggers and not started:
         return []
-    return _workflow_jobs(path, document, branch, started, ("", ""), _Scope(), read, 1)
+    inputs = _started_inputs(path, document)
+    return _workflow_jobs(path, document, branch, started, ("", ""), _Scope(inputs, None, bool(inputs)), read, 1)
 
 
 def _workflow_jobs(
@@ -895,10 +971,12 @@ def _unknown_sharing(job: Job, reading: ApplyReading, gates: dict[str, dict[str,
     starts = [f"{t.event} ({job.trigger_at(t)})" for t in job.triggers if not t.reviewed_only]
     if not maybe or why_open is None or not starts:
         return []
+    # A variable GitHub did not answer for says "could not read" (``VariableReader``); an input is its starter's.
+    fix = " (grant the token the Variables repository permission, read)" if "could not read" in "; ".join(maybe) else ""
     return [
         f"whether {job.where}, started by {', '.join(starts)} and which {why_open}, assumes the role an apply job "
-        f"applies with is unknown: {'; '.join(maybe)}; were they equal, a pull request's author would apply with it "
-        "unreviewed (grant the token the Variables repository permission, read)"
+        f"applies with is unknown: {'; '.join(maybe)}; were they equal, whoever starts it (a pull request's author, "
+        f"a dispatcher) would apply with it unreviewed{fix}"
     ]
 
 
