@@ -77,14 +77,21 @@ def gold_iceberg(run: DataLoopRun) -> Outcome:
 
 def contracts_met(run: DataLoopRun) -> Outcome:
     """Every built table meets its data contract (``check_contracts``), and its columns are stored with the types
-    the contract states (``check_column_types``): measured is the contracts' coverage either way."""
+    the contract states (``check_column_types``): measured is the contracts' coverage either way.
+
+    A column stored with the wrong type fails the check even when that type made the contracts unrunnable: Athena
+    refuses the ``matches`` comparison of a Gold day kept as text with a stated date (TYPE_MISMATCH), and the
+    stored type is the finding that says why."""
     stated = run.contracts if run.contracts is not None else load_contracts()
     contracts = check_contracts(run.conn, run.outputs, stated)
-    if contracts.status is Status.ERROR:
-        return contracts
     typed = {physical(c.table, run.outputs): c for c in stated if c.column_types}
     types = check_column_types(run.target.client("glue"), run.target.client("s3"), typed)
     details = {**contracts.details, "column_types": types.details}
+    if contracts.status is Status.ERROR:
+        if types.status is not Status.FAILED:
+            return contracts
+        reason = f"{types.reason}; {contracts.reason}"
+        return Outcome.judged(False, contracts.measured, contracts.threshold, reason, details)
     if types.status is Status.ERROR:
         return Outcome.error(str(types.reason), contracts.threshold, details, contracts.measured)
     reasons = [str(o.reason) for o in (contracts, types) if not o.passed]

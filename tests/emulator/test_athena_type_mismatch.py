@@ -2,8 +2,10 @@
 
 DuckDB casts the varchar side and answers; Trino has no implicit coercion there and fails the query with
 TYPE_MISMATCH, "Cannot apply operator: varchar = date". A Gold ``order_date`` stored as a string, compared with a
-date, ran locally and failed on AWS (``lakehouse/emulator/sql/comparisons.py``). Healthy twins: the same
-comparisons on matching types, and an explicit cast, still run.
+date, ran locally and failed on AWS (``lakehouse/emulator/sql/comparisons.py``). The same holds for UNION, EXCEPT
+and INTERSECT over such columns, "column 1 in EXCEPT query has incompatible types: varchar, date", which exit 2's
+``matches`` comparison runs (``lakehouse/emulator/sql/setops.py``). Healthy twins: the same comparisons and set
+operations on matching types, and an explicit cast, still run.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pytest
 from pyathena.error import OperationalError
 
 from lakehouse.emulator.process import EmulatorHandle
+from lakehouse.reconcile import diff_sql
 from tests.emulator.conftest import REGION, AwsClientFactory
 
 WORK_GROUP = "typemismatch"
@@ -102,3 +105,61 @@ def test_comparisons_of_matching_types_still_run(typed_table: tuple[Any, str], c
     cursor, name = typed_table
     cursor.execute(f"SELECT count(*) FROM {name} WHERE {condition}")
     assert cursor.fetchone() == (1,)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (
+            "SELECT day_text FROM {t} EXCEPT SELECT day FROM {t}",
+            "column 1 in EXCEPT query has incompatible types: varchar, date",
+        ),
+        (
+            "SELECT n, day_text FROM {t} UNION SELECT n, n FROM {t}",
+            "column 2 in UNION query has incompatible types: varchar, bigint",
+        ),
+        (
+            "SELECT flag FROM {t} INTERSECT SELECT n FROM {t}",
+            "column 1 in INTERSECT query has incompatible types: boolean, bigint",
+        ),
+        ("SELECT day FROM {t} UNION ALL SELECT '2026-03-01'", "incompatible types: date, varchar(10)"),
+    ],
+)
+def test_a_set_operation_over_a_varchar_and_another_type_fails_as_athena_fails_it(
+    typed_table: tuple[Any, str], query: str, message: str
+) -> None:
+    cursor, name = typed_table
+    with pytest.raises(OperationalError) as err:
+        cursor.execute(query.format(t=name))
+    assert "TYPE_MISMATCH" in str(err.value) and message in str(err.value), str(err.value)
+
+
+def test_exit_2_s_comparison_of_a_text_day_with_a_stated_date_fails(typed_table: tuple[Any, str]) -> None:
+    """Locally the string '2026-03-01' equalled the date the ``matches`` query states: no difference, a pass."""
+    cursor, name = typed_table
+    with pytest.raises(OperationalError) as err:
+        cursor.execute(diff_sql(name, ["day_text"], "SELECT DATE '2026-03-01' AS day_text"))
+    assert "column 1 in EXCEPT query has incompatible types: date, varchar" in str(err.value), str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("query", "rows"),
+    [
+        ("SELECT day_text FROM {t} EXCEPT SELECT '2026-03-01'", 0),  # varchar, varchar(10)
+        ("SELECT n FROM {t} INTERSECT SELECT 1", 1),  # bigint, integer
+        ("SELECT day FROM {t} EXCEPT SELECT DATE '2026-03-01'", 0),  # date, date
+        ("SELECT day_text, NULL FROM {t} UNION ALL SELECT NULL, day FROM {t}", 2),  # NULL: Trino's unknown
+        ("SELECT CAST(day_text AS date) FROM {t} EXCEPT SELECT day FROM {t}", 0),
+        ("SELECT flag FROM {t} UNION SELECT false", 2),
+    ],
+)
+def test_set_operations_over_matching_types_still_run(typed_table: tuple[Any, str], query: str, rows: int) -> None:
+    cursor, name = typed_table
+    cursor.execute(query.format(t=name))
+    assert len(cursor.fetchall()) == rows
+
+
+def test_exit_2_s_comparison_of_a_date_with_a_stated_date_still_runs(typed_table: tuple[Any, str]) -> None:
+    cursor, name = typed_table
+    cursor.execute(diff_sql(name, ["day", "n"], "SELECT DATE '2026-03-01' AS day, 1 AS n"))
+    assert cursor.fetchall() == []

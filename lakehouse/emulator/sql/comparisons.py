@@ -3,21 +3,18 @@
 DuckDB casts the varchar side and compares (``'2026-03-01' = DATE '2026-03-01'`` is true there); Trino has no
 implicit coercion between varchar and those types and fails the statement: "Cannot apply operator: varchar =
 date" (TYPE_MISMATCH). A Gold ``order_date`` stored as a string, compared with a date, then ran locally and
-failed on AWS. Here the statement's types are inferred with sqlglot (``qualify`` + ``annotate_types``, the
-tables' column types as DuckDB holds them) and each ``=``, ``<>``, ``<``, ``<=``, ``>``, ``>=``, ``BETWEEN`` and
-``IN`` whose sides are one text and one of those types is refused with Trino's message. A side whose type sqlglot
-cannot tell (``UNKNOWN``, a function it does not type) is let through: the check never refuses on a guess.
+failed on AWS. Here the statement's types are inferred with sqlglot (``typed``) and each ``=``, ``<>``, ``<``,
+``<=``, ``>``, ``>=``, ``BETWEEN`` and ``IN`` whose sides are one text and one of those types is refused with
+Trino's message. A side whose type sqlglot cannot tell (``UNKNOWN``, a function it does not type) is let
+through: the check never refuses on a guess.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import cast
 
 from sqlglot import exp
-from sqlglot.errors import SqlglotError
-from sqlglot.optimizer.annotate_types import annotate_types
-from sqlglot.optimizer.qualify import qualify
 
 from lakehouse.emulator.sql.errors import AthenaError, where
 
@@ -41,7 +38,7 @@ def compares(tree: exp.Expression) -> bool:
     return any(True for _ in tree.find_all(*_COMPARISONS))
 
 
-def _trino_name(kind: exp.DataType) -> str:
+def trino_name(kind: exp.DataType) -> str:
     """The type as Trino's message names it (``varchar``, ``date``, ``decimal(12,2)``)."""
     return "varchar" if kind.this in _TEXT else kind.sql(dialect="trino").lower().replace(", ", ",")
 
@@ -69,36 +66,12 @@ def _pairs(node: exp.Expression) -> Iterator[tuple[exp.Expression, exp.Expressio
         yield node.this, node.expression, "Cannot apply operator: {l} " + _OPERATORS[type(node)] + " {r}"
 
 
-def _as_query(tree: exp.Expression) -> exp.Expression:
-    """A SELECT holding the conditions of a MERGE (``ON``), DELETE or UPDATE (``WHERE``) over the same tables:
-    sqlglot types columns only within a query's scope. Other statements are returned as they are."""
-    if isinstance(tree, exp.Merge):
-        return exp.select("*").from_(tree.this.copy()).join(tree.args["using"].copy(), on=tree.args["on"].copy())
-    if isinstance(tree, exp.Delete | exp.Update):
-        query = exp.select("*").from_(tree.this.copy())
-        if (source := tree.args.get("from")) is not None:
-            query = query.join(source.this.copy())
-        condition = tree.args.get("where")
-        return query.where(condition.this.copy()) if condition is not None else query
-    return tree.copy()
-
-
-def refuse_mismatched_comparisons(sql: str, tree: exp.Expression, schema: Mapping[str, Mapping[str, str]]) -> None:
+def refuse_mismatched_comparisons(sql: str, typed: exp.Expression) -> None:
     """Raise TYPE_MISMATCH, as Athena does, for the first comparison of a varchar with a date, time, number or
-    boolean in ``tree`` (not changed), whose tables are ``schema``'s (table name -> column -> DuckDB type)."""
-    if not compares(tree):
-        return
-    try:
-        typed = annotate_types(
-            qualify(_as_query(tree), schema=dict(schema), dialect="trino", validate_qualify_columns=False),
-            schema=dict(schema),
-            dialect="trino",
-        )
-    except (SqlglotError, KeyError, ValueError):  # sqlglot cannot type it: let DuckDB judge, as before
-        return
+    boolean in ``typed`` (a statement of ``sql`` as ``typed.annotate`` returns it)."""
     node: exp.Expression
     for node in typed.find_all(*_COMPARISONS):
         for left, right, message in _pairs(node):
             if left.type is not None and right.type is not None and _mismatched(left.type, right.type):
-                text = message.format(l=_trino_name(left.type), r=_trino_name(right.type))
+                text = message.format(l=trino_name(left.type), r=trino_name(right.type))
                 raise AthenaError("TYPE_MISMATCH", f"{where(sql, node)}{text}")

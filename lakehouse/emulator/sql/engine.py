@@ -36,6 +36,8 @@ from lakehouse.emulator.sql.errors import AccessDenied, AthenaError, DdlRefusal,
 from lakehouse.emulator.sql.restrict import cells_select, needs_rows_cut
 from lakehouse.emulator.sql.results import Column, athena_column, texts
 from lakehouse.emulator.sql.scancache import ExactCache, Sources
+from lakehouse.emulator.sql.setops import combines, refuse_incompatible_set_operations
+from lakehouse.emulator.sql.typed import annotate
 
 SUPPORTED = (
     "SELECT, INSERT INTO, MERGE INTO, DELETE, UPDATE, CREATE TABLE (Iceberg), CREATE TABLE AS SELECT (Iceberg), "
@@ -318,7 +320,7 @@ class Engine:
             _name_unnamed_columns(tree)
             for table, view in zip(dialect.table_refs(tree), views, strict=True):
                 _point(table, view)
-            run.refuse_mismatched_comparisons(tree)
+            run.refuse_type_mismatches(tree)
             sql = to_duckdb(tree)
             _TRANSLATIONS.put(key, sql, Sources(()))
         columns, rows = run.rows(sql)
@@ -337,7 +339,7 @@ class Engine:
             replace_table(target, "__target")
             target.set("alias", None)
             run.bind_reads(tree, skip=target)
-            run.refuse_mismatched_comparisons(tree)
+            run.refuse_type_mismatches(tree)
             rows = run.inserted_rows(tree, table)
             if rows is not None:
                 count = rows.num_rows
@@ -365,7 +367,7 @@ class Engine:
             if not had_alias and kind != "MERGE":
                 target.set("alias", None)
             run.bind_reads(tree, skip=target)
-            run.refuse_mismatched_comparisons(tree)
+            run.refuse_type_mismatches(tree)
             run.check_target_reads(info, tree, target)
             if isinstance(tree, exp.Merge):
                 run.materialize_source(tree)
@@ -409,7 +411,7 @@ class Engine:
         query = tree.expression
         _name_unnamed_columns(query)
         run.bind_reads(query)
-        run.refuse_mismatched_comparisons(query)
+        run.refuse_type_mismatches(query)
         data = run.arrow(to_duckdb(query))
         partitions = _partitions(run.sql, dialect.partition_exprs(tree))
         table = self.catalog.create_iceberg(db, name, data.schema, location, partitions, {})
@@ -912,10 +914,11 @@ class _Run:
             return data
         return data.select(keep + extra)
 
-    def refuse_mismatched_comparisons(self, tree: exp.Expression) -> None:
-        """Athena's TYPE_MISMATCH for a varchar compared with a date, number or boolean (``comparisons``), typed
-        from the DuckDB relations ``tree``'s tables are bound to (a name DuckDB lacks is a CTE's: sqlglot types it)."""
-        if not compares(tree):
+    def refuse_type_mismatches(self, tree: exp.Expression) -> None:
+        """Athena's TYPE_MISMATCH for a varchar compared with a date, number or boolean (``comparisons``) and for a
+        set operation over columns with no common type (``setops``), typed from the DuckDB relations ``tree``'s
+        tables are bound to (a name DuckDB lacks is a CTE's: sqlglot types it)."""
+        if not compares(tree) and not combines(tree):
             return
         probe = tree.copy()
         schema: dict[str, dict[str, str]] = {}
@@ -928,7 +931,10 @@ class _Run:
             name = f"__typed{len(schema)}"
             schema[name] = {c: str(t) for c, t in zip(relation.columns, relation.types, strict=True)}
             replace_table(table, name)
-        refuse_mismatched_comparisons(self.sql, probe, schema)
+        typed = annotate(probe, schema)
+        if typed is not None:
+            refuse_mismatched_comparisons(self.sql, typed)
+            refuse_incompatible_set_operations(self.sql, typed)
 
     def check_target_reads(self, info: TableInfo, tree: exp.Expression, target: exp.Table) -> None:
         """UPDATE/DELETE/MERGE read their target: each column they name needs SELECT, as on Athena.
