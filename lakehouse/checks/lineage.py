@@ -27,8 +27,8 @@ that this run wrote must have been made by one of this run's runs (``lakehouse.c
 and no version of those tables dated since this session started may be another run's: a foreign run that STARTs
 a write of Gold and never completes leaves the current version and the graph as they were, but Marquez lists its
 version of Gold as the latest (``session_writes``). Marquez keys runs by run id alone, so an event of another job
-or producer carrying one of this run's run ids makes its writes read as this run's: no event Marquez keeps may
-(``lakehouse.checks.lineage_runs``).
+or producer carrying one of this run's run ids makes its writes read as this run's: no event Marquez keeps may,
+nor may one copying this run's job and producer that this run did not send (``lakehouse.checks.lineage_runs``).
 The API is the proof of the edges. A table an earlier foreign event claimed as an
 alias (its ``symlinks`` dataset facet) is folded by Marquez into that event's dataset, so its edges
 are missing under its own name; the reason then names the dataset it resolves to (:func:`alias_problems`).
@@ -86,7 +86,7 @@ THRESHOLD = (
     "its tables since this run started; Marquez's current version of gold, of every table upstream of it and of "
     "every table the column flow reaches, made by a run this run emitted, and no version of them since this run "
     "started by another run (one that never completed too); no event carrying this run's run ids with another "
-    "job, producer or as a parent; a screenshot of it, from a Marquez web "
+    "job, producer or as a parent, nor one this run did not send (its digest); a screenshot of it, from a Marquez web "
     "showing the same Marquez; "
     "the column-flow page of Bronze ssn draws every table it flows into (on the local lineage service)"
 )

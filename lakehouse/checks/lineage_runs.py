@@ -8,11 +8,15 @@ everything the run ever read and wrote, and each dataset the event writes gets a
 this run's id, made current on COMPLETE (``OpenLineageService.buildJobOutput``). Every rule that asks "was it made
 by a run this session emitted" then answers yes for another producer's write, at any time its events claim.
 
-What Marquez keeps of who sent an event is the event itself (``GET /events/lineage``: every RunEvent as posted,
-with its ``producer`` and ``job``). So the check reads them all (an explicit window from the epoch to the year
-9999, since Marquez's default one ends in 2030 and an event's time is whatever its sender wrote) and refuses any
-that carries one of this run's run ids, as its own ``runId`` or as the run of its ``parent`` facet, with another
-job or another producer than the one this run emitted it with.
+What Marquez keeps of who sent an event is the event itself (``GET /events/lineage``: every RunEvent with its
+``producer`` and ``job``, re-serialised by Marquez's model: key order, nulls and time format change,
+``lakehouse.lineage.digest``).
+So the check reads them all (an explicit window from the epoch to the year 9999, since Marquez's default one ends
+in 2030 and an event's time is whatever its sender wrote) and refuses any that carries one of this run's run ids,
+as its own ``runId`` or as the run of its ``parent`` facet, with another job or another producer than the one this
+run emitted it with. A sender copying the producer, job and run id (a second COMPLETE with other outputs, a FAIL
+after this run's COMPLETE) is caught by the digest: every event carrying one of this run's run ids must be one
+this run sent and Marquez accepted (``EmissionStats.event_digests``), resent unchanged at most.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 
 from lakehouse.checks.lineage_versions import as_run_id
 from lakehouse.lineage.client import MarquezClient, MarquezError
+from lakehouse.lineage.digest import event_digest
 from lakehouse.lineage.emitter import EmissionStats
 from lakehouse.lineage.events import PRODUCER
 
@@ -46,6 +51,9 @@ class Replay:
     event_time: str
     producer: str
     as_parent: bool  # the run id is the event's ``parent`` facet's run, not its own
+    digest: str = ""  # the event's ``event_digest``
+    #: Our job and producer, but not an event this run sent (its digest matches none of ``event_digests``).
+    unsent: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return self.__dict__.copy()
@@ -84,10 +92,12 @@ def _parent_run(event: dict[str, Any]) -> str | None:
 
 
 def replays(events: list[dict[str, Any]], emission: EmissionStats) -> list[Replay]:
-    """The events carrying one of ``emission``'s run ids with a job or a producer this run did not send it with.
+    """The events carrying one of ``emission``'s run ids that this run did not send as they are.
 
     This run sends each run's events with its own job (``emission.namespace``, the job the run id was made for),
-    :data:`PRODUCER`, and no ``parent`` facet; an identical replay of one of them is still this run's.
+    :data:`PRODUCER`, and no ``parent`` facet, and keeps the digest of each one delivered; an identical replay of
+    one of them is still this run's, any other event carrying its run id (another job or producer, or the same
+    ones with other content) is not.
     """
     ours = {as_run_id(r): f"job:{emission.namespace}:{name}" for name, runs in emission.run_ids.items() for r in runs}
     found: list[Replay] = []
@@ -96,8 +106,12 @@ def replays(events: list[dict[str, Any]], emission: EmissionStats) -> list[Repla
         own = as_run_id(run.get("runId")) if run.get("runId") else None
         parent = _parent_run(event)
         job, producer = _job(event), str(event.get("producer"))
+        digest = event_digest(event)
         for run_id, as_parent in ((own, False), (parent, True)):
-            if run_id not in ours or (not as_parent and job == ours[run_id] and producer == PRODUCER):
+            if run_id not in ours:
+                continue
+            foreign = as_parent or job != ours[run_id] or producer != PRODUCER
+            if not foreign and digest in emission.event_digests:
                 continue
             found.append(
                 Replay(
@@ -108,6 +122,8 @@ def replays(events: list[dict[str, Any]], emission: EmissionStats) -> list[Repla
                     str(event.get("eventTime")),
                     producer,
                     as_parent,
+                    digest,
+                    unsent=not foreign,
                 )
             )
     return found
@@ -121,11 +137,19 @@ def replay_problems(found: list[Replay]) -> list[str]:
     problems = []
     for run, events in sorted(by_run.items()):
         first = events[0]
-        how = "names it as its parent run" if first.as_parent else "carries it"
         more = f" (and {len(events) - 1} more such event(s))" if len(events) > 1 else ""
+        event = f"a {first.event_type} event of {first.job} from producer {first.producer} (dated {first.event_time})"
+        if first.unsent:
+            problems.append(
+                f"this run's run {run} of {first.ours} is not only its own in Marquez: {event} carries it, but this "
+                f"run sent no such event (its type, time, run, job, inputs, outputs or facets differ from every event "
+                f"this run sent){more}; Marquez keys runs by run id, so its state and its inputs and outputs read as "
+                "this run's"
+            )
+            continue
+        how = "names it as its parent run" if first.as_parent else "carries it"
         problems.append(
-            f"this run's run {run} of {first.ours} is not only its own in Marquez: a {first.event_type} event of "
-            f"{first.job} from producer {first.producer} (dated {first.event_time}) {how}{more}; Marquez keys runs "
-            "by run id, so that job's writes read as made by this run"
+            f"this run's run {run} of {first.ours} is not only its own in Marquez: {event} {how}{more}; Marquez keys "
+            "runs by run id, so that job's writes read as made by this run"
         )
     return problems

@@ -147,7 +147,8 @@ class MarquezClient:
         self, before: str, after: str, limit: int = 100, offset: int = 0, sort: str = "asc"
     ) -> list[dict[str, Any]]:
         """``GET /events/lineage``: one page of the RunEvents Marquez keeps with ``after <= eventTime < before``
-        (the events' own times; Marquez's default window ends in 2030), as they were posted. Marquez's
+        (the events' own times; Marquez's default window ends in 2030), as Marquez's model re-serialises them
+        (``lakehouse.lineage.digest``). Marquez's
         ``totalCount`` counts Dataset and Job events too, so a page shorter than ``limit`` is the last one."""
         page = self._get("/events/lineage", before=before, after=after, limit=limit, offset=offset, sortDirection=sort)
         return list(page["events"])

@@ -3,6 +3,8 @@
 The emitter is a pipeline listener (``run_pipeline(listeners=[emitter.statement],
 landing_listeners=[emitter.landing])``). Each job gets a START event (at the time the job
 started) and a COMPLETE or FAIL event. A failed send is counted and its reason kept;
+a delivered one leaves its digest (``lakehouse.lineage.digest``), taken after the client added its own
+facets (environment variables, tags, source code location), so exit 4 can tell it from a copy;
 after a few failures in a row the emitter stops trying (a dead endpoint would otherwise
 cost a timeout per event) and counts the rest as not sent.
 """
@@ -22,7 +24,8 @@ from openlineage.client.transport.http import HttpConfig, HttpTransport
 
 from lakehouse.athena import QueryRecord
 from lakehouse.lineage.columns import Schema, column_lineage
-from lakehouse.lineage.events import JobRun, run_event
+from lakehouse.lineage.digest import event_digest
+from lakehouse.lineage.events import JobRun, run_event, to_dict
 from lakehouse.lineage.jobnames import JobNamer
 from lakehouse.lineage.jobs import LANDING_JOB, landing_io
 from lakehouse.lineage.naming import DatasetRef
@@ -61,6 +64,9 @@ class EmissionStats:
     run_ids: dict[str, list[str]] = field(default_factory=dict)
     #: ``"<job> <eventType>"`` of every event that failed or was never sent, in order.
     undelivered: list[str] = field(default_factory=list)
+    #: The digest (``lakehouse.lineage.digest.event_digest``) of every event Marquez accepted: exit 4 holds every
+    #: stored event carrying one of :attr:`run_ids` to one of them.
+    event_digests: set[str] = field(default_factory=set)
 
     @property
     def ok(self) -> bool:
@@ -88,6 +94,7 @@ class EmissionStats:
             "started_at": self.started_at.isoformat(timespec="milliseconds"),
             "run_ids": self.run_ids,
             "undelivered_events": self.undelivered,
+            "events_digested": len(self.event_digests),
         }
 
 
@@ -218,6 +225,7 @@ class LineageEmitter:
                 self.stats.errors.append(f"gave up after {GIVE_UP_AFTER} failed sends in a row")
         else:
             self.stats.sent += 1
+            self.stats.event_digests.add(event_digest(to_dict(event)))  # the client may have added facets in place
             self._failures_in_a_row = 0
         finally:
             self.stats.seconds += time.monotonic() - started

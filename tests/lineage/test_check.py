@@ -32,7 +32,7 @@ from lakehouse.checks.lineage import (
 from lakehouse.lineage.client import MarquezClient, probe_web, ui_route
 from lakehouse.lineage.emitter import EmissionStats, LineageEmitter, http_client
 from lakehouse.lineage.endpoint import probe, resolve
-from lakehouse.lineage.events import JobRun, run_event
+from lakehouse.lineage.events import PRODUCER, JobRun, run_event
 from lakehouse.lineage.jobnames import job_names
 from lakehouse.lineage.service.process import LineageHandle, start_lineage_service, stop_lineage_service
 from lakehouse.lineage.sqlio import statement_io
@@ -250,7 +250,11 @@ def test_an_other_event_after_this_runs_gold_complete_leaves_it_running_and_fail
     http_client(service.url).emit(run_event(run, RunState.OTHER))
     api = check_api(MarquezClient(service.url), EXP, ours)
     assert api.details["expected_edges_found"] == EDGES and api.details["path_from_bronze"]  # the graph is whole
-    assert api.reason == f"the gold job {GOLD}'s latest run {run.run_id} is RUNNING, not COMPLETED"
+    assert api.reason is not None
+    assert api.reason.startswith(f"the gold job {GOLD}'s latest run {run.run_id} is RUNNING, not COMPLETED; ")
+    # and the OTHER event is no event this run sent (its digest is none of this run's: lineage_runs)
+    assert f"a OTHER event of job:{NAMESPACE}:{GOLD} from producer {PRODUCER}" in api.reason
+    assert "but this run sent no such event" in api.reason
 
 
 def test_a_gold_run_started_before_earlier_sessions_and_failed_after_this_one_fails(service: LineageHandle) -> None:

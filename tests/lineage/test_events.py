@@ -10,6 +10,7 @@ from typing import Any
 from openlineage.client.event_v2 import RunState
 
 from lakehouse.athena import QueryRecord
+from lakehouse.lineage.digest import event_digest
 from lakehouse.lineage.emitter import GIVE_UP_AFTER, LineageEmitter
 from lakehouse.lineage.events import PRODUCER, JobRun, run_event, to_dict
 from lakehouse.lineage.naming import athena_table, s3_location
@@ -106,6 +107,24 @@ def test_every_event_the_pipeline_emits_validates_against_the_official_schemas()
     assert problems == set()
 
 
+class TaggingRecorder(Recorder):
+    """Adds a run facet in place before keeping the event, as ``OpenLineageClient.emit`` does with its environment
+    variables, tags and source code location facets."""
+
+    def emit(self, event: Any) -> None:
+        event.run.facets["tags"] = {"_producer": PRODUCER, "_schemaURL": "https://e/tags.json", "tags": []}
+        super().emit(event)
+
+
+def test_the_emitter_keeps_the_digest_of_every_event_as_the_client_sent_it() -> None:
+    recorder = TaggingRecorder()
+    emitter = LineageEmitter("http://recorder", NAMESPACE, REGION, client=recorder)  # type: ignore[arg-type]
+    emit_pipeline(emitter)
+    assert all("tags" in e["run"]["facets"] for e in recorder.events)
+    assert emitter.stats.event_digests == {event_digest(e) for e in recorder.events}
+    assert len(emitter.stats.event_digests) == emitter.stats.sent == 2 * emitter.stats.jobs
+
+
 def _dead_url() -> str:
     """A loopback port nothing listens on (bound, then closed)."""
     with socket.socket() as sock:
@@ -119,7 +138,7 @@ def test_a_dead_marquez_never_breaks_the_pipeline_and_every_undelivered_event_is
     emit_pipeline(emitter)  # must not raise
     stats = emitter.stats
     jobs = 1 + len(statements())
-    assert stats.jobs == jobs and stats.sent == 0
+    assert stats.jobs == jobs and stats.sent == 0 and stats.event_digests == set()
     assert stats.failed == GIVE_UP_AFTER and stats.not_sent == 2 * jobs - GIVE_UP_AFTER
     assert "ConnectionError" in stats.errors[0] and f"gave up after {GIVE_UP_AFTER}" in stats.errors[-1]
     assert not stats.ok and "not sent" in stats.summary()

@@ -10,12 +10,20 @@ A foreign event carrying one of this run's run ids: Marquez keys runs by run id,
 producer's) COMPLETE lands on this run's run: its writes become versions created by *our* run id, made current.
 Dated before the session, the foreign job's edges read as history too, so the check passed; now any event carrying
 this run's run id with another job, another producer or as a parent run fails it, read from ``/events/lineage``.
+
+A forged or replayed event copying this run's producer, job and run id (a second COMPLETE with other outputs or
+facets, a FAIL after this run's COMPLETE): every one of its fields that the rules above read is this run's, so it
+passed; now every event carrying this run's run id must be one this run sent (``EmissionStats.event_digests``),
+resent unchanged or as Marquez re-serialises it.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -164,6 +172,81 @@ def test_a_resent_event_of_this_run_is_still_its_own_and_passes(service: Lineage
     assert len(mine) == 2
     for event in mine:
         assert requests.post(f"{service.url}/api/v1/lineage", json=event, timeout=10).status_code == 201
+    api = check_api(client, EXP, ours)
+    assert api.passed, api.reason
+    assert api.details["replayed_runs"] == []
+
+
+def gold_complete(client: MarquezClient, run_id: str) -> dict[str, Any]:
+    """This run's COMPLETE of its gold run, as Marquez keeps it."""
+    mine = client.events("9999-12-31T23:59:59Z", "1970-01-01T00:00:00Z")
+    return next(e for e in mine if e["run"]["runId"] == run_id and e["eventType"] == "COMPLETE")
+
+
+def _other_schema(event: dict[str, Any], ours: EmissionStats) -> None:
+    event["outputs"][0]["facets"]["schema"] = {
+        "_producer": PRODUCER,
+        "_schemaURL": "https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet",
+        "fields": [{"name": "ssn_plain", "type": "string"}],
+    }
+
+
+def _other_sql(event: dict[str, Any], ours: EmissionStats) -> None:
+    event["job"]["facets"]["sql"]["query"] = "SELECT 1"
+
+
+def _other_outputs(event: dict[str, Any], ours: EmissionStats) -> None:
+    event["outputs"].append({"namespace": EXP.gold.namespace, "name": "awsdatacatalog.elsewhere.daily_revenue"})
+
+
+def _fail_after(event: dict[str, Any], ours: EmissionStats) -> None:
+    event["eventType"] = "FAIL"
+
+
+def _fail_backdated(event: dict[str, Any], ours: EmissionStats) -> None:
+    event["eventType"] = "FAIL"
+    event["eventTime"] = (ours.started_at - timedelta(hours=1)).isoformat().replace("+00:00", "Z")
+
+
+@pytest.mark.parametrize(
+    "forge",
+    [_other_schema, _other_sql, _other_outputs, _fail_after, _fail_backdated],
+    ids=["complete-other-schema", "complete-other-sql", "complete-other-outputs", "fail-after", "fail-backdated"],
+)
+def test_a_copy_of_this_runs_producer_job_and_run_id_with_other_content_fails_naming_the_event(
+    service: LineageHandle, forge: Callable[[dict[str, Any], EmissionStats], None]
+) -> None:
+    ours = emitted(service.url)
+    client = MarquezClient(service.url)
+    run_id = ours.run_ids[EXP.gold_job][-1]
+    forged = copy.deepcopy(gold_complete(client, run_id))
+    forge(forged, ours)
+    assert forged["producer"] == PRODUCER and forged["job"] == {**forged["job"], "namespace": NAMESPACE}
+    assert requests.post(f"{service.url}/api/v1/lineage", json=forged, timeout=10).status_code == 201
+    api = check_api(client, EXP, ours)
+    assert not api.passed, "an event copying this run's producer, job and run id with other content passed"
+    expected = (
+        f"this run's run {run_id} of job:{NAMESPACE}:{EXP.gold_job} is not only its own in Marquez: a "
+        f"{forged['eventType']} event of job:{NAMESPACE}:{EXP.gold_job} from producer {PRODUCER} (dated "
+        f"{forged['eventTime']}) carries it, but this run sent no such event"
+    )
+    assert api.reason is not None and expected in api.reason, api.reason
+    assert api.details["replayed_runs"][0]["unsent"] is True
+
+
+def test_this_runs_event_resent_as_marquez_reserialises_it_is_still_its_own_and_passes(
+    service: LineageHandle,
+) -> None:
+    """Marquez answers an event re-serialised by its model (``lakehouse.lineage.digest``): keys reordered, the
+    time re-printed, null fields dropped. Such a copy resent carries nothing this run did not send."""
+    ours = emitted(service.url)
+    client = MarquezClient(service.url)
+    mine = gold_complete(client, ours.run_ids[EXP.gold_job][-1])
+    rewritten = dict(reversed(list(copy.deepcopy(mine).items())))
+    rewritten["eventTime"] = rewritten["eventTime"].replace("Z", "+00:00")
+    rewritten["run"]["facets"]["nominalTime"] = None
+    assert rewritten != mine
+    assert requests.post(f"{service.url}/api/v1/lineage", json=rewritten, timeout=10).status_code == 201
     api = check_api(client, EXP, ours)
     assert api.passed, api.reason
     assert api.details["replayed_runs"] == []

@@ -2,8 +2,10 @@
 (``lakehouse.checks.lineage_versions.session_write_problems``) on Marquez-shaped answers.
 
 Broken: an event of another job, another producer, or naming this run as its parent, carrying one of this run's
-run ids (Marquez reads a run id as a UUID, whatever its case); a version of Gold written since the session by a
-foreign run. Healthy twins: this run's own events, resent unchanged; this run's own versions.
+run ids (Marquez reads a run id as a UUID, whatever its case); one copying this run's job, producer and run id
+with other outputs or another type (not one this run sent: its digest is none of this run's); a version of Gold
+written since the session by a foreign run. Healthy twins: this run's own events, resent unchanged or as Marquez
+re-serialises them (key order, no nulls, ``Z`` time); this run's own versions.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from lakehouse.checks.lineage_runs import replay_problems, replays
 from lakehouse.checks.lineage_versions import CurrentVersion, session_write_problems
+from lakehouse.lineage.digest import event_digest
 from lakehouse.lineage.emitter import EmissionStats
 from lakehouse.lineage.events import PRODUCER
 
@@ -21,23 +24,60 @@ OURS, THEIRS = "0b1d6a8e-1c1f-4c56-9a0c-7f1e2d3c4b5a", "9d8c7b6a-5f4e-4d3c-8b2a-
 GOLD = "dataset:awsathena://athena.eu-west-1.amazonaws.com:awsdatacatalog.t_gold.daily_revenue"
 
 
-def emission() -> EmissionStats:
-    started = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
-    return EmissionStats(url="http://m", namespace=NS, started_at=started, run_ids={"gold.merge": [OURS]})
-
-
 def event(run_id: str, job: str = "gold.merge", namespace: str = NS, producer: str = PRODUCER) -> dict[str, Any]:
     return {
         "eventType": "COMPLETE",
-        "eventTime": "2026-12-06T20:01:00Z",
+        "eventTime": "2026-12-06T20:01:00.100Z",
         "producer": producer,
-        "run": {"runId": run_id},
+        "run": {"runId": run_id, "facets": {}},
         "job": {"namespace": namespace, "name": job},
+        "outputs": [{"namespace": "s3://b", "name": "gold/x", "facets": {"schema": {"fields": [{"name": "a"}]}}}],
     }
 
 
-def test_this_runs_own_events_resent_unchanged_are_no_replay() -> None:
-    assert replays([event(OURS), event(OURS), event(THEIRS, job="other")], emission()) == []
+def emission() -> EmissionStats:
+    """This run sent one event of run ``OURS`` (the one :func:`event` builds)."""
+    started = datetime(2026, 12, 6, 20, 0, tzinfo=UTC)
+    return EmissionStats(
+        url="http://m",
+        namespace=NS,
+        started_at=started,
+        run_ids={"gold.merge": [OURS]},
+        event_digests={event_digest(event(OURS))},
+    )
+
+
+def as_marquez_answers(sent: dict[str, Any]) -> dict[str, Any]:
+    """``sent`` as ``GET /events/lineage`` answers it: keys reordered, the time re-printed by Jackson
+    (``.100Z`` -> ``.1+00:00`` is the same instant), explicit nulls of an optional field dropped or added."""
+    answered = dict(reversed(list(sent.items())))
+    answered["eventTime"] = "2026-12-06T20:01:00.1+00:00"
+    answered["schemaURL"] = "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent"
+    answered["outputs"][0]["facets"]["schema"]["fields"][0]["description"] = None
+    return answered
+
+
+def test_this_runs_own_events_resent_unchanged_or_as_marquez_answers_them_are_no_replay() -> None:
+    stored = [event(OURS), event(OURS), as_marquez_answers(event(OURS)), event(THEIRS, job="other")]
+    assert replays(stored, emission()) == []
+
+
+def test_a_copy_of_this_runs_job_producer_and_run_id_with_other_content_is_named() -> None:
+    other_outputs, fail_after = event(OURS), event(OURS)
+    other_outputs["outputs"][0]["name"] = "gold/elsewhere"
+    fail_after.update(eventType="FAIL", eventTime="2026-12-06T20:02:00Z")
+    found = replays([event(OURS), other_outputs, fail_after], emission())
+    assert [(r.event_type, r.event_time, r.unsent) for r in found] == [
+        ("COMPLETE", "2026-12-06T20:01:00.100Z", True),
+        ("FAIL", "2026-12-06T20:02:00Z", True),
+    ]
+    assert replay_problems(found) == [
+        f"this run's run {OURS} of job:{NS}:gold.merge is not only its own in Marquez: a COMPLETE event of "
+        f"job:{NS}:gold.merge from producer {PRODUCER} (dated 2026-12-06T20:01:00.100Z) carries it, but this run "
+        "sent no such event (its type, time, run, job, inputs, outputs or facets differ from every event this run "
+        "sent) (and 1 more such event(s)); Marquez keys runs by run id, so its state and its inputs and outputs "
+        "read as this run's"
+    ]
 
 
 def test_another_job_or_producer_carrying_this_runs_run_id_is_named_whatever_the_ids_case() -> None:
@@ -50,8 +90,8 @@ def test_another_job_or_producer_carrying_this_runs_run_id_is_named_whatever_the
     ]
     assert replay_problems(found) == [
         f"this run's run {OURS} of job:{NS}:gold.merge is not only its own in Marquez: a COMPLETE event of "
-        f"job:elsewhere:gold.merge from producer {PRODUCER} (dated 2026-12-06T20:01:00Z) carries it (and 1 more such "
-        "event(s)); Marquez keys runs by run id, so that job's writes read as made by this run"
+        f"job:elsewhere:gold.merge from producer {PRODUCER} (dated 2026-12-06T20:01:00.100Z) carries it (and 1 more "
+        "such event(s)); Marquez keys runs by run id, so that job's writes read as made by this run"
     ]
 
 
