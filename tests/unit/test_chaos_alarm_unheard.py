@@ -164,3 +164,20 @@ def test_a_subscriber_added_during_the_run_does_not_stand_in_for_the_lost_one(
     outcome = _kpi(monkeypatch, tmp_path, stack, swap)
     assert outcome.status is Status.FAILED, outcome.reason
     assert f"subscription {stack.subscription} (sqs {stack.queue_arn}) was removed" in str(outcome.reason)
+
+
+def test_topics_that_cannot_be_read_again_fail_the_fault_rather_than_pass_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, stack: Stack
+) -> None:
+    """Unread, that anyone of the stack's still received the alert is unconfirmed (the start's read was fine)."""
+
+    def unreadable(_target: Target, _alarms: Any) -> Any:
+        raise RuntimeError("ListSubscriptionsByTopic: throttled")
+
+    monkeypatch.setattr(chaos_run, "read_topics", unreadable)
+    outcome = _kpi(monkeypatch, tmp_path, stack, lambda _s: None)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert str(outcome.reason) == (
+        "fault bronze-truncated: could not read its alarms' topics again after the fault: "
+        "ListSubscriptionsByTopic: throttled"
+    )
