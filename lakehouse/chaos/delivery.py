@@ -16,13 +16,23 @@ that topic's subscribers, not this stack's operators, though the harness, subscr
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.chaos.alerts import QUEUE_PREFIX
-from lakehouse.checks.finops import FinopsReadback, alarm_deaf, read_topic
+from lakehouse.checks.alert_delivery import alarm_alerts
+from lakehouse.checks.finops import (
+    CLOUDWATCH_PRINCIPAL,
+    FinopsReadback,
+    alarm_deaf,
+    confirmed,
+    delivery_problems,
+    read_topic,
+    too_large,
+    unpublishable,
+)
 from lakehouse.outcome import Outcome
 from lakehouse.ownership import Missing, read_tags
 from lakehouse.policies import STACK_TAG
@@ -121,9 +131,65 @@ def deaf_alarms(
     return found
 
 
-def read_deaf_alarms(target: Target, alarms: Mapping[str, Mapping[str, Any]], stack_id: str) -> dict[str, str]:
-    """``deaf_alarms`` of the alarms' topics as SNS (with their tags), SQS and KMS have them now."""
-    topics = [str(a) for alarm in alarms.values() for a in alarm.get("AlarmActions") or [] if ":sns:" in str(a)]
-    data = topics_readback(target, topics)
-    existing = [t for t in topics if data.topics.get(t)]
-    return deaf_alarms(data, alarms, target.region, foreign_topics(target, existing, stack_id))
+#: An alarm's receivers: each SNS topic of its actions -> {SubscriptionArn: "protocol endpoint"} of the stack's
+#: subscriptions on it that receive its ALARM notification (empty: nobody of the stack's on that topic).
+Receivers = dict[str, dict[str, str]]
+
+
+@dataclass
+class Delivery:
+    """One read of who receives the alarms' notifications: the deaf alarms (-> why) and each alarm's receivers."""
+
+    deaf: dict[str, str] = field(default_factory=dict)
+    receivers: dict[str, Receivers] = field(default_factory=dict)
+
+
+def sns_actions(alarm: Mapping[str, Any]) -> list[str]:
+    """The SNS topics among the alarm's ``AlarmActions``, each once, in order."""
+    return sorted({str(a) for a in alarm.get("AlarmActions") or [] if ":sns:" in str(a)})
+
+
+def alarm_receivers(
+    data: FinopsReadback, name: str, alarm: Mapping[str, Any], region: str, foreign: Mapping[str, str]
+) -> Receivers:
+    """Which of the stack's subscriptions receive alarm ``name``'s ALARM notification, topic by topic.
+
+    The rule of ``deaf_alarms`` (exit check 7's), kept per subscription: a topic that does not exist, is not the
+    stack's (``foreign``), refuses CloudWatch's publish or the message's size has none; on the others, each
+    confirmed subscription that is not the harness's and whose receiver takes the message (``delivery_problems``).
+    """
+    stack = without_harness(data)
+    assert isinstance(stack, FinopsReadback)
+    described = {"AlarmName": name, **alarm}
+    messages = alarm_alerts(described, data.account_id, region)
+    found: Receivers = {}
+    for topic in sns_actions(alarm):
+        found[topic] = {}
+        if topic in foreign or not stack.topics.get(topic):
+            continue
+        if unpublishable(stack, topic, CLOUDWATCH_PRINCIPAL, str(alarm.get("AlarmArn") or "")):
+            continue
+        if too_large(stack, topic, messages):
+            continue
+        problems = delivery_problems(stack, topic, messages)
+        for sub in confirmed(stack.subscriptions.get(topic, [])):
+            label = f"{sub.get('Protocol')} {sub.get('Endpoint')}"
+            if not problems.get(label):
+                found[topic][str(sub["SubscriptionArn"])] = label
+    return found
+
+
+def read_topics(target: Target, alarms: Mapping[str, Mapping[str, Any]]) -> FinopsReadback:
+    """The alarms' SNS topics as SNS, SQS and KMS have them now (``topics_readback``)."""
+    return topics_readback(target, [t for alarm in alarms.values() for t in sns_actions(alarm)])
+
+
+def read_delivery(target: Target, alarms: Mapping[str, Mapping[str, Any]], stack_id: str) -> Delivery:
+    """``deaf_alarms`` and each alarm's ``alarm_receivers``, from one read of the alarms' topics (with their tags)."""
+    data = read_topics(target, alarms)
+    existing = sorted({t for alarm in alarms.values() for t in sns_actions(alarm) if data.topics.get(t)})
+    foreign = foreign_topics(target, existing, stack_id)
+    return Delivery(
+        deaf=deaf_alarms(data, alarms, target.region, foreign),
+        receivers={n: alarm_receivers(data, n, a, target.region, foreign) for n, a in alarms.items()},
+    )

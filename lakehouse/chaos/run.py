@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse.chaos.alerts import AlarmMessage, AlertQueue
-from lakehouse.chaos.delivery import read_deaf_alarms
+from lakehouse.chaos.delivery import Receivers, read_delivery, read_topics
 from lakehouse.chaos.detection import alarms_before, loud_before, not_this_faults, shown
 from lakehouse.chaos.faults import ChaosContext, Fault
 from lakehouse.chaos.mttr import (
@@ -43,6 +43,7 @@ from lakehouse.chaos.runbook import (
     summary,
 )
 from lakehouse.chaos.settle import Pace, Settled, settle
+from lakehouse.chaos.unheard import unheard
 from lakehouse.target import Target
 
 #: Recovery attempts (runbook step, then run from Bronze and the checks) before a fault counts as unrecovered.
@@ -372,17 +373,33 @@ def run_fault(
     return tl
 
 
-def changed_since_start(ctx: ChaosContext, names: Sequence[str], start: Mapping[str, Mapping[str, Any]]) -> str | None:
+def changed_since_start(
+    ctx: ChaosContext,
+    names: Sequence[str],
+    start: Mapping[str, Mapping[str, Any]],
+    heard: Mapping[str, Receivers],
+) -> str | None:
     """Why the fault's alarms, read again now that the fault is over, are not those the run read at its start.
 
     The fault was judged on the start's read (``reconfigured``): an alarm changed since (threshold, actions,
-    ActionsEnabled) was judged on a configuration it no longer has. None: every one is as it was.
+    ActionsEnabled) was judged on a configuration it no longer has. ``heard``: each alarm's receivers at the start
+    (``delivery.read_delivery``); their topics are read again now too, and an alarm none of whose receivers still
+    receives its message may have told nobody (``unheard``). None: every one is as it was.
     """
     try:
         now = describe_alarms(ctx.target, names)
     except Exception as err:  # noqa: BLE001 - unread, the configuration the fault was judged on is unconfirmed
         return f"could not read its alarms again after the fault to confirm their configuration: {err}"
-    return "; ".join(changed_alarms(names, start, now)) or None
+    found = changed_alarms(names, start, now)
+    listened = {n: start[n] for n in sorted(set(names)) if n in start and any(heard.get(n, {}).values())}
+    if listened:
+        try:
+            topics = read_topics(ctx.target, listened)
+        except Exception as err:  # noqa: BLE001 - unread, that anyone of the stack's still receives is unconfirmed
+            return "; ".join([*found, f"could not read its alarms' topics again after the fault: {err}"])
+        region = ctx.target.region
+        found += [why for n, a in listened.items() if (why := unheard(n, a, heard[n], topics, region))]
+    return "; ".join(found) or None
 
 
 def run_chaos(
@@ -393,7 +410,8 @@ def run_chaos(
     out = ChaosRun()
     expected = {f.name: [ctx.alarm_name(a) for a in f.alarms] for f in faults}
     out.alarms = describe_alarms(ctx.target, [n for names in expected.values() for n in names])
-    mark_undelivered(out.alarms, read_deaf_alarms(ctx.target, out.alarms, ctx.stack_id))
+    delivery = read_delivery(ctx.target, out.alarms, ctx.stack_id)
+    mark_undelivered(out.alarms, delivery.deaf)
     missing = missing_alarms(expected, out.alarms, ctx.stack_id)
     topics = sorted({arn for a in out.alarms.values() for arn in a["AlarmActions"] if ":sns:" in arn})
     queue = AlertQueue.create(ctx.target, ctx.stack_id, topics)
@@ -414,7 +432,7 @@ def run_chaos(
                 )
                 continue
             tl = run_fault(ctx, fault, queue, criteria, deadline_s, scratch, out.alarms, pace)
-            if why := changed_since_start(ctx, expected[fault.name], out.alarms):
+            if why := changed_since_start(ctx, expected[fault.name], out.alarms, delivery.receivers):
                 tl.problem = f"{tl.problem}; {why}" if tl.problem else f"fault {fault.name}: {why}"
                 tl.undecided = None  # whatever could not be judged, an alarm changed mid-run fails the fault
             out.timelines.append(tl)

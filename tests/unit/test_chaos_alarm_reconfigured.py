@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from lakehouse.chaos import run as chaos_run
+from lakehouse.chaos.delivery import Delivery
 from lakehouse.chaos.faults import ChaosContext, Fault, Injection, Runbook
 from lakehouse.chaos.mttr import Timeline, judge_mttr
 from lakehouse.chaos.reconfigured import UPDATED, reconfigured
@@ -69,7 +70,7 @@ def _kpi(
 
     ``undecided``: the fault's detection could not be judged instead (``mttr.UnknownPeriod``), though it recovered.
     """
-    monkeypatch.setattr(chaos_run, "read_deaf_alarms", lambda _t, _a, _s: {})
+    monkeypatch.setattr(chaos_run, "read_delivery", lambda _t, _a, _s: Delivery())
     monkeypatch.setattr(chaos_run.AlertQueue, "create", lambda *_a: _Queue())
 
     def run_fault(ctx: ChaosContext, fault: Fault, *_a: Any) -> Timeline:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from lakehouse.chaos import run as chaos_run
+from lakehouse.chaos.delivery import Delivery
 from lakehouse.chaos.faults import ChaosContext, Fault, Injection, Runbook
 from lakehouse.chaos.mttr import Timeline, judge_mttr
 from lakehouse.chaos.runbook import Criteria
@@ -35,7 +36,7 @@ class _Queue:
 def _chaos(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, alarms: dict[str, dict[str, Any]]) -> list[Timeline]:
     """``run_chaos`` over two faults: bronze-truncated (detected and recovered) and lineage-stopped (not injectable)."""
     monkeypatch.setattr(chaos_run, "describe_alarms", lambda _t, names: {n: a for n, a in alarms.items() if n in names})
-    monkeypatch.setattr(chaos_run, "read_deaf_alarms", lambda _t, _a, _s: {})
+    monkeypatch.setattr(chaos_run, "read_delivery", lambda _t, _a, _s: Delivery())
     monkeypatch.setattr(chaos_run.AlertQueue, "create", lambda *_a: _Queue())
 
     def run_fault(_ctx: ChaosContext, fault: Fault, *_a: Any) -> Timeline:
