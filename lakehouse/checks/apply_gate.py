@@ -37,7 +37,10 @@ an apply job's role on unreviewed code), so a workflow only ``workflow_call`` st
 workflow an event starts, an input its ``workflow_dispatch`` or ``workflow_call`` trigger declares is whatever the
 dispatcher (or a caller of another repository) writes, the deploy role's ARN included: unknown, so ``error`` where
 the job is open to unreviewed code, unless it is a ``type: choice`` whose ``options`` are all literal, then each
-option is compared as a role the job may assume. One of
+option is compared as a role the job may assume. ``github.event.inputs.x``, the older spelling, is the same
+``workflow_dispatch`` input, in the workflows and actions it calls too (their ``github`` context is the caller's);
+without that trigger it is empty. A secret an input picks (``secrets[inputs.x]``, ``secrets[github.event.inputs.x]``)
+is whichever secret its starter names, the deploy key included: unknown, but for a choice, each option a secret. One of
 another repository (``owner/repo/.github/workflows/y.yml@ref``) is not read: handed secrets or ``id-token: write`` on a
 trigger bringing unreviewed code, whether its jobs apply is unknown, and the verdict is ``error``. The job's
 ``if:`` is not read as a gate: a dispatched branch's copy of the file carries the ``if:`` its author wrote. A
@@ -310,6 +313,25 @@ _LONE_SECRET = re.compile(r"^\s*secrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*
 #: ``secrets.NAME`` or ``secrets['NAME']`` in an expression.
 _SECRET = re.compile(r"\bsecrets\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*'([A-Za-z_][A-Za-z0-9_]*)'\s*\])")
 _INPUT_USE = re.compile(r"\binputs\s*[.\[]")
+#: ``github.event.inputs.x`` (or ``['x']``) alone: the older spelling of a ``workflow_dispatch`` input.
+_LONE_EVENT_INPUT = re.compile(
+    r"^\s*github\s*\.\s*event\s*\.\s*inputs\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_-]*)|\[\s*'([A-Za-z_][A-Za-z0-9_-]*)'\s*\])\s*$"
+)
+#: ``secrets[...]`` indexed by an expression rather than a quoted name (alone, and anywhere in an expression).
+_LONE_PICKED_SECRET = re.compile(r"^\s*secrets\s*\[\s*(?!')(.*?)\s*\]\s*$", re.S)
+_PICKS_SECRET = re.compile(r"\bsecrets\s*\[\s*(?!')")
+_SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _input_ref(inner: str) -> tuple[str, str] | None:
+    """``("inputs", x)`` for ``inputs.x`` alone, ``("event", x)`` for ``github.event.inputs.x`` alone, else None."""
+    if (lone := _LONE_INPUT.match(inner)) is not None:
+        return "inputs", lone.group(1).lower()
+    if (event := _LONE_EVENT_INPUT.match(inner)) is not None:
+        return "event", (event.group(1) or event.group(2)).lower()
+    return None
+
+
 #: How deep GitHub nests reusable workflows and composite actions (10 levels, with the top one).
 _MAX_DEPTH = 10
 
@@ -336,11 +358,40 @@ class _Scope:
     and in one called with ``secrets: inherit``; else what the caller wrote for each name it mapped (a name not
     mapped is empty: GitHub hands a called workflow only the secrets its caller passes). Both already translated to
     the repository's level, so a value is translated once, in the scope it is written in. ``called``: inside a
-    reusable workflow or composite action (an input used in an expression is then the caller's, not readable)."""
+    reusable workflow or composite action (an input used in an expression is then the caller's, not readable).
+    ``event_inputs``: what ``github.event.inputs.x`` holds, the inputs of the started workflow's ``workflow_dispatch``
+    trigger, the same in every workflow and action it calls ("the github context is always associated with the
+    caller workflow"); empty without that trigger (GitHub refuses a dispatch naming an input not declared)."""
 
     inputs: Mapping[str, _Text] = field(default_factory=dict)
     secrets: Mapping[str, _Text] | None = None
     called: bool = False
+    event_inputs: Mapping[str, _Text] = field(default_factory=dict)
+
+    def held(self, ref: tuple[str, str]) -> _Text:
+        """What an input reference of ``_input_ref`` holds (empty: not declared, not handed)."""
+        kind, name = ref
+        return (self.inputs if kind == "inputs" else self.event_inputs).get(name, _Text(""))
+
+    def _picked(self, expression: str, index: str) -> str | _Text:
+        """The secret ``secrets[index]`` names at the repository's level (as ``${{ secrets.X }}``, or the text its
+        caller handed for X), or, as a ``_Text`` with ``unknown``, why it is not known: an index its starter
+        writes names any secret, the deploy key included."""
+        ref = _input_ref(index)
+        held = self.held(ref) if ref is not None else _Text("", f"{expression} picks a secret by an expression")
+        if held.choices:  # only ``resolve_each`` follows each option
+            return _Text("", f"{expression} is one of secrets {', '.join(held.choices)}, not followed here")
+        if held.unknown or (held.text.strip() and not _SECRET_NAME.fullmatch(held.text.strip())):
+            why = held.unknown or f"{index.strip()} holds {held.text.strip()!r}, not read here"
+            return _Text(
+                "", f"{expression} names whichever secret {index.strip()} holds, the deploy key's included: {why}"
+            )
+        name = held.text.strip()
+        if not name:
+            return ""  # ``secrets['']``: empty
+        if self.secrets is None:
+            return f"${{{{ secrets.{name} }}}}"
+        return self.secrets.get(name.upper(), _Text(""))
 
     def resolve(self, value: Any) -> _Text:
         """``value`` with each ``${{ inputs.x }}`` and ``${{ secrets.X }}`` replaced by what it holds at the
@@ -351,8 +402,8 @@ class _Scope:
 
         def one(match: re.Match[str]) -> str:
             inner = match.group(1)
-            if (lone := _LONE_INPUT.match(inner)) is not None:
-                held = self.inputs.get(lone.group(1).lower(), _Text(""))
+            if (ref := _input_ref(inner)) is not None:
+                held = self.held(ref)
                 if held.choices:  # only ``resolve_each`` follows each option
                     unknown.append(f"{match.group(0).strip()} is one of {', '.join(held.choices)}, not followed here")
                     return match.group(0)
@@ -361,8 +412,15 @@ class _Scope:
                 if self.secrets is None:
                     return match.group(0)  # the repository's secret (or, inherited, the caller's: the same)
                 held = self.secrets.get(name.upper(), _Text(""))
+            elif (picked := _LONE_PICKED_SECRET.match(inner)) is not None:
+                found = self._picked(match.group(0).strip(), picked.group(1))
+                if isinstance(found, str):
+                    return found
+                held = found
             else:
-                if (self.called and _INPUT_USE.search(inner)) or (self.secrets is not None and _SECRET.search(inner)):
+                if _PICKS_SECRET.search(inner):
+                    unknown.append(f"{match.group(0).strip()} picks a secret by an expression, not read here")
+                elif (self.called and _INPUT_USE.search(inner)) or (self.secrets is not None and _SECRET.search(inner)):
                     unknown.append(
                         f"{match.group(0).strip()} uses what its caller hands it in an expression, not read here"
                     )
@@ -376,21 +434,35 @@ class _Scope:
     def resolve_each(self, value: Any) -> list[_Text]:
         """Each text ``value`` may hold: ``resolve`` once per combination of the options of the choice inputs it
         names alone (one text when it names none)."""
-        names = sorted(
+        refs = sorted(
             {
-                lone.group(1).lower()
+                ref
                 for match in _EXPRESSION.finditer(str(value))
-                if (lone := _LONE_INPUT.match(match.group(1))) is not None
-                and self.inputs.get(lone.group(1).lower(), _Text("")).choices
+                for inner in [match.group(1)]
+                if (ref := _input_ref(picked.group(1) if (picked := _LONE_PICKED_SECRET.match(inner)) else inner))
+                is not None
+                and self.held(ref).choices
             }
         )
-        combinations = itertools.product(*(self.inputs[n].choices for n in names))
-        return [
-            replace(self, inputs={**self.inputs, **{n: _Text(o) for n, o in zip(names, picked, strict=True)}}).resolve(
-                value
-            )
-            for picked in combinations
-        ]
+        found = []
+        for options in itertools.product(*(self.held(r).choices for r in refs)):
+            chosen = {r: _Text(o) for r, o in zip(refs, options, strict=True)}
+            inputs = {**self.inputs, **{n: t for (kind, n), t in chosen.items() if kind == "inputs"}}
+            event_inputs = {**self.event_inputs, **{n: t for (kind, n), t in chosen.items() if kind == "event"}}
+            found.append(replace(self, inputs=inputs, event_inputs=event_inputs).resolve(value))
+        return found
+
+    def picked_secrets(self, value: Any) -> list[_Text]:
+        """The repository secret each ``secrets[...]`` indexed by an expression in ``value`` names (``text``, one
+        per option of a choice input), or why it is not known (``unknown``)."""
+        found: list[_Text] = []
+        for match in _EXPRESSION.finditer(str(value)):
+            if not _PICKS_SECRET.search(match.group(1)):
+                continue
+            for held in self.resolve_each(match.group(0)):
+                names = [s.group(1) or s.group(2) for s in _SECRET.finditer(held.text)]
+                found += [_Text(n) for n in names] if not held.unknown else [held]
+        return found
 
     def repository_secrets(self, value: Any) -> list[tuple[str, str]]:
         """(repository secret, name as written) of each ``secrets.NAME`` in ``value``, translated through the
@@ -455,14 +527,17 @@ def _inputs(declared: Any, given: Any, scope: _Scope) -> dict[str, _Text]:
     return found
 
 
-def _started_inputs(path: str, document: Any) -> dict[str, _Text]:
+def _started_inputs(
+    path: str, document: Any, events: tuple[str, ...] = ("workflow_dispatch", "workflow_call"), spelled: str = "inputs"
+) -> dict[str, _Text]:
     """The inputs of a workflow an event starts: each one its ``workflow_dispatch`` or ``workflow_call`` trigger
     declares is whatever its starter writes (GitHub, "inputs context": the values the dispatcher or a caller of
     another repository passes), so unknown, but for a ``type: choice`` input whose ``options`` are all literal: one of
-    them. On every other event ``inputs.x`` is empty."""
+    them. On every other event ``inputs.x`` is empty. ``events``: the triggers read; ``spelled``: how the reason
+    names the context (``github.event.inputs`` holds the ``workflow_dispatch`` ones only)."""
     on = document.get("on") if isinstance(document, dict) else None
     found: dict[str, _Text] = {}
-    for event in ("workflow_dispatch", "workflow_call"):
+    for event in events:
         config = on.get(event) if isinstance(on, dict) else None
         declared = config.get("inputs") if isinstance(config, dict) else None
         for name, spec in declared.items() if isinstance(declared, dict) else []:
@@ -484,7 +559,7 @@ def _started_inputs(path: str, document: Any) -> dict[str, _Text]:
             )
             found[key] = _Text(
                 "",
-                f"inputs.{name} is an input of {path}'s {event} trigger (line {_line(declared, name)}): {starter}, "
+                f"{spelled}.{name} is an input of {path}'s {event} trigger (line {_line(declared, name)}): {starter}, "
                 "the deploy role's included",
             )
     return found
@@ -526,7 +601,8 @@ def _expanded(step: _Step, read: ReadFile | None, depth: int) -> list[_Step]:
     inner = runs.get("steps") if isinstance(runs, dict) and runs.get("using") == "composite" else None
     if not isinstance(inner, list):
         return [step]  # no such action (the step fails), or one of JavaScript or Docker: not read
-    scope = _Scope(_inputs(action.get("inputs"), step.node.get("with"), step.scope), step.scope.secrets, True)
+    given = _inputs(action.get("inputs"), step.node.get("with"), step.scope)
+    scope = _Scope(given, step.scope.secrets, True, step.scope.event_inputs)
     via, via_line = (step.via, step.via_line) if step.via else (f"uses {uses}", step.line)
     found: list[_Step] = []
     for index, node in enumerate(inner):
@@ -568,6 +644,12 @@ def _secret_keys(
             how = f"{what}{name} secrets.{written}" + (f" (repository secret {secret})" if secret != written else "")
             line, how = at.said(_line(node, name), how) if at is not None else (_line(node, name), how)
             found.append(Credential(f"secret {secret.upper()}", line, how))
+        for held in scope.picked_secrets(value) if value is not None else []:
+            written = str(value).strip()
+            how = f"{what}{name} {written}" + (f" (secret {held.text})" if held.text else "")
+            line, how = at.said(_line(node, name), how) if at is not None else (_line(node, name), how)
+            key = f"secret {held.text.upper() or ''.join(written.split()).lower()}"
+            found.append(Credential(key, line, how, unknown=held.unknown))
     return found
 
 
@@ -614,7 +696,9 @@ def workflow_jobs(path: str, text: str, branch: str, read: ReadFile | None = Non
     if found_triggers and not started:
         return []
     inputs = _started_inputs(path, document)
-    return _workflow_jobs(path, document, branch, started, ("", ""), _Scope(inputs, None, bool(inputs)), read, 1)
+    event_inputs = _started_inputs(path, document, ("workflow_dispatch",), "github.event.inputs")
+    scope = _Scope(inputs, None, bool(inputs), event_inputs)
+    return _workflow_jobs(path, document, branch, started, ("", ""), scope, read, 1)
 
 
 def _workflow_jobs(
@@ -674,7 +758,7 @@ def _called(
             branch,
             call.triggers,
             (call.caller or call.workflow, call.where),
-            _Scope(inputs, secrets, True),
+            _Scope(inputs, secrets, True, scope.event_inputs),
             read,
             depth + 1,
         )
@@ -899,6 +983,8 @@ def _compare(job: Job, mine: Credential, other: Job, theirs: Credential, reading
     ``maybe`` when a role's variable GitHub did not answer for leaves it open, else None."""
     if mine.key == theirs.key and not (mine.unknown or theirs.unknown):
         return "same"
+    if mine.role is None and theirs.role is None:  # two secret keys, one picked by what its starter writes
+        return "maybe" if mine.unknown or theirs.unknown else None
     a, b = reading.role(job, mine), reading.role(other, theirs)
     if a is None or b is None:
         return None
@@ -935,9 +1021,11 @@ def _maybe_shared(job: Job, applying: list[ApplyJob], reading: ApplyReading) -> 
             for theirs in other.credentials:
                 if _compare(job, mine, other, theirs, reading) == "maybe":
                     a, b = reading.role(job, mine), reading.role(other, theirs)
-                    why = "; ".join(dict.fromkeys(v.unknown for v in (a, b) if v is not None and v.unknown))
+                    whys = [mine.unknown, theirs.unknown, *(v.unknown for v in (a, b) if v is not None)]
+                    why = "; ".join(dict.fromkeys(w for w in whys if w))
                     found.append(
-                        f"{job.workflow} {mine.said} and {other.where} line {theirs.line} ({theirs.role}): {why}"
+                        f"{job.workflow} {mine.said} and {other.where} line {theirs.line} "
+                        f"({theirs.role or theirs.how}): {why}"
                     )
     return found
 
@@ -973,9 +1061,11 @@ def _unknown_sharing(job: Job, reading: ApplyReading, gates: dict[str, dict[str,
         return []
     # A variable GitHub did not answer for says "could not read" (``VariableReader``); an input is its starter's.
     fix = " (grant the token the Variables repository permission, read)" if "could not read" in "; ".join(maybe) else ""
+    picked = any(c.unknown and c.role is None for c in job.credentials)
+    does = "uses as AWS keys the secrets" if picked else "assumes the role"
     return [
-        f"whether {job.where}, started by {', '.join(starts)} and which {why_open}, assumes the role an apply job "
-        f"applies with is unknown: {'; '.join(maybe)}; were they equal, whoever starts it (a pull request's author, "
+        f"whether {job.where}, started by {', '.join(starts)} and which {why_open}, {does} an apply job applies with "
+        f"is unknown: {'; '.join(maybe)}; were they equal, whoever starts it (a pull request's author, "
         f"a dispatcher) would apply with it unreviewed{fix}"
     ]
 

@@ -19,34 +19,29 @@ import json
 
 import pytest
 
-from lakehouse.checks.review import check_review
-from lakehouse.outcome import Outcome, Status
-from tests.fake_github import INFRA_PATH, INFRA_TEXT, REPO, TOKEN, FakeGitHub, environment, github, reviewed_repository
+from lakehouse.outcome import Status
+from tests.fake_github import INFRA_PATH, INFRA_TEXT, REPO, FakeGitHub, github
+from tests.unit.review_apply_helpers import (
+    APPLY_WITH_KEYS,
+    CALLED,
+    CI,
+    DEPLOY,
+    DEPLOY_ROLE,
+    PLAN_ROLE,
+    PULL_REQUEST,
+    PUSH_TO_MAIN,
+    SHA,
+    ask,
+    assuming,
+    caller,
+    line_of,
+    repository,
+)
 
 __all__ = ["github"]  # the fixture, imported for this module's tests
 
-ACCOUNT = "123456789012"
-DEPLOY_ROLE, PLAN_ROLE = f"arn:aws:iam::{ACCOUNT}:role/lakehouse-deploy", f"arn:aws:iam::{ACCOUNT}:role/lakehouse-plan"
-DEPLOY, CI, CALLED = ".github/workflows/deploy.yml", ".github/workflows/ci.yml", ".github/workflows/lint.yml"
 ACTION = ".github/actions/deploy/action.yml"
-SHA = "7474bc4690e29a8392af63c5b98e7449536d5c3a"
 
-#: The gated apply job, with static keys from repository secrets, on push to main.
-APPLY_WITH_KEYS = f"""on:
-  push:
-    branches: [main]
-jobs:
-  deploy:
-    runs-on: ubuntu-24.04
-    environment: production
-    steps:
-      - uses: aws-actions/configure-aws-credentials@{SHA} # v4.3.1
-        with:
-          aws-access-key-id: ${{{{ secrets.AWS_DEPLOY_KEY_ID }}}}
-          aws-secret-access-key: ${{{{ secrets.AWS_DEPLOY_SECRET_KEY }}}}
-          aws-region: eu-west-1
-      - run: terraform -chdir=infra apply -auto-approve
-"""
 #: A reusable workflow whose job lints with the key it is handed as ``secrets.key``.
 LINT_WITH_KEY = f"""on:
   workflow_call:
@@ -64,50 +59,9 @@ jobs:
       - run: terraform -chdir=infra plan
 """
 #: A reusable workflow assuming the role its caller names as input ``role``.
-LINT_WITH_ROLE = f"""on:
-  workflow_call:
-    inputs:
-      role:
-        type: string
-        required: true
-jobs:
-  check:
-    runs-on: ubuntu-24.04
-    permissions:
-      id-token: write
-    steps:
-      - uses: aws-actions/configure-aws-credentials@{SHA} # v4.3.1
-        with:
-          role-to-assume: ${{{{ inputs.role }}}}
-          aws-region: eu-west-1
-      - run: terraform -chdir=infra plan
-"""
-
-
-def line_of(text: str, needle: str) -> int:
-    """The line of ``text`` that first holds ``needle``: the reasons name lines."""
-    return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
-
-
-def ask(github: FakeGitHub) -> Outcome:
-    return check_review(REPO, TOKEN, github.url)
-
-
-def repository(github: FakeGitHub, files: dict[str, str]) -> FakeGitHub:
-    """A main reviewed as the plan asks, ``production`` a gate, holding ``files``; each role variable its own."""
-    reviewed_repository(github)
-    github.files.update(files)
-    github.environments["production"] = environment()
-    github.variables.update({"AWS_DEPLOY_ROLE_ARN": DEPLOY_ROLE, "AWS_PLAN_ROLE_ARN": PLAN_ROLE})
-    return github
-
-
-def caller(on: str, call: str) -> str:
-    """A workflow started by ``on`` whose job ``lint`` calls ``call`` (its ``uses:`` and what it hands)."""
-    return f"on:\n{on}permissions:\n  contents: read\njobs:\n  lint:\n{call}"
-
-
-PULL_REQUEST, PUSH_TO_MAIN = "  pull_request:\n", "  push:\n    branches: [main]\n"
+LINT_WITH_ROLE = assuming(
+    "  workflow_call:\n    inputs:\n      role:\n        type: string\n        required: true\n", "${{ inputs.role }}"
+)
 KEY_MAP = f"    uses: ./{CALLED}\n    secrets:\n      key: ${{{{ secrets.AWS_DEPLOY_KEY_ID }}}}\n"
 ROLE_INPUT = f"    uses: ./{CALLED}\n    with:\n      role: ${{{{ vars.AWS_DEPLOY_ROLE_ARN }}}}\n"
 

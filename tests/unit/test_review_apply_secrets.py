@@ -17,16 +17,22 @@ import pytest
 
 from lakehouse.outcome import Status
 from tests.fake_github import FakeGitHub, github
-from tests.unit.test_review_apply_reuse import (
+from tests.unit.review_apply_helpers import (
     CALLED,
     CI,
     DEPLOY,
     DEPLOY_ROLE,
+    DEPLOY_SECRET,
+    DEPLOY_VARIABLE,
     PLAN_ROLE,
+    PLAN_SECRET,
+    PLAN_VARIABLE,
     PULL_REQUEST,
     PUSH_TO_MAIN,
     SHA,
+    applying,
     ask,
+    called_assuming,
     caller,
     repository,
 )
@@ -37,54 +43,11 @@ INNER = ".github/workflows/assume.yml"
 ACTION = ".github/actions/assume/action.yml"
 
 
-#: The gated apply job on push to main, assuming the role ``role`` names.
-def applying(role: str) -> str:
-    return f"""on:
-  push:
-    branches: [main]
-jobs:
-  deploy:
-    runs-on: ubuntu-24.04
-    environment: production
-    permissions:
-      id-token: write
-    steps:
-      - uses: aws-actions/configure-aws-credentials@{SHA} # v4.3.1
-        with:
-          role-to-assume: {role}
-          aws-region: eu-west-1
-      - run: terraform -chdir=infra apply -auto-approve
-"""
-
-
-#: A reusable workflow whose job ``check`` assumes ``role`` (written in its own scope) and plans.
-def called_assuming(role: str) -> str:
-    return f"""on:
-  workflow_call:
-    secrets:
-      role:
-        required: true
-jobs:
-  check:
-    runs-on: ubuntu-24.04
-    permissions:
-      id-token: write
-    steps:
-      - uses: aws-actions/configure-aws-credentials@{SHA} # v4.3.1
-        with:
-          role-to-assume: {role}
-          aws-region: eu-west-1
-      - run: terraform -chdir=infra plan
-"""
-
-
 def mapping(value: str) -> str:
     """The call of ``lint`` handing the reusable workflow secret ``role`` as ``value``."""
     return f"    uses: ./{CALLED}\n    secrets:\n      role: {value}\n"
 
 
-DEPLOY_SECRET, PLAN_SECRET = "${{ secrets.AWS_DEPLOY_ROLE }}", "${{ secrets.AWS_PLAN_ROLE }}"
-DEPLOY_VARIABLE, PLAN_VARIABLE = "${{ vars.AWS_DEPLOY_ROLE_ARN }}", "${{ vars.AWS_PLAN_ROLE_ARN }}"
 SHARES = (
     f"{CI} line 2: pull_request (a pull request's code starts it, before any review) starts job 'check', which "
     f"obtains the cloud credentials an apply job applies with ({CALLED} line 14: role-to-assume "
