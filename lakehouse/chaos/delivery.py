@@ -136,12 +136,20 @@ def deaf_alarms(
 Receivers = dict[str, dict[str, str]]
 
 
+#: GetQueueAttributes' "time when the queue was created in seconds (epoch time)": SQS gives a queue deleted and
+#: created again under its name (at least 60 s later, CreateQueue's QueueDeletedRecently) the same URL and ARN, and
+#: the subscriptions to that ARN stay, but a new CreatedTimestamp.
+CREATED = "CreatedTimestamp"
+
+
 @dataclass
 class Delivery:
-    """One read of who receives the alarms' notifications: the deaf alarms (-> why) and each alarm's receivers."""
+    """One read of who receives the alarms' notifications: the deaf alarms (-> why), each alarm's receivers, and
+    the ``CREATED`` stamp of each SQS queue a subscription delivers to (its ARN -> the stamp; absent: none shown)."""
 
     deaf: dict[str, str] = field(default_factory=dict)
     receivers: dict[str, Receivers] = field(default_factory=dict)
+    created: dict[str, str] = field(default_factory=dict)
 
 
 def sns_actions(alarm: Mapping[str, Any]) -> list[str]:
@@ -184,12 +192,27 @@ def read_topics(target: Target, alarms: Mapping[str, Mapping[str, Any]]) -> Fino
     return topics_readback(target, [t for alarm in alarms.values() for t in sns_actions(alarm)])
 
 
+def foreign_read(
+    target: Target, data: FinopsReadback, alarms: Mapping[str, Mapping[str, Any]], stack_id: str
+) -> dict[str, str]:
+    """``foreign_topics`` among the alarms' topics ``data`` found (their tags read now, as their subscriptions were)."""
+    existing = sorted({t for alarm in alarms.values() for t in sns_actions(alarm) if data.topics.get(t)})
+    return foreign_topics(target, existing, stack_id)
+
+
+def queues_created(data: FinopsReadback) -> dict[str, str]:
+    """Each SQS queue ``data`` read (its ARN) -> its ``CREATED`` stamp, for the queues that exist and show one."""
+    return {
+        arn: str(q.attributes[CREATED]) for arn, q in data.queues.items() if q.attributes and CREATED in q.attributes
+    }
+
+
 def read_delivery(target: Target, alarms: Mapping[str, Mapping[str, Any]], stack_id: str) -> Delivery:
     """``deaf_alarms`` and each alarm's ``alarm_receivers``, from one read of the alarms' topics (with their tags)."""
     data = read_topics(target, alarms)
-    existing = sorted({t for alarm in alarms.values() for t in sns_actions(alarm) if data.topics.get(t)})
-    foreign = foreign_topics(target, existing, stack_id)
+    foreign = foreign_read(target, data, alarms, stack_id)
     return Delivery(
         deaf=deaf_alarms(data, alarms, target.region, foreign),
         receivers={n: alarm_receivers(data, n, a, target.region, foreign) for n, a in alarms.items()},
+        created=queues_created(data),
     )

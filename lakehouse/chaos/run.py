@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse.chaos.alerts import AlarmMessage, AlertQueue
-from lakehouse.chaos.delivery import Receivers, read_delivery, read_topics
+from lakehouse.chaos.delivery import Delivery, foreign_read, read_delivery, read_topics
 from lakehouse.chaos.detection import alarms_before, loud_before, not_this_faults, shown
 from lakehouse.chaos.faults import ChaosContext, Fault
 from lakehouse.chaos.mttr import (
@@ -377,28 +377,30 @@ def changed_since_start(
     ctx: ChaosContext,
     names: Sequence[str],
     start: Mapping[str, Mapping[str, Any]],
-    heard: Mapping[str, Receivers],
+    heard: Delivery,
 ) -> str | None:
     """Why the fault's alarms, read again now that the fault is over, are not those the run read at its start.
 
     The fault was judged on the start's read (``reconfigured``): an alarm changed since (threshold, actions,
-    ActionsEnabled) was judged on a configuration it no longer has. ``heard``: each alarm's receivers at the start
-    (``delivery.read_delivery``); their topics are read again now too, and an alarm none of whose receivers still
-    receives its message may have told nobody (``unheard``). None: every one is as it was.
+    ActionsEnabled) was judged on a configuration it no longer has. ``heard``: who received each alarm's message at
+    the start (``delivery.read_delivery``); their topics (with their tags and queues) are read again now too, and an
+    alarm none of whose receivers received its message all run may have told nobody (``unheard``). None: every
+    one is as it was.
     """
     try:
         now = describe_alarms(ctx.target, names)
     except Exception as err:  # noqa: BLE001 - unread, the configuration the fault was judged on is unconfirmed
         return f"could not read its alarms again after the fault to confirm their configuration: {err}"
     found = changed_alarms(names, start, now)
-    listened = {n: start[n] for n in sorted(set(names)) if n in start and any(heard.get(n, {}).values())}
+    listened = {n: start[n] for n in sorted(set(names)) if n in start and any(heard.receivers.get(n, {}).values())}
     if listened:
         try:
             topics = read_topics(ctx.target, listened)
+            foreign = foreign_read(ctx.target, topics, listened, ctx.stack_id)
         except Exception as err:  # noqa: BLE001 - unread, that anyone of the stack's still receives is unconfirmed
             return "; ".join([*found, f"could not read its alarms' topics again after the fault: {err}"])
         region = ctx.target.region
-        found += [why for n, a in listened.items() if (why := unheard(n, a, heard[n], topics, region))]
+        found += [why for n, a in listened.items() if (why := unheard(n, a, heard, topics, foreign, region))]
     return "; ".join(found) or None
 
 
@@ -432,7 +434,7 @@ def run_chaos(
                 )
                 continue
             tl = run_fault(ctx, fault, queue, criteria, deadline_s, scratch, out.alarms, pace)
-            if why := changed_since_start(ctx, expected[fault.name], out.alarms, delivery.receivers):
+            if why := changed_since_start(ctx, expected[fault.name], out.alarms, delivery):
                 tl.problem = f"{tl.problem}; {why}" if tl.problem else f"fault {fault.name}: {why}"
                 tl.undecided = None  # whatever could not be judged, an alarm changed mid-run fails the fault
             out.timelines.append(tl)

@@ -11,6 +11,13 @@ was there, receiving, for the whole run. SNS gives a new SubscriptionArn to ever
 Unsubscribe (and a deleted topic takes its subscriptions with it), so the ARN is the subscription's
 identity: a subscriber removed and added back is a new one, and the gap may have swallowed the alert.
 A receiver added during the run proves nothing of the moment the alarm fired, so it does not count.
+
+Two changes keep the SubscriptionArn. An SQS queue deleted and created again under its name keeps its URL and
+ARN, so the subscription stays, but what SNS sent it in between failed (a missing queue is a client-side error,
+which SNS does not retry: the message is discarded, or held in the subscription's dead-letter queue): its
+``CreatedTimestamp`` (SQS's clock, compared with itself) read again must be the one of the start. And a topic
+whose ``stack_id`` tag changed (or was removed) is not the stack's any more (``delivery.foreign_topics``): its
+tags are read again with it.
 """
 
 from __future__ import annotations
@@ -18,44 +25,96 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from lakehouse.chaos.delivery import Receivers, alarm_receivers, without_harness
+from lakehouse.chaos.delivery import CREATED, Delivery, alarm_receivers, without_harness
 from lakehouse.checks.alert_delivery import alarm_alerts
 from lakehouse.checks.finops import CLOUDWATCH_PRINCIPAL, FinopsReadback, delivery_problems, too_large, unpublishable
 
 
-def what_changed(data: FinopsReadback, alarm: Mapping[str, Any], topic: str, arn: str, label: str, region: str) -> str:
-    """What became of subscription ``arn`` (``label``) of ``topic`` that received the alarm's message at the start."""
+def queue_replaced(now: FinopsReadback, topic: str, arn: str, created: Mapping[str, str]) -> str | None:
+    """Why the SQS queue subscription ``arn`` of ``topic`` delivers to in ``now`` is not the queue it delivered to
+    at the start (``created``: ``Delivery.created``). None: it is, it is no queue, or it is gone (named elsewhere).
+    """
+    sub = next((s for s in now.subscriptions.get(topic, []) if str(s.get("SubscriptionArn")) == arn), None)
+    if sub is None or sub.get("Protocol") != "sqs":
+        return None
+    endpoint = str(sub.get("Endpoint"))
+    queue = now.queues.get(endpoint)
+    if queue is None or queue.attributes is None:
+        return None
+    was, is_ = created.get(endpoint), queue.attributes.get(CREATED)
+    if was is not None and was == is_:
+        return None
+    name = endpoint.rsplit(":", 1)[-1]
+    if was is None or is_ is None:
+        return f"queue {name} cannot be shown to be the queue of the start (GetQueueAttributes shows no {CREATED})"
+    return (
+        f"queue {name} was deleted and created again under its name during the run ({CREATED} {was} at the start, "
+        f"{is_} now): what SNS sent it in between was lost"
+    )
+
+
+def what_changed(
+    data: FinopsReadback,
+    alarm: Mapping[str, Any],
+    topic: str,
+    arn: str,
+    label: str,
+    region: str,
+    foreign: Mapping[str, str],
+    created: Mapping[str, str],
+) -> str:
+    """What became of subscription ``arn`` (``label``) of ``topic`` that received the alarm's message at the start.
+
+    ``foreign``: the topics not the stack's now (-> why); ``created``: the queues' ``CREATED`` stamps at the start.
+    """
     stack = without_harness(data)
     assert isinstance(stack, FinopsReadback)
     messages = alarm_alerts(alarm, data.account_id, region)
     if not stack.topics.get(topic):
         return f"topic {topic} was deleted (GetTopicAttributes: no such topic)"
+    if topic in foreign:
+        return f"topic {topic}, the stack's at the start of the run, now {foreign[topic]}"
     if why := unpublishable(stack, topic, CLOUDWATCH_PRINCIPAL, str(alarm.get("AlarmArn") or "")):
         return f"topic {topic} {why}"
     if why := too_large(stack, topic, messages):
         return f"topic {topic} {why}"
     if arn not in {str(s.get("SubscriptionArn")) for s in stack.subscriptions.get(topic, [])}:
         return f"topic {topic}: subscription {arn} ({label}) was removed (ListSubscriptionsByTopic no longer lists it)"
-    problems = delivery_problems(stack, topic, messages).get(label) or ["is not confirmed"]
-    return f"topic {topic}: subscription {arn} ({label}) no longer receives the alarm's message: {', '.join(problems)}"
+    problems = delivery_problems(stack, topic, messages).get(label) or []
+    if why := queue_replaced(stack, topic, arn, created):
+        now = f"; now it {', '.join(problems)}" if problems else ""
+        return f"topic {topic}: subscription {arn} ({label}) did not receive all run: {why}{now}"
+    shown = ", ".join(problems or ["is not confirmed"])
+    return f"topic {topic}: subscription {arn} ({label}) no longer receives the alarm's message: {shown}"
 
 
-def unheard(name: str, alarm: Mapping[str, Any], start: Receivers, now: FinopsReadback, region: str) -> str | None:
+def unheard(
+    name: str,
+    alarm: Mapping[str, Any],
+    start: Delivery,
+    now: FinopsReadback,
+    foreign: Mapping[str, str],
+    region: str,
+) -> str | None:
     """Why alarm ``name``'s ALARM notification may have reached nobody of the stack's during the run (None: a
-    subscriber that received it at the start, ``start``, still receives it in ``now``).
+    subscriber that received it at the start, ``start.receivers[name]``, still receives it in ``now``, from the same
+    queue if it is one, on a topic still the stack's: not in ``foreign``, ``delivery.foreign_read`` of ``now``).
 
     An alarm nobody received at the start is not judged here: ``mttr.unusable`` already refused it (Undelivered).
     ``alarm``: its fields as read at the start (the topics judged are those its actions named then).
     """
-    if not any(start.values()):
+    receivers = start.receivers.get(name, {})
+    if not any(receivers.values()):
         return None
-    current = alarm_receivers(now, name, alarm, region, {})
-    if any(arn in current.get(topic, {}) for topic, subs in start.items() for arn in subs):
-        return None
+    current = alarm_receivers(now, name, alarm, region, foreign)
+    for topic, subs in receivers.items():
+        for arn in subs:
+            if arn in current.get(topic, {}) and not queue_replaced(now, topic, arn, start.created):
+                return None
     described = {"AlarmName": name, **alarm}
     changes = [
-        what_changed(now, described, topic, arn, label, region)
-        for topic, subs in sorted(start.items())
+        what_changed(now, described, topic, arn, label, region, foreign, start.created)
+        for topic, subs in sorted(receivers.items())
         for arn, label in sorted(subs.items())
     ]
     return (

@@ -45,7 +45,8 @@ TAGS = {TOPIC: {"stack_id": STACK}, OTHER: {"stack_id": "lh-2"}}
 
 def readback() -> FinopsReadback:
     """lh-1's alerts topic and lh-2's, each with a confirmed subscriber of its own stack."""
-    data = healthy(queues={INBOX: inbox(inbox_policy(TOPIC, BILLING_TOPIC, OTHER))})
+    # GetQueueAttributes (All) always shows CreatedTimestamp: the re-read after the fault compares it with this one
+    data = healthy(queues={INBOX: inbox(inbox_policy(TOPIC, BILLING_TOPIC, OTHER), CreatedTimestamp="1764547200")})
     data.topics[OTHER] = True
     data.subscriptions[OTHER] = [subscription(OTHER)]  # an inbox that lets lh-2's topic deliver
     data.subscription_attributes[data.subscriptions[OTHER][0]["SubscriptionArn"]] = {}
