@@ -10,18 +10,22 @@ This evaluator is deliberately small (GitHub's expression syntax, docs.github.co
 workflows and actions"): literals (``true``, ``false``, ``null``, numbers, ``'strings'``), ``!``, ``&&``, ``||``,
 ``==``, ``!=``, parentheses, the status functions ``success()``, ``always()``, ``failure()``, ``cancelled()`` (in a
 green run every step before concluded success: the first two are true, the others false) and ``github.event_name``,
-``github.ref`` and ``github.ref_name`` (known for a push: ``refs/heads/<branch>``), and in a composite action
-``inputs.<id>`` when every call of it that may have run shows it (:func:`action_inputs`). Anything else (a workflow's
-``inputs.x``, ``contains(...)``, ``env.X``, a comparison of values of different types) is unknown, so the whole
-condition is unknown unless the known parts decide it (``false && anything``). Strings compare ignoring case, as
-GitHub does.
+``github.ref`` and ``github.ref_name`` (known for a push: ``refs/heads/<branch>``), and in a composite action or
+a local reusable workflow ``inputs.<id>`` as each call of it shows it (:func:`called_facts`). Anything else (the
+guard workflow's own ``inputs.x``, ``contains(...)``, ``env.X``, a comparison of values of different types) is
+unknown, so the whole condition is unknown unless the known parts decide it (``false && anything``). Strings compare
+ignoring case, as GitHub does.
+
+A document called several times (two steps using one action with different ``with:``) is judged per call: a step
+is shown true when it is for at least one call shown to run, shown false only when it is for every call that may
+have run, and else only the run knows.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 #: The status functions in a run whose every job concluded success (the only runs whose steps are read).
@@ -44,13 +48,25 @@ UNKNOWN = _Unknown()
 
 
 @dataclass(frozen=True)
+class Call:
+    """One call of a composite action or local reusable workflow that may have run (its ``if:`` not shown false):
+    the inputs its ``with:`` (else their defaults) show (lowercased id -> literal value; :func:`call_inputs`), and
+    ``ran``: whether it is shown to run (a step of the jobs API, or one shown true in a document shown to run)."""
+
+    inputs: tuple[tuple[str, str | bool], ...]
+    ran: bool
+
+
+@dataclass(frozen=True)
 class RunFacts:
-    """What is known of the run a step ran in: its event and, for a push, its ref (None: unknown); for a step of a
-    composite action, the inputs every call of it shows (lowercased id -> value; :func:`action_inputs`)."""
+    """What is known of the run a step ran in: its event and, for a push, its ref (None: unknown); ``inputs``: the
+    inputs shown for the document's one call; ``calls``: for a document called from the run's files, each call of it
+    that may have run, each judged on its own (:func:`called_facts`; none: judged with ``inputs``)."""
 
     event: str | None
     ref: str | None
-    inputs: tuple[tuple[str, str], ...] = ()
+    inputs: tuple[tuple[str, str | bool], ...] = ()
+    calls: tuple[Call, ...] = ()
 
     @classmethod
     def of_run(cls, run: dict[str, Any]) -> RunFacts:
@@ -89,7 +105,38 @@ class Verdict:
 
 
 def step_condition(step: dict[str, Any], facts: RunFacts) -> Verdict:
-    """Whether ``step`` runs in the green run ``facts`` describes (its ``if:``; none: it runs)."""
+    """Whether ``step`` runs in the green run ``facts`` describes (its ``if:``; none: it runs); for a document with
+    ``facts.calls``, whether it ran in one of them: shown true for at least one call shown to run, shown false when
+    it is for every call (a step under ``if: inputs.tests == 'true'`` of an action one call passes ``'true'`` and
+    another ``'false'`` ran its tests, once)."""
+    if not facts.calls:
+        return _condition(step, facts)
+    verdicts = [(call, _condition(step, replace(facts, inputs=call.inputs, calls=()))) for call in facts.calls]
+    shown = next((v for call, v in verdicts if call.ran and v.value is True), None)
+    if shown is not None:
+        return Verdict(True, f"{shown.why}, a call shown to run" if len(verdicts) > 1 else shown.why)
+    if all(v.value is False for _, v in verdicts):
+        return Verdict(
+            False, verdicts[0][1].why if len(verdicts) == 1 else _per_call(step, "false for every call", verdicts)
+        )
+    if len(verdicts) == 1:
+        why = verdicts[0][1].why if verdicts[0][1].value is None else f"{verdicts[0][1].why}, a call not shown to run"
+        return Verdict(None, why)
+    return Verdict(None, _per_call(step, "not shown true for any call shown to run", verdicts))
+
+
+def _per_call(step: dict[str, Any], summary: str, verdicts: list[tuple[Call, Verdict]]) -> str:
+    """A reason naming the step's ``if:``, ``summary`` of its calls, and each call's verdict."""
+    shown = f"`if: {step['if']}`"
+    parts = [
+        f"call {n}{'' if call.ran else ' (not shown to run)'}: {verdict.why.removeprefix(shown).lstrip(': ')}"
+        for n, (call, verdict) in enumerate(verdicts, start=1)
+    ]
+    return f"{shown} is {summary} ({'; '.join(parts)})"
+
+
+def _condition(step: dict[str, Any], facts: RunFacts) -> Verdict:
+    """:func:`step_condition` for one call (``facts.inputs``)."""
     if "if" not in step or step["if"] is None:
         return Verdict(True, "no `if:`")
     raw = step["if"]
@@ -114,24 +161,33 @@ def step_condition(step: dict[str, Any], facts: RunFacts) -> Verdict:
     return Verdict(truth, f"{shown} is {str(truth).lower()} in {run}")
 
 
-def action_inputs(action: Any, calls: Sequence[Any]) -> tuple[tuple[str, str], ...]:
-    """The inputs of a composite action (its parsed ``action.yml``) that every call of it shows, as ``RunFacts.inputs``.
-
-    ``calls``: the ``with:`` of each step using the action that may have run (``{}`` for none). Each declared input
-    gets the call's ``with:`` value, else its ``default:``, as a string (GitHub passes inputs as strings: ``true``
-    is ``'true'``); only literal text is shown, never an expression (``${{ ... }}``: the run's), a number (GitHub
-    keeps its text, YAML does not), an input given nothing, or one the calls disagree on."""
-    declared = action.get("inputs") if isinstance(action, dict) else None
-    if not calls or not isinstance(declared, dict):
-        return ()
-    shown: list[tuple[str, str]] = []
-    for name, spec in declared.items():
-        default = spec.get("default") if isinstance(spec, dict) else None
-        values = {_literal(_given(call, str(name), default)) for call in calls}
-        value = values.pop() if len(values) == 1 else None
-        if value is not None:
-            shown.append((str(name).lower(), value))
+def call_inputs(document: Any, call: Any) -> tuple[tuple[str, str | bool], ...]:
+    """The inputs one call (its ``with:``; ``{}`` for none) of a composite action or reusable workflow (``document``,
+    parsed) shows: each declared input (an action's ``inputs:``, a workflow's ``on.workflow_call.inputs``) gets the
+    call's ``with:`` value, else its ``default:``. Only literal values are shown, never an expression (``${{ ... }}``:
+    the run's) or an input given nothing. GitHub passes an action's inputs as strings (``true`` is ``'true'``; a
+    number is not shown: GitHub keeps its text, YAML does not); a workflow's keep their declared ``type`` (docs.github
+    .com, "inputs context"): a ``boolean`` shows a YAML boolean, a ``string`` a YAML string, others are not shown."""
+    action = isinstance(document, dict) and "runs" in document
+    declared = document.get("inputs") if action else None
+    if isinstance(document, dict) and not action:
+        on = document.get("on")
+        trigger = on.get("workflow_call") if isinstance(on, dict) else None
+        declared = trigger.get("inputs") if isinstance(trigger, dict) else None
+    shown: list[tuple[str, str | bool]] = []
+    for name, spec in declared.items() if isinstance(declared, dict) else []:
+        spec = spec if isinstance(spec, dict) else {}
+        value = _given(call, str(name), spec.get("default"))
+        literal = _literal(value) if action else _typed(value, spec.get("type"))
+        if literal is not None:
+            shown.append((str(name).lower(), literal))
     return tuple(shown)
+
+
+def called_facts(run: RunFacts, document: Any, calls: Sequence[tuple[Any, bool]]) -> RunFacts:
+    """The facts a called ``document``'s steps are judged with: the run's, and each call (``(with, shown to run)``)
+    that may have run with the inputs it shows (:func:`call_inputs`)."""
+    return replace(run, inputs=(), calls=tuple(Call(call_inputs(document, given), ran) for given, ran in calls))
 
 
 def _given(call: Any, name: str, default: Any) -> Any:
@@ -143,10 +199,19 @@ def _given(call: Any, name: str, default: Any) -> Any:
 
 
 def _literal(value: Any) -> str | None:
-    """An input's value as the string GitHub passes when YAML shows it (None: it does not)."""
+    """An action's input as the string GitHub passes when YAML shows it (None: it does not)."""
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, str) and "${{" not in value:
+        return value
+    return None
+
+
+def _typed(value: Any, kind: Any) -> str | bool | None:
+    """A reusable workflow's input of type ``kind`` when YAML shows it as that type (None: it does not)."""
+    if kind == "boolean" and isinstance(value, bool):
+        return value
+    if kind == "string" and isinstance(value, str) and "${{" not in value:
         return value
     return None
 

@@ -56,7 +56,7 @@ import jsonschema
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from lakehouse.conditions import ANY_GREEN_RUN, RunFacts, step_condition
+from lakehouse.conditions import ANY_GREEN_RUN, RunFacts, call_inputs, step_condition
 from lakehouse.config import project_root
 from lakehouse.setuppython import version_file_pythons
 from lakehouse.shellscripts import ReadFile, ScriptFollower, checkout_lister, checkout_reader
@@ -512,8 +512,9 @@ def shown_jobs(
     failure()`` in a green run: ``lakehouse.conditions``). A job with a ``strategy.matrix`` and no expression in its
     name is listed once per cell, ``name (values...)``; a job calling a reusable workflow (``uses:``) as ``name /
     <its job>``, the called workflow's jobs read from ``called`` (by path from the checkout's root; not there, as
-    another repository's is: some job ``name / ...``, steps unknown). Jobs or steps named by an expression are left
-    out: what GitHub shows for them depends on the run."""
+    another repository's is: some job ``name / ...``, steps unknown), its steps' ``if:`` judged with the inputs the
+    call's ``with:`` (else their ``on.workflow_call`` defaults) shows (``lakehouse.conditions.call_inputs``). Jobs
+    or steps named by an expression are left out: what GitHub shows for them depends on the run."""
     if not isinstance(document, dict):
         return []
     shown: list[ShownJob] = []
@@ -530,7 +531,9 @@ def shown_jobs(
             if inner is None or depth >= _MAX_CALL_DEPTH:
                 shown.append(ShownJob(f"{name} / ...", re.compile(f"{segment} / .+"), []))
                 continue
-            for sub in shown_jobs(inner, facts, called, depth + 1):
+            given = job.get("with") if "with" in job else {}  # the inputs this call gives: fixed by its text
+            inputs = call_inputs(inner, given)
+            for sub in shown_jobs(inner, None if facts is None else replace(facts, inputs=inputs), called, depth + 1):
                 pattern = re.compile(f"{segment} / {sub.pattern.pattern}")
                 shown.append(ShownJob(f"{name} / {sub.name}", pattern, sub.steps))
             continue
@@ -571,6 +574,18 @@ def local_action_steps(document: Any) -> list[tuple[dict[str, Any], str]]:
         (step, str(step["uses"]).removeprefix("./").rstrip("/"))
         for _, step in _steps(document)
         if str(step.get("uses") or "").startswith("./")
+    ]
+
+
+def local_workflow_jobs(document: Any) -> list[tuple[dict[str, Any], str]]:
+    """``(job, path)`` of each job of a workflow that calls a local reusable workflow (``uses: ./path``), the path
+    as :func:`local_uses` names it: its ``with:`` and ``if:`` are read like a step's that uses an action."""
+    if not isinstance(document, dict):
+        return []
+    return [
+        (job, str(job["uses"]).removeprefix("./").rstrip("/"))
+        for _, job in _jobs(document)
+        if str(job.get("uses") or "").startswith("./")
     ]
 
 

@@ -151,7 +151,7 @@ import requests
 from ruamel.yaml.error import YAMLError
 
 from lakehouse.checks.history import SHA, Binding, HistoryBinder, commit_under_test, how_to_tell, unbindable
-from lakehouse.conditions import ANY_GREEN_RUN, RunFacts, action_inputs, step_condition
+from lakehouse.conditions import ANY_GREEN_RUN, RunFacts, called_facts, step_condition
 from lakehouse.config import project_root
 from lakehouse.github import GitHubActions, GitHubApiError, RunsPage
 from lakehouse.ledger import GUARD_SUITE, Ledger, read_ledger, why_not_counted
@@ -162,6 +162,7 @@ from lakehouse.workflows import (
     load_yaml,
     local_action_steps,
     local_uses,
+    local_workflow_jobs,
     masked_failure_problems,
     remote_uses,
     shown_jobs,
@@ -415,8 +416,8 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
 
     Tests count only in steps the run ran: not under an ``if:`` shown false for it (``lakehouse.conditions``), and
     in a composite action, whose steps the jobs API does not list, only under none or one shown true (its
-    ``inputs.<id>`` read from the literal ``with:`` or default every call of it shows, ``_document_facts``); an
-    action used by such a step counts for none of its steps."""
+    ``inputs.<id>`` read from the literal ``with:`` or default of each call of it, ``_document_facts``: true for
+    one call shown to run is enough); an action used by such a step counts for none of its steps."""
     sha = str(run.get("head_sha") or "")
     if not sha:
         raise GitHubApiError("bad_response", f"GitHub's run #{run.get('run_number')} has no head_sha to read it at")
@@ -487,23 +488,30 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
 
 
 def _document_facts(documents: list[tuple[str, str, Any]], run: RunFacts) -> dict[str, RunFacts]:
-    """Each document's path -> what its steps' ``if:`` are judged with: the run's facts, and for a local action the
-    inputs every step using it that may have run (its ``if:`` not shown false) shows (``action_inputs``: a literal
-    ``with:`` value, else the input's default). A caller read later than the action (``documents`` go from the
-    workflow down) is judged without its own inputs: more of it may have run, so fewer inputs are shown."""
+    """Each document's path -> what its steps' ``if:`` are judged with: the run's facts, and for a local action or
+    reusable workflow each call of it that may have run (a step using the action, a job calling the workflow, whose
+    ``if:`` is not shown false) with the inputs it shows (``lakehouse.conditions.called_facts``: a literal ``with:``
+    value, else the input's default), shown to run when the jobs API lists it (a workflow's step or job) or its
+    ``if:`` is shown true in an action shown to run. A caller read later than what it calls (``documents`` go from
+    the workflow down) is judged without its own inputs and not shown to run: more of it may have run."""
     facts: dict[str, RunFacts] = {}
-    for kind, file_path, document in documents:
-        if kind == "workflow":
-            facts[file_path] = run  # a workflow's `inputs` (workflow_dispatch, workflow_call) are the run's
+    ran: dict[str, bool] = {}  # a local action's folder -> whether a call shown to run uses it
+    for index, (kind, file_path, document) in enumerate(documents):
+        if index == 0:
+            facts[file_path] = run  # the guard's own `inputs` (workflow_dispatch) are the run's
             continue
-        calls: list[Any] = [
-            step.get("with") if "with" in step else {}
-            for _, caller_path, caller in documents
-            for step, used in local_action_steps(caller)
-            if used == posixpath.dirname(file_path)
-            and step_condition(step, facts.get(caller_path, run)).value is not False
-        ]
-        facts[file_path] = replace(run, inputs=action_inputs(document, calls))
+        target = posixpath.dirname(file_path) if kind == "action" else file_path
+        calls: list[tuple[Any, bool]] = []
+        for caller_kind, caller_path, caller in documents:
+            shown = caller_kind == "workflow" or ran.get(posixpath.dirname(caller_path), False)
+            for step, used in local_action_steps(caller) + local_workflow_jobs(caller):
+                value = step_condition(step, facts.get(caller_path, run)).value
+                if used == target and value is not False:
+                    given = step.get("with") if "with" in step else {}
+                    calls.append((given, shown and (value is True or caller_kind == "workflow")))
+        facts[file_path] = called_facts(run, document, calls)
+        if kind == "action":
+            ran[target] = any(shown for _, shown in calls)
     return facts
 
 
