@@ -14,7 +14,8 @@ from typing import Any
 
 from lakehouse.kpi.sbom import check_cyclonedx, judge_release
 from lakehouse.kpi.spdx import check_spdx, environment_document, write_spdx
-from tests.unit.test_kpi_sbom_versions import EXPECTED, INSTALLED, PROJECT, _cyclonedx, _signed
+from tests.unit.sbom_docs import PROJECT, environment_cyclonedx, signed
+from tests.unit.test_kpi_sbom_versions import EXPECTED, INSTALLED
 
 
 def _without_version(doc: dict[str, Any], name: str, key: str) -> dict[str, Any]:
@@ -27,12 +28,12 @@ def _without_version(doc: dict[str, Any], name: str, key: str) -> dict[str, Any]
 
 
 def test_a_cyclonedx_component_without_a_version_fails_the_kpi_naming_it(tmp_path: Path) -> None:
-    path = _cyclonedx(tmp_path, INSTALLED)
+    path = environment_cyclonedx(tmp_path, INSTALLED)
     path.write_text(json.dumps(_without_version(json.loads(path.read_text()), "urllib3", "version")))
     check = check_cyclonedx(path, "sbom-env.cdx.json", "environment", EXPECTED)
     assert check.missing == [] and check.invalid == []  # named, and valid CycloneDX 1.6
     assert check.wrong_version == ["urllib3 (lists no version, installed 2.8.0)"]
-    result = judge_release(_signed(), [check], "run-made key", ("integrity", "default"))
+    result = judge_release(signed("release/sbom-env.cdx.json"), [check], "run-made key", ("integrity", "default"))
     assert not result.passed
     assert "urllib3 (lists no version, installed 2.8.0)" in str(result.reason)
 
@@ -46,7 +47,7 @@ def test_an_spdx_package_without_a_version_names_it(tmp_path: Path) -> None:
 
 
 def test_every_package_at_its_version_passes_in_both_formats(tmp_path: Path) -> None:
-    cdx = check_cyclonedx(_cyclonedx(tmp_path, INSTALLED), "sbom-env.cdx.json", "environment", EXPECTED)
+    cdx = check_cyclonedx(environment_cyclonedx(tmp_path, INSTALLED), "sbom-env.cdx.json", "environment", EXPECTED)
     out = write_spdx(environment_document(PROJECT, INSTALLED), tmp_path / "sbom-env.spdx.json")
     spdx = check_spdx(out, "sbom-env.spdx.json", "environment", EXPECTED)
     assert cdx.wrong_version == [] and spdx.wrong_version == []
@@ -55,4 +56,4 @@ def test_every_package_at_its_version_passes_in_both_formats(tmp_path: Path) -> 
         check_cyclonedx(tmp_path / "sbom-env.cdx.json", "x", "environment", {**EXPECTED, "urllib3": None}).wrong_version
         == []
     )
-    assert judge_release(_signed(), [cdx], "run-made key", ("integrity", "default")).passed
+    assert judge_release(signed("release/sbom-env.cdx.json"), [cdx], "run-made key", ("integrity", "default")).passed
