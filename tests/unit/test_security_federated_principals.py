@@ -114,5 +114,8 @@ def test_a_grant_to_an_identity_center_group_is_read_back_from_list_permissions(
     rb.grants = []
     target: Any = SimpleNamespace(client=lambda name: boto3.client(name, region_name="ap-northeast-1"))
     read_grants(target, [p.table for p in rb.probes], rb)
-    assert [g["Principal"]["DataLakePrincipalIdentifier"] for g in rb.grants] == [IDC_GROUP]
+    principals = [g["Principal"]["DataLakePrincipalIdentifier"] for g in rb.grants]
+    # With the emulator's extensions patched into moto by an earlier test of this process, the database and table
+    # also get the IAMAllowedPrincipals default grants a new AWS account gives them (the account's, not judged here).
+    assert principals.count(IDC_GROUP) == 1 and set(principals) <= {IDC_GROUP, "IAM_ALLOWED_PRINCIPALS"}, principals
     assert any(p.startswith("IAM Identity Center group") for p in _grant_problems(rb))
