@@ -61,6 +61,7 @@ from lakehouse.checks.lineage_runs import read_events, replay_problems, replays
 from lakehouse.checks.lineage_versions import as_run_id as _run_id
 from lakehouse.checks.lineage_versions import (
     current_version_problems,
+    our_run_ids,
     read_current,
     session_write_problems,
     session_writes,
@@ -674,7 +675,7 @@ def check_api(
     except MarquezError as err:
         return ApiResult(problems, details, unreadable=f"a dataset's versions could not be read: {err}")
     if foreign := session_write_problems(writes, emission):
-        ours = {_run_id(r) for runs in emission.run_ids.values() for r in runs}
+        ours = our_run_ids(emission)
         details["foreign_session_writes"] = [w.to_dict() for w in writes if w.run not in ours]
         problems.append(_named(foreign))
     try:  # that this run's run ids carry only this run's events (Marquez keys runs by run id)

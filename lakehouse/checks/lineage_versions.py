@@ -103,11 +103,16 @@ def read_current(client: MarquezClient, ref: DatasetRef) -> CurrentVersion | Non
         if err.status == 404:
             return CurrentVersion(node, str(current), missing=True)
         raise
+    return version_made(node, str(current), version)
+
+
+def version_made(node: str, version_id: str, version: dict[str, Any]) -> CurrentVersion:
+    """A dataset version Marquez answered, with the run that made it (``createdByRun``) and that run's job."""
     run: dict[str, Any] = version["createdByRun"] if isinstance(version.get("createdByRun"), dict) else {}
     job: dict[str, Any] = run["jobVersion"] if isinstance(run.get("jobVersion"), dict) else {}
     return CurrentVersion(
         node,
-        str(current),
+        version_id,
         created_at=version.get("createdAt"),
         run=as_run_id(run["id"]) if run.get("id") else None,
         state=run.get("state"),
@@ -115,10 +120,15 @@ def read_current(client: MarquezClient, ref: DatasetRef) -> CurrentVersion | Non
     )
 
 
+def our_run_ids(emission: EmissionStats) -> set[str]:
+    """Every run id this emission sent, as Marquez answers them (``as_run_id``)."""
+    return {as_run_id(r) for runs in emission.run_ids.values() for r in runs}
+
+
 def current_version_problems(found: list[CurrentVersion], emission: EmissionStats) -> list[str]:
     """One reason per dataset whose current version no run of this emission made, naming the version, the run
     and its job (or that there is none)."""
-    ours = {as_run_id(r) for runs in emission.run_ids.values() for r in runs}
+    ours = our_run_ids(emission)
     problems: list[str] = []
     for cur in found:
         if cur.version is None:
@@ -172,20 +182,9 @@ def session_writes(client: MarquezClient, ref: DatasetRef, since: datetime) -> l
             created = parse_time(version.get("createdAt"))
             if created is not None and created < since:
                 return found
-            run: dict[str, Any] = version["createdByRun"] if isinstance(version.get("createdByRun"), dict) else {}
-            if not run.get("id"):
-                continue
-            job: dict[str, Any] = run["jobVersion"] if isinstance(run.get("jobVersion"), dict) else {}
-            found.append(
-                CurrentVersion(
-                    ref.node_id,
-                    str(version.get("version")),
-                    created_at=version.get("createdAt"),
-                    run=as_run_id(run["id"]),
-                    state=run.get("state"),
-                    job=f"job:{job['namespace']}:{job['name']}" if job.get("namespace") and job.get("name") else None,
-                )
-            )
+            made = version_made(ref.node_id, str(version.get("version")), version)
+            if made.run is not None:
+                found.append(made)
         if (page + 1) * VERSIONS_PAGE >= total or len(versions) < VERSIONS_PAGE:
             break
     return found
@@ -196,7 +195,7 @@ def session_write_problems(found: list[CurrentVersion], emission: EmissionStats)
     run still RUNNING (it never completed, so Marquez's current version is still this run's, yet the latest
     write of the table Marquez lists is another producer's), or one that finished (FAILED, or a COMPLETE the
     current-version rule did not catch)."""
-    ours = {as_run_id(r) for runs in emission.run_ids.values() for r in runs}
+    ours = our_run_ids(emission)
     problems: list[str] = []
     for write in found:
         if write.run in ours:
