@@ -154,7 +154,7 @@ def workload(work: Path, rows: int, load_seconds: float) -> dict[str, Any]:
             summary = {k: v for k, v in stats.summary().items() if k != "by_query"}
             latency[f"{users}_users"] = {**summary, "load_avg_at_start": [round(x, 2) for x in load_avg]}
         latency["floor_bare_duckdb"] = query_floor(target, outputs, config.timed)
-        p50_1 = (latency["1_users"].get("percentiles_ms") or {}).get("50")
+        p50_1 = (latency["1_users"].get("wall_percentiles_ms") or {}).get("50")
         if p50_1 and latency["floor_bare_duckdb"]["p50_ms"]:
             latency["1_user_p50_over_floor"] = round(p50_1 / latency["floor_bare_duckdb"]["p50_ms"], 1)
         log(f"pipeline on {rows:,} orders")

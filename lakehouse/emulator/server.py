@@ -37,10 +37,12 @@ import io
 import logging
 import os
 import string
+import time
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, ThreadedWSGIServer, WSGIRequestHandler
 
+from lakehouse import cpuwait
 from lakehouse.emulator import gc_tuning
 from lakehouse.emulator.billing_alerts import ADMIN_PATH, BILLING_ALERTS_ENV
 from lakehouse.emulator.extensions import install_all
@@ -173,10 +175,28 @@ class KeepAlive(WSGIRequestHandler):
     disable_nagle_algorithm = True  # werkzeug writes headers and body apart: no wait for a delayed ACK
     timeout = IDLE_TIMEOUT_S
     _kept = False
+    #: This thread's CPU wait (``cpuwait``) when the connection's last response head went (or it was accepted).
+    _wait_mark: int | None = None
+    #: When this request's handling began, and the CPU wait of waking on it (before that).
+    _served_from: int = 0
+    _wake_wait: int | None = None
 
     def setup(self) -> None:
         super().setup()
         self.wfile = _HeadWithBody(self.wfile)  # type: ignore[assignment]
+        self._wait_mark = cpuwait.thread_wait_ns()
+
+    def end_headers(self) -> None:
+        """Tell the client how long this response waited for a CPU since the connection's last response ended
+        (``cpuwait.HEADER``) and how long it was the server's (``cpuwait.SERVED_HEADER``): the latency KPI takes
+        the machine's contention out of its samples. Between requests the thread sleeps on the socket (no wait),
+        so what is counted is this request's: waking on it and serving it."""
+        now = cpuwait.thread_wait_ns()
+        if now is not None and self._wait_mark is not None and self._wake_wait is not None:
+            served_ns = time.perf_counter_ns() - self._served_from + self._wake_wait
+            self.send_header(cpuwait.HEADER, str(max(0, now - self._wait_mark) // 1000))
+            self.send_header(cpuwait.SERVED_HEADER, str(max(0, served_ns) // 1000))
+        super().end_headers()
 
     def flush_headers(self) -> None:
         """Keep the head for the body's write (``_HeadWithBody``); any flush sends it."""
@@ -186,6 +206,15 @@ class KeepAlive(WSGIRequestHandler):
             self._headers_buffer: list[bytes] = []
 
     def run_wsgi(self) -> None:
+        self._served_from = time.perf_counter_ns()
+        now = cpuwait.thread_wait_ns()
+        self._wake_wait = None if now is None or self._wait_mark is None else max(0, now - self._wait_mark)
+        try:
+            self._serve()
+        finally:
+            self._wait_mark = cpuwait.thread_wait_ns()  # the response has left: its body's writing is not the next's
+
+    def _serve(self) -> None:
         body = self._whole_body()
         if body is None:
             super().run_wsgi()

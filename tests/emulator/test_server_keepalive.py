@@ -10,6 +10,7 @@ import http.client
 import json
 from urllib.parse import urlparse
 
+from lakehouse import cpuwait
 from lakehouse.emulator.process import EmulatorHandle
 from tests.emulator.conftest import REGION, AwsClientFactory
 
@@ -86,3 +87,19 @@ def test_a_chunked_body_is_read_and_the_connection_then_closed(
     finally:
         conn.close()
     assert json.loads(s3.get_object(Bucket="keepalive-chunked", Key="doc.json")["Body"].read()) == {"a": 1}
+
+
+def test_each_response_says_its_cpu_wait_and_serving_time(emulator: EmulatorHandle) -> None:
+    """The latency KPI's correction for a busy machine (``lakehouse.cpuwait``): every response, on a new and on a
+    kept-alive connection, carries its request thread's CPU wait and the time it was the server's, the wait never
+    more than that time (it is counted inside it)."""
+    conn = _connection(emulator)
+    try:
+        for _ in range(3):
+            response = _sts_call(conn)
+            response.read()
+            wait, served = response.getheader(cpuwait.HEADER), response.getheader(cpuwait.SERVED_HEADER)
+            assert wait is not None and wait.isdigit() and served is not None and served.isdigit()
+            assert int(served) > 0 and int(wait) <= int(served)
+    finally:
+        conn.close()
