@@ -10,11 +10,18 @@ Conditions on columns that hold for every row are folded first (``_fold_columns`
 is NULL, and a NULL row filter drops the row: it is every row only when the table's schema says ``x`` is NOT NULL
 (an Iceberg required field, ``required``), or beside ``OR x IS NULL``. What still references a column restricts rows
 (data-dependent conditions such as ``region IN (...every value present...)`` are left to the data).
+
+Conditions the simplifier leaves whole are first spelled out as the AND/OR/NOT they stand for, exactly in SQL's
+three-valued logic (``_as_logic``): ``CASE``/``IF`` (``CASE WHEN c THEN a ELSE b END`` is ``(c IS TRUE AND a) OR
+(NOT c IS TRUE AND b)``), ``IN`` lists (``x IN (a, b)`` is ``x = a OR x = b``), ``BETWEEN`` and ``coalesce``. ``c OR
+NOT c`` (either order) is every row only when ``c`` is never NULL (``_never_null``): for a NULL ``c`` it is NULL, and
+the row is dropped. Lake Formation itself accepts only a PartiQL subset (no functions, no column compared with a
+column); the wider forms are read as the engine enforcing the filter (the local emulator's DuckDB) would run them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import sqlglot
@@ -29,6 +36,8 @@ _SELF_FALSE = (exp.NEQ, exp.GT, exp.LT)
 _STRICT = (exp.Paren, exp.Neg, exp.Add, exp.Sub, exp.Mul, exp.DPipe)
 #: Functions giving a new value at each call: ``random() = random()`` is no tautology.
 _VOLATILE = {"rand", "random", "uuid", "gen_random_uuid"}
+#: Comparisons, NULL exactly when an operand is NULL (on the scalar values a row filter compares).
+_COMPARISONS = _SELF_TRUE + _SELF_FALSE
 
 
 def _volatile(node: exp.Expr) -> bool:
@@ -58,11 +67,51 @@ def _not_null(node: exp.Expr, required: Collection[str], used: set[str]) -> bool
     return False
 
 
+def _branches(pairs: Sequence[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None) -> exp.Expr:
+    """``CASE WHEN c THEN a ... ELSE b END`` as ``(c IS TRUE AND a) OR (NOT c IS TRUE AND ...b)``: the branch of
+    the first condition that is TRUE (a NULL or FALSE one falls through), else ``b`` (NULL when there is none)."""
+    rest = default.copy() if default is not None else exp.null()
+    for condition, value in reversed(pairs):
+        taken = exp.Is(this=exp.paren(condition), expression=exp.true())
+        rest = exp.or_(exp.and_(taken, value), exp.and_(exp.not_(taken), rest))
+    return rest
+
+
+def _as_logic(node: exp.Expr) -> exp.Expr | None:
+    """A condition the simplifier leaves whole (``CASE``, ``IF``, ``IN`` a list, ``BETWEEN``, ``coalesce``) as the
+    AND/OR/NOT it stands for, the same value in three-valued logic for every row; None for any other node."""
+    if isinstance(node, exp.Case):
+        subject = node.this
+        pairs = [
+            (exp.EQ(this=subject.copy(), expression=i.this.copy()) if subject is not None else i.this, i.args["true"])
+            for i in node.args.get("ifs") or []
+        ]
+        return _branches(pairs, node.args.get("default"))
+    if isinstance(node, exp.If):
+        return _branches([(node.this, node.args["true"])], node.args.get("false"))
+    listed = node.expressions and not any(node.args.get(k) for k in ("query", "unnest", "field"))
+    if isinstance(node, exp.In) and listed:
+        return exp.or_(*(exp.EQ(this=node.this.copy(), expression=e.copy()) for e in node.expressions))
+    if isinstance(node, exp.Between):
+        x, low, high = node.this, node.args["low"], node.args["high"]
+        ranges = [(low, high), (high, low)] if node.args.get("symmetric") else [(low, high)]
+        within = [exp.and_(x.copy() >= a.copy(), x.copy() <= b.copy()) for a, b in ranges]
+        return exp.or_(*within)
+    if isinstance(node, exp.Coalesce) and node.expressions:  # the first non-NULL argument
+        first, (second, *rest) = node.this, node.expressions
+        tail = exp.Coalesce(this=second.copy(), expressions=[e.copy() for e in rest]) if rest else second
+        missing = exp.Is(this=exp.paren(first), expression=exp.null())
+        return exp.or_(exp.and_(exp.not_(missing), first), exp.and_(missing, tail))
+    return None
+
+
 def _fold_columns(node: exp.Expr, required: Collection[str], used: set[str], positive: bool = True) -> Any:
     """``node`` with comparisons of an expression with itself and NULL tests of a never-NULL expression folded.
 
     Exact folds apply anywhere. Under no NOT (``positive``), where a NULL condition drops the row as FALSE does,
     ``A = A`` also becomes ``A IS NOT NULL`` and ``A <> A`` FALSE for a nullable ``A``; under NOT they are kept.
+    CASE, IF, IN, BETWEEN and coalesce are spelled out first (``_as_logic``); ``c IS TRUE`` folds ``c`` as under no
+    NOT (NULL and FALSE alike are not TRUE); ``(a = b) IS NULL`` is ``a IS NULL OR b IS NULL``.
     """
     if isinstance(node, (exp.And, exp.Or)):
         return node.__class__(
@@ -73,7 +122,16 @@ def _fold_columns(node: exp.Expr, required: Collection[str], used: set[str], pos
         return exp.Paren(this=_fold_columns(node.this, required, used, positive))
     if isinstance(node, exp.Not):
         return exp.Not(this=_fold_columns(node.this, required, used, not positive))
+    logic = _as_logic(node)
+    if logic is not None:
+        return _fold_columns(logic, required, used, positive)
+    if isinstance(node, exp.Is) and isinstance(node.expression, exp.Boolean) and node.expression.this:
+        return exp.Is(this=_fold_columns(node.this, required, used), expression=exp.true())
     if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
+        compared = node.this.unnest()
+        if isinstance(compared, _COMPARISONS):
+            tests = [exp.Is(this=a.copy(), expression=exp.Null()) for a in (compared.this, compared.expression)]
+            return _fold_columns(exp.or_(*tests), required, used, positive)
         return exp.false() if _not_null(node.this, required, used) else node
     same = isinstance(node, exp.Binary) and node.this == node.expression and not _volatile(node)
     if same and isinstance(node, exp.NullSafeEQ):
@@ -92,16 +150,50 @@ def _fold_columns(node: exp.Expr, required: Collection[str], used: set[str], pos
     return node
 
 
-def _complements(node: exp.Expr) -> exp.Expr:
-    """``P OR ... OR NOT P`` as TRUE, for a NULL test ``P`` (never NULL itself): sqlglot folds one order only."""
+def _never_null(condition: exp.Expr, required: Collection[str], used: set[str]) -> bool:
+    """Whether ``condition`` is TRUE or FALSE for every row, never NULL: a NULL test, AND/OR/NOT of such, or a
+    comparison of never-NULL operands (``_not_null``)."""
+    condition = condition.unnest()
+    if isinstance(condition, (exp.Is, exp.NullSafeEQ, exp.NullSafeNEQ)):
+        return True
+    if isinstance(condition, exp.Not):
+        return _never_null(condition.this, required, used)
+    if isinstance(condition, (exp.And, exp.Or) + _COMPARISONS):
+        return all(_never_null(a, required, used) for a in (condition.this, condition.expression))
+    return _not_null(condition, required, used)
+
+
+def _negation(condition: exp.Expr) -> exp.Expr:
+    """``condition`` negated as the simplifier writes it: ``NOT c`` as ``c``, ``a = b`` as ``a <> b`` and back."""
+    condition = condition.unnest()
+    if isinstance(condition, exp.Not):
+        return condition.this.unnest()
+    if isinstance(condition, (exp.EQ, exp.NEQ)):
+        flipped = exp.NEQ if isinstance(condition, exp.EQ) else exp.EQ
+        return flipped(this=condition.this.copy(), expression=condition.expression.copy())
+    return exp.Not(this=condition.copy())
+
+
+def _complements(node: exp.Expr, required: Collection[str], used: set[str]) -> exp.Expr:
+    """``c OR ... OR NOT c`` (either order) as TRUE when ``c`` is never NULL: a NULL ``c`` makes it NULL, and the
+    row is dropped. Beside ``OR x IS NULL``, ``x`` counts as NOT NULL (where it is NULL, that disjunct admits the
+    row). A volatile ``c`` (``random() > 0.5``) is drawn anew on each side: no complement."""
 
     def fold(n: exp.Expr) -> exp.Expr:
         if not isinstance(n, exp.Or):
             return n
-        parts = list(n.flatten())
-        tests = [p for p in parts if isinstance(p, exp.Is)]
-        negated = [p.this for p in parts if isinstance(p, exp.Not) and isinstance(p.this, exp.Is)]
-        return exp.true() if any(t == m for t in tests for m in negated) else n
+        parts = [p.unnest() for p in n.flatten()]
+        tested = {
+            p.this.name.lower()
+            for p in parts
+            if isinstance(p, exp.Is) and isinstance(p.expression, exp.Null) and isinstance(p.this, exp.Column)
+        }
+        for part in parts:
+            noted: set[str] = set()
+            if _negation(part) in parts and not _volatile(part) and _never_null(part, {*required, *tested}, noted):
+                used.update(c for c in noted if c.lower() in required)
+                return exp.true()
+        return n
 
     return node.transform(fold)
 
@@ -125,7 +217,10 @@ def every_row(row_filter: Mapping[str, Any] | None, required: Collection[str] = 
     except SqlglotError as err:
         return f"row filter {expression!r} could not be parsed ({str(err).splitlines()[0]}): it may admit every row"
     used: set[str] = set()
-    folded = simplify(_complements(simplify(_fold_columns(parsed, {c.lower() for c in required}, used))))
+    required = {c.lower() for c in required}
+    # Complements are sought before the simplifier rewrites ``NOT (a AND b)`` and after it has folded constants.
+    folded = _complements(_fold_columns(parsed, required, used), required, used)
+    folded = simplify(_complements(simplify(folded), required, used))
     if isinstance(folded, exp.Boolean):
         because = f" ({', '.join(sorted(used))} NOT NULL in the table's schema)" if used else ""
         return f"row filter {expression!r}, always true{because}" if folded.this else None
