@@ -24,9 +24,10 @@ version that job's. Those times are the events' own, so a writer dating its even
 that rule; what it cannot date is Marquez's current version of the table it wrote (the last completed write to
 *arrive*): the current version of Gold, of every table upstream of it and of every table the column flow reaches
 that this run wrote must have been made by one of this run's runs (``lakehouse.checks.lineage_versions``),
-and no version of those tables dated since this session started may be another run's: a foreign run that STARTs
-a write of Gold and never completes leaves the current version and the graph as they were, but Marquez lists its
-version of Gold as the latest (``session_writes``). Marquez keys runs by run id alone, so an event of another job
+and no version of those tables dated since this session started may be another run's, nor one of another run
+that has not ended, whatever its date: a foreign run that STARTs a write of Gold and never completes leaves the
+current version and the graph as they were, but Marquez lists its version of Gold, its run RUNNING
+(``session_writes``). Marquez keys runs by run id alone, so an event of another job
 or producer carrying one of this run's run ids makes its writes read as this run's: no event Marquez keeps may,
 nor may one copying this run's job and producer that this run did not send (``lakehouse.checks.lineage_runs``).
 The API is the proof of the edges. A table an earlier foreign event claimed as an
@@ -57,7 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from lakehouse.browser import BrowserNotFound, ScreenshotError, png_summary, screenshot
-from lakehouse.checks.lineage_runs import read_events, replay_problems, replays
+from lakehouse.checks.lineage_runs import read_events, replay_problems, replays, run_jobs
 from lakehouse.checks.lineage_versions import as_run_id as _run_id
 from lakehouse.checks.lineage_versions import (
     current_version_problems,
@@ -664,7 +665,11 @@ def check_api(
     details["current_versions"] = {c.dataset: c.to_dict() for c in currents}
     if replaced := current_version_problems(currents, emission):
         problems.append(_named(replaced))
-    try:  # who Marquez lists as the latest writers of those tables: a foreign run that never completed, too
+    try:  # every event Marquez keeps: who sent what carrying this run's run ids, and the jobs of unfinished runs
+        events = read_events(client)
+    except MarquezError as err:
+        return ApiResult(problems, details, unreadable=f"Marquez's lineage events could not be read: {err}")
+    try:  # who Marquez lists writing those tables: since this session started, or still running whenever it began
         current_ids = {c.version for c in currents}  # a current version is judged above: not named twice
         writes = [
             w
@@ -674,14 +679,11 @@ def check_api(
         ]
     except MarquezError as err:
         return ApiResult(problems, details, unreadable=f"a dataset's versions could not be read: {err}")
-    if foreign := session_write_problems(writes, emission):
+    if foreign := session_write_problems(writes, emission, run_jobs(events)):
         ours = our_run_ids(emission)
         details["foreign_session_writes"] = [w.to_dict() for w in writes if w.run not in ours]
         problems.append(_named(foreign))
-    try:  # that this run's run ids carry only this run's events (Marquez keys runs by run id)
-        replayed = replays(read_events(client), emission)
-    except MarquezError as err:
-        return ApiResult(problems, details, unreadable=f"Marquez's lineage events could not be read: {err}")
+    replayed = replays(events, emission)  # that this run's run ids carry only this run's events
     details["replayed_runs"] = [r.to_dict() for r in replayed[:NAMED_EVENTS]]
     if replayed:
         problems.append(_named(replay_problems(replayed)))

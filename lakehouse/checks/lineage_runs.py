@@ -11,8 +11,9 @@ by a run this session emitted" then answers yes for another producer's write, at
 What Marquez keeps of who sent an event is the event itself (``GET /events/lineage``: every RunEvent with its
 ``producer`` and ``job``, re-serialised by Marquez's model: key order, nulls and time format change,
 ``lakehouse.lineage.digest``).
-So the check reads them all (an explicit window from the epoch to the year 9999, since Marquez's default one ends
-in 2030 and an event's time is whatever its sender wrote) and refuses any that carries one of this run's run ids,
+So the check reads them all, however many (an explicit window from the year 1 to 9999, since Marquez's default one
+spans 1970 to 2030 and an event's time is whatever its sender wrote: a window of the session's times would miss a
+backdated one) and refuses any that carries one of this run's run ids,
 as its own ``runId`` or as the run of its ``parent`` facet, with another job or another producer than the one this
 run emitted it with. A sender copying the producer, job and run id (a second COMPLETE with other outputs, a FAIL
 after this run's COMPLETE) is caught by the digest: every event carrying one of this run's run ids must be one
@@ -22,22 +23,24 @@ this run sent and Marquez accepted (``EmissionStats.event_digests``), resent unc
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
-from lakehouse.checks.lineage_versions import as_run_id
+from lakehouse.checks.lineage_versions import as_run_id, parse_time
 from lakehouse.lineage.client import MarquezClient, MarquezError
 from lakehouse.lineage.digest import event_digest
 from lakehouse.lineage.emitter import EmissionStats
 from lakehouse.lineage.events import PRODUCER
 
-#: The window read: every time an event can claim that Marquez (PostgreSQL ``timestamptz``) answers for.
-EVENTS_AFTER, EVENTS_BEFORE = "1970-01-01T00:00:00Z", "9999-12-31T23:59:59Z"
-#: Events per page, and how many pages are read before the check gives up (an error, never a pass).
-PAGE, MAX_PAGES = 200, 100
+#: The window read: every time an event can claim that Marquez (PostgreSQL ``timestamptz``, Java ``ZonedDateTime``)
+#: answers for, years 1 to 9999 (Marquez's own default window starts at 1970, yet a sender may date an event 1969).
+EVENTS_AFTER, EVENTS_BEFORE = "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"
+#: Events per page. Marquez sets no maximum on ``limit`` (``OpenLineageResource.getLineageEvents``: ``@Min(0)`` only).
+PAGE = 1000
 
 
-class TooManyEvents(MarquezError):
-    """Marquez holds more events than the check reads: it cannot tell that none carries this run's run ids."""
+class UnorderedEvents(MarquezError):
+    """Marquez answered a page of events out of time order: the check cannot tell it has read them all."""
 
 
 @dataclass(frozen=True)
@@ -59,18 +62,48 @@ class Replay:
         return self.__dict__.copy()
 
 
+def _millisecond(event: dict[str, Any]) -> datetime:
+    """The event's time, cut to the millisecond (the coarsest time a Marquez keeps: our service keeps milliseconds,
+    Marquez microseconds), so that a window starting there holds every event of that millisecond."""
+    text = str(event.get("eventTime"))
+    head, dot, tail = text.partition(".")
+    if dot:  # Python reads at most 6 fraction digits; a sender may write 9
+        digits = len(tail) - len(tail.lstrip("0123456789"))
+        text = f"{head}.{tail[: min(digits, 6)]}{tail[digits:]}"
+    when = parse_time(text)
+    if when is None:
+        raise UnorderedEvents(f"Marquez answered an event with an unreadable eventTime {event.get('eventTime')!r}")
+    return when.replace(microsecond=when.microsecond // 1000 * 1000)
+
+
+def _stamp(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def read_events(client: MarquezClient) -> list[dict[str, Any]]:
-    """Every RunEvent Marquez keeps, oldest first; raises :class:`TooManyEvents` past ``MAX_PAGES`` pages."""
+    """Every RunEvent Marquez keeps, oldest first, however many.
+
+    Paged by time, not by a growing offset (``OFFSET`` makes each page of a busy Marquez slower than the last):
+    each page starts at the millisecond of the last event read, skipping the events of that millisecond already
+    read (Marquez orders by ``eventTime`` alone, so ties keep their order between pages as they do for offset
+    paging). Raises :class:`UnorderedEvents` when a page is not in time order, never returns a partial list.
+    """
+    after, skip = datetime.fromisoformat(EVENTS_AFTER.replace("Z", "+00:00")), 0
     found: list[dict[str, Any]] = []
-    for page in range(MAX_PAGES):
-        events = client.events(EVENTS_BEFORE, EVENTS_AFTER, limit=PAGE, offset=page * PAGE)
+    while True:
+        events = client.events(EVENTS_BEFORE, _stamp(after), limit=PAGE, offset=skip, sort="asc")
         found += events
         if len(events) < PAGE:
             return found
-    raise TooManyEvents(
-        f"Marquez at {client.url} holds more than {MAX_PAGES * PAGE} lineage events; the check reads at most that "
-        "many to find events carrying this run's run ids"
-    )
+        times = [_millisecond(e) for e in events]
+        if times != sorted(times) or times[0] < after:
+            raise UnorderedEvents(
+                f"Marquez at {client.url} answered a page of lineage events not in eventTime order from {_stamp(after)}"
+                ": the check cannot page through them all"
+            )
+        last = times[-1]
+        skip = skip + len(events) if last == after else sum(1 for t in times if t == last)
+        after = last
 
 
 def _part(event: dict[str, Any], key: str) -> dict[str, Any]:
@@ -105,6 +138,8 @@ def replays(events: list[dict[str, Any]], emission: EmissionStats) -> list[Repla
         run = _part(event, "run")
         own = as_run_id(run.get("runId")) if run.get("runId") else None
         parent = _parent_run(event)
+        if own not in ours and parent not in ours:
+            continue  # another run's event: most of a busy Marquez, no digest needed
         job, producer = _job(event), str(event.get("producer"))
         digest = event_digest(event)
         for run_id, as_parent in ((own, False), (parent, True)):
@@ -153,3 +188,9 @@ def replay_problems(found: list[Replay]) -> list[str]:
             "runs by run id, so that job's writes read as made by this run"
         )
     return problems
+
+
+def run_jobs(events: list[dict[str, Any]]) -> dict[str, str]:
+    """Each run id's job (``job:<namespace>:<name>``) as its latest event names it: Marquez names no job of a run
+    that only STARTed (its ``jobVersion`` is null until a COMPLETE), its events do."""
+    return {as_run_id(_part(e, "run")["runId"]): _job(e) for e in events if _part(e, "run").get("runId")}

@@ -4,7 +4,9 @@ A foreign job that STARTs a write of Gold and never completes it: Marquez lists 
 of Gold's versions (createdByRun: the foreign run, RUNNING, no job version), while Gold's current version stays the
 last completed one (ours) and the graph draws no edge of the foreign job (it has no job version). Every rule judged
 the current version and the graph, so the check passed; now a version written since this session started by a run
-this session did not emit fails it, naming the version and the run.
+this session did not emit fails it, naming the version, the run and its job (read from its events). So does one
+dated before the session whose run never ended, sent before or after this run's events (Marquez keeps no arrival
+time): its START's date is the sender's; a foreign run that finished before the session is history.
 
 A foreign event carrying one of this run's run ids: Marquez keys runs by run id, so another job's (or another
 producer's) COMPLETE lands on this run's run: its writes become versions created by *our* run id, made current.
@@ -91,17 +93,43 @@ def test_a_foreign_run_writing_a_pipeline_table_that_never_completes_fails_namin
     assert not api.passed, "a foreign run writing a pipeline table that never completed passed"
     assert api.reason is not None and (
         f"Marquez lists version {top['version']} of {node}, dated {top['createdAt']} (since this session started), "
-        f"as written by run {theirs}, RUNNING, which never completed" in api.reason
+        f"as written by run {theirs} of job:{namespace}:backfill.overwrite, RUNNING, which never completed"
+        in api.reason
     ), api.reason
     assert api.details["foreign_session_writes"][0]["run"] == theirs
 
 
-def test_a_foreign_run_abandoned_before_this_session_is_history_and_passes(service: LineageHandle) -> None:
-    """A foreign (or an earlier pipeline's) run that STARTed writing Gold before this session and never ended is
-    listed under this run's version of Gold: Marquez shows this run's as current and latest."""
-    theirs = start_only(
-        service.url, "someone-else", "backfill.overwrite", EXP.gold.name, datetime.now(UTC) - timedelta(hours=1)
-    )
+@pytest.mark.parametrize("sent_after_ours", [False, True], ids=["sent-before-ours", "sent-after-ours"])
+def test_a_foreign_run_started_before_this_session_and_still_running_fails_naming_it(
+    service: LineageHandle, sent_after_ours: bool
+) -> None:
+    """A foreign run whose START is dated an hour before this session and that never ended: Marquez lists it
+    writing Gold, RUNNING, under this run's version, whether it arrived before or after this run's events."""
+    before = datetime.now(UTC) - timedelta(hours=1)
+    if not sent_after_ours:
+        theirs = start_only(service.url, "someone-else", "backfill.overwrite", EXP.gold.name, before)
+    ours = emitted(service.url)
+    if sent_after_ours:
+        theirs = start_only(service.url, "someone-else", "backfill.overwrite", EXP.gold.name, before)
+    client = MarquezClient(service.url)
+    listed = client.dataset_versions(EXP.gold.namespace, EXP.gold.name)[0]
+    assert (listed[0].get("createdByRun") or {}).get("id") in ours.run_ids[EXP.gold_job]
+    version = next(v for v in listed if (v.get("createdByRun") or {}).get("id") == theirs)
+    assert version["createdByRun"]["state"] == "RUNNING"
+    api = check_api(client, EXP, ours)
+    assert not api.passed, "a foreign run writing Gold since before the session, never ended, passed"
+    assert api.reason is not None and (
+        f"Marquez lists version {version['version']} of {EXP.gold.node_id}, dated {version['createdAt']} (before "
+        f"this session started), as written by run {theirs} of job:someone-else:backfill.overwrite, RUNNING, which "
+        "never ended" in api.reason
+    ), api.reason
+
+
+def test_a_foreign_run_that_finished_before_this_session_is_history_and_passes(service: LineageHandle) -> None:
+    """A foreign (or an earlier pipeline's) run that wrote Gold before this session and ended: listed under this
+    run's version of Gold, which Marquez shows as current and latest."""
+    before = datetime.now(UTC) - timedelta(hours=1)
+    theirs = start_only(service.url, "someone-else", "backfill.overwrite", EXP.gold.name, before, RunState.COMPLETE)
     ours = emitted(service.url)
     client = MarquezClient(service.url)
     api = check_api(client, EXP, ours)

@@ -4,8 +4,10 @@
 Broken: an event of another job, another producer, or naming this run as its parent, carrying one of this run's
 run ids (Marquez reads a run id as a UUID, whatever its case); one copying this run's job, producer and run id
 with other outputs or another type (not one this run sent: its digest is none of this run's); a version of Gold
-written since the session by a foreign run. Healthy twins: this run's own events, resent unchanged or as Marquez
-re-serialises them (key order, no nulls, ``Z`` time); this run's own versions.
+written since the session by a foreign run; a version of Gold by a foreign run that never ended, dated before the
+session (its START backdated, or an abandoned run), found however deep in Gold's versions. Healthy twins: this
+run's own events, resent unchanged or as Marquez re-serialises them (key order, no nulls, ``Z`` time); this run's
+own versions; a foreign run that finished before the session (history).
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from lakehouse.checks.lineage_runs import replay_problems, replays
-from lakehouse.checks.lineage_versions import CurrentVersion, session_write_problems
+import pytest
+
+from lakehouse.checks.lineage_runs import replay_problems, replays, run_jobs
+from lakehouse.checks.lineage_versions import CurrentVersion, session_write_problems, session_writes
 from lakehouse.lineage.digest import event_digest
 from lakehouse.lineage.emitter import EmissionStats
 from lakehouse.lineage.events import PRODUCER
+from lakehouse.lineage.naming import DatasetRef
 
 NS = "lakehouse-t"
 OURS, THEIRS = "0b1d6a8e-1c1f-4c56-9a0c-7f1e2d3c4b5a", "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a"
@@ -116,3 +121,62 @@ def test_a_session_write_by_a_foreign_run_is_named_and_this_runs_own_are_not() -
         f"by run {THEIRS} (FAILED) of job:elsewhere:backfill: not a run this session emitted, so the latest writer "
         "of the table Marquez shows is another producer's",
     ]
+
+
+ATHENA = "awsathena://athena.eu-west-1.amazonaws.com"
+GOLD_REF = DatasetRef(ATHENA, "awsdatacatalog.t_gold.daily_revenue")
+
+
+class Versions:
+    """``GET .../datasets/{name}/versions`` as Marquez answers it: newest first by ``createdAt``, each with its
+    ``createdByRun`` in the run's state now (``jobVersion`` null for a run that only STARTed), paged."""
+
+    def __init__(self, versions: list[dict[str, Any]]):
+        self.versions = versions
+
+    def dataset_versions(
+        self, namespace: str, name: str, limit: int = 100, offset: int = 0
+    ) -> tuple[list[dict[str, Any]], int]:
+        return self.versions[offset : offset + limit], len(self.versions)
+
+
+def version(n: int, created: str, run_id: str, state: str, job: str | None = None) -> dict[str, Any]:
+    job_version = {"namespace": NS, "name": job, "version": "jv"} if job else None
+    return {
+        "version": f"v-{n}",
+        "createdAt": created,
+        "createdByRun": {"id": run_id, "state": state, "jobVersion": job_version},
+    }
+
+
+def gold_history(theirs_state: str, ours_count: int = 1) -> list[dict[str, Any]]:
+    """This run's versions of Gold in the session, then a foreign run's version dated a day before it."""
+    mine = [
+        version(i, f"2026-12-06T20:{i // 60:02d}:{i % 60:02d}Z", OURS, "COMPLETED", "gold.merge")
+        for i in range(ours_count)
+    ]
+    theirs = version(999, "2026-12-05T20:00:00Z", THEIRS, theirs_state)
+    return [*reversed(mine), theirs]
+
+
+@pytest.mark.parametrize("ours_count", [1, 150], ids=["just-below-ours", "past-the-first-page"])
+def test_a_foreign_run_still_running_since_before_the_session_is_named_with_its_job(ours_count: int) -> None:
+    """Its START is dated a day before the session (sent before or after this run: Marquez cannot tell), it never
+    ended: Marquez lists its run writing Gold, RUNNING, under this run's versions."""
+    found = session_writes(Versions(gold_history("RUNNING", ours_count)), GOLD_REF, emission().started_at)  # type: ignore[arg-type]
+    assert [(w.version, w.run, w.state) for w in found if w.run == THEIRS] == [("v-999", THEIRS, "RUNNING")]
+    start = event(THEIRS, job="backfill.overwrite", namespace="elsewhere")
+    start.update(eventType="START", eventTime="2026-12-05T20:00:00Z")
+    assert session_write_problems(found, emission(), run_jobs([event(OURS), start])) == [
+        f"Marquez lists version v-999 of {GOLD_REF.node_id}, dated 2026-12-05T20:00:00Z (before this session "
+        f"started), as written by run {THEIRS} of job:elsewhere:backfill.overwrite, RUNNING, which never ended: a "
+        "run this session did not emit is still writing the table, whatever time its events claim (an abandoned "
+        "run ends with a FAIL or ABORT event)"
+    ]
+
+
+@pytest.mark.parametrize("state", ["COMPLETED", "FAILED", "ABORTED"])
+def test_a_foreign_run_that_finished_before_the_session_is_history(state: str) -> None:
+    found = session_writes(Versions(gold_history(state)), GOLD_REF, emission().started_at)  # type: ignore[arg-type]
+    assert [w.run for w in found] == [OURS]
+    assert session_write_problems(found, emission()) == []
