@@ -4,7 +4,12 @@ Terraform runs in a session of its own, and the provider plugins it starts stay 
 group. If the harness is killed (``kill -9``) mid-apply, the group outlives it (two
 terraform-provider-aws processes of ~0.5 GB each were seen). The runner writes the group's id to
 a file next to the stack's logs while Terraform runs; `make status` lists what is still alive in
-it and `make destroy` ends it before touching the stack. Only groups we recorded are ever signalled.
+it and `make destroy` ends it before touching the stack. Only groups we recorded, or of a tree we started, are
+ever signalled.
+
+Tests run the CLI (``lakehouse``, ``pytest features/``) as a child the same way (``run``, ``ended_on_error``): in
+a session of its own, and when waiting on it times out or fails, its tree is ended (``end_tree``), so a stuck run
+leaves no Terraform, provider plugin or emulator behind.
 """
 
 from __future__ import annotations
@@ -12,9 +17,12 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PGID_FILE = "terraform.pgid"
 
@@ -48,7 +56,21 @@ def members(pgid: int, proc: Path = Path("/proc")) -> list[Member]:
         except OSError:
             return []
         return [Member(pgid, "?")]
-    found = []
+    return sorted((Member(p.pid, p.command) for p in _processes(proc) if p.pgid == pgid), key=lambda m: m.pid)
+
+
+@dataclass(frozen=True)
+class _Process:
+    pid: int
+    ppid: int
+    pgid: int
+    command: str
+
+
+def _processes(proc: Path = Path("/proc")) -> Iterator[_Process]:
+    """Every live (not zombie) process ``/proc`` lists, with its parent and group (none without ``/proc``)."""
+    if not proc.is_dir():
+        return
     for entry in proc.iterdir():
         if not entry.name.isdigit():
             continue
@@ -58,9 +80,67 @@ def members(pgid: int, proc: Path = Path("/proc")) -> list[Member]:
         except OSError:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) ": state ppid pgrp ...
-        if fields[0] != "Z" and int(fields[2]) == pgid:
-            found.append(Member(int(entry.name), cmd or stat[stat.index("(") + 1 : stat.rindex(")")]))
+        if fields[0] != "Z":
+            comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+            yield _Process(int(entry.name), int(fields[1]), int(fields[2]), cmd or comm)
+
+
+def descendants(pid: int, proc: Path = Path("/proc")) -> list[Member]:
+    """``pid``'s children, theirs, and so on, whatever session each moved to (Terraform runs in one of its own)."""
+    children: dict[int, list[_Process]] = {}
+    for p in _processes(proc):
+        children.setdefault(p.ppid, []).append(p)
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(Member(child.pid, child.command))
+            todo.append(child.pid)
     return sorted(found, key=lambda m: m.pid)
+
+
+def end_tree(leader: int, proc: Path = Path("/proc")) -> list[int]:
+    """SIGKILL the group of ``leader`` (a process started with ``start_new_session=True``) and the group of each of
+    its descendants; the group ids signalled.
+
+    SIGKILL, not SIGTERM: a process given time to stop may start a new one (a teardown's ``terraform destroy``, in
+    a session of its own) that nobody would find once its parent is gone. All are found first, while the tree still
+    hangs together, then signalled together. This process's own group is never signalled.
+    """
+    groups = {leader}
+    by_pid = {p.pid: p for p in _processes(proc)}
+    groups |= {by_pid[m.pid].pgid for m in descendants(leader, proc) if m.pid in by_pid}
+    groups.discard(os.getpgrp())
+    for pgid in sorted(groups):
+        _signal(pgid, signal.SIGKILL)
+    return sorted(groups)
+
+
+@contextlib.contextmanager
+def ended_on_error(child: subprocess.Popen[Any]) -> Iterator[subprocess.Popen[Any]]:
+    """Whatever ends the block by an exception (a wait that timed out, a failed assertion, Ctrl-C) ends ``child``'s
+    tree first (``end_tree``; ``child`` started with ``start_new_session=True``), then goes on."""
+    try:
+        yield child
+    except BaseException:
+        end_tree(child.pid)
+        child.wait()
+        raise
+
+
+def run(argv: Sequence[str], *, timeout: float, **popen: Any) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **popen)`` in a session of its own.
+
+    On a timeout ``subprocess.run`` kills the child only: its children (Terraform, the provider plugins, the
+    emulator) run on, orphaned. Here the whole tree is ended before ``TimeoutExpired`` goes on.
+    """
+    with (
+        subprocess.Popen(
+            list(argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, **popen
+        ) as child,
+        ended_on_error(child),
+    ):
+        out, err = child.communicate(timeout=timeout)
+    return subprocess.CompletedProcess(child.args, child.returncode, out, err)
 
 
 def leftovers(directory: Path) -> list[Member]:

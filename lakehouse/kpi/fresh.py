@@ -643,8 +643,18 @@ class SnapshotLog:
 SnapshotReader = Callable[[], dict[str, SnapshotLog]]
 
 #: Reads a run's tables back against their data contracts: why they are not met (``None``: they are), and what
-#: of them was read beside the contracts' word (the stored column types: ``{"column_types": ...}``).
+#: of them was read beside the contracts' word (the stored column types: ``{"column_types": ...}``). Raises
+#: ``ReadBackError`` when they could not be read: that says nothing of the run.
 ReadBack = Callable[[PipelineResult], tuple[str | None, dict[str, Any]]]
+
+
+class ReadBackError(RuntimeError):
+    """What a run built could not be read back (a Glue, S3 or Athena read failed): no word on the run, so the KPI
+    cannot count it as failed nor as succeeded. ``read``: what was read before the failure, for the evidence."""
+
+    def __init__(self, why: str, read: dict[str, Any] | None = None) -> None:
+        super().__init__(why)
+        self.read: dict[str, Any] = dict(read or {})
 
 
 def iceberg_snapshots(catalog: Any, gold_db: str) -> dict[str, SnapshotLog]:
@@ -735,14 +745,24 @@ class FreshBatches:
         return Fed(data_dir, {"base_files": str(self.base_dir), **fed_evidence(self.batches[:run])})
 
     def read_back(self, run: int, result: PipelineResult) -> tuple[str | None, dict[str, Any]]:
-        """Why Gold does not show run ``run``'s batch (``None``: it does), and what was read."""
+        """Why Gold does not show run ``run``'s batch (``None``: it does), and what was read.
+
+        Contracts that could not be read (``ReadBackError``) leave the run unjudged, raised on with what was read,
+        unless Gold or its snapshots already show the run went wrong."""
         after = self.snapshots()
         held = self.gold(self.batches[:run])
         problems = judge_gold(self.batches[:run], held) + judge_snapshots(self._before, after)
         read: dict[str, Any] = {"gold": held, "snapshots": snapshot_evidence(self._before, after)}
         if self.contracts is not None:
-            wrong, seen = self.contracts(result)
-            read["contracts"] = wrong or "every data contract met"
+            try:
+                wrong, seen = self.contracts(result)
+            except ReadBackError as err:
+                if not problems:  # nothing else says the run went wrong: no word on it
+                    raise ReadBackError(str(err), {**read, **err.read}) from err
+                wrong, seen = None, err.read  # the run failed on what was read; the contracts add nothing
+                read["contracts"] = f"could not be read: {err}"
+            else:
+                read["contracts"] = wrong or "every data contract met"
             read.update(seen)
             if wrong:
                 problems.append(wrong)

@@ -62,13 +62,14 @@ from lakehouse.kpi.fresh import (
     FreshBatches,
     Query,
     ReadBack,
+    ReadBackError,
     Restored,
     iceberg_snapshots,
     make_batches,
     read_gold,
     restore,
 )
-from lakehouse.outcome import Outcome
+from lakehouse.outcome import Outcome, Status
 from lakehouse.pipeline.runner import PipelineResult
 from lakehouse.target import Target
 
@@ -97,12 +98,17 @@ class RunSample:
     fed: dict[str, Any] | None = None
     #: What was read back after it: Gold's rows of the batches, the snapshots, the contracts' word.
     read: dict[str, Any] | None = None
+    #: Why what the run built could not be read back (``ReadBackError``): the run is neither a success nor a failure.
+    unread: str | None = None
 
 
 def contracts_read_back(target: Target, outputs: dict[str, Any]) -> ReadBack:
     """After a run: every table it built meets its data contract, judged by exit check 2's own part
     (``contracts_met``: the values through Athena, the columns' types as stored), so the KPI's "every data
-    contract is met" is exit check 2's; the stored and stated types are kept as ``column_types``."""
+    contract is met" is exit check 2's; the stored and stated types are kept as ``column_types``.
+
+    When exit check 2's part cannot judge (``error``: a table's column types or rows could not be read from Glue, S3
+    or Athena), raises ``ReadBackError``: a failure to read is no failed run."""
     contracts = load_contracts()
 
     def read_back(_: PipelineResult) -> tuple[str | None, dict[str, Any]]:
@@ -112,8 +118,11 @@ def contracts_read_back(target: Target, outputs: dict[str, Any]) -> ReadBack:
         finally:
             conn.close()
         types = outcome.details.get("column_types")
+        seen = {} if types is None else {"column_types": types}
+        if outcome.status is Status.ERROR:
+            raise ReadBackError(f"the data contracts could not be judged: {outcome.reason}", seen)
         wrong = None if outcome.passed else f"data contracts {outcome.status}: {outcome.reason}"
-        return wrong, {} if types is None else {"column_types": types}
+        return wrong, seen
 
     return read_back
 
@@ -218,7 +227,7 @@ def run_pipeline_n(
 
     With ``proof``, run ``i`` lands the data directory ``proof.feed(i)`` wrote (else ``run_once(None)``:
     the caller's inputs), and a run the pipeline calls ok is a success only if ``proof.read_back``
-    finds its input in its tables.
+    finds its input in its tables. A read-back that could not read (``ReadBackError``) leaves the run ``unread``.
     """
     samples = []
     for i in range(1, n + 1):
@@ -235,6 +244,10 @@ def run_pipeline_n(
                 if wrong:
                     sample.ok = False
                     sample.error = f"the pipeline said ok, its tables read back say otherwise: {wrong}"
+        except ReadBackError as err:  # the run said ok and nothing read says otherwise: no word on it
+            sample.ok, sample.unread, sample.read = False, str(err), err.read
+            sample.read_back = f"could not be read back: {err}"
+            sample.error = f"the pipeline said ok, but what it built could not be read back: {err}"
         except Exception as err:  # a crashed run is a failed run; the KPI counts it
             sample.ok, sample.error = False, f"{type(err).__name__}: {err}"
         sample.seconds = round(time.monotonic() - started, 3)
@@ -379,8 +392,10 @@ def _judge_successes(client: GitHubActions, counted: list[tuple[str, dict[str, A
             part.unfollowed[label] = list(unknown)  # as exit check 3: no evidence of red, and no proof of green
 
 
-def _rate(samples: list[RunSample]) -> float | None:
-    return round(100.0 * sum(s.ok for s in samples) / len(samples), 2) if samples else None
+def _rate(samples: list[RunSample], unread_ok: bool = False) -> float | None:
+    """The rate of successes; with ``unread_ok``, the best case: every run not read back counted a success."""
+    ok = sum(s.ok or (unread_ok and s.unread is not None) for s in samples)
+    return round(100.0 * ok / len(samples), 2) if samples else None
 
 
 def judge_success(
@@ -404,6 +419,7 @@ def judge_success(
             "runs": len(on_stack),
             "succeeded": sum(s.ok for s in on_stack),
             "rate_pct": _rate(on_stack),
+            "not_read_back": {s.label: s.unread for s in on_stack if s.unread},
             "kpi_runs": len(local),
             "session_run": None if session is None else ("succeeded" if session.ok else f"failed: {session.error}"),
             "restored": None if restored is None else vars(restored),
@@ -450,19 +466,30 @@ def judge_success(
         return Outcome.error(reason, threshold_pct, details, measured)
     if measured is None:
         return Outcome.skipped("no pipeline run was measured", threshold_pct, details)
+    # Runs not read back count as successes here (the best case): below the threshold even so is a failure.
     low = [
         (name, r)
-        for name, r in (("local", _rate(on_stack)), ("github e2e", _rate(github.samples)))
+        for name, r in (("local", _rate(on_stack, unread_ok=True)), ("github e2e", _rate(github.samples)))
         if r is not None and r < threshold_pct
     ]
+    unread = [s for s in on_stack if s.unread]
     if low:
-        failed = [s for s in every if not s.ok]
+        failed = [s for s in every if not s.ok and not s.unread]
         first = f"; first failure: {failed[0].source} {failed[0].label}: {failed[0].error}" if failed else ""
         parts = ", ".join(f"{name} {r:g} %" for name, r in low)
         reason = f"success rate below {threshold_pct:g} %: {parts}{first}"
+        if unread:
+            reason += f" (even counting the {len(unread)} run(s) not read back as successes)"
         if restored is not None and (why := restored.why_not()):
             reason += f"; and the stack was not restored: {why}"
         return Outcome.judged(False, measured, threshold_pct, reason, details)
+    if unread:
+        named = "; ".join(f"{s.label}: {s.unread}" for s in unread)
+        reason = (
+            f"cannot tell whether {len(unread)} of the {len(on_stack)} pipeline run(s) on the stack succeeded: the "
+            f"pipeline said ok, but what it built could not be read back ({named})"
+        )
+        return Outcome.error(reason, threshold_pct, details)  # no rate: those runs are neither ok nor failed
     if github.unfollowed:
         named = "; ".join(f"{k}: {', '.join(v)}" for k, v in github.unfollowed.items())
         reason = (

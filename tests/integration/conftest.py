@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from lakehouse import procgroup
 from lakehouse.config import RunOptions, env_options, new_stack_id, project_root
 from lakehouse.evidence import git_commit
 from lakehouse.ledger import GUARD_SUITE, LedgerEntry, append_entry
@@ -81,11 +82,9 @@ def run_features(reports: Path, *args: str, env: dict[str, str] | None = None, t
     """
     if not any(a == "--kpi-p95-ms" or a.startswith("--kpi-p95-ms=") for a in args):
         args = (*args, "--kpi-p95-ms", str(BUSY_MACHINE_P95_MS))
-    proc = subprocess.run(
+    proc = procgroup.run(  # a timeout ends its Terraform and emulator too
         [sys.executable, "-m", "pytest", "features/", "-p", "no:cacheprovider", "--reports-dir", str(reports), *args],
         cwd=ROOT,
-        capture_output=True,
-        text=True,
         timeout=timeout,
         env=env or dict(os.environ),
     )
@@ -95,14 +94,9 @@ def run_features(reports: Path, *args: str, env: dict[str, str] | None = None, t
 
 
 def run_cli(*args: str, timeout: float = 900, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """``lakehouse <args>`` in its own process, as a user runs it from the checkout."""
-    return subprocess.run(
-        [sys.executable, "-m", "lakehouse.cli", *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env or dict(os.environ),
+    """``lakehouse <args>`` in its own process, as a user runs it from the checkout (a timeout ends its tree)."""
+    return procgroup.run(
+        [sys.executable, "-m", "lakehouse.cli", *args], cwd=ROOT, timeout=timeout, env=env or dict(os.environ)
     )
 
 

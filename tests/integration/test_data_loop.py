@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pyathena
 import pytest
 
+from lakehouse import procgroup
 from lakehouse.athena import connect, run
 from lakehouse.checks.data_loop import check_contracts, check_expected_row
 from lakehouse.checks.demo_script import verify_script
@@ -95,10 +95,8 @@ def loaded(deployed: Deployment) -> Deployment:
 
 
 def test_run_demo_queries_prints_the_rows(loaded: Deployment) -> None:
-    proc = subprocess.run(
+    proc = procgroup.run(  # a timeout ends the script's `lakehouse demo` too
         [str(ROOT / "run_demo_queries.sh"), "daily_revenue"],
-        capture_output=True,
-        text=True,
         timeout=120,
         env={**os.environ, "LAKEHOUSE_STACK_ID": loaded.stack.stack_id},
     )

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from lakehouse import procgroup
 from lakehouse.config import RunOptions, new_stack_id
 from lakehouse.emulator.process import pid_alive
 from lakehouse.evidence import git_commit
@@ -163,17 +164,20 @@ def test_ctrl_c_during_deploy_destroys_and_stops_the_emulator(tmp_path: Path) ->
         text=True,
         # Ctrl-C must reach it even when this suite runs as a background job (SIGINT ignored there).
         preexec_fn=_default_sigint,
+        # A session of its own: if this test times out or fails, ended_on_error ends its Terraform and emulator too.
+        start_new_session=True,
     )
-    deadline = time.monotonic() + 180
-    # Wait until Terraform has created something, so there is a partial stack to destroy.
-    while not (apply_log.exists() and '"apply_complete"' in apply_log.read_text()):
-        assert proc.poll() is None, proc.communicate()[0]
-        assert time.monotonic() < deadline, "apply never made progress"
-        time.sleep(0.1)
-    emulator_pid = json.loads(record.read_text())["emulator_pid"]
-    proc.send_signal(signal.SIGINT)
-    # A deadline, not a pace: on a busy 2-core machine the teardown's destroy alone can take minutes.
-    output, _ = proc.communicate(timeout=600)
+    with procgroup.ended_on_error(proc):
+        deadline = time.monotonic() + 180
+        # Wait until Terraform has created something, so there is a partial stack to destroy.
+        while not (apply_log.exists() and '"apply_complete"' in apply_log.read_text()):
+            assert proc.poll() is None, proc.communicate()[0]
+            assert time.monotonic() < deadline, "apply never made progress"
+            time.sleep(0.1)
+        emulator_pid = json.loads(record.read_text())["emulator_pid"]
+        proc.send_signal(signal.SIGINT)
+        # A deadline, not a pace: on a busy 2-core machine the teardown's destroy alone can take minutes.
+        output, _ = proc.communicate(timeout=600)
     assert proc.returncode != 0
     assert not pid_alive(emulator_pid), "emulator left running after Ctrl-C"
     assert not record.parent.exists(), f"stack not destroyed after Ctrl-C:\n{output[-2000:]}"

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from lakehouse import reap
+from lakehouse import procgroup, reap
 from lakehouse.config import new_stack_id
 from lakehouse.emulator.process import EmulatorHandle, pid_alive, stop_emulator
 from lakehouse.lifetime import parse_expiry
@@ -73,9 +73,8 @@ def _lakehouse(project: Path, *args: str, env: dict[str, str] | None = None) -> 
     environment = dict(env or os.environ)
     environment["LAKEHOUSE_ROOT"] = str(project)
     environment.pop("LAKEHOUSE_STACK_ID", None)
-    return subprocess.run(
-        [sys.executable, "-m", "lakehouse.cli", *args], cwd=project, env=environment, capture_output=True, text=True
-    )
+    # A deadline, not a pace (an `up` on a busy machine takes minutes); a timeout ends its Terraform and emulator.
+    return procgroup.run([sys.executable, "-m", "lakehouse.cli", *args], cwd=project, env=environment, timeout=900)
 
 
 def _local(endpoint: str) -> Target:

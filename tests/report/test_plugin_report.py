@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 
+from lakehouse import procgroup
 from steps.evidence import exit_status
 from tests.report.conftest import ROOT
 
@@ -23,7 +23,7 @@ def test_a_features_session_renders_the_report(tmp_path: Path) -> None:
     reports = tmp_path / "reports"
     reports.mkdir()  # pytest-bdd does not create the cucumber.json folder
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEHOUSE_STACK_ID", "PYTEST_XDIST"))}
-    out = subprocess.run(
+    out = procgroup.run(  # a timeout ends the session's tree too
         [
             sys.executable,
             "-m",
@@ -43,8 +43,6 @@ def test_a_features_session_renders_the_report(tmp_path: Path) -> None:
         ],
         cwd=ROOT,
         env=env,
-        capture_output=True,
-        text=True,
         timeout=300,
     )
     assert out.returncode == 5, out.stdout + out.stderr  # every scenario deselected: nothing ran
@@ -61,13 +59,11 @@ def test_a_features_session_renders_the_report(tmp_path: Path) -> None:
 def test_no_browser_stops_the_run_before_anything_is_deployed(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LAKEHOUSE_STACK_ID", "PYTEST_XDIST"))}
     env["LAKEHOUSE_CHROMIUM"] = str(tmp_path / "no-such-chromium")
-    out = subprocess.run(
+    out = procgroup.run(  # a timeout ends the session's tree too
         [sys.executable, "-m", "pytest", "features/", "-k", "EXIT-4", "-p", "no:cacheprovider"]
         + ["--reports-dir", str(tmp_path / "reports"), "--stack-id", "lh-nobrowser"],
         cwd=ROOT,
         env=env,
-        capture_output=True,
-        text=True,
         timeout=300,
     )
     assert out.returncode == 4, out.stdout + out.stderr  # a usage error, at once
