@@ -8,9 +8,8 @@ request's context. Conditions on ``aws:SourceArn``/``aws:SourceAccount`` and the
 or a key the context lacks, cannot be evaluated. A context names the keys the request carries with their
 values and the keys it is known not to carry with None (``service_request``): only those let an
 ``...IfExists`` operator hold without a value, since AWS checks the value whenever the real request carries the
-key. ``weigh`` sorts the applying statements into Allows,
-Denies (one that may apply counts: an explicit Deny wins) and Allows only under a condition it cannot
-evaluate; each caller decides which way that doubt leans.
+key. ``weigh`` sorts the applying statements into Allows, Denies (one that may apply counts: an explicit Deny
+wins) and Allows only under a condition it cannot evaluate; each caller decides which way that doubt leans.
 """
 
 from __future__ import annotations
