@@ -54,12 +54,14 @@ from lakehouse.checks.lambda_receiver import (
     state_problems,
 )
 from lakehouse.checks.resource_policy import (
+    Context,
     action_covered,
     arn_parts,
     condition,
     principal_is,
     resource_covered,
     root_of,
+    service_request,
     sid,
     statements,
     strings,
@@ -99,9 +101,12 @@ MIN_RETENTION_S = 345_600
 DELIVERY_RULE = (
     "A confirmed subscription receives an alert when: for an SQS endpoint, the queue exists; its policy "
     f"(GetQueueAttributes Policy) has an Allow of sqs:SendMessage on the queue to {SNS_PRINCIPAL} or to everyone "
-    "whose conditions hold for the topic (aws:SourceArn, aws:SourceAccount, aws:SourceOwner evaluated; an Allow "
-    "with another condition key does not count) and no Deny that could apply (a Deny with a condition key that "
-    "cannot be evaluated counts); if it is encrypted with a KMS key (KmsMasterKeyId), the key is enabled, not the "
+    "whose conditions hold for the topic (aws:SourceArn, aws:SourceAccount, aws:SourceOwner, "
+    "aws:PrincipalIsAWSService, aws:PrincipalServiceName evaluated; an ...IfExists operator holds without a value "
+    "only on a key no service's request carries, such as aws:PrincipalOrgID or aws:SourceVpce; an Allow "
+    "with another condition key, IfExists or not, does not count) and no Deny that could apply (a Deny with a "
+    "condition key that cannot be evaluated counts); if it is encrypted with a KMS key (KmsMasterKeyId), the key "
+    "is enabled, not the "
     f"AWS managed {AWS_MANAGED_SQS_KEY} key, and its key policy lets {SNS_PRINCIPAL} use kms:GenerateDataKey* and "
     "kms:Decrypt the same way (or, with no key policy Deny, a grant does: ListGrants GranteeServicePrincipal "
     f"{SNS_PRINCIPAL}, its Operations naming the action, its SourceArn constraint the topic's ARN, no encryption "
@@ -131,7 +136,8 @@ DELIVERY_RULE = (
     "(KmsMasterKeyId) receives from CloudWatch or Budgets only if the key is enabled, not the AWS managed "
     f"{AWS_MANAGED_SNS_KEY} key, and its key policy lets that service principal (cloudwatch.amazonaws.com, "
     "budgets.amazonaws.com) use kms:GenerateDataKey* and kms:Decrypt for the alarm or budget (aws:SourceArn, "
-    "aws:SourceAccount evaluated; an Allow whose condition cannot be evaluated does not count, a Deny's counts), "
+    "aws:SourceAccount, aws:PrincipalIsAWSService, aws:PrincipalServiceName evaluated; an Allow whose condition "
+    "cannot be evaluated does not count, a Deny's counts), "
     "or, with no key policy Deny, a grant does (ListGrants GranteeServicePrincipal that service, its Operations "
     "naming the action, its SourceArn constraint the alarm's or budget's ARN, no encryption context constraint). A "
     "topic whose MaximumMessageSize is smaller than the alert (the alert as built here, no larger than the real "
@@ -141,7 +147,8 @@ DELIVERY_RULE = (
     "its policy has a Deny "
     "of sns:Publish that could apply to that service principal for the alarm or budget (Principal *, AWS *, the "
     "service, or a NotPrincipal leaving it out; Action or NotAction covering sns:Publish; Resource or NotResource "
-    "covering the topic; aws:SourceArn and aws:SourceAccount evaluated, a condition that cannot be evaluated counts "
+    "covering the topic; aws:SourceArn, aws:SourceAccount, aws:PrincipalIsAWSService and aws:PrincipalServiceName "
+    "evaluated, a condition that cannot be evaluated counts "
     "as holding): an explicit Deny wins over every Allow. Both also need an Allow of sns:Publish for that service "
     "principal: Budgets by a statement that does not rest on aws:SourceOwner (the budget rule); CloudWatch by any, "
     "SNS's default statement for the owner's account included (an alarm's action fails \"not authorized to perform: "
@@ -351,7 +358,7 @@ def service_denied(
     policy: Mapping[str, Any] | None,
     action: str,
     resource: str,
-    context: Mapping[str, str],
+    context: Context,
     principal: str = SNS_PRINCIPAL,
 ) -> list[str]:
     """Why an explicit Deny of ``policy`` keeps the service ``principal`` from ``action`` on ``resource`` (empty:
@@ -364,7 +371,7 @@ def service_allowed(
     policy: Mapping[str, Any] | None,
     action: str,
     resource: str,
-    context: Mapping[str, str],
+    context: Context,
     principal: str = SNS_PRINCIPAL,
 ) -> tuple[bool, list[str]]:
     """(allowed, why not) for the service ``principal`` doing ``action`` on ``resource`` under ``policy``."""
@@ -380,16 +387,12 @@ def service_allowed(
     return False, [why]
 
 
-def delivery_context(topic: str) -> dict[str, str]:
-    """What SNS's delivery request carries as condition keys (lower case)."""
+def delivery_context(topic: str) -> dict[str, str | None]:
+    """What SNS's delivery request carries as condition keys (lower case): a service principal's
+    (``service_request``) for the topic, and the topic owner's account as aws:SourceOwner."""
     parts = arn_parts(topic)
     account = parts[4] if parts else ""
-    return {
-        "aws:sourcearn": topic,
-        "aws:sourceaccount": account,
-        "aws:sourceowner": account,
-        "aws:securetransport": "true",
-    }
+    return service_request(SNS_PRINCIPAL, topic, account, {"aws:sourceowner": account, "aws:securetransport": "true"})
 
 
 def queue_problems(queue: QueueReadback | None, topic: str) -> list[str]:
@@ -472,7 +475,7 @@ def key_use_problems(
     principal: str,
     aws_managed: str | None,
     cannot: str,
-    context: Mapping[str, str],
+    context: Context,
     actions: Sequence[str] = KMS_ACTIONS,
     identity: Callable[[str, str], list[str]] | None = None,
 ) -> list[str]:
@@ -510,7 +513,7 @@ def key_use_problems(
 
 
 def service_grants(
-    grants: Sequence[Mapping[str, Any]] | None, principal: str, action: str, context: Mapping[str, str]
+    grants: Sequence[Mapping[str, Any]] | None, principal: str, action: str, context: Context
 ) -> list[str]:
     """The ids of the grants (ListGrants) that let the service ``principal`` do ``action`` (``kms:Decrypt``) with
     the key for the request's ``aws:SourceArn`` in ``context`` (empty: none does).
@@ -545,7 +548,7 @@ def _role_key_problem(
     policy: Mapping[str, Any] | None,
     action: str,
     arn: str,
-    context: Mapping[str, str],
+    context: Context,
     role: str,
     identity: Callable[[str, str], list[str]],
 ) -> str | None:
@@ -573,7 +576,7 @@ def _role_key_problem(
     return why
 
 
-def key_problems(queue: str, key_id: str, key: KmsKey | None, context: Mapping[str, str]) -> list[str]:
+def key_problems(queue: str, key_id: str, key: KmsKey | None, context: Context) -> list[str]:
     """Why SNS cannot use the queue's KMS key to deliver (empty: it can)."""
     shown = f"queue {queue} is encrypted with KMS key {key_id}"
     return key_use_problems(shown, key_id, key, SNS_PRINCIPAL, AWS_MANAGED_SQS_KEY, "(SNS cannot deliver)", context)
@@ -670,9 +673,7 @@ def fifo_topic_problem(publisher: str) -> str:
     )
 
 
-def topic_key_problems(
-    topic: str, key_id: str, key: KmsKey | None, publisher: str, context: Mapping[str, str]
-) -> list[str]:
+def topic_key_problems(topic: str, key_id: str, key: KmsKey | None, publisher: str, context: Context) -> list[str]:
     """Why the service ``publisher`` (CloudWatch, Budgets) cannot publish to a topic encrypted with ``key_id``.
 
     SNS encrypts what a service publishes with the topic's key on the publisher's behalf: the key policy must
@@ -683,13 +684,14 @@ def topic_key_problems(
     principal (ListGrants GranteeServicePrincipal) for the alarm's or budget's ARN does as well (``service_grants``).
     A disabled key, or one pending deletion, serves nobody (DescribeKey KeyState). The alert is dropped otherwise.
 
-    The publish's condition keys are ``aws:SourceArn`` (the alarm's or budget's ARN) and ``aws:SourceAccount``
-    (``finops.publisher_context``), so the usual statements, which pin one of those to the stack's own alarms or
-    account, are evaluated. An Allow only under another key or operator (``aws:SourceOrgID``, a
-    ``kms:EncryptionContext`` key, a date) cannot be told to hold: it does not count, and the reason names it
-    ("only under a condition that cannot be evaluated") rather than passing a key that may refuse the service. A
-    Deny under such a condition counts (it may apply, and an explicit Deny wins over every Allow and grant). An
-    ``...IfExists`` operator on a key the publish is not known to carry is taken as holding (``condition``).
+    The publish's condition keys are ``aws:SourceArn`` (the alarm's or budget's ARN), ``aws:SourceAccount``,
+    ``aws:PrincipalIsAWSService`` and ``aws:PrincipalServiceName`` (``finops.publisher_context``), so the usual
+    statements, which pin one of those to the stack's own alarms or account, are evaluated. An Allow only under
+    another key or operator (``aws:SourceOrgID``, a ``kms:EncryptionContext`` key, a date), ``...IfExists`` or
+    not, cannot be told to hold: it does not count, and the reason names it ("only under a condition that cannot
+    be evaluated") rather than passing a key that may refuse the service. A Deny under such a condition counts (it
+    may apply, and an explicit Deny wins over every Allow and grant). An ``...IfExists`` operator holds without a
+    value only on a key a service's request never carries (``resource_policy.NOT_SERVICE_KEYS``).
     """
     cannot = f"({publisher.split('.', 1)[0]} cannot publish to it)"
     return key_use_problems(

@@ -70,6 +70,7 @@ from lakehouse.checks.billing_alarm import (
 from lakehouse.checks.billing_freshness import NewestCharge, freshness_evidence, read_newest_charge
 from lakehouse.checks.billing_services import SERVICE_DIMENSION, foreign_service, stack_services
 from lakehouse.checks.dashboard_metrics import COUNTING_RULE, MetricCount, SeriesKey, count_metric_series
+from lakehouse.checks.resource_policy import service_request
 from lakehouse.checks.sms_receiver import PhoneReadback, read_phone
 from lakehouse.config import DEFAULT_MONTHLY_COST_CAP_USD
 from lakehouse.inventory import DEFAULT_PROJECT, name_prefixes
@@ -580,14 +581,15 @@ def nobody_receives(data: FinopsReadback, topic: str, messages: list[Message], w
     return f"has no subscription that receives {what} ({shown})"
 
 
-def publisher_context(account: str, source_arn: str) -> dict[str, str]:
-    """The condition keys (lower case) a service's publish carries: the budget's or alarm's ARN and account.
+def publisher_context(publisher: str, account: str, source_arn: str) -> dict[str, str | None]:
+    """The condition keys (lower case) the service ``publisher``'s publish carries: a service principal's request
+    (``resource_policy.service_request``) for the budget's or alarm's ARN and account.
 
     Budgets' and CloudWatch's documented policies condition on aws:SourceAccount and aws:SourceArn. Whether
-    they also set aws:SourceOwner is not documented, so it is left out: an Allow under it does not count, a Deny
-    under it does (a negated operator on a key the request lacks holds).
+    they also set aws:SourceOwner is not documented, so it is left out: a condition on it, ``...IfExists`` or not,
+    cannot be evaluated (an Allow under it does not count, a Deny under it does).
     """
-    return {"aws:sourcearn": source_arn, "aws:sourceaccount": account}
+    return service_request(publisher, source_arn, account)
 
 
 def topic_policy_problem(data: FinopsReadback, topic: str, publisher: str, source_arn: str) -> str | None:
@@ -597,7 +599,7 @@ def topic_policy_problem(data: FinopsReadback, topic: str, publisher: str, sourc
     publisher in ``NEEDS_ALLOW`` also needs an Allow. The reason names the statement (Sid, or #index).
     """
     policy = data.topic_policies.get(topic)
-    context = publisher_context(data.account_id, source_arn)
+    context = publisher_context(publisher, data.account_id, source_arn)
     if publisher in OWNER_KEYED:
         context["aws:sourceowner"] = data.account_id
     if publisher in NEEDS_ALLOW:
@@ -617,7 +619,7 @@ def unpublishable(data: FinopsReadback, topic: str, publisher: str, source_arn: 
     problems += [p] if (p := topic_policy_problem(data, topic, publisher, source_arn)) else []
     if topic in data.topic_keys:
         key_id, key = data.topic_keys[topic]
-        context = publisher_context(data.account_id, source_arn)
+        context = publisher_context(publisher, data.account_id, source_arn)
         problems += topic_key_problems(topic, key_id, key, publisher, context)
     return " and ".join(problems) or None
 

@@ -5,9 +5,11 @@ Principal (or NotPrincipal, inverted) covers the principal, its Action (or NotAc
 Resource (or NotResource; none: the policy's own resource) the resource, and its Condition holds for the
 request's context. Conditions on ``aws:SourceArn``/``aws:SourceAccount`` and the like are evaluated
 (StringEquals, StringLike, ArnEquals, ArnLike, Bool and their Not and IfExists forms); any other operator,
-or a key the context lacks, cannot be evaluated. ``weigh`` sorts the applying statements into Allows,
-Denies (one that may apply counts: an explicit Deny wins) and Allows only under a condition it cannot
-evaluate; each caller decides which way that doubt leans.
+or a key the context lacks, cannot be evaluated. A context names the keys the request carries with their
+values and the keys it is known not to carry with None (``service_request``): only those let an
+``...IfExists`` operator hold without a value, since AWS checks the value whenever the real request carries the
+key. ``weigh`` sorts the applying statements into Allows, Denies (one that may apply counts: an explicit Deny
+wins) and Allows only under a condition it cannot evaluate; each caller decides which way that doubt leans.
 """
 
 from __future__ import annotations
@@ -15,6 +17,46 @@ from __future__ import annotations
 from collections.abc import Mapping
 from fnmatch import fnmatchcase
 from typing import Any
+
+#: A request's condition keys (lower case): a value, or None for a key the request is known not to carry.
+Context = Mapping[str, str | None]
+
+#: Keys a service principal's direct request never carries (IAM, "AWS global condition context keys",
+#: Availability): the organization of the requesting principal (its own accounts' principals only: a policy on
+#: ``aws:PrincipalOrgID`` keeps AWS services out, the guide warns), a VPC endpoint's (only for requests through
+#: one), MFA's (only for temporary credentials) and CalledVia's (only when a service forwards an IAM principal's
+#: credentials).
+NOT_SERVICE_KEYS = (
+    "aws:principalorgid",
+    "aws:principalorgpaths",
+    "aws:sourcevpc",
+    "aws:sourcevpce",
+    "aws:multifactorauthpresent",
+    "aws:multifactorauthage",
+    "aws:calledvia",
+    "aws:calledviafirst",
+    "aws:calledvialast",
+)
+
+
+def service_request(
+    principal: str, source_arn: str, account: str, more: Context | None = None
+) -> dict[str, str | None]:
+    """The condition keys of a request the service ``principal`` makes directly for ``source_arn`` of ``account``
+    (CloudWatch or Budgets publishing, SNS delivering), as IAM documents them: ``aws:SourceArn`` and
+    ``aws:SourceAccount`` (the resource whose configuration made the call), ``aws:PrincipalIsAWSService`` true
+    and ``aws:PrincipalServiceName`` the service principal; ``NOT_SERVICE_KEYS`` absent; ``more`` (lower case keys)
+    what the caller knows besides. Keys left out (``aws:SourceOrgID``: only if the account is in an organization;
+    ``aws:SecureTransport``: its value is not documented for a service's call) cannot be evaluated.
+    """
+    context: dict[str, str | None] = dict.fromkeys(NOT_SERVICE_KEYS)
+    context |= {
+        "aws:sourcearn": source_arn,
+        "aws:sourceaccount": account,
+        "aws:principalisawsservice": "true",
+        "aws:principalservicename": principal,
+    }
+    return context | {k.lower(): v for k, v in (more or {}).items()}
 
 
 def strings(value: Any) -> list[str]:
@@ -84,8 +126,12 @@ def resource_covered(statement: Mapping[str, Any], arn: str) -> bool:
     return matches(strings(statement.get("Resource")), arn)
 
 
-def condition(statement: Mapping[str, Any], context: Mapping[str, str]) -> bool | None:
-    """Whether every condition holds for ``context`` (keys lower case); None when one cannot be evaluated."""
+def condition(statement: Mapping[str, Any], context: Context) -> bool | None:
+    """Whether every condition holds for ``context`` (keys lower case); None when one cannot be evaluated.
+
+    An ``...IfExists`` operator holds without a value only for a key the context says the request lacks (None):
+    on a key the context does not name the real request may carry a value that fails it.
+    """
     block = statement.get("Condition") or {}
     if not isinstance(block, dict):
         return None
@@ -98,7 +144,10 @@ def condition(statement: Mapping[str, Any], context: Mapping[str, str]) -> bool 
         if base not in ("StringEquals", "StringLike", "ArnEquals", "ArnLike", "Bool", "StringEqualsIgnoreCase"):
             return None
         for key, values in (tests or {}).items() if isinstance(tests, dict) else []:
-            value = context.get(str(key).lower())
+            name = str(key).lower()
+            if name not in context:
+                return None  # the request may carry it, with any value
+            value = context[name]
             if value is None:
                 if if_exists:
                     continue
@@ -120,7 +169,7 @@ def sid(statement: Mapping[str, Any], index: int) -> str:
 
 
 def weigh(
-    policy: Mapping[str, Any] | None, action: str, resource: str, context: Mapping[str, str], principal: str
+    policy: Mapping[str, Any] | None, action: str, resource: str, context: Context, principal: str
 ) -> tuple[list[str], list[str], list[str]]:
     """(allowing, denying, allowing only under a condition that cannot be evaluated) statements of ``policy``
     for the service ``principal`` doing ``action`` on ``resource`` in ``context``.

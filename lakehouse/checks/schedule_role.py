@@ -12,7 +12,8 @@ leans the other way, and says why:
 - a permissions boundary must allow as well (effective = identity ∩ boundary);
 - the trust policy must let ``scheduler.amazonaws.com`` assume the role (``sts:AssumeRole``), under
   no condition but the confused-deputy keys AWS documents for Scheduler (``aws:SourceAccount``,
-  ``aws:SourceArn``), which are evaluated against the schedule's own account and ARN.
+  ``aws:SourceArn``), which are evaluated against the schedule's own account and ARN, and the keys every
+  service principal's request carries or lacks (``resource_policy.service_request``).
 
 A schedule whose role fails any of these is refused at every firing (Scheduler cannot assume the role,
 or App Runner answers AccessDenied) and the service is never paused.
@@ -33,12 +34,10 @@ from typing import Any
 
 from lakehouse.checks.alert_delivery import KmsKey, key_use_problems
 from lakehouse.checks.iam_access import Policy, action_matches, resource_matches
-from lakehouse.checks.resource_policy import condition, principal_is
+from lakehouse.checks.resource_policy import condition, principal_is, service_request
 
 SCHEDULER = "scheduler.amazonaws.com"
 ASSUME = "sts:AssumeRole"
-#: What Scheduler's request carries when it assumes a role (AWS: "Set up the execution role").
-_SOURCE_KEYS = ("aws:sourceaccount", "aws:sourcearn")
 #: What the execution role must do with a schedule's customer managed key at every firing.
 DECRYPT = "kms:Decrypt"
 #: The only key spec EventBridge Scheduler encrypts with.
@@ -105,7 +104,7 @@ def not_allowed(identity: Sequence[Policy], boundary: Policy | None, action: str
 
 def untrusted(trust: Policy, account_id: str, schedule_arn: str) -> str | None:
     """Why EventBridge Scheduler may not assume the role for this schedule (None: it may)."""
-    facts = dict(zip(_SOURCE_KEYS, (account_id, schedule_arn), strict=True))
+    facts = service_request(SCHEDULER, schedule_arn, account_id)  # AWS: "Set up the execution role"
     allows: list[str] = []
     doubts: list[str] = []
     for index, statement in enumerate(trust.statements()):

@@ -89,11 +89,22 @@ def read_spend(sns: Any, cloudwatch: Any, now: datetime) -> SmsSpend:
 
 
 def spend_problems(spend: SmsSpend, region: str) -> list[str]:
-    """Why SNS texts nothing more this month in ``region``: the month's spend reached the limit (empty: it did not)."""
-    shown = "MonthlySpendLimit" if spend.limit_usd is not None else "MonthlySpendLimit unset: SNS's default"
+    """Why SNS texts nothing more this month in ``region``: the month's spend reached the limit (empty: it did not).
+
+    An unset limit is taken as SNS's default, the ``DEFAULT_SPEND_LIMIT_USD`` quota an account starts with, and the
+    reason says so; a limit that is not a finite number (``"5 USD"``, ``"NaN"``) is named rather than compared.
+    """
+    shown = (
+        "MonthlySpendLimit"
+        if spend.limit_usd is not None
+        else f"MonthlySpendLimit unset: taken as SNS's default, the {DEFAULT_SPEND_LIMIT_USD} USD quota an account "
+        "starts with"
+    )
     try:
         limit = Decimal(spend.limit_usd) if spend.limit_usd is not None else DEFAULT_SPEND_LIMIT_USD
     except InvalidOperation:
+        limit = Decimal("NaN")
+    if not limit.is_finite():  # Decimal reads "NaN" and "Infinity", and refuses to order a NaN
         return [f"the account's SMS MonthlySpendLimit in {region} is not a number of USD ({spend.limit_usd!r})"]
     spent = Decimal(str(spend.spent_usd or 0))
     if spent < limit:

@@ -76,7 +76,7 @@ def test_a_service_grant_aws_refuses_is_refused(kms: Any, changes: dict[str, Any
 
 def test_a_topic_key_budgets_may_use_through_a_grant_is_read_back_healthy(kms: Any) -> None:
     key = owner_only_key(kms)
-    context = publisher_context(ACCOUNT, BUDGET_ARN)
+    context = publisher_context("budgets.amazonaws.com", ACCOUNT, BUDGET_ARN)
     before = topic_key_problems(
         TOPIC, key["Arn"], read_key(kms, key["Arn"], grants=True), "budgets.amazonaws.com", context
     )
@@ -84,5 +84,5 @@ def test_a_topic_key_budgets_may_use_through_a_grant_is_read_back_healthy(kms: A
     budgets_grant(kms, key["KeyId"])
     after = read_key(kms, key["Arn"], grants=True)
     assert topic_key_problems(TOPIC, key["Arn"], after, "budgets.amazonaws.com", context) == []
-    other = publisher_context(ACCOUNT, BUDGET_ARN.replace("monthly-cost", "someone-else"))
+    other = publisher_context("budgets.amazonaws.com", ACCOUNT, BUDGET_ARN.replace("monthly-cost", "someone-else"))
     assert topic_key_problems(TOPIC, key["Arn"], after, "budgets.amazonaws.com", other), "grant for one budget only"

@@ -24,6 +24,7 @@ from lakehouse.checks.alert_delivery import (
     QueueReadback,
     alarm_alerts,
     budget_alert,
+    delivery_context,
     filter_problem,
     function_problems,
     read_function,
@@ -428,7 +429,8 @@ def test_service_allowed_reads_negated_and_if_exists_conditions() -> None:
     policy = {"Statement": [{**base, "Condition": {"ArnNotLike": {"aws:SourceArn": "arn:aws:sns:*:*:other"}}}]}
     assert service_allowed(policy, "sqs:SendMessage", INBOX, context) == (True, [])
     policy = {"Statement": [{**base, "Condition": {"StringEqualsIfExists": {"aws:SourceVpc": "vpc-1"}}}]}
-    assert service_allowed(policy, "sqs:SendMessage", INBOX, context)[0] is True
+    assert service_allowed(policy, "sqs:SendMessage", INBOX, context)[0] is False  # the context does not rule it out
+    assert service_allowed(policy, "sqs:SendMessage", INBOX, delivery_context(TOPIC))[0] is True  # SNS: no VPC
     policy = {"Statement": [{**base, "NotPrincipal": {"Service": "sns.amazonaws.com"}, "Effect": "Deny"}]}
     assert service_allowed(policy, "sqs:SendMessage", INBOX, context)[0] is False  # nothing allows it either
 

@@ -68,7 +68,8 @@ def read_texted(limit: str | None, spent: float | None) -> tuple[Any, list[Stubb
             None,
             1.04,
             "spent 1.04 USD on SMS in us-east-1 this month (SMSMonthToDateSpentUSD), which reaches its "
-            "monthly SMS spend limit of 1 USD (MonthlySpendLimit unset: SNS's default)",
+            "monthly SMS spend limit of 1 USD (MonthlySpendLimit unset: taken as SNS's default, the 1 USD quota an "
+            "account starts with)",
         ),
         (
             "0",
@@ -140,3 +141,28 @@ def test_last_months_spend_does_not_count(moto_aws: None) -> None:
     )
     spend = sms_receiver.read_spend(sns, cloudwatch, READ_AT)
     assert spend.spent_usd is None and sms_receiver.spend_problems(spend, "us-east-1") == []
+
+
+@pytest.mark.parametrize("limit", ["5 USD", "NaN", "Infinity", "-"], ids=["unit", "nan", "infinity", "dash"])
+def test_a_spend_limit_that_is_not_a_number_is_named_not_compared(limit: str) -> None:
+    data, stubs = read_texted(limit, 0.42)
+    result = judge_finops(data, cap_usd=20)
+    assert result.status is Status.FAILED  # not an error: the stack's own attribute is what is wrong
+    assert f"sms {NUMBER}: the account's SMS MonthlySpendLimit in us-east-1 is not a number of USD ({limit!r})" in str(
+        result.reason
+    ), result.reason
+    for stub in stubs:
+        stub.assert_no_pending_responses()
+
+
+def test_an_account_that_never_set_the_limit_is_read_as_unset_and_judged_on_the_default(moto_aws: None) -> None:
+    sns = boto3.client("sns", region_name="us-east-1")
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+    cloudwatch.put_metric_data(
+        Namespace="AWS/SNS",
+        MetricData=[{"MetricName": "SMSMonthToDateSpentUSD", "Value": 1.0, "Timestamp": READ_AT - timedelta(hours=1)}],
+    )
+    spend = sms_receiver.read_spend(sns, cloudwatch, READ_AT)
+    assert spend.limit_usd is None
+    (problem,) = sms_receiver.spend_problems(spend, "us-east-1")
+    assert "limit of 1 USD (MonthlySpendLimit unset: taken as SNS's default, the 1 USD quota" in problem
