@@ -45,9 +45,11 @@ def service_request(
     """The condition keys of a request the service ``principal`` makes directly for ``source_arn`` of ``account``
     (CloudWatch or Budgets publishing, SNS delivering), as IAM documents them: ``aws:SourceArn`` and
     ``aws:SourceAccount`` (the resource whose configuration made the call), ``aws:PrincipalIsAWSService`` true
-    and ``aws:PrincipalServiceName`` the service principal; ``NOT_SERVICE_KEYS`` absent; ``more`` (lower case keys)
-    what the caller knows besides. Keys left out (``aws:SourceOrgID``: only if the account is in an organization;
-    ``aws:SecureTransport``: its value is not documented for a service's call) cannot be evaluated.
+    and ``aws:PrincipalServiceName`` the service principal, ``aws:SecureTransport`` true (IAM: always in the request
+    context; services call each other's endpoints over TLS, and SNS's own recommended "deny when not
+    SecureTransport" topic statement must not read as silencing CloudWatch); ``NOT_SERVICE_KEYS`` absent; ``more``
+    (lower case keys) what the caller knows besides. Keys left out (``aws:SourceOrgID``: only if the account is in
+    an organization) cannot be evaluated.
     """
     context: dict[str, str | None] = dict.fromkeys(NOT_SERVICE_KEYS)
     context |= {
@@ -55,6 +57,7 @@ def service_request(
         "aws:sourceaccount": account,
         "aws:principalisawsservice": "true",
         "aws:principalservicename": principal,
+        "aws:securetransport": "true",
     }
     return context | {k.lower(): v for k, v in (more or {}).items()}
 

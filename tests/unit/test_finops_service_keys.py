@@ -136,6 +136,33 @@ def test_a_data_perimeter_deny_that_spares_aws_services_keeps_both_publishers() 
     )
 
 
+def test_sns_s_recommended_deny_of_plain_http_keeps_both_publishers() -> None:
+    """SNS's "enforce encryption of data in transit" statement (Deny to everyone when ``aws:SecureTransport`` is
+    false): a service calls over TLS, and the key is in every request context, so CloudWatch and Budgets still
+    publish; its twin denying TLS itself silences them."""
+    tls_only = {
+        "Sid": "AllowPublishThroughSSLOnly",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "sns:Publish",
+        "Resource": "*",
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    data = healthy()
+    for topic in (TOPIC, BILLING_TOPIC):
+        policy = data.topic_policies[topic] or {}
+        data.topic_policies[topic] = {**policy, "Statement": [*policy["Statement"], tls_only]}
+    result = judge_finops(data)
+    assert result.passed, result.reason
+    data.topic_policies[BILLING_TOPIC]["Statement"][-1] = {
+        **tls_only,
+        "Condition": {"Bool": {"aws:SecureTransport": "true"}},
+    }
+    assert "statement AllowPublishThroughSSLOnly denies cloudwatch.amazonaws.com sns:Publish" in alarm_silenced(
+        judge_finops(data)
+    )
+
+
 def test_an_inbox_that_lets_only_another_service_send_under_if_exists_hears_nothing() -> None:
     wrong = inbox_policy(TOPIC, BILLING_TOPIC, Condition={"StringEqualsIfExists": {"aws:PrincipalServiceName": "x"}})
     result = judge_finops(healthy(queues={INBOX: inbox(wrong)}))

@@ -86,7 +86,7 @@ def test_a_trust_the_scheduler_cannot_use_says_why() -> None:
         "its trust policy lets scheduler.amazonaws.com assume it only under a condition: statement Other of the "
         f"trust policy (its Condition does not hold for {SCHEDULE} in account 111122223333)"
     )
-    unknown = {**SCHEDULER, "Condition": {"Bool": {"aws:SecureTransport": "true"}}}
+    unknown = {**SCHEDULER, "Condition": {"StringEquals": {"aws:SourceOrgID": "o-abcd1234"}}}  # set only in an org
     found = untrusted(trust(unknown), "111122223333", SCHEDULE)
     assert found is not None and found.endswith("(a Condition the check does not evaluate)")
     denied = {"Effect": "Deny", "Principal": "*", "Action": "sts:*"}
