@@ -514,8 +514,8 @@ _MAX_CALL_DEPTH = 10
 class ShownJob:
     """A job of a workflow as the jobs API names it: ``name`` for a reason, ``pattern`` the names GitHub gives
     it (a matrix cell's ``test (3.11)``, a called workflow's ``call / test``), ``steps`` those it must show;
-    ``base`` the workflow job's own name. ``skipped``: why it did not run in any green run (its ``if:`` false, its
-    matrix without a cell): not expected, and listed (or not) ``skipped``; empty: expected."""
+    ``base`` its workflow job's own name (before any matrix cell). ``skipped``: why it did not run in any green run
+    (its ``if:`` false, its matrix without a cell): not expected, and listed (or not) ``skipped``; empty: expected."""
 
     name: str
     pattern: re.Pattern[str]
@@ -593,7 +593,13 @@ def _called_jobs(
     given = job.get("with") if "with" in job else {}  # the inputs this call gives: fixed by its text
     inputs = call_inputs(inner, given)
     return [
-        ShownJob(f"{name} / {sub.name}", re.compile(f"{segment} / {sub.pattern.pattern}"), sub.steps, name, sub.skipped)
+        ShownJob(
+            f"{name} / {sub.name}",
+            re.compile(f"{segment} / {sub.pattern.pattern}"),
+            sub.steps,
+            f"{name} / {sub.base}",
+            sub.skipped,
+        )
         for sub in shown_jobs(inner, None if facts is None else replace(facts, inputs=inputs), called, depth + 1)
     ]
 

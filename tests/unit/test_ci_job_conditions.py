@@ -13,11 +13,14 @@ which GitHub runs green, stay green. The jobs are written as GitHub lists them.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lakehouse.conditions import RunFacts, step_condition
 from lakehouse.matrices import matrix_cells
 from lakehouse.outcome import Outcome, Status
+from lakehouse.workflows import load_yaml, masked_failure_problems
 from tests.fake_github import GUARD_PATH, FakeGitHub, github, sha
 from tests.unit.test_ci_conditions import ACTION_STEPS, CHECKOUT, HEADER, PYTEST, Steps, ask, serve
 from tests.unit.test_ci_runs_tests import serve as serve_as_listed
@@ -362,3 +365,13 @@ def test_tox_s_env_for_a_python_exclude_removed_runs_no_test(github: FakeGitHub)
     files = {"tox.ini": "[tox]\nskip_missing_interpreters = true\n\n[testenv]\ncommands = pytest tests\n"}
     serve_as_listed(github, workflow, files)
     red_without_tests(ask(github), "tox", "asks for py312", "sets up only 3.11")
+
+
+def test_lint_does_not_judge_the_steps_of_a_job_that_runs_only_on_failure() -> None:
+    """``make lint`` (any green run), as the check: a job under ``if: failure()`` runs only once the run is red, so
+    its ``|| true`` cannot make a red run green; under ``if: always()`` it is judged."""
+    job = "  logs:\n    if: {condition}\n    runs-on: x\n    steps:\n      - run: docker logs db || true\n"
+    skipped = load_yaml(HEADER + UNIT + job.format(condition="failure()"))
+    assert masked_failure_problems(Path("guard.yml"), skipped) == []
+    judged = load_yaml(HEADER + UNIT + job.format(condition="always()"))
+    assert [p.where for p in masked_failure_problems(Path("guard.yml"), judged)] == ["jobs/logs/steps/0/run"]
