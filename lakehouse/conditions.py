@@ -11,10 +11,11 @@ workflows and actions"): literals (``true``, ``false``, ``null``, numbers, ``'st
 ``==``, ``!=``, parentheses, the status functions ``success()``, ``always()``, ``failure()``, ``cancelled()`` (in a
 green run every step before concluded success: the first two are true, the others false) and ``github.event_name``,
 ``github.ref`` and ``github.ref_name`` (known for a push: ``refs/heads/<branch>``), and in a composite action or
-a local reusable workflow ``inputs.<id>`` as each call of it shows it (:func:`called_facts`). Anything else (the
-guard workflow's own ``inputs.x``, ``contains(...)``, ``env.X``, a comparison of values of different types) is
-unknown, so the whole condition is unknown unless the known parts decide it (``false && anything``). Strings compare
-ignoring case, as GitHub does.
+a local reusable workflow ``inputs.<id>`` (or ``inputs['<id>']``) as each call of it shows it (:func:`called_facts`).
+Anything else (the guard workflow's own ``inputs.x``, ``contains(...)``, ``env.X``, a comparison of values of
+different types) is unknown, so the whole condition is unknown unless the known parts decide it (``false &&
+anything``). Strings compare ignoring case, as GitHub does. A job's ``if:`` is read the same way
+(``lakehouse.workflows.job_condition``).
 
 A document called several times (two steps using one action with different ``with:``) is judged per call: a step
 is shown true when it is for at least one call shown to run, shown false only when it is for every call that may
@@ -31,10 +32,19 @@ from typing import Any
 #: The status functions in a run whose every job concluded success (the only runs whose steps are read).
 _GREEN_RUN_STATUS = {"success": True, "always": True, "failure": False, "cancelled": False}
 _TOKEN = re.compile(
-    r"\s*(?:(?P<op>&&|\|\||==|!=|!|\(|\)|,)|(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+(?:\.\d+)?)"
-    r"|(?P<word>[A-Za-z_][A-Za-z0-9_.-]*))"
+    r"\s*(?:(?P<op>&&|\|\||==|!=|!|\(|\)|\[|\]|,)|(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+(?:\.\d+)?)"
+    r"|(?P<word>[A-Za-z_][A-Za-z0-9_.-]*)|(?P<prop>\.[A-Za-z_][A-Za-z0-9_-]*))"
 )
 _WRAPPED = re.compile(r"^\s*\$\{\{(.*)\}\}\s*$", re.DOTALL)
+
+
+#: An input's value as a call shows it: an action's are strings, a reusable workflow's keep their declared type.
+Input = str | bool | int | float
+#: An input a call leaves unset that declares no ``default:`` (a reusable workflow's gets its type's default).
+_UNSET = object()
+#: GitHub's value for a reusable workflow's input that is neither given nor has a ``default:`` (docs.github.com,
+#: ``on.workflow_call.inputs.<input_id>.type``: "false for a boolean, 0 for a number, and "" for a string").
+_TYPE_DEFAULTS: dict[str, Input] = {"boolean": False, "number": 0, "string": ""}
 
 
 class _Unknown:
@@ -53,7 +63,7 @@ class Call:
     the inputs its ``with:`` (else their defaults) show (lowercased id -> literal value; :func:`call_inputs`), and
     ``ran``: whether it is shown to run (a step of the jobs API, or one shown true in a document shown to run)."""
 
-    inputs: tuple[tuple[str, str | bool], ...]
+    inputs: tuple[tuple[str, Input], ...]
     ran: bool
 
 
@@ -65,7 +75,7 @@ class RunFacts:
 
     event: str | None
     ref: str | None
-    inputs: tuple[tuple[str, str | bool], ...] = ()
+    inputs: tuple[tuple[str, Input], ...] = ()
     calls: tuple[Call, ...] = ()
 
     @classmethod
@@ -161,23 +171,26 @@ def _condition(step: dict[str, Any], facts: RunFacts) -> Verdict:
     return Verdict(truth, f"{shown} is {str(truth).lower()} in {run}")
 
 
-def call_inputs(document: Any, call: Any) -> tuple[tuple[str, str | bool], ...]:
+def call_inputs(document: Any, call: Any) -> tuple[tuple[str, Input], ...]:
     """The inputs one call (its ``with:``; ``{}`` for none) of a composite action or reusable workflow (``document``,
     parsed) shows: each declared input (an action's ``inputs:``, a workflow's ``on.workflow_call.inputs``) gets the
     call's ``with:`` value, else its ``default:``. Only literal values are shown, never an expression (``${{ ... }}``:
     the run's) or an input given nothing. GitHub passes an action's inputs as strings (``true`` is ``'true'``; a
     number is not shown: GitHub keeps its text, YAML does not); a workflow's keep their declared ``type`` (docs.github
-    .com, "inputs context"): a ``boolean`` shows a YAML boolean, a ``string`` a YAML string, others are not shown."""
+    .com, "inputs context"): a ``boolean`` shows a YAML boolean, a ``string`` a YAML string, a ``number`` a YAML
+    number, and one neither given nor defaulted its type's default (``false``, ``''``, ``0``: ``_TYPE_DEFAULTS``)."""
     action = isinstance(document, dict) and "runs" in document
     declared = document.get("inputs") if action else None
     if isinstance(document, dict) and not action:
         on = document.get("on")
         trigger = on.get("workflow_call") if isinstance(on, dict) else None
         declared = trigger.get("inputs") if isinstance(trigger, dict) else None
-    shown: list[tuple[str, str | bool]] = []
+    shown: list[tuple[str, Input]] = []
     for name, spec in declared.items() if isinstance(declared, dict) else []:
         spec = spec if isinstance(spec, dict) else {}
-        value = _given(call, str(name), spec.get("default"))
+        value = _given(call, str(name), spec.get("default", _UNSET))
+        if value is _UNSET:  # neither given nor defaulted: an action's is unknown here, a workflow's its type's
+            value = None if action else _TYPE_DEFAULTS.get(str(spec.get("type")))
         literal = _literal(value) if action else _typed(value, spec.get("type"))
         if literal is not None:
             shown.append((str(name).lower(), literal))
@@ -207,11 +220,13 @@ def _literal(value: Any) -> str | None:
     return None
 
 
-def _typed(value: Any, kind: Any) -> str | bool | None:
+def _typed(value: Any, kind: Any) -> Input | None:
     """A reusable workflow's input of type ``kind`` when YAML shows it as that type (None: it does not)."""
     if kind == "boolean" and isinstance(value, bool):
         return value
     if kind == "string" and isinstance(value, str) and "${{" not in value:
+        return value
+    if kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
         return value
     return None
 
@@ -341,4 +356,17 @@ class _Parser:
         literals: dict[str, Any] = {"true": True, "false": False, "null": None}
         if lowered in literals:
             return literals[lowered]
-        return self.facts.context(text)
+        return self.facts.context(self._path(text))
+
+    def _path(self, name: str) -> str:
+        """A context's property path, ``inputs['x']`` (GitHub's index syntax) read as ``inputs.x``."""
+        while self._peek() == "[" or (self.at < len(self.tokens) and self.tokens[self.at][0] == "prop"):
+            kind, text = self._take()
+            if kind == "prop":
+                name += text
+                continue
+            key = self._take()
+            if key[0] != "str" or self._take()[1] != "]":
+                raise ValueError(f"`{name}[` is indexed by something other than a string")
+            name += "." + key[1][1:-1].replace("''", "'")
+        return name

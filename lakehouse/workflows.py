@@ -56,8 +56,9 @@ import jsonschema
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from lakehouse.conditions import ANY_GREEN_RUN, RunFacts, call_inputs, step_condition
+from lakehouse.conditions import ANY_GREEN_RUN, RunFacts, Verdict, call_inputs, step_condition
 from lakehouse.config import project_root
+from lakehouse.matrices import matrix_cells
 from lakehouse.setuppython import version_file_pythons
 from lakehouse.shellscripts import ReadFile, ScriptFollower, checkout_lister, checkout_reader
 from lakehouse.shellstatus import (
@@ -323,17 +324,28 @@ def _version_file(before: list[Any], step: dict[str, Any], read: ReadFile | None
 
 
 def _matrix_values(job: dict[str, Any], key: str) -> list[str] | None:
-    """The values ``matrix.<key>`` takes in a job's cells (its list and ``include`` entries); None when an
-    expression decides them."""
-    matrix = (job.get("strategy") or {}).get("matrix") if isinstance(job.get("strategy"), dict) else None
-    if not isinstance(matrix, dict):
+    """The values ``matrix.<key>`` takes in a job's cells as GitHub builds them (``lakehouse.matrices``: an
+    ``exclude``d value is in no cell); None when an expression decides them or a cell has none."""
+    cells = matrix_cells(_matrix(job))
+    if cells is None or any(cell.values.get(key) is None for cell in cells):
         return None
-    listed = matrix.get(key, [])
-    include = matrix.get("include") or []
-    if not isinstance(listed, list) or not isinstance(include, list):
-        return None
-    values = [*listed, *(cell.get(key) for cell in include if isinstance(cell, dict) and key in cell)]
-    return None if any("${{" in str(v) for v in values) or not values else [str(v) for v in values]
+    return [str(cell.values[key]) for cell in cells]
+
+
+def _matrix(job: dict[str, Any]) -> Any:
+    """A job's ``strategy.matrix`` (None: it has none)."""
+    strategy = job.get("strategy")
+    return strategy.get("matrix") if isinstance(strategy, dict) else None
+
+
+def job_condition(job: dict[str, Any], facts: RunFacts) -> Verdict:
+    """Whether a workflow job runs in the green run ``facts`` describes: its ``if:``, read as a step's
+    (``lakehouse.conditions``: ``if: failure()`` is false in a green run), and never when its ``strategy.matrix`` has
+    no cell (``exclude`` removes every combination: GitHub makes no job of it, ``lakehouse.matrices``)."""
+    matrix = _matrix(job)
+    if matrix is not None and matrix_cells(matrix) == []:
+        return Verdict(False, "its strategy.matrix has no cell (exclude removes every combination): no job of it runs")
+    return step_condition(job, facts)
 
 
 def step_environment(document: dict[str, Any], where: str, step: dict[str, Any]) -> tuple[tuple[str, str | None], ...]:
@@ -415,7 +427,8 @@ def masked_failure_problems(
 
     ``facts``: the green run the document ran in (exit check 3; ``make lint``: any green run, as only a run that
     concludes success can hide a failure). A step whose ``if:`` is shown false for it did not run
-    (``lakehouse.conditions``): neither judged nor counted; so a step under ``if: failure()``, which runs only once
+    (``lakehouse.conditions``), nor did a step of a job whose ``if:`` is, or whose matrix has no cell
+    (:func:`job_condition`): neither judged nor counted; so a step under ``if: failure()``, which runs only once
     its job has failed, may end ``|| true``: it cannot turn a red run green. In a composite action
     (``action_folder`` given), whose steps the jobs API does not list, a step whose ``if:`` is not shown true may
     not have run: judged, its tests not counted. Each is recorded in ``scripts.conditional`` with why.
@@ -425,7 +438,10 @@ def masked_failure_problems(
     problems = []
     closed = not writes_runtime_environment(document) if closed is None else closed
     written: dict[str, list[tuple[str, str | None]]] = {}  # job -> what its steps so far wrote to $GITHUB_ENV
+    jobs_run = {job_id: job_condition(job, facts) for job_id, job in _jobs(document)}
     for job_id, job in _jobs(document):
+        if jobs_run[job_id].value is False:  # it never ran, so never failed
+            continue
         if "continue-on-error" in job and job["continue-on-error"] is not False:
             message = (
                 f"job {job_id!r} has continue-on-error: {_shown(job['continue-on-error'])}: it may fail in a green run"
@@ -434,6 +450,9 @@ def masked_failure_problems(
     for where, step in _steps(document):
         label = _step_label(step)
         verdict = step_condition(step, facts)
+        job_run = jobs_run.get(where.split("/")[1]) if where.startswith("jobs/") else None
+        if job_run is not None and job_run.value is False:  # a step of a job that did not run did not either
+            verdict = Verdict(False, f"its job {where.split('/')[1]!r} did not run: {job_run.why}")
         uncounted = verdict.value is False or action_folder is not None and not verdict.value
         if uncounted and scripts is not None:
             fate = "did not run" if verdict.value is False else "may not have run: its tests not counted"
@@ -483,8 +502,8 @@ def unfollowed_problems(path: Path, scripts: ScriptFollower) -> list[Problem]:
 
 def displayed_run_steps(document: Any) -> dict[str, list[str]]:
     """Each job's displayed name -> the names GitHub shows for its steps that run this repository's code
-    (:func:`shown_jobs`, without a run's facts or the reusable workflows it calls)."""
-    return {job.name: job.steps for job in shown_jobs(document)}
+    (:func:`shown_jobs`, without a run's facts, matrix cells or the reusable workflows it calls)."""
+    return {job.base: job.steps for job in shown_jobs(document)}
 
 
 #: Reusable workflows calling reusable workflows: GitHub allows ten levels in all.
@@ -494,11 +513,15 @@ _MAX_CALL_DEPTH = 10
 @dataclass(frozen=True)
 class ShownJob:
     """A job of a workflow as the jobs API names it: ``name`` for a reason, ``pattern`` the names GitHub gives
-    it (a matrix job's ``test (3.11)``, a called workflow's ``call / test``), ``steps`` those it must show."""
+    it (a matrix cell's ``test (3.11)``, a called workflow's ``call / test``), ``steps`` those it must show;
+    ``base`` its workflow job's own name (before any matrix cell). ``skipped``: why it did not run in any green run
+    (its ``if:`` false, its matrix without a cell): not expected, and listed (or not) ``skipped``; empty: expected."""
 
     name: str
     pattern: re.Pattern[str]
     steps: list[str]
+    base: str = ""
+    skipped: str = ""
 
 
 def shown_jobs(
@@ -509,12 +532,16 @@ def shown_jobs(
     the same commit) (``name:``, else ``Run`` and the command's first line or the action). A step under an ``if:``
     that was false is listed skipped while its job concludes success, so a green run must show each of them
     concluded success, but for a step whose ``if:`` is shown false for the run ``facts`` describes (``if:
-    failure()`` in a green run: ``lakehouse.conditions``). A job with a ``strategy.matrix`` and no expression in its
-    name is listed once per cell, ``name (values...)``; a job calling a reusable workflow (``uses:``) as ``name /
-    <its job>``, the called workflow's jobs read from ``called`` (by path from the checkout's root; not there, as
-    another repository's is: some job ``name / ...``, steps unknown), its steps' ``if:`` judged with the inputs the
-    call's ``with:`` (else their ``on.workflow_call`` defaults) shows (``lakehouse.conditions.call_inputs``). Jobs
-    or steps named by an expression are left out: what GitHub shows for them depends on the run."""
+    failure()`` in a green run: ``lakehouse.conditions``); and a job whose ``if:`` is so, or whose matrix has no cell
+    (:func:`job_condition`), is not expected (``ShownJob.skipped``), nor is what it calls. A job with a
+    ``strategy.matrix`` and no expression in its name is listed once per cell, by the name GitHub gives it
+    (``lakehouse.matrices``: ``name (3.11)``; a matrix only the run knows, some ``name (...)``); a job calling a
+    reusable workflow (``uses:``) as ``name / <its job>``, the called workflow's jobs read from ``called`` (by path
+    from the checkout's root; not there, as another repository's is: some job ``name / ...``, steps unknown), its
+    steps' ``if:`` judged with the inputs the call's ``with:`` (else their ``on.workflow_call`` defaults, else their
+    type's) shows (``lakehouse.conditions.call_inputs``). Without ``facts`` (:func:`displayed_run_steps`) neither
+    conditions nor cells are read. Jobs or steps named by an expression are left out: what GitHub shows for them
+    depends on the run."""
     if not isinstance(document, dict):
         return []
     shown: list[ShownJob] = []
@@ -522,25 +549,59 @@ def shown_jobs(
         name = str(job.get("name") or job_id)
         if "${{" in name:
             continue
-        strategy = job.get("strategy")
-        matrix = isinstance(strategy, dict) and strategy.get("matrix") is not None
-        segment = re.escape(name) + (r" \(.+\)" if matrix else "")
-        uses = str(job.get("uses") or "")
-        if uses:
-            inner = (called or {}).get(uses.removeprefix("./")) if uses.startswith("./") else None
-            if inner is None or depth >= _MAX_CALL_DEPTH:
-                shown.append(ShownJob(f"{name} / ...", re.compile(f"{segment} / .+"), []))
-                continue
-            given = job.get("with") if "with" in job else {}  # the inputs this call gives: fixed by its text
-            inputs = call_inputs(inner, given)
-            for sub in shown_jobs(inner, None if facts is None else replace(facts, inputs=inputs), called, depth + 1):
-                pattern = re.compile(f"{segment} / {sub.pattern.pattern}")
-                shown.append(ShownJob(f"{name} / {sub.name}", pattern, sub.steps))
+        ran = job_condition(job, facts) if facts is not None else None
+        if ran is not None and ran.value is False:  # listed skipped by its own name (or its cells'), or not at all
+            pattern = re.compile(re.escape(name) + r"(?: \(.+\))?(?: / .+)?")
+            shown.append(ShownJob(name, pattern, [], name, ran.why))
             continue
-        runs = [s for s in job.get("steps") or [] if isinstance(s, dict) and _runs_own_code(s)]
-        steps = [shown_step_name(s) for s in runs if facts is None or step_condition(s, facts).value is not False]
-        shown.append(ShownJob(name, re.compile(segment), [label for label in steps if "${{" not in label]))
+        uses = str(job.get("uses") or "")
+        for cell, segment in _cell_names(job, name, facts is not None):
+            if uses:
+                shown += _called_jobs(job, uses, cell, segment, facts, called, depth)
+                continue
+            runs = [s for s in job.get("steps") or [] if isinstance(s, dict) and _runs_own_code(s)]
+            steps = [shown_step_name(s) for s in runs if facts is None or step_condition(s, facts).value is not False]
+            shown.append(ShownJob(cell, re.compile(segment), [label for label in steps if "${{" not in label], name))
     return shown
+
+
+def _cell_names(job: dict[str, Any], name: str, cells: bool) -> list[tuple[str, str]]:
+    """``(name, regex)`` of each job GitHub lists for a workflow job: one per matrix cell (``cells``: by the names
+    ``lakehouse.matrices`` gives them, else some ``name (...)``), else the job's own name."""
+    matrix = _matrix(job)
+    if matrix is None:
+        return [(name, re.escape(name))]
+    found = matrix_cells(matrix) if cells else None
+    if found is None:
+        return [(name, re.escape(name) + r" \(.+\)")]
+    return [(cell.name(name), re.escape(cell.name(name))) for cell in found]
+
+
+def _called_jobs(
+    job: dict[str, Any],
+    uses: str,
+    name: str,
+    segment: str,
+    facts: RunFacts | None,
+    called: Mapping[str, Any] | None,
+    depth: int,
+) -> list[ShownJob]:
+    """The jobs of the reusable workflow a job (a cell of it: ``name``, ``segment``) calls, as ``name / <its job>``."""
+    inner = (called or {}).get(uses.removeprefix("./")) if uses.startswith("./") else None
+    if inner is None or depth >= _MAX_CALL_DEPTH:
+        return [ShownJob(f"{name} / ...", re.compile(f"{segment} / .+"), [], f"{name} / ...")]
+    given = job.get("with") if "with" in job else {}  # the inputs this call gives: fixed by its text
+    inputs = call_inputs(inner, given)
+    return [
+        ShownJob(
+            f"{name} / {sub.name}",
+            re.compile(f"{segment} / {sub.pattern.pattern}"),
+            sub.steps,
+            f"{name} / {sub.base}",
+            sub.skipped,
+        )
+        for sub in shown_jobs(inner, None if facts is None else replace(facts, inputs=inputs), called, depth + 1)
+    ]
 
 
 def _runs_own_code(step: dict[str, Any]) -> bool:
@@ -565,28 +626,29 @@ def local_uses(document: Any) -> list[tuple[str, str]]:
     return list(dict.fromkeys(found))
 
 
-def local_action_steps(document: Any) -> list[tuple[dict[str, Any], str]]:
-    """``(step, folder)`` of each step of a workflow or composite action that uses a local action (``uses:
-    ./folder``), the folder as :func:`local_uses` names it."""
+def local_calls(document: Any, facts: RunFacts) -> list[tuple[str, dict[str, Any], str, Verdict]]:
+    """``(kind, caller, target, runs)`` of each step of a workflow or composite action that uses a local action
+    (kind ``action``, target its folder) and each job of a workflow that calls a local reusable workflow (``workflow``,
+    its path), as :func:`local_uses` names them, with whether it runs in the green run ``facts`` describes: a step's
+    ``if:``, and false when its job does not run (:func:`job_condition`); a calling job's own :func:`job_condition`
+    (its ``with:`` and ``if:`` are read like a step's that uses an action)."""
     if not isinstance(document, dict):
         return []
-    return [
-        (step, str(step["uses"]).removeprefix("./").rstrip("/"))
-        for _, step in _steps(document)
-        if str(step.get("uses") or "").startswith("./")
-    ]
-
-
-def local_workflow_jobs(document: Any) -> list[tuple[dict[str, Any], str]]:
-    """``(job, path)`` of each job of a workflow that calls a local reusable workflow (``uses: ./path``), the path
-    as :func:`local_uses` names it: its ``with:`` and ``if:`` are read like a step's that uses an action."""
-    if not isinstance(document, dict):
-        return []
-    return [
-        (job, str(job["uses"]).removeprefix("./").rstrip("/"))
-        for _, job in _jobs(document)
-        if str(job.get("uses") or "").startswith("./")
-    ]
+    jobs = dict(_jobs(document))
+    found: list[tuple[str, dict[str, Any], str, Verdict]] = []
+    for where, step in _steps(document):
+        uses = str(step.get("uses") or "")
+        if not uses.startswith("./"):
+            continue
+        job = jobs.get(where.split("/")[1]) if where.startswith("jobs/") else None
+        ran = job_condition(job, facts) if job is not None else None
+        verdict = ran if ran is not None and ran.value is False else step_condition(step, facts)
+        found.append(("action", step, uses.removeprefix("./").rstrip("/"), verdict))
+    for job in jobs.values():
+        uses = str(job.get("uses") or "")
+        if uses.startswith("./"):
+            found.append(("workflow", job, uses.removeprefix("./").rstrip("/"), job_condition(job, facts)))
+    return found
 
 
 def remote_uses(document: Any) -> list[str]:

@@ -138,16 +138,30 @@ GUARD_STEPS = _shown_steps()
 
 
 def _matrix_cells(matrix: Any) -> list[list[str]]:
-    """The values of each cell of a literal ``strategy.matrix`` (its lists' product, then ``include`` entries that
-    add a cell), as GitHub shows them after a job's name; an expression: one cell ``from-the-run``."""
+    """The values each cell of a literal ``strategy.matrix`` shows after a job's name, as GitHub builds them: its
+    lists' product less what ``exclude`` matches, an ``include`` entry extending the cells it matches (its other
+    values, which the name does not show) or else adding a cell of its own; an expression: one cell
+    ``from-the-run``. Values compare as text (GitHub ignores case and a number's type, which these tests avoid)."""
     if not isinstance(matrix, dict):
         return [["from-the-run"]]
-    lists = [[str(v) for v in values] for key, values in matrix.items() if key not in ("include", "exclude")]
-    cells: list[list[str]] = [[]]
-    for values in lists:
-        cells = [[*cell, value] for cell in cells for value in values]
-    added = [[str(v) for v in entry.values()] for entry in matrix.get("include") or [] if isinstance(entry, dict)]
-    return [cell for cell in cells if cell] + added
+    lists = {key: values for key, values in matrix.items() if key not in ("include", "exclude")}
+    cells: list[dict[str, Any]] = [{}] if lists else []
+    for key, values in lists.items():
+        cells = [{**cell, key: value} for cell in cells for value in values]
+
+    def matches(cell: dict[str, Any], entry: dict[str, Any]) -> bool:
+        return all(key in cell and str(cell[key]) == str(value) for key, value in entry.items())
+
+    cells = [cell for cell in cells if not any(matches(cell, entry) for entry in matrix.get("exclude") or [])]
+
+    def text(value: Any) -> str:
+        return str(value).lower() if isinstance(value, bool) else str(value)
+
+    shown = [[text(v) for v in cell.values()] for cell in cells]
+    for entry in matrix.get("include") or []:
+        if not any(matches(cell, {k: v for k, v in entry.items() if k in lists}) for cell in cells):
+            shown.append([text(v) for v in entry.values()])
+    return shown
 
 
 def github_jobs(workflow: str, files: dict[str, str] | None = None, prefix: str = "") -> dict[str, list[str]]:

@@ -19,9 +19,13 @@ Two sources, in this order:
   ``continue-on-error: true``; such a run is red, and the reason names the run and the job with
   its conclusion; so is a run where a ``run:`` step, or a step using a local action (``uses: ./...``, whose steps
   are judged below), is not listed as concluded ``success`` (skipped by an ``if:`` false on main), but for a step
-  whose ``if:`` is false in any green run (``if: failure()``, ``if: cancelled()``: ``lakehouse.conditions``). Jobs are
-  found by the names GitHub gives them: a matrix job's cells ``test (3.11)``, a called reusable workflow's jobs
-  ``call / unit``, each listed job of that name judged.
+  whose ``if:`` is false in any green run (``if: failure()``, ``if: cancelled()``: ``lakehouse.conditions``); so may a
+  job whose ``if:`` is (a caller of a reusable workflow with what it calls), or whose matrix ``exclude`` empties, and
+  neither its steps nor what it alone calls ran: their tests do not count; but at least one job must have concluded
+  success. Jobs are found by the names GitHub gives them: each matrix cell as GitHub builds the cells
+  (``lakehouse.matrices``: ``exclude`` removes, ``include`` extends or adds) ``test (3.11)``, a called reusable
+  workflow's jobs ``call / unit`` (its inputs a caller leaves unset, with no ``default:``, their type's: ``false``,
+  ``''``, ``0``), each listed job of that name judged.
   And the run list shows each run's latest attempt: a judged run with
   ``run_attempt`` > 1 is green only if every earlier attempt concluded ``success`` too
   (``GET .../actions/runs/{id}/attempts/{n}``); a flaky guard re-run to green is not three
@@ -151,7 +155,7 @@ import requests
 from ruamel.yaml.error import YAMLError
 
 from lakehouse.checks.history import SHA, Binding, HistoryBinder, commit_under_test, how_to_tell, unbindable
-from lakehouse.conditions import ANY_GREEN_RUN, RunFacts, called_facts, step_condition
+from lakehouse.conditions import ANY_GREEN_RUN, RunFacts, called_facts
 from lakehouse.config import project_root
 from lakehouse.github import GitHubActions, GitHubApiError, RunsPage
 from lakehouse.ledger import GUARD_SUITE, Ledger, read_ledger, why_not_counted
@@ -159,10 +163,10 @@ from lakehouse.outcome import Outcome, Status
 from lakehouse.shellglob import ListDir
 from lakehouse.shellscripts import ScriptFollower, tree_lister
 from lakehouse.workflows import (
+    ShownJob,
     load_yaml,
-    local_action_steps,
+    local_calls,
     local_uses,
-    local_workflow_jobs,
     masked_failure_problems,
     remote_uses,
     shown_jobs,
@@ -346,28 +350,46 @@ def why_success_is_not_green(client: GitHubActions, run: dict[str, Any]) -> tupl
     """Why a run that concluded ``success`` is not green (empty: it is), and what was read to tell.
 
     A run concludes success with its jobs skipped (``if: false``) or failed under
-    ``continue-on-error``: only every job of it concluding success shows the guard ran and passed.
+    ``continue-on-error``: only every job of it concluding success shows the guard ran and passed, but for a job
+    listed skipped that its workflow skips in every green run (``if: failure()``, a matrix ``exclude`` empties, a
+    caller of a reusable workflow under such an ``if:`` and what it calls: ``lakehouse.workflows.shown_jobs``), as a
+    step under ``if: failure()`` may be; and at least one job must have concluded success.
     And the run list shows a run's latest attempt: a red attempt re-run to green is a flaky guard,
     not a green run, so every earlier attempt must have concluded success too. A job concludes
     success with a step failed under ``continue-on-error``, which only the workflow file shows.
     """
     run_id = _run_id(run)
     jobs = client.run_jobs(run_id).data
-    why = [f"job {j.get('name')!r} concluded {j.get('conclusion')}" for j in jobs if j.get("conclusion") != "success"]
-    if not jobs:
-        why.append("it has no jobs: nothing of the guard ran")
     read: dict[str, Any] = {"jobs": [{k: j.get(k) for k in ("name", "status", "conclusion")} for j in jobs]}
+    attempts: list[str] = []
     latest = _attempt_number(run)
     if latest > 1:
         earlier = [client.run_attempt(run_id, n).data.get("conclusion") for n in range(1, latest)]
         read["earlier_attempts"] = [{"attempt": n, "conclusion": c} for n, c in enumerate(earlier, start=1)]
-        why += [
+        attempts += [
             f"attempt {n} of {latest} concluded {c} (re-run to green)"
             for n, c in enumerate(earlier, start=1)
             if c != "success"
         ]
     masked, read["workflow_files"], documents = masked_failures(client, run)
-    return why + masked + skipped_steps(documents, jobs), read
+    excused = [s for s in shown_jobs(next(iter(documents.values()), None), ANY_GREEN_RUN, documents) if s.skipped]
+    why = [
+        f"job {j.get('name')!r} concluded {j.get('conclusion')}"
+        for j in jobs
+        if j.get("conclusion") != "success" and not _skipped_as_written(j, excused)
+    ]
+    if not jobs:
+        why.append("it has no jobs: nothing of the guard ran")
+    elif not any(j.get("conclusion") == "success" for j in jobs):
+        why.append("none of its jobs concluded success: nothing of the guard ran")
+    return why + attempts + masked + skipped_steps(documents, jobs), read
+
+
+def _skipped_as_written(job: dict[str, Any], excused: list[ShownJob]) -> bool:
+    """A job listed ``skipped`` that its workflow skips in every green run (``ShownJob.skipped``: ``if: failure()``,
+    a matrix without a cell, a caller whose ``if:`` is so and what it calls), as a step under ``if: failure()``."""
+    name = str(job.get("name") or "")
+    return job.get("conclusion") == "skipped" and any(s.pattern.fullmatch(name) for s in excused)
 
 
 def skipped_steps(documents: dict[str, Any], jobs: list[dict[str, Any]]) -> list[str]:
@@ -385,6 +407,8 @@ def skipped_steps(documents: dict[str, Any], jobs: list[dict[str, Any]]) -> list
     why: list[str] = []
     workflow = next(iter(documents.values()), None)
     for expected in shown_jobs(workflow, ANY_GREEN_RUN, documents):
+        if expected.skipped:  # it runs in no green run: neither it nor its steps are expected
+            continue
         ran = [j for j in jobs if expected.pattern.fullmatch(str(j.get("name") or ""))]
         if not ran:
             why.append(f"job {expected.name!r} of the workflow is not among the run's jobs")
@@ -462,12 +486,21 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
     counted = _counted_actions(documents, facts)
     for kind, file_path, document in documents:
         folder = posixpath.dirname(file_path) if kind == "action" else None  # its steps' $GITHUB_ACTION_PATH
-        counts = kind == "workflow" or counted.get(str(folder), False)
-        with contextlib.nullcontext() if counts else scripts.uncounted():
+        if kind == "workflow" and not _ran_workflows(documents, facts, file_path):  # as a step under if: false
+            callers = [
+                f"{caller_path}: {verdict.why}"
+                for _, caller_path, caller in documents
+                for _, _, used, verdict in local_calls(caller, facts.get(caller_path, facts[documents[0][1]]))
+                if used == file_path
+            ]
+            scripts.conditional.append(f"{file_path}: did not run: no job calling it ran ({'; '.join(callers)})")
+            continue
+        ran = kind == "workflow" or counted.get(str(folder), False)
+        with contextlib.nullcontext() if ran else scripts.uncounted():
             problems = masked_failure_problems(
                 Path(file_path), document, scripts, closed and kind == "workflow", folder, facts[file_path]
             )
-        if not counts:
+        if not ran:
             scripts.conditional.append(f"{file_path}: only steps that may not have run use it: its tests not counted")
         why += [f"{p.path} at {sha[:12]}: {p.where}: {p.message}" for p in problems]
     files += scripts.files  # the scripts and Makefiles its steps ran, wherever they ran them
@@ -490,10 +523,12 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
 def _document_facts(documents: list[tuple[str, str, Any]], run: RunFacts) -> dict[str, RunFacts]:
     """Each document's path -> what its steps' ``if:`` are judged with: the run's facts, and for a local action or
     reusable workflow each call of it that may have run (a step using the action, a job calling the workflow, whose
-    ``if:`` is not shown false) with the inputs it shows (``lakehouse.conditions.called_facts``: a literal ``with:``
-    value, else the input's default), shown to run when the jobs API lists it (a workflow's step or job) or its
-    ``if:`` is shown true in an action shown to run. A caller read later than what it calls (``documents`` go from
-    the workflow down) is judged without its own inputs and not shown to run: more of it may have run."""
+    ``if:`` is not shown false, nor its job's: ``lakehouse.workflows.local_calls``; from a reusable workflow that
+    may have run) with the inputs it shows (``lakehouse.conditions.called_facts``: a literal ``with:`` value, else the
+    input's default, else a workflow input's type's), shown to run when the jobs API lists it (a workflow's step or
+    job) or its ``if:`` is shown true in an action shown to run. A caller read later than what it calls
+    (``documents`` go from the workflow down) is judged without its own inputs and not shown to run: more of it may
+    have run. A reusable workflow with no call that may have run has none (:func:`_ran_workflows`)."""
     facts: dict[str, RunFacts] = {}
     ran: dict[str, bool] = {}  # a local action's folder -> whether a call shown to run uses it
     for index, (kind, file_path, document) in enumerate(documents):
@@ -503,22 +538,30 @@ def _document_facts(documents: list[tuple[str, str, Any]], run: RunFacts) -> dic
         target = posixpath.dirname(file_path) if kind == "action" else file_path
         calls: list[tuple[Any, bool]] = []
         for caller_kind, caller_path, caller in documents:
+            if caller_kind == "workflow" and caller_path in facts and not _ran_workflows(documents, facts, caller_path):
+                continue  # a reusable workflow no call of which ran: nothing in it ran
             shown = caller_kind == "workflow" or ran.get(posixpath.dirname(caller_path), False)
-            for step, used in local_action_steps(caller) + local_workflow_jobs(caller):
-                value = step_condition(step, facts.get(caller_path, run)).value
-                if used == target and value is not False:
+            for _, step, used, verdict in local_calls(caller, facts.get(caller_path, run)):
+                if used == target and verdict.value is not False:
                     given = step.get("with") if "with" in step else {}
-                    calls.append((given, shown and (value is True or caller_kind == "workflow")))
+                    calls.append((given, shown and (verdict.value is True or caller_kind == "workflow")))
         facts[file_path] = called_facts(run, document, calls)
         if kind == "action":
             ran[target] = any(shown for _, shown in calls)
     return facts
 
 
+def _ran_workflows(documents: list[tuple[str, str, Any]], facts: dict[str, RunFacts], path: str) -> bool:
+    """Whether the workflow at ``path`` may have run: the guard's own, or a reusable one a call that may have run
+    calls (its ``_document_facts`` has one; a job under ``if: failure()`` calling it ran in no green run)."""
+    return path == documents[0][1] or bool(facts[path].calls)
+
+
 def _counted_actions(documents: list[tuple[str, str, Any]], facts: dict[str, RunFacts]) -> dict[str, bool]:
-    """Each local action's folder -> whether a step that ran uses it: a workflow's step not shown false (the jobs
-    API shows the others ran), a counted action's step shown true (``lakehouse.conditions``, with the facts of its
-    document, ``_document_facts``); repeated until nothing changes (an action reached both ways counts)."""
+    """Each local action's folder -> whether a step that ran uses it: a step of a workflow that may have run not
+    shown false, nor its job (the jobs API shows the others ran), a counted action's step shown true
+    (``lakehouse.workflows.local_calls``, with the facts of its document, ``_document_facts``); repeated until
+    nothing changes (an action reached both ways counts)."""
     counted: dict[str, bool] = {}
     changed = True
     while changed:
@@ -527,9 +570,12 @@ def _counted_actions(documents: list[tuple[str, str, Any]], facts: dict[str, Run
             folder = posixpath.dirname(file_path)
             if kind == "action" and not counted.get(folder, False):
                 continue
-            for step, used in local_action_steps(document):
-                value = step_condition(step, facts[file_path]).value
-                if (value is not False if kind == "workflow" else value is True) and not counted.get(used, False):
+            if kind == "workflow" and not _ran_workflows(documents, facts, file_path):
+                continue
+            for used_kind, _, used, verdict in local_calls(document, facts[file_path]):
+                value = verdict.value
+                shown = value is not False if kind == "workflow" else value is True
+                if used_kind == "action" and shown and not counted.get(used, False):
                     counted[used] = changed = True
     return counted
 

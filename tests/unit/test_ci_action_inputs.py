@@ -241,8 +241,14 @@ def test_call_inputs_shows_only_an_action_s_literal_strings(
         ({"type": "boolean"}, {"tests": "true"}, ()),  # not a boolean: GitHub refuses the call
         ({"type": "string", "default": "true"}, {}, (("tests", "true"),)),
         ({"type": "string"}, {"tests": "${{ github.ref }}"}, ()),
-        ({"type": "number", "default": 1}, {}, ()),
-        ({"type": "boolean"}, {}, ()),  # nothing given, no default
+        ({"type": "number", "default": 1}, {}, (("tests", 1),)),
+        ({"type": "number"}, {"tests": "1"}, ()),  # not a number: GitHub refuses the call
+        # nothing given, no default: the type's default (docs.github.com, on.workflow_call.inputs.<input_id>.type)
+        ({"type": "boolean"}, {}, (("tests", False),)),
+        ({"type": "string"}, {}, (("tests", ""),)),
+        ({"type": "number"}, {}, (("tests", 0),)),
+        ({"type": "string", "default": None}, {}, ()),  # `default:` given nothing: not judged
+        ({"type": "boolean"}, "${{ fromJSON(vars.WITH) }}", ()),  # the run's
     ],
 )
 def test_call_inputs_keeps_a_reusable_workflow_s_declared_types(

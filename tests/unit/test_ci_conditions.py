@@ -124,7 +124,7 @@ SKIPPED: dict[str, tuple[str, dict[str, Steps], dict[str, str], str]] = {
         HEALTHY["a matrix job is listed once per cell"][0] + "  other:\n    runs-on: x\n    steps:\n" + PYTEST,
         {"other": {"Test": "success"}},
         {},
-        "job 'test' of the workflow is not among the run's jobs",
+        "job 'test (3.11)' of the workflow is not among the run's jobs",
     ),
     "the called workflow's tests skipped": (
         CALLER,
