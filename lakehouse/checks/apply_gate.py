@@ -87,7 +87,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from lakehouse.checks.apply_trust import RoleUse, TrustReading, judge_trust
-from lakehouse.checks.role_values import RoleValue, VariableReader
+from lakehouse.checks.role_values import RoleValue, VariableReader, as_written, caller_side
 from lakehouse.github import GitHubApiError, GitHubRepo
 from lakehouse.shellscripts import ReadFile
 from lakehouse.workflows import grants_id_token
@@ -323,6 +323,55 @@ _PICKS_SECRET = re.compile(r"\bsecrets\s*\[\s*(?!')")
 _SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+#: ``format(template, arg, ...)`` (GitHub's function names are case-insensitive), and its ``{N}`` and ``{{``/``}}``.
+_FORMAT = re.compile(r"^\s*format\s*\((.*)\)\s*$", re.S | re.I)
+_FORMAT_PART = re.compile(r"\{\{|\}\}|\{(\d+)\}|[{}]")
+_NUMBER = re.compile(r"^-?\d+$")
+
+
+def _arguments(text: str) -> list[str] | None:
+    """``text`` (a function's arguments) split at its top-level commas, outside quotes and brackets; None when a quote
+    or bracket is left open."""
+    found, depth, quoted, start = [], 0, False, 0
+    for index, char in enumerate(text):
+        if char == "'":
+            quoted = not quoted  # ``''`` inside a string closes and reopens it: the same split
+        elif not quoted and char in "([":
+            depth += 1
+        elif not quoted and char in ")]":
+            depth -= 1
+        elif not quoted and depth == 0 and char == ",":
+            found.append(text[start:index].strip())
+            start = index + 1
+    return None if quoted or depth else [*found, text[start:].strip()]
+
+
+def _format_call(inner: str) -> tuple[str, list[str]] | None:
+    """(template, arguments as written) of ``format('...', ...)`` whose template is a string literal, else None."""
+    call = _FORMAT.match(inner)
+    parts = _arguments(call.group(1)) if call is not None else None
+    if not parts or not (len(parts[0]) >= 2 and parts[0][0] == parts[0][-1] == "'"):
+        return None
+    return parts[0][1:-1].replace("''", "'"), parts[1:]
+
+
+def _formatted(template: str, values: list[str]) -> str | None:
+    """GitHub's ``format``: each ``{N}`` replaced by argument N, ``{{`` and ``}}`` a brace; None where GitHub fails
+    the expression (a lone brace, an argument not given)."""
+    out, position = [], 0
+    for part in _FORMAT_PART.finditer(template):
+        out.append(template[position : part.start()])
+        token = part.group(0)
+        if token in ("{{", "}}"):
+            out.append(token[0])
+        elif part.group(1) is not None and int(part.group(1)) < len(values):
+            out.append(values[int(part.group(1))])
+        else:
+            return None
+        position = part.end()
+    return "".join([*out, template[position:]])
+
+
 def _input_ref(inner: str) -> tuple[str, str] | None:
     """``("inputs", x)`` for ``inputs.x`` alone, ``("event", x)`` for ``github.event.inputs.x`` alone, else None."""
     if (lone := _LONE_INPUT.match(inner)) is not None:
@@ -330,6 +379,17 @@ def _input_ref(inner: str) -> tuple[str, str] | None:
     if (event := _LONE_EVENT_INPUT.match(inner)) is not None:
         return "event", (event.group(1) or event.group(2)).lower()
     return None
+
+
+def _refs(inner: str) -> list[tuple[str, str]]:
+    """The input references an expression is (``inputs.x``), or picks a secret by (``secrets[inputs.x]``, or the
+    arguments of ``secrets[format('...', inputs.x)]``)."""
+    picked = _LONE_PICKED_SECRET.match(inner)
+    index = picked.group(1) if picked is not None else inner
+    if (ref := _input_ref(index)) is not None:
+        return [ref]
+    call = _format_call(index) if picked is not None else None
+    return [ref for argument in (call[1] if call else []) if (ref := _input_ref(argument)) is not None]
 
 
 #: How deep GitHub nests reusable workflows and composite actions (10 levels, with the top one).
@@ -378,7 +438,12 @@ class _Scope:
         caller handed for X), or, as a ``_Text`` with ``unknown``, why it is not known: an index its starter
         writes names any secret, the deploy key included."""
         ref = _input_ref(index)
-        held = self.held(ref) if ref is not None else _Text("", f"{expression} picks a secret by an expression")
+        if ref is not None:
+            held = self.held(ref)
+        elif (call := _format_call(index)) is not None:
+            held = self._format(expression, *call)
+        else:
+            held = _Text("", f"{expression} picks a secret by an expression")
         if held.choices:  # only ``resolve_each`` follows each option
             return _Text("", f"{expression} is one of secrets {', '.join(held.choices)}, not followed here")
         if held.unknown or (held.text.strip() and not _SECRET_NAME.fullmatch(held.text.strip())):
@@ -392,6 +457,28 @@ class _Scope:
         if self.secrets is None:
             return f"${{{{ secrets.{name} }}}}"
         return self.secrets.get(name.upper(), _Text(""))
+
+    def _format(self, expression: str, template: str, arguments: list[str]) -> _Text:
+        """The text ``format(template, arguments...)`` gives where each argument is a string or number literal or an
+        input whose text is known (a choice's options are followed by ``resolve_each``); else ``unknown`` says
+        which argument is not."""
+        values = []
+        for argument in arguments:
+            ref = _input_ref(argument)
+            held = self.held(ref) if ref is not None else None
+            if len(argument) >= 2 and argument[0] == argument[-1] == "'":
+                values.append(argument[1:-1].replace("''", "'"))
+            elif _NUMBER.match(argument):
+                values.append(str(int(argument)))
+            elif held is not None and held.choices:
+                return _Text("", f"{expression}: {argument} is one of {', '.join(held.choices)}, not followed here")
+            elif held is not None and not held.unknown and "${{" not in held.text:
+                values.append(held.text)
+            else:
+                why = (held.unknown or f"it holds {held.text.strip()!r}") if held is not None else "not a literal"
+                return _Text("", f"{expression}: format argument {argument} is not known here ({why})")
+        text = _formatted(template, values)
+        return _Text(text) if text is not None else _Text("", f"{expression}: GitHub fails this format")
 
     def resolve(self, value: Any) -> _Text:
         """``value`` with each ``${{ inputs.x }}`` and ``${{ secrets.X }}`` replaced by what it holds at the
@@ -438,10 +525,8 @@ class _Scope:
             {
                 ref
                 for match in _EXPRESSION.finditer(str(value))
-                for inner in [match.group(1)]
-                if (ref := _input_ref(picked.group(1) if (picked := _LONE_PICKED_SECRET.match(inner)) else inner))
-                is not None
-                and self.held(ref).choices
+                for ref in _refs(match.group(1))
+                if self.held(ref).choices
             }
         )
         found = []
@@ -509,16 +594,22 @@ class _Step:
         return (self.via_line, f"{self.via}, {self.origin} line {line}: {what}") if self.origin else (line, what)
 
 
-def _inputs(declared: Any, given: Any, scope: _Scope) -> dict[str, _Text]:
+def _callers(text: _Text) -> _Text:
+    """A value a reusable workflow's caller hands it, its ``vars.X`` marked as the caller's (``caller_side``)."""
+    return replace(text, text=caller_side(text.text), choices=tuple(caller_side(c) for c in text.choices))
+
+
+def _inputs(declared: Any, given: Any, scope: _Scope, called: bool = False) -> dict[str, _Text]:
     """The inputs a callee gets: ``given`` (its caller's ``with:``, translated in the caller's ``scope``) over the
-    ``default`` of each input ``declared``."""
+    ``default`` of each input ``declared``. ``called``: the callee is a reusable workflow, whose caller's ``vars.X``
+    are read in the calling job's context (a composite action's ``with:`` is read in its job, as its steps)."""
     found = {
         str(name).lower(): _Text(str(spec["default"]))
         for name, spec in (declared.items() if isinstance(declared, dict) else [])
         if isinstance(spec, dict) and spec.get("default") is not None
     }
     for name, value in given.items() if isinstance(given, dict) else []:
-        held = scope.resolve_each(value)
+        held = [_callers(h) if called else h for h in scope.resolve_each(value)]
         unknown = "; ".join(dict.fromkeys(h.unknown for h in held if h.unknown))
         many = len(held) > 1 and not unknown
         found[str(name).lower()] = (
@@ -677,7 +768,7 @@ def _credentials(
             key = "role " + "".join(written.split()).lower()
             how = f"role-to-assume {str(role).strip()}"
             if written != str(role).strip():
-                how += f" (option {written})" if len(each) > 1 else f" (its caller's {written})"
+                how += f" (option {written})" if len(each) > 1 else f" (its caller's {as_written(written)})"
             line, how = step.said(_line(inputs, "role-to-assume"), how)
             found.append(Credential(key, line, how, written, held.unknown))
         found += _secret_keys(inputs, _KEY_INPUTS, "", step.scope, step)
@@ -740,7 +831,9 @@ def _called(
     uses = str(job["uses"]).strip()
     handed = job.get("secrets")
     if isinstance(handed, dict):
-        secrets: Mapping[str, _Text] | None = {str(name).upper(): scope.resolve(v) for name, v in handed.items()}
+        secrets: Mapping[str, _Text] | None = {
+            str(name).upper(): _callers(scope.resolve(v)) for name, v in handed.items()
+        }
     else:
         secrets = scope.secrets if handed == "inherit" else {}
     if uses.startswith("./"):
@@ -751,7 +844,7 @@ def _called(
         called = _load(target, text)
         on = called.get("on") if isinstance(called, dict) else None
         declared = on.get("workflow_call") if isinstance(on, dict) else None
-        inputs = _inputs(declared.get("inputs") if isinstance(declared, dict) else None, job.get("with"), scope)
+        inputs = _inputs(declared.get("inputs") if isinstance(declared, dict) else None, job.get("with"), scope, True)
         return _workflow_jobs(
             target,
             called,
@@ -981,11 +1074,12 @@ def _why_open(job: Job, does: str, gates: dict[str, dict[str, Any]], repo: str) 
 def _compare(job: Job, mine: Credential, other: Job, theirs: Credential, reading: ApplyReading) -> str | None:
     """``same`` when two credentials are one (as written, or their roles' values read from GitHub are equal),
     ``maybe`` when a role's variable GitHub did not answer for leaves it open, else None."""
+    a, b = reading.role(job, mine), reading.role(other, theirs)
     if mine.key == theirs.key and not (mine.unknown or theirs.unknown):
-        return "same"
+        # One text, but its ``vars.X`` read for two environments may hold two roles (environment variables first).
+        return None if a is not None and b is not None and a.value and b.value and a.value != b.value else "same"
     if mine.role is None and theirs.role is None:  # two secret keys, one picked by what its starter writes
         return "maybe" if mine.unknown or theirs.unknown else None
-    a, b = reading.role(job, mine), reading.role(other, theirs)
     if a is None or b is None:
         return None
     if a.value and b.value:
@@ -1183,7 +1277,13 @@ def judge_apply_gates(
         ],
         "environments": gates,
         "role_values": [
-            {"environment": env, "role_to_assume": said, "value": v.value, "read": list(v.read), "unknown": v.unknown}
+            {
+                "environment": env,
+                "role_to_assume": as_written(said),
+                "value": v.value,
+                "read": list(v.read),
+                "unknown": v.unknown,
+            }
             for (env, said), v in reading.roles.items()
         ],
         "role_trust": trust_details,
