@@ -31,7 +31,8 @@ before apply" asks anyway. A reusable workflow (``workflow_call``) runs on its c
 local one (``uses: ./.github/workflows/y.yml``) is replaced by the called workflow's jobs, judged under the
 caller's triggers with the secrets (``secrets: inherit``, or a ``secrets:`` map: ``secrets.key`` there holds what
 the caller maps to it, a repository secret, ``${{ vars.X }}`` or a literal ARN; none passed, none held) and inputs
-(``inputs.role``: the caller's ``with:``) the call hands them, each translated in the scope it is written in (an
+(``inputs.role``: the caller's ``with:``, whose ``vars.X`` GitHub reads in the calling job, which names no
+environment: ``lakehouse.checks.role_values``) the call hands them, each translated in the scope it is written in (an
 expression using a handed value other than alone, ``secrets.role || vars.X``, is unknown: ``error`` where it may be
 an apply job's role on unreviewed code), so a workflow only ``workflow_call`` starts has no jobs of its own. In a
 workflow an event starts, an input its ``workflow_dispatch`` or ``workflow_call`` trigger declares is whatever the
@@ -40,7 +41,9 @@ the job is open to unreviewed code, unless it is a ``type: choice`` whose ``opti
 option is compared as a role the job may assume. ``github.event.inputs.x``, the older spelling, is the same
 ``workflow_dispatch`` input, in the workflows and actions it calls too (their ``github`` context is the caller's);
 without that trigger it is empty. A secret an input picks (``secrets[inputs.x]``, ``secrets[github.event.inputs.x]``)
-is whichever secret its starter names, the deploy key included: unknown, but for a choice, each option a secret. One of
+is whichever secret its starter names, the deploy key included: unknown, but for a choice, each option a secret;
+``secrets[format('AWS_{0}_KEY', inputs.x)]`` is the secret GitHub's ``format`` names from literal arguments and inputs
+whose text is known (a caller's ``with:``, each option of a choice), else unknown. One of
 another repository (``owner/repo/.github/workflows/y.yml@ref``) is not read: handed secrets or ``id-token: write`` on a
 trigger bringing unreviewed code, whether its jobs apply is unknown, and the verdict is ``error``. The job's
 ``if:`` is not read as a gate: a dispatched branch's copy of the file carries the ``if:`` its author wrote. A
@@ -54,14 +57,19 @@ repository and organization variables, ``lakehouse.checks.role_values``; a varia
 makes the verdict ``error`` when an ungated job's role may be an apply job's; or the same secrets as AWS keys: its
 ``aws-access-key-id``, ``aws-secret-access-key``, ``aws-session-token``, or ``AWS_ACCESS_KEY_ID``,
 ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN`` in a workflow's, job's or step's ``env:``) is judged as an
-apply job: on push to main only, or through a gate. A pull request's author rewrites that job on their branch
-to run ``terraform apply`` with them (GitHub runs the branch's copy, which main's reading never sees), and the
-repository's secrets and variables reach it: "Anyone with collaborator access to this repository can use these
-secrets and variables for actions. They are not passed to workflows that are triggered by a pull request from a
-fork." An OIDC role whose trust accepts only the subject the apply job's environment gives ("The subject claim
-includes the environment name when the job references an environment": ``repo:OWNER/NAME:environment:NAME``)
-is safe wherever else it is named, but the trust is the cloud's, not GitHub's: the reason says so, and the fix
-is a role of its own for the other job (``infra.yml``'s plan job assumes a read-only ``AWS_PLAN_ROLE_ARN``).
+apply job. A secret is the one GitHub gives the job: a secret of the name it asks of the environment it names (listed
+by name, ``GET /repos/{repo}/environments/{name}/secrets``) takes precedence over the repository's and the
+organization's, in a called workflow's job too when its caller passes that name ("Reusing workflows"), so one name at
+two levels is two secrets; an environment whose secrets cannot be listed leaves it unknown (``error`` where the job
+is open). It is then judged as an apply job: on push to main only, or through a gate. A pull request's author
+rewrites that job on their branch to run ``terraform apply`` with them (GitHub runs the branch's copy, which main's
+reading never sees), and the repository's secrets and variables reach it: "Anyone with collaborator access to this
+repository can use these secrets and variables for actions. They are not passed to workflows that are triggered by a
+pull request from a fork." An OIDC role whose trust accepts only the subject the apply job's environment gives ("The
+subject claim includes the environment name when the job references an environment":
+``repo:OWNER/NAME:environment:NAME``) is safe wherever else it is named, but the trust is the cloud's, not GitHub's:
+the reason says so, and the fix is a role of its own for the other job (``infra.yml``'s plan job assumes a read-only
+``AWS_PLAN_ROLE_ARN``).
 
 The apply role's trust (``lakehouse.checks.apply_trust``): with the harness's AWS session, the trust policy of each
 apply job's role in that account must accept only the OIDC subjects gated jobs get, else a workflow a branch adds
@@ -138,6 +146,9 @@ class Credential:
     role: str | None = None
     #: Why the role's text is not known (it uses what a caller handed in an expression); empty when known.
     unknown: str = ""
+    #: A secret: the name the job asks its ``secrets`` context for (upper case), which a secret of that name of the
+    #: job's environment takes precedence over; empty when not followed (a role, a secret its starter picks).
+    named: str = ""
 
     @property
     def said(self) -> str:
@@ -209,6 +220,24 @@ class ApplyReading:
     roles: dict[tuple[str | None, str], RoleValue] = field(default_factory=dict)
     #: The trust of the apply jobs' roles in the harness's AWS account (None: not asked).
     trust: TrustReading | None = None
+    #: Environment name -> the names of its secrets (None: GitHub has no such environment), or why unread.
+    environment_secrets: dict[str, frozenset[str] | None | str] = field(default_factory=dict)
+
+    def secret(self, job: Job, credential: Credential) -> tuple[frozenset[str], str]:
+        """Which secret ``credential`` (an AWS key) is for ``job``: its key at the repository's level (``secret X``, the
+        organization's when the repository has none), or ``environment E secret X`` when the environment ``E`` the job
+        names has a secret of the name the job asks (GitHub: "if an organization, repository, and environment all have
+        a secret with the same name, the environment-level secret takes precedence", in a called workflow's job too
+        when its caller passes the name). Two keys, with why, when ``E``'s secrets could not be listed."""
+        env, named = job.environment, credential.named
+        if credential.role is not None or not named or env is None or job.environment_is_expression:
+            return frozenset({credential.key}), ""
+        own = f"environment {env.lower()} secret {named}"
+        listed = self.environment_secrets.get(env)
+        if isinstance(listed, str):
+            why = f"whether environment {env!r} has its own secret {named}, which {job.where} would get, is unknown"
+            return frozenset({credential.key, own}), f"{why}: {listed}"
+        return frozenset({own} if listed is not None and named in listed else {credential.key}), ""
 
     def role(self, job: Job, credential: Credential) -> RoleValue | None:
         """The value of ``credential``'s role for ``job`` (None: a secret key, or not resolved)."""
@@ -734,13 +763,15 @@ def _secret_keys(
         for secret, written in scope.repository_secrets(value) if value is not None else []:
             how = f"{what}{name} secrets.{written}" + (f" (repository secret {secret})" if secret != written else "")
             line, how = at.said(_line(node, name), how) if at is not None else (_line(node, name), how)
-            found.append(Credential(f"secret {secret.upper()}", line, how))
+            found.append(Credential(f"secret {secret.upper()}", line, how, named=written.upper()))
         for held in scope.picked_secrets(value) if value is not None else []:
             written = str(value).strip()
             how = f"{what}{name} {written}" + (f" (secret {held.text})" if held.text else "")
             line, how = at.said(_line(node, name), how) if at is not None else (_line(node, name), how)
             key = f"secret {held.text.upper() or ''.join(written.split()).lower()}"
-            found.append(Credential(key, line, how, unknown=held.unknown))
+            # In a called workflow the name picked is the callee's, translated through its caller's: not followed.
+            named = held.text.upper() if scope.secrets is None and not held.unknown else ""
+            found.append(Credential(key, line, how, unknown=held.unknown, named=named))
     return found
 
 
@@ -921,6 +952,27 @@ def _remote_unknown(call: RemoteCall, branch: str) -> str:
     )
 
 
+def read_environment_secrets(client: GitHubRepo, reading: ApplyReading) -> None:
+    """The secret names of each environment a job using secrets as AWS keys names (by name, not an expression): a
+    secret of the name the job asks there is the environment's own, not the repository's."""
+    named = [
+        j.environment
+        for j in [*reading.jobs, *reading.credential_jobs]
+        if j.environment and not j.environment_is_expression and any(c.named for c in j.credentials)
+    ]
+    for name in dict.fromkeys(named):
+        try:
+            answer = client.environment_secrets(name)
+        except GitHubApiError as err:
+            reading.environment_secrets[name] = (
+                f"could not list the secrets of environment {name!r}: {err} [{err.kind}]"
+            )
+            continue
+        reading.environment_secrets[name] = frozenset(answer.data) if answer is not None else None
+        if answer is not None:
+            reading.requests.append(answer.url)
+
+
 def read_apply_gates(client: GitHubRepo, ref: str, tree: list[str], branch: str) -> ApplyReading:
     """The apply jobs of the workflows in ``tree`` (the files of ``ref``) and the environments they name."""
     reading = ApplyReading()
@@ -948,6 +1000,7 @@ def read_apply_gates(client: GitHubRepo, ref: str, tree: list[str], branch: str)
         reading.jobs += [j for j in jobs if isinstance(j, ApplyJob)]
         reading.credential_jobs += [j for j in jobs if not isinstance(j, ApplyJob) and j.credentials]
         reading.unreadable += [_remote_unknown(j, branch) for j in jobs if isinstance(j, RemoteCall) and _opens(j)]
+    read_environment_secrets(client, reading)
     variables = VariableReader(client)
     for job in [*reading.jobs, *reading.credential_jobs]:
         for credential in job.credentials:
@@ -1074,12 +1127,17 @@ def _why_open(job: Job, does: str, gates: dict[str, dict[str, Any]], repo: str) 
 def _compare(job: Job, mine: Credential, other: Job, theirs: Credential, reading: ApplyReading) -> str | None:
     """``same`` when two credentials are one (as written, or their roles' values read from GitHub are equal),
     ``maybe`` when a role's variable GitHub did not answer for leaves it open, else None."""
+    if mine.role is None and theirs.role is None:  # two secrets used as AWS keys
+        if mine.unknown or theirs.unknown:  # one picked by what its starter writes
+            return "maybe"
+        (a_may, _), (b_may, _) = reading.secret(job, mine), reading.secret(other, theirs)
+        if not a_may & b_may:
+            return None
+        return "same" if len(a_may) == len(b_may) == 1 else "maybe"
     a, b = reading.role(job, mine), reading.role(other, theirs)
     if mine.key == theirs.key and not (mine.unknown or theirs.unknown):
         # One text, but its ``vars.X`` read for two environments may hold two roles (environment variables first).
         return None if a is not None and b is not None and a.value and b.value and a.value != b.value else "same"
-    if mine.role is None and theirs.role is None:  # two secret keys, one picked by what its starter writes
-        return "maybe" if mine.unknown or theirs.unknown else None
     if a is None or b is None:
         return None
     if a.value and b.value:
@@ -1097,7 +1155,10 @@ def _shared(job: Job, applying: list[ApplyJob], reading: ApplyReading) -> list[s
                 if _compare(job, mine, other, theirs, reading) != "same":
                     continue
                 said = f"{job.workflow} {mine.said}, as {other.where} at line {theirs.line}"
-                if mine.key != theirs.key:
+                if mine.role is None:
+                    (held,), _ = reading.secret(job, mine)  # "same": one secret each
+                    said += f" (both {held}: its environment's own)" if held.startswith("environment ") else ""
+                elif mine.key != theirs.key:
                     a, b = reading.role(job, mine), reading.role(other, theirs)
                     said += (
                         f" ({theirs.role}): both hold role {a.value if a else '?'} "
@@ -1116,6 +1177,7 @@ def _maybe_shared(job: Job, applying: list[ApplyJob], reading: ApplyReading) -> 
                 if _compare(job, mine, other, theirs, reading) == "maybe":
                     a, b = reading.role(job, mine), reading.role(other, theirs)
                     whys = [mine.unknown, theirs.unknown, *(v.unknown for v in (a, b) if v is not None)]
+                    whys += [reading.secret(j, c)[1] for j, c in ((job, mine), (other, theirs))]
                     why = "; ".join(dict.fromkeys(w for w in whys if w))
                     found.append(
                         f"{job.workflow} {mine.said} and {other.where} line {theirs.line} "
@@ -1155,8 +1217,13 @@ def _unknown_sharing(job: Job, reading: ApplyReading, gates: dict[str, dict[str,
         return []
     # A variable GitHub did not answer for says "could not read" (``VariableReader``); an input is its starter's.
     fix = " (grant the token the Variables repository permission, read)" if "could not read" in "; ".join(maybe) else ""
-    picked = any(c.unknown and c.role is None for c in job.credentials)
-    does = "uses as AWS keys the secrets" if picked else "assumes the role"
+    keys = any(  # a secret of its own, not a role, may be an apply job's
+        c.role is None and _compare(job, c, other, theirs, reading) == "maybe"
+        for c in job.credentials
+        for other in reading.jobs
+        for theirs in other.credentials
+    )
+    does = "uses as AWS keys the secrets" if keys else "assumes the role"
     return [
         f"whether {job.where}, started by {', '.join(starts)} and which {why_open}, {does} an apply job applies with "
         f"is unknown: {'; '.join(maybe)}; were they equal, whoever starts it (a pull request's author, "
@@ -1286,6 +1353,10 @@ def judge_apply_gates(
             }
             for (env, said), v in reading.roles.items()
         ],
+        "environment_secrets": {
+            name: sorted(names) if isinstance(names, frozenset) else names
+            for name, names in reading.environment_secrets.items()
+        },
         "role_trust": trust_details,
         "requests": reading.requests,
     }

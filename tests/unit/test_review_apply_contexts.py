@@ -5,6 +5,11 @@
   caller hands a reusable workflow is the repository's (else the organization's), never the variable of the
   environment the called job names. The called job's own ``vars.X`` is its environment's first.
 - One ``${{ vars.X }}`` text in two jobs naming two environments may hold two roles (environment variables first).
+- ``secrets.X`` in a job naming environment E is E's own secret X when E has one ("if an organization, repository,
+  and environment all have a secret with the same name, the environment-level secret takes precedence"), in a called
+  workflow's job too when its caller passes X ("Reusing workflows": the environment secret takes precedence when the
+  caller uses ``secrets: inherit`` or passes it by name): listed by name (``GET .../environments/{E}/secrets``),
+  never by value, so two secrets of two levels are two credentials.
 - ``secrets[format('AWS_{0}_KEY_ID', inputs.env)]`` names the secret the format gives when its arguments are literals
   or inputs whose text is known (a choice's each option).
 
@@ -16,7 +21,7 @@ from __future__ import annotations
 import pytest
 
 from lakehouse.outcome import Status
-from tests.fake_github import REPO, FakeGitHub, github
+from tests.fake_github import REPO, FakeGitHub, environment, github
 from tests.unit.review_apply_helpers import (
     APPLY_WITH_KEYS,
     CALLED,
@@ -26,6 +31,7 @@ from tests.unit.review_apply_helpers import (
     DEPLOY_VARIABLE,
     PLAN_ROLE,
     PULL_REQUEST,
+    PUSH_TO_MAIN,
     SHA,
     applying,
     ask,
@@ -205,3 +211,122 @@ def test_a_format_argument_not_known_leaves_the_secret_unknown(github: FakeGitHu
     assert outcome.status is Status.ERROR, outcome.reason
     assert "format argument vars.ENV is not known here" in str(outcome.reason), outcome.reason
     assert REPO in str(outcome.reason) or CALLED in str(outcome.reason)
+
+
+# -- an environment's own secrets take precedence over the repository's of the same name -----------------------------
+
+#: A pull request's job, naming no environment, planning with the keys the apply job's secrets are named.
+PLAN_WITH_KEYS = (
+    APPLY_WITH_KEYS.replace(PUSH_TO_MAIN, PULL_REQUEST)
+    .replace("  deploy:", "  check:")
+    .replace("    environment: production\n", "")
+    .replace("apply -auto-approve", "plan")
+)
+SECRETS_403 = (403, {}, '{"message": "Resource not accessible by personal access token"}')
+
+
+@pytest.mark.parametrize(
+    ("production_secrets", "status"),
+    [(["AWS_DEPLOY_KEY_ID", "aws_deploy_secret_key"], Status.PASSED), ([], Status.FAILED), (None, Status.ERROR)],
+    ids=["environment-secrets", "repository-secrets", "unlisted"],
+)
+def test_the_apply_jobs_environment_secrets_are_not_the_repositorys(
+    github: FakeGitHub, production_secrets: list[str] | None, status: Status
+) -> None:
+    """Healthy (FAILED on main: the keys were compared by name): the apply job's keys are secrets of its gate
+    ``production``, which the pull request's job, naming no environment, never gets (it gets the repository's of
+    the same names, other secrets). Broken twin (FAILED on main too): ``production`` has no such secret, both jobs
+    get the repository's. Unlisted (the token may not list the environment's secrets): no verdict, never a pass."""
+    repository(github, {DEPLOY: APPLY_WITH_KEYS, CI: PLAN_WITH_KEYS})
+    if production_secrets is None:
+        github.overrides[f"/repos/{REPO}/environments/production/secrets"] = SECRETS_403
+    else:
+        github.environment_secrets["production"] = production_secrets
+    outcome = ask(github)
+    assert outcome.status is status, outcome.reason
+    reason = str(outcome.reason)
+    if status is Status.FAILED:
+        assert (
+            f"{CI} line 2: pull_request (a pull request's code starts it, before any review) starts job 'check', "
+            f"which obtains the cloud credentials an apply job applies with ({CI} line 9: aws-access-key-id "
+            f"secrets.AWS_DEPLOY_KEY_ID, as {DEPLOY} line 5 (job 'deploy') at line 11"
+        ) in reason, reason
+    if status is Status.ERROR:
+        assert (
+            f"whether environment 'production' has its own secret AWS_DEPLOY_KEY_ID, which {DEPLOY} line 5 (job "
+            "'deploy') would get, is unknown: could not list the secrets of environment 'production'"
+        ) in reason, reason
+        assert "403" in reason and "Secrets repository permission (read)" in reason, reason
+    listed = outcome.details["review_before_apply"]["environment_secrets"]["production"]
+    if production_secrets is None:
+        assert "403" in listed, listed
+    else:
+        assert listed == sorted(n.upper() for n in production_secrets)
+
+
+#: A reusable workflow whose job, naming environment ``ci``, lints with the key it is handed as ``secrets.key``.
+LINT_IN_CI_WITH_KEY = f"""on:
+  workflow_call:
+    secrets:
+      key:
+        required: true
+jobs:
+  check:
+    runs-on: ubuntu-24.04
+    environment: ci
+    steps:
+      - uses: aws-actions/configure-aws-credentials@{SHA} # v4.3.1
+        with:
+          aws-access-key-id: ${{{{ secrets.key }}}}
+          aws-region: eu-west-1
+      - run: terraform -chdir=infra plan
+"""
+
+
+@pytest.mark.parametrize(
+    ("hands", "ci_secrets", "status"),
+    [
+        ("    secrets:\n      key: ${{ secrets.AWS_DEPLOY_KEY_ID }}\n", ["KEY"], Status.PASSED),
+        ("    secrets:\n      key: ${{ secrets.AWS_DEPLOY_KEY_ID }}\n", ["OTHER"], Status.FAILED),
+        ("    secrets: inherit\n", ["AWS_DEPLOY_KEY_ID"], Status.PASSED),
+        ("    secrets: inherit\n", [], Status.FAILED),
+    ],
+    ids=["mapped-own", "mapped-passed", "inherited-own", "inherited-passed"],
+)
+def test_a_called_jobs_environment_secret_takes_precedence_over_the_passed_one(
+    github: FakeGitHub, hands: str, ci_secrets: list[str], status: Status
+) -> None:
+    """Healthy (FAILED on main: the passed name was compared): a pull request's caller passes the apply job's key,
+    but the called job names environment ``ci``, which has its own secret of the name the job asks (``key``, or with
+    ``secrets: inherit`` ``AWS_DEPLOY_KEY_ID``): GitHub gives it ``ci``'s. Broken twins (FAILED on main too):
+    ``ci`` has no such secret, so the job gets the apply job's key, on a pull request's code."""
+    called = LINT_IN_CI_WITH_KEY
+    if "inherit" in hands:
+        called = called.replace("secrets.key", "secrets.AWS_DEPLOY_KEY_ID")
+    repository(
+        github, {DEPLOY: APPLY_WITH_KEYS, CI: caller(PULL_REQUEST, f"    uses: ./{CALLED}\n{hands}"), CALLED: called}
+    )
+    github.environments["ci"] = environment("ci", reviewers=())  # no gate
+    github.environment_secrets["ci"] = ci_secrets
+    outcome = ask(github)
+    assert outcome.status is status, outcome.reason
+    if status is Status.FAILED:
+        assert (
+            f"starts job 'check', which obtains the cloud credentials an apply job applies with ({CALLED} line 13"
+            in str(outcome.reason)
+        ), outcome.reason
+
+
+def test_two_jobs_of_one_environment_share_its_secret(github: FakeGitHub) -> None:
+    """Broken (FAILED on main too): a pull request's job names the apply job's environment ``staging``, no gate, and
+    both get ``staging``'s own deploy key: said as the environment's secret."""
+    apply = APPLY_WITH_KEYS.replace("environment: production", "environment: staging")
+    plan = PLAN_WITH_KEYS.replace(
+        "    runs-on: ubuntu-24.04\n", "    runs-on: ubuntu-24.04\n    environment: staging\n"
+    )
+    repository(github, {DEPLOY: apply, CI: plan})
+    github.environments["staging"] = environment("staging", reviewers=())
+    github.environment_secrets["staging"] = ["AWS_DEPLOY_KEY_ID"]
+    outcome = ask(github)
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert "(both environment staging secret AWS_DEPLOY_KEY_ID: its environment's own)" in str(outcome.reason)
