@@ -146,8 +146,9 @@ class Credential:
     role: str | None = None
     #: Why the role's text is not known (it uses what a caller handed in an expression); empty when known.
     unknown: str = ""
-    #: A secret: the name the job asks its ``secrets`` context for (upper case), which a secret of that name of the
-    #: job's environment takes precedence over; empty when not followed (a role, a secret its starter picks).
+    #: A secret (an AWS key, or a role written ``${{ secrets.X }}``): the name the job asks its ``secrets`` context
+    #: for (upper case), which a secret of that name of the job's environment takes precedence over; empty when not
+    #: followed (a role written otherwise, a secret its starter picks).
     named: str = ""
 
     @property
@@ -224,15 +225,16 @@ class ApplyReading:
     environment_secrets: dict[str, frozenset[str] | None | str] = field(default_factory=dict)
 
     def secret(self, job: Job, credential: Credential) -> tuple[frozenset[str], str]:
-        """Which secret ``credential`` (an AWS key) is for ``job``: its key at the repository's level (``secret X``, the
-        organization's when the repository has none), or ``environment E secret X`` when the environment ``E`` the job
-        names has a secret of the name the job asks (GitHub: "if an organization, repository, and environment all have
-        a secret with the same name, the environment-level secret takes precedence", in a called workflow's job too
-        when its caller passes the name). Two keys, with why, when ``E``'s secrets could not be listed."""
+        """Which secret ``credential`` (an AWS key, or a role written ``${{ secrets.X }}``) is for ``job``: the
+        repository's (its ``key``: the secret, else the organization's of that name, or the text its caller handed),
+        or ``environment E secret|role X`` when the environment ``E`` the job names has a secret of the name the job
+        asks (GitHub: "if an organization, repository, and environment all have a secret with the same name, the
+        environment-level secret takes precedence", in a called workflow's job too when its caller passes the name).
+        Both, with why, when ``E``'s secrets could not be listed."""
         env, named = job.environment, credential.named
-        if credential.role is not None or not named or env is None or job.environment_is_expression:
+        if not named or env is None or job.environment_is_expression:
             return frozenset({credential.key}), ""
-        own = f"environment {env.lower()} secret {named}"
+        own = f"environment {env.lower()} {'secret' if credential.role is None else 'role'} {named}"
         listed = self.environment_secrets.get(env)
         if isinstance(listed, str):
             why = f"whether environment {env!r} has its own secret {named}, which {job.where} would get, is unknown"
@@ -801,7 +803,11 @@ def _credentials(
             if written != str(role).strip():
                 how += f" (option {written})" if len(each) > 1 else f" (its caller's {as_written(written)})"
             line, how = step.said(_line(inputs, "role-to-assume"), how)
-            found.append(Credential(key, line, how, written, held.unknown))
+            # ``${{ secrets.X }}`` alone: a secret X of the job's environment takes precedence over what it holds.
+            alone = _EXPRESSION.fullmatch(str(role).strip())
+            lone = _LONE_SECRET.match(alone.group(1)) if alone is not None and len(each) == 1 else None
+            named = (lone.group(1) or lone.group(2)).upper() if lone is not None and not held.unknown else ""
+            found.append(Credential(key, line, how, written, held.unknown, named))
         found += _secret_keys(inputs, _KEY_INPUTS, "", step.scope, step)
     return tuple(dict.fromkeys(found))
 
@@ -1125,15 +1131,31 @@ def _why_open(job: Job, does: str, gates: dict[str, dict[str, Any]], repo: str) 
 
 
 def _compare(job: Job, mine: Credential, other: Job, theirs: Credential, reading: ApplyReading) -> str | None:
-    """``same`` when two credentials are one (as written, or their roles' values read from GitHub are equal),
-    ``maybe`` when a role's variable GitHub did not answer for leaves it open, else None."""
-    if mine.role is None and theirs.role is None:  # two secrets used as AWS keys
-        if mine.unknown or theirs.unknown:  # one picked by what its starter writes
-            return "maybe"
-        (a_may, _), (b_may, _) = reading.secret(job, mine), reading.secret(other, theirs)
-        if not a_may & b_may:
-            return None
-        return "same" if len(a_may) == len(b_may) == 1 else "maybe"
+    """``same`` when two credentials are one (as written, or their roles' values read from GitHub are equal, or one
+    environment's own secret), ``maybe`` when what GitHub did not answer (a variable, an environment's secrets) or
+    a starter picks leaves it open, else None."""
+    if mine.role is None and theirs.role is None and (mine.unknown or theirs.unknown):
+        return "maybe"  # a secret picked by what its starter writes
+    (a_may, _), (b_may, _) = reading.secret(job, mine), reading.secret(other, theirs)
+    verdicts = {
+        _compare_held(job, mine, other, theirs, reading)
+        if (a, b) == (mine.key, theirs.key)
+        else "same"
+        if a == b
+        else None
+        for a in a_may
+        for b in b_may
+    }
+    if verdicts == {"same"}:
+        return "same"
+    return "maybe" if verdicts & {"same", "maybe"} else None
+
+
+def _compare_held(job: Job, mine: Credential, other: Job, theirs: Credential, reading: ApplyReading) -> str | None:
+    """``_compare`` where neither is its environment's own secret: the repository's secrets by name, roles by text
+    or by the values their variables hold."""
+    if mine.role is None and theirs.role is None:
+        return "same" if mine.key == theirs.key else None
     a, b = reading.role(job, mine), reading.role(other, theirs)
     if mine.key == theirs.key and not (mine.unknown or theirs.unknown):
         # One text, but its ``vars.X`` read for two environments may hold two roles (environment variables first).
@@ -1155,10 +1177,10 @@ def _shared(job: Job, applying: list[ApplyJob], reading: ApplyReading) -> list[s
                 if _compare(job, mine, other, theirs, reading) != "same":
                     continue
                 said = f"{job.workflow} {mine.said}, as {other.where} at line {theirs.line}"
-                if mine.role is None:
-                    (held,), _ = reading.secret(job, mine)  # "same": one secret each
-                    said += f" (both {held}: its environment's own)" if held.startswith("environment ") else ""
-                elif mine.key != theirs.key:
+                (held,), _ = reading.secret(job, mine)  # "same": one secret each
+                if held.startswith("environment "):
+                    said += f" (both {held}: its environment's own)"
+                elif mine.role is not None and mine.key != theirs.key:
                     a, b = reading.role(job, mine), reading.role(other, theirs)
                     said += (
                         f" ({theirs.role}): both hold role {a.value if a else '?'} "

@@ -28,6 +28,7 @@ from tests.unit.review_apply_helpers import (
     CI,
     DEPLOY,
     DEPLOY_ROLE,
+    DEPLOY_SECRET,
     DEPLOY_VARIABLE,
     PLAN_ROLE,
     PULL_REQUEST,
@@ -330,3 +331,24 @@ def test_two_jobs_of_one_environment_share_its_secret(github: FakeGitHub) -> Non
     outcome = ask(github)
     assert outcome.status is Status.FAILED, outcome.reason
     assert "(both environment staging secret AWS_DEPLOY_KEY_ID: its environment's own)" in str(outcome.reason)
+
+
+@pytest.mark.parametrize(
+    ("production_secrets", "status"),
+    [(["AWS_DEPLOY_ROLE"], Status.PASSED), (["OTHER"], Status.FAILED)],
+    ids=["environment-secret", "repository-secret"],
+)
+def test_a_role_held_by_the_apply_jobs_environment_secret(
+    github: FakeGitHub, production_secrets: list[str], status: Status
+) -> None:
+    """Healthy (FAILED on main: the text ``${{ secrets.AWS_DEPLOY_ROLE }}`` was one credential): the apply job's
+    ``role-to-assume`` is a secret of its gate ``production``; the pull request's job, naming no environment, gets the
+    repository's of that name. Broken twin (FAILED on main too): ``production`` has no such secret."""
+    repository(github, {DEPLOY: applying(DEPLOY_SECRET), CI: assuming(PULL_REQUEST, DEPLOY_SECRET)})
+    github.environment_secrets["production"] = production_secrets
+    outcome = ask(github)
+    assert outcome.status is status, outcome.reason
+    if status is Status.FAILED:
+        assert f"({CI} line 11: role-to-assume {DEPLOY_SECRET}, as {DEPLOY} line 5 (job 'deploy') at line 13)" in str(
+            outcome.reason
+        ), outcome.reason
