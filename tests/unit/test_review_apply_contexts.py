@@ -103,18 +103,25 @@ def test_the_called_jobs_own_variable_is_its_environments(github: FakeGitHub) ->
 
 
 @pytest.mark.parametrize(
-    ("production", "status"), [({}, Status.FAILED), ({"ROLE": DEPLOY_ROLE}, Status.PASSED)], ids=["shared", "own"]
+    ("production", "repository_role", "status"),
+    [
+        ({}, DEPLOY_ROLE, Status.FAILED),
+        ({"ROLE": DEPLOY_ROLE}, PLAN_ROLE, Status.PASSED),
+        ({"ROLE": DEPLOY_ROLE}, None, Status.PASSED),
+    ],
+    ids=["shared", "own", "own-none-elsewhere"],
 )
 def test_one_variable_text_read_for_two_environments(
-    github: FakeGitHub, production: dict[str, str], status: Status
+    github: FakeGitHub, production: dict[str, str], repository_role: str | None, status: Status
 ) -> None:
     """Healthy (FAILED on main: the same text ``${{ vars.ROLE }}`` was one credential): the apply job's environment
     ``production`` sets ``ROLE`` to the deploy role, the repository's ``ROLE``, which the pull request's plan job
-    reads, is the plan role. Broken twin: ``production`` sets no ``ROLE``, both read the repository's, here the
-    deploy role."""
+    reads, is the plan role, or is set nowhere (empty: no role). Broken twin: ``production`` sets no ``ROLE``, both
+    read the repository's, here the deploy role."""
     plan = assuming(PULL_REQUEST, "${{ vars.ROLE }}")
     repository(github, {DEPLOY: applying("${{ vars.ROLE }}"), CI: plan})
-    github.variables["ROLE"] = PLAN_ROLE if production else DEPLOY_ROLE
+    if repository_role is not None:
+        github.variables["ROLE"] = repository_role
     github.environment_variables["production"] = production
     outcome = ask(github)
     assert outcome.status is status, outcome.reason
