@@ -1159,8 +1159,8 @@ def _compare_held(job: Job, mine: Credential, other: Job, theirs: Credential, re
     a, b = reading.role(job, mine), reading.role(other, theirs)
     if mine.key == theirs.key and not (mine.unknown or theirs.unknown):
         # One text, but its ``vars.X`` read for two environments may hold two roles (environment variables first).
-        known = a is not None and b is not None and a.value is not None and b.value is not None
-        return None if known and a.value != b.value else "same"
+        values = (a.value if a is not None else None, b.value if b is not None else None)
+        return None if None not in values and values[0] != values[1] else "same"
     if a is None or b is None:
         return None
     if a.value and b.value:
