@@ -539,6 +539,21 @@ class GitHubRepo(GitHubActions):
             raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no value")
         return Answer(answer.url, value)
 
+    def environment_secrets(self, name: str) -> Answer | None:
+        """The names (upper case: secret names are case-insensitive) of the secrets of environment ``name``
+        (``GET /repos/{repo}/environments/{name}/secrets``, all pages; GitHub never shows a value); None when GitHub
+        has no such environment (404). Needs collaborator access: the ``repo`` scope, or the Secrets repository
+        permission (read); a workflow's ``GITHUB_TOKEN`` has neither."""
+        what = f"the secrets of environment {name!r} of {self.repo}"
+        path = f"environments/{quote(name, safe='')}/secrets"
+        try:
+            listed = self._every_page(path, what, "secrets", {}, "the Secrets repository permission (read)")
+        except GitHubApiError as err:
+            if err.kind == "not_found":
+                return None
+            raise
+        return Answer(listed.url, frozenset(str(s.get("name")).upper() for s in listed.data))
+
     def organization_variables(self) -> Answer:
         """Every organization variable shared with the repository, name -> value (``GET /repos/{repo}/actions/
         organization-variables``, all pages of at most 30: GitHub's largest for this list)."""

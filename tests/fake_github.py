@@ -281,6 +281,9 @@ class FakeGitHub:
     #: (``.../environments/{env}/variables/{name}``, environment -> name -> value); others answer 404.
     variables: dict[str, str] = field(default_factory=dict)
     environment_variables: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: The names of each environment's secrets (``.../environments/{env}/secrets``; an environment of
+    #: ``environments`` without an entry has none).
+    environment_secrets: dict[str, list[str]] = field(default_factory=dict)
     #: Organization variables shared with the repository (``GET /repos/{repo}/actions/organization-variables``,
     #: at most 30 a page as GitHub answers, whatever ``per_page`` asks).
     organization_variables: dict[str, str] = field(default_factory=dict)
@@ -482,6 +485,13 @@ class FakeGitHub:
             return _not_found()
         if not sub:
             return _ok(self.environments[name])
+        if sub == "secrets":  # names only, as GitHub lists them (upper case, never a value), 100 a page at most
+            names = [n.upper() for n in self.environment_secrets.get(name, [])]
+            per_page = min(int(query.get("per_page", ["30"])[0]), 100)
+            page = int(query.get("page", ["1"])[0])
+            stamp = "2026-11-01T10:00:00Z"
+            listed = [{"name": n, "created_at": stamp, "updated_at": stamp} for n in names]
+            return _ok({"total_count": len(listed), "secrets": listed[(page - 1) * per_page : page * per_page]})
         if sub == "deployment-branch-policies":
             policies = self.branch_policies.get(name, [])
             per_page = int(query.get("per_page", ["30"])[0])

@@ -31,7 +31,8 @@ before apply" asks anyway. A reusable workflow (``workflow_call``) runs on its c
 local one (``uses: ./.github/workflows/y.yml``) is replaced by the called workflow's jobs, judged under the
 caller's triggers with the secrets (``secrets: inherit``, or a ``secrets:`` map: ``secrets.key`` there holds what
 the caller maps to it, a repository secret, ``${{ vars.X }}`` or a literal ARN; none passed, none held) and inputs
-(``inputs.role``: the caller's ``with:``) the call hands them, each translated in the scope it is written in (an
+(``inputs.role``: the caller's ``with:``, whose ``vars.X`` GitHub reads in the calling job, which names no
+environment: ``lakehouse.checks.role_values``) the call hands them, each translated in the scope it is written in (an
 expression using a handed value other than alone, ``secrets.role || vars.X``, is unknown: ``error`` where it may be
 an apply job's role on unreviewed code), so a workflow only ``workflow_call`` starts has no jobs of its own. In a
 workflow an event starts, an input its ``workflow_dispatch`` or ``workflow_call`` trigger declares is whatever the
@@ -40,7 +41,9 @@ the job is open to unreviewed code, unless it is a ``type: choice`` whose ``opti
 option is compared as a role the job may assume. ``github.event.inputs.x``, the older spelling, is the same
 ``workflow_dispatch`` input, in the workflows and actions it calls too (their ``github`` context is the caller's);
 without that trigger it is empty. A secret an input picks (``secrets[inputs.x]``, ``secrets[github.event.inputs.x]``)
-is whichever secret its starter names, the deploy key included: unknown, but for a choice, each option a secret. One of
+is whichever secret its starter names, the deploy key included: unknown, but for a choice, each option a secret;
+``secrets[format('AWS_{0}_KEY', inputs.x)]`` is the secret GitHub's ``format`` names from literal arguments and inputs
+whose text is known (a caller's ``with:``, each option of a choice), else unknown. One of
 another repository (``owner/repo/.github/workflows/y.yml@ref``) is not read: handed secrets or ``id-token: write`` on a
 trigger bringing unreviewed code, whether its jobs apply is unknown, and the verdict is ``error``. The job's
 ``if:`` is not read as a gate: a dispatched branch's copy of the file carries the ``if:`` its author wrote. A
@@ -54,14 +57,19 @@ repository and organization variables, ``lakehouse.checks.role_values``; a varia
 makes the verdict ``error`` when an ungated job's role may be an apply job's; or the same secrets as AWS keys: its
 ``aws-access-key-id``, ``aws-secret-access-key``, ``aws-session-token``, or ``AWS_ACCESS_KEY_ID``,
 ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN`` in a workflow's, job's or step's ``env:``) is judged as an
-apply job: on push to main only, or through a gate. A pull request's author rewrites that job on their branch
-to run ``terraform apply`` with them (GitHub runs the branch's copy, which main's reading never sees), and the
-repository's secrets and variables reach it: "Anyone with collaborator access to this repository can use these
-secrets and variables for actions. They are not passed to workflows that are triggered by a pull request from a
-fork." An OIDC role whose trust accepts only the subject the apply job's environment gives ("The subject claim
-includes the environment name when the job references an environment": ``repo:OWNER/NAME:environment:NAME``)
-is safe wherever else it is named, but the trust is the cloud's, not GitHub's: the reason says so, and the fix
-is a role of its own for the other job (``infra.yml``'s plan job assumes a read-only ``AWS_PLAN_ROLE_ARN``).
+apply job. A secret is the one GitHub gives the job: a secret of the name it asks of the environment it names (listed
+by name, ``GET /repos/{repo}/environments/{name}/secrets``) takes precedence over the repository's and the
+organization's, in a called workflow's job too when its caller passes that name ("Reusing workflows"), so one name at
+two levels is two secrets; an environment whose secrets cannot be listed leaves it unknown (``error`` where the job
+is open). It is then judged as an apply job: on push to main only, or through a gate. A pull request's author
+rewrites that job on their branch to run ``terraform apply`` with them (GitHub runs the branch's copy, which main's
+reading never sees), and the repository's secrets and variables reach it: "Anyone with collaborator access to this
+repository can use these secrets and variables for actions. They are not passed to workflows that are triggered by a
+pull request from a fork." An OIDC role whose trust accepts only the subject the apply job's environment gives ("The
+subject claim includes the environment name when the job references an environment":
+``repo:OWNER/NAME:environment:NAME``) is safe wherever else it is named, but the trust is the cloud's, not GitHub's:
+the reason says so, and the fix is a role of its own for the other job (``infra.yml``'s plan job assumes a read-only
+``AWS_PLAN_ROLE_ARN``).
 
 The apply role's trust (``lakehouse.checks.apply_trust``): with the harness's AWS session, the trust policy of each
 apply job's role in that account must accept only the OIDC subjects gated jobs get, else a workflow a branch adds
@@ -87,7 +95,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from lakehouse.checks.apply_trust import RoleUse, TrustReading, judge_trust
-from lakehouse.checks.role_values import RoleValue, VariableReader
+from lakehouse.checks.role_values import RoleValue, VariableReader, as_written, caller_side
 from lakehouse.github import GitHubApiError, GitHubRepo
 from lakehouse.shellscripts import ReadFile
 from lakehouse.workflows import grants_id_token
@@ -138,6 +146,10 @@ class Credential:
     role: str | None = None
     #: Why the role's text is not known (it uses what a caller handed in an expression); empty when known.
     unknown: str = ""
+    #: A secret (an AWS key, or a role written ``${{ secrets.X }}``): the name the job asks its ``secrets`` context
+    #: for (upper case), which a secret of that name of the job's environment takes precedence over; empty when not
+    #: followed (a role written otherwise, a secret its starter picks).
+    named: str = ""
 
     @property
     def said(self) -> str:
@@ -209,6 +221,25 @@ class ApplyReading:
     roles: dict[tuple[str | None, str], RoleValue] = field(default_factory=dict)
     #: The trust of the apply jobs' roles in the harness's AWS account (None: not asked).
     trust: TrustReading | None = None
+    #: Environment name -> the names of its secrets (None: GitHub has no such environment), or why unread.
+    environment_secrets: dict[str, frozenset[str] | None | str] = field(default_factory=dict)
+
+    def secret(self, job: Job, credential: Credential) -> tuple[frozenset[str], str]:
+        """Which secret ``credential`` (an AWS key, or a role written ``${{ secrets.X }}``) is for ``job``: the
+        repository's (its ``key``: the secret, else the organization's of that name, or the text its caller handed),
+        or ``environment E secret|role X`` when the environment ``E`` the job names has a secret of the name the job
+        asks (GitHub: "if an organization, repository, and environment all have a secret with the same name, the
+        environment-level secret takes precedence", in a called workflow's job too when its caller passes the name).
+        Both, with why, when ``E``'s secrets could not be listed."""
+        env, named = job.environment, credential.named
+        if not named or env is None or job.environment_is_expression:
+            return frozenset({credential.key}), ""
+        own = f"environment {env.lower()} {'secret' if credential.role is None else 'role'} {named}"
+        listed = self.environment_secrets.get(env)
+        if isinstance(listed, str):
+            why = f"whether environment {env!r} has its own secret {named}, which {job.where} would get, is unknown"
+            return frozenset({credential.key, own}), f"{why}: {listed}"
+        return frozenset({own} if listed is not None and named in listed else {credential.key}), ""
 
     def role(self, job: Job, credential: Credential) -> RoleValue | None:
         """The value of ``credential``'s role for ``job`` (None: a secret key, or not resolved)."""
@@ -323,6 +354,55 @@ _PICKS_SECRET = re.compile(r"\bsecrets\s*\[\s*(?!')")
 _SECRET_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+#: ``format(template, arg, ...)`` (GitHub's function names are case-insensitive), and its ``{N}`` and ``{{``/``}}``.
+_FORMAT = re.compile(r"^\s*format\s*\((.*)\)\s*$", re.S | re.I)
+_FORMAT_PART = re.compile(r"\{\{|\}\}|\{(\d+)\}|[{}]")
+_NUMBER = re.compile(r"^-?\d+$")
+
+
+def _arguments(text: str) -> list[str] | None:
+    """``text`` (a function's arguments) split at its top-level commas, outside quotes and brackets; None when a quote
+    or bracket is left open."""
+    found, depth, quoted, start = [], 0, False, 0
+    for index, char in enumerate(text):
+        if char == "'":
+            quoted = not quoted  # ``''`` inside a string closes and reopens it: the same split
+        elif not quoted and char in "([":
+            depth += 1
+        elif not quoted and char in ")]":
+            depth -= 1
+        elif not quoted and depth == 0 and char == ",":
+            found.append(text[start:index].strip())
+            start = index + 1
+    return None if quoted or depth else [*found, text[start:].strip()]
+
+
+def _format_call(inner: str) -> tuple[str, list[str]] | None:
+    """(template, arguments as written) of ``format('...', ...)`` whose template is a string literal, else None."""
+    call = _FORMAT.match(inner)
+    parts = _arguments(call.group(1)) if call is not None else None
+    if not parts or not (len(parts[0]) >= 2 and parts[0][0] == parts[0][-1] == "'"):
+        return None
+    return parts[0][1:-1].replace("''", "'"), parts[1:]
+
+
+def _formatted(template: str, values: list[str]) -> str | None:
+    """GitHub's ``format``: each ``{N}`` replaced by argument N, ``{{`` and ``}}`` a brace; None where GitHub fails
+    the expression (a lone brace, an argument not given)."""
+    out, position = [], 0
+    for part in _FORMAT_PART.finditer(template):
+        out.append(template[position : part.start()])
+        token = part.group(0)
+        if token in ("{{", "}}"):
+            out.append(token[0])
+        elif part.group(1) is not None and int(part.group(1)) < len(values):
+            out.append(values[int(part.group(1))])
+        else:
+            return None
+        position = part.end()
+    return "".join([*out, template[position:]])
+
+
 def _input_ref(inner: str) -> tuple[str, str] | None:
     """``("inputs", x)`` for ``inputs.x`` alone, ``("event", x)`` for ``github.event.inputs.x`` alone, else None."""
     if (lone := _LONE_INPUT.match(inner)) is not None:
@@ -330,6 +410,17 @@ def _input_ref(inner: str) -> tuple[str, str] | None:
     if (event := _LONE_EVENT_INPUT.match(inner)) is not None:
         return "event", (event.group(1) or event.group(2)).lower()
     return None
+
+
+def _refs(inner: str) -> list[tuple[str, str]]:
+    """The input references an expression is (``inputs.x``), or picks a secret by (``secrets[inputs.x]``, or the
+    arguments of ``secrets[format('...', inputs.x)]``)."""
+    picked = _LONE_PICKED_SECRET.match(inner)
+    index = picked.group(1) if picked is not None else inner
+    if (ref := _input_ref(index)) is not None:
+        return [ref]
+    call = _format_call(index) if picked is not None else None
+    return [ref for argument in (call[1] if call else []) if (ref := _input_ref(argument)) is not None]
 
 
 #: How deep GitHub nests reusable workflows and composite actions (10 levels, with the top one).
@@ -378,7 +469,12 @@ class _Scope:
         caller handed for X), or, as a ``_Text`` with ``unknown``, why it is not known: an index its starter
         writes names any secret, the deploy key included."""
         ref = _input_ref(index)
-        held = self.held(ref) if ref is not None else _Text("", f"{expression} picks a secret by an expression")
+        if ref is not None:
+            held = self.held(ref)
+        elif (call := _format_call(index)) is not None:
+            held = self._format(expression, *call)
+        else:
+            held = _Text("", f"{expression} picks a secret by an expression")
         if held.choices:  # only ``resolve_each`` follows each option
             return _Text("", f"{expression} is one of secrets {', '.join(held.choices)}, not followed here")
         if held.unknown or (held.text.strip() and not _SECRET_NAME.fullmatch(held.text.strip())):
@@ -392,6 +488,28 @@ class _Scope:
         if self.secrets is None:
             return f"${{{{ secrets.{name} }}}}"
         return self.secrets.get(name.upper(), _Text(""))
+
+    def _format(self, expression: str, template: str, arguments: list[str]) -> _Text:
+        """The text ``format(template, arguments...)`` gives where each argument is a string or number literal or an
+        input whose text is known (a choice's options are followed by ``resolve_each``); else ``unknown`` says
+        which argument is not."""
+        values = []
+        for argument in arguments:
+            ref = _input_ref(argument)
+            held = self.held(ref) if ref is not None else None
+            if len(argument) >= 2 and argument[0] == argument[-1] == "'":
+                values.append(argument[1:-1].replace("''", "'"))
+            elif _NUMBER.match(argument):
+                values.append(str(int(argument)))
+            elif held is not None and held.choices:
+                return _Text("", f"{expression}: {argument} is one of {', '.join(held.choices)}, not followed here")
+            elif held is not None and not held.unknown and "${{" not in held.text:
+                values.append(held.text)
+            else:
+                why = (held.unknown or f"it holds {held.text.strip()!r}") if held is not None else "not a literal"
+                return _Text("", f"{expression}: format argument {argument} is not known here ({why})")
+        text = _formatted(template, values)
+        return _Text(text) if text is not None else _Text("", f"{expression}: GitHub fails this format")
 
     def resolve(self, value: Any) -> _Text:
         """``value`` with each ``${{ inputs.x }}`` and ``${{ secrets.X }}`` replaced by what it holds at the
@@ -438,10 +556,8 @@ class _Scope:
             {
                 ref
                 for match in _EXPRESSION.finditer(str(value))
-                for inner in [match.group(1)]
-                if (ref := _input_ref(picked.group(1) if (picked := _LONE_PICKED_SECRET.match(inner)) else inner))
-                is not None
-                and self.held(ref).choices
+                for ref in _refs(match.group(1))
+                if self.held(ref).choices
             }
         )
         found = []
@@ -509,16 +625,22 @@ class _Step:
         return (self.via_line, f"{self.via}, {self.origin} line {line}: {what}") if self.origin else (line, what)
 
 
-def _inputs(declared: Any, given: Any, scope: _Scope) -> dict[str, _Text]:
+def _callers(text: _Text) -> _Text:
+    """A value a reusable workflow's caller hands it, its ``vars.X`` marked as the caller's (``caller_side``)."""
+    return replace(text, text=caller_side(text.text), choices=tuple(caller_side(c) for c in text.choices))
+
+
+def _inputs(declared: Any, given: Any, scope: _Scope, called: bool = False) -> dict[str, _Text]:
     """The inputs a callee gets: ``given`` (its caller's ``with:``, translated in the caller's ``scope``) over the
-    ``default`` of each input ``declared``."""
+    ``default`` of each input ``declared``. ``called``: the callee is a reusable workflow, whose caller's ``vars.X``
+    are read in the calling job's context (a composite action's ``with:`` is read in its job, as its steps)."""
     found = {
         str(name).lower(): _Text(str(spec["default"]))
         for name, spec in (declared.items() if isinstance(declared, dict) else [])
         if isinstance(spec, dict) and spec.get("default") is not None
     }
     for name, value in given.items() if isinstance(given, dict) else []:
-        held = scope.resolve_each(value)
+        held = [_callers(h) if called else h for h in scope.resolve_each(value)]
         unknown = "; ".join(dict.fromkeys(h.unknown for h in held if h.unknown))
         many = len(held) > 1 and not unknown
         found[str(name).lower()] = (
@@ -643,13 +765,15 @@ def _secret_keys(
         for secret, written in scope.repository_secrets(value) if value is not None else []:
             how = f"{what}{name} secrets.{written}" + (f" (repository secret {secret})" if secret != written else "")
             line, how = at.said(_line(node, name), how) if at is not None else (_line(node, name), how)
-            found.append(Credential(f"secret {secret.upper()}", line, how))
+            found.append(Credential(f"secret {secret.upper()}", line, how, named=written.upper()))
         for held in scope.picked_secrets(value) if value is not None else []:
             written = str(value).strip()
             how = f"{what}{name} {written}" + (f" (secret {held.text})" if held.text else "")
             line, how = at.said(_line(node, name), how) if at is not None else (_line(node, name), how)
             key = f"secret {held.text.upper() or ''.join(written.split()).lower()}"
-            found.append(Credential(key, line, how, unknown=held.unknown))
+            # In a called workflow the name picked is the callee's, translated through its caller's: not followed.
+            named = held.text.upper() if scope.secrets is None and not held.unknown else ""
+            found.append(Credential(key, line, how, unknown=held.unknown, named=named))
     return found
 
 
@@ -677,9 +801,13 @@ def _credentials(
             key = "role " + "".join(written.split()).lower()
             how = f"role-to-assume {str(role).strip()}"
             if written != str(role).strip():
-                how += f" (option {written})" if len(each) > 1 else f" (its caller's {written})"
+                how += f" (option {written})" if len(each) > 1 else f" (its caller's {as_written(written)})"
             line, how = step.said(_line(inputs, "role-to-assume"), how)
-            found.append(Credential(key, line, how, written, held.unknown))
+            # ``${{ secrets.X }}`` alone: a secret X of the job's environment takes precedence over what it holds.
+            alone = _EXPRESSION.fullmatch(str(role).strip())
+            lone = _LONE_SECRET.match(alone.group(1)) if alone is not None and len(each) == 1 else None
+            named = (lone.group(1) or lone.group(2)).upper() if lone is not None and not held.unknown else ""
+            found.append(Credential(key, line, how, written, held.unknown, named))
         found += _secret_keys(inputs, _KEY_INPUTS, "", step.scope, step)
     return tuple(dict.fromkeys(found))
 
@@ -740,7 +868,9 @@ def _called(
     uses = str(job["uses"]).strip()
     handed = job.get("secrets")
     if isinstance(handed, dict):
-        secrets: Mapping[str, _Text] | None = {str(name).upper(): scope.resolve(v) for name, v in handed.items()}
+        secrets: Mapping[str, _Text] | None = {
+            str(name).upper(): _callers(scope.resolve(v)) for name, v in handed.items()
+        }
     else:
         secrets = scope.secrets if handed == "inherit" else {}
     if uses.startswith("./"):
@@ -751,7 +881,7 @@ def _called(
         called = _load(target, text)
         on = called.get("on") if isinstance(called, dict) else None
         declared = on.get("workflow_call") if isinstance(on, dict) else None
-        inputs = _inputs(declared.get("inputs") if isinstance(declared, dict) else None, job.get("with"), scope)
+        inputs = _inputs(declared.get("inputs") if isinstance(declared, dict) else None, job.get("with"), scope, True)
         return _workflow_jobs(
             target,
             called,
@@ -828,6 +958,27 @@ def _remote_unknown(call: RemoteCall, branch: str) -> str:
     )
 
 
+def read_environment_secrets(client: GitHubRepo, reading: ApplyReading) -> None:
+    """The secret names of each environment a job using secrets as AWS keys names (by name, not an expression): a
+    secret of the name the job asks there is the environment's own, not the repository's."""
+    named = [
+        j.environment
+        for j in [*reading.jobs, *reading.credential_jobs]
+        if j.environment and not j.environment_is_expression and any(c.named for c in j.credentials)
+    ]
+    for name in dict.fromkeys(named):
+        try:
+            answer = client.environment_secrets(name)
+        except GitHubApiError as err:
+            reading.environment_secrets[name] = (
+                f"could not list the secrets of environment {name!r}: {err} [{err.kind}]"
+            )
+            continue
+        reading.environment_secrets[name] = frozenset(answer.data) if answer is not None else None
+        if answer is not None:
+            reading.requests.append(answer.url)
+
+
 def read_apply_gates(client: GitHubRepo, ref: str, tree: list[str], branch: str) -> ApplyReading:
     """The apply jobs of the workflows in ``tree`` (the files of ``ref``) and the environments they name."""
     reading = ApplyReading()
@@ -855,6 +1006,7 @@ def read_apply_gates(client: GitHubRepo, ref: str, tree: list[str], branch: str)
         reading.jobs += [j for j in jobs if isinstance(j, ApplyJob)]
         reading.credential_jobs += [j for j in jobs if not isinstance(j, ApplyJob) and j.credentials]
         reading.unreadable += [_remote_unknown(j, branch) for j in jobs if isinstance(j, RemoteCall) and _opens(j)]
+    read_environment_secrets(client, reading)
     variables = VariableReader(client)
     for job in [*reading.jobs, *reading.credential_jobs]:
         for credential in job.credentials:
@@ -979,13 +1131,36 @@ def _why_open(job: Job, does: str, gates: dict[str, dict[str, Any]], repo: str) 
 
 
 def _compare(job: Job, mine: Credential, other: Job, theirs: Credential, reading: ApplyReading) -> str | None:
-    """``same`` when two credentials are one (as written, or their roles' values read from GitHub are equal),
-    ``maybe`` when a role's variable GitHub did not answer for leaves it open, else None."""
-    if mine.key == theirs.key and not (mine.unknown or theirs.unknown):
+    """``same`` when two credentials are one (as written, or their roles' values read from GitHub are equal, or one
+    environment's own secret), ``maybe`` when what GitHub did not answer (a variable, an environment's secrets) or
+    a starter picks leaves it open, else None."""
+    if mine.role is None and theirs.role is None and (mine.unknown or theirs.unknown):
+        return "maybe"  # a secret picked by what its starter writes
+    (a_may, _), (b_may, _) = reading.secret(job, mine), reading.secret(other, theirs)
+    verdicts = {
+        _compare_held(job, mine, other, theirs, reading)
+        if (a, b) == (mine.key, theirs.key)
+        else "same"
+        if a == b
+        else None
+        for a in a_may
+        for b in b_may
+    }
+    if verdicts == {"same"}:
         return "same"
-    if mine.role is None and theirs.role is None:  # two secret keys, one picked by what its starter writes
-        return "maybe" if mine.unknown or theirs.unknown else None
+    return "maybe" if verdicts & {"same", "maybe"} else None
+
+
+def _compare_held(job: Job, mine: Credential, other: Job, theirs: Credential, reading: ApplyReading) -> str | None:
+    """``_compare`` where neither is its environment's own secret: the repository's secrets by name, roles by text
+    or by the values their variables hold."""
+    if mine.role is None and theirs.role is None:
+        return "same" if mine.key == theirs.key else None
     a, b = reading.role(job, mine), reading.role(other, theirs)
+    if mine.key == theirs.key and not (mine.unknown or theirs.unknown):
+        # One text, but its ``vars.X`` read for two environments may hold two roles (environment variables first).
+        values = (a.value if a is not None else None, b.value if b is not None else None)
+        return None if None not in values and values[0] != values[1] else "same"
     if a is None or b is None:
         return None
     if a.value and b.value:
@@ -1003,7 +1178,10 @@ def _shared(job: Job, applying: list[ApplyJob], reading: ApplyReading) -> list[s
                 if _compare(job, mine, other, theirs, reading) != "same":
                     continue
                 said = f"{job.workflow} {mine.said}, as {other.where} at line {theirs.line}"
-                if mine.key != theirs.key:
+                (held,), _ = reading.secret(job, mine)  # "same": one secret each
+                if held.startswith("environment "):
+                    said += f" (both {held}: its environment's own)"
+                elif mine.role is not None and mine.key != theirs.key:
                     a, b = reading.role(job, mine), reading.role(other, theirs)
                     said += (
                         f" ({theirs.role}): both hold role {a.value if a else '?'} "
@@ -1022,6 +1200,7 @@ def _maybe_shared(job: Job, applying: list[ApplyJob], reading: ApplyReading) -> 
                 if _compare(job, mine, other, theirs, reading) == "maybe":
                     a, b = reading.role(job, mine), reading.role(other, theirs)
                     whys = [mine.unknown, theirs.unknown, *(v.unknown for v in (a, b) if v is not None)]
+                    whys += [reading.secret(j, c)[1] for j, c in ((job, mine), (other, theirs))]
                     why = "; ".join(dict.fromkeys(w for w in whys if w))
                     found.append(
                         f"{job.workflow} {mine.said} and {other.where} line {theirs.line} "
@@ -1061,8 +1240,13 @@ def _unknown_sharing(job: Job, reading: ApplyReading, gates: dict[str, dict[str,
         return []
     # A variable GitHub did not answer for says "could not read" (``VariableReader``); an input is its starter's.
     fix = " (grant the token the Variables repository permission, read)" if "could not read" in "; ".join(maybe) else ""
-    picked = any(c.unknown and c.role is None for c in job.credentials)
-    does = "uses as AWS keys the secrets" if picked else "assumes the role"
+    keys = any(  # a secret of its own, not a role, may be an apply job's
+        c.role is None and _compare(job, c, other, theirs, reading) == "maybe"
+        for c in job.credentials
+        for other in reading.jobs
+        for theirs in other.credentials
+    )
+    does = "uses as AWS keys the secrets" if keys else "assumes the role"
     return [
         f"whether {job.where}, started by {', '.join(starts)} and which {why_open}, {does} an apply job applies with "
         f"is unknown: {'; '.join(maybe)}; were they equal, whoever starts it (a pull request's author, "
@@ -1183,9 +1367,19 @@ def judge_apply_gates(
         ],
         "environments": gates,
         "role_values": [
-            {"environment": env, "role_to_assume": said, "value": v.value, "read": list(v.read), "unknown": v.unknown}
+            {
+                "environment": env,
+                "role_to_assume": as_written(said),
+                "value": v.value,
+                "read": list(v.read),
+                "unknown": v.unknown,
+            }
             for (env, said), v in reading.roles.items()
         ],
+        "environment_secrets": {
+            name: sorted(names) if isinstance(names, frozenset) else names
+            for name, names in reading.environment_secrets.items()
+        },
         "role_trust": trust_details,
         "requests": reading.requests,
     }

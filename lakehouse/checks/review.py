@@ -44,7 +44,8 @@ what GitHub enforces), of the repository the user names (``--github-repo`` or ``
   ``schedule``, pull request or push to another ref without such a gate fails, naming the workflow file, the
   line and the trigger; so does an apply job's environment that is missing or no gate. Every other job that
   obtains an apply job's cloud credentials (the same ``role-to-assume``, as written or as the values of its
-  ``vars.X`` read from GitHub, or the same secrets as AWS keys) is held to the same rule: a pull request's author
+  ``vars.X`` read from GitHub, or the same secrets as AWS keys, an environment's own secret over the repository's of
+  the same name) is held to the same rule: a pull request's author
   rewrites it on their branch to apply with them. With an AWS session (the aws target), the trust policy of each
   apply job's role in that account must pin GitHub's OIDC ``sub`` to the gate environments' subjects
   (``lakehouse.checks.apply_trust``).

@@ -12,6 +12,13 @@ value of a context referencing the variable will be an empty string").
 A variable GitHub does not answer for (403 for a token without the variables permission, 5xx) leaves the value
 unknown: never "different". Other expressions (``secrets.X``, ``inputs.x``) are not readable and are compared as
 written.
+
+A ``vars.X`` a caller hands a reusable workflow (its ``with:`` or ``secrets:``) is the caller's: GitHub evaluates
+those in the calling job ("jobs.<job_id>.with" may use the ``vars`` context), and a job that calls a reusable workflow
+cannot name an environment ("The job calling the reusable workflow cannot use the environment keyword"), so its
+``vars.X`` is the repository's, else the organization's, whatever environment the called job names. ``caller_side``
+marks such a variable ``${{ caller.vars.X }}`` where it is carried into the called workflow; ``as_written`` shows
+it as its caller wrote it.
 """
 
 from __future__ import annotations
@@ -23,8 +30,31 @@ from lakehouse.github import GitHubApiError, GitHubRepo
 
 #: One ``${{ ... }}`` expression of a workflow value.
 _EXPRESSION = re.compile(r"\$\{\{(.*?)\}\}", re.S)
-#: An expression that is a variable alone: ``vars.NAME`` or ``vars['NAME']``.
-_VARIABLE = re.compile(r"^\s*vars\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*'([A-Za-z_][A-Za-z0-9_]*)'\s*\])\s*$")
+#: An expression that is a variable alone: ``vars.NAME`` or ``vars['NAME']`` (group 1 set: a caller's, marked by
+#: ``caller_side``).
+_VARIABLE = re.compile(
+    r"^\s*(caller\s*\.\s*)?vars\s*(?:\.\s*([A-Za-z_][A-Za-z0-9_]*)|\[\s*'([A-Za-z_][A-Za-z0-9_]*)'\s*\])\s*$"
+)
+#: The mark of a caller's variable carried into the reusable workflow it calls.
+_CALLER = "caller."
+
+
+def caller_side(text: str) -> str:
+    """``text`` (a caller's ``with:`` or ``secrets:`` value) with each ``${{ vars.X }}`` alone marked as the caller's
+    (``${{ caller.vars.X }}``): read without the called job's environment."""
+
+    def mark(match: re.Match[str]) -> str:
+        variable = _VARIABLE.match(match.group(1))
+        if variable is None or variable.group(1):
+            return match.group(0)
+        return f"${{{{ {_CALLER}vars.{variable.group(2) or variable.group(3)} }}}}"
+
+    return _EXPRESSION.sub(mark, text)
+
+
+def as_written(text: str) -> str:
+    """``text`` as the workflows spell it: a caller's variable (``caller_side``) back to ``vars.X``."""
+    return text.replace(f"{{{{ {_CALLER}vars.", "{{ vars.")
 
 
 @dataclass(frozen=True)
@@ -41,9 +71,10 @@ class RoleValue:
 
     @property
     def said(self) -> str:
+        shown = as_written(self.written)
         if self.value is None:
-            return f"{self.written} (value unknown: {self.unknown})" if self.unknown else self.written
-        return f"{self.written} = {self.value}" if self.read else self.written
+            return f"{shown} (value unknown: {self.unknown})" if self.unknown else shown
+        return f"{shown} = {self.value}" if self.read else shown
 
 
 @dataclass
@@ -119,12 +150,14 @@ class VariableReader:
             variable = _VARIABLE.match(match.group(1))
             if variable is None:
                 return RoleValue(written, None)  # secrets, inputs...: not readable, compared as written
-            name = variable.group(1) or variable.group(2)
-            value, how = self.value(name, environment)
+            name, callers = variable.group(2) or variable.group(3), bool(variable.group(1))
+            # A caller's variable is read where GitHub evaluates it: the calling job, which names no environment.
+            value, how = self.value(name, None if callers else environment)
             if value is None:
                 return RoleValue(written, None, tuple(read), how)
             parts += [written[position : match.start()], value]
-            read.append(f"vars.{name} = {value.strip()} ({how})" if value else f"vars.{name}: {how}")
+            said = f"the caller's vars.{name}" if callers else f"vars.{name}"
+            read.append(f"{said} = {value.strip()} ({how})" if value else f"{said}: {how}")
             position = match.end()
         parts.append(written[position:])
         return RoleValue(written, "".join("".join(parts).split()).lower(), tuple(read))
