@@ -180,6 +180,9 @@ class KeepAlive(WSGIRequestHandler):
     #: When this request's handling began, and the CPU wait of waking on it (before that).
     _served_from: int = 0
     _wake_wait: int | None = None
+    #: Inside ``run_wsgi`` (a response's head outside it, an error before the request was read, says nothing).
+    _serving = False
+    _status = ""
 
     def setup(self) -> None:
         super().setup()
@@ -192,11 +195,17 @@ class KeepAlive(WSGIRequestHandler):
         the machine's contention out of its samples. Between requests the thread sleeps on the socket (no wait),
         so what is counted is this request's: waking on it and serving it."""
         now = cpuwait.thread_wait_ns()
-        if now is not None and self._wait_mark is not None and self._wake_wait is not None:
+        final = getattr(self, "_serving", False) and not str(getattr(self, "_status", "")).startswith("1")
+        if final and now is not None and self._wait_mark is not None and self._wake_wait is not None:
             served_ns = time.perf_counter_ns() - self._served_from + self._wake_wait
             self.send_header(cpuwait.HEADER, str(max(0, now - self._wait_mark) // 1000))
             self.send_header(cpuwait.SERVED_HEADER, str(max(0, served_ns) // 1000))
+            self.send_header(cpuwait.PROCESS_CPU_HEADER, str(cpuwait.process_cpu_us()))
         super().end_headers()
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self._status = str(code)  # a 1xx (100 Continue) is not the response: its head carries no figures
+        super().send_response(code, message)
 
     def flush_headers(self) -> None:
         """Keep the head for the body's write (``_HeadWithBody``); any flush sends it."""
@@ -209,9 +218,11 @@ class KeepAlive(WSGIRequestHandler):
         self._served_from = time.perf_counter_ns()
         now = cpuwait.thread_wait_ns()
         self._wake_wait = None if now is None or self._wait_mark is None else max(0, now - self._wait_mark)
+        self._serving = True
         try:
             self._serve()
         finally:
+            self._serving, self._wake_wait = False, None
             self._wait_mark = cpuwait.thread_wait_ns()  # the response has left: its body's writing is not the next's
 
     def _serve(self) -> None:

@@ -23,6 +23,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from lakehouse import cpuwait
+
 
 def _user_classes(locustfile: Path) -> list[type]:
     from locust import User
@@ -139,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         maybe_done()
 
     def on_request(request_type: str, name: str, response_time: float, exception: Any = None, **kw: Any) -> None:
+        window.saw((kw.get("context") or {}).get("emulator_cpu_us"))
         sample(
             name,
             round(float(response_time), 3),
@@ -158,12 +161,15 @@ def main(argv: list[str] | None = None) -> int:
         else:
             sample(f"{type(user_instance.user).__name__} task", None, _describe(exception), uncaught=True)
 
+    window = cpuwait.ShareWindow()
     env.events.request.add_listener(on_request)
     env.events.user_error.add_listener(on_user_error)
     runner.start(args.users, spawn_rate=args.spawn_rate or args.users)
     gevent.spawn_later(args.seconds, at_seconds)
     gevent.spawn_later(max_seconds, at_cap)
     runner.greenlet.join()
+    shares = window.figures()
+    cpuwait.scale_waits(samples, shares["foreign_share"])
     total = env.stats.total
     locust_stats = {
         "requests": total.num_requests,
@@ -186,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             "measured_per_query": dict(sorted(per_query.items())),
             "stopped_by": stop.get("by", "runner ended"),
             "nice": args.nice,
+            "cpu_wait_share": shares,
         },
         "not_started": not_started,
         "locust": locust_stats,

@@ -101,5 +101,6 @@ def test_each_response_says_its_cpu_wait_and_serving_time(emulator: EmulatorHand
             wait, served = response.getheader(cpuwait.HEADER), response.getheader(cpuwait.SERVED_HEADER)
             assert wait is not None and wait.isdigit() and served is not None and served.isdigit()
             assert int(served) > 0 and int(wait) <= int(served)
+            assert (response.getheader(cpuwait.PROCESS_CPU_HEADER) or "").isdigit()
     finally:
         conn.close()
