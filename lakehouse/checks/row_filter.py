@@ -15,8 +15,11 @@ Conditions the simplifier leaves whole are first spelled out as the AND/OR/NOT t
 three-valued logic (``_as_logic``): ``CASE``/``IF`` (``CASE WHEN c THEN a ELSE b END`` is ``(c IS TRUE AND a) OR
 (NOT c IS TRUE AND b)``), ``IN`` lists (``x IN (a, b)`` is ``x = a OR x = b``), ``BETWEEN`` and ``coalesce``. ``c OR
 NOT c`` (either order) is every row only when ``c`` is never NULL (``_never_null``): for a NULL ``c`` it is NULL, and
-the row is dropped. Lake Formation itself accepts only a PartiQL subset (no functions, no column compared with a
-column); the wider forms are read as the engine enforcing the filter (the local emulator's DuckDB) would run them.
+the row is dropped. ``x > 1 OR x <= 1`` is such a complement only when ``x`` cannot be NaN (its Glue type is an
+integer, decimal, string, date, timestamp or boolean): Trino compares NaN false both ways, so on a ``double`` the
+NaN rows are dropped. Lake Formation itself accepts only a PartiQL subset (no functions, no column compared with a
+column; the emulator refuses the rest at CreateDataCellsFilter, ``emulator.sql.row_filter_syntax``); the wider forms
+are still read, as the engine enforcing the filter would run them.
 """
 
 from __future__ import annotations
@@ -38,6 +41,33 @@ _STRICT = (exp.Paren, exp.Neg, exp.Add, exp.Sub, exp.Mul, exp.DPipe)
 _VOLATILE = {"rand", "random", "uuid", "gen_random_uuid"}
 #: Comparisons, NULL exactly when an operand is NULL (on the scalar values a row filter compares).
 _COMPARISONS = _SELF_TRUE + _SELF_FALSE
+#: ``a > b`` is ``NOT a <= b`` (and so on) when neither is NULL or NaN; ``a > b`` is ``b < a``.
+_ORDER_NEGATED: dict[type[exp.Expr], type[exp.Binary]] = {
+    exp.GT: exp.LTE,
+    exp.GTE: exp.LT,
+    exp.LT: exp.GTE,
+    exp.LTE: exp.GT,
+}
+_ORDER_MIRRORED: dict[type[exp.Binary], type[exp.Binary]] = {
+    exp.GT: exp.LT,
+    exp.GTE: exp.LTE,
+    exp.LT: exp.GT,
+    exp.LTE: exp.GTE,
+}
+#: Glue types whose values all order (prefixes: ``decimal(10,2)``, ``varchar(20)``): no NaN among them.
+_ORDERED_TYPES = (
+    "tinyint",
+    "smallint",
+    "int",
+    "bigint",
+    "decimal",
+    "string",
+    "varchar",
+    "char",
+    "date",
+    "timestamp",
+    "boolean",
+)
 
 
 def _volatile(node: exp.Expr) -> bool:
@@ -163,21 +193,43 @@ def _never_null(condition: exp.Expr, required: Collection[str], used: set[str]) 
     return _not_null(condition, required, used)
 
 
-def _negation(condition: exp.Expr) -> exp.Expr:
-    """``condition`` negated as the simplifier writes it: ``NOT c`` as ``c``, ``a = b`` as ``a <> b`` and back."""
+def _nan_free(type_name: str) -> bool:
+    """Whether a Glue column type orders every value: integers, decimals, strings, dates, timestamps, booleans.
+    ``double``/``float`` hold NaN, which Trino (Athena) compares false both ways: ``x > 1`` and ``x <= 1`` both
+    FALSE for a NaN ``x``; nested types are left out."""
+    return type_name.strip().lower().startswith(_ORDERED_TYPES)
+
+
+def _orderable(condition: exp.Expr, ordered: Collection[str]) -> bool:
+    """Whether each operand of an ordering comparison is a column of a NaN-free type (``ordered``) or a constant."""
+    operands = [o.this if isinstance(o, exp.Neg) else o for o in (condition.this, condition.expression)]
+    return all(
+        isinstance(o, exp.Literal) or (isinstance(o, exp.Column) and o.name.lower() in ordered) for o in operands
+    )
+
+
+def _negations(condition: exp.Expr, ordered: Collection[str]) -> list[exp.Expr]:
+    """``condition`` negated as the simplifier writes it: ``NOT c`` as ``c``, ``a = b`` as ``a <> b`` and back,
+    and, when its operands hold no NaN (``_orderable``), ``a > b`` as ``a <= b`` or ``b >= a`` (and so on)."""
     condition = condition.unnest()
     if isinstance(condition, exp.Not):
-        return condition.this.unnest()
+        return [condition.this.unnest()]
     if isinstance(condition, (exp.EQ, exp.NEQ)):
         flipped = exp.NEQ if isinstance(condition, exp.EQ) else exp.EQ
-        return flipped(this=condition.this.copy(), expression=condition.expression.copy())
-    return exp.Not(this=condition.copy())
+        return [flipped(this=condition.this.copy(), expression=condition.expression.copy())]
+    opposite = _ORDER_NEGATED.get(type(condition))
+    if opposite is not None and _orderable(condition, ordered):
+        a, b = condition.this, condition.expression
+        mirrored = _ORDER_MIRRORED[opposite]
+        return [opposite(this=a.copy(), expression=b.copy()), mirrored(this=b.copy(), expression=a.copy())]
+    return [exp.Not(this=condition.copy())]
 
 
-def _complements(node: exp.Expr, required: Collection[str], used: set[str]) -> exp.Expr:
+def _complements(node: exp.Expr, required: Collection[str], used: set[str], ordered: Collection[str]) -> exp.Expr:
     """``c OR ... OR NOT c`` (either order) as TRUE when ``c`` is never NULL: a NULL ``c`` makes it NULL, and the
     row is dropped. Beside ``OR x IS NULL``, ``x`` counts as NOT NULL (where it is NULL, that disjunct admits the
-    row). A volatile ``c`` (``random() > 0.5``) is drawn anew on each side: no complement."""
+    row). A volatile ``c`` (``random() > 0.5``) is drawn anew on each side: no complement. ``x > 1 OR x <= 1`` is
+    a complement only over ``ordered`` columns (``_negations``)."""
 
     def fold(n: exp.Expr) -> exp.Expr:
         if not isinstance(n, exp.Or):
@@ -190,7 +242,8 @@ def _complements(node: exp.Expr, required: Collection[str], used: set[str]) -> e
         }
         for part in parts:
             noted: set[str] = set()
-            if _negation(part) in parts and not _volatile(part) and _never_null(part, {*required, *tested}, noted):
+            complement = any(n in parts for n in _negations(part, ordered))
+            if complement and not _volatile(part) and _never_null(part, {*required, *tested}, noted):
                 used.update(c for c in noted if c.lower() in required)
                 return exp.true()
         return n
@@ -198,10 +251,12 @@ def _complements(node: exp.Expr, required: Collection[str], used: set[str]) -> e
     return node.transform(fold)
 
 
-def every_row(row_filter: Mapping[str, Any] | None, required: Collection[str] = ()) -> str | None:
+def every_row(
+    row_filter: Mapping[str, Any] | None, required: Collection[str] = (), types: Mapping[str, str] | None = None
+) -> str | None:
     """How a data cells filter's ``RowFilter`` lets every row through (``""``: it says so itself: none,
     ``AllRowsWildcard``, an empty or ``TRUE`` expression), or None when it restricts rows. ``required``: the
-    table's NOT NULL columns (lower case).
+    table's NOT NULL columns (lower case); ``types``: its columns' Glue types (which ones may hold NaN).
 
     An expression sqlglot cannot parse, or one without a column that does not fold to TRUE or FALSE, is the same
     for every row: it may let every row through, and counts as doing so (the reason says why), as a filter that
@@ -218,9 +273,10 @@ def every_row(row_filter: Mapping[str, Any] | None, required: Collection[str] = 
         return f"row filter {expression!r} could not be parsed ({str(err).splitlines()[0]}): it may admit every row"
     used: set[str] = set()
     required = {c.lower() for c in required}
+    ordered = {c.lower() for c, kind in (types or {}).items() if _nan_free(kind)}
     # Complements are sought before the simplifier rewrites ``NOT (a AND b)`` and after it has folded constants.
-    folded = _complements(_fold_columns(parsed, required, used), required, used)
-    folded = simplify(_complements(simplify(folded), required, used))
+    folded = _complements(_fold_columns(parsed, required, used), required, used, ordered)
+    folded = simplify(_complements(simplify(folded), required, used, ordered))
     if isinstance(folded, exp.Boolean):
         because = f" ({', '.join(sorted(used))} NOT NULL in the table's schema)" if used else ""
         return f"row filter {expression!r}, always true{because}" if folded.this else None

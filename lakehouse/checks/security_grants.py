@@ -323,7 +323,7 @@ def vended_columns(grant: Mapping[str, Any], table: CatalogTable, rb: SecurityRe
     found = _find_filter(spec, rb.filters)
     if found is None:
         return set(listed), f"data cells filter {name}, which does not exist or could not be read (unknown columns)"
-    rows = every_row(found.get("RowFilter"), table.required)
+    rows = every_row(found.get("RowFilter"), table.required, {c.lower(): t for c, t in table.types.items()})
     if rows is None:
         return None
     opened, how = _spec_columns(found, listed)

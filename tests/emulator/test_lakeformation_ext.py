@@ -17,7 +17,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 ACCOUNT_ID = "123456789012"  # moto's default account, which the emulator's STS reports
-COLUMNS = ["order_id", "customer", "ssn", "amount"]
+COLUMNS = ["order_id", "customer", "ssn", "amount", "region"]
 
 
 @pytest.fixture
@@ -293,6 +293,51 @@ def test_granting_on_a_missing_data_cells_filter_is_entity_not_found(
         lf.grant_permissions(Principal=principal, Resource=resource, Permissions=["SELECT"])
 
     assert error_code(info) == "EntityNotFoundException"
+
+
+@pytest.mark.parametrize(
+    ("expression", "named"),
+    [
+        ("coalesce(region, 'eu') = 'eu'", "function coalesce()"),
+        ("CASE WHEN region = 'eu' THEN true ELSE false END", "CASE"),
+        ("region = customer", "columns are compared with constants"),
+        ("country = 'eu'", "'country' is not a column of the table"),
+    ],
+)
+def test_a_row_filter_lake_formation_refuses_is_refused_at_create_and_update(
+    lf: Any, table: dict[str, str], expression: str, named: str
+) -> None:
+    """Lake Formation's row filters are a PartiQL subset (no functions, no CASE, columns against constants, columns
+    of the table): a local stack must not hold a filter AWS would never have stored."""
+    kept = filter_data(table, name="kept")
+    lf.create_data_cells_filter(TableData=kept)
+    wanted = {"FilterExpression": expression}
+
+    with pytest.raises(ClientError) as created:
+        lf.create_data_cells_filter(TableData=filter_data(table, name="refused", RowFilter=wanted))
+    with pytest.raises(ClientError) as updated:
+        lf.update_data_cells_filter(TableData=filter_data(table, name="kept", RowFilter=wanted))
+
+    for info in (created, updated):
+        assert error_code(info) == "InvalidInputException"
+        message = info.value.response["Error"]["Message"]
+        assert expression in message and named in message and table["DatabaseName"] in message, message
+    assert [f["Name"] for f in lf.list_data_cells_filter(Table=table)["DataCellsFilters"]] == ["kept"]
+    assert lf.get_data_cells_filter(**filter_id(kept))["DataCellsFilter"]["RowFilter"] == kept["RowFilter"]
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "(region = 'eu' and amount > '10') or (customer like '%acme%' and order_id <> 'x')",
+        "(region between 'a' and 'f') and not (ssn is null) and customer in ('a', 'b')",
+        "TRUE",
+    ],
+)
+def test_a_row_filter_in_lake_formations_subset_is_stored(lf: Any, table: dict[str, str], expression: str) -> None:
+    data = filter_data(table, RowFilter={"FilterExpression": expression})
+    lf.create_data_cells_filter(TableData=data)
+    assert lf.get_data_cells_filter(**filter_id(data))["DataCellsFilter"]["RowFilter"] == data["RowFilter"]
 
 
 # --- RegisterResource / DescribeResource -----------------------------------------------------

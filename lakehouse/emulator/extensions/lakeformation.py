@@ -27,7 +27,9 @@ Written against moto 5.2.5. What it adds or corrects, each as AWS does it:
 - Data cells filters: Create/Get/Update/Delete/ListDataCellsFilter (moto: 404,
   and List always empty), with AlreadyExistsException, EntityNotFoundException
   (also for a table missing from the Glue catalog) and InvalidInputException.
-  Deleting a filter drops the grants on it.
+  Create and Update refuse (InvalidInputException) a row filter expression Lake Formation does not accept:
+  functions, CASE, a column compared with a column, operators beyond its PartiQL subset, a column the table
+  lacks (``row_filter_syntax`` cites the developer guide). Deleting a filter drops the grants on it.
 - Glue CreateDatabase applies the account's CreateDatabaseDefaultPermissions as grants and keeps
   CreateTableDefaultPermissions on the database (its input's, else the settings' of that moment;
   GetDatabase shows it, UpdateDatabase without it leaves it be); CreateTable grants the database's
@@ -89,6 +91,7 @@ from moto.utilities.utils import get_partition
 
 from lakehouse.emulator.extensions._graft import graft
 from lakehouse.emulator.sql.access import Access, Created
+from lakehouse.emulator.sql.row_filter_syntax import refusal
 
 _INSTALLED_MARK = "_lakehouse_lakeformation_extension"
 NOT_AUTHORIZED = "Resource does not exist or requester is not authorized to access requested permissions."
@@ -330,12 +333,30 @@ class LakeFormationBackendExtension(LakeFormationBackend):
         key = filter_key(table_data, self.account_id)
         if key in self.data_cells_filters:
             raise AlreadyExists(f"The {_describe_filter(key)} already exists.")
+        self._check_row_filter(key, table_data)
+        self.data_cells_filters[key] = {**table_data, "VersionId": str(uuid.uuid4())}
+
+    def _check_row_filter(self, key: FilterKey, table_data: dict[str, Any]) -> None:
+        """The filter's table must be in the Glue catalog, and its row filter one Lake Formation accepts."""
         catalog, database, table, _ = key
         try:
-            glue_backends[catalog][self.region_name].get_table(database, table)
+            found = glue_backends[catalog][self.region_name].get_table(database, table).as_dict()
         except GlueEntityNotFound as missing:
             raise EntityNotFound(f"Table not found: {catalog}:{database}.{table}") from missing
-        self.data_cells_filters[key] = {**table_data, "VersionId": str(uuid.uuid4())}
+        expression = (table_data.get("RowFilter") or {}).get("FilterExpression")
+        if expression is None:
+            return
+        partitions = found.get("PartitionKeys") or []
+        columns = [*((found.get("StorageDescriptor") or {}).get("Columns") or []), *partitions]
+        why = refusal(
+            str(expression),
+            {str(c["Name"]): str(c.get("Type") or "") for c in columns},
+            [str(p["Name"]) for p in partitions],
+        )
+        if why is not None:
+            raise InvalidInput(
+                f"Unsupported row filter expression {expression!r} on {catalog}:{database}.{table}: {why}."
+            )
 
     def get_data_cells_filter(self, fields: dict[str, Any]) -> dict[str, Any]:
         return self.require_data_cells_filter(fields)
@@ -344,6 +365,7 @@ class LakeFormationBackendExtension(LakeFormationBackend):
         """Replace the filter's columns and rows; a new VersionId says it changed."""
         _validate_table_data(table_data)
         self.require_data_cells_filter(table_data)
+        self._check_row_filter(filter_key(table_data, self.account_id), table_data)
         self.data_cells_filters[filter_key(table_data, self.account_id)] = {
             **table_data,
             "VersionId": str(uuid.uuid4()),
