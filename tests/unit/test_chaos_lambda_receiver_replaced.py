@@ -166,7 +166,8 @@ def test_a_function_whose_start_read_showed_no_last_modified_is_not_shown_to_be_
     assert (
         why is not None
         and (
-            f"Lambda function {FUNCTION} cannot be shown to be the function of the start (GetFunction shows no LastModified)"
+            f"Lambda function {FUNCTION} cannot be shown to be the function of the start "
+            "(GetFunction shows no LastModified)"
         )
         in why
     ), why
