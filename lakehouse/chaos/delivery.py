@@ -140,16 +140,24 @@ Receivers = dict[str, dict[str, str]]
 #: created again under its name (at least 60 s later, CreateQueue's QueueDeletedRecently) the same URL and ARN, and
 #: the subscriptions to that ARN stay, but a new CreatedTimestamp.
 CREATED = "CreatedTimestamp"
+#: GetFunction's Configuration ``LastModified``, "the date and time that the function was last updated": Lambda
+#: stamps it anew when the function is created (so also when it is deleted and created again under its name, which
+#: keeps its ARN and the subscriptions to it) and when its code or configuration is updated.
+MODIFIED = "LastModified"
+#: GetFunction's Configuration ``CodeSha256``: what the reason says of a function updated during the run.
+CODE = "CodeSha256"
 
 
 @dataclass
 class Delivery:
-    """One read of who receives the alarms' notifications: the deaf alarms (-> why), each alarm's receivers, and
-    the ``CREATED`` stamp of each SQS queue a subscription delivers to (its ARN -> the stamp; absent: none shown)."""
+    """One read of who receives the alarms' notifications: the deaf alarms (-> why), each alarm's receivers, the
+    ``CREATED`` stamp of each SQS queue a subscription delivers to (its ARN -> the stamp; absent: none shown), and
+    the ``MODIFIED`` and ``CODE`` of each Lambda function one delivers to (its ARN -> those it shows)."""
 
     deaf: dict[str, str] = field(default_factory=dict)
     receivers: dict[str, Receivers] = field(default_factory=dict)
     created: dict[str, str] = field(default_factory=dict)
+    functions: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def sns_actions(alarm: Mapping[str, Any]) -> list[str]:
@@ -207,6 +215,15 @@ def queues_created(data: FinopsReadback) -> dict[str, str]:
     }
 
 
+def functions_modified(data: FinopsReadback) -> dict[str, dict[str, str]]:
+    """Each Lambda function ``data`` read (its ARN) -> its ``MODIFIED`` and ``CODE``, those it shows."""
+    return {
+        arn: {k: str(f.configuration[k]) for k in (MODIFIED, CODE) if f.configuration.get(k) is not None}
+        for arn, f in data.functions.items()
+        if f.exists
+    }
+
+
 def read_delivery(target: Target, alarms: Mapping[str, Mapping[str, Any]], stack_id: str) -> Delivery:
     """``deaf_alarms`` and each alarm's ``alarm_receivers``, from one read of the alarms' topics (with their tags)."""
     data = read_topics(target, alarms)
@@ -215,4 +232,5 @@ def read_delivery(target: Target, alarms: Mapping[str, Mapping[str, Any]], stack
         deaf=deaf_alarms(data, alarms, target.region, foreign),
         receivers={n: alarm_receivers(data, n, a, target.region, foreign) for n, a in alarms.items()},
         created=queues_created(data),
+        functions=functions_modified(data),
     )

@@ -148,6 +148,31 @@ def not_this_faults(message: AlarmMessage, before: Mapping[str, AlarmBefore], in
     return None
 
 
+def fired_unheard(before: Mapping[str, AlarmBefore], now: Mapping[str, AlarmBefore]) -> str | None:
+    """Why no message came though the fault was told of: an alarm CloudWatch has in ALARM ``now``, changed later
+    than its read ``before`` the fault (both ``alarms_before``, CloudWatch's clock), whose message the harness's
+    queue did not hold when read (None: none is).
+
+    The harness reads its queue only while it waits: a message SNS delivered before that can be taken away first
+    (PurgeQueue on the queue, or another principal's ReceiveMessage and DeleteMessage); or the alarm's actions sent
+    none. The fault still fails, as undetected; this names the evidence lost rather than saying the stack never told
+    of the fault (a change to ALARM and back to OK before the read is not seen: DescribeAlarms has the last state).
+    """
+    fired: list[str] = []
+    for name, b in sorted(now.items()):
+        was = before.get(name)
+        if was is None or b.state != "ALARM" or b.since is None or (was.since is not None and b.since <= was.since):
+            continue
+        fired.append(f"{name} (ALARM since {shown(b.since)}; {was.state} since {shown(was.since)} before the fault)")
+    if not fired:
+        return None
+    return (
+        f"yet CloudWatch has alarm {', '.join(fired)} changed to ALARM after the read before the fault: its message "
+        "was not sent (its actions), not delivered, or taken from the harness's queue before the harness read it "
+        "(PurgeQueue, another consumer's ReceiveMessage and DeleteMessage): the detection is lost, not shown absent"
+    )
+
+
 def _to_millis(moment: datetime) -> datetime:
     """``moment`` cut to the millisecond, the precision of ``StateChangeTime``."""
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

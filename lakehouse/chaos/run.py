@@ -18,7 +18,7 @@ from typing import Any
 
 from lakehouse.chaos.alerts import AlarmMessage, AlertQueue
 from lakehouse.chaos.delivery import Delivery, foreign_read, read_delivery, read_topics
-from lakehouse.chaos.detection import alarms_before, loud_before, not_this_faults, shown
+from lakehouse.chaos.detection import AlarmBefore, alarms_before, fired_unheard, loud_before, not_this_faults, shown
 from lakehouse.chaos.faults import ChaosContext, Fault
 from lakehouse.chaos.mttr import (
     Published,
@@ -336,6 +336,8 @@ def run_fault(
         )
         if tl.refused:
             tl.problem += " that tells of this fault; refused: " + "; ".join(tl.refused)
+        if lost := message_lost(ctx, sorted(listen), before):
+            tl.problem += f"; {lost}"
     else:
         tl.detected_at, tl.alarm_fired, tl.message = message.received_at, message.alarm, message.to_dict()
     started = time.monotonic()
@@ -371,6 +373,16 @@ def run_fault(
     if tl.problem is None:
         tl.problem = f"fault {fault.name}: exit checks not green after the runbook: {'; '.join(red)}"
     return tl
+
+
+def message_lost(ctx: ChaosContext, names: Sequence[str], before: Mapping[str, AlarmBefore]) -> str | None:
+    """``detection.fired_unheard`` of the alarms read again now that no message came (None: none fired, or unread:
+    the fault fails as undetected either way, this only names the evidence lost)."""
+    try:
+        now = alarms_before(ctx.target, names)
+    except Exception:  # noqa: BLE001 - a diagnosis only: the verdict does not depend on it
+        return None
+    return fired_unheard(before, now)
 
 
 def changed_since_start(

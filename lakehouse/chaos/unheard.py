@@ -18,6 +18,16 @@ which SNS does not retry: the message is discarded, or held in the subscription'
 ``CreatedTimestamp`` (SQS's clock, compared with itself) read again must be the one of the start. And a topic
 whose ``stack_id`` tag changed (or was removed) is not the stack's any more (``delivery.foreign_topics``): its
 tags are read again with it.
+
+A Lambda function deleted and created again under its name keeps its ARN too, and so its subscription: what SNS
+sent it in between found no function (a client-side error, not retried). Its ``LastModified`` (Lambda's clock,
+compared with itself) read again must be the one of the start. Lambda also moves it when the function's code or
+configuration is updated (UpdateFunctionCode, UpdateFunctionConfiguration): that fails the fault too, for the
+reason ``reconfigured`` fails an alarm updated mid-run, since the receiver judged at the start and again now need
+not be the one that ran when the alert came (changed and changed back shows only in the stamp). What leaves it
+alone is judged on its read of now, and does not fail the fault: its resource policy (AddPermission and
+RemovePermission move ``RevisionId``, not ``LastModified``, so ``RevisionId`` is not compared), its reserved
+concurrency, its tags, its invocations.
 """
 
 from __future__ import annotations
@@ -25,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from lakehouse.chaos.delivery import CREATED, Delivery, alarm_receivers, without_harness
+from lakehouse.chaos.delivery import CODE, CREATED, MODIFIED, Delivery, alarm_receivers, without_harness
 from lakehouse.checks.alert_delivery import alarm_alerts
 from lakehouse.checks.finops import CLOUDWATCH_PRINCIPAL, FinopsReadback, delivery_problems, too_large, unpublishable
 
@@ -53,6 +63,39 @@ def queue_replaced(now: FinopsReadback, topic: str, arn: str, created: Mapping[s
     )
 
 
+def function_replaced(now: FinopsReadback, topic: str, arn: str, start: Mapping[str, Mapping[str, str]]) -> str | None:
+    """Why the Lambda function subscription ``arn`` of ``topic`` invokes in ``now`` is not the function of the start
+    as it was (``start``: ``Delivery.functions``). None: it is, it is no function, or it is gone (named elsewhere).
+    """
+    sub = next((s for s in now.subscriptions.get(topic, []) if str(s.get("SubscriptionArn")) == arn), None)
+    if sub is None or sub.get("Protocol") != "lambda":
+        return None
+    endpoint = str(sub.get("Endpoint"))
+    function = now.functions.get(endpoint)
+    if function is None or not function.exists:
+        return None
+    shown = function.configuration
+    was, is_ = start.get(endpoint, {}), {k: str(shown[k]) for k in (MODIFIED, CODE) if shown.get(k) is not None}
+    if was.get(MODIFIED) is not None and was.get(MODIFIED) == is_.get(MODIFIED):
+        return None
+    name = endpoint.split(":function:", 1)[-1]
+    if was.get(MODIFIED) is None or is_.get(MODIFIED) is None:
+        return (
+            f"Lambda function {name} cannot be shown to be the function of the start (GetFunction shows no {MODIFIED})"
+        )
+    code = f"; its {CODE} {was.get(CODE)} -> {is_.get(CODE)}" if was.get(CODE) != is_.get(CODE) else ""
+    return (
+        f"Lambda function {name} was created again under its name, or its code or configuration updated, during "
+        f"the run ({MODIFIED} {was[MODIFIED]} at the start, {is_[MODIFIED]} now{code}): the function that SNS "
+        "invoked when the alarm fired is not shown to be the one judged"
+    )
+
+
+def receiver_replaced(now: FinopsReadback, topic: str, arn: str, start: Delivery) -> str | None:
+    """Why subscription ``arn``'s receiver in ``now`` (a queue, a function) is not the one of the ``start`` read."""
+    return queue_replaced(now, topic, arn, start.created) or function_replaced(now, topic, arn, start.functions)
+
+
 def what_changed(
     data: FinopsReadback,
     alarm: Mapping[str, Any],
@@ -61,11 +104,11 @@ def what_changed(
     label: str,
     region: str,
     foreign: Mapping[str, str],
-    created: Mapping[str, str],
+    start: Delivery,
 ) -> str:
     """What became of subscription ``arn`` (``label``) of ``topic`` that received the alarm's message at the start.
 
-    ``foreign``: the topics not the stack's now (-> why); ``created``: the queues' ``CREATED`` stamps at the start.
+    ``foreign``: the topics not the stack's now (-> why); ``start``: the read of the start (its receivers' stamps).
     """
     stack = without_harness(data)
     assert isinstance(stack, FinopsReadback)
@@ -81,7 +124,7 @@ def what_changed(
     if arn not in {str(s.get("SubscriptionArn")) for s in stack.subscriptions.get(topic, [])}:
         return f"topic {topic}: subscription {arn} ({label}) was removed (ListSubscriptionsByTopic no longer lists it)"
     problems = delivery_problems(stack, topic, messages).get(label) or []
-    if why := queue_replaced(stack, topic, arn, created):
+    if why := receiver_replaced(stack, topic, arn, start):
         now = f"; now it {', '.join(problems)}" if problems else ""
         return f"topic {topic}: subscription {arn} ({label}) did not receive all run: {why}{now}"
     shown = ", ".join(problems or ["is not confirmed"])
@@ -98,7 +141,8 @@ def unheard(
 ) -> str | None:
     """Why alarm ``name``'s ALARM notification may have reached nobody of the stack's during the run (None: a
     subscriber that received it at the start, ``start.receivers[name]``, still receives it in ``now``, from the same
-    queue if it is one, on a topic still the stack's: not in ``foreign``, ``delivery.foreign_read`` of ``now``).
+    queue or function if it is one (``receiver_replaced``), on a topic still the stack's: not in ``foreign``,
+    ``delivery.foreign_read`` of ``now``).
 
     An alarm nobody received at the start is not judged here: ``mttr.unusable`` already refused it (Undelivered).
     ``alarm``: its fields as read at the start (the topics judged are those its actions named then).
@@ -109,11 +153,11 @@ def unheard(
     current = alarm_receivers(now, name, alarm, region, foreign)
     for topic, subs in receivers.items():
         for arn in subs:
-            if arn in current.get(topic, {}) and not queue_replaced(now, topic, arn, start.created):
+            if arn in current.get(topic, {}) and not receiver_replaced(now, topic, arn, start):
                 return None
     described = {"AlarmName": name, **alarm}
     changes = [
-        what_changed(now, described, topic, arn, label, region, foreign, start.created)
+        what_changed(now, described, topic, arn, label, region, foreign, start)
         for topic, subs in sorted(receivers.items())
         for arn, label in sorted(subs.items())
     ]

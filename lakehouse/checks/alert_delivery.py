@@ -88,6 +88,7 @@ FUNCTION_FIELDS = (
     "StateReasonCode",
     "LastUpdateStatus",
     "CodeSha256",
+    "LastModified",
 )
 #: The states an alarm leaves when it goes to ALARM: a receiver must get the alert from either.
 PREVIOUS_STATES = ("OK", "INSUFFICIENT_DATA")
@@ -193,7 +194,7 @@ class FunctionReadback:
     exists: bool
     #: Its resource policy (None: it has none, so no service may invoke it).
     policy: dict[str, Any] | None = None
-    #: GetFunction's Configuration (State, Handler, Runtime, PackageType, Layers).
+    #: GetFunction's Configuration (State, Handler, Runtime, PackageType, Layers, CodeSha256, LastModified).
     configuration: dict[str, Any] = field(default_factory=dict)
     #: What its deployment package holds for the handler (None: not read).
     package: PackageReadback | None = None

@@ -9,6 +9,10 @@ the presigned signature: a URL for replaced code no longer answers); :func:`serv
 GetFunction's ``Concurrency`` is the function's reserved concurrency whenever one is set: moto leaves it out when it
 is 0 (a falsy test), the very value that throttles every invocation and that exit check 7 looks for
 (``lakehouse.checks.lambda_receiver``); AWS answers ``{"Concurrency": {"ReservedConcurrentExecutions": 0}}``.
+
+GetFunction's ``LastModified`` is "the date and time that the function was last updated": on AWS UpdateFunctionCode
+and UpdateFunctionConfiguration move it; moto stamps it only when the function is created. KPI-mttr compares it
+before and after a fault to tell an alert receiver updated or replaced mid-run (``lakehouse.chaos.unheard``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from urllib.parse import quote, unquote
 
 from moto.awslambda.models import LambdaFunction, lambda_backends
 from moto.awslambda.responses import LambdaResponse
+from moto.core.utils import iso_8601_datetime_with_nanoseconds
 
 from lakehouse.emulator.extensions._graft import graft
 
@@ -96,4 +101,16 @@ def install() -> None:
         return answer
 
     LambdaFunction.get_code = get_code  # type: ignore[method-assign]
+    for update in ("update_configuration", "update_function_code"):
+        setattr(LambdaFunction, update, _stamped(getattr(LambdaFunction, update)))
     setattr(LambdaFunction, _MARK, True)
+
+
+def _stamped(update: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    """``update`` (a ``LambdaFunction`` method) that also moves the function's ``LastModified``, as AWS does."""
+
+    def stamped(self: LambdaFunction, spec: dict[str, Any]) -> dict[str, Any]:
+        self.last_modified = iso_8601_datetime_with_nanoseconds()
+        return update(self, spec)
+
+    return stamped
