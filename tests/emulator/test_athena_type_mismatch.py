@@ -116,6 +116,10 @@ def _create(cursor: Any, prefix: str) -> str:
             "INSERT INTO {t} (n) VALUES ('12')",
             "Insert query has mismatched column types: Table: [bigint], Query: [varchar(2)]",
         ),
+        (  # a value sqlglot cannot type (from_utf8) is named as DuckDB bound it
+            "INSERT INTO {t} (day_text, n) SELECT from_utf8(raw), day FROM {t}",
+            "Insert query has mismatched column types: Table: [varchar, bigint], Query: [varchar, date]",
+        ),
         (
             "INSERT INTO {t} SELECT day, day, n, flag, raw FROM {t}",
             "Table: [varchar, date, bigint, boolean, varbinary], Query: [date, date, bigint, boolean, varbinary]",

@@ -94,7 +94,8 @@ def test_writes_trino_cannot_coerce_are_refused_with_trino_s_words(sql: str, mes
         "MERGE INTO gold t USING silver s ON t.country = s.country "
         "WHEN MATCHED AND s.orders > 1 THEN UPDATE SET orders = s.orders, order_date = CAST(s.order_date AS varchar) "
         "WHEN MATCHED THEN DELETE "
-        "WHEN NOT MATCHED THEN INSERT (order_date, country, orders) VALUES (CAST(s.order_date AS varchar), s.country, 1)",
+        "WHEN NOT MATCHED THEN INSERT (order_date, country, orders) "
+        "VALUES (CAST(s.order_date AS varchar), s.country, 1)",
         "UPDATE gold SET orders = 2, revenue = 1.25, order_date = 'x'",
     ],
 )

@@ -1273,9 +1273,10 @@ class _Run:
         result = self._guard(lambda: self.con.execute(sql).fetchone())
         return int(result[0]) if result else 0
 
-    def working_copy(self, data: pa.Table, info: TableInfo) -> None:
-        """``__target``: the written table's rows (``data``) to change, then commit."""
-        self._bound["__target"] = info
+    def working_copy(self, data: pa.Table, info: TableInfo | None = None) -> None:
+        """``__target``: the rows (``data``) of the written table (``info``: how Athena types its columns)."""
+        if info is not None:
+            self._bound["__target"] = info
         self.con.register("__current", data)
         self.con.execute("CREATE TEMP TABLE __target AS SELECT * FROM __current")
         self.con.unregister("__current")
