@@ -202,7 +202,7 @@ def test_insert_from_a_query_fills_columns_by_position_and_casts_like_athena(cur
     projection matching columns by name, or ignoring the list's order, fails here.
     """
     name = iceberg_table(cursor, "id bigint, amount decimal(10,2), at timestamp, note string")
-    cursor.execute(f"INSERT INTO {name} (note, id) SELECT 42 AS id, '7' AS note")
+    cursor.execute(f"INSERT INTO {name} (note, id) SELECT '42' AS id, 7 AS note")
     assert cursor.rowcount == 1
     cursor.execute(
         f"INSERT INTO {name} SELECT x, x / 4.0, TIMESTAMP '2026-01-02 03:04:05', CAST(x AS varchar) "
@@ -220,9 +220,10 @@ def test_insert_from_a_query_fills_columns_by_position_and_casts_like_athena(cur
         (10, Decimal("1.25"), None, "ten"),
     ]
     assert [d[1] for d in cursor.description] == ["bigint", "decimal", "timestamp", "varchar"]
-    # what cannot be inserted fails as the INSERT itself does, and adds nothing
-    assert "INVALID_CAST_ARGUMENT" in failure(cursor, f"INSERT INTO {name} (id) SELECT 'abc'")
-    assert "1 columns but 2 values" in failure(cursor, f"INSERT INTO {name} (id) SELECT 1, 2")
+    # what cannot be inserted fails as Athena fails it, and adds nothing
+    assert "INVALID_CAST_ARGUMENT" in failure(cursor, f"INSERT INTO {name} (id) SELECT CAST('abc' AS bigint)")
+    assert "Table: [bigint], Query: [varchar(3)]" in failure(cursor, f"INSERT INTO {name} (id) SELECT 'abc'")
+    assert "Table: [bigint], Query: [integer, integer]" in failure(cursor, f"INSERT INTO {name} (id) SELECT 1, 2")
     assert "GENERIC_USER_ERROR" in failure(cursor, f"INSERT INTO {name} (id, id) SELECT 1, 2")
     cursor.execute(f"SELECT count(*) FROM {name}")
     assert cursor.fetchone() == (5,)

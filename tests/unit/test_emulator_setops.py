@@ -18,7 +18,7 @@ from lakehouse.reconcile import diff_sql
 SCHEMA = {
     "gold": {"order_date": "VARCHAR", "country": "VARCHAR", "orders": "BIGINT", "revenue": "DECIMAL(12,2)"},
     "silver": {"order_date": "DATE", "country": "VARCHAR", "orders": "INTEGER", "revenue": "DOUBLE"},
-    "flags": {"ok": "BOOLEAN", "at": "TIMESTAMP WITH TIME ZONE", "tags": "VARCHAR[]"},
+    "flags": {"ok": "BOOLEAN", "at": "TIMESTAMP WITH TIME ZONE", "tags": "VARCHAR[]", "clock": "TIME", "raw": "BLOB"},
 }
 
 
@@ -44,6 +44,9 @@ def _refusal(sql: str) -> str | None:
         ("SELECT country, orders FROM silver INTERSECT SELECT country, country FROM gold", "column 2 in INTERSECT"),
         ("SELECT 'a' UNION ALL SELECT 1", "column 1 in UNION query has incompatible types: varchar(1), integer"),
         ("SELECT ok FROM flags UNION SELECT orders FROM gold", "incompatible types: boolean, bigint"),
+        ("SELECT order_date FROM silver UNION SELECT clock FROM flags", "incompatible types: date, time(3)"),
+        ("SELECT raw FROM flags EXCEPT SELECT country FROM gold", "incompatible types: varbinary, varchar"),
+        ("SELECT tags FROM flags UNION ALL SELECT 'a'", "incompatible types: array(varchar), varchar(1)"),
         ("SELECT NULL UNION SELECT 1 UNION SELECT 'x'", "incompatible types: integer, varchar(1)"),
         (
             "SELECT * FROM gold WHERE country IN (SELECT country FROM silver EXCEPT SELECT orders FROM gold)",
@@ -80,7 +83,9 @@ def test_set_operations_over_incompatible_columns_are_refused_with_trino_s_words
         "SELECT NULL, country FROM gold UNION SELECT order_date, NULL FROM silver",  # NULL is Trino's unknown
         "SELECT CAST(order_date AS date) FROM gold EXCEPT SELECT order_date FROM silver",
         "SELECT 'a' UNION ALL SELECT 'abc' UNION ALL SELECT country FROM gold",
-        "SELECT tags FROM flags UNION SELECT tags FROM flags",  # arrays: not judged
+        "SELECT tags FROM flags UNION SELECT tags FROM flags",  # array(varchar), array(varchar)
+        "SELECT tags FROM flags UNION SELECT ARRAY['a', NULL]",
+        "SELECT clock FROM flags UNION SELECT TIME '10:00:00'",  # time(3), time(0)
         "SELECT some_function_sqlglot_does_not_know(order_date) FROM gold UNION SELECT order_date FROM silver",
         "SELECT * FROM gold UNION SELECT * FROM gold",
         diff_sql("gold", ["country", "orders"], "SELECT 'US' AS country, 1 AS orders"),

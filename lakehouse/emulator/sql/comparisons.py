@@ -1,27 +1,24 @@
-"""Comparisons Athena (Trino) refuses and DuckDB answers: a varchar compared with a date, time, number or boolean.
+"""Comparisons Athena (Trino) refuses and DuckDB answers: two sides with no common type.
 
-DuckDB casts the varchar side and compares (``'2026-03-01' = DATE '2026-03-01'`` is true there); Trino has no
-implicit coercion between varchar and those types and fails the statement: "Cannot apply operator: varchar =
+DuckDB casts one side and compares (``'2026-03-01' = DATE '2026-03-01'`` is true there); Trino coerces only
+along its type rules (``trino_types``) and fails the statement otherwise: "Cannot apply operator: varchar(10) =
 date" (TYPE_MISMATCH). A Gold ``order_date`` stored as a string, compared with a date, then ran locally and
-failed on AWS. Here the statement's types are inferred with sqlglot (``typed``) and each ``=``, ``<>``, ``<``,
-``<=``, ``>``, ``>=``, ``BETWEEN`` and ``IN`` whose sides are one text and one of those types is refused with
-Trino's message. A side whose type sqlglot cannot tell (``UNKNOWN``, a function it does not type) is let
-through: the check never refuses on a guess.
+failed on AWS; so did a ``date`` against a ``time``, a ``varbinary`` against a ``varchar``, an array, map or row
+against a scalar. Here the statement's types are inferred with sqlglot (``typed``) and each ``=``, ``<>``,
+``<``, ``<=``, ``>``, ``>=``, ``BETWEEN`` and ``IN`` whose sides have no common type is refused with Trino's
+message, each type named as Trino names it (a string literal is ``varchar(n)``). A side whose type sqlglot
+cannot tell (``UNKNOWN``, a function it does not type) is let through: the check never refuses on a guess.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import cast
 
 from sqlglot import exp
 
 from lakehouse.emulator.sql.errors import AthenaError, where
+from lakehouse.emulator.sql.trino_types import compatible, trino_name, trino_type
 
-_T = exp.DataType.Type
-_TEXT = {_T.VARCHAR, _T.CHAR, _T.TEXT, _T.NVARCHAR, _T.NCHAR}
-#: Types Trino does not coerce a varchar to (nor from) in a comparison.
-_NOT_TEXT = exp.DataType.NUMERIC_TYPES | exp.DataType.TEMPORAL_TYPES | {_T.BOOLEAN}
 _OPERATORS: dict[type[exp.Expression], str] = {
     exp.EQ: "=",
     exp.NEQ: "<>",
@@ -38,40 +35,57 @@ def compares(tree: exp.Expression) -> bool:
     return any(True for _ in tree.find_all(*_COMPARISONS))
 
 
-def trino_name(kind: exp.DataType) -> str:
-    """The type as Trino's message names it (``varchar``, ``date``, ``decimal(12,2)``)."""
-    return "varchar" if kind.this in _TEXT else kind.sql(dialect="trino").lower().replace(", ", ",")
-
-
-def _mismatched(left: exp.DataType, right: exp.DataType) -> bool:
-    return (left.this in _TEXT and right.this in _NOT_TEXT) or (right.this in _TEXT and left.this in _NOT_TEXT)
-
-
-def _pairs(node: exp.Expression) -> Iterator[tuple[exp.Expression, exp.Expression, str]]:
-    """``(left, right, message)`` for each comparison ``node`` makes."""
+def _refusal(node: exp.Expression) -> tuple[exp.Expression, str] | None:
+    """Where and why Trino refuses the comparison ``node`` (its ``ExpressionAnalyzer`` words), or None."""
     if isinstance(node, exp.Between):
-        low, high = node.args["low"], node.args["high"]
-        for bound in (low, high):
-            yield node.this, bound, "Cannot check if {l} is BETWEEN {r} and {r}"
-    elif isinstance(node, exp.In):
+        value, low, high = (trino_type(n) for n in (node.this, node.args["low"], node.args["high"]))
+        if value is None or low is None or high is None:
+            return None
+        if False in (compatible(value, low), compatible(value, high), compatible(low, high)):
+            names = (trino_name(value), trino_name(low), trino_name(high))
+            return node, "Cannot check if {} is BETWEEN {} and {}".format(*names)
+        return None
+    if isinstance(node, exp.In):
         query = node.args.get("query")
-        items: list[exp.Expression] = (
-            [cast(exp.Expression, query.this.selects[0])]
-            if query is not None and isinstance(query.this, exp.Query)
-            else node.expressions
-        )
-        for item in items:
-            yield node.this, item, "IN value and list items must be the same type: {l} vs {r}"
-    else:
-        yield node.this, node.expression, "Cannot apply operator: {l} " + _OPERATORS[type(node)] + " {r}"
+        if query is not None:  # the subquery's one column against the value
+            inner = query.this if isinstance(query, exp.Subquery) else query
+            if not isinstance(inner, exp.Query) or len(inner.selects) != 1:
+                return None
+            left, right = trino_type(node.this), trino_type(cast(exp.Expression, inner.selects[0]))
+            if left is not None and right is not None and compatible(left, right) is False:
+                text = "value and result of subquery must be of the same type for IN expression: {} vs {}"
+                return node, text.format(trino_name(left), trino_name(right))
+            return None
+        # Trino folds the value and the items into one type, left to right, and names the type so far.
+        common = trino_type(node.this)
+        for item in node.expressions:
+            kind = trino_type(item)
+            if common is None or kind is None:
+                return None
+            verdict = compatible(common, kind)
+            if verdict is None:
+                return None
+            if verdict is False:
+                return item, f"IN value and list items must be the same type: {trino_name(common)}"
+            common = _wider(common, kind)
+        return None
+    left, right = trino_type(node.this), trino_type(node.expression)
+    if left is not None and right is not None and compatible(left, right) is False:
+        return node, f"Cannot apply operator: {trino_name(left)} {_OPERATORS[type(node)]} {trino_name(right)}"
+    return None
+
+
+def _wider(common: exp.DataType, kind: exp.DataType) -> exp.DataType:
+    """The fold's type after ``kind``: ``kind`` when the fold had only NULLs so far, else the fold's."""
+    return kind if common.this in (exp.DataType.Type.UNKNOWN, exp.DataType.Type.NULL) else common
 
 
 def refuse_mismatched_comparisons(sql: str, typed: exp.Expression) -> None:
-    """Raise TYPE_MISMATCH, as Athena does, for the first comparison of a varchar with a date, time, number or
-    boolean in ``typed`` (a statement of ``sql`` as ``typed.annotate`` returns it)."""
+    """Raise TYPE_MISMATCH, as Athena does, for the first comparison in ``typed`` (a statement of ``sql`` as
+    ``typed.annotate`` returns it) whose sides have no common type."""
     node: exp.Expression
     for node in typed.find_all(*_COMPARISONS):
-        for left, right, message in _pairs(node):
-            if left.type is not None and right.type is not None and _mismatched(left.type, right.type):
-                text = message.format(l=trino_name(left.type), r=trino_name(right.type))
-                raise AthenaError("TYPE_MISMATCH", f"{where(sql, node)}{text}")
+        refused = _refusal(node)
+        if refused is not None:
+            at, text = refused
+            raise AthenaError("TYPE_MISMATCH", f"{where(sql, at)}{text}")

@@ -26,9 +26,11 @@ import duckdb
 import pyarrow as pa
 from pyiceberg.table import Table as IcebergTable
 from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
 from lakehouse.emulator.sql import dialect
 from lakehouse.emulator.sql.access import Access
+from lakehouse.emulator.sql.assignments import refuse_mismatched_writes, writes
 from lakehouse.emulator.sql.catalog import PATH_COLUMN, LakeCatalog, TableInfo
 from lakehouse.emulator.sql.comparisons import compares, refuse_mismatched_comparisons
 from lakehouse.emulator.sql.dialect import Statement, qualified, replace_table, to_duckdb
@@ -37,7 +39,7 @@ from lakehouse.emulator.sql.restrict import cells_select, needs_rows_cut
 from lakehouse.emulator.sql.results import Column, athena_column, texts
 from lakehouse.emulator.sql.scancache import ExactCache, Sources
 from lakehouse.emulator.sql.setops import combines, refuse_incompatible_set_operations
-from lakehouse.emulator.sql.typed import annotate
+from lakehouse.emulator.sql.typed import annotate, athena_columns
 
 SUPPORTED = (
     "SELECT, INSERT INTO, MERGE INTO, DELETE, UPDATE, CREATE TABLE (Iceberg), CREATE TABLE AS SELECT (Iceberg), "
@@ -335,7 +337,7 @@ class Engine:
         run.require(info, {"INSERT"}, target)
         with self.catalog.writing(info):
             table = self.catalog.load_iceberg(info)
-            run.working_copy(table.schema().as_arrow().empty_table())
+            run.working_copy(table.schema().as_arrow().empty_table(), info)
             replace_table(target, "__target")
             target.set("alias", None)
             run.bind_reads(tree, skip=target)
@@ -361,7 +363,7 @@ class Engine:
         run.require(info, {"SELECT", "DELETE"} if kind == "DELETE" else {"SELECT", "INSERT", "DELETE"}, target)
         with self.catalog.writing(info):
             table = self.catalog.load_iceberg(info)
-            run.working_copy(run.read(info, None, table=table).table)
+            run.working_copy(run.read(info, None, table=table).table, info)
             had_alias = target.args.get("alias") is not None
             replace_table(target, "__target")
             if not had_alias and kind != "MERGE":
@@ -776,6 +778,7 @@ class _Run:
         self.scanned = 0
         self.snapshots: dict[str, int] = {}
         self._views: dict[tuple[str, int | None, bool], str] = {}
+        self._bound: dict[str, TableInfo] = {}  # DuckDB name -> the table read into it (``__target``: the written one)
         self._held: list[pa.Table] = []
         self._parallel = False
 
@@ -915,10 +918,11 @@ class _Run:
         return data.select(keep + extra)
 
     def refuse_type_mismatches(self, tree: exp.Expression) -> None:
-        """Athena's TYPE_MISMATCH for a varchar compared with a date, number or boolean (``comparisons``) and for a
-        set operation over columns with no common type (``setops``), typed from the DuckDB relations ``tree``'s
-        tables are bound to (a name DuckDB lacks is a CTE's: sqlglot types it)."""
-        if not compares(tree) and not combines(tree):
+        """Athena's TYPE_MISMATCH where Trino finds no common type: a comparison (``comparisons``), a set
+        operation's column (``setops``), a value written into a column (``assignments``); typed from the DuckDB
+        relations ``tree``'s tables are bound to, as Athena types their columns (a name DuckDB lacks is a CTE's:
+        sqlglot types it)."""
+        if not compares(tree) and not combines(tree) and not writes(tree):
             return
         probe = tree.copy()
         schema: dict[str, dict[str, str]] = {}
@@ -928,13 +932,29 @@ class _Run:
                 relation = self.con.sql(f"SELECT * FROM {source} LIMIT 0")
             except duckdb.Error:
                 continue
+            info = self._bound.get(table.name)
+            columns = {c: str(t) for c, t in zip(relation.columns, relation.types, strict=True) if c != PATH_COLUMN}
             name = f"__typed{len(schema)}"
-            schema[name] = {c: str(t) for c, t in zip(relation.columns, relation.types, strict=True)}
+            kind = info.kind if info is not None else None
+            schema[name] = athena_columns(columns, kind, info.columns if info is not None else ())
             replace_table(table, name)
         typed = annotate(probe, schema)
         if typed is not None:
             refuse_mismatched_comparisons(self.sql, typed)
             refuse_incompatible_set_operations(self.sql, typed)
+        if writes(tree):
+            refuse_mismatched_writes(self.sql, probe, schema, lambda: self._bound_types(tree))
+
+    def _bound_types(self, insert: exp.Expression) -> list[exp.DataType | None] | None:
+        """An INSERT query's column types as DuckDB binds them (to name those sqlglot could not type)."""
+        query = insert.expression
+        if not isinstance(query, exp.Expression):
+            return None
+        try:
+            relation = self.con.sql(to_duckdb(query))
+            return [exp.DataType.build(str(t), dialect="duckdb") for t in relation.types]
+        except (duckdb.Error, AthenaError, SqlglotError, ValueError):
+            return None
 
     def check_target_reads(self, info: TableInfo, tree: exp.Expression, target: exp.Table) -> None:
         """UPDATE/DELETE/MERGE read their target: each column they name needs SELECT, as on Athena.
@@ -1049,6 +1069,7 @@ class _Run:
                 info, data, first = reads[ref]
                 if info.kind == "view":  # its rows are already what the invoker may read
                     self._views[ref] = f"__t{len(self._views)}"
+                    self._bound[self._views[ref]] = info
                     self.con.register(self._views[ref], data)
                     self._held.append(data)
                     bound.append((table, self._views[ref]))
@@ -1060,6 +1081,7 @@ class _Run:
                     copy = f"__t{len(self._views)}"
                     self.con.register(copy, readable)
                 self._views[ref] = copy
+                self._bound[copy] = info
             bound.append((table, self._views[ref]))
         return bound
 
@@ -1251,7 +1273,10 @@ class _Run:
         result = self._guard(lambda: self.con.execute(sql).fetchone())
         return int(result[0]) if result else 0
 
-    def working_copy(self, data: pa.Table) -> None:
+    def working_copy(self, data: pa.Table, info: TableInfo | None = None) -> None:
+        """``__target``: the rows (``data``) of the written table (``info``: how Athena types its columns)."""
+        if info is not None:
+            self._bound["__target"] = info
         self.con.register("__current", data)
         self.con.execute("CREATE TEMP TABLE __target AS SELECT * FROM __current")
         self.con.unregister("__current")

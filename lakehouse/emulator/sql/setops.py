@@ -1,35 +1,29 @@
 """Set operations Athena (Trino) refuses and DuckDB answers: UNION, EXCEPT or INTERSECT of columns whose types
-have no common type (a varchar against a date, number or boolean; a number against a date or boolean; ...).
+have no common type (a varchar against a date, number or boolean; a number against a date or boolean; a date
+against a time; an array against a scalar; ...).
 
 DuckDB finds a common type and runs (``SELECT '2026-03-01' EXCEPT SELECT DATE '2026-03-01'`` is empty there: the
 string equals the date); Trino folds each column's type over the branches, left to right, and fails the statement
 when two have no common super type: "column 1 in EXCEPT query has incompatible types: varchar, date"
 (TYPE_MISMATCH, at the operator). Exit 2's ``matches`` contract compares Gold with a query by EXCEPT, so a Gold
 ``order_date`` stored as a string matched locally and failed on AWS. The branches' column types are sqlglot's
-(``typed``); a column whose type sqlglot cannot tell, or a NULL (Trino's ``unknown``, which coerces to anything),
-takes the other branch's type; a type of no family below (arrays, rows, varbinary) is let through.
+(``typed``), judged by Trino's rules (``trino_types``); a column whose type sqlglot cannot tell, or a NULL
+(Trino's ``unknown``, which coerces to anything), takes the other branch's type; a type those rules do not
+judge is let through.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 from sqlglot import exp
 
-from lakehouse.emulator.sql.comparisons import trino_name
 from lakehouse.emulator.sql.errors import AthenaError, where
+from lakehouse.emulator.sql.trino_types import compatible, family, trino_name, trino_type
 
-_T = exp.DataType.Type
-#: Families Trino never coerces into one another (within one, a common type exists: integer and bigint,
-#: varchar(3) and varchar, date and timestamp; time against date is not judged).
-_FAMILIES: dict[str, frozenset[Any]] = {
-    "text": frozenset({_T.VARCHAR, _T.CHAR, _T.TEXT, _T.NVARCHAR, _T.NCHAR}),
-    "number": frozenset(exp.DataType.NUMERIC_TYPES),
-    "temporal": frozenset(exp.DataType.TEMPORAL_TYPES),
-    "boolean": frozenset({_T.BOOLEAN}),
-}
+#: A branch column: its type (None when not judged) and the name Trino's message gives it.
+_Column = tuple[exp.DataType | None, str]
 _OPERATOR = re.compile(r"\b(UNION|EXCEPT|INTERSECT)\b", re.IGNORECASE)
 
 
@@ -38,23 +32,16 @@ def combines(tree: exp.Expression) -> bool:
     return any(True for _ in tree.find_all(exp.SetOperation))
 
 
-def _family(kind: exp.DataType | None) -> str | None:
-    if kind is None:
-        return None
-    return next((name for name, types in _FAMILIES.items() if kind.this in types), None)
+def _column(select: exp.Expr) -> _Column:
+    """A branch column's type and the name Trino gives it (a string literal is ``varchar(n)``)."""
+    kind = trino_type(select) if isinstance(select, exp.Expression) else None
+    if kind is None or family(kind) is None or kind.this == exp.DataType.Type.NULL:
+        return None, "unknown"
+    return kind, trino_name(kind)
 
 
-def _column(select: exp.Expr) -> tuple[str | None, str]:
-    """A branch column's family and the name Trino gives its type (a string literal is ``varchar(n)``)."""
-    value = select.unalias()
-    if isinstance(value, exp.Literal) and value.is_string:
-        return "text", f"varchar({len(value.this)})"
-    family = _family(select.type)
-    return family, trino_name(select.type) if family is not None and select.type is not None else "unknown"
-
-
-def _columns(query: exp.Expr, sql: str) -> list[tuple[str | None, str]] | None:
-    """The families and type names of ``query``'s output columns, each set operation in it checked; None when
+def _columns(query: exp.Expr, sql: str) -> list[_Column] | None:
+    """The types and type names of ``query``'s output columns, each set operation in it checked; None when
     a branch cannot be read column by column (a star sqlglot did not expand, VALUES it did not wrap)."""
     if isinstance(query, exp.Subquery):
         return _columns(query.this, sql)
@@ -67,21 +54,21 @@ def _columns(query: exp.Expr, sql: str) -> list[tuple[str | None, str]] | None:
     return None
 
 
-def _fold(node: exp.SetOperation, sql: str) -> list[tuple[str | None, str]] | None:
+def _fold(node: exp.SetOperation, sql: str) -> list[_Column] | None:
     """Trino's column types of ``node``: the left branch's, then each column's common type with the right's;
-    TYPE_MISMATCH when a column's two are of different families."""
+    TYPE_MISMATCH when a column's two have no common type."""
     left, right = _columns(node.left, sql), _columns(node.right, sql)
     if left is None or right is None or len(left) != len(right) or node.args.get("by_name"):
         return None  # DuckDB refuses a different number of columns itself
-    folded: list[tuple[str | None, str]] = []
-    for i, ((lfam, lname), (rfam, rname)) in enumerate(zip(left, right, strict=True), start=1):
-        if lfam is not None and rfam is not None and lfam != rfam:
+    folded: list[_Column] = []
+    for i, ((ltype, lname), (rtype, rname)) in enumerate(zip(left, right, strict=True), start=1):
+        if compatible(ltype, rtype) is False:
             name = type(node).__name__.upper()
             raise AthenaError(
                 "TYPE_MISMATCH",
                 f"{_at(sql, node)}column {i} in {name} query has incompatible types: {lname}, {rname}",
             )
-        folded.append((lfam, _wider(lname, rname)) if lfam is not None else (rfam, rname))
+        folded.append((ltype, _wider(lname, rname)) if ltype is not None else (rtype, rname))
     return folded
 
 

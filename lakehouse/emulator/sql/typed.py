@@ -1,13 +1,15 @@
 """A statement with sqlglot's types on its expressions, for the checks that refuse what Trino cannot type.
 
-DuckDB coerces where Trino refuses (``comparisons``, ``setops``); those checks judge the types sqlglot infers
-(``qualify`` + ``annotate_types``) from the tables' column types as DuckDB holds them. A statement sqlglot cannot
+DuckDB coerces where Trino refuses (``comparisons``, ``setops``, ``assignments``); those checks judge the types
+sqlglot infers (``qualify`` + ``annotate_types``) from the tables' column types as DuckDB holds them, with the
+precision and bounds Athena gives them (``athena_columns``). A statement sqlglot cannot
 type is not judged: the checks never refuse on a guess.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
@@ -40,3 +42,27 @@ def annotate(tree: exp.Expression, schema: Mapping[str, Mapping[str, str]]) -> e
         )
     except (SqlglotError, KeyError, ValueError):
         return None
+
+
+#: DuckDB's names for the types whose precision Athena states for an Iceberg column (microseconds).
+_ICEBERG_PRECISION = {
+    "TIMESTAMP": "TIMESTAMP(6)",
+    "TIMESTAMP WITH TIME ZONE": "TIMESTAMP(6) WITH TIME ZONE",
+    "TIME": "TIME(6)",
+}
+_BOUNDED = re.compile(r"^(?:var)?char\(\d+\)$", re.IGNORECASE)
+
+
+def athena_columns(
+    columns: Mapping[str, str], kind: str | None, declared: Sequence[tuple[str, str]] = ()
+) -> dict[str, str]:
+    """A table's columns (name -> DuckDB type) typed as Athena types them, for Trino's messages: an Iceberg
+    ``timestamp`` or ``time`` is ``timestamp(6)`` (Athena reads Iceberg's microseconds; a Hive one keeps Trino's
+    default, 3), a Hive column declared ``varchar(n)`` or ``char(n)`` keeps its bound (DuckDB drops it)."""
+    typed = dict(columns)
+    if kind == "iceberg":
+        typed = {name: _ICEBERG_PRECISION.get(t.upper(), t) for name, t in typed.items()}
+    for name, hive_type in declared:
+        if name in typed and _BOUNDED.match(hive_type.strip()):
+            typed[name] = hive_type.strip().upper()
+    return typed
