@@ -24,6 +24,7 @@ from sqlglot import exp
 _INTEGER = ("tinyint", "smallint", "integer", "int", "bigint")
 _DENSE_NUMBER = ("decimal",)
 _STRING = ("string", "varchar")
+_BIGINT_MAX = 2**63
 #: The one spelling of a date constant read here (``DATE '2024-01-31'``).
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 #: ``column <op> constant`` as the set of values it admits; ``constant <op> column`` is mirrored first.
@@ -80,6 +81,8 @@ def _constant(node: exp.Expr, family: str) -> Any:
         value = int(node.this) if family == "integer" else Decimal(node.this)
     except (ValueError, InvalidOperation):
         return None
+    if family == "integer" and value > _BIGINT_MAX:
+        return None  # no bigint literal: Trino does not read it as one
     return -value if negative else value
 
 
@@ -140,7 +143,8 @@ def _covers(intervals: Sequence[Interval], discrete: bool) -> bool:
     if not unbounded:
         return False
     reach, included = max(((i[2], i[3]) for i in unbounded), key=_upper_key)
-    for low, low_in, high, high_in in sorted((i for i in intervals if i[0] is not None), key=lambda i: i[0]):
+    bounded = sorted((i for i in intervals if i[0] is not None), key=lambda i: (i[0], not i[1]))  # [5 before (5
+    for low, low_in, high, high_in in bounded:
         if reach is None:
             return True
         joined = low <= reach + 1 if discrete else (low < reach or (low == reach and (low_in or included)))

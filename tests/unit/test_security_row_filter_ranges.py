@@ -41,6 +41,7 @@ COVERING_BY_TYPE = [
     ("tinyint", "user_id > 0 OR user_id < 1"),
     ("decimal(10,2)", "user_id >= 1 OR user_id <= 1.5"),
     ("decimal(10,2)", "user_id > 1.25 OR user_id <= 1.25"),
+    ("decimal(10,2)", "user_id < 5 OR (user_id > 5 AND user_id <= 9) OR (user_id BETWEEN 5 AND 7) OR user_id > 8"),
     ("string", "user_id > 'a' OR user_id <= 'b'"),
     ("varchar(20)", "user_id < 'm' OR user_id = 'm' OR user_id > 'm'"),
     ("date", "user_id >= DATE '2024-01-02' OR user_id <= DATE '2024-01-01'"),
