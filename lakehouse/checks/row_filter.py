@@ -8,7 +8,8 @@ and constant-folded with sqlglot's simplifier: what folds to TRUE lets every row
 Conditions on columns that hold for every row are folded first (``_fold_columns``): ``x IS NULL OR x IS NOT NULL``
 (in either order), ``x IS NOT DISTINCT FROM x``, ``coalesce(x, 0) = coalesce(x, 0)``. ``x = x`` is NULL when ``x``
 is NULL, and a NULL row filter drops the row: it is every row only when the table's schema says ``x`` is NOT NULL
-(an Iceberg required field, ``required``), or beside ``OR x IS NULL``. What still references a column restricts rows
+(an Iceberg required field, ``required``), or beside ``OR x IS NULL``, and its type holds no NaN (``NaN = NaN`` is
+FALSE in Trino: on a ``double`` the NaN rows are dropped). What still references a column restricts rows
 (data-dependent conditions such as ``region IN (...every value present...)`` are left to the data).
 
 Conditions the simplifier leaves whole are first spelled out as the AND/OR/NOT they stand for, exactly in SQL's
@@ -17,9 +18,11 @@ three-valued logic (``_as_logic``): ``CASE``/``IF`` (``CASE WHEN c THEN a ELSE b
 NOT c`` (either order) is every row only when ``c`` is never NULL (``_never_null``): for a NULL ``c`` it is NULL, and
 the row is dropped. ``x > 1 OR x <= 1`` is such a complement only when ``x`` cannot be NaN (its Glue type is an
 integer, decimal, string, date, timestamp or boolean): Trino compares NaN false both ways, so on a ``double`` the
-NaN rows are dropped. Lake Formation itself accepts only a PartiQL subset (no functions, no column compared with a
-column; the emulator refuses the rest at CreateDataCellsFilter, ``emulator.sql.row_filter_syntax``); the wider forms
-are still read, as the engine enforcing the filter would run them.
+NaN rows are dropped. Ranges that overlap or touch (``x > 1 OR x <= 2``, ``x < 3 OR x = 3 OR x > 3``, on integers
+``x >= 1 OR x <= 0``) are every row on the same terms (``row_filter_ranges``). Lake Formation itself accepts only a
+PartiQL subset (no functions, no column compared with a column; the emulator refuses the rest at
+CreateDataCellsFilter, ``emulator.sql.row_filter_syntax``); the wider forms are still read, as the engine enforcing
+the filter would run them.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.simplify import simplify
+
+from lakehouse.checks.row_filter_ranges import covered_column
 
 #: Comparisons of an expression with itself: true (``_SELF_TRUE``) or false (``_SELF_FALSE``) when it is not NULL.
 _SELF_TRUE = (exp.EQ, exp.GTE, exp.LTE)
@@ -135,39 +140,45 @@ def _as_logic(node: exp.Expr) -> exp.Expr | None:
     return None
 
 
-def _fold_columns(node: exp.Expr, required: Collection[str], used: set[str], positive: bool = True) -> Any:
+def _fold_columns(
+    node: exp.Expr, required: Collection[str], used: set[str], ordered: Collection[str], positive: bool = True
+) -> Any:
     """``node`` with comparisons of an expression with itself and NULL tests of a never-NULL expression folded.
 
-    Exact folds apply anywhere. Under no NOT (``positive``), where a NULL condition drops the row as FALSE does,
-    ``A = A`` also becomes ``A IS NOT NULL`` and ``A <> A`` FALSE for a nullable ``A``; under NOT they are kept.
-    CASE, IF, IN, BETWEEN and coalesce are spelled out first (``_as_logic``); ``c IS TRUE`` folds ``c`` as under no
-    NOT (NULL and FALSE alike are not TRUE); ``(a = b) IS NULL`` is ``a IS NULL OR b IS NULL``.
+    ``A = A``, ``A >= A``, ``A <= A`` and ``A <> A`` fold only for an ``A`` that cannot be NaN (``_nan_free_value``:
+    Trino compares NaN false even with itself, so ``x = x`` drops a ``double``'s NaN rows); ``A > A`` and ``A < A``
+    are FALSE for NaN too. Exact folds apply anywhere. Under no NOT (``positive``), where a NULL condition drops the
+    row as FALSE does, ``A = A`` also becomes ``A IS NOT NULL`` and ``A <> A`` FALSE for a nullable ``A``; under NOT
+    they are kept. CASE, IF, IN, BETWEEN and coalesce are spelled out first (``_as_logic``); ``c IS TRUE`` folds
+    ``c`` as under no NOT (NULL and FALSE alike are not TRUE); ``(a = b) IS NULL`` is ``a IS NULL OR b IS NULL``.
     """
     if isinstance(node, (exp.And, exp.Or)):
         return node.__class__(
-            this=_fold_columns(node.this, required, used, positive),
-            expression=_fold_columns(node.expression, required, used, positive),
+            this=_fold_columns(node.this, required, used, ordered, positive),
+            expression=_fold_columns(node.expression, required, used, ordered, positive),
         )
     if isinstance(node, exp.Paren):
-        return exp.Paren(this=_fold_columns(node.this, required, used, positive))
+        return exp.Paren(this=_fold_columns(node.this, required, used, ordered, positive))
     if isinstance(node, exp.Not):
-        return exp.Not(this=_fold_columns(node.this, required, used, not positive))
+        return exp.Not(this=_fold_columns(node.this, required, used, ordered, not positive))
     logic = _as_logic(node)
     if logic is not None:
-        return _fold_columns(logic, required, used, positive)
+        return _fold_columns(logic, required, used, ordered, positive)
     if isinstance(node, exp.Is) and isinstance(node.expression, exp.Boolean) and node.expression.this:
-        return exp.Is(this=_fold_columns(node.this, required, used), expression=exp.true())
+        return exp.Is(this=_fold_columns(node.this, required, used, ordered), expression=exp.true())
     if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
         compared = node.this.unnest()
         if isinstance(compared, _COMPARISONS):
             tests = [exp.Is(this=a.copy(), expression=exp.Null()) for a in (compared.this, compared.expression)]
-            return _fold_columns(exp.or_(*tests), required, used, positive)
+            return _fold_columns(exp.or_(*tests), required, used, ordered, positive)
         return exp.false() if _not_null(node.this, required, used) else node
     same = isinstance(node, exp.Binary) and node.this == node.expression and not _volatile(node)
     if same and isinstance(node, exp.NullSafeEQ):
         return exp.true()
     if same and isinstance(node, exp.NullSafeNEQ):
         return exp.false()
+    if same and isinstance(node, _SELF_TRUE + (exp.NEQ,)) and not _nan_free_value(node.this, ordered):
+        return node  # NaN = NaN is FALSE in Trino: the NaN rows are dropped
     if same and isinstance(node, _SELF_TRUE + _SELF_FALSE):
         if _not_null(node.this, required, used):
             return exp.true() if isinstance(node, _SELF_TRUE) else exp.false()
@@ -200,11 +211,29 @@ def _nan_free(type_name: str) -> bool:
     return type_name.strip().lower().startswith(_ORDERED_TYPES)
 
 
+def _nan_free_value(node: exp.Expr, ordered: Collection[str]) -> bool:
+    """Whether ``node`` is never NaN: a column of a NaN-free type (``ordered``), a constant other than a ``double``
+    one (``1e3``), or a coalesce or arithmetic (no division) over such."""
+    if isinstance(node, exp.Boolean):
+        return True
+    if isinstance(node, exp.Literal):
+        return node.is_string or "e" not in node.this.lower()
+    if isinstance(node, exp.Column):
+        return node.name.lower() in ordered and not node.table  # ``s.b``: a nested field, not column ``b``
+    if isinstance(node, exp.Coalesce):
+        return all(_nan_free_value(a, ordered) for a in [node.this, *node.expressions])
+    if isinstance(node, _STRICT):
+        operands = [a for a in (node.this, node.args.get("expression")) if isinstance(a, exp.Expression)]
+        return bool(operands) and all(_nan_free_value(a, ordered) for a in operands)
+    return False
+
+
 def _orderable(condition: exp.Expr, ordered: Collection[str]) -> bool:
     """Whether each operand of an ordering comparison is a column of a NaN-free type (``ordered``) or a constant."""
     operands = [o.this if isinstance(o, exp.Neg) else o for o in (condition.this, condition.expression)]
     return all(
-        isinstance(o, exp.Literal) or (isinstance(o, exp.Column) and o.name.lower() in ordered) for o in operands
+        isinstance(o, exp.Literal) or (isinstance(o, exp.Column) and o.name.lower() in ordered and not o.table)
+        for o in operands
     )
 
 
@@ -225,11 +254,14 @@ def _negations(condition: exp.Expr, ordered: Collection[str]) -> list[exp.Expr]:
     return [exp.Not(this=condition.copy())]
 
 
-def _complements(node: exp.Expr, required: Collection[str], used: set[str], ordered: Collection[str]) -> exp.Expr:
+def _complements(
+    node: exp.Expr, required: Collection[str], used: set[str], ordered: Collection[str], types: Mapping[str, str]
+) -> exp.Expr:
     """``c OR ... OR NOT c`` (either order) as TRUE when ``c`` is never NULL: a NULL ``c`` makes it NULL, and the
     row is dropped. Beside ``OR x IS NULL``, ``x`` counts as NOT NULL (where it is NULL, that disjunct admits the
     row). A volatile ``c`` (``random() > 0.5``) is drawn anew on each side: no complement. ``x > 1 OR x <= 1`` is
-    a complement only over ``ordered`` columns (``_negations``)."""
+    a complement only over ``ordered`` columns (``_negations``). Comparisons of one never-NULL column with constants
+    of its type whose ranges leave no value out (``x > 1 OR x <= 2``) are TRUE too (``row_filter_ranges``)."""
 
     def fold(n: exp.Expr) -> exp.Expr:
         if not isinstance(n, exp.Or):
@@ -246,6 +278,12 @@ def _complements(node: exp.Expr, required: Collection[str], used: set[str], orde
             if complement and not _volatile(part) and _never_null(part, {*required, *tested}, noted):
                 used.update(c for c in noted if c.lower() in required)
                 return exp.true()
+        never_null = {*required, *tested}
+        candidates = {c.lower(): t for c, t in types.items() if c.lower() in never_null and c.lower() in ordered}
+        covered = covered_column(parts, candidates)
+        if covered is not None:
+            used.update({covered} & set(required))
+            return exp.true()
         return n
 
     return node.transform(fold)
@@ -273,10 +311,11 @@ def every_row(
         return f"row filter {expression!r} could not be parsed ({str(err).splitlines()[0]}): it may admit every row"
     used: set[str] = set()
     required = {c.lower() for c in required}
-    ordered = {c.lower() for c, kind in (types or {}).items() if _nan_free(kind)}
+    types = {c.lower(): kind for c, kind in (types or {}).items()}
+    ordered = {c for c, kind in types.items() if _nan_free(kind)}
     # Complements are sought before the simplifier rewrites ``NOT (a AND b)`` and after it has folded constants.
-    folded = _complements(_fold_columns(parsed, required, used), required, used, ordered)
-    folded = simplify(_complements(simplify(folded), required, used, ordered))
+    folded = _complements(_fold_columns(parsed, required, used, ordered), required, used, ordered, types)
+    folded = simplify(_complements(simplify(folded), required, used, ordered, types))
     if isinstance(folded, exp.Boolean):
         because = f" ({', '.join(sorted(used))} NOT NULL in the table's schema)" if used else ""
         return f"row filter {expression!r}, always true{because}" if folded.this else None

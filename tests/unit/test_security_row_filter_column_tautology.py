@@ -39,11 +39,13 @@ IF_REQUIRED = ["user_id = user_id", "user_id <= user_id AND 1=1", "user_id + 1 =
 
 def _stack(expression: str, required: set[str] | None = None) -> Any:
     """The analyst: ``user_id`` by a column grant, ``country`` through filter ``cells`` with ``expression``;
-    ``required``: the twin's NOT NULL columns."""
+    ``required``: the twin's NOT NULL columns. Glue's types as ``read_catalog`` reads them (``user_id`` a
+    ``bigint``, ``country`` a ``string``: neither holds NaN)."""
     rb = public_twin(_columns(ANALYST, "user_id"), _filter_grant(ANALYST, "cells"))
     rb.filters = [_filter("cells", {"FilterExpression": expression}, ColumnNames=["country"])]
     (probe,) = [p for p in rb.value_probes if p.table.name == PUBLIC]
     probe.table.required = set(required or ())
+    probe.table.types = {"user_id": "bigint", "country": "string"}
     return rb
 
 
