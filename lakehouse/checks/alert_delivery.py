@@ -586,7 +586,10 @@ def _role_key_problem(
 ) -> str | None:
     """Why the IAM ``role`` may not do ``action`` on the key (None: it may): the key policy allows the role, a
     grant (ListGrants) to the role does, or the key policy (or a grant) allows its account with the role's IAM
-    policies allowing too; and neither the key policy nor the role's policies (``identity_denies``) deny it."""
+    policies allowing too; and neither the key policy nor the role's policies (``identity_denies``) deny it. For a
+    key of another account the key policy naming the role is not enough: "Neither the key policy nor the IAM policy
+    alone is sufficient" across accounts (KMS developer guide, Allowing users in other accounts to use a KMS key),
+    so the role's IAM policies must allow as well."""
     policy = key.policy
     root = root_of(role)
     allows, denies, unknown = weigh(policy, action, arn, context, role)
@@ -596,8 +599,18 @@ def _role_key_problem(
     if identity_denies:  # an explicit Deny in an IAM policy wins over the key policy's Allow and over a grant
         return f"which the role's IAM policies deny: {'; '.join(identity_denies)}"
     granted, constrained = role_grants(key.grants, role, action)
-    if allows or granted:
+    key_account = (arn_parts(arn) or ("",) * 5)[4]
+    role_account = (arn_parts(role) or ("",) * 5)[4]
+    if granted or (allows and key_account == role_account):
         return None
+    if allows:  # another account's key: its key policy says who may, the role's IAM policies must delegate too
+        why_not = identity(action, arn)
+        if not why_not:
+            return None
+        return (
+            f"a key of account {key_account} whose key policy allows {role} {action} ({', '.join(allows)}), but "
+            f"across accounts KMS needs the role's IAM policies to allow it too, and they do not: {'; '.join(why_not)}"
+        )
     to_account, account_constrained = role_grants(key.grants, root, action) if root else ([], [])
     by_account += [f"grant {g}" for g in to_account]
     constrained += account_constrained

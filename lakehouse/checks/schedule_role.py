@@ -20,7 +20,8 @@ or App Runner answers AccessDenied) and the service is never paused.
 
 A schedule with a ``KmsKeyArn`` (a customer managed key encrypting its target input) needs more at every
 firing: Scheduler decrypts the input as the execution role, so the role must be allowed ``kms:Decrypt``
-on the key (what AWS's CDK grants the role for a schedule with a key), by the key policy naming it, or by
+on the key (what AWS's CDK grants the role for a schedule with a key), by the key policy naming it (for a key
+of another account, with the role's IAM policies allowing too: KMS needs both across accounts), or by
 the key policy handing the decision to the account (its root) and the role's IAM policies allowing it
 (judged as above: a conditioned Allow proves nothing), or by a KMS grant to the role (ListGrants, one without an
 encryption context constraint); a Deny of ``kms:Decrypt`` in the role's policies or boundary, under a Condition
