@@ -479,14 +479,17 @@ def key_use_problems(
     context: Context,
     actions: Sequence[str] = KMS_ACTIONS,
     identity: Callable[[str, str], list[str]] | None = None,
+    identity_denies: Callable[[str, str], list[str]] | None = None,
 ) -> list[str]:
     """Why ``principal`` cannot use ``key`` for ``actions`` (empty: it can); ``shown`` names what the key encrypts,
     ``cannot`` what follows. An AWS managed key (``aws_managed``) has a policy that cannot be changed and lets no
     other service use it.
 
     ``principal`` is a service principal, or an IAM role's ARN with ``identity``: why the role's own IAM
-    policies do not allow ``(action, key ARN)`` (empty: they do). KMS lets a key policy statement naming the
-    role's account (its root) hand the decision to the account's IAM policies, so there those must allow too.
+    policies do not allow ``(action, key ARN)`` (empty: they do), and ``identity_denies``: which of them deny it.
+    KMS lets a key policy statement naming the role's account (its root) hand the decision to the account's IAM
+    policies, so there those must allow too; a grant to the role (ListGrants) allows on its own
+    (``role_grants``); an explicit Deny in the key policy or the role's policies wins over all of them.
     """
     if key_id == aws_managed or (key and key.metadata.get("KeyManager") == "AWS"):
         return [f"{shown}, an AWS managed key whose policy does not let {principal} use it {cannot}"]
@@ -497,7 +500,8 @@ def key_use_problems(
     arn = str(key.metadata.get("Arn") or key_id)
     for action in actions:
         if identity is not None:
-            problem = _role_key_problem(key.policy, action, arn, context, principal, identity)
+            denies = identity_denies(action, arn) if identity_denies else []
+            problem = _role_key_problem(key, action, arn, context, principal, identity, denies)
             if problem:
                 return [f"{shown}, {problem} {cannot}"]
             continue
@@ -545,36 +549,90 @@ def service_grants(
     return found
 
 
+def role_grants(grants: Sequence[Mapping[str, Any]] | None, grantee: str, action: str) -> tuple[list[str], list[str]]:
+    """(usable, constrained): the ids of the grants (ListGrants) to the IAM principal ``grantee`` (a role's ARN, or
+    its account's root) whose Operations name ``action``; ``constrained`` those under an encryption context
+    constraint, which work only for a request whose encryption context matches (KMS CreateGrant, GrantConstraints).
+
+    A grant "allows the grantee principal to call the specified grant operations on the KMS key provided that all
+    conditions specified in the grant are met", considered along with the key policy and IAM policies (KMS
+    developer guide, Grants in AWS KMS): a grant to the role lets it decrypt whatever the key policy names. The
+    context a service decrypts under on the role's behalf is not read here, so a constrained grant is not shown to
+    apply. A grant to an assumed-role session ARN names one session only, not every session of the role: not counted.
+    """
+    operation = action.removeprefix("kms:")
+    usable: list[str] = []
+    constrained: list[str] = []
+    for grant in grants or []:
+        if grant.get("GranteePrincipal") != grantee or operation not in strings(grant.get("Operations")):
+            continue
+        constraints = grant.get("Constraints") or {}
+        gid = str(grant.get("GrantId") or "?")
+        if constraints.get("EncryptionContextEquals") or constraints.get("EncryptionContextSubset"):
+            constrained.append(gid)
+        else:
+            usable.append(gid)
+    return usable, constrained
+
+
 def _role_key_problem(
-    policy: Mapping[str, Any] | None,
+    key: KmsKey,
     action: str,
     arn: str,
     context: Context,
     role: str,
     identity: Callable[[str, str], list[str]],
+    identity_denies: Sequence[str] = (),
 ) -> str | None:
-    """Why the IAM ``role`` may not do ``action`` on the key (None: it may): the key policy allows the role, or its
-    account with the role's IAM policies allowing too, and denies neither."""
+    """Why the IAM ``role`` may not do ``action`` on the key (None: it may): the key policy allows the role, a
+    grant (ListGrants) to the role does, or the key policy (or a grant) allows its account with the role's IAM
+    policies allowing too; and neither the key policy nor the role's policies (``identity_denies``) deny it. For a
+    key of another account the key policy naming the role is not enough: "Neither the key policy nor the IAM policy
+    alone is sufficient" across accounts (KMS developer guide, Allowing users in other accounts to use a KMS key),
+    so the role's IAM policies must allow as well."""
+    policy = key.policy
     root = root_of(role)
     allows, denies, unknown = weigh(policy, action, arn, context, role)
     by_account, account_denies, account_unknown = weigh(policy, action, arn, context, root) if root else ([], [], [])
     if denies or account_denies:  # a statement naming "*" names both: once
         return f"whose key policy: {', '.join(dict.fromkeys(denies + account_denies))} denies {role} {action}"
-    if allows:
+    if identity_denies:  # an explicit Deny in an IAM policy wins over the key policy's Allow and over a grant
+        return f"which the role's IAM policies deny: {'; '.join(identity_denies)}"
+    granted, constrained = role_grants(key.grants, role, action)
+    key_account = (arn_parts(arn) or ("",) * 5)[4]
+    role_account = (arn_parts(role) or ("",) * 5)[4]
+    if granted or (allows and key_account == role_account):
         return None
+    if allows:  # another account's key: its key policy says who may, the role's IAM policies must delegate too
+        why_not = identity(action, arn)
+        if not why_not:
+            return None
+        return (
+            f"a key of account {key_account} whose key policy allows {role} {action} ({', '.join(allows)}), but "
+            f"across accounts KMS needs the role's IAM policies to allow it too, and they do not: {'; '.join(why_not)}"
+        )
+    to_account, account_constrained = role_grants(key.grants, root, action) if root else ([], [])
+    by_account += [f"grant {g}" for g in to_account]
+    constrained += account_constrained
+    nor = ""
+    if key.grants is not None:
+        nor = f", nor does a grant (ListGrants: none to {role} for {action.removeprefix('kms:')}"
+        if constrained:
+            nor += f" but {', '.join(constrained)} under an encryption context constraint that cannot be evaluated"
+        nor += ")"
     if by_account:
         why_not = identity(action, arn)
         if not why_not:
             return None
         return (
             f"whose key policy leaves {action} to the IAM policies of its account ({', '.join(by_account)} allows "
-            f"{root}), and the role's do not allow it: {'; '.join(why_not)}"
+            f"{root}), and the role's do not allow it: {'; '.join(why_not)}{nor}"
         )
     why = f"whose key policy allows neither {role} nor its account {action}"
     if unknown or account_unknown:
         doubts = ", ".join(dict.fromkeys(unknown + account_unknown))
         why += f" ({doubts} only under a condition that cannot be evaluated)"
-    return why
+    return why + nor
 
 
 def key_problems(queue: str, key_id: str, key: KmsKey | None, context: Context) -> list[str]:

@@ -30,8 +30,8 @@ very ARN it names (a same-named role of another account or path is another role,
 that Scheduler may assume and that is surely allowed ``apprunner:PauseService`` on the service
 (``lakehouse.checks.schedule_role``: a conditioned Allow proves nothing there), and, when the schedule
 encrypts its input with a customer managed key (``KmsKeyArn``), allowed to decrypt with that key (KMS
-DescribeKey, GetKeyPolicy): Scheduler decrypts as the role at every firing. A schedule must be in the service's
-region: a universal target names no region, so Scheduler calls pauseService in the schedule's own (one in
+DescribeKey, GetKeyPolicy, ListGrants): Scheduler decrypts as the role at every firing. A schedule must be in the
+service's region: a universal target names no region, so Scheduler calls pauseService in the schedule's own (one in
 us-east-1 cannot pause a service of eu-central-1); schedules naming the service in the stack's other regions are
 read too, to be named with both regions. Every other App Runner service of the stack (named with its prefix or
 tagged with its id: ``lakehouse.catalog.service.stack_services``, in every region the stack's state uses, and
@@ -915,7 +915,7 @@ def _role_may_pause(
     }
     if key_arn:
         region = key_arn.split(":")[3] if key_arn.count(":") >= 5 and key_arn.split(":")[3] else target.region
-        key = read_key(target.client("kms", region=region), key_arn)
+        key = read_key(target.client("kms", region=region), key_arn, grants=True)
         found["key_problems"] = tuple(key_problems(key_arn, key, str(role.get("Arn") or role_arn), identity, boundary))
     return found
 

@@ -20,11 +20,14 @@ or App Runner answers AccessDenied) and the service is never paused.
 
 A schedule with a ``KmsKeyArn`` (a customer managed key encrypting its target input) needs more at every
 firing: Scheduler decrypts the input as the execution role, so the role must be allowed ``kms:Decrypt``
-on the key (what AWS's CDK grants the role for a schedule with a key), by the key policy naming it, or by
+on the key (what AWS's CDK grants the role for a schedule with a key), by the key policy naming it (for a key
+of another account, with the role's IAM policies allowing too: KMS needs both across accounts), or by
 the key policy handing the decision to the account (its root) and the role's IAM policies allowing it
-(judged as above: a conditioned Allow proves nothing). The key must exist, be enabled and be a symmetric
-encryption key (EventBridge Scheduler supports no other). Without a ``KmsKeyArn`` Scheduler uses an AWS
-owned key and needs nothing (EventBridge Scheduler user guide, "Encryption at rest").
+(judged as above: a conditioned Allow proves nothing), or by a KMS grant to the role (ListGrants, one without an
+encryption context constraint); a Deny of ``kms:Decrypt`` in the role's policies or boundary, under a Condition
+or not, wins over all of them (KMS: no principal has a permission that is ever denied). The key must exist, be
+enabled and be a symmetric encryption key (EventBridge Scheduler supports no other). Without a ``KmsKeyArn``
+Scheduler uses an AWS owned key and needs nothing (EventBridge Scheduler user guide, "Encryption at rest").
 """
 
 from __future__ import annotations
@@ -102,6 +105,18 @@ def not_allowed(identity: Sequence[Policy], boundary: Policy | None, action: str
     return problems
 
 
+def denied(identity: Sequence[Policy], boundary: Policy | None, action: str, resource: str) -> list[str]:
+    """The statements of the role's policies and boundary that deny ``action`` on ``resource``, a Condition or not
+    (one may apply): an explicit Deny wins over a key policy's Allow and over a KMS grant (empty: none)."""
+    found = []
+    for policy in [*identity, *([boundary] if boundary is not None else [])]:
+        for index, statement in enumerate(policy.statements()):
+            if statement.get("Effect") == "Deny" and applies(statement, action, resource):
+                hedge = " (under a Condition the check does not evaluate)" if statement.get("Condition") else ""
+                found.append(f"{_sid(statement, index, policy.source)} denies it{hedge}")
+    return found
+
+
 def untrusted(trust: Policy, account_id: str, schedule_arn: str) -> str | None:
     """Why EventBridge Scheduler may not assume the role for this schedule (None: it may)."""
     facts = service_request(SCHEDULER, schedule_arn, account_id)  # AWS: "Set up the execution role"
@@ -159,4 +174,5 @@ def key_problems(
         context,
         actions=(DECRYPT,),
         identity=lambda action, arn: not_allowed(identity, boundary, action, arn),
+        identity_denies=lambda action, arn: denied(identity, boundary, action, arn),
     )

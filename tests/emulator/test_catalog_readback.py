@@ -152,9 +152,10 @@ def test_a_schedule_encrypting_its_input_pauses_only_if_its_role_may_decrypt(
         f"schedule default/lakehouse-{stack_id}-catalog-pause: its target input is encrypted with KMS key " in problem
     )
     assert (
-        "and the role's do not allow it: no statement of its policies allows it (EventBridge Scheduler cannot "
-        "decrypt it, so every pause fails)" in problem
+        "and the role's do not allow it: no statement of its policies allows it, nor does a grant (ListGrants: none "
+        "to " in problem
     )
+    assert "for Decrypt) (EventBridge Scheduler cannot decrypt it, so every pause fails)" in problem
 
 
 def test_resources_that_exist_but_are_not_the_stacks_are_named(

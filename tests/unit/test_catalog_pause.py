@@ -217,7 +217,8 @@ def test_a_key_whose_policy_leaves_it_to_iam_needs_the_role_allowed_to_decrypt(a
     assert pause.key_problems == (
         f"its target input is encrypted with KMS key {key}, whose key policy leaves kms:Decrypt to the IAM policies "
         f"of its account (statement Enable IAM User Permissions allows {ROOT}), and the role's do not allow it: no "
-        "statement of its policies allows it (EventBridge Scheduler cannot decrypt it, so every pause fails)",
+        f"statement of its policies allows it, nor does a grant (ListGrants: none to {role} for Decrypt) (EventBridge "
+        "Scheduler cannot decrypt it, so every pause fails)",
     )
     _allow_decrypt(account, "no-decrypt", key)
     assert _pause(account, "encrypted").key_problems == ()
