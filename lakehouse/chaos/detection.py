@@ -135,14 +135,20 @@ def not_this_faults(message: AlarmMessage, before: Mapping[str, AlarmBefore], in
             f"({was.state} since {shown(was.since)}) read back just before the fault was injected at "
             f"{shown(injected_at)}: a late message of an earlier change, not this fault's"
         )
-    if not message.reason.startswith(CROSSED):
+    return not_computed(said, message.reason)
+
+
+def not_computed(said: str, reason: str, whose: str = "its reason") -> str | None:
+    """Why a change to ALARM with ``reason`` is not CloudWatch's evaluation of the faulty run's datapoint (None: it
+    is). ``said``: the message the reason is of; ``whose``: where the reason was read (the message, or its history)."""
+    if not reason.startswith(CROSSED):
         return (
-            f"{said}: its reason {message.reason!r} is not CloudWatch's evaluation of the metric ({CROSSED[0]}...): "
+            f"{said}: {whose} {reason!r} is not CloudWatch's evaluation of the metric ({CROSSED[0]}...): "
             "the state was set, not computed from what the faulty run published"
         )
-    if NO_DATAPOINTS in message.reason:
+    if NO_DATAPOINTS in reason:
         return (
-            f"{said}: its reason {message.reason!r} says missing data raised it, not the faulty run's datapoint: "
+            f"{said}: {whose} {reason!r} says missing data raised it, not the faulty run's datapoint: "
             "it goes to ALARM whenever no run publishes, fault or not"
         )
     return None

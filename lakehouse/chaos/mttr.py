@@ -20,7 +20,9 @@ it is there (``own_period``), and when a run's time or values there are still un
 (``UnknownPeriod``: the KPI is an error, not a guess). An alarm on
 another stack's metric of the same name, or one in ALARM for another reason, is never the detection. Nor is
 a message that arrives after the injection but tells of an earlier change (a late delivery, an alarm already in
-ALARM): the alarm must have changed to ALARM after the injection (``detection.not_this_faults``).
+ALARM): the alarm must have changed to ALARM after the injection (``detection.not_this_faults``). Nor is a
+message CloudWatch did not send (anyone allowed to publish to the topic or send to the harness's queue can write
+one): the alarm's history must have that change to ALARM at its StateChangeTime (``provenance.unconfirmed``).
 """
 
 from __future__ import annotations

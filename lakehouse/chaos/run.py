@@ -31,6 +31,7 @@ from lakehouse.chaos.mttr import (
     unusable,
 )
 from lakehouse.chaos.own_period import overlaps, wait_until
+from lakehouse.chaos.provenance import unconfirmed
 from lakehouse.chaos.reconfigured import UPDATED, changed_alarms
 from lakehouse.chaos.runbook import (
     STEPS,
@@ -315,7 +316,8 @@ def run_fault(
     started = time.monotonic()
 
     def why_not(message: AlarmMessage) -> str | None:
-        why = not_this_faults(message, before, injected_at)
+        # Its words place it after the fault; CloudWatch's history shows it is no one else's (``provenance``).
+        why = not_this_faults(message, before, injected_at) or unconfirmed(ctx.target, message)
         if why is not None:
             tl.refused.append(why)
         return why

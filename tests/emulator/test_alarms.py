@@ -177,6 +177,14 @@ def test_ok_alarm_ok_publishes_to_alarm_actions_then_ok_actions(cw: Any, sns: An
         "Alarm updated from OK to ALARM",
         "Alarm updated from ALARM to OK",
     ]
+    # CloudWatch stamps the change, its history item and its notification with one instant (to the millisecond).
+    stamps = [
+        i["Timestamp"].astimezone(UTC).isoformat(timespec="milliseconds") for i in _history(cw, name, "StateUpdate")
+    ]
+    told = [
+        datetime.fromisoformat(m["StateChangeTime"]).isoformat(timespec="milliseconds") for m in (alarmed, recovered)
+    ]
+    assert stamps[1:] == told, (stamps, told)
 
 
 def test_sqs_subscriber_receives_cloudwatchs_message_in_snss_envelope(cw: Any, sns: Any, sqs: Any) -> None:

@@ -29,3 +29,29 @@ def no_github_sha(monkeypatch: pytest.MonkeyPatch) -> None:
     """No ``GITHUB_SHA``: inside GitHub Actions it would become exit check 3's commit under test, whichever a test
     picks (``tests.unit.ci_client.ask``)."""
     monkeypatch.delenv("GITHUB_SHA", raising=False)
+
+
+@pytest.fixture
+def cloudwatch_history(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto's CloudWatch with the emulator's alarm history, for this test only: SetAlarmState records its StateUpdate
+    item and DescribeAlarmHistory answers (moto 5.2.5 has neither). No evaluation, no actions: a test that stands in
+    for CloudWatch still publishes its notification itself."""
+    from moto.cloudwatch.models import CloudWatchBackend
+    from moto.cloudwatch.responses import CloudWatchResponse
+
+    from lakehouse.emulator.extensions import cloudwatch as extension
+
+    if getattr(CloudWatchBackend, extension._INSTALLED_MARK, False):
+        return  # the whole extension is in: it records the history already
+    set_state = CloudWatchBackend.set_alarm_state
+
+    def set_alarm_state(self: CloudWatchBackend, alarm_name: str, reason: str, reason_data: str, state: str) -> None:
+        alarm = self.alarms.get(alarm_name)
+        old_state, old_reason = (alarm.state_value, alarm.state_reason) if alarm is not None else ("", "")
+        set_state(self, alarm_name, reason, reason_data, state)
+        if alarm is not None and old_state != state:
+            extension.record_state_update(self, alarm, old_state, old_reason)
+
+    monkeypatch.setattr(CloudWatchBackend, "set_alarm_state", set_alarm_state)
+    answer = extension.CloudWatchResponseExtension.describe_alarm_history
+    monkeypatch.setattr(CloudWatchResponse, "describe_alarm_history", answer, raising=False)

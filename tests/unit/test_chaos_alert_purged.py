@@ -7,8 +7,9 @@ only that no message arrived, as if the stack had told nobody. Now the alarms ar
 and one CloudWatch has in ALARM since after the read before the fault is named with the evidence lost. The healthy
 twin: the same message left on the queue is the fault's detection and the fault passes.
 
-moto in process: SQS, SNS (delivering to the queue) and CloudWatch; moto's CloudWatch publishes nothing on a state
-change, so the test sets the state and publishes CloudWatch's notification to the alarm's topic itself.
+moto in process: SQS, SNS (delivering to the queue) and CloudWatch with the emulator's alarm history
+(``cloudwatch_history``: the harness ties each message to its change there); moto's CloudWatch publishes nothing on a
+state change, so the test sets the state and publishes CloudWatch's notification to the alarm's topic itself.
 """
 
 from __future__ import annotations
@@ -86,9 +87,9 @@ def _fault(moto_aws: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, purg
 
 
 def test_an_alarm_message_purged_from_the_harness_queue_is_named_as_lost_evidence(
-    moto_aws: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    cloudwatch_history: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    timeline = _fault(moto_aws, monkeypatch, tmp_path, purge=True)
+    timeline = _fault(cloudwatch_history, monkeypatch, tmp_path, purge=True)
     outcome = judge_mttr([timeline], 1800.0)
     assert outcome.status is Status.FAILED, outcome.reason
     reason = str(outcome.reason)
@@ -102,19 +103,19 @@ def test_an_alarm_message_purged_from_the_harness_queue_is_named_as_lost_evidenc
 
 
 def test_healthy_twin_the_message_left_on_the_queue_is_the_detection(
-    moto_aws: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    cloudwatch_history: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    timeline = _fault(moto_aws, monkeypatch, tmp_path, purge=False)
+    timeline = _fault(cloudwatch_history, monkeypatch, tmp_path, purge=False)
     assert timeline.alarm_fired == ALARM and timeline.problem is None, timeline.problem
     assert judge_mttr([timeline], 1800.0).passed
 
 
 def test_an_alarm_that_never_fired_is_not_said_to_be_lost(
-    moto_aws: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    cloudwatch_history: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """No message and no change to ALARM: plain "no message arrived", nothing said of a purge."""
     monkeypatch.setattr("tests.unit.test_chaos_alert_purged._notify", lambda *_a: None)
-    timeline = _fault(moto_aws, monkeypatch, tmp_path, purge=True)
+    timeline = _fault(cloudwatch_history, monkeypatch, tmp_path, purge=True)
     assert timeline.problem == f"fault bronze-truncated: no ALARM message of {ALARM} arrived within 3 s", (
         timeline.problem
     )

@@ -161,12 +161,19 @@ def history(backend: CloudWatchBackend) -> list[dict[str, Any]]:
     return cast(list[dict[str, Any]], backend.__dict__.setdefault(_HISTORY, []))
 
 
-def _record(backend: CloudWatchBackend, alarm: Alarm, kind: str, summary: str, data: dict[str, Any]) -> None:
+def _record(
+    backend: CloudWatchBackend,
+    alarm: Alarm,
+    kind: str,
+    summary: str,
+    data: dict[str, Any],
+    at: datetime | None = None,
+) -> None:
     history(backend).append(
         {
             "AlarmName": alarm.name,
             "AlarmType": "MetricAlarm" if alarm.rule is None else "CompositeAlarm",
-            "Timestamp": datetime.now(UTC),
+            "Timestamp": _utc(at) if at is not None else datetime.now(UTC),
             "HistoryItemType": kind,
             "HistorySummary": summary,
             "HistoryData": json.dumps(data),
@@ -260,8 +267,13 @@ def _run_actions(backend: CloudWatchBackend, alarm: Alarm, old_state: str) -> No
             )
 
 
-def after_transition(backend: CloudWatchBackend, alarm: Alarm, old_state: str, old_reason: str) -> None:
-    """What follows a state change: its history item, its actions (if enabled), the listeners."""
+def record_state_update(backend: CloudWatchBackend, alarm: Alarm, old_state: str, old_reason: str) -> None:
+    """The StateUpdate history item of the change just made, stamped with the alarm's ``StateUpdatedTimestamp``.
+
+    CloudWatch stamps the item, DescribeAlarms' StateUpdatedTimestamp and the notification's StateChangeTime with
+    the one instant of the change (an Action item's ``stateUpdateTimestamp`` is its message's StateChangeTime), so
+    a reader can tie a notification to the change it tells of (``lakehouse.chaos.provenance``).
+    """
     _record(
         backend,
         alarm,
@@ -276,7 +288,13 @@ def after_transition(backend: CloudWatchBackend, alarm: Alarm, old_state: str, o
                 "stateReasonData": json.loads(alarm.state_reason_data or "{}"),
             },
         },
+        at=alarm.state_updated_timestamp,
     )
+
+
+def after_transition(backend: CloudWatchBackend, alarm: Alarm, old_state: str, old_reason: str) -> None:
+    """What follows a state change: its history item, its actions (if enabled), the listeners."""
+    record_state_update(backend, alarm, old_state, old_reason)
     if alarm.actions_enabled:
         _run_actions(backend, alarm, old_state)
     for listener in list(STATE_LISTENERS):
