@@ -14,6 +14,7 @@ SetAlarmState that a forged message then dresses up).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -85,15 +86,27 @@ def _millis(moment: datetime) -> datetime:
     return at.replace(microsecond=at.microsecond // 1000 * 1000)
 
 
-def unconfirmed(target: Target, message: AlarmMessage) -> str | None:
-    """``not_cloudwatchs`` on the alarm's history read back now (None: CloudWatch recorded the change); a history
-    that cannot be read confirms nothing, so the message is refused, naming why."""
+#: On AWS an alarm's history may show a change after its notification went (the history is read through another API,
+#: not promised to be consistent with SNS): a change not found yet is read again until this long after the first
+#: read, every :data:`HISTORY_POLL_S`. The local emulator records the change before it publishes: no wait there.
+HISTORY_LAG_S, HISTORY_POLL_S = 60.0, 2.0
+
+
+def unconfirmed(target: Target, message: AlarmMessage, lag_s: float | None = None) -> str | None:
+    """``not_cloudwatchs`` on the alarm's history read back (None: CloudWatch recorded the change), read again until
+    ``lag_s`` (default :data:`HISTORY_LAG_S` on AWS, 0 locally) while the change is not there; a history that cannot
+    be read confirms nothing, so the message is refused, naming why."""
     changed = change_time(message.state_changed_at)
-    try:
-        updates = state_updates(target, message.alarm, changed) if changed is not None else []
-    except Exception as err:  # noqa: BLE001 - unread, the message is not shown to be CloudWatch's
-        return (
-            f"alarm {message.alarm}'s {message.state} message (StateChangeTime {message.state_changed_at}): the "
-            f"alarm's history (DescribeAlarmHistory) could not be read to show it is CloudWatch's: {err}"
-        )
-    return not_cloudwatchs(message, updates)
+    deadline = time.monotonic() + (lag_s if lag_s is not None else 0.0 if target.is_local else HISTORY_LAG_S)
+    while True:
+        try:
+            updates = state_updates(target, message.alarm, changed) if changed is not None else []
+        except Exception as err:  # noqa: BLE001 - unread, the message is not shown to be CloudWatch's
+            return (
+                f"alarm {message.alarm}'s {message.state} message (StateChangeTime {message.state_changed_at}): the "
+                f"alarm's history (DescribeAlarmHistory) could not be read to show it is CloudWatch's: {err}"
+            )
+        why = not_cloudwatchs(message, updates)
+        if why is None or changed is None or time.monotonic() >= deadline:
+            return why
+        time.sleep(HISTORY_POLL_S)  # polled until the deadline: the change may not be recorded yet

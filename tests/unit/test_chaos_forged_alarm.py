@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from lakehouse.chaos import provenance
 from lakehouse.chaos import run as chaos_run
 from lakehouse.chaos.alerts import AlarmMessage, AlertQueue
 from lakehouse.chaos.faults import ChaosContext, Fault, Injection, Runbook
@@ -86,7 +87,9 @@ def genuine(target: Target, topic: str, _queue: AlertQueue) -> None:
 
 
 def _fault(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tell: Any) -> Timeline:
-    """``run_fault`` with moto's queue, topic and alarm; the faulty run is followed by ``tell``."""
+    """``run_fault`` with moto's queue, topic and alarm; the faulty run is followed by ``tell``. moto in process
+    records the history before anything is read: no lag to wait out (``provenance.HISTORY_LAG_S``)."""
+    monkeypatch.setattr(provenance, "HISTORY_LAG_S", 0.0)
     target = Target(name="aws", region="us-east-1")
     topic = target.client("sns").create_topic(Name=f"lakehouse-{STACK}-alerts")["TopicArn"]
     target.client("cloudwatch").put_metric_alarm(**{**PARAMS, "AlarmActions": [topic]})
@@ -176,3 +179,22 @@ def test_the_change_must_be_to_alarm_at_the_same_millisecond() -> None:
     why = not_cloudwatchs(_message(at), [later, to_ok])
     assert why is not None and "has no change to ALARM at 2026-12-07T04:40:01.123+00:00" in why, why
     assert "2026-12-07T04:40:01.124+00:00 OK -> ALARM, 2026-12-07T04:40:01.123+00:00 ALARM -> OK" in why, why
+
+
+def test_a_change_the_history_shows_late_is_waited_for_until_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On AWS the history may record the change after the notification went: it is read again until the deadline
+    (a genuine message is not refused for the lag); a change that never shows is refused once the deadline passed."""
+    at = datetime(2026, 12, 7, 4, 40, 1, 123456, tzinfo=UTC)
+    reads: list[int] = []
+
+    def late(target: Any, name: str, around: datetime) -> list[StateUpdate]:
+        reads.append(1)
+        return [StateUpdate(at, "OK", "ALARM", CROSSED)] if len(reads) >= 2 else []
+
+    monkeypatch.setattr(provenance, "state_updates", late)
+    monkeypatch.setattr(provenance, "HISTORY_POLL_S", 0.0)
+    target: Any = type("AwsTarget", (), {"is_local": False})()
+    assert provenance.unconfirmed(target, _message(at), lag_s=30.0) is None and len(reads) == 2
+    monkeypatch.setattr(provenance, "state_updates", lambda *a: [])
+    why = provenance.unconfirmed(target, _message(at), lag_s=0.0)
+    assert why is not None and "has no change to ALARM" in why
