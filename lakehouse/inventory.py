@@ -37,8 +37,9 @@ LF-Tag expressions named like the stack; and, through ``lakehouse.inventory_kind
 hang off the stack under any name: Athena named queries and prepared statements, Glue crawlers, jobs and triggers,
 EventBridge rules and their targets, CloudWatch log groups with their metric and subscription filters, KMS aliases
 and their keys; through ``lakehouse.inventory_links``, what is linked to a stack resource whatever its name (``uses
-the stack``): Lambda event source mappings reading a stack queue, IAM instance profiles holding a stack role,
-Budgets actions of a stack budget, Glue table optimizers of a stack table, the Glue Data Catalog's resource policy
+the stack``): Lambda event source mappings whose source, function or failure destination is the stack's (read
+after the tagging sweep), IAM instance profiles holding a stack role, Budgets actions of a stack budget or acting
+on a stack role, user or policy, Glue table optimizers of a stack table, the Glue Data Catalog's resource policy
 when it names a stack database, table or role. Regional kinds are read in the stack's region and in every other
 region the root deploys to (``EXTRA_REGIONS``: the ``aws.use1`` provider of the billing alarm); IAM, S3 listings
 and budgets are account-wide. Every listing pages to its end.
@@ -67,6 +68,7 @@ from lakehouse.arns import arn_kind, arn_name, arn_service
 from lakehouse.bucket_configs import bucket_configs
 from lakehouse.checks.s3_routes import s3control  # S3 Control as the target reaches it (local endpoint quirks)
 from lakehouse.inventory_kinds import (
+    TAGGED,
     USES_STACK,
     athena_named_queries,
     event_rules,
@@ -103,8 +105,6 @@ EXTRA_REGIONS = ("us-east-1",)
 GLOBAL = "global"
 #: Opt-in statuses of a region the account can hold resources in (EC2 DescribeRegions).
 ENABLED_REGION = ("opt-in-not-required", "opted-in")
-#: Kind of what only the tagging sweep found (any service): compared with state by ARN.
-TAGGED = "tagged resource"
 #: Services whose resources the account-wide listings judge (by name): the sweep leaves them to those.
 _ACCOUNT_WIDE = ("iam", "budgets")
 
@@ -200,6 +200,9 @@ class Inventory:
     registrations: dict[str, Registration] = field(default_factory=dict)
     #: Each table of a stack database (``db.table``) -> where its data and Iceberg metadata lie.
     table_locations: dict[str, TableLocation] = field(default_factory=dict)
+    #: Each stack table (``db.table``: of a stack database, or tagged for the stack in any other) that Glue keeps
+    #: as Iceberg (a ``metadata_location``): the tables Glue table optimizers act on.
+    iceberg_tables: set[str] = field(default_factory=set)
     #: LF-Tag values assigned directly to the stack's databases, tables and columns (not inherited ones).
     lf_tag_assignments: list[LfTagAssignment] = field(default_factory=list)
     #: The LF-Tags of the stack's region (ListLFTags): key -> values.
@@ -707,17 +710,18 @@ class _Search:
             for table in page["TableList"]:
                 name = f"{database}.{table['Name']}"
                 arn = f"{arn_prefix}:table/{database}/{table['Name']}"
+                metadata = (table.get("Parameters") or {}).get("metadata_location")
                 if stack_database:
                     how: tuple[str, ...] = (DATABASE_CONTENTS,)
                     location = (table.get("StorageDescriptor") or {}).get("Location")
-                    metadata = (table.get("Parameters") or {}).get("metadata_location")
                     self.inv.table_locations[name] = TableLocation(
                         str(location) if location else None, str(metadata) if metadata else None
                     )
                 else:
                     tags = self.tags(f"table {name}", region, _tags_via, glue.get_tags, "Tags", {"ResourceArn": arn})
                     how = (TAG,) if tags and tags.get(STACK_TAG) == self.inv.stack_id else ()
-                self.add("aws_glue_catalog_table", arn, name, region, how)
+                if self.add("aws_glue_catalog_table", arn, name, region, how) and metadata:
+                    self.inv.iceberg_tables.add(name)
 
     # -- Budgets ----------------------------------------------------------------------------------
 
@@ -1001,7 +1005,7 @@ class _Search:
         self.guarded("budgets DescribeBudgets", GLOBAL, self.budgets)
         # Linked to a stack role or budget (lakehouse.inventory_links), whatever their names.
         self.guarded("iam ListInstanceProfiles", GLOBAL, instance_profiles, self, GLOBAL)
-        self.guarded("budgets DescribeBudgetActionsForBudget", GLOBAL, budget_actions, self, GLOBAL)
+        self.guarded("budgets DescribeBudgetActionsForAccount", GLOBAL, budget_actions, self, GLOBAL)
         seen_dashboards: set[str] = set()
         stack_dbs: dict[str, list[str]] = {}
         for region in inv.regions:
@@ -1029,7 +1033,6 @@ class _Search:
                 region,
             )
             self.guarded("kms ListAliases", region, kms_aliases, self, region)
-            self.guarded("lambda ListEventSourceMappings", region, event_source_mappings, self, region)
             self.guarded("glue GetTableOptimizer", region, table_optimizers, self, region)
             self.guarded("glue GetResourcePolicy", region, glue_resource_policy, self, region)
         # After IAM, S3 and Glue: the grants are selected by the stack's principals, buckets and databases.
@@ -1040,6 +1043,9 @@ class _Search:
         known = self._known()
         for region in inv.swept_regions or inv.regions:
             self.guarded("tagging GetResources", region, self.tagged, region, known)
+        # After the sweep: a mapping is the stack's by a stream, table or function the stack knows by its tag only.
+        for region in inv.regions:
+            self.guarded("lambda ListEventSourceMappings", region, event_source_mappings, self, region)
         self.without_longer_stacks_untagged()
         inv.resources.sort()
         inv.grants.sort()

@@ -43,6 +43,8 @@ USES_STACK = "uses the stack"
 OF_STACK_RULE = "targets of a stack rule"
 ON_STACK_LOGS = "filters on stack logs"
 OF_STACK_ALIAS = "key of a stack alias"
+#: Kind of what only the tagging sweep found (any service): compared with state by ARN.
+TAGGED = "tagged resource"
 
 #: BatchGetNamedQuery takes at most 50 ids.
 NAMED_QUERY_BATCH = 50
@@ -222,7 +224,7 @@ def stack_arns(search: _Search) -> set[str]:
     return {r.key for r in search.inv.resources if r.key.startswith("arn:")}
 
 
-def _named_like_arn(search: _Search, arn: str) -> bool:
+def named_like_arn(search: _Search, arn: str) -> bool:
     """Whether an ARN's resource part names the stack (``...:function:lakehouse-x-y``, ``.../lakehouse-x``)."""
     rest = arn.split(":", 5)[-1]
     return any(search.names_stack(part) for part in rest.replace(":", "/").split("/"))
@@ -243,7 +245,7 @@ def event_rules(search: _Search, region: str) -> None:
             uses = [
                 f"target {t['Arn']}"
                 for t in targets
-                if str(t.get("Arn")) in arns or _named_like_arn(search, str(t.get("Arn") or ""))
+                if str(t.get("Arn")) in arns or named_like_arn(search, str(t.get("Arn") or ""))
             ]
             uses += [
                 f"role {_role_name(str(t['RoleArn']))}"

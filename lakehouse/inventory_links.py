@@ -4,15 +4,18 @@ Exit check 5 finds most things by the stack's tag or name prefix. These kinds ar
 resource the stack owns (``uses the stack: <what>``, as schedules, alarms and attached policies are), so an
 untagged one named by a person is found too, and each is a Terraform resource of its own that must be in state:
 
-- Lambda event source mappings reading a stack queue (ListEventSourceMappings by the queue's ARN):
-  ``aws_lambda_event_source_mapping``. One made by hand drains the alert inbox into a function, so the
-  alerts exit check 7 counts are consumed before anyone reads them, and nothing in state says so.
+- Lambda event source mappings of any source type (ListEventSourceMappings, every mapping of the region):
+  ``aws_lambda_event_source_mapping``, when the source is a stack queue, or a Kinesis stream, DynamoDB table
+  stream, MSK cluster or MQ broker the stack tagged or named; when the function it feeds (self-managed Kafka has
+  no source ARN) or its on-failure destination is the stack's. One made by hand drains the alert inbox into a
+  function, so the alerts exit check 7 counts are consumed before anyone reads them, and nothing in state says so.
 - IAM instance profiles holding a stack role (ListInstanceProfiles; GetInstanceProfile for tags):
   ``aws_iam_instance_profile``. A profile lets any EC2 instance act as the role; destroy leaves the profile.
-- Budgets actions on a stack budget (DescribeBudgetActionsForBudget): ``aws_budgets_budget_action``. An
-  action applies an IAM or SCP policy, or stops instances, when the budget is crossed.
-- Glue table optimizers (compaction, snapshot retention, orphan file deletion) of an Iceberg table of a stack
-  database
+- Budgets actions of the account (DescribeBudgetActionsForAccount): ``aws_budgets_budget_action``, on a stack
+  budget, or on any budget when they apply a policy to a stack role or user, apply a stack policy, or run as a
+  stack role. An action applies an IAM or SCP policy, or stops instances, when its budget is crossed.
+- Glue table optimizers (compaction, snapshot retention, orphan file deletion) of a stack Iceberg table: of a
+  stack database, or tagged for the stack in any other
   (GetTableOptimizer of each type): ``aws_glue_catalog_table_optimizer``. They rewrite and delete the table's files.
 - The Glue Data Catalog's resource policy (GetResourcePolicy), when it names a stack database or table (an
   ARN of one, or a pattern naming one, such as ``table/<stack db>/*``; ``*`` or ``database/*`` covers every
@@ -29,7 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from lakehouse.inventory_kinds import USES_STACK, in_region, stack_roles
+from lakehouse.arns import arn_name
+from lakehouse.inventory_kinds import TAGGED, USES_STACK, in_region, named_like_arn, stack_arns, stack_roles
 
 if TYPE_CHECKING:
     from lakehouse.inventory import _Search
@@ -64,18 +68,60 @@ def _uses(what: Iterable[str]) -> tuple[str, ...]:
     return tuple(f"{USES_STACK}: {w}" for w in sorted(set(what)))
 
 
+def _function(arn: str) -> str:
+    """A function ARN without its version or alias qualifier (``...:function:<name>[:<qualifier>]``)."""
+    return ":".join(arn.split(":")[:7])
+
+
+def _source_label(mapping: Mapping[str, Any]) -> str:
+    """What a mapping reads: its source's name (a queue, stream, table stream, cluster or broker), or the
+    bootstrap servers of a self-managed Kafka cluster (which has no ARN)."""
+    source = str(mapping.get("EventSourceArn") or "")
+    if source:
+        return arn_name(source)
+    servers = ((mapping.get("SelfManagedEventSource") or {}).get("Endpoints") or {}).get("KAFKA_BOOTSTRAP_SERVERS")
+    return f"Kafka {','.join(servers or ['?'])}"
+
+
+def _mapping_uses(search: _Search, mapping: Mapping[str, Any], region: str, ours: set[str]) -> list[str]:
+    """The stack things one event source mapping links: its source (a stack queue, a stream, DynamoDB table,
+    MSK cluster or MQ broker the stack tagged or named), the function it feeds, its on-failure destination.
+
+    ``ours``: ARNs of what the search found so far, the tagging sweep's included (any service)."""
+    queues = {q.key: q.name for q in search.inv.of_kind("aws_sqs_queue") if q.region == region}
+    uses = []
+    source = str(mapping.get("EventSourceArn") or "")
+    if source in queues:
+        uses.append(f"queue {queues[source]}")
+    elif source and (source.split("/stream/", 1)[0] in ours or named_like_arn(search, source)):
+        uses.append(f"source {source}")  # a DynamoDB stream is its table's (``table/<name>/stream/<label>``)
+    function = _function(str(mapping.get("FunctionArn") or ""))
+    if function in ours or search.names_stack(function.rsplit(":", 1)[-1]):
+        uses.append(f"function {function.rsplit(':', 1)[-1]}")
+    on_failure = str(((mapping.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination") or "")
+    if on_failure and (on_failure in ours or named_like_arn(search, on_failure)):
+        uses.append(f"on-failure destination {on_failure}")
+    return uses
+
+
 def event_source_mappings(search: _Search, region: str) -> None:
-    """Event source mappings whose source is a stack queue of ``region``, whatever function they feed."""
+    """Every event source mapping of ``region`` (any source type: SQS, Kinesis, DynamoDB streams, MSK,
+    self-managed Kafka, MQ, DocumentDB) whose source, function or failure destination is the stack's, or that
+    carries the stack's tag. Run after the tagging sweep: a stack stream or function is known by its tag only;
+    the sweep's entry for a tagged mapping becomes this typed one."""
     client = search.target.client("lambda", region=region)
-    for queue in search.inv.of_kind("aws_sqs_queue"):
-        if queue.region != region:
-            continue
-        paged = client.get_paginator("list_event_source_mappings").paginate(EventSourceArn=queue.key)
-        for mapping in (m for page in paged for m in page.get("EventSourceMappings") or []):
+    ours = stack_arns(search)
+    swept = {r.key: r for r in search.inv.of_kind(TAGGED)}
+    for page in client.get_paginator("list_event_source_mappings").paginate():
+        for mapping in page.get("EventSourceMappings") or []:
             uuid, function = str(mapping["UUID"]), str(mapping.get("FunctionArn") or "")
             arn = str(mapping.get("EventSourceMappingArn") or _esm_arn({"function_arn": function, "uuid": uuid}))
-            name = f"{uuid}: {queue.name} -> {function.split(':function:', 1)[-1]}"
-            search.add("aws_lambda_event_source_mapping", arn, name, region, _uses([f"queue {queue.name}"]))
+            tagged = swept.get(arn)
+            how = (tagged.found_by if tagged else ()) + _uses(_mapping_uses(search, mapping, region, ours))
+            if tagged:
+                search.inv.resources.remove(tagged)
+            name = f"{uuid}: {_source_label(mapping)} -> {function.split(':function:', 1)[-1]}"
+            search.add("aws_lambda_event_source_mapping", arn, name, region, how)
 
 
 def instance_profiles(search: _Search, region: str) -> None:
@@ -97,32 +143,46 @@ def instance_profiles(search: _Search, region: str) -> None:
             search.add("aws_iam_instance_profile", name, name, region, search.found_by(name, tags) + _uses(held))
 
 
+def _action_uses(search: _Search, action: Mapping[str, Any], budgets: set[str]) -> list[str]:
+    """The stack things one budget action links: the stack budget it belongs to, the stack roles, users or
+    customer-managed policy its IAM definition applies (``IamActionDefinition``: the policy is attached to
+    them when the budget is crossed), and the stack role it runs as (``ExecutionRoleArn``)."""
+    uses = [f"budget {action.get('BudgetName')}"] if action.get("BudgetName") in budgets else []
+    iam = (action.get("Definition") or {}).get("IamActionDefinition") or {}
+    roles, users = stack_roles(search), {r.name for r in search.inv.of_kind("aws_iam_user")}
+    # Roles and users are names, with their IAM path or without (the API's pattern: ``[path/]name``).
+    named = [(f"role {n}", n in roles) for n in (str(r).rsplit("/", 1)[-1] for r in iam.get("Roles") or [])]
+    named += [(f"user {n}", n in users) for n in (str(u).rsplit("/", 1)[-1] for u in iam.get("Users") or [])]
+    uses += [what for what, ours in named if ours]
+    if iam.get("PolicyArn") in {r.key for r in search.inv.of_kind("aws_iam_policy")}:
+        uses.append(f"policy {iam['PolicyArn']}")
+    runs_as = str(action.get("ExecutionRoleArn") or "").rsplit("/", 1)[-1]
+    uses += [f"execution role {runs_as}"] if runs_as in roles else []
+    return uses
+
+
 def budget_actions(search: _Search, region: str) -> None:
-    """The actions of every stack budget (Budgets is account-wide)."""
-    budgets = search.target.client("budgets")
-    for budget in search.inv.of_kind("aws_budgets_budget"):
-        paged = budgets.get_paginator("describe_budget_actions_for_budget").paginate(
-            AccountId=search.inv.account, BudgetName=budget.name
-        )
-        for action in (a for page in paged for a in page.get("Actions") or []):
-            action_id = str(action["ActionId"])
-            name = f"{action.get('ActionType')} action {action_id} on budget {budget.name}"
-            search.add(
-                "aws_budgets_budget_action",
-                f"{budget.name}:{action_id}",
-                name,
-                region,
-                _uses([f"budget {budget.name}"]),
-            )
+    """Every budget action of the account (Budgets is account-wide) that belongs to a stack budget, or, on any
+    budget, applies a policy to a stack role or user, applies a stack policy, or runs as a stack role: an action
+    on someone else's budget that attaches a deny-all policy to the pipeline role stops the stack when that
+    budget is crossed, and destroy leaves it."""
+    client = search.target.client("budgets")
+    budgets = {b.name for b in search.inv.of_kind("aws_budgets_budget")}
+    paged = client.get_paginator("describe_budget_actions_for_account").paginate(AccountId=search.inv.account)
+    for action in (a for page in paged for a in page.get("Actions") or []):
+        budget, action_id = str(action.get("BudgetName")), str(action["ActionId"])
+        name = f"{action.get('ActionType')} action {action_id} on budget {budget}"
+        how = _uses(_action_uses(search, action, budgets))
+        search.add("aws_budgets_budget_action", f"{budget}:{action_id}", name, region, how)
 
 
 def table_optimizers(search: _Search, region: str) -> None:
-    """Every optimizer of every Iceberg table of the stack's databases in ``region`` (Glue optimizes Iceberg
-    tables only; a view has none): GetTableOptimizer of each type, as the provider reads one
-    (``findTableOptimizer``: ``EntityNotFoundException`` is "none of that type")."""
+    """Every optimizer of every stack Iceberg table in ``region``, of a stack database or tagged for the stack in
+    any other (Glue optimizes Iceberg tables only; a view has none): GetTableOptimizer of each type, as the
+    provider reads one (``findTableOptimizer``: ``EntityNotFoundException`` is "none of that type")."""
     glue = search.target.client("glue", region=region)
     account = search.inv.account
-    iceberg = {name for name, where in search.inv.table_locations.items() if where.metadata_location}
+    iceberg = search.inv.iceberg_tables
     for table in (t for t in in_region(search, "aws_glue_catalog_table", region) if t in iceberg):
         database, name = table.split(".", 1)
         for kind in OPTIMIZER_TYPES:

@@ -2,8 +2,9 @@
 
 An event source mapping on the stack's inbox, an instance profile holding a stack role and a Glue
 catalog policy sharing a stack database, all made by hand and untagged, fail the check naming each;
-the two listings moto lacks (Glue ``GetTableOptimizer``, Budgets ``DescribeBudgetActionsForBudget``)
-answer as AWS does for a table and a budget that have none, so the healthy part reads clean.
+the listings moto lacks (Glue ``GetTableOptimizer``, Budgets ``DescribeBudgetActionsForAccount`` and
+``...ForBudget``) answer as AWS does for a table, an account and a budget that have none, so the healthy
+part reads clean.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def test_hand_made_links_to_the_stack_fail_check_5_and_the_rest_reads_clean(emul
     finally:
         glue.delete_resource_policy()  # one per catalog: leave the emulator's as other tests expect it
 
-    assert not inv.unreadable, inv.unreadable  # GetTableOptimizer and DescribeBudgetActionsForBudget answered
+    assert not inv.unreadable, inv.unreadable  # GetTableOptimizer and DescribeBudgetActionsForAccount answered
     result = judge_iac(PlanResult(0), state, inv, set())
     assert result.status is Status.FAILED
     reason = str(result.reason)
@@ -132,3 +133,4 @@ def test_the_emulator_answers_optimizer_and_budget_action_reads_as_aws_does_for_
     with pytest.raises(ClientError) as no_budget:
         target.client("budgets").describe_budget_actions_for_budget(AccountId=account, BudgetName="no-such-budget")
     assert no_budget.value.response["Error"]["Code"] == "NotFoundException"
+    assert target.client("budgets").describe_budget_actions_for_account(AccountId=account)["Actions"] == []

@@ -189,7 +189,7 @@ METADATA = f"s3://{LAKE}/users/metadata/00001.metadata.json"
 def test_an_action_on_the_stack_budget_fails_check_5() -> None:
     pages = {
         ("budgets", "describe_budgets"): [{"Budgets": [{"BudgetName": BUDGET}]}],
-        ("budgets", "describe_budget_actions_for_budget"): [
+        ("budgets", "describe_budget_actions_for_account"): [
             {"Actions": [{"ActionId": "a-1", "BudgetName": BUDGET, "ActionType": "APPLY_IAM_POLICY"}]}
         ],
     }
@@ -263,7 +263,11 @@ def test_the_whole_search_finds_each_link() -> None:
     pages = {
         ("sqs", "list_queues"): [{"QueueUrls": [f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{QUEUE}"]}],
         ("lambda", "list_event_source_mappings"): [
-            {"EventSourceMappings": [{"UUID": "u-1", "EventSourceMappingArn": mapping, "FunctionArn": "f"}]}
+            {
+                "EventSourceMappings": [
+                    {"UUID": "u-1", "EventSourceMappingArn": mapping, "FunctionArn": "f", "EventSourceArn": QUEUE_ARN}
+                ]
+            }
         ],
         ("iam", "list_roles"): [{"Roles": [{"RoleName": ROLE, "Path": "/"}]}],
         ("iam", "list_instance_profiles"): [

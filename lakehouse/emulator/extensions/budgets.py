@@ -29,6 +29,9 @@ moto 5.2.5 (the version this module was written against):
 - DescribeBudgetActionsForBudget is not implemented (500); exit check 5 reads the actions of the stack's
   budget. CreateBudgetAction is not emulated either, so no budget has an action: the answer is an empty
   ``Actions`` list for a budget that exists, NotFoundException for one that does not.
+- DescribeBudgetActionsForAccount is not implemented either (500); exit check 5 reads every action of the
+  account, on any budget, for those acting on a stack role or policy. With no action emulated, AWS's answer
+  for an account without actions: an empty ``Actions`` list (the API's output shape, no ``NextToken``).
 
 Shape: the extension classes below subclass moto's classes for typing only;
 ``install()`` copies their methods onto moto's ``BudgetsBackend`` (state and
@@ -135,6 +138,10 @@ class BudgetsBackendExtension(BudgetsBackend):
     def describe_budget_actions_for_budget(self, account_id: str, budget_name: str) -> list[dict[str, Any]]:
         """A budget's actions: none (CreateBudgetAction is not emulated); NotFoundException for no such budget."""
         self.get_budget(account_id, budget_name, "describe budget actions")
+        return []
+
+    def describe_budget_actions_for_account(self, account_id: str) -> list[dict[str, Any]]:
+        """Every action of the account: none (CreateBudgetAction is not emulated)."""
         return []
 
     def describe_subscribers_for_notification(
@@ -255,6 +262,10 @@ class BudgetsResponseExtension(BudgetsResponse):
         actions = self.ext_backend.describe_budget_actions_for_budget(
             self._get_param("AccountId"), self._get_param("BudgetName")
         )
+        return json.dumps({"Actions": actions})
+
+    def describe_budget_actions_for_account(self) -> str:
+        actions = self.ext_backend.describe_budget_actions_for_account(self._get_param("AccountId"))
         return json.dumps({"Actions": actions})
 
     def describe_subscribers_for_notification(self) -> str:
