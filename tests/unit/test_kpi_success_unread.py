@@ -168,3 +168,23 @@ def test_runs_below_the_threshold_even_counting_the_unread_as_successes_fail_els
     assert outcome.status is Status.ERROR and "run 1: Glue down" in str(outcome.reason)
     healthy = [_sample(f"run {i}", True) for i in (1, 2, 3, 4)]
     assert judge_success(healthy, github, 95.0).status is Status.PASSED
+
+
+@pytest.mark.parametrize(
+    "github",
+    [
+        GitHubPart(error="GitHub answered 503"),
+        GitHubPart(unbound={"commit under test": "no checkout: runs of other code would count"}),
+    ],
+    ids=["github-unread", "github-unbound"],
+)
+def test_runs_on_the_stack_below_the_threshold_fail_the_kpi_whatever_github_could_not_tell(github: GitHubPart) -> None:
+    """Before the fix GitHub's part that could not tell made the KPI ``error``, hiding the stack's failed run."""
+    low = [_sample("run 1", False), *(_sample(f"run {i}", True) for i in (2, 3, 4))]
+    outcome = judge_success(low, github, 95.0)
+    assert outcome.status is Status.FAILED, outcome.reason
+    reason = str(outcome.reason)
+    assert reason.startswith("success rate below 95 %: local 75 %; first failure: local run 1: boom; and "), reason
+    assert ("GitHub answered 503" if github.error else "no checkout: runs of other code would count") in reason
+    healthy = [_sample(f"run {i}", True) for i in (1, 2, 3, 4)]  # twin: nothing shown wrong, GitHub unsure
+    assert judge_success(healthy, github, 95.0).status is Status.ERROR
