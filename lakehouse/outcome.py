@@ -83,3 +83,18 @@ def run_verdict(statuses: list[Status]) -> Verdict:
     if statuses and all(s is Status.PASSED for s in statuses):
         return Verdict.PASSED
     return Verdict.INCOMPLETE
+
+
+def failed_first(parts: list[Outcome], measured: Any, threshold: Any, details: dict[str, Any]) -> Outcome:
+    """Parts of one check as one outcome: ``failed`` when any part failed, the parts that could not be judged named
+    beside (a failure shown is a verdict on the stack, whatever else could not be read); ``error`` only when none
+    failed and a part could not be judged; ``skipped`` when one was skipped; else ``passed``."""
+    failed = [str(p.reason) for p in parts if p.status is Status.FAILED]
+    errors = [str(p.reason) for p in parts if p.status is Status.ERROR]
+    if failed:
+        return Outcome.judged(False, measured, threshold, "; ".join(failed + errors), details)
+    if errors:
+        return Outcome.error("; ".join(errors), threshold, details, measured)
+    if skipped := [str(p.reason) for p in parts if p.status is Status.SKIPPED]:
+        return Outcome.skipped("; ".join(skipped), threshold, details, measured)
+    return Outcome.judged(True, measured, threshold, None, details)

@@ -63,22 +63,33 @@ def type_problems(table: str, stored: dict[str, str], contract: Contract, where:
 def check_column_types(glue: Any, s3: Any, tables: dict[str, Contract]) -> Outcome:
     """Every typed column of every table (physical ``db.table`` -> its contract) is stored as its contract says.
 
-    A table whose types cannot be read is ``error``, naming it; one without typed columns is not read.
+    Every table is read, whatever another's read did: a column stored with another type fails the check, the
+    tables whose types could not be read named beside it (a shown mismatch is a verdict on the stack); only when
+    none is shown and a table could not be read is it ``error``, naming each. One without typed columns is not read.
     """
     typed = {t: c for t, c in tables.items() if c.column_types}
     stored: dict[str, dict[str, str]] = {}
+    unreadable: dict[str, str] = {}
     problems: list[str] = []
     for table, contract in typed.items():
         try:
             where, stored[table] = stored_types(glue, s3, table)
         except (ClientError, BotoCoreError, ValueError, KeyError, TypeError, AttributeError) as err:
-            return Outcome.error(f"cannot read the column types of {table}: {err}", [], {"table": table})
+            unreadable[table] = f"cannot read the column types of {table}: {err}"
+            continue
         problems += type_problems(table, stored[table], contract, where)
     details = {
         "stored_types": stored,
         "contract_types": {t: c.column_types for t, c in typed.items()},
+        "unreadable": unreadable,
     }
     if not typed:
         return Outcome.error("no contract states a column type: the stored types cannot be judged", [], details)
-    reason = f"columns not stored as their contracts say: {'; '.join(problems)}" if problems else None
-    return Outcome.judged(not problems, problems, [], reason, details)
+    if problems:
+        reason = f"columns not stored as their contracts say: {'; '.join(problems)}"
+        if unreadable:
+            reason += f"; and {'; '.join(unreadable.values())}"
+        return Outcome.judged(False, problems, [], reason, details)
+    if unreadable:
+        return Outcome.error("; ".join(unreadable.values()), [], details)
+    return Outcome.judged(True, problems, [], None, details)

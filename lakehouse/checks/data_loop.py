@@ -355,12 +355,17 @@ def check_contracts(conn: Any, outputs: dict[str, Any], contracts: list[Contract
     covered = [t for t in built if t in by_table]
     uncovered = [t for t in built if t not in by_table]
     coverage = round(100.0 * (len(built) - len(uncovered)) / len(built), 1)
-    try:
-        # Every covered table is read before any contract runs: row-count relations use the sizes.
-        frames = {table: read_frame(conn, physical(table, outputs))[0] for table in covered}
-    except TableUnreadable as err:
-        return Outcome.error(str(err), 100.0, {"tables": built}, coverage)
-    return judge_contracts(built, [by_table[t] for t in covered], frames, coverage, uncovered, conn, outputs)
+    # Every covered table is read before any contract runs: row-count relations use the sizes. A table that
+    # cannot be read is named and the others are judged on (``judge_contracts``).
+    frames: dict[str, Any] = {}
+    unreadable: dict[str, str] = {}
+    for table in covered:
+        try:
+            frames[table] = read_frame(conn, physical(table, outputs))[0]
+        except TableUnreadable as err:
+            unreadable[table] = str(err)
+    contracts_of = [by_table[t] for t in covered]
+    return judge_contracts(built, contracts_of, frames, coverage, uncovered, conn, outputs, unreadable=unreadable)
 
 
 def judge_contracts(
@@ -372,11 +377,15 @@ def judge_contracts(
     conn: Any = None,
     outputs: dict[str, Any] | None = None,
     matcher: Matcher | None = None,
+    unreadable: dict[str, str] | None = None,
 ) -> Outcome:
     """Run each contract on its table's frame; every violation is named in the reason.
 
     Tables a row-count relation names but ``frames`` lacks are read through ``conn``, and ``matches``
-    queries run there too (unless ``matcher`` is given).
+    queries run there too (unless ``matcher`` is given). ``unreadable``: tables whose rows could not be read
+    (table -> why), not judged. A contract that cannot be judged (a table it needs cannot be read) does not stop
+    the others: a violation or a table without a contract fails the check, what could not be read named beside;
+    only when nothing failed and something could not be read is it ``error``.
     """
     if matcher is None:
         matcher = athena_matcher(conn, outputs) if conn is not None and outputs is not None else _no_matcher
@@ -389,20 +398,30 @@ def judge_contracts(
             counts[name] = len(read_frame(conn, physical(name, outputs))[0])
         return counts[name]
 
-    try:
-        results: list[ContractResult] = [check_contract(c, frames[c.table], count, matcher) for c in contracts]
-    except TableUnreadable as err:
-        return Outcome.error(str(err), 100.0, {"tables": built}, coverage)
+    unread = dict(unreadable or {})
+    results: list[ContractResult] = []
+    for contract in contracts:
+        if contract.table in unread:
+            continue
+        try:
+            results.append(check_contract(contract, frames[contract.table], count, matcher))
+        except TableUnreadable as err:
+            unread[contract.table] = str(err)
     failures = [line for r in results for line in r.failures()]
     details = {
         "contracts": [r.to_dict() for r in results],
         "tables": built,
         "tables_without_contract": uncovered,
         "coverage_pct": coverage,
+        "unreadable": unread,
     }
     problems = ([f"no data contract for {', '.join(uncovered)}"] if uncovered else []) + (
         [f"data contract violated: {'; '.join(failures)}"] if failures else []
     )
+    if problems and unread:
+        problems.append(f"and could not be judged: {'; '.join(f'{t}: {why}' for t, why in unread.items())}")
+    elif unread:
+        return Outcome.error("; ".join(unread.values()), 100.0, details, coverage)
     return Outcome.judged(not problems, coverage, 100.0, "; ".join(problems) or None, details)
 
 

@@ -9,7 +9,7 @@ once, and a part added to the steps (Gold's files in the stack's bucket) never r
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lakehouse.athena import QueryRecord
@@ -18,7 +18,7 @@ from lakehouse.checks.data_loop import built_tables, check_accounting, check_con
 from lakehouse.checks.gold_files import check_gold_files
 from lakehouse.contracts import Contract, load_contracts
 from lakehouse.iceberg import snapshot
-from lakehouse.outcome import Outcome, Status
+from lakehouse.outcome import Outcome, Status, failed_first
 from lakehouse.pipeline.runner import PipelineResult, physical
 from lakehouse.target import Target
 
@@ -79,23 +79,19 @@ def contracts_met(run: DataLoopRun) -> Outcome:
     """Every built table meets its data contract (``check_contracts``), and its columns are stored with the types
     the contract states (``check_column_types``): measured is the contracts' coverage either way.
 
-    A column stored with the wrong type fails the check even when that type made the contracts unrunnable: Athena
-    refuses the ``matches`` comparison of a Gold day kept as text with a stated date (TYPE_MISMATCH), and the
-    stored type is the finding that says why."""
+    A failure either shows fails the check, what the other could not read named beside (``failed_first``): a
+    column stored with the wrong type fails it even when that type made the contracts unrunnable (Athena refuses
+    the ``matches`` comparison of a Gold day kept as text with a stated date, TYPE_MISMATCH), and a violation
+    Athena's rows show fails it though Glue's types could not be read. Only when neither fails and one could not
+    be read is it ``error``."""
     stated = run.contracts if run.contracts is not None else load_contracts()
     contracts = check_contracts(run.conn, run.outputs, stated)
     typed = {physical(c.table, run.outputs): c for c in stated if c.column_types}
     types = check_column_types(run.target.client("glue"), run.target.client("s3"), typed)
     details = {**contracts.details, "column_types": types.details}
-    if contracts.status is Status.ERROR:
-        if types.status is not Status.FAILED:
-            return contracts
-        reason = f"{types.reason}; {contracts.reason}"
-        return Outcome.judged(False, contracts.measured, contracts.threshold, reason, details)
-    if types.status is Status.ERROR:
-        return Outcome.error(str(types.reason), contracts.threshold, details, contracts.measured)
-    reasons = [str(o.reason) for o in (contracts, types) if not o.passed]
-    return Outcome.judged(not reasons, contracts.measured, contracts.threshold, "; ".join(reasons) or None, details)
+    # The types first: the stored type is the finding that says why contracts comparing it could not run.
+    parts = [types, contracts] if contracts.status is Status.ERROR else [contracts, types]
+    return failed_first(parts, contracts.measured, contracts.threshold, details)
 
 
 #: Exit check 2's parts in the scenario's order, keyed by the text of the step that judges each.
@@ -108,10 +104,24 @@ PARTS: dict[str, Callable[[DataLoopRun], Outcome]] = {
 
 
 def check_data_loop(run: DataLoopRun) -> Outcome:
-    """Every part of exit check 2, in order: the first that did not pass, else the last (passed)."""
+    """Every part of exit check 2, in order: the first that failed (the parts before it that could not be judged
+    named beside), else the first that could not be judged or was skipped, else the last (passed).
+
+    A part that could not be judged (or raised) does not stop the others: a later part's failure is a verdict on
+    the stack (the MTTR runbook's recovery run whose demo query could not run, but whose Gold breaks its contracts,
+    failed)."""
     outcome = Outcome.error("exit check 2 has no parts")
-    for part in PARTS.values():
-        outcome = part(run)
+    unjudged: list[tuple[str, Outcome]] = []
+    for step, part in PARTS.items():
+        try:
+            outcome = part(run)
+        except Exception as err:  # noqa: BLE001 - as the runbook's ``_run_check``: a part that cannot read is error
+            outcome = Outcome.error(f"{type(err).__name__}: {err}")
+        if outcome.status is Status.FAILED:
+            if not unjudged:
+                return outcome
+            beside = "; ".join(f"and {s!r} could not be judged: {o.reason}" for s, o in unjudged)
+            return replace(outcome, reason=f"{outcome.reason}; {beside}")
         if not outcome.passed:
-            return outcome
-    return outcome
+            unjudged.append((step, outcome))
+    return unjudged[0][1] if unjudged else outcome

@@ -15,7 +15,8 @@ a pipeline that fails its first run and passes every re-run is not 100 %.
 Fewer than 3 runs (``REPEATED_CHANGE_RUN``) never change a key twice, so green runs then leave
 the KPI ``skipped`` (the run ``incomplete``), the evidence saying so. On GitHub (token and
 repository known), the e2e workflow's completed runs on ``main`` count too; without them that
-part is reported as not measured. An unreadable GitHub is ``error``, as in exit check 3.
+part is reported as not measured. An unreadable GitHub is ``error``, as in exit check 3, unless the runs on
+the stack already fall below the threshold (a shown failure: ``failed``, GitHub's word named beside).
 
 A repository is only a name, and ``e2e.yml``'s list holds more than this code's runs: a pull
 request from a fork's ``main`` (head branch ``main``, the fork's commit), or the history of a
@@ -443,9 +444,18 @@ def judge_success(
         "runs": [vars(s) for s in every],
     }
     measured = _rate(every)
+    unsure = _github_unsure(github)
+    if unsure is not None:
+        # The runs on the stack below the threshold, even counting those not read back as successes, are a
+        # shown failure whatever GitHub's part could not say: failed, GitHub's word named beside.
+        best = _rate(on_stack, unread_ok=True)
+        if best is not None and best < threshold_pct:
+            failed = [s for s in on_stack if not s.ok and not s.unread]
+            first = f"; first failure: {failed[0].source} {failed[0].label}: {failed[0].error}" if failed else ""
+            reason = f"success rate below {threshold_pct:g} %: local {best:g} %{first}; and {unsure}"
+            return Outcome.judged(False, measured, threshold_pct, reason, details)
     if github.error:
-        reason = f"the e2e workflow history could not be read: {github.error}"
-        return Outcome.error(reason, threshold_pct, details, measured)
+        return Outcome.error(str(unsure), threshold_pct, details, measured)
     if github.skipped and not github.samples:
         named = "; ".join(f"{k} ({v})" for k, v in github.skipped.items())
         reason = (
@@ -461,9 +471,7 @@ def judge_success(
         )
         return Outcome.judged(False, measured, threshold_pct, reason, details)
     if github.unbound:
-        named = "; ".join(f"{k}: {v}" for k, v in github.unbound.items())
-        reason = f"cannot tell whether the {E2E_WORKFLOW} runs are of this code: {named}"
-        return Outcome.error(reason, threshold_pct, details, measured)
+        return Outcome.error(str(unsure), threshold_pct, details, measured)
     if measured is None:
         return Outcome.skipped("no pipeline run was measured", threshold_pct, details)
     # Runs not read back count as successes here (the best case): below the threshold even so is a failure.
@@ -512,6 +520,17 @@ def judge_success(
         )
         return Outcome.skipped(reason, threshold_pct, details, measured)
     return Outcome.judged(True, measured, threshold_pct, None, details)
+
+
+def _github_unsure(github: GitHubPart) -> str | None:
+    """What GitHub's part could not tell (its history unread, or runs not bound to the commit under test), said as
+    beside a failure of the runs on the stack; ``None`` when it could tell."""
+    if github.error:
+        return f"the e2e workflow history could not be read: {github.error}"
+    if github.unbound:
+        named = "; ".join(f"{k}: {v}" for k, v in github.unbound.items())
+        return f"cannot tell whether the {E2E_WORKFLOW} runs are of this code: {named}"
+    return None
 
 
 def repeated_change(runs: int) -> str:

@@ -147,3 +147,30 @@ def test_a_type_athena_s_iceberg_has_not_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ContractError, match=r"columns.order_date.type`: 'datetime' is not an Athena type"):
         load_contract(_contract(tmp_path, columns))
+
+
+MISMATCH = "gold.daily_revenue.order_date is stored as string"
+UNREAD = "cannot read the column types of gold.daily_revenue_v2: An error occurred (EntityNotFoundException)"
+
+
+@pytest.mark.parametrize("unread_first", [True, False], ids=["unreadable-first", "unreadable-last"])
+@pytest.mark.usefixtures("moto_aws")
+def test_a_mismatch_fails_though_another_table_s_types_cannot_be_read(unread_first: bool) -> None:
+    """Every table is read on: a shown mismatch is a verdict, the unreadable table named beside it (before the
+    fix the first unreadable table, or one after the mismatch, made the check ``error`` and dropped it)."""
+    glue, s3 = _gold({**HEALTHY, "order_date": "string"})
+    names = ["gold.daily_revenue_v2", "gold.daily_revenue"]  # no Glue table gold.daily_revenue_v2
+    outcome = check_column_types(glue, s3, dict.fromkeys(names if unread_first else names[::-1], DAILY))
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert MISMATCH in str(outcome.reason) and UNREAD in str(outcome.reason)
+    assert list(outcome.details["unreadable"]) == ["gold.daily_revenue_v2"]
+    assert outcome.details["stored_types"]["gold.daily_revenue"]["order_date"] == "string"
+
+
+@pytest.mark.usefixtures("moto_aws")
+def test_a_table_that_cannot_be_read_beside_healthy_ones_is_an_error_naming_it() -> None:
+    glue, s3 = _gold(HEALTHY)
+    outcome = check_column_types(glue, s3, dict.fromkeys(["gold.daily_revenue", "gold.daily_revenue_v2"], DAILY))
+    assert outcome.status is Status.ERROR
+    assert str(outcome.reason).startswith(UNREAD) and "stored as" not in str(outcome.reason)
+    assert outcome.details["stored_types"] == {"gold.daily_revenue": HEALTHY}

@@ -201,9 +201,17 @@ def test_the_check_names_every_violation_in_its_reason() -> None:
     frames = {"silver.orders": SILVER_ORDERS.assign(amount=[None] * 3), "gold.users": GOLD_USERS.assign(ssn=[None] * 2)}
     counts = {"bronze.orders_csv": 3, "silver.users": 2}
     built = ["silver.orders", "gold.users", "silver.users"]
+    # A relation names a table whose rows it cannot count: that contract is not judged, the others are, and the
+    # table without a contract fails the check all the same, what could not be counted named beside.
     outcome = judge_contracts(built, contracts, {**frames}, 66.7, ["silver.users"], outputs=None)
-    assert outcome.status is Status.ERROR  # a relation names a table whose rows it cannot count
-    assert outcome.reason == "no rows of bronze.orders_csv to count"
+    assert outcome.status is Status.FAILED
+    assert outcome.reason == (
+        "no data contract for silver.users; and could not be judged: silver.orders: no rows of bronze.orders_csv to "
+        "count; gold.users: no rows of silver.users to count"
+    )
+    unsure = judge_contracts(built[:2], contracts, {**frames}, 100.0, [], outputs=None)  # nothing shown wrong
+    assert unsure.status is Status.ERROR
+    assert unsure.reason == "no rows of bronze.orders_csv to count; no rows of silver.users to count"
     frames.update({name: pd.DataFrame({"x": range(n)}) for name, n in counts.items()})
     outcome = judge_contracts(built, contracts, frames, 66.7, ["silver.users"], matcher=same_rows)
     assert outcome.status is Status.FAILED and outcome.reason is not None
@@ -295,3 +303,25 @@ def test_the_demo_query_without_its_row_reads_each_holding_gold_table_minus_that
     assert 'WHERE NOT COALESCE("note" IS NULL AND "n" = 2, FALSE)' in with_null
     qualified = without_row('SELECT * FROM awsdatacatalog."g"."t"', {"g.t": {"n": 2}})
     assert qualified.startswith('SELECT * FROM (SELECT * FROM awsdatacatalog."g"."t" WHERE NOT'), qualified
+
+
+def test_a_violation_fails_the_check_though_another_contract_cannot_be_judged() -> None:
+    """Before the fix the contract that could not be judged made the check ``error``, dropping the violation."""
+    contracts = [load_contract(CONTRACTS_DIR / f"{t}.yml") for t in ("silver.orders", "gold.daily_revenue")]
+    frames = {
+        "silver.orders": SILVER_ORDERS.assign(amount=[None] * 3),
+        "bronze.orders_csv": pd.DataFrame({"x": range(3)}),
+        "gold.daily_revenue": pd.DataFrame(
+            {"order_date": [dt.date(2026, 3, 1)], "country": ["US"], "orders": [1], "revenue": [444.15]}
+        ),
+        "gold.orders_enriched": pd.DataFrame({"x": [1]}),  # its row-count relation's size
+    }
+    built = ["silver.orders", "gold.daily_revenue"]
+    outcome = judge_contracts(built, contracts, frames, 100.0, [])  # no Athena: gold's `matches` cannot run
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert str(outcome.reason).startswith("data contract violated: silver.orders.amount: ")
+    assert str(outcome.reason).endswith(
+        "; and could not be judged: gold.daily_revenue: no Athena connection to compare gold.daily_revenue with its "
+        "`matches` query"
+    )
+    assert list(outcome.details["unreadable"]) == ["gold.daily_revenue"]

@@ -61,3 +61,42 @@ def test_check_data_loop_runs_every_part_and_stops_at_the_first_that_does_not_pa
     outcome = check_data_loop(_loop())
     assert outcome.status is Status.FAILED and outcome.reason == "Gold's files lie elsewhere"
     assert ran == steps[:3]
+
+
+def test_a_part_that_fails_after_one_that_could_not_be_judged_fails_exit_2_naming_both(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Before the fix the first part that could not be judged ended exit check 2 as ``error``: the recovery run
+    whose Gold breaks its contracts went unjudged because its demo query could not run."""
+    steps = list(PARTS)
+
+    def broken(_run: DataLoopRun) -> Outcome:
+        raise RuntimeError("Glue unreachable")
+
+    parts: dict[str, Any] = {s: lambda _run: Outcome.judged(True, 1, 1) for s in steps}
+    parts[steps[0]] = lambda _run: Outcome.error("the demo query was not run: no answer to judge")
+    parts[steps[2]] = broken
+    parts[steps[3]] = lambda _run: Outcome.judged(False, 90.0, 100.0, "data contract violated: gold.users.ssn")
+    monkeypatch.setattr(data_loop_parts, "PARTS", parts)
+    outcome = check_data_loop(_loop())
+    assert outcome.status is Status.FAILED, outcome.reason
+    assert outcome.reason == (
+        f"data contract violated: gold.users.ssn; and {steps[0]!r} could not be judged: the demo query was not run: "
+        f"no answer to judge; and {steps[2]!r} could not be judged: RuntimeError: Glue unreachable"
+    )
+    assert (outcome.measured, outcome.threshold) == (90.0, 100.0)
+
+
+def test_parts_that_could_not_be_judged_and_none_failed_leave_exit_2_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    ran: list[str] = []
+    steps = list(PARTS)
+
+    def part(name: str, outcome: Outcome) -> Any:
+        return lambda _run: ran.append(name) or outcome
+
+    unread = Outcome.error("the demo query was not run: no answer to judge")
+    parts = {s: part(s, unread if i in (0, 3) else Outcome.judged(True, 1, 1)) for i, s in enumerate(steps)}
+    monkeypatch.setattr(data_loop_parts, "PARTS", parts)
+    outcome = check_data_loop(_loop())
+    assert outcome.status is Status.ERROR and outcome.reason == unread.reason
+    assert ran == steps, "every part ran: a later one could have failed"
