@@ -230,45 +230,46 @@ class Terraform:
             log.write("$ " + " ".join(argv) + "\n")
             # Own session: a terminal's Ctrl-C reaches only us, and we pass on exactly one
             # SIGINT. Terraform treats a second one as "exit now", which can lose state.
-            try:
-                proc = subprocess.Popen(
-                    argv,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    env=self.env,
-                    text=True,
-                    start_new_session=True,
-                )
-            except FileNotFoundError:
-                raise TerraformError(
-                    command, 127, [f"{self.binary!r} not found on PATH: install Terraform >= 1.6"], None
-                ) from None
-            assert proc.stdout is not None
-            pgid_file: Path | None = None
-            try:
-                # Recorded while it runs: a killed harness leaves a group `make destroy` can still end.
-                # Inside the try: a Ctrl-C that lands here must still reach Terraform.
-                pgid_file = procgroup.record(self.log_dir, proc.pid, command)
-                for line in proc.stdout:
-                    log.write(line)
-                    lines.append(line)
-                    if on_line:
-                        on_line(line)
-                proc.wait()
-            except BaseException:
-                # Interrupted (Ctrl-C, SIGTERM): let Terraform stop gracefully and save its state.
-                proc.send_signal(signal.SIGINT)
+            with procgroup.held_interrupt() as held:  # a Ctrl-C while it starts waits until we know its pid
                 try:
-                    proc.wait(timeout=INTERRUPT_GRACE_S)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+                    proc = subprocess.Popen(
+                        argv,
+                        stdout=subprocess.PIPE,
+                        stderr=subprocess.STDOUT,
+                        stdin=subprocess.DEVNULL,
+                        env=self.env,
+                        text=True,
+                        start_new_session=True,
+                    )
+                except FileNotFoundError:
+                    raise TerraformError(
+                        command, 127, [f"{self.binary!r} not found on PATH: install Terraform >= 1.6"], None
+                    ) from None
+                pgid_file: Path | None = None
+                try:
+                    held.release()  # a Ctrl-C held while Terraform started lands here, inside the try
+                    assert proc.stdout is not None
+                    # Recorded while it runs: a killed harness leaves a group `make destroy` can still end.
+                    pgid_file = procgroup.record(self.log_dir, proc.pid, command)
+                    for line in proc.stdout:
+                        log.write(line)
+                        lines.append(line)
+                        if on_line:
+                            on_line(line)
                     proc.wait()
-                log.write(f"\n# interrupted; terraform exited with {proc.returncode}\n")
-                raise
-            finally:
-                if proc.returncode is not None and pgid_file is not None:
-                    pgid_file.unlink(missing_ok=True)
+                except BaseException:
+                    # Interrupted (Ctrl-C, SIGTERM): let Terraform stop gracefully and save its state.
+                    proc.send_signal(signal.SIGINT)
+                    try:
+                        proc.wait(timeout=INTERRUPT_GRACE_S)
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        proc.wait()
+                    log.write(f"\n# interrupted; terraform exited with {proc.returncode}\n")
+                    raise
+                finally:
+                    if proc.returncode is not None and pgid_file is not None:
+                        pgid_file.unlink(missing_ok=True)
         if ok_codes is not None and proc.returncode not in ok_codes:
             _, _, diagnostics = parse_json_stream(lines)
             if not diagnostics:  # not a -json command: keep the lines that say "Error"

@@ -10,6 +10,7 @@ of its own (as Terraform) and one in its own group (as a service), writes their 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -122,3 +123,30 @@ def test_a_run_that_ends_in_time_is_returned_as_subprocess_run_would(tmp_path: P
         [sys.executable, "-c", "import sys; print('out'); print('err', file=sys.stderr); exit(3)"], timeout=60
     )
     assert (done.returncode, done.stdout, done.stderr) == (3, "out\n", "err\n")
+
+
+def test_a_ctrl_c_while_a_child_starts_is_held_and_replayed_on_release() -> None:
+    """Terraform's runner holds a Ctrl-C that lands while Popen starts the child (after the fork, or before the
+    runner's ``try``) and replays it inside that ``try``, where it is passed on to the child: none is lost, and the
+    child is never left running unknown."""
+    import threading
+
+    before = signal.getsignal(signal.SIGINT)
+    assert before is signal.default_int_handler  # Python's Ctrl-C, as the CLI has it
+    held = procgroup.HeldInterrupt()
+    held.hold()
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        assert signal.getsignal(signal.SIGINT) is before
+        held.release()
+        return
+    os.kill(os.getpid(), signal.SIGINT)
+    deadline = time.monotonic() + 10
+    while not held.noted:  # Python runs the handler between bytecodes of this thread
+        assert time.monotonic() < deadline, "the SIGINT was never noted"
+        time.sleep(0.001)
+    with pytest.raises(KeyboardInterrupt):
+        held.release()
+    assert signal.getsignal(signal.SIGINT) is before
+    with procgroup.held_interrupt() as quiet:  # nothing arrived: released without a sound
+        assert not quiet.noted
+    assert signal.getsignal(signal.SIGINT) is before
