@@ -40,14 +40,19 @@ from lakehouse.checks.alert_delivery import alarm_alerts
 from lakehouse.checks.finops import CLOUDWATCH_PRINCIPAL, FinopsReadback, delivery_problems, too_large, unpublishable
 
 
+def _endpoint(now: FinopsReadback, topic: str, arn: str, protocol: str) -> str | None:
+    """The endpoint subscription ``arn`` of ``topic`` delivers to in ``now``, when it uses ``protocol``."""
+    sub = next((s for s in now.subscriptions.get(topic, []) if str(s.get("SubscriptionArn")) == arn), None)
+    return str(sub.get("Endpoint")) if sub is not None and sub.get("Protocol") == protocol else None
+
+
 def queue_replaced(now: FinopsReadback, topic: str, arn: str, created: Mapping[str, str]) -> str | None:
     """Why the SQS queue subscription ``arn`` of ``topic`` delivers to in ``now`` is not the queue it delivered to
     at the start (``created``: ``Delivery.created``). None: it is, it is no queue, or it is gone (named elsewhere).
     """
-    sub = next((s for s in now.subscriptions.get(topic, []) if str(s.get("SubscriptionArn")) == arn), None)
-    if sub is None or sub.get("Protocol") != "sqs":
+    endpoint = _endpoint(now, topic, arn, "sqs")
+    if endpoint is None:
         return None
-    endpoint = str(sub.get("Endpoint"))
     queue = now.queues.get(endpoint)
     if queue is None or queue.attributes is None:
         return None
@@ -67,10 +72,9 @@ def function_replaced(now: FinopsReadback, topic: str, arn: str, start: Mapping[
     """Why the Lambda function subscription ``arn`` of ``topic`` invokes in ``now`` is not the function of the start
     as it was (``start``: ``Delivery.functions``). None: it is, it is no function, or it is gone (named elsewhere).
     """
-    sub = next((s for s in now.subscriptions.get(topic, []) if str(s.get("SubscriptionArn")) == arn), None)
-    if sub is None or sub.get("Protocol") != "lambda":
+    endpoint = _endpoint(now, topic, arn, "lambda")
+    if endpoint is None:
         return None
-    endpoint = str(sub.get("Endpoint"))
     function = now.functions.get(endpoint)
     if function is None or not function.exists:
         return None
