@@ -54,9 +54,9 @@ def _notify(target: Target, topic: str) -> None:
     target.client("sns").publish(TopicArn=topic, Message=json.dumps(body))
 
 
-def _fault(moto_aws: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, purge: bool) -> Timeline:
-    """``run_fault`` with moto's queue, topic and alarm; the faulty run raises the alarm (``purge``: and then the
-    harness's queue is purged before the harness waits on it)."""
+def fault_told(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tell: Any) -> Timeline:
+    """``run_fault`` with moto's queue, topic and alarm; the faulty run is followed by ``tell(target, topic, queue)``
+    (what reaches, or leaves, the harness's queue)."""
     target = Target(name="aws", region="us-east-1")
     topic = target.client("sns").create_topic(Name=f"lakehouse-{STACK}-alerts")["TopicArn"]
     target.client("cloudwatch").put_metric_alarm(**{**PARAMS, "AlarmActions": [topic]})
@@ -67,9 +67,7 @@ def _fault(moto_aws: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, purg
     def run_from_bronze(*_a: Any) -> Any:
         values = next(runs)
         if values[metrics.EMPTY_INPUTS]:
-            _notify(target, topic)
-            if purge:
-                target.client("sqs").purge_queue(QueueUrl=queue.url)
+            tell(target, topic, queue)
         return _scheduled(values)
 
     monkeypatch.setattr(chaos_run, "wait_quiet", lambda *_a: Settled([]))
@@ -84,6 +82,18 @@ def _fault(moto_aws: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, purg
         return chaos_run.run_fault(ctx, fault, queue, Criteria(expected_row={}), 3.0, tmp_path, described)
     finally:
         queue.close()
+
+
+def _fault(moto_aws: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, purge: bool) -> Timeline:
+    """The faulty run raises the alarm (``purge``: and then the harness's queue is purged before the harness waits
+    on it)."""
+
+    def tell(target: Target, topic: str, queue: AlertQueue) -> None:
+        _notify(target, topic)
+        if purge:
+            target.client("sqs").purge_queue(QueueUrl=queue.url)
+
+    return fault_told(monkeypatch, tmp_path, tell)
 
 
 def test_an_alarm_message_purged_from_the_harness_queue_is_named_as_lost_evidence(

@@ -23,19 +23,13 @@ from typing import Any
 import pytest
 
 from lakehouse.chaos import provenance
-from lakehouse.chaos import run as chaos_run
 from lakehouse.chaos.alerts import AlarmMessage, AlertQueue
-from lakehouse.chaos.faults import ChaosContext, Fault, Injection, Runbook
 from lakehouse.chaos.mttr import Timeline, judge_mttr
 from lakehouse.chaos.provenance import StateUpdate, not_cloudwatchs
-from lakehouse.chaos.runbook import Criteria
-from lakehouse.chaos.settle import Settled
-from lakehouse.outcome import Outcome, Status
-from lakehouse.pipeline import metrics
+from lakehouse.outcome import Status
 from lakehouse.target import Target
-from tests.unit.test_chaos_alarm_reconfigured import PARAMS, STACK
-from tests.unit.test_chaos_alert_purged import _notify
-from tests.unit.test_chaos_detection import HEALTHY_VALUES, _scheduled
+from tests.unit.test_chaos_alarm_reconfigured import PARAMS
+from tests.unit.test_chaos_alert_purged import _notify, fault_told
 
 ALARM = str(PARAMS["AlarmName"])
 CROSSED = "Threshold Crossed: 1 out of the last 1 datapoints [1.0] was greater than or equal to the threshold (1.0)"
@@ -87,34 +81,10 @@ def genuine(target: Target, topic: str, _queue: AlertQueue) -> None:
 
 
 def _fault(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tell: Any) -> Timeline:
-    """``run_fault`` with moto's queue, topic and alarm; the faulty run is followed by ``tell``. moto in process
-    records the history before anything is read: no lag to wait out (``provenance.HISTORY_LAG_S``)."""
+    """``fault_told``: moto's queue, topic and alarm, the faulty run followed by ``tell``. moto in process records the
+    history before anything is read: no lag to wait out (``provenance.HISTORY_LAG_S``)."""
     monkeypatch.setattr(provenance, "HISTORY_LAG_S", 0.0)
-    target = Target(name="aws", region="us-east-1")
-    topic = target.client("sns").create_topic(Name=f"lakehouse-{STACK}-alerts")["TopicArn"]
-    target.client("cloudwatch").put_metric_alarm(**{**PARAMS, "AlarmActions": [topic]})
-    target.client("cloudwatch").set_alarm_state(AlarmName=ALARM, StateValue="OK", StateReason="quiet")
-    queue = AlertQueue.create(target, STACK, [topic])
-    runs = iter([{**HEALTHY_VALUES, metrics.EMPTY_INPUTS: 1.0}, HEALTHY_VALUES])  # after the fault, then recovery
-
-    def run_from_bronze(*_a: Any) -> Any:
-        values = next(runs)
-        if values[metrics.EMPTY_INPUTS]:
-            tell(target, topic, queue)
-        return _scheduled(values)
-
-    monkeypatch.setattr(chaos_run, "wait_quiet", lambda *_a: Settled([]))
-    monkeypatch.setattr(chaos_run, "source_files", lambda _ctx: {})
-    monkeypatch.setattr(chaos_run, "run_from_bronze", run_from_bronze)
-    monkeypatch.setattr(chaos_run, "exit_checks", lambda *_a: {"EXIT-2": Outcome.judged(True, 1, 1)})
-    monkeypatch.setitem(chaos_run.STEPS, Runbook.RESTORE_BRONZE_OBJECT, lambda _ctx, _inj: "restored")
-    fault = Fault("bronze-truncated", "what", ("input-empty",), Runbook.RESTORE_BRONZE_OBJECT, lambda _c: Injection(""))
-    ctx = ChaosContext(target=target, outputs={}, stack_id=STACK)
-    described = chaos_run.describe_alarms(target, [ALARM])
-    try:
-        return chaos_run.run_fault(ctx, fault, queue, Criteria(expected_row={}), 3.0, tmp_path, described)
-    finally:
-        queue.close()
+    return fault_told(monkeypatch, tmp_path, tell)
 
 
 @pytest.mark.parametrize("forge", [send_to_queue, publish_to_topic], ids=["sqs-send-message", "sns-publish"])
