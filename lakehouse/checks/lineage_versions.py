@@ -160,18 +160,18 @@ DONE = {"COMPLETED", "FAILED", "ABORTED"}
 
 
 def session_writes(client: MarquezClient, ref: DatasetRef, since: datetime) -> list[CurrentVersion]:
-    """The versions of ``ref`` Marquez lists made by a run dated at or after ``since``, and those of a run that has
-    not ended, whatever their date; newest first.
+    """The versions of ``ref`` Marquez lists dated at or after ``since`` and made by a run, newest first.
 
     Marquez makes a version of a dataset for every RunEvent writing it, START included, with the run as its
     ``createdByRun`` (``OpenLineageDao.upsertLineageDataset``), and lists them newest first by ``createdAt``,
     the time of the event that made it (``DatasetVersionDao.findAll``; Marquez web's Versions tab shows that
     list with each version's run, in its state now). Only a COMPLETE moves the dataset's current version: a run
     that never completes leaves its version listed, its run RUNNING and with no job version, while the current
-    version stays the last completed one. Its START may be dated any time, so every version is read: one of a
-    run still running is judged wherever the list puts it, a finished run's dated before ``since`` is history.
-    Runless versions (a read of a dataset without a current version, a JobEvent's declared output) are left to
-    the graph's rules. Returns [] when Marquez lacks the dataset.
+    version stays the last completed one. A version dated before ``since`` is history, also one of a run that
+    never ended (an abandoned run of an earlier session, or a START dated back): it sits below this session's
+    versions, Marquez shows neither it nor its job as current, and it cannot be told from a crashed run that
+    no longer writes anything. Runless versions (a read of a dataset without a current version, a JobEvent's
+    declared output) are left to the graph's rules. Returns [] when Marquez lacks the dataset.
     """
     found: list[CurrentVersion] = []
     offset = 0
@@ -183,10 +183,11 @@ def session_writes(client: MarquezClient, ref: DatasetRef, since: datetime) -> l
                 return found
             raise
         for version in versions:
-            made = version_made(ref.node_id, str(version.get("version")), version)
             created = parse_time(version.get("createdAt"))
-            recent = created is None or created >= since
-            if made.run is not None and (recent or made.state not in DONE):
+            if created is not None and created < since:
+                return found  # newest first: the rest is older
+            made = version_made(ref.node_id, str(version.get("version")), version)
+            if made.run is not None:
                 found.append(made)
         offset += len(versions)
         if offset >= total or len(versions) < VERSIONS_PAGE:
@@ -196,26 +197,17 @@ def session_writes(client: MarquezClient, ref: DatasetRef, since: datetime) -> l
 def session_write_problems(
     found: list[CurrentVersion], emission: EmissionStats, jobs: Mapping[str, str] | None = None
 ) -> list[str]:
-    """One reason per version :func:`session_writes` found that a run this emission did not make: a foreign run
-    still RUNNING, whatever its date (it never completed, so Marquez's current version is still this run's, yet
-    Marquez lists another producer's run writing the table), or one that finished since this session started
-    (FAILED, or a COMPLETE the current-version rule did not catch). ``jobs`` names the job of a run Marquez names
-    none of (:func:`lakehouse.checks.lineage_runs.run_jobs`)."""
+    """One reason per version written since this session started (:func:`session_writes`) by a run this emission
+    did not make: a foreign run still RUNNING (it never completed, so Marquez's current version is still this
+    run's, yet the latest write of the table Marquez lists is another producer's), or one that finished (FAILED, or
+    a COMPLETE the current-version rule did not catch). ``jobs`` names the job of a run Marquez names none of
+    (:func:`lakehouse.checks.lineage_runs.run_jobs`)."""
     ours = our_run_ids(emission)
     problems: list[str] = []
     for write in found:
         if write.run is None or write.run in ours:
             continue
         job = write.job or (jobs or {}).get(write.run)
-        created = parse_time(write.created_at)
-        if created is not None and created < emission.started_at:  # only an unfinished run is kept from then
-            problems.append(
-                f"Marquez lists version {write.version} of {write.dataset}, dated {write.created_at} (before this "
-                f"session started), as written by run {write.run} of {job or 'a job Marquez does not name'}, "
-                f"{write.state}, which never ended: a run this session did not emit is still writing the table, "
-                "whatever time its events claim (an abandoned run ends with a FAIL or ABORT event)"
-            )
-            continue
         if write.state not in DONE:
             by = (
                 f"run {write.run}, {write.state}, which never completed (Marquez names no job of it until it ends)"

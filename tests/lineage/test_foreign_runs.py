@@ -4,9 +4,9 @@ A foreign job that STARTs a write of Gold and never completes it: Marquez lists 
 of Gold's versions (createdByRun: the foreign run, RUNNING, no job version), while Gold's current version stays the
 last completed one (ours) and the graph draws no edge of the foreign job (it has no job version). Every rule judged
 the current version and the graph, so the check passed; now a version written since this session started by a run
-this session did not emit fails it, naming the version, the run and its job (read from its events). So does one
-dated before the session whose run never ended, sent before or after this run's events (Marquez keeps no arrival
-time): its START's date is the sender's; a foreign run that finished before the session is history.
+this session did not emit fails it, naming the version, the run and its job (read from its events). A foreign run
+dated before the session, finished or not, is history: it sits below this run's versions, Marquez shows neither it
+nor its job as current, and an abandoned START cannot be told from a crashed run that writes nothing any more.
 
 A foreign event carrying one of this run's run ids: Marquez keys runs by run id, so another job's (or another
 producer's) COMPLETE lands on this run's run: its writes become versions created by *our* run id, made current.
@@ -99,30 +99,19 @@ def test_a_foreign_run_writing_a_pipeline_table_that_never_completes_fails_namin
     assert api.details["foreign_session_writes"][0]["run"] == theirs
 
 
-@pytest.mark.parametrize("sent_after_ours", [False, True], ids=["sent-before-ours", "sent-after-ours"])
-def test_a_foreign_run_started_before_this_session_and_still_running_fails_naming_it(
-    service: LineageHandle, sent_after_ours: bool
-) -> None:
-    """A foreign run whose START is dated an hour before this session and that never ended: Marquez lists it
-    writing Gold, RUNNING, under this run's version, whether it arrived before or after this run's events."""
-    before = datetime.now(UTC) - timedelta(hours=1)
-    if not sent_after_ours:
-        theirs = start_only(service.url, "someone-else", "backfill.overwrite", EXP.gold.name, before)
+def test_a_foreign_run_abandoned_before_this_session_is_history_and_passes(service: LineageHandle) -> None:
+    """A foreign (or an earlier pipeline's) run that STARTed writing Gold before this session and never ended is
+    listed under this run's version of Gold: Marquez shows this run's as current and latest."""
+    theirs = start_only(
+        service.url, "someone-else", "backfill.overwrite", EXP.gold.name, datetime.now(UTC) - timedelta(hours=1)
+    )
     ours = emitted(service.url)
-    if sent_after_ours:
-        theirs = start_only(service.url, "someone-else", "backfill.overwrite", EXP.gold.name, before)
     client = MarquezClient(service.url)
     listed = client.dataset_versions(EXP.gold.namespace, EXP.gold.name)[0]
     assert (listed[0].get("createdByRun") or {}).get("id") in ours.run_ids[EXP.gold_job]
-    version = next(v for v in listed if (v.get("createdByRun") or {}).get("id") == theirs)
-    assert version["createdByRun"]["state"] == "RUNNING"
+    assert any((v.get("createdByRun") or {}).get("id") == theirs for v in listed)
     api = check_api(client, EXP, ours)
-    assert not api.passed, "a foreign run writing Gold since before the session, never ended, passed"
-    assert api.reason is not None and (
-        f"Marquez lists version {version['version']} of {EXP.gold.node_id}, dated {version['createdAt']} (before "
-        f"this session started), as written by run {theirs} of job:someone-else:backfill.overwrite, RUNNING, which "
-        "never ended" in api.reason
-    ), api.reason
+    assert api.passed, api.reason
 
 
 def test_a_foreign_run_that_finished_before_this_session_is_history_and_passes(service: LineageHandle) -> None:

@@ -4,10 +4,9 @@
 Broken: an event of another job, another producer, or naming this run as its parent, carrying one of this run's
 run ids (Marquez reads a run id as a UUID, whatever its case); one copying this run's job, producer and run id
 with other outputs or another type (not one this run sent: its digest is none of this run's); a version of Gold
-written since the session by a foreign run; a version of Gold by a foreign run that never ended, dated before the
-session (its START backdated, or an abandoned run), found however deep in Gold's versions. Healthy twins: this
-run's own events, resent unchanged or as Marquez re-serialises them (key order, no nulls, ``Z`` time); this run's
-own versions; a foreign run that finished before the session (history).
+written since the session by a foreign run. Healthy twins: this run's own events, resent unchanged or as Marquez
+re-serialises them (key order, no nulls, ``Z`` time); this run's own versions; a foreign run that finished, or
+never ended, before the session (history).
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from lakehouse.checks.lineage_runs import replay_problems, replays, run_jobs
+from lakehouse.checks.lineage_runs import replay_problems, replays
 from lakehouse.checks.lineage_versions import CurrentVersion, session_write_problems, session_writes
 from lakehouse.lineage.digest import event_digest
 from lakehouse.lineage.emitter import EmissionStats
@@ -160,19 +159,14 @@ def gold_history(theirs_state: str, ours_count: int = 1) -> list[dict[str, Any]]
 
 
 @pytest.mark.parametrize("ours_count", [1, 150], ids=["just-below-ours", "past-the-first-page"])
-def test_a_foreign_run_still_running_since_before_the_session_is_named_with_its_job(ours_count: int) -> None:
-    """Its START is dated a day before the session (sent before or after this run: Marquez cannot tell), it never
-    ended: Marquez lists its run writing Gold, RUNNING, under this run's versions."""
+def test_a_foreign_run_that_never_ended_before_the_session_is_history(ours_count: int) -> None:
+    """Its START is dated a day before the session and it never ended (an abandoned run, or one dated back): it sits
+    below this run's versions and Marquez shows neither it nor its job as current; it cannot be told from a crashed
+    run that writes nothing any more, and failing every later session on a shared Marquez for it would be a false
+    red (``tests/lineage/test_check.py``'s backdated healthy twins)."""
     found = session_writes(Versions(gold_history("RUNNING", ours_count)), GOLD_REF, emission().started_at)  # type: ignore[arg-type]
-    assert [(w.version, w.run, w.state) for w in found if w.run == THEIRS] == [("v-999", THEIRS, "RUNNING")]
-    start = event(THEIRS, job="backfill.overwrite", namespace="elsewhere")
-    start.update(eventType="START", eventTime="2026-12-05T20:00:00Z")
-    assert session_write_problems(found, emission(), run_jobs([event(OURS), start])) == [
-        f"Marquez lists version v-999 of {GOLD_REF.node_id}, dated 2026-12-05T20:00:00Z (before this session "
-        f"started), as written by run {THEIRS} of job:elsewhere:backfill.overwrite, RUNNING, which never ended: a "
-        "run this session did not emit is still writing the table, whatever time its events claim (an abandoned "
-        "run ends with a FAIL or ABORT event)"
-    ]
+    assert {w.run for w in found} == {OURS}
+    assert session_write_problems(found, emission()) == []
 
 
 @pytest.mark.parametrize("state", ["COMPLETED", "FAILED", "ABORTED"])
