@@ -131,22 +131,37 @@ def test_a_ctrl_c_while_a_child_starts_is_held_and_replayed_on_release() -> None
     child is never left running unknown."""
     import threading
 
-    before = signal.getsignal(signal.SIGINT)
-    assert before is signal.default_int_handler  # Python's Ctrl-C, as the CLI has it
-    held = procgroup.HeldInterrupt()
-    held.hold()
     if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        held = procgroup.HeldInterrupt()
+        before = signal.getsignal(signal.SIGINT)
+        held.hold()
         assert signal.getsignal(signal.SIGINT) is before
         held.release()
         return
-    os.kill(os.getpid(), signal.SIGINT)
-    deadline = time.monotonic() + 10
-    while not held.noted:  # Python runs the handler between bytecodes of this thread
-        assert time.monotonic() < deadline, "the SIGINT was never noted"
-        time.sleep(0.001)
-    with pytest.raises(KeyboardInterrupt):
-        held.release()
-    assert signal.getsignal(signal.SIGINT) is before
-    with procgroup.held_interrupt() as quiet:  # nothing arrived: released without a sound
-        assert not quiet.noted
-    assert signal.getsignal(signal.SIGINT) is before
+    # Python's Ctrl-C, as the CLI has it (a test run started from a background job inherits SIGINT ignored).
+    original = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        held = procgroup.HeldInterrupt()
+        held.hold()
+        os.kill(os.getpid(), signal.SIGINT)
+        deadline = time.monotonic() + 10
+        while not held.noted:  # Python runs the handler between bytecodes of this thread
+            assert time.monotonic() < deadline, "the SIGINT was never noted"
+            time.sleep(0.001)
+        with pytest.raises(KeyboardInterrupt):
+            held.release()
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        with procgroup.held_interrupt() as quiet:  # nothing arrived: released without a sound
+            assert not quiet.noted
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # ignored before: a held one stays ignored
+        ignoring = procgroup.HeldInterrupt()
+        ignoring.hold()
+        os.kill(os.getpid(), signal.SIGINT)
+        while not ignoring.noted:
+            assert time.monotonic() < deadline + 10, "the SIGINT was never noted"
+            time.sleep(0.001)
+        ignoring.release()
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, original)
