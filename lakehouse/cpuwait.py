@@ -147,8 +147,10 @@ class ShareWindow:
     last: tuple[int, float, float] | None = None
 
     def saw(self, emulator_cpu_us: object) -> None:
+        if not isinstance(emulator_cpu_us, int) or isinstance(emulator_cpu_us, bool):
+            return  # a sample without the emulator's figure: no /proc/stat read for it
         busy = machine_busy_s()
-        if not isinstance(emulator_cpu_us, int) or isinstance(emulator_cpu_us, bool) or busy is None:
+        if busy is None:
             return
         reading = (emulator_cpu_us, time.process_time(), busy)
         if self.first is None:
@@ -174,7 +176,12 @@ def scale_waits(samples: list[dict[str, object]], share: float | None) -> None:
     """Each sample's ``cpu_wait_ms`` becomes the part other processes caused (``share`` of it; none without a
     share), the whole kept as ``cpu_wait_all_ms``."""
     for sample in samples:
-        wait = sample.get("cpu_wait_ms")
-        if isinstance(wait, int | float) and not isinstance(wait, bool):
+        if (wait := wait_figure(sample)) is not None:
             sample["cpu_wait_all_ms"] = wait
-            sample["cpu_wait_ms"] = round(float(wait) * (share or 0.0), 3)
+            sample["cpu_wait_ms"] = round(wait * (share or 0.0), 3)
+
+
+def wait_figure(sample: Mapping[str, object]) -> float | None:
+    """A sample's ``cpu_wait_ms`` when it is a number of milliseconds (not a boolean), else None."""
+    wait = sample.get("cpu_wait_ms")
+    return float(wait) if isinstance(wait, int | float) and not isinstance(wait, bool) else None

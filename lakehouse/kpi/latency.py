@@ -40,6 +40,7 @@ from typing import Any
 
 from lakehouse.athena import KEEP_ROWS, QueryRecord
 from lakehouse.config import project_root
+from lakehouse.cpuwait import wait_figure
 from lakehouse.kpi.pressure import PressureWindow
 from lakehouse.kpi.reference import PREFIX as REFERENCE_PREFIX
 from lakehouse.kpi.reference import query_set
@@ -67,10 +68,8 @@ def latency_ms(sample: dict[str, Any]) -> float:
     """A sample's latency as judged: its wall time less the CPU wait its threads reported (``cpu_wait_ms``, local
     target only), never below zero; a sample without one (AWS, an unfinished query) is its wall time."""
     wall = float(sample["ms"])
-    wait = sample.get("cpu_wait_ms")
-    if isinstance(wait, int | float) and not isinstance(wait, bool) and wait > 0:
-        return max(0.0, wall - float(wait))
-    return wall
+    wait = wait_figure(sample)
+    return max(0.0, wall - wait) if wait is not None and wait > 0 else wall
 
 
 @dataclass
@@ -320,11 +319,7 @@ class LoadStats:
 
     def cpu_wait_summary(self) -> dict[str, Any]:
         """How much of the measured queries' wall time was CPU wait taken out (``latency_ms``), and on how many."""
-        waits = [
-            float(s["cpu_wait_ms"])
-            for s in self.measured
-            if isinstance(s.get("cpu_wait_ms"), int | float) and not isinstance(s.get("cpu_wait_ms"), bool)
-        ]
+        waits = [w for s in self.measured if (w := wait_figure(s)) is not None]
         return {
             "samples_with_wait": len(waits),
             "samples": len(self.measured),
