@@ -179,6 +179,7 @@ def pipeline(args: argparse.Namespace, emulator: EmulatorHandle, work: Path) -> 
         "statements_s": round(statements_s, 2),
         "other_s (landing, checks, counts, accounting)": round(wall - statements_s, 2),
         "floor_s": round(floor.seconds, 2) if floor else None,
+        "floor_accounting_s": round(floor.accounting_seconds, 2) if floor else None,
         "ratio": round(wall / floor.seconds, 2) if floor else None,
         "statements (job, s, engine s, floor s)": [
             (

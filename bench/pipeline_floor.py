@@ -12,7 +12,14 @@ statements DuckDB has no form for are rewritten:
 - ``CREATE TABLE`` (Iceberg) -> a DuckDB table of the same columns and types (``LOCATION`` and
   ``TBLPROPERTIES`` dropped).
 
-The row counts come back with the time, so a reader sees both runs did the same work.
+After its statements the pipeline accounts for every input line and every refusal's reason
+(``lakehouse.pipeline.accounting``: its own SQL, read back through Athena); the floor runs those same
+queries on its tables too, timed apart (``accounting_seconds``), so the pipeline's whole run can be
+set against a floor doing the same SQL. The Bronze views are copied into tables first, untimed: the
+emulator reads Bronze from its cache, not the CSV again, so the accounting floor stays a floor.
+
+The row counts (and the accounting's problems: none on a healthy run) come back with the time, so a
+reader sees both runs did the same work.
 """
 
 from __future__ import annotations
@@ -27,6 +34,8 @@ import duckdb
 from sqlglot import exp
 
 from lakehouse.emulator.sql import dialect
+from lakehouse.pipeline.accounting import FAMILIES, account_lines
+from lakehouse.pipeline.landing import inspect
 from lakehouse.pipeline.runner import SQL_DIR
 from lakehouse.pipeline.sqlfiles import SqlStatement, load
 
@@ -43,6 +52,9 @@ class FloorRun:
     seconds: float = 0.0
     statements: list[dict[str, Any]] = field(default_factory=list)
     row_counts: dict[str, int] = field(default_factory=dict)
+    #: The line accounting and refusal reasons the pipeline runs after its statements, on the floor's tables.
+    accounting_seconds: float = 0.0
+    accounting_problems: list[str] = field(default_factory=list)
 
 
 def translate(stmt: SqlStatement, data_dir: Path, views: set[str]) -> list[str]:
@@ -87,11 +99,36 @@ def external_view(name: str, columns: list[tuple[str, exp.DataType]], props: dic
     )
 
 
+def account(con: duckdb.DuckDBPyConnection, data_dir: Path) -> tuple[float, list[str]]:
+    """``account_lines`` on the floor's tables, its Athena SQL translated as the emulator translates it;
+    (seconds, problems). The lines in come from landing's ``inspect`` (landing's work, not SQL: untimed)."""
+    views = con.execute("SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+    for schema, view in views:  # Bronze as tables, as the emulator holds it (untimed, see the module)
+        con.execute(f'CREATE TABLE "{schema}"."{view}__rows" AS SELECT * FROM "{schema}"."{view}"')
+        con.execute(f'DROP VIEW "{schema}"."{view}"')
+        con.execute(f'ALTER TABLE "{schema}"."{view}__rows" RENAME TO "{view}"')
+    landed, landing = [], {}
+    for file in FAMILIES:
+        found = inspect(file, (data_dir / file).read_bytes())
+        landed.append((file, found.lines))
+        landing[file] = [m.line for m in found.malformed]
+
+    def query(sql: str) -> list[tuple[Any, ...]]:
+        tree = dialect.parse(sql).tree
+        assert tree is not None, f"an accounting query the floor cannot translate: {sql[:80]}"
+        return con.execute(dialect.to_duckdb(tree)).fetchall()
+
+    started = time.monotonic()
+    accounts = account_lines(query, lambda name: '"{}"."{}"'.format(*name.split(".", 1)), landed, landing)
+    return time.monotonic() - started, [p for a in accounts for p in a.problems]
+
+
 def run(data_dir: Path, sql_dir: Path = SQL_DIR) -> FloorRun:
-    """Every statement of the pipeline, in order, in one fresh DuckDB database; timed."""
+    """Every statement of the pipeline, in order, in one fresh DuckDB database, then its accounting; timed."""
     statements = load(sql_dir, VALUES)
     out = FloorRun()
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")  # the accounting's longer queries would draw one
     try:
         for layer in ("bronze", "silver", "gold"):
             con.execute(f'CREATE SCHEMA "{layer}"')
@@ -109,6 +146,7 @@ def run(data_dir: Path, sql_dir: Path = SQL_DIR) -> FloorRun:
         for schema, table in sorted(tables):
             row = con.execute(f'SELECT count(*) FROM "{schema}"."{table}"').fetchone()
             out.row_counts[f"{schema}.{table}"] = int(row[0]) if row else -1
+        out.accounting_seconds, out.accounting_problems = account(con, data_dir)
     finally:
         con.close()
     return out

@@ -100,6 +100,16 @@ def render(bench: dict[str, Any]) -> str:
                 _n(pipe.get("pipeline_over_sql_floor"), "x"),
             ]
         )
+        if pipe.get("floor_accounting_bare_duckdb_s") is not None:
+            rows.append(
+                [
+                    "",
+                    "",
+                    f"its SQL and its line accounting in bare DuckDB "
+                    f"{_n(pipe.get('floor_pipeline_sql_and_accounting_s'), ' s')}",
+                    _n(pipe.get("pipeline_over_sql_and_accounting_floor"), "x"),
+                ]
+            )
         rows.append(
             [
                 "",

@@ -27,6 +27,24 @@ def test_the_pipeline_floor_runs_the_pipelines_own_sql_and_does_the_same_work() 
     assert {k: run.row_counts[k] for k in SAMPLE_COUNTS} == SAMPLE_COUNTS
     assert run.seconds > 0 and len(run.statements) >= 20
     assert run.statements[0]["job"] == "10_bronze.1"
+    # ... and then the accounting the pipeline runs after its statements, on the same tables: it adds up.
+    assert run.accounting_seconds > 0 and run.accounting_problems == []
+
+
+def test_the_floors_accounting_is_the_pipelines_and_sees_a_line_missing(tmp_path: Path) -> None:
+    """The floor runs the pipeline's own accounting queries: a Silver that lost a line does not add up there too."""
+    import duckdb
+
+    con = duckdb.connect()
+    for layer in ("bronze", "silver", "gold"):
+        con.execute(f'CREATE SCHEMA "{layer}"')
+    views: set[str] = set()
+    for stmt in pipeline_floor.load(pipeline_floor.SQL_DIR, pipeline_floor.VALUES):
+        for sql in pipeline_floor.translate(stmt, DATA_DIR, views):
+            con.execute(sql)
+    con.execute('DELETE FROM "silver"."orders" WHERE order_id = (SELECT min(order_id) FROM "silver"."orders")')
+    seconds, problems = pipeline_floor.account(con, DATA_DIR)
+    assert seconds > 0 and any("orders.csv:" in p and "missing" in p for p in problems), problems
 
 
 def test_an_external_csv_table_is_a_view_keeping_empty_fields_and_the_line(tmp_path: Path) -> None:
@@ -55,6 +73,9 @@ BENCH = {
             "pipeline_rows_per_s": 100000,
             "floor_pipeline_sql_bare_duckdb_s": 4.0,
             "pipeline_over_sql_floor": 2.5,
+            "floor_pipeline_sql_and_accounting_s": 5.0,
+            "pipeline_over_sql_and_accounting_floor": 2.0,
+            "floor_accounting_bare_duckdb_s": 1.0,
             "duckdb_csv_to_parquet_s": 1.0,
             "pipeline_over_floor": 10.0,
         },
@@ -76,6 +97,7 @@ def test_the_readme_table_shows_each_figure_next_to_its_floor_and_the_machine() 
     block = readme.render(BENCH)
     assert "| `pytest features/` wall | 120.0 s | terraform apply + destroy 80.0 s | 1.5x |" in block
     assert "its SQL in bare DuckDB 4.0 s | 2.5x" in block
+    assert "its SQL and its line accounting in bare DuckDB 5.0 s | 2.0x" in block
     assert "p50 12.0 ms, p95 20.0 ms, 70.0 queries/s |" in block  # no load recorded: none shown
     assert "p50 60.0 ms, p95 90.0 ms, 110.0 queries/s (load 1.5)" in block
     assert "400.5 MB" in block
