@@ -38,7 +38,7 @@ import yaml
 from sqlglot import exp
 
 from lakehouse.config import project_root
-from lakehouse.reconcile import RowDiff, column_gap
+from lakehouse.reconcile import EXPECTATION, RowDiff, column_gap
 from lakehouse.vacuity import matches_reads_itself, why_row_count_vacuous, why_vacuous
 
 CONTRACTS_DIR = project_root() / "fixtures" / "contracts"
@@ -336,15 +336,33 @@ def load_contracts(directory: Path = CONTRACTS_DIR) -> list[Contract]:
     return contracts
 
 
+#: An expectation's status in the evidence (``status``): judged and met, judged and not met, or not judged.
+PASSED, FAILED, ERROR = "passed", "failed", "error"
+
+
+class PartUnreadable(RuntimeError):
+    """What one contract part needs could not be read (another table's size, the ``matches`` comparison).
+
+    That part is ``error`` and the contract's other parts are judged all the same (``check_contract``): one
+    unreadable part must not hide a violation beside it.
+    """
+
+
 @dataclass
 class ContractResult:
-    """One table's contract outcome: the evidence shape ``details.contracts`` entries use."""
+    """One table's contract outcome: the evidence shape ``details.contracts`` entries use.
+
+    Each entry of ``expectations`` has a ``status`` (``PASSED``, ``FAILED`` or ``ERROR``) and ``success``
+    (true only when passed); the contract's ``status`` is failed when any is, else error when any is.
+    ``rows`` is None when the table itself could not be read.
+    """
 
     table: str
     suite: str
     success: bool
-    rows: int
+    rows: int | None
     expectations: list[dict[str, Any]]
+    status: str = PASSED
 
     def failures(self) -> list[str]:
         """One line per failed expectation, naming ``table.column`` when it judges one column."""
@@ -354,8 +372,12 @@ class ContractResult:
             + (f" for {e['unexpected_count']} of {self.rows} row(s)" if e.get("unexpected_count") else "")
             + (f" ({e['details']})" if e.get("details") else "")
             for e in self.expectations
-            if not e["success"]
+            if e.get("status", FAILED if not e["success"] else PASSED) == FAILED
         ]
+
+    def errors(self) -> list[str]:
+        """Why each part that could not be judged was not (distinct, in order)."""
+        return list(dict.fromkeys(str(e.get("details")) for e in self.expectations if e.get("status") == ERROR))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -364,13 +386,53 @@ class ContractResult:
 #: Compares a table with its contract's ``matches`` query, given the table's columns.
 Matcher = Callable[[Contract, list[str]], RowDiff]
 
+#: The Great Expectations expectation each ``row_count`` relation becomes.
+_ROW_COUNT = {
+    "equals": "expect_table_row_count_to_equal",
+    "at_most": "expect_table_row_count_to_be_between",
+    "at_least": "expect_table_row_count_to_be_between",
+}
+
+
+def _error_entry(expectation: str, why: str, column: str | None = None) -> dict[str, Any]:
+    """The evidence entry of a part that could not be judged: never a pass."""
+    entry: dict[str, Any] = {"expectation": expectation, "success": False, "status": ERROR, "details": why}
+    if column:
+        entry["column"] = column
+    return entry
+
+
+def _status(entries: list[dict[str, Any]]) -> str:
+    """A contract's status from its entries': any failed -> failed; else any error -> error; else passed."""
+    statuses = {e["status"] for e in entries}
+    return FAILED if FAILED in statuses else ERROR if ERROR in statuses else PASSED
+
+
+def _with_status(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each judged entry's ``status`` from its ``success`` (an error entry says its own)."""
+    for e in entries:
+        e.setdefault("status", PASSED if e["success"] else FAILED)
+    return entries
+
+
+def _raised(result: Any) -> str | None:
+    """The message of the exception Great Expectations met evaluating ``result``, or None.
+
+    Its ``exception_info`` is flat, or keyed by metric when a metric raised (e.g. a column the frame lacks).
+    """
+    info = result.exception_info or {}
+    found = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
+    messages = [str(i.get("exception_message") or "exception") for i in found if i.get("raised_exception")]
+    return "; ".join(messages) or None
+
 
 def check_contract(
     contract: Contract, frame: Any, counts: Callable[[str], int], matcher: Matcher | None = None
 ) -> ContractResult:
     """Validate ``frame`` (the table's rows) against the contract; ``counts`` gives other tables' sizes.
 
-    ``matcher`` compares the table with its ``matches`` query (needed when the contract has one).
+    ``matcher`` compares the table with its ``matches`` query (needed when the contract has one). A size or a
+    comparison that cannot be read (``PartUnreadable``) makes that part ``error``; every other part is judged.
     """
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
@@ -384,50 +446,78 @@ def check_contract(
     for e in contract.expectations:
         meta = {"null_rule": e.null_rule, "line": e.line} if e.null_rule else None
         suite.add_expectation(getattr(gxe, _class_name(e.name))(**e.kwargs, meta=meta))
-    relation_notes = []
+    not_read = []
     for relation, other, _ in contract.row_count:
-        n = other if isinstance(other, int) else counts(str(other))
-        relation_notes.append(f"{relation} {other} ({n} rows)")
+        try:
+            n = other if isinstance(other, int) else counts(str(other))
+        except PartUnreadable as err:
+            not_read.append(_error_entry(_ROW_COUNT[relation], str(err)))
+            continue
+        meta = {"relation": f"{relation} {other} ({n} rows)"}
         if relation == "equals":
-            suite.add_expectation(gxe.ExpectTableRowCountToEqual(value=n))
+            suite.add_expectation(gxe.ExpectTableRowCountToEqual(value=n, meta=meta))
         elif relation == "at_most":
-            suite.add_expectation(gxe.ExpectTableRowCountToBeBetween(max_value=n))
+            suite.add_expectation(gxe.ExpectTableRowCountToBeBetween(max_value=n, meta=meta))
         else:
-            suite.add_expectation(gxe.ExpectTableRowCountToBeBetween(min_value=n))
+            suite.add_expectation(gxe.ExpectTableRowCountToBeBetween(min_value=n, meta=meta))
     outcome = batch_def.get_batch(batch_parameters={"dataframe": frame}).validate(suite)
-    rows = []
-    relation_iter = iter(relation_notes)
-    for r in outcome.results:
-        config = r.expectation_config
-        assert config is not None
-        kind, kwargs = config.type, config.kwargs
-        entry: dict[str, Any] = {"expectation": kind, "success": bool(r.success)}
-        if kwargs.get("column"):
-            entry["column"] = kwargs["column"]
-        if "unexpected_count" in r.result:
-            entry["unexpected_count"] = int(r.result["unexpected_count"] or 0)
-        rule = (config.meta or {}).get("null_rule")
-        if rule:
-            entry["null_rule"] = rule
-        if kind.startswith("expect_table_row_count"):
-            entry["details"] = f"row count {r.result.get('observed_value')}, expected {next(relation_iter, '')}"
-        elif not r.success and rule:
-            line = (config.meta or {}).get("line")
-            entry["details"] = f"null rule `{rule}`, {contract.path.name}:{line}"
-        elif not r.success and r.result.get("partial_unexpected_list"):
-            entry["details"] = f"e.g. {r.result['partial_unexpected_list'][:3]}"
-        rows.append(entry)
-    success = bool(outcome.success)
+    rows = [_gx_entry(contract, r) for r in outcome.results] + not_read
     if contract.matches is not None:
-        if matcher is None:
-            raise ValueError(f"{contract.table}: its contract has `matches` but nothing to compare it with")
-        columns = [str(c) for c in frame.columns]
-        gap = column_gap(contract.matches_columns, columns, contract.matches_where)
-        if gap is not None:  # the rows can only be compared on the same columns
-            rows.append(gap)
-            success = False
-        else:
-            diff = matcher(contract, columns)
-            rows.append(diff.entry(contract.matches_where))
-            success = success and diff.ok
-    return ContractResult(contract.table, suite.name, success, len(frame), rows)
+        rows.append(_matches_entry(contract, frame, matcher))
+    status = _status(_with_status(rows))
+    return ContractResult(contract.table, suite.name, status == PASSED, len(frame), rows, status)
+
+
+def _gx_entry(contract: Contract, r: Any) -> dict[str, Any]:
+    """One Great Expectations result as an evidence entry; one it could not evaluate fails, saying why.
+
+    The table's rows were read: what the expectation needs and they lack (a column) is the table's failing.
+    """
+    config = r.expectation_config
+    assert config is not None
+    kind, kwargs, meta = config.type, config.kwargs, config.meta or {}
+    entry: dict[str, Any] = {"expectation": kind, "success": bool(r.success)}
+    if kwargs.get("column"):
+        entry["column"] = kwargs["column"]
+    if "unexpected_count" in r.result:
+        entry["unexpected_count"] = int(r.result["unexpected_count"] or 0)
+    rule = meta.get("null_rule")
+    if rule:
+        entry["null_rule"] = rule
+    if (raised := _raised(r)) is not None:
+        entry["success"] = False
+        entry["details"] = f"could not be evaluated on the table's rows: {raised}"
+    elif kind.startswith("expect_table_row_count"):
+        entry["details"] = f"row count {r.result.get('observed_value')}, expected {meta.get('relation', '')}"
+    elif not r.success and rule:
+        entry["details"] = f"null rule `{rule}`, {contract.path.name}:{meta.get('line')}"
+    elif not r.success and r.result.get("partial_unexpected_list"):
+        entry["details"] = f"e.g. {r.result['partial_unexpected_list'][:3]}"
+    return entry
+
+
+def _matches_entry(contract: Contract, frame: Any, matcher: Matcher | None) -> dict[str, Any]:
+    """The table against its ``matches`` query: on the same columns only, and ``error`` when it cannot run."""
+    if matcher is None:
+        raise ValueError(f"{contract.table}: its contract has `matches` but nothing to compare it with")
+    columns = [str(c) for c in frame.columns]
+    gap = column_gap(contract.matches_columns, columns, contract.matches_where)
+    if gap is not None:  # the rows can only be compared on the same columns
+        return gap
+    try:
+        diff = matcher(contract, columns)
+    except PartUnreadable as err:
+        return _error_entry(EXPECTATION, str(err))
+    return diff.entry(contract.matches_where)
+
+
+def unjudged(contract: Contract, why: str) -> ContractResult:
+    """The result of a contract whose table could not be read: every part listed, each ``error`` saying why."""
+    entries = [
+        _error_entry(f"expect_{e.name}", why, e.kwargs.get("column"))
+        | ({"null_rule": e.null_rule} if e.null_rule else {})
+        for e in contract.expectations
+    ]
+    entries += [_error_entry(_ROW_COUNT[relation], why) for relation, _, _ in contract.row_count]
+    entries += [_error_entry(EXPECTATION, why)] if contract.matches is not None else []
+    return ContractResult(contract.table, contract.path.stem, False, None, entries, ERROR)

@@ -19,7 +19,7 @@ from sqlglot import exp
 
 from lakehouse.athena import QueryRecord, run, scan
 from lakehouse.checks.iac import PipelineTablesError, created_tables
-from lakehouse.contracts import Contract, ContractResult, Matcher, check_contract
+from lakehouse.contracts import Contract, ContractResult, Matcher, PartUnreadable, check_contract, unjudged
 from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import CONTRACTED, SQL_DIR, PipelineResult, physical, stack_values
 from lakehouse.pipeline.sqlfiles import render
@@ -278,8 +278,8 @@ def check_demo_row(
     return answered
 
 
-class TableUnreadable(RuntimeError):
-    """A table the contracts need could not be read: the check ends ``error``, naming it."""
+class TableUnreadable(PartUnreadable):
+    """A table the contracts need could not be read: what needs it is ``error``, naming it."""
 
 
 def read_frame(conn: Any, table: str) -> tuple[Any, QueryRecord]:
@@ -383,9 +383,10 @@ def judge_contracts(
 
     Tables a row-count relation names but ``frames`` lacks are read through ``conn``, and ``matches``
     queries run there too (unless ``matcher`` is given). ``unreadable``: tables whose rows could not be read
-    (table -> why), not judged. A contract that cannot be judged (a table it needs cannot be read) does not stop
-    the others: a violation or a table without a contract fails the check, what could not be read named beside;
-    only when nothing failed and something could not be read is it ``error``.
+    (table -> why): every part of their contract is ``error``. A part that cannot be judged (a table it needs
+    cannot be read) stops neither its contract's other parts nor the other contracts: a violation or a table
+    without a contract fails the check, what could not be read named beside; only when nothing failed and
+    something could not be read is it ``error``.
     """
     if matcher is None:
         matcher = athena_matcher(conn, outputs) if conn is not None and outputs is not None else _no_matcher
@@ -401,12 +402,13 @@ def judge_contracts(
     unread = dict(unreadable or {})
     results: list[ContractResult] = []
     for contract in contracts:
-        if contract.table in unread:
+        if contract.table in unread:  # without its rows no part can be judged: each is listed as error
+            results.append(unjudged(contract, unread[contract.table]))
             continue
-        try:
-            results.append(check_contract(contract, frames[contract.table], count, matcher))
-        except TableUnreadable as err:
-            unread[contract.table] = str(err)
+        result = check_contract(contract, frames[contract.table], count, matcher)
+        results.append(result)
+        if result.errors():  # the parts that could be read are judged (a violation among them fails the check)
+            unread[contract.table] = "; ".join(result.errors())
     failures = [line for r in results for line in r.failures()]
     details = {
         "contracts": [r.to_dict() for r in results],

@@ -4,8 +4,8 @@ Evidence ``details`` are rendered by convention, and robustly when producers lea
 
 - ``queries``: ``[{sql, query_execution_id, columns, rows, data_scanned_bytes,
   engine_execution_ms, principal?, error?, snapshot_id?}]`` -> SQL, result table, error;
-- ``contracts``: ``[{table, suite, success, expectations: [{expectation, column?, success,
-  unexpected_count?, details?}]}]`` -> a pass/fail table per contract;
+- ``contracts``: ``[{table, suite, success, status?, expectations: [{expectation, column?, success, status?,
+  unexpected_count?, details?}]}]`` -> a pass/fail table per contract (``status: error``: not judged);
 - a deploy stopwatch (``phases_s`` and/or ``apply.resources``, exit check 1) -> timing bars;
 - ``unit`` (optional) -> printed after measured and threshold;
 - every other key -> a short value inline, anything bigger as collapsible JSON.
@@ -60,6 +60,8 @@ class ExpectationView:
     success: bool | None
     unexpected_count: str | None
     details: str | None
+    #: Not judged (``status: error``): shown as such, neither passed nor failed.
+    error: bool = False
 
 
 @dataclass
@@ -70,6 +72,8 @@ class ContractView:
     expectations: list[ExpectationView]
     passed: int
     failed: int
+    errors: int = 0
+    error: bool = False
 
 
 @dataclass
@@ -337,21 +341,25 @@ def _contract(raw: Any) -> ContractView:
             expectations.append(ExpectationView(str(e), None, None, None, None))
             continue
         name = e.get("expectation") or e.get("expectation_type") or e.get("type") or "(unnamed expectation)"
-        known = {"expectation", "expectation_type", "type", "column", "success", "unexpected_count"}
+        known = {"expectation", "expectation_type", "type", "column", "success", "status", "unexpected_count"}
         rest = {k: v for k, v in e.items() if k not in known}
         details = rest.get("details") if list(rest) == ["details"] else rest
+        error = e.get("status") == "error"
         expectations.append(
             ExpectationView(
                 expectation=str(name),
                 column=_text(e.get("column")),
-                success=_success(e.get("success")),
+                success=None if error else _success(e.get("success")),
                 unexpected_count=_text(e.get("unexpected_count")),
                 details=(details if isinstance(details, str) else _compact(details)) if details else None,
+                error=error,
             )
         )
     passed = sum(e.success is True for e in expectations)
     failed = sum(e.success is False for e in expectations)
-    success = _success(raw.get("success"))
+    errors = sum(e.error for e in expectations)
+    error = raw.get("status") == "error"
+    success = None if error else _success(raw.get("success"))
     if success is None and expectations:
         success = failed == 0 and passed == len(expectations)
     return ContractView(
@@ -361,6 +369,8 @@ def _contract(raw: Any) -> ContractView:
         expectations=expectations,
         passed=passed,
         failed=failed,
+        errors=errors,
+        error=error,
     )
 
 

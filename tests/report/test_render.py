@@ -196,6 +196,44 @@ def test_missing_and_odd_shapes_still_render(tmp_path: Path) -> None:
     assert [s for s, _ in rows] == ["passed", "failed"] + ["missing"] * 5  # catalogue rows without evidence
 
 
+def test_a_contract_part_not_judged_shows_as_error_with_its_reason(tmp_path: Path) -> None:
+    """``status: error`` (``lakehouse.contracts``): neither a pass nor a fail, its reason shown as text."""
+    contract = {
+        "table": "silver.orders",
+        "success": False,
+        "status": "error",
+        "expectations": [
+            {
+                "expectation": "expect_column_values_to_be_unique",
+                "column": "order_id",
+                "success": True,
+                "status": "passed",
+            },
+            {
+                "expectation": "expect_table_row_count_to_be_between",
+                "success": False,
+                "status": "error",
+                "details": "no rows of bronze.orders_csv to count",
+            },
+        ],
+    }
+    doc = {
+        "schema_version": 1,
+        "run": {"target": "aws"},
+        "checks": [{"id": "EXIT-2", "details": {"contracts": [contract]}}],
+    }
+    evidence = tmp_path / "evidence.json"
+    evidence.write_text(json.dumps(doc))
+    html = render(evidence).html
+    assert "1 passed, 0 failed, 1 not judged of 2" in html
+    assert re.search(
+        r'<tr class="row-failed">\s*<td><code>expect_table_row_count_to_be_between</code></td>\s*<td></td>\s*'
+        r'<td><span class="cell-bad">error</span></td>\s*<td class="num"></td>\s*'
+        r'<td><code class="small">no rows of bronze.orders_csv to count</code></td>',
+        html,
+    ), html
+
+
 def test_unreadable_catalogue_is_said_on_the_page(tmp_path: Path) -> None:
     evidence = copy_sample(tmp_path / "reports")
     bad = tmp_path / "features"

@@ -201,17 +201,26 @@ def test_the_check_names_every_violation_in_its_reason() -> None:
     frames = {"silver.orders": SILVER_ORDERS.assign(amount=[None] * 3), "gold.users": GOLD_USERS.assign(ssn=[None] * 2)}
     counts = {"bronze.orders_csv": 3, "silver.users": 2}
     built = ["silver.orders", "gold.users", "silver.users"]
-    # A relation names a table whose rows it cannot count: that contract is not judged, the others are, and the
-    # table without a contract fails the check all the same, what could not be counted named beside.
+    # A relation names a table whose rows it cannot count: that part is not judged, the contract's other parts and
+    # the other contracts are, and the table without a contract fails the check all the same, what could not be
+    # counted (or compared: no Athena) named beside.
     outcome = judge_contracts(built, contracts, {**frames}, 66.7, ["silver.users"], outputs=None)
     assert outcome.status is Status.FAILED
-    assert outcome.reason == (
-        "no data contract for silver.users; and could not be judged: silver.orders: no rows of bronze.orders_csv to "
-        "count; gold.users: no rows of silver.users to count"
+    assert outcome.reason is not None and outcome.reason.startswith(
+        "no data contract for silver.users; data contract violated: silver.orders.amount: "
     )
-    unsure = judge_contracts(built[:2], contracts, {**frames}, 100.0, [], outputs=None)  # nothing shown wrong
+    assert "; gold.users.ssn: expect_column_values_to_not_be_null failed for 2 of 2 row(s)" in outcome.reason
+    assert outcome.reason.endswith(
+        "; and could not be judged: silver.orders: no rows of bronze.orders_csv to count; gold.users: no rows of "
+        "silver.users to count; no Athena connection to compare gold.users with its `matches` query"
+    )
+    healthy = {"silver.orders": SILVER_ORDERS, "gold.users": GOLD_USERS}
+    unsure = judge_contracts(built[:2], contracts, healthy, 100.0, [], outputs=None)  # nothing shown wrong
     assert unsure.status is Status.ERROR
-    assert unsure.reason == "no rows of bronze.orders_csv to count; no rows of silver.users to count"
+    assert unsure.reason == (
+        "no rows of bronze.orders_csv to count; no rows of silver.users to count; no Athena connection to compare "
+        "gold.users with its `matches` query"
+    )
     frames.update({name: pd.DataFrame({"x": range(n)}) for name, n in counts.items()})
     outcome = judge_contracts(built, contracts, frames, 66.7, ["silver.users"], matcher=same_rows)
     assert outcome.status is Status.FAILED and outcome.reason is not None

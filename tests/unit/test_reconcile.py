@@ -102,7 +102,8 @@ def test_gold_rows_that_differ_from_silver_fail_the_contract_naming_rows_and_the
         "imply, e.g. [{'order_date': '2026-03-01', 'country': 'US', 'orders': 2, 'revenue': '888.30'}])"
     )
     (entry,) = [e for e in outcome.details["contracts"][0]["expectations"] if e["expectation"] == EXPECTATION]
-    assert set(entry) == {"expectation", "success", "details"}, "the report shows details as text only then"
+    assert set(entry) == {"expectation", "success", "status", "details"}, "the report shows details as text only then"
+    assert entry["status"] == "failed"
     same = judge_contracts(
         ["gold.daily_revenue"],
         [contract],
