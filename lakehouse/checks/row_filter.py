@@ -19,7 +19,10 @@ NOT c`` (either order) is every row only when ``c`` is never NULL (``_never_null
 the row is dropped. ``x > 1 OR x <= 1`` is such a complement only when ``x`` cannot be NaN (its Glue type is an
 integer, decimal, string, date, timestamp or boolean): Trino compares NaN false both ways, so on a ``double`` the
 NaN rows are dropped. Ranges that overlap or touch (``x > 1 OR x <= 2``, ``x < 3 OR x = 3 OR x > 3``, on integers
-``x >= 1 OR x <= 0``) are every row on the same terms (``row_filter_ranges``). Lake Formation itself accepts only a
+``x >= 1 OR x <= 0``, ``x > 1.5 OR x <= 1``; on ``decimal(10,2)`` ``x >= 1.01 OR x <= 1.00``), and ranges that reach
+both ends of their type (``x >= -128`` on a ``tinyint``), are every row on the same terms (``row_filter_ranges``).
+A comparison with NULL is NULL: ``1 IN (2, NULL)`` admits no row, and a struct field (``addr.country``) is never NOT
+NULL by the top-level column of its name (``_path``). Lake Formation itself accepts only a
 PartiQL subset (no functions, no column compared with a column; the emulator refuses the rest at
 CreateDataCellsFilter, ``emulator.sql.row_filter_syntax``); the wider forms are still read, as the engine enforcing
 the filter would run them.
@@ -82,6 +85,12 @@ def _volatile(node: exp.Expr) -> bool:
     )
 
 
+def _path(column: exp.Column) -> str:
+    """A column reference as the path it names, lower case: ``country``, or ``addr.country`` for field ``country``
+    of struct ``addr`` (never the top-level column ``country``: the schema's NOT NULL says nothing of the field)."""
+    return ".".join(p.name for p in column.parts).lower()
+
+
 def _not_null(node: exp.Expr, required: Collection[str], used: set[str]) -> bool:
     """Whether ``node`` is never NULL: a literal, a NOT NULL column (noted in ``used``), a coalesce with such an
     argument, or arithmetic over such operands."""
@@ -90,7 +99,7 @@ def _not_null(node: exp.Expr, required: Collection[str], used: set[str]) -> bool
     if isinstance(node, (exp.Literal, exp.Boolean)):
         return True
     if isinstance(node, exp.Column):
-        if node.name.lower() in required:
+        if _path(node) in required:
             used.add(node.name)
             return True
         return False
@@ -264,11 +273,16 @@ def _complements(
     of its type whose ranges leave no value out (``x > 1 OR x <= 2``) are TRUE too (``row_filter_ranges``)."""
 
     def fold(n: exp.Expr) -> exp.Expr:
+        if isinstance(n, (exp.And, *_COMPARISONS)):  # a lone range: ``x >= -128`` on a ``tinyint``
+            candidates = {c: t for c, t in types.items() if c in required and c in ordered}
+            covered = covered_column([n], candidates)
+            used.update({covered} if covered else set())
+            return exp.true() if covered else n
         if not isinstance(n, exp.Or):
             return n
         parts = [p.unnest() for p in n.flatten()]
         tested = {
-            p.this.name.lower()
+            _path(p.this)
             for p in parts
             if isinstance(p, exp.Is) and isinstance(p.expression, exp.Null) and isinstance(p.this, exp.Column)
         }
@@ -287,6 +301,30 @@ def _complements(
         return n
 
     return node.transform(fold)
+
+
+def _constant_value(node: exp.Expr) -> exp.Expr:
+    """``node`` as TRUE, FALSE or NULL when SQL's three-valued logic fixes it for every row (a comparison with a
+    NULL operand is NULL: ``1 IN (2, NULL)`` is ``1 = 2 OR 1 = NULL``, NULL, and admits no row), else ``node``."""
+    node = node.unnest()
+    if isinstance(node, _COMPARISONS) and any(isinstance(o.unnest(), exp.Null) for o in (node.this, node.expression)):
+        return exp.null()
+    if isinstance(node, exp.Not):
+        inner = _constant_value(node.this)
+        if isinstance(inner, exp.Boolean):
+            return exp.Boolean(this=not inner.this)
+        return inner if isinstance(inner, exp.Null) else node
+    if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
+        inner = _constant_value(node.this)
+        return exp.Boolean(this=isinstance(inner, exp.Null)) if isinstance(inner, (exp.Boolean, exp.Null)) else node
+    if isinstance(node, (exp.And, exp.Or)):
+        values = [_constant_value(a) for a in (node.this, node.expression)]
+        deciding = isinstance(node, exp.Or)  # TRUE decides an OR, FALSE an AND, whatever the other side
+        if any(isinstance(v, exp.Boolean) and v.this is deciding for v in values):
+            return exp.Boolean(this=deciding)
+        if all(isinstance(v, (exp.Boolean, exp.Null)) for v in values):
+            return exp.null() if any(isinstance(v, exp.Null) for v in values) else exp.Boolean(this=not deciding)
+    return node
 
 
 def every_row(
@@ -315,7 +353,7 @@ def every_row(
     ordered = {c for c, kind in types.items() if _nan_free(kind)}
     # Complements are sought before the simplifier rewrites ``NOT (a AND b)`` and after it has folded constants.
     folded = _complements(_fold_columns(parsed, required, used, ordered), required, used, ordered, types)
-    folded = simplify(_complements(simplify(folded), required, used, ordered, types))
+    folded = _constant_value(simplify(_complements(simplify(folded), required, used, ordered, types)))
     if isinstance(folded, exp.Boolean):
         because = f" ({', '.join(sorted(used))} NOT NULL in the table's schema)" if used else ""
         return f"row filter {expression!r}, always true{because}" if folded.this else None
