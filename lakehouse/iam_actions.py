@@ -79,7 +79,8 @@ WRITE_SCENARIOS = {
 
 #: What a library calls for the module that imports it, which the scan cannot see: (import, where, Sid, actions).
 #: Athena reads the catalog and Lake Formation's data access as its caller and writes the query's results to S3
-#: (aws-semantics.md, Lake Formation 6); an INSERT/MERGE commits the Iceberg table in Glue and writes its files.
+#: (aws-semantics.md, Lake Formation 6); an INSERT/MERGE commits the Iceberg table in Glue and writes its files;
+#: MLflow uploads a model's files to its ``s3://`` artifact location with the caller's credentials.
 LIBRARIES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
     (
         "pyathena",
@@ -109,6 +110,7 @@ LIBRARIES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
         ("glue:UpdateTable", "s3:DeleteObject", "s3:PutObject"),
     ),
     ("pyiceberg", "", READ_SID, ("glue:GetTable", "s3:GetObject")),
+    ("mlflow", "lakehouse/ml/", WRITE_SCENARIOS["lakehouse/ml/"], ("s3:PutObject",)),  # its s3:// artifact store
 )
 
 #: Client methods that call no operation.
@@ -180,7 +182,6 @@ def iam_actions(service: str, operation: str) -> tuple[str, ...]:
 @dataclass
 class _Module:
     path: str
-    tree: ast.Module
     defs: dict[str, ast.FunctionDef | ast.ClassDef]
     imports: dict[str, tuple[str, str]]  # local name -> (module, name)
     tables: dict[str, ast.expr]  # name -> the value first assigned to it anywhere in the module
@@ -222,7 +223,7 @@ class _Scan:
                         for t in n.targets:
                             tables.setdefault(_name(t) or "", n.value)
                 self.modules[rel.removesuffix(".py").removesuffix("/__init__").replace("/", ".")] = _Module(
-                    rel, tree, defs, imports, tables, nodes
+                    rel, defs, imports, tables, nodes
                 )
         self.uses: set[Use] = set()
         self.unresolved: set[Unresolved] = set()

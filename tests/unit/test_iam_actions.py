@@ -6,6 +6,7 @@ import json
 import textwrap
 from pathlib import Path
 
+import boto3
 import pytest
 
 from lakehouse import iam_actions
@@ -53,6 +54,13 @@ def test_the_reads_the_plan_named_are_in_the_read_policy() -> None:
 )
 def test_an_operation_maps_to_its_iam_action(service: str, operation: str, expected: tuple[str, ...]) -> None:
     assert iam_actions.iam_actions(service, operation) == expected
+
+
+@pytest.mark.parametrize("service", ["s3", "cloudwatch", "budgets", "lakeformation", "sagemaker-runtime"])
+def test_method_names_are_the_clients_own(service: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_PROFILE", raising=False)  # a shell's profile need not exist here
+    client = boto3.client(service, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    assert iam_actions.operations(service) == client.meta.method_to_api_mapping
 
 
 MODULE = """\
