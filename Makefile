@@ -30,7 +30,7 @@ help:
 	@echo "make status   list recorded stacks"
 	@echo "make lint     ruff, mypy, terraform fmt/validate, workflow rules, policies (checkov, plan norms, zizmor)"
 	@echo "make guard    the guard suite (lint + test), recorded in reports/guard-ledger.jsonl (exit check 3)"
-	@echo "make docs     regenerate README's exit-criteria table from features/"
+	@echo "make docs     regenerate README's exit-criteria table from features/ and docs/checker-policy*.json"
 	@echo "make report   re-render reports/evidence.html from reports/evidence.json"
 	@echo "make fuzz     property-based tests with many more examples (HYPOTHESIS_PROFILE=fuzz)"
 	@echo "make bench    benchmarks: verification vs terraform floor, pipeline vs DuckDB, query latency (reports/bench.json)"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lakehouse import procgroup, progress, reap
+from lakehouse import iam_actions, procgroup, progress, reap
 from lakehouse.browser import BrowserNotFound, ScreenshotError, screenshot
 from lakehouse.chaos.commands import add_parsers as add_chaos_parsers
 from lakehouse.config import ConfigError, RunOptions, env_options
@@ -239,7 +239,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    """Regenerate README's copy of the exit-criteria table from the feature files."""
+    """Regenerate README's copy of the exit-criteria table from the feature files, and (for the checkout's own
+    README, no ``--readme``) docs/checker-policy*.json from the AWS calls in the source."""
     root = RunOptions().root
     readme = Path(args.readme) if args.readme else root / "README.md"
     table = markdown_table(catalogue(root / "features"))
@@ -249,12 +250,15 @@ def cmd_docs(args: argparse.Namespace) -> int:
         raise CriteriaError(f"{readme}: markers {BEGIN} ... {END} not found")
     new = pattern.sub(lambda _: f"{BEGIN}\n{table}{END}", text)
     if args.check:
-        if new != text:
-            print(f"{readme}: the exit-criteria table differs from features/; run `make docs`", file=sys.stderr)
-            return 1
-        return 0
+        problems = [f"{readme}: the exit-criteria table differs from features/; run `make docs`"] if new != text else []
+        problems += [] if args.readme else iam_actions.differences(root)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        return 1 if problems else 0
     readme.write_text(new, encoding="utf-8")
     print(f"{readme}: exit-criteria table updated")
+    for path in [] if args.readme else iam_actions.write(root):
+        print(f"{path}: written from the AWS calls in lakehouse/ and steps/")
     return 0
 
 
@@ -312,8 +316,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     reaper.add_argument("--at", type=_time_arg, metavar="TIME", help="judge expiry as of TIME (YYYY-MM-DDTHH:MM:SSZ)")
     reaper.set_defaults(func=cmd_reap)
-    docs = sub.add_parser("docs", help="regenerate README's exit-criteria table from features/")
-    docs.add_argument("--check", action="store_true", help="fail if README is out of date instead of writing")
+    docs = sub.add_parser(
+        "docs", help="regenerate README's exit-criteria table from features/ and docs/checker-policy*.json"
+    )
+    docs.add_argument("--check", action="store_true", help="fail if either is out of date instead of writing")
     docs.add_argument("--readme")
     docs.set_defaults(func=cmd_docs)
     report = sub.add_parser("report", help="render reports/evidence.html from reports/evidence.json")
