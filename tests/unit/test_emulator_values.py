@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 import sqlglot
 
+from lakehouse.emulator.sql.engine import Engine
 from lakehouse.emulator.sql.errors import AthenaError
 from lakehouse.emulator.sql.typed import annotate
 from lakehouse.emulator.sql.values import has_values, refuse_mismatched_values
@@ -81,3 +82,18 @@ def test_values_rows_trino_coerces_are_let_through(sql: str) -> None:
 def test_only_a_list_of_two_rows_or_more_is_typed_at_all() -> None:
     assert not has_values(sqlglot.parse_one("SELECT * FROM (VALUES (1)) AS v(x)", read="athena"))
     assert has_values(sqlglot.parse_one("INSERT INTO gold VALUES ('a', 1), ('b', 2)", read="athena"))
+
+
+def test_a_bare_values_list_runs_as_athena_s_query_with_its_columns_named_col_n() -> None:
+    """``VALUES ...`` alone is a query in Trino's grammar; the emulator called it an unsupported statement."""
+    outcome = Engine(None).execute("VALUES (1, 'a'), (2.5, 'b')")  # type: ignore[arg-type]  # reads no table
+    assert [(c.name, c.type, c.precision, c.scale) for c in outcome.columns] == [
+        ("_col0", "decimal", 11, 1),
+        ("_col1", "varchar", 2147483647, 0),
+    ]
+    assert outcome.rows == [["1.0", "a"], ["2.5", "b"]]
+    with pytest.raises(AthenaError) as err:
+        Engine(None).execute("VALUES (1), ('a')")  # type: ignore[arg-type]
+    assert (
+        str(err.value) == "TYPE_MISMATCH: line 1:1: Values rows have mismatched types: row(integer) vs row(varchar(1))"
+    )

@@ -319,8 +319,7 @@ class Engine:
         key = (run.sql, run.database, views)
         sql = _TRANSLATIONS.get(key, _no_object)
         if sql is None:  # translate: a pure function of the statement and the views it reads
-            tree = run.tree()
-            _name_unnamed_columns(tree)
+            tree = _name_unnamed_columns(run.tree())
             for table, view in zip(dialect.table_refs(tree), views, strict=True):
                 _point(table, view)
             run.refuse_type_mismatches(tree)
@@ -1100,8 +1099,7 @@ class _Run:
         try:
             if child.stmt.kind != "SELECT":
                 raise AthenaError("SYNTAX_ERROR", "line 1:1: a view is defined by a query")
-            tree = child.tree()
-            _name_unnamed_columns(tree)
+            tree = _name_unnamed_columns(child.tree())
             child.bind_reads(tree)
             rel = child.relation(to_duckdb(tree))
             return [
@@ -1132,8 +1130,7 @@ class _Run:
         try:
             if child.stmt.kind != "SELECT":
                 raise AthenaError("GENERIC_USER_ERROR", f"line 1:1: the view {info.qualified} is not a query")
-            tree = child.tree()
-            _name_unnamed_columns(tree)
+            tree = _name_unnamed_columns(child.tree())
             child.bind_reads(tree)
             data = child.arrow(to_duckdb(tree))
         finally:
@@ -1532,13 +1529,24 @@ def _snapshot_id(table: Any) -> int:
     return int(snapshot.snapshot_id)
 
 
-def _name_unnamed_columns(query: exp.Expression) -> None:
-    """Athena names an unaliased expression column ``_colN`` (N its position), not after its text."""
+def _name_unnamed_columns(query: exp.Expression) -> exp.Expression:
+    """Athena names an unaliased expression column ``_colN`` (N its position), not after its text.
+
+    A bare ``VALUES`` list is a query in Trino's grammar (``VALUES (1, 'a'), (2, 'b')``: columns ``_col0``,
+    ``_col1``); it is returned as ``SELECT * FROM (VALUES ...) AS _values(_col0, ...)``. Any other query is
+    named in place and returned.
+    """
+    if isinstance(query, exp.Values) and query.expressions:
+        first = query.expressions[0]
+        width = len(first.expressions) if isinstance(first, exp.Tuple) else 1
+        names = [exp.to_identifier(f"_col{i}") for i in range(width)]
+        query.set("alias", exp.TableAlias(this=exp.to_identifier("_values"), columns=names))
+        return exp.select("*").from_(query)
     select: Any = query
     while isinstance(select, exp.SetOperation):
         select = select.left
     if not isinstance(select, exp.Select):
-        return
+        return query
     named = []
     for i, projection in enumerate(select.expressions):
         if isinstance(projection, (exp.Alias, exp.Column, exp.Star)) or projection.find(exp.Star) is projection:
@@ -1546,6 +1554,7 @@ def _name_unnamed_columns(query: exp.Expression) -> None:
         else:
             named.append(exp.alias_(projection, f"_col{i}"))
     select.set("expressions", named)
+    return query
 
 
 def _like(names: list[str], pattern: str) -> list[str]:
