@@ -110,6 +110,17 @@ def test_types_come_back_as_python_values(cursor: Any) -> None:
     assert [d[0] for d in cursor.description][:2] == ["_col0", "_col1"]  # Athena's names for unnamed columns
 
 
+def test_json_uuid_and_interval_columns_carry_trino_s_type_names(cursor: Any) -> None:
+    """Athena's DML types are Trino's: pyathena reads a ``json`` column as JSON, which a ``varchar`` was not."""
+    cursor.execute(
+        "SELECT json_parse('{\"a\": [1, 2]}') AS j, CAST('1a2b3c4d-0000-4000-8000-00000000abcd' AS uuid) AS u, "
+        "INTERVAL '14' MONTH AS ym, TIMESTAMP '2026-01-02 03:04:05.678' - TIMESTAMP '2026-01-01 00:00:00' AS ds"
+    )
+    assert cursor.fetchone() == ({"a": [1, 2]}, "1a2b3c4d-0000-4000-8000-00000000abcd", "1-2", "1 03:04:05.678")
+    types = [d[1] for d in cursor.description]
+    assert types == ["json", "uuid", "interval year to month", "interval day to second"]
+
+
 def test_a_sum_of_bigints_is_a_bigint_and_fails_on_overflow_like_trino(cursor: Any) -> None:
     """DuckDB widens sum(bigint) to HUGEINT; Trino answers bigint and fails past its range."""
     cursor.execute("SELECT sum(x) AS s FROM (VALUES CAST(1 AS bigint), CAST(2 AS bigint)) AS t(x)")
@@ -241,6 +252,21 @@ def test_merge_updates_and_inserts_and_is_idempotent(cursor: Any) -> None:
     cursor.execute(merge)
     cursor.execute(f"SELECT id, v FROM {name} ORDER BY id")
     assert cursor.fetchall() == [(1, "new"), (2, "keep"), (3, "added")]
+
+
+def test_merge_applies_each_clause_s_condition(cursor: Any) -> None:
+    """``WHEN [NOT] MATCHED AND cond``: a row acts on the first clause whose condition holds, or is left alone."""
+    name = iceberg_table(cursor, "id bigint, v string")
+    cursor.execute(f"INSERT INTO {name} VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+    cursor.execute(
+        f"MERGE INTO {name} t USING (SELECT * FROM (VALUES (1, 'u', 'A'), (2, 'd', NULL), (3, 'k', 'C'), "
+        "(4, 'i', 'D'), (5, 'k', 'E')) AS s(id, op, v)) s ON t.id = s.id "
+        "WHEN MATCHED AND s.op = 'u' THEN UPDATE SET v = s.v WHEN MATCHED AND s.op = 'd' THEN DELETE "
+        "WHEN NOT MATCHED AND s.op = 'i' THEN INSERT (id, v) VALUES (s.id, s.v)"
+    )
+    assert cursor.rowcount == 3  # 1 updated, 2 deleted, 4 inserted; 3 and 5 met no clause's condition
+    cursor.execute(f"SELECT id, v FROM {name} ORDER BY id")
+    assert cursor.fetchall() == [(1, "A"), (3, "c"), (4, "D")]
 
 
 def test_merge_fails_when_a_target_row_matches_two_source_rows(cursor: Any) -> None:

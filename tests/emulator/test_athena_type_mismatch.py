@@ -6,7 +6,9 @@
 - UNION, EXCEPT and INTERSECT over such columns (``setops.py``): "column 1 in EXCEPT query has incompatible types:
   varchar, date", which exit 2's ``matches`` comparison runs;
 - INSERT, MERGE and UPDATE values their column's type cannot take (``assignments.py``): "Insert query has
-  mismatched column types: Table: [varchar], Query: [date]", where DuckDB stored the date's text.
+  mismatched column types: Table: [varchar], Query: [date]", where DuckDB stored the date's text;
+- VALUES rows with no common type (``values.py``): "Values rows have mismatched types: row(integer) vs
+  row(varchar(1))", where DuckDB cast one row to the other's type.
 
 Healthy twins: the same statements on types Trino coerces, and explicit casts, still run.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pyathena
@@ -140,6 +143,20 @@ def _create(cursor: Any, prefix: str) -> str:
             "UPDATE {t} SET n = day_text",
             "UPDATE table column types don't match SET expressions: Table: [bigint], Expressions: [varchar]",
         ),
+        (  # DuckDB stored the text '1' (values.py)
+            "INSERT INTO {t} (day_text) VALUES ('2026-03-02'), (1)",
+            "line 1:35: Values rows have mismatched types: row(varchar(10)) vs row(integer)",
+        ),
+        (  # DuckDB cast '2' to 2 and counted both rows
+            "SELECT count(*) FROM (VALUES (1), ('2')) AS v(x)",
+            "line 1:23: Values rows have mismatched types: row(integer) vs row(varchar(1))",
+        ),
+        (
+            "MERGE INTO {t} t USING (VALUES (1, 'a'), (2, DATE '2026-03-01')) AS s(n, v) ON t.n = s.n "
+            "WHEN MATCHED THEN DELETE",
+            "Values rows have mismatched types: row(integer, varchar(1)) vs row(integer, date)",
+        ),
+        ("SELECT * FROM (VALUES (1, 2), (3)) AS v(x, y)", "line 1:16: Values rows have mismatched sizes: 2 vs 1"),
     ],
 )
 def test_a_statement_trino_cannot_type_fails_as_athena_fails_it(
@@ -172,6 +189,11 @@ def test_a_statement_trino_cannot_type_fails_as_athena_fails_it(
         ("SELECT CAST(day_text AS date) FROM {t} EXCEPT SELECT day FROM {t}", []),
         ("SELECT count(*) FROM (SELECT flag FROM {t} UNION SELECT false)", [(2,)]),
         (diff_sql("{t}", ["day", "n"], "SELECT DATE '2026-03-01' AS day, 1 AS n"), []),
+        (  # integer and decimal(2,1): decimal(11,1), as Trino coerces the rows
+            "SELECT x, y FROM (VALUES (1, 'a'), (2.5, 'bc')) AS v(x, y) ORDER BY x",
+            [(Decimal("1.0"), "a"), (Decimal("2.5"), "bc")],
+        ),
+        ("SELECT count(x) FROM (VALUES (NULL), (1), (2)) AS v(x)", [(2,)]),  # NULL is unknown: coerces
     ],
 )
 def test_a_statement_trino_can_type_still_runs(
@@ -194,6 +216,7 @@ def test_a_statement_trino_can_type_still_runs(
             1,
         ),
         ("UPDATE {s} SET n = 2, day_text = 'x' WHERE n = 1", 1),
+        ("INSERT INTO {s} (day_text, n) VALUES ('a', 1), ('bc', NULL)", 2),
     ],
 )
 def test_a_write_trino_can_type_still_runs(typed_table: tuple[Any, str], statement: str, count: int) -> None:

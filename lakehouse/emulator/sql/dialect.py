@@ -189,7 +189,7 @@ def check_surface(sql: str, tree: exp.Expression) -> None:
 
 
 def _kind(sql: str, tree: exp.Expression) -> str:
-    if isinstance(tree, exp.Query):
+    if isinstance(tree, (exp.Query, exp.Values)):  # a bare VALUES list is a query in Trino's grammar
         return "SELECT"
     if isinstance(tree, exp.Insert):
         return "INSERT"

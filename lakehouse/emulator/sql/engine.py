@@ -36,10 +36,11 @@ from lakehouse.emulator.sql.comparisons import compares, refuse_mismatched_compa
 from lakehouse.emulator.sql.dialect import Statement, qualified, replace_table, to_duckdb
 from lakehouse.emulator.sql.errors import AccessDenied, AthenaError, DdlRefusal, where
 from lakehouse.emulator.sql.restrict import cells_select, needs_rows_cut
-from lakehouse.emulator.sql.results import Column, athena_column, texts
+from lakehouse.emulator.sql.results import Column, athena_column, interval_texts, texts
 from lakehouse.emulator.sql.scancache import ExactCache, Sources
 from lakehouse.emulator.sql.setops import combines, refuse_incompatible_set_operations
 from lakehouse.emulator.sql.typed import annotate, athena_columns
+from lakehouse.emulator.sql.values import has_values, refuse_mismatched_values
 
 SUPPORTED = (
     "SELECT, INSERT INTO, MERGE INTO, DELETE, UPDATE, CREATE TABLE (Iceberg), CREATE TABLE AS SELECT (Iceberg), "
@@ -318,8 +319,7 @@ class Engine:
         key = (run.sql, run.database, views)
         sql = _TRANSLATIONS.get(key, _no_object)
         if sql is None:  # translate: a pure function of the statement and the views it reads
-            tree = run.tree()
-            _name_unnamed_columns(tree)
+            tree = _name_unnamed_columns(run.tree())
             for table, view in zip(dialect.table_refs(tree), views, strict=True):
                 _point(table, view)
             run.refuse_type_mismatches(tree)
@@ -918,11 +918,11 @@ class _Run:
         return data.select(keep + extra)
 
     def refuse_type_mismatches(self, tree: exp.Expression) -> None:
-        """Athena's TYPE_MISMATCH where Trino finds no common type: a comparison (``comparisons``), a set
-        operation's column (``setops``), a value written into a column (``assignments``); typed from the DuckDB
-        relations ``tree``'s tables are bound to, as Athena types their columns (a name DuckDB lacks is a CTE's:
-        sqlglot types it)."""
-        if not compares(tree) and not combines(tree) and not writes(tree):
+        """Athena's TYPE_MISMATCH where Trino finds no common type: the rows of a VALUES list (``values``), a
+        comparison (``comparisons``), a set operation's column (``setops``), a value written into a column
+        (``assignments``); typed from the DuckDB relations ``tree``'s tables are bound to, as Athena types their
+        columns (a name DuckDB lacks is a CTE's: sqlglot types it)."""
+        if not compares(tree) and not combines(tree) and not writes(tree) and not has_values(tree):
             return
         probe = tree.copy()
         schema: dict[str, dict[str, str]] = {}
@@ -940,6 +940,7 @@ class _Run:
             replace_table(table, name)
         typed = annotate(probe, schema)
         if typed is not None:
+            refuse_mismatched_values(self.sql, typed)  # Trino analyses a relation before what reads it
             refuse_mismatched_comparisons(self.sql, typed)
             refuse_incompatible_set_operations(self.sql, typed)
         if writes(tree):
@@ -1098,8 +1099,7 @@ class _Run:
         try:
             if child.stmt.kind != "SELECT":
                 raise AthenaError("SYNTAX_ERROR", "line 1:1: a view is defined by a query")
-            tree = child.tree()
-            _name_unnamed_columns(tree)
+            tree = _name_unnamed_columns(child.tree())
             child.bind_reads(tree)
             rel = child.relation(to_duckdb(tree))
             return [
@@ -1130,8 +1130,7 @@ class _Run:
         try:
             if child.stmt.kind != "SELECT":
                 raise AthenaError("GENERIC_USER_ERROR", f"line 1:1: the view {info.qualified} is not a query")
-            tree = child.tree()
-            _name_unnamed_columns(tree)
+            tree = _name_unnamed_columns(child.tree())
             child.bind_reads(tree)
             data = child.arrow(to_duckdb(tree))
         finally:
@@ -1247,7 +1246,9 @@ class _Run:
         Where DuckDB widens a sum of bigints to HUGEINT, Trino's result is a bigint that fails on
         overflow: the column is typed bigint (``athena_column``) and a value beyond it fails the
         statement, instead of running it a second time with a cast (the accounting's million-row
-        join took twice as long).
+        join took twice as long). A result with an INTERVAL column is read a second time, its intervals
+        as DuckDB's text, from which ``interval_texts`` writes Trino's type and text (rare; no other
+        result pays for it).
         """
         cursor = self._guard(lambda: self.con.execute(sql))
         described = cursor.description
@@ -1256,13 +1257,23 @@ class _Run:
             described = list(zip(rel.columns, rel.types, strict=True))
             cursor = rel
         columns = [athena_column(d[0], str(d[1])) for d in described]
+        intervals = [i for i, d in enumerate(described) if str(d[1]).upper() == "INTERVAL"]
+        if intervals:  # DuckDB's Python value of an INTERVAL counts a month as 30 days; its text keeps the months
+            rel = self.relation(sql)
+            picks = ", ".join(
+                f"CAST(#{i + 1} AS VARCHAR)" if i in intervals else f"#{i + 1}" for i in range(len(columns))
+            )
+            cursor = self._guard(lambda: rel.project(picks))
         values = self._guard(cursor.fetchall)
         widened = [i for i, d in enumerate(described) if str(d[1]).upper() == "HUGEINT"]
         for row in values if widened else ():
             for i in widened:
                 if row[i] is not None and not _BIGINT_MIN <= row[i] <= _BIGINT_MAX:
                     raise AthenaError("NUMERIC_VALUE_OUT_OF_RANGE", f"line 1:1: {_OVERFLOW}: {row[i]}")
-        return columns, texts([str(d[1]) for d in described], values)
+        cells = texts(["VARCHAR" if i in intervals else str(d[1]) for i, d in enumerate(described)], values)
+        if intervals:
+            interval_texts(columns, cells, intervals)
+        return columns, cells
 
     def arrow(self, sql: str) -> pa.Table:
         rel = self.relation(sql)
@@ -1518,13 +1529,24 @@ def _snapshot_id(table: Any) -> int:
     return int(snapshot.snapshot_id)
 
 
-def _name_unnamed_columns(query: exp.Expression) -> None:
-    """Athena names an unaliased expression column ``_colN`` (N its position), not after its text."""
+def _name_unnamed_columns(query: exp.Expression) -> exp.Expression:
+    """Athena names an unaliased expression column ``_colN`` (N its position), not after its text.
+
+    A bare ``VALUES`` list is a query in Trino's grammar (``VALUES (1, 'a'), (2, 'b')``: columns ``_col0``,
+    ``_col1``); it is returned as ``SELECT * FROM (VALUES ...) AS _values(_col0, ...)``. Any other query is
+    named in place and returned.
+    """
+    if isinstance(query, exp.Values) and query.expressions:
+        first = query.expressions[0]
+        width = len(first.expressions) if isinstance(first, exp.Tuple) else 1
+        names = [exp.to_identifier(f"_col{i}") for i in range(width)]
+        query.set("alias", exp.TableAlias(this=exp.to_identifier("_values"), columns=names))
+        return exp.select("*").from_(query)
     select: Any = query
     while isinstance(select, exp.SetOperation):
         select = select.left
     if not isinstance(select, exp.Select):
-        return
+        return query
     named = []
     for i, projection in enumerate(select.expressions):
         if isinstance(projection, (exp.Alias, exp.Column, exp.Star)) or projection.find(exp.Star) is projection:
@@ -1532,6 +1554,7 @@ def _name_unnamed_columns(query: exp.Expression) -> None:
         else:
             named.append(exp.alias_(projection, f"_col{i}"))
     select.set("expressions", named)
+    return query
 
 
 def _like(names: list[str], pattern: str) -> list[str]:

@@ -37,9 +37,19 @@ _SIMPLE = {
     "TIMESTAMP_S": "timestamp",
     "TIMESTAMP WITH TIME ZONE": "timestamp with time zone",
     "BLOB": "varbinary",
-    "UUID": "varchar",
-    "INTERVAL": "varchar",
+    # Trino's names for these (Athena's DML types are Trino's, aws "Data types in Amazon Athena"): pyathena reads a
+    # ``json`` column's text as JSON (its converter's "json" entry), so naming it varchar changed what a client got.
+    "UUID": "uuid",
+    "JSON": "json",
 }
+#: Trino's two interval types: DuckDB has one INTERVAL (months, days, microseconds), see ``interval_texts``.
+DAY_TO_SECOND = "interval day to second"
+YEAR_TO_MONTH = "interval year to month"
+#: DuckDB's text of an INTERVAL: ``1 year 2 months 3 days -04:05:06.789`` (each part optional, ``00:00:00`` for 0).
+_DUCK_INTERVAL = re.compile(
+    r"^(?:(?P<years>-?\d+) years? ?)?(?:(?P<months>-?\d+) months? ?)?(?:(?P<days>-?\d+) days? ?)?"
+    r"(?:(?P<sign>-?)(?P<h>\d+):(?P<m>\d+):(?P<s>\d+)(?:\.(?P<frac>\d+))?)?$"
+)
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,8 @@ def athena_column(name: str, duck_type: str) -> Column:
         return Column(name, "map")
     if upper.startswith("VARCHAR"):
         return Column(name, "varchar", 2147483647)
+    if upper == "INTERVAL":
+        return Column(name, DAY_TO_SECOND)  # ``interval_texts`` tells a year-month column by its values
     kind = _SIMPLE.get(upper)
     if kind is None:
         return Column(name, "varchar")
@@ -157,6 +169,55 @@ def texts(duck_types: list[str], rows: list[tuple[Any, ...]]) -> list[list[str |
     upper = [t.upper() for t in duck_types]
     convert = [_decimal_text if _DECIMAL.fullmatch(t) else _TEXT_OF.get(t, text) for t in upper]
     return [[None if v is None else f(v) for f, v in zip(convert, row, strict=True)] for row in rows]
+
+
+def _interval_parts(text: str) -> tuple[int, int] | None:
+    """``(months, milliseconds)`` of DuckDB's text of an INTERVAL (its days counted as 24 hours); None if unread."""
+    m = _DUCK_INTERVAL.fullmatch(text.strip())
+    if m is None or not text.strip():
+        return None
+    months = int(m["years"] or 0) * 12 + int(m["months"] or 0)
+    clock = (int(m["h"] or 0) * 3600 + int(m["m"] or 0) * 60 + int(m["s"] or 0)) * 1000
+    clock += int((m["frac"] or "0").ljust(3, "0")[:3])
+    millis = int(m["days"] or 0) * 86_400_000 + (-clock if m["sign"] else clock)
+    return months, millis
+
+
+def _year_to_month(months: int) -> str:
+    """Trino's text of an ``interval year to month`` (``IntervalYearMonth.formatMonths``): ``1-2``, ``-0-3``."""
+    sign = "-" if months < 0 else ""
+    return f"{sign}{abs(months) // 12}-{abs(months) % 12}"
+
+
+def _day_to_second(millis: int) -> str:
+    """Trino's text of an ``interval day to second`` (``IntervalDayTime.formatMillis``): ``1 02:03:04.005``."""
+    sign = "-" if millis < 0 else ""
+    rest = abs(millis)
+    days, rest = divmod(rest, 86_400_000)
+    hours, rest = divmod(rest, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    seconds, millis_left = divmod(rest, 1000)
+    return f"{sign}{days} {hours:02d}:{minutes:02d}:{seconds:02d}.{millis_left:03d}"
+
+
+def interval_texts(columns: list[Column], rows: list[list[str | None]], positions: list[int]) -> None:
+    """Trino's type and text for the INTERVAL columns at ``positions``, whose cells hold DuckDB's text of the value.
+
+    DuckDB has one INTERVAL type; Trino has ``interval year to month`` (``INTERVAL '2' MONTH``) and ``interval day
+    to second`` (``INTERVAL '2' DAY``, a timestamp minus a timestamp), which never mix. A column whose values are
+    all whole months (and not all zero) is taken to be year to month, any other day to second: the type is read
+    from the values because DuckDB's result no longer holds the literal's unit (an all-NULL or all-zero column is
+    named day to second). Months in a day-to-second value count as 30 days, DuckDB's own reading.
+    """
+    for i in positions:
+        parts = [None if row[i] is None else _interval_parts(str(row[i])) for row in rows]
+        known = [p for p in parts if p is not None]
+        year_month = bool(known) and all(ms == 0 for _, ms in known) and any(mo != 0 for mo, _ in known)
+        columns[i] = Column(columns[i].name, YEAR_TO_MONTH if year_month else DAY_TO_SECOND)
+        for row, part in zip(rows, parts, strict=True):
+            if part is not None:
+                months, millis = part
+                row[i] = _year_to_month(months) if year_month else _day_to_second(months * 30 * 86_400_000 + millis)
 
 
 def to_csv(columns: list[Column], rows: list[list[str | None]]) -> bytes:
