@@ -89,6 +89,8 @@ FUNCTION_FIELDS = (
     "LastUpdateStatus",
     "CodeSha256",
     "LastModified",
+    "Role",
+    "KMSKeyArn",
 )
 #: The states an alarm leaves when it goes to ALARM: a receiver must get the alert from either.
 PREVIOUS_STATES = ("OK", "INSUFFICIENT_DATA")
@@ -128,8 +130,10 @@ DELIVERY_RULE = (
     f"resource policy (GetPolicy) lets {SNS_PRINCIPAL} lambda:InvokeFunction the same way, its State is Active, "
     "its reserved concurrency is not 0 (GetFunction Concurrency: 0 throttles every invocation), "
     "its deployment package (Code.Location) has the handler's module (for Python: compiling and defining the "
-    f"handler's function; a layer may bring a missing module), and it did not fail every invocation of the last "
-    f"{RECORD_DAYS} days (AWS/Lambda Invocations and Errors); {SMS_RULE} And for every endpoint, "
+    f"handler's function; a layer may bring a missing module), it did not fail every invocation of the last "
+    f"{RECORD_DAYS} days (AWS/Lambda Invocations and Errors), and, when a customer managed key (KMSKeyArn) "
+    "encrypts its environment variables, its execution role may kms:Decrypt with it (key policy, ListGrants, the "
+    f"role's IAM policies: lambda_env_key); {SMS_RULE} And for every endpoint, "
     "its FilterPolicy (scope "
     "MessageAttributes by default, or MessageBody) matches the alert as AWS sends it: no message attributes, a "
     "budget alert's body plain text, a CloudWatch alarm's body the JSON notification of its ALARM state entered "
@@ -202,6 +206,12 @@ class FunctionReadback:
     record: InvocationRecord | None = None
     #: GetFunction's Concurrency.ReservedConcurrentExecutions (None: none reserved, the account's pool).
     reserved_concurrency: int | None = None
+    #: How many environment variables it has (their values are not kept: they may be secrets).
+    environment_variables: int = 0
+    #: Why its execution role cannot decrypt its environment variables with their KMS key (``lambda_env_key``).
+    env_key_problems: list[str] = field(default_factory=list)
+    #: Who outside its account may decrypt its environment variables with that key (``lambda_env_key``).
+    env_key_exposure: list[str] = field(default_factory=list)
 
 
 # -- the alerts ------------------------------------------------------------------------------------
@@ -549,28 +559,62 @@ def service_grants(
     return found
 
 
-def role_grants(grants: Sequence[Mapping[str, Any]] | None, grantee: str, action: str) -> tuple[list[str], list[str]]:
+#: How a request's encryption context appears among its condition keys: ``kms:EncryptionContext:<key>`` (lower case).
+ENCRYPTION_CONTEXT = "kms:encryptioncontext:"
+
+
+def encryption_context(context: Context) -> dict[str, str] | None:
+    """The whole encryption context of the request ``context`` describes, keys lower case (None: not known)."""
+    pairs = {k.removeprefix(ENCRYPTION_CONTEXT): v for k, v in context.items() if k.startswith(ENCRYPTION_CONTEXT)}
+    known = {k: v for k, v in pairs.items() if v is not None}
+    return known or None
+
+
+def constraint_holds(constraints: Mapping[str, Any], known: Mapping[str, str] | None) -> bool | None:
+    """Whether a grant's encryption context constraint lets a request with the encryption context ``known`` (keys
+    lower case) through: True, False, or None when there is a constraint and the request's context is not known.
+
+    EncryptionContextEquals needs the request's context to be exactly its pairs, EncryptionContextSubset to
+    include them; a constraint's keys are not case sensitive, its values are (KMS API reference, GrantConstraints).
+    """
+    equals, subset = constraints.get("EncryptionContextEquals"), constraints.get("EncryptionContextSubset")
+    if not equals and not subset:
+        return True
+    if known is None:
+        return None
+    if equals and {str(k).lower(): str(v) for k, v in dict(equals).items()} != dict(known):
+        return False
+    return not subset or all(known.get(str(k).lower()) == str(v) for k, v in dict(subset).items())
+
+
+def role_grants(
+    grants: Sequence[Mapping[str, Any]] | None, grantee: str, action: str, context: Context | None = None
+) -> tuple[list[str], list[str]]:
     """(usable, constrained): the ids of the grants (ListGrants) to the IAM principal ``grantee`` (a role's ARN, or
     its account's root) whose Operations name ``action``; ``constrained`` those under an encryption context
-    constraint, which work only for a request whose encryption context matches (KMS CreateGrant, GrantConstraints).
+    constraint that cannot be told to hold, which work only for a request whose encryption context matches (KMS
+    CreateGrant, GrantConstraints).
 
     A grant "allows the grantee principal to call the specified grant operations on the KMS key provided that all
     conditions specified in the grant are met", considered along with the key policy and IAM policies (KMS
-    developer guide, Grants in AWS KMS): a grant to the role lets it decrypt whatever the key policy names. The
-    context a service decrypts under on the role's behalf is not read here, so a constrained grant is not shown to
-    apply. A grant to an assumed-role session ARN names one session only, not every session of the role: not counted.
+    developer guide, Grants in AWS KMS): a grant to the role lets it decrypt whatever the key policy names. A
+    constrained grant counts when ``context`` gives the request's encryption context (``kms:EncryptionContext:*``
+    keys, as Lambda's decryption of a function's environment variables does) and the constraint holds for it; one
+    that does not hold is not listed; without the context it is not shown to apply. A grant to an assumed-role
+    session ARN names one session only, not every session of the role: not counted.
     """
     operation = action.removeprefix("kms:")
+    known = encryption_context(context or {})
     usable: list[str] = []
     constrained: list[str] = []
     for grant in grants or []:
         if grant.get("GranteePrincipal") != grantee or operation not in strings(grant.get("Operations")):
             continue
-        constraints = grant.get("Constraints") or {}
+        holds = constraint_holds(grant.get("Constraints") or {}, known)
         gid = str(grant.get("GrantId") or "?")
-        if constraints.get("EncryptionContextEquals") or constraints.get("EncryptionContextSubset"):
+        if holds is None:
             constrained.append(gid)
-        else:
+        elif holds:
             usable.append(gid)
     return usable, constrained
 
@@ -598,7 +642,7 @@ def _role_key_problem(
         return f"whose key policy: {', '.join(dict.fromkeys(denies + account_denies))} denies {role} {action}"
     if identity_denies:  # an explicit Deny in an IAM policy wins over the key policy's Allow and over a grant
         return f"which the role's IAM policies deny: {'; '.join(identity_denies)}"
-    granted, constrained = role_grants(key.grants, role, action)
+    granted, constrained = role_grants(key.grants, role, action, context)
     key_account = (arn_parts(arn) or ("",) * 5)[4]
     role_account = (arn_parts(role) or ("",) * 5)[4]
     if granted or (allows and key_account == role_account):
@@ -611,7 +655,7 @@ def _role_key_problem(
             f"a key of account {key_account} whose key policy allows {role} {action} ({', '.join(allows)}), but "
             f"across accounts KMS needs the role's IAM policies to allow it too, and they do not: {'; '.join(why_not)}"
         )
-    to_account, account_constrained = role_grants(key.grants, root, action) if root else ([], [])
+    to_account, account_constrained = role_grants(key.grants, root, action, context) if root else ([], [])
     by_account += [f"grant {g}" for g in to_account]
     constrained += account_constrained
     nor = ""
@@ -775,6 +819,7 @@ def function_problems(function: FunctionReadback | None, topic: str) -> list[str
         + concurrency_problems(name, function.reserved_concurrency)
         + package_problems(name, function.package)
         + record_problems(name, function.record)
+        + function.env_key_problems
     )
 
 
@@ -853,6 +898,7 @@ def read_function(awslambda: Any, arn: str, cloudwatch: Any = None) -> FunctionR
     described = answer.get("Configuration") or {}
     configuration = {k: described[k] for k in FUNCTION_FIELDS if k in described}  # no Environment: secrets
     function = FunctionReadback(arn, True, configuration=configuration, package=read_package(answer))
+    function.environment_variables = len((described.get("Environment") or {}).get("Variables") or {})
     reserved = (answer.get("Concurrency") or {}).get("ReservedConcurrentExecutions")
     function.reserved_concurrency = int(reserved) if reserved is not None else None
     if cloudwatch is not None:

@@ -9,7 +9,9 @@ and it can fire only if the account publishes its metric (ListMetrics in us-east
 EstimatedCharges only once "Receive Billing Alerts" is enabled, a Billing preference with no API) and
 still does (its newest datapoint, ``billing_freshness``: ListMetrics lists two weeks of the past).
 An alert counts only if the service may publish it (the topic policy: an explicit Deny wins) and
-someone receives it (``alert_delivery``: queue policy, KMS key, filter policy), and a dashboard
+someone receives it (``alert_delivery``: queue policy, KMS key, filter policy; a Lambda receiver's role able to
+decrypt its environment variables, ``lambda_env_key``, whose key lets nobody outside the account decrypt them:
+``alert_receivers``), and a dashboard
 series only if CloudWatch has the metric (ListMetrics), CloudWatch computes its statistic
 (``metric_statistics``) and it watches the stack (``of_the_stack``: a dimension naming one of its
 resources, or the account's estimated charges, split at most to a service its resources are billed
@@ -70,6 +72,7 @@ from lakehouse.checks.billing_alarm import (
 from lakehouse.checks.billing_freshness import NewestCharge, freshness_evidence, read_newest_charge
 from lakehouse.checks.billing_services import SERVICE_DIMENSION, foreign_service, stack_services
 from lakehouse.checks.dashboard_metrics import COUNTING_RULE, MetricCount, SeriesKey, count_metric_series
+from lakehouse.checks.lambda_env_key import ENV_KEY_RULE, judge_env_key
 from lakehouse.checks.resource_policy import service_request
 from lakehouse.checks.sms_receiver import PhoneReadback, read_phone
 from lakehouse.config import DEFAULT_MONTHLY_COST_CAP_USD
@@ -195,7 +198,7 @@ class FinopsReadback:
     subscription_attributes: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     #: Each SQS queue a confirmed subscription delivers to (its ARN) -> what SQS and KMS say of it.
     queues: dict[str, QueueReadback] = field(default_factory=dict)
-    #: Lambda endpoints of confirmed subscriptions, read back (existence, resource policy).
+    #: Lambda endpoints of confirmed subscriptions, read back (existence, resource policy, environment key).
     functions: dict[str, FunctionReadback] = field(default_factory=dict)
     #: SMS endpoints of confirmed subscriptions, read back in their topic's region (SMS sandbox, opt-out).
     phones: dict[str, PhoneReadback] = field(default_factory=dict)
@@ -461,7 +464,8 @@ def read_topic(target: Target, data: FinopsReadback, arn: str, clients: dict[str
             kms = target.client("kms", region=region)
             key = None if key_id == AWS_MANAGED_SNS_KEY else read_key(kms, key_id, grants=True)
         data.topic_keys[arn] = (str(key_id), key)
-    with _reading(f"the subscriptions' attributes and receivers (queues, functions, phones) of SNS topic {arn}"):
+    receivers = "queues, functions with their environment keys and roles, phones"
+    with _reading(f"the subscriptions' attributes and receivers ({receivers}) of SNS topic {arn}"):
         _read_delivery(target, sns, data, arn)
 
 
@@ -488,6 +492,7 @@ def _read_delivery(target: Target, sns: Any, data: FinopsReadback, topic: str) -
             data.functions[endpoint] = read_function(
                 target.client("lambda", region=region), endpoint, target.client("cloudwatch", region=region)
             )
+            judge_env_key(target, data.functions[endpoint])
         elif sub.get("Protocol") == "sms" and endpoint not in data.phones:
             region = arn_region(topic) or target.region
             data.phones[endpoint] = read_phone(
@@ -1025,6 +1030,8 @@ def judge_finops(
     """The verdict of exit check 7 from what ``read_finops`` returned."""
     cap = _cap(cap_usd)
     problems: dict[str, list[str]] = {"budget": [], "dashboard": [], "billing_alarm": []}
+    # A receiver's secrets (its environment variables) readable outside the account, whether it hears or not.
+    problems["alert_receivers"] = [p for _, f in sorted(data.functions.items()) for p in f.env_key_exposure]
     limit, notifications = _judge_budget(data, cap, problems["budget"])
 
     body: Any = None
@@ -1188,6 +1195,7 @@ def judge_finops(
         "sms_phones": {number: asdict(p) for number, p in sorted(data.phones.items())},
         "alert_delivery": _delivery_evidence(data),
         "alert_delivery_rule": DELIVERY_RULE,
+        "alert_receiver_key_rule": ENV_KEY_RULE,
     }
     return Outcome.judged(not reasons, measured, threshold, "; ".join(reasons) or None, details)
 

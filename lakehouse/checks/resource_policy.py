@@ -5,11 +5,16 @@ Principal (or NotPrincipal, inverted) covers the principal, its Action (or NotAc
 Resource (or NotResource; none: the policy's own resource) the resource, and its Condition holds for the
 request's context. Conditions on ``aws:SourceArn``/``aws:SourceAccount`` and the like are evaluated
 (StringEquals, StringLike, ArnEquals, ArnLike, Bool and their Not and IfExists forms); any other operator,
-or a key the context lacks, cannot be evaluated. A context names the keys the request carries with their
+or a key the context lacks, cannot be evaluated; the tests of a Condition are ANDed, so one shown not to hold
+decides even beside one that cannot be evaluated. The organization keys (``aws:SourceOrgID``,
+``aws:SourceOrgPaths`` and their principal forms) are never evaluated: the check reads no AWS Organizations, so an
+Allow under them is any account of an organization it cannot see (not shown to be the stack's, nor shown to let the
+stack's own service in), and the reason names them. A context names the keys the request carries with their
 values and the keys it is known not to carry with None (``service_request``): only those let an
 ``...IfExists`` operator hold without a value, since AWS checks the value whenever the real request carries the
 key. ``weigh`` sorts the applying statements into Allows, Denies (one that may apply counts: an explicit Deny
-wins) and Allows only under a condition it cannot evaluate; each caller decides which way that doubt leans.
+wins) and Allows only under a condition it cannot evaluate (each named with the tests it could not evaluate);
+each caller decides which way that doubt leans.
 """
 
 from __future__ import annotations
@@ -129,32 +134,48 @@ def resource_covered(statement: Mapping[str, Any], arn: str) -> bool:
     return matches(strings(statement.get("Resource")), arn)
 
 
+#: Condition keys that name an AWS Organizations organization or path: the check reads no organization, so it
+#: cannot tell which accounts they let in (any account of that organization may be one).
+ORGANIZATION_KEYS = ("aws:sourceorgid", "aws:sourceorgpaths", "aws:principalorgid", "aws:principalorgpaths")
+#: The operators ``condition`` evaluates (with their ``Not`` and ``IfExists`` forms).
+OPERATORS = ("StringEquals", "StringLike", "ArnEquals", "ArnLike", "Bool", "StringEqualsIgnoreCase")
+
+
 def condition(statement: Mapping[str, Any], context: Context) -> bool | None:
-    """Whether every condition holds for ``context`` (keys lower case); None when one cannot be evaluated.
+    """Whether every condition holds for ``context`` (keys lower case); None when one cannot be evaluated and none
+    is shown not to hold (conditions are ANDed: one that fails decides, whatever the others)."""
+    return condition_doubts(statement, context)[0]
+
+
+def condition_doubts(statement: Mapping[str, Any], context: Context) -> tuple[bool | None, list[str]]:
+    """(``condition``'s answer, the tests it could not evaluate, as ``<operator> <key>``).
 
     An ``...IfExists`` operator holds without a value only for a key the context says the request lacks (None):
-    on a key the context does not name the real request may carry a value that fails it.
+    on a key the context does not name the real request may carry a value that fails it. A test on an
+    organization key (``ORGANIZATION_KEYS``) the context does not give is named as such: which accounts are in
+    the organization is not read.
     """
     block = statement.get("Condition") or {}
     if not isinstance(block, dict):
-        return None
+        return None, ["a Condition that is not an object"]
+    doubts: list[str] = []
     for operator, tests in block.items():
         op = str(operator)
         if_exists = op.endswith("IfExists")
         op = op.removesuffix("IfExists")
         negated = "Not" in op
         base = op.replace("Not", "")
-        if base not in ("StringEquals", "StringLike", "ArnEquals", "ArnLike", "Bool", "StringEqualsIgnoreCase"):
-            return None
         for key, values in (tests or {}).items() if isinstance(tests, dict) else []:
             name = str(key).lower()
-            if name not in context:
-                return None  # the request may carry it, with any value
+            if base not in OPERATORS or name not in context:
+                org = ", an organization the check does not read" if name in ORGANIZATION_KEYS else ""
+                doubts.append(f"{operator} {key}{org}")  # the request may carry it, with any value
+                continue
             value = context[name]
             if value is None:
-                if if_exists:
-                    continue
-                return None
+                if not if_exists:
+                    doubts.append(f"{operator} {key}")
+                continue
             wanted = strings(values)
             if base in ("StringLike", "ArnLike", "ArnEquals"):
                 hit = matches(wanted, value)
@@ -163,8 +184,8 @@ def condition(statement: Mapping[str, Any], context: Context) -> bool | None:
             else:
                 hit = value in wanted
             if hit == negated:
-                return False
-    return True
+                return False, []
+    return (None, doubts) if doubts else (True, [])
 
 
 def sid(statement: Mapping[str, Any], index: int) -> str:
@@ -175,7 +196,8 @@ def weigh(
     policy: Mapping[str, Any] | None, action: str, resource: str, context: Context, principal: str
 ) -> tuple[list[str], list[str], list[str]]:
     """(allowing, denying, allowing only under a condition that cannot be evaluated) statements of ``policy``
-    for the service ``principal`` doing ``action`` on ``resource`` in ``context``.
+    for the service ``principal`` doing ``action`` on ``resource`` in ``context``; the third names each statement
+    with the tests it could not evaluate (``statement S (on StringEquals aws:SourceOrgID, ...)``).
 
     A Deny counts unless its condition is shown not to hold: one with a key or operator that cannot be
     evaluated may apply, and an explicit Deny wins over every Allow.
@@ -188,14 +210,15 @@ def weigh(
             and resource_covered(statement, resource)
         ):
             continue
-        holds = condition(statement, context)
+        holds, doubts = condition_doubts(statement, context)
         if statement.get("Effect") == "Deny" and holds is not False:
-            denies.append(sid(statement, index) + ("" if holds else " (a condition it cannot be told not to hold)"))
+            doubt = f" (a condition it cannot be told not to hold: {'; '.join(doubts)})" if holds is None else ""
+            denies.append(sid(statement, index) + doubt)
         elif statement.get("Effect") == "Allow":
             if holds:
                 allows.append(sid(statement, index))
             elif holds is None:
-                unknown.append(sid(statement, index))
+                unknown.append(f"{sid(statement, index)} (on {'; '.join(doubts)})")
     return allows, denies, unknown
 
 

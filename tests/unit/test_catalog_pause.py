@@ -237,7 +237,10 @@ def test_a_key_policy_naming_neither_the_role_nor_its_account_is_named(account: 
     key = _key(account, {**ADMIN_ONLY, "Statement": [*ADMIN_ONLY["Statement"], {**guarded, "Condition": context}]})
     _schedule(account, "guarded", role, SERVICE, KmsKeyArn=key)
     [problem] = _pause(account, "guarded").key_problems
-    assert "(statement OnlyForSchedules only under a condition that cannot be evaluated)" in problem
+    assert (
+        "(statement OnlyForSchedules (on ArnLike kms:EncryptionContext:aws:scheduler:schedule-arn) only under a "
+        "condition that cannot be evaluated)"
+    ) in problem
     # The key policy naming the role itself is enough, whatever its IAM policies say.
     named = _role(account, "named", SERVICE)
     direct = {

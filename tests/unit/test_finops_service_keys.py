@@ -103,9 +103,11 @@ def test_a_budget_allow_on_a_key_budgets_may_carry_proves_nothing_naming_the_sta
     value = OTHER_ACCOUNT if key == "aws:SourceOwner" else "o-someoneelse"
     result = judge_finops(budget_topic_allowing({"StringEqualsIfExists": {key: value}}))
     assert not result.passed
+    org = ", an organization the check does not read" if key == "aws:SourceOrgID" else ""
     assert (
         f"topic {TOPIC} has a policy that does not let {BUDGETS} publish: no statement allows {BUDGETS} sns:Publish "
-        f"for {BUDGET_ARN} (statement budgetsPublish only under a condition that cannot be evaluated)"
+        f"for {BUDGET_ARN} (statement budgetsPublish (on StringEqualsIfExists {key}{org}) only under a condition "
+        "that cannot be evaluated)"
     ) in str(result.reason)
 
 
@@ -197,7 +199,10 @@ def test_a_topic_key_allowing_cloudwatch_only_for_another_organization_is_not_sh
         return topic_key_problems(BILLING_TOPIC, KEY, key, CLOUDWATCH, context)
 
     (problem,) = problems({"StringEqualsIfExists": {"aws:SourceOrgID": "o-someoneelse"}})
-    assert "statement CloudWatchUse only under a condition that cannot be evaluated" in problem
+    assert (
+        "statement CloudWatchUse (on StringEqualsIfExists aws:SourceOrgID, an organization the check does not read) "
+        "only under a condition that cannot be evaluated"
+    ) in problem
     (problem,) = problems({"StringEqualsIfExists": {"aws:SourceAccount": OTHER_ACCOUNT}})
     assert f"no statement allows {CLOUDWATCH} kms:GenerateDataKey for {ALARM['AlarmArn']}" in problem
     assert problems({"StringEqualsIfExists": {"aws:SourceAccount": ACCOUNT}}) == []

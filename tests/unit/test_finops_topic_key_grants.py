@@ -131,17 +131,19 @@ def test_a_key_statement_pinned_to_the_stacks_own_alarms_lets_cloudwatch_publish
         (
             {"StringEquals": {"aws:SourceOrgID": "o-a1b2c3d4e5"}},
             (),
-            "(statement #1 only under a condition that cannot be evaluated)",
+            "(statement #1 (on StringEquals aws:SourceOrgID, an organization the check does not read) only under a "
+            "condition that cannot be evaluated)",
         ),
         (
             {"DateLessThan": {"aws:CurrentTime": "2099-01-01T00:00:00Z"}},
             (),
-            "(statement #1 only under a condition that cannot be evaluated)",
+            "(statement #1 (on DateLessThan aws:CurrentTime) only under a condition that cannot be evaluated)",
         ),
         (
             None,
             ({**DENY_CLOUDWATCH, "Condition": {"StringNotEquals": {"aws:SourceOrgID": "o-a1b2c3d4e5"}}},),
-            "statement NoCloudWatch (a condition it cannot be told not to hold) denies cloudwatch.amazonaws.com",
+            "statement NoCloudWatch (a condition it cannot be told not to hold: StringNotEquals aws:SourceOrgID, an "
+            "organization the check does not read) denies cloudwatch.amazonaws.com",
         ),
     ],
     ids=["allow-under-org-id", "allow-under-a-date", "deny-under-org-id"],

@@ -181,7 +181,7 @@ def test_a_deny_under_a_condition_that_cannot_be_evaluated_counts_and_says_so() 
     vpce_only = {"StringNotEquals": {"aws:sourceVpce": "vpce-1ab2c34d"}}
     result = judge_finops(with_deny(deny("VpceOnly", Condition=vpce_only)))
     assert not result.passed
-    named = "statement VpceOnly (a condition it cannot be told not to hold)"
+    named = "statement VpceOnly (a condition it cannot be told not to hold: StringNotEquals aws:sourceVpce)"
     assert budget_reason(named) in str(result.reason)
     assert alarm_reason(named) in str(result.reason)
 

@@ -1,0 +1,213 @@
+"""A Lambda alert receiver's environment variables under a customer managed KMS key: who may decrypt them.
+
+Lambda encrypts a function's environment variables with the key GetFunction's ``KMSKeyArn`` names (without one,
+its AWS managed ``aws/lambda`` key, whose grants Lambda keeps itself) and decrypts them when it starts an
+execution environment, as the function's execution role: a role that may not ``kms:Decrypt`` with the key starts
+nothing, every invocation fails (KMSAccessDeniedException) and the alert is lost while SNS shows the subscription
+confirmed (AWS Lambda developer guide, "Securing Lambda environment variables"). So exit check 7 reads the key
+(DescribeKey, GetKeyPolicy, ListGrants) and the role's IAM policies, and judges the role's path as for the
+pause schedule's role (``alert_delivery.key_use_problems``): the key policy naming the role, a KMS grant to the
+role, or the key policy (or a grant) naming its account with the role's IAM policies allowing too; an explicit
+Deny in any of them wins. Lambda creates its grant to the role under the encryption context it decrypts with,
+``aws:lambda:FunctionArn`` the function's ARN (the ``kms:EncryptionContext:aws:lambda:FunctionArn`` condition key
+AWS's SAM project scopes such a role policy with, aws/serverless-application-model#1989): a grant constrained to
+that context counts, one constrained to another does not.
+
+The same readback shows who else may decrypt the receiver's secrets (a paging token, a webhook URL): an Allow of
+``kms:Decrypt`` in the key policy naming a principal outside the function's account (another account, everyone,
+a service not confined to the account: ``iam_access.outside_principals``) under no condition shown not to hold
+for another account's caller, or a grant of Decrypt to a principal of another account that works for the
+function's encryption context. Principals of the function's own account are the account's to govern, and not
+judged here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from botocore.exceptions import ClientError
+
+from lakehouse.checks.alert_delivery import (
+    FunctionReadback,
+    KmsKey,
+    constraint_holds,
+    key_use_problems,
+    read_key,
+)
+from lakehouse.checks.iam_access import Policy, outside_principals
+from lakehouse.checks.resource_policy import (
+    Context,
+    action_covered,
+    arn_parts,
+    condition_doubts,
+    resource_covered,
+    sid,
+    statements,
+    strings,
+)
+from lakehouse.checks.role_paths import read_role_policies
+from lakehouse.checks.schedule_role import denied, not_allowed
+from lakehouse.target import Target
+
+ENV_KEY_RULE = (
+    "A Lambda alert receiver whose environment variables a customer managed KMS key encrypts (GetFunction "
+    "KMSKeyArn, with variables) runs only if its execution role may kms:Decrypt with the key: the key enabled and "
+    "its key policy naming the role, or a grant (ListGrants) to the role without an encryption context constraint "
+    "or one constrained to aws:lambda:FunctionArn the function's ARN, or the key policy or a grant naming the role's "
+    "account with the role's IAM policies (and boundary) allowing it under no condition; a Deny of kms:Decrypt in "
+    "the key policy or the role's policies, a condition or not, wins; a key of another account needs the role's "
+    "IAM policies to allow too. The AWS managed aws/lambda key needs nothing. No principal outside the function's "
+    "account may decrypt the receiver's variables with the key: an Allow of kms:Decrypt in the key policy naming "
+    "another account, everyone or a service not confined to the account by aws:SourceAccount or aws:SourceArn, "
+    "unless its condition is shown not to hold for another account's caller (kms:CallerAccount, "
+    "aws:PrincipalAccount), or a grant of Decrypt to a principal of another account that works for the function's "
+    "encryption context, fails the check."
+)
+DECRYPT = "kms:Decrypt"
+#: The encryption context key Lambda encrypts a function's environment variables under (value: its ARN).
+FUNCTION_CONTEXT_KEY = "aws:lambda:FunctionArn"
+
+
+@dataclass
+class EnvKeyReadback:
+    """What decrypting one function's environment variables involves: its key and its execution role."""
+
+    function_arn: str
+    key_arn: str
+    #: DescribeKey, key policy and ListGrants (None: no such key).
+    key: KmsKey | None
+    role_arn: str
+    #: Why the role's policies were not read (None: they were).
+    role_unread: str | None = None
+    identity: list[Policy] = field(default_factory=list)
+    boundary: Policy | None = None
+
+
+def unqualified(function_arn: str) -> str:
+    """The function's ARN without a version or alias (``...:function:name``)."""
+    head, _, rest = function_arn.partition(":function:")
+    return f"{head}:function:{rest.split(':', 1)[0]}" if rest else function_arn
+
+
+def role_context(function_arn: str, role_arn: str) -> Context:
+    """The condition keys of the role's Decrypt when Lambda starts the function: the role as principal, Lambda as
+    the service it comes through, the function's ARN as encryption context."""
+    parts = arn_parts(function_arn)
+    account, region = (parts[4], parts[3]) if parts else ("", "")
+    return {
+        "aws:principalarn": role_arn,
+        "aws:principalaccount": account,
+        "kms:calleraccount": account,
+        "kms:viaservice": f"lambda.{region}.amazonaws.com",
+        f"kms:encryptioncontext:{FUNCTION_CONTEXT_KEY.lower()}": unqualified(function_arn),
+    }
+
+
+def _aws_managed(env: EnvKeyReadback) -> bool:
+    return env.key is not None and env.key.metadata.get("KeyManager") == "AWS"
+
+
+def env_key_problems(name: str, env: EnvKeyReadback) -> list[str]:
+    """Why the function's execution role cannot decrypt its environment variables (empty: it can)."""
+    if _aws_managed(env):
+        return []  # Lambda keeps the grants of an AWS managed key for the function's role itself
+    shown = f"Lambda function {name}'s environment variables are encrypted with KMS key {env.key_arn}"
+    cannot = f"(Lambda cannot decrypt them as its role {env.role_arn}: every invocation fails, the alert is lost)"
+    if env.role_unread is not None:
+        return [f"{shown}, and its execution role {env.role_arn} {env.role_unread} {cannot}"]
+    return key_use_problems(
+        shown,
+        env.key_arn,
+        env.key,
+        env.role_arn,
+        None,
+        cannot,
+        role_context(env.function_arn, env.role_arn),
+        actions=(DECRYPT,),
+        identity=lambda action, arn: not_allowed(env.identity, env.boundary, action, arn),
+        identity_denies=lambda action, arn: denied(env.identity, env.boundary, action, arn),
+    )
+
+
+def env_key_exposure(name: str, env: EnvKeyReadback) -> list[str]:
+    """Who outside the function's account may decrypt its environment variables with their key (empty: nobody)."""
+    parts = arn_parts(env.function_arn)
+    if env.key is None or _aws_managed(env) or not parts:
+        return []
+    account = parts[4]
+    key_arn = str(env.key.metadata.get("Arn") or env.key_arn)
+    another = "000000000000" if account != "000000000000" else "000000000001"  # a caller surely not of the account
+    foreign: Context = {
+        "kms:calleraccount": another,
+        "aws:principalaccount": another,
+        f"kms:encryptioncontext:{FUNCTION_CONTEXT_KEY.lower()}": unqualified(env.function_arn),
+    }
+    found: list[str] = []
+    for index, statement in enumerate(statements(env.key.policy)):
+        if statement.get("Effect") != "Allow" or not (
+            action_covered(statement, DECRYPT) and resource_covered(statement, key_arn)
+        ):
+            continue
+        outside = outside_principals(statement, account)
+        holds, doubts = condition_doubts(statement, foreign)
+        if outside and holds is not False:
+            hedge = f" (under a condition the check cannot evaluate: {'; '.join(doubts)})" if doubts else ""
+            found.append(f"key policy {sid(statement, index)} allows {', '.join(outside)} kms:Decrypt{hedge}")
+    known = {FUNCTION_CONTEXT_KEY.lower(): unqualified(env.function_arn)}
+    for grant in env.key.grants or []:
+        grantee = str(grant.get("GranteePrincipal") or "")
+        owner = (arn_parts(grantee) or ("",) * 5)[4]
+        if (
+            owner
+            and owner != account
+            and "Decrypt" in strings(grant.get("Operations"))
+            and constraint_holds(grant.get("Constraints") or {}, known)
+        ):
+            found.append(f"grant {grant.get('GrantId') or '?'} (ListGrants) gives {grantee} Decrypt")
+    if not found:
+        return []
+    return [
+        f"Lambda function {name}'s environment variables are encrypted with KMS key {env.key_arn}, which principals "
+        f"outside its account {account} may decrypt: {'; '.join(found)} (its secrets are theirs to read)"
+    ]
+
+
+def _code(err: ClientError) -> str:
+    return str(err.response.get("Error", {}).get("Code", ""))
+
+
+def read_env_key(target: Target, function: FunctionReadback) -> EnvKeyReadback | None:
+    """The key and execution role of a function whose environment variables a customer managed key encrypts (None:
+    it has none, or no variables); AWS errors other than a missing key or role raise."""
+    key_arn = str(function.configuration.get("KMSKeyArn") or "")
+    role_arn = str(function.configuration.get("Role") or "")
+    if not function.exists or not key_arn or not function.environment_variables:
+        return None
+    region = (arn_parts(key_arn) or arn_parts(function.arn) or ("",) * 4)[3] or target.region
+    env = EnvKeyReadback(function.arn, key_arn, read_key(target.client("kms", region=region), key_arn, True), role_arn)
+    function_account = (arn_parts(function.arn) or ("",) * 5)[4]
+    if (arn_parts(role_arn) or ("",) * 5)[4] != function_account:
+        env.role_unread = f"is not a role of the function's account {function_account} (not read)"
+        return env
+    try:
+        role = target.client("iam").get_role(RoleName=role_arn.rsplit("/", 1)[-1])["Role"]
+    except ClientError as err:
+        if _code(err) != "NoSuchEntity":
+            raise
+        env.role_unread = "does not exist (IAM GetRole)"
+        return env
+    if str(role.get("Arn") or "") != role_arn:
+        env.role_unread = f"does not exist: the account's role of that name is {role.get('Arn')} (another path)"
+        return env
+    env.identity, env.boundary = read_role_policies(target, role_arn)
+    return env
+
+
+def judge_env_key(target: Target, function: FunctionReadback) -> None:
+    """Read the function's environment key and role, and keep on ``function`` what they show."""
+    env = read_env_key(target, function)
+    if env is None:
+        return
+    name = function.arn.split(":function:", 1)[-1]
+    function.env_key_problems = env_key_problems(name, env)
+    function.env_key_exposure = env_key_exposure(name, env)
