@@ -112,7 +112,8 @@ def read_model_serving(
         raise AssertionError("unreachable: conclude raises")
     evidence.details["mlflow_url"] = mlflow_url
     try:
-        served = read_all_served(deployment.stack.target, prefix, deployment.stack.stack_id)
+        stack = deployment.stack
+        served = read_all_served(stack.target, prefix, stack.stack_id, stack.state())
         registry = read_registry(mlflow_url, name, "champion", deployment.stack.target)
     except Exception as err:  # noqa: BLE001 - an API that cannot be read ends the check as an error, named
         conclude(Outcome.error(f"reading SageMaker or MLflow failed: {type(err).__name__}: {err}"), evidence)
@@ -146,7 +147,7 @@ def predicts_gold(
         asked = asked_countries(references, country)
         target = deployment.stack.target
         records = [{"country": c} for c in asked]
-        predictions = {s.endpoint: try_invoke(target, s.endpoint, records) for s in model_readback.served}
+        predictions = {s.label: try_invoke(target, s.endpoint, records, s.region) for s in model_readback.served}
     except Exception as err:  # noqa: BLE001 - an unreadable reference or endpoint is an error, named
         model_readback.conclude("prediction", Outcome.error(f"{type(err).__name__}: {err}"), evidence)
         return
