@@ -224,9 +224,31 @@ def status_problem(served: ServedModel) -> str | None:
     )
 
 
-def judge_version(served: list[ServedModel], registry: Registry, stack: str) -> Outcome:
-    """Every endpoint of the stack serves the version the registry's alias names."""
+def release_problem(registry: Registry, trained: Mapping[str, Any], stack: str) -> str | None:
+    """Why the alias does not name the version this session's release trained on the stack's Gold and registered
+    (``trained``: what it registered, ``lakehouse.ml.train``), None when it does. The release sets the alias; one
+    moved since (a stack sharing the registry registers the same model name, a person promotes another version)
+    names a model trained on other data, which an endpoint may serve and still predict near Gold with (every
+    stack loads the same fixtures)."""
+    champion = registry.champion
+    version, run_id = str(trained.get("version")), trained.get("run_id")
+    if champion is None or (champion.version == version and (not run_id or champion.run_id == run_id)):
+        return None
+    return (
+        f"the registry's {registry.alias} is {registry.model_name} version {champion.version} (run "
+        f"{champion.run_id}), not version {version} (run {run_id}) that this release trained on stack {stack}'s Gold "
+        f"and gave the alias: it moved since, so the version it names is not the model trained on this stack's Gold"
+    )
+
+
+def judge_version(
+    served: list[ServedModel], registry: Registry, stack: str, trained: Mapping[str, Any] | None = None
+) -> Outcome:
+    """Every endpoint of the stack serves the version the registry's alias names, and (``trained``: what this
+    session's release registered) that is the version trained on the stack's Gold (:func:`release_problem`)."""
     details: dict[str, Any] = {"endpoints": [s.to_dict() for s in served], "registry": registry.to_dict()}
+    if trained is not None:
+        details["trained"] = {k: trained.get(k) for k in ("version", "run_id", "model_id")}
     champion = registry.champion
     threshold = f"{registry.model_name}@{registry.alias}" + (f" = version {champion.version}" if champion else "")
     if not served:
@@ -239,6 +261,8 @@ def judge_version(served: list[ServedModel], registry: Registry, stack: str) -> 
         )
         return Outcome.judged(False, {}, threshold, reason, details)
     problems: list[str] = []
+    if trained is not None and (moved := release_problem(registry, trained, stack)) is not None:
+        problems.append(moved)
     measured: dict[str, str | None] = {}
     for s in served:
         if (unsteady := status_problem(s)) is not None:
