@@ -75,9 +75,10 @@ def _topic_tags(target: Target, arn: str, account: str) -> dict[str, str]:
     return _tag_list(sns.list_tags_for_resource(ResourceArn=arn).get("Tags"))
 
 
-def endpoint_tags(target: Target, name: str) -> dict[str, str]:
-    """A SageMaker endpoint's tags (ListTags on the ARN DescribeEndpoint answers: SageMaker writes ARNs lower case)."""
-    sagemaker = target.client("sagemaker")
+def endpoint_tags(target: Target, name: str, region: str | None = None) -> dict[str, str]:
+    """A SageMaker endpoint's tags (ListTags on the ARN DescribeEndpoint answers: SageMaker writes ARNs lower case),
+    in ``region`` (None: the target's)."""
+    sagemaker = target.client("sagemaker", region=region)
     try:
         arn = sagemaker.describe_endpoint(EndpointName=name)["EndpointArn"]
     except ClientError as err:

@@ -29,6 +29,7 @@ from lakehouse.config import RunOptions
 from lakehouse.evidence import ArtifactStore, CheckEvidence
 from lakehouse.inventory import name_prefixes
 from lakehouse.ml.deploy import ModelRelease, release_model
+from lakehouse.ml.model import CHAMPION
 from lakehouse.ml.service import NAME_IT, tracking_uri
 from lakehouse.outcome import Outcome, Status
 from lakehouse.pipeline.runner import PipelineResult
@@ -112,7 +113,8 @@ def read_model_serving(
         raise AssertionError("unreachable: conclude raises")
     evidence.details["mlflow_url"] = mlflow_url
     try:
-        served = read_all_served(deployment.stack.target, prefix, deployment.stack.stack_id)
+        stack = deployment.stack
+        served = read_all_served(stack.target, prefix, stack.stack_id, stack.state())
         registry = read_registry(mlflow_url, name, "champion", deployment.stack.target)
     except Exception as err:  # noqa: BLE001 - an API that cannot be read ends the check as an error, named
         conclude(Outcome.error(f"reading SageMaker or MLflow failed: {type(err).__name__}: {err}"), evidence)
@@ -121,13 +123,16 @@ def read_model_serving(
 
 
 @then(parsers.parse('every endpoint serves the version the alias "{alias}" names in the registry'))
-def serves_the_champion(alias: str, model_readback: ModelReadback, evidence: CheckEvidence) -> None:
+def serves_the_champion(
+    alias: str, model_readback: ModelReadback, model_release: ModelRelease | Outcome, evidence: CheckEvidence
+) -> None:
     registry = model_readback.registry
     if alias != registry.alias:
         registry = read_registry(model_readback.mlflow_url, registry.model_name, alias, model_readback.target)
-    model_readback.conclude(
-        "version", judge_version(model_readback.served, registry, model_readback.stack_id), evidence
-    )
+    # The release gives CHAMPION to the version it trained on Gold; another alias is not its to judge.
+    trained = model_release.registered if isinstance(model_release, ModelRelease) and alias == CHAMPION else None
+    outcome = judge_version(model_readback.served, registry, model_readback.stack_id, trained)
+    model_readback.conclude("version", outcome, evidence)
 
 
 @then(
@@ -146,7 +151,7 @@ def predicts_gold(
         asked = asked_countries(references, country)
         target = deployment.stack.target
         records = [{"country": c} for c in asked]
-        predictions = {s.endpoint: try_invoke(target, s.endpoint, records) for s in model_readback.served}
+        predictions = {s.label: try_invoke(target, s.endpoint, records, s.region) for s in model_readback.served}
     except Exception as err:  # noqa: BLE001 - an unreadable reference or endpoint is an error, named
         model_readback.conclude("prediction", Outcome.error(f"{type(err).__name__}: {err}"), evidence)
         return

@@ -6,8 +6,9 @@ services' HTTP APIs, the catalog service's ``GET /api/catalog/entities``); the j
 :func:`verdict` composes them. What a Resource names comes from catalog-info.yaml's annotations with
 the stack's id, account and region filled in (never from the stack's Terraform outputs), so an entity
 pointing at something the stack does not have fails, named; so does one naming something that exists but is
-not the stack's: a name without the stack's prefix (the same for every stack, or another stack's id), or an
-S3 bucket in another region (HeadBucket's ``x-amz-bucket-region``). Each is read in its own region: the one the
+not the stack's: a name without the stack's prefix (the same for every stack, or another stack's id), an
+S3 bucket in another region (HeadBucket's ``x-amz-bucket-region``) or of another account (bucket names are global:
+one its account's ListBuckets does not list). Each is read in its own region: the one the
 stack's Terraform state puts it in (its ARN's region, ``lakehouse.catalog.regions``), else the stack's. What
 exists must be usable: an App Runner service CREATE_FAILED, DELETE_FAILED or DELETED runs nothing (one
 OPERATION_IN_PROGRESS is waited out, with a deadline), a DISABLED Athena workgroup runs no query.
@@ -580,17 +581,35 @@ class Found:
     unusable: str = ""
 
 
+#: Why a bucket HeadBucket finds but the account's ListBuckets does not list is not the stack's.
+BUCKET_ELSEWHERE = (
+    "S3 ListBuckets of the stack's account does not list it, so another account owns it (bucket names are global: "
+    "HeadBucket answers 200 for another account's bucket whose policy lets this one read it), and what the stack "
+    "would keep there is in that account's hands"
+)
+
+
+def owns_bucket(s3: Any, name: str) -> bool:
+    """Whether the caller's account owns bucket ``name``: S3 ListBuckets lists the buckets the sender of the
+    request owns, whatever others it may read (its Prefix narrows the listing to the name)."""
+    pages = s3.get_paginator("list_buckets").paginate(Prefix=name)
+    return any(bucket.get("Name") == name for page in pages for bucket in page.get("Buckets", []))
+
+
 def _aws_exists(target: Target, kind: str, name: str, region: str) -> Found:
     """Whether the named AWS resource exists in ``region``, is the stack's and can be used; Unreadable when the
     API answers anything but found / not found."""
     try:
         if kind == "s3-bucket":
-            head = target.client("s3", region=region).head_bucket(Bucket=name)
+            s3 = target.client("s3", region=region)
+            head = s3.head_bucket(Bucket=name)
             headers = head.get("ResponseMetadata", {}).get("HTTPHeaders", {})
             found = head.get("BucketRegion") or headers.get("x-amz-bucket-region")
             if found and found != region:
                 foreign = f"S3 HeadBucket answers x-amz-bucket-region {found}, not {_where(region, target)}"
                 return Found(True, foreign=foreign)
+            if not owns_bucket(s3, name):
+                return Found(True, foreign=BUCKET_ELSEWHERE)
         elif kind == "glue-database":
             target.client("glue", region=region).get_database(Name=name)
         elif kind == "athena-workgroup":

@@ -1,7 +1,8 @@
 """@STACK-model: the model MLflow registered is the one SageMaker serves, it predicts right, and idles free.
 
 Read back, never taken from the stack's own word: the stack's endpoints are listed through SageMaker (names
-starting ``<project>-<stack_id>-``, and any endpoint tagged with its ``stack_id``), each followed
+starting ``<project>-<stack_id>-``, and any endpoint tagged with its ``stack_id``) in every region its Terraform state
+puts a resource in, with every endpoint the state holds (SageMaker is regional), each followed
 DescribeEndpoint -> its EndpointConfig -> every variant's Model -> ``ModelDataUrl``, and the archive there is
 opened: its MLmodel says which MLflow model (``model_id``, ``run_id``) is really served, and each of its files
 (sha256) must be that version's artifacts as MLflow's artifact store holds them, downloaded through MLflow (a copied
@@ -33,6 +34,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from lakehouse.athena import connect, run
+from lakehouse.catalog.regions import resource_region, stack_regions
 from lakehouse.inventory import STACK_TAG, extending_stacks, sagemaker_tags
 from lakehouse.ml.artifacts import read_registered_files
 from lakehouse.ml.model import REFERENCES_SQL, archive_files, file_differences, mlmodel_of, reference_sql
@@ -40,6 +42,7 @@ from lakehouse.ml.rollout import SERVING_STATUSES
 from lakehouse.outcome import Outcome, Status
 from lakehouse.ownership import endpoint_tags
 from lakehouse.target import Target
+from lakehouse.terraform import state_resources
 
 #: What MLflow's SageMaker serving image reads from its environment (mlflow 3.18: ``mlflow.models.container``,
 #: ``mlflow.pyfunc.scoring_server`` and the deployment config ``mlflow.sagemaker`` sets). None picks the model: it
@@ -100,6 +103,13 @@ class ServedModel:
     pending_config: str | None = None
     #: DescribeEndpoint's LastModifiedTime: SageMaker loads the archive when it (re)deploys the endpoint.
     deployed_at: datetime | None = None
+    #: The region it runs in when that is not the stack's (None: the stack's own); endpoint names are per region.
+    region: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Its name, with its region when that is not the stack's (the same name may serve in both)."""
+        return f"{self.endpoint} in {self.region}" if self.region else self.endpoint
 
     @property
     def model_id(self) -> str | None:
@@ -114,6 +124,7 @@ class ServedModel:
     def to_dict(self) -> dict[str, Any]:
         return {
             "endpoint": self.endpoint,
+            "region": self.region,
             "status": self.status,
             "failure_reason": self.failure_reason,
             "pending_config": self.pending_config,
@@ -187,7 +198,7 @@ def archive_problem(served: ServedModel, registry: Registry) -> str | None:
     The MLmodel is a few lines of YAML anyone can copy beside other weights; the container loads the files."""
     champion = registry.champion
     assert champion is not None
-    where = f"endpoint {served.endpoint}'s archive {served.model_data_url} (model {served.model})"
+    where = f"endpoint {served.label}'s archive {served.model_data_url} (model {served.model})"
     artifacts = f"{registry.model_name} version {champion.version}'s artifacts in MLflow"
     if served.files is None or registry.champion_files is None:
         unread = "the archive's files" if served.files is None else artifacts
@@ -208,14 +219,36 @@ def status_problem(served: ServedModel) -> str | None:
     failure = f" (FailureReason: {served.failure_reason})" if served.failure_reason else ""
     pending = f", deploying configuration {served.pending_config}" if served.pending_config else ""
     return (
-        f"endpoint {served.endpoint} is {served.status}{failure}{pending}: only an InService endpoint serves its "
+        f"endpoint {served.label} is {served.status}{failure}{pending}: only an InService endpoint serves its "
         f"configuration {served.config} steadily, so what it serves is not settled"
     )
 
 
-def judge_version(served: list[ServedModel], registry: Registry, stack: str) -> Outcome:
-    """Every endpoint of the stack serves the version the registry's alias names."""
+def release_problem(registry: Registry, trained: Mapping[str, Any], stack: str) -> str | None:
+    """Why the alias does not name the version this session's release trained on the stack's Gold and registered
+    (``trained``: what it registered, ``lakehouse.ml.train``), None when it does. The release sets the alias; one
+    moved since (a stack sharing the registry registers the same model name, a person promotes another version)
+    names a model trained on other data, which an endpoint may serve and still predict near Gold with (every
+    stack loads the same fixtures)."""
+    champion = registry.champion
+    version, run_id = str(trained.get("version")), trained.get("run_id")
+    if champion is None or (champion.version == version and (not run_id or champion.run_id == run_id)):
+        return None
+    return (
+        f"the registry's {registry.alias} is {registry.model_name} version {champion.version} (run "
+        f"{champion.run_id}), not version {version} (run {run_id}) that this release trained on stack {stack}'s Gold "
+        f"and gave the alias: it moved since, so the version it names is not the model trained on this stack's Gold"
+    )
+
+
+def judge_version(
+    served: list[ServedModel], registry: Registry, stack: str, trained: Mapping[str, Any] | None = None
+) -> Outcome:
+    """Every endpoint of the stack serves the version the registry's alias names, and (``trained``: what this
+    session's release registered) that is the version trained on the stack's Gold (:func:`release_problem`)."""
     details: dict[str, Any] = {"endpoints": [s.to_dict() for s in served], "registry": registry.to_dict()}
+    if trained is not None:
+        details["trained"] = {k: trained.get(k) for k in ("version", "run_id", "model_id")}
     champion = registry.champion
     threshold = f"{registry.model_name}@{registry.alias}" + (f" = version {champion.version}" if champion else "")
     if not served:
@@ -228,25 +261,27 @@ def judge_version(served: list[ServedModel], registry: Registry, stack: str) -> 
         )
         return Outcome.judged(False, {}, threshold, reason, details)
     problems: list[str] = []
+    if trained is not None and (moved := release_problem(registry, trained, stack)) is not None:
+        problems.append(moved)
     measured: dict[str, str | None] = {}
     for s in served:
         if (unsteady := status_problem(s)) is not None:
             problems.append(unsteady)
         if s.broken:
-            problems.append(f"endpoint {s.endpoint} serves no readable MLflow model: {s.broken}")
-            measured[s.endpoint] = None
+            problems.append(f"endpoint {s.label} serves no readable MLflow model: {s.broken}")
+            measured[s.label] = None
             continue
         found = next((v for v in registry.versions if serves(s, v)), None)
-        measured[s.endpoint] = found.version if found else None
+        measured[s.label] = found.version if found else None
         if not serves(s, champion):
             problems.append(
-                f"endpoint {s.endpoint} (config {s.config}, model {s.model}) serves {_describe_version(s, registry)}, "
+                f"endpoint {s.label} (config {s.config}, model {s.model}) serves {_describe_version(s, registry)}, "
                 f"but the registry's {registry.alias} is version {champion.version} (run {champion.run_id})"
                 # InService with a FailureReason: an update that SageMaker rolled back (AWS's FailureReason doc).
                 + (f"; its last update failed: {s.failure_reason}" if s.failure_reason else "")
             )
         elif (unlike := archive_problem(s, registry)) is not None:
-            measured[s.endpoint] = None
+            measured[s.label] = None
             problems.append(unlike)
     reason = "; ".join(problems) or (
         f"{len(served)} endpoint(s) serve {registry.model_name} version {champion.version}, the {registry.alias}"
@@ -374,7 +409,7 @@ def _live_problems(
     as_run = [("variant", v) for v in served.live] + [("shadow variant", v) for v in served.live_shadows]
     for role, live in as_run:
         name = live.get("VariantName")
-        where = f"endpoint {served.endpoint}'s {role} {name} as it runs (DescribeEndpoint"
+        where = f"endpoint {served.label}'s {role} {name} as it runs (DescribeEndpoint"
         if name not in stated:
             problems.append(f"{where}) is no variant of its configuration {served.config}")
             continue
@@ -385,7 +420,7 @@ def _live_problems(
             running = {**stated[name], **(live.get(key) or {})}
             if not live.get(key) or running == stated[name]:
                 continue  # what the configuration states, judged above
-            measured[f"{served.endpoint}/{name}/{key}"] = running
+            measured[f"{served.label}/{name}/{key}"] = running
             problems += _cap_problems(
                 f"{where} {key}, not its configuration's {stated[name]})", running, max_concurrency, max_memory_mb
             )
@@ -402,13 +437,13 @@ def judge_serverless(served: list[ServedModel], max_concurrency: int, max_memory
     measured: dict[str, Any] = {}
     for s in served:
         if not s.variants:
-            problems.append(f"endpoint {s.endpoint}: its endpoint configuration {s.config} has no production variant")
+            problems.append(f"endpoint {s.label}: its endpoint configuration {s.config} has no production variant")
             continue
         for role, v in [("variant", v) for v in s.variants] + [("shadow variant", v) for v in s.shadows]:
             name = v.get("VariantName")
             serverless = v.get("ServerlessConfig")
-            measured[f"{s.endpoint}/{name}"] = serverless or {"InstanceType": v.get("InstanceType")}
-            where = f"endpoint {s.endpoint}'s configuration {s.config}, {role} {name}"
+            measured[f"{s.label}/{name}"] = serverless or {"InstanceType": v.get("InstanceType")}
+            where = f"endpoint {s.label}'s configuration {s.config}, {role} {name}"
             if not serverless or v.get("InstanceType"):
                 problems.append(
                     f"{where} runs on instances ({v.get('InitialInstanceCount')} x {v.get('InstanceType')}): "
@@ -444,11 +479,11 @@ def _missing(err: ClientError) -> bool:
     return err.response.get("Error", {}).get("Code") in ("ValidationException", "NoSuchKey", "404", "NoSuchBucket")
 
 
-def read_served(target: Target, endpoint: str) -> ServedModel:
-    """Follow one endpoint to its MLflow model. A link that is gone is recorded (``broken``), naming it;
-    failures to call the APIs at all raise (the check ends ``error``)."""
-    sm, s3 = target.client("sagemaker"), target.client("s3")
-    served = ServedModel(endpoint)
+def read_served(target: Target, endpoint: str, region: str | None = None) -> ServedModel:
+    """Follow one endpoint (of ``region``; None: the target's) to its MLflow model. A link that is gone is recorded
+    (``broken``), naming it; failures to call the APIs at all raise (the check ends ``error``)."""
+    sm, s3 = target.client("sagemaker", region=region), target.client("s3")
+    served = ServedModel(endpoint, region=region if region != target.region else None)
     described = sm.describe_endpoint(EndpointName=endpoint)
     served.status, served.config = described.get("EndpointStatus"), described.get("EndpointConfigName")
     served.failure_reason = described.get("FailureReason") or None
@@ -673,23 +708,28 @@ def predictions_of(body: bytes, asked: int) -> list[float]:
     return values
 
 
-def invoke(target: Target, endpoint: str, records: Iterable[Mapping[str, Any]]) -> list[float]:
-    """Predictions of an endpoint for rows, sent as MLflow's scoring servers read them (dataframe_records)."""
+def invoke(
+    target: Target, endpoint: str, records: Iterable[Mapping[str, Any]], region: str | None = None
+) -> list[float]:
+    """Predictions of an endpoint (of ``region``; None: the target's) for rows, sent as MLflow's scoring servers
+    read them (dataframe_records)."""
     import json
 
     rows = [dict(r) for r in records]
-    runtime = target.client("sagemaker-runtime")
+    runtime = target.client("sagemaker-runtime", region=region)
     body = json.dumps({"dataframe_records": rows})
     answer = runtime.invoke_endpoint(EndpointName=endpoint, ContentType="application/json", Body=body)
     return predictions_of(answer["Body"].read(), len(rows))
 
 
-def try_invoke(target: Target, endpoint: str, records: Iterable[Mapping[str, Any]]) -> list[float] | str:
+def try_invoke(
+    target: Target, endpoint: str, records: Iterable[Mapping[str, Any]], region: str | None = None
+) -> list[float] | str:
     """``invoke``, or why the endpoint gave no prediction per record, as text: its ``ModelError`` (the container
     answered that it cannot serve: a model that does not load, an image that cannot run it) or an answer that
     is not one number per record (:class:`Unanswered`); both judge the stack. Other errors propagate."""
     try:
-        return invoke(target, endpoint, records)
+        return invoke(target, endpoint, records, region)
     except Unanswered as err:
         return str(err)
     except ClientError as err:
@@ -719,23 +759,63 @@ def tagged_endpoints(client: Any, stack_id: str, skip: Iterable[str] = ()) -> li
     return sorted(found)
 
 
-def own_endpoints(target: Target, name_prefix: str, stack_id: str | None = None) -> list[str]:
-    """The stack's endpoints by name; with ``stack_id``, less those tagged and named as a stack whose id
-    extends this one's with a hyphen (``lh-1-x`` for ``lh-1``: its names start with this prefix too), and with
-    every endpoint tagged as this stack's whatever its name (a name is the stack's own word: an endpoint it names
-    otherwise serves and bills all the same)."""
-    client = target.client("sagemaker")
+def own_endpoints(
+    target: Target, name_prefix: str, stack_id: str | None = None, region: str | None = None
+) -> list[str]:
+    """The stack's endpoints by name in ``region`` (None: the target's); with ``stack_id``, less those tagged and
+    named as a stack whose id extends this one's with a hyphen (``lh-1-x`` for ``lh-1``: its names start with this
+    prefix too), and with every endpoint tagged as this stack's whatever its name (a name is the stack's own word:
+    an endpoint it names otherwise serves and bills all the same)."""
+    client = target.client("sagemaker", region=region)
     names = stack_endpoints(client, name_prefix)
     if not stack_id:
         return names
     project = name_prefix.removesuffix(f"-{stack_id}")
-    named = [n for n in names if not extending_stacks(n, endpoint_tags(target, n), stack_id, project)]
+    named = [n for n in names if not extending_stacks(n, endpoint_tags(target, n, region), stack_id, project)]
     return sorted({*named, *tagged_endpoints(client, stack_id, skip=names)})
 
 
-def read_all_served(target: Target, name_prefix: str, stack_id: str | None = None) -> list[ServedModel]:
-    """Every endpoint of the stack (``own_endpoints``), followed to what it serves."""
-    return [read_served(target, name) for name in own_endpoints(target, name_prefix, stack_id)]
+def stated_endpoints_by_region(state: Mapping[str, Any] | None, home: str) -> set[tuple[str, str]]:
+    """(region, name) of every SageMaker endpoint the stack's Terraform state holds, each in its ARN's region."""
+    found = set()
+    for resource in state_resources(state or {}):
+        values = resource.get("values") or {}
+        if resource.get("type") == "aws_sagemaker_endpoint" and values.get("name"):
+            found.add((resource_region(values) or home, str(values["name"])))
+    return found
+
+
+def endpoint_places(
+    target: Target, name_prefix: str, stack_id: str | None, state: Mapping[str, Any] | None
+) -> list[tuple[str, str]]:
+    """(region, name) of every endpoint of the stack: ``own_endpoints`` in each region its Terraform state puts a
+    resource in (``lakehouse.catalog.regions``) where SageMaker is offered, its own first, and every endpoint the
+    state holds, in its region, whatever its name or tags (one deleted since serves and bills nothing)."""
+    places = stack_regions(state, target.region)
+    found = {
+        (region, name)
+        for region in places.regions
+        if region == target.region or places.has("sagemaker", region)
+        for name in own_endpoints(target, name_prefix, stack_id, region)
+    }
+    for region, name in stated_endpoints_by_region(state, target.region) - found:
+        try:
+            target.client("sagemaker", region=region).describe_endpoint(EndpointName=name)
+        except ClientError as err:
+            if not _missing(err):
+                raise
+            continue
+        found.add((region, name))
+    return sorted(found, key=lambda place: (place[0] != target.region, place))
+
+
+def read_all_served(
+    target: Target, name_prefix: str, stack_id: str | None = None, state: Mapping[str, Any] | None = None
+) -> list[ServedModel]:
+    """Every endpoint of the stack (:func:`endpoint_places`: in every region of its Terraform ``state``; without
+    one, the target's region only), followed to what it serves. SageMaker is regional and endpoint names are per
+    region: an endpoint the stack runs in another region serves and bills as one in its own."""
+    return [read_served(target, name, region) for region, name in endpoint_places(target, name_prefix, stack_id, state)]
 
 
 def read_references(target: Target, workgroup: str, gold_db: str) -> dict[str, float]:

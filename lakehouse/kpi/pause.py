@@ -3,8 +3,9 @@
 App Runner has no auto-pause: a RUNNING service bills (and draws) its provisioned memory while idle.
 The stack pauses the catalog itself with an EventBridge Scheduler schedule calling App Runner's
 PauseService (infra/catalog_service.tf). So the idle hours are the plan's, not the usage file's: a
-service some enabled pause schedule of its own region targets runs at most the schedule's window after each
-resume (``resumes`` in fixtures/cost/usage.yml); a service nothing pauses runs all month. The cost and CO2
+service some enabled pause schedule of its own region targets (already started, never ending) runs at most
+the schedule's window after each resume (``resumes`` in fixtures/cost/usage.yml); a service nothing pauses
+runs all month. The cost and CO2
 KPIs both price these hours, and their evidence says which schedule (or none) decided them.
 """
 
@@ -14,6 +15,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -111,11 +113,23 @@ def _not_pausing(schedule: PlannedResource, service: PlannedResource) -> str | N
         return f"{schedule.address} is {v.get('state')}"
     if v.get("end_date"):
         return f"{schedule.address} ends at {v['end_date']}: after it nothing pauses the service"
+    if _starts_later(v.get("start_date")):
+        return f"{schedule.address} starts firing only at {v['start_date']}: until then nothing pauses the service"
     expression, timezone = str(v.get("schedule_expression", "")), _timezone(schedule)
     if window_hours(expression, timezone) is None:
         why = _why_no_window(expression, timezone)
         return f"{schedule.address}'s {expression!r} has no window the estimate can tell ({why})"
     return None
+
+
+def _starts_later(start_date: Any) -> bool:
+    """Whether a planned ``start_date`` (RFC 3339) is still to come: Scheduler fires nothing before it (as
+    @STACK-catalog judges the deployed schedule); unset, unknown until apply or unreadable, it is not."""
+    try:
+        starts = datetime.fromisoformat(str(start_date)) if start_date else None
+    except ValueError:
+        return False
+    return starts is not None and starts.tzinfo is not None and starts > datetime.now(UTC)
 
 
 def _timezone(schedule: PlannedResource) -> str | None:

@@ -66,12 +66,13 @@ class Released:
 
     def check(self) -> tuple[Any, Any]:
         """The version and serverless judgments, read as the scenario reads them."""
-        served = read_all_served(self.deployment.stack.target, self.prefix)
-        registry = read_registry(
-            str(self.deployment.record.mlflow_url), MODEL_NAME, "champion", self.deployment.stack.target
+        stack = self.deployment.stack
+        served = read_all_served(stack.target, self.prefix, stack.stack_id, stack.state())
+        registry = read_registry(str(self.deployment.record.mlflow_url), MODEL_NAME, "champion", stack.target)
+        trained = self.second.registered  # the last release: it gave the version it trained the alias
+        return judge_version(served, registry, stack.stack_id, trained), judge_serverless(
+            served, 2, 2048, stack.stack_id
         )
-        stack = self.deployment.stack.stack_id
-        return judge_version(served, registry, stack), judge_serverless(served, 2, 2048, stack)
 
 
 @pytest.fixture(scope="module")

@@ -99,7 +99,8 @@ class FakeTarget:
     s3: FakeS3
     is_local: bool = True
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, region: str | None = None) -> Any:
+        assert region is None  # the release reads its endpoints back in the stack's own region
         return {"sagemaker": self.sagemaker, "s3": self.s3}[service]
 
     def env(self) -> dict[str, str]:
