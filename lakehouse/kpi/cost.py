@@ -58,6 +58,13 @@ PRICE_KEYS = (
     "apprunner_usd_per_vcpu_hour",
     "apprunner_usd_per_gb_hour",
 )
+#: Price-table keys that are no price (a minimum billed size): 0 is a rule, not a free resource.
+NOT_PRICES = frozenset({"athena_min_mb_per_query"})
+#: Why a price of 0 is refused: it prices what it multiplies at 0 USD however much of it the month uses.
+ZERO_PRICE = (
+    "a list price of 0 prices every unit it multiplies at 0 USD; AWS charges for each of these (free tiers are "
+    "not applied): a resource type that costs nothing belongs in free_resource_types, with why, source and as_of"
+)
 #: Usage-file keys, by section.
 USAGE_KEYS = {
     "athena": ("queries_per_day", "mb_scanned_per_query", "engine_seconds_per_query", "dpu_per_query"),
@@ -67,6 +74,18 @@ USAGE_KEYS = {
     "sagemaker": ("inferences", "seconds_per_inference", "memory_gb", "gb_processed", "artifact_gb_stored"),
     "apprunner": ("active_hours", "resumes", "vcpu", "memory_gb"),
 }
+
+#: Usage-file keys that size one unit of use (a query, an inference, the running service), not count them.
+#: Counts may be 0 (a month without a prediction); a size of 0 prices and emits every counted unit at 0.
+USAGE_SIZES = {
+    "athena": ("engine_seconds_per_query", "dpu_per_query"),
+    "sagemaker": ("seconds_per_inference", "memory_gb"),
+    "apprunner": ("vcpu", "memory_gb"),
+}
+ZERO_SIZE = (
+    "every query, inference or running hour takes time and capacity; a size of 0 makes each one the section "
+    "counts free (and emission-free) however many there are"
+)
 
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -104,10 +123,15 @@ class PriceTable:
 
 
 def load_prices(path: Path = PRICES_FILE) -> PriceTable:
+    """The dated price table. Every price is > 0 (``ZERO_PRICE``): a 0 would make a priced resource free
+    without the explicit, sourced entry a free type needs."""
     doc = load_data_file(path)
     regions: dict[str, dict[str, float]] = {}
     for region in doc.section("regions"):
-        regions[region] = {key: doc.number(f"regions.{region}.{key}") for key in PRICE_KEYS}
+        regions[region] = {}
+        for key in PRICE_KEYS:
+            where = f"regions.{region}.{key}"
+            regions[region][key] = doc.number(where) if key in NOT_PRICES else doc.positive(where, ZERO_PRICE)
     free = doc.data.get("free_resource_types") or {}
     if not isinstance(free, dict):
         raise doc.error("free_resource_types", "must be a mapping of resource type to why, source and as_of")
@@ -136,8 +160,15 @@ class Usage:
 
 
 def load_usage(path: Path = USAGE_FILE) -> Usage:
+    """The month of usage: counts >= 0, the size of one unit of use > 0 (``USAGE_SIZES``)."""
     doc = load_data_file(path)
-    values = {sec: {k: doc.number(f"{sec}.{k}") for k in keys} for sec, keys in USAGE_KEYS.items()}
+    values = {
+        sec: {
+            k: doc.positive(f"{sec}.{k}", ZERO_SIZE) if k in USAGE_SIZES.get(sec, ()) else doc.number(f"{sec}.{k}")
+            for k in keys
+        }
+        for sec, keys in USAGE_KEYS.items()
+    }
     return Usage(path, doc.text("as_of"), values)
 
 
