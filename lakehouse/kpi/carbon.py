@@ -250,7 +250,7 @@ def not_estimated(resources: Sequence[PlannedResource]) -> list[dict[str, Any]]:
             found.append({"what": f"{r.address} ({r.type})", "why": unknown[r.address], "significant": True})
         elif r.type in ESTIMATED_TYPES and r.region == UNKNOWN_REGION:
             found.append({"what": f"{r.address} ({r.type})", "why": REGION_UNKNOWN, "significant": True})
-        elif why := outside_price_model(r):  # a SageMaker variant on instances, a schedule calling other APIs...
+        elif why := outside_price_model(r, resources):  # instances behind an endpoint, a schedule calling other APIs
             if r.type.startswith("aws_sagemaker_"):
                 why = why.split(": fixtures/cost/prices.yml")[0] + "; the CO2 estimate models on-demand serverless only"
             found.append({"what": f"{r.address} ({r.type})", "why": why, "significant": True})

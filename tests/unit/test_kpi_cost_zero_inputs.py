@@ -101,9 +101,15 @@ def test_a_coefficient_that_zeroes_the_figure_is_refused(tmp_path: Path, field: 
 def _stack() -> list[PlannedResource]:
     """An App Runner catalog, a serverless endpoint, a workgroup and a bucket, no pause (App Runner runs all month)."""
     size = {"instance_configuration": [{"cpu": "256", "memory": "512"}]}
+    serverless = {"name": "v1", "production_variants": [{"serverless_config": [{"memory_size_in_mb": 2048}]}]}
     return [
         PlannedResource("aws_apprunner_service.catalog", "aws_apprunner_service", REGION, size),
-        PlannedResource("aws_sagemaker_endpoint.model", "aws_sagemaker_endpoint", REGION),
+        PlannedResource(
+            "aws_sagemaker_endpoint.model", "aws_sagemaker_endpoint", REGION, {"endpoint_config_name": "v1"}
+        ),
+        PlannedResource(
+            "aws_sagemaker_endpoint_configuration.v1", "aws_sagemaker_endpoint_configuration", REGION, serverless
+        ),
         PlannedResource("aws_athena_workgroup.this", "aws_athena_workgroup", REGION),
         PlannedResource("aws_s3_bucket.gold", "aws_s3_bucket", REGION),
     ]
