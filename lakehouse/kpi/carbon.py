@@ -72,19 +72,40 @@ class Coefficients:
         return self.grid_tco2e_per_kwh[region]
 
 
+#: Coefficients that may be 0 (the rest multiply energy or CO2: at 0, all they multiply is emission-free).
+MAY_BE_ZERO = frozenset({"avg_cpu_utilization"})
+ZERO_COEFFICIENT = "the energy or CO2 it multiplies would be 0 however much the stack is used"
+#: Ratios that are at least 1 by what they are.
+AT_LEAST_ONE = {
+    "pue": "PUE is a data centre's total energy over its IT equipment's (The Green Grid): 1 at best",
+    "s3_replication_factor": "each stored byte is kept at least once",
+}
+ZERO_GRID = "a grid factor of 0 makes all the energy drawn in the region emission-free"
+
+
 def load_coefficients(path: Path = COEFFICIENTS_FILE) -> Coefficients:
+    """The coefficients and grid factors, each with its source; none may zero out what it multiplies, a ratio
+    that is at least 1 by definition (PUE) must be, and a vCPU's peak draw is not below its idle draw."""
     doc = load_data_file(path)
     values: dict[str, float] = {}
     sources: dict[str, str] = {}
     for key in COEFFICIENT_KEYS:
-        values[key] = doc.number(f"coefficients.{key}.value")
+        where = f"coefficients.{key}.value"
+        values[key] = doc.number(where) if key in MAY_BE_ZERO else doc.positive(where, ZERO_COEFFICIENT)
+        if key in AT_LEAST_ONE and values[key] < 1:
+            raise doc.error(where, f"must be >= 1, got {values[key]!r}: {AT_LEAST_ONE[key]}")
         sources[key] = doc.text(f"coefficients.{key}.source")
     grid: dict[str, float] = {}
     for region in doc.section("grid_tco2e_per_kwh"):
-        grid[region] = doc.number(f"grid_tco2e_per_kwh.{region}.value")
+        grid[region] = doc.positive(f"grid_tco2e_per_kwh.{region}.value", ZERO_GRID)
         sources[f"grid {region}"] = doc.text(f"grid_tco2e_per_kwh.{region}.source")
     if values["avg_cpu_utilization"] > 1:
         raise doc.error("coefficients.avg_cpu_utilization.value", "is a fraction between 0 and 1")
+    if values["max_watts_per_vcpu"] < values["min_watts_per_vcpu"]:
+        raise doc.error(
+            "coefficients.max_watts_per_vcpu.value",
+            f"must be >= min_watts_per_vcpu ({values['min_watts_per_vcpu']:g}): a vCPU draws more busy than idle",
+        )
     return Coefficients(path, doc.text("as_of"), values, grid, sources, doc)
 
 
@@ -229,7 +250,7 @@ def not_estimated(resources: Sequence[PlannedResource]) -> list[dict[str, Any]]:
             found.append({"what": f"{r.address} ({r.type})", "why": unknown[r.address], "significant": True})
         elif r.type in ESTIMATED_TYPES and r.region == UNKNOWN_REGION:
             found.append({"what": f"{r.address} ({r.type})", "why": REGION_UNKNOWN, "significant": True})
-        elif why := outside_price_model(r):  # a SageMaker variant on instances, a schedule calling other APIs...
+        elif why := outside_price_model(r, resources):  # instances behind an endpoint, a schedule calling other APIs
             if r.type.startswith("aws_sagemaker_"):
                 why = why.split(": fixtures/cost/prices.yml")[0] + "; the CO2 estimate models on-demand serverless only"
             found.append({"what": f"{r.address} ({r.type})", "why": why, "significant": True})

@@ -20,6 +20,7 @@ import re
 import shutil
 import subprocess
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -58,6 +59,13 @@ PRICE_KEYS = (
     "apprunner_usd_per_vcpu_hour",
     "apprunner_usd_per_gb_hour",
 )
+#: Price-table keys that are no price (a minimum billed size): 0 is a rule, not a free resource.
+NOT_PRICES = frozenset({"athena_min_mb_per_query"})
+#: Why a price of 0 is refused: it prices what it multiplies at 0 USD however much of it the month uses.
+ZERO_PRICE = (
+    "a list price of 0 prices every unit it multiplies at 0 USD; AWS charges for each of these (free tiers are "
+    "not applied): a resource type that costs nothing belongs in free_resource_types, with why, source and as_of"
+)
 #: Usage-file keys, by section.
 USAGE_KEYS = {
     "athena": ("queries_per_day", "mb_scanned_per_query", "engine_seconds_per_query", "dpu_per_query"),
@@ -67,6 +75,18 @@ USAGE_KEYS = {
     "sagemaker": ("inferences", "seconds_per_inference", "memory_gb", "gb_processed", "artifact_gb_stored"),
     "apprunner": ("active_hours", "resumes", "vcpu", "memory_gb"),
 }
+
+#: Usage-file keys that size one unit of use (a query, an inference, the running service), not count them.
+#: Counts may be 0 (a month without a prediction); a size of 0 prices and emits every counted unit at 0.
+USAGE_SIZES = {
+    "athena": ("engine_seconds_per_query", "dpu_per_query"),
+    "sagemaker": ("seconds_per_inference", "memory_gb"),
+    "apprunner": ("vcpu", "memory_gb"),
+}
+ZERO_SIZE = (
+    "every query, inference or running hour takes time and capacity; a size of 0 makes each one the section "
+    "counts free (and emission-free) however many there are"
+)
 
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -104,10 +124,15 @@ class PriceTable:
 
 
 def load_prices(path: Path = PRICES_FILE) -> PriceTable:
+    """The dated price table. Every price is > 0 (``ZERO_PRICE``): a 0 would make a priced resource free
+    without the explicit, sourced entry a free type needs."""
     doc = load_data_file(path)
     regions: dict[str, dict[str, float]] = {}
     for region in doc.section("regions"):
-        regions[region] = {key: doc.number(f"regions.{region}.{key}") for key in PRICE_KEYS}
+        regions[region] = {}
+        for key in PRICE_KEYS:
+            where = f"regions.{region}.{key}"
+            regions[region][key] = doc.number(where) if key in NOT_PRICES else doc.positive(where, ZERO_PRICE)
     free = doc.data.get("free_resource_types") or {}
     if not isinstance(free, dict):
         raise doc.error("free_resource_types", "must be a mapping of resource type to why, source and as_of")
@@ -136,8 +161,15 @@ class Usage:
 
 
 def load_usage(path: Path = USAGE_FILE) -> Usage:
+    """The month of usage: counts >= 0, the size of one unit of use > 0 (``USAGE_SIZES``)."""
     doc = load_data_file(path)
-    values = {sec: {k: doc.number(f"{sec}.{k}") for k in keys} for sec, keys in USAGE_KEYS.items()}
+    values = {
+        sec: {
+            k: doc.positive(f"{sec}.{k}", ZERO_SIZE) if k in USAGE_SIZES.get(sec, ()) else doc.number(f"{sec}.{k}")
+            for k in keys
+        }
+        for sec, keys in USAGE_KEYS.items()
+    }
     return Usage(path, doc.text("as_of"), values)
 
 
@@ -310,12 +342,13 @@ def plan_sizes(resources: list[PlannedResource]) -> PlanSizes:
     return PlanSizes(max(sm, default=None), max(cpus, default=None), max(mems, default=None))
 
 
-def outside_price_model(r: PlannedResource) -> str | None:
-    """Why the table cannot price ``r`` as planned (None when it can).
+def outside_price_model(r: PlannedResource, plan: Sequence[PlannedResource]) -> str | None:
+    """Why the table cannot price ``r`` as planned (None when it can); ``plan``: every planned resource.
 
     The table prices SageMaker inference as serverless, 0 when idle: an endpoint configuration with
     a variant on instances, or serverless with provisioned concurrency, bills every hour of the month,
-    and pricing it as serverless (or its configuration as free) would hide that. A schedule is free
+    and pricing it as serverless (or its configuration as free) would hide that; so would an endpoint
+    running a configuration the plan does not create (``_endpoint_config_unplanned``). A schedule is free
     only as the catalog's pause (``_schedule_outside_model``), an Athena workgroup priced only on the
     SQL engine, and nothing is priced that runs a provisioner (its commands create what no plan shows).
     """
@@ -328,6 +361,8 @@ def outside_price_model(r: PlannedResource) -> str | None:
         return _schedule_outside_model(r)
     if r.type == "aws_athena_workgroup":
         return _spark_workgroup(r)
+    if r.type == "aws_sagemaker_endpoint":
+        return _endpoint_config_unplanned(r, plan)
     if r.type != "aws_sagemaker_endpoint_configuration":
         return None
     for v in _variants(r.values):
@@ -345,6 +380,36 @@ def outside_price_model(r: PlannedResource) -> str | None:
                 "fixtures/cost/prices.yml prices on-demand serverless inference only (0 when idle)"
             )
     return None
+
+
+def _config_base(reference: str) -> str:
+    """A reference without its instance keys, literal or not (``aws_x.this[each.key].name`` -> ``aws_x.this.name``)."""
+    return re.sub(r"\[[^\]]*\]", "", reference)
+
+
+def _endpoint_config_unplanned(r: PlannedResource, plan: Sequence[PlannedResource]) -> str | None:
+    """Why a SageMaker endpoint's configuration is not one the plan creates (None: it is).
+
+    The endpoint is priced as serverless, 0 when idle, because the planned configurations say so (each one's
+    variants judged above). An endpoint set to run a configuration no planned resource creates (made by hand, by
+    another stack) may run on instances, billed every hour: pricing it as serverless would hide that. Its
+    configuration is the plan's when its planned ``endpoint_config_name`` is a planned configuration's name, or
+    its argument refers to a planned configuration (or to the module that holds one).
+    """
+    configs = [c for c in plan if c.type == "aws_sagemaker_endpoint_configuration"]
+    name = r.values.get("endpoint_config_name")
+    if isinstance(name, str) and name and any(c.values.get("name") == name for c in configs):
+        return None
+    bases = {without_instance_keys(c.address) for c in configs}
+    for ref in map(_config_base, r.attribute_references.get("endpoint_config_name", frozenset())):
+        if any(ref == b or ref.startswith(b + ".") or b.startswith(ref + ".") for b in bases):
+            return None
+    shown = repr(name) if isinstance(name, str) and name else "(not known at plan time)"
+    return (
+        f"its endpoint configuration {shown} is not one the plan creates: whether it runs on instances, billed "
+        "every hour, or serverless, 0 when idle, cannot be told: fixtures/cost/prices.yml prices serverless "
+        "inference only"
+    )
 
 
 def _spark_workgroup(r: PlannedResource) -> str | None:
@@ -579,7 +644,7 @@ class _Pricing:
     """What pricing one planned resource needs from the whole plan: sizes, App Runner capacities and hours."""
 
     def __init__(self, whole: list[PlannedResource], prices: PriceTable, usage: Usage) -> None:
-        self.prices, self.usage = prices, usage
+        self.prices, self.usage, self.whole = prices, usage, whole
         self.sizes = plan_sizes(whole)
         self.capacities = capacities(whole)
         services = [r.address for r in whole if r.type == "aws_apprunner_service"]
@@ -588,7 +653,7 @@ class _Pricing:
 
     def why_unpriced(self, r: PlannedResource) -> str | None:
         cap = self.capacities.get(r.address)
-        return outside_price_model(r) or _region_unknown(r) or (cap if isinstance(cap, str) else None)
+        return outside_price_model(r, self.whole) or _region_unknown(r) or (cap if isinstance(cap, str) else None)
 
     def hours(self, r: PlannedResource, carries: bool) -> RunningHours | None:
         return (self.hours_carrying if carries else self.hours_idle).get(r.address)
@@ -878,7 +943,7 @@ def _unpriced_outside_model(estimate: CostEstimate, resources: list[PlannedResou
     """Resources outside the table's model Infracost did not cost: unpriced with the reason, not free."""
     costed = {line.address for line in estimate.lines if line.monthly_usd > 0}
     for r in resources:
-        if r.address in costed or not (why := outside_price_model(r)):
+        if r.address in costed or not (why := outside_price_model(r, resources)):
             continue
         estimate.free = [f for f in estimate.free if f["address"] != r.address]
         estimate.unpriced = [u for u in estimate.unpriced if u["address"] != r.address]

@@ -62,6 +62,13 @@ class DataFile:
             raise self.error(field, f"must be >= {minimum:g}, got {value!r}")
         return float(value)
 
+    def positive(self, field: str, why: str) -> float:
+        """A required number > 0: one that, at 0, makes what it multiplies free or emission-free (``why`` says how)."""
+        value = self.number(field)
+        if value <= 0:
+            raise self.error(field, f"must be > 0, got {value!r}: {why}")
+        return value
+
     def text(self, field: str) -> str:
         value = self.get(field)
         if not isinstance(value, str) or not value.strip():

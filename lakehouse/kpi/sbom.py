@@ -313,6 +313,20 @@ def cyclonedx_purl_problems(sbom: dict[str, Any]) -> list[str]:
     return sorted(found)
 
 
+#: Why a package listed without a purl is not covered (``SbomCheck.no_purl``).
+NO_PURL = "its purl is what scanners match vulnerabilities on: none is matched to a package listed without one"
+
+
+def cyclonedx_without_purl(sbom: dict[str, Any]) -> list[str]:
+    """``name version`` of each component that carries no purl. The described component aside: an environment's
+    is the project itself (``cyclonedx-py environment --pyproject`` gives it none), the release's own code."""
+    return sorted(
+        f"{c['name']} {c.get('version') or '(no version)'}"
+        for c in sbom.get("components") or []
+        if isinstance(c, dict) and c.get("name") and not str(c.get("purl") or "").strip()
+    )
+
+
 def cyclonedx_versions(sbom: dict[str, Any]) -> dict[str, set[str]]:
     """Normalised name -> the versions a CycloneDX document lists it at (components and the described one);
     an empty set for a name listed with no version."""
@@ -392,6 +406,8 @@ class SbomCheck:
     wrong_version: list[str] = field(default_factory=list)
     #: Packages whose purl (what scanners match on) is another package or version than the one listed.
     wrong_purl: list[str] = field(default_factory=list)
+    #: Packages listed (the described one aside) with no purl at all: ``name version`` (``NO_PURL``).
+    no_purl: list[str] = field(default_factory=list)
     #: Packages listed that the release does not have (not installed; not in the wheel's closure).
     unexpected: list[str] = field(default_factory=list)
     #: The SHA-256 digests the SBOM records for what it describes (the wheel's file), lower-case hex.
@@ -453,6 +469,7 @@ def check_cyclonedx(path: Path, name: str, describes: str, expected: Expected) -
     check.missing = sbom_coverage(sbom, list(expected_versions(expected)))[1]
     check.wrong_version = wrong_versions(cyclonedx_versions(sbom), expected)
     check.wrong_purl = cyclonedx_purl_problems(sbom)
+    check.no_purl = cyclonedx_without_purl(sbom)
     root, check.subject_sha256 = cyclonedx_subject(sbom)
     described = (sbom.get("metadata") or {}).get("component")
     check.subject = root
@@ -529,6 +546,11 @@ def judge_release(
             problems.append(
                 f"{s.sbom} ({s.format} of the {s.describes}) gives {len(s.wrong_purl)} package(s) a purl, what "
                 "scanners match on, of another package or version: " + ", ".join(s.wrong_purl[:8])
+            )
+        if s.no_purl:
+            problems.append(
+                f"{s.sbom} ({s.format} of the {s.describes}) lists {len(s.no_purl)} package(s) without a purl "
+                f"({NO_PURL}): " + ", ".join(s.no_purl[:8])
             )
         if s.unlisted_code:
             problems.append(

@@ -129,6 +129,8 @@ class SpdxReadBack:
     described_version: str | None = None
     #: ``purl_problem`` of each package's purl external reference.
     wrong_purl: list[str] = field(default_factory=list)
+    #: ``name version`` of each package but the described one with no purl external reference (``NO_PURL``).
+    no_purl: list[str] = field(default_factory=list)
 
 
 def read_spdx(path: Path) -> SpdxReadBack:
@@ -163,7 +165,12 @@ def read_spdx(path: Path) -> SpdxReadBack:
         if ref.reference_type == "purl"
         and (why := purl_problem(p.name, None if p.version is None else str(p.version), ref.locator))
     )
-    return SpdxReadBack([p.name for p in document.packages], messages, versions, root, sha, version, purls)
+    no_purl = sorted(
+        f"{p.name} {p.version or '(no version)'}"
+        for p in document.packages
+        if p.spdx_id not in ids and not any(ref.reference_type == "purl" for ref in p.external_references)
+    )
+    return SpdxReadBack([p.name for p in document.packages], messages, versions, root, sha, version, purls, no_purl)
 
 
 def check_spdx(path: Path, name: str, describes: str, expected: Expected) -> SbomCheck:
@@ -176,6 +183,7 @@ def check_spdx(path: Path, name: str, describes: str, expected: Expected) -> Sbo
     check = SbomCheck(name, SPDX, describes, len(back.packages), len(wanted), missing, back.problems, wrong)
     check.unexpected = unexpected_packages(listed, back.described, expected)
     check.wrong_purl = back.wrong_purl
+    check.no_purl = back.no_purl
     check.subject_sha256 = back.subject_sha256
     check.subject, check.subject_version = back.described, back.described_version
     return check

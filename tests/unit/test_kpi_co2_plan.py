@@ -25,8 +25,10 @@ def _variant(**changes: Any) -> dict[str, Any]:
 
 def _ml(variant: dict[str, Any]) -> list[dict[str, Any]]:
     return [
-        resource('aws_sagemaker_endpoint.this["daily-revenue"]', "aws_sagemaker_endpoint"),
-        resource(CONFIG, "aws_sagemaker_endpoint_configuration", {"production_variants": [variant]}),
+        resource(
+            'aws_sagemaker_endpoint.this["daily-revenue"]', "aws_sagemaker_endpoint", {"endpoint_config_name": "v3"}
+        ),
+        resource(CONFIG, "aws_sagemaker_endpoint_configuration", {"name": "v3", "production_variants": [variant]}),
         resource('aws_sagemaker_model.this["daily-revenue"]', "aws_sagemaker_model"),
     ]
 

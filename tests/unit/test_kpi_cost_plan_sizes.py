@@ -47,8 +47,15 @@ def _variant(**changes: Any) -> dict[str, Any]:
 
 def _ml(variant: dict[str, Any]) -> list[PlannedResource]:
     return [
-        PlannedResource('aws_sagemaker_endpoint.this["daily-revenue"]', "aws_sagemaker_endpoint", REGION),
-        PlannedResource(CONFIG, "aws_sagemaker_endpoint_configuration", REGION, {"production_variants": [variant]}),
+        PlannedResource(
+            'aws_sagemaker_endpoint.this["daily-revenue"]',
+            "aws_sagemaker_endpoint",
+            REGION,
+            {"endpoint_config_name": "v3"},
+        ),
+        PlannedResource(
+            CONFIG, "aws_sagemaker_endpoint_configuration", REGION, {"name": "v3", "production_variants": [variant]}
+        ),
         PlannedResource('aws_sagemaker_model.this["daily-revenue"]', "aws_sagemaker_model", REGION),
     ]
 

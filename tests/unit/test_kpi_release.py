@@ -236,7 +236,15 @@ def fast_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
                     "bomFormat": "CycloneDX",
                     "specVersion": "1.6",
                     "metadata": {"component": {"type": "application", "name": "lakehouse-code", "bom-ref": "root"}},
-                    "components": [{"type": "library", "name": "duckdb", "version": "1.5.5", "bom-ref": "duckdb"}],
+                    "components": [  # as cyclonedx-py writes a distribution: its purl, what scanners match on
+                        {
+                            "type": "library",
+                            "name": "duckdb",
+                            "version": "1.5.5",
+                            "bom-ref": "duckdb==1.5.5",
+                            "purl": "pkg:pypi/duckdb@1.5.5",
+                        }
+                    ],
                 }
             )
         )

@@ -8,9 +8,14 @@ from lakehouse.kpi.cost import PlannedResource, estimate_cost, load_prices, load
 
 REGION = "ap-northeast-1"
 ML = [
-    PlannedResource('aws_sagemaker_endpoint.this["daily-revenue"]', "aws_sagemaker_endpoint", REGION),
     PlannedResource(
-        'aws_sagemaker_endpoint_configuration.this["daily-revenue"]', "aws_sagemaker_endpoint_configuration", REGION
+        'aws_sagemaker_endpoint.this["daily-revenue"]', "aws_sagemaker_endpoint", REGION, {"endpoint_config_name": "v3"}
+    ),
+    PlannedResource(
+        'aws_sagemaker_endpoint_configuration.this["daily-revenue"]',
+        "aws_sagemaker_endpoint_configuration",
+        REGION,
+        {"name": "v3"},
     ),
     PlannedResource('aws_sagemaker_model.this["daily-revenue"]', "aws_sagemaker_model", REGION),
 ]
