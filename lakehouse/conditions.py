@@ -10,8 +10,10 @@ This evaluator is deliberately small (GitHub's expression syntax, docs.github.co
 workflows and actions"): literals (``true``, ``false``, ``null``, numbers, ``'strings'``), ``!``, ``&&``, ``||``,
 ``==``, ``!=``, parentheses, the status functions ``success()``, ``always()``, ``failure()``, ``cancelled()`` (in a
 green run every step before concluded success: the first two are true, the others false) and ``github.event_name``,
-``github.ref`` and ``github.ref_name`` (known for a push: ``refs/heads/<branch>``), and in a composite action or
-a local reusable workflow ``inputs.<id>`` (or ``inputs['<id>']``) as each call of it shows it (:func:`called_facts`).
+``github.ref`` and ``github.ref_name`` (known for a push: ``refs/heads/<branch>``), in a composite action or
+a local reusable workflow ``inputs.<id>`` (or ``inputs['<id>']``) as each call of it shows it (:func:`called_facts`),
+and in a job whose matrix cells are known ``matrix.<key>`` as one cell has it (``RunFacts.matrix``; judged per cell
+by ``lakehouse.workflows.cell_condition``).
 Anything else (the guard workflow's own ``inputs.x``, ``contains(...)``, ``env.X``, a comparison of values of
 different types) is unknown, so the whole condition is unknown unless the known parts decide it (``false &&
 anything``). Strings compare ignoring case, as GitHub does. A job's ``if:`` is read the same way
@@ -71,12 +73,15 @@ class Call:
 class RunFacts:
     """What is known of the run a step ran in: its event and, for a push, its ref (None: unknown); ``inputs``: the
     inputs shown for the document's one call; ``calls``: for a document called from the run's files, each call of it
-    that may have run, each judged on its own (:func:`called_facts`; none: judged with ``inputs``)."""
+    that may have run, each judged on its own (:func:`called_facts`; none: judged with ``inputs``); ``matrix``: the
+    ``matrix`` context of one cell of the step's job (``lakehouse.matrices``; None: not known, ``matrix.x`` is the
+    run's)."""
 
     event: str | None
     ref: str | None
     inputs: tuple[tuple[str, Input], ...] = ()
     calls: tuple[Call, ...] = ()
+    matrix: tuple[tuple[str, Any], ...] | None = None
 
     @classmethod
     def of_run(cls, run: dict[str, Any]) -> RunFacts:
@@ -88,6 +93,8 @@ class RunFacts:
     def context(self, name: str) -> Any:
         if name.lower().startswith("inputs."):
             return dict(self.inputs).get(name.lower().removeprefix("inputs."), UNKNOWN)
+        if name.lower().startswith("matrix."):
+            return UNKNOWN if self.matrix is None else _property(dict(self.matrix), name.split(".")[1:])
         values = {"github.event_name": self.event, "github.ref": self.ref}
         if self.ref and self.ref.startswith("refs/heads/"):
             values["github.ref_name"] = self.ref.removeprefix("refs/heads/")
@@ -98,7 +105,9 @@ class RunFacts:
         """The run as a reason names it."""
         run = f"a green {self.event or 'unknown-event'} run of {self.ref or 'an unknown ref'}"
         shown = ", ".join(f"{name}={value!r}" for name, value in self.inputs)
-        return f"{run} (inputs {shown})" if shown else run
+        run = f"{run} (inputs {shown})" if shown else run
+        cell = ", ".join(f"{name}={value!r}" for name, value in self.matrix or ())
+        return f"{run}, matrix cell ({cell})" if self.matrix is not None else run
 
 
 #: A green run whose event and ref are not used: only the status functions decide (``if: failure()`` is false in
@@ -229,6 +238,15 @@ def _typed(value: Any, kind: Any) -> Input | None:
     if kind == "number" and isinstance(value, int | float) and not isinstance(value, bool):
         return value
     return None
+
+
+def _property(value: Any, path: list[str]) -> Any:
+    """``value.a.b`` as GitHub reads a context: keys ignoring case, a property something lacks ``null``."""
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = next((v for k, v in value.items() if str(k).casefold() == key.casefold()), None)
+    return value
 
 
 def _truthy(value: Any) -> bool | None:

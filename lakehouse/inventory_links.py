@@ -6,14 +6,16 @@ untagged one named by a person is found too, and each is a Terraform resource of
 
 - Lambda event source mappings of any source type (ListEventSourceMappings, every mapping of the region):
   ``aws_lambda_event_source_mapping``, when the source is a stack queue, or a Kinesis stream, DynamoDB table
-  stream, MSK cluster or MQ broker the stack tagged or named; when the function it feeds (self-managed Kafka has
-  no source ARN) or its on-failure destination is the stack's. One made by hand drains the alert inbox into a
+  stream, MSK cluster, MQ broker or DocumentDB cluster the stack tagged or named; when the function it feeds
+  (self-managed Kafka has no source ARN), the secret it reads its source with (``SourceAccessConfigurations``) or
+  its on-failure destination is the stack's. One made by hand drains the alert inbox into a
   function, so the alerts exit check 7 counts are consumed before anyone reads them, and nothing in state says so.
 - IAM instance profiles holding a stack role (ListInstanceProfiles; GetInstanceProfile for tags):
   ``aws_iam_instance_profile``. A profile lets any EC2 instance act as the role; destroy leaves the profile.
 - Budgets actions of the account (DescribeBudgetActionsForAccount): ``aws_budgets_budget_action``, on a stack
-  budget, or on any budget when they apply a policy to a stack role or user, apply a stack policy, or run as a
-  stack role. An action applies an IAM or SCP policy, or stops instances, when its budget is crossed.
+  budget, or on any budget when they apply a policy to a stack role or user, or to a group named for the stack or
+  holding a stack user (GetGroup), apply a stack policy, or run as a stack role. An action applies an IAM or SCP
+  policy, or stops instances, when its budget is crossed.
 - Glue table optimizers (compaction, snapshot retention, orphan file deletion) of a stack Iceberg table: of a
   stack database, or tagged for the stack in any other
   (GetTableOptimizer of each type): ``aws_glue_catalog_table_optimizer``. They rewrite and delete the table's files.
@@ -32,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from lakehouse.arns import arn_name
+from lakehouse.arns import arn_name, arn_service
 from lakehouse.inventory_kinds import TAGGED, USES_STACK, in_region, named_like_arn, stack_arns, stack_roles
 
 if TYPE_CHECKING:
@@ -101,7 +103,23 @@ def _mapping_uses(search: _Search, mapping: Mapping[str, Any], region: str, ours
     on_failure = str(((mapping.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination") or "")
     if on_failure and (on_failure in ours or named_like_arn(search, on_failure)):
         uses.append(f"on-failure destination {on_failure}")
+    uses += _secrets_used(search, mapping, ours)
     return uses
+
+
+def _secrets_used(search: _Search, mapping: Mapping[str, Any], ours: set[str]) -> list[str]:
+    """The stack secrets a mapping reads its source with (``SourceAccessConfigurations``: a Kafka, MQ or DocumentDB
+    source's credentials or certificates, a Secrets Manager ARN, whole or without its random suffix, as Lambda
+    takes it), tagged or named for the stack: self-managed Kafka has no source ARN, and its secret may be the only
+    thing of the stack it names."""
+    used = []
+    for access in mapping.get("SourceAccessConfigurations") or []:
+        uri = str(access.get("URI") or "")
+        if arn_service(uri) != "secretsmanager":  # VPC_SUBNET, VPC_SECURITY_GROUP: not ARNs
+            continue
+        if uri in ours or any(arn.startswith(f"{uri}-") for arn in ours) or named_like_arn(search, uri):
+            used.append(f"{access.get('Type') or 'access'} secret {uri}")
+    return used
 
 
 def event_source_mappings(search: _Search, region: str) -> None:
@@ -143,10 +161,39 @@ def instance_profiles(search: _Search, region: str) -> None:
             search.add("aws_iam_instance_profile", name, name, region, search.found_by(name, tags) + _uses(held))
 
 
+def _group_users(iam: Any, group: str) -> list[str]:
+    """The users of an IAM group (GetGroup, paged by ``Marker``); none for a group that does not exist."""
+    users: list[str] = []
+    marker: dict[str, str] = {}
+    while True:
+        try:
+            page = iam.get_group(GroupName=group, **marker)
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "NoSuchEntity":
+                return users
+            raise
+        users += [str(u.get("UserName")) for u in page.get("Users") or []]
+        if page.get("IsTruncated") is not True or not page.get("Marker"):
+            return users
+        marker = {"Marker": str(page["Marker"])}
+
+
+def _groups_used(search: _Search, groups: Iterable[Any], users: set[str]) -> list[str]:
+    """The groups of a budget action's IAM definition that are the stack's: named for it (a group has no tags),
+    or holding a stack user, whom a policy attached to the group binds as if attached to the user."""
+    iam = search.target.client("iam")
+    found = []
+    for name in sorted({str(g).rsplit("/", 1)[-1] for g in groups}):  # ``[path/]name``, as roles and users
+        held = sorted(set(_group_users(iam, name)) & users)
+        if search.names_stack(name) or held:
+            found.append(f"group {name}" + (f" (holding stack user {', '.join(held)})" if held else ""))
+    return found
+
+
 def _action_uses(search: _Search, action: Mapping[str, Any], budgets: set[str]) -> list[str]:
-    """The stack things one budget action links: the stack budget it belongs to, the stack roles, users or
-    customer-managed policy its IAM definition applies (``IamActionDefinition``: the policy is attached to
-    them when the budget is crossed), and the stack role it runs as (``ExecutionRoleArn``)."""
+    """The stack things one budget action links: the stack budget it belongs to, the stack roles, users, groups
+    (:func:`_groups_used`) or customer-managed policy its IAM definition applies (``IamActionDefinition``: the
+    policy is attached to them when the budget is crossed), and the stack role it runs as (``ExecutionRoleArn``)."""
     uses = [f"budget {action.get('BudgetName')}"] if action.get("BudgetName") in budgets else []
     iam = (action.get("Definition") or {}).get("IamActionDefinition") or {}
     roles, users = stack_roles(search), {r.name for r in search.inv.of_kind("aws_iam_user")}
@@ -154,6 +201,7 @@ def _action_uses(search: _Search, action: Mapping[str, Any], budgets: set[str]) 
     named = [(f"role {n}", n in roles) for n in (str(r).rsplit("/", 1)[-1] for r in iam.get("Roles") or [])]
     named += [(f"user {n}", n in users) for n in (str(u).rsplit("/", 1)[-1] for u in iam.get("Users") or [])]
     uses += [what for what, ours in named if ours]
+    uses += _groups_used(search, iam.get("Groups") or [], users)
     if iam.get("PolicyArn") in {r.key for r in search.inv.of_kind("aws_iam_policy")}:
         uses.append(f"policy {iam['PolicyArn']}")
     runs_as = str(action.get("ExecutionRoleArn") or "").rsplit("/", 1)[-1]
@@ -163,9 +211,9 @@ def _action_uses(search: _Search, action: Mapping[str, Any], budgets: set[str]) 
 
 def budget_actions(search: _Search, region: str) -> None:
     """Every budget action of the account (Budgets is account-wide) that belongs to a stack budget, or, on any
-    budget, applies a policy to a stack role or user, applies a stack policy, or runs as a stack role: an action
-    on someone else's budget that attaches a deny-all policy to the pipeline role stops the stack when that
-    budget is crossed, and destroy leaves it."""
+    budget, applies a policy to a stack role, user or group, applies a stack policy, or runs as a stack role: an
+    action on someone else's budget that attaches a deny-all policy to the pipeline role (or to a group of a stack
+    user) stops the stack when that budget is crossed, and destroy leaves it."""
     client = search.target.client("budgets")
     budgets = {b.name for b in search.inv.of_kind("aws_budgets_budget")}
     paged = client.get_paginator("describe_budget_actions_for_account").paginate(AccountId=search.inv.account)

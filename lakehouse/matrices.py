@@ -13,16 +13,24 @@ docs.github.com "Running variations of jobs in a workflow") builds the cells so:
 
 A cell's name is the job's name and, in parentheses, its values' text (``true``, ``3.1``, nested values depth first,
 empty ones left out), but for the extras an ``include`` added to a combination, which the name does not show; cut to
-100 characters. A matrix with an expression anywhere (``${{ fromJSON(...) }}``) is the run's: :func:`matrix_cells`
-returns None.
+100 characters.
+
+A matrix (or a value of it) written ``${{ fromJSON('<JSON text>') }}`` is that JSON, known before the run: it is read
+as if written out (:func:`literal_matrix`; GitHub evaluates the expression when it reads the job's ``strategy``). Any
+other expression (``${{ fromJSON(needs.plan.outputs.matrix) }}``, a job output a step writes) is the run's:
+:func:`matrix_cells` returns None, and what depends on the cells is not shown either way.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 _MAX_NAME = 100
+#: ``${{ fromJSON('...') }}`` of a string literal (GitHub's function names ignore case; ``''`` is a quote).
+_LITERAL_JSON = re.compile(r"^\s*\$\{\{\s*fromjson\s*\(\s*'((?:[^']|'')*)'\s*\)\s*\}\}\s*$", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,7 @@ class Cell:
 def matrix_cells(matrix: Any) -> list[Cell] | None:
     """The cells of a ``strategy.matrix`` as GitHub builds them (module doc); None when only the run knows (an
     expression, or a shape GitHub refuses: a vector that is not a list, an include or exclude entry not a mapping)."""
+    matrix = literal_matrix(matrix)
     if not isinstance(matrix, dict) or "${{" in repr(matrix):
         return None
     vectors = {str(k): v for k, v in matrix.items() if k not in ("include", "exclude")}
@@ -67,6 +76,24 @@ def matrix_cells(matrix: Any) -> list[Cell] | None:
         if not matched:
             extra_cells.append(Cell(dict(entry), tuple(entry.values())))
     return cells + extra_cells
+
+
+def literal_matrix(value: Any) -> Any:
+    """``value`` with each ``${{ fromJSON('<JSON text>') }}`` in it (the whole matrix, a vector, an entry) replaced
+    by the JSON it reads; one whose text is not JSON is kept (an expression: the run fails it, no cell is known)."""
+    if isinstance(value, str):
+        found = _LITERAL_JSON.match(value)
+        if found is None:
+            return value
+        try:
+            return json.loads(found.group(1).replace("''", "'"))
+        except ValueError:
+            return value
+    if isinstance(value, dict):
+        return {key: literal_matrix(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [literal_matrix(item) for item in value]
+    return value
 
 
 def _matches(combination: dict[str, Any], entry: dict[str, Any]) -> bool:
@@ -112,6 +139,11 @@ def _as_number(value: Any) -> float:
         return float(text) if text else 0.0
     except ValueError:
         return float("nan")
+
+
+def value_text(value: Any) -> str:
+    """A scalar as GitHub writes it into text (``name: Test ${{ matrix.py }}``): as in a job's name, null empty."""
+    return "".join(_texts(value))
 
 
 def _texts(value: Any) -> list[str]:

@@ -298,6 +298,10 @@ class ScriptFollower:
         #: whose condition is not shown true: judged, its tests not counted), each with why
         #: (``lakehouse.workflows.masked_failure_problems``' ``facts``).
         self.conditional: list[str] = []
+        #: The test commands of steps only the run can show ran or not (a workflow step whose ``if:`` is not shown
+        #: and whose name the jobs API cannot be asked by: ``lakehouse.workflows.masked_failure_problems``), each with
+        #: its step: not counted, but a run whose only tests are these is ``error``, not red (:meth:`undecided_step`).
+        self.undecided: list[str] = []
         #: The Python versions the job of the step being followed sets up (``lakehouse.workflows.job_pythons``), for
         #: a tox env that asks for one; None: only the run knows.
         self.job_pythons: tuple[str, ...] | None = None
@@ -336,6 +340,17 @@ class ScriptFollower:
                 self._at = before
 
         return follow
+
+    @contextlib.contextmanager
+    def undecided_step(self, why: str) -> Iterator[None]:
+        """Follow a step only the run can show ran (``why``): judged, its tests held in ``undecided``, not counted."""
+        held: list[str] = []
+        outer, self._capture = self._capture, held
+        try:
+            yield
+        finally:
+            self._capture = outer
+        self.undecided += [f"{entry} ({why})" for entry in held if f"{entry} ({why})" not in self.undecided]
 
     @contextlib.contextmanager
     def uncounted(self) -> Iterator[None]:

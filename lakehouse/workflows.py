@@ -58,7 +58,7 @@ from ruamel.yaml.error import YAMLError
 
 from lakehouse.conditions import ANY_GREEN_RUN, RunFacts, Verdict, call_inputs, step_condition
 from lakehouse.config import project_root
-from lakehouse.matrices import matrix_cells
+from lakehouse.matrices import literal_matrix, matrix_cells, value_text
 from lakehouse.setuppython import version_file_pythons
 from lakehouse.shellscripts import ReadFile, ScriptFollower, checkout_lister, checkout_reader
 from lakehouse.shellstatus import (
@@ -333,9 +333,27 @@ def _matrix_values(job: dict[str, Any], key: str) -> list[str] | None:
 
 
 def _matrix(job: dict[str, Any]) -> Any:
-    """A job's ``strategy.matrix`` (None: it has none)."""
-    strategy = job.get("strategy")
+    """A job's ``strategy.matrix`` (None: it has none; a ``strategy`` that is an expression of the run's is returned
+    as it is written, a matrix no cell of which is known; a literal ``fromJSON('...')`` is read)."""
+    strategy = literal_matrix(job.get("strategy"))
+    if isinstance(strategy, str):
+        return strategy
     return strategy.get("matrix") if isinstance(strategy, dict) else None
+
+
+def cell_condition(job: dict[str, Any] | None, step: dict[str, Any], facts: RunFacts) -> Verdict:
+    """Whether ``step`` of ``job`` (None: of no workflow job) runs in the green run ``facts`` describes, its ``if:``
+    read with each cell's ``matrix`` (``lakehouse.matrices``): shown true when it is in one cell, false when in every
+    cell, else only the run knows. A matrix only the run knows leaves ``matrix.x`` the run's."""
+    cells = matrix_cells(_matrix(job)) if job is not None and _matrix(job) is not None else None
+    if not cells or "if" not in step:
+        return step_condition(step, facts)
+    verdicts = [step_condition(step, replace(facts, matrix=tuple(cell.values.items()))) for cell in cells]
+    if any(v.value is True for v in verdicts):
+        return next(v for v in verdicts if v.value is True)
+    if all(v.value is False for v in verdicts):
+        return verdicts[0] if len(verdicts) == 1 else Verdict(False, f"`if: {step['if']}` is false in every cell")
+    return next(v for v in verdicts if v.value is None)
 
 
 def job_condition(job: dict[str, Any], facts: RunFacts) -> Verdict:
@@ -447,16 +465,21 @@ def masked_failure_problems(
                 f"job {job_id!r} has continue-on-error: {_shown(job['continue-on-error'])}: it may fail in a green run"
             )
             problems.append(Problem(path, f"jobs/{job_id}/continue-on-error", message))
+    jobs = dict(_jobs(document))
     for where, step in _steps(document):
         label = _step_label(step)
-        verdict = step_condition(step, facts)
+        owner = jobs.get(where.split("/")[1]) if where.startswith("jobs/") else None
+        verdict = cell_condition(owner, step, facts)
         job_run = jobs_run.get(where.split("/")[1]) if where.startswith("jobs/") else None
         if job_run is not None and job_run.value is False:  # a step of a job that did not run did not either
             verdict = Verdict(False, f"its job {where.split('/')[1]!r} did not run: {job_run.why}")
         uncounted = verdict.value is False or action_folder is not None and not verdict.value
-        if uncounted and scripts is not None:
+        # The jobs API shows whether a workflow step ran, by its name: one named by an expression cannot be asked.
+        unseen = action_folder is None and verdict.value is None and not _named_in_jobs_api(owner, step)
+        if (uncounted or unseen) and scripts is not None:
             fate = "did not run" if verdict.value is False else "may not have run: its tests not counted"
-            scripts.conditional.append(f"{path}: {where}: step {label} {fate} ({verdict.why})")
+            unasked = "; its name is the run's, so the jobs API cannot show it ran" if unseen else ""
+            scripts.conditional.append(f"{path}: {where}: step {label} {fate} ({verdict.why}{unasked})")
         if verdict.value is False:
             continue
         if "continue-on-error" in step and step["continue-on-error"] is not False:
@@ -483,7 +506,12 @@ def masked_failure_problems(
         follow = scripts.hook(cwd or "", origin=origin) if scripts is not None else None
         if follow is not None and cwd is None:
             follow = _run_in(follow, folder)
-        with scripts.uncounted() if scripts is not None and uncounted else contextlib.nullcontext():
+        counting: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+        if scripts is not None and uncounted:
+            counting = scripts.uncounted()
+        elif scripts is not None and unseen:  # tests only the run shows ran: `error` if they are all there is
+            counting = scripts.undecided_step(f"{path}: {where}: step {label}, {verdict.why}")
+        with counting:
             lost = lost_failures(str(step["run"]), shell, follow) if shell is not None else []
         for found in lost:
             message = f"step {label}, line {found.line} `{found.command}` {found.message}"
@@ -555,26 +583,30 @@ def shown_jobs(
             shown.append(ShownJob(name, pattern, [], name, ran.why))
             continue
         uses = str(job.get("uses") or "")
-        for cell, segment in _cell_names(job, name, facts is not None):
+        for cell, segment, values in _cell_names(job, name, facts is not None):
             if uses:
                 shown += _called_jobs(job, uses, cell, segment, facts, called, depth)
                 continue
             runs = [s for s in job.get("steps") or [] if isinstance(s, dict) and _runs_own_code(s)]
-            steps = [shown_step_name(s) for s in runs if facts is None or step_condition(s, facts).value is not False]
+            here = facts if facts is None or values is None else replace(facts, matrix=tuple(values.items()))
+            steps = [
+                shown_step_name(s, values) for s in runs if here is None or step_condition(s, here).value is not False
+            ]
             shown.append(ShownJob(cell, re.compile(segment), [label for label in steps if "${{" not in label], name))
     return shown
 
 
-def _cell_names(job: dict[str, Any], name: str, cells: bool) -> list[tuple[str, str]]:
-    """``(name, regex)`` of each job GitHub lists for a workflow job: one per matrix cell (``cells``: by the names
-    ``lakehouse.matrices`` gives them, else some ``name (...)``), else the job's own name."""
+def _cell_names(job: dict[str, Any], name: str, cells: bool) -> list[tuple[str, str, dict[str, Any] | None]]:
+    """``(name, regex, matrix)`` of each job GitHub lists for a workflow job: one per matrix cell (``cells``: by the
+    names ``lakehouse.matrices`` gives them, with the cell's ``matrix`` context, else some ``name (...)``), else the
+    job's own name (``matrix`` None: not known)."""
     matrix = _matrix(job)
     if matrix is None:
-        return [(name, re.escape(name))]
+        return [(name, re.escape(name), None)]
     found = matrix_cells(matrix) if cells else None
     if found is None:
-        return [(name, re.escape(name) + r" \(.+\)")]
-    return [(cell.name(name), re.escape(cell.name(name))) for cell in found]
+        return [(name, re.escape(name) + r" \(.+\)", None)]
+    return [(cell.name(name), re.escape(cell.name(name)), cell.values) for cell in found]
 
 
 def _called_jobs(
@@ -609,10 +641,31 @@ def _runs_own_code(step: dict[str, Any]) -> bool:
     return "run" in step or str(step.get("uses") or "").startswith("./")
 
 
-def shown_step_name(step: dict[str, Any]) -> str:
-    """The name GitHub shows for a step: its ``name:``, else ``Run`` and its action or its command's first line."""
+def _named_in_jobs_api(job: dict[str, Any] | None, step: dict[str, Any]) -> bool:
+    """Whether the jobs API can be asked for ``step`` by name in each cell of ``job``: its name holds no expression,
+    or only ``${{ matrix.x }}`` of a matrix whose cells are known (:func:`shown_step_name`)."""
+    cells = matrix_cells(_matrix(job)) if job is not None and _matrix(job) is not None else None
+    values: list[dict[str, Any] | None] = [cell.values for cell in cells] if cells else [None]
+    return all("${{" not in shown_step_name(step, cell) for cell in values)
+
+
+_MATRIX_IN_TEXT = re.compile(r"\$\{\{\s*matrix\.([A-Za-z0-9_-]+)\s*\}\}")
+
+
+def shown_step_name(step: dict[str, Any], matrix: Mapping[str, Any] | None = None) -> str:
+    """The name GitHub shows for a step: its ``name:``, else ``Run`` and its action or its command's first line;
+    ``${{ matrix.x }}`` in a ``name:`` as the cell ``matrix`` (None: not known, the expression left as written) has
+    it (a command's text is left as written: what GitHub shows of it is not read here)."""
     lines = str(step.get("run") or "").strip().splitlines()
-    return str(step.get("name") or f"Run {step.get('uses') or (lines[0].strip() if lines else '')}")
+    name = str(step.get("name") or f"Run {step.get('uses') or (lines[0].strip() if lines else '')}")
+    if matrix is None or not step.get("name"):
+        return name
+
+    def text(found: re.Match[str]) -> str:
+        value = next((v for k, v in matrix.items() if str(k).casefold() == found.group(1).casefold()), None)
+        return found.group(0) if isinstance(value, dict | list) else value_text(value)  # an object: left out
+
+    return _MATRIX_IN_TEXT.sub(text, name)
 
 
 def local_uses(document: Any) -> list[tuple[str, str]]:

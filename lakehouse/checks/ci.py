@@ -23,7 +23,12 @@ Two sources, in this order:
   job whose ``if:`` is (a caller of a reusable workflow with what it calls), or whose matrix ``exclude`` empties, and
   neither its steps nor what it alone calls ran: their tests do not count; but at least one job must have concluded
   success. Jobs are found by the names GitHub gives them: each matrix cell as GitHub builds the cells
-  (``lakehouse.matrices``: ``exclude`` removes, ``include`` extends or adds) ``test (3.11)``, a called reusable
+  (``lakehouse.matrices``: ``exclude`` removes, ``include`` extends or adds; a literal ``${{ fromJSON('...') }}``
+  read as written out, one of another job's outputs only the run knows) ``test (3.11)``, each step's ``if:`` read
+  with each cell's ``matrix`` (false in every cell: it did not run) and its name with ``${{ matrix.x }}`` as the cell
+  has it (``Test 3.11``); a step whose ``if:`` only the run knows and whose name the jobs API cannot be asked by (an
+  expression of the run's) may not have run: its tests do not count, and a run whose only tests they are is
+  ``error``, not red nor green; a called reusable
   workflow's jobs ``call / unit`` (its inputs a caller leaves unset, with no ``default:``, their type's: ``false``,
   ``''``, ``0``), each listed job of that name judged.
   And the run list shows each run's latest attempt: a judged run with
@@ -505,7 +510,9 @@ def masked_failures(client: GitHubActions, run: dict[str, Any]) -> tuple[list[st
         why += [f"{p.path} at {sha[:12]}: {p.where}: {p.message}" for p in problems]
     files += scripts.files  # the scripts and Makefiles its steps ran, wherever they ran them
     unfollowed = [f"{u} (at {sha[:12]})" for u in scripts.unfollowed]
-    if not scripts.tests and not scripts.unfollowed:  # what only the run knows may run them: `error`, not red
+    if not scripts.tests and not scripts.unfollowed and scripts.undecided:  # only the run shows whether they ran
+        unfollowed += [f"whether these tests ran only the run shows: {u} (at {sha[:12]})" for u in scripts.undecided]
+    elif not scripts.tests and not scripts.unfollowed:  # what only the run knows may run them: `error`, not red
         notes, conditional = scripts.notes, scripts.conditional
         why.append(no_test_reason(documents[0][1], sha, scripts.commands, documents, notes, conditional))
     read = {
