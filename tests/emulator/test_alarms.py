@@ -301,6 +301,32 @@ def test_an_action_on_a_missing_topic_fails_in_the_history(cw: Any) -> None:
     assert [i["HistorySummary"] for i in _history(cw, name, "Action")] == [f"Failed to execute action {missing}"]
 
 
+def test_history_items_have_cloudwatchs_shape(cw: Any, sns: Any, sqs: Any) -> None:
+    """What KPI-mttr reads to tell CloudWatch's own notification from a copy (``lakehouse.chaos.provenance``), in
+    AWS's shape (aws-cli's describe-alarm-history example; the Action item's HistoryData as the console shows it):
+    an evaluated change's ``newState`` carries ``stateReasonData`` with the datapoints evaluated; a SetAlarmState's
+    carries none unless its caller passed StateReasonData; each Action item names the topic, its ``actionState``,
+    the change it ran for (``stateUpdateTimestamp``, the message's StateChangeTime in epoch ms) and what it
+    published."""
+    namespace = _name("ns")
+    topic, inbox = _subscribed_queue(sns, sqs)
+    name = _alarm(cw, namespace, AlarmActions=[topic], TreatMissingData="ignore")
+    _put(cw, namespace, 5.0)
+    (message,) = _notifications(sqs, inbox)
+    cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="drill over")
+    evaluated, drilled = (json.loads(i["HistoryData"]) for i in _history(cw, name, "StateUpdate"))
+    reason_data = evaluated["newState"]["stateReasonData"]
+    assert reason_data["period"] == 10 and reason_data["statistic"] == "Sum" and reason_data["threshold"] == 0.0
+    assert [p["value"] for p in reason_data["evaluatedDatapoints"]] == [5.0]
+    assert drilled["newState"] == {"stateValue": "OK", "stateReason": "drill over"}
+    assert drilled["oldState"]["stateReasonData"] == reason_data
+    (action,) = (json.loads(i["HistoryData"]) for i in _history(cw, name, "Action"))
+    changed = datetime.fromisoformat(message["StateChangeTime"])
+    assert action["actionState"] == "Succeeded" and action["notificationResource"] == topic and action["error"] is None
+    assert action["stateUpdateTimestamp"] == int(changed.timestamp() * 1000)
+    assert json.loads(json.loads(action["publishedMessage"])["default"]) == message
+
+
 def test_a_standard_resolution_datapoint_is_stored_at_its_minute(cw: Any) -> None:
     """AWS keeps standard-resolution data per minute: a 10 s alarm period sees it only at the minute's start."""
     namespace = _name("ns")
