@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -90,9 +91,30 @@ def _items(target: Target, name: str, kind: str, around: datetime) -> list[tuple
     found: list[tuple[datetime, dict[str, Any]]] = []
     for page in pages:
         for item in page.get("AlarmHistoryItems", []):
-            data = json.loads(str(item.get("HistoryData") or "{}"))
-            found.append((item["Timestamp"], data if isinstance(data, dict) else {}))
+            found.append((item["Timestamp"], history_data(str(item.get("HistoryData") or "{}"))))
     return found
+
+
+#: An Action item's scalar fields, as they open its HistoryData (before ``publishedMessage``, the message itself).
+_SCALAR = re.compile(
+    r'"(actionState|notificationResource|error)"\s*:\s*"((?:[^"\\]|\\.)*)"|"(stateUpdateTimestamp)"\s*:\s*(\d+)'
+)
+
+
+def history_data(text: str) -> dict[str, Any]:
+    """An item's HistoryData. HistoryData is at most 4,095 characters (AlarmHistoryItem), and an Action item carries
+    the whole message it published: one cut there is not JSON, so its scalar fields are read where they stand."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        found: dict[str, Any] = {}
+        for match in _SCALAR.finditer(text):
+            if match.group(1):
+                found.setdefault(match.group(1), json.loads(f'"{match.group(2)}"'))
+            else:
+                found.setdefault(match.group(3), int(match.group(4)))
+        return found
+    return data if isinstance(data, dict) else {}
 
 
 def _epoch_ms(value: Any) -> datetime | None:

@@ -219,3 +219,24 @@ def test_healthy_twin_cloudwatchs_evaluation_and_its_own_message_is_the_detectio
     assert timeline.alarm_fired == ALARM and timeline.problem is None, timeline.problem
     assert timeline.refused == [], timeline.refused
     assert judge_mttr([timeline], 1800.0).passed
+
+
+def test_an_action_items_history_data_cut_at_its_length_limit_still_ties_the_message() -> None:
+    """HistoryData is at most 4,095 characters and an Action item carries the whole message it published: cut there
+    it is no JSON, yet the fields before the message (topic, outcome, the change's instant) still tie it; a genuine
+    message is not refused for CloudWatch's cut."""
+    whole = json.dumps(
+        {
+            "error": None,
+            "actionState": "Succeeded",
+            "notificationResource": "arn:aws:sns:us-east-1:123456789012:alerts",
+            "stateUpdateTimestamp": 1534368002381,
+            "publishedMessage": json.dumps({"default": json.dumps({"AlarmName": "a" * 5000})}),
+        }
+    )
+    assert provenance.history_data(whole[:4095]) == {
+        "actionState": "Succeeded",
+        "notificationResource": "arn:aws:sns:us-east-1:123456789012:alerts",
+        "stateUpdateTimestamp": 1534368002381,
+    }
+    assert provenance.history_data(whole)["error"] is None
