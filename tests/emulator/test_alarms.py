@@ -327,6 +327,27 @@ def test_history_items_have_cloudwatchs_shape(cw: Any, sns: Any, sqs: Any) -> No
     assert json.loads(json.loads(action["publishedMessage"])["default"]) == message
 
 
+def test_get_metric_statistics_answers_a_percentile(cw: Any) -> None:
+    """ExtendedStatistics (pNN) of a period beside a standard statistic, as CloudWatch answers them (moto ignored them:
+    KPI-mttr reads a percentile alarm's period back)."""
+    namespace = _name("ns")
+    for value in (1.0, 2.0, 3.0, 4.0):
+        _put(cw, namespace, value)
+    now = datetime.now(UTC)
+    answer = cw.get_metric_statistics(
+        Namespace=namespace,
+        MetricName="Failures",
+        Dimensions=DIMS,
+        StartTime=now - timedelta(minutes=5),
+        EndTime=now + timedelta(minutes=1),
+        Period=3600,
+        Statistics=["Maximum"],
+        ExtendedStatistics=["p50", "p100"],
+    )
+    (point,) = answer["Datapoints"]
+    assert point["Maximum"] == 4.0 and point["ExtendedStatistics"] == {"p50": 2.0, "p100": 4.0}, point
+
+
 def test_a_standard_resolution_datapoint_is_stored_at_its_minute(cw: Any) -> None:
     """AWS keeps standard-resolution data per minute: a 10 s alarm period sees it only at the minute's start."""
     namespace = _name("ns")

@@ -19,6 +19,8 @@ DescribeAlarmHistory is not implemented. Here:
   and a DatapointsToAlarm above EvaluationPeriods, as CloudWatch does;
 - a new alarm starts in INSUFFICIENT_DATA ("Unchecked: Initial alarm creation"); an update keeps
   the state; both record a ConfigurationUpdate history item;
+- GetMetricStatistics answers ExtendedStatistics (pNN by nearest rank, as alarms are evaluated here), which
+  moto accepts and ignores;
 - DescribeAlarmHistory answers from that history (AlarmName, AlarmTypes, HistoryItemType,
   StartDate, EndDate, ScanBy, MaxRecords; one page);
 - ListMetrics lists only metrics with a datapoint in the last two weeks (:data:`LIST_METRICS_LOOKBACK_S`),
@@ -47,6 +49,7 @@ from moto.cloudwatch.models import (
     MetricAggregatedDatum,
     MetricDatum,
     MetricDatumBase,
+    Statistics,
     cloudwatch_backends,
 )
 from moto.cloudwatch.responses import CloudWatchResponse
@@ -507,8 +510,53 @@ def select_history(
     return chosen[:max_records] if max_records else chosen
 
 
+#: moto's own GetMetricStatistics, which answers the standard statistics (kept before the extension replaces it).
+_MOTO_GET_METRIC_STATISTICS = CloudWatchResponse.get_metric_statistics
+
+
+def extended_point(stats: Statistics, statistics: list[str], extended: list[str]) -> dict[str, Any]:
+    """One period of GetMetricStatistics with ``ExtendedStatistics`` (pNN of the period's single values, as the
+    alarms' evaluation takes them: ``alarms.percentile``) beside the standard ``statistics`` moto computes."""
+    point: dict[str, Any] = {"Timestamp": stats.timestamp}
+    if stats.unit:
+        point["Unit"] = stats.unit
+    for stat in statistics:
+        if (value := stats.get_statistics_for_type(stat)) is not None:
+            point[stat] = float(value)
+    values: dict[str, float] = {}
+    for name in extended:
+        try:
+            value = evaluator.percentile(name, [float(v) for v in stats.metric_single_values_list])
+        except evaluator.UnsupportedAlarm:
+            continue  # trimmed means and the like are not computed locally
+        if value is not None:
+            values[name] = value
+    point["ExtendedStatistics"] = values
+    return point
+
+
 class CloudWatchResponseExtension(CloudWatchResponse):
     """Wire format grafted onto moto's CloudWatchResponse."""
+
+    def get_metric_statistics(self) -> ActionResult:
+        """moto's GetMetricStatistics, with ``ExtendedStatistics`` answered (moto 5.2.5 accepts and ignores them):
+        KPI-mttr reads a percentile alarm's period back to check the change's evaluated datapoints."""
+        extended = [str(e) for e in self._get_param("ExtendedStatistics") or []]
+        if not extended:
+            return _MOTO_GET_METRIC_STATISTICS(self)
+        statistics = [str(s) for s in self._get_param("Statistics") or []]
+        periods = self.cloudwatch_backend.get_metric_statistics(
+            self._get_param("Namespace"),
+            self._get_param("MetricName"),
+            self._get_param("StartTime"),
+            self._get_param("EndTime"),
+            self._get_int_param("Period"),
+            statistics,
+            dimensions=self._get_param("Dimensions", []),
+            unit=self._get_param("Unit"),
+        )
+        points = [extended_point(p, statistics, extended) for p in periods]
+        return ActionResult({"Label": self._get_param("MetricName"), "Datapoints": points})
 
     def describe_alarm_history(self) -> ActionResult:
         with LOCK:
