@@ -154,10 +154,13 @@ def not_computed(said: str, reason: str, whose: str = "its reason") -> str | Non
     return None
 
 
-def fired_unheard(before: Mapping[str, AlarmBefore], now: Mapping[str, AlarmBefore]) -> str | None:
+def fired_unheard(
+    before: Mapping[str, AlarmBefore], now: Mapping[str, AlarmBefore], heard: Mapping[str, Sequence[str]] | None = None
+) -> str | None:
     """Why no message came though the fault was told of: an alarm CloudWatch has in ALARM ``now``, changed later
     than its read ``before`` the fault (both ``alarms_before``, CloudWatch's clock), whose message the harness's
-    queue did not hold when read (None: none is).
+    queue did not hold when read (None: none is). ``heard``: alarm -> the StateChangeTime of each of its messages
+    the queue held and the harness refused: a change one of them tells of was heard (the refusal names why), not lost.
 
     The harness reads its queue only while it waits: a message SNS delivered before that can be taken away first
     (PurgeQueue on the queue, or another principal's ReceiveMessage and DeleteMessage); or the alarm's actions sent
@@ -169,6 +172,9 @@ def fired_unheard(before: Mapping[str, AlarmBefore], now: Mapping[str, AlarmBefo
         was = before.get(name)
         if was is None or b.state != "ALARM" or b.since is None or (was.since is not None and b.since <= was.since):
             continue
+        told = [change_time(stamp) for stamp in (heard or {}).get(name, [])]
+        if any(at is not None and at == _to_millis(b.since) for at in told):
+            continue  # its change's message arrived and was refused, naming why
         fired.append(f"{name} (ALARM since {shown(b.since)}; {was.state} since {shown(was.since)} before the fault)")
     if not fired:
         return None

@@ -315,11 +315,14 @@ def run_fault(
         listen, tl.ignored, unknown = listened_alarms(ctx, names, described, faulty, at, earlier, injected_at)
     started = time.monotonic()
 
+    heard: dict[str, list[str]] = {}  # alarm -> the StateChangeTime of each of its messages refused
+
     def why_not(message: AlarmMessage) -> str | None:
-        # Its words place it after the fault; CloudWatch's history shows it is no one else's (``provenance``).
-        why = not_this_faults(message, before, injected_at) or unconfirmed(ctx.target, message)
+        # Its words place it after the fault; CloudWatch's history and metric show it is CloudWatch's (``provenance``).
+        why = not_this_faults(message, before, injected_at) or unconfirmed(ctx.target, message, since=injected_at)
         if why is not None:
             tl.refused.append(why)
+            heard.setdefault(message.alarm, []).append(message.state_changed_at)
         return why
 
     message = queue.wait_for(listen, deadline, why_not) if listen else None
@@ -338,7 +341,7 @@ def run_fault(
         )
         if tl.refused:
             tl.problem += " that tells of this fault; refused: " + "; ".join(tl.refused)
-        if lost := message_lost(ctx, sorted(listen), before):
+        if lost := message_lost(ctx, sorted(listen), before, heard):
             tl.problem += f"; {lost}"
     else:
         tl.detected_at, tl.alarm_fired, tl.message = message.received_at, message.alarm, message.to_dict()
@@ -377,14 +380,20 @@ def run_fault(
     return tl
 
 
-def message_lost(ctx: ChaosContext, names: Sequence[str], before: Mapping[str, AlarmBefore]) -> str | None:
+def message_lost(
+    ctx: ChaosContext,
+    names: Sequence[str],
+    before: Mapping[str, AlarmBefore],
+    heard: Mapping[str, Sequence[str]] | None = None,
+) -> str | None:
     """``detection.fired_unheard`` of the alarms read again now that no message came (None: none fired, or unread:
-    the fault fails as undetected either way, this only names the evidence lost)."""
+    the fault fails as undetected either way, this only names the evidence lost). ``heard``: the StateChangeTime of
+    each refused message, by alarm (a change one of them tells of was heard, not lost)."""
     try:
         now = alarms_before(ctx.target, names)
     except Exception:  # noqa: BLE001 - a diagnosis only: the verdict does not depend on it
         return None
-    return fired_unheard(before, now)
+    return fired_unheard(before, now, heard)
 
 
 def changed_since_start(

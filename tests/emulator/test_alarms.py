@@ -301,6 +301,53 @@ def test_an_action_on_a_missing_topic_fails_in_the_history(cw: Any) -> None:
     assert [i["HistorySummary"] for i in _history(cw, name, "Action")] == [f"Failed to execute action {missing}"]
 
 
+def test_history_items_have_cloudwatchs_shape(cw: Any, sns: Any, sqs: Any) -> None:
+    """What KPI-mttr reads to tell CloudWatch's own notification from a copy (``lakehouse.chaos.provenance``), in
+    AWS's shape (aws-cli's describe-alarm-history example; the Action item's HistoryData as the console shows it):
+    an evaluated change's ``newState`` carries ``stateReasonData`` with the datapoints evaluated; a SetAlarmState's
+    carries none unless its caller passed StateReasonData; each Action item names the topic, its ``actionState``,
+    the change it ran for (``stateUpdateTimestamp``, the message's StateChangeTime in epoch ms) and what it
+    published."""
+    namespace = _name("ns")
+    topic, inbox = _subscribed_queue(sns, sqs)
+    name = _alarm(cw, namespace, AlarmActions=[topic], TreatMissingData="ignore")
+    _put(cw, namespace, 5.0)
+    (message,) = _notifications(sqs, inbox)
+    cw.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="drill over")
+    evaluated, drilled = (json.loads(i["HistoryData"]) for i in _history(cw, name, "StateUpdate"))
+    reason_data = evaluated["newState"]["stateReasonData"]
+    assert reason_data["period"] == 10 and reason_data["statistic"] == "Sum" and reason_data["threshold"] == 0.0
+    assert [p["value"] for p in reason_data["evaluatedDatapoints"]] == [5.0]
+    assert drilled["newState"] == {"stateValue": "OK", "stateReason": "drill over"}
+    assert drilled["oldState"]["stateReasonData"] == reason_data
+    (action,) = (json.loads(i["HistoryData"]) for i in _history(cw, name, "Action"))
+    changed = datetime.fromisoformat(message["StateChangeTime"])
+    assert action["actionState"] == "Succeeded" and action["notificationResource"] == topic and action["error"] is None
+    assert action["stateUpdateTimestamp"] == int(changed.timestamp() * 1000)
+    assert json.loads(json.loads(action["publishedMessage"])["default"]) == message
+
+
+def test_get_metric_statistics_answers_a_percentile(cw: Any) -> None:
+    """ExtendedStatistics (pNN) of a period beside a standard statistic, as CloudWatch answers them (moto ignored them:
+    KPI-mttr reads a percentile alarm's period back)."""
+    namespace = _name("ns")
+    for value in (1.0, 2.0, 3.0, 4.0):
+        _put(cw, namespace, value)
+    now = datetime.now(UTC)
+    answer = cw.get_metric_statistics(
+        Namespace=namespace,
+        MetricName="Failures",
+        Dimensions=DIMS,
+        StartTime=now - timedelta(minutes=5),
+        EndTime=now + timedelta(minutes=1),
+        Period=3600,
+        Statistics=["Maximum"],
+        ExtendedStatistics=["p50", "p100"],
+    )
+    (point,) = answer["Datapoints"]
+    assert point["Maximum"] == 4.0 and point["ExtendedStatistics"] == {"p50": 2.0, "p100": 4.0}, point
+
+
 def test_a_standard_resolution_datapoint_is_stored_at_its_minute(cw: Any) -> None:
     """AWS keeps standard-resolution data per minute: a 10 s alarm period sees it only at the minute's start."""
     namespace = _name("ns")

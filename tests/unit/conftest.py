@@ -34,8 +34,9 @@ def no_github_sha(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def cloudwatch_history(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """moto's CloudWatch with the emulator's alarm history, for this test only: SetAlarmState records its StateUpdate
-    item and DescribeAlarmHistory answers (moto 5.2.5 has neither). No evaluation, no actions: a test that stands in
-    for CloudWatch still publishes its notification itself."""
+    item and runs the new state's actions (publishing CloudWatch's notification, recording each Action item), as
+    CloudWatch does, and DescribeAlarmHistory answers (moto 5.2.5 has none of it). No evaluation on its own: a test
+    evaluates the alarm where CloudWatch would (``tests.unit.alarm_evaluation``)."""
     from moto.cloudwatch.models import CloudWatchBackend
     from moto.cloudwatch.responses import CloudWatchResponse
 
@@ -50,7 +51,7 @@ def cloudwatch_history(moto_aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
         old_state, old_reason = (alarm.state_value, alarm.state_reason) if alarm is not None else ("", "")
         set_state(self, alarm_name, reason, reason_data, state)
         if alarm is not None and old_state != state:
-            extension.record_state_update(self, alarm, old_state, old_reason)
+            extension.after_transition(self, alarm, old_state, old_reason)
 
     monkeypatch.setattr(CloudWatchBackend, "set_alarm_state", set_alarm_state)
     answer = extension.CloudWatchResponseExtension.describe_alarm_history

@@ -8,14 +8,12 @@ and one CloudWatch has in ALARM since after the read before the fault is named w
 twin: the same message left on the queue is the fault's detection and the fault passes.
 
 moto in process: SQS, SNS (delivering to the queue) and CloudWatch with the emulator's alarm history
-(``cloudwatch_history``: the harness ties each message to its change there); moto's CloudWatch publishes nothing on a
-state change, so the test sets the state and publishes CloudWatch's notification to the alarm's topic itself.
+(``cloudwatch_history``: the harness ties each message to its change there) and evaluation (``alarm_evaluation``:
+the faulty datapoint raises the alarm, whose action publishes CloudWatch's notification to the alarm's topic).
 """
 
 from __future__ import annotations
 
-import json
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +28,7 @@ from lakehouse.chaos.settle import Settled
 from lakehouse.outcome import Outcome, Status
 from lakehouse.pipeline import metrics
 from lakehouse.target import Target
+from tests.unit.alarm_evaluation import breach
 from tests.unit.test_chaos_alarm_reconfigured import PARAMS, STACK
 from tests.unit.test_chaos_detection import HEALTHY_VALUES, _scheduled
 
@@ -37,21 +36,9 @@ ALARM = str(PARAMS["AlarmName"])
 
 
 def _notify(target: Target, topic: str) -> None:
-    """What CloudWatch does when the faulty run's datapoint breaches: ALARM, and its message to the topic."""
-    cloudwatch = target.client("cloudwatch")
-    reason = "Threshold Crossed: 1 out of the last 1 datapoints [1.0] was greater than or equal to the threshold (1.0)"
-    cloudwatch.set_alarm_state(AlarmName=ALARM, StateValue="ALARM", StateReason=reason)
-    alarm = cloudwatch.describe_alarms(AlarmNames=[ALARM])["MetricAlarms"][0]
-    changed = alarm["StateUpdatedTimestamp"].astimezone(UTC)
-    body = {
-        "AlarmName": ALARM,
-        "AlarmArn": alarm["AlarmArn"],
-        "NewStateValue": "ALARM",
-        "OldStateValue": "OK",
-        "NewStateReason": reason,
-        "StateChangeTime": changed.strftime("%Y-%m-%dT%H:%M:%S.") + f"{changed.microsecond // 1000:03d}+0000",
-    }
-    target.client("sns").publish(TopicArn=topic, Message=json.dumps(body))
+    """What CloudWatch does when the faulty run's datapoint breaches: the alarm evaluated on it goes to ALARM and its
+    action publishes the notification to the alarm's topic (``topic``: the one ``fault_told`` made the alarm's)."""
+    breach(target, PARAMS, 1.0)
 
 
 def fault_told(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tell: Any) -> Timeline:

@@ -139,7 +139,7 @@ def _run_fault(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, alarm: dict[str,
     monkeypatch.setattr(chaos_run, "wait_quiet", lambda *_a: Settled([]))
     monkeypatch.setattr(chaos_run, "source_files", lambda _ctx: {})
     monkeypatch.setattr(chaos_run, "alarms_before", quiet_before)
-    monkeypatch.setattr(chaos_run, "unconfirmed", lambda _target, _message: None)  # CloudWatch recorded each change
+    monkeypatch.setattr(chaos_run, "unconfirmed", lambda *_a, **_k: None)  # CloudWatch recorded each change
     monkeypatch.setattr(chaos_run, "run_from_bronze", lambda *_a: _scheduled(next(runs)))
     monkeypatch.setattr(chaos_run, "exit_checks", lambda *_a: {"EXIT-2": Outcome.judged(True, 1, 1)})
     monkeypatch.setitem(chaos_run.STEPS, Runbook.RESTORE_BRONZE_OBJECT, lambda _ctx, _inj: "restored")

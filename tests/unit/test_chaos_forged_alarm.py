@@ -8,9 +8,9 @@ ALARM and a forged message dresses the change as CloudWatch's evaluation. Main c
 each accepted message must match a change to ALARM in the alarm's history (DescribeAlarmHistory, StateUpdate) at
 its StateChangeTime, computed by CloudWatch (``provenance``). The healthy twin: CloudWatch's own change and message.
 
-moto in process (SQS, SNS delivering to the queue, CloudWatch with the emulator's alarm history:
-``cloudwatch_history``); moto publishes nothing on a state change, so the genuine case publishes CloudWatch's
-notification to the topic itself, as ``test_chaos_alert_purged`` does.
+moto in process (SQS, SNS delivering to the queue, CloudWatch with the emulator's alarm history and actions:
+``cloudwatch_history``); the genuine case evaluates the alarm on the faulty datapoint as CloudWatch does
+(``alarm_evaluation``), as ``test_chaos_alert_purged`` does.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import pytest
 from lakehouse.chaos import provenance
 from lakehouse.chaos.alerts import AlarmMessage, AlertQueue
 from lakehouse.chaos.mttr import Timeline, judge_mttr
-from lakehouse.chaos.provenance import StateUpdate, not_cloudwatchs
+from lakehouse.chaos.provenance import ActionRun, History, StateUpdate, not_cloudwatchs
 from lakehouse.outcome import Status
 from lakehouse.target import Target
 from tests.unit.test_chaos_alarm_reconfigured import PARAMS
@@ -76,7 +76,7 @@ def drill_dressed_up(target: Target, topic: str, _queue: AlertQueue) -> None:
 
 
 def genuine(target: Target, topic: str, _queue: AlertQueue) -> None:
-    """CloudWatch's own: the alarm changes to ALARM on the faulty datapoint and its message goes to the topic."""
+    """CloudWatch's own: the alarm evaluated on the faulty datapoint changes to ALARM and its action publishes."""
     _notify(target, topic)
 
 
@@ -141,12 +141,22 @@ def _message(changed: datetime) -> AlarmMessage:
     return AlarmMessage(ALARM, "ALARM", CROSSED, "topic", 0.0, stamp(changed), "OK", "arn")
 
 
+def _evaluated(at: datetime, old: str = "OK", new: str = "ALARM") -> StateUpdate:
+    """A change CloudWatch's evaluation recorded at ``at``: its reason and the datapoints it evaluated."""
+    return StateUpdate(at, old, new, CROSSED, {"evaluatedDatapoints": [{"timestamp": stamp(at), "value": 1.0}]})
+
+
+def _sent(at: datetime) -> ActionRun:
+    """CloudWatch's successful publish of the change at ``at`` to the message's topic."""
+    return ActionRun(at, "topic", "Succeeded", at)
+
+
 def test_the_change_must_be_to_alarm_at_the_same_millisecond() -> None:
     at = datetime(2026, 12, 7, 4, 40, 1, 123456, tzinfo=UTC)
-    assert not_cloudwatchs(_message(at), [StateUpdate(at, "OK", "ALARM", CROSSED)]) is None
-    later = StateUpdate(at + timedelta(milliseconds=1), "OK", "ALARM", CROSSED)
-    to_ok = StateUpdate(at, "ALARM", "OK", CROSSED)
-    why = not_cloudwatchs(_message(at), [later, to_ok])
+    assert not_cloudwatchs(_message(at), History([_evaluated(at)], [_sent(at)])) is None
+    later = _evaluated(at + timedelta(milliseconds=1))
+    to_ok = _evaluated(at, "ALARM", "OK")
+    why = not_cloudwatchs(_message(at), History([later, to_ok], [_sent(at)]))
     assert why is not None and "has no change to ALARM at 2026-12-07T04:40:01.123+00:00" in why, why
     assert "2026-12-07T04:40:01.124+00:00 OK -> ALARM, 2026-12-07T04:40:01.123+00:00 ALARM -> OK" in why, why
 
@@ -157,14 +167,16 @@ def test_a_change_the_history_shows_late_is_waited_for_until_the_deadline(monkey
     at = datetime(2026, 12, 7, 4, 40, 1, 123456, tzinfo=UTC)
     reads: list[int] = []
 
-    def late(target: Any, name: str, around: datetime) -> list[StateUpdate]:
+    def late(target: Any, name: str, around: datetime) -> History:
         reads.append(1)
-        return [StateUpdate(at, "OK", "ALARM", CROSSED)] if len(reads) >= 2 else []
+        return History([_evaluated(at)], [_sent(at)]) if len(reads) >= 2 else History()
 
-    monkeypatch.setattr(provenance, "state_updates", late)
+    monkeypatch.setattr(provenance, "read_history", late)
+    monkeypatch.setattr(provenance, "described", lambda *_a: None)
+    monkeypatch.setattr(provenance, "not_the_metrics", lambda *_a: None)  # the metric is another test's
     monkeypatch.setattr(provenance, "HISTORY_POLL_S", 0.0)
     target: Any = type("AwsTarget", (), {"is_local": False})()
     assert provenance.unconfirmed(target, _message(at), lag_s=30.0) is None and len(reads) == 2
-    monkeypatch.setattr(provenance, "state_updates", lambda *a: [])
+    monkeypatch.setattr(provenance, "read_history", lambda *a: History())
     why = provenance.unconfirmed(target, _message(at), lag_s=0.0)
     assert why is not None and "has no change to ALARM" in why

@@ -19,6 +19,8 @@ DescribeAlarmHistory is not implemented. Here:
   and a DatapointsToAlarm above EvaluationPeriods, as CloudWatch does;
 - a new alarm starts in INSUFFICIENT_DATA ("Unchecked: Initial alarm creation"); an update keeps
   the state; both record a ConfigurationUpdate history item;
+- GetMetricStatistics answers ExtendedStatistics (pNN by nearest rank, as alarms are evaluated here), which
+  moto accepts and ignores;
 - DescribeAlarmHistory answers from that history (AlarmName, AlarmTypes, HistoryItemType,
   StartDate, EndDate, ScanBy, MaxRecords; one page);
 - ListMetrics lists only metrics with a datapoint in the last two weeks (:data:`LIST_METRICS_LOOKBACK_S`),
@@ -47,6 +49,7 @@ from moto.cloudwatch.models import (
     MetricAggregatedDatum,
     MetricDatum,
     MetricDatumBase,
+    Statistics,
     cloudwatch_backends,
 )
 from moto.cloudwatch.responses import CloudWatchResponse
@@ -240,6 +243,20 @@ def _publish(topic_arn: str, message: str, subject: str) -> None:
     sns_backends[parts[4]][parts[3]].publish(message, arn=topic_arn, subject=subject)
 
 
+def action_data(alarm: Alarm, action: str, published: str | None, error: str | None) -> dict[str, Any]:
+    """An Action history item's HistoryData as CloudWatch writes it: ``actionState``, the change it ran for
+    (``stateUpdateTimestamp``, epoch milliseconds: its message's StateChangeTime), ``notificationResource``,
+    ``publishedMessage`` (what went to the topic, null when it failed) and ``error`` (null when it succeeded)."""
+    changed = _utc(alarm.state_updated_timestamp)
+    return {
+        "actionState": "Failed" if error is not None else "Succeeded",
+        "stateUpdateTimestamp": int(changed.timestamp() * 1000),
+        "notificationResource": action,
+        "publishedMessage": published,
+        "error": error,
+    }
+
+
 def _run_actions(backend: CloudWatchBackend, alarm: Alarm, old_state: str) -> None:
     body = json.dumps(alarm_message(alarm, backend.account_id, old_state))
     subject = f'{alarm.state_value}: "{alarm.name}" in {region_title(alarm.region_name)}'
@@ -254,25 +271,41 @@ def _run_actions(backend: CloudWatchBackend, alarm: Alarm, old_state: str) -> No
                 alarm,
                 "Action",
                 f"Failed to execute action {action}",
-                {"actionState": "Failed", "notificationResource": action, "error": str(exc)},
+                action_data(alarm, action, None, str(exc)),
             )
             LOG.warning("alarm %s: action %s failed: %s", alarm.name, action, exc)
         else:
+            published = json.dumps({"default": body})
             _record(
                 backend,
                 alarm,
                 "Action",
                 f"Successfully executed action {action}",
-                {"actionState": "Succeeded", "notificationResource": action},
+                action_data(alarm, action, published, None),
             )
 
 
-def record_state_update(backend: CloudWatchBackend, alarm: Alarm, old_state: str, old_reason: str) -> None:
+def _state(value: str, reason: str, reason_data: str | None) -> dict[str, Any]:
+    """One side of a StateUpdate item: ``stateReasonData`` only when the state has one (an evaluation records the
+    datapoints it evaluated; a SetAlarmState only the StateReasonData its caller passed, if any)."""
+    state: dict[str, Any] = {"stateValue": value, "stateReason": reason}
+    if reason_data:
+        try:
+            state["stateReasonData"] = json.loads(reason_data)
+        except ValueError:
+            state["stateReasonData"] = reason_data
+    return state
+
+
+def record_state_update(
+    backend: CloudWatchBackend, alarm: Alarm, old_state: str, old_reason: str, old_reason_data: str | None = None
+) -> None:
     """The StateUpdate history item of the change just made, stamped with the alarm's ``StateUpdatedTimestamp``.
 
     CloudWatch stamps the item, DescribeAlarms' StateUpdatedTimestamp and the notification's StateChangeTime with
     the one instant of the change (an Action item's ``stateUpdateTimestamp`` is its message's StateChangeTime), so
-    a reader can tie a notification to the change it tells of (``lakehouse.chaos.provenance``).
+    a reader can tie a notification to the change it tells of (``lakehouse.chaos.provenance``). Its HistoryData is
+    AWS's (aws-cli's describe-alarm-history example): ``stateReasonData`` on a side only when that state has one.
     """
     _record(
         backend,
@@ -281,20 +314,18 @@ def record_state_update(backend: CloudWatchBackend, alarm: Alarm, old_state: str
         f"Alarm updated from {old_state} to {alarm.state_value}",
         {
             "version": "1.0",
-            "oldState": {"stateValue": old_state, "stateReason": old_reason},
-            "newState": {
-                "stateValue": alarm.state_value,
-                "stateReason": alarm.state_reason,
-                "stateReasonData": json.loads(alarm.state_reason_data or "{}"),
-            },
+            "oldState": _state(old_state, old_reason, old_reason_data),
+            "newState": _state(alarm.state_value, alarm.state_reason, alarm.state_reason_data),
         },
         at=alarm.state_updated_timestamp,
     )
 
 
-def after_transition(backend: CloudWatchBackend, alarm: Alarm, old_state: str, old_reason: str) -> None:
+def after_transition(
+    backend: CloudWatchBackend, alarm: Alarm, old_state: str, old_reason: str, old_reason_data: str | None = None
+) -> None:
     """What follows a state change: its history item, its actions (if enabled), the listeners."""
-    record_state_update(backend, alarm, old_state, old_reason)
+    record_state_update(backend, alarm, old_state, old_reason, old_reason_data)
     if alarm.actions_enabled:
         _run_actions(backend, alarm, old_state)
     for listener in list(STATE_LISTENERS):
@@ -315,9 +346,9 @@ def evaluate_alarm(backend: CloudWatchBackend, alarm: Alarm, now: float, data: I
     verdict = evaluator.evaluate(rule, evaluation, alarm.state_value, now)
     if verdict.state == alarm.state_value:
         return
-    old_state, old_reason = alarm.state_value, alarm.state_reason
+    old_state, old_reason, old_data = alarm.state_value, alarm.state_reason, alarm.state_reason_data
     alarm.update_state(verdict.reason, json.dumps(verdict.reason_data), verdict.state)
-    after_transition(backend, alarm, old_state, old_reason)
+    after_transition(backend, alarm, old_state, old_reason, old_data)
 
 
 def evaluate_backend(backend: CloudWatchBackend, now: float, metric: tuple[str, set[str]] | None = None) -> None:
@@ -438,9 +469,10 @@ def _patch_backend() -> None:
             alarm = self.alarms.get(alarm_name)
             old_state = alarm.state_value if alarm is not None else None
             old_reason = alarm.state_reason if alarm is not None else ""
+            old_data = alarm.state_reason_data if alarm is not None else None
             original_set_state(self, alarm_name, reason, reason_data, state_value)
             if alarm is not None and old_state is not None and old_state != state_value:
-                after_transition(self, alarm, old_state, old_reason)
+                after_transition(self, alarm, old_state, old_reason, old_data)
 
     def get_filtered_metrics(
         self: CloudWatchBackend, metric_name: str, namespace: str, dimensions: list[dict[str, str]]
@@ -478,8 +510,53 @@ def select_history(
     return chosen[:max_records] if max_records else chosen
 
 
+#: moto's own GetMetricStatistics, which answers the standard statistics (kept before the extension replaces it).
+_MOTO_GET_METRIC_STATISTICS = CloudWatchResponse.get_metric_statistics
+
+
+def extended_point(stats: Statistics, statistics: list[str], extended: list[str]) -> dict[str, Any]:
+    """One period of GetMetricStatistics with ``ExtendedStatistics`` (pNN of the period's single values, as the
+    alarms' evaluation takes them: ``alarms.percentile``) beside the standard ``statistics`` moto computes."""
+    point: dict[str, Any] = {"Timestamp": stats.timestamp}
+    if stats.unit:
+        point["Unit"] = stats.unit
+    for stat in statistics:
+        if (value := stats.get_statistics_for_type(stat)) is not None:
+            point[stat] = float(value)
+    values: dict[str, float] = {}
+    for name in extended:
+        try:
+            value = evaluator.percentile(name, [float(v) for v in stats.metric_single_values_list])
+        except evaluator.UnsupportedAlarm:
+            continue  # trimmed means and the like are not computed locally
+        if value is not None:
+            values[name] = value
+    point["ExtendedStatistics"] = values
+    return point
+
+
 class CloudWatchResponseExtension(CloudWatchResponse):
     """Wire format grafted onto moto's CloudWatchResponse."""
+
+    def get_metric_statistics(self) -> ActionResult:
+        """moto's GetMetricStatistics, with ``ExtendedStatistics`` answered (moto 5.2.5 accepts and ignores them):
+        KPI-mttr reads a percentile alarm's period back to check the change's evaluated datapoints."""
+        extended = [str(e) for e in self._get_param("ExtendedStatistics") or []]
+        if not extended:
+            return _MOTO_GET_METRIC_STATISTICS(self)
+        statistics = [str(s) for s in self._get_param("Statistics") or []]
+        periods = self.cloudwatch_backend.get_metric_statistics(
+            self._get_param("Namespace"),
+            self._get_param("MetricName"),
+            self._get_param("StartTime"),
+            self._get_param("EndTime"),
+            self._get_int_param("Period"),
+            statistics,
+            dimensions=self._get_param("Dimensions", []),
+            unit=self._get_param("Unit"),
+        )
+        points = [extended_point(p, statistics, extended) for p in periods]
+        return ActionResult({"Label": self._get_param("MetricName"), "Datapoints": points})
 
     def describe_alarm_history(self) -> ActionResult:
         with LOCK:
