@@ -14,7 +14,7 @@ from typing import Any
 
 from lakehouse.athena import QueryRecord
 from lakehouse.checks.column_types import check_column_types
-from lakehouse.checks.data_loop import built_tables, check_accounting, check_contracts, check_demo_row
+from lakehouse.checks.data_loop import built_gold, check_accounting, check_contracts, check_demo_row
 from lakehouse.checks.gold_files import check_gold_files
 from lakehouse.contracts import Contract, load_contracts
 from lakehouse.iceberg import snapshot
@@ -48,11 +48,13 @@ class DataLoopRun:
 
 
 def demo_row(run: DataLoopRun) -> Outcome:
-    """The demo query returns the scenario's row, read from an Iceberg table of Gold (``check_demo_row``)."""
+    """The demo query returns the scenario's row, read from an Iceberg table of Gold the pipeline builds
+    (``check_demo_row``)."""
     if run.demo is None:
         return Outcome.error("the demo query was not run: no answer to judge")
     record, rows = run.demo
-    return check_demo_row(run.conn, record, rows, run.gold_db, run.expected_row, run.target.client("glue"))
+    glue = run.target.client("glue")
+    return check_demo_row(run.conn, record, rows, run.gold_db, run.expected_row, glue, built_gold(run.outputs))
 
 
 def lines_accounted(run: DataLoopRun) -> Outcome:
@@ -68,7 +70,7 @@ def gold_iceberg(run: DataLoopRun) -> Outcome:
     if not found.get("snapshot_id"):
         reason = f"{run.gold_db}.{SNAPSHOT_TABLE} has no current Iceberg snapshot"
         return Outcome.judged(False, None, "a current snapshot", reason, {"iceberg_snapshot": found})
-    gold = [physical(t, run.outputs) for t in built_tables(run.outputs) if t.startswith("gold.")]
+    gold = built_gold(run.outputs)
     glue, s3 = run.target.client("glue"), run.target.client("s3")
     outcome = check_gold_files(glue, s3, gold, str(run.outputs["bucket_names"]["gold"]))
     outcome.details["iceberg_snapshot"] = found

@@ -5,9 +5,10 @@ A script that prints the expected row without querying (or queries another table
 them. So the script runs as a subprocess against the deployed stack, and it passes only when it exits 0, prints
 the expected row under the demo query's heading, and the Athena query id it printed there is, as
 GetQueryExecution reads it back, a query that SUCCEEDED, whose statement is the demo SQL of ``pipeline/demo/``,
-run in the stack's workgroup with Gold as its database, submitted while the script ran, and not one the
-harness ran itself; and the rows it printed there are, as a multiset, the rows GetQueryResults returns for that
-id (every page): a script that runs the real query but prints edited rows next to the expected one fails.
+run in the stack's workgroup with Gold as its database in the account's Glue catalog (another data catalog's
+namesake of Gold is not the stack's), submitted while the script ran, and not one the harness ran itself; and
+the rows it printed there are, as a multiset, the rows GetQueryResults returns for that id (every page): a
+script that runs the real query but prints edited rows next to the expected one fails.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pyathena.cursor import Cursor
 
+from lakehouse.checks.data_loop import DEFAULT_CATALOG
 from lakehouse.config import ROOT_ENV
 from lakehouse.outcome import Outcome
 from lakehouse.pipeline.demo import cell_text, demo_queries
@@ -296,6 +298,11 @@ def query_problems(execution: dict[str, Any], sql: str, work_group: str, gold_db
     database = (execution.get("QueryExecutionContext") or {}).get("Database")
     if str(database or "").lower() != gold_db.lower():
         problems.append(f"its database is {database!r}, not Gold's {gold_db!r}")
+    # The demo SQL names Gold's database, not a catalog: it resolves in the query's catalog. Run in another data
+    # catalog (another account's Glue, a federated source) a namesake of Gold answers, not the stack's Gold.
+    catalog = (execution.get("QueryExecutionContext") or {}).get("Catalog")
+    if catalog and str(catalog).lower() != DEFAULT_CATALOG:
+        problems.append(f"it ran in data catalog {catalog!r}, not the account's Glue catalog ({DEFAULT_CATALOG})")
     submitted = _epoch((execution.get("Status") or {}).get("SubmissionDateTime"))
     if submitted is None:
         problems.append("Athena did not say when it was submitted")

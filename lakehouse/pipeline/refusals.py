@@ -18,12 +18,14 @@ from typing import Any
 SHOWN = 50
 
 #: The reasons each file's lines may be refused for, as conditions on ``r`` (the rejected row, raw strings;
-#: ``r.key``/``r.version`` typed), ``w`` (the staged line a duplicate names as its winner), ``h`` (the newest
+#: ``r.key``/``r.version`` typed), ``w`` (the staged line a duplicate names as its winner; ``wr``, that line's
+#: own refusal, if any: a winner refused itself, but as older than Silver's row, took nothing), ``h`` (the newest
 #: version Silver holds of the key) and, for orders, ``k`` (a Silver user of the order's user_id).
 _TIMESTAMP = "try_cast({} AS timestamp) IS NULL"
 _SUPERSEDED = (
     "w.source_line IS NOT NULL AND w.source_line <> r.source_line "
-    "AND (w.version > r.version OR (w.version = r.version AND w.source_line > r.source_line))"
+    "AND (w.version > r.version OR (w.version = r.version AND w.source_line > r.source_line)) "
+    "AND (wr.source_line IS NULL OR wr.reject_reason = {outdated})"
 )
 FAMILIES: dict[str, dict[str, Any]] = {
     "users.csv": {
@@ -42,6 +44,7 @@ FAMILIES: dict[str, dict[str, Any]] = {
             "updated_at missing or malformed": "r.version IS NULL",
             "older than the row silver holds (a newer updated_at)": "h.version > r.version",
         },
+        "outdated": "older than the row silver holds (a newer updated_at)",
     },
     "orders.csv": {
         "rejected": "silver.orders_rejected",
@@ -60,10 +63,13 @@ FAMILIES: dict[str, dict[str, Any]] = {
             "user_id unknown": "k.user_id IS NULL",
             "older than the row silver holds (a newer order_ts)": "h.version > r.version",
         },
+        "outdated": "older than the row silver holds (a newer order_ts)",
     },
 }
 #: ``duplicate key, superseded by line N``: line N is a staged line of the same key that wins over this one
-#: (a newer version, or the same version and a later line).
+#: (a newer version, or the same version and a later line) and that Silver took: not refused itself, or refused
+#: only as older than the row Silver holds (then so is this line). A winner refused as invalid (an e-mail
+#: malformed, an order's user unknown) loses the key: this line, valid, was Silver's to keep, and is lost.
 DUPLICATE = r"^duplicate key, superseded by line (\d+)$"
 
 Query = Callable[[str], list[tuple[Any, ...]]]
@@ -87,6 +93,7 @@ def false_refusals_sql(family: dict[str, Any], name: Names) -> str:
         else ""
     )
     values = ", ".join(f"r.{c}" for c in shown)
+    superseded = _SUPERSEDED.format(outdated=_quote(family["outdated"]))
     return (
         f"WITH r AS (SELECT *, try_cast({key} AS bigint) AS key, try_cast({version} AS timestamp) AS version, "
         f"try_cast(regexp_extract(reject_reason, '{DUPLICATE}', 1) AS bigint) AS winner "
@@ -94,10 +101,12 @@ def false_refusals_sql(family: dict[str, Any], name: Names) -> str:
         f"w AS (SELECT source_line, try_cast({key} AS bigint) AS key, try_cast({version} AS timestamp) AS version "
         f"FROM {name(family['staged'])}), "
         f"h AS (SELECT {key} AS key, max({version}) AS version FROM {name(family['silver'])} GROUP BY {key}) "
-        f"SELECT DISTINCT r.source_line, r.reject_reason, {values} FROM r "
+        f"SELECT DISTINCT r.source_line, r.reject_reason, wr.reject_reason, {values} FROM r "
         f"LEFT JOIN w ON w.source_line = r.winner AND w.key = r.key "
+        f"LEFT JOIN (SELECT source_line, reject_reason FROM {name(family['rejected'])}) wr "
+        f"ON wr.source_line = r.winner "
         f"LEFT JOIN h ON h.key = r.key {known}"
-        f"WHERE NOT coalesce(CASE WHEN r.winner IS NOT NULL THEN {_SUPERSEDED} {cases} ELSE false END, false) "
+        f"WHERE NOT coalesce(CASE WHEN r.winner IS NOT NULL THEN {superseded} {cases} ELSE false END, false) "
         f"ORDER BY 1 LIMIT {SHOWN}"
     )
 
@@ -106,11 +115,13 @@ def false_refusals(query: Query, name: Names, file: str) -> list[str]:
     """One problem per line ``file``'s rejected table refuses for a reason that is not true of it."""
     family = FAMILIES[file]
     problems = []
-    for line, reason, *values in query(false_refusals_sql(family, name)):
+    for line, reason, winner_reason, *values in query(false_refusals_sql(family, name)):
         raw = ", ".join(f"{c} {v!r}" for c, v in zip(family["shown"], values, strict=True))
         verdict = (
             "which is not true of it" if reason in family["reasons"] or _is_duplicate(reason) else "no known reason"
         )
+        if _is_duplicate(reason) and winner_reason not in (None, family["outdated"]):
+            verdict += f": the line it names is refused itself, as {winner_reason!r}, so the key is lost"
         problems.append(f"{file}:{line}: refused as {reason!r} in {family['rejected']}, {verdict} ({raw})")
     return problems
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from lakehouse.athena import connect, run
-from lakehouse.checks.data_loop import check_demo_row
+from lakehouse.checks.data_loop import built_gold, check_demo_row
 from lakehouse.emulator.process import EmulatorHandle
 from lakehouse.outcome import Status
 from lakehouse.pipeline.demo import demo_connection
@@ -26,17 +26,17 @@ HIDING = (
 HEALTHY = "SELECT order_date, country, orders, revenue FROM {gold}.daily_revenue ORDER BY order_date DESC"
 
 
-def _judge(conn: Any, sql: str, gold: str, glue: Any) -> tuple[int, Any]:
+def _judge(conn: Any, sql: str, gold: str, glue: Any, built: list[str]) -> tuple[int, Any]:
     record, rows = run(conn, sql)
     assert record.ok, record.error
-    return len(rows), check_demo_row(conn, record, rows, gold, EXPECTED, glue)
+    return len(rows), check_demo_row(conn, record, rows, gold, EXPECTED, glue, built)
 
 
 def test_the_check_sees_what_the_verifier_prints(emulator: EmulatorHandle) -> None:
     target, outputs = pipeline_stack(emulator, REGION, "session1")
     gold, bucket = outputs["glue_database_names"]["gold"], outputs["bucket_names"]["gold"]
     assert run_pipeline(target, outputs, data_dir=DATA_DIR).ok
-    glue = target.client("glue")
+    glue, built = target.client("glue"), built_gold(outputs)
     glue.create_database(DatabaseInput={"Name": "default"})
     verifier, before = demo_connection(target, outputs), connect(target, outputs["athena_workgroup_name"])
     try:
@@ -51,14 +51,14 @@ def test_the_check_sees_what_the_verifier_prints(emulator: EmulatorHandle) -> No
         assert filled.ok, filled.error
         demo = HIDING.format(gold=gold)
         # Before: the step's connection (the session's database `default`) saw every row, and the check passed ...
-        seen, passed = _judge(before, demo, gold, glue)
+        seen, passed = _judge(before, demo, gold, glue, built)
         assert seen > 1 and passed.passed, passed.reason
         # ... while the verifier's session (Gold) prints no row at all. The check now runs it there.
-        printed, outcome = _judge(verifier, demo, gold, glue)
+        printed, outcome = _judge(verifier, demo, gold, glue, built)
         assert printed == 0
         assert outcome.status is Status.FAILED and outcome.reason == "the Athena query on Gold returned no rows"
         # Healthy twin: a demo that names every table's database reads the same in both sessions, and passes.
-        assert _judge(verifier, HEALTHY.format(gold=gold), gold, glue)[1].passed
+        assert _judge(verifier, HEALTHY.format(gold=gold), gold, glue, built)[1].passed
     finally:
         verifier.close()
         before.close()

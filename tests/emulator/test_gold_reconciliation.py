@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from lakehouse.athena import connect, run
-from lakehouse.checks.data_loop import check_contracts, check_demo_row, check_expected_row
+from lakehouse.checks.data_loop import built_gold, check_contracts, check_demo_row, check_expected_row
 from lakehouse.contracts import load_contracts
 from lakehouse.emulator.process import EmulatorHandle
 from lakehouse.kpi.success import GitHubPart, fresh_batches, judge_success, restore_stack, run_pipeline_n
@@ -420,7 +420,7 @@ def test_the_healthy_demo_rows_are_found_in_the_gold_table_it_reads(
     conn = connect(target, outputs["athena_workgroup_name"])
     try:
         record, rows = run(conn, demo_queries(outputs)["daily_revenue"])
-        outcome = check_demo_row(conn, record, rows, gold, EXPECTED, target.client("glue"))
+        outcome = check_demo_row(conn, record, rows, gold, EXPECTED, target.client("glue"), built_gold(outputs))
     finally:
         conn.close()
     assert outcome.passed, outcome.reason
@@ -438,7 +438,7 @@ def test_a_demo_query_that_makes_up_its_row_fails(completed_only: tuple[Target, 
     try:
         record, rows = run(conn, sql)
         assert check_expected_row(record, rows, shipped).passed, "the made-up row comes back"
-        outcome = check_demo_row(conn, record, rows, gold, shipped, target.client("glue"))
+        outcome = check_demo_row(conn, record, rows, gold, shipped, target.client("glue"), built_gold(outputs))
     finally:
         conn.close()
     assert outcome.status is Status.FAILED
@@ -495,7 +495,13 @@ def judge_demo(target: Target, outputs: dict[str, Any], sql: str) -> Outcome:
         record, rows = run(conn, sql)
         assert check_expected_row(record, rows, EXPECTED).passed, "the demo returns the scenario's row"
         return check_demo_row(
-            conn, record, rows, outputs["glue_database_names"]["gold"], EXPECTED, target.client("glue")
+            conn,
+            record,
+            rows,
+            outputs["glue_database_names"]["gold"],
+            EXPECTED,
+            target.client("glue"),
+            built_gold(outputs),
         )
     finally:
         conn.close()
@@ -553,7 +559,7 @@ def test_a_demo_query_answering_from_a_csv_table_in_gold_fails_naming_its_format
         assert ddl.ok, ddl.error
         record, rows = run(conn, f"SELECT order_date, country, orders, revenue FROM {gold}.revenue_csv")
         assert check_expected_row(record, rows, EXPECTED).passed, "the CSV's row comes back"
-        outcome = check_demo_row(conn, record, rows, gold, EXPECTED, target.client("glue"))
+        outcome = check_demo_row(conn, record, rows, gold, EXPECTED, target.client("glue"), built_gold(outputs))
     finally:
         conn.close()
     assert outcome.status is Status.FAILED

@@ -26,7 +26,7 @@ def test_a_namesake_of_gold_in_another_data_catalog_is_not_gold() -> None:
         'othercat."lh_1_gold".daily_revenue (catalog othercat, not awsdatacatalog)'
     ]
     # The check stops there, before searching anything (no connection is touched).
-    outcome = check_row_from_gold(None, sql, "lh_1_gold", EXPECTED, None)
+    outcome = check_row_from_gold(None, sql, "lh_1_gold", EXPECTED, None, [])
     assert outcome.status is Status.FAILED
     assert outcome.reason == (
         "the demo query reads Gold's name, not the Gold the pipeline left: "

@@ -419,3 +419,21 @@ def test_inside_the_session_s_own_hold_the_cli_attaches(tmp_path: Path, monkeypa
         session.release()
     assert run.returncode == 2, run.stderr
     assert run.stderr.strip().startswith("error: no demo query no_such_query (have: daily_revenue"), run.stderr
+
+
+def test_the_demo_sql_run_in_another_data_catalog_is_not_gold() -> None:
+    """The demo SQL names ``gold_db.daily_revenue``, no catalog: run with QueryExecutionContext's Catalog set to
+    another data catalog (another account's Glue, a federated source) it reads that catalog's namesake of Gold.
+    The statement, workgroup, database and time are all right; only the catalog says it is not the stack's Gold."""
+    started = dt.datetime(2026, 12, 6, 10, 0, tzinfo=dt.UTC).timestamp()
+    elsewhere = execution(QueryExecutionContext={"Database": GOLD_DB, "Catalog": "partner_glue"})
+    assert query_problems(elsewhere, DEMO_SQL, WORK_GROUP, GOLD_DB, started) == [
+        "it ran in data catalog 'partner_glue', not the account's Glue catalog (awsdatacatalog)"
+    ]
+
+
+def test_the_demo_sql_in_the_account_s_glue_catalog_is_gold() -> None:
+    """Healthy twin: the catalog named as pyathena names it (``AwsDataCatalog``), or not named at all."""
+    started = dt.datetime(2026, 12, 6, 10, 0, tzinfo=dt.UTC).timestamp()
+    for context in ({"Database": GOLD_DB, "Catalog": "AwsDataCatalog"}, {"Database": GOLD_DB}):
+        assert query_problems(execution(QueryExecutionContext=context), DEMO_SQL, WORK_GROUP, GOLD_DB, started) == []
