@@ -61,6 +61,26 @@ def longest_gap(expression: str, timezone: str | None = None, start: datetime | 
     return _cron_gap(match.group(1).strip(), timezone or "UTC", (start or datetime.now(UTC)).astimezone(UTC))
 
 
+#: The most a schedule can fire in a month of 730 hours: once a minute, the finest rate or cron Scheduler takes.
+MAX_FIRINGS_PER_MONTH = 730 * 60
+
+
+def monthly_firings(expression: str) -> tuple[float, str]:
+    """How many times ``expression`` fires in a month of 730 hours (at most), and how that was told.
+
+    ``rate(N unit)``: 730 h over its period; ``at(...)``: once; a cron, or what cannot be read: once a minute, the
+    most any schedule fires (an upper bound: the month's bill is never under it).
+    """
+    expression = expression.strip()
+    if match := _RATE.match(expression):
+        hours = int(match.group(1)) * _HOURS_PER_UNIT[match.group(2).rstrip("s")]
+        if hours > 0:
+            return math.ceil(730 / hours), f"{expression}: every {hours:g} h over 730 h"
+    if expression.startswith("at("):
+        return 1.0, f"{expression} fires once"
+    return float(MAX_FIRINGS_PER_MONTH), f"{expression or '(unknown)'}: at most once a minute (an upper bound)"
+
+
 def _cron(fields: str) -> AwsCroniter:
     """The parsed cron; a day-of-week ``L`` alone is the week's last day, Saturday (``7``), as AWS documents."""
     parts = fields.upper().split()

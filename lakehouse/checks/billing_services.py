@@ -59,7 +59,8 @@ SERVICE_NAMES: Mapping[str, str | None] = MappingProxyType(
         "cloudwatch_event": "AWSEvents",  # EventBridge (rules, targets, buses...): [infracost] cloudwatch_event_bus.go;
         # [kc-eb]; [pricelist] AWSEvents.csv (serviceName "CloudWatch Events")
         "scheduler": "AWSEvents",  # EventBridge Scheduler: [pricelist] AWSEvents.csv at 18779999 ("Scheduled
-        # Invocation", usageType APN1-ScheduledInvocation, serviceCode AWSEvents); [prices] aws_scheduler_schedule
+        # Invocation", usageType APN1-ScheduledInvocation, serviceCode AWSEvents);
+        # [prices] scheduler_usd_per_1m_invocations
         "schemas": "AWSEvents",  # EventBridge schema discovery: [infracost] cloudwatch_event_bus.go
         "sns": "AmazonSNS",  # [awsx]; [infracost] sns_topic.go
         "sqs": "AWSQueueService",  # [awsx]; [infracost] sqs_queue.go

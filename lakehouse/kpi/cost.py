@@ -2,12 +2,15 @@
 
 The estimate prices the resources in ``terraform show -json`` of a saved plan with a committed,
 dated price table and a committed usage file (``fixtures/cost/``): flat-priced resources
-(dashboards, alarms) per resource, usage-based ones (Athena scans, S3, Glue, SNS) from the
-usage file, each section carried in full by the one resource of its type where it costs most
+(dashboards, alarms) per resource, schedules per invocation their expression makes, usage-based ones
+(Athena scans, S3, Glue, SNS, SQS) from the usage file, each section carried in full by the one resource
+of its type where it costs most
 (``usage_carriers``: padding the plan cannot spread it thinner or into a cheaper region), each
 resource in its own region (its ``region`` argument over its provider's). A resource type neither
 priced nor listed as free (with its source and date) is *unpriced*, and an unpriced resource, or a
-usage-based part Infracost left without a cost, makes the KPI ``error`` naming it: never 0 USD.
+usage-based part Infracost left without a cost, or a planned resource its answer leaves out, makes the
+KPI ``error`` naming it: never 0 USD. Athena and Glue usage is priced in the target's region when the plan has
+no workgroup or database (the stack's queries run in ``primary``). No free tier is applied.
 Infracost gets the same usage, translated into its usage-file format (``--usage-file``).
 """
 
@@ -34,6 +37,7 @@ from lakehouse.kpi.apprunner_capacity import Capacity, capacities, size_value
 from lakehouse.kpi.datafile import DataFile, DataFileError, load_data_file
 from lakehouse.kpi.pause import HOURS_PER_MONTH, PAUSE_TARGET, RunningHours, running_hours
 from lakehouse.outcome import Outcome
+from lakehouse.schedule_gap import monthly_firings
 from lakehouse.terraform import config_resources, without_instance_keys
 
 COST_DIR = project_root() / "fixtures" / "cost"
@@ -54,6 +58,9 @@ PRICE_KEYS = (
     "cloudwatch_usd_per_dashboard_month",
     "cloudwatch_usd_per_alarm_month",
     "sns_usd_per_1m_publishes",
+    "sqs_standard_usd_per_1m_requests",
+    "sqs_fifo_usd_per_1m_requests",
+    "scheduler_usd_per_1m_invocations",
     "sagemaker_serverless_usd_per_gb_second",
     "sagemaker_usd_per_gb_processed",
     "apprunner_usd_per_vcpu_hour",
@@ -72,6 +79,7 @@ USAGE_KEYS = {
     "s3": ("gb_stored", "put_requests", "get_requests", "gb_transferred_out"),
     "glue": ("objects", "requests"),
     "sns": ("publishes",),
+    "sqs": ("requests",),
     "sagemaker": ("inferences", "seconds_per_inference", "memory_gb", "gb_processed", "artifact_gb_stored"),
     "apprunner": ("active_hours", "resumes", "vcpu", "memory_gb"),
 }
@@ -348,8 +356,8 @@ def outside_price_model(r: PlannedResource, plan: Sequence[PlannedResource]) -> 
     The table prices SageMaker inference as serverless, 0 when idle: an endpoint configuration with
     a variant on instances, or serverless with provisioned concurrency, bills every hour of the month,
     and pricing it as serverless (or its configuration as free) would hide that; so would an endpoint
-    running a configuration the plan does not create (``_endpoint_config_unplanned``). A schedule is free
-    only as the catalog's pause (``_schedule_outside_model``), an Athena workgroup priced only on the
+    running a configuration the plan does not create (``_endpoint_config_unplanned``). A schedule is priced
+    per invocation only as the catalog's pause (``_schedule_outside_model``), an Athena workgroup priced only on the
     SQL engine, and nothing is priced that runs a provisioner (its commands create what no plan shows).
     """
     if r.provisioners:
@@ -426,12 +434,12 @@ def _spark_workgroup(r: PlannedResource) -> str | None:
 
 
 def _schedule_outside_model(r: PlannedResource) -> str | None:
-    """Why a schedule is not the free pause prices.yml lists it as (None: every target pauses App Runner).
+    """Why a schedule is not the App Runner pause prices.yml prices per invocation (None: every target pauses it).
 
-    Its invocations are free, but a universal target runs any AWS API on the stack's behalf: ``resumeService``
+    Its invocations are priced, but a universal target runs any AWS API on the stack's behalf: ``resumeService``
     keeps the catalog running however often the pause fires (the idle hours the estimate prices assume the
     usage file's ``resumes``), ``sagemaker:createEndpoint`` or ``ec2:runInstances`` bill resources no plan
-    shows. What it starts is not priced anywhere, so calling the schedule free would price it at 0.
+    shows. What it starts is not priced anywhere, so pricing only its invocations would price that at 0.
     """
     for target in r.values.get("target") or [{}]:
         arn = str((target or {}).get("arn") or "")
@@ -439,7 +447,7 @@ def _schedule_outside_model(r: PlannedResource) -> str | None:
             return "its target is not known at plan time: what it calls, and what that costs, cannot be told"
         if not arn.endswith(PAUSE_TARGET):
             return (
-                f"its target {arn} is not the App Runner pause fixtures/cost/prices.yml lists schedules free as "
+                f"its target {arn} is not the App Runner pause fixtures/cost/prices.yml prices schedules as "
                 f"(…{PAUSE_TARGET}): what it runs or creates is billed outside the plan and priced nowhere"
             )
     return None
@@ -471,6 +479,23 @@ class CostLine:
 
 
 @dataclass
+class InfracostAnswer:
+    """The planned resources an Infracost JSON accounts for: by address, or only counted by type.
+
+    Both generations name every resource they price (``breakdown.resources[].name`` / ``resources[].name``, the
+    Terraform address). The classic CLI names the free and unsupported ones only with tag policies on
+    (``freeResources``); otherwise its summary just counts them per type (``unsupportedResourceCounts``,
+    ``noPriceResourceCounts``: infracost/infracost internal/output/output.go ``outputBreakdown``, ``BuildSummary``).
+    """
+
+    named: tuple[str, ...] = ()
+    #: Type -> how many resources of it the summary counts without naming them (unsupported or no price).
+    counted: dict[str, int] = field(default_factory=dict)
+    #: Types Infracost says cost nothing (no price, or ``is_free``).
+    free_types: tuple[str, ...] = ()
+
+
+@dataclass
 class CostEstimate:
     """Monthly cost per resource, what is free, and what could not be priced.
 
@@ -485,6 +510,8 @@ class CostEstimate:
     unpriced: list[dict[str, str]] = field(default_factory=list)
     inputs: dict[str, Any] = field(default_factory=dict)
     unpriced_components: list[dict[str, str]] = field(default_factory=list)
+    #: What Infracost's JSON accounts for (None: our own estimate); planned resources it leaves out are named.
+    answered: InfracostAnswer | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -577,6 +604,14 @@ def _components(
     if rtype == "aws_sns_topic":
         n = u["sns"]["publishes"] * share
         return [comp("publishes", n, "requests", p["sns_usd_per_1m_publishes"], 1_000_000)]
+    if rtype == "aws_sqs_queue":  # every request (send, receive, delete, empty receive), free tier not applied
+        fifo = bool((values or {}).get("fifo_queue"))
+        key = "sqs_fifo_usd_per_1m_requests" if fifo else "sqs_standard_usd_per_1m_requests"
+        n = u["sqs"]["requests"] * share
+        return [comp(f"{'FIFO' if fifo else 'standard'} queue requests", n, "requests", p[key], 1_000_000)]
+    if rtype == "aws_scheduler_schedule":  # every invocation, free tier not applied
+        firings, how = monthly_firings(str((values or {}).get("schedule_expression") or ""))
+        return [comp(f"invocations ({how})", firings, "invocations", p["scheduler_usd_per_1m_invocations"], 1_000_000)]
     if rtype == "aws_sagemaker_endpoint":
         # Serverless inference: billed only while a request runs (idle: 0), plus the data in and out.
         m = u["sagemaker"]
@@ -622,12 +657,28 @@ def _components(
     return None
 
 
+#: Types ``_components`` prices, flat or from usage.yml (a type Infracost calls free is priced by the table).
+PRICED_TYPES = frozenset(
+    {
+        "aws_athena_workgroup",
+        "aws_s3_bucket",
+        "aws_glue_catalog_database",
+        "aws_cloudwatch_dashboard",
+        "aws_cloudwatch_metric_alarm",
+        "aws_sns_topic",
+        "aws_sqs_queue",
+        "aws_scheduler_schedule",
+        "aws_sagemaker_endpoint",
+        "aws_apprunner_service",
+    }
+)
 #: Usage-priced types -> the section of fixtures/cost/usage.yml a resource of the type carries.
 USAGE_SECTIONS = {
     "aws_athena_workgroup": "athena",
     "aws_s3_bucket": "s3",
     "aws_glue_catalog_database": "glue",
     "aws_sns_topic": "sns",
+    "aws_sqs_queue": "sqs",
     "aws_sagemaker_endpoint": "sagemaker",
     "aws_apprunner_service": "apprunner",
 }
@@ -638,6 +689,32 @@ USAGE_RULE = (
     "of those costing the same), the others carry none: a resource added to the plan can only carry it at a "
     "higher price, never take a share of it"
 )
+
+
+#: Usage-priced types whose usage.yml month the stack makes with none of them planned -> where it then runs.
+UNPLANNED_USAGE = {
+    "aws_athena_workgroup": "the account's primary workgroup",
+    "aws_glue_catalog_database": "databases the plan does not create",
+}
+
+
+def unplanned_usage(plan: list[PlannedResource], prices: PriceTable, usage: Usage, region: str) -> list[CostLine]:
+    """usage.yml's Athena and Glue months when the plan has no workgroup or no database: priced in ``region``.
+
+    The stack's queries are billed per TB scanned whatever workgroup runs them (the account's ``primary`` when
+    the plan creates none), and its catalog requests whatever database they ask; the CO2 KPI counts that usage
+    in the target's region then (``lakehouse.kpi.carbon._shares``), and so does the cost, never 0 USD.
+    """
+    lines: list[CostLine] = []
+    for rtype, where in UNPLANNED_USAGE.items():
+        if any(r.type == rtype for r in plan):
+            continue
+        section = USAGE_SECTIONS[rtype]
+        comps = _components(rtype, 1.0, prices.prices(region), usage) or []
+        carries = f"carries all of usage.yml's {section}: no {rtype} is planned, the stack uses {where}"
+        address = f"usage.yml {section} in {where}"
+        lines.append(CostLine(address, rtype, region, sum(c.monthly_usd for c in comps), comps, carries=carries))
+    return lines
 
 
 class _Pricing:
@@ -714,7 +791,11 @@ def _carrier_note(r: PlannedResource, carriers: dict[str, str], planned: int) ->
 
 
 def estimate_cost(
-    resources: list[PlannedResource], prices: PriceTable, usage: Usage, plan: list[PlannedResource] | None = None
+    resources: list[PlannedResource],
+    prices: PriceTable,
+    usage: Usage,
+    plan: list[PlannedResource] | None = None,
+    target_region: str | None = None,
 ) -> CostEstimate:
     """Price every planned resource; the free and the unpriced are listed, not hidden.
 
@@ -722,6 +803,8 @@ def estimate_cost(
     with the reason, even when its type is priced or listed as free. ``plan``: the whole plan's
     resources when ``resources`` is part of it (sizes and pause schedules are read from the whole).
     Each usage.yml section is carried by one resource of its type (``usage_carriers``).
+    ``target_region``: the stack's, given when ``resources`` is the whole stack: usage.yml's Athena and Glue
+    months are priced there when it plans no workgroup or database (``unplanned_usage``).
     """
     planned = Counter(r.type for r in resources)
     whole = resources if plan is None else plan
@@ -746,6 +829,10 @@ def estimate_cost(
             free.append({"address": r.address, "type": r.type, "why": prices.free_types[r.type].note()})
         else:
             unpriced.append({"address": r.address, "type": r.type, "region": r.region})
+    if target_region is not None:
+        for line in unplanned_usage(whole, prices, usage, target_region):
+            lines.append(line)
+            carriers[line.type] = line.address
     return CostEstimate(
         source="estimate",
         total_usd=sum(line.monthly_usd for line in lines),
@@ -844,14 +931,23 @@ def parse_infracost(doc: dict[str, Any]) -> CostEstimate:
                 lines.append(CostLine(name, res.get("resourceType", "?"), "", sum(c.monthly_usd for c in comps), comps))
             for res in breakdown.get("freeResources") or []:
                 free.append({"address": res.get("name", "?"), "type": res.get("resourceType", "?"), "why": "free"})
-        counts = (doc.get("summary") or {}).get("unsupportedResourceCounts") or {}
+        summary = doc.get("summary") or {}
+        counts = summary.get("unsupportedResourceCounts") or {}
+        no_price = summary.get("noPriceResourceCounts") or {}
         unpriced = [{"address": f"{n} resource(s)", "type": t} for t, n in counts.items()]
         total = (
             sum(line.monthly_usd for line in lines)
             if doc.get("totalMonthlyCost") is None
             else _money(doc["totalMonthlyCost"], "totalMonthlyCost")
         )
-        return CostEstimate("infracost (classic CLI)", total, lines, free, unpriced, unpriced_components=null_parts)
+        answered = InfracostAnswer(
+            tuple(line.address for line in lines) + tuple(f["address"] for f in free),
+            {t: int(counts.get(t) or 0) + int(no_price.get(t) or 0) for t in {*counts, *no_price}},
+            tuple(sorted({*no_price, *(f["type"] for f in free)})),
+        )
+        return CostEstimate(
+            "infracost (classic CLI)", total, lines, free, unpriced, unpriced_components=null_parts, answered=answered
+        )
     for p in doc["projects"]:
         for res in p.get("resources") or []:
             name, rtype = res.get("name", "?"), res.get("type", "?")
@@ -870,7 +966,11 @@ def parse_infracost(doc: dict[str, Any]) -> CostEstimate:
         if summary.get("total_monthly_cost") is not None
         else sum(line.monthly_usd for line in lines)
     )
-    return CostEstimate("infracost (2026 CLI)", total, lines, free, unpriced, unpriced_components=null_parts)
+    named = [line.address for line in lines] + [str(x["address"]) for x in free + unpriced]
+    answered = InfracostAnswer(tuple(named), {}, tuple(sorted({f["type"] for f in free})))
+    return CostEstimate(
+        "infracost (2026 CLI)", total, lines, free, unpriced, unpriced_components=null_parts, answered=answered
+    )
 
 
 def _all_components(res: dict[str, Any]) -> list[dict[str, Any]]:
@@ -881,37 +981,109 @@ def _all_components(res: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def price_the_unpriced(
-    estimate: CostEstimate, resources: list[PlannedResource], prices: PriceTable, usage: Usage
+    estimate: CostEstimate,
+    resources: list[PlannedResource],
+    prices: PriceTable,
+    usage: Usage,
+    target_region: str | None = None,
 ) -> CostEstimate:
     """Resources Infracost does not price: priced from the dated table, or free by its explicit entry.
 
     What neither Infracost nor the table prices stays unpriced (the KPI is then ``error``), and so
-    does a resource planned outside the table's model that Infracost gave no cost (e.g. called free).
+    does a resource planned outside the table's model that Infracost gave no cost (e.g. called free), and
+    one Infracost's answer leaves out (``_left_out_by_infracost``). A type Infracost calls free that the
+    table prices (a schedule's invocations) is priced from the table. ``target_region``: the stack's, where
+    usage.yml's Athena and Glue months are priced when the plan has no workgroup or database (``unplanned_usage``).
     """
+    _left_out_by_infracost(estimate, resources, prices)
     _unpriced_outside_model(estimate, resources)
     _add_transfer_out(estimate, resources, prices, usage)
-    types = {u["type"] for u in estimate.unpriced}
+    if target_region is not None:
+        _add_lines(estimate, unplanned_usage(resources, prices, usage, target_region), prices)
+    called_free = _called_free_but_priced(estimate)
+    estimate.free = [f for f in estimate.free if f["type"] not in called_free]
+    types = {u["type"] for u in estimate.unpriced if not u.get("left_out")} | called_free
     if not types:
         return estimate
     by_type = [r for r in resources if r.type in types]
     from_table = estimate_cost(by_type, prices, usage, plan=resources)
-    for line in from_table.lines:
+    planned_types = {r.type for r in by_type}
+    still = [u for u in estimate.unpriced if u["type"] not in planned_types] + from_table.unpriced
+    _add_lines(estimate, from_table.lines, prices)
+    estimate.free += from_table.free
+    estimate.unpriced = still
+    estimate.inputs.update(
+        {"priced_from_table": sorted({line.type for line in from_table.lines}), "prices": str(prices.path)}
+    )
+    return estimate
+
+
+def _add_lines(estimate: CostEstimate, lines: list[CostLine], prices: PriceTable) -> None:
+    """Lines priced from the table added to Infracost's, each component saying so."""
+    for line in lines:
         line.components = [
             CostComponent(
                 f"{c.name} [fixtures prices {prices.as_of}]", c.quantity, c.unit, c.unit_price_usd, c.monthly_usd
             )
             for c in line.components
         ]
-    planned_types = {r.type for r in by_type}
-    still = [u for u in estimate.unpriced if u["type"] not in planned_types] + from_table.unpriced
-    estimate.lines = sorted(estimate.lines + from_table.lines, key=lambda line: -line.monthly_usd)
-    estimate.free += from_table.free
-    estimate.unpriced = still
-    estimate.total_usd += from_table.total_usd
-    estimate.inputs.update(
-        {"priced_from_table": sorted({line.type for line in from_table.lines}), "prices": str(prices.path)}
-    )
-    return estimate
+    estimate.lines = sorted(estimate.lines + lines, key=lambda line: -line.monthly_usd)
+    estimate.total_usd += sum(line.monthly_usd for line in lines)
+
+
+def _called_free_but_priced(estimate: CostEstimate) -> set[str]:
+    """Types Infracost calls free (no price) that the table prices, and of which it priced none itself.
+
+    Infracost has no price for an EventBridge Scheduler schedule (``NoPrice``, internal/providers/terraform/aws/
+    scheduler_schedule.go), yet AWS bills its invocations: the table's explicit price wins over "free".
+    """
+    answer = estimate.answered
+    if answer is None:
+        return set()
+    costed = {line.type for line in estimate.lines}
+    return {t for t in answer.free_types if t in PRICED_TYPES and t not in costed}
+
+
+def _left_out_by_infracost(estimate: CostEstimate, resources: list[PlannedResource], prices: PriceTable) -> None:
+    """Planned resources Infracost's answer neither names (priced, free, unsupported) nor counts: never 0 USD.
+
+    Infracost prices what it finds in the plan; a resource its answer leaves out (an answer for another plan or
+    directory, a resource it failed to read) would otherwise cost nothing. Of a type its summary counts without
+    names, only as many are accounted for as it counts: more planned than counted, none of them is. Such a
+    resource of a type prices.yml lists as free costs nothing either way; any other is unpriced, naming it (not
+    priced from the table in Infracost's place: its other resources of the type may be in Infracost's total).
+    """
+    answer = estimate.answered
+    if answer is None:
+        return
+    named = set(answer.named)
+    unnamed: dict[str, list[PlannedResource]] = {}
+    for r in resources:
+        if r.address not in named:
+            unnamed.setdefault(r.type, []).append(r)
+    for rtype, planned in unnamed.items():
+        counted = answer.counted.get(rtype, 0)
+        if len(planned) <= counted:
+            continue
+        said = (
+            f"its summary counts {counted} {rtype} without naming them, of the {len(planned)} planned it does not name"
+            if counted
+            else "nor counts it in its summary"
+        )
+        for r in planned:
+            if rtype in prices.free_types:
+                note = prices.free_types[rtype].note()
+                estimate.free.append(
+                    {"address": r.address, "type": rtype, "why": f"left out of Infracost's answer; {note}"}
+                )
+                continue
+            why = (
+                f"{estimate.source}'s answer leaves it out: it neither prices it nor names it free or unsupported "
+                f"({said}), so its cost would count as 0 USD"
+            )
+            estimate.unpriced.append(
+                {"address": r.address, "type": rtype, "region": r.region, "why": why, "left_out": "infracost"}
+            )
 
 
 def _add_transfer_out(
@@ -995,6 +1167,8 @@ def infracost_usage(resources: list[PlannedResource], usage: Usage, prices: Pric
                 "monthly_objects": round(glue["objects"] * share, 6),
                 "monthly_requests": round(glue["requests"] * share, 6),
             }
+        elif r.type == "aws_sqs_queue":  # alerts are far under 64 KB: one request each (Infracost's chunk)
+            out[r.address] = {"monthly_requests": math.ceil(usage["sqs"]["requests"] * share), "request_size_kb": 64}
         elif r.type == "aws_sns_topic":
             out[r.address] = {
                 "monthly_requests": math.ceil(sns["publishes"] * share),
@@ -1075,10 +1249,10 @@ def monthly_cost(
             resources, usage_values, (evidence_dir or plan_json.parent) / "infracost-usage.yml", price_table
         )
         doc = run_infracost(plan_json, root, usage_file)
-        estimate = price_the_unpriced(parse_infracost(doc), resources, price_table, usage_values)
+        estimate = price_the_unpriced(parse_infracost(doc), resources, price_table, usage_values, region)
         estimate.inputs.update({"usage_file": str(usage_file), "argv": doc.get("lakehouse_argv")})
         return estimate
-    estimate = estimate_cost(resources, price_table, usage_values)
+    estimate = estimate_cost(resources, price_table, usage_values, target_region=region)
     estimate.inputs["why_not_infracost"] = why_not
     return estimate
 

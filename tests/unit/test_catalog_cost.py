@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from lakehouse.kpi.cost import PlannedResource, estimate_cost, load_prices, load_usage
 
 REGION = "ap-northeast-1"
@@ -44,16 +46,18 @@ def test_the_service_is_priced_in_use_and_until_its_pause_schedule_fires() -> No
     catalog = [*CATALOG, PAUSE]
     estimate = estimate_cost(catalog, load_prices(), load_usage())
     assert not estimate.unpriced
-    [line] = estimate.lines
+    line, pause = estimate.lines
     parts = {c.name: c.monthly_usd for c in line.components}
     gb_hour = load_prices().prices(REGION)["apprunner_usd_per_gb_hour"]
     # Up to an hour after each use (usage.yml: 20), then paused: cents, not the 730 h of a service never paused.
     assert parts["provisioned memory while running idle"] == 20 * 0.5 * gb_hour
     assert 0 < parts["active vCPU (in use)"] + parts["active memory (in use)"] < 1
-    assert sorted(f["type"] for f in estimate.free) == [
-        "aws_apprunner_auto_scaling_configuration_version",
-        "aws_scheduler_schedule",
-    ]
+    assert [f["type"] for f in estimate.free] == ["aws_apprunner_auto_scaling_configuration_version"]
+    # the pause's 730 hourly invocations, the free tier not applied: a fraction of a cent
+    assert pause.type == "aws_scheduler_schedule" and pause.components[0].quantity == 730
+    assert pause.monthly_usd == pytest.approx(
+        730 * load_prices().prices(REGION)["scheduler_usd_per_1m_invocations"] / 1e6
+    )
 
 
 def test_a_service_left_running_idle_bills_its_memory_all_month() -> None:

@@ -247,17 +247,19 @@ def test_infracost_unsupported_type_missing_from_the_table_stays_an_error() -> N
 def test_infracost_2026_cli_scan_json() -> None:
     est = parse_infracost(json.loads((DATA / "cli-scan.json").read_text()))
     assert est.source == "infracost (2026 CLI)"
-    assert est.total_usd == pytest.approx(3.1)
+    assert est.total_usd == pytest.approx(3.225)
     assert sorted(line.address for line in est.lines) == [
         "aws_cloudwatch_dashboard.finops",
         "aws_cloudwatch_metric_alarm.estimated_charges",
+        'aws_s3_bucket.this["bronze"]',
+        'aws_s3_bucket.this["gold"]',
     ]
     assert [u["type"] for u in est.unpriced] == ["aws_athena_workgroup"]
     assert judge_cost(est, 20.0, BUDGET).status is Status.ERROR  # the workgroup has no price yet
     assert judge_cost(price_the_unpriced(est, _resources(), load_prices(), load_usage()), 20.0, BUDGET).passed
     doc = json.loads((DATA / "cli-scan.json").read_text())
     del doc["summary"]["total_monthly_cost"]  # omitted when nil: the components are summed
-    assert parse_infracost(doc).total_usd == pytest.approx(3.1)
+    assert parse_infracost(doc).total_usd == pytest.approx(3.225)
     assert not judge_cost(parse_infracost(doc), 3.0, BUDGET).passed
 
 

@@ -122,11 +122,15 @@ def test_infracost_calling_the_instance_backed_configuration_free_does_not_hide_
             {
                 "breakdown": {
                     "resources": [],
-                    "freeResources": [{"name": CONFIG, "resourceType": "aws_sagemaker_endpoint_configuration"}],
+                    "freeResources": [
+                        {"name": CONFIG, "resourceType": "aws_sagemaker_endpoint_configuration"},
+                        {"name": 'aws_sagemaker_model.this["daily-revenue"]', "resourceType": "aws_sagemaker_model"},
+                    ],
                 }
             }
         ],
         "totalMonthlyCost": "0",
+        "summary": {"unsupportedResourceCounts": {"aws_sagemaker_endpoint": 1}},
     }
     estimate = price_the_unpriced(parse_infracost(doc), _ml(on_instance), load_prices(), load_usage())
     assert [u["address"] for u in estimate.unpriced] == [CONFIG]

@@ -1,6 +1,6 @@
-"""KPI cost: a schedule is free only as the catalog's pause, not whatever its universal target calls.
+"""KPI cost: a schedule is priced per invocation only as the catalog's pause, not whatever its universal target calls.
 
-prices.yml lists ``aws_scheduler_schedule`` free (its invocations are), and every schedule was free. But a
+prices.yml listed ``aws_scheduler_schedule`` free (now: priced per invocation), and every schedule was. But a
 universal target calls any AWS API on the stack's behalf, billed outside the plan and priced nowhere:
 ``apprunner:resumeService`` every hour keeps the catalog running all month while the estimate priced
 the usage file's 20 resumes; ``sagemaker:createEndpoint`` creates an instance endpoint no plan shows.
@@ -68,10 +68,12 @@ def test_a_schedule_whose_target_the_plan_does_not_know_is_unpriced() -> None:
     assert "its target is not known at plan time" in unpriced["why"]
 
 
-def test_the_pause_schedules_stay_free_and_the_healthy_plan_passes() -> None:
+def test_the_pause_schedules_are_priced_per_invocation_and_the_healthy_plan_passes() -> None:
     second_pause = _schedule("aws_scheduler_schedule.extra_pause", "arn:aws:scheduler:::aws-sdk:apprunner:pauseService")
     estimate, result = _judge([second_pause])
     assert result.passed, result.reason
-    free = {f["address"] for f in estimate.free}
-    assert {PAUSE, "aws_scheduler_schedule.extra_pause"} <= free
+    lines = {line.address: line for line in estimate.lines}
+    for pause in (PAUSE, "aws_scheduler_schedule.extra_pause"):  # rate(1 hour): 730 invocations a month
+        [invocations] = lines[pause].components
+        assert invocations.quantity == 730 and invocations.monthly_usd > 0
     assert estimate.unpriced == []
