@@ -108,6 +108,8 @@ class ServedModel:
     deployed_at: datetime | None = None
     #: The region it runs in when that is not the stack's (None: the stack's own); endpoint names are per region.
     region: str | None = None
+    #: Its model's container image: what loads the archive and answers (judged in ``broken``).
+    image: str | None = None
 
     @property
     def label(self) -> str:
@@ -135,6 +137,7 @@ class ServedModel:
             "endpoint_config": self.config,
             "model": self.model,
             "model_data_url": self.model_data_url,
+            "image": self.image,
             "model_id": self.model_id,
             "run_id": self.run_id,
             "files": self.files,
@@ -538,7 +541,7 @@ def read_served(target: Target, endpoint: str, region: str | None = None) -> Ser
 def _take(served: ServedModel, archive: Archive) -> ServedModel:
     """``served`` with what its model's archive holds (or why it is broken)."""
     served.model_data_url, served.mlmodel = archive.url, archive.mlmodel
-    served.files, served.broken = archive.files, archive.broken
+    served.files, served.broken, served.image = archive.files, archive.broken, archive.image
     return served
 
 
@@ -587,6 +590,8 @@ class Archive:
     mlmodel: dict[str, Any] = field(default_factory=dict)
     files: dict[str, str] | None = None
     broken: str | None = None
+    #: The container's Image, which loads the archive (``lakehouse.ml.serving_image``).
+    image: str | None = None
 
 
 def _archive(s3: Any, model_name: str, url: Any, deployed_at: datetime | None = None) -> Archive:
@@ -667,6 +672,7 @@ def _follow(sm: Any, s3: Any, ecr: Any, model_name: str, deployed_at: datetime |
         or archive.broken
         or read_image_problem(ecr, model_name, model, archive.mlmodel)
     )
+    archive.image = container.get("Image")
     return archive
 
 

@@ -89,3 +89,4 @@ def test_mlflows_image_of_the_models_account_region_and_mlflow_serves_the_champi
     assert served.broken is None
     outcome = judge_version([served], REGISTRY, "s1")
     assert outcome.status is Status.PASSED, outcome.reason
+    assert [e["image"] for e in outcome.details["endpoints"]] == [image]  # the evidence names the image judged
