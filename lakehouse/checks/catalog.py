@@ -8,7 +8,8 @@ the stack's id, account and region filled in (never from the stack's Terraform o
 pointing at something the stack does not have fails, named; so does one naming something that exists but is
 not the stack's: a name without the stack's prefix (the same for every stack, or another stack's id), an
 S3 bucket in another region (HeadBucket's ``x-amz-bucket-region``) or of another account (bucket names are global:
-one its account's ListBuckets does not list). Each is read in its own region: the one the
+one its account's ListBuckets does not list), a Glue resource link (GetDatabase's ``TargetDatabase``: the tables are
+the target database's, often another account's) in place of a database. Each is read in its own region: the one the
 stack's Terraform state puts it in (its ARN's region, ``lakehouse.catalog.regions``), else the stack's. What
 exists must be usable: an App Runner service CREATE_FAILED, DELETE_FAILED or DELETED runs nothing (one
 OPERATION_IN_PROGRESS is waited out, with a deadline), a DISABLED Athena workgroup runs no query.
@@ -596,6 +597,22 @@ def owns_bucket(s3: Any, name: str) -> bool:
     return any(bucket.get("Name") == name for page in pages for bucket in page.get("Buckets", []))
 
 
+def resource_link(database: Mapping[str, Any]) -> str:
+    """Why a Glue database GetDatabase answers is no database of the stack ("" when it is one): a resource link
+    (``TargetDatabase``) holds no tables of its own; every query through it reads the database it points at, which
+    its owner (another account's catalog, most often) keeps, changes or drops."""
+    pointed = database.get("TargetDatabase")
+    if not pointed:
+        return ""
+    where = f"database {pointed.get('DatabaseName')!r} of catalog {pointed.get('CatalogId')}" + (
+        f" in {pointed['Region']}" if pointed.get("Region") else ""
+    )
+    return (
+        f"Glue GetDatabase answers a resource link (TargetDatabase: {where}), not a database: it holds no tables, "
+        "and what a query through it reads is the target's, kept by that catalog's owner"
+    )
+
+
 def _aws_exists(target: Target, kind: str, name: str, region: str) -> Found:
     """Whether the named AWS resource exists in ``region``, is the stack's and can be used; Unreadable when the
     API answers anything but found / not found."""
@@ -611,7 +628,9 @@ def _aws_exists(target: Target, kind: str, name: str, region: str) -> Found:
             if not owns_bucket(s3, name):
                 return Found(True, foreign=BUCKET_ELSEWHERE)
         elif kind == "glue-database":
-            target.client("glue", region=region).get_database(Name=name)
+            database = target.client("glue", region=region).get_database(Name=name)["Database"]
+            if link := resource_link(database):
+                return Found(True, foreign=link)
         elif kind == "athena-workgroup":
             group = target.client("athena", region=region).get_work_group(WorkGroup=name)["WorkGroup"]
             if group.get("State") == "DISABLED":

@@ -10,7 +10,9 @@ MLmodel beside other weights names the champion; the files are what is loaded). 
 the container serves only when nothing else picks the model: a container whose ``Environment`` sets a variable
 MLflow's serving image does not read (another image may load another model by it), a multi-model container (each
 request picks its archive) or a model of several ``Containers`` fails, named, every container followed to its
-archive for the reason. The registry's side comes from MLflow's API: the version the ``champion`` alias names,
+archive for the reason; so does a container whose image is not MLflow's pyfunc serving image of the MLflow that
+logged the archive, in the model's account and region (``lakehouse.ml.serving_image``: the image decides what is
+served). The registry's side comes from MLflow's API: the version the ``champion`` alias names,
 and every version (to name the one an endpoint serves). The prediction is compared with a value computed again
 from Gold by SQL; serverless is read from the endpoint's current configuration and from the variants as the
 endpoint runs them (DescribeEndpoint's Current/DesiredServerlessConfig, which UpdateEndpointWeightsAndCapacities
@@ -39,6 +41,7 @@ from lakehouse.inventory import STACK_TAG, extending_stacks, sagemaker_tags
 from lakehouse.ml.artifacts import read_registered_files
 from lakehouse.ml.model import REFERENCES_SQL, archive_files, file_differences, mlmodel_of, reference_sql
 from lakehouse.ml.rollout import SERVING_STATUSES
+from lakehouse.ml.serving_image import read_image_problem
 from lakehouse.outcome import Outcome, Status
 from lakehouse.ownership import endpoint_tags
 from lakehouse.target import Target
@@ -105,6 +108,8 @@ class ServedModel:
     deployed_at: datetime | None = None
     #: The region it runs in when that is not the stack's (None: the stack's own); endpoint names are per region.
     region: str | None = None
+    #: Its model's container image: what loads the archive and answers (judged in ``broken``).
+    image: str | None = None
 
     @property
     def label(self) -> str:
@@ -132,6 +137,7 @@ class ServedModel:
             "endpoint_config": self.config,
             "model": self.model,
             "model_data_url": self.model_data_url,
+            "image": self.image,
             "model_id": self.model_id,
             "run_id": self.run_id,
             "files": self.files,
@@ -482,7 +488,7 @@ def _missing(err: ClientError) -> bool:
 def read_served(target: Target, endpoint: str, region: str | None = None) -> ServedModel:
     """Follow one endpoint (of ``region``; None: the target's) to its MLflow model. A link that is gone is recorded
     (``broken``), naming it; failures to call the APIs at all raise (the check ends ``error``)."""
-    sm, s3 = target.client("sagemaker", region=region), target.client("s3")
+    sm, s3, ecr = target.client("sagemaker", region=region), target.client("s3"), target.client("ecr", region=region)
     served = ServedModel(endpoint, region=region if region != target.region else None)
     described = sm.describe_endpoint(EndpointName=endpoint)
     served.status, served.config = described.get("EndpointStatus"), described.get("EndpointConfigName")
@@ -511,12 +517,12 @@ def read_served(target: Target, endpoint: str, region: str | None = None) -> Ser
         return served
     first = served.variants[0]
     served.model = first.get("ModelName")
-    _take(served, _follow(sm, s3, str(served.model), served.deployed_at))
+    _take(served, _follow(sm, s3, ecr, str(served.model), served.deployed_at))
     for variant in served.variants[1:] if not served.broken else []:
         # A second variant takes its weight of the traffic: it must serve the same MLflow model, file for file.
         other = _take(
             ServedModel(endpoint, model=variant.get("ModelName")),
-            _follow(sm, s3, str(variant.get("ModelName")), served.deployed_at),
+            _follow(sm, s3, ecr, str(variant.get("ModelName")), served.deployed_at),
         )
         names = (f"variant {variant.get('VariantName')}'s archive", f"variant {first.get('VariantName')}'s archive")
         differences = file_differences(other.files or {}, served.files or {}, names)
@@ -535,7 +541,7 @@ def read_served(target: Target, endpoint: str, region: str | None = None) -> Ser
 def _take(served: ServedModel, archive: Archive) -> ServedModel:
     """``served`` with what its model's archive holds (or why it is broken)."""
     served.model_data_url, served.mlmodel = archive.url, archive.mlmodel
-    served.files, served.broken = archive.files, archive.broken
+    served.files, served.broken, served.image = archive.files, archive.broken, archive.image
     return served
 
 
@@ -584,6 +590,8 @@ class Archive:
     mlmodel: dict[str, Any] = field(default_factory=dict)
     files: dict[str, str] | None = None
     broken: str | None = None
+    #: The container's Image, which loads the archive (``lakehouse.ml.serving_image``).
+    image: str | None = None
 
 
 def _archive(s3: Any, model_name: str, url: Any, deployed_at: datetime | None = None) -> Archive:
@@ -641,9 +649,10 @@ def _containers(s3: Any, model_name: str, model: Mapping[str, Any]) -> str:
     )
 
 
-def _follow(sm: Any, s3: Any, model_name: str, deployed_at: datetime | None = None) -> Archive:
+def _follow(sm: Any, s3: Any, ecr: Any, model_name: str, deployed_at: datetime | None = None) -> Archive:
     """The archive one SageMaker model serves, followed to S3, or why it serves no one archive (``deployed_at``:
-    when the endpoint last deployed, which the archive must predate)."""
+    when the endpoint last deployed, which the archive must predate), or why its image may serve it otherwise
+    (``lakehouse.ml.serving_image``; ``ecr``: the region's ECR, which resolves an image named by digest)."""
     try:
         model = sm.describe_model(ModelName=model_name)
     except ClientError as err:
@@ -658,7 +667,12 @@ def _follow(sm: Any, s3: Any, model_name: str, deployed_at: datetime | None = No
         return Archive(first, broken=_containers(s3, model_name, model))
     container = model.get("PrimaryContainer") or {}
     archive = _archive(s3, model_name, container.get("ModelDataUrl"), deployed_at)
-    archive.broken = container_problem(model_name, container) or archive.broken
+    archive.broken = (
+        container_problem(model_name, container)
+        or archive.broken
+        or read_image_problem(ecr, model_name, model, archive.mlmodel)
+    )
+    archive.image = container.get("Image")
     return archive
 
 

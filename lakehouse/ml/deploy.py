@@ -32,7 +32,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse import progress
-from lakehouse.checks.model_serving import own_endpoints
+from lakehouse.checks.model_serving import endpoint_places
 from lakehouse.inventory import name_prefixes
 from lakehouse.ml.artifacts import mlflow_env
 from lakehouse.ml.rollout import EndpointRollout, read_rollouts, stated_endpoints
@@ -187,7 +187,7 @@ def _judge_rollouts(version: str, rollouts: list[EndpointRollout], diagnostics: 
     details: dict[str, Any] = {"model_version": version, "endpoints": [r.to_dict() for r in rollouts]}
     if diagnostics is not None:
         details["apply_diagnostics"] = list(diagnostics)
-    measured = {r.endpoint: {"status": r.status, "endpoint_config": r.running_config} for r in rollouts}
+    measured = {r.label: {"status": r.status, "endpoint_config": r.running_config} for r in rollouts}
     what = "the apply failed and" if diagnostics is not None else "the apply reported success, but"
     raise StackBrokenError(
         f"releasing model version {version}: {what} SageMaker did not deploy it: " + "; ".join(problems),
@@ -197,11 +197,23 @@ def _judge_rollouts(version: str, rollouts: list[EndpointRollout], diagnostics: 
 
 
 def read_back_rollouts(deployment: Deployment) -> list[EndpointRollout]:
-    """The endpoints Terraform's state records and the stack's endpoints by name, as SageMaker runs them."""
+    """The endpoints Terraform's state records and the stack's endpoints by name or tag, in every region its state
+    uses (``endpoint_places``, as @STACK-model finds them), as SageMaker runs them. Endpoint names are per region:
+    each is read, and paired with what the state applied, in its own region."""
     stack = deployment.stack
     prefix, _ = name_prefixes(stack.stack_id)
-    listed = own_endpoints(stack.target, prefix, stack.stack_id)
-    return read_rollouts(stack.target.client("sagemaker"), stated_endpoints(stack.state()), listed)
+    home, state = stack.target.region, stack.state()
+    stated = stated_endpoints(state, home)
+    listed = endpoint_places(stack.target, prefix, stack.stack_id, state)
+    rollouts = []
+    for region in sorted({r for r, _ in [*stated, *listed]}, key=lambda r: (r != home, r)):
+        rollouts += read_rollouts(
+            stack.target.client("sagemaker", region=region),
+            {name: config for (where, name), config in stated.items() if where == region},
+            [name for where, name in listed if where == region],
+            None if region == home else region,
+        )
+    return rollouts
 
 
 def write_model_variables(deployment: Deployment, version: str, model_data_url: str) -> None:

@@ -26,6 +26,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from lakehouse.catalog.regions import resource_region
 from lakehouse.terraform import state_resources
 
 
@@ -36,11 +37,13 @@ def _slot(resource: Mapping[str, Any]) -> tuple[str, Any]:
     return module, resource.get("index")
 
 
-def stated_endpoints(state: Mapping[str, Any]) -> dict[str, str]:
-    """Endpoint name -> the endpoint configuration Terraform applied for it (a tainted endpoint too: a create whose
-    wait failed is kept in the state, tainted). That is the state's one endpoint configuration of the same module
-    and key (``infra/ml.tf`` gives both one ``for_each``), since after an update the provider records the
-    configuration the endpoint still runs; the endpoint's own ``endpoint_config_name`` only when none pairs."""
+def stated_endpoints(state: Mapping[str, Any], home: str) -> dict[tuple[str, str], str]:
+    """(region, endpoint name) -> the endpoint configuration Terraform applied for it (a tainted endpoint too: a
+    create whose wait failed is kept in the state, tainted). Endpoint names are per region (SageMaker is regional):
+    each endpoint is in its ARN's region, ``home`` (the stack's) when the state gives none, so two of one name in
+    two regions stay two. The configuration is the state's one endpoint configuration of the same module and key
+    (``infra/ml.tf`` gives both one ``for_each``), since after an update the provider records the configuration the
+    endpoint still runs; the endpoint's own ``endpoint_config_name`` only when none pairs."""
     resources = [r for r in state_resources(state) if not r.get("deposed_key")]
     configs: dict[tuple[str, Any], list[str]] = {}
     for r in resources:
@@ -52,7 +55,8 @@ def stated_endpoints(state: Mapping[str, Any]) -> dict[str, str]:
         if r.get("type") != "aws_sagemaker_endpoint" or not values.get("name"):
             continue
         paired = configs.get(_slot(r), [])
-        stated[str(values["name"])] = paired[0] if len(paired) == 1 else str(values.get("endpoint_config_name"))
+        place = (resource_region(values) or home, str(values["name"]))
+        stated[place] = paired[0] if len(paired) == 1 else str(values.get("endpoint_config_name"))
     return stated
 
 
@@ -89,18 +93,25 @@ class EndpointRollout:
     status: str | None = None
     running_config: str | None = None
     failure_reason: str | None = None
+    #: The region it was read in when that is not the stack's (None: the stack's own); endpoint names are per region.
+    region: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Its name, with its region when that is not the stack's (the same name may be an endpoint in both)."""
+        return f"{self.endpoint} in {self.region}" if self.region else self.endpoint
 
     @property
     def problem(self) -> str | None:
         """Why the endpoint does not run what the release applied (None: it does)."""
         if self.status is None:
-            return f"endpoint {self.endpoint}, which Terraform's state records, does not exist in SageMaker"
+            return f"endpoint {self.label}, which Terraform's state records, does not exist in SageMaker"
         described = {
             "EndpointStatus": self.status,
             "EndpointConfigName": self.running_config,
             **({"FailureReason": self.failure_reason} if self.failure_reason else {}),
         }
-        return rollout_problem(self.endpoint, self.stated_config, described)
+        return rollout_problem(self.label, self.stated_config, described)
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "problem": self.problem}
@@ -114,8 +125,11 @@ def _missing(err: ClientError) -> bool:
     )
 
 
-def read_rollouts(sagemaker: Any, stated: Mapping[str, str], listed: Iterable[str] = ()) -> list[EndpointRollout]:
-    """Every endpoint Terraform states and every one ``listed`` (the stack's by name), read with DescribeEndpoint.
+def read_rollouts(
+    sagemaker: Any, stated: Mapping[str, str], listed: Iterable[str] = (), region: str | None = None
+) -> list[EndpointRollout]:
+    """Every endpoint Terraform states and every one ``listed`` (the stack's by name), of one region (``sagemaker``:
+    its client; ``region``: its name when not the stack's, for the labels), read with DescribeEndpoint.
 
     An endpoint SageMaker does not have is read as such; any other error propagates (the harness could not read).
     """
@@ -126,7 +140,7 @@ def read_rollouts(sagemaker: Any, stated: Mapping[str, str], listed: Iterable[st
         except ClientError as err:
             if not _missing(err):
                 raise
-            found.append(EndpointRollout(name, stated.get(name)))
+            found.append(EndpointRollout(name, stated.get(name), region=region))
             continue
         found.append(
             EndpointRollout(
@@ -135,6 +149,7 @@ def read_rollouts(sagemaker: Any, stated: Mapping[str, str], listed: Iterable[st
                 described.get("EndpointStatus"),
                 described.get("EndpointConfigName"),
                 described.get("FailureReason"),
+                region,
             )
         )
     return found

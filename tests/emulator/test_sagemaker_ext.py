@@ -51,7 +51,7 @@ def archives(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     return found
 
 
-MLFLOW_IMAGE = "1.dkr.ecr.ap-northeast-1.amazonaws.com/mlflow-pyfunc:3.18.0"
+MLFLOW_IMAGE = "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/mlflow-pyfunc:3.18.0"  # the emulator's account
 
 
 def _deploy(

@@ -28,7 +28,7 @@ V2 = RegisteredVersion("2", "run-two", "models:/m-two", ("champion",))
 
 def _mlmodel(model_id: str, run_id: str) -> bytes:
     """An MLmodel document naming one MLflow model (all the reader needs to say which model it is)."""
-    return f"model_id: {model_id}\nrun_id: {run_id}\nflavors: {{}}\n".encode()
+    return f"model_id: {model_id}\nrun_id: {run_id}\nmlflow_version: 3.18.0\nflavors: {{}}\n".encode()
 
 
 #: Version 2's artifacts in MLflow, as the archives below hold them: its MLmodel only.
@@ -257,7 +257,7 @@ def test_reference_sql_takes_plain_country_codes_only() -> None:
 
 # -- what a variant's model serves: its one container's archive, unless something else picks the model ----------
 
-IMAGE = "1.dkr.ecr.us-east-1.amazonaws.com/mlflow-pyfunc:3.18.0"
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mlflow-pyfunc:3.18.0"  # moto account, MLflow 3.18.0
 
 
 def _archive(model_id: str, run_id: str) -> bytes:

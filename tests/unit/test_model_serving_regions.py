@@ -22,7 +22,8 @@ __all__ = ["account"]  # the fixture, used by name
 
 WEST = "us-west-2"
 NAME = "lakehouse-lh-1-daily-revenue"
-V1 = {**CHAMPION, "ModelDataUrl": "s3://models/v1/model.tar.gz"}
+#: Version 1's archive in MLflow's image of us-west-2's ECR (SageMaker pulls ECR images of the model's region only).
+V1 = {"Image": CHAMPION["Image"].replace(".us-east-1.", f".{WEST}."), "ModelDataUrl": "s3://models/v1/model.tar.gz"}
 
 
 def _west_endpoint(target: Any, name: str, tags: dict[str, str] | None = None) -> str:

@@ -9,6 +9,7 @@ from botocore.exceptions import ClientError
 
 from lakehouse.ml.rollout import read_rollouts, rollout_problem, stated_endpoints
 
+HOME = "ap-northeast-1"
 STATE: dict[str, Any] = {
     "values": {
         "root_module": {
@@ -26,8 +27,8 @@ STATE: dict[str, Any] = {
 
 
 def test_the_state_names_each_endpoint_and_its_configuration() -> None:
-    assert stated_endpoints(STATE) == {"lh-s-daily-revenue": "lh-s-daily-revenue-v2"}
-    assert stated_endpoints({}) == {}
+    assert stated_endpoints(STATE, HOME) == {(HOME, "lh-s-daily-revenue"): "lh-s-daily-revenue-v2"}
+    assert stated_endpoints({}, HOME) == {}
 
 
 def _resource(kind: str, index: Any, values: dict[str, Any], module: str = "") -> dict[str, Any]:
@@ -46,9 +47,9 @@ def test_the_configuration_applied_is_the_endpoints_paired_configuration_not_wha
         _resource("aws_sagemaker_endpoint", "daily-revenue", {"name": "ep", "endpoint_config_name": "ep-v1"}),
         _resource("aws_sagemaker_endpoint_configuration", "daily-revenue", {"name": "ep-v2"}),
     )
-    assert stated_endpoints(state) == {"ep": "ep-v2"}
+    assert stated_endpoints(state, HOME) == {(HOME, "ep"): "ep-v2"}
     running = _SageMaker({"ep": {"EndpointStatus": "InService", "EndpointConfigName": "ep-v1"}})
-    [rolled] = read_rollouts(running, stated_endpoints(state))
+    [rolled] = read_rollouts(running, {name: cfg for (_, name), cfg in stated_endpoints(state, HOME).items()})
     assert rolled.problem is not None and "still runs configuration ep-v1, not ep-v2 as Terraform applied" in str(
         rolled.problem
     )
@@ -58,10 +59,12 @@ def test_an_endpoint_with_no_one_paired_configuration_is_judged_on_its_own_attri
     endpoint = _resource("aws_sagemaker_endpoint", "a", {"name": "ep", "endpoint_config_name": "ep-v1"})
     other_key = _resource("aws_sagemaker_endpoint_configuration", "b", {"name": "other-v9"})
     other_module = _resource("aws_sagemaker_endpoint_configuration", "a", {"name": "mod-v9"}, module="module.m.")
-    assert stated_endpoints(_root(endpoint, other_key, other_module)) == {"ep": "ep-v1"}
+    assert stated_endpoints(_root(endpoint, other_key, other_module), HOME) == {(HOME, "ep"): "ep-v1"}
     deposed = {**_resource("aws_sagemaker_endpoint_configuration", "a", {"name": "ep-v0"}), "deposed_key": "00ab"}
     paired = _resource("aws_sagemaker_endpoint_configuration", "a", {"name": "ep-v2"})
-    assert stated_endpoints(_root(endpoint, deposed, paired)) == {"ep": "ep-v2"}  # a deposed object is on its way out
+    assert stated_endpoints(_root(endpoint, deposed, paired), HOME) == {
+        (HOME, "ep"): "ep-v2"
+    }  # deposed: on its way out
 
 
 def test_an_endpoint_on_the_stated_configuration_in_service_is_fine() -> None:
