@@ -9,7 +9,7 @@ Feature: MLflow -> SageMaker
 
   @STACK-model
   Scenario: The registered model version serves predictions from a serverless endpoint
-    Pass condition: every endpoint of the stack serves the version MLflow's "champion" alias names, the one this run trained on Gold; its prediction for a known input is within 1 % of the value Gold gives by SQL; every endpoint is serverless (idle cost 0) within its caps
+    Pass condition: every endpoint of the stack serves the version MLflow's "champion" alias names, the one this run trained on Gold, in MLflow's serving image for that version; its prediction for a known input is within 1 % of the value Gold gives by SQL; every endpoint is serverless (idle cost 0) within its caps
     Verifier: SageMaker API (DescribeEndpoint -> EndpointConfig -> Model -> ModelDataUrl -> MLmodel), MLflow registry API, SageMaker runtime InvokeEndpoint, Athena SQL on Gold
 
     Given the model "daily-revenue" is trained on Gold, registered in MLflow and deployed by Terraform
