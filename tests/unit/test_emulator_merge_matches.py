@@ -82,15 +82,16 @@ def test_two_updates_by_different_clauses_insert_two_rows() -> None:
 
 
 @pytest.mark.parametrize(
-    "source_rows",
+    ("source_rows", "clauses"),
     [
-        "(1, 'a', 'u'), (1, 'b', 'u')",  # both take the UPDATE clause
-        "(1, 'a', 'k'), (1, 'b', 'k')",  # both take no clause
+        ("(1, 'a', 'u'), (1, 'b', 'u')", UPDATE_OR_DELETE),  # both take the UPDATE clause
+        ("(1, 'a', 'k'), (1, 'b', 'k')", UPDATE_OR_DELETE),  # both take no clause
+        ("(1, 'a', 'u'), (1, 'b', 'd')", "WHEN MATCHED THEN UPDATE SET v = s.v"),  # the one clause, twice
     ],
-    ids=["same-clause", "no-clause"],
+    ids=["same-clause", "no-clause", "one-clause"],
 )
-def test_two_source_rows_taking_the_same_clause_still_fail(source_rows: str) -> None:
-    with _run(source_rows, UPDATE_OR_DELETE) as (run, tree), pytest.raises(AthenaError) as err:
+def test_two_source_rows_taking_the_same_clause_still_fail(source_rows: str, clauses: str) -> None:
+    with _run(source_rows, clauses) as (run, tree), pytest.raises(AthenaError) as err:
         run.refuse_multiple_matches(tree)
     assert err.value.name == "MERGE_TARGET_ROW_MULTIPLE_MATCHES"
     assert "One MERGE target table row matched more than one source row" in str(err.value)

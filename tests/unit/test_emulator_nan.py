@@ -18,13 +18,13 @@ import sqlglot
 from lakehouse.emulator.sql import dialect
 from lakehouse.emulator.sql.access import Cells
 from lakehouse.emulator.sql.engine import Engine
-from lakehouse.emulator.sql.floats import follow_trino, mark
 from lakehouse.emulator.sql.restrict import cells_select
 from lakehouse.emulator.sql.typed import annotate
 
+NAN = "CAST('NaN' AS DOUBLE)"
 #: i, x (double), y (double): a NaN, a number, a NULL, and a NaN beside a NULL.
 ROWS = (
-    "(VALUES (1, nan(), 1E0), (2, 1.5E0, 2E0), (3, CAST(NULL AS DOUBLE), 1E0), (4, nan(), CAST(NULL AS DOUBLE)))"
+    f"(VALUES (1, {NAN}, 1E0), (2, 1.5E0, 2E0), (3, CAST(NULL AS DOUBLE), 1E0), (4, {NAN}, CAST(NULL AS DOUBLE)))"
     " AS v(i, x, y)"
 )
 
@@ -49,12 +49,13 @@ def test_comparisons_with_nan_are_false_and_not_equal_is_true() -> None:
 def test_a_filter_on_a_double_drops_nan_rows() -> None:
     assert _rows(f"SELECT count(*) FROM {ROWS} WHERE x > 1") == [["1"]]
     assert _rows(f"SELECT count(*) FROM {ROWS} WHERE x BETWEEN 1 AND infinity()") == [["1"]]
+    assert _rows("SELECT nan() = nan(), nan() > 1, nan() <> nan()") == [["false", "false", "true"]]
     assert _rows(f"SELECT count(*) FROM {ROWS} WHERE x <> 1.5E0") == [["2"]]  # NaN <> 1.5 holds
 
 
 def test_max_skips_nan_unless_every_value_is_nan() -> None:
     assert _rows(f"SELECT max(x), min(x) FROM {ROWS}") == [["1.5", "1.5"]]
-    assert _rows("SELECT max(x), min(x) FROM (VALUES nan(), CAST(NULL AS DOUBLE)) AS v(x)") == [["NaN", "NaN"]]
+    assert _rows(f"SELECT max(x), min(x) FROM (VALUES {NAN}, CAST(NULL AS DOUBLE)) AS v(x)") == [["NaN", "NaN"]]
     assert _rows(f"SELECT i, max(x) OVER () FROM {ROWS} ORDER BY i") == [
         ["1", "1.5"],
         ["2", "1.5"],
@@ -88,6 +89,8 @@ def test_trino_float_functions_run() -> None:
 )
 def test_only_comparisons_of_a_double_value_are_rewritten(condition: str) -> None:
     """Healthy twins: a bigint or varchar comparison keeps DuckDB's operator (no cost); a double column is wrapped."""
+    from lakehouse.emulator.sql.floats import follow_trino, mark  # noqa: PLC0415  (the rest runs against main too)
+
     tree = sqlglot.parse_one(f"SELECT 1 FROM t WHERE {condition}", read=dialect.READ)
     before = tree.sql(dialect.WRITE)
     marked = mark(tree)
@@ -99,17 +102,20 @@ def test_only_comparisons_of_a_double_value_are_rewritten(condition: str) -> Non
     assert ("ISNAN(x)" in tree.sql(dialect.WRITE)) is rewritten
 
 
-def test_a_row_filter_on_a_double_drops_nan_rows() -> None:
-    """Lake Formation's row filter ``score > 1`` (and its cells) as Athena applies it: NaN is not above 1."""
+def test_a_row_filter_on_a_double_hides_nan_rows_and_cells() -> None:
+    """Lake Formation filters as Athena applies them: a grant of ``score`` for the rows ``score > 1`` beside a grant
+    of ``id`` for every row shows a NaN row's id and not its score; a filter ``score > 1`` alone drops the row."""
     data = pa.table({"id": [1, 2, 3], "score": [float("nan"), 2.0, None]})
-    cells = [Cells(columns=frozenset({"id", "score"}), rows="score > 1"), Cells(frozenset({"id"}), "score >= 2")]
+    cells = [Cells(frozenset({"id"})), Cells(frozenset({"id", "score"}), "score > 1")]
     with duckdb.connect() as con:
         con.register("__uncut", data)
         sql = cells_select("__uncut", ["id", "score"], cells, [], dialect.READ, dialect.WRITE, {"score"})
+        assert con.sql(f"{sql} ORDER BY id").fetchall() == [(1, None), (2, 2.0), (3, None)]
+        alone = [Cells(frozenset({"id", "score"}), "score > 1 OR score BETWEEN 0 AND 1")]
+        sql = cells_select("__uncut", ["id", "score"], alone, [], dialect.READ, dialect.WRITE, {"score"})
         assert con.sql(f"{sql} ORDER BY id").fetchall() == [(2, 2.0)]
         # healthy twin: a filter on the bigint column is left as written
-        plain = cells_select(
-            "__uncut", ["id"], [Cells(frozenset({"id"}), "id > 1")], [], dialect.READ, dialect.WRITE, {"score"}
-        )
+        by_id = [Cells(frozenset({"id"}), "id > 1")]
+        plain = cells_select("__uncut", ["id"], by_id, [], dialect.READ, dialect.WRITE, {"score"})
         assert "ISNAN" not in plain
         assert con.sql(f"{plain} ORDER BY id").fetchall() == [(2,), (3,)]

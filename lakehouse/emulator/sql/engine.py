@@ -1462,13 +1462,22 @@ class _Run:
         Trino's Iceberg MERGE applies each to the row as it was (``merge_apart``).
         """
         join, taken = _merge_join(merge)
-        per_row = (
-            "SELECT max(n) > 1 AS same, count(*) FILTER (WHERE k <> -1) > 1 AS apart FROM "
-            f'(SELECT "{merge.this.alias_or_name}".rowid AS r, {taken} AS k, count(*) AS n {join} GROUP BY r, k) '
-            "GROUP BY r"
-        )
-        sql = f"SELECT coalesce(bool_or(same), false), coalesce(bool_or(apart), false) FROM ({per_row})"
-        same, apart = self._guard(lambda: self.con.sql(sql).fetchone())
+        row = f'"{merge.this.alias_or_name}".rowid'
+        per_clause = f"SELECT {row} AS __row, {taken} AS __clause, count(*) AS __matches {join} GROUP BY 1, 2"
+        whens = merge.args.get("whens")
+        if sum(1 for w in (whens.expressions if whens else []) if w.args.get("matched")) < 2:
+            # one MATCHED clause: no row takes two; the statement's only cost beside the MERGE stays one aggregation
+            same, apart = (
+                bool(self._guard(lambda: self.con.sql(f"{per_clause} HAVING count(*) > 1 LIMIT 1").fetchone())),
+                False,
+            )
+        else:
+            per_row = (
+                "SELECT max(__matches) > 1 AS same, count(*) FILTER (WHERE __clause <> -1) > 1 AS apart "
+                f"FROM ({per_clause}) GROUP BY __row"
+            )
+            sql = f"SELECT coalesce(bool_or(same), false), coalesce(bool_or(apart), false) FROM ({per_row})"
+            same, apart = self._guard(lambda: self.con.sql(sql).fetchone())
         if same:
             raise AthenaError(
                 "MERGE_TARGET_ROW_MULTIPLE_MATCHES",
@@ -1491,7 +1500,7 @@ class _Run:
         for column in self.con.sql("SELECT * FROM __target LIMIT 0").columns:
             current = f'"{alias}"."' + column.replace('"', '""') + '"'
             values = [
-                f"WHEN {n} THEN {eq.expression.sql(dialect.WRITE)}"
+                f"WHEN {n} THEN {to_duckdb(eq.expression)}"
                 for n, update in updates
                 for eq in update.expressions
                 if eq.this.name.lower() == column.lower()
@@ -1500,7 +1509,7 @@ class _Run:
         numbers = ", ".join(str(n) for n, _ in updates) or "NULL"
         self._guard(
             lambda: self.con.execute(
-                f'CREATE TEMP TABLE __gone AS SELECT "{alias}".rowid AS r {join} WHERE {taken} <> -1'
+                f'CREATE TEMP TABLE __gone AS SELECT "{alias}".rowid AS __row {join} WHERE {taken} <> -1'
             )
         )
         self._guard(
@@ -1511,7 +1520,7 @@ class _Run:
         matched = self.count("SELECT count(*) FROM __gone")
         whens.set("expressions", [w for w in whens.expressions if not w.args.get("matched")])
         inserted, _ = self.changed_rows(merge, table, split=False)  # the target as it was: nothing deleted yet
-        self._guard(lambda: self.con.execute("DELETE FROM __target WHERE rowid IN (SELECT r FROM __gone)"))
+        self._guard(lambda: self.con.execute("DELETE FROM __target WHERE rowid IN (SELECT __row FROM __gone)"))
         self._guard(lambda: self.con.execute("INSERT INTO __target SELECT * FROM __updated"))
         return matched + inserted, self.target_rows(table)
 
@@ -1584,7 +1593,7 @@ def _merge_join(merge: exp.Merge) -> tuple[str, str]:
     join = f'FROM __target AS "{merge.this.alias_or_name}" JOIN {source} ON {on}'
     whens = merge.args.get("whens")
     clauses = [
-        f"WHEN {(w.args.get('condition') or exp.true()).sql(dialect.WRITE)} THEN {number}"
+        f"WHEN {to_duckdb(w.args.get('condition') or exp.true())} THEN {number}"
         for number, w in enumerate(whens.expressions if whens is not None else [])
         if w.args.get("matched")
     ]

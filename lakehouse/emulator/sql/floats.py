@@ -19,6 +19,8 @@ operation (DuckDB orders those by output columns only) or by position.
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlglot import exp
 
 #: Trino's functions of doubles that DuckDB lacks or names otherwise, made once in each of the engine's databases.
@@ -45,7 +47,7 @@ def mark(tree: exp.Expression) -> dict[int, exp.Expression]:
         if isinstance(node, exp.EQ) and isinstance(node.parent, exp.Update):
             continue  # an UPDATE's or MERGE's SET assignment
         node.meta[_ID] = len(marked)
-        marked[len(marked)] = node
+        marked[len(marked)] = cast(exp.Expression, node)
     return marked
 
 
@@ -69,7 +71,7 @@ def _may_be_nan(typed: exp.Expression | None) -> bool:
 
 
 def _any_nan(sides: list[exp.Expression]) -> exp.Expression:
-    return exp.or_(*(exp.IsNan(this=side.copy()) for side in sides))
+    return cast(exp.Expression, exp.or_(*(exp.IsNan(this=side.copy()) for side in sides)))
 
 
 def ieee(comparison: exp.Expression, nan_sides: list[exp.Expression]) -> exp.Expression:

@@ -23,7 +23,7 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _nan_as_trino(tree: exp.Expression, floats: Collection[str]) -> exp.Expression:
+def _nan_as_trino(tree: exp.Expr, floats: Collection[str]) -> exp.Expr:
     """``tree``'s comparisons of the ``floats`` columns (``double``/``real``) answering for NaN as Athena's do: a
     filter ``x > 1`` drops the NaN rows there (``floats``); the filter compares columns with constants only."""
     names = {name.lower() for name in floats}
