@@ -280,6 +280,20 @@ def test_merge_fails_when_a_target_row_matches_two_source_rows(cursor: Any) -> N
     assert "MERGE_TARGET_ROW_MULTIPLE_MATCHES" in reason
 
 
+def test_merge_runs_when_two_source_rows_of_a_target_row_take_different_clauses(cursor: Any) -> None:
+    """Trino fails only a target row whose source rows take the same WHEN clause; here one updates and one deletes
+    row 1: Athena's Iceberg MERGE deletes the row as it was and inserts the updated one (two rows counted)."""
+    name = iceberg_table(cursor, "id bigint, v string")
+    cursor.execute(f"INSERT INTO {name} VALUES (1, 'a'), (2, 'b')")
+    cursor.execute(
+        f"MERGE INTO {name} t USING (SELECT * FROM (VALUES (1, 'x', 'u'), (1, 'y', 'd')) AS s(id, v, op)) s "
+        "ON t.id = s.id WHEN MATCHED AND s.op = 'u' THEN UPDATE SET v = s.v WHEN MATCHED AND s.op = 'd' THEN DELETE"
+    )
+    assert cursor.rowcount == 2
+    cursor.execute(f"SELECT id, v FROM {name} ORDER BY id")
+    assert cursor.fetchall() == [(1, "x"), (2, "b")]
+
+
 def test_delete_update_and_time_travel_to_an_earlier_snapshot(cursor: Any, emulator: EmulatorHandle) -> None:
     name = iceberg_table(cursor, "id bigint, v string")
     cursor.execute(f"INSERT INTO {name} VALUES (1, 'a'), (2, 'b')")

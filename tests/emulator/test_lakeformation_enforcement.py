@@ -253,3 +253,29 @@ def test_a_row_filter_alone_hides_rows(lake: Lake) -> None:
 def test_a_filter_column_list_hides_the_others(lake: Lake, filtered: str) -> None:
     with lake.cursor(filtered) as cursor:
         assert DENIED.match(_denied(cursor, "SELECT ssn FROM users"))
+
+
+def test_a_row_filter_on_a_double_hides_nan_rows(lake: Lake) -> None:
+    """``score > 1`` on a double column: Athena (Trino) compares NaN as IEEE 754 does, false, and drops the row;
+    DuckDB orders NaN above every number. The same filter's twin on the bigint column lets its rows through."""
+    with lake.cursor() as admin:
+        admin.execute(
+            f"CREATE TABLE scores (id bigint, score double) LOCATION 's3://{lake.bucket}/scores/' "
+            "TBLPROPERTIES ('table_type'='ICEBERG')"
+        )
+        admin.execute("INSERT INTO scores VALUES (1, CAST('NaN' AS double)), (2, 2E0), (3, NULL)")
+    lake.add_role("scored")
+    for database in (DB, "default"):
+        lake.grant("scored", {"Database": {"Name": database}}, ["DESCRIBE"])
+    account = lake.client("sts").get_caller_identity()["Account"]
+    for name, expression in (("high", "score > 1"), ("later", "id > 2")):
+        where = {"TableCatalogId": account, "DatabaseName": DB, "TableName": "scores", "Name": name}
+        spec = {
+            "ColumnNames": ["id", "score"] if name == "high" else ["id"],
+            "RowFilter": {"FilterExpression": expression},
+        }
+        lake.client("lakeformation").create_data_cells_filter(TableData={**where, **spec})
+        lake.grant("scored", {"DataCellsFilter": where}, ["SELECT"])
+    with lake.cursor("scored") as cursor:
+        cursor.execute("SELECT id, score FROM scores ORDER BY id")
+        assert cursor.fetchall() == [(2, 2.0), (3, None)]

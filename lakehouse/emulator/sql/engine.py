@@ -35,6 +35,7 @@ from lakehouse.emulator.sql.catalog import PATH_COLUMN, LakeCatalog, TableInfo
 from lakehouse.emulator.sql.comparisons import compares, refuse_mismatched_comparisons
 from lakehouse.emulator.sql.dialect import Statement, qualified, replace_table, to_duckdb
 from lakehouse.emulator.sql.errors import AccessDenied, AthenaError, DdlRefusal, where
+from lakehouse.emulator.sql.floats import TRINO_FUNCTIONS, follow_trino, mark, typed_functions
 from lakehouse.emulator.sql.restrict import cells_select, needs_rows_cut
 from lakehouse.emulator.sql.results import Column, athena_column, interval_texts, texts
 from lakehouse.emulator.sql.scancache import ExactCache, Sources
@@ -165,6 +166,8 @@ def _connection(parallel: bool) -> duckdb.DuckDBPyConnection:
             config = {**SANDBOX, **ARROW_TYPES} if parallel else {**SANDBOX, **ARROW_TYPES, "threads": 1}
             database = duckdb.connect(config=config)
             database.execute(f'CREATE SCHEMA "{_COPIES_SCHEMA}"')
+            for macro in TRINO_FUNCTIONS:
+                database.execute(macro)
             _databases[parallel] = database
         return _databases[parallel].cursor()
 
@@ -372,9 +375,9 @@ class Engine:
             run.refuse_type_mismatches(tree)
             run.check_target_reads(info, tree, target)
             if isinstance(tree, exp.Merge):
-                run.materialize_source(tree)
-                run.refuse_multiple_matches(tree)
-            count, rows = run.changed_rows(tree, table)
+                count, rows = run.merged_rows(tree, table)
+            else:
+                count, rows = run.changed_rows(tree, table)
             if count and rows is not None:
                 table.overwrite(rows)
                 self.catalog.remember_written(table, rows)
@@ -909,7 +912,8 @@ class _Run:
         if cells is not None and needs_rows_cut(cells):
             self.con.register("__uncut", data)
             try:
-                sql = cells_select("__uncut", keep, cells, extra, dialect.READ, dialect.WRITE)
+                floats = {f.name for f in data.schema if pa.types.is_floating(f.type)}
+                sql = cells_select("__uncut", keep, cells, extra, dialect.READ, dialect.WRITE, floats)
                 return self._guard(lambda: self.con.sql(sql).to_arrow_table())
             finally:
                 self.con.unregister("__uncut")
@@ -921,10 +925,13 @@ class _Run:
         """Athena's TYPE_MISMATCH where Trino finds no common type: the rows of a VALUES list (``values``), a
         comparison (``comparisons``), a set operation's column (``setops``), a value written into a column
         (``assignments``); typed from the DuckDB relations ``tree``'s tables are bound to, as Athena types their
-        columns (a name DuckDB lacks is a CTE's: sqlglot types it)."""
-        if not compares(tree) and not combines(tree) and not writes(tree) and not has_values(tree):
+        columns (a name DuckDB lacks is a CTE's: sqlglot types it). The same types make ``tree``'s comparisons,
+        ``max`` and ``NULLS FIRST`` keys of ``double``/``real`` values treat NaN as Trino does (``floats``)."""
+        marked = mark(tree)
+        if not marked and not compares(tree) and not combines(tree) and not writes(tree) and not has_values(tree):
             return
         probe = tree.copy()
+        typed_functions(probe)
         schema: dict[str, dict[str, str]] = {}
         for table in list(probe.find_all(exp.Table)):
             source = exp.Table(this=table.this.copy(), db=table.args.get("db")).sql(dialect="duckdb")
@@ -943,6 +950,7 @@ class _Run:
             refuse_mismatched_values(self.sql, typed)  # Trino analyses a relation before what reads it
             refuse_mismatched_comparisons(self.sql, typed)
             refuse_incompatible_set_operations(self.sql, typed)
+            follow_trino(marked, typed)
         if writes(tree):
             refuse_mismatched_writes(self.sql, probe, schema, lambda: self._bound_types(tree))
 
@@ -1437,21 +1445,84 @@ class _Run:
         alias = using.args.get("alias")
         merge.set("using", exp.Table(this=exp.to_identifier("__source"), alias=alias.copy() if alias else None))
 
-    def refuse_multiple_matches(self, merge: exp.Merge) -> None:
-        """Athena fails a MERGE when one target row matches more than one source row."""
-        target = merge.this
-        alias = target.alias_or_name
-        source = merge.args["using"].sql(dialect.WRITE)
-        condition = merge.args["on"].sql(dialect.WRITE)
-        sql = (
-            f'SELECT 1 FROM __target AS "{alias}" JOIN {source} ON {condition} '
-            f'GROUP BY "{alias}".rowid HAVING count(*) > 1 LIMIT 1'
-        )
-        if self._guard(lambda: self.con.sql(sql).fetchone()):
+    def merged_rows(self, merge: exp.Merge, table: Any) -> tuple[int, pa.Table | None]:
+        """``changed_rows`` of a MERGE: its source read once, refused where Athena refuses it, run as Trino runs it."""
+        self.materialize_source(merge)
+        if self.refuse_multiple_matches(merge):
+            return self.merge_apart(merge, table)
+        return self.changed_rows(merge, table)
+
+    def refuse_multiple_matches(self, merge: exp.Merge) -> bool:
+        """Athena fails a MERGE when one target row matches two source rows that take the same WHEN clause.
+
+        Trino (``QueryPlanner.plan(Merge)``) numbers the MERGE clause each joined row takes (the first whose
+        condition holds, -1 for none) and fails on a target row seen twice with one number (``MarkDistinct`` over
+        the row's unique id and the number): a row that one source row updates and another deletes passes.
+        Returns whether some target row takes two clauses: DuckDB's MERGE would apply both to the one row, where
+        Trino's Iceberg MERGE applies each to the row as it was (``merge_apart``).
+        """
+        join, taken = _merge_join(merge)
+        row = f'"{merge.this.alias_or_name}".rowid'
+        per_clause = f"SELECT {row} AS __row, {taken} AS __clause, count(*) AS __matches {join} GROUP BY 1, 2"
+        whens = merge.args.get("whens")
+        if sum(1 for w in (whens.expressions if whens else []) if w.args.get("matched")) < 2:
+            # one MATCHED clause: no row takes two; the statement's only cost beside the MERGE stays one aggregation
+            same, apart = (
+                bool(self._guard(lambda: self.con.sql(f"{per_clause} HAVING count(*) > 1 LIMIT 1").fetchone())),
+                False,
+            )
+        else:
+            per_row = (
+                "SELECT max(__matches) > 1 AS same, count(*) FILTER (WHERE __clause <> -1) > 1 AS apart "
+                f"FROM ({per_clause}) GROUP BY __row"
+            )
+            sql = f"SELECT coalesce(bool_or(same), false), coalesce(bool_or(apart), false) FROM ({per_row})"
+            same, apart = self._guard(lambda: self.con.sql(sql).fetchone())
+        if same:
             raise AthenaError(
                 "MERGE_TARGET_ROW_MULTIPLE_MATCHES",
                 "One MERGE target table row matched more than one source row",
             )
+        return bool(apart)
+
+    def merge_apart(self, merge: exp.Merge, table: Any) -> tuple[int, pa.Table | None]:
+        """``changed_rows`` of a MERGE some target row of which takes two MATCHED clauses, as Trino's Iceberg
+        MERGE changes rows (delete and insert: ``DeleteAndInsertMergeProcessor``): each joined row taking a clause
+        deletes the target row as it was, one taking an UPDATE also inserts the row it makes of it; the NOT
+        MATCHED clauses then insert as before. Counts every joined row that took a clause."""
+        alias = merge.this.alias_or_name
+        join, taken = _merge_join(merge)
+        whens = merge.args["whens"]
+        updates = [
+            (n, w.args["then"]) for n, w in enumerate(whens.expressions) if isinstance(w.args["then"], exp.Update)
+        ]
+        projections = []
+        for column in self.con.sql("SELECT * FROM __target LIMIT 0").columns:
+            current = f'"{alias}"."' + column.replace('"', '""') + '"'
+            values = [
+                f"WHEN {n} THEN {to_duckdb(eq.expression)}"
+                for n, update in updates
+                for eq in update.expressions
+                if eq.this.name.lower() == column.lower()
+            ]
+            projections.append(f"CASE {taken} {' '.join(values)} ELSE {current} END" if values else current)
+        numbers = ", ".join(str(n) for n, _ in updates) or "NULL"
+        self._guard(
+            lambda: self.con.execute(
+                f'CREATE TEMP TABLE __gone AS SELECT "{alias}".rowid AS __row {join} WHERE {taken} <> -1'
+            )
+        )
+        self._guard(
+            lambda: self.con.execute(
+                f"CREATE TEMP TABLE __updated AS SELECT {', '.join(projections)} {join} WHERE {taken} IN ({numbers})"
+            )
+        )
+        matched = self.count("SELECT count(*) FROM __gone")
+        whens.set("expressions", [w for w in whens.expressions if not w.args.get("matched")])
+        inserted, _ = self.changed_rows(merge, table, split=False)  # the target as it was: nothing deleted yet
+        self._guard(lambda: self.con.execute("DELETE FROM __target WHERE rowid IN (SELECT __row FROM __gone)"))
+        self._guard(lambda: self.con.execute("INSERT INTO __target SELECT * FROM __updated"))
+        return matched + inserted, self.target_rows(table)
 
     def _guard(self, call: Any) -> Any:
         """Run a DuckDB call, turning its errors into Athena's."""
@@ -1513,6 +1584,20 @@ def _iceberg_typed(data: pa.Table, table: Any) -> pa.Table:
         return data.rename_columns(schema.names).cast(schema)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as err:
         raise AthenaError("TYPE_MISMATCH", f"line 1:1: the rows do not fit the table's columns: {err}") from None
+
+
+def _merge_join(merge: exp.Merge) -> tuple[str, str]:
+    """A MERGE's target joined with its source (``FROM ... JOIN ... ON ...``, for DuckDB), and the number of the
+    MATCHED clause each joined row takes (the first whose condition holds, else -1), as Trino numbers them."""
+    source, on = merge.args["using"].sql(dialect.WRITE), merge.args["on"].sql(dialect.WRITE)
+    join = f'FROM __target AS "{merge.this.alias_or_name}" JOIN {source} ON {on}'
+    whens = merge.args.get("whens")
+    clauses = [
+        f"WHEN {to_duckdb(w.args.get('condition') or exp.true())} THEN {number}"
+        for number, w in enumerate(whens.expressions if whens is not None else [])
+        if w.args.get("matched")
+    ]
+    return join, f"(CASE {' '.join(clauses)} ELSE -1 END)" if clauses else "-1"
 
 
 def _no_clauses_left(tree: exp.Expression) -> bool:

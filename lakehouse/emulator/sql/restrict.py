@@ -8,7 +8,7 @@ filtering answers. Row filters are PartiQL WHERE expressions; sqlglot reads them
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import sqlglot
 from sqlglot import exp
@@ -16,13 +16,28 @@ from sqlglot.errors import ParseError
 
 from lakehouse.emulator.sql.access import Cells
 from lakehouse.emulator.sql.errors import AthenaError
+from lakehouse.emulator.sql.floats import follow_trino, mark
 
 
 def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _condition(expression: str, read: str, write: str) -> str:
+def _nan_as_trino(tree: exp.Expr, floats: Collection[str]) -> exp.Expr:
+    """``tree``'s comparisons of the ``floats`` columns (``double``/``real``) answering for NaN as Athena's do: a
+    filter ``x > 1`` drops the NaN rows there (``floats``); the filter compares columns with constants only."""
+    names = {name.lower() for name in floats}
+    holder = exp.Paren(this=tree)  # the filter may be one comparison, replaced in its holder
+    marked = mark(holder)
+    typed = holder.copy()
+    for column in typed.find_all(exp.Column):
+        if column.name.lower() in names and not column.table:
+            column.type = exp.DataType.build("DOUBLE")
+    follow_trino(marked, typed)
+    return holder.this
+
+
+def _condition(expression: str, read: str, write: str, floats: Collection[str] = ()) -> str:
     try:
         tree = sqlglot.parse_one(expression, read=read)
     except ParseError as err:
@@ -31,6 +46,8 @@ def _condition(expression: str, read: str, write: str) -> str:
         ) from None
     if tree.find(exp.Subquery, exp.Select, exp.Table) is not None:
         raise AthenaError("NOT_SUPPORTED", f"line 1:1: row filter expression {expression!r} reads other tables")
+    if floats:
+        tree = _nan_as_trino(tree, floats)
     return f"({tree.sql(dialect=write)})"
 
 
@@ -40,18 +57,25 @@ def needs_rows_cut(cells: Sequence[Cells]) -> bool:
 
 
 def cells_select(
-    source: str, keep: Sequence[str], cells: Sequence[Cells], extra: Sequence[str], read: str, write: str
+    source: str,
+    keep: Sequence[str],
+    cells: Sequence[Cells],
+    extra: Sequence[str],
+    read: str,
+    write: str,
+    floats: Collection[str] = (),
 ) -> str:
-    """``SELECT`` of the visible cells of ``source``: ``keep`` columns in order, plus ``extra`` as is."""
+    """``SELECT`` of the visible cells of ``source``: ``keep`` columns in order, plus ``extra`` as is; ``floats``
+    names its ``double``/``real`` columns, whose NaN the row filters compare as Athena does."""
     every_row = any(c.rows is None for c in cells)
-    rows = sorted({_condition(c.rows, read, write) for c in cells if c.rows is not None})
+    rows = sorted({_condition(c.rows, read, write, floats) for c in cells if c.rows is not None})
     projections = []
     for column in keep:
         openers = [c for c in cells if column.lower() in c.columns]
         if any(c.rows is None for c in openers):
             projections.append(_quoted(column))
         else:
-            when = " OR ".join(sorted({_condition(str(c.rows), read, write) for c in openers})) or "FALSE"
+            when = " OR ".join(sorted({_condition(str(c.rows), read, write, floats) for c in openers})) or "FALSE"
             projections.append(f"CASE WHEN {when} THEN {_quoted(column)} END AS {_quoted(column)}")
     projections += [_quoted(e) for e in extra]
     where = "" if every_row else f" WHERE {' OR '.join(rows)}"

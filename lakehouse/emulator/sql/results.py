@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import decimal
 import io
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -115,8 +116,10 @@ def text(value: Any) -> str | None:
         return value.strftime("%H:%M:%S.") + f"{value.microsecond // 1000:03d}"
     if isinstance(value, decimal.Decimal):
         return format(value, "f")
-    if isinstance(value, float):
-        return repr(value) if value == value else "NaN"
+    if isinstance(value, float):  # Java's Double.toString for NaN and the infinities, as Trino prints them
+        if value != value:
+            return "NaN"
+        return repr(value) if abs(value) != math.inf else ("Infinity" if value > 0 else "-Infinity")
     if isinstance(value, bytes):
         return value.hex(" ")
     if isinstance(value, list):
