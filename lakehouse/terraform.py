@@ -284,16 +284,22 @@ class Terraform:
         _, lines = self._run("init", ["-input=false", "-no-color", "-lockfile=readonly"])
         return provider_sources(lines)
 
-    def apply(self, on_line: Callable[[str], None] | None = None) -> ApplyResult:
-        """Apply and time it; a failed apply is a result (with diagnostics), not an exception."""
-        return self._apply_like("apply", on_line)
+    def apply(self, on_line: Callable[[str], None] | None = None, refresh: bool = True) -> ApplyResult:
+        """Apply and time it; a failed apply is a result (with diagnostics), not an exception.
+
+        ``refresh=False`` (``-refresh=false``): plan against the state as recorded, reading no managed resource
+        back first: for an apply whose changes rest on nothing that may have drifted (the model release's,
+        ``lakehouse.ml.deploy.unsettled_endpoints``); drift stays for exit check 5's refreshed plan to name."""
+        return self._apply_like("apply", on_line, [] if refresh else ["-refresh=false"])
 
     def destroy(self, on_line: Callable[[str], None] | None = None) -> ApplyResult:
         return self._apply_like("destroy", on_line)
 
-    def _apply_like(self, command: str, on_line: Callable[[str], None] | None) -> ApplyResult:
+    def _apply_like(
+        self, command: str, on_line: Callable[[str], None] | None, extra: Iterable[str] = ()
+    ) -> ApplyResult:
         start = time.monotonic()
-        args = ["-input=false", "-auto-approve", "-json", *self._var_args()]
+        args = ["-input=false", "-auto-approve", "-json", *extra, *self._var_args()]
         code, lines = self._run(command, args, on_line, ok_codes=None)
         timings, _, diagnostics = parse_json_stream(lines)
         if code != 0 and not diagnostics:

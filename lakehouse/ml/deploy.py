@@ -222,18 +222,47 @@ def write_model_variables(deployment: Deployment, version: str, model_data_url: 
     (deployment.stack.root / MODEL_VARIABLES_FILE).write_text(json.dumps(values, indent=2) + "\n", encoding="utf-8")
 
 
+def unsettled_endpoints(deployment: Deployment) -> list[str]:
+    """Why the release's apply must refresh the state first (empty: it need not): the stack's endpoints, read with
+    ListEndpoints and DescribeEndpoint, beside the one its last apply recorded (output ``model_endpoint_name``).
+
+    Terraform's refresh reads every managed resource of the stack back before planning (~75 on the local stack,
+    several API calls each: 4-7 s of a 12-22 s release apply on the emulator). The release changes only
+    ``model_version`` and ``model_data_url``, which only the SageMaker model, endpoint configuration and endpoint
+    read (``infra/ml.tf``); the rest of the stack is as its last apply (in a session's own deploy: moments before)
+    left it, or has drifted. Unrefreshed, the apply plans the configuration against the state as recorded: it
+    makes what the new version changes and touches nothing else. Drift is not this apply's to judge, nor to
+    repair: refreshed, it would put a hand-made change back before a later plan could see it; exit check 5's own
+    plan (``Stack.plan``) refreshes and names it. What the release's changes rest on is the endpoint (an update
+    needs it there and serving), so the apply refreshes, as before, when the recorded endpoint or another endpoint
+    of the stack (by name or tag, ``own_endpoints``) is not serving (deleted by hand: Terraform creates it again;
+    a create that ended ``Failed``: it is replaced), or when SageMaker cannot be read."""
+    recorded = deployment.record.outputs.get("model_endpoint_name")  # absent while null: no endpoint deployed
+    stack = deployment.stack
+    try:
+        listed = own_endpoints(stack.target, name_prefixes(stack.stack_id)[0], stack.stack_id)
+        rollouts = read_rollouts(
+            stack.target.client("sagemaker"), {}, [*listed, *([str(recorded)] if recorded else [])]
+        )
+    except (ClientError, BotoCoreError) as err:
+        return [f"the stack's endpoints could not be read: {err}"]
+    return [r.problem for r in rollouts if r.problem]
+
+
 def apply_model(deployment: Deployment, version: str, model_data_url: str) -> ApplyResult:
     """Apply the root with this version to serve; the apply's stopwatch. Refreshes the recorded outputs, then reads
     the endpoints back: an update SageMaker rolled back passes the apply (see ``lakehouse.ml.rollout``).
 
+    The apply refreshes the state only when an endpoint is not as the last apply left it (``unsettled_endpoints``).
     A failed apply is the stack's (``failed``) when an endpoint is read back not running what was applied: a
     CreateEndpoint SageMaker could not deploy ends ``Failed`` with its FailureReason (which the provider's diagnostic
     repeats). With every endpoint healthy it is the harness's (``error``, the diagnostics named): the provider, the
     state or an API failed, and nothing about the stack was seen.
     """
+    refresh = bool(unsettled_endpoints(deployment))
     write_model_variables(deployment, version, model_data_url)
     label = f"apply model v{version} ({deployment.stack.stack_id})"
-    result = deployment.stack.tf.apply(on_line=progress.tracker(label))
+    result = deployment.stack.tf.apply(on_line=progress.tracker(label), refresh=refresh)
     if not result.ok:
         diagnostics = list(result.diagnostics)
         _judge_rollouts(version, _read_back_or_error(deployment, version, diagnostics), diagnostics)

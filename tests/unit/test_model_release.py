@@ -118,8 +118,11 @@ class FakeTerraform:
     result: ApplyResult
     state: dict[str, Any]
     state_raises: bool = False
+    #: Whether each apply refreshed the state first (``-refresh=false`` when not).
+    refreshed: list[bool] = field(default_factory=list)
 
-    def apply(self, on_line: Any = None) -> ApplyResult:
+    def apply(self, on_line: Any = None, refresh: bool = True) -> ApplyResult:
+        self.refreshed.append(refresh)
         return self.result
 
 
@@ -219,6 +222,64 @@ def test_a_release_serving_the_applied_configuration_is_made_and_recorded(tmp_pa
     release = release_model(_stack(tmp_path, sagemaker), TRACKING)
     assert isinstance(release, ModelRelease) and release.apply_ok and release.version == "2"
     assert json.loads((tmp_path / MODEL_STOPWATCH_FILE).read_text())["registered"] == REGISTERED
+
+
+# -- the release's apply refreshes only when an endpoint is not as the last apply left it -----------------------------
+
+
+def _refreshed(deployment: Deployment) -> list[bool]:
+    return list(cast(FakeTerraform, deployment.stack.tf).refreshed)
+
+
+def test_the_first_release_applies_without_refreshing_the_stack_applied_before(tmp_path: Path, trained: None) -> None:
+    """No endpoint recorded (the output is absent while null) and none of the stack in SageMaker: nothing the new
+    version's create rests on can have drifted, so the ~75 other resources are not read back first."""
+    sagemaker = FakeSageMaker()
+    deployment = _stack(tmp_path, sagemaker)
+    assert deploy.unsettled_endpoints(deployment) == []
+    sagemaker.endpoints[ENDPOINT] = {"EndpointStatus": "InService", "EndpointConfigName": V2}
+    assert isinstance(release_model(deployment, TRACKING), ModelRelease)  # SageMaker after the apply: serving v2
+    assert _refreshed(deployment) == [False]
+
+
+def test_a_later_release_updating_a_serving_endpoint_does_not_refresh(tmp_path: Path, trained: None) -> None:
+    sagemaker = FakeSageMaker({ENDPOINT: {"EndpointStatus": "InService", "EndpointConfigName": V1}})
+    deployment = _stack(tmp_path, sagemaker)
+    deployment.record.outputs["model_endpoint_name"] = ENDPOINT
+    assert deploy.unsettled_endpoints(deployment) == []
+    sagemaker.endpoints[ENDPOINT]["EndpointConfigName"] = V2  # the update the apply makes
+    assert isinstance(release_model(deployment, TRACKING), ModelRelease)
+    assert _refreshed(deployment) == [False]
+
+
+def test_an_endpoint_the_last_apply_recorded_but_sagemaker_lacks_makes_the_apply_refresh(
+    tmp_path: Path, trained: None
+) -> None:
+    """Deleted by hand: refreshed, Terraform creates it again, as it always did (unrefreshed it would update it)."""
+    deployment = _stack(tmp_path, FakeSageMaker())
+    deployment.record.outputs["model_endpoint_name"] = ENDPOINT
+    [why] = deploy.unsettled_endpoints(deployment)
+    assert why == f"endpoint {ENDPOINT}, which Terraform's state records, does not exist in SageMaker"
+    release_model(deployment, TRACKING)
+    assert _refreshed(deployment) == [True]
+
+
+def test_an_endpoint_of_the_stack_that_is_not_serving_makes_the_apply_refresh(tmp_path: Path, trained: None) -> None:
+    """A create that ended Failed (the apply that made it failed, so the outputs never named it) is found by name."""
+    failed = {"EndpointStatus": "Failed", "EndpointConfigName": V1, "FailureReason": DOWNLOAD_FAILED}
+    deployment = _stack(tmp_path, FakeSageMaker({ENDPOINT: failed}))
+    [why] = deploy.unsettled_endpoints(deployment)
+    assert why.startswith(f"endpoint {ENDPOINT} is Failed, not InService")
+    release_model(deployment, TRACKING)
+    assert _refreshed(deployment) == [True]
+
+
+def test_endpoints_that_cannot_be_read_before_the_apply_make_it_refresh(tmp_path: Path) -> None:
+    raised = _client_error("ThrottlingException", "Rate exceeded", "ListEndpoints")
+    deployment = _stack(tmp_path, FakeSageMaker(raises=raised))
+    deployment.record.outputs["model_endpoint_name"] = ENDPOINT
+    [why] = deploy.unsettled_endpoints(deployment)
+    assert why.startswith("the stack's endpoints could not be read: ") and "Rate exceeded" in why
 
 
 # -- the stack is why: failed -----------------------------------------------------------------------------------------

@@ -172,6 +172,18 @@ def test_every_command_sees_the_var_file_and_automation_env(tmp_path: Path) -> N
     assert all("TF_IN_AUTOMATION=1 CP=1" in ln for ln in lines)
 
 
+def test_an_apply_refreshes_unless_told_not_to(tmp_path: Path) -> None:
+    seen = tmp_path / "seen.txt"
+    binary = _fake_terraform(tmp_path, f'echo "$@" >> {seen}\n')
+    tf = Terraform(tmp_path, binary=binary)
+    tf.apply()
+    tf.apply(refresh=False)
+    tf.destroy()
+    default, unrefreshed, destroy = seen.read_text().splitlines()
+    assert "-refresh=false" not in default and "-refresh=false" not in destroy
+    assert "apply -input=false -auto-approve -json -refresh=false" in unrefreshed
+
+
 def test_interrupt_is_passed_on_once_and_terraform_may_finish(tmp_path: Path) -> None:
     """Ctrl-C during apply: Terraform gets one SIGINT and time to save state before we re-raise."""
     marker = tmp_path / "got-sigint"
