@@ -32,7 +32,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse import progress
-from lakehouse.checks.model_serving import endpoint_places
+from lakehouse.checks.model_serving import endpoint_places, own_endpoints
 from lakehouse.inventory import name_prefixes
 from lakehouse.ml.artifacts import mlflow_env
 from lakehouse.ml.rollout import EndpointRollout, read_rollouts, stated_endpoints
@@ -236,7 +236,9 @@ def unsettled_endpoints(deployment: Deployment) -> list[str]:
     plan (``Stack.plan``) refreshes and names it. What the release's changes rest on is the endpoint (an update
     needs it there and serving), so the apply refreshes, as before, when the recorded endpoint or another endpoint
     of the stack (by name or tag, ``own_endpoints``) is not serving (deleted by hand: Terraform creates it again;
-    a create that ended ``Failed``: it is replaced), or when SageMaker cannot be read."""
+    a create that ended ``Failed``: it is replaced), or when SageMaker cannot be read. Only the stack's own region
+    is read here (no ``terraform show``): an endpoint of another region that is not serving is not repaired by a
+    refresh, but ``read_back_rollouts`` after the apply still finds it and the release fails naming it."""
     recorded = deployment.record.outputs.get("model_endpoint_name")  # absent while null: no endpoint deployed
     stack = deployment.stack
     try:

@@ -71,7 +71,7 @@ def _deployment(target: Target, tmp_path: Path) -> Deployment:
         dir=tmp_path,
         root=tmp_path / "infra",
         record_path=tmp_path / "record.json",
-        tf=SimpleNamespace(apply=lambda on_line=None: ApplyResult(wall_s=1.0)),
+        tf=SimpleNamespace(apply=lambda on_line=None, refresh=True: ApplyResult(wall_s=1.0)),
         target=target,
         state=lambda: state,
         outputs=lambda: dict(outputs),
