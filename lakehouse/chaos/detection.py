@@ -4,8 +4,10 @@ CloudWatch tells of a fault by a state change, and SNS may deliver its message l
 right alarm that arrives after the injection proves nothing by its arrival: it may be the previous
 fault's, delivered late, or the alarm may have been in ALARM before the fault. So a message counts only
 when it says the alarm moved to ALARM from OK or INSUFFICIENT_DATA (``OldStateValue``), after the
-injection (``StateChangeTime``), because a threshold was crossed on datapoints (``NewStateReason``), and
-when it is the alarm CloudWatch described (``AlarmArn``): an alarm name is unique only within one account
+injection (``StateChangeTime``), because a threshold was crossed on datapoints (``NewStateReason``) or, for an
+alarm that treats missing data as breaching (``TreatMissingData``), because no datapoint came (the periods it
+evaluated are then checked against the metric: ``provenance.not_the_metrics``), and when it is the alarm CloudWatch
+described (``AlarmArn``): an alarm name is unique only within one account
 and Region, and a same-named alarm elsewhere whose action names the stack's topic says nothing of this fault.
 
 Two clocks: ``StateChangeTime`` is CloudWatch's, the injection instant is ours. The strict comparison is
@@ -36,6 +38,8 @@ QUIET = ("OK", "INSUFFICIENT_DATA")
 CROSSED = ("Threshold Crossed", "Thresholds Crossed")
 #: What CloudWatch's reason says when missing data, not a datapoint, decided (TreatMissingData breaching).
 NO_DATAPOINTS = "no datapoints were received"
+#: The ``TreatMissingData`` under which CloudWatch's evaluation counts a period without data as breaching.
+BREACHING = "breaching"
 
 
 @dataclass(frozen=True)
@@ -47,9 +51,16 @@ class AlarmBefore:
     since: datetime | None
     #: ``AlarmArn``: the alarm of that name in the stack's account and Region (None: DescribeAlarms gave none).
     arn: str | None = None
+    #: ``TreatMissingData`` (None: DescribeAlarms gave none, CloudWatch's default ``missing``).
+    treat_missing_data: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"state": self.state, "since": shown(self.since), "arn": self.arn}
+        return {
+            "state": self.state,
+            "since": shown(self.since),
+            "arn": self.arn,
+            "treat_missing_data": self.treat_missing_data,
+        }
 
 
 def shown(moment: datetime | float | None) -> str | None:
@@ -82,6 +93,7 @@ def alarms_before(target: Target, names: Sequence[str]) -> dict[str, AlarmBefore
                     str(alarm.get("StateValue")),
                     since if isinstance(since, datetime) else None,
                     str(alarm["AlarmArn"]) if alarm.get("AlarmArn") else None,
+                    str(alarm["TreatMissingData"]) if alarm.get("TreatMissingData") else None,
                 )
     return found
 
@@ -135,21 +147,30 @@ def not_this_faults(message: AlarmMessage, before: Mapping[str, AlarmBefore], in
             f"({was.state} since {shown(was.since)}) read back just before the fault was injected at "
             f"{shown(injected_at)}: a late message of an earlier change, not this fault's"
         )
-    return not_computed(said, message.reason)
+    return not_computed(said, message.reason, treat_missing_data=was.treat_missing_data)
 
 
-def not_computed(said: str, reason: str, whose: str = "its reason") -> str | None:
-    """Why a change to ALARM with ``reason`` is not CloudWatch's evaluation of the faulty run's datapoint (None: it
-    is). ``said``: the message the reason is of; ``whose``: where the reason was read (the message, or its history)."""
+def not_computed(
+    said: str, reason: str, whose: str = "its reason", treat_missing_data: str | None = None
+) -> str | None:
+    """Why a change to ALARM with ``reason`` is not CloudWatch's evaluation of the metric after the fault (None: it
+    may be). ``said``: the message the reason is of; ``whose``: where the reason was read (the message, or its
+    history); ``treat_missing_data``: the alarm's ``TreatMissingData`` (None: CloudWatch's default, ``missing``).
+
+    CloudWatch writes "no datapoints were received ... treated as [Breaching]" only for an alarm that treats
+    missing data as breaching: for such an alarm the absence is its evaluation (the periods it found empty are
+    checked against the metric, ``provenance.not_the_metrics``); for any other it is no evaluation of CloudWatch's.
+    """
     if not reason.startswith(CROSSED):
         return (
             f"{said}: {whose} {reason!r} is not CloudWatch's evaluation of the metric ({CROSSED[0]}...): "
             "the state was set, not computed from what the faulty run published"
         )
-    if NO_DATAPOINTS in reason:
+    if NO_DATAPOINTS in reason and treat_missing_data != BREACHING:
         return (
-            f"{said}: {whose} {reason!r} says missing data raised it, not the faulty run's datapoint: "
-            "it goes to ALARM whenever no run publishes, fault or not"
+            f"{said}: {whose} {reason!r} says missing data raised it, not the faulty run's datapoint, but the alarm "
+            f"treats missing data as {treat_missing_data or 'missing (the default)'} (DescribeAlarms before the "
+            "fault), not as breaching: CloudWatch's evaluation of it writes no such reason"
         )
     return None
 

@@ -23,8 +23,9 @@ a message that arrives after the injection but tells of an earlier change (a lat
 ALARM): the alarm must have changed to ALARM after the injection (``detection.not_this_faults``). Nor is a
 message CloudWatch did not send (anyone allowed to publish to the topic or send to the harness's queue can write
 one): the alarm's history must have that change to ALARM at its StateChangeTime, computed by CloudWatch's evaluation
-(its ``stateReasonData`` citing a breaching datapoint the metric holds after the injection) and sent by CloudWatch's
-own action to the topic the message came through (``provenance.unconfirmed``).
+(its ``stateReasonData`` citing a breaching datapoint the metric holds after the injection, or, for an alarm that
+treats missing data as breaching, periods after the injection the metric holds no datapoint in) and sent by
+CloudWatch's own action to the topic the message came through (``provenance.unconfirmed``).
 """
 
 from __future__ import annotations

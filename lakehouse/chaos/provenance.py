@@ -17,7 +17,12 @@ item of its history (DescribeAlarmHistory), stamped with the instant of the chan
   imitate CloudWatch's are not enough (``not_evaluated``);
 - the datapoints that change says breached are the alarm's metric's, read back (GetMetricStatistics with the
   alarm's statistic and period), in a period that ends after the fault was injected: StateReasonData written by
-  hand, or copied from an earlier real change, cites datapoints CloudWatch does not have there (``not_the_metrics``);
+  hand, or copied from an earlier real change, cites datapoints CloudWatch does not have there (``not_the_metrics``).
+  An alarm that treats missing data as breaching goes to ALARM because no datapoint came ("no datapoints were
+  received ... treated as [Breaching]"); CloudWatch's ``evaluatedDatapoints`` then list those periods by their
+  ``timestamp`` alone, with no ``value`` (describe-alarm-history of such a change). That change counts when the
+  alarm's ``TreatMissingData`` is ``breaching``, each period it lists ends after the injection and no later than
+  the change, and the metric, read back, has no datapoint there (``not_absent``);
 - CloudWatch ran the alarm's action for that change on the topic the message came through, and it succeeded: the
   history's ``Action`` item of each action carries ``notificationResource`` (the topic), ``actionState`` and
   ``stateUpdateTimestamp`` (the change's instant, epoch milliseconds). When CloudWatch's own message was not sent
@@ -38,7 +43,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lakehouse.chaos.alerts import AlarmMessage
-from lakehouse.chaos.detection import change_time, not_computed, shown
+from lakehouse.chaos.detection import BREACHING, change_time, not_computed, shown
 from lakehouse.chaos.mttr import rule_of
 from lakehouse.emulator.alarms import AlarmRule
 from lakehouse.target import Target
@@ -184,17 +189,22 @@ def not_cloudwatchs(message: AlarmMessage, history: History) -> str | None:
         )
     kept = evaluated(message, history)
     if not kept:
-        whose = "the reason its history gives that change"
-        return next(why for u in same if (why := not_computed(said, u.reason, whose) or not_evaluated(said, u)))
+        return next(why for u in same if (why := _not_recorded(said, u)))
     return not_published(message, changed, history.actions)
+
+
+def _not_recorded(said: str, update: StateUpdate) -> str | None:
+    """Why ``update`` is not recorded as an evaluation of CloudWatch's: its reason, its datapoints (None: it is).
+    A reason that missing data raised it is let through here: whether the alarm treats missing data as breaching,
+    and the metric has no datapoint where it says, is judged with the alarm read back (``not_the_metrics``)."""
+    whose = "the reason its history gives that change"
+    return not_computed(said, update.reason, whose, treat_missing_data=BREACHING) or not_evaluated(said, update)
 
 
 def evaluated(message: AlarmMessage, history: History) -> list[StateUpdate]:
     """The message's changes (``the_change``) that CloudWatch's evaluation computed: its reason, its datapoints."""
-    said, whose = _said(message), "the reason its history gives that change"
-    return [
-        u for u in the_change(message, history) if not (not_computed(said, u.reason, whose) or not_evaluated(said, u))
-    ]
+    said = _said(message)
+    return [u for u in the_change(message, history) if not _not_recorded(said, u)]
 
 
 def not_evaluated(said: str, update: StateUpdate) -> str | None:
@@ -227,19 +237,22 @@ def not_published(message: AlarmMessage, changed: datetime, actions: Sequence[Ac
     )
 
 
-def _cited(data: Any) -> list[tuple[datetime, float]]:
-    """The evaluated datapoints a ``stateReasonData`` lists with a value: (period start, value)."""
-    found: list[tuple[datetime, float]] = []
+def _cited(data: Any) -> list[tuple[datetime, float | None]]:
+    """The evaluated datapoints a ``stateReasonData`` lists: (period start, value), the value None for a period
+    CloudWatch found no data in (listed by its ``timestamp`` alone). An entry with another value is left out."""
+    found: list[tuple[datetime, float | None]] = []
     points = data.get("evaluatedDatapoints") if isinstance(data, dict) else None
     for point in points if isinstance(points, list) else []:
-        value = point.get("value") if isinstance(point, dict) else None
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if not isinstance(point, dict):
+            continue
+        value = point.get("value")
+        if "value" in point and (isinstance(value, bool) or not isinstance(value, int | float)):
             continue
         try:
             start = datetime.strptime(str(point.get("timestamp")), "%Y-%m-%dT%H:%M:%S.%f%z")
         except ValueError:
             continue
-        found.append((start, float(value)))
+        found.append((start, None if value is None else float(value)))
     return found
 
 
@@ -271,23 +284,20 @@ def not_the_metrics(
     ``alarm``: DescribeAlarms' fields of the message's alarm; ``since``: the injection (epoch seconds; None: no
     bound). A breaching datapoint the change cites must be in a period that ends after the injection (the faulty
     run published after it) and CloudWatch's metric, read back with the alarm's statistic over that period, must
-    breach too: StateReasonData written by whoever set the state cites datapoints the metric does not have.
+    breach too: StateReasonData written by whoever set the state cites datapoints the metric does not have. With
+    none cited there, an alarm that treats missing data as breaching may have been raised by the periods the change
+    lists without a value (``not_absent``); a cited breaching value the metric does not have refuses it all the same.
     """
     said = _said(message)
     rule = rule_of(alarm) if alarm is not None else "not in CloudWatch"
     if isinstance(rule, str):
         return f"{said}: the alarm's metric condition cannot be read ({rule}), so the change's datapoints are unshown"
-    cited = _cited(update.data)
+    points = _cited(update.data)
+    cited = [(s, v) for s, v in points if v is not None]
+    missing = [s for s, v in points if v is None]
     breaching = [(s, v) for s, v in cited if rule.breaches(v)]
     late = [(s, v) for s, v in breaching if since is None or s.timestamp() + rule.period > since]
     condition = f"{rule.stat_name} {alarm and alarm.get('ComparisonOperator')} {rule.threshold:g}"
-    listed = ", ".join(f"{v:g} ({shown(s)})" for s, v in cited) or "none"
-    if not late:
-        after = f" in a period that ends after the fault was injected at {shown(since)}" if since is not None else ""
-        return (
-            f"{said}: the datapoints its change cites ({listed}) hold none that breaches the alarm ({condition})"
-            f"{after}: it is no evaluation of the faulty run's datapoint"
-        )
     read: list[str] = []
     for start, value in late:
         there = read_period(target, alarm or {}, rule, start)
@@ -295,12 +305,77 @@ def not_the_metrics(
             return None
         has = f"{rule.stat_name} {there:g}" if there is not None else "no datapoint"
         read.append(f"{value:g} for the period from {shown(start)}, where the metric has {has}")
-    metric = f"{(alarm or {}).get('Namespace')} {(alarm or {}).get('MetricName')}"
+    if missing and not read and rule.treat_missing_data == BREACHING:
+        return not_absent(target, said, update, alarm or {}, rule, missing, since)
+    if not read:
+        listed = ", ".join(f"{v:g} ({shown(s)})" for s, v in cited) or "none"
+        after = f" in a period that ends after the fault was injected at {shown(since)}" if since is not None else ""
+        empty = (
+            f"; the periods it cites with no datapoint ({', '.join(str(shown(s)) for s in missing)}) do not breach "
+            f"it either: the alarm treats missing data as {rule.treat_missing_data}"
+            if missing
+            else ""
+        )
+        return (
+            f"{said}: the datapoints its change cites ({listed}) hold none that breaches the alarm ({condition})"
+            f"{after}{empty}: it is no evaluation of the faulty run's datapoint"
+        )
     return (
-        f"{said}: its change cites {'; '.join(read)} (read back with GetMetricStatistics: {metric}, "
-        f"{rule.stat_name} per {rule.period} s; the alarm breaches on {condition}): it is not CloudWatch's evaluation "
-        "of its own datapoints but StateReasonData written by whoever set the state"
+        f"{said}: its change cites {'; '.join(read)} (read back with {_read_with(alarm or {}, rule)}; the alarm "
+        f"breaches on {condition}): it is not CloudWatch's evaluation of its own datapoints but StateReasonData "
+        "written by whoever set the state"
     )
+
+
+def _read_with(alarm: Mapping[str, Any], rule: AlarmRule) -> str:
+    """How the metric was read back, for the evidence."""
+    return (
+        f"GetMetricStatistics: {alarm.get('Namespace')} {alarm.get('MetricName')}, {rule.stat_name} per {rule.period} s"
+    )
+
+
+def not_absent(
+    target: Target,
+    said: str,
+    update: StateUpdate,
+    alarm: Mapping[str, Any],
+    rule: AlarmRule,
+    missing: Sequence[datetime],
+    since: float | None,
+) -> str | None:
+    """Why the periods the change ``update`` lists with no datapoint (``missing``: their starts) are not an
+    absence CloudWatch's evaluation found after the fault (None: they are). The alarm treats missing data as
+    breaching (checked by the caller); each period must end after the injection (``since``, epoch seconds), and no
+    later than the change (an evaluation looks only at periods that are over), and the metric, read back with the
+    alarm's statistic over it, must have no datapoint there: StateReasonData written by whoever set the state may
+    list periods the metric has data in, or periods before the fault, where the absence says nothing of it."""
+    period = timedelta(seconds=rule.period)
+    early = [s for s in missing if since is not None and (s + period).timestamp() <= since]
+    if early:
+        return (
+            f"{said}: its change counts missing data as breaching for the periods from "
+            f"{', '.join(str(shown(s)) for s in early)}, which end before the fault was injected at {shown(since)}: "
+            "an absence before the fault is no evaluation of the faulty run"
+        )
+    held: list[str] = []
+    for start in missing:
+        there = read_period(target, alarm, rule, start)
+        if there is not None:
+            held.append(f"the period from {shown(start)}, where the metric has {rule.stat_name} {there:g}")
+    if held:
+        return (
+            f"{said}: its change says no datapoint came for {'; '.join(held)} (read back with "
+            f"{_read_with(alarm, rule)}): it is not CloudWatch's evaluation of its own metric but StateReasonData "
+            "written by whoever set the state"
+        )
+    unfinished = [s for s in missing if s + period > update.at]
+    if unfinished:
+        return (
+            f"{said}: its change counts missing data as breaching for the periods from "
+            f"{', '.join(str(shown(s)) for s in unfinished)}, not over at the change ({shown(update.at)}): "
+            "CloudWatch evaluates only periods that are over, so it is StateReasonData written by whoever set the state"
+        )
+    return None
 
 
 def _millis(moment: datetime) -> datetime:

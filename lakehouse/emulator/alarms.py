@@ -201,6 +201,9 @@ def _plural(n: int, word: str) -> str:
 
 
 def _reason_data(rule: AlarmRule, evaluated: Sequence[Bucket], now: float) -> dict[str, Any]:
+    """CloudWatch's StateReasonData for the periods that decided, newest first in ``evaluatedDatapoints``: a period
+    with data as ``timestamp``, ``sampleCount`` and ``value``; one without (missing data treated as breaching or
+    not) by its ``timestamp`` alone, as describe-alarm-history shows a "no datapoints were received" change."""
     data: dict[str, Any] = {
         "version": "1.0",
         "queryDate": _iso(now).replace(".000", f".{int(now * 1000) % 1000:03d}"),

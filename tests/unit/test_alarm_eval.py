@@ -238,6 +238,12 @@ def test_reasons_are_worded_as_cloudwatch_words_them() -> None:
         "Threshold Crossed: no datapoints were received for 3 periods "
         "and 3 missing datapoints were treated as [Breaching]."
     )
+    # CloudWatch lists the periods it found empty by their timestamp alone, newest first, no value
+    assert filled.reason_data["recentDatapoints"] == []
+    assert filled.reason_data["evaluatedDatapoints"] == [
+        {"timestamp": datetime.fromtimestamp(PERIOD_START - 10 * i, UTC).strftime("%Y-%m-%dT%H:%M:%S.000+0000")}
+        for i in range(3)
+    ]
 
 
 # --- what the CloudWatch extension builds from moto's alarm -----------------------------------

@@ -14,6 +14,7 @@ the faulty datapoint raises the alarm, whose action publishes CloudWatch's notif
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +42,19 @@ def _notify(target: Target, topic: str) -> None:
     breach(target, PARAMS, 1.0)
 
 
-def fault_told(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tell: Any) -> Timeline:
+def fault_told(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    tell: Any,
+    alarm: Mapping[str, Any] = PARAMS,
+    deadline_s: float = 3.0,
+) -> Timeline:
     """``run_fault`` with moto's queue, topic and alarm; the faulty run is followed by ``tell(target, topic, queue)``
-    (what reaches, or leaves, the harness's queue)."""
+    (what reaches, or leaves, the harness's queue). ``alarm``: its PutMetricAlarm parameters (``PARAMS``'s name);
+    ``deadline_s``: the fault's deadline, from before the injection."""
     target = Target(name="aws", region="us-east-1")
     topic = target.client("sns").create_topic(Name=f"lakehouse-{STACK}-alerts")["TopicArn"]
-    target.client("cloudwatch").put_metric_alarm(**{**PARAMS, "AlarmActions": [topic]})
+    target.client("cloudwatch").put_metric_alarm(**{**alarm, "AlarmActions": [topic]})
     target.client("cloudwatch").set_alarm_state(AlarmName=ALARM, StateValue="OK", StateReason="quiet")
     queue = AlertQueue.create(target, STACK, [topic])
     runs = iter([{**HEALTHY_VALUES, metrics.EMPTY_INPUTS: 1.0}, HEALTHY_VALUES])  # after the fault, then recovery
@@ -66,7 +74,7 @@ def fault_told(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tell: Any) -> Ti
     ctx = ChaosContext(target=target, outputs={}, stack_id=STACK)
     described = chaos_run.describe_alarms(target, [ALARM])
     try:
-        return chaos_run.run_fault(ctx, fault, queue, Criteria(expected_row={}), 3.0, tmp_path, described)
+        return chaos_run.run_fault(ctx, fault, queue, Criteria(expected_row={}), deadline_s, tmp_path, described)
     finally:
         queue.close()
 

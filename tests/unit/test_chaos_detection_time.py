@@ -162,7 +162,12 @@ def test_the_faults_own_change_to_alarm_is_its_detection_after_a_late_one(
     assert datetime.fromisoformat(timeline.message["state_changed_at"]).timestamp() >= timeline.injected_at - 1  # type: ignore[index]
     assert len(timeline.refused) == 1  # the late one, kept as evidence
     assert timeline.before == {
-        ALARM: {"state": "OK", "since": stack.since.isoformat(timespec="milliseconds"), "arn": None}
+        ALARM: {
+            "state": "OK",
+            "since": stack.since.isoformat(timespec="milliseconds"),
+            "arn": None,
+            "treat_missing_data": None,
+        }
     }
     assert judge_mttr([timeline], 1800.0).passed
 
