@@ -107,7 +107,8 @@ def expected_row(
 
 @then("the Gold table is an Iceberg table with a current snapshot")
 def gold_snapshot(data_loop: DataLoopRun, evidence: CheckEvidence) -> None:
-    """A current snapshot, and every file of every Gold table the pipeline built in the stack's Gold bucket."""
+    """A current snapshot, every file of every Gold table the pipeline built in the stack's Gold bucket, and every
+    table it built writing its next files in its layer's bucket."""
     _conclude_part(PARTS["the Gold table is an Iceberg table with a current snapshot"](data_loop), evidence)
 
 

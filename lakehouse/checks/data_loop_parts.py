@@ -14,8 +14,9 @@ from typing import Any
 
 from lakehouse.athena import QueryRecord
 from lakehouse.checks.column_types import check_column_types
-from lakehouse.checks.data_loop import built_gold, check_accounting, check_contracts, check_demo_row
+from lakehouse.checks.data_loop import built_gold, built_tables, check_accounting, check_contracts, check_demo_row
 from lakehouse.checks.gold_files import check_gold_files
+from lakehouse.checks.write_paths import check_write_paths
 from lakehouse.contracts import Contract, load_contracts
 from lakehouse.iceberg import snapshot
 from lakehouse.outcome import Outcome, Status, failed_first
@@ -65,16 +66,31 @@ def lines_accounted(run: DataLoopRun) -> Outcome:
 
 
 def gold_iceberg(run: DataLoopRun) -> Outcome:
-    """Gold's table has a current Iceberg snapshot, and every file of every Gold table lies in the Gold bucket."""
+    """Gold's table has a current Iceberg snapshot, every file of every Gold table lies in the Gold bucket
+    (``check_gold_files``), and every table the pipeline builds writes its next files in its layer's bucket
+    (``check_write_paths``: files written so far say nothing of a write path set since)."""
     found = snapshot(run.target, run.gold_db, SNAPSHOT_TABLE)
     if not found.get("snapshot_id"):
         reason = f"{run.gold_db}.{SNAPSHOT_TABLE} has no current Iceberg snapshot"
         return Outcome.judged(False, None, "a current snapshot", reason, {"iceberg_snapshot": found})
-    gold = built_gold(run.outputs)
     glue, s3 = run.target.client("glue"), run.target.client("s3")
-    outcome = check_gold_files(glue, s3, gold, str(run.outputs["bucket_names"]["gold"]))
-    outcome.details["iceberg_snapshot"] = found
-    return outcome
+    files = check_gold_files(glue, s3, built_gold(run.outputs), str(run.outputs["bucket_names"]["gold"]))
+    writes = check_write_paths(glue, s3, layer_buckets(run.outputs))
+    measured = sorted({*(files.measured or []), *(writes.measured or [])})
+    details = {**files.details, **writes.details, "iceberg_snapshot": found}
+    return failed_first([files, writes], measured, [], details)
+
+
+def layer_buckets(outputs: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Every table the pipeline builds (``built_tables``) in a layer with a bucket of the stack: its name as the
+    stack names it -> (its layer, that layer's bucket, from the stack's outputs)."""
+    buckets, databases = outputs["bucket_names"], outputs["glue_database_names"]
+    layered = [t.split(".", 1) for t in built_tables(outputs)]
+    return {
+        physical(f"{layer}.{t}", outputs): (layer, str(buckets[layer]))
+        for layer, t in layered
+        if layer in buckets and layer in databases
+    }
 
 
 def contracts_met(run: DataLoopRun) -> Outcome:

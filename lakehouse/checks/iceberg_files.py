@@ -28,6 +28,11 @@ from pyiceberg.manifest import ManifestFile, read_manifest_list
 #: 8,760 snapshots and, with merge-on-read writes adding a data and a delete manifest each, about 26,000 files;
 #: 50,000 small GETs cost about $0.02 and take minutes even ``READERS`` at a time. Past it the check errs.
 MAX_AVRO_FILES = 50_000
+#: Iceberg table properties that send new data files elsewhere than ``<location>/data``: the first wins, the
+#: last two are the deprecated spellings, still honoured.
+DATA_PATH_PROPERTIES = ("write.data.path", "write.object-storage.path", "write.folder-storage.path")
+#: The Iceberg table property that sends new metadata files (and manifests) elsewhere than ``<location>/metadata``.
+METADATA_PATH_PROPERTY = "write.metadata.path"
 #: Avro files read at once (S3 answers each GET in tens of milliseconds; the check waits on the network).
 READERS = 8
 
@@ -50,11 +55,19 @@ def current_metadata(glue: Any, s3: Any, table: str) -> tuple[str, dict[str, Any
     location = str(params.get("metadata_location") or "")
     if not location.startswith(("s3://", "s3a://")):
         raise ValueError(f"{table} has no Iceberg metadata_location in Glue (got {location!r})")
+    return location, read_metadata(s3, location, table)
+
+
+def read_metadata(s3: Any, location: str, table: str) -> dict[str, Any]:
+    """The Iceberg metadata file at ``location`` (of ``table``, named in errors), read from S3.
+
+    Raises ``ValueError`` when it is not a JSON object; botocore's errors pass through.
+    """
     bucket, key = _bucket_key(location)
     metadata = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     if not isinstance(metadata, dict):
         raise ValueError(f"the Iceberg metadata {location} of {table} is not a JSON object")
-    return location, metadata
+    return metadata
 
 
 class _S3Input(InputFile):

@@ -17,7 +17,7 @@ from lakehouse.checks.cloudfront_routes import cloudfront_grants, read_cloudfron
 from lakehouse.checks.hidden_values import HiddenValues, LeakTally, masked
 from lakehouse.checks.history_copies import HistoryCopy, catalog_schema, history_copies, read_statements
 from lakehouse.checks.iam_access import Policy, bucket_policy_statements, object_arn, read_patterns, witnesses
-from lakehouse.checks.iceberg_files import MAX_AVRO_FILES, S3ReadIO, file_folders
+from lakehouse.checks.iceberg_files import DATA_PATH_PROPERTIES, MAX_AVRO_FILES, S3ReadIO, file_folders
 from lakehouse.checks.query_results import (
     ExecutionLocations,
     HiddenReads,
@@ -136,11 +136,6 @@ def read_catalog(target: Target) -> tuple[dict[str, str | None], list[CatalogTab
                         )
                     )
     return databases, tables
-
-
-#: Iceberg table properties that send new data files elsewhere than ``<location>/data`` (the last two are
-#: the deprecated spellings, still honoured).
-DATA_PATH_PROPERTIES = ("write.data.path", "write.object-storage.path", "write.folder-storage.path")
 
 
 def read_data_paths(target: Target, tables: Sequence[CatalogTable], errors: list[str]) -> None:
