@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,9 +52,8 @@ def _iso(moment: float) -> str:
     return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{int(moment * 1000) % 1000:03d}+0000"
 
 
-def reason_data(at: float) -> str:
-    """StateReasonData in CloudWatch's shape, citing a breaching 1.0 in the period of ``at`` (epoch seconds)."""
-    start = math.floor(at / PERIOD) * PERIOD
+def state_reason_data(start: float, evaluated: list[dict[str, Any]], recent: list[float]) -> str:
+    """StateReasonData in CloudWatch's shape for the alarm's period from ``start`` (epoch seconds)."""
     return json.dumps(
         {
             "version": "1.0",
@@ -61,11 +61,17 @@ def reason_data(at: float) -> str:
             "startDate": _iso(start),
             "statistic": PARAMS["Statistic"],
             "period": PERIOD,
-            "recentDatapoints": [1.0],
+            "recentDatapoints": recent,
             "threshold": PARAMS["Threshold"],
-            "evaluatedDatapoints": [{"timestamp": _iso(start), "sampleCount": 1.0, "value": 1.0}],
+            "evaluatedDatapoints": evaluated,
         }
     )
+
+
+def reason_data(at: float) -> str:
+    """StateReasonData in CloudWatch's shape, citing a breaching 1.0 in the period of ``at`` (epoch seconds)."""
+    start = math.floor(at / PERIOD) * PERIOD
+    return state_reason_data(start, [{"timestamp": _iso(start), "sampleCount": 1.0, "value": 1.0}], [1.0])
 
 
 def set_state_imitating(target: Target, _topic: str, _queue: AlertQueue) -> None:
@@ -142,13 +148,19 @@ def failed_then_sent(target: Target, topic: str, queue: AlertQueue) -> None:
     target.client("sqs").send_message(QueueUrl=queue.url, MessageBody=json.dumps(body))
 
 
-def _fault(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tell: Any) -> Timeline:
+def told(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    tell: Any,
+    alarm: Mapping[str, Any] = PARAMS,
+    deadline_s: float = 3.0,
+) -> Timeline:
     """``fault_told`` with no lag to wait out (moto in process records the history before anything is read)."""
     monkeypatch.setattr(provenance, "HISTORY_LAG_S", 0.0)
-    return fault_told(monkeypatch, tmp_path, tell)
+    return fault_told(monkeypatch, tmp_path, tell, alarm, deadline_s)
 
 
-def _refused(timeline: Timeline) -> str:
+def refused(timeline: Timeline) -> str:
     """The fault's failed verdict, which must be that no message of the alarm told of it."""
     assert timeline.alarm_fired is None and timeline.detected_at is None, timeline.to_dict()
     outcome = judge_mttr([timeline], 1800.0)
@@ -161,7 +173,7 @@ def _refused(timeline: Timeline) -> str:
 def test_a_set_alarm_state_in_cloudwatchs_words_is_no_detection(
     cloudwatch_history: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    reason = _refused(_fault(monkeypatch, tmp_path, set_state_imitating))
+    reason = refused(told(monkeypatch, tmp_path, set_state_imitating))
     assert (
         "the alarm's history records that change with no stateReasonData: CloudWatch's evaluation records the "
         "datapoints it evaluated there, a SetAlarmState only what its caller wrote, so the state was set, not "
@@ -173,7 +185,7 @@ def test_a_set_alarm_state_in_cloudwatchs_words_is_no_detection(
 def test_state_reason_data_citing_a_datapoint_the_metric_does_not_have_is_no_detection(
     cloudwatch_history: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    reason = _refused(_fault(monkeypatch, tmp_path, set_state_with_written_data))
+    reason = refused(told(monkeypatch, tmp_path, set_state_with_written_data))
     assert "where the metric has no datapoint (read back with GetMetricStatistics: Lakehouse/Pipeline" in reason, reason
     assert (
         "it is not CloudWatch's evaluation of its own datapoints but StateReasonData written by whoever set the state"
@@ -183,7 +195,7 @@ def test_state_reason_data_citing_a_datapoint_the_metric_does_not_have_is_no_det
 def test_state_reason_data_copied_from_an_earlier_change_is_no_detection(
     cloudwatch_history: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    reason = _refused(_fault(monkeypatch, tmp_path, set_state_with_copied_data))
+    reason = refused(told(monkeypatch, tmp_path, set_state_with_copied_data))
     assert "the datapoints its change cites (1 (" in reason, reason
     assert (
         "hold none that breaches the alarm (Maximum GreaterThanOrEqualToThreshold 1) in a period that ends after "
@@ -194,7 +206,7 @@ def test_state_reason_data_copied_from_an_earlier_change_is_no_detection(
 def test_a_copy_of_a_change_cloudwatch_did_not_send_is_no_detection(
     cloudwatch_history: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    reason = _refused(_fault(monkeypatch, tmp_path, unsent_then_published))
+    reason = refused(told(monkeypatch, tmp_path, unsent_then_published))
     assert (
         "but the alarm's history (DescribeAlarmHistory, Action) has no successful action of CloudWatch's sending that "
         "change there (actions recorded for the change at "
@@ -208,14 +220,14 @@ def test_a_copy_of_a_change_cloudwatch_did_not_send_is_no_detection(
 def test_a_copy_of_a_change_whose_publish_failed_is_no_detection(
     cloudwatch_history: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    reason = _refused(_fault(monkeypatch, tmp_path, failed_then_sent))
+    reason = refused(told(monkeypatch, tmp_path, failed_then_sent))
     assert "Failed (AccessDeniedException (Service: AWSKMS))): CloudWatch did not send this message" in reason, reason
 
 
 def test_healthy_twin_cloudwatchs_evaluation_and_its_own_message_is_the_detection(
     cloudwatch_history: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    timeline = _fault(monkeypatch, tmp_path, genuine)
+    timeline = told(monkeypatch, tmp_path, genuine)
     assert timeline.alarm_fired == ALARM and timeline.problem is None, timeline.problem
     assert timeline.refused == [], timeline.refused
     assert judge_mttr([timeline], 1800.0).passed

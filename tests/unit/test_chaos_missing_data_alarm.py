@@ -15,7 +15,6 @@ evaluation (``alarm_evaluation``), as ``test_chaos_alarm_provenance`` does.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from datetime import UTC, datetime
@@ -28,12 +27,10 @@ from lakehouse.chaos import provenance
 from lakehouse.chaos.alerts import AlarmMessage, AlertQueue
 from lakehouse.chaos.detection import AlarmBefore, not_this_faults
 from lakehouse.chaos.mttr import Timeline, judge_mttr
-from lakehouse.outcome import Status
 from lakehouse.target import Target
 from tests.unit.alarm_evaluation import evaluate
-from tests.unit.test_chaos_alarm_provenance import _iso
+from tests.unit.test_chaos_alarm_provenance import _iso, refused, state_reason_data, told
 from tests.unit.test_chaos_alarm_reconfigured import PARAMS
-from tests.unit.test_chaos_alert_purged import fault_told
 
 ALARM = str(PARAMS["AlarmName"])
 PERIOD = int(PARAMS["Period"])
@@ -57,18 +54,7 @@ def _until_the_period_of_now_is_over() -> float:
 
 def absent(start: float) -> str:
     """StateReasonData in CloudWatch's shape for a period from ``start`` (epoch seconds) found empty."""
-    return json.dumps(
-        {
-            "version": "1.0",
-            "queryDate": _iso(time.time()),
-            "startDate": _iso(start),
-            "statistic": PARAMS["Statistic"],
-            "period": PERIOD,
-            "recentDatapoints": [],
-            "threshold": PARAMS["Threshold"],
-            "evaluatedDatapoints": [{"timestamp": _iso(start)}],
-        }
-    )
+    return state_reason_data(start, [{"timestamp": _iso(start)}], [])
 
 
 def genuine_absence(target: Target, _topic: str, _queue: AlertQueue) -> None:
@@ -106,19 +92,8 @@ def set_state_citing_a_period_not_over(target: Target, _topic: str, _queue: Aler
 
 
 def _fault(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tell: Any, deadline_s: float = 3.0) -> Timeline:
-    """``fault_told`` with the alarm treating missing data as breaching, no history lag to wait out."""
-    monkeypatch.setattr(provenance, "HISTORY_LAG_S", 0.0)
-    return fault_told(monkeypatch, tmp_path, tell, ABSENCE_BREACHES, deadline_s)
-
-
-def _refused(timeline: Timeline) -> str:
-    """The fault's failed verdict, which must be that no message of the alarm told of it."""
-    assert timeline.alarm_fired is None and timeline.detected_at is None, timeline.to_dict()
-    outcome = judge_mttr([timeline], 1800.0)
-    assert outcome.status is Status.FAILED, outcome.reason
-    reason = str(outcome.reason)
-    assert reason.startswith(f"fault bronze-truncated: no ALARM message of {ALARM} arrived within 3 s"), reason
-    return reason
+    """``told`` with the alarm treating missing data as breaching."""
+    return told(monkeypatch, tmp_path, tell, ABSENCE_BREACHES, deadline_s)
 
 
 def test_healthy_twin_cloudwatchs_evaluation_of_missing_data_as_breaching_is_the_detection(
@@ -135,7 +110,7 @@ def test_healthy_twin_cloudwatchs_evaluation_of_missing_data_as_breaching_is_the
 def test_state_reason_data_listing_as_empty_a_period_the_metric_has_data_in_is_no_detection(
     cloudwatch_history: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    reason = _refused(_fault(monkeypatch, tmp_path, set_state_citing_a_period_with_data))
+    reason = refused(_fault(monkeypatch, tmp_path, set_state_citing_a_period_with_data))
     assert "its change says no datapoint came for the period from " in reason, reason
     assert (
         "where the metric has Maximum 0 (read back with GetMetricStatistics: Lakehouse/Pipeline EmptyInputFiles, "
@@ -147,7 +122,7 @@ def test_state_reason_data_listing_as_empty_a_period_the_metric_has_data_in_is_n
 def test_state_reason_data_listing_as_empty_a_period_before_the_fault_is_no_detection(
     cloudwatch_history: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    reason = _refused(_fault(monkeypatch, tmp_path, set_state_citing_a_period_before_the_fault))
+    reason = refused(_fault(monkeypatch, tmp_path, set_state_citing_a_period_before_the_fault))
     assert "its change counts missing data as breaching for the periods from " in reason, reason
     assert (
         "which end before the fault was injected at " in reason
@@ -158,7 +133,7 @@ def test_state_reason_data_listing_as_empty_a_period_before_the_fault_is_no_dete
 def test_state_reason_data_listing_as_empty_a_period_not_over_is_no_detection(
     cloudwatch_history: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    reason = _refused(_fault(monkeypatch, tmp_path, set_state_citing_a_period_not_over))
+    reason = refused(_fault(monkeypatch, tmp_path, set_state_citing_a_period_not_over))
     assert "CloudWatch evaluates only periods that are over, so it is StateReasonData written by whoever" in reason
 
 
