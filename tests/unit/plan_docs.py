@@ -13,6 +13,13 @@ from typing import Any
 REGION = "ap-northeast-1"
 SERVICE = "aws_apprunner_service.catalog[0]"
 PAUSE = "aws_scheduler_schedule.catalog_pause[0]"
+#: The stack's monthly cost budget as the cost KPI's tests give it (20 USD, the plan's cap).
+BUDGET = {
+    "BudgetName": "lakehouse-x-monthly-cost",
+    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
+    "BudgetType": "COST",
+    "TimeUnit": "MONTHLY",
+}
 ALARMS = ("pipeline-failures", "rows-refused", "input-empty", "lineage-undelivered", "gold-unreadable")
 
 

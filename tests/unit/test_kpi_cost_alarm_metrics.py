@@ -13,14 +13,7 @@ from typing import Any
 import pytest
 
 from lakehouse.kpi.cost import alarm_metric_units, estimate_cost, judge_cost, load_prices, load_usage, planned_resources
-from tests.unit.plan_docs import REGION, pause_values, plan, resource
-
-BUDGET = {
-    "BudgetName": "lakehouse-x-monthly-cost",
-    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
-    "BudgetType": "COST",
-    "TimeUnit": "MONTHLY",
-}
+from tests.unit.plan_docs import BUDGET, REGION, pause_values, plan, resource
 
 
 def _math_alarm(n: int, period: int) -> dict[str, Any]:

@@ -19,15 +19,10 @@ import pytest
 from lakehouse.kpi.carbon import estimate_carbon, judge_carbon, load_coefficients
 from lakehouse.kpi.cost import PlannedResource, estimate_cost, judge_cost, load_prices, load_usage, planned_resources
 from lakehouse.outcome import Outcome, Status
+from tests.unit.plan_docs import BUDGET
 
 PLAN = Path(__file__).parent / "data" / "plans" / "apprunner" / "plan.json"
 REGION = "ap-northeast-1"
-BUDGET = {
-    "BudgetName": "lakehouse-x-monthly-cost",
-    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
-    "BudgetType": "COST",
-    "TimeUnit": "MONTHLY",
-}
 HOURS = 730  # nothing in this plan pauses a service: each runs all month
 
 

@@ -28,14 +28,9 @@ from lakehouse.kpi.cost import (
 )
 from lakehouse.kpi.datafile import DataFileError
 from lakehouse.outcome import Status
+from tests.unit.plan_docs import BUDGET
 
 DATA = Path(__file__).parent / "data" / "infracost"
-BUDGET = {
-    "BudgetName": "lakehouse-x-monthly-cost",
-    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
-    "BudgetType": "COST",
-    "TimeUnit": "MONTHLY",
-}
 
 
 def _plan(unpriced: bool = True) -> dict[str, Any]:

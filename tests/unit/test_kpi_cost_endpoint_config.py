@@ -20,16 +20,11 @@ from lakehouse.kpi.cost import (
     planned_resources,
 )
 from lakehouse.outcome import Status
+from tests.unit.plan_docs import BUDGET
 
 REGION = "ap-northeast-1"
 ENDPOINT = 'aws_sagemaker_endpoint.this["daily-revenue"]'
 CONFIG = 'aws_sagemaker_endpoint_configuration.this["daily-revenue"]'
-BUDGET = {
-    "BudgetName": "lakehouse-x-monthly-cost",
-    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
-    "BudgetType": "COST",
-    "TimeUnit": "MONTHLY",
-}
 SERVERLESS = {
     "name": "daily-revenue-v3",
     "production_variants": [

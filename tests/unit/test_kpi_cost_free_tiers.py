@@ -26,14 +26,8 @@ from lakehouse.kpi.cost import (
     planned_resources,
 )
 from lakehouse.outcome import Status
-from tests.unit.plan_docs import PAUSE, REGION, pause_values, plan, resource
+from tests.unit.plan_docs import BUDGET, PAUSE, REGION, pause_values, plan, resource
 
-BUDGET = {
-    "BudgetName": "lakehouse-x-monthly-cost",
-    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
-    "BudgetType": "COST",
-    "TimeUnit": "MONTHLY",
-}
 INBOX = "aws_sqs_queue.alerts_inbox"
 #: A why or source leaning on a free tier ("first 1 million requests per month are free", "free tier").
 FREE_TIER = re.compile(r"free tier|first [\d,.]+ (million )?\w+ (a|per) month (are )?free", re.IGNORECASE)

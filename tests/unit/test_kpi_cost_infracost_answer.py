@@ -27,15 +27,9 @@ from lakehouse.kpi.cost import (
     price_the_unpriced,
 )
 from lakehouse.outcome import Status
-from tests.unit.plan_docs import PAUSE, REGION, pause_values, plan
+from tests.unit.plan_docs import BUDGET, PAUSE, REGION, pause_values, plan
 
 DATA = Path(__file__).parent / "data" / "infracost"
-BUDGET = {
-    "BudgetName": "lakehouse-x-monthly-cost",
-    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
-    "BudgetType": "COST",
-    "TimeUnit": "MONTHLY",
-}
 DASHBOARD = "aws_cloudwatch_dashboard.finops"
 
 

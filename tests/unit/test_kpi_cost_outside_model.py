@@ -21,14 +21,8 @@ import pytest
 from lakehouse.kpi.carbon import not_estimated
 from lakehouse.kpi.cost import estimate_cost, judge_cost, load_prices, load_usage, planned_resources
 from lakehouse.outcome import Status
-from tests.unit.plan_docs import REGION, pause_values, plan
+from tests.unit.plan_docs import BUDGET, REGION, pause_values, plan
 
-BUDGET = {
-    "BudgetName": "lakehouse-x-monthly-cost",
-    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
-    "BudgetType": "COST",
-    "TimeUnit": "MONTHLY",
-}
 ROLE = "aws_iam_role.catalog_pause[0]"
 ANALYST = "aws_athena_workgroup.analyst"
 

@@ -15,14 +15,8 @@ import pytest
 from lakehouse.kpi.cost import estimate_cost, judge_cost, load_prices, load_usage, planned_resources
 from lakehouse.kpi.pause import running_hours, window_hours
 from lakehouse.outcome import Status
-from tests.unit.plan_docs import PAUSE, REGION, SERVICE, pause_values, plan
+from tests.unit.plan_docs import BUDGET, PAUSE, REGION, SERVICE, pause_values, plan
 
-BUDGET = {
-    "BudgetName": "lakehouse-x-monthly-cost",
-    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
-    "BudgetType": "COST",
-    "TimeUnit": "MONTHLY",
-}
 NO_PAUSE = (
     f"no schedule in the plan calls apprunner:PauseService on {SERVICE}: the service runs all month, "
     "730 h - 20 h in use = 710 h idle"

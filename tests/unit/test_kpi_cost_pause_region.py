@@ -13,14 +13,8 @@ from typing import Any
 from lakehouse.kpi.cost import estimate_cost, judge_cost, load_prices, load_usage, planned_resources
 from lakehouse.kpi.pause import running_hours
 from lakehouse.outcome import Status
-from tests.unit.plan_docs import PAUSE, REGION, SERVICE, pause_values, plan
+from tests.unit.plan_docs import BUDGET, PAUSE, REGION, SERVICE, pause_values, plan
 
-BUDGET = {
-    "BudgetName": "lakehouse-x-monthly-cost",
-    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
-    "BudgetType": "COST",
-    "TimeUnit": "MONTHLY",
-}
 SCHEDULE_CONFIG, SERVICE_CONFIG = "aws_scheduler_schedule.catalog_pause", "aws_apprunner_service.catalog"
 USE1 = {"name": "aws", "alias": "use1", "expressions": {"region": {"constant_value": "us-east-1"}}}
 ELSEWHERE = (

@@ -20,15 +20,10 @@ import pytest
 from lakehouse.kpi.cost import estimate_cost, judge_cost, load_prices, load_usage, planned_resources
 from lakehouse.kpi.datafile import DataFileError
 from lakehouse.outcome import Status
+from tests.unit.plan_docs import BUDGET
 
 PLAN = Path(__file__).parent / "data" / "plans" / "regions" / "plan.json"
 REGION = "ap-northeast-1"
-BUDGET = {
-    "BudgetName": "lakehouse-x-monthly-cost",
-    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
-    "BudgetType": "COST",
-    "TimeUnit": "MONTHLY",
-}
 
 
 def _plan() -> dict[str, Any]:

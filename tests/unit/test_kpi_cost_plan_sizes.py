@@ -21,14 +21,9 @@ from lakehouse.kpi.cost import (
     price_the_unpriced,
 )
 from lakehouse.outcome import Status
+from tests.unit.plan_docs import BUDGET
 
 REGION = "ap-northeast-1"
-BUDGET = {
-    "BudgetName": "lakehouse-x-monthly-cost",
-    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
-    "BudgetType": "COST",
-    "TimeUnit": "MONTHLY",
-}
 CONFIG = 'aws_sagemaker_endpoint_configuration.this["daily-revenue"]'
 
 

@@ -18,14 +18,8 @@ import pytest
 from lakehouse.kpi.cost import estimate_cost, judge_cost, load_prices, load_usage, planned_resources
 from lakehouse.kpi.datafile import DataFileError
 from lakehouse.outcome import Status
-from tests.unit.plan_docs import REGION, pause_values, plan, resource
+from tests.unit.plan_docs import BUDGET, REGION, pause_values, plan, resource
 
-BUDGET = {
-    "BudgetName": "lakehouse-x-monthly-cost",
-    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
-    "BudgetType": "COST",
-    "TimeUnit": "MONTHLY",
-}
 BUCKET = "aws_s3_bucket.far"
 
 

@@ -16,14 +16,8 @@ import pytest
 from lakehouse.kpi.carbon import not_estimated
 from lakehouse.kpi.cost import estimate_cost, judge_cost, load_prices, load_usage, planned_resources
 from lakehouse.outcome import Status
-from tests.unit.plan_docs import PAUSE, REGION, pause_values, plan, resource
+from tests.unit.plan_docs import BUDGET, PAUSE, REGION, pause_values, plan, resource
 
-BUDGET = {
-    "BudgetName": "lakehouse-x-monthly-cost",
-    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
-    "BudgetType": "COST",
-    "TimeUnit": "MONTHLY",
-}
 RESUME = "aws_scheduler_schedule.catalog_resume[0]"
 
 

@@ -24,14 +24,7 @@ from lakehouse.kpi.cost import (
     planned_resources,
     price_the_unpriced,
 )
-from tests.unit.plan_docs import REGION, pause_values, plan
-
-BUDGET = {
-    "BudgetName": "lakehouse-x-monthly-cost",
-    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
-    "BudgetType": "COST",
-    "TimeUnit": "MONTHLY",
-}
+from tests.unit.plan_docs import BUDGET, REGION, pause_values, plan
 
 
 def _judge(usage: Path) -> tuple[Any, Any]:

@@ -27,14 +27,8 @@ from lakehouse.kpi.cost import (
     price_the_unpriced,
 )
 from lakehouse.outcome import Status
-from tests.unit.plan_docs import REGION, pause_values, plan
+from tests.unit.plan_docs import BUDGET, REGION, pause_values, plan
 
-BUDGET = {
-    "BudgetName": "lakehouse-x-monthly-cost",
-    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
-    "BudgetType": "COST",
-    "TimeUnit": "MONTHLY",
-}
 PRIMARY = "usage.yml athena in the account's primary workgroup"
 
 

@@ -25,14 +25,9 @@ from lakehouse.kpi.cost import (
     load_usage,
 )
 from lakehouse.kpi.datafile import DataFileError, load_data_file
+from tests.unit.plan_docs import BUDGET
 
 REGION = "ap-northeast-1"
-BUDGET = {
-    "BudgetName": "lakehouse-x-monthly-cost",
-    "BudgetLimit": {"Amount": "20.0", "Unit": "USD"},
-    "BudgetType": "COST",
-    "TimeUnit": "MONTHLY",
-}
 
 
 def _with(source: Path, field: str, value: str, tmp_path: Path) -> tuple[Path, int]:
