@@ -9,11 +9,10 @@ cannot type is let through.
 from __future__ import annotations
 
 import pytest
-import sqlglot
 
 from lakehouse.emulator.sql.comparisons import refuse_mismatched_comparisons
-from lakehouse.emulator.sql.errors import AthenaError
-from lakehouse.emulator.sql.typed import annotate, athena_columns
+from lakehouse.emulator.sql.typed import athena_columns
+from tests.unit.type_refusals import type_mismatch
 
 SCHEMA = {
     "gold": {"order_date": "VARCHAR", "country": "VARCHAR", "orders": "BIGINT", "revenue": "DECIMAL(12,2)"},
@@ -27,15 +26,7 @@ SCHEMA = {
 
 
 def _refusal(sql: str) -> str | None:
-    try:
-        typed = annotate(sqlglot.parse_one(sql, read="trino"), SCHEMA)
-        assert typed is not None or "some_function" in sql, sql
-        if typed is not None:
-            refuse_mismatched_comparisons(sql, typed)
-    except AthenaError as err:
-        assert err.name == "TYPE_MISMATCH"
-        return str(err)
-    return None
+    return type_mismatch(refuse_mismatched_comparisons, sql, SCHEMA, untyped_ok="some_function" in sql)
 
 
 @pytest.mark.parametrize(

@@ -8,12 +8,10 @@ as a string matched locally (``lakehouse/emulator/sql/setops.py``). Healthy twin
 from __future__ import annotations
 
 import pytest
-import sqlglot
 
-from lakehouse.emulator.sql.errors import AthenaError
 from lakehouse.emulator.sql.setops import refuse_incompatible_set_operations
-from lakehouse.emulator.sql.typed import annotate
 from lakehouse.reconcile import diff_sql
+from tests.unit.type_refusals import type_mismatch
 
 SCHEMA = {
     "gold": {"order_date": "VARCHAR", "country": "VARCHAR", "orders": "BIGINT", "revenue": "DECIMAL(12,2)"},
@@ -23,14 +21,7 @@ SCHEMA = {
 
 
 def _refusal(sql: str) -> str | None:
-    typed = annotate(sqlglot.parse_one(sql, read="trino"), SCHEMA)
-    assert typed is not None, sql
-    try:
-        refuse_incompatible_set_operations(sql, typed)
-    except AthenaError as err:
-        assert err.name == "TYPE_MISMATCH"
-        return str(err)
-    return None
+    return type_mismatch(refuse_incompatible_set_operations, sql, SCHEMA)
 
 
 @pytest.mark.parametrize(

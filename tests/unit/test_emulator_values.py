@@ -13,21 +13,14 @@ import sqlglot
 
 from lakehouse.emulator.sql.engine import Engine
 from lakehouse.emulator.sql.errors import AthenaError
-from lakehouse.emulator.sql.typed import annotate
 from lakehouse.emulator.sql.values import has_values, refuse_mismatched_values
+from tests.unit.type_refusals import type_mismatch
 
 SCHEMA = {"gold": {"order_date": "VARCHAR", "orders": "BIGINT"}}
 
 
 def _refusal(sql: str) -> str | None:
-    typed = annotate(sqlglot.parse_one(sql, read="athena"), SCHEMA)
-    assert typed is not None, sql
-    try:
-        refuse_mismatched_values(sql, typed)
-    except AthenaError as err:
-        assert err.name == "TYPE_MISMATCH"
-        return str(err)
-    return None
+    return type_mismatch(refuse_mismatched_values, sql, SCHEMA, dialect="athena")
 
 
 @pytest.mark.parametrize(
