@@ -82,7 +82,7 @@ def _wider(common: exp.DataType, kind: exp.DataType) -> exp.DataType:
     return kind if common.this in (exp.DataType.Type.UNKNOWN, exp.DataType.Type.NULL) else common
 
 
-def condition_refusal(condition: exp.Expression, columns: Mapping[str, str]) -> str | None:
+def condition_refusal(condition: exp.Expr, columns: Mapping[str, str]) -> str | None:
     """Why Trino refuses ``condition`` as the WHERE of a table with ``columns`` (name -> type, as ``annotate`` reads
     them): its first comparison without a common type, in Trino's words (``Cannot apply operator: integer >
     varchar(1)``); None when every comparison types, or sqlglot cannot type it (never a refusal on a guess)."""
