@@ -1,6 +1,8 @@
 """Whether Athena can run a Lake Formation row filter at all: a column compared with a constant of no common type.
 
-Lake Formation hands the row filter to the engine, which runs it as the WHERE of every query through the filter.
+Lake Formation hands the row filter to the engine, which runs it as the WHERE of every query through the filter;
+"The Column value must match the data type of the column name" (developer guide, "PartiQL support in row filter
+expressions"), and the guide does not say CreateDataCellsFilter checks it.
 Athena's Trino coerces only along its type rules (``emulator.sql.trino_types``): ``qty > '1'`` on an ``int``
 column fails with "Cannot apply operator: integer > varchar(1)" (TYPE_MISMATCH), as does ``d >= '2024-01-01'`` on
 a ``date``. Such a filter admits no row, not every one (``x > '1' OR x <= '1'`` is no tautology but an error), and
