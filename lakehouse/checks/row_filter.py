@@ -18,9 +18,11 @@ three-valued logic (``_as_logic``): ``CASE``/``IF`` (``CASE WHEN c THEN a ELSE b
 NOT c`` (either order) is every row only when ``c`` is never NULL (``_never_null``): for a NULL ``c`` it is NULL, and
 the row is dropped. ``x > 1 OR x <= 1`` is such a complement only when ``x`` cannot be NaN (its Glue type is an
 integer, decimal, string, date, timestamp or boolean): Trino compares NaN false both ways, so on a ``double`` the
-NaN rows are dropped. Ranges that overlap or touch (``x > 1 OR x <= 2``, ``x < 3 OR x = 3 OR x > 3``, on integers
-``x >= 1 OR x <= 0``, ``x > 1.5 OR x <= 1``; on ``decimal(10,2)`` ``x >= 1.01 OR x <= 1.00``), and ranges that reach
-both ends of their type (``x >= -128`` on a ``tinyint``), are every row on the same terms (``row_filter_ranges``).
+NaN rows are dropped. ``x > '1' OR x <= '1'`` on an integer is no tautology but an error: Trino compares no varchar
+with a number (``row_filter_types``), and every query through the filter fails. Ranges that overlap or touch (``x >
+1 OR x <= 2``, ``x < 3 OR x = 3 OR x > 3``, on integers ``x >= 1 OR x <= 0``, ``x > 1.5 OR x <= 1``; on
+``decimal(10,2)`` ``x >= 1.01 OR x <= 1.00``), and ranges that reach both ends of their type (``x >= -128`` on a
+``tinyint``, ``s >= ''`` on a ``varchar``), are every row on the same terms (``row_filter_ranges``).
 A comparison with NULL is NULL: ``1 IN (2, NULL)`` admits no row, and a struct field (``addr.country``) is never NOT
 NULL by the top-level column of its name (``_path``). Lake Formation itself accepts only a
 PartiQL subset (no functions, no column compared with a column; the emulator refuses the rest at
@@ -39,6 +41,7 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.simplify import simplify
 
 from lakehouse.checks.row_filter_ranges import covered_column
+from lakehouse.checks.row_filter_types import refused
 
 #: Comparisons of an expression with itself: true (``_SELF_TRUE``) or false (``_SELF_FALSE``) when it is not NULL.
 _SELF_TRUE = (exp.EQ, exp.GTE, exp.LTE)
@@ -334,15 +337,19 @@ def every_row(
     ``AllRowsWildcard``, an empty or ``TRUE`` expression), or None when it restricts rows. ``required``: the
     table's NOT NULL columns (lower case); ``types``: its columns' Glue types (which ones may hold NaN).
 
-    An expression sqlglot cannot parse, or one without a column that does not fold to TRUE or FALSE, is the same
-    for every row: it may let every row through, and counts as doing so (the reason says why), as a filter that
-    could not be read counts as opening every column.
+    A filter Athena cannot run (a column compared with a constant of no common type: ``qty > '1' OR qty <= '1'`` on
+    an ``int``, ``row_filter_types``) admits no row: None, its own finding. An expression sqlglot cannot parse, or
+    one without a column that does not fold to TRUE or FALSE, is the same for every row: it may let every row
+    through, and counts as doing so (the reason says why), as a filter that could not be read counts as opening
+    every column.
     """
     if not row_filter or "AllRowsWildcard" in row_filter:
         return ""
     expression = str(row_filter.get("FilterExpression") or "").strip()
     if expression.upper() in ("", "TRUE"):
         return ""
+    if refused(row_filter, types) is not None:
+        return None  # Athena cannot run it: no row, the query fails (``security_grants.refused_filter_problems``)
     try:
         parsed = sqlglot.parse_one(expression)
     except SqlglotError as err:

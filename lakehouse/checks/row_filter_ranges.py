@@ -9,10 +9,15 @@ between ``1`` and ``1.5`` (``x > 1.5 OR x <= 1`` covers every integer), a ``deci
 ``tinyint``). A date compared with a ``TIMESTAMP`` constant, or a timestamp with a ``DATE`` one, is compared as a
 timestamp (Trino coerces the date to its midnight). Only constants Trino compares with the column count: no string
 with a number or a date (``DATE '...'`` is a date constant), no ``double`` (``1e3``), no decimal whose common type with
-the column would need more than 38 digits. Timestamps and strings are read as dense (a gap their precision or
-alphabet closes is still read as a gap), and ``char(n)`` (compared space-padded), ``double`` (NaN orders neither way)
-and a plain ``decimal`` of unknown scale are not stepped or bounded: reading too few values covered can only call a
-filter restricting, never open it by mistake.
+the column would need more than 38 digits. A timestamp steps by its precision: ``timestamp(3)`` holds nothing
+between ``.000`` and ``.001``; a Glue ``timestamp`` by the microsecond, the finest Athena reads one at (Iceberg's;
+a Hive table's is read in milliseconds, and what covers every microsecond covers every millisecond). The empty
+string is the least ``varchar`` (``s >= ''`` is every string). A ``char(n)`` is compared space-padded (Trino's
+``Chars.compareChars``: ``'a '`` is ``'a'``, and ``'a\t'`` sorts below it), so its constants are read padded, and
+``''`` is not its least value (a tab is less than a space). Strings are read as dense otherwise (a gap their
+alphabet closes is still read as a gap), dates are not bounded, and ``double`` (NaN orders neither way) and a plain
+``decimal`` of unknown scale are not read: reading too few values covered can only call a filter restricting, never
+open it by mistake.
 """
 
 from __future__ import annotations
@@ -47,6 +52,13 @@ _MIRRORED: dict[type[exp.Expr], type[exp.Expr]] = {
     exp.NEQ: exp.NEQ,
 }
 
+#: A day's microseconds: a Glue ``timestamp``'s step (Athena reads an Iceberg one in microseconds).
+_MICROSECONDS = 6
+_TIMESTAMP = re.compile(r"timestamp(?:\s*\(\s*(\d+)\s*\))?")
+_CHAR = re.compile(r"char\s*\(\s*(\d+)\s*\)")
+#: The length ``char`` constants are padded to: longer than any row filter (at most 2048 characters).
+_CHAR_PAD = 4096
+
 #: An interval: lower bound (None: unbounded), whether it is included, upper bound, whether it is included.
 Interval = tuple[Any, bool, Any, bool]
 
@@ -54,14 +66,14 @@ Interval = tuple[Any, bool, Any, bool]
 @dataclass(frozen=True)
 class Domain:
     """The values of a Glue type as read here: ``number`` (Fractions), ``instant`` (days since 0001-01-01, as
-    Fractions) or ``string``; ``step``: the gap between successive values (None: dense); ``low``/``high``: the
-    type's least and greatest values (None: not bounded); ``digits``/``scale``: the decimal type Trino coerces it
-    to when compared with a decimal constant (``digits`` None: not known)."""
+    Fractions), ``string`` or ``char`` (strings, space-padded); ``step``: the gap between successive values (None:
+    dense); ``low``/``high``: the type's least and greatest values (None: not bounded); ``digits``/``scale``: the
+    decimal type Trino coerces it to when compared with a decimal constant (``digits`` None: not known)."""
 
     family: str
     step: Fraction | None = None
-    low: Fraction | None = None
-    high: Fraction | None = None
+    low: Any = None
+    high: Any = None
     digits: int | None = None
     scale: int = 0
 
@@ -82,10 +94,13 @@ def domain(type_name: str) -> Domain | None:
         return Domain("number")
     if kind == "date":
         return Domain("instant", Fraction(1))
-    if re.fullmatch(r"timestamp(\(\d+\))?", kind):
-        return Domain("instant")
+    if m := _TIMESTAMP.fullmatch(kind):
+        precision = int(m.group(1)) if m.group(1) is not None else _MICROSECONDS
+        return Domain("instant", Fraction(1, 86400 * 10**precision)) if precision <= 12 else None
     if kind == "string" or re.fullmatch(r"varchar(\(\d+\))?", kind):
-        return Domain("string")
+        return Domain("string", low="")
+    if _CHAR.fullmatch(kind):
+        return Domain("char")
     return None
 
 
@@ -149,6 +164,9 @@ def _constant(node: exp.Expr, kind: Domain) -> Any:
         return None
     if kind.family == "string":
         return node.this if node.is_string and not negative else None
+    if kind.family == "char":  # compared padded with spaces: each constant as its padded self
+        fits = node.is_string and not negative and len(node.this) <= _CHAR_PAD
+        return node.this.ljust(_CHAR_PAD) if fits else None
     value = _number(node, kind)
     return -value if value is not None and negative else value
 

@@ -11,6 +11,7 @@ from lakehouse.checks.hidden_files import HiddenFiles, covers, overlapping
 from lakehouse.checks.iam_access import principal_account
 from lakehouse.checks.role_paths import tagging_statements
 from lakehouse.checks.row_filter import every_row
+from lakehouse.checks.row_filter_types import refused
 from lakehouse.checks.security_model import (
     CREATES,
     IAM_ALLOWED_PRINCIPALS,
@@ -329,6 +330,33 @@ def vended_columns(grant: Mapping[str, Any], table: CatalogTable, rb: SecurityRe
     opened, how = _spec_columns(found, listed)
     every = f"every row: {rows}" if rows else "every row"
     return (opened, f"data cells filter {name} ({every}, {how.removeprefix('a grant ')})") if opened else None
+
+
+def refused_filter_problems(rb: SecurityReadback, holders: Sequence[tuple[Mapping[str, Any], str]]) -> list[str]:
+    """SELECT through a data cells filter whose row filter Athena cannot run (``row_filter_types``): the engine runs
+    it as the WHERE of every query through the filter, and fails it (TYPE_MISMATCH). No leak, but the analyst reads
+    nothing of the table, its non-hidden columns included, which the plan wants it to read. ``holders``: the (grant,
+    who) pairs reaching the analyst."""
+    tables = {t.qualified.lower(): t for t in [*rb.tables(), *rb.unlisted_tables()]}
+    problems: list[str] = []
+    for grant, who in holders:
+        spec = (grant.get("Resource") or {}).get("DataCellsFilter")
+        if spec is None or not held_permissions(grant) & READS:
+            continue
+        found = _find_filter(spec, rb.filters)
+        table = tables.get(f"{spec.get('DatabaseName')}.{spec.get('TableName')}".lower())
+        if found is None or table is None:
+            continue
+        why = refused(found.get("RowFilter"), table.types)
+        if why is not None:
+            expression = (found.get("RowFilter") or {}).get("FilterExpression")
+            problems.append(
+                f"{who} holds SELECT on {table.qualified} through data cells filter {spec.get('Name')}, whose row "
+                f"filter {expression!r} Athena cannot run on the table's Glue types ({why}, TYPE_MISMATCH): every "
+                f"query of {table.qualified} through it fails, so the analyst reads none of its rows, its non-hidden "
+                "columns included"
+            )
+    return problems
 
 
 def _full_access(
@@ -687,6 +715,7 @@ def grant_problems(rb: SecurityReadback) -> list[str]:
     # Full table access is judged on all of a principal's grants: the analyst holds what the groups it is in hold
     # (a federated group's too: an analyst signed in as its member holds them as well).
     problems += vending_problems(rb, analyst)
+    problems += refused_filter_problems(rb, analyst)
     for held in outsiders.values():
         problems += vending_problems(rb, held)
     role = rb.roles.get(rb.analyst_role_arn)

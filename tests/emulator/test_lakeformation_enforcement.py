@@ -279,3 +279,24 @@ def test_a_row_filter_on_a_double_hides_nan_rows(lake: Lake) -> None:
     with lake.cursor("scored") as cursor:
         cursor.execute("SELECT id, score FROM scores ORDER BY id")
         assert cursor.fetchall() == [(2, 2.0), (3, None)]
+
+
+def test_a_row_filter_comparing_a_column_with_a_constant_of_another_type_fails_the_query(lake: Lake) -> None:
+    """``user_id > '1' OR user_id <= '1'`` on the bigint ``user_id``: Trino refuses bigint against varchar(1)
+    (TYPE_MISMATCH) where DuckDB casts ``'1'`` and answers every row. The twin with integer constants reads them."""
+    account = lake.client("sts").get_caller_identity()["Account"]
+    for role, expression in (("mistyped", "user_id > '1' OR user_id <= '1'"), ("typed", "user_id > 1 OR user_id <= 1")):
+        lake.add_role(role)
+        for database in (DB, "default"):
+            lake.grant(role, {"Database": {"Name": database}}, ["DESCRIBE"])
+        where = {"TableCatalogId": account, "DatabaseName": DB, "TableName": "users", "Name": f"{role}_rows"}
+        spec = {"ColumnNames": ["user_id", "country"], "RowFilter": {"FilterExpression": expression}}
+        lake.client("lakeformation").create_data_cells_filter(TableData={**where, **spec})
+        lake.grant(role, {"DataCellsFilter": where}, ["SELECT"])
+    with lake.cursor("mistyped") as cursor:
+        error = _denied(cursor, "SELECT user_id FROM users")
+    assert error.startswith("TYPE_MISMATCH: "), error
+    assert "Cannot apply operator: bigint > varchar(1)" in error, error
+    with lake.cursor("typed") as cursor:
+        cursor.execute("SELECT user_id FROM users ORDER BY user_id")
+        assert cursor.fetchall() == [(1,), (2,), (3,)]

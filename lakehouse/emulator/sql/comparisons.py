@@ -12,12 +12,14 @@ cannot tell (``UNKNOWN``, a function it does not type) is let through: the check
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import cast
 
 from sqlglot import exp
 
 from lakehouse.emulator.sql.errors import AthenaError, where
 from lakehouse.emulator.sql.trino_types import compatible, trino_name, trino_type
+from lakehouse.emulator.sql.typed import annotate
 
 _OPERATORS: dict[type[exp.Expression], str] = {
     exp.EQ: "=",
@@ -78,6 +80,22 @@ def _refusal(node: exp.Expression) -> tuple[exp.Expression, str] | None:
 def _wider(common: exp.DataType, kind: exp.DataType) -> exp.DataType:
     """The fold's type after ``kind``: ``kind`` when the fold had only NULLs so far, else the fold's."""
     return kind if common.this in (exp.DataType.Type.UNKNOWN, exp.DataType.Type.NULL) else common
+
+
+def condition_refusal(condition: exp.Expr, columns: Mapping[str, str]) -> str | None:
+    """Why Trino refuses ``condition`` as the WHERE of a table with ``columns`` (name -> type, as ``annotate`` reads
+    them): its first comparison without a common type, in Trino's words (``Cannot apply operator: integer >
+    varchar(1)``); None when every comparison types, or sqlglot cannot type it (never a refusal on a guess)."""
+    query = exp.select("*").from_("__filtered").where(condition.copy())
+    typed = annotate(query, {"__filtered": dict(columns)})
+    if typed is None:
+        return None
+    node: exp.Expression
+    for node in typed.find_all(*_COMPARISONS):
+        refused = _refusal(node)
+        if refused is not None:
+            return refused[1]
+    return None
 
 
 def refuse_mismatched_comparisons(sql: str, typed: exp.Expression) -> None:

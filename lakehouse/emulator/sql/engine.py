@@ -36,7 +36,7 @@ from lakehouse.emulator.sql.comparisons import compares, refuse_mismatched_compa
 from lakehouse.emulator.sql.dialect import Statement, qualified, replace_table, to_duckdb
 from lakehouse.emulator.sql.errors import AccessDenied, AthenaError, DdlRefusal, where
 from lakehouse.emulator.sql.floats import TRINO_FUNCTIONS, follow_trino, mark, typed_functions
-from lakehouse.emulator.sql.restrict import cells_select, needs_rows_cut
+from lakehouse.emulator.sql.restrict import cells_select, needs_rows_cut, refuse_mismatched_filters
 from lakehouse.emulator.sql.results import Column, athena_column, interval_texts, texts
 from lakehouse.emulator.sql.scancache import ExactCache, Sources
 from lakehouse.emulator.sql.setops import combines, refuse_incompatible_set_operations
@@ -912,6 +912,10 @@ class _Run:
         if cells is not None and needs_rows_cut(cells):
             self.con.register("__uncut", data)
             try:
+                uncut = self.con.sql("SELECT * FROM __uncut LIMIT 0")
+                types = {c: str(t) for c, t in zip(uncut.columns, uncut.types, strict=True) if c != PATH_COLUMN}
+                columns = athena_columns(types, info.kind, info.columns)
+                refuse_mismatched_filters(cells, columns, dialect.READ, info.qualified)
                 floats = {f.name for f in data.schema if pa.types.is_floating(f.type)}
                 sql = cells_select("__uncut", keep, cells, extra, dialect.READ, dialect.WRITE, floats)
                 return self._guard(lambda: self.con.sql(sql).to_arrow_table())

@@ -3,18 +3,23 @@
 A principal reading through several grants sees the union of their cells: a row is there when
 some grant's row filter matches it, and a cell of that row holds its value only when a grant
 that opens the column also matches the row (else NULL), as Lake Formation's cell-level
-filtering answers. Row filters are PartiQL WHERE expressions; sqlglot reads them as Athena SQL.
+filtering answers. Row filters are PartiQL WHERE expressions; sqlglot reads them as Athena SQL, and
+Athena's Trino runs them typed as it types any WHERE: DuckDB would cast ``'1'`` to compare it with an
+integer column, Trino fails the query ("Cannot apply operator: integer > varchar(1)", TYPE_MISMATCH),
+so a filter comparing a column with a constant of no common type fails every query through it
+(``refuse_mismatched_filters``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from lakehouse.emulator.sql.access import Cells
+from lakehouse.emulator.sql.comparisons import condition_refusal
 from lakehouse.emulator.sql.errors import AthenaError
 from lakehouse.emulator.sql.floats import follow_trino, mark
 
@@ -49,6 +54,21 @@ def _condition(expression: str, read: str, write: str, floats: Collection[str] =
     if floats:
         tree = _nan_as_trino(tree, floats)
     return f"({tree.sql(dialect=write)})"
+
+
+def refuse_mismatched_filters(cells: Sequence[Cells], columns: Mapping[str, str], read: str, table: str) -> None:
+    """Raise TYPE_MISMATCH, as Athena does, when a row filter of ``cells`` compares a column of ``table`` (its
+    ``columns``: name -> type, as ``typed.athena_columns`` gives them) with a constant of no common type."""
+    for expression in sorted({c.rows for c in cells if c.rows is not None}):
+        try:
+            tree = sqlglot.parse_one(expression, read=read)
+        except ParseError:
+            continue  # ``cells_select`` refuses it
+        why = condition_refusal(tree, columns)
+        if why is not None:
+            raise AthenaError(
+                "TYPE_MISMATCH", f"line 1:1: row filter {expression!r} of a data cells filter on {table}: {why}"
+            )
 
 
 def needs_rows_cut(cells: Sequence[Cells]) -> bool:

@@ -19,8 +19,10 @@ So ``CASE``, ``IF``, ``coalesce(...)``, ``CAST`` and typed literals (``DATE '...
 subqueries, ``ILIKE``, ``IS TRUE``, ``x = y`` between two columns, and comparisons of two constants (``1 = 1``:
 no column) are refused. Constants are number, string, boolean and NULL literals (a minus sign allowed). Which
 literal type suits which column ("The Column value must match the data type of the column name") is not judged:
-the guide does not say whether CreateDataCellsFilter or the query engine reports it. AWS's message for a refused
-expression is not documented; the emulator's says what was refused and why.
+the guide does not say whether CreateDataCellsFilter or the query engine reports it; the emulator's Athena fails
+the query, as Trino fails a WHERE comparing a column with a constant of no common type
+(``restrict.refuse_mismatched_filters``). AWS's message for a refused expression is not documented; the
+emulator's says what was refused and why.
 """
 
 from __future__ import annotations
