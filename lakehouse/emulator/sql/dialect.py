@@ -40,6 +40,10 @@ _DUCKDB_ONLY_SCALARS = frozenset(
     {"current_setting", "getenv", "json_serialize_sql", "json_deserialize_sql", "current_database", "version"}
 )
 _DUCKDB_ONLY_PREFIXES = ("duckdb_", "pragma_", "parquet_", "read_", "sqlite_", "iceberg_", "delta_")
+#: DuckDB's names for Trino's ``is_nan``/``is_infinite``/``is_finite``, which Trino lacks. sqlglot reads ``isnan``
+#: and ``is_nan`` into one node (``IsNan``; ``isinf`` into ``IsInf``), so the name as written tells them apart; the
+#: emulator's own rewrites (``floats``) write ``ISNAN`` after this check, into the tree DuckDB runs.
+_DUCKDB_FLOAT_TESTS = frozenset({"isnan", "isinf", "isfinite"})
 
 
 def _duckdb_table_functions() -> frozenset[str]:
@@ -186,6 +190,19 @@ def check_surface(sql: str, tree: exp.Expression) -> None:
             or name.startswith(_DUCKDB_ONLY_PREFIXES)
         ):
             raise AthenaError("FUNCTION_NOT_FOUND", f"{_position(sql, name, False)}Function '{name}' not registered")
+    for found in tree.find_all(exp.IsNan, exp.IsInf, exp.Anonymous):
+        call = cast(exp.Expression, found)
+        written = _written_name(sql, call)
+        if written in _DUCKDB_FLOAT_TESTS:
+            raise AthenaError("FUNCTION_NOT_FOUND", f"{where(sql, call)}Function '{written}' not registered")
+
+
+def _written_name(sql: str, func: exp.Expression) -> str | None:
+    """The name of the call ``func`` as the statement spells it (lower case); None for a node not parsed from it."""
+    start, end = func.meta.get("start"), func.meta.get("end")
+    if not isinstance(start, int) or not isinstance(end, int):
+        return None
+    return sql[start : end + 1].lower()
 
 
 def _kind(sql: str, tree: exp.Expression) -> str:

@@ -1,4 +1,5 @@
-"""NaN as Trino (Athena) treats it, where DuckDB treats it otherwise: comparisons, ``max``, ``NULLS FIRST``.
+"""NaN as Trino (Athena) treats it, where DuckDB treats it otherwise: comparisons, ``IN``, ``max``, ``greatest``,
+``NULLS FIRST``.
 
 Trino compares ``double`` and ``real`` as IEEE 754 does (``DoubleOperators``: Java's ``==``, ``<``, ...): NaN is
 neither equal to, less nor greater than anything, itself included, and ``a <> b`` is ``NOT (a = b)``. DuckDB
@@ -9,11 +10,18 @@ NaN only when every value is, ``MaxAggregationFunction``; its ``min`` already an
 uses ``COMPARISON_UNORDERED_FIRST`` under ``NULLS FIRST`` (``TypeOperators.getOrderingOperator``): NaN right after
 the NULLs ascending, last descending, where DuckDB puts it last ascending and first descending.
 
+Trino's ``x IN (a, b)`` calls the ``EQUAL`` operator on each item (``InCodeGenerator``: its switch and its
+``FastutilSetHelper`` hash set both match through ``EQUAL``), so a NaN ``x`` matches nothing, not even ``nan()``:
+``nan() IN (nan())`` is false, NULL when an item is NULL; DuckDB's is true. Its ``greatest`` keeps the argument
+that compares greater under ``COMPARISON_UNORDERED_FIRST`` (``AbstractGreatestLeast`` with ``MinMaxCompare``, read
+at trinodb/trino@06ca3b7; the rule since Trino 346, PR #5851): NaN only when every argument is NaN, where DuckDB's
+``greatest`` is NaN when any is. Its ``least`` (``COMPARISON_UNORDERED_LAST``: NaN largest) answers as DuckDB's.
+
 Each such construct is rewritten only where sqlglot types an operand ``double``/``real`` (``typed.annotate``) and
 that operand is not a number literal (which is never NaN): comparisons of integers or strings are untouched. The
 rewrites are exact under SQL's three-valued logic: DuckDB's ``true`` for ``a op b`` is Trino's only when neither
-side is NaN; its ``false`` and ``NULL`` are Trino's as they are. Not covered: ``IN`` lists, ``greatest``/``least``,
-comparisons sqlglot does not type (a MERGE's ``WHEN`` conditions, an UPDATE's ``SET``), ``ORDER BY`` of a set
+side is NaN; its ``false`` and ``NULL`` are Trino's as they are. Not covered: ``IN (subquery)``, NaN inside arrays
+or rows, comparisons sqlglot does not type (a MERGE's ``WHEN`` conditions, an UPDATE's ``SET``), ``ORDER BY`` of a set
 operation (DuckDB orders those by output columns only) or by position.
 """
 
@@ -32,14 +40,14 @@ TRINO_FUNCTIONS = (
 )
 _FLOATS = frozenset({exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT})
 _BINARY = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
-_MARKED = (*_BINARY, exp.Between, exp.Max, exp.Ordered)
+_MARKED = (*_BINARY, exp.Between, exp.In, exp.Max, exp.Greatest, exp.Ordered)
 _ID = "nan_id"
 _SET_OPERATIONS = (exp.Union, exp.Except, exp.Intersect)
 
 
 def mark(tree: exp.Expression) -> dict[int, exp.Expression]:
-    """Number each comparison, ``max`` and ``ORDER BY`` key of ``tree`` (kept by the typed copies made after):
-    the numbers and nodes, empty when ``tree`` has none (then nothing here needs its types)."""
+    """Number each comparison, ``IN``, ``max``, ``greatest`` and ``ORDER BY`` key of ``tree`` (kept by the typed
+    copies made after): the numbers and nodes, empty when ``tree`` has none (then nothing here needs its types)."""
     marked: dict[int, exp.Expression] = {}
     for node in tree.find_all(*_MARKED):
         if isinstance(node, exp.Ordered) and not node.args.get("nulls_first"):
@@ -98,6 +106,46 @@ def _between(node: exp.Between, typed: exp.Between) -> exp.Expression | None:
     return exp.Paren(this=exp.and_(above, below))
 
 
+def _in(node: exp.In) -> exp.Expression:
+    """``x IN (items)`` for a ``x`` that may be NaN: a NaN equals no item, so the answer is NULL when an item is
+    NULL, else false (Trino's ``OR`` of ``x = item``); any other ``x`` is answered by DuckDB's ``IN``."""
+    value = node.this
+    maybe_null = [i for i in node.expressions if not _is_number_literal(i)]
+    nan_answer: exp.Expression = exp.false()
+    if maybe_null:
+        any_null = exp.or_(*(exp.Is(this=i.copy(), expression=exp.null()) for i in maybe_null))
+        nan_answer = exp.Case(ifs=[exp.If(this=any_null, true=exp.null())], default=exp.false())
+    case = exp.Case(ifs=[exp.If(this=exp.IsNan(this=value.copy()), true=nan_answer)], default=node.copy())
+    return exp.Paren(this=case)
+
+
+def _is_number_literal(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Literal) or (isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal))
+
+
+def _greatest(node: exp.Greatest, typed: exp.Greatest) -> exp.Expression | None:
+    """``greatest(a, b, ...)`` with NaN the smallest value: each argument that may be NaN is read as -Infinity
+    (which then never wins over a number, and ties with a real -Infinity at the same value), and the answer is NaN
+    when every argument is NaN; NULL stays NULL (sqlglot writes Trino's NULL rule around DuckDB's ``GREATEST``)."""
+    args = [node.this, *node.expressions]
+    nan = [_may_be_nan(t) for t in (typed.this, *typed.expressions)]
+    if not any(nan):
+        return None
+    kind = typed.type if typed.type is not None and typed.type.this in _FLOATS else exp.DataType.build("DOUBLE")
+    lowest = exp.cast(exp.Literal.string("-Infinity"), kind.copy())
+    mapped = [
+        exp.Case(ifs=[exp.If(this=exp.IsNan(this=a.copy()), true=lowest.copy())], default=a.copy()) if n else a.copy()
+        for a, n in zip(args, nan, strict=True)
+    ]
+    greatest = exp.Greatest(this=mapped[0], expressions=mapped[1:], ignore_nulls=node.args.get("ignore_nulls"))
+    if not all(nan):  # a number literal is never NaN: never all NaN
+        return greatest
+    every_nan = exp.and_(*(exp.IsNan(this=a.copy()) for a in args))
+    return exp.Case(
+        ifs=[exp.If(this=every_nan, true=exp.cast(exp.Literal.string("NaN"), kind.copy()))], default=greatest
+    )
+
+
 def _max(node: exp.Max) -> exp.Expression:
     """``max(x)`` (in its window or FILTER) skipping NaN, NaN only when every value is: ``coalesce(max(x without
     NaN), max(x))``; returns the node to replace."""
@@ -138,6 +186,13 @@ def follow_trino(marked: dict[int, exp.Expression], typed: exp.Expression) -> No
             sides = [n for n, t in ((node.this, twin.this), (node.expression, twin.expression)) if _may_be_nan(t)]
             if sides:
                 node.replace(ieee(node, sides))
+        elif isinstance(node, exp.In) and isinstance(twin, exp.In):
+            plain_list = node.expressions and not node.args.get("query") and not node.args.get("unnest")
+            if plain_list and _may_be_nan(twin.this):
+                node.replace(_in(node))
+        elif isinstance(node, exp.Greatest) and isinstance(twin, exp.Greatest):
+            if (rewritten := _greatest(node, twin)) is not None:
+                node.replace(rewritten)
         elif isinstance(node, exp.Max) and isinstance(twin, exp.Max):
             if not twin.expressions and _may_be_nan(twin.this) and not isinstance(node.this, exp.Distinct):
                 _max(node)

@@ -12,6 +12,7 @@ import decimal
 import io
 import math
 import re
+import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,10 +117,8 @@ def text(value: Any) -> str | None:
         return value.strftime("%H:%M:%S.") + f"{value.microsecond // 1000:03d}"
     if isinstance(value, decimal.Decimal):
         return format(value, "f")
-    if isinstance(value, float):  # Java's Double.toString for NaN and the infinities, as Trino prints them
-        if value != value:
-            return "NaN"
-        return repr(value) if abs(value) != math.inf else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, float):
+        return java_double(value)
     if isinstance(value, bytes):
         return value.hex(" ")
     if isinstance(value, list):
@@ -127,6 +126,65 @@ def text(value: Any) -> str | None:
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}={'null' if v is None else text(v)}" for k, v in value.items()) + "}"
     return str(value)
+
+
+def java_double(value: float) -> str:
+    """Java's ``Double.toString``, which Trino prints a ``double`` with: ``0.1``, ``100.0``, ``1.0E7``, ``1.0E-5``.
+
+    Its digits (JDK 19 on) are the shortest decimal that reads back as ``value``, the closest to it when several,
+    and never one digit alone (the closest two-digit decimal then, ``4.9E-324``): Python's ``repr`` digits, or the
+    closest two; ``_java_notation`` lays them out.
+    """
+    if not math.isfinite(value) or value == 0:
+        return _java_special(value)
+    shortest = repr(value)
+    if len(decimal.Decimal(shortest).normalize().as_tuple().digits) < 3:
+        shortest = f"{value:.1e}"
+    return _java_notation(decimal.Decimal(shortest))
+
+
+def java_real(value: float) -> str:
+    """Java's ``Float.toString`` for a ``real`` (a 32-bit float DuckDB hands over widened to a Python float): the
+    same rules as ``java_double`` over the decimals that read back as that 32-bit float (``0.1``, not the
+    ``0.10000000149011612`` its widened value prints as)."""
+    if not math.isfinite(value) or value == 0:
+        return _java_special(value)
+    for digits in range(2, 10):  # 9 significant digits always read back as the same 32-bit float
+        shortest = f"{value:.{digits - 1}e}"
+        if struct.unpack("f", struct.pack("f", float(shortest)))[0] == value:
+            break
+    return _java_notation(decimal.Decimal(shortest))
+
+
+def _java_special(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value == 0:
+        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+    return "Infinity" if value > 0 else "-Infinity"
+
+
+def _java_notation(number: decimal.Decimal) -> str:
+    """Java's layout of a finite non-zero decimal: plain from 10^-3 up to 10^7 (one fraction digit at least), else
+    computerized scientific notation (``d.dddE-n``)."""
+    sign, digit_tuple, exponent = number.normalize().as_tuple()
+    digits = "".join(map(str, digit_tuple))
+    scientific = len(digits) - 1 + int(exponent)
+    if -3 <= scientific < 7:
+        point = scientific + 1  # digits before the decimal point
+        if point <= 0:
+            body = "0." + "0" * -point + digits
+        elif point >= len(digits):
+            body = digits + "0" * (point - len(digits)) + ".0"
+        else:
+            body = digits[:point] + "." + digits[point:]
+    else:
+        body = f"{digits[0]}.{digits[1:] or '0'}E{scientific}"
+    return ("-" if sign else "") + body
+
+
+def _real_text(value: Any) -> str | None:
+    return java_real(value) if value.__class__ is float else text(value)
 
 
 def _text_as_is(value: Any) -> str | None:
@@ -159,6 +217,7 @@ _TEXT_OF: dict[str, Any] = {
     "VARCHAR": _text_as_is,
     "DATE": _date_text,
     "TIMESTAMP": _timestamp_text,
+    "FLOAT": _real_text,  # a real's text is its 32-bit value's, which ``text`` cannot tell from a double's
     **{k: _int_text for k, v in _SIMPLE.items() if v in ("tinyint", "smallint", "integer", "bigint")},
 }
 
