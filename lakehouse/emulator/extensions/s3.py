@@ -29,10 +29,19 @@ enabled, Block Public Access's ``BlockPublicAcls`` (the bucket's or the account'
 (granting AllUsers or AuthenticatedUsers) on those writes and on CreateBucket with 403 ``AccessDenied``.
 :func:`acl_refusal` is that rule as a pure function; :func:`s3_operation` names the operation a
 request is.
+
+Every bucket has default encryption on S3: SSE-S3 (``AES256``, no bucket key) since 5 January 2023, and
+DeleteBucketEncryption resets a bucket to it (S3 User Guide, "Using server-side encryption with Amazon S3
+managed keys"; S3 API Reference, DeleteBucketEncryption). moto answers GetBucketEncryption of a bucket with no
+configuration of its own with ``ServerSideEncryptionConfigurationNotFoundError`` (S3 before 2023), so the
+provider saved an ``aws_s3_bucket`` without encryption and its next refresh, once the root's
+``aws_s3_bucket_server_side_encryption_configuration`` had written AES256, reported drift no AWS deploy shows.
+:func:`default_encryption` is S3's answer for such a bucket.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -49,6 +58,11 @@ from moto.s3control.models import s3control_backends
 from moto.utilities.utils import get_partition
 
 _MARK = "_lakehouse_ext_installed"
+
+#: The encryption every bucket without one of its own has, as moto stores a configuration (its parsed XML).
+SSE_S3_DEFAULT: dict[str, Any] = {
+    "Rule": {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": "false"}
+}
 
 #: Request context the emulator can state for every request.
 CONTEXT = {"aws:securetransport": "true"}
@@ -396,8 +410,27 @@ def _install_object_ownership() -> None:
     S3Backend.get_object_acl = object_acl  # type: ignore[method-assign]
 
 
+def default_encryption(stored: dict[str, Any] | None) -> dict[str, Any]:
+    """A bucket's encryption as GetBucketEncryption reads it: its own, else S3's SSE-S3 default."""
+    return stored or copy.deepcopy(SSE_S3_DEFAULT)
+
+
+def _install_default_encryption() -> None:
+    """GetBucketEncryption answers S3's default for a bucket with none of its own (see the module's docstring).
+
+    Only the read: moto's stored configuration stays ``None``, so its PutObject and CopyObject are unchanged
+    (S3 would also report AES256 on every new object; nothing here reads that yet).
+    """
+    get_bucket_encryption = S3Backend.get_bucket_encryption
+
+    def bucket_encryption(self: S3Backend, bucket_name: str) -> dict[str, Any]:
+        return default_encryption(get_bucket_encryption(self, bucket_name))
+
+    S3Backend.get_bucket_encryption = bucket_encryption  # type: ignore[method-assign]
+
+
 def install() -> None:
-    """Patch moto's bucket policy evaluation and Object Ownership; a second call does nothing."""
+    """Patch moto's bucket policy evaluation, Object Ownership and default encryption; a second call does nothing."""
     if getattr(s3_models, _MARK, False):
         return
     original = FakeBucket.get_permission
@@ -420,4 +453,5 @@ def install() -> None:
     if not hasattr(s3_models.FakeDeleteMarker, "dispose"):
         s3_models.FakeDeleteMarker.dispose = lambda self, garbage=False: None  # type: ignore[attr-defined]
     _install_object_ownership()
+    _install_default_encryption()
     setattr(s3_models, _MARK, True)
