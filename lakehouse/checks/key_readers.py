@@ -63,8 +63,16 @@ class AccountPrincipal:
     boundary: Policy | None
 
 
-def _missing(err: ClientError) -> bool:
-    return str(err.response.get("Error", {}).get("Code", "")) == "NoSuchEntity"
+def _gone(err: ClientError, iam: Any, kind: str, name: str) -> bool:
+    """Whether ``err`` (reading the policies of role or user ``name``) is that principal deleted meanwhile, not a
+    policy it names that IAM does not have."""
+    if str(err.response.get("Error", {}).get("Code", "")) != "NoSuchEntity":
+        return False
+    try:
+        getattr(iam, f"get_{kind}")(**{f"{kind.capitalize()}Name": name})
+    except ClientError:
+        return True
+    return False
 
 
 def read_account_principals(target: Target, skip: Collection[str]) -> list[AccountPrincipal]:
@@ -80,7 +88,7 @@ def read_account_principals(target: Target, skip: Collection[str]) -> list[Accou
             try:
                 identity, boundary = read_role_policies(target, arn)
             except ClientError as err:
-                if not _missing(err):
+                if not _gone(err, iam, "role", str(role["RoleName"])):
                     raise
                 continue
             found.append(AccountPrincipal(arn, "role", tuple(identity), boundary))
@@ -91,7 +99,7 @@ def read_account_principals(target: Target, skip: Collection[str]) -> list[Accou
             try:
                 identity, boundary = read_user_policies(target, str(user["UserName"]))
             except ClientError as err:
-                if not _missing(err):
+                if not _gone(err, iam, "user", str(user["UserName"])):
                     raise
                 continue
             found.append(AccountPrincipal(str(user["Arn"]), "user", tuple(identity), boundary))
