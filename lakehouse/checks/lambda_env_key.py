@@ -17,8 +17,12 @@ The same readback shows who else may decrypt the receiver's secrets (a paging to
 ``kms:Decrypt`` in the key policy naming a principal outside the function's account (another account, everyone,
 a service not confined to the account: ``iam_access.outside_principals``) under no condition shown not to hold
 for another account's caller, or a grant of Decrypt to a principal of another account that works for the
-function's encryption context. Principals of the function's own account are the account's to govern, and not
-judged here.
+function's encryption context. Within the function's account the secrets must be readable by its execution role
+alone (``key_readers``): a key policy statement or grant naming another role or user, everyone of the account, or
+the account's root while some role or user of it (service-linked roles aside) has IAM policies allowing
+``kms:Decrypt`` on the key fails the check, naming that principal. The account root statement AWS puts in every
+default key policy lets nobody decrypt on its own. Lambda's own grant (to the role, under the function's context)
+is the role's.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from lakehouse.checks.alert_delivery import (
     read_key,
 )
 from lakehouse.checks.iam_access import Policy, outside_principals
+from lakehouse.checks.key_readers import AccountPrincipal, iam_readers, key_policy_readers, read_account_principals
 from lakehouse.checks.resource_policy import (
     Context,
     action_covered,
@@ -61,7 +66,11 @@ ENV_KEY_RULE = (
     "another account, everyone or a service not confined to the account by aws:SourceAccount or aws:SourceArn, "
     "unless its condition is shown not to hold for another account's caller (kms:CallerAccount, "
     "aws:PrincipalAccount), or a grant of Decrypt to a principal of another account that works for the function's "
-    "encryption context, fails the check."
+    "encryption context, fails the check. Nor may a principal of the function's account other than its execution "
+    "role: a key policy statement or grant (under a condition that may hold for its request, direct or through "
+    "Lambda) naming another of its roles or users, everyone of the account or everyone but some (NotPrincipal), or "
+    "the account's root while a role or user of the account (service-linked roles aside) has IAM policies "
+    "allowing kms:Decrypt on the key and no Deny shown to apply, fails the check."
 )
 DECRYPT = "kms:Decrypt"
 #: The encryption context key Lambda encrypts a function's environment variables under (value: its ARN).
@@ -81,6 +90,9 @@ class EnvKeyReadback:
     role_unread: str | None = None
     identity: list[Policy] = field(default_factory=list)
     boundary: Policy | None = None
+    #: The account's other roles and users with their IAM policies (None: not read, as the key policy and grants
+    #: leave nothing to IAM).
+    account_principals: list[AccountPrincipal] | None = None
 
 
 def unqualified(function_arn: str) -> str:
@@ -100,7 +112,26 @@ def role_context(function_arn: str, role_arn: str) -> Context:
         "kms:calleraccount": account,
         "kms:viaservice": f"lambda.{region}.amazonaws.com",
         f"kms:encryptioncontext:{FUNCTION_CONTEXT_KEY.lower()}": unqualified(function_arn),
+        # Lambda calls KMS from its own service, through none of the account's VPC endpoints: IAM sets these keys
+        # "only if the requester uses a VPC endpoint" (AWS global condition context keys).
+        "aws:sourcevpce": None,
+        "aws:sourcevpc": None,
     }
+
+
+def reader_contexts(function_arn: str) -> list[Context]:
+    """The requests another principal of the function's account would make to decrypt its variables: straight to
+    KMS (no ``kms:ViaService``) or through Lambda (GetFunctionConfiguration shows the variables decrypted with the
+    caller's own permissions on the key)."""
+    parts = arn_parts(function_arn)
+    account, region = (parts[4], parts[3]) if parts else ("", "")
+    base: dict[str, str | None] = {
+        "aws:principalaccount": account,
+        "kms:calleraccount": account,
+        "aws:principalisawsservice": "false",
+        f"kms:encryptioncontext:{FUNCTION_CONTEXT_KEY.lower()}": unqualified(function_arn),
+    }
+    return [{**base, "kms:viaservice": None}, {**base, "kms:viaservice": f"lambda.{region}.amazonaws.com"}]
 
 
 def _aws_managed(env: EnvKeyReadback) -> bool:
@@ -164,12 +195,31 @@ def env_key_exposure(name: str, env: EnvKeyReadback) -> list[str]:
             and constraint_holds(grant.get("Constraints") or {}, known)
         ):
             found.append(f"grant {grant.get('GrantId') or '?'} (ListGrants) gives {grantee} Decrypt")
-    if not found:
+    exposure = []
+    if found:
+        exposure.append(
+            f"Lambda function {name}'s environment variables are encrypted with KMS key {env.key_arn}, which "
+            f"principals outside its account {account} may decrypt: {'; '.join(found)} (its secrets are theirs to read)"
+        )
+    inside = account_readers(env, key_arn, account)
+    if inside:
+        exposure.append(
+            f"Lambda function {name}'s environment variables are encrypted with KMS key {env.key_arn}, which "
+            f"principals of its account {account} other than its execution role {env.role_arn} may decrypt: "
+            f"{'; '.join(inside)} (its secrets are readable beyond the role that must read them)"
+        )
+    return exposure
+
+
+def account_readers(env: EnvKeyReadback, key_arn: str, account: str) -> list[str]:
+    """The principals of the function's account other than its role that may decrypt its variables."""
+    if env.key is None:
         return []
-    return [
-        f"Lambda function {name}'s environment variables are encrypted with KMS key {env.key_arn}, which principals "
-        f"outside its account {account} may decrypt: {'; '.join(found)} (its secrets are theirs to read)"
-    ]
+    contexts = reader_contexts(env.function_arn)
+    readers = key_policy_readers(env.key, key_arn, account, [env.role_arn], contexts)
+    if readers.delegating and env.account_principals:
+        readers.found += iam_readers(env.key, key_arn, env.account_principals, contexts, readers.delegating)
+    return readers.found
 
 
 def _code(err: ClientError) -> str:
@@ -186,6 +236,10 @@ def read_env_key(target: Target, function: FunctionReadback) -> EnvKeyReadback |
     region = (arn_parts(key_arn) or arn_parts(function.arn) or ("",) * 4)[3] or target.region
     env = EnvKeyReadback(function.arn, key_arn, read_key(target.client("kms", region=region), key_arn, True), role_arn)
     function_account = (arn_parts(function.arn) or ("",) * 5)[4]
+    if env.key is not None and not _aws_managed(env):
+        key = str(env.key.metadata.get("Arn") or key_arn)
+        if key_policy_readers(env.key, key, function_account, [role_arn], reader_contexts(function.arn)).delegating:
+            env.account_principals = read_account_principals(target, skip=[role_arn])
     if (arn_parts(role_arn) or ("",) * 5)[4] != function_account:
         env.role_unread = f"is not a role of the function's account {function_account} (not read)"
         return env

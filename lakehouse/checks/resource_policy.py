@@ -4,17 +4,20 @@ Queue, topic, function, key and trust policies are all read the same way: a stat
 Principal (or NotPrincipal, inverted) covers the principal, its Action (or NotAction) the action, its
 Resource (or NotResource; none: the policy's own resource) the resource, and its Condition holds for the
 request's context. Conditions on ``aws:SourceArn``/``aws:SourceAccount`` and the like are evaluated
-(StringEquals, StringLike, ArnEquals, ArnLike, Bool and their Not and IfExists forms); any other operator,
-or a key the context lacks, cannot be evaluated; the tests of a Condition are ANDed, so one shown not to hold
-decides even beside one that cannot be evaluated. The organization keys (``aws:SourceOrgID``,
+(StringEquals, StringLike, ArnEquals, ArnLike, Bool and their Not and IfExists forms, and Null); any other
+operator, or a key the context does not name, cannot be evaluated; the tests of a Condition are ANDed, so one
+shown not to hold decides even beside one that cannot be evaluated. The organization keys (``aws:SourceOrgID``,
 ``aws:SourceOrgPaths`` and their principal forms) are never evaluated: the check reads no AWS Organizations, so an
 Allow under them is any account of an organization it cannot see (not shown to be the stack's, nor shown to let the
 stack's own service in), and the reason names them. A context names the keys the request carries with their
-values and the keys it is known not to carry with None (``service_request``): only those let an
-``...IfExists`` operator hold without a value, since AWS checks the value whenever the real request carries the
-key. ``weigh`` sorts the applying statements into Allows, Denies (one that may apply counts: an explicit Deny
-wins) and Allows only under a condition it cannot evaluate (each named with the tests it could not evaluate);
-each caller decides which way that doubt leans.
+values and the keys it is known not to carry with None (``service_request``). A test on a key the request is known
+not to carry is decided as IAM decides it (IAM User Guide, "Condition operators": a key absent from the request
+context does not match, so a positive operator is false and a negated one, such as StringNotLike, true; only
+``...IfExists`` and ``Null`` test the key's presence): a positive operator is false, a negated one true, an
+``...IfExists`` one true, ``Null`` true when it asks for the key's absence. A key the context does not name stays
+unknown: the real request may carry it, with any value. ``weigh`` sorts the applying statements into Allows,
+Denies (one that may apply counts: an explicit Deny wins) and Allows only under a condition it cannot evaluate
+(each named with the tests it could not evaluate); each caller decides which way that doubt leans.
 """
 
 from __future__ import annotations
@@ -137,8 +140,10 @@ def resource_covered(statement: Mapping[str, Any], arn: str) -> bool:
 #: Condition keys that name an AWS Organizations organization or path: the check reads no organization, so it
 #: cannot tell which accounts they let in (any account of that organization may be one).
 ORGANIZATION_KEYS = ("aws:sourceorgid", "aws:sourceorgpaths", "aws:principalorgid", "aws:principalorgpaths")
-#: The operators ``condition`` evaluates (with their ``Not`` and ``IfExists`` forms).
+#: The operators ``condition`` evaluates (with their ``Not`` and ``IfExists`` forms), besides ``Null``.
 OPERATORS = ("StringEquals", "StringLike", "ArnEquals", "ArnLike", "Bool", "StringEqualsIgnoreCase")
+#: The operator that tests whether the request carries a key at all (``"true"``: it must not).
+NULL = "Null"
 
 
 def condition(statement: Mapping[str, Any], context: Context) -> bool | None:
@@ -150,10 +155,10 @@ def condition(statement: Mapping[str, Any], context: Context) -> bool | None:
 def condition_doubts(statement: Mapping[str, Any], context: Context) -> tuple[bool | None, list[str]]:
     """(``condition``'s answer, the tests it could not evaluate, as ``<operator> <key>``).
 
-    An ``...IfExists`` operator holds without a value only for a key the context says the request lacks (None):
-    on a key the context does not name the real request may carry a value that fails it. A test on an
-    organization key (``ORGANIZATION_KEYS``) the context does not give is named as such: which accounts are in
-    the organization is not read.
+    A key the context says the request lacks (None) decides the test as AWS does (``_absent``); on a key the
+    context does not name the real request may carry any value. A test on an organization key
+    (``ORGANIZATION_KEYS``) the context does not give is named as such: which accounts are in the organization
+    is not read.
     """
     block = statement.get("Condition") or {}
     if not isinstance(block, dict):
@@ -167,14 +172,20 @@ def condition_doubts(statement: Mapping[str, Any], context: Context) -> tuple[bo
         base = op.replace("Not", "")
         for key, values in (tests or {}).items() if isinstance(tests, dict) else []:
             name = str(key).lower()
-            if base not in OPERATORS or name not in context:
+            if (base not in OPERATORS and op != NULL) or name not in context:
                 org = ", an organization the check does not read" if name in ORGANIZATION_KEYS else ""
                 doubts.append(f"{operator} {key}{org}")  # the request may carry it, with any value
                 continue
             value = context[name]
-            if value is None:
-                if not if_exists:
+            if op == NULL:
+                if [v.lower() for v in strings(values)] not in (["true"], ["false"]):
                     doubts.append(f"{operator} {key}")
+                elif (strings(values)[0].lower() == "true") != (value is None):
+                    return False, []
+                continue
+            if value is None:
+                if not _absent(if_exists, negated):
+                    return False, []
                 continue
             wanted = strings(values)
             if base in ("StringLike", "ArnLike", "ArnEquals"):
@@ -186,6 +197,12 @@ def condition_doubts(statement: Mapping[str, Any], context: Context) -> tuple[bo
             if hit == negated:
                 return False, []
     return (None, doubts) if doubts else (True, [])
+
+
+def _absent(if_exists: bool, negated: bool) -> bool:
+    """Whether a test holds on a key the request does not carry: an ``...IfExists`` or negated operator's does, a
+    positive operator's does not (IAM User Guide, "Condition operators")."""
+    return if_exists or negated
 
 
 def sid(statement: Mapping[str, Any], index: int) -> str:

@@ -373,27 +373,46 @@ def _policy_document(iam: Any, arn: str) -> Any:
     return iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
 
 
+def _boundary(iam: Any, entity: Mapping[str, Any]) -> Policy | None:
+    """The permissions boundary GetRole or GetUser shows (None: none)."""
+    arn = (entity.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+    return Policy.parse(f"permissions boundary {arn}", _policy_document(iam, arn)) if arn else None
+
+
+def _policies_of(iam: Any, kind: str, name: str, of: str = "") -> list[Policy]:
+    """The inline and attached policies (default versions) of the IAM ``kind`` (``role``, ``user``, ``group``)
+    ``name``; ``of`` is added to each policy's source (``" of group admins"``)."""
+    key = {f"{kind.capitalize()}Name": name}
+    policies: list[Policy] = []
+    for page in iam.get_paginator(f"list_{kind}_policies").paginate(**key):
+        for policy_name in page.get("PolicyNames") or []:
+            document = getattr(iam, f"get_{kind}_policy")(**key, PolicyName=policy_name)["PolicyDocument"]
+            policies.append(Policy.parse(f"inline policy {policy_name}{of}", document))
+    for page in iam.get_paginator(f"list_attached_{kind}_policies").paginate(**key):
+        for attached in page.get("AttachedPolicies") or []:
+            arn = attached["PolicyArn"]
+            policies.append(Policy.parse(f"attached policy {arn}{of}", _policy_document(iam, arn)))
+    return policies
+
+
 def read_role_policies(target: Target, role_arn: str) -> tuple[list[Policy], Policy | None]:
     """The role's inline and attached policies (default versions) and its permissions boundary."""
     iam = target.client("iam")
     name = role_arn.rsplit("/", 1)[-1]
     role = iam.get_role(RoleName=name)["Role"]
-    policies: list[Policy] = []
-    for page in iam.get_paginator("list_role_policies").paginate(RoleName=name):
-        for policy_name in page.get("PolicyNames") or []:
-            document = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
-            policies.append(Policy.parse(f"inline policy {policy_name}", document))
-    for page in iam.get_paginator("list_attached_role_policies").paginate(RoleName=name):
-        for attached in page.get("AttachedPolicies") or []:
-            arn = attached["PolicyArn"]
-            policies.append(Policy.parse(f"attached policy {arn}", _policy_document(iam, arn)))
-    boundary_arn = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
-    boundary = (
-        Policy.parse(f"permissions boundary {boundary_arn}", _policy_document(iam, boundary_arn))
-        if boundary_arn
-        else None
-    )
-    return policies, boundary
+    return _policies_of(iam, "role", name), _boundary(iam, role)
+
+
+def read_user_policies(target: Target, user_name: str) -> tuple[list[Policy], Policy | None]:
+    """The user's inline and attached policies, those of each group it is in (IAM applies a group's policies to
+    its members), and its permissions boundary."""
+    iam = target.client("iam")
+    user = iam.get_user(UserName=user_name)["User"]
+    policies = _policies_of(iam, "user", user_name)
+    for page in iam.get_paginator("list_groups_for_user").paginate(UserName=user_name):
+        for group in page.get("Groups") or []:
+            policies += _policies_of(iam, "group", group["GroupName"], f" of group {group['GroupName']}")
+    return policies, _boundary(iam, user)
 
 
 def read_roles(target: Target) -> dict[str, RoleInfo]:

@@ -28,11 +28,27 @@ from tests.unit.test_finops_delivery import lambda_only
 
 REGION = "ap-northeast-1"
 FOREIGN_ROLE = "arn:aws:iam::444455556666:role/reader"
+#: The key administrators' statement of the console's default key policy: it manages the key, and uses it not.
 ADMIN = {
     "Sid": "Admins",
     "Effect": "Allow",
     "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/admin"},
-    "Action": "kms:*",
+    "Action": [
+        "kms:Create*",
+        "kms:Describe*",
+        "kms:Enable*",
+        "kms:List*",
+        "kms:Put*",
+        "kms:Update*",
+        "kms:Revoke*",
+        "kms:Disable*",
+        "kms:Get*",
+        "kms:Delete*",
+        "kms:TagResource",
+        "kms:UntagResource",
+        "kms:ScheduleKeyDeletion",
+        "kms:CancelKeyDeletion",
+    ],
     "Resource": "*",
 }
 
@@ -184,36 +200,41 @@ def test_a_grant_to_a_principal_of_another_account_hands_out_the_receivers_secre
         f"outside its account {ACCOUNT} may decrypt: grant {foreign} (ListGrants) gives {FOREIGN_ROLE} Decrypt (its "
         "secrets are theirs to read)"
     ]
-    # A grant for another context does not open these variables; one to the account's own principals is its own.
+    # A grant for another context does not open these variables (a grant to the account's own principals:
+    # tests/unit/test_finops_lambda_env_key_readers.py).
     account.client("kms").revoke_grant(KeyId=key, GrantId=foreign)
     _grant(account, key, FOREIGN_ROLE, EncryptionContextSubset={"purpose": "something-else"})
-    _grant(account, key, f"arn:aws:iam::{ACCOUNT}:role/auditor")
     read, result = _judged(account, function)
     assert _heard(result), result.reason
 
 
 @pytest.mark.parametrize(
-    ("statement", "open_"),
+    ("statement", "open_", "in_account"),
     [
-        ({"Principal": {"AWS": "arn:aws:iam::444455556666:root"}}, True),
-        ({"Principal": "*"}, True),
-        ({"Principal": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}, True),
-        ({"Principal": "*", "Condition": {"StringEquals": {"kms:CallerAccount": ACCOUNT}}}, False),
-        ({"Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}, False),
+        ({"Principal": {"AWS": "arn:aws:iam::444455556666:root"}}, True, False),
+        ({"Principal": "*"}, True, True),
+        ({"Principal": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}, True, True),
+        ({"Principal": "*", "Condition": {"StringEquals": {"kms:CallerAccount": ACCOUNT}}}, False, True),
+        ({"Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}}, False, False),
     ],
     ids=["another-account", "everyone", "an-organization", "callers-of-the-account", "the-account"],
 )
 def test_a_key_policy_letting_another_account_decrypt_fails_naming_the_statement(
-    account: Target, statement: dict[str, Any], open_: bool
+    account: Target, statement: dict[str, Any], open_: bool, in_account: bool
 ) -> None:
+    """``in_account``: the statement lets every principal of the function's account decrypt too (judged apart)."""
     key = _key(account, {"Sid": "Readers", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*", **statement})
     function, role = _receiver(account, "page-on-call", key)
     _lambda_grant(account, key, role, function)
     read, result = _judged(account, function)
     assert read.env_key_problems == []
-    assert bool(result.details["problems"]["alert_receivers"]) == open_, result.reason
+    outside = [p for p in result.details["problems"]["alert_receivers"] if "outside its account" in p]
+    inside = [p for p in result.details["problems"]["alert_receivers"] if f"of its account {ACCOUNT} other" in p]
+    assert (bool(outside), bool(inside)) == (open_, in_account), result.reason
+    if in_account:
+        assert "key policy statement Readers allows every principal of the account (Principal *)" in inside[0]
     if open_:
-        (problem,) = result.details["problems"]["alert_receivers"]
+        (problem,) = outside
         assert "key policy statement Readers allows " in problem
         if "Condition" in statement:
             assert (
