@@ -40,10 +40,10 @@ and triggers, EventBridge rules and their targets, CloudWatch log groups with th
 KMS aliases and their keys; through ``lakehouse.inventory_links``, what is linked to a stack resource whatever its
 name (``uses the stack``): Lambda event source mappings whose source, function or failure destination is the stack's
 (read after the tagging sweep), IAM instance profiles holding a stack role, Budgets actions of a stack budget or
-acting on a stack role, user or policy, Glue table optimizers of a stack table, the Glue Data Catalog's resource
-policy when it names a stack database, table or role. Regional kinds are read in the stack's region and in every
-other region the root deploys to (``EXTRA_REGIONS``: the ``aws.use1`` provider of the billing alarm); IAM, S3
-listings and budgets are account-wide. Every listing pages to its end.
+acting on a stack role, user, policy, SCP or instance (read after the sweep), Glue table optimizers of a stack
+table, the Glue Data Catalog's resource policy when it names a stack database, table or role. Regional kinds are
+read in the stack's region and in every other region the root deploys to (``EXTRA_REGIONS``: the ``aws.use1``
+provider of the billing alarm); IAM, S3 listings and budgets are account-wide. Every listing pages to its end.
 
 Then a sweep that is not limited to these kinds or regions: in every region the account has enabled
 (EC2 DescribeRegions), the Resource Groups Tagging API lists whatever carries the stack's tag, any
@@ -1028,9 +1028,8 @@ class _Search:
         self.guarded("s3control ListAccessPoints", self.target.region, self.access_points)
         self.guarded("iam ListRoles/ListUsers/ListPolicies", GLOBAL, self.iam)
         self.guarded("budgets DescribeBudgets", GLOBAL, self.budgets)
-        # Linked to a stack role or budget (lakehouse.inventory_links), whatever their names.
+        # Linked to a stack role (lakehouse.inventory_links), whatever their names.
         self.guarded("iam ListInstanceProfiles", GLOBAL, instance_profiles, self, GLOBAL)
-        self.guarded("budgets DescribeBudgetActionsForAccount", GLOBAL, budget_actions, self, GLOBAL)
         seen_dashboards: set[str] = set()
         stack_dbs: dict[str, list[str]] = {}
         for region in inv.regions:
@@ -1068,9 +1067,11 @@ class _Search:
         known = self._known()
         for region in inv.swept_regions or inv.regions:
             self.guarded("tagging GetResources", region, self.tagged, region, known)
-        # After the sweep: a mapping is the stack's by a stream, table or function the stack knows by its tag only.
+        # After the sweep: a mapping is the stack's by a stream, table or function the stack knows by its tag only,
+        # a budget action by an instance it stops.
         for region in inv.regions:
             self.guarded("lambda ListEventSourceMappings", region, event_source_mappings, self, region)
+        self.guarded("budgets DescribeBudgetActionsForAccount", GLOBAL, budget_actions, self, GLOBAL)
         self.without_longer_stacks_untagged()
         inv.resources.sort()
         inv.grants.sort()
