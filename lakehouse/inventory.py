@@ -179,10 +179,6 @@ class TableLocation:
     writes: Mapping[str, str] = field(default_factory=dict)
 
     @property
-    def uris(self) -> list[str]:
-        return [uri for uri in (self.location, self.metadata_location) if uri]
-
-    @property
     def places(self) -> dict[str, str]:
         """Every place the table's settings send files to: what says it -> the URI it says."""
         glue = {GLUE_LOCATION: self.location, GLUE_METADATA: self.metadata_location}

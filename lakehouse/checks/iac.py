@@ -587,7 +587,7 @@ def _expressions_note(unmanaged: list[CloudResource], provider_version: str | No
     )
 
 
-def layer_buckets(state: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
+def database_buckets(state: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
     """Each stack database in state (name, lower case) -> (its layer, the managed bucket the root locates it in:
     its ``location_uri``; infra/catalog.tf puts each layer's database in that layer's bucket)."""
     managed = {str(v.get("bucket")) for v in _state_of(state, "aws_s3_bucket")}
@@ -612,7 +612,7 @@ def stray_locations(state: list[dict[str, Any]], inventory: Inventory) -> list[s
     locate is judged against every managed bucket.
     """
     managed = {str(v.get("bucket")) for v in _state_of(state, "aws_s3_bucket")}
-    layers = layer_buckets(state)
+    layers = database_buckets(state)
     found = []
     for table, where in sorted(inventory.table_locations.items()):
         layer, own = layers.get(table.split(".", 1)[0].lower(), ("", ""))
