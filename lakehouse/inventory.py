@@ -23,26 +23,27 @@ evidence says which one found each thing:
   intelligent-tiering configurations (``lakehouse.bucket_configs``), each a Terraform resource of its own.
 
 Kinds searched: S3 buckets and access points (S3 Control, in the stack's region, where its buckets are); IAM roles,
-users, customer-managed policies, the policies attached to and inline in stack roles and users; SNS topics and
-their subscriptions; SQS queues and the subscriptions that deliver to them; Athena workgroups; App Runner services
-and auto scaling configurations (every active revision); SageMaker models, endpoint configurations and endpoints;
+users, customer-managed policies, the policies attached to and inline in stack roles and users; SNS topics and their
+subscriptions; SQS queues and the subscriptions that deliver to them; Athena workgroups; App Runner services and
+auto scaling configurations (every active revision); SageMaker models, endpoint configurations and endpoints;
 EventBridge Scheduler schedule groups and schedules (schedules take no tags: by name prefix, or ``uses the stack``:
 in a stack group, running as a stack role, invoking or naming in their input a stack resource); Glue databases and
-tables; budgets; CloudWatch metric and composite alarms and dashboards (dashboards have no tags: name prefix only;
-an alarm notifying a stack topic is ``uses the stack`` whatever its name or tags); customer-managed policies
-attached to a stack role or user (``uses the stack``); Lake Formation grants, data cells filters, registered
-locations and settings, LF-Tag grants whose expression reaches the LF-Tags of a stack database, table or column,
-the LF-Tags assigned to those (``lakehouse.lf_tags``; read only in an account that has LF-Tags), LF-Tags and saved
-LF-Tag expressions named like the stack; and, through ``lakehouse.inventory_kinds``, kinds that carry no tag or
-hang off the stack under any name: Athena named queries and prepared statements, Glue crawlers, jobs and triggers,
-EventBridge rules and their targets, CloudWatch log groups with their metric and subscription filters, KMS aliases
-and their keys; through ``lakehouse.inventory_links``, what is linked to a stack resource whatever its name (``uses
-the stack``): Lambda event source mappings whose source, function or failure destination is the stack's (read
-after the tagging sweep), IAM instance profiles holding a stack role, Budgets actions of a stack budget or acting
-on a stack role, user or policy, Glue table optimizers of a stack table, the Glue Data Catalog's resource policy
-when it names a stack database, table or role. Regional kinds are read in the stack's region and in every other
-region the root deploys to (``EXTRA_REGIONS``: the ``aws.use1`` provider of the billing alarm); IAM, S3 listings
-and budgets are account-wide. Every listing pages to its end.
+tables (and where a stack database's Iceberg tables send their next files: their current metadata's location and
+write path properties, read from S3); budgets; CloudWatch metric and composite alarms and dashboards (dashboards
+have no tags: name prefix only; an alarm notifying a stack topic is ``uses the stack`` whatever its name or tags);
+customer-managed policies attached to a stack role or user (``uses the stack``); Lake Formation grants, data cells
+filters, registered locations and settings, LF-Tag grants whose expression reaches the LF-Tags of a stack database,
+table or column, the LF-Tags assigned to those (``lakehouse.lf_tags``; read only in an account that has LF-Tags),
+LF-Tags and saved LF-Tag expressions named like the stack; and, through ``lakehouse.inventory_kinds``, kinds that
+carry no tag or hang off the stack under any name: Athena named queries and prepared statements, Glue crawlers, jobs
+and triggers, EventBridge rules and their targets, CloudWatch log groups with their metric and subscription filters,
+KMS aliases and their keys; through ``lakehouse.inventory_links``, what is linked to a stack resource whatever its
+name (``uses the stack``): Lambda event source mappings whose source, function or failure destination is the stack's
+(read after the tagging sweep), IAM instance profiles holding a stack role, Budgets actions of a stack budget or
+acting on a stack role, user, policy, SCP or instance (read after the sweep), Glue table optimizers of a stack
+table, the Glue Data Catalog's resource policy when it names a stack database, table or role. Regional kinds are
+read in the stack's region and in every other region the root deploys to (``EXTRA_REGIONS``: the ``aws.use1``
+provider of the billing alarm); IAM, S3 listings and budgets are account-wide. Every listing pages to its end.
 
 Then a sweep that is not limited to these kinds or regions: in every region the account has enabled
 (EC2 DescribeRegions), the Resource Groups Tagging API lists whatever carries the stack's tag, any
@@ -94,6 +95,7 @@ from lakehouse.lf_tags import (
     expression_label,
     read_assigned,
 )
+from lakehouse.table_places import GLUE_LOCATION, GLUE_METADATA, iceberg_places, read_metadata
 from lakehouse.target import Target
 
 STACK_TAG = "stack_id"
@@ -168,14 +170,19 @@ class Registration:
 @dataclass(frozen=True)
 class TableLocation:
     """Where a table keeps its files: data (``StorageDescriptor.Location``) and, for Iceberg, its
-    current metadata file (the ``metadata_location`` parameter); kept apart because the rules differ."""
+    current metadata file (the ``metadata_location`` parameter); kept apart because the rules differ.
+    ``writes``: where that metadata sends the next files (``lakehouse.table_places.iceberg_places``: its
+    ``location`` and write path properties), which no Glue field shows."""
 
     location: str | None = None
     metadata_location: str | None = None
+    writes: Mapping[str, str] = field(default_factory=dict)
 
     @property
-    def uris(self) -> list[str]:
-        return [uri for uri in (self.location, self.metadata_location) if uri]
+    def places(self) -> dict[str, str]:
+        """Every place the table's settings send files to: what says it -> the URI it says."""
+        glue = {GLUE_LOCATION: self.location, GLUE_METADATA: self.metadata_location}
+        return {**{what: uri for what, uri in glue.items() if uri}, **self.writes}
 
 
 @dataclass
@@ -293,6 +300,8 @@ class _Search:
         )
         #: Ids of stacks extending this one (``lh-1-x``) whose tagged resources the search met.
         self.longer_ids: set[str] = set()
+        #: The S3 client Iceberg metadata files are read with (made at the first one).
+        self._s3: Any = None
 
     # -- helpers ----------------------------------------------------------------------------------
 
@@ -714,14 +723,26 @@ class _Search:
                 if stack_database:
                     how: tuple[str, ...] = (DATABASE_CONTENTS,)
                     location = (table.get("StorageDescriptor") or {}).get("Location")
+                    writes = self._iceberg_writes(name, str(metadata), region) if metadata else {}
                     self.inv.table_locations[name] = TableLocation(
-                        str(location) if location else None, str(metadata) if metadata else None
+                        str(location) if location else None, str(metadata) if metadata else None, writes
                     )
                 else:
                     tags = self.tags(f"table {name}", region, _tags_via, glue.get_tags, "Tags", {"ResourceArn": arn})
                     how = (TAG,) if tags and tags.get(STACK_TAG) == self.inv.stack_id else ()
                 if self.add("aws_glue_catalog_table", arn, name, region, how) and metadata:
                     self.inv.iceberg_tables.add(name)
+
+    def _iceberg_writes(self, table: str, metadata_location: str, region: str) -> dict[str, str]:
+        """Where a stack Iceberg table's current metadata sends its next files (read from S3); a read that
+        fails is recorded (the check cannot pass on what it did not read) and yields nothing."""
+        if self._s3 is None:
+            self._s3 = self.target.client("s3")
+        try:
+            return iceberg_places(read_metadata(self._s3, metadata_location, table))
+        except (*_READ_ERRORS, ValueError, TypeError) as err:
+            self.unreadable(f"s3 GetObject of {table}'s Iceberg metadata {metadata_location}", region, err)
+            return {}
 
     # -- Budgets ----------------------------------------------------------------------------------
 
@@ -1003,9 +1024,8 @@ class _Search:
         self.guarded("s3control ListAccessPoints", self.target.region, self.access_points)
         self.guarded("iam ListRoles/ListUsers/ListPolicies", GLOBAL, self.iam)
         self.guarded("budgets DescribeBudgets", GLOBAL, self.budgets)
-        # Linked to a stack role or budget (lakehouse.inventory_links), whatever their names.
+        # Linked to a stack role (lakehouse.inventory_links), whatever their names.
         self.guarded("iam ListInstanceProfiles", GLOBAL, instance_profiles, self, GLOBAL)
-        self.guarded("budgets DescribeBudgetActionsForAccount", GLOBAL, budget_actions, self, GLOBAL)
         seen_dashboards: set[str] = set()
         stack_dbs: dict[str, list[str]] = {}
         for region in inv.regions:
@@ -1043,9 +1063,11 @@ class _Search:
         known = self._known()
         for region in inv.swept_regions or inv.regions:
             self.guarded("tagging GetResources", region, self.tagged, region, known)
-        # After the sweep: a mapping is the stack's by a stream, table or function the stack knows by its tag only.
+        # After the sweep: a mapping is the stack's by a stream, table or function the stack knows by its tag only,
+        # a budget action by an instance it stops.
         for region in inv.regions:
             self.guarded("lambda ListEventSourceMappings", region, event_source_mappings, self, region)
+        self.guarded("budgets DescribeBudgetActionsForAccount", GLOBAL, budget_actions, self, GLOBAL)
         self.without_longer_stacks_untagged()
         inv.resources.sort()
         inv.grants.sort()

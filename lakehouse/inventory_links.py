@@ -12,10 +12,12 @@ untagged one named by a person is found too, and each is a Terraform resource of
   function, so the alerts exit check 7 counts are consumed before anyone reads them, and nothing in state says so.
 - IAM instance profiles holding a stack role (ListInstanceProfiles; GetInstanceProfile for tags):
   ``aws_iam_instance_profile``. A profile lets any EC2 instance act as the role; destroy leaves the profile.
-- Budgets actions of the account (DescribeBudgetActionsForAccount): ``aws_budgets_budget_action``, on a stack
-  budget, or on any budget when they apply a policy to a stack role or user, or to a group named for the stack or
-  holding a stack user (GetGroup), apply a stack policy, or run as a stack role. An action applies an IAM or SCP
-  policy, or stops instances, when its budget is crossed.
+- Budgets actions of the account (DescribeBudgetActionsForAccount, read after the tagging sweep):
+  ``aws_budgets_budget_action``, on a stack budget, or on any budget when they apply a policy to a stack role or
+  user, or to a group named for the stack or holding a stack user (GetGroup), apply a stack policy, attach an SCP
+  named or tagged for the stack (``APPLY_SCP_POLICY``), stop EC2 or RDS instances tagged for the stack or (RDS)
+  named like it (``RUN_SSM_DOCUMENTS``), or run as a stack role. An action applies an IAM or SCP policy, or stops
+  instances, when its budget is crossed.
 - Glue table optimizers (compaction, snapshot retention, orphan file deletion) of a stack Iceberg table: of a
   stack database, or tagged for the stack in any other
   (GetTableOptimizer of each type): ``aws_glue_catalog_table_optimizer``. They rewrite and delete the table's files.
@@ -32,7 +34,7 @@ from collections.abc import Callable, Iterable, Mapping
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.arns import arn_name, arn_service
 from lakehouse.inventory_kinds import TAGGED, USES_STACK, in_region, named_like_arn, stack_arns, stack_roles
@@ -44,6 +46,8 @@ if TYPE_CHECKING:
 OPTIMIZER_TYPES = ("compaction", "retention", "orphan_file_deletion")
 #: What Glue answers for an optimizer a table does not have, and for a catalog without a resource policy.
 _NONE_THERE = "EntityNotFoundException"
+#: What Organizations answers for a policy that is not there, and in an account of no organization (no SCP).
+_NO_SUCH_POLICY = ("PolicyNotFoundException", "AWSOrganizationsNotInUseException")
 
 
 def _esm_arn(values: Mapping[str, Any]) -> str:
@@ -190,12 +194,61 @@ def _groups_used(search: _Search, groups: Iterable[Any], users: set[str]) -> lis
     return found
 
 
-def _action_uses(search: _Search, action: Mapping[str, Any], budgets: set[str]) -> list[str]:
+def _scp_used(search: _Search, scp: Mapping[str, Any], region: str) -> list[str]:
+    """The stack's Organizations policy an SCP definition attaches (``ScpActionDefinition.PolicyId``) to its
+    targets when the budget is crossed: named like the stack or carrying its tag (Organizations DescribePolicy,
+    ListTagsForResource). A policy that is gone, or an account in no organization, has none to link; a read that
+    fails is recorded (``_Search.tags``), not taken for "not the stack's"."""
+    policy_id = str(scp.get("PolicyId") or "")
+    if not policy_id:
+        return []
+    orgs = search.target.client("organizations")
+    try:
+        summary = orgs.describe_policy(PolicyId=policy_id)["Policy"]["PolicySummary"]
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") not in _NO_SUCH_POLICY:
+            search.unreadable(f"organizations DescribePolicy of {policy_id}", region, err)
+        return []
+    except BotoCoreError as err:
+        search.unreadable(f"organizations DescribePolicy of {policy_id}", region, err)
+        return []
+    name = str(summary.get("Name") or "")
+    tags = search.tags(f"Organizations policy {policy_id}", region, _organizations_tags, orgs, policy_id)
+    return [f"SCP {name} ({policy_id})"] if search.found_by(name, tags) else []
+
+
+def _organizations_tags(orgs: Any, resource_id: str) -> dict[str, str]:
+    """An Organizations resource's tags (ListTagsForResource, every page)."""
+    pages = orgs.get_paginator("list_tags_for_resource").paginate(ResourceId=resource_id)
+    return {str(t["Key"]): str(t.get("Value", "")) for page in pages for t in page.get("Tags") or []}
+
+
+def _instances_stopped(search: _Search, ssm: Mapping[str, Any]) -> list[str]:
+    """The stack's EC2 or RDS instances an SSM definition stops (``SsmActionDefinition``: ``ActionSubType``,
+    ``Region``, ``InstanceIds``; an RDS instance is named by its identifier): tagged for the stack (the tagging
+    sweep's ARNs, any region) or, for RDS, whose identifier is named like it. An EC2 instance id names nothing."""
+    region, rds = str(ssm.get("Region") or ""), ssm.get("ActionSubType") == "STOP_RDS_INSTANCES"
+    where = f"arn:{search.inv.partition}:{'rds' if rds else 'ec2'}:{region}:{search.inv.account}"
+    ours = stack_arns(search)
+    found = []
+    for instance in (str(i) for i in ssm.get("InstanceIds") or []):
+        arn = f"{where}:db:{instance}" if rds else f"{where}:instance/{instance}"
+        if arn in ours or (rds and search.names_stack(instance)):
+            found.append(f"{'RDS' if rds else 'EC2'} instance {instance} ({region})")
+    return found
+
+
+def _action_uses(search: _Search, action: Mapping[str, Any], budgets: set[str], region: str) -> list[str]:
     """The stack things one budget action links: the stack budget it belongs to, the stack roles, users, groups
     (:func:`_groups_used`) or customer-managed policy its IAM definition applies (``IamActionDefinition``: the
-    policy is attached to them when the budget is crossed), and the stack role it runs as (``ExecutionRoleArn``)."""
+    policy is attached to them when the budget is crossed), the stack SCP its SCP definition attaches
+    (:func:`_scp_used`), the stack instances its SSM definition stops (:func:`_instances_stopped`), and the stack
+    role it runs as (``ExecutionRoleArn``)."""
     uses = [f"budget {action.get('BudgetName')}"] if action.get("BudgetName") in budgets else []
-    iam = (action.get("Definition") or {}).get("IamActionDefinition") or {}
+    definition = action.get("Definition") or {}
+    uses += _scp_used(search, definition.get("ScpActionDefinition") or {}, region)
+    uses += _instances_stopped(search, definition.get("SsmActionDefinition") or {})
+    iam = definition.get("IamActionDefinition") or {}
     roles, users = stack_roles(search), {r.name for r in search.inv.of_kind("aws_iam_user")}
     # Roles and users are names, with their IAM path or without (the API's pattern: ``[path/]name``).
     named = [(f"role {n}", n in roles) for n in (str(r).rsplit("/", 1)[-1] for r in iam.get("Roles") or [])]
@@ -211,16 +264,17 @@ def _action_uses(search: _Search, action: Mapping[str, Any], budgets: set[str]) 
 
 def budget_actions(search: _Search, region: str) -> None:
     """Every budget action of the account (Budgets is account-wide) that belongs to a stack budget, or, on any
-    budget, applies a policy to a stack role, user or group, applies a stack policy, or runs as a stack role: an
-    action on someone else's budget that attaches a deny-all policy to the pipeline role (or to a group of a stack
-    user) stops the stack when that budget is crossed, and destroy leaves it."""
+    budget, applies a policy to a stack role, user or group, applies a stack policy or SCP, stops a stack instance,
+    or runs as a stack role: an action on someone else's budget that attaches a deny-all policy to the pipeline role
+    (or to a group of a stack user) stops the stack when that budget is crossed, and destroy leaves it. Run after
+    the tagging sweep: a stack instance is known by its tag only."""
     client = search.target.client("budgets")
     budgets = {b.name for b in search.inv.of_kind("aws_budgets_budget")}
     paged = client.get_paginator("describe_budget_actions_for_account").paginate(AccountId=search.inv.account)
     for action in (a for page in paged for a in page.get("Actions") or []):
         budget, action_id = str(action.get("BudgetName")), str(action["ActionId"])
         name = f"{action.get('ActionType')} action {action_id} on budget {budget}"
-        how = _uses(_action_uses(search, action, budgets))
+        how = _uses(_action_uses(search, action, budgets, region))
         search.add("aws_budgets_budget_action", f"{budget}:{action_id}", name, region, how)
 
 

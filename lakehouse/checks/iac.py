@@ -52,8 +52,10 @@ So is the role a registered stack location is read with, and whether federated p
 in the root): each must be what the state records.
 
 Table locations are drift the plan cannot show: the root ignores a table's ``storage_descriptor``
-and ``parameters`` (Iceberg owns them). So every table of the stack's databases keeps its data and
-Iceberg metadata in the stack's buckets, no two of them share a location or nest one in the other,
+and ``parameters`` (Iceberg owns them). So every place a table of the stack's databases sends files
+to (Glue's location and metadata file; its Iceberg metadata's location, ``write.data.path`` and the other write
+path properties: ``lakehouse.table_places``) lies in its layer's bucket (the bucket the state locates its database
+in; a place in no managed bucket is unmanaged data), no two of them share a location or nest one in the other,
 an Iceberg table's ``metadata_location`` lies under its own location, and a table in state is where
 the state says (trailing slashes aside).
 
@@ -107,6 +109,7 @@ from lakehouse.pipeline.runner import SQL_DIR, TABLES
 from lakehouse.pipeline.sqlfiles import SqlFileError, load
 from lakehouse.plan_drift import hidden_drift
 from lakehouse.stack import Stack
+from lakehouse.table_places import in_bucket
 from lakehouse.terraform import PlanResult, TerraformError, module_prefixes, state_resources
 from lakehouse.tf_shellouts import ShellOut, shell_outs
 from lakehouse.tfmirror import pinned_aws_version
@@ -520,8 +523,9 @@ def judge_iac(
     if strays := stray_locations(state, inventory):
         details["tables_outside_the_stack"] = strays
         plan_problems.append(
-            f"{len(strays)} table location(s) of the stack's databases lie outside its buckets, drift terraform plan "
-            f"does not show (the root ignores a table's storage_descriptor and parameters): {'; '.join(strays)}"
+            f"{len(strays)} place(s) the stack's tables send files to lie outside their layer's bucket, drift "
+            "terraform plan does not show (the root ignores a table's storage_descriptor and parameters; Iceberg's "
+            f"write paths are in no Glue field): {'; '.join(strays)}"
         )
     if registered := registration_drift(state, inventory):
         details["registration_drift"] = registered
@@ -583,19 +587,50 @@ def _expressions_note(unmanaged: list[CloudResource], provider_version: str | No
     )
 
 
-def stray_locations(state: list[dict[str, Any]], inventory: Inventory) -> list[str]:
-    """Tables of the stack's databases whose data or metadata lie outside the stack's buckets.
+def database_buckets(state: list[dict[str, Any]]) -> dict[str, tuple[str, str]]:
+    """Each stack database in state (name, lower case) -> (its layer, the managed bucket the root locates it in:
+    its ``location_uri``; infra/catalog.tf puts each layer's database in that layer's bucket)."""
+    managed = {str(v.get("bucket")) for v in _state_of(state, "aws_s3_bucket")}
+    found = {}
+    for values in _state_of(state, _DATABASE):
+        bucket = (_s3_path(str(values.get("location_uri") or "")) or "").split("/", 1)[0]
+        if bucket in managed:
+            layer = str((values.get("tags") or {}).get("layer") or values.get("name"))
+            found[str(values.get("name")).lower()] = (layer, bucket)
+    return found
 
-    Drift ``terraform plan`` cannot show: the root leaves a table's ``storage_descriptor`` and
-    ``parameters`` to Iceberg (``ignore_changes``), so Gold ``users`` repointed at another bucket plans clean.
+
+def stray_locations(state: list[dict[str, Any]], inventory: Inventory) -> list[str]:
+    """Places the tables of the stack's databases send files to that lie outside their layer's bucket.
+
+    Every place a table's settings name counts (``TableLocation.places``: Glue's location and metadata file, and
+    the current Iceberg metadata's location and write path properties, ``lakehouse.table_places``). Drift
+    ``terraform plan`` cannot show: the root leaves a table's ``storage_descriptor`` and ``parameters`` to Iceberg
+    (``ignore_changes``), and Iceberg's properties are in no Glue field at all. A place in no bucket of the state
+    is unmanaged data (no grant, encryption, lifecycle or destroy of the stack reaches it); a Bronze table in the
+    Gold bucket is out of its layer (Gold's readers and grants reach it). A table of a database the state does not
+    locate is judged against every managed bucket.
     """
-    buckets = {str(r.get("values", {}).get("bucket")) for r in state if r.get("type") == "aws_s3_bucket"}
+    managed = {str(v.get("bucket")) for v in _state_of(state, "aws_s3_bucket")}
+    layers = database_buckets(state)
     found = []
     for table, where in sorted(inventory.table_locations.items()):
-        for uri in where.uris:
-            scheme, _, rest = uri.partition("://")
-            if scheme not in ("s3", "s3a") or rest.split("/", 1)[0] not in buckets:
-                found.append(f"{table} at {uri}")
+        layer, own = layers.get(table.split(".", 1)[0].lower(), ("", ""))
+        said: dict[str, list[str]] = defaultdict(list)
+        for what, uri in where.places.items():
+            said[uri].append(what)
+        for uri, whats in said.items():
+            if own and in_bucket(uri, own):
+                continue
+            at = f"{table} {uri} ({', '.join(whats)})"
+            other = next((b for b in sorted(managed) if in_bucket(uri, b)), None)
+            if other is None:
+                found.append(
+                    f"{at} is unmanaged data: in no bucket of Terraform state"
+                    + (f" (its {layer.capitalize()} layer's bucket is {own})" if own else "")
+                )
+            elif own:
+                found.append(f"{at} is in the stack's bucket {other}, not its {layer.capitalize()} layer's {own}")
     return found
 
 

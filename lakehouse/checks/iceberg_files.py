@@ -13,7 +13,6 @@ check's own boto3 client, so the emulator and AWS are read alike.
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -22,26 +21,16 @@ from botocore.exceptions import ClientError
 from pyiceberg.io import FileIO, InputFile, InputStream, OutputFile
 from pyiceberg.manifest import ManifestFile, read_manifest_list
 
+from lakehouse.table_places import bucket_key, read_metadata
+
 #: Avro files read per table: each snapshot's manifest list, and each distinct manifest once however many
 #: snapshots share it (a snapshot lists every live manifest of the table, most of them its parent's). A bound on
 #: cost, not on what a healthy table may hold: a table committed every hour for a year and never expired has
 #: 8,760 snapshots and, with merge-on-read writes adding a data and a delete manifest each, about 26,000 files;
 #: 50,000 small GETs cost about $0.02 and take minutes even ``READERS`` at a time. Past it the check errs.
 MAX_AVRO_FILES = 50_000
-#: Iceberg table properties that send new data files elsewhere than ``<location>/data``: the first wins, the
-#: last two are the deprecated spellings, still honoured.
-DATA_PATH_PROPERTIES = ("write.data.path", "write.object-storage.path", "write.folder-storage.path")
-#: The Iceberg table property that sends new metadata files (and manifests) elsewhere than ``<location>/metadata``.
-METADATA_PATH_PROPERTY = "write.metadata.path"
 #: Avro files read at once (S3 answers each GET in tens of milliseconds; the check waits on the network).
 READERS = 8
-
-
-def _bucket_key(uri: str) -> tuple[str, str]:
-    if not uri.startswith(("s3://", "s3a://")):
-        raise ValueError(f"not an S3 location: {uri}")
-    bucket, _, key = uri.split("://", 1)[1].partition("/")
-    return bucket, key
 
 
 def current_metadata(glue: Any, s3: Any, table: str) -> tuple[str, dict[str, Any]]:
@@ -58,18 +47,6 @@ def current_metadata(glue: Any, s3: Any, table: str) -> tuple[str, dict[str, Any
     return location, read_metadata(s3, location, table)
 
 
-def read_metadata(s3: Any, location: str, table: str) -> dict[str, Any]:
-    """The Iceberg metadata file at ``location`` (of ``table``, named in errors), read from S3.
-
-    Raises ``ValueError`` when it is not a JSON object; botocore's errors pass through.
-    """
-    bucket, key = _bucket_key(location)
-    metadata = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-    if not isinstance(metadata, dict):
-        raise ValueError(f"the Iceberg metadata {location} of {table} is not a JSON object")
-    return metadata
-
-
 class _S3Input(InputFile):
     """One S3 object, read whole with GetObject (manifests and manifest lists are small)."""
 
@@ -80,7 +57,7 @@ class _S3Input(InputFile):
 
     def _read(self) -> bytes:
         if self._bytes is None:
-            bucket, key = _bucket_key(self.location)
+            bucket, key = bucket_key(self.location)
             self._bytes = self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         return self._bytes
 

@@ -17,7 +17,7 @@ from lakehouse.checks.cloudfront_routes import cloudfront_grants, read_cloudfron
 from lakehouse.checks.hidden_values import HiddenValues, LeakTally, masked
 from lakehouse.checks.history_copies import HistoryCopy, catalog_schema, history_copies, read_statements
 from lakehouse.checks.iam_access import Policy, bucket_policy_statements, object_arn, read_patterns, witnesses
-from lakehouse.checks.iceberg_files import DATA_PATH_PROPERTIES, MAX_AVRO_FILES, S3ReadIO, file_folders
+from lakehouse.checks.iceberg_files import MAX_AVRO_FILES, S3ReadIO, file_folders
 from lakehouse.checks.query_results import (
     ExecutionLocations,
     HiddenReads,
@@ -54,6 +54,7 @@ from lakehouse.checks.security_model import (
     metadata_folder,
     split_s3,
 )
+from lakehouse.table_places import DATA_PATH_PROPERTIES
 from lakehouse.target import Target
 
 SESSION_NAME = "lakehouse-exit6"

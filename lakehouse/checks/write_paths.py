@@ -2,15 +2,10 @@
 
 ``gold_files`` judges the files a Gold table holds now; where the *next* ones go is said elsewhere, and a table
 whose next run writes into another bucket passes every check of the files written so far (the property set after
-this run's pipeline). What says it: Glue's ``StorageDescriptor.Location``, Glue's ``metadata_location`` (the
-metadata the next commit starts from), and for an Iceberg table its current metadata's ``location`` (new files
-go under it by default) and the table properties ``write.data.path`` (data files; ``write.object-storage.path``
-and ``write.folder-storage.path`` are its older spellings, still honoured) and ``write.metadata.path`` (metadata,
-manifest lists, manifests). Athena's ALTER TABLE SET TBLPROPERTIES sets ``write.data.path`` and
-``write.object-storage.path`` (docs.aws.amazon.com/athena/latest/ug/querying-iceberg-alter-table-set-properties.html);
-any Iceberg client sets any. Every one set is judged, a spelling a stronger one shadows too: it takes effect the
-moment that one is unset. A layer's next files in another bucket are out of reach of the stack's grants,
-encryption, lifecycle and destroy, and that bucket's owner reads and changes them.
+this run's pipeline). What says it is read by ``lakehouse.table_places`` (Glue's location and metadata file, the
+current Iceberg metadata's location and write path properties); every one set is judged. A layer's next files in
+another bucket are out of reach of the stack's grants, encryption, lifecycle and destroy, and that bucket's owner
+reads and changes them.
 """
 
 from __future__ import annotations
@@ -21,11 +16,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lakehouse.checks.iceberg_files import DATA_PATH_PROPERTIES, METADATA_PATH_PROPERTY, read_metadata
 from lakehouse.outcome import Outcome
-
-#: The Iceberg table properties that say where new files go, in the order Iceberg reads them.
-WRITE_PATH_PROPERTIES = (*DATA_PATH_PROPERTIES, METADATA_PATH_PROPERTY)
+from lakehouse.table_places import in_bucket, table_places
 
 
 @dataclass(frozen=True)
@@ -46,25 +38,7 @@ def read_table_writes(glue: Any, s3: Any, table: str, layer: str, bucket: str) -
     """
     db, name = table.split(".", 1)
     found = glue.get_table(DatabaseName=db, Name=name)["Table"]
-    places: dict[str, str] = {}
-    if location := (found.get("StorageDescriptor") or {}).get("Location"):
-        places["Glue StorageDescriptor.Location"] = str(location)
-    metadata_location = str((found.get("Parameters") or {}).get("metadata_location") or "")
-    if metadata_location:
-        places["Glue metadata_location"] = metadata_location
-        metadata = read_metadata(s3, metadata_location, table)
-        if metadata.get("location"):
-            places["Iceberg metadata location"] = str(metadata["location"])
-        properties = metadata.get("properties") or {}
-        places.update({k: str(properties[k]) for k in WRITE_PATH_PROPERTIES if properties.get(k)})
-    return TableWrites(table, layer, bucket, places)
-
-
-def in_bucket(uri: str, bucket: str) -> bool:
-    """Whether ``uri`` is an S3 location in ``bucket`` (``s3a://`` names the same objects; a bucket whose name
-    merely starts with it is another)."""
-    scheme, sep, rest = uri.partition("://")
-    return bool(sep) and scheme.lower() in ("s3", "s3a") and rest.split("/", 1)[0] == bucket
+    return TableWrites(table, layer, bucket, table_places(s3, found, table))
 
 
 def judge_write_paths(writes: list[TableWrites], unread: list[str] | None = None) -> Outcome:

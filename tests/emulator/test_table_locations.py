@@ -3,7 +3,10 @@
 Gold ``users`` is made the way the root makes it (Glue ``CreateTable`` with an Iceberg
 ``OpenTableFormatInput`` at ``s3://<gold>/users/``), then the pipeline runs and commits to every
 table: the healthy lake must show no clash, no metadata out of place and no drift from the
-location the state records; ``users`` repointed at ``orders_enriched``'s prefix must.
+location the state records; ``users`` repointed at ``orders_enriched``'s prefix must. The state locates each
+layer's database in its layer's bucket (infra/catalog.tf), so every place a table sends files to, its Iceberg
+write paths included, is judged against its own layer's bucket: Silver ``users`` told by Athena to write into the
+Gold bucket must be named.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from lakehouse.athena import connect, run
 from lakehouse.checks.iac import (
     created_tables,
     location_clashes,
@@ -21,6 +25,7 @@ from lakehouse.checks.iac import (
     stray_locations,
 )
 from lakehouse.emulator.process import EmulatorHandle
+from lakehouse.iceberg import catalog
 from lakehouse.inventory import Inventory, name_prefixes, stack_inventory
 from lakehouse.pipeline.runner import DATA_DIR, run_pipeline, stack_values
 from lakehouse.target import Target
@@ -62,6 +67,13 @@ def lake(emulator: EmulatorHandle) -> tuple[Target, dict[str, Any], list[dict[st
     assert result.ok, result.error
     state: list[dict[str, Any]] = [
         {"type": "aws_s3_bucket", "values": {"bucket": b}} for b in outputs["bucket_names"].values()
+    ]
+    state += [  # infra/catalog.tf: each layer's database located in its layer's bucket
+        {
+            "type": "aws_glue_catalog_database",
+            "values": {"name": db, "location_uri": f"s3://{outputs['bucket_names'][layer]}/", "tags": {"layer": layer}},
+        }
+        for layer, db in outputs["glue_database_names"].items()
     ]
     state.append(
         {
@@ -150,3 +162,29 @@ def test_a_pipeline_table_moved_whole_to_another_prefix_is_named_with_its_statem
         f"{gold}.daily_revenue is at {new} but the pipeline's SQL ("
     ), declared
     assert re.search(rf"30_gold\.sql:\d+\) declares {re.escape(old)}/$", declared[0]), declared
+
+
+def test_a_silver_table_writing_into_the_gold_bucket_is_named_with_its_layer(
+    lake: tuple[Target, dict[str, Any], list[dict[str, Any]]],
+) -> None:
+    """Athena's ``ALTER TABLE SET TBLPROPERTIES ('write.object-storage.path'=...)`` on Silver ``users`` writes the
+    property into its Iceberg metadata only: Glue's location stays, and the Gold bucket is the stack's."""
+    target, outputs, state = lake
+    silver, gold_bucket = outputs["glue_database_names"]["silver"], outputs["bucket_names"]["gold"]
+    conn = connect(target, outputs["athena_workgroup_name"])
+    try:
+        sql = f"ALTER TABLE {silver}.users SET TBLPROPERTIES ('write.object-storage.path'='s3://{gold_bucket}/u')"
+        record, _ = run(conn, sql)
+        assert record.ok, record.error
+    finally:
+        conn.close()
+    try:
+        strays = stray_locations(state, _inventory(target))
+    finally:
+        with catalog(target).load_table(f"{silver}.users").transaction() as tx:
+            tx.remove_properties("write.object-storage.path")
+    assert strays == [
+        f"{silver}.users s3://{gold_bucket}/u (write.object-storage.path) is in the stack's bucket {gold_bucket}, "
+        f"not its Silver layer's {outputs['bucket_names']['silver']}"
+    ]
+    assert stray_locations(state, _inventory(target)) == []  # the property removed: the healthy lake again

@@ -467,10 +467,12 @@ def test_a_table_repointed_outside_the_stacks_buckets_fails_though_the_plan_is_c
     result = _judge(_with(table_locations=elsewhere))
     assert result.status is Status.FAILED
     assert result.details["tables_outside_the_stack"] == [
-        f"{GOLD}.daily_revenue at s3://someone-elses-bucket/m.json",
-        f"{GOLD}.users at s3://someone-elses-bucket/users",
+        f"{GOLD}.daily_revenue s3://someone-elses-bucket/m.json (Glue metadata_location) is unmanaged data: in no "
+        "bucket of Terraform state",
+        f"{GOLD}.users s3://someone-elses-bucket/users (Glue StorageDescriptor.Location) is unmanaged data: in no "
+        "bucket of Terraform state",
     ]
-    assert "2 table location(s) of the stack's databases lie outside its buckets" in str(result.reason)
+    assert "2 place(s) the stack's tables send files to lie outside their layer's bucket" in str(result.reason)
 
 
 # -- no two tables share or nest locations; Iceberg metadata is the table's own ------------------------------

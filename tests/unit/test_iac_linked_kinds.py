@@ -233,7 +233,15 @@ def _optimizer_account(types: dict[str, str]) -> Any:
             raise ClientError({"Error": {"Code": answer, "Message": "no"}}, "GetTableOptimizer")
         return {"CatalogId": CatalogId, "TableOptimizer": {"type": Type, "configuration": {"enabled": True}}}
 
-    answers = {("glue", "get_tags"): {"Tags": TAGS}, ("glue", "get_table_optimizer"): get_table_optimizer}
+    def get_object(Bucket: str, Key: str) -> Any:  # noqa: N803 - the table's current Iceberg metadata
+        assert f"s3://{Bucket}/{Key}" == METADATA
+        return {"Body": io.BytesIO(json.dumps({"location": f"s3://{LAKE}/users", "properties": {}}).encode())}
+
+    answers = {
+        ("glue", "get_tags"): {"Tags": TAGS},
+        ("glue", "get_table_optimizer"): get_table_optimizer,
+        ("s3", "get_object"): get_object,
+    }
     return account(pages, answers)
 
 

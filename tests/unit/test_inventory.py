@@ -280,7 +280,7 @@ def test_a_table_without_location_or_metadata_is_read_as_such() -> None:
         f"{database}.v": TableLocation(None, None),
         f"{database}.csv": TableLocation(f"s3://{GOLD}/raw/", None),
     }
-    assert inv.table_locations[f"{database}.csv"].uris == [f"s3://{GOLD}/raw/"]
+    assert inv.table_locations[f"{database}.csv"].places == {"Glue StorageDescriptor.Location": f"s3://{GOLD}/raw/"}
 
 
 def _config_answers(**extra: Any) -> dict[tuple[str, str], Any]:
