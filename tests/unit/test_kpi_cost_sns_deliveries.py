@@ -8,6 +8,7 @@ to a chatty topic hid its cost: 1,000 alerts texted to a Japanese number are abo
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,9 @@ from lakehouse.outcome import Status
 from tests.unit.plan_docs import BUDGET, REGION, pause_values, plan, resource
 
 SUB = "aws_sns_topic_subscription"
+#: A root planned by Terraform (tests/unit/data/plans/README.md): a queue, a mailbox, two Japanese phones (one
+#: number a sensitive variable, which the plan's values still show), an HTTPS hook.
+SNS_PLAN = Path(__file__).parent / "data" / "plans" / "sns" / "plan.json"
 
 
 def _usage(tmp_path: Path, **sns: float) -> Path:
@@ -154,3 +158,17 @@ def test_the_infracost_path_prices_deliveries_from_the_table_once() -> None:
     assert sum(line.monthly_usd for line in by_address.values()) == pytest.approx(
         sum(line.monthly_usd for line in table.lines if line.type == SUB)
     )
+
+
+def test_a_terraform_plan_s_subscriptions_are_priced_by_protocol() -> None:
+    resources = planned_resources(json.loads(SNS_PLAN.read_text(encoding="utf-8")), REGION)
+    estimate = estimate_cost(resources, load_prices(), load_usage())
+    priced = {line.address: round(line.monthly_usd, 6) for line in estimate.lines if line.type == SUB}
+    assert priced == {  # usage.yml's 100 alerts, each delivered to every subscription
+        f"{SUB}.phone": round(100 * 0.07451, 6),
+        f"{SUB}.pager": round(100 * 0.07451, 6),  # its number is a sensitive variable's: still in the plan
+        f"{SUB}.mailbox": round(100 * 2.00 / 100_000, 6),
+        f"{SUB}.hook": round(100 * 0.60 / 1_000_000, 6),
+    }
+    assert [f["address"] for f in estimate.free if f["type"] == SUB] == [f"{SUB}.inbox"]  # its ARN unknown: free
+    assert not estimate.unpriced
