@@ -2,7 +2,8 @@
 
 The estimate prices the resources in ``terraform show -json`` of a saved plan with a committed,
 dated price table and a committed usage file (``fixtures/cost/``): flat-priced resources
-(dashboards, alarms) per resource, schedules per invocation their expression makes, usage-based ones
+(dashboards, alarms) per resource, schedules per invocation their expression makes, SNS deliveries per subscription
+by its protocol (``lakehouse.kpi.sns_delivery``), usage-based ones
 (Athena scans, S3, Glue, SNS, SQS) from the usage file, each section carried in full by the one resource
 of its type where it costs most
 (``usage_carriers``: padding the plan cannot spread it thinner or into a cheaper region), each
@@ -33,9 +34,11 @@ import yaml
 
 from lakehouse.checks.finops import budget_kind_problem
 from lakehouse.config import project_root
+from lakehouse.kpi import sns_delivery
 from lakehouse.kpi.apprunner_capacity import Capacity, capacities, size_value
 from lakehouse.kpi.datafile import DataFile, DataFileError, load_data_file
 from lakehouse.kpi.pause import HOURS_PER_MONTH, PAUSE_TARGET, RunningHours, running_hours
+from lakehouse.kpi.sns_delivery import SUBSCRIPTION, SmsPrice, chunks, deliveries, load_sms_prices
 from lakehouse.outcome import Outcome
 from lakehouse.schedule_gap import monthly_firings
 from lakehouse.terraform import config_resources, without_instance_keys
@@ -58,6 +61,7 @@ PRICE_KEYS = (
     "cloudwatch_usd_per_dashboard_month",
     "cloudwatch_usd_per_alarm_month",
     "sns_usd_per_1m_publishes",
+    *sns_delivery.PRICE_KEYS,
     "sqs_standard_usd_per_1m_requests",
     "sqs_fifo_usd_per_1m_requests",
     "scheduler_usd_per_1m_invocations",
@@ -78,7 +82,7 @@ USAGE_KEYS = {
     "athena": ("queries_per_day", "mb_scanned_per_query", "engine_seconds_per_query", "dpu_per_query"),
     "s3": ("gb_stored", "put_requests", "get_requests", "gb_transferred_out"),
     "glue": ("objects", "requests"),
-    "sns": ("publishes",),
+    "sns": ("publishes", "request_size_kb", "sms_parts_per_notification"),
     "sqs": ("requests",),
     "sagemaker": ("inferences", "seconds_per_inference", "memory_gb", "gb_processed", "artifact_gb_stored"),
     "apprunner": ("active_hours", "resumes", "vcpu", "memory_gb"),
@@ -88,6 +92,7 @@ USAGE_KEYS = {
 #: Counts may be 0 (a month without a prediction); a size of 0 prices and emits every counted unit at 0.
 USAGE_SIZES = {
     "athena": ("engine_seconds_per_query", "dpu_per_query"),
+    "sns": ("request_size_kb", "sms_parts_per_notification"),
     "sagemaker": ("seconds_per_inference", "memory_gb"),
     "apprunner": ("vcpu", "memory_gb"),
 }
@@ -121,6 +126,8 @@ class PriceTable:
     regions: dict[str, dict[str, float]]
     free_types: dict[str, FreeType]
     source: DataFile
+    #: SMS prices per message part by the destination's country calling code (``sms_destinations``).
+    sms: dict[str, SmsPrice] = field(default_factory=dict)
 
     def prices(self, region: str) -> dict[str, float]:
         if region not in self.regions:
@@ -153,7 +160,7 @@ def load_prices(path: Path = PRICES_FILE) -> PriceTable:
         if not _DATE.match(as_of):
             raise doc.error(f"{where}.as_of", f"must be a date YYYY-MM-DD, got {as_of!r}")
         free_types[str(name)] = FreeType(why, source, as_of)
-    return PriceTable(path, doc.text("as_of"), regions, free_types, doc)
+    return PriceTable(path, doc.text("as_of"), regions, free_types, doc, load_sms_prices(doc, ZERO_PRICE))
 
 
 @dataclass
@@ -558,6 +565,7 @@ def _components(
     hours: RunningHours | None = None,
     capacity: Capacity | None = None,
     values: dict[str, Any] | None = None,
+    sms: dict[str, SmsPrice] | None = None,
 ) -> list[CostComponent] | None:
     """The cost components of one resource of ``rtype`` carrying ``share`` of its type's usage.
 
@@ -601,9 +609,12 @@ def _components(
     if rtype == "aws_cloudwatch_metric_alarm":
         units, kind = alarm_metric_units(values or {})
         return [comp(kind, units, "standard alarm metric-months", p["cloudwatch_usd_per_alarm_month"])]
-    if rtype == "aws_sns_topic":
-        n = u["sns"]["publishes"] * share
+    if rtype == "aws_sns_topic":  # each 64 KB chunk of a message is a request
+        n = u["sns"]["publishes"] * chunks(u["sns"]["request_size_kb"]) * share
         return [comp("publishes", n, "requests", p["sns_usd_per_1m_publishes"], 1_000_000)]
+    if rtype == SUBSCRIPTION:  # every subscription receives every publish (lakehouse.kpi.sns_delivery)
+        month = deliveries(values or {}, p, u["sns"], sms or {})
+        return None if month is None else [comp(d.name, d.quantity, d.unit, d.unit_price_usd, d.per) for d in month]
     if rtype == "aws_sqs_queue":  # every request (send, receive, delete, empty receive), free tier not applied
         fifo = bool((values or {}).get("fifo_queue"))
         key = "sqs_fifo_usd_per_1m_requests" if fifo else "sqs_standard_usd_per_1m_requests"
@@ -666,6 +677,7 @@ PRICED_TYPES = frozenset(
         "aws_cloudwatch_dashboard",
         "aws_cloudwatch_metric_alarm",
         "aws_sns_topic",
+        SUBSCRIPTION,
         "aws_sqs_queue",
         "aws_scheduler_schedule",
         "aws_sagemaker_endpoint",
@@ -730,7 +742,13 @@ class _Pricing:
 
     def why_unpriced(self, r: PlannedResource) -> str | None:
         cap = self.capacities.get(r.address)
-        return outside_price_model(r, self.whole) or _region_unknown(r) or (cap if isinstance(cap, str) else None)
+        delivery = sns_delivery.why_unpriced(r.values, self.prices.sms) if r.type == SUBSCRIPTION else None
+        return (
+            outside_price_model(r, self.whole)
+            or _region_unknown(r)
+            or (cap if isinstance(cap, str) else None)
+            or delivery
+        )
 
     def hours(self, r: PlannedResource, carries: bool) -> RunningHours | None:
         return (self.hours_carrying if carries else self.hours_idle).get(r.address)
@@ -741,7 +759,15 @@ class _Pricing:
         capacity = cap if isinstance(cap, Capacity) else None
         share, hours = (1.0 if carries else 0.0), self.hours(r, carries)
         return _components(
-            r.type, share, _region_prices(self.prices, r), self.usage, self.sizes, hours, capacity, r.values
+            r.type,
+            share,
+            _region_prices(self.prices, r),
+            self.usage,
+            self.sizes,
+            hours,
+            capacity,
+            r.values,
+            self.prices.sms,
         )
 
     def carrying_costs(self, r: PlannedResource) -> float:
@@ -992,9 +1018,11 @@ def price_the_unpriced(
     What neither Infracost nor the table prices stays unpriced (the KPI is then ``error``), and so
     does a resource planned outside the table's model that Infracost gave no cost (e.g. called free), and
     one Infracost's answer leaves out (``_left_out_by_infracost``). A type Infracost calls free that the
-    table prices (a schedule's invocations) is priced from the table. ``target_region``: the stack's, where
+    table prices (a schedule's invocations) is priced from the table, and so is every SNS subscription's deliveries
+    (``FROM_TABLE_ONLY``). ``target_region``: the stack's, where
     usage.yml's Athena and Glue months are priced when the plan has no workgroup or database (``unplanned_usage``).
     """
+    _deliveries_from_table(estimate, resources, prices, usage)
     _left_out_by_infracost(estimate, resources, prices)
     _unpriced_outside_model(estimate, resources)
     _add_transfer_out(estimate, resources, prices, usage)
@@ -1002,7 +1030,7 @@ def price_the_unpriced(
         _add_lines(estimate, unplanned_usage(resources, prices, usage, target_region), prices)
     called_free = _called_free_but_priced(estimate)
     estimate.free = [f for f in estimate.free if f["type"] not in called_free]
-    types = {u["type"] for u in estimate.unpriced if not u.get("left_out")} | called_free
+    types = ({u["type"] for u in estimate.unpriced if not u.get("left_out")} | called_free) - FROM_TABLE_ONLY
     if not types:
         return estimate
     by_type = [r for r in resources if r.type in types]
@@ -1041,7 +1069,7 @@ def _called_free_but_priced(estimate: CostEstimate) -> set[str]:
     if answer is None:
         return set()
     costed = {line.type for line in estimate.lines}
-    return {t for t in answer.free_types if t in PRICED_TYPES and t not in costed}
+    return {t for t in answer.free_types if t in PRICED_TYPES and t not in costed} - FROM_TABLE_ONLY
 
 
 def _left_out_by_infracost(estimate: CostEstimate, resources: list[PlannedResource], prices: PriceTable) -> None:
@@ -1059,7 +1087,7 @@ def _left_out_by_infracost(estimate: CostEstimate, resources: list[PlannedResour
     named = set(answer.named)
     unnamed: dict[str, list[PlannedResource]] = {}
     for r in resources:
-        if r.address not in named:
+        if r.address not in named and r.type not in FROM_TABLE_ONLY:
             unnamed.setdefault(r.type, []).append(r)
     for rtype, planned in unnamed.items():
         counted = answer.counted.get(rtype, 0)
@@ -1084,6 +1112,36 @@ def _left_out_by_infracost(estimate: CostEstimate, resources: list[PlannedResour
             estimate.unpriced.append(
                 {"address": r.address, "type": rtype, "region": r.region, "why": why, "left_out": "infracost"}
             )
+
+
+#: Types priced from the table in the Infracost path too, whatever Infracost answers for them. Infracost prices SNS
+#: deliveries from a topic's subscription counts, after per-account free tiers (100,000 HTTP/S, 1,000 e-mail, 100
+#: SMS: internal/resources/aws/sns_topic.go) the estimate does not apply, at one SMS price whatever the country,
+#: and leaves e-mail or SMS subscriptions out of its answer (sns_topic_subscription.go builds nothing for them).
+FROM_TABLE_ONLY = frozenset({SUBSCRIPTION})
+
+
+def _deliveries_from_table(
+    estimate: CostEstimate, resources: list[PlannedResource], prices: PriceTable, usage: Usage
+) -> None:
+    """Every planned subscription priced from the table (``FROM_TABLE_ONLY``), in place of what Infracost says.
+
+    Infracost is given no deliveries (``infracost_usage``): its lines for subscriptions are 0 USD and dropped, with
+    whatever it says of them (free, unsupported, a null part), so each delivery is priced once, as in the estimate.
+    """
+    subscriptions = [r for r in resources if r.type in FROM_TABLE_ONLY]
+    if not subscriptions:
+        return
+    addresses = {r.address for r in subscriptions}
+    estimate.total_usd -= sum(line.monthly_usd for line in estimate.lines if line.address in addresses)
+    estimate.lines = [line for line in estimate.lines if line.address not in addresses]
+    estimate.free = [f for f in estimate.free if f["type"] not in FROM_TABLE_ONLY]
+    estimate.unpriced = [u for u in estimate.unpriced if u["type"] not in FROM_TABLE_ONLY]
+    estimate.unpriced_components = [c for c in estimate.unpriced_components if c["address"] not in addresses]
+    from_table = estimate_cost(subscriptions, prices, usage, plan=resources)
+    _add_lines(estimate, from_table.lines, prices)
+    estimate.free += from_table.free
+    estimate.unpriced += from_table.unpriced
 
 
 def _add_transfer_out(
@@ -1122,16 +1180,16 @@ def _unpriced_outside_model(estimate: CostEstimate, resources: list[PlannedResou
         estimate.unpriced.append({"address": r.address, "type": r.type, "region": r.region, "why": why})
 
 
-#: Subscription protocol -> the Infracost aws_sns_topic usage key that counts it (others cost nothing).
-_SNS_PROTOCOLS = {
-    "http": "http_subscriptions",
-    "https": "http_subscriptions",
-    "email": "email_subscriptions",
-    "email-json": "email_subscriptions",
-    "firehose": "kinesis_subscriptions",
-    "application": "mobile_push_subscriptions",
-    "sms": "sms_subscriptions",
-}
+#: Infracost's aws_sns_topic usage keys counting its subscriptions (internal/resources/aws/sns_topic.go): stated 0,
+#: the deliveries are priced from the table on each subscription (``FROM_TABLE_ONLY``).
+_SNS_TOPIC_SUBSCRIPTION_KEYS = (
+    "email_subscriptions",
+    "http_subscriptions",
+    "kinesis_subscriptions",
+    "macos_subscriptions",
+    "mobile_push_subscriptions",
+    "sms_subscriptions",
+)
 
 
 def infracost_usage(resources: list[PlannedResource], usage: Usage, prices: PriceTable) -> dict[str, Any]:
@@ -1139,15 +1197,11 @@ def infracost_usage(resources: list[PlannedResource], usage: Usage, prices: Pric
 
     Each section is given in full to the resource that carries it in the committed estimate
     (``usage_carriers``), the others of its type zero: stated, so Infracost leaves no part null, and a
-    resource padded into the plan takes no share. SNS subscription counts come from the plan (every
-    count is stated); each topic is given every subscription, which errs on the high side.
+    resource padded into the plan takes no share. SNS deliveries are given as none (a topic's subscription
+    counts and each subscription's ``monthly_requests`` 0): the table prices them on every subscription in both
+    paths (``FROM_TABLE_ONLY``), so Infracost neither leaves them null nor counts them twice.
     """
     carriers = usage_carriers(resources, prices, usage)
-    subs = Counter(
-        _SNS_PROTOCOLS[str(r.values.get("protocol"))]
-        for r in resources
-        if r.type == "aws_sns_topic_subscription" and str(r.values.get("protocol")) in _SNS_PROTOCOLS
-    )
     s3, glue, sns = usage["s3"], usage["glue"], usage["sns"]
     out: dict[str, Any] = {}
     for r in resources:
@@ -1172,9 +1226,11 @@ def infracost_usage(resources: list[PlannedResource], usage: Usage, prices: Pric
         elif r.type == "aws_sns_topic":
             out[r.address] = {
                 "monthly_requests": math.ceil(sns["publishes"] * share),
-                **{key: subs.get(key, 0) for key in sorted(set(_SNS_PROTOCOLS.values()))},
-                "macos_subscriptions": 0,
+                "request_size_kb": sns["request_size_kb"],
+                **{key: 0 for key in _SNS_TOPIC_SUBSCRIPTION_KEYS},
             }
+        elif r.type == SUBSCRIPTION:  # Infracost prices HTTP/S ones from these (sns_topic_subscription.go)
+            out[r.address] = {"monthly_requests": 0, "request_size_kb": sns["request_size_kb"]}
     return {"version": "0.1", "resource_usage": out}
 
 

@@ -304,7 +304,10 @@ def test_the_usage_file_is_given_to_infracost_in_its_format(tmp_path: Path) -> N
     assert others and all(usage[a]["standard"]["storage_gb"] == 0 for a in others)
     assert usage["aws_glue_catalog_database.lake"] == {"monthly_objects": 50.0, "monthly_requests": 50000.0}
     sns = usage["aws_sns_topic.alerts"]
-    assert sns["monthly_requests"] == 100 and sns["email_subscriptions"] == 1 and sns["sms_subscriptions"] == 0
+    assert sns["monthly_requests"] == 100 and sns["request_size_kb"] == 1
+    # deliveries are priced from the table on each subscription (both paths): Infracost is told none, stated
+    assert sns["email_subscriptions"] == 0 and sns["sms_subscriptions"] == 0
+    assert usage["aws_sns_topic_subscription.ops"] == {"monthly_requests": 0, "request_size_kb": 1}
     written = write_infracost_usage(resources, load_usage(), tmp_path / "infracost-usage.yml", load_prices())
     import yaml
 
