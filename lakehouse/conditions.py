@@ -243,6 +243,8 @@ def _typed(value: Any, kind: Any) -> Input | None:
 def _property(value: Any, path: list[str]) -> Any:
     """``value.a.b`` as GitHub reads a context: keys ignoring case, a property something lacks ``null``."""
     for key in path:
+        if isinstance(value, _Unknown):  # a part only the run knows (a matrix key read back from no name)
+            return UNKNOWN
         if not isinstance(value, dict):
             return None
         value = next((v for k, v in value.items() if str(k).casefold() == key.casefold()), None)

@@ -56,6 +56,7 @@ import jsonschema
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from lakehouse.cellreadback import CellStep, reads_matrix
 from lakehouse.conditions import ANY_GREEN_RUN, RunFacts, Verdict, call_inputs, step_condition
 from lakehouse.config import project_root
 from lakehouse.matrices import literal_matrix, matrix_cells, value_text
@@ -550,6 +551,7 @@ class ShownJob:
     steps: list[str]
     base: str = ""
     skipped: str = ""
+    by_cell: tuple[CellStep, ...] = ()
 
 
 def shown_jobs(
@@ -592,8 +594,23 @@ def shown_jobs(
             steps = [
                 shown_step_name(s, values) for s in runs if here is None or step_condition(s, here).value is not False
             ]
-            shown.append(ShownJob(cell, re.compile(segment), [label for label in steps if "${{" not in label], name))
+            by_cell = _by_cell(job, runs, here) if values is None and _matrix(job) is not None else ()
+            labels = [label for label in steps if "${{" not in label]
+            shown.append(ShownJob(cell, re.compile(segment), labels, name, by_cell=by_cell))
     return shown
+
+
+def _by_cell(job: dict[str, Any], runs: list[dict[str, Any]], facts: RunFacts | None) -> tuple[CellStep, ...]:
+    """The steps of a job whose matrix only the run knows that its jobs API names and whose ``if:`` reads that
+    matrix and is not decided without it: each listed cell tells whether it ran as meant
+    (``lakehouse.cellreadback``)."""
+    if facts is None:
+        return ()
+    return tuple(
+        CellStep(shown_step_name(s), s, job, facts)
+        for s in runs
+        if reads_matrix(s) and step_condition(s, facts).value is None and "${{" not in shown_step_name(s)
+    )
 
 
 def _cell_names(job: dict[str, Any], name: str, cells: bool) -> list[tuple[str, str, dict[str, Any] | None]]:

@@ -28,7 +28,10 @@ Two sources, in this order:
   with each cell's ``matrix`` (false in every cell: it did not run) and its name with ``${{ matrix.x }}`` as the cell
   has it (``Test 3.11``); a step whose ``if:`` only the run knows and whose name the jobs API cannot be asked by (an
   expression of the run's) may not have run: its tests do not count, and a run whose only tests they are is
-  ``error``, not red nor green; a called reusable
+  ``error``, not red nor green; in a cell of a matrix only the run knows, a step listed skipped whose ``if:`` reads
+  the matrix is judged with what the cell's jobs API entry shows of it (``lakehouse.cellreadback``: a step named
+  ``Setup ${{ matrix.os }}`` listed ``Setup windows``; the job's name shows values without keys): shown false there,
+  meant; not false, red; not shown, ``error``, naming the step, the cell and the value unread; a called reusable
   workflow's jobs ``call / unit`` (its inputs a caller leaves unset, with no ``default:``, their type's: ``false``,
   ``''``, ``0``), each listed job of that name judged.
   And the run list shows each run's latest attempt: a judged run with
@@ -159,6 +162,7 @@ from typing import Any
 import requests
 from ruamel.yaml.error import YAMLError
 
+from lakehouse.cellreadback import cell_verdict
 from lakehouse.checks.history import SHA, Binding, HistoryBinder, commit_under_test, how_to_tell, unbindable
 from lakehouse.conditions import ANY_GREEN_RUN, RunFacts, called_facts
 from lakehouse.config import project_root
@@ -387,7 +391,12 @@ def why_success_is_not_green(client: GitHubActions, run: dict[str, Any]) -> tupl
         why.append("it has no jobs: nothing of the guard ran")
     elif not any(j.get("conclusion") == "success" for j in jobs):
         why.append("none of its jobs concluded success: nothing of the guard ran")
-    return why + attempts + masked + skipped_steps(documents, jobs), read
+    skipped = skipped_steps(documents, jobs)
+    if skipped.cells:
+        read["matrix_cells_read_back"] = skipped.cells
+    sha = str(run.get("head_sha") or "")[:12]
+    read["workflow_files"]["unfollowed"] += [f"{entry} (at {sha})" for entry in skipped.undecided]
+    return why + attempts + masked + skipped.why, read
 
 
 def _skipped_as_written(job: dict[str, Any], excused: list[ShownJob]) -> bool:
@@ -397,7 +406,18 @@ def _skipped_as_written(job: dict[str, Any], excused: list[ShownJob]) -> bool:
     return job.get("conclusion") == "skipped" and any(s.pattern.fullmatch(name) for s in excused)
 
 
-def skipped_steps(documents: dict[str, Any], jobs: list[dict[str, Any]]) -> list[str]:
+@dataclass
+class SkippedSteps:
+    """What :func:`skipped_steps` found: ``why`` the steps a green run should have run and did not (red);
+    ``undecided`` those listed skipped in a cell of a matrix only the run knows whose ``if:`` the cell may have made
+    false (``error``, not red); ``cells`` each such skip as its cell was read back (``lakehouse.cellreadback``)."""
+
+    why: list[str] = field(default_factory=list)
+    undecided: list[str] = field(default_factory=list)
+    cells: list[dict[str, Any]] = field(default_factory=list)
+
+
+def skipped_steps(documents: dict[str, Any], jobs: list[dict[str, Any]]) -> SkippedSteps:
     """The workflow's own ``run:`` steps and steps using a local action that a green run's jobs did not run to
     success.
 
@@ -408,22 +428,36 @@ def skipped_steps(documents: dict[str, Any], jobs: list[dict[str, Any]]) -> list
     job of that name with each such step there, concluded ``success``, but for a step whose ``if:`` is false in any
     green run (``if: failure()``, ``if: cancelled()``: ``lakehouse.conditions.ANY_GREEN_RUN``; one false only for
     this run's event or ref, ``if: github.ref != 'refs/heads/main'``, must still have run: a guard whose tests run
-    only elsewhere is no guard of main) (``lakehouse.workflows.shown_jobs``)."""
-    why: list[str] = []
+    only elsewhere is no guard of main) (``lakehouse.workflows.shown_jobs``). In a cell of a matrix only the run
+    knows, a step listed skipped whose ``if:`` reads the matrix is judged with the cell's values its jobs API entry
+    shows (``lakehouse.cellreadback``): false there, meant; not false, red; else ``undecided``."""
+    found = SkippedSteps()
     workflow = next(iter(documents.values()), None)
     for expected in shown_jobs(workflow, ANY_GREEN_RUN, documents):
         if expected.skipped:  # it runs in no green run: neither it nor its steps are expected
             continue
         ran = [j for j in jobs if expected.pattern.fullmatch(str(j.get("name") or ""))]
         if not ran:
-            why.append(f"job {expected.name!r} of the workflow is not among the run's jobs")
+            found.why.append(f"job {expected.name!r} of the workflow is not among the run's jobs")
         for job in ran:
             for step in expected.steps:
-                found = next((s for s in job.get("steps") or [] if s.get("name") == step), None)
-                if found is None or found.get("conclusion") != "success":
-                    state = "is not among its steps" if found is None else f"concluded {found.get('conclusion')}"
-                    why.append(f"step {step!r} of job {job.get('name')!r} {state}: the guard did not run it")
-    return why
+                listed = next((s for s in job.get("steps") or [] if s.get("name") == step), None)
+                if listed is not None and listed.get("conclusion") == "success":
+                    continue
+                state = "is not among its steps" if listed is None else f"concluded {listed.get('conclusion')}"
+                cell = next((c for c in expected.by_cell if c.label == step), None)
+                verdict = cell_verdict(cell, job) if cell is not None and state == "concluded skipped" else None
+                where = f"step {step!r} of job {job.get('name')!r}"
+                if verdict is not None:
+                    found.cells.append(
+                        {"job": job.get("name"), "step": step, "ran_as_meant": verdict.value, "why": verdict.why}
+                    )
+                if verdict is None or verdict.value is True:
+                    though = f" though {verdict.why}" if verdict is not None else ""
+                    found.why.append(f"{where} {state}{though}: the guard did not run it")
+                elif verdict.value is None:
+                    found.undecided.append(f"whether {where}, listed skipped, was meant to skip: {verdict.why}")
+    return found
 
 
 def _workflow_path(run: dict[str, Any]) -> str:
@@ -798,7 +832,8 @@ def judge_github_runs(
         # Not proven red, and not proven green: what the guard ran there could not be read (an outage's kin).
         reason = (
             f"cannot tell whether the guard's tests could fail {len(unverified)} judged run(s) in {where}: "
-            f"{'; '.join(unverified)}; name the folder or value in the workflow, its env: or the script"
+            f"{'; '.join(unverified)}; name the folder or value in the workflow, its env: or the script (a matrix "
+            "of the run's: name a step of the job by each matrix value the step's if: reads)"
         )
         return _outcome(Status.ERROR, streak, reason, "github")
     return verdict
