@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lakehouse.chaos import own_period
+from lakehouse.chaos.settle import period_end
 from lakehouse.emulator import alarms as cloudwatch_eval
 from lakehouse.outcome import Outcome
 from lakehouse.pipeline.metrics import DIMENSION, NAMESPACE
@@ -306,9 +307,11 @@ def _fault_period(
 
 
 def alone(rule: cloudwatch_eval.AlarmRule, value: float, at: float) -> cloudwatch_eval.Verdict:
-    """The state CloudWatch reaches on one run's datapoint ``value`` at ``at`` (epoch s), every other period empty."""
-    evaluated = cloudwatch_eval.buckets(rule, [cloudwatch_eval.Sample.value(at, value)], at)
-    return cloudwatch_eval.evaluate(rule, evaluated, cloudwatch_eval.OK, at)
+    """The state CloudWatch reaches on one run's datapoint ``value`` at ``at`` (epoch s), every other period empty,
+    once that period is over (CloudWatch evaluates only periods that are over)."""
+    now = period_end(at, rule.period)
+    evaluated = cloudwatch_eval.buckets(rule, [cloudwatch_eval.Sample.value(at, value)], now)
+    return cloudwatch_eval.evaluate(rule, evaluated, cloudwatch_eval.OK, now)
 
 
 def _m_of_n(rule: cloudwatch_eval.AlarmRule) -> str:
@@ -367,7 +370,7 @@ def not_breached_by_the_fault(
         )
     if not compare(value, threshold):
         return f"{whose} does not breach {shown}: an ALARM of it would be for another reason, not this fault"
-    now = max(s.timestamp for s in samples)
+    now = period_end(max(s.timestamp for s in samples), rule.period)  # once the fault's period is over
     verdict = cloudwatch_eval.evaluate(rule, cloudwatch_eval.buckets(rule, samples, now), cloudwatch_eval.OK, now)
     if verdict.state == cloudwatch_eval.ALARM:
         return None
