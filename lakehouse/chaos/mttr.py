@@ -25,7 +25,10 @@ message CloudWatch did not send (anyone allowed to publish to the topic or send 
 one): the alarm's history must have that change to ALARM at its StateChangeTime, computed by CloudWatch's evaluation
 (its ``stateReasonData`` citing a breaching datapoint the metric holds after the injection, or, for an alarm that
 treats missing data as breaching, periods after the injection the metric holds no datapoint in) and sent by
-CloudWatch's own action to the topic the message came through (``provenance.unconfirmed``).
+CloudWatch's own action to the topic the message came through (``provenance.unconfirmed``), at an evaluation's
+instant, after every period it cites was over (``provenance.not_over``: a SetAlarmState copying the faulty run's
+real datapoint lands earlier). Nor is a copy of CloudWatch's message put back on the harness's queue: SQS's
+``SenderId`` is the harness's own, not SNS's delivery from the topic (``resent``).
 """
 
 from __future__ import annotations
