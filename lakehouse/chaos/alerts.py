@@ -12,7 +12,7 @@ import json
 import math
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +24,9 @@ from lakehouse.target import Target
 QUEUE_PREFIX = "mttr-chaos-"
 #: Longest single ReceiveMessage wait SQS allows (a long poll: returns as soon as a message is there).
 LONG_POLL_S = 20
+#: The SQS system attributes the harness reads of each message: who sent it to the queue (SNS, for a delivery
+#: from the topic; the caller's id, for a SendMessage), and when.
+SENDER_ID, SENT_TIMESTAMP = "SenderId", "SentTimestamp"
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,13 @@ class AlarmMessage:
     old_state: str = ""
     #: ``AlarmArn``: which account's and Region's alarm of that name changed (the name alone does not say).
     alarm_arn: str = ""
+    #: SQS's ``SenderId`` of the message: SNS's for a delivery from the topic, the sender's for a SendMessage.
+    sender: str = ""
+    #: SQS's ``SentTimestamp`` (epoch seconds; None: not shown) and ``MessageId`` of the message on the queue.
+    sent_at: float | None = None
+    queue_message_id: str = ""
+    #: The SNS envelope's ``MessageId`` (the topic's publish it delivers; empty for raw delivery).
+    sns_message_id: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -51,11 +61,20 @@ class AlarmMessage:
             "state_changed_at": self.state_changed_at,
             "old_state": self.old_state,
             "alarm_arn": self.alarm_arn,
+            "sender": self.sender,
+            "sent_at": self.sent_at,
+            "queue_message_id": self.queue_message_id,
+            "sns_message_id": self.sns_message_id,
         }
 
 
-def parse_message(body: str, received_at: float) -> AlarmMessage | None:
-    """An SQS body from an SNS subscription (envelope or raw delivery) -> the alarm notification, if it is one."""
+def parse_message(
+    body: str, received_at: float, attributes: Mapping[str, str] | None = None, message_id: str = ""
+) -> AlarmMessage | None:
+    """An SQS body from an SNS subscription (envelope or raw delivery) -> the alarm notification, if it is one.
+
+    ``attributes``: the SQS message's system attributes (``SenderId``, ``SentTimestamp``); ``message_id``: its
+    SQS MessageId."""
     try:
         outer = json.loads(body)
     except json.JSONDecodeError:
@@ -80,7 +99,28 @@ def parse_message(body: str, received_at: float) -> AlarmMessage | None:
         state_changed_at=str(inner.get("StateChangeTime", "")),
         old_state=str(inner.get("OldStateValue", "")),
         alarm_arn=str(inner.get("AlarmArn", "")),
+        sender=str((attributes or {}).get(SENDER_ID, "")),
+        sent_at=_epoch_ms((attributes or {}).get(SENT_TIMESTAMP)),
+        queue_message_id=message_id,
+        sns_message_id=str(outer.get("MessageId", "")) if inner is not outer else "",
     )
+
+
+def _epoch_ms(value: Any) -> float | None:
+    """SQS's ``SentTimestamp`` (epoch milliseconds, a string) in epoch seconds; None when absent or not a number."""
+    try:
+        return int(str(value)) / 1000
+    except ValueError:
+        return None
+
+
+def own_ids(target: Target) -> frozenset[str]:
+    """The SenderIds SQS records for a message sent with the harness's credentials: its GetCallerIdentity ``UserId``
+    (a role session's ``AROA...:session``, and the role's id alone: another session of it), and the account's (its
+    root user's)."""
+    identity = target.client("sts").get_caller_identity()
+    user = str(identity["UserId"])
+    return frozenset({user, user.split(":", 1)[0], str(identity["Account"])})
 
 
 def queue_policy(queue_arn: str, topic_arns: list[str]) -> str:
@@ -113,11 +153,13 @@ class AlertQueue:
     subscriptions: list[str] = field(default_factory=list)
     #: Every message that arrived, alarm or not (evidence).
     seen: list[dict[str, Any]] = field(default_factory=list)
+    #: The SenderIds of the harness's own credentials (``own_ids``): a message they sent is no delivery (``resent``).
+    own: frozenset[str] = frozenset()
 
     @classmethod
     def create(cls, target: Target, stack_id: str, topic_arns: list[str]) -> AlertQueue:
         # Not named like the stack's resources: exit check 5 must not count the harness's queue as unmanaged.
-        queue = cls(target, f"{QUEUE_PREFIX}{stack_id}-{uuid.uuid4().hex[:8]}")
+        queue = cls(target, f"{QUEUE_PREFIX}{stack_id}-{uuid.uuid4().hex[:8]}", own=own_ids(target))
         sqs = target.client("sqs")
         queue.url = sqs.create_queue(QueueName=queue.name, Attributes={"MessageRetentionPeriod": "3600"})["QueueUrl"]
         queue.arn = sqs.get_queue_attributes(QueueUrl=queue.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -130,12 +172,17 @@ class AlertQueue:
 
     def _receive(self, wait_s: int) -> list[AlarmMessage]:
         sqs = self.target.client("sqs")
-        answer = sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_s)
+        answer = sqs.receive_message(
+            QueueUrl=self.url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=wait_s,
+            MessageSystemAttributeNames=[SENDER_ID, SENT_TIMESTAMP],
+        )
         found: list[AlarmMessage] = []
         for msg in answer.get("Messages", []):
             now = time.time()
             sqs.delete_message(QueueUrl=self.url, ReceiptHandle=msg["ReceiptHandle"])
-            parsed = parse_message(msg.get("Body", ""), now)
+            parsed = parse_message(msg.get("Body", ""), now, msg.get("Attributes"), str(msg.get("MessageId", "")))
             self.seen.append(parsed.to_dict() if parsed else {"unparsed": msg.get("Body", "")[:500]})
             if parsed is not None:
                 found.append(parsed)

@@ -25,7 +25,10 @@ message CloudWatch did not send (anyone allowed to publish to the topic or send 
 one): the alarm's history must have that change to ALARM at its StateChangeTime, computed by CloudWatch's evaluation
 (its ``stateReasonData`` citing a breaching datapoint the metric holds after the injection, or, for an alarm that
 treats missing data as breaching, periods after the injection the metric holds no datapoint in) and sent by
-CloudWatch's own action to the topic the message came through (``provenance.unconfirmed``).
+CloudWatch's own action to the topic the message came through (``provenance.unconfirmed``), at an evaluation's
+instant, after every period it cites was over (``provenance.not_over``: a SetAlarmState copying the faulty run's
+real datapoint lands earlier). Nor is a copy of CloudWatch's message put back on the harness's queue: SQS's
+``SenderId`` is the harness's own, not SNS's delivery from the topic (``resent``).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lakehouse.chaos import own_period
+from lakehouse.chaos.settle import period_end
 from lakehouse.emulator import alarms as cloudwatch_eval
 from lakehouse.outcome import Outcome
 from lakehouse.pipeline.metrics import DIMENSION, NAMESPACE
@@ -306,9 +310,11 @@ def _fault_period(
 
 
 def alone(rule: cloudwatch_eval.AlarmRule, value: float, at: float) -> cloudwatch_eval.Verdict:
-    """The state CloudWatch reaches on one run's datapoint ``value`` at ``at`` (epoch s), every other period empty."""
-    evaluated = cloudwatch_eval.buckets(rule, [cloudwatch_eval.Sample.value(at, value)], at)
-    return cloudwatch_eval.evaluate(rule, evaluated, cloudwatch_eval.OK, at)
+    """The state CloudWatch reaches on one run's datapoint ``value`` at ``at`` (epoch s), every other period empty,
+    once that period is over (CloudWatch evaluates only periods that are over)."""
+    now = period_end(at, rule.period)
+    evaluated = cloudwatch_eval.buckets(rule, [cloudwatch_eval.Sample.value(at, value)], now)
+    return cloudwatch_eval.evaluate(rule, evaluated, cloudwatch_eval.OK, now)
 
 
 def _m_of_n(rule: cloudwatch_eval.AlarmRule) -> str:
@@ -367,7 +373,7 @@ def not_breached_by_the_fault(
         )
     if not compare(value, threshold):
         return f"{whose} does not breach {shown}: an ALARM of it would be for another reason, not this fault"
-    now = max(s.timestamp for s in samples)
+    now = period_end(max(s.timestamp for s in samples), rule.period)  # once the fault's period is over
     verdict = cloudwatch_eval.evaluate(rule, cloudwatch_eval.buckets(rule, samples, now), cloudwatch_eval.OK, now)
     if verdict.state == cloudwatch_eval.ALARM:
         return None

@@ -23,6 +23,9 @@ item of its history (DescribeAlarmHistory), stamped with the instant of the chan
   ``timestamp`` alone, with no ``value`` (describe-alarm-history of such a change). That change counts when the
   alarm's ``TreatMissingData`` is ``breaching``, each period it lists ends after the injection and no later than
   the change, and the metric, read back, has no datapoint there (``not_absent``);
+- every period that change cites was over at it (the history item's Timestamp, which no caller writes): CloudWatch
+  evaluates only periods that are over, a SetAlarmState lands whenever it is called, so one citing the faulty run's
+  real datapoint while its period still fills would shorten the detection (``not_over``);
 - CloudWatch ran the alarm's action for that change on the topic the message came through, and it succeeded: the
   history's ``Action`` item of each action carries ``notificationResource`` (the topic), ``actionState`` and
   ``stateUpdateTimestamp`` (the change's instant, epoch milliseconds). When CloudWatch's own message was not sent
@@ -292,6 +295,8 @@ def not_the_metrics(
     rule = rule_of(alarm) if alarm is not None else "not in CloudWatch"
     if isinstance(rule, str):
         return f"{said}: the alarm's metric condition cannot be read ({rule}), so the change's datapoints are unshown"
+    if why := not_over(said, update, rule):
+        return why
     points = _cited(update.data)
     cited = [(s, v) for s, v in points if v is not None]
     missing = [s for s, v in points if v is None]
@@ -327,6 +332,29 @@ def not_the_metrics(
     )
 
 
+def not_over(said: str, update: StateUpdate, rule: AlarmRule) -> str | None:
+    """Why the change ``update`` is not one CloudWatch's evaluation made: a period it cites was not over at the
+    change (None: every one ended by then).
+
+    CloudWatch evaluates only periods that are over: each period a ``stateReasonData`` lists ends no later than its
+    ``queryDate``, the evaluation's instant, which the change's StateUpdate follows (``lakehouse.emulator.alarms``
+    cites AWS's examples); on AWS the change may come later still (evaluation every minute, late data), never
+    earlier. A SetAlarmState lands whenever its caller calls it, and the item's Timestamp is that call's, whatever
+    StateReasonData it copies: citing the faulty run's real datapoint while its period is still filling, it
+    shortens the detection by up to one evaluation."""
+    period = timedelta(seconds=rule.period)
+    early = [s for s, _ in _cited(update.data) if s + period > update.at]
+    if not early:
+        return None
+    listed = ", ".join(f"{shown(s)} (ends {shown(s + period)})" for s in sorted(early))
+    return (
+        f"{said}: its change at {shown(update.at)} (DescribeAlarmHistory) cites the {rule.period} s period from "
+        f"{listed}, not over at the change: CloudWatch evaluates only periods that are over (each one its "
+        "evaluation lists ends by the evaluation's queryDate, which the change follows), so it is StateReasonData "
+        "written by whoever set the state, before CloudWatch's evaluation would have changed it"
+    )
+
+
 def _read_with(alarm: Mapping[str, Any], rule: AlarmRule) -> str:
     """How the metric was read back, for the evidence."""
     return (
@@ -348,7 +376,8 @@ def not_absent(
     breaching (checked by the caller); each period must end after the injection (``since``, epoch seconds), and no
     later than the change (an evaluation looks only at periods that are over), and the metric, read back with the
     alarm's statistic over it, must have no datapoint there: StateReasonData written by whoever set the state may
-    list periods the metric has data in, or periods before the fault, where the absence says nothing of it."""
+    list periods the metric has data in, or periods before the fault, where the absence says nothing of it. A period
+    not over at the change is refused before (``not_over``)."""
     period = timedelta(seconds=rule.period)
     early = [s for s in missing if since is not None and (s + period).timestamp() <= since]
     if early:
@@ -367,13 +396,6 @@ def not_absent(
             f"{said}: its change says no datapoint came for {'; '.join(held)} (read back with "
             f"{_read_with(alarm, rule)}): it is not CloudWatch's evaluation of its own metric but StateReasonData "
             "written by whoever set the state"
-        )
-    unfinished = [s for s in missing if s + period > update.at]
-    if unfinished:
-        return (
-            f"{said}: its change counts missing data as breaching for the periods from "
-            f"{', '.join(str(shown(s)) for s in unfinished)}, not over at the change ({shown(update.at)}): "
-            "CloudWatch evaluates only periods that are over, so it is StateReasonData written by whoever set the state"
         )
     return None
 

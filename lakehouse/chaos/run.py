@@ -33,6 +33,7 @@ from lakehouse.chaos.mttr import (
 from lakehouse.chaos.own_period import overlaps, wait_until
 from lakehouse.chaos.provenance import unconfirmed
 from lakehouse.chaos.reconfigured import UPDATED, changed_alarms
+from lakehouse.chaos.resent import resent
 from lakehouse.chaos.runbook import (
     STEPS,
     Criteria,
@@ -318,8 +319,13 @@ def run_fault(
     heard: dict[str, list[str]] = {}  # alarm -> the StateChangeTime of each of its messages refused
 
     def why_not(message: AlarmMessage) -> str | None:
-        # Its words place it after the fault; CloudWatch's history and metric show it is CloudWatch's (``provenance``).
-        why = not_this_faults(message, before, injected_at) or unconfirmed(ctx.target, message, since=injected_at)
+        # Its words place it after the fault; CloudWatch's history and metric show it is CloudWatch's (``provenance``);
+        # SQS's SenderId, that SNS delivered it, not the harness's credentials (``resent``).
+        why = (
+            not_this_faults(message, before, injected_at)
+            or unconfirmed(ctx.target, message, since=injected_at)
+            or resent(message, queue.own)
+        )
         if why is not None:
             tl.refused.append(why)
             heard.setdefault(message.alarm, []).append(message.state_changed_at)

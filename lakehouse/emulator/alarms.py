@@ -22,9 +22,14 @@ CloudWatch alarms treat missing data"):
   of the last N periods is at least M periods old and every later point breaches or is missing
   ("avoiding premature transitions to alarm state"), and the state stays.
 
-Local choice, not AWS's (documented in the README): the period that contains ``now`` is evaluated
-as soon as it holds a datapoint, so an alarm fires on the PutMetricData that breaches instead of
-one period later; while it holds none, the range ends with the last complete period.
+Only periods that are over are evaluated: the range ends with the last period that ended by ``now``,
+so a datapoint counts once its period is over (at the next tick, or on the PutMetricData of a
+datapoint stamped in a period already over). CloudWatch's own evaluations show it: every period a
+``stateReasonData`` lists ends no later than its ``queryDate`` (the evaluation's instant), and the
+change's StateUpdate follows that instant by milliseconds (aws-cli's describe-alarm-history example:
+period 300, datapoints from 18:44:00 and 18:49:00, queryDate 18:59:06.419, the item at 18:59:06.442;
+an EventBridge state change: period 60, startDate 04:17:00, queryDate 04:18:51.691). A SetAlarmState
+lands whenever its caller calls it: ``lakehouse.chaos.provenance`` tells the two apart by that.
 """
 
 from __future__ import annotations
@@ -171,14 +176,15 @@ def aggregate(rule: AlarmRule, samples: Sequence[Sample]) -> float | None:
 
 
 def buckets(rule: AlarmRule, samples: Iterable[Sample], now: float) -> list[Bucket]:
-    """The evaluation range at ``now``, oldest period first."""
+    """The evaluation range at ``now``, oldest period first: it ends with the last period over by ``now``
+    (the one holding ``now`` is still filling: it is evaluated once it ends)."""
     period = rule.period
     current = math.floor(now / period) * period
     by_start: dict[float, list[Sample]] = {}
     for sample in samples:
-        if sample.timestamp < current + period:
+        if sample.timestamp < current:
             by_start.setdefault(math.floor(sample.timestamp / period) * period, []).append(sample)
-    newest = current if current in by_start else current - period
+    newest = current - period
     size = evaluation_range(rule.evaluation_periods)
     starts = [newest - (size - 1 - i) * period for i in range(size)]
     return [

@@ -2,9 +2,11 @@
 
 moto 5.2.5 stored alarms and datapoints but never moved an alarm's state, ran no action on
 SetAlarmState and POSTed to HTTP subscribers synchronously without SNS's headers or handshake.
-Each test uses its own namespace, topic and queue (one emulator serves the session). Evaluation
-after PutMetricData and SetAlarmState is synchronous, so states are asserted at once; what the
-background tick or an HTTP delivery does is awaited on a condition with a deadline.
+Each test uses its own namespace, topic and queue (one emulator serves the session). CloudWatch
+evaluates a period once it is over, so a test's datapoint is stamped in the last 10 s period over
+(``_over``): the evaluation after PutMetricData and SetAlarmState is synchronous, and states are
+asserted at once; what the background tick or an HTTP delivery does is awaited on a condition with
+a deadline.
 """
 
 from __future__ import annotations
@@ -79,9 +81,22 @@ def _state(cw: Any, name: str) -> str:
     return str(cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"])
 
 
+def _over() -> datetime:
+    """An instant in the last 10 s period that is over: a datapoint there is evaluated on its PutMetricData."""
+    return datetime.fromtimestamp(math.floor(time.time() / 10) * 10 - 5, UTC)
+
+
 def _put(cw: Any, namespace: str, value: float, dims: list[dict[str, str]] = DIMS, **extra: Any) -> None:
-    """One high-resolution datapoint (as the pipeline publishes them: 10 s alarm periods see its second)."""
-    datum = {"MetricName": "Failures", "Value": value, "Dimensions": dims, "StorageResolution": 1, **extra}
+    """One high-resolution datapoint (as the pipeline publishes them: 10 s alarm periods see its second), stamped
+    in the last period over unless ``extra`` gives its Timestamp."""
+    datum = {
+        "MetricName": "Failures",
+        "Value": value,
+        "Dimensions": dims,
+        "StorageResolution": 1,
+        "Timestamp": _over(),
+        **extra,
+    }
     cw.put_metric_data(Namespace=namespace, MetricData=[datum])
 
 
@@ -164,10 +179,17 @@ def test_ok_alarm_ok_publishes_to_alarm_actions_then_ok_actions(cw: Any, sns: An
     cw.put_metric_data(
         Namespace=namespace,
         MetricData=[
-            {"MetricName": "Failures", "Dimensions": DIMS, "Values": [0.0], "Counts": [99.0], "StorageResolution": 1}
+            {
+                "MetricName": "Failures",
+                "Dimensions": DIMS,
+                "Values": [0.0],
+                "Counts": [99.0],
+                "StorageResolution": 1,
+                "Timestamp": _over(),
+            }
         ],
     )
-    assert _state(cw, name) == "OK"  # the period's average is now 0.05
+    assert _state(cw, name) == "OK"  # the period's average is now 0.05 (or a later period's 0)
     (recovered,) = _notifications(sqs, ok_queue)
     assert (recovered["OldStateValue"], recovered["NewStateValue"]) == ("ALARM", "OK")
     assert _notifications(sqs, alarm_queue) == []
@@ -327,6 +349,26 @@ def test_history_items_have_cloudwatchs_shape(cw: Any, sns: Any, sqs: Any) -> No
     assert json.loads(json.loads(action["publishedMessage"])["default"]) == message
 
 
+def test_a_period_is_evaluated_once_it_is_over_and_the_change_follows_it(cw: Any) -> None:
+    """CloudWatch evaluates only periods that are over: each period a change's ``stateReasonData`` lists ends by its
+    ``queryDate``, which the StateUpdate item's Timestamp follows (``lakehouse.emulator.alarms`` cites AWS's
+    examples). KPI-mttr tells a SetAlarmState from an evaluation by it (``provenance.not_over``)."""
+    namespace = _name("ns")
+    name = _alarm(cw, namespace)
+    now = time.time()
+    _put(cw, namespace, 5.0, Timestamp=datetime.fromtimestamp(now, UTC))
+    if time.time() < math.floor(now / 10) * 10 + 10:
+        assert _state(cw, name) == "INSUFFICIENT_DATA"  # its period still fills
+    _until(lambda: _state(cw, name) == "ALARM", f"{name} in ALARM once the datapoint's period is over")
+    (item,) = [i for i in _history(cw, name, "StateUpdate") if i["HistorySummary"].endswith("to ALARM")]
+    data = json.loads(item["HistoryData"])["newState"]["stateReasonData"]
+    stamp = "%Y-%m-%dT%H:%M:%S.%f%z"
+    query = datetime.strptime(data["queryDate"], stamp)
+    ends = [datetime.strptime(p["timestamp"], stamp) + timedelta(seconds=10) for p in data["evaluatedDatapoints"]]
+    assert ends and all(end <= query for end in ends), (ends, query)
+    assert query <= item["Timestamp"], (query, item["Timestamp"])
+
+
 def test_get_metric_statistics_answers_a_percentile(cw: Any) -> None:
     """ExtendedStatistics (pNN) of a period beside a standard statistic, as CloudWatch answers them (moto ignored them:
     KPI-mttr reads a percentile alarm's period back)."""
@@ -373,12 +415,13 @@ def test_a_standard_resolution_datapoint_is_stored_at_its_minute(cw: Any) -> Non
 
 
 def test_the_tick_evaluates_without_a_request(cw: Any) -> None:
-    """A datapoint stamped in the next period counts only once the clock reaches that period."""
+    """A datapoint stamped in the next period counts only once that period is over (CloudWatch evaluates a period
+    once it ends): the tick evaluates it then, with no request."""
     namespace = _name("ns")
     name = _alarm(cw, namespace)
     next_period = (math.floor(time.time() / 10) + 1) * 10
     _put(cw, namespace, 5.0, Timestamp=datetime.fromtimestamp(next_period, UTC))
-    if time.time() < next_period:
+    if time.time() < next_period + 10:
         assert _state(cw, name) == "INSUFFICIENT_DATA"
     _until(lambda: _state(cw, name) == "ALARM", f"{name} in ALARM by the background tick")
 

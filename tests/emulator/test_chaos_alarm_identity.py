@@ -10,6 +10,7 @@ ALARM by an operator testing the alert path. Either used to be the fault's "dete
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -36,8 +37,8 @@ HEALTHY = {metrics.RUNS: 1.0, metrics.FAILURES: 0.0, metrics.ROWS_REFUSED: 3.0, 
 FAULTY = {**HEALTHY, metrics.EMPTY_INPUTS: 1.0}
 
 
-def _publish(target: Target, stack_id: str, values: dict[str, float]) -> None:
-    data = metrics.metric_data(values, stack_id, time.time())
+def _publish(target: Target, stack_id: str, values: dict[str, float], at: float | None = None) -> None:
+    data = metrics.metric_data(values, stack_id, time.time() if at is None else at)
     target.client("cloudwatch").put_metric_data(Namespace=metrics.NAMESPACE, MetricData=data)
 
 
@@ -138,8 +139,9 @@ def test_an_alarm_on_another_stacks_metric_is_no_detection_and_the_fault_is_not_
         "something else publishes, so its message says nothing of a fault here"
     )
     assert chaos.timelines[0].injected_at is None
-    # What it would have "detected", had the fault been injected: the other stack's empty input sets it off.
-    _publish(stack.target, other, FAULTY)
+    # What it would have "detected", had the fault been injected: the other stack's empty input sets it off (in a
+    # period over already: CloudWatch evaluates it at once).
+    _publish(stack.target, other, FAULTY, math.floor(time.time() / 10) * 10 - 5)
     state = stack.target.client("cloudwatch").describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"]
     assert state == "ALARM"
 
@@ -197,6 +199,14 @@ def test_a_two_of_three_alarm_raised_with_an_earlier_runs_breach_is_no_detection
         f"EmptyInputFiles Maximum = 1 breaches alarm {name} (EmptyInputFiles Maximum >= 1) in one period, but the "
         "alarm has DatapointsToAlarm 2 of EvaluationPeriods 3"
     )
-    # It did go to ALARM after the fault, on the two runs' datapoints: the message the loop used to count.
-    history = stack.target.client("cloudwatch").describe_alarm_history(AlarmName=name, HistoryItemType="StateUpdate")
-    assert any(i["HistorySummary"].endswith("to ALARM") for i in history["AlarmHistoryItems"]), history
+    # It goes to ALARM after the fault, once the faulty run's period is over, on the two runs' datapoints: the
+    # message the loop used to count.
+    deadline = time.monotonic() + 30.0
+    while True:
+        history = stack.target.client("cloudwatch").describe_alarm_history(
+            AlarmName=name, HistoryItemType="StateUpdate"
+        )
+        if any(i["HistorySummary"].endswith("to ALARM") for i in history["AlarmHistoryItems"]):
+            break
+        assert time.monotonic() < deadline, history
+        time.sleep(0.25)  # poll interval of a condition wait

@@ -123,14 +123,18 @@ def test_the_range_is_more_periods_than_evaluated() -> None:
     assert evaluation_range(12) == 16
 
 
-def test_buckets_align_on_the_period_and_end_with_the_current_one_when_it_has_data() -> None:
+def test_buckets_align_on_the_period_and_end_with_the_last_one_over() -> None:
+    """CloudWatch evaluates only periods that are over: the one holding ``now`` counts once it ends."""
     samples = [Sample.value(NOW - 1, 2.0), Sample.value(NOW - 12, 3.0), Sample.value(NOW - 13, 4.0)]
-    got = buckets(rule(evaluation_periods=1, datapoints_to_alarm=1), samples, NOW)
-    assert [(b.start, b.value) for b in got] == [
+    evaluated = rule(evaluation_periods=1, datapoints_to_alarm=1)
+    assert [(b.start, b.value) for b in buckets(evaluated, samples, NOW)] == [
+        (PERIOD_START - 30, None),
         (PERIOD_START - 20, None),
         (PERIOD_START - 10, 7.0),
-        (PERIOD_START, 2.0),
     ]
+    ended = PERIOD_START + 10  # the instant the period holding ``NOW - 1`` is over
+    assert [(b.start, b.value) for b in buckets(evaluated, samples, ended)][-1] == (PERIOD_START, 2.0)
+    assert evaluate(evaluated, buckets(evaluated, samples, ended), OK, ended).state == ALARM
 
 
 def test_an_empty_current_period_is_not_yet_missing() -> None:

@@ -7,6 +7,9 @@ The broken cases, each counted as the fault's detection before:
   evaluation records the datapoints it evaluated; a SetAlarmState only what its caller passes). With StateReasonData
   written by hand, the datapoints it cites are not in the alarm's metric (GetMetricStatistics), or, copied from an
   earlier real change, lie in a period over before the fault was injected;
+- set early: a SetAlarmState whose StateReasonData copies the faulty run's real breaching datapoint while its period
+  still fills: CloudWatch evaluates a period only once it is over, and the history item's Timestamp (the call's)
+  is before the end of the period it cites; it would shorten the detection by up to one evaluation;
 - computed, not sent: CloudWatch's real change to ALARM whose own message was not sent (its actions disabled for the
   moment, or the publish failed), and a copy of that change's time and reason put on the topic or the queue: the
   alarm's history has no successful Action of CloudWatch's for that change on that topic.
@@ -35,7 +38,7 @@ from lakehouse.chaos.mttr import Timeline, judge_mttr
 from lakehouse.emulator.extensions import cloudwatch as extension
 from lakehouse.outcome import Status
 from lakehouse.target import Target
-from tests.unit.alarm_evaluation import breach
+from tests.unit.alarm_evaluation import breach, until_period_over
 from tests.unit.test_chaos_alarm_reconfigured import PARAMS
 from tests.unit.test_chaos_alert_purged import fault_told
 
@@ -80,9 +83,25 @@ def set_state_imitating(target: Target, _topic: str, _queue: AlertQueue) -> None
 
 
 def set_state_with_written_data(target: Target, _topic: str, _queue: AlertQueue) -> None:
-    """The same with StateReasonData written in CloudWatch's shape, citing a datapoint the metric does not have."""
+    """The same with StateReasonData written in CloudWatch's shape, citing a datapoint the metric does not have (in
+    the period of the injection, once it is over)."""
+    written = reason_data(until_period_over(PERIOD))
     target.client("cloudwatch").set_alarm_state(
-        AlarmName=ALARM, StateValue="ALARM", StateReason=IMITATED, StateReasonData=reason_data(time.time())
+        AlarmName=ALARM, StateValue="ALARM", StateReason=IMITATED, StateReasonData=written
+    )
+
+
+def set_state_citing_the_real_datapoint_early(target: Target, _topic: str, _queue: AlertQueue) -> None:
+    """The faulty run's real breaching datapoint is in the metric, and at once (its period still filling, before
+    CloudWatch's evaluation of it) SetAlarmState copies it into StateReasonData in CloudWatch's shape: CloudWatch
+    runs the alarm's action, and the message would tell of the fault up to one evaluation early."""
+    now = time.time()
+    datum = {"MetricName": PARAMS["MetricName"], "Dimensions": PARAMS["Dimensions"], "Value": 1.0, "Timestamp": now}
+    target.client("cloudwatch").put_metric_data(
+        Namespace=PARAMS["Namespace"], MetricData=[{**datum, "StorageResolution": 1}]
+    )
+    target.client("cloudwatch").set_alarm_state(
+        AlarmName=ALARM, StateValue="ALARM", StateReason=IMITATED, StateReasonData=reason_data(now)
     )
 
 
@@ -160,13 +179,14 @@ def told(
     return fault_told(monkeypatch, tmp_path, tell, alarm, deadline_s)
 
 
-def refused(timeline: Timeline) -> str:
-    """The fault's failed verdict, which must be that no message of the alarm told of it."""
+def refused(timeline: Timeline, deadline_s: float = 3.0) -> str:
+    """The fault's failed verdict, which must be that no message of the alarm told of it (within ``deadline_s``)."""
     assert timeline.alarm_fired is None and timeline.detected_at is None, timeline.to_dict()
     outcome = judge_mttr([timeline], 1800.0)
     assert outcome.status is Status.FAILED, outcome.reason
     reason = str(outcome.reason)
-    assert reason.startswith(f"fault bronze-truncated: no ALARM message of {ALARM} arrived within 3 s"), reason
+    within = f"fault bronze-truncated: no ALARM message of {ALARM} arrived within {deadline_s:.0f} s"
+    assert reason.startswith(within), reason
     return reason
 
 
@@ -185,7 +205,7 @@ def test_a_set_alarm_state_in_cloudwatchs_words_is_no_detection(
 def test_state_reason_data_citing_a_datapoint_the_metric_does_not_have_is_no_detection(
     cloudwatch_history: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    reason = refused(told(monkeypatch, tmp_path, set_state_with_written_data))
+    reason = refused(told(monkeypatch, tmp_path, set_state_with_written_data, deadline_s=3.0 + PERIOD), 3.0 + PERIOD)
     assert "where the metric has no datapoint (read back with GetMetricStatistics: Lakehouse/Pipeline" in reason, reason
     assert (
         "it is not CloudWatch's evaluation of its own datapoints but StateReasonData written by whoever set the state"
@@ -200,6 +220,18 @@ def test_state_reason_data_copied_from_an_earlier_change_is_no_detection(
     assert (
         "hold none that breaches the alarm (Maximum GreaterThanOrEqualToThreshold 1) in a period that ends after "
         "the fault was injected at "
+    ) in reason, reason
+
+
+def test_a_set_alarm_state_citing_the_faulty_runs_real_datapoint_before_its_period_is_over_is_no_detection(
+    cloudwatch_history: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    reason = refused(told(monkeypatch, tmp_path, set_state_citing_the_real_datapoint_early))
+    assert f"(DescribeAlarmHistory) cites the {PERIOD} s period from " in reason, reason
+    assert (
+        "not over at the change: CloudWatch evaluates only periods that are over (each one its evaluation lists ends "
+        "by the evaluation's queryDate, which the change follows), so it is StateReasonData written by whoever set "
+        "the state, before CloudWatch's evaluation would have changed it"
     ) in reason, reason
 
 

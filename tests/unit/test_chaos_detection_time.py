@@ -66,6 +66,7 @@ class Stack:
         self.since = datetime.now(UTC) - timedelta(seconds=1)
         self.messages = messages
         self.read_before = False
+        self.own: frozenset[str] = frozenset()  # the harness's SenderIds (``AlertQueue.own``)
 
     def alarms_before(self, _target: Any, names: list[str]) -> dict[str, Any]:
         from lakehouse.chaos.detection import AlarmBefore
@@ -99,6 +100,7 @@ def run_fault(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, stack: Stack) -> 
     monkeypatch.setattr(chaos_run, "source_files", lambda _ctx: {})
     monkeypatch.setattr(chaos_run, "alarms_before", stack.alarms_before, raising=False)
     monkeypatch.setattr(chaos_run, "unconfirmed", lambda *_a, **_k: None)  # CloudWatch recorded each change
+    monkeypatch.setattr(chaos_run, "resent", lambda *_a: None)  # SNS delivered each message
     monkeypatch.setattr(chaos_run, "run_from_bronze", lambda *_a: _scheduled(next(runs)))
     monkeypatch.setattr(chaos_run, "exit_checks", lambda *_a: {"EXIT-2": Outcome.judged(True, 1, 1)})
     monkeypatch.setitem(chaos_run.STEPS, Runbook.RESTORE_BRONZE_OBJECT, lambda _ctx, _inj: "restored")

@@ -28,7 +28,7 @@ from lakehouse.chaos.alerts import AlarmMessage, AlertQueue
 from lakehouse.chaos.detection import AlarmBefore, not_this_faults
 from lakehouse.chaos.mttr import Timeline, judge_mttr
 from lakehouse.target import Target
-from tests.unit.alarm_evaluation import evaluate
+from tests.unit.alarm_evaluation import evaluate, until_period_over
 from tests.unit.test_chaos_alarm_provenance import _iso, refused, state_reason_data, told
 from tests.unit.test_chaos_alarm_reconfigured import PARAMS
 
@@ -42,16 +42,6 @@ NO_DATA = (
 )
 
 
-def _until_the_period_of_now_is_over() -> float:
-    """Sleep until the alarm period holding this moment (just after the injection) is over; its start.
-
-    CloudWatch evaluates only periods that are over: the period of the injection is found empty once it ends."""
-    now = time.time()
-    start = math.floor(now / PERIOD) * PERIOD
-    time.sleep(start + PERIOD - now + 0.05)
-    return start
-
-
 def absent(start: float) -> str:
     """StateReasonData in CloudWatch's shape for a period from ``start`` (epoch seconds) found empty."""
     return state_reason_data(start, [{"timestamp": _iso(start)}], [])
@@ -60,7 +50,7 @@ def absent(start: float) -> str:
 def genuine_absence(target: Target, _topic: str, _queue: AlertQueue) -> None:
     """No datapoint comes after the fault: once the injection's period is over, CloudWatch's evaluation finds it
     empty and, missing data breaching, raises the alarm; its action publishes CloudWatch's message."""
-    _until_the_period_of_now_is_over()
+    until_period_over(PERIOD)  # the injection's period is found empty once it ends
     evaluate(target, [ALARM])
 
 
@@ -72,13 +62,13 @@ def _set_absent(target: Target, start: float) -> None:
 
 
 def set_state_citing_a_period_with_data(target: Target, _topic: str, _queue: AlertQueue) -> None:
-    """A datapoint (not breaching) comes after the fault; SetAlarmState lists its period as empty."""
+    """A datapoint (not breaching) comes after the fault; once its period is over, SetAlarmState lists it as empty."""
     now = time.time()
     datum = {"MetricName": PARAMS["MetricName"], "Dimensions": PARAMS["Dimensions"], "Value": 0.0, "Timestamp": now}
     target.client("cloudwatch").put_metric_data(
         Namespace=PARAMS["Namespace"], MetricData=[{**datum, "StorageResolution": 1}]
     )
-    _set_absent(target, math.floor(now / PERIOD) * PERIOD)
+    _set_absent(target, until_period_over(PERIOD))
 
 
 def set_state_citing_a_period_before_the_fault(target: Target, _topic: str, _queue: AlertQueue) -> None:
@@ -110,7 +100,7 @@ def test_healthy_twin_cloudwatchs_evaluation_of_missing_data_as_breaching_is_the
 def test_state_reason_data_listing_as_empty_a_period_the_metric_has_data_in_is_no_detection(
     cloudwatch_history: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    reason = refused(_fault(monkeypatch, tmp_path, set_state_citing_a_period_with_data))
+    reason = refused(_fault(monkeypatch, tmp_path, set_state_citing_a_period_with_data, 3.0 + PERIOD), 3.0 + PERIOD)
     assert "its change says no datapoint came for the period from " in reason, reason
     assert (
         "where the metric has Maximum 0 (read back with GetMetricStatistics: Lakehouse/Pipeline EmptyInputFiles, "
@@ -134,7 +124,8 @@ def test_state_reason_data_listing_as_empty_a_period_not_over_is_no_detection(
     cloudwatch_history: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     reason = refused(_fault(monkeypatch, tmp_path, set_state_citing_a_period_not_over))
-    assert "CloudWatch evaluates only periods that are over, so it is StateReasonData written by whoever" in reason
+    assert "not over at the change: CloudWatch evaluates only periods that are over" in reason, reason
+    assert "so it is StateReasonData written by whoever set the state" in reason, reason
 
 
 def test_a_missing_data_reason_is_the_evaluation_only_of_an_alarm_that_treats_missing_data_as_breaching() -> None:

@@ -64,6 +64,7 @@ class World:
     waits: list[float] = field(default_factory=list)
     published: list[float] = field(default_factory=list)
     listened: list[set[str]] = field(default_factory=list)
+    own: frozenset[str] = frozenset()  # the harness's SenderIds (``AlertQueue.own``)
 
     def time(self) -> float:
         return self.now
@@ -129,6 +130,7 @@ def run_fault(
     monkeypatch.setattr(chaos_run, "source_files", lambda _ctx: {})
     monkeypatch.setattr(chaos_run, "alarms_before", world.alarms_before)
     monkeypatch.setattr(chaos_run, "unconfirmed", lambda *_a, **_k: None)  # CloudWatch recorded each change
+    monkeypatch.setattr(chaos_run, "resent", lambda *_a: None)  # SNS delivered each message
     monkeypatch.setattr(chaos_run, "run_from_bronze", lambda *_a: world.run(*next(script)))
     monkeypatch.setattr(chaos_run, "exit_checks", lambda *_a: {"EXIT-2": Outcome.judged(True, 1, 1)})
     monkeypatch.setitem(chaos_run.STEPS, Runbook.RESTORE_BRONZE_OBJECT, lambda _ctx, _inj: "restored")

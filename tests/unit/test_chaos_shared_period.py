@@ -65,6 +65,7 @@ def _run_fault(
     monkeypatch.setattr(chaos_run, "source_files", lambda _ctx: {})
     monkeypatch.setattr(chaos_run, "alarms_before", quiet_before)
     monkeypatch.setattr(chaos_run, "unconfirmed", lambda *_a, **_k: None)  # CloudWatch recorded each change
+    monkeypatch.setattr(chaos_run, "resent", lambda *_a: None)  # SNS delivered each message
     monkeypatch.setattr(chaos_run, "run_from_bronze", lambda *_a: next(runs))
     monkeypatch.setattr(chaos_run, "exit_checks", lambda *_a: {"EXIT-2": Outcome.judged(True, 1, 1)})
     monkeypatch.setitem(chaos_run.STEPS, Runbook.RESTORE_BRONZE_OBJECT, lambda _ctx, _inj: "restored")

@@ -27,7 +27,7 @@ INSTALL_ORDER = (
     "sagemaker",  # UpdateEndpoint; the runtime's InvokeEndpoint serving the endpoint's MLflow model
     "awslambda",  # GetFunction's Code.Location answers with the deployment package
     "sns",  # HTTP/HTTPS delivery and the confirmation handshake
-    "sqs",  # SetQueueAttributes keeps the queue policy it does not name
+    "sqs",  # SetQueueAttributes keeps the queue policy it does not name; a message records its SenderId
     "kms",  # CreateGrant keeps a service principal grantee (GranteeServicePrincipal)
     "billing",  # AWS/Billing EstimatedCharges published (Receive Billing Alerts on); alarms evaluate it
     "cloudwatch",  # metric alarms evaluated and acting; before the composite alarms that read them

@@ -9,7 +9,8 @@ DescribeAlarmHistory is not implemented. Here:
   CloudWatch stores it, so a high-resolution alarm (10/20/30 s periods) misses it as on AWS;
 - every metric alarm (not metric math, not composite) is evaluated by :mod:`lakehouse.emulator.alarms`
   on a background thread every :data:`TICK_S` seconds of wall clock, and at once after a
-  PutMetricData that names its metric and after PutMetricAlarm, so detection does not wait a tick;
+  PutMetricData that names its metric and after PutMetricAlarm, on the periods over by then (a
+  datapoint counts at the first tick after its period ends, as CloudWatch evaluates);
 - a state change (evaluated or SetAlarmState) records a StateUpdate history item and, when the
   alarm's actions are enabled, publishes CloudWatch's notification (JSON: AlarmName, NewStateValue,
   OldStateValue, NewStateReason, StateChangeTime, Region, AlarmArn, Trigger{...}) to each SNS topic
@@ -336,7 +337,9 @@ def after_transition(
 
 
 def evaluate_alarm(backend: CloudWatchBackend, alarm: Alarm, now: float, data: Iterable[Any] | None = None) -> None:
-    """Evaluate one metric alarm at ``now`` and apply a state change."""
+    """Evaluate one metric alarm at ``now`` and apply a state change, stamped with ``now``: the evaluation's
+    instant (its ``queryDate``) is the change's, which its history item, StateUpdatedTimestamp and notification
+    carry (CloudWatch's follows its queryDate by milliseconds)."""
     rule = rule_of(alarm)
     if rule is None:
         return
@@ -348,6 +351,7 @@ def evaluate_alarm(backend: CloudWatchBackend, alarm: Alarm, now: float, data: I
         return
     old_state, old_reason, old_data = alarm.state_value, alarm.state_reason, alarm.state_reason_data
     alarm.update_state(verdict.reason, json.dumps(verdict.reason_data), verdict.state)
+    alarm.state_updated_timestamp = datetime.fromtimestamp(now, UTC).replace(tzinfo=None)  # moto's naive UTC
     after_transition(backend, alarm, old_state, old_reason, old_data)
 
 
