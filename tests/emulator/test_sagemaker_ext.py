@@ -29,6 +29,7 @@ from lakehouse.checks.model_serving import (
     read_served,
     try_invoke,
 )
+from lakehouse.ml.local_image import push_mlflow_image
 from lakehouse.ml.model import fit, pack
 from lakehouse.ml.rollout import rollout_problems
 from lakehouse.outcome import Status
@@ -72,6 +73,9 @@ def _deploy(
 
 @pytest.fixture
 def clients(aws_client: Callable[[str], Any]) -> tuple[Any, Any, Any]:
+    """SageMaker, S3 and the runtime, with MLflow's serving image in ECR as the local release pushes it (the check
+    reads its config back)."""
+    push_mlflow_image(aws_client("ecr"))
     return aws_client("sagemaker"), aws_client("s3"), aws_client("sagemaker-runtime")
 
 
@@ -387,7 +391,10 @@ def _capture(bucket: str) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("what", "excluded"),
     [
-        ("data-capture", "data capture: endpoint configuration {name} sets DataCaptureConfig with serverless variant A"),
+        (
+            "data-capture",
+            "data capture: endpoint configuration {name} sets DataCaptureConfig with serverless variant A",
+        ),
         ("two-variants", "multiple production variants: endpoint configuration {name} has 2 (A, B), serverless A, B"),
         ("mixed-variants", "multiple production variants: endpoint configuration {name} has 2 (A, B), serverless A"),
     ],
