@@ -283,7 +283,7 @@ def build_server(
         create_backend_app,
     )
 
-    from lakehouse.emulator.extensions import awslambda, billing, identity
+    from lakehouse.emulator.extensions import awslambda, billing, ecr, identity
     from lakehouse.emulator.extensions.athena_queries import set_endpoint
 
     class Dispatcher(DomainDispatcherApplication):
@@ -294,6 +294,8 @@ def build_server(
         def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
             if environ.get("PATH_INFO", "").startswith(awslambda.CODE_PATH):  # GetFunction's Code.Location
                 return awslambda.serve_code(environ, start_response)
+            if environ.get("PATH_INFO", "").startswith(ecr.LAYER_PATH):  # GetDownloadUrlForLayer's downloadUrl
+                return ecr.serve_layer(environ, start_response)
             if environ.get("PATH_INFO", "").startswith(ADMIN_PATH):  # the account's Receive Billing Alerts
                 return billing.serve_admin(environ, start_response)
             if environ.get("PATH_INFO", "") == gc_tuning.GC_PATH:  # collections counted (GC stats on)
@@ -322,6 +324,7 @@ def build_server(
     bound_host, bound_port = server.server_address[:2]
     set_endpoint(f"http://{bound_host!s}:{bound_port}")  # the Athena engine reads tables through it
     awslambda.set_endpoint(f"http://{bound_host!s}:{bound_port}")
+    ecr.set_endpoint(f"http://{bound_host!s}:{bound_port}")
     return server
 
 

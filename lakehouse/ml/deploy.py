@@ -35,6 +35,7 @@ from lakehouse import progress
 from lakehouse.checks.model_serving import endpoint_places, own_endpoints
 from lakehouse.inventory import name_prefixes
 from lakehouse.ml.artifacts import mlflow_env
+from lakehouse.ml.local_image import push_mlflow_image
 from lakehouse.ml.rollout import EndpointRollout, read_rollouts, stated_endpoints
 from lakehouse.ml.service import NAME_IT
 from lakehouse.ml.train import RESULT_PREFIX
@@ -216,6 +217,15 @@ def read_back_rollouts(deployment: Deployment) -> list[EndpointRollout]:
     return rollouts
 
 
+def push_local_image(deployment: Deployment) -> str:
+    """Push MLflow's serving image to the emulator's ECR (``lakehouse.ml.local_image``), as the user does on aws
+    before a release; its digest. A push that fails is the harness's :class:`ModelDeployError`."""
+    try:
+        return push_mlflow_image(deployment.stack.target.client("ecr"))
+    except (ClientError, BotoCoreError) as err:
+        raise ModelDeployError(f"pushing MLflow's serving image to the emulator's ECR failed: {err}") from None
+
+
 def write_model_variables(deployment: Deployment, version: str, model_data_url: str) -> None:
     """Pin the version to serve in the stack's working copy (read by every later plan and apply)."""
     values = {"model_version": version, "model_data_url": model_data_url}
@@ -297,6 +307,8 @@ def publish_model(deployment: Deployment, tracking_uri: str | None) -> ModelRele
     start = time.monotonic()
     registered = train_and_register(deployment, tracking_uri)
     release = ModelRelease(registered=registered, phases_s={"train_register": time.monotonic() - start})
+    if deployment.stack.target.is_local:  # on aws the user pushes it (``mlflow sagemaker build-and-push-container``)
+        push_local_image(deployment)
     try:
         applied = apply_model(deployment, release.version, release.model_data_url)
     except ModelDeployError as err:

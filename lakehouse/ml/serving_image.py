@@ -10,10 +10,13 @@ MLflow's own ``mlflow sagemaker deploy`` pairs them. The account and region are 
 the version from the archive in S3; an image named by digest (``@sha256:...``) is resolved through ECR
 DescribeImages, whose tags say which image it is.
 
-What is not read: the image's layers. A tag names bytes that whoever may push to the repository chose; the check
-holds the stack to the image its plan names, not to a rebuild of MLflow's. Locally the emulator stands in for this
-image only (``lakehouse.emulator.extensions.sagemaker``: it runs MLflow's scoring code and refuses any other image at
-InvokeEndpoint), so the same rule is read there from its SageMaker and ECR (moto's).
+A tag names bytes that whoever may push to the repository chose: an image that passes by name is then read back
+from ECR (``lakehouse.ml.image_config``: its manifest and config, as ``docker build`` made them) and must be what
+MLflow's ``build-and-push-container`` builds for that version (its Entrypoint, ENV and ``pip install
+mlflow==<version>`` step); one ECR does not hold fails too (SageMaker could not pull it). Its file layers are not
+read. Locally the emulator stands in for this image only (``lakehouse.emulator.extensions.sagemaker``: it runs
+MLflow's scoring code and refuses any other image at InvokeEndpoint), and the release pushes its config to the
+emulator's ECR as MLflow would (``lakehouse.ml.local_image``), so the same rule is read there.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
+
+from lakehouse.ml.image_config import config_problems, read_image_config
 
 #: The ECR repository ``mlflow sagemaker build-and-push-container`` pushes to by default, and the only one
 #: ``infra/ml.tf``'s SageMaker role may pull from (PullInferenceImage).
@@ -105,7 +110,27 @@ def read_image_problem(ecr: Any, model_name: str, model: Mapping[str, Any], mlmo
     image, arn = str((model.get("PrimaryContainer") or {}).get("Image") or ""), str(model.get("ModelArn") or "")
     parts, place = ecr_image(image), model_place(arn)
     ours = parts is not None and place == (parts.account, parts.region) and parts.repository == MLFLOW_REPOSITORY
-    return image_problem(model_name, image, arn, mlmodel, digest_tags(ecr, image) if ours else None)
+    problem = image_problem(model_name, image, arn, mlmodel, digest_tags(ecr, image) if ours else None)
+    if problem is not None or parts is None:
+        return problem
+    return content_problem(ecr, model_name, image, parts, str(mlmodel.get("mlflow_version")))
+
+
+def content_problem(ecr: Any, model_name: str, image: str, parts: EcrImage, version: str) -> str | None:
+    """Why the image ECR holds under an MLflow serving image's name is not MLflow's serving image of ``version``
+    (its config read back through ECR, ``lakehouse.ml.image_config``), naming its digest and what it lacks."""
+    read = read_image_config(ecr, parts.account, parts.repository, parts.tag, parts.digest)
+    where = f"model {model_name}'s container runs image {image!r}"
+    if read.config is None:
+        return f"{where}, but {read.problem}: SageMaker pulls the image from ECR, so what it runs cannot be read back"
+    lacks = config_problems(read.config, version)
+    if not lacks:
+        return None
+    return (
+        f"{where}, which ECR holds as {read.digest}, whose image config lacks {'; '.join(lacks)}: an image pushed "
+        f"under the name of MLflow's pyfunc serving image, not the one `mlflow sagemaker build-and-push-container` "
+        f"builds with MLflow {version}: the image, not the archive, decides what the endpoint serves"
+    )
 
 
 def digest_tags(ecr: Any, image: str) -> list[str] | None:

@@ -29,6 +29,7 @@ from lakehouse.checks.model_serving import (
     read_served,
     try_invoke,
 )
+from lakehouse.ml.local_image import push_mlflow_image
 from lakehouse.ml.model import fit, pack
 from lakehouse.ml.rollout import rollout_problems
 from lakehouse.outcome import Status
@@ -72,6 +73,9 @@ def _deploy(
 
 @pytest.fixture
 def clients(aws_client: Callable[[str], Any]) -> tuple[Any, Any, Any]:
+    """SageMaker, S3 and the runtime, with MLflow's serving image in ECR as the local release pushes it (the check
+    reads its config back)."""
+    push_mlflow_image(aws_client("ecr"))
     return aws_client("sagemaker"), aws_client("s3"), aws_client("sagemaker-runtime")
 
 
@@ -120,8 +124,10 @@ def test_update_to_an_instance_config_is_what_describe_shows(
 def test_a_second_variant_serving_another_model_is_named(
     clients: tuple[Any, Any, Any], archives: dict[str, bytes], emulator: Any
 ) -> None:
-    """Traffic split between the champion (first variant) and an old model (second): not "the version served"."""
+    """Traffic split between the champion (first variant) and an old model (second): not "the version served".
+    Instance-based variants: a serverless configuration takes one production variant only."""
     sm, s3, _ = clients
+    instances = {"InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
     champion = _deploy(sm, s3, archives["v2"], f"ep-{uuid.uuid4().hex[:6]}")
     old = _deploy(sm, s3, archives["v1"], f"old-{uuid.uuid4().hex[:6]}")
     name = f"split-{uuid.uuid4().hex[:6]}"
@@ -132,9 +138,9 @@ def test_a_second_variant_serving_another_model_is_named(
                 "VariantName": "Champion",
                 "ModelName": champion,
                 "InitialVariantWeight": 0.1,
-                "ServerlessConfig": SERVERLESS,
+                **instances,
             },
-            {"VariantName": "Old", "ModelName": old, "InitialVariantWeight": 0.9, "ServerlessConfig": SERVERLESS},
+            {"VariantName": "Old", "ModelName": old, "InitialVariantWeight": 0.9, **instances},
         ],
     )
     sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
@@ -149,8 +155,8 @@ def test_a_second_variant_serving_another_model_is_named(
     sm.create_endpoint_config(
         EndpointConfigName=both,
         ProductionVariants=[
-            {"VariantName": "A", "ModelName": champion, "ServerlessConfig": SERVERLESS},
-            {"VariantName": "B", "ModelName": same, "ServerlessConfig": SERVERLESS},
+            {"VariantName": "A", "ModelName": champion, **instances},
+            {"VariantName": "B", "ModelName": same, **instances},
         ],
     )
     sm.create_endpoint(EndpointName=both, EndpointConfigName=both)
@@ -371,6 +377,71 @@ def test_an_isolated_model_is_not_deployed_to_a_serverless_endpoint(clients: tup
     with pytest.raises(ClientError, match="network isolation"):
         sm.update_endpoint(EndpointName=plain, EndpointConfigName=name)
     assert sm.describe_endpoint(EndpointName=plain)["EndpointConfigName"] == plain
+
+
+def _capture(bucket: str) -> dict[str, Any]:
+    return {
+        "EnableCapture": True,
+        "InitialSamplingPercentage": 100,
+        "DestinationS3Uri": f"s3://{bucket}/capture",
+        "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("what", "excluded"),
+    [
+        (
+            "data-capture",
+            "data capture: endpoint configuration {name} sets DataCaptureConfig with serverless variant A",
+        ),
+        ("two-variants", "multiple production variants: endpoint configuration {name} has 2 (A, B), serverless A, B"),
+        ("mixed-variants", "multiple production variants: endpoint configuration {name} has 2 (A, B), serverless A"),
+    ],
+)
+def test_a_serverless_configuration_with_data_capture_or_several_variants_is_refused(
+    clients: tuple[Any, Any, Any], what: str, excluded: str
+) -> None:
+    """Data capture and multiple production variants are among Serverless Inference's feature exclusions: AWS
+    refuses such a configuration (ValidationException), so a root asking for one fails on AWS and here."""
+    sm, _, _ = clients
+    name = f"{what}-{uuid.uuid4().hex[:6]}"
+    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "i"})
+    first = {"VariantName": "A", "ModelName": name, "ServerlessConfig": SERVERLESS}
+    second = {"VariantName": "B", "ModelName": name}
+    second |= {"ServerlessConfig": SERVERLESS} if what == "two-variants" else {"InstanceType": "ml.m5.large"}
+    second |= {"InitialInstanceCount": 1} if "InstanceType" in second else {}
+    request: dict[str, Any] = {"EndpointConfigName": name, "ProductionVariants": [first]}
+    if what == "data-capture":
+        request["DataCaptureConfig"] = _capture("captures")
+    else:
+        request["ProductionVariants"] = [first, second]
+    with pytest.raises(ClientError) as err:
+        sm.create_endpoint_config(**request)
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    message = err.value.response["Error"]["Message"]
+    assert message == f"Serverless Inference does not support {excluded.format(name=name)}", message
+    with pytest.raises(ClientError, match="Could not find endpoint configuration"):
+        sm.describe_endpoint_config(EndpointConfigName=name)  # nothing was made
+
+
+def test_one_serverless_variant_without_data_capture_and_instances_with_it_are_made(
+    clients: tuple[Any, Any, Any],
+) -> None:
+    """The healthy twins: the stack's own configuration (one serverless variant, no capture) and the features on
+    instance-based configurations, which support them."""
+    sm, _, _ = clients
+    name = f"ok-{uuid.uuid4().hex[:6]}"
+    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "i"})
+    serverless = {"VariantName": "AllTraffic", "ModelName": name, "ServerlessConfig": SERVERLESS}
+    sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[serverless])
+    instances = {"ModelName": name, "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
+    both = [{"VariantName": "A", **instances}, {"VariantName": "B", **instances}]
+    sm.create_endpoint_config(
+        EndpointConfigName=name + "-i", ProductionVariants=both, DataCaptureConfig=_capture("captures")
+    )
+    assert len(sm.describe_endpoint_config(EndpointConfigName=name + "-i")["ProductionVariants"]) == 2
+    assert sm.describe_endpoint_config(EndpointConfigName=name)["ProductionVariants"][0]["ServerlessConfig"]
 
 
 def test_no_vpc_config_or_data_capture_is_answered_for_what_was_made_without(clients: tuple[Any, Any, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -22,6 +23,27 @@ def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
         yield
+
+
+@pytest.fixture
+def ecr_blobs(moto_aws: None) -> Iterator[None]:
+    """moto's ECR as the emulator extends it (``lakehouse.emulator.extensions.ecr``): uploaded blobs kept and
+    GetDownloadUrlForLayer answered, its download URLs served for this test by a WSGI server of its own on a
+    loopback port (the emulator's own serves them in a stack)."""
+    from werkzeug.serving import make_server
+
+    from lakehouse.emulator.extensions import ecr
+
+    ecr.install()
+    server = make_server("127.0.0.1", 0, ecr.serve_layer, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="ecr-blobs", daemon=True)
+    thread.start()
+    ecr.set_endpoint(f"http://127.0.0.1:{server.server_port}")
+    try:
+        yield
+    finally:
+        server.shutdown()
+        thread.join()
 
 
 @pytest.fixture

@@ -190,14 +190,24 @@ def _stack(
 
 
 @pytest.fixture
-def trained(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Training registers version 2 without running the process (the bucket is still read back first)."""
+def trained(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Training registers version 2 without running the process (the bucket is still read back first); pushing
+    MLflow's serving image to the local ECR is recorded, not made (``tests.unit.test_model_serving``'s ``account``
+    pushes it to moto's). The stack ids pushed for, in order."""
+    pushed: list[str] = []
 
     def train(deployment: Deployment, tracking_uri: str | None, timeout_s: float = 600) -> dict[str, Any]:
         deploy.model_bucket(deployment)
         return dict(REGISTERED)
 
+    def push(deployment: Deployment) -> str:
+        assert cast(FakeTerraform, deployment.stack.tf).refreshed == []  # before the apply that deploys the model
+        pushed.append(deployment.stack.stack_id)
+        return "sha256:" + "0" * 64
+
     monkeypatch.setattr(deploy, "train_and_register", train)
+    monkeypatch.setattr(deploy, "push_local_image", push)
+    return pushed
 
 
 def _failed(outcome: ModelRelease | Outcome) -> Outcome:
@@ -217,10 +227,11 @@ def _error(outcome: ModelRelease | Outcome) -> Outcome:
 # -- healthy ----------------------------------------------------------------------------------------------------------
 
 
-def test_a_release_serving_the_applied_configuration_is_made_and_recorded(tmp_path: Path, trained: None) -> None:
+def test_a_release_serving_the_applied_configuration_is_made_and_recorded(tmp_path: Path, trained: list[str]) -> None:
     sagemaker = FakeSageMaker({ENDPOINT: {"EndpointStatus": "InService", "EndpointConfigName": V2}})
     release = release_model(_stack(tmp_path, sagemaker), TRACKING)
     assert isinstance(release, ModelRelease) and release.apply_ok and release.version == "2"
+    assert trained == [STACK]  # the local release pushed MLflow's serving image first, as the user does on aws
     assert json.loads((tmp_path / MODEL_STOPWATCH_FILE).read_text())["registered"] == REGISTERED
 
 

@@ -275,10 +275,14 @@ def _archive(model_id: str, run_id: str) -> bytes:
 
 
 @pytest.fixture
-def account(moto_aws: None) -> Any:
+def account(ecr_blobs: None) -> Any:
+    """moto's account with two archives in S3 and MLflow's serving image (its config, as the local release pushes
+    it: ``lakehouse.ml.local_image``) in ECR under ``IMAGE``."""
+    from lakehouse.ml.local_image import push_mlflow_image
     from lakehouse.target import Target
 
     target = Target(name="aws", region="us-east-1")
+    push_mlflow_image(target.client("ecr"))
     s3 = target.client("s3")
     s3.create_bucket(Bucket="models")
     s3.put_object(Bucket="models", Key="v2/model.tar.gz", Body=_archive("m-two", "run-two"))

@@ -10,14 +10,12 @@ named like MLflow's, and a digest ECR tags as another version. The healthy twins
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 from typing import Any
 
 import pytest
 
 from lakehouse.checks.model_serving import judge_version, read_served
+from lakehouse.ml.local_image import image_config, mlflow_dockerfile, push_image
 from lakehouse.outcome import Status
 from tests.unit.test_model_serving import CHAMPION, REGISTRY, _endpoint, account
 
@@ -32,15 +30,10 @@ WHY = (
 
 
 def _pushed(target: Any, tag: str) -> str:
-    """An image pushed to the account's ``mlflow-pyfunc`` repository under ``tag``; its digest."""
-    ecr = target.client("ecr")
-    with contextlib.suppress(ecr.exceptions.RepositoryAlreadyExistsException):  # pushed to before
-        ecr.create_repository(repositoryName="mlflow-pyfunc")
-    config = {"digest": "sha256:" + hashlib.sha256(tag.encode()).hexdigest()}
-    media = "application/vnd.docker.distribution.manifest.v2+json"
-    manifest = json.dumps({"schemaVersion": 2, "mediaType": media, "config": config, "layers": [config]})
-    pushed = ecr.put_image(repositoryName="mlflow-pyfunc", imageManifest=manifest, imageTag=tag)
-    return str(pushed["image"]["imageId"]["imageDigest"])
+    """MLflow ``tag``'s serving image (its config, as ``build-and-push-container`` of that MLflow builds it) pushed
+    to the account's ``mlflow-pyfunc`` repository under ``tag``; its digest."""
+    dockerfile = mlflow_dockerfile().replace("mlflow==3.18.0", f"mlflow=={tag}")
+    return push_image(target.client("ecr"), tag, image_config(dockerfile))
 
 
 @pytest.mark.parametrize(

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from lakehouse.checks.model_serving import judge_serverless, judge_version, read_all_served
+from lakehouse.ml.local_image import push_mlflow_image
 from lakehouse.outcome import Status
 from tests.unit.test_model_serving import CHAMPION, REGISTRY, _endpoint, account
 
@@ -27,7 +28,9 @@ V1 = {"Image": CHAMPION["Image"].replace(".us-east-1.", f".{WEST}."), "ModelData
 
 
 def _west_endpoint(target: Any, name: str, tags: dict[str, str] | None = None) -> str:
-    """An endpoint in us-west-2 on one ml.m5.large instance (billed every hour) serving version 1's archive."""
+    """An endpoint in us-west-2 on one ml.m5.large instance (billed every hour) serving version 1's archive, in
+    MLflow's serving image pushed to us-west-2's ECR."""
+    push_mlflow_image(target.client("ecr", region=WEST))
     sm = target.client("sagemaker", region=WEST)
     sm.create_model(ModelName=name, ExecutionRoleArn="arn:aws:iam::123456789012:role/sm", PrimaryContainer=V1)
     variant = {"VariantName": "AllTraffic", "ModelName": name, "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}

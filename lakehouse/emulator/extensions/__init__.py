@@ -25,6 +25,7 @@ INSTALL_ORDER = (
     "budgets",
     "apprunner",  # a whole service moto lacks (the catalog's App Runner service)
     "sagemaker",  # UpdateEndpoint; the runtime's InvokeEndpoint serving the endpoint's MLflow model
+    "ecr",  # uploaded blobs kept; GetDownloadUrlForLayer (an image's config, which @STACK-model reads)
     "awslambda",  # GetFunction's Code.Location answers with the deployment package
     "sns",  # HTTP/HTTPS delivery and the confirmation handshake
     "sqs",  # SetQueueAttributes keeps the queue policy it does not name; a message records its SenderId

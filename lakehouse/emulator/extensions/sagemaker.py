@@ -25,10 +25,16 @@ provider's wait for InService ends at its first read), but:
   ServerlessConfig object, so changing one changed the other. Here each endpoint keeps its own copy and the
   update reaches it; UpdateEndpoint and this update move the endpoint's LastModifiedTime, as on AWS;
 - ``CreateEndpoint`` and ``UpdateEndpoint`` deploy a serverless variant whose model has network isolation
-  or a VPC configuration: AWS lists both among Serverless Inference's feature exclusions, so a root
-  setting them applies here and fails on AWS. Here they are a ``ValidationError`` naming the model
-  (which call AWS refuses it at is not documented; the endpoint, where the serverless compute is
-  provisioned, is where it is refused here);
+  or a VPC configuration, and ``CreateEndpointConfig`` makes a serverless configuration with a
+  ``DataCaptureConfig`` or with several production variants: the "Feature exclusions" of AWS's
+  Serverless Inference guide (serverless-endpoints.html) list GPUs, AWS Marketplace model packages, private
+  Docker registries, multi-model endpoints, VPC configuration, network isolation, data capture, multiple
+  production variants, Model Monitor and inference pipelines as real-time features serverless endpoints do
+  not support, so a root setting them applies here and fails on AWS. Here each is a ``ValidationException``
+  naming what is excluded (AWS's code for a request it refuses; its wording and which call refuses are not
+  documented: the model's settings are refused at the endpoint, where the serverless compute is
+  provisioned; data capture and a second variant at the configuration, which states both itself). A
+  DataCaptureConfig with EnableCapture false is refused too (assumed: the exclusion names the feature);
 - the runtime's ``InvokeEndpoint`` answers canned data for any endpoint name, existing or not.
   Here it serves what the endpoint serves on AWS: endpoint -> its endpoint configuration -> the
   model of its (first) production variant -> that model's ``ModelDataUrl``, a ``model.tar.gz`` of an
@@ -335,6 +341,25 @@ def _host_shadows(endpoint: FakeEndpoint, config: FakeEndpointConfig) -> None:
     endpoint.shadow_production_variants = hosted  # type: ignore[attr-defined]
 
 
+def refuse_serverless_config(name: str, variants: list[dict[str, Any]], data_capture: Any) -> None:
+    """A serverless endpoint configuration with data capture or several production variants is a
+    ``ValidationException``: both are among Serverless Inference's feature exclusions (see the module's doc)."""
+    serverless = [str(v.get("VariantName")) for v in variants if v.get("ServerlessConfig")]
+    if not serverless:
+        return
+    if data_capture:
+        raise ValidationError(
+            message=f"Serverless Inference does not support data capture: endpoint configuration {name} sets "
+            f"DataCaptureConfig with serverless variant {serverless[0]}"
+        )
+    if len(variants) > 1:
+        names = ", ".join(str(v.get("VariantName")) for v in variants)
+        raise ValidationError(
+            message=f"Serverless Inference does not support multiple production variants: endpoint configuration "
+            f"{name} has {len(variants)} ({names}), serverless {', '.join(serverless)}"
+        )
+
+
 class SageMakerExtension(SageMakerResponse):
     """CreateModel keeping EnableNetworkIsolation; UpdateEndpoint: the endpoint moves to another configuration;
     UpdateEndpointWeightsAndCapacities: a serverless variant's running config changes."""
@@ -354,6 +379,11 @@ class SageMakerExtension(SageMakerResponse):
         return ActionResult(model.response_create)
 
     def create_endpoint_config(self) -> ActionResult:
+        refuse_serverless_config(
+            self._get_param("EndpointConfigName"),
+            self._get_param("ProductionVariants") or [],
+            self._get_param("DataCaptureConfig"),
+        )
         config = self.sagemaker_backend.create_endpoint_config(
             endpoint_config_name=self._get_param("EndpointConfigName"),
             async_inference_config=self._get_param("AsyncInferenceConfig"),
