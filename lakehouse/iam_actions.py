@@ -9,7 +9,9 @@ the method is the operation's snake_case name (how botocore names a client's met
 model's signingName or endpointPrefix, except where IAM differs (``PREFIXES``, ``ACTIONS``).
 Reads go in docs/checker-policy.json; the harness's own writes (terraform deploys the stack; these are fault
 injection, pipeline metrics, model release, reaping) in docs/checker-policy-write.json, one Sid per scenario.
-The emulator (``lakehouse/emulator``) is AWS's stand-in, not a caller, and is not scanned.
+The emulator (``lakehouse/emulator``) is AWS's stand-in, not a caller, and is not scanned; nor is
+``lakehouse/ml/local_image.py``, the local target's stand-in for the user's ``mlflow sagemaker
+build-and-push-container`` (on aws the user pushes the serving image, the harness only reads it).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import botocore.session
 from botocore import xform_name
 
 SCANNED = ("lakehouse", "steps")
-NOT_SCANNED = ("lakehouse/emulator/",)
+NOT_SCANNED = ("lakehouse/emulator/", "lakehouse/ml/local_image.py")
 READ_POLICY = "docs/checker-policy.json"
 WRITE_POLICY = "docs/checker-policy-write.json"
 READ_SID = "HarnessChecksRead"
