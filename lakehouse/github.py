@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -378,7 +378,12 @@ class GitHubActions:
             raise GitHubApiError("bad_response", f"GitHub's answer for {what} has no tree list")
         blobs = [e for e in entries if isinstance(e, dict) and e.get("type") == "blob" and e.get("path")]
         links = [str(e["path"]) for e in blobs if e.get("mode") == SYMLINK_MODE]
-        tree = Tree(answer.url, [str(e["path"]) for e in blobs], links, bool(answer.data.get("truncated")))
+        gitlinks = {
+            str(e["path"]): str(e.get("sha"))
+            for e in entries
+            if isinstance(e, dict) and e.get("type") == "commit" and e.get("path")
+        }
+        tree = Tree(answer.url, [str(e["path"]) for e in blobs], links, bool(answer.data.get("truncated")), gitlinks)
         self._trees[ref] = tree
         return tree
 
@@ -423,6 +428,9 @@ class Tree:
     symlinks: list[str]
     #: GitHub cut the list short (over its limit of entries): files past it are not listed.
     truncated: bool
+    #: Git submodules, path -> the commit of the other repository they point at: one ``commit`` entry each
+    #: (mode 160000), none of the files inside.
+    submodules: dict[str, str] = field(default_factory=dict)
 
 
 class GitHubRepo(GitHubActions):

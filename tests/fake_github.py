@@ -265,6 +265,9 @@ class FakeGitHub:
     #: Symbolic links on main, path -> target path: the tree lists them with mode 120000 and the contents API
     #: answers with the target's text, as GitHub does for a link to a normal file.
     symlinks: dict[str, str] = field(default_factory=dict)
+    #: Git submodules on main, path -> the commit of the other repository it points at: the tree lists each as
+    #: one entry of type ``commit`` (mode 160000) and none of the files inside it, as GitHub does.
+    submodules: dict[str, str] = field(default_factory=dict)
     #: ``GET /repos/{repo}/actions/permissions/workflow``: GitHub's default for a new repository, Actions may not
     #: approve pull requests.
     workflow_permissions: dict[str, Any] = field(
@@ -473,6 +476,7 @@ class FakeGitHub:
                 {"path": p, "mode": "120000" if p in self.symlinks else "100644", "type": "blob", "sha": sha(i)}
                 for i, p in enumerate(files)
             ]
+            tree += [{"path": p, "mode": "160000", "type": "commit", "sha": c} for p, c in self.submodules.items()]
             return _ok({"sha": sha(0), "tree": tree, "truncated": self.tree_truncated})
         return _not_found()
 

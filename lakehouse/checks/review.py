@@ -35,7 +35,9 @@ what GitHub enforces), of the repository the user names (``--github-repo`` or ``
   files unprobed: no verdict (``error``). A CODEOWNERS that is a symbolic link (the tree's mode 120000) fails:
   the contents API answers with its target's text, GitHub's code owners do not follow it. So does one with a
   blank or line break other than space, tab and newline (U+00A0, U+2028, a lone CR, ...): this check's
-  ``str.split`` separates at it, GitHub's parser need not (``odd_separators``);
+  ``str.split`` separates at it, GitHub's parser need not (``odd_separators``). So does a git submodule at or
+  under a reviewed directory (the tree's ``commit`` entries): its files are another repository's, listed nowhere
+  here, and the pointer's own path escapes a directory pattern such as ``/infra/``;
 - review before apply (``lakehouse.checks.apply_gate``): each workflow job of that tree whose ``run:`` calls
   ``terraform apply`` (or ``destroy``), itself or through a local composite action or reusable workflow (judged
   under its caller's triggers), is reached only by a push to main, or is held by an environment
@@ -126,6 +128,8 @@ class ReviewReading:
     tree_truncated: bool = False
     #: The files of the tree that are symbolic links (GitHub's contents API answers with their target).
     tree_symlinks: list[str] = field(default_factory=list)
+    #: The git submodules of the tree, path -> the commit of the other repository (their files are not listed).
+    tree_submodules: dict[str, str] = field(default_factory=dict)
     tree_error: str | None = None
     requests: list[str] = field(default_factory=list)
     #: The commit under test and where it came from (``GITHUB_SHA``, the checkout's HEAD).
@@ -284,6 +288,7 @@ def read_review(
     try:
         tree = client.tree_paths(ref)
         reading.tree, reading.tree_symlinks, reading.tree_truncated = tree.paths, tree.symlinks, tree.truncated
+        reading.tree_submodules = dict(tree.submodules)
         reading.requests.append(tree.url)
     except GitHubApiError as err:
         reading.tree_error = _why(err)
@@ -736,6 +741,8 @@ def judge_codeowners(reading: ReviewReading) -> tuple[dict[str, Any], list[str],
             unowned[directory] = lost
             named = "; ".join(lost[:_NAMED]) + (f"; and {len(lost) - _NAMED} more" if len(lost) > _NAMED else "")
             problems.append(f"{where} gives no owner to {len(lost)} path(s) under {directory}: {named}")
+    submodules = submodules_in(reading, rules)
+    problems += [f"{where}: {p}" for p in submodules.values()]
     # Who may change CODEOWNERS may change who the code owners are: reviewers of the directories only.
     self_owned = codeowners_self_ownership(rules, reading.codeowners_path, reviewers)
     problems += [f"{where}: {p}" for p in self_owned]
@@ -750,6 +757,7 @@ def judge_codeowners(reading: ReviewReading) -> tuple[dict[str, Any], list[str],
         "codeowners_errors": len(errors),
         "unowned_dirs": sorted(unowned),
         "codeowners_changed_only_by_reviewers": not self_owned,
+        "submodules_in_reviewed_dirs": sorted(submodules),
     }
     details = {
         "path": reading.codeowners_path,
@@ -759,8 +767,36 @@ def judge_codeowners(reading: ReviewReading) -> tuple[dict[str, Any], list[str],
         "unowned": unowned,
         "files_on_branch": len(reading.tree or []),
         "tree_truncated": reading.tree_truncated,
+        "submodules": {p: c for p, c in reading.tree_submodules.items() if p in submodules},
     }
     return measured, problems, unreadable, details
+
+
+def submodules_in(reading: ReviewReading, rules: Sequence[OwnerRule]) -> dict[str, str]:
+    """Each git submodule at or under a reviewed directory -> why it fails (empty: none is).
+
+    The tree lists a submodule as one entry and none of its files, so no file of it was given an owner: its
+    code is another repository's, changed under that repository's rules, and a pull request moving the
+    pointer changes the submodule's path alone, which a directory pattern (``/infra/``) does not match.
+    """
+    found = {}
+    for path, commit in sorted(reading.tree_submodules.items()):
+        if not any(path == d.strip("/") or path.startswith(d.strip("/") + "/") for d in reading.dirs):
+            continue
+        rule = owners_of(path, rules)
+        pointer = (
+            f"its pointer is owned by {' '.join(rule.owners)} (line {rule.line})"
+            if rule is not None and rule.owners
+            else f"no rule matches the submodule's own path {path}, so a pull request moving it needs no code owner"
+            if rule is None
+            else f"line {rule.line} `{rule.pattern}` gives the submodule's own path {path} no owner"
+        )
+        found[path] = (
+            f"{path} is a git submodule (at commit {commit[:12]} of another repository): its files are not "
+            f"{reading.branch}'s, so no code owner here reviews a change to them, and {pointer}; commit the "
+            "code into this repository"
+        )
+    return found
 
 
 # -- the verdict -------------------------------------------------------------------------------------------
@@ -777,6 +813,7 @@ def threshold(min_approvals: int, dirs: Sequence[str]) -> dict[str, Any]:
         "codeowners_errors": 0,
         "unowned_dirs": [],
         "codeowners_changed_only_by_reviewers": True,
+        "submodules_in_reviewed_dirs": [],
         "owned_dirs": list(dirs),
         "unreviewed_apply_triggers": [],
         "apply_environments_not_gates": [],

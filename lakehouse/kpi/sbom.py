@@ -301,11 +301,33 @@ def purl_problem(name: str, version: str | None, purl: str) -> str | None:
     return f"{name} {version or '(no version)'} (its purl {purl} is another package or version)"
 
 
+def cyclonedx_components(sbom: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every component the document lists, at any depth: the top-level ones, the ``components`` each carries, and
+    those the described component (``metadata.component``) carries, which itself is left out.
+
+    CycloneDX nests what a component bundles, and scanners read every level: a stale version, a wrong purl or a
+    package the release lacks one level down is as listed as at the top.
+    """
+
+    def nested(holder: Any) -> list[Any]:
+        inner = holder.get("components") if isinstance(holder, dict) else None
+        return inner if isinstance(inner, list) else []
+
+    todo = [*nested(sbom), *nested((sbom.get("metadata") or {}).get("component"))]
+    found = []
+    while todo:
+        c = todo.pop(0)
+        if isinstance(c, dict):
+            found.append(c)
+            todo += nested(c)
+    return found
+
+
 def cyclonedx_purl_problems(sbom: dict[str, Any]) -> list[str]:
     """``purl_problem`` of each component (and the described one) that has a purl."""
     root = (sbom.get("metadata") or {}).get("component") or {}
     found = []
-    for c in [*(sbom.get("components") or []), root]:
+    for c in [*cyclonedx_components(sbom), root]:
         if isinstance(c, dict) and c.get("name") and c.get("purl"):
             version = None if c.get("version") is None else str(c["version"])
             if why := purl_problem(str(c["name"]), version, str(c["purl"])):
@@ -322,8 +344,8 @@ def cyclonedx_without_purl(sbom: dict[str, Any]) -> list[str]:
     is the project itself (``cyclonedx-py environment --pyproject`` gives it none), the release's own code."""
     return sorted(
         f"{c['name']} {c.get('version') or '(no version)'}"
-        for c in sbom.get("components") or []
-        if isinstance(c, dict) and c.get("name") and not str(c.get("purl") or "").strip()
+        for c in cyclonedx_components(sbom)
+        if c.get("name") and not str(c.get("purl") or "").strip()
     )
 
 
@@ -332,7 +354,7 @@ def cyclonedx_versions(sbom: dict[str, Any]) -> dict[str, set[str]]:
     an empty set for a name listed with no version."""
     root = (sbom.get("metadata") or {}).get("component") or {}
     found: dict[str, set[str]] = {}
-    for c in [*(sbom.get("components") or []), root]:
+    for c in [*cyclonedx_components(sbom), root]:
         if isinstance(c, dict) and c.get("name"):
             versions = found.setdefault(normalise(str(c["name"])), set())
             if c.get("version") is not None and str(c["version"]).strip():
@@ -342,7 +364,7 @@ def cyclonedx_versions(sbom: dict[str, Any]) -> dict[str, set[str]]:
 
 def sbom_coverage(sbom: dict[str, Any], installed: list[str]) -> tuple[float, list[str]]:
     """Fraction of installed distributions the SBOM lists (the described project counts as listed)."""
-    listed = {normalise(str(c.get("name", ""))) for c in sbom.get("components") or []}
+    listed = {normalise(str(c.get("name", ""))) for c in cyclonedx_components(sbom)}
     root = (sbom.get("metadata") or {}).get("component") or {}
     if root.get("name"):
         listed.add(normalise(str(root["name"])))
@@ -465,7 +487,7 @@ def check_cyclonedx(path: Path, name: str, describes: str, expected: Expected) -
             Bom.from_json(sbom)  # type: ignore[attr-defined]
         except (ValueError, TypeError, KeyError) as err:
             check.invalid.append(f"not valid CycloneDX 1.6: {str(err)[:300]}")
-    check.packages = len(sbom.get("components") or [])
+    check.packages = len(cyclonedx_components(sbom))
     check.missing = sbom_coverage(sbom, list(expected_versions(expected)))[1]
     check.wrong_version = wrong_versions(cyclonedx_versions(sbom), expected)
     check.wrong_purl = cyclonedx_purl_problems(sbom)
@@ -475,7 +497,7 @@ def check_cyclonedx(path: Path, name: str, describes: str, expected: Expected) -
     check.subject = root
     if isinstance(described, dict) and described.get("version") is not None:
         check.subject_version = str(described["version"])
-    listed = {normalise(str(c["name"])) for c in sbom.get("components") or [] if isinstance(c, dict) and c.get("name")}
+    listed = {normalise(str(c["name"])) for c in cyclonedx_components(sbom) if c.get("name")}
     check.unexpected = unexpected_packages(listed, root, expected)
     return check
 

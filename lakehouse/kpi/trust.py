@@ -4,8 +4,9 @@ A signature proves only what its key proves. Three kinds, named in every artifac
 
 - ``sigstore-identity``: a sigstore bundle (``<artifact>.sigstore.json``) whose Fulcio certificate
   was issued by GitHub Actions' OIDC issuer to a workflow of the given repository running on
-  ``refs/heads/main``, verified with sigstore's verifier (chain, transparency log, signature):
-  provenance.
+  ``refs/heads/main``, in a run of that repository's main (Fulcio's Source Repository URI and Ref:
+  a reusable workflow of main called from elsewhere carries main's name but signs its caller's bytes),
+  verified with sigstore's verifier (chain, transparency log, signature): provenance.
 - ``published-key``: a signature that verifies with a public key published *before* the run: a
   PEM file (``LAKEHOUSE_SIGNING_PUBLIC_KEY``, e.g. committed in the repository) last written
   before the run started, or PEM text in ``LAKEHOUSE_SIGNING_PUBLIC_KEY_PEM``: provenance, as far
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from cryptography import x509
+from cryptography.hazmat import asn1
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sigstore.errors import Error as SigstoreError
@@ -154,12 +156,65 @@ class WorkflowIdentity:
         return f"a workflow of {self.repo} on {self.ref} (issuer {GITHUB_ISSUER})"
 
     def verify(self, cert: x509.Certificate) -> None:
+        """The SAN names a workflow file of ``repo`` at ``ref``, and the run that signed was ``repo``'s at ``ref``.
+
+        The SAN is the workflow *file* (``job_workflow_ref``): a reusable workflow of this repository on main,
+        called by another repository or a pull request's ref, signs its caller's bytes under it. Which run it
+        was is in Fulcio's Source Repository URI and Ref (the ``repository`` and ``ref`` claims).
+        """
         from sigstore.errors import VerificationError
 
         policy.OIDCIssuer(GITHUB_ISSUER).verify(cert)
         sans = certificate_identities(cert)
         if not any(self.pattern.fullmatch(s) for s in sans):
             raise VerificationError(f"certificate identity {', '.join(sans) or '(none)'} is not {self}")
+        source, ref = signing_run(cert)
+        if source is None or ref is None:
+            raise VerificationError(
+                f"certificate identity {', '.join(sans)} names {self}, but the certificate does not say which "
+                "repository and ref the signing run was of (no Source Repository URI and Ref, nor GitHub Workflow "
+                "Repository and Ref): a reusable workflow of this repository on main signs for any caller"
+            )
+        if source.lower() != f"https://github.com/{self.repo}".lower() or ref != self.ref:
+            raise VerificationError(
+                f"certificate identity {', '.join(sans)} is a workflow file of {self.repo} on {self.ref}, but the "
+                f"run that signed was of {source} at {ref} (Fulcio's Source Repository URI and Ref): a reusable "
+                f"workflow called from another repository or ref signs that caller's bytes, not {self.repo}'s "
+                f"{self.ref}"
+            )
+
+
+#: Fulcio's extensions for the run a certificate was issued to (sigstore/fulcio docs/oid-info.md): the
+#: ``repository`` and ``ref`` claims, as DER UTF8Strings, and their older raw-bytes forms.
+SOURCE_REPOSITORY_URI = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.12")
+SOURCE_REPOSITORY_REF = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.14")
+WORKFLOW_REPOSITORY = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.5")
+WORKFLOW_REF = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.6")
+
+
+def _extension(cert: x509.Certificate, oid: x509.ObjectIdentifier, der: bool) -> str | None:
+    try:
+        ext = cert.extensions.get_extension_for_oid(oid).value
+    except x509.ExtensionNotFound:
+        return None
+    raw = ext.value if isinstance(ext, x509.UnrecognizedExtension) else None
+    if raw is None:
+        return None
+    try:
+        return asn1.decode_der(str, raw) if der else raw.decode()
+    except ValueError:  # not a UTF8String / not UTF-8: says nothing of the run
+        return None
+
+
+def signing_run(cert: x509.Certificate) -> tuple[str | None, str | None]:
+    """The repository URI and ref of the GitHub Actions run a Fulcio certificate was issued to (None: not said)."""
+    source = _extension(cert, SOURCE_REPOSITORY_URI, der=True)
+    ref = _extension(cert, SOURCE_REPOSITORY_REF, der=True)
+    if source is None and (legacy := _extension(cert, WORKFLOW_REPOSITORY, der=False)) is not None:
+        source = f"https://github.com/{legacy}"
+    if ref is None:
+        ref = _extension(cert, WORKFLOW_REF, der=False)
+    return source, ref
 
 
 def certificate_identities(cert: x509.Certificate) -> list[str]:

@@ -72,6 +72,7 @@ def test_protected_main_with_real_owners_passes(github: FakeGitHub) -> None:
         "codeowners_errors": 0,
         "unowned_dirs": [],
         "codeowners_changed_only_by_reviewers": True,
+        "submodules_in_reviewed_dirs": [],
         "unreviewed_apply_triggers": [],  # no workflow of main applies Terraform
         "apply_environments_not_gates": [],
         "apply_credentials_ungated": [],
