@@ -17,6 +17,7 @@ from lakehouse.checks.column_types import check_column_types
 from lakehouse.checks.data_loop import built_gold, built_tables, check_accounting, check_contracts, check_demo_row
 from lakehouse.checks.gold_files import check_gold_files
 from lakehouse.checks.gold_snapshot import check_gold_written_by_run
+from lakehouse.checks.query_results import WorkGroupHistory, read_history
 from lakehouse.checks.write_paths import check_write_paths
 from lakehouse.contracts import Contract, load_contracts
 from lakehouse.iceberg import snapshot
@@ -76,7 +77,10 @@ def gold_written_by_run(run: DataLoopRun, tables: Iterable[str]) -> Outcome:
     def execution(query_id: str) -> dict[str, Any]:
         return dict(athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"])
 
-    return check_gold_written_by_run(tables, run.pipeline.statements, snapshot_of, execution)
+    def history() -> WorkGroupHistory:
+        return read_history(athena, str(run.outputs["athena_workgroup_name"]))
+
+    return check_gold_written_by_run(tables, run.pipeline.statements, snapshot_of, execution, history)
 
 
 def lines_accounted(run: DataLoopRun) -> Outcome:

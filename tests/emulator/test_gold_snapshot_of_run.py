@@ -2,7 +2,8 @@
 
 The healthy run passes, its row tied to the snapshot its ``daily_revenue`` MERGE committed. Then Gold is changed
 by hand after the run (the row stays: the demo still returns it), and the check fails naming the table and that
-the snapshot is newer than the run's last write of it. A healthy re-run of the same files passes again. Then a run
+the snapshot is newer than the run's last write of it. A healthy re-run of the same files passes again, and the
+first run judged after it passes too (Gold is a later run's of the same statements, as after the KPI's runs). Then a run
 whose SQL no longer writes ``daily_revenue`` (Gold left as an older run made it, the demo's row still in it) fails
 naming the table as not written this run.
 """
@@ -68,13 +69,17 @@ def test_the_demo_row_must_come_from_the_snapshot_this_run_committed(emulator: E
     changed = _judge(target, outputs, first)
     assert changed.status is Status.FAILED
     assert f"{gold}'s current snapshot" in str(changed.reason)
-    assert "after this run's last write of it (30_gold.7" in str(changed.reason)
+    assert "after the pipeline's last write of it (30_gold.7" in str(changed.reason)
 
     again = run_pipeline(target, outputs)  # the same lines again: the MERGE rewrites the rows it matches
     assert again.ok, again.summary()
     rerun = _judge(target, outputs, again)
     assert rerun.passed, rerun.reason
     assert rerun.details["gold_snapshots"][gold]["committed_by"] == "30_gold.7"
+    # The first run judged after the re-run (the KPI's runs made between): a later run of the same statements.
+    earlier = _judge(target, outputs, first)
+    assert earlier.passed, earlier.reason
+    assert earlier.details["gold_snapshots"][gold]["committed_by"] == "30_gold.7 (a later run)"
 
     second = run_pipeline(target, outputs, sql_dir=_without_revenue(tmp_path))
     assert second.ok, second.summary()

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from lakehouse.checks.gold_snapshot import TOLERANCE_MS, check_gold_written_by_run, judge_table, writers_of, writes
+from lakehouse.checks.query_results import WorkGroupHistory
 from lakehouse.outcome import Status
 
 TABLE = "lh_gold.daily_revenue"
@@ -77,7 +78,7 @@ def test_an_older_gold_the_run_did_not_rebuild_fails_naming_table_snapshot_and_w
 
 def test_gold_changed_after_the_run_fails() -> None:
     problem, _ = judged(T0 + 3000 + TOLERANCE_MS + 1)
-    assert problem is not None and "after this run's last write of it (30_gold.7, query q-merge" in problem
+    assert problem is not None and "after the pipeline's last write of it (30_gold.7, query q-merge" in problem
 
 
 def test_a_snapshot_between_two_writes_is_by_neither() -> None:
@@ -110,3 +111,37 @@ def test_the_check_names_each_table_and_is_error_when_a_snapshot_cannot_be_read(
 
     error = check_gold_written_by_run([TABLE], STATEMENTS, unreadable, execution)
     assert error.status is Status.ERROR and "metadata file gone" in str(error.reason)
+
+
+def _history(*executions: tuple[str, str, int], cut: bool = False) -> WorkGroupHistory:
+    """A workgroup history of ``(query id, text, submitted ms)`` executions, each 1 s long, SUCCEEDED."""
+    found = []
+    for query_id, text, at in executions:
+        times = [dt.datetime.fromtimestamp(ms / 1000, dt.UTC) for ms in (at, at + 1000)]
+        status = {"State": "SUCCEEDED", "SubmissionDateTime": times[0], "CompletionDateTime": times[1]}
+        found.append({"QueryExecutionId": query_id, "Query": text, "Status": status})
+    return WorkGroupHistory("wg", tuple(found), cut=cut)
+
+
+def _judged_later(history: WorkGroupHistory) -> Any:
+    return check_gold_written_by_run([TABLE], STATEMENTS, lambda t: snap(T0 + 60_500), execution, lambda: history)
+
+
+def test_a_later_run_of_the_same_statement_is_the_pipelines_writer_too() -> None:
+    """The KPI's runs rewrite Gold after the session's run: the same MERGE text, a minute later."""
+    outcome = _judged_later(_history(("q-later", "  " + MERGE.replace(" ", "\n ", 2), T0 + 60_000)))
+    assert outcome.passed, outcome.reason
+    assert outcome.measured == {TABLE: "30_gold.7 (a later run)"}
+
+
+def test_gold_changed_by_another_statement_after_the_run_fails() -> None:
+    hand = "INSERT INTO lh_gold.daily_revenue VALUES (DATE '2020-01-01', 'ZZ', 1, 1.00)"
+    outcome = _judged_later(_history(("q-hand", hand, T0 + 60_000)))
+    assert outcome.status is Status.FAILED
+    assert "after the pipeline's last write of it (30_gold.7, query q-merge" in str(outcome.reason)
+
+
+def test_a_history_cut_short_cannot_vouch_for_a_later_write() -> None:
+    outcome = _judged_later(_history(cut=True))
+    assert outcome.status is Status.ERROR
+    assert "workgroup wg lists more than" in str(outcome.reason)
