@@ -29,7 +29,7 @@ import requests
 
 from lakehouse.browser import BrowserNotFound, ScreenshotError, screenshot
 from lakehouse.lineage.client import MarquezClient, MarquezError
-from lakehouse.lineage.columns import Field, flows_from, pipeline_column_edges
+from lakehouse.lineage.columns import ColumnLineageError, Field, flows_from, pipeline_column_edges
 from lakehouse.lineage.naming import CATALOG
 from lakehouse.lineage.service.app import SERVICE_HEADER
 from lakehouse.lineage.service.layout import dataset_title
@@ -265,12 +265,17 @@ def check_column_page(
 ) -> Outcome:
     """Screenshot the column-flow page of the Bronze ``column`` field and judge what it draws.
 
+    ``error`` naming the statement when the pipeline's SQL cannot be followed (``ColumnLineageError``).
+
     ``skipped`` when there is no page of ours to take (no web URL, or Marquez web: see the module) and Marquez's
     ``/column-lineage`` reaches every table the SQL names (``failed``, naming them, when it does not);
     ``error`` when the API cannot be read; ``failed`` naming every table the page does not show.
     """
-    sources, sql = sql_flow_of(statements, region, bronze_db, column)
     details: dict[str, Any] = {"column": column, "depth": DEPTH}
+    try:
+        sources, sql = sql_flow_of(statements, region, bronze_db, column)
+    except ColumnLineageError as err:  # a flow of a statement nobody could read is no flow to expect or deny
+        return Outcome.error(f"the pipeline's SQL cannot be followed for column lineage: {err}", THRESHOLD, details)
     if not sources:
         reason = f"the pipeline's SQL carries no column {column!r} of Bronze database {bronze_db} into another table"
         return Outcome.judged(False, {"tables_drawn": None}, THRESHOLD, reason, details)

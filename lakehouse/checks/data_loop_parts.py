@@ -8,7 +8,7 @@ once, and a part added to the steps (Gold's files in the stack's bucket) never r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -16,6 +16,8 @@ from lakehouse.athena import QueryRecord
 from lakehouse.checks.column_types import check_column_types
 from lakehouse.checks.data_loop import built_gold, built_tables, check_accounting, check_contracts, check_demo_row
 from lakehouse.checks.gold_files import check_gold_files
+from lakehouse.checks.gold_snapshot import check_gold_written_by_run
+from lakehouse.checks.query_results import WorkGroupHistory, read_history
 from lakehouse.checks.write_paths import check_write_paths
 from lakehouse.contracts import Contract, load_contracts
 from lakehouse.iceberg import snapshot
@@ -50,12 +52,35 @@ class DataLoopRun:
 
 def demo_row(run: DataLoopRun) -> Outcome:
     """The demo query returns the scenario's row, read from an Iceberg table of Gold the pipeline builds
-    (``check_demo_row``)."""
+    (``check_demo_row``), whose current snapshot this run's pipeline committed (``gold_written_by_run``)."""
     if run.demo is None:
         return Outcome.error("the demo query was not run: no answer to judge")
     record, rows = run.demo
     glue = run.target.client("glue")
-    return check_demo_row(run.conn, record, rows, run.gold_db, run.expected_row, glue, built_gold(run.outputs))
+    found = check_demo_row(run.conn, record, rows, run.gold_db, run.expected_row, glue, built_gold(run.outputs))
+    if not found.passed:
+        return found
+    tied = gold_written_by_run(run, found.details["row_from_gold"]["holding"])
+    found.details["gold_snapshots"] = tied.details.get("gold_snapshots")
+    return found if tied.passed else replace(tied, details={**found.details, **tied.details})
+
+
+def gold_written_by_run(run: DataLoopRun, tables: Iterable[str]) -> Outcome:
+    """``check_gold_written_by_run`` on the stack: snapshots read with pyiceberg, executions from Athena."""
+    if run.pipeline is None:
+        return Outcome.error("the pipeline was not run: the Gold the row is read from cannot be tied to a run")
+    athena = run.target.client("athena")
+
+    def snapshot_of(table: str) -> dict[str, Any]:
+        return snapshot(run.target, *table.split(".", 1))
+
+    def execution(query_id: str) -> dict[str, Any]:
+        return dict(athena.get_query_execution(QueryExecutionId=query_id)["QueryExecution"])
+
+    def history() -> WorkGroupHistory:
+        return read_history(athena, str(run.outputs["athena_workgroup_name"]))
+
+    return check_gold_written_by_run(tables, run.pipeline.statements, snapshot_of, execution, history)
 
 
 def lines_accounted(run: DataLoopRun) -> Outcome:

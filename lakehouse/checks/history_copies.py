@@ -26,7 +26,7 @@ from sqlglot.optimizer.qualify_tables import qualify_tables
 
 from lakehouse.checks.query_results import WorkGroupHistory
 from lakehouse.emulator.sql.dialect import READ
-from lakehouse.lineage.columns import Schema, column_lineage
+from lakehouse.lineage.columns import ColumnLineageError, Schema, column_lineage
 
 #: ``(database, table, column)``, lower case.
 Column = tuple[str, str, str]
@@ -154,6 +154,8 @@ def history_copies(
     listed = list(statements)
     #: Parsed only once the text names a table holding a hidden column (sqlglot parses ~100 statements a second).
     parsed: dict[int, tuple[tuple[str, str], str, str | None, set[tuple[str, str]]] | None] = {}
+    #: Statements that parsed but whose columns sqlglot could not follow: why.
+    unfollowed: dict[int, str] = {}
     copies: dict[tuple[str, str], HistoryCopy] = {}
     changed = True
     while changed:  # to a fixpoint: a copy of a copy made earlier in another workgroup is found too
@@ -174,7 +176,12 @@ def history_copies(
             for d, t in named:
                 if t in known.get(d, {}):
                     mine.setdefault(d, {})[t] = known[d][t]
-            for column, sources in column_lineage(sql, region, mine).items():
+            try:
+                flows = column_lineage(sql, region, mine)
+            except ColumnLineageError as err:  # the columns it could follow are followed, the rest noted
+                unfollowed[index] = str(err)
+                flows = err.partial
+            for column, sources in flows.items():
                 origins = set()
                 for ref, source in sources:
                     _, src_db, src_table = ref.name.split(".", 2)
@@ -199,6 +206,11 @@ def history_copies(
         "a copy it made is not followed"
         for i, found in sorted(parsed.items())
         if found is None
+    ]
+    notes += [
+        f"query {listed[i].query_id} of workgroup {listed[i].work_group} writes a table but its columns could not "
+        f"all be followed ({why}): a copy of those is not followed"
+        for i, why in sorted(unfollowed.items())
     ]
     return sorted(copies.values(), key=lambda c: c.qualified), notes
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from lakehouse.lineage.columns import Field, flows_from, pipeline_column_edges
+from lakehouse.lineage.columns import ColumnLineageError, Field, flows_from, pipeline_column_edges
 from lakehouse.pipeline.runner import SQL_DIR, stack_values
 from lakehouse.pipeline.sqlfiles import SqlFileError, SqlStatement, load
 
@@ -39,7 +39,10 @@ def lineage_evidence(outputs: Mapping[str, Any], region: str, column: str, check
         statements = load(SQL_DIR, stack_values(dict(outputs)))
     except (SqlFileError, KeyError, OSError) as err:
         return {"column": column, "error": f"the pipeline's SQL could not be read for column lineage: {err}"}
-    reached = flows(statements, region, column)
+    try:
+        reached = flows(statements, region, column)
+    except ColumnLineageError as err:
+        return {"column": column, "error": f"the pipeline's column lineage cannot be followed: {err}"}
     checked_lower = {c.lower() for c in checked}
     carrying = {t: cols for t, cols in reached.items() if any(c.lower() == column.lower() for c in cols)}
     return {

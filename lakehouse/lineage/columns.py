@@ -35,19 +35,41 @@ from lakehouse.pipeline.sqlfiles import SqlStatement
 Schema = dict[str, dict[str, dict[str, str]]]
 #: ``(dataset, column)``.
 Field = tuple[DatasetRef, str]
+#: Athena's hidden columns of every table ("$path": the S3 object a row was read from). No catalog lists them,
+#: yet the pipeline reads ``"$path"``: sqlglot must know them to follow the statement's other columns.
+HIDDEN_COLUMNS = {"$path": "varchar", "$file_size": "bigint", "$file_modified_time": "timestamp"}
 
 
-def _sources(select: exp.Expression, column: str, schema: Schema, region: str) -> set[Field]:
-    """The catalog columns the output ``column`` of ``select`` is computed from."""
+class ColumnLineageError(ValueError):
+    """sqlglot could not parse a statement, or follow one of its columns: its column lineage is unknown, not
+    empty (a check reading none would judge a pipeline whose lineage it never saw). ``partial``: the columns it
+    could follow (none when the statement did not parse)."""
+
+    def __init__(self, message: str, partial: dict[str, set[Field]] | None = None):
+        super().__init__(message)
+        self.partial = partial or {}
+
+
+def _with_hidden(schema: Schema) -> Schema:
+    return {db: {t: {**HIDDEN_COLUMNS, **cols} for t, cols in tables.items()} for db, tables in schema.items()}
+
+
+def _sources(select: exp.Expression, column: str, schema: Schema, region: str, failed: list[str]) -> set[Field]:
+    """The catalog columns the output ``column`` of ``select`` is computed from (Athena's hidden columns, the
+    file a row came from, are no dataset's field and are left out); when sqlglot cannot follow it, none, and
+    why is added to ``failed``."""
     try:
-        node = lineage(column, select.copy(), schema=cast(dict[str, object], schema), dialect=READ)
-    except (SqlglotError, KeyError, ValueError, AttributeError):
+        node = lineage(column, select.copy(), schema=cast(dict[str, object], _with_hidden(schema)), dialect=READ)
+    except (SqlglotError, KeyError, ValueError, AttributeError) as err:
+        failed.append(f"{column}: {str(err).splitlines()[0]}")
         return set()
     found: set[Field] = set()
     for step in node.walk():
         if not step.downstream and isinstance(step.expression, exp.Table) and step.expression.name:
             table = step.expression
-            found.add((athena_table(region, table.db or "default", table.name), step.name.split(".")[-1].strip('"')))
+            name = step.name.split(".")[-1].strip('"')
+            if name.lower() not in HIDDEN_COLUMNS:
+                found.add((athena_table(region, table.db or "default", table.name), name))
     return found
 
 
@@ -78,7 +100,7 @@ def _expanded(query: exp.Select, schema: Schema) -> exp.Select:
     return done if isinstance(done, exp.Select) else query
 
 
-def _merge(tree: exp.Merge, schema: Schema, region: str) -> dict[str, set[Field]]:
+def _merge(tree: exp.Merge, schema: Schema, region: str, failed: list[str]) -> dict[str, set[Field]]:
     using = tree.args.get("using")
     alias = using.alias_or_name.lower() if using is not None else ""
     query = _select_of(using) if isinstance(using, exp.Subquery) else None
@@ -103,13 +125,13 @@ def _merge(tree: exp.Merge, schema: Schema, region: str) -> dict[str, set[Field]
             if col.table and col.table.lower() != alias:
                 continue  # the target's own old value, not a source
             if query is not None:
-                found |= _sources(query, col.name, schema, region)
+                found |= _sources(query, col.name, schema, region, failed)
             elif isinstance(using, exp.Table):
                 found.add((athena_table(region, using.db or "default", using.name), col.name))
     return out
 
 
-def _update(tree: exp.Update, schema: Schema, region: str) -> dict[str, set[Field]]:
+def _update(tree: exp.Update, schema: Schema, region: str, failed: list[str]) -> dict[str, set[Field]]:
     """``UPDATE t SET c = <value>``: the value's scalar subqueries' sources, and the target's own columns it
     names (the same row's); a subquery only in ``WHERE`` filters and copies nothing."""
     target = tree.this
@@ -125,7 +147,7 @@ def _update(tree: exp.Update, schema: Schema, region: str) -> dict[str, set[Fiel
             if query is not None and query.selects:
                 named = query.copy()  # an unnamed ``max(ssn)`` gets a name lineage can follow
                 named.set("expressions", [exp.alias_(named.selects[0].copy(), "_value"), *named.selects[1:]])
-                found |= _sources(named, "_value", schema, region)
+                found |= _sources(named, "_value", schema, region, failed)
         for col in _columns_in(eq.expression):
             if col.find_ancestor(exp.Subquery) is None:
                 found.add((athena_table(region, target.db or "default", target.name), col.name))
@@ -135,7 +157,8 @@ def _update(tree: exp.Update, schema: Schema, region: str) -> dict[str, set[Fiel
 def column_lineage(sql: str, region: str, schema: Schema) -> dict[str, set[Field]]:
     """Output column of the written table -> the source columns its values come from (may be empty).
 
-    An unparseable statement, or one that writes no rows from a query, has none. The answer is a
+    A statement that writes no rows from a query has none; one sqlglot cannot parse, or whose column it cannot
+    follow, raises ``ColumnLineageError`` (its lineage is unknown, not empty). The answer is a
     function of the statement, the region and the columns known, so it is remembered for them:
     a pipeline run asks the same ~27 statements every time (sqlglot's lineage took ~0.7 s a run).
     """
@@ -152,14 +175,23 @@ def _column_lineage(sql: str, region: str, known: str) -> tuple[tuple[str, froze
 
 
 def _lineage_of(sql: str, region: str, schema: Schema) -> dict[str, set[Field]]:
+    """``_flows`` of the statement; ``ColumnLineageError`` when it does not parse or a column cannot be followed."""
     try:
         tree = cast(exp.Expression, sqlglot.parse_one(sql, read=READ))
-    except SqlglotError:
-        return {}
+    except SqlglotError as err:
+        raise ColumnLineageError(f"cannot parse: {str(err).splitlines()[0]}") from None
+    failed: list[str] = []
+    out = {k: v for k, v in _flows(tree, schema, region, failed).items() if v}
+    if failed:
+        raise ColumnLineageError(f"cannot follow column(s) {'; '.join(failed)}", out)
+    return out
+
+
+def _flows(tree: exp.Expression, schema: Schema, region: str, failed: list[str]) -> dict[str, set[Field]]:
     if isinstance(tree, exp.Merge):
-        return {k: v for k, v in _merge(tree, schema, region).items() if v}
+        return _merge(tree, schema, region, failed)
     if isinstance(tree, exp.Update):
-        return {k: v for k, v in _update(tree, schema, region).items() if v}
+        return _update(tree, schema, region, failed)
     if isinstance(tree, exp.Insert | exp.Create):
         query = _select_of(tree.expression)
         target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
@@ -174,7 +206,9 @@ def _lineage_of(sql: str, region: str, schema: Schema) -> dict[str, set[Field]]:
             names = [p.alias_or_name for p in query.selects]
         out: dict[str, set[Field]] = {}
         for name, projection in zip(names, query.selects, strict=False):
-            if projection.alias_or_name and (found := _sources(query, projection.alias_or_name, schema, region)):
+            if projection.alias_or_name and (
+                found := _sources(query, projection.alias_or_name, schema, region, failed)
+            ):
                 out[name] = found
         return out
     return {}
@@ -195,23 +229,33 @@ def flows_from(start: Field, edges: Iterable[tuple[Field, Field]]) -> list[Field
     return sorted(seen)
 
 
+def unreadable(stmt: SqlStatement, why: object) -> ColumnLineageError:
+    """The error naming the statement whose lineage is unknown: its file and line, job and first words."""
+    text = " ".join(stmt.sql.split())
+    shown = text if len(text) <= 120 else text[:117] + "..."
+    return ColumnLineageError(f"{stmt.where} ({stmt.job}): {why}; statement: {shown}")
+
+
 def pipeline_column_edges(statements: Iterable[SqlStatement], region: str) -> list[tuple[Field, Field]]:
     """``(source, target)`` column edges of a whole pipeline run, each statement resolved against the
-    columns its run's DDL declared so far (what the emitter sends, without a catalog)."""
+    columns its run's DDL declared so far (what the emitter sends, without a catalog).
+
+    A statement sqlglot cannot parse or follow raises ``ColumnLineageError`` naming it (``unreadable``):
+    skipped, it would leave the flows it makes out of every answer, and a check would judge them absent."""
     schema: Schema = {}
     edges: list[tuple[Field, Field]] = []
     for stmt in statements:
         try:
             io = statement_io(stmt.sql, region)
-        except SqlLineageError:
-            continue
+        except SqlLineageError as err:
+            raise unreadable(stmt, err) from None
         for ref, cols in io.schemas.items():
             _, database, table = ref.name.split(".", 2)
             schema.setdefault(database, {})[table] = {c.name: c.type for c in cols}
         if io.outputs:
-            edges += [
-                (src, (io.outputs[0], col))
-                for col, srcs in column_lineage(stmt.sql, region, schema).items()
-                for src in srcs
-            ]
+            try:
+                flows = column_lineage(stmt.sql, region, schema)
+            except ColumnLineageError as err:
+                raise unreadable(stmt, err) from None
+            edges += [(src, (io.outputs[0], col)) for col, srcs in flows.items() for src in srcs]
     return edges

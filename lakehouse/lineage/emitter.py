@@ -23,7 +23,7 @@ from openlineage.client.event_v2 import RunEvent, RunState
 from openlineage.client.transport.http import HttpConfig, HttpTransport
 
 from lakehouse.athena import QueryRecord
-from lakehouse.lineage.columns import Schema, column_lineage
+from lakehouse.lineage.columns import ColumnLineageError, Schema, column_lineage
 from lakehouse.lineage.digest import event_digest
 from lakehouse.lineage.events import JobRun, run_event, to_dict
 from lakehouse.lineage.jobnames import JobNamer
@@ -162,7 +162,12 @@ class LineageEmitter:
         for d in io.outputs if io.dropped else ():
             self._declared.pop(d, None)
         self._declared.update(io.schemas)
-        flows = column_lineage(stmt.sql, self.region, self._known_columns()) if io.outputs and io.inputs else {}
+        flows: dict[str, set[tuple[DatasetRef, str]]] = {}
+        if io.outputs and io.inputs:
+            try:
+                flows = column_lineage(stmt.sql, self.region, self._known_columns())
+            except ColumnLineageError as err:
+                self.stats.warnings.append(f"{stmt.where}: {err}; its job is sent without column lineage")
         run = JobRun(
             self.namespace,
             self._names.name(stmt, io),

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from lakehouse.pipeline.refusals import false_refusals
+from lakehouse.pipeline.silver_rows import Before, unsourced_rows
 
 #: One input file's path through the pipeline: its Bronze, staging, rejected and Silver tables, the raw
 #: columns staging and rejected rows copy from Bronze, and the condition under which a staged line's
@@ -227,16 +228,18 @@ def judge(
 
 
 def account_lines(
-    query: Query, name: Names, landed: list[tuple[str, list[int]]], landing: dict[str, list[int]]
+    query: Query, name: Names, landed: list[tuple[str, list[int]]], landing: dict[str, list[int]], before: Before
 ) -> list[FileAccount]:
-    """Read back every file's destinations and judge them, and every refused line's reason
-    (``refusals.false_refusals``). ``landed``: (file, every data line number)."""
+    """Read back every file's destinations and judge them, every refused line's reason
+    (``refusals.false_refusals``) and every row the run wrote to Silver (``silver_rows.unsourced_rows``).
+    ``landed``: (file, every data line number); ``before``: Silver as the run found it (``silver_rows.as_of``)."""
     accounts = []
     for file, lines in landed:
         family = FAMILIES[file]
         counts, problems = split_account(query(account_sql(family, name)))
         bronze = sum(int(n) for dest, _, n in counts if dest == "bronze")
         account = judge(file, lines, landing.get(file, []), bronze, counts, problems, family["silver"])
-        account.problems += false_refusals(query, name, file)  # a line refused for no true reason is lost
+        account.problems += false_refusals(query, name, file, before)  # a line refused for no true reason is lost
+        account.problems += unsourced_rows(query, name, file, family["holds"], before)  # a row from no line
         accounts.append(account)
     return accounts

@@ -7,6 +7,11 @@ what Silver kept, meets its contracts and still holds the demo's row. Each reaso
 give is stated here as the condition its line must meet, read from the line's raw values (the
 rejected table keeps them) and, for the reasons that depend on other rows, from the staging and
 Silver tables. A reason not listed is one nobody can verify, and counts as false.
+
+"Older than the row silver holds" is judged against Silver as it was before the run (``before``: the Iceberg
+snapshot current when the run started, read by time travel), as the pipeline's staging saw it: Silver after the
+run holds what the run itself wrote, and a made-up newer row written by the run would make the refusal of the
+real line it displaced look true.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ SHOWN = 50
 #: The reasons each file's lines may be refused for, as conditions on ``r`` (the rejected row, raw strings;
 #: ``r.key``/``r.version`` typed), ``w`` (the staged line a duplicate names as its winner; ``wr``, that line's
 #: own refusal, if any: a winner refused itself, but as older than Silver's row, took nothing), ``h`` (the newest
-#: version Silver holds of the key) and, for orders, ``k`` (a Silver user of the order's user_id).
+#: version Silver held of the key before the run) and, for orders, ``k`` (a Silver user of the order's user_id).
 _TIMESTAMP = "try_cast({} AS timestamp) IS NULL"
 _SUPERSEDED = (
     "w.source_line IS NOT NULL AND w.source_line <> r.source_line "
@@ -42,7 +47,7 @@ FAMILIES: dict[str, dict[str, Any]] = {
             "ssn malformed": r"r.ssn IS NULL OR NOT regexp_like(r.ssn, '^\d{3}-\d{2}-\d{4}$')",
             "signup_ts missing or malformed": _TIMESTAMP.format("r.signup_ts"),
             "updated_at missing or malformed": "r.version IS NULL",
-            "older than the row silver holds (a newer updated_at)": "h.version > r.version",
+            "older than the row silver holds (a newer updated_at)": "h.version > r.version",  # h: before the run
         },
         "outdated": "older than the row silver holds (a newer updated_at)",
     },
@@ -74,14 +79,17 @@ DUPLICATE = r"^duplicate key, superseded by line (\d+)$"
 
 Query = Callable[[str], list[tuple[Any, ...]]]
 Names = Callable[[str], str]
+#: A Silver table (``silver.users``) -> the query reading it as it was before the run (``silver_rows.as_of``).
+Before = Callable[[str], str]
 
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def false_refusals_sql(family: dict[str, Any], name: Names) -> str:
-    """The refused lines whose reason is not true of them (none when healthy), first ``SHOWN`` in line order."""
+def false_refusals_sql(family: dict[str, Any], name: Names, before: Before) -> str:
+    """The refused lines whose reason is not true of them (none when healthy), first ``SHOWN`` in line order;
+    ``before`` reads Silver as the run found it (``h``)."""
     key, version, shown = family["key"], family["version"], family["shown"]
     cases = " ".join(
         f"WHEN r.reject_reason = {_quote(reason)} THEN {cond}" for reason, cond in family["reasons"].items()
@@ -100,7 +108,7 @@ def false_refusals_sql(family: dict[str, Any], name: Names) -> str:
         f"FROM {name(family['rejected'])}), "
         f"w AS (SELECT source_line, try_cast({key} AS bigint) AS key, try_cast({version} AS timestamp) AS version "
         f"FROM {name(family['staged'])}), "
-        f"h AS (SELECT {key} AS key, max({version}) AS version FROM {name(family['silver'])} GROUP BY {key}) "
+        f"h AS (SELECT {key} AS key, max({version}) AS version FROM ({before(family['silver'])}) b GROUP BY {key}) "
         f"SELECT DISTINCT r.source_line, r.reject_reason, wr.reject_reason, {values} FROM r "
         f"LEFT JOIN w ON w.source_line = r.winner AND w.key = r.key "
         f"LEFT JOIN (SELECT source_line, reject_reason FROM {name(family['rejected'])}) wr "
@@ -111,11 +119,12 @@ def false_refusals_sql(family: dict[str, Any], name: Names) -> str:
     )
 
 
-def false_refusals(query: Query, name: Names, file: str) -> list[str]:
-    """One problem per line ``file``'s rejected table refuses for a reason that is not true of it."""
+def false_refusals(query: Query, name: Names, file: str, before: Before) -> list[str]:
+    """One problem per line ``file``'s rejected table refuses for a reason that is not true of it (``before``:
+    Silver as the run found it)."""
     family = FAMILIES[file]
     problems = []
-    for line, reason, winner_reason, *values in query(false_refusals_sql(family, name)):
+    for line, reason, winner_reason, *values in query(false_refusals_sql(family, name, before)):
         raw = ", ".join(f"{c} {v!r}" for c, v in zip(family["shown"], values, strict=True))
         verdict = (
             "which is not true of it" if reason in family["reasons"] or _is_duplicate(reason) else "no known reason"

@@ -18,10 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pyiceberg.exceptions import NoSuchTableError
+
 from lakehouse.athena import QueryRecord, connect, run
 from lakehouse.config import project_root
+from lakehouse.iceberg import snapshot
 from lakehouse.pipeline.accounting import FileAccount, account_lines
 from lakehouse.pipeline.landing import Landed, LandingError, MalformedLine, declared_headers, land
+from lakehouse.pipeline.silver_rows import as_of
 from lakehouse.pipeline.sqlfiles import SqlStatement, load
 from lakehouse.target import Target
 
@@ -91,6 +95,9 @@ class PipelineResult:
     lineage: dict[str, Any] | None = None
     #: What happened to the run's CloudWatch metrics (``MetricsStats.to_dict()``), when published.
     metrics: dict[str, Any] | None = None
+    #: Each Silver table's current Iceberg snapshot when the run started (None: none, or no table yet): the
+    #: accounting judges refusals and the rows the run wrote against Silver as it was then.
+    silver_before: dict[str, int | None] = field(default_factory=dict)
 
     @property
     def quarantined_total(self) -> int:
@@ -128,6 +135,7 @@ class PipelineResult:
             "row_counts": self.row_counts,
             "accounting": [a.to_dict() for a in self.accounting],
             "duplicate_keys": self.duplicate_keys,
+            "silver_before": self.silver_before,
             "statements": self.statements,
             "lineage": self.lineage,
             "metrics": self.metrics,
@@ -167,6 +175,11 @@ def run_pipeline(
                 "an older pipeline left them. Keep one row per key (or empty the table) and run again"
             )
             return result
+        try:
+            result.silver_before = silver_snapshots(target, outputs)
+        except Exception as err:  # noqa: BLE001 - pyiceberg's and botocore's errors: the run could not be judged
+            result.ok, result.error = False, f"before loading: Silver's snapshots could not be read: {err}"
+            return result
         for stmt in statements:
             record, _ = run(conn, stmt.sql, label=stmt.job)
             result.statements.append({"job": stmt.job, "where": stmt.where, **record.to_dict()})
@@ -196,6 +209,19 @@ def _measure(conn: Any, outputs: dict[str, Any], result: PipelineResult) -> None
             conn, f"SELECT reject_reason, count(*) FROM {physical(rejected, outputs)} GROUP BY reject_reason"
         )
         result.quarantined[rejected] = {str(r[0]): int(r[1]) for r in rows} if record.ok else {}
+
+
+def silver_snapshots(target: Target, outputs: dict[str, Any]) -> dict[str, int | None]:
+    """Each Silver table's current Iceberg snapshot id (pyiceberg, from the metadata Glue names); None for a table
+    without one or not created yet."""
+    found: dict[str, int | None] = {}
+    for table in TABLES["silver"]:
+        name = f"silver.{table}"
+        try:
+            found[name] = snapshot(target, *physical(name, outputs).split(".", 1)).get("snapshot_id")
+        except NoSuchTableError:
+            found[name] = None
+    return found
 
 
 def _rows(conn: Any, sql: str) -> list[tuple[Any, ...]]:
@@ -236,6 +262,7 @@ def _account(conn: Any, outputs: dict[str, Any], result: PipelineResult) -> None
             lambda name: physical(name, outputs),
             [(f.file, f.lines) for f in result.landed],
             landing,
+            lambda name: as_of(physical(name, outputs), result.silver_before.get(name)),
         )
     except RuntimeError as err:
         result.ok, result.error = False, f"the accounting could not read the tables: {err}"

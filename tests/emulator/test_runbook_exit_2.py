@@ -3,8 +3,9 @@
 The runbook once kept its own list of exit check 2's parts (the demo row, the accounting, the contracts), and the
 part added later to the scenario (every Gold file in the stack's Gold bucket) never reached it: a recovery whose
 Gold was rewritten into another bucket ended "recovered". The real pipeline runs on a bare stack of the shared
-emulator; then Gold ``daily_revenue`` is rewritten with pyiceberg (same rows) into a bucket the stack does not own,
-as in ``test_gold_files.py``, and the runbook's exit check 2 must fail, naming table and folder.
+emulator; then Gold ``daily_revenue``'s ``write.data.path`` is set (pyiceberg) to a bucket the stack does not own and
+the pipeline runs again, writing Gold's files there, and the runbook's exit check 2 must fail, naming table and
+folder.
 """
 
 from __future__ import annotations
@@ -40,10 +41,13 @@ def test_runbook_exit_2_fails_a_gold_whose_files_lie_in_another_bucket(emulator:
     target.client("s3").create_bucket(Bucket=elsewhere, CreateBucketConfiguration={"LocationConstraint": REGION})
     gold_db = outputs["glue_database_names"]["gold"]
     table = catalog(target).load_table(f"{gold_db}.daily_revenue")
-    rows = table.scan().to_arrow()
     with table.transaction() as tx:
         tx.set_properties({"write.data.path": f"s3://{elsewhere}/daily_revenue"})
-    catalog(target).load_table(f"{gold_db}.daily_revenue").overwrite(rows)
+    # The next run's MERGE writes Gold's files there (a Gold rewritten by hand after the run fails exit check 2's
+    # row first: its snapshot is not the run's, ``test_gold_snapshot_of_run.py``).
+    again = run_pipeline(target, outputs)
+    assert again.ok, again.summary()
+    scheduled = ScheduledRun(again, EmissionStats(None, "test"), Path(DATA_DIR))
 
     broken = exit_check_2(ctx, Criteria(EXPECTED), scheduled)
     assert broken.status is Status.FAILED, broken.reason
