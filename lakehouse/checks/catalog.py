@@ -273,7 +273,9 @@ REFERENCES: dict[str, str | None] = {
 def judge_references(entities: Sequence[Entity]) -> list[str]:
     """Every entity another names (dependsOn, system, consumesApis...) is one of the catalog: a Component depending
     on ``resource:default/x`` that the file does not define names a resource nobody reads back (Backstage shows a
-    dangling relation), so "every resource the catalog names exists" would hold only for the ones it defines."""
+    dangling relation), so "every resource the catalog names exists" would hold only for the ones it defines. Each
+    reference is resolved as Backstage does (:func:`lakehouse.catalog.model.reference`): in the writing entity's
+    namespace, and a dependsOn without a kind is refused."""
     defined = {e.ref for e in entities}
     problems = []
     for entity in entities:
