@@ -2,8 +2,9 @@
 
 The schemas are Backstage's (``@backstage/catalog-model``, vendored under ``schemas/``), so a file this
 accepts is one Backstage's catalog accepts: every document against the envelope, then against its kind's
-schema, then the formats its FieldFormatEntityPolicy enforces beyond them (``field_format``). A bad document is named by file, line, document index and field, and every problem is reported
-at once (nothing is served from a catalog with any).
+schema, then the formats its FieldFormatEntityPolicy enforces beyond them (``field_format``). A bad document
+is named by file, line, document index and field, and every problem is reported at once (nothing is served
+from a catalog with any).
 """
 
 from __future__ import annotations
