@@ -2,8 +2,9 @@
 
 The schemas are Backstage's (``@backstage/catalog-model``, vendored under ``schemas/``), so a file this
 accepts is one Backstage's catalog accepts: every document against the envelope, then against its kind's
-schema. A bad document is named by file, line, document index and field, and every problem is reported
-at once (nothing is served from a catalog with any).
+schema, then the formats its FieldFormatEntityPolicy enforces beyond them (``field_format``). A bad document
+is named by file, line, document index and field, and every problem is reported at once (nothing is served
+from a catalog with any).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import yaml
 from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
+
+from lakehouse.catalog.field_format import format_problems
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 #: The kinds this catalog may use, each with its schema file (Backstage's ``v1alpha1`` kinds).
@@ -86,6 +89,16 @@ def parse_ref(ref: str, default_kind: str, default_namespace: str = DEFAULT_NAME
     kind, _, rest = ref.rpartition(":") if ":" in ref else (default_kind, ":", ref)
     namespace, _, name = rest.rpartition("/") if "/" in rest else (default_namespace, "/", rest)
     return entity_ref(kind or default_kind, namespace or default_namespace, name)
+
+
+def reference(entity: Entity, ref: str, default_kind: str | None) -> str | None:
+    """``ref`` written in ``entity``'s spec as Backstage resolves it: a missing namespace is the entity's own (its
+    BuiltinKindsEntityProcessor passes ``defaultNamespace: selfRef.namespace``), a missing kind the field's default;
+    None when it has no kind and the field has none (``dependsOn``, ``dependencyOf``): ``parseEntityRef`` throws, the
+    entity fails processing and is never served."""
+    if default_kind is None and ":" not in ref:
+        return None
+    return parse_ref(ref, default_kind or "", entity.namespace)
 
 
 @cache
@@ -163,6 +176,14 @@ def validate_documents(source: str, text: str) -> list[Entity]:
                 "- _ . starting and ending with a letter or digit (Backstage's rule)"
             )
             continue
+        refused = [
+            f"{source}:{_field_line(node, path)}: {label}: field '{'.'.join(map(str, path))}': {why} "
+            "(Backstage's FieldFormatEntityPolicy refuses the entity)"
+            for path, why in format_problems(entity.data["metadata"])
+        ]
+        if refused:
+            problems += refused
+            continue
         if (first := seen.get(entity.ref)) is not None:
             problems.append(f"{source}:{line}: {label}: {entity.ref} already defined at {source}:{first.line}")
             continue
@@ -185,16 +206,17 @@ def load_catalog(path: Path) -> list[Entity]:
 def _relations(entity: Entity) -> list[dict[str, str]]:
     """Backstage's relations of an entity (ownedBy, partOf, dependsOn, consumesApi), as its processors add them."""
     spec = entity.spec
-    relations = []
-    if owner := spec.get("owner"):
-        relations.append({"type": "ownedBy", "targetRef": parse_ref(str(owner), "group")})
-    if system := spec.get("system"):
-        relations.append({"type": "partOf", "targetRef": parse_ref(str(system), "system")})
-    for target in spec.get("dependsOn") or []:
-        relations.append({"type": "dependsOn", "targetRef": parse_ref(str(target), "component")})
-    for api in spec.get("consumesApis") or []:
-        relations.append({"type": "consumesApi", "targetRef": parse_ref(str(api), "api")})
-    return relations
+    named: list[tuple[str, Any, str | None]] = [
+        ("ownedBy", spec.get("owner"), "group"),
+        ("partOf", spec.get("system"), "system"),
+    ]
+    named += [("dependsOn", target, None) for target in spec.get("dependsOn") or []]
+    named += [("consumesApi", api, "api") for api in spec.get("consumesApis") or []]
+    return [
+        {"type": relation, "targetRef": ref}
+        for relation, target, kind in named
+        if target and (ref := reference(entity, str(target), kind)) is not None
+    ]
 
 
 def served_entity(entity: Entity, location: str) -> dict[str, Any]:

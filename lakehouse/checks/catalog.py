@@ -63,7 +63,7 @@ from typing import Any
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lakehouse.catalog.model import CatalogError, Entity, load_catalog, parse_ref, served_ref
+from lakehouse.catalog.model import DEFAULT_NAMESPACE, CatalogError, Entity, load_catalog, reference, served_ref
 from lakehouse.catalog.regions import StackRegions, not_offered_note, offers, resource_region, stack_regions
 from lakehouse.catalog.regions import source as offered_source
 from lakehouse.catalog.service import (
@@ -255,14 +255,14 @@ def judge_resources(entities: Sequence[Entity], lookups: Sequence[Lookup]) -> li
 
 
 #: The spec fields by which an entity names other entities (Backstage's relations, besides ``owner``), each with
-#: the kind a reference without one means (``@backstage/catalog-model``'s processors).
-REFERENCES = {
+#: the kind a reference without one means (its BuiltinKindsEntityProcessor; None: it has none, and refuses the entity).
+REFERENCES: dict[str, str | None] = {
     "system": "system",
     "subcomponentOf": "component",
     "providesApis": "api",
     "consumesApis": "api",
-    "dependsOn": "component",
-    "dependencyOf": "component",
+    "dependsOn": None,
+    "dependencyOf": None,
     "domain": "domain",
     "parent": "group",
     "children": "group",
@@ -273,19 +273,36 @@ REFERENCES = {
 def judge_references(entities: Sequence[Entity]) -> list[str]:
     """Every entity another names (dependsOn, system, consumesApis...) is one of the catalog: a Component depending
     on ``resource:default/x`` that the file does not define names a resource nobody reads back (Backstage shows a
-    dangling relation), so "every resource the catalog names exists" would hold only for the ones it defines."""
+    dangling relation), so "every resource the catalog names exists" would hold only for the ones it defines. Each
+    reference is resolved as Backstage does (:func:`lakehouse.catalog.model.reference`): in the writing entity's
+    namespace, and a dependsOn without a kind is refused."""
     defined = {e.ref for e in entities}
     problems = []
     for entity in entities:
         for key, kind in REFERENCES.items():
             named = entity.spec.get(key)
             for ref in named if isinstance(named, list) else [named] if named else []:
-                if (full := parse_ref(str(ref), kind)) not in defined:
+                full = reference(entity, str(ref), kind)
+                if full is None:
+                    problems.append(
+                        f"{entity.ref} (line {entity.line}) names {str(ref)!r} in spec.{key} without a kind: "
+                        f"Backstage has no default kind for spec.{key}, so its processor refuses the entity and the "
+                        "catalog never serves it"
+                    )
+                elif full not in defined:
                     problems.append(
                         f"{entity.ref} (line {entity.line}) names {full} in spec.{key}, which catalog-info.yaml "
-                        "does not define"
+                        f"does not define{_own_namespace(entity, str(ref))}"
                     )
     return problems
+
+
+def _own_namespace(entity: Entity, ref: str) -> str:
+    """Why a reference without a namespace is not in ``default`` (empty when it is): Backstage resolves it in the
+    namespace of the entity writing it."""
+    if "/" in ref or entity.namespace == DEFAULT_NAMESPACE:
+        return ""
+    return f" (a reference without a namespace is in the entity's own, {entity.namespace})"
 
 
 def judge_ownership(entities: Sequence[Entity]) -> list[str]:
@@ -300,8 +317,11 @@ def judge_ownership(entities: Sequence[Entity]) -> list[str]:
             continue
         if not str(owner or "").strip():
             problems.append(f"{entity.ref} (line {entity.line}) has no owner")
-        elif (ref := parse_ref(str(owner), "group")) not in groups:
-            problems.append(f"{entity.ref} (line {entity.line}) is owned by {ref}, which is no Group of the catalog")
+        elif (ref := reference(entity, str(owner), "group")) not in groups:
+            problems.append(
+                f"{entity.ref} (line {entity.line}) is owned by {ref}, which is no Group of the catalog"
+                + _own_namespace(entity, str(owner))
+            )
     return problems
 
 

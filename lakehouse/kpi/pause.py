@@ -80,12 +80,15 @@ def _service_arn_in(schedule: PlannedResource) -> str | None:
 
 
 def _targets(schedule: PlannedResource, service: PlannedResource) -> bool:
-    """Whether ``schedule``'s target input is ``service``: by ARN when both are known, else by reference."""
+    """Whether ``schedule``'s target input is ``service``: by ARN when both are known, else by a reference of its
+    ``target`` block. A reference elsewhere (a name built from the service's) says nothing of what it pauses: a
+    schedule copied for another service and named after it may still pass the first one's ARN."""
     named, arn = _service_arn_in(schedule), service.values.get("arn")
     if named and arn:
         return bool(named == arn)
     base = service.address.split("[", 1)[0]
-    return service.address in schedule.references or base in schedule.references
+    in_target = schedule.attribute_references.get("target", frozenset())
+    return service.address in in_target or base in in_target
 
 
 def _elsewhere(schedule: PlannedResource, service: PlannedResource) -> str | None:
