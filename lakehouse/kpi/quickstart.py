@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from lakehouse.checks.deploy_time import apply_failed, not_from_scratch, not_one_clock, start_not_timed
+from lakehouse.checks.deploy_time import not_a_deploy, not_one_clock, start_not_timed
 from lakehouse.outcome import Outcome
 from lakehouse.stack import Stopwatch
 
@@ -55,7 +55,7 @@ def judge_quickstart(
     state, a ``-target`` apply before the clock) creates a few resources and looks from scratch:
     only the state says the rest existed before the clock started.
     """
-    if not stopwatch.phases and error is None and not stopwatch.not_this_deploy:
+    if not stopwatch.phases and stopwatch.apply is None and error is None and not stopwatch.not_this_deploy:
         return Outcome.skipped(
             "no deploy stopwatch for this stack (it was not deployed by this run or by `lakehouse up`)", threshold_s
         )
@@ -88,7 +88,7 @@ def judge_quickstart(
         )
     if stopwatch.apply is None:
         return Outcome.judged(False, wall, threshold_s, "no deploy stopwatch was recorded for this stack", details)
-    if reason := apply_failed(stopwatch.apply) or not_from_scratch(stopwatch.apply):
+    if reason := not_a_deploy(stopwatch.apply):
         return Outcome.judged(False, wall, threshold_s, reason, details)
     if untimed:
         shown = ", ".join(untimed[:5]) + (f" and {len(untimed) - 5} more" if len(untimed) > 5 else "")
