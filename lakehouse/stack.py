@@ -29,7 +29,7 @@ from lakehouse.lifetime import Lifetime, default_ttl
 from lakehouse.lineage.service.process import LineageHandle, start_lineage_service, stop_lineage_service
 from lakehouse.ml.service import MlflowHandle, start_mlflow_service, stop_mlflow_service
 from lakehouse.stacklock import StackBusy, StackLock, busy
-from lakehouse.startclock import ClockReading, quickstart_lead, read_clocks
+from lakehouse.startclock import ClockReading, quickstart_lead, read_clocks, since_boot
 from lakehouse.target import Target, aws_target, local_target
 from lakehouse.terraform import ApplyResult, PlanResult, Terraform, cli_config_for_mirror, provider_aliases
 
@@ -86,7 +86,8 @@ class Stopwatch:
 
     phases: dict[str, float] = field(default_factory=dict)
     apply: ApplyResult | None = None
-    #: One clock over the whole of ``Lifecycle.up`` (lock wait, record, outputs: what no phase names),
+    #: One clock over the whole of ``Lifecycle.up`` (lock wait, record, outputs: what no phase names; a suspend too:
+    #: ``startclock.since_boot``),
     #: plus the time before the call that the caller vouched for (``clock_started``). None: not recorded.
     wall_s: float | None = None
     #: Where the wall clock started (the ``Lifecycle.up`` call, or the caller's earlier start and why).
@@ -323,7 +324,7 @@ class Lifecycle:
         partial stack has been destroyed again; other failures are raised after the same clean-up.
         ``started``: when the quick start began before this call (``make up``), on the wall and boot clocks.
         """
-        clock = time.monotonic()  # KPI-quickstart's one clock: everything below counts, named or not
+        clock = since_boot()  # KPI-quickstart's one clock: everything below counts, named or not, a suspend too
         lead_s, clock_started, clock_error = quickstart_lead(started, read_clocks())
         opts = self.options
         if opts.target == "local":
@@ -415,7 +416,7 @@ class Lifecycle:
                 record.outputs = stack.outputs()
                 record.status = "deployed"
             record.save(stack.record_path)
-            stopwatch.wall_s = lead_s + time.monotonic() - clock
+            stopwatch.wall_s = lead_s + since_boot() - clock
             self._write_stopwatch(deployment)
         except BaseException:
             # Set-up failed half way (or Ctrl-C): take down whatever exists, then re-raise.

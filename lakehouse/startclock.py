@@ -41,6 +41,23 @@ class ClockReading:
     uptime_s: float | None = None
 
 
+def since_boot() -> float:
+    """Seconds on a clock that never steps and goes on while the machine is suspended: this boot's
+    (``CLOCK_BOOTTIME``, what ``/proc/uptime`` reads), where there is one; else ``time.monotonic()``.
+
+    The quick start's one clock: ``time.monotonic()`` is Linux's ``CLOCK_MONOTONIC``, which stops during a
+    suspend, while the stack (AWS creating a service, say) goes on; a deploy the machine slept through would
+    read shorter than it took.
+    """
+    boottime = getattr(time, "CLOCK_BOOTTIME", None)
+    if boottime is not None:
+        try:
+            return float(time.clock_gettime(boottime))
+        except OSError:
+            pass
+    return time.monotonic()
+
+
 def read_clocks(boot_id_file: Path = BOOT_ID_FILE, uptime_file: Path = UPTIME_FILE) -> ClockReading:
     """Now, on both clocks; the boot clock is None where ``/proc`` does not have it (not Linux)."""
     wall = time.time()

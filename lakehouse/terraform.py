@@ -55,6 +55,8 @@ class ApplyResult:
     resources: list[ResourceTiming] = field(default_factory=list)
     diagnostics: list[str] = field(default_factory=list)
     returncode: int = 0
+    #: Terraform's warnings (summary, address first), e.g. that ``-target`` applied part of the configuration.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -67,6 +69,7 @@ class ApplyResult:
             resources=[ResourceTiming(**r) for r in data.get("resources", [])],
             diagnostics=list(data.get("diagnostics", [])),
             returncode=data.get("returncode", 0),
+            warnings=list(data.get("warnings", [])),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -74,6 +77,7 @@ class ApplyResult:
             "wall_s": round(self.wall_s, 3),
             "returncode": self.returncode,
             "diagnostics": self.diagnostics,
+            "warnings": self.warnings,
             "resources": [
                 {"address": r.address, "action": r.action, "elapsed_s": r.elapsed_s, "status": r.status}
                 for r in sorted(self.resources, key=lambda r: -r.elapsed_s)
@@ -175,6 +179,24 @@ def parse_json_stream(lines: Iterable[str]) -> tuple[list[ResourceTiming], list[
                 text = f"{diag['address']}: {text}"
             diagnostics.append(text.strip())
     return timings, changes, diagnostics
+
+
+def parse_warnings(lines: Iterable[str]) -> list[str]:
+    """The summaries (address first, when named) of the warnings a ``-json`` command printed."""
+    warnings = []
+    for line in lines:
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            msg = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if msg.get("type") == "diagnostic" and msg.get("@level") == "warn":
+            diag = msg.get("diagnostic") or {}
+            text = str(diag.get("summary", "")).strip()
+            warnings.append(f"{diag['address']}: {text}" if diag.get("address") else text)
+    return warnings
 
 
 class Terraform:
@@ -304,7 +326,7 @@ class Terraform:
         timings, _, diagnostics = parse_json_stream(lines)
         if code != 0 and not diagnostics:
             diagnostics = _error_lines(lines) or [f"exit code {code}"]
-        return ApplyResult(time.monotonic() - start, timings, diagnostics, code)
+        return ApplyResult(time.monotonic() - start, timings, diagnostics, code, parse_warnings(lines))
 
     def fingerprint(self) -> str:
         """What a plan here is made of: every file of the working directory (configuration, variables,

@@ -21,24 +21,68 @@ MODEL_RELEASE_TYPES = frozenset(
 )
 #: A wall clock shorter than the phases it contains by more than this is not a clock of them (rounding: 3 decimals).
 SLACK_S = 0.01
+#: The phase ``Lifecycle.up`` times the apply under: its value is the apply's own ``wall_s``.
+APPLY_PHASE = "terraform_apply"
+#: Terraform's ``elapsed_seconds`` of a resource are whole seconds (both ends rounded): one may read up to this over
+#: the apply it was created in without being longer than it.
+HOOK_ROUNDING_S = 1.0
+#: What Terraform warns when an apply ran with ``-target`` (given on the command line or through
+#: ``TF_CLI_ARGS_apply``): it applied part of the configuration, and left the rest out of the timed apply.
+PARTIAL_APPLY_WARNINGS = ("Resource targeting is in effect", "Applied changes may be incomplete")
 
 
 def not_one_clock(stopwatch: Stopwatch) -> str | None:
     """Why the stopwatch cannot be this deploy's one clock, or None.
 
-    A saved stopwatch of another stack or an earlier deploy (``read_stopwatch``), or a wall clock
-    shorter than the phases it contains (edited, or not the clock those phases ran under): its
-    figure says nothing about this deploy, however small it is.
+    A saved stopwatch of another stack or an earlier deploy (``read_stopwatch``), a time below zero (a negative
+    phase shrinks the sum the wall clock must hold), a wall clock shorter than the phases it contains (edited, or
+    not the clock those phases ran under), or one that need not hold its own apply (``apply_off_the_clock``):
+    its figure says nothing about this deploy, however small it is.
     """
     if stopwatch.not_this_deploy:
         return f"the deploy stopwatch is not this stack's deploy: {stopwatch.not_this_deploy}"
+    backwards = {k: v for k, v in stopwatch.phases.items() if v < 0}
+    if backwards or (stopwatch.wall_s is not None and stopwatch.wall_s < 0):
+        named = ", ".join(f"{k} {v:g} s" for k, v in backwards.items()) or f"wall clock {stopwatch.wall_s:g} s"
+        return f"the stopwatch is not one clock: no clock runs backwards, yet it reads {named}"
     phases = round(stopwatch.total_s, 3)
     if stopwatch.wall_s is not None and stopwatch.wall_s + SLACK_S < phases:
         return (
             f"the stopwatch is not one clock: its wall clock ({round(stopwatch.wall_s, 3):g} s) is shorter than "
             f"the phases it contains ({phases:g} s)"
         )
+    return apply_off_the_clock(stopwatch)
+
+
+def apply_off_the_clock(stopwatch: Stopwatch) -> str | None:
+    """Why the stopwatch's own apply is not in the phases its wall clock contains, or None.
+
+    ``Lifecycle.up`` times the apply as the ``terraform_apply`` phase, so the wall clock holds it. A
+    ``stopwatch.json`` whose apply phase is gone or shorter than the apply it records (or whose resources took
+    longer than that apply) has a wall clock that need not hold the apply: only its rest was checked.
+    """
+    apply = stopwatch.apply
+    if apply is None:
+        return None
+    phase = stopwatch.phases.get(APPLY_PHASE)
+    if phase is None or abs(phase - apply.wall_s) > SLACK_S:
+        said = f"name no {APPLY_PHASE}" if phase is None else f"say {APPLY_PHASE} took {round(phase, 3):g} s"
+        return (
+            f"the stopwatch is not one clock: its timed apply took {round(apply.wall_s, 3):g} s, but its phases "
+            f"{said}, so its wall clock ({_seconds(stopwatch.wall_s)}) need not hold the apply"
+        )
+    longer = [r for r in apply.resources if r.elapsed_s > apply.wall_s + HOOK_ROUNDING_S]
+    if longer:
+        return (
+            f"the stopwatch is not one clock: {len(longer)} resource(s) took longer than the apply they were "
+            f"created in ({round(apply.wall_s, 3):g} s): "
+            + ", ".join(f"{r.address} {r.elapsed_s:g} s" for r in longer[:5])
+        )
     return None
+
+
+def _seconds(value: float | None) -> str:
+    return "none" if value is None else f"{round(value, 3):g} s"
 
 
 def start_not_timed(stopwatch: Stopwatch, measured: float) -> str:
@@ -77,7 +121,7 @@ def check_deploy_time(stopwatch: Stopwatch, threshold_s: float, error: str | Non
         return Outcome.judged(False, measured, threshold_s, reason, details)
     if stopwatch.apply is None:
         return Outcome.judged(False, measured, threshold_s, "no deploy stopwatch was recorded for this stack", details)
-    if reason := apply_failed(stopwatch.apply) or not_from_scratch(stopwatch.apply):
+    if reason := not_a_deploy(stopwatch.apply):
         return Outcome.judged(False, measured, threshold_s, reason, details)
     if stopwatch.wall_s is None and measured <= threshold_s:  # a sum over the threshold is over it: judged below
         return Outcome.skipped(
@@ -100,6 +144,11 @@ def check_deploy_time(stopwatch: Stopwatch, threshold_s: float, error: str | Non
             details,
         )
     return Outcome.judged(True, measured, threshold_s, None, details)
+
+
+def not_a_deploy(apply: ApplyResult) -> str | None:
+    """Why the timed apply is not a whole deploy of ``infra/`` (failed, not from scratch, or part of it), or None."""
+    return apply_failed(apply) or not_from_scratch(apply) or partial_apply(apply)
 
 
 def apply_failed(apply: ApplyResult) -> str | None:
@@ -134,6 +183,22 @@ def not_from_scratch(apply: ApplyResult) -> str | None:
             "time a deploy"
         )
     return None
+
+
+def partial_apply(apply: ApplyResult) -> str | None:
+    """Why the timed apply applied only part of the configuration (Terraform's own ``-target`` warnings), or None.
+
+    Such an apply creates only what it targets, so it is from scratch and the state holds only what it
+    created: nothing else tells its short time is not the deploy of the whole stack.
+    """
+    said = [w for w in apply.warnings if any(p in w for p in PARTIAL_APPLY_WARNINGS)]
+    if not said:
+        return None
+    return (
+        "the timed apply applied part of the configuration (-target, as given on its command line or in "
+        f"TF_CLI_ARGS / TF_CLI_ARGS_apply): Terraform warned {'; '.join(repr(w) for w in said)}, so the rest of "
+        "infra/ was left out of the timed deploy"
+    )
 
 
 def _listed(timings: list[ResourceTiming], most: int = 5) -> str:
