@@ -333,7 +333,7 @@ def self_granters(
     """Who of ``account`` (other than ``must``) may give itself kms:Decrypt with the key without holding it: the
     key policy (or, where it names the account's root, its own IAM policies) allows it kms:PutKeyPolicy or
     kms:CreateGrant. Evidence, not a failure: the console's default key policy gives its key administrators exactly
-    these (KMS developer guide, "Default key policy": "Allows key administrators to administer the KMS key")."""
+    these (KMS developer guide, "Default key policy": their statement allows kms:Create* and kms:Put*)."""
     found: dict[str, list[str]] = {}
     for index, statement in enumerate(statements(key.policy)):
         actions = [a for a in SELF_GRANTING if action_covered(statement, a)]
