@@ -212,6 +212,8 @@ class FunctionReadback:
     env_key_problems: list[str] = field(default_factory=list)
     #: Who outside its account may decrypt its environment variables with that key (``lambda_env_key``).
     env_key_exposure: list[str] = field(default_factory=list)
+    #: Who of its account may give itself Decrypt with that key (PutKeyPolicy, CreateGrant): evidence, no verdict.
+    env_key_administrators: list[str] = field(default_factory=list)
 
 
 # -- the alerts ------------------------------------------------------------------------------------

@@ -12,6 +12,11 @@ instruments (KMS developer guide, "Authentication and access control for AWS KMS
   itself lets nobody decrypt, so it alone makes nothing readable; the roles and users the account really has are
   read (ListRoles, ListUsers) and their policies judged.
 
+Whoever may become (sts:AssumeRole, through a chain of roles too: ``role_paths.reaching``) a role that decrypts
+decrypts as it, so is a reader too (``assuming_readers``). Key administrators, whom the key policy or their IAM
+policies allow kms:PutKeyPolicy or kms:CreateGrant, may give themselves Decrypt; the console's default key policy
+gives them just that, so they are named (``self_granters``), not counted as readers.
+
 Conditions are evaluated (``resource_policy.condition_doubts``) for the request another principal of the
 account would make: its ARN (``aws:PrincipalArn``, a role's for its sessions too), its account, the secret's
 encryption context, and each way it may ask: straight to KMS (no ``kms:ViaService``) or through the service that
@@ -25,7 +30,7 @@ roles"). Principals outside the account are judged elsewhere (``iam_access.outsi
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -44,23 +49,27 @@ from lakehouse.checks.resource_policy import (
     statements,
     strings,
 )
-from lakehouse.checks.role_paths import read_role_policies, read_user_policies
+from lakehouse.checks.role_paths import Actor, RoleInfo, path_text, reaching, read_role_policies, read_user_policies
 from lakehouse.checks.schedule_role import applies
 from lakehouse.target import Target
 
 DECRYPT = "kms:Decrypt"
+#: What lets a principal give itself kms:Decrypt without holding it: rewriting the key policy, or a grant to itself.
+SELF_GRANTING = ("kms:PutKeyPolicy", "kms:CreateGrant")
 #: The IAM path of every service-linked role.
 SERVICE_LINKED_PATH = "/aws-service-role/"
 
 
 @dataclass(frozen=True)
 class AccountPrincipal:
-    """A role or user of the key's account (``kind``) with its IAM policies and permissions boundary."""
+    """A role or user of the key's account (``kind``) with its IAM policies and permissions boundary, and a role's
+    trust policy (who may assume it)."""
 
     arn: str
     kind: str
     identity: tuple[Policy, ...]
     boundary: Policy | None
+    trust: Mapping[str, Any] | None = None
 
 
 def _gone(err: ClientError, iam: Any, kind: str, name: str) -> bool:
@@ -91,7 +100,8 @@ def read_account_principals(target: Target, skip: Collection[str]) -> list[Accou
                 if not _gone(err, iam, "role", str(role["RoleName"])):
                     raise
                 continue
-            found.append(AccountPrincipal(arn, "role", tuple(identity), boundary))
+            trust = Policy.parse("trust policy", role.get("AssumeRolePolicyDocument") or {}).document
+            found.append(AccountPrincipal(arn, "role", tuple(identity), boundary, trust))
     for page in iam.get_paginator("list_users").paginate():
         for user in page.get("Users") or []:
             if str(user["Arn"]) in skip:
@@ -124,30 +134,32 @@ def _with_principal(contexts: Sequence[Context], arn: str) -> list[Context]:
     return [{**context, "aws:principalarn": arn} for context in contexts]
 
 
-def _key_denies(key: KmsKey, key_arn: str, principal: str, contexts: Sequence[Context]) -> bool:
-    """Whether a key policy Deny of kms:Decrypt is shown to apply to ``principal`` (or its whole account) for every
-    way it may ask."""
+def _key_denies(key: KmsKey, key_arn: str, principal: str, contexts: Sequence[Context], action: str = DECRYPT) -> bool:
+    """Whether a key policy Deny of ``action`` (kms:Decrypt) is shown to apply to ``principal`` (or its whole
+    account) for every way it may ask."""
     parts = arn_parts(principal)
     root = f"arn:{parts[1]}:iam::{parts[4]}:root" if parts else principal
     return any(
         statement.get("Effect") == "Deny"
         and (principal_is(statement, principal) or principal_is(statement, root))
-        and action_covered(statement, DECRYPT)
+        and action_covered(statement, action)
         and resource_covered(statement, key_arn)
         and all(condition(statement, context) is True for context in contexts)
         for statement in statements(key.policy)
     )
 
 
-def iam_allows(principal: AccountPrincipal, resource: str, contexts: Sequence[Context]) -> list[str]:
-    """The statements of the principal's IAM policies through which it may kms:Decrypt ``resource`` (empty: none,
-    a Deny shown to apply, or a boundary that allows it under no statement)."""
+def iam_allows(
+    principal: AccountPrincipal, resource: str, contexts: Sequence[Context], action: str = DECRYPT
+) -> list[str]:
+    """The statements of the principal's IAM policies through which it may ``action`` (kms:Decrypt) ``resource``
+    (empty: none, a Deny shown to apply, or a boundary that allows it under no statement)."""
     policies = [*principal.identity, *([principal.boundary] if principal.boundary is not None else [])]
     for policy in policies:
         for statement in policy.statements():
             if (
                 statement.get("Effect") == "Deny"
-                and applies(statement, DECRYPT, resource)
+                and applies(statement, action, resource)
                 and all(condition(statement, context) is True for context in contexts)
             ):
                 return []
@@ -155,7 +167,7 @@ def iam_allows(principal: AccountPrincipal, resource: str, contexts: Sequence[Co
     def allowing(policy: Policy) -> list[str]:
         found = []
         for index, statement in enumerate(policy.statements()):
-            if statement.get("Effect") == "Allow" and applies(statement, DECRYPT, resource):
+            if statement.get("Effect") == "Allow" and applies(statement, action, resource):
                 holds, doubts = _may_hold(statement, contexts)
                 if holds is not False:
                     found.append(f"{sid(statement, index)} of {policy.source}{_hedge(doubts)}")
@@ -184,12 +196,14 @@ def _of_role(arn: str, roles: Collection[str]) -> bool:
 
 @dataclass
 class Readers:
-    """Who of the account may decrypt: each named with the statement or grant that lets it (``found``), and what
-    leaves it to the account's IAM policies (``delegating``: a key policy statement naming the account's root, with
-    its condition to hold for the principal, or a grant to the root, None)."""
+    """Who of the account may decrypt: each named with the statement or grant that lets it (``found``; ``arns``:
+    the roles and users among them, whom assuming them reads too), and what leaves it to the account's IAM policies
+    (``delegating``: a key policy statement naming the account's root, with its condition to hold for the principal,
+    or a grant to the root, None)."""
 
     found: list[str]
     delegating: list[tuple[str, Mapping[str, Any] | None]]
+    arns: list[str] = field(default_factory=list)
 
 
 def key_policy_readers(
@@ -197,7 +211,7 @@ def key_policy_readers(
 ) -> Readers:
     """The principals of ``account`` other than ``must`` (roles, their sessions too) the key policy and grants let
     kms:Decrypt a ciphertext asked for in ``contexts``, and what hands the decision to IAM."""
-    readers = Readers([], [])
+    readers = Readers([], [], [])
     for index, statement in enumerate(statements(key.policy)):
         if statement.get("Effect") != "Allow" or not (
             action_covered(statement, DECRYPT) and resource_covered(statement, key_arn)
@@ -224,6 +238,7 @@ def key_policy_readers(
                 readers.delegating.append((where, statement))
             elif not _key_denies(key, key_arn, arn, _with_principal(contexts, arn)):
                 readers.found.append(f"{where} allows {arn} kms:Decrypt{_hedge(doubts)}")
+                readers.arns.append(arn)
     known = encryption_context(contexts[0]) if contexts else None
     for grant in key.grants or []:
         grantee = str(grant.get("GranteePrincipal") or "")
@@ -239,6 +254,7 @@ def key_policy_readers(
             readers.delegating.append((where, None))
         elif not _key_denies(key, key_arn, grantee, _with_principal(contexts, grantee)):
             readers.found.append(f"{where} gives {grantee} Decrypt")
+            readers.arns.append(grantee)
     return readers
 
 
@@ -248,9 +264,10 @@ def iam_readers(
     principals: Sequence[AccountPrincipal],
     contexts: Sequence[Context],
     delegating: Sequence[tuple[str, Mapping[str, Any] | None]],
-) -> list[str]:
-    """The roles and users whose own IAM policies let them kms:Decrypt with the key where something ``delegating``
-    (``Readers.delegating``) hands them the decision; one the key policy is shown to deny is left out."""
+) -> list[tuple[str, str]]:
+    """The roles and users (ARN, why) whose own IAM policies let them kms:Decrypt with the key where something
+    ``delegating`` (``Readers.delegating``) hands them the decision; one the key policy is shown to deny is left
+    out."""
     found = []
     for principal in principals:
         asked = _with_principal(contexts, principal.arn)
@@ -260,7 +277,111 @@ def iam_readers(
         allows = iam_allows(principal, key_arn, asked) if by else []
         if allows and not _key_denies(key, key_arn, principal.arn, asked):
             found.append(
-                f"{principal.kind} {principal.arn} through its IAM policies ({', '.join(allows)}), which "
-                f"{' and '.join(by)} leaves it to"
+                (
+                    principal.arn,
+                    f"{principal.kind} {principal.arn} through its IAM policies ({', '.join(allows)}), which "
+                    f"{' and '.join(by)} leaves it to",
+                )
             )
+    return found
+
+
+def assuming_readers(
+    decrypting: Collection[str],
+    principals: Sequence[AccountPrincipal],
+    account: str,
+    more_roles: Sequence[AccountPrincipal] = (),
+) -> list[str]:
+    """The roles and users of ``principals`` that may become a role of ``decrypting`` by sts:AssumeRole, through a
+    chain of roles too (``role_paths.reaching``: the trust policy letting the caller in, and the caller's IAM
+    policies where it names the account): a role's sessions decrypt as it. ``more_roles``: roles to go through that
+    are no candidate readers (the function's own role)."""
+    roles = {
+        p.arn: RoleInfo(p.arn, p.trust or {}, list(p.identity), p.boundary)
+        for p in [*principals, *more_roles]
+        if p.kind == "role"
+    }
+    actors = [Actor(p.arn, p.identity, p.boundary) for p in principals]
+    kinds = {p.arn: p.kind for p in principals}
+    return [
+        f"{kinds[arn]} {arn} may become role {path[-1].target}, which may decrypt ({path_text(arn, path, kinds[arn])})"
+        for arn, path in sorted(reaching(decrypting, actors, account, roles).items())
+    ]
+
+
+def self_grant_context(account: str, principal: str | None) -> Context:
+    """The condition keys of ``principal`` (None: any of the account) calling KMS directly to give itself Decrypt:
+    PutKeyPolicy, or CreateGrant with itself as grantee for Decrypt (a direct call, not one an integrated service
+    makes on its behalf: ``kms:GrantIsForAWSResource`` false, KMS developer guide, "Controlling access to
+    grants")."""
+    context: dict[str, str | None] = {
+        "aws:principalaccount": account,
+        "kms:calleraccount": account,
+        "aws:principalisawsservice": "false",
+        "kms:viaservice": None,
+        "kms:grantisforawsresource": "false",
+        "kms:grantoperations": "Decrypt",
+    }
+    if principal is not None:
+        context |= {"aws:principalarn": principal, "kms:granteeprincipal": principal}
+    return context
+
+
+def self_granters(
+    key: KmsKey, key_arn: str, account: str, must: Collection[str], principals: Sequence[AccountPrincipal]
+) -> list[str]:
+    """Who of ``account`` (other than ``must``) may give itself kms:Decrypt with the key without holding it: the
+    key policy (or, where it names the account's root, its own IAM policies) allows it kms:PutKeyPolicy or
+    kms:CreateGrant. Evidence, not a failure: the console's default key policy gives its key administrators exactly
+    these (KMS developer guide, "Default key policy": their statement allows kms:Create* and kms:Put*)."""
+    found: dict[str, list[str]] = {}
+    for index, statement in enumerate(statements(key.policy)):
+        actions = [a for a in SELF_GRANTING if action_covered(statement, a)]
+        if statement.get("Effect") != "Allow" or not actions or not resource_covered(statement, key_arn):
+            continue
+        where = f"key policy {sid(statement, index)}"
+        if "NotPrincipal" in statement or _everyone(statement):
+            holds, doubts = _may_hold(statement, [self_grant_context(account, None)])
+            if holds is not False:
+                found.setdefault(f"every principal of the account{_hedge(doubts)}", []).append(
+                    f"{', '.join(actions)} ({where})"
+                )
+            continue
+        principal = statement.get("Principal")
+        for arn in strings(principal.get("AWS")) if isinstance(principal, dict) else []:
+            if principal_account(arn) != account or _of_role(arn, must):
+                continue
+            if arn == account or arn.endswith(f":iam::{account}:root"):
+                for who, how in _iam_self_granters(key, key_arn, account, principals, statement, actions, where):
+                    found.setdefault(who, []).extend(how)
+                continue
+            holds, doubts = _may_hold(statement, [self_grant_context(account, arn)])
+            if holds is not False:
+                found.setdefault(arn, []).append(f"{', '.join(actions)} ({where}{_hedge(doubts)})")
+    return [f"may grant themselves Decrypt: {who} via {'; '.join(how)}" for who, how in found.items()]
+
+
+def _iam_self_granters(
+    key: KmsKey,
+    key_arn: str,
+    account: str,
+    principals: Sequence[AccountPrincipal],
+    statement: Mapping[str, Any],
+    actions: Sequence[str],
+    where: str,
+) -> list[tuple[str, list[str]]]:
+    """The principals whose IAM policies allow them ``actions`` on the key where the key policy ``statement``
+    (``where``) names the account's root: each with the actions and the statements allowing them."""
+    found = []
+    for member in principals:
+        asked = [self_grant_context(account, member.arn)]
+        if _may_hold(statement, asked)[0] is False:
+            continue
+        how = []
+        for action in actions:
+            allows = iam_allows(member, key_arn, asked, action)
+            if allows and not _key_denies(key, key_arn, member.arn, asked, action):
+                how.append(f"{action} ({', '.join(allows)}, which {where} leaves to it)")
+        if how:
+            found.append((f"{member.kind} {member.arn}", how))
     return found

@@ -22,12 +22,17 @@ alone (``key_readers``): a key policy statement or grant naming another role or 
 the account's root while some role or user of it (service-linked roles aside) has IAM policies allowing
 ``kms:Decrypt`` on the key fails the check, naming that principal. The account root statement AWS puts in every
 default key policy lets nobody decrypt on its own. Lambda's own grant (to the role, under the function's context)
-is the role's.
+is the role's. Whoever may assume (sts:AssumeRole, through a chain of roles too) a role that decrypts, the
+execution role included, decrypts as it: it fails the check too, named with its path. Key administrators (allowed
+kms:PutKeyPolicy or kms:CreateGrant) may give themselves Decrypt, but the console's default key policy makes every
+key so: they are named in the evidence (``env_key_administrators``), not failed on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -39,7 +44,14 @@ from lakehouse.checks.alert_delivery import (
     read_key,
 )
 from lakehouse.checks.iam_access import Policy, outside_principals
-from lakehouse.checks.key_readers import AccountPrincipal, iam_readers, key_policy_readers, read_account_principals
+from lakehouse.checks.key_readers import (
+    AccountPrincipal,
+    assuming_readers,
+    iam_readers,
+    key_policy_readers,
+    read_account_principals,
+    self_granters,
+)
 from lakehouse.checks.resource_policy import (
     Context,
     action_covered,
@@ -70,7 +82,12 @@ ENV_KEY_RULE = (
     "role: a key policy statement or grant (under a condition that may hold for its request, direct or through "
     "Lambda) naming another of its roles or users, everyone of the account or everyone but some (NotPrincipal), or "
     "the account's root while a role or user of the account (service-linked roles aside) has IAM policies "
-    "allowing kms:Decrypt on the key and no Deny shown to apply, fails the check."
+    "allowing kms:Decrypt on the key and no Deny shown to apply, or a role or user of the account that may become "
+    "such a principal or the execution role by sts:AssumeRole (its trust policy letting the caller in, and the "
+    "caller's IAM policies where it names the account; chained through up to 5 roles), fails the check. Key "
+    "administrators, whom the key policy or their IAM policies allow kms:PutKeyPolicy or kms:CreateGrant, may give "
+    "themselves Decrypt: the evidence names them, and the check does not fail on them (the console's default key "
+    "policy gives its key administrators exactly these)."
 )
 DECRYPT = "kms:Decrypt"
 #: The encryption context key Lambda encrypts a function's environment variables under (value: its ARN).
@@ -90,8 +107,9 @@ class EnvKeyReadback:
     role_unread: str | None = None
     identity: list[Policy] = field(default_factory=list)
     boundary: Policy | None = None
-    #: The account's other roles and users with their IAM policies (None: not read, as the key policy and grants
-    #: leave nothing to IAM).
+    #: The role's trust policy (GetRole): who may assume it, and so decrypt as it.
+    trust: Mapping[str, Any] | None = None
+    #: The account's other roles and users with their IAM policies and trust policies (None: not read).
     account_principals: list[AccountPrincipal] | None = None
 
 
@@ -212,14 +230,32 @@ def env_key_exposure(name: str, env: EnvKeyReadback) -> list[str]:
 
 
 def account_readers(env: EnvKeyReadback, key_arn: str, account: str) -> list[str]:
-    """The principals of the function's account other than its role that may decrypt its variables."""
+    """The principals of the function's account other than its role that may decrypt its variables: named by the
+    key or their IAM policies, or able to become (sts:AssumeRole, chained) a role that decrypts, its own too."""
     if env.key is None:
         return []
     contexts = reader_contexts(env.function_arn)
     readers = key_policy_readers(env.key, key_arn, account, [env.role_arn], contexts)
     if readers.delegating and env.account_principals:
-        readers.found += iam_readers(env.key, key_arn, env.account_principals, contexts, readers.delegating)
+        for arn, why in iam_readers(env.key, key_arn, env.account_principals, contexts, readers.delegating):
+            readers.found.append(why)
+            readers.arns.append(arn)
+    if env.account_principals:
+        role = AccountPrincipal(env.role_arn, "role", tuple(env.identity), env.boundary, env.trust)
+        decrypting = [env.role_arn, *readers.arns]
+        readers.found += assuming_readers(decrypting, env.account_principals, account, more_roles=[role])
     return readers.found
+
+
+def env_key_administrators(name: str, env: EnvKeyReadback) -> list[str]:
+    """Who of the function's account may give itself Decrypt with the key (kms:PutKeyPolicy, kms:CreateGrant):
+    evidence only, as the console's default key policy gives its key administrators exactly that."""
+    parts = arn_parts(env.function_arn)
+    if env.key is None or _aws_managed(env) or not parts:
+        return []
+    key_arn = str(env.key.metadata.get("Arn") or env.key_arn)
+    found = self_granters(env.key, key_arn, parts[4], [env.role_arn], env.account_principals or [])
+    return [f"KMS key {env.key_arn} of Lambda function {name}'s environment variables: {who}" for who in found]
 
 
 def _code(err: ClientError) -> str:
@@ -237,9 +273,8 @@ def read_env_key(target: Target, function: FunctionReadback) -> EnvKeyReadback |
     env = EnvKeyReadback(function.arn, key_arn, read_key(target.client("kms", region=region), key_arn, True), role_arn)
     function_account = (arn_parts(function.arn) or ("",) * 5)[4]
     if env.key is not None and not _aws_managed(env):
-        key = str(env.key.metadata.get("Arn") or key_arn)
-        if key_policy_readers(env.key, key, function_account, [role_arn], reader_contexts(function.arn)).delegating:
-            env.account_principals = read_account_principals(target, skip=[role_arn])
+        # Read whether or not the key policy leaves anything to IAM: whoever may assume a role that decrypts reads.
+        env.account_principals = read_account_principals(target, skip=[role_arn])
     if (arn_parts(role_arn) or ("",) * 5)[4] != function_account:
         env.role_unread = f"is not a role of the function's account {function_account} (not read)"
         return env
@@ -254,6 +289,7 @@ def read_env_key(target: Target, function: FunctionReadback) -> EnvKeyReadback |
         env.role_unread = f"does not exist: the account's role of that name is {role.get('Arn')} (another path)"
         return env
     env.identity, env.boundary = read_role_policies(target, role_arn)
+    env.trust = Policy.parse("trust policy", role.get("AssumeRolePolicyDocument") or {}).document
     return env
 
 
@@ -265,3 +301,4 @@ def judge_env_key(target: Target, function: FunctionReadback) -> None:
     name = function.arn.split(":function:", 1)[-1]
     function.env_key_problems = env_key_problems(name, env)
     function.env_key_exposure = env_key_exposure(name, env)
+    function.env_key_administrators = env_key_administrators(name, env)

@@ -4,8 +4,9 @@ Queue, topic, function, key and trust policies are all read the same way: a stat
 Principal (or NotPrincipal, inverted) covers the principal, its Action (or NotAction) the action, its
 Resource (or NotResource; none: the policy's own resource) the resource, and its Condition holds for the
 request's context. Conditions on ``aws:SourceArn``/``aws:SourceAccount`` and the like are evaluated
-(StringEquals, StringLike, ArnEquals, ArnLike, Bool and their Not and IfExists forms, and Null); any other
-operator, or a key the context does not name, cannot be evaluated; the tests of a Condition are ANDed, so one
+(StringEquals, StringLike, ArnEquals, ArnLike, Bool and their Not and IfExists forms, each also under the set
+operators ForAllValues and ForAnyValue, and Null); any other operator, or a key the context does not name, cannot be
+evaluated; the tests of a Condition are ANDed, so one
 shown not to hold decides even beside one that cannot be evaluated. The organization keys (``aws:SourceOrgID``,
 ``aws:SourceOrgPaths`` and their principal forms) are never evaluated: the check reads no AWS Organizations, so an
 Allow under them is any account of an organization it cannot see (not shown to be the stack's, nor shown to let the
@@ -14,7 +15,8 @@ values and the keys it is known not to carry with None (``service_request``). A 
 not to carry is decided as IAM decides it (IAM User Guide, "Condition operators": a key absent from the request
 context does not match, so a positive operator is false and a negated one, such as StringNotLike, true; only
 ``...IfExists`` and ``Null`` test the key's presence): a positive operator is false, a negated one true, an
-``...IfExists`` one true, ``Null`` true when it asks for the key's absence. A key the context does not name stays
+``...IfExists`` one true, ``Null`` true when it asks for the key's absence, ``ForAllValues:`` true and ``ForAnyValue:``
+false (the empty set). A key the context does not name stays
 unknown: the real request may carry it, with any value. ``weigh`` sorts the applying statements into Allows,
 Denies (one that may apply counts: an explicit Deny wins) and Allows only under a condition it cannot evaluate
 (each named with the tests it could not evaluate); each caller decides which way that doubt leans.
@@ -144,6 +146,9 @@ ORGANIZATION_KEYS = ("aws:sourceorgid", "aws:sourceorgpaths", "aws:principalorgi
 OPERATORS = ("StringEquals", "StringLike", "ArnEquals", "ArnLike", "Bool", "StringEqualsIgnoreCase")
 #: The operator that tests whether the request carries a key at all (``"true"``: it must not).
 NULL = "Null"
+#: The set operators that qualify an operator for a multivalued key (``ForAllValues:StringEquals``). A context gives
+#: at most one value per key, and on a one-value set both read as the plain operator.
+SET_OPERATORS = ("ForAllValues", "ForAnyValue")
 
 
 def condition(statement: Mapping[str, Any], context: Context) -> bool | None:
@@ -165,14 +170,17 @@ def condition_doubts(statement: Mapping[str, Any], context: Context) -> tuple[bo
         return None, ["a Condition that is not an object"]
     doubts: list[str] = []
     for operator, tests in block.items():
-        op = str(operator)
+        qualifier, _, op = str(operator).rpartition(":")
+        if qualifier not in ("", *SET_OPERATORS):
+            doubts.append(f"{operator} (an unknown qualifier)")
+            continue
         if_exists = op.endswith("IfExists")
         op = op.removesuffix("IfExists")
         negated = "Not" in op
         base = op.replace("Not", "")
         for key, values in (tests or {}).items() if isinstance(tests, dict) else []:
             name = str(key).lower()
-            if (base not in OPERATORS and op != NULL) or name not in context:
+            if (base not in OPERATORS and op != NULL) or name not in context or (qualifier and op == NULL):
                 org = ", an organization the check does not read" if name in ORGANIZATION_KEYS else ""
                 doubts.append(f"{operator} {key}{org}")  # the request may carry it, with any value
                 continue
@@ -184,7 +192,7 @@ def condition_doubts(statement: Mapping[str, Any], context: Context) -> tuple[bo
                     return False, []
                 continue
             if value is None:
-                if not _absent(if_exists, negated):
+                if not _absent(if_exists, negated, qualifier):
                     return False, []
                 continue
             wanted = strings(values)
@@ -199,10 +207,17 @@ def condition_doubts(statement: Mapping[str, Any], context: Context) -> tuple[bo
     return (None, doubts) if doubts else (True, [])
 
 
-def _absent(if_exists: bool, negated: bool) -> bool:
+def _absent(if_exists: bool, negated: bool, qualifier: str = "") -> bool:
     """Whether a test holds on a key the request does not carry: an ``...IfExists`` or negated operator's does, a
-    positive operator's does not (IAM User Guide, "Condition operators")."""
-    return if_exists or negated
+    positive operator's does not (IAM User Guide, "Condition operators"); under a set operator, ``ForAllValues``'s
+    does (every value of the empty set matches) and ``ForAnyValue``'s does not (no value matches), negated or not
+    (IAM User Guide, "Single-valued vs. multivalued context keys", Set operators: ForAllValues "also returns true if
+    there are no context keys in the request")."""
+    if if_exists:
+        return True
+    if qualifier:
+        return qualifier == "ForAllValues"
+    return negated
 
 
 def sid(statement: Mapping[str, Any], index: int) -> str:

@@ -39,7 +39,7 @@ name, so a grant limited to ``role/scratch-*`` is found too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -143,10 +143,10 @@ def _short(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
 
-def path_text(analyst: str, path: Sequence[Edge]) -> str:
-    """``analyst -> role X (assumes it: ...) -> role Y (...)``."""
+def path_text(analyst: str, path: Sequence[Edge], who: str = "analyst") -> str:
+    """``analyst -> role X (assumes it: ...) -> role Y (...)`` (``who``: what the first principal is called)."""
     steps = [f"role {_short(e.target)} ({e.describe()})" for e in path]
-    return " -> ".join([f"analyst {_short(analyst)}", *steps])
+    return " -> ".join([f"{who} {_short(analyst)}", *steps])
 
 
 def trust_reach(role: RoleInfo, who: Principal) -> tuple[list[str], list[str], bool]:
@@ -251,6 +251,41 @@ def reachable(analyst: Actor, account_id: str, roles: Mapping[str, RoleInfo]) ->
                 role = roles[edge.target]
                 if role.identity is not None:
                     following.append(Actor(role.arn, role.identity, role.boundary))
+        frontier = following
+    return paths
+
+
+#: How many roles deep ``reaching`` follows a chain of roles (each role of the account is a hop at most once).
+MAX_HOPS = 5
+
+
+def reaching(
+    targets: Collection[str],
+    actors: Sequence[Actor],
+    account_id: str,
+    roles: Mapping[str, RoleInfo],
+    kinds: Collection[str] = ("assumes",),
+    max_hops: int = MAX_HOPS,
+) -> dict[str, list[Edge]]:
+    """Actor -> the shortest path (edges of ``kinds`` from ``edges_from``, at most ``max_hops``) by which it becomes
+    one of the roles ``targets``: ``reachable`` run backwards, from the roles to whoever reaches them, so one search
+    answers for every actor. An actor that is a role (in ``roles``) is a target of the next hop; ``targets``
+    themselves are left out."""
+    paths: dict[str, list[Edge]] = {}
+    frontier = {arn: list[Edge]() for arn in sorted(targets) if arn in roles}
+    for _ in range(max_hops):
+        step = {arn: roles[arn] for arn in frontier}
+        following: dict[str, list[Edge]] = {}
+        for actor in actors:
+            if actor.arn in paths or actor.arn in targets:
+                continue
+            edge = next((e for e in edges_from(actor, account_id, step) if e.kind in kinds), None)
+            if edge is not None:
+                paths[actor.arn] = [edge, *frontier[edge.target]]
+                if actor.arn in roles:
+                    following[actor.arn] = paths[actor.arn]
+        if not following:
+            break
         frontier = following
     return paths
 
