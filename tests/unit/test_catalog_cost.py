@@ -25,6 +25,9 @@ CATALOG = [
 HOURS_PER_MONTH = 730
 
 
+_SERVICE_REFS = frozenset(
+    {"aws_apprunner_service.catalog[0].arn", "aws_apprunner_service.catalog[0]", "aws_apprunner_service.catalog"}
+)
 #: infra/catalog_service.tf's pause as a fresh plan has it (the service's ARN is known only after apply).
 PAUSE = PlannedResource(
     "aws_scheduler_schedule.catalog_pause[0]",
@@ -36,9 +39,8 @@ PAUSE = PlannedResource(
         "flexible_time_window": [{"maximum_window_in_minutes": 0, "mode": "OFF"}],
         "target": [{"arn": "arn:aws:scheduler:::aws-sdk:apprunner:pauseService"}],
     },
-    frozenset(
-        {"aws_apprunner_service.catalog[0].arn", "aws_apprunner_service.catalog[0]", "aws_apprunner_service.catalog"}
-    ),
+    _SERVICE_REFS,
+    {"target": _SERVICE_REFS},  # the service is named in the target's input, as infra/catalog_service.tf does
 )
 
 
