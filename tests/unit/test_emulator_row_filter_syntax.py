@@ -86,6 +86,7 @@ def test_what_lake_formation_documents_is_accepted(expression: str) -> None:
         ("id IS TRUE", "IS takes only [NOT] NULL"),
         ("id IN (SELECT 1)", "IN takes a list of constants"),
         ("country > CAST(1 AS VARCHAR)", "a CAST or typed literal"),
+        ("country = DATE '2024-01-01'", "a CAST or typed literal"),  # on a string column: the literal is refused
         ("region = 'eu'", "'region' is not a column of the table"),
         ("year IS NOT NULL", "IS [NOT] NULL cannot be used on partition column 'year'"),
         ("tags = 'a'", "ARRAY data type not supported for row level filter predicate."),
