@@ -25,9 +25,10 @@ with a number (``row_filter_types``), and every query through the filter fails. 
 ``tinyint``, ``s >= ''`` on a ``varchar``), are every row on the same terms (``row_filter_ranges``).
 A comparison with NULL is NULL: ``1 IN (2, NULL)`` admits no row, and a struct field (``addr.country``) is never NOT
 NULL by the top-level column of its name (``_path``). Lake Formation itself accepts only a
-PartiQL subset (no functions, no column compared with a column; the emulator refuses the rest at
-CreateDataCellsFilter, ``emulator.sql.row_filter_syntax``); the wider forms are still read, as the engine enforcing
-the filter would run them.
+PartiQL subset (no functions, no column compared with a column, no date or timestamp column; the emulator refuses the
+rest at CreateDataCellsFilter, ``emulator.sql.row_filter_syntax``); the wider forms are still read, as the engine
+enforcing the filter would run them. No verdict needs them: a filter Lake Formation refuses is never read back, so
+reading one can turn no healthy stack red.
 """
 
 from __future__ import annotations

@@ -4,10 +4,12 @@ Lake Formation hands the row filter to the engine, which runs it as the WHERE of
 "The Column value must match the data type of the column name" (developer guide, "PartiQL support in row filter
 expressions"), and the guide does not say CreateDataCellsFilter checks it.
 Athena's Trino coerces only along its type rules (``emulator.sql.trino_types``): ``qty > '1'`` on an ``int``
-column fails with "Cannot apply operator: integer > varchar(1)" (TYPE_MISMATCH), as does ``d >= '2024-01-01'`` on
-a ``date``. Such a filter admits no row, not every one (``x > '1' OR x <= '1'`` is no tautology but an error), and
-the principal it is granted to reads nothing of the table. A comparison sqlglot cannot type, or a column whose Glue
-type it cannot read, is not judged: a filter is never called broken on a guess.
+column fails with "Cannot apply operator: integer > varchar(1)" (TYPE_MISMATCH), as would ``d >= '2024-01-01'``
+on a ``date``, though Lake Formation refuses a filter naming a date column at CreateDataCellsFilter
+(``emulator.sql.row_filter_syntax``), so none is read back. Such a filter admits no row, not every one (``x > '1'
+OR x <= '1'`` is no tautology but an error), and the principal it is granted to reads nothing of the table. A
+comparison sqlglot cannot type, or a column whose Glue type it cannot read, is not judged: a filter is never called
+broken on a guess.
 """
 
 from __future__ import annotations

@@ -326,6 +326,60 @@ def test_a_row_filter_lake_formation_refuses_is_refused_at_create_and_update(
     assert lf.get_data_cells_filter(**filter_id(kept))["DataCellsFilter"]["RowFilter"] == kept["RowFilter"]
 
 
+@pytest.fixture
+def timed_table(aws_client: Callable[[str], Any]) -> dict[str, str]:
+    """An Iceberg table as aws/aws-cli#10397's: a string column beside a ``timestamp`` column named timestamp, and
+    a ``date`` partition column."""
+    glue = aws_client("glue")
+    database, name = f"db_{uuid.uuid4().hex[:8]}", "events"
+    glue.create_database(DatabaseInput={"Name": database})
+    columns = [{"Name": "servicename", "Type": "string"}, {"Name": "timestamp", "Type": "timestamp"}]
+    glue.create_table(
+        DatabaseName=database,
+        TableInput={
+            "Name": name,
+            "StorageDescriptor": {"Columns": columns},
+            "PartitionKeys": [{"Name": "day", "Type": "date"}],
+            "Parameters": {"table_type": "ICEBERG"},
+        },
+    )
+    return {"DatabaseName": database, "Name": name}
+
+
+@pytest.mark.parametrize(
+    ("expression", "kind"),
+    [
+        ("\"timestamp\" > '2026-05-01 00:00:00'", "TIMESTAMP"),  # aws/aws-cli#10397's reproduction
+        ("timestamp > date_sub(current_date(), 30)", "TIMESTAMP"),  # the type is judged before the function
+        ("day = '2026-05-01' AND servicename <> 'foo'", "DATE"),  # a string constant on a date column
+    ],
+)
+def test_a_row_filter_on_a_column_type_lake_formation_does_not_filter_on_is_refused_in_aws_words(
+    lf: Any, timed_table: dict[str, str], expression: str, kind: str
+) -> None:
+    """Lake Formation filters rows on string, number, boolean and struct columns only: CreateDataCellsFilter answers
+    ``InvalidInputException: TIMESTAMP data type not supported for row level filter predicate.`` (aws/aws-cli#10397),
+    so no stack on AWS holds such a filter, and a local one must not either. The twin on the string column of the
+    same table is stored."""
+    unfiltered = {"ColumnWildcard": {"ExcludedColumnNames": []}}
+    kept = filter_data(timed_table, name="kept", RowFilter={"FilterExpression": "servicename <> 'foo'"}, **unfiltered)
+    lf.create_data_cells_filter(TableData=kept)
+    wanted = {"FilterExpression": expression}
+
+    with pytest.raises(ClientError) as created:
+        lf.create_data_cells_filter(TableData=filter_data(timed_table, name="refused", RowFilter=wanted, **unfiltered))
+    with pytest.raises(ClientError) as updated:
+        lf.update_data_cells_filter(TableData=filter_data(timed_table, name="kept", RowFilter=wanted, **unfiltered))
+
+    for info in (created, updated):
+        assert error_code(info) == "InvalidInputException"
+        assert (
+            info.value.response["Error"]["Message"] == f"{kind} data type not supported for row level filter predicate."
+        )
+    assert [f["Name"] for f in lf.list_data_cells_filter(Table=timed_table)["DataCellsFilters"]] == ["kept"]
+    assert lf.get_data_cells_filter(**filter_id(kept))["DataCellsFilter"]["RowFilter"] == kept["RowFilter"]
+
+
 @pytest.mark.parametrize(
     "expression",
     [

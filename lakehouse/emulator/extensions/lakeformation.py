@@ -29,7 +29,9 @@ Written against moto 5.2.5. What it adds or corrects, each as AWS does it:
   (also for a table missing from the Glue catalog) and InvalidInputException.
   Create and Update refuse (InvalidInputException) a row filter expression Lake Formation does not accept:
   functions, CASE, a column compared with a column, operators beyond its PartiQL subset, a column the table
-  lacks (``row_filter_syntax`` cites the developer guide). Deleting a filter drops the grants on it.
+  lacks, a column of a type it does not filter on (``TIMESTAMP data type not supported for row level filter
+  predicate.``; ``row_filter_syntax`` cites the developer guide and aws-cli#10397). Deleting a filter drops the
+  grants on it.
 - Glue CreateDatabase applies the account's CreateDatabaseDefaultPermissions as grants and keeps
   CreateTableDefaultPermissions on the database (its input's, else the settings' of that moment;
   GetDatabase shows it, UpdateDatabase without it leaves it be); CreateTable grants the database's
@@ -91,7 +93,7 @@ from moto.utilities.utils import get_partition
 
 from lakehouse.emulator.extensions._graft import graft
 from lakehouse.emulator.sql.access import Access, Created
-from lakehouse.emulator.sql.row_filter_syntax import refusal
+from lakehouse.emulator.sql.row_filter_syntax import invalid_input_message
 
 _INSTALLED_MARK = "_lakehouse_lakeformation_extension"
 NOT_AUTHORIZED = "Resource does not exist or requester is not authorized to access requested permissions."
@@ -348,15 +350,14 @@ class LakeFormationBackendExtension(LakeFormationBackend):
             return
         partitions = found.get("PartitionKeys") or []
         columns = [*((found.get("StorageDescriptor") or {}).get("Columns") or []), *partitions]
-        why = refusal(
+        why = invalid_input_message(
             str(expression),
             {str(c["Name"]): str(c.get("Type") or "") for c in columns},
             [str(p["Name"]) for p in partitions],
+            f"{catalog}:{database}.{table}",
         )
         if why is not None:
-            raise InvalidInput(
-                f"Unsupported row filter expression {expression!r} on {catalog}:{database}.{table}: {why}."
-            )
+            raise InvalidInput(why)
 
     def get_data_cells_filter(self, fields: dict[str, Any]) -> dict[str, Any]:
         return self.require_data_cells_filter(fields)
