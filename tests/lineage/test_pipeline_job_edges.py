@@ -7,7 +7,8 @@ the session and arriving after this run's run of that job but before this run's 
 version stays this run's), made Marquez draw the job from that run: Gold written by ``orders_rejected.insert``, or
 Gold's writer ``daily_revenue.delete`` reading another stack's Bronze. No rule looked at those jobs: foreign writers
 are judged only for jobs the pipeline does not run, unexpected edges only at upstream jobs, and the backdated
-version of Gold reads as history. The check passed a graph that is not the pipeline's. Now an edge at any pipeline
+version of Gold reads as history. A JobEvent after this run declaring the same (no run, no version of Gold) needs
+no timing at all. The check passed a graph that is not the pipeline's. Now an edge at any pipeline
 job that its SQL does not imply fails the check, and so does a pipeline job this run ran that the graph draws
 from another run, each named.
 """
@@ -15,9 +16,10 @@ from another run, each named.
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
 from openlineage.client.event_v2 import RunState
 
 from lakehouse.athena import QueryRecord
@@ -128,3 +130,32 @@ def test_the_healthy_twin_every_pipeline_job_drawn_from_this_run_passes(service:
     assert api.details["unexpected_edges"] == []
     assert {REJECTS, DELETES} <= set(api.details["drawn_runs"])
     assert all(r["id"] == ours.run_ids[j][-1] for j, r in api.details["drawn_runs"].items())
+
+
+def test_a_job_event_after_this_run_declaring_a_side_job_writing_gold_fails_naming_it(service: LineageHandle) -> None:
+    """No timing needed: after this run, a JobEvent (declared I/O, no run) gives ``orders_rejected.insert`` Gold as
+    an output besides its SQL's. Gold's current version stays this run's (a JobEvent writes no run's version), every
+    expected edge is there, and the job is off Gold's path: the check passed Gold drawn with a writer whose SQL never
+    writes it."""
+    ours = session_with(service, None).stats
+    io = sql_run(REJECTS)
+    declared = {
+        "eventTime": datetime.now(UTC).isoformat(),
+        "producer": "https://example.com/someone-else",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/JobEvent",
+        "job": {"namespace": NAMESPACE, "name": REJECTS},
+        "inputs": [{"namespace": d.namespace, "name": d.name} for d in io.inputs],
+        "outputs": [{"namespace": d.namespace, "name": d.name} for d in (*io.outputs, EXP.gold)],
+    }
+    assert requests.post(f"{service.url}/api/v1/lineage", json=declared, timeout=10).status_code == 201
+    api = check_api(MarquezClient(service.url), EXP, ours)
+    assert api.details["expected_edges_found"] == len(EXP.edges) and api.details["path_from_bronze"]
+    edge = {"origin": f"job:{NAMESPACE}:{REJECTS}", "destination": EXP.gold.node_id}
+    assert api.details["unexpected_edges"] == [edge]
+    assert api.reason == (
+        f"the lineage graph draws the pipeline job {REJECTS} with no current run (the last event to arrive for it "
+        f"named no run, as a JobEvent does), not this run's COMPLETED run (this run emitted "
+        f"{ours.run_ids[REJECTS][-1]}); the lineage graph of {EXP.gold_job} holds 1 edge(s) at the pipeline's jobs "
+        f"that no pipeline SQL implies (this run did not emit them), first job:{NAMESPACE}:{REJECTS} -> "
+        f"{EXP.gold.node_id}"
+    )
