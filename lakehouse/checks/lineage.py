@@ -9,20 +9,24 @@ keeps two "latest" runs of a job: the Job's ``latestRun`` is the run that transi
 state from its current run, the run whose events *arrived* last (``jobs.current_run_uuid``, the
 job version of the last terminal event to arrive). Both must be this run's COMPLETED run, so a
 foreign run arriving after this one with backdated times cannot lend the graph its edges while
-the time-based reading points at ours. None of those jobs may have a parent job (this run's events
+the time-based reading points at ours. The same holds for every other pipeline job this run ran that the graph
+draws (a writer of Gold beside the gold job, a reader of an upstream table): a foreign run of one of them, arriving
+before this run's last write of Gold, draws Gold written by a job whose SQL never writes it. None of those jobs may
+have a parent job (this run's events
 name none): a foreign event's ``parent`` run facet makes Marquez link the job it names to a parent
 for good and draw it from the parent's current run (:func:`identity_problems`). So must the jobs
 writing the tables the column-flow check follows the Bronze field into (:func:`flow_run_problems`):
 Marquez's column lineage of a table is its current version's, an earlier session's when this
 session's job writing it failed. Then, judged through Marquez's API: the
 job namespace has jobs, and the lineage graph of the Gold job holds every edge the pipeline's SQL
-implies upstream of it, so that it reaches back to the Bronze datasets, and no edge at those jobs
-that no pipeline SQL implies (an input declared or replayed by something else, such as another
+implies upstream of it, so that it reaches back to the Bronze datasets, and no edge at any pipeline job it
+draws that no pipeline SQL implies (an input declared or replayed by something else, such as another
 stack's Bronze). Nor may a job the pipeline does not run be drawn writing one of its tables from a run
 that ended since this session started (:func:`foreign_writers`): Gold then shows another builder, its current
 version that job's. Those times are the events' own, so a writer dating its events before the session passes
 that rule; what it cannot date is Marquez's current version of the table it wrote (the last completed write to
-*arrive*): the current version of Gold, of every table upstream of it and of every table the column flow reaches
+*arrive*): the current version of Gold, of every table upstream of it, of every table the column flow reaches
+and of every other table the graph draws (a quarantine table beside Gold's path: the graph shows its writers too)
 that this run wrote must have been made by one of this run's runs (``lakehouse.checks.lineage_versions``),
 and no version of those tables dated since this session started may be another run's, nor one of another run
 that has not ended, whatever its date: a foreign run that STARTs a write of Gold and never completes leaves the
@@ -81,12 +85,14 @@ from lakehouse.pipeline.sqlfiles import load
 THRESHOLD = (
     "every lineage event of this run delivered; the latest run of the gold job and of every job upstream of it, "
     "and the run its lineage node is drawn from, COMPLETED and emitted by this run; none of them another job's "
-    "child (a parent run facet); the same for the jobs writing the tables the column flow reaches; "
+    "child (a parent run facet); the same for the jobs writing the tables the column flow reaches; every other "
+    "pipeline job the graph draws drawn from this run's COMPLETED run; "
     ">= 1 job in the namespace; "
     "the gold job's graph reaches back to Bronze, "
     "with no edge at the pipeline's jobs that its SQL does not imply and no job the pipeline does not run writing "
-    "its tables since this run started; Marquez's current version of gold, of every table upstream of it and of "
-    "every table the column flow reaches, made by a run this run emitted, and no version of them since this run "
+    "its tables since this run started; Marquez's current version of gold, of every table upstream of it, of "
+    "every table the column flow reaches and of every other table of this run the graph draws, made by a run this "
+    "run emitted, and no version of them since this run "
     "started by another run (one that never completed too); no event carrying this run's run ids with another "
     "job, producer or as a parent, nor one this run did not send (its digest); a screenshot of it, from a Marquez web "
     "showing the same Marquez; "
@@ -248,6 +254,21 @@ def upstream_jobs(exp: Expectation) -> list[str]:
     return sorted(jobs - {exp.gold_job})
 
 
+def pipeline_jobs(exp: Expectation) -> list[str]:
+    """Names of every job of the pipeline (the jobs of its edges, upstream of Gold or not), sorted."""
+    prefix = job_node(exp.namespace, "")
+    edges = exp.edges | exp.pipeline_edges
+    return sorted({n.removeprefix(prefix) for e in edges for n in (e.origin, e.destination) if n.startswith(prefix)})
+
+
+def job_role(exp: Expectation, name: str) -> str:
+    """How a reason names a pipeline job: the gold job, an upstream job (on Gold's path), or another pipeline job
+    the gold job's graph draws (a writer of Gold, a reader of an upstream table)."""
+    if name == exp.gold_job:
+        return "the gold job"
+    return "the upstream job" if name in upstream_jobs(exp) else "the pipeline job"
+
+
 def stale_jobs(exp: Expectation, emission: EmissionStats) -> list[str]:
     """Jobs of the expected edges that this run emitted no run of: Marquez draws their edges from an earlier run."""
     return sorted(j for j in [exp.gold_job, *upstream_jobs(exp)] if not emission.run_ids.get(j))
@@ -285,17 +306,19 @@ def drawn_runs(graph: list[dict[str, Any]], exp: Expectation, names: list[str]) 
 
 
 def drawn_run_problems(
-    drawn: dict[str, dict[str, Any] | None], judged: dict[str, Any], emission: EmissionStats, gold_job: str
+    drawn: dict[str, dict[str, Any] | None], judged: dict[str, Any], emission: EmissionStats, exp: Expectation
 ) -> list[str]:
     """Each job's drawn run (:func:`drawn_runs`) must be this run's and COMPLETED, like its ``latestRun``.
 
     ``judged`` is ``name -> the latestRun id already judged`` (:func:`run_problems`): a drawn run that is that
     run is not reported twice. A foreign run arriving after this run's with earlier times is not the job's
-    ``latestRun``, yet Marquez draws the job's edges and state from it: the graph is not this run's.
+    ``latestRun``, yet Marquez draws the job's edges and state from it: the graph is not this run's. That holds
+    for every pipeline job this run ran that the graph draws, on Gold's path or beside it (a writer of Gold, a
+    reader of an upstream table): Marquez draws each from its current run, and this run's run of it arrived.
     """
     found: list[str] = []
     for name, run in sorted(drawn.items()):
-        role = "the gold job" if name == gold_job else "the upstream job"
+        role = job_role(exp, name)
         ours = [_run_id(r) for r in emission.run_ids.get(name, [])]
         emitted = f"this run emitted {', '.join(ours)}" if ours else "this run emitted no run of it"
         if run is None:
@@ -355,7 +378,7 @@ def identity_problems(
     """
     found: list[str] = []
     for name, parent in parents(jobs, nodes).items():
-        role = "the gold job" if name == exp.gold_job else "the upstream job"
+        role = job_role(exp, name)
         run = drawn.get(name)
         runs = f"run {_run_id(run.get('id'))} ({run.get('state')})" if isinstance(run, dict) else "no run"
         found.append(
@@ -366,21 +389,24 @@ def identity_problems(
 
 
 def unexpected_edges(exp: Expectation, found: set[Edge]) -> list[Edge]:
-    """Edges of the graph at a job upstream of Gold that no pipeline job's SQL implies, sorted.
+    """Edges of the graph at a pipeline job that no pipeline job's SQL implies, sorted.
 
     This run's events draw exactly the SQL's edges; one more at one of its jobs (an input another stack's
     Bronze, a table the SQL stopped reading) was declared or replayed by something else, and Marquez shows
-    Gold built from it. Jobs of other namespaces (another stack sharing a landed file) are not judged.
+    Gold built from it. That holds for the pipeline's jobs beside Gold's path too: the graph draws every writer
+    of Gold (``daily_revenue.delete``) and every reader of an upstream table, so a foreign run of one of them
+    draws Gold written by a job whose SQL never writes it, or its writer reading another stack's Bronze.
+    Jobs of other namespaces (another stack sharing a landed file) are not judged.
     """
-    prefix = job_node(exp.namespace, "")
-    ours = {n for e in exp.edges for n in (e.origin, e.destination) if n.startswith(prefix)}
+    ours = {job_node(exp.namespace, name) for name in pipeline_jobs(exp)}
     known = exp.edges | exp.pipeline_edges
     return sorted((e for e in found if (e.origin in ours or e.destination in ours) and e not in known), key=str)
 
 
 def foreign_writers(graph: list[dict[str, Any]], exp: Expectation, since: datetime) -> list[dict[str, Any]]:
-    """Jobs the pipeline does not run that the graph draws writing a dataset of the expected edges (Gold, Silver,
-    Bronze), from a run that ended (or, without one, a job that changed) at or after ``since`` (this session's start).
+    """Jobs the pipeline does not run that the graph draws writing a dataset the pipeline writes (Gold, Silver,
+    Bronze, on Gold's path or beside it: a quarantine table), from a run that ended (or, without one, a job that
+    changed) at or after ``since`` (this session's start).
 
     Marquez draws every writer of a dataset as an edge into it, and the last writer's output is the dataset's
     current version: a backfill, another stack or a replay writing Gold after this run shows Gold built by it, every
@@ -390,7 +416,7 @@ def foreign_writers(graph: list[dict[str, Any]], exp: Expectation, since: dateti
     """
     prefix = job_node(exp.namespace, "")
     ours = {n for e in exp.pipeline_edges | exp.edges for n in (e.origin, e.destination) if n.startswith(prefix)}
-    tables = {e.destination for e in exp.edges if e.destination.startswith("dataset:")}
+    tables = {e.destination for e in exp.edges | exp.pipeline_edges if e.destination.startswith("dataset:")}
     nodes = {str(n.get("id")): n for n in graph}
     found: list[dict[str, Any]] = []
     for edge in sorted(graph_edges(graph), key=str):
@@ -605,9 +631,10 @@ def check_api(
     except MarquezError as err:
         return ApiResult(problems, details, unreadable=f"the lineage of {exp.gold_node} could not be read: {err}")
     judged = {exp.gold_job: latest.get("id")} | {n: (j.get("latestRun") or {}).get("id") for n, j in upstream.items()}
-    drawn = drawn_runs(graph, exp, [exp.gold_job, *(n for n in upstream_jobs(exp) if emission.run_ids.get(n))])
+    judged |= {n: r.get("id") for n, r in details["flow_writers_latest_runs"].items()}
+    drawn = drawn_runs(graph, exp, [n for n in pipeline_jobs(exp) if n == exp.gold_job or emission.run_ids.get(n)])
     details["drawn_runs"] = {n: {k: (r or {}).get(k) for k in ("id", "state")} for n, r in sorted(drawn.items())}
-    if current := drawn_run_problems(drawn, judged, emission, exp.gold_job):
+    if current := drawn_run_problems(drawn, judged, emission, exp):
         problems.append(_named(current))
     read = {exp.gold_job: gold, **upstream}  # the Jobs as the API answered them
     nodes = node_data(graph, exp, list(drawn))
@@ -658,7 +685,7 @@ def check_api(
     if writers:
         problems.append(_named(foreign_writer_problems(writers, exp)))
     try:  # whose output each table this run wrote is now, whatever the events' times say
-        written = written_datasets(exp, emission, flow_tables)
+        written = written_datasets(exp, emission, flow_tables, (str(n.get("id")) for n in graph))
         currents = [c for ref in written if (c := read_current(client, ref))]
     except MarquezError as err:
         return ApiResult(problems, details, unreadable=f"a dataset's current version could not be read: {err}")

@@ -63,16 +63,19 @@ def as_run_id(text: Any) -> str:
         return str(text)
 
 
-def written_datasets(exp: Expectation, emission: EmissionStats, flow_tables: Iterable[str] = ()) -> list[DatasetRef]:
+def written_datasets(
+    exp: Expectation, emission: EmissionStats, flow_tables: Iterable[str] = (), drawn: Iterable[str] = ()
+) -> list[DatasetRef]:
     """The datasets this run's jobs wrote that the check judges: Gold and every dataset upstream of it (the
-    expected edges' outputs), and the tables the column flow reaches (``db.table``), sorted.
+    expected edges' outputs), the tables the column flow reaches (``db.table``), and every other one the gold
+    job's graph draws (``drawn``: its node ids; a table beside Gold's path, such as a quarantine table), sorted.
 
     A dataset no job of this emission writes (its job did not run: :func:`stale_jobs` names that) is left out.
     """
     prefix = job_node(exp.namespace, "")
     ran = {prefix + name for name, runs in emission.run_ids.items() if runs}
     by_node = {d.node_id: d for d in exp.datasets}
-    upstream = {e.destination for e in exp.edges}
+    upstream = {e.destination for e in exp.edges} | set(drawn)
     suffixes = tuple(f":{CATALOG}.{t.lower()}" for t in flow_tables)
     wanted = {
         e.destination

@@ -25,6 +25,7 @@ from lakehouse.checks.lineage import (
     check_lineage,
     emission_problems,
     pipeline_expectation,
+    pipeline_jobs,
     run_problems,
     upstream_jobs,
     visible_names,
@@ -99,10 +100,9 @@ def test_a_healthy_service_passes_with_a_screenshot(service: LineageHandle, tmp_
     upstream = marquez["upstream_latest_runs"]  # every job upstream of Gold: this run's run, COMPLETED
     assert sorted(upstream) == upstream_jobs(EXP) and len(upstream) == 17
     assert all(r == {"id": emission.run_ids[j][-1], "state": "COMPLETED"} for j, r in upstream.items())
-    drawn = marquez["drawn_runs"]  # and every one is drawn in the graph from this run's COMPLETED run
-    assert sorted(drawn) == sorted([GOLD, *upstream]) and all(
-        r == {"id": emission.run_ids[j][-1], "state": "COMPLETED"} for j, r in drawn.items()
-    )
+    drawn = marquez["drawn_runs"]  # and every one, with the pipeline's jobs beside Gold's path the graph draws,
+    assert {GOLD, *upstream} < set(drawn) <= set(pipeline_jobs(EXP))  # is drawn from this run's COMPLETED run
+    assert all(r == {"id": emission.run_ids[j][-1], "state": "COMPLETED"} for j, r in drawn.items())
 
 
 def test_an_empty_service_fails(service: LineageHandle, tmp_path: Path) -> None:
@@ -754,13 +754,18 @@ def test_a_failed_job_writing_a_table_the_column_flow_reaches_fails_though_gold_
     """An earlier session ran the whole pipeline; this one's ``lh_t_gold.users.merge`` FAILED. Gold users is not
     upstream of daily_revenue, so no run of its job was judged, and Marquez's column lineage of Bronze ssn still
     reaches it (an earlier version's, or the failed run's own facets): the check passed column-level lineage
-    Bronze -> Gold that this run did not make."""
+    Bronze -> Gold that this run did not make. The gold job's graph draws that job too (it reads Silver users, on
+    Gold's path): it is drawn from this run's FAILED run, named as such when no column flow is judged."""
     emitted(service.url)
     ours = emitted(service.url, {"lh_t_gold.users.merge": "HIVE_BAD_DATA: boom"})
     client = MarquezClient(service.url)
-    assert check_api(client, EXP, ours).passed  # the gold job's graph alone is this run's and whole
-    api = check_api(client, EXP, ours, SSN_FLOW)
     failed = ours.run_ids["lh_t_gold.users.merge"][-1]
+    alone = check_api(client, EXP, ours)  # every edge there, but one pipeline job it draws failed
+    assert alone.details["expected_edges_found"] == EDGES and alone.reason == (
+        f"the lineage graph draws the pipeline job lh_t_gold.users.merge from this run's {failed}, FAILED, "
+        "not COMPLETED"
+    )
+    api = check_api(client, EXP, ours, SSN_FLOW)
     assert api.reason == (
         f"the job writing lh_t_gold.users (where the column flows) lh_t_gold.users.merge's latest run {failed} is "
         "FAILED, not COMPLETED (HIVE_BAD_DATA: boom)"
