@@ -59,10 +59,8 @@ def sqs_as(target: Target, credentials: dict[str, str]) -> Any:
 
 def resent_by_a_stack_lambda_role(target: Target, _topic: str, queue: AlertQueue) -> None:
     """Put back by a stack Lambda's role session (the function's name as its session, as Lambda names it)."""
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-    }
+    lambda_assumes = {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    trust = {"Version": "2012-10-17", "Statement": [lambda_assumes]}
     role = target.client("iam").create_role(RoleName="lakehouse-t-refresh", AssumeRolePolicyDocument=json.dumps(trust))
     session = target.client("sts").assume_role(RoleArn=role["Role"]["Arn"], RoleSessionName="lakehouse-t-refresh-fn")
     put_back(target, queue, sqs_as(target, session["Credentials"]))
