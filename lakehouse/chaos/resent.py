@@ -14,6 +14,8 @@ that tells of it.
 
 from __future__ import annotations
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from lakehouse.chaos.alerts import AlarmMessage
 from lakehouse.chaos.detection import shown
 from lakehouse.emulator.senders import ACCOUNT_ID, ROLE_ID_PREFIX, SNS_SENDER_IDS, USER_ID
@@ -45,19 +47,18 @@ def resent(message: AlarmMessage, own: frozenset[str], target: Target) -> str | 
 
 
 def sender_is_not_sns(sender: str, own: frozenset[str], target: Target) -> str | None:
-    """Who ``sender`` (a SenderId) is when it is not SNS (None: it is SNS's), the account's principals named first."""
+    """Who ``sender`` (a SenderId) is when it is not SNS (None: it is SNS's), the account's principals named first.
+    Where AWS's records show SNS's id for the Region, only that id is SNS's; elsewhere an IAM user id of none of the
+    account's users (ListUsers: when they cannot be read, it cannot be shown to be none of them)."""
     if sender in own or sender.split(":", 1)[0] in own:
         return "the harness's own principal (GetCallerIdentity)"
-    iam = target.client("iam")
-    users = {u["UserId"]: u["UserName"] for page in iam.get_paginator("list_users").paginate() for u in page["Users"]}
-    if sender in users:
-        return f"IAM user {users[sender]} of this account (ListUsers' UserId)"
     if sender.startswith(ROLE_ID_PREFIX):
         role_id, _, session = sender.partition(":")
-        roles = {
-            r["RoleId"]: r["RoleName"] for page in iam.get_paginator("list_roles").paginate() for r in page["Roles"]
-        }
-        role = f"IAM role {roles[role_id]} of this account" if role_id in roles else "an IAM role"
+        try:
+            name = _names(target, "list_roles", "Roles", "RoleId", "RoleName").get(role_id)
+        except (ClientError, BotoCoreError):
+            name = None  # only to name it: a role's session is no SNS whatever the role
+        role = f"IAM role {name} of this account" if name else "an IAM role"
         return f"a session ({session or 'unnamed'}) of {role} (RoleId {role_id}): a role's session, never SNS"
     account, session_part, _ = sender.partition(":")
     if ACCOUNT_ID.fullmatch(account):
@@ -65,8 +66,22 @@ def sender_is_not_sns(sender: str, own: frozenset[str], target: Target) -> str |
             return f"a federated user {sender} (GetFederationToken's account:name), never SNS"
         return f"the root user of account {sender}"
     known = SNS_SENDER_IDS.get(target.region)
-    if known is not None and sender != known:
+    if sender == known:
+        return None
+    try:
+        users = _names(target, "list_users", "Users", "UserId", "UserName")
+    except (ClientError, BotoCoreError) as err:
+        return f"an id the account's IAM users could not be told from (ListUsers: {err})"
+    if sender in users:
+        return f"IAM user {users[sender]} of this account (ListUsers' UserId)"
+    if known is not None:
         return f"not SNS's SenderId in {target.region} ({known}, what every SNS delivery to SQS there carries)"
     if not USER_ID.fullmatch(sender):
         return "no id SNS delivers with (SNS's SenderId is an IAM user id: AIDA and 17 letters or digits, no session)"
     return None
+
+
+def _names(target: Target, listing: str, key: str, id_field: str, name_field: str) -> dict[str, str]:
+    """IAM's principals of one kind (ListUsers, ListRoles): id -> name."""
+    pages = target.client("iam").get_paginator(listing).paginate()
+    return {str(p[id_field]): str(p[name_field]) for page in pages for p in page[key]}

@@ -20,8 +20,10 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto.sqs.models import DEFAULT_SENDER_ID
 
+from lakehouse.chaos import resent as resent_module
 from lakehouse.chaos.alerts import AlertQueue, own_ids
 from lakehouse.chaos.mttr import judge_mttr
 from lakehouse.chaos.resent import sender_is_not_sns
@@ -131,6 +133,26 @@ def test_a_sender_that_is_not_snss_is_named(moto_aws: None, region: str, sender:
     target = Target(name="aws", region=region)
     found = sender_is_not_sns(sender, own_ids(target) - {"123456789012"}, target)
     assert found is not None and found.startswith(who), found
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "ap-northeast-1"])
+def test_unread_iam_users_leave_only_a_known_snss_id_accepted(
+    moto_aws: None, monkeypatch: pytest.MonkeyPatch, region: str
+) -> None:
+    """Without ListUsers, an IAM-user-shaped id cannot be told from a user of the account, except SNS's own id where
+    AWS's records show it."""
+
+    def denied(*_a: Any) -> dict[str, str]:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no iam:ListUsers"}}, "ListUsers")
+
+    monkeypatch.setattr(resent_module, "_names", denied)
+    target = Target(name="aws", region=region)
+    found = sender_is_not_sns(DEFAULT_SENDER_ID, own_ids(target), target)
+    if region in SNS_SENDER_IDS:
+        assert found is None
+    else:
+        assert found is not None and found.startswith("an id the account's IAM users could not be told from"), found
+        assert "AccessDenied" in found
 
 
 @pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "ap-northeast-1"])
