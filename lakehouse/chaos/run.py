@@ -324,7 +324,7 @@ def run_fault(
         why = (
             not_this_faults(message, before, injected_at)
             or unconfirmed(ctx.target, message, since=injected_at)
-            or resent(message, queue.own)
+            or resent(message, queue.own, ctx.target)
         )
         if why is not None:
             tl.refused.append(why)

@@ -3,7 +3,8 @@
 An MLflow model is saved, packed as SageMaker's model.tar.gz into the emulator's S3, and deployed the
 way Terraform's AWS provider does (CreateModel, CreateEndpointConfig, CreateEndpoint); the runtime's
 InvokeEndpoint must answer the model's own predictions, and UpdateEndpoint must switch what is served;
-what is served is the archive as it was when the endpoint deployed, and one missing then fails the deploy.
+what is served is the archive as it was when the endpoint deployed, and one missing then fails the deploy, as
+does a model image ECR does not hold.
 """
 
 from __future__ import annotations
@@ -325,6 +326,74 @@ def test_an_update_whose_archive_is_missing_rolls_back_and_keeps_serving(
     assert rollout_problems(sm, {name: other}) == []
 
 
+#: SageMaker's FailureReason for an image it cannot pull (aws/amazon-sagemaker-examples#275, sagemaker-python-sdk#1835).
+NO_IMAGE = (
+    "Please make sure all images included in the model for the production variant AllTraffic exist, and that the "
+    "execution role used to create the model has permissions to access them. (emulator: "
+)
+_REGISTRY = "123456789012.dkr.ecr.ap-northeast-1.amazonaws.com"
+
+
+@pytest.mark.parametrize(
+    ("image", "lacking"),
+    [
+        (f"{_REGISTRY}/mlflow-serving:3.18.0", "ECR holds no repository mlflow-serving in account 123456789012"),
+        (f"{_REGISTRY}/mlflow-pyfunc:9.9.9", "ECR repository mlflow-pyfunc (account 123456789012, ap-northeast-1) "),
+        (f"{_REGISTRY}/mlflow-pyfunc@sha256:{'b' * 64}", f"holds no image @sha256:{'b' * 64}"),
+        ("mlflow-pyfunc:3.18.0", "'mlflow-pyfunc:3.18.0' is no ECR image URI"),
+    ],
+    ids=["no-repository", "no-tag", "no-digest", "not-ecr"],
+)
+def test_an_image_ecr_does_not_hold_fails_the_endpoint_naming_it(
+    clients: tuple[Any, Any, Any], archives: dict[str, bytes], emulator: Any, image: str, lacking: str
+) -> None:
+    """The archive is right, but SageMaker cannot pull the model's image: CreateEndpoint answers, the endpoint goes
+    Failed with SageMaker's FailureReason and what ECR lacks; @STACK-model's judge fails it, invocations are
+    refused."""
+    sm, s3, runtime = clients
+    name = _deploy(sm, s3, archives["v1"], f"ep-{uuid.uuid4().hex[:6]}", image=image)
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    described = sm.describe_endpoint(EndpointName=name)
+    assert described["EndpointStatus"] == "Failed"
+    assert described["FailureReason"].startswith(NO_IMAGE) and lacking in described["FailureReason"], described
+    served = read_served(local_target(emulator.endpoint, "ap-northeast-1"), name)
+    champion = RegisteredVersion("1", "run-1", None, ("champion",))
+    outcome = judge_version([served], Registry("m", "champion", (champion,), champion), "s")
+    assert outcome.status is Status.FAILED and f"endpoint {name} is Failed (FailureReason: {NO_IMAGE}" in str(
+        outcome.reason
+    )
+    with pytest.raises(ClientError) as err:
+        runtime.invoke_endpoint(EndpointName=name, ContentType="application/json", Body=b"{}")
+    assert err.value.response["Error"]["Code"] == "ValidationError" and "Failed" in str(err.value)
+
+
+def test_an_update_to_an_image_ecr_does_not_hold_rolls_back_and_keeps_serving(
+    clients: tuple[Any, Any, Any], archives: dict[str, bytes], emulator: Any
+) -> None:
+    sm, s3, _ = clients
+    name = _deploy(sm, s3, archives["v1"], f"ep-{uuid.uuid4().hex[:6]}")
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    other = _deploy(sm, s3, archives["v2"], f"cfg-{uuid.uuid4().hex[:6]}", image=f"{_REGISTRY}/mlflow-pyfunc:9.9.9")
+    sm.update_endpoint(EndpointName=name, EndpointConfigName=other)
+    described = sm.describe_endpoint(EndpointName=name)
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", name)
+    assert described["FailureReason"].startswith(NO_IMAGE) and "holds no image :9.9.9" in described["FailureReason"]
+    assert invoke(local_target(emulator.endpoint, "ap-northeast-1"), name, [{"country": "JP"}]) == pytest.approx([20.0])
+
+
+def test_healthy_twin_the_pushed_image_by_tag_or_digest_deploys(
+    clients: tuple[Any, Any, Any], archives: dict[str, bytes], aws_client: Callable[[str], Any], emulator: Any
+) -> None:
+    """MLflow's image as the local release pushes it (``push_local_image``), named by its tag or its digest."""
+    sm, s3, _ = clients
+    digest = push_mlflow_image(aws_client("ecr"))
+    for image in (MLFLOW_IMAGE, f"{_REGISTRY}/mlflow-pyfunc@{digest}"):
+        name = _deploy(sm, s3, archives["v1"], f"ep-{uuid.uuid4().hex[:6]}", image=image)
+        sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+        described = sm.describe_endpoint(EndpointName=name)
+        assert described["EndpointStatus"] == "InService" and "FailureReason" not in described, described
+
+
 @pytest.mark.parametrize(
     "image",
     [
@@ -351,9 +420,11 @@ def test_an_image_the_emulator_cannot_run_is_a_model_error_naming_it(
 def test_a_model_keeps_its_network_isolation(clients: tuple[Any, Any, Any]) -> None:
     sm, _, _ = clients
     name = f"iso-{uuid.uuid4().hex[:6]}"
-    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "i"}, EnableNetworkIsolation=True)
+    sm.create_model(
+        ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": MLFLOW_IMAGE}, EnableNetworkIsolation=True
+    )
     assert sm.describe_model(ModelName=name)["EnableNetworkIsolation"] is True
-    sm.create_model(ModelName=name + "-open", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "i"})
+    sm.create_model(ModelName=name + "-open", ExecutionRoleArn=ROLE, PrimaryContainer={"Image": MLFLOW_IMAGE})
     assert sm.describe_model(ModelName=name + "-open")["EnableNetworkIsolation"] is False
 
 
@@ -361,7 +432,9 @@ def test_an_isolated_model_is_not_deployed_to_a_serverless_endpoint(clients: tup
     """Network isolation is one of Serverless Inference's feature exclusions: such a root fails on AWS."""
     sm, _, _ = clients
     name = f"isosl-{uuid.uuid4().hex[:6]}"
-    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "i"}, EnableNetworkIsolation=True)
+    sm.create_model(
+        ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": MLFLOW_IMAGE}, EnableNetworkIsolation=True
+    )
     variant = {"VariantName": "AllTraffic", "ModelName": name, "ServerlessConfig": SERVERLESS}
     sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[variant])
     with pytest.raises(ClientError) as err:
@@ -371,7 +444,7 @@ def test_an_isolated_model_is_not_deployed_to_a_serverless_endpoint(clients: tup
         "network isolation" in err.value.response["Error"]["Message"] and name in err.value.response["Error"]["Message"]
     )
     plain = f"plainsl-{uuid.uuid4().hex[:6]}"  # the same endpoint moved to an isolated model by UpdateEndpoint
-    sm.create_model(ModelName=plain, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "i"})
+    sm.create_model(ModelName=plain, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": MLFLOW_IMAGE})
     sm.create_endpoint_config(EndpointConfigName=plain, ProductionVariants=[{**variant, "ModelName": plain}])
     sm.create_endpoint(EndpointName=plain, EndpointConfigName=plain)
     with pytest.raises(ClientError, match="network isolation"):
@@ -406,7 +479,7 @@ def test_a_serverless_configuration_with_data_capture_or_several_variants_is_ref
     refuses such a configuration (ValidationException), so a root asking for one fails on AWS and here."""
     sm, _, _ = clients
     name = f"{what}-{uuid.uuid4().hex[:6]}"
-    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "i"})
+    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": MLFLOW_IMAGE})
     first = {"VariantName": "A", "ModelName": name, "ServerlessConfig": SERVERLESS}
     second = {"VariantName": "B", "ModelName": name}
     second |= {"ServerlessConfig": SERVERLESS} if what == "two-variants" else {"InstanceType": "ml.m5.large"}
@@ -432,7 +505,7 @@ def test_one_serverless_variant_without_data_capture_and_instances_with_it_are_m
     instance-based configurations, which support them."""
     sm, _, _ = clients
     name = f"ok-{uuid.uuid4().hex[:6]}"
-    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "i"})
+    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": MLFLOW_IMAGE})
     serverless = {"VariantName": "AllTraffic", "ModelName": name, "ServerlessConfig": SERVERLESS}
     sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[serverless])
     instances = {"ModelName": name, "InstanceType": "ml.m5.large", "InitialInstanceCount": 1}
@@ -448,7 +521,7 @@ def test_no_vpc_config_or_data_capture_is_answered_for_what_was_made_without(cli
     """AWS leaves them out; an empty one makes Terraform's provider plan a replacement on every plan."""
     sm, _, _ = clients
     name = f"plain-{uuid.uuid4().hex[:6]}"
-    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "i"})
+    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": MLFLOW_IMAGE})
     assert "VpcConfig" not in sm.describe_model(ModelName=name)
     variant = {"VariantName": "AllTraffic", "ModelName": name, "ServerlessConfig": SERVERLESS}
     sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[variant])
@@ -464,7 +537,7 @@ def test_the_tagging_api_names_an_endpoint_configuration_by_its_arn(
     check 5's tagging sweep could match to nothing and so called unmanaged."""
     sm, _, _ = clients
     name, stack = f"tagged-{uuid.uuid4().hex[:6]}", f"s-{uuid.uuid4().hex[:6]}"
-    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": "i"})
+    sm.create_model(ModelName=name, ExecutionRoleArn=ROLE, PrimaryContainer={"Image": MLFLOW_IMAGE})
     variant = {"VariantName": "AllTraffic", "ModelName": name, "ServerlessConfig": SERVERLESS}
     arn = sm.create_endpoint_config(
         EndpointConfigName=name, ProductionVariants=[variant], Tags=[{"Key": "stack_id", "Value": stack}]

@@ -51,12 +51,6 @@ PAUSED = "PAUSED"
 DELETED = "DELETED"
 IN_PROGRESS = "OPERATION_IN_PROGRESS"
 CREATE_FAILED = "CREATE_FAILED"
-#: A private ECR image URI: ``<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:<tag>|@<digest>]``.
-_ECR_IMAGE = re.compile(
-    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/(?P<repo>[^:@]+)"
-    r"(?::(?P<tag>[^@]+)|@(?P<digest>.+))?$"
-)
-
 DEFAULT_INSTANCE = {"Cpu": "1024", "Memory": "2048"}
 DEFAULT_HEALTH_CHECK = {
     "Protocol": "TCP",
@@ -347,22 +341,9 @@ def _unpullable(source: dict[str, Any]) -> str | None:
     image = source.get("ImageRepository") or {}
     if image.get("ImageRepositoryType") != "ECR":
         return None
-    identifier = str(image.get("ImageIdentifier") or "")
-    found = _ECR_IMAGE.match(identifier)
-    if found is None:
-        return f"{identifier!r} is not an ECR image URI"
-    from moto.ecr.models import ecr_backends
+    from lakehouse.emulator.extensions.ecr import unpullable  # moto's ECR only once a service names an image
 
-    repository = ecr_backends[found["account"]][found["region"]].repositories.get(found["repo"])
-    if repository is None:
-        return f"repository {found['repo']} does not exist"
-    tag, digest = found["tag"] or ("latest" if not found["digest"] else None), found["digest"]
-    if not any(
-        (tag and tag in pushed.image_tags) or (digest and pushed.get_image_digest() == digest)
-        for pushed in repository.images
-    ):
-        return f"no image {tag or digest} in repository {found['repo']}"
-    return None
+    return unpullable(str(image.get("ImageIdentifier") or ""))
 
 
 def _network(given: dict[str, Any] | None) -> dict[str, Any]:

@@ -13,12 +13,16 @@ repository deletes its blobs (the URL then answers 404).
 moto also gives an image the digest of its layer digests joined: two images of the same layers and different
 configs (an image and a look-alike) shared one digest, and BatchGetImage by that digest answered the first. On AWS
 (as in every registry) an image's digest is the sha256 of its manifest as pushed; here too.
+
+:func:`unpullable` says whether ECR holds the image a container names (its repository, and its tag or digest):
+SageMaker pulls a model's image when it deploys an endpoint (``extensions.sagemaker``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -116,6 +120,37 @@ class ECRExtension(ECRResponse):
 def _manifest_digest(self: Image) -> None:
     """An image's digest: the sha256 of its manifest as pushed."""
     self._image_digest = "sha256:" + hashlib.sha256(self.image_manifest.encode()).hexdigest()
+
+
+#: An ECR image URI: ``<account>.dkr.ecr.<region>.amazonaws.com/<repository>[:<tag>][@<digest>]``.
+IMAGE_URI = re.compile(
+    r"(?P<account>[^./]+)\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
+    r"(?P<repository>[^:@]+)(?::(?P<tag>[^@]+))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?"
+)
+
+
+def unpullable(image: str, account: str | None = None) -> str | None:
+    """Why ``image`` cannot be pulled from ECR (None: ECR holds it). ``account``: only an image in that account's
+    registry is judged, another account's is None (the emulator does not hold AWS's own images, say); None: every
+    account's is judged. A name that is no ECR URI is pulled from no registry here; a tag-less URI means ``latest``,
+    as Docker reads it; a digest wins over a tag."""
+    found = IMAGE_URI.fullmatch(image)
+    if found is None:
+        return f"{image!r} is no ECR image URI (<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<tag>)"
+    if account is not None and found["account"] != account:
+        return None
+    name, region, account = found["repository"], found["region"], found["account"]
+    try:
+        repository = ecr_backends[account][region].repositories.get(name)
+    except KeyError:  # a Region moto does not know: no registry there
+        repository = None
+    if repository is None:
+        return f"ECR holds no repository {name} in account {account}, {region} (image {image})"
+    digest, tag = found["digest"], found["tag"] or "latest"
+    for held in repository.images:
+        if (held.get_image_digest() == digest) if digest else (tag in held.image_tags):
+            return None
+    return f"ECR repository {name} (account {account}, {region}) holds no image {'@' + digest if digest else ':' + tag}"
 
 
 def install() -> None:

@@ -62,6 +62,18 @@ provider's wait for InService ends at its first read), but:
   configuration is what terraform-provider-aws issues #39099, #46663 and #48997 report). A ``Failed`` endpoint
   takes no UpdateEndpoint (AWS: DeleteEndpoint is the only operation on a failed endpoint) and no invocation.
 
+- moto's endpoints pull no image: one whose model names an image nobody pushed deployed ``InService``. On AWS the
+  serving containers pull each variant's image from ECR when the endpoint deploys; one it cannot pull (no such
+  repository, tag or digest) fails the endpoint with ``Please make sure all images included in the model for the
+  production variant <variant> exist, and that the execution role used to create the model has permissions to
+  access them.`` (the FailureReason quoted in aws/amazon-sagemaker-examples#275 and aws/sagemaker-python-sdk#1835,
+  the latter for an image named outside ECR). Here :func:`deploy` asks the emulator's ECR
+  (``ecr.unpullable``) for every image of this account's registry, and fails the same way, naming what ECR lacks;
+  an image of another account's registry (AWS's framework images) is not judged, the emulator does not hold it.
+  Images are judged when the endpoint deploys, as the archive is: deleting the image later does not stop a
+  running endpoint. Not modelled: CreateModel's own refusal of some missing images (``Requested image <uri> not
+  found``, aws-samples/easy-amazon-sagemaker-deployments#4), which AWS does not document.
+
 Confirmed (public reports of the wording): ``Failed to download model data for container "container_1" from URL:
 "<url>". Please ensure that there is an object located at the URL and that the role passed to CreateModel has
 permissions to download the object.`` and ``Failed to extract model data archive for container "container_1" from
@@ -100,6 +112,7 @@ from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 from moto.utilities.utils import get_partition
 
 from lakehouse.emulator.extensions._graft import graft
+from lakehouse.emulator.extensions.ecr import unpullable
 
 _MARK = "_lakehouse_sagemaker_extension"
 
@@ -160,6 +173,14 @@ def _download_failure(url: str) -> DeployFailed:
     return DeployFailed(
         f'Failed to download model data for container "container_1" from URL: "{url}". Please ensure that there is '
         "an object located at the URL and that the role passed to CreateModel has permissions to download the object."
+    )
+
+
+def _image_failure(variant: str, why: str) -> DeployFailed:
+    """SageMaker's FailureReason for an image it cannot pull (see the module's doc), with what ECR lacks."""
+    return DeployFailed(
+        f"Please make sure all images included in the model for the production variant {variant} exist, and that "
+        f"the execution role used to create the model has permissions to access them. (emulator: {why})"[:1024]
     )
 
 
@@ -229,6 +250,8 @@ def deploy(backend: SageMakerModelBackend, variants: list[dict[str, Any]]) -> li
                 str(spec.get("VariantName")), model.model_name, str(container.get("Image") or ""), url
             )
             deployed.append(variant)
+            if (why := unpullable(variant.image, backend.account_id)) is not None:
+                raise _image_failure(variant.variant, why)
             if url is None or container.get("Mode") == "MultiModel" or str(url).endswith("/"):
                 continue  # no one archive to copy: the image's, or one per request (multi-model)
             variant.folder = _unpack(url, _read_archive(backend.account_id, backend.region_name, url))
@@ -280,8 +303,9 @@ def mlflow_image_tag() -> str:
 def unrunnable_image(image: str) -> str | None:
     """Why the emulator cannot run ``image`` (None: MLflow's pyfunc serving image of this MLflow).
 
-    The registry host and account are not judged (any ECR or a local name); the repository's last path
-    part and the tag are: a digest names bytes the emulator cannot see."""
+    Whether ECR holds the image is judged when the endpoint deploys (``ecr.unpullable``); here the registry host
+    and account are not, the repository's last path part and the tag are: a digest names bytes the emulator
+    cannot see."""
     served = mlflow_image_tag()
     if image.rsplit("/", 1)[-1] == served:
         return None

@@ -9,8 +9,9 @@ keep receiving on AWS, and exit check 7 read a healthy stack as broken.
 moto 5.2.5 stamps every message with one ``SenderId`` (``DEFAULT_SENDER_ID``, the id SNS's deliveries carry),
 whoever sent it. AWS records the sender: ReceiveMessage's ``SenderId`` is "for a user, the user ID; for an IAM
 role, the IAM role ID" (``AROA...:session``), the ``UserId`` GetCallerIdentity answers for the caller's key,
-and the SNS service's own id for a message SNS delivered from a topic. So a copy of SNS's message sent to a
-queue with SendMessage (or SendMessageBatch) carries its sender's id here too, and one SNS delivers keeps SNS's.
+and the SNS service's own id for a message SNS delivered from a topic, one per Region (``senders.SNS_SENDER_IDS``;
+moto's is us-east-1's). So a copy of SNS's message sent to a queue with SendMessage (or SendMessageBatch) carries
+its sender's id here too, and one SNS delivers carries SNS's id of the queue's Region where AWS's records show it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from moto.sqs.models import Message, Queue, SQSBackend
 from moto.sqs.responses import SQSResponse
 from moto.sts.models import sts_backends
 from moto.utilities.utils import get_partition
+
+from lakehouse.emulator.senders import SNS_SENDER_IDS
 
 _MARK = "_lakehouse_sqs_policy_kept"
 #: The SenderId of the SendMessage or SendMessageBatch request being answered (None: SNS, or no request).
@@ -57,12 +60,12 @@ def as_sender(answer: Callable[[SQSResponse], Any]) -> Callable[[SQSResponse], A
 
 def recording_sender(send: Callable[..., Message]) -> Callable[..., Message]:
     """``SQSBackend.send_message`` that stamps the message with the sender of the request being answered; a message
-    sent outside one (SNS delivering from a topic) keeps moto's id, SNS's."""
+    sent outside one (SNS delivering from a topic) carries SNS's id of the Region (moto's where AWS's is not known)."""
 
     def send_message(self: SQSBackend, *args: Any, **kwargs: Any) -> Message:
         message = send(self, *args, **kwargs)
-        if (sender := _SENDER.get()) is not None:
-            message.sender_id = sender
+        sender = _SENDER.get()
+        message.sender_id = sender if sender is not None else SNS_SENDER_IDS.get(self.region_name, message.sender_id)
         return message
 
     return send_message
