@@ -17,6 +17,10 @@ stack's Terraform state puts it in (its ARN's region, ``lakehouse.catalog.region
 exists must be usable: an App Runner service CREATE_FAILED, DELETE_FAILED or DELETED runs nothing (one
 OPERATION_IN_PROGRESS is waited out, with a deadline), a DISABLED Athena workgroup runs no query.
 
+Owned: every owner is a Group of the catalog, and every Group a team of the plan: one the repository's CODEOWNERS
+names (its ``github.com/team-slug``), the team CODEOWNERS gives each Component's directory
+(``backstage.io/source-location``) to (``lakehouse.catalog.teams``).
+
 Served: the catalog service's answer is compared with the repository's catalog-info.yaml, entity by entity
 (spec, the metadata and annotations the file writes). Locally the harness serves the copy taken when the stack
 was deployed (``lakehouse.catalog.service.deployed_copy``, as App Runner serves the image built then), so a
@@ -78,6 +82,7 @@ from lakehouse.catalog.service import (
     settled,
     stack_services,
 )
+from lakehouse.catalog.teams import CodeOwners, judge_teams, read_codeowners
 from lakehouse.checks.alert_delivery import read_key
 from lakehouse.checks.iam_access import Policy
 from lakehouse.checks.role_paths import read_role_policies
@@ -91,7 +96,9 @@ from lakehouse.target import Target
 THRESHOLD = (
     "catalog-info.yaml valid against Backstage's entity schemas; every Resource it names exists in the stack, "
     "usable, in the region the stack's state puts it; "
-    "every Component has an owner that is a Group of the catalog and a lifecycle; the catalog service answers "
+    "every Component has a lifecycle and an owner that is a Group of the catalog, a team CODEOWNERS names "
+    "(github.com/team-slug) and gives the Component's directory (backstage.io/source-location); every Group is such "
+    "a team; the catalog service answers "
     "GET /api/catalog/entities with exactly the file's entities; an enabled schedule of the stack pauses the App "
     "Runner service, and every other App Runner service of the stack, at least every {hours} h, through a role "
     "allowed to"
@@ -172,6 +179,8 @@ class CatalogReadback:
     region: str = ""
     #: What was not read and why it need not be (a region of the state where App Runner or Scheduler is not offered).
     notes: list[str] = field(default_factory=list)
+    #: The repository's CODEOWNERS (None: it has none): the plan's teams the catalog's Groups must be.
+    codeowners: CodeOwners | None = None
 
 
 @dataclass(frozen=True)
@@ -521,7 +530,7 @@ def verdict(read: CatalogReadback | Outcome, pause_hours: float = DEFAULT_PAUSE_
         return read
     problems = {
         "resources": judge_resources(read.entities, read.lookups) + judge_references(read.entities),
-        "ownership": judge_ownership(read.entities),
+        "ownership": judge_ownership(read.entities) + judge_teams(read.entities, read.codeowners),
         "idle": judge_idle(read.service_name, read.service, read.pauses, pause_hours, read.read_at, read.resumes)
         + [
             problem
@@ -1101,6 +1110,7 @@ def read_catalog(
         }
         places = stack_regions(state, target.region)
         read = CatalogReadback(entities, service_name=service_name(stack_id, project), region=target.region)
+        read.codeowners = read_codeowners(catalog_file.parent)
         for entity in entities:
             if entity.kind == "Resource" and (found := lookup(entity, target, values, services, places)) is not None:
                 read.lookups.append(found)
