@@ -88,33 +88,39 @@ def endpoint_tags(target: Target, name: str, region: str | None = None) -> dict[
     return sagemaker_tags(sagemaker, arn)
 
 
-def _service_tags(target: Target, name: str) -> dict[str, str]:
+def _service_tags(target: Target, name: str, region: str | None = None) -> dict[str, str]:
     """An App Runner service's tags; the API takes ARNs only, so the service is found by name (ListServices)."""
-    apprunner = target.client("apprunner")
+    apprunner = target.client("apprunner", region=region)
     for service in next_token_pages(apprunner.list_services, "ServiceSummaryList"):  # no botocore paginator
         if service.get("ServiceName") == name and service.get("Status") != "DELETED":
             return _tag_list(apprunner.list_tags_for_resource(ResourceArn=service["ServiceArn"]).get("Tags"))
     raise Missing(name)
 
 
-def read_tags(target: Target, kind: str, name: str, account: str, partition: str) -> dict[str, str]:
-    """The resource's tags; ClientError or ``Missing`` when it cannot be read (a missing one included)."""
+def read_tags(
+    target: Target, kind: str, name: str, account: str, partition: str, region: str | None = None
+) -> dict[str, str]:
+    """The resource's tags, read in ``region`` (None: the target's); ClientError or ``Missing`` when they cannot be
+    read (a missing resource included)."""
+    where = region or target.region
     if kind == "s3-bucket":
+        s3 = target.client("s3", region=where)
         try:
-            return _tag_list(target.client("s3").get_bucket_tagging(Bucket=name).get("TagSet"))
+            return _tag_list(s3.get_bucket_tagging(Bucket=name).get("TagSet"))
         except ClientError as err:
             if err.response.get("Error", {}).get("Code") == "NoSuchTagSet":
-                target.client("s3").head_bucket(Bucket=name)  # untagged, or missing (raises)
+                s3.head_bucket(Bucket=name)  # untagged, or missing (raises)
                 return {}
             raise
     if kind == "glue-database":
-        target.client("glue").get_database(Name=name)
-        arn = f"arn:{partition}:glue:{target.region}:{account}:database/{name}"
-        return dict(target.client("glue").get_tags(ResourceArn=arn).get("Tags") or {})
+        glue = target.client("glue", region=where)
+        glue.get_database(Name=name)
+        arn = f"arn:{partition}:glue:{where}:{account}:database/{name}"
+        return dict(glue.get_tags(ResourceArn=arn).get("Tags") or {})
     if kind == "athena-workgroup":
-        athena = target.client("athena")
+        athena = target.client("athena", region=where)
         athena.get_work_group(WorkGroup=name)
-        arn = f"arn:{partition}:athena:{target.region}:{account}:workgroup/{name}"
+        arn = f"arn:{partition}:athena:{where}:{account}:workgroup/{name}"
         return _tag_list(athena.list_tags_for_resource(ResourceARN=arn).get("Tags"))
     if kind == "iam-role":
         _in_account(name, account)
@@ -123,9 +129,9 @@ def read_tags(target: Target, kind: str, name: str, account: str, partition: str
     if kind == "sns-topic":
         return _topic_tags(target, name, account)
     if kind == "sagemaker-endpoint":
-        return endpoint_tags(target, name)
+        return endpoint_tags(target, name, region)
     if kind == "apprunner-service":
-        return _service_tags(target, name)
+        return _service_tags(target, name, region)
     raise ValueError(f"no reader for {kind}")
 
 

@@ -79,7 +79,7 @@ def resources_exist(catalog_check: CatalogCheck, evidence: CheckEvidence) -> Non
     conclude(catalog_check.outcome, evidence, _part(catalog_check.outcome, "resources"))
 
 
-@then("every component has a lifecycle and an owner that is a group of the catalog")
+@then("every component has a lifecycle and an owner group, a team CODEOWNERS gives its directory")
 def components_owned(catalog_check: CatalogCheck, evidence: CheckEvidence) -> None:
     conclude(catalog_check.outcome, evidence, _part(catalog_check.outcome, "ownership"))
 

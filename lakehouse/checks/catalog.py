@@ -6,13 +6,20 @@ services' HTTP APIs, the catalog service's ``GET /api/catalog/entities``); the j
 :func:`verdict` composes them. What a Resource names comes from catalog-info.yaml's annotations with
 the stack's id, account and region filled in (never from the stack's Terraform outputs), so an entity
 pointing at something the stack does not have fails, named; so does one naming something that exists but is
-not the stack's: a name without the stack's prefix (the same for every stack, or another stack's id), an
+not the stack's: a name without the stack's prefix (the same for every stack, or another stack's id), a
+``stack_id`` tag of another stack (S3 GetBucketTagging, Glue GetTags, Athena ListTagsForResource, App Runner
+ListTagsForResource: a stack whose id extends this one's, ``lh-1`` beside ``lh``, has its prefix; a resource of the
+stack's name without the tag is an error, whose it is cannot be told), an
 S3 bucket in another region (HeadBucket's ``x-amz-bucket-region``) or of another account (bucket names are global:
 one its account's ListBuckets does not list), a Glue resource link (GetDatabase's ``TargetDatabase``: the tables are
 the target database's, often another account's) in place of a database. Each is read in its own region: the one the
 stack's Terraform state puts it in (its ARN's region, ``lakehouse.catalog.regions``), else the stack's. What
 exists must be usable: an App Runner service CREATE_FAILED, DELETE_FAILED or DELETED runs nothing (one
 OPERATION_IN_PROGRESS is waited out, with a deadline), a DISABLED Athena workgroup runs no query.
+
+Owned: every owner is a Group of the catalog, and every Group a team of the plan: one the repository's CODEOWNERS
+names (its ``github.com/team-slug``), the team CODEOWNERS gives each Component's directory
+(``backstage.io/source-location``) to (``lakehouse.catalog.teams``).
 
 Served: the catalog service's answer is compared with the repository's catalog-info.yaml, entity by entity
 (spec, the metadata and annotations the file writes). Locally the harness serves the copy taken when the stack
@@ -75,18 +82,23 @@ from lakehouse.catalog.service import (
     settled,
     stack_services,
 )
+from lakehouse.catalog.teams import CodeOwners, judge_teams, read_codeowners
 from lakehouse.checks.alert_delivery import read_key
 from lakehouse.checks.iam_access import Policy
 from lakehouse.checks.role_paths import read_role_policies
 from lakehouse.checks.schedule_role import key_problems, not_allowed, untrusted
 from lakehouse.outcome import Outcome
+from lakehouse.ownership import Missing, read_tags
+from lakehouse.policies import STACK_TAG
 from lakehouse.schedule_gap import Unjudged, longest_gap
 from lakehouse.target import Target
 
 THRESHOLD = (
     "catalog-info.yaml valid against Backstage's entity schemas; every Resource it names exists in the stack, "
     "usable, in the region the stack's state puts it; "
-    "every Component has an owner that is a Group of the catalog and a lifecycle; the catalog service answers "
+    "every Component has a lifecycle and an owner that is a Group of the catalog, a team CODEOWNERS names "
+    "(github.com/team-slug) and gives the Component's directory (backstage.io/source-location); every Group is such "
+    "a team; the catalog service answers "
     "GET /api/catalog/entities with exactly the file's entities; an enabled schedule of the stack pauses the App "
     "Runner service, and every other App Runner service of the stack, at least every {hours} h, through a role "
     "allowed to"
@@ -167,6 +179,8 @@ class CatalogReadback:
     region: str = ""
     #: What was not read and why it need not be (a region of the state where App Runner or Scheduler is not offered).
     notes: list[str] = field(default_factory=list)
+    #: The repository's CODEOWNERS (None: it has none): the plan's teams the catalog's Groups must be.
+    codeowners: CodeOwners | None = None
 
 
 @dataclass(frozen=True)
@@ -516,7 +530,7 @@ def verdict(read: CatalogReadback | Outcome, pause_hours: float = DEFAULT_PAUSE_
         return read
     problems = {
         "resources": judge_resources(read.entities, read.lookups) + judge_references(read.entities),
-        "ownership": judge_ownership(read.entities),
+        "ownership": judge_ownership(read.entities) + judge_teams(read.entities, read.codeowners),
         "idle": judge_idle(read.service_name, read.service, read.pauses, pause_hours, read.read_at, read.resumes)
         + [
             problem
@@ -573,9 +587,10 @@ def stack_names(values: Mapping[str, str]) -> tuple[str, str]:
 
 
 def not_the_stacks(name: str, values: Mapping[str, str]) -> str:
-    """Why an AWS name is no resource of this stack ("" when it is one: a stack prefix, then ``-`` or ``_``).
+    """Why an AWS name is no resource of this stack ("" when it may be one: a stack prefix, then ``-`` or ``_``).
     A name that is the same for every stack (no ``{stack_id}`` in its pattern) or carries another stack's id
-    may exist, but it is not what this stack deploys."""
+    may exist, but it is not what this stack deploys. A name passing this may still be another stack's whose id
+    extends this one's: its ``stack_id`` tag decides (:func:`_tagged_the_stacks`)."""
     prefixes = stack_names(values)
     if any(name == p or name.startswith(p + "-") or name.startswith(p + "_") for p in prefixes):
         return ""
@@ -633,9 +648,41 @@ def resource_link(database: Mapping[str, Any]) -> str:
     )
 
 
-def _aws_exists(target: Target, kind: str, name: str, region: str) -> Found:
-    """Whether the named AWS resource exists in ``region``, is the stack's and can be used; Unreadable when the
-    API answers anything but found / not found."""
+#: The API each kind's tags are read through (``lakehouse.ownership.read_tags``).
+TAG_READERS = {
+    "s3-bucket": "S3 GetBucketTagging",
+    "glue-database": "Glue GetTags",
+    "athena-workgroup": "Athena ListTagsForResource",
+    "apprunner-service": "App Runner ListTagsForResource",
+}
+
+
+def _tagged_the_stacks(target: Target, kind: str, name: str, region: str, values: Mapping[str, str]) -> Found:
+    """Whether the resource carries the stack's ``stack_id`` tag (infra/'s ``default_tags`` put it on every resource):
+    a name check alone passes another stack whose id extends this one's (``lh-1`` for ``lh``: its
+    ``lakehouse-lh-1-...`` starts with ``lakehouse-lh-``). A resource without the tag, or whose tags cannot be read,
+    is :class:`Unreadable` (whose it is cannot be told), never the stack's."""
+    api = TAG_READERS[kind]
+    try:
+        tags = read_tags(target, kind, name, values["account_id"], values.get("partition") or "aws", region)
+    except Missing:
+        return Found(False, f"none in {region}")
+    except (ClientError, BotoCoreError) as err:
+        raise Unreadable(f"{api} of {name!r} in {region}: {err}") from None
+    owner = tags.get(STACK_TAG)
+    if owner is None:
+        raise Unreadable(
+            f"{kind} {name!r} in {region} carries no {STACK_TAG} tag ({api}): infra/ tags every resource of the "
+            "stack with it, so whose it is cannot be told"
+        )
+    if owner != values["stack_id"]:
+        return Found(True, foreign=f"its {STACK_TAG} tag is {owner!r}, not {values['stack_id']!r} ({api})")
+    return Found(True)
+
+
+def _aws_exists(target: Target, kind: str, name: str, region: str, values: Mapping[str, str]) -> Found:
+    """Whether the named AWS resource exists in ``region``, is the stack's (its place, account and ``stack_id``
+    tag) and can be used; Unreadable when the API answers anything but found / not found."""
     try:
         if kind == "s3-bucket":
             s3 = target.client("s3", region=region)
@@ -663,7 +710,7 @@ def _aws_exists(target: Target, kind: str, name: str, region: str) -> Found:
             status = str(settled(client, service).get("Status"))
             if status not in USABLE:
                 return Found(True, unusable=f"it is {status} in {region}, not {' or '.join(USABLE)}: it runs nothing")
-        return Found(True)
+        return _tagged_the_stacks(target, kind, name, region, values)
     except ClientError as err:
         code = _code(err)
         status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
@@ -799,7 +846,7 @@ def lookup(
     if kind == "apprunner-service" and not places.has_apprunner(region):
         why = f"App Runner is not offered in {region}"
         return Lookup(entity.ref, kind, name, READERS[kind], False, why, region=region)
-    found = _aws_exists(target, kind, name, region)
+    found = _aws_exists(target, kind, name, region, values)
     return Lookup(entity.ref, kind, name, READERS[kind], found.exists, found.why, found.foreign, region, found.unusable)
 
 
@@ -1051,8 +1098,10 @@ def read_catalog(
     except CatalogError as err:
         return Outcome.error(str(err), THRESHOLD, {"problems": {p: [] for p in PARTS}})
     try:
-        account = str(target.client("sts").get_caller_identity()["Account"])
+        identity = target.client("sts").get_caller_identity()
+        account = str(identity["Account"])
         values = {
+            "partition": str(identity["Arn"]).split(":")[1],
             "project": project,
             "stack_id": stack_id,
             "account_id": account,
@@ -1061,6 +1110,7 @@ def read_catalog(
         }
         places = stack_regions(state, target.region)
         read = CatalogReadback(entities, service_name=service_name(stack_id, project), region=target.region)
+        read.codeowners = read_codeowners(catalog_file.parent)
         for entity in entities:
             if entity.kind == "Resource" and (found := lookup(entity, target, values, services, places)) is not None:
                 read.lookups.append(found)

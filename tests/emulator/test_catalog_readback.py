@@ -30,22 +30,23 @@ def _stack(emulator: EmulatorHandle, stack_id: str, missing: str = "", key: str 
     target = local_target(emulator.endpoint)
     account = target.client("sts").get_caller_identity()["Account"]
     s3 = target.client("s3")
+    tags = [{"Key": "stack_id", "Value": stack_id}]  # infra/'s default_tags
     for purpose in ("bronze", "silver", "gold", "athena-results"):
         if purpose != missing:
             name = f"lakehouse-{stack_id}-{purpose}-{account}"
             s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": target.region})
+            s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": tags})
     for layer in ("bronze", "silver", "gold"):
         if f"{layer}-database" != missing:
             target.client("glue").create_database(
-                DatabaseInput={"Name": f"lakehouse_{stack_id}_{layer}".replace("-", "_")}
+                DatabaseInput={"Name": f"lakehouse_{stack_id}_{layer}".replace("-", "_")}, Tags={"stack_id": stack_id}
             )
     if missing != "workgroup":
-        target.client("athena").create_work_group(Name=f"lakehouse-{stack_id}")
+        target.client("athena").create_work_group(Name=f"lakehouse-{stack_id}", Tags=tags)
     apprunner = target.client("apprunner")
     source = {"ImageRepository": {"ImageIdentifier": "public.ecr.aws/x/y:1", "ImageRepositoryType": "ECR_PUBLIC"}}
-    arn = apprunner.create_service(ServiceName=f"lakehouse-{stack_id}-catalog", SourceConfiguration=source)["Service"][
-        "ServiceArn"
-    ]
+    made = apprunner.create_service(ServiceName=f"lakehouse-{stack_id}-catalog", SourceConfiguration=source, Tags=tags)
+    arn = made["Service"]["ServiceArn"]
     # What infra/catalog_service.tf makes to pause it: a role allowed to, and an hourly schedule.
     iam = target.client("iam")
     trust = {
@@ -174,6 +175,7 @@ def test_resources_that_exist_but_are_not_the_stacks_are_named(
     oregon.create_bucket(Bucket=gold, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
     other = f"lakehouse-lh-cat-other-silver-{account}"
     s3.create_bucket(Bucket=other, CreateBucketConfiguration={"LocationConstraint": target.region})
+    s3.put_bucket_tagging(Bucket=other, Tagging={"TagSet": [{"Key": "stack_id", "Value": "lh-cat-other"}]})
     text = CATALOG.read_text(encoding="utf-8")
     pattern = '"{project}-{stack_id}-silver-{account_id}"'
     assert pattern in text

@@ -64,7 +64,8 @@ def _replace_catalog_service(target: Target, stack_id: str, pushed: bool) -> str
         ecr.put_image(repositoryName=repository, imageManifest=json.dumps(manifest), imageTag="1")
     image = f"{account}.dkr.ecr.{target.region}.amazonaws.com/{repository}:1"
     source = {"ImageRepository": {"ImageIdentifier": image, "ImageRepositoryType": "ECR"}}
-    made = apprunner.create_service(ServiceName=name, SourceConfiguration=source)["Service"]
+    tags = [{"Key": "stack_id", "Value": stack_id}]  # infra/'s default_tags
+    made = apprunner.create_service(ServiceName=name, SourceConfiguration=source, Tags=tags)["Service"]
     return str(apprunner.describe_service(ServiceArn=made["ServiceArn"])["Service"]["Status"])
 
 
@@ -160,7 +161,8 @@ def test_a_resource_is_read_in_the_region_the_state_puts_it(
     target = local_target(emulator.endpoint)
     account = target.client("sts").get_caller_identity()["Account"]
     gold, silver = f"lakehouse_{stack_id.replace('-', '_')}_gold", f"lakehouse_{stack_id.replace('-', '_')}_silver"
-    local_target(emulator.endpoint, OTHER_REGION).client("glue").create_database(DatabaseInput={"Name": gold})
+    glue = local_target(emulator.endpoint, OTHER_REGION).client("glue")
+    glue.create_database(DatabaseInput={"Name": gold}, Tags={"stack_id": stack_id})
 
     def database(name: str) -> tuple[str, dict[str, Any]]:
         return "aws_glue_catalog_database", {
@@ -189,6 +191,7 @@ def test_a_bucket_the_state_puts_in_another_region_is_the_stacks_there(
     gold = f"lakehouse-{stack_id}-gold-{account}"
     use1 = local_target(emulator.endpoint, OTHER_REGION).client("s3")
     use1.create_bucket(Bucket=gold)  # us-east-1 takes no LocationConstraint
+    use1.put_bucket_tagging(Bucket=gold, Tagging={"TagSet": [{"Key": "stack_id", "Value": stack_id}]})
     placed = _state(("aws_s3_bucket", {"bucket": gold, "region": OTHER_REGION}))
     outcome = _check(emulator, services, stack_id, placed)
     assert not [p for p in outcome.details["problems"]["resources"] if "gold-bucket" in p]

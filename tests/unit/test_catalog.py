@@ -16,6 +16,7 @@ from werkzeug.test import Client
 
 from lakehouse.catalog.model import CATALOG_FILE, CatalogError, Entity, load_catalog, validate_documents
 from lakehouse.catalog.server import create_app
+from lakehouse.catalog.teams import CodeOwners
 from lakehouse.checks.catalog import (
     CatalogReadback,
     Lookup,
@@ -29,6 +30,7 @@ from lakehouse.checks.catalog import (
     judge_served,
     verdict,
 )
+from lakehouse.checks.review import OwnerRule
 from lakehouse.config import project_root
 from lakehouse.outcome import Status
 
@@ -383,9 +385,11 @@ def test_verdict_composes_every_part_and_fills_names() -> None:
     assert fill("{project}-{stack_id}-gold-{account_id}", {"project": "p", "stack_id": "s", "account_id": "1"}) == (
         "p-s-gold-1"
     )
-    team = _entity("Group", "team")
+    metadata = {"name": "team", "annotations": {"github.com/team-slug": "org/team"}}
+    team = Entity({"kind": "Group", "metadata": metadata, "spec": {}}, 1, 0)
     read = CatalogReadback([team], service_name="svc", service=RUNNING, catalog_url="http://c", pauses=[PAUSE])
-    read.served = [{"kind": "Group", "metadata": {"name": "team"}}]
+    read.codeowners = CodeOwners(ROOT, ".github/CODEOWNERS", (OwnerRule(1, "*", ("@org/team",)),))
+    read.served = [{"kind": "Group", "metadata": metadata}]
     assert verdict(read).status is Status.PASSED
     read.pauses = [replace(PAUSE, expression="rate(3 hours)")]
     assert verdict(read, pause_hours=3).status is Status.PASSED  # the stated hours come from the feature

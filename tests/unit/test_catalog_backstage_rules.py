@@ -14,10 +14,17 @@ from __future__ import annotations
 import pytest
 
 from lakehouse.catalog.model import CatalogError, served_entity, validate_documents
+from lakehouse.catalog.teams import CodeOwners
 from lakehouse.checks.catalog import CatalogReadback, PauseSchedule, verdict
+from lakehouse.checks.review import OwnerRule
+from lakehouse.config import project_root
 from lakehouse.outcome import Outcome, Status
 
 RUNNING = {"Status": "RUNNING", "ServiceArn": "arn:svc", "InstanceConfiguration": {"Memory": "512"}}
+#: CODEOWNERS giving everything to the catalog's one team.
+TEAMS = CodeOwners(project_root(), ".github/CODEOWNERS", (OwnerRule(1, "*", ("@org/data-owners",)),))
+#: Where each Component is (backstage.io/source-location).
+SOURCE = "backstage.io/source-location: 'url:https://github.com/org/repo/tree/main/{}/'"
 PAUSE = PauseSchedule("default/lakehouse-lh-1-catalog-pause", "ENABLED", "rate(1 hour)", "arn:role/p", True)
 
 CATALOG = """\
@@ -28,12 +35,12 @@ spec: {{owner: group:default/data-owners}}
 ---
 apiVersion: backstage.io/v1alpha1
 kind: Group
-metadata: {{name: data-owners}}
+metadata: {{name: data-owners, annotations: {{github.com/team-slug: org/data-owners}}}}
 spec: {{type: team, children: []}}
 ---
 apiVersion: backstage.io/v1alpha1
 kind: Component
-metadata: {{name: lakehouse-infra}}
+metadata: {{name: lakehouse-infra, annotations: {{{infra}}}}}
 spec: {{type: infrastructure, lifecycle: production, owner: group:default/data-owners, system: lakehouse}}
 ---
 apiVersion: backstage.io/v1alpha1
@@ -52,7 +59,8 @@ OWNERS = "group:default/data-owners"
 INFRA = "component:default/lakehouse-infra"
 HEALTHY = {
     "namespace": "default",
-    "meta": "",
+    "meta": f"  annotations: {{{SOURCE.format('pipeline')}}}\n",
+    "infra": SOURCE.format("infra"),
     "owner": "data-owners",
     "system": "lakehouse",
     "depends": "component:lakehouse-infra",
@@ -63,6 +71,7 @@ def _verdict(**changes: str) -> Outcome:
     """The verdict on a catalog healthy in every part (served exactly, paused hourly) but what ``changes`` says."""
     entities = validate_documents("catalog-info.yaml", CATALOG.format(**{**HEALTHY, **changes}))
     read = CatalogReadback(entities, service_name="svc", service=RUNNING, catalog_url="http://c", pauses=[PAUSE])
+    read.codeowners = TEAMS
     read.served = [served_entity(e, "catalog-info.yaml") for e in entities]
     return verdict(read)
 
@@ -125,7 +134,7 @@ def test_a_field_backstage_refuses_fails_the_catalog_naming_it(changes: dict[str
 def test_fields_in_backstages_formats_pass() -> None:
     meta = (
         "  tags: [iceberg, 'c++', data-lake]\n  labels: {lakehouse.io/tier: gold, empty: ''}\n"
-        "  annotations: {lakehouse.io/aws-name: '{project}-{stack_id}'}\n"
+        f"  annotations: {{lakehouse.io/aws-name: '{{project}}-{{stack_id}}', {SOURCE.format('pipeline')}}}\n"
     )
     outcome = _verdict(
         namespace="lakehouse-prod", meta=meta, owner=OWNERS, system="system:default/lakehouse", depends=INFRA

@@ -69,8 +69,11 @@ def test_a_bucket_another_account_owns_is_not_the_stacks(target: Any) -> None:
 
 
 def test_a_bucket_of_the_stacks_own_account_is_the_stacks(target: Any) -> None:
-    """The healthy twin: the account made it; another account's bucket of another name changes nothing."""
+    """The healthy twin: the account made it, tagged as the stack's default_tags tag it; another account's bucket
+    of another name changes nothing."""
     target.client("s3").create_bucket(Bucket=f"lakehouse-lh-1-bronze-{ACCOUNT}")
+    tags = {"TagSet": [{"Key": "stack_id", "Value": "lh-1"}]}
+    target.client("s3").put_bucket_tagging(Bucket=f"lakehouse-lh-1-bronze-{ACCOUNT}", Tagging=tags)
     _other_accounts_s3(target).create_bucket(Bucket=f"lakehouse-lh-1-bronze-{ACCOUNT}-copy")
     entity = _bucket_entity("bronze")
     found = lookup(entity, target, VALUES, {})

@@ -5,10 +5,15 @@ the Resources the file defines only."""
 from __future__ import annotations
 
 from lakehouse.catalog.model import served_entity, validate_documents
+from lakehouse.catalog.teams import CodeOwners
 from lakehouse.checks.catalog import CatalogReadback, PauseSchedule, verdict
+from lakehouse.checks.review import OwnerRule
+from lakehouse.config import project_root
 from lakehouse.outcome import Outcome, Status
 
 RUNNING = {"Status": "RUNNING", "ServiceArn": "arn:svc", "InstanceConfiguration": {"Memory": "512"}}
+#: CODEOWNERS giving everything to the catalog's one team.
+TEAMS = CodeOwners(project_root(), ".github/CODEOWNERS", (OwnerRule(1, "*", ("@org/team",)),))
 PAUSE = PauseSchedule("default/lakehouse-lh-1-catalog-pause", "ENABLED", "rate(1 hour)", "arn:role/p", True)
 
 CATALOG = """\
@@ -19,12 +24,14 @@ spec: {{owner: group:default/team}}
 ---
 apiVersion: backstage.io/v1alpha1
 kind: Group
-metadata: {{name: team}}
+metadata: {{name: team, annotations: {{github.com/team-slug: org/team}}}}
 spec: {{type: team, children: []}}
 ---
 apiVersion: backstage.io/v1alpha1
 kind: Component
-metadata: {{name: pipeline}}
+metadata:
+  name: pipeline
+  annotations: {{backstage.io/source-location: "url:https://github.com/org/repo/tree/main/pipeline/"}}
 spec:
   type: pipeline
   lifecycle: production
@@ -39,6 +46,7 @@ def _verdict(**spec: str) -> Outcome:
     references."""
     entities = validate_documents("catalog-info.yaml", CATALOG.format(**spec))
     read = CatalogReadback(entities, service_name="svc", service=RUNNING, catalog_url="http://c", pauses=[PAUSE])
+    read.codeowners = TEAMS
     read.served = [served_entity(e, "catalog-info.yaml") for e in entities]
     return verdict(read)
 

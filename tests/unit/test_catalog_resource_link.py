@@ -52,11 +52,12 @@ def test_a_resource_link_to_another_accounts_database_is_not_the_stacks(target: 
 
 
 def test_a_database_of_the_stacks_own_catalog_is_the_stacks(target: Any) -> None:
-    """The healthy twin: a real database (a link of another name beside it changes nothing)."""
+    """The healthy twin: a real database, tagged as the stack's default_tags tag it (a link of another name beside
+    it changes nothing)."""
     entity = _database_entity("gold")
     name = f"{VALUES['glue_prefix']}_gold"
     glue = target.client("glue")
-    glue.create_database(DatabaseInput={"Name": name})
+    glue.create_database(DatabaseInput={"Name": name}, Tags={"stack_id": VALUES["stack_id"]})
     link = {"CatalogId": "111111111111", "DatabaseName": "shared_gold"}
     glue.create_database(DatabaseInput={"Name": f"{name}_link", "TargetDatabase": link})
     found = lookup(entity, target, VALUES, {})

@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 
+from lakehouse.catalog.teams import read_codeowners
 from lakehouse.checks.catalog import CatalogReadback, read_pauses, verdict
+from lakehouse.config import project_root
 from lakehouse.outcome import Outcome, Status
 from lakehouse.target import Target
 
@@ -64,6 +66,7 @@ def verdict_of(target: Target) -> Outcome:
 
     read = CatalogReadback([], service_name="lakehouse-lh-1-catalog", service=RUNNING, catalog_url="http://c")
     read.served = []
+    read.codeowners = read_codeowners(project_root())  # the repository's: no entity here for it to judge
     read.pauses = read_pauses(target, SERVICE)
     if hasattr(catalog, "read_resumes"):  # main's check reads none: the broken stack below passed there
         read.resumes = catalog.read_resumes(target, SERVICE)

@@ -41,6 +41,11 @@ class _AppRunner:
     def describe_service(self, ServiceArn: str) -> dict[str, Any]:  # noqa: N803 (boto3's name)
         return {"Service": {"ServiceName": NAME, "ServiceArn": ServiceArn, "Status": self.status}}
 
+    def list_tags_for_resource(self, ResourceArn: str) -> dict[str, Any]:  # noqa: N803 (boto3's name)
+        """The stack's default_tags on its service."""
+        assert ResourceArn == ARN
+        return {"Tags": [{"Key": "stack_id", "Value": VALUES["stack_id"]}]}
+
 
 class _Target:
     """A target whose App Runner is ``_AppRunner`` (the only service ``lookup`` reads for this entity)."""
