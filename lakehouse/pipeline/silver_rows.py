@@ -36,10 +36,13 @@ def unsourced_rows_sql(file: str, holds: str, name: Names, before: Before) -> st
     a condition on ``t``, the Silver row, and ``s``, the staged line), first ``SHOWN`` by key."""
     family = FAMILIES[file]
     silver, key, version = family["silver"], family["key"], family["version"]
+    # An anti-join spelled as a LEFT JOIN keeping the unmatched rows, not NOT EXISTS: for the correlated form
+    # DuckDB hashed only ``status`` and filtered the rest of ``holds`` pair by pair (100,000 orders: minutes).
     return (
         f"WITH t AS (SELECT * FROM {name(silver)} EXCEPT {before(silver)}) "
-        f"SELECT t.{key}, CAST(t.{version} AS varchar) FROM t WHERE NOT EXISTS (SELECT 1 FROM "
-        f"{name(family['staged'])} s WHERE s.reject_reason IS NULL AND {holds}) ORDER BY 1 LIMIT {SHOWN}"
+        f"SELECT t.{key}, CAST(t.{version} AS varchar) FROM t LEFT JOIN (SELECT *, true AS took FROM "
+        f"{name(family['staged'])} WHERE reject_reason IS NULL) s ON {holds} WHERE s.took IS NULL "
+        f"ORDER BY 1 LIMIT {SHOWN}"
     )
 
 
