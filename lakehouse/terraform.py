@@ -137,11 +137,8 @@ def provider_sources(lines: Iterable[str]) -> dict[str, str]:
     return found
 
 
-def parse_json_stream(lines: Iterable[str]) -> tuple[list[ResourceTiming], list[PlannedChange], list[str]]:
-    """Collect resource timings, planned changes and error diagnostics from ``-json`` output."""
-    timings: list[ResourceTiming] = []
-    changes: list[PlannedChange] = []
-    diagnostics: list[str] = []
+def _json_messages(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+    """The JSON objects of a ``-json`` command's output, other lines (and broken JSON) passed over."""
     for line in lines:
         line = line.strip()
         if not line.startswith("{"):
@@ -150,6 +147,16 @@ def parse_json_stream(lines: Iterable[str]) -> tuple[list[ResourceTiming], list[
             msg = json.loads(line)
         except json.JSONDecodeError:
             continue
+        if isinstance(msg, dict):
+            yield msg
+
+
+def parse_json_stream(lines: Iterable[str]) -> tuple[list[ResourceTiming], list[PlannedChange], list[str]]:
+    """Collect resource timings, planned changes and error diagnostics from ``-json`` output."""
+    timings: list[ResourceTiming] = []
+    changes: list[PlannedChange] = []
+    diagnostics: list[str] = []
+    for msg in _json_messages(lines):
         kind = msg.get("type")
         hook = msg.get("hook") or {}
         if kind in ("apply_complete", "apply_errored"):
@@ -184,14 +191,7 @@ def parse_json_stream(lines: Iterable[str]) -> tuple[list[ResourceTiming], list[
 def parse_warnings(lines: Iterable[str]) -> list[str]:
     """The summaries (address first, when named) of the warnings a ``-json`` command printed."""
     warnings = []
-    for line in lines:
-        line = line.strip()
-        if not line.startswith("{"):
-            continue
-        try:
-            msg = json.loads(line)
-        except json.JSONDecodeError:
-            continue
+    for msg in _json_messages(lines):
         if msg.get("type") == "diagnostic" and msg.get("@level") == "warn":
             diag = msg.get("diagnostic") or {}
             text = str(diag.get("summary", "")).strip()
