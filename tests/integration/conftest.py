@@ -126,12 +126,19 @@ class UpStack:
 
     deployment: Deployment
     output: str
+    #: ``terraform show -json`` of a refreshed plan made right after `lakehouse up`, before any test touched the
+    #: stack (``FIRST_REFRESH_GROUP``'s stack only: the stack of a group is shared by several modules).
+    first_refresh: dict[str, Any] | None = None
 
 
 def xdist_group_of(item: pytest.Item) -> str | None:
     """The group xdist schedules ``item`` in: every ``xdist_group`` name on it, sorted and joined (as xdist does)."""
     names = {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")}
     return "_".join(sorted(names)) or None
+
+
+#: The xdist group whose stack's first refreshed plan is kept (``UpStack.first_refresh``).
+FIRST_REFRESH_GROUP = "stack"
 
 
 class StackPool:
@@ -143,7 +150,7 @@ class StackPool:
     def get(self, group: str) -> UpStack:
         if group not in self.stacks:
             try:
-                self.stacks[group] = self._up()
+                self.stacks[group] = self._up(refresh=group == FIRST_REFRESH_GROUP)
             except BaseException as err:  # one failed deploy per group, not one per module
                 self.stacks[group] = err
                 raise
@@ -152,13 +159,18 @@ class StackPool:
             raise RuntimeError(f"the stack of xdist group {group!r} did not deploy: {found}")
         return found
 
-    def _up(self) -> UpStack:
+    def _up(self, refresh: bool = False) -> UpStack:
         stack_id = new_stack_id()
         try:
             proc = run_cli("up", "--stack-id", stack_id, env=fast_env())
             assert proc.returncode == 0, proc.stdout + proc.stderr
             keep_fast(stack_id)
-            return UpStack(Lifecycle(make_options(stack_id=stack_id, deployed=True)).attach(), proc.stdout)
+            up = UpStack(Lifecycle(make_options(stack_id=stack_id, deployed=True)).attach(), proc.stdout)
+            if refresh:
+                plan = up.deployment.stack.plan()
+                assert plan.saved is not None, plan.diagnostics
+                up.first_refresh = up.deployment.stack.tf.show_plan(plan.saved)
+            return up
         except BaseException:
             self._destroy(stack_id)
             raise

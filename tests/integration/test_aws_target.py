@@ -34,6 +34,7 @@ from lakehouse.criteria import catalogue
 from lakehouse.emulator.process import EmulatorHandle, start_emulator, stop_emulator
 from lakehouse.kpi.latency import AWS_NOTE
 from lakehouse.lineage.service.process import LineageHandle, start_lineage_service, stop_lineage_service
+from lakehouse.ml.local_image import push_mlflow_image
 from lakehouse.ml.service import MlflowHandle, start_mlflow_service, stop_mlflow_service
 from lakehouse.stack import stack_dir
 from tests.integration.apprunner_standin import StandIn, running_route, serving
@@ -128,6 +129,10 @@ def test_features_run_on_the_aws_target_named_only_by_standard_variables(
         pytest.skip(f"no headless browser for exit check 4's screenshot ({err}); scripts/ensure-chromium")
     stack_id = new_stack_id()
     reports = tmp_path / "reports"
+    # On aws the user pushes MLflow's serving image before a release (`mlflow sagemaker build-and-push-container`);
+    # the harness only reads it there. The emulator stands in for the account: the test pushes it as that would.
+    session = boto3.Session(aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY, region_name=REGION)
+    push_mlflow_image(session.client("ecr", endpoint_url=services.emulator.endpoint))
     started = time.monotonic()
     run: FeatureRun = run_features(
         reports,
