@@ -5,8 +5,12 @@ column grant and ``country`` through data cells filter ``cells``, credential ven
 Glue type each case names. Trino compares an integer column with a decimal constant exactly, so ``x > 1.5 OR x <= 1``
 leaves out no integer; ``decimal(10,2)`` holds nothing between ``1.00`` and ``1.01``; ``x >= -128`` is every
 ``tinyint``; ``ts >= TIMESTAMP '...' OR ts < TIMESTAMP '...'`` (the same instant) is every timestamp. Main read each
-as restricting rows, and the check passed while Lake Formation vended S3 credentials reading ``ssn``. The healthy
-twins: one side alone (``x > 1.5``), a gap the type leaves open, a nullable column, a ``double``.
+as restricting rows, and the check passed while Lake Formation vended S3 credentials reading ``ssn``. Likewise at the
+type's steps: a ``timestamp(3)`` holds nothing between ``.000`` and ``.001``, a Glue ``timestamp`` (read by Athena in
+microseconds at the finest) nothing between ``.000000`` and ``.000001``; ``s >= ''`` is every ``varchar``; Trino
+compares ``char(n)`` padded with spaces (``Chars.compareChars``), so ``'a '`` is ``'a'``. The healthy twins: one side
+alone (``x > 1.5``), a gap the type leaves open (also at a finer precision, ``''`` left out, ``'a\\t'`` below
+``'a'`` in a ``char``), a nullable column, a ``double``.
 
 And two false reds of main: ``1 IN (2, NULL)`` is NULL (``1 = NULL`` is NULL), admits no row, yet was read as "the
 same for every row: it may admit them all"; and the struct field ``addr.country`` was taken for the NOT NULL
@@ -24,6 +28,7 @@ from tests.unit.test_security_row_filter_column_tautology import _fails_with_ful
 from tests.unit.test_security_row_filter_ordering import _typed
 
 _TS = "TIMESTAMP '2020-01-01 00:00:00'"
+_AT = "TIMESTAMP '2020-01-01 00:00:00"  # open: a case writes its fraction
 #: (Glue type of ``user_id``, a row filter every value of that type passes).
 COVERING = [
     ("int", "user_id > 1.5 OR user_id <= 1"),
@@ -47,6 +52,18 @@ COVERING = [
     ),
     ("date", f"user_id >= {_TS} OR user_id < {_TS}"),
     ("date", "user_id > TIMESTAMP '2020-01-01 12:00:00' OR user_id <= DATE '2020-01-01'"),
+    # Steps: a timestamp at its precision, a string from '' up, a char(n) compared space-padded.
+    ("timestamp(3)", f"user_id >= {_AT}.001' OR user_id <= {_AT}.000'"),
+    ("timestamp(3)", f"user_id > {_AT}.0005' OR user_id < {_AT}.0009'"),
+    ("timestamp(0)", f"user_id > {_AT}.5' OR user_id < {_AT}.9'"),
+    ("timestamp", f"user_id >= {_AT}.000001' OR user_id <= {_AT}'"),
+    ("timestamp(6)", f"user_id > {_AT}' OR user_id < {_AT}.000001'"),
+    ("string", "user_id >= ''"),
+    ("varchar(20)", "user_id = '' OR user_id > ''"),
+    ("string", "user_id BETWEEN '' AND 'm' OR user_id > 'l'"),
+    ("char(3)", "user_id > 'a' OR user_id <= 'a '"),
+    ("char(3)", "user_id >= 'a  ' OR user_id < 'a'"),
+    ("char(3)", "user_id > 'abcd' OR user_id <= 'abcd   '"),
 ]
 #: (Glue type, a row filter leaving values of that type out): the healthy twins.
 NARROWING = [
@@ -67,6 +84,16 @@ NARROWING = [
     ("date", f"user_id > {_TS} OR user_id < {_TS}"),
     ("date", "user_id > TIMESTAMP '2020-01-01 12:00:00' OR user_id < DATE '2020-01-01'"),
     ("int", "user_id > 1.5e0 OR user_id <= 1"),  # a double constant: compared in double
+    # Steps: the same gap at a finer precision, '' left out, values below a space in a char.
+    ("timestamp", f"user_id >= {_AT}.001' OR user_id <= {_AT}.000'"),  # microseconds between
+    ("timestamp(6)", f"user_id >= {_AT}.001' OR user_id <= {_AT}.000'"),
+    ("timestamp(3)", f"user_id > {_AT}.000' OR user_id < {_AT}.000'"),
+    ("timestamp(3)", f"user_id >= {_AT}.002' OR user_id <= {_AT}.000'"),
+    ("string", "user_id > ''"),
+    ("string", "user_id >= ' '"),
+    ("char(3)", "user_id >= ''"),  # a tab sorts below the padding space
+    ("char(3)", "user_id > 'a' OR user_id < 'a '"),
+    ("char(3)", "user_id >= 'a' OR user_id < 'a\t'"),
 ]
 
 
