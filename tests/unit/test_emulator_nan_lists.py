@@ -11,18 +11,13 @@ from __future__ import annotations
 
 import pytest
 
-from lakehouse.emulator.sql.engine import Engine
+from tests.unit.test_emulator_nan import NAN, _rows
 
-NAN = "CAST('NaN' AS DOUBLE)"
 #: i, x (double), y (double): NaN beside NaN, a number beside NaN, a NULL beside a number, NaN beside a NULL.
 ROWS = (
     f"(VALUES (1, {NAN}, {NAN}), (2, 1.5E0, {NAN}), (3, CAST(NULL AS DOUBLE), 1E0), (4, {NAN}, CAST(NULL AS DOUBLE)))"
     " AS v(i, x, y)"
 )
-
-
-def _rows(sql: str) -> list[list[str | None]]:
-    return Engine(None).execute(sql).rows  # type: ignore[arg-type]  # reads no catalog table
 
 
 @pytest.mark.parametrize(
