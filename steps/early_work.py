@@ -42,6 +42,7 @@ def release_trust(config: pytest.Config, options: RunOptions) -> TrustOptions:
         run_started(config),
         public_key=config.getoption("--signing-public-key", None),
         required=config.getoption("--sbom-required-trust", None),
+        checkout=options.root,
     )
 
 

@@ -45,7 +45,7 @@ from lakehouse.kpi.sbom import (
 )
 from lakehouse.kpi.signing import Signer, ambient_oidc, make_signer
 from lakehouse.kpi.spdx import check_spdx, environment_document, wheel_document, write_spdx
-from lakehouse.kpi.trust import TrustContext, TrustOptions, check_artifact, sigstore_verifier
+from lakehouse.kpi.trust import TrustOptions, check_artifact, sigstore_verifier
 from lakehouse.kpi.unclaimed import unclaimed_in_environment, unclaimed_in_wheel
 from lakehouse.outcome import Outcome
 
@@ -174,14 +174,11 @@ def finish_release(prepared: PreparedRelease, plan_name: str | None, waited_s: f
     plan = [plan_name] if plan_name else []
     try:
         plan_sigs = [str(prepared.signer.sign(store.root / n).relative_to(store.root)) for n in plan]
-        ctx = TrustContext(
-            trust.run_started,
+        ctx = trust.context(
             _run_key(prepared.signer),
             prepared.signer.key_source,
-            published=trust.published,
-            repo=trust.repo,
             # Where it signed keylessly it can reach sigstore's TUF repository for the current trust root.
-            verifier=lambda: sigstore_verifier(offline=not ambient_oidc()),
+            lambda: sigstore_verifier(offline=not ambient_oidc()),
         )
         paths = [store.root / n for n in (*prepared.sboms, prepared.wheel_name, *plan)]
         checks = [check_artifact(p, store.root, ctx) for p in paths]
@@ -280,7 +277,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         trust = trust_options(
-            dict(os.environ), args.github_repo, datetime.now(UTC), args.signing_public_key, args.required_trust
+            dict(os.environ),
+            args.github_repo,
+            datetime.now(UTC),
+            args.signing_public_key,
+            args.required_trust,
+            checkout=project_root(),
         )
     except TrustConfigError as err:
         parser.error(str(err))

@@ -192,13 +192,37 @@ class KeylessSigner:
         return None
 
 
-def ambient_oidc(env: Mapping[str, str] | None = None) -> bool:
-    """GitHub Actions on main grants this job an OIDC token (``permissions: id-token: write``).
+#: The events (``GITHUB_EVENT_NAME``, Fulcio's Build Trigger) whose runs execute the ref's own workflow file at the
+#: ref's own commit (``GITHUB_SHA`` is its tip), started by a push, by hand or on schedule, or (at a tag, never on
+#: main) by publishing a release: their signatures are provenance of that commit. Every other event that runs on
+#: main (``pull_request_target``, ``workflow_run``, ``issue_comment``, ...) runs main's workflow file too, but for
+#: something a fork can make (its pull request's head, another run's artifacts, a comment): not main's code.
+PROVENANCE_TRIGGERS = ("push", "workflow_dispatch", "schedule", "release")
 
-    Only on main: elsewhere (a pull request) the certificate would carry an identity the
-    verification refuses by design, and a run-made key's integrity is all that run can give.
+
+def foreign_trigger(env: Mapping[str, str] | None = None) -> str | None:
+    """The event of a GitHub Actions run on main granted an OIDC token that cannot give main's provenance (None:
+    not such a run, or started by one of ``PROVENANCE_TRIGGERS``); ``"(none)"`` when the event is not said."""
+    env = dict(os.environ) if env is None else env
+    if not _on_main_with_token(env):
+        return None
+    event = env.get("GITHUB_EVENT_NAME", "").strip()
+    return None if event in PROVENANCE_TRIGGERS else event or "(none)"
+
+
+def ambient_oidc(env: Mapping[str, str] | None = None) -> bool:
+    """GitHub Actions on main grants this job an OIDC token (``permissions: id-token: write``), in a run started by
+    a push, by hand or on schedule (``PROVENANCE_TRIGGERS``).
+
+    Only there: elsewhere (a pull request; a ``pull_request_target`` or ``workflow_run`` run on main, which can run a
+    fork's code) the certificate would carry an identity or trigger the verification refuses by design, and a
+    run-made key's integrity is all that run can give.
     """
     env = dict(os.environ) if env is None else env
+    return _on_main_with_token(env) and foreign_trigger(env) is None
+
+
+def _on_main_with_token(env: Mapping[str, str]) -> bool:
     return (
         env.get("GITHUB_ACTIONS") == "true"
         and env.get("GITHUB_REF") == "refs/heads/main"

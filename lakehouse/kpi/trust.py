@@ -5,8 +5,11 @@ A signature proves only what its key proves. Three kinds, named in every artifac
 - ``sigstore-identity``: a sigstore bundle (``<artifact>.sigstore.json``) whose Fulcio certificate
   was issued by GitHub Actions' OIDC issuer to a workflow of the given repository running on
   ``refs/heads/main``, in a run of that repository's main (Fulcio's Source Repository URI and Ref:
-  a reusable workflow of main called from elsewhere carries main's name but signs its caller's bytes),
-  verified with sigstore's verifier (chain, transparency log, signature): provenance.
+  a reusable workflow of main called from elsewhere carries main's name but signs its caller's bytes)
+  started by a push, by hand or on schedule (Fulcio's Build Trigger: a ``pull_request_target``,
+  ``workflow_run`` or ``issue_comment`` run on main can run a fork's code), at the commit under test
+  (Fulcio's Source Repository Digest: another commit's signature is another build's), verified with
+  sigstore's verifier (chain, transparency log, signature): provenance.
 - ``published-key``: a signature that verifies with a public key published *before* the run: a
   PEM file (``LAKEHOUSE_SIGNING_PUBLIC_KEY``, e.g. committed in the repository) last written
   before the run started, or PEM text in ``LAKEHOUSE_SIGNING_PUBLIC_KEY_PEM``: provenance, as far
@@ -17,8 +20,9 @@ A signature proves only what its key proves. Three kinds, named in every artifac
 The verdict counts a signature at the level ``LAKEHOUSE_SBOM_REQUIRED_TRUST`` asks for:
 ``integrity`` (any valid signature; the default elsewhere), ``provenance`` (sigstore-identity or
 published-key) or ``sigstore-identity`` (the default in GitHub Actions on refs/heads/main in a job
-granted ``id-token: write``, the jobs that can sign keylessly: smoke.yml, e2e.yml, sbom.yml; a job
-without it, such as guard.yml's ``make test``, has nothing to sign with but a run-made key).
+granted ``id-token: write`` of a run started by a push, by hand or on schedule, the jobs that can sign
+keylessly: smoke.yml, e2e.yml, sbom.yml; a job without it, such as guard.yml's ``make test``, or a
+``pull_request_target`` run, has nothing to sign with but a run-made key).
 """
 
 from __future__ import annotations
@@ -39,7 +43,16 @@ from sigstore.errors import Error as SigstoreError
 from sigstore.models import Bundle
 from sigstore.verify import policy
 
-from lakehouse.kpi.signing import SignatureCheck, ambient_oidc, signature_path, verify_ecdsa
+from lakehouse.checks.history import commit_under_test
+from lakehouse.config import project_root
+from lakehouse.kpi.signing import (
+    PROVENANCE_TRIGGERS,
+    SignatureCheck,
+    ambient_oidc,
+    foreign_trigger,
+    signature_path,
+    verify_ecdsa,
+)
 
 SIGSTORE_IDENTITY = "sigstore-identity"
 PUBLISHED_KEY = "published-key"
@@ -115,6 +128,24 @@ class TrustOptions:
     published: PublishedKey | None = None
     repo: str | None = None  # owner/name whose workflows on main a sigstore identity must be
     run_started: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: The commit under test (a sigstore identity must be a run at it) and where it came from.
+    commit: str | None = None
+    commit_source: str = "no commit under test given"
+
+    def context(
+        self, run_key: ec.EllipticCurvePublicKey | None, run_key_source: str, verifier: Callable[[], BundleVerifier]
+    ) -> TrustContext:
+        """The classification's context with this run's key: every option carried over (the commit too)."""
+        return TrustContext(
+            self.run_started,
+            run_key,
+            run_key_source,
+            published=self.published,
+            repo=self.repo,
+            commit=self.commit,
+            commit_source=self.commit_source,
+            verifier=verifier,
+        )
 
 
 def trust_options(
@@ -123,13 +154,16 @@ def trust_options(
     run_started: datetime,
     public_key: str | None = None,
     required: str | None = None,
+    checkout: Path | None = None,
 ) -> TrustOptions:
-    """The trust options from the flags (``public_key``, ``required``) or else the environment."""
+    """The trust options from the flags (``public_key``, ``required``) or else the environment; the commit under
+    test is ``GITHUB_SHA``, else the ``checkout``'s (default: this project's) git HEAD."""
+    commit, commit_source = commit_under_test(checkout or project_root(), env)
     if public_key:  # the flag wins over both environment variables
         env = {k: v for k, v in env.items() if k != PUBLIC_KEY_PEM_ENV} | {PUBLIC_KEY_ENV: public_key}
     if required:
         env = {**env, REQUIRED_TRUST_ENV: required}
-    return TrustOptions(required_trust(env), load_published_key(env), repo, run_started)
+    return TrustOptions(required_trust(env), load_published_key(env), repo, run_started, commit, commit_source)
 
 
 def required_trust(env: Mapping[str, str]) -> tuple[str, str]:
@@ -140,14 +174,23 @@ def required_trust(env: Mapping[str, str]) -> tuple[str, str]:
         return value, REQUIRED_TRUST_ENV
     if ambient_oidc(env):
         return SIGSTORE_IDENTITY, "default in GitHub Actions on refs/heads/main in a job granted an OIDC token"
+    if (event := foreign_trigger(env)) is not None:
+        return "integrity", (
+            f"default in a GitHub Actions run on refs/heads/main started by {event} (GITHUB_EVENT_NAME), which can "
+            f"run code that is not main's: only {', '.join(PROVENANCE_TRIGGERS)} runs sign keylessly"
+        )
     return "integrity", "default outside a GitHub Actions job on refs/heads/main granted an OIDC token"
 
 
 class WorkflowIdentity:
-    """sigstore policy: issued by GitHub Actions to a workflow of ``repo`` running on ``ref`` (main)."""
+    """sigstore policy: issued by GitHub Actions to a workflow of ``repo`` running on ``ref`` (main), in a run of
+    ``repo``'s ``ref`` started by one of ``PROVENANCE_TRIGGERS``, at ``commit`` (the commit under test; None: unknown,
+    and then no certificate passes: a signature of any commit of main would)."""
 
-    def __init__(self, repo: str, ref: str = MAIN) -> None:
-        self.repo, self.ref = repo, ref
+    def __init__(
+        self, repo: str, commit: str | None, ref: str = MAIN, commit_source: str = "the commit under test"
+    ) -> None:
+        self.repo, self.ref, self.commit, self.commit_source = repo, ref, commit, commit_source
         self.pattern = re.compile(
             rf"https://github\.com/{re.escape(repo)}/\.github/workflows/[^/@]+\.ya?ml@{re.escape(ref)}", re.IGNORECASE
         )
@@ -156,11 +199,13 @@ class WorkflowIdentity:
         return f"a workflow of {self.repo} on {self.ref} (issuer {GITHUB_ISSUER})"
 
     def verify(self, cert: x509.Certificate) -> None:
-        """The SAN names a workflow file of ``repo`` at ``ref``, and the run that signed was ``repo``'s at ``ref``.
+        """The SAN names a workflow file of ``repo`` at ``ref``, and the run that signed was ``repo``'s at ``ref``,
+        started by a push, by hand or on schedule, at the commit under test.
 
         The SAN is the workflow *file* (``job_workflow_ref``): a reusable workflow of this repository on main,
         called by another repository or a pull request's ref, signs its caller's bytes under it. Which run it
-        was is in Fulcio's Source Repository URI and Ref (the ``repository`` and ``ref`` claims).
+        was is in Fulcio's Source Repository URI and Ref (the ``repository`` and ``ref`` claims), what started it
+        in the Build Trigger (``event_name``), and which commit it ran in the Source Repository Digest (``sha``).
         """
         from sigstore.errors import VerificationError
 
@@ -168,28 +213,76 @@ class WorkflowIdentity:
         sans = certificate_identities(cert)
         if not any(self.pattern.fullmatch(s) for s in sans):
             raise VerificationError(f"certificate identity {', '.join(sans) or '(none)'} is not {self}")
-        source, ref = signing_run(cert)
-        if source is None or ref is None:
+        run, named = signing_run(cert), ", ".join(sans)
+        if run.source is None or run.ref is None:
             raise VerificationError(
-                f"certificate identity {', '.join(sans)} names {self}, but the certificate does not say which "
+                f"certificate identity {named} names {self}, but the certificate does not say which "
                 "repository and ref the signing run was of (no Source Repository URI and Ref, nor GitHub Workflow "
                 "Repository and Ref): a reusable workflow of this repository on main signs for any caller"
             )
-        if source.lower() != f"https://github.com/{self.repo}".lower() or ref != self.ref:
+        if run.source.lower() != f"https://github.com/{self.repo}".lower() or run.ref != self.ref:
             raise VerificationError(
-                f"certificate identity {', '.join(sans)} is a workflow file of {self.repo} on {self.ref}, but the "
-                f"run that signed was of {source} at {ref} (Fulcio's Source Repository URI and Ref): a reusable "
-                f"workflow called from another repository or ref signs that caller's bytes, not {self.repo}'s "
-                f"{self.ref}"
+                f"certificate identity {named} is a workflow file of {self.repo} on {self.ref}, but the "
+                f"run that signed was of {run.source} at {run.ref} (Fulcio's Source Repository URI and Ref): a "
+                f"reusable workflow called from another repository or ref signs that caller's bytes, not "
+                f"{self.repo}'s {self.ref}"
+            )
+        self._verify_trigger(run, named)
+        self._verify_commit(run, named)
+
+    def _verify_trigger(self, run: SigningRun, named: str) -> None:
+        """Started by an event that runs ``ref``'s own code: other events on main can run a fork's."""
+        from sigstore.errors import VerificationError
+
+        allowed = ", ".join(PROVENANCE_TRIGGERS)
+        if run.trigger is None:
+            raise VerificationError(
+                f"certificate identity {named} is a run of {self.repo}'s {self.ref}, but the certificate does not "
+                "say which event started it (no Build Trigger, nor GitHub Workflow Trigger): a pull_request_target, "
+                f"workflow_run or issue_comment run on {self.ref} can run a fork's code; only {allowed} runs count"
+            )
+        if run.trigger not in PROVENANCE_TRIGGERS:
+            raise VerificationError(
+                f"certificate identity {named} is a run of {self.repo}'s {self.ref} started by {run.trigger} "
+                f"(Fulcio's Build Trigger): such a run executes {self.ref}'s workflow file but can check out and run "
+                f"code that is not {self.ref}'s (a fork's pull request, another run's artifacts), so its signature "
+                f"is not provenance of {self.ref}; only {allowed} runs count"
+            )
+
+    def _verify_commit(self, run: SigningRun, named: str) -> None:
+        """At the commit under test: a signature made by a run at another commit of main is another build's."""
+        from sigstore.errors import VerificationError
+
+        if self.commit is None:
+            at = run.digest or "(not said)"
+            raise VerificationError(
+                f"certificate identity {named} is a run of {self.repo}'s {self.ref} at commit {at}, but the commit "
+                f"under test is unknown ({self.commit_source}): a signature of any commit of {self.ref} would count"
+            )
+        if run.digest is None:
+            raise VerificationError(
+                f"certificate identity {named} is a run of {self.repo}'s {self.ref}, but the certificate does not "
+                "say at which commit (no Source Repository Digest, nor GitHub Workflow SHA): a signature of any "
+                f"commit of {self.ref} would count"
+            )
+        if run.digest.lower() != self.commit.lower():
+            raise VerificationError(
+                f"certificate identity {named} is a run of {self.repo}'s {self.ref} at commit {run.digest} "
+                f"(Fulcio's Source Repository Digest), not at the commit under test {self.commit} "
+                f"({self.commit_source}): it signed another build of {self.ref}"
             )
 
 
 #: Fulcio's extensions for the run a certificate was issued to (sigstore/fulcio docs/oid-info.md): the
-#: ``repository`` and ``ref`` claims, as DER UTF8Strings, and their older raw-bytes forms.
+#: ``repository``, ``ref``, ``event_name`` and ``sha`` claims, as DER UTF8Strings, and their older raw-bytes forms.
 SOURCE_REPOSITORY_URI = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.12")
 SOURCE_REPOSITORY_REF = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.14")
+BUILD_TRIGGER = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.20")
+SOURCE_REPOSITORY_DIGEST = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.13")
 WORKFLOW_REPOSITORY = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.5")
 WORKFLOW_REF = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.6")
+WORKFLOW_TRIGGER = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.2")
+WORKFLOW_SHA = x509.ObjectIdentifier("1.3.6.1.4.1.57264.1.3")
 
 
 def _extension(cert: x509.Certificate, oid: x509.ObjectIdentifier, der: bool) -> str | None:
@@ -206,15 +299,32 @@ def _extension(cert: x509.Certificate, oid: x509.ObjectIdentifier, der: bool) ->
         return None
 
 
-def signing_run(cert: x509.Certificate) -> tuple[str | None, str | None]:
-    """The repository URI and ref of the GitHub Actions run a Fulcio certificate was issued to (None: not said)."""
+@dataclass(frozen=True)
+class SigningRun:
+    """The GitHub Actions run a Fulcio certificate was issued to, as far as the certificate says (None: not said)."""
+
+    source: str | None  # repository URI
+    ref: str | None
+    trigger: str | None  # the event that started it
+    digest: str | None  # the commit it ran
+
+
+def signing_run(cert: x509.Certificate) -> SigningRun:
+    """What a Fulcio certificate says of the run it was issued to: the newer extensions, else the older."""
+
+    def either(new: x509.ObjectIdentifier, old: x509.ObjectIdentifier) -> str | None:
+        value = _extension(cert, new, der=True)
+        return value if value is not None else _extension(cert, old, der=False)
+
     source = _extension(cert, SOURCE_REPOSITORY_URI, der=True)
-    ref = _extension(cert, SOURCE_REPOSITORY_REF, der=True)
     if source is None and (legacy := _extension(cert, WORKFLOW_REPOSITORY, der=False)) is not None:
         source = f"https://github.com/{legacy}"
-    if ref is None:
-        ref = _extension(cert, WORKFLOW_REF, der=False)
-    return source, ref
+    return SigningRun(
+        source,
+        either(SOURCE_REPOSITORY_REF, WORKFLOW_REF),
+        either(BUILD_TRIGGER, WORKFLOW_TRIGGER),
+        either(SOURCE_REPOSITORY_DIGEST, WORKFLOW_SHA),
+    )
 
 
 def certificate_identities(cert: x509.Certificate) -> list[str]:
@@ -241,7 +351,7 @@ def sigstore_verifier(offline: bool) -> BundleVerifier:
 
 @dataclass
 class TrustContext:
-    """What the classification needs: the run's start, the keys, the repository, a sigstore verifier."""
+    """What the classification needs: the run's start, the keys, the repository and commit, a sigstore verifier."""
 
     run_started: datetime
     run_key: ec.EllipticCurvePublicKey | None = None
@@ -249,6 +359,9 @@ class TrustContext:
     published: PublishedKey | None = None
     repo: str | None = None
     ref: str = MAIN
+    #: The commit under test (``GITHUB_SHA``, else git HEAD): a sigstore identity must be a run at it.
+    commit: str | None = None
+    commit_source: str = "no commit under test given"
     verifier: Callable[[], BundleVerifier] = lambda: sigstore_verifier(offline=True)
 
 
@@ -284,7 +397,7 @@ def _check_bundle(check: SignatureCheck, data: bytes, bundle: Path, ctx: TrustCo
             "(--github-repo or GITHUB_REPOSITORY)"
         )
         return
-    wanted = WorkflowIdentity(ctx.repo, ctx.ref)
+    wanted = WorkflowIdentity(ctx.repo, ctx.commit, ctx.ref, ctx.commit_source)
     try:
         ctx.verifier().verify_artifact(data, parsed, wanted)
     except SigstoreError as err:

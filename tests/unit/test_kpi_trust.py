@@ -37,6 +37,7 @@ DATA = Path(__file__).parent / "data" / "sigstore"
 WHEEL = "rfc8785-0.1.2-py3-none-any.whl"
 SIGNER_REPO = "trailofbits/rfc8785.py"
 SIGNER_REF = "refs/tags/v0.1.2"
+SIGNER_SHA = "d8b4a6445f38c48b9137a8099706d9b8073146e4"  # the commit its release run signed at
 STARTED = datetime(2026, 12, 3, 14, 0, tzinfo=UTC)
 
 
@@ -51,7 +52,8 @@ def signed_wheel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_a_bundle_from_the_expected_workflow_identity_is_sigstore_identity_trust(signed_wheel: Path) -> None:
-    check = check_artifact(signed_wheel, signed_wheel.parent, TrustContext(STARTED, repo=SIGNER_REPO, ref=SIGNER_REF))
+    ctx = TrustContext(STARTED, repo=SIGNER_REPO, ref=SIGNER_REF, commit=SIGNER_SHA)
+    check = check_artifact(signed_wheel, signed_wheel.parent, ctx)
     assert check.valid and check.trusted and check.trust == SIGSTORE_IDENTITY, check.why_not
     assert check.identity == f"https://github.com/{SIGNER_REPO}/.github/workflows/release.yml@{SIGNER_REF}"
     assert check.signature == WHEEL + ".sigstore.json"
@@ -74,7 +76,8 @@ def test_a_bundle_from_the_right_repository_but_not_main_is_not_trusted(signed_w
 
 def test_a_bundle_over_changed_bytes_does_not_verify(signed_wheel: Path) -> None:
     signed_wheel.write_bytes(signed_wheel.read_bytes() + b"x")
-    check = check_artifact(signed_wheel, signed_wheel.parent, TrustContext(STARTED, repo=SIGNER_REPO, ref=SIGNER_REF))
+    ctx = TrustContext(STARTED, repo=SIGNER_REPO, ref=SIGNER_REF, commit=SIGNER_SHA)
+    check = check_artifact(signed_wheel, signed_wheel.parent, ctx)
     assert not check.valid and "digest mismatch" in str(check.why_not)
 
 
@@ -183,7 +186,12 @@ def test_malformed_published_keys_name_the_option(tmp_path: Path) -> None:
 
 
 def test_the_required_trust_defaults_to_sigstore_identity_only_in_actions_on_main_with_oidc() -> None:
-    on_main = {"GITHUB_ACTIONS": "true", "GITHUB_REF": "refs/heads/main", "ACTIONS_ID_TOKEN_REQUEST_URL": "https://x"}
+    on_main = {
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_REF": "refs/heads/main",
+        "ACTIONS_ID_TOKEN_REQUEST_URL": "https://x",
+        "GITHUB_EVENT_NAME": "push",
+    }
     assert required_trust(on_main)[0] == SIGSTORE_IDENTITY
     assert required_trust({**on_main, "GITHUB_REF": "refs/pull/7/merge"})[0] == "integrity"
     no_token = {k: v for k, v in on_main.items() if k != "ACTIONS_ID_TOKEN_REQUEST_URL"}  # guard.yml's make test
@@ -207,12 +215,13 @@ def test_the_flags_win_over_the_environment(tmp_path: Path) -> None:
 def test_keyless_signing_is_chosen_only_with_an_ambient_github_oidc_credential(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    on_main = {"GITHUB_ACTIONS": "true", "GITHUB_REF": "refs/heads/main"}
+    on_main = {"GITHUB_ACTIONS": "true", "GITHUB_REF": "refs/heads/main", "GITHUB_EVENT_NAME": "push"}
     assert ambient_oidc({**on_main, "ACTIONS_ID_TOKEN_REQUEST_URL": "https://x"})
     assert not ambient_oidc({**on_main, "GITHUB_REF": "refs/pull/7/merge", "ACTIONS_ID_TOKEN_REQUEST_URL": "https://x"})
     assert not ambient_oidc(on_main) and not ambient_oidc({})
     monkeypatch.setenv("GITHUB_ACTIONS", "true")
     monkeypatch.setenv("GITHUB_REF", "refs/heads/main")
+    monkeypatch.setenv("GITHUB_EVENT_NAME", "push")
     monkeypatch.setenv("ACTIONS_ID_TOKEN_REQUEST_URL", "https://x")
     assert isinstance(make_signer(tmp_path), KeylessSigner)
     monkeypatch.delenv("ACTIONS_ID_TOKEN_REQUEST_URL")

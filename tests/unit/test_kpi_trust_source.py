@@ -28,6 +28,8 @@ from lakehouse.kpi.trust import GITHUB_ISSUER, WorkflowIdentity
 
 REPO = "acme/lakehouse-code"
 SAN = f"https://github.com/{REPO}/.github/workflows/sbom.yml@refs/heads/main"
+#: The commit under test, and the one the healthy certificates' runs signed at.
+SHA = "4f2c0de1a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4"
 
 
 def _utf8(text: str) -> bytes:
@@ -37,10 +39,20 @@ def _utf8(text: str) -> bytes:
     return b"\x0c" + size + raw
 
 
-def certificate(source: str | None, ref: str | None, legacy: tuple[str, str] | None = None) -> x509.Certificate:
+def certificate(
+    source: str | None,
+    ref: str | None,
+    legacy: tuple[str, str] | None = None,
+    *,
+    trigger: str | None = "push",
+    digest: str | None = SHA,
+    legacy_run: tuple[str, str] | None = None,
+) -> x509.Certificate:
     """A code-signing certificate as Fulcio issues one to GitHub Actions, naming ``SAN`` and the run's
-    ``source`` repository URI and ``ref`` (None: the extension left out); ``legacy``: the older
-    GitHub Workflow Repository and Ref extensions (``owner/name``, ref), raw bytes."""
+    ``source`` repository URI and ``ref``, the event that started it (``trigger``, Build Trigger) and its
+    commit (``digest``, Source Repository Digest) (None: the extension left out); ``legacy``: the older
+    GitHub Workflow Repository and Ref extensions (``owner/name``, ref), ``legacy_run`` the older GitHub
+    Workflow Trigger and SHA (event, commit), raw bytes."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "sigstore.dev")])
     now = datetime.now(UTC)
@@ -49,8 +61,14 @@ def certificate(source: str | None, ref: str | None, legacy: tuple[str, str] | N
         exts.append(("1.3.6.1.4.1.57264.1.12", _utf8(source)))
     if ref is not None:
         exts.append(("1.3.6.1.4.1.57264.1.14", _utf8(ref)))
+    if trigger is not None:
+        exts.append(("1.3.6.1.4.1.57264.1.20", _utf8(trigger)))
+    if digest is not None:
+        exts.append(("1.3.6.1.4.1.57264.1.13", _utf8(digest)))
     if legacy is not None:
         exts += [("1.3.6.1.4.1.57264.1.5", legacy[0].encode()), ("1.3.6.1.4.1.57264.1.6", legacy[1].encode())]
+    if legacy_run is not None:
+        exts += [("1.3.6.1.4.1.57264.1.2", legacy_run[0].encode()), ("1.3.6.1.4.1.57264.1.3", legacy_run[1].encode())]
     builder = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -79,7 +97,7 @@ def test_the_main_workflow_file_called_by_another_run_is_not_this_repositorys_ma
     source: str, ref: str, named: str
 ) -> None:
     with pytest.raises(VerificationError) as raised:  # main: no error, sigstore-identity trust
-        WorkflowIdentity(REPO).verify(certificate(source, ref))
+        WorkflowIdentity(REPO, SHA).verify(certificate(source, ref))
     why = str(raised.value)
     assert SAN in why and f"the run that signed was of {named}" in why
     assert "Source Repository URI and Ref" in why
@@ -87,17 +105,17 @@ def test_the_main_workflow_file_called_by_another_run_is_not_this_repositorys_ma
 
 def test_a_certificate_that_does_not_say_which_run_signed_is_not_trusted() -> None:
     with pytest.raises(VerificationError) as raised:
-        WorkflowIdentity(REPO).verify(certificate(None, None))
+        WorkflowIdentity(REPO, SHA).verify(certificate(None, None))
     assert "does not say which repository and ref the signing run was of" in str(raised.value)
 
 
 def test_the_older_workflow_repository_and_ref_extensions_are_read_too() -> None:
     with pytest.raises(VerificationError, match="mallory/fork at refs/heads/main"):
-        WorkflowIdentity(REPO).verify(certificate(None, None, legacy=("mallory/fork", "refs/heads/main")))
-    WorkflowIdentity(REPO).verify(certificate(None, None, legacy=(REPO, "refs/heads/main")))
+        WorkflowIdentity(REPO, SHA).verify(certificate(None, None, legacy=("mallory/fork", "refs/heads/main")))
+    WorkflowIdentity(REPO, SHA).verify(certificate(None, None, legacy=(REPO, "refs/heads/main")))
 
 
 def test_healthy_twin_a_run_of_this_repositorys_main_is_trusted() -> None:
-    WorkflowIdentity(REPO).verify(certificate(f"https://github.com/{REPO}", "refs/heads/main"))
+    WorkflowIdentity(REPO, SHA).verify(certificate(f"https://github.com/{REPO}", "refs/heads/main"))
     # GitHub's names are case-blind, as the SAN match is: --github-repo need not spell the owner's case.
-    WorkflowIdentity(REPO.upper()).verify(certificate(f"https://github.com/{REPO}", "refs/heads/main"))
+    WorkflowIdentity(REPO.upper(), SHA).verify(certificate(f"https://github.com/{REPO}", "refs/heads/main"))
