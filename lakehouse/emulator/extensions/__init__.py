@@ -16,6 +16,7 @@ import pkgutil
 #: Install order: identity (who calls) first, then each service; lakeformation after glue.
 INSTALL_ORDER = (
     "identity",
+    "iam",  # users', groups' and instance profiles' unique ids with AWS's prefixes (AIDA, AGPA, AIPA)
     "s3",
     "s3control",  # S3 Access Grants (exit check 6 reads them)
     "glue",

@@ -35,6 +35,14 @@ provider's wait for InService ends at its first read), but:
   documented: the model's settings are refused at the endpoint, where the serverless compute is
   provisioned; data capture and a second variant at the configuration, which states both itself). A
   DataCaptureConfig with EnableCapture false is refused too (assumed: the exclusion names the feature);
+- ``CreateEndpointConfig`` with ``ShadowProductionVariants`` and a serverless variant (production or shadow) is a
+  ``ValidationException`` too: the "Exclusions" of AWS's shadow tests guide (shadow-tests-exclusions.html) list
+  serverless inference among the features with which "your request to setup shadow tests will lead to validation
+  errors"; and CreateEndpointConfig's reference says that with ShadowProductionVariants "you can only specify one
+  variant for ProductionVariants and one variant for ShadowProductionVariants", refused the same way (documented:
+  both rules and that a validation error refuses them; assumed: the wording, and that CreateEndpointConfig, where
+  the variants are stated, is the call that refuses). moto took both, so a serverless endpoint with a shadow
+  variant, which AWS cannot host, deployed here;
 - the runtime's ``InvokeEndpoint`` answers canned data for any endpoint name, existing or not.
   Here it serves what the endpoint serves on AWS: endpoint -> its endpoint configuration -> the
   model of its (first) production variant -> that model's ``ModelDataUrl``, a ``model.tar.gz`` of an
@@ -365,6 +373,29 @@ def _host_shadows(endpoint: FakeEndpoint, config: FakeEndpointConfig) -> None:
     endpoint.shadow_production_variants = hosted  # type: ignore[attr-defined]
 
 
+def refuse_shadow_config(name: str, variants: list[dict[str, Any]], shadows: list[dict[str, Any]]) -> None:
+    """Shadow variants beside a serverless variant, or more than one production or shadow variant with them, are a
+    ``ValidationException``: shadow tests' documented exclusions and limits (see the module's doc)."""
+    if not shadows:
+        return
+    serverless = [
+        f"{role} {v.get('VariantName')}"
+        for role, group in (("production variant", variants), ("shadow variant", shadows))
+        for v in group
+        if v.get("ServerlessConfig")
+    ]
+    if serverless:
+        raise ValidationError(
+            message=f"Serverless Inference does not support shadow variants: endpoint configuration {name} sets "
+            f"ShadowProductionVariants with serverless {', '.join(serverless)}"
+        )
+    if len(variants) > 1 or len(shadows) > 1:
+        raise ValidationError(
+            message=f"An endpoint configuration with ShadowProductionVariants takes one production variant and one "
+            f"shadow variant: endpoint configuration {name} has {len(variants)} production and {len(shadows)} shadow"
+        )
+
+
 def refuse_serverless_config(name: str, variants: list[dict[str, Any]], data_capture: Any) -> None:
     """A serverless endpoint configuration with data capture or several production variants is a
     ``ValidationException``: both are among Serverless Inference's feature exclusions (see the module's doc)."""
@@ -407,6 +438,11 @@ class SageMakerExtension(SageMakerResponse):
             self._get_param("EndpointConfigName"),
             self._get_param("ProductionVariants") or [],
             self._get_param("DataCaptureConfig"),
+        )
+        refuse_shadow_config(
+            self._get_param("EndpointConfigName"),
+            self._get_param("ProductionVariants") or [],
+            self._get_param("ShadowProductionVariants") or [],
         )
         config = self.sagemaker_backend.create_endpoint_config(
             endpoint_config_name=self._get_param("EndpointConfigName"),

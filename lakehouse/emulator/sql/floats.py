@@ -20,9 +20,12 @@ at trinodb/trino@06ca3b7; the rule since Trino 346, PR #5851): NaN only when eve
 Each such construct is rewritten only where sqlglot types an operand ``double``/``real`` (``typed.annotate``) and
 that operand is not a number literal (which is never NaN): comparisons of integers or strings are untouched. The
 rewrites are exact under SQL's three-valued logic: DuckDB's ``true`` for ``a op b`` is Trino's only when neither
-side is NaN; its ``false`` and ``NULL`` are Trino's as they are. Not covered: ``IN (subquery)``, NaN inside arrays
-or rows, comparisons sqlglot does not type (a MERGE's ``WHEN`` conditions, an UPDATE's ``SET``), ``ORDER BY`` of a set
-operation (DuckDB orders those by output columns only) or by position.
+side is NaN; its ``false`` and ``NULL`` are Trino's as they are. Arrays' ``contains``, ``array_position`` and
+``=``/``<>`` are rewritten by ``arrays``. An uncorrelated ``x IN (subquery)`` is left as it is: Trino runs it as a semi
+join whose set matches by IS NOT DISTINCT FROM (``ChannelSet``: ``nan() IN (SELECT nan())`` is true), as DuckDB's
+does. Not covered: a correlated ``IN (subquery)`` (Trino decorrelates it into a join on ``=``, where NaN matches
+nothing), NaN inside rows or maps, comparisons sqlglot does not type (a MERGE's ``WHEN`` conditions, an UPDATE's
+``SET``), ``ORDER BY`` of a set operation (DuckDB orders those by output columns only) or by position.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from __future__ import annotations
 from typing import cast
 
 from sqlglot import exp
+
+from lakehouse.emulator.sql import arrays
 
 #: Trino's functions of doubles that DuckDB lacks or names otherwise, made once in each of the engine's databases.
 TRINO_FUNCTIONS = (
@@ -40,7 +45,7 @@ TRINO_FUNCTIONS = (
 )
 _FLOATS = frozenset({exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT})
 _BINARY = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
-_MARKED = (*_BINARY, exp.Between, exp.In, exp.Max, exp.Greatest, exp.Ordered)
+_MARKED = (*_BINARY, exp.Between, exp.In, exp.Max, exp.Greatest, exp.Ordered, exp.ArrayContains, exp.ArrayPosition)
 _ID = "nan_id"
 _SET_OPERATIONS = (exp.Union, exp.Except, exp.Intersect)
 
@@ -181,6 +186,15 @@ def follow_trino(marked: dict[int, exp.Expression], typed: exp.Expression) -> No
         if isinstance(node, exp.Between) and isinstance(twin, exp.Between):
             rewritten = _between(node, twin)
             if rewritten is not None:
+                node.replace(rewritten)
+        elif isinstance(node, exp.EQ | exp.NEQ) and isinstance(twin, exp.EQ | exp.NEQ) and arrays.element(twin.this):
+            if (rewritten := arrays.equal(node, twin)) is not None:
+                node.replace(rewritten)
+        elif isinstance(node, exp.ArrayContains) and isinstance(twin, exp.ArrayContains):
+            if (rewritten := arrays.contains(node, twin)) is not None:
+                node.replace(rewritten)
+        elif isinstance(node, exp.ArrayPosition) and isinstance(twin, exp.ArrayPosition):
+            if (rewritten := arrays.position(node, twin)) is not None:
                 node.replace(rewritten)
         elif isinstance(node, _BINARY) and isinstance(twin, _BINARY):
             sides = [n for n, t in ((node.this, twin.this), (node.expression, twin.expression)) if _may_be_nan(t)]

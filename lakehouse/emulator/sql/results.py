@@ -13,8 +13,11 @@ import io
 import math
 import re
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from sqlglot import exp
 
 _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
 _SIMPLE = {
@@ -222,14 +225,59 @@ _TEXT_OF: dict[str, Any] = {
 }
 
 
+def _nested(kind: exp.DataType) -> Callable[[Any], str | None]:
+    """``text`` for a value of ``kind`` (sqlglot's reading of a DuckDB type), a ``real`` anywhere inside it printed
+    as its 32-bit value (``java_real``): DuckDB hands a ``FLOAT`` in a list, map or struct over widened to a Python
+    float, which ``text`` alone prints as the double it became (``[1.100000023841858]`` for Athena's ``[1.1]``)."""
+    if kind.this == exp.DataType.Type.FLOAT:
+        return _real_text
+    parts = [k if isinstance(k, exp.DataType) else k.args.get("kind") for k in kind.expressions]
+    inner = [_nested(k) if isinstance(k, exp.DataType) else text for k in parts]
+    if kind.this in (exp.DataType.Type.ARRAY, exp.DataType.Type.LIST) and inner:
+        of = inner[0]
+        return lambda v: (
+            "[" + ", ".join("null" if e is None else str(of(e)) for e in v) + "]"
+            if isinstance(v, list | tuple)
+            else text(v)
+        )
+    if kind.this == exp.DataType.Type.MAP and len(inner) == 2:
+        key, value = inner
+        return lambda v: (
+            "{" + ", ".join(f"{key(k)}={'null' if e is None else value(e)}" for k, e in v.items()) + "}"
+            if isinstance(v, dict)
+            else text(v)
+        )
+    if kind.this == exp.DataType.Type.STRUCT:  # a struct's values come in its fields' order
+        return lambda v: (
+            "{"
+            + ", ".join(f"{k}={'null' if e is None else f(e)}" for (k, e), f in zip(v.items(), inner, strict=False))
+            + "}"
+            if isinstance(v, dict)
+            else text(v)
+        )
+    return text
+
+
+def _converter(duck_type: str) -> Callable[[Any], str | None]:
+    """The text rule for a result column of ``duck_type``."""
+    upper = duck_type.upper()
+    if _DECIMAL.fullmatch(upper):
+        return _decimal_text
+    if upper in _TEXT_OF:
+        return _TEXT_OF[upper]
+    if "FLOAT" in upper and ("[" in upper or upper.startswith(("MAP", "STRUCT"))):
+        return _nested(exp.DataType.build(duck_type, dialect="duckdb"))
+    return text
+
+
 def texts(duck_types: list[str], rows: list[tuple[Any, ...]]) -> list[list[str | None]]:
     """``[[text(v) for v in row] for row in rows]``, the same values, for rows of these DuckDB column types.
 
     ``text`` tries a value against ten types in turn; most result columns (the Gold tables') are text, integers,
-    decimals and dates, whose values are converted here by the one rule ``text`` would come to.
+    decimals and dates, whose values are converted here by the one rule ``text`` would come to. A list, map or
+    struct holding a ``real`` prints it as a ``real`` (``_nested``).
     """
-    upper = [t.upper() for t in duck_types]
-    convert = [_decimal_text if _DECIMAL.fullmatch(t) else _TEXT_OF.get(t, text) for t in upper]
+    convert = [_converter(t) for t in duck_types]
     return [[None if v is None else f(v) for f, v in zip(convert, row, strict=True)] for row in rows]
 
 
