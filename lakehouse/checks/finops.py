@@ -71,6 +71,7 @@ from lakehouse.checks.billing_alarm import (
 )
 from lakehouse.checks.billing_freshness import NewestCharge, freshness_evidence, read_newest_charge
 from lakehouse.checks.billing_services import SERVICE_DIMENSION, foreign_service, stack_services
+from lakehouse.checks.budget_limit import LIMIT_RULE, limit_problems
 from lakehouse.checks.dashboard_metrics import COUNTING_RULE, MetricCount, SeriesKey, count_metric_series
 from lakehouse.checks.lambda_env_key import ENV_KEY_RULE, judge_env_key
 from lakehouse.checks.resource_policy import service_request
@@ -92,7 +93,8 @@ OUTPUT_KEYS = ("budget_name", "dashboard_name", "billing_alarm_name")
 DEFAULT_THRESHOLD_TYPE = "PERCENTAGE"
 
 BUDGET_RULE = (
-    "The budget can fire when: it is a MONTHLY COST budget whose USD limit is within the cap; it covers all "
+    "The budget can fire when: it is a MONTHLY COST budget whose USD limit is within the cap (" + LIMIT_RULE + "); "
+    "it covers all "
     "of the account's cost (no CostFilters, no FilterExpression: a budget filtered to one service never sees "
     "the rest of the bill; no charge type left out by CostTypes: IncludeTax, IncludeSupport, IncludeSubscription, "
     "IncludeOtherSubscription, IncludeRecurring or IncludeUpfront false leaves that part of the bill unseen, so "
@@ -840,7 +842,9 @@ def _judge_budget(data: FinopsReadback, cap: Decimal, reasons: list[str]) -> tup
         reasons.append(f"budget {data.budget_name} has no USD limit (BudgetLimit {limit})")
     elif usd > cap:
         reasons.append(f"budget {data.budget_name} limit {usd} USD is above the {cap} USD monthly cap")
-    reasons += period_problems(data.budget_name, budget.get("TimePeriod"), data.read_at or datetime.now(UTC))
+    now = data.read_at or datetime.now(UTC)
+    reasons += limit_problems(data.budget_name, budget, cap, now)
+    reasons += period_problems(data.budget_name, budget.get("TimePeriod"), now)
     for key in ("CostFilters", "FilterExpression"):
         if budget.get(key):
             reasons.append(

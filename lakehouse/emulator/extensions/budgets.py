@@ -26,6 +26,11 @@ moto 5.2.5 (the version this module was written against):
   first of the month, quarter or year) and a missing End to 2087-06-15, as its
   ``TimePeriod`` documentation says; so does the emulator (:func:`with_period`).
 
+- DescribeBudget and DescribeBudgets answer a ForecastedSpend of 0 USD for every budget. AWS forecasts a budget
+  only after about five weeks of the account's usage data and shows no ForecastedSpend before (nor sends a
+  FORECASTED notification); the emulator is a new account, so it shows ActualSpend only (:func:`as_aws_shows`).
+  Exit check 7 counts a FORECASTED notification only once the forecast shows.
+
 - DescribeBudgetActionsForBudget is not implemented (500); exit check 5 reads the actions of the stack's
   budget. CreateBudgetAction is not emulated either, so no budget has an action: the answer is an empty
   ``Actions`` list for a budget that exists, NotFoundException for one that does not.
@@ -84,6 +89,13 @@ def with_period(budget: dict[str, Any], current: dict[str, Any] | None = None) -
     return {**budget, "TimePeriod": period}
 
 
+def as_aws_shows(budget: dict[str, Any]) -> dict[str, Any]:
+    """A budget as DescribeBudget shows it in a new account: CalculatedSpend without ForecastedSpend."""
+    calculated = {k: v for k, v in (budget.get("CalculatedSpend") or {}).items() if k != "ForecastedSpend"}
+    calculated.setdefault("ActualSpend", {"Amount": "0", "Unit": "USD"})
+    return {**budget, "CalculatedSpend": calculated}
+
+
 def notification_key(details: dict[str, Any]) -> tuple[str, str, float, str]:
     """What identifies a notification within a budget, as AWS compares it."""
     return (
@@ -134,6 +146,17 @@ class BudgetsBackendExtension(BudgetsBackend):
         raise NotFoundException(
             f"Unable to get notification for budget: {budget_name} - the notification doesn't exist."
         )
+
+    def describe_budget(self, account_id: str, budget_name: str) -> dict[str, Any]:
+        """The budget as AWS shows it in a new account (no forecast yet); NotFoundException worded as moto's."""
+        budget = self.budgets[account_id].get(budget_name)
+        if budget is None:
+            raise NotFoundException(f"Unable to get budget: {budget_name} - the budget doesn't exist.")
+        return as_aws_shows(budget.to_dict())
+
+    def describe_budgets(self, account_id: str) -> list[dict[str, Any]]:
+        """Every budget of the account as DescribeBudget shows it (pagination is not implemented)."""
+        return [as_aws_shows(budget.to_dict()) for budget in self.budgets[account_id].values()]
 
     def describe_budget_actions_for_budget(self, account_id: str, budget_name: str) -> list[dict[str, Any]]:
         """A budget's actions: none (CreateBudgetAction is not emulated); NotFoundException for no such budget."""
