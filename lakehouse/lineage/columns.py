@@ -4,8 +4,10 @@ For the table a statement writes, each column is mapped to the source columns it
 computed from: ``INSERT INTO t [(cols)] SELECT ...`` by position, ``CREATE TABLE t AS SELECT``
 by name, ``MERGE INTO t USING (SELECT ...) s`` through its ``UPDATE SET`` and ``INSERT [(cols)]
 VALUES`` back into the ``USING`` query, ``UPDATE t SET c = (SELECT ...)`` through its scalar
-subqueries. sqlglot resolves each value through CTEs, subqueries and joins to catalog tables,
-given the tables' columns (``Schema``: the pipeline's DDL or the catalog).
+subqueries. sqlglot resolves each value through CTEs, subqueries, joins and every side of a UNION to
+catalog tables, given the tables' columns (``Schema``: the pipeline's DDL or the catalog). A column it
+cannot place in one table as Athena would (unqualified in a join, ambiguous, of a table whose columns are
+unknown) is an error naming it, not a column with no lineage.
 These become OpenLineage's ``columnLineage`` facet; :func:`flows_from` follows a column
 (``users.ssn``) through every statement to every table and column it reaches.
 
@@ -25,6 +27,9 @@ from sqlglot import exp
 from sqlglot.errors import SqlglotError
 from sqlglot.lineage import lineage
 from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.qualify_columns import Resolver
+from sqlglot.optimizer.scope import Scope, traverse_scope
+from sqlglot.schema import ensure_schema
 
 from lakehouse.emulator.sql.dialect import READ
 from lakehouse.lineage.naming import DatasetRef, athena_table
@@ -73,6 +78,61 @@ def _sources(select: exp.Expression, column: str, schema: Schema, region: str, f
     return found
 
 
+def _source_label(scope: Scope, name: str, schema: Schema) -> str:
+    """A source as a message names it: its table, or its alias; "(columns unknown)" for a table no schema lists."""
+    source = scope.sources.get(name)
+    if not isinstance(source, exp.Table):
+        return name
+    label = f"{source.db}.{source.name}" if source.db else source.name
+    return label if source.name.lower() in schema.get(source.db.lower(), {}) else f"{label} (columns unknown)"
+
+
+def _unresolved_in(scope: Scope, select: exp.Select, schema: Schema) -> list[str]:
+    """The columns of one SELECT (``scope``'s) sqlglot cannot place in one source, each with why."""
+    sources = [*scope.selected_sources, *scope.lateral_sources]
+    out: list[str] = []
+    for projection in select.selects:  # qualify expanded every ``*`` whose tables it knows
+        star = projection if isinstance(projection, exp.Star) else projection.this
+        if isinstance(star, exp.Star):
+            of = [projection.table] if isinstance(projection, exp.Column) and projection.table else sources
+            labels = ", ".join(_source_label(scope, n, schema) for n in of)
+            out.append(f"{projection.sql(dialect=READ)}: the columns it writes are unknown (it reads {labels})")
+    if not scope.is_correlated_subquery:  # a correlated one's outer columns are its parent's to resolve
+        out += [f"{c.sql(dialect=READ)}: no table or alias {c.table} here" for c in scope.external_columns if c.table]
+    if len(sources) < 2:
+        return out  # one source: an unqualified column can only be its (sqlglot's lineage takes it there)
+    resolver = Resolver(scope, ensure_schema(cast(dict[str, object], _with_hidden(schema)), dialect=READ))
+    for column in scope.unqualified_columns:
+        having = [n for n in sources if column.name in resolver.get_source_columns(n)]
+        labels = ", ".join(_source_label(scope, n, schema) for n in (having if len(having) > 1 else sources))
+        why = "ambiguous (Athena refuses it), a column of" if len(having) > 1 else "a column of none of"
+        out.append(f"{column.name}: {why} {labels}")
+    return out
+
+
+def _unresolved(query: exp.Expression, schema: Schema) -> list[str]:
+    """What in ``query`` sqlglot cannot place as Athena would, each with why: an unqualified column of a join
+    that no known schema holds, or more than one does (Athena refuses that one); a qualifier naming no table;
+    a ``*`` of a table whose columns are unknown. sqlglot's lineage follows such a column nowhere and says
+    nothing (or makes one ``*`` field of a whole table), so a join could carry ``ssn`` into Gold unseen."""
+    try:
+        done = qualify(
+            query.copy(),
+            schema=cast(dict[str, object], _with_hidden(schema)),
+            dialect=READ,
+            validate_qualify_columns=False,
+            identify=False,
+        )
+        return [
+            why
+            for scope in traverse_scope(done)
+            if isinstance(scope.expression, exp.Select)
+            for why in _unresolved_in(scope, scope.expression, schema)
+        ]
+    except (SqlglotError, KeyError, ValueError) as err:
+        return [str(err).splitlines()[0]]
+
+
 def _columns_in(value: exp.Expression) -> list[exp.Column]:
     return [value] if isinstance(value, exp.Column) else list(value.find_all(exp.Column))
 
@@ -80,12 +140,20 @@ def _columns_in(value: exp.Expression) -> list[exp.Column]:
 def _select_of(query: exp.Expression | None) -> exp.Select | None:
     """The query whose projections name the output columns (a UNION's left side)."""
     node: exp.Expression | None = query
-    while isinstance(node, exp.Union | exp.Subquery):
-        node = cast(exp.Expression, node.left if isinstance(node, exp.Union) else node.this)
+    while isinstance(node, exp.SetOperation | exp.Subquery):
+        node = cast(exp.Expression, node.left if isinstance(node, exp.SetOperation) else node.this)
     return node if isinstance(node, exp.Select) else None
 
 
-def _expanded(query: exp.Select, schema: Schema) -> exp.Select:
+def _query_of(node: exp.Expression | None) -> exp.Select | exp.SetOperation | None:
+    """The whole query a statement writes from, every side of a UNION (its left side only names the columns:
+    lineage of the left alone would lose what the other sides carry)."""
+    while isinstance(node, exp.Subquery):
+        node = node.this
+    return node if isinstance(node, exp.Select | exp.SetOperation) and _select_of(node) is not None else None
+
+
+def _expanded(query: exp.Select | exp.SetOperation, schema: Schema) -> exp.Select | exp.SetOperation:
     """``SELECT *`` expanded to the tables' columns (sqlglot's qualify), so projections have names."""
     try:
         done = qualify(
@@ -97,13 +165,15 @@ def _expanded(query: exp.Select, schema: Schema) -> exp.Select:
         )
     except (SqlglotError, KeyError, ValueError):
         return query
-    return done if isinstance(done, exp.Select) else query
+    return done if isinstance(done, exp.Select | exp.SetOperation) else query
 
 
 def _merge(tree: exp.Merge, schema: Schema, region: str, failed: list[str]) -> dict[str, set[Field]]:
     using = tree.args.get("using")
     alias = using.alias_or_name.lower() if using is not None else ""
-    query = _select_of(using) if isinstance(using, exp.Subquery) else None
+    query = _query_of(using) if isinstance(using, exp.Subquery) else None
+    if query is not None:
+        failed += _unresolved(query, schema)
     pairs: list[tuple[str, exp.Expression]] = []
     whens = tree.args.get("whens")
     target = tree.this
@@ -143,10 +213,12 @@ def _update(tree: exp.Update, schema: Schema, region: str, failed: list[str]) ->
             continue
         found = out.setdefault(eq.this.name, set())
         for sub in eq.expression.find_all(exp.Subquery):
-            query = _select_of(sub)
-            if query is not None and query.selects:
-                named = query.copy()  # an unnamed ``max(ssn)`` gets a name lineage can follow
-                named.set("expressions", [exp.alias_(named.selects[0].copy(), "_value"), *named.selects[1:]])
+            query = _query_of(sub)
+            if query is not None and (first := _select_of(named := query.copy())) is not None and first.selects:
+                # an unnamed ``max(ssn)`` gets a name lineage can follow
+                first.set("expressions", [exp.alias_(first.selects[0].copy(), "_value"), *first.selects[1:]])
+                # resolved where Athena does: a scalar subquery of a row of the target, which it may name
+                failed += _unresolved(exp.select(exp.Subquery(this=query.copy())).from_(target.copy()), schema)
                 found |= _sources(named, "_value", schema, region, failed)
         for col in _columns_in(eq.expression):
             if col.find_ancestor(exp.Subquery) is None:
@@ -193,11 +265,13 @@ def _flows(tree: exp.Expression, schema: Schema, region: str, failed: list[str])
     if isinstance(tree, exp.Update):
         return _update(tree, schema, region, failed)
     if isinstance(tree, exp.Insert | exp.Create):
-        query = _select_of(tree.expression)
+        whole = _query_of(tree.expression)
         target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
-        if query is None or not isinstance(target, exp.Table):
+        if whole is None or not isinstance(target, exp.Table):
             return {}
-        query = _expanded(query, schema)
+        failed += _unresolved(whole, schema)
+        whole = _expanded(whole, schema)
+        query = cast(exp.Select, _select_of(whole))
         if isinstance(tree, exp.Insert) and isinstance(tree.this, exp.Schema) and tree.this.expressions:
             names = [c.name for c in tree.this.expressions]
         elif isinstance(tree, exp.Insert):
@@ -207,7 +281,7 @@ def _flows(tree: exp.Expression, schema: Schema, region: str, failed: list[str])
         out: dict[str, set[Field]] = {}
         for name, projection in zip(names, query.selects, strict=False):
             if projection.alias_or_name and (
-                found := _sources(query, projection.alias_or_name, schema, region, failed)
+                found := _sources(whole, projection.alias_or_name, schema, region, failed)
             ):
                 out[name] = found
         return out
@@ -236,9 +310,26 @@ def unreadable(stmt: SqlStatement, why: object) -> ColumnLineageError:
     return ColumnLineageError(f"{stmt.where} ({stmt.job}): {why}; statement: {shown}")
 
 
+def created_columns(sql: str, schema: Schema) -> dict[str, str]:
+    """The columns a ``CREATE TABLE ... AS SELECT`` makes: its query's output names (``*`` expanded), each
+    ``varchar`` (lineage needs names only). A later statement's join or ``*`` over that table resolves against
+    them; without, its unqualified columns would be unknown. None for any other statement."""
+    try:
+        tree = sqlglot.parse_one(sql, read=READ)
+    except SqlglotError:
+        return {}
+    whole = _query_of(tree.expression) if isinstance(tree, exp.Create) else None
+    query = _select_of(_expanded(whole, schema)) if whole is not None else None
+    if query is None or isinstance(tree.this, exp.Schema):
+        return {}
+    names = [p.alias_or_name for p in query.selects]
+    return {} if any(not n or n == "*" for n in names) else dict.fromkeys(names, "varchar")
+
+
 def pipeline_column_edges(statements: Iterable[SqlStatement], region: str) -> list[tuple[Field, Field]]:
     """``(source, target)`` column edges of a whole pipeline run, each statement resolved against the
-    columns its run's DDL declared so far (what the emitter sends, without a catalog).
+    columns its run's DDL declared so far, a CTAS's those its query makes (what the emitter sends, without a
+    catalog).
 
     A statement sqlglot cannot parse or follow raises ``ColumnLineageError`` naming it (``unreadable``):
     skipped, it would leave the flows it makes out of every answer, and a check would judge them absent."""
@@ -252,6 +343,9 @@ def pipeline_column_edges(statements: Iterable[SqlStatement], region: str) -> li
         for ref, cols in io.schemas.items():
             _, database, table = ref.name.split(".", 2)
             schema.setdefault(database, {})[table] = {c.name: c.type for c in cols}
+        if io.outputs and not io.schemas and (made := created_columns(stmt.sql, schema)):
+            _, database, table = io.outputs[0].name.split(".", 2)
+            schema.setdefault(database, {})[table] = made
         if io.outputs:
             try:
                 flows = column_lineage(stmt.sql, region, schema)
