@@ -12,10 +12,14 @@ instruments (KMS developer guide, "Authentication and access control for AWS KMS
   itself lets nobody decrypt, so it alone makes nothing readable; the roles and users the account really has are
   read (ListRoles, ListUsers) and their policies judged.
 
-Whoever may become (sts:AssumeRole, through a chain of roles too: ``role_paths.reaching``) a role that decrypts
-decrypts as it, so is a reader too (``assuming_readers``). Key administrators, whom the key policy or their IAM
-policies allow kms:PutKeyPolicy or kms:CreateGrant, may give themselves Decrypt; the console's default key policy
-gives them just that, so they are named (``self_granters``), not counted as readers.
+Whoever may become a role that decrypts decrypts as it, so is a reader too (``becoming_readers``), by any of the
+ways ``role_paths.reaching`` follows, through a chain of roles too: sts:AssumeRole; iam:UpdateAssumeRolePolicy on
+the role (it then trusts the caller); iam:PassRole of it to a service it trusts with the power to make that service
+run something as it (lambda:CreateFunction, ...: PassRole alone runs nothing); lambda:UpdateFunctionCode or
+UpdateFunctionConfiguration of a function that runs as it (the receiver itself among them). Key administrators,
+whom the key policy or their IAM policies allow kms:PutKeyPolicy or kms:CreateGrant, may give themselves Decrypt;
+the console's default key policy gives them just that, so they are named (``self_granters``), not counted as
+readers.
 
 Conditions are evaluated (``resource_policy.condition_doubts``) for the request another principal of the
 account would make: its ARN (``aws:PrincipalArn``, a role's for its sessions too), its account, the secret's
@@ -58,6 +62,8 @@ DECRYPT = "kms:Decrypt"
 SELF_GRANTING = ("kms:PutKeyPolicy", "kms:CreateGrant")
 #: The IAM path of every service-linked role.
 SERVICE_LINKED_PATH = "/aws-service-role/"
+#: The edges of ``role_paths`` by which a principal becomes a role, and so decrypts as it.
+BECOMING = ("assumes", "retrusts", "passes", "runs")
 
 
 @dataclass(frozen=True)
@@ -286,26 +292,29 @@ def iam_readers(
     return found
 
 
-def assuming_readers(
+def becoming_readers(
     decrypting: Collection[str],
     principals: Sequence[AccountPrincipal],
     account: str,
     more_roles: Sequence[AccountPrincipal] = (),
+    functions: Mapping[str, Sequence[str]] | None = None,
 ) -> list[str]:
-    """The roles and users of ``principals`` that may become a role of ``decrypting`` by sts:AssumeRole, through a
-    chain of roles too (``role_paths.reaching``: the trust policy letting the caller in, and the caller's IAM
-    policies where it names the account): a role's sessions decrypt as it. ``more_roles``: roles to go through that
-    are no candidate readers (the function's own role)."""
+    """The roles and users of ``principals`` that may become a role of ``decrypting``, through a chain of roles too
+    (``role_paths.reaching`` over ``BECOMING``, passing a role only with the power to launch it): a role's sessions
+    and code decrypt as it. ``more_roles``: roles to go through that are no candidate readers (the function's own
+    role); ``functions``: role ARN -> the Lambda functions running as it (whose code or configuration a principal
+    may replace)."""
     roles = {
-        p.arn: RoleInfo(p.arn, p.trust or {}, list(p.identity), p.boundary)
+        p.arn: RoleInfo(p.arn, p.trust or {}, list(p.identity), p.boundary, list((functions or {}).get(p.arn, ())))
         for p in [*principals, *more_roles]
         if p.kind == "role"
     }
     actors = [Actor(p.arn, p.identity, p.boundary) for p in principals]
     kinds = {p.arn: p.kind for p in principals}
+    found = reaching(decrypting, actors, account, roles, kinds=BECOMING, launch=True)
     return [
         f"{kinds[arn]} {arn} may become role {path[-1].target}, which may decrypt ({path_text(arn, path, kinds[arn])})"
-        for arn, path in sorted(reaching(decrypting, actors, account, roles).items())
+        for arn, path in sorted(found.items())
     ]
 
 

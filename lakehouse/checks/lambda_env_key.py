@@ -22,8 +22,11 @@ alone (``key_readers``): a key policy statement or grant naming another role or 
 the account's root while some role or user of it (service-linked roles aside) has IAM policies allowing
 ``kms:Decrypt`` on the key fails the check, naming that principal. The account root statement AWS puts in every
 default key policy lets nobody decrypt on its own. Lambda's own grant (to the role, under the function's context)
-is the role's. Whoever may assume (sts:AssumeRole, through a chain of roles too) a role that decrypts, the
-execution role included, decrypts as it: it fails the check too, named with its path. Key administrators (allowed
+is the role's. Whoever may become a role that decrypts, the execution role included, decrypts as it: by
+sts:AssumeRole, iam:UpdateAssumeRolePolicy on it, iam:PassRole of it with the power to create a function (or job) of
+a service it trusts, or lambda:UpdateFunctionCode/UpdateFunctionConfiguration of a function running as it (the
+receiver itself: its new code reads its variables), through a chain of roles too; it fails the check too, named
+with its path (``key_readers.becoming_readers``). Key administrators (allowed
 kms:PutKeyPolicy or kms:CreateGrant) may give themselves Decrypt, but the console's default key policy makes every
 key so: they are named in the evidence (``env_key_administrators``), not failed on.
 """
@@ -46,7 +49,7 @@ from lakehouse.checks.alert_delivery import (
 from lakehouse.checks.iam_access import Policy, outside_principals
 from lakehouse.checks.key_readers import (
     AccountPrincipal,
-    assuming_readers,
+    becoming_readers,
     iam_readers,
     key_policy_readers,
     read_account_principals,
@@ -62,7 +65,7 @@ from lakehouse.checks.resource_policy import (
     statements,
     strings,
 )
-from lakehouse.checks.role_paths import read_role_policies
+from lakehouse.checks.role_paths import functions_by_role, read_role_policies
 from lakehouse.checks.schedule_role import denied, not_allowed
 from lakehouse.target import Target
 
@@ -83,8 +86,12 @@ ENV_KEY_RULE = (
     "Lambda) naming another of its roles or users, everyone of the account or everyone but some (NotPrincipal), or "
     "the account's root while a role or user of the account (service-linked roles aside) has IAM policies "
     "allowing kms:Decrypt on the key and no Deny shown to apply, or a role or user of the account that may become "
-    "such a principal or the execution role by sts:AssumeRole (its trust policy letting the caller in, and the "
-    "caller's IAM policies where it names the account; chained through up to 5 roles), fails the check. Key "
+    "such a principal or the execution role, by sts:AssumeRole (its trust policy letting the caller in, and the "
+    "caller's IAM policies where it names the account), by iam:UpdateAssumeRolePolicy on the role, by iam:PassRole "
+    "of the role with an action making a service the role trusts run something as it (lambda:CreateFunction or "
+    "UpdateFunctionConfiguration, glue:CreateJob, ...), or by lambda:UpdateFunctionCode or "
+    "UpdateFunctionConfiguration of a function of the region running as the role (the receiver itself included), "
+    "chained through up to 5 roles, fails the check. Key "
     "administrators, whom the key policy or their IAM policies allow kms:PutKeyPolicy or kms:CreateGrant, may give "
     "themselves Decrypt: the evidence names them, and the check does not fail on them (the console's default key "
     "policy gives its key administrators exactly these)."
@@ -111,6 +118,8 @@ class EnvKeyReadback:
     trust: Mapping[str, Any] | None = None
     #: The account's other roles and users with their IAM policies and trust policies (None: not read).
     account_principals: list[AccountPrincipal] | None = None
+    #: Role ARN -> the Lambda functions of the region running as it, the receiver too (their code runs as it).
+    functions: dict[str, list[str]] = field(default_factory=dict)
 
 
 def unqualified(function_arn: str) -> str:
@@ -231,7 +240,7 @@ def env_key_exposure(name: str, env: EnvKeyReadback) -> list[str]:
 
 def account_readers(env: EnvKeyReadback, key_arn: str, account: str) -> list[str]:
     """The principals of the function's account other than its role that may decrypt its variables: named by the
-    key or their IAM policies, or able to become (sts:AssumeRole, chained) a role that decrypts, its own too."""
+    key or their IAM policies, or able to become (``becoming_readers``) a role that decrypts, its own too."""
     if env.key is None:
         return []
     contexts = reader_contexts(env.function_arn)
@@ -243,7 +252,9 @@ def account_readers(env: EnvKeyReadback, key_arn: str, account: str) -> list[str
     if env.account_principals:
         role = AccountPrincipal(env.role_arn, "role", tuple(env.identity), env.boundary, env.trust)
         decrypting = [env.role_arn, *readers.arns]
-        readers.found += assuming_readers(decrypting, env.account_principals, account, more_roles=[role])
+        readers.found += becoming_readers(
+            decrypting, env.account_principals, account, more_roles=[role], functions=env.functions
+        )
     return readers.found
 
 
@@ -275,6 +286,10 @@ def read_env_key(target: Target, function: FunctionReadback) -> EnvKeyReadback |
     if env.key is not None and not _aws_managed(env):
         # Read whether or not the key policy leaves anything to IAM: whoever may assume a role that decrypts reads.
         env.account_principals = read_account_principals(target, skip=[role_arn])
+        env.functions = functions_by_role(target)
+        receiver = unqualified(str(function.configuration.get("FunctionArn") or function.arn))
+        if receiver not in env.functions.get(role_arn, []):  # the receiver, whatever region it is in
+            env.functions.setdefault(role_arn, []).append(receiver)
     if (arn_parts(role_arn) or ("",) * 5)[4] != function_account:
         env.role_unread = f"is not a role of the function's account {function_account} (not read)"
         return env

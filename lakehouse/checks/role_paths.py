@@ -11,10 +11,15 @@ simulator, and AWS's would not see the trust policies together):
   policies (and boundary) must allow ``sts:AssumeRole`` on R too. Any explicit Deny wins;
 - **retrust**: the principal may ``iam:UpdateAssumeRolePolicy`` on R, so it can make R trust it;
 - **pass**: the principal may ``iam:PassRole`` R, and R trusts a service: a job or function of
-  that service the principal starts runs as R.
+  that service the principal starts runs as R. Exit check 6 counts PassRole alone; with
+  ``launch`` (exit check 7) the principal must also be allowed an action that makes the service
+  run something as a passed role (``LAUNCHES``: ``lambda:CreateFunction``, ``glue:CreateJob``, ...;
+  a service not listed there counts on PassRole alone, named so).
 - **runs**: the principal may ``lambda:UpdateFunctionCode`` an existing function whose execution
   role is R: its code runs as R at the next invocation, and replacing code needs no ``iam:PassRole``
-  (Rhino Security Labs' "updating the code of an existing Lambda function"). Functions of the
+  (Rhino Security Labs' "updating the code of an existing Lambda function"); or
+  ``lambda:UpdateFunctionConfiguration`` it, which sets its layers and handler (code from a layer
+  of any account that shares it) and its ``AWS_LAMBDA_EXEC_WRAPPER``. Functions of the
   stack's region are read (ListFunctions); a function in another region is not seen.
 
 Paths chain (analyst -> R1 -> R2), found breadth-first. Escalation in place: a principal on a
@@ -70,6 +75,36 @@ BOUNDARY_REWRITES = ("iam:PutRolePermissionsBoundary", "iam:DeleteRolePermission
 POLICY_REWRITES = ("iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion")
 #: What replaces a Lambda function's code (on the function's ARN); it keeps running as its role.
 UPDATE_CODE = "lambda:UpdateFunctionCode"
+#: What runs code of the caller's choosing as an existing function's role (on the function's ARN): new code, or
+#: new layers, handler and exec wrapper (UpdateFunctionConfiguration).
+RUN_AS_FUNCTION = (UPDATE_CODE, "lambda:UpdateFunctionConfiguration")
+#: What makes a service run something of the caller's choosing as a role passed to it (iam:PassRole alone runs
+#: nothing), by service principal: creating, or re-roling, its function, job, instance, task, build, stack,
+#: state machine or schedule (Rhino Security Labs, "AWS IAM privilege escalation methods").
+LAUNCHES: Mapping[str, tuple[str, ...]] = {
+    "lambda.amazonaws.com": ("lambda:CreateFunction", "lambda:UpdateFunctionConfiguration"),
+    "glue.amazonaws.com": ("glue:CreateJob", "glue:UpdateJob", "glue:CreateDevEndpoint", "glue:CreateSession"),
+    "ec2.amazonaws.com": (
+        "ec2:RunInstances",
+        "ec2:AssociateIamInstanceProfile",
+        "ec2:ReplaceIamInstanceProfileAssociation",
+    ),
+    "ecs-tasks.amazonaws.com": ("ecs:RunTask", "ecs:StartTask", "ecs:RegisterTaskDefinition"),
+    "codebuild.amazonaws.com": ("codebuild:CreateProject", "codebuild:UpdateProject", "codebuild:StartBuild"),
+    "cloudformation.amazonaws.com": (
+        "cloudformation:CreateStack",
+        "cloudformation:UpdateStack",
+        "cloudformation:CreateChangeSet",
+    ),
+    "states.amazonaws.com": ("states:CreateStateMachine", "states:UpdateStateMachine"),
+    "sagemaker.amazonaws.com": (
+        "sagemaker:CreateNotebookInstance",
+        "sagemaker:CreateTrainingJob",
+        "sagemaker:CreateProcessingJob",
+    ),
+    "scheduler.amazonaws.com": ("scheduler:CreateSchedule", "scheduler:UpdateSchedule"),
+    "events.amazonaws.com": ("events:PutTargets",),
+}
 #: What makes the caller a data lake admin (Lake Formation checks IAM alone for it).
 LF_ADMIN = "lakeformation:PutDataLakeSettings"
 #: What gives a user permissions (on the user's ARN).
@@ -113,7 +148,7 @@ class RoleInfo:
 
 @dataclass(frozen=True)
 class Edge:
-    """One step of a path: ``source`` becomes ``target`` (``kind``: assumes, retrusts, passes), and why."""
+    """One step of a path: ``source`` becomes ``target`` (``kind``: assumes, retrusts, passes, runs), and why."""
 
     source: str
     target: str
@@ -201,8 +236,42 @@ def _because(decision: Decision) -> tuple[str, ...]:
     return tuple(f"{m.describe()} allows {decision.action} on {decision.resource}" for m in decision.allows)
 
 
-def edges_from(source: Actor, account_id: str, roles: Mapping[str, RoleInfo]) -> list[Edge]:
-    """Every role ``source`` can become in one step (itself left out), in ARN order."""
+def _resources_to_try(actor: Actor, action: str) -> list[str]:
+    """Resources to ask ``action`` on where it makes something new (a function, a job): each Resource pattern the
+    actor's Allows of it name, wildcards filled in, and a probe name (a grant limited to ``function:scratch-*``
+    counts, a Deny of every name wins)."""
+    found = {PROBE_NAME}
+    for policy in actor.identity:
+        for statement in policy.statements():
+            actions = statement.get("Action") or []
+            if statement.get("Effect") != "Allow" or not action_matches(
+                [actions] if isinstance(actions, str) else actions, action
+            ):
+                continue
+            resources = statement.get("Resource") or []
+            for pattern in [resources] if isinstance(resources, str) else resources:
+                found.add(str(pattern).replace("*", PROBE_NAME).replace("?", "x"))
+    return sorted(found)
+
+
+def launching(source: Actor, services: Sequence[str]) -> tuple[str, ...] | None:
+    """Why ``source`` may make one of ``services`` run something as a role it passes (``LAUNCHES``), or None: it
+    may not. A service ``LAUNCHES`` does not know counts (PassRole to it is not shown harmless)."""
+    for service in services:
+        actions = LAUNCHES.get(service)
+        if actions is None:
+            return (f"no action of {service} is known to the check: PassRole to it counted on its own",)
+        for action in actions:
+            for resource in _resources_to_try(source, action):
+                decision = decide(source.identity, source.boundary, action, resource)
+                if decision.allowed:
+                    return _because(decision)
+    return None
+
+
+def edges_from(source: Actor, account_id: str, roles: Mapping[str, RoleInfo], launch: bool = False) -> list[Edge]:
+    """Every role ``source`` can become in one step (itself left out), in ARN order (``launch``: passing a role
+    needs an action that makes its service run something, ``launching``)."""
     who = Principal(source.arn, account_id)
     edges: list[Edge] = []
     for arn in sorted(roles):
@@ -222,14 +291,22 @@ def edges_from(source: Actor, account_id: str, roles: Mapping[str, RoleInfo]) ->
             continue
         services = role.service_principals()
         passing = decide(source.identity, source.boundary, "iam:PassRole", arn)
-        if services and passing.allowed:
-            edges.append(Edge(source.arn, arn, "passes", (*_because(passing), f"it trusts {', '.join(services)}")))
+        started = (launching(source, services) if launch else ()) if services and passing.allowed else None
+        if started is not None:
+            via = (*_because(passing), f"it trusts {', '.join(services)}", *started)
+            edges.append(Edge(source.arn, arn, "passes", via))
             continue
-        for function in role.functions:
-            update = decide(source.identity, source.boundary, UPDATE_CODE, function)
-            if update.allowed:
-                edges.append(Edge(source.arn, arn, "runs", (*_because(update), f"function {function} runs as it")))
-                break
+        runs = next(
+            (
+                (function, update)
+                for function in role.functions
+                for action in RUN_AS_FUNCTION
+                if (update := decide(source.identity, source.boundary, action, function)).allowed
+            ),
+            None,
+        )
+        if runs is not None:
+            edges.append(Edge(source.arn, arn, "runs", (*_because(runs[1]), f"function {runs[0]} runs as it")))
     return edges
 
 
@@ -266,11 +343,12 @@ def reaching(
     roles: Mapping[str, RoleInfo],
     kinds: Collection[str] = ("assumes",),
     max_hops: int = MAX_HOPS,
+    launch: bool = False,
 ) -> dict[str, list[Edge]]:
     """Actor -> the shortest path (edges of ``kinds`` from ``edges_from``, at most ``max_hops``) by which it becomes
     one of the roles ``targets``: ``reachable`` run backwards, from the roles to whoever reaches them, so one search
     answers for every actor. An actor that is a role (in ``roles``) is a target of the next hop; ``targets``
-    themselves are left out."""
+    themselves are left out (``launch``: as for ``edges_from``)."""
     paths: dict[str, list[Edge]] = {}
     frontier = {arn: list[Edge]() for arn in sorted(targets) if arn in roles}
     for _ in range(max_hops):
@@ -279,7 +357,7 @@ def reaching(
         for actor in actors:
             if actor.arn in paths or actor.arn in targets:
                 continue
-            edge = next((e for e in edges_from(actor, account_id, step) if e.kind in kinds), None)
+            edge = next((e for e in edges_from(actor, account_id, step, launch) if e.kind in kinds), None)
             if edge is not None:
                 paths[actor.arn] = [edge, *frontier[edge.target]]
                 if actor.arn in roles:
@@ -461,14 +539,21 @@ def read_roles(target: Target) -> dict[str, RoleInfo]:
     return roles
 
 
+def functions_by_role(target: Target) -> dict[str, list[str]]:
+    """Execution role ARN -> the Lambda functions of the region that run as it (ListFunctions, all pages)."""
+    found: dict[str, list[str]] = {}
+    for page in target.client("lambda").get_paginator("list_functions").paginate():
+        for function in page.get("Functions") or []:
+            if function.get("Role") and function.get("FunctionArn"):
+                found.setdefault(str(function["Role"]), []).append(str(function["FunctionArn"]))
+    return found
+
+
 def read_functions(target: Target, roles: Mapping[str, RoleInfo]) -> None:
     """Attach to each role the Lambda functions of the region that run as it (ListFunctions, all pages)."""
-    lam = target.client("lambda")
-    for page in lam.get_paginator("list_functions").paginate():
-        for function in page.get("Functions") or []:
-            role = roles.get(str(function.get("Role") or ""))
-            if role is not None and function.get("FunctionArn"):
-                role.functions.append(str(function["FunctionArn"]))
+    for arn, functions in functions_by_role(target).items():
+        if arn in roles:
+            roles[arn].functions.extend(functions)
 
 
 def read_users(target: Target) -> list[str]:

@@ -597,13 +597,25 @@ def test_replacing_the_code_of_a_function_that_runs_as_a_lake_reader_is_a_path()
     ), found
 
 
+def test_reconfiguring_a_function_that_runs_as_a_lake_reader_is_a_path() -> None:
+    """UpdateFunctionConfiguration sets the function's layers and handler: code of the caller's choosing runs as its
+    role, so denying UpdateFunctionCode alone closes nothing."""
+    statements = [_allow("lambda:*", "*", sid="Lambda"), _allow("lambda:UpdateFunctionCode", "*", effect="Deny")]
+    found = role_problems(stack(*statements, extra={RECEIVER: _receiver()}))
+    assert any(
+        "role lh-receiver (may replace the code of a function that runs as it: statement Lambda of inline policy "
+        f"escalate allows lambda:UpdateFunctionConfiguration on {FUNCTION}; function {FUNCTION} runs as it)" in p
+        for p in found
+    ), found
+
+
 @pytest.mark.parametrize(
     "statements",
     [
         [],  # the healthy analyst: no Lambda permission
         [_allow("lambda:InvokeFunction", "*")],  # running the function's own code is not acting as its role
         [_allow("lambda:UpdateFunctionCode", f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:other")],
-        [_allow("lambda:*", "*"), _allow("lambda:UpdateFunctionCode", "*", sid="No", effect="Deny")],
+        [_allow("lambda:*", "*"), _allow("lambda:UpdateFunction*", "*", sid="No", effect="Deny")],
     ],
 )
 def test_functions_the_analyst_cannot_rewrite_pass(statements: list[dict[str, Any]]) -> None:
