@@ -19,7 +19,8 @@ check in error.
 The analyst's own workgroup is read differently (``shared_results``): its results location is the
 analyst's by design, so what matters is what its past results hold, fetched as the analyst and
 searched cell by cell for the hidden values (a copy under another name, or inside JSON or a concat,
-is named by neither the query nor the result's columns).
+is named by neither the query nor the result's columns), and every execution's own text, whatever its state:
+GetQueryExecution hands the analyst each query and its error message, which can quote a value.
 
 Each workgroup's history is listed once (``read_history``, a ``WorkGroupHistory``) for all three readers,
 ``history_copies.read_statements`` included, up to ``MAX_EXECUTIONS``: past it the readers err, naming the
@@ -183,6 +184,9 @@ class SharedResult:
     rows: int = 0
     #: The analyst's GetQueryResults was refused (nothing handed over).
     denied: bool = False
+    #: What of the execution itself, as the analyst's GetQueryExecution returns it, shows a hidden value:
+    #: ``"query text"``, ``"error message"`` (``INVALID_CAST_ARGUMENT: Cannot cast '983-16-2186' ...``).
+    shown: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -192,6 +196,7 @@ class SharedResult:
             "leaks": self.leaks,
             "rows": self.rows,
             "denied": self.denied,
+            "shown": self.shown,
         }
 
 
@@ -229,12 +234,18 @@ def shared_results(
         "a result handing the analyst a hidden value",
     )
     for execution in history.executions:
-        state = (execution.get("Status") or {}).get("State")
-        if state != "SUCCEEDED" or execution.get("StatementType") != "DML":
-            continue
         if own_mark and own_mark in str(execution.get("Query") or ""):
             continue
-        result = SharedResult(str(execution.get("QueryExecutionId")), str(execution.get("Query") or ""))
+        state = (execution.get("Status") or {}).get("State")
+        fetched = state == "SUCCEEDED" and execution.get("StatementType") == "DML"
+        query = values.redacted(str(execution.get("Query") or ""))  # evidence and reasons must not repeat a value
+        result = SharedResult(str(execution.get("QueryExecutionId")), query)
+        if _shown(execution, values) and not _execution_as_analyst(analyst_athena, result, values, found.errors):
+            continue
+        if not fetched:
+            if result.shown:
+                found.results.append(result)
+            continue
         tally = LeakTally(values)
         try:
             _read_result(analyst_athena, result, tally, max_rows)
@@ -255,6 +266,32 @@ def shared_results(
         result.leaks = tally.by_column(result.columns)
         found.results.append(result)
     return found
+
+
+def _shown(execution: Mapping[str, Any], values: HiddenValues) -> list[str]:
+    """What of a listed execution shows a hidden value: its query text (``WHERE ssn = '983-16-2186'``, an
+    ``INSERT ... VALUES``), its error message (Athena quotes the value a cast failed on)."""
+    status = execution.get("Status") or {}
+    errors = [status.get("StateChangeReason"), (status.get("AthenaError") or {}).get("ErrorMessage")]
+    shown = ["query text"] if values.found_in(str(execution.get("Query") or "")) else []
+    return shown + (["error message"] if any(e and values.found_in(str(e)) for e in errors) else [])
+
+
+def _execution_as_analyst(athena: Any, result: SharedResult, values: HiddenValues, errors: list[str]) -> bool:
+    """GetQueryExecution as the analyst of an execution whose text shows a hidden value: ``result.shown`` is what
+    the analyst's own answer shows (none when Athena refuses it); False when it could not be asked."""
+    try:
+        execution = athena.get_query_execution(QueryExecutionId=result.query_id)["QueryExecution"]
+    except (ClientError, BotoCoreError) as err:
+        if _refused(err):  # the analyst may not read the execution: it shows the analyst nothing
+            return True
+        errors.append(
+            f"could not read, as the analyst, query {result.query_id} (GetQueryExecution), whose text shows a hidden "
+            f"value: {err}"
+        )
+        return False
+    result.shown = _shown(execution, values)
+    return True
 
 
 def _refused(err: ClientError | BotoCoreError) -> bool:

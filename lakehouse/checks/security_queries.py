@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from lakehouse.athena import QueryRecord
+from lakehouse.checks.hidden_values import ENCODINGS
 from lakehouse.checks.security_model import (
     INVOKER_DENIED,
     MAX_SEARCH_ROWS,
@@ -113,10 +114,17 @@ def shared_result_problems(rb: SecurityReadback) -> list[str]:
 
     The values decide, wherever they sit (``leaks``); a column named like a hidden one fails too when it has
     rows (values the privileged read did not see); an empty one (``LIMIT 0``, a tool reading the schema) shows
-    nothing."""
+    nothing. The execution itself counts too, whatever its state: a value in its query text or error message
+    (``shown``) is the analyst's through GetQueryExecution."""
     wanted = {h.lower() for h in rb.hidden}
     problems: list[str] = []
     for result in rb.shared_results:
+        if result.shown:
+            problems.append(
+                f"query {result.query_id} of the analyst's own workgroup (`{result.query[:120]}`) shows values of "
+                f"{'/'.join(rb.hidden)} in its {' and '.join(result.shown)}, and the analyst's GetQueryExecution hands "
+                "it over: its workgroup's history is the analyst's to read, whoever ran the query"
+            )
         if result.denied:
             continue
         named = [c for c in result.columns if c.lower() in wanted] if result.rows else []
@@ -130,6 +138,15 @@ def shared_result_problems(rb: SecurityReadback) -> list[str]:
                 "location are the analyst's to read, whoever ran the query"
             )
     return problems
+
+
+def _disguise(forms: Sequence[str]) -> str:
+    """How a column's copies hid the value, as the reason says it: unsalted digests, encodings (``hidden_values``)."""
+    digests = [f for f in forms if f not in ENCODINGS]
+    encodings = [f for f in forms if f in ENCODINGS]
+    said = [f"as unsalted {'/'.join(digests)} digests: hashing every possible value reverses them"] if digests else []
+    said += [f"{'/'.join(encodings)}-encoded: decoding shows the value"] if encodings else []
+    return "".join(f", {s}" for s in said)
 
 
 def copied_value_problems(rb: SecurityReadback) -> list[str]:
@@ -147,14 +164,7 @@ def copied_value_problems(rb: SecurityReadback) -> list[str]:
         copies = {c: n for c, n in leaks.items() if c.lower() not in names}  # named ones: select_all_problems
         if copies:
             shown = ", ".join(
-                f"{c} ({n} of {record.row_count} rows"
-                + (
-                    f", as unsalted {'/'.join(hashed[c])} digests: hashing every possible value reverses them"
-                    if c in hashed
-                    else ""
-                )
-                + ")"
-                for c, n in sorted(copies.items())
+                f"{c} ({n} of {record.row_count} rows{_disguise(hashed.get(c, []))})" for c, n in sorted(copies.items())
             )
             problems.append(
                 f"the analyst's SELECT * on {table.qualified} returns values of {'/'.join(rb.hidden)} of "

@@ -32,6 +32,9 @@ USERS = [
 ]
 SSNS = frozenset(row[2] for row in USERS)
 WORK_GROUP = "lf"
+#: Where the deployer loads the rows: an ``INSERT ... VALUES`` in the analyst's workgroup would show the analyst
+#: every ssn in its query text (GetQueryExecution), as exit check 6 finds; the stack's rows come through the pipeline.
+SEED_GROUP = "lf-seed"
 
 #: Broad IAM, so that Lake Formation is what decides (the analyst of infra/ has far less).
 BROAD_POLICY = {
@@ -80,9 +83,9 @@ class Lake:
         )
 
     @contextmanager
-    def cursor(self, role: str | None = None) -> Iterator[Any]:
+    def cursor(self, role: str | None = None, work_group: str = WORK_GROUP) -> Iterator[Any]:
         conn = pyathena.connect(
-            work_group=WORK_GROUP,
+            work_group=work_group,
             region_name=self.region,
             schema_name=self.database,
             endpoint_url=self.emulator.endpoint,
@@ -126,7 +129,7 @@ def build_lake(emulator: EmulatorHandle, region: str, database: str) -> Lake:
     lake.admin_arn = me
     lake.client("lakeformation").put_data_lake_settings(DataLakeSettings={"DataLakeAdmins": [principal(me)]})
     s3 = lake.client("s3")
-    for bucket in (lake.bucket, f"lf-results-{region}"):
+    for bucket in (lake.bucket, f"lf-results-{region}", f"lf-seed-{region}"):
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
     glue = lake.client("glue")
     for name in (database, "default"):
@@ -143,15 +146,16 @@ def build_lake(emulator: EmulatorHandle, region: str, database: str) -> Lake:
         },
         OpenTableFormatInput={"IcebergInput": {"MetadataOperation": "CREATE", "Version": "2"}},
     )
-    lake.client("athena").create_work_group(
-        Name=WORK_GROUP,
-        Configuration={
-            "ResultConfiguration": {"OutputLocation": f"s3://lf-results-{region}/out/"},
-            "EnforceWorkGroupConfiguration": True,
-        },
-    )
+    for name, results in ((WORK_GROUP, f"lf-results-{region}"), (SEED_GROUP, f"lf-seed-{region}")):
+        lake.client("athena").create_work_group(
+            Name=name,
+            Configuration={
+                "ResultConfiguration": {"OutputLocation": f"s3://{results}/out/"},
+                "EnforceWorkGroupConfiguration": True,
+            },
+        )
     values = ", ".join(f"({i}, '{e}', '{s}', '{c}')" for i, e, s, c in USERS)
-    with lake.cursor() as admin:
+    with lake.cursor(work_group=SEED_GROUP) as admin:
         admin.execute(f"INSERT INTO users VALUES {values}")
     lake.add_role("analyst")
     for name in (database, "default"):

@@ -171,7 +171,7 @@ def test_keyed_or_salted_digests_and_other_hashes_are_not_taken_for_hidden_value
     salted = _digest("sha256", "salt:983-16-2186").hex()
     other = _digest("sha256", "983-16-2187").hex()
     assert not any(SSNS.found_in(v) for v in (keyed, salted, other, "0" * 64, "g" * 32))
-    assert not SSNS.found_in(bytes.fromhex(other)) and not SSNS.found_in(b"983-16-2186")
+    assert not SSNS.found_in(bytes.fromhex(other))
 
 
 def test_a_hashed_copy_fails_naming_column_and_hash_and_is_masked() -> None:
@@ -193,6 +193,55 @@ def test_a_hashed_copy_fails_naming_column_and_hash_and_is_masked() -> None:
         "(2 of 20 rows, as unsalted sha256 digests: hashing every possible value reverses them): the hidden column "
         "copied under another name"
     ]
+
+
+def test_a_value_only_encoded_is_found_in_every_shape_athena_returns() -> None:
+    """``to_utf8(ssn)``, ``to_hex(to_utf8(ssn))``, ``to_base64(to_utf8(ssn))`` show no digit of the value, and
+    decoding shows it whole (all missed on main; the varbinary was even asserted to be no value)."""
+    value = b"983-16-2186"
+    assert SSNS.match(value) == "varbinary"  # pyathena's varbinary
+    assert SSNS.match(" ".join(f"{b:02x}" for b in value)) == "varbinary"  # GetQueryResults' varbinary
+    assert SSNS.match(b"id 42-983-16-2186") == "varbinary"  # to_utf8(concat(...))
+    assert SSNS.match(value.hex().upper()) == "hex"  # to_hex(to_utf8(ssn))
+    assert SSNS.match(f"ref:{b'42-974-17-9313'.hex()}") == "hex"  # inside longer text, a concatenation encoded
+    assert SSNS.match(base64.b64encode(value).decode()) == "base64"  # to_base64(to_utf8(ssn))
+    assert SSNS.match(base64.urlsafe_b64encode(b"974179313").decode().rstrip("=")) == "base64"  # url, digits only
+    assert SSNS.match({"ref": base64.b64encode(b"974-17-9313").decode()}) == "base64"  # nested
+    assert SSNS.match(_digest("md5", "983-16-2186")) == "md5"  # a digest stays a digest
+
+
+def test_encodings_of_other_text_are_not_taken_for_hidden_values() -> None:
+    other = b"983-16-2187"
+    assert not SSNS.found_in(other) and not SSNS.found_in(other.hex()) and not SSNS.found_in(base64.b64encode(other))
+    assert not SSNS.found_in(" ".join(f"{b:02x}" for b in other))
+    assert not SSNS.found_in("98 76 54 32") and not SSNS.found_in("deadbeefcafe0011")
+    assert not SSNS.found_in("analytics-team-2026") and not SSNS.found_in(b"\xff\x00binary")
+
+
+def test_an_encoded_copy_fails_naming_column_and_encoding() -> None:
+    tally = LeakTally(SSNS)
+    for row in ([1, b"983-16-2186", base64.b64encode(b"983-16-2186").decode()], [2, b"x", "y"]):
+        tally.visit(row)
+    assert tally.by_column(["user_id", "blob", "ref"]) == {"blob": 1, "ref": 1}
+    assert tally.hashed_columns(["user_id", "blob", "ref"]) == {"blob": ["varbinary"], "ref": ["base64"]}
+    assert masked([[1, b"983-16-2186"]], SSNS) == [[1, MASK]]
+    rb = healthy()
+    probe = _export({"tax_id": 2})
+    probe.hashed = {"tax_id": ["base64", "sha256"]}
+    rb.value_probes = [probe]
+    outcome = judge_security(rb)
+    assert not outcome.passed
+    assert outcome.details["problems"]["copied_values"] == [
+        f"the analyst's SELECT * on {DB}.users_export returns values of ssn of {DB}.users in column(s) tax_id "
+        "(2 of 20 rows, as unsalted sha256 digests: hashing every possible value reverses them, base64-encoded: "
+        "decoding shows the value): the hidden column copied under another name"
+    ]
+
+
+def test_a_text_quoting_a_value_is_redacted_word_by_word() -> None:
+    sql = "SELECT 1 FROM t WHERE ssn = '983-16-2186' OR ref = 'OTc0LTE3LTkzMTM=' -- 974179313"
+    assert SSNS.redacted(sql) == f"SELECT 1 FROM t WHERE ssn = '{MASK}' OR ref = '{MASK}' -- {MASK}"
+    assert SSNS.redacted("SELECT * FROM gold.users") == "SELECT * FROM gold.users"
 
 
 _INVOKER_DENIED = (

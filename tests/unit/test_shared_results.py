@@ -179,3 +179,103 @@ def test_the_checkers_own_marked_probes_are_left_out_and_nothing_else() -> None:
     results = Results({"deployer": (["user_id", "ssn"], [["1", "123-45-6789"]])})
     found = shared_results(read_history(history, "analyst"), results, VALUES, own_mark=mark)
     assert [r.query_id for r in found.results] == ["deployer"] and results.calls == 1
+
+
+# -- the execution itself: query text and error message (GetQueryExecution) -------------------------------------
+
+#: Executions of the analyst's workgroup whose *text* hands over a value, whatever their state or result: a query
+#: naming one, an INSERT of literal rows, a failed cast Athena quotes the value of.
+TEXTS = {
+    "lookup": (_execution("lookup", "SELECT user_id FROM gold.users WHERE ssn = '123-45-6789'"), ["query text"]),
+    "insert": (
+        _execution("insert", "INSERT INTO gold.users VALUES (9, 'z@example.com', '987-65-4321', 'JP')"),
+        ["query text"],
+    ),
+    "cast": (
+        {
+            **_execution("cast", "SELECT CAST(ssn AS integer) FROM gold.users", state="FAILED"),
+            "Status": {
+                "State": "FAILED",
+                "StateChangeReason": "INVALID_CAST_ARGUMENT: Cannot cast '123-45-6789' to INT",
+                "AthenaError": {"ErrorMessage": "INVALID_CAST_ARGUMENT: Cannot cast '123-45-6789' to INT"},
+            },
+        },
+        ["error message"],
+    ),
+    "ddl": (
+        _execution("ddl", "ALTER TABLE gold.users SET TBLPROPERTIES ('note' = '987654321')", kind="DDL"),
+        ["query text"],
+    ),
+}
+#: Texts without a value (a masked one, another number, an error quoting no value): green.
+PLAIN_TEXTS = {
+    "masked": _execution("masked", "SELECT user_id FROM gold.users WHERE ssn LIKE '%-6789'"),
+    "other": _execution("other", "SELECT * FROM gold.users WHERE user_id = 1234567890", state="FAILED"),
+    "refused": {
+        **_execution("refused", 'SELECT "ssn" FROM gold.users', state="FAILED"),
+        "Status": {"State": "FAILED", "StateChangeReason": "COLUMN_NOT_FOUND: Column 'ssn' cannot be resolved"},
+    },
+}
+
+
+class Executions(Results):
+    """GetQueryResults and GetQueryExecution as the analyst: the same executions, or the ClientError raised."""
+
+    def __init__(
+        self,
+        answers: dict[str, tuple[list[str], list[list[str]]] | ClientError],
+        executions: dict[str, dict[str, Any] | ClientError],
+    ) -> None:
+        super().__init__(answers)
+        self.executions, self.asked = executions, []
+
+    def get_query_execution(self, QueryExecutionId: str) -> Any:  # noqa: N803
+        self.asked.append(QueryExecutionId)
+        answer = self.executions[QueryExecutionId]
+        if isinstance(answer, ClientError):
+            raise answer
+        return {"QueryExecution": answer}
+
+
+def _found(executions: list[dict[str, Any]], analyst: dict[str, dict[str, Any] | ClientError] | None = None) -> Any:
+    answers = {e["QueryExecutionId"]: (["user_id"], [["1"]]) for e in executions}
+    athena = Executions(answers, analyst if analyst is not None else {e["QueryExecutionId"]: e for e in executions})
+    return shared_results(read_history(History(*executions), "analyst"), athena, VALUES), athena
+
+
+def test_a_value_in_the_query_text_or_error_message_of_any_execution_fails() -> None:
+    """Red on main: only succeeded DML results were read; the analyst's GetQueryExecution of its own workgroup
+    returns each query's text and error message, whoever ran it and whatever became of it."""
+    found, _ = _found([e for e, _ in TEXTS.values()])
+    assert found.errors == []
+    assert {r.query_id: r.shown for r in found.results} == {q: shown for q, (_, shown) in TEXTS.items()}
+    rb = healthy()
+    rb.shared_results = found.results
+    problems = shared_result_problems(rb)
+    assert len(problems) == len(TEXTS), problems
+    assert problems[0] == (
+        "query lookup of the analyst's own workgroup (`SELECT user_id FROM gold.users WHERE ssn = '<hidden value>'`) "
+        "shows values of ssn in its query text, and the analyst's GetQueryExecution hands it over: its workgroup's "
+        "history is the analyst's to read, whoever ran the query"
+    )
+    assert not any(v in p for p in problems for v in ("123-45-6789", "987-65-4321", "987654321"))  # masked
+    assert all("123-45-6789" not in str(r.to_dict()) for r in found.results)
+
+
+def test_texts_without_a_value_pass_and_the_analyst_is_asked_only_about_those_with_one() -> None:
+    found, athena = _found(list(PLAIN_TEXTS.values()))
+    rb = healthy()
+    rb.shared_results = found.results
+    assert found.errors == [] and shared_result_problems(rb) == []
+    assert athena.asked == []  # the privileged listing found no value: nothing to confirm as the analyst
+    assert [r.query_id for r in found.results] == ["masked"]  # the only succeeded DML: its result read
+
+
+def test_an_execution_the_analyst_may_not_read_shows_it_nothing_and_other_failures_are_errors() -> None:
+    lookup, cast = TEXTS["lookup"][0], TEXTS["cast"][0]
+    denied = _error("AccessDeniedException", "not authorized to perform athena:GetQueryExecution")
+    found, athena = _found([lookup, cast], {"lookup": denied, "cast": _error("InternalServerException", "boom")})
+    assert athena.asked == ["lookup", "cast"]
+    assert [(r.query_id, r.shown) for r in found.results] == [("lookup", [])]  # its result still read: no value
+    assert len(found.errors) == 1 and "query cast (GetQueryExecution)" in found.errors[0]
+    assert "123-45-6789" not in found.errors[0]
