@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pytest_bdd import given, parsers, then, when
 
 from lakehouse.catalog.model import CATALOG_FILE, CatalogError, Entity, load_catalog
+from lakehouse.catalog.repository import known_repository
 from lakehouse.checks.catalog import CatalogReadback, read_catalog, verdict
 from lakehouse.config import RunOptions
 from lakehouse.evidence import ArtifactStore, CheckEvidence
@@ -54,7 +55,8 @@ def read_back(
 ) -> CatalogCheck:
     """The services are found where the model and lineage checks find them (the configured ones on aws);
     the catalog service locally is the harness's process, on aws the App Runner service's own URL; the stack's
-    resources in the regions its Terraform state says it used."""
+    resources in the regions its Terraform state says it used; the repository the Components' sources must be in
+    is the one named (--github-repo, GITHUB_REPOSITORY), else the checkout's origin remote."""
     read: CatalogReadback | Outcome = (
         catalog_entities
         if isinstance(catalog_entities, Outcome)
@@ -65,6 +67,7 @@ def read_back(
             {"lineage": lineage_endpoint.api_url, "mlflow": mlflow_url},
             deployment.record.catalog_url,
             state=stack.state(),
+            repository=known_repository(run_options.root, run_options.github_repo),
         )
     )
     return CatalogCheck(read, verdict(read))

@@ -45,7 +45,7 @@ from lakehouse.config import project_root
 from lakehouse.evidence import git_commit
 from lakehouse.workflows import displayed_run_steps, load_yaml, shown_step_name
 
-REPO = "acme/lakehouse-code"
+REPO = "lakehouse-org/lakehouse-code"  # the repository catalog-info.yaml names (@STACK-catalog in the full run)
 TOKEN = "ghp_exampletokenthatmustneverleak000000"
 RUNS_PATH = f"/repos/{REPO}/actions/workflows/guard.yml/runs"
 #: The jobs of .github/workflows/guard.yml, by the names GitHub shows.

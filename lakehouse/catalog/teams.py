@@ -17,22 +17,18 @@ CODEOWNERS is the repository's own (the one catalog-info.yaml sits beside), in G
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from lakehouse.catalog.model import Entity, reference
+from lakehouse.catalog.repository import SOURCE_LOCATION, source_tree
 from lakehouse.checks.codeowner_probes import PROBE_NAME
 from lakehouse.checks.review import OwnerRule, owners_of, parse_codeowners, readable_rules
 from lakehouse.github import CODEOWNERS_PATHS
 
 #: Backstage's annotation naming a Group's GitHub team (``<org>/<team>``).
 TEAM_SLUG = "github.com/team-slug"
-#: Backstage's annotation naming where an entity's source is.
-SOURCE_LOCATION = "backstage.io/source-location"
-#: A source location in a repository's tree: the directory is what follows the ref.
-_TREE = re.compile(r"^url:https?://[^/]+/[^/]+/[^/]+/(?:tree|blob)/[^/]+/(?P<path>.*)$")
 
 
 @dataclass(frozen=True)
@@ -62,8 +58,8 @@ def read_codeowners(root: Path) -> CodeOwners | None:
 def source_directory(entity: Entity) -> str | None:
     """The repository directory an entity's ``backstage.io/source-location`` names ("" for the root); None when it
     names none."""
-    found = _TREE.match(entity.annotations.get(SOURCE_LOCATION, ""))
-    return found["path"].strip("/") if found else None
+    found = source_tree(entity)
+    return found.path.strip("/") if found else None
 
 
 def judge_teams(entities: Sequence[Entity], codeowners: CodeOwners | None) -> list[str]:

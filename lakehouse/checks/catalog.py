@@ -19,12 +19,14 @@ OPERATION_IN_PROGRESS is waited out, with a deadline), a DISABLED Athena workgro
 
 Owned: every owner is a Group of the catalog, and every Group a team of the plan: one the repository's CODEOWNERS
 names (its ``github.com/team-slug``), the team CODEOWNERS gives each Component's directory
-(``backstage.io/source-location``) to (``lakehouse.catalog.teams``).
+(``backstage.io/source-location``) to (``lakehouse.catalog.teams``), in this repository: the one the harness is
+told, else the checkout's origin remote (``lakehouse.catalog.repository``; unknown: an error, never a pass).
 
 Served: the catalog service's answer is compared with the repository's catalog-info.yaml, entity by entity
 (spec, the metadata and annotations the file writes). Locally the harness serves the copy taken when the stack
 was deployed (``lakehouse.catalog.service.deployed_copy``, as App Runner serves the image built then), so a
-service answering a stale or partial catalog fails there as on aws.
+service answering a stale or partial catalog fails there as on aws. Backstage's own Location entity for the
+file's registered location passes beside them, no other (``lakehouse.catalog.locations``).
 
 Idle: App Runner cannot scale to zero and has no auto-pause (a RUNNING service bills its provisioned
 memory while idle), so the stack must pause the service itself. The check reads that mechanism back:
@@ -70,9 +72,12 @@ from typing import Any
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
 
+from lakehouse.catalog.locations import Unjudged as UnjudgedLocation
+from lakehouse.catalog.locations import location_problem, read_from
 from lakehouse.catalog.model import DEFAULT_NAMESPACE, CatalogError, Entity, load_catalog, reference, served_ref
 from lakehouse.catalog.regions import StackRegions, not_offered_note, offers, resource_region, stack_regions
 from lakehouse.catalog.regions import source as offered_source
+from lakehouse.catalog.repository import NAMED_BY, Repository, judge_sources, unjudged_sources
 from lakehouse.catalog.service import (
     USABLE,
     CatalogServiceError,
@@ -181,6 +186,9 @@ class CatalogReadback:
     notes: list[str] = field(default_factory=list)
     #: The repository's CODEOWNERS (None: it has none): the plan's teams the catalog's Groups must be.
     codeowners: CodeOwners | None = None
+    #: The repository this checkout is (``lakehouse.catalog.repository.known_repository``; None: it cannot be told,
+    #: and the source links and served Locations that only it could judge are stated unjudged, an error).
+    repository: Repository | None = None
 
 
 @dataclass(frozen=True)
@@ -367,12 +375,29 @@ def _differences(entity: Entity, served: Mapping[str, Any]) -> list[str]:
     return found
 
 
-def judge_served(entities: Sequence[Entity], served: Sequence[Mapping[str, Any]] | None, url: str | None) -> list[str]:
+def _not_own_location(
+    copies: Sequence[Mapping[str, Any]], sources: set[str], repository: Repository | None
+) -> str | None:
+    """Why an entity the file does not define is not Backstage's own Location for the file's registered location
+    (``lakehouse.catalog.locations``), as the end of a sentence; None when it is."""
+    if any(str(c.get("kind")).lower() != "location" for c in copies):
+        return ""
+    whys = [why for copy in copies if (why := location_problem(copy, sources, repository)) is not None]
+    return f": a Location, but {whys[0]}" if whys else None
+
+
+def judge_served(
+    entities: Sequence[Entity],
+    served: Sequence[Mapping[str, Any]] | None,
+    url: str | None,
+    repository: Repository | None = None,
+) -> list[str]:
     """The catalog service answers with exactly the file's entities, each once: every reference, and each entity's
     spec and annotations as the file states them (a service built from an older catalog-info.yaml serves the same
     names). Backstage's catalog holds one entity per kind/namespace/name (references compare case-insensitively),
     so an answer listing one twice is wrong whatever its copies say, and every copy is compared: a stale copy
-    beside a fresh one fails."""
+    beside a fresh one fails. Beside them a real Backstage serves the Location entity of the location the file is
+    registered as (``lakehouse.catalog.locations``): that one, for this repository's catalog-info.yaml, and no other."""
     if served is None:
         return [f"the catalog service at {url} answered no entities"]
     expected = {e.ref for e in entities}
@@ -380,10 +405,14 @@ def judge_served(entities: Sequence[Entity], served: Sequence[Mapping[str, Any]]
     for answered in served:
         copies.setdefault(served_ref(answered), []).append(answered)
     problems = [f"the catalog service at {url} does not serve {ref}" for ref in sorted(expected - set(copies))]
-    problems += [
-        f"the catalog service at {url} serves {ref}, which catalog-info.yaml does not define"
-        for ref in sorted(set(copies) - expected)
-    ]
+    sources = read_from(served, expected, served_ref)
+    for ref in sorted(set(copies) - expected):
+        try:
+            why = _not_own_location(copies[ref], sources, repository)
+        except UnjudgedLocation:
+            continue  # stated by unjudged_served: only the repository, unknown, tells
+        if why is not None:
+            problems.append(f"the catalog service at {url} serves {ref}, which catalog-info.yaml does not define{why}")
     problems += [
         f"the catalog service at {url} serves {ref} {len(found)} times: Backstage's catalog holds one entity per "
         "kind, namespace and name"
@@ -400,6 +429,23 @@ def judge_served(entities: Sequence[Entity], served: Sequence[Mapping[str, Any]]
                     f"(line {entity.line}): " + "; ".join(differences)
                 )
     return problems
+
+
+def unjudged_served(
+    entities: Sequence[Entity], served: Sequence[Mapping[str, Any]] | None, repository: Repository | None
+) -> list[str]:
+    """The served Locations whose being this repository's only the repository, unknown, could tell."""
+    expected = {e.ref for e in entities}
+    sources = read_from(served or [], expected, served_ref)
+    found = []
+    for answered in served or []:
+        if served_ref(answered) in expected or str(answered.get("kind")).lower() != "location":
+            continue
+        try:
+            location_problem(answered, sources, repository)
+        except UnjudgedLocation as err:
+            found.append(f"{err} (no {NAMED_BY}, no git remote origin): name it with --github-repo OWNER/NAME")
+    return found
 
 
 def judge_serving(name: str, service: Mapping[str, Any] | None) -> list[str]:
@@ -530,7 +576,9 @@ def verdict(read: CatalogReadback | Outcome, pause_hours: float = DEFAULT_PAUSE_
         return read
     problems = {
         "resources": judge_resources(read.entities, read.lookups) + judge_references(read.entities),
-        "ownership": judge_ownership(read.entities) + judge_teams(read.entities, read.codeowners),
+        "ownership": judge_ownership(read.entities)
+        + judge_teams(read.entities, read.codeowners)
+        + judge_sources(read.entities, read.repository),
         "idle": judge_idle(read.service_name, read.service, read.pauses, pause_hours, read.read_at, read.resumes)
         + [
             problem
@@ -540,8 +588,12 @@ def verdict(read: CatalogReadback | Outcome, pause_hours: float = DEFAULT_PAUSE_
             )
         ],
         "served": judge_serving(read.service_name, read.service)
-        + judge_served(read.entities, read.served, read.catalog_url),
+        + judge_served(read.entities, read.served, read.catalog_url, read.repository),
     }
+    unjudged = unjudged_sources(read.entities, read.repository) + unjudged_served(
+        read.entities, read.served, read.repository
+    )
+    repository = read.repository
     details = {
         "problems": problems,
         "entities": [e.ref for e in read.entities],
@@ -567,9 +619,13 @@ def verdict(read: CatalogReadback | Outcome, pause_hours: float = DEFAULT_PAUSE_
         ],
         "served": len(read.served or []),
         "notes": list(read.notes),
+        "repository": None if repository is None else {**repository.__dict__, "named": str(repository)},
+        "unjudged": unjudged,
     }
     found = [p for part in PARTS for p in problems[part]]
     threshold = THRESHOLD.format(hours=f"{pause_hours:g}")
+    if unjudged and not found:  # what it could judge passed; the rest cannot be told, so no pass
+        return Outcome.error("; ".join(unjudged), threshold, details, len(read.entities))
     return Outcome.judged(not found, len(read.entities), threshold, "; ".join(found) or None, details)
 
 
@@ -1085,6 +1141,7 @@ def read_catalog(
     local_catalog_url: str | None,
     project: str = "lakehouse",
     state: Mapping[str, Any] | None = None,
+    repository: Repository | None = None,
 ) -> CatalogReadback | Outcome:
     """Everything the check judges, read through the services' APIs; ``error`` when something cannot be read.
 
@@ -1092,6 +1149,8 @@ def read_catalog(
     ``local_catalog_url``: the harness's catalog process (local); else the App Runner service's URL is called.
     ``state``: the stack's ``terraform show -json`` state: the regions it deployed to, each resource read in its
     own (``lakehouse.catalog.regions``); without it, the stack's region only.
+    ``repository``: the repository the checkout is (``lakehouse.catalog.repository.known_repository``), which the
+    Components' source links and the served Locations must name; None: it cannot be told (stated, an error).
     """
     try:
         entities = load_catalog(catalog_file)
@@ -1111,6 +1170,7 @@ def read_catalog(
         places = stack_regions(state, target.region)
         read = CatalogReadback(entities, service_name=service_name(stack_id, project), region=target.region)
         read.codeowners = read_codeowners(catalog_file.parent)
+        read.repository = repository
         for entity in entities:
             if entity.kind == "Resource" and (found := lookup(entity, target, values, services, places)) is not None:
                 read.lookups.append(found)
@@ -1148,7 +1208,8 @@ def check_catalog(
     local_catalog_url: str | None,
     pause_hours: float = DEFAULT_PAUSE_HOURS,
     state: Mapping[str, Any] | None = None,
+    repository: Repository | None = None,
 ) -> Outcome:
     """Read, then judge."""
-    read = read_catalog(catalog_file, target, stack_id, services, local_catalog_url, state=state)
+    read = read_catalog(catalog_file, target, stack_id, services, local_catalog_url, state=state, repository=repository)
     return verdict(read, pause_hours)

@@ -24,7 +24,7 @@ from lakehouse.emulator.process import EmulatorHandle
 from lakehouse.lineage.service.process import LineageHandle
 from lakehouse.outcome import Outcome, Status
 from lakehouse.target import DEFAULT_REGION, Target
-from tests.emulator.test_catalog_readback import CATALOG, NOTHING_LISTENS, _stack
+from tests.emulator.test_catalog_readback import CATALOG, HOME, NOTHING_LISTENS, _stack
 from tests.emulator.test_catalog_services import _pause_hourly, _service
 
 OTHER_REGION = "us-east-1"
@@ -89,7 +89,7 @@ def _healthy(outcome: Outcome) -> None:
 def _check(target: AwsLike, services: tuple[CatalogHandle, LineageHandle], stack_id: str, state: Any) -> Outcome:
     catalog, lineage = services
     urls = {"lineage": lineage.url, "mlflow": lineage.url}
-    return check_catalog(CATALOG, target, stack_id, urls, catalog.url, state=state)
+    return check_catalog(CATALOG, target, stack_id, urls, catalog.url, state=state, repository=HOME)
 
 
 def test_a_region_of_the_state_without_app_runner_is_skipped_with_a_note(

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from lakehouse.catalog.model import CATALOG_FILE
+from lakehouse.catalog.repository import Repository
 from lakehouse.catalog.service import CatalogHandle
 from lakehouse.checks.catalog import check_catalog
 from lakehouse.config import project_root
@@ -21,6 +22,8 @@ from lakehouse.outcome import Status
 from lakehouse.target import local_target
 
 CATALOG = project_root() / CATALOG_FILE
+#: The repository catalog-info.yaml's Components name (this template's placeholder), as the harness would be told it.
+HOME = Repository("github.com", "lakehouse-org/lakehouse-code", "the tests: catalog-info.yaml's own")
 NOTHING_LISTENS = "http://127.0.0.1:9"  # discard port: nothing answers there
 
 
@@ -90,7 +93,9 @@ def test_a_whole_stack_passes_and_its_service_is_left_paused(
     _stack(emulator, "lh-cat-ok")
     target = local_target(emulator.endpoint)
     # MLflow stands for a service the stack runs: here the lineage service answers nothing at MLflow's path.
-    outcome = check_catalog(CATALOG, target, "lh-cat-ok", {"lineage": lineage.url, "mlflow": lineage.url}, catalog.url)
+    outcome = check_catalog(
+        CATALOG, target, "lh-cat-ok", {"lineage": lineage.url, "mlflow": lineage.url}, catalog.url, repository=HOME
+    )
     assert outcome.details["problems"]["resources"] == [
         f"resource:default/mlflow names mlflow-service 'mlflow at {lineage.url}', which does not exist "
         "(GET /api/2.0/mlflow/experiments/search, and 404 for an unknown experiment: "
@@ -122,14 +127,16 @@ def test_each_missing_part_is_named(
     stack_id = f"lh-cat-{missing.split('-')[0]}"
     _stack(emulator, stack_id, missing)
     target = local_target(emulator.endpoint)
-    outcome = check_catalog(CATALOG, target, stack_id, {"lineage": lineage.url, "mlflow": NOTHING_LISTENS}, catalog.url)
+    outcome = check_catalog(
+        CATALOG, target, stack_id, {"lineage": lineage.url, "mlflow": NOTHING_LISTENS}, catalog.url, repository=HOME
+    )
     assert outcome.status is Status.FAILED
     assert culprit in str(outcome.reason)
 
 
 def test_a_service_url_the_run_lacks_is_an_error(emulator: EmulatorHandle) -> None:
     _stack(emulator, "lh-cat-nourl")
-    outcome = check_catalog(CATALOG, local_target(emulator.endpoint), "lh-cat-nourl", {}, None)
+    outcome = check_catalog(CATALOG, local_target(emulator.endpoint), "lh-cat-nourl", {}, None, repository=HOME)
     assert outcome.status is Status.ERROR
     assert "no URL for the stack's lineage" in str(outcome.reason)
 
@@ -143,7 +150,9 @@ def test_a_schedule_encrypting_its_input_pauses_only_if_its_role_may_decrypt(
     stack_id = f"lh-cat-{key}"
     _stack(emulator, stack_id, key=key)
     target = local_target(emulator.endpoint)
-    outcome = check_catalog(CATALOG, target, stack_id, {"lineage": lineage.url, "mlflow": NOTHING_LISTENS}, catalog.url)
+    outcome = check_catalog(
+        CATALOG, target, stack_id, {"lineage": lineage.url, "mlflow": NOTHING_LISTENS}, catalog.url, repository=HOME
+    )
     idle = outcome.details["problems"]["idle"]
     if key == "usable":
         assert idle == []
@@ -181,7 +190,9 @@ def test_resources_that_exist_but_are_not_the_stacks_are_named(
     assert pattern in text
     edited = tmp_path / "catalog-info.yaml"
     edited.write_text(text.replace(pattern, '"{project}-lh-cat-other-silver-{account_id}"'), encoding="utf-8")
-    outcome = check_catalog(edited, target, stack_id, {"lineage": lineage.url, "mlflow": lineage.url}, catalog.url)
+    outcome = check_catalog(
+        edited, target, stack_id, {"lineage": lineage.url, "mlflow": lineage.url}, catalog.url, repository=HOME
+    )
     assert outcome.status is Status.FAILED
     problems = outcome.details["problems"]["resources"]
     assert (

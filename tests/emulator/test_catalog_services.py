@@ -18,7 +18,7 @@ from lakehouse.emulator.process import EmulatorHandle
 from lakehouse.lineage.service.process import LineageHandle
 from lakehouse.outcome import Outcome, Status
 from lakehouse.target import Target, local_target
-from tests.emulator.test_catalog_readback import CATALOG, _stack
+from tests.emulator.test_catalog_readback import CATALOG, HOME, _stack
 
 SOURCE = {"ImageRepository": {"ImageIdentifier": "public.ecr.aws/x/y:1", "ImageRepositoryType": "ECR_PUBLIC"}}
 
@@ -58,7 +58,9 @@ def _pause_hourly(target: Target, name: str, arn: str) -> None:
 def _check(emulator: EmulatorHandle, services: tuple[CatalogHandle, LineageHandle], stack_id: str) -> Outcome:
     catalog, lineage = services
     target = local_target(emulator.endpoint)
-    return check_catalog(CATALOG, target, stack_id, {"lineage": lineage.url, "mlflow": lineage.url}, catalog.url)
+    return check_catalog(
+        CATALOG, target, stack_id, {"lineage": lineage.url, "mlflow": lineage.url}, catalog.url, repository=HOME
+    )
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from lakehouse.emulator.process import EmulatorHandle
 from lakehouse.lineage.service.process import LineageHandle
 from lakehouse.outcome import Outcome
 from lakehouse.target import Target, local_target
-from tests.emulator.test_catalog_readback import CATALOG, _stack
+from tests.emulator.test_catalog_readback import CATALOG, HOME, _stack
 from tests.emulator.test_catalog_services import _pause_hourly, _service
 
 OTHER_REGION = "us-east-1"
@@ -34,7 +34,7 @@ def _check(
     catalog, lineage = services
     target = local_target(emulator.endpoint)
     urls = {"lineage": lineage.url, "mlflow": lineage.url}
-    return check_catalog(CATALOG, target, stack_id, urls, catalog.url, state=state)
+    return check_catalog(CATALOG, target, stack_id, urls, catalog.url, state=state, repository=HOME)
 
 
 def _state(*resources: tuple[str, dict[str, Any]]) -> dict[str, Any]:

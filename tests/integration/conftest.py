@@ -27,6 +27,10 @@ from lakehouse.ledger import GUARD_SUITE, LedgerEntry, append_entry
 from lakehouse.stack import Deployment, Lifecycle, destroy_recorded, stack_dir
 
 ROOT = project_root()
+#: The repository catalog-info.yaml's Components name (this template's placeholder): a run whose checkout is not
+#: told otherwise (no git remote here; CI's GITHUB_REPOSITORY is wherever the template is hosted) is told it, so
+#: @STACK-catalog judges the harness, not where the checkout lives.
+CATALOG_REPO = ("--github-repo", "lakehouse-org/lakehouse-code")
 
 
 @pytest.fixture(autouse=True)

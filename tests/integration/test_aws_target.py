@@ -38,7 +38,7 @@ from lakehouse.ml.local_image import push_mlflow_image
 from lakehouse.ml.service import MlflowHandle, start_mlflow_service, stop_mlflow_service
 from lakehouse.stack import stack_dir
 from tests.integration.apprunner_standin import StandIn, running_route, serving
-from tests.integration.conftest import ROOT, FeatureRun, run_features
+from tests.integration.conftest import CATALOG_REPO, ROOT, FeatureRun, run_features
 
 pytestmark = pytest.mark.xdist_group("aws-target")
 
@@ -148,6 +148,7 @@ def test_features_run_on_the_aws_target_named_only_by_standard_variables(
         "1",
         "--kpi-p95-ms",
         "5000",
+        *CATALOG_REPO,
         env=account_environment(services, tmp_path),
         timeout=900,
     )

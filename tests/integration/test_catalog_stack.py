@@ -22,7 +22,8 @@ from lakehouse.catalog.service import find_service, service_name
 from lakehouse.checks.catalog import PauseSchedule, check_catalog, read_pauses
 from lakehouse.outcome import Outcome, Status
 from lakehouse.stack import Deployment
-from tests.integration.conftest import ROOT, UpStack, run_features
+from tests.emulator.test_catalog_readback import HOME
+from tests.integration.conftest import CATALOG_REPO, ROOT, UpStack, run_features
 
 pytestmark = pytest.mark.xdist_group("stack")
 
@@ -36,6 +37,7 @@ def _check(deployed: Deployment, catalog: Path = ROOT / CATALOG_FILE) -> Outcome
         {"lineage": record.lineage_url, "mlflow": record.mlflow_url},
         record.catalog_url,
         state=deployed.stack.state(),
+        repository=HOME,
     )
 
 
@@ -57,7 +59,7 @@ def test_make_up_prints_the_catalog_and_deploys_the_schedule_that_pauses_its_ser
 
 
 def test_healthy_stack_passes_the_catalog_scenario(deployed: Deployment, tmp_path: Path) -> None:
-    run = run_features(tmp_path, "--deployed", "--stack-id", deployed.stack.stack_id, "-k", "catalog")
+    run = run_features(tmp_path, "--deployed", "--stack-id", deployed.stack.stack_id, "-k", "catalog", *CATALOG_REPO)
     check = run.check("STACK-catalog")
     assert check["status"] == "passed", (check["reason"], run.output[-3000:])
     details = check["details"]
@@ -105,7 +107,7 @@ def test_service_urls_answered_by_the_other_service_fail_naming_both(deployed: D
     record = deployed.record
     swapped = {"lineage": record.mlflow_url, "mlflow": record.lineage_url}
     target, stack_id = deployed.stack.target, deployed.stack.stack_id
-    outcome = check_catalog(ROOT / CATALOG_FILE, target, stack_id, swapped, record.catalog_url)
+    outcome = check_catalog(ROOT / CATALOG_FILE, target, stack_id, swapped, record.catalog_url, repository=HOME)
     assert outcome.status is Status.FAILED
     reason = outcome.reason or ""
     assert f"names lineage-service 'lineage at {record.mlflow_url}', which does not exist" in reason, reason

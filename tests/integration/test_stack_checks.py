@@ -23,7 +23,7 @@ from lakehouse.first_refresh import unexplained
 from lakehouse.outcome import Status
 from lakehouse.pipeline.runner import DATA_DIR, run_pipeline
 from lakehouse.stack import Deployment
-from tests.integration.conftest import ROOT, UpStack, run_features
+from tests.integration.conftest import CATALOG_REPO, ROOT, UpStack, run_features
 
 pytestmark = pytest.mark.xdist_group("stack")
 
@@ -63,7 +63,7 @@ def test_the_first_refresh_after_make_up_drifts_only_where_a_deploy_on_aws_does(
 
 
 def test_deployed_stack_passes_checks_1_and_5(deployed: Deployment, tmp_path: Path) -> None:
-    run = run_features(tmp_path, "--deployed", "--stack-id", deployed.stack.stack_id)
+    run = run_features(tmp_path, "--deployed", "--stack-id", deployed.stack.stack_id, *CATALOG_REPO)
     assert run.returncode == 0, run.output
     assert run.check("EXIT-1")["status"] == "passed"
     assert run.check("EXIT-5")["status"] == "passed"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import pytest
 
 from lakehouse.catalog.model import CatalogError, served_entity, validate_documents
+from lakehouse.catalog.repository import Repository
 from lakehouse.catalog.teams import CodeOwners
 from lakehouse.checks.catalog import CatalogReadback, PauseSchedule, verdict
 from lakehouse.checks.review import OwnerRule
@@ -72,6 +73,7 @@ def _verdict(**changes: str) -> Outcome:
     entities = validate_documents("catalog-info.yaml", CATALOG.format(**{**HEALTHY, **changes}))
     read = CatalogReadback(entities, service_name="svc", service=RUNNING, catalog_url="http://c", pauses=[PAUSE])
     read.codeowners = TEAMS
+    read.repository = Repository("github.com", "org/repo", "the test")  # its Components' source-location
     read.served = [served_entity(e, "catalog-info.yaml") for e in entities]
     return verdict(read)
 

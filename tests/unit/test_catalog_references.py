@@ -5,6 +5,7 @@ the Resources the file defines only."""
 from __future__ import annotations
 
 from lakehouse.catalog.model import served_entity, validate_documents
+from lakehouse.catalog.repository import Repository
 from lakehouse.catalog.teams import CodeOwners
 from lakehouse.checks.catalog import CatalogReadback, PauseSchedule, verdict
 from lakehouse.checks.review import OwnerRule
@@ -47,6 +48,7 @@ def _verdict(**spec: str) -> Outcome:
     entities = validate_documents("catalog-info.yaml", CATALOG.format(**spec))
     read = CatalogReadback(entities, service_name="svc", service=RUNNING, catalog_url="http://c", pauses=[PAUSE])
     read.codeowners = TEAMS
+    read.repository = Repository("github.com", "org/repo", "the test")  # its Components' source-location
     read.served = [served_entity(e, "catalog-info.yaml") for e in entities]
     return verdict(read)
 

@@ -1161,7 +1161,7 @@ def test_a_fork_pull_request_from_a_branch_called_main_does_not_count(github: Fa
 
 def test_a_push_whose_commit_came_from_another_repository_does_not_count(github: FakeGitHub) -> None:
     github.runs = [run(n, "success", head_repo="acme/other") for n in (9, 8, 7)]
-    _not_passing_naming(ask(github), "its commit came from acme/other, not acme/lakehouse-code")
+    _not_passing_naming(ask(github), "its commit came from acme/other, not lakehouse-org/lakehouse-code")
     github.runs = [{**run(n, "success"), "head_repository": None} for n in (9, 8, 7)]
     _not_passing_naming(ask(github), "GitHub did not say which repository its commit came from")
 

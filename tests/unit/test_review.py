@@ -149,7 +149,7 @@ def test_admins_exempt_from_classic_protection_pass_when_a_ruleset_binds(github:
     assert outcome.status is Status.PASSED, outcome.reason
     binds = {r["source"]: r["binds"] for r in outcome.details["requirements"]}
     assert binds == {
-        "ruleset 'main review' (id 42, Repository acme/lakehouse-code)": True,
+        "ruleset 'main review' (id 42, Repository lakehouse-org/lakehouse-code)": True,
         "classic branch protection of main": False,
     }
 

@@ -68,7 +68,7 @@ def test_last_pusher_may_approve_own_push_fails_naming_the_setting(github: FakeG
     outcome = ask(github)
     assert outcome.status is Status.FAILED, outcome.reason
     assert "the last pusher may approve their own push (require_last_push_approval off)" in str(outcome.reason)
-    assert "ruleset 'main review' (id 42, Repository acme/lakehouse-code)" in str(outcome.reason)
+    assert "ruleset 'main review' (id 42, Repository lakehouse-org/lakehouse-code)" in str(outcome.reason)
     assert outcome.measured["require_last_push_approval"] is False
 
 
