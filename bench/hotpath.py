@@ -33,7 +33,7 @@ if __package__ in (None, ""):  # run as a script: the checkout's root for `bench
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import pipeline_floor  # noqa: E402
-from lakehouse.athena import connect, run  # noqa: E402
+from lakehouse.athena import run  # noqa: E402
 from lakehouse.emulator.gc_tuning import GC_FREEZE_ENV, GC_PATH, GC_STATS_ENV  # noqa: E402
 from lakehouse.emulator.process import EmulatorHandle, start_emulator, stop_emulator  # noqa: E402
 from lakehouse.kpi.latency import LoadSpec, config_for, run_load  # noqa: E402
@@ -218,7 +218,7 @@ def gc_run(n: int, freeze: str, work: Path, demo_only: bool = False) -> dict[str
         config = config_for(target, outputs)
         queries = config.queries if demo_only else config.timed
         names = sorted(queries)
-        conn = connect(config.make_target(), config.work_group)
+        conn = config.connect()  # the demo's session, as the KPI's load
         try:
             for name in names:  # warm: every query's first run (imports, caches) before counting
                 assert run(conn, queries[name], name)[0].ok

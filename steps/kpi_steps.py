@@ -218,7 +218,7 @@ def locust_load(
             },
         )
     )
-    gold = gold_reads(config.queries, deployment.record.outputs["glue_database_names"]["gold"])
+    gold = gold_reads(config.queries, deployment.record.outputs["glue_database_names"]["gold"], config.database)
     outcome = judge_latency(
         stats,
         kpi.p95_ms,
@@ -231,6 +231,7 @@ def locust_load(
         min_per_query=kpi.load_min_per_query,
     )
     outcome.details["reference_queries"] = config.reference
+    outcome.details["session_database"] = config.database  # run_demo_queries.sh's: a table named alone is there
     outcome.details["pipeline_before_load"] = "ok" if pipeline_run.ok else f"failed at {pipeline_run.error}"
     return outcome
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.optimizer.qualify_tables import qualify_tables
 
 from lakehouse.athena import QueryRecord, run, scan
 from lakehouse.checks.iac import PipelineTablesError, created_tables
@@ -78,32 +79,38 @@ MAX_GOLD_ROWS = 1_000_000
 DEFAULT_CATALOG = "awsdatacatalog"
 
 
-def _named_gold(tree: Any, gold_db: str) -> list[exp.Table]:
-    """The table references of ``tree`` that name a database called ``gold_db``, in whatever catalog."""
+def _named_gold(tree: Any, gold_db: str, database: str | None = None) -> list[exp.Table]:
+    """The table references of ``tree`` that name a database called ``gold_db``, in whatever catalog; with
+    ``database`` (the session's), a table named without a database is in that one (a CTE's name is no table)."""
+    if database:
+        tree = qualify_tables(tree.copy(), db=database, dialect="trino")
     return [t for t in tree.find_all(exp.Table) if t.db and t.db.lower() == gold_db.lower()]
 
 
-def gold_tables_read(sql: str, gold_db: str) -> list[str]:
+def gold_tables_read(sql: str, gold_db: str, database: str | None = None) -> list[str]:
     """The tables of ``gold_db`` a query reads (sqlglot, Trino's dialect as Athena engine v3's), sorted.
 
     Only in the account's Glue catalog (no catalog named, or ``awsdatacatalog``): ``othercat.<gold_db>.t``
     is a table of another data catalog (another account's Glue, a federated source) that shares the name.
+    ``database``: the session's database the query runs in, where a table named without one is (none: such a
+    table is nobody's).
     """
     tree = sqlglot.parse_one(sql, read="trino")
     return sorted(
         {
             f"{t.db}.{t.name}".lower()
-            for t in _named_gold(tree, gold_db)
+            for t in _named_gold(tree, gold_db, database)
             if not t.catalog or t.catalog.lower() == DEFAULT_CATALOG
         }
     )
 
 
-def gold_read_elsewhere(sql: str, gold_db: str) -> list[str]:
+def gold_read_elsewhere(sql: str, gold_db: str, database: str | None = None) -> list[str]:
     """The demo's reads of a ``gold_db`` table that are not the table the pipeline left: through another data
-    catalog (a namesake the harness's own search would not see) or as of a past version (time travel)."""
+    catalog (a namesake the harness's own search would not see) or as of a past version (time travel).
+    ``database`` as in ``gold_tables_read``."""
     found = []
-    for t in _named_gold(sqlglot.parse_one(sql, read="trino"), gold_db):
+    for t in _named_gold(sqlglot.parse_one(sql, read="trino"), gold_db, database):
         if t.catalog and t.catalog.lower() != DEFAULT_CATALOG:
             found.append(f"{t.sql(dialect='trino')} (catalog {t.catalog}, not {DEFAULT_CATALOG})")
         elif t.args.get("version") is not None:

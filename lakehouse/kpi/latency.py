@@ -79,7 +79,8 @@ class LoadConfig:
     ``queries`` are the stack's demo queries; ``reference`` the harness's own (``lakehouse.kpi.reference``:
     every row and column of each Gold table the contracts require), timed in the same load, with
     ``reference_counts`` (each table's ``count(*)``, run untimed) and ``reference_problems`` (a required
-    table with no reference query: not in Glue, no columns).
+    table with no reference query: not in Glue, no columns). ``database`` is the session's database every
+    query runs in (``connect``): the demo's (``demo_database``, Gold), as ``run_demo_queries.sh`` runs them.
     """
 
     target: dict[str, Any]
@@ -88,6 +89,7 @@ class LoadConfig:
     reference: dict[str, str] = field(default_factory=dict)
     reference_counts: dict[str, str] = field(default_factory=dict)
     reference_problems: list[str] = field(default_factory=list)
+    database: str = "default"
 
     @property
     def timed(self) -> dict[str, str]:
@@ -96,6 +98,14 @@ class LoadConfig:
 
     def make_target(self) -> Target:
         return Target(**self.target)
+
+    def connect(self) -> Any:
+        """A connection to the stack's workgroup with ``database`` as the session's: the verifier's session. In
+        Athena's ``default`` a table the demo names without a database was another table than the one
+        ``run_demo_queries.sh`` reads (a one-row ``default.users`` timed instead of Gold's)."""
+        from lakehouse.athena import connect
+
+        return connect(self.make_target(), self.work_group, schema=self.database)
 
     def write(self, path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -111,12 +121,13 @@ def config_for(target: Target, outputs: dict[str, Any]) -> LoadConfig:
     """The load configuration of a deployed stack: its demo queries, rendered for it, and the reference
     queries over its Gold tables, their columns read back from Glue (GetTable)."""
     from lakehouse.kpi.reference import count_sql, reference_queries, required_gold_columns, required_gold_tables
-    from lakehouse.pipeline.demo import demo_queries
+    from lakehouse.pipeline.demo import demo_database, demo_queries
 
     gold_db = str(outputs["glue_database_names"]["gold"])
     demos = demo_queries(outputs)
+    database = demo_database(outputs)
     read_by_demos: dict[str, list[str]] = {}
-    for name, read in gold_reads(demos, gold_db)[0].items():
+    for name, read in gold_reads(demos, gold_db, database)[0].items():
         for qualified in read:
             read_by_demos.setdefault(qualified.split(".", 1)[1], []).append(name)
     reference, problems = reference_queries(
@@ -139,6 +150,7 @@ def config_for(target: Target, outputs: dict[str, Any]) -> LoadConfig:
         reference=reference,
         reference_counts={name: count_sql(gold_db, name.removeprefix(REFERENCE_PREFIX)) for name in reference},
         reference_problems=problems,
+        database=database,
     )
 
 
@@ -470,12 +482,16 @@ def run_load(config: LoadConfig, spec: LoadSpec, work_dir: Path, locustfile: Pat
     )
 
 
-def gold_reads(queries: dict[str, str], gold_db: str) -> tuple[dict[str, list[str]], list[str]]:
+def gold_reads(
+    queries: dict[str, str], gold_db: str, database: str | None = None
+) -> tuple[dict[str, list[str]], list[str]]:
     """Each demo query's Gold tables, and one problem per query that reads none (its time is not Gold's).
 
     The demo queries are the stack's own text: ``SELECT 1`` or a row of literals answers in a few
     milliseconds whatever Gold holds, and a p95 over them says nothing about querying Gold; nor does one over
     ``FOR VERSION AS OF`` an early snapshot, or a namesake table in another catalog (as exit check 2 refuses).
+    ``database`` is the session's database the queries run in (``LoadConfig.database``; None: Gold, the demo's):
+    a table named without a database is there, and a Gold table read so has its reference query too.
     """
     import sqlglot
 
@@ -483,16 +499,17 @@ def gold_reads(queries: dict[str, str], gold_db: str) -> tuple[dict[str, list[st
 
     tables: dict[str, list[str]] = {}
     problems: list[str] = []
+    session = database or gold_db
     for name, sql in sorted(queries.items()):
         try:
-            tables[name] = gold_tables_read(sql, gold_db)
-        except sqlglot.errors.ParseError as err:
+            tables[name] = gold_tables_read(sql, gold_db, session)
+        except sqlglot.errors.SqlglotError as err:
             tables[name] = []
             problems.append(f"demo query {name}: cannot tell which Gold tables it reads ({err})")
             continue
         if not tables[name]:
             problems.append(f"demo query {name} reads no table of Gold ({gold_db}): its latency is not Gold's")
-        if elsewhere := gold_read_elsewhere(sql, gold_db):  # a past snapshot is not the Gold the pipeline left
+        if elsewhere := gold_read_elsewhere(sql, gold_db, session):  # a past snapshot is not the Gold the pipeline left
             problems.append(
                 f"demo query {name} reads Gold elsewhere than as the pipeline left it: {'; '.join(elsewhere)}"
             )
@@ -504,10 +521,10 @@ def gold_reads(queries: dict[str, str], gold_db: str) -> tuple[dict[str, list[st
 def _run_untimed(
     config: LoadConfig, queries: dict[str, str], label: str, keep_rows: int = KEEP_ROWS
 ) -> dict[str, QueryRecord]:
-    """Each query run once, untimed, before the load, on one connection to the stack's workgroup."""
-    from lakehouse.athena import connect, run
+    """Each query run once, untimed, before the load, on one connection as the load's (``LoadConfig.connect``)."""
+    from lakehouse.athena import run
 
-    conn = connect(config.make_target(), config.work_group)
+    conn = config.connect()
     try:
         return {name: run(conn, sql, f"{name} ({label})", keep_rows)[0] for name, sql in queries.items()}
     finally:
