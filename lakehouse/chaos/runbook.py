@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from lakehouse.athena import connect, run
+from lakehouse.athena import run
 from lakehouse.chaos.delivery import without_harness
 from lakehouse.chaos.faults import (
     GOLD_TABLE,
@@ -39,7 +39,7 @@ from lakehouse.lineage.emitter import EmissionStats
 from lakehouse.lineage.endpoint import LineageEndpoint, emitter_for
 from lakehouse.outcome import Outcome, Status
 from lakehouse.pipeline.commands import operated_run
-from lakehouse.pipeline.demo import demo_queries
+from lakehouse.pipeline.demo import demo_connection, demo_queries
 from lakehouse.pipeline.landing import Landed, inspect, unterminated_line
 from lakehouse.pipeline.runner import PipelineResult
 
@@ -143,7 +143,7 @@ STEPS: dict[Runbook, Callable[[ChaosContext, Injection], str]] = {
 
 def exit_check_2(ctx: ChaosContext, criteria: Criteria, scheduled: ScheduledRun) -> Outcome:
     """Exit check 2 as the exit scenario judges it: every part of ``data_loop_parts.PARTS``, on the recovery run."""
-    conn = connect(ctx.target, str(ctx.outputs["athena_workgroup_name"]))
+    conn = demo_connection(ctx.target, ctx.outputs)  # the demo's own session, as the exit scenario's
     try:
         demo = run(conn, demo_queries(ctx.outputs)[criteria.demo_query], label=criteria.demo_query)
         loop = DataLoopRun(ctx.target, ctx.outputs, conn, scheduled.result, demo, criteria.expected_row)

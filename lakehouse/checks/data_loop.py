@@ -144,7 +144,13 @@ def table_format(glue: Any, table: str) -> str:
 
 
 def check_row_from_gold(
-    conn: Any, sql: str, gold_db: str, expected: dict[str, str], glue: Any, pipeline_gold: Collection[str]
+    conn: Any,
+    sql: str,
+    gold_db: str,
+    expected: dict[str, str],
+    glue: Any,
+    pipeline_gold: Collection[str],
+    database: str | None = None,
 ) -> Outcome:
     """The demo's row is in an Iceberg table of Gold the pipeline builds and the demo reads, searched by the
     harness's own query of it.
@@ -157,15 +163,16 @@ def check_row_from_gold(
     (a Glue client) tells the tables' formats (``table_format``). Nor is an Iceberg table of Gold's database the
     pipeline does not build (``pipeline_gold``, ``built_gold``: ``db.table``): a table made and filled by hand
     (``gold.daily_revenue_frozen``) answers the demo whatever the pipeline made of the CSVs, and no contract or
-    file check looks at it (they judge the tables the pipeline builds).
+    file check looks at it (they judge the tables the pipeline builds). ``database``: the session's database the
+    demo ran in (``demo_connection``'s, Gold), where a table it names without a database is.
     """
-    details: dict[str, Any] = {"expected_row": expected, "gold_database": gold_db}
+    details: dict[str, Any] = {"expected_row": expected, "gold_database": gold_db, "session_database": database}
     try:
-        tables = gold_tables_read(sql, gold_db)
+        tables = gold_tables_read(sql, gold_db, database)
     except sqlglot.errors.ParseError as err:
         return Outcome.error(f"cannot tell which Gold tables the demo query reads: {err}", expected, details)
     details["gold_tables_read"] = tables
-    if elsewhere := gold_read_elsewhere(sql, gold_db):
+    if elsewhere := gold_read_elsewhere(sql, gold_db, database):
         details["gold_read_elsewhere"] = elsewhere
         reason = f"the demo query reads Gold's name, not the Gold the pipeline left: {'; '.join(elsewhere)}"
         return Outcome.judged(False, None, expected, reason, details)
@@ -218,11 +225,12 @@ def check_row_from_gold(
     )
 
 
-def without_row(sql: str, holding: dict[str, dict[str, Any]]) -> str:
+def without_row(sql: str, holding: dict[str, dict[str, Any]], database: str | None = None) -> str:
     """The demo query with its row taken out of Gold: each table of ``holding`` read through a subquery that
     drops the rows equal to the one found there (values as Gold holds them, typed; NULL matched by IS NULL).
 
-    Tables keep their alias (or their own name), so the demo's column references still resolve.
+    Tables keep their alias (or their own name), so the demo's column references still resolve. ``database``:
+    the session's, where a table named without a database is (a CTE's name is no table).
     """
 
     def unequal(found: dict[str, Any]) -> exp.Expression:
@@ -243,11 +251,14 @@ def without_row(sql: str, holding: dict[str, dict[str, Any]]) -> str:
         inner = exp.select("*").from_(source).where(unequal(found))
         return exp.Subquery(this=inner, alias=alias.copy())
 
-    return sqlglot.parse_one(sql, read="trino").transform(swap).sql(dialect="trino")
+    tree = sqlglot.parse_one(sql, read="trino")
+    if database:
+        tree = qualify_tables(tree, db=database, dialect="trino")
+    return tree.transform(swap).sql(dialect="trino")
 
 
 def check_row_answered_from_gold(
-    conn: Any, sql: str, holding: dict[str, dict[str, Any]], expected: dict[str, str]
+    conn: Any, sql: str, holding: dict[str, dict[str, Any]], expected: dict[str, str], database: str | None = None
 ) -> Outcome:
     """The demo's row comes from Gold's: with that row taken out of the Gold tables holding it (``without_row``),
     the same demo query no longer returns it.
@@ -258,7 +269,7 @@ def check_row_answered_from_gold(
     """
     details: dict[str, Any] = {"taken_out_of": sorted(holding)}
     try:
-        probe = without_row(sql, holding)
+        probe = without_row(sql, holding, database)
     except sqlglot.errors.SqlglotError as err:
         return Outcome.error(f"cannot take the row out of the demo query's Gold tables: {err}", expected, details)
     record, rows = run(conn, probe, label="demo query, its row taken out of Gold")
@@ -291,16 +302,17 @@ def check_demo_row(
 ) -> Outcome:
     """Exit check 2's row: the demo query returns it (``check_expected_row``), it is in a Gold table the pipeline
     builds (``check_row_from_gold``; ``pipeline_gold``: ``built_gold``), and the demo answers it from there
-    (``check_row_answered_from_gold``)."""
+    (``check_row_answered_from_gold``). ``conn`` is the demo's own connection (``demo_connection``: Gold the
+    session's database), so a table the demo names without a database is Gold's."""
     returned = check_expected_row(record, rows, expected)
     if not returned.passed:
         return returned
-    from_gold = check_row_from_gold(conn, record.sql, gold_db, expected, glue, pipeline_gold)
+    from_gold = check_row_from_gold(conn, record.sql, gold_db, expected, glue, pipeline_gold, gold_db)
     returned.details["row_from_gold"] = {k: v for k, v in from_gold.details.items() if k != "expected_row"}
     if not from_gold.passed:
         from_gold.details = {**returned.details, "row_from_gold": from_gold.details}
         return from_gold
-    answered = check_row_answered_from_gold(conn, record.sql, from_gold.details["holding"], expected)
+    answered = check_row_answered_from_gold(conn, record.sql, from_gold.details["holding"], expected, gold_db)
     returned.details["answered_from_gold"] = answered.details
     if answered.passed:
         return returned

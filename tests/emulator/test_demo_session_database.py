@@ -62,3 +62,32 @@ def test_the_check_sees_what_the_verifier_prints(emulator: EmulatorHandle) -> No
     finally:
         verifier.close()
         before.close()
+
+
+UNQUALIFIED = "SELECT order_date, country, orders, revenue FROM daily_revenue ORDER BY order_date DESC"
+#: The scenario's row as the query's own literals, beside Gold's table named only through the session.
+LITERALS = (
+    "SELECT order_date, country, orders, revenue FROM daily_revenue WHERE false "
+    "UNION ALL SELECT DATE '2026-03-01', 'US', BIGINT '1', DECIMAL '444.15'"
+)
+
+
+def test_a_demo_naming_gold_only_through_the_session_reads_gold(emulator: EmulatorHandle) -> None:
+    """Before: exit check 2 counted only tables named with Gold's database, so a healthy demo naming
+    ``daily_revenue`` alone (Gold is its session's database) was red ("reads no table of Gold"), and the probe that
+    takes the row out of Gold left such a table as it was. Now the session's database qualifies it, and a demo
+    whose row is its own literals beside that table still fails."""
+    target, outputs = pipeline_stack(emulator, REGION, "session2")
+    gold = outputs["glue_database_names"]["gold"]
+    assert run_pipeline(target, outputs, data_dir=DATA_DIR).ok
+    glue, built = target.client("glue"), built_gold(outputs)
+    verifier = demo_connection(target, outputs)
+    try:
+        seen, healthy = _judge(verifier, UNQUALIFIED, gold, glue, built)
+        assert seen > 1 and healthy.passed, healthy.reason
+        assert healthy.details["row_from_gold"]["gold_tables_read"] == [f"{gold}.daily_revenue"]
+        _, own = _judge(verifier, LITERALS, gold, glue, built)
+        assert own.status is Status.FAILED
+        assert "the row is the query's own, not read from Gold" in str(own.reason), own.reason
+    finally:
+        verifier.close()

@@ -69,3 +69,23 @@ def test_every_refusal_reason_the_silver_sql_writes_is_stated_for_the_accounting
         written |= set(re.findall(r"THEN '([^']+)'", path.read_text(encoding="utf-8")))
     assert written, "the Silver SQL's reasons were found"
     assert written - stated == set(), "duplicates are written with concat(), the others as literals"
+
+
+def test_a_gold_table_named_through_the_session_is_gold_and_its_time_travel_named() -> None:
+    """The demo runs with Gold as its session's database (``demo_connection``): ``daily_revenue`` alone is Gold's.
+    Before, exit check 2 read it as no table of Gold (a healthy demo red) and took no row out of it."""
+    from lakehouse.checks.data_loop import without_row
+
+    sql = COLUMNS + "daily_revenue"
+    assert gold_tables_read(sql, "lh_1_gold") == []
+    assert gold_tables_read(sql, "lh_1_gold", "lh_1_gold") == ["lh_1_gold.daily_revenue"]
+    travel = check_row_from_gold(None, sql + " FOR VERSION AS OF 1", "lh_1_gold", EXPECTED, None, [], "lh_1_gold")
+    assert travel.status is Status.FAILED and "(time travel, not the table as the pipeline left it)" in str(
+        travel.reason
+    )
+    cte = "WITH daily_revenue AS (SELECT * FROM lh_1_gold.daily_revenue) " + sql
+    probe = without_row(cte, {"lh_1_gold.daily_revenue": {"country": "US"}}, "lh_1_gold")
+    assert probe.count("WHERE NOT COALESCE") == 1, "the CTE's name is no table: only Gold's own is probed"
+    assert "WHERE NOT COALESCE(\"country\" = 'US', FALSE)" in without_row(
+        sql, {"lh_1_gold.daily_revenue": {"country": "US"}}, "lh_1_gold"
+    )
