@@ -17,6 +17,9 @@ locals {
   billing_period_s     = 21600 # AWS publishes EstimatedCharges a few times a day; 6 h periods see every update
   s3_storage_period_s  = 86400 # S3 storage metrics are daily
   athena_metric_period = 300
+  # A dashboard graph's period is 1, 5, 10, 30 or a multiple of 60 s (PutDashboard refuses others): an alarm
+  # period of 20 s is drawn at 10 s, each other alarm period as it is.
+  pipeline_tile_period_s = var.alarm_period_s == 20 ? 10 : var.alarm_period_s
 }
 
 # ---------------------------------------------------------------- budget
@@ -205,7 +208,7 @@ resource "aws_cloudwatch_dashboard" "finops" {
           title  = "Pipeline: failures, rows refused, Gold freshness (alarms.tf)"
           region = var.region
           view   = "timeSeries"
-          period = var.alarm_period_s
+          period = local.pipeline_tile_period_s
           metrics = [
             [local.pipeline_metrics_namespace, "Failures", "StackId", var.stack_id, { stat = "Sum" }],
             [local.pipeline_metrics_namespace, "RowsRefused", "StackId", var.stack_id, { stat = "Maximum" }],

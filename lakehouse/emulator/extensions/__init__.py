@@ -33,6 +33,7 @@ INSTALL_ORDER = (
     "kms",  # CreateGrant keeps a service principal grantee (GranteeServicePrincipal)
     "billing",  # AWS/Billing EstimatedCharges published (Receive Billing Alerts on); alarms evaluate it
     "cloudwatch",  # metric alarms evaluated and acting; before the composite alarms that read them
+    "cloudwatch_dashboards",  # PutDashboard refuses the bodies CloudWatch refuses (moto stores any JSON)
     "scheduler",  # schedules fire: universal targets (App Runner pause/resume) called as the target's role
     "cloudwatch_composite",  # last: it filters what other DescribeAlarms patches answer
 )
