@@ -1084,9 +1084,11 @@ def price_the_unpriced(
     if target_region is not None:
         _add_lines(estimate, unplanned_usage(resources, prices, usage, target_region), prices)
         _add_lines(estimate, custom_metric_lines(resources, prices, usage, target_region), prices)
+    _free_only_by_infracost(estimate, resources, prices)
     called_free = _called_free_but_priced(estimate)
     estimate.free = [f for f in estimate.free if f["type"] not in called_free]
-    types = ({u["type"] for u in estimate.unpriced if not u.get("left_out")} | called_free) - FROM_TABLE_ONLY
+    types = {u["type"] for u in estimate.unpriced if not u.get("left_out") and not u.get("called_free")}
+    types = (types | called_free) - FROM_TABLE_ONLY
     if not types:
         return estimate
     by_type = [r for r in resources if r.type in types]
@@ -1126,6 +1128,37 @@ def _called_free_but_priced(estimate: CostEstimate) -> set[str]:
         return set()
     costed = {line.type for line in estimate.lines}
     return {t for t in answer.free_types if t in PRICED_TYPES and t not in costed} - FROM_TABLE_ONLY
+
+
+def _free_only_by_infracost(estimate: CostEstimate, resources: list[PlannedResource], prices: PriceTable) -> None:
+    """Planned resources Infracost calls free that prices.yml does not: unpriced, naming them, never 0 USD.
+
+    The table's rule holds in both paths: a type is free only by its ``free_resource_types`` entry (why, source,
+    date). Infracost's own free list (internal/providers/terraform/aws/registry.go ``FreeResources``) holds types
+    that bill, or make what bills: ``aws_cloudwatch_log_metric_filter`` publishes a custom metric (0.30 USD a month
+    each), ``aws_s3_bucket_replication_configuration`` copies every object to another bucket, ``aws_s3_bucket_metric``
+    is a request metric, ``aws_sagemaker_user_profile`` runs Studio apps. Taken at its word, fifty metric filters cost
+    nothing in the Infracost path and were ``error`` in the estimate. Types the table prices are priced from it
+    (``_called_free_but_priced``); those it lists as free stay free.
+    """
+    answer = estimate.answered
+    if answer is None:
+        return
+    called = set(answer.free_types) | {f["type"] for f in estimate.free}
+    suspect = {t for t in called if t not in prices.free_types and t not in PRICED_TYPES}
+    costed = {line.address for line in estimate.lines if line.monthly_usd > 0}
+    named = {u["address"] for u in estimate.unpriced}
+    moved = [r for r in resources if r.type in suspect and r.address not in costed | named]
+    addresses = {r.address for r in moved}
+    estimate.free = [f for f in estimate.free if f["address"] not in addresses]
+    for r in moved:
+        why = (
+            f"{estimate.source} calls it free, but fixtures/cost/prices.yml does not list {r.type} in "
+            "free_resource_types (with why, source and as_of): a type is free only by that entry"
+        )
+        estimate.unpriced.append(
+            {"address": r.address, "type": r.type, "region": r.region, "why": why, "called_free": "infracost"}
+        )
 
 
 def _left_out_by_infracost(estimate: CostEstimate, resources: list[PlannedResource], prices: PriceTable) -> None:
