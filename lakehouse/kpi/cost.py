@@ -36,6 +36,7 @@ from lakehouse.checks.finops import budget_kind_problem
 from lakehouse.config import project_root
 from lakehouse.kpi import sns_delivery
 from lakehouse.kpi.apprunner_capacity import Capacity, capacities, size_value
+from lakehouse.kpi.custom_metrics import ALARM, custom_metrics, monthly_metrics
 from lakehouse.kpi.datafile import DataFile, DataFileError, load_data_file
 from lakehouse.kpi.pause import HOURS_PER_MONTH, PAUSE_TARGET, RunningHours, running_hours
 from lakehouse.kpi.sns_delivery import SUBSCRIPTION, SmsPrice, chunks, deliveries, load_sms_prices
@@ -60,6 +61,7 @@ PRICE_KEYS = (
     "glue_usd_per_1m_requests",
     "cloudwatch_usd_per_dashboard_month",
     "cloudwatch_usd_per_alarm_month",
+    "cloudwatch_usd_per_custom_metric_month",
     "sns_usd_per_1m_publishes",
     *sns_delivery.PRICE_KEYS,
     "sqs_standard_usd_per_1m_requests",
@@ -86,6 +88,7 @@ USAGE_KEYS = {
     "sqs": ("requests",),
     "sagemaker": ("inferences", "seconds_per_inference", "memory_gb", "gb_processed", "artifact_gb_stored"),
     "apprunner": ("active_hours", "resumes", "vcpu", "memory_gb"),
+    "cloudwatch": ("custom_metrics",),
 }
 
 #: Usage-file keys that size one unit of use (a query, an inference, the running service), not count them.
@@ -374,6 +377,8 @@ def outside_price_model(r: PlannedResource, plan: Sequence[PlannedResource]) -> 
         )
     if r.type == "aws_scheduler_schedule":
         return _schedule_outside_model(r)
+    if r.type == ALARM:
+        return _metrics_insights_alarm(r)
     if r.type == "aws_athena_workgroup":
         return _spark_workgroup(r)
     if r.type == "aws_sagemaker_endpoint":
@@ -425,6 +430,27 @@ def _endpoint_config_unplanned(r: PlannedResource, plan: Sequence[PlannedResourc
         "every hour, or serverless, 0 when idle, cannot be told: fixtures/cost/prices.yml prices serverless "
         "inference only"
     )
+
+
+#: A metric query in CloudWatch Metrics Insights' SQL (``SELECT ... FROM SCHEMA(...)``), not metric math.
+_METRICS_INSIGHTS = re.compile(r"^\s*SELECT\b", re.IGNORECASE)
+
+
+def _metrics_insights_alarm(r: PlannedResource) -> str | None:
+    """Why an alarm on a Metrics Insights query is not priced per metric of its queries (None: it is not one).
+
+    CloudWatch bills such an alarm per metric its query analyzes (meteredUnitMaps cloudwatch "Metrics Insights
+    Alarms Standard"): every metric of the namespace the ``SELECT`` matches, known only when it runs. Priced as one
+    metric, a query over a whole namespace of custom metrics cost 0.10 USD.
+    """
+    for query in r.values.get("metric_query") or []:
+        expression = str((query or {}).get("expression") or "")
+        if _METRICS_INSIGHTS.match(expression):
+            return (
+                f"its metric query {(query or {}).get('id') or '?'} is a Metrics Insights query ({expression[:60]}): "
+                "CloudWatch bills it per metric the query analyzes, which the plan cannot tell"
+            )
+    return None
 
 
 def _spark_workgroup(r: PlannedResource) -> str | None:
@@ -729,6 +755,34 @@ def unplanned_usage(plan: list[PlannedResource], prices: PriceTable, usage: Usag
     return lines
 
 
+def custom_metric_lines(plan: list[PlannedResource], prices: PriceTable, usage: Usage, region: str) -> list[CostLine]:
+    """The custom metrics the stack publishes, per region (``lakehouse.kpi.custom_metrics``): never left out.
+
+    An alarm's line prices its evaluation only; each metric outside ``AWS/`` it watches is billed again for
+    existing, and so is each the pipeline publishes that no alarm watches (usage.yml ``cloudwatch.custom_metrics``,
+    in the target's ``region``). An alarm whose region is unknown is unpriced already (the KPI is ``error``).
+    """
+    watching = custom_metrics(plan)
+    lines: list[CostLine] = []
+    for where, count in sorted(monthly_metrics(plan, usage["cloudwatch"]["custom_metrics"], region).items()):
+        if where == UNKNOWN_REGION:
+            continue
+        alarms = sorted({a for addresses in watching.get(where, {}).values() for a in addresses})
+        try:
+            price = prices.prices(where)["cloudwatch_usd_per_custom_metric_month"]
+        except DataFileError as err:
+            raise DataFileError(f"the custom metrics of {', '.join(alarms)} are in {where}: {err}") from None
+        comp = CostComponent("custom metrics", count, "metric-months", price, count * price)
+        shown = ", ".join(alarms[:3]) + (", ..." if len(alarms) > 3 else "")
+        said = [f"{len(watching[where])} custom metric(s) the plan's alarms watch ({shown})"] if alarms else []
+        if where == region:
+            said.append(f"usage.yml cloudwatch.custom_metrics {usage['cloudwatch']['custom_metrics']:g}")
+        carries = "; ".join(said)
+        address = f"CloudWatch custom metrics in {where}"
+        lines.append(CostLine(address, "cloudwatch_custom_metric", where, comp.monthly_usd, [comp], carries=carries))
+    return lines
+
+
 class _Pricing:
     """What pricing one planned resource needs from the whole plan: sizes, App Runner capacities and hours."""
 
@@ -859,6 +913,7 @@ def estimate_cost(
         for line in unplanned_usage(whole, prices, usage, target_region):
             lines.append(line)
             carriers[line.type] = line.address
+        lines += custom_metric_lines(whole, prices, usage, target_region)
     return CostEstimate(
         source="estimate",
         total_usd=sum(line.monthly_usd for line in lines),
@@ -1028,9 +1083,12 @@ def price_the_unpriced(
     _add_transfer_out(estimate, resources, prices, usage)
     if target_region is not None:
         _add_lines(estimate, unplanned_usage(resources, prices, usage, target_region), prices)
+        _add_lines(estimate, custom_metric_lines(resources, prices, usage, target_region), prices)
+    _free_only_by_infracost(estimate, resources, prices)
     called_free = _called_free_but_priced(estimate)
     estimate.free = [f for f in estimate.free if f["type"] not in called_free]
-    types = ({u["type"] for u in estimate.unpriced if not u.get("left_out")} | called_free) - FROM_TABLE_ONLY
+    types = {u["type"] for u in estimate.unpriced if not u.get("left_out") and not u.get("called_free")}
+    types = (types | called_free) - FROM_TABLE_ONLY
     if not types:
         return estimate
     by_type = [r for r in resources if r.type in types]
@@ -1070,6 +1128,37 @@ def _called_free_but_priced(estimate: CostEstimate) -> set[str]:
         return set()
     costed = {line.type for line in estimate.lines}
     return {t for t in answer.free_types if t in PRICED_TYPES and t not in costed} - FROM_TABLE_ONLY
+
+
+def _free_only_by_infracost(estimate: CostEstimate, resources: list[PlannedResource], prices: PriceTable) -> None:
+    """Planned resources Infracost calls free that prices.yml does not: unpriced, naming them, never 0 USD.
+
+    The table's rule holds in both paths: a type is free only by its ``free_resource_types`` entry (why, source,
+    date). Infracost's own free list (internal/providers/terraform/aws/registry.go ``FreeResources``) holds types
+    that bill, or make what bills: ``aws_cloudwatch_log_metric_filter`` publishes a custom metric (0.30 USD a month
+    each), ``aws_s3_bucket_replication_configuration`` copies every object to another bucket, ``aws_s3_bucket_metric``
+    is a request metric, ``aws_sagemaker_user_profile`` runs Studio apps. Taken at its word, fifty metric filters cost
+    nothing in the Infracost path and were ``error`` in the estimate. Types the table prices are priced from it
+    (``_called_free_but_priced``); those it lists as free stay free.
+    """
+    answer = estimate.answered
+    if answer is None:
+        return
+    called = set(answer.free_types) | {f["type"] for f in estimate.free}
+    suspect = {t for t in called if t not in prices.free_types and t not in PRICED_TYPES}
+    costed = {line.address for line in estimate.lines if line.monthly_usd > 0}
+    named = {u["address"] for u in estimate.unpriced}
+    moved = [r for r in resources if r.type in suspect and r.address not in costed | named]
+    addresses = {r.address for r in moved}
+    estimate.free = [f for f in estimate.free if f["address"] not in addresses]
+    for r in moved:
+        why = (
+            f"{estimate.source} calls it free, but fixtures/cost/prices.yml does not list {r.type} in "
+            "free_resource_types (with why, source and as_of): a type is free only by that entry"
+        )
+        estimate.unpriced.append(
+            {"address": r.address, "type": r.type, "region": r.region, "why": why, "called_free": "infracost"}
+        )
 
 
 def _left_out_by_infracost(estimate: CostEstimate, resources: list[PlannedResource], prices: PriceTable) -> None:

@@ -100,8 +100,17 @@ def test_more_planned_than_the_summary_counts_names_them() -> None:
     assert "its summary counts 1 aws_ecs_cluster without naming them, of the 2 planned" in str(result.reason)
     for cluster in clusters:
         assert f"{cluster.address} (aws_ecs_cluster) has no price" in str(result.reason)
-    doc["summary"]["noPriceResourceCounts"]["aws_ecs_cluster"] = 2  # both counted: free by Infracost's word
-    assert _judge(doc, [*_resources(), *clusters])[1].passed
+    doc["summary"]["noPriceResourceCounts"]["aws_ecs_cluster"] = 2  # both counted: Infracost's word, not prices.yml's
+    _, result = _judge(doc, [*_resources(), *clusters])
+    assert result.status is Status.ERROR, result.reason
+    assert "its summary counts" not in str(result.reason)
+    for cluster in clusters:
+        assert f"{cluster.address} (aws_ecs_cluster) has no price: infracost (classic CLI) calls it free" in str(
+            result.reason
+        )
+    policies = [PlannedResource(f"aws_iam_policy.{n}", "aws_iam_policy", REGION) for n in ("a", "b")]
+    doc["summary"]["noPriceResourceCounts"]["aws_iam_policy"] = 2  # both counted, and free by prices.yml's entry
+    assert _judge(doc, [*_resources(), *policies])[1].passed
 
 
 def test_a_left_out_resource_of_a_free_type_stays_free() -> None:
