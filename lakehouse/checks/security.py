@@ -43,7 +43,9 @@ of it up to ``MAX_EXECUTIONS`` executions, past which the check errs naming the 
 A table the catalog lists without ``ssn`` whose ``SELECT *`` returns it anyway (a resource link to
 another account's table) fails like one that lists it. A lake bucket policy
 letting CloudFront read for this account's distributions brings each of them in: one serving the
-lake's keys without signed URLs serves ``ssn`` to anyone on the internet (``cloudfront_routes``).
+lake's keys without signed URLs serves ``ssn`` to anyone on the internet (``cloudfront_routes``). Key names are
+data too: a lake bucket the analyst (or a role it can act as) may list (``s3:ListBucket``, ``s3:prefix`` evaluated)
+whose keys show a value (a table partitioned by ``ssn``: ``ssn=123-45-6789/``) hands it over (``key_names``).
 
 Split like the other checks: ``read_security`` talks to the target, ``judge_security`` is a pure
 function over what was read. A read that fails ends the check ``error`` (``failed`` when it found
@@ -60,6 +62,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.checks.cloudfront_routes import cloudfront_grants
 from lakehouse.checks.history_copies import HistoryCopy
+from lakehouse.checks.key_names import masking
 from lakehouse.checks.security_grants import grant_problems
 from lakehouse.checks.security_model import (
     PLAN_HIDDEN,
@@ -85,6 +88,7 @@ from lakehouse.checks.security_routes import (
     cdn_problems,
     grant_route_problems,
     iam_problems,
+    key_name_problems,
     role_path_problems,
     route_problems,
 )
@@ -123,6 +127,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
     role_paths, role_evidence = role_path_problems(rb)
     cdn_grants = cloudfront_grants(rb.bucket_policies, rb.lake_objects, rb.account_id or "", PROBE_KEY)
     cdn, cdn_unknown = cdn_problems(rb, cdn_grants)
+    key_names, key_names_unknown, listings = key_name_problems(rb)
     by_kind = {
         "select_all": select_all_problems(rb),
         "denied": denied_problems(rb),
@@ -133,9 +138,10 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "bucket_policies": policies,  # before S3's own answer: the reason names the statement
         "other_routes": route_problems(rb) + grant_route_problems(rb) + cdn,
         "iam": iam,
+        "key_names": key_names,
         "role_paths": role_paths,
     }
-    for kind in ("bucket_policies", "iam", "other_routes"):
+    for kind in ("bucket_policies", "iam", "key_names", "other_routes"):
         by_kind[kind] = [_naming_copy(p, rb.copies) for p in by_kind[kind]]
     problems = [p for found in by_kind.values() for p in found]
     outcome_of = {p.table.qualified: p for p in rb.probes}
@@ -166,6 +172,8 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "roles_examined": len(rb.roles),
         "roles_the_analyst_can_act_as": sorted(r["role"] for r in role_evidence["reached"]),
         "role_path_problems": len(role_paths),
+        "key_name_problems": len(key_names),
+        "lake_keys_listed": sum(k.listed for k in rb.listed_keys.values()),
         "hidden_values_searched_for": rb.hidden_value_count,
         "tables_searched_for_hidden_values": len(rb.probes) + len(rb.value_probes),
         "copied_value_problems": len(by_kind["copied_values"]),
@@ -224,6 +232,10 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "lake_buckets": rb.lake_buckets,
         "bucket_policies": rb.bucket_policies,
         "bucket_policy_statements_allowing_reads": policy_decisions,
+        "key_names": {
+            "buckets": {b: k.to_dict() for b, k in sorted(rb.listed_keys.items())},
+            "statements_allowing_listing": listings,
+        },
         "s3_routes": rb.routes.to_dict(),
         "cloudfront": {
             "grants": [g.to_dict() for g in cdn_grants],
@@ -234,23 +246,26 @@ def judge_security(rb: SecurityReadback) -> Outcome:
     }
     if rb.notes:
         details["notes"] = rb.notes
-    errors = rb.read_errors + cdn_unknown
+    errors = rb.read_errors + cdn_unknown + key_names_unknown
     if errors:
         details["read_errors"] = errors
     threshold = (
         f"{', '.join(rb.hidden)} hidden from the analyst in every catalog table, readable by a privileged principal "
         f"in {rb.gold_users}, none of its values in any other column the analyst reads, no Lake Formation grant, "
         "IAM policy or lake bucket policy opens it, nor to a role the "
-        "analyst can act as, the analyst cannot raise its own permissions, and S3 serves the lake's objects to no "
+        "analyst can act as, the analyst cannot raise its own permissions, nor list a lake bucket whose key names show "
+        "a value, and S3 serves the lake's objects to no "
         "one outside the account (bucket policy, ACL, access point or S3 Access Grant), nor a CloudFront distribution "
         "of the account to unsigned requests"
     )
+    mask = masking(rb.listed_keys)  # keys named after values (ssn=.../) appear among the objects tried, too
+    details = mask(details)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        return Outcome.judged(False, measured, threshold, f"{problems[0]}{more}", details)
+        return Outcome.judged(False, measured, threshold, mask(f"{problems[0]}{more}"), details)
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        return Outcome.error(f"{errors[0]}{more}", threshold, details, measured)
+        return Outcome.error(mask(f"{errors[0]}{more}"), threshold, details, measured)
     return Outcome.judged(True, measured, threshold, None, details)
 
 

@@ -18,6 +18,7 @@ from lakehouse.checks.hidden_values import HiddenValues, LeakTally, masked
 from lakehouse.checks.history_copies import HistoryCopy, catalog_schema, history_copies, read_statements
 from lakehouse.checks.iam_access import Policy, bucket_policy_statements, object_arn, read_patterns, witnesses
 from lakehouse.checks.iceberg_files import MAX_AVRO_FILES, S3ReadIO, file_folders
+from lakehouse.checks.key_names import read_key_names
 from lakehouse.checks.query_results import (
     ExecutionLocations,
     HiddenReads,
@@ -696,6 +697,8 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     s3 = target.client("s3")
     for bucket in rb.lake_buckets:
         rb.bucket_policies[bucket] = _policy_or_none(errors, s3, bucket)
+        if not isinstance(values, str):  # without the values nothing can be searched (the check errs already)
+            rb.listed_keys[bucket] = read_key_names(s3, bucket, values)
     if rb.account_id:
         partition = rb.analyst_role_arn.split(":")[1] if rb.analyst_role_arn.count(":") >= 5 else "aws"
         rb.routes = read_routes(target, rb.account_id, partition, rb.lake_objects, PROBE_KEY)

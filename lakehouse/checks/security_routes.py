@@ -8,6 +8,7 @@ from typing import Any
 
 from lakehouse.checks.cloudfront_routes import CloudFrontGrant, cloudfront_problems
 from lakehouse.checks.iam_access import Principal, bucket_policy_problems, object_read_problems
+from lakehouse.checks.key_names import Lister, listing_problems
 from lakehouse.checks.role_paths import (
     LF_ADMIN,
     Actor,
@@ -47,6 +48,26 @@ def bucket_problems(rb: SecurityReadback) -> tuple[list[str], list[dict[str, Any
         return [], []
     who = Principal(rb.analyst_role_arn, rb.account_id)
     return bucket_policy_problems(rb.identity_policies, rb.boundary, who, rb.bucket_policies, rb.lake_objects)
+
+
+def key_name_problems(rb: SecurityReadback) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+    """(problems, unknowns, evidence): the analyst, or a role it can act as, listing a lake bucket whose key names
+    show hidden values (``key_names``: a partition folder ``ssn=.../`` is read without reading any file)."""
+    if not rb.account_id:
+        return [], [], []
+    analyst = Lister(rb.identity_policies, rb.boundary, Principal(rb.analyst_role_arn, rb.account_id))
+    problems, unknowns, evidence = listing_problems(analyst, rb.bucket_policies, rb.listed_keys)
+    for arn, path in sorted(reachable(analyst_actor(rb), rb.account_id, rb.roles).items()):
+        role = rb.roles[arn]
+        if role.identity is None:
+            continue
+        lister = Lister(role.identity, role.boundary, Principal(arn, rb.account_id), f"role {arn}")
+        found, unknown, seen = listing_problems(lister, rb.bucket_policies, rb.listed_keys)
+        route = path_text(rb.analyst_role_arn, path)
+        problems += [f"the analyst role can act as role {role.name} ({route}), and {p}" for p in found]
+        unknowns += [f"the analyst role can act as role {role.name} ({route}), and {u}" for u in unknown]
+        evidence += seen
+    return problems, unknowns, evidence
 
 
 def route_problems(rb: SecurityReadback) -> list[str]:

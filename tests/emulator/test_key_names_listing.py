@@ -1,0 +1,108 @@
+"""Exit check 6 on a lake whose analyst may list the data bucket, with and without a table partitioned by ssn.
+
+The broken stack: ``users_by_ssn``, an Iceberg table partitioned by ``ssn`` (its data files under
+``users_by_ssn/data/ssn=123-45-6789/``), in the bucket of Gold users, and the analyst's IAM policy allowing
+``s3:ListBucket`` on that bucket (and no GetObject). Lake Formation hides the column, every object read is
+refused, and main's check passed; ``ListObjectsV2`` as the analyst shows every value. The healthy twins: the same
+listing right before the partitioned table exists (keys clean), and, with it, listing only ``orders/`` (the
+``s3:prefix`` condition) or no listing at all.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from lakehouse.checks.hidden_values import MASK
+from lakehouse.checks.security import judge_security
+from lakehouse.checks.security_read import read_security
+from lakehouse.emulator.process import EmulatorHandle
+from lakehouse.target import Target
+from tests.emulator.lf_stack import SEED_GROUP, SSNS, WORK_GROUP, Lake, build_lake
+
+REGION = "ap-southeast-2"  # a region of its own: build_lake names buckets and roles by region
+DB = "klist_gold"
+
+
+def _analyst_policy(lake: Lake, listing: dict[str, Any] | None) -> dict[str, Any]:
+    """The analyst of infra/ (Athena, Glue reads, its results), plus ``listing`` on the data bucket."""
+    statements: list[dict[str, Any]] = [
+        {"Effect": "Allow", "Action": ["athena:*", "glue:Get*", "lakeformation:GetDataAccess"], "Resource": "*"},
+        {"Effect": "Allow", "Action": "s3:*", "Resource": [f"arn:aws:s3:::lf-results-{REGION}/*"]},
+    ]
+    if listing is not None:
+        statements.append(
+            {
+                "Sid": "BrowseLake",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": f"arn:aws:s3:::{lake.bucket}",
+            }
+            | listing
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+@pytest.fixture(scope="module")
+def lake(emulator: EmulatorHandle) -> Lake:
+    return build_lake(emulator, REGION, DB)
+
+
+@pytest.fixture(scope="module")
+def partitioned(lake: Lake) -> Lake:
+    """``users_by_ssn``, partitioned by ssn, filled by the deployer in a workgroup of its own."""
+    with lake.cursor(work_group=SEED_GROUP) as admin:
+        admin.execute(
+            "CREATE TABLE users_by_ssn (user_id bigint, ssn string) PARTITIONED BY (ssn) "
+            f"LOCATION 's3://{lake.bucket}/users_by_ssn/' TBLPROPERTIES ('table_type'='ICEBERG')"
+        )
+        admin.execute("INSERT INTO users_by_ssn SELECT user_id, ssn FROM users")
+    return lake
+
+
+def _judged(lake: Lake, listing: dict[str, Any] | None) -> Any:
+    lake.client("iam").put_role_policy(
+        RoleName=f"analyst-{REGION}", PolicyName="broad", PolicyDocument=json.dumps(_analyst_policy(lake, listing))
+    )
+    outputs = {
+        "analyst_role_arn": lake.roles["analyst"],
+        "analyst_workgroup_name": WORK_GROUP,
+        "athena_workgroup_name": SEED_GROUP,  # the deployer's queries stay out of the analyst's history
+        "glue_database_names": {"gold": DB},
+    }
+    return judge_security(
+        read_security(Target(name="local", region=REGION, endpoint_url=lake.emulator.endpoint), outputs)
+    )
+
+
+def test_an_analyst_listing_a_bucket_with_clean_keys_passes(lake: Lake) -> None:
+    outcome = _judged(lake, {})
+    assert outcome.status.value == "passed", outcome.reason
+    assert outcome.details["key_names"]["buckets"][lake.bucket]["keys_listed"] > 0
+    assert outcome.details["key_names"]["statements_allowing_listing"]
+
+
+def test_an_analyst_listing_a_bucket_partitioned_by_ssn_fails(partitioned: Lake) -> None:
+    keys = partitioned.client("s3").list_objects_v2(Bucket=partitioned.bucket, Prefix="users_by_ssn/data/")
+    assert any("ssn=123-45-6789/" in o["Key"] for o in keys.get("Contents") or []), keys  # what the analyst would see
+    outcome = _judged(partitioned, {})
+    assert outcome.status.value == "failed", outcome.reason
+    problems = outcome.details["problems"]["key_names"]
+    assert len(problems) == 1 and problems[0].startswith(
+        f"the analyst role may list lake bucket {partitioned.bucket}: statement BrowseLake of inline policy broad "
+        f"allows s3:ListBucket with no prefix, and the key s3://{partitioned.bucket}/users_by_ssn/data/{MASK}/"
+    ), problems
+    assert not any(v in json.dumps(outcome.details, default=str) for v in SSNS)
+
+
+@pytest.mark.parametrize(
+    "listing", [{"Condition": {"StringLike": {"s3:prefix": ["orders/*"]}}}, None], ids=["orders-only", "no-listing"]
+)
+def test_a_bucket_partitioned_by_ssn_the_analyst_may_not_list_there_passes(
+    partitioned: Lake, listing: dict[str, Any] | None
+) -> None:
+    outcome = _judged(partitioned, listing)
+    assert outcome.status.value == "passed", outcome.reason
+    assert outcome.details["key_names"]["buckets"][partitioned.bucket]["keys_showing_hidden_values"] >= len(SSNS)

@@ -1,0 +1,249 @@
+"""Exit check 6 judges ``s3:ListBucket`` on the lake buckets: key names can hold the hidden values.
+
+The broken stack: a table partitioned by ``ssn`` (``users_by_ssn/data/ssn=123-45-6789/...``) or a file named after a
+value, in a lake bucket the analyst may list (its IAM policy, or the bucket policy). No GetObject is allowed, so
+main's check (object reads only) passed while ``ListObjectsV2`` showed every value. The healthy twins: the analyst
+may list, but the keys are clean (date partitions); the keys show values, but the analyst may not list, or only a
+prefix elsewhere (``s3:prefix`` evaluated), or a Deny wins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from lakehouse.checks.hidden_values import MASK, HiddenValues
+from lakehouse.checks.iam_access import Policy
+from lakehouse.checks.key_names import BucketKeys, at_prefix, leaky_key, read_key_names
+from lakehouse.checks.role_paths import RoleInfo
+from lakehouse.checks.security import judge_security
+from lakehouse.checks.security_model import SecurityReadback
+
+from .test_security import ACCOUNT, ANALYST, BUCKETS, healthy, tls_only
+
+VALUES = HiddenValues(["123-45-6789", "987-65-4321", "555-12-3456"])
+GOLD = BUCKETS["gold"]
+#: What listing the Gold bucket finds with a table partitioned by ssn beside Gold users.
+PARTITIONED = [
+    "users/data/00000-0-5b1e.parquet",
+    "users/metadata/00001-a.metadata.json",
+    "users_by_ssn/data/ssn=123-45-6789/00000-0-77aa.parquet",
+    "users_by_ssn/data/ssn=987-65-4321/00000-1-77aa.parquet",
+]
+CLEAN = [
+    "users/data/00000-0-5b1e.parquet",
+    "orders/data/order_date=2024-05-01/00000-0-9c2d.parquet",
+    "orders/metadata/snap-8812-1-9c2d.avro",
+]
+
+
+def _listed(keys: list[str], bucket: str = GOLD, **more: Any) -> BucketKeys:
+    found = [k for key in keys if (k := leaky_key(key, VALUES)) is not None]
+    return BucketKeys(bucket, listed=len(keys), leaky=found, **more)
+
+
+def _policy(*statements: dict[str, Any], source: str = "inline policy browse-lake") -> Policy:
+    return Policy.parse(source, {"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def _list(resource: str = f"arn:aws:s3:::{GOLD}", sid: str = "BrowseLake", **more: Any) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": "s3:ListBucket", "Resource": resource, **more}
+
+
+def _lake(keys: list[str], *statements: dict[str, Any], **listing: Any) -> SecurityReadback:
+    rb = healthy()
+    rb.listed_keys = {b: BucketKeys(b, listed=2) for b in BUCKETS.values()}
+    rb.listed_keys[GOLD] = _listed(keys, **listing)
+    if statements:
+        rb.identity_policies = [*rb.identity_policies, _policy(*statements)]
+    return rb
+
+
+def _key_problems(rb: SecurityReadback) -> list[str]:
+    return list(judge_security(rb).details["problems"]["key_names"])
+
+
+# -- which key names show a value ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "users_by_ssn/data/ssn=123-45-6789/00000-0-77aa.parquet",  # Hive / Iceberg identity partition
+        "users_by_ssn/data/ssn=123%2D45%2D6789/part-0.parquet",  # URL-encoded
+        "users_by_ssn/data/tax_id=123456789/part-0.parquet",  # a copy, digits only
+        "users_by_ssn/data/2Bx0Kw/ssn=555-12-3456/part-0.parquet",  # write.object-storage hash prefix
+        "exports/users/123-45-6789.json",  # a file named after a value
+        "exports/users/user_42-987-65-4321.csv",  # a value inside a longer name
+        f"hashed/h={hashlib.sha256(b'123-45-6789').hexdigest()}/x.parquet",  # an unsalted digest
+    ],
+)
+def test_a_key_showing_a_value_is_found_and_masked(key: str) -> None:
+    found = leaky_key(key, VALUES)
+    assert found is not None and found.key == key
+    assert MASK in found.shown and not any(v in found.shown for v in ("123", "987-65", "555-12"))
+    assert found.shown.split("/")[0] == key.split("/")[0]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [*CLEAN, "users/metadata/00001-4c1f-8a2e-3f1c2b4a5d6e.metadata.json", "results/3f1c-77aa-4b2e.csv", "user_id=42/x"],
+)
+def test_clean_keys_show_nothing(key: str) -> None:
+    assert leaky_key(key, VALUES) is None
+
+
+# -- the broken stacks ---------------------------------------------------------------------------------
+
+
+def test_an_analyst_allowed_to_list_a_bucket_partitioned_by_ssn_fails_the_check() -> None:
+    result = judge_security(_lake(PARTITIONED, _list()))
+    assert not result.passed
+    problems = result.details["problems"]["key_names"]
+    assert problems == [
+        f"the analyst role may list lake bucket {GOLD}: statement BrowseLake of inline policy browse-lake allows "
+        f"s3:ListBucket with no prefix, and the key s3://{GOLD}/users_by_ssn/data/{MASK}/00000-0-77aa.parquet "
+        "(and 1 more keys) shows a hidden value in its name, around Lake Formation"
+    ]
+    assert result.measured["key_name_problems"] == 1
+
+
+def test_the_evidence_names_no_value_of_a_key_name() -> None:
+    """The objects tried and a GetObject reason name the partition files too: masked like the key names."""
+    rb = _lake(PARTITIONED, _list(), _list(sid="ReadAll", Action="s3:GetObject", Resource=f"arn:aws:s3:::{GOLD}/*"))
+    rb.lake_objects[GOLD] = sorted({*rb.lake_objects[GOLD], *PARTITIONED})
+    result = judge_security(rb)
+    text = json.dumps(result.details, default=str) + str(result.reason)
+    assert not any(v in text for v in ("123-45-6789", "987-65-4321")), text
+    assert f"users_by_ssn/data/{MASK}/00000-0-77aa.parquet" in result.details["iam"]["lake_objects_tried"][GOLD]
+    assert "users/data/00000-0-5b1e.parquet" in result.details["iam"]["lake_objects_tried"][GOLD]
+
+
+def test_a_bucket_policy_letting_the_analyst_list_fails_the_check() -> None:
+    rb = _lake(PARTITIONED)
+    policy = tls_only(GOLD)
+    policy["Statement"].append({**_list(sid="AnalystBrowses"), "Principal": {"AWS": ANALYST}})
+    rb.bucket_policies[GOLD] = policy
+    assert any(f"statement AnalystBrowses of the bucket policy of {GOLD}" in p for p in _key_problems(rb))
+
+
+def test_a_file_named_after_a_value_fails_the_check() -> None:
+    problems = _key_problems(_lake([*CLEAN, "exports/users/555-12-3456.json"], _list(resource="arn:aws:s3:::*")))
+    assert len(problems) == 1 and f"s3://{GOLD}/exports/users/{MASK} shows" in problems[0], problems
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"StringLike": {"s3:prefix": ["users_by_ssn/*"]}},
+        {"StringEquals": {"s3:prefix": ["", "users/"]}, "StringEqualsIfExists": {"s3:delimiter": "/"}},
+        {"StringNotLike": {"s3:prefix": ["reports/*"]}},
+        {"Null": {"s3:prefix": "true"}},  # listing with no prefix at all
+    ],
+)
+def test_a_prefix_condition_reaching_the_partition_folders_fails_the_check(condition: dict[str, Any]) -> None:
+    problems = _key_problems(_lake(PARTITIONED, _list(Condition=condition)))
+    assert len(problems) == 1 and "allows s3:ListBucket with" in problems[0], problems
+
+
+def test_only_deleted_keys_show_values_to_a_principal_listing_versions() -> None:
+    rb = _lake(CLEAN, _list(), _list(sid="Versions", Action="s3:ListBucketVersions"))
+    gone = leaky_key("users_by_ssn/data/ssn=123-45-6789/00000-0-77aa.parquet", VALUES, current=False)
+    assert gone is not None
+    rb.listed_keys[GOLD].leaky = [gone]
+    problems = _key_problems(rb)
+    assert len(problems) == 1 and "statement Versions" in problems[0] and "s3:ListBucketVersions" in problems[0]
+
+
+def test_a_role_the_analyst_can_act_as_listing_the_bucket_fails_the_check() -> None:
+    rb = _lake(PARTITIONED)
+    browser = f"arn:aws:iam::{ACCOUNT}:role/lh-browser"
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": ANALYST}, "Action": "*"}]}
+    rb.roles = {browser: RoleInfo(browser, trust, [_policy(_list(), source="inline policy browse")])}
+    problems = _key_problems(rb)
+    assert any(p.startswith("the analyst role can act as role lh-browser") and f"bucket {GOLD}" in p for p in problems)
+
+
+def test_a_bucket_the_analyst_may_list_but_not_all_read_errs() -> None:
+    result = judge_security(_lake(CLEAN, _list(), complete=False))
+    assert result.status.value == "error"
+    assert f"may list lake bucket {GOLD}" in str(result.reason) and "not all searched" in str(result.reason)
+
+
+# -- the healthy twins ---------------------------------------------------------------------------------
+
+
+def test_a_listable_bucket_with_clean_keys_passes() -> None:
+    rb = _lake(CLEAN, _list())
+    result = judge_security(rb)
+    assert result.passed, result.reason
+    listings = result.details["key_names"]["statements_allowing_listing"]
+    assert {(e["bucket"], e["action"]) for e in listings} >= {
+        (GOLD, "s3:ListBucket"),
+        (BUCKETS["results"], "s3:ListBucket"),
+    }
+
+
+@pytest.mark.parametrize(
+    "statements",
+    [
+        [],  # the analyst of infra/: ListBucket on its results bucket only
+        [_list(Condition={"StringLike": {"s3:prefix": ["reports/*"]}})],
+        [_list(Condition={"StringEquals": {"s3:prefix": ["orders/"]}})],
+        [_list(), {"Effect": "Deny", "Action": "s3:List*", "Resource": f"arn:aws:s3:::{GOLD}"}],
+        [
+            _list(),
+            {
+                "Effect": "Deny",
+                "Action": "s3:*",
+                "Resource": "*",
+                "Condition": {"StringNotLike": {"s3:prefix": "orders/*"}},
+            },
+        ],
+    ],
+)
+def test_a_bucket_partitioned_by_ssn_the_analyst_may_not_list_there_passes(statements: list[dict[str, Any]]) -> None:
+    result = judge_security(_lake(PARTITIONED, *statements))
+    assert result.passed, result.reason
+
+
+def test_a_prefix_condition_holding_only_with_a_value_in_the_prefix_is_named_masked() -> None:
+    rb = _lake(PARTITIONED, _list(Condition={"StringLike": {"s3:prefix": ["users_by_ssn/data/ssn=9*"]}}))
+    problems = _key_problems(rb)
+    assert len(problems) == 1 and f"with 'users_by_ssn/data/{MASK}'" in problems[0], problems
+    assert "987" not in problems[0]
+
+
+def test_at_prefix_evaluates_only_the_prefix_key() -> None:
+    liked = _list(Condition={"StringLike": {"s3:prefix": "users/*"}, "Bool": {"aws:SecureTransport": "true"}})
+    assert at_prefix(liked, "orders/")["Action"] == []
+    assert at_prefix(liked, "users/x") is liked  # aws:SecureTransport stays for the evaluator's leaning
+    only = _list(Condition={"StringLike": {"s3:prefix": "users/*"}})
+    assert "Condition" not in at_prefix(only, "users/")
+    assert at_prefix(only, None)["Action"] == []  # a positive operator on an absent key is false
+
+
+# -- reading -------------------------------------------------------------------------------------------
+
+
+@mock_aws
+def test_reading_lists_every_key_and_version_and_stops_at_the_cap() -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket=GOLD)
+    s3.put_bucket_versioning(Bucket=GOLD, VersioningConfiguration={"Status": "Enabled"})
+    for key in PARTITIONED:
+        s3.put_object(Bucket=GOLD, Key=key, Body=b"x")
+    s3.delete_object(Bucket=GOLD, Key=PARTITIONED[2])
+    found = read_key_names(s3, GOLD, VALUES)
+    assert found.complete and found.error is None and found.listed == 5
+    assert [(k.shown, k.current) for k in found.leaky] == [
+        (f"users_by_ssn/data/{MASK}/00000-0-77aa.parquet", False),
+        (f"users_by_ssn/data/{MASK}/00000-1-77aa.parquet", True),
+    ]
+    assert not read_key_names(s3, GOLD, VALUES, max_keys=2).complete
+    assert read_key_names(s3, "lh-gone-bucket", VALUES).error is None  # a bucket that is gone shows nothing
