@@ -37,7 +37,9 @@ as holding it (``history_copies``, column lineage by sqlglot): its files' bucket
 query naming it could have read the column. The analyst's own workgroup
 is read too, as the analyst: its history is the analyst's to fetch whoever ran the query, so a
 privileged query run there that returned ``ssn`` (or its values) hands it over (``shared_results``:
-every result's cells are searched for the values, whatever its query or its columns are called).
+every result's cells are searched for the values, whatever its query or its columns are called). Saved text
+the analyst reads with its own calls is searched too (``saved_text``): named queries and prepared statements of
+the workgroups, and the Glue catalog's tables, their older versions and partitions.
 Each workgroup's history is listed once for these three readers (``query_results.read_history``), all
 of it up to ``MAX_EXECUTIONS`` executions, past which the check errs naming the workgroup.
 A table the catalog lists without ``ssn`` whose ``SELECT *`` returns it anyway (a resource link to
@@ -78,6 +80,7 @@ from lakehouse.checks.security_queries import (
     invoker_refused,
     no_table_access,
     privileged_problems,
+    saved_text_problems,
     select_all_problems,
     shared_result_problems,
     unlisted_hidden,
@@ -134,6 +137,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "privileged": privileged_problems(rb),
         "copied_values": copied_value_problems(rb),
         "analyst_workgroup_results": shared_result_problems(rb),
+        "saved_texts": saved_text_problems(rb),
         "grants": grant_problems(rb),
         "bucket_policies": policies,  # before S3's own answer: the reason names the statement
         "other_routes": route_problems(rb) + grant_route_problems(rb) + cdn,
@@ -178,6 +182,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "tables_searched_for_hidden_values": len(rb.probes) + len(rb.value_probes),
         "copied_value_problems": len(by_kind["copied_values"]),
         "analyst_workgroup_results_examined": len(rb.shared_results),
+        "saved_texts_examined": rb.saved_texts.examined,
     }
     details: dict[str, Any] = {
         "hidden_columns": rb.hidden,
@@ -228,6 +233,10 @@ def judge_security(rb: SecurityReadback) -> Outcome:
             "analyst_head_object": rb.object_probes,
         },
         "analyst_workgroup_results": [r.to_dict() for r in rb.shared_results],
+        "saved_texts": {
+            "shown_to_analyst": [t.to_dict() for t in rb.saved_texts.shown],
+            "not_shown_to_analyst": rb.saved_texts.refused,
+        },
         "copies_in_query_history": [c.to_dict() for c in rb.copies],
         "lake_buckets": rb.lake_buckets,
         "bucket_policies": rb.bucket_policies,

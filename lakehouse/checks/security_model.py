@@ -16,6 +16,7 @@ from lakehouse.checks.key_names import BucketKeys
 from lakehouse.checks.query_results import SharedResult
 from lakehouse.checks.role_paths import Actor, RoleInfo
 from lakehouse.checks.s3_routes import RoutesReadback
+from lakehouse.checks.saved_text import SavedTexts
 
 IAM_ALLOWED_PRINCIPALS = "IAM_ALLOWED_PRINCIPALS"
 
@@ -207,6 +208,9 @@ class SecurityReadback:
     #: Past queries of the analyst's own workgroup that could have read a hidden column, as GetQueryResults hands
     #: them to the analyst (``query_results.shared_results``).
     shared_results: list[SharedResult] = field(default_factory=list)
+    #: Named queries, prepared statements and Glue metadata (tables, their versions and partitions) whose text
+    #: shows a hidden value, as the analyst's own calls hand them over (``saved_text``).
+    saved_texts: SavedTexts = field(default_factory=SavedTexts)
     #: Tables (and views) past queries of the workgroups read copied a hidden column into (``history_copies``):
     #: their files are lake objects, and a query naming them could have read the column.
     copies: list[HistoryCopy] = field(default_factory=list)

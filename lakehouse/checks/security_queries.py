@@ -140,6 +140,18 @@ def shared_result_problems(rb: SecurityReadback) -> list[str]:
     return problems
 
 
+def saved_text_problems(rb: SecurityReadback) -> list[str]:
+    """Saved text that shows the analyst a hidden value through its own API calls (``saved_text``): a named query
+    or prepared statement of a workgroup it may read, a Glue database, table, older table version or partition of
+    the catalog (a column comment quoting an example, a parameter, a view's text, a partition value)."""
+    return [
+        f"{found.where} shows values of {'/'.join(rb.hidden)} in {', '.join(found.fields)}, and the analyst's "
+        f"{found.call} hands it over: saved {found.source} text is the analyst's to read, whatever Lake Formation "
+        "hides of the columns"
+        for found in rb.saved_texts.shown
+    ]
+
+
 def _disguise(forms: Sequence[str]) -> str:
     """How a column's copies hid the value, as the reason says it: unsalted digests, encodings (``hidden_values``)."""
     digests = [f for f in forms if f not in ENCODINGS]

@@ -36,6 +36,7 @@ from lakehouse.checks.role_paths import (
     read_users,
 )
 from lakehouse.checks.s3_routes import next_token_pages, read_routes
+from lakehouse.checks.saved_text import SavedTexts, read_glue_texts, read_saved_queries
 from lakehouse.checks.security_grants import database_location_problems, granted_reads, held_permissions, may_cover
 from lakehouse.checks.security_model import (
     CREATES,
@@ -624,6 +625,8 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     )
     for history in (h for h in histories if h.work_group == own_group):  # none when unread (an error then)
         read_shared_results(target, history, session, rb, values)
+    if not isinstance(values, str):  # else no value to search for: copied_value_problems says why
+        read_saved_texts(target, session, rb, values, [h.work_group for h in histories] or [own_group])
     no_defaults: dict[str, list[dict[str, Any]]] = {}
     rb.table_defaults = _attempt(
         errors, "the databases' CreateTableDefaultPermissions", lambda: read_table_defaults(target), no_defaults
@@ -735,6 +738,35 @@ def read_shared_results(
     rb.shared_results = found.results
     rb.read_errors += found.errors
     rb.notes += found.notes
+
+
+def read_saved_texts(
+    target: Target, session: boto3.Session, rb: SecurityReadback, values: HiddenValues, work_groups: Sequence[str]
+) -> None:
+    """Named queries and prepared statements of every workgroup, and the Glue catalog's metadata, searched for the
+    hidden values and confirmed with the analyst's own calls (``saved_text``)."""
+    found = SavedTexts()
+    readers = (
+        (
+            "the named queries and prepared statements of the workgroups",
+            lambda: read_saved_queries(
+                target.client("athena"),
+                session.client("athena", endpoint_url=target.endpoint_url),
+                values,
+                work_groups,
+            ),
+        ),
+        (
+            "the Glue catalog's databases, tables, table versions and partitions",
+            lambda: read_glue_texts(
+                target.client("glue"), session.client("glue", endpoint_url=target.endpoint_url), values
+            ),
+        ),
+    )
+    for what, read in readers:
+        found.extend(_attempt(rb.read_errors, what, read, SavedTexts()))
+    rb.saved_texts = found
+    rb.read_errors += found.errors
 
 
 def _allow_resources(rb: SecurityReadback) -> set[str]:

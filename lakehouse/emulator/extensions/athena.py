@@ -10,9 +10,10 @@ Why each patch exists (all seen with Terraform's ``aws_athena_workgroup``):
 - ``GetWorkGroup`` answers 200 with ``WorkGroup: null`` for an unknown name, where
   Athena raises ``InvalidRequestException`` "WorkGroup <name> is not found."
   (the message the provider keys its not-found handling on).
-- ``ListPreparedStatements``, ``DeleteNamedQuery`` and ``BatchGetNamedQuery`` are missing (exit check 5
-  lists a stack workgroup's statements and reads named queries 50 at a time, as ``primary`` may hold
-  thousands; a named query, Terraform's ``aws_athena_named_query`` or one made by hand, cannot be deleted).
+- ``ListPreparedStatements``, ``DeletePreparedStatement``, ``DeleteNamedQuery`` and ``BatchGetNamedQuery`` are
+  missing (exit check 5 lists a stack workgroup's statements and reads named queries 50 at a time, as ``primary``
+  may hold thousands; exit check 6 searches their text; a named query, Terraform's ``aws_athena_named_query`` or one
+  made by hand, or a prepared statement, cannot be deleted).
 - ``CreationTime`` changes on every read, and ``EffectiveEngineVersion`` is missing
   when a version was selected explicitly.
 
@@ -209,6 +210,14 @@ def _install_responses() -> None:
         ]
         return json.dumps({"PreparedStatements": statements})
 
+    def delete_prepared_statement(self: AthenaResponse) -> str:
+        name, work_group = self._get_param("StatementName"), self._get_param("WorkGroup")
+        statement = self.athena_backend.prepared_statements.get(name)
+        if statement is None or statement.workgroup != work_group:
+            raise JsonRESTError("ResourceNotFoundException", f"PreparedStatement {name} was not found")
+        del self.athena_backend.prepared_statements[name]
+        return "{}"
+
     def delete_named_query(self: AthenaResponse) -> str:
         query_id = self._get_param("NamedQueryId")
         if self.athena_backend.named_queries.pop(query_id, None) is None:
@@ -239,6 +248,7 @@ def _install_responses() -> None:
     AthenaResponse.get_work_group = get_work_group  # type: ignore[method-assign]
     AthenaResponse.batch_get_named_query = batch_get_named_query  # type: ignore[attr-defined]
     AthenaResponse.delete_named_query = delete_named_query  # type: ignore[attr-defined]
+    AthenaResponse.delete_prepared_statement = delete_prepared_statement  # type: ignore[attr-defined]
     AthenaResponse.list_prepared_statements = list_prepared_statements  # type: ignore[attr-defined]
     AthenaResponse.update_work_group = update_work_group  # type: ignore[attr-defined]
     AthenaResponse.list_tags_for_resource = list_tags_for_resource  # type: ignore[method-assign]

@@ -388,7 +388,14 @@ _ON_WORK_GROUP = (
     "ListNamedQueries",
     "CreateNamedQuery",
     "ListPreparedStatements",
+    "GetPreparedStatement",
+    "CreatePreparedStatement",
+    "UpdatePreparedStatement",
+    "DeletePreparedStatement",
 )
+#: Operations on saved named queries: IAM decides on the workgroup each belongs to (GetNamedQuery hands over a
+#: query's text; evaluated on ``*``, a policy scoped to the workgroup would be refused where AWS allows it).
+_ON_NAMED_QUERY = ("GetNamedQuery", "UpdateNamedQuery", "DeleteNamedQuery", "BatchGetNamedQuery")
 
 
 def athena_resources(response: Any, action: str) -> list[str]:
@@ -399,6 +406,10 @@ def athena_resources(response: Any, action: str) -> list[str]:
         return [work_group_arn(backend, execution.work_group)] if execution else []  # unknown: the op answers
     if action == "BatchGetQueryExecution":
         return []  # each execution is checked on its own workgroup by the operation
+    if action in _ON_NAMED_QUERY:
+        ids = response._get_param("NamedQueryIds") or [response._get_param("NamedQueryId")]
+        queries = [q for q in (backend.named_queries.get(i) for i in ids) if q is not None]
+        return sorted({work_group_arn(backend, q.workgroup.name) for q in queries})  # unknown: the op answers
     if action in _ON_WORK_GROUP:
         return [work_group_arn(backend, response._get_param("WorkGroup") or "primary")]
     if action == "CreateWorkGroup":
