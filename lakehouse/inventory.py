@@ -39,7 +39,9 @@ carry no tag or hang off the stack under any name: Athena named queries and prep
 and triggers, EventBridge rules and their targets, CloudWatch log groups with their metric and subscription filters,
 KMS aliases and their keys; through ``lakehouse.inventory_links``, what is linked to a stack resource whatever its
 name (``uses the stack``): Lambda event source mappings whose source, function or failure destination is the stack's
-(read after the tagging sweep), IAM instance profiles holding a stack role, Budgets actions of a stack budget or
+(read after the tagging sweep), EventBridge pipes whose source, enrichment or target is the stack's or that run as a
+stack role (read after the sweep), S3 Access Grants locations and grants on stack buckets or for stack principals,
+IAM instance profiles holding a stack role, Budgets actions of a stack budget or
 acting on a stack role, user, policy, SCP or instance (read after the sweep), Glue table optimizers of a stack
 table, the Glue Data Catalog's resource policy when it names a stack database, table or role. Regional kinds are
 read in the stack's region and in every other region the root deploys to (``EXTRA_REGIONS``: the ``aws.use1``
@@ -81,10 +83,12 @@ from lakehouse.inventory_kinds import (
     stack_roles,
 )
 from lakehouse.inventory_links import (
+    access_grants,
     budget_actions,
     event_source_mappings,
     glue_resource_policy,
     instance_profiles,
+    pipes,
     table_optimizers,
 )
 from lakehouse.lf_grants import LfGrant, carries_tags, grants_from_listing, reached_by_tags, resource_database
@@ -1055,6 +1059,13 @@ class _Search:
             self.guarded("kms ListAliases", region, kms_aliases, self, region)
             self.guarded("glue GetTableOptimizer", region, table_optimizers, self, region)
             self.guarded("glue GetResourcePolicy", region, glue_resource_policy, self, region)
+            self.guarded(
+                "s3control ListAccessGrantsInstances/ListAccessGrantsLocations/ListAccessGrants",
+                region,
+                access_grants,
+                self,
+                region,
+            )
         # After IAM, S3 and Glue: the grants are selected by the stack's principals, buckets and databases.
         self.guarded("lakeformation GetDataLakeSettings", self.target.region, self.lake_settings)
         for region in inv.regions:
@@ -1067,6 +1078,7 @@ class _Search:
         # a budget action by an instance it stops.
         for region in inv.regions:
             self.guarded("lambda ListEventSourceMappings", region, event_source_mappings, self, region)
+            self.guarded("pipes ListPipes/DescribePipe", region, pipes, self, region)
         self.guarded("budgets DescribeBudgetActionsForAccount", GLOBAL, budget_actions, self, GLOBAL)
         self.without_longer_stacks_untagged()
         inv.resources.sort()

@@ -6,8 +6,9 @@ manages), and no attribute the root sets may have drifted in a way the plan keep
 ``lakehouse.plan_drift``); and everything the account holds for the stack (``lakehouse.inventory``: found by the
 ``stack_id`` tag, by the stack's name prefix, hanging off a stack role, user, topic, queue or bucket (its access
 points and configurations: notifications, replication, CORS, ...), inside a stack database or workgroup, using the
-stack (a crawler, job, rule or filter: ``lakehouse.inventory_kinds``; an event source mapping, instance profile,
-budget action, table optimizer or catalog policy: ``lakehouse.inventory_links``), listed by Lake Formation (LF-Tag
+stack (a crawler, job, rule or filter: ``lakehouse.inventory_kinds``; an event source mapping, pipe, S3 Access
+Grants location or grant, instance profile, budget action, table optimizer or catalog policy:
+``lakehouse.inventory_links``), listed by Lake Formation (LF-Tag
 grants too, when their tags reach the stack; LF-Tags and saved LF-Tag expressions named like the stack), or tagged
 for the stack in any enabled region whatever its service: the tagging sweep) must be in Terraform state. So must
 every LF-Tag value assigned directly to a stack database, table or column (``lakehouse.lf_tags``: one of the root's
