@@ -24,7 +24,8 @@ evidence says which one found each thing:
 
 Kinds searched: S3 buckets and access points (S3 Control, in the stack's region, where its buckets are); IAM roles,
 users, customer-managed policies, the policies attached to and inline in stack roles and users; SNS topics and their
-subscriptions; SQS queues and the subscriptions that deliver to them; Athena workgroups; App Runner services and
+subscriptions; SQS queues (each stack queue's redrive settings too: ``lakehouse.queue_redrive``) and the
+subscriptions that deliver to them; Athena workgroups; App Runner services and
 auto scaling configurations (every active revision); SageMaker models, endpoint configurations and endpoints;
 EventBridge Scheduler schedule groups and schedules (schedules take no tags: by name prefix, or ``uses the stack``:
 in a stack group, running as a stack role, invoking or naming in their input a stack resource); Glue databases and
@@ -39,7 +40,9 @@ carry no tag or hang off the stack under any name: Athena named queries and prep
 and triggers, EventBridge rules and their targets, CloudWatch log groups with their metric and subscription filters,
 KMS aliases and their keys; through ``lakehouse.inventory_links``, what is linked to a stack resource whatever its
 name (``uses the stack``): Lambda event source mappings whose source, function or failure destination is the stack's
-(read after the tagging sweep), IAM instance profiles holding a stack role, Budgets actions of a stack budget or
+(read after the tagging sweep), EventBridge pipes whose source, enrichment or target is the stack's or that run as a
+stack role (read after the sweep), S3 Access Grants locations and grants on stack buckets or for stack principals,
+IAM instance profiles holding a stack role, Budgets actions of a stack budget or
 acting on a stack role, user, policy, SCP or instance (read after the sweep), Glue table optimizers of a stack
 table, the Glue Data Catalog's resource policy when it names a stack database, table or role. Regional kinds are
 read in the stack's region and in every other region the root deploys to (``EXTRA_REGIONS``: the ``aws.use1``
@@ -81,10 +84,12 @@ from lakehouse.inventory_kinds import (
     stack_roles,
 )
 from lakehouse.inventory_links import (
+    access_grants,
     budget_actions,
     event_source_mappings,
     glue_resource_policy,
     instance_profiles,
+    pipes,
     table_optimizers,
 )
 from lakehouse.lf_grants import LfGrant, carries_tags, grants_from_listing, reached_by_tags, resource_database
@@ -95,6 +100,7 @@ from lakehouse.lf_tags import (
     expression_label,
     read_assigned,
 )
+from lakehouse.queue_redrive import QueueRedrive, read_redrive
 from lakehouse.table_places import GLUE_LOCATION, GLUE_METADATA, iceberg_places, read_metadata
 from lakehouse.target import Target
 
@@ -122,6 +128,8 @@ LF_TAGS_ASSIGNED = "LF-Tags assigned to a stack resource"
 TAGGING_API = "tag (tagging API)"
 
 _READ_ERRORS = (ClientError, BotoCoreError)
+#: What SQS answers for a queue deleted since it was listed (query and JSON protocols).
+_GONE_QUEUE = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
 #: An ARN inside free text (a schedule's JSON input): up to a quote, space, comma or brace.
 _ARN_IN_TEXT = re.compile(r"arn:[^\s\"',{}\[\]]+")
 
@@ -203,6 +211,8 @@ class Inventory:
     #: Each stack database (by ARN) -> its ``CreateTableDefaultPermissions`` (what Lake Formation grants on every
     #: new table in it); the root leaves them to the settings, and the provider adopts a hand-set value silently.
     database_defaults: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: Each stack queue (ARN) -> its redrive settings (Optional+Computed in the provider: adopted when set by hand).
+    queue_redrives: dict[str, QueueRedrive] = field(default_factory=dict)
     #: Each registered location of a stack bucket (ARN) -> how Lake Formation reads it.
     registrations: dict[str, Registration] = field(default_factory=dict)
     #: Each table of a stack database (``db.table``) -> where its data and Iceberg metadata lie.
@@ -510,7 +520,16 @@ class _Search:
                 name = str(url).rstrip("/").rsplit("/", 1)[-1]
                 tags = self.tags(f"queue {name}", region, _tags_via, sqs.list_queue_tags, "Tags", {"QueueUrl": url})
                 arn = f"arn:{self.inv.partition}:sqs:{region}:{self.inv.account}:{name}"
-                self.add("aws_sqs_queue", arn, name, region, self.found_by(name, tags))
+                if self.add("aws_sqs_queue", arn, name, region, self.found_by(name, tags)):
+                    self.guarded(f"sqs GetQueueAttributes of {name}", region, self._redrive, sqs, name, url, arn)
+
+    def _redrive(self, sqs: Any, name: str, url: str, arn: str) -> None:
+        """A stack queue's redrive settings (``lakehouse.queue_redrive``); a queue deleted since listed has none."""
+        try:
+            self.inv.queue_redrives[arn] = read_redrive(sqs, name, url)
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") not in _GONE_QUEUE:
+                raise
 
     # -- App Runner, SageMaker, EventBridge Scheduler (the v0.9 components) ----------------------
 
@@ -1055,6 +1074,13 @@ class _Search:
             self.guarded("kms ListAliases", region, kms_aliases, self, region)
             self.guarded("glue GetTableOptimizer", region, table_optimizers, self, region)
             self.guarded("glue GetResourcePolicy", region, glue_resource_policy, self, region)
+            self.guarded(
+                "s3control ListAccessGrantsInstances/ListAccessGrantsLocations/ListAccessGrants",
+                region,
+                access_grants,
+                self,
+                region,
+            )
         # After IAM, S3 and Glue: the grants are selected by the stack's principals, buckets and databases.
         self.guarded("lakeformation GetDataLakeSettings", self.target.region, self.lake_settings)
         for region in inv.regions:
@@ -1067,6 +1093,7 @@ class _Search:
         # a budget action by an instance it stops.
         for region in inv.regions:
             self.guarded("lambda ListEventSourceMappings", region, event_source_mappings, self, region)
+            self.guarded("pipes ListPipes/DescribePipe", region, pipes, self, region)
         self.guarded("budgets DescribeBudgetActionsForAccount", GLOBAL, budget_actions, self, GLOBAL)
         self.without_longer_stacks_untagged()
         inv.resources.sort()

@@ -72,7 +72,7 @@ STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
 }
 
 
-def _next_token_pages(operation: Callable[..., Any], key: str) -> Iterator[Any]:
+def next_token_items(operation: Callable[..., Any], key: str) -> Iterator[Any]:
     """Items of a NextToken-paged listing botocore has no paginator for (a token that is no string ends it)."""
     kwargs: dict[str, str] = {}
     while True:
@@ -126,7 +126,7 @@ def athena_named_queries(search: _Search, region: str) -> None:
     """Every named query and prepared statement of a stack workgroup; those named like the stack in any other."""
     athena = search.target.client("athena", region=region)
     stack_groups = set(in_region(search, "aws_athena_workgroup", region))
-    groups = [str(g["Name"]) for g in _next_token_pages(athena.list_work_groups, "WorkGroups")]
+    groups = [str(g["Name"]) for g in next_token_items(athena.list_work_groups, "WorkGroups")]
     for group in groups:
         ids = list(_paged(athena, "list_named_queries", "NamedQueryIds", WorkGroup=group))
         for start in range(0, len(ids), NAMED_QUERY_BATCH):  # ``primary`` may hold thousands: 50 per call
@@ -142,7 +142,7 @@ def athena_named_queries(search: _Search, region: str) -> None:
                     region,
                     RuntimeError(f"{missed.get('ErrorCode') or ''} {missed.get('ErrorMessage') or ''}".strip()),
                 )
-        listed = _next_token_pages(partial(athena.list_prepared_statements, WorkGroup=group), "PreparedStatements")
+        listed = next_token_items(partial(athena.list_prepared_statements, WorkGroup=group), "PreparedStatements")
         for statement in listed:
             name = str(statement["StatementName"])
             how = (IN_STACK_WORKGROUP,) if group in stack_groups else search.found_by(name, None)
@@ -234,7 +234,7 @@ def event_rules(search: _Search, region: str) -> None:
     """Rules of every bus (by tag, name prefix, or a target in the stack) and every target of a stack rule."""
     events = search.target.client("events", region=region)
     arns, roles = stack_arns(search), stack_roles(search)
-    listed = _next_token_pages(events.list_event_buses, "EventBuses")
+    listed = next_token_items(events.list_event_buses, "EventBuses")
     buses = ["default", *(str(b["Name"]) for b in listed if b.get("Name") != "default")]
     for bus in buses:
         for rule in _paged(events, "list_rules", "Rules", EventBusName=bus):

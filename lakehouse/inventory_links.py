@@ -21,6 +21,17 @@ untagged one named by a person is found too, and each is a Terraform resource of
 - Glue table optimizers (compaction, snapshot retention, orphan file deletion) of a stack Iceberg table: of a
   stack database, or tagged for the stack in any other
   (GetTableOptimizer of each type): ``aws_glue_catalog_table_optimizer``. They rewrite and delete the table's files.
+- EventBridge Pipes (ListPipes, DescribePipe for the role, enrichment and tags): ``aws_pipes_pipe``, when its
+  source, enrichment or target is the stack's (a stack queue, or a stream, table, topic, function, bus... the stack
+  tagged or named; a DynamoDB stream is its table's) or it runs as a stack role. A pipe is an event source mapping
+  by another service: one made by hand on the alert inbox consumes every alert and forwards it anywhere, with a
+  person's name and no tag, and the mapping listing never shows it. Read after the tagging sweep, as mappings are.
+- S3 Access Grants (S3 Control ListAccessGrantsInstances/-Locations/ListAccessGrants, in each region the inventory
+  reads): ``aws_s3control_access_grants_location`` whose scope lies in a stack bucket (or is read with a stack role),
+  and ``aws_s3control_access_grant`` whose scope lies in a stack bucket, that sits in such a location, or that is
+  granted to a stack role or user. S3 vends credentials for a grant around the bucket's IAM and Lake Formation
+  setup, and the grant is in no plan. The account's instance, and a location or grant over every bucket (``s3://``,
+  ``s3://*``), are the account's, not the stack's (as a catalog policy on ``*`` is).
 - The Glue Data Catalog's resource policy (GetResourcePolicy), when it names a stack database or table (an
   ARN of one, or a pattern naming one, such as ``table/<stack db>/*``; ``*`` or ``database/*`` covers every
   database and is the account's, not the stack's) or a stack role:
@@ -32,12 +43,22 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from fnmatch import fnmatchcase
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.arns import arn_name, arn_service
-from lakehouse.inventory_kinds import TAGGED, USES_STACK, in_region, named_like_arn, stack_arns, stack_roles
+from lakehouse.checks.s3_routes import s3control
+from lakehouse.inventory_kinds import (
+    TAGGED,
+    USES_STACK,
+    in_region,
+    named_like_arn,
+    next_token_items,
+    stack_arns,
+    stack_roles,
+)
 
 if TYPE_CHECKING:
     from lakehouse.inventory import _Search
@@ -67,6 +88,9 @@ STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
         v["catalog_id"], v["database_name"], v["table_name"], v["type"]
     ),
     "aws_glue_resource_policy": lambda v: f"catalog policy {v.get('region') or v['id']}",
+    "aws_pipes_pipe": lambda v: v["arn"],
+    "aws_s3control_access_grants_location": lambda v: v["access_grants_location_arn"],
+    "aws_s3control_access_grant": lambda v: v["access_grant_arn"],
 }
 
 
@@ -357,3 +381,118 @@ def glue_resource_policy(search: _Search, region: str) -> None:
     if uses:
         key = f"catalog policy {region}"
         search.add("aws_glue_resource_policy", key, f"Data Catalog policy of {region}", region, _uses(uses))
+
+
+# -- EventBridge Pipes -----------------------------------------------------------------------------
+
+
+def _pipe_uses(search: _Search, pipe: Mapping[str, Any], ours: set[str]) -> list[str]:
+    """The stack things one pipe links: its source, enrichment and target (an ARN of the stack's, the tagging
+    sweep's included, or one named like it; a DynamoDB stream is its table's), and the role it runs as."""
+    uses = []
+    for what in ("Source", "Enrichment", "Target"):
+        linked = str(pipe.get(what) or "")
+        if linked and (linked.split("/stream/", 1)[0] in ours or named_like_arn(search, linked)):
+            uses.append(f"{what.lower()} {linked}")
+    role = str(pipe.get("RoleArn") or "").rsplit("/", 1)[-1]
+    uses += [f"role {role}"] if role and role in stack_roles(search) else []
+    return uses
+
+
+def pipes(search: _Search, region: str) -> None:
+    """Every EventBridge pipe of ``region`` whose source, enrichment or target is the stack's, that runs as a stack
+    role, or that is tagged or named for the stack. ListPipes has no role nor tags: one DescribePipe each (a pipe
+    deleted since it was listed is gone, not unreadable). Run after the tagging sweep (a stack stream or function is
+    known by its tag only); the sweep's entry for a tagged pipe becomes this typed one."""
+    client = search.target.client("pipes", region=region)
+    ours = stack_arns(search)
+    swept = {r.key: r for r in search.inv.of_kind(TAGGED)}
+    for page in client.get_paginator("list_pipes").paginate():
+        for listed in page.get("Pipes") or []:
+            name, arn = str(listed["Name"]), str(listed["Arn"])
+            try:
+                pipe = {**listed, **client.describe_pipe(Name=name)}
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") == "NotFoundException":
+                    continue
+                raise
+            tags = {str(k): str(v) for k, v in (pipe.get("Tags") or {}).items()}
+            tagged = swept.get(arn)
+            if tagged:
+                search.inv.resources.remove(tagged)
+            how = search.found_by(name, tags) + _uses(_pipe_uses(search, pipe, ours)) or (
+                tagged.found_by if tagged else ()
+            )
+            label = f"{name}: {_pipe_end(pipe.get('Source'))} -> {_pipe_end(pipe.get('Target'))}"
+            search.add("aws_pipes_pipe", arn, label, region, how)
+
+
+def _pipe_end(arn: Any) -> str:
+    """A pipe's source or target as a person names it: the resource part of its ARN (``smk://`` Kafka as is)."""
+    text = str(arn or "?")
+    return arn_name(text) if text.startswith("arn:") else text
+
+
+# -- S3 Access Grants ------------------------------------------------------------------------------
+
+#: What S3 Control answers for Access Grants calls in a region without an instance.
+_NO_GRANTS_INSTANCE = "AccessGrantsInstanceNotExistsError"
+
+
+def _scope_bucket(scope: str) -> str:
+    """The bucket of an Access Grants scope (``s3://bucket/prefix*``); "" for one over every bucket (``s3://``)."""
+    bucket = scope.removeprefix("s3://").split("/", 1)[0]
+    return "" if "*" in bucket else bucket
+
+
+def access_grants(search: _Search, region: str) -> None:
+    """Access Grants locations and grants of ``region`` that reach a stack bucket (by their scope), are read with or
+    granted to a stack role or user, or (grants) sit in a stack location. None without an instance in the region."""
+    control = s3control(search.target, region)
+    try:
+        _stack_access_grants(search, region, control)
+    except ClientError as err:
+        if err.response.get("Error", {}).get("Code") != _NO_GRANTS_INSTANCE:
+            raise  # else the instance was deleted since it was listed, and its grants with it
+
+
+def _stack_access_grants(search: _Search, region: str, control: Any) -> None:
+    account = search.inv.account
+    listing = partial(control.list_access_grants_instances, AccountId=account)
+    if not list(next_token_items(listing, "AccessGrantsInstancesList")):
+        return
+    buckets = {r.name for r in search.inv.of_kind("aws_s3_bucket")}
+    principals = {
+        (kind.removeprefix("aws_iam_"), r.name)
+        for kind in ("aws_iam_role", "aws_iam_user")
+        for r in search.inv.of_kind(kind)
+    }
+
+    def bucket_used(scope: str) -> list[str]:
+        bucket = _scope_bucket(scope)
+        return [f"bucket {bucket}"] if bucket and (bucket in buckets or search.names_stack(bucket)) else []
+
+    def principal_used(arn: str) -> list[str]:
+        kind, _, name = arn.split(":", 5)[-1].partition("/")
+        name = name.rsplit("/", 1)[-1]
+        return [f"{kind} {name}"] if arn.startswith("arn:") and (kind, name) in principals else []
+
+    stack_locations: set[str] = set()
+    locations = partial(control.list_access_grants_locations, AccountId=account)
+    for location in next_token_items(locations, "AccessGrantsLocationsList"):
+        scope = str(location.get("LocationScope") or "")
+        uses = bucket_used(scope) + principal_used(str(location.get("IAMRoleArn") or ""))
+        label = f"{location.get('AccessGrantsLocationId')} on {scope}"
+        arn = str(location.get("AccessGrantsLocationArn"))
+        if search.add("aws_s3control_access_grants_location", arn, label, region, _uses(uses)):
+            stack_locations.add(str(location.get("AccessGrantsLocationId")))
+    for grant in next_token_items(partial(control.list_access_grants, AccountId=account), "AccessGrantsList"):
+        scope, grantee = str(grant.get("GrantScope") or ""), grant.get("Grantee") or {}
+        uses = bucket_used(scope)
+        if grantee.get("GranteeType") == "IAM":
+            uses += principal_used(str(grantee.get("GranteeIdentifier") or ""))
+        if grant.get("AccessGrantsLocationId") in stack_locations:
+            uses.append(f"location {grant['AccessGrantsLocationId']}")
+        who = f"{grantee.get('GranteeType')} {grantee.get('GranteeIdentifier')}"
+        label = f"{grant.get('AccessGrantId')}: {grant.get('Permission')} on {scope} to {who}"
+        search.add("aws_s3control_access_grant", str(grant.get("AccessGrantArn")), label, region, _uses(uses))

@@ -6,8 +6,9 @@ manages), and no attribute the root sets may have drifted in a way the plan keep
 ``lakehouse.plan_drift``); and everything the account holds for the stack (``lakehouse.inventory``: found by the
 ``stack_id`` tag, by the stack's name prefix, hanging off a stack role, user, topic, queue or bucket (its access
 points and configurations: notifications, replication, CORS, ...), inside a stack database or workgroup, using the
-stack (a crawler, job, rule or filter: ``lakehouse.inventory_kinds``; an event source mapping, instance profile,
-budget action, table optimizer or catalog policy: ``lakehouse.inventory_links``), listed by Lake Formation (LF-Tag
+stack (a crawler, job, rule or filter: ``lakehouse.inventory_kinds``; an event source mapping, pipe, S3 Access
+Grants location or grant, instance profile, budget action, table optimizer or catalog policy:
+``lakehouse.inventory_links``), listed by Lake Formation (LF-Tag
 grants too, when their tags reach the stack; LF-Tags and saved LF-Tag expressions named like the stack), or tagged
 for the stack in any enabled region whatever its service: the tagging sweep) must be in Terraform state. So must
 every LF-Tag value assigned directly to a stack database, table or column (``lakehouse.lf_tags``: one of the root's
@@ -49,7 +50,9 @@ Optional+Computed and the root leaves them unset, so a value set by hand is adop
 
 So is the role a registered stack location is read with, and whether federated principals may
 (``role_arn`` and ``with_federation`` of ``aws_lakeformation_resource``, Optional+Computed and unset
-in the root): each must be what the state records.
+in the root): each must be what the state records. So are a stack queue's ``redrive_policy`` and
+``redrive_allow_policy`` (Optional+Computed, unset on the alert inbox; ``lakehouse.queue_redrive``): a dead-letter
+queue set by hand takes alerts out of the inbox with no plan change.
 
 Table locations are drift the plan cannot show: the root ignores a table's ``storage_descriptor``
 and ``parameters`` (Iceberg owns them). So every place a table of the stack's databases sends files
@@ -108,6 +111,7 @@ from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import SQL_DIR, TABLES
 from lakehouse.pipeline.sqlfiles import SqlFileError, load
 from lakehouse.plan_drift import hidden_drift
+from lakehouse.queue_redrive import redrive_drift
 from lakehouse.stack import Stack
 from lakehouse.table_places import in_bucket
 from lakehouse.terraform import PlanResult, TerraformError, module_prefixes, state_resources
@@ -533,6 +537,13 @@ def judge_iac(
             f"{len(registered)} registered location(s) of the stack changed outside Terraform, drift terraform plan "
             f"does not show (the provider adopts role_arn and with_federation, which the root leaves unset): "
             f"{'; '.join(registered)}"
+        )
+    if redriven := redrive_drift(state, inventory.queue_redrives):
+        details["queue_redrive_drift"] = redriven
+        plan_problems.append(
+            f"{len(redriven)} redrive setting(s) of the stack's queues changed outside Terraform, drift terraform plan "
+            f"does not show (the provider adopts redrive_policy and redrive_allow_policy, which the root leaves "
+            f"unset): {'; '.join(redriven)}"
         )
     drift = state_location_drift(state, inventory) + pipeline_location_drift(declared or {}, inventory)
     if clashes := location_clashes(inventory) + drift:

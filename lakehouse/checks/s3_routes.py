@@ -140,9 +140,10 @@ def _is_ip(host: str) -> bool:
     return True
 
 
-def s3control(target: Target) -> Any:
-    """S3 Control as the target configures it: the local emulator, or an endpoint the aws target's settings name."""
-    client = target.client("s3control")
+def s3control(target: Target, region: str | None = None) -> Any:
+    """S3 Control as the target configures it (in ``region``, else the target's): the local emulator, or an
+    endpoint the aws target's settings name."""
+    client = target.client("s3control", region=region)
     if target.is_local or target.configured_endpoint("s3control") is not None:
         client.meta.events.register("before-sign.s3-control", _without_account_host)
     return client
