@@ -15,6 +15,7 @@ from lakehouse.checks.deploy_time import (
     untimed_resources,
 )
 from lakehouse.checks.iac import check_iac_coverage, plan_in_background
+from lakehouse.checks.stack_parts import absent_parts, smaller_stack
 from lakehouse.config import RunOptions
 from lakehouse.evidence import ArtifactStore, CheckEvidence
 from lakehouse.ml.deploy import recorded_model_applies
@@ -79,7 +80,8 @@ def every_resource_timed(
     apply = deployment.stopwatch.apply
     assert apply is not None, "no apply stopwatch was recorded for this stack"
     models = recorded_model_applies(deployment)  # a model release after the deploy created the endpoint
-    missing = untimed_resources(apply, stack.state(), *models)
+    state = stack.state()
+    missing = untimed_resources(apply, state, *models)
     evidence.details["resources_without_time"] = missing
     deferred = deferred_to_model_release(apply, *models)
     if models:
@@ -96,6 +98,9 @@ def every_resource_timed(
         f"{len(missing)} resource(s) in state were not created by a timed apply (they existed before the "
         f"stopwatch started, or were only updated by it): {', '.join(missing[:5])}{why}"
     )
+    # A deploy with a part switched off (TF_VAR_ml_enabled=false) is from scratch and whole, only smaller.
+    evidence.details["parts_absent_from_the_state"] = absent = absent_parts(state)
+    assert not absent, smaller_stack(absent)
     # Last, so a deploy timed at a looser threshold than the plan's is still judged whole before it is not passed.
     conclude(at_plan(deploy_time, "EXIT-1", run_options.deploy_threshold_s), evidence)
 

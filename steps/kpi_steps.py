@@ -17,6 +17,7 @@ from pytest_bdd import then, when
 
 from lakehouse.checks.deploy_time import untimed_resources
 from lakehouse.checks.finops import read_stack_budget
+from lakehouse.checks.stack_parts import absent_parts
 from lakehouse.config import ConfigError, RunOptions, project_root
 from lakehouse.evidence import ArtifactStore, CheckEvidence
 from lakehouse.github import api_url_from_env
@@ -122,12 +123,13 @@ def read_quickstart(
     deployment: Deployment, kpi: KpiSettings, artifacts: ArtifactStore, evidence: CheckEvidence
 ) -> Outcome:
     apply = deployment.stopwatch.apply
-    untimed = (
-        untimed_resources(apply, deployment.stack.state(), *recorded_model_applies(deployment))
-        if apply is not None and deployment.ok
-        else []
-    )
-    outcome = judge_quickstart(deployment.stopwatch, kpi.quickstart_s, deployment.error, untimed)
+    untimed: list[str] = []
+    absent: list[str] = []
+    if apply is not None and deployment.ok:  # a failed deploy fails on its error; its state says nothing more
+        state = deployment.stack.state()
+        untimed = untimed_resources(apply, state, *recorded_model_applies(deployment))
+        absent = absent_parts(state)
+    outcome = judge_quickstart(deployment.stopwatch, kpi.quickstart_s, deployment.error, untimed, absent)
     name = f"{_dir(deployment.stack)}/quickstart-stopwatch.json"
     evidence.artifacts.append(artifacts.write_json(name, deployment.stopwatch.to_dict()))
     return outcome

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from lakehouse.checks.deploy_time import not_a_deploy, not_one_clock, start_not_timed
+from lakehouse.checks.stack_parts import smaller_stack
 from lakehouse.outcome import Outcome
 from lakehouse.stack import Stopwatch
 
@@ -46,7 +47,11 @@ def provider_download(stopwatch: Stopwatch) -> str:
 
 
 def judge_quickstart(
-    stopwatch: Stopwatch, threshold_s: float, error: str | None = None, untimed: Sequence[str] = ()
+    stopwatch: Stopwatch,
+    threshold_s: float,
+    error: str | None = None,
+    untimed: Sequence[str] = (),
+    absent: Sequence[str] = (),
 ) -> Outcome:
     """``skipped`` when no deploy was timed (a stack verified with --deployed but never timed).
 
@@ -55,6 +60,9 @@ def judge_quickstart(
     it leaves alone, so a quick start on a stack that was mostly there already (a failed destroy's
     state, a ``-target`` apply before the clock) creates a few resources and looks from scratch:
     only the state says the rest existed before the clock started.
+
+    ``absent``: the parts of the plan's stack the state lacks (``checks.stack_parts.absent_parts``): a quick
+    start with one switched off (``TF_VAR_ml_enabled=false``) is from scratch and whole, and faster.
     """
     if not stopwatch.phases and stopwatch.apply is None and error is None and not stopwatch.not_this_deploy:
         return Outcome.skipped(
@@ -73,6 +81,7 @@ def judge_quickstart(
         "outside_the_phases_s": None if wall is None else round(wall - phases, 3),
         "outside_the_clock": OUTSIDE_THE_CLOCK,
         "resources_without_time": list(untimed),
+        "parts_absent_from_the_state": list(absent),
         "providers_from": dict(stopwatch.providers),
         "provider_download": provider_download(stopwatch),
     }
@@ -90,6 +99,8 @@ def judge_quickstart(
     if stopwatch.apply is None:
         return Outcome.judged(False, wall, threshold_s, "no deploy stopwatch was recorded for this stack", details)
     if reason := not_a_deploy(stopwatch.apply):
+        return Outcome.judged(False, wall, threshold_s, reason, details)
+    if reason := smaller_stack(absent):
         return Outcome.judged(False, wall, threshold_s, reason, details)
     if untimed:
         shown = ", ".join(untimed[:5]) + (f" and {len(untimed) - 5} more" if len(untimed) > 5 else "")

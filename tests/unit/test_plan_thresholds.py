@@ -21,6 +21,7 @@ from gherkin.parser import Parser
 from gherkin.token_scanner import TokenScanner
 
 from lakehouse.checks.deploy_time import check_deploy_time
+from lakehouse.checks.stack_parts import PARTS
 from lakehouse.config import RunOptions
 from lakehouse.evidence import ArtifactStore, CheckEvidence
 from lakehouse.kpi.settings import kpi_settings
@@ -187,8 +188,10 @@ def test_default_settings_leave_every_kpi_outcome_as_judged(check_id: str) -> No
 def _exit1(
     tmp_path: Path, threshold_s: float, wall_s: float = 2400.0, in_state: tuple[str, ...] = (BUCKET,)
 ) -> CheckEvidence:
-    """Exit check 1's two Then steps in the scenario's order, on a ``wall_s`` deploy that created the bucket."""
-    apply = _created(BUCKET)
+    """Exit check 1's two Then steps in the scenario's order, on a ``wall_s`` deploy that created the bucket and
+    every part of the plan's stack (``in_state``: what else its state holds)."""
+    whole = tuple(dict.fromkeys(a for part in PARTS for a in part.addresses))
+    apply = _created(BUCKET, *whole)
     apply.wall_s = wall_s  # the apply phase is the apply's own time, as Lifecycle.up records it
     watch = Stopwatch(phases={"terraform_apply": wall_s}, apply=apply, wall_s=wall_s)
     options = RunOptions(deploy_threshold_s=threshold_s)
@@ -197,7 +200,7 @@ def _exit1(
         "deploy_time": check_deploy_time(watch, options.deploy_threshold_s),
         "evidence": evidence,
         "deployment": SimpleNamespace(stopwatch=watch, stack=SimpleNamespace(dir=tmp_path)),
-        "stack": SimpleNamespace(state=lambda: _state(*in_state)),
+        "stack": SimpleNamespace(state=lambda: _state(*in_state, *whole)),
         "run_options": options,
     }
     call_step(deploy_steps.deploy_within_threshold, **fixtures)
