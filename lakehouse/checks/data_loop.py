@@ -79,11 +79,25 @@ MAX_GOLD_ROWS = 1_000_000
 DEFAULT_CATALOG = "awsdatacatalog"
 
 
+def in_session(tree: Any, database: str) -> Any:
+    """``tree`` (changed in place) with each table named without a database given ``database``, the session's, as
+    Athena resolves it; a CTE's name is no table (sqlglot's ``qualify_tables`` decides, on a copy: it also aliases
+    every table, which would change how the query reads, ``x.t.c`` no longer naming ``x.t AS t``'s column)."""
+    qualified = qualify_tables(tree.copy(), db=database, dialect="trino")
+    tables, twins = list(tree.find_all(exp.Table)), list(qualified.find_all(exp.Table))
+    if len(tables) != len(twins):  # not seen: qualify_tables only names and aliases the tables there are
+        raise sqlglot.errors.OptimizeError(f"cannot tell which tables the query names in database {database}")
+    for table, twin in zip(tables, twins, strict=True):
+        if not table.args.get("db") and twin.args.get("db"):
+            table.set("db", twin.args["db"].copy())
+    return tree
+
+
 def _named_gold(tree: Any, gold_db: str, database: str | None = None) -> list[exp.Table]:
     """The table references of ``tree`` that name a database called ``gold_db``, in whatever catalog; with
     ``database`` (the session's), a table named without a database is in that one (a CTE's name is no table)."""
     if database:
-        tree = qualify_tables(tree.copy(), db=database, dialect="trino")
+        tree = in_session(tree.copy(), database)
     return [t for t in tree.find_all(exp.Table) if t.db and t.db.lower() == gold_db.lower()]
 
 
@@ -253,7 +267,7 @@ def without_row(sql: str, holding: dict[str, dict[str, Any]], database: str | No
 
     tree = sqlglot.parse_one(sql, read="trino")
     if database:
-        tree = qualify_tables(tree, db=database, dialect="trino")
+        tree = in_session(tree, database)
     return tree.transform(swap).sql(dialect="trino")
 
 

@@ -89,3 +89,19 @@ def test_a_gold_table_named_through_the_session_is_gold_and_its_time_travel_name
     assert "WHERE NOT COALESCE(\"country\" = 'US', FALSE)" in without_row(
         sql, {"lh_1_gold.daily_revenue": {"country": "US"}}, "lh_1_gold"
     )
+
+
+def test_the_session_s_database_is_added_without_aliasing_the_query_s_tables() -> None:
+    """sqlglot's ``qualify_tables`` aliases every table (``x.t AS t``), after which Trino no longer resolves
+    ``x.t.c``; ``in_session`` only adds the database where none is named, and leaves a CTE's name alone."""
+    import sqlglot
+
+    from lakehouse.checks.data_loop import in_session
+
+    sql = "WITH c AS (SELECT * FROM daily_revenue) SELECT x.y.a FROM x.y JOIN c ON true JOIN daily_revenue ON true"
+    assert in_session(sqlglot.parse_one(sql, read="trino"), "g").sql(dialect="trino") == (
+        "WITH c AS (SELECT * FROM g.daily_revenue) SELECT x.y.a FROM x.y JOIN c ON TRUE JOIN g.daily_revenue ON TRUE"
+    )
+    assert gold_read_elsewhere(COLUMNS + "daily_revenue FOR VERSION AS OF 1", "g", "g") == [
+        "g.daily_revenue FOR VERSION AS OF 1 (time travel, not the table as the pipeline left it)"
+    ]
