@@ -24,7 +24,8 @@ from lakehouse.outcome import Outcome
 from lakehouse.target import Target
 from tests.emulator.lf_stack import SEED_GROUP, SSNS, WORK_GROUP, Lake, build_lake
 
-REGION = "me-central-1"  # a region of its own: build_lake names buckets and roles by region
+# A region of its own: build_lake names buckets and roles by region (me-central-1 is test_athena_views').
+REGION = "ap-northeast-2"
 DB = "saved_gold"
 #: infra/'s analyst, with the saved-query reads a broken stack adds: Athena only on its own workgroup.
 ANALYST_POLICY = {

@@ -446,7 +446,7 @@ def test_unreadable_access_grants_are_recorded_locally_and_an_error_on_aws(local
     target = SimpleNamespace(
         is_local=local,
         region="eu-west-1",
-        client=lambda name: _Control(NOT_FOUND, []) if name == "s3control" else None,
+        client=lambda name, region=None: _Control(NOT_FOUND, []) if name == "s3control" else None,
         configured_endpoint=lambda _service: None,
     )
     routes = read_routes(target, ACCOUNT, "aws", {}, "probe")  # type: ignore[arg-type]
