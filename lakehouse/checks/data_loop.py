@@ -94,10 +94,11 @@ def in_session(tree: Any, database: str) -> Any:
 
 
 def _named_gold(tree: Any, gold_db: str, database: str | None = None) -> list[exp.Table]:
-    """The table references of ``tree`` that name a database called ``gold_db``, in whatever catalog; with
-    ``database`` (the session's), a table named without a database is in that one (a CTE's name is no table)."""
+    """The table references of ``tree`` (each caller's own parse: it is changed in place) that name a database
+    called ``gold_db``, in whatever catalog; with ``database`` (the session's), a table named without a database is in
+    that one (a CTE's name is no table)."""
     if database:
-        tree = in_session(tree.copy(), database)
+        tree = in_session(tree, database)
     return [t for t in tree.find_all(exp.Table) if t.db and t.db.lower() == gold_db.lower()]
 
 
