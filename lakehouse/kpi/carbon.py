@@ -153,6 +153,8 @@ NEGLIGIBLE_TYPES = frozenset(
         "aws_iam_role",
         "aws_iam_role_policy",
         "aws_iam_role_policy_attachment",
+        "aws_kms_alias",
+        "aws_kms_key",  # on-demand requests, no provisioned capacity (KPI-cost prices its month and requests)
         "aws_lakeformation_data_cells_filter",
         "aws_lakeformation_data_lake_settings",
         "aws_lakeformation_lf_tag",

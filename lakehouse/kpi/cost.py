@@ -34,7 +34,7 @@ import yaml
 
 from lakehouse.checks.finops import budget_kind_problem
 from lakehouse.config import project_root
-from lakehouse.kpi import sns_delivery
+from lakehouse.kpi import billed_features, kms, sns_delivery
 from lakehouse.kpi.apprunner_capacity import Capacity, capacities, size_value
 from lakehouse.kpi.custom_metrics import ALARM, custom_metrics, monthly_metrics
 from lakehouse.kpi.datafile import DataFile, DataFileError, load_data_file
@@ -71,9 +71,13 @@ PRICE_KEYS = (
     "sagemaker_usd_per_gb_processed",
     "apprunner_usd_per_vcpu_hour",
     "apprunner_usd_per_gb_hour",
+    "kms_usd_per_10k_requests",
+    "kms_usd_per_key_month",
 )
 #: Price-table keys that are no price (a minimum billed size): 0 is a rule, not a free resource.
 NOT_PRICES = frozenset({"athena_min_mb_per_query"})
+#: Marks an ``unpriced`` entry for a billed setting of a resource whose other parts are priced (``billed_features``).
+BILLED = "billed_feature"
 #: Why a price of 0 is refused: it prices what it multiplies at 0 USD however much of it the month uses.
 ZERO_PRICE = (
     "a list price of 0 prices every unit it multiplies at 0 USD; AWS charges for each of these (free tiers are "
@@ -89,6 +93,7 @@ USAGE_KEYS = {
     "sagemaker": ("inferences", "seconds_per_inference", "memory_gb", "gb_processed", "artifact_gb_stored"),
     "apprunner": ("active_hours", "resumes", "vcpu", "memory_gb"),
     "cloudwatch": ("custom_metrics",),
+    "kms": ("s3_bucket_key_request_share",),
 }
 
 #: Usage-file keys that size one unit of use (a query, an inference, the running service), not count them.
@@ -98,6 +103,7 @@ USAGE_SIZES = {
     "sns": ("request_size_kb", "sms_parts_per_notification"),
     "sagemaker": ("seconds_per_inference", "memory_gb"),
     "apprunner": ("vcpu", "memory_gb"),
+    "kms": ("s3_bucket_key_request_share",),
 }
 ZERO_SIZE = (
     "every query, inference or running hour takes time and capacity; a size of 0 makes each one the section "
@@ -188,6 +194,10 @@ def load_usage(path: Path = USAGE_FILE) -> Usage:
         }
         for sec, keys in USAGE_KEYS.items()
     }
+    if (bucket_key_share := values["kms"]["s3_bucket_key_request_share"]) > 1:
+        raise doc.error(
+            "kms.s3_bucket_key_request_share", f"must be at most 1 (a share of requests), got {bucket_key_share!r}"
+        )
     return Usage(path, doc.text("as_of"), values)
 
 
@@ -582,6 +592,37 @@ def alarm_metric_units(values: dict[str, Any]) -> tuple[float, str]:
     return float(units), kind
 
 
+def kms_requests(
+    rtype: str,
+    share: float,
+    p: dict[str, float],
+    u: Usage,
+    encryption: kms.BucketEncryption | None,
+    keyed: bool,
+) -> list[CostComponent]:
+    """The KMS requests a bucket, queue or topic carrying ``share`` of its usage makes (``lakehouse.kpi.kms``).
+
+    A bucket under SSE-KMS: each PUT and GET calls KMS, with an S3 Bucket Key only usage.yml's
+    ``kms.s3_bucket_key_request_share`` of them; a queue with a KMS key: at most one call per request (the data key
+    reuse period cuts it: not counted, the estimate errs high); a topic: ``kms.SNS_KMS_REQUESTS_PER_CHUNK`` per chunk.
+    """
+    price = p["kms_usd_per_10k_requests"]
+    if rtype == kms.BUCKET and encryption is not None and encryption.calls_kms:
+        s3 = u["s3"]
+        n = (s3["put_requests"] + s3["get_requests"]) * share
+        n *= encryption.request_share(u["kms"]["s3_bucket_key_request_share"])
+        return [CostComponent(f"KMS requests ({encryption.what()})", n, "requests", price, n / 10_000 * price)]
+    if rtype == kms.QUEUE and keyed:
+        n = u["sqs"]["requests"] * share
+        name = "KMS requests (kms_master_key_id: at most one per queue request)"
+        return [CostComponent(name, n, "requests", price, n / 10_000 * price)]
+    if rtype == kms.TOPIC and keyed:
+        n = u["sns"]["publishes"] * chunks(u["sns"]["request_size_kb"]) * kms.SNS_KMS_REQUESTS_PER_CHUNK * share
+        name = f"KMS requests (kms_master_key_id: {kms.SNS_KMS_REQUESTS_PER_CHUNK} per 64 KB chunk published)"
+        return [CostComponent(name, n, "requests", price, n / 10_000 * price)]
+    return []
+
+
 def _components(
     rtype: str,
     share: float,
@@ -592,14 +633,18 @@ def _components(
     capacity: Capacity | None = None,
     values: dict[str, Any] | None = None,
     sms: dict[str, SmsPrice] | None = None,
+    encryption: kms.BucketEncryption | None = None,
+    keyed: bool = False,
 ) -> list[CostComponent] | None:
     """The cost components of one resource of ``rtype`` carrying ``share`` of its type's usage.
 
     Sizes the plan states (``sizes``) are priced over the usage file's: the plan is what is deployed.
     ``hours``: an App Runner service's month as the plan's pause schedule decides it (``lakehouse.kpi.pause``);
     ``capacity``: its instance size and provisioned instances as planned (``lakehouse.kpi.apprunner_capacity``).
+    ``encryption``: a bucket's, ``keyed``: a queue or topic with a KMS key (their KMS requests: ``kms_requests``).
     """
     sizes = sizes or PlanSizes()
+    requests_to_kms = kms_requests(rtype, share, p, u, encryption, keyed)
 
     def comp(name: str, qty: float, unit: str, price: float, per: float = 1.0) -> CostComponent:
         return CostComponent(name, qty, unit, price, qty / per * price)
@@ -623,6 +668,7 @@ def _components(
                 "GB",
                 p["data_transfer_out_usd_per_gb"],
             ),
+            *requests_to_kms,
         ]
     if rtype == "aws_glue_catalog_database":
         g = u["glue"]
@@ -637,7 +683,7 @@ def _components(
         return [comp(kind, units, "standard alarm metric-months", p["cloudwatch_usd_per_alarm_month"])]
     if rtype == "aws_sns_topic":  # each 64 KB chunk of a message is a request
         n = u["sns"]["publishes"] * chunks(u["sns"]["request_size_kb"]) * share
-        return [comp("publishes", n, "requests", p["sns_usd_per_1m_publishes"], 1_000_000)]
+        return [comp("publishes", n, "requests", p["sns_usd_per_1m_publishes"], 1_000_000), *requests_to_kms]
     if rtype == SUBSCRIPTION:  # every subscription receives every publish (lakehouse.kpi.sns_delivery)
         month = deliveries(values or {}, p, u["sns"], sms or {})
         return None if month is None else [comp(d.name, d.quantity, d.unit, d.unit_price_usd, d.per) for d in month]
@@ -645,7 +691,13 @@ def _components(
         fifo = bool((values or {}).get("fifo_queue"))
         key = "sqs_fifo_usd_per_1m_requests" if fifo else "sqs_standard_usd_per_1m_requests"
         n = u["sqs"]["requests"] * share
-        return [comp(f"{'FIFO' if fifo else 'standard'} queue requests", n, "requests", p[key], 1_000_000)]
+        return [
+            comp(f"{'FIFO' if fifo else 'standard'} queue requests", n, "requests", p[key], 1_000_000),
+            *requests_to_kms,
+        ]
+    if rtype == kms.KEY:
+        months, what = kms.key_months(values or {})
+        return [comp(what, months, "key-months", p["kms_usd_per_key_month"])]
     if rtype == "aws_scheduler_schedule":  # every invocation, free tier not applied
         firings, how = monthly_firings(str((values or {}).get("schedule_expression") or ""))
         return [comp(f"invocations ({how})", firings, "invocations", p["scheduler_usd_per_1m_invocations"], 1_000_000)]
@@ -708,6 +760,7 @@ PRICED_TYPES = frozenset(
         "aws_scheduler_schedule",
         "aws_sagemaker_endpoint",
         "aws_apprunner_service",
+        kms.KEY,
     }
 )
 #: Usage-priced types -> the section of fixtures/cost/usage.yml a resource of the type carries.
@@ -790,6 +843,7 @@ class _Pricing:
         self.prices, self.usage, self.whole = prices, usage, whole
         self.sizes = plan_sizes(whole)
         self.capacities = capacities(whole)
+        self.encryption = kms.bucket_encryption(whole)
         services = [r.address for r in whole if r.type == "aws_apprunner_service"]
         self.hours_carrying = {a: running_hours(whole, usage["apprunner"], {a: 1.0})[a] for a in services}
         self.hours_idle = running_hours(whole, usage["apprunner"], {})
@@ -822,6 +876,8 @@ class _Pricing:
             capacity,
             r.values,
             self.prices.sms,
+            self.encryption.get(r.address),
+            r.type in (kms.QUEUE, kms.TOPIC) and kms.uses_key(r),
         )
 
     def carrying_costs(self, r: PlannedResource) -> float:
@@ -901,14 +957,17 @@ def estimate_cost(
             continue
         carries = carriers.get(r.type, r.address) == r.address
         comps = pricing.components(r, carries)
+        billed = billed_features.why_unpriced(r)  # its priced part stays in the total: over the cap still fails
         if comps is not None:
             note, total = (hours[r.address].why if r.address in hours else ""), sum(c.monthly_usd for c in comps)
             carried = _carrier_note(r, carriers, planned[r.type])
             lines.append(CostLine(r.address, r.type, r.region, total, comps, note, carried))
-        elif r.type in prices.free_types:
+        elif r.type in prices.free_types and not billed:
             free.append({"address": r.address, "type": r.type, "why": prices.free_types[r.type].note()})
-        else:
+        elif not billed:
             unpriced.append({"address": r.address, "type": r.type, "region": r.region})
+        if billed:
+            unpriced.append({"address": r.address, "type": r.type, "region": r.region, "why": billed, BILLED: "1"})
     if target_region is not None:
         for line in unplanned_usage(whole, prices, usage, target_region):
             lines.append(line)
@@ -1077,10 +1136,11 @@ def price_the_unpriced(
     (``FROM_TABLE_ONLY``). ``target_region``: the stack's, where
     usage.yml's Athena and Glue months are priced when the plan has no workgroup or database (``unplanned_usage``).
     """
-    _deliveries_from_table(estimate, resources, prices, usage)
+    _from_table_only(estimate, resources, prices, usage)
     _left_out_by_infracost(estimate, resources, prices)
     _unpriced_outside_model(estimate, resources)
     _add_transfer_out(estimate, resources, prices, usage)
+    _add_kms_requests(estimate, resources, prices, usage)
     if target_region is not None:
         _add_lines(estimate, unplanned_usage(resources, prices, usage, target_region), prices)
         _add_lines(estimate, custom_metric_lines(resources, prices, usage, target_region), prices)
@@ -1090,6 +1150,7 @@ def price_the_unpriced(
     types = {u["type"] for u in estimate.unpriced if not u.get("left_out") and not u.get("called_free")}
     types = (types | called_free) - FROM_TABLE_ONLY
     if not types:
+        _unpriced_billed_features(estimate, resources)
         return estimate
     by_type = [r for r in resources if r.type in types]
     from_table = estimate_cost(by_type, prices, usage, plan=resources)
@@ -1101,7 +1162,51 @@ def price_the_unpriced(
     estimate.inputs.update(
         {"priced_from_table": sorted({line.type for line in from_table.lines}), "prices": str(prices.path)}
     )
+    _unpriced_billed_features(estimate, resources)
     return estimate
+
+
+def _unpriced_billed_features(estimate: CostEstimate, resources: list[PlannedResource]) -> None:
+    """A billed setting the table cannot price (``billed_features``), in Infracost's answer too: unpriced naming the
+    resource, whatever Infracost said of it (a lifecycle configuration it calls free, a service it prices by the
+    hour without the automatic deployments' fee); a cost Infracost gave it stays in the total."""
+    for r in resources:
+        if not (why := billed_features.why_unpriced(r)):
+            continue
+        estimate.free = [f for f in estimate.free if f["address"] != r.address]
+        estimate.unpriced = [u for u in estimate.unpriced if u["address"] != r.address or u.get(BILLED)]
+        if not any(u["address"] == r.address for u in estimate.unpriced):
+            estimate.unpriced.append(
+                {"address": r.address, "type": r.type, "region": r.region, "why": why, BILLED: "1"}
+            )
+
+
+def _add_kms_requests(
+    estimate: CostEstimate, resources: list[PlannedResource], prices: PriceTable, usage: Usage
+) -> None:
+    """The KMS requests of the bucket, queue and topic carrying usage.yml's S3, SQS and SNS months (``kms_requests``),
+    priced from the table: Infracost prices none of them (its S3, SQS and SNS resources have no KMS part)."""
+    pricing = _Pricing(resources, prices, usage)
+    carriers = usage_carriers(resources, prices, usage)
+    for rtype in (kms.BUCKET, kms.QUEUE, kms.TOPIC):
+        r = next((r for r in resources if r.address == carriers.get(rtype)), None)
+        if r is None:
+            continue
+        keyed = rtype != kms.BUCKET and kms.uses_key(r)
+        encryption = pricing.encryption.get(r.address)
+        if not keyed and (encryption is None or not encryption.calls_kms):
+            continue
+        if r.region == UNKNOWN_REGION:
+            estimate.unpriced_components.append(
+                {"address": r.address, "component": "KMS requests", "why": "region unknown"}
+            )
+            continue
+        comps = kms_requests(rtype, 1.0, _region_prices(prices, r), usage, encryption, keyed)
+        carried = _carrier_note(r, carriers, sum(x.type == r.type for x in resources))
+        total = sum(c.monthly_usd for c in comps)
+        _add_lines(
+            estimate, [CostLine(f"{r.address} (KMS requests)", r.type, r.region, total, comps, carries=carried)], prices
+        )
 
 
 def _add_lines(estimate: CostEstimate, lines: list[CostLine], prices: PriceTable) -> None:
@@ -1207,18 +1312,21 @@ def _left_out_by_infracost(estimate: CostEstimate, resources: list[PlannedResour
 #: deliveries from a topic's subscription counts, after per-account free tiers (100,000 HTTP/S, 1,000 e-mail, 100
 #: SMS: internal/resources/aws/sns_topic.go) the estimate does not apply, at one SMS price whatever the country,
 #: and leaves e-mail or SMS subscriptions out of its answer (sns_topic_subscription.go builds nothing for them).
-FROM_TABLE_ONLY = frozenset({SUBSCRIPTION})
+#: It prices a KMS key's requests with no usage key to give them (internal/resources/aws/kms_key.go: null parts):
+#: the table prices the key's month, and the requests on the bucket, queue or topic making them (``_add_kms_requests``).
+FROM_TABLE_ONLY = frozenset({SUBSCRIPTION, kms.KEY})
 
 
-def _deliveries_from_table(
+def _from_table_only(
     estimate: CostEstimate, resources: list[PlannedResource], prices: PriceTable, usage: Usage
 ) -> None:
-    """Every planned subscription priced from the table (``FROM_TABLE_ONLY``), in place of what Infracost says.
+    """Every planned resource of a ``FROM_TABLE_ONLY`` type priced from the table, in place of what Infracost says.
 
     Infracost is given no deliveries (``infracost_usage``): its lines for subscriptions are 0 USD and dropped, with
-    whatever it says of them (free, unsupported, a null part), so each delivery is priced once, as in the estimate.
+    whatever it says of them (free, unsupported, a null part), so each delivery is priced once, as in the estimate;
+    a KMS key's line (its month, and request parts left null) likewise.
     """
-    subscriptions = [r for r in resources if r.type in FROM_TABLE_ONLY]
+    subscriptions = [r for r in resources if r.type in FROM_TABLE_ONLY]  # (and keys)
     if not subscriptions:
         return
     addresses = {r.address for r in subscriptions}

@@ -61,7 +61,14 @@ def plan(
             "aws_apprunner_auto_scaling_configuration_version.catalog[0]",
             "aws_apprunner_auto_scaling_configuration_version",
         ),
-        _res(SERVICE, "aws_apprunner_service", {"instance_configuration": [{"cpu": cpu, "memory": memory}]}),
+        _res(
+            SERVICE,
+            "aws_apprunner_service",
+            {
+                "instance_configuration": [{"cpu": cpu, "memory": memory}],
+                "source_configuration": [{"auto_deployments_enabled": False, "code_repository": []}],
+            },
+        ),
         _res("aws_iam_role.catalog_pause[0]", "aws_iam_role"),
         *([_res(PAUSE, "aws_scheduler_schedule", pause)] if pause is not None else []),
         *(extra or []),
