@@ -25,28 +25,29 @@ evidence says which one found each thing:
 Kinds searched: S3 buckets and access points (S3 Control, in the stack's region, where its buckets are); IAM roles,
 users, customer-managed policies, the policies attached to and inline in stack roles and users; SNS topics and their
 subscriptions; SQS queues (each stack queue's redrive settings too: ``lakehouse.queue_redrive``) and the
-subscriptions that deliver to them; Athena workgroups; App Runner services and
-auto scaling configurations (every active revision); SageMaker models, endpoint configurations and endpoints;
-EventBridge Scheduler schedule groups and schedules (schedules take no tags: by name prefix, or ``uses the stack``:
-in a stack group, running as a stack role, invoking or naming in their input a stack resource); Glue databases and
-tables (and where a stack database's Iceberg tables send their next files: their current metadata's location and
-write path properties, read from S3); budgets; CloudWatch metric and composite alarms and dashboards (dashboards
-have no tags: name prefix only; an alarm notifying a stack topic is ``uses the stack`` whatever its name or tags);
-customer-managed policies attached to a stack role or user (``uses the stack``); Lake Formation grants, data cells
-filters, registered locations and settings, LF-Tag grants whose expression reaches the LF-Tags of a stack database,
-table or column, the LF-Tags assigned to those (``lakehouse.lf_tags``; read only in an account that has LF-Tags),
-LF-Tags and saved LF-Tag expressions named like the stack; and, through ``lakehouse.inventory_kinds``, kinds that
-carry no tag or hang off the stack under any name: Athena named queries and prepared statements, Glue crawlers, jobs
-and triggers, EventBridge rules and their targets, CloudWatch log groups with their metric and subscription filters,
-KMS aliases and their keys; through ``lakehouse.inventory_links``, what is linked to a stack resource whatever its
-name (``uses the stack``): Lambda event source mappings whose source, function or failure destination is the stack's
-(read after the tagging sweep), EventBridge pipes whose source, enrichment or target is the stack's or that run as a
-stack role (read after the sweep), S3 Access Grants locations and grants on stack buckets or for stack principals,
-IAM instance profiles holding a stack role, Budgets actions of a stack budget or
-acting on a stack role, user, policy, SCP or instance (read after the sweep), Glue table optimizers of a stack
-table, the Glue Data Catalog's resource policy when it names a stack database, table or role. Regional kinds are
-read in the stack's region and in every other region the root deploys to (``EXTRA_REGIONS``: the ``aws.use1``
-provider of the billing alarm); IAM, S3 listings and budgets are account-wide. Every listing pages to its end.
+subscriptions that deliver to them; Athena workgroups; App Runner services and auto scaling configurations (every
+active revision); SageMaker models, endpoint configurations and endpoints; EventBridge Scheduler schedule groups and
+schedules (schedules take no tags: by name prefix, or ``uses the stack``: in a stack group, running as a stack role,
+invoking or naming in their input a stack resource); Glue databases and tables (and where a stack database's Iceberg
+tables send their next files: their current metadata's location and write path properties, read from S3); budgets;
+CloudWatch metric and composite alarms and dashboards (dashboards have no tags: name prefix only; an alarm notifying
+a stack topic is ``uses the stack`` whatever its name or tags); customer-managed policies attached to a stack role
+or user (``uses the stack``); Lake Formation grants, data cells filters, registered locations and settings, LF-Tag
+grants whose expression reaches the LF-Tags of a stack database, table or column, the LF-Tags assigned to those
+(``lakehouse.lf_tags``; read only in an account that has LF-Tags), LF-Tags and saved LF-Tag expressions named like
+the stack; and, through ``lakehouse.inventory_kinds``, kinds that carry no tag or hang off the stack under any name:
+Athena named queries and prepared statements, Glue crawlers, jobs and triggers, EventBridge rules and their targets,
+CloudWatch log groups with their metric and subscription filters, KMS aliases and their keys; through
+``lakehouse.inventory_links``, what is linked to a stack resource whatever its name (``uses the stack``): Lambda
+event source mappings whose source, function or failure destination is the stack's (read after the tagging sweep),
+EventBridge pipes whose source, enrichment or target is the stack's or that run as a stack role (read after the
+sweep), S3 Access Grants locations and grants on stack buckets or for stack principals, IAM instance profiles
+holding a stack role, Budgets actions of a stack budget or acting on a stack role, user, policy, SCP or instance
+(read after the sweep), Glue table optimizers of a stack table, the Glue Data Catalog's resource policy when it
+names a stack database, table or role, queues dead-lettering into a stack queue; through ``lakehouse.kms_keys``
+(after the sweep), the grants and policy of each stack key. Regional kinds are read in the stack's region and in
+every other region the root deploys to (``EXTRA_REGIONS``: the ``aws.use1`` provider of the billing alarm); IAM, S3
+listings and budgets are account-wide. Every listing pages to its end.
 
 Then a sweep that is not limited to these kinds or regions: in every region the account has enabled
 (EC2 DescribeRegions), the Resource Groups Tagging API lists whatever carries the stack's tag, any
@@ -86,12 +87,14 @@ from lakehouse.inventory_kinds import (
 from lakehouse.inventory_links import (
     access_grants,
     budget_actions,
+    dead_letter_sources,
     event_source_mappings,
     glue_resource_policy,
     instance_profiles,
     pipes,
     table_optimizers,
 )
+from lakehouse.kms_keys import key_grants
 from lakehouse.lf_grants import LfGrant, carries_tags, grants_from_listing, reached_by_tags, resource_database
 from lakehouse.lf_tags import (
     LF_TAG_EXPRESSION,
@@ -213,6 +216,8 @@ class Inventory:
     database_defaults: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: Each stack queue (ARN) -> its redrive settings (Optional+Computed in the provider: adopted when set by hand).
     queue_redrives: dict[str, QueueRedrive] = field(default_factory=dict)
+    #: Each stack KMS key (ARN) -> its key policy (``lakehouse.kms_keys``: Optional+Computed in the provider).
+    key_policies: dict[str, str] = field(default_factory=dict)
     #: Each registered location of a stack bucket (ARN) -> how Lake Formation reads it.
     registrations: dict[str, Registration] = field(default_factory=dict)
     #: Each table of a stack database (``db.table``) -> where its data and Iceberg metadata lie.
@@ -1049,6 +1054,7 @@ class _Search:
         stack_dbs: dict[str, list[str]] = {}
         for region in inv.regions:
             self.guarded("sqs ListQueues", region, self.sqs, region)
+            self.guarded("sqs ListDeadLetterSourceQueues", region, dead_letter_sources, self, region)
             self.guarded("apprunner ListServices/ListAutoScalingConfigurations", region, self.apprunner, region)
             self.guarded("sagemaker ListModels/ListEndpointConfigs/ListEndpoints", region, self.sagemaker, region)
         for region in inv.regions:
@@ -1095,6 +1101,7 @@ class _Search:
             self.guarded("lambda ListEventSourceMappings", region, event_source_mappings, self, region)
             self.guarded("pipes ListPipes/DescribePipe", region, pipes, self, region)
         self.guarded("budgets DescribeBudgetActionsForAccount", GLOBAL, budget_actions, self, GLOBAL)
+        key_grants(self)  # each key guarded on its own, in its own region
         self.without_longer_stacks_untagged()
         inv.resources.sort()
         inv.grants.sort()

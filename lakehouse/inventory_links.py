@@ -36,6 +36,10 @@ untagged one named by a person is found too, and each is a Terraform resource of
   ARN of one, or a pattern naming one, such as ``table/<stack db>/*``; ``*`` or ``database/*`` covers every
   database and is the account's, not the stack's) or a stack role:
   ``aws_glue_resource_policy``. One per catalog and region; it decides who outside the account reads the lake.
+- Queues outside the stack that dead-letter into a stack queue (ListDeadLetterSourceQueues of each stack queue):
+  ``aws_sqs_queue_redrive_policy`` (or the source queue's own ``redrive_policy``), keyed ``<source URL> -> <stack
+  queue ARN>`` (``lakehouse.queue_redrive``). SQS moves every message received too often there into the stack's
+  queue, so a hand-made one writes into the alert inbox; a stack queue's own redrive is judged as its setting.
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ from lakehouse.inventory_kinds import (
     stack_arns,
     stack_roles,
 )
+from lakehouse.queue_redrive import REDRIVE_POLICY, dead_letter_target, redrive_key
 
 if TYPE_CHECKING:
     from lakehouse.inventory import _Search
@@ -91,6 +96,8 @@ STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "aws_pipes_pipe": lambda v: v["arn"],
     "aws_s3control_access_grants_location": lambda v: v["access_grants_location_arn"],
     "aws_s3control_access_grant": lambda v: v["access_grant_arn"],
+    # A queue's own redrive_policy counts as well (``queue_redrive.redrive_keys``, added by checks.iac).
+    REDRIVE_POLICY: lambda v: redrive_key(str(v["queue_url"]), dead_letter_target(str(v.get("redrive_policy") or ""))),
 }
 
 
@@ -496,3 +503,30 @@ def _stack_access_grants(search: _Search, region: str, control: Any) -> None:
         who = f"{grantee.get('GranteeType')} {grantee.get('GranteeIdentifier')}"
         label = f"{grant.get('AccessGrantId')}: {grant.get('Permission')} on {scope} to {who}"
         search.add("aws_s3control_access_grant", str(grant.get("AccessGrantArn")), label, region, _uses(uses))
+
+
+# -- SQS dead-letter sources -----------------------------------------------------------------------
+
+#: What SQS answers for a queue deleted since it was listed (query and JSON protocols).
+_GONE_QUEUE = ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist")
+
+
+def dead_letter_sources(search: _Search, region: str) -> None:
+    """Every queue of ``region`` that is not the stack's and dead-letters into a stack queue (SQS keeps a dead-letter
+    queue in its source's account and region). Run after the queues of ``region`` and their redrive settings."""
+    sqs = search.target.client("sqs", region=region)
+    stack = {read.url: (arn, read.name) for arn, read in search.inv.queue_redrives.items()}
+    for url, (arn, name) in sorted(stack.items()):
+        try:
+            sources = [
+                str(u)
+                for page in sqs.get_paginator("list_dead_letter_source_queues").paginate(QueueUrl=url)
+                for u in page.get("queueUrls") or []
+            ]
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") in _GONE_QUEUE:
+                continue  # deleted since it was listed: nothing dead-letters into it
+            raise
+        for source in (s for s in sources if s not in stack):
+            label = f"{source.rsplit('/', 1)[-1]} dead-letters into {name}"
+            search.add(REDRIVE_POLICY, redrive_key(source, arn), label, region, _uses([f"dead-letter queue {name}"]))

@@ -7,6 +7,11 @@ choosing, out of the inbox exit check 7 reads; a RedriveAllowPolicy decides whic
 queue. Each is a Terraform resource of its own as well (``aws_sqs_queue_redrive_policy``,
 ``aws_sqs_queue_redrive_allow_policy``). So each stack queue's two settings are read (GetQueueAttributes) and must be
 what the state records: on the separate resource naming the queue's URL, else on the queue itself.
+
+A queue outside the stack whose RedrivePolicy names a stack queue (ListDeadLetterSourceQueues) puts its messages
+into the stack's queue: forged alerts land in the inbox exit check 7 reads. Its redrive is the stack's link, so it
+must be in state (``redrive_keys``): an ``aws_sqs_queue_redrive_policy`` of that queue, or the queue's own
+``redrive_policy``, naming the same dead-letter queue.
 """
 
 from __future__ import annotations
@@ -40,6 +45,36 @@ def read_redrive(sqs: Any, name: str, url: str) -> QueueRedrive:
     answer = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]).get("Attributes")
     attributes = answer if isinstance(answer, Mapping) else {}
     return QueueRedrive(name, url, {tf: str(attributes.get(api) or "") for api, tf in ATTRIBUTES.items()})
+
+
+#: Kind of an outside queue's redrive into a stack queue (``CloudResource.key``: ``redrive_key``).
+REDRIVE_POLICY = SEPARATE["redrive_policy"]
+
+
+def redrive_key(url: str, target: str) -> str:
+    """``<source queue URL> -> <dead-letter queue ARN>``: one queue's redrive as the inventory and the state name it."""
+    return f"{url} -> {target or '?'}"
+
+
+def dead_letter_target(policy: str) -> str:
+    """The dead-letter queue a RedrivePolicy names (``deadLetterTargetArn``); "" when it names none."""
+    try:
+        parsed = json.loads(policy) if policy.strip() else {}
+    except ValueError:
+        return ""
+    return str(parsed.get("deadLetterTargetArn") or "") if isinstance(parsed, dict) else ""
+
+
+def redrive_keys(state: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """(``REDRIVE_POLICY``, ``redrive_key``) of every redrive the state records: on its own resource or a queue's."""
+    found = set()
+    for res in state:
+        values = res.get("values", {})
+        url = values.get("queue_url") if res.get("type") == REDRIVE_POLICY else values.get("url")
+        policy = str(values.get("redrive_policy") or "")
+        if res.get("type") in (REDRIVE_POLICY, "aws_sqs_queue") and url and policy.strip():
+            found.add((REDRIVE_POLICY, redrive_key(str(url), dead_letter_target(policy))))
+    return found
 
 
 def _as_text(value: Any) -> Any:

@@ -7,8 +7,9 @@ manages), and no attribute the root sets may have drifted in a way the plan keep
 ``stack_id`` tag, by the stack's name prefix, hanging off a stack role, user, topic, queue or bucket (its access
 points and configurations: notifications, replication, CORS, ...), inside a stack database or workgroup, using the
 stack (a crawler, job, rule or filter: ``lakehouse.inventory_kinds``; an event source mapping, pipe, S3 Access
-Grants location or grant, instance profile, budget action, table optimizer or catalog policy:
-``lakehouse.inventory_links``), listed by Lake Formation (LF-Tag
+Grants location or grant, instance profile, budget action, table optimizer, catalog policy or an outside queue's
+redrive into a stack queue: ``lakehouse.inventory_links``; a grant on a stack KMS key: ``lakehouse.kms_keys``),
+listed by Lake Formation (LF-Tag
 grants too, when their tags reach the stack; LF-Tags and saved LF-Tag expressions named like the stack), or tagged
 for the stack in any enabled region whatever its service: the tagging sweep) must be in Terraform state. So must
 every LF-Tag value assigned directly to a stack database, table or column (``lakehouse.lf_tags``: one of the root's
@@ -52,7 +53,8 @@ So is the role a registered stack location is read with, and whether federated p
 (``role_arn`` and ``with_federation`` of ``aws_lakeformation_resource``, Optional+Computed and unset
 in the root): each must be what the state records. So are a stack queue's ``redrive_policy`` and
 ``redrive_allow_policy`` (Optional+Computed, unset on the alert inbox; ``lakehouse.queue_redrive``): a dead-letter
-queue set by hand takes alerts out of the inbox with no plan change.
+queue set by hand takes alerts out of the inbox with no plan change. So is a stack KMS key's policy (``policy`` of
+``aws_kms_key``, Optional+Computed: ``lakehouse.kms_keys``).
 
 Table locations are drift the plan cannot show: the root ignores a table's ``storage_descriptor``
 and ``parameters`` (Iceberg owns them). So every place a table of the stack's databases sends files
@@ -92,6 +94,8 @@ from lakehouse.inventory import (
 )
 from lakehouse.inventory_kinds import STATE_KEY as HANGING_KIND_KEY
 from lakehouse.inventory_links import STATE_KEY as LINKED_KIND_KEY
+from lakehouse.kms_keys import STATE_KEY as KEY_GRANT_KEY
+from lakehouse.kms_keys import key_policy_drift
 from lakehouse.lf_grants import (
     LfGrant,
     database_defaults_from_state,
@@ -111,7 +115,7 @@ from lakehouse.outcome import Outcome
 from lakehouse.pipeline.runner import SQL_DIR, TABLES
 from lakehouse.pipeline.sqlfiles import SqlFileError, load
 from lakehouse.plan_drift import hidden_drift
-from lakehouse.queue_redrive import redrive_drift
+from lakehouse.queue_redrive import redrive_drift, redrive_keys
 from lakehouse.stack import Stack
 from lakehouse.table_places import in_bucket
 from lakehouse.terraform import PlanResult, TerraformError, module_prefixes, state_resources
@@ -156,6 +160,7 @@ STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     **BUCKET_CONFIG_KEY,
     **HANGING_KIND_KEY,
     **LINKED_KIND_KEY,
+    **KEY_GRANT_KEY,
 }
 
 COVERED_KINDS = (*STATE_KEY, "aws_lakeformation_permissions", "aws_lakeformation_data_lake_settings", *ASSIGNING_KINDS)
@@ -241,7 +246,7 @@ def managed_keys(state: list[dict[str, Any]]) -> set[tuple[str, str]]:
         for attribute in ("arn", "id"):
             if str(values.get(attribute) or "").startswith("arn:"):
                 managed.add((TAGGED, str(values[attribute])))
-    return managed
+    return managed | redrive_keys(state)
 
 
 def _creator_grants(
@@ -544,6 +549,13 @@ def judge_iac(
             f"{len(redriven)} redrive setting(s) of the stack's queues changed outside Terraform, drift terraform plan "
             f"does not show (the provider adopts redrive_policy and redrive_allow_policy, which the root leaves "
             f"unset): {'; '.join(redriven)}"
+        )
+    if key_drift := key_policy_drift(state, inventory.key_policies):
+        details["key_policy_drift"] = key_drift
+        plan_problems.append(
+            f"{len(key_drift)} key policy(ies) of the stack's KMS keys changed outside Terraform, drift terraform plan "
+            f"does not show (the provider adopts an aws_kms_key's policy when the root sets none): "
+            f"{'; '.join(key_drift)}"
         )
     drift = state_location_drift(state, inventory) + pipeline_location_drift(declared or {}, inventory)
     if clashes := location_clashes(inventory) + drift:
