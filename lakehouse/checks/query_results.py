@@ -16,11 +16,15 @@ their own tables, whose results lie in buckets since deleted or that the checker
 (AccessDenied): those folders cannot hold the column, and reading their buckets would only end the
 check in error.
 
-The analyst's own workgroup is read differently (``shared_results``): its results location is the
-analyst's by design, so what matters is what its past results hold, fetched as the analyst and
-searched cell by cell for the hidden values (a copy under another name, or inside JSON or a concat,
-is named by neither the query nor the result's columns), and every execution's own text, whatever its state:
-GetQueryExecution hands the analyst each query and its error message, which can quote a value.
+Every workgroup's history is also read as the analyst (``shared_results``): its own workgroup's results
+location is the analyst's by design, and an IAM policy allowing ``athena:GetQueryExecution``/``GetQueryResults``
+on another workgroup's ARN (or ``*``) hands it that workgroup's history too (a deployer's ``SELECT * FROM
+silver.users WHERE ssn = '...'`` in ``primary``). What matters is what the analyst's own calls hand it: each past
+result fetched as the analyst and searched cell by cell for the hidden values (a copy under another name, or inside
+JSON or a concat, is named by neither the query nor the result's columns), and every execution's own text, whatever
+its state: GetQueryExecution hands the analyst each query and its error message, which can quote a value. IAM
+decides Athena's query operations on the workgroup's ARN alone (``EnforceWorkGroupConfiguration`` restricts no
+read), so Athena's own refusal of one execution of a workgroup is its refusal of them all: the rest are not asked.
 
 Each workgroup's history is listed once (``read_history``, a ``WorkGroupHistory``) for all three readers,
 ``history_copies.read_statements`` included, up to ``MAX_EXECUTIONS``: past it the readers err, naming the
@@ -163,7 +167,7 @@ def execution_locations(
     return found
 
 
-# -- the analyst's own workgroup -------------------------------------------------------------------
+# -- what each workgroup's history hands the analyst ------------------------------------------------------------
 
 #: Rows of one past result searched for hidden values; past it the check says it cannot vouch for the rest.
 MAX_RESULT_ROWS = 100_000
@@ -173,7 +177,7 @@ _RESULT_DENIED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperatio
 
 @dataclass
 class SharedResult:
-    """A past query of the analyst's own workgroup, and what GetQueryResults hands the analyst of it."""
+    """A past query of a workgroup, and what the analyst's GetQueryExecution/GetQueryResults hand it of it."""
 
     query_id: str
     query: str
@@ -187,10 +191,14 @@ class SharedResult:
     #: What of the execution itself, as the analyst's GetQueryExecution returns it, shows a hidden value:
     #: ``"query text"``, ``"error message"`` (``INVALID_CAST_ARGUMENT: Cannot cast '983-16-2186' ...``).
     shown: list[str] = field(default_factory=list)
+    #: The workgroup it ran in; ``own`` when it is the analyst's.
+    work_group: str = ""
+    own: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "query_id": self.query_id,
+            "work_group": self.work_group,
             "query": self.query[:300],
             "columns": self.columns,
             "leaks": self.leaks,
@@ -202,11 +210,13 @@ class SharedResult:
 
 @dataclass
 class SharedResults:
-    """What the analyst's workgroup history hands the analyst, and what could not be read."""
+    """What a workgroup's history hands the analyst, and what could not be read."""
 
     results: list[SharedResult] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: The Athena operations refused to the analyst on the whole workgroup (its IAM, on the workgroup's ARN).
+    refused: set[str] = field(default_factory=set)
 
 
 def shared_results(
@@ -215,22 +225,26 @@ def shared_results(
     values: HiddenValues,
     max_rows: int = MAX_RESULT_ROWS,
     own_mark: str | None = None,
+    own: bool = True,
 ) -> SharedResults:
-    """GetQueryResults, as the analyst, of each succeeded query of its own workgroup's ``history`` (listed by
-    the privileged principal), every row searched for the hidden values (``values``, a ``HiddenValues``).
+    """GetQueryResults, as the analyst, of each succeeded query of a workgroup's ``history`` (listed by the
+    privileged principal), every row searched for the hidden values (``values``, a ``HiddenValues``); ``own``: the
+    workgroup is the analyst's (else only what the analyst is handed is kept, not each refusal).
 
     Athena keeps a workgroup's history per workgroup, not per caller: whoever may call GetQueryResults there
     (and read its results location, which the analyst needs for its own queries) reads every query's result.
     A deployer's ``SELECT * FROM gold.users`` run in the analyst's workgroup hands the analyst every ssn,
-    and Lake Formation is never asked. Neither the query's text nor the result's column names say whether it
-    holds the values: ``SELECT * FROM scratch.users_export`` (a copy as ``tax_id``) or ``CAST(ROW(u.*) AS
-    JSON)`` names neither the column nor a table holding it, so every result's cells are searched. Executions
-    whose query carries ``own_mark`` are the checker's own analyst probes, judged when they ran, and left out.
+    and Lake Formation is never asked; so does one run in ``primary`` when the analyst's IAM reaches that
+    workgroup. Neither the query's text nor the result's column names say whether it holds the values:
+    ``SELECT * FROM scratch.users_export`` (a copy as ``tax_id``) or ``CAST(ROW(u.*) AS JSON)`` names neither the
+    column nor a table holding it, so every result's cells are searched. Executions whose query carries
+    ``own_mark`` are the checker's own analyst probes, judged when they ran, and left out.
     """
     found = SharedResults()
     work_group = history.work_group
+    whose = "the analyst's workgroup" if own else "workgroup"
     found.errors += history.errors(
-        f"could not read query <query> of the analyst's workgroup {work_group}",
+        f"could not read query <query> of {whose} {work_group}",
         "a result handing the analyst a hidden value",
     )
     for execution in history.executions:
@@ -239,8 +253,8 @@ def shared_results(
         state = (execution.get("Status") or {}).get("State")
         fetched = state == "SUCCEEDED" and execution.get("StatementType") == "DML"
         query = values.redacted(str(execution.get("Query") or ""))  # evidence and reasons must not repeat a value
-        result = SharedResult(str(execution.get("QueryExecutionId")), query)
-        if _shown(execution, values) and not _execution_as_analyst(analyst_athena, result, values, found.errors):
+        result = SharedResult(str(execution.get("QueryExecutionId")), query, work_group=work_group, own=own)
+        if _shown(execution, values) and not _execution_as_analyst(analyst_athena, result, values, found):
             continue
         if not fetched:
             if result.shown:
@@ -248,14 +262,18 @@ def shared_results(
             continue
         tally = LeakTally(values)
         try:
-            _read_result(analyst_athena, result, tally, max_rows)
+            if "GetQueryResults" in found.refused:
+                result.denied = True
+            else:
+                _read_result(analyst_athena, result, tally, max_rows)
         except (ClientError, BotoCoreError) as err:
             if _refused(err):
                 result.denied = True
+                found.refused |= {"GetQueryResults"} if _athena_refused(err, "GetQueryResults") else set()
             else:
                 found.errors.append(
-                    f"could not read, as the analyst, the result of query {result.query_id} of its workgroup "
-                    f"{work_group}: {err}"
+                    f"could not read, as the analyst, the result of query {result.query_id} of "
+                    f"{'its ' if own else ''}workgroup {work_group}: {err}"
                 )
                 continue
         if result.rows > max_rows:
@@ -264,7 +282,8 @@ def shared_results(
                 "were searched for hidden values"
             )
         result.leaks = tally.by_column(result.columns)
-        found.results.append(result)
+        if own or not result.denied or result.shown:
+            found.results.append(result)
     return found
 
 
@@ -277,17 +296,20 @@ def _shown(execution: Mapping[str, Any], values: HiddenValues) -> list[str]:
     return shown + (["error message"] if any(e and values.found_in(str(e)) for e in errors) else [])
 
 
-def _execution_as_analyst(athena: Any, result: SharedResult, values: HiddenValues, errors: list[str]) -> bool:
+def _execution_as_analyst(athena: Any, result: SharedResult, values: HiddenValues, found: SharedResults) -> bool:
     """GetQueryExecution as the analyst of an execution whose text shows a hidden value: ``result.shown`` is what
     the analyst's own answer shows (none when Athena refuses it); False when it could not be asked."""
+    if "GetQueryExecution" in found.refused:  # refused on this workgroup already: it is refused them all
+        return True
     try:
         execution = athena.get_query_execution(QueryExecutionId=result.query_id)["QueryExecution"]
     except (ClientError, BotoCoreError) as err:
         if _refused(err):  # the analyst may not read the execution: it shows the analyst nothing
+            found.refused |= {"GetQueryExecution"} if _athena_refused(err, "GetQueryExecution") else set()
             return True
-        errors.append(
-            f"could not read, as the analyst, query {result.query_id} (GetQueryExecution), whose text shows a hidden "
-            f"value: {err}"
+        found.errors.append(
+            f"could not read, as the analyst, query {result.query_id} (GetQueryExecution) of workgroup "
+            f"{result.work_group}, whose text shows a hidden value: {err}"
         )
         return False
     result.shown = _shown(execution, values)
@@ -301,6 +323,16 @@ def _refused(err: ClientError | BotoCoreError) -> bool:
         return False
     error = err.response.get("Error", {})
     return error.get("Code") in _RESULT_DENIED or bool(re.search(r"Access ?Denied", str(error.get("Message", ""))))
+
+
+def _athena_refused(err: ClientError | BotoCoreError, operation: str) -> bool:
+    """Athena's IAM refused ``operation`` itself (``not authorized to perform: athena:GetQueryResults``): decided
+    on the workgroup's ARN, the same for each of its executions. S3's refusal of one result file is not."""
+    if not isinstance(err, ClientError):
+        return False
+    error = err.response.get("Error", {})
+    message = str(error.get("Message", ""))
+    return error.get("Code") in _RESULT_DENIED and f"athena:{operation}".lower() in message.lower()
 
 
 def _read_result(athena: Any, result: SharedResult, tally: LeakTally, max_rows: int) -> None:

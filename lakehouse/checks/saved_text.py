@@ -18,6 +18,13 @@ for query executions. A refusal (IAM, Lake Formation) shows nothing. Every workg
 analyst's: IAM decides which the analyst reaches. On AWS, Lake Formation filters the analyst's Glue answers;
 the local emulator's Glue applies IAM only, so locally a table the analyst lacks DESCRIBE on counts as read
 (conservative: it can only fail more).
+
+Athena hands the same catalog text over its own API: GetDatabase (``Description``, ``Parameters``) and
+GetTableMetadata (columns with their comments, partition keys, ``Parameters``) of ``AwsDataCatalog``, allowed by
+``athena:`` actions on the data catalog's ARN. Whether Athena also asks Glue's IAM (``glue:GetTable``) for the
+caller is not documented in Athena's API or IAM references, so judging the Glue call alone could pass an analyst
+refused ``glue:GetTable`` but allowed ``athena:GetTableMetadata``: where a database or table shows a value, the
+analyst's Athena call is asked too, and its own answer judged the same way.
 """
 
 from __future__ import annotations
@@ -46,6 +53,8 @@ BATCH = 50
 #: AccessDeniedException; a table the caller may not see at all, or one gone since the listing, as not found.
 REFUSED = ("AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "EntityNotFoundException")
 _PRESTO_VIEW = ("/* Presto View: ", "*/")
+#: The Glue Data Catalog as Athena's API names it.
+ATHENA_CATALOG = "AwsDataCatalog"
 
 
 @dataclass
@@ -234,9 +243,11 @@ def read_glue_texts(
     values: HiddenValues,
     max_versions: int = MAX_VERSIONS,
     max_partitions: int = MAX_PARTITIONS,
+    analyst_athena: Any = None,
 ) -> SavedTexts:
     """Every database, table, table version and partition of the Glue catalog (listed by the privileged ``glue``)
-    showing a hidden value, as the analyst's own GetDatabase/GetTable/GetTableVersion/GetPartition hands it over."""
+    showing a hidden value, as the analyst's own GetDatabase/GetTable/GetTableVersion/GetPartition hands it over,
+    and (with ``analyst_athena``) Athena's GetDatabase/GetTableMetadata of the same database or table."""
     found = SavedTexts()
     for page in glue.get_paginator("get_databases").paginate():
         for database in page.get("DatabaseList") or []:
@@ -251,9 +262,32 @@ def read_glue_texts(
                     "GetDatabase",
                     partial(analyst_glue.get_database, Name=name),
                 )
+                if analyst_athena is not None:
+                    _confirm(
+                        found,
+                        values,
+                        "database",
+                        f"database {values.redacted(name)}",
+                        "Athena GetDatabase",
+                        partial(analyst_athena.get_database, CatalogName=ATHENA_CATALOG, DatabaseName=name),
+                    )
             for tpage in glue.get_paginator("get_tables").paginate(DatabaseName=name):
                 for table in tpage.get("TableList") or []:
                     _read_table(glue, analyst_glue, values, name, table, found, max_versions, max_partitions)
+                    if analyst_athena is not None and shown_fields(table, values):
+                        _confirm(
+                            found,
+                            values,
+                            "table",
+                            "table " + values.redacted(f"{name}.{table['Name']}"),
+                            "Athena GetTableMetadata",
+                            partial(
+                                analyst_athena.get_table_metadata,
+                                CatalogName=ATHENA_CATALOG,
+                                DatabaseName=name,
+                                TableName=str(table["Name"]),
+                            ),
+                        )
     return found
 
 

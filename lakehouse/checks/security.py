@@ -37,7 +37,8 @@ as holding it (``history_copies``, column lineage by sqlglot): its files' bucket
 query naming it could have read the column. The analyst's own workgroup
 is read too, as the analyst: its history is the analyst's to fetch whoever ran the query, so a
 privileged query run there that returned ``ssn`` (or its values) hands it over (``shared_results``:
-every result's cells are searched for the values, whatever its query or its columns are called). Saved text
+every result's cells are searched for the values, whatever its query or its columns are called); so is every
+other workgroup's, whose history the analyst's IAM may reach on the workgroup's ARN. Saved text
 the analyst reads with its own calls is searched too (``saved_text``): named queries and prepared statements of
 the workgroups, and the Glue catalog's tables, their older versions and partitions.
 Each workgroup's history is listed once for these three readers (``query_results.read_history``), all

@@ -205,8 +205,8 @@ class SecurityReadback:
     roles: dict[str, RoleInfo] = field(default_factory=dict)
     #: Every IAM user of the account (ARNs): whose credentials a principal on a path may mint.
     users: list[str] = field(default_factory=list)
-    #: Past queries of the analyst's own workgroup that could have read a hidden column, as GetQueryResults hands
-    #: them to the analyst (``query_results.shared_results``).
+    #: Past queries of the analyst's own workgroup, and of any other whose executions the analyst's IAM lets it
+    #: read, as GetQueryExecution/GetQueryResults hand them to the analyst (``query_results.shared_results``).
     shared_results: list[SharedResult] = field(default_factory=list)
     #: Named queries, prepared statements and Glue metadata (tables, their versions and partitions) whose text
     #: shows a hidden value, as the analyst's own calls hand them over (``saved_text``).

@@ -109,8 +109,9 @@ def denied_problems(rb: SecurityReadback) -> list[str]:
 
 
 def shared_result_problems(rb: SecurityReadback) -> list[str]:
-    """Past results of the analyst's own workgroup that hand the analyst a hidden column's values: a privileged
-    query run there (an admin's, the pipeline's) is the analyst's to read, around Lake Formation.
+    """Past executions that hand the analyst a hidden column's values through its own Athena calls: a privileged
+    query run in the analyst's own workgroup (an admin's, the pipeline's) is the analyst's to read, around Lake
+    Formation, and so is one of another workgroup whose ARN the analyst's IAM allows it to read.
 
     The values decide, wherever they sit (``leaks``); a column named like a hidden one fails too when it has
     rows (values the privileged read did not see); an empty one (``LIMIT 0``, a tool reading the schema) shows
@@ -119,11 +120,20 @@ def shared_result_problems(rb: SecurityReadback) -> list[str]:
     wanted = {h.lower() for h in rb.hidden}
     problems: list[str] = []
     for result in rb.shared_results:
+        where, why = (
+            ("the analyst's own workgroup", "its workgroup's history is the analyst's to read, whoever ran the query")
+            if result.own
+            else (
+                f"workgroup {result.work_group}",
+                "the analyst's IAM lets it read that workgroup's history (Athena decides on the workgroup's ARN), "
+                "whoever ran the query",
+            )
+        )
         if result.shown:
             problems.append(
-                f"query {result.query_id} of the analyst's own workgroup (`{result.query[:120]}`) shows values of "
+                f"query {result.query_id} of {where} (`{result.query[:120]}`) shows values of "
                 f"{'/'.join(rb.hidden)} in its {' and '.join(result.shown)}, and the analyst's GetQueryExecution hands "
-                "it over: its workgroup's history is the analyst's to read, whoever ran the query"
+                f"it over: {why}"
             )
         if result.denied:
             continue
@@ -132,10 +142,14 @@ def shared_result_problems(rb: SecurityReadback) -> list[str]:
             what = (
                 ", ".join(named) if named else f"values of {'/'.join(rb.hidden)} in " + ", ".join(sorted(result.leaks))
             )
+            readable = (
+                "its workgroup's history and results location are the analyst's to read"
+                if result.own
+                else "the analyst's IAM lets it read that workgroup's history and result files"
+            )
             problems.append(
-                f"query {result.query_id} of the analyst's own workgroup (`{result.query[:120]}`) has a result holding "
-                f"{what}, and the analyst's GetQueryResults hands it over: its workgroup's history and results "
-                "location are the analyst's to read, whoever ran the query"
+                f"query {result.query_id} of {where} (`{result.query[:120]}`) has a result holding "
+                f"{what}, and the analyst's GetQueryResults hands it over: {readable}, whoever ran the query"
             )
     return problems
 

@@ -623,8 +623,8 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         notes=copy_notes,
         others=others,
     )
-    for history in (h for h in histories if h.work_group == own_group):  # none when unread (an error then)
-        read_shared_results(target, history, session, rb, values)
+    for history in histories:  # the analyst's own first; none when unread (an error then)
+        read_shared_results(target, history, session, rb, values, own=history.work_group == own_group)
     if not isinstance(values, str):  # else no value to search for: copied_value_problems says why
         read_saved_texts(target, session, rb, values, [h.work_group for h in histories] or [own_group])
     no_defaults: dict[str, list[dict[str, Any]]] = {}
@@ -724,18 +724,21 @@ def read_shared_results(
     session: boto3.Session,
     rb: SecurityReadback,
     values: HiddenValues | str,
+    own: bool = True,
 ) -> None:
-    """The analyst's workgroup history, its results read back as the analyst."""
+    """A workgroup's history (``own``: the analyst's), its executions and results read back as the analyst: IAM may
+    let the analyst read another workgroup's too."""
     analyst_athena = session.client("athena", endpoint_url=target.endpoint_url)
     searched = HiddenValues(()) if isinstance(values, str) else values
     try:
-        found = shared_results(history, analyst_athena, searched, own_mark=PROBE_MARK.strip())
+        found = shared_results(history, analyst_athena, searched, own_mark=PROBE_MARK.strip(), own=own)
     except (ClientError, BotoCoreError) as err:
+        whose = "the analyst's workgroup" if own else "workgroup"
         rb.read_errors.append(
-            f"could not read the query results of the analyst's workgroup {history.work_group}: {err}"
+            f"could not read, as the analyst, the query history of {whose} {history.work_group}: {err}"
         )
         return
-    rb.shared_results = found.results
+    rb.shared_results += found.results
     rb.read_errors += found.errors
     rb.notes += found.notes
 
@@ -759,7 +762,10 @@ def read_saved_texts(
         (
             "the Glue catalog's databases, tables, table versions and partitions",
             lambda: read_glue_texts(
-                target.client("glue"), session.client("glue", endpoint_url=target.endpoint_url), values
+                target.client("glue"),
+                session.client("glue", endpoint_url=target.endpoint_url),
+                values,
+                analyst_athena=session.client("athena", endpoint_url=target.endpoint_url),
             ),
         ),
     )

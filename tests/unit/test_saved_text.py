@@ -262,3 +262,70 @@ def test_shown_fields_names_the_field_and_masks_the_value() -> None:
     document = {"Table": {"Name": "t", "Parameters": {"note": "see 123456789"}, "Columns": [{"Name": "a"}]}}
     assert shown_fields(document, VALUES) == ["Table.Parameters.note"]
     assert shown_fields({"Name": "x_123-45-6789"}, VALUES) == ["Name"]
+
+
+# -- the same catalog text through Athena's API (GetDatabase, GetTableMetadata of AwsDataCatalog) --------------------
+
+
+class AthenaCatalog:
+    """The analyst's Athena client over the catalog: Athena's answers built from Glue's (comments, parameters), or
+    AccessDeniedException when ``refused`` (its IAM on the data catalog's ARN)."""
+
+    def __init__(self, glue: Any, refused: bool = False) -> None:
+        self.glue, self.refused, self.asked = glue, refused, []
+
+    def _check(self, operation: str) -> None:
+        self.asked.append(operation)
+        if self.refused:
+            message = f"not authorized to perform: athena:{operation}"
+            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": message}}, operation)
+
+    def get_database(self, CatalogName: str, DatabaseName: str) -> Any:  # noqa: N803
+        self._check("GetDatabase")
+        db = self.glue.get_database(Name=DatabaseName)["Database"]
+        return {"Database": {k: db[k] for k in ("Name", "Description", "Parameters") if k in db}}
+
+    def get_table_metadata(self, CatalogName: str, DatabaseName: str, TableName: str) -> Any:  # noqa: N803
+        self._check("GetTableMetadata")
+        table = self.glue.get_table(DatabaseName=DatabaseName, Name=TableName)["Table"]
+        columns = (table.get("StorageDescriptor") or {}).get("Columns") or []
+        keys = ("Name", "TableType", "Parameters", "PartitionKeys")
+        return {"TableMetadata": {"Columns": columns, **{k: table[k] for k in keys if k in table}}}
+
+
+def test_a_value_athena_hands_the_analyst_refused_by_glue_fails(clients: tuple[Any, Any]) -> None:
+    """Glue refuses the analyst's GetTable/GetDatabase, Athena's GetTableMetadata/GetDatabase (``athena:`` on the
+    data catalog's ARN) hands the same comment and description over: judged through Glue alone, this passed."""
+    _, glue = clients
+    commented = [{"Name": "ssn", "Type": "string", "Comment": "e.g. 123-45-6789"}]
+    glue.create_table(DatabaseName="gold", TableInput=_table("commented", commented))
+    glue.create_database(DatabaseInput={"Name": "scratch", "Description": "copied from 123-45-6789's export"})
+    refused = ("get_table", "get_table_version", "get_database")
+    found = read_glue_texts(glue, Analyst(glue, refused=refused), VALUES, analyst_athena=AthenaCatalog(glue))
+    assert found.errors == []
+    assert {t.where: (t.call, t.fields) for t in found.shown} == {
+        "table gold.commented": ("Athena GetTableMetadata", ["TableMetadata.Columns[ssn].Comment"]),
+        "database scratch": ("Athena GetDatabase", ["Database.Description"]),
+    }
+    assert "the analyst's Athena GetTableMetadata hands it over" in _problems(found)[0]
+
+
+def test_athena_refusing_the_analyst_the_catalog_shows_it_nothing(clients: tuple[Any, Any]) -> None:
+    _, glue = clients
+    glue.create_table(
+        DatabaseName="gold", TableInput=_table("commented", [{"Name": "ssn", "Type": "string", "Comment": "123456789"}])
+    )
+    athena = AthenaCatalog(glue, refused=True)
+    found = read_glue_texts(
+        glue, Analyst(glue, refused=("get_table", "get_table_version")), VALUES, analyst_athena=athena
+    )
+    assert found.errors == [] and found.shown == [] and athena.asked == ["GetTableMetadata"]
+    assert "table gold.commented (Athena GetTableMetadata refused)" in found.refused
+
+
+def test_athena_is_asked_nothing_where_glue_shows_no_value(clients: tuple[Any, Any]) -> None:
+    _, glue = clients
+    glue.create_table(DatabaseName="gold", TableInput=_table("users", CLEAN_COLUMNS))
+    athena = AthenaCatalog(glue)
+    found = read_glue_texts(glue, Analyst(glue), VALUES, analyst_athena=athena)
+    assert found.errors == [] and found.shown == [] and athena.asked == []

@@ -143,10 +143,10 @@ def test_a_column_named_ssn_with_rows_fails_even_when_no_known_value_is_in_it() 
 
 
 def test_a_result_refused_to_the_analyst_hands_nothing_and_other_failures_are_errors() -> None:
-    history = History(
-        _execution("athena", "SELECT * FROM gold.users"),
-        _execution("s3", "SELECT * FROM gold.users"),
+    history = History(  # the failure first: Athena's refusal of one result is its refusal of the workgroup's rest
         _execution("boom", "SELECT * FROM gold.users"),
+        _execution("s3", "SELECT * FROM gold.users"),
+        _execution("athena", "SELECT * FROM gold.users"),
     )
     results = Results(
         {
@@ -156,7 +156,7 @@ def test_a_result_refused_to_the_analyst_hands_nothing_and_other_failures_are_er
         }
     )
     found = shared_results(read_history(history, "analyst"), results, VALUES)
-    assert [(r.query_id, r.denied) for r in found.results] == [("athena", True), ("s3", True)]
+    assert [(r.query_id, r.denied) for r in found.results] == [("s3", True), ("athena", True)]
     assert len(found.errors) == 1 and "query boom of its workgroup analyst" in found.errors[0]
 
 
@@ -274,8 +274,68 @@ def test_texts_without_a_value_pass_and_the_analyst_is_asked_only_about_those_wi
 def test_an_execution_the_analyst_may_not_read_shows_it_nothing_and_other_failures_are_errors() -> None:
     lookup, cast = TEXTS["lookup"][0], TEXTS["cast"][0]
     denied = _error("AccessDeniedException", "not authorized to perform athena:GetQueryExecution")
-    found, athena = _found([lookup, cast], {"lookup": denied, "cast": _error("InternalServerException", "boom")})
-    assert athena.asked == ["lookup", "cast"]
+    found, athena = _found([cast, lookup], {"lookup": denied, "cast": _error("InternalServerException", "boom")})
+    assert athena.asked == ["cast", "lookup"]
     assert [(r.query_id, r.shown) for r in found.results] == [("lookup", [])]  # its result still read: no value
     assert len(found.errors) == 1 and "query cast (GetQueryExecution)" in found.errors[0]
     assert "123-45-6789" not in found.errors[0]
+
+
+# -- other workgroups: what the analyst's IAM lets it read there (``own=False``) --------------------------------
+
+
+def _other(executions: list[dict[str, Any]], analyst: Executions) -> list[str]:
+    found = shared_results(read_history(History(*executions), "primary"), analyst, VALUES, own=False)
+    assert found.errors == []
+    rb = healthy()
+    rb.shared_results = found.results
+    return shared_result_problems(rb)
+
+
+def test_a_lookup_in_another_workgroup_the_analyst_may_read_fails_naming_it() -> None:
+    """Red on main: only the analyst's own workgroup was read as the analyst (``primary``'s lookup passed)."""
+    lookup = _execution("lookup", "SELECT * FROM silver.users WHERE ssn = '123-45-6789'")
+    analyst = Executions({"lookup": (["user_id", "ssn"], [["1", "123-45-6789"]])}, {"lookup": lookup})
+    problems = _other([lookup], analyst)
+    assert len(problems) == 2, problems
+    assert problems[0].startswith(
+        "query lookup of workgroup primary (`SELECT * FROM silver.users WHERE ssn = '<hidden value>'`) shows values "
+        "of ssn in its query text, and the analyst's GetQueryExecution hands it over: the analyst's IAM lets it read"
+    )
+    assert "has a result holding ssn, and the analyst's GetQueryResults hands it over" in problems[1]
+
+
+def test_another_workgroup_athena_refuses_is_asked_once_per_operation_and_kept_out() -> None:
+    """Athena's IAM decides on the workgroup's ARN: its refusal of one execution is its refusal of them all, so a
+    ``primary`` of thousands of queries costs one call per operation; refusals are not evidence there."""
+    executions = [
+        _execution(f"q{i}", f"SELECT * FROM gold.users WHERE ssn = '{v}'") for i, v in enumerate(VALUES.exact)
+    ]
+    executions += [_execution("count", "SELECT count(*) FROM gold.users")]
+    denied = {
+        op: _error("AccessDeniedException", f"User: x is not authorized to perform: athena:{op} on resource: y")
+        for op in ("GetQueryExecution", "GetQueryResults")
+    }
+    answers: dict[str, Any] = {e["QueryExecutionId"]: denied["GetQueryResults"] for e in executions}
+    analyst = Executions(answers, {e["QueryExecutionId"]: denied["GetQueryExecution"] for e in executions})
+    found = shared_results(read_history(History(*executions), "primary"), analyst, VALUES, own=False)
+    assert found.errors == [] and found.results == []
+    assert found.refused == {"GetQueryExecution", "GetQueryResults"}
+    assert analyst.asked == ["q0"] and analyst.calls == 1
+
+
+def test_s3_refusing_one_result_file_is_not_taken_for_the_workgroup() -> None:
+    """S3 decides per result file: the next result of the workgroup is still fetched (and here holds a value)."""
+    first = _execution("first", "SELECT * FROM gold.users")
+    second = _execution("second", "SELECT user_id, ssn AS t FROM gold.users")
+    s3 = _error("InvalidRequestException", "Access Denied (Service: Amazon S3; Status Code: 403)")
+    analyst = Executions({"first": s3, "second": (["user_id", "t"], [["1", "987-65-4321"]])}, {})
+    problems = _other([first, second], analyst)
+    assert analyst.calls == 2
+    assert len(problems) == 1 and problems[0].startswith("query second of workgroup primary ")
+
+
+def test_another_workgroup_the_analyst_reads_without_values_passes() -> None:
+    clean = [_execution("count", "SELECT count(*) FROM gold.users"), _execution("mail", "SELECT email FROM gold.users")]
+    analyst = Executions({"count": (["_col0"], [["2"]]), "mail": (["email"], [["a@example.com"]])}, {})
+    assert _other(clean, analyst) == []

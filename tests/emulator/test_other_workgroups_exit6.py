@@ -1,0 +1,108 @@
+"""Exit check 6 reads every workgroup's history as the analyst, not only the analyst's own workgroup.
+
+The broken stack, passing on main (only the analyst's workgroup was read as the analyst): a deployer's
+``SELECT * FROM users WHERE ssn = '...'`` run in another workgroup (``team``), whose history an IAM statement lets
+the analyst read (athena:GetQueryExecution/GetQueryResults on ``workgroup/team``): the query text shows a value,
+and the result hands every ssn over. Its result files lie where the analyst has no S3 read (the emulator's
+GetQueryResults does not ask S3; on AWS it needs ``s3:GetObject`` on the file too, and the lake-bucket reading
+judges those files apart). The healthy twins: the same history while the analyst's IAM reaches only its own
+workgroup (infra/'s), and a workgroup the analyst may read whose executions show no value.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from lakehouse.checks.security import judge_security
+from lakehouse.checks.security_read import read_security
+from lakehouse.emulator.process import EmulatorHandle
+from lakehouse.outcome import Outcome
+from lakehouse.target import Target
+from tests.emulator.lf_stack import SEED_GROUP, SSNS, WORK_GROUP, Lake, build_lake
+
+REGION = "eu-south-2"  # a region of its own: build_lake names buckets and roles by region
+DB = "wg_gold"
+#: Workgroups of other teams: ``team`` ran a lookup by ssn, ``clean`` only counts.
+TEAM, CLEAN = "team", "clean"
+READS = ["athena:GetQueryExecution", "athena:GetQueryResults", "athena:ListQueryExecutions"]
+
+
+def _policy(*readable: str) -> dict[str, Any]:
+    """infra/'s analyst (Athena on its own workgroup's ARN), reading the history of ``readable`` workgroups too."""
+    statements: list[dict[str, Any]] = [
+        {"Effect": "Allow", "Action": "athena:*", "Resource": f"arn:aws:athena:{REGION}:*:workgroup/{WORK_GROUP}"},
+        {"Effect": "Allow", "Action": ["glue:Get*", "lakeformation:GetDataAccess"], "Resource": "*"},
+        {"Effect": "Allow", "Action": "s3:*", "Resource": [f"arn:aws:s3:::lf-results-{REGION}/*"]},
+    ]
+    if readable:
+        arns = [f"arn:aws:athena:{REGION}:*:workgroup/{name}" for name in readable]
+        statements.append({"Effect": "Allow", "Action": READS, "Resource": arns})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _allow(lake: Lake, *readable: str) -> None:
+    lake.client("iam").put_role_policy(
+        RoleName=f"analyst-{REGION}", PolicyName="broad", PolicyDocument=json.dumps(_policy(*readable))
+    )
+
+
+@pytest.fixture(scope="module")
+def lake(emulator: EmulatorHandle) -> Lake:
+    lake = build_lake(emulator, REGION, DB)
+    athena = lake.client("athena")
+    for name in (TEAM, CLEAN):
+        athena.create_work_group(
+            Name=name,
+            Configuration={"ResultConfiguration": {"OutputLocation": f"s3://lf-seed-{REGION}/{name}/"}},
+        )
+    with lake.cursor(work_group=TEAM) as deployer:
+        deployer.execute("SELECT * FROM users WHERE ssn = '123-45-6789'")
+    with lake.cursor(work_group=CLEAN) as deployer:
+        deployer.execute("SELECT count(*) AS n FROM users")
+        deployer.execute("SELECT user_id, email FROM users")
+    return lake
+
+
+def _judged(lake: Lake) -> Outcome:
+    outputs = {
+        "analyst_role_arn": lake.roles["analyst"],
+        "analyst_workgroup_name": WORK_GROUP,
+        "athena_workgroup_name": SEED_GROUP,
+        "glue_database_names": {"gold": DB},
+    }
+    return judge_security(
+        read_security(Target(name="local", region=REGION, endpoint_url=lake.emulator.endpoint), outputs)
+    )
+
+
+def test_a_lookup_in_a_workgroup_the_analyst_cannot_read_passes(lake: Lake) -> None:
+    _allow(lake)
+    outcome = _judged(lake)
+    assert outcome.status.value == "passed", outcome.reason
+
+
+def test_a_workgroup_the_analyst_reads_whose_executions_show_no_value_passes(lake: Lake) -> None:
+    _allow(lake, CLEAN)
+    outcome = _judged(lake)
+    assert outcome.status.value == "passed", outcome.reason
+    handed = [r for r in outcome.details["analyst_workgroup_results"] if r["work_group"] == CLEAN]
+    assert len(handed) == 2 and all(not r["leaks"] and not r["denied"] for r in handed), handed
+
+
+def test_a_lookup_in_a_workgroup_the_analysts_iam_reads_fails(lake: Lake) -> None:
+    _allow(lake, TEAM, CLEAN)
+    outcome = _judged(lake)
+    assert outcome.status.value == "failed", outcome.reason
+    others = {
+        k: found for k, found in outcome.details["problems"].items() if found and k != "analyst_workgroup_results"
+    }
+    assert others == {}, others  # nothing else is broken: the other workgroup's history alone fails the check
+    problems = outcome.details["problems"]["analyst_workgroup_results"]
+    assert len(problems) == 2, problems
+    assert all(f" of workgroup {TEAM} (`SELECT * FROM users WHERE ssn = '<hidden value>'`)" in p for p in problems)
+    assert "shows values of ssn in its query text, and the analyst's GetQueryExecution hands it over" in problems[0]
+    assert "has a result holding ssn, and the analyst's GetQueryResults hands it over" in problems[1]
+    assert not any(v in json.dumps(outcome.details, default=str) for v in SSNS)
