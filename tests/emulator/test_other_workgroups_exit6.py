@@ -23,7 +23,7 @@ from lakehouse.outcome import Outcome
 from lakehouse.target import Target
 from tests.emulator.lf_stack import SEED_GROUP, SSNS, WORK_GROUP, Lake, build_lake
 
-REGION = "eu-south-2"  # a region of its own: build_lake names buckets and roles by region
+REGION = "ap-southeast-1"  # a region of its own: build_lake names buckets and roles by region
 DB = "wg_gold"
 #: Workgroups of other teams: ``team`` ran a lookup by ssn, ``clean`` only counts.
 TEAM, CLEAN = "team", "clean"
