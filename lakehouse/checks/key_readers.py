@@ -53,7 +53,15 @@ from lakehouse.checks.resource_policy import (
     statements,
     strings,
 )
-from lakehouse.checks.role_paths import Actor, RoleInfo, path_text, reaching, read_role_policies, read_user_policies
+from lakehouse.checks.role_paths import (
+    Actor,
+    Edge,
+    RoleInfo,
+    path_text,
+    reaching,
+    read_role_policies,
+    read_user_policies,
+)
 from lakehouse.checks.schedule_role import applies
 from lakehouse.target import Target
 
@@ -122,7 +130,7 @@ def read_account_principals(target: Target, skip: Collection[str]) -> list[Accou
     return found
 
 
-def _may_hold(statement: Mapping[str, Any], contexts: Sequence[Context]) -> tuple[bool | None, list[str]]:
+def may_hold(statement: Mapping[str, Any], contexts: Sequence[Context]) -> tuple[bool | None, list[str]]:
     """Whether the statement's condition holds for some way of asking: True, False, or None (cannot be evaluated,
     with the tests that could not)."""
     verdicts = [condition_doubts(statement, context) for context in contexts]
@@ -136,11 +144,11 @@ def _hedge(doubts: Sequence[str]) -> str:
     return f" (under a condition the check cannot evaluate: {'; '.join(doubts)})" if doubts else ""
 
 
-def _with_principal(contexts: Sequence[Context], arn: str) -> list[Context]:
+def with_principal(contexts: Sequence[Context], arn: str) -> list[Context]:
     return [{**context, "aws:principalarn": arn} for context in contexts]
 
 
-def _key_denies(key: KmsKey, key_arn: str, principal: str, contexts: Sequence[Context], action: str = DECRYPT) -> bool:
+def key_denies(key: KmsKey, key_arn: str, principal: str, contexts: Sequence[Context], action: str = DECRYPT) -> bool:
     """Whether a key policy Deny of ``action`` (kms:Decrypt) is shown to apply to ``principal`` (or its whole
     account) for every way it may ask."""
     parts = arn_parts(principal)
@@ -174,7 +182,7 @@ def iam_allows(
         found = []
         for index, statement in enumerate(policy.statements()):
             if statement.get("Effect") == "Allow" and applies(statement, action, resource):
-                holds, doubts = _may_hold(statement, contexts)
+                holds, doubts = may_hold(statement, contexts)
                 if holds is not False:
                     found.append(f"{sid(statement, index)} of {policy.source}{_hedge(doubts)}")
         return found
@@ -225,7 +233,7 @@ def key_policy_readers(
             continue
         where = f"key policy {sid(statement, index)}"
         if "NotPrincipal" in statement or _everyone(statement):
-            holds, doubts = _may_hold(statement, contexts)
+            holds, doubts = may_hold(statement, contexts)
             named = "NotPrincipal" if "NotPrincipal" in statement else "Principal *"
             if holds is not False:
                 readers.found.append(
@@ -237,12 +245,12 @@ def key_policy_readers(
             if principal_account(arn) != account or _of_role(arn, must):
                 continue
             is_root = arn == account or arn.endswith(f":iam::{account}:root")
-            holds, doubts = _may_hold(statement, contexts if is_root else _with_principal(contexts, arn))
+            holds, doubts = may_hold(statement, contexts if is_root else with_principal(contexts, arn))
             if holds is False:
                 continue
             if is_root:
                 readers.delegating.append((where, statement))
-            elif not _key_denies(key, key_arn, arn, _with_principal(contexts, arn)):
+            elif not key_denies(key, key_arn, arn, with_principal(contexts, arn)):
                 readers.found.append(f"{where} allows {arn} kms:Decrypt{_hedge(doubts)}")
                 readers.arns.append(arn)
     known = encryption_context(contexts[0]) if contexts else None
@@ -258,10 +266,30 @@ def key_policy_readers(
         where = f"grant {grant.get('GrantId') or '?'} (ListGrants)"
         if grantee.endswith(":root"):
             readers.delegating.append((where, None))
-        elif not _key_denies(key, key_arn, grantee, _with_principal(contexts, grantee)):
+        elif not key_denies(key, key_arn, grantee, with_principal(contexts, grantee)):
             readers.found.append(f"{where} gives {grantee} Decrypt")
             readers.arns.append(grantee)
     return readers
+
+
+def iam_decrypts(
+    key: KmsKey,
+    key_arn: str,
+    principal: AccountPrincipal,
+    contexts: Sequence[Context],
+    delegating: Sequence[tuple[str, Mapping[str, Any] | None]],
+) -> str:
+    """Why the principal's own IAM policies let it kms:Decrypt with the key where something ``delegating``
+    (``Readers.delegating``) hands them the decision, or ``""``: they do not, or the key policy is shown to deny it."""
+    asked = with_principal(contexts, principal.arn)
+    by = [where for where, statement in delegating if statement is None or may_hold(statement, asked)[0] is not False]
+    allows = iam_allows(principal, key_arn, asked) if by else []
+    if not allows or key_denies(key, key_arn, principal.arn, asked):
+        return ""
+    return (
+        f"{principal.kind} {principal.arn} through its IAM policies ({', '.join(allows)}), which "
+        f"{' and '.join(by)} leaves it to"
+    )
 
 
 def iam_readers(
@@ -276,20 +304,34 @@ def iam_readers(
     out."""
     found = []
     for principal in principals:
-        asked = _with_principal(contexts, principal.arn)
-        by = [
-            where for where, statement in delegating if statement is None or _may_hold(statement, asked)[0] is not False
-        ]
-        allows = iam_allows(principal, key_arn, asked) if by else []
-        if allows and not _key_denies(key, key_arn, principal.arn, asked):
-            found.append(
-                (
-                    principal.arn,
-                    f"{principal.kind} {principal.arn} through its IAM policies ({', '.join(allows)}), which "
-                    f"{' and '.join(by)} leaves it to",
-                )
-            )
+        if why := iam_decrypts(key, key_arn, principal, contexts, delegating):
+            found.append((principal.arn, why))
     return found
+
+
+def role_infos(
+    principals: Sequence[AccountPrincipal], functions: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, RoleInfo]:
+    """The roles of ``principals`` as ``role_paths`` follows them (``functions``: role ARN -> the Lambda functions
+    running as it)."""
+    return {
+        p.arn: RoleInfo(p.arn, p.trust or {}, list(p.identity), p.boundary, list((functions or {}).get(p.arn, ())))
+        for p in principals
+        if p.kind == "role"
+    }
+
+
+def becoming(
+    decrypting: Collection[str],
+    principals: Sequence[AccountPrincipal],
+    account: str,
+    more_roles: Sequence[AccountPrincipal] = (),
+    functions: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, list[Edge]]:
+    """Principal ARN -> its path onto a role of ``decrypting`` (``becoming_readers``)."""
+    roles = role_infos([*principals, *more_roles], functions)
+    actors = [Actor(p.arn, p.identity, p.boundary) for p in principals]
+    return reaching(decrypting, actors, account, roles, kinds=BECOMING, launch=True)
 
 
 def becoming_readers(
@@ -304,14 +346,8 @@ def becoming_readers(
     and code decrypt as it. ``more_roles``: roles to go through that are no candidate readers (the function's own
     role); ``functions``: role ARN -> the Lambda functions running as it (whose code or configuration a principal
     may replace)."""
-    roles = {
-        p.arn: RoleInfo(p.arn, p.trust or {}, list(p.identity), p.boundary, list((functions or {}).get(p.arn, ())))
-        for p in [*principals, *more_roles]
-        if p.kind == "role"
-    }
-    actors = [Actor(p.arn, p.identity, p.boundary) for p in principals]
     kinds = {p.arn: p.kind for p in principals}
-    found = reaching(decrypting, actors, account, roles, kinds=BECOMING, launch=True)
+    found = becoming(decrypting, principals, account, more_roles, functions)
     return [
         f"{kinds[arn]} {arn} may become role {path[-1].target}, which may decrypt ({path_text(arn, path, kinds[arn])})"
         for arn, path in sorted(found.items())
@@ -350,7 +386,7 @@ def self_granters(
             continue
         where = f"key policy {sid(statement, index)}"
         if "NotPrincipal" in statement or _everyone(statement):
-            holds, doubts = _may_hold(statement, [self_grant_context(account, None)])
+            holds, doubts = may_hold(statement, [self_grant_context(account, None)])
             if holds is not False:
                 found.setdefault(f"every principal of the account{_hedge(doubts)}", []).append(
                     f"{', '.join(actions)} ({where})"
@@ -364,7 +400,7 @@ def self_granters(
                 for who, how in _iam_self_granters(key, key_arn, account, principals, statement, actions, where):
                     found.setdefault(who, []).extend(how)
                 continue
-            holds, doubts = _may_hold(statement, [self_grant_context(account, arn)])
+            holds, doubts = may_hold(statement, [self_grant_context(account, arn)])
             if holds is not False:
                 found.setdefault(arn, []).append(f"{', '.join(actions)} ({where}{_hedge(doubts)})")
     return [f"may grant themselves Decrypt: {who} via {'; '.join(how)}" for who, how in found.items()]
@@ -384,12 +420,12 @@ def _iam_self_granters(
     found = []
     for member in principals:
         asked = [self_grant_context(account, member.arn)]
-        if _may_hold(statement, asked)[0] is False:
+        if may_hold(statement, asked)[0] is False:
             continue
         how = []
         for action in actions:
             allows = iam_allows(member, key_arn, asked, action)
-            if allows and not _key_denies(key, key_arn, member.arn, asked, action):
+            if allows and not key_denies(key, key_arn, member.arn, asked, action):
                 how.append(f"{action} ({', '.join(allows)}, which {where} leaves to it)")
         if how:
             found.append((f"{member.kind} {member.arn}", how))

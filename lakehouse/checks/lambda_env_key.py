@@ -26,7 +26,8 @@ is the role's. Whoever may become a role that decrypts, the execution role inclu
 sts:AssumeRole, iam:UpdateAssumeRolePolicy on it, iam:PassRole of it with the power to create a function (or job) of
 a service it trusts, or lambda:UpdateFunctionCode/UpdateFunctionConfiguration of a function running as it (the
 receiver itself: its new code reads its variables), through a chain of roles too; it fails the check too, named
-with its path (``key_readers.becoming_readers``). Key administrators (allowed
+with its path (``key_readers.becoming_readers``); so does one that may raise its own permissions in place until it
+decrypts (``key_escalation``). Key administrators (allowed
 kms:PutKeyPolicy or kms:CreateGrant) may give themselves Decrypt, but the console's default key policy makes every
 key so: they are named in the evidence (``env_key_administrators``), not failed on.
 """
@@ -47,8 +48,10 @@ from lakehouse.checks.alert_delivery import (
     read_key,
 )
 from lakehouse.checks.iam_access import Policy, outside_principals
+from lakehouse.checks.key_escalation import KeyAccount, escalating_readers
 from lakehouse.checks.key_readers import (
     AccountPrincipal,
+    becoming,
     becoming_readers,
     iam_readers,
     key_policy_readers,
@@ -65,7 +68,7 @@ from lakehouse.checks.resource_policy import (
     statements,
     strings,
 )
-from lakehouse.checks.role_paths import functions_by_role, read_role_policies
+from lakehouse.checks.role_paths import functions_by_role, read_groups, read_role_policies
 from lakehouse.checks.schedule_role import denied, not_allowed
 from lakehouse.target import Target
 
@@ -91,7 +94,11 @@ ENV_KEY_RULE = (
     "of the role with an action making a service the role trusts run something as it (lambda:CreateFunction or "
     "UpdateFunctionConfiguration, glue:CreateJob, ...), or by lambda:UpdateFunctionCode or "
     "UpdateFunctionConfiguration of a function of the region running as the role (the receiver itself included), "
-    "chained through up to 5 roles, fails the check. Key "
+    "chained through up to 5 roles, fails the check, as does one that may raise its own permissions or a reachable "
+    "role's in place (iam:PutRolePolicy, AttachRolePolicy, CreatePolicyVersion of an attached customer managed policy, "
+    "its permissions boundary replaced or dropped, a policy holding a Deny removed, PutUserPolicy, AttachUserPolicy, "
+    "AddUserToGroup, a group's policies) until it decrypts or becomes such a principal, within a boundary it cannot "
+    "change. Key "
     "administrators, whom the key policy or their IAM policies allow kms:PutKeyPolicy or kms:CreateGrant, may give "
     "themselves Decrypt: the evidence names them, and the check does not fail on them (the console's default key "
     "policy gives its key administrators exactly these)."
@@ -120,6 +127,8 @@ class EnvKeyReadback:
     account_principals: list[AccountPrincipal] | None = None
     #: Role ARN -> the Lambda functions of the region running as it, the receiver too (their code runs as it).
     functions: dict[str, list[str]] = field(default_factory=dict)
+    #: The account's IAM groups with their policies (whom a user may join).
+    groups: dict[str, list[Policy]] = field(default_factory=dict)
 
 
 def unqualified(function_arn: str) -> str:
@@ -255,6 +264,20 @@ def account_readers(env: EnvKeyReadback, key_arn: str, account: str) -> list[str
         readers.found += becoming_readers(
             decrypting, env.account_principals, account, more_roles=[role], functions=env.functions
         )
+        became = becoming(decrypting, env.account_principals, account, [role], env.functions)
+        judged = KeyAccount(
+            env.key,
+            key_arn,
+            account,
+            contexts,
+            readers.delegating,
+            decrypting,
+            env.account_principals,
+            [role],
+            env.functions,
+            env.groups,
+        )
+        readers.found += escalating_readers(judged, {*decrypting, *became})
     return readers.found
 
 
@@ -287,6 +310,7 @@ def read_env_key(target: Target, function: FunctionReadback) -> EnvKeyReadback |
         # Read whether or not the key policy leaves anything to IAM: whoever may assume a role that decrypts reads.
         env.account_principals = read_account_principals(target, skip=[role_arn])
         env.functions = functions_by_role(target)
+        env.groups = read_groups(target)
         receiver = unqualified(str(function.configuration.get("FunctionArn") or function.arn))
         if receiver not in env.functions.get(role_arn, []):  # the receiver, whatever region it is in
             env.functions.setdefault(role_arn, []).append(receiver)

@@ -25,8 +25,9 @@ simulator, and AWS's would not see the trust policies together):
 Paths chain (analyst -> R1 -> R2), found breadth-first. Escalation in place: a principal on a
 path may ``iam:PutRolePolicy``/``AttachRolePolicy`` on a role of the path (itself included), replace or
 drop its permissions boundary, or ``iam:CreatePolicyVersion``/``SetDefaultPolicyVersion`` of a
-customer managed policy attached to one: that role then may do anything. ``iam:DeleteRolePolicy``/
-``DetachRolePolicy`` on a role with a Deny in such a policy lifts that Deny. Or it may
+customer managed policy attached to one (or its boundary): that role then may do anything. ``iam:DeleteRolePolicy``/
+``DetachRolePolicy`` on a role with a Deny in such a policy lifts that Deny (``rewrites``: every such way, for a
+user too: its own policies, its groups' and joining a group, ``iam:AddUserToGroup``). Or it may
 ``lakeformation:PutDataLakeSettings`` and make itself a data lake admin. Conditions are not
 evaluated (an Allow with one counts), as in ``iam_access``.
 
@@ -109,6 +110,39 @@ LAUNCHES: Mapping[str, tuple[str, ...]] = {
 LF_ADMIN = "lakeformation:PutDataLakeSettings"
 #: What gives a user permissions (on the user's ARN).
 USER_REWRITES = ("iam:PutUserPolicy", "iam:AttachUserPolicy")
+#: What gives a group's members permissions (on the group's ARN).
+GROUP_REWRITES = ("iam:PutGroupPolicy", "iam:AttachGroupPolicy")
+#: What removes a group's policies from one member (RemoveUserFromGroup) or from all (on the group's ARN), by the
+#: source prefix of the policies it removes (None: all of the group's).
+GROUP_REMOVALS: Mapping[str, str | None] = {
+    "iam:RemoveUserFromGroup": None,
+    "iam:DeleteGroupPolicy": "inline policy ",
+    "iam:DetachGroupPolicy": "attached policy ",
+}
+#: What puts a user into a group (on the group's ARN): the group's policies become the user's.
+JOIN_GROUP = "iam:AddUserToGroup"
+#: Every action by which a principal may raise a role's or user's permissions in place (``rewrites``), or make or
+#: take a principal of its own (``_made_or_taken``): a principal allowed none of them, on any resource, escalates
+#: nothing.
+RAISING = (
+    *ROLE_REWRITES,
+    *DENY_REMOVALS,
+    *BOUNDARY_REWRITES,
+    *POLICY_REWRITES,
+    *USER_REWRITES,
+    "iam:DeleteUserPolicy",
+    "iam:DetachUserPolicy",
+    "iam:PutUserPermissionsBoundary",
+    "iam:DeleteUserPermissionsBoundary",
+    *GROUP_REWRITES,
+    *GROUP_REMOVALS,
+    JOIN_GROUP,
+    "iam:CreateRole",
+    "iam:CreateUser",
+    "iam:CreateAccessKey",
+    "iam:CreateLoginProfile",
+    "iam:UpdateLoginProfile",
+)
 #: What mints credentials to act as a user (on the user's ARN).
 USER_CREDENTIALS = ("iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile")
 #: Name of the role or user a principal would make, where its policies name no pattern.
@@ -132,8 +166,7 @@ class RoleInfo:
 
     def managed_policies(self) -> list[str]:
         """Customer managed policies attached to the role (AWS managed ones cannot be rewritten)."""
-        found = [p.source.removeprefix("attached policy ") for p in self.identity or []]
-        return [a for a in found if a.startswith("arn:") and a.split(":")[4:5] not in (["aws"], [""])]
+        return [a for p in self.identity or [] if _customer_managed(a := _policy_arn(p.source))]
 
     def service_principals(self) -> list[str]:
         """Services the trust policy lets assume the role (what a passed role can run under)."""
@@ -310,8 +343,11 @@ def edges_from(source: Actor, account_id: str, roles: Mapping[str, RoleInfo], la
     return edges
 
 
-def reachable(analyst: Actor, account_id: str, roles: Mapping[str, RoleInfo]) -> dict[str, list[Edge]]:
-    """Role -> the shortest path (breadth-first, ARN order) by which the analyst becomes it.
+def reachable(
+    analyst: Actor, account_id: str, roles: Mapping[str, RoleInfo], launch: bool = False
+) -> dict[str, list[Edge]]:
+    """Role -> the shortest path (breadth-first, ARN order) by which the analyst becomes it (``launch``: as for
+    ``edges_from``).
 
     A role whose policies are not read yet is a dead end here (its own edges are unknown).
     """
@@ -321,7 +357,7 @@ def reachable(analyst: Actor, account_id: str, roles: Mapping[str, RoleInfo]) ->
         following: list[Actor] = []
         for source in frontier:
             base = paths.get(source.arn, [])
-            for edge in edges_from(source, account_id, roles):
+            for edge in edges_from(source, account_id, roles, launch):
                 if edge.target in paths or edge.target == analyst.arn:
                     continue
                 paths[edge.target] = [*base, edge]
@@ -380,6 +416,96 @@ class Escalation:
     gains: str = ""
 
 
+@dataclass(frozen=True)
+class Rewrite:
+    """One way to raise a role's or user's permissions in place: ``action`` on ``resource`` gives it ``adds`` (None:
+    any policy of the caller's choosing), takes away the policies whose sources are ``removes`` (their Denies with
+    them), or drops its permissions boundary (``unbounds``); ``gains``: why it raises them, where not plain."""
+
+    action: str
+    resource: str
+    adds: tuple[Policy, ...] | None = ()
+    removes: tuple[str, ...] = ()
+    unbounds: bool = False
+    gains: str = ""
+
+
+def _policy_arn(source: str) -> str:
+    """The ARN of an attached policy (``attached policy <arn>[ of group <name>]``), or ``""``."""
+    rest = source.removeprefix("attached policy ")
+    return "" if rest == source else rest.split(" of group ", 1)[0]
+
+
+def _customer_managed(arn: str) -> bool:
+    """Whether ``arn`` is a customer managed policy (an AWS managed one, account ``aws``, cannot be rewritten)."""
+    return arn.startswith("arn:") and arn.split(":")[4:5] not in (["aws"], [""])
+
+
+def rewrites(
+    arn: str,
+    kind: str,
+    identity: Sequence[Policy],
+    boundary: Policy | None,
+    groups: Mapping[str, Sequence[Policy]] | None = None,
+) -> list[Rewrite]:
+    """Every way to raise the permissions of the ``kind`` (role, user) ``arn``: rewrite its policies (a customer
+    managed one by a new default version) or boundary, remove a policy holding a Deny, and for a user its groups'
+    (named in its policies' sources) and joining another of ``groups`` (group ARN -> its policies)."""
+    verb = kind.capitalize()
+    own = [p for p in identity if " of group " not in p.source]
+    inline = [p for p in own if p.source.startswith("inline policy ")]
+    found = [
+        Rewrite(f"iam:Put{verb}Policy", arn, None, _holding_denies(inline)),  # a Put of a held name replaces it
+        Rewrite(f"iam:Attach{verb}Policy", arn, None),
+    ]
+    if boundary is not None:
+        found += [Rewrite(f"iam:{a}{verb}PermissionsBoundary", arn, unbounds=True) for a in ("Put", "Delete")]
+        if _customer_managed(held := boundary.source.removeprefix("permissions boundary ")):
+            found += [Rewrite(a, held, unbounds=True) for a in POLICY_REWRITES]
+    for policy in identity:
+        if _customer_managed(held := _policy_arn(policy.source)):
+            found += [Rewrite(a, held, None, (policy.source,)) for a in POLICY_REWRITES]
+    for action, prefix in (
+        (f"iam:Delete{verb}Policy", "inline policy "),
+        (f"iam:Detach{verb}Policy", "attached policy "),
+    ):
+        holding = [p for p in own if p.source.startswith(prefix)]
+        if denies := _denies(holding):
+            gains = f"it can remove {'; '.join(denies)}, and what it denies opens"
+            found.append(Rewrite(action, arn, removes=_holding_denies(holding), gains=gains))
+    if kind == "user":
+        found += _group_rewrites(arn, identity, groups or {})
+    return found
+
+
+def _holding_denies(policies: Iterable[Policy]) -> tuple[str, ...]:
+    """The sources of ``policies`` that hold a Deny (what removing or replacing them lifts)."""
+    return tuple(p.source for p in policies if _denies([p]))
+
+
+def _group_rewrites(user: str, identity: Sequence[Policy], groups: Mapping[str, Sequence[Policy]]) -> list[Rewrite]:
+    """A user's ways in place through groups: rewriting or leaving one it is in, joining another."""
+    partition, account = user.split(":")[1], user.split(":")[4]
+    by_name = {g.rsplit("/", 1)[-1]: g for g in groups}
+    members: dict[str, list[Policy]] = {}
+    for policy in identity:
+        if " of group " in policy.source:
+            members.setdefault(policy.source.rsplit(" of group ", 1)[1], []).append(policy)
+    found: list[Rewrite] = []
+    for name, held in sorted(members.items()):
+        group = by_name.get(name, f"arn:{partition}:iam::{account}:group/{name}")
+        found += [Rewrite(a, group, None) for a in GROUP_REWRITES]
+        for action, prefix in GROUP_REMOVALS.items():
+            holding = [p for p in held if prefix is None or p.source.startswith(prefix)]
+            if denies := _denies(holding):
+                gains = f"it can remove {'; '.join(denies)}, and what it denies opens"
+                found.append(Rewrite(action, group, removes=_holding_denies(holding), gains=gains))
+    for group, policies in sorted(groups.items()):
+        if group.rsplit("/", 1)[-1] not in members and policies:
+            found.append(Rewrite(JOIN_GROUP, group, tuple(policies), gains=f"it can join group {group}"))
+    return found
+
+
 def escalations(
     analyst: Actor,
     roles: Mapping[str, RoleInfo],
@@ -392,24 +518,18 @@ def escalations(
         for arn in sorted(paths)
         if roles[arn].identity is not None
     ]
-    targets: list[tuple[str, Policy | None, list[str], Sequence[Policy]]] = [
-        (analyst.arn, analyst.boundary, _managed(analyst.identity), analyst.identity)
-    ] + [(p.arn, p.boundary, roles[p.arn].managed_policies(), p.identity) for p in on_path[1:]]
     found: list[Escalation] = []
     for actor in on_path:
         tries = [(LF_ADMIN, "*", "")]
-        for role_arn, boundary, managed, identity in targets:
-            tries += [(a, role_arn, "") for a in ROLE_REWRITES]
-            tries += [(a, role_arn, "") for a in BOUNDARY_REWRITES if boundary is not None]
-            tries += [(a, policy, "") for policy in managed for a in POLICY_REWRITES]
-            for action, kind in DENY_REMOVALS.items():
-                if denies := _denies(p for p in identity if p.source.startswith(kind)):
-                    tries.append((action, role_arn, f"it can remove {'; '.join(denies)}, and what it denies opens"))
+        for target in on_path:
+            tries += [
+                (r.action, r.resource, r.gains) for r in rewrites(target.arn, "role", target.identity, target.boundary)
+            ]
         for action, resource, gains in tries:
             decision = decide(actor.identity, actor.boundary, action, resource)
             if decision.allowed:
                 found.append(Escalation(actor.arn, action, resource, [m.describe() for m in decision.allows], gains))
-        found += _made_or_taken(actor, users)
+        found += made_or_taken(actor, users)
     return found
 
 
@@ -445,7 +565,7 @@ def _new_principal_arns(actor: Actor, kind: str) -> list[str]:
     return sorted(found)
 
 
-def _made_or_taken(actor: Actor, users: Sequence[str]) -> list[Escalation]:
+def made_or_taken(actor: Actor, users: Sequence[str]) -> list[Escalation]:
     """A role or user the actor may create and empower (and act as), or an existing user it may act as."""
     found: list[Escalation] = []
     for arn in _new_principal_arns(actor, "role"):
@@ -472,10 +592,6 @@ def _made_or_taken(actor: Actor, users: Sequence[str]) -> list[Escalation]:
             gains = "it can act as that user with credentials it makes (the user's permissions are not followed)"
             found.append(Escalation(actor.arn, mint.action, user, list(_because(mint)), gains))
     return found
-
-
-def _managed(policies: Iterable[Policy]) -> list[str]:
-    return RoleInfo("", {}, list(policies)).managed_policies()
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -526,6 +642,17 @@ def read_user_policies(target: Target, user_name: str) -> tuple[list[Policy], Po
         for group in page.get("Groups") or []:
             policies += _policies_of(iam, "group", group["GroupName"], f" of group {group['GroupName']}")
     return policies, _boundary(iam, user)
+
+
+def read_groups(target: Target) -> dict[str, list[Policy]]:
+    """Every IAM group of the account (ListGroups, all pages) with its policies, as a member holds them (sources
+    ``... of group <name>``): whom a user may join."""
+    iam = target.client("iam")
+    return {
+        str(group["Arn"]): _policies_of(iam, "group", group["GroupName"], f" of group {group['GroupName']}")
+        for page in iam.get_paginator("list_groups").paginate()
+        for group in page.get("Groups") or []
+    }
 
 
 def read_roles(target: Target) -> dict[str, RoleInfo]:
