@@ -56,13 +56,15 @@ def key_name_problems(rb: SecurityReadback) -> tuple[list[str], list[str], list[
     if not rb.account_id:
         return [], [], []
     analyst = Lister(rb.identity_policies, rb.boundary, Principal(rb.analyst_role_arn, rb.account_id))
-    problems, unknowns, evidence = listing_problems(analyst, rb.bucket_policies, rb.listed_keys)
+    problems, unknowns, evidence = listing_problems(
+        analyst, rb.bucket_policies, rb.listed_keys, rb.routes.access_points
+    )
     for arn, path in sorted(reachable(analyst_actor(rb), rb.account_id, rb.roles).items()):
         role = rb.roles[arn]
         if role.identity is None:
             continue
         lister = Lister(role.identity, role.boundary, Principal(arn, rb.account_id), f"role {arn}")
-        found, unknown, seen = listing_problems(lister, rb.bucket_policies, rb.listed_keys)
+        found, unknown, seen = listing_problems(lister, rb.bucket_policies, rb.listed_keys, rb.routes.access_points)
         route = path_text(rb.analyst_role_arn, path)
         problems += [f"the analyst role can act as role {role.name} ({route}), and {p}" for p in found]
         unknowns += [f"the analyst role can act as role {role.name} ({route}), and {u}" for u in unknown]
