@@ -19,7 +19,7 @@ reasons masked (``MASK``) segment by segment; the unmasked keys stay in memory f
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote, unquote_plus
@@ -28,16 +28,19 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.checks.hidden_values import MASK, HiddenValues
 from lakehouse.checks.iam_access import (
+    ANYONE,
     BucketMatch,
     Decision,
     Policy,
     Principal,
+    access_point_condition,
     bucket_policy_statements,
     bucket_statement_match,
     decide,
+    outside_principals,
 )
 from lakehouse.checks.resource_policy import condition
-from lakehouse.checks.s3_routes import AccessPoint, delegations_for
+from lakehouse.checks.s3_routes import AccessPoint, delegations_for, denied_to, statement_allows
 
 #: What lists a bucket's keys: ListObjects(V2) the current ones, ListObjectVersions those of every version too.
 LIST_ACTIONS = ("s3:ListBucket", "s3:ListBucketVersions")
@@ -383,3 +386,90 @@ def listing_problems(
             route = f" through access point {point.name}"
             _judge_route(lister, keys, through, dependent or lister.prefix_matters(None, point.policy), route, found)
     return found.problems, found.unknowns, found.evidence
+
+
+# -- principals outside the account ----------------------------------------------------------------
+#
+# The plan lets only the stack's own principals read ssn; a listing showing it is a read. As for object reads
+# (``s3_routes.outsider_problems``): an Allow of the bucket policy, or of the policy of an access point the bucket
+# delegates to, naming another account, any account by wildcard, an unconfined service or ``*``; and a delegation
+# of listing to another account's access points, whose policies this account cannot read.
+
+
+def _outsider_hit(
+    statement: Mapping[str, Any],
+    denials: Sequence[tuple[Sequence[Mapping[str, Any]], str]],
+    who: str,
+    action: str,
+    resource: str,
+    keys: Sequence[LeakyKey],
+) -> tuple[LeakyKey, str | None] | None:
+    """The first key ``statement`` lets ``who`` list with some prefix (and the prefix), no Deny of ``denials``
+    (statements, the resource they are judged on) stopping it; None when it shows none."""
+    tests = [statement, *(s for statements, _ in denials for s in statements)]
+    dependent = any(_mentions_prefix(s) for s in tests)
+    memo: dict[str | None, bool] = {}
+    for key in keys:
+        for prefix in _candidates(key.key) if dependent else [None]:
+            if prefix not in memo:
+                memo[prefix] = statement_allows(at_prefix(statement, prefix), action, resource) and not any(
+                    denied_to([at_prefix(s, prefix) for s in statements], who, action, on) for statements, on in denials
+                )
+            if memo[prefix]:
+                return key, prefix
+    return None
+
+
+def outsider_listing_problems(
+    policies: Mapping[str, Mapping[str, Any] | None],
+    listed: Mapping[str, BucketKeys],
+    account_id: str,
+    points: Mapping[str, Sequence[AccessPoint]] | None = None,
+    restricted: Collection[str] = (),
+) -> list[str]:
+    """Principals outside ``account_id`` that may list a lake bucket whose key names show hidden values.
+
+    ``restricted``: buckets under RestrictPublicBuckets, where S3 keeps an unconditional ``*`` to the account."""
+    problems: list[str] = []
+    for bucket, keys in sorted(listed.items()):
+        if not keys.leaky:
+            continue
+        bucket_arn = f"arn:aws:s3:::{bucket}"
+        statements = bucket_policy_statements(policies.get(bucket) or {})
+        handed = delegations_for(bucket, {"Statement": statements}, [(a, bucket_arn) for a in LIST_ACTIONS])
+        for d in handed:
+            foreign = [a for a in d.accounts if a != account_id] + [
+                p for p in d.arns if p.split(":")[4:5] != [account_id]
+            ]
+            if foreign:
+                problems.append(
+                    f"statement {d.sid} of the bucket policy of lake bucket {bucket} delegates listing it to access "
+                    f"points of another account ({', '.join(foreign)}): their policies, out of this account's "
+                    f"sight, decide who lists key names showing hidden values (s3://{bucket}/{keys.leaky[0].shown})"
+                )
+        own = [s for s in statements if not access_point_condition(s)]
+        routes = [(f"the bucket policy of lake bucket {bucket}", own, bucket_arn, [(statements, bucket_arn)])]
+        for point in (points or {}).get(bucket, []):
+            if any(d.covers(point, account_id) for d in handed):
+                mine = bucket_policy_statements(point.policy or {})
+                where = f"the policy of access point {point.name} of lake bucket {bucket}"
+                routes.append((where, mine, point.arn, [(mine, point.arn), (statements, bucket_arn)]))
+        for where, route, resource, denials in routes:
+            for index, statement in enumerate(route):
+                sid = str(statement.get("Sid") or f"#{index + 1}")
+                for who in outside_principals(statement, account_id):
+                    if who == ANYONE and bucket in restricted and not statement.get("Condition"):
+                        continue
+                    for action in LIST_ACTIONS:
+                        shown = [k for k in keys.leaky if k.current or action == "s3:ListBucketVersions"]
+                        hit = _outsider_hit(statement, denials, who, action, resource, shown)
+                        if hit is None:
+                            continue
+                        hedge = " (Condition not evaluated)" if at_prefix(statement, hit[1]).get("Condition") else ""
+                        problems.append(
+                            f"statement {sid} of {where} lets {who}, outside account {account_id}, list it{hedge}: "
+                            f"it allows {action} on {resource} with {hit[0].prefix_shown(hit[1])}, and the key "
+                            f"s3://{bucket}/{hit[0].shown} shows a hidden value in its name"
+                        )
+                        break
+    return problems

@@ -287,7 +287,7 @@ def test_an_access_point_letting_the_analyst_list_a_bucket_partitioned_by_ssn_fa
     statement: dict[str, Any], delegation: Any, culprit: str
 ) -> None:
     result = judge_security(_through_point(PARTITIONED, statement, delegation=delegation))
-    problems = result.details["problems"]["key_names"]
+    problems = [p for p in result.details["problems"]["key_names"] if "outside account" not in p]  # "*": both
     assert not result.passed
     assert len(problems) == 1, problems
     assert problems[0].startswith(f"the analyst role may list lake bucket {GOLD} through access point gold-share: ")
@@ -351,7 +351,7 @@ def test_an_access_point_listing_a_bucket_not_all_read_errs() -> None:
             [_point_list()],
             {**_delegating(), "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{GOLD}/*"},
         ),  # only reads delegated (the point's policy allows none)
-        (PARTITIONED, [_point_list()], _delegating(**{"s3:DataAccessPointAccount": OTHER})),
+        (PARTITIONED, [_point_list()], _delegating(**{"s3:DataAccessPointArn": f"{POINT_ARN}-other"})),
         (PARTITIONED, [_point_list(Condition={"StringLike": {"s3:prefix": "orders/*"}})], None),
         (
             PARTITIONED,
@@ -395,6 +395,109 @@ def test_a_bucket_policy_deny_wins_over_a_delegated_access_point() -> None:
     rb = _through_point(PARTITIONED, _point_list())
     rb.bucket_policies[GOLD]["Statement"].append(deny)
     assert _key_problems(rb) == []
+
+
+# -- principals outside the account ---------------------------------------------------------------------
+#
+# The broken stack: a bucket policy (or the policy of an access point it delegates to) letting another account list
+# Gold, or a delegation of listing to another account's access points. Main judged outsiders' object reads only.
+
+OUTSIDER = f"arn:aws:iam::{OTHER}:root"
+
+
+def _outsider_list(principal: Any = None, **more: Any) -> dict[str, Any]:
+    return {**_list(sid="PartnerBrowses"), "Principal": principal or {"AWS": OUTSIDER}, **more}
+
+
+def _with_bucket_statements(rb: SecurityReadback, *statements: dict[str, Any]) -> SecurityReadback:
+    rb.bucket_policies[GOLD] = {**rb.bucket_policies[GOLD], "Statement": [*tls_only(GOLD)["Statement"], *statements]}
+    return rb
+
+
+@pytest.mark.parametrize(
+    ("statement", "culprit"),
+    [
+        (_outsider_list(), f"lets AWS {OUTSIDER}, outside account {ACCOUNT}, list it"),
+        (_outsider_list({"AWS": "arn:aws:iam::*:root"}), "lets AWS arn:aws:iam::*:root (any account)"),
+        (_outsider_list({"Service": "logging.s3.amazonaws.com"}), "lets Service logging.s3.amazonaws.com"),
+        (
+            _outsider_list(Condition={"StringLike": {"s3:prefix": "users_by_ssn/*"}}),
+            f"allows s3:ListBucket on arn:aws:s3:::{GOLD} with 'users_by_ssn/'",
+        ),
+    ],
+    ids=["other-account", "any-account", "service", "prefix"],
+)
+def test_a_bucket_policy_letting_another_account_list_values_fails(statement: dict[str, Any], culprit: str) -> None:
+    rb = _with_bucket_statements(_lake(PARTITIONED), statement)
+    result = judge_security(rb)
+    problems = result.details["problems"]["key_names"]
+    assert not result.passed
+    assert len(problems) == 1 and culprit in problems[0], problems
+    assert problems[0].startswith(f"statement PartnerBrowses of the bucket policy of lake bucket {GOLD} lets ")
+    assert f"s3://{GOLD}/users_by_ssn/data/{MASK}/" in problems[0] and "123-45" not in problems[0]
+
+
+def test_a_delegation_of_listing_to_another_accounts_access_points_fails() -> None:
+    delegation = {**_delegating(**{"s3:DataAccessPointAccount": OTHER}), "Action": "s3:ListBucket"}
+    rb = _through_point(PARTITIONED, delegation=delegation)
+    problems = _key_problems(rb)
+    assert len(problems) == 1, problems
+    assert f"delegates listing it to access points of another account ({OTHER})" in problems[0]
+
+
+def test_a_delegated_access_point_letting_another_account_list_fails() -> None:
+    problems = _key_problems(_through_point(PARTITIONED, _point_list({"AWS": OUTSIDER})))
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(
+        f"statement Browse of the policy of access point gold-share of lake bucket {GOLD} lets AWS {OUTSIDER}"
+    )
+
+
+def test_an_outsider_listing_versions_sees_deleted_keys() -> None:
+    rb = _with_bucket_statements(_lake(CLEAN), _outsider_list(Action="s3:ListBucketVersions"))
+    assert _key_problems(rb) == []
+    gone = leaky_key("users_by_ssn/data/ssn=123-45-6789/00000-0-77aa.parquet", VALUES, current=False)
+    assert gone is not None
+    rb.listed_keys[GOLD].leaky = [gone]
+    problems = _key_problems(rb)
+    assert len(problems) == 1 and "s3:ListBucketVersions" in problems[0], problems
+
+
+@pytest.mark.parametrize(
+    ("keys", "statements"),
+    [
+        (CLEAN, [_outsider_list()]),  # it may list; the keys show nothing
+        (PARTITIONED, [_outsider_list(Condition={"StringLike": {"s3:prefix": "orders/*"}})]),
+        (
+            PARTITIONED,
+            [
+                _outsider_list(),
+                {"Effect": "Deny", "Principal": {"AWS": OUTSIDER}, "Action": "s3:List*", "Resource": "*"},
+            ],
+        ),
+        (PARTITIONED, [_outsider_list(Action="s3:GetBucketLocation")]),
+        (PARTITIONED, [_outsider_list({"AWS": f"arn:aws:iam::{ACCOUNT}:role/lh-etl"})]),  # this account's own
+    ],
+    ids=["clean-keys", "prefix-elsewhere", "deny", "no-listing", "own-account"],
+)
+def test_a_bucket_policy_not_letting_outsiders_list_values_passes(
+    keys: list[str], statements: list[dict[str, Any]]
+) -> None:
+    result = judge_security(_with_bucket_statements(_lake(keys), *statements))
+    assert result.passed, result.reason
+
+
+def test_an_access_point_naming_another_account_without_delegation_passes() -> None:
+    rb = _through_point(PARTITIONED, _point_list({"AWS": OUTSIDER}), delegation=tls_only(GOLD)["Statement"][0])
+    assert judge_security(rb).passed, judge_security(rb).reason
+
+
+def test_everyone_under_restrict_public_buckets_is_no_outsider() -> None:
+    rb = _with_bucket_statements(_lake(PARTITIONED), _outsider_list("*"))
+    assert any("outside account" in p for p in _key_problems(rb))
+    rb.routes.account_public_access_block = {"RestrictPublicBuckets": True}
+    problems = _key_problems(rb)
+    assert problems and not any("outside account" in p for p in problems), problems  # the analyst still lists
 
 
 # -- reading -------------------------------------------------------------------------------------------
