@@ -8,6 +8,7 @@ from typing import Any
 
 from lakehouse.checks.cloudfront_routes import CloudFrontGrant, cloudfront_problems
 from lakehouse.checks.iam_access import Principal, bucket_policy_problems, object_read_problems
+from lakehouse.checks.key_inventories import delivery_problems
 from lakehouse.checks.key_names import Lister, listing_problems, outsider_listing_problems
 from lakehouse.checks.role_paths import (
     LF_ADMIN,
@@ -73,6 +74,7 @@ def key_name_problems(rb: SecurityReadback) -> tuple[list[str], list[str], list[
     problems += outsider_listing_problems(
         rb.bucket_policies, rb.listed_keys, rb.account_id, rb.routes.access_points, restricted(rb)
     )
+    problems += delivery_problems(rb.inventories, rb.account_id)
     return problems, unknowns, evidence
 
 
