@@ -19,8 +19,8 @@ reasons masked (``MASK``) segment by segment; the unmasked keys stay in memory f
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote, unquote_plus
 
@@ -28,14 +28,19 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from lakehouse.checks.hidden_values import MASK, HiddenValues
 from lakehouse.checks.iam_access import (
+    ANYONE,
     BucketMatch,
+    Decision,
     Policy,
     Principal,
+    access_point_condition,
     bucket_policy_statements,
     bucket_statement_match,
     decide,
+    outside_principals,
 )
 from lakehouse.checks.resource_policy import condition
+from lakehouse.checks.s3_routes import AccessPoint, delegations_for, denied_to, statement_allows
 
 #: What lists a bucket's keys: ListObjects(V2) the current ones, ListObjectVersions those of every version too.
 LIST_ACTIONS = ("s3:ListBucket", "s3:ListBucketVersions")
@@ -211,12 +216,18 @@ class Lister:
     who: Principal
     name: str = "the analyst role"
 
-    def prefix_matters(self, document: Mapping[str, Any] | None) -> bool:
-        """Whether any statement it is judged by tests ``s3:prefix`` (else one prefix decides for all)."""
+    def prefix_matters(self, document: Mapping[str, Any] | None, *more: Mapping[str, Any] | None) -> bool:
+        """Whether any statement it is judged by (``more``: access point policies) tests ``s3:prefix`` (else one
+        prefix decides for all)."""
         statements = [s for p in self.identity for s in p.statements()]
         statements += self.boundary.statements() if self.boundary else []
-        statements += bucket_policy_statements(document or {})
+        statements += [s for d in (document, *more) for s in bucket_policy_statements(d or {})]
         return any(_mentions_prefix(s) for s in statements)
+
+    def _iam(self, action: str, resource: str, prefix: str | None, evaluate: bool) -> Decision:
+        identity = [_policy_at(p, prefix) for p in self.identity] if evaluate else list(self.identity)
+        boundary = self.boundary if self.boundary is None or not evaluate else _policy_at(self.boundary, prefix)
+        return decide(identity, boundary, action, resource)
 
     def lets_list(
         self, bucket: str, document: Mapping[str, Any] | None, action: str, prefix: str | None, evaluate: bool = True
@@ -228,9 +239,7 @@ class Lister:
         (under its boundary) or a bucket policy statement naming it allow; one naming the account only delegates;
         any explicit Deny wins."""
         resource = f"arn:aws:s3:::{bucket}"
-        identity = [_policy_at(p, prefix) for p in self.identity] if evaluate else list(self.identity)
-        boundary = self.boundary if self.boundary is None or not evaluate else _policy_at(self.boundary, prefix)
-        iam = decide(identity, boundary, action, resource)
+        iam = self._iam(action, resource, prefix, evaluate)
         statements = [at_prefix(s, prefix) if evaluate else s for s in bucket_policy_statements(document or {})]
         matches: list[BucketMatch] = [
             m
@@ -242,6 +251,52 @@ class Lister:
         found = [m.describe() for m in matches if m.effect == "Allow" and (m.reach == "direct" or iam.allowed)]
         return found + ([m.describe() for m in iam.allows] if iam.allowed else [])
 
+    def lets_list_through(
+        self,
+        point: AccessPoint,
+        document: Mapping[str, Any] | None,
+        action: str,
+        prefix: str | None,
+        evaluate: bool = True,
+    ) -> list[str]:
+        """The statements letting it list ``point``'s bucket through the access point (its ARN, or its alias) with
+        ``prefix``; empty: it may not. ``document``: the bucket's policy.
+
+        S3 serves a request through an access point when the access point's policy (a statement naming it, or
+        naming the account while its identity policies allow) or its identity policies on the access point's ARN
+        allow it, *and* the bucket allows it. A bucket policy delegating to access points (an Allow conditioned
+        on ``s3:DataAccessPointAccount``/``DataAccessPointArn``, AWS's documented pattern) lets the point decide;
+        without one the bucket policy itself must allow the listing, which ``lets_list`` judges. Any explicit
+        Deny (identity, boundary, the point's policy, the bucket policy) wins."""
+        bucket_arn = f"arn:aws:s3:::{point.bucket}"
+
+        def at(statement: Mapping[str, Any]) -> Mapping[str, Any]:
+            return at_prefix(statement, prefix) if evaluate else statement
+
+        bucket_statements = [at(s) for s in bucket_policy_statements(document or {})]
+        handed = delegations_for(point.bucket, {"Statement": bucket_statements}, [(action, bucket_arn)])
+        through = next((d for d in handed if d.covers(point, self.who.account_id)), None)
+        if through is None:
+            return []
+        iam = self._iam(action, point.arn, prefix, evaluate)
+        matches = [
+            replace(m, policy_of="the policy of access point")
+            for i, s in enumerate(at(s) for s in bucket_policy_statements(point.policy or {}))
+            if (m := bucket_statement_match(s, point.name, i, self.who, action, point.arn)) is not None
+        ]
+        matches += [
+            m
+            for i, s in enumerate(bucket_statements)
+            if (m := bucket_statement_match(s, point.bucket, i, self.who, action, bucket_arn)) is not None
+            and m.effect == "Deny"
+        ]
+        if any(m.effect == "Deny" for m in matches) or iam.denies or iam.boundary_denies:
+            return []
+        found = [m.describe() for m in matches if m.effect == "Allow" and (m.reach == "direct" or iam.allowed)]
+        found += [m.describe() for m in iam.allows] if iam.allowed else []
+        delegated = f" (delegated by statement {through.sid} of the bucket policy of {point.bucket})"
+        return [f"{f}{delegated}" for f in found]
+
 
 def _candidates(key: str) -> Iterable[str | None]:
     """Every listing prefix showing ``key``: none, then each prefix of it, shortest first."""
@@ -250,48 +305,171 @@ def _candidates(key: str) -> Iterable[str | None]:
         yield key[:end]
 
 
+#: A route's answer to "which statements let it list, with this prefix?" (action, prefix, evaluate s3:prefix).
+Lets = Callable[[str, "str | None", bool], list[str]]
+
+
+@dataclass
+class Findings:
+    """What judging listings found: problems, unknowns (the check cannot pass), and the statements allowing."""
+
+    problems: list[str] = field(default_factory=list)
+    unknowns: list[str] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _judge_route(lister: Lister, keys: BucketKeys, lets: Lets, dependent: bool, route: str, found: Findings) -> None:
+    """One way of listing ``keys.bucket`` (directly, or ``route``: through an access point), into ``found``."""
+    bucket = keys.bucket
+    where = f"lake bucket {bucket}{route}"
+    for action in LIST_ACTIONS:
+        some = lets(action, None, False)
+        if not some:
+            continue
+        route_name = route.strip() or "the bucket itself"
+        found.evidence.append(
+            {"principal": lister.name, "bucket": bucket, "route": route_name, "action": action, "allowed_by": some}
+        )
+        if keys.error or not keys.complete:
+            why = keys.error or f"it holds more than {MAX_LISTED_KEYS:,} keys"
+            found.unknowns.append(
+                f"{lister.name} may list {where} ({some[0]} allows {action}), and its key names were "
+                f"not all searched for hidden values ({why})"
+            )
+            continue
+        shown = [k for k in keys.leaky if k.current or action == "s3:ListBucketVersions"]
+        memo: dict[str | None, list[str]] = {}
+        revealed: list[tuple[LeakyKey, str | None, list[str]]] = []
+        for key in shown:
+            for prefix in _candidates(key.key) if dependent else [None]:
+                if prefix not in memo:
+                    memo[prefix] = lets(action, prefix, True)
+                if memo[prefix]:
+                    revealed.append((key, prefix, memo[prefix]))
+                    break
+        if revealed:
+            key, prefix, by = revealed[0]
+            more = f" (and {len(revealed) - 1} more keys)" if len(revealed) > 1 else ""
+            found.problems.append(
+                f"{lister.name} may list {where}: {by[0]} allows {action} with "
+                f"{key.prefix_shown(prefix)}, and the key s3://{bucket}/{key.shown}{more} shows a hidden value "
+                "in its name, around Lake Formation"
+            )
+            return  # ListBucketVersions shows what ListBucket does: one problem a route
+
+
 def listing_problems(
-    lister: Lister, policies: Mapping[str, Mapping[str, Any] | None], listed: Mapping[str, BucketKeys]
+    lister: Lister,
+    policies: Mapping[str, Mapping[str, Any] | None],
+    listed: Mapping[str, BucketKeys],
+    points: Mapping[str, Sequence[AccessPoint]] | None = None,
 ) -> tuple[list[str], list[str], list[dict[str, Any]]]:
     """(problems, unknowns, evidence): lake buckets whose key names show hidden values to ``lister``.
 
-    ``policies``: bucket -> its policy document; ``listed``: what listing each lake bucket found. A bucket it may
-    list whose keys could not all be read is an unknown (the check cannot pass)."""
-    problems: list[str] = []
-    unknowns: list[str] = []
-    evidence: list[dict[str, Any]] = []
+    ``policies``: bucket -> its policy document; ``listed``: what listing each lake bucket found; ``points``:
+    bucket -> its access points (a listing through one shows the bucket's keys, under the point's policy). A
+    bucket it may list whose keys could not all be read is an unknown (the check cannot pass)."""
+    found = Findings()
     for bucket, keys in sorted(listed.items()):
         document = policies.get(bucket)
         dependent = lister.prefix_matters(document)
-        for action in LIST_ACTIONS:
-            some = lister.lets_list(bucket, document, action, None, evaluate=False)
-            if not some:
-                continue
-            evidence.append({"principal": lister.name, "bucket": bucket, "action": action, "allowed_by": some})
-            if keys.error or not keys.complete:
-                why = keys.error or f"it holds more than {MAX_LISTED_KEYS:,} keys"
-                unknowns.append(
-                    f"{lister.name} may list lake bucket {bucket} ({some[0]} allows {action}), and its key names were "
-                    f"not all searched for hidden values ({why})"
+
+        def direct(action: str, prefix: str | None, evaluate: bool, bucket: str = bucket) -> list[str]:
+            return lister.lets_list(bucket, policies.get(bucket), action, prefix, evaluate)
+
+        _judge_route(lister, keys, direct, dependent, "", found)
+        for point in (points or {}).get(bucket, []):
+
+            def through(action: str, prefix: str | None, evaluate: bool, point: AccessPoint = point) -> list[str]:
+                return lister.lets_list_through(point, policies.get(point.bucket), action, prefix, evaluate)
+
+            route = f" through access point {point.name}"
+            _judge_route(lister, keys, through, dependent or lister.prefix_matters(None, point.policy), route, found)
+    return found.problems, found.unknowns, found.evidence
+
+
+# -- principals outside the account ----------------------------------------------------------------
+#
+# The plan lets only the stack's own principals read ssn; a listing showing it is a read. As for object reads
+# (``s3_routes.outsider_problems``): an Allow of the bucket policy, or of the policy of an access point the bucket
+# delegates to, naming another account, any account by wildcard, an unconfined service or ``*``; and a delegation
+# of listing to another account's access points, whose policies this account cannot read.
+
+
+def _outsider_hit(
+    statement: Mapping[str, Any],
+    denials: Sequence[tuple[Sequence[Mapping[str, Any]], str]],
+    who: str,
+    action: str,
+    resource: str,
+    keys: Sequence[LeakyKey],
+) -> tuple[LeakyKey, str | None] | None:
+    """The first key ``statement`` lets ``who`` list with some prefix (and the prefix), no Deny of ``denials``
+    (statements, the resource they are judged on) stopping it; None when it shows none."""
+    tests = [statement, *(s for statements, _ in denials for s in statements)]
+    dependent = any(_mentions_prefix(s) for s in tests)
+    memo: dict[str | None, bool] = {}
+    for key in keys:
+        for prefix in _candidates(key.key) if dependent else [None]:
+            if prefix not in memo:
+                memo[prefix] = statement_allows(at_prefix(statement, prefix), action, resource) and not any(
+                    denied_to([at_prefix(s, prefix) for s in statements], who, action, on) for statements, on in denials
                 )
-                continue
-            shown = [k for k in keys.leaky if k.current or action == "s3:ListBucketVersions"]
-            memo: dict[str | None, list[str]] = {}
-            revealed: list[tuple[LeakyKey, str | None, list[str]]] = []
-            for key in shown:
-                for prefix in _candidates(key.key) if dependent else [None]:
-                    if prefix not in memo:
-                        memo[prefix] = lister.lets_list(bucket, document, action, prefix)
-                    if memo[prefix]:
-                        revealed.append((key, prefix, memo[prefix]))
-                        break
-            if revealed:
-                key, prefix, by = revealed[0]
-                more = f" (and {len(revealed) - 1} more keys)" if len(revealed) > 1 else ""
+            if memo[prefix]:
+                return key, prefix
+    return None
+
+
+def outsider_listing_problems(
+    policies: Mapping[str, Mapping[str, Any] | None],
+    listed: Mapping[str, BucketKeys],
+    account_id: str,
+    points: Mapping[str, Sequence[AccessPoint]] | None = None,
+    restricted: Collection[str] = (),
+) -> list[str]:
+    """Principals outside ``account_id`` that may list a lake bucket whose key names show hidden values.
+
+    ``restricted``: buckets under RestrictPublicBuckets, where S3 keeps an unconditional ``*`` to the account."""
+    problems: list[str] = []
+    for bucket, keys in sorted(listed.items()):
+        if not keys.leaky:
+            continue
+        bucket_arn = f"arn:aws:s3:::{bucket}"
+        statements = bucket_policy_statements(policies.get(bucket) or {})
+        handed = delegations_for(bucket, {"Statement": statements}, [(a, bucket_arn) for a in LIST_ACTIONS])
+        for d in handed:
+            foreign = [a for a in d.accounts if a != account_id] + [
+                p for p in d.arns if p.split(":")[4:5] != [account_id]
+            ]
+            if foreign:
                 problems.append(
-                    f"{lister.name} may list lake bucket {bucket}: {by[0]} allows {action} with "
-                    f"{key.prefix_shown(prefix)}, and the key s3://{bucket}/{key.shown}{more} shows a hidden value "
-                    "in its name, around Lake Formation"
+                    f"statement {d.sid} of the bucket policy of lake bucket {bucket} delegates listing it to access "
+                    f"points of another account ({', '.join(foreign)}): their policies, out of this account's "
+                    f"sight, decide who lists key names showing hidden values (s3://{bucket}/{keys.leaky[0].shown})"
                 )
-                break  # ListBucketVersions shows what ListBucket does: one problem a bucket
-    return problems, unknowns, evidence
+        own = [s for s in statements if not access_point_condition(s)]
+        routes = [(f"the bucket policy of lake bucket {bucket}", own, bucket_arn, [(statements, bucket_arn)])]
+        for point in (points or {}).get(bucket, []):
+            if any(d.covers(point, account_id) for d in handed):
+                mine = bucket_policy_statements(point.policy or {})
+                where = f"the policy of access point {point.name} of lake bucket {bucket}"
+                routes.append((where, mine, point.arn, [(mine, point.arn), (statements, bucket_arn)]))
+        for where, route, resource, denials in routes:
+            for index, statement in enumerate(route):
+                sid = str(statement.get("Sid") or f"#{index + 1}")
+                for who in outside_principals(statement, account_id):
+                    if who == ANYONE and bucket in restricted and not statement.get("Condition"):
+                        continue
+                    for action in LIST_ACTIONS:
+                        shown = [k for k in keys.leaky if k.current or action == "s3:ListBucketVersions"]
+                        hit = _outsider_hit(statement, denials, who, action, resource, shown)
+                        if hit is None:
+                            continue
+                        hedge = " (Condition not evaluated)" if at_prefix(statement, hit[1]).get("Condition") else ""
+                        problems.append(
+                            f"statement {sid} of {where} lets {who}, outside account {account_id}, list it{hedge}: "
+                            f"it allows {action} on {resource} with {hit[0].prefix_shown(hit[1])}, and the key "
+                            f"s3://{bucket}/{hit[0].shown} shows a hidden value in its name"
+                        )
+                        break
+    return problems

@@ -433,12 +433,20 @@ class Delegation:
 
 def delegations(bucket: str, document: Mapping[str, Any] | None, keys: Sequence[str]) -> list[Delegation]:
     """The bucket policy's Allow statements, conditioned on access-point keys, that allow reading ``keys``."""
+    return delegations_for(bucket, document, [(a, object_arn(bucket, k)) for k in keys for a in READ_ACTIONS])
+
+
+def delegations_for(
+    bucket: str, document: Mapping[str, Any] | None, requests: Sequence[tuple[str, str]]
+) -> list[Delegation]:
+    """The bucket policy's Allow statements, conditioned on access-point keys, that allow any of ``requests``
+    (action, resource): reads of objects, or a listing of the bucket (``key_names``)."""
     found = []
     for index, statement in enumerate(bucket_policy_statements(document or {})):
         keys_required = access_point_condition(statement)
         if not keys_required or statement.get("Effect") != "Allow":
             continue
-        if not any(statement_allows(statement, a, object_arn(bucket, k)) for k in keys for a in READ_ACTIONS):
+        if not any(statement_allows(statement, action, resource) for action, resource in requests):
             continue
         found.append(
             Delegation(

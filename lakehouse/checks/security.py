@@ -245,6 +245,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "key_names": {
             "buckets": {b: k.to_dict() for b, k in sorted(rb.listed_keys.items())},
             "statements_allowing_listing": listings,
+            "inventory_deliveries": {b: [d.to_dict() for d in ds] for b, ds in sorted(rb.inventories.items())},
         },
         "s3_routes": rb.routes.to_dict(),
         "cloudfront": {

@@ -12,6 +12,7 @@ from lakehouse.athena import QueryRecord
 from lakehouse.checks.cloudfront_routes import CloudFrontReadback
 from lakehouse.checks.history_copies import HistoryCopy
 from lakehouse.checks.iam_access import Policy
+from lakehouse.checks.key_inventories import Delivery
 from lakehouse.checks.key_names import BucketKeys
 from lakehouse.checks.query_results import SharedResult
 from lakehouse.checks.role_paths import Actor, RoleInfo
@@ -197,6 +198,8 @@ class SecurityReadback:
     bucket_policies: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     #: Each lake bucket's keys whose names show a hidden value (``key_names``), for whoever may list it.
     listed_keys: dict[str, BucketKeys] = field(default_factory=dict)
+    #: Each lake bucket's S3 Inventory configurations listing such keys (``key_inventories``): where they go.
+    inventories: dict[str, list[Delivery]] = field(default_factory=dict)
     #: Access points, ACLs and Block Public Access of the lake buckets (``s3_routes``).
     routes: RoutesReadback = field(default_factory=RoutesReadback)
     #: The CloudFront distributions lake bucket policies let read (``cloudfront_routes``).

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any, TypeVar
 
 import boto3
@@ -18,6 +19,7 @@ from lakehouse.checks.hidden_values import HiddenValues, LeakTally, masked
 from lakehouse.checks.history_copies import HistoryCopy, catalog_schema, history_copies, read_statements
 from lakehouse.checks.iam_access import Policy, bucket_policy_statements, object_arn, read_patterns, witnesses
 from lakehouse.checks.iceberg_files import MAX_AVRO_FILES, S3ReadIO, file_folders
+from lakehouse.checks.key_inventories import deliveries, read_inventories, report_locations
 from lakehouse.checks.key_names import read_key_names
 from lakehouse.checks.query_results import (
     ExecutionLocations,
@@ -702,6 +704,8 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         rb.bucket_policies[bucket] = _policy_or_none(errors, s3, bucket)
         if not isinstance(values, str):  # without the values nothing can be searched (the check errs already)
             rb.listed_keys[bucket] = read_key_names(s3, bucket, values)
+    if not isinstance(values, str):
+        read_inventory_reports(target, rb, values, errors)
     if rb.account_id:
         partition = rb.analyst_role_arn.split(":")[1] if rb.analyst_role_arn.count(":") >= 5 else "aws"
         rb.routes = read_routes(target, rb.account_id, partition, rb.lake_objects, PROBE_KEY)
@@ -716,6 +720,28 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         rb.lake_objects[bucket] = sorted({*rb.lake_objects.get(bucket, []), *keys})
     rb.notes.append(f"databases holding {', '.join(hidden)}: {', '.join(sorted(holding_dbs)) or 'none'}")
     return rb
+
+
+def read_inventory_reports(target: Target, rb: SecurityReadback, values: HiddenValues, errors: list[str]) -> None:
+    """S3 Inventory configurations of the lake buckets whose keys show values (``key_inventories``): the folders
+    their reports land in hold those key names, so they join the lake (before its routes and objects are read)."""
+    s3 = target.client("s3")
+    for bucket, keys in sorted(rb.listed_keys.items()):
+        if keys.leaky:
+            what = f"the S3 Inventory configurations of {bucket} (ListBucketInventoryConfigurations)"
+            none: list[dict[str, Any]] = []
+            configs = _attempt(errors, what, partial(read_inventories, s3, bucket), none)
+            rb.inventories[bucket] = deliveries(configs, keys)
+    locations = report_locations(rb.inventories, rb.account_id or "")
+    for how, uri in locations.items():
+        where = location_bucket(uri)
+        if where is None:
+            continue
+        rb.lake_buckets[where[0]] = sorted({*rb.lake_buckets.get(where[0], []), f"{how} ({uri})"})
+        if where[0] not in rb.listed_keys:
+            rb.bucket_policies[where[0]] = _policy_or_none(errors, s3, where[0])
+            rb.listed_keys[where[0]] = read_key_names(s3, where[0], values)
+    rb.lake_objects = add_locations(target, rb.lake_objects, locations, rb.notes)
 
 
 def read_shared_results(

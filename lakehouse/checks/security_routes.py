@@ -8,7 +8,8 @@ from typing import Any
 
 from lakehouse.checks.cloudfront_routes import CloudFrontGrant, cloudfront_problems
 from lakehouse.checks.iam_access import Principal, bucket_policy_problems, object_read_problems
-from lakehouse.checks.key_names import Lister, listing_problems
+from lakehouse.checks.key_inventories import delivery_problems
+from lakehouse.checks.key_names import Lister, listing_problems, outsider_listing_problems
 from lakehouse.checks.role_paths import (
     LF_ADMIN,
     Actor,
@@ -51,23 +52,38 @@ def bucket_problems(rb: SecurityReadback) -> tuple[list[str], list[dict[str, Any
 
 
 def key_name_problems(rb: SecurityReadback) -> tuple[list[str], list[str], list[dict[str, Any]]]:
-    """(problems, unknowns, evidence): the analyst, or a role it can act as, listing a lake bucket whose key names
-    show hidden values (``key_names``: a partition folder ``ssn=.../`` is read without reading any file)."""
+    """(problems, unknowns, evidence): the analyst, a role it can act as, or a principal outside the account,
+    listing a lake bucket (or through an access point of it) whose key names show hidden values (``key_names``: a
+    partition folder ``ssn=.../`` is read without reading any file)."""
     if not rb.account_id:
         return [], [], []
     analyst = Lister(rb.identity_policies, rb.boundary, Principal(rb.analyst_role_arn, rb.account_id))
-    problems, unknowns, evidence = listing_problems(analyst, rb.bucket_policies, rb.listed_keys)
+    problems, unknowns, evidence = listing_problems(
+        analyst, rb.bucket_policies, rb.listed_keys, rb.routes.access_points
+    )
     for arn, path in sorted(reachable(analyst_actor(rb), rb.account_id, rb.roles).items()):
         role = rb.roles[arn]
         if role.identity is None:
             continue
         lister = Lister(role.identity, role.boundary, Principal(arn, rb.account_id), f"role {arn}")
-        found, unknown, seen = listing_problems(lister, rb.bucket_policies, rb.listed_keys)
+        found, unknown, seen = listing_problems(lister, rb.bucket_policies, rb.listed_keys, rb.routes.access_points)
         route = path_text(rb.analyst_role_arn, path)
         problems += [f"the analyst role can act as role {role.name} ({route}), and {p}" for p in found]
         unknowns += [f"the analyst role can act as role {role.name} ({route}), and {u}" for u in unknown]
         evidence += seen
+    problems += outsider_listing_problems(
+        rb.bucket_policies, rb.listed_keys, rb.account_id, rb.routes.access_points, restricted(rb)
+    )
+    problems += delivery_problems(rb.inventories, rb.account_id)
     return problems, unknowns, evidence
+
+
+def restricted(rb: SecurityReadback) -> list[str]:
+    """Lake buckets under RestrictPublicBuckets (the account's or the bucket's): S3 keeps a public policy to the
+    account."""
+    if (rb.routes.account_public_access_block or {}).get("RestrictPublicBuckets"):
+        return list(rb.bucket_policies)
+    return [b for b, a in rb.routes.acls.items() if (a.public_access_block or {}).get("RestrictPublicBuckets")]
 
 
 def route_problems(rb: SecurityReadback) -> list[str]:
@@ -75,14 +91,8 @@ def route_problems(rb: SecurityReadback) -> list[str]:
     if not rb.account_id:
         return []
     who = Principal(rb.analyst_role_arn, rb.account_id)
-    # RestrictPublicBuckets (the account's or the bucket's) keeps a public policy to the account.
-    restricted = (
-        list(rb.bucket_policies)
-        if (rb.routes.account_public_access_block or {}).get("RestrictPublicBuckets")
-        else [b for b, a in rb.routes.acls.items() if (a.public_access_block or {}).get("RestrictPublicBuckets")]
-    )
     return (
-        outsider_problems(rb.bucket_policies, rb.lake_objects, rb.account_id, restricted=restricted)
+        outsider_problems(rb.bucket_policies, rb.lake_objects, rb.account_id, restricted=restricted(rb))
         + acl_problems(rb.routes)
         + access_point_problems(rb.routes, rb.bucket_policies, rb.identity_policies, rb.boundary, who, rb.lake_objects)
         + replication_problems(rb.routes, rb.lake_objects, rb.lake_buckets, rb.account_id)

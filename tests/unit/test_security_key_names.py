@@ -21,10 +21,11 @@ from lakehouse.checks.hidden_values import MASK, HiddenValues
 from lakehouse.checks.iam_access import Policy
 from lakehouse.checks.key_names import BucketKeys, at_prefix, leaky_key, read_key_names
 from lakehouse.checks.role_paths import RoleInfo
+from lakehouse.checks.s3_routes import AccessPoint
 from lakehouse.checks.security import judge_security
 from lakehouse.checks.security_model import SecurityReadback
 
-from .test_security import ACCOUNT, ANALYST, BUCKETS, healthy, tls_only
+from .test_security import ACCOUNT, ANALYST, BUCKETS, OTHER, POINT_ARN, healthy, tls_only
 
 VALUES = HiddenValues(["123-45-6789", "987-65-4321", "555-12-3456"])
 GOLD = BUCKETS["gold"]
@@ -226,6 +227,277 @@ def test_at_prefix_evaluates_only_the_prefix_key() -> None:
     only = _list(Condition={"StringLike": {"s3:prefix": "users/*"}})
     assert "Condition" not in at_prefix(only, "users/")
     assert at_prefix(only, None)["Action"] == []  # a positive operator on an absent key is false
+
+
+# -- through an access point ---------------------------------------------------------------------------
+#
+# The broken stack: AWS's documented pattern, a bucket policy delegating to the account's access points, and an
+# access point on Gold whose policy lets the analyst list (ListObjectsV2 on the point's ARN or alias). The bucket
+# policy and the analyst's IAM policies allow no listing of the bucket itself, so main's check passed.
+
+
+def _delegating(sid: str = "DelegateToAccessPoints", **condition: Any) -> dict[str, Any]:
+    """AWS's documented statement letting a bucket's access points decide."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": "*",
+        "Resource": [f"arn:aws:s3:::{GOLD}", f"arn:aws:s3:::{GOLD}/*"],
+        "Condition": {"StringEquals": condition or {"s3:DataAccessPointAccount": ACCOUNT}},
+    }
+
+
+def _point_list(principal: Any = None, **more: Any) -> dict[str, Any]:
+    """An access point policy statement letting ``principal`` (the analyst) list through the point."""
+    allow = {"Sid": "Browse", "Effect": "Allow", "Principal": principal or {"AWS": ANALYST}, "Action": "s3:ListBucket"}
+    return {**allow, "Resource": POINT_ARN, **more}
+
+
+def _through_point(keys: list[str], *statements: dict[str, Any], delegation: Any = None, **listing: Any) -> Any:
+    """The lake with ``keys`` in Gold, a delegating bucket policy, and access point gold-share with ``statements``."""
+    rb = _lake(keys, **listing)
+    policy = tls_only(GOLD)
+    policy["Statement"].append(_delegating() if delegation is None else delegation)
+    rb.bucket_policies[GOLD] = policy
+    document = {"Version": "2012-10-17", "Statement": list(statements)} if statements else None
+    rb.routes.access_points[GOLD] = [AccessPoint("gold-share", GOLD, POINT_ARN, document)]
+    return rb
+
+
+@pytest.mark.parametrize(
+    ("statement", "delegation", "culprit"),
+    [
+        (_point_list(), None, f"statement Browse of the policy of access point gold-share (Principal {ANALYST})"),
+        (_point_list("*"), None, 'statement Browse of the policy of access point gold-share (Principal "*")'),
+        (
+            _point_list(Resource="arn:aws:s3:*:*:accesspoint/*"),
+            _delegating(**{"s3:DataAccessPointArn": POINT_ARN}),
+            "statement Browse of the policy of access point gold-share",
+        ),
+        (
+            _point_list(Condition={"StringLike": {"s3:prefix": "users_by_ssn/*"}}),
+            None,
+            "statement Browse of the policy of access point gold-share",
+        ),
+    ],
+    ids=["analyst", "everyone", "by-arn", "prefix"],
+)
+def test_an_access_point_letting_the_analyst_list_a_bucket_partitioned_by_ssn_fails(
+    statement: dict[str, Any], delegation: Any, culprit: str
+) -> None:
+    result = judge_security(_through_point(PARTITIONED, statement, delegation=delegation))
+    problems = [p for p in result.details["problems"]["key_names"] if "outside account" not in p]  # "*": both
+    assert not result.passed
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(f"the analyst role may list lake bucket {GOLD} through access point gold-share: ")
+    assert (
+        culprit in problems[0] and "(delegated by statement DelegateToAccessPoints of the bucket policy" in problems[0]
+    )
+    assert f"s3://{GOLD}/users_by_ssn/data/{MASK}/" in problems[0] and "123-45" not in problems[0]
+
+
+def test_the_analyst_iam_policy_on_a_delegated_access_point_lists_it() -> None:
+    """A point without a policy: the analyst's own IAM policy on the point's ARN is enough within the account."""
+    rb = _through_point(PARTITIONED, _list(resource="arn:aws:s3:*:*:accesspoint/*"))
+    rb.routes.access_points[GOLD][0].policy = None
+    rb.identity_policies = [*rb.identity_policies, _policy(_list(resource="arn:aws:s3:*:*:accesspoint/*"))]
+    problems = _key_problems(rb)
+    assert len(problems) == 1 and "through access point gold-share" in problems[0], problems
+    assert "statement BrowseLake of inline policy browse-lake" in problems[0]
+
+
+def test_an_access_point_naming_the_account_lists_when_the_analyst_iam_policy_allows() -> None:
+    rb = _through_point(PARTITIONED, _point_list({"AWS": f"arn:aws:iam::{ACCOUNT}:root"}))
+    assert _key_problems(rb) == []  # the account only delegates: the analyst's own policies allow nothing
+    rb.identity_policies = [*rb.identity_policies, _policy(_list(resource=POINT_ARN))]
+    assert any("through access point gold-share" in p for p in _key_problems(rb))
+
+
+def test_deleted_keys_listed_through_an_access_point_fail() -> None:
+    rb = _through_point(CLEAN, _point_list(Action="s3:ListBucketVersions"))
+    gone = leaky_key("users_by_ssn/data/ssn=123-45-6789/00000-0-77aa.parquet", VALUES, current=False)
+    assert gone is not None
+    rb.listed_keys[GOLD].leaky = [gone]
+    problems = _key_problems(rb)
+    assert len(problems) == 1 and "through access point gold-share" in problems[0], problems
+    assert "s3:ListBucketVersions" in problems[0]
+
+
+def test_a_role_the_analyst_can_act_as_listing_through_an_access_point_fails() -> None:
+    browser = f"arn:aws:iam::{ACCOUNT}:role/lh-browser"
+    rb = _through_point(PARTITIONED, _point_list({"AWS": browser}))
+    assert _key_problems(rb) == []  # the point names the other role only
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": ANALYST}, "Action": "*"}]}
+    rb.roles = {browser: RoleInfo(browser, trust, [_policy(source="inline policy none")])}
+    problems = _key_problems(rb)
+    assert any(p.startswith("the analyst role can act as role lh-browser") and "gold-share" in p for p in problems)
+
+
+def test_an_access_point_listing_a_bucket_not_all_read_errs() -> None:
+    result = judge_security(_through_point(CLEAN, _point_list(), complete=False))
+    assert result.status.value == "error"
+    assert "may list lake bucket" in str(result.reason) and "through access point gold-share" in str(result.reason)
+
+
+@pytest.mark.parametrize(
+    ("keys", "statements", "delegation"),
+    [
+        (CLEAN, [_point_list()], None),  # it may list, the keys show nothing
+        (PARTITIONED, [], None),  # a point without a policy, the analyst's policies name no access point
+        (PARTITIONED, [_point_list()], {**tls_only(GOLD)["Statement"][0]}),  # no delegation
+        (
+            PARTITIONED,
+            [_point_list()],
+            {**_delegating(), "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{GOLD}/*"},
+        ),  # only reads delegated (the point's policy allows none)
+        (PARTITIONED, [_point_list()], _delegating(**{"s3:DataAccessPointArn": f"{POINT_ARN}-other"})),
+        (PARTITIONED, [_point_list(Condition={"StringLike": {"s3:prefix": "orders/*"}})], None),
+        (
+            PARTITIONED,
+            [_point_list(), {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": POINT_ARN}],
+            None,
+        ),
+        (PARTITIONED, [_point_list({"AWS": f"arn:aws:iam::{ACCOUNT}:role/lh-etl"})], None),
+    ],
+    ids=[
+        "clean-keys",
+        "no-policy",
+        "no-delegation",
+        "reads-only",
+        "other-account",
+        "prefix-elsewhere",
+        "deny",
+        "other",
+    ],
+)
+def test_an_access_point_that_does_not_let_the_analyst_list_values_passes(
+    keys: list[str], statements: list[dict[str, Any]], delegation: Any
+) -> None:
+    result = judge_security(_through_point(keys, *statements, delegation=delegation))
+    assert not result.details["problems"]["key_names"], result.details["problems"]["key_names"]
+    if keys is CLEAN:
+        assert result.passed, result.reason
+        assert any(
+            e.get("route") == "through access point gold-share"
+            for e in result.details["key_names"]["statements_allowing_listing"]
+        )
+
+
+def test_a_bucket_policy_deny_wins_over_a_delegated_access_point() -> None:
+    deny = {
+        "Sid": "NoBrowsing",
+        "Effect": "Deny",
+        "Principal": {"AWS": ANALYST},
+        "Action": "s3:ListBucket*",
+        "Resource": f"arn:aws:s3:::{GOLD}",
+    }
+    rb = _through_point(PARTITIONED, _point_list())
+    rb.bucket_policies[GOLD]["Statement"].append(deny)
+    assert _key_problems(rb) == []
+
+
+# -- principals outside the account ---------------------------------------------------------------------
+#
+# The broken stack: a bucket policy (or the policy of an access point it delegates to) letting another account list
+# Gold, or a delegation of listing to another account's access points. Main judged outsiders' object reads only.
+
+OUTSIDER = f"arn:aws:iam::{OTHER}:root"
+
+
+def _outsider_list(principal: Any = None, **more: Any) -> dict[str, Any]:
+    return {**_list(sid="PartnerBrowses"), "Principal": principal or {"AWS": OUTSIDER}, **more}
+
+
+def _with_bucket_statements(rb: SecurityReadback, *statements: dict[str, Any]) -> SecurityReadback:
+    rb.bucket_policies[GOLD] = {**rb.bucket_policies[GOLD], "Statement": [*tls_only(GOLD)["Statement"], *statements]}
+    return rb
+
+
+@pytest.mark.parametrize(
+    ("statement", "culprit"),
+    [
+        (_outsider_list(), f"lets AWS {OUTSIDER}, outside account {ACCOUNT}, list it"),
+        (_outsider_list({"AWS": "arn:aws:iam::*:root"}), "lets AWS arn:aws:iam::*:root (any account)"),
+        (_outsider_list({"Service": "logging.s3.amazonaws.com"}), "lets Service logging.s3.amazonaws.com"),
+        (
+            _outsider_list(Condition={"StringLike": {"s3:prefix": "users_by_ssn/*"}}),
+            f"allows s3:ListBucket on arn:aws:s3:::{GOLD} with 'users_by_ssn/'",
+        ),
+    ],
+    ids=["other-account", "any-account", "service", "prefix"],
+)
+def test_a_bucket_policy_letting_another_account_list_values_fails(statement: dict[str, Any], culprit: str) -> None:
+    rb = _with_bucket_statements(_lake(PARTITIONED), statement)
+    result = judge_security(rb)
+    problems = result.details["problems"]["key_names"]
+    assert not result.passed
+    assert len(problems) == 1 and culprit in problems[0], problems
+    assert problems[0].startswith(f"statement PartnerBrowses of the bucket policy of lake bucket {GOLD} lets ")
+    assert f"s3://{GOLD}/users_by_ssn/data/{MASK}/" in problems[0] and "123-45" not in problems[0]
+
+
+def test_a_delegation_of_listing_to_another_accounts_access_points_fails() -> None:
+    delegation = {**_delegating(**{"s3:DataAccessPointAccount": OTHER}), "Action": "s3:ListBucket"}
+    rb = _through_point(PARTITIONED, delegation=delegation)
+    problems = _key_problems(rb)
+    assert len(problems) == 1, problems
+    assert f"delegates listing it to access points of another account ({OTHER})" in problems[0]
+
+
+def test_a_delegated_access_point_letting_another_account_list_fails() -> None:
+    problems = _key_problems(_through_point(PARTITIONED, _point_list({"AWS": OUTSIDER})))
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(
+        f"statement Browse of the policy of access point gold-share of lake bucket {GOLD} lets AWS {OUTSIDER}"
+    )
+
+
+def test_an_outsider_listing_versions_sees_deleted_keys() -> None:
+    rb = _with_bucket_statements(_lake(CLEAN), _outsider_list(Action="s3:ListBucketVersions"))
+    assert _key_problems(rb) == []
+    gone = leaky_key("users_by_ssn/data/ssn=123-45-6789/00000-0-77aa.parquet", VALUES, current=False)
+    assert gone is not None
+    rb.listed_keys[GOLD].leaky = [gone]
+    problems = _key_problems(rb)
+    assert len(problems) == 1 and "s3:ListBucketVersions" in problems[0], problems
+
+
+@pytest.mark.parametrize(
+    ("keys", "statements"),
+    [
+        (CLEAN, [_outsider_list()]),  # it may list; the keys show nothing
+        (PARTITIONED, [_outsider_list(Condition={"StringLike": {"s3:prefix": "orders/*"}})]),
+        (
+            PARTITIONED,
+            [
+                _outsider_list(),
+                {"Effect": "Deny", "Principal": {"AWS": OUTSIDER}, "Action": "s3:List*", "Resource": "*"},
+            ],
+        ),
+        (PARTITIONED, [_outsider_list(Action="s3:GetBucketLocation")]),
+        (PARTITIONED, [_outsider_list({"AWS": f"arn:aws:iam::{ACCOUNT}:role/lh-etl"})]),  # this account's own
+    ],
+    ids=["clean-keys", "prefix-elsewhere", "deny", "no-listing", "own-account"],
+)
+def test_a_bucket_policy_not_letting_outsiders_list_values_passes(
+    keys: list[str], statements: list[dict[str, Any]]
+) -> None:
+    result = judge_security(_with_bucket_statements(_lake(keys), *statements))
+    assert result.passed, result.reason
+
+
+def test_an_access_point_naming_another_account_without_delegation_passes() -> None:
+    rb = _through_point(PARTITIONED, _point_list({"AWS": OUTSIDER}), delegation=tls_only(GOLD)["Statement"][0])
+    assert judge_security(rb).passed, judge_security(rb).reason
+
+
+def test_everyone_under_restrict_public_buckets_is_no_outsider() -> None:
+    rb = _with_bucket_statements(_lake(PARTITIONED), _outsider_list("*"))
+    assert any("outside account" in p for p in _key_problems(rb))
+    rb.routes.account_public_access_block = {"RestrictPublicBuckets": True}
+    problems = _key_problems(rb)
+    assert problems and not any("outside account" in p for p in problems), problems  # the analyst still lists
 
 
 # -- reading -------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ INSTALL_ORDER = (
     "identity",
     "iam",  # users', groups' and instance profiles' unique ids with AWS's prefixes (AIDA, AGPA, AIPA)
     "s3",
+    "s3_inventory",  # an inventory configuration's IncludedObjectVersions kept (moto answers All)
     "s3control",  # S3 Access Grants (exit check 6 reads them)
     "glue",
     "lakeformation",
