@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lakehouse.checks.cloudfront_routes import CloudFrontGrant, cloudfront_problems
+from lakehouse.checks.history_readers import history_read_problems
 from lakehouse.checks.iam_access import Principal, bucket_policy_problems, object_read_problems
 from lakehouse.checks.key_names import Lister, listing_problems
 from lakehouse.checks.role_paths import (
@@ -68,6 +69,17 @@ def key_name_problems(rb: SecurityReadback) -> tuple[list[str], list[str], list[
         unknowns += [f"the analyst role can act as role {role.name} ({route}), and {u}" for u in unknown]
         evidence += seen
     return problems, unknowns, evidence
+
+
+def history_reader_problems(rb: SecurityReadback) -> tuple[list[str], list[dict[str, Any]]]:
+    """(problems, evidence): a role the analyst can act as whose IAM lets it read a workgroup's executions (text,
+    error, result) that show a hidden value (``history_readers``): the analyst's own calls are not the only way."""
+    if not rb.account_id or not rb.shown_executions:
+        return [], []
+    paths = reachable(analyst_actor(rb), rb.account_id, rb.roles)
+    return history_read_problems(
+        rb.analyst_role_arn, rb.account_id, rb.roles, paths, rb.shown_executions, rb.bucket_policies, rb.hidden
+    )
 
 
 def route_problems(rb: SecurityReadback) -> list[str]:
