@@ -254,7 +254,7 @@ def shared_results(
         fetched = state == "SUCCEEDED" and execution.get("StatementType") == "DML"
         query = values.redacted(str(execution.get("Query") or ""))  # evidence and reasons must not repeat a value
         result = SharedResult(str(execution.get("QueryExecutionId")), query, work_group=work_group, own=own)
-        if _shown(execution, values) and not _execution_as_analyst(analyst_athena, result, values, found):
+        if shown_in(execution, values) and not _execution_as_analyst(analyst_athena, result, values, found):
             continue
         if not fetched:
             if result.shown:
@@ -265,9 +265,9 @@ def shared_results(
             if "GetQueryResults" in found.refused:
                 result.denied = True
             else:
-                _read_result(analyst_athena, result, tally, max_rows)
+                read_result(analyst_athena, result, tally, max_rows)
         except (ClientError, BotoCoreError) as err:
-            if _refused(err):
+            if refused(err):
                 result.denied = True
                 found.refused |= {"GetQueryResults"} if _athena_refused(err, "GetQueryResults") else set()
             else:
@@ -287,7 +287,7 @@ def shared_results(
     return found
 
 
-def _shown(execution: Mapping[str, Any], values: HiddenValues) -> list[str]:
+def shown_in(execution: Mapping[str, Any], values: HiddenValues) -> list[str]:
     """What of a listed execution shows a hidden value: its query text (``WHERE ssn = '983-16-2186'``, an
     ``INSERT ... VALUES``), its error message (Athena quotes the value a cast failed on)."""
     status = execution.get("Status") or {}
@@ -304,7 +304,7 @@ def _execution_as_analyst(athena: Any, result: SharedResult, values: HiddenValue
     try:
         execution = athena.get_query_execution(QueryExecutionId=result.query_id)["QueryExecution"]
     except (ClientError, BotoCoreError) as err:
-        if _refused(err):  # the analyst may not read the execution: it shows the analyst nothing
+        if refused(err):  # the analyst may not read the execution: it shows the analyst nothing
             found.refused |= {"GetQueryExecution"} if _athena_refused(err, "GetQueryExecution") else set()
             return True
         found.errors.append(
@@ -312,11 +312,11 @@ def _execution_as_analyst(athena: Any, result: SharedResult, values: HiddenValue
             f"{result.work_group}, whose text shows a hidden value: {err}"
         )
         return False
-    result.shown = _shown(execution, values)
+    result.shown = shown_in(execution, values)
     return True
 
 
-def _refused(err: ClientError | BotoCoreError) -> bool:
+def refused(err: ClientError | BotoCoreError) -> bool:
     """The caller may not read the result: Athena's own refusal, or S3's on the result file (an
     ``InvalidRequestException`` carrying S3's ``Access Denied``)."""
     if not isinstance(err, ClientError):
@@ -335,7 +335,7 @@ def _athena_refused(err: ClientError | BotoCoreError, operation: str) -> bool:
     return error.get("Code") in _RESULT_DENIED and f"athena:{operation}".lower() in message.lower()
 
 
-def _read_result(athena: Any, result: SharedResult, tally: LeakTally, max_rows: int) -> None:
+def read_result(athena: Any, result: SharedResult, tally: LeakTally, max_rows: int) -> None:
     """The result's columns, and its rows streamed past the tally, up to ``max_rows``."""
     params: dict[str, Any] = {"QueryExecutionId": result.query_id, "MaxResults": 1000}
     header_skipped = False

@@ -38,7 +38,8 @@ query naming it could have read the column. The analyst's own workgroup
 is read too, as the analyst: its history is the analyst's to fetch whoever ran the query, so a
 privileged query run there that returned ``ssn`` (or its values) hands it over (``shared_results``:
 every result's cells are searched for the values, whatever its query or its columns are called); so is every
-other workgroup's, whose history the analyst's IAM may reach on the workgroup's ARN. Saved text
+other workgroup's, whose history the analyst's IAM may reach on the workgroup's ARN; and a role the analyst
+can act as whose IAM reads a workgroup's executions showing a value fails too (``history_readers``). Saved text
 the analyst reads with its own calls is searched too (``saved_text``): named queries and prepared statements of
 the workgroups, and the Glue catalog's tables, their older versions and partitions.
 Each workgroup's history is listed once for these three readers (``query_results.read_history``), all
@@ -91,6 +92,7 @@ from lakehouse.checks.security_routes import (
     bucket_problems,
     cdn_problems,
     grant_route_problems,
+    history_reader_problems,
     iam_problems,
     key_name_problems,
     role_path_problems,
@@ -132,6 +134,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
     cdn_grants = cloudfront_grants(rb.bucket_policies, rb.lake_objects, rb.account_id or "", PROBE_KEY)
     cdn, cdn_unknown = cdn_problems(rb, cdn_grants)
     key_names, key_names_unknown, listings = key_name_problems(rb)
+    history_reads, history_readers = history_reader_problems(rb)
     by_kind = {
         "select_all": select_all_problems(rb),
         "denied": denied_problems(rb),
@@ -145,6 +148,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "iam": iam,
         "key_names": key_names,
         "role_paths": role_paths,
+        "role_workgroup_histories": history_reads,
     }
     for kind in ("bucket_policies", "iam", "key_names", "other_routes"):
         by_kind[kind] = [_naming_copy(p, rb.copies) for p in by_kind[kind]]
@@ -177,6 +181,8 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "roles_examined": len(rb.roles),
         "roles_the_analyst_can_act_as": sorted(r["role"] for r in role_evidence["reached"]),
         "role_path_problems": len(role_paths),
+        "role_workgroup_history_problems": len(history_reads),
+        "executions_showing_hidden_values": len(rb.shown_executions),
         "key_name_problems": len(key_names),
         "lake_keys_listed": sum(k.listed for k in rb.listed_keys.values()),
         "hidden_values_searched_for": rb.hidden_value_count,
@@ -253,6 +259,10 @@ def judge_security(rb: SecurityReadback) -> Outcome:
             **rb.cloudfront.to_dict(),
         },
         "role_paths": role_evidence,
+        "workgroup_histories": {
+            "executions_showing_hidden_values": [e.to_dict() for e in rb.shown_executions],
+            "role_reads": history_readers,
+        },
         "problems": by_kind,
     }
     if rb.notes:

@@ -11,6 +11,7 @@ from typing import Any
 from lakehouse.athena import QueryRecord
 from lakehouse.checks.cloudfront_routes import CloudFrontReadback
 from lakehouse.checks.history_copies import HistoryCopy
+from lakehouse.checks.history_readers import ShownExecution
 from lakehouse.checks.iam_access import Policy
 from lakehouse.checks.key_inventories import Delivery
 from lakehouse.checks.key_names import BucketKeys
@@ -211,6 +212,9 @@ class SecurityReadback:
     #: Past queries of the analyst's own workgroup, and of any other whose executions the analyst's IAM lets it
     #: read, as GetQueryExecution/GetQueryResults hand them to the analyst (``query_results.shared_results``).
     shared_results: list[SharedResult] = field(default_factory=list)
+    #: Past executions of every workgroup whose text, error or result shows a hidden value, as the privileged read
+    #: found them (``history_readers``): a role the analyst can act as that may read them hands them over.
+    shown_executions: list[ShownExecution] = field(default_factory=list)
     #: Named queries, prepared statements and Glue metadata (tables, their versions and partitions) whose text
     #: shows a hidden value, as the analyst's own calls hand them over (``saved_text``).
     saved_texts: SavedTexts = field(default_factory=SavedTexts)

@@ -17,6 +17,7 @@ from lakehouse.awssession import new_session
 from lakehouse.checks.cloudfront_routes import cloudfront_grants, read_cloudfront
 from lakehouse.checks.hidden_values import HiddenValues, LeakTally, masked
 from lakehouse.checks.history_copies import HistoryCopy, catalog_schema, history_copies, read_statements
+from lakehouse.checks.history_readers import ShownExecution, read_shown, result_readers, work_group_arn
 from lakehouse.checks.iam_access import Policy, bucket_policy_statements, object_arn, read_patterns, witnesses
 from lakehouse.checks.iceberg_files import MAX_AVRO_FILES, S3ReadIO, file_folders
 from lakehouse.checks.key_inventories import deliveries, read_inventories, report_locations
@@ -647,7 +648,9 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     no_users: list[str] = []
     rb.users = _attempt(errors, "the users of the account (IAM ListUsers)", lambda: read_users(target), no_users)
     if rb.account_id:
-        read_reachable(target, analyst_actor(rb), rb.account_id, rb.roles, errors)
+        paths = read_reachable(target, analyst_actor(rb), rb.account_id, rb.roles, errors)
+        if not isinstance(values, str):  # without the values nothing can be searched (the check errs already)
+            read_shown_executions(target, histories, rb, values, paths)
     holding_dbs = {t.database for t in tables}
     # The lake's buckets as the services know them (never the stack's outputs).
     found: dict[str, set[str]] = {}
@@ -767,6 +770,33 @@ def read_shared_results(
     rb.shared_results += found.results
     rb.read_errors += found.errors
     rb.notes += found.notes
+
+
+def read_shown_executions(
+    target: Target,
+    histories: Sequence[WorkGroupHistory],
+    rb: SecurityReadback,
+    values: HiddenValues,
+    paths: Mapping[str, Any],
+) -> None:
+    """Every workgroup's executions whose text, error or result shows a hidden value (``history_readers``): results
+    are searched only in workgroups a role the analyst can act as may fetch them from (its IAM on their ARNs)."""
+    partition = rb.analyst_role_arn.split(":")[1] if rb.analyst_role_arn.count(":") >= 5 else "aws"
+    arns = {
+        h.work_group: work_group_arn(h.work_group, target.region, rb.account_id or "", partition) for h in histories
+    }
+    fetch = result_readers(rb.roles, paths, arns)
+    nothing: tuple[list[ShownExecution], list[str]] = ([], [])
+    found, failed = _attempt(
+        rb.read_errors,
+        "the results of the workgroups roles the analyst can act as may fetch (GetQueryResults)",
+        lambda: read_shown(
+            target.client("athena"), histories, values, arns, fetch, rb.shared_results, PROBE_MARK.strip()
+        ),
+        nothing,
+    )
+    rb.shown_executions = found
+    rb.read_errors += failed
 
 
 def read_saved_texts(

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lakehouse.checks.cloudfront_routes import CloudFrontGrant, cloudfront_problems
+from lakehouse.checks.history_readers import history_read_problems
 from lakehouse.checks.iam_access import Principal, bucket_policy_problems, object_read_problems
 from lakehouse.checks.key_inventories import delivery_problems
 from lakehouse.checks.key_names import Lister, listing_problems, outsider_listing_problems
@@ -84,6 +85,17 @@ def restricted(rb: SecurityReadback) -> list[str]:
     if (rb.routes.account_public_access_block or {}).get("RestrictPublicBuckets"):
         return list(rb.bucket_policies)
     return [b for b, a in rb.routes.acls.items() if (a.public_access_block or {}).get("RestrictPublicBuckets")]
+
+
+def history_reader_problems(rb: SecurityReadback) -> tuple[list[str], list[dict[str, Any]]]:
+    """(problems, evidence): a role the analyst can act as whose IAM lets it read a workgroup's executions (text,
+    error, result) that show a hidden value (``history_readers``): the analyst's own calls are not the only way."""
+    if not rb.account_id or not rb.shown_executions:
+        return [], []
+    paths = reachable(analyst_actor(rb), rb.account_id, rb.roles)
+    return history_read_problems(
+        rb.analyst_role_arn, rb.account_id, rb.roles, paths, rb.shown_executions, rb.bucket_policies, rb.hidden
+    )
 
 
 def route_problems(rb: SecurityReadback) -> list[str]:

@@ -106,3 +106,53 @@ def test_a_lookup_in_a_workgroup_the_analysts_iam_reads_fails(lake: Lake) -> Non
     assert "shows values of ssn in its query text, and the analyst's GetQueryExecution hands it over" in problems[0]
     assert "has a result holding ssn, and the analyst's GetQueryResults hands it over" in problems[1]
     assert not any(v in json.dumps(outcome.details, default=str) for v in SSNS)
+
+
+# -- a role the analyst can become reading another workgroup's history (``history_readers``) ----------------------
+
+
+def _reader_role(lake: Lake, resource: str) -> str:
+    """A role trusting the analyst role by name, allowed Athena on ``resource`` (a workgroup ARN or ``*``)."""
+    iam = lake.client("iam")
+    name = f"athena-reader-{REGION}"
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": lake.roles["analyst"]}, "Action": "sts:AssumeRole"}],
+    }
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+    reads = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "athena:*", "Resource": resource}]}
+    iam.put_role_policy(RoleName=name, PolicyName="athena", PolicyDocument=json.dumps(reads))
+    return name
+
+
+def _drop_role(lake: Lake, name: str) -> None:
+    iam = lake.client("iam")
+    iam.delete_role_policy(RoleName=name, PolicyName="athena")
+    iam.delete_role(RoleName=name)
+
+
+def test_a_role_the_analyst_assumes_with_athena_on_every_workgroup_fails_naming_the_path(lake: Lake) -> None:
+    _allow(lake)  # the analyst's own IAM reaches only its workgroup: only the role reads ``team``
+    name = _reader_role(lake, "*")
+    try:
+        outcome = _judged(lake)
+    finally:
+        _drop_role(lake, name)
+    assert outcome.status.value == "failed", outcome.reason
+    problems = outcome.details["problems"]["role_workgroup_histories"]
+    (problem,) = [p for p in problems if f"workgroup {TEAM} (" in p]
+    assert f"can act as role {name} (analyst analyst-{REGION} -> role {name} (assumes it" in problem
+    assert f"athena:GetQueryExecution on workgroup {TEAM} (arn:aws:athena:{REGION}:" in problem
+    assert "WHERE ssn = '<hidden value>'`) shows values of ssn in its query text" in problem
+    assert outcome.details["problems"]["analyst_workgroup_results"] == []
+    assert not any(v in json.dumps(outcome.details, default=str) for v in SSNS)
+
+
+def test_a_role_the_analyst_assumes_with_athena_on_its_own_workgroup_only_passes(lake: Lake) -> None:
+    _allow(lake)
+    name = _reader_role(lake, f"arn:aws:athena:{REGION}:*:workgroup/{WORK_GROUP}")
+    try:
+        outcome = _judged(lake)
+    finally:
+        _drop_role(lake, name)
+    assert outcome.status.value == "passed", outcome.reason
