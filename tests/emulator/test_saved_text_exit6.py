@@ -6,7 +6,9 @@ statement ``... WHERE ssn = '123-45-6789'`` saved in the analyst's workgroup, wh
 Glue table version after it was "fixed"; a table partitioned by a copy of ssn, whose partition values the analyst's
 ``glue:GetPartitions`` lists. The analyst here is scoped as infra/'s is: Athena on its own workgroup's ARN
 (the emulator judged GetNamedQuery on ``*`` before, refusing what AWS allows), Glue reads on the catalog.
-The healthy twin: a named query and a comment describing ssn without a value.
+A statement naming a value in the analyst's workgroup, shadowed by a harmless one of the same name saved in another
+workgroup, passed too: the emulator kept statements by name alone, so the second replaced the first (Athena keeps
+both). The healthy twin: a named query and a comment describing ssn without a value.
 """
 
 from __future__ import annotations
@@ -177,4 +179,28 @@ def test_a_value_in_an_old_table_version_or_a_partition_value_fails(lake: Lake, 
         p.startswith(f'table {DB}.by_tax_id, partition ["<hidden value>"] shows values of ssn in Partition.Values[0]')
         for p in problems
     ), problems
+    assert not any(v in json.dumps(outcome.details, default=str) for v in SSNS)
+
+
+@pytest.fixture
+def shadowed_statement(lake: Lake) -> Iterator[None]:
+    """A prepared statement naming a value in the analyst's workgroup, and a harmless one of the same name saved in
+    another workgroup after it (both deleted after): Athena keeps both, keyed by (workgroup, name)."""
+    athena = lake.client("athena")
+    leaking = "SELECT * FROM users WHERE ssn = '987-65-4321'"
+    athena.create_prepared_statement(StatementName="lookup", WorkGroup=WORK_GROUP, QueryStatement=leaking)
+    athena.create_prepared_statement(StatementName="lookup", WorkGroup=SEED_GROUP, QueryStatement="SELECT 1")
+    yield
+    for work_group in (WORK_GROUP, SEED_GROUP):
+        athena.delete_prepared_statement(StatementName="lookup", WorkGroup=work_group)
+
+
+def test_a_value_in_a_statement_named_as_another_workgroups_fails(lake: Lake, shadowed_statement: None) -> None:
+    """The emulator kept statements by name alone: the second workgroup's replaced the analyst's, and exit 6 passed."""
+    outcome = _judged(lake)
+    assert outcome.status.value == "failed", outcome.reason
+    problems = outcome.details["problems"]["saved_texts"]
+    statements = [p for p in problems if "prepared statement" in p]
+    assert len(statements) == 1, problems  # the analyst's statement, not the other workgroup's harmless one
+    assert statements[0].startswith(f"workgroup {WORK_GROUP}, prepared statement lookup shows values of ssn"), problems
     assert not any(v in json.dumps(outcome.details, default=str) for v in SSNS)

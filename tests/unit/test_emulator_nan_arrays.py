@@ -94,6 +94,37 @@ def test_nan_in_an_uncorrelated_subquery_matches_nan_as_trinos_semi_join(express
     assert _rows(f"SELECT {expression}") == [[trino]]
 
 
+#: k, x (double): NaN, a number, NaN, NULL, and a NaN whose k the subquery has no row for.
+PROBE = "(VALUES (1, nan()), (2, 1E0), (3, nan()), (4, CAST(NULL AS DOUBLE)), (5, nan())) AS a(k, x)"
+#: k, y (double): per k, the values the correlated subquery reads (k 3 also holds a NULL; k 5 none).
+BUILD = "(VALUES (1, nan()), (2, 1E0), (3, nan()), (3, CAST(NULL AS DOUBLE)), (4, nan())) AS b(k, y)"
+
+
+def test_nan_in_a_correlated_subquery_matches_nothing_as_trinos_join() -> None:
+    """Trino decorrelates ``x IN (SELECT y ... WHERE b.k = a.k)`` into a left join on ``x IS NULL OR x = y OR y IS
+    NULL`` (``TransformCorrelatedInPredicateToJoin``, trinodb/trino): NaN = NaN is false, so k 1 is false, k 3 NULL
+    (a NULL y joined), k 4 NULL (x NULL beside a row), k 5 false (no row). DuckDB answered true for k 1 and k 3."""
+    correlated = f"(SELECT b.y FROM {BUILD} WHERE b.k = a.k)"
+    rows = _rows(f"SELECT a.k, a.x IN {correlated}, a.x NOT IN {correlated} FROM {PROBE} ORDER BY a.k")
+    assert rows == [
+        ["1", "false", "true"],
+        ["2", "true", "false"],  # healthy twin: a number matches its equal
+        ["3", None, None],
+        ["4", None, None],
+        ["5", "false", "true"],
+    ]
+    assert _rows(f"SELECT a.k FROM {PROBE} WHERE a.x IN {correlated} ORDER BY a.k") == [["2"]]
+
+
+def test_a_correlated_subquery_of_integers_or_an_uncorrelated_one_is_left_to_duckdb() -> None:
+    """Healthy twins: integers are never NaN; an uncorrelated subquery is Trino's semi join (NaN matches NaN)."""
+    ints = "(VALUES (1, 1), (2, 3)) AS b(k, n)"
+    rows = _rows(f"SELECT a.k, CAST(a.k AS DOUBLE) IN (SELECT b.n FROM {ints} WHERE b.k = a.k) FROM {PROBE} ORDER BY 1")
+    assert rows == [["1", "true"], ["2", "false"], ["3", "false"], ["4", "false"], ["5", "false"]]
+    uncorrelated = f"SELECT a.k, a.x IN (SELECT b.y FROM {BUILD} WHERE b.k = 1) FROM {PROBE} ORDER BY a.k"
+    assert _rows(uncorrelated) == [["1", "true"], ["2", "false"], ["3", "true"], ["4", None], ["5", "true"]]
+
+
 @pytest.mark.parametrize(
     ("expression", "athena"),
     [

@@ -14,6 +14,11 @@ Why each patch exists (all seen with Terraform's ``aws_athena_workgroup``):
   missing (exit check 5 lists a stack workgroup's statements and reads named queries 50 at a time, as ``primary``
   may hold thousands; exit check 6 searches their text; a named query, Terraform's ``aws_athena_named_query`` or one
   made by hand, or a prepared statement, cannot be deleted).
+- Prepared statements are keyed by name alone, where Athena keys them by (workgroup, name): the same name in two
+  workgroups is two statements, and CreatePreparedStatement in one replaced the other's (exit check 6 then read a
+  statement's text from the wrong workgroup, and missed what the replaced one showed). GetPreparedStatement of an
+  unknown name is a 500 (Athena: ResourceNotFoundException, as for Update and Delete, botocore's model),
+  ``UpdatePreparedStatement`` is missing, and ListPreparedStatements does not page (at most 50 a page on AWS).
 - ``CreationTime`` changes on every read, and ``EffectiveEngineVersion`` is missing
   when a version was selected explicitly.
 
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from moto.athena import models as athena_models
@@ -34,6 +40,8 @@ from moto.core.exceptions import JsonRESTError
 _MARK = "_lakehouse_ext_installed"
 _AUTO_ENGINE = "AUTO"
 _DEFAULT_ENGINE = "Athena engine version 3"
+#: ListPreparedStatements' largest page (its MaxResults is 1-50).
+_PAGE = 50
 
 
 class WorkGroupNotFound(JsonRESTError):
@@ -61,6 +69,55 @@ class ResourceNotFound(JsonRESTError):
 
     def __init__(self, arn: str) -> None:
         super().__init__("ResourceNotFoundException", f"Resource {arn} does not exist.")
+
+
+class StatementNotFound(JsonRESTError):
+    """Athena's answer to Get/Update/DeletePreparedStatement of a name its workgroup does not hold."""
+
+    code = 400
+
+    def __init__(self, name: str, work_group: str) -> None:
+        message = f"PreparedStatement {name} was not found in WorkGroup {work_group}"
+        super().__init__("ResourceNotFoundException", message)
+
+
+# ---------------------------------------------------------------- model (state)
+
+
+@dataclass
+class PreparedStatement:
+    """One prepared statement of one workgroup."""
+
+    name: str
+    work_group: str
+    query: str
+    description: str | None
+    last_modified: float = field(default_factory=time.time)
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "StatementName": self.name,
+            "QueryStatement": self.query,
+            "WorkGroupName": self.work_group,
+            "LastModifiedTime": self.last_modified,
+        }
+        if self.description is not None:
+            out["Description"] = self.description
+        return out
+
+
+def prepared_statements(backend: AthenaBackend) -> dict[tuple[str, str], PreparedStatement]:
+    """The backend's prepared statements by (workgroup, name), as Athena keys them (moto's own are by name)."""
+    store: dict[tuple[str, str], PreparedStatement] | None = getattr(backend, "lakehouse_prepared", None)
+    if store is None:
+        store = {}
+        backend.lakehouse_prepared = store  # type: ignore[attr-defined]
+    return store
+
+
+def prepared_statement(backend: AthenaBackend, work_group: str, name: str) -> PreparedStatement | None:
+    """The statement ``name`` of ``work_group``: what a query's EXECUTE in that workgroup runs."""
+    return prepared_statements(backend).get((work_group, name))
 
 
 # ---------------------------------------------------------------- model (state)
@@ -141,6 +198,9 @@ def _install_model() -> None:
         original_delete(self, name)
         if work_group is not None:
             self.tagger.delete_all_tags_for_resource(work_group.arn)
+            statements = prepared_statements(self)
+            for key in [key for key in statements if key[0] == name]:
+                del statements[key]  # a workgroup re-created under the name starts without them
 
     def describe(work_group: WorkGroup, full: bool) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -174,6 +234,32 @@ def _install_model() -> None:
 # ---------------------------------------------------------------- responses (wire format)
 
 
+def _existing_work_group(response: AthenaResponse) -> str:
+    """The request's ``WorkGroup``, which must exist (InvalidRequestException, as ListPreparedStatements answers)."""
+    name = str(response._get_param("WorkGroup"))
+    if name not in response.athena_backend.work_groups:
+        raise WorkGroupNotFound(name)
+    return name
+
+
+def _statement(response: AthenaResponse) -> PreparedStatement:
+    """The request's (WorkGroup, StatementName) statement: another workgroup's of the same name is not it."""
+    work_group, name = _existing_work_group(response), str(response._get_param("StatementName"))
+    statement = prepared_statement(response.athena_backend, work_group, name)
+    if statement is None:
+        raise StatementNotFound(name, work_group)
+    return statement
+
+
+def _token(token: str | None, total: int) -> int:
+    """Where a ``NextToken`` this service handed out starts (InvalidRequestException for any other)."""
+    if not token:
+        return 0
+    if not (token.isascii() and token.isdigit()) or int(token) > total:
+        raise InvalidRequest("The NextToken is not valid.")
+    return int(token)
+
+
 def _install_responses() -> None:
     def get_work_group(self: AthenaResponse) -> str:
         name = self._get_param("WorkGroup")
@@ -200,22 +286,40 @@ def _install_responses() -> None:
         return json.dumps({"Tags": backend.tagger.list_tags_for_resource(arn)["Tags"]})
 
     def list_prepared_statements(self: AthenaResponse) -> str:
-        name = self._get_param("WorkGroup")
-        if not self.athena_backend.get_work_group(name):
-            raise WorkGroupNotFound(name)
+        name = _existing_work_group(self)
         statements = [
-            {"StatementName": ps.statement_name, "LastModifiedTime": ps.last_modified_time.timestamp()}
-            for ps in self.athena_backend.prepared_statements.values()
-            if ps.workgroup == name
+            {"StatementName": ps.name, "LastModifiedTime": ps.last_modified}
+            for (work_group, _), ps in sorted(prepared_statements(self.athena_backend).items())
+            if work_group == name
         ]
-        return json.dumps({"PreparedStatements": statements})
+        start = _token(self._get_param("NextToken"), len(statements))
+        end = start + min(self._get_int_param("MaxResults") or _PAGE, _PAGE)
+        page: dict[str, Any] = {"PreparedStatements": statements[start:end]}
+        if end < len(statements):
+            page["NextToken"] = str(end)
+        return json.dumps(page)
+
+    def create_prepared_statement(self: AthenaResponse) -> str:
+        work_group, name = _existing_work_group(self), self._get_param("StatementName")
+        statements = prepared_statements(self.athena_backend)
+        if (work_group, name) in statements:
+            raise InvalidRequest(f"Prepared statement {name} already exists in WorkGroup {work_group}")
+        query, description = self._get_param("QueryStatement"), self._get_param("Description")
+        statements[(work_group, name)] = PreparedStatement(name, work_group, query, description)
+        return "{}"
+
+    def get_prepared_statement(self: AthenaResponse) -> str:
+        return json.dumps({"PreparedStatement": _statement(self).describe()})
+
+    def update_prepared_statement(self: AthenaResponse) -> str:
+        statement = _statement(self)
+        statement.query, statement.description = self._get_param("QueryStatement"), self._get_param("Description")
+        statement.last_modified = time.time()
+        return "{}"
 
     def delete_prepared_statement(self: AthenaResponse) -> str:
-        name, work_group = self._get_param("StatementName"), self._get_param("WorkGroup")
-        statement = self.athena_backend.prepared_statements.get(name)
-        if statement is None or statement.workgroup != work_group:
-            raise JsonRESTError("ResourceNotFoundException", f"PreparedStatement {name} was not found")
-        del self.athena_backend.prepared_statements[name]
+        statement = _statement(self)
+        del prepared_statements(self.athena_backend)[(statement.work_group, statement.name)]
         return "{}"
 
     def delete_named_query(self: AthenaResponse) -> str:
@@ -249,6 +353,9 @@ def _install_responses() -> None:
     AthenaResponse.batch_get_named_query = batch_get_named_query  # type: ignore[attr-defined]
     AthenaResponse.delete_named_query = delete_named_query  # type: ignore[attr-defined]
     AthenaResponse.delete_prepared_statement = delete_prepared_statement  # type: ignore[attr-defined]
+    AthenaResponse.create_prepared_statement = create_prepared_statement  # type: ignore[method-assign]
+    AthenaResponse.get_prepared_statement = get_prepared_statement  # type: ignore[method-assign]
+    AthenaResponse.update_prepared_statement = update_prepared_statement  # type: ignore[attr-defined]
     AthenaResponse.list_prepared_statements = list_prepared_statements  # type: ignore[attr-defined]
     AthenaResponse.update_work_group = update_work_group  # type: ignore[attr-defined]
     AthenaResponse.list_tags_for_resource = list_tags_for_resource  # type: ignore[method-assign]

@@ -39,11 +39,12 @@ from moto.utilities.utils import get_partition
 from lakehouse.emulator import gc_tuning
 from lakehouse.emulator.extensions import identity
 from lakehouse.emulator.extensions._graft import graft
-from lakehouse.emulator.extensions.athena import WorkGroupNotFound
+from lakehouse.emulator.extensions.athena import WorkGroupNotFound, prepared_statement
 from lakehouse.emulator.extensions.lakeformation import access_for
 from lakehouse.emulator.sql.catalog import LakeCatalog
 from lakehouse.emulator.sql.engine import Engine, Outcome
 from lakehouse.emulator.sql.errors import SYSTEM, AthenaError
+from lakehouse.emulator.sql.prepared import resolve
 from lakehouse.emulator.sql.results import to_csv
 
 _MARK = "_lakehouse_queries_installed"
@@ -102,6 +103,7 @@ class QueryExecution:
     engine_version: str
     principal: str = ""  # the Lake Formation principal who started it
     token: str | None = None  # ClientRequestToken: the same token starts the same execution
+    parameters: tuple[str, ...] = ()  # ExecutionParameters: the values of the statement's ``?`` marks
     state: str = "QUEUED"
     reason: str | None = None
     error: AthenaError | None = None
@@ -162,16 +164,29 @@ class QueryExecution:
         return out
 
 
-def _run(execution: QueryExecution, account_id: str, region: str) -> None:
+def _statement_text(backend: AthenaBackend, execution: QueryExecution) -> str:
+    """The statement an execution runs: an EXECUTE runs the prepared statement of the execution's own workgroup
+    (Athena keeps them per workgroup), with its parameters bound (``sql.prepared``)."""
+
+    def lookup(name: str) -> str | None:
+        statement = prepared_statement(backend, execution.work_group, name)
+        return None if statement is None else statement.query
+
+    return resolve(execution.query, lookup, execution.parameters)
+
+
+def _run(execution: QueryExecution, backend: AthenaBackend) -> None:
     """Worker: run the statement, keep the outcome, write the result file."""
     if execution.state == "CANCELLED":
         execution.done.set()
         return
     execution.state, execution.started = "RUNNING", time.time()
+    account_id, region = backend.account_id, backend.region_name
     try:
         engine = _engine(account_id, region)
         access = access_for(account_id, region, execution.principal)
-        outcome = engine.execute(execution.query, execution.database, execution.scan_limit, access)
+        sql = _statement_text(backend, execution)
+        outcome = engine.execute(sql, execution.database, execution.scan_limit, access)
         if outcome.columns:
             engine.catalog.put_text(execution.result_file, to_csv(outcome.columns, outcome.rows))
         execution.outcome, final = outcome, "SUCCEEDED"
@@ -249,11 +264,12 @@ def _start(backend: AthenaBackend, params: dict[str, Any], principal: str) -> Qu
         engine_version=engine,
         principal=principal,
         token=token,
+        parameters=tuple(str(p) for p in params.get("ExecutionParameters") or ()),
     )
     store[execution.id] = execution
     if token:
         by_token[token] = execution
-    _pool.submit(_run, execution, backend.account_id, backend.region_name)
+    _pool.submit(_run, execution, backend)
     return execution
 
 
@@ -313,7 +329,14 @@ class _QueryResponses:
     """Grafted onto moto's ``AthenaResponse``: the query-execution operations."""
 
     def start_query_execution(self: Any) -> str:
-        keys = ("QueryString", "WorkGroup", "ResultConfiguration", "QueryExecutionContext", "ClientRequestToken")
+        keys = (
+            "QueryString",
+            "WorkGroup",
+            "ResultConfiguration",
+            "QueryExecutionContext",
+            "ClientRequestToken",
+            "ExecutionParameters",
+        )
         backend = self.athena_backend
         principal = identity.caller(self).principal
         execution = _start(backend, {k: self._get_param(k) for k in keys}, principal)

@@ -48,7 +48,8 @@ SUPPORTED = (
     "CREATE EXTERNAL TABLE (CSV/text), DROP TABLE, CREATE [OR REPLACE] VIEW (Presto views, invoker rights), DROP VIEW, "
     "SHOW CREATE VIEW, CREATE/DROP DATABASE, ALTER TABLE ADD COLUMNS / SET TBLPROPERTIES (Iceberg), "
     "ALTER TABLE SET LOCATION / SET TBLPROPERTIES (Hive), ALTER TABLE UNSET TBLPROPERTIES (Iceberg, Hive), "
-    "SHOW TABLES/DATABASES/COLUMNS, DESCRIBE, information_schema.schemata/tables/columns"
+    "SHOW TABLES/DATABASES/COLUMNS, DESCRIBE, information_schema.schemata/tables/columns, "
+    "EXECUTE (a prepared statement of the query's workgroup)"
 )
 #: ``CREATE [OR REPLACE] VIEW name AS <query>``: the query's own text, kept as the view's ``originalSql``.
 _VIEW_QUERY = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+[^\s(]+\s+AS\s+(.*?)[\s;]*$", re.I | re.S)

@@ -23,9 +23,12 @@ rewrites are exact under SQL's three-valued logic: DuckDB's ``true`` for ``a op 
 side is NaN; its ``false`` and ``NULL`` are Trino's as they are. Arrays' ``contains``, ``array_position`` and
 ``=``/``<>`` are rewritten by ``arrays``. An uncorrelated ``x IN (subquery)`` is left as it is: Trino runs it as a semi
 join whose set matches by IS NOT DISTINCT FROM (``ChannelSet``: ``nan() IN (SELECT nan())`` is true), as DuckDB's
-does. Not covered: a correlated ``IN (subquery)`` (Trino decorrelates it into a join on ``=``, where NaN matches
-nothing), NaN inside rows or maps, comparisons sqlglot does not type (a MERGE's ``WHEN`` conditions, an UPDATE's
-``SET``), ``ORDER BY`` of a set operation (DuckDB orders those by output columns only) or by position.
+does. A correlated one Trino decorrelates into a left join on ``x IS NULL OR x = y OR y IS NULL``
+(``TransformCorrelatedInPredicateToJoin``: true when a joined row has both sides non-NULL, NULL when one joined with a
+NULL side, else false), where ``x = y`` is ``EQUAL``: a NaN ``x`` matches no ``y``, a NaN one included; its NaN
+``y`` rows are dropped for a NaN ``x`` (``_correlated_in``). Not covered: NaN inside rows or maps, comparisons
+sqlglot does not type (a MERGE's ``WHEN`` conditions, an UPDATE's ``SET``), a correlated ``IN`` over a set
+operation, ``ORDER BY`` of a set operation (DuckDB orders those by output columns only) or by position.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ _FLOATS = frozenset({exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT})
 _BINARY = (exp.EQ, exp.NEQ, exp.LT, exp.LTE, exp.GT, exp.GTE)
 _MARKED = (*_BINARY, exp.Between, exp.In, exp.Max, exp.Greatest, exp.Ordered, exp.ArrayContains, exp.ArrayPosition)
 _ID = "nan_id"
+_NAN_IN_VALUE = exp.to_identifier("__nan_in_value")
 _SET_OPERATIONS = (exp.Union, exp.Except, exp.Intersect)
 
 
@@ -121,6 +125,41 @@ def _in(node: exp.In) -> exp.Expression:
         any_null = exp.or_(*(exp.Is(this=i.copy(), expression=exp.null()) for i in maybe_null))
         nan_answer = exp.Case(ifs=[exp.If(this=any_null, true=exp.null())], default=exp.false())
     case = exp.Case(ifs=[exp.If(this=exp.IsNan(this=value.copy()), true=nan_answer)], default=node.copy())
+    return exp.Paren(this=case)
+
+
+def _nan_subquery(twin: exp.In) -> bool:
+    """Whether ``twin``'s subquery (typed) is correlated and its one value may be NaN."""
+    query = twin.args["query"]
+    select = query.this if isinstance(query, exp.Subquery) else query
+    if not isinstance(select, exp.Select) or len(select.selects) != 1:
+        return False
+    return _may_be_nan(cast(exp.Expression, select.selects[0])) and _correlated(select)
+
+
+def _correlated(query: exp.Expression) -> bool:
+    """Whether ``query`` (a qualified subquery of the typed copy) reads a column of a relation it does not name
+    itself: Trino plans it as a correlated subquery. An unqualified column (sqlglot could not place it) is not
+    taken as correlated: such an ``IN`` stays DuckDB's."""
+    inner = {t.alias_or_name for t in query.find_all(exp.Table)}  # tables, aliased or not
+    inner |= {a.name for a in query.find_all(exp.TableAlias)}  # derived tables, VALUES, CTEs, UNNEST
+    return any(c.table and c.table not in inner for c in query.find_all(exp.Column))
+
+
+def _correlated_in(node: exp.In) -> exp.Expression:
+    """A correlated ``x IN (subquery)`` for a ``x`` that may be NaN: for a NaN ``x``, the same ``IN`` over the
+    subquery's values without their NaN (false, or NULL when a value is NULL: Trino's join answers); any other
+    ``x`` is answered by DuckDB's ``IN``, which then agrees with Trino's join."""
+    query = node.args["query"]
+    select = query.this if isinstance(query, exp.Subquery) else query
+    values = exp.Subquery(
+        this=select.copy(), alias=exp.TableAlias(this=exp.to_identifier("__nan_in"), columns=[_NAN_IN_VALUE.copy()])
+    )
+    nan_value = exp.IsNan(this=exp.column(_NAN_IN_VALUE.copy()))
+    keep = exp.not_(exp.Coalesce(this=nan_value, expressions=[exp.false()]))
+    nanless = exp.select(exp.column(_NAN_IN_VALUE.copy())).from_(values).where(keep)
+    for_nan = exp.In(this=node.this.copy(), query=exp.Subquery(this=nanless))
+    case = exp.Case(ifs=[exp.If(this=exp.IsNan(this=node.this.copy()), true=for_nan)], default=node.copy())
     return exp.Paren(this=case)
 
 
@@ -204,6 +243,8 @@ def follow_trino(marked: dict[int, exp.Expression], typed: exp.Expression) -> No
             plain_list = node.expressions and not node.args.get("query") and not node.args.get("unnest")
             if plain_list and _may_be_nan(twin.this):
                 node.replace(_in(node))
+            elif node.args.get("query") is not None and _may_be_nan(twin.this) and _nan_subquery(twin):
+                node.replace(_correlated_in(node))
         elif isinstance(node, exp.Greatest) and isinstance(twin, exp.Greatest):
             if (rewritten := _greatest(node, twin)) is not None:
                 node.replace(rewritten)
