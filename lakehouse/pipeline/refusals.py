@@ -106,8 +106,10 @@ def false_refusals_sql(family: dict[str, Any], name: Names, before: Before) -> s
         f"WITH r AS (SELECT *, try_cast({key} AS bigint) AS key, try_cast({version} AS timestamp) AS version, "
         f"try_cast(regexp_extract(reject_reason, '{DUPLICATE}', 1) AS bigint) AS winner "
         f"FROM {name(family['rejected'])}), "
+        # Only the staged lines some refusal names as its winner: their key and version are cast, not every line's
+        # (a million staged orders: ~1 s of the refusals' 1.2 s). The join below reads no other line.
         f"w AS (SELECT source_line, try_cast({key} AS bigint) AS key, try_cast({version} AS timestamp) AS version "
-        f"FROM {name(family['staged'])}), "
+        f"FROM {name(family['staged'])} WHERE source_line IN (SELECT winner FROM r)), "
         f"h AS (SELECT {key} AS key, max({version}) AS version FROM ({before(family['silver'])}) b GROUP BY {key}) "
         f"SELECT DISTINCT r.source_line, r.reject_reason, wr.reject_reason, {values} FROM r "
         f"LEFT JOIN w ON w.source_line = r.winner AND w.key = r.key "

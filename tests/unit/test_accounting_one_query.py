@@ -1,4 +1,4 @@
-"""The accounting's one statement per file says what its two statements said, healthy or broken.
+"""The accounting's one statement per file says what its separate statements said, healthy or broken.
 
 The statements run in bare DuckDB translated as the emulator translates them, on small tables
 shaped as the pipeline leaves them: healthy, then with a line missing, a line counted twice, a
@@ -14,8 +14,13 @@ import pytest
 
 from lakehouse.emulator.sql import dialect
 from lakehouse.pipeline.accounting import FAMILIES, account_sql, counts_sql, problems_sql, split_account
+from lakehouse.pipeline.silver_rows import unsourced_rows_sql
 
 FAMILY = FAMILIES["orders.csv"]
+
+
+#: Silver held nothing before the run: every row it holds was written by it.
+EMPTY_BEFORE = "SELECT * FROM {} WHERE false".format
 
 
 def _name(table: str) -> str:
@@ -81,6 +86,7 @@ CASES: dict[str, tuple[list[str], list[tuple[int, str | None]], list[int], list[
     "a line counted twice": (["2", "3"], [(2, None), (3, None)], [2, 3], [3]),
     "a line no file had": (["2"], [(2, None)], [2], [9]),
     "a bronze line not a number": (["2", "x"], [(2, None)], [2], []),
+    "a silver row from no line": (["2"], [(2, None)], [2, 5], []),
     "nothing": ([], [], [], []),
 }
 
@@ -88,10 +94,11 @@ CASES: dict[str, tuple[list[str], list[tuple[int, str | None]], list[int], list[
 @pytest.mark.parametrize("case", CASES)
 def test_one_statement_says_what_the_two_said(case: str) -> None:
     con = _lake(*CASES[case])
-    counts, problems = split_account(_query(con, account_sql(FAMILY, _name)))
+    counts, problems, unsourced = split_account(_query(con, account_sql("orders.csv", _name, EMPTY_BEFORE)))
     two_counts = _query(con, counts_sql(FAMILY, _name))
     two_problems = _query(con, problems_sql(FAMILY, _name))
     assert sorted(counts, key=repr) == sorted(two_counts, key=repr)
     assert problems == two_problems
+    assert unsourced == _query(con, unsourced_rows_sql("orders.csv", FAMILY["holds"], _name, EMPTY_BEFORE))
     if case != "healthy" and case != "nothing":
-        assert problems, "a broken case names its lines"
+        assert problems or unsourced, "a broken case names its lines or rows"
