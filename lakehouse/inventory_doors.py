@@ -161,7 +161,7 @@ def log_resource_policies(search: _Search, region: str) -> None:
     """Account-level Logs resource policies named like the stack or naming a stack log group."""
     logs = search.target.client("logs", region=region)
     groups = [r.name for r in search.inv.of_kind("aws_cloudwatch_log_group") if r.region == region]
-    for policy in next_token_items(logs.describe_resource_policies, "resourcePolicies"):
+    for policy in _paged(logs, "describe_resource_policies", "resourcePolicies"):
         name = str(policy.get("policyName") or "")
         uses = log_policy_uses(search, region, str(policy.get("policyDocument") or ""), groups)
         search.add("aws_cloudwatch_log_resource_policy", name, name, region, _how(search, name, None, uses))

@@ -28,9 +28,11 @@ def _policy(name: str, *resources: str) -> dict[str, str]:
 
 
 def _with_policies(*policies: dict[str, str]) -> set[tuple[str, tuple[str, ...]]]:
-    pages = {("logs", "describe_log_groups"): [{"logGroups": [{"logGroupName": STACK_LOGS}]}]}
-    answers = {("logs", "describe_resource_policies"): {"resourcePolicies": list(policies)}}
-    inv = stack_inventory(account(pages, answers), STACK)
+    pages = {
+        ("logs", "describe_log_groups"): [{"logGroups": [{"logGroupName": STACK_LOGS}]}],
+        ("logs", "describe_resource_policies"): [{"resourcePolicies": [p]} for p in policies],  # a page each
+    }
+    inv = stack_inventory(account(pages, {}), STACK)
     assert not inv.unreadable, inv.unreadable
     return {(r.name, r.found_by) for r in inv.of_kind("aws_cloudwatch_log_resource_policy")}
 
@@ -82,17 +84,17 @@ def test_untaggable_doors_named_for_a_stack_extending_ours_are_its_own() -> None
     shows it exists; without it they stay ours, and state holding them by name and ARN clears them."""
     other = f"{P}-x-gold-{ACCOUNT}"
     listings = {("events", "list_archives"): {"Archives": [{"ArchiveName": f"{P}-x-replay", "EventSourceArn": "b"}]}}
-    listings[("logs", "describe_resource_policies")] = {"resourcePolicies": [_policy(f"{P}-x-logs", "*")]}
+    policies = {("logs", "describe_resource_policies"): [{"resourcePolicies": [_policy(f"{P}-x-logs", "*")]}]}
     buckets = {("s3", "list_buckets"): [{"Buckets": [{"Name": GOLD, "BucketRegion": REGION}, {"Name": other}]}]}
     tags = {GOLD: STACK, other: f"{STACK}-x"}
     tagging = {
         ("s3", "get_bucket_tagging"): lambda Bucket: {"TagSet": [{"Key": "stack_id", "Value": tags[Bucket]}]}  # noqa: N803
     }
-    theirs = stack_inventory(account(buckets, {**listings, **tagging}), STACK)
+    theirs = stack_inventory(account({**buckets, **policies}, {**listings, **tagging}), STACK)
     names = {r.name for r in theirs.resources}
     assert GOLD in names and not names & {f"{P}-x-logs", f"{P}-x-replay of b"}, names
 
-    alone = stack_inventory(account({}, listings), STACK)
+    alone = stack_inventory(account(policies, listings), STACK)
     assert {(r.kind, r.name) for r in alone.resources} == {
         ("aws_cloudwatch_log_resource_policy", f"{P}-x-logs"),
         ("aws_cloudwatch_event_archive", f"{P}-x-replay of b"),
