@@ -38,6 +38,9 @@ grants whose expression reaches the LF-Tags of a stack database, table or column
 the stack; and, through ``lakehouse.inventory_kinds``, kinds that carry no tag or hang off the stack under any name:
 Athena named queries and prepared statements, Glue crawlers, jobs and triggers, EventBridge rules and their targets,
 CloudWatch log groups with their metric and subscription filters, KMS aliases and their keys; through
+``lakehouse.inventory_doors``, Athena data catalogs (by tag, name, or a stack function or connection they run),
+Glue connections and workflows, CloudWatch Logs resource policies (by name, or a stack log group they name) and
+EventBridge archives (by name, or a stack bus they archive); through
 ``lakehouse.inventory_links``, what is linked to a stack resource whatever its name (``uses the stack``): Lambda
 event source mappings whose source, function or failure destination is the stack's (read after the tagging sweep),
 EventBridge pipes whose source, enrichment or target is the stack's or that run as a stack role (read after the
@@ -72,6 +75,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from lakehouse.arns import arn_kind, arn_name, arn_service
 from lakehouse.bucket_configs import bucket_configs
 from lakehouse.checks.s3_routes import s3control  # S3 Control as the target reaches it (local endpoint quirks)
+from lakehouse.inventory_doors import (
+    data_catalogs,
+    event_archives,
+    glue_connections_and_workflows,
+    log_resource_policies,
+)
 from lakehouse.inventory_kinds import (
     TAGGED,
     USES_STACK,
@@ -290,6 +299,8 @@ UNTAGGED_KINDS: Mapping[str, Callable[[str], str]] = {
     "aws_athena_named_query": lambda label: label.split(" in workgroup ", 1)[0],
     "aws_athena_prepared_statement": lambda label: label.split(" in workgroup ", 1)[0],
     "aws_kms_alias": lambda name: name.removeprefix("alias/"),
+    "aws_cloudwatch_log_resource_policy": lambda name: name,
+    "aws_cloudwatch_event_archive": lambda label: label.split(" of ", 1)[0],  # ``name of <bus ARN>``
     "aws_cloudwatch_log_group": lambda name: name.strip("/").split("/", 1)[0],
     "aws_lakeformation_lf_tag": lambda label: label.rsplit(" (values: ", 1)[0],  # ``key (values: a, b)``
     LF_TAG_EXPRESSION: lambda label: label.rsplit(" (expression: ", 1)[0],  # ``name (expression: k=a|b)``
@@ -1078,6 +1089,10 @@ class _Search:
                 region,
             )
             self.guarded("kms ListAliases", region, kms_aliases, self, region)
+            # After log groups, topics and queues: a policy or catalog is the stack's by what it names.
+            self.guarded("athena ListDataCatalogs/GetDataCatalog", region, data_catalogs, self, region)
+            self.guarded("glue GetConnections/ListWorkflows", region, glue_connections_and_workflows, self, region)
+            self.guarded("logs DescribeResourcePolicies", region, log_resource_policies, self, region)
             self.guarded("glue GetTableOptimizer", region, table_optimizers, self, region)
             self.guarded("glue GetResourcePolicy", region, glue_resource_policy, self, region)
             self.guarded(
@@ -1100,6 +1115,7 @@ class _Search:
         for region in inv.regions:
             self.guarded("lambda ListEventSourceMappings", region, event_source_mappings, self, region)
             self.guarded("pipes ListPipes/DescribePipe", region, pipes, self, region)
+            self.guarded("events ListArchives", region, event_archives, self, region)  # of a bus known by its tag
         self.guarded("budgets DescribeBudgetActionsForAccount", GLOBAL, budget_actions, self, GLOBAL)
         key_grants(self)  # each key guarded on its own, in its own region
         self.without_longer_stacks_untagged()

@@ -6,7 +6,8 @@ manages), and no attribute the root sets may have drifted in a way the plan keep
 ``lakehouse.plan_drift``); and everything the account holds for the stack (``lakehouse.inventory``: found by the
 ``stack_id`` tag, by the stack's name prefix, hanging off a stack role, user, topic, queue or bucket (its access
 points and configurations: notifications, replication, CORS, ...), inside a stack database or workgroup, using the
-stack (a crawler, job, rule or filter: ``lakehouse.inventory_kinds``; an event source mapping, pipe, S3 Access
+stack (a crawler, job, rule or filter: ``lakehouse.inventory_kinds``; a data catalog, Logs resource policy or
+event archive: ``lakehouse.inventory_doors``; an event source mapping, pipe, S3 Access
 Grants location or grant, instance profile, budget action, table optimizer, catalog policy or an outside queue's
 redrive into a stack queue: ``lakehouse.inventory_links``; a grant on a stack KMS key: ``lakehouse.kms_keys``),
 listed by Lake Formation (LF-Tag
@@ -92,6 +93,7 @@ from lakehouse.inventory import (
     name_prefixes,
     stack_inventory,
 )
+from lakehouse.inventory_doors import STATE_KEY as DOOR_KIND_KEY
 from lakehouse.inventory_kinds import STATE_KEY as HANGING_KIND_KEY
 from lakehouse.inventory_links import STATE_KEY as LINKED_KIND_KEY
 from lakehouse.kms_keys import STATE_KEY as KEY_GRANT_KEY
@@ -159,6 +161,7 @@ STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "aws_scheduler_schedule_group": lambda v: v["arn"],
     **BUCKET_CONFIG_KEY,
     **HANGING_KIND_KEY,
+    **DOOR_KIND_KEY,
     **LINKED_KIND_KEY,
     **KEY_GRANT_KEY,
 }
