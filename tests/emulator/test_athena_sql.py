@@ -427,3 +427,39 @@ def test_without_an_output_location_start_is_refused(aws_client: AwsClientFactor
     athena = aws_client("athena")
     with pytest.raises(athena.exceptions.InvalidRequestException, match="No output location provided"):
         athena.start_query_execution(QueryString="SELECT 1")  # the primary workgroup has none
+
+
+def test_integer_division_and_a_zero_divisor_answer_like_trino(cursor: Any) -> None:
+    """Trino divides integers as Java (``IntegerOperators``/``BigintOperators.divide``: truncated toward zero, of the
+    operands' type) and fails a zero integer or decimal divisor (DIVISION_BY_ZERO); DuckDB answered 3.5 and NULL.
+    The types come from the Iceberg table's columns; the quotient is written as such by CTAS, INSERT and UPDATE."""
+    name = iceberg_table(cursor, "i int, b bigint, m decimal(10,2), d double, z int")
+    cursor.execute(f"INSERT INTO {name} VALUES (7, -7, 7.50, 7.0, 0), (-9, 9, -7.50, -7.0, 0)")
+    cursor.execute(f"SELECT i / 2, b / 2, i % 2, b / i, m / 2, d / 2, d / z FROM {name} ORDER BY i")
+    assert cursor.fetchall() == [(-4, 4, -1, -1, -3.75, -3.5, float("-inf")), (3, -3, 1, -1, 3.75, 3.5, float("inf"))]
+    assert [d[1] for d in cursor.description] == [
+        "integer",
+        "bigint",
+        "integer",
+        "bigint",
+        "double",
+        "double",
+        "double",
+    ]
+    for divided in ("i / z", "i % z", "m / z", "b / (i - i)"):
+        assert failure(cursor, f"SELECT {divided} FROM {name}") == "DIVISION_BY_ZERO: Division by zero"
+    halves = fresh("halves")
+    cursor.execute(
+        f"CREATE TABLE {halves} WITH (table_type='ICEBERG', location='s3://compat-lake/{halves}/', "
+        f"is_external=false) AS SELECT i / 2 AS h FROM {name}"
+    )
+    cursor.execute(f"INSERT INTO {halves} SELECT b / 2 FROM {name}")
+    cursor.execute(f"UPDATE {halves} SET h = h / 2 WHERE h < 0")
+    cursor.execute(f"SELECT h FROM {halves} ORDER BY h")
+    assert cursor.fetchall() == [(-2,), (-1,), (3,), (4,)]  # -4 / 2, and -3 / 2 (not -1.5, cast to -2)
+    cursor.execute(
+        f"MERGE INTO {halves} USING {name} s ON {halves}.h = s.i WHEN MATCHED THEN UPDATE SET h = s.i / 4 "
+        "WHEN NOT MATCHED THEN INSERT (h) VALUES (s.i / 4)"
+    )
+    cursor.execute(f"SELECT h FROM {halves} ORDER BY h")
+    assert cursor.fetchall() == [(-2,), (-2,), (-1,), (1,), (3,), (4,)]  # -9 / 4 and 7 / 4 inserted

@@ -23,6 +23,7 @@ from sqlglot.errors import ErrorLevel, ParseError, UnsupportedError
 
 from lakehouse.emulator.sql.casts import trino_casts
 from lakehouse.emulator.sql.catalog import LAZY_SIMPLE_SERDE, PATH_COLUMN
+from lakehouse.emulator.sql.division import trino_division
 from lakehouse.emulator.sql.errors import AthenaError, where
 
 READ = "athena"
@@ -37,9 +38,9 @@ _SHOW_DATABASES = re.compile(r"^\s*SHOW\s+(?:DATABASES|SCHEMAS)(?:\s+(?:LIKE\s+)
 #: table functions (asked of DuckDB itself, so a new DuckDB's additions are covered) and the
 #: scalar functions that expose the engine. ``repeat`` is also a Trino scalar function.
 _DUCKDB_ONLY_SCALARS = frozenset(
-    {"current_setting", "getenv", "json_serialize_sql", "json_deserialize_sql", "current_database", "version"}
+    {"current_setting", "getenv", "json_serialize_sql", "json_deserialize_sql", "current_database", "version", "error"}
 )
-_DUCKDB_ONLY_PREFIXES = ("duckdb_", "pragma_", "parquet_", "read_", "sqlite_", "iceberg_", "delta_")
+_DUCKDB_ONLY_PREFIXES = ("duckdb_", "pragma_", "parquet_", "read_", "sqlite_", "iceberg_", "delta_", "__trino_")
 #: DuckDB's names for Trino's ``is_nan``/``is_infinite``/``is_finite``, which Trino lacks. sqlglot reads ``isnan``
 #: and ``is_nan`` into one node (``IsNan``; ``isinf`` into ``IsInf``), so the name as written tells them apart; the
 #: emulator's own rewrites (``floats``) write ``ISNAN`` after this check, into the tree DuckDB runs.
@@ -279,10 +280,11 @@ def replace_table(table: exp.Table, view: str) -> None:
 def to_duckdb(tree: exp.Expression) -> str:
     """DuckDB SQL for ``tree``; constructs sqlglot cannot translate fail as NOT_SUPPORTED.
 
-    Casts from varchar follow Trino's grammar (``casts.trino_casts``), not DuckDB's looser one.
+    Casts from varchar follow Trino's grammar (``casts.trino_casts``), not DuckDB's looser one; ``/`` and ``%``
+    Trino's rules (``division``).
     """
     try:
-        return trino_casts(tree).sql(dialect=WRITE, unsupported_level=ErrorLevel.RAISE)
+        return trino_division(trino_casts(tree)).sql(dialect=WRITE, unsupported_level=ErrorLevel.RAISE)
     except UnsupportedError as err:
         raise AthenaError("NOT_SUPPORTED", f"line 1:1: {err}") from None
 

@@ -34,6 +34,7 @@ from lakehouse.emulator.sql.assignments import refuse_mismatched_writes, writes
 from lakehouse.emulator.sql.catalog import PATH_COLUMN, LakeCatalog, TableInfo
 from lakehouse.emulator.sql.comparisons import compares, refuse_mismatched_comparisons
 from lakehouse.emulator.sql.dialect import Statement, qualified, replace_table, to_duckdb
+from lakehouse.emulator.sql.division import DIVISION_MACROS, integer_divisions, mark_divisions, trino_failure
 from lakehouse.emulator.sql.errors import AccessDenied, AthenaError, DdlRefusal, where
 from lakehouse.emulator.sql.floats import TRINO_FUNCTIONS, follow_trino, mark, typed_functions
 from lakehouse.emulator.sql.restrict import cells_select, needs_rows_cut, refuse_mismatched_filters
@@ -167,7 +168,7 @@ def _connection(parallel: bool) -> duckdb.DuckDBPyConnection:
             config = {**SANDBOX, **ARROW_TYPES} if parallel else {**SANDBOX, **ARROW_TYPES, "threads": 1}
             database = duckdb.connect(config=config)
             database.execute(f'CREATE SCHEMA "{_COPIES_SCHEMA}"')
-            for macro in TRINO_FUNCTIONS:
+            for macro in (*TRINO_FUNCTIONS, *DIVISION_MACROS):
                 database.execute(macro)
             _databases[parallel] = database
         return _databases[parallel].cursor()
@@ -931,9 +932,10 @@ class _Run:
         comparison (``comparisons``), a set operation's column (``setops``), a value written into a column
         (``assignments``); typed from the DuckDB relations ``tree``'s tables are bound to, as Athena types their
         columns (a name DuckDB lacks is a CTE's: sqlglot types it). The same types make ``tree``'s comparisons,
-        ``max`` and ``NULLS FIRST`` keys of ``double``/``real`` values treat NaN as Trino does (``floats``)."""
-        marked = mark(tree)
-        if not marked and not compares(tree) and not combines(tree) and not writes(tree) and not has_values(tree):
+        ``max`` and ``NULLS FIRST`` keys of ``double``/``real`` values treat NaN as Trino does (``floats``), and a ``/``
+        of integers divide as Trino's (``division``)."""
+        marked, divisions = mark(tree), mark_divisions(tree)
+        if not (marked or divisions or compares(tree) or combines(tree) or writes(tree) or has_values(tree)):
             return
         probe = tree.copy()
         typed_functions(probe)
@@ -955,6 +957,7 @@ class _Run:
             refuse_mismatched_values(self.sql, typed)  # Trino analyses a relation before what reads it
             refuse_mismatched_comparisons(self.sql, typed)
             refuse_incompatible_set_operations(self.sql, typed)
+            integer_divisions(divisions, typed)  # first: NaN's rewrites copy the operands they compare
             follow_trino(marked, typed)
         if writes(tree):
             refuse_mismatched_writes(self.sql, probe, schema, lambda: self._bound_types(tree))
@@ -1545,6 +1548,8 @@ class _Run:
             name = m.group(1)
             node = self._find(exp.Anonymous, name) or self._find(exp.Func, name)
             return AthenaError("FUNCTION_NOT_FOUND", f"{where(self.sql, node)}Function '{name}' not registered")
+        if failed := trino_failure(message):  # a division macro's error(): Trino's runtime failure has no position
+            return AthenaError(*failed)
         if _OVERFLOW in message:  # raised by _trino_bigint's error() for a CTAS or INSERT
             return AthenaError("NUMERIC_VALUE_OUT_OF_RANGE", f"line 1:1: {message[message.index(_OVERFLOW) :]}")
         if isinstance(err, duckdb.ConversionException):

@@ -25,6 +25,7 @@ ERROR_TYPES = {
     "PERMISSION_DENIED": 1013,
     "EXCEEDED_SCAN_LIMIT": 1014,
     "NUMERIC_VALUE_OUT_OF_RANGE": 1015,
+    "DIVISION_BY_ZERO": 1016,
     "UNSUPPORTED_TABLE_PROPERTY": 1200,  # the ErrorType Athena gave "Unsupported table property key" (measured)
     "GENERIC_USER_ERROR": 1000,
     "GENERIC_INTERNAL_ERROR": 2000,

@@ -27,7 +27,7 @@ does. A correlated one Trino decorrelates into a left join on ``x IS NULL OR x =
 (``TransformCorrelatedInPredicateToJoin``: true when a joined row has both sides non-NULL, NULL when one joined with a
 NULL side, else false), where ``x = y`` is ``EQUAL``: a NaN ``x`` matches no ``y``, a NaN one included; its NaN
 ``y`` rows are dropped for a NaN ``x`` (``_correlated_in``). Not covered: NaN inside rows or maps, comparisons
-sqlglot does not type (a MERGE's ``WHEN`` conditions, an UPDATE's ``SET``), a correlated ``IN`` over a set
+sqlglot does not type (a MERGE's ``WHEN`` conditions), a correlated ``IN`` over a set
 operation, ``ORDER BY`` of a set operation (DuckDB orders those by output columns only) or by position.
 """
 

@@ -17,13 +17,28 @@ from sqlglot.optimizer.annotate_types import annotate_types
 from sqlglot.optimizer.qualify import qualify
 
 
-def _as_query(tree: exp.Expression) -> exp.Expression:
-    """A SELECT holding the conditions of a MERGE (``ON``), DELETE or UPDATE (``WHERE``) over the same tables:
-    sqlglot types columns only within a query's scope. Other statements are returned (copied) as they are."""
+def _assigned(tree: exp.Expression) -> list[exp.Expression]:
+    """Copies of the values an UPDATE's ``SET`` or a MERGE's ``WHEN`` clauses write (``SET``, ``INSERT VALUES``)."""
+    clauses = [w.args.get("then") for w in tree.args["whens"].expressions] if isinstance(tree, exp.Merge) else [tree]
+    values: list[exp.Expression] = []
+    for then in clauses:
+        if isinstance(then, exp.Update):
+            values += [eq.expression.copy() for eq in then.expressions if isinstance(eq, exp.EQ)]
+        elif isinstance(then, exp.Insert) and isinstance(then.expression, exp.Tuple):
+            values += [v.copy() for v in then.expression.expressions]
+    return values
+
+
+def _as_query(tree: exp.Expression, assigned: bool = True) -> exp.Expression:
+    """A SELECT holding the conditions of a MERGE (``ON``), DELETE or UPDATE (``WHERE``) over the same tables, and
+    (``assigned``) the values a MERGE or UPDATE writes as its columns: sqlglot types columns only within a query's
+    scope. Other statements are returned (copied) as they are."""
+    values = _assigned(tree) if assigned and isinstance(tree, exp.Merge | exp.Update) else []
     if isinstance(tree, exp.Merge):
-        return exp.select("*").from_(tree.this.copy()).join(tree.args["using"].copy(), on=tree.args["on"].copy())
+        query = exp.select("*", *values).from_(tree.this.copy())
+        return query.join(tree.args["using"].copy(), on=tree.args["on"].copy())
     if isinstance(tree, exp.Delete | exp.Update):
-        query = exp.select("*").from_(tree.this.copy())
+        query = exp.select("*", *values).from_(tree.this.copy())
         if (source := tree.args.get("from")) is not None:
             query = query.join(source.this.copy())
         condition = tree.args.get("where")
@@ -33,15 +48,21 @@ def _as_query(tree: exp.Expression) -> exp.Expression:
 
 def annotate(tree: exp.Expression, schema: Mapping[str, Mapping[str, str]]) -> exp.Expression | None:
     """A typed copy of ``tree`` (not changed), whose tables are ``schema``'s (table name -> column -> DuckDB
-    type); None when sqlglot cannot type it (then DuckDB judges, as before)."""
-    try:
-        return annotate_types(
-            qualify(_as_query(tree), schema=dict(schema), dialect="trino", validate_qualify_columns=False),
-            schema=dict(schema),
-            dialect="trino",
-        )
-    except (SqlglotError, KeyError, ValueError):
-        return None
+    type); None when sqlglot cannot type it (then DuckDB judges, as before). A MERGE or UPDATE whose written values
+    sqlglot cannot place is typed without them (its conditions are judged as before)."""
+    tries = [True, False] if isinstance(tree, exp.Merge | exp.Update) else [True]
+    for assigned in tries:
+        try:
+            return annotate_types(
+                qualify(
+                    _as_query(tree, assigned), schema=dict(schema), dialect="trino", validate_qualify_columns=False
+                ),
+                schema=dict(schema),
+                dialect="trino",
+            )
+        except (SqlglotError, KeyError, ValueError):
+            continue
+    return None
 
 
 #: DuckDB's names for the types whose precision Athena states for an Iceberg column (microseconds).
