@@ -29,7 +29,16 @@ DB = "klist_gold"
 def _analyst_policy(lake: Lake, listing: dict[str, Any] | None) -> dict[str, Any]:
     """The analyst of infra/ (Athena, Glue reads, its results), plus ``listing`` on the data bucket."""
     statements: list[dict[str, Any]] = [
-        {"Effect": "Allow", "Action": ["athena:*", "glue:Get*", "lakeformation:GetDataAccess"], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["glue:Get*", "lakeformation:GetDataAccess"], "Resource": "*"},
+        # Athena on its own workgroup only, as infra/iam.tf: on `*` it would read the seed workgroup's history
+        {
+            "Effect": "Allow",
+            "Action": "athena:*",
+            "Resource": [
+                f"arn:aws:athena:{REGION}:*:workgroup/{WORK_GROUP}",
+                f"arn:aws:athena:{REGION}:*:datacatalog/*",
+            ],
+        },
         {"Effect": "Allow", "Action": "s3:*", "Resource": [f"arn:aws:s3:::lf-results-{REGION}/*"]},
     ]
     if listing is not None:

@@ -30,7 +30,16 @@ DB = "tloc_gold"
 ANALYST_POLICY = {
     "Version": "2012-10-17",
     "Statement": [
-        {"Effect": "Allow", "Action": ["athena:*", "glue:Get*", "lakeformation:GetDataAccess"], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["glue:Get*", "lakeformation:GetDataAccess"], "Resource": "*"},
+        # Athena on its own workgroup only, as infra/iam.tf: on `*` it would read the seed workgroup's history
+        {
+            "Effect": "Allow",
+            "Action": "athena:*",
+            "Resource": [
+                f"arn:aws:athena:{REGION}:*:workgroup/{WORK_GROUP}",
+                f"arn:aws:athena:{REGION}:*:datacatalog/*",
+            ],
+        },
         {"Effect": "Allow", "Action": "s3:*", "Resource": [f"arn:aws:s3:::lf-results-{REGION}/*"]},
     ],
 }
