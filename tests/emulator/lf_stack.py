@@ -36,6 +36,24 @@ WORK_GROUP = "lf"
 #: every ssn in its query text (GetQueryExecution), as exit check 6 finds; the stack's rows come through the pipeline.
 SEED_GROUP = "lf-seed"
 
+
+def analyst_statements(region: str) -> list[dict[str, Any]]:
+    """The analyst of infra/iam.tf: Glue reads, Athena in its own workgroup only (on ``*`` it would read the seed
+    workgroup's history of ssn lookups, as exit check 6 finds), its results."""
+    return [
+        {"Effect": "Allow", "Action": ["glue:Get*", "lakeformation:GetDataAccess"], "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": "athena:*",
+            "Resource": [
+                f"arn:aws:athena:{region}:*:workgroup/{WORK_GROUP}",
+                f"arn:aws:athena:{region}:*:datacatalog/*",
+            ],
+        },
+        {"Effect": "Allow", "Action": "s3:*", "Resource": [f"arn:aws:s3:::lf-results-{region}/*"]},
+    ]
+
+
 #: Broad IAM, so that Lake Formation is what decides (the analyst of infra/ has far less).
 BROAD_POLICY = {
     "Version": "2012-10-17",

@@ -20,7 +20,7 @@ from lakehouse.checks.security import judge_security
 from lakehouse.checks.security_read import read_security
 from lakehouse.emulator.process import EmulatorHandle
 from lakehouse.target import Target
-from tests.emulator.lf_stack import SEED_GROUP, SSNS, WORK_GROUP, Lake, build_lake
+from tests.emulator.lf_stack import SEED_GROUP, SSNS, WORK_GROUP, Lake, analyst_statements, build_lake
 
 REGION = "ap-southeast-2"  # a region of its own: build_lake names buckets and roles by region
 DB = "klist_gold"
@@ -29,17 +29,7 @@ DB = "klist_gold"
 def _analyst_policy(lake: Lake, listing: dict[str, Any] | None) -> dict[str, Any]:
     """The analyst of infra/ (Athena, Glue reads, its results), plus ``listing`` on the data bucket."""
     statements: list[dict[str, Any]] = [
-        {"Effect": "Allow", "Action": ["glue:Get*", "lakeformation:GetDataAccess"], "Resource": "*"},
-        # Athena on its own workgroup only, as infra/iam.tf: on `*` it would read the seed workgroup's history
-        {
-            "Effect": "Allow",
-            "Action": "athena:*",
-            "Resource": [
-                f"arn:aws:athena:{REGION}:*:workgroup/{WORK_GROUP}",
-                f"arn:aws:athena:{REGION}:*:datacatalog/*",
-            ],
-        },
-        {"Effect": "Allow", "Action": "s3:*", "Resource": [f"arn:aws:s3:::lf-results-{REGION}/*"]},
+        *analyst_statements(REGION),
     ]
     if listing is not None:
         statements.append(

@@ -21,7 +21,7 @@ from lakehouse.checks.security import judge_security
 from lakehouse.checks.security_read import read_security
 from lakehouse.emulator.process import EmulatorHandle
 from lakehouse.target import Target
-from tests.emulator.lf_stack import WORK_GROUP, Lake, build_lake
+from tests.emulator.lf_stack import WORK_GROUP, Lake, analyst_statements, build_lake
 
 REGION = "ap-east-1"  # a region of its own: build_lake names buckets and roles by region
 DB = "copies_gold"
@@ -31,17 +31,7 @@ TEAM = f"lf-teamshare-{REGION}"  # where the team's query of the copy wrote its 
 ANALYST_POLICY = {
     "Version": "2012-10-17",
     "Statement": [
-        {"Effect": "Allow", "Action": ["glue:Get*", "lakeformation:GetDataAccess"], "Resource": "*"},
-        # Athena on its own workgroup only, as infra/iam.tf: on `*` it would read the seed workgroup's history
-        {
-            "Effect": "Allow",
-            "Action": "athena:*",
-            "Resource": [
-                f"arn:aws:athena:{REGION}:*:workgroup/{WORK_GROUP}",
-                f"arn:aws:athena:{REGION}:*:datacatalog/*",
-            ],
-        },
-        {"Effect": "Allow", "Action": "s3:*", "Resource": [f"arn:aws:s3:::lf-results-{REGION}/*"]},
+        *analyst_statements(REGION),
     ],
 }
 OPEN = f"lf-open-{REGION}"  # a CTAS without ssn, readable too: no lake bucket

@@ -22,7 +22,7 @@ from lakehouse.checks.security import judge_security
 from lakehouse.checks.security_read import read_security
 from lakehouse.emulator.process import EmulatorHandle
 from lakehouse.target import Target
-from tests.emulator.lf_stack import WORK_GROUP, Lake, build_lake
+from tests.emulator.lf_stack import WORK_GROUP, Lake, analyst_statements, build_lake
 
 REGION = "il-central-1"  # a region of its own: build_lake names buckets and roles by region
 DB = "tloc_gold"
@@ -30,17 +30,7 @@ DB = "tloc_gold"
 ANALYST_POLICY = {
     "Version": "2012-10-17",
     "Statement": [
-        {"Effect": "Allow", "Action": ["glue:Get*", "lakeformation:GetDataAccess"], "Resource": "*"},
-        # Athena on its own workgroup only, as infra/iam.tf: on `*` it would read the seed workgroup's history
-        {
-            "Effect": "Allow",
-            "Action": "athena:*",
-            "Resource": [
-                f"arn:aws:athena:{REGION}:*:workgroup/{WORK_GROUP}",
-                f"arn:aws:athena:{REGION}:*:datacatalog/*",
-            ],
-        },
-        {"Effect": "Allow", "Action": "s3:*", "Resource": [f"arn:aws:s3:::lf-results-{REGION}/*"]},
+        *analyst_statements(REGION),
     ],
 }
 
