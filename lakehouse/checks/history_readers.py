@@ -1,4 +1,5 @@
-"""Exit check 6: a role the analyst can become that reads a workgroup's query history holding a hidden value.
+"""Exit check 6: a role the analyst can become (or a user it can make credentials of) that reads a workgroup's
+query history holding a hidden value.
 
 ``query_results.shared_results`` proves what the analyst's own Athena calls hand it. A role the analyst can act as
 (``role_paths.reachable``: assume, rewrite the trust of, pass to a service, run a function as) whose IAM allows
@@ -8,14 +9,17 @@ text and error message (a deployer's ``WHERE ssn = '...'``, a cast error quoting
 also ``s3:GetObject`` the result file (its identity policies or the bucket's policy; a result without an
 ``OutputLocation``, managed by Athena, needs no S3 read). IAM decides Athena's query operations on the workgroup's
 ARN alone; the query ids are not secrets (the results bucket names its files after them, CloudTrail logs them), so
-``ListQueryExecutions`` is not required.
+``ListQueryExecutions`` is not required. A user whose credentials the analyst (or a role it reaches) may make
+(``role_paths.users_reached``: ``iam:CreateAccessKey``, ``CreateLoginProfile``, ``UpdateLoginProfile``) is judged
+as a role is, on its own, attached and groups' policies and its boundary.
 
 Which executions show a value is the privileged read's knowledge (``read_shown``): each execution's text and error
 as the privileged history holds them, and, for a workgroup some reachable role may fetch results from, each
 succeeded query's result (the analyst's fetch where it had one, else the privileged principal's), searched cell by
 cell. ``history_read_problems`` is pure: for each reachable role and workgroup, the IAM decisions on the
 workgroup's ARN (``iam_access.decide``), and the problem names the path, the action, the workgroup and one
-execution, its query masked.
+execution, its query masked. What the analyst's own calls already hand it (``shared_results``, judged by
+``security_queries.shared_result_problems``) is not named again for a principal it becomes.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from lakehouse.checks.query_results import (
     refused,
     shown_in,
 )
-from lakehouse.checks.role_paths import Edge, RoleInfo, path_text
+from lakehouse.checks.role_paths import Edge, Holder, path_text
 
 #: What hands a caller an execution's query text and error message (on the workgroup's ARN).
 TEXT_READS = ("athena:GetQueryExecution", "athena:BatchGetQueryExecution")
@@ -90,11 +94,9 @@ def _allowed(identity: Sequence[Any], boundary: Any, actions: Iterable[str], res
     return None
 
 
-def result_readers(
-    roles: Mapping[str, RoleInfo], paths: Iterable[str], arns: Mapping[str, str]
-) -> dict[str, list[str]]:
-    """Workgroup -> the reachable roles (``paths``) whose IAM allows fetching its results (``arns``: workgroup ->
-    its ARN): only those workgroups' results need searching for values."""
+def result_readers(roles: Mapping[str, Holder], paths: Iterable[str], arns: Mapping[str, str]) -> dict[str, list[str]]:
+    """Workgroup -> the reachable roles and users (``paths``) whose IAM allows fetching its results (``arns``:
+    workgroup -> its ARN): only those workgroups' results need searching for values."""
     found: dict[str, list[str]] = {}
     for work_group, arn in arns.items():
         for role in sorted(paths):
@@ -166,14 +168,14 @@ def _result_leaks(athena: Any, query_id: str, values: HiddenValues) -> dict[str,
     return tally.by_column(result.columns)
 
 
-def _reads_file(role: RoleInfo, who: Principal, output: str, policies: Mapping[str, Mapping[str, Any] | None]) -> str:
+def _reads_file(role: Holder, who: Principal, output: str, policies: Mapping[str, Mapping[str, Any] | None]) -> str:
     """Why ``role`` may ``s3:GetObject`` the result file ``output`` (``""``: it may not); a result Athena manages
     (no file) needs no S3 read."""
     if not output:
         return "the result has no OutputLocation (Athena manages it): no S3 read is needed"
     bucket, _, key = output.split("://", 1)[-1].partition("/")
     objects = {bucket: [key]}
-    name = f"role {role.arn}"
+    name = f"{role.kind} {role.arn}"
     found = object_read_problems(role.identity or [], role.boundary, objects, name)[0]
     found += bucket_policy_problems(
         role.identity or [], role.boundary, who, {bucket: policies.get(bucket)}, objects, name
@@ -181,18 +183,35 @@ def _reads_file(role: RoleInfo, who: Principal, output: str, policies: Mapping[s
     return found[0] if found else ""
 
 
+def handed(results: Iterable[SharedResult], hidden: Sequence[str] = ("ssn",)) -> dict[tuple[str, str], set[str]]:
+    """(workgroup, query id) -> what of it the analyst's own calls hand it that shows a value (its ``shown``, and
+    ``RESULT`` for a result it fetched holding a value or a column named like a hidden one with rows), as
+    ``shared_result_problems`` judges them."""
+    wanted = {h.lower() for h in hidden}
+    found: dict[tuple[str, str], set[str]] = {}
+    for r in results:
+        what = set(r.shown)
+        if not r.denied and (r.leaks or (r.rows and any(c.lower() in wanted for c in r.columns))):
+            what.add(RESULT)
+        found.setdefault((r.work_group, r.query_id), set()).update(what)
+    return found
+
+
 def history_read_problems(
     analyst_arn: str,
     account_id: str,
-    roles: Mapping[str, RoleInfo],
+    roles: Mapping[str, Holder],
     paths: Mapping[str, Sequence[Edge]],
     shown: Sequence[ShownExecution],
     policies: Mapping[str, Mapping[str, Any] | None],
     hidden: Sequence[str] = ("ssn",),
+    analysts: Mapping[tuple[str, str], set[str]] | None = None,
 ) -> tuple[list[str], list[dict[str, Any]]]:
-    """(problems, evidence): each role the analyst can act as (``paths``) that may read an execution of ``shown``
-    (its text or error by ``TEXT_READS``, its result by ``RESULT_READS`` and the file), one problem per role and
-    workgroup naming the path, the action and one execution (``policies``: bucket -> its policy, for result files)."""
+    """(problems, evidence): each role or user the analyst can act as (``paths``) that may read an execution of
+    ``shown`` (its text or error by ``TEXT_READS``, its result by ``RESULT_READS`` and the file), one problem per
+    principal and workgroup naming the path, the action and one execution (``policies``: bucket -> its policy, for
+    result files). What the analyst's own calls hand it already (``analysts``, from ``handed``) is left out: that
+    is named once, as the analyst's."""
     by_group: dict[str, list[ShownExecution]] = {}
     for execution in shown:
         by_group.setdefault(execution.work_group, []).append(execution)
@@ -209,9 +228,10 @@ def history_read_problems(
             result = _allowed(role.identity, role.boundary, RESULT_READS, resource)
             read: list[tuple[ShownExecution, list[str], Decision, str]] = []
             for execution in executions:
-                what = [s for s in execution.shown if s != RESULT] if text is not None else []
+                own = (analysts or {}).get((work_group, execution.query_id), set())
+                what = [s for s in execution.shown if s not in (RESULT, *own)] if text is not None else []
                 file = ""
-                if RESULT in execution.shown and result is not None:
+                if RESULT in execution.shown and RESULT not in own and result is not None:
                     file = _reads_file(role, who, execution.output, policies)
                     what += [RESULT] if file else []
                 decision = text if text is not None and what[:1] != [RESULT] else result
@@ -225,7 +245,7 @@ def history_read_problems(
             through = f" (the result file: {file})" if RESULT in what else ""
             evidence.append(
                 {
-                    "role": arn,
+                    role.kind: arn,
                     "work_group": work_group,
                     "action": decision.action,
                     "allowed_by": [m.describe() for m in decision.allows],
@@ -233,9 +253,9 @@ def history_read_problems(
                 }
             )
             problems.append(
-                f"the analyst role can act as role {role.name} ({path_text(analyst_arn, path)}), and role "
-                f"{role.name} may call {decision.action} on workgroup {work_group} ({resource}; {because}): query "
-                f"{execution.query_id} of workgroup {work_group} (`{execution.query[:120]}`) shows values of "
-                f"{'/'.join(hidden)} in its {' and '.join(what)}{through}{more}, around Lake Formation"
+                f"the analyst role can act as {role.kind} {role.name} ({path_text(analyst_arn, path)}), and "
+                f"{role.kind} {role.name} may call {decision.action} on workgroup {work_group} ({resource}; "
+                f"{because}): query {execution.query_id} of workgroup {work_group} (`{execution.query[:120]}`) shows "
+                f"values of {'/'.join(hidden)} in its {' and '.join(what)}{through}{more}, around Lake Formation"
             )
     return problems, evidence

@@ -34,8 +34,10 @@ evaluated (an Allow with one counts), as in ``iam_access``.
 Escalation by a principal of its own making or taking: it may ``iam:CreateRole`` (trusting itself,
 set at creation) and give that role permissions (``PutRolePolicy``/``AttachRolePolicy`` on it); or
 ``iam:CreateUser``, give it permissions and ``iam:CreateAccessKey`` for it; or mint credentials of
-an existing user (``CreateAccessKey``, ``CreateLoginProfile``, ``UpdateLoginProfile``), whose
-permissions are not followed: acting as any user is named. The new role or user's ARN is tried as
+an existing user (``CreateAccessKey``, ``CreateLoginProfile``, ``UpdateLoginProfile``): acting as any user is
+named, whatever it may do. ``users_reached`` also makes such a user a node of the path (``mints``) so that exit
+check 6 can name what its permissions (inline, attached, its groups', boundary) open: Athena histories, S3, Lake
+Formation grants; the user's own edges (roles it assumes) are not followed. The new role or user's ARN is tried as
 each Resource pattern the principal's Allow statements name (wildcards filled in) and as a plain
 name, so a grant limited to ``role/scratch-*`` is found too.
 
@@ -47,7 +49,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -153,6 +155,9 @@ PROBE_NAME = "lakehouse-escalation-probe"
 class RoleInfo:
     """One role of the account: its trust policy, and its permissions once read (None: not read)."""
 
+    #: What evidence and reasons call it.
+    kind: ClassVar[str] = "role"
+
     arn: str
     trust: Mapping[str, Any]
     identity: list[Policy] | None = None
@@ -179,9 +184,30 @@ class RoleInfo:
         return found
 
 
+@dataclass
+class UserInfo:
+    """An IAM user a principal on a path may mint credentials of: its permissions, as ``read_user_policies`` reads
+    them (its own, its groups', its boundary); ``[]`` when they could not be read (an error says so)."""
+
+    kind: ClassVar[str] = "user"
+
+    arn: str
+    identity: list[Policy] | None = None
+    boundary: Policy | None = None
+
+    @property
+    def name(self) -> str:
+        return self.arn.rsplit("/", 1)[-1]
+
+
+#: A principal the analyst can act as: a role it becomes, or a user whose credentials it mints.
+Holder = RoleInfo | UserInfo
+
+
 @dataclass(frozen=True)
 class Edge:
-    """One step of a path: ``source`` becomes ``target`` (``kind``: assumes, retrusts, passes, runs), and why."""
+    """One step of a path: ``source`` becomes ``target`` (``kind``: assumes, retrusts, passes, runs, mints: the
+    target is a user whose credentials the source makes), and why."""
 
     source: str
     target: str
@@ -194,6 +220,7 @@ class Edge:
             "retrusts": "may rewrite its trust policy to trust itself",
             "passes": "may pass it to a service that runs as it",
             "runs": "may replace the code of a function that runs as it",
+            "mints": "may make credentials of it",
         }[self.kind]
         return f"{verb}: {'; '.join(self.via)}"
 
@@ -212,8 +239,8 @@ def _short(arn: str) -> str:
 
 
 def path_text(analyst: str, path: Sequence[Edge], who: str = "analyst") -> str:
-    """``analyst -> role X (assumes it: ...) -> role Y (...)`` (``who``: what the first principal is called)."""
-    steps = [f"role {_short(e.target)} ({e.describe()})" for e in path]
+    """``analyst -> role X (assumes it: ...) -> user Y (...)`` (``who``: what the first principal is called)."""
+    steps = [f"{'user' if e.kind == 'mints' else 'role'} {_short(e.target)} ({e.describe()})" for e in path]
     return " -> ".join([f"{who} {_short(analyst)}", *steps])
 
 
@@ -366,6 +393,27 @@ def reachable(
                     following.append(Actor(role.arn, role.identity, role.boundary))
         frontier = following
     return paths
+
+
+def users_reached(
+    analyst: Actor, roles: Mapping[str, RoleInfo], paths: Mapping[str, Sequence[Edge]], users: Iterable[str]
+) -> dict[str, list[Edge]]:
+    """User -> the shortest path by which the analyst acts as it: the analyst, or a role it reaches (``paths``,
+    shortest first), may make the user's credentials (``USER_CREDENTIALS`` on its ARN), the last edge ``mints``.
+    A user is a path's end here: roles it could assume are not followed (``made_or_taken`` names acting as it)."""
+    actors = [(analyst, list[Edge]())] + [
+        (Actor(arn, roles[arn].identity or [], roles[arn].boundary), list(path))
+        for arn, path in sorted(paths.items(), key=lambda item: (len(item[1]), item[0]))
+        if roles[arn].identity
+    ]
+    found: dict[str, list[Edge]] = {}
+    for user in sorted(set(users)):
+        for actor, path in actors:
+            mint = _first_allowed(actor, USER_CREDENTIALS, user)
+            if mint is not None:
+                found[user] = [*path, Edge(actor.arn, user, "mints", _because(mint))]
+                break
+    return found
 
 
 #: How many roles deep ``reaching`` follows a chain of roles (each role of the account is a hop at most once).
@@ -687,6 +735,19 @@ def read_users(target: Target) -> list[str]:
     """ARNs of every IAM user of the account (ListUsers, all pages): whose credentials a principal may mint."""
     iam = target.client("iam")
     return [str(u["Arn"]) for page in iam.get_paginator("list_users").paginate() for u in page.get("Users") or []]
+
+
+def read_reached_users(target: Target, users: Iterable[str], errors: list[str]) -> dict[str, UserInfo]:
+    """The permissions of each user in ``users`` (those the analyst can act as, ``users_reached``); a user whose
+    policies cannot be read gets none and an error naming it (the check cannot pass without them)."""
+    found: dict[str, UserInfo] = {}
+    for arn in sorted(users):
+        info = found[arn] = UserInfo(arn, [])
+        try:
+            info.identity, info.boundary = read_user_policies(target, info.name)
+        except (ClientError, BotoCoreError, ValueError, KeyError) as err:
+            errors.append(f"could not read the IAM policies of user {arn}, which the analyst can act as: {err}")
+    return found
 
 
 def read_reachable(

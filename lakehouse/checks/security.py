@@ -73,6 +73,7 @@ from lakehouse.checks.security_model import (
     PROBE_KEY,
     SecurityReadback,
     SecurityReadError,
+    analyst_reach,
     column_denied,
     split_s3,
 )
@@ -128,13 +129,14 @@ def _naming_copy(problem: str, copies: Sequence[HistoryCopy]) -> str:
 
 def judge_security(rb: SecurityReadback) -> Outcome:
     """Pass when no table shows the hidden columns to the analyst, Gold users holds them, and nothing opens them."""
+    reach = analyst_reach(rb)  # once: every judge of the roles and users the analyst can act as shares it
     iam, decisions = iam_problems(rb)
     policies, policy_decisions = bucket_problems(rb)
-    role_paths, role_evidence = role_path_problems(rb)
+    role_paths, role_evidence = role_path_problems(rb, reach)
     cdn_grants = cloudfront_grants(rb.bucket_policies, rb.lake_objects, rb.account_id or "", PROBE_KEY)
     cdn, cdn_unknown = cdn_problems(rb, cdn_grants)
-    key_names, key_names_unknown, listings = key_name_problems(rb)
-    history_reads, history_readers = history_reader_problems(rb)
+    key_names, key_names_unknown, listings = key_name_problems(rb, reach)
+    history_reads, history_readers = history_reader_problems(rb, reach)
     by_kind = {
         "select_all": select_all_problems(rb),
         "denied": denied_problems(rb),
@@ -144,7 +146,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "saved_texts": saved_text_problems(rb),
         "grants": grant_problems(rb),
         "bucket_policies": policies,  # before S3's own answer: the reason names the statement
-        "other_routes": route_problems(rb) + grant_route_problems(rb) + cdn,
+        "other_routes": route_problems(rb) + grant_route_problems(rb, reach) + cdn,
         "iam": iam,
         "key_names": key_names,
         "role_paths": role_paths,

@@ -16,7 +16,7 @@ from lakehouse.checks.iam_access import Policy
 from lakehouse.checks.key_inventories import Delivery
 from lakehouse.checks.key_names import BucketKeys
 from lakehouse.checks.query_results import SharedResult
-from lakehouse.checks.role_paths import Actor, RoleInfo
+from lakehouse.checks.role_paths import Actor, Edge, RoleInfo, UserInfo, reachable, users_reached
 from lakehouse.checks.s3_routes import RoutesReadback
 from lakehouse.checks.saved_text import SavedTexts
 
@@ -209,6 +209,12 @@ class SecurityReadback:
     roles: dict[str, RoleInfo] = field(default_factory=dict)
     #: Every IAM user of the account (ARNs): whose credentials a principal on a path may mint.
     users: list[str] = field(default_factory=list)
+    #: The roles the analyst can act as, with their paths (``role_paths.reachable`` over ``roles`` once their
+    #: permissions are read), as the read found them; None: not read (``analyst_reach`` computes them).
+    reached: dict[str, list[Edge]] | None = None
+    #: The users a principal on the analyst's paths may make credentials of (``role_paths.users_reached``), with
+    #: their permissions (``read_reached_users``).
+    user_infos: dict[str, UserInfo] = field(default_factory=dict)
     #: Past queries of the analyst's own workgroup, and of any other whose executions the analyst's IAM lets it
     #: read, as GetQueryExecution/GetQueryResults hand them to the analyst (``query_results.shared_results``).
     shared_results: list[SharedResult] = field(default_factory=list)
@@ -269,3 +275,22 @@ def location_bucket(arn_or_uri: str) -> tuple[str, str] | None:
 
 def analyst_actor(rb: SecurityReadback) -> Actor:
     return Actor(rb.analyst_role_arn, rb.identity_policies, rb.boundary)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Whom the analyst can act as, with the path to each: roles it becomes and users whose credentials it (or a
+    role on a path) may make. Pure in the readback: computed once per judgement and handed to every judge."""
+
+    roles: dict[str, list[Edge]]
+    users: dict[str, list[Edge]]
+
+
+def analyst_reach(rb: SecurityReadback) -> Reach:
+    """The readback's ``Reach``: the read's paths (``reached``) where it found them, else ``reachable`` over the
+    roles; the users among ``user_infos`` (those whose permissions were read) a principal on a path may act as."""
+    if not rb.account_id:
+        return Reach({}, {})
+    analyst = analyst_actor(rb)
+    paths = rb.reached if rb.reached is not None else reachable(analyst, rb.account_id, rb.roles)
+    return Reach(paths, users_reached(analyst, rb.roles, paths, rb.user_infos))

@@ -34,9 +34,11 @@ from lakehouse.checks.role_paths import (
     RoleInfo,
     read_functions,
     read_reachable,
+    read_reached_users,
     read_role_policies,
     read_roles,
     read_users,
+    users_reached,
 )
 from lakehouse.checks.s3_routes import next_token_pages, read_routes
 from lakehouse.checks.saved_text import SavedTexts, read_glue_texts, read_saved_queries
@@ -648,9 +650,11 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     no_users: list[str] = []
     rb.users = _attempt(errors, "the users of the account (IAM ListUsers)", lambda: read_users(target), no_users)
     if rb.account_id:
-        paths = read_reachable(target, analyst_actor(rb), rb.account_id, rb.roles, errors)
+        rb.reached = read_reachable(target, analyst_actor(rb), rb.account_id, rb.roles, errors)
+        minted = users_reached(analyst_actor(rb), rb.roles, rb.reached, rb.users)
+        rb.user_infos = read_reached_users(target, minted, errors)
         if not isinstance(values, str):  # without the values nothing can be searched (the check errs already)
-            read_shown_executions(target, histories, rb, values, paths)
+            read_shown_executions(target, histories, rb, values, {**rb.reached, **minted})
     holding_dbs = {t.database for t in tables}
     # The lake's buckets as the services know them (never the stack's outputs).
     found: dict[str, set[str]] = {}
@@ -780,16 +784,17 @@ def read_shown_executions(
     paths: Mapping[str, Any],
 ) -> None:
     """Every workgroup's executions whose text, error or result shows a hidden value (``history_readers``): results
-    are searched only in workgroups a role the analyst can act as may fetch them from (its IAM on their ARNs)."""
+    are searched only in workgroups a role or user the analyst can act as (``paths``) may fetch them from (its IAM
+    on their ARNs)."""
     partition = rb.analyst_role_arn.split(":")[1] if rb.analyst_role_arn.count(":") >= 5 else "aws"
     arns = {
         h.work_group: work_group_arn(h.work_group, target.region, rb.account_id or "", partition) for h in histories
     }
-    fetch = result_readers(rb.roles, paths, arns)
+    fetch = result_readers({**rb.roles, **rb.user_infos}, paths, arns)
     nothing: tuple[list[ShownExecution], list[str]] = ([], [])
     found, failed = _attempt(
         rb.read_errors,
-        "the results of the workgroups roles the analyst can act as may fetch (GetQueryResults)",
+        "the results of the workgroups roles or users the analyst can act as may fetch (GetQueryResults)",
         lambda: read_shown(
             target.client("athena"), histories, values, arns, fetch, rb.shared_results, PROBE_MARK.strip()
         ),

@@ -1,5 +1,6 @@
 """Exit check 6's judging of the ways around Lake Formation: S3 reads by IAM and bucket policies, other accounts,
-ACLs, access points, S3 Access Grants, CloudFront, and the roles the analyst can act as."""
+ACLs, access points, S3 Access Grants, CloudFront, and the roles (and users) the analyst can act as, each judge
+handed the one ``Reach`` of the judgement."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lakehouse.checks.cloudfront_routes import CloudFrontGrant, cloudfront_problems
-from lakehouse.checks.history_readers import history_read_problems
+from lakehouse.checks.history_readers import handed, history_read_problems
 from lakehouse.checks.iam_access import Principal, bucket_policy_problems, object_read_problems
 from lakehouse.checks.key_inventories import delivery_problems
 from lakehouse.checks.key_names import Lister, listing_problems, outsider_listing_problems
@@ -18,7 +19,6 @@ from lakehouse.checks.role_paths import (
     RoleInfo,
     escalations,
     path_text,
-    reachable,
     tagging_statements,
 )
 from lakehouse.checks.s3_routes import (
@@ -29,7 +29,7 @@ from lakehouse.checks.s3_routes import (
     replication_problems,
 )
 from lakehouse.checks.security_grants import principal_holders, role_grant_problems, tagged_session_problems
-from lakehouse.checks.security_model import SecurityReadback, analyst_actor
+from lakehouse.checks.security_model import Reach, SecurityReadback, analyst_actor
 
 
 def iam_problems(rb: SecurityReadback) -> tuple[list[str], list[dict[str, Any]]]:
@@ -52,7 +52,7 @@ def bucket_problems(rb: SecurityReadback) -> tuple[list[str], list[dict[str, Any
     return bucket_policy_problems(rb.identity_policies, rb.boundary, who, rb.bucket_policies, rb.lake_objects)
 
 
-def key_name_problems(rb: SecurityReadback) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+def key_name_problems(rb: SecurityReadback, reach: Reach) -> tuple[list[str], list[str], list[dict[str, Any]]]:
     """(problems, unknowns, evidence): the analyst, a role it can act as, or a principal outside the account,
     listing a lake bucket (or through an access point of it) whose key names show hidden values (``key_names``: a
     partition folder ``ssn=.../`` is read without reading any file)."""
@@ -62,7 +62,7 @@ def key_name_problems(rb: SecurityReadback) -> tuple[list[str], list[str], list[
     problems, unknowns, evidence = listing_problems(
         analyst, rb.bucket_policies, rb.listed_keys, rb.routes.access_points
     )
-    for arn, path in sorted(reachable(analyst_actor(rb), rb.account_id, rb.roles).items()):
+    for arn, path in sorted(reach.roles.items()):
         role = rb.roles[arn]
         if role.identity is None:
             continue
@@ -87,14 +87,21 @@ def restricted(rb: SecurityReadback) -> list[str]:
     return [b for b, a in rb.routes.acls.items() if (a.public_access_block or {}).get("RestrictPublicBuckets")]
 
 
-def history_reader_problems(rb: SecurityReadback) -> tuple[list[str], list[dict[str, Any]]]:
-    """(problems, evidence): a role the analyst can act as whose IAM lets it read a workgroup's executions (text,
-    error, result) that show a hidden value (``history_readers``): the analyst's own calls are not the only way."""
+def history_reader_problems(rb: SecurityReadback, reach: Reach) -> tuple[list[str], list[dict[str, Any]]]:
+    """(problems, evidence): a role the analyst can act as, or a user whose credentials it can make, whose IAM lets
+    it read a workgroup's executions (text, error, result) that show a hidden value (``history_readers``): the
+    analyst's own calls are not the only way. What those calls hand the analyst is named once, as its own."""
     if not rb.account_id or not rb.shown_executions:
         return [], []
-    paths = reachable(analyst_actor(rb), rb.account_id, rb.roles)
     return history_read_problems(
-        rb.analyst_role_arn, rb.account_id, rb.roles, paths, rb.shown_executions, rb.bucket_policies, rb.hidden
+        rb.analyst_role_arn,
+        rb.account_id,
+        {**rb.roles, **rb.user_infos},
+        {**reach.roles, **reach.users},
+        rb.shown_executions,
+        rb.bucket_policies,
+        rb.hidden,
+        handed(rb.shared_results, rb.hidden),
     )
 
 
@@ -119,21 +126,23 @@ def cdn_problems(rb: SecurityReadback, grants: list[CloudFrontGrant]) -> tuple[l
     return cloudfront_problems(grants, rb.cloudfront, rb.account_id)
 
 
-def role_path_problems(rb: SecurityReadback) -> tuple[list[str], dict[str, Any]]:
+def role_path_problems(rb: SecurityReadback, reach: Reach) -> tuple[list[str], dict[str, Any]]:
     """Roles the analyst can act as that read the lake or ssn, and ways it can raise its own permissions.
 
     The evidence: every role examined (its trust policy's principals), each role reached and by
-    which path, and what each opens.
+    which path, and what each opens; so for each user whose credentials the analyst can make and whose
+    permissions were read (``Reach.users``): its S3 reads of the lake and Lake Formation grants.
     """
     evidence: dict[str, Any] = {
         "roles_examined": {arn: sorted(_trusted(r)) for arn, r in sorted(rb.roles.items())},
         "reached": [],
+        "users_reached": [],
         "escalations": [],
     }
     if not rb.account_id:
         return [], evidence
     analyst = analyst_actor(rb)
-    paths = reachable(analyst, rb.account_id, rb.roles)
+    paths = reach.roles
     problems: list[str] = []
     for arn, path in sorted(paths.items()):
         role = rb.roles[arn]
@@ -154,6 +163,18 @@ def role_path_problems(rb: SecurityReadback) -> tuple[list[str], dict[str, Any]]
         route = path_text(rb.analyst_role_arn, path)
         evidence["reached"].append({"role": arn, "path": route, "opens": opens})
         problems += [f"the analyst role can act as role {role.name} ({route}), and {p}" for p in opens]
+    for arn, path in sorted(reach.users.items()):
+        user = rb.user_infos[arn]
+        name = f"user {arn}"
+        who = Principal(arn, rb.account_id)
+        opens = object_read_problems(user.identity or [], user.boundary, rb.lake_objects, name)[0]
+        opens += bucket_policy_problems(
+            user.identity or [], user.boundary, who, rb.bucket_policies, rb.lake_objects, name
+        )[0]
+        opens += role_grant_problems(rb, arn, name)
+        route = path_text(rb.analyst_role_arn, path)
+        evidence["users_reached"].append({"user": arn, "path": route, "opens": opens})
+        problems += [f"the analyst role can act as user {user.name} ({route}), and {p}" for p in opens]
     for e in escalations(analyst, rb.roles, paths, rb.users):
         actor = (
             "the analyst role"
@@ -205,11 +226,11 @@ def _trusted(role: RoleInfo) -> set[str]:
     return names
 
 
-def grant_route_problems(rb: SecurityReadback) -> list[str]:
+def grant_route_problems(rb: SecurityReadback, reach: Reach) -> list[str]:
     """S3 Access Grants handing the analyst, a role it can act as, or another account the lake's objects."""
     if not rb.account_id:
         return []
     named = {rb.analyst_role_arn: "the analyst role"}
-    for arn, path in reachable(analyst_actor(rb), rb.account_id, rb.roles).items():
+    for arn, path in reach.roles.items():
         named[arn] = f"role {arn}, which the analyst can act as ({path_text(rb.analyst_role_arn, path)}),"
     return access_grant_problems(rb.routes.access_grants, named, rb.lake_objects, rb.account_id)

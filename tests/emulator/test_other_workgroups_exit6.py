@@ -156,3 +156,37 @@ def test_a_role_the_analyst_assumes_with_athena_on_its_own_workgroup_only_passes
     finally:
         _drop_role(lake, name)
     assert outcome.status.value == "passed", outcome.reason
+
+
+def test_a_user_whose_access_key_the_analyst_can_make_reading_every_workgroup_fails_naming_the_path(
+    lake: Lake,
+) -> None:
+    """The user's Athena comes from its group; the analyst may only iam:CreateAccessKey on it."""
+    _allow(lake)
+    iam = lake.client("iam")
+    user = iam.create_user(UserName=f"ops-{REGION}")["User"]["Arn"]
+    iam.create_group(GroupName=f"ops-{REGION}")
+    iam.add_user_to_group(GroupName=f"ops-{REGION}", UserName=f"ops-{REGION}")
+    reads = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "athena:*", "Resource": "*"}]}
+    iam.put_group_policy(GroupName=f"ops-{REGION}", PolicyName="athena", PolicyDocument=json.dumps(reads))
+    keys = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": user}],
+    }
+    iam.put_role_policy(RoleName=f"analyst-{REGION}", PolicyName="keys", PolicyDocument=json.dumps(keys))
+    try:
+        outcome = _judged(lake)
+    finally:
+        iam.delete_role_policy(RoleName=f"analyst-{REGION}", PolicyName="keys")
+        iam.delete_group_policy(GroupName=f"ops-{REGION}", PolicyName="athena")
+        iam.remove_user_from_group(GroupName=f"ops-{REGION}", UserName=f"ops-{REGION}")
+        iam.delete_group(GroupName=f"ops-{REGION}")
+        iam.delete_user(UserName=f"ops-{REGION}")
+    assert outcome.status.value == "failed", outcome.reason
+    problems = outcome.details["problems"]["role_workgroup_histories"]
+    (problem,) = [p for p in problems if f"workgroup {TEAM} (" in p]
+    assert (
+        f"can act as user ops-{REGION} (analyst analyst-{REGION} -> user ops-{REGION} (may make credentials" in problem
+    )
+    assert f"of inline policy athena of group ops-{REGION}" in problem
+    assert not any(v in json.dumps(outcome.details, default=str) for v in SSNS)

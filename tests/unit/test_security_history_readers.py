@@ -4,14 +4,18 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
+import pytest
+
+from lakehouse.checks import security_model
 from lakehouse.checks.hidden_values import MASK
-from lakehouse.checks.history_readers import RESULT, read_shown, result_readers, work_group_arn
+from lakehouse.checks.history_readers import RESULT, ShownExecution, read_shown, result_readers, work_group_arn
 from lakehouse.checks.query_results import SharedResult, read_history
-from lakehouse.checks.role_paths import RoleInfo, reachable
+from lakehouse.checks.role_paths import Edge, RoleInfo, reachable
 from lakehouse.checks.security import judge_security
-from lakehouse.checks.security_model import SecurityReadback, analyst_actor
+from lakehouse.checks.security_model import SecurityReadback, analyst_actor, analyst_reach
 from tests.unit.test_security import ACCOUNT
 from tests.unit.test_security_role_paths import _allow, _policy, _trust, stack
 from tests.unit.test_shared_results import VALUES, History, Results, _error, _execution
@@ -62,13 +66,14 @@ PASS_AND_LAUNCH = (
 def _judged(
     rb: SecurityReadback, executions: list[dict[str, Any]], answers: dict[str, Any] | None = None
 ) -> tuple[list[str], dict[str, Any], Athena]:
-    """Read ``primary``'s history as the read side does (results only where a reachable role may fetch them), then
-    judge: the problems of this kind, the whole details, and the stand-in (its calls)."""
+    """Read ``primary``'s history as the read side does (results only where a reachable role or user may fetch
+    them), then judge: the problems of this kind, the whole details, and the stand-in (its calls)."""
     athena = Athena(executions, answers or {})
     history = read_history(athena, "primary")
     arns = {"primary": PRIMARY}
-    paths = reachable(analyst_actor(rb), ACCOUNT, rb.roles)
-    rb.shown_executions, errors = read_shown(athena, [history], VALUES, arns, result_readers(rb.roles, paths, arns))
+    reach = analyst_reach(rb)
+    fetch = result_readers({**rb.roles, **rb.user_infos}, {**reach.roles, **reach.users}, arns)
+    rb.shown_executions, errors = read_shown(athena, [history], VALUES, arns, fetch)
     rb.read_errors += errors
     result = judge_security(rb)
     return list(result.details["problems"]["role_workgroup_histories"]), result.details, athena
@@ -178,3 +183,52 @@ def test_the_analysts_own_fetch_is_reused_not_repeated() -> None:
     known = [SharedResult("export", "", leaks={"tax_id": 1}, work_group="primary", own=False)]
     found, errors = read_shown(athena, [history], VALUES, {"primary": PRIMARY}, {"primary": [READER]}, known)
     assert errors == [] and athena.calls == 0 and [e.shown for e in found] == [(RESULT,)]
+
+
+# -- named once ---------------------------------------------------------------------------------------------------
+
+OWN_LOOKUP = ShownExecution("analysts", ANALYSTS, "lookup", f"SELECT 1 WHERE ssn = '{MASK}'", ("query text",))
+
+
+def _own(query_id: str, **seen: Any) -> SharedResult:
+    """What the analyst's own calls were handed of an execution of its own workgroup."""
+    return SharedResult(query_id, "SELECT ...", work_group="analysts", own=True, **seen)
+
+
+def test_a_reachable_role_reading_the_analysts_own_workgroup_is_named_once_as_the_analysts() -> None:
+    rb = stack(extra=_assumable(_allow("athena:*", ANALYSTS, sid="OwnWorkgroup")))
+    rb.shared_results = [_own("lookup", shown=["query text"])]
+    rb.shown_executions = [OWN_LOOKUP]
+    result = judge_security(rb)
+    assert len(result.details["problems"]["analyst_workgroup_results"]) == 1
+    assert result.details["problems"]["role_workgroup_histories"] == []
+    assert result.details["workgroup_histories"]["role_reads"] == [] and not result.passed
+
+
+def test_what_a_role_reads_beyond_the_analysts_own_calls_is_still_named() -> None:
+    """The analyst saw the lookup's text but was refused its result: the role fetching the result is named, for it."""
+    rb = stack(extra=_assumable(_allow("athena:*", ANALYSTS, sid="OwnWorkgroup")))
+    rb.shared_results = [_own("lookup", shown=["query text"], denied=True)]
+    rb.shown_executions = [replace(OWN_LOOKUP, shown=("query text", RESULT))]
+    (problem,) = judge_security(rb).details["problems"]["role_workgroup_histories"]
+    assert "athena:GetQueryResults on workgroup analysts" in problem and "in its result (" in problem
+    assert "query text" not in problem
+
+
+# -- one reach per judgement --------------------------------------------------------------------------------------
+
+
+def test_the_roles_the_analyst_reaches_are_computed_once_per_judgement(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    def counted(*args: Any, **kwargs: Any) -> dict[str, list[Edge]]:
+        calls.append("reachable")
+        return reachable(*args, **kwargs)
+
+    rb = stack(extra=_assumable(_allow("athena:*", "*")))
+    rb.shown_executions = [replace(OWN_LOOKUP, work_group="primary", work_group_arn=PRIMARY)]
+    before = judge_security(rb).details
+    monkeypatch.setattr(security_model, "reachable", counted)
+    assert judge_security(rb).details == before and calls == ["reachable"]
+    rb.reached = reachable(analyst_actor(rb), ACCOUNT, rb.roles)  # as the read leaves it
+    assert judge_security(rb).details == before and calls == ["reachable"]
