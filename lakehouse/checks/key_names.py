@@ -280,7 +280,7 @@ class Lister:
             return []
         iam = self._iam(action, point.arn, prefix, evaluate)
         matches = [
-            replace(m, policy_of="the policy of access point")
+            replace(m, policy_of=f"the policy of {point.kind}")
             for i, s in enumerate(at(s) for s in bucket_policy_statements(point.policy or {}))
             if (m := bucket_statement_match(s, point.name, i, self.who, action, point.arn)) is not None
         ]
@@ -383,7 +383,7 @@ def listing_problems(
             def through(action: str, prefix: str | None, evaluate: bool, point: AccessPoint = point) -> list[str]:
                 return lister.lets_list_through(point, policies.get(point.bucket), action, prefix, evaluate)
 
-            route = f" through access point {point.name}"
+            route = f" through {point.label}"
             _judge_route(lister, keys, through, dependent or lister.prefix_matters(None, point.policy), route, found)
     return found.problems, found.unknowns, found.evidence
 
@@ -448,17 +448,19 @@ def outsider_listing_problems(
                     f"sight, decide who lists key names showing hidden values (s3://{bucket}/{keys.leaky[0].shown})"
                 )
         own = [s for s in statements if not access_point_condition(s)]
-        routes = [(f"the bucket policy of lake bucket {bucket}", own, bucket_arn, [(statements, bucket_arn)])]
+        shut = bucket in restricted
+        routes = [(f"the bucket policy of lake bucket {bucket}", own, bucket_arn, [(statements, bucket_arn)], shut)]
         for point in (points or {}).get(bucket, []):
             if any(d.covers(point, account_id) for d in handed):
                 mine = bucket_policy_statements(point.policy or {})
-                where = f"the policy of access point {point.name} of lake bucket {bucket}"
-                routes.append((where, mine, point.arn, [(mine, point.arn), (statements, bucket_arn)]))
-        for where, route, resource, denials in routes:
+                where = f"the policy of {point.label} of lake bucket {bucket}"
+                shut = point.restrict_public or bucket in restricted
+                routes.append((where, mine, point.arn, [(mine, point.arn), (statements, bucket_arn)], shut))
+        for where, route, resource, denials, shut in routes:
             for index, statement in enumerate(route):
                 sid = str(statement.get("Sid") or f"#{index + 1}")
                 for who in outside_principals(statement, account_id):
-                    if who == ANYONE and bucket in restricted and not statement.get("Condition"):
+                    if who == ANYONE and shut and not statement.get("Condition"):
                         continue
                     for action in LIST_ACTIONS:
                         shown = [k for k in keys.leaky if k.current or action == "s3:ListBucketVersions"]

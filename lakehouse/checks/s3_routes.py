@@ -9,7 +9,9 @@ S3 serves an object to whoever one of these lets in, and Lake Formation sees non
   Without such a delegation an access point grants nothing the bucket policy does not (already
   judged); with it, every access point of the delegated account is read back (s3control
   ListAccessPoints, GetAccessPointPolicy) and its policy judged for the analyst and for principals
-  outside the account. A delegation to another account's access points cannot be read from here:
+  outside the account. A Multi-Region Access Point over a lake bucket is one more access point of it
+  (ListMultiRegionAccessPoints, GetMultiRegionAccessPointPolicy, asked in us-west-2 where AWS answers for
+  them; its ARN has no region). A delegation to another account's access points cannot be read from here:
   it fails as such;
 - **ACLs**: an object ACL granting READ, FULL_CONTROL or WRITE_ACP (which rewrites the ACL) to
   another account's canonical user, an e-mail grantee, or the AllUsers/AuthenticatedUsers groups,
@@ -61,16 +63,29 @@ PUBLIC_GROUPS = {ALL_USERS: "AllUsers (anyone)", AUTHENTICATED_USERS: "Authentic
 #: ACL permissions that read an object's bytes, or rewrite its ACL (PutObjectAcl) to grant that.
 OBJECT_READS = frozenset({"READ", "FULL_CONTROL", "WRITE_ACP"})
 ACLS_DISABLED = "BucketOwnerEnforced"
+#: Where S3 Control answers for Multi-Region Access Points, by partition: AWS routes every such control-plane call
+#: to US West (Oregon), whatever the stack's region.
+MRAP_CONTROL_REGIONS = {"aws": "us-west-2"}
+MULTI_REGION = "Multi-Region Access Point"
 
 
 @dataclass
 class AccessPoint:
-    """One access point of a lake bucket and its policy (None: it has none)."""
+    """One access point of a lake bucket and its policy (None: it has none): a regional one, or a Multi-Region
+    Access Point (``kind``) over the bucket among others, judged the same way (its policy and the bucket's)."""
 
     name: str
     bucket: str
     arn: str
     policy: dict[str, Any] | None = None
+    kind: str = "access point"
+    #: Its own Block Public Access keeps a public policy (``*``) to the account (RestrictPublicBuckets).
+    restrict_public: bool = False
+
+    @property
+    def label(self) -> str:
+        """How a reason names it (``access point ap1``, ``Multi-Region Access Point m1``)."""
+        return f"{self.kind} {self.name}"
 
 
 @dataclass
@@ -184,6 +199,44 @@ def read_access_points(control: Any, account: str, region: str, partition: str, 
     return found
 
 
+def read_multi_region_access_points(
+    control: Any, account: str, partition: str, buckets: Collection[str]
+) -> dict[str, list[AccessPoint]]:
+    """The account's Multi-Region Access Points over ``buckets`` (bucket -> points), with their policies.
+
+    A request through one reaches whichever of its buckets S3 routes it to, so it is an access point of each of
+    them. The established policy is in force; a proposed one (still being applied) is judged as well, as a point of
+    its own: either may decide who lists the lake."""
+    found: dict[str, list[AccessPoint]] = {}
+    for mrap in next_token_pages(control.list_multi_region_access_points, "AccessPoints", AccountId=account):
+        name, alias = str(mrap["Name"]), str(mrap.get("Alias") or mrap["Name"])
+        mine = [
+            str(r["Bucket"])
+            for r in mrap.get("Regions") or []
+            if r.get("Bucket") in buckets and r.get("BucketAccountId") in (None, "", account)
+        ]
+        if not mine:
+            continue
+        try:
+            answer = control.get_multi_region_access_point_policy(AccountId=account, Name=name)["Policy"]
+        except ClientError as err:
+            if _code(err) != "NoSuchMultiRegionAccessPointPolicy":
+                raise
+            answer = {}
+        texts = {"": (answer.get("Established") or {}).get("Policy")}
+        proposed = (answer.get("Proposed") or {}).get("Policy")
+        if proposed and proposed != texts[""]:
+            texts[" (proposed policy)"] = proposed
+        restrict = bool((mrap.get("PublicAccessBlock") or {}).get("RestrictPublicBuckets"))
+        arn = f"arn:{partition}:s3::{account}:accesspoint/{alias}"
+        for suffix, text in texts.items():
+            policy = _json(text, f"the policy of Multi-Region Access Point {name}") if text else None
+            for bucket in mine:
+                point = AccessPoint(name + suffix, bucket, arn, policy, MULTI_REGION, restrict)
+                found.setdefault(bucket, []).append(point)
+    return found
+
+
 def _optional(call: Any, missing: tuple[str, ...], **params: Any) -> Any:
     """The answer, or None when S3 says the configuration does not exist."""
     try:
@@ -260,11 +313,23 @@ def read_routes(
         rb.account_public_access_block = (answer or {}).get("PublicAccessBlockConfiguration")
     except (ClientError, BotoCoreError) as err:
         rb.errors.append(f"could not read the account's Block Public Access settings (S3 Control): {err}")
+    multi_region: dict[str, list[AccessPoint]] = {}
+    try:
+        if objects:
+            oregon = s3control(target, MRAP_CONTROL_REGIONS.get(partition, target.region))
+            multi_region = read_multi_region_access_points(oregon, account, partition, list(objects))
+    except (ClientError, BotoCoreError, ValueError) as err:
+        rb.errors.append(
+            "could not read the account's Multi-Region Access Points (S3 Control ListMultiRegionAccessPoints, "
+            f"GetMultiRegionAccessPointPolicy): {err}"
+        )
     for bucket, keys in sorted(objects.items()):
         try:
             rb.access_points[bucket] = read_access_points(control, account, target.region, partition, bucket)
         except (ClientError, BotoCoreError, ValueError) as err:
             rb.errors.append(f"could not read the access points of {bucket} (S3 Control ListAccessPoints): {err}")
+        if bucket in multi_region:
+            rb.access_points.setdefault(bucket, []).extend(multi_region[bucket])
         try:
             answer = _optional(s3.get_bucket_replication, ("ReplicationConfigurationNotFoundError",), Bucket=bucket)
             rb.replication[bucket] = None if answer is None else answer.get("ReplicationConfiguration")
@@ -494,7 +559,7 @@ def access_point_problems(
             through = next((d for d in handed if d.covers(point, account)), None)
             if through is None:
                 continue  # without a delegation the bucket policy (judged already) must allow the read too
-            where = f"access point {point.name} of lake bucket {bucket} (delegated by bucket policy {through.sid})"
+            where = f"{point.label} of lake bucket {bucket} (delegated by bucket policy {through.sid})"
             problems += _point_problems(point, where, keys, identity, boundary, who, name)
             if not outsiders:
                 continue
@@ -502,8 +567,9 @@ def access_point_problems(
                 {point.name: point.policy},
                 {point.name: keys},
                 account,
-                policy_of="the policy of access point",
+                policy_of=f"the policy of {point.kind}",
                 resource_of=lambda _name, key, arn=point.arn: point_object_arn(arn, key),
+                restricted=[point.name] if point.restrict_public else (),
             )
     return problems
 
@@ -524,7 +590,7 @@ def _point_problems(
         for action in READ_ACTIONS:
             resource = point_object_arn(point.arn, key)
             matches = [
-                replace(m, policy_of="the policy of access point")
+                replace(m, policy_of=f"the policy of {point.kind}")
                 for i, s in enumerate(statements)
                 if (m := bucket_statement_match(s, point.name, i, who, action, resource)) is not None
             ]

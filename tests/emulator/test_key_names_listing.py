@@ -11,11 +11,13 @@ listing right before the partitioned table exists (keys clean), and, with it, li
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from lakehouse.checks.hidden_values import MASK
+from lakehouse.checks.s3_routes import s3control
 from lakehouse.checks.security import judge_security
 from lakehouse.checks.security_read import read_security
 from lakehouse.emulator.process import EmulatorHandle
@@ -24,6 +26,7 @@ from tests.emulator.lf_stack import SEED_GROUP, SSNS, WORK_GROUP, Lake, analyst_
 
 REGION = "ap-southeast-2"  # a region of its own: build_lake names buckets and roles by region
 DB = "klist_gold"
+MRAP_REGION = "us-west-2"  # where AWS answers for Multi-Region Access Points
 
 
 def _analyst_policy(lake: Lake, listing: dict[str, Any] | None) -> dict[str, Any]:
@@ -105,3 +108,77 @@ def test_a_bucket_partitioned_by_ssn_the_analyst_may_not_list_there_passes(
     outcome = _judged(partitioned, listing)
     assert outcome.status.value == "passed", outcome.reason
     assert outcome.details["key_names"]["buckets"][partitioned.bucket]["keys_showing_hidden_values"] >= len(SSNS)
+
+
+# -- Multi-Region Access Points ----------------------------------------------------------------------------
+#
+# The broken stack main passed: the bucket's policy delegates to the account's access points (AWS's documented
+# pattern), and a Multi-Region Access Point over it lets the analyst list through the global endpoint. The analyst's
+# own policies allow no listing; main read the bucket's regional access points only. Built through S3 Control as
+# a person would (its control plane in us-west-2); the healthy twin: the point lets only the pipeline role list.
+
+
+@pytest.fixture
+def global_point(partitioned: Lake) -> Iterator[tuple[Lake, Any, str]]:
+    """A Multi-Region Access Point over the partitioned bucket, its bucket policy delegating; removed afterwards."""
+    control = s3control(Target(name="local", region=REGION, endpoint_url=partitioned.emulator.endpoint), MRAP_REGION)
+    account = partitioned.roles["analyst"].split(":")[4]
+    delegation = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DelegateToAccessPoints",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "*",
+                "Resource": [f"arn:aws:s3:::{partitioned.bucket}", f"arn:aws:s3:::{partitioned.bucket}/*"],
+                "Condition": {"StringEquals": {"s3:DataAccessPointAccount": account}},
+            }
+        ],
+    }
+    s3 = partitioned.client("s3")
+    s3.put_bucket_policy(Bucket=partitioned.bucket, Policy=json.dumps(delegation))
+    details = {"Name": "lake-global", "Regions": [{"Bucket": partitioned.bucket}]}
+    control.create_multi_region_access_point(AccountId=account, ClientToken="create", Details=details)
+    try:
+        yield partitioned, control, account
+    finally:
+        control.delete_multi_region_access_point(
+            AccountId=account, ClientToken="delete", Details={"Name": "lake-global"}
+        )
+        s3.delete_bucket_policy(Bucket=partitioned.bucket)
+
+
+@pytest.mark.parametrize("who", ["analyst", "everyone", "pipeline"])
+def test_a_multi_region_access_point_letting_the_analyst_list_fails(
+    global_point: tuple[Lake, Any, str], who: str
+) -> None:
+    lake, control, account = global_point
+    pipeline = lake.roles.get("pipeline") or lake.add_role("pipeline")
+    principal: Any = {"analyst": {"AWS": lake.roles["analyst"]}, "everyone": "*", "pipeline": {"AWS": pipeline}}[who]
+    alias = control.get_multi_region_access_point(AccountId=account, Name="lake-global")["AccessPoint"]["Alias"]
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "Browse",
+                "Effect": "Allow",
+                "Principal": principal,
+                "Action": "s3:ListBucket",
+                "Resource": f"arn:aws:s3::{account}:accesspoint/{alias}",
+            }
+        ],
+    }
+    details = {"Name": "lake-global", "Policy": json.dumps(policy)}
+    control.put_multi_region_access_point_policy(AccountId=account, ClientToken="policy", Details=details)
+    outcome = _judged(lake, None)
+    if who == "pipeline":
+        assert outcome.status.value == "passed", outcome.reason
+        return
+    assert outcome.status.value == "failed", outcome.reason
+    problems = [p for p in outcome.details["problems"]["key_names"] if "outside account" not in p]
+    assert len(problems) == 1 and problems[0].startswith(
+        f"the analyst role may list lake bucket {lake.bucket} through Multi-Region Access Point lake-global: "
+        "statement Browse of the policy of Multi-Region Access Point lake-global"
+    ), problems
+    assert not any(v in json.dumps(outcome.details, default=str) for v in SSNS)

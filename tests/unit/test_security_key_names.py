@@ -15,15 +15,18 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
+from lakehouse.checks import s3_routes
 from lakehouse.checks.hidden_values import MASK, HiddenValues
 from lakehouse.checks.iam_access import Policy
 from lakehouse.checks.key_names import BucketKeys, at_prefix, leaky_key, read_key_names
 from lakehouse.checks.role_paths import RoleInfo
-from lakehouse.checks.s3_routes import AccessPoint
+from lakehouse.checks.s3_routes import MULTI_REGION, AccessPoint, read_multi_region_access_points
 from lakehouse.checks.security import judge_security
 from lakehouse.checks.security_model import SecurityReadback
+from lakehouse.target import Target
 
 from .test_security import ACCOUNT, ANALYST, BUCKETS, OTHER, POINT_ARN, healthy, tls_only
 
@@ -498,6 +501,139 @@ def test_everyone_under_restrict_public_buckets_is_no_outsider() -> None:
     rb.routes.account_public_access_block = {"RestrictPublicBuckets": True}
     problems = _key_problems(rb)
     assert problems and not any("outside account" in p for p in problems), problems  # the analyst still lists
+
+
+# -- Multi-Region Access Points ----------------------------------------------------------------------------
+#
+# The broken stack main passed: a Multi-Region Access Point over the Gold bucket, the bucket policy delegating to
+# the account's access points, and the point's policy letting the analyst (or ``*``) list. main read only the
+# bucket's regional access points (ListAccessPoints), so the listing through the global endpoint went unjudged.
+
+MRAP_ARN = f"arn:aws:s3::{ACCOUNT}:accesspoint/lake-global-0a1b2c.mrap"
+PIPELINE = f"arn:aws:iam::{ACCOUNT}:role/lh-pipeline"
+
+
+def _through_mrap(statement: dict[str, Any], restrict: bool = False, **delegation: Any) -> SecurityReadback:
+    """The lake with Gold partitioned by ssn, a delegating bucket policy, and MRAP lake-global with ``statement``."""
+    rb = _with_bucket_statements(_lake(PARTITIONED), _delegating(**delegation))
+    document = {"Version": "2012-10-17", "Statement": [{**statement, "Resource": MRAP_ARN}]}
+    rb.routes.access_points[GOLD] = [AccessPoint("lake-global", GOLD, MRAP_ARN, document, MULTI_REGION, restrict)]
+    return rb
+
+
+@pytest.mark.parametrize(
+    ("principal", "delegation"),
+    [
+        ({"AWS": ANALYST}, {}),
+        ("*", {}),
+        ({"AWS": ANALYST}, {"s3:DataAccessPointArn": f"arn:aws:s3::{ACCOUNT}:accesspoint/*"}),
+    ],
+    ids=["analyst", "everyone", "by-arn"],
+)
+def test_a_multi_region_access_point_letting_the_analyst_list_values_fails(principal: Any, delegation: Any) -> None:
+    problems = _key_problems(_through_mrap(_point_list(principal), restrict=True, **delegation))
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(
+        f"the analyst role may list lake bucket {GOLD} through Multi-Region Access Point lake-global: statement "
+        "Browse of the policy of Multi-Region Access Point lake-global"
+    ), problems
+    assert f"s3://{GOLD}/users_by_ssn/data/{MASK}/" in problems[0] and "123-45" not in problems[0]
+
+
+def test_a_multi_region_access_point_letting_everyone_list_fails_for_outsiders_unless_restricted() -> None:
+    open_to_all = [p for p in _key_problems(_through_mrap(_point_list("*"))) if "outside account" in p]
+    assert len(open_to_all) == 1, open_to_all
+    assert open_to_all[0].startswith(
+        f"statement Browse of the policy of Multi-Region Access Point lake-global of lake bucket {GOLD} lets anyone "
+        f"(Principal *), outside account {ACCOUNT}, list it: it allows s3:ListBucket on {MRAP_ARN}"
+    ), open_to_all
+    restricted = _key_problems(_through_mrap(_point_list("*"), restrict=True))
+    assert not any("outside account" in p for p in restricted), restricted
+
+
+def test_a_multi_region_access_point_letting_another_account_read_objects_fails() -> None:
+    reads = {**_point_list({"AWS": OUTSIDER}), "Action": "s3:GetObject"}
+    rb = _through_mrap(reads)
+    rb.routes.access_points[GOLD][0].policy = {"Statement": [{**reads, "Resource": f"{MRAP_ARN}/object/*"}]}
+    routes = judge_security(rb).details["problems"]["other_routes"]
+    assert any(
+        p.startswith(f"statement Browse of the policy of Multi-Region Access Point lake-global lets AWS {OUTSIDER}")
+        for p in routes
+    ), routes
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [_point_list({"AWS": PIPELINE}), _point_list({"AWS": ANALYST}, Action="s3:GetObject")],
+    ids=["pipeline-only", "no-listing"],
+)
+def test_a_multi_region_access_point_not_letting_the_analyst_list_passes(statement: dict[str, Any]) -> None:
+    rb = _through_mrap(statement, restrict=True)
+    result = judge_security(rb)
+    assert result.details["problems"]["key_names"] == [], result.details["problems"]["key_names"]
+
+
+def test_a_multi_region_access_point_without_a_delegation_passes() -> None:
+    rb = _through_mrap(_point_list({"AWS": ANALYST}), restrict=True)
+    rb.bucket_policies[GOLD] = tls_only(GOLD)
+    assert _key_problems(rb) == []
+
+
+@mock_aws
+def test_reading_multi_region_access_points_keeps_the_lake_buckets_and_both_policies() -> None:
+    s3 = boto3.client("s3", region_name="us-east-1")
+    for bucket in (GOLD, "lh-unrelated"):
+        s3.create_bucket(Bucket=bucket)
+    control = boto3.client("s3control", region_name="us-west-2")
+    for name, bucket in (("lake-global", GOLD), ("other-global", "lh-unrelated"), ("bare-global", GOLD)):
+        control.create_multi_region_access_point(
+            AccountId=ACCOUNT,
+            ClientToken=name,
+            Details={
+                "Name": name,
+                "PublicAccessBlock": {"RestrictPublicBuckets": name == "bare-global"},
+                "Regions": [{"Bucket": bucket}],
+            },
+        )
+    policy = {"Version": "2012-10-17", "Statement": [{**_point_list(), "Resource": "*"}]}
+    control.put_multi_region_access_point_policy(
+        AccountId=ACCOUNT, ClientToken="p", Details={"Name": "lake-global", "Policy": json.dumps(policy)}
+    )
+    found = read_multi_region_access_points(control, ACCOUNT, "aws", [GOLD])
+    assert list(found) == [GOLD]
+    points = {p.name: p for p in found[GOLD]}
+    assert set(points) == {"lake-global", "bare-global"}
+    assert points["lake-global"].policy == policy and points["bare-global"].policy is None
+    assert points["lake-global"].arn.startswith(f"arn:aws:s3::{ACCOUNT}:accesspoint/lake-global")
+    assert points["lake-global"].kind == MULTI_REGION and points["bare-global"].restrict_public
+
+
+@mock_aws
+def test_multi_region_access_points_are_asked_in_oregon_and_unreadable_ones_are_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """AWS answers for Multi-Region Access Points in us-west-2 only, whatever the stack's region."""
+    boto3.client("s3", region_name="eu-west-1").create_bucket(
+        Bucket=GOLD, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    asked: list[str | None] = []
+    reader = s3_routes.read_multi_region_access_points
+
+    def read(control: Any, *args: Any) -> dict[str, list[AccessPoint]]:
+        asked.append(control.meta.region_name)
+        return reader(control, *args)
+
+    monkeypatch.setattr(s3_routes, "read_multi_region_access_points", read)
+    target = Target(name="aws", region="eu-west-1")
+    errors = s3_routes.read_routes(target, ACCOUNT, "aws", {GOLD: []}, "probe").errors
+    assert not any("Multi-Region" in e for e in errors) and asked == ["us-west-2"]  # (plain moto: no Access Grants)
+
+    def refused(*_: Any) -> Any:
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "ListMultiRegionAccessPoints")
+
+    monkeypatch.setattr(s3_routes, "read_multi_region_access_points", refused)
+    errors = [e for e in s3_routes.read_routes(target, ACCOUNT, "aws", {GOLD: []}, "probe").errors if "Grants" not in e]
+    assert len(errors) == 1 and errors[0].startswith("could not read the account's Multi-Region Access Points"), errors
 
 
 # -- reading -------------------------------------------------------------------------------------------
