@@ -48,9 +48,10 @@ sweep), S3 Access Grants locations and grants on stack buckets or for stack prin
 holding a stack role, Budgets actions of a stack budget or acting on a stack role, user, policy, SCP or instance
 (read after the sweep), Glue table optimizers of a stack table, the Glue Data Catalog's resource policy when it
 names a stack database, table or role, queues dead-lettering into a stack queue; through ``lakehouse.kms_keys``
-(after the sweep), the grants and policy of each stack key. Regional kinds are read in the stack's region and in
-every other region the root deploys to (``EXTRA_REGIONS``: the ``aws.use1`` provider of the billing alarm); IAM, S3
-listings and budgets are account-wide. Every listing pages to its end.
+(after the sweep), the grants, policy and rotation period of each stack key, and grants to a stack role on any other
+customer managed key (and such a key whose policy names a stack role). Regional kinds are read in the stack's
+region and in every other region the root deploys to (``EXTRA_REGIONS``: the ``aws.use1`` provider of the billing
+alarm); IAM, S3 listings and budgets are account-wide. Every listing pages to its end.
 
 Then a sweep that is not limited to these kinds or regions: in every region the account has enabled
 (EC2 DescribeRegions), the Resource Groups Tagging API lists whatever carries the stack's tag, any
@@ -103,7 +104,7 @@ from lakehouse.inventory_links import (
     pipes,
     table_optimizers,
 )
-from lakehouse.kms_keys import key_grants
+from lakehouse.kms_keys import key_grants, outside_keys
 from lakehouse.lf_grants import LfGrant, carries_tags, grants_from_listing, reached_by_tags, resource_database
 from lakehouse.lf_tags import (
     LF_TAG_EXPRESSION,
@@ -227,6 +228,9 @@ class Inventory:
     queue_redrives: dict[str, QueueRedrive] = field(default_factory=dict)
     #: Each stack KMS key (ARN) -> its key policy (``lakehouse.kms_keys``: Optional+Computed in the provider).
     key_policies: dict[str, str] = field(default_factory=dict)
+    #: Each stack KMS key (ARN) -> its rotation period in days while rotation is on, else None (GetKeyRotationStatus;
+    #: ``rotation_period_in_days`` is Optional+Computed in the provider).
+    key_rotations: dict[str, int | None] = field(default_factory=dict)
     #: Each registered location of a stack bucket (ARN) -> how Lake Formation reads it.
     registrations: dict[str, Registration] = field(default_factory=dict)
     #: Each table of a stack database (``db.table``) -> where its data and Iceberg metadata lie.
@@ -1118,6 +1122,8 @@ class _Search:
             self.guarded("events ListArchives", region, event_archives, self, region)  # of a bus known by its tag
         self.guarded("budgets DescribeBudgetActionsForAccount", GLOBAL, budget_actions, self, GLOBAL)
         key_grants(self)  # each key guarded on its own, in its own region
+        for region in inv.regions:  # after the stack keys: every other key is an outside one
+            self.guarded("kms ListKeys", region, outside_keys, self, region)
         self.without_longer_stacks_untagged()
         inv.resources.sort()
         inv.grants.sort()

@@ -12,26 +12,33 @@ when made by hand; each is a Terraform resource the root could own, so it must b
   reaches a database or network the plan does not show, with the credentials it holds.
 - Glue workflows (ListWorkflows): ``aws_glue_workflow``, by tag or name prefix; a workflow runs its triggers'
   jobs and crawlers (a trigger starting a stack job is ``lakehouse.inventory_kinds``' already).
-- CloudWatch Logs resource policies (DescribeResourcePolicies, account-level): ``aws_cloudwatch_log_resource_policy``,
-  by name prefix, or because a ``Resource`` names a stack log group (its ARN, a pattern matching one, or a path
-  segment named like the stack: the groups App Runner and SageMaker write for stack resources). Such a policy lets a
-  service write into, or deliver from, the stack's logs. A pattern over every log group is the account's.
-  No tags: the tagging sweep never lists one.
+- CloudWatch Logs resource policies (DescribeResourcePolicies): ``aws_cloudwatch_log_resource_policy``. Account-scoped
+  ones by name prefix, or because a ``Resource`` names a stack log group (its ARN, a pattern matching one, or a path
+  segment named like the stack: the groups App Runner and SageMaker write for stack resources); a pattern over every
+  log group is the account's. A policy scoped to one log group (PutResourcePolicy with ``resourceArn``: ``policyScope``
+  ``RESOURCE``, listed only when asked with the group's ARN) is the stack's when the group is: each stack log group is
+  asked. Such a policy lets a service write into, or deliver from, the stack's logs. No tags: the tagging sweep never
+  lists one. Policy names are unique per region only, so a policy is keyed by its region (or its group) and name: a
+  same-named policy in another region is not the state's. State (hashicorp/aws 5.100.0) keeps no region for one:
+  its ``region`` attribute where the provider has it (6.x), else the one region its document's log ARNs name, else
+  the stack's own region (``log_policy_keys``).
 - EventBridge archives (ListArchives): ``aws_cloudwatch_event_archive``, by name prefix or because it archives a
   stack bus (its source ARN is the stack's or named like it). An archive keeps the bus's events (the stack's alerts)
   and replays them into its rules. No tags. Read after the tagging sweep: a stack bus may be known by its tag only.
 
-Keys are ARNs where the kind has tags, so the tagging sweep does not list a tagged one twice; a policy is keyed by
-its name (what state keeps). Each listing runs in every region the inventory reads; a failure is recorded as
-unreadable by the caller's ``guarded``.
+Keys are ARNs where the kind has tags, so the tagging sweep does not list a tagged one twice. Each listing runs in
+every region the inventory reads; a failure is recorded as unreadable by the caller's ``guarded``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Mapping
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
 
 from lakehouse.inventory_kinds import USES_STACK, named_like_arn, next_token_items, stack_arns
 
@@ -42,13 +49,17 @@ if TYPE_CHECKING:
 ACCOUNT_CATALOG = "AwsDataCatalog"
 #: A log group name no stack has: a policy pattern matching it covers every group, not the stack's.
 _NOBODY = "/~no-stack~"
+LOG_POLICY = "aws_cloudwatch_log_resource_policy"
+#: How a policy scoped to a stack log group was found.
+ON_STACK_GROUP = f"{USES_STACK}: policy scoped to a stack log group"
+#: A log ARN's region (``arn:aws:logs:eu-west-1:...``); ``*`` or empty is no region.
+_LOGS_REGION = re.compile(r"^arn:[^:]+:logs:([a-z0-9-]+):")
 
 #: How a state entry names what these listings find (``CloudResource.key``), by Terraform type.
 STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     "aws_athena_data_catalog": lambda v: v["arn"],
     "aws_glue_connection": lambda v: v["arn"],
     "aws_glue_workflow": lambda v: v["arn"],
-    "aws_cloudwatch_log_resource_policy": lambda v: v["policy_name"],
     "aws_cloudwatch_event_archive": lambda v: v["arn"],
 }
 
@@ -157,14 +168,67 @@ def log_policy_uses(search: _Search, region: str, document: str, groups: Iterabl
     return uses
 
 
+def log_policy_key(region: str, name: str, group_arn: str = "") -> str:
+    """How a Logs resource policy is keyed: by its log group's ARN when scoped to one, else by its region, and its
+    name (unique per region, or per group)."""
+    return f"{group_arn or region} {name}"
+
+
 def log_resource_policies(search: _Search, region: str) -> None:
-    """Account-level Logs resource policies named like the stack or naming a stack log group."""
+    """Account-level Logs resource policies named like the stack or naming a stack log group, and every policy
+    scoped to a stack log group."""
     logs = search.target.client("logs", region=region)
-    groups = [r.name for r in search.inv.of_kind("aws_cloudwatch_log_group") if r.region == region]
+    stack_groups = {r.key: r.name for r in search.inv.of_kind("aws_cloudwatch_log_group") if r.region == region}
+    groups = list(stack_groups.values())
     for policy in _paged(logs, "describe_resource_policies", "resourcePolicies"):
         name = str(policy.get("policyName") or "")
         uses = log_policy_uses(search, region, str(policy.get("policyDocument") or ""), groups)
-        search.add("aws_cloudwatch_log_resource_policy", name, name, region, _how(search, name, None, uses))
+        search.add(LOG_POLICY, log_policy_key(region, name), name, region, _how(search, name, None, uses))
+    for arn, group in sorted(stack_groups.items()):
+        try:
+            scoped = list(
+                _paged(logs, "describe_resource_policies", "resourcePolicies", resourceArn=arn, policyScope="RESOURCE")
+            )
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                continue  # the group was deleted since it was listed: no policy on it
+            raise
+        for policy in scoped:
+            name = str(policy.get("policyName") or "")
+            attached = str(policy.get("resourceArn") or arn).removesuffix(":*")
+            search.add(
+                LOG_POLICY, log_policy_key(region, name, attached), f"{name} on {group}", region, (ON_STACK_GROUP,)
+            )
+
+
+def log_policy_keys(state: Iterable[Mapping[str, Any]], home: str) -> set[tuple[str, str]]:
+    """(kind, key) of every Logs resource policy in state (``terraform show -json`` resources), keyed as the
+    listing keys them. Its region: the ``region`` attribute (hashicorp/aws 6.x), else the one region its document's
+    log ARNs name (a policy grants on its own region's groups only), else ``home`` (the stack's region)."""
+    keys = set()
+    for res in state:
+        if res.get("type") != LOG_POLICY:
+            continue
+        values = res.get("values") or {}
+        name = str(values.get("policy_name") or "")
+        region = str(values.get("region") or "") or _document_region(str(values.get("policy_document") or "")) or home
+        keys.add((LOG_POLICY, log_policy_key(region, name, str(values.get("resource_arn") or "").removesuffix(":*"))))
+    return keys
+
+
+def _document_region(document: str) -> str:
+    """The one region a policy document's log ARNs name (empty: none, or several)."""
+    try:
+        policy = json.loads(document)
+    except ValueError:
+        return ""
+    found = {
+        m.group(1)
+        for statement in _statements(policy)
+        for resource in _strings(statement.get("Resource"))
+        if (m := _LOGS_REGION.match(resource))
+    }
+    return found.pop() if len(found) == 1 else ""
 
 
 # -- EventBridge -----------------------------------------------------------------------------------

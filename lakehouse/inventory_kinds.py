@@ -51,7 +51,7 @@ NAMED_QUERY_BATCH = 50
 #: Log group names AWS services create and write themselves (never judged as log groups).
 SERVICE_LOG_GROUPS = ("/aws/", "/aws-glue/", "sns/", "API-Gateway-Execution-Logs_")
 #: KMS key states of a key on its way out (a destroyed stack's keys wait 7-30 days in these).
-_LEAVING_KEY_STATES = ("PendingDeletion", "PendingReplicaDeletion")
+LEAVING_KEY_STATES = ("PendingDeletion", "PendingReplicaDeletion")
 
 #: How a state entry names what these listings find (``CloudResource.key``), by Terraform type.
 STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
@@ -337,7 +337,7 @@ def kms_aliases(search: _Search, region: str) -> None:
         if not key_id:
             continue
         meta = kms.describe_key(KeyId=key_id)["KeyMetadata"]
-        if meta.get("KeyManager") == "AWS" or meta.get("KeyState") in _LEAVING_KEY_STATES:
+        if meta.get("KeyManager") == "AWS" or meta.get("KeyState") in LEAVING_KEY_STATES:
             continue
         arn = str(meta["Arn"])
         if not any(r.kind == "aws_kms_key" and r.key == arn for r in search.inv.resources):

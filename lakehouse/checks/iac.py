@@ -54,8 +54,8 @@ So is the role a registered stack location is read with, and whether federated p
 (``role_arn`` and ``with_federation`` of ``aws_lakeformation_resource``, Optional+Computed and unset
 in the root): each must be what the state records. So are a stack queue's ``redrive_policy`` and
 ``redrive_allow_policy`` (Optional+Computed, unset on the alert inbox; ``lakehouse.queue_redrive``): a dead-letter
-queue set by hand takes alerts out of the inbox with no plan change. So is a stack KMS key's policy (``policy`` of
-``aws_kms_key``, Optional+Computed: ``lakehouse.kms_keys``).
+queue set by hand takes alerts out of the inbox with no plan change. So are a stack KMS key's policy and rotation
+period (``policy`` and ``rotation_period_in_days`` of ``aws_kms_key``, Optional+Computed: ``lakehouse.kms_keys``).
 
 Table locations are drift the plan cannot show: the root ignores a table's ``storage_descriptor``
 and ``parameters`` (Iceberg owns them). So every place a table of the stack's databases sends files
@@ -93,11 +93,12 @@ from lakehouse.inventory import (
     name_prefixes,
     stack_inventory,
 )
+from lakehouse.inventory_doors import LOG_POLICY, log_policy_keys
 from lakehouse.inventory_doors import STATE_KEY as DOOR_KIND_KEY
 from lakehouse.inventory_kinds import STATE_KEY as HANGING_KIND_KEY
 from lakehouse.inventory_links import STATE_KEY as LINKED_KIND_KEY
 from lakehouse.kms_keys import STATE_KEY as KEY_GRANT_KEY
-from lakehouse.kms_keys import key_policy_drift
+from lakehouse.kms_keys import key_policy_drift, key_rotation_drift
 from lakehouse.lf_grants import (
     LfGrant,
     database_defaults_from_state,
@@ -166,7 +167,13 @@ STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
     **KEY_GRANT_KEY,
 }
 
-COVERED_KINDS = (*STATE_KEY, "aws_lakeformation_permissions", "aws_lakeformation_data_lake_settings", *ASSIGNING_KINDS)
+COVERED_KINDS = (
+    *STATE_KEY,
+    LOG_POLICY,
+    "aws_lakeformation_permissions",
+    "aws_lakeformation_data_lake_settings",
+    *ASSIGNING_KINDS,
+)
 
 _PERMISSIONS = "aws_lakeformation_permissions"
 _SETTINGS = "aws_lakeformation_data_lake_settings"
@@ -238,8 +245,9 @@ def _state_of(state: list[dict[str, Any]], kind: str) -> list[Mapping[str, Any]]
     return [r.get("values", {}) for r in state if r.get("type") == kind]
 
 
-def managed_keys(state: list[dict[str, Any]]) -> set[tuple[str, str]]:
-    """(kind, key) of every covered resource in Terraform state; (``TAGGED``, ARN) of every resource."""
+def managed_keys(state: list[dict[str, Any]], home: str = "") -> set[tuple[str, str]]:
+    """(kind, key) of every covered resource in Terraform state; (``TAGGED``, ARN) of every resource. ``home``: the
+    stack's region, where a Logs resource policy whose state names no region is taken to be."""
     managed = set()
     for res in state:
         values = res.get("values", {})
@@ -249,7 +257,7 @@ def managed_keys(state: list[dict[str, Any]]) -> set[tuple[str, str]]:
         for attribute in ("arn", "id"):
             if str(values.get(attribute) or "").startswith("arn:"):
                 managed.add((TAGGED, str(values[attribute])))
-    return managed | redrive_keys(state)
+    return managed | redrive_keys(state) | log_policy_keys(state, home)
 
 
 def _creator_grants(
@@ -400,7 +408,7 @@ def judge_iac(
     ``dynamic`` (``lakehouse.tfsource.dynamic_blocks``: the plan's JSON drops them), or why they could not be read;
     ``commands``: the root's blocks that run commands (``lakehouse.tf_shellouts``), or why they could not be read.
     """
-    managed = managed_keys(state)
+    managed = managed_keys(state, inventory.regions[0] if inventory.regions else "")
     unmanaged: list[CloudResource] = []
     pipeline_made: list[str] = []
     for res in inventory.resources:
@@ -559,6 +567,13 @@ def judge_iac(
             f"{len(key_drift)} key policy(ies) of the stack's KMS keys changed outside Terraform, drift terraform plan "
             f"does not show (the provider adopts an aws_kms_key's policy when the root sets none): "
             f"{'; '.join(key_drift)}"
+        )
+    if rotated := key_rotation_drift(state, inventory.key_rotations):
+        details["key_rotation_drift"] = rotated
+        plan_problems.append(
+            f"{len(rotated)} rotation period(s) of the stack's KMS keys changed outside Terraform, drift terraform "
+            f"plan does not show (the provider adopts rotation_period_in_days when the root sets none): "
+            f"{'; '.join(rotated)}"
         )
     drift = state_location_drift(state, inventory) + pipeline_location_drift(declared or {}, inventory)
     if clashes := location_clashes(inventory) + drift:

@@ -39,7 +39,8 @@ URL = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}"
 
 
 class FakeAccount(Target):
-    """An account holding what ``pages`` (paginated listings) and ``answers`` (single calls) say; empty elsewhere."""
+    """An account holding what ``pages`` (paginated listings: pages, or a function of the request's arguments to
+    them) and ``answers`` (single calls) say; empty elsewhere."""
 
     pages: Mapping[tuple[str, str], Any] = {}
     answers: Mapping[tuple[str, str], Any] = {}
@@ -48,9 +49,14 @@ class FakeAccount(Target):
         fake = MagicMock()
         fake.get_caller_identity.return_value = {"Account": ACCOUNT, "Arn": f"arn:aws:iam::{ACCOUNT}:user/me"}
         here = region in (None, self.region)  # the account's things are in the stack's region
-        fake.get_paginator.side_effect = lambda op: MagicMock(
-            paginate=MagicMock(return_value=self.pages.get((service, op), []) if here else [])
-        )
+
+        def paginator(op: str) -> MagicMock:
+            listed = self.pages.get((service, op), []) if here else []
+            if callable(listed):  # pages that depend on the request (``paginate(**kwargs)``)
+                return MagicMock(paginate=MagicMock(side_effect=listed))
+            return MagicMock(paginate=MagicMock(return_value=listed))
+
+        fake.get_paginator.side_effect = paginator
         fake.list_work_groups.return_value = {"WorkGroups": []}
         fake.get_data_lake_settings.return_value = {"DataLakeSettings": {}}
         fake.list_permissions.return_value = {"PrincipalResourcePermissions": []}

@@ -30,7 +30,10 @@ def _policy(name: str, *resources: str) -> dict[str, str]:
 def _with_policies(*policies: dict[str, str]) -> set[tuple[str, tuple[str, ...]]]:
     pages = {
         ("logs", "describe_log_groups"): [{"logGroups": [{"logGroupName": STACK_LOGS}]}],
-        ("logs", "describe_resource_policies"): [{"resourcePolicies": [p]} for p in policies],  # a page each
+        # a page each; none scoped to a log group (asked with ``resourceArn``)
+        ("logs", "describe_resource_policies"): lambda **asked: (
+            [] if asked else [{"resourcePolicies": [p]} for p in policies]
+        ),
     }
     inv = stack_inventory(account(pages, {}), STACK)
     assert not inv.unreadable, inv.unreadable

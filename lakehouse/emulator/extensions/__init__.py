@@ -31,8 +31,9 @@ INSTALL_ORDER = (
     "awslambda",  # GetFunction's Code.Location answers with the deployment package
     "sns",  # HTTP/HTTPS delivery and the confirmation handshake
     "sqs",  # SetQueueAttributes keeps the queue policy it does not name; a message records its SenderId
-    "kms",  # CreateGrant keeps a service principal grantee (GranteeServicePrincipal)
+    "kms",  # CreateGrant keeps a service principal grantee; EnableKeyRotation keeps RotationPeriodInDays
     "billing",  # AWS/Billing EstimatedCharges published (Receive Billing Alerts on); alarms evaluate it
+    "logs",  # resource policies scoped to one log group (resourceArn) kept apart from the account's
     "cloudwatch",  # metric alarms evaluated and acting; before the composite alarms that read them
     "cloudwatch_dashboards",  # PutDashboard refuses the bodies CloudWatch refuses (moto stores any JSON)
     "scheduler",  # schedules fire: universal targets (App Runner pause/resume) called as the target's role
