@@ -223,10 +223,10 @@ def test_insert_from_a_query_fills_columns_by_position_and_casts_like_athena(cur
     cursor.execute(f"INSERT INTO {name} (id) SELECT 99 WHERE false")
     assert cursor.rowcount == 0
     cursor.execute(f"SELECT id, amount, at, note FROM {name} ORDER BY id")
-    assert cursor.fetchall() == [
-        (1, Decimal("0.25"), dt.datetime(2026, 1, 2, 3, 4, 5), "1"),
+    assert cursor.fetchall() == [  # bigint / 4.0 is Trino's decimal(21,1): 0.25 is 0.3, 0.75 is 0.8
+        (1, Decimal("0.30"), dt.datetime(2026, 1, 2, 3, 4, 5), "1"),
         (2, Decimal("0.50"), dt.datetime(2026, 1, 2, 3, 4, 5), "2"),
-        (3, Decimal("0.75"), dt.datetime(2026, 1, 2, 3, 4, 5), "3"),
+        (3, Decimal("0.80"), dt.datetime(2026, 1, 2, 3, 4, 5), "3"),
         (7, None, None, "42"),
         (10, Decimal("1.25"), None, "ten"),
     ]
@@ -436,13 +436,16 @@ def test_integer_division_and_a_zero_divisor_answer_like_trino(cursor: Any) -> N
     name = iceberg_table(cursor, "i int, b bigint, m decimal(10,2), d double, z int")
     cursor.execute(f"INSERT INTO {name} VALUES (7, -7, 7.50, 7.0, 0), (-9, 9, -7.50, -7.0, 0)")
     cursor.execute(f"SELECT i / 2, b / 2, i % 2, b / i, m / 2, d / 2, d / z FROM {name} ORDER BY i")
-    assert cursor.fetchall() == [(-4, 4, -1, -1, -3.75, -3.5, float("-inf")), (3, -3, 1, -1, 3.75, 3.5, float("inf"))]
+    assert cursor.fetchall() == [
+        (-4, 4, -1, -1, Decimal("-3.75"), -3.5, float("-inf")),
+        (3, -3, 1, -1, Decimal("3.75"), 3.5, float("inf")),
+    ]
     assert [d[1] for d in cursor.description] == [
         "integer",
         "bigint",
         "integer",
         "bigint",
-        "double",
+        "decimal",  # decimal(10,2) / integer: Trino's decimal(10,2) (``decimal_division``)
         "double",
         "double",
     ]
@@ -463,3 +466,40 @@ def test_integer_division_and_a_zero_divisor_answer_like_trino(cursor: Any) -> N
     )
     cursor.execute(f"SELECT h FROM {halves} ORDER BY h")
     assert cursor.fetchall() == [(-2,), (-2,), (-1,), (1,), (3,), (4,)]  # -9 / 4 and 7 / 4 inserted
+
+
+def test_a_merge_s_when_condition_divides_integers_like_trino(cursor: Any) -> None:
+    """``WHEN MATCHED AND s.i / 2 = 3``: Trino's 7 / 2 is 3, so the row is updated; DuckDB's 3.5 updated nothing. The
+    NOT MATCHED condition alike (-9 / 2 is -4, not -4.5)."""
+    source = iceberg_table(cursor, "i int")
+    cursor.execute(f"INSERT INTO {source} VALUES (7), (-9)")
+    target = iceberg_table(cursor, "k int, v int")
+    cursor.execute(f"INSERT INTO {target} VALUES (7, 0)")
+    cursor.execute(
+        f"MERGE INTO {target} t USING {source} s ON t.k = s.i WHEN MATCHED AND s.i / 2 = 3 THEN UPDATE SET v = 1 "
+        "WHEN NOT MATCHED AND s.i / 2 = -4 THEN INSERT (k, v) VALUES (s.i, 2)"
+    )
+    cursor.execute(f"SELECT k, v FROM {target} ORDER BY k")
+    assert cursor.fetchall() == [(-9, 2), (7, 1)]
+    assert (
+        failure(cursor, f"MERGE INTO {target} t USING {source} s ON t.k = s.i WHEN MATCHED AND s.i / 0 = 1 THEN DELETE")
+        == "DIVISION_BY_ZERO: Division by zero"
+    )
+
+
+def test_a_view_divides_integers_and_decimals_like_trino(cursor: Any) -> None:
+    """A view's query is typed as any query when the view is created (its columns) and read: Trino's ``7 / 2`` is the
+    integer 3 and ``7.50 / 2`` the decimal(10,2) 3.75 (DuckDB: the doubles 3.5 and 3.75), a zero divisor fails."""
+    name = iceberg_table(cursor, "i int, m decimal(10,2), z int")
+    cursor.execute(f"INSERT INTO {name} VALUES (7, 7.50, 0), (-7, -0.25, 0)")
+    view = fresh("halves_v")
+    cursor.execute(f"CREATE VIEW {view} AS SELECT i / 2 AS h, m / 2 AS q, i AS i FROM {name}")
+    cursor.execute(f"SELECT h, q FROM {view} ORDER BY i")
+    assert cursor.fetchall() == [(-3, Decimal("-0.13")), (3, Decimal("3.75"))]
+    assert [d[1] for d in cursor.description] == ["integer", "decimal"]
+    cursor.execute(f"SELECT column_name, data_type FROM information_schema.columns WHERE table_name = '{view}'")
+    kinds = dict(cursor.fetchall())  # the view's columns as CREATE VIEW keeps them in Glue (DuckDB's: double)
+    assert kinds["h"] == "int" and kinds["q"].startswith("decimal")
+    broken = fresh("by_zero_v")
+    cursor.execute(f"CREATE VIEW {broken} AS SELECT i / z AS x FROM {name}")
+    assert failure(cursor, f"SELECT x FROM {broken}") == "DIVISION_BY_ZERO: Division by zero"

@@ -96,17 +96,18 @@ def test_the_one_bigint_quotient_beyond_bigint_fails_as_trino_s_overflow() -> No
 
 
 def test_doubles_keep_ieee_answers_and_other_divisions_are_unchanged() -> None:
-    """Healthy twins: ``DoubleOperators`` divides as Java (Infinity, NaN, a signed zero's sign); a decimal or double
-    operand makes the quotient DuckDB's double, as before; NULL divides to NULL; a guarded zero is not a failure."""
+    """Healthy twins: ``DoubleOperators`` divides as Java (Infinity, NaN, a signed zero's sign); a double operand
+    makes the quotient DuckDB's double, as before (a decimal one Trino's decimal, ``test_decimal_division_...``); NULL
+    divides to NULL; a guarded zero is not a failure."""
     types, rows = _select(
-        "SELECT 1e0 / 0, -1e0 / 0, 0e0 / 0, 1e0 / -0e0, 5e0 % 0, 7 / 2e0, 7.0 / 2, 7e0 % -1, 7.5 % 2, 7.5 % -1"
+        "SELECT 1e0 / 0, -1e0 / 0, 0e0 / 0, 1e0 / -0e0, 5e0 % 0, 7 / 2e0, 7.5 / 2e0, 7e0 % -1, 7.5 % 2, 7.5 % -1"
     )
-    assert rows == [["Infinity", "-Infinity", "NaN", "-Infinity", "NaN", "3.5", "3.5", "0.0", "1.5", "0.5"]]
+    assert rows == [["Infinity", "-Infinity", "NaN", "-Infinity", "NaN", "3.5", "3.75", "0.0", "1.5", "0.5"]]
     assert types[:7] == ["double"] * 7
-    assert _select(f"SELECT d / two, m / two, d / 0 FROM {ROWS}")[1] == [
-        ["3.5", "3.75", "Infinity"],
-        ["-3.5", "-3.75", "-Infinity"],
-    ]
+    assert _select(f"SELECT d / two, m / two, d / 0, m / d FROM {ROWS}") == (
+        ["double", "decimal", "double", "double"],
+        [["3.5", "3.75", "Infinity", "1.0714285714285714"], ["-3.5", "-3.75", "-Infinity", "1.0714285714285714"]],
+    )
     assert _select("SELECT x / y, x % y FROM (VALUES (7, NULL), (NULL, 0)) AS v(x, y)")[1] == [[None, None]] * 2
     guarded = (
         "SELECT CASE WHEN y = 0 THEN NULL ELSE x / y END, x / nullif(y, 0) FROM (VALUES (7, 2), (9, 0)) AS v(x, y)"
@@ -120,3 +121,57 @@ def test_the_engine_s_own_helpers_are_not_athena_functions(name: str) -> None:
     """``error`` is DuckDB's (Trino has ``fail``) and the division macros are the emulator's: Athena has neither."""
     err = _failure(f"SELECT {name}('x')" if name == "error" else f"SELECT {name}(1, 2)")
     assert err.reason == f"FUNCTION_NOT_FOUND: line 1:8: Function '{name}' not registered"
+
+
+def _decimals(sql: str) -> tuple[list[tuple[str, int | None, int | None]], list[list[str | None]]]:
+    """A SELECT's column types with their precision and scale, and its rows as Athena's text."""
+    outcome = Engine(None).execute(sql)  # type: ignore[arg-type]  # reads no catalog table
+    return [(c.type, c.precision, c.scale) for c in outcome.columns], outcome.rows
+
+
+@pytest.mark.parametrize(
+    ("sql", "types", "rows"),
+    [
+        # decimal(p1,s1) / decimal(p2,s2) is decimal(min(38, p1 + s2 + max(s2 - s1, 0)), max(s1, s2)); an integer
+        # is decimal(10,0), a literal's digits (leading zeros dropped) its precision; the last digit rounded half away
+        # from zero
+        (
+            "SELECT 7.50 / 2, -7.50 / 4, 0.25 / 2, -0.25 / 2, 1.0 / 3, 10 / 0.3, 0.05 / 0.7",
+            [("decimal", 3, 2)] * 2
+            + [("decimal", 2, 2)] * 2
+            + [("decimal", 2, 1), ("decimal", 12, 1), ("decimal", 3, 2)],
+            [["3.75", "-1.88", "0.13", "-0.13", "0.3", "33.3", "0.07"]],
+        ),
+        # columns: decimal(10,2) / integer, / itself, a quotient divided again, a bigint divisor (decimal(19,0))
+        (
+            f"SELECT m / two, m / m, m / two / 3, m / b FROM {ROWS}",
+            [("decimal", 10, 2), ("decimal", 12, 2), ("decimal", 10, 2), ("decimal", 10, 2)],
+            [["3.75", "1.00", "1.25", "1.07"], ["-3.75", "1.00", "-1.25", "1.07"]],
+        ),
+        # pipeline/demo/order_status.sql's pct_of_orders: decimal(23,1) / bigint, as on Athena (33.3 and 66.7)
+        (
+            "SELECT 100.0 * count(*) / sum(count(*)) OVER (), round(100.0 * count(*) / sum(count(*)) OVER (), 1) "
+            "FROM (VALUES 1, 1, 2) AS v(x) GROUP BY x ORDER BY 1",
+            [("decimal", 23, 1), ("decimal", 23, 1)],
+            [["33.3", "33.3"], ["66.7", "66.7"]],
+        ),
+        # sums, sums and products of decimals, casts
+        (
+            f"SELECT sum(m) / 3, (m + m) / 3, m * m / 7, CAST(1 AS DECIMAL(5,3)) / 3 FROM {ROWS} GROUP BY m ORDER BY 1",
+            [("decimal", 38, 2), ("decimal", 11, 2), ("decimal", 20, 4), ("decimal", 5, 3)],
+            [["-2.50", "-5.00", "8.0357", "0.333"], ["2.50", "5.00", "8.0357", "0.333"]],
+        ),
+    ],
+)
+def test_decimal_division_answers_trino_s_decimal_rounded_half_away_from_zero(
+    sql: str, types: list[tuple[str, int, int]], rows: list[list[str]]
+) -> None:
+    """Trino's ``DecimalOperators.divide``; DuckDB answered a double (3.75, -1.875, 0.125, 0.333..., 33.33...)."""
+    assert _decimals(sql) == (types, rows)
+
+
+def test_a_decimal_division_it_cannot_type_keeps_duckdb_s_double() -> None:
+    """Healthy twin, never a guess: a double operand, or a function sqlglot does not type, leave DuckDB's ``/``."""
+    types, rows = _select(f"SELECT m / 2e0, abs(m) / 2, m / two FROM {ROWS} ORDER BY 1")
+    assert types == ["double", "double", "decimal"]
+    assert rows == [["-3.75", "3.75", "-3.75"], ["3.75", "3.75", "3.75"]]

@@ -16,8 +16,9 @@ is not the statement's, a division by its own, is no concern here. Every ``/`` a
 that fails a zero divisor unless an operand is a ``double``/``real`` (``typeof``: DuckDB makes it a constant as it
 binds the call, so the test costs a division of doubles nothing). Also Trino's: ``BigintOperators.divide`` fails the
 one quotient beyond ``bigint`` (``-9223372036854775808 / -1``, NUMERIC_VALUE_OUT_OF_RANGE) and Java's ``%`` answers 0
-for any integer ``x % -1`` (DuckDB fails the smallest value). Not emulated: a decimal quotient stays DuckDB's double
-(Trino's is a decimal, ``DecimalOperators``), and a view's query is not typed (its ``/`` stays DuckDB's).
+for any integer ``x % -1`` (DuckDB fails the smallest value). A ``/`` with a decimal operand is Trino's decimal
+quotient where both operands' types are known (``decimal_division``, the ``DECIMAL_DIVIDE`` macro here); a decimal
+``%`` stays DuckDB's.
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ _BOTH_INTEGERS = f"typeof(a) IN {_INTEGERS} AND typeof(b) IN {_INTEGERS}"
 _DIVIDE = "__trino_divide"
 _INTEGER_DIVIDE = "__trino_integer_divide"
 _MODULUS = "__trino_modulus"
+#: ``(a, b, r, unit)``: ``a / b`` of two decimals, as Trino's ``DecimalOperators.divide``, a ``DECIMAL(38, s)``: the
+#: unscaled values (the decimal's text without its point: exact where a DuckDB product would overflow), the
+#: dividend's times ``r`` (text: ``10^(s - s1 + s2)``), divided with the last digit rounded half away from zero, times
+#: ``unit`` (``10^-s``).
+DECIMAL_DIVIDE = "__trino_decimal_divide"
+_UNSCALED = "__trino_unscaled"
 _ID = "division_id"
 
 #: The macros the rewritten ``/`` and ``%`` call, made once in each of the engine's databases.
@@ -52,6 +59,10 @@ DIVISION_MACROS = (
     f"WHEN b = -1 AND a = {_BIGINT_MIN} THEN {_OVERFLOW} ELSE a // b END",
     f"CREATE MACRO {_MODULUS}(a, b) AS CASE WHEN {_BY_ZERO} AND {_NOT_FLOATS} THEN {_ZERO} "
     f"WHEN b = -1 AND {_BOTH_INTEGERS} THEN 0 ELSE a % b END",
+    f"CREATE MACRO {_UNSCALED}(x) AS CAST(replace(CAST(x AS VARCHAR), '.', '') AS HUGEINT)",
+    f"CREATE MACRO {DECIMAL_DIVIDE}(a, b, r, unit) AS CASE WHEN {_BY_ZERO} THEN {_ZERO} "
+    f"ELSE CAST(sign({_UNSCALED}(a)) * sign({_UNSCALED}(b)) * ((abs({_UNSCALED}(a)) * CAST(r AS HUGEINT) * 2 "
+    f"+ abs({_UNSCALED}(b))) // (abs({_UNSCALED}(b)) * 2)) AS DECIMAL(38, 0)) * unit END",
 )
 
 
@@ -72,6 +83,11 @@ def mark_divisions(tree: exp.Expression) -> dict[int, exp.Div]:
     return marked
 
 
+def division_id(node: exp.Expression) -> int:
+    """The number ``mark_divisions`` gave ``node`` (or its typed twin); -1 for a ``/`` it did not number."""
+    return int(node.meta.get(_ID, -1))
+
+
 def _integer(node: exp.Expression) -> bool:
     kind = node.type
     return isinstance(kind, exp.DataType) and kind.is_type(*exp.DataType.INTEGER_TYPES)
@@ -81,7 +97,7 @@ def integer_divisions(marked: dict[int, exp.Div], typed: exp.Expression) -> None
     """Write each ``mark_divisions``-ed ``/`` whose operands ``typed`` (the statement's typed copy) types as integers
     as DuckDB's ``//``."""
     for twin in typed.find_all(exp.Div):
-        node = marked.get(twin.meta.get(_ID, -1))
+        node = marked.get(division_id(twin))
         if node is not None and _integer(twin.this) and _integer(twin.expression):
             node.replace(exp.IntDiv(this=node.this, expression=node.expression))
 

@@ -33,6 +33,7 @@ from lakehouse.emulator.sql.access import Access
 from lakehouse.emulator.sql.assignments import refuse_mismatched_writes, writes
 from lakehouse.emulator.sql.catalog import PATH_COLUMN, LakeCatalog, TableInfo
 from lakehouse.emulator.sql.comparisons import compares, refuse_mismatched_comparisons
+from lakehouse.emulator.sql.decimal_division import decimal_divisions
 from lakehouse.emulator.sql.dialect import Statement, qualified, replace_table, to_duckdb
 from lakehouse.emulator.sql.division import DIVISION_MACROS, integer_divisions, mark_divisions, trino_failure
 from lakehouse.emulator.sql.errors import AccessDenied, AthenaError, DdlRefusal, where
@@ -933,7 +934,7 @@ class _Run:
         (``assignments``); typed from the DuckDB relations ``tree``'s tables are bound to, as Athena types their
         columns (a name DuckDB lacks is a CTE's: sqlglot types it). The same types make ``tree``'s comparisons,
         ``max`` and ``NULLS FIRST`` keys of ``double``/``real`` values treat NaN as Trino does (``floats``), and a ``/``
-        of integers divide as Trino's (``division``)."""
+        of integers or decimals divide as Trino's (``division``, ``decimal_division``)."""
         marked, divisions = mark(tree), mark_divisions(tree)
         if not (marked or divisions or compares(tree) or combines(tree) or writes(tree) or has_values(tree)):
             return
@@ -958,6 +959,7 @@ class _Run:
             refuse_mismatched_comparisons(self.sql, typed)
             refuse_incompatible_set_operations(self.sql, typed)
             integer_divisions(divisions, typed)  # first: NaN's rewrites copy the operands they compare
+            decimal_divisions(divisions, typed)
             follow_trino(marked, typed)
         if writes(tree):
             refuse_mismatched_writes(self.sql, probe, schema, lambda: self._bound_types(tree))
@@ -1117,6 +1119,7 @@ class _Run:
                 raise AthenaError("SYNTAX_ERROR", "line 1:1: a view is defined by a query")
             tree = _name_unnamed_columns(child.tree())
             child.bind_reads(tree)
+            child.refuse_type_mismatches(tree)  # typed as any query: its columns are the ones Trino answers
             rel = child.relation(to_duckdb(tree))
             return [
                 (c.name, c.type)
@@ -1148,6 +1151,7 @@ class _Run:
                 raise AthenaError("GENERIC_USER_ERROR", f"line 1:1: the view {info.qualified} is not a query")
             tree = _name_unnamed_columns(child.tree())
             child.bind_reads(tree)
+            child.refuse_type_mismatches(tree)  # Trino expands the view's query and types it as the statement's
             data = child.arrow(to_duckdb(tree))
         finally:
             child.close()

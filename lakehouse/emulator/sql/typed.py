@@ -29,13 +29,21 @@ def _assigned(tree: exp.Expression) -> list[exp.Expression]:
     return values
 
 
-def _as_query(tree: exp.Expression, assigned: bool = True) -> exp.Expression:
-    """A SELECT holding the conditions of a MERGE (``ON``), DELETE or UPDATE (``WHERE``) over the same tables, and
-    (``assigned``) the values a MERGE or UPDATE writes as its columns: sqlglot types columns only within a query's
-    scope. Other statements are returned (copied) as they are."""
+def _when_conditions(merge: exp.Merge) -> list[exp.Expression]:
+    """Copies of the ``AND <condition>`` of a MERGE's ``WHEN [NOT] MATCHED`` clauses: Trino types them as its ``ON``."""
+    whens = merge.args.get("whens")
+    found = [w.args.get("condition") for w in (whens.expressions if whens else [])]
+    return [c.copy() for c in found if isinstance(c, exp.Expression)]
+
+
+def _as_query(tree: exp.Expression, assigned: bool = True, whens: bool = True) -> exp.Expression:
+    """A SELECT holding the conditions of a MERGE (``ON``; ``whens``: its ``WHEN`` clauses' ``AND``), DELETE or
+    UPDATE (``WHERE``) over the same tables, and (``assigned``) the values a MERGE or UPDATE writes as its columns:
+    sqlglot types columns only within a query's scope. Other statements are returned (copied) as they are."""
     values = _assigned(tree) if assigned and isinstance(tree, exp.Merge | exp.Update) else []
     if isinstance(tree, exp.Merge):
-        query = exp.select("*", *values).from_(tree.this.copy())
+        conditions = _when_conditions(tree) if whens else []
+        query = exp.select("*", *conditions, *values).from_(tree.this.copy())
         return query.join(tree.args["using"].copy(), on=tree.args["on"].copy())
     if isinstance(tree, exp.Delete | exp.Update):
         query = exp.select("*", *values).from_(tree.this.copy())
@@ -49,13 +57,19 @@ def _as_query(tree: exp.Expression, assigned: bool = True) -> exp.Expression:
 def annotate(tree: exp.Expression, schema: Mapping[str, Mapping[str, str]]) -> exp.Expression | None:
     """A typed copy of ``tree`` (not changed), whose tables are ``schema``'s (table name -> column -> DuckDB
     type); None when sqlglot cannot type it (then DuckDB judges, as before). A MERGE or UPDATE whose written values
-    sqlglot cannot place is typed without them (its conditions are judged as before)."""
-    tries = [True, False] if isinstance(tree, exp.Merge | exp.Update) else [True]
-    for assigned in tries:
+    sqlglot cannot place is typed without them (its conditions are judged as before), then a MERGE without its
+    ``WHEN`` conditions."""
+    tries = [(True, True), (False, True)] if isinstance(tree, exp.Merge | exp.Update) else [(True, True)]
+    if isinstance(tree, exp.Merge):
+        tries.append((False, False))
+    for assigned, whens in tries:
         try:
             return annotate_types(
                 qualify(
-                    _as_query(tree, assigned), schema=dict(schema), dialect="trino", validate_qualify_columns=False
+                    _as_query(tree, assigned, whens),
+                    schema=dict(schema),
+                    dialect="trino",
+                    validate_qualify_columns=False,
                 ),
                 schema=dict(schema),
                 dialect="trino",
