@@ -15,6 +15,12 @@ def _parts(arn: str) -> tuple[str, str]:
     return fields[2], fields[5]
 
 
+def arn_region(arn: str) -> str | None:
+    """The region field of an ARN (``arn:partition:service:region:account:resource``); "" for a global one."""
+    parts = arn.split(":", 5)
+    return parts[3] if len(parts) == 6 and parts[0] == "arn" else None
+
+
 def arn_service(arn: str) -> str:
     return _parts(arn)[0]
 

@@ -14,6 +14,8 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from lakehouse.arns import arn_region
+
 # AWS publishes AWS/Billing metrics only in us-east-1 (reference section 4.3); the account's total is the one
 # dimension set Currency=USD (ServiceName/LinkedAccount split it up). Defined beside the freshness judge.
 from lakehouse.checks.billing_freshness import (
@@ -104,12 +106,6 @@ def amount(text: Any) -> Decimal | None:
     except (InvalidOperation, ValueError):
         return None
     return value if value.is_finite() else None
-
-
-def arn_region(arn: str) -> str | None:
-    """The region field of an ARN (``arn:partition:service:region:account:resource``)."""
-    parts = arn.split(":", 5)
-    return parts[3] if len(parts) == 6 and parts[0] == "arn" else None
 
 
 def is_sns_topic(arn: str) -> bool:

@@ -155,6 +155,8 @@ NEGLIGIBLE_TYPES = frozenset(
         "aws_iam_role_policy_attachment",
         "aws_kms_alias",
         "aws_kms_key",  # on-demand requests, no provisioned capacity (KPI-cost prices its month and requests)
+        "aws_kms_replica_key",  # the same, a replica in another region
+        "aws_kms_external_key",  # the same, with imported key material
         "aws_lakeformation_data_cells_filter",
         "aws_lakeformation_data_lake_settings",
         "aws_lakeformation_lf_tag",

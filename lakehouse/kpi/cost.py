@@ -7,7 +7,8 @@ by its protocol (``lakehouse.kpi.sns_delivery``), usage-based ones
 (Athena scans, S3, Glue, SNS, SQS) from the usage file, each section carried in full by the one resource
 of its type where it costs most
 (``usage_carriers``: padding the plan cannot spread it thinner or into a cheaper region), each
-resource in its own region (its ``region`` argument over its provider's). A resource type neither
+resource in its own region (the region its ARN names when the plan keeps an object that exists, else its
+``region`` argument over its provider's). A resource type neither
 priced nor listed as free (with its source and date) is *unpriced*, and an unpriced resource, or a
 usage-based part Infracost left without a cost, or a planned resource its answer leaves out, makes the
 KPI ``error`` naming it: never 0 USD. Athena and Glue usage is priced in the target's region when the plan has
@@ -32,6 +33,7 @@ from typing import Any
 
 import yaml
 
+from lakehouse.arns import arn_region
 from lakehouse.checks.finops import budget_kind_problem
 from lakehouse.config import project_root
 from lakehouse.kpi import billed_features, kms, sns_delivery
@@ -216,6 +218,8 @@ class PlannedResource:
     attribute_references: dict[str, frozenset[str]] = field(default_factory=dict, compare=False, hash=False)
     #: Its configuration's provisioners (``local-exec``...): commands run at apply, beside what the plan shows.
     provisioners: tuple[str, ...] = field(default=(), compare=False, hash=False)
+    #: Why ``region`` is not the one its configuration says (``arn_placed``); empty when it is.
+    region_from: str = field(default="", compare=False, hash=False)
 
 
 def _references(expressions: Any, prefix: str) -> set[str]:
@@ -288,6 +292,23 @@ def _own_region(
     return UNKNOWN_REGION if in_module else _variable_region(expression, variables, default)
 
 
+def arn_placed(rtype: str, values: dict[str, Any], configured: str) -> tuple[str, str]:
+    """(region, why) of an object the plan keeps: the region its own ARN names, over ``configured``.
+
+    A saved plan keeps an object that exists (no-op, update in place) with its ARN; it is billed where that ARN
+    says, whatever the configuration says now: a stack applied in eu-west-1 then planned ``-refresh=false`` with
+    ``region = "us-east-1"`` keeps its eu-west-1 key (and prices it at us-east-1's prices if the configuration is
+    believed). Read for the priced types only (``PRICED_TYPES``: their ``arn`` is their own, computed, never an
+    argument naming another resource); a global ARN (``arn:aws:s3:::bucket``, region "") says nothing.
+    """
+    arn = values.get("arn")
+    found = arn_region(arn) if rtype in PRICED_TYPES and isinstance(arn, str) else None
+    if not found or found == configured:
+        return configured, ""
+    said = f"its configuration says {configured}" if configured else "its configuration's region is not known"
+    return found, f"its ARN in the plan ({arn}) names {found}, where the object the plan keeps is billed; {said}"
+
+
 def planned_resources(plan: dict[str, Any], default_region: str) -> list[PlannedResource]:
     """Managed resources the plan leaves in place or creates (``planned_values``), with their region."""
     if "planned_values" not in plan:
@@ -321,10 +342,15 @@ def planned_resources(plan: dict[str, Any], default_region: str) -> list[Planned
             values = dict(res.get("values") or {})
             expression, in_module = config_region.get(base, (None, base.startswith("module.")))
             own = _own_region(values, expression, in_module, variables, default_region)
-            region = regions.get(provider, default_region) if own is None else own
+            configured = regions.get(provider, default_region) if own is None else own
+            region, region_from = arn_placed(str(res["type"]), values, configured)
             refs, by_attribute = config_refs.get(base, frozenset()), config_attribute_refs.get(base, {})
             provisioners = config_provisioners.get(base, ())
-            found.append(PlannedResource(address, str(res["type"]), region, values, refs, by_attribute, provisioners))
+            found.append(
+                PlannedResource(
+                    address, str(res["type"]), region, values, refs, by_attribute, provisioners, region_from
+                )
+            )
         for child in module.get("child_modules") or []:
             walk(child)
 
@@ -519,6 +545,8 @@ class CostLine:
     note: str = ""
     #: How much of usage.yml's section it carries, and why (``usage_carriers``); empty for a flat-priced type.
     carries: str = ""
+    #: Why its region is not the one its configuration says (``arn_placed``); empty when it is.
+    region_from: str = ""
 
 
 @dataclass
@@ -635,6 +663,7 @@ def _components(
     sms: dict[str, SmsPrice] | None = None,
     encryption: kms.BucketEncryption | None = None,
     keyed: bool = False,
+    months_of_key: tuple[float, str] | None = None,
 ) -> list[CostComponent] | None:
     """The cost components of one resource of ``rtype`` carrying ``share`` of its type's usage.
 
@@ -642,6 +671,7 @@ def _components(
     ``hours``: an App Runner service's month as the plan's pause schedule decides it (``lakehouse.kpi.pause``);
     ``capacity``: its instance size and provisioned instances as planned (``lakehouse.kpi.apprunner_capacity``).
     ``encryption``: a bucket's, ``keyed``: a queue or topic with a KMS key (their KMS requests: ``kms_requests``).
+    ``months_of_key``: a KMS key's key-months and what it is (``kms.key_months``).
     """
     sizes = sizes or PlanSizes()
     requests_to_kms = kms_requests(rtype, share, p, u, encryption, keyed)
@@ -695,8 +725,10 @@ def _components(
             comp(f"{'FIFO' if fifo else 'standard'} queue requests", n, "requests", p[key], 1_000_000),
             *requests_to_kms,
         ]
-    if rtype == kms.KEY:
-        months, what = kms.key_months(values or {})
+    if rtype in kms.KEY_TYPES:
+        if months_of_key is None:  # (``_Pricing.components`` reads it from the plan)
+            return None
+        months, what = months_of_key
         return [comp(what, months, "key-months", p["kms_usd_per_key_month"])]
     if rtype == "aws_scheduler_schedule":  # every invocation, free tier not applied
         firings, how = monthly_firings(str((values or {}).get("schedule_expression") or ""))
@@ -760,7 +792,7 @@ PRICED_TYPES = frozenset(
         "aws_scheduler_schedule",
         "aws_sagemaker_endpoint",
         "aws_apprunner_service",
-        kms.KEY,
+        *kms.KEY_TYPES,
     }
 )
 #: Usage-priced types -> the section of fixtures/cost/usage.yml a resource of the type carries.
@@ -878,6 +910,7 @@ class _Pricing:
             self.prices.sms,
             self.encryption.get(r.address),
             r.type in (kms.QUEUE, kms.TOPIC) and kms.uses_key(r),
+            kms.key_months(r, self.whole) if r.type in kms.KEY_TYPES else None,
         )
 
     def carrying_costs(self, r: PlannedResource) -> float:
@@ -961,7 +994,7 @@ def estimate_cost(
         if comps is not None:
             note, total = (hours[r.address].why if r.address in hours else ""), sum(c.monthly_usd for c in comps)
             carried = _carrier_note(r, carriers, planned[r.type])
-            lines.append(CostLine(r.address, r.type, r.region, total, comps, note, carried))
+            lines.append(CostLine(r.address, r.type, r.region, total, comps, note, carried, r.region_from))
         elif r.type in prices.free_types and not billed:
             free.append({"address": r.address, "type": r.type, "why": prices.free_types[r.type].note()})
         elif not billed:
@@ -1002,7 +1035,8 @@ def _region_prices(prices: PriceTable, r: PlannedResource) -> dict[str, float]:
     try:
         return prices.prices(r.region)
     except DataFileError as err:
-        raise DataFileError(f"{r.address} ({r.type}) is planned in {r.region}: {err}") from None
+        why = f" ({r.region_from})" if r.region_from else ""
+        raise DataFileError(f"{r.address} ({r.type}) is planned in {r.region}{why}: {err}") from None
 
 
 def _region_unknown(r: PlannedResource) -> str | None:
@@ -1204,9 +1238,8 @@ def _add_kms_requests(
         comps = kms_requests(rtype, 1.0, _region_prices(prices, r), usage, encryption, keyed)
         carried = _carrier_note(r, carriers, sum(x.type == r.type for x in resources))
         total = sum(c.monthly_usd for c in comps)
-        _add_lines(
-            estimate, [CostLine(f"{r.address} (KMS requests)", r.type, r.region, total, comps, carries=carried)], prices
-        )
+        line = CostLine(f"{r.address} (KMS requests)", r.type, r.region, total, comps, "", carried, r.region_from)
+        _add_lines(estimate, [line], prices)
 
 
 def _add_lines(estimate: CostEstimate, lines: list[CostLine], prices: PriceTable) -> None:
@@ -1313,8 +1346,9 @@ def _left_out_by_infracost(estimate: CostEstimate, resources: list[PlannedResour
 #: SMS: internal/resources/aws/sns_topic.go) the estimate does not apply, at one SMS price whatever the country,
 #: and leaves e-mail or SMS subscriptions out of its answer (sns_topic_subscription.go builds nothing for them).
 #: It prices a KMS key's requests with no usage key to give them (internal/resources/aws/kms_key.go: null parts):
-#: the table prices the key's month, and the requests on the bucket, queue or topic making them (``_add_kms_requests``).
-FROM_TABLE_ONLY = frozenset({SUBSCRIPTION, kms.KEY})
+#: the table prices the key's month, and the requests on the bucket, queue or topic making them (``_add_kms_requests``);
+#: replica and imported-material keys the same way, each in its own region (``kms.key_months``).
+FROM_TABLE_ONLY = frozenset({SUBSCRIPTION, *kms.KEY_TYPES})
 
 
 def _from_table_only(
@@ -1360,7 +1394,9 @@ def _add_transfer_out(
     name = f"data transfer out to the internet [fixtures prices {prices.as_of}]"
     comp = CostComponent(name, gb, "GB", price, gb * price)
     carried = _carrier_note(r, {"aws_s3_bucket": r.address}, sum(x.type == r.type for x in resources))
-    line = CostLine(f"{r.address} (data transfer out)", r.type, r.region, comp.monthly_usd, [comp], carries=carried)
+    line = CostLine(
+        f"{r.address} (data transfer out)", r.type, r.region, comp.monthly_usd, [comp], "", carried, r.region_from
+    )
     estimate.lines.append(line)
     estimate.total_usd += comp.monthly_usd
     estimate.lines.sort(key=lambda line: -line.monthly_usd)

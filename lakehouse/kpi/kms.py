@@ -2,7 +2,8 @@
 
 Why a module: SSE-KMS looks free in a plan (a bucket's encryption configuration is a free configuration resource),
 yet without an S3 Bucket Key S3 calls KMS for every object PUT and GET (GenerateDataKey, Decrypt), each billed per
-request; a queue or topic with ``kms_master_key_id`` calls KMS for its messages; a customer managed key bills a month.
+request; a queue or topic with ``kms_master_key_id`` calls KMS for its messages; a customer managed key bills a
+month, and so does each multi-Region replica key and each key with imported key material (``key_months``).
 The cost KPI prices those requests on the resource that makes them (``request_components``), in both of its paths.
 What it cannot price, DSSE-KMS's per-GB charges, is named (``why_unpriced``), never 0 USD.
 """
@@ -20,6 +21,12 @@ if TYPE_CHECKING:  # (cost.py imports this module)
     from lakehouse.kpi.cost import PlannedResource
 
 KEY = "aws_kms_key"
+#: A multi-Region replica key: a KMS key of its own, in its provider's region, billed a month like any other.
+REPLICA_KEY = "aws_kms_replica_key"
+#: A key with imported key material (no automatic rotation): billed a month like any other.
+EXTERNAL_KEY = "aws_kms_external_key"
+#: Every key type priced per key-month (fixtures/cost/prices.yml ``kms_usd_per_key_month``, cited there).
+KEY_TYPES = (KEY, REPLICA_KEY, EXTERNAL_KEY)
 BUCKET = "aws_s3_bucket"
 SSE_CONFIG = "aws_s3_bucket_server_side_encryption_configuration"
 QUEUE = "aws_sqs_queue"
@@ -125,13 +132,52 @@ def uses_key(r: PlannedResource) -> bool:
     return bool(r.values.get("kms_master_key_id")) or bool(r.attribute_references.get("kms_master_key_id"))
 
 
-def key_months(values: dict[str, Any]) -> tuple[float, str]:
+ROTATED = "the key and its first two rotations' backing keys"
+
+
+def key_months(r: PlannedResource, plan: Sequence[PlannedResource]) -> tuple[float, str]:
     """Key-months a customer managed key bills: 1, and 1 more for each of its first two automatic rotations
     (aws.amazon.com/kms/pricing: a rotated key's backing keys bill up to the second rotation [mem]), so a rotating
-    key is priced at its dearest month."""
-    if values.get("enable_key_rotation") is True:
-        return 3.0, "customer managed key, rotated (the key and its first two rotations' backing keys)"
+    key is priced at its dearest month.
+
+    aws.amazon.com/kms/pricing bills each primary and each replica multi-Region key, and each key with imported key
+    material, the same month. A replica shares its primary's rotation (``key_rotation_enabled``, known once it
+    exists): else its primary's in the plan; a primary the plan does not make: priced as rotated, never lower.
+    Imported key material is never rotated automatically: one key-month.
+    """
+    if r.type == EXTERNAL_KEY:
+        return 1.0, "customer managed key with imported key material (no automatic rotation)"
+    if r.type == REPLICA_KEY:
+        rotation = r.values.get("key_rotation_enabled")
+        if not isinstance(rotation, bool):
+            primaries = _primaries(r, plan)
+            if not primaries:
+                return 3.0, (
+                    f"multi-Region replica key, rotated ({ROTATED}): its primary is not one the plan makes, so "
+                    "whether the rotation it shares is on cannot be told"
+                )
+            rotation = any(p.values.get("enable_key_rotation") is True for p in primaries)
+        if rotation:
+            return 3.0, f"multi-Region replica key, rotated ({ROTATED})"
+        return 1.0, "multi-Region replica key"
+    if r.values.get("enable_key_rotation") is True:
+        return 3.0, f"customer managed key, rotated ({ROTATED})"
     return 1.0, "customer managed key"
+
+
+def _primaries(replica: PlannedResource, plan: Sequence[PlannedResource]) -> list[PlannedResource]:
+    """The planned keys a replica's ``primary_key_arn`` names: by their planned ARN, else by what it refers to
+    (``aws_kms_key.multi.arn``; ``aws_kms_key.this[0].arn``: every instance of it)."""
+    keys = [k for k in plan if k.type in (KEY, EXTERNAL_KEY)]
+    arn = replica.values.get("primary_key_arn")
+    if isinstance(arn, str) and arn:
+        return [k for k in keys if k.values.get("arn") == arn]
+    refs = {re.sub(r"\[[^\]]*\]", "", ref) for ref in replica.attribute_references.get("primary_key_arn", frozenset())}
+    return [
+        k
+        for k in keys
+        if any(ref == (base := without_instance_keys(k.address)) or ref.startswith(base + ".") for ref in refs)
+    ]
 
 
 def why_unpriced(r: PlannedResource) -> str | None:
