@@ -24,7 +24,7 @@ execution, its query masked. What the analyst's own calls already hand it (``sha
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,17 +115,20 @@ def read_shown(
     known: Iterable[SharedResult] = (),
     own_mark: str | None = None,
     max_rows: int = MAX_RESULT_ROWS,
+    athena_in: Callable[[str], Any] | None = None,
 ) -> tuple[list[ShownExecution], list[str]]:
-    """(executions showing a value, errors): every workgroup's executions whose text or error shows one, and for the
+    """(executions showing a value, errors): every workgroup's executions (``arns`` and ``fetch`` keyed by
+    ``WorkGroupHistory.label``: a name is unique only per region) whose text or error shows one, and for the
     workgroups in ``fetch`` (workgroup -> the roles that may fetch its results) each succeeded query's result
     holding one: the analyst's fetch (``known``) where it had one, else GetQueryResults as the privileged principal
-    (``athena``). A result the privileged principal cannot read is an error naming the roles: the check cannot vouch
-    for it."""
+    (``athena``; ``athena_in(region)`` for another region's workgroup: a query id is known only in its region). A
+    result the privileged principal cannot read is an error naming the roles: the check cannot vouch for it."""
     fetched = {(r.work_group, r.query_id): r for r in known if not r.denied}
     found: list[ShownExecution] = []
     errors: list[str] = []
     for history in histories:
-        roles = fetch.get(history.work_group)
+        roles = fetch.get(history.label)
+        client = athena_in(history.region) if history.region and athena_in is not None else athena
         for execution in history.executions:
             if own_mark and own_mark in str(execution.get("Query") or ""):
                 continue
@@ -133,14 +136,14 @@ def read_shown(
             shown = list(shown_in(execution, values))
             succeeded = (execution.get("Status") or {}).get("State") == "SUCCEEDED"
             if roles and succeeded and execution.get("StatementType") == "DML":
-                known_result = fetched.get((history.work_group, query_id))
+                known_result = fetched.get((history.label, query_id))
                 try:
-                    leaks = known_result.leaks if known_result is not None else _result_leaks(athena, query_id, values)
+                    leaks = known_result.leaks if known_result is not None else _result_leaks(client, query_id, values)
                 except (ClientError, BotoCoreError) as err:
                     denied = " (refused)" if refused(err) else ""
                     errors.append(
                         f"could not read, as the privileged principal, the result of query {query_id} of workgroup "
-                        f"{history.work_group}{denied}, which role(s) {', '.join(roles)} the analyst can act as may "
+                        f"{history.label}{denied}, which role(s) {', '.join(roles)} the analyst can act as may "
                         f"fetch: {err}"
                     )
                     leaks = {}
@@ -149,8 +152,8 @@ def read_shown(
                 output = str((execution.get("ResultConfiguration") or {}).get("OutputLocation") or "")
                 found.append(
                     ShownExecution(
-                        history.work_group,
-                        arns[history.work_group],
+                        history.label,
+                        arns[history.label],
                         query_id,
                         values.redacted(str(execution.get("Query") or "")),
                         tuple(shown),

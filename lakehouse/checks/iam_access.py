@@ -25,6 +25,8 @@ from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import unquote
 
+from lakehouse.checks.resource_policy import arn_parts, condition
+
 #: What reads an object's bytes (a versioned bucket serves old versions through the second).
 READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
 _VARIABLE = re.compile(r"\$\{[^}]*\}")
@@ -463,7 +465,9 @@ def source_arns(statement: Mapping[str, Any]) -> list[str]:
 def bucket_statement_match(
     statement: Mapping[str, Any], bucket: str, index: int, who: Principal, action: str, resource: str
 ) -> BucketMatch | None:
-    """Whether a bucket policy statement applies to the role's request, leaning the way that cannot hide access."""
+    """Whether a bucket policy statement applies to the role's request, leaning the way that cannot hide access: an
+    Allow under a Condition counts (named as unevaluated), a Deny under one only where ``request_context`` shows it
+    holds."""
     effect = str(statement.get("Effect", ""))
     if effect not in ("Allow", "Deny"):
         return None
@@ -486,12 +490,35 @@ def bucket_statement_match(
         return None
     doubts = []
     if statement.get("Condition"):
-        if not allow:
-            return None
-        doubts.append("Condition not evaluated")
+        if allow:
+            doubts.append("Condition not evaluated")
+        elif condition(statement, request_context(who, resource)) is not True:
+            return None  # a Deny stops the read only where its condition is shown to hold for this request
     if not allow and ("NotPrincipal" in statement or reach != "direct"):
         return None
     return BucketMatch(bucket, sid, effect, reach, principal, ", ".join(doubts) or None)
+
+
+def request_context(who: Principal, resource: str) -> dict[str, str | None]:
+    """The condition keys certain for the role's S3 read of ``resource`` (IAM User Guide, "Global condition context
+    keys"; S3, "Access point condition keys"): a session's ``aws:PrincipalArn`` is its role's ARN (path included),
+    its account and type; the access point keys carry the point's ARN and account on a read through one, and are
+    absent on a read of the bucket itself. Anything else (source IP, TLS, tags, user id) the analyst may vary:
+    left out, so a test on it cannot be evaluated."""
+    context: dict[str, str | None] = {
+        "aws:principalarn": who.role_arn,
+        "aws:principalaccount": who.account_id,
+        "aws:principaltype": "AssumedRole",
+        "s3:dataaccesspointarn": None,
+        "s3:dataaccesspointaccount": None,
+    }
+    parts = arn_parts(resource)
+    if parts and parts[5].startswith("accesspoint/"):
+        point = resource.split("/object/", 1)[0]
+        context |= {"s3:dataaccesspointarn": point, "s3:dataaccesspointaccount": parts[4]}
+    else:
+        context["s3:accesspointnetworkorigin"] = None
+    return context
 
 
 def bucket_policy_statements(document: Mapping[str, Any]) -> list[Mapping[str, Any]]:

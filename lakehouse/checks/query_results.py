@@ -25,6 +25,8 @@ JSON or a concat, is named by neither the query nor the result's columns), and e
 its state: GetQueryExecution hands the analyst each query and its error message, which can quote a value. IAM
 decides Athena's query operations on the workgroup's ARN alone (``EnforceWorkGroupConfiguration`` restricts no
 read), so Athena's own refusal of one execution of a workgroup is its refusal of them all: the rest are not asked.
+IAM on ``arn:aws:athena:*:...`` reaches every region's workgroups, so the histories of the account's other enabled
+regions are read for the analyst's and its roles' reads too (``WorkGroupHistory.region``; ``label`` names them).
 
 Each workgroup's history is listed once (``read_history``, a ``WorkGroupHistory``) for all three readers,
 ``history_copies.read_statements`` included, up to ``MAX_EXECUTIONS``: past it the readers err, naming the
@@ -99,6 +101,14 @@ class WorkGroupHistory:
     #: More than ``limit`` executions were listed: those past it (the oldest) were not read.
     cut: bool = False
     limit: int = MAX_EXECUTIONS
+    #: The region the workgroup lies in, ``""`` for the stack's: a workgroup name is unique only per region
+    #: (every region has its ``primary``), and IAM decides on the region's ARN.
+    region: str = ""
+
+    @property
+    def label(self) -> str:
+        """The workgroup as reasons name it and readers key it: its name, with its region when not the stack's."""
+        return f"{self.work_group} of region {self.region}" if self.region else self.work_group
 
     def errors(self, unread: str, cut: str) -> list[str]:
         """Why a reader cannot vouch for the history: ``unread`` (its ``<query>`` replaced by the id) for each
@@ -106,14 +116,15 @@ class WorkGroupHistory:
         found = [f"{unread.replace('<query>', query_id)}: {why}".rstrip(": ") for query_id, why in self.unread]
         if self.cut:
             found.append(
-                f"workgroup {self.work_group} lists more than {self.limit:,} query executions (its {self.limit:,} "
+                f"workgroup {self.label} lists more than {self.limit:,} query executions (its {self.limit:,} "
                 f"newest read): {cut} by an older one cannot be judged"
             )
         return found
 
 
-def read_history(athena: Any, work_group: str, limit: int = MAX_EXECUTIONS) -> WorkGroupHistory:
-    """The workgroup's executions, up to ``limit`` (one page past it is listed to know whether more exist)."""
+def read_history(athena: Any, work_group: str, limit: int = MAX_EXECUTIONS, region: str = "") -> WorkGroupHistory:
+    """The workgroup's executions, up to ``limit`` (one page past it is listed to know whether more exist);
+    ``region``: the client's region when it is not the stack's."""
     ids: list[str] = []
     params: dict[str, Any] = {"WorkGroup": work_group, "MaxResults": BATCH}
     while len(ids) <= limit:
@@ -132,7 +143,7 @@ def read_history(athena: Any, work_group: str, limit: int = MAX_EXECUTIONS) -> W
             for u in answer.get("UnprocessedQueryExecutionIds") or []
         ]
         executions += answer.get("QueryExecutions") or []
-    return WorkGroupHistory(work_group, tuple(executions), tuple(unread), cut, limit)
+    return WorkGroupHistory(work_group, tuple(executions), tuple(unread), cut, limit, region)
 
 
 def execution_locations(
@@ -143,7 +154,7 @@ def execution_locations(
     seen = {k.rstrip("/") for k in known}
     found = ExecutionLocations()
     for history in histories:
-        work_group, elsewhere = history.work_group, 0
+        work_group, elsewhere = history.label, 0
         found.errors += history.errors(
             f"could not read where query <query> of workgroup {work_group} wrote its results",
             "a result written outside the workgroup's locations",
@@ -241,7 +252,7 @@ def shared_results(
     ``own_mark`` are the checker's own analyst probes, judged when they ran, and left out.
     """
     found = SharedResults()
-    work_group = history.work_group
+    work_group = history.label
     whose = "the analyst's workgroup" if own else "workgroup"
     found.errors += history.errors(
         f"could not read query <query> of {whose} {work_group}",

@@ -416,6 +416,37 @@ def read_histories(target: Target, own: str) -> list[WorkGroupHistory]:
     return [read_history(athena, name) for name in [own, *work_group_names(target, own)]]
 
 
+#: DescribeRegions' OptInStatus of a region the account may use (an opt-in region not opted in answers no call).
+ENABLED_REGION = ("opt-in-not-required", "opted-in")
+
+
+def other_regions(target: Target) -> list[str]:
+    """The account's enabled regions but the stack's (EC2 DescribeRegions): IAM on ``workgroup/*`` of any region
+    hands the analyst a workgroup's history there, whose text and results carry the values they carry wherever
+    the query ran (Athena reads another region's S3)."""
+    regions = target.client("ec2").describe_regions(AllRegions=False).get("Regions") or []
+    session = target.session()  # an emulator lists every partition's regions: only the stack's holds its IAM
+    partition = session.get_partition_for_region(target.region)
+    return sorted(
+        str(r["RegionName"])
+        for r in regions
+        if r.get("OptInStatus", ENABLED_REGION[0]) in ENABLED_REGION
+        and r["RegionName"] != target.region
+        and session.get_partition_for_region(str(r["RegionName"])) == partition
+    )
+
+
+def read_other_histories(target: Target, regions: Sequence[str]) -> list[WorkGroupHistory]:
+    """Every workgroup's query history in each of ``regions``, for the readers of what the analyst (or a role it
+    can act as) is handed; each history carries its region (``WorkGroupHistory.label``)."""
+    found: list[WorkGroupHistory] = []
+    for region in regions:
+        athena = target.client("athena", region=region)
+        for summary in next_token_pages(athena.list_work_groups, "WorkGroups"):
+            found.append(read_history(athena, str(summary["Name"]), region=region))
+    return found
+
+
 def past_results(
     histories: Iterable[WorkGroupHistory], own: str, known: Iterable[str], reads: HiddenReads | None = None
 ) -> ExecutionLocations:
@@ -628,8 +659,17 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         notes=copy_notes,
         others=others,
     )
-    for history in histories:  # the analyst's own first; none when unread (an error then)
-        read_shared_results(target, history, session, rb, values, own=history.work_group == own_group)
+    no_regions: list[WorkGroupHistory] = []
+    elsewhere = _attempt(
+        errors,
+        "the Athena query histories of the account's other regions (DescribeRegions, ListWorkGroups, "
+        "ListQueryExecutions, BatchGetQueryExecution)",
+        lambda: read_other_histories(target, other_regions(target)),
+        no_regions,
+    )
+    for history in [*histories, *elsewhere]:  # the analyst's own first; none when unread (an error then)
+        own = history.work_group == own_group and not history.region
+        read_shared_results(target, history, session, rb, values, own=own)
     if not isinstance(values, str):  # else no value to search for: copied_value_problems says why
         read_saved_texts(target, session, rb, values, [h.work_group for h in histories] or [own_group])
     no_defaults: dict[str, list[dict[str, Any]]] = {}
@@ -654,7 +694,7 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         minted = users_reached(analyst_actor(rb), rb.roles, rb.reached, rb.users)
         rb.user_infos = read_reached_users(target, minted, errors)
         if not isinstance(values, str):  # without the values nothing can be searched (the check errs already)
-            read_shown_executions(target, histories, rb, values, {**rb.reached, **minted})
+            read_shown_executions(target, [*histories, *elsewhere], rb, values, {**rb.reached, **minted})
     holding_dbs = {t.database for t in tables}
     # The lake's buckets as the services know them (never the stack's outputs).
     found: dict[str, set[str]] = {}
@@ -761,15 +801,13 @@ def read_shared_results(
 ) -> None:
     """A workgroup's history (``own``: the analyst's), its executions and results read back as the analyst: IAM may
     let the analyst read another workgroup's too."""
-    analyst_athena = session.client("athena", endpoint_url=target.endpoint_url)
+    analyst_athena = session.client("athena", region_name=history.region or None, endpoint_url=target.endpoint_url)
     searched = HiddenValues(()) if isinstance(values, str) else values
     try:
         found = shared_results(history, analyst_athena, searched, own_mark=PROBE_MARK.strip(), own=own)
     except (ClientError, BotoCoreError) as err:
         whose = "the analyst's workgroup" if own else "workgroup"
-        rb.read_errors.append(
-            f"could not read, as the analyst, the query history of {whose} {history.work_group}: {err}"
-        )
+        rb.read_errors.append(f"could not read, as the analyst, the query history of {whose} {history.label}: {err}")
         return
     rb.shared_results += found.results
     rb.read_errors += found.errors
@@ -787,16 +825,22 @@ def read_shown_executions(
     are searched only in workgroups a role or user the analyst can act as (``paths``) may fetch them from (its IAM
     on their ARNs)."""
     partition = rb.analyst_role_arn.split(":")[1] if rb.analyst_role_arn.count(":") >= 5 else "aws"
-    arns = {
-        h.work_group: work_group_arn(h.work_group, target.region, rb.account_id or "", partition) for h in histories
-    }
+    account = rb.account_id or ""
+    arns = {h.label: work_group_arn(h.work_group, h.region or target.region, account, partition) for h in histories}
     fetch = result_readers({**rb.roles, **rb.user_infos}, paths, arns)
     nothing: tuple[list[ShownExecution], list[str]] = ([], [])
     found, failed = _attempt(
         rb.read_errors,
         "the results of the workgroups roles or users the analyst can act as may fetch (GetQueryResults)",
         lambda: read_shown(
-            target.client("athena"), histories, values, arns, fetch, rb.shared_results, PROBE_MARK.strip()
+            target.client("athena"),
+            histories,
+            values,
+            arns,
+            fetch,
+            rb.shared_results,
+            PROBE_MARK.strip(),
+            athena_in=lambda region: target.client("athena", region=region),
         ),
         nothing,
     )

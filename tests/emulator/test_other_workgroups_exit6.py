@@ -6,7 +6,9 @@ the analyst read (athena:GetQueryExecution/GetQueryResults on ``workgroup/team``
 and the result hands every ssn over. Its result files lie where the analyst has no S3 read (the emulator's
 GetQueryResults does not ask S3; on AWS it needs ``s3:GetObject`` on the file too, and the lake-bucket reading
 judges those files apart). The healthy twins: the same history while the analyst's IAM reaches only its own
-workgroup (infra/'s), and a workgroup the analyst may read whose executions show no value.
+workgroup (infra/'s), and a workgroup the analyst may read whose executions show no value. The same holds for a
+workgroup of another region of the account (IAM on ``arn:aws:athena:<region>:*:workgroup/*``): on main only the
+stack's region was read.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pyathena
 import pytest
 
 from lakehouse.checks.security import judge_security
@@ -28,17 +31,22 @@ DB = "wg_gold"
 #: Workgroups of other teams: ``team`` ran a lookup by ssn, ``clean`` only counts.
 TEAM, CLEAN = "team", "clean"
 READS = ["athena:GetQueryExecution", "athena:GetQueryResults", "athena:ListQueryExecutions"]
+#: Another enabled region of the account (no other emulator test runs Athena there): ``far-team`` ran a lookup
+#: there, ``far-clean`` only an aggregate. IAM on ``workgroup/far-*`` of that region hands the analyst their histories.
+FAR = "us-west-2"
+FAR_TEAM, FAR_CLEAN = "far-team", "far-clean"
 
 
 def _policy(*readable: str) -> dict[str, Any]:
-    """infra/'s analyst (Athena on its own workgroup's ARN), reading the history of ``readable`` workgroups too."""
+    """infra/'s analyst (Athena on its own workgroup's ARN), reading the history of ``readable`` workgroups too
+    (a name, or an ARN of another region's)."""
     statements: list[dict[str, Any]] = [
         {"Effect": "Allow", "Action": "athena:*", "Resource": f"arn:aws:athena:{REGION}:*:workgroup/{WORK_GROUP}"},
         {"Effect": "Allow", "Action": ["glue:Get*", "lakeformation:GetDataAccess"], "Resource": "*"},
         {"Effect": "Allow", "Action": "s3:*", "Resource": [f"arn:aws:s3:::lf-results-{REGION}/*"]},
     ]
     if readable:
-        arns = [f"arn:aws:athena:{REGION}:*:workgroup/{name}" for name in readable]
+        arns = [n if n.startswith("arn:") else f"arn:aws:athena:{REGION}:*:workgroup/{n}" for n in readable]
         statements.append({"Effect": "Allow", "Action": READS, "Resource": arns})
     return {"Version": "2012-10-17", "Statement": statements}
 
@@ -63,6 +71,15 @@ def lake(emulator: EmulatorHandle) -> Lake:
     with lake.cursor(work_group=CLEAN) as deployer:
         deployer.execute("SELECT count(*) AS n FROM users")
         deployer.execute("SELECT user_id, email FROM users")
+    far = lake.session().client("athena", region_name=FAR, endpoint_url=lake.emulator.endpoint)
+    for name, sql in ((FAR_TEAM, "SELECT '123-45-6789' AS tax_id"), (FAR_CLEAN, "SELECT 1 + 1 AS n")):
+        far.create_work_group(
+            Name=name, Configuration={"ResultConfiguration": {"OutputLocation": f"s3://lf-seed-{REGION}/{name}/"}}
+        )
+        conn = pyathena.connect(
+            work_group=name, region_name=FAR, endpoint_url=lake.emulator.endpoint, session=lake.session()
+        )
+        conn.cursor().execute(sql)  # waits for the execution to finish (pyathena polls its state)
     return lake
 
 
@@ -106,6 +123,29 @@ def test_a_lookup_in_a_workgroup_the_analysts_iam_reads_fails(lake: Lake) -> Non
     assert "shows values of ssn in its query text, and the analyst's GetQueryExecution hands it over" in problems[0]
     assert "has a result holding ssn, and the analyst's GetQueryResults hands it over" in problems[1]
     assert not any(v in json.dumps(outcome.details, default=str) for v in SSNS)
+
+
+# -- another region of the account -------------------------------------------------------------------------------
+
+
+def test_a_lookup_in_another_regions_workgroup_the_analysts_iam_reads_fails(lake: Lake) -> None:
+    _allow(lake, f"arn:aws:athena:{FAR}:*:workgroup/far-*")
+    outcome = _judged(lake)
+    assert outcome.status.value == "failed", outcome.reason
+    problems = outcome.details["problems"]["analyst_workgroup_results"]
+    assert len(problems) == 2, problems
+    where = f" of workgroup {FAR_TEAM} of region {FAR} (`SELECT '<hidden value>' AS tax_id`)"
+    assert all(where in p for p in problems), problems
+    assert "has a result holding values of ssn in tax_id" in problems[1]
+    assert not any(v in json.dumps(outcome.details, default=str) for v in SSNS)
+
+
+def test_another_regions_workgroup_the_analyst_reads_with_aggregates_only_passes(lake: Lake) -> None:
+    _allow(lake, f"arn:aws:athena:{FAR}:*:workgroup/{FAR_CLEAN}")
+    outcome = _judged(lake)
+    assert outcome.status.value == "passed", outcome.reason
+    handed = [r for r in outcome.details["analyst_workgroup_results"] if r["work_group"].startswith(FAR_CLEAN)]
+    assert [r["work_group"] for r in handed] == [f"{FAR_CLEAN} of region {FAR}"] and not handed[0]["leaks"], handed
 
 
 # -- a role the analyst can become reading another workgroup's history (``history_readers``) ----------------------
