@@ -130,7 +130,9 @@ def _round(account: KeyAccount, on: Sequence[AccountPrincipal], raising: _Raisin
     for target in on:
         if target.arn in account.decrypting:
             continue
-        for rewrite in rewrites(target.arn, target.kind, target.identity, target.boundary, account.groups):
+        for rewrite in rewrites(
+            target.arn, target.kind, target.identity, target.boundary, account.groups, target.groups
+        ):
             done = (target.arn, rewrite.action, rewrite.resource)
             given = rewrite.adds is None and _given(raising.state[target.arn])
             if done in raising.applied or (given and not rewrite.removes and not rewrite.unbounds):
@@ -158,7 +160,9 @@ def _apply(target: AccountPrincipal, rewrite: Rewrite, actor: str) -> AccountPri
         identity.append(Policy.parse(f"a policy {_short(actor)} may give it ({rewrite.action})", GIVEN))
     else:
         identity += list(rewrite.adds)
-    return replace(target, identity=tuple(identity), boundary=None if rewrite.unbounds else target.boundary)
+    groups = (*target.groups, rewrite.joins) if rewrite.joins else target.groups
+    boundary = None if rewrite.unbounds else target.boundary
+    return replace(target, identity=tuple(identity), boundary=boundary, groups=groups)
 
 
 def _given(principal: AccountPrincipal) -> bool:
