@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lakehouse.checks.alert_delivery import KmsKey
-from lakehouse.checks.iam_access import Policy, action_matches, decide
+from lakehouse.checks.iam_access import Policy, action_matches, decide, memoised
 from lakehouse.checks.key_readers import AccountPrincipal, becoming, iam_decrypts, role_infos
 from lakehouse.checks.resource_policy import Context, strings
 from lakehouse.checks.role_paths import RAISING, Actor, Rewrite, made_or_taken, path_text, reachable, rewrites
@@ -80,9 +80,10 @@ def escalating_readers(account: KeyAccount, named: Collection[str]) -> list[str]
     )
     candidates = {p.arn for p in raisers} | set(reach)
     found = []
-    for principal in account.principals:
-        if principal.arn in candidates and principal.arn not in named and (why := _escalates(account, principal)):
-            found.append(why)
+    with memoised():  # every candidate asks the same principals the same requests: each policy matched once
+        for principal in account.principals:
+            if principal.arn in candidates and principal.arn not in named and (why := _escalates(account, principal)):
+                found.append(why)
     return found
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from lakehouse.checks.alert_delivery import KmsKey
-from lakehouse.checks.iam_access import Policy
+from lakehouse.checks.iam_access import Policy, decide, memoised
 from lakehouse.checks.key_escalation import KeyAccount, escalating_readers
 from lakehouse.checks.key_readers import AccountPrincipal, read_account_principals
 from lakehouse.checks.lambda_env_key import reader_contexts
@@ -163,3 +163,18 @@ def test_rewrites_judge_a_users_groups_on_their_arns() -> None:
     stray = Policy.parse("inline policy p of group admins", {"Statement": []})
     with pytest.raises(ValueError, match=f"user {dev}: policy 'inline policy p of group admins' names group admins"):
         rewrites(dev, "user", [stray], None, {}, member_of=[ops])
+
+
+def test_a_memoised_decision_is_that_of_the_very_same_policies() -> None:
+    """``iam_access.memoised`` (the escalation judgement's memo) answers a request again only for the very same
+    policy objects: a policy of the same source and another document is decided afresh, and the memo ends with
+    its block."""
+    resource = f"arn:aws:iam::{ACCOUNT}:group/team/ops"
+    allow = Policy.parse("inline policy p", json.loads(_document(_allow("iam:PutGroupPolicy", "*"))))
+    deny = Policy.parse("inline policy p", {**allow.document, "Statement": [{**_allow("*", "*"), "Effect": "Deny"}]})
+    with memoised():
+        first = decide([allow], None, "iam:PutGroupPolicy", resource)
+        assert first.allowed and decide((allow,), None, "iam:PutGroupPolicy", resource) is first
+        assert not decide([allow, deny], None, "iam:PutGroupPolicy", resource).allowed
+        assert not decide([allow], deny, "iam:PutGroupPolicy", resource).allowed
+    assert decide([allow], None, "iam:PutGroupPolicy", resource) is not first
