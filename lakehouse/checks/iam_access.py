@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Any
@@ -201,9 +203,34 @@ def _matches(policies: Sequence[Policy], action: str, resource: str, effect: str
     return found
 
 
+#: Within ``memoised``: (the identity policies' ids, the boundary's, action, resource) -> the policies (kept alive,
+#: so no id is reused while the memo lives) and IAM's decision.
+_Key = tuple[tuple[int, ...], int, str, str]
+_MEMO: ContextVar[dict[_Key, tuple[Sequence[Policy], Policy | None, Decision]] | None] = ContextVar(
+    "_MEMO", default=None
+)
+
+
+@contextmanager
+def memoised() -> Iterator[None]:
+    """Within the block ``decide`` answers each request of the same policies once: for a judgement that asks the
+    same principals the same requests over and over against one readback (exit 7's escalation in place: a search
+    per principal per round). Pure: a Policy is frozen and its document never written; the memo ends with the
+    block, and a Decision it hands out is read, never changed."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
 def decide(identity: Sequence[Policy], boundary: Policy | None, action: str, resource: str) -> Decision:
     """What IAM decides for the role (identity policies, then the boundary) on one request."""
-    return Decision(
+    memo = _MEMO.get()
+    key = (tuple(map(id, identity)), id(boundary), action, resource)
+    if memo is not None and (hit := memo.get(key)) is not None:
+        return hit[2]
+    decision = Decision(
         action=action,
         resource=resource,
         allows=_matches(identity, action, resource, "Allow"),
@@ -211,6 +238,9 @@ def decide(identity: Sequence[Policy], boundary: Policy | None, action: str, res
         boundary_allows=None if boundary is None else _matches([boundary], action, resource, "Allow"),
         boundary_denies=[] if boundary is None else _matches([boundary], action, resource, "Deny"),
     )
+    if memo is not None:
+        memo[key] = (tuple(identity), boundary, decision)
+    return decision
 
 
 def object_arn(bucket: str, key: str, partition: str = "aws") -> str:

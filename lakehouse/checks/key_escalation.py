@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lakehouse.checks.alert_delivery import KmsKey
-from lakehouse.checks.iam_access import Policy, action_matches, decide
+from lakehouse.checks.iam_access import Policy, action_matches, decide, memoised
 from lakehouse.checks.key_readers import AccountPrincipal, becoming, iam_decrypts, role_infos
 from lakehouse.checks.resource_policy import Context, strings
 from lakehouse.checks.role_paths import RAISING, Actor, Rewrite, made_or_taken, path_text, reachable, rewrites
@@ -80,9 +80,10 @@ def escalating_readers(account: KeyAccount, named: Collection[str]) -> list[str]
     )
     candidates = {p.arn for p in raisers} | set(reach)
     found = []
-    for principal in account.principals:
-        if principal.arn in candidates and principal.arn not in named and (why := _escalates(account, principal)):
-            found.append(why)
+    with memoised():  # every candidate asks the same principals the same requests: each policy matched once
+        for principal in account.principals:
+            if principal.arn in candidates and principal.arn not in named and (why := _escalates(account, principal)):
+                found.append(why)
     return found
 
 
@@ -130,7 +131,9 @@ def _round(account: KeyAccount, on: Sequence[AccountPrincipal], raising: _Raisin
     for target in on:
         if target.arn in account.decrypting:
             continue
-        for rewrite in rewrites(target.arn, target.kind, target.identity, target.boundary, account.groups):
+        for rewrite in rewrites(
+            target.arn, target.kind, target.identity, target.boundary, account.groups, target.groups
+        ):
             done = (target.arn, rewrite.action, rewrite.resource)
             given = rewrite.adds is None and _given(raising.state[target.arn])
             if done in raising.applied or (given and not rewrite.removes and not rewrite.unbounds):
@@ -158,7 +161,9 @@ def _apply(target: AccountPrincipal, rewrite: Rewrite, actor: str) -> AccountPri
         identity.append(Policy.parse(f"a policy {_short(actor)} may give it ({rewrite.action})", GIVEN))
     else:
         identity += list(rewrite.adds)
-    return replace(target, identity=tuple(identity), boundary=None if rewrite.unbounds else target.boundary)
+    groups = (*target.groups, rewrite.joins) if rewrite.joins else target.groups
+    boundary = None if rewrite.unbounds else target.boundary
+    return replace(target, identity=tuple(identity), boundary=boundary, groups=groups)
 
 
 def _given(principal: AccountPrincipal) -> bool:

@@ -84,6 +84,8 @@ class AccountPrincipal:
     identity: tuple[Policy, ...]
     boundary: Policy | None
     trust: Mapping[str, Any] | None = None
+    #: A user's groups (ARNs as IAM returns them, empty groups too): whose rewrite raises it.
+    groups: tuple[str, ...] = ()
 
 
 def _gone(err: ClientError, iam: Any, kind: str, name: str) -> bool:
@@ -121,12 +123,12 @@ def read_account_principals(target: Target, skip: Collection[str]) -> list[Accou
             if str(user["Arn"]) in skip:
                 continue
             try:
-                identity, boundary = read_user_policies(target, str(user["UserName"]))
+                identity, boundary, groups = read_user_policies(target, str(user["UserName"]))
             except ClientError as err:
                 if not _gone(err, iam, "user", str(user["UserName"])):
                     raise
                 continue
-            found.append(AccountPrincipal(str(user["Arn"]), "user", tuple(identity), boundary))
+            found.append(AccountPrincipal(str(user["Arn"]), "user", tuple(identity), boundary, groups=tuple(groups)))
     return found
 
 

@@ -476,6 +476,8 @@ class Rewrite:
     removes: tuple[str, ...] = ()
     unbounds: bool = False
     gains: str = ""
+    #: The ARN of the group a user joins by it (``""``: none): a group it may rewrite from then on, empty ones too.
+    joins: str = ""
 
 
 def _policy_arn(source: str) -> str:
@@ -495,10 +497,12 @@ def rewrites(
     identity: Sequence[Policy],
     boundary: Policy | None,
     groups: Mapping[str, Sequence[Policy]] | None = None,
+    member_of: Sequence[str] = (),
 ) -> list[Rewrite]:
     """Every way to raise the permissions of the ``kind`` (role, user) ``arn``: rewrite its policies (a customer
-    managed one by a new default version) or boundary, remove a policy holding a Deny, and for a user its groups'
-    (named in its policies' sources) and joining another of ``groups`` (group ARN -> its policies)."""
+    managed one by a new default version) or boundary, remove a policy holding a Deny, and for a user those of the
+    groups it is in (``member_of``: their ARNs as IAM returns them, empty groups too) and joining another of
+    ``groups`` (group ARN -> its policies)."""
     verb = kind.capitalize()
     own = [p for p in identity if " of group " not in p.source]
     inline = [p for p in own if p.source.startswith("inline policy ")]
@@ -522,7 +526,7 @@ def rewrites(
             gains = f"it can remove {'; '.join(denies)}, and what it denies opens"
             found.append(Rewrite(action, arn, removes=_holding_denies(holding), gains=gains))
     if kind == "user":
-        found += _group_rewrites(arn, identity, groups or {})
+        found += _group_rewrites(arn, identity, groups or {}, member_of)
     return found
 
 
@@ -531,26 +535,34 @@ def _holding_denies(policies: Iterable[Policy]) -> tuple[str, ...]:
     return tuple(p.source for p in policies if _denies([p]))
 
 
-def _group_rewrites(user: str, identity: Sequence[Policy], groups: Mapping[str, Sequence[Policy]]) -> list[Rewrite]:
-    """A user's ways in place through groups: rewriting or leaving one it is in, joining another."""
-    partition, account = user.split(":")[1], user.split(":")[4]
-    by_name = {g.rsplit("/", 1)[-1]: g for g in groups}
-    members: dict[str, list[Policy]] = {}
+def _group_rewrites(
+    user: str, identity: Sequence[Policy], groups: Mapping[str, Sequence[Policy]], member_of: Sequence[str]
+) -> list[Rewrite]:
+    """A user's ways in place through groups: rewriting or leaving one it is in (on the ARN IAM returns, under its
+    path: a group with no policy yet counts, a policy may be put on it), joining another. A group policy (source
+    ``... of group <name>``) of a group not in ``member_of`` is a readback that contradicts itself: ValueError."""
+    by_name = {group.rsplit("/", 1)[-1]: group for group in member_of}  # group names are unique in an account
+    held: dict[str, list[Policy]] = {group: [] for group in member_of}
     for policy in identity:
         if " of group " in policy.source:
-            members.setdefault(policy.source.rsplit(" of group ", 1)[1], []).append(policy)
+            name = policy.source.rsplit(" of group ", 1)[1]
+            if name not in by_name:
+                raise ValueError(
+                    f"user {user}: policy {policy.source!r} names group {name}, which is not one of its groups "
+                    f"({', '.join(member_of) or 'none'})"
+                )
+            held[by_name[name]].append(policy)
     found: list[Rewrite] = []
-    for name, held in sorted(members.items()):
-        group = by_name.get(name, f"arn:{partition}:iam::{account}:group/{name}")
+    for group, its in sorted(held.items()):
         found += [Rewrite(a, group, None) for a in GROUP_REWRITES]
         for action, prefix in GROUP_REMOVALS.items():
-            holding = [p for p in held if prefix is None or p.source.startswith(prefix)]
+            holding = [p for p in its if prefix is None or p.source.startswith(prefix)]
             if denies := _denies(holding):
                 gains = f"it can remove {'; '.join(denies)}, and what it denies opens"
                 found.append(Rewrite(action, group, removes=_holding_denies(holding), gains=gains))
     for group, policies in sorted(groups.items()):
-        if group.rsplit("/", 1)[-1] not in members and policies:
-            found.append(Rewrite(JOIN_GROUP, group, tuple(policies), gains=f"it can join group {group}"))
+        if group not in held:
+            found.append(Rewrite(JOIN_GROUP, group, tuple(policies), gains=f"it can join group {group}", joins=group))
     return found
 
 
@@ -680,16 +692,19 @@ def read_role_policies(target: Target, role_arn: str) -> tuple[list[Policy], Pol
     return _policies_of(iam, "role", name), _boundary(iam, role)
 
 
-def read_user_policies(target: Target, user_name: str) -> tuple[list[Policy], Policy | None]:
+def read_user_policies(target: Target, user_name: str) -> tuple[list[Policy], Policy | None, list[str]]:
     """The user's inline and attached policies, those of each group it is in (IAM applies a group's policies to
-    its members), and its permissions boundary."""
+    its members), its permissions boundary, and the ARNs of its groups (ListGroupsForUser's, under their paths),
+    those with no policy too: a member may put one on them."""
     iam = target.client("iam")
     user = iam.get_user(UserName=user_name)["User"]
     policies = _policies_of(iam, "user", user_name)
+    groups: list[str] = []
     for page in iam.get_paginator("list_groups_for_user").paginate(UserName=user_name):
         for group in page.get("Groups") or []:
             policies += _policies_of(iam, "group", group["GroupName"], f" of group {group['GroupName']}")
-    return policies, _boundary(iam, user)
+            groups.append(str(group["Arn"]))
+    return policies, _boundary(iam, user), groups
 
 
 def read_groups(target: Target) -> dict[str, list[Policy]]:
@@ -744,7 +759,7 @@ def read_reached_users(target: Target, users: Iterable[str], errors: list[str]) 
     for arn in sorted(users):
         info = found[arn] = UserInfo(arn, [])
         try:
-            info.identity, info.boundary = read_user_policies(target, info.name)
+            info.identity, info.boundary, _groups = read_user_policies(target, info.name)
         except (ClientError, BotoCoreError, ValueError, KeyError) as err:
             errors.append(f"could not read the IAM policies of user {arn}, which the analyst can act as: {err}")
     return found

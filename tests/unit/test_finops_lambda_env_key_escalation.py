@@ -215,7 +215,8 @@ def test_rewrites_name_a_customer_managed_boundary_and_lift_only_denies() -> Non
     aws_managed = Policy.parse("permissions boundary arn:aws:iam::aws:policy/ReadOnlyAccess", {"Statement": []})
     assert not [r for r in rewrites(role, "role", [], aws_managed) if r.action == "iam:CreatePolicyVersion"]
     member = Policy.parse("inline policy p of group admins", _json(_allow("s3:*", "*")))
-    actions = {(r.action, r.resource) for r in rewrites(_arn("user", "dev"), "user", [member], None)}
+    found = rewrites(_arn("user", "dev"), "user", [member], None, member_of=[_arn("group", "admins")])
+    actions = {(r.action, r.resource) for r in found}
     assert ("iam:PutGroupPolicy", _arn("group", "admins")) in actions
     assert ("iam:PutUserPolicy", _arn("user", "dev")) in actions
 
