@@ -14,6 +14,7 @@ from lakehouse.checks.history_copies import HistoryCopy
 from lakehouse.checks.history_readers import ShownExecution
 from lakehouse.checks.iam_access import Policy
 from lakehouse.checks.key_inventories import Delivery
+from lakehouse.checks.key_lambdas import ObjectLambdaPoint
 from lakehouse.checks.key_names import BucketKeys
 from lakehouse.checks.query_results import SharedResult
 from lakehouse.checks.role_paths import Actor, Edge, RoleInfo, UserInfo, reachable, users_reached
@@ -201,6 +202,9 @@ class SecurityReadback:
     listed_keys: dict[str, BucketKeys] = field(default_factory=dict)
     #: Each lake bucket's S3 Inventory configurations listing such keys (``key_inventories``): where they go.
     inventories: dict[str, list[Delivery]] = field(default_factory=dict)
+    #: Object Lambda Access Points with a listing transformation, and the roles their functions run as
+    #: (``key_lambdas``; read only when a lake bucket's keys show values).
+    object_lambdas: list[ObjectLambdaPoint] = field(default_factory=list)
     #: Access points, ACLs and Block Public Access of the lake buckets (``s3_routes``).
     routes: RoutesReadback = field(default_factory=RoutesReadback)
     #: The CloudFront distributions lake bucket policies let read (``cloudfront_routes``).

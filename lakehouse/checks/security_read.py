@@ -21,6 +21,7 @@ from lakehouse.checks.history_readers import ShownExecution, read_shown, result_
 from lakehouse.checks.iam_access import Policy, bucket_policy_statements, object_arn, read_patterns, witnesses
 from lakehouse.checks.iceberg_files import MAX_AVRO_FILES, S3ReadIO, file_folders
 from lakehouse.checks.key_inventories import deliveries, read_inventories, report_locations
+from lakehouse.checks.key_lambdas import read_listing_functions, read_object_lambda_points
 from lakehouse.checks.key_names import read_key_names
 from lakehouse.checks.query_results import (
     ExecutionLocations,
@@ -40,7 +41,7 @@ from lakehouse.checks.role_paths import (
     read_users,
     users_reached,
 )
-from lakehouse.checks.s3_routes import next_token_pages, read_routes
+from lakehouse.checks.s3_routes import next_token_pages, read_routes, s3control
 from lakehouse.checks.saved_text import SavedTexts, read_glue_texts, read_saved_queries
 from lakehouse.checks.security_grants import database_location_problems, granted_reads, held_permissions, may_cover
 from lakehouse.checks.security_model import (
@@ -757,6 +758,7 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         partition = rb.analyst_role_arn.split(":")[1] if rb.analyst_role_arn.count(":") >= 5 else "aws"
         rb.routes = read_routes(target, rb.account_id, partition, rb.lake_objects, PROBE_KEY)
         errors += rb.routes.errors
+        read_object_lambdas(target, rb, errors)
         # What cannot be read stays in the readback: the judge names the grant and the distribution.
         if grants := cloudfront_grants(rb.bucket_policies, rb.lake_objects, rb.account_id, PROBE_KEY):
             rb.cloudfront = read_cloudfront(target.client("cloudfront"), grants)
@@ -767,6 +769,22 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         rb.lake_objects[bucket] = sorted({*rb.lake_objects.get(bucket, []), *keys})
     rb.notes.append(f"databases holding {', '.join(hidden)}: {', '.join(sorted(holding_dbs)) or 'none'}")
     return rb
+
+
+def read_object_lambdas(target: Target, rb: SecurityReadback, errors: list[str]) -> None:
+    """Object Lambda Access Points with a listing transformation and their functions' roles (``key_lambdas``), when
+    some lake bucket's keys show values (or could not all be read): only then can a function's listing show one."""
+    if not rb.account_id or not any(k.leaky or k.error or not k.complete for k in rb.listed_keys.values()):
+        return
+    account = rb.account_id
+    try:
+        rb.object_lambdas = read_object_lambda_points(s3control(target), account)
+        read_listing_functions(target.client("lambda"), rb.object_lambdas, account, partial(read_role_policies, target))
+    except (ClientError, BotoCoreError, ValueError) as err:
+        errors.append(
+            "could not read the account's Object Lambda Access Points (S3 Control ListAccessPointsForObjectLambda, "
+            f"GetAccessPointConfigurationForObjectLambda, GetAccessPointPolicyForObjectLambda): {err}"
+        )
 
 
 def read_inventory_reports(target: Target, rb: SecurityReadback, values: HiddenValues, errors: list[str]) -> None:

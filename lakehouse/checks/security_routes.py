@@ -11,6 +11,7 @@ from lakehouse.checks.cloudfront_routes import CloudFrontGrant, cloudfront_probl
 from lakehouse.checks.history_readers import handed, history_read_problems
 from lakehouse.checks.iam_access import Principal, bucket_policy_problems, object_read_problems
 from lakehouse.checks.key_inventories import delivery_problems
+from lakehouse.checks.key_lambdas import object_lambda_problems
 from lakehouse.checks.key_names import Lister, listing_problems, outsider_listing_problems
 from lakehouse.checks.role_paths import (
     LF_ADMIN,
@@ -62,6 +63,7 @@ def key_name_problems(rb: SecurityReadback, reach: Reach) -> tuple[list[str], li
     problems, unknowns, evidence = listing_problems(
         analyst, rb.bucket_policies, rb.listed_keys, rb.routes.access_points
     )
+    callers: list[tuple[Lister, str]] = [(analyst, "the analyst role")]
     for arn, path in sorted(reach.roles.items()):
         role = rb.roles[arn]
         if role.identity is None:
@@ -72,6 +74,11 @@ def key_name_problems(rb: SecurityReadback, reach: Reach) -> tuple[list[str], li
         problems += [f"the analyst role can act as role {role.name} ({route}), and {p}" for p in found]
         unknowns += [f"the analyst role can act as role {role.name} ({route}), and {u}" for u in unknown]
         evidence += seen
+        callers.append((lister, f"role {role.name}, which the analyst role can act as ({route}),"))
+    found, unknown, seen = object_lambda_problems(
+        rb.object_lambdas, callers, rb.bucket_policies, rb.listed_keys, rb.routes.access_points, rb.account_id
+    )
+    problems, unknowns, evidence = problems + found, unknowns + unknown, evidence + seen
     problems += outsider_listing_problems(
         rb.bucket_policies, rb.listed_keys, rb.account_id, rb.routes.access_points, restricted(rb)
     )

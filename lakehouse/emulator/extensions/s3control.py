@@ -1,4 +1,5 @@
-"""S3 Access Grants (S3 Control) as far as exit check 6 reads them, and a test makes them.
+"""S3 Access Grants and Object Lambda Access Points (S3 Control) as far as exit check 6 reads them, and a test
+makes them.
 
 moto 5.2 has no Access Grants: S3 Control answers 404 to every such request, so a run on the
 ``aws`` target against the emulator could not tell "no grant" from "cannot read". Here: one
@@ -9,6 +10,12 @@ location's scope plus the grant's sub-prefix (``AccessGrantsLocationConfiguratio
 The emulator does not vend credentials (``GetDataAccess``): nothing here opens an object.
 Without an instance, every call but the instance's create and list fails with AWS's
 ``AccessGrantsInstanceNotExistsError``.
+
+moto has no Object Lambda Access Points either (404 again): here they are kept per account and region
+(Create/Get/Delete/ListAccessPointsForObjectLambda, Get/PutAccessPointConfigurationForObjectLambda,
+Put/Get/DeleteAccessPointPolicyForObjectLambda), named by ``arn:...:s3-object-lambda:<region>:<account>:
+accesspoint/<name>``; an unknown name is AWS's ``NoSuchAccessPoint``, a point without a policy
+``NoSuchAccessPointPolicy``. Nothing invokes the functions: the check reads configurations and policies only.
 """
 
 from __future__ import annotations
@@ -37,7 +44,35 @@ URL_PATHS = {
     r"{0}/v20180820/accessgrantsinstance/grant$": S3ControlResponse.dispatch,
     r"{0}/v20180820/accessgrantsinstance/grants$": S3ControlResponse.dispatch,
     r"{0}/v20180820/accessgrantsinstance/grant/(?P<id>[^/]+)$": S3ControlResponse.dispatch,
+    r"{0}/v20180820/accesspointforobjectlambda$": S3ControlResponse.dispatch,
+    r"{0}/v20180820/accesspointforobjectlambda/(?P<name>[^/]+)$": S3ControlResponse.dispatch,
+    r"{0}/v20180820/accesspointforobjectlambda/(?P<name>[^/]+)/configuration$": S3ControlResponse.dispatch,
+    r"{0}/v20180820/accesspointforobjectlambda/(?P<name>[^/]+)/policy$": S3ControlResponse.dispatch,
 }
+_LAMBDA_MARK = "_lakehouse_object_lambda_points"
+#: Object Lambda Access Points a ListAccessPointsForObjectLambda page holds when the request names no MaxResults.
+LIST_PAGE = 1000
+
+
+class NoSuchObjectLambdaPoint(S3ControlError):
+    code = "NoSuchAccessPoint"
+
+    def __init__(self) -> None:
+        super().__init__("The specified accesspoint does not exist")
+
+
+class NoSuchObjectLambdaPolicy(S3ControlError):
+    code = "NoSuchAccessPointPolicy"
+
+    def __init__(self) -> None:
+        super().__init__("The specified accesspoint policy does not exist")
+
+
+class ObjectLambdaPointExists(S3ControlError):
+    code = "AccessPointAlreadyOwnedByYou"
+
+    def __init__(self) -> None:
+        super().__init__("Your previous request to create the named accesspoint succeeded and you already own it.")
 
 
 class InstanceNotFound(S3ControlError):
@@ -190,10 +225,104 @@ class AccessGrantsResponse:
         return ActionResult({"AccessGrantsList": grants})
 
 
+@dataclass
+class ObjectLambdaPoint:
+    """One Object Lambda Access Point: its configuration (supporting access point, transformations) and policy."""
+
+    name: str
+    arn: str
+    configuration: dict[str, Any]
+    alias: str
+    policy: str | None = None
+    created: datetime.datetime = field(default_factory=lambda: datetime.datetime.now(datetime.UTC))
+
+
+def _object_lambda_points(backend: S3ControlBackend, region: str) -> dict[str, ObjectLambdaPoint]:
+    """Name -> Object Lambda Access Point of the region, kept on moto's per-account S3 Control backend."""
+    regions: dict[str, dict[str, ObjectLambdaPoint]] | None = getattr(backend, _LAMBDA_MARK, None)
+    if regions is None:
+        regions = {}
+        setattr(backend, _LAMBDA_MARK, regions)
+    return regions.setdefault(region, {})
+
+
+class ObjectLambdaResponse:
+    """Object Lambda Access Point operations grafted onto moto's ``S3ControlResponse``."""
+
+    def _object_lambda_point(self: Any) -> ObjectLambdaPoint:
+        found = _object_lambda_points(self.backend, self.region).get(self._get_param("Name"))
+        if found is None:
+            raise NoSuchObjectLambdaPoint()
+        return found
+
+    def create_access_point_for_object_lambda(self: Any) -> ActionResult:
+        points = _object_lambda_points(self.backend, self.region)
+        name = self._get_param("Name")
+        if name in points:
+            raise ObjectLambdaPointExists()
+        account = self._get_param("AccountId")
+        arn = f"arn:{self.partition}:s3-object-lambda:{self.region}:{account}:accesspoint/{name}"
+        alias = f"{name[:20]}-{uuid.uuid4().hex[:24]}--ol-s3"
+        points[name] = ObjectLambdaPoint(name, arn, self._get_param("Configuration") or {}, alias)
+        return ActionResult({"ObjectLambdaAccessPointArn": arn, "Alias": {"Value": alias, "Status": "READY"}})
+
+    def get_access_point_for_object_lambda(self: Any) -> ActionResult:
+        point = ObjectLambdaResponse._object_lambda_point(self)
+        block = {k: True for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")}
+        return ActionResult(
+            {
+                "Name": point.name,
+                "PublicAccessBlockConfiguration": block,
+                "CreationDate": point.created,
+                "Alias": {"Value": point.alias, "Status": "READY"},
+            }
+        )
+
+    def delete_access_point_for_object_lambda(self: Any) -> EmptyResult:
+        point = ObjectLambdaResponse._object_lambda_point(self)
+        del _object_lambda_points(self.backend, self.region)[point.name]
+        return EmptyResult()
+
+    def list_access_points_for_object_lambda(self: Any) -> ActionResult:
+        points = sorted(_object_lambda_points(self.backend, self.region).values(), key=lambda p: p.name)
+        start = int(self._get_param("NextToken") or 0)
+        size = int(self._get_param("MaxResults") or LIST_PAGE)
+        page = [
+            {"Name": p.name, "ObjectLambdaAccessPointArn": p.arn, "Alias": {"Value": p.alias, "Status": "READY"}}
+            for p in points[start : start + size]
+        ]
+        answer: dict[str, Any] = {"ObjectLambdaAccessPointList": page}
+        if start + size < len(points):
+            answer["NextToken"] = str(start + size)
+        return ActionResult(answer)
+
+    def get_access_point_configuration_for_object_lambda(self: Any) -> ActionResult:
+        return ActionResult({"Configuration": ObjectLambdaResponse._object_lambda_point(self).configuration})
+
+    def put_access_point_configuration_for_object_lambda(self: Any) -> EmptyResult:
+        ObjectLambdaResponse._object_lambda_point(self).configuration = self._get_param("Configuration") or {}
+        return EmptyResult()
+
+    def put_access_point_policy_for_object_lambda(self: Any) -> EmptyResult:
+        ObjectLambdaResponse._object_lambda_point(self).policy = self._get_param("Policy")
+        return EmptyResult()
+
+    def get_access_point_policy_for_object_lambda(self: Any) -> ActionResult:
+        point = ObjectLambdaResponse._object_lambda_point(self)
+        if point.policy is None:
+            raise NoSuchObjectLambdaPolicy()
+        return ActionResult({"Policy": point.policy})
+
+    def delete_access_point_policy_for_object_lambda(self: Any) -> EmptyResult:
+        ObjectLambdaResponse._object_lambda_point(self).policy = None
+        return EmptyResult()
+
+
 def install() -> None:
     """Add the routes to moto's S3 Control and graft the operations; once."""
     if getattr(S3ControlResponse, _MARK, False):
         return
     s3control_urls.url_paths.update(URL_PATHS)
     graft(AccessGrantsResponse, S3ControlResponse)
+    graft(ObjectLambdaResponse, S3ControlResponse)
     setattr(S3ControlResponse, _MARK, True)
