@@ -70,15 +70,22 @@ class HistoryCopy:
     location: str | None = None
     #: Every S3 location of the copy's files (filled by the reader from the catalog or ``location``).
     storage: list[str] = field(default_factory=list)
+    #: The region whose catalog lists it, ``""`` for the stack's (``region_copies``): names are unique per region.
+    region: str = ""
 
     @property
     def qualified(self) -> str:
         return f"{self.database}.{self.table}"
 
+    @property
+    def label(self) -> str:
+        """The copy as reasons name it: ``db.table``, with its region when not the stack's."""
+        return f"{self.qualified} of region {self.region}" if self.region else self.qualified
+
     def describe(self) -> str:
         """``scratch.users_export (tax_id from gold.users.ssn), by query Q of workgroup W``."""
         carried = ", ".join(f"{c} from {' and '.join(s)}" for c, s in sorted(self.columns.items()))
-        return f"{self.qualified} ({carried}), written by query {self.query_id} of workgroup {self.work_group}"
+        return f"{self.label} ({carried}), written by query {self.query_id} of workgroup {self.work_group}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -88,6 +95,7 @@ class HistoryCopy:
             "work_group": self.work_group,
             "location": self.location,
             "storage": self.storage,
+            "region": self.region,
         }
 
 
@@ -95,7 +103,7 @@ def read_statements(histories: Iterable[WorkGroupHistory]) -> Statements:
     """Every succeeded CTAS / INSERT / CREATE VIEW / MERGE / UPDATE of the workgroups' histories, oldest first."""
     found = Statements()
     for history in histories:
-        work_group = history.work_group
+        work_group = history.label  # its region too when not the stack's: every region has its ``primary``
         found.errors += history.errors(
             f"could not read query <query> of workgroup {work_group} (a table it wrote could hold a hidden column)",
             "a copy of a hidden column made",

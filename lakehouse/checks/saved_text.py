@@ -172,24 +172,31 @@ def _pages(call: Callable[..., Any], key: str, limit: int, **params: Any) -> tup
 
 
 def read_saved_queries(
-    athena: Any, analyst_athena: Any, values: HiddenValues, work_groups: Iterable[str], limit: int = MAX_SAVED
+    athena: Any,
+    analyst_athena: Any,
+    values: HiddenValues,
+    work_groups: Iterable[str],
+    limit: int = MAX_SAVED,
+    region: str = "",
 ) -> SavedTexts:
     """Every named query and prepared statement of ``work_groups`` (listed by the privileged ``athena``) whose text
-    shows a hidden value, as the analyst's own GetNamedQuery/GetPreparedStatement hands it over."""
+    shows a hidden value, as the analyst's own GetNamedQuery/GetPreparedStatement hands it over; ``region``: the
+    clients' region when not the stack's (every region has its ``primary``: the reasons name it)."""
     found = SavedTexts()
     for work_group in work_groups:
+        label = f"{work_group} of region {region}" if region else work_group
         ids, cut = _pages(athena.list_named_queries, "NamedQueryIds", limit, WorkGroup=work_group, MaxResults=50)
         statements, cut_ps = _pages(athena.list_prepared_statements, "PreparedStatements", limit, WorkGroup=work_group)
         for kind, over in (("named queries", cut), ("prepared statements", cut_ps)):
             if over:
                 found.errors.append(
-                    f"workgroup {work_group} lists more than {limit:,} {kind} (the first {limit:,} searched): one "
+                    f"workgroup {label} lists more than {limit:,} {kind} (the first {limit:,} searched): one "
                     "past them could show a hidden value"
                 )
         for start in range(0, len(ids), BATCH):
             answer = athena.batch_get_named_query(NamedQueryIds=ids[start : start + BATCH])
             found.errors += [
-                f"could not read named query {u.get('NamedQueryId')} of workgroup {work_group}: "
+                f"could not read named query {u.get('NamedQueryId')} of workgroup {label}: "
                 f"{u.get('ErrorCode') or ''} {u.get('ErrorMessage') or ''}".rstrip()
                 for u in answer.get("UnprocessedNamedQueryIds") or []
             ]
@@ -198,7 +205,7 @@ def read_saved_queries(
                 if not shown_fields(query, values):
                     continue
                 query_id = str(query.get("NamedQueryId"))
-                where = f"workgroup {work_group}, named query {query_id} ({values.redacted(str(query.get('Name')))})"
+                where = f"workgroup {label}, named query {query_id} ({values.redacted(str(query.get('Name')))})"
                 _confirm(
                     found,
                     values,
@@ -217,7 +224,7 @@ def read_saved_queries(
                 found,
                 values,
                 "prepared statement",
-                f"workgroup {work_group}, prepared statement {values.redacted(name)}",
+                f"workgroup {label}, prepared statement {values.redacted(name)}",
                 "GetPreparedStatement",
                 partial(analyst_athena.get_prepared_statement, StatementName=name, WorkGroup=work_group),
             )

@@ -227,7 +227,7 @@ def hidden_files(rb: SecurityReadback) -> list[HiddenFiles]:
         found += [(uri, what, ", ".join(probe.hidden), table) for uri in probe.table.storage()]
     for copy in rb.copies:
         what = f"the files of {copy.describe()}"
-        found += [(uri, what, ", ".join(sorted(copy.columns)), copy.qualified) for uri in copy.storage]
+        found += [(uri, what, ", ".join(sorted(copy.columns)), copy.label.lower()) for uri in copy.storage]
     for how, uri in sorted(rb.result_locations.items()):
         reads = f"what those queries returned, {', '.join(rb.hidden)} too"
         found.append((uri, f"the query results of {how}", reads, ""))

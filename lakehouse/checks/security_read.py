@@ -31,6 +31,7 @@ from lakehouse.checks.query_results import (
     read_history,
     shared_results,
 )
+from lakehouse.checks.region_copies import RegionCopies, region_copies
 from lakehouse.checks.role_paths import (
     RoleInfo,
     read_functions,
@@ -118,10 +119,10 @@ def _not_optional(column: Mapping[str, Any]) -> bool:
     return str((column.get("Parameters") or {}).get("iceberg.field.optional", "")).lower() == "false"
 
 
-def read_catalog(target: Target) -> tuple[dict[str, str | None], list[CatalogTable]]:
-    """Every database (name -> its location) and table of the Glue catalog (paged), with every column and
-    data location."""
-    glue = target.client("glue")
+def read_catalog(target: Target, region: str | None = None) -> tuple[dict[str, str | None], list[CatalogTable]]:
+    """Every database (name -> its location) and table of the Glue catalog (paged; ``region``'s when given), with
+    every column and data location."""
+    glue = target.client("glue", region=region) if region else target.client("glue")
     databases: dict[str, str | None] = {}
     tables: list[CatalogTable] = []
     for page in glue.get_paginator("get_databases").paginate():
@@ -448,6 +449,36 @@ def read_other_histories(target: Target, regions: Sequence[str]) -> list[WorkGro
     return found
 
 
+def by_region(histories: Iterable[WorkGroupHistory]) -> dict[str, list[WorkGroupHistory]]:
+    """Histories of other regions grouped by region (the stack's, ``""``, left out), in the order listed."""
+    found: dict[str, list[WorkGroupHistory]] = {}
+    for history in histories:
+        if history.region:
+            found.setdefault(history.region, []).append(history)
+    return found
+
+
+def read_region_copies(
+    target: Target, elsewhere: Sequence[WorkGroupHistory], hidden: Sequence[str], stored: Sequence[str]
+) -> list[RegionCopies]:
+    """What each other region's queries copied of the stack's hidden files (``region_copies``), its Glue catalog read
+    only where a query ran (an unused region costs no call); what could not be read is an error of its own."""
+    found: list[RegionCopies] = []
+    for region, group in by_region(elsewhere).items():
+        if not any(h.executions or h.unread or h.cut for h in group):
+            continue
+        mine = RegionCopies(region)
+        nothing: tuple[dict[str, str | None], list[CatalogTable]] = ({}, [])
+        what = f"the Glue catalog of region {region}, where Athena queries ran (GetDatabases, GetTables)"
+        _, catalog = _attempt(mine.errors, what, partial(read_catalog, target, region), nothing)
+        copies_of = partial(region_copies, region, group, catalog, hidden, stored)
+        done = _attempt(mine.errors, f"the copies queries of region {region} made of a hidden column", copies_of, mine)
+        if done is not mine:
+            done.errors = mine.errors + done.errors
+        found.append(done)
+    return found
+
+
 def past_results(
     histories: Iterable[WorkGroupHistory], own: str, known: Iterable[str], reads: HiddenReads | None = None
 ) -> ExecutionLocations:
@@ -630,8 +661,27 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     listed = {t.qualified.lower() for t in catalog}
     copied = [t for t in copy_tables(catalog, copies) if t.qualified.lower() in listed or _has_files(target, t)]
     read_data_paths(target, copied, errors)
+    copy_of = {id(t): next(c for c in copies if c.qualified == t.qualified.lower()) for t in copied}
+    stack_copies = list(copies)
+    no_regions: list[WorkGroupHistory] = []
+    elsewhere = _attempt(
+        errors,
+        "the Athena query histories of the account's other regions (DescribeRegions, ListWorkGroups, "
+        "ListQueryExecutions, BatchGetQueryExecution)",
+        lambda: read_other_histories(target, other_regions(target)),
+        no_regions,
+    )
+    regions = read_region_copies(target, elsewhere, hidden, [u for t in [*tables, *copied] for u in t.storage()])
+    for region in regions:
+        errors += region.errors
+        copy_notes += region.notes
+        kept = [(c, t) for c, t, known in region.copies if t is not None and (known or _has_files(target, t))]
+        copies += [c for c, _, _ in region.copies]
+        read_data_paths(target, [t for _, t in kept], errors)
+        copy_of.update({id(t): c for c, t in kept})
+        copied += [t for _, t in kept]
     for table in copied:
-        next(c for c in copies if c.qualified == table.qualified.lower()).storage = table.storage()
+        copy_of[id(table)].storage = table.storage()
     others = [t for t in catalog if not t.holding(hidden)]
     if len(others) > MAX_VALUE_TABLES:
         errors.append(
@@ -660,19 +710,11 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         notes=copy_notes,
         others=others,
     )
-    no_regions: list[WorkGroupHistory] = []
-    elsewhere = _attempt(
-        errors,
-        "the Athena query histories of the account's other regions (DescribeRegions, ListWorkGroups, "
-        "ListQueryExecutions, BatchGetQueryExecution)",
-        lambda: read_other_histories(target, other_regions(target)),
-        no_regions,
-    )
     for history in [*histories, *elsewhere]:  # the analyst's own first; none when unread (an error then)
         own = history.work_group == own_group and not history.region
         read_shared_results(target, history, session, rb, values, own=own)
     if not isinstance(values, str):  # else no value to search for: copied_value_problems says why
-        read_saved_texts(target, session, rb, values, [h.work_group for h in histories] or [own_group])
+        read_saved_texts(target, session, rb, values, [h.work_group for h in histories] or [own_group], elsewhere)
     no_defaults: dict[str, list[dict[str, Any]]] = {}
     rb.table_defaults = _attempt(
         errors, "the databases' CreateTableDefaultPermissions", lambda: read_table_defaults(target), no_defaults
@@ -703,13 +745,12 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
         for uri in table.storage():
             if (where := split_s3(uri)) is not None:
                 found.setdefault(where[0], set()).add(f"location of {table.qualified}")
-    by_name = {c.qualified.lower(): c for c in copies}
     for table in copied:
         for uri in table.storage():
             if (where := split_s3(uri)) is not None:
-                copy = by_name[table.qualified.lower()].describe()
+                copy = copy_of[id(table)]
                 found.setdefault(where[0], set()).add(
-                    f"location of {table.qualified}, a copy of a hidden column: {copy}"
+                    f"location of {copy.label}, a copy of a hidden column: {copy.describe()}"
                 )
     none_registered: list[str] = []
     registered = _attempt(
@@ -728,12 +769,13 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
     executions = _attempt(
         errors,
         "where past Athena queries wrote their results (ListQueryExecutions, BatchGetQueryExecution)",
-        lambda: past_results(histories, own_group, results.values(), hidden_reads(catalog, hidden, copies)),
+        lambda: past_results(histories, own_group, results.values(), hidden_reads(catalog, hidden, stack_copies)),
         ExecutionLocations(),
     )
-    errors += executions.errors
-    rb.notes += executions.notes
-    results.update({how: folder for folder, how in executions.folders.items()})
+    for ran in [executions, *(r.results for r in regions)]:  # other regions': queries naming a root or copy there
+        errors += ran.errors
+        rb.notes += ran.notes
+        results.update({how: folder for folder, how in ran.folders.items()})
     rb.result_locations = {f"workgroup {how}": uri for how, uri in results.items()}
     # After the copies and result folders are known: a database's LF-Tags are read when its location holds them.
     read_grants(target, tables, rb)
@@ -867,12 +909,19 @@ def read_shown_executions(
 
 
 def read_saved_texts(
-    target: Target, session: boto3.Session, rb: SecurityReadback, values: HiddenValues, work_groups: Sequence[str]
+    target: Target,
+    session: boto3.Session,
+    rb: SecurityReadback,
+    values: HiddenValues,
+    work_groups: Sequence[str],
+    elsewhere: Sequence[WorkGroupHistory] = (),
 ) -> None:
     """Named queries and prepared statements of every workgroup, and the Glue catalog's metadata, searched for the
-    hidden values and confirmed with the analyst's own calls (``saved_text``)."""
+    hidden values and confirmed with the analyst's own calls (``saved_text``); the workgroups of the account's other
+    regions too (``elsewhere``, their histories already listed): IAM on ``workgroup/*`` of any region hands the
+    analyst a lookup saved in another region's ``primary``."""
     found = SavedTexts()
-    readers = (
+    readers: list[tuple[str, Callable[[], SavedTexts]]] = [
         (
             "the named queries and prepared statements of the workgroups",
             lambda: read_saved_queries(
@@ -891,7 +940,21 @@ def read_saved_texts(
                 analyst_athena=session.client("athena", endpoint_url=target.endpoint_url),
             ),
         ),
-    )
+    ]
+    for region, groups in by_region(elsewhere).items():
+        readers.append(
+            (
+                f"the named queries and prepared statements of the workgroups of region {region}",
+                partial(
+                    read_saved_queries,
+                    target.client("athena", region=region),
+                    session.client("athena", region_name=region, endpoint_url=target.endpoint_url),
+                    values,
+                    [h.work_group for h in groups],
+                    region=region,
+                ),
+            )
+        )
     for what, read in readers:
         found.extend(_attempt(rb.read_errors, what, read, SavedTexts()))
     rb.saved_texts = found

@@ -35,6 +35,8 @@ READS = ["athena:GetQueryExecution", "athena:GetQueryResults", "athena:ListQuery
 #: there, ``far-clean`` only an aggregate. IAM on ``workgroup/far-*`` of that region hands the analyst their histories.
 FAR = "us-west-2"
 FAR_TEAM, FAR_CLEAN = "far-team", "far-clean"
+#: A value of the lake's ssn column (``lf_stack.USERS``): the lookup's.
+LOOKUP = "123-45-6789"
 
 
 def _policy(*readable: str) -> dict[str, Any]:
@@ -51,9 +53,12 @@ def _policy(*readable: str) -> dict[str, Any]:
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def _allow(lake: Lake, *readable: str) -> None:
+def _allow(lake: Lake, *readable: str, extra: tuple[dict[str, Any], ...] = ()) -> None:
+    """The analyst's policy: ``_policy(*readable)`` with the ``extra`` statements."""
+    policy = _policy(*readable)
+    policy["Statement"] += list(extra)
     lake.client("iam").put_role_policy(
-        RoleName=f"analyst-{REGION}", PolicyName="broad", PolicyDocument=json.dumps(_policy(*readable))
+        RoleName=f"analyst-{REGION}", PolicyName="broad", PolicyDocument=json.dumps(policy)
     )
 
 
@@ -80,7 +85,57 @@ def lake(emulator: EmulatorHandle) -> Lake:
             work_group=name, region_name=FAR, endpoint_url=lake.emulator.endpoint, session=lake.session()
         )
         conn.cursor().execute(sql)  # waits for the execution to finish (pyathena polls its state)
+    _far_copies(lake)
     return lake
+
+
+#: The other region's catalog over the stack's files, the workgroup whose queries copy from it (its name outside
+#: ``far-*``: the analyst's history reads above stay as they were), and the prefixes of lf-seed its copies, its
+#: aggregates and a lookup's results went to (a test's policy opens one of them to the analyst).
+FAR_DB, FAR_SCRATCH, FAR_ETL = "far_gold", "far_scratch", "etl-far"
+COPIES, AGGREGATES, LOOKUPS = "far-copies", "far-aggregates", "far-lookups"
+
+
+def _far_copies(lake: Lake) -> None:
+    """In region FAR: ``far_gold.users`` over the stack's users files (its Iceberg metadata registered there), a CTAS
+    copying ssn as tax_id and one of aggregates only, a lookup writing its result where the query said, and named
+    queries, one with a value in ``primary`` and one without in ``far-clean``."""
+    seed = f"lf-seed-{REGION}"
+    users = lake.client("glue").get_table(DatabaseName=DB, Name="users")["Table"]
+    given = {k: json.loads(json.dumps(users[k], default=str)) for k in ("Name", "TableType", "StorageDescriptor")}
+    session = lake.session()
+    glue = session.client("glue", region_name=FAR, endpoint_url=lake.emulator.endpoint)
+    glue.create_database(DatabaseInput={"Name": FAR_DB})
+    glue.create_database(DatabaseInput={"Name": FAR_SCRATCH})
+    glue.create_table(DatabaseName=FAR_DB, TableInput={**given, "Parameters": dict(users["Parameters"])})
+    athena = session.client("athena", region_name=FAR, endpoint_url=lake.emulator.endpoint)
+    athena.create_work_group(
+        Name=FAR_ETL,
+        Configuration={
+            "ResultConfiguration": {"OutputLocation": f"s3://{seed}/{FAR_ETL}/"},
+            "EnforceWorkGroupConfiguration": False,
+        },
+    )
+    conn = pyathena.connect(work_group=FAR_ETL, region_name=FAR, endpoint_url=lake.emulator.endpoint, session=session)
+    iceberg = "table_type = 'ICEBERG', location = 's3://" + seed
+    conn.cursor().execute(
+        f"CREATE TABLE {FAR_SCRATCH}.users_export WITH ({iceberg}/{COPIES}/users_export/') "
+        f"AS SELECT user_id, ssn AS tax_id FROM {FAR_DB}.users"
+    )
+    conn.cursor().execute(
+        f"CREATE TABLE {FAR_SCRATCH}.users_counts WITH ({iceberg}/{AGGREGATES}/users_counts/') "
+        f"AS SELECT country, count(*) AS n FROM {FAR_DB}.users GROUP BY country"
+    )
+    conn.cursor(s3_staging_dir=f"s3://{seed}/{LOOKUPS}/").execute(f"SELECT user_id, ssn FROM {FAR_DB}.users")
+    athena.create_named_query(
+        Name="one user", Database=FAR_DB, WorkGroup="primary", QueryString=f"SELECT * FROM users WHERE ssn = '{LOOKUP}'"
+    )
+    athena.create_named_query(
+        Name="ssn formats",
+        Database=FAR_DB,
+        WorkGroup=FAR_CLEAN,
+        QueryString="SELECT count(*) FROM users WHERE ssn LIKE '9%'",
+    )
 
 
 def _judged(lake: Lake) -> Outcome:
@@ -230,3 +285,56 @@ def test_a_user_whose_access_key_the_analyst_can_make_reading_every_workgroup_fa
     )
     assert f"of inline policy athena of group ops-{REGION}" in problem
     assert not any(v in json.dumps(outcome.details, default=str) for v in SSNS)
+
+
+# -- another region's saved queries and copies of the stack's files ----------------------------------------------
+
+
+def _reads(resource: str, action: str = "s3:GetObject") -> dict[str, Any]:
+    return {"Effect": "Allow", "Action": action, "Resource": resource}
+
+
+def test_a_named_query_with_a_value_in_another_regions_primary_the_analyst_reads_fails(lake: Lake) -> None:
+    _allow(lake, extra=(_reads(f"arn:aws:athena:{FAR}:*:workgroup/primary", "athena:GetNamedQuery"),))
+    outcome = _judged(lake)
+    assert outcome.status.value == "failed", outcome.reason
+    (problem,) = outcome.details["problems"]["saved_texts"]
+    assert problem.startswith(f"workgroup primary of region {FAR}, named query "), problem
+    assert "QueryString, and the analyst's GetNamedQuery hands it over" in problem
+    assert not any(v in json.dumps(outcome.details, default=str) for v in SSNS)
+
+
+def test_a_named_query_without_values_in_another_region_the_analyst_reads_passes(lake: Lake) -> None:
+    _allow(lake, extra=(_reads(f"arn:aws:athena:{FAR}:*:workgroup/{FAR_CLEAN}", "athena:GetNamedQuery"),))
+    outcome = _judged(lake)
+    assert outcome.status.value == "passed", outcome.reason
+    assert outcome.measured["saved_texts_examined"]["named query"] >= 2
+
+
+def test_another_regions_copy_of_ssn_in_a_folder_the_analyst_reads_fails(lake: Lake) -> None:
+    _allow(lake, extra=(_reads(f"arn:aws:s3:::lf-seed-{REGION}/{COPIES}/*"),))
+    outcome = _judged(lake)
+    assert outcome.status.value == "failed", outcome.reason
+    copies = outcome.details["copies_in_query_history"]
+    assert [(c["table"], c["region"], c["columns"]) for c in copies] == [
+        (f"{FAR_SCRATCH}.users_export", FAR, {"tax_id": [f"{FAR_DB}.users.ssn"]})
+    ], copies
+    problems = [p for kind in ("iam", "bucket_policies") for p in outcome.details["problems"][kind]]
+    named = f"{FAR_SCRATCH}.users_export of region {FAR} (tax_id from {FAR_DB}.users.ssn), written by query"
+    assert problems and any(named in p and f"of workgroup {FAR_ETL} of region {FAR}" in p for p in problems), problems
+
+
+def test_another_regions_lookup_writing_to_a_folder_the_analyst_reads_fails(lake: Lake) -> None:
+    _allow(lake, extra=(_reads(f"arn:aws:s3:::lf-seed-{REGION}/{LOOKUPS}/*"),))
+    outcome = _judged(lake)
+    assert outcome.status.value == "failed", outcome.reason
+    problems = outcome.details["problems"]["iam"]
+    assert any(f"/{LOOKUPS}/" in p for p in problems), problems
+    hows = outcome.details["lake_buckets"][f"lf-seed-{REGION}"]
+    assert any(f"workgroup {FAR_ETL} of region {FAR}, query" in h and f"/{LOOKUPS}/" in h for h in hows), hows
+
+
+def test_another_regions_aggregates_in_a_folder_the_analyst_reads_pass(lake: Lake) -> None:
+    _allow(lake, extra=(_reads(f"arn:aws:s3:::lf-seed-{REGION}/{AGGREGATES}/*"),))
+    outcome = _judged(lake)
+    assert outcome.status.value == "passed", outcome.reason
