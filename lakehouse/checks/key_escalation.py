@@ -12,24 +12,31 @@ existing user's credentials (``role_paths.made_or_taken``).
 So each principal that may raise anyone (``RAISING`` in its policies, or a role of its reach that may) is followed
 in place: every rewrite the principals it is or becomes may make on one another is applied (what a rewrite gives
 is any policy, ``Allow *``, but a boundary still limits it unless one of them may change that boundary too), until
-none is left, the roles it reaches searched again after each round. It is a reader once one of them decrypts
-through its IAM policies (``key_readers.iam_decrypts``) or it reaches a role that decrypts. Only the rights of
-principals of the account count: the checker's own identity is one of them on aws, and its reaping rights
-(iam:DeleteRolePolicy, DetachRolePolicy on ``*``) raise only a role whose Deny of kms:Decrypt they may remove.
+none is left, the roles it reaches searched again after each round. A rewrite that may lower what its target can do
+(``_lowers``: joining a group whose policies hold a Deny, removing a policy or leaving a group whose Allows go with
+its Denies) is not always taken: once no other is left, the judgement explores both ways, taken and not, at most
+``MAX_FORKS`` times a principal (past that it is named unjudged: a Deny never hides what not joining gives).
+It is a reader once one of them decrypts through its IAM policies (``key_readers.iam_decrypts``) or it reaches a
+role that decrypts. Only the rights of principals of the account count: the checker's own identity is one of
+them on aws, and its reaping rights (iam:DeleteRolePolicy, DetachRolePolicy on ``*``) raise only a role whose Deny
+of kms:Decrypt they may remove.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lakehouse.checks.alert_delivery import KmsKey
-from lakehouse.checks.iam_access import Policy, action_matches, decide, memoised
+from lakehouse.checks.iam_access import Decision, Policy, action_matches, decide, memoised
 from lakehouse.checks.key_readers import AccountPrincipal, becoming, iam_decrypts, role_infos
 from lakehouse.checks.resource_policy import Context, strings
 from lakehouse.checks.role_paths import RAISING, Actor, Rewrite, made_or_taken, path_text, reachable, rewrites
 
+#: How many take-or-leave choices (``_lowers``) one principal's judgement explores both ways; past them it is
+#: named unjudged (red), never passed.
+MAX_FORKS = 32
 #: What a principal that may rewrite another's policies may give it: anything.
 GIVEN = {"Version": "2012-10-17", "Statement": [{"Sid": "Given", "Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
@@ -93,14 +100,44 @@ class _Raising:
 
     state: dict[str, AccountPrincipal]
     steps: list[str] = field(default_factory=list)
-    applied: set[tuple[str, str, str]] = field(default_factory=set)
+    #: Rewrites (``_done``) applied, or declined on this branch of a choice.
+    applied: set[tuple[str, str, str, tuple[str, ...]]] = field(default_factory=set)
     #: Users whose credentials it may mint: it acts as them too.
     taken: list[str] = field(default_factory=list)
+
+    def fork(self) -> _Raising:
+        """A copy to explore the other way of a choice on."""
+        return _Raising(dict(self.state), list(self.steps), set(self.applied), list(self.taken))
+
+
+def _done(target: AccountPrincipal, rewrite: Rewrite) -> tuple[str, str, str, tuple[str, ...]]:
+    """What names a rewrite of ``target`` once applied or declined (one removal per policy removed)."""
+    return (target.arn, rewrite.action, rewrite.resource, rewrite.removes)
+
+
+def _lowers(target: AccountPrincipal, rewrite: Rewrite) -> bool:
+    """Whether ``rewrite`` may take from ``target`` what it could do: it adds a policy holding a Deny (a group
+    joined), or removes one holding an Allow (a policy removed, a group left). Any policy of the caller's choosing
+    (``adds`` None) lowers nothing: ``Allow *`` covers what it replaces."""
+    if rewrite.adds is None:
+        return False
+    removed = [p for p in target.identity if p.source in rewrite.removes]
+    return _holds(rewrite.adds, "Deny") or _holds(removed, "Allow")
+
+
+def _holds(policies: Sequence[Policy], effect: str) -> bool:
+    return any(statement.get("Effect") == effect for policy in policies for statement in policy.statements())
 
 
 def _escalates(account: KeyAccount, principal: AccountPrincipal) -> str:
     """Why ``principal`` decrypts after raising what it is or becomes, or ``""``."""
     raising = _Raising({p.arn: p for p in [*account.principals, *account.more_roles]})
+    return _explore(account, principal, raising, [MAX_FORKS])
+
+
+def _explore(account: KeyAccount, principal: AccountPrincipal, raising: _Raising, forks: list[int]) -> str:
+    """``_escalates`` from ``raising`` on: the rewrites that lower nothing applied round by round; then a choice
+    that may lower (``_lowers``) explored declined, then taken (``forks``: how many more choices it may explore)."""
     who = f"{principal.kind} {principal.arn}"
     while True:
         me = raising.state[principal.arn]
@@ -120,38 +157,74 @@ def _escalates(account: KeyAccount, principal: AccountPrincipal) -> str:
         taken = len(raising.taken)
         if made := _made(account, on, raising):
             return f"{who} may raise its permissions: {made}"
-        if not _round(account, on, raising) and len(raising.taken) == taken:
+        if _round(account, on, raising) or len(raising.taken) != taken:
+            continue
+        choice = next(_allowed(account, on, raising, dict(raising.state), lowering=True), None)
+        if choice is None:
             return ""
+        if forks[0] <= 0:
+            return (
+                f"{who} may make more than {MAX_FORKS} choices that may lower what it can do (joining a group holding "
+                f"a Deny, removing a policy or leaving a group holding an Allow), the next {choice[1].action} on "
+                f"{choice[1].resource}: not judged, counted as a reader"
+            )
+        forks[0] -= 1
+        declined = raising.fork()
+        declined.applied.add(_done(*choice[:2]))
+        if why := _explore(account, principal, declined, forks):
+            return why
+        _take(raising, *choice)
 
 
-def _round(account: KeyAccount, on: Sequence[AccountPrincipal], raising: _Raising) -> bool:
-    """Apply every rewrite a principal of ``on`` may make on one of ``on`` not applied yet; whether one was."""
-    new = False
-    before = dict(raising.state)  # what each may do as the round starts: one rewrite's gains count next round
+def _allowed(
+    account: KeyAccount,
+    on: Sequence[AccountPrincipal],
+    raising: _Raising,
+    before: Mapping[str, AccountPrincipal],
+    lowering: bool,
+) -> Iterator[tuple[AccountPrincipal, Rewrite, AccountPrincipal, Decision]]:
+    """Each rewrite of one of ``on`` not applied (nor declined) yet that one of ``on`` may make as it is in
+    ``before`` (target, rewrite, actor, decision): those that may lower what their target can do (``_lowers``), or
+    those that may not."""
     for target in on:
         if target.arn in account.decrypting:
             continue
         for rewrite in rewrites(
             target.arn, target.kind, target.identity, target.boundary, account.groups, target.groups
         ):
-            done = (target.arn, rewrite.action, rewrite.resource)
             given = rewrite.adds is None and _given(raising.state[target.arn])
-            if done in raising.applied or (given and not rewrite.removes and not rewrite.unbounds):
+            if _done(target, rewrite) in raising.applied or (given and not rewrite.removes and not rewrite.unbounds):
+                continue
+            if _lowers(target, rewrite) != lowering:
                 continue
             for current in on:
                 actor = before[current.arn]
                 decision = decide(actor.identity, actor.boundary, rewrite.action, rewrite.resource)
                 if decision.allowed:
-                    raising.applied.add(done)
-                    raising.state[target.arn] = _apply(raising.state[target.arn], rewrite, actor.arn)
-                    because = "; ".join(m.describe() for m in decision.allows)
-                    gains = f": {rewrite.gains}" if rewrite.gains else ""
-                    raising.steps.append(
-                        f"{_short(actor.arn)} may call {rewrite.action} on {rewrite.resource} ({because}){gains}"
-                    )
-                    new = True
+                    yield target, rewrite, actor, decision
                     break
+
+
+def _round(account: KeyAccount, on: Sequence[AccountPrincipal], raising: _Raising) -> bool:
+    """Apply every rewrite a principal of ``on`` may make on one of ``on`` not applied yet and that lowers nothing
+    (so the order they are made in does not matter); whether one was."""
+    new = False
+    before = dict(raising.state)  # what each may do as the round starts: one rewrite's gains count next round
+    for target, rewrite, actor, decision in _allowed(account, on, raising, before, lowering=False):
+        _take(raising, target, rewrite, actor, decision)
+        new = True
     return new
+
+
+def _take(
+    raising: _Raising, target: AccountPrincipal, rewrite: Rewrite, actor: AccountPrincipal, decision: Decision
+) -> None:
+    """Make ``rewrite`` of ``target`` as ``actor`` (``decision``: why it may), named in the steps."""
+    raising.applied.add(_done(target, rewrite))
+    raising.state[target.arn] = _apply(raising.state[target.arn], rewrite, actor.arn)
+    because = "; ".join(m.describe() for m in decision.allows)
+    gains = f": {rewrite.gains}" if rewrite.gains else ""
+    raising.steps.append(f"{_short(actor.arn)} may call {rewrite.action} on {rewrite.resource} ({because}){gains}")
 
 
 def _apply(target: AccountPrincipal, rewrite: Rewrite, actor: str) -> AccountPrincipal:
@@ -162,6 +235,7 @@ def _apply(target: AccountPrincipal, rewrite: Rewrite, actor: str) -> AccountPri
     else:
         identity += list(rewrite.adds)
     groups = (*target.groups, rewrite.joins) if rewrite.joins else target.groups
+    groups = tuple(g for g in groups if g != rewrite.leaves)
     boundary = None if rewrite.unbounds else target.boundary
     return replace(target, identity=tuple(identity), boundary=boundary, groups=groups)
 

@@ -467,8 +467,9 @@ class Escalation:
 @dataclass(frozen=True)
 class Rewrite:
     """One way to raise a role's or user's permissions in place: ``action`` on ``resource`` gives it ``adds`` (None:
-    any policy of the caller's choosing), takes away the policies whose sources are ``removes`` (their Denies with
-    them), or drops its permissions boundary (``unbounds``); ``gains``: why it raises them, where not plain."""
+    any policy of the caller's choosing), takes away the policies whose sources are ``removes`` (their Denies and
+    Allows with them), or drops its permissions boundary (``unbounds``); ``gains``: why it raises them, where not
+    plain."""
 
     action: str
     resource: str
@@ -478,6 +479,8 @@ class Rewrite:
     gains: str = ""
     #: The ARN of the group a user joins by it (``""``: none): a group it may rewrite from then on, empty ones too.
     joins: str = ""
+    #: The ARN of the group a user leaves by it (``""``: none): all of that group's policies go with it.
+    leaves: str = ""
 
 
 def _policy_arn(source: str) -> str:
@@ -521,13 +524,22 @@ def rewrites(
         (f"iam:Delete{verb}Policy", "inline policy "),
         (f"iam:Detach{verb}Policy", "attached policy "),
     ):
-        holding = [p for p in own if p.source.startswith(prefix)]
-        if denies := _denies(holding):
-            gains = f"it can remove {'; '.join(denies)}, and what it denies opens"
-            found.append(Rewrite(action, arn, removes=_holding_denies(holding), gains=gains))
+        found += _removals(action, arn, [p for p in own if p.source.startswith(prefix)])
     if kind == "user":
         found += _group_rewrites(arn, identity, groups or {}, member_of)
     return found
+
+
+def _removals(action: str, resource: str, policies: Iterable[Policy]) -> list[Rewrite]:
+    """One ``action`` on ``resource`` a policy: each of ``policies`` that holds a Deny removed whole (its Allows with
+    it; one call removes one policy)."""
+    return [
+        Rewrite(
+            action, resource, removes=(p.source,), gains=f"it can remove {'; '.join(denies)}, and what it denies opens"
+        )
+        for p in policies
+        if (denies := _denies([p]))
+    ]
 
 
 def _holding_denies(policies: Iterable[Policy]) -> tuple[str, ...]:
@@ -556,10 +568,11 @@ def _group_rewrites(
     for group, its in sorted(held.items()):
         found += [Rewrite(a, group, None) for a in GROUP_REWRITES]
         for action, prefix in GROUP_REMOVALS.items():
-            holding = [p for p in its if prefix is None or p.source.startswith(prefix)]
-            if denies := _denies(holding):
-                gains = f"it can remove {'; '.join(denies)}, and what it denies opens"
-                found.append(Rewrite(action, group, removes=_holding_denies(holding), gains=gains))
+            if prefix is not None:
+                found += _removals(action, group, [p for p in its if p.source.startswith(prefix)])
+            elif denies := _denies(its):  # leaving drops every policy of the group, its Allows too
+                gains = f"it can leave the group, and what {'; '.join(denies)} denies opens"
+                found.append(Rewrite(action, group, removes=tuple(p.source for p in its), gains=gains, leaves=group))
     for group, policies in sorted(groups.items()):
         if group not in held:
             found.append(Rewrite(JOIN_GROUP, group, tuple(policies), gains=f"it can join group {group}", joins=group))
