@@ -90,6 +90,7 @@ from lakehouse.inventory_kinds import (
     glue_jobs_and_crawlers,
     in_region,
     kms_aliases,
+    log_filters,
     log_groups,
     stack_arns,
     stack_roles,
@@ -332,6 +333,8 @@ class _Search:
         self.longer_ids: set[str] = set()
         #: The S3 client Iceberg metadata files are read with (made at the first one).
         self._s3: Any = None
+        #: Log groups AWS services write (``/aws/...``), by region: name -> ARN (``inventory_kinds.log_groups``).
+        self.service_groups: dict[str, dict[str, str]] = {}
 
     # -- helpers ----------------------------------------------------------------------------------
 
@@ -1085,18 +1088,11 @@ class _Search:
             self.guarded("athena ListNamedQueries/ListPreparedStatements", region, athena_named_queries, self, region)
             self.guarded("glue GetCrawlers/GetJobs/GetTriggers", region, glue_jobs_and_crawlers, self, region)
             self.guarded("events ListRules/ListTargetsByRule", region, event_rules, self, region)
-            self.guarded(
-                "logs DescribeLogGroups/DescribeMetricFilters/DescribeSubscriptionFilters",
-                region,
-                log_groups,
-                self,
-                region,
-            )
+            self.guarded("logs DescribeLogGroups", region, log_groups, self, region)
             self.guarded("kms ListAliases", region, kms_aliases, self, region)
-            # After log groups, topics and queues: a policy or catalog is the stack's by what it names.
+            # After topics and queues: a catalog is the stack's by what it names.
             self.guarded("athena ListDataCatalogs/GetDataCatalog", region, data_catalogs, self, region)
             self.guarded("glue GetConnections/ListWorkflows", region, glue_connections_and_workflows, self, region)
-            self.guarded("logs DescribeResourcePolicies", region, log_resource_policies, self, region)
             self.guarded("glue GetTableOptimizer", region, table_optimizers, self, region)
             self.guarded("glue GetResourcePolicy", region, glue_resource_policy, self, region)
             self.guarded(
@@ -1120,6 +1116,9 @@ class _Search:
             self.guarded("lambda ListEventSourceMappings", region, event_source_mappings, self, region)
             self.guarded("pipes ListPipes/DescribePipe", region, pipes, self, region)
             self.guarded("events ListArchives", region, event_archives, self, region)  # of a bus known by its tag
+            # Of a stack log group, or one AWS writes for a stack function known by its tag only.
+            self.guarded("logs DescribeMetricFilters/DescribeSubscriptionFilters", region, log_filters, self, region)
+            self.guarded("logs DescribeResourcePolicies", region, log_resource_policies, self, region)
         self.guarded("budgets DescribeBudgetActionsForAccount", GLOBAL, budget_actions, self, GLOBAL)
         key_grants(self)  # each key guarded on its own, in its own region
         for region in inv.regions:  # after the stack keys: every other key is an outside one

@@ -17,9 +17,11 @@ when made by hand; each is a Terraform resource the root could own, so it must b
   segment named like the stack: the groups App Runner and SageMaker write for stack resources); a pattern over every
   log group is the account's. A policy scoped to one log group (PutResourcePolicy with ``resourceArn``: ``policyScope``
   ``RESOURCE``, listed only when asked with the group's ARN) is the stack's when the group is: each stack log group is
-  asked. Such a policy lets a service write into, or deliver from, the stack's logs. No tags: the tagging sweep never
-  lists one. Policy names are unique per region only, so a policy is keyed by its region (or its group) and name: a
-  same-named policy in another region is not the state's. State (hashicorp/aws 5.100.0) keeps no region for one:
+  asked, and each group AWS services write for a stack resource (``inventory_kinds.service_log_groups``; read after
+  the tagging sweep: a function may be the stack's by its tag only). Such a policy lets a service write into, or
+  deliver from, the stack's logs. No tags: the tagging sweep never lists one. Policy names are unique per region
+  only, so a policy is keyed by its region (or its group) and name: a same-named policy in another region is not
+  the state's. State (hashicorp/aws 5.100.0) keeps no region for one:
   its ``region`` attribute where the provider has it (6.x), else the one region its document's log ARNs name, else
   the stack's own region (``log_policy_keys``).
 - EventBridge archives (ListArchives): ``aws_cloudwatch_event_archive``, by name prefix or because it archives a
@@ -40,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from lakehouse.inventory_kinds import USES_STACK, named_like_arn, next_token_items, stack_arns
+from lakehouse.inventory_kinds import USES_STACK, named_like_arn, next_token_items, service_log_groups, stack_arns
 
 if TYPE_CHECKING:
     from lakehouse.inventory import _Search
@@ -176,9 +178,11 @@ def log_policy_key(region: str, name: str, group_arn: str = "") -> str:
 
 def log_resource_policies(search: _Search, region: str) -> None:
     """Account-level Logs resource policies named like the stack or naming a stack log group, and every policy
-    scoped to a stack log group."""
+    scoped to a stack log group; the groups AWS services write for stack resources (``service_log_groups``) count
+    as the stack's: they hold its logs."""
     logs = search.target.client("logs", region=region)
     stack_groups = {r.key: r.name for r in search.inv.of_kind("aws_cloudwatch_log_group") if r.region == region}
+    stack_groups |= {arn: name for name, arn in service_log_groups(search, region).items()}
     groups = list(stack_groups.values())
     for policy in _paged(logs, "describe_resource_policies", "resourcePolicies"):
         name = str(policy.get("policyName") or "")

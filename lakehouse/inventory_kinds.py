@@ -18,9 +18,12 @@ name. These listings find the rest, each a Terraform resource the root could own
   (``ManagedBy``) are AWS's own.
 - CloudWatch Logs: log groups by tag or a path segment named like the stack; metric and
   subscription filters on those and on the log groups AWS services write for stack resources
-  (``/aws/apprunner/<stack service>/...``, ``/aws/sagemaker/Endpoints/<stack endpoint>``): the
-  groups are AWS's own and not judged, but no service adds a filter (a subscription filter ships the
-  logs elsewhere).
+  (``service_log_groups``: ``/aws/lambda/<stack function>``, ``/aws/apprunner/<stack service>/...``,
+  ``/aws/sagemaker/Endpoints/<stack endpoint>``, or any service group with a path segment named like
+  the stack). Those groups are AWS's own and not judged, but they hold the stack's logs and no service
+  adds a filter to them (a subscription filter ships the logs elsewhere). Filter names are unique per
+  log group, and a log group's name per region, so a filter is keyed by region, group and name
+  (``filter_key``): a same-named filter on a same-named group in another region is not the state's.
 - KMS aliases named ``alias/<stack prefix>...`` and the customer-managed keys they point to
   (tagged keys the sweep finds; AWS-managed keys and keys pending deletion are not judged).
 
@@ -34,6 +37,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from lakehouse.arns import arn_kind, arn_region
 
 if TYPE_CHECKING:
     from lakehouse.inventory import _Search
@@ -50,6 +57,15 @@ TAGGED = "tagged resource"
 NAMED_QUERY_BATCH = 50
 #: Log group names AWS services create and write themselves (never judged as log groups).
 SERVICE_LOG_GROUPS = ("/aws/", "/aws-glue/", "sns/", "API-Gateway-Execution-Logs_")
+#: Where AWS services write the logs of one resource: group name prefix -> the Terraform type of that resource
+#: (its name is the next path segment: ``/aws/lambda/<function>``, ``/aws/apprunner/<service>/<id>/application``).
+SERVICE_GROUP_OF: Mapping[str, str] = {
+    "/aws/lambda/": "aws_lambda_function",
+    "/aws/apprunner/": "aws_apprunner_service",
+    "/aws/sagemaker/Endpoints/": "aws_sagemaker_endpoint",
+}
+METRIC_FILTER = "aws_cloudwatch_log_metric_filter"
+SUBSCRIPTION_FILTER = "aws_cloudwatch_log_subscription_filter"
 #: KMS key states of a key on its way out (a destroyed stack's keys wait 7-30 days in these).
 LEAVING_KEY_STATES = ("PendingDeletion", "PendingReplicaDeletion")
 
@@ -65,8 +81,6 @@ STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
         str(v.get("event_bus_name") or "default").rsplit("/", 1)[-1], v["rule"], v["target_id"]
     ),
     "aws_cloudwatch_log_group": lambda v: v["arn"],
-    "aws_cloudwatch_log_metric_filter": lambda v: f"{v['log_group_name']}:{v['name']}",
-    "aws_cloudwatch_log_subscription_filter": lambda v: f"{v['log_group_name']}:{v['name']}",
     "aws_kms_alias": lambda v: v["name"],
     "aws_kms_key": lambda v: v["arn"],
 }
@@ -282,17 +296,15 @@ def _segment_named_like(search: _Search, name: str) -> bool:
 
 
 def log_groups(search: _Search, region: str) -> None:
-    """Log groups (tag, or a path segment named like the stack; not those AWS services write), and the
-    metric and subscription filters on them and on service log groups of stack resources."""
+    """Log groups (tag, or a path segment named like the stack; not those AWS services write, which are kept in
+    ``search.service_groups`` for ``service_log_groups``)."""
     logs = search.target.client("logs", region=region)
-    watched: list[str] = []
+    service = search.service_groups.setdefault(region, {})
     for group in _paged(logs, "describe_log_groups", "logGroups"):
         name = str(group["logGroupName"])
         arn = str(group.get("logGroupArn") or str(group.get("arn") or "").removesuffix(":*"))
-        stack_named = _segment_named_like(search, name)
         if name.startswith(SERVICE_LOG_GROUPS):
-            if stack_named:
-                watched.append(name)  # AWS's own group for a stack resource: only its filters are judged
+            service[name] = arn or _arn(search, "logs", region, f"log-group:{name}")
             continue
         tags = search.tags(
             f"log group {name}",
@@ -302,23 +314,102 @@ def log_groups(search: _Search, region: str) -> None:
         how = search.found_by(name, tags) or next(
             (found for part in name.split("/") if part and (found := search.found_by(part, tags))), ()
         )
-        if search.add("aws_cloudwatch_log_group", arn, name, region, how):
-            watched.append(name)
+        search.add("aws_cloudwatch_log_group", arn, name, region, how)
+
+
+def _stack_names(search: _Search, region: str) -> dict[str, set[str]]:
+    """Names of the stack's functions, App Runner services and SageMaker endpoints in ``region``, by Terraform
+    type; a Lambda function the tagging sweep found (an ARN) counts as one."""
+    names: dict[str, set[str]] = {kind: set() for kind in SERVICE_GROUP_OF.values()}
+    for res in search.inv.resources:
+        if res.region != region:
+            continue
+        if res.kind in names:
+            names[res.kind].add(res.name)
+        elif arn_kind(res.key) == "lambda:function":
+            names["aws_lambda_function"].add(res.key.split(":", 5)[5].split(":")[1])
+    return names
+
+
+def service_log_groups(search: _Search, region: str) -> dict[str, str]:
+    """The log groups AWS services write for stack resources in ``region`` (name -> ARN), of those ``log_groups``
+    listed: a stack function's, App Runner service's or SageMaker endpoint's own group, or one with a path segment
+    named like the stack. They hold the stack's logs: a filter or a Logs resource policy on one is the stack's."""
+    names = _stack_names(search, region)
+    found = {}
+    for name, arn in search.service_groups.get(region, {}).items():
+        of_stack_resource = any(
+            name.startswith(prefix) and name.removeprefix(prefix).split("/", 1)[0] in names[kind]
+            for prefix, kind in SERVICE_GROUP_OF.items()
+        )
+        if of_stack_resource or _segment_named_like(search, name):
+            found[name] = arn
+    return found
+
+
+def filter_key(region: str, group: str, name: str) -> str:
+    """How a metric or subscription filter is keyed: its region, log group and name (neither holds a colon)."""
+    return f"{region}:{group}:{name}"
+
+
+def log_filters(search: _Search, region: str) -> None:
+    """Metric and subscription filters on the stack's log groups and on the groups AWS services write for stack
+    resources (``service_log_groups``). Read after the tagging sweep: a function may be the stack's by its tag."""
+    logs = search.target.client("logs", region=region)
+    watched = in_region(search, "aws_cloudwatch_log_group", region) + sorted(service_log_groups(search, region))
     for name in watched:
-        for flt in _paged(logs, "describe_metric_filters", "metricFilters", logGroupName=name):
+        try:
+            metric = list(_paged(logs, "describe_metric_filters", "metricFilters", logGroupName=name))
+            subscription = list(_paged(logs, "describe_subscription_filters", "subscriptionFilters", logGroupName=name))
+        except ClientError as err:
+            if err.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                continue  # the group was deleted since it was listed: no filter on it
+            raise
+        for flt in metric:
+            fname = str(flt["filterName"])
+            search.add(METRIC_FILTER, filter_key(region, name, fname), f"{fname} on {name}", region, (ON_STACK_LOGS,))
+        for flt in subscription:
             fname = str(flt["filterName"])
             search.add(
-                "aws_cloudwatch_log_metric_filter", f"{name}:{fname}", f"{fname} on {name}", region, (ON_STACK_LOGS,)
-            )
-        for flt in _paged(logs, "describe_subscription_filters", "subscriptionFilters", logGroupName=name):
-            fname = str(flt["filterName"])
-            search.add(
-                "aws_cloudwatch_log_subscription_filter",
-                f"{name}:{fname}",
+                SUBSCRIPTION_FILTER,
+                filter_key(region, name, fname),
                 f"{fname} on {name} -> {flt.get('destinationArn')}",
                 region,
                 (ON_STACK_LOGS,),
             )
+
+
+def filter_keys(state: Iterable[Mapping[str, Any]], home: str) -> set[tuple[str, str]]:
+    """(kind, key) of every metric and subscription filter in state (``terraform show -json`` resources), keyed as
+    ``log_filters`` keys them. hashicorp/aws 5.x keeps no region for one; its region is its ``region`` attribute
+    (6.x), else its destination ARN's (a subscription filter delivers within its own region), else that of the one
+    region the state's log groups of its group's name lie in, else ``home`` (the stack's region)."""
+    group_regions: dict[str, set[str]] = {}
+    for res in state:
+        values = res.get("values") or {}
+        if res.get("type") == "aws_cloudwatch_log_group" and (region := arn_region(str(values.get("arn") or ""))):
+            group_regions.setdefault(str(values.get("name") or _group_of(str(values["arn"]))), set()).add(region)
+    keys = set()
+    for res in state:
+        kind = str(res.get("type") or "")
+        if kind not in (METRIC_FILTER, SUBSCRIPTION_FILTER):
+            continue
+        values = res.get("values") or {}
+        group = str(values.get("log_group_name") or "")
+        regions = group_regions.get(group, set())
+        region = (
+            str(values.get("region") or "")
+            or arn_region(str(values.get("destination_arn") or ""))
+            or (next(iter(regions)) if len(regions) == 1 else "")
+            or home
+        )
+        keys.add((kind, filter_key(region, group, str(values.get("name") or ""))))
+    return keys
+
+
+def _group_of(arn: str) -> str:
+    """A log group's name from its ARN (``...:log-group:<name>`` or ``...:log-group:<name>:*``)."""
+    return arn.split(":log-group:", 1)[-1].removesuffix(":*")
 
 
 # -- KMS -------------------------------------------------------------------------------------------

@@ -95,6 +95,7 @@ from lakehouse.inventory import (
 )
 from lakehouse.inventory_doors import LOG_POLICY, log_policy_keys
 from lakehouse.inventory_doors import STATE_KEY as DOOR_KIND_KEY
+from lakehouse.inventory_kinds import METRIC_FILTER, SUBSCRIPTION_FILTER, filter_keys
 from lakehouse.inventory_kinds import STATE_KEY as HANGING_KIND_KEY
 from lakehouse.inventory_links import STATE_KEY as LINKED_KIND_KEY
 from lakehouse.kms_keys import STATE_KEY as KEY_GRANT_KEY
@@ -170,6 +171,8 @@ STATE_KEY: Mapping[str, Callable[[Mapping[str, Any]], str]] = {
 COVERED_KINDS = (
     *STATE_KEY,
     LOG_POLICY,
+    METRIC_FILTER,
+    SUBSCRIPTION_FILTER,
     "aws_lakeformation_permissions",
     "aws_lakeformation_data_lake_settings",
     *ASSIGNING_KINDS,
@@ -247,7 +250,7 @@ def _state_of(state: list[dict[str, Any]], kind: str) -> list[Mapping[str, Any]]
 
 def managed_keys(state: list[dict[str, Any]], home: str = "") -> set[tuple[str, str]]:
     """(kind, key) of every covered resource in Terraform state; (``TAGGED``, ARN) of every resource. ``home``: the
-    stack's region, where a Logs resource policy whose state names no region is taken to be."""
+    stack's region, where a Logs resource policy or log filter whose state names no region is taken to be."""
     managed = set()
     for res in state:
         values = res.get("values", {})
@@ -257,7 +260,7 @@ def managed_keys(state: list[dict[str, Any]], home: str = "") -> set[tuple[str, 
         for attribute in ("arn", "id"):
             if str(values.get(attribute) or "").startswith("arn:"):
                 managed.add((TAGGED, str(values[attribute])))
-    return managed | redrive_keys(state) | log_policy_keys(state, home)
+    return managed | redrive_keys(state) | log_policy_keys(state, home) | filter_keys(state, home)
 
 
 def _creator_grants(
