@@ -10,9 +10,11 @@ is a small evaluator of IAM's rules for one role, pure over the policy documents
 - ``Action`` compares case-insensitively, ``Resource`` case-sensitively, both with IAM's ``*``
   and ``?`` wildcards (``fnmatch``); a policy variable (``${...}``) matches anything.
 
-It errs towards "allowed" where it cannot be sure, since the question is whether ssn is safe:
-an Allow with ``NotAction``/``NotResource`` or a ``Condition`` counts as allowing, a Deny with
-``NotAction``/``NotResource`` or a ``Condition`` counts as not denying.
+It errs towards "allowed" where it cannot be sure, since the question is whether ssn is safe: in an
+identity policy an Allow with ``NotAction``/``NotResource`` or a ``Condition`` counts as allowing, a Deny with
+``NotAction``/``NotResource`` or a ``Condition`` counts as not denying. Resource (bucket, access point) and trust
+policies name the principal, so their Conditions are evaluated on the keys certain for its request
+(``condition_for``).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import unquote
 
-from lakehouse.checks.resource_policy import arn_parts, condition
+from lakehouse.checks.resource_policy import arn_parts, condition_doubts
 
 #: What reads an object's bytes (a versioned bucket serves old versions through the second).
 READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
@@ -301,10 +303,13 @@ def object_read_problems(
 # naming the account (``arn:aws:iam::<account>:root`` or the bare account id) only delegates to
 # the account's identity policies, so it opens the objects only when those allow the read too.
 # The reading leans towards "the analyst may read": ``NotPrincipal`` in an Allow applies unless it
-# lists the analyst, conditions are not evaluated (an Allow with a Condition counts as allowing, a
-# Deny with one as not denying), a Deny counts only when it surely names the analyst (``*``, the
-# role, its sessions) without ``NotPrincipal``, and a permissions boundary's implicit deny is not
-# taken to limit what the bucket policy grants to the role.
+# lists the analyst; a Condition is evaluated on the keys certain for the request (``request_context``:
+# the principal's ARN, account and type, the access point keys) and an Allow under a key that is not
+# (source IP, VPC endpoint, tags, time) still counts, named, while a Deny counts only where its
+# Condition is shown to hold; a Deny counts only when it surely names the analyst (``*``, the role,
+# its sessions, or its account: a Deny naming the account applies to every principal of it) without
+# ``NotPrincipal``, and a permissions boundary's implicit deny is not taken to limit what the bucket
+# policy grants to the role.
 
 
 @dataclass(frozen=True)
@@ -425,13 +430,15 @@ def outside_principals(statement: Mapping[str, Any], account_id: str) -> list[st
     every other principal of every account. A service principal acts for whichever account configured
     the service (a CloudFront distribution, a log delivery of any account): it counts unless the
     statement confines it to this account by an ``aws:SourceAccount`` or ``aws:SourceArn`` condition,
-    as AWS advises against the confused deputy.
+    as AWS advises against the confused deputy. Any other principal counts unless the Condition keeps the request to
+    principals of this account (``principals_confined_to``).
     """
     if "NotPrincipal" in statement:
         return []  # an Allow with NotPrincipal already counts as reaching the analyst
     value = statement.get("Principal")
     found: list[str] = []
-    if value == "*" or (isinstance(value, Mapping) and "*" in _listed(value.get("AWS"))):
+    inside = principals_confined_to(statement, account_id)
+    if not inside and (value == "*" or (isinstance(value, Mapping) and "*" in _listed(value.get("AWS")))):
         found.append(ANYONE)
     entries: list[tuple[str, str]] = []
     if isinstance(value, Mapping):
@@ -440,6 +447,8 @@ def outside_principals(statement: Mapping[str, Any], account_id: str) -> list[st
         if kind == "Service":
             if not confined_to(statement, account_id):
                 found.append(f"Service {p} (no aws:SourceAccount or aws:SourceArn condition keeps it to this account)")
+            continue
+        if inside:
             continue
         if kind != "AWS":
             found.append(f"{kind} {p}")
@@ -476,6 +485,42 @@ def confined_to(statement: Mapping[str, Any], account_id: str) -> bool:
     return False
 
 
+#: Qualifiers under which a positive test of a single-valued key reads as the plain operator (and fails on an absent
+#: key): none, or ``ForAnyValue`` (no value of the empty set matches).
+_CONFINING_QUALIFIERS = ("", "ForAnyValue")
+
+
+def principals_confined_to(statement: Mapping[str, Any], account_id: str) -> bool:
+    """Whether the statement's Condition lets in only principals of ``account_id``: a positive test (StringEquals,
+    StringLike, ArnEquals, ArnLike; no ``IfExists``) of ``aws:PrincipalAccount`` whose values are all this account,
+    or of ``aws:PrincipalArn`` whose values all name it with no wildcard up to the account field. Such tests are
+    ANDed with the rest, and fail on an anonymous request (the key is absent), so no principal of another account
+    meets them whatever else the Condition says. ``aws:PrincipalArn`` is always the caller's own account's ARN."""
+    block = statement.get("Condition")
+    if not isinstance(block, Mapping):
+        return False
+    for operator, tests in block.items():
+        qualifier, _, op = str(operator).rpartition(":")
+        if qualifier not in _CONFINING_QUALIFIERS or op not in _SOURCE_OPERATORS or not isinstance(tests, Mapping):
+            continue
+        for key, values in tests.items():
+            listed = _listed(values)
+            if not listed:
+                continue
+            if str(key).lower() == "aws:principalaccount" and all(v == account_id for v in listed):
+                return True
+            if str(key).lower() == "aws:principalarn" and all(_arn_of_account(v, account_id) for v in listed):
+                return True
+    return False
+
+
+def _arn_of_account(pattern: str, account_id: str) -> bool:
+    """Whether an ARN pattern can only match ARNs of ``account_id``: its account field is that account and no
+    wildcard comes before the resource part (a ``*`` there could span the separators)."""
+    parts = pattern.split(":", 5)
+    return len(parts) == 6 and parts[4] == account_id and not any(c in ":".join(parts[:5]) for c in "*?")
+
+
 def source_arns(statement: Mapping[str, Any]) -> list[str]:
     """The ``aws:SourceArn`` values (patterns under a ``Like`` operator) the statement's Condition requires of a
     service's request, under the operators ``confined_to`` reads; empty when it requires none."""
@@ -495,9 +540,10 @@ def source_arns(statement: Mapping[str, Any]) -> list[str]:
 def bucket_statement_match(
     statement: Mapping[str, Any], bucket: str, index: int, who: Principal, action: str, resource: str
 ) -> BucketMatch | None:
-    """Whether a bucket policy statement applies to the role's request, leaning the way that cannot hide access: an
-    Allow under a Condition counts (named as unevaluated), a Deny under one only where ``request_context`` shows it
-    holds."""
+    """Whether a bucket policy statement applies to the role's request, leaning the way that cannot hide access: its
+    Condition is evaluated on ``request_context``; an Allow under keys it does not give counts (named), a Deny only
+    where the condition is shown to hold. A Deny naming the role's account applies to the role (IAM matches a
+    principal of an account to the account principal; only an Allow's "delegates to the account" needs more)."""
     effect = str(statement.get("Effect", ""))
     if effect not in ("Allow", "Deny"):
         return None
@@ -518,30 +564,48 @@ def bucket_statement_match(
     reach, principal = principal_reach(statement, who)
     if reach is None:
         return None
-    doubts = []
-    if statement.get("Condition"):
-        if allow:
-            doubts.append("Condition not evaluated")
-        elif condition(statement, request_context(who, resource)) is not True:
-            return None  # a Deny stops the read only where its condition is shown to hold for this request
-    if not allow and ("NotPrincipal" in statement or reach != "direct"):
+    holds, unevaluated = condition_for(statement, who, resource)
+    if holds is False or (not allow and (holds is None or "NotPrincipal" in statement)):
+        return None  # a Deny stops the read only where its condition is shown to hold for this request
+    return BucketMatch(bucket, sid, effect, reach, principal, unevaluated)
+
+
+def condition_for(statement: Mapping[str, Any], who: Principal, resource: str) -> tuple[bool | None, str | None]:
+    """Whether the statement's Condition holds for ``who``'s request on ``resource`` (True when it has none; None
+    when a test is on a key ``request_context`` does not give and none is shown false), and then what the evidence
+    says of it (``Condition not evaluated: StringEquals aws:SourceVpce``), for resource and trust policies alike."""
+    if not statement.get("Condition"):
+        return True, None
+    holds, doubts = condition_doubts(statement, request_context(who, resource))
+    return holds, (f"Condition not evaluated: {'; '.join(doubts)}" if holds is None else None)
+
+
+def principal_type(arn: str) -> str | None:
+    """``aws:PrincipalType`` of a request made by the principal an IAM ARN names (IAM User Guide, "Global condition
+    context keys"): a role acts through its sessions (``AssumedRole``), a user as ``User``, the root as ``Account``;
+    None for anything else (the key is then not evaluated)."""
+    parts = arn_parts(arn)
+    if not parts or parts[2] not in ("iam", "sts"):
         return None
-    return BucketMatch(bucket, sid, effect, reach, principal, ", ".join(doubts) or None)
+    if parts[5] == "root":
+        return "Account"
+    kinds = {"role": "AssumedRole", "assumed-role": "AssumedRole", "user": "User", "federated-user": "FederatedUser"}
+    return kinds.get(parts[5].split("/", 1)[0])
 
 
 def request_context(who: Principal, resource: str) -> dict[str, str | None]:
-    """The condition keys certain for the role's S3 read of ``resource`` (IAM User Guide, "Global condition context
-    keys"; S3, "Access point condition keys"): a session's ``aws:PrincipalArn`` is its role's ARN (path included),
-    its account and type; the access point keys carry the point's ARN and account on a read through one, and are
-    absent on a read of the bucket itself. Anything else (source IP, TLS, tags, user id) the analyst may vary:
-    left out, so a test on it cannot be evaluated."""
-    context: dict[str, str | None] = {
-        "aws:principalarn": who.role_arn,
-        "aws:principalaccount": who.account_id,
-        "aws:principaltype": "AssumedRole",
-        "s3:dataaccesspointarn": None,
-        "s3:dataaccesspointaccount": None,
-    }
+    """The condition keys certain for the principal's request on ``resource`` (IAM User Guide, "Global condition
+    context keys"; S3, "Access point condition keys"): a session's ``aws:PrincipalArn`` is its role's ARN (path
+    included), a user's its own, with its account and type; the access point keys carry the point's ARN and account
+    on a read through one, and are absent on any other request. Anything else (source IP, TLS, tags, user id, time)
+    the analyst may vary: left out, so a test on it cannot be evaluated."""
+    context: dict[str, str | None] = {"s3:dataaccesspointarn": None, "s3:dataaccesspointaccount": None}
+    if ":assumed-role/" not in who.role_arn:  # a session's is its role's ARN, whose path the session ARN lacks
+        context["aws:principalarn"] = who.role_arn
+    if account := (arn_parts(who.role_arn) or [""] * 6)[4] or who.account_id:
+        context["aws:principalaccount"] = account
+    if kind := principal_type(who.role_arn):
+        context["aws:principaltype"] = kind
     parts = arn_parts(resource)
     if parts and parts[5].startswith("accesspoint/"):
         point = resource.split("/object/", 1)[0]

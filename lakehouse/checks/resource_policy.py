@@ -6,7 +6,8 @@ Resource (or NotResource; none: the policy's own resource) the resource, and its
 request's context. Conditions on ``aws:SourceArn``/``aws:SourceAccount`` and the like are evaluated
 (StringEquals, StringLike, ArnEquals, ArnLike, Bool and their Not and IfExists forms, each also under the set
 operators ForAllValues and ForAnyValue, and Null); any other operator, or a key the context does not name, cannot be
-evaluated; the tests of a Condition are ANDed, so one
+evaluated, nor can a value holding a policy variable (``${aws:username}``: AWS fills in the request's own
+value); the tests of a Condition are ANDed, so one
 shown not to hold decides even beside one that cannot be evaluated. The organization keys (``aws:SourceOrgID``,
 ``aws:SourceOrgPaths`` and their principal forms) are never evaluated: the check reads no AWS Organizations, so an
 Allow under them is any account of an organization it cannot see (not shown to be the stack's, nor shown to let the
@@ -120,9 +121,12 @@ def principal_is(statement: Mapping[str, Any], principal: str) -> bool:
 
 
 def matches(patterns: list[str], value: str, case: bool = True) -> bool:
+    """Whether an IAM pattern (``*``, ``?``) matches ``value``: ``[`` is literal in IAM, not fnmatch's class (else
+    ``role/lh-analys[t]`` would match the analyst, and a Deny it names would count where AWS applies none)."""
+    literal = [p.replace("[", "[[]") for p in patterns]
     if not case:
-        return any(fnmatchcase(value.lower(), p.lower()) for p in patterns)
-    return any(fnmatchcase(value, p) for p in patterns)
+        return any(fnmatchcase(value.lower(), p.lower()) for p in literal)
+    return any(fnmatchcase(value, p) for p in literal)
 
 
 def action_covered(statement: Mapping[str, Any], action: str) -> bool:
@@ -183,6 +187,9 @@ def condition_doubts(statement: Mapping[str, Any], context: Context) -> tuple[bo
             if (base not in OPERATORS and op != NULL) or name not in context or (qualifier and op == NULL):
                 org = ", an organization the check does not read" if name in ORGANIZATION_KEYS else ""
                 doubts.append(f"{operator} {key}{org}")  # the request may carry it, with any value
+                continue
+            if any("${" in v for v in strings(values)):
+                doubts.append(f"{operator} {key} (a policy variable, the request's own value)")
                 continue
             value = context[name]
             if op == NULL:

@@ -28,8 +28,9 @@ drop its permissions boundary, or ``iam:CreatePolicyVersion``/``SetDefaultPolicy
 customer managed policy attached to one (or its boundary): that role then may do anything. ``iam:DeleteRolePolicy``/
 ``DetachRolePolicy`` on a role with a Deny in such a policy lifts that Deny (``rewrites``: every such way, for a
 user too: its own policies, its groups' and joining a group, ``iam:AddUserToGroup``). Or it may
-``lakeformation:PutDataLakeSettings`` and make itself a data lake admin. Conditions are not
-evaluated (an Allow with one counts), as in ``iam_access``.
+``lakeformation:PutDataLakeSettings`` and make itself a data lake admin. Identity policies' conditions are not
+evaluated (an Allow with one counts), as in ``iam_access``; a trust policy's are, on the keys certain for the
+principal's request (``iam_access.condition_for``), as for bucket policies.
 
 Escalation by a principal of its own making or taking: it may ``iam:CreateRole`` (trusting itself,
 set at creation) and give that role permissions (``PutRolePolicy``/``AttachRolePolicy`` on it); or
@@ -59,6 +60,7 @@ from lakehouse.checks.iam_access import (
     Principal,
     action_matches,
     bucket_policy_statements,
+    condition_for,
     decide,
     principal_reach,
 )
@@ -255,13 +257,15 @@ def trust_reach(role: RoleInfo, who: Principal) -> tuple[list[str], list[str], b
         if "NotAction" in s or not action_matches([actions] if isinstance(actions, str) else actions, ASSUME):
             continue
         reach, principal = principal_reach(s, who)
-        if reach is None:
+        holds, unevaluated = condition_for(s, who, role.arn)
+        if reach is None or holds is False:
             continue
         sid = str(s.get("Sid") or f"#{index + 1}")
-        hedge = " (counted as matching: Condition not evaluated)" if s.get("Condition") else ""
+        hedge = f" (counted as matching: {unevaluated})" if unevaluated else ""
         where = f"statement {sid} of the trust policy of {role.name} ({principal}){hedge}"
         if effect == "Deny":
-            denied = denied or (reach == "direct" and not s.get("Condition") and "NotPrincipal" not in s)
+            # A Deny naming the account applies to every principal of it, as one naming the principal does.
+            denied = denied or (holds is True and "NotPrincipal" not in s)
         elif effect == "Allow":
             (direct if reach == "direct" else account).append(where)
     return direct, account, denied
@@ -270,7 +274,8 @@ def trust_reach(role: RoleInfo, who: Principal) -> tuple[list[str], list[str], b
 def tagging_statements(role: RoleInfo, source: Actor | None = None, account_id: str = "") -> list[str]:
     """Statements of the role's trust policy letting ``source`` tag the sessions it opens of the role
     (``sts:TagSession``): naming it, or the account with its identity policies allowing it. Without ``source``:
-    those letting anyone who assumes the role tag its sessions. Conditions are not evaluated (as for AssumeRole)."""
+    those letting anyone who assumes the role tag its sessions. A Condition is evaluated for ``source``'s request as for
+    AssumeRole (``iam_access.condition_for``); without ``source`` it is not."""
     who = Principal(source.arn, account_id) if source is not None else None
     found: list[str] = []
     for index, s in enumerate(bucket_policy_statements(role.trust)):
@@ -280,12 +285,14 @@ def tagging_statements(role: RoleInfo, source: Actor | None = None, account_id: 
         if not action_matches([actions] if isinstance(actions, str) else actions, TAG_SESSION):
             continue
         principal = str(s.get("Principal"))
+        hedge = " (counted as matching: Condition not evaluated)" if s.get("Condition") else ""
         if who is not None and source is not None:
             reach, principal = principal_reach(s, who)
             allowed = decide(source.identity, source.boundary, TAG_SESSION, role.arn).allowed
-            if reach is None or (reach == "account" and not allowed):
+            holds, unevaluated = condition_for(s, who, role.arn)
+            if reach is None or (reach == "account" and not allowed) or holds is False:
                 continue
-        hedge = " (counted as matching: Condition not evaluated)" if s.get("Condition") else ""
+            hedge = f" (counted as matching: {unevaluated})" if unevaluated else ""
         found.append(
             f"statement {s.get('Sid') or f'#{index + 1}'} of the trust policy of {role.name} ({principal}){hedge}"
         )

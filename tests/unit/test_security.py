@@ -780,7 +780,7 @@ def _grant_to(
         ),
         (
             _grant_to({"AWS": ANALYST}, Condition={"StringEquals": {"aws:SourceVpce": "vpce-1"}}),
-            "(counted as matching: Condition not evaluated) allows s3:GetObject",
+            "(counted as matching: Condition not evaluated: StringEquals aws:SourceVpce) allows s3:GetObject",
         ),
         (
             {**_grant_to({"AWS": ANALYST}), "Action": None, "NotAction": ["s3:PutObject", "s3:DeleteObject"]},
