@@ -32,9 +32,13 @@ class Delivery:
     folder: str
     #: A listed key, masked, for the reason.
     shown: str
+    #: What delivers (an S3 Storage Lens configuration delivers too: ``key_lenses``), and what it delivers.
+    kind: str = "S3 Inventory configuration"
+    gives: str = "a list of its keys"
 
     def describe(self) -> str:
-        return f"S3 Inventory configuration {self.config} of lake bucket {self.source}"
+        of = "of" if self.kind.startswith("S3 Inventory") else "covering"
+        return f"{self.kind} {self.config} {of} lake bucket {self.source}"
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.__dict__}
@@ -81,14 +85,15 @@ def report_locations(found: Mapping[str, Sequence[Delivery]], account_id: str) -
     for delivery in (d for ds in found.values() for d in ds if d.account in (None, account_id)):
         uri = f"s3://{delivery.bucket}/{delivery.folder}"
         locations[f"reports of {delivery.describe()}"] = uri
-        locations[f"report data of {delivery.describe()}"] = uri + "data/"
+        if delivery.kind == Delivery.kind:  # an inventory's lists of keys lie in data/ under it
+            locations[f"report data of {delivery.describe()}"] = uri + "data/"
     return locations
 
 
 def delivery_problems(found: Mapping[str, Sequence[Delivery]], account_id: str) -> list[str]:
     """Deliveries of key names showing hidden values to a bucket of another account (who reads it is not known)."""
     return [
-        f"{d.describe()} delivers a list of its keys, s3://{d.source}/{d.shown} among them (a hidden value in its "
+        f"{d.describe()} delivers {d.gives}, s3://{d.source}/{d.shown} among them (a hidden value in its "
         f"name), to bucket {d.bucket} of account {d.account}, outside account {account_id}"
         for ds in found.values()
         for d in ds

@@ -96,6 +96,7 @@ from lakehouse.checks.security_routes import (
     history_reader_problems,
     iam_problems,
     key_name_problems,
+    object_lambda_route_problems,
     role_path_problems,
     route_problems,
 )
@@ -136,6 +137,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
     cdn_grants = cloudfront_grants(rb.bucket_policies, rb.lake_objects, rb.account_id or "", PROBE_KEY)
     cdn, cdn_unknown = cdn_problems(rb, cdn_grants)
     key_names, key_names_unknown, listings = key_name_problems(rb, reach)
+    lambda_reads, lambda_unknown, lambda_functions = object_lambda_route_problems(rb, reach)
     history_reads, history_readers = history_reader_problems(rb, reach)
     by_kind = {
         "select_all": select_all_problems(rb),
@@ -146,7 +148,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
         "saved_texts": saved_text_problems(rb),
         "grants": grant_problems(rb),
         "bucket_policies": policies,  # before S3's own answer: the reason names the statement
-        "other_routes": route_problems(rb) + grant_route_problems(rb, reach) + cdn,
+        "other_routes": route_problems(rb) + grant_route_problems(rb, reach) + cdn + lambda_reads,
         "iam": iam,
         "key_names": key_names,
         "role_paths": role_paths,
@@ -256,6 +258,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
             "inventory_deliveries": {b: [d.to_dict() for d in ds] for b, ds in sorted(rb.inventories.items())},
         },
         "s3_routes": rb.routes.to_dict(),
+        "object_lambda_reads": lambda_functions,
         "cloudfront": {
             "grants": [g.to_dict() for g in cdn_grants],
             **rb.cloudfront.to_dict(),
@@ -269,7 +272,7 @@ def judge_security(rb: SecurityReadback) -> Outcome:
     }
     if rb.notes:
         details["notes"] = rb.notes
-    errors = rb.read_errors + cdn_unknown + key_names_unknown
+    errors = rb.read_errors + cdn_unknown + key_names_unknown + lambda_unknown
     if errors:
         details["read_errors"] = errors
     threshold = (

@@ -200,10 +200,11 @@ class SecurityReadback:
     bucket_policies: dict[str, dict[str, Any] | None] = field(default_factory=dict)
     #: Each lake bucket's keys whose names show a hidden value (``key_names``), for whoever may list it.
     listed_keys: dict[str, BucketKeys] = field(default_factory=dict)
-    #: Each lake bucket's S3 Inventory configurations listing such keys (``key_inventories``): where they go.
+    #: Each lake bucket's S3 Inventory configurations listing such keys (``key_inventories``), and the S3 Storage
+    #: Lens exports naming such folders (``key_lenses``): where they go.
     inventories: dict[str, list[Delivery]] = field(default_factory=dict)
-    #: Object Lambda Access Points with a listing transformation, and the roles their functions run as
-    #: (``key_lambdas``; read only when a lake bucket's keys show values).
+    #: Object Lambda Access Points with a listing or object transformation, and the roles their functions run as
+    #: (``key_lambdas``).
     object_lambdas: list[ObjectLambdaPoint] = field(default_factory=list)
     #: Access points, ACLs and Block Public Access of the lake buckets (``s3_routes``).
     routes: RoutesReadback = field(default_factory=RoutesReadback)

@@ -21,7 +21,8 @@ from lakehouse.checks.history_readers import ShownExecution, read_shown, result_
 from lakehouse.checks.iam_access import Policy, bucket_policy_statements, object_arn, read_patterns, witnesses
 from lakehouse.checks.iceberg_files import MAX_AVRO_FILES, S3ReadIO, file_folders
 from lakehouse.checks.key_inventories import deliveries, read_inventories, report_locations
-from lakehouse.checks.key_lambdas import read_listing_functions, read_object_lambda_points
+from lakehouse.checks.key_lambdas import read_object_lambda_points, read_point_functions
+from lakehouse.checks.key_lenses import lens_deliveries, read_lenses
 from lakehouse.checks.key_names import read_key_names
 from lakehouse.checks.query_results import (
     ExecutionLocations,
@@ -814,14 +815,15 @@ def read_security(target: Target, outputs: Mapping[str, Any], hidden: Sequence[s
 
 
 def read_object_lambdas(target: Target, rb: SecurityReadback, errors: list[str]) -> None:
-    """Object Lambda Access Points with a listing transformation and their functions' roles (``key_lambdas``), when
-    some lake bucket's keys show values (or could not all be read): only then can a function's listing show one."""
-    if not rb.account_id or not any(k.leaky or k.error or not k.complete for k in rb.listed_keys.values()):
+    """Object Lambda Access Points with a listing or object transformation and their functions' roles
+    (``key_lambdas``). Always read: the lake's files hold the hidden columns, so a GetObject function may hand them
+    out whatever the key names show (a listing one matters only where they show values: its judge asks that)."""
+    if not rb.account_id:
         return
     account = rb.account_id
     try:
         rb.object_lambdas = read_object_lambda_points(s3control(target), account)
-        read_listing_functions(target.client("lambda"), rb.object_lambdas, account, partial(read_role_policies, target))
+        read_point_functions(target.client("lambda"), rb.object_lambdas, account, partial(read_role_policies, target))
     except (ClientError, BotoCoreError, ValueError) as err:
         errors.append(
             "could not read the account's Object Lambda Access Points (S3 Control ListAccessPointsForObjectLambda, "
@@ -830,8 +832,9 @@ def read_object_lambdas(target: Target, rb: SecurityReadback, errors: list[str])
 
 
 def read_inventory_reports(target: Target, rb: SecurityReadback, values: HiddenValues, errors: list[str]) -> None:
-    """S3 Inventory configurations of the lake buckets whose keys show values (``key_inventories``): the folders
-    their reports land in hold those key names, so they join the lake (before its routes and objects are read)."""
+    """S3 Inventory configurations of the lake buckets whose keys show values (``key_inventories``), and the
+    account's S3 Storage Lens exports naming their folders (``key_lenses``): the folders their reports land in hold
+    those key names, so they join the lake (before its routes and objects are read)."""
     s3 = target.client("s3")
     for bucket, keys in sorted(rb.listed_keys.items()):
         if keys.leaky:
@@ -839,6 +842,15 @@ def read_inventory_reports(target: Target, rb: SecurityReadback, values: HiddenV
             none: list[dict[str, Any]] = []
             configs = _attempt(errors, what, partial(read_inventories, s3, bucket), none)
             rb.inventories[bucket] = deliveries(configs, keys)
+    if any(k.leaky for k in rb.listed_keys.values()) and rb.account_id:
+        what = (
+            "the account's S3 Storage Lens configurations (ListStorageLensConfigurations, GetStorageLensConfiguration)"
+        )
+        account, nothing = rb.account_id, list[dict[str, Any]]()
+        read = partial(read_lenses, target, account)
+        lenses = _attempt(errors, what, read, nothing)
+        for delivery in lens_deliveries(lenses, rb.listed_keys, account):
+            rb.inventories.setdefault(delivery.source, []).append(delivery)
     locations = report_locations(rb.inventories, rb.account_id or "")
     for how, uri in locations.items():
         where = location_bucket(uri)

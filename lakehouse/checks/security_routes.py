@@ -4,14 +4,14 @@ handed the one ``Reach`` of the judgement."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lakehouse.checks.cloudfront_routes import CloudFrontGrant, cloudfront_problems
 from lakehouse.checks.history_readers import handed, history_read_problems
-from lakehouse.checks.iam_access import Principal, bucket_policy_problems, object_read_problems
+from lakehouse.checks.iam_access import Policy, Principal, bucket_policy_problems, object_read_problems
 from lakehouse.checks.key_inventories import delivery_problems
-from lakehouse.checks.key_lambdas import object_lambda_problems
+from lakehouse.checks.key_lambdas import object_lambda_problems, object_lambda_read_problems
 from lakehouse.checks.key_names import Lister, listing_problems, outsider_listing_problems
 from lakehouse.checks.role_paths import (
     LF_ADMIN,
@@ -59,24 +59,19 @@ def key_name_problems(rb: SecurityReadback, reach: Reach) -> tuple[list[str], li
     partition folder ``ssn=.../`` is read without reading any file)."""
     if not rb.account_id:
         return [], [], []
-    analyst = Lister(rb.identity_policies, rb.boundary, Principal(rb.analyst_role_arn, rb.account_id))
+    listers = callers(rb, reach)
     problems, unknowns, evidence = listing_problems(
-        analyst, rb.bucket_policies, rb.listed_keys, rb.routes.access_points
+        listers[0][0], rb.bucket_policies, rb.listed_keys, rb.routes.access_points
     )
-    callers: list[tuple[Lister, str]] = [(analyst, "the analyst role")]
-    for arn, path in sorted(reach.roles.items()):
+    for (lister, _), (arn, path) in zip(listers[1:], sorted(_acting(rb, reach).items()), strict=True):
         role = rb.roles[arn]
-        if role.identity is None:
-            continue
-        lister = Lister(role.identity, role.boundary, Principal(arn, rb.account_id), f"role {arn}")
         found, unknown, seen = listing_problems(lister, rb.bucket_policies, rb.listed_keys, rb.routes.access_points)
         route = path_text(rb.analyst_role_arn, path)
         problems += [f"the analyst role can act as role {role.name} ({route}), and {p}" for p in found]
         unknowns += [f"the analyst role can act as role {role.name} ({route}), and {u}" for u in unknown]
         evidence += seen
-        callers.append((lister, f"role {role.name}, which the analyst role can act as ({route}),"))
     found, unknown, seen = object_lambda_problems(
-        rb.object_lambdas, callers, rb.bucket_policies, rb.listed_keys, rb.routes.access_points, rb.account_id
+        rb.object_lambdas, listers, rb.bucket_policies, rb.listed_keys, rb.routes.access_points, rb.account_id
     )
     problems, unknowns, evidence = problems + found, unknowns + unknown, evidence + seen
     problems += outsider_listing_problems(
@@ -84,6 +79,50 @@ def key_name_problems(rb: SecurityReadback, reach: Reach) -> tuple[list[str], li
     )
     problems += delivery_problems(rb.inventories, rb.account_id)
     return problems, unknowns, evidence
+
+
+def _acting(rb: SecurityReadback, reach: Reach) -> dict[str, Any]:
+    """The roles the analyst can act as whose permissions were read (arn -> path)."""
+    return {arn: path for arn, path in reach.roles.items() if rb.roles[arn].identity is not None}
+
+
+def callers(rb: SecurityReadback, reach: Reach) -> list[tuple[Lister, str]]:
+    """Who the analyst can call as (itself, then each role it can act as whose permissions were read, by ARN), and
+    how a reason introduces each."""
+    account = rb.account_id or ""
+    found = [(Lister(rb.identity_policies, rb.boundary, Principal(rb.analyst_role_arn, account)), "the analyst role")]
+    for arn, path in sorted(_acting(rb, reach).items()):
+        role = rb.roles[arn]
+        route = path_text(rb.analyst_role_arn, path)
+        lister = Lister(role.identity or [], role.boundary, Principal(arn, account), f"role {arn}")
+        found.append((lister, f"role {role.name}, which the analyst role can act as ({route}),"))
+    return found
+
+
+def object_lambda_route_problems(
+    rb: SecurityReadback, reach: Reach
+) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+    """(problems, unknowns, evidence): the analyst, a role it can act as, or another account getting objects
+    through an Object Lambda Access Point whose GetObject/HeadObject function's role may read lake files
+    (``key_lambdas``): the function may fetch any of them with its own role and answer with the bytes."""
+    if not rb.account_id:
+        return [], [], []
+
+    def reads(role: Lister) -> list[str]:
+        return role_reads(rb, role.identity, role.boundary, role.who, role.name)
+
+    return object_lambda_read_problems(rb.object_lambdas, callers(rb, reach), rb.account_id, reads)
+
+
+def role_reads(
+    rb: SecurityReadback, identity: Sequence[Policy], boundary: Policy | None, who: Principal, name: str
+) -> list[str]:
+    """How a principal of the account (not the analyst) may read lake files from S3: its IAM, a bucket policy, an
+    access point (the outsiders are judged once, apart)."""
+    opens = object_read_problems(identity, boundary, rb.lake_objects, name)[0]
+    opens += bucket_policy_problems(identity, boundary, who, rb.bucket_policies, rb.lake_objects, name)[0]
+    opens += access_point_problems(rb.routes, rb.bucket_policies, identity, boundary, who, rb.lake_objects, name, False)
+    return opens
 
 
 def restricted(rb: SecurityReadback) -> list[str]:
@@ -157,13 +196,7 @@ def role_path_problems(rb: SecurityReadback, reach: Reach) -> tuple[list[str], d
         who = Principal(arn, rb.account_id)
         opens: list[str] = []
         if role.identity is not None:
-            opens += object_read_problems(role.identity, role.boundary, rb.lake_objects, name)[0]
-            opens += bucket_policy_problems(
-                role.identity, role.boundary, who, rb.bucket_policies, rb.lake_objects, name
-            )[0]
-            opens += access_point_problems(
-                rb.routes, rb.bucket_policies, role.identity, role.boundary, who, rb.lake_objects, name, False
-            )
+            opens += role_reads(rb, role.identity, role.boundary, who, name)
         opens += role_grant_problems(rb, arn, name)
         if tagging := _tagging(rb, analyst, path[-1]):
             opens += tagged_session_problems(rb, principal_holders(rb, arn, name), tagging)

@@ -182,3 +182,64 @@ def test_a_multi_region_access_point_letting_the_analyst_list_fails(
         "statement Browse of the policy of Multi-Region Access Point lake-global"
     ), problems
     assert not any(v in json.dumps(outcome.details, default=str) for v in SSNS)
+
+
+# -- Object Lambda Access Points with a GetObject transformation -------------------------------------------
+#
+# The broken stack main passed: the analyst may call s3-object-lambda:GetObject on an Object Lambda Access Point
+# whose GetObject function runs as a role that may read the lake's files; the function's code may fetch any of them
+# and return the bytes. Main read only points with a listing transformation, and only when keys showed values. The
+# healthy twin: the function's role reads a bucket outside the lake only.
+
+
+@pytest.mark.parametrize("reads", [True, False], ids=["function-reads-lake", "function-reads-elsewhere"])
+def test_an_object_lambda_point_whose_function_reads_the_lake_fails(lake: Lake, reads: bool) -> None:
+    account = lake.roles["analyst"].split(":")[4]
+    role = lake.roles.get("redact") or lake.add_role("redact")
+    where = lake.bucket if reads else "lh-images-elsewhere"
+    reading = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{where}/*"}
+    iam = lake.client("iam")
+    iam.put_role_policy(
+        RoleName=f"redact-{REGION}",
+        PolicyName="broad",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [reading]}),
+    )
+    function = lake.client("lambda").create_function(
+        FunctionName="redact",
+        Role=role,
+        Runtime="python3.12",
+        Handler="x.h",
+        Code={"ZipFile": b"PK\x05\x06" + b"\0" * 18},
+    )["FunctionArn"]
+    point = f"arn:aws:s3-object-lambda:{REGION}:{account}:accesspoint/gold-redact"
+    control = s3control(Target(name="local", region=REGION, endpoint_url=lake.emulator.endpoint))
+    transformation = {"Actions": ["GetObject"], "ContentTransformation": {"AwsLambda": {"FunctionArn": function}}}
+    control.create_access_point_for_object_lambda(
+        AccountId=account,
+        Name="gold-redact",
+        Configuration={
+            "SupportingAccessPoint": f"arn:aws:s3:{REGION}:{account}:accesspoint/gold-share",
+            "TransformationConfigurations": [transformation],
+        },
+    )
+    calling = {"Sid": "Redacted", "Effect": "Allow", "Action": "s3-object-lambda:GetObject", "Resource": point}
+    iam.put_role_policy(
+        RoleName=f"analyst-{REGION}",
+        PolicyName="redacted",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [calling]}),
+    )
+    try:
+        outcome = _judged(lake, None)
+    finally:
+        iam.delete_role_policy(RoleName=f"analyst-{REGION}", PolicyName="redacted")
+        control.delete_access_point_for_object_lambda(AccountId=account, Name="gold-redact")
+        lake.client("lambda").delete_function(FunctionName="redact")
+    if not reads:
+        assert outcome.status.value == "passed", outcome.reason
+        return
+    assert outcome.status.value == "failed", outcome.reason
+    problems = [p for p in outcome.details["problems"]["other_routes"] if "Object Lambda" in p]
+    assert problems and problems[0].startswith(
+        "the analyst role may call s3-object-lambda:GetObject on Object Lambda Access Point gold-redact"
+    ), problems
+    assert f"its role {role} reads lake bucket {lake.bucket}" in problems[0], problems

@@ -7,7 +7,7 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from lakehouse.checks.key_lambdas import ListingFunction, read_object_lambda_points
+from lakehouse.checks.key_lambdas import PointFunction, read_object_lambda_points
 from lakehouse.checks.s3_routes import s3control
 from lakehouse.emulator.process import EmulatorHandle
 from lakehouse.target import local_target
@@ -58,12 +58,17 @@ def test_object_lambda_access_points_are_made_read_listed_and_deleted(emulator: 
             AccountId=ACCOUNT, Name="gold-view", Policy=json.dumps(policy)
         )
 
-        points = read_object_lambda_points(control, ACCOUNT)  # every page; GetObject-only gold-redact left out
-        assert [(p.name, p.arn, p.supporting, p.policy) for p in points] == [("gold-view", arn, SUPPORTING, policy)]
-        assert points[0].functions == [ListingFunction(FUNCTION, ("ListObjectsV2",))]
+        points = read_object_lambda_points(control, ACCOUNT)  # every page; GetObject-only gold-redact too
+        redact = arn.replace("gold-view", "gold-redact")
+        assert [(p.name, p.arn, p.supporting, p.policy) for p in points] == [
+            ("gold-redact", redact, SUPPORTING, None),
+            ("gold-view", arn, SUPPORTING, policy),
+        ]
+        assert points[0].functions == [PointFunction(FUNCTION, ("GetObject",))]
+        assert points[1].functions == [PointFunction(FUNCTION, ("GetObject", "ListObjectsV2"))]
 
         control.delete_access_point_policy_for_object_lambda(AccountId=ACCOUNT, Name="gold-view")
-        assert read_object_lambda_points(control, ACCOUNT)[0].policy is None
+        assert read_object_lambda_points(control, ACCOUNT)[1].policy is None
     finally:
         for name in ("gold-view", "gold-redact"):
             control.delete_access_point_for_object_lambda(AccountId=ACCOUNT, Name=name)

@@ -72,7 +72,11 @@ def _read(config: dict[str, Any] | None, deleted: bool = False, reports_policy: 
         s3.put_bucket_inventory_configuration(Bucket=GOLD, Id=config["Id"], InventoryConfiguration=config)
     rb = healthy()
     rb.listed_keys = {b: read_key_names(s3, b, VALUES) for b in BUCKETS.values()}
-    target: Any = SimpleNamespace(client=lambda name: boto3.client(name, region_name=REGION))
+    target: Any = SimpleNamespace(
+        client=lambda name, region=None: boto3.client(name, region_name=region or REGION),
+        is_local=False,
+        configured_endpoint=lambda name: None,
+    )
     read_inventory_reports(target, rb, VALUES, rb.read_errors)
     return rb
 

@@ -20,10 +20,10 @@ from moto import mock_aws
 from lakehouse.checks.hidden_values import MASK
 from lakehouse.checks.iam_access import Policy
 from lakehouse.checks.key_lambdas import (
-    ListingFunction,
     ObjectLambdaPoint,
+    PointFunction,
     listing_functions,
-    read_listing_functions,
+    read_point_functions,
 )
 from lakehouse.checks.role_paths import RoleInfo
 from lakehouse.checks.security import judge_security
@@ -56,7 +56,7 @@ def _with_point(
     rb = _lake(keys, *analyst)
     document = {"Version": "2012-10-17", "Statement": policy} if policy else None
     statements = [_list(sid="FunctionLists")] if role is None else role
-    runs = ListingFunction(
+    runs = PointFunction(
         FUNCTION,
         ("ListObjectsV2",),
         LISTER_ROLE,
@@ -166,7 +166,7 @@ def test_a_point_transforming_get_object_only_has_no_listing_function() -> None:
     configuration["TransformationConfigurations"].append(
         {"Actions": ["ListObjects", "ListObjectsV2"], "ContentTransformation": {"AwsLambda": {"FunctionArn": FUNCTION}}}
     )
-    assert listing_functions(configuration) == [ListingFunction(FUNCTION, ("ListObjects", "ListObjectsV2"))]
+    assert listing_functions(configuration) == [PointFunction(FUNCTION, ("ListObjects", "ListObjectsV2"))]
 
 
 # -- reading -------------------------------------------------------------------------------------------
@@ -194,10 +194,10 @@ def test_reading_functions_finds_their_roles_and_keeps_what_cannot_be_read() -> 
     gone = mine.replace("list-view", "gone-view")
     foreign = mine.replace(account, OTHER)
     point = ObjectLambdaPoint(
-        "p", OLAP_ARN, SUPPORTING, None, [ListingFunction(a, ("ListObjectsV2",)) for a in (mine, gone, foreign)]
+        "p", OLAP_ARN, SUPPORTING, None, [PointFunction(a, ("ListObjectsV2",)) for a in (mine, gone, foreign)]
     )
     policy = Policy.parse("inline policy x", {"Version": "2012-10-17", "Statement": []})
-    read_listing_functions(client, [point], account, lambda arn: ([policy], None))
+    read_point_functions(client, [point], account, lambda arn: ([policy], None))
     runs, missing, other = point.functions
     assert (runs.role, runs.identity, runs.error) == (role, [policy], None)
     assert missing.gone and missing.error is None
