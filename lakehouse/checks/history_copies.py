@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import sqlglot
@@ -124,15 +125,31 @@ def _target_and_sql(statement: Statement) -> tuple[tuple[str, str], str, str | N
     """The written table (database, name), the statement with every table qualified by its database context,
     the location it names (a CTAS naming none: Athena's default) and the tables it names; ``None`` when it writes
     no table from a query or does not parse."""
+    found = _parsed(statement.sql, statement.database)
+    if found is None:
+        return None
+    written, sql, location, named, ctas = found
+    if location is None and ctas:
+        location = ctas_default_location(statement)
+    return written, sql, location, set(named)
+
+
+@lru_cache(maxsize=2048)
+def _parsed(
+    sql: str, database: str
+) -> tuple[tuple[str, str], str, str | None, frozenset[tuple[str, str]], bool] | None:
+    """``_target_and_sql`` of the statement's text in its database context, with whether it is a CTAS (whose
+    default location is the query's own). Remembered: a query history repeats the pipeline's statements every
+    run, and exit check 6 reads it again in each of KPI-mttr's recoveries (sqlglot parses ~100 a second)."""
     try:
-        tree = sqlglot.parse_one(statement.sql, read=READ)
+        tree = sqlglot.parse_one(sql, read=READ)
     except SqlglotError:
         return None
     if isinstance(tree, exp.Create | exp.Insert) and tree.expression is None:
         return None  # ``CREATE TABLE t (cols)``: no rows from a query
     if not isinstance(tree, exp.Create | exp.Insert | exp.Merge | exp.Update):
         return None
-    tree = qualify_tables(tree, db=statement.database, dialect=READ)
+    tree = qualify_tables(tree, db=database, dialect=READ)
     target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
     if not isinstance(target, exp.Table) or not target.name:
         return None
@@ -142,10 +159,9 @@ def _target_and_sql(statement: Statement) -> tuple[tuple[str, str], str, str | N
             location = str(prop.args["value"].this)
     for loc in tree.find_all(exp.LocationProperty):
         location = loc.this.name if isinstance(loc.this, exp.Literal) else location
-    if location is None and isinstance(tree, exp.Create) and str(tree.kind).upper() == "TABLE":
-        location = ctas_default_location(statement)
-    named = {(t.db.lower(), t.name.lower()) for t in tree.find_all(exp.Table) if t.db and t.name}
-    return ((target.db or statement.database).lower(), target.name.lower()), tree.sql(dialect=READ), location, named
+    ctas = isinstance(tree, exp.Create) and str(tree.kind).upper() == "TABLE"
+    named = frozenset((t.db.lower(), t.name.lower()) for t in tree.find_all(exp.Table) if t.db and t.name)
+    return ((target.db or database).lower(), target.name.lower()), tree.sql(dialect=READ), location, named, ctas
 
 
 def history_copies(

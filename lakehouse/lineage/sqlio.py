@@ -10,6 +10,7 @@ LOCATION is what it reads; a CREATE's column list is the output's schema.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import cast
 
 import sqlglot
@@ -71,7 +72,25 @@ def _columns(tree: exp.Create) -> list[Column]:
 
 
 def statement_io(sql: str, region: str, default_db: str = "default") -> StatementIO:
-    """Inputs and outputs of one Athena statement; raises ``SqlLineageError`` when it cannot be parsed."""
+    """Inputs and outputs of one Athena statement; raises ``SqlLineageError`` when it cannot be parsed.
+
+    A function of its arguments, so it is remembered for them: every pipeline run's lineage and exit checks 2
+    and 4 ask the same ~30 statements again (KPI-mttr's recoveries, each fault). Each call gets its own copy:
+    callers may extend the lists.
+    """
+    found = _statement_io(sql, region, default_db)
+    return StatementIO(
+        found.kind,
+        list(found.inputs),
+        list(found.outputs),
+        {k: list(v) for k, v in found.schemas.items()},
+        found.dropped,
+    )
+
+
+@lru_cache(maxsize=1024)
+def _statement_io(sql: str, region: str, default_db: str) -> StatementIO:
+    """``statement_io`` uncached (a statement that does not parse raises, and is not remembered)."""
     try:
         tree = cast(exp.Expression, sqlglot.parse_one(sql, read=READ))
     except SqlglotError as err:

@@ -89,3 +89,20 @@ def test_a_repeated_table_and_operation_is_numbered_and_an_unparseable_statement
     twice = [dataclasses.replace(base, sql="INSERT INTO g.t SELECT 1", index=i) for i in (1, 2)]
     broken = dataclasses.replace(base, sql="MERGE INTO (", index=3)
     assert job_names([*twice, broken], REGION) == ["g.t.insert", "g.t.insert.2", f"{base.path.stem}.3"]
+
+
+def test_a_remembered_statement_is_answered_afresh_for_each_caller_and_per_default_database() -> None:
+    """Remembered per (statement, region, default database): every pipeline run and exit checks 2 and 4 ask the same
+    statements again. A caller that extends its answer changes no later one; another default database is another
+    answer; a statement that does not parse raises every time (nothing remembered in its place)."""
+    sql = "CREATE TABLE g.t (a string, b int) WITH (table_type='ICEBERG') AS SELECT a, b FROM users"
+    first = statement_io(sql, REGION, "s")
+    first.inputs.append(t("x", "y"))
+    first.schemas[t("g", "t")].append(Column("c", "int"))
+    again = statement_io(sql, REGION, "s")
+    assert again.inputs == [t("s", "users")]
+    assert again.schemas == {t("g", "t"): [Column("a", "varchar"), Column("b", "integer")]}
+    assert statement_io(sql, REGION, "other").inputs == [t("other", "users")]
+    for _ in range(2):
+        with pytest.raises(SqlLineageError):
+            statement_io("SELEC nonsense FROM", REGION)

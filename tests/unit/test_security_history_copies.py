@@ -11,7 +11,13 @@ from typing import Any
 
 import pytest
 
-from lakehouse.checks.history_copies import Statement, catalog_schema, history_copies, read_statements
+from lakehouse.checks.history_copies import (
+    Statement,
+    _target_and_sql,
+    catalog_schema,
+    history_copies,
+    read_statements,
+)
 from lakehouse.checks.query_results import read_history
 from lakehouse.checks.security import _naming_copy
 from lakehouse.checks.security_model import CatalogTable
@@ -285,3 +291,35 @@ def test_a_dropped_ctas_copy_naming_no_location_is_found_where_athena_put_its_fi
     assert [c.location for c in kept] == ["s3://team-share/tmp/"]
     unknown, _ = history_copies([Statement("q2", "t", sql, "default")], SCHEMA, ROOTS, REGION)
     assert [c.location for c in unknown] == [None]
+
+
+def test_a_remembered_parse_keeps_each_statements_own_ctas_location_and_database() -> None:
+    """The parse of a statement's text is remembered (a query history repeats the pipeline's statements every run,
+    and KPI-mttr's recoveries read it again each fault); what is the execution's own is not: the same CTAS text
+    run twice has two default locations (each ``tables/<its query id>/``), and in another database context it
+    reads another table."""
+    sql = "CREATE TABLE scratch.tmp AS SELECT ssn FROM users"
+    first = Statement("q1", "analyst", sql, "gold", "s3://lh-results/analyst/q1.csv")
+    again = Statement("q2", "analyst", sql, "gold", "s3://lh-results/analyst/2026/12/07/q2.csv")
+    elsewhere = Statement("q3", "analyst", sql, "scratch", "s3://lh-results/analyst/q3.csv")
+    assert _target_and_sql(first) is not None and _target_and_sql(first)[2] == "s3://lh-results/analyst/tables/q1/"
+    found = _target_and_sql(again)
+    assert found is not None and found[2] == "s3://lh-results/analyst/2026/12/07/tables/q2/"
+    found[3].add(("x", "y"))  # a caller's change to the named tables reaches no later answer
+    assert _target_and_sql(again) == (
+        ("scratch", "tmp"),
+        found[1],
+        "s3://lh-results/analyst/2026/12/07/tables/q2/",
+        {("scratch", "tmp"), ("gold", "users")},
+    )
+    other = _target_and_sql(elsewhere)
+    assert other is not None and other[3] == {("scratch", "tmp"), ("scratch", "users")}
+    assert _copies(sql, database="gold") == {"scratch.tmp": {"ssn": ["gold.users.ssn"]}}
+    assert _copies(sql, database="scratch") == {}  # scratch.users holds no hidden column
+
+
+def test_a_ctas_naming_its_location_keeps_it_however_often_its_text_was_parsed() -> None:
+    sql = "CREATE TABLE scratch.tmp WITH (location = 's3://team-share/tmp/') AS SELECT ssn FROM gold.users"
+    for query_id in ("q1", "q2"):
+        found = _target_and_sql(Statement(query_id, "analyst", sql, "default", f"s3://r/{query_id}.csv"))
+        assert found is not None and found[2] == "s3://team-share/tmp/"
