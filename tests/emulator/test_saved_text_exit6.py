@@ -87,7 +87,9 @@ def test_a_named_query_and_a_comment_describing_ssn_without_a_value_pass(lake: L
     assert outcome.status.value == "passed", outcome.reason
     assert outcome.details["problems"]["saved_texts"] == []
     examined = outcome.measured["saved_texts_examined"]
-    assert examined["named query"] == 1 and examined["table version"] >= 2, examined
+    # At least this workgroup's one: exit 6 reads every enabled region's named queries, and the session's one
+    # emulator holds other modules' regions (their lookups are judged by the broken twins below, not counted here).
+    assert examined["named query"] >= 1 and examined["table version"] >= 2, examined
 
 
 @pytest.fixture
