@@ -465,23 +465,31 @@ def outside_principals(statement: Mapping[str, Any], account_id: str) -> list[st
 _SOURCE_OPERATORS = ("StringEquals", "StringLike", "ArnEquals", "ArnLike")
 
 
+def _positive_tests(
+    statement: Mapping[str, Any], qualifiers: tuple[str, ...] = ("",)
+) -> Iterator[tuple[str, list[str]]]:
+    """(lower-cased key, its values) of each test in the statement's Condition under a ``_SOURCE_OPERATORS``
+    operator with one of ``qualifiers`` (``""``: none), values given."""
+    block = statement.get("Condition")
+    if not isinstance(block, Mapping):
+        return
+    for operator, tests in block.items():
+        qualifier, _, op = str(operator).rpartition(":")
+        if qualifier not in qualifiers or op not in _SOURCE_OPERATORS or not isinstance(tests, Mapping):
+            continue
+        for key, values in tests.items():
+            if listed := _listed(values):
+                yield str(key).lower(), listed
+
+
 def confined_to(statement: Mapping[str, Any], account_id: str) -> bool:
     """Whether the statement's Condition lets a service act only for ``account_id`` (its SourceAccount, or
     SourceArns whose account field is this account)."""
-    block = statement.get("Condition")
-    if not isinstance(block, Mapping):
-        return False
-    for operator, tests in block.items():
-        if str(operator) not in _SOURCE_OPERATORS or not isinstance(tests, Mapping):
-            continue
-        for key, values in tests.items():
-            listed = _listed(values)
-            if not listed:
-                continue
-            if str(key).lower() == "aws:sourceaccount" and all(v == account_id for v in listed):
-                return True
-            if str(key).lower() == "aws:sourcearn" and all(v.split(":")[4:5] == [account_id] for v in listed):
-                return True
+    for key, listed in _positive_tests(statement):
+        if key == "aws:sourceaccount" and all(v == account_id for v in listed):
+            return True
+        if key == "aws:sourcearn" and all(v.split(":")[4:5] == [account_id] for v in listed):
+            return True
     return False
 
 
@@ -496,21 +504,11 @@ def principals_confined_to(statement: Mapping[str, Any], account_id: str) -> boo
     or of ``aws:PrincipalArn`` whose values all name it with no wildcard up to the account field. Such tests are
     ANDed with the rest, and fail on an anonymous request (the key is absent), so no principal of another account
     meets them whatever else the Condition says. ``aws:PrincipalArn`` is always the caller's own account's ARN."""
-    block = statement.get("Condition")
-    if not isinstance(block, Mapping):
-        return False
-    for operator, tests in block.items():
-        qualifier, _, op = str(operator).rpartition(":")
-        if qualifier not in _CONFINING_QUALIFIERS or op not in _SOURCE_OPERATORS or not isinstance(tests, Mapping):
-            continue
-        for key, values in tests.items():
-            listed = _listed(values)
-            if not listed:
-                continue
-            if str(key).lower() == "aws:principalaccount" and all(v == account_id for v in listed):
-                return True
-            if str(key).lower() == "aws:principalarn" and all(_arn_of_account(v, account_id) for v in listed):
-                return True
+    for key, listed in _positive_tests(statement, _CONFINING_QUALIFIERS):
+        if key == "aws:principalaccount" and all(v == account_id for v in listed):
+            return True
+        if key == "aws:principalarn" and all(_arn_of_account(v, account_id) for v in listed):
+            return True
     return False
 
 
@@ -524,17 +522,7 @@ def _arn_of_account(pattern: str, account_id: str) -> bool:
 def source_arns(statement: Mapping[str, Any]) -> list[str]:
     """The ``aws:SourceArn`` values (patterns under a ``Like`` operator) the statement's Condition requires of a
     service's request, under the operators ``confined_to`` reads; empty when it requires none."""
-    block = statement.get("Condition")
-    found: list[str] = []
-    if not isinstance(block, Mapping):
-        return found
-    for operator, tests in block.items():
-        if str(operator) not in _SOURCE_OPERATORS or not isinstance(tests, Mapping):
-            continue
-        for key, values in tests.items():
-            if str(key).lower() == "aws:sourcearn":
-                found += _listed(values)
-    return found
+    return [v for key, listed in _positive_tests(statement) if key == "aws:sourcearn" for v in listed]
 
 
 def bucket_statement_match(
